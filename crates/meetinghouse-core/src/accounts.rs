@@ -1,0 +1,254 @@
+//! Accounts: sign-up, sign-in, email verification, password reset, invites.
+
+use meetinghouse_store::{Db, StoreError, outbox, people, sessions, tokens};
+
+use crate::error::{CoreError, FieldErrors, Result};
+use crate::secrets;
+use crate::settings::{RegistrationMode, Settings};
+use crate::types::{Email, Handle, Password, limits, text};
+use crate::Actor;
+
+/// How long a session lasts: 30 days.
+pub const SESSION_TTL_SECS: i64 = 30 * 24 * 3600;
+const VERIFY_TTL_SECS: i64 = 7 * 24 * 3600;
+const RESET_TTL_SECS: i64 = 3600;
+
+/// What a person submits on the sign-up form.
+#[derive(Debug, Clone, Default)]
+pub struct SignupForm {
+    pub email: String,
+    pub handle: String,
+    pub display_name: String,
+    pub password: String,
+    pub accept_conduct: bool,
+    pub invite_code: String,
+}
+
+/// The result of a sign-up.
+#[derive(Debug, Clone)]
+pub struct SignedUp {
+    pub person_id: i64,
+    /// `active`, or `pending` when an admin must approve the account.
+    pub status: String,
+}
+
+/// Creates an account, and queues the verification email in the same transaction.
+pub async fn signup(db: &Db, settings: &Settings, base_url: &str, form: &SignupForm) -> Result<SignedUp> {
+    let mut e = FieldErrors::new();
+    let email = Email::parse(&form.email).map_err(|m| e.add("email", m)).ok();
+    let handle = Handle::parse(&form.handle).map_err(|m| e.add("handle", m)).ok();
+    let display_name = text(&mut e, "display_name", "Your name", &form.display_name, limits::DISPLAY_NAME_MAX, true);
+    let password = Password::parse(&form.password).map_err(|m| e.add("password", m)).ok();
+    if !form.accept_conduct {
+        e.add("accept_conduct", "Please read and accept the code of conduct to join.");
+    }
+    let invite_hash = secrets::token_hash(form.invite_code.trim());
+    if settings.registration == RegistrationMode::Invite {
+        if form.invite_code.trim().is_empty() {
+            e.add("invite_code", "This meeting house is invite only: enter the invite code you were given.");
+        } else if !tokens::invite_is_open(db, &invite_hash).await? {
+            e.add("invite_code", "That invite code is not valid, or has already been used.");
+        }
+    }
+    e.into_result()?;
+    let (email, handle, password) = (email.unwrap(), handle.unwrap(), password.unwrap());
+    let hash = secrets::hash_password(password.expose())?;
+    let status = if settings.registration == RegistrationMode::Approval { "pending" } else { "active" };
+
+    let mut tx = db.begin().await?;
+    let new = people::NewPerson {
+        email: email.as_str(),
+        handle: handle.as_str(),
+        display_name: &display_name,
+        password_hash: &hash,
+        is_admin: false,
+        status,
+    };
+    let id = people::insert(&mut tx, &new).await.map_err(conflict_to_field)?;
+    if settings.registration == RegistrationMode::Invite && !tokens::use_invite(&mut tx, &invite_hash, id).await? {
+        return Err(FieldErrors::one("invite_code", "That invite code has just been used by someone else."));
+    }
+    queue_verification(&mut tx, settings, base_url, id, email.as_str()).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(person_id = id, status, "account created");
+    Ok(SignedUp { person_id: id, status: status.into() })
+}
+
+fn conflict_to_field(e: StoreError) -> CoreError {
+    match e {
+        StoreError::Conflict { what: "email" } => FieldErrors::one(
+            "email",
+            "There is already an account with this email. Sign in, or reset your password if you forgot it.",
+        ),
+        StoreError::Conflict { what: "handle" } => FieldErrors::one("handle", "That handle is taken. Please choose another."),
+        other => other.into(),
+    }
+}
+
+async fn queue_verification(tx: &mut meetinghouse_store::Tx, settings: &Settings, base_url: &str, id: i64, email: &str) -> Result<()> {
+    let token = secrets::random_token();
+    tokens::create(tx, &secrets::token_hash(&token), id, "verify", VERIFY_TTL_SECS).await?;
+    let body = format!(
+        "Welcome to {name}!\n\nPlease confirm your email address by opening this link:\n\n{base_url}/verify?token={token}\n\n\
+         The link works for 7 days. If you did not sign up, you can ignore this email.\n",
+        name = settings.name
+    );
+    outbox::enqueue(tx, email, &format!("Confirm your email for {}", settings.name), &body, "verify").await?;
+    Ok(())
+}
+
+/// Checks an email and password. Unknown email and wrong password give the
+/// same message and take the same time.
+pub async fn login(db: &Db, email: &str, password: &str) -> Result<Actor> {
+    let wrong = || FieldErrors::one("password", "That email and password do not match an account. Check both and try again.");
+    let Some(person) = people::by_email(db, email.trim()).await? else {
+        secrets::dummy_verify(password);
+        return Err(wrong());
+    };
+    if !secrets::verify_password(password, &person.password_hash) {
+        return Err(wrong());
+    }
+    if person.status == "suspended" {
+        return Err(CoreError::Forbidden("This account is suspended. Contact the meeting house's admins if you think this is a mistake.".into()));
+    }
+    Ok(Actor::from_row(&person))
+}
+
+/// Starts a session and returns the token for the cookie.
+pub async fn start_session(db: &Db, person_id: i64) -> Result<String> {
+    let token = secrets::random_token();
+    sessions::create(db, &secrets::token_hash(&token), person_id, SESSION_TTL_SECS).await?;
+    Ok(token)
+}
+
+/// The signed-in person for a session token, if the session is live.
+pub async fn session_actor(db: &Db, token: &str) -> Result<Option<Actor>> {
+    let Some(id) = sessions::person_for(db, &secrets::token_hash(token)).await? else { return Ok(None) };
+    let Some(person) = people::by_id(db, id).await? else { return Ok(None) };
+    if person.status == "suspended" {
+        return Ok(None);
+    }
+    Ok(Some(Actor::from_row(&person)))
+}
+
+pub async fn end_session(db: &Db, token: &str) -> Result<()> {
+    sessions::delete(db, &secrets::token_hash(token)).await?;
+    Ok(())
+}
+
+/// Confirms an email address from the emailed token.
+pub async fn verify_email(db: &Db, token: &str) -> Result<i64> {
+    let mut tx = db.begin().await?;
+    let Some(id) = tokens::consume(&mut tx, &secrets::token_hash(token.trim()), "verify").await? else {
+        return Err(FieldErrors::one("token", "This confirmation link is not valid, has expired or was already used."));
+    };
+    people::mark_verified(&mut tx, id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(id)
+}
+
+/// Sends a new verification email to a signed-in person.
+pub async fn resend_verification(db: &Db, settings: &Settings, base_url: &str, actor: &Actor) -> Result<()> {
+    let person = people::by_id(db, actor.id).await?.ok_or(CoreError::NotFound)?;
+    let mut tx = db.begin().await?;
+    queue_verification(&mut tx, settings, base_url, person.id, &person.email).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// Queues a reset email if the address has an account. Says nothing either
+/// way, so the form does not reveal who has an account.
+pub async fn request_reset(db: &Db, settings: &Settings, base_url: &str, email: &str) -> Result<()> {
+    let email = Email::parse(email).map_err(|m| FieldErrors::one("email", m))?;
+    let Some(person) = people::by_email(db, email.as_str()).await? else {
+        tracing::info!("password reset asked for an unknown address");
+        return Ok(());
+    };
+    let token = secrets::random_token();
+    let mut tx = db.begin().await?;
+    tokens::create(&mut tx, &secrets::token_hash(&token), person.id, "reset", RESET_TTL_SECS).await?;
+    let body = format!(
+        "Someone asked to reset the password for your {name} account (@{handle}).\n\n\
+         To choose a new password, open this link within an hour:\n\n{base_url}/reset/confirm?token={token}\n\n\
+         If it was not you, ignore this email: your password stays as it is.\n",
+        name = settings.name,
+        handle = person.handle
+    );
+    outbox::enqueue(&mut tx, &person.email, &format!("Reset your {} password", settings.name), &body, "reset").await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// Sets a new password from a reset token and ends every other session.
+pub async fn reset_password(db: &Db, token: &str, new_password: &str) -> Result<i64> {
+    let password = Password::parse(new_password).map_err(|m| FieldErrors::one("password", m))?;
+    let hash = secrets::hash_password(password.expose())?;
+    let mut tx = db.begin().await?;
+    let Some(id) = tokens::consume(&mut tx, &secrets::token_hash(token.trim()), "reset").await? else {
+        return Err(FieldErrors::one("token", "This reset link is not valid, has expired or was already used. Ask for a new one."));
+    };
+    people::set_password(&mut tx, id, &hash).await?;
+    // Whoever got the link also controls the mailbox, so the email is confirmed.
+    people::mark_verified(&mut tx, id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    sessions::delete_for_person(db, id).await?;
+    Ok(id)
+}
+
+/// Creates an instance admin (the `admin create` command). The email counts as verified.
+pub async fn create_admin(db: &Db, email: &str, handle: &str, display_name: &str, password: &str) -> Result<i64> {
+    let mut e = FieldErrors::new();
+    let email = Email::parse(email).map_err(|m| e.add("email", m)).ok();
+    let handle = Handle::parse(handle).map_err(|m| e.add("handle", m)).ok();
+    let password = Password::parse(password).map_err(|m| e.add("password", m)).ok();
+    e.into_result()?;
+    let (email, handle, password) = (email.unwrap(), handle.unwrap(), password.unwrap());
+    let hash = secrets::hash_password(password.expose())?;
+    let name = if display_name.trim().is_empty() { handle.as_str().to_string() } else { display_name.trim().to_string() };
+    let mut tx = db.begin().await?;
+    let new = people::NewPerson {
+        email: email.as_str(),
+        handle: handle.as_str(),
+        display_name: &name,
+        password_hash: &hash,
+        is_admin: true,
+        status: "active",
+    };
+    let id = people::insert(&mut tx, &new).await.map_err(conflict_to_field)?;
+    people::mark_verified(&mut tx, id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(id)
+}
+
+/// Makes an invite code (admins, in invite-only mode). Returns the code to share.
+pub async fn create_invite(db: &Db, actor: &Actor, note: &str) -> Result<String> {
+    if !actor.is_admin {
+        return Err(CoreError::Forbidden("Only admins can create invite codes.".into()));
+    }
+    let code = secrets::random_token()[..20].to_string();
+    tokens::create_invite(db, &secrets::token_hash(&code), actor.id, note.trim()).await?;
+    Ok(code)
+}
+
+/// Approves a pending account (approval mode).
+pub async fn approve(db: &Db, actor: &Actor, person_id: i64) -> Result<()> {
+    if !actor.is_admin {
+        return Err(CoreError::Forbidden("Only admins can approve accounts.".into()));
+    }
+    people::set_status(db, person_id, "active").await?;
+    Ok(())
+}
+
+/// Whether a person may create things now, with the reason if not.
+pub fn ensure_can_post(actor: &Actor, settings: &Settings) -> Result<()> {
+    match actor.status.as_str() {
+        "pending" => Err(CoreError::Forbidden(
+            "Your account is waiting for an admin's approval. You can look around until then.".into(),
+        )),
+        "suspended" => Err(CoreError::Forbidden("This account is suspended.".into())),
+        _ if !settings.post_before_verify && !actor.email_verified => Err(CoreError::Forbidden(
+            "Please confirm your email address first: we sent you a link.".into(),
+        )),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,43 @@
+//! Meetinghouse's domain: types that parse (not validate) user input, and the
+//! use cases that change state. Web forms, CLI commands and (later) federated
+//! activities all come through here, so they share one set of permission and
+//! validation rules. This crate knows nothing of HTTP or HTML.
+
+pub mod accounts;
+pub mod demo;
+pub mod error;
+pub mod groups;
+pub mod markdown;
+pub mod orgs;
+pub mod people;
+pub mod persona;
+pub mod secrets;
+pub mod settings;
+pub mod types;
+
+pub use error::{CoreError, FieldErrors};
+pub use meetinghouse_store::{Backend, Db};
+
+/// The person making a request, as core needs to know them.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: i64,
+    pub handle: String,
+    pub display_name: String,
+    pub is_admin: bool,
+    pub email_verified: bool,
+    pub status: String,
+}
+
+impl Actor {
+    pub fn from_row(p: &meetinghouse_store::people::PersonRow) -> Actor {
+        Actor {
+            id: p.id,
+            handle: p.handle.clone(),
+            display_name: p.display_name.clone(),
+            is_admin: p.is_admin != 0,
+            email_verified: p.email_verified_at.is_some(),
+            status: p.status.clone(),
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! Profiles: how a person presents themselves.
+
+use meetinghouse_store::{Db, StoreError, orgs, people};
+
+use crate::error::{CoreError, FieldErrors, Result};
+use crate::types::{limits, parse_sector, text};
+use crate::{Actor, markdown};
+
+/// A profile ready to show.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub id: i64,
+    pub handle: String,
+    pub display_name: String,
+    pub pronouns: String,
+    pub bio_source: String,
+    pub bio_html: String,
+    pub sectors: Vec<String>,
+    /// (slug, name, role) of organisations they are an active member of.
+    pub orgs: Vec<(String, String, String)>,
+    pub created_at: i64,
+}
+
+pub async fn profile(db: &Db, handle: &str) -> Result<Profile> {
+    let p = people::by_handle(db, handle).await?.ok_or(CoreError::NotFound)?;
+    if p.status == "suspended" {
+        return Err(CoreError::NotFound);
+    }
+    let sectors = people::sectors(db, p.id).await?;
+    let orgs = orgs::of_person(db, p.id)
+        .await?
+        .into_iter()
+        .map(|(o, role)| (o.slug, o.name, role))
+        .collect();
+    Ok(Profile {
+        id: p.id,
+        handle: p.handle,
+        display_name: p.display_name,
+        pronouns: p.pronouns,
+        bio_html: markdown::render(&p.bio),
+        bio_source: p.bio,
+        sectors,
+        orgs,
+        created_at: p.created_at,
+    })
+}
+
+/// What a person submits when editing their profile.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileForm {
+    pub display_name: String,
+    pub pronouns: String,
+    pub bio: String,
+    pub sectors: Vec<String>,
+}
+
+pub async fn update_profile(db: &Db, actor: &Actor, form: &ProfileForm) -> Result<()> {
+    let mut e = FieldErrors::new();
+    let display_name = text(&mut e, "display_name", "Your name", &form.display_name, limits::DISPLAY_NAME_MAX, true);
+    let pronouns = text(&mut e, "pronouns", "Pronouns", &form.pronouns, limits::PRONOUNS_MAX, false);
+    let bio = text(&mut e, "bio", "Your bio", &form.bio, limits::BIO_MAX, false);
+    let mut sectors = Vec::new();
+    for s in &form.sectors {
+        match parse_sector(s) {
+            Ok(s) if !sectors.contains(&s) => sectors.push(s),
+            Ok(_) => {}
+            Err(m) => e.add("sectors", m),
+        }
+    }
+    e.into_result()?;
+    let mut tx = db.begin().await?;
+    let update = people::ProfileUpdate { display_name: &display_name, pronouns: &pronouns, bio: &bio, sectors: &sectors };
+    people::update_profile(&mut tx, actor.id, &update).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! Instance settings: what the admins decide for their meeting house.
+
+use meetinghouse_store::{Db, settings as store};
+
+use crate::error::{FieldErrors, Result};
+use crate::secrets;
+use crate::types::{limits, text};
+
+/// Who may create an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistrationMode {
+    Open,
+    Approval,
+    Invite,
+}
+
+impl RegistrationMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegistrationMode::Open => "open",
+            RegistrationMode::Approval => "approval",
+            RegistrationMode::Invite => "invite",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "open" => Some(RegistrationMode::Open),
+            "approval" => Some(RegistrationMode::Approval),
+            "invite" => Some(RegistrationMode::Invite),
+            _ => None,
+        }
+    }
+}
+
+/// The instance's settings, with defaults for anything unset.
+#[derive(Clone)]
+pub struct Settings {
+    pub name: String,
+    pub tagline: String,
+    pub about: String,
+    pub code_of_conduct: String,
+    pub registration: RegistrationMode,
+    /// Whether a person may post before verifying their email (default yes).
+    pub post_before_verify: bool,
+    /// Whether only admins may create organisations (default no).
+    pub orgs_admin_only: bool,
+    /// The key for CSRF tokens and signed links; made once, shared by all servers.
+    pub secret_key: String,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("name", &self.name)
+            .field("registration", &self.registration)
+            .field("secret_key", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+pub const DEFAULT_CONDUCT: &str = "\
+Meetinghouse is a shared space for our town. Please:
+
+- **Be kind.** Speak to people as you would across a table in the meeting house.
+- **Be yourself.** Staff speak as themselves; organisations speak through their people.
+- **Take care of each other.** No harassment, hate, threats or sharing other people's private details.
+- **Get consent.** Only share photos of people who agreed, and never identify under-18s without a guardian's agreement.
+- **Tell us.** If something feels wrong, report it: moderators will respond, and explain what they did.
+
+Moderation here is restorative: we explain decisions, give people the chance to put things right, and keep a record.";
+
+impl Settings {
+    /// Reads the settings, creating the secret key on first use.
+    pub async fn load(db: &Db) -> Result<Settings> {
+        let all = store::all(db).await?;
+        let get = |k: &str| all.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+        let secret_key = match get("secret_key") {
+            Some(k) => k,
+            None => {
+                let k = secrets::random_token();
+                let mut tx = db.begin().await?;
+                store::put(&mut tx, "secret_key", &k).await?;
+                tx.commit().await.map_err(meetinghouse_store::StoreError::from)?;
+                // Another server may have raced us; whatever is stored wins.
+                store::get(db, "secret_key").await?.unwrap_or(k)
+            }
+        };
+        Ok(Settings {
+            name: get("name").unwrap_or_else(|| "Meetinghouse".into()),
+            tagline: get("tagline").unwrap_or_else(|| "A meeting house for our town".into()),
+            about: get("about").unwrap_or_default(),
+            code_of_conduct: get("code_of_conduct").unwrap_or_else(|| DEFAULT_CONDUCT.into()),
+            registration: get("registration").and_then(|s| RegistrationMode::parse(&s)).unwrap_or(RegistrationMode::Open),
+            post_before_verify: get("post_before_verify").map(|v| v != "false").unwrap_or(true),
+            orgs_admin_only: get("orgs_admin_only").map(|v| v == "true").unwrap_or(false),
+            secret_key,
+        })
+    }
+}
+
+/// What an admin submits on the settings page.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsForm {
+    pub name: String,
+    pub tagline: String,
+    pub about: String,
+    pub code_of_conduct: String,
+    pub registration: String,
+    pub post_before_verify: bool,
+    pub orgs_admin_only: bool,
+}
+
+/// Saves instance settings (admins only; the caller checks the role).
+pub async fn save(db: &Db, actor: &crate::Actor, form: &SettingsForm) -> Result<()> {
+    if !actor.is_admin {
+        return Err(crate::CoreError::Forbidden("Only instance admins can change these settings.".into()));
+    }
+    let mut e = FieldErrors::new();
+    let name = text(&mut e, "name", "The name", &form.name, limits::NAME_MAX, true);
+    let tagline = text(&mut e, "tagline", "The tagline", &form.tagline, limits::NAME_MAX * 2, false);
+    let about = text(&mut e, "about", "The about text", &form.about, limits::SETTING_TEXT_MAX, false);
+    let conduct = text(&mut e, "code_of_conduct", "The code of conduct", &form.code_of_conduct, limits::SETTING_TEXT_MAX, true);
+    let mode = RegistrationMode::parse(&form.registration);
+    if mode.is_none() {
+        e.add("registration", "Choose open, approval required, or invite only.");
+    }
+    e.into_result()?;
+    let mut tx = db.begin().await?;
+    for (k, v) in [
+        ("name", name.as_str()),
+        ("tagline", tagline.as_str()),
+        ("about", about.as_str()),
+        ("code_of_conduct", conduct.as_str()),
+        ("registration", mode.map(|m| m.as_str()).unwrap_or("open")),
+        ("post_before_verify", if form.post_before_verify { "true" } else { "false" }),
+        ("orgs_admin_only", if form.orgs_admin_only { "true" } else { "false" }),
+    ] {
+        store::put(&mut tx, k, v).await?;
+    }
+    tx.commit().await.map_err(meetinghouse_store::StoreError::from)?;
+    Ok(())
+}

@@ -1,0 +1,262 @@
+//! Newtypes that parse user input once, at the edge: a value of one of these
+//! types is valid by construction.
+
+use crate::error::FieldErrors;
+
+/// Length limits, in characters. Documented in the README.
+pub mod limits {
+    pub const HANDLE_MAX: usize = 30;
+    pub const EMAIL_MAX: usize = 254;
+    pub const DISPLAY_NAME_MAX: usize = 80;
+    pub const PRONOUNS_MAX: usize = 40;
+    pub const BIO_MAX: usize = 2_000;
+    pub const PASSWORD_MIN: usize = 10;
+    pub const PASSWORD_MAX: usize = 1_024;
+    pub const SLUG_MAX: usize = 60;
+    pub const NAME_MAX: usize = 120;
+    pub const DESCRIPTION_MAX: usize = 4_000;
+    pub const PURPOSE_MAX: usize = 1_000;
+    pub const URL_MAX: usize = 500;
+    pub const TOWN_MAX: usize = 80;
+    pub const SETTING_TEXT_MAX: usize = 20_000;
+}
+
+/// Handles that would collide with routes or mislead people.
+const RESERVED_HANDLES: &[&str] = &[
+    "admin", "administrator", "root", "system", "support", "help", "about", "api", "login", "logout",
+    "signup", "settings", "me", "moderator", "mod", "staff", "orgs", "groups", "people", "static",
+    "healthz", "metrics", "meetinghouse", "null", "undefined", "anonymous", "everyone", "here",
+    "notifications", "search", "well_known", "webfinger", "inbox", "outbox", "security", "abuse",
+    "postmaster", "hostmaster", "webmaster", "noreply", "no_reply",
+];
+
+/// A person's handle: 1–30 of `a-z 0-9 _`, stored as typed, unique ignoring case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handle(String);
+
+impl Handle {
+    pub fn parse(raw: &str) -> Result<Handle, String> {
+        let s = raw.trim().trim_start_matches('@');
+        if s.is_empty() {
+            return Err("Choose a handle: letters, numbers and underscores.".into());
+        }
+        if s.chars().count() > limits::HANDLE_MAX {
+            return Err(format!("A handle can be at most {} characters long.", limits::HANDLE_MAX));
+        }
+        let lower = s.to_ascii_lowercase();
+        if !lower.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            return Err("A handle can only use the letters a–z, the digits 0–9 and underscores.".into());
+        }
+        if RESERVED_HANDLES.contains(&lower.as_str()) {
+            return Err(format!("The handle “{lower}” is reserved. Please choose another."));
+        }
+        Ok(Handle(lower))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An email address: one `@`, something either side, a dot in the domain.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl std::fmt::Debug for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Email([redacted])")
+    }
+}
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Email, String> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err("Enter your email address.".into());
+        }
+        if s.len() > limits::EMAIL_MAX {
+            return Err(format!("An email address can be at most {} characters long.", limits::EMAIL_MAX));
+        }
+        let bad = || "Enter an email address like name@example.org.".to_string();
+        let (local, domain) = s.rsplit_once('@').ok_or_else(bad)?;
+        if local.is_empty()
+            || domain.len() < 3
+            || !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+            || s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',')
+        {
+            return Err(bad());
+        }
+        Ok(Email(s.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password we accept: long enough, not absurdly long. Never printed.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password([redacted])")
+    }
+}
+
+impl Password {
+    pub fn parse(raw: &str) -> Result<Password, String> {
+        let n = raw.chars().count();
+        if n < limits::PASSWORD_MIN {
+            return Err(format!(
+                "Use a password of at least {} characters — a few words together work well.",
+                limits::PASSWORD_MIN
+            ));
+        }
+        if n > limits::PASSWORD_MAX {
+            return Err(format!("A password can be at most {} characters long.", limits::PASSWORD_MAX));
+        }
+        Ok(Password(raw.to_string()))
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An address part for organisations and groups: 1–60 of `a-z 0-9 -`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(raw: &str) -> Result<Slug, String> {
+        let s = raw.trim().to_ascii_lowercase();
+        if s.is_empty() {
+            return Err("Choose a web address: letters, numbers and hyphens.".into());
+        }
+        if s.len() > limits::SLUG_MAX {
+            return Err(format!("A web address can be at most {} characters long.", limits::SLUG_MAX));
+        }
+        if !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            || s.starts_with('-')
+            || s.ends_with('-')
+        {
+            return Err("A web address can only use a–z, 0–9 and hyphens, and cannot start or end with a hyphen.".into());
+        }
+        if ["new", "edit", "admin"].contains(&s.as_str()) {
+            return Err(format!("“{s}” is reserved. Please choose another web address."));
+        }
+        Ok(Slug(s))
+    }
+
+    /// Suggests a slug from a name: “Tiverton Museum” → `tiverton-museum`.
+    pub fn suggest(name: &str) -> String {
+        let mut out = String::new();
+        for c in name.chars() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            } else if !out.ends_with('-') && !out.is_empty() {
+                out.push('-');
+            }
+        }
+        out.trim_end_matches('-').chars().take(limits::SLUG_MAX).collect()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The sectors people and organisations may choose.
+pub const SECTORS: &[(&str, &str)] = &[
+    ("arts", "Arts"),
+    ("heritage", "Heritage"),
+    ("libraries", "Libraries"),
+    ("health", "Health"),
+    ("social_care", "Social care"),
+    ("housing", "Housing"),
+    ("local_government", "Local government"),
+    ("education", "Education"),
+    ("voluntary_sector", "Voluntary sector"),
+    ("business", "Business"),
+    ("resident", "Resident"),
+    ("other", "Other"),
+];
+
+pub fn sector_label(key: &str) -> &str {
+    SECTORS.iter().find(|(k, _)| *k == key).map(|(_, l)| *l).unwrap_or(key)
+}
+
+pub fn parse_sector(raw: &str) -> Result<String, String> {
+    let key = raw.trim();
+    if SECTORS.iter().any(|(k, _)| *k == key) {
+        Ok(key.to_string())
+    } else {
+        Err(format!("“{key}” is not one of the sectors on the list."))
+    }
+}
+
+/// Trims a free-text field and checks its length; empty is allowed unless `required`.
+pub fn text(errors: &mut FieldErrors, field: &'static str, label: &str, raw: &str, max: usize, required: bool) -> String {
+    let s = raw.trim();
+    if required && s.is_empty() {
+        errors.add(field, format!("{label} is needed."));
+    } else if s.chars().count() > max {
+        errors.add(field, format!("{label} can be at most {max} characters long (it has {}).", s.chars().count()));
+    }
+    s.to_string()
+}
+
+/// An optional web address that must be http(s).
+pub fn website(errors: &mut FieldErrors, field: &'static str, raw: &str) -> String {
+    let s = raw.trim();
+    if s.is_empty() {
+        return String::new();
+    }
+    if s.len() > limits::URL_MAX {
+        errors.add(field, format!("A web address can be at most {} characters long.", limits::URL_MAX));
+    } else if !(s.starts_with("https://") || s.starts_with("http://")) || s.contains(char::is_whitespace) {
+        errors.add(field, "Enter a full web address starting with https://");
+    }
+    s.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles() {
+        assert_eq!(Handle::parse("Sam_1").unwrap().as_str(), "sam_1");
+        assert_eq!(Handle::parse("@sam").unwrap().as_str(), "sam");
+        assert!(Handle::parse("").is_err());
+        assert!(Handle::parse("a".repeat(31).as_str()).is_err());
+        assert!(Handle::parse("a".repeat(30).as_str()).is_ok());
+        assert!(Handle::parse("sam-b").is_err());
+        assert!(Handle::parse("sàm").is_err());
+        assert!(Handle::parse("Admin").is_err());
+    }
+
+    #[test]
+    fn emails() {
+        assert!(Email::parse("sam@example.org").is_ok());
+        assert!(Email::parse("sam@example").is_err());
+        assert!(Email::parse("sam example.org").is_err());
+        assert!(Email::parse("@example.org").is_err());
+        assert!(format!("{:?}", Email::parse("sam@example.org").unwrap()).contains("redacted"));
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(Slug::suggest("Tiverton Museum & Gardens!"), "tiverton-museum-gardens");
+        assert!(Slug::parse("-x").is_err());
+        assert!(Slug::parse("new").is_err());
+        assert_eq!(Slug::parse("Town-Net").unwrap().as_str(), "town-net");
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let p = Password::parse("correct horse battery").unwrap();
+        assert!(!format!("{p:?}").contains("horse"));
+        assert!(Password::parse("short").is_err());
+    }
+}

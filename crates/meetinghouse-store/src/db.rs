@@ -1,0 +1,197 @@
+//! Connecting, migrating and transactions, for both backends.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+use crate::error::{Result, StoreError};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Which database a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// How to open the database.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// Largest number of pooled connections.
+    pub max_connections: u32,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions { max_connections: 16 }
+    }
+}
+
+/// A pool of connections to SQLite or PostgreSQL.
+#[derive(Clone)]
+pub struct Db {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+    max_connections: u32,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password, so only the backend is shown.
+        f.debug_struct("Db").field("backend", &self.backend).finish()
+    }
+}
+
+/// A transaction; commit it with [`Tx::commit`], or drop it to roll back.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Whether a database's schema matches this binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    pub applied: Vec<i64>,
+    pub pending: Vec<i64>,
+}
+
+impl Db {
+    /// Opens a SQLite database file, creating it (and its directory) if absent.
+    pub async fn open_sqlite(path: &Path, options: &DbOptions) -> Result<Db> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| sqlx::Error::Io(e))?;
+        }
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        Db::connect(&url, options).await
+    }
+
+    /// Opens a database by URL: `sqlite://…` or `postgres://…`.
+    pub async fn connect(url: &str, options: &DbOptions) -> Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::Database(sqlx::Error::Configuration(
+                "the database URL must start with sqlite:// or postgres://".into(),
+            )));
+        };
+        let connect = AnyConnectOptions::from_str(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the one writer; the busy
+                        // timeout makes a second writer wait rather than fail.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(connect)
+            .await?;
+        Ok(Db { pool, backend, max_connections: options.max_connections })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Applies every embedded migration not yet applied.
+    pub async fn migrate(&self) -> Result<()> {
+        self.migrator().run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Compares the applied migrations with the embedded ones.
+    pub async fn migration_status(&self) -> Result<MigrationStatus> {
+        let exists: Option<(i64,)> = match self.backend {
+            Backend::Sqlite => {
+                sqlx::query_as(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+                )
+                .fetch_optional(&self.pool)
+                .await?
+            }
+            Backend::Postgres => {
+                sqlx::query_as("SELECT 1::BIGINT WHERE to_regclass('_sqlx_migrations') IS NOT NULL")
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+        };
+        let applied: Vec<i64> = if exists.is_some() {
+            sqlx::query_as::<_, (i64,)>(
+                "SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version",
+            )
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|(v,)| v)
+            .collect()
+        } else {
+            Vec::new()
+        };
+        let pending = self
+            .migrator()
+            .iter()
+            .map(|m| m.version)
+            .filter(|v| !applied.contains(v))
+            .collect();
+        Ok(MigrationStatus { applied, pending })
+    }
+
+    /// Fails with a plain message when migrations are pending.
+    pub async fn ensure_current(&self) -> Result<()> {
+        let status = self.migration_status().await?;
+        if status.pending.is_empty() {
+            return Ok(());
+        }
+        Err(StoreError::Outdated(format!(
+            "the database schema is out of date: {} migration(s) are not applied ({}). \
+             Run `meetinghouse migrate`, or start with `serve --migrate`.",
+            status.pending.len(),
+            status.pending.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
+        )))
+    }
+
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// Runs a trivial query: used by `/healthz`.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Pool figures for `/metrics`: (connections open, of which idle).
+    pub fn pool_stats(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
+    pub fn max_connections(&self) -> u32 {
+        self.max_connections
+    }
+
+    /// Closes every pooled connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

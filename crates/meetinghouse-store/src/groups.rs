@@ -1,0 +1,261 @@
+//! Groups and networks of networks: a group's members are people,
+//! organisations and other groups. Membership is transitive for access, and
+//! group-in-group edges never form a cycle.
+
+use sqlx::FromRow;
+
+use crate::error::{Result, StoreError};
+use crate::{Backend, Db, Tx, now};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct GroupRow {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub purpose: String,
+    pub visibility: String,
+    pub join_policy: String,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "id, slug, name, purpose, visibility, join_policy, created_at";
+
+#[derive(Debug, Clone)]
+pub struct NewGroup<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub purpose: &'a str,
+    pub visibility: &'a str,
+    pub join_policy: &'a str,
+}
+
+/// Inserts a group with its creator as its first host.
+pub async fn insert(tx: &mut Tx, g: &NewGroup<'_>, creator: i64) -> Result<i64> {
+    let t = now();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO community_groups (slug, name, purpose, visibility, join_policy, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(g.slug)
+    .bind(g.name)
+    .bind(g.purpose)
+    .bind(g.visibility)
+    .bind(g.join_policy)
+    .bind(creator)
+    .bind(t)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(|e| StoreError::from_unique(e, &[("slug", "address (slug)")]))?;
+    upsert_member(tx, id, MemberKind::Person, creator, "host", "active", creator).await?;
+    Ok(id)
+}
+
+pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<GroupRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM community_groups WHERE slug = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(slug).fetch_optional(&db.pool).await?)
+}
+
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<GroupRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM community_groups WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
+}
+
+/// Groups anyone may see, by name.
+pub async fn list_public(db: &Db, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM community_groups WHERE visibility = 'public' ORDER BY name LIMIT $1 OFFSET $2"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&db.pool).await?)
+}
+
+/// Every group, for admins.
+pub async fn list_all(db: &Db, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM community_groups ORDER BY name LIMIT $1 OFFSET $2");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&db.pool).await?)
+}
+
+pub async fn count(db: &Db) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM community_groups").fetch_one(&db.pool).await?;
+    Ok(n)
+}
+
+/// What kind of thing is a member of a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberKind {
+    Person,
+    Org,
+    Group,
+}
+
+impl MemberKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberKind::Person => "person",
+            MemberKind::Org => "org",
+            MemberKind::Group => "group",
+        }
+    }
+}
+
+/// Adds or updates a membership row.
+pub async fn upsert_member(
+    tx: &mut Tx,
+    group_id: i64,
+    kind: MemberKind,
+    member_id: i64,
+    role: &str,
+    status: &str,
+    added_by: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO group_members (group_id, member_kind, member_id, role, status, added_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (group_id, member_kind, member_id) DO UPDATE SET role = excluded.role, status = excluded.status",
+    )
+    .bind(group_id)
+    .bind(kind.as_str())
+    .bind(member_id)
+    .bind(role)
+    .bind(status)
+    .bind(added_by)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The (role, status) of a direct membership, if any.
+pub async fn direct_membership(db: &Db, group_id: i64, kind: MemberKind, member_id: i64) -> Result<Option<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT role, status FROM group_members WHERE group_id = $1 AND member_kind = $2 AND member_id = $3",
+    )
+    .bind(group_id)
+    .bind(kind.as_str())
+    .bind(member_id)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+pub async fn remove_member(db: &Db, group_id: i64, kind: MemberKind, member_id: i64) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND member_kind = $2 AND member_id = $3")
+        .bind(group_id)
+        .bind(kind.as_str())
+        .bind(member_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Makes group `child` a member of group `parent`, refusing a cycle.
+///
+/// The check and the insert run in one transaction. On PostgreSQL the
+/// membership table is locked against concurrent group-in-group inserts
+/// first, so two requests cannot each pass the check and together close a
+/// loop; on SQLite the write transaction already serialises them.
+pub async fn nest(tx: &mut Tx, backend: Backend, parent: i64, child: i64, status: &str, added_by: i64) -> Result<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("LOCK TABLE group_members IN SHARE ROW EXCLUSIVE MODE").execute(&mut **tx).await?;
+    }
+    if parent == child || is_within(tx, parent, child).await? {
+        return Err(StoreError::Conflict { what: "cycle" });
+    }
+    upsert_member(tx, parent, MemberKind::Group, child, "member", status, added_by).await
+}
+
+/// Whether group `inner` is (transitively) a member of group `outer`.
+pub async fn is_within(tx: &mut Tx, inner: i64, outer: i64) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "WITH RECURSIVE up(id) AS ( \
+             SELECT CAST($1 AS BIGINT) \
+             UNION \
+             SELECT gm.group_id FROM group_members gm JOIN up ON gm.member_kind = 'group' AND gm.member_id = up.id \
+              WHERE gm.status = 'active' \
+         ) SELECT 1 FROM up WHERE id = $2",
+    )
+    .bind(inner)
+    .bind(outer)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// Every group a person belongs to, directly, through an organisation they
+/// are an active member of, or through member groups at any depth. One
+/// recursive query, the same on both databases.
+pub async fn reachable_for_person(db: &Db, person_id: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "WITH RECURSIVE reach(id) AS ( \
+             SELECT gm.group_id FROM group_members gm \
+              WHERE gm.status = 'active' AND ( \
+                    (gm.member_kind = 'person' AND gm.member_id = $1) \
+                 OR (gm.member_kind = 'org' AND gm.member_id IN \
+                        (SELECT org_id FROM org_members WHERE person_id = $1 AND status = 'active'))) \
+             UNION \
+             SELECT gm.group_id FROM group_members gm JOIN reach r \
+                 ON gm.member_kind = 'group' AND gm.member_id = r.id \
+              WHERE gm.status = 'active' \
+         ) SELECT id FROM reach ORDER BY id",
+    )
+    .bind(person_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Whether a person belongs to a group at any depth.
+pub async fn person_reaches(db: &Db, person_id: i64, group_id: i64) -> Result<bool> {
+    Ok(reachable_for_person(db, person_id).await?.contains(&group_id))
+}
+
+/// A member of a group as shown on its page.
+#[derive(Debug, Clone, FromRow)]
+pub struct MemberView {
+    pub member_kind: String,
+    pub member_id: i64,
+    pub role: String,
+    pub status: String,
+    /// Handle or slug, for the link.
+    pub key: String,
+    pub name: String,
+}
+
+pub async fn members(db: &Db, group_id: i64) -> Result<Vec<MemberView>> {
+    Ok(sqlx::query_as(
+        "SELECT gm.member_kind, gm.member_id, gm.role, gm.status, \
+                COALESCE(p.handle, o.slug, g.slug) AS key, \
+                COALESCE(p.display_name, o.name, g.name) AS name \
+         FROM group_members gm \
+         LEFT JOIN people p ON gm.member_kind = 'person' AND p.id = gm.member_id \
+         LEFT JOIN organisations o ON gm.member_kind = 'org' AND o.id = gm.member_id \
+         LEFT JOIN community_groups g ON gm.member_kind = 'group' AND g.id = gm.member_id \
+         WHERE gm.group_id = $1 \
+         ORDER BY gm.member_kind, gm.status, name",
+    )
+    .bind(group_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The groups a group is directly a member of.
+pub async fn parents(db: &Db, group_id: i64) -> Result<Vec<GroupRow>> {
+    Ok(sqlx::query_as(
+        "SELECT g.id, g.slug, g.name, g.purpose, g.visibility, g.join_policy, g.created_at \
+         FROM group_members gm JOIN community_groups g ON g.id = gm.group_id \
+         WHERE gm.member_kind = 'group' AND gm.member_id = $1 AND gm.status = 'active' ORDER BY g.name",
+    )
+    .bind(group_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Groups that list an organisation as an active member.
+pub async fn of_org(db: &Db, org_id: i64) -> Result<Vec<GroupRow>> {
+    Ok(sqlx::query_as(
+        "SELECT g.id, g.slug, g.name, g.purpose, g.visibility, g.join_policy, g.created_at \
+         FROM group_members gm JOIN community_groups g ON g.id = gm.group_id \
+         WHERE gm.member_kind = 'org' AND gm.member_id = $1 AND gm.status = 'active' ORDER BY g.name",
+    )
+    .bind(org_id)
+    .fetch_all(&db.pool)
+    .await?)
+}

@@ -1,0 +1,207 @@
+//! Organisations and their members.
+
+use sqlx::FromRow;
+
+use crate::error::{Result, StoreError};
+use crate::{Db, Tx, now};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct OrgRow {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub sector: String,
+    pub description: String,
+    pub website: String,
+    pub town: String,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "id, slug, name, sector, description, website, town, created_at";
+
+#[derive(Debug, Clone)]
+pub struct NewOrg<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub sector: &'a str,
+    pub description: &'a str,
+    pub website: &'a str,
+    pub town: &'a str,
+}
+
+/// Inserts an organisation with its creator as its first admin.
+pub async fn insert(tx: &mut Tx, o: &NewOrg<'_>, creator: i64) -> Result<i64> {
+    let t = now();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO organisations (slug, name, sector, description, website, town, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(o.slug)
+    .bind(o.name)
+    .bind(o.sector)
+    .bind(o.description)
+    .bind(o.website)
+    .bind(o.town)
+    .bind(creator)
+    .bind(t)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(|e| StoreError::from_unique(e, &[("slug", "address (slug)")]))?;
+    sqlx::query(
+        "INSERT INTO org_members (org_id, person_id, role, status, created_at) VALUES ($1, $2, 'admin', 'active', $3)",
+    )
+    .bind(id)
+    .bind(creator)
+    .bind(t)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<OrgRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM organisations WHERE slug = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(slug).fetch_optional(&db.pool).await?)
+}
+
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<OrgRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM organisations WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
+}
+
+pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<OrgRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM organisations ORDER BY name LIMIT $1 OFFSET $2");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&db.pool).await?)
+}
+
+pub async fn count(db: &Db) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM organisations").fetch_one(&db.pool).await?;
+    Ok(n)
+}
+
+/// A member of an organisation, with the person's names.
+#[derive(Debug, Clone, FromRow)]
+pub struct OrgMemberRow {
+    pub person_id: i64,
+    pub handle: String,
+    pub display_name: String,
+    pub role: String,
+    pub status: String,
+}
+
+pub async fn members(db: &Db, org_id: i64) -> Result<Vec<OrgMemberRow>> {
+    Ok(sqlx::query_as(
+        "SELECT p.id AS person_id, p.handle, p.display_name, m.role, m.status \
+         FROM org_members m JOIN people p ON p.id = m.person_id \
+         WHERE m.org_id = $1 ORDER BY m.status, p.display_name",
+    )
+    .bind(org_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The (role, status) of a person in an organisation, if any.
+pub async fn membership(db: &Db, org_id: i64, person_id: i64) -> Result<Option<(String, String)>> {
+    Ok(sqlx::query_as("SELECT role, status FROM org_members WHERE org_id = $1 AND person_id = $2")
+        .bind(org_id)
+        .bind(person_id)
+        .fetch_optional(&db.pool)
+        .await?)
+}
+
+/// Organisations where a person is active, with their role.
+pub async fn of_person(db: &Db, person_id: i64) -> Result<Vec<(OrgRow, String)>> {
+    let rows: Vec<OrgWithRole> = sqlx::query_as(
+        "SELECT o.id, o.slug, o.name, o.sector, o.description, o.website, o.town, o.created_at, m.role \
+         FROM org_members m JOIN organisations o ON o.id = m.org_id \
+         WHERE m.person_id = $1 AND m.status = 'active' ORDER BY o.name",
+    )
+    .bind(person_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.org, r.role)).collect())
+}
+
+#[derive(FromRow)]
+struct OrgWithRole {
+    #[sqlx(flatten)]
+    org: OrgRow,
+    role: String,
+}
+
+/// Pending invitations for a person.
+pub async fn invitations_for(db: &Db, person_id: i64) -> Result<Vec<(OrgRow, String)>> {
+    let rows: Vec<OrgWithRole> = sqlx::query_as(
+        "SELECT o.id, o.slug, o.name, o.sector, o.description, o.website, o.town, o.created_at, m.role \
+         FROM org_members m JOIN organisations o ON o.id = m.org_id \
+         WHERE m.person_id = $1 AND m.status = 'invited' ORDER BY o.name",
+    )
+    .bind(person_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.org, r.role)).collect())
+}
+
+/// Invites a person; an existing membership or invitation is a conflict.
+pub async fn invite(db: &Db, org_id: i64, person_id: i64, role: &str, invited_by: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO org_members (org_id, person_id, role, status, invited_by, created_at) \
+         VALUES ($1, $2, $3, 'invited', $4, $5)",
+    )
+    .bind(org_id)
+    .bind(person_id)
+    .bind(role)
+    .bind(invited_by)
+    .bind(now())
+    .execute(&db.pool)
+    .await
+    .map_err(|e| StoreError::from_unique(e, &[("", "membership")]))?;
+    Ok(())
+}
+
+/// Adds an active member directly (used by the demo and the creator path).
+pub async fn add_active(tx: &mut Tx, org_id: i64, person_id: i64, role: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO org_members (org_id, person_id, role, status, created_at) VALUES ($1, $2, $3, 'active', $4) \
+         ON CONFLICT (org_id, person_id) DO UPDATE SET role = excluded.role, status = 'active'",
+    )
+    .bind(org_id)
+    .bind(person_id)
+    .bind(role)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Accepts an invitation; false when there was none.
+pub async fn accept(db: &Db, org_id: i64, person_id: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE org_members SET status = 'active' WHERE org_id = $1 AND person_id = $2 AND status = 'invited'",
+    )
+    .bind(org_id)
+    .bind(person_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes a membership or invitation; false when there was none.
+pub async fn remove(db: &Db, org_id: i64, person_id: i64) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM org_members WHERE org_id = $1 AND person_id = $2")
+        .bind(org_id)
+        .bind(person_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// How many active admins an organisation has (the last may not leave).
+pub async fn admin_count(db: &Db, org_id: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM org_members WHERE org_id = $1 AND role = 'admin' AND status = 'active'",
+    )
+    .bind(org_id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(n)
+}

@@ -1,0 +1,185 @@
+//! People: accounts, profiles and the sectors they choose for themselves.
+
+use sqlx::FromRow;
+
+use crate::error::{Result, StoreError};
+use crate::{Db, Tx, now};
+
+/// A stored person. The password hash never leaves this struct in `Debug`.
+#[derive(Clone, FromRow)]
+pub struct PersonRow {
+    pub id: i64,
+    pub email: String,
+    pub handle: String,
+    pub display_name: String,
+    pub pronouns: String,
+    pub bio: String,
+    pub password_hash: String,
+    pub is_admin: i64,
+    pub status: String,
+    pub email_verified_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for PersonRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PersonRow")
+            .field("id", &self.id)
+            .field("handle", &self.handle)
+            .field("email", &"[redacted]")
+            .field("password_hash", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+const COLUMNS: &str = "id, email, handle, display_name, pronouns, bio, password_hash, is_admin, \
+                       status, email_verified_at, created_at";
+
+/// What a new account starts with.
+#[derive(Debug, Clone)]
+pub struct NewPerson<'a> {
+    pub email: &'a str,
+    pub handle: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub is_admin: bool,
+    pub status: &'a str,
+}
+
+const UNIQUE_RULES: &[(&str, &'static str)] = &[("email", "email"), ("handle", "handle")];
+
+/// Inserts a person; a taken email or handle is a [`StoreError::Conflict`].
+pub async fn insert(tx: &mut Tx, p: &NewPerson<'_>) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO people (email, email_lower, handle, handle_lower, display_name, password_hash, \
+                             is_admin, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(p.email)
+    .bind(p.email.to_lowercase())
+    .bind(p.handle)
+    .bind(p.handle.to_lowercase())
+    .bind(p.display_name)
+    .bind(p.password_hash)
+    .bind(p.is_admin as i64)
+    .bind(p.status)
+    .bind(now())
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(|e| StoreError::from_unique(e, UNIQUE_RULES))?;
+    Ok(id)
+}
+
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<PersonRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM people WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
+}
+
+pub async fn by_email(db: &Db, email: &str) -> Result<Option<PersonRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM people WHERE email_lower = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(email.to_lowercase())
+        .fetch_optional(&db.pool)
+        .await?)
+}
+
+pub async fn by_handle(db: &Db, handle: &str) -> Result<Option<PersonRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM people WHERE handle_lower = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(handle.to_lowercase())
+        .fetch_optional(&db.pool)
+        .await?)
+}
+
+/// Everyone, newest first, for the admin list.
+pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<PersonRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM people ORDER BY id DESC LIMIT $1 OFFSET $2");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&db.pool).await?)
+}
+
+pub async fn count(db: &Db) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM people").fetch_one(&db.pool).await?;
+    Ok(n)
+}
+
+/// The editable part of a profile.
+#[derive(Debug, Clone)]
+pub struct ProfileUpdate<'a> {
+    pub display_name: &'a str,
+    pub pronouns: &'a str,
+    pub bio: &'a str,
+    pub sectors: &'a [String],
+}
+
+/// Replaces a person's profile fields and sectors in one transaction.
+pub async fn update_profile(tx: &mut Tx, id: i64, p: &ProfileUpdate<'_>) -> Result<()> {
+    let done = sqlx::query("UPDATE people SET display_name = $1, pronouns = $2, bio = $3 WHERE id = $4")
+        .bind(p.display_name)
+        .bind(p.pronouns)
+        .bind(p.bio)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    set_sectors(tx, id, p.sectors).await
+}
+
+pub async fn set_sectors(tx: &mut Tx, id: i64, sectors: &[String]) -> Result<()> {
+    sqlx::query("DELETE FROM person_sectors WHERE person_id = $1").bind(id).execute(&mut **tx).await?;
+    for s in sectors {
+        sqlx::query("INSERT INTO person_sectors (person_id, sector) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(id)
+            .bind(s)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn sectors(db: &Db, id: i64) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT sector FROM person_sectors WHERE person_id = $1 ORDER BY sector")
+            .bind(id)
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(rows.into_iter().map(|(s,)| s).collect())
+}
+
+pub async fn set_password(tx: &mut Tx, id: i64, hash: &str) -> Result<()> {
+    sqlx::query("UPDATE people SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_verified(tx: &mut Tx, id: i64) -> Result<()> {
+    sqlx::query("UPDATE people SET email_verified_at = $1 WHERE id = $2 AND email_verified_at IS NULL")
+        .bind(now())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Sets `status` (`active`, `pending` or `suspended`).
+pub async fn set_status(db: &Db, id: i64, status: &str) -> Result<()> {
+    sqlx::query("UPDATE people SET status = $1 WHERE id = $2")
+        .bind(status)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_admin(db: &Db, id: i64, is_admin: bool) -> Result<()> {
+    sqlx::query("UPDATE people SET is_admin = $1 WHERE id = $2")
+        .bind(is_admin as i64)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}

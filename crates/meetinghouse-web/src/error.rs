@@ -1,0 +1,73 @@
+//! The one web error: what the person sees is separate from what is logged.
+//! A 500 shows only a request id; the cause goes to the log with that id
+//! (see `middleware::observe`).
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use meetinghouse_core::CoreError;
+
+use crate::page::{ErrorPage, render_status};
+
+#[derive(Debug)]
+pub enum WebError {
+    /// The page needs a signed-in person.
+    SignInNeeded,
+    NotFound,
+    Forbidden(String),
+    BadRequest(String),
+    TooLarge(String),
+    /// The form's CSRF token was missing or stale; the fields are kept so the
+    /// person can send them again with a fresh token.
+    Csrf,
+    Internal(anyhow::Error),
+}
+
+/// Marks a 500 response so the observing middleware logs the cause with the request id.
+#[derive(Debug, Clone)]
+pub struct InternalCause(pub String);
+
+impl From<CoreError> for WebError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::NotFound => WebError::NotFound,
+            CoreError::Forbidden(m) => WebError::Forbidden(m),
+            CoreError::Invalid(errors) => WebError::BadRequest(errors.to_string()),
+            other => WebError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<meetinghouse_store::StoreError> for WebError {
+    fn from(e: meetinghouse_store::StoreError) -> Self {
+        WebError::from(CoreError::from(e))
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, title, message) = match self {
+            WebError::SignInNeeded => return Redirect::to("/login?need=1").into_response(),
+            WebError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "We could not find that page. It may have moved, or it may be private.".to_string(),
+            ),
+            WebError::Forbidden(m) => (StatusCode::FORBIDDEN, "You can’t do that here", m),
+            WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Something was wrong with the request", m),
+            WebError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "That was too large", m),
+            WebError::Csrf => (
+                StatusCode::FORBIDDEN,
+                "Your form had expired",
+                "For your safety, forms only work from the page we sent them on, and expire when you sign in or out. \
+                 Go back, reload the page, and send it again — your browser usually keeps what you typed."
+                    .to_string(),
+            ),
+            WebError::Internal(cause) => {
+                let mut resp = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                resp.extensions_mut().insert(InternalCause(format!("{cause:#}")));
+                return resp;
+            }
+        };
+        render_status(status, &ErrorPage::new(title, &message))
+    }
+}

@@ -1,0 +1,22 @@
+//! Meetinghouse over HTTP: the router, the extractors that turn requests into
+//! core calls, one file per route, and the server-rendered HTML. Only this
+//! crate knows HTTP and HTML; every state change is a call into core.
+
+mod error;
+mod forms;
+mod metrics;
+mod middleware;
+mod page;
+mod ratelimit;
+mod routes;
+mod state;
+mod viewer;
+
+pub use metrics::Metrics;
+pub use ratelimit::RateLimits;
+pub use state::{AppState, WebConfig};
+
+/// Builds the whole application: routes plus the middleware every response passes through.
+pub fn app(state: AppState) -> axum::Router {
+    routes::router(state)
+}

@@ -1,0 +1,123 @@
+//! What every request passes through: a request id, an anonymous cookie for
+//! CSRF before sign-in, a cross-site check on state-changing requests,
+//! security headers, metrics, one log line, and the 500 page.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use meetinghouse_core::secrets;
+
+use crate::error::InternalCause;
+use crate::page::{ErrorPage, render_status};
+use crate::state::AppState;
+use crate::viewer::{ANON_COOKIE, FLASH_COOKIE};
+
+/// A fresh anonymous id, when the request had none.
+#[derive(Debug, Clone)]
+pub struct AnonId(pub String);
+
+pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+                       base-uri 'none'; frame-ancestors 'none'";
+
+pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = secrets::random_token()[..16].to_string();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let path = req.uri().path().to_string();
+    let cookies = req.headers().get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(";");
+    let has_anon = cookies.split(';').any(|kv| kv.trim().starts_with(&format!("{ANON_COOKIE}=")));
+    let had_flash = cookies.split(';').any(|kv| kv.trim().starts_with(&format!("{FLASH_COOKIE}=")));
+    let new_anon = if has_anon {
+        None
+    } else {
+        let id = secrets::random_token()[..32].to_string();
+        req.extensions_mut().insert(AnonId(id.clone()));
+        Some(id)
+    };
+
+    // A state-changing request from another site is refused before any
+    // handler runs (browsers send Sec-Fetch-Site); forms also carry a token.
+    let cross_site = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site");
+    let mut resp = if cross_site && !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        render_status(
+            StatusCode::FORBIDDEN,
+            &ErrorPage::new("Request refused", "This form was sent from another website, so we did not act on it."),
+        )
+    } else {
+        next.run(req).await
+    };
+
+    let status = resp.status();
+    if let Some(cause) = resp.extensions().get::<InternalCause>().cloned() {
+        tracing::error!(request_id = %request_id, %method, %path, cause = %cause.0, "request failed");
+        let mut page = ErrorPage::new(
+            "Something went wrong on our side",
+            "Sorry — this is our fault, not yours. Please try again in a moment. If it keeps happening, tell the meeting house's admins and quote the reference below.",
+        );
+        page.request_id = Some(request_id.clone());
+        resp = render_status(StatusCode::INTERNAL_SERVER_ERROR, &page);
+    }
+
+    let headers = resp.headers_mut();
+    let static_header = |v: &'static str| HeaderValue::from_static(v);
+    headers.insert("content-security-policy", static_header(CSP));
+    headers.insert("x-content-type-options", static_header("nosniff"));
+    headers.insert("referrer-policy", static_header("same-origin"));
+    headers.insert("x-frame-options", static_header("DENY"));
+    headers.insert("permissions-policy", static_header("camera=(), microphone=(), geolocation=(), interest-cohort=()"));
+    headers.insert("cross-origin-opener-policy", static_header("same-origin"));
+    if state.config.tls {
+        headers.insert("strict-transport-security", static_header("max-age=31536000; includeSubDomains"));
+    }
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        headers.insert("x-request-id", v);
+    }
+    let secure = if state.config.tls { "; Secure" } else { "" };
+    if let Some(id) = new_anon {
+        if let Ok(v) = HeaderValue::from_str(&format!("{ANON_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}")) {
+            headers.append(header::SET_COOKIE, v);
+        }
+    }
+    // A flash message is shown once: the page that displays it clears it.
+    let sets_flash = headers.get_all(header::SET_COOKIE).iter().any(|v| v.to_str().is_ok_and(|s| s.starts_with(FLASH_COOKIE)));
+    if had_flash && !sets_flash && method == Method::GET && status.is_success() {
+        if let Ok(v) = HeaderValue::from_str(&format!("{FLASH_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}")) {
+            headers.append(header::SET_COOKIE, v);
+        }
+    }
+
+    let took = started.elapsed();
+    state.metrics.record(method.as_str(), &route, resp.status().as_u16(), took);
+    tracing::info!(
+        request_id = %request_id,
+        %method,
+        route = %route,
+        status = resp.status().as_u16(),
+        ms = took.as_secs_f64() * 1000.0,
+        "request"
+    );
+    resp
+}
+
+/// A redirect after a successful POST, with a one-shot message.
+pub fn see_other_with_flash(location: &str, message: &str, tls: bool) -> Response {
+    let encoded = percent_encoding::utf8_percent_encode(message, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let secure = if tls { "; Secure" } else { "" };
+    let mut resp = axum::response::Redirect::to(location).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("{FLASH_COOKIE}={encoded}; Path=/; Max-Age=120; HttpOnly; SameSite=Lax{secure}")) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}

@@ -1,0 +1,97 @@
+//! The page frame every template shares, and rendering helpers.
+
+use askama::Template;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::viewer::Viewer;
+
+/// What the layout needs: site name, the signed-in person, the CSRF token.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub site_name: String,
+    pub title: String,
+    pub handle: Option<String>,
+    pub display_name: Option<String>,
+    pub is_admin: bool,
+    pub csrf: String,
+    pub flash: Option<String>,
+    pub banner: Option<String>,
+}
+
+impl Page {
+    pub fn new(viewer: &Viewer, title: impl Into<String>) -> Page {
+        let banner = viewer.actor.as_ref().and_then(|a| match a.status.as_str() {
+            "pending" => Some("Your account is waiting for an admin’s approval. You can look around until then.".to_string()),
+            _ if !a.email_verified && !viewer.settings.post_before_verify => {
+                Some("Please confirm your email address: we sent you a link.".to_string())
+            }
+            _ => None,
+        });
+        Page {
+            site_name: viewer.settings.name.clone(),
+            title: title.into(),
+            handle: viewer.actor.as_ref().map(|a| a.handle.clone()),
+            display_name: viewer.actor.as_ref().map(|a| a.display_name.clone()),
+            is_admin: viewer.actor.as_ref().is_some_and(|a| a.is_admin),
+            csrf: viewer.csrf.clone(),
+            flash: viewer.flash.clone(),
+            banner,
+        }
+    }
+
+    /// A frame for error pages, which are rendered without a viewer.
+    pub fn bare(title: &str) -> Page {
+        Page {
+            site_name: "Meetinghouse".into(),
+            title: title.into(),
+            handle: None,
+            display_name: None,
+            is_admin: false,
+            csrf: String::new(),
+            flash: None,
+            banner: None,
+        }
+    }
+}
+
+/// Renders a template as a 200 page.
+pub fn render<T: Template>(t: &T) -> Response {
+    render_status(StatusCode::OK, t)
+}
+
+/// Renders a template with a status (422 for a form with errors, and so on).
+pub fn render_status<T: Template>(status: StatusCode, t: &T) -> Response {
+    match t.render() {
+        Ok(body) => (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response(),
+        Err(e) => {
+            let mut resp = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            resp.extensions_mut().insert(crate::error::InternalCause(format!("template failed: {e}")));
+            resp
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub page: Page,
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
+impl ErrorPage {
+    pub fn new(title: &str, message: &str) -> ErrorPage {
+        ErrorPage { page: Page::bare(title), message: message.into(), request_id: None }
+    }
+}
+
+/// Formats unix seconds as a date people read ("3 March 2026").
+pub fn date(ts: &i64) -> String {
+    chrono::DateTime::from_timestamp(*ts, 0).map(|d| d.format("%-d %B %Y").to_string()).unwrap_or_default()
+}
+
+/// Formats unix seconds as date and time (UTC).
+pub fn datetime(ts: &i64) -> String {
+    chrono::DateTime::from_timestamp(*ts, 0).map(|d| d.format("%-d %b %Y %H:%M UTC").to_string()).unwrap_or_default()
+}

@@ -1,0 +1,73 @@
+//! `GET/POST /reset` (ask for a reset link) and `GET/POST /reset/confirm`
+//! (choose a new password from the emailed link).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use meetinghouse_core::{CoreError, FieldErrors, accounts};
+
+use crate::error::WebError;
+use crate::forms::{Form, FormData};
+use crate::middleware::see_other_with_flash;
+use crate::page::{Page, render, render_status};
+use crate::state::AppState;
+use crate::viewer::Viewer;
+
+#[derive(Template)]
+#[template(path = "account/reset_request.html")]
+struct ResetRequest {
+    page: Page,
+    form: FormData,
+    errors: FieldErrors,
+    sent: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account/reset_confirm.html")]
+struct ResetConfirm {
+    page: Page,
+    form: FormData,
+    errors: FieldErrors,
+}
+
+pub async fn request_form(viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Response {
+    render(&ResetRequest {
+        page: Page::new(&viewer, "Reset your password"),
+        form: FormData::default(),
+        errors: FieldErrors::new(),
+        sent: q.contains_key("sent"),
+    })
+}
+
+pub async fn request_submit(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    let again = |status, errors| {
+        render_status(status, &ResetRequest { page: Page::new(&viewer, "Reset your password"), form: data.clone(), errors, sent: false })
+    };
+    if let Err(m) = state.limits.reset(&viewer.ip.to_string(), data.get("email")) {
+        return Ok(again(StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", m.to_string())])));
+    }
+    match accounts::request_reset(&state.db, &viewer.settings, &state.config.base_url, data.get("email")).await {
+        Ok(()) => Ok(axum::response::Redirect::to("/reset?sent=1").into_response()),
+        Err(CoreError::Invalid(e)) => Ok(again(StatusCode::UNPROCESSABLE_ENTITY, e)),
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn confirm_form(viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Response {
+    let form = FormData::default().with("token", q.get("token").map(String::as_str).unwrap_or(""));
+    render(&ResetConfirm { page: Page::new(&viewer, "Choose a new password"), form, errors: FieldErrors::new() })
+}
+
+pub async fn confirm_submit(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    match accounts::reset_password(&state.db, data.get("token"), data.get("password")).await {
+        Ok(_) => Ok(see_other_with_flash("/login", "Your password is changed. Please sign in with it.", state.config.tls)),
+        Err(CoreError::Invalid(errors)) => Ok(render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ResetConfirm { page: Page::new(&viewer, "Choose a new password"), form: data.without_secrets(), errors },
+        )),
+        Err(other) => Err(other.into()),
+    }
+}

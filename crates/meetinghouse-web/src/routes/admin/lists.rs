@@ -1,0 +1,99 @@
+//! `GET /admin/people`, `/admin/orgs`, `/admin/groups`; `POST
+//! /admin/people/{id}/approve` and `POST /admin/invites`.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use meetinghouse_core::accounts;
+use meetinghouse_core::groups::GroupRow;
+use meetinghouse_core::orgs::OrgRow;
+use meetinghouse_store::people::PersonRow;
+use meetinghouse_store::{groups, orgs, people};
+
+use crate::error::WebError;
+use crate::forms::Form;
+use crate::middleware::see_other_with_flash;
+use crate::page::{Page, date, render};
+use crate::routes::orgs::list::{PAGE_SIZE, page_number};
+use crate::state::AppState;
+use crate::viewer::Viewer;
+
+#[derive(Template)]
+#[template(path = "admin/people.html")]
+struct PeopleList {
+    page: Page,
+    people: Vec<PersonRow>,
+    next_page: Option<i64>,
+    prev_page: Option<i64>,
+    invite_code: Option<String>,
+}
+
+pub async fn people(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    viewer.require_admin()?;
+    let n = page_number(&q);
+    let mut rows = people::list(&state.db, PAGE_SIZE + 1, (n - 1) * PAGE_SIZE).await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    Ok(render(&PeopleList {
+        page: Page::new(&viewer, "People"),
+        people: rows,
+        next_page: more.then_some(n + 1),
+        prev_page: (n > 1).then_some(n - 1),
+        invite_code: q.get("invite").cloned(),
+    }))
+}
+
+pub async fn approve(State(state): State<AppState>, Path(id): Path<i64>, form: Form) -> Result<Response, WebError> {
+    let actor = form.viewer.require_admin()?;
+    accounts::approve(&state.db, actor, id).await?;
+    Ok(see_other_with_flash("/admin/people", "Account approved.", state.config.tls))
+}
+
+pub async fn invite(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    let actor = viewer.require_admin()?;
+    let code = accounts::create_invite(&state.db, actor, data.get("note")).await?;
+    Ok(axum::response::IntoResponse::into_response(axum::response::Redirect::to(&format!("/admin/people?invite={code}"))))
+}
+
+#[derive(Template)]
+#[template(path = "admin/orgs.html")]
+struct OrgsList {
+    page: Page,
+    orgs: Vec<OrgRow>,
+    next_page: Option<i64>,
+    prev_page: Option<i64>,
+}
+
+pub async fn orgs(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    viewer.require_admin()?;
+    let n = page_number(&q);
+    let mut rows = orgs::list(&state.db, PAGE_SIZE + 1, (n - 1) * PAGE_SIZE).await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    Ok(render(&OrgsList { page: Page::new(&viewer, "Organisations"), orgs: rows, next_page: more.then_some(n + 1), prev_page: (n > 1).then_some(n - 1) }))
+}
+
+#[derive(Template)]
+#[template(path = "admin/groups.html")]
+struct GroupsList {
+    page: Page,
+    groups: Vec<GroupRow>,
+    next_page: Option<i64>,
+    prev_page: Option<i64>,
+}
+
+pub async fn groups(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    viewer.require_admin()?;
+    let n = page_number(&q);
+    let mut rows = groups::list_all(&state.db, PAGE_SIZE + 1, (n - 1) * PAGE_SIZE).await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    Ok(render(&GroupsList { page: Page::new(&viewer, "Groups"), groups: rows, next_page: more.then_some(n + 1), prev_page: (n > 1).then_some(n - 1) }))
+}
+
+#[allow(dead_code)]
+fn joined(p: &PersonRow) -> String {
+    date(&p.created_at)
+}

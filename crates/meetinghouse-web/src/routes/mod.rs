@@ -1,0 +1,66 @@
+//! The route table: every URL the meeting house answers, in one place.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::state::AppState;
+use crate::{forms, middleware};
+
+mod account;
+mod admin;
+mod groups;
+mod orgs;
+mod people;
+mod site;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(site::home::show))
+        .route("/about", get(site::about::show))
+        .route("/conduct", get(site::conduct::show))
+        .route("/healthz", get(site::health::healthz))
+        .route("/metrics", get(site::health::metrics))
+        .route("/static/site.css", get(site::assets::css))
+        .route("/signup", get(account::signup::form).post(account::signup::submit))
+        .route("/login", get(account::login::form).post(account::login::submit))
+        .route("/logout", post(account::logout::submit))
+        .route("/verify", get(account::verify::confirm))
+        .route("/verify/resend", post(account::verify::resend))
+        .route("/reset", get(account::reset::request_form).post(account::reset::request_submit))
+        .route("/reset/confirm", get(account::reset::confirm_form).post(account::reset::confirm_submit))
+        .route("/me", get(people::me::show))
+        .route("/me/profile", get(people::edit::form).post(people::edit::submit))
+        .route("/{at_handle}", get(people::profile::show))
+        .route("/orgs", get(orgs::list::show).post(orgs::create::submit))
+        .route("/orgs/new", get(orgs::create::form))
+        .route("/orgs/{slug}", get(orgs::show::show))
+        .route("/orgs/{slug}/invite", post(orgs::membership::invite))
+        .route("/orgs/{slug}/accept", post(orgs::membership::accept))
+        .route("/orgs/{slug}/leave", post(orgs::membership::leave))
+        .route("/groups", get(groups::list::show).post(groups::create::submit))
+        .route("/groups/new", get(groups::create::form))
+        .route("/groups/{slug}", get(groups::show::show))
+        .route("/groups/{slug}/join", post(groups::membership::join))
+        .route("/groups/{slug}/leave", post(groups::membership::leave))
+        .route("/groups/{slug}/invite", post(groups::membership::invite))
+        .route("/groups/{slug}/approve", post(groups::membership::approve))
+        .route("/groups/{slug}/members/org", post(groups::membership::add_org))
+        .route("/groups/{slug}/members/group", post(groups::membership::nest))
+        .route("/admin", get(admin::index::show))
+        .route("/admin/settings", get(admin::settings::form).post(admin::settings::submit))
+        .route("/admin/people", get(admin::lists::people))
+        .route("/admin/people/{id}/approve", post(admin::lists::approve))
+        .route("/admin/invites", post(admin::lists::invite))
+        .route("/admin/orgs", get(admin::lists::orgs))
+        .route("/admin/groups", get(admin::lists::groups))
+        .route("/admin/outbox", get(admin::outbox::show))
+        .fallback(site::not_found::show)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
+        .layer(RequestBodyLimitLayer::new(forms::MAX_FORM_BYTES * 2))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .with_state(state)
+}

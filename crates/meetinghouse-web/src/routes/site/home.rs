@@ -1,0 +1,36 @@
+//! `GET /` — the home page: what this meeting house is and what is happening.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use meetinghouse_core::groups::GroupRow;
+use meetinghouse_core::orgs::OrgRow;
+use meetinghouse_store::{groups, orgs};
+
+use crate::error::WebError;
+use crate::page::{Page, render};
+use crate::state::AppState;
+use crate::viewer::Viewer;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    page: Page,
+    tagline: String,
+    about_html: String,
+    orgs: Vec<OrgRow>,
+    groups: Vec<GroupRow>,
+}
+
+pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
+    let orgs = orgs::list(&state.db, 12, 0).await?;
+    let groups = groups::list_public(&state.db, 12, 0).await?;
+    let s = &viewer.settings;
+    Ok(render(&Home {
+        page: Page::new(&viewer, "Home"),
+        tagline: s.tagline.clone(),
+        about_html: meetinghouse_core::markdown::render(&s.about),
+        orgs,
+        groups,
+    }))
+}

@@ -1,0 +1,133 @@
+//! Who is asking: the signed-in person (from the session cookie), the CSRF
+//! token their forms must carry, a one-shot flash message, and their address.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use meetinghouse_core::settings::Settings;
+use meetinghouse_core::{Actor, accounts, secrets};
+
+use crate::error::WebError;
+use crate::middleware::AnonId;
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "mh_session";
+pub const ANON_COOKIE: &str = "mh_anon";
+pub const FLASH_COOKIE: &str = "mh_flash";
+
+#[derive(Clone)]
+pub struct Viewer {
+    pub actor: Option<Actor>,
+    pub session_token: Option<String>,
+    pub csrf: String,
+    pub flash: Option<String>,
+    pub ip: IpAddr,
+    pub settings: Arc<Settings>,
+}
+
+impl std::fmt::Debug for Viewer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Viewer")
+            .field("actor", &self.actor.as_ref().map(|a| &a.handle))
+            .field("session_token", &self.session_token.as_ref().map(|_| "[redacted]"))
+            .field("ip", &self.ip)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Viewer {
+    /// Whether a submitted CSRF token is the one issued to this viewer.
+    pub fn csrf_ok(&self, submitted: &str) -> bool {
+        secrets::constant_time_eq(submitted.as_bytes(), self.csrf.as_bytes())
+    }
+
+    /// The signed-in person, or a 401-style redirect to the sign-in page.
+    pub fn require(&self) -> Result<&Actor, WebError> {
+        self.actor.as_ref().ok_or(WebError::SignInNeeded)
+    }
+
+    pub fn require_admin(&self) -> Result<&Actor, WebError> {
+        let a = self.require()?;
+        if a.is_admin { Ok(a) } else { Err(WebError::Forbidden("This page is for the meeting house's admins.".into())) }
+    }
+}
+
+/// Reads one cookie from the request headers.
+pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The client's address: the socket peer, or the nearest untrusted address in
+/// `X-Forwarded-For` when the peer is a configured proxy.
+pub fn client_ip(parts: &Parts, trusted: &[IpAddr]) -> IpAddr {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+        .collect::<Vec<_>>();
+    forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer)
+}
+
+fn csrf_message(session_token: Option<&str>, anon: &str) -> String {
+    match session_token {
+        Some(t) => format!("csrf|session|{}", secrets::token_hash(t)),
+        None => format!("csrf|anon|{anon}"),
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(v) = parts.extensions.get::<Viewer>() {
+            return Ok(v.clone());
+        }
+        let settings = state.settings().await;
+        let token = cookie(parts, SESSION_COOKIE).filter(|t| t.len() == 64).map(str::to_string);
+        let actor = match &token {
+            Some(t) => accounts::session_actor(&state.db, t).await.map_err(WebError::from)?,
+            None => None,
+        };
+        let session_token = if actor.is_some() { token } else { None };
+        let anon = cookie(parts, ANON_COOKIE)
+            .map(str::to_string)
+            .or_else(|| parts.extensions.get::<AnonId>().map(|a| a.0.clone()))
+            .unwrap_or_default();
+        let message = csrf_message(session_token.as_deref(), &anon);
+        let csrf = secrets::sign(settings.secret_key.as_bytes(), &message);
+        let flash = cookie(parts, FLASH_COOKIE).map(|v| {
+            percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned()
+        });
+        let viewer = Viewer {
+            actor,
+            session_token,
+            csrf,
+            flash,
+            ip: client_ip(parts, &state.config.trusted_proxies),
+            settings,
+        };
+        parts.extensions.insert(viewer.clone());
+        Ok(viewer)
+    }
+}

@@ -1,0 +1,14 @@
+//! `meetinghouse demo` — seed the demo town into the configured database.
+
+use meetinghouse_core::demo;
+
+use crate::commands::{Migrations, open_db};
+use crate::config::GlobalArgs;
+
+pub async fn run(global: &GlobalArgs) -> anyhow::Result<()> {
+    let db = open_db(&global.store()?, Migrations::RequireCurrent).await?;
+    let report = demo::seed(&db).await?;
+    println!("{report}");
+    db.close().await;
+    Ok(())
+}

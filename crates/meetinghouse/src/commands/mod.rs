@@ -1,0 +1,46 @@
+//! One module per subcommand.
+
+pub mod admin;
+pub mod bridges;
+pub mod common_ground;
+pub mod demo;
+pub mod migrate;
+pub mod serve;
+
+use anyhow::Context;
+use meetinghouse_store::{Backend, Db, DbOptions};
+
+use crate::config::StoreConfig;
+
+/// Whether opening the database may apply migrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Migrations {
+    /// Apply them (always on SQLite; on PostgreSQL only when asked).
+    Apply,
+    /// Refuse an outdated PostgreSQL schema with a clear message.
+    RequireCurrent,
+}
+
+/// Opens the configured database: SQLite in the data directory unless a
+/// PostgreSQL URL is given. SQLite is a single node, so it is migrated
+/// automatically; PostgreSQL is shared, so it is migrated only on request.
+pub async fn open_db(store: &StoreConfig, migrations: Migrations) -> anyhow::Result<Db> {
+    let options = DbOptions { max_connections: store.max_connections };
+    let db = match &store.database_url {
+        Some(url) => Db::connect(url, &options)
+            .await
+            .with_context(|| format!("could not connect to {}", crate::config::redact_url(url)))?,
+        None => {
+            std::fs::create_dir_all(&store.data_dir)
+                .with_context(|| format!("could not create the data directory {}", store.data_dir.display()))?;
+            let path = store.data_dir.join("meetinghouse.db");
+            Db::open_sqlite(&path, &options).await.with_context(|| format!("could not open {}", path.display()))?
+        }
+    };
+    if db.backend() == Backend::Sqlite || migrations == Migrations::Apply {
+        db.migrate().await.context("could not apply database migrations")?;
+    } else {
+        db.ensure_current().await?;
+    }
+    Ok(db)
+}

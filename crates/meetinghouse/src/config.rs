@@ -1,0 +1,191 @@
+//! Typed, layered configuration: command-line flag, then `MEETINGHOUSE_*`
+//! environment variable, then the optional TOML file, then the default.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// Options every subcommand takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// Directory for the SQLite database and media [default: ./meetinghouse-data]
+    #[arg(long, global = true, env = "MEETINGHOUSE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://…) to use instead of SQLite
+    #[arg(long, global = true, env = "MEETINGHOUSE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// A TOML file with any of the settings below
+    #[arg(long, global = true, env = "MEETINGHOUSE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log format: human or json [default: human]
+    #[arg(long, global = true, env = "MEETINGHOUSE_LOG_FORMAT")]
+    pub log_format: Option<String>,
+}
+
+/// Options of `serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "MEETINGHOUSE_LISTEN")]
+    pub listen: Option<String>,
+    /// Seed the demo town if the database is empty
+    #[arg(long, env = "MEETINGHOUSE_DEMO")]
+    pub demo: bool,
+    /// Apply pending migrations on PostgreSQL before serving
+    #[arg(long, env = "MEETINGHOUSE_MIGRATE")]
+    pub migrate: bool,
+    /// The public address people use, for links in emails [default: http://LISTEN]
+    #[arg(long, env = "MEETINGHOUSE_BASE_URL")]
+    pub base_url: Option<String>,
+    /// Set when served over HTTPS (usually behind a proxy): Secure cookies and HSTS
+    #[arg(long, env = "MEETINGHOUSE_TLS")]
+    pub tls: bool,
+    /// SMTP server for outgoing mail, smtp://user:password@host:port [default: none, mail is shown to admins]
+    #[arg(long, env = "MEETINGHOUSE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The From address of outgoing mail
+    #[arg(long, env = "MEETINGHOUSE_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// A reverse proxy whose X-Forwarded-For is trusted (repeatable)
+    #[arg(long = "trusted-proxy", env = "MEETINGHOUSE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+/// The TOML file: every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    log_format: Option<String>,
+    listen: Option<String>,
+    demo: Option<bool>,
+    migrate: Option<bool>,
+    base_url: Option<String>,
+    tls: Option<bool>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    trusted_proxies: Option<Vec<IpAddr>>,
+    max_connections: Option<u32>,
+}
+
+/// Where the data lives.
+#[derive(Clone)]
+pub struct StoreConfig {
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub max_connections: u32,
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// Everything `serve` needs.
+#[derive(Clone)]
+pub struct ServeConfig {
+    pub store: StoreConfig,
+    pub listen: SocketAddr,
+    pub demo: bool,
+    pub migrate: bool,
+    pub base_url: String,
+    pub tls: bool,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl std::fmt::Debug for ServeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeConfig")
+            .field("store", &self.store)
+            .field("listen", &self.listen)
+            .field("base_url", &self.base_url)
+            .field("tls", &self.tls)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hides the password in a URL like `postgres://user:secret@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{}:[redacted]@{}", &url[..scheme_end], user, &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
+    let Some(path) = path else { return Ok(FileConfig::default()) };
+    let text = std::fs::read_to_string(path).with_context(|| format!("could not read the config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("the config file {} is not valid", path.display()))
+}
+
+impl GlobalArgs {
+    pub fn store(&self) -> anyhow::Result<StoreConfig> {
+        let file = read_file(self.config.as_deref())?;
+        Ok(StoreConfig {
+            data_dir: self.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("meetinghouse-data")),
+            database_url: self.database_url.clone().or(file.database_url).filter(|u| !u.is_empty()),
+            max_connections: file.max_connections.unwrap_or(16).clamp(1, 1000),
+        })
+    }
+
+    pub fn log_format(&self) -> String {
+        let file = read_file(self.config.as_deref()).unwrap_or_default();
+        self.log_format.clone().or(file.log_format).unwrap_or_else(|| "human".into())
+    }
+
+    pub fn serve(&self, args: &ServeArgs) -> anyhow::Result<ServeConfig> {
+        let file = read_file(self.config.as_deref())?;
+        let listen_raw = args.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_raw
+            .parse()
+            .with_context(|| format!("--listen must be an address and port like 127.0.0.1:8080, not “{listen_raw}”"))?;
+        let base_url = args
+            .base_url
+            .clone()
+            .or(file.base_url)
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_string();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            bail!("--base-url must start with http:// or https://");
+        }
+        let smtp_url = args.smtp_url.clone().or(file.smtp_url).filter(|s| !s.is_empty());
+        Ok(ServeConfig {
+            store: self.store()?,
+            listen,
+            demo: args.demo || file.demo.unwrap_or(false),
+            migrate: args.migrate || file.migrate.unwrap_or(false),
+            tls: args.tls || file.tls.unwrap_or(false) || base_url.starts_with("https://"),
+            base_url,
+            smtp_url,
+            mail_from: args.mail_from.clone().or(file.mail_from).unwrap_or_else(|| "Meetinghouse <noreply@localhost>".into()),
+            trusted_proxies: if args.trusted_proxies.is_empty() { file.trusted_proxies.unwrap_or_default() } else { args.trusted_proxies.clone() },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact_url("postgres://mh:s3cret@db:5432/mh"), "postgres://mh:[redacted]@db:5432/mh");
+        assert_eq!(redact_url("sqlite:///x.db"), "sqlite:///x.db");
+    }
+}
