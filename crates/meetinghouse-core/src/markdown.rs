@@ -48,6 +48,7 @@ mod tests {
         let out = render("<script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1))");
         assert!(!out.contains("<script"));
         assert!(!out.contains("<img"));
-        assert!(!out.contains("javascript:"));
+        assert!(!out.contains("href=\"javascript"), "{out}");
+        assert!(out.contains("&lt;script&gt;"), "raw HTML is shown as text: {out}");
     }
 }

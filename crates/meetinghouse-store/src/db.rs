@@ -195,3 +195,11 @@ impl Db {
         self.pool.close().await;
     }
 }
+
+impl Db {
+    /// Runs one administrative statement (used by tests to create databases).
+    pub async fn execute_admin(&self, sql: &str) -> Result<()> {
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&self.pool).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,166 @@
+//! Test support. `databases()` gives a fresh SQLite database, plus a fresh
+//! PostgreSQL database when `TEST_DATABASE_URL` is set, so each test runs on
+//! both backends without sharing state. `TestApp` drives the real router in
+//! process with a cookie jar and reads CSRF tokens from the HTML, as a
+//! browser would.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use meetinghouse_store::{Db, DbOptions};
+use tower::ServiceExt;
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique_name() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("mh_test_{}_{}_{}", std::process::id(), nanos % 1_000_000_000, COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A fresh, migrated SQLite database in a temporary directory.
+pub async fn sqlite() -> Db {
+    let dir = std::env::temp_dir().join(unique_name());
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let db = Db::open_sqlite(&dir.join("test.db"), &DbOptions { max_connections: 4 }).await.expect("open sqlite");
+    db.migrate().await.expect("migrate sqlite");
+    db
+}
+
+/// A fresh, migrated PostgreSQL database, if `TEST_DATABASE_URL` is set.
+pub async fn postgres() -> Option<Db> {
+    let url = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+    let name = unique_name();
+    let admin = Db::connect(&url, &DbOptions { max_connections: 1 }).await.expect("connect to TEST_DATABASE_URL");
+    admin.execute_admin(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+    admin.close().await;
+    let (base, _) = url.rsplit_once('/').expect("TEST_DATABASE_URL names a database");
+    let db = Db::connect(&format!("{base}/{name}"), &DbOptions { max_connections: 4 }).await.expect("connect to the test database");
+    db.migrate().await.expect("migrate postgres");
+    Some(db)
+}
+
+/// Every backend this run tests: SQLite always, PostgreSQL when configured.
+pub async fn databases() -> Vec<Db> {
+    let mut out = vec![sqlite().await];
+    if let Some(pg) = postgres().await {
+        out.push(pg);
+    }
+    out
+}
+
+/// A response as tests need it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
+    }
+    /// The CSRF token in the first form on the page.
+    pub fn csrf(&self) -> String {
+        csrf_from_html(&self.body).expect("the page has a form with a CSRF token")
+    }
+}
+
+/// Reads `name="csrf" value="…"` from HTML.
+pub fn csrf_from_html(html: &str) -> Option<String> {
+    let at = html.find(r#"name="csrf" value=""#)?;
+    let rest = &html[at + r#"name="csrf" value=""#.len()..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+/// The real application, in process, with a cookie jar.
+pub struct TestApp {
+    pub db: Db,
+    pub state: meetinghouse_web::AppState,
+    router: axum::Router,
+    cookies: HashMap<String, String>,
+}
+
+impl TestApp {
+    pub async fn new(db: Db) -> TestApp {
+        let state = meetinghouse_web::AppState::new(db.clone(), meetinghouse_web::WebConfig::default()).await.expect("app state");
+        let router = meetinghouse_web::app(state.clone());
+        TestApp { db, state, router, cookies: HashMap::new() }
+    }
+
+    /// A second browser on the same app and database (an empty cookie jar).
+    pub fn other_browser(&self) -> TestApp {
+        TestApp { db: self.db.clone(), state: self.state.clone(), router: self.router.clone(), cookies: HashMap::new() }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn send(&mut self, req: Request<Body>) -> Reply {
+        let resp = self.router.clone().oneshot(req).await.expect("router never fails");
+        for v in resp.headers().get_all(header::SET_COOKIE) {
+            let s = v.to_str().unwrap_or("");
+            let first = s.split(';').next().unwrap_or("");
+            if let Some((k, val)) = first.split_once('=') {
+                if val.is_empty() || s.contains("Max-Age=0") {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_string(), val.to_string());
+                }
+            }
+        }
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = axum::body::to_bytes(resp.into_body(), 10 * 1024 * 1024).await.expect("body");
+        Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Reply {
+        let req = Request::get(path).header(header::COOKIE, self.cookie_header()).body(Body::empty()).expect("request");
+        self.send(req).await
+    }
+
+    /// Posts a form exactly as given (the caller includes `csrf` or not).
+    pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        let req = Request::post(path)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
+    /// Loads `form_page`, takes its CSRF token, and posts `fields` to `path`.
+    pub async fn submit(&mut self, form_page: &str, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let page = self.get(form_page).await;
+        let token = page.csrf();
+        let mut all: Vec<(&str, &str)> = vec![("csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// Signs up a person (and stays signed in as them).
+    pub async fn sign_up(&mut self, handle: &str) -> Reply {
+        let email = format!("{handle}@example.org");
+        let reply = self
+            .submit("/signup", "/signup", &[
+                ("email", email.as_str()),
+                ("handle", handle),
+                ("display_name", handle),
+                ("password", "a long enough password"),
+                ("accept_conduct", "on"),
+            ])
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "sign-up of {handle} failed: {}", reply.body);
+        reply
+    }
+
+    pub async fn sign_out(&mut self) {
+        let r = self.submit("/me", "/logout", &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+    }
+}
