@@ -1,0 +1,206 @@
+//! The web layer driven in process through the real router, on every
+//! configured backend: forms, CSRF, status codes, kept input, headers.
+
+use axum::http::StatusCode;
+use meetinghouse_testkit::{TestApp, databases};
+
+async fn apps() -> Vec<TestApp> {
+    let mut out = Vec::new();
+    for db in databases().await {
+        out.push(TestApp::new(db).await);
+    }
+    out
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers_and_work_signed_out() {
+    for mut app in apps().await {
+        for path in ["/", "/orgs", "/groups", "/signup", "/login", "/conduct", "/about", "/reset"] {
+            let r = app.get(path).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}");
+            let csp = r.headers["content-security-policy"].to_str().unwrap();
+            assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{csp}");
+            assert_eq!(r.headers["x-content-type-options"], "nosniff");
+            assert!(r.headers.contains_key("referrer-policy"));
+            assert!(r.body.contains(r#"<html lang="en-GB">"#) && r.body.contains(r##"href="#main""##) && r.body.contains("<main"));
+        }
+        let r = app.get("/no/such/page").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert!(r.body.contains("Page not found"));
+        assert_eq!(app.get("/@nobody").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(app.get("/healthz").await.status, StatusCode::OK);
+        let m = app.get("/metrics").await;
+        assert!(m.body.contains(r#"meetinghouse_http_requests_total{route="/healthz",method="GET",status="200"} 1"#), "{}", m.body);
+        assert!(m.body.contains("meetinghouse_http_request_duration_seconds_bucket"));
+        assert!(m.body.contains("meetinghouse_db_pool_connections"));
+        // Admin pages are for admins.
+        assert_eq!(app.get("/admin").await.status, StatusCode::SEE_OTHER);
+        app.sign_up("plain").await;
+        assert_eq!(app.get("/admin").await.status, StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test]
+async fn sign_up_errors_keep_input_and_never_echo_the_password() {
+    for mut app in apps().await {
+        let r = app
+            .submit("/signup", "/signup", &[
+                ("email", "sam@example.org"),
+                ("handle", "bad handle!"),
+                ("display_name", "Sam Okafor"),
+                ("password", "secret-password-123"),
+                ("accept_conduct", "on"),
+            ])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("There is a problem"));
+        assert!(r.body.contains("letters a–z"), "handle message");
+        assert!(r.body.contains(r#"value="sam@example.org""#) && r.body.contains(r#"value="Sam Okafor""#), "input kept");
+        assert!(!r.body.contains("secret-password-123"), "password never echoed");
+        assert!(r.body.contains(r#"aria-invalid="true""#) && r.body.contains("handle-error"));
+
+        let long = "x".repeat(500);
+        let r = app
+            .submit("/signup", "/signup", &[("email", "x@example.org"), ("handle", "ok"), ("display_name", long.as_str()), ("password", "long enough pw"), ("accept_conduct", "on")])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("at most 80 characters"));
+
+        app.sign_up("sam").await;
+        app.sign_out().await;
+        let r = app
+            .submit("/signup", "/signup", &[("email", "SAM@example.org"), ("handle", "another"), ("display_name", "Another"), ("password", "long enough pw"), ("accept_conduct", "on")])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("already an account with this email"));
+        assert!(r.body.contains(r#"value="another""#));
+    }
+}
+
+#[tokio::test]
+async fn sign_in_errors_and_rate_limit() {
+    for mut app in apps().await {
+        app.sign_up("sam").await;
+        app.sign_out().await;
+        let r = app.submit("/login", "/login", &[("email", "sam@example.org"), ("password", "wrong password")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("do not match an account") && r.body.contains(r#"value="sam@example.org""#));
+        let unknown = app.submit("/login", "/login", &[("email", "who@example.org"), ("password", "wrong password")]).await;
+        assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(unknown.body.contains("do not match an account"), "same message for unknown email");
+        // Per account: ten attempts per quarter hour.
+        let mut limited = None;
+        for _ in 0..12 {
+            let r = app.submit("/login", "/login", &[("email", "sam@example.org"), ("password", "wrong again")]).await;
+            if r.status == StatusCode::TOO_MANY_REQUESTS {
+                limited = Some(r);
+                break;
+            }
+        }
+        let r = limited.expect("sign-in is rate limited per account");
+        assert!(r.body.contains("Too many sign-in attempts"));
+        // Even the right password waits now, and nothing else was written.
+        let r = app.submit("/login", "/login", &[("email", "sam@example.org"), ("password", "a long enough password")]).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    }
+}
+
+#[tokio::test]
+async fn csrf_is_required_and_stale_tokens_are_refused() {
+    for mut app in apps().await {
+        // No token at all.
+        let r = app.post_raw("/signup", &[("email", "a@example.org")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("Your form had expired"));
+        // A token from before signing in is stale afterwards.
+        let before = app.get("/signup").await.csrf();
+        app.sign_up("sam").await;
+        let r = app.post_raw("/orgs", &[("csrf", before.as_str()), ("name", "X"), ("sector", "arts")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        // Another browser's token does not work here.
+        let mut other = app.other_browser();
+        let foreign = other.get("/signup").await.csrf();
+        let r = app.post_raw("/orgs", &[("csrf", foreign.as_str()), ("name", "X"), ("sector", "arts")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert_eq!(meetinghouse_store::orgs::count(&app.db).await.unwrap(), 0, "nothing written");
+    }
+}
+
+#[tokio::test]
+async fn organisations_and_nested_groups_through_forms() {
+    for mut app in apps().await {
+        app.sign_up("sam").await;
+        let r = app.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage"), ("town", "Tiverton"), ("website", "not a url")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("https://") && r.body.contains(r#"value="Tiverton Museum""#));
+        let r = app.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage"), ("town", "Tiverton")]).await;
+        assert_eq!(r.location(), Some("/orgs/tiverton-museum"));
+        let page = app.get("/orgs/tiverton-museum").await;
+        assert!(page.body.contains("Your organisation is created"), "flash shown once");
+        assert!(!app.get("/orgs/tiverton-museum").await.body.contains("Your organisation is created"));
+
+        for (name, slug) in [("Tiverton Together", "town"), ("Devon Network", "devon")] {
+            let r = app.submit("/groups/new", "/groups", &[("name", name), ("slug", slug), ("visibility", "public"), ("join_policy", "request")]).await;
+            assert_eq!(r.location(), Some(format!("/groups/{slug}").as_str()));
+        }
+        let r = app.submit("/groups/devon", "/groups/devon/members/group", &[("child", "town")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let devon = app.get("/groups/devon").await;
+        assert!(devon.body.contains(r#"href="/groups/town""#));
+        assert!(app.get("/groups/town").await.body.contains("Part of"));
+        // The loop is refused on the re-rendered page with the input kept.
+        let r = app.submit("/groups/town", "/groups/town/members/group", &[("child", "devon")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("would make a loop") && r.body.contains(r#"value="devon""#), "{}", r.body);
+
+        // Another person cannot act for the museum.
+        let mut other = app.other_browser();
+        other.sign_up("stranger").await;
+        let r = other.submit("/groups/town", "/groups/town/members/org", &[("org", "tiverton-museum")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("on its staff"));
+        // …but can ask to join, and a host approves.
+        let r = other.submit("/groups/town", "/groups/town/join", &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(other.get("/groups/town").await.body.contains("waiting for a host"));
+        let host_view = app.get("/groups/town").await;
+        assert!(host_view.body.contains("Waiting for approval"));
+    }
+}
+
+#[tokio::test]
+async fn profiles_are_sanitised_and_members_only_groups_hidden() {
+    for mut app in apps().await {
+        app.sign_up("sam").await;
+        let r = app
+            .submit("/me/profile", "/me/profile", &[("display_name", "Sam"), ("pronouns", "they/them"), ("bio", "Hi <script>alert(1)</script> *there*"), ("sectors", "heritage"), ("sectors", "arts")])
+            .await;
+        assert_eq!(r.location(), Some("/@sam"));
+        let p = app.get("/@sam").await;
+        assert!(p.body.contains("<em>there</em>") && !p.body.contains("<script>alert"));
+        assert!(p.body.contains("Heritage") && p.body.contains("Arts") && p.body.contains("they/them"));
+        let r = app.submit("/me/profile", "/me/profile", &[("display_name", "Sam"), ("sectors", "astrology")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        app.submit("/groups/new", "/groups", &[("name", "Secret"), ("visibility", "members"), ("join_policy", "invite")]).await;
+        assert_eq!(app.get("/groups/secret").await.status, StatusCode::OK);
+        let mut outsider = app.other_browser();
+        assert_eq!(outsider.get("/groups/secret").await.status, StatusCode::NOT_FOUND);
+        assert!(!outsider.get("/groups").await.body.contains("Secret"));
+    }
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused() {
+    for app in apps().await {
+        let mut app = app;
+        let token = app.get("/signup").await.csrf();
+        let req = axum::http::Request::post("/signup")
+            .header("sec-fetch-site", "cross-site")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(format!("csrf={token}&email=a%40b.org")))
+            .unwrap();
+        let r = tower::ServiceExt::oneshot(meetinghouse_web::app(app.state.clone()), req).await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
+}

@@ -1,0 +1,235 @@
+//! The real binary on a real socket: start on port 0, walk sign-up →
+//! sign-in → create an organisation → create two groups → nest one in the
+//! other → sign out with a cookie jar, reading the CSRF token from each form.
+//! Also: the demo seeds a town that a later `serve` sees, SIGTERM stops the
+//! server cleanly, and PostgreSQL refuses an outdated schema without --migrate.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_meetinghouse");
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mh-e2e-{name}-{}-{}", std::process::id(), rand_suffix()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_007
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `meetinghouse serve` on port 0 and waits for the line with its address.
+fn start(args: &[&str]) -> Server {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("MEETINGHOUSE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the binary");
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+    let base = line.trim().strip_prefix("meetinghouse listening on ").unwrap_or_else(|| panic!("unexpected first line: {line:?}")).to_string();
+    Server { child, base }
+}
+
+fn csrf(html: &str) -> String {
+    let marker = r#"name="csrf" value=""#;
+    let at = html.find(marker).expect("a form with a CSRF token") + marker.len();
+    html[at..at + html[at..].find('"').unwrap()].to_string()
+}
+
+async fn form_then_post(client: &reqwest::Client, base: &str, form_path: &str, post_path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let page = client.get(format!("{base}{form_path}")).send().await.unwrap().text().await.unwrap();
+    let token = csrf(&page);
+    let mut all = vec![("csrf", token.as_str())];
+    all.extend_from_slice(fields);
+    client.post(format!("{base}{post_path}")).form(&all).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_person_walks_through_the_meeting_house() {
+    let dir = temp_dir("walk");
+    let server = start(&["--data-dir", dir.to_str().unwrap()]);
+    let base = server.base.clone();
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+
+    let r = form_then_post(&client, &base, "/signup", "/signup", &[
+        ("email", "sam@example.org"),
+        ("handle", "sam"),
+        ("display_name", "Sam Okafor"),
+        ("password", "a long enough password"),
+        ("accept_conduct", "on"),
+    ])
+    .await;
+    assert!(r.status().is_success(), "sign-up: {}", r.status());
+    assert!(r.url().path().starts_with("/me"));
+    let me = r.text().await.unwrap();
+    assert!(me.contains("Hello, Sam Okafor"));
+
+    form_then_post(&client, &base, "/me", "/logout", &[]).await;
+    let page = client.get(format!("{base}/me")).send().await.unwrap();
+    assert!(page.url().path().starts_with("/login"), "signed out: /me sends to sign-in");
+
+    let r = form_then_post(&client, &base, "/login", "/login", &[("email", "sam@example.org"), ("password", "a long enough password")]).await;
+    assert_eq!(r.url().path(), "/me");
+
+    let r = form_then_post(&client, &base, "/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage"), ("town", "Tiverton")]).await;
+    assert_eq!(r.url().path(), "/orgs/tiverton-museum");
+    assert!(r.text().await.unwrap().contains("Tiverton Museum"));
+
+    for (name, slug) in [("Tiverton Together", "tiverton-together"), ("Devon Network", "devon-network")] {
+        let r = form_then_post(&client, &base, "/groups/new", "/groups", &[("name", name), ("visibility", "public"), ("join_policy", "open")]).await;
+        assert_eq!(r.url().path(), format!("/groups/{slug}"));
+    }
+    let r = form_then_post(&client, &base, "/groups/devon-network", "/groups/devon-network/members/group", &[("child", "tiverton-together")]).await;
+    assert_eq!(r.url().path(), "/groups/devon-network");
+    let body = r.text().await.unwrap();
+    assert!(body.contains(r#"href="/groups/tiverton-together""#), "the nested group is listed");
+    let town = client.get(format!("{base}/groups/tiverton-together")).send().await.unwrap().text().await.unwrap();
+    assert!(town.contains("Part of") && town.contains("Devon Network"));
+
+    let r = form_then_post(&client, &base, "/me", "/logout", &[]).await;
+    assert_eq!(r.url().path(), "/");
+    let home = r.text().await.unwrap();
+    assert!(home.contains("Sign in") && !home.contains("Your page"));
+
+    // Stop with SIGTERM: the server finishes and exits cleanly.
+    let mut server = server;
+    #[cfg(unix)]
+    {
+        let pid = server.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let status = wait_with_timeout(&mut server.child, Duration::from_secs(10)).expect("the server exits after SIGTERM");
+        assert!(status.success(), "clean exit: {status:?}");
+    }
+}
+
+fn wait_with_timeout(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+fn run(args: &[&str], data_dir: &Path) -> std::process::Output {
+    Command::new(BIN).args(args).args(["--data-dir", data_dir.to_str().unwrap()]).env("MEETINGHOUSE_LOG", "warn").output().unwrap()
+}
+
+#[tokio::test]
+async fn demo_then_serve_see_the_same_town() {
+    let dir = temp_dir("demo");
+    let out = run(&["demo"], &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("44 people"));
+    let again = run(&["demo"], &dir);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already here"));
+
+    let server = start(&["--data-dir", dir.to_str().unwrap()]);
+    let client = reqwest::Client::new();
+    let sam = client.get(format!("{}/@sam", server.base)).send().await.unwrap();
+    assert_eq!(sam.status(), 200);
+    let groups = client.get(format!("{}/groups/tiverton-together", server.base)).send().await.unwrap().text().await.unwrap();
+    assert!(groups.contains("Devon Culture") && groups.contains("Museum Volunteers"), "three levels of nesting");
+    let orgs = client.get(format!("{}/orgs", server.base)).send().await.unwrap().text().await.unwrap();
+    for name in ["Tiverton Museum", "Riverside Arts Centre", "Tiverton Council Engagement Team", "Exe Valley Housing Trust", "Tiverton Library"] {
+        assert!(orgs.contains(name), "{name}");
+    }
+}
+
+#[test]
+fn admin_create_reads_the_password_from_stdin() {
+    let dir = temp_dir("admin");
+    let mut child = Command::new(BIN)
+        .args(["admin", "create", "--email", "boss@example.org", "--handle", "boss", "--data-dir", dir.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"a long enough password\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Created admin @boss"));
+
+    let mut child = Command::new(BIN)
+        .args(["admin", "create", "--email", "bad", "--handle", "no way", "--data-dir", dir.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"short\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("email:") && err.contains("handle:") && err.contains("password:"), "{err}");
+}
+
+#[test]
+fn postgres_refuses_an_outdated_schema_unless_migrate() {
+    let Some(url) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
+        eprintln!("TEST_DATABASE_URL is not set: the PostgreSQL leg of this test is skipped (CI sets it)");
+        return;
+    };
+    let name = format!("mh_e2e_{}_{}", std::process::id(), rand_suffix());
+    let psql = Command::new("psql").args([url.as_str(), "-c", &format!("CREATE DATABASE {name}")]).output().unwrap();
+    assert!(psql.status.success(), "{}", String::from_utf8_lossy(&psql.stderr));
+    let db_url = format!("{}/{name}", url.rsplit_once('/').unwrap().0);
+    let dir = temp_dir("pg");
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()])
+        .env("MEETINGHOUSE_DATABASE_URL", &db_url)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("out of date") && err.contains("--migrate"), "{err}");
+    let migrated = Command::new(BIN).args(["migrate", "--database-url", &db_url]).output().unwrap();
+    assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+    let server = {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db_url, "--demo"])
+            .env("MEETINGHOUSE_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        Server { child, base: line.trim().trim_start_matches("meetinghouse listening on ").to_string() }
+    };
+    let body = reqwest::blocking_get(&format!("{}/orgs", server.base));
+    assert!(body.contains("Exe Valley Housing Trust"), "the demo town on PostgreSQL");
+}
+
+mod reqwest {
+    pub use ::reqwest::*;
+    /// A tiny blocking GET for the synchronous tests, on a private runtime.
+    pub fn blocking_get(url: &str) -> String {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async { ::reqwest::get(url).await.unwrap().text().await.unwrap() })
+    }
+}
