@@ -204,3 +204,18 @@ async fn cross_site_posts_are_refused() {
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
     }
 }
+
+#[tokio::test]
+async fn a_failure_shows_a_reference_and_hides_the_cause() {
+    for mut app in apps().await {
+        assert_eq!(app.get("/orgs").await.status, StatusCode::OK);
+        app.db.close().await;
+        let r = app.get("/orgs").await;
+        assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+        let id = r.headers["x-request-id"].to_str().unwrap().to_string();
+        assert!(r.body.contains(&id), "the page shows the request id");
+        assert!(r.body.contains("our fault"));
+        assert!(!r.body.to_lowercase().contains("pool") && !r.body.contains("sqlx"), "the cause is not shown: {}", r.body);
+        assert_eq!(app.get("/healthz").await.status, StatusCode::SERVICE_UNAVAILABLE);
+    }
+}

@@ -233,3 +233,82 @@ mod reqwest {
         rt.block_on(async { ::reqwest::get(url).await.unwrap().text().await.unwrap() })
     }
 }
+
+/// A minimal SMTP server on a real socket that records each message's data.
+fn smtp_sink() -> (u16, std::sync::mpsc::Receiver<String>) {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let _ = stream.write_all(b"220 sink ESMTP\r\n");
+                let mut data = String::new();
+                let mut in_data = false;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if in_data {
+                        if line == ".\r\n" {
+                            in_data = false;
+                            let _ = tx.send(std::mem::take(&mut data));
+                            let _ = stream.write_all(b"250 queued\r\n");
+                        } else {
+                            data.push_str(&line);
+                        }
+                        continue;
+                    }
+                    let cmd = line.to_ascii_uppercase();
+                    let reply: &[u8] = if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
+                        b"250 sink\r\n"
+                    } else if cmd.starts_with("DATA") {
+                        in_data = true;
+                        b"354 go ahead\r\n"
+                    } else if cmd.starts_with("QUIT") {
+                        let _ = stream.write_all(b"221 bye\r\n");
+                        return;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    let _ = stream.write_all(reply);
+                }
+            });
+        }
+    });
+    (port, rx)
+}
+
+#[tokio::test]
+async fn verification_mail_goes_out_over_smtp() {
+    let (port, inbox) = smtp_sink();
+    let dir = temp_dir("smtp");
+    let smtp = format!("smtp://127.0.0.1:{port}");
+    let server = start(&["--data-dir", dir.to_str().unwrap(), "--smtp-url", &smtp, "--mail-from", "Meeting House <hello@mh.test>"]);
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let r = form_then_post(&client, &server.base, "/signup", "/signup", &[
+        ("email", "new@example.org"),
+        ("handle", "newcomer"),
+        ("display_name", "New Comer"),
+        ("password", "a long enough password"),
+        ("accept_conduct", "on"),
+    ])
+    .await;
+    assert!(r.status().is_success());
+    let message = tokio::task::spawn_blocking(move || inbox.recv_timeout(Duration::from_secs(20))).await.unwrap().expect("an email arrives");
+    assert!(message.contains("To: new@example.org"), "{message}");
+    assert!(message.contains("/verify?token="), "{message}");
+    // The link in the email confirms the address.
+    // The body may be quoted-printable: undo soft line breaks and the escaped "=".
+    let flat = message.replace("=\r\n", "").replace("=3D", "=");
+    let at = flat.find("/verify?token=").unwrap() + "/verify?token=".len();
+    let token: String = flat[at..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    let r = client.get(format!("{}/verify?token={token}", server.base)).send().await.unwrap();
+    assert_eq!(r.url().path(), "/me");
+    assert!(r.text().await.unwrap().contains("your email address is confirmed"));
+}
