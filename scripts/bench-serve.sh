@@ -88,7 +88,7 @@ die() { log "error: $*"; exit 1; }
 # --- tools -----------------------------------------------------------------
 
 NGINX="$(command -v nginx || true)"
-[[ -n "$NGINX" ]] || { [[ -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx; }
+if [[ -z "$NGINX" && -x /usr/sbin/nginx ]]; then NGINX=/usr/sbin/nginx; fi
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 [[ -n "$NGINX" ]] || missing+=(nginx)
@@ -97,9 +97,8 @@ command -v python3 >/dev/null || missing+=(python3)
 if [[ ${#missing[@]} -gt 0 ]]; then
     [[ $EUID -eq 0 ]] || die "missing ${missing[*]}: install them (apt-get install ${missing[*]})"
     log "installing ${missing[*]} from Debian's packages"
-    # Debian's nginx package would start a default server on port 80 where
-    # services may start; we run our own. (The machine's policy-rc.d, if any,
-    # decides that; we don't touch it.)
+    # (Where the init system starts services, Debian's nginx package also
+    # starts its default site on port 80; this script never uses it.)
     timeout 600 apt-get update -qq </dev/null
     DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
     NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
@@ -138,6 +137,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'log "error: a command failed at line $LINENO"' ERR
 
+rm -rf "$OUT/serve-wrk" "$OUT/serve-logs" "$OUT/serve.txt"
 mkdir -p "$OUT/serve-wrk" "$WORK/www" "$WORK/nginx"
 # nginx workers run as an unprivileged user when we are root: let them read.
 chmod 755 "$WORK" "$WORK/www" "$WORK/nginx"
@@ -278,7 +278,7 @@ run_wrk() {
     fi
     timeout $((DURATION + 60)) wrk -t "$THREADS" -c "$conns" -d "${DURATION}s" --timeout 10s --latency "$url" >"$raw" 2>&1 \
         || die "wrk failed on $url; its output: $(cat "$raw")"
-    parse_wrk "$raw"
+    parse_wrk "$raw" || true
 }
 
 # parse_wrk FILE -> "rps p99_ms requests non2xx socket_errors"
@@ -373,10 +373,10 @@ if [[ $NGINX_ONLY -eq 0 ]]; then
 
     DATA="$WORK/data"
     log "seeding the demo town: meetinghouse demo --data-dir $DATA"
-    t0=$SECONDS
+    t0=$(date +%s%N)
     timeout 600 "$BIN" demo --data-dir "$DATA" </dev/null >"$WORK/demo.log" 2>&1 \
         || die "meetinghouse demo failed: $(tail -20 "$WORK/demo.log")"
-    DEMO_SECONDS=$((SECONDS - t0))
+    DEMO_SECONDS=$(awk -v ns=$(($(date +%s%N) - t0)) 'BEGIN { printf "%.1f", ns / 1e9 }')
 
     log "timing one start on an empty data dir (migrations) and $STARTS on the demo town"
     out="$(helper startup "$BIN" "$WORK/empty-data" 1 "$WORK/startup.log")" \
@@ -443,7 +443,7 @@ fi
 # check FLAG: sets VERDICT (no subshell, so that MISSED counts)
 check() { if [[ "$1" == 1 ]]; then VERDICT="ok"; else MISSED=$((MISSED + 1)); VERDICT="MISSED"; fi; }
 MISSED=0
-nginx_version="$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')"
+nginx_version="$("$NGINX" -v 2>&1 | sed 's/^nginx version: nginx\///')"
 wrk_version="$({ wrk -v 2>&1 || true; } | awk 'NR == 1 { print $2 }')"
 commit="$(git describe --always --dirty 2>/dev/null || echo 'no commit')"
 workers_note="$NGINX_WORKERS"
@@ -471,11 +471,11 @@ workers_note="$NGINX_WORKERS"
         check "$idle_ok"
         printf '%-52s %8s MiB   %-16s %s\n' "idle RSS after start" "$(mib "$IDLE_RSS")" "<= $TARGET_RSS_MIB MiB" "$VERDICT"
         check "$after_ok"
-        printf '%-52s %8s MiB   %-16s %s\n' "idle RSS after $HAMMER_REQUESTS requests" "$(mib "$AFTER_RSS")" "<= $TARGET_RSS_MIB MiB" "$VERDICT"
+        printf '%-52s %8s MiB   %-16s %s\n' "idle RSS after 10,000 requests" "$(mib "$AFTER_RSS")" "<= $TARGET_RSS_MIB MiB" "$VERDICT"
         printf '%-52s %8s MiB\n' "RSS after the wrk runs" "$(mib "$AFTER_LOAD_RSS")"
         printf '%-52s %8s MiB\n' "peak RSS (VmHWM)" "$(mib "$PEAK_RSS")"
         read -r h_ok h_bad h_err h_secs <<<"$HAMMER_RESULT"
-        printf '%-52s %s\n' "  the $HAMMER_REQUESTS requests" "$h_ok ok, $h_bad non-200, $h_err failed, in $h_secs s"
+        printf '%-52s %s\n' "  the 10,000 requests" "$h_ok ok, $h_bad non-200, $h_err failed, in $h_secs s"
     fi
     echo
     printf '%-14s %6s %11s %10s %12s %10s %10s  %s\n' "page" "conns" "app req/s" "app p99" "nginx req/s" "nginx p99" "app/nginx" "(target >= $TARGET_PCT %)"

@@ -11,8 +11,10 @@ pub mod markdown;
 pub mod orgs;
 pub mod people;
 pub mod persona;
+pub mod prompts;
 pub mod secrets;
 pub mod settings;
+pub mod stories;
 pub mod types;
 
 pub use error::{CoreError, FieldErrors};
@@ -40,4 +42,9 @@ impl Actor {
             status: p.status.clone(),
         }
     }
+}
+
+/// Formats unix seconds as a date people read ("3 March 2026").
+pub fn format_date(ts: i64) -> String {
+    chrono::DateTime::from_timestamp(ts, 0).map(|d| d.format("%-d %B %Y").to_string()).unwrap_or_default()
 }

@@ -14,8 +14,10 @@ pub mod groups;
 pub mod orgs;
 pub mod outbox;
 pub mod people;
+pub mod prompts;
 pub mod sessions;
 pub mod settings;
+pub mod stories;
 pub mod tokens;
 
 pub use db::{Backend, Db, DbOptions, MigrationStatus, Tx};

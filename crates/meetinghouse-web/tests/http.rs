@@ -219,3 +219,32 @@ async fn a_failure_shows_a_reference_and_hides_the_cause() {
         assert_eq!(app.get("/healthz").await.status, StatusCode::SERVICE_UNAVAILABLE);
     }
 }
+
+#[tokio::test]
+async fn a_story_through_the_forms() {
+    for mut app in apps().await {
+        app.sign_up("ann").await;
+        let r = app.submit("/stories/new", "/stories", &[("title", ""), ("body", "text"), ("licence", "cc0"), ("visibility", "public")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("The title is needed") && r.body.contains(">text</textarea>"), "input kept");
+        let r = app
+            .submit("/stories/new", "/stories", &[("title", "Lace day"), ("body", "My gran made *lace*."), ("licence", "cc0"), ("visibility", "public"), ("period_text", "summer 1985")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let path = r.location().unwrap().to_string();
+        let page = app.get(&path).await;
+        assert!(page.body.contains("<em>lace</em>") && page.body.contains("CC0") && page.body.contains("summer 1985"));
+        assert!(app.get("/").await.body.contains("Lace day"), "home page lists recent stories");
+        let mut other = app.other_browser();
+        assert_eq!(other.get(&path).await.status, StatusCode::OK);
+        let edit = format!("{path}/edit");
+        assert_eq!(other.get(&edit).await.status, StatusCode::SEE_OTHER, "signed out: sign in first");
+        let r = app.submit(&edit, &edit, &[("title", "Lace days"), ("body", "My gran made lace."), ("licence", "cc0"), ("visibility", "public")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(app.get(&format!("{path}/history")).await.body.contains("Lace day"));
+        let delete = format!("{path}/delete");
+        assert_eq!(app.submit(&path, &delete, &[]).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(other.get(&path).await.status, StatusCode::NOT_FOUND);
+        assert!(app.get("/me").await.body.contains("Restore"));
+    }
+}

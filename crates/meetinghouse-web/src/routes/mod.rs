@@ -15,7 +15,9 @@ mod admin;
 mod groups;
 mod orgs;
 mod people;
+mod prompts;
 mod site;
+mod stories;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -50,6 +52,16 @@ pub fn router(state: AppState) -> Router {
         .route("/groups/{slug}/approve", post(groups::membership::approve))
         .route("/groups/{slug}/members/org", post(groups::membership::add_org))
         .route("/groups/{slug}/members/group", post(groups::membership::nest))
+        .route("/stories", post(stories::new::submit))
+        .route("/stories/new", get(stories::new::form))
+        .route("/stories/{id}", get(stories::show::show))
+        .route("/stories/{id}/edit", get(stories::edit::form).post(stories::edit::submit))
+        .route("/stories/{id}/history", get(stories::history::show))
+        .route("/stories/{id}/delete", post(stories::delete::delete))
+        .route("/stories/{id}/restore", post(stories::delete::restore))
+        .route("/prompts", get(prompts::list::show).post(prompts::new::submit))
+        .route("/prompts/new", get(prompts::new::form))
+        .route("/prompts/{id}", get(prompts::show::show))
         .route("/admin", get(admin::index::show))
         .route("/admin/settings", get(admin::settings::form).post(admin::settings::submit))
         .route("/admin/people", get(admin::lists::people))

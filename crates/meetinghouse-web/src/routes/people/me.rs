@@ -23,6 +23,7 @@ struct Me {
     invitations: Vec<(OrgRow, String)>,
     groups: Vec<GroupRow>,
     personas: Vec<String>,
+    stories: Vec<meetinghouse_store::stories::StoryRow>,
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
@@ -38,5 +39,6 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         invitations,
         groups,
         personas,
+        stories: meetinghouse_core::stories::mine(&state.db, actor).await?,
     }))
 }

@@ -1,0 +1,392 @@
+//! Stories: what people share. Written as a persona, under a licence, with
+//! consent for the people in the photos, visible to everyone, to a group's
+//! members, or only to the author (draft). Edits keep history; deletion is
+//! restorable by the author for 30 days.
+
+use meetinghouse_store::stories::{self as store, RevisionRow, StoryFields, StoryRow};
+use meetinghouse_store::{Db, StoreError, groups as store_groups, prompts as store_prompts};
+
+use crate::accounts::ensure_can_post;
+use crate::error::{CoreError, FieldErrors, Result};
+use crate::persona::{self, Voice};
+use crate::prompts::{accepting, voice_name};
+use crate::settings::Settings;
+use crate::types::{limits, text};
+use crate::{Actor, groups, markdown};
+
+/// How long a deleted story can be restored.
+pub const RESTORE_WINDOW_SECS: i64 = 30 * 24 * 3600;
+pub const TITLE_MAX: usize = 200;
+pub const BODY_MAX: usize = 20_000;
+
+/// The licences a story can carry: (key, label, link).
+pub const LICENCES: &[(&str, &str, &str)] = &[
+    ("cc-by-4.0", "CC BY 4.0 — others may reuse it with credit", "https://creativecommons.org/licenses/by/4.0/"),
+    ("cc-by-sa-4.0", "CC BY-SA 4.0 — reuse with credit, sharing alike", "https://creativecommons.org/licenses/by-sa/4.0/"),
+    ("cc0", "CC0 — no rights reserved", "https://creativecommons.org/publicdomain/zero/1.0/"),
+    ("all-rights-reserved", "All rights reserved", ""),
+];
+
+pub fn licence(key: &str) -> (&'static str, &'static str) {
+    LICENCES.iter().find(|(k, _, _)| *k == key).map(|(_, l, u)| (*l, *u)).unwrap_or(("All rights reserved", ""))
+}
+
+/// What a person submits on the story form.
+#[derive(Debug, Clone, Default)]
+pub struct StoryForm {
+    pub speak_as: String,
+    pub title: String,
+    pub body: String,
+    pub place_name: String,
+    pub latitude: String,
+    pub longitude: String,
+    pub period_text: String,
+    pub year_from: String,
+    pub year_to: String,
+    pub prompt_id: String,
+    pub licence: String,
+    pub consent_people: bool,
+    pub consent_minors: bool,
+    /// `public`, `draft`, or `group:SLUG`.
+    pub visibility: String,
+    /// How many photos come with it (the media pipeline counts them).
+    pub photo_count: usize,
+}
+
+/// Finds the years in a period as people say it: "summer 1985" → 1985–1985,
+/// "the 1980s" → 1980–1989, "1914-1918" → 1914–1918.
+pub fn years_in(period: &str) -> Option<(i64, i64)> {
+    let mut years = Vec::new();
+    let chars: Vec<char> = period.chars().collect();
+    let mut i = 0;
+    while i + 4 <= chars.len() {
+        let window: String = chars[i..i + 4].iter().collect();
+        let boundary_before = i == 0 || !chars[i - 1].is_ascii_digit();
+        let boundary_after = i + 4 == chars.len() || !chars[i + 4].is_ascii_digit();
+        if boundary_before && boundary_after && window.chars().all(|c| c.is_ascii_digit()) {
+            let y: i64 = window.parse().unwrap_or(0);
+            if (1000..=2100).contains(&y) {
+                let decade = chars.get(i + 4) == Some(&'s') && y % 10 == 0;
+                years.push((y, if decade { y + 9 } else { y }));
+            }
+            i += 4;
+            continue;
+        }
+        i += 1;
+    }
+    let from = years.iter().map(|(a, _)| *a).min()?;
+    let to = years.iter().map(|(_, b)| *b).max()?;
+    Some((from, to))
+}
+
+fn year(errors: &mut FieldErrors, field: &'static str, raw: &str) -> Option<i64> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return None;
+    }
+    match s.parse::<i64>() {
+        Ok(y) if (-10_000..=2100).contains(&y) => Some(y),
+        _ => {
+            errors.add(field, "Enter a year as a number, like 1985.");
+            None
+        }
+    }
+}
+
+fn coordinate(errors: &mut FieldErrors, field: &'static str, raw: &str, max: f64) -> Option<i64> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return None;
+    }
+    match s.parse::<f64>() {
+        // Rounded to 0.001° (about 100 m) so a home address is never pinpointed.
+        Ok(v) if v.is_finite() && v.abs() <= max => Some((v * 1000.0).round() as i64),
+        _ => {
+            errors.add(field, format!("Enter a number between -{max} and {max}, or leave it empty."));
+            None
+        }
+    }
+}
+
+/// The validated fields plus where the story is scoped.
+struct Checked {
+    title: String,
+    body: String,
+    place_name: String,
+    lat: Option<i64>,
+    lon: Option<i64>,
+    period_text: String,
+    year_from: Option<i64>,
+    year_to: Option<i64>,
+    prompt_id: Option<i64>,
+    licence: String,
+    visibility: &'static str,
+    group_id: Option<i64>,
+}
+
+async fn check(db: &Db, actor: &Actor, form: &StoryForm, existing_prompt: Option<i64>) -> Result<Checked> {
+    let mut e = FieldErrors::new();
+    let title = text(&mut e, "title", "The title", &form.title, TITLE_MAX, true);
+    let body = text(&mut e, "body", "Your story", &form.body, BODY_MAX, true);
+    let place_name = text(&mut e, "place_name", "The place", &form.place_name, limits::NAME_MAX, false);
+    let lat = coordinate(&mut e, "latitude", &form.latitude, 90.0);
+    let lon = coordinate(&mut e, "longitude", &form.longitude, 180.0);
+    if lat.is_some() != lon.is_some() {
+        e.add("latitude", "Give both latitude and longitude, or neither.");
+    }
+    let period_text = text(&mut e, "period_text", "The date or period", &form.period_text, limits::NAME_MAX, false);
+    let (mut year_from, mut year_to) = (year(&mut e, "year_from", &form.year_from), year(&mut e, "year_to", &form.year_to));
+    if year_from.is_none() && year_to.is_none() {
+        if let Some((a, b)) = years_in(&period_text) {
+            (year_from, year_to) = (Some(a), Some(b));
+        }
+    }
+    let year_to = year_to.or(year_from);
+    let year_from = year_from.or(year_to);
+    if let (Some(a), Some(b)) = (year_from, year_to) {
+        if a > b {
+            e.add("year_to", "The last year must not be before the first.");
+        }
+    }
+    if !LICENCES.iter().any(|(k, _, _)| *k == form.licence) {
+        e.add("licence", "Choose a licence for your story.");
+    }
+    let (visibility, group_id) = match form.visibility.as_str() {
+        "public" => ("public", None),
+        "draft" => ("draft", None),
+        v if v.starts_with("group:") => match store_groups::by_slug(db, &v[6..]).await? {
+            Some(g) if groups::is_member(db, actor.id, g.id).await? || actor.is_admin => ("group", Some(g.id)),
+            Some(g) => {
+                e.add("visibility", format!("You can only share with {} if you are a member.", g.name));
+                ("draft", None)
+            }
+            None => {
+                e.add("visibility", "That group does not exist.");
+                ("draft", None)
+            }
+        },
+        _ => {
+            e.add("visibility", "Choose who can see your story.");
+            ("draft", None)
+        }
+    };
+    if visibility == "public" && form.photo_count > 0 && !(form.consent_people && form.consent_minors) {
+        e.add(
+            "consent_people",
+            "Before a story with photos is public, confirm that everyone identifiable agreed and that no one under 18 is identifiable (or a guardian agreed). You can save it as a draft meanwhile.",
+        );
+    }
+    let prompt_id = match form.prompt_id.trim() {
+        "" => None,
+        raw => match raw.parse::<i64>().ok() {
+            Some(pid) => match store_prompts::by_id(db, pid).await? {
+                Some(p) => {
+                    // A story already answering this prompt may be edited after it closes.
+                    if existing_prompt != Some(pid) {
+                        if let Err(m) = accepting(&p, meetinghouse_store::now()) {
+                            e.add("prompt_id", m);
+                        }
+                    }
+                    Some(pid)
+                }
+                None => {
+                    e.add("prompt_id", "That prompt does not exist.");
+                    None
+                }
+            },
+            None => {
+                e.add("prompt_id", "That prompt does not exist.");
+                None
+            }
+        },
+    };
+    e.into_result()?;
+    Ok(Checked {
+        title,
+        body,
+        place_name,
+        lat,
+        lon,
+        period_text,
+        year_from,
+        year_to,
+        prompt_id,
+        licence: form.licence.clone(),
+        visibility,
+        group_id,
+    })
+}
+
+fn fields<'a>(c: &'a Checked, form: &StoryForm) -> StoryFields<'a> {
+    StoryFields {
+        title: &c.title,
+        body: &c.body,
+        place_name: &c.place_name,
+        lat_milli: c.lat,
+        lon_milli: c.lon,
+        period_text: &c.period_text,
+        year_from: c.year_from,
+        year_to: c.year_to,
+        prompt_id: c.prompt_id,
+        licence: &c.licence,
+        consent_people: form.consent_people,
+        consent_minors: form.consent_minors,
+        visibility: c.visibility,
+        group_id: c.group_id,
+    }
+}
+
+/// Publishes (or saves as a draft) a new story; returns its id.
+pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &StoryForm) -> Result<i64> {
+    ensure_can_post(actor, settings)?;
+    let persona = persona::resolve(db, actor, &form.speak_as).await?;
+    let checked = check(db, actor, form, None).await?;
+    let org = match &persona.voice {
+        Voice::Person => None,
+        Voice::Affiliated { org_id, .. } | Voice::Announcement { org_id, .. } => Some(*org_id),
+    };
+    let mut tx = db.begin().await?;
+    let id = store::insert(&mut tx, actor.id, org, voice_name(&persona.voice), &fields(&checked, form)).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(id)
+}
+
+/// The author edits their story; the previous text goes to the history.
+pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &StoryForm) -> Result<()> {
+    ensure_can_post(actor, settings)?;
+    let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+    if story.author_person != actor.id {
+        return Err(CoreError::Forbidden("Only the author can edit this story.".into()));
+    }
+    if story.deleted_at.is_some() {
+        return Err(CoreError::Forbidden("This story is deleted: restore it first to edit it.".into()));
+    }
+    let checked = check(db, actor, form, story.prompt_id).await?;
+    let mut tx = db.begin().await?;
+    store::update(&mut tx, id, actor.id, &fields(&checked, form)).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// Whether a viewer may see a story.
+pub async fn can_see(db: &Db, story: &StoryRow, viewer: Option<&Actor>) -> Result<bool> {
+    let own = viewer.is_some_and(|a| a.id == story.author_person);
+    if story.deleted_at.is_some() {
+        return Ok(own);
+    }
+    Ok(match story.visibility.as_str() {
+        "public" => true,
+        "draft" => own,
+        _ => match (viewer, story.group_id) {
+            (Some(a), Some(g)) => own || a.is_admin || groups::is_member(db, a.id, g).await?,
+            _ => false,
+        },
+    })
+}
+
+/// A story page's content.
+#[derive(Debug, Clone)]
+pub struct StoryPage {
+    pub story: StoryRow,
+    pub body_html: String,
+    pub author_label: String,
+    pub licence_label: &'static str,
+    pub licence_url: &'static str,
+    pub own: bool,
+    pub edited: bool,
+    pub prompt: Option<(i64, String)>,
+    pub group: Option<(String, String)>,
+}
+
+pub fn author_label(s: &StoryRow) -> String {
+    match (s.voice.as_str(), &s.org_name) {
+        ("announcement", Some(org)) => format!("{org} (announcement)"),
+        (_, Some(org)) => format!("{} · {org}", s.author_name),
+        _ => s.author_name.clone(),
+    }
+}
+
+pub async fn page(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<StoryPage> {
+    let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+    if !can_see(db, &story, viewer).await? {
+        return Err(CoreError::NotFound);
+    }
+    let (licence_label, licence_url) = licence(&story.licence);
+    let prompt = match story.prompt_id {
+        Some(pid) => store_prompts::by_id(db, pid).await?.map(|p| (p.id, p.question)),
+        None => None,
+    };
+    let group = match story.group_id {
+        Some(gid) => store_groups::by_id(db, gid).await?.map(|g| (g.slug, g.name)),
+        None => None,
+    };
+    Ok(StoryPage {
+        body_html: markdown::render(&story.body),
+        author_label: author_label(&story),
+        licence_label,
+        licence_url,
+        own: viewer.is_some_and(|a| a.id == story.author_person),
+        edited: story.updated_at > story.created_at,
+        prompt,
+        group,
+        story,
+    })
+}
+
+pub async fn history(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<(StoryRow, Vec<RevisionRow>)> {
+    let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+    if !can_see(db, &story, viewer).await? {
+        return Err(CoreError::NotFound);
+    }
+    Ok((story, store::revisions(db, id).await?))
+}
+
+/// Deletes a story (the author only); it can be restored for 30 days.
+pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<()> {
+    let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+    if story.author_person != actor.id {
+        return Err(CoreError::Forbidden("Only the author can delete this story.".into()));
+    }
+    store::set_deleted(db, id, Some(meetinghouse_store::now())).await?;
+    Ok(())
+}
+
+pub async fn restore(db: &Db, actor: &Actor, id: i64) -> Result<()> {
+    let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+    if story.author_person != actor.id {
+        return Err(CoreError::Forbidden("Only the author can restore this story.".into()));
+    }
+    match story.deleted_at {
+        None => Ok(()),
+        Some(at) if meetinghouse_store::now() - at > RESTORE_WINDOW_SECS => {
+            Err(CoreError::Forbidden("This story was deleted more than 30 days ago and can no longer be restored.".into()))
+        }
+        Some(_) => {
+            store::set_deleted(db, id, None).await?;
+            Ok(())
+        }
+    }
+}
+
+/// Public stories, newest first (for the home page and prompt pages).
+pub async fn recent(db: &Db, prompt: Option<i64>, limit: i64, offset: i64) -> Result<Vec<StoryRow>> {
+    Ok(store::recent_public(db, prompt, limit, offset).await?)
+}
+
+pub async fn mine(db: &Db, actor: &Actor) -> Result<Vec<StoryRow>> {
+    Ok(store::by_author(db, actor.id, 200).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::years_in;
+
+    #[test]
+    fn periods_as_people_say_them() {
+        assert_eq!(years_in("summer 1985"), Some((1985, 1985)));
+        assert_eq!(years_in("the 1980s"), Some((1980, 1989)));
+        assert_eq!(years_in("1914-1918"), Some((1914, 1918)));
+        assert_eq!(years_in("when I was small"), None);
+        assert_eq!(years_in("12345"), None);
+    }
+}

@@ -1,0 +1,186 @@
+//! Stories, their edit history, and soft deletion (restorable for 30 days).
+
+use sqlx::FromRow;
+
+use crate::error::{Result, StoreError};
+use crate::{Db, Tx, now};
+
+/// A story with its author's names, ready to show.
+#[derive(Debug, Clone, FromRow)]
+pub struct StoryRow {
+    pub id: i64,
+    pub author_person: i64,
+    pub author_org: Option<i64>,
+    pub voice: String,
+    pub title: String,
+    pub body: String,
+    pub place_name: String,
+    pub lat_milli: Option<i64>,
+    pub lon_milli: Option<i64>,
+    pub period_text: String,
+    pub year_from: Option<i64>,
+    pub year_to: Option<i64>,
+    pub prompt_id: Option<i64>,
+    pub licence: String,
+    pub consent_people: i64,
+    pub consent_minors: i64,
+    pub visibility: String,
+    pub group_id: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deleted_at: Option<i64>,
+    pub author_handle: String,
+    pub author_name: String,
+    pub org_slug: Option<String>,
+    pub org_name: Option<String>,
+}
+
+const SELECT: &str = "SELECT s.id, s.author_person, s.author_org, s.voice, s.title, s.body, s.place_name, \
+    s.lat_milli, s.lon_milli, s.period_text, s.year_from, s.year_to, s.prompt_id, s.licence, \
+    s.consent_people, s.consent_minors, s.visibility, s.group_id, s.created_at, s.updated_at, s.deleted_at, \
+    p.handle AS author_handle, p.display_name AS author_name, o.slug AS org_slug, o.name AS org_name \
+    FROM stories s JOIN people p ON p.id = s.author_person LEFT JOIN organisations o ON o.id = s.author_org";
+
+/// The fields a story is written with.
+#[derive(Debug, Clone)]
+pub struct StoryFields<'a> {
+    pub title: &'a str,
+    pub body: &'a str,
+    pub place_name: &'a str,
+    pub lat_milli: Option<i64>,
+    pub lon_milli: Option<i64>,
+    pub period_text: &'a str,
+    pub year_from: Option<i64>,
+    pub year_to: Option<i64>,
+    pub prompt_id: Option<i64>,
+    pub licence: &'a str,
+    pub consent_people: bool,
+    pub consent_minors: bool,
+    pub visibility: &'a str,
+    pub group_id: Option<i64>,
+}
+
+pub async fn insert(tx: &mut Tx, author_person: i64, author_org: Option<i64>, voice: &str, f: &StoryFields<'_>) -> Result<i64> {
+    let t = now();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO stories (author_person, author_org, voice, title, body, place_name, lat_milli, lon_milli, \
+             period_text, year_from, year_to, prompt_id, licence, consent_people, consent_minors, visibility, group_id, \
+             created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id",
+    )
+    .bind(author_person)
+    .bind(author_org)
+    .bind(voice)
+    .bind(f.title)
+    .bind(f.body)
+    .bind(f.place_name)
+    .bind(f.lat_milli)
+    .bind(f.lon_milli)
+    .bind(f.period_text)
+    .bind(f.year_from)
+    .bind(f.year_to)
+    .bind(f.prompt_id)
+    .bind(f.licence)
+    .bind(f.consent_people as i64)
+    .bind(f.consent_minors as i64)
+    .bind(f.visibility)
+    .bind(f.group_id)
+    .bind(t)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Saves the current text as a revision, then writes the new fields.
+pub async fn update(tx: &mut Tx, id: i64, editor: i64, f: &StoryFields<'_>) -> Result<()> {
+    let t = now();
+    let done = sqlx::query(
+        "INSERT INTO story_revisions (story_id, title, body, edited_by, created_at) \
+         SELECT id, title, body, $2, $3 FROM stories WHERE id = $1",
+    )
+    .bind(id)
+    .bind(editor)
+    .bind(t)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    sqlx::query(
+        "UPDATE stories SET title = $2, body = $3, place_name = $4, lat_milli = $5, lon_milli = $6, period_text = $7, \
+             year_from = $8, year_to = $9, prompt_id = $10, licence = $11, consent_people = $12, consent_minors = $13, \
+             visibility = $14, group_id = $15, updated_at = $16 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(f.title)
+    .bind(f.body)
+    .bind(f.place_name)
+    .bind(f.lat_milli)
+    .bind(f.lon_milli)
+    .bind(f.period_text)
+    .bind(f.year_from)
+    .bind(f.year_to)
+    .bind(f.prompt_id)
+    .bind(f.licence)
+    .bind(f.consent_people as i64)
+    .bind(f.consent_minors as i64)
+    .bind(f.visibility)
+    .bind(f.group_id)
+    .bind(t)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<StoryRow>> {
+    let sql = format!("{SELECT} WHERE s.id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
+}
+
+/// Public, live stories, newest first; optionally only those answering a prompt.
+pub async fn recent_public(db: &Db, prompt_id: Option<i64>, limit: i64, offset: i64) -> Result<Vec<StoryRow>> {
+    let sql = format!(
+        "{SELECT} WHERE s.visibility = 'public' AND s.deleted_at IS NULL AND ($1 IS NULL OR s.prompt_id = $1) \
+         ORDER BY s.created_at DESC, s.id DESC LIMIT $2 OFFSET $3"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(prompt_id).bind(limit).bind(offset).fetch_all(&db.pool).await?)
+}
+
+/// A person's own stories, drafts and deleted ones included, newest first.
+pub async fn by_author(db: &Db, person: i64, limit: i64) -> Result<Vec<StoryRow>> {
+    let sql = format!("{SELECT} WHERE s.author_person = $1 ORDER BY s.created_at DESC, s.id DESC LIMIT $2");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person).bind(limit).fetch_all(&db.pool).await?)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct RevisionRow {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub edited_by: i64,
+    pub created_at: i64,
+}
+
+/// Earlier versions, newest first.
+pub async fn revisions(db: &Db, story: i64) -> Result<Vec<RevisionRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, title, body, edited_by, created_at FROM story_revisions WHERE story_id = $1 ORDER BY id DESC",
+    )
+    .bind(story)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+pub async fn set_deleted(db: &Db, id: i64, deleted_at: Option<i64>) -> Result<()> {
+    sqlx::query("UPDATE stories SET deleted_at = $2 WHERE id = $1").bind(id).bind(deleted_at).execute(&db.pool).await?;
+    Ok(())
+}
+
+/// Permanently removes stories deleted before `cutoff`; returns how many.
+pub async fn purge_deleted_before(db: &Db, cutoff: i64) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM stories WHERE deleted_at IS NOT NULL AND deleted_at < $1")
+        .bind(cutoff)
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,50 @@
+//! `GET /prompts/{id}` — a prompt and the stories answering it, newest first, paginated.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use meetinghouse_core::prompts::{self, PromptPage};
+use meetinghouse_core::stories;
+use meetinghouse_store::stories::StoryRow;
+
+use crate::error::WebError;
+use crate::page::{Page, date, render};
+use crate::routes::orgs::list::page_number;
+use crate::state::AppState;
+use crate::viewer::Viewer;
+
+const STORIES_PER_PAGE: i64 = 20;
+
+#[derive(Template)]
+#[template(path = "prompts/show.html")]
+struct PromptShow {
+    page: Page,
+    p: PromptPage,
+    stories: Vec<(StoryRow, String, String)>,
+    base: String,
+    next_page: Option<i64>,
+    prev_page: Option<i64>,
+}
+
+pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let p = prompts::page(&state.db, id, viewer.actor.as_ref()).await?;
+    let n = page_number(&q);
+    let mut rows = stories::recent(&state.db, Some(id), STORIES_PER_PAGE + 1, (n - 1) * STORIES_PER_PAGE).await?;
+    let more = rows.len() as i64 > STORIES_PER_PAGE;
+    rows.truncate(STORIES_PER_PAGE as usize);
+    let stories = rows.into_iter().map(|s| {
+        let by = stories::author_label(&s);
+        let when = date(&s.created_at);
+        (s, by, when)
+    }).collect();
+    Ok(render(&PromptShow {
+        page: Page::new(&viewer, p.prompt.question.clone()),
+        base: format!("/prompts/{id}"),
+        p,
+        stories,
+        next_page: more.then_some(n + 1),
+        prev_page: (n > 1).then_some(n - 1),
+    }))
+}

@@ -1,0 +1,80 @@
+//! `GET/POST /stories/{id}/edit` — the author edits; the old text is kept.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use meetinghouse_core::{CoreError, FieldErrors, stories};
+
+use super::new::StoryFormPage;
+use super::{choices, story_form};
+use crate::error::WebError;
+use crate::forms::{Form, FormData};
+use crate::middleware::see_other_with_flash;
+use crate::page::{Page, render_status};
+use crate::state::AppState;
+use crate::viewer::Viewer;
+
+pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
+    let actor = viewer.require()?;
+    let page = stories::page(&state.db, id, Some(actor)).await?;
+    if !page.own {
+        return Err(WebError::Forbidden("Only the author can edit this story.".into()));
+    }
+    let s = &page.story;
+    let speak_as = match (&s.org_slug, s.voice.as_str()) {
+        (Some(slug), "announcement") => format!("announce:{slug}"),
+        (Some(slug), _) => format!("org:{slug}"),
+        _ => "self".into(),
+    };
+    let visibility = match (&page.group, s.visibility.as_str()) {
+        (Some((slug, _)), "group") => format!("group:{slug}"),
+        (_, v) => v.to_string(),
+    };
+    let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
+    let coord = |v: Option<i64>| v.map(|x| format!("{:.3}", x as f64 / 1000.0)).unwrap_or_default();
+    let mut form = FormData::default()
+        .with("speak_as", &speak_as)
+        .with("title", &s.title)
+        .with("body", &s.body)
+        .with("place_name", &s.place_name)
+        .with("latitude", &coord(s.lat_milli))
+        .with("longitude", &coord(s.lon_milli))
+        .with("period_text", &s.period_text)
+        .with("year_from", &opt(s.year_from))
+        .with("year_to", &opt(s.year_to))
+        .with("prompt_id", &opt(s.prompt_id))
+        .with("licence", &s.licence)
+        .with("visibility", &visibility);
+    if s.consent_people != 0 {
+        form = form.with("consent_people", "on");
+    }
+    if s.consent_minors != 0 {
+        form = form.with("consent_minors", "on");
+    }
+    Ok(render_status(StatusCode::OK, &StoryFormPage {
+        page: Page::new(&viewer, "Edit your story"),
+        form,
+        errors: FieldErrors::new(),
+        choices: choices(&state.db, actor).await?,
+        action: format!("/stories/{id}/edit"),
+        prompt: page.prompt.clone(),
+        editing: true,
+    }))
+}
+
+pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    let actor = viewer.require()?;
+    match stories::edit(&state.db, &viewer.settings, actor, id, &story_form(&data)).await {
+        Ok(()) => Ok(see_other_with_flash(&format!("/stories/{id}"), "Your changes are saved; the earlier version is in the history.", state.config.tls)),
+        Err(CoreError::Invalid(errors)) => Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &StoryFormPage {
+            page: Page::new(&viewer, "Edit your story"),
+            form: data,
+            errors,
+            choices: choices(&state.db, actor).await?,
+            action: format!("/stories/{id}/edit"),
+            prompt: None,
+            editing: true,
+        })),
+        Err(other) => Err(other.into()),
+    }
+}

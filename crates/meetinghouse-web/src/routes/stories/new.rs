@@ -1,0 +1,87 @@
+//! `GET /stories/new` (the form, optionally answering a prompt) and
+//! `POST /stories` (publish or save as a draft).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use meetinghouse_core::{CoreError, FieldErrors, prompts, stories};
+
+use super::{Choices, choices, story_form};
+use crate::error::WebError;
+use crate::forms::{Form, FormData};
+use crate::middleware::see_other_with_flash;
+use crate::page::{Page, render_status};
+use crate::state::AppState;
+use crate::viewer::Viewer;
+
+#[derive(Template)]
+#[template(path = "stories/form.html")]
+pub struct StoryFormPage {
+    pub page: Page,
+    pub form: FormData,
+    pub errors: FieldErrors,
+    pub choices: Choices,
+    pub action: String,
+    pub prompt: Option<(i64, String)>,
+    pub editing: bool,
+}
+
+pub async fn form(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let actor = viewer.require()?;
+    let mut form = FormData::default().with("licence", "cc-by-4.0").with("visibility", "public");
+    let mut prompt = None;
+    if let Some(pid) = q.get("prompt").and_then(|p| p.parse::<i64>().ok()) {
+        let p = prompts::page(&state.db, pid, Some(actor)).await?;
+        if let Err(m) = &p.open {
+            return Err(WebError::Forbidden(m.clone()));
+        }
+        form = form.with("prompt_id", &pid.to_string());
+        prompt = Some((pid, p.prompt.question));
+    }
+    let choices = choices(&state.db, actor).await?;
+    Ok(render_status(StatusCode::OK, &StoryFormPage {
+        page: Page::new(&viewer, "Share a story"),
+        form,
+        errors: FieldErrors::new(),
+        choices,
+        action: "/stories".into(),
+        prompt,
+        editing: false,
+    }))
+}
+
+pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    let actor = viewer.require()?;
+    let form = story_form(&data);
+    match stories::create(&state.db, &viewer.settings, actor, &form).await {
+        Ok(id) => {
+            let message = if form.visibility == "draft" { "Your draft is saved. Only you can see it." } else { "Thank you for sharing your story." };
+            Ok(see_other_with_flash(&format!("/stories/{id}"), message, state.config.tls))
+        }
+        Err(e @ (CoreError::Invalid(_) | CoreError::Forbidden(_))) => {
+            let (status, errors) = match e {
+                CoreError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
+                CoreError::Forbidden(m) => (StatusCode::FORBIDDEN, FieldErrors(vec![("form", m)])),
+                _ => unreachable!(),
+            };
+            let prompt = match data.get("prompt_id").parse::<i64>() {
+                Ok(pid) => prompts::page(&state.db, pid, Some(actor)).await.ok().map(|p| (pid, p.prompt.question)),
+                Err(_) => None,
+            };
+            let choices = choices(&state.db, actor).await?;
+            Ok(render_status(status, &StoryFormPage {
+                page: Page::new(&viewer, "Share a story"),
+                form: data,
+                errors,
+                choices,
+                action: "/stories".into(),
+                prompt,
+                editing: false,
+            }))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
