@@ -12,6 +12,7 @@ pub mod orgs;
 pub mod people;
 pub mod persona;
 pub mod prompts;
+pub mod search;
 pub mod secrets;
 pub mod settings;
 pub mod stories;

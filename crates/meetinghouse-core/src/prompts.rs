@@ -91,9 +91,12 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &PromptFo
         description: &description,
         opens_at: opens,
         closes_at: closes,
-        group_id: group.map(|g| g.id),
+        group_id: group.as_ref().map(|g| g.id),
     })
     .await?;
+    if group.is_none() {
+        crate::search::index(&mut tx, db, "prompt", id, &question, &description, meetinghouse_store::now()).await?;
+    }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(id)
 }

@@ -247,6 +247,7 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &StoryFor
     };
     let mut tx = db.begin().await?;
     let id = store::insert(&mut tx, actor.id, org, voice_name(&persona.voice), &fields(&checked, form)).await?;
+    reindex(&mut tx, db, id, &checked, meetinghouse_store::now()).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(id)
 }
@@ -264,8 +265,18 @@ pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &S
     let checked = check(db, actor, form, story.prompt_id).await?;
     let mut tx = db.begin().await?;
     store::update(&mut tx, id, actor.id, &fields(&checked, form)).await?;
+    reindex(&mut tx, db, id, &checked, story.created_at).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
+}
+
+/// Keeps the search index in step: only public stories are findable.
+async fn reindex(tx: &mut meetinghouse_store::Tx, db: &Db, id: i64, c: &Checked, created_at: i64) -> Result<()> {
+    if c.visibility == "public" {
+        crate::search::index(tx, db, "story", id, &c.title, &c.body, created_at).await
+    } else {
+        crate::search::unindex(tx, db, "story", id).await
+    }
 }
 
 /// Whether a viewer may see a story.
@@ -347,7 +358,10 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<()> {
     if story.author_person != actor.id {
         return Err(CoreError::Forbidden("Only the author can delete this story.".into()));
     }
-    store::set_deleted(db, id, Some(meetinghouse_store::now())).await?;
+    let mut tx = db.begin().await?;
+    store::set_deleted(&mut tx, id, Some(meetinghouse_store::now())).await?;
+    crate::search::unindex(&mut tx, db, "story", id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
 
@@ -362,7 +376,12 @@ pub async fn restore(db: &Db, actor: &Actor, id: i64) -> Result<()> {
             Err(CoreError::Forbidden("This story was deleted more than 30 days ago and can no longer be restored.".into()))
         }
         Some(_) => {
-            store::set_deleted(db, id, None).await?;
+            let mut tx = db.begin().await?;
+            store::set_deleted(&mut tx, id, None).await?;
+            if story.visibility == "public" {
+                crate::search::index(&mut tx, db, "story", id, &story.title, &story.body, story.created_at).await?;
+            }
+            tx.commit().await.map_err(StoreError::from)?;
             Ok(())
         }
     }

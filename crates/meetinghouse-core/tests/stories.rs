@@ -108,3 +108,48 @@ async fn drafts_and_group_stories_are_private() {
         assert!(stories::recent(&db, None, 10, 0).await.unwrap().is_empty(), "neither is public");
     }
 }
+
+#[tokio::test]
+async fn search_is_accent_insensitive_ranked_and_respects_visibility() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let sam = person(&db, "sam").await;
+        orgs::create(&db, &s, &sam, &OrgForm { name: "Museum".into(), sector: "heritage".into(), ..Default::default() }).await.unwrap();
+        let cafe = stories::create(&db, &s, &ann, &StoryForm { title: "The Café by the lock".into(), body: "Tea and cake at the crème café.".into(), ..story("x") }).await.unwrap();
+        let other = stories::create(&db, &s, &ann, &StoryForm { title: "Lace".into(), body: "We went to a cafe once, then made lace.".into(), ..story("x") }).await.unwrap();
+        stories::create(&db, &s, &ann, &StoryForm { title: "Secret cafe".into(), visibility: "draft".into(), ..story("x") }).await.unwrap();
+        prompts::create(&db, &s, &sam, &PromptForm { speak_as: "org:museum".into(), question: "Which café do you miss?".into(), ..Default::default() }).await.unwrap();
+
+        let (hits, more) = meetinghouse_core::search::search(&db, "CAFE", "", 1).await.unwrap();
+        assert!(!more);
+        let titles: Vec<_> = hits.iter().map(|h| h.title.as_str()).collect();
+        assert_eq!(hits.len(), 3, "two public stories and the prompt, never the draft: {titles:?}");
+        assert_eq!(hits[2].url, format!("/stories/{other}"), "title matches rank above a body-only match: {titles:?}");
+        let cafe_hit = hits.iter().find(|h| h.url == format!("/stories/{cafe}")).unwrap();
+        assert!(cafe_hit.snippet.0.iter().any(|(t, m)| *m && t == "café"), "{:?}", cafe_hit.snippet);
+        let (stories_only, _) = meetinghouse_core::search::search(&db, "café", "story", 1).await.unwrap();
+        assert_eq!(stories_only.len(), 2);
+        let (both_words, _) = meetinghouse_core::search::search(&db, "cafe lace", "", 1).await.unwrap();
+        assert_eq!(both_words.len(), 1, "every word must match");
+        // Hostile syntax is inert.
+        assert!(meetinghouse_core::search::search(&db, "\"unbalanced NEAR( * OR", "", 1).await.is_ok());
+
+        // Deleting removes from the index; restoring puts it back; a draft edit removes it.
+        stories::delete(&db, &ann, other).await.unwrap();
+        assert_eq!(meetinghouse_core::search::search(&db, "lace", "", 1).await.unwrap().0.len(), 0);
+        stories::restore(&db, &ann, other).await.unwrap();
+        assert_eq!(meetinghouse_core::search::search(&db, "lace", "", 1).await.unwrap().0.len(), 1);
+        stories::edit(&db, &s, &ann, other, &StoryForm { title: "Lace".into(), body: "lace".into(), visibility: "draft".into(), ..story("x") }).await.unwrap();
+        assert_eq!(meetinghouse_core::search::search(&db, "lace", "", 1).await.unwrap().0.len(), 0);
+
+        // Pagination.
+        for i in 0..25 {
+            stories::create(&db, &s, &ann, &StoryForm { title: format!("Mill {i}"), body: "the mill wheel".into(), ..story("x") }).await.unwrap();
+        }
+        let (page1, more) = meetinghouse_core::search::search(&db, "mill", "", 1).await.unwrap();
+        assert_eq!((page1.len(), more), (20, true));
+        let (page2, more) = meetinghouse_core::search::search(&db, "mill", "", 2).await.unwrap();
+        assert_eq!((page2.len(), more), (5, false));
+    }
+}

@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod people;
 pub mod prompts;
 pub mod sessions;
+pub mod search;
 pub mod settings;
 pub mod stories;
 pub mod tokens;

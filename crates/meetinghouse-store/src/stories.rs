@@ -171,8 +171,8 @@ pub async fn revisions(db: &Db, story: i64) -> Result<Vec<RevisionRow>> {
     .await?)
 }
 
-pub async fn set_deleted(db: &Db, id: i64, deleted_at: Option<i64>) -> Result<()> {
-    sqlx::query("UPDATE stories SET deleted_at = $2 WHERE id = $1").bind(id).bind(deleted_at).execute(&db.pool).await?;
+pub async fn set_deleted(tx: &mut Tx, id: i64, deleted_at: Option<i64>) -> Result<()> {
+    sqlx::query("UPDATE stories SET deleted_at = $2 WHERE id = $1").bind(id).bind(deleted_at).execute(&mut **tx).await?;
     Ok(())
 }
 

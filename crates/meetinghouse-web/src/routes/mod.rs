@@ -16,6 +16,7 @@ mod groups;
 mod orgs;
 mod people;
 mod prompts;
+mod search;
 mod site;
 mod stories;
 
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/prompts", get(prompts::list::show).post(prompts::new::submit))
         .route("/prompts/new", get(prompts::new::form))
         .route("/prompts/{id}", get(prompts::show::show))
+        .route("/search", get(search::show::show))
         .route("/admin", get(admin::index::show))
         .route("/admin/settings", get(admin::settings::form).post(admin::settings::submit))
         .route("/admin/people", get(admin::lists::people))

@@ -1,0 +1,173 @@
+//! Search over public stories, collection objects and prompts: folding for
+//! accent- and case-insensitive matching, the query, and highlighted snippets.
+
+use meetinghouse_store::search::{self as store, Document, Hit};
+use meetinghouse_store::{Db, Tx};
+
+use crate::error::Result;
+
+/// Results per page.
+pub const PER_PAGE: i64 = 20;
+/// Longest query accepted, in characters; extra words are ignored.
+pub const MAX_QUERY_CHARS: usize = 200;
+pub const MAX_QUERY_WORDS: usize = 8;
+
+/// Lower-cases a character and removes its accent, one character for one
+/// character, so positions in folded text match positions in the original.
+pub fn fold_char(c: char) -> char {
+    let c = c.to_lowercase().next().unwrap_or(c);
+    match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => 'a',
+        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => 'c',
+        'ď' | 'đ' => 'd',
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => 'e',
+        'ĝ' | 'ğ' | 'ġ' | 'ģ' => 'g',
+        'ĥ' | 'ħ' => 'h',
+        'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => 'i',
+        'ĵ' => 'j',
+        'ķ' => 'k',
+        'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => 'l',
+        'ñ' | 'ń' | 'ņ' | 'ň' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => 'o',
+        'ŕ' | 'ŗ' | 'ř' => 'r',
+        'ś' | 'ŝ' | 'ş' | 'š' => 's',
+        'ţ' | 'ť' | 'ŧ' => 't',
+        'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => 'u',
+        'ŵ' => 'w',
+        'ý' | 'ÿ' | 'ŷ' => 'y',
+        'ź' | 'ż' | 'ž' => 'z',
+        other => other,
+    }
+}
+
+pub fn fold(s: &str) -> String {
+    s.chars().map(fold_char).collect()
+}
+
+/// The words of a query, folded: letters and digits only.
+pub fn words(query: &str) -> Vec<String> {
+    let q: String = query.chars().take(MAX_QUERY_CHARS).collect();
+    fold(&q)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(MAX_QUERY_WORDS)
+        .map(str::to_string)
+        .collect()
+}
+
+/// A piece of text to show, with the matched words marked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet(pub Vec<(String, bool)>);
+
+/// Cuts a window of about `width` characters around the first match and marks
+/// every whole-word match of `words` in it.
+pub fn snippet(text: &str, words: &[String], width: usize) -> Snippet {
+    let chars: Vec<char> = text.chars().collect();
+    let folded: Vec<char> = chars.iter().map(|c| fold_char(*c)).collect();
+    let is_word = |c: char| c.is_alphanumeric();
+    // Find word boundaries and which words match.
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < folded.len() {
+        if is_word(folded[i]) {
+            let start = i;
+            while i < folded.len() && is_word(folded[i]) {
+                i += 1;
+            }
+            let w: String = folded[start..i].iter().collect();
+            if words.iter().any(|q| *q == w) {
+                spans.push((start, i));
+            }
+        } else {
+            i += 1;
+        }
+    }
+    let first = spans.first().map(|s| s.0).unwrap_or(0);
+    let mut from = first.saturating_sub(width / 3);
+    while from > 0 && !chars[from - 1].is_whitespace() {
+        from -= 1;
+    }
+    let to = (from + width).min(chars.len());
+    let mut parts = Vec::new();
+    if from > 0 {
+        parts.push(("… ".to_string(), false));
+    }
+    let mut at = from;
+    for (s, e) in spans.into_iter().filter(|(s, e)| *s >= from && *e <= to) {
+        if s > at {
+            parts.push((chars[at..s].iter().collect(), false));
+        }
+        parts.push((chars[s..e].iter().collect(), true));
+        at = e;
+    }
+    if at < to {
+        parts.push((chars[at..to].iter().collect(), false));
+    }
+    if to < chars.len() {
+        parts.push((" …".to_string(), false));
+    }
+    Snippet(parts)
+}
+
+/// Adds or replaces a public document in the index.
+pub async fn index(tx: &mut Tx, db: &Db, kind: &str, ref_id: i64, title: &str, body: &str, created_at: i64) -> Result<()> {
+    let (tf, bf) = (fold(title), fold(body));
+    let doc = Document { kind, ref_id, title, body, title_folded: &tf, body_folded: &bf, created_at };
+    store::upsert(tx, db.backend(), &doc).await?;
+    Ok(())
+}
+
+pub async fn unindex(tx: &mut Tx, db: &Db, kind: &str, ref_id: i64) -> Result<()> {
+    store::remove(tx, db.backend(), kind, ref_id).await?;
+    Ok(())
+}
+
+/// One search result.
+#[derive(Debug, Clone)]
+pub struct Result_ {
+    pub kind: String,
+    pub url: String,
+    pub title: String,
+    pub snippet: Snippet,
+    pub created_at: i64,
+}
+
+/// Runs a search; `kind` is `story`, `object`, `prompt` or empty for all.
+pub async fn search(db: &Db, query: &str, kind: &str, page: i64) -> Result<(Vec<Result_>, bool)> {
+    let words = words(query);
+    let kind = ["story", "object", "prompt"].contains(&kind).then_some(kind);
+    let hits: Vec<Hit> = store::query(db, &words, kind, PER_PAGE + 1, (page.max(1) - 1) * PER_PAGE).await?;
+    let more = hits.len() as i64 > PER_PAGE;
+    let mut out = Vec::new();
+    for h in hits.into_iter().take(PER_PAGE as usize) {
+        let url = match h.kind.as_str() {
+            "story" => format!("/stories/{}", h.ref_id),
+            "prompt" => format!("/prompts/{}", h.ref_id),
+            _ => format!("/objects/{}", h.ref_id),
+        };
+        out.push(Result_ { snippet: snippet(&h.body, &words, 220), kind: h.kind, url, title: h.title, created_at: h.created_at });
+    }
+    Ok((out, more))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_keeps_positions() {
+        assert_eq!(fold("Café Crème"), "cafe creme");
+        assert_eq!(fold("Zoë").chars().count(), "Zoë".chars().count());
+        assert_eq!(words("  Café, \"crème\" OR * NEAR("), vec!["cafe", "creme", "or", "near"]);
+    }
+
+    #[test]
+    fn snippets_mark_whole_words() {
+        let s = snippet("We went to the café by the river. Cafés are good.", &["cafe".into()], 200);
+        let marked: Vec<_> = s.0.iter().filter(|(_, m)| *m).map(|(t, _)| t.as_str()).collect();
+        assert_eq!(marked, vec!["café"]);
+        let long = format!("{} lace {}", "word ".repeat(200), "word ".repeat(200));
+        let s = snippet(&long, &["lace".into()], 100);
+        assert!(s.0.first().unwrap().0.starts_with('…') && s.0.iter().any(|(t, m)| *m && t == "lace"));
+    }
+}

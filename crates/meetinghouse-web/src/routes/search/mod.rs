@@ -1,0 +1,2 @@
+//! Search over public stories, objects and prompts.
+pub mod show;

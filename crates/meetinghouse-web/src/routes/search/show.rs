@@ -1,0 +1,58 @@
+//! `GET /search?q=…&type=story|object|prompt&page=N` — ranked results with
+//! highlighted snippets; only public content is ever indexed.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use meetinghouse_core::search::{self, Result_};
+
+use crate::error::WebError;
+use crate::page::{Page, date, render};
+use crate::routes::orgs::list::page_number;
+use crate::state::AppState;
+use crate::viewer::Viewer;
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    page: Page,
+    q: String,
+    kind: String,
+    results: Vec<(Result_, String)>,
+    searched: bool,
+    prev_url: Option<String>,
+    next_url: Option<String>,
+}
+
+fn url(q: &str, kind: &str, page: i64) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    s.append_pair("q", q);
+    if !kind.is_empty() {
+        s.append_pair("type", kind);
+    }
+    s.append_pair("page", &page.to_string());
+    format!("/search?{}", s.finish())
+}
+
+pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let query = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
+    let kind = q.get("type").filter(|k| ["story", "object", "prompt"].contains(&k.as_str())).cloned().unwrap_or_default();
+    let n = page_number(&q);
+    let (results, more) = if query.is_empty() { (Vec::new(), false) } else { search::search(&state.db, &query, &kind, n).await? };
+    let results = results.into_iter().map(|r| {
+        let when = date(&r.created_at);
+        (r, when)
+    }).collect();
+    let title = if query.is_empty() { "Search".to_string() } else { format!("Search: {query}") };
+    Ok(render(&SearchPage {
+        page: Page::new(&viewer, title),
+        searched: !query.is_empty(),
+        prev_url: (n > 1).then(|| url(&query, &kind, n - 1)),
+        next_url: more.then(|| url(&query, &kind, n + 1)),
+        q: query,
+        kind,
+        results,
+    }))
+}
