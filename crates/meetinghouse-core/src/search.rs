@@ -128,6 +128,8 @@ pub struct Result_ {
     pub kind: String,
     pub url: String,
     pub title: String,
+    /// The title with matched words marked.
+    pub title_marked: Snippet,
     pub snippet: Snippet,
     pub created_at: i64,
 }
@@ -145,7 +147,7 @@ pub async fn search(db: &Db, query: &str, kind: &str, page: i64) -> Result<(Vec<
             "prompt" => format!("/prompts/{}", h.ref_id),
             _ => format!("/objects/{}", h.ref_id),
         };
-        out.push(Result_ { snippet: snippet(&h.body, &words, 220), kind: h.kind, url, title: h.title, created_at: h.created_at });
+        out.push(Result_ { title_marked: snippet(&h.title, &words, 1_000), snippet: snippet(&h.body, &words, 220), kind: h.kind, url, title: h.title, created_at: h.created_at });
     }
     Ok((out, more))
 }

@@ -184,3 +184,32 @@ pub async fn purge_deleted_before(db: &Db, cutoff: i64) -> Result<u64> {
         .await?;
     Ok(done.rows_affected())
 }
+
+/// Public, live stories written in an organisation's name (affiliated or announcement).
+pub async fn recent_public_by_org(db: &Db, org: i64, limit: i64) -> Result<Vec<StoryRow>> {
+    let sql = format!(
+        "{SELECT} WHERE s.visibility = 'public' AND s.deleted_at IS NULL AND s.author_org = $1 \
+         ORDER BY s.created_at DESC, s.id DESC LIMIT $2"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org).bind(limit).fetch_all(&db.pool).await?)
+}
+
+/// Public, live stories by the people who are direct members of a group.
+pub async fn recent_public_by_group_members(db: &Db, group: i64, limit: i64) -> Result<Vec<StoryRow>> {
+    let sql = format!(
+        "{SELECT} WHERE s.visibility = 'public' AND s.deleted_at IS NULL AND s.author_person IN \
+         (SELECT member_id FROM group_members WHERE group_id = $1 AND member_kind = 'person' AND status = 'active') \
+         ORDER BY s.created_at DESC, s.id DESC LIMIT $2"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(group).bind(limit).fetch_all(&db.pool).await?)
+}
+
+/// (id, updated_at) of every public, live story, for the sitemap.
+pub async fn public_ids(db: &Db, limit: i64) -> Result<Vec<(i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, updated_at FROM stories WHERE visibility = 'public' AND deleted_at IS NULL ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}

@@ -248,3 +248,43 @@ async fn a_story_through_the_forms() {
         assert!(app.get("/me").await.body.contains("Restore"));
     }
 }
+
+#[tokio::test]
+async fn feeds_sitemap_metadata_labels_and_search_pages() {
+    for mut app in apps().await {
+        app.sign_up("ann").await;
+        let r = app
+            .submit("/stories/new", "/stories", &[("title", "Fish & chips <on> the quay"), ("body", "Salt, vinegar & gulls."), ("licence", "cc-by-sa-4.0"), ("visibility", "public")])
+            .await;
+        let path = r.location().unwrap().to_string();
+        let draft = app.submit("/stories/new", "/stories", &[("title", "Private"), ("body", "x"), ("licence", "cc0"), ("visibility", "draft")]).await;
+        let draft_path = draft.location().unwrap().to_string();
+
+        let feed = app.get("/stories.atom").await;
+        assert_eq!(feed.status, StatusCode::OK);
+        assert!(feed.headers["content-type"].to_str().unwrap().starts_with("application/atom+xml"));
+        assert!(feed.body.contains("<title>Fish &amp; chips &lt;on&gt; the quay</title>"), "{}", feed.body);
+        assert!(feed.body.contains("creativecommons.org/licenses/by-sa/4.0"));
+        assert!(!feed.body.contains("Private"), "drafts never appear in feeds");
+
+        let sitemap = app.get("/sitemap.xml").await;
+        assert!(sitemap.body.contains(&format!("{path}</loc>")) && !sitemap.body.contains(&format!("{draft_path}</loc>")));
+
+        let page = app.get(&path).await;
+        assert!(page.body.contains(r#"<script type="application/ld+json">"#) && page.body.contains("\"@type\":\"CreativeWork\""));
+        assert!(page.body.contains(r#"<meta property="og:title" content="Fish &#38; chips &#60;on&#62; the quay">"#), "{}", page.body);
+        assert!(!page.body.contains("<on>"), "titles are escaped everywhere");
+
+        let label = app.get(&format!("{path}/label")).await;
+        assert_eq!(label.status, StatusCode::OK);
+        assert!(label.body.contains(r#"<svg role="img""#) && label.body.contains("<title>QR code linking to"));
+        assert!(label.body.contains("label-a6"));
+        assert!(app.get(&format!("{path}/label?size=a4")).await.body.contains("label-a4"));
+        assert_eq!(app.get(&format!("{draft_path}/label")).await.status, StatusCode::FORBIDDEN);
+
+        let found = app.get("/search?q=QUAY&type=story").await;
+        assert!(found.body.contains("<mark>quay</mark>") || found.body.contains("<mark>quay"), "{}", found.body);
+        let none = app.get("/search?q=private").await;
+        assert!(none.body.contains("Nothing found"));
+    }
+}

@@ -12,7 +12,9 @@ use crate::{forms, middleware};
 
 mod account;
 mod admin;
+mod feeds;
 mod groups;
+mod labels;
 mod orgs;
 mod people;
 mod prompts;
@@ -64,6 +66,13 @@ pub fn router(state: AppState) -> Router {
         .route("/prompts/new", get(prompts::new::form))
         .route("/prompts/{id}", get(prompts::show::show))
         .route("/search", get(search::show::show))
+        .route("/stories.atom", get(feeds::atom::instance))
+        .route("/orgs/{slug}/stories.atom", get(feeds::atom::org))
+        .route("/groups/{slug}/stories.atom", get(feeds::atom::group))
+        .route("/prompts/{id}/stories.atom", get(feeds::atom::prompt))
+        .route("/sitemap.xml", get(feeds::sitemap::show))
+        .route("/stories/{id}/label", get(labels::show::story))
+        .route("/prompts/{id}/label", get(labels::show::prompt))
         .route("/admin", get(admin::index::show))
         .route("/admin/settings", get(admin::settings::form).post(admin::settings::submit))
         .route("/admin/people", get(admin::lists::people))

@@ -26,6 +26,7 @@ struct PromptShow {
     base: String,
     next_page: Option<i64>,
     prev_page: Option<i64>,
+    json_ld: String,
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
@@ -39,7 +40,16 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         let when = date(&s.created_at);
         (s, by, when)
     }).collect();
+    let ld = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "Question",
+        "name": p.prompt.question,
+        "url": format!("{}/prompts/{id}", state.config.base_url),
+        "dateCreated": crate::routes::feeds::rfc3339(p.prompt.created_at),
+        "author": {"@type": "Person", "name": p.host_label},
+    });
     Ok(render(&PromptShow {
+        json_ld: crate::routes::stories::show::json_for_script(&ld),
         page: Page::new(&viewer, p.prompt.question.clone()),
         base: format!("/prompts/{id}"),
         p,

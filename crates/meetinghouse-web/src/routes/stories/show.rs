@@ -17,6 +17,9 @@ struct StoryShow {
     s: StoryPage,
     written: String,
     coords: Option<String>,
+    url: String,
+    json_ld: String,
+    description: String,
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
@@ -25,5 +28,39 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         (Some(a), Some(b)) => Some(format!("{:.3}, {:.3}", a as f64 / 1000.0, b as f64 / 1000.0)),
         _ => None,
     };
-    Ok(render(&StoryShow { page: Page::new(&viewer, s.story.title.clone()), written: date(&s.story.created_at), coords, s }))
+    let url = format!("{}/stories/{id}", state.config.base_url);
+    let description: String = s.story.body.chars().take(200).collect();
+    let mut ld = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "CreativeWork",
+        "headline": s.story.title,
+        "url": url,
+        "datePublished": crate::routes::feeds::rfc3339(s.story.created_at),
+        "dateModified": crate::routes::feeds::rfc3339(s.story.updated_at),
+        "author": {"@type": "Person", "name": s.story.author_name, "url": format!("{}/@{}", state.config.base_url, s.story.author_handle)},
+        "inLanguage": "en-GB",
+    });
+    if !s.licence_url.is_empty() {
+        ld["license"] = serde_json::Value::String(s.licence_url.to_string());
+    }
+    if !s.story.place_name.is_empty() {
+        ld["contentLocation"] = serde_json::json!({"@type": "Place", "name": s.story.place_name});
+    }
+    if !s.story.period_text.is_empty() {
+        ld["temporalCoverage"] = serde_json::Value::String(s.story.period_text.clone());
+    }
+    Ok(render(&StoryShow {
+        page: Page::new(&viewer, s.story.title.clone()),
+        written: date(&s.story.created_at),
+        coords,
+        json_ld: json_for_script(&ld),
+        url,
+        description,
+        s,
+    }))
+}
+
+/// JSON that is safe inside a `<script type="application/ld+json">` block.
+pub fn json_for_script(v: &serde_json::Value) -> String {
+    v.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
 }

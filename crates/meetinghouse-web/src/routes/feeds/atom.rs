@@ -1,0 +1,68 @@
+//! Atom feeds of new public stories: `GET /stories.atom` (everything),
+//! `/orgs/{slug}/stories.atom`, `/groups/{slug}/stories.atom` (by its
+//! members) and `/prompts/{id}/stories.atom` (answers).
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use meetinghouse_core::stories;
+use meetinghouse_store::stories::StoryRow;
+use meetinghouse_store::{groups, orgs, prompts, stories as store};
+
+use super::{rfc3339, xml};
+use crate::error::WebError;
+use crate::state::AppState;
+
+const ENTRIES: i64 = 50;
+
+fn feed(state: &AppState, title: &str, self_path: &str, html_path: &str, rows: &[StoryRow]) -> Response {
+    let base = &state.config.base_url;
+    let updated = rows.iter().map(|s| s.updated_at).max().unwrap_or(0);
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
+    out += &format!("  <title>{}</title>\n  <id>{base}{self_path}</id>\n  <updated>{}</updated>\n", xml(title), rfc3339(updated));
+    out += &format!("  <link rel=\"self\" type=\"application/atom+xml\" href=\"{base}{self_path}\"/>\n");
+    out += &format!("  <link rel=\"alternate\" type=\"text/html\" href=\"{base}{html_path}\"/>\n");
+    for s in rows {
+        let url = format!("{base}/stories/{}", s.id);
+        let (licence, licence_url) = stories::licence(&s.licence);
+        out += "  <entry>\n";
+        out += &format!("    <title>{}</title>\n    <id>{url}</id>\n    <link rel=\"alternate\" type=\"text/html\" href=\"{url}\"/>\n", xml(&s.title));
+        out += &format!("    <published>{}</published>\n    <updated>{}</updated>\n", rfc3339(s.created_at), rfc3339(s.updated_at));
+        out += &format!("    <author><name>{}</name><uri>{base}/@{}</uri></author>\n", xml(&stories::author_label(s)), xml(&s.author_handle));
+        out += &format!("    <content type=\"html\">{}</content>\n", xml(&meetinghouse_core::markdown::render(&s.body)));
+        let rights = if licence_url.is_empty() { licence.to_string() } else { format!("{licence} ({licence_url})") };
+        out += &format!("    <rights>{}</rights>\n  </entry>\n", xml(&rights));
+    }
+    out += "</feed>\n";
+    ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], out).into_response()
+}
+
+pub async fn instance(State(state): State<AppState>) -> Result<Response, WebError> {
+    let rows = store::recent_public(&state.db, None, ENTRIES, 0).await?;
+    let name = state.settings().await.name.clone();
+    Ok(feed(&state, &format!("New stories · {name}"), "/stories.atom", "/", &rows))
+}
+
+pub async fn org(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Response, WebError> {
+    let org = orgs::by_slug(&state.db, &slug).await?.ok_or(WebError::NotFound)?;
+    let rows = store::recent_public_by_org(&state.db, org.id, ENTRIES).await?;
+    Ok(feed(&state, &format!("Stories from {}", org.name), &format!("/orgs/{slug}/stories.atom"), &format!("/orgs/{slug}"), &rows))
+}
+
+pub async fn group(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Response, WebError> {
+    let group = groups::by_slug(&state.db, &slug).await?.ok_or(WebError::NotFound)?;
+    if group.visibility != "public" {
+        return Err(WebError::NotFound);
+    }
+    let rows = store::recent_public_by_group_members(&state.db, group.id, ENTRIES).await?;
+    Ok(feed(&state, &format!("Stories from {}", group.name), &format!("/groups/{slug}/stories.atom"), &format!("/groups/{slug}"), &rows))
+}
+
+pub async fn prompt(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, WebError> {
+    let p = prompts::by_id(&state.db, id).await?.ok_or(WebError::NotFound)?;
+    if p.group_id.is_some() {
+        return Err(WebError::NotFound);
+    }
+    let rows = store::recent_public(&state.db, Some(id), ENTRIES, 0).await?;
+    Ok(feed(&state, &format!("Answers to “{}”", p.question), &format!("/prompts/{id}/stories.atom"), &format!("/prompts/{id}"), &rows))
+}
