@@ -86,6 +86,11 @@ pub struct Hit {
     pub rank: f64,
 }
 
+/// How many of the newest matching documents are ranked. A query matching
+/// fewer is ranked exactly; one matching more (a very common word) is ranked
+/// among its newest `RANK_WINDOW` matches, so its cost stays bounded.
+pub const RANK_WINDOW: i64 = 2_000;
+
 /// Finds documents containing every word in `words` (already folded),
 /// optionally of one kind, best first.
 pub async fn query(db: &Db, words: &[String], kind: Option<&str>, limit: i64, offset: i64) -> Result<Vec<Hit>> {
@@ -97,16 +102,24 @@ pub async fn query(db: &Db, words: &[String], kind: Option<&str>, limit: i64, of
         Backend::Sqlite => {
             // Each word is quoted, so FTS5 syntax in the input is inert.
             let expr = words.iter().map(|w| format!("\"{}\"", w.replace('"', ""))).collect::<Vec<_>>().join(" ");
+            // FTS5 walks a doclist newest-first cheaply; find where the window starts.
+            let cutoff: Option<(i64,)> =
+                sqlx::query_as("SELECT rowid FROM search_fts WHERE search_fts MATCH $1 ORDER BY rowid DESC LIMIT 1 OFFSET $2")
+                    .bind(&expr)
+                    .bind(RANK_WINDOW - 1)
+                    .fetch_optional(&db.pool)
+                    .await?;
             Ok(sqlx::query_as(
                 "SELECT d.kind, d.ref_id, d.title, d.body, d.created_at, bm25(search_fts, 4.0, 1.0) AS rank \
                  FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid \
-                 WHERE search_fts MATCH $1 AND ($2 = '' OR d.kind = $2) \
+                 WHERE search_fts MATCH $1 AND search_fts.rowid >= $5 AND ($2 = '' OR d.kind = $2) \
                  ORDER BY rank, d.id DESC LIMIT $3 OFFSET $4",
             )
             .bind(expr)
             .bind(kind)
             .bind(limit)
             .bind(offset)
+            .bind(cutoff.map(|(c,)| c).unwrap_or(0))
             .fetch_all(&db.pool)
             .await?)
         }
@@ -115,12 +128,15 @@ pub async fn query(db: &Db, words: &[String], kind: Option<&str>, limit: i64, of
                     (-ts_rank(d.tsv, plainto_tsquery('simple', $1)))::float8 AS rank \
              FROM search_documents d \
              WHERE d.tsv @@ plainto_tsquery('simple', $1) AND ($2 = '' OR d.kind = $2) \
+               AND d.id >= COALESCE((SELECT w.id FROM search_documents w WHERE w.tsv @@ plainto_tsquery('simple', $1) \
+                                     ORDER BY w.id DESC OFFSET $5 LIMIT 1), 0) \
              ORDER BY rank, d.id DESC LIMIT $3 OFFSET $4",
         )
         .bind(words.join(" "))
         .bind(kind)
         .bind(limit)
         .bind(offset)
+        .bind(RANK_WINDOW - 1)
         .fetch_all(&db.pool)
         .await?),
     }

@@ -213,3 +213,11 @@ pub async fn public_ids(db: &Db, limit: i64) -> Result<Vec<(i64, i64)>> {
     .fetch_all(&db.pool)
     .await?)
 }
+
+/// How many public, live stories there are.
+pub async fn count_public(db: &Db) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM stories WHERE visibility = 'public' AND deleted_at IS NULL")
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(n)
+}
