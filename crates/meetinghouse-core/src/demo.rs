@@ -18,6 +18,8 @@ pub struct DemoReport {
     pub people: usize,
     pub orgs: usize,
     pub groups: usize,
+    pub prompts: usize,
+    pub stories: usize,
     pub skipped: bool,
 }
 
@@ -26,7 +28,11 @@ impl std::fmt::Display for DemoReport {
         if self.skipped {
             return write!(f, "The demo town is already here: nothing to do.");
         }
-        writeln!(f, "Seeded the demo town: {} people, {} organisations, {} groups.", self.people, self.orgs, self.groups)?;
+        writeln!(
+            f,
+            "Seeded the demo town: {} people, {} organisations, {} groups, {} prompts, {} stories.",
+            self.people, self.orgs, self.groups, self.prompts, self.stories
+        )?;
         write!(
             f,
             "Sign in as sam@demo.meetinghouse.test (an instance admin and museum staff) or any demo person \
@@ -214,6 +220,9 @@ pub async fn seed(db: &Db) -> Result<DemoReport> {
     ] {
         settings::put(&mut tx, key, value).await?;
     }
+    let person = |h: &str| ids[h];
+    let org = |s: &str| org_ids[s];
+    let (prompts, stories) = crate::demo_content::seed(&mut tx, db, &person, &org).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(DemoReport { people: PEOPLE.len(), orgs: ORGS.len(), groups: GROUPS.len(), skipped: false })
+    Ok(DemoReport { people: PEOPLE.len(), orgs: ORGS.len(), groups: GROUPS.len(), prompts, stories, skipped: false })
 }

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod demo;
+mod demo_content;
 pub mod error;
 pub mod groups;
 pub mod markdown;

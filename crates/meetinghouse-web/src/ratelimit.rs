@@ -34,6 +34,7 @@ pub struct RateLimits {
     login_ip: Limit,
     login_account: Limit,
     signup_ip: Limit,
+    signup_account: Limit,
     reset_ip: Limit,
     reset_account: Limit,
 }
@@ -47,6 +48,7 @@ impl Default for RateLimits {
             login_ip: Limit::new(20, Duration::from_secs(5 * 60), SIGN_IN),
             login_account: Limit::new(10, Duration::from_secs(15 * 60), SIGN_IN),
             signup_ip: Limit::new(10, Duration::from_secs(3600), SIGN_UP),
+            signup_account: Limit::new(5, Duration::from_secs(3600), "Too many attempts to join with this email address. Please wait an hour and try again."),
             reset_ip: Limit::new(10, Duration::from_secs(3600), RESET),
             reset_account: Limit::new(3, Duration::from_secs(3600), RESET),
         }
@@ -58,8 +60,9 @@ impl RateLimits {
         self.login_ip.check(ip)?;
         self.login_account.check(&email.trim().to_lowercase())
     }
-    pub fn signup(&self, ip: &str) -> Result<(), &'static str> {
-        self.signup_ip.check(ip)
+    pub fn signup(&self, ip: &str, email: &str) -> Result<(), &'static str> {
+        self.signup_ip.check(ip)?;
+        self.signup_account.check(&email.trim().to_lowercase())
     }
     pub fn reset(&self, ip: &str, email: &str) -> Result<(), &'static str> {
         self.reset_ip.check(ip)?;

@@ -1,0 +1,128 @@
+//! The demo town's stories and prompts: what a museum, a library and a
+//! council team ask, and what people answer. Generated from a few real-sounding
+//! places, periods and voices, deterministically.
+
+use meetinghouse_store::prompts::{self, NewPrompt};
+use meetinghouse_store::stories::{self, StoryFields};
+use meetinghouse_store::{Db, Tx};
+
+use crate::error::Result;
+
+/// (question, description, host handle, host organisation slug)
+pub const PROMPTS: &[(&str, &str, &str, &str)] = &[
+    ("What makes a great day out?", "Tell us about a day out in or around Tiverton that you still remember — who you were with, what you did, why it stuck.", "sam", "tiverton-museum"),
+    ("Which object from our stores should we bring out?", "Most of our 10,000 objects are in storage. Which one would you put on display, and why?", "hannah", "tiverton-museum"),
+    ("What did the library mean to you growing up?", "Reading corners, homework, the first card with your name on it: share your library story.", "ruth", "tiverton-library"),
+    ("Where do you feel at home in the town centre?", "We are writing the town centre plan. Before we draw anything, tell us where you feel you belong — and where you don't.", "claire", "tiverton-council-engagement"),
+];
+
+const PLACES: &[(&str, f64, f64)] = &[
+    ("the Grand Western Canal", 50.9010, -3.4790),
+    ("the Pannier Market", 50.9030, -3.4890),
+    ("Heathcoat's lace factory", 50.9060, -3.4930),
+    ("the River Exe at Bolham", 50.9250, -3.4960),
+    ("Knightshayes", 50.9280, -3.4800),
+    ("People's Park", 50.9080, -3.4870),
+    ("Tiverton Castle", 50.9070, -3.4930),
+    ("the old railway station", 50.9000, -3.4880),
+    ("Fore Street", 50.9020, -3.4880),
+    ("Amory Park", 50.9010, -3.4900),
+];
+
+const PERIODS: &[&str] = &["summer 1985", "the 1960s", "1972", "spring 2004", "the 1990s", "winter 1947", "1953", "last year", "the 1980s", "2012"];
+
+const OPENINGS: &[&str] = &[
+    "I remember going to {place} with my grandmother every Saturday.",
+    "The first time I saw {place} I was nine, and it felt enormous.",
+    "My dad worked near {place} for thirty years, and he took me there on his day off.",
+    "We moved to Tiverton in {period} and {place} was the first place we explored.",
+    "There is a photograph of my mum at {place}, laughing, that I keep on the fridge.",
+];
+
+const MIDDLES: &[&str] = &[
+    "We would take a flask of tea and sandwiches wrapped in paper, and stay until the light went.",
+    "The noise was the thing — the looms, the market traders, the horses on the towpath.",
+    "Nobody had much money, but everybody knew everybody, and that was its own kind of wealth.",
+    "I was shy then, and a woman I never saw again showed me how to skim stones.",
+    "It smelled of wet leaves and coal smoke, and I can still smell it if I close my eyes.",
+];
+
+const ENDINGS: &[&str] = &[
+    "I take my own children there now, and tell them the same stories.",
+    "It has changed, of course, but when I walk past I still slow down.",
+    "I would love to know whether anyone else remembers it like this.",
+    "If the museum has anything from that time, I would love to see it.",
+    "That day taught me that this town is made of small kindnesses.",
+];
+
+const AUTHORS: &[&str] = &[
+    "george", "tom", "poppy", "harry", "iris", "rowan", "alan", "ellen", "laura", "grace", "stan", "oliver", "linh", "noah",
+    "olu", "kit", "quinn", "rosa", "tara", "umar", "megan", "pete", "yusuf", "ahmed", "jo", "chris", "zainab",
+];
+
+const LICENCES: &[&str] = &["cc-by-4.0", "cc-by-sa-4.0", "cc0", "all-rights-reserved", "cc-by-4.0"];
+
+/// Seeds the prompts and 100 stories inside the demo's transaction.
+pub async fn seed(tx: &mut Tx, db: &Db, person: &dyn Fn(&str) -> i64, org: &dyn Fn(&str) -> i64) -> Result<(usize, usize)> {
+    let now = meetinghouse_store::now();
+    let mut prompt_ids = Vec::new();
+    for (i, (q, d, host, org_slug)) in PROMPTS.iter().enumerate() {
+        let id = prompts::insert(tx, &NewPrompt {
+            host_person: person(host),
+            host_org: Some(org(org_slug)),
+            voice: "affiliated",
+            question: q,
+            description: d,
+            opens_at: now - (40 - i as i64 * 5) * 86_400,
+            closes_at: Some(now + (60 + i as i64 * 10) * 86_400),
+            group_id: None,
+        })
+        .await?;
+        crate::search::index(tx, db, "prompt", id, q, d, now).await?;
+        prompt_ids.push(id);
+    }
+    let mut n = 0;
+    for i in 0..100usize {
+        let (place, lat, lon) = PLACES[i % PLACES.len()];
+        let period = PERIODS[(i * 7) % PERIODS.len()];
+        let body = format!(
+            "{}\n\n{}\n\n{}",
+            OPENINGS[i % OPENINGS.len()].replace("{place}", place).replace("{period}", period),
+            MIDDLES[(i / 2) % MIDDLES.len()],
+            ENDINGS[(i / 3) % ENDINGS.len()]
+        );
+        let mut title = format!("{} in {}", capitalise(place.trim_start_matches("the ")), period);
+        if i >= 50 {
+            title = format!("Remembering {} ({})", place.trim_start_matches("the "), period);
+        }
+        let years = crate::stories::years_in(period);
+        let f = StoryFields {
+            title: &title,
+            body: &body,
+            place_name: place,
+            lat_milli: Some((lat * 1000.0).round() as i64),
+            lon_milli: Some((lon * 1000.0).round() as i64),
+            period_text: period,
+            year_from: years.map(|y| y.0),
+            year_to: years.map(|y| y.1),
+            prompt_id: Some(prompt_ids[i % 2 + if i % 5 == 0 { 2 } else { 0 }]),
+            licence: LICENCES[i % LICENCES.len()],
+            consent_people: true,
+            consent_minors: true,
+            visibility: "public",
+            group_id: None,
+        };
+        let id = stories::insert(tx, person(AUTHORS[i % AUTHORS.len()]), None, "person", &f).await?;
+        crate::search::index(tx, db, "story", id, &title, &body, now).await?;
+        n += 1;
+    }
+    Ok((PROMPTS.len(), n))
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
