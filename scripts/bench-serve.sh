@@ -272,7 +272,7 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 # run_wrk NAME URL CONNS -> prints "rps p99_ms requests non2xx socket_errors"
 run_wrk() {
-    local name="$1" url="$2" conns="$3" raw="$OUT/serve-wrk/$1.txt"
+    local url="$2" conns="$3" raw="$OUT/serve-wrk/$1.txt"
     if [[ "$WARMUP" -gt 0 ]]; then
         timeout $((WARMUP + 30)) wrk -t "$THREADS" -c "$conns" -d "${WARMUP}s" "$url" >/dev/null 2>&1 || true
     fi
@@ -360,7 +360,7 @@ EOF
 
 # --- the app -------------------------------------------------------------------
 
-START_MEDIAN="" START_MIN="" START_MAX="" START_ALL="" STOP_MEDIAN="" EMPTY_START=""
+START_MEDIAN="" START_ALL="" STOP_MEDIAN="" EMPTY_START=""
 IDLE_RSS="" AFTER_RSS="" PEAK_RSS="" DEMO_SECONDS="" HAMMER_RESULT=""
 LOAD_AT_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -384,7 +384,7 @@ if [[ $NGINX_ONLY -eq 0 ]]; then
     read -r EMPTY_START _ <<<"$out"
     out="$(helper startup "$BIN" "$DATA" "$STARTS" "$WORK/startup.log")" \
         || die "start-up timing failed: $(tail -20 "$WORK/startup.log")"
-    read -r START_MEDIAN START_MIN START_MAX STOP_MEDIAN START_ALL <<<"$out"
+    read -r START_MEDIAN _ _ STOP_MEDIAN START_ALL <<<"$out"
 
     APP_PORT="$(helper free-port)"
     "$BIN" serve --listen "127.0.0.1:$APP_PORT" --data-dir "$DATA" </dev/null >"$WORK/serve.log" 2>&1 &
@@ -459,6 +459,7 @@ workers_note="$NGINX_WORKERS"
     echo "nginx $nginx_version: worker_processes $workers_note, access_log off, same HTML bytes from files"
     echo "  (auto: tokio's runtime uses one worker thread per core by default, so the ceiling gets every core too)"
     if [[ $NGINX_ONLY -eq 0 ]]; then
+        echo "app log filter: MEETINGHOUSE_LOG=${MEETINGHOUSE_LOG:-unset (the default filter)}"
         echo "binary ${BIN#"$ROOT"/} on SQLite; demo town seeded in ${DEMO_SECONDS} s; pages / ($(stat -c %s "$WORK/www/home.html") bytes) and /@$HANDLE ($(stat -c %s "$WORK/www/profile.html") bytes)"
         echo
         printf '%-52s %12s   %-16s %s\n' "figure" "value" "target" ""
@@ -482,10 +483,10 @@ workers_note="$NGINX_WORKERS"
     notes=()
     for i in "${!pages[@]}"; do
         for c in $CONNECTIONS; do
-            read -r n_rps n_p99 n_reqs n_bad n_err <<<"${R[nginx,$i,$c]}"
+            read -r n_rps n_p99 _ n_bad n_err <<<"${R[nginx,$i,$c]}"
             [[ "$n_bad" -eq 0 && "$n_err" -eq 0 ]] || notes+=("nginx ${pages[$i]} c=$c: $n_bad non-2xx/3xx, $n_err socket errors")
             if [[ $NGINX_ONLY -eq 0 ]]; then
-                read -r a_rps a_p99 a_reqs a_bad a_err <<<"${R[app,$i,$c]}"
+                read -r a_rps a_p99 _ a_bad a_err <<<"${R[app,$i,$c]}"
                 [[ "$a_bad" -eq 0 && "$a_err" -eq 0 ]] || notes+=("app ${pages[$i]} c=$c: $a_bad non-2xx/3xx, $a_err socket errors")
                 pct=$(awk -v a="$a_rps" -v n="$n_rps" 'BEGIN { printf "%.1f", (n > 0 ? 100 * a / n : 0) }')
                 ok=$(awk -v p="$pct" -v t="$TARGET_PCT" 'BEGIN { print (p >= t) }')

@@ -85,7 +85,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn new(db: Db) -> TestApp {
-        let state = meetinghouse_web::AppState::new(db.clone(), meetinghouse_web::WebConfig::default()).await.expect("app state");
+        TestApp::with_config(db, meetinghouse_web::WebConfig::default()).await
+    }
+
+    pub async fn with_config(db: Db, config: meetinghouse_web::WebConfig) -> TestApp {
+        let state = meetinghouse_web::AppState::new(db.clone(), config).await.expect("app state");
         let router = meetinghouse_web::app(state.clone());
         TestApp { db, state, router, cookies: HashMap::new() }
     }

@@ -7,6 +7,7 @@ mod forms;
 mod metrics;
 mod middleware;
 mod page;
+mod pagecache;
 mod ratelimit;
 mod routes;
 mod state;

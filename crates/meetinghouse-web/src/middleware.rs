@@ -35,6 +35,15 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     let cookies = req.headers().get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(";");
     let has_anon = cookies.split(';').any(|kv| kv.trim().starts_with(&format!("{ANON_COOKIE}=")));
     let had_flash = cookies.split(';').any(|kv| kv.trim().starts_with(&format!("{FLASH_COOKIE}=")));
+    // Signed-out page views may come from the micro-cache.
+    let has_session = cookies.split(';').any(|kv| kv.trim().starts_with(&format!("{}=", crate::viewer::SESSION_COOKIE)));
+    let cacheable = state.page_cache.enabled()
+        && matches!(method, Method::GET | Method::HEAD)
+        && !has_session
+        && !had_flash;
+    let cache_key = req.uri().to_string();
+    let generation = state.page_cache.generation();
+    let cached = if cacheable { state.page_cache.get(&cache_key) } else { None };
     let new_anon = if has_anon {
         None
     } else {
@@ -50,13 +59,24 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v == "cross-site");
-    let mut resp = if cross_site && !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) {
+    let changes_state = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let mut resp = if cross_site && changes_state {
         render_status(
             StatusCode::FORBIDDEN,
             &ErrorPage::new("Request refused", "This form was sent from another website, so we did not act on it."),
         )
+    } else if let Some(page) = cached {
+        let mut r = axum::response::Response::new(axum::body::Body::from(page.body));
+        r.headers_mut().insert(header::CONTENT_TYPE, page.content_type);
+        r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        r.headers_mut().insert("x-page-cache", HeaderValue::from_static("hit"));
+        r
     } else {
-        next.run(req).await
+        let r = next.run(req).await;
+        if changes_state {
+            state.page_cache.invalidate();
+        }
+        if cacheable { keep_in_cache(&state, cache_key, generation, r).await } else { r }
     };
 
     let status = resp.status();
@@ -109,6 +129,26 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         "request"
     );
     resp
+}
+
+/// Stores a signed-out page view in the micro-cache when it is safe to share.
+async fn keep_in_cache(state: &AppState, key: String, generation: u64, resp: Response) -> Response {
+    let is_html = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
+    if resp.status() != StatusCode::OK || !is_html || resp.headers().contains_key(header::SET_COOKIE) || resp.extensions().get::<InternalCause>().is_some() {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, crate::pagecache::MAX_PAGE_BYTES).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    // A page with a form carries this browser's CSRF token: never share it.
+    let has_form_token = bytes.windows(11).any(|w| w == b"name=\"csrf\"");
+    if !has_form_token {
+        if let Some(ct) = parts.headers.get(header::CONTENT_TYPE) {
+            state.page_cache.put(key, bytes.clone(), ct.clone(), generation);
+        }
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// A redirect after a successful POST, with a one-shot message.

@@ -19,11 +19,18 @@ pub struct WebConfig {
     pub tls: bool,
     /// Proxies whose `X-Forwarded-For` is trusted for the client address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long a signed-out visitor's page view may be reused (0 turns the micro-cache off).
+    pub page_cache_ttl: Duration,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig { base_url: "http://127.0.0.1:8080".into(), tls: false, trusted_proxies: Vec::new() }
+        WebConfig {
+            base_url: "http://127.0.0.1:8080".into(),
+            tls: false,
+            trusted_proxies: Vec::new(),
+            page_cache_ttl: Duration::ZERO,
+        }
     }
 }
 
@@ -33,6 +40,7 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub limits: Arc<RateLimits>,
     pub metrics: Arc<Metrics>,
+    pub page_cache: Arc<crate::pagecache::PageCache>,
     settings: Arc<RwLock<(Instant, Arc<Settings>)>>,
 }
 
@@ -45,6 +53,7 @@ impl AppState {
         let settings = Settings::load(&db).await?;
         Ok(AppState {
             db,
+            page_cache: Arc::new(crate::pagecache::PageCache::new(config.page_cache_ttl)),
             config: Arc::new(config),
             limits: Arc::new(RateLimits::default()),
             metrics: Arc::new(Metrics::default()),

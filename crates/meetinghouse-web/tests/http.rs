@@ -288,3 +288,28 @@ async fn feeds_sitemap_metadata_labels_and_search_pages() {
         assert!(none.body.contains("Nothing found"));
     }
 }
+
+#[tokio::test]
+async fn signed_out_pages_are_micro_cached_and_cleared_by_changes() {
+    for db in databases().await {
+        let config = meetinghouse_web::WebConfig { page_cache_ttl: std::time::Duration::from_secs(60), ..Default::default() };
+        let mut app = TestApp::with_config(db, config).await;
+        let mut visitor = app.other_browser();
+        let first = visitor.get("/orgs").await;
+        assert!(!first.headers.contains_key("x-page-cache"));
+        let second = visitor.get("/orgs").await;
+        assert_eq!(second.headers["x-page-cache"], "hit");
+        assert_eq!(first.body, second.body);
+        assert!(second.headers.contains_key("content-security-policy"), "security headers on cached pages too");
+        // Pages with forms are never shared.
+        visitor.get("/signup").await;
+        assert!(!visitor.get("/signup").await.headers.contains_key("x-page-cache"));
+        // A change anywhere clears it; signed-in people never get cached pages.
+        app.sign_up("ann").await;
+        app.submit("/orgs/new", "/orgs", &[("name", "New Museum"), ("sector", "heritage")]).await;
+        let fresh = visitor.get("/orgs").await;
+        assert!(!fresh.headers.contains_key("x-page-cache") && fresh.body.contains("New Museum"));
+        app.get("/orgs").await;
+        assert!(!app.get("/orgs").await.headers.contains_key("x-page-cache"));
+    }
+}

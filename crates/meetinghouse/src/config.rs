@@ -48,6 +48,9 @@ pub struct ServeArgs {
     /// The From address of outgoing mail
     #[arg(long, env = "MEETINGHOUSE_MAIL_FROM")]
     pub mail_from: Option<String>,
+    /// How long a signed-out page view may be reused, in milliseconds (0 turns the micro-cache off) [default: 2000]
+    #[arg(long, env = "MEETINGHOUSE_PAGE_CACHE_MS")]
+    pub page_cache_ms: Option<u64>,
     /// A reverse proxy whose X-Forwarded-For is trusted (repeatable)
     #[arg(long = "trusted-proxy", env = "MEETINGHOUSE_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpAddr>,
@@ -69,6 +72,7 @@ struct FileConfig {
     mail_from: Option<String>,
     trusted_proxies: Option<Vec<IpAddr>>,
     max_connections: Option<u32>,
+    page_cache_ms: Option<u64>,
 }
 
 /// Where the data lives.
@@ -101,6 +105,7 @@ pub struct ServeConfig {
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub trusted_proxies: Vec<IpAddr>,
+    pub page_cache: std::time::Duration,
 }
 
 impl std::fmt::Debug for ServeConfig {
@@ -174,6 +179,7 @@ impl GlobalArgs {
             base_url,
             smtp_url,
             mail_from: args.mail_from.clone().or(file.mail_from).unwrap_or_else(|| "Meetinghouse <noreply@localhost>".into()),
+            page_cache: std::time::Duration::from_millis(args.page_cache_ms.or(file.page_cache_ms).unwrap_or(2000).min(60_000)),
             trusted_proxies: if args.trusted_proxies.is_empty() { file.trusted_proxies.unwrap_or_default() } else { args.trusted_proxies.clone() },
         })
     }

@@ -28,7 +28,12 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("could not listen on {}", config.listen))?;
     let local = listener.local_addr()?;
-    let web = WebConfig { base_url: config.base_url.clone(), tls: config.tls, trusted_proxies: config.trusted_proxies.clone() };
+    let web = WebConfig {
+        base_url: config.base_url.clone(),
+        tls: config.tls,
+        trusted_proxies: config.trusted_proxies.clone(),
+        page_cache_ttl: config.page_cache,
+    };
     let state = AppState::new(db.clone(), web).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mailer = tokio::spawn(mail::run(db.clone(), config.smtp_url.clone(), config.mail_from.clone(), stop_rx));
