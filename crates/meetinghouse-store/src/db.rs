@@ -93,6 +93,9 @@ impl Db {
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
+                        // Read through memory mapping and keep a 32 MB page cache per connection.
+                        conn.execute("PRAGMA mmap_size = 1073741824").await?;
+                        conn.execute("PRAGMA cache_size = -32000").await?;
                     }
                     Ok(())
                 })

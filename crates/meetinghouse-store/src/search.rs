@@ -86,13 +86,20 @@ pub struct Hit {
     pub rank: f64,
 }
 
-/// How many of the newest matching documents are ranked. A query matching
-/// fewer is ranked exactly; one matching more (a very common word) is ranked
-/// among its newest `RANK_WINDOW` matches, so its cost stays bounded.
-pub const RANK_WINDOW: i64 = 2_000;
+/// How many of the newest matching documents a broad query ranks.
+pub const RANK_WINDOW: i64 = 200;
+/// A word matching more documents than this is "common": BM25 would scan
+/// its whole document list for its weight, so broad queries rank differently.
+pub const COMMON_WORD: i64 = 300;
 
 /// Finds documents containing every word in `words` (already folded),
 /// optionally of one kind, best first.
+///
+/// On SQLite a query whose every word is specific (at most `COMMON_WORD`
+/// matches each) is ranked exactly by BM25, titles weighted four times the
+/// body. A query with a common word is ranked among its newest `RANK_WINDOW`
+/// matches: those with every word in the title first, then the rest, newest
+/// first within each — so its cost stays bounded however large the index.
 pub async fn query(db: &Db, words: &[String], kind: Option<&str>, limit: i64, offset: i64) -> Result<Vec<Hit>> {
     if words.is_empty() {
         return Ok(Vec::new());
@@ -101,27 +108,49 @@ pub async fn query(db: &Db, words: &[String], kind: Option<&str>, limit: i64, of
     match db.backend() {
         Backend::Sqlite => {
             // Each word is quoted, so FTS5 syntax in the input is inert.
-            let expr = words.iter().map(|w| format!("\"{}\"", w.replace('"', ""))).collect::<Vec<_>>().join(" ");
-            // FTS5 walks a doclist newest-first cheaply; find where the window starts.
-            let cutoff: Option<(i64,)> =
-                sqlx::query_as("SELECT rowid FROM search_fts WHERE search_fts MATCH $1 ORDER BY rowid DESC LIMIT 1 OFFSET $2")
-                    .bind(&expr)
-                    .bind(RANK_WINDOW - 1)
-                    .fetch_optional(&db.pool)
-                    .await?;
-            Ok(sqlx::query_as(
-                "SELECT d.kind, d.ref_id, d.title, d.body, d.created_at, bm25(search_fts, 4.0, 1.0) AS rank \
-                 FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid \
-                 WHERE search_fts MATCH $1 AND search_fts.rowid >= $5 AND ($2 = '' OR d.kind = $2) \
-                 ORDER BY rank, d.id DESC LIMIT $3 OFFSET $4",
+            let quoted: Vec<String> = words.iter().map(|w| format!("\"{}\"", w.replace('"', ""))).collect();
+            let expr = quoted.join(" ");
+            // Is any word common? One round trip checks up to the first two
+            // words (queries are short); further words are checked one by one.
+            let probe = "SELECT rowid FROM search_fts WHERE search_fts MATCH $1 ORDER BY rowid DESC LIMIT 1 OFFSET $3";
+            let (first, second) = (&quoted[0], quoted.get(1).unwrap_or(&quoted[0]));
+            let (mut common,): (i64,) = sqlx::query_as(
+                "SELECT ((SELECT rowid FROM search_fts WHERE search_fts MATCH $1 ORDER BY rowid DESC LIMIT 1 OFFSET $3) IS NOT NULL) \
+                     OR ((SELECT rowid FROM search_fts WHERE search_fts MATCH $2 ORDER BY rowid DESC LIMIT 1 OFFSET $3) IS NOT NULL)",
             )
-            .bind(expr)
-            .bind(kind)
-            .bind(limit)
-            .bind(offset)
-            .bind(cutoff.map(|(c,)| c).unwrap_or(0))
-            .fetch_all(&db.pool)
-            .await?)
+            .bind(first)
+            .bind(second)
+            .bind(COMMON_WORD)
+            .fetch_one(&db.pool)
+            .await?;
+            for q in quoted.iter().skip(2) {
+                if common != 0 {
+                    break;
+                }
+                let beyond: Option<(i64,)> = sqlx::query_as(probe).bind(q).bind(0_i64).bind(COMMON_WORD).fetch_optional(&db.pool).await?;
+                common = beyond.is_some() as i64;
+            }
+            let common = common != 0;
+            let ordered: Vec<i64> = if !common {
+                // Rank inside the index first; fetch only the page's documents after.
+                sqlx::query_as::<_, (i64,)>(
+                    "SELECT f.rowid FROM search_fts f WHERE search_fts MATCH $1 \
+                       AND ($2 = '' OR (SELECT d.kind FROM search_documents d WHERE d.id = f.rowid) = $2) \
+                     ORDER BY bm25(search_fts, 4.0, 1.0), f.rowid DESC LIMIT $3 OFFSET $4",
+                )
+                .bind(&expr)
+                .bind(kind)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&db.pool)
+                .await?
+                .into_iter()
+                .map(|(id,)| id)
+                .collect()
+            } else {
+                broad_order(db, &expr, kind, limit, offset).await?
+            };
+            fetch_in_order(db, &ordered).await
         }
         Backend::Postgres => Ok(sqlx::query_as(
             "SELECT d.kind, d.ref_id, d.title, d.body, d.created_at, \
@@ -140,4 +169,72 @@ pub async fn query(db: &Db, words: &[String], kind: Option<&str>, limit: i64, of
         .fetch_all(&db.pool)
         .await?),
     }
+}
+
+/// Orders a broad query's newest `RANK_WINDOW` matches: every word in the
+/// title first, then the rest, newest first within each; returns one page of ids.
+async fn broad_order(db: &Db, expr: &str, kind: &str, limit: i64, offset: i64) -> Result<Vec<i64>> {
+    let candidates: Vec<(i64,)> =
+        sqlx::query_as("SELECT rowid FROM search_fts WHERE search_fts MATCH $1 ORDER BY rowid DESC LIMIT $2")
+            .bind(expr)
+            .bind(RANK_WINDOW)
+            .fetch_all(&db.pool)
+            .await?;
+    let Some(&(oldest,)) = candidates.last() else { return Ok(Vec::new()) };
+    let in_title: std::collections::HashSet<i64> =
+        sqlx::query_as::<_, (i64,)>("SELECT rowid FROM search_fts WHERE search_fts MATCH $1 AND rowid >= $2")
+            .bind(format!("title : ({expr})"))
+            .bind(oldest)
+            .fetch_all(&db.pool)
+            .await?
+            .into_iter()
+            .map(|(id,)| id)
+            .collect();
+    let mut ordered: Vec<i64> = candidates.iter().map(|(id,)| *id).filter(|id| in_title.contains(id)).collect();
+    ordered.extend(candidates.iter().map(|(id,)| *id).filter(|id| !in_title.contains(id)));
+    if !kind.is_empty() {
+        let of_kind: std::collections::HashSet<i64> = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM search_documents WHERE kind = $1 AND id IN ({})",
+            id_list(&ordered)
+        )))
+        .bind(kind)
+        .fetch_all(&db.pool)
+        .await?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect();
+        ordered.retain(|id| of_kind.contains(id));
+    }
+    Ok(ordered.into_iter().skip(offset.max(0) as usize).take(limit.max(0) as usize).collect())
+}
+
+/// Integers joined for an `IN (…)` list; the ids come from the database, so
+/// the text is safe SQL.
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(|id| id.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// Loads documents by id, keeping the given order; the rank is the position.
+async fn fetch_in_order(db: &Db, ids: &[i64]) -> Result<Vec<Hit>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(i64, String, i64, String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT id, kind, ref_id, title, body, created_at FROM search_documents WHERE id IN ({})",
+        id_list(ids)
+    )))
+    .fetch_all(&db.pool)
+    .await?;
+    let mut by_id: std::collections::HashMap<i64, Hit> = rows
+        .into_iter()
+        .map(|(id, kind, ref_id, title, body, created_at)| (id, Hit { kind, ref_id, title, body, created_at, rank: 0.0 }))
+        .collect();
+    Ok(ids
+        .iter()
+        .enumerate()
+        .filter_map(|(i, id)| by_id.remove(id).map(|mut h| {
+            h.rank = i as f64;
+            h
+        }))
+        .collect())
 }

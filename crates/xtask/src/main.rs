@@ -87,7 +87,7 @@ fn vocabulary() -> Vec<String> {
 }
 
 async fn open(data_dir: &std::path::Path, url: Option<&str>) -> anyhow::Result<Db> {
-    let opts = DbOptions { max_connections: 8 };
+    let opts = DbOptions { max_connections: std::env::var("XTASK_POOL").ok().and_then(|v| v.parse().ok()).unwrap_or(8) };
     let db = match url {
         Some(u) => Db::connect(u, &opts).await?,
         None => Db::open_sqlite(&data_dir.join("meetinghouse.db"), &opts).await?,
