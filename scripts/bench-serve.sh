@@ -79,7 +79,7 @@ done
 
 # The app must see only the settings given here: SQLite in a temp data dir.
 for v in $(compgen -e | grep '^MEETINGHOUSE_' || true); do
-    case "$v" in MEETINGHOUSE_LOG|MEETINGHOUSE_LOG_FORMAT) ;; *) unset "$v" ;; esac
+    case "$v" in MEETINGHOUSE_LOG|MEETINGHOUSE_LOG_FORMAT|MEETINGHOUSE_PAGE_CACHE_MS) ;; *) unset "$v" ;; esac
 done
 
 log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
@@ -460,6 +460,7 @@ workers_note="$NGINX_WORKERS"
     echo "  (auto: tokio's runtime uses one worker thread per core by default, so the ceiling gets every core too)"
     if [[ $NGINX_ONLY -eq 0 ]]; then
         echo "app log filter: MEETINGHOUSE_LOG=${MEETINGHOUSE_LOG:-unset (the default filter)}"
+        echo "page micro-cache: MEETINGHOUSE_PAGE_CACHE_MS=${MEETINGHOUSE_PAGE_CACHE_MS:-unset (the default, 2000 ms)}"
         echo "binary ${BIN#"$ROOT"/} on SQLite; demo town seeded in ${DEMO_SECONDS} s; pages / ($(stat -c %s "$WORK/www/home.html") bytes) and /@$HANDLE ($(stat -c %s "$WORK/www/profile.html") bytes)"
         echo
         printf '%-52s %12s   %-16s %s\n' "figure" "value" "target" ""
