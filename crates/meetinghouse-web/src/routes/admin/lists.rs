@@ -16,7 +16,7 @@ use crate::error::WebError;
 use crate::forms::Form;
 use crate::middleware::see_other_with_flash;
 use crate::page::{Page, date, render};
-use crate::routes::orgs::list::{PAGE_SIZE, page_number};
+use crate::routes::orgs::list::{PAGE_SIZE, Pager};
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -32,15 +32,13 @@ struct PeopleList {
 
 pub async fn people(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     viewer.require_admin()?;
-    let n = page_number(&q);
-    let mut rows = people::list(&state.db, PAGE_SIZE + 1, (n - 1) * PAGE_SIZE).await?;
-    let more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
+    let pager = Pager::new(&q, PAGE_SIZE);
+    let (rows, prev_page, next_page) = pager.cut(people::list(&state.db, pager.limit(), pager.offset()).await?);
     Ok(render(&PeopleList {
         page: Page::new(&viewer, "People"),
         people: rows,
-        next_page: more.then_some(n + 1),
-        prev_page: (n > 1).then_some(n - 1),
+        next_page,
+        prev_page,
         invite_code: q.get("invite").cloned(),
     }))
 }
@@ -68,11 +66,9 @@ struct OrgsList {
 
 pub async fn orgs(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     viewer.require_admin()?;
-    let n = page_number(&q);
-    let mut rows = orgs::list(&state.db, PAGE_SIZE + 1, (n - 1) * PAGE_SIZE).await?;
-    let more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
-    Ok(render(&OrgsList { page: Page::new(&viewer, "Organisations"), orgs: rows, next_page: more.then_some(n + 1), prev_page: (n > 1).then_some(n - 1) }))
+    let pager = Pager::new(&q, PAGE_SIZE);
+    let (rows, prev_page, next_page) = pager.cut(orgs::list(&state.db, pager.limit(), pager.offset()).await?);
+    Ok(render(&OrgsList { page: Page::new(&viewer, "Organisations"), orgs: rows, next_page, prev_page }))
 }
 
 #[derive(Template)]
@@ -86,11 +82,9 @@ struct GroupsList {
 
 pub async fn groups(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     viewer.require_admin()?;
-    let n = page_number(&q);
-    let mut rows = groups::list_all(&state.db, PAGE_SIZE + 1, (n - 1) * PAGE_SIZE).await?;
-    let more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
-    Ok(render(&GroupsList { page: Page::new(&viewer, "Groups"), groups: rows, next_page: more.then_some(n + 1), prev_page: (n > 1).then_some(n - 1) }))
+    let pager = Pager::new(&q, PAGE_SIZE);
+    let (rows, prev_page, next_page) = pager.cut(groups::list_all(&state.db, pager.limit(), pager.offset()).await?);
+    Ok(render(&GroupsList { page: Page::new(&viewer, "Groups"), groups: rows, next_page, prev_page }))
 }
 
 #[allow(dead_code)]

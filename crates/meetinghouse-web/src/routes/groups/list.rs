@@ -9,7 +9,7 @@ use meetinghouse_core::groups::{self, GroupRow};
 
 use crate::error::WebError;
 use crate::page::{Page, render};
-use crate::routes::orgs::list::{PAGE_SIZE, page_number};
+use crate::routes::orgs::list::{PAGE_SIZE, Pager};
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -23,14 +23,12 @@ struct GroupList {
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    let n = page_number(&q);
-    let mut rows = groups::list(&state.db, viewer.actor.as_ref(), PAGE_SIZE + 1, (n - 1) * PAGE_SIZE).await?;
-    let more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
+    let pager = Pager::new(&q, PAGE_SIZE);
+    let (rows, prev_page, next_page) = pager.cut(groups::list(&state.db, viewer.actor.as_ref(), pager.limit(), pager.offset()).await?);
     Ok(render(&GroupList {
         page: Page::new(&viewer, "Groups and networks"),
         groups: rows,
-        next_page: more.then_some(n + 1),
-        prev_page: (n > 1).then_some(n - 1),
+        next_page,
+        prev_page,
     }))
 }

@@ -9,7 +9,7 @@ use meetinghouse_store::prompts::{self, PromptRow};
 
 use crate::error::WebError;
 use crate::page::{Page, date, render};
-use crate::routes::orgs::list::{PAGE_SIZE, page_number};
+use crate::routes::orgs::list::{PAGE_SIZE, Pager};
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -23,10 +23,8 @@ struct PromptList {
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    let n = page_number(&q);
-    let mut rows = prompts::list(&state.db, PAGE_SIZE + 1, (n - 1) * PAGE_SIZE).await?;
-    let more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
+    let pager = Pager::new(&q, PAGE_SIZE);
+    let (rows, prev_page, next_page) = pager.cut(prompts::list(&state.db, pager.limit(), pager.offset()).await?);
     let now = meetinghouse_store::now();
     let mut visible = Vec::new();
     for p in rows {
@@ -41,5 +39,5 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
         };
         visible.push((p, when, open));
     }
-    Ok(render(&PromptList { page: Page::new(&viewer, "Prompts"), prompts: visible, next_page: more.then_some(n + 1), prev_page: (n > 1).then_some(n - 1) }))
+    Ok(render(&PromptList { page: Page::new(&viewer, "Prompts"), prompts: visible, next_page, prev_page }))
 }

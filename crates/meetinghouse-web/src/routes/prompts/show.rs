@@ -11,7 +11,7 @@ use meetinghouse_store::stories::StoryRow;
 
 use crate::error::WebError;
 use crate::page::{Page, date, render};
-use crate::routes::orgs::list::page_number;
+use crate::routes::orgs::list::Pager;
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -31,10 +31,8 @@ struct PromptShow {
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let p = prompts::page(&state.db, id, viewer.actor.as_ref()).await?;
-    let n = page_number(&q);
-    let mut rows = stories::recent(&state.db, Some(id), STORIES_PER_PAGE + 1, (n - 1) * STORIES_PER_PAGE).await?;
-    let more = rows.len() as i64 > STORIES_PER_PAGE;
-    rows.truncate(STORIES_PER_PAGE as usize);
+    let pager = Pager::new(&q, STORIES_PER_PAGE);
+    let (rows, prev_page, next_page) = pager.cut(stories::recent(&state.db, Some(id), pager.limit(), pager.offset()).await?);
     let stories = rows.into_iter().map(|s| {
         let by = stories::author_label(&s);
         let when = date(&s.created_at);
@@ -54,7 +52,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         base: format!("/prompts/{id}"),
         p,
         stories,
-        next_page: more.then_some(n + 1),
-        prev_page: (n > 1).then_some(n - 1),
+        next_page,
+        prev_page,
     }))
 }
