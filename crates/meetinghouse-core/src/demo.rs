@@ -20,6 +20,7 @@ pub struct DemoReport {
     pub groups: usize,
     pub prompts: usize,
     pub stories: usize,
+    pub replies: usize,
     pub skipped: bool,
 }
 
@@ -30,8 +31,8 @@ impl std::fmt::Display for DemoReport {
         }
         writeln!(
             f,
-            "Seeded the demo town: {} people, {} organisations, {} groups, {} prompts, {} stories.",
-            self.people, self.orgs, self.groups, self.prompts, self.stories
+            "Seeded the demo town: {} people, {} organisations, {} groups, {} prompts, {} stories, {} replies.",
+            self.people, self.orgs, self.groups, self.prompts, self.stories, self.replies
         )?;
         write!(
             f,
@@ -224,5 +225,240 @@ pub async fn seed(db: &Db) -> Result<DemoReport> {
     let org = |s: &str| org_ids[s];
     let (prompts, stories) = crate::demo_content::seed(&mut tx, db, &person, &org).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(DemoReport { people: PEOPLE.len(), orgs: ORGS.len(), groups: GROUPS.len(), prompts, stories, skipped: false })
+    let replies = seed_conversations(db, &ids, &org_ids, &group_ids).await?;
+    Ok(DemoReport { people: PEOPLE.len(), orgs: ORGS.len(), groups: GROUPS.len(), prompts, stories, replies, skipped: false })
 }
+
+/// The demo town's conversations, in one transaction: staff answering
+/// community stories as themselves, a 2,000-reply thread on the "great day
+/// out" prompt, threads that cross sectors, private thanks, and reports
+/// waiting in the moderation queue. Returns how many replies were written.
+async fn seed_conversations(
+    db: &Db,
+    ids: &std::collections::HashMap<&str, i64>,
+    org_ids: &std::collections::HashMap<&str, i64>,
+    group_ids: &std::collections::HashMap<&str, i64>,
+) -> Result<usize> {
+    use meetinghouse_store::conversations::{self as replies, NewReply};
+    use meetinghouse_store::interactions::{self, NewInteraction};
+    use meetinghouse_store::{moderation, prompts as store_prompts, stories as store_stories};
+
+    let stories = store_stories::recent_public(db, None, 60, 0).await?;
+    let prompt = store_prompts::list(db, 10, 0).await?.into_iter().find(|p| p.question.starts_with("What makes a great day out"));
+    // Who speaks: (person id, organisation id when staff speaking as themselves · org).
+    let staff: Vec<(i64, i64)> = PEOPLE
+        .iter()
+        .filter_map(|p| match p.org {
+            Some((slug, "staff" | "admin")) => Some((ids[p.handle], org_ids[slug])),
+            _ => None,
+        })
+        .collect();
+    let community: Vec<i64> = PEOPLE.iter().filter(|p| !matches!(p.org, Some((_, "staff" | "admin")))).map(|p| ids[p.handle]).collect();
+    let mut seed: u64 = 0x5eed_cafe;
+    let mut next = move |n: usize| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % n.max(1)
+    };
+    let mut tx = db.begin().await?;
+    let mut written = 0;
+    let mut reported = Vec::new();
+    // 1. Stories: a community reply or two, a staff answer as themselves, sometimes an exchange.
+    for (i, s) in stories.iter().enumerate().take(40) {
+        let mut last: Option<(i64, i64, String, i64, Option<i64>)> = None;
+        for turn in 0..(2 + next(3)) {
+            let staff_turn = turn == 1 || (turn > 1 && next(2) == 0);
+            let (author, org) = if staff_turn {
+                let (p, o) = staff[next(staff.len())];
+                (p, Some(o))
+            } else {
+                (community[next(community.len())], None)
+            };
+            if author == s.author_person {
+                continue;
+            }
+            let body = if staff_turn { STAFF_LINES[next(STAFF_LINES.len())] } else { COMMUNITY_LINES[next(COMMUNITY_LINES.len())] };
+            let parent = last.as_ref().map(|(id, depth, path, _, _)| (*id, *depth, path.as_str()));
+            let new = NewReply {
+                subject_kind: "story",
+                subject_id: s.id,
+                parent,
+                author_person: author,
+                author_org: org,
+                voice: if org.is_some() { "affiliated" } else { "person" },
+                body,
+                status: "visible",
+                by_host: org.is_some(),
+                public: true,
+            };
+            let (id, path) = replies::insert(&mut tx, &new).await?;
+            let (target, target_org) = match &last {
+                Some((_, _, _, p, o)) => (*p, *o),
+                None => (s.author_person, s.author_org),
+            };
+            interactions::insert(&mut tx, &NewInteraction {
+                source_person: author,
+                source_org: org,
+                target_person: target,
+                target_org,
+                kind: "reply",
+                subject_kind: "story",
+                subject_id: s.id,
+                reply_id: Some(id),
+                public: true,
+            })
+            .await?;
+            if org.is_some() {
+                match &last {
+                    Some((pid, _, _, _, None)) => replies::record_host_reply(&mut tx, "reply", *pid, id).await?,
+                    None if s.author_org.is_none() => replies::record_host_reply(&mut tx, "story", s.id, id).await?,
+                    _ => {}
+                }
+            } else if i % 3 == 0 {
+                // The story's author sends private thanks for community replies now and then.
+                if replies::add_thanks(&mut tx, "reply", id, s.author_person, author, "resonated").await? {
+                    interactions::insert(&mut tx, &NewInteraction {
+                        source_person: s.author_person,
+                        source_org: None,
+                        target_person: author,
+                        target_org: None,
+                        kind: "thanks",
+                        subject_kind: "story",
+                        subject_id: s.id,
+                        reply_id: Some(id),
+                        public: true,
+                    })
+                    .await?;
+                }
+            }
+            if i % 13 == 5 && reported.len() < 3 && org.is_none() {
+                reported.push((id, author));
+            }
+            last = Some((id, new.parent.map(|(_, d, _)| d + 1).unwrap_or(0), path, author, org));
+            written += 1;
+        }
+    }
+    // 2. The long thread: 2,000 replies on the prompt, nested up to six deep.
+    if let Some(p) = &prompt {
+        let mut recent: Vec<(i64, i64, String, i64)> = Vec::new();
+        for n in 0..2_000 {
+            let (author, org) = if n % 9 == 4 {
+                let (a, o) = staff[next(staff.len())];
+                (a, Some(o))
+            } else {
+                (community[next(community.len())], None)
+            };
+            let parent = if recent.is_empty() || next(3) == 0 { None } else { Some(recent[recent.len() - 1 - next(recent.len().min(5))].clone()) };
+            let parent = parent.filter(|(_, depth, _, _)| *depth < 6);
+            let text = if org.is_some() { STAFF_LINES[next(STAFF_LINES.len())] } else { DAY_OUT_LINES[next(DAY_OUT_LINES.len())] };
+            let new = NewReply {
+                subject_kind: "prompt",
+                subject_id: p.id,
+                parent: parent.as_ref().map(|(id, d, path, _)| (*id, *d, path.as_str())),
+                author_person: author,
+                author_org: org,
+                voice: if org.is_some() { "affiliated" } else { "person" },
+                body: text,
+                status: "visible",
+                by_host: org.is_some(),
+                public: true,
+            };
+            let (id, path) = replies::insert(&mut tx, &new).await?;
+            let target = parent.as_ref().map(|(_, _, _, a)| *a).unwrap_or(p.host_person);
+            if target != author {
+                interactions::insert(&mut tx, &NewInteraction {
+                    source_person: author,
+                    source_org: org,
+                    target_person: target,
+                    target_org: if parent.is_none() { p.host_org } else { None },
+                    kind: "reply",
+                    subject_kind: "prompt",
+                    subject_id: p.id,
+                    reply_id: Some(id),
+                    public: true,
+                })
+                .await?;
+            }
+            let depth = parent.as_ref().map(|(_, d, _, _)| d + 1).unwrap_or(0);
+            recent.push((id, depth, path, author));
+            if recent.len() > 40 {
+                recent.remove(0);
+            }
+            written += 1;
+        }
+    }
+    // 3. A group's general discussion that crosses sectors.
+    let group = group_ids["tiverton-together"];
+    let mut parent: Option<(i64, i64, String)> = None;
+    for (handle, org, text) in GROUP_THREAD {
+        let org = org.map(|o| org_ids[o]);
+        let new = NewReply {
+            subject_kind: "group",
+            subject_id: group,
+            parent: parent.as_ref().map(|(id, d, path)| (*id, *d, path.as_str())),
+            author_person: ids[handle],
+            author_org: org,
+            voice: if org.is_some() { "affiliated" } else { "person" },
+            body: text,
+            status: "visible",
+            by_host: *handle == "claire",
+            public: true,
+        };
+        let (id, path) = replies::insert(&mut tx, &new).await?;
+        parent = Some((id, new.parent.map(|(_, d, _)| d + 1).unwrap_or(0), path));
+        written += 1;
+    }
+    // 4. Reports waiting for the moderators.
+    let reporters = [ids["poppy"], ids["stan"], ids["megan"]];
+    for ((reply, author), reporter) in reported.iter().zip(reporters) {
+        if *author == reporter {
+            continue;
+        }
+        moderation::insert_report(&mut tx, Some(reporter), "reply", *reply, "misleading", "I don't think this is right — could someone check?", None).await?;
+    }
+    moderation::insert_report(&mut tx, Some(ids["oliver"]), "person", ids["quinn"], "spam", "Keeps posting the same club night flyer.", None).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(written)
+}
+
+const COMMUNITY_LINES: &[&str] = &[
+    "This brought it all back — I remember the smell of the canal in summer.",
+    "My grandad worked there too! I wonder whether they knew each other.",
+    "I moved here last year and had no idea. Thank you for writing this down.",
+    "We used to do exactly the same on Sundays. Is the old bench still there?",
+    "Does anyone have photos of this? I would love to show my kids.",
+    "I think it was a little later than that, maybe 1972 — but what a memory.",
+    "This is why I love this town. *More of these, please.*",
+    "Reading this on the bus home and smiling.",
+];
+
+const STAFF_LINES: &[&str] = &[
+    "Thank you for sharing this. We have a photograph from about then in the stores — I'll dig it out and post it here.",
+    "I hadn't heard this before, and I've worked here eight years. Would you be up for recording it for our oral history project?",
+    "This is lovely. I've passed it to my colleagues — it might become part of the next display.",
+    "Speaking as someone who grew up two streets away: yes, exactly this.",
+    "Really useful for the town centre plan. Can I ask what would make it feel like that again?",
+    "We run a drop-in on Wednesdays where people bring things like this — come and say hello.",
+];
+
+const DAY_OUT_LINES: &[&str] = &[
+    "The steam fair at Knightshayes, every August, with candyfloss on the way home.",
+    "Feeding the horses on the canal towpath, then chips on Fore Street.",
+    "A rainy afternoon in the museum when I was seven — the lace machine!",
+    "Paddling in the Exe at Bolham with my cousins.",
+    "The Pannier Market on a Tuesday, and the man who sold records.",
+    "A picnic in People's Park and the bandstand concert.",
+    "Honestly? The library's Lego club. My son still talks about it.",
+    "Walking group up to the castle, then tea. Simple, but it got me out.",
+    "Agree with the above — and the train to Exeter for the pantomime.",
+    "Same here. It's the people you go with that make it.",
+];
+
+const GROUP_THREAD: &[(&str, Option<&str>, &str)] = &[
+    ("claire", Some("tiverton-council-engagement"), "What would make the winter less lonely for older people in town? We have a small fund and want to hear from every sector before we spend it."),
+    ("ruth", Some("tiverton-library"), "The library is already a warm space on Tuesdays and Thursdays. We could open Saturdays if someone could help with volunteers."),
+    ("beth", Some("exe-valley-housing"), "Many of our tenants don't know about it. Could we put it in the residents' newsletter and walk people over the first time?"),
+    ("jas", Some("riverside-arts"), "Arts on prescription could meet at the library on Saturdays — a warm room, tea, and a printmaking table."),
+    ("stan", None, "Speaking for the sheltered housing lot: a lift there and back matters more than anything else."),
+    ("ahmed", None, "I can do the tea and a tray of pastries from the bakery every Saturday."),
+    ("claire", Some("tiverton-council-engagement"), "Thank you all — this is four sectors and two residents in one thread. Let's meet next week and plan it together."),
+];

@@ -4,11 +4,16 @@
 //! validation rules. This crate knows nothing of HTTP or HTML.
 
 pub mod accounts;
+pub mod collection;
+pub mod conversations;
 pub mod demo;
 mod demo_content;
 pub mod error;
 pub mod groups;
+pub mod interactions;
 pub mod markdown;
+pub mod moderation;
+pub mod notifications;
 pub mod orgs;
 pub mod people;
 pub mod persona;
@@ -17,6 +22,7 @@ pub mod search;
 pub mod secrets;
 pub mod settings;
 pub mod stories;
+pub mod subjects;
 pub mod types;
 
 pub use error::{CoreError, FieldErrors};

@@ -10,7 +10,12 @@
 mod db;
 mod error;
 
+pub mod conversations;
 pub mod groups;
+pub mod interactions;
+pub mod moderation;
+pub mod notifications;
+pub mod objects;
 pub mod orgs;
 pub mod outbox;
 pub mod people;

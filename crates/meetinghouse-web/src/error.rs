@@ -15,6 +15,8 @@ pub enum WebError {
     NotFound,
     Forbidden(String),
     BadRequest(String),
+    /// Input that cannot be accepted, on a form with nothing to re-render (422).
+    Unprocessable(String),
     TooLarge(String),
     /// The form's CSRF token was missing or stale; the fields are kept so the
     /// person can send them again with a fresh token.
@@ -54,6 +56,7 @@ impl IntoResponse for WebError {
             ),
             WebError::Forbidden(m) => (StatusCode::FORBIDDEN, "You can’t do that here", m),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Something was wrong with the request", m),
+            WebError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, "Please check what you sent", m),
             WebError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "That was too large", m),
             WebError::Csrf => (
                 StatusCode::FORBIDDEN,

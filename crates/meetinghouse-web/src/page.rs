@@ -17,9 +17,16 @@ pub struct Page {
     pub csrf: String,
     pub flash: Option<String>,
     pub banner: Option<String>,
+    /// Unread notifications (capped; 0 when signed out), shown in the header.
+    pub unread: i64,
 }
 
 impl Page {
+    /// The unread count as the header shows it ("99+" past the cap).
+    pub fn unread_label(&self) -> String {
+        if self.unread >= meetinghouse_core::notifications::UNREAD_CAP { "99+".into() } else { self.unread.to_string() }
+    }
+
     pub fn new(viewer: &Viewer, title: impl Into<String>) -> Page {
         let banner = viewer.actor.as_ref().and_then(|a| match a.status.as_str() {
             "pending" => Some("Your account is waiting for an admin’s approval. You can look around until then.".to_string()),
@@ -37,6 +44,7 @@ impl Page {
             csrf: viewer.csrf.clone(),
             flash: viewer.flash.clone(),
             banner,
+            unread: viewer.unread,
         }
     }
 
@@ -51,6 +59,7 @@ impl Page {
             csrf: String::new(),
             flash: None,
             banner: None,
+            unread: 0,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Rate limits on sign-in, sign-up and password reset, per client address and
-//! per account (email), with the plain-language message shown on the form.
+//! per account (email), and on replies and reports per account, with the plain-language message shown on the form.
 //! Limits are per app server (in memory); the figures are in the README.
 
 use std::num::NonZeroU32;
@@ -37,6 +37,8 @@ pub struct RateLimits {
     signup_account: Limit,
     reset_ip: Limit,
     reset_account: Limit,
+    reply_account: Limit,
+    report_account: Limit,
 }
 
 impl Default for RateLimits {
@@ -51,6 +53,8 @@ impl Default for RateLimits {
             signup_account: Limit::new(5, Duration::from_secs(3600), "Too many attempts to join with this email address. Please wait an hour and try again."),
             reset_ip: Limit::new(10, Duration::from_secs(3600), RESET),
             reset_account: Limit::new(3, Duration::from_secs(3600), RESET),
+            reply_account: Limit::new(20, Duration::from_secs(10 * 60), "You are posting replies very quickly. Please take a breather and try again in a minute — what you wrote is kept below."),
+            report_account: Limit::new(10, Duration::from_secs(3600), "You have sent many reports in the last hour. Thank you — please wait a while before sending more; the moderators are looking at the ones you sent."),
         }
     }
 }
@@ -63,6 +67,14 @@ impl RateLimits {
     pub fn signup(&self, ip: &str, email: &str) -> Result<(), &'static str> {
         self.signup_ip.check(ip)?;
         self.signup_account.check(&email.trim().to_lowercase())
+    }
+    /// Replies, per account (person id).
+    pub fn reply(&self, account: &str) -> Result<(), &'static str> {
+        self.reply_account.check(account)
+    }
+    /// Reports, per account (person id).
+    pub fn report(&self, account: &str) -> Result<(), &'static str> {
+        self.report_account.check(account)
     }
     pub fn reset(&self, ip: &str, email: &str) -> Result<(), &'static str> {
         self.reset_ip.check(ip)?;

@@ -25,6 +25,8 @@ pub struct Viewer {
     pub flash: Option<String>,
     pub ip: IpAddr,
     pub settings: Arc<Settings>,
+    /// Unread notifications of the signed-in person (one indexed count).
+    pub unread: i64,
 }
 
 impl std::fmt::Debug for Viewer {
@@ -119,7 +121,12 @@ impl FromRequestParts<AppState> for Viewer {
         let flash = cookie(parts, FLASH_COOKIE).map(|v| {
             percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned()
         });
+        let unread = match &actor {
+            Some(a) => meetinghouse_core::notifications::unread(&state.db, a).await.map_err(WebError::from)?,
+            None => 0,
+        };
         let viewer = Viewer {
+            unread,
             actor,
             session_token,
             csrf,

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod commands;
 mod config;
+mod jobs;
 mod mail;
 
 use config::{GlobalArgs, ServeArgs};
@@ -37,6 +38,8 @@ enum Command {
     CommonGround(commands::common_ground::Args),
     /// Silo and bridging analytics for interaction networks
     Bridges(commands::bridges::Args),
+    /// Export open data (the interaction record as CSV)
+    Export(commands::export::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -54,6 +57,7 @@ fn main() -> anyhow::Result<()> {
                     Command::Migrate => commands::migrate::run(&cli.global).await,
                     Command::Admin { command } => commands::admin::run(&cli.global, command).await,
                     Command::Demo => commands::demo::run(&cli.global).await,
+                    Command::Export(args) => commands::export::run(&cli.global, args).await,
                     Command::CommonGround(_) | Command::Bridges(_) => unreachable!("handled above"),
                 }
             })

@@ -12,12 +12,16 @@ use crate::{forms, middleware};
 
 mod account;
 mod admin;
+mod conversations;
 mod feeds;
 mod groups;
 mod labels;
+mod moderation;
+mod notifications;
 mod orgs;
 mod people;
 mod prompts;
+mod replies;
 mod search;
 mod site;
 mod stories;
@@ -81,6 +85,25 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/orgs", get(admin::lists::orgs))
         .route("/admin/groups", get(admin::lists::groups))
         .route("/admin/outbox", get(admin::outbox::show))
+        .route("/conversations/{kind}/{id}", get(conversations::show::show))
+        .route("/conversations/{kind}/{id}/reply", get(conversations::reply::form))
+        .route("/conversations/{kind}/{id}/replies", post(conversations::reply::submit))
+        .route("/replies/{id}", get(replies::show::show))
+        .route("/replies/{id}/edit", get(replies::edit::form).post(replies::edit::submit))
+        .route("/replies/{id}/history", get(replies::edit::history))
+        .route("/replies/{id}/retract", post(replies::act::retract))
+        .route("/replies/{id}/thanks", post(replies::act::thanks))
+        .route("/replies/{id}/review", post(replies::act::review))
+        .route("/notifications", get(notifications::list::show))
+        .route("/notifications/read", post(notifications::list::read))
+        .route("/notifications/settings", get(notifications::settings::form).post(notifications::settings::submit))
+        .route("/unsubscribe", get(notifications::unsubscribe::form).post(notifications::unsubscribe::submit))
+        .route("/report", get(moderation::report::form).post(moderation::report::submit))
+        .route("/moderation", get(moderation::queue::show))
+        .route("/moderation/{report}", post(moderation::queue::act))
+        .route("/moderation/log", get(moderation::log::show))
+        .route("/admin/conversations", get(moderation::settings::form).post(moderation::settings::submit))
+        .route("/people/{handle}/relation", post(moderation::relate::submit))
         .fallback(site::not_found::show)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
         .layer(RequestBodyLimitLayer::new(forms::MAX_FORM_BYTES * 2))

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod bridges;
 pub mod common_ground;
 pub mod demo;
+pub mod export;
 pub mod migrate;
 pub mod serve;
 

@@ -36,7 +36,8 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     };
     let state = AppState::new(db.clone(), web).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mailer = tokio::spawn(mail::run(db.clone(), config.smtp_url.clone(), config.mail_from.clone(), stop_rx));
+    let mailer = tokio::spawn(mail::run(db.clone(), config.smtp_url.clone(), config.mail_from.clone(), stop_rx.clone()));
+    let jobs = tokio::spawn(crate::jobs::run(db.clone(), config.base_url.clone(), stop_rx));
     // The line tests and scripts wait for: the real port, after binding.
     println!("meetinghouse listening on http://{local}");
     tracing::info!(%local, "listening");
@@ -47,6 +48,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     tracing::info!("stopping: in-flight requests finished");
     let _ = stop_tx.send(true);
     let _ = mailer.await;
+    let _ = jobs.await;
     db.close().await;
     Ok(())
 }

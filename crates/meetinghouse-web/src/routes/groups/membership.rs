@@ -42,7 +42,11 @@ fn outcome_message(o: JoinOutcome, joined: &str) -> String {
 
 pub async fn join(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    let r = groups::join(&state.db, &viewer.settings, actor, &slug).await.map(|o| outcome_message(o, "Welcome: you have joined the group."));
+    let r = groups::join(&state.db, &viewer.settings, actor, &slug).await;
+    if let Ok(JoinOutcome::Requested) = r {
+        meetinghouse_core::notifications::join_requested(&state.db, crate::routes::conversations::mailer(&state, &viewer), &slug, actor).await?;
+    }
+    let r = r.map(|o| outcome_message(o, "Welcome: you have joined the group."));
     respond(&state, &viewer, &slug, data, r).await
 }
 

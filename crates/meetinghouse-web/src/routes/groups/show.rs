@@ -30,6 +30,7 @@ struct GroupShow {
     n_requested: usize,
     form: FormData,
     errors: FieldErrors,
+    section: crate::routes::conversations::Section,
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(slug): Path<String>) -> Result<Response, WebError> {
@@ -45,6 +46,7 @@ pub async fn render_group(
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
     let g = groups::page(&state.db, slug, viewer.actor.as_ref()).await?;
+    let section = crate::routes::conversations::section(state, viewer, meetinghouse_core::subjects::Subject::Group(g.group.id)).await?;
     let (mut my_orgs, mut my_groups) = (Vec::new(), Vec::new());
     if let Some(actor) = &viewer.actor {
         for (org, role) in meetinghouse_store::orgs::of_person(&state.db, actor.id).await? {
@@ -75,6 +77,7 @@ pub async fn render_group(
             signed_in: viewer.actor.is_some(),
             form,
             errors,
+            section,
         },
     ))
 }

@@ -25,6 +25,7 @@ struct OrgShow {
     invited: bool,
     form: FormData,
     errors: FieldErrors,
+    section: crate::routes::conversations::Section,
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(slug): Path<String>) -> Result<Response, WebError> {
@@ -42,6 +43,7 @@ pub async fn render_org(
 ) -> Result<Response, WebError> {
     let o = orgs::page(&state.db, slug, viewer.actor.as_ref()).await?;
     let role = o.viewer.clone();
+    let section = crate::routes::conversations::section(state, viewer, meetinghouse_core::subjects::Subject::Org(o.org.id)).await?;
     let is_admin = role.as_ref().is_some_and(|(r, s)| r == "admin" && s == "active") || viewer.actor.as_ref().is_some_and(|a| a.is_admin);
     Ok(render_status(
         status,
@@ -54,6 +56,7 @@ pub async fn render_org(
             o,
             form,
             errors,
+            section,
         },
     ))
 }

@@ -27,10 +27,12 @@ struct PromptShow {
     next_page: Option<i64>,
     prev_page: Option<i64>,
     json_ld: String,
+    section: crate::routes::conversations::Section,
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let p = prompts::page(&state.db, id, viewer.actor.as_ref()).await?;
+    let section = crate::routes::conversations::section(&state, &viewer, meetinghouse_core::subjects::Subject::Prompt(id)).await?;
     let pager = Pager::new(&q, STORIES_PER_PAGE);
     let (rows, prev_page, next_page) = pager.cut(stories::recent(&state.db, Some(id), pager.limit(), pager.offset()).await?);
     let stories = rows.into_iter().map(|s| {
@@ -54,5 +56,6 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         stories,
         next_page,
         prev_page,
+        section,
     }))
 }

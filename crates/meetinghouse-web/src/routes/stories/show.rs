@@ -20,10 +20,12 @@ struct StoryShow {
     url: String,
     json_ld: String,
     description: String,
+    section: Option<crate::routes::conversations::Section>,
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
     let s = stories::page(&state.db, id, viewer.actor.as_ref()).await?;
+    let section = crate::routes::conversations::story_section(&state, &viewer, &s).await?;
     let coords = match (s.story.lat_milli, s.story.lon_milli) {
         (Some(a), Some(b)) => Some(format!("{:.3}, {:.3}", a as f64 / 1000.0, b as f64 / 1000.0)),
         _ => None,
@@ -56,6 +58,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         json_ld: json_for_script(&ld),
         url,
         description,
+        section,
         s,
     }))
 }

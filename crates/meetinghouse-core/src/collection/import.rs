@@ -1,0 +1,350 @@
+//! Importing collection records: read, map, check, and upsert in committed
+//! batches. A bad record is reported and skipped, never fatal; killing an
+//! import loses no committed batch, and running it again completes it.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use meetinghouse_store::objects::{self, NewObject};
+use meetinghouse_store::{Db, StoreError};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::mapping::{Format, Mapping, Source, resolve};
+use crate::error::Result;
+
+/// Records per committed batch.
+pub const BATCH: usize = 2_000;
+/// Longest text accepted in one field, in characters.
+pub const FIELD_MAX: usize = 20_000;
+/// At most this many errors are listed one by one; all are counted.
+pub const ERRORS_LISTED: usize = 1_000;
+
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub org_id: i64,
+    pub mapping: Mapping,
+    pub format: Option<Format>,
+}
+
+/// One record that was skipped, and why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RecordError {
+    /// Where it is: "row 12", "line 7", "item 3" or a file name.
+    pub record: String,
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub skipped: u64,
+    pub errors: Vec<RecordError>,
+}
+
+impl ImportReport {
+    fn skip(&mut self, e: RecordError) {
+        self.skipped += 1;
+        if self.errors.len() < ERRORS_LISTED {
+            self.errors.push(e);
+        }
+    }
+}
+
+/// A whole-file problem: the import does not start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError(pub String);
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+type Item = std::result::Result<(String, Source), RecordError>;
+
+/// Opens a path as a stream of records, choosing the format from `--format`,
+/// the extension, or the first bytes.
+pub fn open(path: &Path, format: Option<Format>, mapping: &Mapping) -> std::result::Result<Box<dyn Iterator<Item = Item>>, FileError> {
+    if path.is_dir() {
+        return Ok(Box::new(json_dir(path)?));
+    }
+    let file = std::fs::File::open(path).map_err(|e| FileError(format!("Could not open {}: {e}", path.display())))?;
+    let mut reader = BufReader::new(file);
+    let head = reader.fill_buf().map_err(|e| FileError(format!("Could not read {}: {e}", path.display())))?.to_vec();
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    if head.contains(&0) || std::str::from_utf8(&head[..head.len().min(4096)]).is_err() && head.len() < 4096 {
+        return Err(FileError(format!("{} is not a CSV or JSON file (it looks like binary data).", path.display())));
+    }
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let first = head.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    let format = format
+        .or_else(|| Format::parse(&ext))
+        .or(match first {
+            Some(b'[') => Some(Format::Json),
+            Some(b'{') => Some(Format::JsonLines),
+            _ => None,
+        })
+        .unwrap_or(Format::Csv);
+    match format {
+        Format::Csv => csv_rows(reader, mapping),
+        Format::Json => json_array(reader),
+        Format::JsonLines => Ok(Box::new(json_lines(reader))),
+    }
+}
+
+fn csv_rows(mut reader: BufReader<std::fs::File>, mapping: &Mapping) -> std::result::Result<Box<dyn Iterator<Item = Item>>, FileError> {
+    // Skip a UTF-8 byte order mark.
+    if reader.fill_buf().map(|b| b.starts_with(b"\xEF\xBB\xBF")).unwrap_or(false) {
+        reader.consume(3);
+    }
+    let delimiter = mapping.options.delimiter.as_deref().map(|d| if d == "\\t" { b'\t' } else { d.as_bytes()[0] }).unwrap_or(b',');
+    let mut csv = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(reader);
+    let headers: Vec<String> = csv
+        .headers()
+        .map_err(|e| FileError(format!("The CSV header could not be read: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    if headers.len() < 2 {
+        return Err(FileError(format!(
+            "The file does not look like CSV: its header has {} column(s). Check the delimiter (--mapping [options] delimiter).",
+            headers.len()
+        )));
+    }
+    let width = headers.len();
+    Ok(Box::new(csv.into_records().enumerate().map(move |(i, rec)| {
+        // Row numbers count the header as row 1, as spreadsheets do.
+        let label = format!("row {}", i + 2);
+        match rec {
+            Err(e) => Err(RecordError { record: label, field: String::new(), message: format!("This row could not be read as CSV: {e}") }),
+            Ok(r) if r.len() != width => Err(RecordError {
+                record: label,
+                field: String::new(),
+                message: format!("This row has {} fields; the header has {width}.", r.len()),
+            }),
+            Ok(r) => Ok((label, Source::Row(headers.iter().cloned().zip(r.iter().map(str::to_string)).collect()))),
+        }
+    })))
+}
+
+fn json_array(reader: impl Read) -> std::result::Result<Box<dyn Iterator<Item = Item>>, FileError> {
+    let value: Value = serde_json::from_reader(reader).map_err(|e| FileError(format!("The file is not valid JSON: {e}.")))?;
+    let Value::Array(items) = value else {
+        return Err(FileError("The JSON file must hold an array of records ([{…}, {…}]), or use JSON Lines.".into()));
+    };
+    Ok(Box::new(items.into_iter().enumerate().map(|(i, v)| {
+        let label = format!("item {}", i + 1);
+        if v.is_object() { Ok((label, Source::Json(v))) } else { Err(RecordError { record: label, field: String::new(), message: "This item is not a JSON object.".into() }) }
+    })))
+}
+
+fn json_lines(reader: impl BufRead + 'static) -> impl Iterator<Item = Item> {
+    reader.lines().enumerate().filter_map(|(i, line)| {
+        let label = format!("line {}", i + 1);
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => return Some(Err(RecordError { record: label, field: String::new(), message: format!("This line could not be read: {e}") })),
+        };
+        let line = line.trim_start_matches('\u{feff}').trim();
+        if line.is_empty() {
+            return None;
+        }
+        Some(match serde_json::from_str::<Value>(line) {
+            Ok(v) if v.is_object() => Ok((label, Source::Json(v))),
+            Ok(_) => Err(RecordError { record: label, field: String::new(), message: "This line is not a JSON object.".into() }),
+            Err(e) => Err(RecordError { record: label, field: String::new(), message: format!("This line is not valid JSON: {e}") }),
+        })
+    })
+}
+
+fn json_dir(dir: &Path) -> std::result::Result<impl Iterator<Item = Item> + use<>, FileError> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| FileError(format!("Could not read the folder {}: {e}", d.display())))?;
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+                files.push(p);
+            }
+        }
+    }
+    if files.is_empty() {
+        return Err(FileError(format!("The folder {} has no .json files.", dir.display())));
+    }
+    files.sort();
+    let base = dir.to_path_buf();
+    Ok(files.into_iter().map(move |p: PathBuf| {
+        let label = p.strip_prefix(&base).unwrap_or(&p).display().to_string();
+        let parsed = std::fs::read(&p)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| serde_json::from_slice::<Value>(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(v) if v.is_object() => Ok((label, Source::Json(v))),
+            Ok(_) => Err(RecordError { record: label, field: String::new(), message: "This file does not hold a JSON object.".into() }),
+            Err(e) => Err(RecordError { record: label, field: String::new(), message: format!("This file is not valid JSON: {e}") }),
+        }
+    }))
+}
+
+fn year(raw: Option<&String>) -> Option<i64> {
+    let s = raw?.trim();
+    let y = s.parse::<i64>().ok().or_else(|| s.parse::<f64>().ok().map(|f| f as i64)).or_else(|| crate::stories::years_in(s).map(|y| y.0))?;
+    (y != 0 && (-10_000..=2_100).contains(&y)).then_some(y)
+}
+
+/// Checks one mapped record and turns it into a row to store.
+fn check(label: &str, source: &Source, mapping: &Mapping) -> std::result::Result<NewObject, RecordError> {
+    let r = resolve(source, mapping);
+    let err = |field: &str, message: String| RecordError { record: label.to_string(), field: field.to_string(), message };
+    let first = |f: &str| r.values.get(f).and_then(|v| v.first()).cloned().unwrap_or_default();
+    let accession = first("accession_number");
+    if accession.is_empty() {
+        return Err(err("accession_number", "This record has no accession number, so it cannot be matched on a later import.".into()));
+    }
+    if accession.chars().count() > 100 {
+        return Err(err("accession_number", "The accession number is longer than 100 characters.".into()));
+    }
+    for (field, values) in &r.values {
+        let n: usize = values.iter().map(|v| v.chars().count()).sum();
+        if n > FIELD_MAX {
+            return Err(err(field, format!("This field has {n} characters; the limit is {FIELD_MAX}.")));
+        }
+    }
+    let title = Some(first("title")).filter(|t| !t.is_empty()).unwrap_or_else(|| "Untitled".into());
+    let display_date = first("date");
+    let mut earliest = year(r.values.get("earliest_year").and_then(|v| v.first()));
+    let mut latest = year(r.values.get("latest_year").and_then(|v| v.first()));
+    if earliest.is_none() && latest.is_none() {
+        if let Some((a, b)) = crate::stories::years_in(&display_date) {
+            (earliest, latest) = (Some(a), Some(b));
+        }
+    }
+    if let (Some(a), Some(b)) = (earliest, latest) {
+        if a > b {
+            (earliest, latest) = (Some(b), Some(a));
+        }
+    }
+    let images: Vec<&String> = r.values.get("image_urls").map(|v| v.iter().filter(|u| u.starts_with("http://") || u.starts_with("https://")).collect()).unwrap_or_default();
+    let mut o = NewObject {
+        key: accession.to_lowercase(),
+        accession_number: accession,
+        title,
+        makers: r.values.get("makers").map(|v| v.join("; ")).unwrap_or_default(),
+        display_date,
+        earliest_year: earliest,
+        latest_year: latest,
+        medium: first("medium"),
+        dimensions: r.values.get("dimensions").map(|v| v.join("; ")).unwrap_or_default(),
+        description: first("description"),
+        credit_line: first("credit_line"),
+        rights: first("rights"),
+        image_urls: serde_json::to_string(&images).unwrap_or_else(|_| "[]".into()),
+        source_url: first("source_url"),
+        classification: first("classification"),
+        extra: Value::Object(r.extra).to_string(),
+        content_hash: String::new(),
+    };
+    let mut h = Sha256::new();
+    for part in [
+        &o.accession_number, &o.title, &o.makers, &o.display_date, &o.medium, &o.dimensions, &o.description, &o.credit_line,
+        &o.rights, &o.image_urls, &o.source_url, &o.classification, &o.extra,
+    ] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    h.update(format!("{:?}{:?}", o.earliest_year, o.latest_year).as_bytes());
+    o.content_hash = crate::secrets::hex(&h.finalize());
+    Ok(o)
+}
+
+/// Imports a stream of records into an organisation's collection, calling
+/// `progress` with the number of records read after each batch.
+pub async fn import_records(
+    db: &Db,
+    options: &ImportOptions,
+    records: impl Iterator<Item = Item>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport> {
+    let mut report = ImportReport::default();
+    let mut batch: Vec<NewObject> = Vec::with_capacity(BATCH);
+    let mut labels: Vec<String> = Vec::with_capacity(BATCH);
+    let mut read = 0u64;
+    for item in records {
+        read += 1;
+        match item.and_then(|(label, source)| check(&label, &source, &options.mapping).map(|o| (label, o))) {
+            Ok((label, o)) => {
+                batch.push(o);
+                labels.push(label);
+            }
+            Err(e) => report.skip(e),
+        }
+        if batch.len() >= BATCH {
+            write_batch(db, options.org_id, std::mem::take(&mut batch), std::mem::take(&mut labels), &mut report).await?;
+            progress(read);
+        }
+    }
+    if !batch.is_empty() {
+        write_batch(db, options.org_id, batch, labels, &mut report).await?;
+    }
+    progress(read);
+    Ok(report)
+}
+
+async fn write_batch(db: &Db, org: i64, batch: Vec<NewObject>, labels: Vec<String>, report: &mut ImportReport) -> Result<()> {
+    // The same accession number twice in one batch: the later record wins.
+    let mut last: HashMap<String, usize> = HashMap::new();
+    for (i, o) in batch.iter().enumerate() {
+        if let Some(prev) = last.insert(o.key.clone(), i) {
+            report.skip(RecordError {
+                record: labels[prev].clone(),
+                field: "accession_number".into(),
+                message: format!("The accession number {} appears again later in the file; the later record was used.", batch[prev].accession_number),
+            });
+        }
+    }
+    let mut keep: Vec<NewObject> = batch.into_iter().enumerate().filter(|(i, o)| last.get(&o.key) == Some(i)).map(|(_, o)| o).collect();
+    let mut tx = db.begin().await?;
+    let keys: Vec<&str> = keep.iter().map(|o| o.key.as_str()).collect();
+    let existing = objects::existing(&mut tx, org, &keys).await?;
+    let mut created = 0;
+    let mut updated = 0;
+    keep.retain(|o| match existing.get(&o.key) {
+        Some((_, hash)) if *hash == o.content_hash => {
+            report.unchanged += 1;
+            false
+        }
+        Some(_) => {
+            updated += 1;
+            true
+        }
+        None => {
+            created += 1;
+            true
+        }
+    });
+    let ids = objects::upsert_many(&mut tx, org, &keep).await?;
+    for o in &keep {
+        if let Some(id) = ids.get(&o.key) {
+            let body = [o.makers.as_str(), o.display_date.as_str(), o.medium.as_str(), o.classification.as_str(), o.description.as_str(), o.accession_number.as_str()]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" · ");
+            crate::search::index(&mut tx, db, "object", *id, &o.title, &body, meetinghouse_store::now()).await?;
+        }
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    report.created += created;
+    report.updated += updated;
+    Ok(())
+}

@@ -1,0 +1,264 @@
+//! Reading records from CSV, a JSON array, JSON Lines or a folder of JSON
+//! files, and mapping their fields onto ours — by a mapping file or by
+//! recognising common column names.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Our fields, in the order people expect them.
+pub const FIELDS: &[&str] = &[
+    "accession_number", "title", "makers", "date", "earliest_year", "latest_year", "medium", "dimensions",
+    "description", "credit_line", "rights", "image_urls", "source_url", "classification",
+];
+
+/// Names collection systems commonly use for our fields (compared after
+/// lower-casing and removing everything but letters and digits).
+const SYNONYMS: &[(&str, &[&str])] = &[
+    ("accession_number", &["accessionnumber", "accessionno", "accno", "acno", "objectnumber", "objectno", "inventorynumber", "registrationnumber", "accession"]),
+    ("title", &["title", "objecttitle", "name", "objectname"]),
+    ("makers", &["makers", "maker", "artist", "artists", "allartists", "creator", "creators", "artistname", "author"]),
+    ("date", &["date", "datetext", "displaydate", "dated", "objectdate", "period"]),
+    ("earliest_year", &["earliestyear", "yearfrom", "startyear", "datebegin", "begindate", "datestart"]),
+    ("latest_year", &["latestyear", "yearto", "endyear", "dateend", "enddate"]),
+    ("medium", &["medium", "materials", "material", "mediumdescription"]),
+    ("dimensions", &["dimensions", "measurements", "size"]),
+    ("description", &["description", "label", "labeltext", "summary"]),
+    ("credit_line", &["creditline", "credit", "acquisitioncredit"]),
+    ("rights", &["rights", "copyright", "licence", "license", "rightsstatement"]),
+    ("image_urls", &["imageurls", "imageurl", "image", "images", "thumbnailurl", "primaryimage"]),
+    ("source_url", &["sourceurl", "url", "link", "objecturl", "permalink"]),
+    ("classification", &["classification", "objecttype", "type", "category", "department"]),
+];
+
+fn normalise(name: &str) -> String {
+    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// The input's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+    JsonLines,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "csv" => Some(Format::Csv),
+            "json" => Some(Format::Json),
+            "jsonl" | "ndjson" => Some(Format::JsonLines),
+            _ => None,
+        }
+    }
+}
+
+/// A mapping file: `[fields]` our field = column name (CSV) or JSON pointer,
+/// where `*` maps over an array; `[options]` delimiter.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    #[serde(default)]
+    pub options: MappingOptions,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingOptions {
+    pub delimiter: Option<String>,
+}
+
+impl Mapping {
+    /// Parses and checks a mapping file.
+    pub fn from_toml(text: &str) -> Result<Mapping, String> {
+        let m: Mapping = toml::from_str(text).map_err(|e| format!("The mapping file is not valid: {e}"))?;
+        for key in m.fields.keys() {
+            if !FIELDS.contains(&key.as_str()) {
+                return Err(format!("The mapping names “{key}”, which is not one of our fields ({}).", FIELDS.join(", ")));
+            }
+        }
+        if !m.fields.contains_key("accession_number") && !m.fields.is_empty() {
+            return Err("The mapping must say where the accession number is (accession_number = …).".into());
+        }
+        if let Some(d) = &m.options.delimiter {
+            if d.len() != 1 {
+                return Err("The delimiter must be a single character, like \",\" or \";\" or \"\\t\".".into());
+            }
+        }
+        Ok(m)
+    }
+}
+
+/// One source record: its fields as text, keyed by source name, plus the
+/// original JSON for pointers.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Row(Vec<(String, String)>),
+    Json(Value),
+}
+
+/// Values resolved for our fields (lists for makers and image URLs), plus
+/// everything else for the extra JSON.
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    pub values: BTreeMap<&'static str, Vec<String>>,
+    pub extra: serde_json::Map<String, Value>,
+}
+
+fn text_of(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Resolves a JSON pointer where `*` maps over an array; collects leaves as text.
+pub fn pointer_all(v: &Value, pointer: &str) -> Vec<String> {
+    let parts: Vec<&str> = pointer.trim_start_matches('/').split('/').filter(|p| !p.is_empty()).collect();
+    let mut out = Vec::new();
+    walk(v, &parts, &mut out);
+    out
+}
+
+fn walk(v: &Value, parts: &[&str], out: &mut Vec<String>) {
+    let Some((head, rest)) = parts.split_first() else {
+        match v {
+            Value::Array(items) => items.iter().filter_map(text_of).for_each(|t| out.push(t)),
+            other => {
+                if let Some(t) = text_of(other) {
+                    out.push(t);
+                }
+            }
+        }
+        return;
+    };
+    let head = head.replace("~1", "/").replace("~0", "~");
+    match (v, head.as_str()) {
+        (Value::Array(items), "*") => items.iter().for_each(|item| walk(item, rest, out)),
+        (Value::Array(items), idx) => {
+            if let Some(item) = idx.parse::<usize>().ok().and_then(|i| items.get(i)) {
+                walk(item, rest, out)
+            }
+        }
+        (Value::Object(map), key) => {
+            if let Some(child) = map.get(key) {
+                walk(child, rest, out)
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Maps one record onto our fields.
+pub fn resolve(source: &Source, mapping: &Mapping) -> Resolved {
+    let mut r = Resolved::default();
+    let mut used: Vec<String> = Vec::new();
+    let explicit = !mapping.fields.is_empty();
+    for field in FIELDS {
+        let field: &'static str = field;
+        let found: Vec<String> = match (source, explicit) {
+            (Source::Row(cols), true) => match mapping.fields.get(field) {
+                Some(col) => {
+                    used.push(col.clone());
+                    cols.iter().filter(|(k, _)| k == col).map(|(_, v)| v.clone()).collect()
+                }
+                None => Vec::new(),
+            },
+            (Source::Json(v), true) => match mapping.fields.get(field) {
+                Some(ptr) => {
+                    used.push(ptr.trim_start_matches('/').split('/').next().unwrap_or("").to_string());
+                    pointer_all(v, ptr)
+                }
+                None => Vec::new(),
+            },
+            (Source::Row(cols), false) => {
+                let names = SYNONYMS.iter().find(|(f, _)| *f == field).map(|(_, n)| *n).unwrap_or(&[]);
+                match names.iter().find_map(|n| cols.iter().find(|(k, _)| normalise(k) == *n)) {
+                    Some((k, v)) => {
+                        used.push(k.clone());
+                        vec![v.clone()]
+                    }
+                    None => Vec::new(),
+                }
+            }
+            (Source::Json(v), false) => {
+                let names = SYNONYMS.iter().find(|(f, _)| *f == field).map(|(_, n)| *n).unwrap_or(&[]);
+                match (v, names.iter().find_map(|n| v.as_object()?.iter().find(|(k, _)| normalise(k) == *n))) {
+                    (_, Some((k, val))) => {
+                        used.push(k.clone());
+                        let mut out = Vec::new();
+                        walk(val, &[], &mut out);
+                        out
+                    }
+                    _ => Vec::new(),
+                }
+            }
+        };
+        let found: Vec<String> = found.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        if !found.is_empty() {
+            r.values.insert(field, found);
+        }
+    }
+    match source {
+        Source::Row(cols) => {
+            for (k, v) in cols {
+                if !used.contains(k) && !v.trim().is_empty() {
+                    r.extra.insert(k.clone(), Value::String(v.clone()));
+                }
+            }
+        }
+        Source::Json(Value::Object(map)) => {
+            for (k, v) in map {
+                if !used.contains(k) && !v.is_null() {
+                    r.extra.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        Source::Json(_) => {}
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers_map_over_arrays() {
+        let v: Value = serde_json::json!({"contributors": [{"fc": "A"}, {"fc": "B"}], "acno": "T1", "n": 3});
+        assert_eq!(pointer_all(&v, "/contributors/*/fc"), vec!["A", "B"]);
+        assert_eq!(pointer_all(&v, "/acno"), vec!["T1"]);
+        assert_eq!(pointer_all(&v, "/n"), vec!["3"]);
+        assert!(pointer_all(&v, "/missing/*").is_empty());
+    }
+
+    #[test]
+    fn common_names_are_recognised() {
+        let row = Source::Row(vec![
+            ("Object Number".into(), "1990.1".into()),
+            ("TITLE".into(), "Lace bobbin".into()),
+            ("Artist".into(), "Unknown".into()),
+            ("Colour".into(), "red".into()),
+        ]);
+        let r = resolve(&row, &Mapping::default());
+        assert_eq!(r.values["accession_number"], vec!["1990.1"]);
+        assert_eq!(r.values["title"], vec!["Lace bobbin"]);
+        assert_eq!(r.values["makers"], vec!["Unknown"]);
+        assert_eq!(r.extra["Colour"], "red");
+    }
+
+    #[test]
+    fn mapping_files_are_checked() {
+        assert!(Mapping::from_toml("[fields]\naccession_number = \"A\"\ntitle = \"T\"").is_ok());
+        assert!(Mapping::from_toml("[fields]\ncolour = \"C\"").unwrap_err().contains("not one of our fields"));
+        assert!(Mapping::from_toml("[fields]\ntitle = \"T\"").unwrap_err().contains("accession"));
+        assert!(Mapping::from_toml("not toml [").is_err());
+    }
+}

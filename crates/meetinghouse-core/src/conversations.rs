@@ -1,0 +1,609 @@
+//! Conversations on any subject: threaded replies written as a persona,
+//! shown nested to depth 4 and then flat with "in reply to", paged by
+//! threaded position so a 10,000-reply conversation opens as fast as a short
+//! one. Mentions notify; edits keep history; retraction keeps the thread's
+//! shape; host replies to community contributions are recorded (reciprocity);
+//! every reply, mention and thanks goes to the interaction record.
+
+use meetinghouse_store::conversations::{self as store, NewReply, ReplyRow};
+use meetinghouse_store::interactions::{self as store_interactions, NewInteraction};
+use meetinghouse_store::moderation as store_moderation;
+use meetinghouse_store::{Db, StoreError, Tx};
+
+use crate::accounts::ensure_can_post;
+use crate::error::{CoreError, FieldErrors, Result};
+use crate::moderation::Policy;
+use crate::notifications::{self, Kind, Mailer};
+use crate::persona::{self, Voice};
+use crate::prompts::voice_name;
+use crate::subjects::{self, Subject, SubjectInfo};
+use crate::types::text;
+use crate::{Actor, markdown};
+
+pub const BODY_MAX: usize = 10_000;
+pub const NOTE_MAX: usize = 500;
+/// Replies per page of a conversation.
+pub const PAGE_SIZE: i64 = 50;
+/// Replies deeper than this are shown flat, with "in reply to".
+pub const NEST_MAX: i64 = 4;
+/// Most people one reply may mention.
+pub const MENTIONS_MAX: usize = 10;
+
+/// The kinds of private appreciation: (key, what the button says, what the author reads).
+pub const THANKS: &[(&str, &str, &str)] = &[
+    ("thanks", "Thank you", "said thank you"),
+    ("resonated", "This resonated", "said this resonated with them"),
+    ("learnt", "I learnt something", "learnt something from it"),
+];
+
+/// What a person submits on the reply form.
+#[derive(Debug, Clone, Default)]
+pub struct ReplyForm {
+    pub speak_as: String,
+    pub body: String,
+    /// The reply being answered, or empty for a reply to the subject itself.
+    pub parent_id: String,
+    /// Ticked after the "pause before posting" prompt: post it anyway.
+    pub pause_confirmed: bool,
+}
+
+/// The `@handle`s in a text, lower-cased, each once, in order. An `@` inside
+/// a word (an email address) is not a mention.
+pub fn mentions(body: &str) -> Vec<String> {
+    let chars: Vec<char> = body.chars().collect();
+    let mut out: Vec<String> = Vec::new();
+    for (i, c) in chars.iter().enumerate() {
+        if *c != '@' || (i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_' || chars[i - 1] == '.')) {
+            continue;
+        }
+        let handle: String = chars[i + 1..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == '_').collect();
+        let handle = handle.to_lowercase();
+        if !handle.is_empty() && handle.len() <= crate::types::limits::HANDLE_MAX && !out.contains(&handle) {
+            out.push(handle);
+        }
+    }
+    out
+}
+
+/// Something that follows from a published reply, worked out before the
+/// transaction (reads) and applied inside it (writes only).
+#[derive(Debug, Clone)]
+pub(crate) enum Effect {
+    Notify { person: i64, kind: Kind, text: String },
+    Edge { target: i64, target_org: Option<i64>, kind: &'static str },
+    HostReply { kind: &'static str, id: i64 },
+}
+
+/// The reply as the effects need it.
+struct Published<'a> {
+    author: i64,
+    author_org: Option<i64>,
+    label: String,
+    by_host: bool,
+    parent: Option<&'a ReplyRow>,
+    mentioned: &'a [(i64, String)],
+}
+
+async fn plan(db: &Db, info: &SubjectInfo, r: &Published<'_>) -> Result<Vec<Effect>> {
+    let mut out = Vec::new();
+    let (target, target_org) = match r.parent {
+        Some(p) => (Some(p.author_person), p.author_org),
+        None => (info.owner_person, info.owner_org),
+    };
+    if let Some(t) = target.filter(|t| *t != r.author) {
+        out.push(Effect::Edge { target: t, target_org, kind: "reply" });
+        if !store_moderation::has_relation(db, t, r.author, "mute").await? {
+            let text = match r.parent {
+                Some(_) => format!("{} replied to you on “{}”.", r.label, info.title),
+                None => format!("{} replied to “{}”.", r.label, info.title),
+            };
+            out.push(Effect::Notify { person: t, kind: Kind::Reply, text });
+        }
+    }
+    for (person, _) in r.mentioned {
+        if *person == r.author {
+            continue;
+        }
+        out.push(Effect::Edge { target: *person, target_org: None, kind: "mention" });
+        // Someone replied to and mentioned hears about it once.
+        let told = out.iter().any(|e| matches!(e, Effect::Notify { person: p, .. } if p == person));
+        if !told && !store_moderation::has_relation(db, *person, r.author, "mute").await? {
+            let text = format!("{} mentioned you on “{}”.", r.label, info.title);
+            out.push(Effect::Notify { person: *person, kind: Kind::Mention, text });
+        }
+    }
+    if r.by_host {
+        match r.parent {
+            Some(p) if p.by_host == 0 => out.push(Effect::HostReply { kind: "reply", id: p.id }),
+            None if matches!(info.subject, Subject::Story(_) | Subject::Object(_)) => {
+                if let Some(owner) = info.owner_person {
+                    if !subjects::is_host(db, info, owner).await? {
+                        out.push(Effect::HostReply { kind: info.subject.kind(), id: info.subject.id() });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+async fn apply(tx: &mut Tx, mail: Mailer<'_>, info: &SubjectInfo, reply_id: i64, r: &Published<'_>, effects: &[Effect]) -> Result<()> {
+    let url = format!("/replies/{reply_id}");
+    for e in effects {
+        match e {
+            Effect::Notify { person, kind, text } => notifications::notify(tx, mail, *person, *kind, text, &url).await?,
+            Effect::Edge { target, target_org, kind } => {
+                let edge = NewInteraction {
+                    source_person: r.author,
+                    source_org: r.author_org,
+                    target_person: *target,
+                    target_org: *target_org,
+                    kind,
+                    subject_kind: info.subject.kind(),
+                    subject_id: info.subject.id(),
+                    reply_id: Some(reply_id),
+                    public: info.public,
+                };
+                store_interactions::insert(tx, &edge).await?;
+            }
+            Effect::HostReply { kind, id } => store::record_host_reply(tx, kind, *id, reply_id).await?,
+        }
+    }
+    Ok(())
+}
+
+fn org_of(voice: &Voice) -> Option<i64> {
+    match voice {
+        Voice::Person => None,
+        Voice::Affiliated { org_id, .. } | Voice::Announcement { org_id, .. } => Some(*org_id),
+    }
+}
+
+/// Resolves mentioned handles: unknown handles, and people who blocked the
+/// writer, are input errors.
+async fn resolve_mentions(db: &Db, actor: &Actor, body: &str, e: &mut FieldErrors) -> Result<Vec<(i64, String)>> {
+    let handles = mentions(body);
+    if handles.len() > MENTIONS_MAX {
+        e.add("body", format!("A reply can mention at most {MENTIONS_MAX} people."));
+        return Ok(Vec::new());
+    }
+    let found = store::people_by_handles(db, &handles).await?;
+    for h in &handles {
+        match found.iter().find(|(_, fh)| fh.to_lowercase() == *h) {
+            None => e.add("body", format!("Nobody here has the handle @{h}. Check the spelling, or leave out the @.")),
+            Some((id, fh)) if store_moderation::has_relation(db, *id, actor.id, "block").await? => {
+                e.add("body", format!("You cannot mention @{fh}."))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(found)
+}
+
+/// Posts a reply to a subject (or to a reply on it); returns the reply's id.
+pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, form: &ReplyForm) -> Result<i64> {
+    ensure_can_post(actor, mail.settings)?;
+    let info = subjects::resolve(db, subject, Some(actor)).await?;
+    let persona = persona::resolve(db, actor, &form.speak_as).await?;
+    let parent = match form.parent_id.trim() {
+        "" => None,
+        raw => {
+            let id = raw.parse::<i64>().map_err(|_| CoreError::NotFound)?;
+            let p = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+            if p.subject_kind != subject.kind() || p.subject_id != subject.id() {
+                return Err(CoreError::NotFound);
+            }
+            match p.status.as_str() {
+                "visible" => {}
+                "pending" if p.author_person != actor.id => return Err(CoreError::NotFound),
+                "pending" => return Err(CoreError::Forbidden("Your reply is waiting for review: you can answer it once it is published.".into())),
+                "hidden" => return Err(CoreError::Forbidden("That reply was hidden by the moderators, so it cannot be answered.".into())),
+                _ => return Err(CoreError::Forbidden("That reply was retracted by its author, so it cannot be answered.".into())),
+            }
+            Some(p)
+        }
+    };
+    let target = parent.as_ref().map(|p| p.author_person).or(info.owner_person);
+    if let Some(t) = target.filter(|t| *t != actor.id) {
+        if store_moderation::has_relation(db, t, actor.id, "block").await? {
+            return Err(CoreError::Forbidden("You cannot reply to this person.".into()));
+        }
+    }
+    let mut e = FieldErrors::new();
+    let body = text(&mut e, "body", "Your reply", &form.body, BODY_MAX, true);
+    let mentioned = resolve_mentions(db, actor, &body, &mut e).await?;
+    e.into_result()?;
+    let policy = Policy::load(db).await?;
+    let hits = policy.pause_hits(&body);
+    if !hits.is_empty() && !form.pause_confirmed {
+        return Err(FieldErrors::one(
+            "pause_confirmed",
+            format!(
+                "Before you post: your reply contains “{}”, which can hurt. Take a moment to read it again. You may still post it: tick the box and send it.",
+                hits.join("”, “")
+            ),
+        ));
+    }
+    // A subject nobody hosts (a resident's own story) is answered by a host
+    // when someone replies as staff of an organisation.
+    let unhosted = info.host_people.is_empty() && info.host_orgs.is_empty() && info.host_groups.is_empty();
+    let by_host = subjects::is_host(db, &info, actor.id).await? || (unhosted && persona.voice != Voice::Person);
+    let pending = policy.review_first > 0 && !by_host && store::published_count(db, actor.id, policy.review_first).await? < policy.review_first;
+    let published = Published {
+        author: actor.id,
+        author_org: org_of(&persona.voice),
+        label: persona.label(),
+        by_host,
+        parent: parent.as_ref(),
+        mentioned: &mentioned,
+    };
+    let effects = if pending { Vec::new() } else { plan(db, &info, &published).await? };
+    let new = NewReply {
+        subject_kind: subject.kind(),
+        subject_id: subject.id(),
+        parent: parent.as_ref().map(|p| (p.id, p.depth, p.path.as_str())),
+        author_person: actor.id,
+        author_org: published.author_org,
+        voice: voice_name(&persona.voice),
+        body: &body,
+        status: if pending { "pending" } else { "visible" },
+        by_host,
+        public: info.public,
+    };
+    // The insert comes first: on SQLite the transaction takes the write lock at once.
+    let mut tx = db.begin().await?;
+    let (id, _) = store::insert(&mut tx, &new).await?;
+    apply(&mut tx, mail, &info, id, &published, &effects).await?;
+    if pending {
+        store_moderation::insert_report(&mut tx, None, "reply", id, "first-contributions", "", info.group_id).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(id)
+}
+
+/// Publishes a reply that waited for review, with everything a published
+/// reply sets off (notifications, mentions, the interaction record). Called
+/// by moderation inside its transaction; `plan_for` ran before it.
+/// What publishing a reviewed reply sets off, worked out before the transaction.
+pub(crate) struct Planned {
+    info: SubjectInfo,
+    effects: Vec<Effect>,
+    mentioned: Vec<(i64, String)>,
+    parent: Option<ReplyRow>,
+}
+
+pub(crate) async fn publish_effects(db: &Db, reply: &ReplyRow) -> Result<Planned> {
+    let subject = Subject::parse(&reply.subject_kind, reply.subject_id).ok_or(CoreError::NotFound)?;
+    let info = subjects::resolve(db, subject, None).await.or(Err(CoreError::NotFound));
+    // A subject the public cannot see is resolved as its author would see it.
+    let info = match info {
+        Ok(i) => i,
+        Err(_) => {
+            let author = meetinghouse_store::people::by_id(db, reply.author_person).await?.ok_or(CoreError::NotFound)?;
+            subjects::resolve(db, subject, Some(&Actor::from_row(&author))).await?
+        }
+    };
+    let parent = match reply.parent_id {
+        Some(p) => store::by_id(db, p).await?,
+        None => None,
+    };
+    let mentioned = store::people_by_handles(db, &mentions(&reply.body)).await?;
+    let label = author_label(reply);
+    let published = Published {
+        author: reply.author_person,
+        author_org: reply.author_org,
+        label,
+        by_host: reply.by_host != 0,
+        parent: parent.as_ref(),
+        mentioned: &mentioned,
+    };
+    let effects = plan(db, &info, &published).await?;
+    Ok(Planned { info, effects, mentioned, parent })
+}
+
+/// Applies what [`publish_effects`] worked out, inside the caller's transaction.
+pub(crate) async fn apply_published(
+    tx: &mut Tx,
+    mail: Mailer<'_>,
+    reply: &ReplyRow,
+    planned: &Planned,
+) -> Result<()> {
+    let Planned { info, effects, mentioned, parent } = planned;
+    let published = Published {
+        author: reply.author_person,
+        author_org: reply.author_org,
+        label: author_label(reply),
+        by_host: reply.by_host != 0,
+        parent: parent.as_ref(),
+        mentioned,
+    };
+    apply(tx, mail, info, reply.id, &published, effects).await
+}
+
+/// How a reply's author is shown: "Sam", "Sam · Tiverton Museum", or
+/// "Tiverton Museum (announcement)".
+pub fn author_label(r: &ReplyRow) -> String {
+    match (r.voice.as_str(), &r.org_name) {
+        ("announcement", Some(org)) => format!("{org} (announcement)"),
+        (_, Some(org)) => format!("{} · {org}", r.author_name),
+        _ => r.author_name.clone(),
+    }
+}
+
+/// What a reader sees of a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    Text,
+    /// Waiting for review: only its author sees it.
+    Pending,
+    /// Hidden by moderators: its author sees the text and the note.
+    Hidden,
+    /// Retracted by the author: the note (if any) stays.
+    Retracted,
+}
+
+/// A reply ready to show.
+#[derive(Debug, Clone)]
+pub struct ReplyView {
+    pub row: ReplyRow,
+    pub shown: Shown,
+    /// The text as sanitised HTML, when the reader may see it.
+    pub html: String,
+    pub author_label: String,
+    /// Indentation: the depth, up to [`NEST_MAX`].
+    pub level: i64,
+    /// "in reply to" (parent id, parent author) for flat replies.
+    pub in_reply_to: Option<(i64, String)>,
+    pub own: bool,
+    pub edited: bool,
+}
+
+fn view(row: ReplyRow, viewer: Option<&Actor>, names: &std::collections::HashMap<i64, String>, first: bool) -> Option<ReplyView> {
+    let own = viewer.is_some_and(|a| a.id == row.author_person);
+    let shown = match row.status.as_str() {
+        "visible" => Shown::Text,
+        "pending" if own => Shown::Pending,
+        "pending" => return None,
+        "hidden" => Shown::Hidden,
+        _ => Shown::Retracted,
+    };
+    let html = match shown {
+        Shown::Text | Shown::Pending => markdown::render(&row.body),
+        Shown::Hidden if own => markdown::render(&row.body),
+        _ => String::new(),
+    };
+    let in_reply_to = match row.parent_id {
+        Some(p) if row.depth > NEST_MAX || first => Some((p, names.get(&p).cloned().unwrap_or_else(|| "an earlier reply".into()))),
+        _ => None,
+    };
+    Some(ReplyView {
+        author_label: author_label(&row),
+        level: row.depth.min(NEST_MAX),
+        in_reply_to,
+        own,
+        edited: row.updated_at > row.created_at && row.status != "retracted",
+        html,
+        shown,
+        row,
+    })
+}
+
+fn views(rows: Vec<ReplyRow>, viewer: Option<&Actor>) -> Vec<ReplyView> {
+    let names: std::collections::HashMap<i64, String> = rows.iter().map(|r| (r.id, author_label(r))).collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, row) in rows.into_iter().enumerate() {
+        // The first reply of a later page says what it answers.
+        let first = i == 0 && row.parent_id.is_some();
+        out.extend(view(row, viewer, &names, first));
+    }
+    out
+}
+
+/// One page of a conversation, with what the reader may do.
+#[derive(Debug, Clone)]
+pub struct Conversation {
+    pub info: SubjectInfo,
+    pub replies: Vec<ReplyView>,
+    /// The reply id the next page starts after, if there is one.
+    pub next_after: Option<i64>,
+    /// Whether this page starts later than the beginning.
+    pub later_page: bool,
+    /// The voices the reader may reply with: (choice value, label).
+    pub personas: Vec<(String, String)>,
+    pub signed_in: bool,
+}
+
+/// A page of a subject's conversation, after reply `after` (or from the start).
+pub async fn conversation(db: &Db, subject: Subject, viewer: Option<&Actor>, after: Option<i64>) -> Result<Conversation> {
+    let info = subjects::resolve(db, subject, viewer).await?;
+    let after_path = match after {
+        Some(id) => match store::by_id(db, id).await? {
+            Some(r) if r.subject_kind == subject.kind() && r.subject_id == subject.id() => r.path,
+            _ => return Err(CoreError::NotFound),
+        },
+        None => String::new(),
+    };
+    let mut rows = store::page(db, subject.kind(), subject.id(), &after_path, viewer.map(|a| a.id).unwrap_or(0), PAGE_SIZE + 1).await?;
+    let next_after = if rows.len() as i64 > PAGE_SIZE {
+        rows.truncate(PAGE_SIZE as usize);
+        rows.last().map(|r| r.id)
+    } else {
+        None
+    };
+    let personas = match viewer {
+        Some(a) => persona::available(db, a).await?.iter().map(|p| (p.choice_value(), p.label())).collect(),
+        None => Vec::new(),
+    };
+    Ok(Conversation { info, replies: views(rows, viewer), next_after, later_page: after.is_some(), personas, signed_in: viewer.is_some() })
+}
+
+/// A reply on its own page: its parent for context, its answers, and (for
+/// its author) who thanked them.
+#[derive(Debug, Clone)]
+pub struct Thread {
+    pub info: SubjectInfo,
+    pub reply: ReplyView,
+    pub parent: Option<ReplyView>,
+    pub answers: Vec<ReplyView>,
+    /// For the author only: (handle, name, what they said, when).
+    pub thanks: Vec<(String, String, &'static str, i64)>,
+    /// The kinds of thanks the reader already sent.
+    pub sent: Vec<String>,
+    /// When a host first answered it, for community replies: (reply id, time).
+    pub host_reply: Option<(i64, i64)>,
+    pub personas: Vec<(String, String)>,
+}
+
+/// Loads a reply the reader may see; "not found" otherwise.
+pub async fn visible_reply(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<(ReplyRow, SubjectInfo)> {
+    let r = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+    if r.status == "pending" && viewer.is_none_or(|a| a.id != r.author_person && !a.is_admin) {
+        return Err(CoreError::NotFound);
+    }
+    let subject = Subject::parse(&r.subject_kind, r.subject_id).ok_or(CoreError::NotFound)?;
+    let info = subjects::resolve(db, subject, viewer).await?;
+    Ok((r, info))
+}
+
+pub async fn thread(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<Thread> {
+    let (r, info) = visible_reply(db, id, viewer).await?;
+    let viewer_id = viewer.map(|a| a.id).unwrap_or(0);
+    let parent = match r.parent_id {
+        Some(p) => store::by_id(db, p).await?,
+        None => None,
+    };
+    let answers = store::descendants(db, &r, viewer_id, 200).await?;
+    let own = viewer_id == r.author_person;
+    let thanks = if own {
+        store::thanks_for(db, "reply", id)
+            .await?
+            .into_iter()
+            .map(|(h, n, k, t)| (h, n, THANKS.iter().find(|(key, _, _)| *key == k).map(|(_, _, s)| *s).unwrap_or("thanked you"), t))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let sent = if viewer_id != 0 { store::thanks_sent(db, "reply", id, viewer_id).await? } else { Vec::new() };
+    let host_reply = store::host_reply(db, "reply", id).await?;
+    let personas = match viewer {
+        Some(a) => persona::available(db, a).await?.iter().map(|p| (p.choice_value(), p.label())).collect(),
+        None => Vec::new(),
+    };
+    let empty = std::collections::HashMap::new();
+    let mut names: std::collections::HashMap<i64, String> = answers.iter().map(|a| (a.id, author_label(a))).collect();
+    names.insert(r.id, author_label(&r));
+    let parent = parent.and_then(|p| view(p, viewer, &empty, false));
+    let mut reply = view(r, viewer, &empty, false).ok_or(CoreError::NotFound)?;
+    reply.level = 0;
+    reply.in_reply_to = None;
+    let base = reply.row.depth + 1;
+    let answers = answers
+        .into_iter()
+        .filter_map(|a| {
+            let depth = a.depth - base;
+            let mut v = view(a, viewer, &names, false)?;
+            v.level = depth.min(NEST_MAX - 1) + 1;
+            v.in_reply_to = if depth >= NEST_MAX { v.row.parent_id.map(|p| (p, names.get(&p).cloned().unwrap_or_default())) } else { None };
+            Some(v)
+        })
+        .collect();
+    Ok(Thread { info, reply, parent, answers, thanks, sent, host_reply, personas })
+}
+
+/// The author edits a reply; the earlier text goes to its history.
+pub async fn edit(db: &Db, settings: &crate::settings::Settings, actor: &Actor, id: i64, body: &str) -> Result<()> {
+    ensure_can_post(actor, settings)?;
+    let (r, _) = visible_reply(db, id, Some(actor)).await?;
+    if r.author_person != actor.id {
+        return Err(CoreError::Forbidden("Only the author can edit this reply.".into()));
+    }
+    if r.status == "retracted" {
+        return Err(CoreError::Forbidden("This reply was retracted, so it can no longer be edited.".into()));
+    }
+    let mut e = FieldErrors::new();
+    let body = text(&mut e, "body", "Your reply", body, BODY_MAX, true);
+    resolve_mentions(db, actor, &body, &mut e).await?;
+    e.into_result()?;
+    if body == r.body {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    store::update_body(&mut tx, id, &body).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// Earlier versions of a reply: (text as HTML, written at), newest first.
+pub async fn history(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<(ReplyRow, SubjectInfo, Vec<(String, i64)>)> {
+    let (r, info) = visible_reply(db, id, viewer).await?;
+    if r.status == "hidden" && viewer.is_none_or(|a| a.id != r.author_person) {
+        return Err(CoreError::NotFound);
+    }
+    let revisions = store::revisions(db, id).await?.into_iter().map(|(b, t)| (markdown::render(&b), t)).collect();
+    Ok((r, info, revisions))
+}
+
+/// The author retracts a reply: its text is replaced by "retracted by the
+/// author" and an optional note; answers to it stay where they are.
+pub async fn retract(db: &Db, actor: &Actor, id: i64, note: &str) -> Result<()> {
+    let (r, _) = visible_reply(db, id, Some(actor)).await?;
+    if r.author_person != actor.id {
+        return Err(CoreError::Forbidden("Only the author can retract this reply.".into()));
+    }
+    let mut e = FieldErrors::new();
+    let note = text(&mut e, "note", "The note", note, NOTE_MAX, false);
+    e.into_result()?;
+    if r.status == "retracted" {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    store::retract(&mut tx, id, &note).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// Sends private appreciation for a reply. Only the author learns who sent
+/// it; nobody sees a count. Sending the same kind twice changes nothing.
+pub async fn thank(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, kind: &str) -> Result<()> {
+    ensure_can_post(actor, mail.settings)?;
+    let (r, info) = visible_reply(db, id, Some(actor)).await?;
+    let Some((_, _, said)) = THANKS.iter().find(|(k, _, _)| *k == kind) else {
+        return Err(FieldErrors::one("kind", "Choose how you would like to thank them."));
+    };
+    if r.author_person == actor.id {
+        return Err(CoreError::Forbidden("You cannot thank yourself — but it is good that you are pleased with it.".into()));
+    }
+    if r.status != "visible" {
+        return Err(CoreError::Forbidden("This reply is not shown at the moment, so it cannot be thanked.".into()));
+    }
+    let muted = store_moderation::has_relation(db, r.author_person, actor.id, "mute").await?;
+    let persona_org = None;
+    let mut tx = db.begin().await?;
+    if store::add_thanks(&mut tx, "reply", id, actor.id, r.author_person, kind).await? {
+        let edge = NewInteraction {
+            source_person: actor.id,
+            source_org: persona_org,
+            target_person: r.author_person,
+            target_org: r.author_org,
+            kind: "thanks",
+            subject_kind: &r.subject_kind,
+            subject_id: r.subject_id,
+            reply_id: Some(id),
+            public: info.public,
+        };
+        store_interactions::insert(&mut tx, &edge).await?;
+        if !muted {
+            let text = format!("{} {said} (your reply on “{}”).", actor.display_name, info.title);
+            notifications::notify(&mut tx, mail, r.author_person, Kind::Thanks, &text, &format!("/replies/{id}")).await?;
+        }
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// When a host first replied to a contribution (`"story"`, `"reply"`, …):
+/// the reciprocity measure's raw material.
+pub async fn host_reply(db: &Db, kind: &str, id: i64) -> Result<Option<(i64, i64)>> {
+    Ok(store::host_reply(db, kind, id).await?)
+}

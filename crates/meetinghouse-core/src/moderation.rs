@@ -1,0 +1,425 @@
+//! Moderation and safety: reports, the queue (instance moderators see all of
+//! it, group hosts their group's part), restorative actions with an audit
+//! log, an optional public log, review of new accounts' first replies, the
+//! "pause before posting" word list, blocks and mutes.
+
+use meetinghouse_store::conversations as store_replies;
+use meetinghouse_store::moderation::{self as store, ActionRow, NewAction, ReportRow};
+use meetinghouse_store::{Db, StoreError, people, settings as store_settings};
+
+use crate::error::{CoreError, FieldErrors, Result};
+use crate::notifications::{self, Kind, Mailer};
+use crate::subjects::{self, Subject};
+use crate::types::{Handle, text};
+use crate::{Actor, conversations, groups};
+
+pub const DETAILS_MAX: usize = 2_000;
+pub const SUSPEND_DAYS_MAX: i64 = 365;
+
+/// Why something is reported: (key, label).
+pub const CATEGORIES: &[(&str, &str)] = &[
+    ("harassment", "Harassment or bullying"),
+    ("hate", "Hate or discrimination"),
+    ("safeguarding", "Someone may be at risk (including a child)"),
+    ("privacy", "It shares someone's private details"),
+    ("spam", "Spam or advertising"),
+    ("misleading", "False or misleading information"),
+    ("other", "Something else"),
+];
+
+/// What a moderator can do: (key, label, instance moderators only).
+pub const ACTIONS: &[(&str, &str, bool)] = &[
+    ("dismiss", "Dismiss: nothing needs doing", false),
+    ("approve", "Publish it (a first contribution waiting for review)", false),
+    ("hide", "Hide it, with a note to the author", false),
+    ("restore", "Restore it (show it again)", false),
+    ("warn", "Warn the author, with a note", false),
+    ("suspend", "Suspend the author for some days", true),
+    ("ban", "Ban the author", true),
+];
+
+/// Words that prompt a pause before posting, unless the admins set their own.
+pub const DEFAULT_PAUSE_WORDS: &str = "idiot, stupid, moron, shut up, pathetic, disgusting";
+
+/// The instance's conversation rules (instance settings with `conv_` keys).
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// A new account's first this-many replies wait for review (0: off).
+    pub review_first: i64,
+    /// Words or phrases that prompt a pause before posting (lower case).
+    pub pause_words: Vec<String>,
+    /// Whether the moderation log (what and why, never who reported) is public.
+    pub public_log: bool,
+}
+
+impl Policy {
+    pub async fn load(db: &Db) -> Result<Policy> {
+        let all = store_settings::all(db).await?;
+        let get = |k: &str| all.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+        Ok(Policy {
+            review_first: get("conv_review_first").and_then(|v| v.parse().ok()).unwrap_or(0),
+            pause_words: split_words(&get("conv_pause_words").unwrap_or_else(|| DEFAULT_PAUSE_WORDS.into())),
+            public_log: get("conv_public_log").is_some_and(|v| v == "true"),
+        })
+    }
+
+    /// The listed words a text contains (whole words, any case).
+    pub fn pause_hits(&self, body: &str) -> Vec<String> {
+        let folded: String = body.to_lowercase().chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
+        let padded = format!(" {} ", folded.split_whitespace().collect::<Vec<_>>().join(" "));
+        self.pause_words.iter().filter(|w| padded.contains(&format!(" {w} "))).cloned().collect()
+    }
+}
+
+fn split_words(raw: &str) -> Vec<String> {
+    raw.split([',', '\n'])
+        .map(|w| w.to_lowercase().chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect::<String>())
+        .map(|w| w.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// What an admin submits on the conversation settings page.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyForm {
+    pub review_first: String,
+    pub pause_words: String,
+    pub public_log: bool,
+}
+
+pub async fn save_policy(db: &Db, actor: &Actor, form: &PolicyForm) -> Result<()> {
+    if !actor.is_admin {
+        return Err(CoreError::Forbidden("Only instance admins can change these settings.".into()));
+    }
+    let mut e = FieldErrors::new();
+    let review = match form.review_first.trim() {
+        "" => 0,
+        raw => match raw.parse::<i64>() {
+            Ok(n) if (0..=50).contains(&n) => n,
+            _ => {
+                e.add("review_first", "Enter a number from 0 (off) to 50.");
+                0
+            }
+        },
+    };
+    let words = text(&mut e, "pause_words", "The word list", &form.pause_words, 4_000, false);
+    e.into_result()?;
+    let mut tx = db.begin().await?;
+    store_settings::put(&mut tx, "conv_review_first", &review.to_string()).await?;
+    store_settings::put(&mut tx, "conv_pause_words", &words).await?;
+    store_settings::put(&mut tx, "conv_public_log", if form.public_log { "true" } else { "false" }).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// What a person submits to report a reply or a person.
+#[derive(Debug, Clone, Default)]
+pub struct ReportForm {
+    /// `reply` or `person`.
+    pub target_kind: String,
+    /// The reply's id, or the person's handle.
+    pub target: String,
+    pub category: String,
+    pub details: String,
+}
+
+/// Files a report. Reporting the same thing twice is refused kindly.
+pub async fn report(db: &Db, actor: &Actor, form: &ReportForm) -> Result<()> {
+    let (kind, target_id, group_id) = match form.target_kind.as_str() {
+        "reply" => {
+            let id = form.target.trim().parse::<i64>().map_err(|_| CoreError::NotFound)?;
+            let (r, info) = conversations::visible_reply(db, id, Some(actor)).await?;
+            if r.author_person == actor.id {
+                return Err(CoreError::Forbidden("This is your own reply: you can edit or retract it instead.".into()));
+            }
+            ("reply", id, info.group_id)
+        }
+        "person" => {
+            let handle = Handle::parse(&form.target).map_err(|_| CoreError::NotFound)?;
+            let p = people::by_handle(db, handle.as_str()).await?.ok_or(CoreError::NotFound)?;
+            if p.id == actor.id {
+                return Err(CoreError::Forbidden("You cannot report yourself.".into()));
+            }
+            ("person", p.id, None)
+        }
+        _ => return Err(CoreError::NotFound),
+    };
+    let mut e = FieldErrors::new();
+    if !CATEGORIES.iter().any(|(k, _)| *k == form.category) {
+        e.add("category", "Choose what is wrong.");
+    }
+    let details = text(&mut e, "details", "What happened", &form.details, DETAILS_MAX, form.category == "other");
+    e.into_result()?;
+    let mut tx = db.begin().await?;
+    store::insert_report(&mut tx, Some(actor.id), kind, target_id, &form.category, &details, group_id).await.map_err(|err| match err {
+        StoreError::Conflict { .. } => FieldErrors::one("category", "You have already reported this. The moderators will look at it — thank you."),
+        other => other.into(),
+    })?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// A queue item with what the moderator needs to judge it.
+#[derive(Debug, Clone)]
+pub struct QueueItem {
+    pub report: ReportRow,
+    pub category_label: String,
+    /// What is reported, in words, and where to see it.
+    pub what: String,
+    pub link: String,
+    /// The reported text (even when hidden), as sanitised HTML.
+    pub excerpt_html: String,
+    /// Whether the actor may suspend or ban here.
+    pub full_powers: bool,
+}
+
+/// Groups a person hosts directly; the queue shows their content to them.
+async fn scope(db: &Db, actor: &Actor) -> Result<Option<Vec<i64>>> {
+    if actor.is_admin {
+        return Ok(None);
+    }
+    let hosted = store::hosted_groups(db, actor.id).await?;
+    if hosted.is_empty() {
+        return Err(CoreError::Forbidden("The moderation queue is for the meeting house's moderators and for group hosts.".into()));
+    }
+    Ok(Some(hosted))
+}
+
+/// The open queue the actor may act on, oldest first.
+pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
+    let scope = scope(db, actor).await?;
+    let reports = store::open_reports(db, scope.as_deref(), 200).await?;
+    let mut out = Vec::with_capacity(reports.len());
+    for report in reports {
+        let category_label = CATEGORIES
+            .iter()
+            .find(|(k, _)| *k == report.category)
+            .map(|(_, l)| l.to_string())
+            .unwrap_or_else(|| match report.category.as_str() {
+                "first-contributions" => "A new account's first contribution, waiting for review".into(),
+                "review-request" => "The author edited a hidden reply and asks for a review".into(),
+                other => other.to_string(),
+            });
+        let (what, link, excerpt_html) = match report.target_kind.as_str() {
+            "reply" => match store_replies::by_id(db, report.target_id).await? {
+                Some(r) => (
+                    format!("A reply by {} (@{}), now {}", conversations::author_label(&r), r.author_handle, r.status),
+                    format!("/replies/{}", r.id),
+                    crate::markdown::render(&r.body),
+                ),
+                None => ("A reply that no longer exists".into(), String::new(), String::new()),
+            },
+            _ => match people::by_id(db, report.target_id).await? {
+                Some(p) => (format!("The person {} (@{}), {}", p.display_name, p.handle, p.status), format!("/@{}", p.handle), String::new()),
+                None => ("A person who no longer has an account".into(), String::new(), String::new()),
+            },
+        };
+        out.push(QueueItem { full_powers: actor.is_admin, report, category_label, what, link, excerpt_html });
+    }
+    Ok(out)
+}
+
+/// What a moderator submits for a queue item.
+#[derive(Debug, Clone, Default)]
+pub struct ActionForm {
+    pub action: String,
+    pub note: String,
+    pub days: String,
+}
+
+/// Acts on a queue item. Every action is written to the audit log, closes
+/// every open report about the same thing, and tells the people concerned.
+pub async fn act(db: &Db, mail: Mailer<'_>, actor: &Actor, report_id: i64, form: &ActionForm) -> Result<()> {
+    let report = store::report_by_id(db, report_id).await?.ok_or(CoreError::NotFound)?;
+    let host = match report.group_id {
+        Some(g) => groups::is_host(db, actor, g).await?,
+        None => actor.is_admin,
+    };
+    if !host {
+        return Err(CoreError::Forbidden("Only the meeting house's moderators (and, for a group's content, its hosts) can act on reports.".into()));
+    }
+    let Some((action, _, admins_only)) = ACTIONS.iter().find(|(k, _, _)| *k == form.action) else {
+        return Err(FieldErrors::one("action", "Choose what to do."));
+    };
+    if *admins_only && !actor.is_admin {
+        return Err(CoreError::Forbidden("Only the meeting house's moderators can suspend or ban accounts.".into()));
+    }
+    if report.status != "open" {
+        return Err(FieldErrors::one("action", "This report was already dealt with."));
+    }
+    let mut e = FieldErrors::new();
+    let needs_note = matches!(*action, "hide" | "warn" | "suspend" | "ban");
+    let note = text(&mut e, "note", "A note to the author", &form.note, conversations::NOTE_MAX, needs_note);
+    let days = if *action == "suspend" {
+        match form.days.trim().parse::<i64>() {
+            Ok(d) if (1..=SUSPEND_DAYS_MAX).contains(&d) => Some(d),
+            _ => {
+                e.add("days", format!("Enter a number of days from 1 to {SUSPEND_DAYS_MAX}."));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let reply = match report.target_kind.as_str() {
+        "reply" => Some(store_replies::by_id(db, report.target_id).await?.ok_or(CoreError::NotFound)?),
+        _ => None,
+    };
+    let person = reply.as_ref().map(|r| r.author_person).unwrap_or(report.target_id);
+    match (*action, reply.as_ref().map(|r| r.status.as_str())) {
+        ("approve", Some("pending")) | ("hide", Some("visible" | "pending")) | ("restore", Some("hidden")) => {}
+        ("approve" | "hide" | "restore", _) => e.add("action", "That does not apply to this item as it is now."),
+        _ => {}
+    }
+    e.into_result()?;
+    let title = match &reply {
+        Some(r) => match Subject::parse(&r.subject_kind, r.subject_id) {
+            Some(s) => subjects::resolve(db, s, None).await.map(|i| i.title).unwrap_or_else(|_| "a conversation".into()),
+            None => "a conversation".into(),
+        },
+        None => String::new(),
+    };
+    let planned = match (&reply, *action) {
+        (Some(r), "approve") => Some(conversations::publish_effects(db, r).await?),
+        _ => None,
+    };
+    let until = days.map(|d| meetinghouse_store::now() + d * 86_400);
+    let url = reply.as_ref().map(|r| format!("/replies/{}", r.id)).unwrap_or_else(|| "/notifications".into());
+    let mut tx = db.begin().await?;
+    store::close_reports_about(&mut tx, &report.target_kind, report.target_id).await?;
+    let told: Option<String> = match *action {
+        "approve" => {
+            let r = reply.as_ref().expect("checked above");
+            store_replies::set_status(&mut tx, r.id, "visible", "").await?;
+            if let Some(p) = &planned {
+                conversations::apply_published(&mut tx, mail, r, p).await?;
+            }
+            Some(format!("Your reply on “{title}” was reviewed and is now published."))
+        }
+        "hide" => {
+            store_replies::set_status(&mut tx, report.target_id, "hidden", &note).await?;
+            Some(format!(
+                "A moderator hid your reply on “{title}”. Why: {note} You can edit it and ask for a review."
+            ))
+        }
+        "restore" => {
+            store_replies::set_status(&mut tx, report.target_id, "visible", "").await?;
+            Some(format!("Your reply on “{title}” is shown again."))
+        }
+        "warn" => Some(format!("A moderator sent you a warning: {note}")),
+        "suspend" => {
+            store::suspend(&mut tx, person, until).await?;
+            Some(format!("Your account is suspended for {} days. Why: {note}", days.unwrap_or(0)))
+        }
+        "ban" => {
+            store::suspend(&mut tx, person, None).await?;
+            Some(format!("Your account is closed by the moderators. Why: {note}"))
+        }
+        _ => None,
+    };
+    store::insert_action(&mut tx, &NewAction {
+        moderator: actor.id,
+        report_id: Some(report.id),
+        target_kind: &report.target_kind,
+        target_id: report.target_id,
+        action,
+        note: &note,
+        until_at: until,
+    })
+    .await?;
+    if let Some(text) = told {
+        notifications::notify(&mut tx, mail, person, Kind::Moderation, &text, &url).await?;
+    }
+    if let Some(reporter) = report.reporter {
+        let outcome = match *action {
+            "dismiss" => "looked at it and decided no action was needed",
+            "hide" => "hid the reply",
+            "warn" => "warned the person",
+            "suspend" => "suspended the account",
+            "ban" => "closed the account",
+            _ => "dealt with it",
+        };
+        let text = format!("Thank you for your report. A moderator {outcome}.");
+        notifications::notify(&mut tx, mail, reporter, Kind::Moderation, &text, "/notifications").await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// The author of a hidden reply asks for a review (after editing it).
+pub async fn request_review(db: &Db, actor: &Actor, reply_id: i64) -> Result<()> {
+    let (r, info) = conversations::visible_reply(db, reply_id, Some(actor)).await?;
+    if r.author_person != actor.id {
+        return Err(CoreError::Forbidden("Only the author can ask for a review.".into()));
+    }
+    if r.status != "hidden" {
+        return Err(CoreError::Forbidden("Only a hidden reply can be reviewed again.".into()));
+    }
+    if r.review_requested != 0 {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    store_replies::set_review_requested(&mut tx, reply_id).await?;
+    store::insert_report(&mut tx, None, "reply", reply_id, "review-request", "", info.group_id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// A log entry as shown: the public log names neither moderator nor reporter.
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    pub row: ActionRow,
+    pub what: String,
+    pub link: String,
+}
+
+/// The moderation log: everyone may read it when the setting publishes it,
+/// moderators always (with who acted).
+pub async fn log(db: &Db, viewer: Option<&Actor>, before: i64) -> Result<Vec<LogEntry>> {
+    let moderator = viewer.is_some_and(|a| a.is_admin);
+    if !moderator && !Policy::load(db).await?.public_log {
+        return Err(CoreError::NotFound);
+    }
+    let rows = store::actions(db, before, 100).await?;
+    Ok(rows
+        .into_iter()
+        .map(|mut row| {
+            if !moderator {
+                row.moderator_handle = None;
+            }
+            let (what, link) = match row.target_kind.as_str() {
+                "reply" => (format!("reply {}", row.target_id), format!("/replies/{}", row.target_id)),
+                _ => ("an account".to_string(), String::new()),
+            };
+            LogEntry { row, what, link }
+        })
+        .collect())
+}
+
+/// Block, unblock, mute or unmute another person by handle.
+pub async fn relate(db: &Db, actor: &Actor, handle: &str, action: &str) -> Result<String> {
+    let handle = Handle::parse(handle).map_err(|_| CoreError::NotFound)?;
+    let other = people::by_handle(db, handle.as_str()).await?.ok_or(CoreError::NotFound)?;
+    if other.id == actor.id {
+        return Err(CoreError::Forbidden("You cannot block or mute yourself.".into()));
+    }
+    let (kind, on, message) = match action {
+        "block" => ("block", true, format!("You blocked @{}: they cannot reply to you or mention you.", other.handle)),
+        "unblock" => ("block", false, format!("You unblocked @{}.", other.handle)),
+        "mute" => ("mute", true, format!("You muted @{}: you will not see their replies or hear from them.", other.handle)),
+        "unmute" => ("mute", false, format!("You unmuted @{}.", other.handle)),
+        _ => return Err(FieldErrors::one("action", "Choose block, unblock, mute or unmute.")),
+    };
+    store::set_relation(db, actor.id, other.id, kind, on).await?;
+    Ok(message)
+}
+
+/// Whether the actor blocked / muted a person: (blocked, muted).
+pub async fn relation(db: &Db, actor: &Actor, other: i64) -> Result<(bool, bool)> {
+    Ok((store::has_relation(db, actor.id, other, "block").await?, store::has_relation(db, actor.id, other, "mute").await?))
+}
+
+/// Lifts suspensions whose time is over; run by the jobs worker.
+pub async fn lift_ended(db: &Db) -> Result<usize> {
+    Ok(store::lift_ended(db, meetinghouse_store::now()).await?.len())
+}

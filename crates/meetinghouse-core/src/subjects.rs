@@ -1,0 +1,174 @@
+//! What a conversation is about. A subject is a kind and an id; adding a kind
+//! (events, calls to action, purposes) is a variant here and an arm in
+//! [`resolve`], with no migration: replies, reports and interactions all
+//! refer to subjects as `(subject_kind, subject_id)`.
+
+use meetinghouse_store::groups::{self as store_groups, MemberKind};
+use meetinghouse_store::{Db, orgs, prompts, stories};
+
+use crate::error::{CoreError, Result};
+use crate::{Actor, groups};
+
+/// Something people can talk about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Story(i64),
+    /// A collection object; resolvable once the collection import lands.
+    Object(i64),
+    Prompt(i64),
+    /// A group's general discussion.
+    Group(i64),
+    /// An organisation's page.
+    Org(i64),
+}
+
+impl Subject {
+    pub fn parse(kind: &str, id: i64) -> Option<Subject> {
+        Some(match kind {
+            "story" => Subject::Story(id),
+            "object" => Subject::Object(id),
+            "prompt" => Subject::Prompt(id),
+            "group" => Subject::Group(id),
+            "org" => Subject::Org(id),
+            _ => return None,
+        })
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Subject::Story(_) => "story",
+            Subject::Object(_) => "object",
+            Subject::Prompt(_) => "prompt",
+            Subject::Group(_) => "group",
+            Subject::Org(_) => "org",
+        }
+    }
+
+    pub fn id(&self) -> i64 {
+        match *self {
+            Subject::Story(id) | Subject::Object(id) | Subject::Prompt(id) | Subject::Group(id) | Subject::Org(id) => id,
+        }
+    }
+}
+
+/// What the platform knows about a subject: how to show and link it, whether
+/// the public may see it, who owns it and who hosts it.
+#[derive(Debug, Clone)]
+pub struct SubjectInfo {
+    pub subject: Subject,
+    pub title: String,
+    pub url: String,
+    /// Whether everyone may see it (public content is exported; the rest is not).
+    pub public: bool,
+    /// The person who contributed it (a story's author, a prompt's host).
+    pub owner_person: Option<i64>,
+    /// The organisation it was contributed as, or the organisation it is.
+    pub owner_org: Option<i64>,
+    /// The group it belongs to: that group's hosts moderate it.
+    pub group_id: Option<i64>,
+    /// Organisations whose staff and admins host it.
+    pub host_orgs: Vec<i64>,
+    /// Groups whose hosts host it.
+    pub host_groups: Vec<i64>,
+    /// People who host it directly (a prompt's host).
+    pub host_people: Vec<i64>,
+}
+
+/// Loads a subject as the viewer may see it; "not found" when they may not.
+pub async fn resolve(db: &Db, subject: Subject, viewer: Option<&Actor>) -> Result<SubjectInfo> {
+    let base = |title: String, url: String| SubjectInfo {
+        subject,
+        title,
+        url,
+        public: true,
+        owner_person: None,
+        owner_org: None,
+        group_id: None,
+        host_orgs: Vec::new(),
+        host_groups: Vec::new(),
+        host_people: Vec::new(),
+    };
+    match subject {
+        Subject::Story(id) => {
+            let s = stories::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+            if s.deleted_at.is_some() || !crate::stories::can_see(db, &s, viewer).await? {
+                return Err(CoreError::NotFound);
+            }
+            let mut info = base(s.title.clone(), format!("/stories/{id}"));
+            info.public = s.visibility == "public";
+            info.owner_person = Some(s.author_person);
+            info.owner_org = s.author_org;
+            info.group_id = s.group_id;
+            info.host_orgs.extend(s.author_org);
+            info.host_groups.extend(s.group_id);
+            // A story answering a prompt is also hosted by the prompt's hosts.
+            if let Some(p) = match s.prompt_id {
+                Some(pid) => prompts::by_id(db, pid).await?,
+                None => None,
+            } {
+                info.host_people.push(p.host_person);
+                info.host_orgs.extend(p.host_org);
+                info.host_groups.extend(p.group_id);
+            }
+            Ok(info)
+        }
+        Subject::Prompt(id) => {
+            let page = crate::prompts::page(db, id, viewer).await?;
+            let p = page.prompt;
+            let mut info = base(p.question.clone(), format!("/prompts/{id}"));
+            if let Some(gid) = p.group_id {
+                info.public = store_groups::by_id(db, gid).await?.is_some_and(|g| g.visibility == "public");
+            }
+            info.owner_person = Some(p.host_person);
+            info.owner_org = p.host_org;
+            info.group_id = p.group_id;
+            info.host_people.push(p.host_person);
+            info.host_orgs.extend(p.host_org);
+            info.host_groups.extend(p.group_id);
+            Ok(info)
+        }
+        Subject::Group(id) => {
+            let g = store_groups::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+            // A members-only group is "not found" to people outside it.
+            let page = groups::page(db, &g.slug, viewer).await?;
+            let mut info = base(page.group.name.clone(), format!("/groups/{}", g.slug));
+            info.public = g.visibility == "public";
+            info.group_id = Some(id);
+            info.host_groups.push(id);
+            Ok(info)
+        }
+        Subject::Org(id) => {
+            let o = orgs::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+            let mut info = base(o.name.clone(), format!("/orgs/{}", o.slug));
+            info.owner_org = Some(id);
+            info.host_orgs.push(id);
+            Ok(info)
+        }
+        // Collection objects are not stored yet: nothing to talk about.
+        Subject::Object(_) => Err(CoreError::NotFound),
+    }
+}
+
+/// Whether a person hosts a subject: staff or admin of an organisation that
+/// owns it, a host of its group, or its named host. Instance admins are not
+/// hosts by being admins: reciprocity counts the subject's own hosts.
+pub async fn is_host(db: &Db, info: &SubjectInfo, person: i64) -> Result<bool> {
+    if info.host_people.contains(&person) {
+        return Ok(true);
+    }
+    for org in &info.host_orgs {
+        if let Some((role, status)) = orgs::membership(db, *org, person).await? {
+            if status == "active" && (role == "staff" || role == "admin") {
+                return Ok(true);
+            }
+        }
+    }
+    for g in &info.host_groups {
+        if let Some((role, status)) = store_groups::direct_membership(db, *g, MemberKind::Person, person).await? {
+            if status == "active" && role == "host" {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}

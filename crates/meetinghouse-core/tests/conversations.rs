@@ -1,0 +1,341 @@
+//! Conversations on every configured backend: threads and paging, personas
+//! and host replies, mentions, edits and retraction, private thanks,
+//! notifications and email, reports and the moderation queue, blocks and
+//! mutes, the pause prompt, first-contribution review, and the export.
+
+use meetinghouse_core::conversations::{self, ReplyForm, Shown};
+use meetinghouse_core::moderation::{self, ActionForm, PolicyForm, ReportForm};
+use meetinghouse_core::notifications::{self, Mailer};
+use meetinghouse_core::orgs::{self, OrgForm};
+use meetinghouse_core::settings::Settings;
+use meetinghouse_core::stories::{self, StoryForm};
+use meetinghouse_core::subjects::Subject;
+use meetinghouse_core::{Actor, CoreError, Db, accounts, interactions};
+
+async fn person(db: &Db, handle: &str) -> Actor {
+    let id = accounts::create_admin(db, &format!("{handle}@example.org"), handle, handle, "a long enough password").await.unwrap();
+    meetinghouse_store::people::set_admin(db, id, false).await.unwrap();
+    let mut a = accounts::login(db, &format!("{handle}@example.org"), "a long enough password").await.unwrap();
+    a.is_admin = false;
+    a
+}
+
+async fn admin(db: &Db, handle: &str) -> Actor {
+    accounts::create_admin(db, &format!("{handle}@example.org"), handle, handle, "a long enough password").await.unwrap();
+    accounts::login(db, &format!("{handle}@example.org"), "a long enough password").await.unwrap()
+}
+
+fn reply(body: &str) -> ReplyForm {
+    ReplyForm { body: body.into(), ..Default::default() }
+}
+
+fn to(parent: i64, body: &str) -> ReplyForm {
+    ReplyForm { body: body.into(), parent_id: parent.to_string(), ..Default::default() }
+}
+
+async fn story(db: &Db, s: &Settings, author: &Actor) -> Subject {
+    let form = StoryForm { title: "Sundays on the canal".into(), body: "We walked.".into(), licence: "cc0".into(), visibility: "public".into(), ..Default::default() };
+    Subject::Story(stories::create(db, s, author, &form).await.unwrap())
+}
+
+/// Rows in a table, read through the public listing functions.
+async fn table_count(db: &Db, table: &str) -> i64 {
+    match table {
+        "email_outbox" => meetinghouse_store::outbox::recent(db, 100_000).await.unwrap().len() as i64,
+        "interactions" => {
+            let mut out = Vec::new();
+            interactions::export_csv(db, 0, &mut out).await.unwrap() as i64
+        }
+        _ => unreachable!("no listing for {table}"),
+    }
+}
+
+async fn replies_on(db: &Db, subject: Subject, viewer: &Actor) -> i64 {
+    let (mut n, mut after) = (0, None);
+    loop {
+        let p = conversations::conversation(db, subject, Some(viewer), after).await.unwrap();
+        n += p.replies.len() as i64;
+        match p.next_after {
+            Some(a) => after = Some(a),
+            None => return n,
+        }
+    }
+}
+
+#[tokio::test]
+async fn threads_personas_hosts_and_paging() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let sam = person(&db, "sam").await;
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        orgs::create(&db, &s, &sam, &OrgForm { name: "Museum".into(), sector: "heritage".into(), ..Default::default() }).await.unwrap();
+        let subject = story(&db, &s, &ann).await;
+
+        // A community member replies; a museum staff member answers as themselves · the museum.
+        let first = conversations::post(&db, mail, &bea, subject, &reply("Lovely memory.")).await.unwrap();
+        let staff = ReplyForm { speak_as: "org:museum".into(), ..to(first, "Thank you — we have a photo of that lock.") };
+        let answer = conversations::post(&db, mail, &sam, subject, &staff).await.unwrap();
+        let Err(CoreError::Forbidden(_)) = conversations::post(&db, mail, &bea, subject, &ReplyForm { speak_as: "org:museum".into(), ..reply("x") }).await else {
+            panic!("only staff speak for the museum")
+        };
+        let page = conversations::conversation(&db, subject, None, None).await.unwrap();
+        assert_eq!(page.replies.len(), 2);
+        assert_eq!(page.replies[1].author_label, "sam · Museum");
+        assert_eq!(page.replies[1].level, 1);
+        assert_eq!(page.replies[1].row.by_host, 1, "staff replies are marked");
+
+        // Reciprocity: the host's answer to Bea's reply is recorded with its time.
+        let (by, _) = conversations::host_reply(&db, "reply", first).await.unwrap().expect("a host replied");
+        assert_eq!(by, answer);
+        assert!(conversations::host_reply(&db, "story", subject.id()).await.unwrap().is_none());
+        conversations::post(&db, mail, &sam, subject, &ReplyForm { speak_as: "org:museum".into(), ..reply("Welcome!") }).await.unwrap();
+        assert!(conversations::host_reply(&db, "story", subject.id()).await.unwrap().is_some(), "story by a community member answered");
+
+        // Deep threads: nested to depth 4, then flat with "in reply to".
+        let mut parent = answer;
+        for i in 0..5 {
+            parent = conversations::post(&db, mail, if i % 2 == 0 { &bea } else { &sam }, subject, &to(parent, &format!("deeper {i}"))).await.unwrap();
+        }
+        let page = conversations::conversation(&db, subject, Some(&ann), None).await.unwrap();
+        let deepest = page.replies.iter().find(|r| r.row.id == parent).unwrap();
+        assert_eq!(deepest.row.depth, 6);
+        assert_eq!(deepest.level, 4);
+        assert!(deepest.in_reply_to.is_some());
+
+        // Paging: 120 more replies, 50 a page, in threaded order, no reply twice.
+        for i in 0..120 {
+            conversations::post(&db, mail, &bea, subject, &reply(&format!("reply {i}"))).await.unwrap();
+        }
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let p = conversations::conversation(&db, subject, None, after).await.unwrap();
+            seen.extend(p.replies.iter().map(|r| r.row.path.clone()));
+            match p.next_after {
+                Some(a) => after = Some(a),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 128);
+        let mut sorted = seen.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted, seen);
+
+        // Bad input: empty, over-long, unknown parent, a parent on another subject.
+        let Err(CoreError::Invalid(e)) = conversations::post(&db, mail, &bea, subject, &reply("  ")).await else { panic!() };
+        assert!(e.get("body").unwrap().contains("needed"));
+        let long = "a".repeat(conversations::BODY_MAX + 1);
+        let Err(CoreError::Invalid(e)) = conversations::post(&db, mail, &bea, subject, &reply(&long)).await else { panic!() };
+        assert!(e.get("body").unwrap().contains("at most"));
+        assert!(matches!(conversations::post(&db, mail, &bea, subject, &to(999_999, "x")).await, Err(CoreError::NotFound)));
+        let other = story(&db, &s, &bea).await;
+        assert!(matches!(conversations::post(&db, mail, &bea, other, &to(first, "x")).await, Err(CoreError::NotFound)));
+        assert!(matches!(conversations::post(&db, mail, &bea, Subject::Story(424_242), &reply("x")).await, Err(CoreError::NotFound)));
+        stories::delete(&db, &bea, other.id()).await.unwrap();
+        assert!(matches!(conversations::post(&db, mail, &ann, other, &reply("x")).await, Err(CoreError::NotFound)), "a deleted story takes no replies");
+        assert_eq!(replies_on(&db, subject, &ann).await, 128, "nothing partial written");
+    }
+}
+
+#[tokio::test]
+async fn mentions_edits_retraction_and_thanks() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let cal = person(&db, "cal").await;
+        let subject = story(&db, &s, &ann).await;
+
+        assert_eq!(conversations::mentions("hi @Cal and @bea, mail me at x@y.org @cal"), vec!["cal", "bea"]);
+        let Err(CoreError::Invalid(e)) = conversations::post(&db, mail, &bea, subject, &reply("Ask @nobody_here")).await else { panic!() };
+        assert!(e.get("body").unwrap().contains("@nobody_here"));
+        assert_eq!(replies_on(&db, subject, &ann).await, 0, "nothing partial written");
+        assert_eq!(notifications::unread(&db, &ann).await.unwrap(), 0);
+
+        let id = conversations::post(&db, mail, &bea, subject, &reply("Ask @cal about *locks*")).await.unwrap();
+        let cal_unread = notifications::unread(&db, &cal).await.unwrap();
+        assert_eq!(cal_unread, 1, "a mention notifies");
+        assert_eq!(notifications::unread(&db, &ann).await.unwrap(), 1, "the story's author hears of the reply");
+
+        // Edits keep history; only the author edits.
+        assert!(matches!(conversations::edit(&db, &s, &cal, id, "mine now").await, Err(CoreError::Forbidden(_))));
+        conversations::edit(&db, &s, &bea, id, "Ask @cal about the locks").await.unwrap();
+        let (_, _, history) = conversations::history(&db, id, None).await.unwrap();
+        assert_eq!(history.len(), 1);
+        assert!(history[0].0.contains("<em>locks</em>"));
+
+        // Thanks: private, once per kind, never to yourself, the author sees who.
+        conversations::thank(&db, mail, &cal, id, "resonated").await.unwrap();
+        conversations::thank(&db, mail, &cal, id, "resonated").await.unwrap();
+        conversations::thank(&db, mail, &ann, id, "learnt").await.unwrap();
+        assert!(matches!(conversations::thank(&db, mail, &bea, id, "thanks").await, Err(CoreError::Forbidden(_))));
+        assert!(matches!(conversations::thank(&db, mail, &cal, id, "likes").await, Err(CoreError::Invalid(_))));
+        let thread = conversations::thread(&db, id, Some(&bea)).await.unwrap();
+        assert_eq!(thread.thanks.len(), 2);
+        assert!(thread.thanks.iter().any(|(h, _, said, _)| h == "cal" && said.contains("resonated")));
+        assert!(conversations::thread(&db, id, Some(&cal)).await.unwrap().thanks.is_empty(), "only the author sees thanks");
+
+        // Retraction: the text goes, the note and the thread's shape stay.
+        let child = conversations::post(&db, mail, &cal, subject, &to(id, "Happy to help")).await.unwrap();
+        assert!(matches!(conversations::retract(&db, &cal, id, "").await, Err(CoreError::Forbidden(_))));
+        conversations::retract(&db, &bea, id, "I got the date wrong").await.unwrap();
+        let page = conversations::conversation(&db, subject, None, None).await.unwrap();
+        let r = page.replies.iter().find(|r| r.row.id == id).unwrap();
+        assert_eq!(r.shown, Shown::Retracted);
+        assert!(r.html.is_empty() && r.row.body.is_empty());
+        assert_eq!(r.row.note, "I got the date wrong");
+        assert!(page.replies.iter().any(|r| r.row.id == child), "answers stay");
+        assert!(conversations::history(&db, id, None).await.unwrap().2.is_empty(), "retraction takes the history too");
+        let Err(CoreError::Forbidden(m)) = conversations::post(&db, mail, &ann, subject, &to(id, "x")).await else { panic!() };
+        assert!(m.contains("retracted"));
+        assert!(matches!(conversations::edit(&db, &s, &bea, id, "again").await, Err(CoreError::Forbidden(_))));
+
+        // The interaction record: reply, mention and thanks edges, public only.
+        let mut out = Vec::new();
+        let n = interactions::export_csv(&db, 0, &mut out).await.unwrap();
+        let csv = String::from_utf8(out).unwrap();
+        assert!(csv.starts_with(interactions::HEADER));
+        // Bea's reply was retracted, so its reply, mention and thanks edges leave the export.
+        assert!(!csv.contains("bea,ann"), "{csv}");
+        assert!(csv.contains("cal,bea,") && csv.contains(",reply,"), "{csv}");
+        assert_eq!(n, csv.lines().count() - 1);
+    }
+}
+
+#[tokio::test]
+async fn notifications_email_and_unsubscribe() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let cal = person(&db, "cal").await;
+        let subject = story(&db, &s, &ann).await;
+        let outbox_before = table_count(&db, "email_outbox").await;
+
+        // Ann wants each email at once; Bea has the default daily digest; Cal none.
+        notifications::set_mode(&db, &ann, "immediate").await.unwrap();
+        notifications::set_mode(&db, &cal, "off").await.unwrap();
+        assert!(matches!(notifications::set_mode(&db, &cal, "hourly").await, Err(CoreError::Invalid(_))));
+        let r = conversations::post(&db, mail, &bea, subject, &reply("Hello @cal")).await.unwrap();
+        conversations::post(&db, mail, &cal, subject, &to(r, "Hello yourself")).await.unwrap();
+        conversations::post(&db, mail, &cal, subject, &to(r, "And again")).await.unwrap();
+        let emails = meetinghouse_store::outbox::recent(&db, 50).await.unwrap();
+        assert_eq!(table_count(&db, "email_outbox").await - outbox_before, 1, "only Ann's immediate email so far");
+        let to_ann = emails.iter().find(|e| e.to_addr == "ann@example.org").unwrap();
+        assert!(to_ann.body.contains("https://town.example/replies/") && to_ann.body.contains("/unsubscribe?t="));
+
+        // Bea's digest: sent once, then not again the same day.
+        assert_eq!(notifications::send_digests(&db, mail).await.unwrap(), 1);
+        assert_eq!(notifications::send_digests(&db, mail).await.unwrap(), 0);
+        let digest = meetinghouse_store::outbox::recent(&db, 1).await.unwrap().remove(0);
+        assert_eq!(digest.to_addr, "bea@example.org");
+        assert!(digest.body.contains("cal replied to you"), "{}", digest.body);
+
+        // Notifications list, unread count, mark read.
+        assert_eq!(notifications::unread(&db, &bea).await.unwrap(), 2);
+        assert_eq!(notifications::list(&db, &bea, 0).await.unwrap().len(), 2);
+        notifications::mark_all_read(&db, &bea).await.unwrap();
+        assert_eq!(notifications::unread(&db, &bea).await.unwrap(), 0);
+
+        // Unsubscribe: the signed token works without signing in; forged and expired ones do not.
+        let line = to_ann.body.lines().find(|l| l.contains("/unsubscribe?t=")).unwrap();
+        let token = line.split("t=").nth(1).unwrap().trim();
+        assert!(matches!(notifications::unsubscribe(&db, &s, &format!("{token}0")).await, Err(CoreError::Forbidden(_))));
+        assert!(matches!(notifications::unsubscribe(&db, &s, "garbage").await, Err(CoreError::Forbidden(_))));
+        let old = notifications::unsubscribe_token(&s, ann.id, meetinghouse_store::now() - notifications::UNSUBSCRIBE_TTL_SECS - 10);
+        let Err(CoreError::Forbidden(m)) = notifications::unsubscribe(&db, &s, &old).await else { panic!() };
+        assert!(m.contains("expired"));
+        assert_eq!(notifications::mode(&db, &ann).await.unwrap(), "immediate", "nothing changed");
+        notifications::unsubscribe(&db, &s, token).await.unwrap();
+        assert_eq!(notifications::mode(&db, &ann).await.unwrap(), "off");
+    }
+}
+
+#[tokio::test]
+async fn reports_queue_actions_and_safety() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mod_ = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let cal = person(&db, "cal").await;
+        let subject = story(&db, &s, &ann).await;
+        let id = conversations::post(&db, mail, &bea, subject, &reply("You are all wrong")).await.unwrap();
+
+        // Report once; a second time is refused kindly; a report needs a category.
+        let form = ReportForm { target_kind: "reply".into(), target: id.to_string(), category: "harassment".into(), details: "Rude".into() };
+        moderation::report(&db, &ann, &form).await.unwrap();
+        let Err(CoreError::Invalid(e)) = moderation::report(&db, &ann, &form).await else { panic!() };
+        assert!(e.get("category").unwrap().contains("already reported"));
+        let Err(CoreError::Invalid(_)) = moderation::report(&db, &cal, &ReportForm { category: "".into(), ..form.clone() }).await else { panic!() };
+        assert!(matches!(moderation::report(&db, &cal, &ReportForm { target: "99999".into(), ..form.clone() }).await, Err(CoreError::NotFound)));
+        moderation::report(&db, &cal, &ReportForm { target_kind: "person".into(), target: "bea".into(), ..form.clone() }).await.unwrap();
+
+        // The queue: moderators only (no group here); acting needs the role too.
+        assert!(matches!(moderation::queue(&db, &cal).await, Err(CoreError::Forbidden(_))));
+        let queue = moderation::queue(&db, &mod_).await.unwrap();
+        assert_eq!(queue.len(), 2);
+        let item = queue.iter().find(|q| q.report.target_kind == "reply").unwrap().report.id;
+        let hide = ActionForm { action: "hide".into(), note: "Please disagree without putting people down.".into(), ..Default::default() };
+        assert!(matches!(moderation::act(&db, mail, &cal, item, &hide).await, Err(CoreError::Forbidden(_))));
+        let Err(CoreError::Invalid(e)) = moderation::act(&db, mail, &mod_, item, &ActionForm { action: "hide".into(), ..Default::default() }).await else { panic!() };
+        assert!(e.get("note").is_some(), "hiding needs a note to the author");
+        moderation::act(&db, mail, &mod_, item, &hide).await.unwrap();
+        assert!(matches!(moderation::act(&db, mail, &mod_, item, &hide).await, Err(CoreError::Invalid(_))), "already dealt with");
+
+        // Hidden: others see a placeholder, the author sees why, edits and asks for review.
+        let page = conversations::conversation(&db, subject, Some(&ann), None).await.unwrap();
+        assert_eq!(page.replies[0].shown, Shown::Hidden);
+        assert!(page.replies[0].html.is_empty());
+        let mine = conversations::conversation(&db, subject, Some(&bea), None).await.unwrap();
+        assert!(mine.replies[0].html.contains("wrong") && mine.replies[0].row.note.contains("putting people down"));
+        let Err(CoreError::Forbidden(_)) = conversations::post(&db, mail, &ann, subject, &to(id, "x")).await else { panic!() };
+        conversations::edit(&db, &s, &bea, id, "I see it differently").await.unwrap();
+        moderation::request_review(&db, &bea, id).await.unwrap();
+        let review = moderation::queue(&db, &mod_).await.unwrap().into_iter().find(|q| q.report.category == "review-request").unwrap();
+        moderation::act(&db, mail, &mod_, review.report.id, &ActionForm { action: "restore".into(), ..Default::default() }).await.unwrap();
+        assert_eq!(conversations::conversation(&db, subject, Some(&ann), None).await.unwrap().replies[0].shown, Shown::Text);
+
+        // Warn and suspend the person; the audit log has every action; the public log is off by default.
+        let person_item = moderation::queue(&db, &mod_).await.unwrap().remove(0).report.id;
+        let suspend = ActionForm { action: "suspend".into(), note: "A week to cool off.".into(), days: "7".into() };
+        moderation::act(&db, mail, &mod_, person_item, &suspend).await.unwrap();
+        let bea_now = meetinghouse_store::people::by_id(&db, bea.id).await.unwrap().unwrap();
+        assert_eq!(bea_now.status, "suspended");
+        assert_eq!(moderation::log(&db, Some(&mod_), 0).await.unwrap().len(), 3);
+        assert!(matches!(moderation::log(&db, None, 0).await, Err(CoreError::NotFound)));
+        moderation::save_policy(&db, &mod_, &PolicyForm { public_log: true, pause_words: "idiot".into(), review_first: "2".into() }).await.unwrap();
+        let public = moderation::log(&db, None, 0).await.unwrap();
+        assert!(public.iter().all(|e| e.row.moderator_handle.is_none()));
+        assert!(notifications::unread(&db, &ann).await.unwrap() >= 1, "the reporter hears the outcome");
+
+        // Blocks: Cal blocks Ann; Ann can neither reply to nor mention Cal. Mutes hide.
+        let cal_reply = conversations::post(&db, mail, &cal, subject, &reply("A new friend here")).await;
+        // Review of first contributions is now on (2): Cal's first replies wait.
+        let cal_reply = cal_reply.unwrap();
+        let page = conversations::conversation(&db, subject, Some(&ann), None).await.unwrap();
+        assert!(page.replies.iter().all(|r| r.row.id != cal_reply), "waiting for review: only its author sees it");
+        let pending = moderation::queue(&db, &mod_).await.unwrap().into_iter().find(|q| q.report.category == "first-contributions").unwrap();
+        moderation::act(&db, mail, &mod_, pending.report.id, &ActionForm { action: "approve".into(), ..Default::default() }).await.unwrap();
+        assert!(conversations::conversation(&db, subject, Some(&ann), None).await.unwrap().replies.iter().any(|r| r.row.id == cal_reply));
+
+        moderation::relate(&db, &cal, "ann", "block").await.unwrap();
+        let Err(CoreError::Forbidden(_)) = conversations::post(&db, mail, &ann, subject, &to(cal_reply, "Hi")).await else { panic!() };
+        let Err(CoreError::Invalid(e)) = conversations::post(&db, mail, &ann, subject, &reply("Hey @cal")).await else { panic!() };
+        assert!(e.get("body").unwrap().contains("cannot mention"));
+        moderation::relate(&db, &ann, "cal", "mute").await.unwrap();
+        assert!(conversations::conversation(&db, subject, Some(&ann), None).await.unwrap().replies.iter().all(|r| r.row.author_person != cal.id));
+
+        // Pause before posting: the prompt, then posting anyway.
+        let Err(CoreError::Invalid(e)) = conversations::post(&db, mail, &ann, subject, &reply("What an IDIOT idea")).await else { panic!() };
+        assert!(e.get("pause_confirmed").is_some());
+        conversations::post(&db, mail, &ann, subject, &ReplyForm { pause_confirmed: true, ..reply("What an IDIOT idea") }).await.unwrap();
+        assert!(moderation::Policy::load(&db).await.unwrap().pause_hits("idiotic").is_empty(), "whole words only");
+    }
+}

@@ -1,0 +1,270 @@
+//! Replies on any subject, their edit history, host-reply tracking
+//! (reciprocity) and private thanks.
+
+use sqlx::FromRow;
+
+use crate::error::Result;
+use crate::{Db, Tx, now};
+
+/// A reply with its author's names, ready to show.
+#[derive(Debug, Clone, FromRow)]
+pub struct ReplyRow {
+    pub id: i64,
+    pub subject_kind: String,
+    pub subject_id: i64,
+    pub parent_id: Option<i64>,
+    pub depth: i64,
+    pub path: String,
+    pub author_person: i64,
+    pub author_org: Option<i64>,
+    pub voice: String,
+    pub body: String,
+    pub status: String,
+    pub note: String,
+    pub review_requested: i64,
+    pub by_host: i64,
+    pub public: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub author_handle: String,
+    pub author_name: String,
+    pub org_slug: Option<String>,
+    pub org_name: Option<String>,
+}
+
+const SELECT: &str = "SELECT r.id, r.subject_kind, r.subject_id, r.parent_id, r.depth, r.path, r.author_person, \
+    r.author_org, r.voice, r.body, r.status, r.note, r.review_requested, r.by_host, r.public, r.created_at, r.updated_at, \
+    p.handle AS author_handle, p.display_name AS author_name, o.slug AS org_slug, o.name AS org_name \
+    FROM replies r JOIN people p ON p.id = r.author_person LEFT JOIN organisations o ON o.id = r.author_org";
+
+/// One segment of a reply's path: its id, zero-padded so text order is number order.
+pub fn path_segment(id: i64) -> String {
+    format!("{id:012}")
+}
+
+/// What a new reply is written with.
+#[derive(Debug, Clone)]
+pub struct NewReply<'a> {
+    pub subject_kind: &'a str,
+    pub subject_id: i64,
+    /// The parent's (id, depth, path), for a reply to a reply.
+    pub parent: Option<(i64, i64, &'a str)>,
+    pub author_person: i64,
+    pub author_org: Option<i64>,
+    pub voice: &'a str,
+    pub body: &'a str,
+    pub status: &'a str,
+    pub by_host: bool,
+    pub public: bool,
+}
+
+/// Inserts a reply and sets its path; returns (id, path). This is a write,
+/// so it can open a transaction on SQLite without a lock upgrade later.
+pub async fn insert(tx: &mut Tx, r: &NewReply<'_>) -> Result<(i64, String)> {
+    let t = now();
+    let depth = r.parent.map(|(_, d, _)| d + 1).unwrap_or(0);
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO replies (subject_kind, subject_id, parent_id, depth, path, author_person, author_org, voice, body, \
+             status, by_host, public, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, '', $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+    )
+    .bind(r.subject_kind)
+    .bind(r.subject_id)
+    .bind(r.parent.map(|(id, _, _)| id))
+    .bind(depth)
+    .bind(r.author_person)
+    .bind(r.author_org)
+    .bind(r.voice)
+    .bind(r.body)
+    .bind(r.status)
+    .bind(r.by_host as i64)
+    .bind(r.public as i64)
+    .bind(t)
+    .fetch_one(&mut **tx)
+    .await?;
+    let path = match r.parent {
+        Some((_, _, parent_path)) => format!("{parent_path}/{}", path_segment(id)),
+        None => path_segment(id),
+    };
+    sqlx::query("UPDATE replies SET path = $2 WHERE id = $1").bind(id).bind(&path).execute(&mut **tx).await?;
+    Ok((id, path))
+}
+
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<ReplyRow>> {
+    let sql = format!("{SELECT} WHERE r.id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
+}
+
+/// A page of a conversation in threaded order, starting after `after_path`
+/// (or at the beginning), leaving out authors the viewer muted (`viewer` 0
+/// when signed out).
+pub async fn page(db: &Db, kind: &str, id: i64, after_path: &str, viewer: i64, limit: i64) -> Result<Vec<ReplyRow>> {
+    let sql = format!(
+        "{SELECT} WHERE r.subject_kind = $1 AND r.subject_id = $2 AND r.path > $3 \
+         AND NOT EXISTS (SELECT 1 FROM person_relations m WHERE m.person_id = $4 AND m.kind = 'mute' AND m.other_id = r.author_person) \
+         ORDER BY r.path LIMIT $5"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(kind)
+        .bind(id)
+        .bind(after_path)
+        .bind(viewer)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// A reply's descendants in threaded order (the path range just under it).
+pub async fn descendants(db: &Db, r: &ReplyRow, viewer: i64, limit: i64) -> Result<Vec<ReplyRow>> {
+    let sql = format!(
+        "{SELECT} WHERE r.subject_kind = $1 AND r.subject_id = $2 AND r.path > $3 AND r.path < $4 \
+         AND NOT EXISTS (SELECT 1 FROM person_relations m WHERE m.person_id = $5 AND m.kind = 'mute' AND m.other_id = r.author_person) \
+         ORDER BY r.path LIMIT $6"
+    );
+    // '0' is the character after '/', so this range is exactly "path/…".
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(&r.subject_kind)
+        .bind(r.subject_id)
+        .bind(format!("{}/", r.path))
+        .bind(format!("{}0", r.path))
+        .bind(viewer)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// Saves the current text as a revision, then writes the new one.
+pub async fn update_body(tx: &mut Tx, id: i64, body: &str) -> Result<()> {
+    let t = now();
+    sqlx::query("INSERT INTO reply_revisions (reply_id, body, created_at) SELECT id, body, updated_at FROM replies WHERE id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE replies SET body = $2, updated_at = $3 WHERE id = $1").bind(id).bind(body).bind(t).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// The author takes a reply back: the text and its history go, the note stays.
+pub async fn retract(tx: &mut Tx, id: i64, note: &str) -> Result<()> {
+    sqlx::query("UPDATE replies SET status = 'retracted', body = '', note = $2, review_requested = 0, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(note)
+        .bind(now())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM reply_revisions WHERE reply_id = $1").bind(id).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Sets a reply's moderation status and note (hide, restore, approve).
+pub async fn set_status(tx: &mut Tx, id: i64, status: &str, note: &str) -> Result<()> {
+    sqlx::query("UPDATE replies SET status = $2, note = $3, review_requested = 0 WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .bind(note)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_review_requested(tx: &mut Tx, id: i64) -> Result<()> {
+    sqlx::query("UPDATE replies SET review_requested = 1 WHERE id = $1").bind(id).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// (body, when it was written) of earlier versions, newest first.
+pub async fn revisions(db: &Db, id: i64) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as("SELECT body, created_at FROM reply_revisions WHERE reply_id = $1 ORDER BY id DESC")
+        .bind(id)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// How many of a person's replies were published (for first-contribution review).
+pub async fn published_count(db: &Db, person: i64, cap: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM replies WHERE author_person = $1 AND status IN ('visible', 'hidden', 'retracted') LIMIT $2) x",
+    )
+    .bind(person)
+    .bind(cap)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(n)
+}
+
+/// Records the first host reply to a community contribution; later ones change nothing.
+pub async fn record_host_reply(tx: &mut Tx, kind: &str, id: i64, reply_id: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO host_replies (contribution_kind, contribution_id, reply_id, replied_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (contribution_kind, contribution_id) DO NOTHING",
+    )
+    .bind(kind)
+    .bind(id)
+    .bind(reply_id)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// When a host first replied to a contribution: (reply id, unix seconds).
+pub async fn host_reply(db: &Db, kind: &str, id: i64) -> Result<Option<(i64, i64)>> {
+    Ok(sqlx::query_as("SELECT reply_id, replied_at FROM host_replies WHERE contribution_kind = $1 AND contribution_id = $2")
+        .bind(kind)
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?)
+}
+
+/// Adds a thanks; false if this person already sent this kind for this target.
+pub async fn add_thanks(tx: &mut Tx, target_kind: &str, target_id: i64, sender: i64, recipient: i64, kind: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO thanks (target_kind, target_id, sender, recipient, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (target_kind, target_id, sender, kind) DO NOTHING",
+    )
+    .bind(target_kind)
+    .bind(target_id)
+    .bind(sender)
+    .bind(recipient)
+    .bind(kind)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Who thanked a target and how: (handle, display name, kind, when), newest first.
+pub async fn thanks_for(db: &Db, target_kind: &str, target_id: i64) -> Result<Vec<(String, String, String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT p.handle, p.display_name, t.kind, t.created_at FROM thanks t JOIN people p ON p.id = t.sender \
+         WHERE t.target_kind = $1 AND t.target_id = $2 ORDER BY t.created_at DESC, p.handle",
+    )
+    .bind(target_kind)
+    .bind(target_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The kinds of thanks a person already sent for a target.
+pub async fn thanks_sent(db: &Db, target_kind: &str, target_id: i64, sender: i64) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT kind FROM thanks WHERE target_kind = $1 AND target_id = $2 AND sender = $3")
+        .bind(target_kind)
+        .bind(target_id)
+        .bind(sender)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows.into_iter().map(|(k,)| k).collect())
+}
+
+/// (id, handle) of people by lower-cased handle, for mentions.
+pub async fn people_by_handles(db: &Db, handles: &[String]) -> Result<Vec<(i64, String)>> {
+    let mut out = Vec::new();
+    for h in handles {
+        let row: Option<(i64, String)> = sqlx::query_as("SELECT id, handle FROM people WHERE handle_lower = $1")
+            .bind(h.to_lowercase())
+            .fetch_optional(&db.pool)
+            .await?;
+        out.extend(row);
+    }
+    Ok(out)
+}

@@ -1,0 +1,80 @@
+//! The interaction record: every reply, mention and thanks as an edge from
+//! one person (and organisation) to another, for the dashboard and exports.
+
+use sqlx::FromRow;
+
+use crate::error::Result;
+use crate::{Db, Tx, now};
+
+/// One recorded interaction.
+#[derive(Debug, Clone)]
+pub struct NewInteraction<'a> {
+    pub source_person: i64,
+    pub source_org: Option<i64>,
+    pub target_person: i64,
+    pub target_org: Option<i64>,
+    pub kind: &'a str,
+    pub subject_kind: &'a str,
+    pub subject_id: i64,
+    pub reply_id: Option<i64>,
+    pub public: bool,
+}
+
+pub async fn insert(tx: &mut Tx, i: &NewInteraction<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO interactions (source_person, source_org, target_person, target_org, kind, subject_kind, subject_id, \
+             reply_id, public, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(i.source_person)
+    .bind(i.source_org)
+    .bind(i.target_person)
+    .bind(i.target_org)
+    .bind(i.kind)
+    .bind(i.subject_kind)
+    .bind(i.subject_id)
+    .bind(i.reply_id)
+    .bind(i.public as i64)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// An edge as exported: handles, organisation slugs and the time.
+#[derive(Debug, Clone, FromRow)]
+pub struct EdgeRow {
+    pub id: i64,
+    pub source_person: i64,
+    pub source: String,
+    pub target_person: i64,
+    pub target: String,
+    pub created_at: i64,
+    pub kind: String,
+    pub source_org: Option<String>,
+    pub target_org: Option<String>,
+}
+
+/// Edges on public content since `since`, oldest first, after id `after`
+/// (for paging through a large record). An edge whose reply was since hidden,
+/// retracted or is waiting for review is left out.
+pub async fn public_edges(db: &Db, since: i64, after: i64, limit: i64) -> Result<Vec<EdgeRow>> {
+    Ok(sqlx::query_as(
+        "SELECT i.id, i.source_person, sp.handle AS source, i.target_person, tp.handle AS target, i.created_at, i.kind, \
+             so.slug AS source_org, tor.slug AS target_org \
+         FROM interactions i JOIN people sp ON sp.id = i.source_person JOIN people tp ON tp.id = i.target_person \
+         LEFT JOIN organisations so ON so.id = i.source_org LEFT JOIN organisations tor ON tor.id = i.target_org \
+         LEFT JOIN replies r ON r.id = i.reply_id \
+         WHERE i.public = 1 AND i.created_at >= $1 AND i.id > $2 AND (r.id IS NULL OR r.status = 'visible') \
+         ORDER BY i.id LIMIT $3",
+    )
+    .bind(since)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Every (person, sector) pair, for the export's sector columns.
+pub async fn all_sectors(db: &Db) -> Result<Vec<(i64, String)>> {
+    Ok(sqlx::query_as("SELECT person_id, sector FROM person_sectors ORDER BY person_id, sector").fetch_all(&db.pool).await?)
+}

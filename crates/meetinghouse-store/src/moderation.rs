@@ -1,0 +1,221 @@
+//! Safety: blocks and mutes between people, the report queue, the audit log
+//! of moderation actions, and timed suspensions.
+
+use sqlx::FromRow;
+
+use crate::error::{Result, StoreError};
+use crate::{Db, Tx, now};
+
+/// Turns a block or mute on or off.
+pub async fn set_relation(db: &Db, person: i64, other: i64, kind: &str, on: bool) -> Result<()> {
+    if on {
+        sqlx::query(
+            "INSERT INTO person_relations (person_id, other_id, kind, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (person_id, kind, other_id) DO NOTHING",
+        )
+        .bind(person)
+        .bind(other)
+        .bind(kind)
+        .bind(now())
+        .execute(&db.pool)
+        .await?;
+    } else {
+        sqlx::query("DELETE FROM person_relations WHERE person_id = $1 AND other_id = $2 AND kind = $3")
+            .bind(person)
+            .bind(other)
+            .bind(kind)
+            .execute(&db.pool)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whether `person` has blocked (or muted) `other`.
+pub async fn has_relation(db: &Db, person: i64, other: i64, kind: &str) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM person_relations WHERE person_id = $1 AND kind = $2 AND other_id = $3")
+        .bind(person)
+        .bind(kind)
+        .bind(other)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// A moderation queue item with what the moderator needs to judge it.
+#[derive(Debug, Clone, FromRow)]
+pub struct ReportRow {
+    pub id: i64,
+    pub reporter: Option<i64>,
+    pub target_kind: String,
+    pub target_id: i64,
+    pub category: String,
+    pub details: String,
+    pub group_id: Option<i64>,
+    pub status: String,
+    pub created_at: i64,
+}
+
+const REPORT: &str = "SELECT id, reporter, target_kind, target_id, category, details, group_id, status, created_at FROM reports";
+
+/// Files a report; a second report of the same thing by the same person is a conflict.
+pub async fn insert_report(
+    tx: &mut Tx,
+    reporter: Option<i64>,
+    target_kind: &str,
+    target_id: i64,
+    category: &str,
+    details: &str,
+    group_id: Option<i64>,
+) -> Result<i64> {
+    let row: std::result::Result<(i64,), sqlx::Error> = sqlx::query_as(
+        "INSERT INTO reports (reporter, target_kind, target_id, category, details, group_id, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'open', $7) RETURNING id",
+    )
+    .bind(reporter)
+    .bind(target_kind)
+    .bind(target_id)
+    .bind(category)
+    .bind(details)
+    .bind(group_id)
+    .bind(now())
+    .fetch_one(&mut **tx)
+    .await;
+    row.map(|(id,)| id).map_err(|e| StoreError::from_unique(e, &[("reporter", "report")]))
+}
+
+pub async fn report_by_id(db: &Db, id: i64) -> Result<Option<ReportRow>> {
+    let sql = format!("{REPORT} WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
+}
+
+/// Open items, oldest first: every one (`groups` = None) or those scoped to the given groups.
+pub async fn open_reports(db: &Db, groups: Option<&[i64]>, limit: i64) -> Result<Vec<ReportRow>> {
+    match groups {
+        None => {
+            let sql = format!("{REPORT} WHERE status = 'open' ORDER BY id LIMIT $1");
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(&db.pool).await?)
+        }
+        Some(ids) => {
+            let mut out = Vec::new();
+            for g in ids {
+                let sql = format!("{REPORT} WHERE status = 'open' AND group_id = $1 ORDER BY id LIMIT $2");
+                out.extend(sqlx::query_as::<_, ReportRow>(sqlx::AssertSqlSafe(sql)).bind(g).bind(limit).fetch_all(&db.pool).await?);
+            }
+            out.sort_by_key(|r| r.id);
+            out.truncate(limit as usize);
+            Ok(out)
+        }
+    }
+}
+
+/// Closes every open item about a target (one action settles all its reports).
+/// Returns how many were open; this write comes first in a moderation transaction.
+pub async fn close_reports_about(tx: &mut Tx, target_kind: &str, target_id: i64) -> Result<u64> {
+    let done = sqlx::query("UPDATE reports SET status = 'closed', closed_at = $3 WHERE target_kind = $1 AND target_id = $2 AND status = 'open'")
+        .bind(target_kind)
+        .bind(target_id)
+        .bind(now())
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone)]
+pub struct NewAction<'a> {
+    pub moderator: i64,
+    pub report_id: Option<i64>,
+    pub target_kind: &'a str,
+    pub target_id: i64,
+    pub action: &'a str,
+    pub note: &'a str,
+    pub until_at: Option<i64>,
+}
+
+pub async fn insert_action(tx: &mut Tx, a: &NewAction<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO moderation_actions (moderator, report_id, target_kind, target_id, action, note, until_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(a.moderator)
+    .bind(a.report_id)
+    .bind(a.target_kind)
+    .bind(a.target_id)
+    .bind(a.action)
+    .bind(a.note)
+    .bind(a.until_at)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// An audit log entry with the moderator's handle (the public log leaves it out).
+#[derive(Debug, Clone, FromRow)]
+pub struct ActionRow {
+    pub id: i64,
+    pub moderator_handle: Option<String>,
+    pub target_kind: String,
+    pub target_id: i64,
+    pub action: String,
+    pub note: String,
+    pub until_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// Newest first, before id `before` (0 for the newest).
+pub async fn actions(db: &Db, before: i64, limit: i64) -> Result<Vec<ActionRow>> {
+    Ok(sqlx::query_as(
+        "SELECT a.id, p.handle AS moderator_handle, a.target_kind, a.target_id, a.action, a.note, a.until_at, a.created_at \
+         FROM moderation_actions a LEFT JOIN people p ON p.id = a.moderator WHERE ($1 = 0 OR a.id < $1) ORDER BY a.id DESC LIMIT $2",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Suspends or bans: the person's status becomes `suspended`; a suspension
+/// with an end is recorded so the jobs worker can lift it.
+pub async fn suspend(tx: &mut Tx, person: i64, until_at: Option<i64>) -> Result<()> {
+    sqlx::query("UPDATE people SET status = 'suspended' WHERE id = $1").bind(person).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM sessions WHERE person_id = $1").bind(person).execute(&mut **tx).await?;
+    match until_at {
+        Some(t) => {
+            sqlx::query("INSERT INTO suspensions (person_id, until_at) VALUES ($1, $2) ON CONFLICT (person_id) DO UPDATE SET until_at = $2")
+                .bind(person)
+                .bind(t)
+                .execute(&mut **tx)
+                .await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM suspensions WHERE person_id = $1").bind(person).execute(&mut **tx).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Lifts suspensions that ended before `at`; returns the people let back in.
+pub async fn lift_ended(db: &Db, at: i64) -> Result<Vec<i64>> {
+    let mut tx = db.begin().await?;
+    let rows: Vec<(i64,)> = sqlx::query_as("DELETE FROM suspensions WHERE until_at <= $1 RETURNING person_id")
+        .bind(at)
+        .fetch_all(&mut *tx)
+        .await?;
+    for (p,) in &rows {
+        sqlx::query("UPDATE people SET status = 'active' WHERE id = $1 AND status = 'suspended'").bind(p).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(rows.into_iter().map(|(p,)| p).collect())
+}
+
+/// Groups a person hosts directly: their part of the moderation queue.
+pub async fn hosted_groups(db: &Db, person: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT group_id FROM group_members WHERE member_kind = 'person' AND member_id = $1 AND role = 'host' AND status = 'active' ORDER BY group_id",
+    )
+    .bind(person)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|(g,)| g).collect())
+}

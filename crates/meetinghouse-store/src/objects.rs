@@ -1,0 +1,205 @@
+//! Collection objects and their links to stories. Imports write in batches:
+//! one statement per chunk of rows, so a million records stay fast.
+
+use std::collections::HashMap;
+
+use sqlx::FromRow;
+
+use crate::error::Result;
+use crate::{Db, Tx, now};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ObjectRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub accession_number: String,
+    pub title: String,
+    pub makers: String,
+    pub display_date: String,
+    pub earliest_year: Option<i64>,
+    pub latest_year: Option<i64>,
+    pub medium: String,
+    pub dimensions: String,
+    pub description: String,
+    pub credit_line: String,
+    pub rights: String,
+    pub image_urls: String,
+    pub source_url: String,
+    pub classification: String,
+    pub extra: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, org_id, accession_number, title, makers, display_date, earliest_year, latest_year, medium, \
+    dimensions, description, credit_line, rights, image_urls, source_url, classification, extra, created_at, updated_at";
+
+/// One record to write; `key` is the accession number lower-cased.
+#[derive(Debug, Clone)]
+pub struct NewObject {
+    pub accession_number: String,
+    pub key: String,
+    pub title: String,
+    pub makers: String,
+    pub display_date: String,
+    pub earliest_year: Option<i64>,
+    pub latest_year: Option<i64>,
+    pub medium: String,
+    pub dimensions: String,
+    pub description: String,
+    pub credit_line: String,
+    pub rights: String,
+    pub image_urls: String,
+    pub source_url: String,
+    pub classification: String,
+    pub extra: String,
+    pub content_hash: String,
+}
+
+/// Rows per INSERT statement (18 parameters each stays under both databases' limits).
+const CHUNK: usize = 400;
+
+/// The (id, content hash) already stored for these keys.
+pub async fn existing(tx: &mut Tx, org: i64, keys: &[&str]) -> Result<HashMap<String, (i64, String)>> {
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(CHUNK * 2) {
+        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT accession_key, id, content_hash FROM collection_objects WHERE org_id = $1 AND accession_key IN ({})",
+            placeholders.join(",")
+        );
+        let mut q = sqlx::query_as::<_, (String, i64, String)>(sqlx::AssertSqlSafe(sql)).bind(org);
+        for k in chunk {
+            q = q.bind(*k);
+        }
+        for (k, id, h) in q.fetch_all(&mut **tx).await? {
+            out.insert(k, (id, h));
+        }
+    }
+    Ok(out)
+}
+
+/// Inserts or updates records (by organisation and key); returns key → id.
+pub async fn upsert_many(tx: &mut Tx, org: i64, rows: &[NewObject]) -> Result<HashMap<String, i64>> {
+    let t = now();
+    let mut ids = HashMap::new();
+    for chunk in rows.chunks(CHUNK) {
+        let mut values = Vec::with_capacity(chunk.len());
+        for i in 0..chunk.len() {
+            let b = i * 18;
+            let p: Vec<String> = (1..=18).map(|j| format!("${}", b + j)).collect();
+            values.push(format!("({}, $0, $0)", p.join(", ")));
+        }
+        let n = chunk.len() * 18;
+        let sql = format!(
+            "INSERT INTO collection_objects (org_id, accession_number, accession_key, title, makers, display_date, \
+                 earliest_year, latest_year, medium, dimensions, description, credit_line, rights, image_urls, \
+                 source_url, classification, extra, content_hash, created_at, updated_at) VALUES {} \
+             ON CONFLICT (org_id, accession_key) DO UPDATE SET accession_number = excluded.accession_number, \
+                 title = excluded.title, makers = excluded.makers, display_date = excluded.display_date, \
+                 earliest_year = excluded.earliest_year, latest_year = excluded.latest_year, medium = excluded.medium, \
+                 dimensions = excluded.dimensions, description = excluded.description, credit_line = excluded.credit_line, \
+                 rights = excluded.rights, image_urls = excluded.image_urls, source_url = excluded.source_url, \
+                 classification = excluded.classification, extra = excluded.extra, content_hash = excluded.content_hash, \
+                 updated_at = excluded.updated_at \
+             RETURNING id, accession_key",
+            values.join(", ")
+        )
+        .replace("$0", &format!("${}", n + 1));
+        let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+        for r in chunk {
+            q = q
+                .bind(org)
+                .bind(r.accession_number.as_str())
+                .bind(r.key.as_str())
+                .bind(r.title.as_str())
+                .bind(r.makers.as_str())
+                .bind(r.display_date.as_str())
+                .bind(r.earliest_year)
+                .bind(r.latest_year)
+                .bind(r.medium.as_str())
+                .bind(r.dimensions.as_str())
+                .bind(r.description.as_str())
+                .bind(r.credit_line.as_str())
+                .bind(r.rights.as_str())
+                .bind(r.image_urls.as_str())
+                .bind(r.source_url.as_str())
+                .bind(r.classification.as_str())
+                .bind(r.extra.as_str())
+                .bind(r.content_hash.as_str());
+        }
+        q = q.bind(t);
+        for (id, key) in q.fetch_all(&mut **tx).await? {
+            ids.insert(key, id);
+        }
+    }
+    Ok(ids)
+}
+
+pub async fn by_accession(db: &Db, org: i64, accession: &str) -> Result<Option<ObjectRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM collection_objects WHERE org_id = $1 AND accession_key = $2");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org).bind(accession.to_lowercase()).fetch_optional(&db.pool).await?)
+}
+
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<ObjectRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM collection_objects WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
+}
+
+/// An organisation's objects by accession number.
+pub async fn list(db: &Db, org: i64, limit: i64, offset: i64) -> Result<Vec<ObjectRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM collection_objects WHERE org_id = $1 ORDER BY accession_key LIMIT $2 OFFSET $3");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org).bind(limit).bind(offset).fetch_all(&db.pool).await?)
+}
+
+pub async fn count(db: &Db, org: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM collection_objects WHERE org_id = $1").bind(org).fetch_one(&db.pool).await?;
+    Ok(n)
+}
+
+pub async fn link_story(tx: &mut Tx, story: i64, object: i64) -> Result<()> {
+    sqlx::query("INSERT INTO story_objects (story_id, object_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(story)
+        .bind(object)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Objects a story is about: (organisation slug, accession number, title).
+pub async fn of_story(db: &Db, story: i64) -> Result<Vec<(String, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT o.slug, c.accession_number, c.title FROM story_objects so \
+         JOIN collection_objects c ON c.id = so.object_id JOIN organisations o ON o.id = c.org_id \
+         WHERE so.story_id = $1 ORDER BY c.title",
+    )
+    .bind(story)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Public, live stories about an object: (id, title).
+pub async fn stories_about(db: &Db, object: i64, limit: i64) -> Result<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT s.id, s.title FROM story_objects so JOIN stories s ON s.id = so.story_id \
+         WHERE so.object_id = $1 AND s.visibility = 'public' AND s.deleted_at IS NULL ORDER BY s.created_at DESC LIMIT $2",
+    )
+    .bind(object)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Objects with the newest public stories: (slug, accession, title, story count is not kept — only recency).
+pub async fn with_recent_stories(db: &Db, limit: i64) -> Result<Vec<(String, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT o.slug, c.accession_number, c.title FROM collection_objects c \
+         JOIN organisations o ON o.id = c.org_id \
+         JOIN (SELECT so.object_id AS oid, MAX(s.created_at) AS latest FROM story_objects so JOIN stories s ON s.id = so.story_id \
+               WHERE s.visibility = 'public' AND s.deleted_at IS NULL GROUP BY so.object_id) r ON r.oid = c.id \
+         ORDER BY r.latest DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}

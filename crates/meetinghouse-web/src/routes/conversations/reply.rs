@@ -1,0 +1,69 @@
+//! `GET /conversations/{kind}/{id}/reply` (the reply form, `?to=REPLY_ID` to
+//! answer a reply) and `POST /conversations/{kind}/{id}/replies` (post it).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use meetinghouse_core::conversations::{self, ReplyView};
+use meetinghouse_core::subjects::{self, SubjectInfo};
+use meetinghouse_core::{CoreError, FieldErrors, persona};
+
+use super::{mailer, reply_form, subject};
+use crate::error::WebError;
+use crate::forms::{Form, FormData};
+use crate::middleware::see_other_with_flash;
+use crate::page::{Page, render_status};
+use crate::state::AppState;
+use crate::viewer::Viewer;
+
+#[derive(Template)]
+#[template(path = "conversations/reply_form.html")]
+struct ReplyFormPage {
+    page: Page,
+    info: SubjectInfo,
+    parent: Option<ReplyView>,
+    personas: Vec<(String, String)>,
+    form: FormData,
+    errors: FieldErrors,
+    action: String,
+}
+
+async fn render_form(state: &AppState, viewer: &Viewer, kind: &str, id: i64, form: FormData, errors: FieldErrors, status: StatusCode) -> Result<Response, WebError> {
+    let actor = viewer.require()?;
+    let info = subjects::resolve(&state.db, subject(kind, id)?, Some(actor)).await?;
+    let parent = match form.get("parent_id").parse::<i64>() {
+        Ok(p) => Some(conversations::thread(&state.db, p, Some(actor)).await?.reply),
+        Err(_) => None,
+    };
+    let personas = persona::available(&state.db, actor).await?.iter().map(|p| (p.choice_value(), p.label())).collect();
+    let page = Page::new(viewer, format!("Reply: {}", info.title));
+    let action = format!("/conversations/{kind}/{id}/replies");
+    Ok(render_status(status, &ReplyFormPage { page, info, parent, personas, form, errors, action }))
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((kind, id)): Path<(String, i64)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    let form = FormData::default().with("parent_id", q.get("to").map(String::as_str).unwrap_or(""));
+    render_form(&state, &viewer, &kind, id, form, FieldErrors::new(), StatusCode::OK).await
+}
+
+pub async fn submit(State(state): State<AppState>, Path((kind, id)): Path<(String, i64)>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    let actor = viewer.require()?;
+    if let Err(message) = state.limits.reply(&actor.id.to_string()) {
+        return render_form(&state, &viewer, &kind, id, data, FieldErrors(vec![("form", message.into())]), StatusCode::TOO_MANY_REQUESTS).await;
+    }
+    let subject = subject(&kind, id)?;
+    match conversations::post(&state.db, mailer(&state, &viewer), actor, subject, &reply_form(&data)).await {
+        Ok(reply) => Ok(see_other_with_flash(&format!("/replies/{reply}"), "Your reply is posted.", state.config.tls)),
+        Err(CoreError::Invalid(errors)) => render_form(&state, &viewer, &kind, id, data, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(CoreError::Forbidden(m)) => render_form(&state, &viewer, &kind, id, data, FieldErrors(vec![("form", m)]), StatusCode::FORBIDDEN).await,
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,49 @@
+//! `GET /moderation` (the queue: everything for instance moderators, their
+//! groups' content for group hosts) and `POST /moderation/{report}` (act on an item).
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use meetinghouse_core::moderation::{self, ACTIONS, ActionForm, QueueItem};
+use meetinghouse_core::{CoreError, FieldErrors};
+
+use crate::error::WebError;
+use crate::forms::{Form, FormData};
+use crate::middleware::see_other_with_flash;
+use crate::page::{Page, render_status};
+use crate::routes::conversations::mailer;
+use crate::state::AppState;
+use crate::viewer::Viewer;
+
+#[derive(Template)]
+#[template(path = "moderation/queue.html")]
+struct QueuePage {
+    page: Page,
+    items: Vec<QueueItem>,
+    actions: &'static [(&'static str, &'static str, bool)],
+    /// The item whose form had a problem, with its input and errors.
+    failed: Option<i64>,
+    form: FormData,
+    errors: FieldErrors,
+}
+
+async fn page(state: &AppState, viewer: &Viewer, failed: Option<i64>, form: FormData, errors: FieldErrors, status: StatusCode) -> Result<Response, WebError> {
+    let actor = viewer.require()?;
+    let items = moderation::queue(&state.db, actor).await?;
+    Ok(render_status(status, &QueuePage { page: Page::new(viewer, "Moderation queue"), items, actions: ACTIONS, failed, form, errors }))
+}
+
+pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
+    page(&state, &viewer, None, FormData::default(), FieldErrors::new(), StatusCode::OK).await
+}
+
+pub async fn act(State(state): State<AppState>, Path(report): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    let actor = viewer.require()?;
+    let form = ActionForm { action: data.get("action").into(), note: data.get("note").into(), days: data.get("days").into() };
+    match moderation::act(&state.db, mailer(&state, &viewer), actor, report, &form).await {
+        Ok(()) => Ok(see_other_with_flash("/moderation", "Done. The action is in the moderation log.", state.config.tls)),
+        Err(CoreError::Invalid(errors)) => page(&state, &viewer, Some(report), data, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(other) => Err(other.into()),
+    }
+}

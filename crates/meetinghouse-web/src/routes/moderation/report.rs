@@ -1,0 +1,62 @@
+//! `GET /report?kind=reply|person&target=ID|HANDLE` (the form) and `POST /report`.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use meetinghouse_core::moderation::{self, CATEGORIES, ReportForm};
+use meetinghouse_core::{CoreError, FieldErrors};
+
+use crate::error::WebError;
+use crate::forms::{Form, FormData};
+use crate::middleware::see_other_with_flash;
+use crate::page::{Page, render_status};
+use crate::state::AppState;
+use crate::viewer::Viewer;
+
+#[derive(Template)]
+#[template(path = "moderation/report.html")]
+struct ReportPage {
+    page: Page,
+    form: FormData,
+    errors: FieldErrors,
+    categories: &'static [(&'static str, &'static str)],
+    what: String,
+}
+
+fn page(viewer: &Viewer, form: FormData, errors: FieldErrors, status: StatusCode) -> Response {
+    let what = match form.get("target_kind") {
+        "person" => format!("the person @{}", form.get("target")),
+        _ => "a reply".to_string(),
+    };
+    render_status(status, &ReportPage { page: Page::new(viewer, "Report"), form, errors, categories: CATEGORIES, what })
+}
+
+pub async fn form(viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    viewer.require()?;
+    let form = FormData::default()
+        .with("target_kind", q.get("kind").map(String::as_str).unwrap_or("reply"))
+        .with("target", q.get("target").map(String::as_str).unwrap_or(""));
+    Ok(page(&viewer, form, FieldErrors::new(), StatusCode::OK))
+}
+
+pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    let actor = viewer.require()?;
+    if let Err(message) = state.limits.report(&actor.id.to_string()) {
+        return Ok(page(&viewer, data, FieldErrors(vec![("form", message.into())]), StatusCode::TOO_MANY_REQUESTS));
+    }
+    let form = ReportForm {
+        target_kind: data.get("target_kind").into(),
+        target: data.get("target").into(),
+        category: data.get("category").into(),
+        details: data.get("details").into(),
+    };
+    match moderation::report(&state.db, actor, &form).await {
+        Ok(()) => Ok(see_other_with_flash("/", "Thank you for your report. A moderator will look at it, and you will hear what they decided.", state.config.tls)),
+        Err(CoreError::Invalid(errors)) => Ok(page(&viewer, data, errors, StatusCode::UNPROCESSABLE_ENTITY)),
+        Err(CoreError::Forbidden(m)) => Ok(page(&viewer, data, FieldErrors(vec![("form", m)]), StatusCode::FORBIDDEN)),
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,187 @@
+//! Conversations through the real router on every configured backend:
+//! replying (and its bad input), the permalink, thanks, notifications and
+//! the header count, unsubscribe links, reports and the moderation queue.
+
+use axum::http::StatusCode;
+use meetinghouse_testkit::{TestApp, databases};
+
+async fn apps() -> Vec<TestApp> {
+    let mut out = Vec::new();
+    for db in databases().await {
+        out.push(TestApp::new(db).await);
+    }
+    out
+}
+
+/// Ann shares a story; returns its path.
+async fn story(app: &mut TestApp) -> String {
+    let r = app.submit("/stories/new", "/stories", &[("title", "Lace day"), ("body", "My gran made lace."), ("licence", "cc0"), ("visibility", "public")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    r.location().unwrap().to_string()
+}
+
+fn id_of(location: &str) -> String {
+    location.rsplit('/').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn replying_thanking_and_notifications() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let path = story(&mut ann).await;
+        let sid = id_of(&path);
+        let post = format!("/conversations/story/{sid}/replies");
+        let mut bea = ann.other_browser();
+        bea.sign_up("bea").await;
+
+        // The story page carries the conversation, a reply form and the code of conduct.
+        let page = bea.get(&path).await;
+        assert!(page.body.contains("id=\"conversation\"") && page.body.contains("href=\"/conduct\""));
+
+        // Bad input: empty (422, nothing written), over-long, unknown mention (input kept), unknown parent (404), unknown subject (404).
+        let r = bea.submit(&path, &post, &[("body", "   ")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("Your reply is needed"));
+        let long = "x".repeat(10_001);
+        assert_eq!(bea.submit(&path, &post, &[("body", &long)]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let r = bea.submit(&path, &post, &[("body", "Ask @nobody_at_all about it")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("@nobody_at_all") && r.body.contains("Ask @nobody_at_all about it</textarea>"), "input kept");
+        assert_eq!(bea.submit(&path, &post, &[("body", "hi"), ("parent_id", "987654")]).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(bea.submit(&path, "/conversations/story/987654/replies", &[("body", "hi")]).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(bea.submit(&path, "/conversations/planet/1/replies", &[("body", "hi")]).await.status, StatusCode::NOT_FOUND);
+        assert!(bea.get(&path).await.body.contains("No replies yet"), "nothing partial written");
+        assert!(ann.get("/notifications").await.body.contains("Nothing here yet"));
+
+        // A reply: the permalink, the unread count in Ann's header.
+        let r = bea.submit(&path, &post, &[("body", "Lovely — my *gran* too, @ann")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let reply = r.location().unwrap().to_string();
+        assert!(reply.starts_with("/replies/"));
+        let page = bea.get(&reply).await;
+        assert!(page.body.contains("<em>gran</em>"));
+        let home = ann.get("/").await;
+        assert!(home.body.contains("Notifications (1<span class=\"visually-hidden\"> unread</span>)"), "one notification, not two: replied to and mentioned");
+        let list = ann.get("/notifications").await;
+        assert!(list.body.contains("bea replied to “Lace day”"));
+
+        // Private thanks: Ann thanks Bea; Bea sees who; nobody sees a count.
+        let thank = format!("{reply}/thanks");
+        assert_eq!(ann.submit(&reply, &thank, &[("kind", "resonated")]).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(ann.submit(&reply, &thank, &[("kind", "applause")]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bea.submit(&reply, &thank, &[("kind", "thanks")]).await.status, StatusCode::FORBIDDEN, "not to yourself");
+        let mine = bea.get(&reply).await;
+        assert!(mine.body.contains("Appreciation (only you see this)") && mine.body.contains("said this resonated"));
+        assert!(!ann.get(&reply).await.body.contains("Appreciation"), "only the author sees it");
+        assert!(!bea.get(&path).await.body.contains("resonated"), "no public trace");
+
+        // Answer, edit with history, retract.
+        let r = ann.submit(&reply, &post, &[("body", "Thank you!"), ("parent_id", &id_of(&reply))]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let edit = format!("{reply}/edit");
+        assert_eq!(ann.submit(&reply, &edit, &[("body", "Not mine")]).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(bea.submit(&edit, &edit, &[("body", "")]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bea.submit(&edit, &edit, &[("body", "Lovely — my gran too")]).await.status, StatusCode::SEE_OTHER);
+        assert!(bea.get(&format!("{reply}/history")).await.body.contains("<em>gran</em>"));
+        assert_eq!(bea.submit(&reply, &format!("{reply}/retract"), &[("note", "Wrong story, sorry")]).await.status, StatusCode::SEE_OTHER);
+        let story_page = ann.get(&path).await;
+        assert!(story_page.body.contains("Retracted by the author") && story_page.body.contains("Wrong story, sorry") && story_page.body.contains("Thank you!"));
+        assert_eq!(ann.submit(&path, &post, &[("body", "hm"), ("parent_id", &id_of(&reply))]).await.status, StatusCode::FORBIDDEN, "a retracted reply takes no answers");
+
+        // Notification settings and mark as read.
+        assert_eq!(ann.submit("/notifications/settings", "/notifications/settings", &[("email_mode", "weekly")]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(ann.submit("/notifications/settings", "/notifications/settings", &[("email_mode", "immediate")]).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(ann.submit("/notifications", "/notifications/read", &[]).await.status, StatusCode::SEE_OTHER);
+        assert!(!ann.get("/").await.body.contains("Notifications ("));
+
+        // Unsubscribe without signing in; forged tokens are refused.
+        let r = bea.submit(&path, &post, &[("body", "One more thing")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let mail = meetinghouse_store::outbox::recent(&ann.db, 10).await.unwrap();
+        let body = &mail.iter().find(|m| m.to_addr == "ann@example.org" && m.kind == "notification").unwrap().body;
+        let link = body.lines().find(|l| l.contains("/unsubscribe?t=")).unwrap();
+        let token = link.split("t=").nth(1).unwrap().trim().to_string();
+        let mut stranger = ann.other_browser();
+        assert_eq!(stranger.get("/unsubscribe?t=1.2.abc").await.status, StatusCode::FORBIDDEN);
+        let form = format!("/unsubscribe?t={token}");
+        assert_eq!(stranger.get(&form).await.status, StatusCode::OK);
+        let forged = format!("{}0", token);
+        assert_eq!(stranger.submit(&form, "/unsubscribe", &[("t", &forged)]).await.status, StatusCode::FORBIDDEN);
+        let done = stranger.submit(&form, "/unsubscribe", &[("t", &token)]).await;
+        assert_eq!(done.status, StatusCode::OK);
+        assert!(done.body.contains("no more notification email"));
+        assert!(ann.get("/notifications/settings").await.body.contains("value=\"off\" checked"));
+    }
+}
+
+#[tokio::test]
+async fn reports_and_the_moderation_queue() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let path = story(&mut ann).await;
+        let post = format!("/conversations/story/{}/replies", id_of(&path));
+        let mut bea = ann.other_browser();
+        bea.sign_up("bea").await;
+        let reply = bea.submit(&path, &post, &[("body", "Nobody cares")]).await.location().unwrap().to_string();
+        let rid = id_of(&reply);
+
+        // Report: a category is needed; reporting twice is refused; kept input.
+        let form = format!("/report?kind=reply&target={rid}");
+        let r = ann.submit(&form, "/report", &[("target_kind", "reply"), ("target", &rid), ("details", "Unkind")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("Choose what is wrong") && r.body.contains(">Unkind</textarea>"));
+        let fields = [("target_kind", "reply"), ("target", rid.as_str()), ("category", "harassment"), ("details", "Unkind")];
+        assert_eq!(ann.submit(&form, "/report", &fields).await.status, StatusCode::SEE_OTHER);
+        let again = ann.submit(&form, "/report", &fields).await;
+        assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(again.body.contains("already reported"));
+        assert_eq!(ann.submit(&form, "/report", &[("target_kind", "reply"), ("target", "999999"), ("category", "spam")]).await.status, StatusCode::NOT_FOUND);
+
+        // The queue needs the role; acting on it too.
+        assert_eq!(ann.get("/moderation").await.status, StatusCode::FORBIDDEN);
+        let person = meetinghouse_store::people::by_handle(&ann.db, "ann").await.unwrap().unwrap();
+        let forged = ann.submit(&path, "/moderation/1", &[("action", "dismiss")]).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        meetinghouse_store::people::set_admin(&ann.db, person.id, true).await.unwrap();
+        let queue = ann.get("/moderation").await;
+        assert_eq!(queue.status, StatusCode::OK);
+        assert!(queue.body.contains("Harassment or bullying") && queue.body.contains("Nobody cares"));
+        let act = queue.body.split("action=\"/moderation/").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let act = format!("/moderation/{act}");
+        let r = ann.submit("/moderation", &act, &[("action", "hide")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "hiding needs a note");
+        assert_eq!(ann.submit("/moderation", &act, &[("action", "hide"), ("note", "Please be kind.")]).await.status, StatusCode::SEE_OTHER);
+
+        // Hidden: others see a placeholder and cannot answer; the author sees why and asks for a review.
+        let mut carl = ann.other_browser();
+        carl.sign_up("carl").await;
+        let seen = carl.get(&path).await.body;
+        assert!(seen.contains("Hidden by the moderators") && !seen.contains("Nobody cares"));
+        assert_eq!(carl.submit(&path, &post, &[("body", "hm"), ("parent_id", &rid)]).await.status, StatusCode::FORBIDDEN);
+        let own = bea.get(&reply).await.body;
+        assert!(own.contains("Please be kind.") && own.contains("Ask for a review"));
+        assert_eq!(bea.submit(&reply, &format!("{reply}/review"), &[]).await.status, StatusCode::SEE_OTHER);
+        assert!(ann.get("/moderation").await.body.contains("asks for a review"));
+        assert!(bea.get("/notifications").await.body.contains("A moderator hid your reply"));
+
+        // The log: moderators see it; the public only when published.
+        assert_eq!(ann.get("/moderation/log").await.status, StatusCode::OK);
+        assert_eq!(carl.get("/moderation/log").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(ann.submit("/admin/conversations", "/admin/conversations", &[("review_first", "lots")]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(ann.submit("/admin/conversations", "/admin/conversations", &[("review_first", "0"), ("pause_words", "idiot"), ("public_log", "on")]).await.status, StatusCode::SEE_OTHER);
+        let log = carl.get("/moderation/log").await;
+        assert_eq!(log.status, StatusCode::OK);
+        assert!(log.body.contains("Please be kind.") && !log.body.contains("@ann"));
+
+        // Pause before posting: 422 with the prompt, then posted when confirmed.
+        let r = carl.submit(&path, &post, &[("body", "What an idiot idea")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("Take a moment") && r.body.contains("name=\"pause_confirmed\""));
+        assert_eq!(carl.submit(&path, &post, &[("body", "What an idiot idea"), ("pause_confirmed", "on")]).await.status, StatusCode::SEE_OTHER);
+
+        // Block: Ann blocks Carl, who can no longer reply to her story.
+        assert_eq!(ann.submit(&path, "/people/carl/relation", &[("action", "block")]).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(carl.submit(&path, &post, &[("body", "Hello again")]).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(ann.submit(&path, "/people/nobody_here/relation", &[("action", "block")]).await.status, StatusCode::NOT_FOUND);
+    }
+}
