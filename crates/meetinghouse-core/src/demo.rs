@@ -21,6 +21,7 @@ pub struct DemoReport {
     pub prompts: usize,
     pub stories: usize,
     pub replies: usize,
+    pub objects: usize,
     pub skipped: bool,
 }
 
@@ -31,8 +32,8 @@ impl std::fmt::Display for DemoReport {
         }
         writeln!(
             f,
-            "Seeded the demo town: {} people, {} organisations, {} groups, {} prompts, {} stories, {} replies.",
-            self.people, self.orgs, self.groups, self.prompts, self.stories, self.replies
+            "Seeded the demo town: {} people, {} organisations, {} groups, {} prompts, {} stories, {} collection objects, {} replies.",
+            self.people, self.orgs, self.groups, self.prompts, self.stories, self.objects, self.replies
         )?;
         write!(
             f,
@@ -225,8 +226,9 @@ pub async fn seed(db: &Db) -> Result<DemoReport> {
     let org = |s: &str| org_ids[s];
     let (prompts, stories) = crate::demo_content::seed(&mut tx, db, &person, &org).await?;
     tx.commit().await.map_err(StoreError::from)?;
+    let objects = crate::demo_content::seed_objects(db, org_ids["tiverton-museum"]).await?;
     let replies = seed_conversations(db, &ids, &org_ids, &group_ids).await?;
-    Ok(DemoReport { people: PEOPLE.len(), orgs: ORGS.len(), groups: GROUPS.len(), prompts, stories, replies, skipped: false })
+    Ok(DemoReport { people: PEOPLE.len(), orgs: ORGS.len(), groups: GROUPS.len(), prompts, stories, objects, replies, skipped: false })
 }
 
 /// The demo town's conversations, in one transaction: staff answering

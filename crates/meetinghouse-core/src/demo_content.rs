@@ -126,3 +126,74 @@ fn capitalise(s: &str) -> String {
         None => String::new(),
     }
 }
+
+/// The museum's storerooms, generated: ~200 objects of mid-Devon life.
+const OBJECT_THINGS: &[(&str, &str, &str)] = &[
+    ("Lace collar", "Machine lace, cotton", "Textiles"),
+    ("Lace-making bobbin", "Bone, glass beads", "Textiles"),
+    ("Heathcoat mill wage book", "Ink on paper, cloth binding", "Social history"),
+    ("Canal boat horse brass", "Brass", "Transport"),
+    ("Tiverton Junction railway poster", "Lithograph on paper", "Works on paper"),
+    ("Cider jar", "Earthenware, salt glazed", "Ceramics"),
+    ("Hay rake", "Ash wood", "Agriculture"),
+    ("School slate and pencil", "Slate, wood", "Education"),
+    ("Market day photograph", "Gelatin silver print", "Photographs"),
+    ("Wedding dress", "Silk, lace", "Textiles"),
+    ("Blacksmith's tongs", "Wrought iron", "Agriculture"),
+    ("Shop sign: Fore Street draper", "Painted pine", "Social history"),
+    ("Tin toy bus", "Tinplate, paint", "Toys"),
+    ("Sampler by a Blundell's pupil", "Wool on linen", "Textiles"),
+    ("Ration book", "Printed paper", "Social history"),
+    ("Wartime evacuee's suitcase", "Card, leather", "Social history"),
+    ("Cattle market bell", "Bronze", "Agriculture"),
+    ("Pannier market postcard", "Printed card", "Works on paper"),
+    ("Fire bucket", "Leather", "Social history"),
+    ("Carnival programme", "Printed paper", "Works on paper"),
+];
+const OBJECT_MAKERS: &[&str] = &[
+    "John Heathcoat & Co.", "Unknown maker", "Mary Bowden", "Great Western Railway", "Siân Evans", "W. Chave, Tiverton",
+    "Bampton Pottery", "Ellen Quick", "Tiverton Photographic Studio", "",
+];
+
+/// Seeds the museum's collection through the importer (so demo objects are
+/// indexed and stored exactly as imported ones), then links some stories to
+/// objects. Returns how many objects were created.
+pub async fn seed_objects(db: &Db, museum: i64) -> Result<usize> {
+    use crate::collection::mapping::Source;
+    use crate::collection::{ImportOptions, Mapping, import_records};
+    let mut records = Vec::new();
+    for i in 0..200usize {
+        let (thing, medium, class) = OBJECT_THINGS[i % OBJECT_THINGS.len()];
+        let year = 1820 + ((i * 37) % 160) as i64;
+        let date = match i % 4 {
+            0 => format!("c. {year}"),
+            1 => format!("{year}"),
+            2 => format!("{}s", year / 10 * 10),
+            _ => format!("{year}–{}", year + 5),
+        };
+        let (place, _, _) = PLACES[i % PLACES.len()];
+        let fields = vec![
+            ("Accession Number".to_string(), format!("TIV.{}.{:03}", 1950 + i / 20, i % 20 + 1)),
+            ("Title".to_string(), if i < OBJECT_THINGS.len() { thing.to_string() } else { format!("{thing} ({})", i / OBJECT_THINGS.len() + 1) }),
+            ("Maker".to_string(), OBJECT_MAKERS[(i * 3) % OBJECT_MAKERS.len()].to_string()),
+            ("Date".to_string(), date),
+            ("Medium".to_string(), medium.to_string()),
+            ("Classification".to_string(), class.to_string()),
+            ("Description".to_string(), format!("Found in {place}. {}", ["Given by a local family.", "From the old museum's first displays.", "Recorded by volunteers in the 2019 stores survey.", "Its story is not yet known: do you remember one like it?"][i % 4])),
+            ("Credit Line".to_string(), format!("Given by a Tiverton family, {}", 1950 + i / 20)),
+        ];
+        records.push(Ok((format!("demo {i}"), Source::Row(fields))));
+    }
+    let options = ImportOptions { org_id: museum, mapping: Mapping::default(), format: None };
+    let report = import_records(db, &options, records.into_iter(), &mut |_| {}).await?;
+    // A few stories are about objects in the stores.
+    let stories = meetinghouse_store::stories::recent_public(db, None, 40, 0).await?;
+    let objects = meetinghouse_store::objects::list(db, museum, 200, 0).await?;
+    let mut tx = db.begin().await?;
+    for (i, s) in stories.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
+        let o = &objects[(i * 11) % objects.len()];
+        meetinghouse_store::objects::link_story(&mut tx, s.id, o.id).await?;
+    }
+    tx.commit().await.map_err(meetinghouse_store::StoreError::from)?;
+    Ok(report.created as usize)
+}

@@ -117,6 +117,27 @@ pub async fn index(tx: &mut Tx, db: &Db, kind: &str, ref_id: i64, title: &str, b
     Ok(())
 }
 
+/// Indexes many documents of one kind at once: (ref id, title, body, created
+/// at). `fresh` says none of them is indexed yet, which skips the deletes.
+pub async fn index_many(tx: &mut Tx, db: &Db, kind: &str, docs: &[(i64, &str, &str, i64)], fresh: bool) -> Result<()> {
+    let folded: Vec<(String, String)> = docs.iter().map(|(_, t, b, _)| (fold(t), fold(b))).collect();
+    let docs: Vec<Document<'_>> = docs
+        .iter()
+        .zip(&folded)
+        .map(|((ref_id, title, body, created_at), (tf, bf))| Document {
+            kind,
+            ref_id: *ref_id,
+            title,
+            body,
+            title_folded: tf,
+            body_folded: bf,
+            created_at: *created_at,
+        })
+        .collect();
+    store::upsert_many(tx, db.backend(), kind, &docs, fresh).await?;
+    Ok(())
+}
+
 pub async fn unindex(tx: &mut Tx, db: &Db, kind: &str, ref_id: i64) -> Result<()> {
     store::remove(tx, db.backend(), kind, ref_id).await?;
     Ok(())

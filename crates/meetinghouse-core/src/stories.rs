@@ -51,7 +51,12 @@ pub struct StoryForm {
     pub visibility: String,
     /// How many photos come with it (the media pipeline counts them).
     pub photo_count: usize,
+    /// Collection objects the story is about: ids separated by commas.
+    pub object_ids: String,
 }
+
+/// At most this many collection objects per story.
+pub const OBJECTS_MAX: usize = 10;
 
 /// Finds the years in a period as people say it: "summer 1985" → 1985–1985,
 /// "the 1980s" → 1980–1989, "1914-1918" → 1914–1918.
@@ -122,6 +127,7 @@ struct Checked {
     licence: String,
     visibility: &'static str,
     group_id: Option<i64>,
+    objects: Vec<i64>,
 }
 
 async fn check(db: &Db, actor: &Actor, form: &StoryForm, existing_prompt: Option<i64>) -> Result<Checked> {
@@ -200,8 +206,23 @@ async fn check(db: &Db, actor: &Actor, form: &StoryForm, existing_prompt: Option
             }
         },
     };
+    let mut objects = Vec::new();
+    for raw in form.object_ids.split([',', ' ']).map(str::trim).filter(|r| !r.is_empty()) {
+        match raw.parse::<i64>() {
+            Ok(oid) if meetinghouse_store::objects::by_id(db, oid).await?.is_some() => {
+                if !objects.contains(&oid) {
+                    objects.push(oid);
+                }
+            }
+            _ => e.add("object_ids", "One of the collection objects this story was linked to no longer exists."),
+        }
+    }
+    if objects.len() > OBJECTS_MAX {
+        e.add("object_ids", format!("A story can be about at most {OBJECTS_MAX} collection objects."));
+    }
     e.into_result()?;
     Ok(Checked {
+        objects,
         title,
         body,
         place_name,
@@ -247,6 +268,7 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &StoryFor
     };
     let mut tx = db.begin().await?;
     let id = store::insert(&mut tx, actor.id, org, voice_name(&persona.voice), &fields(&checked, form)).await?;
+    meetinghouse_store::objects::set_story_objects(&mut tx, id, &checked.objects).await?;
     reindex(&mut tx, db, id, &checked, meetinghouse_store::now()).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(id)
@@ -265,6 +287,7 @@ pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &S
     let checked = check(db, actor, form, story.prompt_id).await?;
     let mut tx = db.begin().await?;
     store::update(&mut tx, id, actor.id, &fields(&checked, form)).await?;
+    meetinghouse_store::objects::set_story_objects(&mut tx, id, &checked.objects).await?;
     reindex(&mut tx, db, id, &checked, story.created_at).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
@@ -307,6 +330,8 @@ pub struct StoryPage {
     pub edited: bool,
     pub prompt: Option<(i64, String)>,
     pub group: Option<(String, String)>,
+    /// Collection objects it is about: (path, title).
+    pub objects: Vec<(String, String)>,
 }
 
 pub fn author_label(s: &StoryRow) -> String {
@@ -331,7 +356,13 @@ pub async fn page(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<StoryPage>
         Some(gid) => store_groups::by_id(db, gid).await?.map(|g| (g.slug, g.name)),
         None => None,
     };
+    let objects = meetinghouse_store::objects::of_story(db, id)
+        .await?
+        .into_iter()
+        .map(|(slug, accession, title)| (crate::collection::object_path(&slug, &accession), title))
+        .collect();
     Ok(StoryPage {
+        objects,
         body_html: markdown::render(&story.body),
         author_label: author_label(&story),
         licence_label,

@@ -13,7 +13,7 @@ use crate::{Actor, groups};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subject {
     Story(i64),
-    /// A collection object; resolvable once the collection import lands.
+    /// A collection object.
     Object(i64),
     Prompt(i64),
     /// A group's general discussion.
@@ -144,8 +144,14 @@ pub async fn resolve(db: &Db, subject: Subject, viewer: Option<&Actor>) -> Resul
             info.host_orgs.push(id);
             Ok(info)
         }
-        // Collection objects are not stored yet: nothing to talk about.
-        Subject::Object(_) => Err(CoreError::NotFound),
+        Subject::Object(id) => {
+            let o = meetinghouse_store::objects::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+            let org = orgs::by_id(db, o.org_id).await?.ok_or(CoreError::NotFound)?;
+            let mut info = base(o.title.clone(), crate::collection::object_path(&org.slug, &o.accession_number));
+            info.owner_org = Some(org.id);
+            info.host_orgs.push(org.id);
+            Ok(info)
+        }
     }
 }
 

@@ -29,6 +29,39 @@ pub mod tokens;
 pub use db::{Backend, Db, DbOptions, MigrationStatus, Tx};
 pub use error::StoreError;
 
+/// Placeholders for a generated multi-row statement. SQLite gets anonymous
+/// `?` (bound in order): with numbered `$N` it looks every parameter's name up
+/// in a linear list when binding, which makes a statement with thousands of
+/// parameters quadratic. PostgreSQL gets `$1, $2, …`.
+pub(crate) struct Params {
+    backend: Backend,
+    n: usize,
+}
+
+impl Params {
+    pub(crate) fn new(backend: Backend) -> Params {
+        Params { backend, n: 0 }
+    }
+    /// The next placeholder.
+    pub(crate) fn next(&mut self) -> String {
+        self.n += 1;
+        match self.backend {
+            Backend::Sqlite => "?".to_string(),
+            Backend::Postgres => format!("${}", self.n),
+        }
+    }
+    /// `(p, p, …)` with `k` placeholders.
+    pub(crate) fn tuple(&mut self, k: usize) -> String {
+        let parts: Vec<String> = (0..k).map(|_| self.next()).collect();
+        format!("({})", parts.join(", "))
+    }
+    /// `p, p, …` with `k` placeholders.
+    pub(crate) fn list(&mut self, k: usize) -> String {
+        let parts: Vec<String> = (0..k).map(|_| self.next()).collect();
+        parts.join(", ")
+    }
+}
+
 /// The current time as unix seconds: the one clock every store module uses.
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()

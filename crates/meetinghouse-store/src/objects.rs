@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sqlx::FromRow;
 
 use crate::error::Result;
-use crate::{Db, Tx, now};
+use crate::{Backend, Db, Params, Tx, now};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ObjectRow {
@@ -57,16 +57,18 @@ pub struct NewObject {
 }
 
 /// Rows per INSERT statement (18 parameters each stays under both databases' limits).
-const CHUNK: usize = 400;
+/// Rows per generated multi-row statement.
+const CHUNK: usize = 200;
 
 /// The (id, content hash) already stored for these keys.
-pub async fn existing(tx: &mut Tx, org: i64, keys: &[&str]) -> Result<HashMap<String, (i64, String)>> {
+pub async fn existing(tx: &mut Tx, backend: Backend, org: i64, keys: &[&str]) -> Result<HashMap<String, (i64, String)>> {
     let mut out = HashMap::new();
-    for chunk in keys.chunks(CHUNK * 2) {
-        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+    for chunk in keys.chunks(CHUNK * 4) {
+        let mut p = Params::new(backend);
+        let org_param = p.next();
         let sql = format!(
-            "SELECT accession_key, id, content_hash FROM collection_objects WHERE org_id = $1 AND accession_key IN ({})",
-            placeholders.join(",")
+            "SELECT accession_key, id, content_hash FROM collection_objects WHERE org_id = {org_param} AND accession_key IN ({})",
+            p.list(chunk.len())
         );
         let mut q = sqlx::query_as::<_, (String, i64, String)>(sqlx::AssertSqlSafe(sql)).bind(org);
         for k in chunk {
@@ -80,17 +82,12 @@ pub async fn existing(tx: &mut Tx, org: i64, keys: &[&str]) -> Result<HashMap<St
 }
 
 /// Inserts or updates records (by organisation and key); returns key → id.
-pub async fn upsert_many(tx: &mut Tx, org: i64, rows: &[NewObject]) -> Result<HashMap<String, i64>> {
+pub async fn upsert_many(tx: &mut Tx, backend: Backend, org: i64, rows: &[NewObject]) -> Result<HashMap<String, i64>> {
     let t = now();
     let mut ids = HashMap::new();
     for chunk in rows.chunks(CHUNK) {
-        let mut values = Vec::with_capacity(chunk.len());
-        for i in 0..chunk.len() {
-            let b = i * 18;
-            let p: Vec<String> = (1..=18).map(|j| format!("${}", b + j)).collect();
-            values.push(format!("({}, $0, $0)", p.join(", ")));
-        }
-        let n = chunk.len() * 18;
+        let mut p = Params::new(backend);
+        let values: Vec<String> = (0..chunk.len()).map(|_| p.tuple(20)).collect();
         let sql = format!(
             "INSERT INTO collection_objects (org_id, accession_number, accession_key, title, makers, display_date, \
                  earliest_year, latest_year, medium, dimensions, description, credit_line, rights, image_urls, \
@@ -104,8 +101,7 @@ pub async fn upsert_many(tx: &mut Tx, org: i64, rows: &[NewObject]) -> Result<Ha
                  updated_at = excluded.updated_at \
              RETURNING id, accession_key",
             values.join(", ")
-        )
-        .replace("$0", &format!("${}", n + 1));
+        );
         let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
         for r in chunk {
             q = q
@@ -126,9 +122,10 @@ pub async fn upsert_many(tx: &mut Tx, org: i64, rows: &[NewObject]) -> Result<Ha
                 .bind(r.source_url.as_str())
                 .bind(r.classification.as_str())
                 .bind(r.extra.as_str())
-                .bind(r.content_hash.as_str());
+                .bind(r.content_hash.as_str())
+                .bind(t)
+                .bind(t);
         }
-        q = q.bind(t);
         for (id, key) in q.fetch_all(&mut **tx).await? {
             ids.insert(key, id);
         }
@@ -164,6 +161,21 @@ pub async fn link_story(tx: &mut Tx, story: i64, object: i64) -> Result<()> {
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Replaces the objects a story is about.
+pub async fn set_story_objects(tx: &mut Tx, story: i64, objects: &[i64]) -> Result<()> {
+    sqlx::query("DELETE FROM story_objects WHERE story_id = $1").bind(story).execute(&mut **tx).await?;
+    for o in objects {
+        link_story(tx, story, *o).await?;
+    }
+    Ok(())
+}
+
+/// Object ids a story is about.
+pub async fn ids_of_story(db: &Db, story: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as("SELECT object_id FROM story_objects WHERE story_id = $1 ORDER BY object_id").bind(story).fetch_all(&db.pool).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// Objects a story is about: (organisation slug, accession number, title).

@@ -4,7 +4,7 @@
 use sqlx::FromRow;
 
 use crate::error::Result;
-use crate::{Backend, Db, Tx};
+use crate::{Backend, Db, Params, Tx};
 
 /// One document to index: original text for display, folded text for matching.
 #[derive(Debug, Clone)]
@@ -54,6 +54,93 @@ pub async fn upsert(tx: &mut Tx, backend: Backend, d: &Document<'_>) -> Result<(
             .bind(d.body_folded)
             .execute(&mut **tx)
             .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Rows per generated multi-row statement in `upsert_many`.
+const MANY_CHUNK: usize = 250;
+
+/// Adds or replaces many documents of one kind with a few multi-row
+/// statements per chunk: the bulk path for imports.
+/// `fresh`: none of the documents is indexed yet, so nothing is deleted first.
+pub async fn upsert_many(tx: &mut Tx, backend: Backend, kind: &str, docs: &[Document<'_>], fresh: bool) -> Result<()> {
+    for chunk in docs.chunks(MANY_CHUNK) {
+        if !fresh {
+            remove_many(tx, backend, kind, chunk).await?;
+        }
+        insert_many(tx, backend, kind, chunk).await?;
+    }
+    Ok(())
+}
+
+async fn remove_many(tx: &mut Tx, backend: Backend, kind: &str, chunk: &[Document<'_>]) -> Result<()> {
+    {
+        if backend == Backend::Sqlite {
+            let mut p = Params::new(backend);
+            let k = p.next();
+            let sql = format!("DELETE FROM search_fts WHERE rowid IN (SELECT id FROM search_documents WHERE kind = {k} AND ref_id IN ({}))", p.list(chunk.len()));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind);
+            for d in chunk {
+                q = q.bind(d.ref_id);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        let mut p = Params::new(backend);
+        let k = p.next();
+        let sql = format!("DELETE FROM search_documents WHERE kind = {k} AND ref_id IN ({})", p.list(chunk.len()));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind);
+        for d in chunk {
+            q = q.bind(d.ref_id);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+async fn insert_many(tx: &mut Tx, backend: Backend, kind: &str, chunk: &[Document<'_>]) -> Result<()> {
+    {
+        match backend {
+            Backend::Sqlite => {
+                let mut p = Params::new(backend);
+                let values: Vec<String> = (0..chunk.len()).map(|_| p.tuple(5)).collect();
+                let sql = format!(
+                    "INSERT INTO search_documents (kind, ref_id, title, body, created_at) VALUES {} RETURNING id, ref_id",
+                    values.join(", ")
+                );
+                let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql));
+                for d in chunk {
+                    q = q.bind(kind).bind(d.ref_id).bind(d.title).bind(d.body).bind(d.created_at);
+                }
+                let rows = q.fetch_all(&mut **tx).await?;
+                if rows.is_empty() {
+                    return Ok(());
+                }
+                let by_ref: std::collections::HashMap<i64, &Document<'_>> = chunk.iter().map(|d| (d.ref_id, d)).collect();
+                let mut p = Params::new(backend);
+                let values: Vec<String> = (0..rows.len()).map(|_| p.tuple(3)).collect();
+                let sql = format!("INSERT INTO search_fts (rowid, title, body) VALUES {}", values.join(", "));
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (id, ref_id) in &rows {
+                    let d = by_ref[ref_id];
+                    q = q.bind(*id).bind(d.title_folded).bind(d.body_folded);
+                }
+                q.execute(&mut **tx).await?;
+            }
+            Backend::Postgres => {
+                let mut p = Params::new(backend);
+                let values: Vec<String> = (0..chunk.len()).map(|_| p.tuple(7)).collect();
+                let sql = format!(
+                    "INSERT INTO search_documents (kind, ref_id, title, body, created_at, title_folded, body_folded) VALUES {}",
+                    values.join(", ")
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for d in chunk {
+                    q = q.bind(kind).bind(d.ref_id).bind(d.title).bind(d.body).bind(d.created_at).bind(d.title_folded).bind(d.body_folded);
+                }
+                q.execute(&mut **tx).await?;
+            }
         }
     }
     Ok(())

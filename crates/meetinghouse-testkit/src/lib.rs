@@ -147,6 +147,39 @@ impl TestApp {
         self.post_raw(path, &all).await
     }
 
+    /// Posts `multipart/form-data` exactly as given: text fields, then files
+    /// as (field, file name, content type, bytes).
+    pub async fn post_multipart(&mut self, path: &str, fields: &[(&str, &str)], files: &[(&str, &str, &str, &[u8])]) -> Reply {
+        let boundary = "----meetinghouse-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body: Vec<u8> = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        }
+        for (name, filename, content_type, bytes) in files {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let req = Request::post(path)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
+    /// Loads `form_page`, takes its CSRF token, and uploads to `path`.
+    pub async fn upload(&mut self, form_page: &str, path: &str, fields: &[(&str, &str)], files: &[(&str, &str, &str, &[u8])]) -> Reply {
+        let token = self.get(form_page).await.csrf();
+        let mut all: Vec<(&str, &str)> = vec![("csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_multipart(path, &all, files).await
+    }
+
     /// Signs up a person (and stays signed in as them).
     pub async fn sign_up(&mut self, handle: &str) -> Reply {
         let email = format!("{handle}@example.org");

@@ -75,3 +75,88 @@ impl FromRequest<AppState> for Form {
         Ok(Form { viewer, data })
     }
 }
+
+/// Largest upload request accepted (all files and fields together), in bytes.
+pub const MAX_UPLOAD_REQUEST_BYTES: usize = 120 * 1024 * 1024;
+
+/// One uploaded file.
+#[derive(Debug, Clone)]
+pub struct UploadedFile {
+    /// The form field it came in.
+    pub field: String,
+    /// The name on the sender's computer (for messages only).
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A CSRF-checked `multipart/form-data` submission: its text fields and its
+/// files. Each file is capped at `per_file` bytes as it streams in, so an
+/// oversized file is refused before it is all in memory.
+pub struct Upload {
+    pub viewer: Viewer,
+    pub data: FormData,
+    pub files: Vec<UploadedFile>,
+}
+
+impl Upload {
+    pub async fn read(req: Request, state: &AppState, per_file: usize) -> Result<Upload, WebError> {
+        use axum::extract::Multipart;
+        let (mut parts, body) = req.into_parts();
+        let viewer = <Viewer as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, state).await?;
+        let req = Request::from_parts(parts, body);
+        let mut multipart = Multipart::from_request(req, state)
+            .await
+            .map_err(|_| WebError::BadRequest("This address expects a form with files (multipart/form-data).".into()))?;
+        let mut data = FormData::default();
+        let mut files = Vec::new();
+        let mut text_bytes = 0usize;
+        loop {
+            let field = match multipart.next_field().await {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(WebError::TooLarge(format!("The upload was larger than {} MB in all.", MAX_UPLOAD_REQUEST_BYTES / (1024 * 1024))));
+                }
+                Err(_) => return Err(WebError::BadRequest("The upload was cut off or malformed; please try again.".into())),
+            };
+            let name = field.name().unwrap_or("").to_string();
+            match field.file_name().map(str::to_string) {
+                Some(filename) => {
+                    let mut field = field;
+                    let mut bytes = Vec::new();
+                    loop {
+                        match field.chunk().await {
+                            Ok(Some(chunk)) => {
+                                if bytes.len() + chunk.len() > per_file {
+                                    return Err(WebError::TooLarge(format!(
+                                        "The file “{filename}” is larger than {} MB, the limit for one file.",
+                                        per_file / (1024 * 1024)
+                                    )));
+                                }
+                                bytes.extend_from_slice(&chunk);
+                            }
+                            Ok(None) => break,
+                            Err(_) => return Err(WebError::BadRequest("The upload was cut off or malformed; please try again.".into())),
+                        }
+                    }
+                    // A file input left empty still sends a part with no name and no bytes.
+                    if !(filename.is_empty() && bytes.is_empty()) {
+                        files.push(UploadedFile { field: name, filename, bytes });
+                    }
+                }
+                None => {
+                    let value = field.text().await.map_err(|_| WebError::BadRequest("The form could not be read.".into()))?;
+                    text_bytes += value.len();
+                    if text_bytes > MAX_FORM_BYTES {
+                        return Err(WebError::TooLarge(format!("The form's text was larger than {} KB.", MAX_FORM_BYTES / 1024)));
+                    }
+                    data = data.with(&name, &value);
+                }
+            }
+        }
+        if !viewer.csrf_ok(data.get("csrf")) {
+            return Err(WebError::Csrf);
+        }
+        Ok(Upload { viewer, data, files })
+    }
+}

@@ -38,6 +38,8 @@ enum Command {
     CommonGround(commands::common_ground::Args),
     /// Silo and bridging analytics for interaction networks
     Bridges(commands::bridges::Args),
+    /// Import collection records (objects) from CSV or JSON
+    Import(commands::import::Args),
     /// Export open data (the interaction record as CSV)
     Export(commands::export::Args),
 }
@@ -58,6 +60,7 @@ fn main() -> anyhow::Result<()> {
                     Command::Admin { command } => commands::admin::run(&cli.global, command).await,
                     Command::Demo => commands::demo::run(&cli.global).await,
                     Command::Export(args) => commands::export::run(&cli.global, args).await,
+                    Command::Import(args) => commands::import::run(&cli.global, args).await,
                     Command::CommonGround(_) | Command::Bridges(_) => unreachable!("handled above"),
                 }
             })

@@ -312,3 +312,33 @@ async fn verification_mail_goes_out_over_smtp() {
     assert_eq!(r.url().path(), "/me");
     assert!(r.text().await.unwrap().contains("your email address is confirmed"));
 }
+
+#[test]
+fn import_objects_from_the_command_line() {
+    let dir = temp_dir("import");
+    assert!(run(&["demo"], &dir).status.success());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let tate = root.join("crates/meetinghouse-core/tests/fixtures/tate/artworks");
+    let mapping = root.join("examples/tate-mapping.toml");
+    let args = ["import", "objects", "--org", "tiverton-museum", "--mapping", mapping.to_str().unwrap(), "--json", tate.to_str().unwrap()];
+    let out = run(&args, &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(report["created"], 40);
+    assert_eq!(report["skipped"], 0);
+    assert!(report["errors"].as_array().unwrap().is_empty());
+    // Running it again is an idempotent upsert; the summary says so in words.
+    let out = run(&args.iter().copied().filter(|a| *a != "--json").collect::<Vec<_>>(), &dir);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("0 created, 0 updated, 40 unchanged, 0 skipped"), "{text}");
+
+    // A file that is not CSV or JSON: one clear error and a failing exit status.
+    let png = dir.join("photo.csv");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+    let out = run(&["import", "objects", "--org", "tiverton-museum", png.to_str().unwrap()], &dir);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a CSV or JSON file"), "{}", String::from_utf8_lossy(&out.stderr));
+    // An organisation that does not exist.
+    let out = run(&["import", "objects", "--org", "nowhere", tate.to_str().unwrap()], &dir);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no organisation with the slug"));
+}

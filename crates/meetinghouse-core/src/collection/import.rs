@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use meetinghouse_store::objects::{self, NewObject};
 use meetinghouse_store::{Db, StoreError};
@@ -16,7 +18,7 @@ use super::mapping::{Format, Mapping, Source, resolve};
 use crate::error::Result;
 
 /// Records per committed batch.
-pub const BATCH: usize = 2_000;
+pub const BATCH: usize = 5_000;
 /// Longest text accepted in one field, in characters.
 pub const FIELD_MAX: usize = 20_000;
 /// At most this many errors are listed one by one; all are counted.
@@ -68,14 +70,48 @@ impl std::fmt::Display for FileError {
 
 type Item = std::result::Result<(String, Source), RecordError>;
 
+/// An opened import source: its records, and how far through it the reader is
+/// (bytes of a file, or files of a folder) for a progress bar.
+pub struct Opened {
+    pub records: Box<dyn Iterator<Item = Item> + Send>,
+    /// The whole size in `unit`s.
+    pub total: u64,
+    /// How much has been read so far, in `unit`s.
+    pub position: Arc<AtomicU64>,
+    pub unit: Unit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Bytes,
+    Files,
+}
+
+/// A reader that counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 /// Opens a path as a stream of records, choosing the format from `--format`,
 /// the extension, or the first bytes.
-pub fn open(path: &Path, format: Option<Format>, mapping: &Mapping) -> std::result::Result<Box<dyn Iterator<Item = Item>>, FileError> {
+pub fn open(path: &Path, format: Option<Format>, mapping: &Mapping) -> std::result::Result<Opened, FileError> {
+    let position = Arc::new(AtomicU64::new(0));
     if path.is_dir() {
-        return Ok(Box::new(json_dir(path)?));
+        let (total, records) = json_dir(path, position.clone())?;
+        return Ok(Opened { records: Box::new(records), total, position, unit: Unit::Files });
     }
     let file = std::fs::File::open(path).map_err(|e| FileError(format!("Could not open {}: {e}", path.display())))?;
-    let mut reader = BufReader::new(file);
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut reader = BufReader::with_capacity(256 * 1024, Counting { inner: file, read: position.clone() });
     let head = reader.fill_buf().map_err(|e| FileError(format!("Could not read {}: {e}", path.display())))?.to_vec();
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
     if head.contains(&0) || std::str::from_utf8(&head[..head.len().min(4096)]).is_err() && head.len() < 4096 {
@@ -91,14 +127,15 @@ pub fn open(path: &Path, format: Option<Format>, mapping: &Mapping) -> std::resu
             _ => None,
         })
         .unwrap_or(Format::Csv);
-    match format {
-        Format::Csv => csv_rows(reader, mapping),
-        Format::Json => json_array(reader),
-        Format::JsonLines => Ok(Box::new(json_lines(reader))),
-    }
+    let records = match format {
+        Format::Csv => csv_rows(reader, mapping)?,
+        Format::Json => json_array(reader)?,
+        Format::JsonLines => Box::new(json_lines(reader)),
+    };
+    Ok(Opened { records, total, position, unit: Unit::Bytes })
 }
 
-fn csv_rows(mut reader: BufReader<std::fs::File>, mapping: &Mapping) -> std::result::Result<Box<dyn Iterator<Item = Item>>, FileError> {
+fn csv_rows(mut reader: impl BufRead + Send + 'static, mapping: &Mapping) -> std::result::Result<Box<dyn Iterator<Item = Item> + Send>, FileError> {
     // Skip a UTF-8 byte order mark.
     if reader.fill_buf().map(|b| b.starts_with(b"\xEF\xBB\xBF")).unwrap_or(false) {
         reader.consume(3);
@@ -133,7 +170,7 @@ fn csv_rows(mut reader: BufReader<std::fs::File>, mapping: &Mapping) -> std::res
     })))
 }
 
-fn json_array(reader: impl Read) -> std::result::Result<Box<dyn Iterator<Item = Item>>, FileError> {
+fn json_array(reader: impl Read + Send) -> std::result::Result<Box<dyn Iterator<Item = Item> + Send>, FileError> {
     let value: Value = serde_json::from_reader(reader).map_err(|e| FileError(format!("The file is not valid JSON: {e}.")))?;
     let Value::Array(items) = value else {
         return Err(FileError("The JSON file must hold an array of records ([{…}, {…}]), or use JSON Lines.".into()));
@@ -144,7 +181,7 @@ fn json_array(reader: impl Read) -> std::result::Result<Box<dyn Iterator<Item = 
     })))
 }
 
-fn json_lines(reader: impl BufRead + 'static) -> impl Iterator<Item = Item> {
+fn json_lines(reader: impl BufRead + Send + 'static) -> impl Iterator<Item = Item> {
     reader.lines().enumerate().filter_map(|(i, line)| {
         let label = format!("line {}", i + 1);
         let line = match line {
@@ -163,7 +200,7 @@ fn json_lines(reader: impl BufRead + 'static) -> impl Iterator<Item = Item> {
     })
 }
 
-fn json_dir(dir: &Path) -> std::result::Result<impl Iterator<Item = Item> + use<>, FileError> {
+fn json_dir(dir: &Path, done: Arc<AtomicU64>) -> std::result::Result<(u64, impl Iterator<Item = Item> + use<>), FileError> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -182,7 +219,9 @@ fn json_dir(dir: &Path) -> std::result::Result<impl Iterator<Item = Item> + use<
     }
     files.sort();
     let base = dir.to_path_buf();
-    Ok(files.into_iter().map(move |p: PathBuf| {
+    let total = files.len() as u64;
+    Ok((total, files.into_iter().map(move |p: PathBuf| {
+        done.fetch_add(1, Ordering::Relaxed);
         let label = p.strip_prefix(&base).unwrap_or(&p).display().to_string();
         let parsed = std::fs::read(&p)
             .map_err(|e| e.to_string())
@@ -192,7 +231,7 @@ fn json_dir(dir: &Path) -> std::result::Result<impl Iterator<Item = Item> + use<
             Ok(_) => Err(RecordError { record: label, field: String::new(), message: "This file does not hold a JSON object.".into() }),
             Err(e) => Err(RecordError { record: label, field: String::new(), message: format!("This file is not valid JSON: {e}") }),
         }
-    }))
+    })))
 }
 
 fn year(raw: Option<&String>) -> Option<i64> {
@@ -266,37 +305,66 @@ fn check(label: &str, source: &Source, mapping: &Mapping) -> std::result::Result
     Ok(o)
 }
 
+/// One batch of checked records, read while the previous one is written.
+struct Batch {
+    objects: Vec<NewObject>,
+    labels: Vec<String>,
+    skipped: Vec<RecordError>,
+    /// Records read so far, this batch included.
+    read: u64,
+}
+
 /// Imports a stream of records into an organisation's collection, calling
 /// `progress` with the number of records read after each batch.
+///
+/// Reading and checking run on their own thread, one batch ahead of the
+/// database writes, so parsing and storing overlap.
 pub async fn import_records(
     db: &Db,
     options: &ImportOptions,
-    records: impl Iterator<Item = Item>,
-    progress: &mut dyn FnMut(u64),
+    records: impl Iterator<Item = Item> + Send + 'static,
+    progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<ImportReport> {
-    let mut report = ImportReport::default();
-    let mut batch: Vec<NewObject> = Vec::with_capacity(BATCH);
-    let mut labels: Vec<String> = Vec::with_capacity(BATCH);
-    let mut read = 0u64;
-    for item in records {
-        read += 1;
-        match item.and_then(|(label, source)| check(&label, &source, &options.mapping).map(|o| (label, o))) {
-            Ok((label, o)) => {
-                batch.push(o);
-                labels.push(label);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
+    let mapping = options.mapping.clone();
+    let reader = std::thread::spawn(move || {
+        let mut batch = Batch { objects: Vec::with_capacity(BATCH), labels: Vec::with_capacity(BATCH), skipped: Vec::new(), read: 0 };
+        let mut read = 0u64;
+        for item in records {
+            read += 1;
+            match item.and_then(|(label, source)| check(&label, &source, &mapping).map(|o| (label, o))) {
+                Ok((label, o)) => {
+                    batch.objects.push(o);
+                    batch.labels.push(label);
+                }
+                Err(e) => batch.skipped.push(e),
             }
-            Err(e) => report.skip(e),
+            if batch.objects.len() >= BATCH {
+                let full = std::mem::replace(&mut batch, Batch { objects: Vec::with_capacity(BATCH), labels: Vec::with_capacity(BATCH), skipped: Vec::new(), read: 0 });
+                if tx.blocking_send(Batch { read, ..full }).is_err() {
+                    return;
+                }
+            }
         }
-        if batch.len() >= BATCH {
-            write_batch(db, options.org_id, std::mem::take(&mut batch), std::mem::take(&mut labels), &mut report).await?;
-            progress(read);
+        let _ = tx.blocking_send(Batch { read, ..batch });
+    });
+    let mut report = ImportReport::default();
+    let mut outcome = Ok(());
+    while let Some(batch) = rx.recv().await {
+        for e in batch.skipped {
+            report.skip(e);
         }
+        if !batch.objects.is_empty() {
+            if let Err(e) = write_batch(db, options.org_id, batch.objects, batch.labels, &mut report).await {
+                outcome = Err(e);
+                break;
+            }
+        }
+        progress(batch.read);
     }
-    if !batch.is_empty() {
-        write_batch(db, options.org_id, batch, labels, &mut report).await?;
-    }
-    progress(read);
-    Ok(report)
+    drop(rx);
+    let _ = reader.join();
+    outcome.map(|()| report)
 }
 
 async fn write_batch(db: &Db, org: i64, batch: Vec<NewObject>, labels: Vec<String>, report: &mut ImportReport) -> Result<()> {
@@ -314,7 +382,7 @@ async fn write_batch(db: &Db, org: i64, batch: Vec<NewObject>, labels: Vec<Strin
     let mut keep: Vec<NewObject> = batch.into_iter().enumerate().filter(|(i, o)| last.get(&o.key) == Some(i)).map(|(_, o)| o).collect();
     let mut tx = db.begin().await?;
     let keys: Vec<&str> = keep.iter().map(|o| o.key.as_str()).collect();
-    let existing = objects::existing(&mut tx, org, &keys).await?;
+    let existing = objects::existing(&mut tx, db.backend(), org, &keys).await?;
     let mut created = 0;
     let mut updated = 0;
     keep.retain(|o| match existing.get(&o.key) {
@@ -331,18 +399,26 @@ async fn write_batch(db: &Db, org: i64, batch: Vec<NewObject>, labels: Vec<Strin
             true
         }
     });
-    let ids = objects::upsert_many(&mut tx, org, &keep).await?;
-    for o in &keep {
-        if let Some(id) = ids.get(&o.key) {
+    let ids = objects::upsert_many(&mut tx, db.backend(), org, &keep).await?;
+    let existing_ids: std::collections::HashSet<i64> = existing.values().map(|(id, _)| *id).collect();
+    let bodies: Vec<(i64, &str, String)> = keep
+        .iter()
+        .filter_map(|o| {
+            let id = *ids.get(&o.key)?;
             let body = [o.makers.as_str(), o.display_date.as_str(), o.medium.as_str(), o.classification.as_str(), o.description.as_str(), o.accession_number.as_str()]
                 .iter()
                 .filter(|s| !s.is_empty())
                 .copied()
                 .collect::<Vec<_>>()
                 .join(" · ");
-            crate::search::index(&mut tx, db, "object", *id, &o.title, &body, meetinghouse_store::now()).await?;
-        }
-    }
+            Some((id, o.title.as_str(), body))
+        })
+        .collect();
+    let now = meetinghouse_store::now();
+    let (fresh, replaced): (Vec<_>, Vec<_>) =
+        bodies.iter().map(|(id, t, b)| (*id, *t, b.as_str(), now)).partition(|(id, ..)| !existing_ids.contains(id));
+    crate::search::index_many(&mut tx, db, "object", &fresh, true).await?;
+    crate::search::index_many(&mut tx, db, "object", &replaced, false).await?;
     tx.commit().await.map_err(StoreError::from)?;
     report.created += created;
     report.updated += updated;

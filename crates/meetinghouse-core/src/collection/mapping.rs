@@ -85,7 +85,7 @@ impl Mapping {
             return Err("The mapping must say where the accession number is (accession_number = …).".into());
         }
         if let Some(d) = &m.options.delimiter {
-            if d.len() != 1 {
+            if d.len() != 1 && d != "\\t" {
                 return Err("The delimiter must be a single character, like \",\" or \";\" or \"\\t\".".into());
             }
         }
@@ -161,6 +161,12 @@ pub fn resolve(source: &Source, mapping: &Mapping) -> Resolved {
     let mut r = Resolved::default();
     let mut used: Vec<String> = Vec::new();
     let explicit = !mapping.fields.is_empty();
+    // Column or key names normalised once per record, not once per synonym.
+    let normalised: Vec<String> = match (source, explicit) {
+        (Source::Row(cols), false) => cols.iter().map(|(k, _)| normalise(k)).collect(),
+        (Source::Json(Value::Object(map)), false) => map.keys().map(|k| normalise(k)).collect(),
+        _ => Vec::new(),
+    };
     for field in FIELDS {
         let field: &'static str = field;
         let found: Vec<String> = match (source, explicit) {
@@ -180,7 +186,7 @@ pub fn resolve(source: &Source, mapping: &Mapping) -> Resolved {
             },
             (Source::Row(cols), false) => {
                 let names = SYNONYMS.iter().find(|(f, _)| *f == field).map(|(_, n)| *n).unwrap_or(&[]);
-                match names.iter().find_map(|n| cols.iter().find(|(k, _)| normalise(k) == *n)) {
+                match names.iter().find_map(|n| normalised.iter().position(|k| k == n).map(|i| &cols[i])) {
                     Some((k, v)) => {
                         used.push(k.clone());
                         vec![v.clone()]
@@ -190,7 +196,7 @@ pub fn resolve(source: &Source, mapping: &Mapping) -> Resolved {
             }
             (Source::Json(v), false) => {
                 let names = SYNONYMS.iter().find(|(f, _)| *f == field).map(|(_, n)| *n).unwrap_or(&[]);
-                match (v, names.iter().find_map(|n| v.as_object()?.iter().find(|(k, _)| normalise(k) == *n))) {
+                match (v, names.iter().find_map(|n| v.as_object()?.iter().zip(&normalised).find(|(_, k)| *k == n).map(|(kv, _)| kv))) {
                     (_, Some((k, val))) => {
                         used.push(k.clone());
                         let mut out = Vec::new();

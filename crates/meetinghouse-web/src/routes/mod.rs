@@ -18,6 +18,7 @@ mod groups;
 mod labels;
 mod moderation;
 mod notifications;
+mod objects;
 mod orgs;
 mod people;
 mod prompts;
@@ -27,6 +28,12 @@ mod site;
 mod stories;
 
 pub fn router(state: AppState) -> Router {
+    // Routes that take files: a larger body limit of their own; every file
+    // is also capped as it streams in (see `forms::Upload`).
+    let uploads = Router::new()
+        .route("/orgs/{slug}/import", get(objects::import::form).post(objects::import::submit))
+        .layer(axum::extract::DefaultBodyLimit::max(forms::MAX_UPLOAD_REQUEST_BYTES))
+        .layer(RequestBodyLimitLayer::new(forms::MAX_UPLOAD_REQUEST_BYTES));
     Router::new()
         .route("/", get(site::home::show))
         .route("/about", get(site::about::show))
@@ -50,6 +57,10 @@ pub fn router(state: AppState) -> Router {
         .route("/orgs/{slug}/invite", post(orgs::membership::invite))
         .route("/orgs/{slug}/accept", post(orgs::membership::accept))
         .route("/orgs/{slug}/leave", post(orgs::membership::leave))
+        .route("/orgs/{slug}/objects", get(objects::list::show))
+        .route("/orgs/{slug}/objects/{accession}", get(objects::show::show))
+        .route("/orgs/{slug}/objects/{accession}/label", get(objects::show::label))
+        .route("/objects/{id}", get(objects::show::by_id))
         .route("/groups", get(groups::list::show).post(groups::create::submit))
         .route("/groups/new", get(groups::create::form))
         .route("/groups/{slug}", get(groups::show::show))
@@ -104,9 +115,10 @@ pub fn router(state: AppState) -> Router {
         .route("/moderation/log", get(moderation::log::show))
         .route("/admin/conversations", get(moderation::settings::form).post(moderation::settings::submit))
         .route("/people/{handle}/relation", post(moderation::relate::submit))
+        .layer(RequestBodyLimitLayer::new(forms::MAX_FORM_BYTES * 2))
+        .merge(uploads)
         .fallback(site::not_found::show)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
-        .layer(RequestBodyLimitLayer::new(forms::MAX_FORM_BYTES * 2))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .with_state(state)
 }

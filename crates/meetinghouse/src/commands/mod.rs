@@ -5,6 +5,7 @@ pub mod bridges;
 pub mod common_ground;
 pub mod demo;
 pub mod export;
+pub mod import;
 pub mod migrate;
 pub mod serve;
 

@@ -22,6 +22,8 @@ struct Home {
     about_html: String,
     orgs: Vec<OrgRow>,
     groups: Vec<GroupRow>,
+    /// Objects with new stories: (path, title).
+    objects: Vec<(String, String)>,
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
@@ -42,8 +44,14 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
             prompts.push(p);
         }
     }
+    let objects = meetinghouse_store::objects::with_recent_stories(&state.db, 8)
+        .await?
+        .into_iter()
+        .map(|(slug, accession, title)| (meetinghouse_core::collection::object_path(&slug, &accession), title))
+        .collect();
     let s = &viewer.settings;
     Ok(render(&Home {
+        objects,
         page: Page::new(&viewer, "Home"),
         stories,
         prompts,

@@ -44,7 +44,8 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         .with("year_to", &opt(s.year_to))
         .with("prompt_id", &opt(s.prompt_id))
         .with("licence", &s.licence)
-        .with("visibility", &visibility);
+        .with("visibility", &visibility)
+        .with("object_ids", &meetinghouse_store::objects::ids_of_story(&state.db, id).await?.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
     if s.consent_people != 0 {
         form = form.with("consent_people", "on");
     }
@@ -52,6 +53,7 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         form = form.with("consent_minors", "on");
     }
     Ok(render_status(StatusCode::OK, &StoryFormPage {
+        objects: page.objects.clone(),
         page: Page::new(&viewer, "Edit your story"),
         form,
         errors: FieldErrors::new(),
@@ -67,6 +69,7 @@ pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, Form { v
     match stories::edit(&state.db, &viewer.settings, actor, id, &story_form(&data)).await {
         Ok(()) => Ok(see_other_with_flash(&format!("/stories/{id}"), "Your changes are saved; the earlier version is in the history.", state.config.tls)),
         Err(CoreError::Invalid(errors)) => Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &StoryFormPage {
+            objects: super::linked_objects(&state.db, data.get("object_ids")).await?,
             page: Page::new(&viewer, "Edit your story"),
             form: data,
             errors,

@@ -25,6 +25,19 @@ pub async fn choices(db: &Db, actor: &Actor) -> Result<Choices, WebError> {
     Ok(Choices { personas, groups, licences: meetinghouse_core::stories::LICENCES })
 }
 
+/// The collection objects named in a form's `object_ids`: (page path, title).
+pub async fn linked_objects(db: &Db, ids: &str) -> Result<Vec<(String, String)>, WebError> {
+    let mut out = Vec::new();
+    for id in ids.split([',', ' ']).filter_map(|r| r.trim().parse::<i64>().ok()).take(meetinghouse_core::stories::OBJECTS_MAX) {
+        if let Some(o) = meetinghouse_store::objects::by_id(db, id).await? {
+            if let Some(org) = meetinghouse_store::orgs::by_id(db, o.org_id).await? {
+                out.push((meetinghouse_core::collection::object_path(&org.slug, &o.accession_number), o.title));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Reads the story form's fields.
 pub fn story_form(data: &FormData) -> StoryForm {
     StoryForm {
@@ -43,5 +56,6 @@ pub fn story_form(data: &FormData) -> StoryForm {
         consent_minors: data.checked("consent_minors"),
         visibility: data.get("visibility").into(),
         photo_count: 0,
+        object_ids: data.get("object_ids").into(),
     }
 }

@@ -26,6 +26,8 @@ pub struct StoryFormPage {
     pub choices: Choices,
     pub action: String,
     pub prompt: Option<(i64, String)>,
+    /// Collection objects the story is about: (path, title).
+    pub objects: Vec<(String, String)>,
     pub editing: bool,
 }
 
@@ -41,9 +43,14 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Query(q): Query
         form = form.with("prompt_id", &pid.to_string());
         prompt = Some((pid, p.prompt.question));
     }
+    if let Some(oid) = q.get("object").and_then(|o| o.parse::<i64>().ok()) {
+        form = form.with("object_ids", &oid.to_string());
+    }
+    let objects = super::linked_objects(&state.db, form.get("object_ids")).await?;
     let choices = choices(&state.db, actor).await?;
     Ok(render_status(StatusCode::OK, &StoryFormPage {
         page: Page::new(&viewer, "Share a story"),
+        objects,
         form,
         errors: FieldErrors::new(),
         choices,
@@ -73,6 +80,7 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
             };
             let choices = choices(&state.db, actor).await?;
             Ok(render_status(status, &StoryFormPage {
+                objects: super::linked_objects(&state.db, data.get("object_ids")).await?,
                 page: Page::new(&viewer, "Share a story"),
                 form: data,
                 errors,

@@ -1,0 +1,105 @@
+//! `GET /orgs/{slug}/objects/{accession}` — an object, the stories about it
+//! and "Share your story about this object"; `GET /objects/{id}` redirects
+//! there (search results link by id); `GET …/label` prints its label.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use meetinghouse_core::collection::{self, ObjectPage};
+use meetinghouse_core::subjects::Subject;
+
+use crate::error::WebError;
+use crate::page::{Page, render};
+use crate::routes::conversations::Section;
+use crate::routes::labels::qr_svg;
+use crate::routes::labels::show::Label;
+use crate::state::AppState;
+use crate::viewer::Viewer;
+
+#[derive(Template)]
+#[template(path = "objects/show.html")]
+struct ObjectShow {
+    page: Page,
+    o: ObjectPage,
+    path: String,
+    url: String,
+    description: String,
+    json_ld: String,
+    section: Section,
+}
+
+pub async fn show(State(state): State<AppState>, viewer: Viewer, Path((slug, accession)): Path<(String, String)>) -> Result<Response, WebError> {
+    let o = collection::page(&state.db, &slug, &accession).await?;
+    let path = collection::object_path(&o.org_slug, &o.object.accession_number);
+    let url = format!("{}{path}", state.config.base_url);
+    let section = crate::routes::conversations::section(&state, &viewer, Subject::Object(o.object.id)).await?;
+    let mut ld = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "VisualArtwork",
+        "name": o.object.title,
+        "url": url,
+        "identifier": o.object.accession_number,
+        "provider": {"@type": "Organization", "name": o.org_name},
+    });
+    for (key, value) in [
+        ("creator", &o.object.makers),
+        ("dateCreated", &o.object.display_date),
+        ("artMedium", &o.object.medium),
+        ("description", &o.object.description),
+        ("creditText", &o.object.credit_line),
+        ("copyrightNotice", &o.object.rights),
+        ("sameAs", &o.object.source_url),
+    ] {
+        if !value.is_empty() {
+            ld[key] = serde_json::Value::String(value.clone());
+        }
+    }
+    let description: String = [o.object.makers.as_str(), o.object.display_date.as_str(), o.object.medium.as_str()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(render(&ObjectShow {
+        page: Page::new(&viewer, o.object.title.clone()),
+        json_ld: crate::routes::stories::show::json_for_script(&ld),
+        description: format!("{} — {} (in the collection of {})", o.object.title, description, o.org_name),
+        path,
+        url,
+        o,
+        section,
+    }))
+}
+
+pub async fn by_id(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, WebError> {
+    let o = meetinghouse_store::objects::by_id(&state.db, id).await?.ok_or(WebError::NotFound)?;
+    let org = meetinghouse_store::orgs::by_id(&state.db, o.org_id).await?.ok_or(WebError::NotFound)?;
+    Ok(Redirect::permanent(&collection::object_path(&org.slug, &o.accession_number)).into_response())
+}
+
+pub async fn label(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((slug, accession)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    let o = collection::page(&state.db, &slug, &accession).await?;
+    let path = collection::object_path(&o.org_slug, &o.object.accession_number);
+    let url = format!("{}{path}", state.config.base_url);
+    let mut kicker = o.org_name.clone();
+    if !o.object.makers.is_empty() {
+        kicker = format!("{} · {kicker}", o.object.makers);
+    }
+    Ok(render(&Label {
+        page: Page::new(&viewer, format!("Label: {}", o.object.title)),
+        poster: q.get("size").is_some_and(|s| s == "a4"),
+        kicker,
+        qr: qr_svg(&url, &format!("QR code linking to {url}")),
+        heading: o.object.title,
+        invitation: "Does this object remind you of something? Scan to share your story about it.".into(),
+        back: path,
+        url,
+    }))
+}

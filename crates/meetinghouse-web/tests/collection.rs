@@ -1,0 +1,96 @@
+//! The collection through the browser, on every configured backend: an
+//! organisation admin imports a file (with a broken row) and sees the report;
+//! object pages with URL-safe accession numbers, JSON-LD, labels and the
+//! stories about them; "Share your story about this object".
+
+use axum::http::StatusCode;
+use meetinghouse_testkit::{TestApp, databases};
+
+const CSV: &str = "\u{feff}Object Number,Title,Maker,Date,Medium\n\
+TIV/1990 a,\"Lace collar, Heathcoat's\",Siân Evans,c. 1890,Cotton lace\n\
+TIV.2,Broken,row\n\
+TIV.3,Market bell,,1870s,Bronze\n";
+
+#[tokio::test]
+async fn import_in_the_browser_then_object_pages_and_stories_about_them() {
+    for db in databases().await {
+        let mut sam = TestApp::new(db).await;
+        sam.sign_up("sam").await;
+        let r = sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+        // Someone who is not an admin of the museum may not import.
+        let mut bob = sam.other_browser();
+        bob.sign_up("bob").await;
+        assert_eq!(bob.get("/orgs/tiverton-museum/import").await.status, StatusCode::FORBIDDEN);
+
+        // A picture is not a collection file: one clear error.
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01";
+        let r = sam.upload("/orgs/tiverton-museum/import", "/orgs/tiverton-museum/import", &[], &[("file", "photo.png", "image/png", png)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("not a CSV or JSON file"), "{}", r.body);
+        // A mapping that names a field we do not have is explained, and kept for correction.
+        let r = sam
+            .upload("/orgs/tiverton-museum/import", "/orgs/tiverton-museum/import", &[("mapping", "[fields]\ncolour = \"Colour\"")], &[(
+                "file",
+                "c.csv",
+                "text/csv",
+                CSV.as_bytes(),
+            )])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("colour") && r.body.contains("not one of our fields"), "{}", r.body);
+
+        let r = sam.upload("/orgs/tiverton-museum/import", "/orgs/tiverton-museum/import", &[], &[("file", "collection.csv", "text/csv", CSV.as_bytes())]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("2 created, 0 updated, 0 unchanged, 1 skipped"), "{}", r.body);
+        assert!(r.body.contains("row 3") && r.body.contains("the header has 5"), "the broken row is named");
+
+        // The list, and the object page at a URL-safe address.
+        let list = sam.get("/orgs/tiverton-museum/objects").await;
+        assert!(list.body.contains("2 objects") && list.body.contains("/orgs/tiverton-museum/objects/TIV%2F1990%20a"), "{}", list.body);
+        let mut visitor = sam.other_browser();
+        let page = visitor.get("/orgs/tiverton-museum/objects/TIV%2F1990%20a").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("Lace collar, Heathcoat&#x27;s") || page.body.contains("Lace collar, Heathcoat&#39;s"), "{}", page.body);
+        assert!(page.body.contains("\"@type\":\"VisualArtwork\"") && page.body.contains("og:title"));
+        assert!(page.body.contains("Share your story about this object"));
+        assert!(visitor.get("/orgs/tiverton-museum/objects/TIV%2F1990%20a/label").await.body.contains("<svg"));
+        assert_eq!(visitor.get("/orgs/tiverton-museum/objects/NOPE").await.status, StatusCode::NOT_FOUND);
+
+        // Search results link by id; that redirects to the page.
+        let results = visitor.get("/search?q=sian+collar&type=object").await;
+        let at = results.body.find("href=\"/objects/").expect("an object result");
+        let rest = &results.body[at + 6..];
+        let href = &rest[..rest.find('"').unwrap()];
+        let r = visitor.get(href).await;
+        assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT);
+        assert_eq!(r.location(), Some("/orgs/tiverton-museum/objects/TIV%2F1990%20a"));
+        let id = href.trim_start_matches("/objects/");
+
+        // Share a story about it.
+        let form_page = format!("/stories/new?object={id}");
+        let form = bob.get(&form_page).await;
+        assert!(form.body.contains(&format!("name=\"object_ids\" value=\"{id}\"")) && form.body.contains("About"), "{}", form.body);
+        let r = bob
+            .submit(&form_page, "/stories", &[
+                ("title", "My gran's collar"),
+                ("body", "She wore one just like it to chapel."),
+                ("licence", "cc-by-4.0"),
+                ("visibility", "public"),
+                ("object_ids", id),
+            ])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let story = bob.get(r.location().unwrap()).await;
+        assert!(story.body.contains("/orgs/tiverton-museum/objects/TIV%2F1990%20a"), "the story links to the object");
+        let page = visitor.get("/orgs/tiverton-museum/objects/TIV%2F1990%20a").await;
+        assert!(page.body.contains("My gran&#x27;s collar") || page.body.contains("My gran&#39;s collar"), "{}", page.body);
+        assert!(visitor.get("/").await.body.contains("Objects with new stories"));
+        // A story cannot be linked to an object that does not exist.
+        let r = bob
+            .submit("/stories/new", "/stories", &[("title", "x"), ("body", "y"), ("licence", "cc0"), ("visibility", "public"), ("object_ids", "999999")])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
