@@ -1,7 +1,176 @@
-//! `meetinghouse common-ground …`: placeholder until the engine lands.
-#[derive(Debug, clap::Args)]
-pub struct Args {}
+//! `meetinghouse common-ground …`: run the opinion-mapping engine on a
+//! conversation in the Pol.is openData layout.
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("common-ground is not built yet")
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use common_ground::io::{Dataset, load_opendata};
+use common_ground::replay::{ReplayOptions, tick_batches};
+use common_ground::{Analysis, Config, Direction};
+use serde_json::json;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Analyse a conversation folder (comments.csv and votes.csv and/or participants-votes.csv)
+    #[command(alias = "analyze")]
+    Analyse(AnalyseArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct AnalyseArgs {
+    /// Folder in the Pol.is openData layout
+    dir: PathBuf,
+    /// Replay the vote history in updates (needs timestamps in votes.csv)
+    #[arg(long)]
+    replay: bool,
+    /// Seed of the engine's random start vectors
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Print one JSON object instead of a summary
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.command {
+        Command::Analyse(a) => analyse(a),
+    }
+}
+
+fn analyse(args: AnalyseArgs) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    let ds = load_opendata(&args.dir).with_context(|| format!("could not load {}", args.dir.display()))?;
+    let load_ms = t0.elapsed().as_secs_f64() * 1e3;
+    report_load(&ds);
+    let mut config = Config::default();
+    if let Some(seed) = args.seed {
+        config.seed = seed;
+    }
+    let mut engine = ds.engine(config);
+    let t1 = Instant::now();
+    let analysis = if args.replay {
+        if !ds.has_times() {
+            anyhow::bail!("--replay needs timestamps: {} has no votes.csv with a timestamp column", args.dir.display());
+        }
+        let batches = tick_batches(&ds.votes, ReplayOptions::default());
+        let bar = indicatif::ProgressBar::new(batches.len() as u64);
+        bar.set_style(indicatif::ProgressStyle::with_template("replaying {bar:40} {pos}/{len} updates").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        let mut last = None;
+        for batch in &batches {
+            engine.add_votes(batch);
+            last = Some(engine.update());
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        last.context("no votes to replay")?
+    } else {
+        engine.add_votes(&ds.votes);
+        engine.update()
+    };
+    let update_ms = t1.elapsed().as_secs_f64() * 1e3;
+    if args.json {
+        println!("{}", serde_json::to_string(&to_json(&analysis, engine.n_statements(), load_ms, update_ms))?);
+    } else {
+        print_summary(&analysis, engine.n_statements(), load_ms, update_ms);
+    }
+    Ok(())
+}
+
+fn report_load(ds: &Dataset) {
+    for w in &ds.report.warnings {
+        eprintln!("warning: {w}");
+    }
+    let n = ds.report.skipped.len();
+    for s in ds.report.skipped.iter().take(10) {
+        eprintln!("skipped {} line {}: {}", s.file, s.line, s.reason);
+    }
+    if n > 10 {
+        eprintln!("… and {} more skipped rows", n - 10);
+    }
+}
+
+fn direction(d: Direction) -> &'static str {
+    match d {
+        Direction::Agree => "agree",
+        Direction::Disagree => "disagree",
+    }
+}
+
+fn to_json(a: &Analysis, n_statements: usize, load_ms: f64, update_ms: f64) -> serde_json::Value {
+    let groups: Vec<serde_json::Value> = a
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            json!({
+                "id": i,
+                "members": g.members.iter().map(|&p| &a.participants[p]).collect::<Vec<_>>(),
+                "repness": g.repness.iter().map(|r| json!({
+                    "statement": r.statement,
+                    "direction": direction(r.direction),
+                    "repness": r.repness,
+                    "z": r.repness_test,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let mut gac: Vec<(usize, f64)> = a.group_aware_consensus.iter().copied().enumerate().filter(|(c, _)| !a.mod_out[*c]).collect();
+    gac.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+    json!({
+        "participants": a.participants.len(),
+        "statements": n_statements,
+        "votes": a.n_votes,
+        "in_conv": a.in_conv.len(),
+        "k": a.k,
+        "groups": groups,
+        "consensus": {
+            "agree": a.consensus.agree.iter().map(|c| &c.statement).collect::<Vec<_>>(),
+            "disagree": a.consensus.disagree.iter().map(|c| &c.statement).collect::<Vec<_>>(),
+        },
+        "group_aware_consensus": gac.iter().map(|(c, s)| json!({"statement": a.statements[*c], "score": s})).collect::<Vec<_>>(),
+        "timings_ms": {"load": load_ms, "update": update_ms},
+        "diagnostics": a.diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>(),
+    })
+}
+
+fn print_summary(a: &Analysis, n_statements: usize, load_ms: f64, update_ms: f64) {
+    println!(
+        "{} participants ({} in the conversation), {} statements, {} votes",
+        a.participants.len(),
+        a.in_conv.len(),
+        n_statements,
+        a.n_votes
+    );
+    println!("{} opinion groups", a.k);
+    for (i, g) in a.groups.iter().enumerate() {
+        println!("\ngroup {i}: {} participants", g.members.len());
+        for r in &g.repness {
+            println!(
+                "  {:<8} statement {:<6} {:>3.0}% of {} (repness {:.2}, z {:.2})",
+                direction(r.direction),
+                r.statement,
+                r.p_success * 100.0,
+                r.n_trials,
+                r.repness,
+                r.repness_test
+            );
+        }
+    }
+    let list = |v: &[common_ground::ConsensusItem]| v.iter().map(|c| c.statement.as_str()).collect::<Vec<_>>().join(", ");
+    println!("\nconsensus: agree [{}], disagree [{}]", list(&a.consensus.agree), list(&a.consensus.disagree));
+    let mut gac: Vec<(usize, f64)> = a.group_aware_consensus.iter().copied().enumerate().filter(|(c, _)| !a.mod_out[*c]).collect();
+    gac.sort_by(|x, y| y.1.total_cmp(&x.1));
+    let top: Vec<String> = gac.iter().take(5).map(|(c, s)| format!("{} ({s:.3})", a.statements[*c])).collect();
+    println!("bridging (group-aware consensus): {}", top.join(", "));
+    for d in &a.diagnostics {
+        println!("note: {}", d.message);
+    }
+    println!("\nload {load_ms:.1} ms, update {update_ms:.1} ms");
 }

@@ -1,0 +1,84 @@
+//! One openData conversation through the engine, for the side-by-side
+//! benchmark: prints one JSON line with the update time (median of 5 cold
+//! runs, one thread), ARI against Pol.is's groups and peak memory.
+//!
+//!     cargo run --release -p common-ground --example opendata -- DIR [--replay]
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use common_ground::io::load_opendata;
+use common_ground::metrics::adjusted_rand_index;
+use common_ground::replay::{ReplayOptions, replay};
+use common_ground::{Analysis, Config};
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()))
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn ari(a: &Analysis, polis: &[(String, Option<String>)]) -> (f64, usize) {
+    let ours: HashMap<&str, usize> = a.participants.iter().enumerate().filter_map(|(i, p)| a.group_of[i].map(|g| (p.as_str(), g))).collect();
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for (p, g) in polis {
+        if let (Some(g), Some(&o)) = (g, ours.get(p.as_str())) {
+            x.push(o);
+            y.push(g.clone());
+        }
+    }
+    (adjusted_rand_index(&x, &y), x.len())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(dir) = args.iter().find(|a| !a.starts_with("--")) else {
+        eprintln!("usage: opendata DIR [--replay]");
+        std::process::exit(2);
+    };
+    let want_replay = args.iter().any(|a| a == "--replay");
+    let t = Instant::now();
+    let ds = match load_opendata(std::path::Path::new(dir)) {
+        Ok(ds) => ds,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    };
+    let load_ms = t.elapsed().as_secs_f64() * 1e3;
+    let config = Config { threads: 1, ..Config::default() };
+    let mut times = Vec::new();
+    let mut result = None;
+    for _ in 0..5 {
+        let mut e = ds.engine(config.clone());
+        e.add_votes(&ds.votes);
+        let t = Instant::now();
+        let a = e.update();
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+        if std::env::var_os("CG_PROFILE").is_some() {
+            eprintln!("stages (ms): {:?}", e.last_profile());
+        }
+        result = Some(a);
+    }
+    times.sort_by(f64::total_cmp);
+    let a = result.expect("ran");
+    let (ari_final, n) = ari(&a, &ds.polis_groups);
+    let (ari_replay, replay_ms) = if want_replay && ds.has_times() {
+        let mut e = ds.engine(config);
+        let t = Instant::now();
+        let r = replay(&mut e, &ds.votes, ReplayOptions::default(), |_| {}).expect("votes");
+        (Some(ari(&r, &ds.polis_groups).0), Some(t.elapsed().as_secs_f64() * 1e3))
+    } else {
+        (None, None)
+    };
+    println!(
+        "{}",
+        serde_json::json!({
+            "participants": a.participants.len(), "votes": a.n_votes, "k": a.k,
+            "load_ms": load_ms, "update_ms": times[times.len() / 2],
+            "ari": ari_final, "compared": n, "ari_replay": ari_replay, "replay_ms": replay_ms,
+            "peak_mb": peak_rss_mb(),
+        })
+    );
+}

@@ -1,0 +1,508 @@
+//! Loading conversations (Pol.is openData CSV layout, Pol.is API JSON dumps)
+//! and writing the openData layout.
+//!
+//! Broken rows are skipped and reported in [`LoadReport`]; a missing file or
+//! column that the format cannot do without is an error.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::{Config, Engine, Moderation, StatementMeta, Vote, VoteEvent};
+
+#[derive(Debug)]
+pub enum LoadError {
+    Io { path: PathBuf, source: std::io::Error },
+    NoVotes { dir: PathBuf },
+    MissingColumn { path: PathBuf, column: &'static str, found: Vec<String> },
+    Csv { path: PathBuf, message: String },
+    Json { path: PathBuf, message: String },
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Io { path, source } => write!(f, "cannot read {}: {source}", path.display()),
+            LoadError::NoVotes { dir } => write!(f, "{} has neither votes.csv nor participants-votes.csv", dir.display()),
+            LoadError::MissingColumn { path, column, found } => {
+                write!(f, "{} has no column \"{column}\" (columns: {})", path.display(), found.join(", "))
+            }
+            LoadError::Csv { path, message } => write!(f, "{}: {message}", path.display()),
+            LoadError::Json { path, message } => write!(f, "{}: {message}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// A row that was skipped, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SkippedRow {
+    pub file: String,
+    /// 1-based line of the record in the file (header = 1), when known.
+    pub line: u64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoadReport {
+    pub skipped: Vec<SkippedRow>,
+    pub warnings: Vec<String>,
+}
+
+impl LoadReport {
+    fn skip(&mut self, file: &str, line: u64, reason: impl Into<String>) {
+        self.skipped.push(SkippedRow { file: file.to_owned(), line, reason: reason.into() });
+    }
+}
+
+/// Where the votes came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VotesSource {
+    /// `votes.csv`: vote events with timestamps (history can be replayed).
+    VoteEvents,
+    /// `participants-votes.csv`: the final matrix only.
+    FinalMatrix,
+    /// Pol.is API `votes.json`.
+    ApiJson,
+}
+
+/// A loaded conversation.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// Statements in id order (numeric ids numerically).
+    pub statements: Vec<(String, StatementMeta)>,
+    pub votes: Vec<VoteEvent>,
+    pub source: VotesSource,
+    /// Pol.is's own group per participant from `participants-votes.csv`
+    /// (None = not in a group).
+    pub polis_groups: Vec<(String, Option<String>)>,
+    pub report: LoadReport,
+}
+
+impl Dataset {
+    /// True when every vote has a timestamp.
+    pub fn has_times(&self) -> bool {
+        !self.votes.is_empty() && self.votes.iter().all(|v| v.time.is_some())
+    }
+
+    /// A fresh engine holding the statements (but no votes).
+    pub fn engine(&self, config: Config) -> Engine {
+        let mut e = Engine::new(config);
+        for (id, meta) in &self.statements {
+            e.upsert_statement(id, *meta);
+        }
+        e
+    }
+
+    /// Distinct participants in the votes.
+    pub fn n_participants(&self) -> usize {
+        self.votes.iter().map(|v| v.participant.as_str()).collect::<HashSet<_>>().len()
+    }
+}
+
+/// Numeric-aware id order: numbers by value first, then other strings.
+pub fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<i64>(), b.parse::<i64>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        (Ok(_), Err(_)) => std::cmp::Ordering::Less,
+        (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
+        _ => a.cmp(b),
+    }
+}
+
+fn open_csv(path: &Path) -> Result<(csv::Reader<std::fs::File>, Vec<String>), LoadError> {
+    let file = std::fs::File::open(path).map_err(|e| LoadError::Io { path: path.to_owned(), source: e })?;
+    let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(file);
+    let headers = r.headers().map_err(|e| LoadError::Csv { path: path.to_owned(), message: e.to_string() })?;
+    let headers = headers.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_owned()).collect();
+    Ok((r, headers))
+}
+
+fn column(path: &Path, headers: &[String], name: &'static str) -> Result<usize, LoadError> {
+    headers.iter().position(|h| h == name).ok_or_else(|| LoadError::MissingColumn { path: path.to_owned(), column: name, found: headers.to_vec() })
+}
+
+fn parse_int(s: &str) -> Option<i64> {
+    let s = s.trim();
+    s.parse::<i64>().ok().or_else(|| s.parse::<f64>().ok().filter(|f| f.is_finite() && f.fract() == 0.0).map(|f| f as i64))
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "t" | "1" | "yes" => Some(true),
+        "false" | "f" | "0" | "no" | "" => Some(false),
+        _ => None,
+    }
+}
+
+/// Reads `comments.csv`.
+pub fn read_comments_csv(path: &Path, report: &mut LoadReport) -> Result<Vec<(String, StatementMeta)>, LoadError> {
+    let (mut r, headers) = open_csv(path)?;
+    let file = "comments.csv";
+    let c_id = column(path, &headers, "comment-id")?;
+    let c_mod = headers.iter().position(|h| h == "moderated");
+    let c_meta = headers.iter().position(|h| h == "is-meta");
+    if c_mod.is_none() {
+        report.warnings.push(format!("{file} has no \"moderated\" column: every statement counts as unmoderated"));
+    }
+    let mut out: Vec<(String, StatementMeta)> = Vec::new();
+    let mut seen = HashSet::new();
+    for (n, rec) in r.records().enumerate() {
+        let line = n as u64 + 2;
+        let rec = match rec {
+            Ok(rec) => rec,
+            Err(e) => {
+                let line = e.position().map_or(line, |p| p.line());
+                report.skip(file, line, format!("unreadable row: {e}"));
+                continue;
+            }
+        };
+        let line = rec.position().map_or(line, |p| p.line());
+        let Some(id) = rec.get(c_id).map(str::trim).filter(|s| !s.is_empty()) else {
+            report.skip(file, line, "no comment-id");
+            continue;
+        };
+        let moderation = match c_mod.map(|c| rec.get(c).map(parse_int)) {
+            None => Moderation::Unmoderated,
+            Some(Some(Some(v))) => Moderation::from_polis(v),
+            Some(_) => {
+                report.skip(file, line, format!("comment {id}: \"moderated\" is not -1, 0 or 1"));
+                continue;
+            }
+        };
+        let is_meta = match c_meta.map(|c| rec.get(c).map(parse_bool)) {
+            None => false,
+            Some(Some(Some(b))) => b,
+            Some(_) => {
+                report.skip(file, line, format!("comment {id}: \"is-meta\" is not true/false"));
+                continue;
+            }
+        };
+        if !seen.insert(id.to_owned()) {
+            report.skip(file, line, format!("comment {id} appears twice; the first row is kept"));
+            continue;
+        }
+        out.push((id.to_owned(), StatementMeta { moderation, is_meta }));
+    }
+    out.sort_by(|a, b| id_order(&a.0, &b.0));
+    Ok(out)
+}
+
+/// Reads `votes.csv` (one row per vote event, +1 agree / −1 disagree / 0 pass).
+pub fn read_votes_csv(path: &Path, report: &mut LoadReport) -> Result<Vec<VoteEvent>, LoadError> {
+    let (mut r, headers) = open_csv(path)?;
+    let file = "votes.csv";
+    let c_stmt = column(path, &headers, "comment-id")?;
+    let c_voter = column(path, &headers, "voter-id")?;
+    let c_vote = column(path, &headers, "vote")?;
+    let c_time = headers.iter().position(|h| h == "timestamp");
+    let mut out = Vec::new();
+    for (n, rec) in r.records().enumerate() {
+        let line = n as u64 + 2;
+        let rec = match rec {
+            Ok(rec) => rec,
+            Err(e) => {
+                let line = e.position().map_or(line, |p| p.line());
+                report.skip(file, line, format!("unreadable row: {e}"));
+                continue;
+            }
+        };
+        let line = rec.position().map_or(line, |p| p.line());
+        let (Some(s), Some(p), Some(v)) = (rec.get(c_stmt), rec.get(c_voter), rec.get(c_vote)) else {
+            report.skip(file, line, "too few fields");
+            continue;
+        };
+        let (s, p) = (s.trim(), p.trim());
+        if s.is_empty() || p.is_empty() {
+            report.skip(file, line, "empty comment-id or voter-id");
+            continue;
+        }
+        let Some(vote) = parse_int(v).and_then(Vote::from_export_sign) else {
+            report.skip(file, line, format!("vote \"{}\" is not 1, -1 or 0", v.trim()));
+            continue;
+        };
+        let time = match c_time.and_then(|c| rec.get(c)).map(str::trim) {
+            None | Some("") => None,
+            Some(t) => match parse_int(t) {
+                Some(t) => Some(t),
+                None => {
+                    report.skip(file, line, format!("timestamp \"{t}\" is not a number"));
+                    continue;
+                }
+            },
+        };
+        out.push(VoteEvent { participant: p.to_owned(), statement: s.to_owned(), vote, time });
+    }
+    Ok(out)
+}
+
+const PV_FIXED: [&str; 7] = ["participant", "xid", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree"];
+
+/// Reads `participants-votes.csv`: (votes, Pol.is group per participant).
+#[allow(clippy::type_complexity)]
+pub fn read_participants_votes_csv(path: &Path, report: &mut LoadReport) -> Result<(Vec<VoteEvent>, Vec<(String, Option<String>)>), LoadError> {
+    let (mut r, headers) = open_csv(path)?;
+    let file = "participants-votes.csv";
+    let c_p = column(path, &headers, "participant")?;
+    let c_g = headers.iter().position(|h| h == "group-id");
+    let stmt_cols: Vec<(usize, String)> = headers.iter().enumerate().filter(|(_, h)| !PV_FIXED.contains(&h.as_str()) && !h.is_empty()).map(|(i, h)| (i, h.clone())).collect();
+    let mut votes = Vec::new();
+    let mut groups = Vec::new();
+    for (n, rec) in r.records().enumerate() {
+        let line = n as u64 + 2;
+        let rec = match rec {
+            Ok(rec) => rec,
+            Err(e) => {
+                let line = e.position().map_or(line, |p| p.line());
+                report.skip(file, line, format!("unreadable row: {e}"));
+                continue;
+            }
+        };
+        let line = rec.position().map_or(line, |p| p.line());
+        if rec.len() != headers.len() {
+            report.skip(file, line, format!("{} fields, the header has {}", rec.len(), headers.len()));
+            continue;
+        }
+        let Some(p) = rec.get(c_p).map(str::trim).filter(|s| !s.is_empty()) else {
+            report.skip(file, line, "empty participant");
+            continue;
+        };
+        let mut bad = None;
+        let mut row_votes = Vec::new();
+        for (c, sid) in &stmt_cols {
+            let cell = rec.get(*c).unwrap_or("").trim();
+            if cell.is_empty() {
+                continue;
+            }
+            match parse_int(cell).and_then(Vote::from_export_sign) {
+                Some(vote) => row_votes.push(VoteEvent { participant: p.to_owned(), statement: sid.clone(), vote, time: None }),
+                None => {
+                    bad = Some(format!("participant {p}, comment {sid}: vote \"{cell}\" is not 1, -1 or 0"));
+                    break;
+                }
+            }
+        }
+        if let Some(reason) = bad {
+            report.skip(file, line, reason);
+            continue;
+        }
+        votes.extend(row_votes);
+        let g = c_g.and_then(|c| rec.get(c)).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        groups.push((p.to_owned(), g));
+    }
+    Ok((votes, groups))
+}
+
+/// Loads a directory in the Pol.is openData layout: `comments.csv` plus
+/// `votes.csv` and/or `participants-votes.csv`. When both vote files exist,
+/// the events of `votes.csv` are used (they carry times) and
+/// `participants-votes.csv` supplies Pol.is's groups.
+pub fn load_opendata(dir: &Path) -> Result<Dataset, LoadError> {
+    let mut report = LoadReport::default();
+    let votes_p = dir.join("votes.csv");
+    let pv_p = dir.join("participants-votes.csv");
+    let comments_p = dir.join("comments.csv");
+    if !dir.is_dir() {
+        return Err(LoadError::Io { path: dir.to_owned(), source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory") });
+    }
+    let (votes, source) = if votes_p.exists() {
+        (read_votes_csv(&votes_p, &mut report)?, VotesSource::VoteEvents)
+    } else if pv_p.exists() {
+        (Vec::new(), VotesSource::FinalMatrix)
+    } else {
+        return Err(LoadError::NoVotes { dir: dir.to_owned() });
+    };
+    let (votes, polis_groups) = if pv_p.exists() {
+        let (pv_votes, groups) = read_participants_votes_csv(&pv_p, &mut report)?;
+        if source == VotesSource::FinalMatrix { (pv_votes, groups) } else { (votes, groups) }
+    } else {
+        (votes, Vec::new())
+    };
+    let statements = if comments_p.exists() {
+        read_comments_csv(&comments_p, &mut report)?
+    } else {
+        report.warnings.push("no comments.csv: statements are taken from the votes and count as unmoderated".into());
+        Vec::new()
+    };
+    let mut statements = statements;
+    let known: HashSet<&str> = statements.iter().map(|s| s.0.as_str()).collect();
+    let mut extra: Vec<String> = votes.iter().map(|v| v.statement.as_str()).filter(|s| !known.contains(s)).collect::<HashSet<_>>().into_iter().map(str::to_owned).collect();
+    if !extra.is_empty() && comments_p.exists() {
+        report.warnings.push(format!("{} statements have votes but no row in comments.csv; their votes are ignored", extra.len()));
+        extra.clear();
+    }
+    statements.extend(extra.into_iter().map(|id| (id, StatementMeta::default())));
+    statements.sort_by(|a, b| id_order(&a.0, &b.0));
+    Ok(Dataset { statements, votes, source, polis_groups, report })
+}
+
+fn json_file(path: &Path) -> Result<serde_json::Value, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io { path: path.to_owned(), source: e })?;
+    serde_json::from_str(&text).map_err(|e| LoadError::Json { path: path.to_owned(), message: e.to_string() })
+}
+
+fn json_id(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Number(n) => Some(n.as_i64().map_or_else(|| n.to_string(), |i| i.to_string())),
+        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn json_int(v: Option<&serde_json::Value>) -> Option<i64> {
+    match v? {
+        serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
+        serde_json::Value::String(s) => parse_int(s),
+        _ => None,
+    }
+}
+
+/// Loads Pol.is API dumps: `votes.json` and `comments.json` (as in the
+/// red-dwarf fixtures: keys `pid`/`tid`/`mod` or
+/// `participant_id`/`statement_id`/`moderated`). The vote sign is detected
+/// against the comments' `agree_count` (raw API dumps use the database sign,
+/// agree = −1) and reported as a warning.
+pub fn load_polis_api(dir: &Path) -> Result<Dataset, LoadError> {
+    let mut report = LoadReport::default();
+    let vp = dir.join("votes.json");
+    let cp = dir.join("comments.json");
+    let votes_v = json_file(&vp)?;
+    let comments_v = json_file(&cp)?;
+    let mut statements = Vec::new();
+    let mut agree_counts: HashMap<String, i64> = HashMap::new();
+    for (i, c) in comments_v.as_array().map(Vec::as_slice).unwrap_or(&[]).iter().enumerate() {
+        let Some(id) = c.get("tid").or_else(|| c.get("statement_id")).and_then(json_id) else {
+            report.skip("comments.json", i as u64, "no tid");
+            continue;
+        };
+        let m = json_int(c.get("mod").or_else(|| c.get("moderated"))).unwrap_or(0);
+        let is_meta = c.get("is_meta").and_then(serde_json::Value::as_bool).unwrap_or(false);
+        if let Some(a) = json_int(c.get("agree_count")) {
+            agree_counts.insert(id.clone(), a);
+        }
+        statements.push((id, StatementMeta { moderation: Moderation::from_polis(m), is_meta }));
+    }
+    statements.sort_by(|a, b| id_order(&a.0, &b.0));
+    let mut raw = Vec::new();
+    for (i, v) in votes_v.as_array().map(Vec::as_slice).unwrap_or(&[]).iter().enumerate() {
+        let p = v.get("pid").or_else(|| v.get("participant_id")).and_then(json_id);
+        let s = v.get("tid").or_else(|| v.get("statement_id")).and_then(json_id);
+        let val = json_int(v.get("vote"));
+        let time = json_int(v.get("modified"));
+        match (p, s, val) {
+            (Some(p), Some(s), Some(val)) if (-1..=1).contains(&val) => raw.push((p, s, val, time)),
+            _ => report.skip("votes.json", i as u64, "missing pid/tid or vote not in -1..1"),
+        }
+    }
+    // Sign detection: which sign makes "+1 = agree" match agree_count?
+    let mut plus: HashMap<&str, i64> = HashMap::new();
+    let mut minus: HashMap<&str, i64> = HashMap::new();
+    for (_, s, val, _) in &raw {
+        if *val == 1 {
+            *plus.entry(s).or_default() += 1;
+        } else if *val == -1 {
+            *minus.entry(s).or_default() += 1;
+        }
+    }
+    let err = |m: &HashMap<&str, i64>| agree_counts.iter().map(|(s, a)| (m.get(s.as_str()).copied().unwrap_or(0) - a).abs()).sum::<i64>();
+    let db_sign = err(&minus) < err(&plus);
+    if db_sign {
+        report.warnings.push("votes.json uses the Pol.is database sign (agree = -1); flipped".into());
+    }
+    let votes = raw
+        .into_iter()
+        .filter_map(|(p, s, val, time)| {
+            let vote = if db_sign { Vote::from_db_sign(val) } else { Vote::from_export_sign(val) }?;
+            Some(VoteEvent { participant: p, statement: s, vote, time })
+        })
+        .collect();
+    Ok(Dataset { statements, votes, source: VotesSource::ApiJson, polis_groups: Vec::new(), report })
+}
+
+/// A statement for export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportStatement {
+    pub id: String,
+    pub author: String,
+    pub text: String,
+    /// Unix milliseconds.
+    pub created_ms: i64,
+    pub meta: StatementMeta,
+}
+
+/// "2024-05-03T01:02:03Z" from unix milliseconds (proleptic Gregorian, UTC).
+pub fn iso_utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Writes `comments.csv` and `votes.csv` in the openData layout (export sign,
+/// +1 = agree), so a conversation made here can be read by Pol.is tooling and
+/// by [`load_opendata`]. `agrees`/`disagrees` count every vote row, as Pol.is's
+/// exporter does.
+pub fn write_opendata(dir: &Path, statements: &[ExportStatement], votes: &[VoteEvent]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut agrees: HashMap<&str, u64> = HashMap::new();
+    let mut disagrees: HashMap<&str, u64> = HashMap::new();
+    for v in votes {
+        match v.vote {
+            Vote::Agree => *agrees.entry(&v.statement).or_default() += 1,
+            Vote::Disagree => *disagrees.entry(&v.statement).or_default() += 1,
+            Vote::Pass => {}
+        }
+    }
+    let to_io = |e: csv::Error| std::io::Error::other(e.to_string());
+    let mut w = csv::Writer::from_path(dir.join("comments.csv")).map_err(to_io)?;
+    w.write_record(["timestamp", "datetime", "comment-id", "author-id", "agrees", "disagrees", "moderated", "is-meta", "comment-body"]).map_err(to_io)?;
+    let mut sts: Vec<&ExportStatement> = statements.iter().collect();
+    sts.sort_by(|a, b| id_order(&b.id, &a.id)); // Pol.is exports newest first
+    for s in sts {
+        w.write_record([
+            s.created_ms.to_string(),
+            iso_utc(s.created_ms),
+            s.id.clone(),
+            s.author.clone(),
+            agrees.get(s.id.as_str()).copied().unwrap_or(0).to_string(),
+            disagrees.get(s.id.as_str()).copied().unwrap_or(0).to_string(),
+            s.meta.moderation.polis_value().to_string(),
+            s.meta.is_meta.to_string(),
+            s.text.clone(),
+        ])
+        .map_err(to_io)?;
+    }
+    w.flush()?;
+    let mut w = csv::Writer::from_path(dir.join("votes.csv")).map_err(to_io)?;
+    w.write_record(["timestamp", "datetime", "comment-id", "voter-id", "vote"]).map_err(to_io)?;
+    let mut order: Vec<&VoteEvent> = votes.iter().collect();
+    order.sort_by_key(|v| v.time.unwrap_or(i64::MAX));
+    for v in order {
+        let t = v.time.map(|t| t.to_string()).unwrap_or_default();
+        let dt = v.time.map(iso_utc).unwrap_or_default();
+        w.write_record([t, dt, v.statement.clone(), v.participant.clone(), v.vote.export_sign().to_string()]).map_err(to_io)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn iso() {
+        assert_eq!(iso_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso_utc(1_714_782_753_431), "2024-05-04T00:32:33Z");
+    }
+}

@@ -1,0 +1,385 @@
+//! k-means on 2-D points with Pol.is's warm start (`clean-start-clusters`),
+//! and the silhouette used to choose the number of groups.
+
+use std::collections::HashSet;
+
+pub(crate) type P2 = [f64; 2];
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Cluster {
+    /// Lineage id: stays with the cluster across updates.
+    pub id: u32,
+    pub center: P2,
+    /// Indices into the point list, ascending.
+    pub members: Vec<u32>,
+}
+
+#[inline]
+pub(crate) fn dist2(a: &P2, b: &P2) -> f64 {
+    let dx = a[0] - b[0];
+    let dy = a[1] - b[1];
+    dx * dx + dy * dy
+}
+
+fn weight(w: Option<&[f64]>, i: usize) -> f64 {
+    w.map_or(1.0, |w| w[i])
+}
+
+fn mean_of(points: &[P2], w: Option<&[f64]>, members: &[u32]) -> Option<P2> {
+    let (mut sx, mut sy, mut sw) = (0.0, 0.0, 0.0);
+    for &m in members {
+        let wi = weight(w, m as usize);
+        sx += wi * points[m as usize][0];
+        sy += wi * points[m as usize][1];
+        sw += wi;
+    }
+    if sw > 0.0 {
+        Some([sx / sw, sy / sw])
+    } else if let Some(&m) = members.first() {
+        Some(points[m as usize])
+    } else {
+        None
+    }
+}
+
+fn key(p: &P2) -> (u64, u64) {
+    // +0.0 and −0.0 are the same point.
+    ((p[0] + 0.0).to_bits(), (p[1] + 0.0).to_bits())
+}
+
+pub(crate) fn count_distinct(points: &[P2]) -> usize {
+    points.iter().map(key).collect::<HashSet<_>>().len()
+}
+
+/// Nearest-centre lookup: centres sorted by x, search outwards from the
+/// point's x and stop once |dx| alone exceeds the best distance. Ties go to
+/// the smaller cluster id.
+pub(crate) struct Nearest {
+    /// (x, y, slot) sorted by x.
+    sorted: Vec<(f64, f64, usize, u32)>,
+}
+
+impl Nearest {
+    pub fn new(clusters: &[Cluster]) -> Self {
+        let mut sorted: Vec<_> = clusters.iter().enumerate().map(|(i, c)| (c.center[0], c.center[1], i, c.id)).collect();
+        sorted.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.3.cmp(&b.3)));
+        Self { sorted }
+    }
+
+    /// (slot, squared distance).
+    pub fn find(&self, p: &P2) -> (usize, f64) {
+        let s = &self.sorted;
+        if s.is_empty() {
+            return (usize::MAX, f64::INFINITY);
+        }
+        let start = s.partition_point(|c| c.0 < p[0]);
+        let mut best = (usize::MAX, f64::INFINITY, u32::MAX);
+        let consider = |best: &mut (usize, f64, u32), c: &(f64, f64, usize, u32)| {
+            let d = (c.0 - p[0]).powi(2) + (c.1 - p[1]).powi(2);
+            if d < best.1 || (d == best.1 && c.3 < best.2) {
+                *best = (c.2, d, c.3);
+            }
+        };
+        let (mut lo, mut hi) = (start, start);
+        loop {
+            let mut progressed = false;
+            if hi < s.len() {
+                let dx = s[hi].0 - p[0];
+                if dx * dx <= best.1 {
+                    consider(&mut best, &s[hi]);
+                    hi += 1;
+                    progressed = true;
+                } else {
+                    hi = s.len();
+                }
+            }
+            if lo > 0 {
+                let dx = p[0] - s[lo - 1].0;
+                if dx * dx <= best.1 {
+                    consider(&mut best, &s[lo - 1]);
+                    lo -= 1;
+                    progressed = true;
+                } else {
+                    lo = 0;
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+        (best.0, best.1)
+    }
+}
+
+/// Cold start: the first `k` distinct points in order, ids 0..k−1.
+pub(crate) fn cold_start(points: &[P2], k: usize) -> Vec<Cluster> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for (i, p) in points.iter().enumerate() {
+        if out.len() >= k {
+            break;
+        }
+        if seen.insert(key(p)) {
+            out.push(Cluster { id: out.len() as u32, center: *p, members: vec![i as u32] });
+        }
+    }
+    out
+}
+
+/// Pol.is `clean-start-clusters`: keep previous clusters' surviving members
+/// (centres recomputed from current positions), merge identical centres, then
+/// split off the most distal points until there are min(k, #distinct) clusters.
+/// `prev` holds (id, members as point indices; indices ≥ points.len() are gone).
+pub(crate) fn clean_start(
+    points: &[P2],
+    w: Option<&[f64]>,
+    prev: &[(u32, Vec<u32>)],
+    k: usize,
+) -> Vec<Cluster> {
+    let n = points.len();
+    let mut clusters: Vec<Cluster> = Vec::new();
+    let mut owner = vec![usize::MAX; n];
+    for (id, members) in prev {
+        let mut ms: Vec<u32> = members.iter().copied().filter(|&m| (m as usize) < n && owner[m as usize] == usize::MAX).collect();
+        ms.sort_unstable();
+        ms.dedup();
+        if let Some(center) = mean_of(points, w, &ms) {
+            for &m in &ms {
+                owner[m as usize] = clusters.len();
+            }
+            clusters.push(Cluster { id: *id, center, members: ms });
+        }
+    }
+    if clusters.is_empty() {
+        if n == 0 {
+            return clusters;
+        }
+        let all: Vec<u32> = (0..n as u32).collect();
+        let center = mean_of(points, w, &all).unwrap_or([0.0, 0.0]);
+        clusters.push(Cluster { id: 0, center, members: all });
+    }
+    // Merge clusters with identical centres; the larger keeps its id.
+    clusters.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.id.cmp(&b.id)));
+    let mut merged: Vec<Cluster> = Vec::new();
+    for c in clusters {
+        if let Some(t) = merged.iter_mut().find(|t| key(&t.center) == key(&c.center)) {
+            t.members.extend(c.members);
+            t.members.sort_unstable();
+            t.center = mean_of(points, w, &t.members).unwrap_or(t.center);
+        } else {
+            merged.push(c);
+        }
+    }
+    let mut clusters = merged;
+    clusters.sort_by_key(|c| c.id);
+    let possible = k.min(count_distinct(points));
+    if clusters.len() >= possible {
+        return clusters;
+    }
+    // Most-distal splitting. Keep each point's nearest centre and distance;
+    // after a change only the affected points are re-examined.
+    let mut owner = vec![usize::MAX; n];
+    for (ci, c) in clusters.iter().enumerate() {
+        for &m in &c.members {
+            owner[m as usize] = ci;
+        }
+    }
+    let nearest = Nearest::new(&clusters);
+    let mut near: Vec<(usize, f64)> = points.iter().map(|p| nearest.find(p)).collect();
+    let mut next_id = clusters.iter().map(|c| c.id).max().map_or(0, |m| m + 1);
+    while clusters.len() < possible {
+        let mut far = (usize::MAX, 0.0f64);
+        for (i, &(_, d)) in near.iter().enumerate() {
+            if d > far.1 {
+                far = (i, d);
+            }
+        }
+        if far.0 == usize::MAX {
+            break;
+        }
+        let pt = far.0;
+        let mut changed = usize::MAX;
+        if owner[pt] != usize::MAX {
+            let ci = owner[pt];
+            clusters[ci].members.retain(|&m| m as usize != pt);
+            changed = ci;
+            if let Some(c) = mean_of(points, w, &clusters[ci].members) {
+                clusters[ci].center = c;
+            }
+        }
+        let new_slot = clusters.len();
+        clusters.push(Cluster { id: next_id, center: points[pt], members: vec![pt as u32] });
+        owner[pt] = new_slot;
+        next_id += 1;
+        let empty_changed = changed != usize::MAX && clusters[changed].members.is_empty();
+        if empty_changed {
+            // Cannot happen for a positive distance (a singleton's point is its
+            // own centre), but never loop on it.
+            break;
+        }
+        let nearest = Nearest::new(&clusters);
+        for (i, p) in points.iter().enumerate() {
+            if changed != usize::MAX && near[i].0 == changed {
+                // That centre moved: look again.
+                near[i] = nearest.find(p);
+            } else {
+                let d_new = dist2(p, &points[pt]);
+                if d_new < near[i].1 {
+                    near[i] = (new_slot, d_new);
+                }
+            }
+        }
+    }
+    clusters.retain(|c| !c.members.is_empty());
+    clusters.sort_by_key(|c| c.id);
+    clusters
+}
+
+/// One assignment + update step on centres only (members are built once at
+/// the end). Returns the new centres (None = emptied, dropped) and the
+/// assignment.
+fn step(points: &[P2], w: Option<&[f64]>, centers: &[(u32, P2)], threads: usize) -> (Vec<Option<P2>>, Vec<u32>) {
+    let clusters: Vec<Cluster> = centers.iter().map(|&(id, center)| Cluster { id, center, members: Vec::new() }).collect();
+    let nearest = Nearest::new(&clusters);
+    let k = centers.len();
+    let work = |r: std::ops::Range<usize>| {
+        let mut sums = vec![[0.0f64; 3]; k];
+        let mut assign = Vec::with_capacity(r.len());
+        for i in r {
+            let (slot, _) = nearest.find(&points[i]);
+            let wi = weight(w, i);
+            let e = &mut sums[slot];
+            e[0] += wi * points[i][0];
+            e[1] += wi * points[i][1];
+            e[2] += wi;
+            assign.push(slot as u32);
+        }
+        (sums, assign)
+    };
+    let n = points.len();
+    let parts = if n > 20_000 && threads > 1 {
+        let per = n.div_ceil(8);
+        let ranges: Vec<std::ops::Range<usize>> = (0..8).map(|i| (i * per).min(n)..((i + 1) * per).min(n)).collect();
+        crate::pca::par_chunks(&ranges, threads, work)
+    } else {
+        vec![work(0..n)]
+    };
+    let mut sums = vec![[0.0f64; 3]; k];
+    let mut assign = Vec::with_capacity(n);
+    for (s, a) in parts {
+        for (t, x) in sums.iter_mut().zip(s) {
+            t[0] += x[0];
+            t[1] += x[1];
+            t[2] += x[2];
+        }
+        assign.extend(a);
+    }
+    let mut counts = vec![0usize; k];
+    for &a in &assign {
+        counts[a as usize] += 1;
+    }
+    let new = (0..k)
+        .map(|c| {
+            if counts[c] == 0 {
+                None
+            } else if sums[c][2] > 0.0 {
+                Some([sums[c][0] / sums[c][2], sums[c][1] / sums[c][2]])
+            } else {
+                Some(centers[c].1)
+            }
+        })
+        .collect();
+    (new, assign)
+}
+
+fn same_clustering(a: &[Cluster], b: &[Cluster]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let sorted = |c: &[Cluster]| {
+        let mut v: Vec<P2> = c.iter().map(|c| c.center).collect();
+        v.sort_by(|x, y| x[0].total_cmp(&y[0]).then(x[1].total_cmp(&y[1])));
+        v
+    };
+    sorted(a).iter().zip(sorted(b).iter()).all(|(x, y)| dist2(x, y).sqrt() < 0.01)
+}
+
+/// Lloyd iterations from `init` until the sorted centres move < 0.01 or
+/// `max_iters` steps. Returns clusters sorted by id, with at least one step run.
+pub(crate) fn kmeans(points: &[P2], w: Option<&[f64]>, init: Vec<Cluster>, max_iters: usize, threads: usize) -> Vec<Cluster> {
+    if points.is_empty() || init.is_empty() {
+        return Vec::new();
+    }
+    let mut cur: Vec<(u32, P2)> = init.iter().map(|c| (c.id, c.center)).collect();
+    let mut assign;
+    let mut iter = 0;
+    loop {
+        let (new, a) = step(points, w, &cur, threads);
+        iter += 1;
+        // Remap the assignment to the surviving clusters.
+        let mut remap = vec![u32::MAX; cur.len()];
+        let mut next = Vec::with_capacity(cur.len());
+        for (slot, c) in new.iter().enumerate() {
+            if let Some(c) = c {
+                remap[slot] = next.len() as u32;
+                next.push((cur[slot].0, *c));
+            }
+        }
+        assign = a.into_iter().map(|s| remap[s as usize]).collect::<Vec<u32>>();
+        let old: Vec<Cluster> = cur.iter().map(|&(id, center)| Cluster { id, center, members: Vec::new() }).collect();
+        let nxt: Vec<Cluster> = next.iter().map(|&(id, center)| Cluster { id, center, members: Vec::new() }).collect();
+        let done = same_clustering(&old, &nxt);
+        cur = next;
+        if done || iter >= max_iters.max(1) {
+            break;
+        }
+    }
+    let mut members: Vec<Vec<u32>> = vec![Vec::new(); cur.len()];
+    for (i, &a) in assign.iter().enumerate() {
+        members[a as usize].push(i as u32);
+    }
+    let mut out: Vec<Cluster> = cur.into_iter().zip(members).map(|((id, center), members)| Cluster { id, center, members }).collect();
+    out.sort_by_key(|c| c.id);
+    out
+}
+
+/// Mean silhouette over points (unweighted), with s = 0 for singletons.
+pub(crate) fn silhouette(points: &[P2], labels: &[usize], k: usize) -> f64 {
+    let n = points.len();
+    if n == 0 || k < 2 {
+        return 0.0;
+    }
+    let mut sizes = vec![0usize; k];
+    for &l in labels {
+        sizes[l] += 1;
+    }
+    let mut total = 0.0;
+    let mut sums = vec![0.0; k];
+    for i in 0..n {
+        sums.iter_mut().for_each(|s| *s = 0.0);
+        for j in 0..n {
+            if i != j {
+                sums[labels[j]] += dist2(&points[i], &points[j]).sqrt();
+            }
+        }
+        let own = labels[i];
+        if sizes[own] <= 1 {
+            continue;
+        }
+        let a = sums[own] / (sizes[own] - 1) as f64;
+        let mut b = f64::INFINITY;
+        for g in 0..k {
+            if g != own && sizes[g] > 0 {
+                b = b.min(sums[g] / sizes[g] as f64);
+            }
+        }
+        if !b.is_finite() {
+            continue;
+        }
+        let m = a.max(b);
+        if m > 0.0 {
+            total += (b - a) / m;
+        }
+    }
+    total / n as f64
+}

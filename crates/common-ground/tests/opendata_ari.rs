@@ -1,0 +1,72 @@
+//! Agreement with Pol.is's own groups (`group-id` in participants-votes.csv)
+//! on the ten openData conversations, by adjusted Rand index over the
+//! participants both sides put in a group. Where votes.csv has timestamps the
+//! history is also replayed in ticks (warm starts, smoother, monotone in-conv).
+
+mod common;
+
+use std::collections::HashMap;
+
+use common_ground::io::load_opendata;
+use common_ground::metrics::adjusted_rand_index;
+use common_ground::replay::{ReplayOptions, replay};
+use common_ground::{Analysis, Config};
+
+/// (ARI, participants compared, our k, Pol.is k)
+pub fn ari_vs_polis(a: &Analysis, polis: &[(String, Option<String>)]) -> (f64, usize, usize, usize) {
+    let ours: HashMap<&str, usize> = a.participants.iter().enumerate().filter_map(|(i, p)| a.group_of[i].map(|g| (p.as_str(), g))).collect();
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    let mut polis_k = std::collections::HashSet::new();
+    for (p, g) in polis {
+        if let Some(g) = g {
+            polis_k.insert(g.clone());
+            if let Some(&o) = ours.get(p.as_str()) {
+                x.push(o);
+                y.push(g.clone());
+            }
+        }
+    }
+    (adjusted_rand_index(&x, &y), x.len(), a.groups.len(), polis_k.len())
+}
+
+#[test]
+fn ari_against_polis_groups() {
+    let root = common::shared_data().join("polis-opendata");
+    println!("\n| conversation | participants | votes | mode | k (ours/Pol.is) | compared | ARI | update ms |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let mut results = Vec::new();
+    for name in common::OPENDATA {
+        let ds = load_opendata(&root.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(ds.report.skipped.is_empty(), "{name}: skipped rows {:?}", &ds.report.skipped[..ds.report.skipped.len().min(5)]);
+        assert!(!ds.polis_groups.is_empty(), "{name}: no Pol.is groups");
+        let mut modes = vec!["final"];
+        if ds.has_times() {
+            modes.push("replay");
+        }
+        for mode in modes {
+            let mut e = ds.engine(Config::default());
+            let t = std::time::Instant::now();
+            let a = if mode == "final" {
+                e.add_votes(&ds.votes);
+                e.update()
+            } else {
+                replay(&mut e, &ds.votes, ReplayOptions::default(), |_| {}).unwrap()
+            };
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            let (ari, n, k, pk) = ari_vs_polis(&a, &ds.polis_groups);
+            println!("| {name} | {} | {} | {mode} | {k}/{pk} | {n} | {ari:.3} | {ms:.1} |", a.participants.len(), a.n_votes);
+            assert!(ari.is_finite());
+            results.push((name, mode, ari));
+        }
+    }
+    // Floors (see docs/design/0002-common-ground.md for the table these come from).
+    let best: HashMap<&str, f64> = results.iter().fold(HashMap::new(), |mut m, (n, _, a)| {
+        let e = m.entry(*n).or_insert(f64::MIN);
+        *e = e.max(*a);
+        m
+    });
+    let mean = best.values().sum::<f64>() / best.len() as f64;
+    println!("mean best ARI {mean:.3}");
+    assert!(mean > 0.6, "mean ARI against Pol.is fell to {mean:.3}");
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of the common-ground engine and red-dwarf (PyPI
+# `red-dwarf`, a Python reimplementation of the Pol.is pipeline) on every
+# shared openData conversation, then the 100k × 2k × 10M scale run.
+#
+#   scripts/bench-common-ground.sh            # both parts
+#   SKIP_SCALE=1 scripts/bench-common-ground.sh
+#
+# Environment: MEETINGHOUSE_SHARED_DATA (default ../shared/data),
+# CARGO_TARGET_DIR (default target), VENV (default .venv-bench-cg).
+# Both sides run single-threaded (one BLAS thread for red-dwarf; Config.threads
+# = 1 for us), each conversation in its own process so peak memory is per run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA="${MEETINGHOUSE_SHARED_DATA:-../shared/data}/polis-opendata"
+VENV="${VENV:-.venv-bench-cg}"
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMEXPR_NUM_THREADS=1 VECLIB_MAXIMUM_THREADS=1
+[ -d "$DATA" ] || { echo "no openData conversations at $DATA (set MEETINGHOUSE_SHARED_DATA)" >&2; exit 1; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet red-dwarf
+fi
+
+cargo build --release --quiet -p common-ground --examples
+BIN="${CARGO_TARGET_DIR:-target}/release/examples"
+
+RD_SCRIPT="$(mktemp -t rd-bench-XXXX.py)"
+trap 'rm -f "$RD_SCRIPT"' EXIT
+cat > "$RD_SCRIPT" <<'PY'
+import csv, json, os, resource, sys, time
+from collections import defaultdict
+d = sys.argv[1]
+t0 = time.perf_counter()
+from reddwarf.implementations.polis import run_pipeline
+from sklearn.metrics import adjusted_rand_score
+import_s = time.perf_counter() - t0
+csv.field_size_limit(1 << 30)
+mod_out, meta = [], []
+with open(os.path.join(d, "comments.csv"), newline="") as f:
+    for r in csv.DictReader(f):
+        cid = int(r["comment-id"])
+        if int(r.get("moderated") or 0) < 0:
+            mod_out.append(cid)
+        if (r.get("is-meta") or "").lower() == "true":
+            meta.append(cid)
+votes, groups = [], {}
+with open(os.path.join(d, "participants-votes.csv"), newline="") as f:
+    rd = csv.reader(f)
+    head = next(rd)
+    fixed = {"participant", "xid", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree"}
+    cols = [(i, int(h)) for i, h in enumerate(head) if h not in fixed]
+    gi = head.index("group-id")
+    for row in rd:
+        p = int(row[0])
+        if row[gi] != "":
+            groups[p] = row[gi]
+        if not os.path.exists(os.path.join(d, "votes.csv")):
+            for i, c in cols:
+                if row[i] != "":
+                    votes.append({"participant_id": p, "statement_id": c, "vote": int(float(row[i])), "modified": 0})
+vp = os.path.join(d, "votes.csv")
+if os.path.exists(vp):
+    latest = {}
+    with open(vp, newline="") as f:
+        for r in csv.DictReader(f):
+            k = (int(r["voter-id"]), int(r["comment-id"]))
+            t = int(r["timestamp"])
+            if k not in latest or t >= latest[k][0]:
+                latest[k] = (t, int(float(r["vote"])))
+    votes = [{"participant_id": p, "statement_id": c, "vote": v, "modified": t} for (p, c), (t, v) in latest.items()]
+t1 = time.perf_counter()
+res = run_pipeline(votes=votes, mod_out_statement_ids=mod_out, meta_statement_ids=meta, random_state=0)
+pipe_s = time.perf_counter() - t1
+df = res.participants_df
+import pandas as pd
+labels = {int(p): int(c) for p, c in df["cluster_id"].items() if not pd.isna(c)}
+common = [p for p in groups if p in labels]
+ari = adjusted_rand_score([groups[p] for p in common], [labels[p] for p in common]) if common else float("nan")
+print(json.dumps({"pipeline_ms": pipe_s * 1e3, "import_ms": import_s * 1e3, "ari": ari, "compared": len(common),
+                  "k": len(set(labels.values())), "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+PY
+
+printf '\n%-40s %7s %8s | %10s %12s %8s | %7s %7s %7s | %8s %8s\n' conversation ptpts votes "ours ms" "red-dwarf ms" ratio "ARI us" "(replay)" "ARI rd" "MB us" "MB rd"
+for dir in "$DATA"/*/; do
+  name="$(basename "$dir")"
+  ours="$("$BIN/opendata" "$dir" --replay)"
+  rd="$("$VENV/bin/python" "$RD_SCRIPT" "$dir" 2>/dev/null || echo '{"pipeline_ms": null, "ari": null, "peak_mb": null}')"
+  python3 - "$name" "$ours" "$rd" <<'PY'
+import json, sys
+name, o, r = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+def f(x, fmt):
+    return "—" if x is None or x != x else fmt.format(x)
+ratio = (r["pipeline_ms"] / o["update_ms"]) if r.get("pipeline_ms") else None
+print(f'{name:<40} {o["participants"]:>7} {o["votes"]:>8} | {f(o["update_ms"], "{:.2f}"):>10} {f(r.get("pipeline_ms"), "{:.0f}"):>12} {f(ratio, "{:.0f}x"):>8} | '
+      f'{f(o["ari"], "{:.3f}"):>7} {f(o.get("ari_replay"), "{:.3f}"):>7} {f(r.get("ari"), "{:.3f}"):>7} | {f(o["peak_mb"], "{:.0f}"):>8} {f(r.get("peak_mb"), "{:.0f}"):>8}')
+PY
+done
+echo "(ours: median of 5 cold updates, 1 thread, engine only; red-dwarf: run_pipeline wall time, 1 BLAS thread, excluding Python imports;"
+echo " ARI against Pol.is group-id over participants both put in a group; MB = process peak RSS)"
+
+if [ -z "${SKIP_SCALE:-}" ]; then
+  echo
+  "$BIN/scale"
+fi
