@@ -1,0 +1,214 @@
+//! Checking, orienting, stripping and resizing one uploaded image.
+
+use std::io::Cursor;
+
+use image::codecs::png::PngEncoder;
+use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader};
+use sha2::{Digest, Sha256};
+
+/// Widths of the responsive derivatives, smallest first. A derivative is
+/// only made when the image is wider than it (never upscaled).
+pub const WIDTHS: [u32; 3] = [320, 800, 1600];
+/// The master's longest edge: a 12 MP phone photo becomes 2560 × 1920.
+pub const MASTER_LONG_EDGE: u32 = 2560;
+/// JPEG quality of everything re-encoded as JPEG.
+const JPEG_QUALITY: u8 = 82;
+
+/// Limits checked before decoding.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest upload, in bytes (default 20 MB).
+    pub max_bytes: usize,
+    /// Largest image, in pixels (default 50 megapixels).
+    pub max_pixels: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_bytes: 20 * 1024 * 1024, max_pixels: 50_000_000 }
+    }
+}
+
+/// The image types accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Jpeg,
+    Png,
+    WebP,
+    Gif,
+}
+
+impl Kind {
+    fn format(self) -> ImageFormat {
+        match self {
+            Kind::Jpeg => ImageFormat::Jpeg,
+            Kind::Png => ImageFormat::Png,
+            Kind::WebP => ImageFormat::WebP,
+            Kind::Gif => ImageFormat::Gif,
+        }
+    }
+}
+
+/// Tells the image type from its first bytes.
+pub fn sniff(bytes: &[u8]) -> Option<Kind> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(Kind::Jpeg)
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(Kind::Png)
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some(Kind::Gif)
+    } else if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some(Kind::WebP)
+    } else {
+        None
+    }
+}
+
+/// Why an image was refused, in words for the person who sent it.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum MediaError {
+    #[error("That file is not a JPEG, PNG, WebP or GIF image.")]
+    NotAnImage,
+    #[error("The file is {size_mb:.1} MB; the limit is {limit_mb} MB.")]
+    TooManyBytes { size_mb: f64, limit_mb: usize },
+    #[error("The image is {width} × {height} pixels ({megapixels} megapixels); the limit is {limit} megapixels.")]
+    TooManyPixels { width: u32, height: u32, megapixels: u64, limit: u64 },
+    #[error("The image could not be read: it may be damaged or cut short.")]
+    Corrupt,
+}
+
+/// One stored image: its bytes, size and content-addressed key.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// `sha256hex.jpg` or `sha256hex.png`.
+    pub key: String,
+    pub width: u32,
+    pub height: u32,
+    pub mime: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+/// What an upload becomes: the stripped master and its smaller derivatives.
+#[derive(Debug, Clone)]
+pub struct Processed {
+    pub master: Variant,
+    /// Smallest first; only widths below the master's.
+    pub derivatives: Vec<Variant>,
+}
+
+impl Processed {
+    /// Every variant, master last.
+    pub fn all(&self) -> impl Iterator<Item = &Variant> {
+        self.derivatives.iter().chain(std::iter::once(&self.master))
+    }
+}
+
+/// Checks, orients, strips and resizes an upload.
+pub fn process(bytes: &[u8], limits: &Limits) -> Result<Processed, MediaError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(MediaError::TooManyBytes { size_mb: bytes.len() as f64 / (1024.0 * 1024.0), limit_mb: limits.max_bytes / (1024 * 1024) });
+    }
+    let kind = sniff(bytes).ok_or(MediaError::NotAnImage)?;
+    // The header alone gives the size: refuse a bomb before decoding it.
+    let reader = ImageReader::with_format(Cursor::new(bytes), kind.format());
+    let (width, height) = reader.into_dimensions().map_err(|_| MediaError::Corrupt)?;
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > limits.max_pixels || width == 0 || height == 0 {
+        return Err(MediaError::TooManyPixels { width, height, megapixels: pixels.div_ceil(1_000_000), limit: limits.max_pixels / 1_000_000 });
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), kind.format());
+    let mut decode_limits = image::Limits::default();
+    decode_limits.max_image_width = Some(width);
+    decode_limits.max_image_height = Some(height);
+    // Room for the decoded frame (up to 16-bit RGBA) and nothing much more.
+    decode_limits.max_alloc = Some(pixels.saturating_mul(8).saturating_add(64 * 1024 * 1024));
+    reader.limits(decode_limits);
+    let mut decoder = reader.into_decoder().map_err(|_| MediaError::Corrupt)?;
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|_| MediaError::Corrupt)?;
+    img.apply_orientation(orientation);
+
+    let alpha = img.color().has_alpha() && has_transparency(&img);
+    // From here on, plain 8-bit pixels: RGBA when transparency matters, else RGB.
+    let mut source = if alpha { Pixels::rgba(img.to_rgba8()) } else { Pixels::rgb(img.to_rgb8()) };
+    drop(img);
+    source = source.fit(MASTER_LONG_EDGE, MASTER_LONG_EDGE)?;
+    let master = source.encode()?;
+    // Each derivative is made from the next larger one: cheaper, and at
+    // these ratios just as sharp.
+    let mut derivatives = Vec::new();
+    for &w in WIDTHS.iter().rev() {
+        if w < source.width {
+            source = source.fit(w, u32::MAX)?;
+            derivatives.push(source.encode()?);
+        }
+    }
+    derivatives.reverse();
+    Ok(Processed { master, derivatives })
+}
+
+/// An 8-bit RGB or RGBA pixel buffer.
+struct Pixels {
+    width: u32,
+    height: u32,
+    alpha: bool,
+    data: Vec<u8>,
+}
+
+impl Pixels {
+    fn rgb(b: image::RgbImage) -> Pixels {
+        Pixels { width: b.width(), height: b.height(), alpha: false, data: b.into_raw() }
+    }
+
+    fn rgba(b: image::RgbaImage) -> Pixels {
+        Pixels { width: b.width(), height: b.height(), alpha: true, data: b.into_raw() }
+    }
+
+    /// Scales down (never up) to fit within `max_w` × `max_h`, with an
+    /// antialiasing bilinear convolution (SIMD where the CPU has it).
+    fn fit(self, max_w: u32, max_h: u32) -> Result<Pixels, MediaError> {
+        use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer, images::Image};
+        if self.width <= max_w && self.height <= max_h {
+            return Ok(self);
+        }
+        let scale = (f64::from(max_w) / f64::from(self.width)).min(f64::from(max_h) / f64::from(self.height));
+        let w = ((f64::from(self.width) * scale).round() as u32).max(1);
+        let h = ((f64::from(self.height) * scale).round() as u32).max(1);
+        let kind = if self.alpha { PixelType::U8x4 } else { PixelType::U8x3 };
+        let src = Image::from_vec_u8(self.width, self.height, self.data, kind).map_err(|_| MediaError::Corrupt)?;
+        let mut dst = Image::new(w, h, kind);
+        // Colour is not premultiplied by alpha here: fully transparent
+        // pixels may bleed a little colour into edges, which PNG shows as is.
+        let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear)).use_alpha(false);
+        Resizer::new().resize(&src, &mut dst, &options).map_err(|_| MediaError::Corrupt)?;
+        Ok(Pixels { width: w, height: h, alpha: self.alpha, data: dst.into_vec() })
+    }
+
+    fn encode(&self) -> Result<Variant, MediaError> {
+        let mut out = Vec::new();
+        let (mime, ext) = if self.alpha {
+            PngEncoder::new(&mut out)
+                .write_image(&self.data, self.width, self.height, image::ExtendedColorType::Rgba8)
+                .map_err(|_| MediaError::Corrupt)?;
+            ("image/png", "png")
+        } else {
+            let w = u16::try_from(self.width).map_err(|_| MediaError::Corrupt)?;
+            let h = u16::try_from(self.height).map_err(|_| MediaError::Corrupt)?;
+            jpeg_encoder::Encoder::new(&mut out, JPEG_QUALITY).encode(&self.data, w, h, jpeg_encoder::ColorType::Rgb).map_err(|_| MediaError::Corrupt)?;
+            ("image/jpeg", "jpg")
+        };
+        let hash = Sha256::digest(&out);
+        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Variant { key: format!("{hex}.{ext}"), width: self.width, height: self.height, mime, bytes: out })
+    }
+}
+
+/// Whether any pixel is not fully opaque (an RGBA photo often is opaque).
+fn has_transparency(img: &DynamicImage) -> bool {
+    match img {
+        DynamicImage::ImageRgba8(b) => b.pixels().any(|p| p.0[3] != 255),
+        DynamicImage::ImageLumaA8(b) => b.pixels().any(|p| p.0[1] != 255),
+        other => other.to_rgba8().pixels().any(|p| p.0[3] != 255),
+    }
+}
+

@@ -1,0 +1,199 @@
+//! S3-compatible object storage (AWS S3, MinIO, Garage, Ceph, moto…) over
+//! plain HTTP(S) requests signed with AWS Signature Version 4.
+//!
+//! Only what media needs: put, get and delete of whole objects, plus
+//! creating the bucket (for tests and first runs).
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+use crate::store::StoreError;
+
+/// Where and how to reach the bucket.
+#[derive(Debug, Clone)]
+pub struct S3Config {
+    /// `https://s3.eu-west-2.amazonaws.com`, `http://127.0.0.1:9000`…
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key: String,
+    pub secret_key: String,
+    /// `endpoint/bucket/key` (most self-hosted servers) instead of `bucket.endpoint/key`.
+    pub path_style: bool,
+}
+
+#[derive(Clone)]
+pub struct S3Store {
+    config: S3Config,
+    client: reqwest::Client,
+}
+
+impl std::fmt::Debug for S3Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    m.update(data);
+    m.finalize().into_bytes().to_vec()
+}
+
+/// Percent-encodes one path segment as SigV4 wants (unreserved characters kept).
+fn encode_segment(s: &str) -> String {
+    const SET: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    percent_encoding::utf8_percent_encode(s, SET).to_string()
+}
+
+impl S3Store {
+    pub fn new(config: S3Config) -> Result<S3Store, StoreError> {
+        // One TLS provider for the process (ring, as elsewhere in the tree).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .map_err(|e| StoreError::S3(format!("could not build the HTTP client: {e}")))?;
+        let config = S3Config { endpoint: config.endpoint.trim_end_matches('/').to_string(), ..config };
+        if !(config.endpoint.starts_with("http://") || config.endpoint.starts_with("https://")) {
+            return Err(StoreError::S3(format!("the endpoint {:?} must start with http:// or https://", config.endpoint)));
+        }
+        Ok(S3Store { config, client })
+    }
+
+    pub fn describe(&self) -> String {
+        format!("s3 bucket {} at {}", self.config.bucket, self.config.endpoint)
+    }
+
+    /// (URL, host header value, canonical URI) for a key, or the bucket itself when `key` is empty.
+    fn locate(&self, key: &str) -> (String, String, String) {
+        let (scheme, rest) = self.config.endpoint.split_once("://").expect("checked in new");
+        let (host, base_path) = match rest.split_once('/') {
+            Some((h, p)) => (h.to_string(), format!("/{p}")),
+            None => (rest.to_string(), String::new()),
+        };
+        let key_path = if key.is_empty() { String::new() } else { format!("/{}", encode_segment(key)) };
+        if self.config.path_style {
+            let uri = format!("{base_path}/{}{key_path}", encode_segment(&self.config.bucket));
+            (format!("{scheme}://{host}{uri}"), host, uri)
+        } else {
+            let host = format!("{}.{host}", self.config.bucket);
+            let uri = if key_path.is_empty() { format!("{base_path}/") } else { format!("{base_path}{key_path}") };
+            (format!("{scheme}://{host}{uri}"), host, uri)
+        }
+    }
+
+    fn sign(&self, method: &str, host: &str, uri: &str, payload_hash: &str, now: chrono::DateTime<chrono::Utc>) -> (String, String) {
+        let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
+        let date = now.format("%Y%m%d").to_string();
+        let canonical = format!(
+            "{method}\n{uri}\n\nhost:{host}\nx-amz-content-sha256:{payload_hash}\nx-amz-date:{amz_date}\n\nhost;x-amz-content-sha256;x-amz-date\n{payload_hash}"
+        );
+        let scope = format!("{date}/{}/s3/aws4_request", self.config.region);
+        let to_sign = format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex(&Sha256::digest(canonical.as_bytes())));
+        let mut key = hmac(format!("AWS4{}", self.config.secret_key).as_bytes(), date.as_bytes());
+        for part in [self.config.region.as_bytes(), b"s3", b"aws4_request"] {
+            key = hmac(&key, part);
+        }
+        let signature = hex(&hmac(&key, to_sign.as_bytes()));
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature={signature}",
+            self.config.access_key
+        );
+        (auth, amz_date)
+    }
+
+    async fn send(&self, method: reqwest::Method, key: &str, body: Vec<u8>, mime: Option<&str>) -> Result<reqwest::Response, StoreError> {
+        let (url, host, uri) = self.locate(key);
+        let payload_hash = hex(&Sha256::digest(&body));
+        let (auth, amz_date) = self.sign(method.as_str(), &host, &uri, &payload_hash, chrono::Utc::now());
+        let mut req = self
+            .client
+            .request(method, &url)
+            .header("authorization", auth)
+            .header("x-amz-date", amz_date)
+            .header("x-amz-content-sha256", payload_hash);
+        if let Some(m) = mime {
+            req = req.header("content-type", m);
+        }
+        req.body(body).send().await.map_err(|e| StoreError::S3(format!("request to {} failed: {e}", self.config.endpoint)))
+    }
+
+    async fn fail(what: &str, resp: reqwest::Response) -> StoreError {
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        let code = text.split("<Code>").nth(1).and_then(|r| r.split("</Code>").next()).unwrap_or("");
+        StoreError::S3(format!("{what}: HTTP {status} {code}"))
+    }
+
+    /// Creates the bucket if it does not exist yet.
+    pub async fn ensure_bucket(&self) -> Result<(), StoreError> {
+        let resp = self.send(reqwest::Method::PUT, "", Vec::new(), None).await?;
+        let status = resp.status();
+        if status.is_success() || status.as_u16() == 409 {
+            Ok(())
+        } else {
+            Err(Self::fail("creating the bucket", resp).await)
+        }
+    }
+
+    pub(crate) async fn put(&self, key: &str, bytes: &[u8], mime: &str) -> Result<(), StoreError> {
+        let resp = self.send(reqwest::Method::PUT, key, bytes.to_vec(), Some(mime)).await?;
+        if resp.status().is_success() { Ok(()) } else { Err(Self::fail("storing an image", resp).await) }
+    }
+
+    pub(crate) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let resp = self.send(reqwest::Method::GET, key, Vec::new(), None).await?;
+        match resp.status().as_u16() {
+            200 => Ok(Some(resp.bytes().await.map_err(|e| StoreError::S3(format!("reading an image failed: {e}")))?.to_vec())),
+            404 => Ok(None),
+            _ => Err(Self::fail("reading an image", resp).await),
+        }
+    }
+
+    pub(crate) async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let resp = self.send(reqwest::Method::DELETE, key, Vec::new(), None).await?;
+        if resp.status().is_success() || resp.status().as_u16() == 404 { Ok(()) } else { Err(Self::fail("deleting an image", resp).await) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The worked example from AWS's SigV4 documentation for S3 ("GET
+    /// Object" with a Range header differs; this checks our key derivation
+    /// against the documented signing key for 20130524/us-east-1/s3).
+    #[test]
+    fn signing_key_matches_the_documented_derivation() {
+        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        let mut key = hmac(format!("AWS4{secret}").as_bytes(), b"20130524");
+        for part in [b"us-east-1".as_slice(), b"s3", b"aws4_request"] {
+            key = hmac(&key, part);
+        }
+        assert_eq!(hex(&key), "dbb893acc010964918f1fd433add87c70e8b0db6be30c1fbeafefa5ec6ba8378");
+    }
+
+    #[test]
+    fn path_and_virtual_host_styles() {
+        let mut c = S3Config {
+            endpoint: "http://127.0.0.1:9000/".into(),
+            bucket: "media".into(),
+            region: "us-east-1".into(),
+            access_key: "a".into(),
+            secret_key: "b".into(),
+            path_style: true,
+        };
+        let s = S3Store::new(c.clone()).unwrap();
+        assert_eq!(s.locate("ab.jpg"), ("http://127.0.0.1:9000/media/ab.jpg".into(), "127.0.0.1:9000".into(), "/media/ab.jpg".into()));
+        c.path_style = false;
+        c.endpoint = "https://s3.example.org".into();
+        let s = S3Store::new(c).unwrap();
+        assert_eq!(s.locate("ab.jpg").0, "https://media.s3.example.org/ab.jpg");
+    }
+}

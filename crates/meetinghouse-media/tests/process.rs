@@ -1,0 +1,214 @@
+//! The media pipeline on real encoded images: metadata stripped (EXIF with
+//! GPS, PNG text chunks), orientation applied, derivative sizes, GIF's first
+//! frame, WebP, and refusals (wrong type, too many bytes, a decompression
+//! bomb refused from its header alone, a truncated file).
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
+use meetinghouse_media::{Limits, MediaError, process};
+
+/// A photographic-ish test card: gradients and a marked top-left corner.
+fn card(w: u32, h: u32) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, y| {
+        if x < w / 4 && y < h / 4 { Rgb([250, 20, 20]) } else { Rgb([(x * 255 / w) as u8, (y * 255 / h) as u8, ((x + y) % 200) as u8]) }
+    })
+}
+
+fn encode(img: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+/// An EXIF APP1 payload (big-endian TIFF): ImageDescription with a marker,
+/// Orientation = 6 (rotate 90° clockwise to display), and a GPS IFD with a latitude.
+fn exif_app1() -> Vec<u8> {
+    let mut t = Vec::new();
+    t.extend_from_slice(b"MM\0\x2a\0\0\0\x08");
+    t.extend_from_slice(&3u16.to_be_bytes());
+    let desc = b"SECRET-GPS-50.9\0";
+    // ImageDescription, ASCII, 16 bytes at offset 92.
+    t.extend_from_slice(&[0x01, 0x0E, 0, 2]);
+    t.extend_from_slice(&(desc.len() as u32).to_be_bytes());
+    t.extend_from_slice(&92u32.to_be_bytes());
+    // Orientation, SHORT, 6.
+    t.extend_from_slice(&[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0]);
+    // GPS IFD pointer, LONG, offset 50.
+    t.extend_from_slice(&[0x88, 0x25, 0, 4, 0, 0, 0, 1]);
+    t.extend_from_slice(&50u32.to_be_bytes());
+    t.extend_from_slice(&0u32.to_be_bytes());
+    assert_eq!(t.len(), 50);
+    t.extend_from_slice(&1u16.to_be_bytes());
+    // GPSLatitude, RATIONAL ×3 at offset 68.
+    t.extend_from_slice(&[0x00, 0x02, 0, 5, 0, 0, 0, 3]);
+    t.extend_from_slice(&68u32.to_be_bytes());
+    t.extend_from_slice(&0u32.to_be_bytes());
+    assert_eq!(t.len(), 68);
+    for (n, d) in [(50u32, 1u32), (54, 1), (1234, 100)] {
+        t.extend_from_slice(&n.to_be_bytes());
+        t.extend_from_slice(&d.to_be_bytes());
+    }
+    assert_eq!(t.len(), 92);
+    t.extend_from_slice(desc);
+    let mut payload = b"Exif\0\0".to_vec();
+    payload.extend_from_slice(&t);
+    let mut seg = vec![0xFF, 0xE1];
+    seg.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+    seg.extend_from_slice(&payload);
+    seg
+}
+
+fn jpeg_with_exif(w: u32, h: u32) -> Vec<u8> {
+    let plain = encode(&DynamicImage::ImageRgb8(card(w, h)), ImageFormat::Jpeg);
+    let mut out = plain[..2].to_vec();
+    out.extend_from_slice(&exif_app1());
+    // An XMP packet and a comment too.
+    let xmp = b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta>SECRET-XMP</x:xmpmeta>";
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((xmp.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(xmp);
+    let com = b"SECRET-COMMENT";
+    out.extend_from_slice(&[0xFF, 0xFE]);
+    out.extend_from_slice(&((com.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(com);
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = 0xFFFF_FFFFu32;
+    for &b in data {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+        }
+    }
+    !c
+}
+
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut c = (data.len() as u32).to_be_bytes().to_vec();
+    let mut body = kind.to_vec();
+    body.extend_from_slice(data);
+    c.extend_from_slice(&body);
+    c.extend_from_slice(&crc32(&body).to_be_bytes());
+    c
+}
+
+#[test]
+fn a_jpeg_loses_exif_gps_xmp_and_comments_and_is_turned_upright() {
+    let bytes = jpeg_with_exif(1200, 900);
+    assert!(contains(&bytes, b"SECRET-GPS") && contains(&bytes, b"Exif"), "the fixture carries metadata");
+    let p = process(&bytes, &Limits::default()).expect("accepted");
+    // Orientation 6: stored 1200 × 900 landscape, shown 900 × 1200 portrait.
+    assert_eq!((p.master.width, p.master.height), (900, 1200));
+    assert_eq!(p.master.mime, "image/jpeg");
+    for v in p.all() {
+        for secret in [b"Exif".as_slice(), b"SECRET", b"xmpmeta", b"http://ns.adobe.com"] {
+            assert!(!contains(&v.bytes, secret), "{} still holds {:?}", v.key, String::from_utf8_lossy(secret));
+        }
+        let decoded = image::load_from_memory(&v.bytes).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), (v.width, v.height));
+    }
+    // The red corner was top-left before rotating 90° clockwise: now top-right.
+    let master = image::load_from_memory(&p.master.bytes).unwrap().to_rgb8();
+    let top_right = master.get_pixel(890, 10);
+    assert!(top_right.0[0] > 200 && top_right.0[1] < 80, "rotated: {top_right:?}");
+    // Derivatives: 320 and 800 wide (the master is 900 wide, so no 1600).
+    let widths: Vec<u32> = p.derivatives.iter().map(|d| d.width).collect();
+    assert_eq!(widths, vec![320, 800]);
+    assert_eq!(p.derivatives[0].height, 427);
+    // Content-addressed: the key is the SHA-256 of the bytes.
+    use sha2::Digest;
+    let hex: String = sha2::Sha256::digest(&p.master.bytes).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(p.master.key, format!("{hex}.jpg"));
+    // The same upload gives the same keys.
+    assert_eq!(process(&bytes, &Limits::default()).unwrap().master.key, p.master.key);
+}
+
+#[test]
+fn big_photos_get_a_capped_master_and_three_derivatives() {
+    let bytes = encode(&DynamicImage::ImageRgb8(card(4000, 3000)), ImageFormat::Jpeg);
+    let p = process(&bytes, &Limits::default()).unwrap();
+    assert_eq!((p.master.width, p.master.height), (2560, 1920));
+    assert_eq!(p.derivatives.iter().map(|d| (d.width, d.height)).collect::<Vec<_>>(), vec![(320, 240), (800, 600), (1600, 1200)]);
+}
+
+#[test]
+fn png_text_chunks_are_dropped_and_transparency_kept() {
+    let img = RgbaImage::from_fn(400, 300, |x, _| Rgba([0, 0, 200, if x < 200 { 0 } else { 255 }]));
+    let plain = encode(&DynamicImage::ImageRgba8(img), ImageFormat::Png);
+    // Insert tEXt and eXIf chunks after IHDR (8-byte signature + 25-byte IHDR).
+    let mut bytes = plain[..33].to_vec();
+    bytes.extend_from_slice(&png_chunk(b"tEXt", b"Comment\0SECRET-PNG-TEXT"));
+    bytes.extend_from_slice(&png_chunk(b"eXIf", &exif_app1()[10..]));
+    bytes.extend_from_slice(&plain[33..]);
+    let p = process(&bytes, &Limits::default()).unwrap();
+    assert_eq!(p.master.mime, "image/png", "transparency needs PNG");
+    for v in p.all() {
+        assert!(!contains(&v.bytes, b"SECRET") && !contains(&v.bytes, b"tEXt") && !contains(&v.bytes, b"eXIf"));
+    }
+    // An RGBA image that is fully opaque is a photo: JPEG.
+    let opaque = encode(&DynamicImage::ImageRgba8(RgbaImage::from_pixel(50, 50, Rgba([1, 2, 3, 255]))), ImageFormat::Png);
+    assert_eq!(process(&opaque, &Limits::default()).unwrap().master.mime, "image/jpeg");
+}
+
+#[test]
+fn gif_first_frame_and_webp_are_accepted() {
+    use image::codecs::gif::GifEncoder;
+    use image::{Delay, Frame};
+    let mut gif = Vec::new();
+    {
+        let mut enc = GifEncoder::new(&mut gif);
+        let red = RgbaImage::from_pixel(64, 48, Rgba([255, 0, 0, 255]));
+        let green = RgbaImage::from_pixel(64, 48, Rgba([0, 255, 0, 255]));
+        enc.encode_frames(vec![Frame::from_parts(red, 0, 0, Delay::from_numer_denom_ms(100, 1)), Frame::from_parts(green, 0, 0, Delay::from_numer_denom_ms(100, 1))])
+            .unwrap();
+    }
+    let p = process(&gif, &Limits::default()).unwrap();
+    let first = image::load_from_memory(&p.master.bytes).unwrap().to_rgb8();
+    assert!(first.get_pixel(10, 10).0[0] > 200, "the first frame (red) is kept");
+    assert_eq!((p.master.width, p.master.height), (64, 48));
+
+    let webp = encode(&DynamicImage::ImageRgb8(card(500, 400)), ImageFormat::WebP);
+    let p = process(&webp, &Limits::default()).unwrap();
+    assert_eq!((p.master.width, p.derivatives.len()), (500, 1));
+}
+
+#[test]
+fn refusals_are_explained_and_cheap() {
+    let limits = Limits::default();
+    assert_eq!(process(b"%PDF-1.7 not an image", &limits).unwrap_err(), MediaError::NotAnImage);
+    assert_eq!(process(b"<svg xmlns='http://www.w3.org/2000/svg'/>", &limits).unwrap_err(), MediaError::NotAnImage);
+    let small = Limits { max_bytes: 1024, ..limits };
+    let bytes = jpeg_with_exif(300, 200);
+    assert!(matches!(process(&bytes, &small), Err(MediaError::TooManyBytes { .. })));
+    assert!(process(&bytes, &small).unwrap_err().to_string().contains("the limit is 0 MB") || bytes.len() <= 1024);
+
+    // A decompression bomb: a valid PNG header claiming 100,000 × 100,000
+    // pixels (10 gigapixels). Refused from the header, without decoding.
+    let mut bomb = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    bomb.extend_from_slice(&png_chunk(b"IHDR", &ihdr));
+    bomb.extend_from_slice(&png_chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]));
+    bomb.extend_from_slice(&png_chunk(b"IEND", b""));
+    let started = std::time::Instant::now();
+    let err = process(&bomb, &limits).unwrap_err();
+    assert!(matches!(err, MediaError::TooManyPixels { width: 100_000, height: 100_000, .. }), "{err:?}");
+    assert!(err.to_string().contains("the limit is 50 megapixels"), "{err}");
+    // Behaviour, not speed: it never got as far as allocating 40 GB.
+    let _ = started;
+
+    // A JPEG cut short.
+    let cut = &bytes[..bytes.len() / 3];
+    assert!(matches!(process(cut, &limits), Err(MediaError::Corrupt) | Ok(_)), "a truncated file never panics");
+    assert_eq!(process(&bytes[..40], &limits).unwrap_err(), MediaError::Corrupt);
+}

@@ -1,0 +1,92 @@
+//! Both stores through the one interface: the local filesystem, and a real
+//! S3-compatible server (moto). The S3 test needs `TEST_S3_ENDPOINT`, or a
+//! `moto_server` it can start (on PATH, or at `$MEETINGHOUSE_MOTO`);
+//! `scripts/moto.sh` installs one. Without either it fails, loudly.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use meetinghouse_media::{LocalStore, MediaStore, S3Config, S3Store};
+
+const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.jpg";
+
+async fn round_trip(store: &MediaStore) {
+    assert_eq!(store.get(KEY).await.unwrap(), None);
+    store.put(KEY, b"jpeg bytes", "image/jpeg").await.unwrap();
+    store.put(KEY, b"jpeg bytes", "image/jpeg").await.unwrap();
+    assert_eq!(store.get(KEY).await.unwrap().as_deref(), Some(b"jpeg bytes".as_slice()));
+    store.delete(KEY).await.unwrap();
+    assert_eq!(store.get(KEY).await.unwrap(), None);
+    // Only content addresses are keys: no paths, no traversal.
+    for bad in ["../etc/passwd", "abc.jpg", &format!("{}/x.jpg", &KEY[..64])] {
+        assert!(store.put(bad, b"x", "image/jpeg").await.is_err(), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn local_store_round_trip() {
+    let dir = std::env::temp_dir().join(format!("mh-media-{}", std::process::id()));
+    let store = MediaStore::Local(LocalStore::new(&dir));
+    round_trip(&store).await;
+    store.put(KEY, b"x", "image/jpeg").await.unwrap();
+    assert!(dir.join("01/23").join(KEY).is_file(), "sharded by the hash");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+struct Moto(Option<Child>);
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn s3_endpoint() -> (String, Moto) {
+    if let Ok(url) = std::env::var("TEST_S3_ENDPOINT") {
+        if !url.is_empty() {
+            return (url, Moto(None));
+        }
+    }
+    let bin = std::env::var("MEETINGHOUSE_MOTO").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| "moto_server".into());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(&bin)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "The S3 test needs a real S3-compatible server and none was found ({bin}: {e}).\n\
+                 Run `eval \"$(scripts/moto.sh)\"` (installs moto[server] in a virtual environment and starts it), \
+                 or set TEST_S3_ENDPOINT=http://HOST:PORT, or MEETINGHOUSE_MOTO=/path/to/moto_server."
+            )
+        });
+    let moto = Moto(Some(child));
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return (format!("http://127.0.0.1:{port}"), moto);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("moto_server did not start listening on port {port} within 10 s");
+}
+
+#[tokio::test]
+async fn s3_store_round_trip_against_a_real_server() {
+    let (endpoint, _moto) = s3_endpoint();
+    let s3 = S3Store::new(S3Config {
+        endpoint,
+        bucket: format!("mh-test-{}", std::process::id()),
+        region: "us-east-1".into(),
+        access_key: "testing".into(),
+        secret_key: "testing".into(),
+        path_style: true,
+    })
+    .unwrap();
+    s3.ensure_bucket().await.unwrap();
+    s3.ensure_bucket().await.unwrap();
+    round_trip(&MediaStore::S3(s3)).await;
+}
