@@ -1,7 +1,305 @@
-//! `meetinghouse bridges …`: placeholder until the engine lands.
-#[derive(Debug, clap::Args)]
-pub struct Args {}
+//! `meetinghouse bridges …`: silo and bridging analytics for interaction
+//! networks (the `bridges` engine), as JSON, a summary, or an HTML report.
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("bridges is not built yet")
+use std::fs::File;
+use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bridges::analysis::{AnalysisOptions, BetweennessMode, Window, analyse};
+use bridges::community::{Algorithm, CommunityOptions, Objective};
+use bridges::graph::GraphOptions;
+use bridges::load::{check_unlabelled, read_edges_csv, read_gml, read_groups_csv};
+use bridges::{Network, report};
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Measure silos and bridges in an interaction network
+    #[command(alias = "analyze")]
+    Analyse(AnalyseArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum WindowArg {
+    Month,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum AlgorithmArg {
+    Leiden,
+    Louvain,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ObjectiveArg {
+    Modularity,
+    Cpm,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum BetweennessArg {
+    /// Exact on small graphs, sampled (with a stated error bound) on large ones
+    Auto,
+    Exact,
+    Sampled,
+    Off,
+}
+
+#[derive(Debug, clap::Args)]
+struct AnalyseArgs {
+    /// Edges: CSV with a header naming `source`, `target` and optionally `weight`, `timestamp`
+    /// (other columns are ignored), or GML; `-` reads standard input
+    #[arg(long)]
+    edges: PathBuf,
+    /// Groups: CSV `node,group`; `-` reads standard input
+    #[arg(long)]
+    groups: Option<PathBuf>,
+    /// GML node attribute holding the group (e.g. `value`)
+    #[arg(long)]
+    group_attr: Option<String>,
+    /// Treat ties as directed (default: undirected)
+    #[arg(long)]
+    directed: bool,
+    /// Use the weight column (default: every tie counts 1; duplicates collapse)
+    #[arg(long)]
+    weighted: bool,
+    /// Also measure each time window (needs a timestamp column)
+    #[arg(long, value_enum)]
+    window: Option<WindowArg>,
+    /// Seed for community detection, sampling and the layout
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Community detection algorithm
+    #[arg(long, value_enum, default_value_t = AlgorithmArg::Leiden)]
+    algorithm: AlgorithmArg,
+    /// Quality optimised by community detection
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Modularity)]
+    objective: ObjectiveArg,
+    /// Resolution γ of modularity / CPM
+    #[arg(long, default_value_t = 1.0)]
+    resolution: f64,
+    /// Community detection iterations (negative: until stable)
+    #[arg(long, default_value_t = -1, allow_hyphen_values = true)]
+    iterations: i32,
+    /// How to compute betweenness
+    #[arg(long, value_enum, default_value_t = BetweennessArg::Auto)]
+    betweenness: BetweennessArg,
+    /// Sources sampled for `--betweenness sampled`
+    #[arg(long, default_value_t = 1000)]
+    samples: usize,
+    /// A group is a silo when the share of its ties that leave it is below this
+    #[arg(long, default_value_t = 0.1)]
+    isolation_threshold: f64,
+    /// Number of brokers listed
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Print one JSON object instead of a summary
+    #[arg(long)]
+    json: bool,
+    /// Write a self-contained HTML report here
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Title of the HTML report
+    #[arg(long, default_value = "Silos and bridges")]
+    title: String,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.command {
+        Command::Analyse(a) => analyse_cmd(a),
+    }
+}
+
+fn is_stdin(p: &Path) -> bool {
+    p.as_os_str() == "-"
+}
+
+/// Files larger than this get a progress bar (on a terminal).
+const PROGRESS_BYTES: u64 = 16 * 1024 * 1024;
+
+fn open(
+    path: &Path,
+    what: &str,
+    show_progress: bool,
+) -> anyhow::Result<(Box<dyn BufRead>, Option<ProgressBar>)> {
+    if is_stdin(path) {
+        return Ok((Box::new(BufReader::new(std::io::stdin())), None));
+    }
+    let f = File::open(path)
+        .with_context(|| format!("could not open the {what} file {}", path.display()))?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    if show_progress && len >= PROGRESS_BYTES {
+        let pb = ProgressBar::new(len);
+        pb.set_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        pb.set_message(format!("reading {what}"));
+        let r: Box<dyn Read> = Box::new(pb.wrap_read(f));
+        return Ok((Box::new(BufReader::with_capacity(1 << 20, r)), Some(pb)));
+    }
+    Ok((Box::new(BufReader::with_capacity(1 << 20, f)), None))
+}
+
+/// GML when the name ends in `.gml` or the text starts with a GML key.
+fn looks_like_gml(path: &Path, reader: &mut dyn BufRead) -> std::io::Result<bool> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gml"))
+    {
+        return Ok(true);
+    }
+    let head = reader.fill_buf()?;
+    let text = String::from_utf8_lossy(&head[..head.len().min(512)]).to_string();
+    let first = text
+        .trim_start()
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    Ok(first == "graph" || first == "creator" || first.starts_with("graph["))
+}
+
+fn analyse_cmd(args: AnalyseArgs) -> anyhow::Result<()> {
+    if is_stdin(&args.edges) && args.groups.as_deref().is_some_and(is_stdin) {
+        anyhow::bail!("only one of --edges and --groups can read standard input");
+    }
+    let show_progress = std::io::stderr().is_terminal();
+    let t0 = Instant::now();
+    let mut net = Network::new();
+    let (mut reader, pb) = open(&args.edges, "edges", show_progress)?;
+    if looks_like_gml(&args.edges, &mut reader)? {
+        read_gml(reader, args.group_attr.as_deref(), &mut net)
+            .with_context(|| format!("could not read {}", args.edges.display()))?;
+    } else {
+        if args.group_attr.is_some() && args.groups.is_none() {
+            eprintln!("note: --group-attr applies to GML files; use --groups for a CSV edge list");
+        }
+        read_edges_csv(reader, &mut net)
+            .with_context(|| format!("could not read {}", args.edges.display()))?;
+    }
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    if let Some(groups) = &args.groups {
+        let (reader, pb) = open(groups, "groups", show_progress)?;
+        read_groups_csv(reader, &mut net)
+            .with_context(|| format!("could not read {}", groups.display()))?;
+        if let Some(pb) = pb {
+            pb.finish_and_clear();
+        }
+    }
+    check_unlabelled(&mut net);
+    if net.declared_directed == Some(true) && !args.directed {
+        eprintln!(
+            "note: the file declares a directed graph; it is analysed as undirected unless --directed is given"
+        );
+    }
+    let load_ms = t0.elapsed().as_secs_f64() * 1e3;
+
+    let objective = match args.objective {
+        ObjectiveArg::Modularity => Objective::Modularity {
+            resolution: args.resolution,
+        },
+        ObjectiveArg::Cpm => Objective::Cpm {
+            resolution: args.resolution,
+        },
+    };
+    let opts = AnalysisOptions {
+        graph: GraphOptions {
+            directed: args.directed,
+            weighted: args.weighted,
+        },
+        community: CommunityOptions {
+            algorithm: match args.algorithm {
+                AlgorithmArg::Leiden => Algorithm::Leiden,
+                AlgorithmArg::Louvain => Algorithm::Louvain,
+            },
+            objective,
+            seed: args.seed,
+            iterations: args.iterations,
+            ..Default::default()
+        },
+        isolation_threshold: args.isolation_threshold,
+        top_brokers: args.top,
+        betweenness: match args.betweenness {
+            BetweennessArg::Auto => BetweennessMode::default(),
+            BetweennessArg::Exact => BetweennessMode::Exact,
+            BetweennessArg::Sampled => BetweennessMode::Sampled {
+                sources: args.samples,
+                delta: 0.1,
+            },
+            BetweennessArg::Off => BetweennessMode::Off,
+        },
+        window: args.window.map(|_| Window::Month),
+        ..Default::default()
+    };
+
+    // a spinner naming each step, on a terminal, for large inputs
+    let spinner = (show_progress && net.raw_edge_count() >= 200_000).then(|| {
+        let s = ProgressBar::new_spinner();
+        s.set_style(
+            ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        s.enable_steady_tick(Duration::from_millis(120));
+        s
+    });
+    let t1 = Instant::now();
+    let analysis = analyse(&net, &opts, &mut |step| {
+        if let Some(s) = &spinner {
+            s.set_message(step.to_owned());
+        }
+    });
+    let analyse_ms = t1.elapsed().as_secs_f64() * 1e3;
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
+
+    if let Some(out) = &args.report {
+        let html = report::render(&analysis, &args.title, args.seed);
+        std::fs::write(out, html)
+            .with_context(|| format!("could not write the report {}", out.display()))?;
+    }
+
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        let v = analysis.to_json(load_ms, analyse_ms);
+        serde_json::to_writer(&mut out, &v)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "{} nodes, {} edges{}, {} groups",
+            analysis.graph.n,
+            analysis.graph.m,
+            if analysis.graph.directed {
+                " (directed)"
+            } else {
+                ""
+            },
+            analysis.group_names.len()
+        )?;
+        for f in report::findings(&analysis) {
+            writeln!(out, "- {f}")?;
+        }
+        for d in &analysis.diagnostics {
+            writeln!(out, "note: {}", d.message)?;
+        }
+        writeln!(out, "(load {load_ms:.1} ms, analysis {analyse_ms:.1} ms)")?;
+        if let Some(r) = &args.report {
+            writeln!(out, "report written to {}", r.display())?;
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,412 @@
+//! Group measures (mixing matrix, E-I index, assortativity, isolated groups,
+//! participation), modularity, partition comparison (NMI, ARI) and simple
+//! structure (components, isolates, reciprocity).
+//!
+//! Undefined values (0/0, e.g. the E-I index of a graph with no labelled
+//! ties) are returned as `None`, never NaN.
+
+use crate::graph::{Csr, Graph};
+
+/// Tie counts (or weights) between groups.
+///
+/// Undirected: `m[a][a]` is the number of ties inside `a`; for `a ≠ b`,
+/// `m[a][b] = m[b][a]` is the number of ties between `a` and `b` (each tie
+/// appears once in each of the two cells). Directed: `m[a][b]` counts arcs
+/// from `a` to `b`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mixing {
+    pub k: usize,
+    pub directed: bool,
+    /// Row-major `k × k`.
+    pub m: Vec<f64>,
+    /// Weight of ties with at least one unlabelled end (left out of every group measure).
+    pub unlabelled: f64,
+}
+
+impl Mixing {
+    pub fn compute(g: &Graph, groups: &[Option<u32>], k: usize) -> Mixing {
+        let mut m = vec![0.0; k * k];
+        let mut unlabelled = 0.0;
+        g.for_each_edge(|u, v, w| {
+            match (
+                groups.get(u).copied().flatten(),
+                groups.get(v).copied().flatten(),
+            ) {
+                (Some(a), Some(b)) => {
+                    let (a, b) = (a as usize, b as usize);
+                    m[a * k + b] += w;
+                    if !g.directed && a != b {
+                        m[b * k + a] += w;
+                    }
+                }
+                _ => unlabelled += w,
+            }
+        });
+        Mixing {
+            k,
+            directed: g.directed,
+            m,
+            unlabelled,
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, a: usize, b: usize) -> f64 {
+        self.m[a * self.k + b]
+    }
+
+    /// Ties inside groups.
+    pub fn internal(&self) -> f64 {
+        (0..self.k).map(|a| self.get(a, a)).sum()
+    }
+
+    /// Ties between different groups (each tie once).
+    pub fn external(&self) -> f64 {
+        let mut s = 0.0;
+        for a in 0..self.k {
+            for b in 0..self.k {
+                if a != b && (self.directed || a < b) {
+                    s += self.get(a, b);
+                }
+            }
+        }
+        s
+    }
+
+    /// Krackhardt & Stern E-I index: (external − internal) / (external + internal).
+    pub fn ei_index(&self) -> Option<f64> {
+        ratio(
+            self.external() - self.internal(),
+            self.external() + self.internal(),
+        )
+    }
+
+    /// Ties inside group `a` and ties crossing its boundary (directed: out + in).
+    pub fn group_ties(&self, a: usize) -> (f64, f64) {
+        let internal = self.get(a, a);
+        let mut external = 0.0;
+        for b in 0..self.k {
+            if b != a {
+                external += self.get(a, b);
+                if self.directed {
+                    external += self.get(b, a);
+                }
+            }
+        }
+        (internal, external)
+    }
+
+    /// E-I index of each group.
+    pub fn ei_by_group(&self) -> Vec<Option<f64>> {
+        (0..self.k)
+            .map(|a| {
+                let (i, e) = self.group_ties(a);
+                ratio(e - i, e + i)
+            })
+            .collect()
+    }
+
+    /// Share of each group's ties that cross its boundary.
+    pub fn external_share(&self) -> Vec<Option<f64>> {
+        (0..self.k)
+            .map(|a| {
+                let (i, e) = self.group_ties(a);
+                ratio(e, e + i)
+            })
+            .collect()
+    }
+
+    /// Groups whose share of external ties is below `threshold` (groups without ties are not listed).
+    pub fn isolated_groups(&self, threshold: f64) -> Vec<usize> {
+        self.external_share()
+            .iter()
+            .enumerate()
+            .filter_map(|(a, s)| match s {
+                Some(s) if *s < threshold => Some(a),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Newman's attribute assortativity coefficient
+    /// r = (Σ e_ii − Σ a_i b_i) / (1 − Σ a_i b_i), with `e` the
+    /// normalised mixing matrix (undirected: each tie counted in both directions).
+    pub fn assortativity(&self) -> Option<f64> {
+        let k = self.k;
+        let mut e = vec![0.0; k * k];
+        for a in 0..k {
+            for b in 0..k {
+                let x = self.get(a, b);
+                e[a * k + b] = if !self.directed && a == b { 2.0 * x } else { x };
+            }
+        }
+        let total: f64 = e.iter().sum();
+        if total <= 0.0 {
+            return None;
+        }
+        let mut tr = 0.0;
+        let mut ab = 0.0;
+        for a in 0..k {
+            tr += e[a * k + a] / total;
+            let row: f64 = (0..k).map(|b| e[a * k + b]).sum::<f64>() / total;
+            let col: f64 = (0..k).map(|b| e[b * k + a]).sum::<f64>() / total;
+            ab += row * col;
+        }
+        ratio(tr - ab, 1.0 - ab)
+    }
+}
+
+/// `num / den`, or `None` when the denominator is zero or the result is not finite.
+pub fn ratio(num: f64, den: f64) -> Option<f64> {
+    if den.abs() < 1e-300 {
+        return None;
+    }
+    let r = num / den;
+    r.is_finite().then_some(r)
+}
+
+/// Newman–Girvan modularity of `membership` on an undirected CSR, with resolution γ:
+/// Q = Σ_c [ L_c / m − γ (d_c / 2m)² ]. `None` for a graph without edges.
+pub fn modularity(g: &Csr, membership: &[u32], resolution: f64) -> Option<f64> {
+    let n = g.node_count();
+    let k = membership
+        .iter()
+        .map(|&c| c as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let mut internal = vec![0.0; k];
+    let mut degree = vec![0.0; k];
+    let mut two_m = 0.0;
+    for v in 0..n {
+        let c = membership[v] as usize;
+        for (&u, &w) in g.neighbours(v).iter().zip(g.weights(v)) {
+            two_m += w;
+            degree[c] += w;
+            if membership[u as usize] as usize == c {
+                internal[c] += w;
+            }
+        }
+    }
+    if two_m <= 0.0 {
+        return None;
+    }
+    let mut q = 0.0;
+    for c in 0..k {
+        q += internal[c] / two_m - resolution * (degree[c] / two_m).powi(2);
+    }
+    Some(q)
+}
+
+/// Membership vector for a labelling in which unlabelled nodes become singletons.
+pub fn labels_to_membership(groups: &[Option<u32>], k: usize) -> Vec<u32> {
+    let mut next = k as u32;
+    groups
+        .iter()
+        .map(|g| match g {
+            Some(x) => *x,
+            None => {
+                next += 1;
+                next - 1
+            }
+        })
+        .collect()
+}
+
+/// Contingency counts between two partitions over the same items.
+fn contingency(
+    a: &[u32],
+    b: &[u32],
+) -> (
+    Vec<f64>,
+    Vec<f64>,
+    std::collections::BTreeMap<(u32, u32), f64>,
+    f64,
+) {
+    let ka = a.iter().map(|&x| x as usize + 1).max().unwrap_or(0);
+    let kb = b.iter().map(|&x| x as usize + 1).max().unwrap_or(0);
+    let mut ra = vec![0.0; ka];
+    let mut rb = vec![0.0; kb];
+    let mut joint = std::collections::BTreeMap::new();
+    for (&x, &y) in a.iter().zip(b) {
+        ra[x as usize] += 1.0;
+        rb[y as usize] += 1.0;
+        *joint.entry((x, y)).or_insert(0.0) += 1.0;
+    }
+    (ra, rb, joint, a.len() as f64)
+}
+
+/// Normalised mutual information 2·I(A;B) / (H(A) + H(B)) (as igraph's `compare_communities(method="nmi")`).
+/// 1.0 when both partitions are trivial and equal; `None` for no items.
+pub fn nmi(a: &[u32], b: &[u32]) -> Option<f64> {
+    if a.is_empty() || a.len() != b.len() {
+        return None;
+    }
+    let (ra, rb, joint, n) = contingency(a, b);
+    let h = |v: &[f64]| -> f64 {
+        v.iter()
+            .filter(|&&x| x > 0.0)
+            .map(|&x| -(x / n) * (x / n).ln())
+            .sum()
+    };
+    let (ha, hb) = (h(&ra), h(&rb));
+    if ha + hb <= 0.0 {
+        return Some(1.0);
+    }
+    let mut i = 0.0;
+    for (&(x, y), &c) in &joint {
+        let p = c / n;
+        i += p * (p / ((ra[x as usize] / n) * (rb[y as usize] / n))).ln();
+    }
+    Some((2.0 * i / (ha + hb)).clamp(0.0, 1.0))
+}
+
+/// Adjusted Rand index (Hubert & Arabie). 1.0 when both partitions are identical; `None` for fewer than two items.
+pub fn ari(a: &[u32], b: &[u32]) -> Option<f64> {
+    if a.len() < 2 || a.len() != b.len() {
+        return None;
+    }
+    let (ra, rb, joint, n) = contingency(a, b);
+    let c2 = |x: f64| x * (x - 1.0) / 2.0;
+    let index: f64 = joint.values().map(|&x| c2(x)).sum();
+    let sa: f64 = ra.iter().map(|&x| c2(x)).sum();
+    let sb: f64 = rb.iter().map(|&x| c2(x)).sum();
+    let expected = sa * sb / c2(n);
+    let max = (sa + sb) / 2.0;
+    if (max - expected).abs() < 1e-12 {
+        return Some(if (index - expected).abs() < 1e-12 {
+            1.0
+        } else {
+            0.0
+        });
+    }
+    Some((index - expected) / (max - expected))
+}
+
+/// Connected components of an undirected CSR (weak components for a
+/// directed graph's projection). Returns the component of each node and the
+/// component sizes, largest first (component 0 is the largest).
+pub fn components(g: &Csr) -> (Vec<u32>, Vec<usize>) {
+    let n = g.node_count();
+    let mut comp = vec![u32::MAX; n];
+    let mut sizes = Vec::new();
+    let mut stack = Vec::new();
+    for s in 0..n {
+        if comp[s] != u32::MAX {
+            continue;
+        }
+        let id = sizes.len() as u32;
+        comp[s] = id;
+        stack.push(s as u32);
+        let mut size = 0;
+        while let Some(v) = stack.pop() {
+            size += 1;
+            for &u in g.neighbours(v as usize) {
+                if comp[u as usize] == u32::MAX {
+                    comp[u as usize] = id;
+                    stack.push(u);
+                }
+            }
+        }
+        sizes.push(size);
+    }
+    // relabel largest first (stable by first appearance)
+    let mut order: Vec<usize> = (0..sizes.len()).collect();
+    order.sort_by(|&a, &b| sizes[b].cmp(&sizes[a]).then(a.cmp(&b)));
+    let mut rank = vec![0u32; sizes.len()];
+    for (r, &c) in order.iter().enumerate() {
+        rank[c] = r as u32;
+    }
+    let comp = comp.into_iter().map(|c| rank[c as usize]).collect();
+    let sizes = order.iter().map(|&c| sizes[c]).collect();
+    (comp, sizes)
+}
+
+/// Nodes without any tie.
+pub fn isolates(g: &Graph) -> Vec<usize> {
+    (0..g.n).filter(|&v| g.degree(v) == 0).collect()
+}
+
+/// Share of arcs whose reverse arc also exists (igraph's default reciprocity).
+/// Undirected graphs: 1.0 when there are edges. `None` without edges.
+pub fn reciprocity(g: &Graph) -> Option<f64> {
+    if g.m == 0 {
+        return None;
+    }
+    if !g.directed {
+        return Some(1.0);
+    }
+    let mut rec = 0usize;
+    for u in 0..g.n {
+        for &v in g.out.neighbours(u) {
+            if g.out.has_edge(v as usize, u as u32) {
+                rec += 1;
+            }
+        }
+    }
+    Some(rec as f64 / g.m as f64)
+}
+
+/// Guimerà & Amaral participation coefficient P_i = 1 − Σ_s (k_is / k_i)²
+/// over the groups of a node's neighbours (undirected view, weights used).
+/// Neighbours without a label are left out; nodes without labelled neighbours get 0.
+pub fn participation(g: &Csr, groups: &[Option<u32>], k: usize) -> Vec<f64> {
+    let n = g.node_count();
+    let mut acc = vec![0.0; k];
+    let mut touched: Vec<usize> = Vec::new();
+    let mut out = vec![0.0; n];
+    for v in 0..n {
+        let mut total = 0.0;
+        for (&u, &w) in g.neighbours(v).iter().zip(g.weights(v)) {
+            if let Some(s) = groups[u as usize] {
+                let s = s as usize;
+                if acc[s] == 0.0 {
+                    touched.push(s);
+                }
+                acc[s] += w;
+                total += w;
+            }
+        }
+        if total > 0.0 {
+            let mut sum = 0.0;
+            for &s in &touched {
+                sum += (acc[s] / total).powi(2);
+            }
+            out[v] = (1.0 - sum).max(0.0);
+        }
+        for &s in &touched {
+            acc[s] = 0.0;
+        }
+        touched.clear();
+    }
+    out
+}
+
+/// Ties (weights) of node `v` to each group (undirected view): sparse list `(group, weight)`.
+pub fn ties_to_groups(g: &Csr, groups: &[Option<u32>], v: usize) -> Vec<(u32, f64)> {
+    let mut out: Vec<(u32, f64)> = Vec::new();
+    for (&u, &w) in g.neighbours(v).iter().zip(g.weights(v)) {
+        if let Some(s) = groups[u as usize] {
+            match out.iter_mut().find(|p| p.0 == s) {
+                Some(p) => p.1 += w,
+                None => out.push((s, w)),
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nmi_ari_identical_and_permuted() {
+        let a = [0, 0, 1, 1, 2, 2];
+        let b = [2, 2, 0, 0, 1, 1];
+        assert!((nmi(&a, &b).unwrap() - 1.0).abs() < 1e-12);
+        assert!((ari(&a, &b).unwrap() - 1.0).abs() < 1e-12);
+        let c = [0, 1, 0, 1, 0, 1];
+        assert!(nmi(&a, &c).unwrap() < 0.5);
+        assert!(ari(&a, &c).unwrap() < 0.1);
+    }
+}

@@ -1,0 +1,184 @@
+//! Degraded input gives diagnostics and finite (or null) numbers, never a panic or NaN.
+
+mod common;
+
+use bridges::analysis::{AnalysisOptions, Window, analyse};
+use bridges::load::{read_edges_csv, read_groups_csv};
+use bridges::{Algorithm, CommunityOptions, GraphOptions, Network};
+
+fn run(net: &Network, opts: &AnalysisOptions) -> serde_json::Value {
+    let a = analyse(net, opts, &mut |_| {});
+    let v = a.to_json(0.0, 0.0);
+    let text = serde_json::to_string(&v).unwrap();
+    assert!(!text.contains("NaN") && !text.contains("inf"), "{text}");
+    v
+}
+
+fn codes(v: &serde_json::Value) -> Vec<String> {
+    v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn empty_graph() {
+    let net = Network::new();
+    for directed in [false, true] {
+        let opts = AnalysisOptions {
+            graph: GraphOptions {
+                directed,
+                weighted: true,
+            },
+            window: Some(Window::Month),
+            ..Default::default()
+        };
+        let v = run(&net, &opts);
+        assert_eq!(v["nodes"], 0);
+        assert_eq!(v["edges"], 0);
+        assert!(v["ei_index"].is_null());
+        assert!(codes(&v).contains(&"empty_graph".to_owned()));
+    }
+}
+
+#[test]
+fn header_only_csv() {
+    let mut net = Network::new();
+    read_edges_csv("source,target\n".as_bytes(), &mut net).unwrap();
+    let v = run(&net, &AnalysisOptions::default());
+    assert_eq!(v["nodes"], 0);
+}
+
+#[test]
+fn missing_columns_is_an_error_not_a_panic() {
+    let mut net = Network::new();
+    assert!(read_edges_csv("a,b\n1,2\n".as_bytes(), &mut net).is_err());
+    assert!(read_edges_csv("".as_bytes(), &mut net).is_err());
+}
+
+#[test]
+fn self_loops_duplicates_and_missing_groups() {
+    let mut net = Network::new();
+    let edges = "source,target,weight\na,a,1\na,b,2\nb,a,3\na,b,x\nb,c,1\nc,d,1\n,d,1\nd,e,-1\n";
+    read_edges_csv(edges.as_bytes(), &mut net).unwrap();
+    read_groups_csv(
+        "node,group\na,arts\nb,arts\nc,health\nz,health\n".as_bytes(),
+        &mut net,
+    )
+    .unwrap();
+    bridges::load::check_unlabelled(&mut net);
+    let v = run(&net, &AnalysisOptions::default());
+    let c = codes(&v);
+    for code in [
+        "self_loops",
+        "duplicate_edges",
+        "bad_rows",
+        "bad_weight_cells",
+        "unlabelled_nodes",
+        "group_only_nodes",
+        "unlabelled_ties",
+        "isolates",
+    ] {
+        assert!(c.contains(&code.to_owned()), "missing {code} in {c:?}");
+    }
+    // a-b, b-c, c-d, d-e (unweighted: weight -1 still a tie)
+    assert_eq!(v["edges"], 4);
+    assert_eq!(v["nodes"], 6);
+    assert_eq!(v["mixing_matrix"]["arts"]["arts"], 1);
+    assert_eq!(v["mixing_matrix"]["arts"]["health"], 1);
+    let w = run(
+        &net,
+        &AnalysisOptions {
+            graph: GraphOptions {
+                directed: false,
+                weighted: true,
+            },
+            ..Default::default()
+        },
+    );
+    assert!(codes(&w).contains(&"bad_weights".to_owned()));
+    assert_eq!(w["mixing_matrix"]["arts"]["arts"], 6); // 2 + 3 + 1 (unreadable weight counts 1)
+}
+
+#[test]
+fn single_group_assortativity_is_null() {
+    let mut net = Network::new();
+    read_edges_csv("source,target\na,b\nb,c\n".as_bytes(), &mut net).unwrap();
+    read_groups_csv("node,group\na,x\nb,x\nc,x\n".as_bytes(), &mut net).unwrap();
+    let v = run(&net, &AnalysisOptions::default());
+    assert!(v["assortativity"].is_null());
+    assert_eq!(v["ei_index"], -1.0);
+    assert_eq!(v["isolated_groups"], serde_json::json!(["x"]));
+}
+
+#[test]
+fn no_edges_only_nodes() {
+    let mut net = Network::new();
+    read_groups_csv("node,group\na,x\nb,y\n".as_bytes(), &mut net).unwrap();
+    for algorithm in [Algorithm::Leiden, Algorithm::Louvain] {
+        let opts = AnalysisOptions {
+            community: CommunityOptions {
+                algorithm,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let v = run(&net, &opts);
+        assert_eq!(v["nodes"], 2);
+        assert!(v["modularity_of_groups"].is_null());
+        assert_eq!(v["communities"]["count"], 2);
+        assert_eq!(v["structure"]["isolates"], 2);
+    }
+}
+
+#[test]
+fn months_and_directed() {
+    let mut net = Network::new();
+    let edges = "source,target,timestamp,kind\na,b,2024-01-03T10:00:00Z,reply\nb,a,2024-01-04T10:00:00+02:00,reply\nb,c,1709251200,reply\nc,a,not-a-time,x\n";
+    read_edges_csv(edges.as_bytes(), &mut net).unwrap();
+    read_groups_csv("node,group\na,x\nb,x\nc,y\n".as_bytes(), &mut net).unwrap();
+    let opts = AnalysisOptions {
+        graph: GraphOptions {
+            directed: true,
+            weighted: false,
+        },
+        window: Some(Window::Month),
+        ..Default::default()
+    };
+    let v = run(&net, &opts);
+    assert_eq!(v["edges"], 4);
+    assert_eq!(v["structure"]["reciprocity"], 0.5);
+    let w = v["windows"].as_array().unwrap();
+    assert_eq!(w.len(), 2);
+    assert_eq!(w[0]["window"], "2024-01");
+    assert_eq!(w[0]["ei_index"], -1.0);
+    assert_eq!(w[1]["window"], "2024-03");
+    assert_eq!(w[1]["ei_index"], 1.0);
+    assert!(codes(&v).contains(&"bad_timestamps".to_owned()));
+}
+
+#[test]
+fn deterministic_for_a_seed() {
+    let mut net = Network::new();
+    read_edges_csv(
+        std::fs::File::open(common::fixtures().join("karate-edges.csv")).unwrap(),
+        &mut net,
+    )
+    .unwrap();
+    read_groups_csv(
+        std::fs::File::open(common::fixtures().join("karate-nodes.csv")).unwrap(),
+        &mut net,
+    )
+    .unwrap();
+    let a = run(&net, &AnalysisOptions::default());
+    let b = run(&net, &AnalysisOptions::default());
+    let strip = |mut v: serde_json::Value| {
+        v.as_object_mut().unwrap().remove("timings_ms");
+        v
+    };
+    assert_eq!(strip(a.clone()), strip(b));
+    assert_eq!(a["brokers"][0]["node"], "0");
+    assert_eq!(a["groups"]["Mr. Hi"], 17);
+}

@@ -1,0 +1,161 @@
+//! Runs the real `meetinghouse bridges analyse` on Zachary's karate club
+//! (fixture copied in crates/bridges/tests/fixtures) and checks the JSON
+//! shape, the reference figures and the HTML report.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../bridges/tests/fixtures")
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_meetinghouse"))
+}
+
+#[test]
+fn karate_json_and_report() {
+    let dir = std::env::temp_dir().join(format!("bridges-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let report = dir.join("karate.html");
+    let out = bin()
+        .args(["bridges", "analyse", "--edges"])
+        .arg(fixtures().join("karate-edges.csv"))
+        .arg("--groups")
+        .arg(fixtures().join("karate-nodes.csv"))
+        .args(["--seed", "42", "--json", "--report"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("NaN"));
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for key in [
+        "nodes",
+        "edges",
+        "groups",
+        "ei_index",
+        "ei_by_group",
+        "assortativity",
+        "modularity_of_groups",
+        "communities",
+        "nmi_groups_vs_communities",
+        "brokers",
+        "isolated_groups",
+        "mixing_matrix",
+        "timings_ms",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(v["nodes"], 34);
+    assert_eq!(v["edges"], 78);
+    assert_eq!(v["groups"]["Mr. Hi"], 17);
+    assert_eq!(v["groups"]["Officer"], 17);
+    let r4 = |x: &serde_json::Value| (x.as_f64().unwrap() * 1e4).round() / 1e4;
+    assert_eq!(r4(&v["ei_index"]), -0.7179);
+    assert_eq!(r4(&v["assortativity"]), 0.7175);
+    assert_eq!(r4(&v["modularity_of_groups"]), 0.3582);
+    assert_eq!(v["communities"]["algorithm"], "leiden");
+    assert_eq!(v["communities"]["count"], 4);
+    assert_eq!(r4(&v["communities"]["modularity"]), 0.4198);
+    assert_eq!(
+        v["communities"]["membership"].as_object().unwrap().len(),
+        34
+    );
+    assert_eq!(v["mixing_matrix"]["Mr. Hi"]["Officer"], 11);
+    assert_eq!(v["brokers"][0]["node"], "0");
+    for b in v["brokers"].as_array().unwrap() {
+        assert!(
+            b["node"].is_string() && b["betweenness"].is_number() && b["participation"].is_number()
+        );
+    }
+    assert!(v["isolated_groups"].is_array());
+    assert!(v["timings_ms"]["load"].is_number() && v["timings_ms"]["analyse"].is_number());
+
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<html lang=\"en\">"));
+    assert_eq!(
+        html.matches("<svg").count(),
+        3,
+        "heat map, E-I bars, network"
+    );
+    assert!(html.contains("role=\"img\"") && html.contains("<title id="));
+    assert!(html.contains("Mr. Hi: 76% of its ties stay inside Mr. Hi."));
+    assert!(html.contains("connect Mr. Hi and Officer"));
+    // self-contained: nothing fetched from elsewhere
+    for bad in ["<script", "src=\"http", "href=\"http", "url(", "@import"] {
+        assert!(!html.contains(bad), "report contains {bad}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn stdin_and_time_windows() {
+    let csv = "source,target,timestamp,kind,source_org,target_org,source_sectors,target_sectors\n\
+               ann,bob,2024-01-03T10:00:00Z,reply,a,b,arts,arts\n\
+               bob,cat,2024-02-03T10:00:00Z,reply,b,c,arts,health\n\
+               cat,dan,1709251200,reply,c,d,health,health\n";
+    let dir = std::env::temp_dir().join(format!("bridges-cli-w-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let groups = dir.join("groups.csv");
+    std::fs::write(
+        &groups,
+        "node,group\nann,arts\nbob,arts\ncat,health\ndan,health\n",
+    )
+    .unwrap();
+    let report = dir.join("r.html");
+    let mut child = bin()
+        .args([
+            "bridges", "analyse", "--edges", "-", "--window", "month", "--json", "--groups",
+        ])
+        .arg(&groups)
+        .arg("--report")
+        .arg(&report)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(csv.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["edges"], 3);
+    let w = v["windows"].as_array().unwrap();
+    assert_eq!(w.len(), 3);
+    assert_eq!(w[1]["window"], "2024-02");
+    assert_eq!(w[1]["ei_index"], 1.0);
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(
+        html.matches("<svg").count(),
+        4,
+        "with the change-over-time chart"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let out = bin()
+        .args(["bridges", "analyse", "--edges", "/nonexistent/edges.csv"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("could not open the edges file"));
+}
