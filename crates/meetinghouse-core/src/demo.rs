@@ -32,7 +32,7 @@ impl std::fmt::Display for DemoReport {
         }
         writeln!(
             f,
-            "Seeded the demo town: {} people, {} organisations, {} groups, {} prompts, {} stories, {} collection objects, {} replies.",
+            "Seeded the demo town: {} people, {} organisations, {} groups, {} prompts, {} stories with photos, {} collection objects, {} replies.",
             self.people, self.orgs, self.groups, self.prompts, self.stories, self.objects, self.replies
         )?;
         write!(
@@ -160,7 +160,7 @@ const GROUPS: &[DemoGroup] = &[
 
 /// Seeds the demo town in one transaction; does nothing if the demo admin
 /// already exists. All demo people share [`DEMO_PASSWORD`].
-pub async fn seed(db: &Db) -> Result<DemoReport> {
+pub async fn seed(db: &Db, media: &meetinghouse_media::MediaStore) -> Result<DemoReport> {
     if people::by_handle(db, "sam").await?.is_some() {
         return Ok(DemoReport { skipped: true, ..Default::default() });
     }
@@ -227,6 +227,8 @@ pub async fn seed(db: &Db) -> Result<DemoReport> {
     let (prompts, stories) = crate::demo_content::seed(&mut tx, db, &person, &org).await?;
     tx.commit().await.map_err(StoreError::from)?;
     let objects = crate::demo_content::seed_objects(db, org_ids["tiverton-museum"]).await?;
+    let sam = people::by_handle(db, "sam").await?.ok_or(crate::CoreError::NotFound)?;
+    crate::demo_content::seed_photos(db, media, &crate::Actor::from_row(&sam)).await?;
     let replies = seed_conversations(db, &ids, &org_ids, &group_ids).await?;
     Ok(DemoReport { people: PEOPLE.len(), orgs: ORGS.len(), groups: GROUPS.len(), prompts, stories, objects, replies, skipped: false })
 }

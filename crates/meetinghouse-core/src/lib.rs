@@ -12,6 +12,7 @@ pub mod error;
 pub mod groups;
 pub mod interactions;
 pub mod markdown;
+pub mod media;
 pub mod moderation;
 pub mod notifications;
 pub mod orgs;

@@ -53,6 +53,16 @@ pub struct StoryForm {
     pub photo_count: usize,
     /// Collection objects the story is about: ids separated by commas.
     pub object_ids: String,
+    /// Photos, in order: already uploaded media with alt text and caption.
+    pub photos: Vec<PhotoInput>,
+}
+
+/// One photo on the story form.
+#[derive(Debug, Clone, Default)]
+pub struct PhotoInput {
+    pub media_id: i64,
+    pub alt: String,
+    pub caption: String,
 }
 
 /// At most this many collection objects per story.
@@ -128,9 +138,28 @@ struct Checked {
     visibility: &'static str,
     group_id: Option<i64>,
     objects: Vec<i64>,
+    photos: Vec<(i64, String, String)>,
 }
 
-async fn check(db: &Db, actor: &Actor, form: &StoryForm, existing_prompt: Option<i64>) -> Result<Checked> {
+/// The form field of one photo slot: `photo_alt_0`, `photo_file_2`…
+pub fn photo_field(part: &str, index: usize) -> &'static str {
+    // Field names are 'static in FieldErrors; ten slots of three parts.
+    const NAMES: [[&str; 10]; 4] = [
+        ["photo_file_0", "photo_file_1", "photo_file_2", "photo_file_3", "photo_file_4", "photo_file_5", "photo_file_6", "photo_file_7", "photo_file_8", "photo_file_9"],
+        ["photo_alt_0", "photo_alt_1", "photo_alt_2", "photo_alt_3", "photo_alt_4", "photo_alt_5", "photo_alt_6", "photo_alt_7", "photo_alt_8", "photo_alt_9"],
+        ["photo_caption_0", "photo_caption_1", "photo_caption_2", "photo_caption_3", "photo_caption_4", "photo_caption_5", "photo_caption_6", "photo_caption_7", "photo_caption_8", "photo_caption_9"],
+        ["photos", "photos", "photos", "photos", "photos", "photos", "photos", "photos", "photos", "photos"],
+    ];
+    let row = match part {
+        "file" => 0,
+        "alt" => 1,
+        "caption" => 2,
+        _ => 3,
+    };
+    NAMES[row].get(index).copied().unwrap_or("photos")
+}
+
+async fn check(db: &Db, actor: &Actor, form: &StoryForm, existing_prompt: Option<i64>, existing_photos: &[i64]) -> Result<Checked> {
     let mut e = FieldErrors::new();
     let title = text(&mut e, "title", "The title", &form.title, TITLE_MAX, true);
     let body = text(&mut e, "body", "Your story", &form.body, BODY_MAX, true);
@@ -176,7 +205,8 @@ async fn check(db: &Db, actor: &Actor, form: &StoryForm, existing_prompt: Option
             ("draft", None)
         }
     };
-    if visibility == "public" && form.photo_count > 0 && !(form.consent_people && form.consent_minors) {
+    let photo_count = form.photo_count.max(form.photos.len());
+    if visibility == "public" && photo_count > 0 && !(form.consent_people && form.consent_minors) {
         e.add(
             "consent_people",
             "Before a story with photos is public, confirm that everyone identifiable agreed and that no one under 18 is identifiable (or a guardian agreed). You can save it as a draft meanwhile.",
@@ -220,8 +250,33 @@ async fn check(db: &Db, actor: &Actor, form: &StoryForm, existing_prompt: Option
     if objects.len() > OBJECTS_MAX {
         e.add("object_ids", format!("A story can be about at most {OBJECTS_MAX} collection objects."));
     }
+    if form.photos.len() > crate::media::PHOTOS_MAX {
+        e.add("photos", format!("A story can have at most {} photos.", crate::media::PHOTOS_MAX));
+    }
+    let mut photos = Vec::new();
+    for (i, p) in form.photos.iter().enumerate() {
+        let n = i + 1;
+        match meetinghouse_store::media::by_id(db, p.media_id).await? {
+            Some(m) if m.owner_person == actor.id || existing_photos.contains(&p.media_id) => {}
+            _ => {
+                e.add(photo_field("file", i), format!("Photo {n} could not be found; please upload it again."));
+                continue;
+            }
+        }
+        let alt = p.alt.trim();
+        if alt.is_empty() {
+            e.add(photo_field("alt", i), format!("Describe photo {n} for people who cannot see it (alt text)."));
+        } else if alt.chars().count() > crate::media::ALT_MAX {
+            e.add(photo_field("alt", i), format!("The description of photo {n} is longer than {} characters.", crate::media::ALT_MAX));
+        }
+        if p.caption.trim().chars().count() > crate::media::ALT_MAX {
+            e.add(photo_field("caption", i), format!("The caption of photo {n} is longer than {} characters.", crate::media::ALT_MAX));
+        }
+        photos.push((p.media_id, alt.to_string(), p.caption.trim().to_string()));
+    }
     e.into_result()?;
     Ok(Checked {
+        photos,
         objects,
         title,
         body,
@@ -261,7 +316,7 @@ fn fields<'a>(c: &'a Checked, form: &StoryForm) -> StoryFields<'a> {
 pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &StoryForm) -> Result<i64> {
     ensure_can_post(actor, settings)?;
     let persona = persona::resolve(db, actor, &form.speak_as).await?;
-    let checked = check(db, actor, form, None).await?;
+    let checked = check(db, actor, form, None, &[]).await?;
     let org = match &persona.voice {
         Voice::Person => None,
         Voice::Affiliated { org_id, .. } | Voice::Announcement { org_id, .. } => Some(*org_id),
@@ -269,6 +324,7 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &StoryFor
     let mut tx = db.begin().await?;
     let id = store::insert(&mut tx, actor.id, org, voice_name(&persona.voice), &fields(&checked, form)).await?;
     meetinghouse_store::objects::set_story_objects(&mut tx, id, &checked.objects).await?;
+    meetinghouse_store::media::set_story_photos(&mut tx, id, &checked.photos).await?;
     reindex(&mut tx, db, id, &checked, meetinghouse_store::now()).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(id)
@@ -284,10 +340,12 @@ pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &S
     if story.deleted_at.is_some() {
         return Err(CoreError::Forbidden("This story is deleted: restore it first to edit it.".into()));
     }
-    let checked = check(db, actor, form, story.prompt_id).await?;
+    let existing_photos: Vec<i64> = meetinghouse_store::media::photos_of_story(db, id).await?.into_iter().map(|p| p.media_id).collect();
+    let checked = check(db, actor, form, story.prompt_id, &existing_photos).await?;
     let mut tx = db.begin().await?;
     store::update(&mut tx, id, actor.id, &fields(&checked, form)).await?;
     meetinghouse_store::objects::set_story_objects(&mut tx, id, &checked.objects).await?;
+    meetinghouse_store::media::set_story_photos(&mut tx, id, &checked.photos).await?;
     reindex(&mut tx, db, id, &checked, story.created_at).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
@@ -332,6 +390,7 @@ pub struct StoryPage {
     pub group: Option<(String, String)>,
     /// Collection objects it is about: (path, title).
     pub objects: Vec<(String, String)>,
+    pub photos: Vec<crate::media::Shown>,
 }
 
 pub fn author_label(s: &StoryRow) -> String {
@@ -362,6 +421,7 @@ pub async fn page(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<StoryPage>
         .map(|(slug, accession, title)| (crate::collection::object_path(&slug, &accession), title))
         .collect();
     Ok(StoryPage {
+        photos: crate::media::story_photos(db, id).await?,
         objects,
         body_html: markdown::render(&story.body),
         author_label: author_label(&story),

@@ -112,8 +112,11 @@ pub fn process(bytes: &[u8], limits: &Limits) -> Result<Processed, MediaError> {
     // The header alone gives the size: refuse a bomb before decoding it.
     let reader = ImageReader::with_format(Cursor::new(bytes), kind.format());
     let (width, height) = reader.into_dimensions().map_err(|_| MediaError::Corrupt)?;
+    if width == 0 || height == 0 {
+        return Err(MediaError::Corrupt);
+    }
     let pixels = u64::from(width) * u64::from(height);
-    if pixels > limits.max_pixels || width == 0 || height == 0 {
+    if pixels > limits.max_pixels {
         return Err(MediaError::TooManyPixels { width, height, megapixels: pixels.div_ceil(1_000_000), limit: limits.max_pixels / 1_000_000 });
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), kind.format());

@@ -49,6 +49,16 @@ impl MediaStore {
         }
     }
 
+    /// Whether a key is stored.
+    pub async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        check_key(key)?;
+        match self {
+            MediaStore::Local(s) => s.exists(key).await,
+            MediaStore::S3(s) => s.exists(key).await,
+        }
+    }
+
+    /// Removes a key; removing a key that is not there is not an error.
     pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
         check_key(key)?;
         match self {
@@ -96,9 +106,24 @@ impl LocalStore {
         let mut suffix = [0u8; 8];
         getrandom::fill(&mut suffix).map_err(|e| std::io::Error::other(e.to_string()))?;
         let tmp = dir.join(format!(".{key}.{}.tmp", suffix.iter().map(|b| format!("{b:02x}")).collect::<String>()));
-        tokio::fs::write(&tmp, bytes).await?;
-        tokio::fs::rename(&tmp, &path).await?;
-        Ok(())
+        let written = async {
+            use tokio::io::AsyncWriteExt;
+            let mut f = tokio::fs::File::create(&tmp).await?;
+            f.write_all(bytes).await?;
+            // On disk before it has its name: a crash never leaves a short file under a key.
+            f.sync_all().await?;
+            drop(f);
+            tokio::fs::rename(&tmp, &path).await
+        }
+        .await;
+        if written.is_err() {
+            let _ = tokio::fs::remove_file(&tmp).await;
+        }
+        Ok(written?)
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        Ok(tokio::fs::try_exists(self.path(key)).await?)
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {

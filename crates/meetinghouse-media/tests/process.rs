@@ -187,8 +187,11 @@ fn refusals_are_explained_and_cheap() {
     assert_eq!(process(b"<svg xmlns='http://www.w3.org/2000/svg'/>", &limits).unwrap_err(), MediaError::NotAnImage);
     let small = Limits { max_bytes: 1024, ..limits };
     let bytes = jpeg_with_exif(300, 200);
+    assert!(bytes.len() > 1024);
     assert!(matches!(process(&bytes, &small), Err(MediaError::TooManyBytes { .. })));
-    assert!(process(&bytes, &small).unwrap_err().to_string().contains("the limit is 0 MB") || bytes.len() <= 1024);
+    // 21 MB of anything is refused before its type is even looked at.
+    let big = vec![0u8; 21 * 1024 * 1024];
+    assert_eq!(process(&big, &limits).unwrap_err().to_string(), "The file is 21.0 MB; the limit is 20 MB.");
 
     // A decompression bomb: a valid PNG header claiming 100,000 × 100,000
     // pixels (10 gigapixels). Refused from the header, without decoding.
@@ -203,9 +206,30 @@ fn refusals_are_explained_and_cheap() {
     let started = std::time::Instant::now();
     let err = process(&bomb, &limits).unwrap_err();
     assert!(matches!(err, MediaError::TooManyPixels { width: 100_000, height: 100_000, .. }), "{err:?}");
-    assert!(err.to_string().contains("the limit is 50 megapixels"), "{err}");
-    // Behaviour, not speed: it never got as far as allocating 40 GB.
-    let _ = started;
+    assert_eq!(err.to_string(), "The image is 100000 × 100000 pixels (10000 megapixels); the limit is 50 megapixels.");
+    // Decoding would have needed 40 GB; reading the header takes microseconds.
+    // (A generous bound, for a loaded machine.)
+    assert!(started.elapsed() < std::time::Duration::from_millis(500), "{:?}", started.elapsed());
+
+    // The same trick in a real JPEG (SOF0 patched to 60,000 × 60,000) and a
+    // real GIF (screen and frame patched to 65,535 × 65,535).
+    let mut jpeg = encode(&DynamicImage::ImageRgb8(card(64, 48)), ImageFormat::Jpeg);
+    let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).expect("baseline JPEG");
+    jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
+    let started = std::time::Instant::now();
+    let err = process(&jpeg, &limits).unwrap_err();
+    assert!(matches!(err, MediaError::TooManyPixels { width: 60_000, height: 60_000, megapixels: 3600, limit: 50 }), "{err:?}");
+    assert!(started.elapsed() < std::time::Duration::from_millis(500), "{:?}", started.elapsed());
+    let mut gif = encode(&DynamicImage::ImageRgba8(RgbaImage::from_pixel(8, 8, Rgba([1, 2, 3, 255]))), ImageFormat::Gif);
+    gif[6..10].copy_from_slice(&[0xFF; 4]);
+    let desc = gif.iter().position(|&b| b == 0x2C).expect("an image descriptor");
+    gif[desc + 5..desc + 9].copy_from_slice(&[0xFF; 4]);
+    let err = process(&gif, &limits).unwrap_err();
+    assert!(matches!(err, MediaError::TooManyPixels { width: 65_535, height: 65_535, .. }), "{err:?}");
+    // A lower limit applies too.
+    let tight = Limits { max_pixels: 1_000_000, ..limits };
+    let photo = encode(&DynamicImage::ImageRgb8(card(1200, 1000)), ImageFormat::Jpeg);
+    assert_eq!(process(&photo, &tight).unwrap_err().to_string(), "The image is 1200 × 1000 pixels (2 megapixels); the limit is 1 megapixels.");
 
     // A JPEG cut short.
     let cut = &bytes[..bytes.len() / 3];

@@ -12,10 +12,26 @@ const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abc
 
 async fn round_trip(store: &MediaStore) {
     assert_eq!(store.get(KEY).await.unwrap(), None);
+    assert!(!store.exists(KEY).await.unwrap());
     store.put(KEY, b"jpeg bytes", "image/jpeg").await.unwrap();
     store.put(KEY, b"jpeg bytes", "image/jpeg").await.unwrap();
+    assert!(store.exists(KEY).await.unwrap());
     assert_eq!(store.get(KEY).await.unwrap().as_deref(), Some(b"jpeg bytes".as_slice()));
+    // A real processed image, as the app will store it: every variant.
+    let photo = image::RgbImage::from_fn(900, 600, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    photo.write_to(&mut jpeg, image::ImageFormat::Jpeg).unwrap();
+    let processed = meetinghouse_media::process(jpeg.get_ref(), &meetinghouse_media::Limits::default()).unwrap();
+    for v in processed.all() {
+        store.put(&v.key, &v.bytes, v.mime).await.unwrap();
+    }
+    for v in processed.all() {
+        assert_eq!(store.get(&v.key).await.unwrap().as_deref(), Some(v.bytes.as_slice()), "{}", v.key);
+        store.delete(&v.key).await.unwrap();
+    }
     store.delete(KEY).await.unwrap();
+    store.delete(KEY).await.unwrap();
+    assert!(!store.exists(KEY).await.unwrap());
     assert_eq!(store.get(KEY).await.unwrap(), None);
     // Only content addresses are keys: no paths, no traversal.
     for bad in ["../etc/passwd", "abc.jpg", &format!("{}/x.jpg", &KEY[..64])] {

@@ -13,6 +13,7 @@ mod error;
 pub mod conversations;
 pub mod groups;
 pub mod interactions;
+pub mod media;
 pub mod moderation;
 pub mod notifications;
 pub mod objects;

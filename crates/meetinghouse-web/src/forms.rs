@@ -39,6 +39,10 @@ impl FormData {
         self.0.push((name.into(), value.into()));
         self
     }
+    /// A copy without the fields whose names start with `prefix`.
+    pub fn without_prefix(&self, prefix: &str) -> FormData {
+        FormData(self.0.iter().filter(|(k, _)| !k.starts_with(prefix)).cloned().collect())
+    }
     /// A copy without secrets, for re-rendering a form after an error.
     pub fn without_secrets(&self) -> FormData {
         FormData(self.0.iter().filter(|(k, _)| !k.contains("password") && k != "csrf").cloned().collect())
@@ -89,8 +93,8 @@ pub struct UploadedFile {
     pub bytes: Vec<u8>,
 }
 
-/// A CSRF-checked `multipart/form-data` submission: its text fields and its
-/// files. Each file is capped at `per_file` bytes as it streams in, so an
+/// A CSRF-checked `multipart/form-data` submission (or a plain form, with
+/// no files): its text fields and its files. Each file is capped at `per_file` bytes as it streams in, so an
 /// oversized file is refused before it is all in memory.
 pub struct Upload {
     pub viewer: Viewer,
@@ -101,6 +105,16 @@ pub struct Upload {
 impl Upload {
     pub async fn read(req: Request, state: &AppState, per_file: usize) -> Result<Upload, WebError> {
         use axum::extract::Multipart;
+        let urlencoded = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if urlencoded {
+            // The same form without files (a client that sends no photos).
+            let Form { viewer, data } = Form::from_request(req, state).await?;
+            return Ok(Upload { viewer, data, files: Vec::new() });
+        }
         let (mut parts, body) = req.into_parts();
         let viewer = <Viewer as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, state).await?;
         let req = Request::from_parts(parts, body);

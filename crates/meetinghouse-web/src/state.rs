@@ -21,6 +21,10 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How long a signed-out visitor's page view may be reused (0 turns the micro-cache off).
     pub page_cache_ttl: Duration,
+    /// Where uploaded images are kept.
+    pub media: meetinghouse_media::MediaStore,
+    /// Byte and pixel limits for image uploads.
+    pub media_limits: meetinghouse_media::Limits,
 }
 
 impl Default for WebConfig {
@@ -30,6 +34,11 @@ impl Default for WebConfig {
             tls: false,
             trusted_proxies: Vec::new(),
             page_cache_ttl: Duration::ZERO,
+            // Tests and embedders get a private directory; `serve` always sets one.
+            media: meetinghouse_media::MediaStore::Local(meetinghouse_media::LocalStore::new(
+                std::env::temp_dir().join(format!("meetinghouse-media-{}", std::process::id())),
+            )),
+            media_limits: meetinghouse_media::Limits::default(),
         }
     }
 }

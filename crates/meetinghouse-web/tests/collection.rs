@@ -94,3 +94,54 @@ async fn import_in_the_browser_then_object_pages_and_stories_about_them() {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
 }
+
+#[tokio::test]
+async fn stories_with_photos_need_alt_text_and_consent_and_lose_their_metadata() {
+    for db in databases().await {
+        let mut ann = TestApp::new(db).await;
+        ann.sign_up("ann").await;
+        let photo = meetinghouse_media::generated_picture(7, 1200, 900);
+        let fields = [("title", "The lock at dusk"), ("body", "We fished here."), ("licence", "cc0"), ("visibility", "public")];
+
+        // No alt text and no consent: refused, with the uploaded photo kept for the next try.
+        let r = ann.upload("/stories/new", "/stories", &fields, &[("photo_file_0", "lock.jpg", "image/jpeg", &photo)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("Describe photo 1"), "{}", r.body);
+        assert!(r.body.contains("everyone identifiable agreed"), "consent is needed for a public story with photos");
+        let at = r.body.find("name=\"photo_id_0\" value=\"").expect("the uploaded photo is kept");
+        let rest = &r.body[at + "name=\"photo_id_0\" value=\"".len()..];
+        let media_id = rest[..rest.find('"').unwrap()].to_string();
+        assert!(r.body.contains("The lock at dusk"), "the rest of the input is kept");
+
+        // Not an image, next to the kept photo: explained, nothing else lost.
+        let mut with_alt = fields.to_vec();
+        with_alt.extend([("photo_id_0", media_id.as_str()), ("photo_alt_0", "A canal lock gate at sunset."), ("consent_people", "on"), ("consent_minors", "on")]);
+        let r = ann.upload("/stories/new", "/stories", &with_alt, &[("photo_file_1", "notes.pdf", "application/pdf", b"%PDF-1.7")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("“notes.pdf” was not added: That file is not a JPEG, PNG, WebP or GIF image."), "{}", r.body);
+
+        let r = ann.upload("/stories/new", "/stories", &with_alt, &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let story = ann.get(r.location().unwrap()).await;
+        assert!(story.body.contains("alt=\"A canal lock gate at sunset.\"") && story.body.contains("srcset=\"/media/"), "{}", story.body);
+        assert!(story.body.contains(" 320w") && story.body.contains(" 800w") && story.body.contains(" 1200w"));
+        let at = story.body.find("src=\"/media/").unwrap();
+        let rest = &story.body[at + 5..];
+        let src = &rest[..rest.find('"').unwrap()];
+        let img = ann.other_browser().get(src).await;
+        assert_eq!(img.status, StatusCode::OK);
+        assert_eq!(img.headers["content-type"], "image/jpeg");
+        assert!(img.headers["cache-control"].to_str().unwrap().contains("immutable"));
+        assert_eq!(ann.get("/media/../../etc/passwd").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(ann.get(&format!("/media/{}.jpg", "0".repeat(64))).await.status, StatusCode::NOT_FOUND);
+
+        // Someone else cannot attach Ann's upload to their story.
+        let mut bob = ann.other_browser();
+        bob.sign_up("bob").await;
+        let mut stolen = fields.to_vec();
+        stolen.extend([("photo_id_0", media_id.as_str()), ("photo_alt_0", "x"), ("visibility", "draft")]);
+        let r = bob.upload("/stories/new", "/stories", &stolen, &[]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(!r.body.contains(&format!("value=\"{media_id}\"")), "another person's upload is not shown back");
+    }
+}

@@ -110,6 +110,7 @@ fn csrf(html: &str) -> anyhow::Result<String> {
 }
 
 fn client(session: &str) -> anyhow::Result<reqwest::Client> {
+    meetinghouse_media::install_crypto_provider();
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(reqwest::header::COOKIE, format!("mh_session={session}").parse()?);
     Ok(reqwest::Client::builder().default_headers(headers).redirect(reqwest::redirect::Policy::none()).build()?)

@@ -22,6 +22,27 @@ pub struct GlobalArgs {
     /// Log format: human or json [default: human]
     #[arg(long, global = true, env = "MEETINGHOUSE_LOG_FORMAT")]
     pub log_format: Option<String>,
+    /// Directory for uploaded images when not using S3 [default: DATA_DIR/media]
+    #[arg(long, global = true, env = "MEETINGHOUSE_MEDIA_DIR")]
+    pub media_dir: Option<PathBuf>,
+    /// S3-compatible endpoint for images (https://s3.eu-west-2.amazonaws.com, http://minio:9000…) instead of the media directory
+    #[arg(long, global = true, env = "MEETINGHOUSE_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// S3 bucket for images
+    #[arg(long, global = true, env = "MEETINGHOUSE_S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+    /// S3 region [default: us-east-1]
+    #[arg(long, global = true, env = "MEETINGHOUSE_S3_REGION")]
+    pub s3_region: Option<String>,
+    /// S3 access key id
+    #[arg(long, global = true, env = "MEETINGHOUSE_S3_ACCESS_KEY", hide_env_values = true)]
+    pub s3_access_key: Option<String>,
+    /// S3 secret access key
+    #[arg(long, global = true, env = "MEETINGHOUSE_S3_SECRET_KEY", hide_env_values = true)]
+    pub s3_secret_key: Option<String>,
+    /// Address the bucket as ENDPOINT/BUCKET (most self-hosted servers) rather than BUCKET.ENDPOINT
+    #[arg(long, global = true, env = "MEETINGHOUSE_S3_PATH_STYLE")]
+    pub s3_path_style: bool,
 }
 
 /// Options of `serve`.
@@ -51,6 +72,12 @@ pub struct ServeArgs {
     /// How long a signed-out page view may be reused, in milliseconds (0 turns the micro-cache off) [default: 2000]
     #[arg(long, env = "MEETINGHOUSE_PAGE_CACHE_MS")]
     pub page_cache_ms: Option<u64>,
+    /// Largest image upload, in MB [default: 20]
+    #[arg(long, env = "MEETINGHOUSE_MAX_UPLOAD_MB")]
+    pub max_upload_mb: Option<usize>,
+    /// Largest image, in megapixels [default: 50]
+    #[arg(long, env = "MEETINGHOUSE_MAX_IMAGE_MEGAPIXELS")]
+    pub max_image_megapixels: Option<u64>,
     /// A reverse proxy whose X-Forwarded-For is trusted (repeatable)
     #[arg(long = "trusted-proxy", env = "MEETINGHOUSE_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpAddr>,
@@ -73,6 +100,22 @@ struct FileConfig {
     trusted_proxies: Option<Vec<IpAddr>>,
     max_connections: Option<u32>,
     page_cache_ms: Option<u64>,
+    media_dir: Option<PathBuf>,
+    s3_endpoint: Option<String>,
+    s3_bucket: Option<String>,
+    s3_region: Option<String>,
+    s3_access_key: Option<String>,
+    s3_secret_key: Option<String>,
+    s3_path_style: Option<bool>,
+    max_upload_mb: Option<usize>,
+    max_image_megapixels: Option<u64>,
+}
+
+/// Where uploaded images are kept.
+#[derive(Clone)]
+pub enum MediaConfig {
+    Local(PathBuf),
+    S3(meetinghouse_media::S3Config),
 }
 
 /// Where the data lives.
@@ -81,6 +124,7 @@ pub struct StoreConfig {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
     pub max_connections: u32,
+    pub media: MediaConfig,
 }
 
 impl std::fmt::Debug for StoreConfig {
@@ -89,6 +133,10 @@ impl std::fmt::Debug for StoreConfig {
             .field("data_dir", &self.data_dir)
             .field("database_url", &self.database_url.as_deref().map(redact_url))
             .field("max_connections", &self.max_connections)
+            .field("media", &match &self.media {
+                MediaConfig::Local(dir) => format!("local {}", dir.display()),
+                MediaConfig::S3(s3) => format!("s3 bucket {} at {}", s3.bucket, s3.endpoint),
+            })
             .finish()
     }
 }
@@ -106,6 +154,7 @@ pub struct ServeConfig {
     pub mail_from: String,
     pub trusted_proxies: Vec<IpAddr>,
     pub page_cache: std::time::Duration,
+    pub media_limits: meetinghouse_media::Limits,
 }
 
 impl std::fmt::Debug for ServeConfig {
@@ -141,10 +190,26 @@ fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
 impl GlobalArgs {
     pub fn store(&self) -> anyhow::Result<StoreConfig> {
         let file = read_file(self.config.as_deref())?;
+        let data_dir = self.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("meetinghouse-data"));
+        let media = match self.s3_endpoint.clone().or(file.s3_endpoint).filter(|e| !e.is_empty()) {
+            Some(endpoint) => {
+                let need = |v: Option<String>, what: &str| v.filter(|s| !s.is_empty()).with_context(|| format!("S3 storage needs {what} as well as the endpoint"));
+                MediaConfig::S3(meetinghouse_media::S3Config {
+                    endpoint,
+                    bucket: need(self.s3_bucket.clone().or(file.s3_bucket), "a bucket (--s3-bucket)")?,
+                    region: self.s3_region.clone().or(file.s3_region).unwrap_or_else(|| "us-east-1".into()),
+                    access_key: need(self.s3_access_key.clone().or(file.s3_access_key), "an access key (--s3-access-key)")?,
+                    secret_key: need(self.s3_secret_key.clone().or(file.s3_secret_key), "a secret key (--s3-secret-key)")?,
+                    path_style: self.s3_path_style || file.s3_path_style.unwrap_or(false),
+                })
+            }
+            None => MediaConfig::Local(self.media_dir.clone().or(file.media_dir).unwrap_or_else(|| data_dir.join("media"))),
+        };
         Ok(StoreConfig {
-            data_dir: self.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("meetinghouse-data")),
+            data_dir,
             database_url: self.database_url.clone().or(file.database_url).filter(|u| !u.is_empty()),
             max_connections: file.max_connections.unwrap_or(16).clamp(1, 1000),
+            media,
         })
     }
 
@@ -180,6 +245,10 @@ impl GlobalArgs {
             smtp_url,
             mail_from: args.mail_from.clone().or(file.mail_from).unwrap_or_else(|| "Meetinghouse <noreply@localhost>".into()),
             page_cache: std::time::Duration::from_millis(args.page_cache_ms.or(file.page_cache_ms).unwrap_or(2000).min(60_000)),
+            media_limits: meetinghouse_media::Limits {
+                max_bytes: args.max_upload_mb.or(file.max_upload_mb).unwrap_or(20).clamp(1, 200) * 1024 * 1024,
+                max_pixels: args.max_image_megapixels.or(file.max_image_megapixels).unwrap_or(50).clamp(1, 500) * 1_000_000,
+            },
             trusted_proxies: if args.trusted_proxies.is_empty() { file.trusted_proxies.unwrap_or_default() } else { args.trusted_proxies.clone() },
         })
     }

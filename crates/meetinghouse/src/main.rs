@@ -45,6 +45,7 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    meetinghouse_media::install_crypto_provider();
     let cli = Cli::parse();
     init_logging(&cli.global.log_format());
     match cli.command {

@@ -70,7 +70,7 @@ async fn a_person_walks_through_the_meeting_house() {
     let dir = temp_dir("walk");
     let server = start(&["--data-dir", dir.to_str().unwrap()]);
     let base = server.base.clone();
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let client = { meetinghouse_media::install_crypto_provider(); reqwest::Client::builder().cookie_store(true).build().unwrap() };
 
     let r = form_then_post(&client, &base, "/signup", "/signup", &[
         ("email", "sam@example.org"),
@@ -148,6 +148,7 @@ async fn demo_then_serve_see_the_same_town() {
     assert!(String::from_utf8_lossy(&again.stdout).contains("already here"));
 
     let server = start(&["--data-dir", dir.to_str().unwrap()]);
+    meetinghouse_media::install_crypto_provider();
     let client = reqwest::Client::new();
     let sam = client.get(format!("{}/@sam", server.base)).send().await.unwrap();
     assert_eq!(sam.status(), 200);
@@ -230,6 +231,7 @@ mod reqwest {
     /// A tiny blocking GET for the synchronous tests, on a private runtime.
     pub fn blocking_get(url: &str) -> String {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        meetinghouse_media::install_crypto_provider();
         rt.block_on(async { ::reqwest::get(url).await.unwrap().text().await.unwrap() })
     }
 }
@@ -290,7 +292,7 @@ async fn verification_mail_goes_out_over_smtp() {
     let dir = temp_dir("smtp");
     let smtp = format!("smtp://127.0.0.1:{port}");
     let server = start(&["--data-dir", dir.to_str().unwrap(), "--smtp-url", &smtp, "--mail-from", "Meeting House <hello@mh.test>"]);
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let client = { meetinghouse_media::install_crypto_provider(); reqwest::Client::builder().cookie_store(true).build().unwrap() };
     let r = form_then_post(&client, &server.base, "/signup", "/signup", &[
         ("email", "new@example.org"),
         ("handle", "newcomer"),

@@ -32,6 +32,8 @@ pub fn router(state: AppState) -> Router {
     // is also capped as it streams in (see `forms::Upload`).
     let uploads = Router::new()
         .route("/orgs/{slug}/import", get(objects::import::form).post(objects::import::submit))
+        .route("/stories", post(stories::new::submit))
+        .route("/stories/{id}/edit", get(stories::edit::form).post(stories::edit::submit))
         .layer(axum::extract::DefaultBodyLimit::max(forms::MAX_UPLOAD_REQUEST_BYTES))
         .layer(RequestBodyLimitLayer::new(forms::MAX_UPLOAD_REQUEST_BYTES));
     Router::new()
@@ -41,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(site::health::healthz))
         .route("/metrics", get(site::health::metrics))
         .route("/static/site.css", get(site::assets::css))
+        .route("/media/{key}", get(site::media::show))
         .route("/signup", get(account::signup::form).post(account::signup::submit))
         .route("/login", get(account::login::form).post(account::login::submit))
         .route("/logout", post(account::logout::submit))
@@ -70,10 +73,8 @@ pub fn router(state: AppState) -> Router {
         .route("/groups/{slug}/approve", post(groups::membership::approve))
         .route("/groups/{slug}/members/org", post(groups::membership::add_org))
         .route("/groups/{slug}/members/group", post(groups::membership::nest))
-        .route("/stories", post(stories::new::submit))
         .route("/stories/new", get(stories::new::form))
         .route("/stories/{id}", get(stories::show::show))
-        .route("/stories/{id}/edit", get(stories::edit::form).post(stories::edit::submit))
         .route("/stories/{id}/history", get(stories::history::show))
         .route("/stories/{id}/delete", post(stories::delete::delete))
         .route("/stories/{id}/restore", post(stories::delete::restore))

@@ -7,7 +7,8 @@ use crate::config::GlobalArgs;
 
 pub async fn run(global: &GlobalArgs) -> anyhow::Result<()> {
     let db = open_db(&global.store()?, Migrations::RequireCurrent).await?;
-    let report = demo::seed(&db).await?;
+    let media = crate::commands::open_media(&global.store()?).await?;
+    let report = demo::seed(&db, &media).await?;
     println!("{report}");
     db.close().await;
     Ok(())

@@ -14,6 +14,23 @@ use meetinghouse_store::{Backend, Db, DbOptions};
 
 use crate::config::StoreConfig;
 
+/// The configured media store (created and checked: the directory exists,
+/// or the S3 bucket is there).
+pub async fn open_media(store: &StoreConfig) -> anyhow::Result<meetinghouse_media::MediaStore> {
+    use meetinghouse_media::{LocalStore, MediaStore, S3Store};
+    Ok(match &store.media {
+        crate::config::MediaConfig::Local(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("could not create the media directory {}", dir.display()))?;
+            MediaStore::Local(LocalStore::new(dir))
+        }
+        crate::config::MediaConfig::S3(config) => {
+            let s3 = S3Store::new(config.clone())?;
+            s3.ensure_bucket().await.context("the S3 bucket for images is not reachable")?;
+            MediaStore::S3(s3)
+        }
+    })
+}
+
 /// Whether opening the database may apply migrations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Migrations {

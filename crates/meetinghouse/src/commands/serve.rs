@@ -16,9 +16,10 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     tracing::info!(config = ?config, "starting");
     let migrations = if config.migrate { Migrations::Apply } else { Migrations::RequireCurrent };
     let db = open_db(&config.store, migrations).await?;
+    let media = crate::commands::open_media(&config.store).await?;
     if config.demo {
         if demo::is_empty(&db).await? {
-            let report = demo::seed(&db).await?;
+            let report = demo::seed(&db, &media).await?;
             tracing::info!("{}", report.to_string().replace('\n', " "));
         } else {
             tracing::info!("--demo: the database already has people, so nothing was seeded");
@@ -33,6 +34,8 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
         tls: config.tls,
         trusted_proxies: config.trusted_proxies.clone(),
         page_cache_ttl: config.page_cache,
+        media: media.clone(),
+        media_limits: config.media_limits,
     };
     let state = AppState::new(db.clone(), web).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

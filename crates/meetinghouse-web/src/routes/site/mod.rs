@@ -4,4 +4,5 @@ pub mod assets;
 pub mod conduct;
 pub mod health;
 pub mod home;
+pub mod media;
 pub mod not_found;

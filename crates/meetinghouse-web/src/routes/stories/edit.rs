@@ -1,14 +1,15 @@
 //! `GET/POST /stories/{id}/edit` — the author edits; the old text is kept.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use meetinghouse_core::stories::StoryForm;
 use meetinghouse_core::{CoreError, FieldErrors, stories};
 
 use super::new::StoryFormPage;
 use super::{choices, story_form};
 use crate::error::WebError;
-use crate::forms::{Form, FormData};
+use crate::forms::{FormData, Upload};
 use crate::middleware::see_other_with_flash;
 use crate::page::{Page, render_status};
 use crate::state::AppState;
@@ -52,7 +53,13 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     if s.consent_minors != 0 {
         form = form.with("consent_minors", "on");
     }
+    for (i, p) in page.photos.iter().enumerate() {
+        form = form.with(&format!("photo_id_{i}"), &p.media_id.to_string()).with(&format!("photo_alt_{i}"), &p.alt).with(&format!("photo_caption_{i}"), &p.caption);
+    }
+    let existing: Vec<i64> = page.photos.iter().map(|p| p.media_id).collect();
     Ok(render_status(StatusCode::OK, &StoryFormPage {
+        photos: super::photo_slots(&state.db, actor, &form, &existing).await?,
+        max_upload_mb: state.config.media_limits.max_bytes / (1024 * 1024),
         objects: page.objects.clone(),
         page: Page::new(&viewer, "Edit your story"),
         form,
@@ -64,20 +71,30 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     }))
 }
 
-pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, req: Request) -> Result<Response, WebError> {
+    let Upload { viewer, data, files } = Upload::read(req, &state, state.config.media_limits.max_bytes).await?;
     let actor = viewer.require()?;
-    match stories::edit(&state.db, &viewer.settings, actor, id, &story_form(&data)).await {
+    let existing: Vec<i64> = meetinghouse_store::media::photos_of_story(&state.db, id).await?.into_iter().map(|p| p.media_id).collect();
+    let (data, photos, upload_errors) = super::take_photos(&state, actor, data, files).await?;
+    let form = StoryForm { photos, ..story_form(&data) };
+    let outcome = if upload_errors.is_empty() { stories::edit(&state.db, &viewer.settings, actor, id, &form).await } else { Err(CoreError::Invalid(upload_errors)) };
+    match outcome {
         Ok(()) => Ok(see_other_with_flash(&format!("/stories/{id}"), "Your changes are saved; the earlier version is in the history.", state.config.tls)),
-        Err(CoreError::Invalid(errors)) => Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &StoryFormPage {
-            objects: super::linked_objects(&state.db, data.get("object_ids")).await?,
-            page: Page::new(&viewer, "Edit your story"),
-            form: data,
-            errors,
-            choices: choices(&state.db, actor).await?,
-            action: format!("/stories/{id}/edit"),
-            prompt: None,
-            editing: true,
-        })),
+        Err(CoreError::Invalid(errors)) => {
+            let data = data.without_secrets();
+            Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &StoryFormPage {
+                objects: super::linked_objects(&state.db, data.get("object_ids")).await?,
+                photos: super::photo_slots(&state.db, actor, &data, &existing).await?,
+                max_upload_mb: state.config.media_limits.max_bytes / (1024 * 1024),
+                page: Page::new(&viewer, "Edit your story"),
+                form: data,
+                errors,
+                choices: choices(&state.db, actor).await?,
+                action: format!("/stories/{id}/edit"),
+                prompt: None,
+                editing: true,
+            }))
+        }
         Err(other) => Err(other.into()),
     }
 }

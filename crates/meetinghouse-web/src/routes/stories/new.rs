@@ -4,14 +4,15 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use meetinghouse_core::stories::StoryForm;
 use meetinghouse_core::{CoreError, FieldErrors, prompts, stories};
 
 use super::{Choices, choices, story_form};
 use crate::error::WebError;
-use crate::forms::{Form, FormData};
+use crate::forms::{FormData, Upload};
 use crate::middleware::see_other_with_flash;
 use crate::page::{Page, render_status};
 use crate::state::AppState;
@@ -28,6 +29,8 @@ pub struct StoryFormPage {
     pub prompt: Option<(i64, String)>,
     /// Collection objects the story is about: (path, title).
     pub objects: Vec<(String, String)>,
+    pub photos: Vec<super::PhotoSlot>,
+    pub max_upload_mb: usize,
     pub editing: bool,
 }
 
@@ -50,6 +53,8 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     let choices = choices(&state.db, actor).await?;
     Ok(render_status(StatusCode::OK, &StoryFormPage {
         page: Page::new(&viewer, "Share a story"),
+        photos: super::photo_slots(&state.db, actor, &form, &[]).await?,
+        max_upload_mb: state.config.media_limits.max_bytes / (1024 * 1024),
         objects,
         form,
         errors: FieldErrors::new(),
@@ -60,10 +65,13 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     }))
 }
 
-pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Response, WebError> {
+    let Upload { viewer, data, files } = Upload::read(req, &state, state.config.media_limits.max_bytes).await?;
     let actor = viewer.require()?;
-    let form = story_form(&data);
-    match stories::create(&state.db, &viewer.settings, actor, &form).await {
+    let (data, photos, upload_errors) = super::take_photos(&state, actor, data, files).await?;
+    let form = StoryForm { photos, ..story_form(&data) };
+    let outcome = if upload_errors.is_empty() { stories::create(&state.db, &viewer.settings, actor, &form).await } else { Err(CoreError::Invalid(upload_errors)) };
+    match outcome {
         Ok(id) => {
             let message = if form.visibility == "draft" { "Your draft is saved. Only you can see it." } else { "Thank you for sharing your story." };
             Ok(see_other_with_flash(&format!("/stories/{id}"), message, state.config.tls))
@@ -79,8 +87,11 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
                 Err(_) => None,
             };
             let choices = choices(&state.db, actor).await?;
+            let data = data.without_secrets();
             Ok(render_status(status, &StoryFormPage {
                 objects: super::linked_objects(&state.db, data.get("object_ids")).await?,
+                photos: super::photo_slots(&state.db, actor, &data, &[]).await?,
+                max_upload_mb: state.config.media_limits.max_bytes / (1024 * 1024),
                 page: Page::new(&viewer, "Share a story"),
                 form: data,
                 errors,
