@@ -110,17 +110,40 @@ pub fn snippet(text: &str, words: &[String], width: usize) -> Snippet {
 }
 
 /// Adds or replaces a public document in the index.
-pub async fn index(tx: &mut Tx, db: &Db, kind: &str, ref_id: i64, title: &str, body: &str, created_at: i64) -> Result<()> {
+pub async fn index(
+    tx: &mut Tx,
+    db: &Db,
+    kind: &str,
+    ref_id: i64,
+    title: &str,
+    body: &str,
+    created_at: i64,
+) -> Result<()> {
     let (tf, bf) = (fold(title), fold(body));
-    let doc = Document { kind, ref_id, title, body, title_folded: &tf, body_folded: &bf, created_at };
+    let doc = Document {
+        kind,
+        ref_id,
+        title,
+        body,
+        title_folded: &tf,
+        body_folded: &bf,
+        created_at,
+    };
     store::upsert(tx, db.backend(), &doc).await?;
     Ok(())
 }
 
 /// Indexes many documents of one kind at once: (ref id, title, body, created
 /// at). `fresh` says none of them is indexed yet, which skips the deletes.
-pub async fn index_many(tx: &mut Tx, db: &Db, kind: &str, docs: &[(i64, &str, &str, i64)], fresh: bool) -> Result<()> {
-    let folded: Vec<(String, String)> = docs.iter().map(|(_, t, b, _)| (fold(t), fold(b))).collect();
+pub async fn index_many(
+    tx: &mut Tx,
+    db: &Db,
+    kind: &str,
+    docs: &[(i64, &str, &str, i64)],
+    fresh: bool,
+) -> Result<()> {
+    let folded: Vec<(String, String)> =
+        docs.iter().map(|(_, t, b, _)| (fold(t), fold(b))).collect();
     let docs: Vec<Document<'_>> = docs
         .iter()
         .zip(&folded)
@@ -135,6 +158,19 @@ pub async fn index_many(tx: &mut Tx, db: &Db, kind: &str, docs: &[(i64, &str, &s
         })
         .collect();
     store::upsert_many(tx, db.backend(), kind, &docs, fresh).await?;
+    Ok(())
+}
+
+/// Indexes many documents whose folded text the caller has already made (the
+/// import folds on its reader thread, beside the database writes).
+pub async fn index_many_folded(
+    tx: &mut Tx,
+    db: &Db,
+    kind: &str,
+    docs: &[Document<'_>],
+    fresh: bool,
+) -> Result<()> {
+    store::upsert_many(tx, db.backend(), kind, docs, fresh).await?;
     Ok(())
 }
 
@@ -158,8 +194,11 @@ pub struct Result_ {
 /// Runs a search; `kind` is `story`, `object`, `prompt` or empty for all.
 pub async fn search(db: &Db, query: &str, kind: &str, page: i64) -> Result<(Vec<Result_>, bool)> {
     let words = words(query);
-    let kind = ["story", "object", "prompt"].contains(&kind).then_some(kind);
-    let hits: Vec<Hit> = store::query(db, &words, kind, PER_PAGE + 1, (page.max(1) - 1) * PER_PAGE).await?;
+    let kind = ["story", "object", "prompt"]
+        .contains(&kind)
+        .then_some(kind);
+    let hits: Vec<Hit> =
+        store::query(db, &words, kind, PER_PAGE + 1, (page.max(1) - 1) * PER_PAGE).await?;
     let more = hits.len() as i64 > PER_PAGE;
     let mut out = Vec::new();
     for h in hits.into_iter().take(PER_PAGE as usize) {
@@ -168,7 +207,14 @@ pub async fn search(db: &Db, query: &str, kind: &str, page: i64) -> Result<(Vec<
             "prompt" => format!("/prompts/{}", h.ref_id),
             _ => format!("/objects/{}", h.ref_id),
         };
-        out.push(Result_ { title_marked: snippet(&h.title, &words, 1_000), snippet: snippet(&h.body, &words, 220), kind: h.kind, url, title: h.title, created_at: h.created_at });
+        out.push(Result_ {
+            title_marked: snippet(&h.title, &words, 1_000),
+            snippet: snippet(&h.body, &words, 220),
+            kind: h.kind,
+            url,
+            title: h.title,
+            created_at: h.created_at,
+        });
     }
     Ok((out, more))
 }
@@ -181,16 +227,29 @@ mod tests {
     fn folding_keeps_positions() {
         assert_eq!(fold("Café Crème"), "cafe creme");
         assert_eq!(fold("Zoë").chars().count(), "Zoë".chars().count());
-        assert_eq!(words("  Café, \"crème\" OR * NEAR("), vec!["cafe", "creme", "or", "near"]);
+        assert_eq!(
+            words("  Café, \"crème\" OR * NEAR("),
+            vec!["cafe", "creme", "or", "near"]
+        );
     }
 
     #[test]
     fn snippets_mark_whole_words() {
-        let s = snippet("We went to the café by the river. Cafés are good.", &["cafe".into()], 200);
-        let marked: Vec<_> = s.0.iter().filter(|(_, m)| *m).map(|(t, _)| t.as_str()).collect();
+        let s = snippet(
+            "We went to the café by the river. Cafés are good.",
+            &["cafe".into()],
+            200,
+        );
+        let marked: Vec<_> =
+            s.0.iter()
+                .filter(|(_, m)| *m)
+                .map(|(t, _)| t.as_str())
+                .collect();
         assert_eq!(marked, vec!["café"]);
         let long = format!("{} lace {}", "word ".repeat(200), "word ".repeat(200));
         let s = snippet(&long, &["lace".into()], 100);
-        assert!(s.0.first().unwrap().0.starts_with('…') && s.0.iter().any(|(t, m)| *m && t == "lace"));
+        assert!(
+            s.0.first().unwrap().0.starts_with('…') && s.0.iter().any(|(t, m)| *m && t == "lace")
+        );
     }
 }

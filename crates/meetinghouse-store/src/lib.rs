@@ -21,8 +21,8 @@ pub mod orgs;
 pub mod outbox;
 pub mod people;
 pub mod prompts;
-pub mod sessions;
 pub mod search;
+pub mod sessions;
 pub mod settings;
 pub mod stories;
 pub mod tokens;
@@ -53,13 +53,26 @@ impl Params {
     }
     /// `(p, p, …)` with `k` placeholders.
     pub(crate) fn tuple(&mut self, k: usize) -> String {
-        let parts: Vec<String> = (0..k).map(|_| self.next()).collect();
-        format!("({})", parts.join(", "))
+        format!("({})", self.list(k))
     }
-    /// `p, p, …` with `k` placeholders.
+    /// `p, p, …` with `k` placeholders. Built in one string: bulk statements
+    /// ask for thousands.
     pub(crate) fn list(&mut self, k: usize) -> String {
-        let parts: Vec<String> = (0..k).map(|_| self.next()).collect();
-        parts.join(", ")
+        use std::fmt::Write;
+        let mut out = String::with_capacity(k * 4);
+        for i in 0..k {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            self.n += 1;
+            match self.backend {
+                Backend::Sqlite => out.push('?'),
+                Backend::Postgres => {
+                    let _ = write!(out, "${}", self.n);
+                }
+            }
+        }
+        out
     }
 }
 

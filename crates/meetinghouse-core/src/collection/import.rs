@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use meetinghouse_store::objects::{self, NewObject};
+use meetinghouse_store::search::Document;
 use meetinghouse_store::{Db, StoreError};
 use serde::Serialize;
 use serde_json::Value;
@@ -18,7 +19,7 @@ use super::mapping::{Format, Mapping, Source, resolve};
 use crate::error::Result;
 
 /// Records per committed batch.
-pub const BATCH: usize = 5_000;
+pub const BATCH: usize = 20_000;
 /// Longest text accepted in one field, in characters.
 pub const FIELD_MAX: usize = 20_000;
 /// At most this many errors are listed one by one; all are counted.
@@ -103,21 +104,49 @@ impl<R: Read> Read for Counting<R> {
 
 /// Opens a path as a stream of records, choosing the format from `--format`,
 /// the extension, or the first bytes.
-pub fn open(path: &Path, format: Option<Format>, mapping: &Mapping) -> std::result::Result<Opened, FileError> {
+pub fn open(
+    path: &Path,
+    format: Option<Format>,
+    mapping: &Mapping,
+) -> std::result::Result<Opened, FileError> {
     let position = Arc::new(AtomicU64::new(0));
     if path.is_dir() {
         let (total, records) = json_dir(path, position.clone())?;
-        return Ok(Opened { records: Box::new(records), total, position, unit: Unit::Files });
+        return Ok(Opened {
+            records: Box::new(records),
+            total,
+            position,
+            unit: Unit::Files,
+        });
     }
-    let file = std::fs::File::open(path).map_err(|e| FileError(format!("Could not open {}: {e}", path.display())))?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| FileError(format!("Could not open {}: {e}", path.display())))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut reader = BufReader::with_capacity(256 * 1024, Counting { inner: file, read: position.clone() });
-    let head = reader.fill_buf().map_err(|e| FileError(format!("Could not read {}: {e}", path.display())))?.to_vec();
+    let mut reader = BufReader::with_capacity(
+        256 * 1024,
+        Counting {
+            inner: file,
+            read: position.clone(),
+        },
+    );
+    let head = reader
+        .fill_buf()
+        .map_err(|e| FileError(format!("Could not read {}: {e}", path.display())))?
+        .to_vec();
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
-    if head.contains(&0) || std::str::from_utf8(&head[..head.len().min(4096)]).is_err() && head.len() < 4096 {
-        return Err(FileError(format!("{} is not a CSV or JSON file (it looks like binary data).", path.display())));
+    if head.contains(&0)
+        || std::str::from_utf8(&head[..head.len().min(4096)]).is_err() && head.len() < 4096
+    {
+        return Err(FileError(format!(
+            "{} is not a CSV or JSON file (it looks like binary data).",
+            path.display()
+        )));
     }
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let first = head.iter().find(|b| !b.is_ascii_whitespace()).copied();
     let format = format
         .or_else(|| Format::parse(&ext))
@@ -132,16 +161,36 @@ pub fn open(path: &Path, format: Option<Format>, mapping: &Mapping) -> std::resu
         Format::Json => json_array(reader)?,
         Format::JsonLines => Box::new(json_lines(reader)),
     };
-    Ok(Opened { records, total, position, unit: Unit::Bytes })
+    Ok(Opened {
+        records,
+        total,
+        position,
+        unit: Unit::Bytes,
+    })
 }
 
-fn csv_rows(mut reader: impl BufRead + Send + 'static, mapping: &Mapping) -> std::result::Result<Box<dyn Iterator<Item = Item> + Send>, FileError> {
+fn csv_rows(
+    mut reader: impl BufRead + Send + 'static,
+    mapping: &Mapping,
+) -> std::result::Result<Box<dyn Iterator<Item = Item> + Send>, FileError> {
     // Skip a UTF-8 byte order mark.
-    if reader.fill_buf().map(|b| b.starts_with(b"\xEF\xBB\xBF")).unwrap_or(false) {
+    if reader
+        .fill_buf()
+        .map(|b| b.starts_with(b"\xEF\xBB\xBF"))
+        .unwrap_or(false)
+    {
         reader.consume(3);
     }
-    let delimiter = mapping.options.delimiter.as_deref().map(|d| if d == "\\t" { b'\t' } else { d.as_bytes()[0] }).unwrap_or(b',');
-    let mut csv = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(reader);
+    let delimiter = mapping
+        .options
+        .delimiter
+        .as_deref()
+        .map(|d| if d == "\\t" { b'\t' } else { d.as_bytes()[0] })
+        .unwrap_or(b',');
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(reader);
     let headers: Vec<String> = csv
         .headers()
         .map_err(|e| FileError(format!("The CSV header could not be read: {e}")))?
@@ -155,29 +204,57 @@ fn csv_rows(mut reader: impl BufRead + Send + 'static, mapping: &Mapping) -> std
         )));
     }
     let width = headers.len();
-    Ok(Box::new(csv.into_records().enumerate().map(move |(i, rec)| {
-        // Row numbers count the header as row 1, as spreadsheets do.
-        let label = format!("row {}", i + 2);
-        match rec {
-            Err(e) => Err(RecordError { record: label, field: String::new(), message: format!("This row could not be read as CSV: {e}") }),
-            Ok(r) if r.len() != width => Err(RecordError {
-                record: label,
-                field: String::new(),
-                message: format!("This row has {} fields; the header has {width}.", r.len()),
-            }),
-            Ok(r) => Ok((label, Source::Row(headers.iter().cloned().zip(r.iter().map(str::to_string)).collect()))),
-        }
-    })))
+    Ok(Box::new(csv.into_records().enumerate().map(
+        move |(i, rec)| {
+            // Row numbers count the header as row 1, as spreadsheets do.
+            let label = format!("row {}", i + 2);
+            match rec {
+                Err(e) => Err(RecordError {
+                    record: label,
+                    field: String::new(),
+                    message: format!("This row could not be read as CSV: {e}"),
+                }),
+                Ok(r) if r.len() != width => Err(RecordError {
+                    record: label,
+                    field: String::new(),
+                    message: format!("This row has {} fields; the header has {width}.", r.len()),
+                }),
+                Ok(r) => Ok((
+                    label,
+                    Source::Row(
+                        headers
+                            .iter()
+                            .cloned()
+                            .zip(r.iter().map(str::to_string))
+                            .collect(),
+                    ),
+                )),
+            }
+        },
+    )))
 }
 
-fn json_array(reader: impl Read + Send) -> std::result::Result<Box<dyn Iterator<Item = Item> + Send>, FileError> {
-    let value: Value = serde_json::from_reader(reader).map_err(|e| FileError(format!("The file is not valid JSON: {e}.")))?;
+fn json_array(
+    reader: impl Read + Send,
+) -> std::result::Result<Box<dyn Iterator<Item = Item> + Send>, FileError> {
+    let value: Value = serde_json::from_reader(reader)
+        .map_err(|e| FileError(format!("The file is not valid JSON: {e}.")))?;
     let Value::Array(items) = value else {
-        return Err(FileError("The JSON file must hold an array of records ([{…}, {…}]), or use JSON Lines.".into()));
+        return Err(FileError(
+            "The JSON file must hold an array of records ([{…}, {…}]), or use JSON Lines.".into(),
+        ));
     };
     Ok(Box::new(items.into_iter().enumerate().map(|(i, v)| {
         let label = format!("item {}", i + 1);
-        if v.is_object() { Ok((label, Source::Json(v))) } else { Err(RecordError { record: label, field: String::new(), message: "This item is not a JSON object.".into() }) }
+        if v.is_object() {
+            Ok((label, Source::Json(v)))
+        } else {
+            Err(RecordError {
+                record: label,
+                field: String::new(),
+                message: "This item is not a JSON object.".into(),
+            })
+        }
     })))
 }
 
@@ -186,7 +263,13 @@ fn json_lines(reader: impl BufRead + Send + 'static) -> impl Iterator<Item = Ite
         let label = format!("line {}", i + 1);
         let line = match line {
             Ok(l) => l,
-            Err(e) => return Some(Err(RecordError { record: label, field: String::new(), message: format!("This line could not be read: {e}") })),
+            Err(e) => {
+                return Some(Err(RecordError {
+                    record: label,
+                    field: String::new(),
+                    message: format!("This line could not be read: {e}"),
+                }));
+            }
         };
         let line = line.trim_start_matches('\u{feff}').trim();
         if line.is_empty() {
@@ -194,71 +277,165 @@ fn json_lines(reader: impl BufRead + Send + 'static) -> impl Iterator<Item = Ite
         }
         Some(match serde_json::from_str::<Value>(line) {
             Ok(v) if v.is_object() => Ok((label, Source::Json(v))),
-            Ok(_) => Err(RecordError { record: label, field: String::new(), message: "This line is not a JSON object.".into() }),
-            Err(e) => Err(RecordError { record: label, field: String::new(), message: format!("This line is not valid JSON: {e}") }),
+            Ok(_) => Err(RecordError {
+                record: label,
+                field: String::new(),
+                message: "This line is not a JSON object.".into(),
+            }),
+            Err(e) => Err(RecordError {
+                record: label,
+                field: String::new(),
+                message: format!("This line is not valid JSON: {e}"),
+            }),
         })
     })
 }
 
-fn json_dir(dir: &Path, done: Arc<AtomicU64>) -> std::result::Result<(u64, impl Iterator<Item = Item> + use<>), FileError> {
+fn json_dir(
+    dir: &Path,
+    done: Arc<AtomicU64>,
+) -> std::result::Result<(u64, impl Iterator<Item = Item> + use<>), FileError> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|e| FileError(format!("Could not read the folder {}: {e}", d.display())))?;
+        let entries = std::fs::read_dir(&d)
+            .map_err(|e| FileError(format!("Could not read the folder {}: {e}", d.display())))?;
         for entry in entries.flatten() {
             let p = entry.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            } else if p
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+            {
                 files.push(p);
             }
         }
     }
     if files.is_empty() {
-        return Err(FileError(format!("The folder {} has no .json files.", dir.display())));
+        return Err(FileError(format!(
+            "The folder {} has no .json files.",
+            dir.display()
+        )));
     }
     files.sort();
     let base = dir.to_path_buf();
     let total = files.len() as u64;
-    Ok((total, files.into_iter().map(move |p: PathBuf| {
-        done.fetch_add(1, Ordering::Relaxed);
-        let label = p.strip_prefix(&base).unwrap_or(&p).display().to_string();
-        let parsed = std::fs::read(&p)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| serde_json::from_slice::<Value>(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).map_err(|e| e.to_string()));
-        match parsed {
-            Ok(v) if v.is_object() => Ok((label, Source::Json(v))),
-            Ok(_) => Err(RecordError { record: label, field: String::new(), message: "This file does not hold a JSON object.".into() }),
-            Err(e) => Err(RecordError { record: label, field: String::new(), message: format!("This file is not valid JSON: {e}") }),
-        }
-    })))
+    Ok((
+        total,
+        files.into_iter().map(move |p: PathBuf| {
+            done.fetch_add(1, Ordering::Relaxed);
+            let label = p.strip_prefix(&base).unwrap_or(&p).display().to_string();
+            let parsed = std::fs::read(&p)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| {
+                    serde_json::from_slice::<Value>(
+                        bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes),
+                    )
+                    .map_err(|e| e.to_string())
+                });
+            match parsed {
+                Ok(v) if v.is_object() => Ok((label, Source::Json(v))),
+                Ok(_) => Err(RecordError {
+                    record: label,
+                    field: String::new(),
+                    message: "This file does not hold a JSON object.".into(),
+                }),
+                Err(e) => Err(RecordError {
+                    record: label,
+                    field: String::new(),
+                    message: format!("This file is not valid JSON: {e}"),
+                }),
+            }
+        }),
+    ))
 }
 
 fn year(raw: Option<&String>) -> Option<i64> {
     let s = raw?.trim();
-    let y = s.parse::<i64>().ok().or_else(|| s.parse::<f64>().ok().map(|f| f as i64)).or_else(|| crate::stories::years_in(s).map(|y| y.0))?;
+    let y = s
+        .parse::<i64>()
+        .ok()
+        .or_else(|| s.parse::<f64>().ok().map(|f| f as i64))
+        .or_else(|| crate::stories::years_in(s).map(|y| y.0))?;
     (y != 0 && (-10_000..=2_100).contains(&y)).then_some(y)
 }
 
+/// What the search index holds for one object, folded ahead of the write.
+struct SearchText {
+    body: String,
+    title_folded: String,
+    body_folded: String,
+}
+
+impl SearchText {
+    fn of(o: &NewObject) -> SearchText {
+        let body = [
+            o.makers.as_str(),
+            o.display_date.as_str(),
+            o.medium.as_str(),
+            o.classification.as_str(),
+            o.description.as_str(),
+            o.accession_number.as_str(),
+        ]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" · ");
+        SearchText {
+            title_folded: crate::search::fold(&o.title),
+            body_folded: crate::search::fold(&body),
+            body,
+        }
+    }
+}
+
 /// Checks one mapped record and turns it into a row to store.
-fn check(label: &str, source: &Source, mapping: &Mapping) -> std::result::Result<NewObject, RecordError> {
+fn check(
+    label: &str,
+    source: &Source,
+    mapping: &Mapping,
+) -> std::result::Result<NewObject, RecordError> {
     let r = resolve(source, mapping);
-    let err = |field: &str, message: String| RecordError { record: label.to_string(), field: field.to_string(), message };
-    let first = |f: &str| r.values.get(f).and_then(|v| v.first()).cloned().unwrap_or_default();
+    let err = |field: &str, message: String| RecordError {
+        record: label.to_string(),
+        field: field.to_string(),
+        message,
+    };
+    let first = |f: &str| {
+        r.values
+            .get(f)
+            .and_then(|v| v.first())
+            .cloned()
+            .unwrap_or_default()
+    };
     let accession = first("accession_number");
     if accession.is_empty() {
-        return Err(err("accession_number", "This record has no accession number, so it cannot be matched on a later import.".into()));
+        return Err(err(
+            "accession_number",
+            "This record has no accession number, so it cannot be matched on a later import."
+                .into(),
+        ));
     }
     if accession.chars().count() > 100 {
-        return Err(err("accession_number", "The accession number is longer than 100 characters.".into()));
+        return Err(err(
+            "accession_number",
+            "The accession number is longer than 100 characters.".into(),
+        ));
     }
     for (field, values) in &r.values {
         let n: usize = values.iter().map(|v| v.chars().count()).sum();
         if n > FIELD_MAX {
-            return Err(err(field, format!("This field has {n} characters; the limit is {FIELD_MAX}.")));
+            return Err(err(
+                field,
+                format!("This field has {n} characters; the limit is {FIELD_MAX}."),
+            ));
         }
     }
-    let title = Some(first("title")).filter(|t| !t.is_empty()).unwrap_or_else(|| "Untitled".into());
+    let title = Some(first("title"))
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "Untitled".into());
     let display_date = first("date");
     let mut earliest = year(r.values.get("earliest_year").and_then(|v| v.first()));
     let mut latest = year(r.values.get("latest_year").and_then(|v| v.first()));
@@ -272,17 +449,33 @@ fn check(label: &str, source: &Source, mapping: &Mapping) -> std::result::Result
             (earliest, latest) = (Some(b), Some(a));
         }
     }
-    let images: Vec<&String> = r.values.get("image_urls").map(|v| v.iter().filter(|u| u.starts_with("http://") || u.starts_with("https://")).collect()).unwrap_or_default();
+    let images: Vec<&String> = r
+        .values
+        .get("image_urls")
+        .map(|v| {
+            v.iter()
+                .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut o = NewObject {
         key: accession.to_lowercase(),
         accession_number: accession,
         title,
-        makers: r.values.get("makers").map(|v| v.join("; ")).unwrap_or_default(),
+        makers: r
+            .values
+            .get("makers")
+            .map(|v| v.join("; "))
+            .unwrap_or_default(),
         display_date,
         earliest_year: earliest,
         latest_year: latest,
         medium: first("medium"),
-        dimensions: r.values.get("dimensions").map(|v| v.join("; ")).unwrap_or_default(),
+        dimensions: r
+            .values
+            .get("dimensions")
+            .map(|v| v.join("; "))
+            .unwrap_or_default(),
         description: first("description"),
         credit_line: first("credit_line"),
         rights: first("rights"),
@@ -294,8 +487,19 @@ fn check(label: &str, source: &Source, mapping: &Mapping) -> std::result::Result
     };
     let mut h = Sha256::new();
     for part in [
-        &o.accession_number, &o.title, &o.makers, &o.display_date, &o.medium, &o.dimensions, &o.description, &o.credit_line,
-        &o.rights, &o.image_urls, &o.source_url, &o.classification, &o.extra,
+        &o.accession_number,
+        &o.title,
+        &o.makers,
+        &o.display_date,
+        &o.medium,
+        &o.dimensions,
+        &o.description,
+        &o.credit_line,
+        &o.rights,
+        &o.image_urls,
+        &o.source_url,
+        &o.classification,
+        &o.extra,
     ] {
         h.update(part.as_bytes());
         h.update([0u8]);
@@ -307,7 +511,7 @@ fn check(label: &str, source: &Source, mapping: &Mapping) -> std::result::Result
 
 /// One batch of checked records, read while the previous one is written.
 struct Batch {
-    objects: Vec<NewObject>,
+    objects: Vec<(NewObject, SearchText)>,
     labels: Vec<String>,
     skipped: Vec<RecordError>,
     /// Records read so far, this batch included.
@@ -328,19 +532,35 @@ pub async fn import_records(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
     let mapping = options.mapping.clone();
     let reader = std::thread::spawn(move || {
-        let mut batch = Batch { objects: Vec::with_capacity(BATCH), labels: Vec::with_capacity(BATCH), skipped: Vec::new(), read: 0 };
+        let mut batch = Batch {
+            objects: Vec::with_capacity(BATCH),
+            labels: Vec::with_capacity(BATCH),
+            skipped: Vec::new(),
+            read: 0,
+        };
         let mut read = 0u64;
         for item in records {
             read += 1;
-            match item.and_then(|(label, source)| check(&label, &source, &mapping).map(|o| (label, o))) {
+            match item
+                .and_then(|(label, source)| check(&label, &source, &mapping).map(|o| (label, o)))
+            {
                 Ok((label, o)) => {
-                    batch.objects.push(o);
+                    let text = SearchText::of(&o);
+                    batch.objects.push((o, text));
                     batch.labels.push(label);
                 }
                 Err(e) => batch.skipped.push(e),
             }
             if batch.objects.len() >= BATCH {
-                let full = std::mem::replace(&mut batch, Batch { objects: Vec::with_capacity(BATCH), labels: Vec::with_capacity(BATCH), skipped: Vec::new(), read: 0 });
+                let full = std::mem::replace(
+                    &mut batch,
+                    Batch {
+                        objects: Vec::with_capacity(BATCH),
+                        labels: Vec::with_capacity(BATCH),
+                        skipped: Vec::new(),
+                        read: 0,
+                    },
+                );
                 if tx.blocking_send(Batch { read, ..full }).is_err() {
                     return;
                 }
@@ -355,7 +575,9 @@ pub async fn import_records(
             report.skip(e);
         }
         if !batch.objects.is_empty() {
-            if let Err(e) = write_batch(db, options.org_id, batch.objects, batch.labels, &mut report).await {
+            if let Err(e) =
+                write_batch(db, options.org_id, batch.objects, batch.labels, &mut report).await
+            {
                 outcome = Err(e);
                 break;
             }
@@ -367,58 +589,80 @@ pub async fn import_records(
     outcome.map(|()| report)
 }
 
-async fn write_batch(db: &Db, org: i64, batch: Vec<NewObject>, labels: Vec<String>, report: &mut ImportReport) -> Result<()> {
+async fn write_batch(
+    db: &Db,
+    org: i64,
+    batch: Vec<(NewObject, SearchText)>,
+    labels: Vec<String>,
+    report: &mut ImportReport,
+) -> Result<()> {
     // The same accession number twice in one batch: the later record wins.
-    let mut last: HashMap<String, usize> = HashMap::new();
-    for (i, o) in batch.iter().enumerate() {
-        if let Some(prev) = last.insert(o.key.clone(), i) {
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    for (i, (o, _)) in batch.iter().enumerate() {
+        if let Some(prev) = last.insert(o.key.as_str(), i) {
             report.skip(RecordError {
                 record: labels[prev].clone(),
                 field: "accession_number".into(),
-                message: format!("The accession number {} appears again later in the file; the later record was used.", batch[prev].accession_number),
+                message: format!("The accession number {} appears again later in the file; the later record was used.", batch[prev].0.accession_number),
             });
         }
     }
-    let mut keep: Vec<NewObject> = batch.into_iter().enumerate().filter(|(i, o)| last.get(&o.key) == Some(i)).map(|(_, o)| o).collect();
+    let mut winner = vec![false; batch.len()];
+    for i in last.into_values() {
+        winner[i] = true;
+    }
     let mut tx = db.begin().await?;
-    let keys: Vec<&str> = keep.iter().map(|o| o.key.as_str()).collect();
+    let keys: Vec<&str> = batch
+        .iter()
+        .zip(&winner)
+        .filter(|(_, w)| **w)
+        .map(|((o, _), _)| o.key.as_str())
+        .collect();
     let existing = objects::existing(&mut tx, db.backend(), org, &keys).await?;
+    drop(keys);
     let mut created = 0;
     let mut updated = 0;
-    keep.retain(|o| match existing.get(&o.key) {
-        Some((_, hash)) if *hash == o.content_hash => {
-            report.unchanged += 1;
-            false
+    let mut objects = Vec::with_capacity(batch.len());
+    let mut texts = Vec::with_capacity(batch.len());
+    for ((o, text), w) in batch.into_iter().zip(winner) {
+        if !w {
+            continue;
         }
-        Some(_) => {
-            updated += 1;
-            true
+        match existing.get(&o.key) {
+            Some((_, hash)) if *hash == o.content_hash => {
+                report.unchanged += 1;
+                continue;
+            }
+            Some(_) => updated += 1,
+            None => created += 1,
         }
-        None => {
-            created += 1;
-            true
-        }
-    });
-    let ids = objects::upsert_many(&mut tx, db.backend(), org, &keep).await?;
-    let existing_ids: std::collections::HashSet<i64> = existing.values().map(|(id, _)| *id).collect();
-    let bodies: Vec<(i64, &str, String)> = keep
-        .iter()
-        .filter_map(|o| {
-            let id = *ids.get(&o.key)?;
-            let body = [o.makers.as_str(), o.display_date.as_str(), o.medium.as_str(), o.classification.as_str(), o.description.as_str(), o.accession_number.as_str()]
-                .iter()
-                .filter(|s| !s.is_empty())
-                .copied()
-                .collect::<Vec<_>>()
-                .join(" · ");
-            Some((id, o.title.as_str(), body))
-        })
-        .collect();
+        objects.push(o);
+        texts.push(text);
+    }
+    let ids = objects::upsert_many(&mut tx, db.backend(), org, &objects).await?;
     let now = meetinghouse_store::now();
-    let (fresh, replaced): (Vec<_>, Vec<_>) =
-        bodies.iter().map(|(id, t, b)| (*id, *t, b.as_str(), now)).partition(|(id, ..)| !existing_ids.contains(id));
-    crate::search::index_many(&mut tx, db, "object", &fresh, true).await?;
-    crate::search::index_many(&mut tx, db, "object", &replaced, false).await?;
+    let (mut fresh, mut replaced) = (Vec::new(), Vec::new());
+    for (o, t) in objects.iter().zip(&texts) {
+        let Some(&ref_id) = ids.get(&o.key) else {
+            continue;
+        };
+        let doc = Document {
+            kind: "object",
+            ref_id,
+            title: &o.title,
+            body: &t.body,
+            title_folded: &t.title_folded,
+            body_folded: &t.body_folded,
+            created_at: now,
+        };
+        if existing.contains_key(&o.key) {
+            replaced.push(doc)
+        } else {
+            fresh.push(doc)
+        }
+    }
+    crate::search::index_many_folded(&mut tx, db, "object", &fresh, true).await?;
+    crate::search::index_many_folded(&mut tx, db, "object", &replaced, false).await?;
     tx.commit().await.map_err(StoreError::from)?;
     report.created += created;
     report.updated += updated;
