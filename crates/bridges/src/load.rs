@@ -76,6 +76,15 @@ fn field(rec: &csv::ByteRecord, i: usize) -> Option<&str> {
 /// (aliases accepted; other columns ignored). Timestamps may be RFC 3339,
 /// a date `YYYY-MM-DD`, or unix seconds.
 pub fn read_edges_csv<R: Read>(reader: R, net: &mut Network) -> Result<(), LoadError> {
+    read_edges_csv_grouped(reader, net, None)
+}
+
+/// As [`read_edges_csv`], and with `group_attr = Some(NAME)` the groups come
+/// from the edge file itself: columns `source_NAME` and `target_NAME` label
+/// each row's two ends (the layout of `meetinghouse export interactions`,
+/// e.g. `org` or `sectors`). Where a cell lists several values separated by
+/// `;`, the first one is the node's group; a node's last non-empty label wins.
+pub fn read_edges_csv_grouped<R: Read>(reader: R, net: &mut Network, group_attr: Option<&str>) -> Result<(), LoadError> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -92,6 +101,21 @@ pub fn read_edges_csv<R: Read>(reader: R, net: &mut Network) -> Result<(), LoadE
     };
     let wi = find(&headers, WEIGHT);
     let tsi = find(&headers, TIME);
+    let label_cols = match group_attr {
+        None => None,
+        Some(attr) => {
+            let (sa, ta) = (format!("source_{attr}"), format!("target_{attr}"));
+            match (find(&headers, &[sa.as_str()]), find(&headers, &[ta.as_str()])) {
+                (Some(a), Some(b)) => Some((a, b)),
+                _ => {
+                    return Err(LoadError::Format(format!(
+                        "--group-attr {attr} needs the columns `{sa}` and `{ta}` in the edge file (found: {})",
+                        String::from_utf8_lossy(headers.as_slice())
+                    )));
+                }
+            }
+        }
+    };
     let mut rec = csv::ByteRecord::new();
     let (mut bad_rows, mut bad_weight, mut bad_time) = (0u64, 0u64, 0u64);
     loop {
@@ -132,6 +156,14 @@ pub fn read_edges_csv<R: Read>(reader: R, net: &mut Network) -> Result<(), LoadE
             }
         };
         net.add_edge(s, t, weight, time);
+        if let Some((sa, ta)) = label_cols {
+            for (node, col) in [(s, sa), (t, ta)] {
+                let label = field(&rec, col).and_then(|v| v.split(';').map(str::trim).find(|x| !x.is_empty()));
+                if let Some(label) = label {
+                    net.set_group(node, label);
+                }
+            }
+        }
     }
     if tsi.is_some() && net.time.is_none() && net.raw_edge_count() > 0 {
         net.time = Some(vec![crate::network::NO_TIME; net.raw_edge_count()]);
@@ -644,6 +676,22 @@ mod tests {
             let (y, m, dd) = civil_from_days(d);
             assert_eq!(days_from_civil(y, m, dd), d);
         }
+    }
+
+    #[test]
+    fn groups_from_the_edge_file() {
+        let data = "source,target,timestamp,kind,source_org,target_org,source_sectors,target_sectors\n\
+                    ann,bob,2024-01-05T10:00:00Z,reply,,,arts;health,arts\n\
+                    bob,cat,2024-01-06T10:00:00Z,reply,,,arts,\n";
+        let mut net = Network::new();
+        read_edges_csv_grouped(data.as_bytes(), &mut net, Some("sectors")).unwrap();
+        let label = |n: &str| net.group_of[net.node_id(n).unwrap() as usize].map(|g| net.group_names[g as usize].clone());
+        assert_eq!(label("ann").as_deref(), Some("arts"), "the first of several sectors");
+        assert_eq!(label("bob").as_deref(), Some("arts"));
+        assert_eq!(label("cat"), None, "an empty cell leaves the node unlabelled");
+        let mut other = Network::new();
+        let err = read_edges_csv_grouped(data.as_bytes(), &mut other, Some("club")).unwrap_err();
+        assert!(err.to_string().contains("source_club"), "{err}");
     }
 
     #[test]

@@ -31,6 +31,26 @@ fn the_demo_towns_interactions_export_as_csv() {
     assert!(rows.iter().any(|r| r[6].contains(';')), "several sectors are ;-separated");
     assert!(rows.iter().all(|r| r[2].ends_with('Z') && r[2].len() == 20));
 
+    // The export feeds the bridges analysis as it is: groups from its sector
+    // columns, and from a standard-input pipe with a separate group file.
+    let edges = dir.join("interactions.csv");
+    std::fs::write(&edges, &csv).unwrap();
+    let analysed = run(&dir, &["bridges", "analyse", "--edges", edges.to_str().unwrap(), "--group-attr", "sectors", "--window", "month", "--json"]);
+    assert!(analysed.status.success(), "{}", String::from_utf8_lossy(&analysed.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&analysed.stdout).unwrap();
+    assert!(v["nodes"].as_u64().unwrap() > 20, "{v}");
+    assert!(v["edges"].as_u64().unwrap() > 20, "{v}");
+    let groups = v["groups"].as_object().unwrap();
+    assert!(groups.len() >= 3, "the demo town's sectors: {groups:?}");
+    let ei = v["ei_index"].as_f64().unwrap();
+    assert!((-1.0..=1.0).contains(&ei), "{ei}");
+    assert!(!v["windows"].as_array().unwrap().is_empty(), "timestamps were read");
+    let by_org = run(&dir, &["bridges", "analyse", "--edges", edges.to_str().unwrap(), "--group-attr", "org", "--json"]);
+    assert!(by_org.status.success(), "{}", String::from_utf8_lossy(&by_org.stderr));
+    let missing = run(&dir, &["bridges", "analyse", "--edges", edges.to_str().unwrap(), "--group-attr", "club"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("source_club"));
+
     let later = run(&dir, &["export", "interactions", "--since", "2999-01-01"]);
     assert!(later.status.success());
     assert_eq!(String::from_utf8(later.stdout).unwrap().lines().count(), 1, "only the header");

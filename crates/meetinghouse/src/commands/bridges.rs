@@ -10,7 +10,7 @@ use anyhow::Context;
 use bridges::analysis::{AnalysisOptions, BetweennessMode, Window, analyse};
 use bridges::community::{Algorithm, CommunityOptions, Objective};
 use bridges::graph::GraphOptions;
-use bridges::load::{check_unlabelled, read_edges_csv, read_gml, read_groups_csv};
+use bridges::load::{check_unlabelled, read_edges_csv_grouped, read_gml, read_groups_csv};
 use bridges::{Network, report};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -62,7 +62,8 @@ struct AnalyseArgs {
     /// Groups: CSV `node,group`; `-` reads standard input
     #[arg(long)]
     groups: Option<PathBuf>,
-    /// GML node attribute holding the group (e.g. `value`)
+    /// Where the groups are: a GML node attribute (e.g. `value`), or on a CSV
+    /// edge list the columns `source_NAME`/`target_NAME` (e.g. `org`, `sectors`)
     #[arg(long)]
     group_attr: Option<String>,
     /// Treat ties as directed (default: undirected)
@@ -181,10 +182,9 @@ fn analyse_cmd(args: AnalyseArgs) -> anyhow::Result<()> {
         read_gml(reader, args.group_attr.as_deref(), &mut net)
             .with_context(|| format!("could not read {}", args.edges.display()))?;
     } else {
-        if args.group_attr.is_some() && args.groups.is_none() {
-            eprintln!("note: --group-attr applies to GML files; use --groups for a CSV edge list");
-        }
-        read_edges_csv(reader, &mut net)
+        // On a CSV edge list, --group-attr NAME reads the source_NAME and
+        // target_NAME columns (as `meetinghouse export interactions` writes them).
+        read_edges_csv_grouped(reader, &mut net, args.group_attr.as_deref())
             .with_context(|| format!("could not read {}", args.edges.display()))?;
     }
     if let Some(pb) = pb {
