@@ -133,6 +133,17 @@ pub async fn upsert_many(tx: &mut Tx, backend: Backend, org: i64, rows: &[NewObj
     Ok(ids)
 }
 
+/// Refreshes the planner's statistics after a bulk import has grown the
+/// tables. PostgreSQL plans the key lookups from them: without it, a table
+/// that was empty when the import began is scanned whole for every batch.
+/// SQLite picks the unique index without statistics, so there it does nothing.
+pub async fn refresh_statistics(db: &Db) -> Result<()> {
+    if db.backend() == Backend::Postgres {
+        sqlx::query("ANALYZE collection_objects, search_documents").execute(&db.pool).await?;
+    }
+    Ok(())
+}
+
 pub async fn by_accession(db: &Db, org: i64, accession: &str) -> Result<Option<ObjectRow>> {
     let sql = format!("SELECT {COLUMNS} FROM collection_objects WHERE org_id = $1 AND accession_key = $2");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org).bind(accession.to_lowercase()).fetch_optional(&db.pool).await?)

@@ -570,6 +570,7 @@ pub async fn import_records(
     });
     let mut report = ImportReport::default();
     let mut outcome = Ok(());
+    let mut written = 0u64;
     while let Some(batch) = rx.recv().await {
         for e in batch.skipped {
             report.skip(e);
@@ -580,6 +581,14 @@ pub async fn import_records(
             {
                 outcome = Err(e);
                 break;
+            }
+            // After the 1st, 2nd, 4th, 8th… batch: the tables have doubled.
+            written += 1;
+            if written.is_power_of_two() {
+                if let Err(e) = objects::refresh_statistics(db).await {
+                    outcome = Err(e.into());
+                    break;
+                }
             }
         }
         progress(batch.read);
