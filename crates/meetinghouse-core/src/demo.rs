@@ -22,6 +22,8 @@ pub struct DemoReport {
     pub stories: usize,
     pub replies: usize,
     pub objects: usize,
+    /// (participants, votes) of the common-ground conversation.
+    pub common_ground: (usize, usize),
     pub skipped: bool,
 }
 
@@ -32,8 +34,9 @@ impl std::fmt::Display for DemoReport {
         }
         writeln!(
             f,
-            "Seeded the demo town: {} people, {} organisations, {} groups, {} prompts, {} stories with photos, {} collection objects, {} replies.",
-            self.people, self.orgs, self.groups, self.prompts, self.stories, self.objects, self.replies
+            "Seeded the demo town: {} people, {} organisations, {} groups, {} prompts, {} stories with photos, {} collection objects, {} replies, \
+             and a common-ground conversation with {} participants and {} votes.",
+            self.people, self.orgs, self.groups, self.prompts, self.stories, self.objects, self.replies, self.common_ground.0, self.common_ground.1
         )?;
         write!(
             f,
@@ -230,7 +233,16 @@ pub async fn seed(db: &Db, media: &meetinghouse_media::MediaStore) -> Result<Dem
     let sam = people::by_handle(db, "sam").await?.ok_or(crate::CoreError::NotFound)?;
     crate::demo_content::seed_photos(db, media, &crate::Actor::from_row(&sam)).await?;
     let replies = seed_conversations(db, &ids, &org_ids, &group_ids).await?;
-    Ok(DemoReport { people: PEOPLE.len(), orgs: ORGS.len(), groups: GROUPS.len(), prompts, stories, objects, replies, skipped: false })
+    let everyone: Vec<i64> = PEOPLE.iter().map(|p| ids[p.handle]).collect();
+    let common_ground = crate::common_ground::seed_demo(
+        db,
+        ids["claire"],
+        Some(org_ids["tiverton-council-engagement"]),
+        Some(group_ids["tiverton-together"]),
+        &everyone,
+    )
+    .await?;
+    Ok(DemoReport { people: PEOPLE.len(), orgs: ORGS.len(), groups: GROUPS.len(), prompts, stories, objects, replies, common_ground, skipped: false })
 }
 
 /// The demo town's conversations, in one transaction: staff answering

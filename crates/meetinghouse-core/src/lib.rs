@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod collection;
+pub mod common_ground;
 pub mod conversations;
 pub mod demo;
 mod demo_content;

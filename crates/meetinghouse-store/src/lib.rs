@@ -10,6 +10,7 @@
 mod db;
 mod error;
 
+pub mod common_ground;
 pub mod conversations;
 pub mod groups;
 pub mod interactions;

@@ -134,7 +134,9 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
 /// Stores a signed-out page view in the micro-cache when it is safe to share.
 async fn keep_in_cache(state: &AppState, key: String, generation: u64, resp: Response) -> Response {
     let is_html = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
-    if resp.status() != StatusCode::OK || !is_html || resp.headers().contains_key(header::SET_COOKIE) || resp.extensions().get::<InternalCause>().is_some() {
+    if resp.status() != StatusCode::OK || !is_html || resp.headers().contains_key(header::SET_COOKIE) || resp.extensions().get::<InternalCause>().is_some()
+        || resp.extensions().get::<crate::pagecache::Personal>().is_some()
+    {
         return resp;
     }
     let (parts, body) = resp.into_parts();

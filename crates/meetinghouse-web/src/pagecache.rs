@@ -18,6 +18,12 @@ const MAX_ENTRIES: usize = 10_000;
 /// Largest page kept, in bytes.
 pub const MAX_PAGE_BYTES: usize = 512 * 1024;
 
+/// A response extension marking a page as personal to this browser (for
+/// example, a signed-out participant's own position on an opinion map):
+/// never kept in the cache.
+#[derive(Debug, Clone, Copy)]
+pub struct Personal;
+
 #[derive(Clone)]
 pub struct CachedPage {
     pub body: Bytes,

@@ -27,6 +27,10 @@ pub struct Viewer {
     pub settings: Arc<Settings>,
     /// Unread notifications of the signed-in person (one indexed count).
     pub unread: i64,
+    /// This browser's anonymous token (its cookie, or the one this response
+    /// sets): what identifies a participant without an account where a host
+    /// allows that. Never shown in a page.
+    pub anon: String,
 }
 
 impl std::fmt::Debug for Viewer {
@@ -126,6 +130,7 @@ impl FromRequestParts<AppState> for Viewer {
             None => 0,
         };
         let viewer = Viewer {
+            anon: anon.clone(),
             unread,
             actor,
             session_token,

@@ -25,6 +25,26 @@ pub async fn run(db: Db, base_url: String, mut stop: tokio::sync::watch::Receive
     }
 }
 
+/// How often the common-ground worker looks for conversations with new votes.
+const ANALYSIS_POLL: Duration = Duration::from_secs(1);
+
+/// Re-analyses common-ground conversations after votes, at most once per
+/// conversation every `common_ground::caps::DEBOUNCE_SECS` (the claim in the
+/// database makes that hold across app servers too).
+pub async fn run_common_ground(db: Db, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        match meetinghouse_core::common_ground::run_due(&db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(conversations = n, "common ground: analysed"),
+            Err(e) => tracing::warn!(error = %e, "common ground: an analysis failed; will try again"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(ANALYSIS_POLL) => {},
+            _ = stop.changed() => return,
+        }
+    }
+}
+
 /// Runs every job once; returns (digests sent, suspensions lifted).
 pub async fn tick(db: &Db, base_url: &str) -> anyhow::Result<(usize, usize)> {
     let settings = Settings::load(db).await?;

@@ -50,7 +50,7 @@ fn main() -> anyhow::Result<()> {
     init_logging(&cli.global.log_format());
     match cli.command {
         // The pure engines need no runtime or database.
-        Command::CommonGround(args) => commands::common_ground::run(args),
+        Command::CommonGround(args) if !args.needs_db() => commands::common_ground::run(args),
         Command::Bridges(args) => commands::bridges::run(args),
         command => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("could not start the async runtime")?;
@@ -62,7 +62,8 @@ fn main() -> anyhow::Result<()> {
                     Command::Demo => commands::demo::run(&cli.global).await,
                     Command::Export(args) => commands::export::run(&cli.global, args).await,
                     Command::Import(args) => commands::import::run(&cli.global, args).await,
-                    Command::CommonGround(_) | Command::Bridges(_) => unreachable!("handled above"),
+                    Command::CommonGround(args) => commands::common_ground::run_db(&cli.global, args).await,
+                    Command::Bridges(_) => unreachable!("handled above"),
                 }
             })
         }

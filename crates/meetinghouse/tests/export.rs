@@ -1,6 +1,7 @@
 //! `meetinghouse export interactions` on the real binary: the demo town's
 //! interaction record comes out as CSV with the documented header, `--since`
-//! filters by date, and a bad date is refused with a plain message.
+//! filters by date, and a bad date is refused with a plain message; the
+//! demo's common-ground conversation exports in the Pol.is openData layout.
 
 use std::process::Command;
 
@@ -57,5 +58,29 @@ fn the_demo_towns_interactions_export_as_csv() {
     let bad = run(&dir, &["export", "interactions", "--since", "last tuesday"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a date"));
+
+    // The demo's common-ground conversation round-trips through the Pol.is
+    // openData layout: exported, read back by the engine's loader and by
+    // `common-ground analyse`, it has the same participants, statements and
+    // votes, and the three planted opinion groups.
+    let od = dir.join("opendata");
+    let out = run(&dir, &["common-ground", "export", "--conversation", "1", "--out", od.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Wrote 26 statements"), "{}", String::from_utf8_lossy(&out.stderr));
+    let ds = common_ground::io::load_opendata(&od).expect("our export loads as openData");
+    assert!(ds.report.skipped.is_empty(), "{:?}", ds.report.skipped);
+    assert_eq!(ds.statements.len(), 26, "accepted, rejected (moderated -1) and pending (0)");
+    assert!(ds.statements.iter().any(|(_, m)| m.moderation == common_ground::Moderation::Rejected));
+    assert_eq!(ds.n_participants(), 300);
+    assert!(ds.has_times());
+    let analysed = run(&dir, &["common-ground", "analyse", od.to_str().unwrap(), "--json"]);
+    assert!(analysed.status.success(), "{}", String::from_utf8_lossy(&analysed.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&analysed.stdout).unwrap();
+    assert_eq!(v["participants"], 300);
+    assert_eq!(v["votes"].as_u64().unwrap() as usize, ds.votes.len());
+    assert_eq!(v["k"], 3, "{v}");
+    let missing = run(&dir, &["common-ground", "export", "--conversation", "77", "--out", od.to_str().unwrap()]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no common-ground conversation number 77"));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -12,6 +12,7 @@ use crate::{forms, middleware};
 
 mod account;
 mod admin;
+mod common_ground;
 mod conversations;
 mod feeds;
 mod groups;
@@ -82,6 +83,16 @@ pub fn router(state: AppState) -> Router {
         .route("/prompts/new", get(prompts::new::form))
         .route("/prompts/{id}", get(prompts::show::show))
         .route("/search", get(search::show::show))
+        .route("/common-ground", get(common_ground::list::show).post(common_ground::new::submit))
+        .route("/common-ground/new", get(common_ground::new::form))
+        .route("/common-ground/{id}", get(common_ground::show::show))
+        .route("/common-ground/{id}/mine", get(common_ground::show::mine))
+        .route("/common-ground/{id}/report", get(common_ground::report::show))
+        .route("/common-ground/{id}/report.csv", get(common_ground::report::csv))
+        .route("/common-ground/{id}/vote", post(common_ground::act::vote))
+        .route("/common-ground/{id}/statements", post(common_ground::act::add_statement))
+        .route("/common-ground/{id}/statements/{statement}/moderate", post(common_ground::act::moderate))
+        .route("/common-ground/{id}/close", post(common_ground::act::close))
         .route("/stories.atom", get(feeds::atom::instance))
         .route("/orgs/{slug}/stories.atom", get(feeds::atom::org))
         .route("/groups/{slug}/stories.atom", get(feeds::atom::group))

@@ -21,6 +21,18 @@ enum Command {
     /// Analyse a conversation folder (comments.csv and votes.csv and/or participants-votes.csv)
     #[command(alias = "analyze")]
     Analyse(AnalyseArgs),
+    /// Write a meeting-house conversation in the openData layout (comments.csv, votes.csv)
+    Export(ExportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ExportArgs {
+    /// The conversation's number (from its web address, /common-ground/N)
+    #[arg(long)]
+    conversation: i64,
+    /// Folder to write into (created if absent)
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -38,10 +50,39 @@ struct AnalyseArgs {
     json: bool,
 }
 
+impl Args {
+    /// Whether the command reads the meeting house's database.
+    pub fn needs_db(&self) -> bool {
+        matches!(self.command, Command::Export(_))
+    }
+}
+
+/// The pure engine commands (no database, no async runtime).
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         Command::Analyse(a) => analyse(a),
+        Command::Export(_) => anyhow::bail!("export reads the database: run it through `run_db`"),
     }
+}
+
+/// The commands that read the meeting house's database.
+pub async fn run_db(global: &crate::config::GlobalArgs, args: Args) -> anyhow::Result<()> {
+    let Command::Export(a) = args.command else { return run(args) };
+    let db = crate::commands::open_db(&global.store()?, crate::commands::Migrations::RequireCurrent).await?;
+    let result = meetinghouse_core::common_ground::export_opendata(&db, a.conversation, &a.out).await;
+    db.close().await;
+    let (statements, votes) = match result {
+        Ok(n) => n,
+        Err(meetinghouse_core::CoreError::NotFound) => anyhow::bail!("there is no common-ground conversation number {}", a.conversation),
+        Err(e) => return Err(e.into()),
+    };
+    eprintln!(
+        "Wrote {statements} statements and {votes} votes to {} (comments.csv, votes.csv). \
+         Read it back with `meetinghouse common-ground analyse {}`.",
+        a.out.display(),
+        a.out.display()
+    );
+    Ok(())
 }
 
 fn analyse(args: AnalyseArgs) -> anyhow::Result<()> {

@@ -40,7 +40,8 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let state = AppState::new(db.clone(), web).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mailer = tokio::spawn(mail::run(db.clone(), config.smtp_url.clone(), config.mail_from.clone(), stop_rx.clone()));
-    let jobs = tokio::spawn(crate::jobs::run(db.clone(), config.base_url.clone(), stop_rx));
+    let jobs = tokio::spawn(crate::jobs::run(db.clone(), config.base_url.clone(), stop_rx.clone()));
+    let analyses = tokio::spawn(crate::jobs::run_common_ground(db.clone(), stop_rx));
     // The line tests and scripts wait for: the real port, after binding.
     println!("meetinghouse listening on http://{local}");
     tracing::info!(%local, "listening");
@@ -52,6 +53,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     let _ = mailer.await;
     let _ = jobs.await;
+    let _ = analyses.await;
     db.close().await;
     Ok(())
 }

@@ -1,0 +1,961 @@
+//! Common ground in the meeting house: a host opens a conversation, people
+//! (or, when the host allows it, browsers without an account) add short
+//! statements and vote agree / disagree / pass, one statement at a time, and
+//! the `common-ground` engine maps the opinion groups and the statements that
+//! bridge them. Recomputation runs as a debounced job ([`run_due`]) with the
+//! engine's state kept in the database, so a restart loses nothing.
+
+use std::collections::{BTreeMap, HashMap};
+
+use common_ground::{Analysis, Config, Direction, Engine, Moderation, PersistedState, StatementMeta, Tally, Vote, VoteEvent};
+use meetinghouse_store::common_ground::{self as store, ConversationRow, NewConversation, StatementRow, Who};
+use meetinghouse_store::{Db, StoreError, groups as store_groups, prompts as store_prompts};
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::ensure_can_post;
+use crate::error::{CoreError, FieldErrors, Result};
+use crate::persona::{self, Voice};
+use crate::settings::Settings;
+use crate::types::{limits, text};
+use crate::{Actor, groups, markdown, secrets};
+
+/// Limits, documented in the README.
+pub mod caps {
+    /// Default longest statement, in characters (Pol.is's default).
+    pub const STATEMENT_DEFAULT: i64 = 280;
+    /// Bounds a host may set for the longest statement.
+    pub const STATEMENT_MIN: i64 = 40;
+    pub const STATEMENT_MAX: i64 = 1000;
+    /// Seed statements a host may give when opening a conversation.
+    pub const SEEDS_MAX: usize = 100;
+    /// Statements one participant may add to one conversation.
+    pub const STATEMENTS_PER_PARTICIPANT: usize = 30;
+    /// Longest topic, in characters.
+    pub const TOPIC_MAX: usize = 200;
+    /// Seconds between two analyses of one conversation (the debounce).
+    pub const DEBOUNCE_SECS: i64 = 2;
+}
+
+/// The form that opens a conversation.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationForm {
+    pub speak_as: String,
+    pub topic: String,
+    pub description: String,
+    /// Seed statements, one per line.
+    pub seeds: String,
+    pub allow_anonymous: bool,
+    /// Longest statement in characters; empty means the default.
+    pub statement_max: String,
+    /// "pre" or "post".
+    pub moderation: String,
+    /// A group's slug, or empty.
+    pub group: String,
+    /// A prompt's id, or empty.
+    pub prompt: String,
+}
+
+/// Opens a conversation. Hosts are organisation staff (speaking at their
+/// organisation), a group's hosts for their group, a prompt's host for their
+/// prompt, and instance admins.
+pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &ConversationForm) -> Result<i64> {
+    ensure_can_post(actor, settings)?;
+    let mut e = FieldErrors::new();
+    let topic = text(&mut e, "topic", "The topic", &form.topic, caps::TOPIC_MAX, true);
+    let description = text(&mut e, "description", "The description", &form.description, limits::DESCRIPTION_MAX, false);
+    let statement_max = match form.statement_max.trim() {
+        "" => caps::STATEMENT_DEFAULT,
+        raw => match raw.parse::<i64>() {
+            Ok(n) if (caps::STATEMENT_MIN..=caps::STATEMENT_MAX).contains(&n) => n,
+            _ => {
+                e.add("statement_max", format!("Enter a number of characters from {} to {}.", caps::STATEMENT_MIN, caps::STATEMENT_MAX));
+                caps::STATEMENT_DEFAULT
+            }
+        },
+    };
+    let moderation = match form.moderation.trim() {
+        "" | "post" => "post",
+        "pre" => "pre",
+        _ => {
+            e.add("moderation", "Choose whether hosts check statements before or after they appear.");
+            "post"
+        }
+    };
+    let mut seeds: Vec<String> = Vec::new();
+    for (i, line) in form.seeds.lines().enumerate() {
+        let s = normalise(line);
+        if s.is_empty() {
+            continue;
+        }
+        let n = s.chars().count() as i64;
+        if n > statement_max {
+            e.add("seeds", format!("Seed statement {} is {n} characters long; the limit is {statement_max}.", i + 1));
+        } else if !seeds.contains(&s) {
+            seeds.push(s);
+        }
+    }
+    if seeds.len() > caps::SEEDS_MAX {
+        e.add("seeds", format!("Give at most {} seed statements (there are {}).", caps::SEEDS_MAX, seeds.len()));
+    }
+    let group = match form.group.trim() {
+        "" => None,
+        slug => match store_groups::by_slug(db, slug).await? {
+            Some(g) => Some(g),
+            None => {
+                e.add("group", format!("There is no group at “{slug}”."));
+                None
+            }
+        },
+    };
+    let prompt = match form.prompt.trim() {
+        "" => None,
+        raw => match raw.parse::<i64>() {
+            Ok(id) => match store_prompts::by_id(db, id).await? {
+                Some(p) => Some(p),
+                None => {
+                    e.add("prompt", format!("There is no prompt number {id}."));
+                    None
+                }
+            },
+            Err(_) => {
+                e.add("prompt", "Give the prompt's number (from its web address), or leave this empty.");
+                None
+            }
+        },
+    };
+    e.into_result()?;
+    let persona = persona::resolve(db, actor, &form.speak_as).await?;
+    let org_id = match &persona.voice {
+        Voice::Person => None,
+        Voice::Affiliated { org_id, .. } | Voice::Announcement { org_id, .. } => Some(*org_id),
+    };
+    let hosts_group = match &group {
+        Some(g) => groups::is_host(db, actor, g.id).await?,
+        None => false,
+    };
+    let hosts_prompt = prompt.as_ref().is_some_and(|p| p.host_person == actor.id);
+    if org_id.is_none() && !hosts_group && !hosts_prompt && !actor.is_admin {
+        return Err(CoreError::Forbidden(
+            "Common-ground conversations are opened by organisation staff (choose to speak at your organisation), \
+             by a group's hosts for their group, or by a prompt's host for their prompt."
+                .into(),
+        ));
+    }
+    let mut tx = db.begin().await?;
+    let id = store::insert(&mut tx, &NewConversation {
+        host_person: actor.id,
+        host_org: org_id,
+        voice: crate::prompts::voice_name(&persona.voice),
+        group_id: group.as_ref().map(|g| g.id),
+        prompt_id: prompt.as_ref().map(|p| p.id),
+        topic: &topic,
+        description: &description,
+        allow_anonymous: form.allow_anonymous,
+        statement_max,
+        moderation,
+    })
+    .await?;
+    let host = store::ensure_participant(&mut tx, id, &Who::Person(actor.id)).await?;
+    for s in &seeds {
+        store::insert_statement(&mut tx, id, host, s, "accepted", true).await?;
+    }
+    store::mark_dirty(&mut tx, id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(id)
+}
+
+/// Collapses runs of whitespace (statements are one short line).
+fn normalise(raw: &str) -> String {
+    raw.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A conversation as a viewer sees it.
+#[derive(Debug, Clone)]
+pub struct Conversation {
+    pub row: ConversationRow,
+    pub description_html: String,
+    pub host_label: String,
+    /// Whether the viewer may accept or reject statements and close it.
+    pub viewer_hosts: bool,
+}
+
+impl Conversation {
+    pub fn is_open(&self) -> bool {
+        self.row.status == "open"
+    }
+    pub fn allows_anonymous(&self) -> bool {
+        self.row.allow_anonymous != 0
+    }
+}
+
+/// Loads a conversation; "not found" when it belongs to a members-only group
+/// the viewer is not in.
+pub async fn load(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<Conversation> {
+    let row = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+    if let Some(gid) = row.group_id {
+        let group = store_groups::by_id(db, gid).await?.ok_or(CoreError::NotFound)?;
+        if group.visibility == "members" {
+            let ok = match viewer {
+                Some(a) => a.is_admin || groups::is_member(db, a.id, gid).await?,
+                None => false,
+            };
+            if !ok {
+                return Err(CoreError::NotFound);
+            }
+        }
+    }
+    let viewer_hosts = match viewer {
+        Some(a) => is_host(db, &row, a).await?,
+        None => false,
+    };
+    let host_label = match (row.voice.as_str(), &row.org_name) {
+        ("announcement", Some(org)) => format!("{org} (announcement)"),
+        (_, Some(org)) => format!("{} · {org}", row.host_name),
+        _ => row.host_name.clone(),
+    };
+    Ok(Conversation { description_html: markdown::render(&row.description), host_label, viewer_hosts, row })
+}
+
+/// Whether a person hosts a conversation: its opener, staff of the
+/// organisation it was opened at, hosts of its group, or an instance admin.
+pub async fn is_host(db: &Db, row: &ConversationRow, actor: &Actor) -> Result<bool> {
+    if actor.is_admin || actor.id == row.host_person {
+        return Ok(true);
+    }
+    if let Some(org) = row.host_org {
+        if let Some((role, status)) = meetinghouse_store::orgs::membership(db, org, actor.id).await? {
+            if status == "active" && (role == "staff" || role == "admin") {
+                return Ok(true);
+            }
+        }
+    }
+    if let Some(g) = row.group_id {
+        return groups::is_host(db, actor, g).await;
+    }
+    Ok(false)
+}
+
+/// Who is taking part: a signed-in person, or a browser's anonymous token.
+#[derive(Debug, Clone, Copy)]
+pub enum Participant<'a> {
+    Person(&'a Actor),
+    /// The browser's token as its cookie holds it (only its hash is stored).
+    Browser(&'a str),
+}
+
+impl Participant<'_> {
+    /// The participant for a viewer: their account, else (when the host
+    /// allows it) their browser's token.
+    pub fn of<'a>(actor: Option<&'a Actor>, browser_token: &'a str) -> Participant<'a> {
+        match actor {
+            Some(a) => Participant::Person(a),
+            None => Participant::Browser(browser_token),
+        }
+    }
+}
+
+/// The stored participant id, if they have taken part.
+pub async fn participant_id(db: &Db, conversation: i64, p: &Participant<'_>) -> Result<Option<i64>> {
+    Ok(match p {
+        Participant::Person(a) => store::participant(db, conversation, &Who::Person(a.id)).await?,
+        Participant::Browser(t) => store::participant(db, conversation, &Who::Browser(&secrets::token_hash(t))).await?,
+    })
+}
+
+/// Registers `p` as a participant (after [`may_take_part`]).
+async fn join(c: &Conversation, p: &Participant<'_>, tx: &mut meetinghouse_store::Tx) -> Result<i64> {
+    Ok(match p {
+        Participant::Person(a) => store::ensure_participant(tx, c.row.id, &Who::Person(a.id)).await?,
+        Participant::Browser(t) => store::ensure_participant(tx, c.row.id, &Who::Browser(&secrets::token_hash(t))).await?,
+    })
+}
+
+/// Whether `p` may vote and add statements now, and if not, why.
+fn may_take_part(settings: &Settings, c: &Conversation, p: &Participant<'_>) -> Result<()> {
+    if !c.is_open() {
+        return Err(CoreError::Forbidden("This conversation is closed: it no longer takes statements or votes.".into()));
+    }
+    match p {
+        Participant::Person(a) => ensure_can_post(a, settings)?,
+        Participant::Browser(t) => {
+            if !c.allows_anonymous() {
+                return Err(CoreError::Forbidden("Please sign in to take part: this conversation is for people with an account.".into()));
+            }
+            if t.len() < 16 {
+                return Err(CoreError::Forbidden(
+                    "Your browser did not keep our cookie, so we cannot tell your votes apart. Allow cookies for this site, or sign in.".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What happened to a new statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// Shown to others at once (post-moderation, or added by a host).
+    Accepted(i64),
+    /// Waits for a host (pre-moderation).
+    Pending(i64),
+}
+
+/// Adds a participant's statement.
+pub async fn add_statement(db: &Db, settings: &Settings, c: &Conversation, p: &Participant<'_>, raw: &str) -> Result<Added> {
+    may_take_part(settings, c, p)?;
+    let body = normalise(raw);
+    let n = body.chars().count() as i64;
+    if body.is_empty() {
+        return Err(FieldErrors::one("statement", "Write a statement first."));
+    }
+    if n > c.row.statement_max {
+        return Err(FieldErrors::one(
+            "statement",
+            format!("A statement here can be at most {} characters long (yours has {n}). Try saying one thing, briefly.", c.row.statement_max),
+        ));
+    }
+    if store::statement_exists(db, c.row.id, &body).await? {
+        return Err(FieldErrors::one("statement", "That statement is already in the conversation: vote on it instead."));
+    }
+    let mut tx = db.begin().await?;
+    let author = join(c, p, &mut tx).await?;
+    let mine = store::statements(db, c.row.id).await?.iter().filter(|s| s.author == author).count();
+    if mine >= caps::STATEMENTS_PER_PARTICIPANT {
+        return Err(FieldErrors::one(
+            "statement",
+            format!("You have added {mine} statements here, the most one person can. Thank you — now vote on others'."),
+        ));
+    }
+    let accepted = c.row.moderation == "post" || c.viewer_hosts;
+    let id = store::insert_statement(&mut tx, c.row.id, author, &body, if accepted { "accepted" } else { "pending" }, false).await?;
+    store::mark_dirty(&mut tx, c.row.id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(if accepted { Added::Accepted(id) } else { Added::Pending(id) })
+}
+
+/// A host accepts or rejects a statement.
+pub async fn moderate(db: &Db, c: &Conversation, statement_id: i64, accept: bool) -> Result<()> {
+    if !c.viewer_hosts {
+        return Err(CoreError::Forbidden("Only the conversation's hosts accept or reject statements.".into()));
+    }
+    let s = store::statement(db, statement_id).await?.filter(|s| s.conversation_id == c.row.id).ok_or(CoreError::NotFound)?;
+    let mut tx = db.begin().await?;
+    store::set_statement_status(&mut tx, s.id, if accept { "accepted" } else { "rejected" }).await?;
+    store::mark_dirty(&mut tx, c.row.id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// Parses a vote as forms send it.
+pub fn parse_vote(raw: &str) -> Option<i64> {
+    match raw {
+        "agree" => Some(1),
+        "disagree" => Some(-1),
+        "pass" => Some(0),
+        _ => None,
+    }
+}
+
+/// Records a vote (a later vote on the same statement replaces the earlier one).
+pub async fn vote(db: &Db, settings: &Settings, c: &Conversation, p: &Participant<'_>, statement_id: i64, raw_vote: &str) -> Result<()> {
+    may_take_part(settings, c, p)?;
+    let v = parse_vote(raw_vote).ok_or_else(|| FieldErrors::one("vote", "Choose agree, disagree or pass."))?;
+    let s = store::statement(db, statement_id).await?.filter(|s| s.conversation_id == c.row.id);
+    match s.as_ref().map(|s| s.status.as_str()) {
+        None => return Err(FieldErrors::one("vote", "There is no such statement in this conversation.")),
+        Some("rejected") => return Err(FieldErrors::one("vote", "The hosts took that statement out of the conversation, so it no longer takes votes.")),
+        Some("pending") => return Err(FieldErrors::one("vote", "That statement is waiting for the hosts to check it.")),
+        Some(_) => {}
+    }
+    let mut tx = db.begin().await?;
+    let participant = join(c, p, &mut tx).await?;
+    store::upsert_vote(&mut tx, c.row.id, participant, statement_id, v).await?;
+    store::mark_dirty(&mut tx, c.row.id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// Closes a conversation: it stays readable, and takes no more statements or votes.
+pub async fn close(db: &Db, c: &Conversation) -> Result<()> {
+    if !c.viewer_hosts {
+        return Err(CoreError::Forbidden("Only the conversation's hosts can close it.".into()));
+    }
+    store::close(db, c.row.id).await?;
+    Ok(())
+}
+
+/// What the voting card shows.
+#[derive(Debug, Clone)]
+pub struct Ballot {
+    /// The statement to vote on next, chosen by the routing priority.
+    pub next: Option<StatementRow>,
+    /// Accepted statements this participant has voted on, and all accepted.
+    pub voted: usize,
+    pub total: usize,
+    /// Statements waiting for a host (shown to hosts).
+    pub pending: Vec<StatementRow>,
+    /// This participant's own statements waiting for a host.
+    pub mine_pending: usize,
+}
+
+/// The next statement for a participant: unvoted accepted statements,
+/// drawn at random weighted by the engine's routing priority (as Pol.is
+/// does), so statements that would tell the map most are seen first and no
+/// two people march through the same order.
+pub async fn ballot(db: &Db, c: &Conversation, p: &Participant<'_>) -> Result<Ballot> {
+    let statements = store::statements(db, c.row.id).await?;
+    let me = participant_id(db, c.row.id, p).await?;
+    let voted: std::collections::HashSet<i64> = match me {
+        Some(id) => store::votes_of(db, id).await?.into_iter().map(|(s, _)| s).collect(),
+        None => Default::default(),
+    };
+    let summary = summary(db, c.row.id).await?;
+    let priorities: HashMap<i64, f64> = summary.map(|s| s.priorities.into_iter().collect()).unwrap_or_default();
+    let fresh = common_ground::stats::priority(Tally::default(), 0.0, false);
+    let accepted: Vec<&StatementRow> = statements.iter().filter(|s| s.status == "accepted").collect();
+    let total = accepted.len();
+    let candidates: Vec<(&StatementRow, f64)> = accepted
+        .iter()
+        .filter(|s| !voted.contains(&s.id))
+        .map(|s| (*s, priorities.get(&s.id).copied().unwrap_or(fresh).max(1e-9)))
+        .collect();
+    let next = pick_weighted(&candidates, random_unit()).cloned();
+    let pending = if c.viewer_hosts { statements.iter().filter(|s| s.status == "pending").cloned().collect() } else { Vec::new() };
+    let mine_pending = match me {
+        Some(id) => statements.iter().filter(|s| s.status == "pending" && s.author == id).count(),
+        None => 0,
+    };
+    Ok(Ballot { next, voted: accepted.iter().filter(|s| voted.contains(&s.id)).count(), total, pending, mine_pending })
+}
+
+fn random_unit() -> f64 {
+    let t = secrets::random_token();
+    let bits = u64::from_str_radix(&t[..13], 16).unwrap_or(0);
+    bits as f64 / (1u64 << 52) as f64
+}
+
+/// Picks one candidate with probability proportional to its weight; `u` in [0, 1).
+fn pick_weighted<'a>(candidates: &[(&'a StatementRow, f64)], u: f64) -> Option<&'a StatementRow> {
+    let total: f64 = candidates.iter().map(|c| c.1).sum();
+    if candidates.is_empty() || !total.is_finite() || total <= 0.0 {
+        return candidates.first().map(|c| c.0);
+    }
+    let mut at = u.clamp(0.0, 1.0) * total;
+    for (s, w) in candidates {
+        if at < *w {
+            return Some(s);
+        }
+        at -= w;
+    }
+    candidates.last().map(|c| c.0)
+}
+
+/// A participant's votes, with the statements' texts, for the "my votes" page.
+pub async fn my_votes(db: &Db, c: &Conversation, p: &Participant<'_>) -> Result<Vec<(StatementRow, i64)>> {
+    let Some(me) = participant_id(db, c.row.id, p).await? else { return Ok(Vec::new()) };
+    let votes: HashMap<i64, i64> = store::votes_of(db, me).await?.into_iter().collect();
+    Ok(store::statements(db, c.row.id)
+        .await?
+        .into_iter()
+        .filter_map(|s| votes.get(&s.id).map(|v| (s, *v)))
+        .collect())
+}
+
+pub fn vote_label(v: i64) -> &'static str {
+    match v {
+        1 => "Agree",
+        -1 => "Disagree",
+        _ => "Pass",
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The opinion map: what the pages draw, computed by the engine.
+
+/// One participant's point on the map.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Point {
+    pub participant: i64,
+    pub x: f64,
+    pub y: f64,
+    /// Index into `Summary::groups`.
+    pub group: Option<usize>,
+}
+
+/// A statement's votes, overall and per group.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StatementVotes {
+    pub statement: i64,
+    pub agree: u32,
+    pub disagree: u32,
+    pub pass: u32,
+    /// Per group (aligned with `Summary::groups`): agree, disagree, seen.
+    pub by_group: Vec<[u32; 3]>,
+    /// Group-aware consensus: Π over groups of (A+1)/(S+2).
+    pub bridging: f64,
+    /// Largest gap between two groups' agreement rates (0 with one group).
+    pub division: f64,
+}
+
+/// A representative statement of a group, with agreement inside and outside it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Representative {
+    pub statement: i64,
+    pub direction: String,
+    /// Share of the group voting that way, of those who saw it.
+    pub inside: f64,
+    /// The same share among everyone in other groups.
+    pub outside: f64,
+    pub repness: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupSummary {
+    /// Shown as "Group A", "Group B", …
+    pub label: String,
+    pub size: usize,
+    pub representative: Vec<Representative>,
+}
+
+/// One day of participation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Day {
+    /// Unix seconds at midnight UTC.
+    pub day: i64,
+    pub votes: u32,
+    pub new_participants: u32,
+}
+
+/// What the engine found, as the pages show it (stored as JSON).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    pub computed_at: i64,
+    pub participants: usize,
+    pub votes: usize,
+    pub in_conv: usize,
+    pub k: usize,
+    pub points: Vec<Point>,
+    pub groups: Vec<GroupSummary>,
+    pub consensus_agree: Vec<i64>,
+    pub consensus_disagree: Vec<i64>,
+    pub statements: Vec<StatementVotes>,
+    /// Routing priority per statement.
+    pub priorities: Vec<(i64, f64)>,
+    pub timeline: Vec<Day>,
+    /// Plain-language notes on degraded input (too few participants, …).
+    pub notes: Vec<String>,
+}
+
+impl Summary {
+    pub fn votes_of(&self, statement: i64) -> Option<&StatementVotes> {
+        self.statements.iter().find(|s| s.statement == statement)
+    }
+    /// The most bridging statements (group-aware consensus), best first.
+    pub fn bridging(&self, n: usize) -> Vec<&StatementVotes> {
+        let mut v: Vec<&StatementVotes> = self.statements.iter().filter(|s| s.agree + s.disagree > 0).collect();
+        v.sort_by(|a, b| b.bridging.total_cmp(&a.bridging).then(a.statement.cmp(&b.statement)));
+        v.truncate(n);
+        v
+    }
+    /// The statements the groups disagree on most (a gap of at least 30 points).
+    pub fn divisive(&self, n: usize) -> Vec<&StatementVotes> {
+        let mut v: Vec<&StatementVotes> = self.statements.iter().filter(|s| s.division >= 0.3).collect();
+        v.sort_by(|a, b| b.division.total_cmp(&a.division).then(a.statement.cmp(&b.statement)));
+        v.truncate(n);
+        v
+    }
+}
+
+/// The latest stored summary, if the conversation has been analysed.
+pub async fn summary(db: &Db, id: i64) -> Result<Option<Summary>> {
+    let (analysis, _) = store::analysis(db, id).await?;
+    Ok(analysis.and_then(|a| serde_json::from_str(&a).ok()))
+}
+
+/// Runs one analysis of every conversation that changed and has not been
+/// analysed in the last [`caps::DEBOUNCE_SECS`]; returns how many ran. Safe
+/// to run on several app servers at once (each conversation is claimed).
+pub async fn run_due(db: &Db) -> Result<usize> {
+    let not_after = meetinghouse_store::now() - caps::DEBOUNCE_SECS;
+    let mut done = 0;
+    for id in store::due(db, not_after, 20).await? {
+        if store::claim(db, id, not_after).await? {
+            if let Err(e) = recompute(db, id).await {
+                // Put the change mark back so the next run tries again.
+                let mut tx = db.begin().await?;
+                store::mark_dirty(&mut tx, id).await?;
+                tx.commit().await.map_err(StoreError::from)?;
+                return Err(e);
+            }
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
+/// Analyses one conversation now, warm-started from its stored state.
+pub async fn recompute(db: &Db, id: i64) -> Result<Summary> {
+    let statements = store::statements(db, id).await?;
+    let votes = store::votes(db, id).await?;
+    let (_, state) = store::analysis(db, id).await?;
+    let (p, _) = store::counts(db, id).await?;
+    let mut engine = Engine::new(Config { threads: 1, ..Config::default() });
+    let mut notes = Vec::new();
+    if let Some(state) = state.as_deref().and_then(|s| serde_json::from_str::<PersistedState>(s).ok()) {
+        for d in engine.restore_state(&state) {
+            tracing::debug!(conversation = id, diagnostic = %d.message, "common ground: state restored with a note");
+        }
+    }
+    for s in &statements {
+        let moderation = match s.status.as_str() {
+            "accepted" => Moderation::Accepted,
+            "rejected" => Moderation::Rejected,
+            _ => Moderation::Unmoderated,
+        };
+        engine.upsert_statement(&s.id.to_string(), StatementMeta { moderation, is_meta: s.is_meta != 0 });
+    }
+    let events: Vec<VoteEvent> = votes
+        .iter()
+        .map(|v| VoteEvent {
+            participant: v.participant_id.to_string(),
+            statement: v.statement_id.to_string(),
+            vote: Vote::from_export_sign(v.vote).unwrap_or(Vote::Pass),
+            time: Some(v.updated_at * 1000),
+        })
+        .collect();
+    engine.add_votes(&events);
+    // The engine is CPU work: keep it off the async workers.
+    let (analysis, engine) = tokio::task::spawn_blocking(move || {
+        let a = engine.update();
+        (a, engine)
+    })
+    .await
+    .map_err(|e| CoreError::Internal(format!("the analysis stopped: {e}")))?;
+    for d in &analysis.diagnostics {
+        notes.push(d.message.clone());
+    }
+    let summary = summarise(&analysis, &statements, &votes, p as usize, notes);
+    let state = serde_json::to_string(&engine.state()).map_err(|e| CoreError::Internal(e.to_string()))?;
+    let json = serde_json::to_string(&summary).map_err(|e| CoreError::Internal(e.to_string()))?;
+    store::save_analysis(db, id, &json, &state).await?;
+    Ok(summary)
+}
+
+/// Below this many people on the map, the report says its groups are tentative.
+const SMALL_MAP: usize = 15;
+
+fn finite(x: f64) -> f64 {
+    if x.is_finite() { x } else { 0.0 }
+}
+
+fn group_label(i: usize) -> String {
+    let letter = (b'A' + (i % 26) as u8) as char;
+    if i < 26 { format!("Group {letter}") } else { format!("Group {letter}{}", i / 26) }
+}
+
+fn summarise(a: &Analysis, statements: &[StatementRow], votes: &[store::VoteRow], participants: usize, notes: Vec<String>) -> Summary {
+    let sid = |s: &str| s.parse::<i64>().unwrap_or(0);
+    let points = a
+        .in_conv
+        .iter()
+        .map(|&i| Point {
+            participant: sid(&a.participants[i]),
+            x: finite(a.projections[i][0]),
+            y: finite(a.projections[i][1]),
+            group: a.group_of.get(i).copied().flatten(),
+        })
+        .collect();
+    // Overall tallies from the votes themselves (everyone, in the map or not).
+    let mut overall: BTreeMap<i64, [u32; 3]> = BTreeMap::new();
+    for v in votes {
+        let t = overall.entry(v.statement_id).or_default();
+        match v.vote {
+            1 => t[0] += 1,
+            -1 => t[1] += 1,
+            _ => t[2] += 1,
+        }
+    }
+    let col: HashMap<&str, usize> = a.statements.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
+    let mut rows = Vec::new();
+    for s in statements.iter().filter(|s| s.status == "accepted") {
+        let t = overall.get(&s.id).copied().unwrap_or_default();
+        let key = s.id.to_string();
+        let c = col.get(key.as_str()).copied();
+        let by_group: Vec<[u32; 3]> = a
+            .groups
+            .iter()
+            .map(|g| c.and_then(|c| g.votes.get(c)).map(|t| [t.agree, t.disagree, t.seen]).unwrap_or_default())
+            .collect();
+        let rates: Vec<f64> = by_group.iter().filter(|g| g[2] >= 3).map(|g| f64::from(g[0]) / f64::from(g[2])).collect();
+        let division = if rates.len() >= 2 {
+            rates.iter().copied().fold(f64::MIN, f64::max) - rates.iter().copied().fold(f64::MAX, f64::min)
+        } else {
+            0.0
+        };
+        rows.push(StatementVotes {
+            statement: s.id,
+            agree: t[0],
+            disagree: t[1],
+            pass: t[2],
+            bridging: finite(c.and_then(|c| a.group_aware_consensus.get(c).copied()).unwrap_or(0.0)),
+            division: finite(division),
+            by_group,
+        });
+    }
+    let groups = a
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(gi, g)| {
+            let representative = g
+                .repness
+                .iter()
+                .filter_map(|r| {
+                    let c = *col.get(r.statement.as_str())?;
+                    let inside_t = g.votes.get(c).copied().unwrap_or_default();
+                    let mut out = Tally::default();
+                    for (gj, h) in a.groups.iter().enumerate() {
+                        if gj != gi {
+                            let t = h.votes.get(c).copied().unwrap_or_default();
+                            out.agree += t.agree;
+                            out.disagree += t.disagree;
+                            out.seen += t.seen;
+                        }
+                    }
+                    let share = |t: Tally| {
+                        let n = match r.direction {
+                            Direction::Agree => t.agree,
+                            Direction::Disagree => t.disagree,
+                        };
+                        if t.seen == 0 { 0.0 } else { f64::from(n) / f64::from(t.seen) }
+                    };
+                    Some(Representative {
+                        statement: sid(&r.statement),
+                        direction: match r.direction {
+                            Direction::Agree => "agree".into(),
+                            Direction::Disagree => "disagree".into(),
+                        },
+                        inside: share(inside_t),
+                        outside: share(out),
+                        repness: finite(r.repness),
+                    })
+                })
+                .collect();
+            GroupSummary { label: group_label(gi), size: g.members.len(), representative }
+        })
+        .collect();
+    let priorities = a.statements.iter().zip(&a.priorities).map(|(s, p)| (sid(s), finite(*p))).collect();
+    // Participation by day: votes cast, and people whose first vote it was.
+    let mut first: HashMap<i64, i64> = HashMap::new();
+    let mut by_day: BTreeMap<i64, (u32, u32)> = BTreeMap::new();
+    for v in votes {
+        let e = first.entry(v.participant_id).or_insert(v.created_at);
+        *e = (*e).min(v.created_at);
+        by_day.entry(v.created_at.div_euclid(86_400) * 86_400).or_default().0 += 1;
+    }
+    for t in first.values() {
+        by_day.entry(t.div_euclid(86_400) * 86_400).or_default().1 += 1;
+    }
+    let timeline = by_day.into_iter().map(|(day, (votes, new_participants))| Day { day, votes, new_participants }).collect();
+    let mut notes = notes;
+    if a.in_conv.len() < SMALL_MAP {
+        notes.push(format!(
+            "Only {} {} on the map so far: the groups become meaningful as more people take part.",
+            a.in_conv.len(),
+            if a.in_conv.len() == 1 { "person is" } else { "people are" }
+        ));
+    }
+    Summary {
+        computed_at: meetinghouse_store::now(),
+        participants,
+        votes: a.n_votes,
+        in_conv: a.in_conv.len(),
+        k: a.k,
+        points,
+        groups,
+        consensus_agree: a.consensus.agree.iter().map(|c| sid(&c.statement)).collect(),
+        consensus_disagree: a.consensus.disagree.iter().map(|c| sid(&c.statement)).collect(),
+        statements: rows,
+        priorities,
+        timeline,
+        notes,
+    }
+}
+
+/// The conversation in the Pol.is openData layout (`comments.csv`,
+/// `votes.csv`), for `meetinghouse common-ground export`. Participant ids are
+/// the conversation's own participant numbers; statement ids its statement
+/// numbers. Rejected statements are kept, marked `moderated = -1`.
+pub async fn export_opendata(db: &Db, id: i64, dir: &std::path::Path) -> Result<(usize, usize)> {
+    store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+    let statements = store::statements(db, id).await?;
+    let votes = store::votes(db, id).await?;
+    let export: Vec<common_ground::io::ExportStatement> = statements
+        .iter()
+        .map(|s| common_ground::io::ExportStatement {
+            id: s.id.to_string(),
+            author: s.author.to_string(),
+            text: s.body.clone(),
+            created_ms: s.created_at * 1000,
+            meta: StatementMeta {
+                moderation: match s.status.as_str() {
+                    "accepted" => Moderation::Accepted,
+                    "rejected" => Moderation::Rejected,
+                    _ => Moderation::Unmoderated,
+                },
+                is_meta: s.is_meta != 0,
+            },
+        })
+        .collect();
+    let events: Vec<VoteEvent> = votes
+        .iter()
+        .map(|v| VoteEvent {
+            participant: v.participant_id.to_string(),
+            statement: v.statement_id.to_string(),
+            vote: Vote::from_export_sign(v.vote).unwrap_or(Vote::Pass),
+            time: Some(v.updated_at * 1000),
+        })
+        .collect();
+    common_ground::io::write_opendata(dir, &export, &events).map_err(|e| CoreError::Internal(format!("could not write {}: {e}", dir.display())))?;
+    Ok((export.len(), events.len()))
+}
+
+
+// ---------------------------------------------------------------------------
+// The demo town's conversation.
+
+/// Planted opinion camps of the demo conversation, and statements for each.
+const DEMO_STATEMENTS: &[(usize, &str)] = &[
+    (0, "The old library should become a museum of the town's working life."),
+    (0, "The building's Victorian reading room must be kept exactly as it is."),
+    (0, "The town's archives belong in the old library, where people can see them."),
+    (0, "Heritage brings visitors, and visitors keep the high street alive."),
+    (0, "Changing a listed building this much would be a loss we cannot undo."),
+    (0, "Schools should be able to book the building for local history days."),
+    (0, "The museum needs more space to show what it keeps in storage."),
+    (1, "It should be a community hub open every day, with free warm space in winter."),
+    (1, "Young people need somewhere to go in the evenings that isn't a shop."),
+    (1, "Groups and charities should be able to use rooms there for free."),
+    (1, "A café run by volunteers would make people feel welcome."),
+    (1, "It should host health drop-ins and advice sessions, not just culture."),
+    (1, "The building should be run by the people who use it, not the council."),
+    (1, "Artists need cheap studio space more than the town needs another museum."),
+    (2, "The town needs homes more than it needs another public building."),
+    (2, "Converting it to affordable flats is the best use of public land."),
+    (2, "Keeping an empty building heated costs money that should go to housing."),
+    (2, "Families on the waiting list should come before heritage."),
+    (2, "A mix of flats upstairs and a small public space downstairs would be fair."),
+    (2, "Selling part of the site could pay for repairs elsewhere in town."),
+    (9, "The town should decide together, in the open, not behind closed doors."),
+    (9, "Whatever happens, the building must be accessible to disabled people."),
+    (9, "The building's history should be recorded before anything changes."),
+    (9, "Leaving it empty for years is the worst outcome."),
+];
+
+/// Seeds the demo town's common-ground conversation: "What should become of
+/// the old library building?", hosted by the council's engagement lead for
+/// Tiverton Together, open to people without an account, with ~300
+/// participants (the demo people and 256 browsers) in three planted opinion
+/// camps (heritage, community hub, housing) and four statements nearly
+/// everyone agrees on. Votes are spread over the last fortnight, and the map
+/// is drawn before this returns. Returns (participants, votes).
+pub async fn seed_demo(db: &Db, host: i64, host_org: Option<i64>, group: Option<i64>, people: &[i64]) -> Result<(usize, usize)> {
+    use common_ground::prng::SplitMix64;
+    let mut tx = db.begin().await?;
+    let id = store::insert(&mut tx, &NewConversation {
+        host_person: host,
+        host_org,
+        voice: if host_org.is_some() { "affiliated" } else { "person" },
+        group_id: group,
+        prompt_id: None,
+        topic: "What should become of the old library building?",
+        description: "The library moves to the new community campus next year. The old building on Phoenix Lane is the town's: \
+                      **tell us what it should become**, vote on what others say, and see where we agree.",
+        allow_anonymous: true,
+        statement_max: caps::STATEMENT_DEFAULT,
+        moderation: "post",
+    })
+    .await?;
+    let mut participants = Vec::with_capacity(people.len() + 256);
+    for p in people {
+        participants.push(store::ensure_participant(&mut tx, id, &Who::Person(*p)).await?);
+    }
+    for i in 0..256 {
+        let hash = secrets::token_hash(&format!("demo-browser-{i:04}"));
+        participants.push(store::ensure_participant(&mut tx, id, &Who::Browser(&hash)).await?);
+    }
+    let host_participant = participants[people.iter().position(|p| *p == host).unwrap_or(0)];
+    let mut rng = SplitMix64::new(0xC0_4411);
+    let mut statements = Vec::new();
+    for (camp, text) in DEMO_STATEMENTS {
+        // Seeds from the host; the rest from people in the matching camp.
+        let author = if *camp == 9 { host_participant } else { participants[rng.below(participants.len() as u64) as usize] };
+        let sid = store::insert_statement(&mut tx, id, author, text, "accepted", *camp == 9).await?;
+        statements.push((sid, *camp));
+    }
+    store::insert_statement(&mut tx, id, participants[5], "Anyone who wants flats there is a greedy developer.", "rejected", false).await?;
+    store::insert_statement(&mut tx, id, participants[7], "Could the building host a repair café once a month?", "pending", false).await?;
+    let now = meetinghouse_store::now();
+    let start = now - 14 * 86_400;
+    let mut votes = Vec::new();
+    for (i, &p) in participants.iter().enumerate() {
+        // Camps: 45% heritage, 35% community hub, 20% housing.
+        let r = rng.next_f64();
+        let camp = if r < 0.45 { 0 } else if r < 0.80 { 1 } else { 2 };
+        let joined = start + (rng.next_f64().powi(2) * 13.0 * 86_400.0) as i64 + (i as i64 % 7) * 60;
+        let share = 0.55 + 0.45 * rng.next_f64();
+        for (k, &(sid, scamp)) in statements.iter().enumerate() {
+            if rng.next_f64() > share {
+                continue;
+            }
+            let u = rng.next_f64();
+            let (agree, disagree) = if scamp == 9 {
+                (0.85, 0.05)
+            } else if scamp == camp {
+                (0.82, 0.08)
+            } else {
+                (0.15, 0.70)
+            };
+            let v = if u < agree { 1 } else if u < agree + disagree { -1 } else { 0 };
+            votes.push((p, sid, v, (joined + k as i64 * 40).min(now)));
+        }
+    }
+    store::insert_votes(&mut tx, db.backend(), id, &votes).await?;
+    store::mark_dirty(&mut tx, id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    recompute(db, id).await?;
+    Ok((participants.len(), votes.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(id: i64) -> StatementRow {
+        StatementRow { id, conversation_id: 1, author: 1, body: String::new(), status: "accepted".into(), is_seed: 0, is_meta: 0, created_at: 0 }
+    }
+
+    #[test]
+    fn weighted_pick_follows_the_weights() {
+        let (a, b) = (st(1), st(2));
+        let c = [(&a, 1.0), (&b, 3.0)];
+        assert_eq!(pick_weighted(&c, 0.0).unwrap().id, 1);
+        assert_eq!(pick_weighted(&c, 0.24).unwrap().id, 1);
+        assert_eq!(pick_weighted(&c, 0.26).unwrap().id, 2);
+        assert_eq!(pick_weighted(&c, 0.999).unwrap().id, 2);
+        assert!(pick_weighted(&[], 0.5).is_none());
+        // Degenerate weights still give a statement.
+        assert_eq!(pick_weighted(&[(&a, f64::NAN)], 0.5).unwrap().id, 1);
+    }
+
+    #[test]
+    fn statements_are_one_line() {
+        assert_eq!(normalise("  Parks\n matter   most "), "Parks matter most");
+    }
+
+    #[test]
+    fn group_labels() {
+        assert_eq!(group_label(0), "Group A");
+        assert_eq!(group_label(2), "Group C");
+    }
+}

@@ -1,0 +1,336 @@
+//! Common-ground conversations: statements, participants and votes, and the
+//! engine's latest result with the state that warm-starts the next update.
+
+use sqlx::FromRow;
+
+use crate::error::Result;
+use crate::{Db, Tx, now};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ConversationRow {
+    pub id: i64,
+    pub host_person: i64,
+    pub host_org: Option<i64>,
+    pub voice: String,
+    pub group_id: Option<i64>,
+    pub prompt_id: Option<i64>,
+    pub topic: String,
+    pub description: String,
+    pub allow_anonymous: i64,
+    pub statement_max: i64,
+    pub moderation: String,
+    pub status: String,
+    pub created_at: i64,
+    pub closed_at: Option<i64>,
+    pub analysed_at: Option<i64>,
+    pub host_handle: String,
+    pub host_name: String,
+    pub org_name: Option<String>,
+}
+
+const SELECT: &str = "SELECT c.id, c.host_person, c.host_org, c.voice, c.group_id, c.prompt_id, c.topic, c.description, \
+    c.allow_anonymous, c.statement_max, c.moderation, c.status, c.created_at, c.closed_at, c.analysed_at, \
+    p.handle AS host_handle, p.display_name AS host_name, o.name AS org_name \
+    FROM cg_conversations c JOIN people p ON p.id = c.host_person LEFT JOIN organisations o ON o.id = c.host_org";
+
+#[derive(Debug, Clone)]
+pub struct NewConversation<'a> {
+    pub host_person: i64,
+    pub host_org: Option<i64>,
+    pub voice: &'a str,
+    pub group_id: Option<i64>,
+    pub prompt_id: Option<i64>,
+    pub topic: &'a str,
+    pub description: &'a str,
+    pub allow_anonymous: bool,
+    pub statement_max: i64,
+    pub moderation: &'a str,
+}
+
+pub async fn insert(tx: &mut Tx, c: &NewConversation<'_>) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO cg_conversations (host_person, host_org, voice, group_id, prompt_id, topic, description, \
+         allow_anonymous, statement_max, moderation, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11) RETURNING id",
+    )
+    .bind(c.host_person)
+    .bind(c.host_org)
+    .bind(c.voice)
+    .bind(c.group_id)
+    .bind(c.prompt_id)
+    .bind(c.topic)
+    .bind(c.description)
+    .bind(i64::from(c.allow_anonymous))
+    .bind(c.statement_max)
+    .bind(c.moderation)
+    .bind(now())
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<ConversationRow>> {
+    let sql = format!("{SELECT} WHERE c.id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
+}
+
+/// Conversations, newest first.
+pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<ConversationRow>> {
+    let sql = format!("{SELECT} ORDER BY c.created_at DESC, c.id DESC LIMIT $1 OFFSET $2");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&db.pool).await?)
+}
+
+pub async fn close(db: &Db, id: i64) -> Result<bool> {
+    let at = now();
+    let r = sqlx::query("UPDATE cg_conversations SET status = 'closed', closed_at = $1, dirty_since = COALESCE(dirty_since, $1) WHERE id = $2 AND status = 'open'")
+        .bind(at)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Marks a conversation as changed since its last analysis.
+pub async fn mark_dirty(tx: &mut Tx, id: i64) -> Result<()> {
+    sqlx::query("UPDATE cg_conversations SET dirty_since = COALESCE(dirty_since, $1) WHERE id = $2")
+        .bind(now())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Conversations with changes whose last analysis began at or before `not_after`.
+pub async fn due(db: &Db, not_after: i64, limit: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT id FROM cg_conversations WHERE dirty_since IS NOT NULL AND (analysed_at IS NULL OR analysed_at <= $1) \
+         ORDER BY dirty_since LIMIT $2",
+    )
+    .bind(not_after)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Claims a due conversation for one analysis run: clears its change mark and
+/// stamps the start, so other app servers skip it and the next run waits for
+/// the debounce interval. Returns false when another run took it first.
+pub async fn claim(db: &Db, id: i64, not_after: i64) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE cg_conversations SET dirty_since = NULL, analysed_at = $1 \
+         WHERE id = $2 AND dirty_since IS NOT NULL AND (analysed_at IS NULL OR analysed_at <= $3)",
+    )
+    .bind(now())
+    .bind(id)
+    .bind(not_after)
+    .execute(&db.pool)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// The engine's result (for pages) and its carried state (for the next update).
+pub async fn save_analysis(db: &Db, id: i64, analysis_json: &str, state_json: &str) -> Result<()> {
+    sqlx::query("UPDATE cg_conversations SET analysis_json = $1, state_json = $2 WHERE id = $3")
+        .bind(analysis_json)
+        .bind(state_json)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// (analysis JSON, state JSON), when analysed.
+pub async fn analysis(db: &Db, id: i64) -> Result<(Option<String>, Option<String>)> {
+    let row: Option<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT analysis_json, state_json FROM cg_conversations WHERE id = $1").bind(id).fetch_optional(&db.pool).await?;
+    Ok(row.unwrap_or((None, None)))
+}
+
+/// Who takes part: a person or a browser token's hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Who<'a> {
+    Person(i64),
+    Browser(&'a str),
+}
+
+/// The participant id of `who`, if they have taken part.
+pub async fn participant(db: &Db, conversation: i64, who: &Who<'_>) -> Result<Option<i64>> {
+    let row: Option<(i64,)> = match who {
+        Who::Person(p) => sqlx::query_as("SELECT id FROM cg_participants WHERE conversation_id = $1 AND person_id = $2")
+            .bind(conversation)
+            .bind(*p)
+            .fetch_optional(&db.pool)
+            .await?,
+        Who::Browser(h) => sqlx::query_as("SELECT id FROM cg_participants WHERE conversation_id = $1 AND anon_hash = $2")
+            .bind(conversation)
+            .bind(*h)
+            .fetch_optional(&db.pool)
+            .await?,
+    };
+    Ok(row.map(|r| r.0))
+}
+
+/// The participant id of `who`, registering them on first use.
+pub async fn ensure_participant(tx: &mut Tx, conversation: i64, who: &Who<'_>) -> Result<i64> {
+    let (person, anon) = match who {
+        Who::Person(p) => (Some(*p), None),
+        Who::Browser(h) => (None, Some(*h)),
+    };
+    // A concurrent first vote from the same person is absorbed by the unique indexes.
+    sqlx::query("INSERT INTO cg_participants (conversation_id, person_id, anon_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+        .bind(conversation)
+        .bind(person)
+        .bind(anon)
+        .bind(now())
+        .execute(&mut **tx)
+        .await?;
+    let (id,): (i64,) = sqlx::query_as(
+        "SELECT id FROM cg_participants WHERE conversation_id = $1 AND (person_id = $2 OR anon_hash = $3)",
+    )
+    .bind(conversation)
+    .bind(person)
+    .bind(anon)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct StatementRow {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub author: i64,
+    pub body: String,
+    pub status: String,
+    pub is_seed: i64,
+    pub is_meta: i64,
+    pub created_at: i64,
+}
+
+const STATEMENT: &str = "SELECT id, conversation_id, author, body, status, is_seed, is_meta, created_at FROM cg_statements";
+
+pub async fn insert_statement(tx: &mut Tx, conversation: i64, author: i64, body: &str, status: &str, is_seed: bool) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO cg_statements (conversation_id, author, body, status, is_seed, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(conversation)
+    .bind(author)
+    .bind(body)
+    .bind(status)
+    .bind(i64::from(is_seed))
+    .bind(now())
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+pub async fn statement(db: &Db, id: i64) -> Result<Option<StatementRow>> {
+    let sql = format!("{STATEMENT} WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
+}
+
+/// Every statement of a conversation, oldest first.
+pub async fn statements(db: &Db, conversation: i64) -> Result<Vec<StatementRow>> {
+    let sql = format!("{STATEMENT} WHERE conversation_id = $1 ORDER BY id");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(conversation).fetch_all(&db.pool).await?)
+}
+
+/// Whether the same text was already put to this conversation (any status).
+pub async fn statement_exists(db: &Db, conversation: i64, body: &str) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM cg_statements WHERE conversation_id = $1 AND body = $2 LIMIT 1")
+        .bind(conversation)
+        .bind(body)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.is_some())
+}
+
+pub async fn set_statement_status(tx: &mut Tx, id: i64, status: &str) -> Result<()> {
+    sqlx::query("UPDATE cg_statements SET status = $1, moderated_at = $2 WHERE id = $3")
+        .bind(status)
+        .bind(now())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Records a vote; a later vote on the same statement replaces the earlier one.
+pub async fn upsert_vote(tx: &mut Tx, conversation: i64, participant: i64, statement: i64, vote: i64) -> Result<()> {
+    let at = now();
+    sqlx::query(
+        "INSERT INTO cg_votes (conversation_id, participant_id, statement_id, vote, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5) \
+         ON CONFLICT (participant_id, statement_id) DO UPDATE SET vote = excluded.vote, updated_at = excluded.updated_at",
+    )
+    .bind(conversation)
+    .bind(participant)
+    .bind(statement)
+    .bind(vote)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts many votes at once (the demo town): (participant, statement, vote, time).
+pub async fn insert_votes(tx: &mut Tx, backend: crate::Backend, conversation: i64, votes: &[(i64, i64, i64, i64)]) -> Result<()> {
+    for chunk in votes.chunks(500) {
+        let mut params = crate::Params::new(backend);
+        let tuples: Vec<String> = chunk.iter().map(|_| params.tuple(6)).collect();
+        let sql = format!(
+            "INSERT INTO cg_votes (conversation_id, participant_id, statement_id, vote, created_at, updated_at) VALUES {} \
+             ON CONFLICT (participant_id, statement_id) DO UPDATE SET vote = excluded.vote, updated_at = excluded.updated_at",
+            tuples.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for &(p, s, v, t) in chunk {
+            q = q.bind(conversation).bind(p).bind(s).bind(v).bind(t).bind(t);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// One stored vote.
+#[derive(Debug, Clone, FromRow)]
+pub struct VoteRow {
+    pub participant_id: i64,
+    pub statement_id: i64,
+    pub vote: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Every vote of a conversation, in the order they were last cast.
+pub async fn votes(db: &Db, conversation: i64) -> Result<Vec<VoteRow>> {
+    Ok(sqlx::query_as(
+        "SELECT participant_id, statement_id, vote, created_at, updated_at FROM cg_votes WHERE conversation_id = $1 \
+         ORDER BY updated_at, participant_id, statement_id",
+    )
+    .bind(conversation)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// A participant's votes: statement id → vote.
+pub async fn votes_of(db: &Db, participant: i64) -> Result<Vec<(i64, i64)>> {
+    Ok(sqlx::query_as("SELECT statement_id, vote FROM cg_votes WHERE participant_id = $1 ORDER BY statement_id")
+        .bind(participant)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// (participants, votes) of a conversation.
+pub async fn counts(db: &Db, conversation: i64) -> Result<(i64, i64)> {
+    let (p,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cg_participants WHERE conversation_id = $1")
+        .bind(conversation)
+        .fetch_one(&db.pool)
+        .await?;
+    let (v,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cg_votes WHERE conversation_id = $1")
+        .bind(conversation)
+        .fetch_one(&db.pool)
+        .await?;
+    Ok((p, v))
+}

@@ -1,0 +1,72 @@
+//! The forms of a common-ground conversation: `POST …/vote`,
+//! `POST …/statements`, `POST …/statements/{sid}/moderate` and `POST …/close`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use meetinghouse_core::CoreError;
+use meetinghouse_core::common_ground::{self, Added};
+
+use crate::error::WebError;
+use crate::forms::Form;
+use crate::middleware::see_other_with_flash;
+use crate::routes::common_ground::{load, participant, refused, show};
+use crate::state::AppState;
+
+pub async fn vote(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    let c = load(&state, &viewer, id).await?;
+    let statement = data
+        .get("statement")
+        .parse::<i64>()
+        .map_err(|_| WebError::Unprocessable("The vote did not say which statement it was for.".into()))?;
+    common_ground::vote(&state.db, &viewer.settings, &c, &participant(&viewer), statement, data.get("vote"))
+        .await
+        .map_err(refused)?;
+    // Back to where the vote was cast: the next statement, or "my votes".
+    let to = if data.get("back") == "mine" { format!("/common-ground/{id}/mine") } else { format!("/common-ground/{id}#vote") };
+    Ok(Redirect::to(&to).into_response())
+}
+
+pub async fn add_statement(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    let c = load(&state, &viewer, id).await?;
+    match common_ground::add_statement(&state.db, &viewer.settings, &c, &participant(&viewer), data.get("statement")).await {
+        Ok(Added::Accepted(_)) => Ok(see_other_with_flash(
+            &format!("/common-ground/{id}"),
+            "Thank you: your statement is in, and others can vote on it now.",
+            state.config.tls,
+        )),
+        Ok(Added::Pending(_)) => Ok(see_other_with_flash(
+            &format!("/common-ground/{id}"),
+            "Thank you: your statement will appear once a host has checked it.",
+            state.config.tls,
+        )),
+        Err(CoreError::Invalid(errors)) => {
+            show::render_show(&state, &viewer, c, StatusCode::UNPROCESSABLE_ENTITY, data.without_secrets(), errors).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn moderate(
+    State(state): State<AppState>,
+    Path((id, statement)): Path<(i64, i64)>,
+    Form { viewer, data }: Form,
+) -> Result<Response, WebError> {
+    viewer.require()?;
+    let c = load(&state, &viewer, id).await?;
+    let accept = match data.get("decision") {
+        "accept" => true,
+        "reject" => false,
+        _ => return Err(WebError::Unprocessable("Choose to accept or reject the statement.".into())),
+    };
+    common_ground::moderate(&state.db, &c, statement, accept).await.map_err(refused)?;
+    let message = if accept { "Accepted: people can vote on it now." } else { "Rejected: it is out of the conversation and the map." };
+    Ok(see_other_with_flash(&format!("/common-ground/{id}"), message, state.config.tls))
+}
+
+pub async fn close(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, .. }: Form) -> Result<Response, WebError> {
+    viewer.require()?;
+    let c = load(&state, &viewer, id).await?;
+    common_ground::close(&state.db, &c).await.map_err(refused)?;
+    Ok(see_other_with_flash(&format!("/common-ground/{id}/report"), "The conversation is closed. Its report stays open to read.", state.config.tls))
+}

@@ -1,0 +1,190 @@
+//! SVG drawings for the report: the opinion map and participation over time.
+//! Drawn on the server as inline SVG with presentation attributes (no inline
+//! styles, so the strict CSP holds), each with a title and description for
+//! screen readers. Groups differ by shape as well as colour.
+
+use std::fmt::Write;
+
+use meetinghouse_core::common_ground::Summary;
+
+/// Group colours (Okabe–Ito based, each at least 3:1 against the page).
+pub const PALETTE: [&str; 5] = ["#0072B2", "#C2410C", "#007A5E", "#A3367A", "#5B4FA8"];
+/// Group shapes, in the same order, so colour is never the only cue.
+pub const SHAPES: [&str; 5] = ["circle", "square", "triangle", "diamond", "cross"];
+
+/// Most points drawn; a larger conversation is thinned evenly (and says so).
+const MAX_POINTS: usize = 5000;
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// One marker of `shape` centred at (x, y) with radius r.
+pub fn marker(out: &mut String, shape: &str, x: f64, y: f64, r: f64, fill: &str) {
+    let _ = match shape {
+        "square" => write!(out, r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{fill}"/>"#, x - r, y - r, 2.0 * r, 2.0 * r),
+        "triangle" => write!(
+            out,
+            r#"<polygon points="{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}" fill="{fill}"/>"#,
+            x,
+            y - r * 1.2,
+            x - r * 1.1,
+            y + r * 0.8,
+            x + r * 1.1,
+            y + r * 0.8
+        ),
+        "diamond" => write!(
+            out,
+            r#"<polygon points="{:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1}" fill="{fill}"/>"#,
+            x,
+            y - r * 1.3,
+            x + r * 1.3,
+            y,
+            x,
+            y + r * 1.3,
+            x - r * 1.3,
+            y
+        ),
+        "cross" => write!(
+            out,
+            r#"<path d="M{:.1} {:.1}L{:.1} {:.1}M{:.1} {:.1}L{:.1} {:.1}" stroke="{fill}" stroke-width="2.2"/>"#,
+            x - r,
+            y - r,
+            x + r,
+            y + r,
+            x - r,
+            y + r,
+            x + r,
+            y - r
+        ),
+        _ => write!(out, r#"<circle cx="{x:.1}" cy="{y:.1}" r="{r:.1}" fill="{fill}"/>"#),
+    };
+}
+
+/// A small legend swatch for a group.
+pub fn swatch(group: usize) -> String {
+    let mut s = String::from(r#"<svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" focusable="false">"#);
+    marker(&mut s, SHAPES[group % SHAPES.len()], 8.0, 8.0, 5.0, PALETTE[group % PALETTE.len()]);
+    s.push_str("</svg>");
+    s
+}
+
+/// The opinion map: every placed participant as a dot in their group's
+/// colour and shape, the viewer's own position ringed and labelled "You".
+pub fn opinion_map(s: &Summary, me: Option<i64>) -> String {
+    let (w, h, pad) = (480.0, 360.0, 24.0);
+    let pts = &s.points;
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for p in pts {
+        x0 = x0.min(p.x);
+        x1 = x1.max(p.x);
+        y0 = y0.min(p.y);
+        y1 = y1.max(p.y);
+    }
+    let span = |a: f64, b: f64| if b - a > 1e-9 { b - a } else { 1.0 };
+    let (sx, sy) = (span(x0, x1), span(y0, y1));
+    let px = |x: f64| if pts.len() < 2 || x1 - x0 <= 1e-9 { w / 2.0 } else { pad + (x - x0) / sx * (w - 2.0 * pad) };
+    let py = |y: f64| if pts.len() < 2 || y1 - y0 <= 1e-9 { h / 2.0 } else { pad + (y - y0) / sy * (h - 2.0 * pad) };
+    let sizes: Vec<String> = s.groups.iter().map(|g| format!("{} with {} {}", g.label, g.size, if g.size == 1 { "person" } else { "people" })).collect();
+    let mut desc = format!(
+        "{} {} placed by how they voted; people who voted alike are close together. ",
+        s.points.len(),
+        if s.points.len() == 1 { "person is" } else { "people are" }
+    );
+    if sizes.is_empty() {
+        desc.push_str("No groups yet.");
+    } else {
+        let _ = write!(desc, "{} groups: {}.", s.groups.len(), sizes.join("; "));
+    }
+    let stride = pts.len().div_ceil(MAX_POINTS).max(1);
+    if stride > 1 {
+        let _ = write!(desc, " One in every {stride} people is drawn.");
+    }
+    let mut out = format!(
+        r#"<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-labelledby="map-title map-desc"><title id="map-title">Opinion map</title><desc id="map-desc">{}</desc>"#,
+        esc(&desc)
+    );
+    let _ = write!(out, r##"<rect x="0.5" y="0.5" width="{}" height="{}" fill="#ffffff" stroke="#c9c5ba"/>"##, w - 1.0, h - 1.0);
+    let mut mine = None;
+    for (i, p) in pts.iter().enumerate() {
+        if Some(p.participant) == me {
+            mine = Some((px(p.x), py(p.y)));
+        }
+        if i % stride != 0 {
+            continue;
+        }
+        let (colour, shape) = match p.group {
+            Some(g) => (PALETTE[g % PALETTE.len()], SHAPES[g % SHAPES.len()]),
+            None => ("#77736a", "circle"),
+        };
+        marker(&mut out, shape, px(p.x), py(p.y), 3.5, colour);
+    }
+    if let Some((x, y)) = mine {
+        let _ = write!(
+            out,
+            r##"<circle cx="{x:.1}" cy="{y:.1}" r="10" fill="none" stroke="#1d1d1f" stroke-width="2.5"/><text x="{:.1}" y="{:.1}" font-size="14" font-weight="700" fill="#1d1d1f">You</text>"##,
+            (x + 13.0).min(w - 32.0),
+            (y + 5.0).max(14.0)
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// Participation over time: votes per day as bars, and everyone taking part
+/// so far as a line (each on its own scale, both stated).
+pub fn timeline(s: &Summary) -> String {
+    let (w, h, left, bottom, top) = (480.0, 200.0, 8.0, 28.0, 12.0);
+    let days = &s.timeline;
+    if days.is_empty() {
+        return String::new();
+    }
+    let max_votes = days.iter().map(|d| d.votes).max().unwrap_or(1).max(1) as f64;
+    let total_people: u32 = days.iter().map(|d| d.new_participants).sum();
+    let n = days.len() as f64;
+    let slot = (w - 2.0 * left) / n;
+    let plot_h = h - bottom - top;
+    let first = meetinghouse_core::format_date(days[0].day);
+    let last = meetinghouse_core::format_date(days[days.len() - 1].day);
+    let desc = format!(
+        "From {first} to {last}: at most {} votes in a day; {} people took part in all.",
+        max_votes as u32, total_people
+    );
+    let mut out = format!(
+        r#"<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-labelledby="time-title time-desc"><title id="time-title">Participation over time</title><desc id="time-desc">{}</desc>"#,
+        esc(&desc)
+    );
+    for (i, d) in days.iter().enumerate() {
+        let bh = f64::from(d.votes) / max_votes * plot_h;
+        let _ = write!(
+            out,
+            r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="#0072B2"/>"##,
+            left + i as f64 * slot + slot * 0.1,
+            top + plot_h - bh,
+            (slot * 0.8).max(0.5),
+            bh
+        );
+    }
+    let mut cum = 0u32;
+    let mut line = String::new();
+    for (i, d) in days.iter().enumerate() {
+        cum += d.new_participants;
+        let y = top + plot_h - f64::from(cum) / f64::from(total_people.max(1)) * plot_h;
+        let _ = write!(line, "{:.1},{:.1} ", left + (i as f64 + 0.5) * slot, y);
+    }
+    let _ = write!(out, r##"<polyline points="{}" fill="none" stroke="#C2410C" stroke-width="2.5"/>"##, line.trim_end());
+    let _ = write!(
+        out,
+        r##"<line x1="{left}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#4a4a52"/><text x="{left}" y="{:.1}" font-size="12" fill="#4a4a52">{}</text><text x="{:.1}" y="{:.1}" font-size="12" fill="#4a4a52" text-anchor="end">{}</text>"##,
+        top + plot_h,
+        w - left,
+        top + plot_h,
+        h - 8.0,
+        esc(&first),
+        w - left,
+        h - 8.0,
+        esc(&last)
+    );
+    out.push_str("</svg>");
+    out
+}

@@ -1,0 +1,82 @@
+//! `GET /common-ground/{id}` — take part: the next statement to vote on,
+//! "you have voted on N of M", a form to add a statement and, for hosts,
+//! the statements waiting for them. `GET /common-ground/{id}/mine` — my
+//! votes, each changeable.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use meetinghouse_core::FieldErrors;
+use meetinghouse_core::common_ground::{self, Ballot, Conversation, vote_label};
+use meetinghouse_store::common_ground::StatementRow;
+
+use crate::error::WebError;
+use crate::forms::FormData;
+use crate::page::{Page, date, render, render_status};
+use crate::routes::common_ground::{load, participant};
+use crate::state::AppState;
+use crate::viewer::Viewer;
+
+#[derive(Template)]
+#[template(path = "common_ground/show.html")]
+struct Show {
+    page: Page,
+    c: Conversation,
+    ballot: Ballot,
+    /// Whether this viewer may vote and add statements now, and if not, why.
+    can_take_part: Result<(), String>,
+    form: FormData,
+    errors: FieldErrors,
+    opened: String,
+}
+
+/// Why the viewer cannot take part, if they cannot.
+fn can_take_part(c: &Conversation, viewer: &Viewer) -> Result<(), String> {
+    if !c.is_open() {
+        return Err("This conversation is closed. Its report stays open to read.".into());
+    }
+    if viewer.actor.is_none() && !c.allows_anonymous() {
+        return Err("Sign in to take part: this conversation is for people with an account.".into());
+    }
+    Ok(())
+}
+
+pub(super) async fn render_show(
+    state: &AppState,
+    viewer: &Viewer,
+    c: Conversation,
+    status: StatusCode,
+    form: FormData,
+    errors: FieldErrors,
+) -> Result<Response, WebError> {
+    let ballot = common_ground::ballot(&state.db, &c, &participant(viewer)).await?;
+    let page = Page::new(viewer, c.row.topic.clone());
+    let opened = date(&c.row.created_at);
+    Ok(render_status(status, &Show { can_take_part: can_take_part(&c, viewer), page, ballot, form, errors, opened, c }))
+}
+
+pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
+    let c = load(&state, &viewer, id).await?;
+    render_show(&state, &viewer, c, StatusCode::OK, FormData::default(), FieldErrors::new()).await
+}
+
+#[derive(Template)]
+#[template(path = "common_ground/mine.html")]
+struct Mine {
+    page: Page,
+    c: Conversation,
+    votes: Vec<(StatementRow, i64, &'static str)>,
+    can_take_part: Result<(), String>,
+}
+
+pub async fn mine(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
+    let c = load(&state, &viewer, id).await?;
+    let votes = common_ground::my_votes(&state.db, &c, &participant(&viewer))
+        .await?
+        .into_iter()
+        .map(|(s, v)| (s, v, vote_label(v)))
+        .collect();
+    let page = Page::new(&viewer, format!("My votes: {}", c.row.topic));
+    Ok(render(&Mine { can_take_part: can_take_part(&c, &viewer), page, votes, c }))
+}
