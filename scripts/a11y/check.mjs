@@ -205,6 +205,8 @@ try {
     ['/groups', '/groups'], ['/groups/tiverton-together', '/groups/tiverton-together'],
     ['/@sam', '/@sam'], ['/signup', '/signup'], ['/login', '/login'], ['/reset', '/reset'],
     ['/conduct', '/conduct'], ['/about', '/about'],
+    ['/common-ground', '/common-ground'], ['/common-ground/1', '/common-ground/1'],
+    ['/common-ground/1/report', '/common-ground/1/report'],
   ];
   for (const p of extra('A11Y_EXTRA_PAGES')) signedOut.push([`${p} (extra)`, p]);
   for (const [name, path] of signedOut) results.push(await visit(out, name, path));
@@ -255,7 +257,8 @@ try {
     if (!signedIn) throw new Error(`signing in as ${EMAIL} failed (GET /me ended at ${landed})`);
   }
   const signedInPages = ['/me', '/me/profile', '/orgs/new', '/groups/new', '/groups/tiverton-together',
-    '/admin', '/admin/settings', '/admin/people', '/admin/outbox', ...extra('A11Y_EXTRA_PAGES_SIGNED_IN')];
+    '/admin', '/admin/settings', '/admin/people', '/admin/outbox',
+    '/common-ground/new', '/common-ground/1', '/common-ground/1/mine', '/common-ground/1/report', ...extra('A11Y_EXTRA_PAGES_SIGNED_IN')];
   for (const path of signedInPages) {
     const name = path === '/groups/tiverton-together' ? `${path} (host view)` : path;
     results.push(await visit(inCtx, `${name} [signed in]`, path));

@@ -18,6 +18,8 @@ pub enum WebError {
     /// Input that cannot be accepted, on a form with nothing to re-render (422).
     Unprocessable(String),
     TooLarge(String),
+    /// A rate limit was reached; the message says how long to wait.
+    TooManyRequests(String),
     /// The form's CSRF token was missing or stale; the fields are kept so the
     /// person can send them again with a fresh token.
     Csrf,
@@ -58,6 +60,7 @@ impl IntoResponse for WebError {
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Something was wrong with the request", m),
             WebError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, "Please check what you sent", m),
             WebError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "That was too large", m),
+            WebError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, "Please slow down", m),
             WebError::Csrf => (
                 StatusCode::FORBIDDEN,
                 "Your form had expired",

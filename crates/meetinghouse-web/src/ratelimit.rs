@@ -39,6 +39,9 @@ pub struct RateLimits {
     reset_account: Limit,
     reply_account: Limit,
     report_account: Limit,
+    cg_vote_participant: Limit,
+    cg_vote_ip: Limit,
+    cg_statement_participant: Limit,
 }
 
 impl Default for RateLimits {
@@ -55,6 +58,10 @@ impl Default for RateLimits {
             reset_account: Limit::new(3, Duration::from_secs(3600), RESET),
             reply_account: Limit::new(20, Duration::from_secs(10 * 60), "You are posting replies very quickly. Please take a breather and try again in a minute — what you wrote is kept below."),
             report_account: Limit::new(10, Duration::from_secs(3600), "You have sent many reports in the last hour. Thank you — please wait a while before sending more; the moderators are looking at the ones you sent."),
+            cg_vote_participant: Limit::new(120, Duration::from_secs(10 * 60), "You are voting very quickly. Please take a moment with each statement and try again in a minute."),
+            // A shared connection (a library, a school) may hold many voters.
+            cg_vote_ip: Limit::new(1200, Duration::from_secs(10 * 60), "Very many votes are coming from your connection. Please try again in a few minutes."),
+            cg_statement_participant: Limit::new(10, Duration::from_secs(10 * 60), "You are adding statements very quickly. Please vote on others' for a while and try again — what you wrote is kept below."),
         }
     }
 }
@@ -73,6 +80,14 @@ impl RateLimits {
         self.reply_account.check(account)
     }
     /// Reports, per account (person id).
+    /// A common-ground vote, by participant (account id or browser token) and address.
+    pub fn cg_vote(&self, participant: &str, ip: &str) -> Result<(), &'static str> {
+        self.cg_vote_participant.check(participant)?;
+        self.cg_vote_ip.check(ip)
+    }
+    pub fn cg_statement(&self, participant: &str) -> Result<(), &'static str> {
+        self.cg_statement_participant.check(participant)
+    }
     pub fn report(&self, account: &str) -> Result<(), &'static str> {
         self.report_account.check(account)
     }

@@ -184,3 +184,23 @@ async fn planted_opinion_groups_are_found_and_reported() {
 async fn common_ground_statements(db: &meetinghouse_store::Db, id: i64) -> Vec<meetinghouse_store::common_ground::StatementRow> {
     meetinghouse_store::common_ground::statements(db, id).await.unwrap()
 }
+
+/// Adding statements is rate-limited per participant, with the text kept.
+#[tokio::test]
+async fn statements_are_rate_limited() {
+    let db = meetinghouse_testkit::sqlite().await;
+    let mut ann = TestApp::new(db).await;
+    ann.sign_up("ann").await;
+    ann.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+    let r = ann.submit("/common-ground/new", "/common-ground", &[("speak_as", "org:tiverton-museum"), ("topic", "Parks")]).await;
+    let page = r.location().unwrap().to_string();
+    let mut bea = ann.other_browser();
+    bea.sign_up("bea").await;
+    for i in 0..10 {
+        let r = bea.submit(&page, &format!("{page}/statements"), &[("statement", &format!("Idea number {i}"))]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{i}");
+    }
+    let r = bea.submit(&page, &format!("{page}/statements"), &[("statement", "One more idea")]).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.body.contains("adding statements very quickly") && r.body.contains("One more idea</textarea>"));
+}

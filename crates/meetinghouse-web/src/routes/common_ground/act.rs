@@ -10,11 +10,14 @@ use meetinghouse_core::common_ground::{self, Added};
 use crate::error::WebError;
 use crate::forms::Form;
 use crate::middleware::see_other_with_flash;
-use crate::routes::common_ground::{load, participant, refused, show};
+use crate::routes::common_ground::{limit_key, load, participant, refused, show};
 use crate::state::AppState;
 
 pub async fn vote(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let c = load(&state, &viewer, id).await?;
+    if let Err(message) = state.limits.cg_vote(&limit_key(&viewer), &viewer.ip.to_string()) {
+        return Err(WebError::TooManyRequests(message.into()));
+    }
     let statement = data
         .get("statement")
         .parse::<i64>()
@@ -29,6 +32,10 @@ pub async fn vote(State(state): State<AppState>, Path(id): Path<i64>, Form { vie
 
 pub async fn add_statement(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let c = load(&state, &viewer, id).await?;
+    if let Err(message) = state.limits.cg_statement(&limit_key(&viewer)) {
+        let errors = meetinghouse_core::FieldErrors(vec![("statement", message.into())]);
+        return show::render_show(&state, &viewer, c, StatusCode::TOO_MANY_REQUESTS, data.without_secrets(), errors).await;
+    }
     match common_ground::add_statement(&state.db, &viewer.settings, &c, &participant(&viewer), data.get("statement")).await {
         Ok(Added::Accepted(_)) => Ok(see_other_with_flash(
             &format!("/common-ground/{id}"),

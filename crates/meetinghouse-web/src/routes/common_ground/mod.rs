@@ -26,6 +26,14 @@ pub fn participant(viewer: &Viewer) -> Participant<'_> {
     Participant::of(viewer.actor.as_ref(), &viewer.anon)
 }
 
+/// The key rate limits count a participant under: their account, or this browser.
+pub fn limit_key(viewer: &Viewer) -> String {
+    match &viewer.actor {
+        Some(a) => format!("person:{}", a.id),
+        None => format!("browser:{}", viewer.anon),
+    }
+}
+
 /// Input errors on one-button forms come back as a 422 page with the message.
 pub fn refused(e: CoreError) -> WebError {
     match e {
