@@ -193,16 +193,7 @@ impl Conversation {
 pub async fn load(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<Conversation> {
     let row = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
     if let Some(gid) = row.group_id {
-        let group = store_groups::by_id(db, gid).await?.ok_or(CoreError::NotFound)?;
-        if group.visibility == "members" {
-            let ok = match viewer {
-                Some(a) => a.is_admin || groups::is_member(db, a.id, gid).await?,
-                None => false,
-            };
-            if !ok {
-                return Err(CoreError::NotFound);
-            }
-        }
+        groups::ensure_visible(db, gid, viewer).await?;
     }
     let viewer_hosts = match viewer {
         Some(a) => is_host(db, &row, a).await?,
@@ -607,22 +598,9 @@ pub async fn recompute(db: &Db, id: i64) -> Result<Summary> {
         }
     }
     for s in &statements {
-        let moderation = match s.status.as_str() {
-            "accepted" => Moderation::Accepted,
-            "rejected" => Moderation::Rejected,
-            _ => Moderation::Unmoderated,
-        };
-        engine.upsert_statement(&s.id.to_string(), StatementMeta { moderation, is_meta: s.is_meta != 0 });
+        engine.upsert_statement(&s.id.to_string(), statement_meta(s));
     }
-    let events: Vec<VoteEvent> = votes
-        .iter()
-        .map(|v| VoteEvent {
-            participant: v.participant_id.to_string(),
-            statement: v.statement_id.to_string(),
-            vote: Vote::from_export_sign(v.vote).unwrap_or(Vote::Pass),
-            time: Some(v.updated_at * 1000),
-        })
-        .collect();
+    let events = vote_events(&votes);
     engine.add_votes(&events);
     // The engine is CPU work: keep it off the async workers.
     let (analysis, engine) = tokio::task::spawn_blocking(move || {
@@ -639,6 +617,30 @@ pub async fn recompute(db: &Db, id: i64) -> Result<Summary> {
     let json = serde_json::to_string(&summary).map_err(|e| CoreError::Internal(e.to_string()))?;
     store::save_analysis(db, id, &json, &state).await?;
     Ok(summary)
+}
+
+/// The engine's view of a stored statement: pending counts as unmoderated
+/// (it has no votes: nobody is shown it), rejected is "mod-out".
+fn statement_meta(s: &StatementRow) -> StatementMeta {
+    let moderation = match s.status.as_str() {
+        "accepted" => Moderation::Accepted,
+        "rejected" => Moderation::Rejected,
+        _ => Moderation::Unmoderated,
+    };
+    StatementMeta { moderation, is_meta: s.is_meta != 0 }
+}
+
+/// Stored votes as engine events, time in milliseconds of the latest change.
+fn vote_events(votes: &[store::VoteRow]) -> Vec<VoteEvent> {
+    votes
+        .iter()
+        .map(|v| VoteEvent {
+            participant: v.participant_id.to_string(),
+            statement: v.statement_id.to_string(),
+            vote: Vote::from_export_sign(v.vote).unwrap_or(Vote::Pass),
+            time: Some(v.updated_at * 1000),
+        })
+        .collect()
 }
 
 /// Below this many people on the map, the report says its groups are tentative.
@@ -797,25 +799,10 @@ pub async fn export_opendata(db: &Db, id: i64, dir: &std::path::Path) -> Result<
             author: s.author.to_string(),
             text: s.body.clone(),
             created_ms: s.created_at * 1000,
-            meta: StatementMeta {
-                moderation: match s.status.as_str() {
-                    "accepted" => Moderation::Accepted,
-                    "rejected" => Moderation::Rejected,
-                    _ => Moderation::Unmoderated,
-                },
-                is_meta: s.is_meta != 0,
-            },
+            meta: statement_meta(s),
         })
         .collect();
-    let events: Vec<VoteEvent> = votes
-        .iter()
-        .map(|v| VoteEvent {
-            participant: v.participant_id.to_string(),
-            statement: v.statement_id.to_string(),
-            vote: Vote::from_export_sign(v.vote).unwrap_or(Vote::Pass),
-            time: Some(v.updated_at * 1000),
-        })
-        .collect();
+    let events = vote_events(&votes);
     common_ground::io::write_opendata(dir, &export, &events).map_err(|e| CoreError::Internal(format!("could not write {}: {e}", dir.display())))?;
     Ok((export.len(), events.len()))
 }

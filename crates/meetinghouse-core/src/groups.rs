@@ -65,6 +65,20 @@ pub async fn is_host(db: &Db, actor: &Actor, group_id: i64) -> Result<bool> {
     ))
 }
 
+/// Fails with "not found" when something scoped to a members-only group is
+/// asked for by someone outside it (admins see everything).
+pub async fn ensure_visible(db: &Db, group_id: i64, viewer: Option<&Actor>) -> Result<()> {
+    let group = store::by_id(db, group_id).await?.ok_or(CoreError::NotFound)?;
+    if group.visibility != "members" {
+        return Ok(());
+    }
+    let ok = match viewer {
+        Some(a) => a.is_admin || is_member(db, a.id, group_id).await?,
+        None => false,
+    };
+    if ok { Ok(()) } else { Err(CoreError::NotFound) }
+}
+
 /// Whether a person belongs to a group at any depth.
 pub async fn is_member(db: &Db, person_id: i64, group_id: i64) -> Result<bool> {
     store::person_reaches(db, person_id, group_id).await.map_err(Into::into)

@@ -134,16 +134,7 @@ pub struct PromptPage {
 pub async fn page(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<PromptPage> {
     let prompt = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
     if let Some(gid) = prompt.group_id {
-        let group = store_groups::by_id(db, gid).await?.ok_or(CoreError::NotFound)?;
-        if group.visibility == "members" {
-            let ok = match viewer {
-                Some(a) => a.is_admin || groups::is_member(db, a.id, gid).await?,
-                None => false,
-            };
-            if !ok {
-                return Err(CoreError::NotFound);
-            }
-        }
+        groups::ensure_visible(db, gid, viewer).await?;
     }
     let host_label = match (prompt.voice.as_str(), &prompt.org_name) {
         ("announcement", Some(org)) => format!("{org} (announcement)"),
