@@ -400,8 +400,17 @@ pub async fn ballot(db: &Db, c: &Conversation, p: &Participant<'_>) -> Result<Ba
         Some(id) => store::votes_of(db, id).await?.into_iter().map(|(s, _)| s).collect(),
         None => Default::default(),
     };
-    let summary = summary(db, c.row.id).await?;
-    let priorities: HashMap<i64, f64> = summary.map(|s| s.priorities.into_iter().collect()).unwrap_or_default();
+    // Only the priorities: the rest of the stored summary (every point on
+    // the map) is skipped over, not built, on this page of every vote.
+    #[derive(Deserialize)]
+    struct Priorities {
+        priorities: Vec<(i64, f64)>,
+    }
+    let analysis = store::analysis(db, c.row.id).await?;
+    let priorities: HashMap<i64, f64> = analysis
+        .and_then(|a| serde_json::from_str::<Priorities>(&a).ok())
+        .map(|p| p.priorities.into_iter().collect())
+        .unwrap_or_default();
     let fresh = common_ground::stats::priority(Tally::default(), 0.0, false);
     let accepted: Vec<&StatementRow> = statements.iter().filter(|s| s.status == "accepted").collect();
     let total = accepted.len();
@@ -559,8 +568,7 @@ impl Summary {
 
 /// The latest stored summary, if the conversation has been analysed.
 pub async fn summary(db: &Db, id: i64) -> Result<Option<Summary>> {
-    let (analysis, _) = store::analysis(db, id).await?;
-    Ok(analysis.and_then(|a| serde_json::from_str(&a).ok()))
+    Ok(store::analysis(db, id).await?.and_then(|a| serde_json::from_str(&a).ok()))
 }
 
 /// Runs one analysis of every conversation that changed and has not been
@@ -588,7 +596,7 @@ pub async fn run_due(db: &Db) -> Result<usize> {
 pub async fn recompute(db: &Db, id: i64) -> Result<Summary> {
     let statements = store::statements(db, id).await?;
     let votes = store::votes(db, id).await?;
-    let (_, state) = store::analysis(db, id).await?;
+    let state = store::engine_state(db, id).await?;
     let (p, _) = store::counts(db, id).await?;
     let mut engine = Engine::new(Config { threads: 1, ..Config::default() });
     let mut notes = Vec::new();

@@ -140,11 +140,18 @@ pub async fn save_analysis(db: &Db, id: i64, analysis_json: &str, state_json: &s
     Ok(())
 }
 
-/// (analysis JSON, state JSON), when analysed.
-pub async fn analysis(db: &Db, id: i64) -> Result<(Option<String>, Option<String>)> {
-    let row: Option<(Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT analysis_json, state_json FROM cg_conversations WHERE id = $1").bind(id).fetch_optional(&db.pool).await?;
-    Ok(row.unwrap_or((None, None)))
+/// The latest analysis as pages show it (JSON), when analysed.
+pub async fn analysis(db: &Db, id: i64) -> Result<Option<String>> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT analysis_json FROM cg_conversations WHERE id = $1").bind(id).fetch_optional(&db.pool).await?;
+    Ok(row.and_then(|r| r.0))
+}
+
+/// The engine state carried to the next update (JSON), when analysed.
+pub async fn engine_state(db: &Db, id: i64) -> Result<Option<String>> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT state_json FROM cg_conversations WHERE id = $1").bind(id).fetch_optional(&db.pool).await?;
+    Ok(row.and_then(|r| r.0))
 }
 
 /// Who takes part: a person or a browser token's hash.

@@ -176,6 +176,11 @@ async fn planted_opinion_groups_are_found_and_reported() {
             assert!(report.body.contains(text), "{text}");
         }
         assert!(report.body.contains("The town should decide together"), "a consensus statement");
+        // The engine's state is kept with the conversation for the next warm start.
+        let state = meetinghouse_store::common_ground::engine_state(&db, id).await.unwrap().expect("state stored");
+        let state: serde_json::Value = serde_json::from_str(&state).unwrap();
+        assert_eq!(state["in_conv"].as_array().unwrap().len(), 257);
+        assert!(state["smoother"]["smoothed_k"].as_u64().is_some(), "{}", state["smoother"]);
         // Ann voted (as a planted participant), so her own position is marked.
         assert!(report.body.contains(">You</text>"));
     }
