@@ -3,6 +3,9 @@
 //! runs, one thread), ARI against Pol.is's groups and peak memory.
 //!
 //!     cargo run --release -p common-ground --example opendata -- DIR [--replay]
+//!
+//! `CG_RUNS=N` changes the number of cold runs (default 5); `CG_PROFILE=1`
+//! prints the stage times of each run on stderr.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -50,7 +53,8 @@ fn main() {
     let config = Config { threads: 1, ..Config::default() };
     let mut times = Vec::new();
     let mut result = None;
-    for _ in 0..5 {
+    let runs = std::env::var("CG_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(5usize).max(1);
+    for _ in 0..runs {
         let mut e = ds.engine(config.clone());
         e.add_votes(&ds.votes);
         let t = Instant::now();
