@@ -235,50 +235,150 @@ pub(crate) fn clean_start(
     clusters
 }
 
+/// Best and second-best squared distance from `p` to the centres sorted by x
+/// (same order and tie rule as [`Nearest::find`]): (slot, best d², second d²).
+fn find2(sorted: &[(f64, f64, usize, u32)], p: &P2) -> (usize, f64, f64) {
+    let start = sorted.partition_point(|c| c.0 < p[0]);
+    // (slot, best d², best id, second d²)
+    let mut st = (usize::MAX, f64::INFINITY, u32::MAX, f64::INFINITY);
+    let consider = |st: &mut (usize, f64, u32, f64), c: &(f64, f64, usize, u32)| {
+        let d = (c.0 - p[0]).powi(2) + (c.1 - p[1]).powi(2);
+        if d < st.1 || (d == st.1 && c.3 < st.2) {
+            st.3 = st.3.min(st.1);
+            st.0 = c.2;
+            st.1 = d;
+            st.2 = c.3;
+        } else {
+            st.3 = st.3.min(d);
+        }
+    };
+    let (mut lo, mut hi) = (start, start);
+    loop {
+        let mut progressed = false;
+        if hi < sorted.len() {
+            let dx = sorted[hi].0 - p[0];
+            if dx * dx <= st.3 {
+                consider(&mut st, &sorted[hi]);
+                hi += 1;
+                progressed = true;
+            } else {
+                hi = sorted.len();
+            }
+        }
+        if lo > 0 {
+            let dx = p[0] - sorted[lo - 1].0;
+            if dx * dx <= st.3 {
+                consider(&mut st, &sorted[lo - 1]);
+                lo -= 1;
+                progressed = true;
+            } else {
+                lo = 0;
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+    (st.0, st.1, st.3)
+}
+
+/// Per-range partial sums (x·w, y·w, w) and member counts per centre.
+type Partial = (Vec<[f64; 3]>, Vec<usize>);
+
+/// Per point: assigned slot, an upper bound on the distance to its centre and
+/// a lower bound on the distance to every other centre (Hamerly 2010).
+#[derive(Clone, Copy)]
+struct Bound {
+    slot: u32,
+    upper: f64,
+    lower: f64,
+}
+
+/// Relative slack on the bounds: a point is only skipped when its centre is
+/// nearer than every other by more than rounding could blur, so the
+/// assignment is exactly the full search's (including the tie rule).
+const SLACK: f64 = 1e-9;
+
 /// One assignment + update step on centres only (members are built once at
-/// the end). Returns the new centres (None = emptied, dropped) and the
-/// assignment.
-fn step(points: &[P2], w: Option<&[f64]>, centers: &[(u32, P2)], threads: usize) -> (Vec<Option<P2>>, Vec<u32>) {
-    let clusters: Vec<Cluster> = centers.iter().map(|&(id, center)| Cluster { id, center, members: Vec::new() }).collect();
-    let nearest = Nearest::new(&clusters);
+/// the end). Points whose bounds prove their centre is still strictly the
+/// nearest are not searched. Returns the new centres (None = emptied, dropped).
+fn step(points: &[P2], w: Option<&[f64]>, centers: &[(u32, P2)], bounds: &mut [Vec<Bound>], ranges: &[std::ops::Range<usize>], threads: usize) -> Vec<Option<P2>> {
     let k = centers.len();
-    let work = |r: std::ops::Range<usize>| {
+    let mut sorted: Vec<(f64, f64, usize, u32)> = centers.iter().enumerate().map(|(i, &(id, c))| (c[0], c[1], i, id)).collect();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.3.cmp(&b.3)));
+    // Half the distance from each centre to its nearest other centre.
+    let half_gap: Vec<f64> = (0..k)
+        .map(|i| {
+            let (_, _, d2) = find2(&sorted, &centers[i].1);
+            // find2 counts the centre itself as the best (distance 0).
+            0.5 * d2.sqrt()
+        })
+        .collect();
+    let work = |r: std::ops::Range<usize>, b: &mut Vec<Bound>| {
         let mut sums = vec![[0.0f64; 3]; k];
-        let mut assign = Vec::with_capacity(r.len());
-        for i in r {
-            let (slot, _) = nearest.find(&points[i]);
+        let mut counts = vec![0usize; k];
+        for (j, i) in r.enumerate() {
+            let p = &points[i];
+            let bd = &mut b[j];
+            let mut fresh = bd.slot == u32::MAX;
+            if !fresh {
+                let a = bd.slot as usize;
+                let m = half_gap[a].max(bd.lower) * (1.0 - SLACK);
+                if bd.upper * (1.0 + SLACK) >= m {
+                    bd.upper = dist2(p, &centers[a].1).sqrt();
+                    fresh = bd.upper * (1.0 + SLACK) >= m;
+                }
+            }
+            if fresh {
+                let (slot, d1, d2) = find2(&sorted, p);
+                *bd = Bound { slot: slot as u32, upper: d1.sqrt(), lower: d2.sqrt() };
+            }
+            let slot = bd.slot as usize;
             let wi = weight(w, i);
             let e = &mut sums[slot];
-            e[0] += wi * points[i][0];
-            e[1] += wi * points[i][1];
+            e[0] += wi * p[0];
+            e[1] += wi * p[1];
             e[2] += wi;
-            assign.push(slot as u32);
+            counts[slot] += 1;
         }
-        (sums, assign)
+        (sums, counts)
     };
-    let n = points.len();
-    let parts = if n > 20_000 && threads > 1 {
-        let per = n.div_ceil(8);
-        let ranges: Vec<std::ops::Range<usize>> = (0..8).map(|i| (i * per).min(n)..((i + 1) * per).min(n)).collect();
-        crate::pca::par_chunks(&ranges, threads, work)
+    let parts: Vec<Partial> = if threads > 1 && ranges.len() > 1 {
+        let threads = threads.min(ranges.len());
+        let work = &work;
+        let mut slots: Vec<Option<Partial>> = (0..ranges.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let mut per_thread: Vec<Vec<(usize, &mut Vec<Bound>)>> = (0..threads).map(|_| Vec::new()).collect();
+            for (ri, b) in bounds.iter_mut().enumerate() {
+                per_thread[ri % threads].push((ri, b));
+            }
+            let handles: Vec<_> = per_thread
+                .into_iter()
+                .map(|jobs| scope.spawn(move || jobs.into_iter().map(|(ri, b)| (ri, work(ranges[ri].clone(), b))).collect::<Vec<_>>()))
+                .collect();
+            for h in handles {
+                for (ri, r) in h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)) {
+                    slots[ri] = Some(r);
+                }
+            }
+        });
+        slots.into_iter().flatten().collect()
     } else {
-        vec![work(0..n)]
+        ranges.iter().zip(bounds.iter_mut()).map(|(r, b)| work(r.clone(), b)).collect()
     };
     let mut sums = vec![[0.0f64; 3]; k];
-    let mut assign = Vec::with_capacity(n);
-    for (s, a) in parts {
+    let mut counts = vec![0usize; k];
+    for (s, c) in parts {
         for (t, x) in sums.iter_mut().zip(s) {
             t[0] += x[0];
             t[1] += x[1];
             t[2] += x[2];
         }
-        assign.extend(a);
+        for (t, x) in counts.iter_mut().zip(c) {
+            *t += x;
+        }
     }
-    let mut counts = vec![0usize; k];
-    for &a in &assign {
-        counts[a as usize] += 1;
-    }
-    let new = (0..k)
+    (0..k)
         .map(|c| {
             if counts[c] == 0 {
                 None
@@ -288,16 +388,15 @@ fn step(points: &[P2], w: Option<&[f64]>, centers: &[(u32, P2)], threads: usize)
                 Some(centers[c].1)
             }
         })
-        .collect();
-    (new, assign)
+        .collect()
 }
 
-fn same_clustering(a: &[Cluster], b: &[Cluster]) -> bool {
+fn same_clustering(a: &[(u32, P2)], b: &[(u32, P2)]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    let sorted = |c: &[Cluster]| {
-        let mut v: Vec<P2> = c.iter().map(|c| c.center).collect();
+    let sorted = |c: &[(u32, P2)]| {
+        let mut v: Vec<P2> = c.iter().map(|c| c.1).collect();
         v.sort_by(|x, y| x[0].total_cmp(&y[0]).then(x[1].total_cmp(&y[1])));
         v
     };
@@ -310,33 +409,47 @@ pub(crate) fn kmeans(points: &[P2], w: Option<&[f64]>, init: Vec<Cluster>, max_i
     if points.is_empty() || init.is_empty() {
         return Vec::new();
     }
+    let n = points.len();
+    // Fixed ranges (the summation order depends on them, not on the threads).
+    let ranges: Vec<std::ops::Range<usize>> = if n > 20_000 && threads > 1 {
+        let per = n.div_ceil(8);
+        (0..8).map(|i| (i * per).min(n)..((i + 1) * per).min(n)).collect()
+    } else {
+        std::iter::once(0..n).collect()
+    };
+    let mut bounds: Vec<Vec<Bound>> = ranges.iter().map(|r| vec![Bound { slot: u32::MAX, upper: 0.0, lower: 0.0 }; r.len()]).collect();
     let mut cur: Vec<(u32, P2)> = init.iter().map(|c| (c.id, c.center)).collect();
-    let mut assign;
     let mut iter = 0;
     loop {
-        let (new, a) = step(points, w, &cur, threads);
+        let new = step(points, w, &cur, &mut bounds, &ranges, threads);
         iter += 1;
-        // Remap the assignment to the surviving clusters.
+        // Surviving clusters, how far each centre moved, and the remap.
         let mut remap = vec![u32::MAX; cur.len()];
         let mut next = Vec::with_capacity(cur.len());
+        let mut moved = Vec::with_capacity(cur.len());
         for (slot, c) in new.iter().enumerate() {
             if let Some(c) = c {
                 remap[slot] = next.len() as u32;
+                moved.push(dist2(&cur[slot].1, c).sqrt());
                 next.push((cur[slot].0, *c));
             }
         }
-        assign = a.into_iter().map(|s| remap[s as usize]).collect::<Vec<u32>>();
-        let old: Vec<Cluster> = cur.iter().map(|&(id, center)| Cluster { id, center, members: Vec::new() }).collect();
-        let nxt: Vec<Cluster> = next.iter().map(|&(id, center)| Cluster { id, center, members: Vec::new() }).collect();
-        let done = same_clustering(&old, &nxt);
+        let max_moved = moved.iter().copied().fold(0.0, f64::max);
+        for b in bounds.iter_mut().flatten() {
+            let s = remap[b.slot as usize];
+            b.slot = s;
+            b.upper += moved[s as usize];
+            b.lower -= max_moved;
+        }
+        let done = same_clustering(&cur, &next);
         cur = next;
         if done || iter >= max_iters.max(1) {
             break;
         }
     }
     let mut members: Vec<Vec<u32>> = vec![Vec::new(); cur.len()];
-    for (i, &a) in assign.iter().enumerate() {
-        members[a as usize].push(i as u32);
+    for (i, b) in bounds.iter().flatten().enumerate() {
+        members[b.slot as usize].push(i as u32);
     }
     let mut out: Vec<Cluster> = cur.into_iter().zip(members).map(|((id, center), members)| Cluster { id, center, members }).collect();
     out.sort_by_key(|c| c.id);
@@ -382,4 +495,151 @@ pub(crate) fn silhouette(points: &[P2], labels: &[usize], k: usize) -> f64 {
         }
     }
     total / n as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prng::SplitMix64;
+
+    // The plain Lloyd implementation (every point searched every step), kept
+    // as the reference the bounded one must reproduce exactly.
+    /// One assignment + update step on centres only (members are built once at
+    /// the end). Returns the new centres (None = emptied, dropped) and the
+    /// assignment.
+    fn ref_step(points: &[P2], w: Option<&[f64]>, centers: &[(u32, P2)], threads: usize) -> (Vec<Option<P2>>, Vec<u32>) {
+        let clusters: Vec<Cluster> = centers.iter().map(|&(id, center)| Cluster { id, center, members: Vec::new() }).collect();
+        let nearest = Nearest::new(&clusters);
+        let k = centers.len();
+        let work = |r: std::ops::Range<usize>| {
+            let mut sums = vec![[0.0f64; 3]; k];
+            let mut assign = Vec::with_capacity(r.len());
+            for i in r {
+                let (slot, _) = nearest.find(&points[i]);
+                let wi = weight(w, i);
+                let e = &mut sums[slot];
+                e[0] += wi * points[i][0];
+                e[1] += wi * points[i][1];
+                e[2] += wi;
+                assign.push(slot as u32);
+            }
+            (sums, assign)
+        };
+        let n = points.len();
+        let parts = if n > 20_000 && threads > 1 {
+            let per = n.div_ceil(8);
+            let ranges: Vec<std::ops::Range<usize>> = (0..8).map(|i| (i * per).min(n)..((i + 1) * per).min(n)).collect();
+            crate::pca::par_chunks(&ranges, threads, work)
+        } else {
+            vec![work(0..n)]
+        };
+        let mut sums = vec![[0.0f64; 3]; k];
+        let mut assign = Vec::with_capacity(n);
+        for (s, a) in parts {
+            for (t, x) in sums.iter_mut().zip(s) {
+                t[0] += x[0];
+                t[1] += x[1];
+                t[2] += x[2];
+            }
+            assign.extend(a);
+        }
+        let mut counts = vec![0usize; k];
+        for &a in &assign {
+            counts[a as usize] += 1;
+        }
+        let new = (0..k)
+            .map(|c| {
+                if counts[c] == 0 {
+                    None
+                } else if sums[c][2] > 0.0 {
+                    Some([sums[c][0] / sums[c][2], sums[c][1] / sums[c][2]])
+                } else {
+                    Some(centers[c].1)
+                }
+            })
+            .collect();
+        (new, assign)
+    }
+
+    fn ref_same_clustering(a: &[Cluster], b: &[Cluster]) -> bool {
+        if a.len() != b.len() {
+            return false;
+        }
+        let sorted = |c: &[Cluster]| {
+            let mut v: Vec<P2> = c.iter().map(|c| c.center).collect();
+            v.sort_by(|x, y| x[0].total_cmp(&y[0]).then(x[1].total_cmp(&y[1])));
+            v
+        };
+        sorted(a).iter().zip(sorted(b).iter()).all(|(x, y)| dist2(x, y).sqrt() < 0.01)
+    }
+
+    /// Lloyd iterations from `init` until the sorted centres move < 0.01 or
+    /// `max_iters` steps. Returns clusters sorted by id, with at least one step run.
+    fn ref_kmeans(points: &[P2], w: Option<&[f64]>, init: Vec<Cluster>, max_iters: usize, threads: usize) -> Vec<Cluster> {
+        if points.is_empty() || init.is_empty() {
+            return Vec::new();
+        }
+        let mut cur: Vec<(u32, P2)> = init.iter().map(|c| (c.id, c.center)).collect();
+        let mut assign;
+        let mut iter = 0;
+        loop {
+            let (new, a) = ref_step(points, w, &cur, threads);
+            iter += 1;
+            // Remap the assignment to the surviving clusters.
+            let mut remap = vec![u32::MAX; cur.len()];
+            let mut next = Vec::with_capacity(cur.len());
+            for (slot, c) in new.iter().enumerate() {
+                if let Some(c) = c {
+                    remap[slot] = next.len() as u32;
+                    next.push((cur[slot].0, *c));
+                }
+            }
+            assign = a.into_iter().map(|s| remap[s as usize]).collect::<Vec<u32>>();
+            let old: Vec<Cluster> = cur.iter().map(|&(id, center)| Cluster { id, center, members: Vec::new() }).collect();
+            let nxt: Vec<Cluster> = next.iter().map(|&(id, center)| Cluster { id, center, members: Vec::new() }).collect();
+            let done = ref_same_clustering(&old, &nxt);
+            cur = next;
+            if done || iter >= max_iters.max(1) {
+                break;
+            }
+        }
+        let mut members: Vec<Vec<u32>> = vec![Vec::new(); cur.len()];
+        for (i, &a) in assign.iter().enumerate() {
+            members[a as usize].push(i as u32);
+        }
+        let mut out: Vec<Cluster> = cur.into_iter().zip(members).map(|((id, center), members)| Cluster { id, center, members }).collect();
+        out.sort_by_key(|c| c.id);
+        out
+    }
+
+
+    #[test]
+    fn bounded_kmeans_matches_plain_lloyd() {
+        let mut rng = SplitMix64::new(11);
+        for (n, k, grid) in [(50, 5, false), (500, 20, false), (3000, 100, false), (25_000, 100, false), (400, 30, true), (30_000, 100, true)] {
+            // Clumps; on a grid, many exact ties and duplicate points.
+            let points: Vec<P2> = (0..n)
+                .map(|i| {
+                    if grid {
+                        [(rng.below(7) as f64) * 0.5, (rng.below(5) as f64) * 0.5]
+                    } else {
+                        let c = (i % 3) as f64;
+                        [c * 2.0 + rng.normal() * 0.7, c - rng.normal() * 0.9]
+                    }
+                })
+                .collect();
+            let w: Vec<f64> = (0..n).map(|_| 1.0 + rng.below(4) as f64).collect();
+            for weights in [None, Some(&w[..])] {
+                for threads in [1, 2] {
+                    let init = cold_start(&points, k);
+                    let a = kmeans(&points, weights, init.clone(), 100, threads);
+                    let b = ref_kmeans(&points, weights, init, 100, threads);
+                    assert_eq!(a, b, "n={n} k={k} grid={grid} threads={threads}");
+                    let prev: Vec<(u32, Vec<u32>)> = a.iter().map(|c| (c.id, c.members.clone())).collect();
+                    let init = clean_start(&points, weights, &prev, k);
+                    assert_eq!(kmeans(&points, weights, init.clone(), 100, threads), ref_kmeans(&points, weights, init, 100, threads));
+                }
+            }
+        }
+    }
 }
