@@ -50,7 +50,10 @@ fn main() {
         }
     };
     let load_ms = t.elapsed().as_secs_f64() * 1e3;
-    let config = Config { threads: 1, ..Config::default() };
+    let mut config = Config { threads: 1, ..Config::default() };
+    if let Some(r) = std::env::var("CG_RESTARTS").ok().and_then(|v| v.parse().ok()) {
+        config.cold_restarts = r;
+    }
     let mut times = Vec::new();
     let mut result = None;
     let runs = std::env::var("CG_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(5usize).max(1);

@@ -401,27 +401,27 @@ impl Engine {
 
         mark("in-conv", &mut prof);
         // Base clusters over in-conv participants.
+        let fully_cold = self.state.base.is_empty() && self.state.group_clusterings.is_empty();
         let points: Vec<P2> = in_conv_idx.iter().map(|&i| projections[i]).collect();
         let mut point_of = vec![u32::MAX; n_p];
         for (pi, &i) in in_conv_idx.iter().enumerate() {
             point_of[i] = pi as u32;
         }
-        let base: Vec<Cluster> = if points.is_empty() {
+        let init = if points.is_empty() {
             Vec::new()
+        } else if self.state.base.is_empty() {
+            kmeans::cold_start(&points, cfg.base_k.max(1))
         } else {
-            let init = if self.state.base.is_empty() {
-                kmeans::cold_start(&points, cfg.base_k.max(1))
-            } else {
-                let prev: Vec<(u32, Vec<u32>)> = self
-                    .state
-                    .base
-                    .iter()
-                    .map(|(id, ms)| (*id, ms.iter().map(|&p| point_of.get(p as usize).copied().unwrap_or(u32::MAX)).filter(|&x| x != u32::MAX).collect()))
-                    .collect();
-                kmeans::clean_start(&points, None, &prev, cfg.base_k.max(1))
-            };
-            kmeans::kmeans(&points, None, init, cfg.base_iters, threads)
+            let prev: Vec<(u32, Vec<u32>)> = self
+                .state
+                .base
+                .iter()
+                .map(|(id, ms)| (*id, ms.iter().map(|&p| point_of.get(p as usize).copied().unwrap_or(u32::MAX)).filter(|&x| x != u32::MAX).collect()))
+                .collect();
+            kmeans::clean_start(&points, None, &prev, cfg.base_k.max(1))
         };
+        mark("base-init", &mut prof);
+        let base: Vec<Cluster> = kmeans::kmeans(&points, None, init, cfg.base_iters, threads);
         self.state.base = base.iter().map(|c| (c.id, c.members.iter().map(|&m| in_conv_idx[m as usize] as u32).collect())).collect();
 
         mark("base-clusters", &mut prof);
@@ -459,7 +459,23 @@ impl Engine {
                     }
                     _ => kmeans::cold_start(&centers, k),
                 };
-                let cl = kmeans::kmeans(&centers, Some(&weights), init, cfg.group_iters, 1);
+                let mut cl = kmeans::kmeans(&centers, Some(&weights), init, cfg.group_iters, 1);
+                if fully_cold && cfg.cold_restarts > 0 {
+                    // No history at all: Pol.is's "first k distinct points"
+                    // start is one arbitrary local optimum among many; also try
+                    // seeded k-means++ starts and keep the lowest inertia.
+                    let mut rng = SplitMix64::new(cfg.seed ^ 0x6B6D_6561_6E73 ^ k as u64);
+                    let mut best = kmeans::inertia(&centers, Some(&weights), &cl);
+                    for _ in 0..cfg.cold_restarts {
+                        let init = kmeans::plus_plus_start(&centers, Some(&weights), k, &mut rng);
+                        let alt = kmeans::kmeans(&centers, Some(&weights), init, cfg.group_iters, 1);
+                        let e = kmeans::inertia(&centers, Some(&weights), &alt);
+                        if alt.len() == cl.len() && e < best * (1.0 - 1e-12) {
+                            best = e;
+                            cl = alt;
+                        }
+                    }
+                }
                 let mut labels = vec![0usize; n_base];
                 for (gi, c) in cl.iter().enumerate() {
                     for &m in &c.members {

@@ -51,6 +51,18 @@ pub(crate) fn count_distinct(points: &[P2]) -> usize {
     points.iter().map(key).collect::<HashSet<_>>().len()
 }
 
+/// min(cap, number of distinct points), stopping as soon as `cap` are seen.
+fn count_distinct_upto(points: &[P2], cap: usize) -> usize {
+    let mut seen = HashSet::new();
+    for p in points {
+        if seen.len() >= cap {
+            break;
+        }
+        seen.insert(key(p));
+    }
+    seen.len().min(cap)
+}
+
 /// Nearest-centre lookup: centres sorted by x, search outwards from the
 /// point's x and stop once |dx| alone exceeds the best distance. Ties go to
 /// the smaller cluster id.
@@ -126,6 +138,48 @@ pub(crate) fn cold_start(points: &[P2], k: usize) -> Vec<Cluster> {
     out
 }
 
+/// k-means++ seeding (Arthur & Vassilvitskii 2007), weighted: the first centre
+/// drawn by weight, each next one with probability ∝ weight × squared distance
+/// to the nearest centre so far. Distinct points only; ids 0..k−1.
+pub(crate) fn plus_plus_start(points: &[P2], w: Option<&[f64]>, k: usize, rng: &mut crate::prng::SplitMix64) -> Vec<Cluster> {
+    let n = points.len();
+    let mut out: Vec<Cluster> = Vec::new();
+    if n == 0 || k == 0 {
+        return out;
+    }
+    let mut d2: Vec<f64> = vec![f64::INFINITY; n];
+    while out.len() < k {
+        let score: Vec<f64> = (0..n).map(|i| weight(w, i).max(0.0) * if out.is_empty() { 1.0 } else { d2[i] }).collect();
+        let total: f64 = score.iter().sum();
+        if !(total > 0.0) || !total.is_finite() {
+            break;
+        }
+        let mut r = rng.next_f64() * total;
+        let mut pick = n - 1;
+        for (i, &x) in score.iter().enumerate() {
+            if r < x {
+                pick = i;
+                break;
+            }
+            r -= x;
+        }
+        if score[pick] <= 0.0 {
+            break;
+        }
+        let c = points[pick];
+        out.push(Cluster { id: out.len() as u32, center: c, members: vec![pick as u32] });
+        for (i, p) in points.iter().enumerate() {
+            d2[i] = d2[i].min(dist2(p, &c));
+        }
+    }
+    out
+}
+
+/// Weighted within-cluster sum of squares.
+pub(crate) fn inertia(points: &[P2], w: Option<&[f64]>, clusters: &[Cluster]) -> f64 {
+    clusters.iter().flat_map(|c| c.members.iter().map(move |&m| weight(w, m as usize) * dist2(&points[m as usize], &c.center))).sum()
+}
+
 /// Pol.is `clean-start-clusters`: keep previous clusters' surviving members
 /// (centres recomputed from current positions), merge identical centres, then
 /// split off the most distal points until there are min(k, #distinct) clusters.
@@ -172,7 +226,7 @@ pub(crate) fn clean_start(
     }
     let mut clusters = merged;
     clusters.sort_by_key(|c| c.id);
-    let possible = k.min(count_distinct(points));
+    let possible = count_distinct_upto(points, k);
     if clusters.len() >= possible {
         return clusters;
     }

@@ -136,6 +136,11 @@ pub struct Config {
     pub pca_max_iters: usize,
     /// Relative residual ‖Av − λv‖/λ₁ at which the PCA stops.
     pub pca_tolerance: f64,
+    /// On a cold start (no state at all), extra seeded k-means++ starts tried
+    /// for each candidate number of groups; the lowest weighted inertia wins
+    /// (Pol.is's own start, the first k distinct points, is always tried).
+    /// 0 = Pol.is's start only.
+    pub cold_restarts: usize,
     /// Worker threads for the O(non-zeros) passes (0 = available cores, max 8).
     /// Results do not depend on this number.
     pub threads: usize,
@@ -154,6 +159,7 @@ impl Default for Config {
             min_in_conv: 15,
             pca_max_iters: 500,
             pca_tolerance: 5e-6,
+            cold_restarts: 0,
             threads: 0,
         }
     }
