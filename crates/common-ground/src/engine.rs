@@ -29,6 +29,18 @@ struct State {
     /// k → (group id, base-cluster ids)
     group_clusterings: BTreeMap<usize, Vec<(u32, Vec<u32>)>>,
     smoother: Smoother,
+    /// Group tallies of the last update, kept in memory only (not persisted).
+    tally_cache: Option<TallyCache>,
+}
+
+/// Per-cell vote counts per group, and the group (by id) each participant was
+/// counted in. The next update applies the store's change log and moves the
+/// rows of participants whose group changed, instead of recounting every vote.
+#[derive(Debug, Clone, Default)]
+struct TallyCache {
+    group_of: Vec<Option<u32>>,
+    /// group id → count per packed cell (`s << 2 | code`).
+    counts: BTreeMap<u32, Vec<u32>>,
 }
 
 /// Everything carried from one update to the next, with external ids, so it
@@ -280,6 +292,8 @@ impl Engine {
                 ),
             ));
         }
+        let changes = std::mem::take(&mut self.store.changes);
+        let changes_overflow = std::mem::replace(&mut self.store.changes_overflow, false);
         let store = &self.store;
         let n_p = store.pids.len();
         let n_s = store.sids.len();
@@ -519,34 +533,103 @@ impl Engine {
             }
         }
         let n_g = chosen.len();
-        // One counter per (group, packed cell): a branch-free increment per vote.
-        let tally_parts = pca::par_chunks(&pca::chunks(&store.rows), threads, |range| {
-            let mut t = vec![0u32; n_g * n_s * 4];
-            for i in range {
-                let Some(g) = group_of[i] else { continue };
-                let t = &mut t[g * n_s * 4..(g + 1) * n_s * 4];
-                for &c in &store.rows[i] {
-                    t[c as usize] += 1;
+        let gid_of: Vec<Option<u32>> = group_of.iter().map(|g| g.map(|gi| chosen[gi].id)).collect();
+        let cells = n_s * 4;
+        // Incremental when the cache exists and the work is a small part of a
+        // recount: the logged changes plus the rows of participants who moved.
+        let mut cache = self.state.tally_cache.take().filter(|_| !changes_overflow);
+        if let Some(c) = &cache {
+            let nnz = store.n_votes.max(1);
+            let mut work = changes.len();
+            for (i, row) in store.rows.iter().enumerate() {
+                if c.group_of.get(i).copied().flatten() != gid_of[i] {
+                    work += 2 * row.len();
+                    if work > nnz / 4 {
+                        break;
+                    }
                 }
             }
-            t
-        });
-        let mut counts = vec![0u32; n_g * n_s * 4];
-        for part in tally_parts {
-            for (a, b) in counts.iter_mut().zip(part) {
-                *a += b;
+            if work > nnz / 4 {
+                cache = None;
             }
         }
-        let tallies: Vec<Vec<Tally>> = (0..n_g)
+        let cache = match cache {
+            Some(mut c) => {
+                for v in c.counts.values_mut() {
+                    v.resize(cells, 0);
+                }
+                c.group_of.resize(n_p, None);
+                for &(p, s, old, new) in &changes {
+                    if let Some(g) = c.group_of[p as usize] {
+                        let t = c.counts.get_mut(&g).expect("cached group");
+                        let o = (s as usize) << 2;
+                        if old != 0 {
+                            t[o | old as usize] -= 1;
+                        }
+                        t[o | new as usize] += 1;
+                    }
+                }
+                for (i, row) in store.rows.iter().enumerate() {
+                    let (was, now) = (c.group_of[i], gid_of[i]);
+                    if was == now {
+                        continue;
+                    }
+                    if let Some(g) = was {
+                        let t = c.counts.get_mut(&g).expect("cached group");
+                        for &cell in row {
+                            t[cell as usize] -= 1;
+                        }
+                    }
+                    if let Some(g) = now {
+                        let t = c.counts.entry(g).or_insert_with(|| vec![0; cells]);
+                        for &cell in row {
+                            t[cell as usize] += 1;
+                        }
+                    }
+                }
+                c.counts.retain(|g, _| chosen.iter().any(|x| x.id == *g));
+                for g in &chosen {
+                    c.counts.entry(g.id).or_insert_with(|| vec![0; cells]);
+                }
+                c.group_of = gid_of;
+                c
+            }
+            None => {
+                // One counter per (group, packed cell): a branch-free increment per vote.
+                let tally_parts = pca::par_chunks(&pca::chunks(&store.rows), threads, |range| {
+                    let mut t = vec![0u32; n_g * cells];
+                    for i in range {
+                        let Some(g) = group_of[i] else { continue };
+                        let t = &mut t[g * cells..(g + 1) * cells];
+                        for &c in &store.rows[i] {
+                            t[c as usize] += 1;
+                        }
+                    }
+                    t
+                });
+                let mut counts = vec![0u32; n_g * cells];
+                for part in tally_parts {
+                    for (a, b) in counts.iter_mut().zip(part) {
+                        *a += b;
+                    }
+                }
+                let counts = chosen.iter().enumerate().map(|(gi, g)| (g.id, counts[gi * cells..(gi + 1) * cells].to_vec())).collect();
+                TallyCache { group_of: gid_of, counts }
+            }
+        };
+        let tallies: Vec<Vec<Tally>> = chosen
+            .iter()
             .map(|g| {
+                let counts = &cache.counts[&g.id];
                 (0..n_s)
                     .map(|s| {
-                        let o = (g * n_s + s) * 4;
+                        let o = s * 4;
                         Tally { agree: counts[o + 1], disagree: counts[o + 2], seen: counts[o + 1] + counts[o + 2] + counts[o + 3] }
                     })
                     .collect()
             })
             .collect();
+        self.state.tally_cache = Some(cache);
         let mut total = vec![Tally::default(); n_s];
         for t in &tallies {
             for (a, b) in total.iter_mut().zip(t) {
@@ -676,5 +759,68 @@ fn sanitize(a: &mut Analysis) {
     a.priorities.iter_mut().for_each(&mut fix);
     if bad > 0 {
         a.diagnostics.push(Diagnostic::new(DiagnosticCode::NonFiniteReplaced, format!("{bad} non-finite numbers were replaced by 0")));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Vote;
+
+    /// The incrementally kept group tallies equal a recount from the votes,
+    /// through new votes, changed votes, new statements, bans and group moves.
+    #[test]
+    fn incremental_tallies_match_a_recount() {
+        let mut rng = SplitMix64::new(5);
+        let mut e = Engine::new(Config { threads: 2, ..Config::default() });
+        let mut n_s = 30;
+        for s in 0..n_s {
+            e.upsert_statement(&s.to_string(), StatementMeta::accepted());
+        }
+        let stance: Vec<Vec<bool>> = (0..3).map(|_| (0..200).map(|_| rng.next_f64() < 0.5).collect()).collect();
+        let vote = |rng: &mut SplitMix64, p: usize, s: usize| {
+            let r = rng.next_f64();
+            let lean = stance[p % 3][s];
+            if r < 0.1 { Vote::Pass } else if (r < 0.8) == lean { Vote::Agree } else { Vote::Disagree }
+        };
+        for round in 0..12 {
+            let n_new = if round == 0 { 3000 } else { 150 };
+            for _ in 0..n_new {
+                let p = rng.below(300) as usize;
+                let s = rng.below(n_s as u64) as usize;
+                e.vote(&format!("p{p}"), &s.to_string(), vote(&mut rng, p, s));
+            }
+            if round == 4 {
+                for p in 0..20 {
+                    e.set_banned(&format!("p{p}"), true);
+                }
+            }
+            if round == 7 {
+                e.set_banned("p3", false);
+                for s in n_s..n_s + 5 {
+                    e.upsert_statement(&s.to_string(), StatementMeta::accepted());
+                }
+                n_s += 5;
+            }
+            let a = e.update();
+            assert!(!a.groups.is_empty());
+            for g in &a.groups {
+                let mut want = vec![Tally::default(); e.store.sids.len()];
+                for &i in &g.members {
+                    for &c in &e.store.rows[i] {
+                        let t = &mut want[(c >> 2) as usize];
+                        t.seen += 1;
+                        match c & 3 {
+                            1 => t.agree += 1,
+                            2 => t.disagree += 1,
+                            _ => {}
+                        }
+                    }
+                }
+                let cols: Vec<usize> = a.statements.iter().map(|s| e.store.statement_index(s).unwrap() as usize).collect();
+                let want: Vec<Tally> = cols.iter().map(|&s| want[s]).collect();
+                assert_eq!(g.votes, want, "round {round}, group {}", g.id);
+            }
+        }
     }
 }

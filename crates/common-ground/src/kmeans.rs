@@ -151,7 +151,7 @@ pub(crate) fn plus_plus_start(points: &[P2], w: Option<&[f64]>, k: usize, rng: &
     while out.len() < k {
         let score: Vec<f64> = (0..n).map(|i| weight(w, i).max(0.0) * if out.is_empty() { 1.0 } else { d2[i] }).collect();
         let total: f64 = score.iter().sum();
-        if !(total > 0.0) || !total.is_finite() {
+        if total.is_nan() || total <= 0.0 || !total.is_finite() {
             break;
         }
         let mut r = rng.next_f64() * total;

@@ -23,7 +23,15 @@ pub(crate) struct VoteStore {
     pub col_disagree: Vec<u32>,
     pub col_count: Vec<u32>,
     pub n_votes: usize,
+    /// Cell changes since the engine last took them: (participant, statement,
+    /// old code (0 = no vote), new code). Lets the group tallies be updated
+    /// instead of recounted. `changes_overflow` is set (and the log dropped)
+    /// when it grows past [`MAX_CHANGES`].
+    pub changes: Vec<(u32, u32, u8, u8)>,
+    pub changes_overflow: bool,
 }
+
+pub(crate) const MAX_CHANGES: usize = 1 << 20;
 
 pub(crate) const MAX_STATEMENTS: usize = (u32::MAX >> 2) as usize;
 
@@ -73,6 +81,18 @@ impl VoteStore {
         }
     }
 
+    fn log_change(&mut self, p: u32, s: u32, old: u32, new: u32) {
+        if self.changes_overflow {
+            return;
+        }
+        if self.changes.len() >= MAX_CHANGES {
+            self.changes = Vec::new();
+            self.changes_overflow = true;
+            return;
+        }
+        self.changes.push((p, s, old as u8, new as u8));
+    }
+
     /// Sets the vote of participant `p` on statement `s` (latest wins).
     pub fn set_vote(&mut self, p: u32, s: u32, vote: Vote) {
         let code = vote.code();
@@ -83,14 +103,18 @@ impl VoteStore {
             Ok(i) => {
                 let old = row[i] & 3;
                 row[i] = cell;
-                if !banned && old != code {
-                    self.tally(s as usize, old, -1);
-                    self.tally(s as usize, code, 1);
+                if old != code {
+                    self.log_change(p, s, old, code);
+                    if !banned {
+                        self.tally(s as usize, old, -1);
+                        self.tally(s as usize, code, 1);
+                    }
                 }
             }
             Err(i) => {
                 row.insert(i, cell);
                 self.n_votes += 1;
+                self.log_change(p, s, 0, code);
                 if !banned {
                     self.tally(s as usize, code, 1);
                 }
