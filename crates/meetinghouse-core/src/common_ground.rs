@@ -575,7 +575,9 @@ pub async fn summary(db: &Db, id: i64) -> Result<Option<Summary>> {
 /// analysed in the last [`caps::DEBOUNCE_SECS`]; returns how many ran. Safe
 /// to run on several app servers at once (each conversation is claimed).
 pub async fn run_due(db: &Db) -> Result<usize> {
-    let not_after = meetinghouse_store::now() - caps::DEBOUNCE_SECS;
+    // Times are whole seconds: one more second makes "at least 2 s apart" hold
+    // even when the last run began just before a second ticked over.
+    let not_after = meetinghouse_store::now() - caps::DEBOUNCE_SECS - 1;
     let mut done = 0;
     for id in store::due(db, not_after, 20).await? {
         if store::claim(db, id, not_after).await? {
