@@ -472,6 +472,18 @@ pub(crate) fn kmeans(points: &[P2], w: Option<&[f64]>, init: Vec<Cluster>, max_i
         std::iter::once(0..n).collect()
     };
     let mut bounds: Vec<Vec<Bound>> = ranges.iter().map(|r| vec![Bound { slot: u32::MAX, upper: 0.0, lower: 0.0 }; r.len()]).collect();
+    // The start's members (a warm start knows most points' previous cluster)
+    // seed the bounds: the distance to that centre is an upper bound, and the
+    // half-gap test alone then spares the search for points deep inside it.
+    let per = ranges[0].len().max(1);
+    for (slot, c) in init.iter().enumerate() {
+        for &m in &c.members {
+            let m = m as usize;
+            if m < n {
+                bounds[m / per][m % per] = Bound { slot: slot as u32, upper: dist2(&points[m], &c.center).sqrt(), lower: 0.0 };
+            }
+        }
+    }
     let mut cur: Vec<(u32, P2)> = init.iter().map(|c| (c.id, c.center)).collect();
     let mut iter = 0;
     loop {
