@@ -132,7 +132,7 @@ pub struct Config {
     pub min_votes: usize,
     /// If fewer qualify, the top voters are added up to this many.
     pub min_in_conv: usize,
-    /// Cap on subspace iterations of the PCA (per update).
+    /// Cap on PCA passes over the votes (per update).
     pub pca_max_iters: usize,
     /// Relative residual ‖Av − λv‖/λ₁ at which the PCA stops.
     pub pca_tolerance: f64,
