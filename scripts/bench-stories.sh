@@ -25,7 +25,8 @@ OUT="${BENCH_OUT:-bench-out}"
 mkdir -p "$OUT" "$DATA"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx-light || apt-get install -y -qq nginx; }
-[[ -x target/release/meetinghouse && -x target/release/xtask ]] || cargo build --release -p meetinghouse -p xtask
+# Always (a no-op when fresh): a stale binary would seed and search with old migrations.
+cargo build --release -p meetinghouse -p xtask
 
 TMP="$(mktemp -d)"
 PIDS=()
@@ -49,7 +50,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 APP_PORT="$(free_port)"
 MEETINGHOUSE_LOG=warn target/release/meetinghouse serve --data-dir "$DATA" --listen "127.0.0.1:$APP_PORT" > "$TMP/app.out" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 200); do curl -sf "http://127.0.0.1:$APP_PORT/healthz" >/dev/null && break; sleep 0.05; done
+# The first start on a data directory seeded by an older binary applies the
+# newer migrations (a minute or so at a million stories) before it listens.
+for _ in $(seq 1200); do curl -sf "http://127.0.0.1:$APP_PORT/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$APP_PORT/healthz" >/dev/null || { echo "the app did not start:"; cat "$TMP/app.out"; exit 1; }
 ID="$(python3 -c "import sqlite3; c=sqlite3.connect('file:$DATA/meetinghouse.db?mode=ro', uri=True); print(c.execute('select max(id)/2 from stories').fetchone()[0])")"
 MAX="$(python3 -c "import sqlite3; c=sqlite3.connect('file:$DATA/meetinghouse.db?mode=ro', uri=True); print(c.execute('select max(id) from stories').fetchone()[0])")"
 mkdir -p "$TMP/www/stories"

@@ -88,6 +88,34 @@ async fn csv_quirks_broken_rows_and_idempotent_reruns() {
         let (hits, _) = search::search(&db, "sian lace", "object", 1).await.unwrap();
         assert_eq!(hits.len(), 1, "{hits:?}");
         assert_eq!(hits[0].url, format!("/objects/{}", collar.id));
+        // The updated record is found by its new words, and indexed once.
+        let (hits, _) = search::search(&db, "fore street", "object", 1).await.unwrap();
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].url, format!("/objects/{}", bell.id));
+        let (hits, _) = search::search(&db, "market bell", "object", 1).await.unwrap();
+        assert_eq!(hits.len(), 1, "one entry per object after an update: {hits:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_import_waits_for_the_write_turn_of_a_transaction_in_progress() {
+    for db in meetinghouse_testkit::databases().await {
+        let (_, org) = museum(&db).await;
+        let path = temp_file("collection.csv", CSV.as_bytes());
+        // Another writer in this process holds its transaction open.
+        let tx = db.begin().await.unwrap();
+        let importer = {
+            let db = db.clone();
+            tokio::spawn(async move { import(&db, org, &path, Mapping::default(), None).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if db.backend() == meetinghouse_store::Backend::Sqlite {
+            assert!(!importer.is_finished(), "the SQLite bulk writer waits for the turn");
+        }
+        tx.commit().await.unwrap();
+        let report = importer.await.unwrap();
+        assert_eq!((report.created, report.updated, report.unchanged), (3, 0, 0), "{report:?}");
+        assert_eq!(objects::count(&db, org).await.unwrap(), 3);
     }
 }
 

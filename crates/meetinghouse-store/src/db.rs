@@ -1,6 +1,6 @@
 //! Connecting, migrating and transactions, for both backends.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -44,7 +44,14 @@ pub struct Db {
     /// steps (up to 100 ms) and made replies under 64 concurrent writers wait
     /// hundreds of milliseconds at the tail.
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// The SQLite database file, for the bulk paths that open their own
+    /// connection to it (see [`crate::bulk`]); `None` on PostgreSQL.
+    sqlite_path: Option<PathBuf>,
 }
+
+/// This process's turn to write to SQLite, held while a bulk writer's
+/// transaction runs on its own connection; dropping it lets the next writer in.
+pub struct WriteTurn(#[allow(dead_code)] Option<tokio::sync::OwnedMutexGuard<()>>);
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -113,6 +120,7 @@ impl Db {
                 "the database URL must start with sqlite:// or postgres://".into(),
             )));
         };
+        let sqlite_path = (backend == Backend::Sqlite).then(|| sqlite_file(url)).flatten();
         let connect = AnyConnectOptions::from_str(url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections)
@@ -135,7 +143,7 @@ impl Db {
             })
             .connect_with(connect)
             .await?;
-        Ok(Db { pool, backend, max_connections: options.max_connections, writer: Default::default() })
+        Ok(Db { pool, backend, max_connections: options.max_connections, writer: Default::default(), sqlite_path })
     }
 
     pub fn backend(&self) -> Backend {
@@ -221,6 +229,20 @@ impl Db {
         }
     }
 
+    /// Waits for this process's write turn (SQLite; PostgreSQL has no such
+    /// turn and returns at once). A bulk writer holds it for each transaction.
+    pub async fn write_turn(&self) -> WriteTurn {
+        match self.backend {
+            Backend::Sqlite => WriteTurn(Some(self.writer.clone().lock_owned().await)),
+            Backend::Postgres => WriteTurn(None),
+        }
+    }
+
+    /// The SQLite database file, when this is SQLite on a file.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        self.sqlite_path.as_deref()
+    }
+
     /// Runs a trivial query: used by `/healthz`.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -242,10 +264,33 @@ impl Db {
     }
 }
 
+/// The file a `sqlite:` URL names, or `None` for an in-memory database.
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let in_memory = path.is_empty() || path == ":memory:" || query.split('&').any(|kv| kv == "mode=memory");
+    (!in_memory).then(|| PathBuf::from(path))
+}
+
 impl Db {
     /// Runs one administrative statement (used by tests to create databases).
     pub async fn execute_admin(&self, sql: &str) -> Result<()> {
         sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        assert_eq!(sqlite_file("sqlite://data/mh.db?mode=rwc"), Some(PathBuf::from("data/mh.db")));
+        assert_eq!(sqlite_file("sqlite:///var/lib/mh.db"), Some(PathBuf::from("/var/lib/mh.db")));
+        assert_eq!(sqlite_file("sqlite:mh.db"), Some(PathBuf::from("mh.db")));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("sqlite://shared.db?mode=memory&cache=shared"), None);
+        assert_eq!(sqlite_file("postgres://localhost/mh"), None);
     }
 }

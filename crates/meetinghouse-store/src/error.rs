@@ -15,6 +15,9 @@ pub enum StoreError {
     /// Anything else the database said.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    /// SQLite said no on the bulk import path ([`crate::bulk`]).
+    #[error("{0}")]
+    Bulk(String),
     /// Applying migrations failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -5,11 +5,14 @@
 //! once, in the subset both databases share: `$N` placeholders, `RETURNING`,
 //! `ON CONFLICT`, recursive CTEs. Timestamps are unix seconds and flags are
 //! 0/1 integers so rows decode identically on both. Each stored aggregate has
-//! its own module; nothing outside this crate writes SQL.
+//! its own module; nothing outside this crate writes SQL. The one exception to
+//! "through sqlx" is [`bulk`], SQLite's collection-import path, which runs
+//! prepared statements on a connection of its own (rusqlite) for speed.
 
 mod db;
 mod error;
 
+pub mod bulk;
 pub mod common_ground;
 pub mod conversations;
 pub mod groups;
@@ -28,7 +31,7 @@ pub mod settings;
 pub mod stories;
 pub mod tokens;
 
-pub use db::{Backend, Db, DbOptions, MigrationStatus, Tx};
+pub use db::{Backend, Db, DbOptions, MigrationStatus, Tx, WriteTurn};
 pub use error::StoreError;
 
 /// Placeholders for a generated multi-row statement. SQLite gets anonymous

@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use meetinghouse_store::bulk::{BatchCounts, ObjectText, ObjectWriter};
 use meetinghouse_store::objects::{self, NewObject};
 use meetinghouse_store::search::Document;
-use meetinghouse_store::{Db, StoreError};
+use meetinghouse_store::{Backend, Db, StoreError};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -362,32 +363,24 @@ fn year(raw: Option<&String>) -> Option<i64> {
 }
 
 /// What the search index holds for one object, folded ahead of the write.
-struct SearchText {
-    body: String,
-    title_folded: String,
-    body_folded: String,
-}
-
-impl SearchText {
-    fn of(o: &NewObject) -> SearchText {
-        let body = [
-            o.makers.as_str(),
-            o.display_date.as_str(),
-            o.medium.as_str(),
-            o.classification.as_str(),
-            o.description.as_str(),
-            o.accession_number.as_str(),
-        ]
-        .iter()
-        .filter(|s| !s.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" · ");
-        SearchText {
-            title_folded: crate::search::fold(&o.title),
-            body_folded: crate::search::fold(&body),
-            body,
-        }
+fn search_text(o: &NewObject) -> ObjectText {
+    let body = [
+        o.makers.as_str(),
+        o.display_date.as_str(),
+        o.medium.as_str(),
+        o.classification.as_str(),
+        o.description.as_str(),
+        o.accession_number.as_str(),
+    ]
+    .iter()
+    .filter(|s| !s.is_empty())
+    .copied()
+    .collect::<Vec<_>>()
+    .join(" · ");
+    ObjectText {
+        title_folded: crate::search::fold(&o.title),
+        body_folded: crate::search::fold(&body),
+        body,
     }
 }
 
@@ -511,7 +504,7 @@ fn check(
 
 /// One batch of checked records, read while the previous one is written.
 struct Batch {
-    objects: Vec<(NewObject, SearchText)>,
+    objects: Vec<(NewObject, ObjectText)>,
     labels: Vec<String>,
     skipped: Vec<RecordError>,
     /// Records read so far, this batch included.
@@ -530,6 +523,10 @@ pub async fn import_records(
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<ImportReport> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
+    // Written rows come back to the reader to be freed: glibc frees memory
+    // from another thread's arena slowly, and on the writer's path it cost
+    // about a tenth of a million-record import.
+    let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Spent>();
     let mapping = options.mapping.clone();
     let reader = std::thread::spawn(move || {
         let mut batch = Batch {
@@ -545,7 +542,7 @@ pub async fn import_records(
                 .and_then(|(label, source)| check(&label, &source, &mapping).map(|o| (label, o)))
             {
                 Ok((label, o)) => {
-                    let text = SearchText::of(&o);
+                    let text = search_text(&o);
                     batch.objects.push((o, text));
                     batch.labels.push(label);
                 }
@@ -564,11 +561,22 @@ pub async fn import_records(
                 if tx.blocking_send(Batch { read, ..full }).is_err() {
                     return;
                 }
+                while let Ok(spent) = spent_rx.try_recv() {
+                    drop(spent);
+                }
             }
         }
         let _ = tx.blocking_send(Batch { read, ..batch });
     });
     let mut report = ImportReport::default();
+    let mut writer = match Writer::open(db) {
+        Ok(w) => w,
+        Err(e) => {
+            drop(rx);
+            let _ = reader.join();
+            return Err(e);
+        }
+    };
     let mut outcome = Ok(());
     let mut written = 0u64;
     while let Some(batch) = rx.recv().await {
@@ -576,11 +584,24 @@ pub async fn import_records(
             report.skip(e);
         }
         if !batch.objects.is_empty() {
-            if let Err(e) =
-                write_batch(db, options.org_id, batch.objects, batch.labels, &mut report).await
-            {
-                outcome = Err(e);
-                break;
+            let winners = distinct_keys(batch.objects, &batch.labels, &mut report);
+            let counts = match &mut writer {
+                Writer::Sqlite(w) => write_sqlite(db, w, options.org_id, winners).await.map(|(counts, rows)| {
+                    let _ = spent_tx.send((rows, batch.labels));
+                    counts
+                }),
+                Writer::Postgres => write_postgres(db, options.org_id, winners).await,
+            };
+            match counts {
+                Ok(c) => {
+                    report.created += c.created;
+                    report.updated += c.updated;
+                    report.unchanged += c.unchanged;
+                }
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
             }
             // After the 1st, 2nd, 4th, 8th… batch: the tables have doubled.
             written += 1;
@@ -598,15 +619,38 @@ pub async fn import_records(
     outcome.map(|()| report)
 }
 
-async fn write_batch(
-    db: &Db,
-    org: i64,
-    batch: Vec<(NewObject, SearchText)>,
-    labels: Vec<String>,
+/// A written batch on its way back to the reader thread to be freed.
+type Spent = (Vec<(NewObject, ObjectText)>, Vec<String>);
+
+/// Where batches are written: SQLite through its bulk writer (moved to a
+/// blocking thread for each batch and back), PostgreSQL through the pool.
+enum Writer {
+    Sqlite(Option<ObjectWriter>),
+    Postgres,
+}
+
+impl Writer {
+    fn open(db: &Db) -> Result<Writer> {
+        Ok(match db.backend() {
+            Backend::Postgres => Writer::Postgres,
+            Backend::Sqlite => {
+                let path = db.sqlite_path().ok_or_else(|| {
+                    StoreError::Bulk("imports need the SQLite database in a file, not in memory".into())
+                })?;
+                Writer::Sqlite(Some(ObjectWriter::open(path)?))
+            }
+        })
+    }
+}
+
+/// Keeps the last record for each accession number in a batch, reporting the
+/// earlier ones as skipped.
+fn distinct_keys(
+    batch: Vec<(NewObject, ObjectText)>,
+    labels: &[String],
     report: &mut ImportReport,
-) -> Result<()> {
-    // The same accession number twice in one batch: the later record wins.
-    let mut last: HashMap<&str, usize> = HashMap::new();
+) -> Vec<(NewObject, ObjectText)> {
+    let mut last: HashMap<&str, usize> = HashMap::with_capacity(batch.len());
     for (i, (o, _)) in batch.iter().enumerate() {
         if let Some(prev) = last.insert(o.key.as_str(), i) {
             report.skip(RecordError {
@@ -616,34 +660,58 @@ async fn write_batch(
             });
         }
     }
+    if last.len() == batch.len() {
+        return batch;
+    }
     let mut winner = vec![false; batch.len()];
     for i in last.into_values() {
         winner[i] = true;
     }
+    batch
+        .into_iter()
+        .zip(winner)
+        .filter_map(|(row, w)| w.then_some(row))
+        .collect()
+}
+
+async fn write_sqlite(
+    db: &Db,
+    slot: &mut Option<ObjectWriter>,
+    org: i64,
+    rows: Vec<(NewObject, ObjectText)>,
+) -> Result<(BatchCounts, Vec<(NewObject, ObjectText)>)> {
+    let Some(mut writer) = slot.take() else {
+        return Err(StoreError::Bulk("the import's database connection was lost after an earlier failure".into()).into());
+    };
+    let turn = db.write_turn().await;
+    let now = meetinghouse_store::now();
+    let (writer, counts, rows) = tokio::task::spawn_blocking(move || {
+        let counts = writer.write(org, &rows, now);
+        drop(turn);
+        (writer, counts, rows)
+    })
+    .await
+    .map_err(|e| StoreError::Bulk(format!("the import's writer stopped: {e}")))?;
+    *slot = Some(writer);
+    Ok((counts?, rows))
+}
+
+async fn write_postgres(db: &Db, org: i64, batch: Vec<(NewObject, ObjectText)>) -> Result<BatchCounts> {
     let mut tx = db.begin().await?;
-    let keys: Vec<&str> = batch
-        .iter()
-        .zip(&winner)
-        .filter(|(_, w)| **w)
-        .map(|((o, _), _)| o.key.as_str())
-        .collect();
+    let keys: Vec<&str> = batch.iter().map(|(o, _)| o.key.as_str()).collect();
     let existing = objects::existing(&mut tx, db.backend(), org, &keys).await?;
     drop(keys);
-    let mut created = 0;
-    let mut updated = 0;
+    let mut counts = BatchCounts::default();
     let mut objects = Vec::with_capacity(batch.len());
     let mut texts = Vec::with_capacity(batch.len());
-    for ((o, text), w) in batch.into_iter().zip(winner) {
-        if !w {
-            continue;
-        }
+    for (o, text) in batch {
         match existing.get(&o.key) {
             Some((_, hash)) if *hash == o.content_hash => {
-                report.unchanged += 1;
+                counts.unchanged += 1;
                 continue;
             }
-            Some(_) => updated += 1,
-            None => created += 1,
+            Some(_) => counts.updated += 1,
+            None => counts.created += 1,
         }
         objects.push(o);
         texts.push(text);
@@ -673,7 +741,5 @@ async fn write_batch(
     crate::search::index_many_folded(&mut tx, db, "object", &fresh, true).await?;
     crate::search::index_many_folded(&mut tx, db, "object", &replaced, false).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    report.created += created;
-    report.updated += updated;
-    Ok(())
+    Ok(counts)
 }
