@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, ToSql, TransactionBehavior, params};
 
 use crate::error::{Result, StoreError};
 use crate::objects::NewObject;
@@ -60,6 +60,16 @@ const UPDATE_OBJECT: &str = "UPDATE collection_objects SET accession_number = ?2
     credit_line = ?12, rights = ?13, image_urls = ?14, source_url = ?15, classification = ?16, extra = ?17, \
     content_hash = ?18, updated_at = ?19 WHERE id = ?1 AND accession_key = ?3";
 
+/// The 19 parameters of [`INSERT_OBJECT`] (`first` = the organisation) and
+/// [`UPDATE_OBJECT`] (`first` = the object's id), in their numbered order.
+fn object_params<'a>(first: &'a i64, o: &'a NewObject, now: &'a i64) -> [&'a dyn ToSql; 19] {
+    [
+        first, &o.accession_number, &o.key, &o.title, &o.makers, &o.display_date, &o.earliest_year,
+        &o.latest_year, &o.medium, &o.dimensions, &o.description, &o.credit_line, &o.rights,
+        &o.image_urls, &o.source_url, &o.classification, &o.extra, &o.content_hash, now,
+    ]
+}
+
 impl ObjectWriter {
     /// Opens the database file with the same settings as the pool's
     /// connections, and a larger page cache for the indexes a bulk load walks.
@@ -106,20 +116,12 @@ impl ObjectWriter {
                         continue;
                     }
                     Some((id, _)) => {
-                        update.execute(params![
-                            id, o.accession_number, o.key, o.title, o.makers, o.display_date, o.earliest_year,
-                            o.latest_year, o.medium, o.dimensions, o.description, o.credit_line, o.rights,
-                            o.image_urls, o.source_url, o.classification, o.extra, o.content_hash, now
-                        ])?;
+                        update.execute(object_params(&id, o, &now))?;
                         counts.updated += 1;
                         id
                     }
                     None => {
-                        insert.execute(params![
-                            org, o.accession_number, o.key, o.title, o.makers, o.display_date, o.earliest_year,
-                            o.latest_year, o.medium, o.dimensions, o.description, o.credit_line, o.rights,
-                            o.image_urls, o.source_url, o.classification, o.extra, o.content_hash, now
-                        ])?;
+                        insert.execute(object_params(&org, o, &now))?;
                         counts.created += 1;
                         tx.last_insert_rowid()
                     }
