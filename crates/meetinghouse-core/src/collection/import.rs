@@ -522,6 +522,7 @@ pub async fn import_records(
     records: impl Iterator<Item = Item> + Send + 'static,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<ImportReport> {
+    let mut writer = Writer::open(db)?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
     // Written rows come back to the reader to be freed: glibc frees memory
     // from another thread's arena slowly, and on the writer's path it cost
@@ -569,14 +570,6 @@ pub async fn import_records(
         let _ = tx.blocking_send(Batch { read, ..batch });
     });
     let mut report = ImportReport::default();
-    let mut writer = match Writer::open(db) {
-        Ok(w) => w,
-        Err(e) => {
-            drop(rx);
-            let _ = reader.join();
-            return Err(e);
-        }
-    };
     let mut outcome = Ok(());
     let mut written = 0u64;
     while let Some(batch) = rx.recv().await {
