@@ -5,7 +5,9 @@
 //!     cargo run --release -p common-ground --example opendata -- DIR [--replay]
 //!
 //! `CG_RUNS=N` changes the number of cold runs (default 5); `CG_PROFILE=1`
-//! prints the stage times of each run on stderr.
+//! prints the stage times of each run on stderr; `CG_RESTARTS=N` sets
+//! `Config.cold_restarts`; `CG_MAX_K=K` caps k (to see how much of a gap
+//! to Pol.is's groups is the choice of k).
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -53,6 +55,9 @@ fn main() {
     let mut config = Config { threads: 1, ..Config::default() };
     if let Some(r) = std::env::var("CG_RESTARTS").ok().and_then(|v| v.parse().ok()) {
         config.cold_restarts = r;
+    }
+    if let Some(k) = std::env::var("CG_MAX_K").ok().and_then(|v| v.parse().ok()) {
+        config.max_k = k;
     }
     let mut times = Vec::new();
     let mut result = None;
