@@ -84,41 +84,13 @@ impl Nearest {
         if s.is_empty() {
             return (usize::MAX, f64::INFINITY);
         }
-        let start = s.partition_point(|c| c.0 < p[0]);
         let mut best = (usize::MAX, f64::INFINITY, u32::MAX);
-        let consider = |best: &mut (usize, f64, u32), c: &(f64, f64, usize, u32)| {
+        sweep(s, p[0], &mut best, |best| best.1, |best, c| {
             let d = (c.0 - p[0]).powi(2) + (c.1 - p[1]).powi(2);
             if d < best.1 || (d == best.1 && c.3 < best.2) {
                 *best = (c.2, d, c.3);
             }
-        };
-        let (mut lo, mut hi) = (start, start);
-        loop {
-            let mut progressed = false;
-            if hi < s.len() {
-                let dx = s[hi].0 - p[0];
-                if dx * dx <= best.1 {
-                    consider(&mut best, &s[hi]);
-                    hi += 1;
-                    progressed = true;
-                } else {
-                    hi = s.len();
-                }
-            }
-            if lo > 0 {
-                let dx = p[0] - s[lo - 1].0;
-                if dx * dx <= best.1 {
-                    consider(&mut best, &s[lo - 1]);
-                    lo -= 1;
-                    progressed = true;
-                } else {
-                    lo = 0;
-                }
-            }
-            if !progressed {
-                break;
-            }
-        }
+        });
         (best.0, best.1)
     }
 }
@@ -289,30 +261,25 @@ pub(crate) fn clean_start(
     clusters
 }
 
-/// Best and second-best squared distance from `p` to the centres sorted by x
-/// (same order and tie rule as [`Nearest::find`]): (slot, best d², second d²).
-fn find2(sorted: &[(f64, f64, usize, u32)], p: &P2) -> (usize, f64, f64) {
-    let start = sorted.partition_point(|c| c.0 < p[0]);
-    // (slot, best d², best id, second d²)
-    let mut st = (usize::MAX, f64::INFINITY, u32::MAX, f64::INFINITY);
-    let consider = |st: &mut (usize, f64, u32, f64), c: &(f64, f64, usize, u32)| {
-        let d = (c.0 - p[0]).powi(2) + (c.1 - p[1]).powi(2);
-        if d < st.1 || (d == st.1 && c.3 < st.2) {
-            st.3 = st.3.min(st.1);
-            st.0 = c.2;
-            st.1 = d;
-            st.2 = c.3;
-        } else {
-            st.3 = st.3.min(d);
-        }
-    };
+/// Visits centres sorted by x outwards from `x`, alternating right and left,
+/// and stops on each side once |dx|² alone exceeds `bound(state)`: nothing
+/// further that way can be closer.
+#[inline]
+fn sweep<S>(
+    sorted: &[(f64, f64, usize, u32)],
+    x: f64,
+    state: &mut S,
+    bound: impl Fn(&S) -> f64,
+    mut visit: impl FnMut(&mut S, &(f64, f64, usize, u32)),
+) {
+    let start = sorted.partition_point(|c| c.0 < x);
     let (mut lo, mut hi) = (start, start);
     loop {
         let mut progressed = false;
         if hi < sorted.len() {
-            let dx = sorted[hi].0 - p[0];
-            if dx * dx <= st.3 {
-                consider(&mut st, &sorted[hi]);
+            let dx = sorted[hi].0 - x;
+            if dx * dx <= bound(state) {
+                visit(state, &sorted[hi]);
                 hi += 1;
                 progressed = true;
             } else {
@@ -320,9 +287,9 @@ fn find2(sorted: &[(f64, f64, usize, u32)], p: &P2) -> (usize, f64, f64) {
             }
         }
         if lo > 0 {
-            let dx = p[0] - sorted[lo - 1].0;
-            if dx * dx <= st.3 {
-                consider(&mut st, &sorted[lo - 1]);
+            let dx = x - sorted[lo - 1].0;
+            if dx * dx <= bound(state) {
+                visit(state, &sorted[lo - 1]);
                 lo -= 1;
                 progressed = true;
             } else {
@@ -333,6 +300,24 @@ fn find2(sorted: &[(f64, f64, usize, u32)], p: &P2) -> (usize, f64, f64) {
             break;
         }
     }
+}
+
+/// Best and second-best squared distance from `p` to the centres sorted by x
+/// (same order and tie rule as [`Nearest::find`]): (slot, best d², second d²).
+fn find2(sorted: &[(f64, f64, usize, u32)], p: &P2) -> (usize, f64, f64) {
+    // (slot, best d², best id, second d²)
+    let mut st = (usize::MAX, f64::INFINITY, u32::MAX, f64::INFINITY);
+    sweep(sorted, p[0], &mut st, |st| st.3, |st, c| {
+        let d = (c.0 - p[0]).powi(2) + (c.1 - p[1]).powi(2);
+        if d < st.1 || (d == st.1 && c.3 < st.2) {
+            st.3 = st.3.min(st.1);
+            st.0 = c.2;
+            st.1 = d;
+            st.2 = c.3;
+        } else {
+            st.3 = st.3.min(d);
+        }
+    });
     (st.0, st.1, st.3)
 }
 
