@@ -102,7 +102,9 @@ async fn an_import_waits_for_the_write_turn_of_a_transaction_in_progress() {
     for db in meetinghouse_testkit::databases().await {
         let (_, org) = museum(&db).await;
         let path = temp_file("collection.csv", CSV.as_bytes());
-        // Another writer in this process holds its transaction open.
+        // Another writer in this process holds its transaction open. (This
+        // shows the import waits and then completes; it cannot tell the write
+        // turn from SQLite's own lock, which would also make it wait.)
         let tx = db.begin().await.unwrap();
         let importer = {
             let db = db.clone();
@@ -110,7 +112,7 @@ async fn an_import_waits_for_the_write_turn_of_a_transaction_in_progress() {
         };
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         if db.backend() == meetinghouse_store::Backend::Sqlite {
-            assert!(!importer.is_finished(), "the SQLite bulk writer waits for the turn");
+            assert!(!importer.is_finished(), "the import waits while another transaction writes");
         }
         tx.commit().await.unwrap();
         let report = importer.await.unwrap();
