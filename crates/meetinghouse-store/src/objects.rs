@@ -1,5 +1,6 @@
-//! Collection objects and their links to stories. Imports write in batches:
-//! one statement per chunk of rows, so a million records stay fast.
+//! Collection objects and their links to stories. Imports on PostgreSQL write
+//! in batches, one statement per chunk of rows ([`existing`], [`upsert_many`]);
+//! SQLite's imports go through [`crate::bulk`].
 
 use std::collections::HashMap;
 
