@@ -121,14 +121,16 @@ pub async fn start_session(db: &Db, person_id: i64) -> Result<String> {
     Ok(token)
 }
 
-/// The signed-in person for a session token, if the session is live.
-pub async fn session_actor(db: &Db, token: &str) -> Result<Option<Actor>> {
-    let Some(id) = sessions::person_for(db, &secrets::token_hash(token)).await? else { return Ok(None) };
-    let Some(person) = people::by_id(db, id).await? else { return Ok(None) };
+/// The signed-in person for a session token, if the session is live, with
+/// their unread notifications counted up to [`crate::notifications::UNREAD_CAP`].
+pub async fn session_actor(db: &Db, token: &str) -> Result<Option<(Actor, i64)>> {
+    let Some((person, unread)) = people::by_session(db, &secrets::token_hash(token), crate::notifications::UNREAD_CAP).await? else {
+        return Ok(None);
+    };
     if person.status == "suspended" {
         return Ok(None);
     }
-    Ok(Some(Actor::from_row(&person)))
+    Ok(Some((Actor::from_row(&person), unread)))
 }
 
 pub async fn end_session(db: &Db, token: &str) -> Result<()> {

@@ -8,11 +8,11 @@
 use meetinghouse_store::conversations::{self as store, NewReply, ReplyRow};
 use meetinghouse_store::interactions::{self as store_interactions, NewInteraction};
 use meetinghouse_store::moderation as store_moderation;
+use meetinghouse_store::writes::{Arg, Batch, Inserted, Text};
 use meetinghouse_store::{Db, StoreError, Tx};
 
 use crate::accounts::ensure_can_post;
 use crate::error::{CoreError, FieldErrors, Result};
-use crate::moderation::Policy;
 use crate::notifications::{self, Kind, Mailer};
 use crate::persona::{self, Voice};
 use crate::prompts::voice_name;
@@ -84,7 +84,23 @@ struct Published<'a> {
     mentioned: &'a [(i64, String)],
 }
 
-async fn plan(db: &Db, info: &SubjectInfo, r: &Published<'_>) -> Result<Vec<Effect>> {
+/// Blocks and mutes that people set against one writer.
+struct Relations(Vec<(i64, String)>);
+
+impl Relations {
+    /// Finds the people `handles` name, with the blocks and mutes they and
+    /// `also` set against `writer`, in one query.
+    async fn load(db: &Db, writer: i64, handles: &[String], also: Option<i64>) -> Result<(Vec<(i64, String)>, Relations)> {
+        let (found, rel) = store::mentions_and_relations(db, writer, handles, also).await?;
+        Ok((found, Relations(rel)))
+    }
+
+    fn has(&self, person: i64, kind: &str) -> bool {
+        self.0.iter().any(|(p, k)| *p == person && k == kind)
+    }
+}
+
+async fn plan(db: &Db, info: &SubjectInfo, r: &Published<'_>, rel: &Relations) -> Result<Vec<Effect>> {
     let mut out = Vec::new();
     let (target, target_org) = match r.parent {
         Some(p) => (Some(p.author_person), p.author_org),
@@ -92,7 +108,7 @@ async fn plan(db: &Db, info: &SubjectInfo, r: &Published<'_>) -> Result<Vec<Effe
     };
     if let Some(t) = target.filter(|t| *t != r.author) {
         out.push(Effect::Edge { target: t, target_org, kind: "reply" });
-        if !store_moderation::has_relation(db, t, r.author, "mute").await? {
+        if !rel.has(t, "mute") {
             let text = match r.parent {
                 Some(_) => format!("{} replied to you on “{}”.", r.label, info.title),
                 None => format!("{} replied to “{}”.", r.label, info.title),
@@ -107,7 +123,7 @@ async fn plan(db: &Db, info: &SubjectInfo, r: &Published<'_>) -> Result<Vec<Effe
         out.push(Effect::Edge { target: *person, target_org: None, kind: "mention" });
         // Someone replied to and mentioned hears about it once.
         let told = out.iter().any(|e| matches!(e, Effect::Notify { person: p, .. } if p == person));
-        if !told && !store_moderation::has_relation(db, *person, r.author, "mute").await? {
+        if !told && !rel.has(*person, "mute") {
             let text = format!("{} mentioned you on “{}”.", r.label, info.title);
             out.push(Effect::Notify { person: *person, kind: Kind::Mention, text });
         }
@@ -128,11 +144,35 @@ async fn plan(db: &Db, info: &SubjectInfo, r: &Published<'_>) -> Result<Vec<Effe
     Ok(out)
 }
 
-async fn apply(tx: &mut Tx, mail: Mailer<'_>, info: &SubjectInfo, reply_id: i64, r: &Published<'_>, effects: &[Effect]) -> Result<()> {
-    let url = format!("/replies/{reply_id}");
+/// A reply's id: known, or the insert of the batch the reply is written in.
+#[derive(Debug, Clone, Copy)]
+enum ReplyId {
+    Known(i64),
+    New(Inserted),
+}
+
+impl ReplyId {
+    fn arg(self) -> Arg {
+        match self {
+            ReplyId::Known(id) => id.into(),
+            ReplyId::New(step) => step.into(),
+        }
+    }
+
+    fn link(self) -> Text {
+        match self {
+            ReplyId::Known(id) => Text::Now(format!("/replies/{id}")),
+            ReplyId::New(step) => Text::from_id(step, |id| format!("/replies/{id}")),
+        }
+    }
+}
+
+/// Adds the writes of a published reply's effects to a batch.
+fn apply(b: &mut Batch, mail: Mailer<'_>, info: &SubjectInfo, reply: ReplyId, r: &Published<'_>, effects: &[Effect]) {
+    let url = reply.link();
     for e in effects {
         match e {
-            Effect::Notify { person, kind, text } => notifications::notify(tx, mail, *person, *kind, text, &url).await?,
+            Effect::Notify { person, kind, text } => notifications::notify_into(b, mail, *person, *kind, text, &url),
             Effect::Edge { target, target_org, kind } => {
                 let edge = NewInteraction {
                     source_person: r.author,
@@ -142,15 +182,13 @@ async fn apply(tx: &mut Tx, mail: Mailer<'_>, info: &SubjectInfo, reply_id: i64,
                     kind,
                     subject_kind: info.subject.kind(),
                     subject_id: info.subject.id(),
-                    reply_id: Some(reply_id),
                     public: info.public,
                 };
-                store_interactions::insert(tx, &edge).await?;
+                store_interactions::insert_into(b, &edge, reply.arg());
             }
-            Effect::HostReply { kind, id } => store::record_host_reply(tx, kind, *id, reply_id).await?,
+            Effect::HostReply { kind, id } => store::record_host_reply_into(b, kind, *id, reply.arg()),
         }
     }
-    Ok(())
 }
 
 fn org_of(voice: &Voice) -> Option<i64> {
@@ -161,24 +199,24 @@ fn org_of(voice: &Voice) -> Option<i64> {
 }
 
 /// Resolves mentioned handles: unknown handles, and people who blocked the
-/// writer, are input errors.
-async fn resolve_mentions(db: &Db, actor: &Actor, body: &str, e: &mut FieldErrors) -> Result<Vec<(i64, String)>> {
+/// writer, are input errors. Also returns the blocks and mutes towards the
+/// writer of everyone mentioned and of `also` (the person replied to).
+async fn resolve_mentions(db: &Db, actor: &Actor, body: &str, e: &mut FieldErrors, also: Option<i64>) -> Result<(Vec<(i64, String)>, Relations)> {
     let handles = mentions(body);
     if handles.len() > MENTIONS_MAX {
         e.add("body", format!("A reply can mention at most {MENTIONS_MAX} people."));
-        return Ok(Vec::new());
+        let (_, rel) = Relations::load(db, actor.id, &[], also).await?;
+        return Ok((Vec::new(), rel));
     }
-    let found = store::people_by_handles(db, &handles).await?;
+    let (found, rel) = Relations::load(db, actor.id, &handles, also).await?;
     for h in &handles {
         match found.iter().find(|(_, fh)| fh.to_lowercase() == *h) {
             None => e.add("body", format!("Nobody here has the handle @{h}. Check the spelling, or leave out the @.")),
-            Some((id, fh)) if store_moderation::has_relation(db, *id, actor.id, "block").await? => {
-                e.add("body", format!("You cannot mention @{fh}."))
-            }
+            Some((id, fh)) if rel.has(*id, "block") => e.add("body", format!("You cannot mention @{fh}.")),
             Some(_) => {}
         }
     }
-    Ok(found)
+    Ok((found, rel))
 }
 
 /// Posts a reply to a subject (or to a reply on it); returns the reply's id.
@@ -205,16 +243,15 @@ pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, fo
         }
     };
     let target = parent.as_ref().map(|p| p.author_person).or(info.owner_person);
-    if let Some(t) = target.filter(|t| *t != actor.id) {
-        if store_moderation::has_relation(db, t, actor.id, "block").await? {
-            return Err(CoreError::Forbidden("You cannot reply to this person.".into()));
-        }
-    }
     let mut e = FieldErrors::new();
     let body = text(&mut e, "body", "Your reply", &form.body, BODY_MAX, true);
-    let mentioned = resolve_mentions(db, actor, &body, &mut e).await?;
+    let (mentioned, rel) = resolve_mentions(db, actor, &body, &mut e, target).await?;
+    if target.is_some_and(|t| rel.has(t, "block")) {
+        return Err(CoreError::Forbidden("You cannot reply to this person.".into()));
+    }
     e.into_result()?;
-    let policy = Policy::load(db).await?;
+    // The settings the caller loaded (the web layer caches them for a few seconds).
+    let policy = &mail.settings.policy;
     let hits = policy.pause_hits(&body);
     if !hits.is_empty() && !form.pause_confirmed {
         return Err(FieldErrors::one(
@@ -238,7 +275,7 @@ pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, fo
         parent: parent.as_ref(),
         mentioned: &mentioned,
     };
-    let effects = if pending { Vec::new() } else { plan(db, &info, &published).await? };
+    let effects = if pending { Vec::new() } else { plan(db, &info, &published, &rel).await? };
     let new = NewReply {
         subject_kind: subject.kind(),
         subject_id: subject.id(),
@@ -251,15 +288,14 @@ pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, fo
         by_host,
         public: info.public,
     };
-    // The insert comes first: on SQLite the transaction takes the write lock at once.
-    let mut tx = db.begin().await?;
-    let (id, _) = store::insert(&mut tx, &new).await?;
-    apply(&mut tx, mail, &info, id, &published, &effects).await?;
+    // One batch: on SQLite it runs on the writer thread in one hand-off.
+    let mut b = Batch::new();
+    let step = store::insert_into(&mut b, &new);
+    apply(&mut b, mail, &info, ReplyId::New(step), &published, &effects);
     if pending {
-        store_moderation::insert_report(&mut tx, None, "reply", id, "first-contributions", "", info.group_id).await?;
+        store_moderation::insert_report_into(&mut b, None, "reply", step.into(), "first-contributions", "", info.group_id);
     }
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(id)
+    Ok(db.write(b).await?.id(step))
 }
 
 /// Publishes a reply that waited for review, with everything a published
@@ -288,7 +324,8 @@ pub(crate) async fn publish_effects(db: &Db, reply: &ReplyRow) -> Result<Planned
         Some(p) => store::by_id(db, p).await?,
         None => None,
     };
-    let mentioned = store::people_by_handles(db, &mentions(&reply.body)).await?;
+    let target = parent.as_ref().map(|p| p.author_person).or(info.owner_person);
+    let (mentioned, rel) = Relations::load(db, reply.author_person, &mentions(&reply.body), target).await?;
     let label = author_label(reply);
     let published = Published {
         author: reply.author_person,
@@ -298,7 +335,7 @@ pub(crate) async fn publish_effects(db: &Db, reply: &ReplyRow) -> Result<Planned
         parent: parent.as_ref(),
         mentioned: &mentioned,
     };
-    let effects = plan(db, &info, &published).await?;
+    let effects = plan(db, &info, &published, &rel).await?;
     Ok(Planned { info, effects, mentioned, parent })
 }
 
@@ -318,7 +355,10 @@ pub(crate) async fn apply_published(
         parent: parent.as_ref(),
         mentioned,
     };
-    apply(tx, mail, info, reply.id, &published, effects).await
+    let mut b = Batch::new();
+    apply(&mut b, mail, info, ReplyId::Known(reply.id), &published, effects);
+    b.run_in(tx).await?;
+    Ok(())
 }
 
 /// How a reply's author is shown: "Sam", "Sam · Tiverton Museum", or
@@ -523,7 +563,7 @@ pub async fn edit(db: &Db, settings: &crate::settings::Settings, actor: &Actor, 
     }
     let mut e = FieldErrors::new();
     let body = text(&mut e, "body", "Your reply", body, BODY_MAX, true);
-    resolve_mentions(db, actor, &body, &mut e).await?;
+    resolve_mentions(db, actor, &body, &mut e, None).await?;
     e.into_result()?;
     if body == r.body {
         return Ok(());
@@ -589,10 +629,9 @@ pub async fn thank(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, kind: &str
             kind: "thanks",
             subject_kind: &r.subject_kind,
             subject_id: r.subject_id,
-            reply_id: Some(id),
             public: info.public,
         };
-        store_interactions::insert(&mut tx, &edge).await?;
+        store_interactions::insert(&mut tx, &edge, Some(id)).await?;
         if !muted {
             let text = format!("{} {said} (your reply on “{}”).", actor.display_name, info.title);
             notifications::notify(&mut tx, mail, r.author_person, Kind::Thanks, &text, &format!("/replies/{id}")).await?;

@@ -319,9 +319,8 @@ async fn seed_conversations(
                 kind: "reply",
                 subject_kind: "story",
                 subject_id: s.id,
-                reply_id: Some(id),
                 public: true,
-            })
+            }, Some(id))
             .await?;
             if org.is_some() {
                 match &last {
@@ -340,9 +339,8 @@ async fn seed_conversations(
                         kind: "thanks",
                         subject_kind: "story",
                         subject_id: s.id,
-                        reply_id: Some(id),
                         public: true,
-                    })
+                    }, Some(id))
                     .await?;
                 }
             }
@@ -389,9 +387,8 @@ async fn seed_conversations(
                     kind: "reply",
                     subject_kind: "prompt",
                     subject_id: p.id,
-                    reply_id: Some(id),
                     public: true,
-                })
+                }, Some(id))
                 .await?;
             }
             let depth = parent.as_ref().map(|(_, d, _, _)| d + 1).unwrap_or(0);

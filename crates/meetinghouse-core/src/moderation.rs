@@ -54,13 +54,17 @@ pub struct Policy {
 
 impl Policy {
     pub async fn load(db: &Db) -> Result<Policy> {
-        let all = store_settings::all(db).await?;
+        Ok(Policy::from_settings(&store_settings::all(db).await?))
+    }
+
+    /// The policy in the instance settings' (key, value) pairs.
+    pub fn from_settings(all: &[(String, String)]) -> Policy {
         let get = |k: &str| all.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-        Ok(Policy {
+        Policy {
             review_first: get("conv_review_first").and_then(|v| v.parse().ok()).unwrap_or(0),
             pause_words: split_words(&get("conv_pause_words").unwrap_or_else(|| DEFAULT_PAUSE_WORDS.into())),
             public_log: get("conv_public_log").is_some_and(|v| v == "true"),
-        })
+        }
     }
 
     /// The listed words a text contains (whole words, any case).

@@ -4,6 +4,7 @@
 //! outbox. Every email carries a signed one-click unsubscribe link.
 
 use meetinghouse_store::notifications::{self as store, NotificationRow};
+use meetinghouse_store::writes::{Batch, Text};
 use meetinghouse_store::{Db, StoreError, Tx, outbox};
 
 use crate::error::{CoreError, FieldErrors, Result};
@@ -55,22 +56,24 @@ pub struct Mailer<'a> {
 }
 
 /// Notifies a person inside the caller's transaction; emails at once when
-/// they chose that. It writes before it reads, so on SQLite it can open a
-/// transaction without a lock upgrade.
+/// they chose that.
 pub async fn notify(tx: &mut Tx, mail: Mailer<'_>, person: i64, kind: Kind, text: &str, url: &str) -> Result<()> {
-    store::insert(tx, person, kind.as_str(), text, url).await?;
-    let Some((mode, email)) = store::email_pref(tx, person).await? else {
-        return Ok(());
-    };
-    if mode == "immediate" {
-        let body = format!(
-            "{text}\n\n{}{url}\n\n{}",
-            mail.base_url,
-            footer(mail, person, "You get an email for each notification.")
-        );
-        outbox::enqueue(tx, &email, &format!("{}: {}", mail.settings.name, short(text)), &body, "notification").await?;
-    }
+    let mut b = Batch::new();
+    notify_into(&mut b, mail, person, kind, text, &Text::Now(url.to_string()));
+    b.run_in(tx).await?;
     Ok(())
+}
+
+/// [`notify`], in a batch; the link may be made from an insert of the same
+/// batch (a new reply's). Whether to email is decided as the batch runs, by
+/// the person's choice then; the email is written either way.
+pub fn notify_into(b: &mut Batch, mail: Mailer<'_>, person: i64, kind: Kind, text: &str, url: &Text) {
+    store::insert_into(b, person, kind.as_str(), text, url);
+    let subject = format!("{}: {}", mail.settings.name, short(text));
+    let (text, base) = (text.to_string(), mail.base_url.to_string());
+    let footer = footer(mail, person, "You get an email for each notification.");
+    let body = url.map(move |url| format!("{text}\n\n{base}{url}\n\n{footer}"));
+    store::email_if_immediate_into(b, person, &subject, &body);
 }
 
 fn short(text: &str) -> String {

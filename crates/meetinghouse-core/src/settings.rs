@@ -46,6 +46,8 @@ pub struct Settings {
     pub orgs_admin_only: bool,
     /// The key for CSRF tokens and signed links; made once, shared by all servers.
     pub secret_key: String,
+    /// The conversation rules (review of first replies, pause words, public log).
+    pub policy: crate::moderation::Policy,
 }
 
 impl std::fmt::Debug for Settings {
@@ -94,6 +96,7 @@ impl Settings {
             post_before_verify: get("post_before_verify").map(|v| v != "false").unwrap_or(true),
             orgs_admin_only: get("orgs_admin_only").map(|v| v == "true").unwrap_or(false),
             secret_key,
+            policy: crate::moderation::Policy::from_settings(&all),
         })
     }
 }

@@ -83,7 +83,7 @@ async fn sign_in_verify_and_reset() {
 
         // Sessions: start, find, end.
         let session = accounts::start_session(&db, actor.id).await.unwrap();
-        assert_eq!(accounts::session_actor(&db, &session).await.unwrap().unwrap().handle, "sam");
+        assert_eq!(accounts::session_actor(&db, &session).await.unwrap().unwrap().0.handle, "sam");
 
         // A reset ends every session and changes the password; the link works once.
         accounts::request_reset(&db, &s, "http://mh.test", "sam@example.org").await.unwrap();

@@ -311,6 +311,9 @@ async fn reports_queue_actions_and_safety() {
         assert_eq!(moderation::log(&db, Some(&mod_), 0).await.unwrap().len(), 3);
         assert!(matches!(moderation::log(&db, None, 0).await, Err(CoreError::NotFound)));
         moderation::save_policy(&db, &mod_, &PolicyForm { public_log: true, pause_words: "idiot".into(), review_first: "2".into() }).await.unwrap();
+        // Posting follows the settings the caller loaded: load them again.
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
         let public = moderation::log(&db, None, 0).await.unwrap();
         assert!(public.iter().all(|e| e.row.moderator_handle.is_none()));
         assert!(notifications::unread(&db, &ann).await.unwrap() >= 1, "the reporter hears the outcome");

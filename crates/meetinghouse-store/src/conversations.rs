@@ -4,6 +4,7 @@
 use sqlx::FromRow;
 
 use crate::error::Result;
+use crate::writes::{Arg, Batch, Inserted};
 use crate::{Db, Tx, now};
 
 /// A reply with its author's names, ready to show.
@@ -58,36 +59,50 @@ pub struct NewReply<'a> {
     pub public: bool,
 }
 
-/// Inserts a reply and sets its path; returns (id, path). This is a write,
-/// so it can open a transaction on SQLite without a lock upgrade later.
-pub async fn insert(tx: &mut Tx, r: &NewReply<'_>) -> Result<(i64, String)> {
-    let t = now();
-    let depth = r.parent.map(|(_, d, _)| d + 1).unwrap_or(0);
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO replies (subject_kind, subject_id, parent_id, depth, path, author_person, author_org, voice, body, \
-             status, by_host, public, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, '', $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
-    )
-    .bind(r.subject_kind)
-    .bind(r.subject_id)
-    .bind(r.parent.map(|(id, _, _)| id))
-    .bind(depth)
-    .bind(r.author_person)
-    .bind(r.author_org)
-    .bind(r.voice)
-    .bind(r.body)
-    .bind(r.status)
-    .bind(r.by_host as i64)
-    .bind(r.public as i64)
-    .bind(t)
-    .fetch_one(&mut **tx)
-    .await?;
-    let path = match r.parent {
-        Some((_, _, parent_path)) => format!("{parent_path}/{}", path_segment(id)),
+const INSERT_REPLY: &str = "INSERT INTO replies (subject_kind, subject_id, parent_id, depth, path, author_person, author_org, \
+    voice, body, status, by_host, public, created_at, updated_at) \
+    VALUES ($1, $2, $3, $4, '', $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id";
+
+/// A reply's path: its parent's path, then its own segment.
+pub fn reply_path(parent_path: Option<&str>, id: i64) -> String {
+    match parent_path {
+        Some(p) => format!("{p}/{}", path_segment(id)),
         None => path_segment(id),
-    };
-    sqlx::query("UPDATE replies SET path = $2 WHERE id = $1").bind(id).bind(&path).execute(&mut **tx).await?;
-    Ok((id, path))
+    }
+}
+
+/// Adds a reply, and the setting of its path, to a batch; the insert's id is
+/// the reply's. It is a write, so a batch can start with it.
+pub fn insert_into(b: &mut Batch, r: &NewReply<'_>) -> Inserted {
+    let depth = r.parent.map(|(_, d, _)| d + 1).unwrap_or(0);
+    let id = b.insert(
+        INSERT_REPLY,
+        vec![
+            r.subject_kind.into(),
+            r.subject_id.into(),
+            r.parent.map(|(id, _, _)| id).into(),
+            depth.into(),
+            r.author_person.into(),
+            r.author_org.into(),
+            r.voice.into(),
+            r.body.into(),
+            r.status.into(),
+            r.by_host.into(),
+            r.public.into(),
+            now().into(),
+        ],
+    );
+    let parent_path = r.parent.map(|(_, _, p)| p.to_string());
+    b.execute("UPDATE replies SET path = $2 WHERE id = $1", vec![id.into(), Arg::text_from_id(id, move |id| reply_path(parent_path.as_deref(), id))]);
+    id
+}
+
+/// Inserts a reply and sets its path; returns (id, path).
+pub async fn insert(tx: &mut Tx, r: &NewReply<'_>) -> Result<(i64, String)> {
+    let mut b = Batch::new();
+    let step = insert_into(&mut b, r);
+    let id = b.run_in(tx).await?.id(step);
+    Ok((id, reply_path(r.parent.map(|(_, _, p)| p), id)))
 }
 
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<ReplyRow>> {
@@ -194,17 +209,20 @@ pub async fn published_count(db: &Db, person: i64, cap: i64) -> Result<i64> {
 
 /// Records the first host reply to a community contribution; later ones change nothing.
 pub async fn record_host_reply(tx: &mut Tx, kind: &str, id: i64, reply_id: i64) -> Result<()> {
-    sqlx::query(
+    let mut b = Batch::new();
+    record_host_reply_into(&mut b, kind, id, reply_id.into());
+    b.run_in(tx).await?;
+    Ok(())
+}
+
+/// Records, in a batch, that a host answered a contribution with `reply`
+/// (the first answer stands).
+pub fn record_host_reply_into(b: &mut Batch, kind: &str, id: i64, reply: Arg) {
+    b.execute(
         "INSERT INTO host_replies (contribution_kind, contribution_id, reply_id, replied_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (contribution_kind, contribution_id) DO NOTHING",
-    )
-    .bind(kind)
-    .bind(id)
-    .bind(reply_id)
-    .bind(now())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+        vec![kind.into(), id.into(), reply, now().into()],
+    );
 }
 
 /// When a host first replied to a contribution: (reply id, unix seconds).
@@ -256,15 +274,43 @@ pub async fn thanks_sent(db: &Db, target_kind: &str, target_id: i64, sender: i64
     Ok(rows.into_iter().map(|(k,)| k).collect())
 }
 
-/// (id, handle) of people by lower-cased handle, for mentions.
-pub async fn people_by_handles(db: &Db, handles: &[String]) -> Result<Vec<(i64, String)>> {
-    let mut out = Vec::new();
-    for h in handles {
-        let row: Option<(i64, String)> = sqlx::query_as("SELECT id, handle FROM people WHERE handle_lower = $1")
-            .bind(h.to_lowercase())
-            .fetch_optional(&db.pool)
-            .await?;
-        out.extend(row);
+
+/// People a writer mentions, and the blocks and mutes set against the writer
+/// by them and by `also` (the person replied to), in one query: the people
+/// found by (lower-case) handle as (id, handle), and (person, kind) pairs.
+pub async fn mentions_and_relations(db: &Db, writer: i64, handles: &[String], also: Option<i64>) -> Result<(Vec<(i64, String)>, Vec<(i64, String)>)> {
+    if handles.is_empty() && also.is_none() {
+        return Ok((Vec::new(), Vec::new()));
     }
-    Ok(out)
+    let mut p = crate::Params::new(db.backend());
+    let writer_param = p.next();
+    let mut wanted = Vec::new();
+    if !handles.is_empty() {
+        wanted.push(format!("p.handle_lower IN {}", p.tuple(handles.len())));
+    }
+    if also.is_some() {
+        wanted.push(format!("p.id = {}", p.next()));
+    }
+    let sql = format!(
+        "SELECT p.id, p.handle, p.handle_lower, r.kind FROM people p \
+         LEFT JOIN person_relations r ON r.person_id = p.id AND r.other_id = {writer_param} WHERE {}",
+        wanted.join(" OR ")
+    );
+    let mut q = sqlx::query_as::<_, (i64, String, String, Option<String>)>(sqlx::AssertSqlSafe(sql)).bind(writer);
+    for h in handles {
+        q = q.bind(h.to_lowercase());
+    }
+    if let Some(a) = also {
+        q = q.bind(a);
+    }
+    let (mut found, mut relations) = (Vec::new(), Vec::new());
+    for (id, handle, lower, kind) in q.fetch_all(&db.pool).await? {
+        if handles.contains(&lower) && !found.iter().any(|(f, _)| *f == id) {
+            found.push((id, handle));
+        }
+        if let Some(kind) = kind.filter(|_| id != writer) {
+            relations.push((id, kind));
+        }
+    }
+    Ok((found, relations))
 }

@@ -9,6 +9,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
 use crate::error::{Result, StoreError};
+use crate::writes::{Batch, SqliteWriter, Written};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -47,6 +48,9 @@ pub struct Db {
     /// The SQLite database file, for the bulk paths that open their own
     /// connection to it (see [`crate::bulk`]); `None` on PostgreSQL.
     sqlite_path: Option<PathBuf>,
+    /// The thread that runs [`Batch`]es on a SQLite file; `None` on
+    /// PostgreSQL and in-memory SQLite.
+    sqlite_writer: Option<std::sync::Arc<SqliteWriter>>,
 }
 
 /// This process's turn to write to SQLite, held while a bulk writer's
@@ -125,6 +129,10 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            // A SQLite connection is a file handle that does not go stale;
+            // pinging it on every checkout was one more hand-off to its
+            // worker thread per query. PostgreSQL keeps the check.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -143,7 +151,12 @@ impl Db {
             })
             .connect_with(connect)
             .await?;
-        Ok(Db { pool, backend, max_connections: options.max_connections, writer: Default::default(), sqlite_path })
+        let writer: std::sync::Arc<tokio::sync::Mutex<()>> = Default::default();
+        let sqlite_writer = match &sqlite_path {
+            Some(path) => Some(std::sync::Arc::new(SqliteWriter::start(path, writer.clone())?)),
+            None => None,
+        };
+        Ok(Db { pool, backend, max_connections: options.max_connections, writer, sqlite_path, sqlite_writer })
     }
 
     pub fn backend(&self) -> Backend {
@@ -227,6 +240,19 @@ impl Db {
             }
             Backend::Postgres => Ok(Tx { inner: self.pool.begin().await?, _turn: None }),
         }
+    }
+
+    /// Runs a batch of writes in a transaction of its own (see
+    /// [`crate::writes`]): on a SQLite file on the writer thread, otherwise in
+    /// a sqlx transaction. Nothing of the batch is stored if a statement fails.
+    pub async fn write(&self, batch: Batch) -> Result<Written> {
+        if let Some(w) = &self.sqlite_writer {
+            return w.write(batch).await;
+        }
+        let mut tx = self.begin().await?;
+        let written = batch.run_in(&mut tx).await?;
+        tx.commit().await?;
+        Ok(written)
     }
 
     /// Waits for this process's write turn (SQLite; PostgreSQL has no such

@@ -4,6 +4,7 @@
 use sqlx::FromRow;
 
 use crate::error::Result;
+use crate::writes::{Arg, Batch};
 use crate::{Db, Tx, now};
 
 /// One recorded interaction.
@@ -16,28 +17,35 @@ pub struct NewInteraction<'a> {
     pub kind: &'a str,
     pub subject_kind: &'a str,
     pub subject_id: i64,
-    pub reply_id: Option<i64>,
     pub public: bool,
 }
 
-pub async fn insert(tx: &mut Tx, i: &NewInteraction<'_>) -> Result<()> {
-    sqlx::query(
+pub async fn insert(tx: &mut Tx, i: &NewInteraction<'_>, reply_id: Option<i64>) -> Result<()> {
+    let mut b = Batch::new();
+    insert_into(&mut b, i, reply_id.into());
+    b.run_in(tx).await?;
+    Ok(())
+}
+
+/// [`insert`], in a batch; `reply` is the reply the interaction came with
+/// (an id, an insert of the same batch, or none).
+pub fn insert_into(b: &mut Batch, i: &NewInteraction<'_>, reply: Arg) {
+    b.execute(
         "INSERT INTO interactions (source_person, source_org, target_person, target_org, kind, subject_kind, subject_id, \
              reply_id, public, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(i.source_person)
-    .bind(i.source_org)
-    .bind(i.target_person)
-    .bind(i.target_org)
-    .bind(i.kind)
-    .bind(i.subject_kind)
-    .bind(i.subject_id)
-    .bind(i.reply_id)
-    .bind(i.public as i64)
-    .bind(now())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+        vec![
+            i.source_person.into(),
+            i.source_org.into(),
+            i.target_person.into(),
+            i.target_org.into(),
+            i.kind.into(),
+            i.subject_kind.into(),
+            i.subject_id.into(),
+            reply,
+            i.public.into(),
+            now().into(),
+        ],
+    );
 }
 
 /// An edge as exported: handles, organisation slugs and the time.

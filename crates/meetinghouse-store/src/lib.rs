@@ -7,7 +7,9 @@
 //! 0/1 integers so rows decode identically on both. Each stored aggregate has
 //! its own module; nothing outside this crate writes SQL. The one exception to
 //! "through sqlx" is [`bulk`], SQLite's collection-import path, which runs
-//! prepared statements on a connection of its own (rusqlite) for speed.
+//! prepared statements on a connection of its own (rusqlite) for speed, and
+//! [`writes`], whose batches run on SQLite on a writer thread that also uses
+//! rusqlite, with the same `$N` SQL as the sqlx path.
 
 mod db;
 mod error;
@@ -30,6 +32,7 @@ pub mod sessions;
 pub mod settings;
 pub mod stories;
 pub mod tokens;
+pub mod writes;
 
 pub use db::{Backend, Db, DbOptions, MigrationStatus, Tx, WriteTurn};
 pub use error::StoreError;

@@ -3,7 +3,8 @@
 
 use sqlx::FromRow;
 
-use crate::error::{Result, StoreError};
+use crate::error::Result;
+use crate::writes::{Arg, Batch, Inserted};
 use crate::{Db, Tx, now};
 
 /// Turns a block or mute on or off.
@@ -67,20 +68,27 @@ pub async fn insert_report(
     details: &str,
     group_id: Option<i64>,
 ) -> Result<i64> {
-    let row: std::result::Result<(i64,), sqlx::Error> = sqlx::query_as(
+    let mut b = Batch::new();
+    let step = insert_report_into(&mut b, reporter, target_kind, target_id.into(), category, details, group_id);
+    Ok(b.run_in(tx).await?.id(step))
+}
+
+/// [`insert_report`], in a batch; the target may be an insert of the same batch.
+pub fn insert_report_into(
+    b: &mut Batch,
+    reporter: Option<i64>,
+    target_kind: &str,
+    target: Arg,
+    category: &str,
+    details: &str,
+    group_id: Option<i64>,
+) -> Inserted {
+    b.insert_unique(
         "INSERT INTO reports (reporter, target_kind, target_id, category, details, group_id, status, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'open', $7) RETURNING id",
+        vec![reporter.into(), target_kind.into(), target, category.into(), details.into(), group_id.into(), now().into()],
+        &[("reporter", "report")],
     )
-    .bind(reporter)
-    .bind(target_kind)
-    .bind(target_id)
-    .bind(category)
-    .bind(details)
-    .bind(group_id)
-    .bind(now())
-    .fetch_one(&mut **tx)
-    .await;
-    row.map(|(id,)| id).map_err(|e| StoreError::from_unique(e, &[("reporter", "report")]))
 }
 
 pub async fn report_by_id(db: &Db, id: i64) -> Result<Option<ReportRow>> {

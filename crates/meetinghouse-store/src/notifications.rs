@@ -3,6 +3,7 @@
 use sqlx::FromRow;
 
 use crate::error::Result;
+use crate::writes::{Batch, Inserted, Text};
 use crate::{Db, Tx, now};
 
 #[derive(Debug, Clone, FromRow)]
@@ -18,19 +19,30 @@ pub struct NotificationRow {
 /// Adds a notification, marked for the daily digest when the person is on
 /// it (the default). A write, so it may open a SQLite transaction.
 pub async fn insert(tx: &mut Tx, person: i64, kind: &str, text: &str, url: &str) -> Result<i64> {
-    let (id,): (i64,) = sqlx::query_as(
+    let mut b = Batch::new();
+    let step = insert_into(&mut b, person, kind, text, &Text::Now(url.to_string()));
+    Ok(b.run_in(tx).await?.id(step))
+}
+
+/// [`insert`], in a batch.
+pub fn insert_into(b: &mut Batch, person: i64, kind: &str, text: &str, url: &Text) -> Inserted {
+    b.insert(
         "INSERT INTO notifications (person_id, kind, text, url, created_at, emailed) \
          SELECT $1, $2, $3, $4, $5, CASE WHEN COALESCE((SELECT email_mode FROM notification_prefs WHERE person_id = $1), 'daily') = 'daily' \
          THEN 0 ELSE 1 END RETURNING id",
+        vec![person.into(), kind.into(), text.into(), url.arg(), now().into()],
     )
-    .bind(person)
-    .bind(kind)
-    .bind(text)
-    .bind(url)
-    .bind(now())
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(id)
+}
+
+/// Puts an email for a notification in the outbox, in a batch, when (as the
+/// batch runs) the person has chosen to be emailed at once.
+pub fn email_if_immediate_into(b: &mut Batch, person: i64, subject: &str, body: &Text) {
+    b.execute(
+        "INSERT INTO email_outbox (to_addr, subject, body, kind, created_at) \
+         SELECT p.email, $2, $3, 'notification', $4 FROM people p LEFT JOIN notification_prefs n ON n.person_id = p.id \
+         WHERE p.id = $1 AND COALESCE(n.email_mode, 'daily') = 'immediate'",
+        vec![person.into(), subject.into(), body.arg(), now().into()],
+    );
 }
 
 /// Unread notifications, counted up to `cap` (the header shows "99+" past it).

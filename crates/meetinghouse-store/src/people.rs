@@ -75,6 +75,27 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<PersonRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
 }
 
+#[derive(FromRow)]
+struct WithUnread {
+    #[sqlx(flatten)]
+    person: PersonRow,
+    unread: i64,
+}
+
+/// The person an unexpired session (by its token's hash) belongs to, with
+/// their unread notifications counted up to `unread_cap`: what every signed-in
+/// request needs, in one query.
+pub async fn by_session(db: &Db, token_hash: &str, unread_cap: i64) -> Result<Option<(PersonRow, i64)>> {
+    let session = "SELECT person_id FROM sessions WHERE token_hash = $1 AND expires_at > $2";
+    let sql = format!(
+        "SELECT {COLUMNS}, (SELECT COUNT(*) FROM (SELECT 1 FROM notifications WHERE person_id = ({session}) AND read_at IS NULL LIMIT $3) x) AS unread \
+         FROM people WHERE id = ({session})"
+    );
+    let row: Option<WithUnread> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(token_hash).bind(now()).bind(unread_cap).fetch_optional(&db.pool).await?;
+    Ok(row.map(|r| (r.person, r.unread)))
+}
+
 pub async fn by_email(db: &Db, email: &str) -> Result<Option<PersonRow>> {
     let sql = format!("SELECT {COLUMNS} FROM people WHERE email_lower = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))

@@ -16,16 +16,6 @@ pub async fn create(db: &Db, token_hash: &str, person_id: i64, ttl_secs: i64) ->
     Ok(())
 }
 
-/// The person a live session belongs to.
-pub async fn person_for(db: &Db, token_hash: &str) -> Result<Option<i64>> {
-    let row: Option<(i64,)> =
-        sqlx::query_as("SELECT person_id FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-            .bind(token_hash)
-            .bind(now())
-            .fetch_optional(&db.pool)
-            .await?;
-    Ok(row.map(|(id,)| id))
-}
 
 pub async fn delete(db: &Db, token_hash: &str) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&db.pool).await?;

@@ -111,9 +111,12 @@ impl FromRequestParts<AppState> for Viewer {
         }
         let settings = state.settings().await;
         let token = cookie(parts, SESSION_COOKIE).filter(|t| t.len() == 64).map(str::to_string);
-        let actor = match &token {
-            Some(t) => accounts::session_actor(&state.db, t).await.map_err(WebError::from)?,
-            None => None,
+        let (actor, unread) = match &token {
+            Some(t) => match accounts::session_actor(&state.db, t).await.map_err(WebError::from)? {
+                Some((actor, unread)) => (Some(actor), unread),
+                None => (None, 0),
+            },
+            None => (None, 0),
         };
         let session_token = if actor.is_some() { token } else { None };
         let anon = cookie(parts, ANON_COOKIE)
@@ -125,10 +128,6 @@ impl FromRequestParts<AppState> for Viewer {
         let flash = cookie(parts, FLASH_COOKIE).map(|v| {
             percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned()
         });
-        let unread = match &actor {
-            Some(a) => meetinghouse_core::notifications::unread(&state.db, a).await.map_err(WebError::from)?,
-            None => 0,
-        };
         let viewer = Viewer {
             anon: anon.clone(),
             unread,

@@ -37,7 +37,10 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
     let actor = viewer.require_admin()?;
     let form = PolicyForm { review_first: data.get("review_first").into(), pause_words: data.get("pause_words").into(), public_log: data.checked("public_log") };
     match moderation::save_policy(&state.db, actor, &form).await {
-        Ok(()) => Ok(see_other_with_flash("/admin/conversations", "Saved.", state.config.tls)),
+        Ok(()) => {
+            state.invalidate_settings();
+            Ok(see_other_with_flash("/admin/conversations", "Saved.", state.config.tls))
+        }
         Err(CoreError::Invalid(errors)) => {
             Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &PolicyPage { page: Page::new(&viewer, "Conversation settings"), form: data, errors }))
         }

@@ -1,0 +1,394 @@
+//! Write batches: a transaction's statements, built first and run in one go.
+//!
+//! On SQLite every sqlx statement is a hand-off to a worker thread and back
+//! to the async runtime. A reply's transaction is eight of them, all inside
+//! the database's one write turn, and under 64 concurrent writers each
+//! hand-off also waits for the runtime to get round to the task again: the
+//! turn was held about 1.5 ms per reply, so replies queued behind it
+//! (design 0006). A [`Batch`] holds the statements — SQL written once with
+//! `$N` placeholders, as everywhere in this crate — and their arguments; a
+//! later statement may use the id an earlier one returned ([`Arg::Id`],
+//! [`Arg::text_from_id`]).
+//!
+//! [`Db::write`](crate::Db::write) runs a batch in a transaction of its own:
+//! on a SQLite file, on a writer thread that owns a rusqlite connection and
+//! takes the process's write turn itself, grouping the batches that are
+//! waiting into one transaction with a savepoint each (one failing batch
+//! leaves the others whole); on PostgreSQL (and in-memory SQLite) in a sqlx
+//! transaction. [`Batch::run_in`] runs one inside a transaction the caller
+//! already holds, on either backend.
+
+use std::path::Path;
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
+
+use rusqlite::types::{ToSqlOutput, Value as SqlValue};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use sqlx::Row;
+
+use crate::Tx;
+use crate::error::{Result, StoreError};
+
+/// The most batches the SQLite writer groups into one transaction.
+pub const GROUP_MAX: usize = 64;
+
+/// An insert in a [`Batch`] whose `RETURNING id` later statements may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inserted(usize);
+
+/// A value bound to a statement.
+pub enum Arg {
+    Int(Option<i64>),
+    Text(Option<String>),
+    /// The id an earlier insert of the same batch returned.
+    Id(Inserted),
+    /// Text made from the id an earlier insert returned (a path, a link).
+    TextFromId(Inserted, Box<dyn FnOnce(i64) -> String + Send>),
+}
+
+impl Arg {
+    pub fn text_from_id(step: Inserted, f: impl FnOnce(i64) -> String + Send + 'static) -> Arg {
+        Arg::TextFromId(step, Box::new(f))
+    }
+}
+
+impl std::fmt::Debug for Arg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Arg::Int(v) => write!(f, "Int({v:?})"),
+            Arg::Text(v) => write!(f, "Text({v:?})"),
+            Arg::Id(s) => write!(f, "Id({})", s.0),
+            Arg::TextFromId(s, _) => write!(f, "TextFromId({}, …)", s.0),
+        }
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Arg {
+        Arg::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Arg {
+        Arg::Int(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Arg {
+        Arg::Int(Some(v as i64))
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Arg {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Arg {
+        Arg::Text(Some(v))
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Arg {
+        Arg::Text(v.map(str::to_string))
+    }
+}
+impl From<Inserted> for Arg {
+    fn from(v: Inserted) -> Arg {
+        Arg::Id(v)
+    }
+}
+
+/// Text known now, or made from the id an earlier insert of the batch will
+/// return (a reply's link, and the email that carries it).
+#[derive(Clone)]
+pub enum Text {
+    Now(String),
+    FromId(Inserted, Arc<dyn Fn(i64) -> String + Send + Sync>),
+}
+
+impl Text {
+    pub fn from_id(step: Inserted, f: impl Fn(i64) -> String + Send + Sync + 'static) -> Text {
+        Text::FromId(step, Arc::new(f))
+    }
+
+    /// Text made from this one.
+    pub fn map(&self, g: impl Fn(&str) -> String + Send + Sync + 'static) -> Text {
+        match self {
+            Text::Now(t) => Text::Now(g(t)),
+            Text::FromId(step, f) => {
+                let f = f.clone();
+                Text::from_id(*step, move |id| g(&f(id)))
+            }
+        }
+    }
+
+    pub fn arg(&self) -> Arg {
+        match self {
+            Text::Now(t) => Arg::Text(Some(t.clone())),
+            Text::FromId(step, f) => {
+                let f = f.clone();
+                Arg::text_from_id(*step, move |id| f(id))
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Text::Now(t) => write!(f, "Now({t:?})"),
+            Text::FromId(s, _) => write!(f, "FromId({}, …)", s.0),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Statement {
+    sql: &'static str,
+    args: Vec<Arg>,
+    returns_id: bool,
+    /// How a unique violation maps to [`StoreError::Conflict`].
+    unique: &'static [(&'static str, &'static str)],
+}
+
+/// Statements to run in order, in one transaction.
+#[derive(Debug, Default)]
+pub struct Batch {
+    statements: Vec<Statement>,
+}
+
+/// What a batch returned: the ids of its inserts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    ids: Vec<Option<i64>>,
+}
+
+impl Written {
+    /// The id an insert returned.
+    pub fn id(&self, step: Inserted) -> i64 {
+        // Every insert's id is set before its batch counts as written.
+        self.ids.get(step.0).copied().flatten().unwrap_or_default()
+    }
+}
+
+/// A resolved argument.
+enum Value {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Value::Int(Some(v)) => ToSqlOutput::Owned(SqlValue::Integer(*v)),
+            Value::Text(Some(v)) => ToSqlOutput::from(v.as_str()),
+            Value::Int(None) | Value::Text(None) => ToSqlOutput::Owned(SqlValue::Null),
+        })
+    }
+}
+
+fn resolve(args: Vec<Arg>, ids: &[Option<i64>]) -> Result<Vec<Value>> {
+    let id_of = |s: Inserted| {
+        ids.get(s.0).copied().flatten().ok_or_else(|| StoreError::Bulk("a batch used an id before its insert ran".into()))
+    };
+    args.into_iter()
+        .map(|a| {
+            Ok(match a {
+                Arg::Int(v) => Value::Int(v),
+                Arg::Text(v) => Value::Text(v),
+                Arg::Id(s) => Value::Int(Some(id_of(s)?)),
+                Arg::TextFromId(s, f) => Value::Text(Some(f(id_of(s)?))),
+            })
+        })
+        .collect()
+}
+
+impl Batch {
+    pub fn new() -> Batch {
+        Batch::default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.statements.len()
+    }
+
+    /// Adds a statement that returns nothing.
+    pub fn execute(&mut self, sql: &'static str, args: Vec<Arg>) {
+        self.statements.push(Statement { sql, args, returns_id: false, unique: &[] });
+    }
+
+    /// Adds an insert ending in `RETURNING id`.
+    pub fn insert(&mut self, sql: &'static str, args: Vec<Arg>) -> Inserted {
+        self.insert_unique(sql, args, &[])
+    }
+
+    /// Adds an insert ending in `RETURNING id` whose unique violations become
+    /// [`StoreError::Conflict`]: `(text in the constraint, what to call it)`.
+    pub fn insert_unique(&mut self, sql: &'static str, args: Vec<Arg>, unique: &'static [(&'static str, &'static str)]) -> Inserted {
+        self.statements.push(Statement { sql, args, returns_id: true, unique });
+        Inserted(self.statements.len() - 1)
+    }
+
+    /// Runs the statements inside a transaction the caller holds.
+    pub async fn run_in(self, tx: &mut Tx) -> Result<Written> {
+        let mut ids = vec![None; self.statements.len()];
+        for (i, s) in self.statements.into_iter().enumerate() {
+            let mut q = sqlx::query(s.sql);
+            for v in resolve(s.args, &ids)? {
+                q = match v {
+                    Value::Int(v) => q.bind(v),
+                    Value::Text(v) => q.bind(v),
+                };
+            }
+            let unique = s.unique;
+            let conflict = |e: sqlx::Error| StoreError::from_unique(e, unique);
+            if s.returns_id {
+                let row = q.fetch_one(&mut **tx).await.map_err(conflict)?;
+                ids[i] = Some(row.try_get::<i64, _>(0)?);
+            } else {
+                q.execute(&mut **tx).await.map_err(conflict)?;
+            }
+        }
+        Ok(Written { ids })
+    }
+
+    /// Runs the statements on a rusqlite connection inside its open transaction.
+    fn run_sqlite(self, conn: &Connection) -> Result<Written> {
+        let mut ids = vec![None; self.statements.len()];
+        for (i, s) in self.statements.into_iter().enumerate() {
+            let unique = s.unique;
+            let conflict = |e: rusqlite::Error| sqlite_error(e, unique);
+            let mut stmt = conn.prepare_cached(s.sql).map_err(conflict)?;
+            let values = resolve(s.args, &ids)?;
+            for (n, v) in values.iter().enumerate() {
+                if let Some(at) = stmt.parameter_index(&format!("${}", n + 1)).map_err(conflict)? {
+                    stmt.raw_bind_parameter(at, v).map_err(conflict)?;
+                }
+            }
+            if stmt.parameter_count() > values.len() {
+                return Err(StoreError::Bulk(format!("a statement wants {} arguments and got {}", stmt.parameter_count(), values.len())));
+            }
+            if s.returns_id {
+                let mut rows = stmt.raw_query();
+                let row = rows.next().map_err(conflict)?.ok_or_else(|| StoreError::Bulk("an insert returned no id".into()))?;
+                ids[i] = Some(row.get::<_, i64>(0).map_err(conflict)?);
+            } else {
+                stmt.raw_execute().map_err(conflict)?;
+            }
+        }
+        Ok(Written { ids })
+    }
+}
+
+/// A rusqlite error as the sqlx path would report it: unique violations by
+/// the rule they broke, anything else by SQLite's message.
+fn sqlite_error(e: rusqlite::Error, unique: &[(&str, &'static str)]) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e {
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY {
+            let msg = msg.as_deref().unwrap_or("");
+            let what = unique.iter().find(|(needle, _)| msg.contains(needle)).map(|(_, w)| *w).unwrap_or("value");
+            return StoreError::Conflict { what };
+        }
+    }
+    StoreError::from(e)
+}
+
+struct Job {
+    batch: Batch,
+    done: tokio::sync::oneshot::Sender<Result<Written>>,
+}
+
+/// The SQLite writer thread's mailbox. The thread ends when the last
+/// [`crate::Db`] holding it is dropped.
+pub(crate) struct SqliteWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl SqliteWriter {
+    /// Opens the writer's connection to the database file and starts its thread.
+    pub(crate) fn start(path: &Path, turn: Arc<tokio::sync::Mutex<()>>) -> Result<SqliteWriter> {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32000;")?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let (jobs, inbox) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || serve(conn, inbox, turn))
+            .map_err(|e| StoreError::Bulk(format!("could not start the SQLite writer: {e}")))?;
+        Ok(SqliteWriter { jobs })
+    }
+
+    pub(crate) async fn write(&self, batch: Batch) -> Result<Written> {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let stopped = || StoreError::Bulk("the SQLite writer has stopped".into());
+        self.jobs.send(Job { batch, done }).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+fn take_waiting(inbox: &mpsc::Receiver<Job>, jobs: &mut Vec<Job>) {
+    while jobs.len() < GROUP_MAX {
+        match inbox.try_recv() {
+            Ok(j) => jobs.push(j),
+            Err(_) => break,
+        }
+    }
+}
+
+fn serve(mut conn: Connection, inbox: mpsc::Receiver<Job>, turn: Arc<tokio::sync::Mutex<()>>) {
+    while let Ok(first) = inbox.recv() {
+        let mut jobs = vec![first];
+        take_waiting(&inbox, &mut jobs);
+        let guard = turn.blocking_lock();
+        // More may have arrived while this thread waited for the turn.
+        take_waiting(&inbox, &mut jobs);
+        let (batches, dones): (Vec<Batch>, Vec<_>) = jobs.into_iter().map(|j| (j.batch, j.done)).unzip();
+        let n = batches.len();
+        let results = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| group(&mut conn, batches)))
+            .unwrap_or_else(|_| (0..n).map(|_| Err(StoreError::Bulk("the SQLite writer failed on a batch".into()))).collect());
+        drop(guard);
+        for (done, r) in dones.into_iter().zip(results) {
+            // The caller may have given up waiting; its batch stands either way.
+            let _ = done.send(r);
+        }
+    }
+}
+
+/// Runs batches in one transaction, each in a savepoint: a batch that fails
+/// is rolled back alone. If the commit fails, every batch fails.
+fn group(conn: &mut Connection, batches: Vec<Batch>) -> Vec<Result<Written>> {
+    let n = batches.len();
+    let all_fail = |e: &rusqlite::Error| (0..n).map(|_| Err(StoreError::Bulk(e.to_string()))).collect::<Vec<_>>();
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => return all_fail(&e),
+    };
+    let mut out = Vec::with_capacity(n);
+    for batch in batches {
+        let sp = match tx.savepoint() {
+            Ok(sp) => sp,
+            Err(e) => {
+                out.push(Err(StoreError::from(e)));
+                continue;
+            }
+        };
+        match batch.run_sqlite(&sp) {
+            Ok(w) => match sp.commit() {
+                Ok(()) => out.push(Ok(w)),
+                Err(e) => out.push(Err(StoreError::from(e))),
+            },
+            // Dropping the savepoint rolls it back.
+            Err(e) => out.push(Err(e)),
+        }
+    }
+    match tx.commit() {
+        Ok(()) => out,
+        Err(e) => all_fail(&e),
+    }
+}
