@@ -245,6 +245,9 @@ impl Db {
     /// Runs a batch of writes in a transaction of its own (see
     /// [`crate::writes`]): on a SQLite file on the writer thread, otherwise in
     /// a sqlx transaction. Nothing of the batch is stored if a statement fails.
+    /// Never call it while holding a [`Tx`] of the same database: on SQLite
+    /// the writer thread would wait for the write turn that `Tx` holds. Inside
+    /// a transaction, use [`Batch::run_in`].
     pub async fn write(&self, batch: Batch) -> Result<Written> {
         if let Some(w) = &self.sqlite_writer {
             return w.write(batch).await;

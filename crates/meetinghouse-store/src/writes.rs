@@ -265,8 +265,12 @@ impl Batch {
             let conflict = |e: rusqlite::Error| sqlite_error(e, unique);
             let mut stmt = conn.prepare_cached(s.sql).map_err(conflict)?;
             let values = resolve(s.args, &ids)?;
+            // `$N` placeholders are bound by name (one may appear twice);
+            // anonymous `?` ones in order.
+            let named = stmt.parameter_count() > 0 && stmt.parameter_name(1).is_some_and(|n| n.starts_with('$'));
             for (n, v) in values.iter().enumerate() {
-                if let Some(at) = stmt.parameter_index(&format!("${}", n + 1)).map_err(conflict)? {
+                let at = if named { stmt.parameter_index(&format!("${}", n + 1)).map_err(conflict)? } else { Some(n + 1) };
+                if let Some(at) = at.filter(|at| *at <= stmt.parameter_count()) {
                     stmt.raw_bind_parameter(at, v).map_err(conflict)?;
                 }
             }
