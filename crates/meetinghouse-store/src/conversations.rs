@@ -274,7 +274,6 @@ pub async fn thanks_sent(db: &Db, target_kind: &str, target_id: i64, sender: i64
     Ok(rows.into_iter().map(|(k,)| k).collect())
 }
 
-
 /// People a writer mentions, and the blocks and mutes set against the writer
 /// by them and by `also` (the person replied to), in one query: the people
 /// found by (lower-case) handle as (id, handle), and (person, kind) pairs.

@@ -29,16 +29,17 @@ impl StoreError {
     pub(crate) fn from_unique(err: sqlx::Error, rules: &[(&str, &'static str)]) -> StoreError {
         if let sqlx::Error::Database(db) = &err {
             if db.is_unique_violation() {
-                let msg = format!("{} {}", db.message(), db.constraint().unwrap_or(""));
-                for (needle, what) in rules {
-                    if msg.contains(needle) {
-                        return StoreError::Conflict { what };
-                    }
-                }
-                return StoreError::Conflict { what: "value" };
+                return StoreError::conflict(&format!("{} {}", db.message(), db.constraint().unwrap_or("")), rules);
             }
         }
         StoreError::Database(err)
+    }
+
+    /// The [`StoreError::Conflict`] for a unique violation, named by the
+    /// first rule whose text the database's message contains.
+    pub(crate) fn conflict(message: &str, rules: &[(&str, &'static str)]) -> StoreError {
+        let what = rules.iter().find(|(needle, _)| message.contains(needle)).map(|(_, what)| *what).unwrap_or("value");
+        StoreError::Conflict { what }
     }
 }
 

@@ -16,7 +16,6 @@ pub async fn create(db: &Db, token_hash: &str, person_id: i64, ttl_secs: i64) ->
     Ok(())
 }
 
-
 pub async fn delete(db: &Db, token_hash: &str) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&db.pool).await?;
     Ok(())

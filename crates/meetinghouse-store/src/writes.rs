@@ -43,12 +43,12 @@ pub enum Arg {
     /// The id an earlier insert of the same batch returned.
     Id(Inserted),
     /// Text made from the id an earlier insert returned (a path, a link).
-    TextFromId(Inserted, Box<dyn FnOnce(i64) -> String + Send>),
+    TextFromId(Inserted, Arc<dyn Fn(i64) -> String + Send + Sync>),
 }
 
 impl Arg {
-    pub fn text_from_id(step: Inserted, f: impl FnOnce(i64) -> String + Send + 'static) -> Arg {
-        Arg::TextFromId(step, Box::new(f))
+    pub fn text_from_id(step: Inserted, f: impl Fn(i64) -> String + Send + Sync + 'static) -> Arg {
+        Arg::TextFromId(step, Arc::new(f))
     }
 }
 
@@ -126,10 +126,7 @@ impl Text {
     pub fn arg(&self) -> Arg {
         match self {
             Text::Now(t) => Arg::Text(Some(t.clone())),
-            Text::FromId(step, f) => {
-                let f = f.clone();
-                Arg::text_from_id(*step, move |id| f(id))
-            }
+            Text::FromId(step, f) => Arg::TextFromId(*step, f.clone()),
         }
     }
 }
@@ -209,14 +206,6 @@ impl Batch {
         Batch::default()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.statements.is_empty()
-    }
-
-    pub fn len(&self) -> usize {
-        self.statements.len()
-    }
-
     /// Adds a statement that returns nothing.
     pub fn execute(&mut self, sql: &'static str, args: Vec<Arg>) {
         self.statements.push(Statement { sql, args, returns_id: false, unique: &[] });
@@ -294,9 +283,7 @@ impl Batch {
 fn sqlite_error(e: rusqlite::Error, unique: &[(&str, &'static str)]) -> StoreError {
     if let rusqlite::Error::SqliteFailure(f, msg) = &e {
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY {
-            let msg = msg.as_deref().unwrap_or("");
-            let what = unique.iter().find(|(needle, _)| msg.contains(needle)).map(|(_, w)| *w).unwrap_or("value");
-            return StoreError::Conflict { what };
+            return StoreError::conflict(msg.as_deref().unwrap_or(""), unique);
         }
     }
     StoreError::from(e)
