@@ -5,6 +5,7 @@ use sqlx::FromRow;
 
 use crate::error::Result;
 use crate::writes::{Arg, Batch, Inserted};
+use crate::reads::Read;
 use crate::{Db, Tx, now};
 
 /// A reply with its author's names, ready to show.
@@ -295,15 +296,15 @@ pub async fn mentions_and_relations(db: &Db, writer: i64, handles: &[String], al
          LEFT JOIN person_relations r ON r.person_id = p.id AND r.other_id = {writer_param} WHERE {}",
         wanted.join(" OR ")
     );
-    let mut q = sqlx::query_as::<_, (i64, String, String, Option<String>)>(sqlx::AssertSqlSafe(sql)).bind(writer);
+    let mut q = Read::new(sql).int(writer);
     for h in handles {
-        q = q.bind(h.to_lowercase());
+        q = q.text(h.to_lowercase());
     }
     if let Some(a) = also {
-        q = q.bind(a);
+        q = q.int(a);
     }
     let (mut found, mut relations) = (Vec::new(), Vec::new());
-    for (id, handle, lower, kind) in q.fetch_all(&db.pool).await? {
+    for (id, handle, lower, kind) in db.read_all::<(i64, String, String, Option<String>)>(q).await? {
         if handles.contains(&lower) && !found.iter().any(|(f, _)| *f == id) {
             found.push((id, handle));
         }

@@ -51,6 +51,9 @@ pub struct Db {
     /// The thread that runs [`Batch`]es on a SQLite file; `None` on
     /// PostgreSQL and in-memory SQLite.
     sqlite_writer: Option<std::sync::Arc<SqliteWriter>>,
+    /// Connections for [`crate::reads`] on a SQLite file; `None` on
+    /// PostgreSQL and in-memory SQLite.
+    sqlite_readers: Option<std::sync::Arc<crate::reads::SqliteReaders>>,
 }
 
 /// This process's turn to write to SQLite, held while a bulk writer's
@@ -142,8 +145,11 @@ impl Db {
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
-                        // Read through memory mapping and keep a 32 MB page cache per connection.
-                        conn.execute("PRAGMA mmap_size = 1073741824").await?;
+                        // A 32 MB page cache per connection. No memory mapping:
+                        // while replies are being written, every read began by
+                        // unmapping and remapping the grown file, and the
+                        // unmapping stalled the other core (about a tenth of
+                        // the server's time when posting flat out).
                         conn.execute("PRAGMA cache_size = -32000").await?;
                     }
                     Ok(())
@@ -156,7 +162,12 @@ impl Db {
             Some(path) => Some(std::sync::Arc::new(SqliteWriter::start(path, writer.clone())?)),
             None => None,
         };
-        Ok(Db { pool, backend, max_connections: options.max_connections, writer, sqlite_path, sqlite_writer })
+        let sqlite_readers = sqlite_path.as_deref().map(|p| std::sync::Arc::new(crate::reads::SqliteReaders::new(p)));
+        Ok(Db { pool, backend, max_connections: options.max_connections, writer, sqlite_path, sqlite_writer, sqlite_readers })
+    }
+
+    pub(crate) fn sqlite_readers(&self) -> Option<&crate::reads::SqliteReaders> {
+        self.sqlite_readers.as_deref()
     }
 
     pub fn backend(&self) -> Backend {

@@ -9,10 +9,12 @@
 //! "through sqlx" is [`bulk`], SQLite's collection-import path, which runs
 //! prepared statements on a connection of its own (rusqlite) for speed, and
 //! [`writes`], whose batches run on SQLite on a writer thread that also uses
-//! rusqlite, with the same `$N` SQL as the sqlx path.
+//! rusqlite, with the same `$N` SQL as the sqlx path, and `reads`, which runs
+//! the few lookups nearly every request makes on the calling thread.
 
 mod db;
 mod error;
+mod reads;
 
 pub mod bulk;
 pub mod common_ground;

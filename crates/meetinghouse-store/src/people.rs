@@ -3,6 +3,7 @@
 use sqlx::FromRow;
 
 use crate::error::{Result, StoreError};
+use crate::reads::{FromSqlite, Read, from_sqlite_by_name};
 use crate::{Db, Tx, now};
 
 /// A stored person. The password hash never leaves this struct in `Debug`.
@@ -34,6 +35,8 @@ impl std::fmt::Debug for PersonRow {
 
 const COLUMNS: &str = "id, email, handle, display_name, pronouns, bio, password_hash, is_admin, \
                        status, email_verified_at, created_at";
+
+from_sqlite_by_name!(PersonRow { id, email, handle, display_name, pronouns, bio, password_hash, is_admin, status, email_verified_at, created_at });
 
 /// What a new account starts with.
 #[derive(Debug, Clone)]
@@ -82,6 +85,12 @@ struct WithUnread {
     unread: i64,
 }
 
+impl FromSqlite for WithUnread {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(WithUnread { person: PersonRow::from_sqlite(row)?, unread: row.get("unread")? })
+    }
+}
+
 /// The person an unexpired session (by its token's hash) belongs to, with
 /// their unread notifications counted up to `unread_cap`: what every signed-in
 /// request needs, in one query.
@@ -91,8 +100,7 @@ pub async fn by_session(db: &Db, token_hash: &str, unread_cap: i64) -> Result<Op
         "SELECT {COLUMNS}, (SELECT COUNT(*) FROM (SELECT 1 FROM notifications WHERE person_id = ({session}) AND read_at IS NULL LIMIT $3) x) AS unread \
          FROM people WHERE id = ({session})"
     );
-    let row: Option<WithUnread> =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(token_hash).bind(now()).bind(unread_cap).fetch_optional(&db.pool).await?;
+    let row: Option<WithUnread> = db.read_optional(Read::new(sql).text(token_hash).int(now()).int(unread_cap)).await?;
     Ok(row.map(|r| (r.person, r.unread)))
 }
 

@@ -3,6 +3,7 @@
 use sqlx::FromRow;
 
 use crate::error::{Result, StoreError};
+use crate::reads::{Read, from_sqlite_by_name};
 use crate::{Db, Tx, now};
 
 /// A story with its author's names, ready to show.
@@ -34,6 +35,12 @@ pub struct StoryRow {
     pub org_slug: Option<String>,
     pub org_name: Option<String>,
 }
+
+from_sqlite_by_name!(StoryRow {
+    id, author_person, author_org, voice, title, body, place_name, lat_milli, lon_milli, period_text, year_from, year_to, prompt_id,
+    licence, consent_people, consent_minors, visibility, group_id, created_at, updated_at, deleted_at, author_handle, author_name,
+    org_slug, org_name,
+});
 
 const SELECT: &str = "SELECT s.id, s.author_person, s.author_org, s.voice, s.title, s.body, s.place_name, \
     s.lat_milli, s.lon_milli, s.period_text, s.year_from, s.year_to, s.prompt_id, s.licence, \
@@ -133,8 +140,7 @@ pub async fn update(tx: &mut Tx, id: i64, editor: i64, f: &StoryFields<'_>) -> R
 }
 
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<StoryRow>> {
-    let sql = format!("{SELECT} WHERE s.id = $1");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
+    db.read_optional(Read::new(format!("{SELECT} WHERE s.id = $1")).int(id)).await
 }
 
 /// Public, live stories, newest first; optionally only those answering a prompt.
