@@ -174,9 +174,13 @@ async fn load(base: &str, dir: &std::path::Path) -> anyhow::Result<()> {
     gets(base, &reader, &page, 50, 2).await?;
     gets(base, &reader, "/notifications", 50, 2).await?;
 
-    report("story page + first page of 10,000 replies (4 clients)", gets(base, &reader, &page, 1_000, 4).await?);
-    report("conversation page /conversations/story/ID (4 clients)", gets(base, &reader, &format!("/conversations/story/{story}"), 1_000, 4).await?);
-    report("notifications page, 10,000 notifications (4 clients)", gets(base, &reader, "/notifications", 1_000, 4).await?);
+    // BENCH_ONLY=post runs the posting scenarios alone (for profiling them).
+    let only_post = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "post");
+    if !only_post {
+        report("story page + first page of 10,000 replies (4 clients)", gets(base, &reader, &page, 1_000, 4).await?);
+        report("conversation page /conversations/story/ID (4 clients)", gets(base, &reader, &format!("/conversations/story/{story}"), 1_000, 4).await?);
+        report("notifications page, 10,000 notifications (4 clients)", gets(base, &reader, "/notifications", 1_000, 4).await?);
+    }
 
     let post = format!("{base}/conversations/story/{story}/replies");
     let mut flat = Vec::new();
@@ -189,6 +193,9 @@ async fn load(base: &str, dir: &std::path::Path) -> anyhow::Result<()> {
     let n = flat.len();
     report(&format!("posting a reply, 64 writers flat out, {ROUNDS} rounds (SQLite)"), flat);
     println!("  ({n} replies in {flat_secs:.1} s: {:.0} replies/s)", n as f64 / flat_secs);
+    if only_post {
+        return Ok(());
+    }
     let (paced, secs) = post_replies(base, &page, &post, &writers[..WRITERS], Some(Duration::from_secs(1))).await?;
     let n = paced.len();
     report("posting a reply, 64 writers each posting once a second", paced);
