@@ -5,25 +5,14 @@
 
 use meetinghouse_store::{Db, DbOptions, conversations, moderation, notifications, people, sessions, stories};
 
-fn unique_name() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("mh_reads_{}_{}", std::process::id(), nanos % 1_000_000_000)
-}
+mod common;
 
 async fn databases() -> Vec<(&'static str, Db)> {
-    let dir = std::env::temp_dir().join(unique_name());
     let mut out = vec![
-        ("SQLite file", Db::open_sqlite(&dir.join("r.db"), &DbOptions { max_connections: 4 }).await.expect("open sqlite")),
+        ("SQLite file", common::sqlite_file("mh_reads").await),
         ("in-memory SQLite", Db::connect("sqlite::memory:", &DbOptions { max_connections: 1 }).await.expect("open in-memory sqlite")),
     ];
-    if let Some(url) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
-        let name = unique_name();
-        let admin = Db::connect(&url, &DbOptions { max_connections: 1 }).await.expect("connect to TEST_DATABASE_URL");
-        admin.execute_admin(&format!("CREATE DATABASE {name}")).await.expect("create database");
-        admin.close().await;
-        let (base, _) = url.rsplit_once('/').expect("TEST_DATABASE_URL names a database");
-        out.push(("PostgreSQL", Db::connect(&format!("{base}/{name}"), &DbOptions { max_connections: 4 }).await.expect("connect")));
-    }
+    out.extend(common::postgres("mh_reads").await.map(|db| ("PostgreSQL", db)));
     for (_, db) in &out {
         db.migrate().await.expect("migrate");
     }

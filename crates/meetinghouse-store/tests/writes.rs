@@ -4,26 +4,15 @@
 //! apart (one failing does not undo the others).
 
 use meetinghouse_store::writes::{Arg, Batch};
-use meetinghouse_store::{Backend, Db, DbOptions, StoreError};
+use meetinghouse_store::{Backend, Db, StoreError};
 
-fn unique_name() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("mh_writes_{}_{}", std::process::id(), nanos % 1_000_000_000)
-}
+mod common;
 
 /// A fresh SQLite file, and a fresh PostgreSQL database when
 /// `TEST_DATABASE_URL` is set, each with a small table of its own.
 async fn databases() -> Vec<Db> {
-    let dir = std::env::temp_dir().join(unique_name());
-    let mut out = vec![Db::open_sqlite(&dir.join("w.db"), &DbOptions { max_connections: 4 }).await.expect("open sqlite")];
-    if let Some(url) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
-        let name = unique_name();
-        let admin = Db::connect(&url, &DbOptions { max_connections: 1 }).await.expect("connect to TEST_DATABASE_URL");
-        admin.execute_admin(&format!("CREATE DATABASE {name}")).await.expect("create database");
-        admin.close().await;
-        let (base, _) = url.rsplit_once('/').expect("TEST_DATABASE_URL names a database");
-        out.push(Db::connect(&format!("{base}/{name}"), &DbOptions { max_connections: 4 }).await.expect("connect"));
-    }
+    let mut out = vec![common::sqlite_file("mh_writes").await];
+    out.extend(common::postgres("mh_writes").await);
     for db in &out {
         let id = match db.backend() {
             Backend::Sqlite => "id INTEGER PRIMARY KEY",
