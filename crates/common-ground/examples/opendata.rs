@@ -7,7 +7,8 @@
 //! `CG_RUNS=N` changes the number of cold runs (default 5); `CG_PROFILE=1`
 //! prints the stage times of each run on stderr; `CG_RESTARTS=N` sets
 //! `Config.cold_restarts`; `CG_MAX_K=K` caps k (to see how much of a gap
-//! to Pol.is's groups is the choice of k).
+//! to Pol.is's groups is the choice of k); `CG_TICKS=N` and `CG_TICK_MS=MS`
+//! set the replay's `ReplayOptions` (at most N updates, none shorter than MS).
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -79,7 +80,14 @@ fn main() {
     let (ari_replay, replay_ms) = if want_replay && ds.has_times() {
         let mut e = ds.engine(config);
         let t = Instant::now();
-        let r = replay(&mut e, &ds.votes, ReplayOptions::default(), |_| {}).expect("votes");
+        let mut opts = ReplayOptions::default();
+        if let Some(n) = std::env::var("CG_TICKS").ok().and_then(|v| v.parse().ok()) {
+            opts.max_ticks = n;
+        }
+        if let Some(n) = std::env::var("CG_TICK_MS").ok().and_then(|v| v.parse().ok()) {
+            opts.min_tick_ms = n;
+        }
+        let r = replay(&mut e, &ds.votes, opts, |_| {}).expect("votes");
         (Some(ari(&r, &ds.polis_groups).0), Some(t.elapsed().as_secs_f64() * 1e3))
     } else {
         (None, None)
