@@ -25,6 +25,7 @@ use sqlx::any::AnyRow;
 
 use crate::error::{Result, StoreError};
 use crate::Db;
+use crate::writes::{Value, bind_sqlite};
 
 /// Idle read connections kept for reuse (one per async worker is enough;
 /// more are opened when needed and closed after use).
@@ -60,13 +61,6 @@ where
     }
 }
 
-/// A value bound to a read's `$N` placeholder.
-#[derive(Debug, Clone)]
-enum Value {
-    Int(i64),
-    Text(String),
-}
-
 /// A query and its arguments, in the `$N` SQL both backends share.
 #[derive(Debug)]
 pub(crate) struct Read {
@@ -81,31 +75,20 @@ impl Read {
 
     /// Binds the next placeholder (`$1`, then `$2`, …) to an integer.
     pub(crate) fn int(mut self, v: i64) -> Read {
-        self.args.push(Value::Int(v));
+        self.args.push(Value::Int(Some(v)));
         self
     }
 
     /// Binds the next placeholder to text.
     pub(crate) fn text(mut self, v: impl Into<String>) -> Read {
-        self.args.push(Value::Text(v.into()));
+        self.args.push(Value::Text(Some(v.into())));
         self
     }
 
-    /// Runs on a rusqlite connection. `$N` placeholders are bound by name (one
-    /// may appear more than once), anonymous `?` ones (from [`crate::Params`])
-    /// in order.
+    /// Runs on a rusqlite connection (bound as the writer thread binds).
     fn rows<T: FromSqlite>(&self, conn: &Connection, limit: usize) -> rusqlite::Result<Vec<T>> {
         let mut stmt = conn.prepare_cached(&self.sql)?;
-        let named = stmt.parameter_count() > 0 && stmt.parameter_name(1).is_some_and(|n| n.starts_with('$'));
-        for (n, v) in self.args.iter().enumerate() {
-            let at = if named { stmt.parameter_index(&format!("${}", n + 1))? } else { Some(n + 1) };
-            if let Some(at) = at {
-                match v {
-                    Value::Int(i) => stmt.raw_bind_parameter(at, i)?,
-                    Value::Text(s) => stmt.raw_bind_parameter(at, s)?,
-                }
-            }
-        }
+        bind_sqlite(&mut stmt, &self.args)?;
         let mut rows = stmt.raw_query();
         let mut out = Vec::new();
         while out.len() < limit {
@@ -117,15 +100,16 @@ impl Read {
         Ok(out)
     }
 
-    fn sqlx<'q, T>(&'q self) -> sqlx::query::QueryAs<'q, sqlx::Any, T, sqlx::any::AnyArguments>
+    /// The same query through sqlx (PostgreSQL, in-memory SQLite).
+    fn into_sqlx<T>(self) -> sqlx::query::QueryAs<'static, sqlx::Any, T, sqlx::any::AnyArguments>
     where
         T: for<'r> sqlx::FromRow<'r, AnyRow>,
     {
-        let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(self.sql.as_str()));
-        for v in &self.args {
+        let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(self.sql));
+        for v in self.args {
             q = match v {
-                Value::Int(i) => q.bind(*i),
-                Value::Text(s) => q.bind(s.clone()),
+                Value::Int(i) => q.bind(i),
+                Value::Text(s) => q.bind(s),
             };
         }
         q
@@ -174,7 +158,7 @@ impl Db {
     {
         match self.sqlite_readers() {
             Some(r) => Ok(r.run(|c| q.rows(c, 1))?.pop()),
-            None => Ok(q.sqlx::<T>().fetch_optional(&self.pool).await?),
+            None => Ok(q.into_sqlx::<T>().fetch_optional(&self.pool).await?),
         }
     }
 
@@ -185,7 +169,7 @@ impl Db {
     {
         match self.sqlite_readers() {
             Some(r) => r.run(|c| q.rows(c, usize::MAX)),
-            None => Ok(q.sqlx::<T>().fetch_all(&self.pool).await?),
+            None => Ok(q.into_sqlx::<T>().fetch_all(&self.pool).await?),
         }
     }
 }

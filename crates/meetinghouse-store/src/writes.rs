@@ -169,8 +169,9 @@ impl Written {
     }
 }
 
-/// A resolved argument.
-enum Value {
+/// A resolved argument (also what a [`crate::reads::Read`] binds).
+#[derive(Debug)]
+pub(crate) enum Value {
     Int(Option<i64>),
     Text(Option<String>),
 }
@@ -183,6 +184,24 @@ impl rusqlite::ToSql for Value {
             Value::Int(None) | Value::Text(None) => ToSqlOutput::Owned(SqlValue::Null),
         })
     }
+}
+
+/// Binds values to a rusqlite statement: `$N` placeholders by name (one may
+/// appear more than once), anonymous `?` ones (from [`crate::Params`]) in
+/// order. Fewer values than placeholders is an error, not NULLs.
+pub(crate) fn bind_sqlite(stmt: &mut rusqlite::Statement<'_>, values: &[Value]) -> rusqlite::Result<()> {
+    let wanted = stmt.parameter_count();
+    let named = wanted > 0 && stmt.parameter_name(1).is_some_and(|n| n.starts_with('$'));
+    for (n, v) in values.iter().enumerate() {
+        let at = if named { stmt.parameter_index(&format!("${}", n + 1))? } else { Some(n + 1) };
+        if let Some(at) = at.filter(|at| *at <= wanted) {
+            stmt.raw_bind_parameter(at, v)?;
+        }
+    }
+    if wanted > values.len() {
+        return Err(rusqlite::Error::InvalidParameterCount(values.len(), wanted));
+    }
+    Ok(())
 }
 
 fn resolve(args: Vec<Arg>, ids: &[Option<i64>]) -> Result<Vec<Value>> {
@@ -253,19 +272,7 @@ impl Batch {
             let unique = s.unique;
             let conflict = |e: rusqlite::Error| sqlite_error(e, unique);
             let mut stmt = conn.prepare_cached(s.sql).map_err(conflict)?;
-            let values = resolve(s.args, &ids)?;
-            // `$N` placeholders are bound by name (one may appear twice);
-            // anonymous `?` ones in order.
-            let named = stmt.parameter_count() > 0 && stmt.parameter_name(1).is_some_and(|n| n.starts_with('$'));
-            for (n, v) in values.iter().enumerate() {
-                let at = if named { stmt.parameter_index(&format!("${}", n + 1)).map_err(conflict)? } else { Some(n + 1) };
-                if let Some(at) = at.filter(|at| *at <= stmt.parameter_count()) {
-                    stmt.raw_bind_parameter(at, v).map_err(conflict)?;
-                }
-            }
-            if stmt.parameter_count() > values.len() {
-                return Err(StoreError::Bulk(format!("a statement wants {} arguments and got {}", stmt.parameter_count(), values.len())));
-            }
+            bind_sqlite(&mut stmt, &resolve(s.args, &ids)?).map_err(conflict)?;
             if s.returns_id {
                 let mut rows = stmt.raw_query();
                 let row = rows.next().map_err(conflict)?.ok_or_else(|| StoreError::Bulk("an insert returned no id".into()))?;
