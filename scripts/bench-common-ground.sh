@@ -7,13 +7,19 @@
 #   SKIP_SCALE=1 scripts/bench-common-ground.sh
 #
 # Environment: MEETINGHOUSE_SHARED_DATA (default ../shared/data),
-# CARGO_TARGET_DIR (default target), VENV (default .venv-bench-cg).
+# CARGO_TARGET_DIR (default target), VENV (default .venv-bench-cg),
+# META_FILE (default crates/common-ground/data/opendata-meta.csv: the
+# metadata statements the older exports lost, see that folder's README; both
+# engines get the same list; META_FILE= runs without it).
 # Both sides run single-threaded (one BLAS thread for red-dwarf; Config.threads
 # = 1 for us), each conversation in its own process so peak memory is per run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${MEETINGHOUSE_SHARED_DATA:-../shared/data}/polis-opendata"
 VENV="${VENV:-.venv-bench-cg}"
+META_FILE="${META_FILE-crates/common-ground/data/opendata-meta.csv}"
+[ -z "$META_FILE" ] || META_FILE="$(realpath "$META_FILE")"
+export META_FILE
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMEXPR_NUM_THREADS=1 VECLIB_MAXIMUM_THREADS=1
 [ -d "$DATA" ] || { echo "no openData conversations at $DATA (set MEETINGHOUSE_SHARED_DATA)" >&2; exit 1; }
 
@@ -37,12 +43,18 @@ from sklearn.metrics import adjusted_rand_score
 import_s = time.perf_counter() - t0
 csv.field_size_limit(1 << 30)
 mod_out, meta = [], []
+extra_meta = set()
+if os.environ.get("META_FILE"):
+    with open(os.environ["META_FILE"], newline="") as f:
+        for r in csv.DictReader(f):
+            if r["conversation"] == os.path.basename(os.path.normpath(d)):
+                extra_meta |= {int(x) for x in r["meta-statements"].split()}
 with open(os.path.join(d, "comments.csv"), newline="") as f:
     for r in csv.DictReader(f):
         cid = int(r["comment-id"])
         if int(r.get("moderated") or 0) < 0:
             mod_out.append(cid)
-        if (r.get("is-meta") or "").lower() == "true":
+        if (r.get("is-meta") or "").lower() == "true" or cid in extra_meta:
             meta.append(cid)
 votes, groups = [], {}
 with open(os.path.join(d, "participants-votes.csv"), newline="") as f:
@@ -69,22 +81,27 @@ if os.path.exists(vp):
             if k not in latest or t >= latest[k][0]:
                 latest[k] = (t, int(float(r["vote"])))
     votes = [{"participant_id": p, "statement_id": c, "vote": v, "modified": t} for (p, c), (t, v) in latest.items()]
-t1 = time.perf_counter()
-res = run_pipeline(votes=votes, mod_out_statement_ids=mod_out, meta_statement_ids=meta, random_state=0)
-pipe_s = time.perf_counter() - t1
-df = res.participants_df
-import pandas as pd
-labels = {int(p): int(c) for p, c in df["cluster_id"].items() if not pd.isna(c)}
-common = [p for p in groups if p in labels]
-ari = adjusted_rand_score([groups[p] for p in common], [labels[p] for p in common]) if common else float("nan")
-print(json.dumps({"pipeline_ms": pipe_s * 1e3, "import_ms": import_s * 1e3, "ari": ari, "compared": len(common),
-                  "k": len(set(labels.values())), "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+def run(mod_out_ids):
+    t = time.perf_counter()
+    res = run_pipeline(votes=votes, mod_out_statement_ids=mod_out_ids, meta_statement_ids=meta, random_state=0)
+    ms = (time.perf_counter() - t) * 1e3
+    import pandas as pd
+    labels = {int(p): int(c) for p, c in res.participants_df["cluster_id"].items() if not pd.isna(c)}
+    common = [p for p in groups if p in labels]
+    ari = adjusted_rand_score([groups[p] for p in common], [labels[p] for p in common]) if common else float("nan")
+    return ms, ari, len(common), len(set(labels.values()))
+# As red-dwarf's API intends: meta ids passed as meta (it does not zero them).
+pipe_ms, ari, compared, k = run(mod_out)
+# As Pol.is treats them: meta zeroed in the PCA like rejected statements.
+ari_zeroed = run(sorted(set(mod_out) | set(meta)))[1] if meta else ari
+print(json.dumps({"pipeline_ms": pipe_ms, "import_ms": import_s * 1e3, "ari": ari, "ari_meta_zeroed": ari_zeroed, "compared": compared,
+                  "k": k, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 PY
 
-printf '\n%-40s %7s %8s | %10s %12s %8s | %7s %7s %7s | %8s %8s\n' conversation ptpts votes "ours ms" "red-dwarf ms" ratio "ARI us" "(replay)" "ARI rd" "MB us" "MB rd"
+printf '\n%-40s %7s %8s | %10s %12s %8s | %7s %7s %7s %7s | %8s %8s\n' conversation ptpts votes "ours ms" "red-dwarf ms" ratio "ARI us" "(replay)" "ARI rd" "(rd-z)" "MB us" "MB rd"
 for dir in "$DATA"/*/; do
   name="$(basename "$dir")"
-  ours="$("$BIN/opendata" "$dir" --replay)"
+  ours="$(CG_META_FILE="$META_FILE" "$BIN/opendata" "$dir" --replay)"
   rd="$("$VENV/bin/python" "$RD_SCRIPT" "$dir" 2>/dev/null || echo '{"pipeline_ms": null, "ari": null, "peak_mb": null}')"
   python3 - "$name" "$ours" "$rd" <<'PY'
 import json, sys
@@ -93,11 +110,12 @@ def f(x, fmt):
     return "—" if x is None or x != x else fmt.format(x)
 ratio = (r["pipeline_ms"] / o["update_ms"]) if r.get("pipeline_ms") else None
 print(f'{name:<40} {o["participants"]:>7} {o["votes"]:>8} | {f(o["update_ms"], "{:.2f}"):>10} {f(r.get("pipeline_ms"), "{:.0f}"):>12} {f(ratio, "{:.0f}x"):>8} | '
-      f'{f(o["ari"], "{:.3f}"):>7} {f(o.get("ari_replay"), "{:.3f}"):>7} {f(r.get("ari"), "{:.3f}"):>7} | {f(o["peak_mb"], "{:.0f}"):>8} {f(r.get("peak_mb"), "{:.0f}"):>8}')
+      f'{f(o["ari"], "{:.3f}"):>7} {f(o.get("ari_replay"), "{:.3f}"):>7} {f(r.get("ari"), "{:.3f}"):>7} {f(r.get("ari_meta_zeroed"), "{:.3f}"):>7} | {f(o["peak_mb"], "{:.0f}"):>8} {f(r.get("peak_mb"), "{:.0f}"):>8}')
 PY
 done
 echo "(ours: median of 5 cold updates, 1 thread, engine only; red-dwarf: run_pipeline wall time, 1 BLAS thread, excluding Python imports;"
-echo " ARI against Pol.is group-id over participants both put in a group; MB = process peak RSS)"
+echo " ARI against Pol.is group-id over participants both put in a group; rd-z = red-dwarf with the metadata statements zeroed"
+echo " as Pol.is zeroes them; metadata statements from ${META_FILE:-nowhere (META_FILE empty)}; MB = process peak RSS)"
 
 if [ -z "${SKIP_SCALE:-}" ]; then
   echo

@@ -8,12 +8,15 @@
 //! prints the stage times of each run on stderr; `CG_RESTARTS=N` sets
 //! `Config.cold_restarts`; `CG_MAX_K=K` caps k (to see how much of a gap
 //! to Pol.is's groups is the choice of k); `CG_TICKS=N` and `CG_TICK_MS=MS`
-//! set the replay's `ReplayOptions` (at most N updates, none shorter than MS).
+//! set the replay's `ReplayOptions` (at most N updates, none shorter than MS);
+//! `CG_CLOCK_MS=MS` and `CG_CLOCK_OFFSET_MS=MS` replay on a fixed clock
+//! instead (Pol.is's poller: 1000). `CG_META_FILE=F` flags the metadata
+//! statements F lists for this folder (`crates/common-ground/data/opendata-meta.csv`).
 
 use std::collections::HashMap;
 use std::time::Instant;
 
-use common_ground::io::load_opendata;
+use common_ground::io::{load_opendata, read_meta_annotations};
 use common_ground::metrics::adjusted_rand_index;
 use common_ground::replay::{ReplayOptions, replay};
 use common_ground::{Analysis, Config};
@@ -45,7 +48,7 @@ fn main() {
     };
     let want_replay = args.iter().any(|a| a == "--replay");
     let t = Instant::now();
-    let ds = match load_opendata(std::path::Path::new(dir)) {
+    let mut ds = match load_opendata(std::path::Path::new(dir)) {
         Ok(ds) => ds,
         Err(e) => {
             eprintln!("{e}");
@@ -53,6 +56,22 @@ fn main() {
         }
     };
     let load_ms = t.elapsed().as_secs_f64() * 1e3;
+    let mut n_meta = 0;
+    if let Some(file) = std::env::var_os("CG_META_FILE") {
+        let name = std::path::Path::new(dir).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let annotations = read_meta_annotations(std::path::Path::new(&file)).unwrap_or_else(|e| {
+            eprintln!("{e}");
+            std::process::exit(1);
+        });
+        for (_, ids) in annotations.iter().filter(|(c, _)| *c == name) {
+            let unknown = ds.mark_meta(ids);
+            if !unknown.is_empty() {
+                eprintln!("{name}: the metadata annotation names statements that do not exist: {}", unknown.join(", "));
+                std::process::exit(1);
+            }
+            n_meta += ids.len();
+        }
+    }
     let mut config = Config { threads: 1, ..Config::default() };
     if let Some(r) = std::env::var("CG_RESTARTS").ok().and_then(|v| v.parse().ok()) {
         config.cold_restarts = r;
@@ -87,6 +106,12 @@ fn main() {
         if let Some(n) = std::env::var("CG_TICK_MS").ok().and_then(|v| v.parse().ok()) {
             opts.min_tick_ms = n;
         }
+        if let Some(n) = std::env::var("CG_CLOCK_MS").ok().and_then(|v| v.parse().ok()) {
+            opts.clock_ms = n;
+        }
+        if let Some(n) = std::env::var("CG_CLOCK_OFFSET_MS").ok().and_then(|v| v.parse().ok()) {
+            opts.clock_offset_ms = n;
+        }
         let r = replay(&mut e, &ds.votes, opts, |_| {}).expect("votes");
         (Some(ari(&r, &ds.polis_groups).0), Some(t.elapsed().as_secs_f64() * 1e3))
     } else {
@@ -98,7 +123,7 @@ fn main() {
             "participants": a.participants.len(), "votes": a.n_votes, "k": a.k,
             "load_ms": load_ms, "update_ms": times[times.len() / 2],
             "ari": ari_final, "compared": n, "ari_replay": ari_replay, "replay_ms": replay_ms,
-            "peak_mb": peak_rss_mb(),
+            "peak_mb": peak_rss_mb(), "meta_marked": n_meta,
         })
     );
 }

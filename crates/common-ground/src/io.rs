@@ -95,10 +95,48 @@ impl Dataset {
         e
     }
 
+    /// Flags statements as Pol.is metadata statements ("I live in a town",
+    /// "I am 55 or older": a participant's situation, not a view). Pol.is
+    /// zeroes them in the PCA like rejected statements. openData exports made
+    /// before the `is-meta` column existed lose this flag; this restores it.
+    /// Returns the ids that name no statement (nothing is changed for those).
+    pub fn mark_meta<S: AsRef<str>>(&mut self, ids: &[S]) -> Vec<String> {
+        let mut unknown = Vec::new();
+        for id in ids {
+            let id = id.as_ref().trim();
+            match self.statements.iter_mut().find(|(s, _)| s == id) {
+                Some((_, meta)) => meta.is_meta = true,
+                None => unknown.push(id.to_owned()),
+            }
+        }
+        unknown
+    }
+
     /// Distinct participants in the votes.
     pub fn n_participants(&self) -> usize {
         self.votes.iter().map(|v| v.participant.as_str()).collect::<HashSet<_>>().len()
     }
+}
+
+/// Reads a metadata-statement annotation: a CSV with the columns
+/// `conversation` (folder name), `meta-statements` (statement ids separated by
+/// spaces) and `why`. Returns (conversation, ids) in file order.
+pub fn read_meta_annotations(path: &Path) -> Result<Vec<(String, Vec<String>)>, LoadError> {
+    let csv_err = |e: csv::Error| LoadError::Csv { path: path.to_owned(), message: e.to_string() };
+    let mut rdr = csv::ReaderBuilder::new().from_path(path).map_err(csv_err)?;
+    let headers = rdr.headers().map_err(csv_err)?.clone();
+    let col = |name: &'static str| {
+        headers.iter().position(|h| h == name).ok_or_else(|| LoadError::MissingColumn { path: path.to_owned(), column: name, found: headers.iter().map(str::to_owned).collect() })
+    };
+    let (c_conv, c_ids) = (col("conversation")?, col("meta-statements")?);
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(csv_err)?;
+        let conv = rec.get(c_conv).unwrap_or_default().trim().to_owned();
+        let ids = rec.get(c_ids).unwrap_or_default().split_whitespace().map(str::to_owned).collect();
+        out.push((conv, ids));
+    }
+    Ok(out)
 }
 
 /// Numeric-aware id order: numbers by value first, then other strings.

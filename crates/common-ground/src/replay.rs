@@ -9,20 +9,44 @@ pub struct ReplayOptions {
     pub max_ticks: usize,
     /// Shortest tick window in milliseconds (Pol.is polls every 1 s).
     pub min_tick_ms: i64,
+    /// When > 0, ignore the two fields above and cut ticks on a fixed clock
+    /// instead: one tick per `clock_ms` period that has votes, periods
+    /// starting at multiples of `clock_ms` shifted by `clock_offset_ms`. This
+    /// is how Pol.is's poller batched votes (every 1,000 ms, at a phase
+    /// nobody recorded); it costs one update per second of voting.
+    pub clock_ms: i64,
+    pub clock_offset_ms: i64,
 }
 
 impl Default for ReplayOptions {
     fn default() -> Self {
-        Self { max_ticks: 300, min_tick_ms: 1000 }
+        Self { max_ticks: 300, min_tick_ms: 1000, clock_ms: 0, clock_offset_ms: 0 }
     }
 }
 
 /// Splits votes (sorted by time; untimed votes last) into tick batches:
 /// a tick closes when a vote arrives more than `window` after the tick's first
-/// vote, where window = max(min_tick_ms, span / max_ticks).
+/// vote, where window = max(min_tick_ms, span / max_ticks); or, with
+/// `clock_ms` set, at every boundary of the fixed clock.
 pub fn tick_batches(votes: &[VoteEvent], opts: ReplayOptions) -> Vec<Vec<VoteEvent>> {
     let mut sorted: Vec<&VoteEvent> = votes.iter().collect();
     sorted.sort_by_key(|v| v.time.unwrap_or(i64::MAX));
+    if opts.clock_ms > 0 {
+        let mut out: Vec<Vec<VoteEvent>> = Vec::new();
+        let mut current: Option<Option<i64>> = None;
+        for v in sorted {
+            let period = v.time.map(|t| t.saturating_add(opts.clock_offset_ms).div_euclid(opts.clock_ms));
+            // Untimed votes join the last tick, as in the windowed split.
+            if current != Some(period) && (period.is_some() || out.is_empty()) {
+                out.push(Vec::new());
+                current = Some(period);
+            }
+            if let Some(last) = out.last_mut() {
+                last.push(v.clone());
+            }
+        }
+        return out;
+    }
     let times: Vec<i64> = sorted.iter().filter_map(|v| v.time).collect();
     let span = match (times.first(), times.last()) {
         (Some(a), Some(b)) => b.saturating_sub(*a),
@@ -61,4 +85,31 @@ pub fn replay(engine: &mut Engine, votes: &[VoteEvent], opts: ReplayOptions, mut
         last = Some(a);
     }
     last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Vote;
+
+    fn vote(p: &str, time: Option<i64>) -> VoteEvent {
+        VoteEvent { participant: p.to_owned(), statement: "1".to_owned(), vote: Vote::Agree, time }
+    }
+
+    fn sizes(batches: &[Vec<VoteEvent>]) -> Vec<usize> {
+        batches.iter().map(Vec::len).collect()
+    }
+
+    #[test]
+    fn clock_ticks_cut_at_period_boundaries_shifted_by_the_offset() {
+        let votes: Vec<VoteEvent> = [0, 400, 999, 1000, 1999, 2600, 5100].iter().map(|&t| vote("a", Some(t))).chain([vote("b", None)]).collect();
+        let clock = |offset| ReplayOptions { clock_ms: 1000, clock_offset_ms: offset, ..ReplayOptions::default() };
+        // Periods [0,1000) [1000,2000) [2000,3000) [5000,6000); the untimed
+        // vote joins the last tick.
+        assert_eq!(sizes(&tick_batches(&votes, clock(0))), vec![3, 2, 1, 2]);
+        // Shifted by 500 ms: [-500,500) [500,1500) [1500,2500) [2500,3500) [4500,5500).
+        assert_eq!(sizes(&tick_batches(&votes, clock(500))), vec![2, 2, 1, 1, 2]);
+        // Without the clock, windows anchored at each tick's first vote (1 s).
+        assert_eq!(sizes(&tick_batches(&votes, ReplayOptions::default())), vec![4, 2, 2]);
+    }
 }

@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use common_ground::io::load_opendata;
+use common_ground::io::{load_opendata, read_meta_annotations};
 use common_ground::metrics::adjusted_rand_index;
 use common_ground::replay::{ReplayOptions, replay};
 use common_ground::{Analysis, Config};
@@ -35,18 +35,28 @@ fn ari_against_polis_groups() {
     let root = common::shared_data().join("polis-opendata");
     println!("\n| conversation | participants | votes | mode | k (ours/Pol.is) | compared | ARI | update ms |");
     println!("|---|---|---|---|---|---|---|---|");
+    let annotations = read_meta_annotations(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/opendata-meta.csv")).expect("metadata annotation");
     let mut results = Vec::new();
     for name in common::OPENDATA {
-        let ds = load_opendata(&root.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let plain = load_opendata(&root.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // The same conversation with the metadata statements the export lost
+        // flagged again (crates/common-ground/data/README.md).
+        let mut annotated = plain.clone();
+        for (_, ids) in annotations.iter().filter(|(c, _)| c == name) {
+            let unknown = annotated.mark_meta(ids);
+            assert!(unknown.is_empty(), "{name}: annotation names unknown statements {unknown:?}");
+        }
+        let ds = &plain;
         assert!(ds.report.skipped.is_empty(), "{name}: skipped rows {:?}", &ds.report.skipped[..ds.report.skipped.len().min(5)]);
         assert!(!ds.polis_groups.is_empty(), "{name}: no Pol.is groups");
         // "final+restarts": Config.cold_restarts = 20 (off by default).
-        let mut modes = vec!["final", "final+restarts"];
+        let mut modes = vec!["final", "final+restarts", "final+meta"];
         if ds.has_times() {
-            modes.push("replay");
+            modes.extend(["replay", "replay+meta"]);
         }
         for mode in modes {
             let restarts = if mode == "final+restarts" { 20 } else { 0 };
+            let ds = if mode.ends_with("+meta") { &annotated } else { &plain };
             let mut e = ds.engine(Config { cold_restarts: restarts, ..Config::default() });
             let t = std::time::Instant::now();
             let a = if mode.starts_with("final") {
@@ -62,8 +72,16 @@ fn ari_against_polis_groups() {
             results.push((name, mode, ari));
         }
     }
+    // With its demographic statements flagged as metadata, london.youth.policing
+    // is grouped exactly as Pol.is grouped it (without: near chance), and
+    // freshwater's replay moves from near chance to clear agreement.
+    let ari_of = |name: &str, mode: &str| results.iter().find(|r| r.0 == name && r.1 == mode).map(|r| r.2).unwrap();
+    assert!(ari_of("london.youth.policing", "final+meta") > 0.99, "london with metadata: {}", ari_of("london.youth.policing", "final+meta"));
+    assert!(ari_of("london.youth.policing", "final") < 0.3);
+    assert!(ari_of("scoop-hivemind.freshwater", "replay+meta") > 0.5);
+    assert!(ari_of("scoop-hivemind.freshwater", "replay") < 0.3);
     // Floors (see docs/design/0002-common-ground.md for the table these come from).
-    let best: HashMap<&str, f64> = results.iter().filter(|r| r.1 != "final+restarts").fold(HashMap::new(), |mut m, (n, _, a)| {
+    let best: HashMap<&str, f64> = results.iter().filter(|r| r.1 != "final+restarts" && !r.1.ends_with("+meta")).fold(HashMap::new(), |mut m, (n, _, a)| {
         let e = m.entry(*n).or_insert(f64::MIN);
         *e = e.max(*a);
         m

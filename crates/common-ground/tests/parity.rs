@@ -268,7 +268,7 @@ fn run(ds: &Dataset, m: &Value, mode: &str) -> Analysis {
             e.add_votes(&ds.votes);
             e.update()
         }
-        "replay" => replay(&mut e, &ds.votes, ReplayOptions { max_ticks: 2000, min_tick_ms: 1000 }, |_| {}).unwrap(),
+        "replay" => replay(&mut e, &ds.votes, ReplayOptions { max_ticks: 2000, ..ReplayOptions::default() }, |_| {}).unwrap(),
         "restart" => {
             e.add_votes(&ds.votes);
             e.restore_state(&state_from_blob(m));

@@ -54,3 +54,31 @@ fn analyse_json_on_opendata() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("could not load"));
 }
+
+#[test]
+fn analyse_with_metadata_statements() {
+    let dir = shared_data().join("polis-opendata/london.youth.policing");
+    let run = |extra: &[&str]| Command::new(env!("CARGO_BIN_EXE_meetinghouse")).args(["common-ground", "analyse"]).arg(&dir).arg("--json").args(extra).output().unwrap();
+    let plain = run(&[]);
+    assert!(plain.status.success(), "stderr: {}", String::from_utf8_lossy(&plain.stderr));
+    // The fourteen demographic statements flagged as metadata leave the map.
+    let meta = run(&["--meta", "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14"]);
+    assert!(meta.status.success(), "stderr: {}", String::from_utf8_lossy(&meta.stderr));
+    let groups = |out: &std::process::Output| -> Vec<Vec<String>> {
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut gs: Vec<Vec<String>> = v["groups"].as_array().unwrap().iter().map(|g| {
+            let mut m: Vec<String> = g["members"].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_owned()).collect();
+            m.sort();
+            m
+        }).collect();
+        gs.sort();
+        gs
+    };
+    assert_ne!(groups(&plain), groups(&meta), "flagging metadata statements must change the opinion groups");
+    // An id that is not a statement is refused, naming it.
+    let bad = run(&["--meta", "3,999"]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("999") && !err.contains("3,"), "{err}");
+}
+

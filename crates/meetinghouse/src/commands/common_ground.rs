@@ -45,6 +45,11 @@ struct AnalyseArgs {
     /// Seed of the engine's random start vectors
     #[arg(long)]
     seed: Option<u64>,
+    /// Statement ids to treat as metadata ("I live in a town": a situation,
+    /// not a view), comma-separated. Pol.is leaves them out of the opinion
+    /// map; exports without an is-meta column have lost that flag.
+    #[arg(long, value_delimiter = ',')]
+    meta: Vec<String>,
     /// Print one JSON object instead of a summary
     #[arg(long)]
     json: bool,
@@ -87,8 +92,12 @@ pub async fn run_db(global: &crate::config::GlobalArgs, args: Args) -> anyhow::R
 
 fn analyse(args: AnalyseArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
-    let ds = load_opendata(&args.dir).with_context(|| format!("could not load {}", args.dir.display()))?;
+    let mut ds = load_opendata(&args.dir).with_context(|| format!("could not load {}", args.dir.display()))?;
     let load_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let unknown = ds.mark_meta(&args.meta);
+    if !unknown.is_empty() {
+        anyhow::bail!("--meta names statements that are not in {}: {} (nothing was analysed)", args.dir.join("comments.csv").display(), unknown.join(", "));
+    }
     report_load(&ds);
     let mut config = Config::default();
     if let Some(seed) = args.seed {
