@@ -104,6 +104,9 @@ impl Dataset {
         let mut unknown = Vec::new();
         for id in ids {
             let id = id.as_ref().trim();
+            if id.is_empty() {
+                continue;
+            }
             match self.statements.iter_mut().find(|(s, _)| s == id) {
                 Some((_, meta)) => meta.is_meta = true,
                 None => unknown.push(id.to_owned()),
