@@ -63,14 +63,13 @@ fn main() {
             eprintln!("{e}");
             std::process::exit(1);
         });
-        for (_, ids) in annotations.iter().filter(|(c, _)| *c == name) {
-            let unknown = ds.mark_meta(ids);
-            if !unknown.is_empty() {
-                eprintln!("{name}: the metadata annotation names statements that do not exist: {}", unknown.join(", "));
-                std::process::exit(1);
-            }
-            n_meta += ids.len();
+        let ids = annotations.get(&name).map_or(&[][..], Vec::as_slice);
+        let unknown = ds.mark_meta(ids);
+        if !unknown.is_empty() {
+            eprintln!("{name}: the metadata annotation names statements that do not exist: {}", unknown.join(", "));
+            std::process::exit(1);
         }
+        n_meta = ids.len();
     }
     let mut config = Config { threads: 1, ..Config::default() };
     if let Some(r) = std::env::var("CG_RESTARTS").ok().and_then(|v| v.parse().ok()) {

@@ -4,7 +4,7 @@
 //! Broken rows are skipped and reported in [`LoadReport`]; a missing file or
 //! column that the format cannot do without is an error.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -123,8 +123,9 @@ impl Dataset {
 
 /// Reads a metadata-statement annotation: a CSV with the columns
 /// `conversation` (folder name), `meta-statements` (statement ids separated by
-/// spaces) and `why`. Returns (conversation, ids) in file order.
-pub fn read_meta_annotations(path: &Path) -> Result<Vec<(String, Vec<String>)>, LoadError> {
+/// spaces) and `why`. Returns the ids per conversation (rows naming the same
+/// conversation add up).
+pub fn read_meta_annotations(path: &Path) -> Result<BTreeMap<String, Vec<String>>, LoadError> {
     let csv_err = |e: csv::Error| LoadError::Csv { path: path.to_owned(), message: e.to_string() };
     let mut rdr = csv::ReaderBuilder::new().from_path(path).map_err(csv_err)?;
     let headers = rdr.headers().map_err(csv_err)?.clone();
@@ -132,12 +133,11 @@ pub fn read_meta_annotations(path: &Path) -> Result<Vec<(String, Vec<String>)>, 
         headers.iter().position(|h| h == name).ok_or_else(|| LoadError::MissingColumn { path: path.to_owned(), column: name, found: headers.iter().map(str::to_owned).collect() })
     };
     let (c_conv, c_ids) = (col("conversation")?, col("meta-statements")?);
-    let mut out = Vec::new();
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for rec in rdr.records() {
         let rec = rec.map_err(csv_err)?;
         let conv = rec.get(c_conv).unwrap_or_default().trim().to_owned();
-        let ids = rec.get(c_ids).unwrap_or_default().split_whitespace().map(str::to_owned).collect();
-        out.push((conv, ids));
+        out.entry(conv).or_default().extend(rec.get(c_ids).unwrap_or_default().split_whitespace().map(str::to_owned));
     }
     Ok(out)
 }

@@ -33,13 +33,13 @@ pub fn tick_batches(votes: &[VoteEvent], opts: ReplayOptions) -> Vec<Vec<VoteEve
     sorted.sort_by_key(|v| v.time.unwrap_or(i64::MAX));
     if opts.clock_ms > 0 {
         let mut out: Vec<Vec<VoteEvent>> = Vec::new();
-        let mut current: Option<Option<i64>> = None;
+        let mut current: Option<i64> = None;
         for v in sorted {
             let period = v.time.map(|t| t.saturating_add(opts.clock_offset_ms).div_euclid(opts.clock_ms));
-            // Untimed votes join the last tick, as in the windowed split.
-            if current != Some(period) && (period.is_some() || out.is_empty()) {
+            // Untimed votes (sorted last) join the last tick, as in the windowed split.
+            if out.is_empty() || (period.is_some() && period != current) {
                 out.push(Vec::new());
-                current = Some(period);
+                current = period;
             }
             if let Some(last) = out.last_mut() {
                 last.push(v.clone());
