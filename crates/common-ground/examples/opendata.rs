@@ -5,12 +5,16 @@
 //!     cargo run --release -p common-ground --example opendata -- DIR [--replay]
 //!
 //! `CG_RUNS=N` changes the number of cold runs (default 5); `CG_PROFILE=1`
-//! prints the stage times of each run on stderr; `CG_RESTARTS=N` sets
+//! prints the stage times of each run on stderr (`CG_TRACE=2`: k, group sizes
+//! and ARI after every replay tick); `CG_RESTARTS=N` sets
 //! `Config.cold_restarts`; `CG_MAX_K=K` caps k (to see how much of a gap
 //! to Pol.is's groups is the choice of k); `CG_TICKS=N` and `CG_TICK_MS=MS`
 //! set the replay's `ReplayOptions` (at most N updates, none shorter than MS);
 //! `CG_CLOCK_MS=MS` and `CG_CLOCK_OFFSET_MS=MS` replay on a fixed clock
-//! instead (Pol.is's poller: 1000). `CG_META_FILE=F` flags the metadata
+//! instead (Pol.is's poller: 1000). With `--replay` the history is replayed
+//! twice: as one unbroken run ("ari_replay") and with a restart of Pol.is's
+//! worker in every pause over `CG_RESTART_GAP_MS` (default 24 h;
+//! "ari_replay_restarts"). `CG_META_FILE=F` flags the metadata
 //! statements F lists for this folder (`crates/common-ground/data/opendata-meta.csv`).
 
 use std::collections::HashMap;
@@ -18,7 +22,7 @@ use std::time::Instant;
 
 use common_ground::io::{load_opendata, read_meta_annotations};
 use common_ground::metrics::adjusted_rand_index;
-use common_ground::replay::{ReplayOptions, replay};
+use common_ground::replay::{POLIS_RESTART_GAP_MS, ReplayOptions, replay};
 use common_ground::{Analysis, Config};
 
 fn peak_rss_mb() -> f64 {
@@ -95,9 +99,7 @@ fn main() {
     times.sort_by(f64::total_cmp);
     let a = result.expect("ran");
     let (ari_final, n) = ari(&a, &ds.polis_groups);
-    let (ari_replay, replay_ms) = if want_replay && ds.has_times() {
-        let mut e = ds.engine(config);
-        let t = Instant::now();
+    let (ari_replay, ari_replay_restarts, replay_ms) = if want_replay && ds.has_times() {
         let mut opts = ReplayOptions::default();
         if let Some(n) = std::env::var("CG_TICKS").ok().and_then(|v| v.parse().ok()) {
             opts.max_ticks = n;
@@ -111,17 +113,34 @@ fn main() {
         if let Some(n) = std::env::var("CG_CLOCK_OFFSET_MS").ok().and_then(|v| v.parse().ok()) {
             opts.clock_offset_ms = n;
         }
-        let r = replay(&mut e, &ds.votes, opts, |_| {}).expect("votes");
-        (Some(ari(&r, &ds.polis_groups).0), Some(t.elapsed().as_secs_f64() * 1e3))
+        let restart_gap_ms = std::env::var("CG_RESTART_GAP_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(POLIS_RESTART_GAP_MS);
+        let tick_trace = std::env::var("CG_TRACE").is_ok_and(|v| v == "2");
+        let polis = &ds.polis_groups;
+        let run = |opts: ReplayOptions| {
+            let mut e = ds.engine(config.clone());
+            let t = Instant::now();
+            let r = replay(&mut e, &ds.votes, opts, |a| {
+                if tick_trace {
+                    let best = a.silhouette.iter().max_by(|x, y| x.1.total_cmp(&y.1)).map(|x| x.0);
+                    let sizes: Vec<usize> = a.groups.iter().map(|g| g.members.len()).collect();
+                    eprintln!("tick {} in_conv={} k={} best_k={best:?} sizes={sizes:?} ari={:.3}", a.tick, a.in_conv.len(), a.k, ari(a, polis).0);
+                }
+            })
+            .expect("votes");
+            (ari(&r, polis).0, t.elapsed().as_secs_f64() * 1e3)
+        };
+        let (unbroken, ms) = run(ReplayOptions { restart_gap_ms: 0, ..opts });
+        let (restarted, _) = run(ReplayOptions { restart_gap_ms, ..opts });
+        (Some(unbroken), Some(restarted), Some(ms))
     } else {
-        (None, None)
+        (None, None, None)
     };
     println!(
         "{}",
         serde_json::json!({
             "participants": a.participants.len(), "votes": a.n_votes, "k": a.k,
             "load_ms": load_ms, "update_ms": times[times.len() / 2],
-            "ari": ari_final, "compared": n, "ari_replay": ari_replay, "replay_ms": replay_ms,
+            "ari": ari_final, "compared": n, "ari_replay": ari_replay, "ari_replay_restarts": ari_replay_restarts, "replay_ms": replay_ms,
             "peak_mb": peak_rss_mb(), "meta_marked": n_meta,
         })
     );

@@ -267,6 +267,15 @@ impl Engine {
         diags
     }
 
+    /// Drops what Pol.is's math worker does not persist (spec §3): the group
+    /// clusterings for each k and the k smoother. Replaying a history with a
+    /// restart in it calls this; the meeting house itself persists both.
+    pub fn forget_unpersisted_polis_state(&mut self) {
+        self.state.group_clusterings.clear();
+        self.state.smoother = Smoother::default();
+        self.state.tally_cache = None;
+    }
+
     /// One update ("tick"): the whole pipeline, warm-started from the state.
     pub fn update(&mut self) -> Analysis {
         let cfg = self.config.clone();

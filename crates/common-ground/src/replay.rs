@@ -3,6 +3,12 @@
 
 use crate::{Analysis, Engine, VoteEvent};
 
+/// A pause in voting this long spans at least one restart of Pol.is's math
+/// worker: hosted Pol.is ran on Heroku, which restarts every process at least
+/// once a day, and a pause of months spans deploys as well. Shorter pauses
+/// may also have held a restart; nobody recorded when.
+pub const POLIS_RESTART_GAP_MS: i64 = 24 * 60 * 60 * 1000;
+
 #[derive(Debug, Clone, Copy)]
 pub struct ReplayOptions {
     /// Upper bound on the number of updates.
@@ -16,11 +22,17 @@ pub struct ReplayOptions {
     /// nobody recorded); it costs one update per second of voting.
     pub clock_ms: i64,
     pub clock_offset_ms: i64,
+    /// When > 0, a pause in voting longer than this is taken to span a
+    /// restart of Pol.is's math worker, which reloads only what it persisted:
+    /// the group clusterings for each k and the k smoother start afresh
+    /// (spec §3, issue #2358). 0 = the worker never restarts;
+    /// [`POLIS_RESTART_GAP_MS`] = a restart in every pause over a day.
+    pub restart_gap_ms: i64,
 }
 
 impl Default for ReplayOptions {
     fn default() -> Self {
-        Self { max_ticks: 300, min_tick_ms: 1000, clock_ms: 0, clock_offset_ms: 0 }
+        Self { max_ticks: 300, min_tick_ms: 1000, clock_ms: 0, clock_offset_ms: 0, restart_gap_ms: 0 }
     }
 }
 
@@ -78,7 +90,15 @@ pub fn tick_batches(votes: &[VoteEvent], opts: ReplayOptions) -> Vec<Vec<VoteEve
 /// intermediate result. Returns the last analysis (None when there are no votes).
 pub fn replay(engine: &mut Engine, votes: &[VoteEvent], opts: ReplayOptions, mut on_tick: impl FnMut(&Analysis)) -> Option<Analysis> {
     let mut last = None;
+    let mut last_time: Option<i64> = None;
     for batch in tick_batches(votes, opts) {
+        let first = batch.iter().filter_map(|v| v.time).min();
+        if let (true, Some(a), Some(b)) = (opts.restart_gap_ms > 0, last_time, first) {
+            if b.saturating_sub(a) > opts.restart_gap_ms {
+                engine.forget_unpersisted_polis_state();
+            }
+        }
+        last_time = batch.iter().filter_map(|v| v.time).max().or(last_time);
         engine.add_votes(&batch);
         let a = engine.update();
         on_tick(&a);
@@ -111,5 +131,42 @@ mod tests {
         assert_eq!(sizes(&tick_batches(&votes, clock(500))), vec![2, 2, 1, 1, 2]);
         // Without the clock, windows anchored at each tick's first vote (1 s).
         assert_eq!(sizes(&tick_batches(&votes, ReplayOptions::default())), vec![4, 2, 2]);
+    }
+
+    /// Two opinion groups voting over 12 ticks of the 1 s clock, then a pause of two days and
+    /// two more ticks. Without restarts the smoother has seen one k for all
+    /// 14 ticks; with a 24 h restart gap it was reset by the pause, so it has
+    /// counted only the 2 ticks after it, and the warm-started group
+    /// clusterings were rebuilt then too.
+    #[test]
+    fn a_pause_longer_than_the_restart_gap_forgets_what_polis_did_not_persist() {
+        let day = 86_400_000;
+        let mut votes = Vec::new();
+        for tick in 0..14i64 {
+            let t0 = if tick < 12 { tick * 2_000 } else { 2 * day + tick * 2_000 };
+            for p in 0..3 {
+                let participant = format!("p{tick}-{p}");
+                for s in 0..8 {
+                    let side = (p % 2 == 0) == (s < 4);
+                    let vote = if side { Vote::Agree } else { Vote::Disagree };
+                    votes.push(VoteEvent { participant: participant.clone(), statement: s.to_string(), vote, time: Some(t0 + s) });
+                }
+            }
+        }
+        let run = |restart_gap_ms| {
+            let mut e = Engine::new(crate::Config::default());
+            for s in 0..8 {
+                e.upsert_statement(&s.to_string(), crate::StatementMeta::accepted());
+            }
+            let mut ticks = 0;
+            let last = replay(&mut e, &votes, ReplayOptions { clock_ms: 1000, restart_gap_ms, ..ReplayOptions::default() }, |_| ticks += 1).expect("votes");
+            assert_eq!(ticks, 14);
+            assert_eq!(last.k, 2);
+            e.state().smoother
+        };
+        let kept = run(0);
+        assert_eq!((kept.last_k, kept.last_k_count), (Some(2), 14));
+        let restarted = run(day);
+        assert_eq!((restarted.last_k, restarted.last_k_count), (Some(2), 2));
     }
 }
