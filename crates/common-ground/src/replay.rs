@@ -93,10 +93,9 @@ pub fn replay(engine: &mut Engine, votes: &[VoteEvent], opts: ReplayOptions, mut
     let mut last_time: Option<i64> = None;
     for batch in tick_batches(votes, opts) {
         let first = batch.iter().filter_map(|v| v.time).min();
-        if let (true, Some(a), Some(b)) = (opts.restart_gap_ms > 0, last_time, first) {
-            if b.saturating_sub(a) > opts.restart_gap_ms {
-                engine.forget_unpersisted_polis_state();
-            }
+        let paused = matches!((last_time, first), (Some(a), Some(b)) if b.saturating_sub(a) > opts.restart_gap_ms);
+        if opts.restart_gap_ms > 0 && paused {
+            engine.forget_unpersisted_polis_state();
         }
         last_time = batch.iter().filter_map(|v| v.time).max().or(last_time);
         engine.add_votes(&batch);
