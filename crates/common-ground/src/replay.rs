@@ -4,9 +4,10 @@
 use crate::{Analysis, Engine, VoteEvent};
 
 /// A pause in voting this long spans at least one restart of Pol.is's math
-/// worker: hosted Pol.is ran on Heroku, which restarts every process at least
-/// once a day, and a pause of months spans deploys as well. Shorter pauses
-/// may also have held a restart; nobody recorded when.
+/// worker: it was deployed as a Heroku worker process (Pol.is's
+/// `math/Procfile`), and Heroku restarts every process at least once a day; a
+/// pause of months spans deploys as well. Shorter pauses may also have held a
+/// restart; nobody recorded when.
 pub const POLIS_RESTART_GAP_MS: i64 = 24 * 60 * 60 * 1000;
 
 #[derive(Debug, Clone, Copy)]
@@ -132,11 +133,10 @@ mod tests {
         assert_eq!(sizes(&tick_batches(&votes, ReplayOptions::default())), vec![4, 2, 2]);
     }
 
-    /// Two opinion groups voting over 12 ticks of the 1 s clock, then a pause of two days and
-    /// two more ticks. Without restarts the smoother has seen one k for all
-    /// 14 ticks; with a 24 h restart gap it was reset by the pause, so it has
-    /// counted only the 2 ticks after it, and the warm-started group
-    /// clusterings were rebuilt then too.
+    /// Two opinion groups voting over 12 ticks of the 1 s clock, then a pause
+    /// of two days and two more ticks. Without restarts the smoother has seen
+    /// one k for all 14 ticks; with a 24 h restart gap the pause reset it, so
+    /// it has counted only the 2 ticks after it.
     #[test]
     fn a_pause_longer_than_the_restart_gap_forgets_what_polis_did_not_persist() {
         let day = 86_400_000;
