@@ -126,16 +126,11 @@ impl Dataset {
 /// spaces) and `why`. Returns the ids per conversation (rows naming the same
 /// conversation add up).
 pub fn read_meta_annotations(path: &Path) -> Result<BTreeMap<String, Vec<String>>, LoadError> {
-    let csv_err = |e: csv::Error| LoadError::Csv { path: path.to_owned(), message: e.to_string() };
-    let mut rdr = csv::ReaderBuilder::new().from_path(path).map_err(csv_err)?;
-    let headers = rdr.headers().map_err(csv_err)?.clone();
-    let col = |name: &'static str| {
-        headers.iter().position(|h| h == name).ok_or_else(|| LoadError::MissingColumn { path: path.to_owned(), column: name, found: headers.iter().map(str::to_owned).collect() })
-    };
-    let (c_conv, c_ids) = (col("conversation")?, col("meta-statements")?);
+    let (mut rdr, headers) = open_csv(path)?;
+    let (c_conv, c_ids) = (column(path, &headers, "conversation")?, column(path, &headers, "meta-statements")?);
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(csv_err)?;
+        let rec = rec.map_err(|e| LoadError::Csv { path: path.to_owned(), message: e.to_string() })?;
         let conv = rec.get(c_conv).unwrap_or_default().trim().to_owned();
         out.entry(conv).or_default().extend(rec.get(c_ids).unwrap_or_default().split_whitespace().map(str::to_owned));
     }
