@@ -72,7 +72,7 @@ fn main() {
     }
     let sids: Vec<String> = (0..n_s).map(|s| s.to_string()).collect();
     let mut seen = vec![u32::MAX; n_s];
-    for p in 0..n_p {
+    for (p, &gp) in group.iter().enumerate() {
         let pid = format!("p{p}");
         let mut k = 0;
         while k < per.min(n_s) {
@@ -81,7 +81,7 @@ fn main() {
                 continue;
             }
             seen[s] = p as u32;
-            e.vote(&pid, &sids[s], planted.vote(&mut rng, group[p], s));
+            e.vote(&pid, &sids[s], planted.vote(&mut rng, gp, s));
             k += 1;
         }
     }

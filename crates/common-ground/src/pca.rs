@@ -53,7 +53,7 @@ pub(crate) fn chunks(rows: &[Vec<u32>]) -> Vec<Range<usize>> {
     const MIN_PER_CHUNK: usize = 100_000;
     let n_chunks = (nnz / MIN_PER_CHUNK).clamp(1, 16);
     if n_chunks == 1 {
-        return vec![0..rows.len()];
+        return std::iter::once(0..rows.len()).collect();
     }
     let target = nnz.div_ceil(n_chunks);
     let mut out = Vec::with_capacity(n_chunks);
