@@ -98,7 +98,7 @@ print(json.dumps({"pipeline_ms": pipe_ms, "import_ms": import_s * 1e3, "ari": ar
                   "k": k, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 PY
 
-printf '\n%-40s %7s %8s | %10s %12s %8s | %7s %7s %7s %7s %7s | %8s %8s\n' conversation ptpts votes "ours ms" "red-dwarf ms" ratio "ARI us" "(replay)" "(+wr)" "ARI rd" "(rd-z)" "MB us" "MB rd"
+printf '\n%-40s %7s %8s | %10s %12s %8s | %7s %7s %7s %7s %7s %5s | %8s %8s\n' conversation ptpts votes "ours ms" "red-dwarf ms" ratio "ARI us" "(replay)" "(+wr)" "ARI rd" "(rd-z)" "!in" "MB us" "MB rd"
 for dir in "$DATA"/*/; do
   name="$(basename "$dir")"
   ours="$(CG_META_FILE="$META_FILE" "$BIN/opendata" "$dir" --replay)"
@@ -110,14 +110,16 @@ def f(x, fmt):
     return "—" if x is None or x != x else fmt.format(x)
 ratio = (r["pipeline_ms"] / o["update_ms"]) if r.get("pipeline_ms") else None
 print(f'{name:<40} {o["participants"]:>7} {o["votes"]:>8} | {f(o["update_ms"], "{:.2f}"):>10} {f(r.get("pipeline_ms"), "{:.0f}"):>12} {f(ratio, "{:.0f}x"):>8} | '
-      f'{f(o["ari"], "{:.3f}"):>7} {f(o.get("ari_replay"), "{:.3f}"):>7} {f(o.get("ari_replay_restarts"), "{:.3f}"):>7} {f(r.get("ari"), "{:.3f}"):>7} {f(r.get("ari_meta_zeroed"), "{:.3f}"):>7} | {f(o["peak_mb"], "{:.0f}"):>8} {f(r.get("peak_mb"), "{:.0f}"):>8}')
+      f'{f(o["ari"], "{:.3f}"):>7} {f(o.get("ari_replay"), "{:.3f}"):>7} {f(o.get("ari_replay_restarts"), "{:.3f}"):>7} {f(r.get("ari"), "{:.3f}"):>7} {f(r.get("ari_meta_zeroed"), "{:.3f}"):>7} {f(o.get("polis_grouped_never_in_conv"), "{}"):>5} | {f(o["peak_mb"], "{:.0f}"):>8} {f(r.get("peak_mb"), "{:.0f}"):>8}')
 PY
 done
 echo "(ours: median of 5 cold updates, 1 thread, engine only; red-dwarf: run_pipeline wall time, 1 BLAS thread, excluding Python imports;"
 echo " ARI against Pol.is group-id over participants both put in a group; replay = the vote history in <= 300 updates;"
 echo " +wr = the same replay with a restart of Pol.is's math worker in every pause over 24 h (group clusterings and k smoother"
 echo " start afresh, as Pol.is did not persist them); rd-z = red-dwarf with the metadata statements zeroed"
-echo " as Pol.is zeroes them; metadata statements from ${META_FILE:-nowhere (META_FILE empty)}; MB = process peak RSS)"
+echo " as Pol.is zeroes them; !in = participants Pol.is put in a group although the spec's in-conv rule admits them at"
+echo " no update, whatever the cadence: non-zero means the export's groups came from other math than the spec's;"
+echo " metadata statements from ${META_FILE:-nowhere (META_FILE empty)}; MB = process peak RSS)"
 
 if [ -z "${SKIP_SCALE:-}" ]; then
   echo

@@ -1,28 +1,33 @@
 //! One openData conversation through the engine, for the side-by-side
 //! benchmark: prints one JSON line with the update time (median of 5 cold
-//! runs, one thread), ARI against Pol.is's groups and peak memory.
+//! runs, one thread), ARI against Pol.is's groups, peak memory, and how many
+//! participants Pol.is grouped although the spec's in-conv rule admits them
+//! at no update ("polis_grouped_never_in_conv", see `replay::never_in_conv`;
+//! null without vote times).
 //!
 //!     cargo run --release -p common-ground --example opendata -- DIR [--replay]
 //!
 //! `CG_RUNS=N` changes the number of cold runs (default 5); `CG_PROFILE=1`
-//! prints the stage times of each run on stderr (`CG_TRACE=2`: k, group sizes
-//! and ARI after every replay tick); `CG_RESTARTS=N` sets
-//! `Config.cold_restarts`; `CG_MAX_K=K` caps k (to see how much of a gap
-//! to Pol.is's groups is the choice of k); `CG_TICKS=N` and `CG_TICK_MS=MS`
-//! set the replay's `ReplayOptions` (at most N updates, none shorter than MS);
-//! `CG_CLOCK_MS=MS` and `CG_CLOCK_OFFSET_MS=MS` replay on a fixed clock
-//! instead (Pol.is's poller: 1000). With `--replay` the history is replayed
-//! twice: as one unbroken run ("ari_replay") and with a restart of Pol.is's
-//! worker in every pause over `CG_RESTART_GAP_MS` (default 24 h;
-//! "ari_replay_restarts"). `CG_META_FILE=F` flags the metadata
-//! statements F lists for this folder (`crates/common-ground/data/opendata-meta.csv`).
+//! prints the stage times and the silhouette for each k of each run on
+//! stderr (`CG_TRACE=2`: k, group sizes and ARI after every replay tick);
+//! `CG_RESTARTS=N` sets `Config.cold_restarts`; `CG_MAX_K=K` caps k (to see
+//! how much of a gap to Pol.is's groups is the choice of k);
+//! `CG_MIN_VOTES=N` sets `Config.min_votes`, the in-conv vote threshold;
+//! `CG_TICKS=N` and `CG_TICK_MS=MS` set the replay's `ReplayOptions` (at
+//! most N updates, none shorter than MS); `CG_CLOCK_MS=MS` and
+//! `CG_CLOCK_OFFSET_MS=MS` replay on a fixed clock instead (Pol.is's poller:
+//! 1000). With `--replay` the history is replayed twice: as one unbroken run
+//! ("ari_replay") and with a restart of Pol.is's worker in every pause over
+//! `CG_RESTART_GAP_MS` (default 24 h; "ari_replay_restarts").
+//! `CG_META_FILE=F` flags the metadata statements F lists for this folder
+//! (`crates/common-ground/data/opendata-meta.csv`).
 
 use std::collections::HashMap;
 use std::time::Instant;
 
 use common_ground::io::{load_opendata, read_meta_annotations};
 use common_ground::metrics::adjusted_rand_index;
-use common_ground::replay::{POLIS_RESTART_GAP_MS, ReplayOptions, replay};
+use common_ground::replay::{POLIS_RESTART_GAP_MS, ReplayOptions, never_in_conv, replay};
 use common_ground::{Analysis, Config};
 
 fn peak_rss_mb() -> f64 {
@@ -79,6 +84,9 @@ fn main() {
     if let Some(r) = std::env::var("CG_RESTARTS").ok().and_then(|v| v.parse().ok()) {
         config.cold_restarts = r;
     }
+    if let Some(v) = std::env::var("CG_MIN_VOTES").ok().and_then(|v| v.parse().ok()) {
+        config.min_votes = v;
+    }
     if let Some(k) = std::env::var("CG_MAX_K").ok().and_then(|v| v.parse().ok()) {
         config.max_k = k;
     }
@@ -93,6 +101,7 @@ fn main() {
         times.push(t.elapsed().as_secs_f64() * 1e3);
         if std::env::var_os("CG_PROFILE").is_some() {
             eprintln!("stages (ms): {:?}", e.last_profile());
+            eprintln!("silhouette by k: {:?}", a.silhouette);
         }
         result = Some(a);
     }
@@ -135,13 +144,17 @@ fn main() {
     } else {
         (None, None, None)
     };
+    let peak_mb = peak_rss_mb();
+    // Pol.is-grouped participants whom the spec's in-conv rule admits at no
+    // update: a sign that the export's groups came from other math.
+    let grouped_never_in_conv = never_in_conv(&ds.votes, &config).map(|never| ds.polis_groups.iter().filter(|(p, g)| g.is_some() && never.contains(p)).count());
     println!(
         "{}",
         serde_json::json!({
             "participants": a.participants.len(), "votes": a.n_votes, "k": a.k,
             "load_ms": load_ms, "update_ms": times[times.len() / 2],
             "ari": ari_final, "compared": n, "ari_replay": ari_replay, "ari_replay_restarts": ari_replay_restarts, "replay_ms": replay_ms,
-            "peak_mb": peak_rss_mb(), "meta_marked": n_meta,
+            "peak_mb": peak_mb, "meta_marked": n_meta, "polis_grouped_never_in_conv": grouped_never_in_conv,
         })
     );
 }

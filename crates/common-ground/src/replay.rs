@@ -1,7 +1,9 @@
 //! Replaying a vote history in updates ("ticks"), so warm starts, the
 //! monotone in-conversation set and the k smoother evolve as they did live.
 
-use crate::{Analysis, Engine, VoteEvent};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use crate::{Analysis, Config, Engine, VoteEvent};
 
 /// A pause in voting this long spans at least one restart of Pol.is's math
 /// worker: it was deployed as a Heroku worker process (Pol.is's
@@ -107,6 +109,50 @@ pub fn replay(engine: &mut Engine, votes: &[VoteEvent], opts: ReplayOptions, mut
     last
 }
 
+/// Participants whom the in-conversation rule (spec §4) admits at no update,
+/// whatever the update cadence and with or without worker restarts; `None`
+/// when a vote has no time. Such a participant:
+/// - never has `min(min_votes, #statements voted on so far)` distinct votes
+///   at any point of the history, so no update admits them by count; and
+/// - first votes after `min_in_conv` others already have `min_votes` votes,
+///   so from then on every update has that many in and the top-voter fill
+///   never runs again.
+///
+/// Used to check a Pol.is export against the rule: a participant in this set
+/// who nonetheless has a Pol.is group was grouped by other math than the
+/// spec's.
+pub fn never_in_conv(votes: &[VoteEvent], config: &Config) -> Option<BTreeSet<String>> {
+    if votes.iter().any(|v| v.time.is_none()) {
+        return None;
+    }
+    let mut sorted: Vec<&VoteEvent> = votes.iter().collect();
+    sorted.sort_by_key(|v| v.time);
+    let mut cells: HashSet<(&str, &str)> = HashSet::new();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut columns: HashSet<&str> = HashSet::new();
+    let mut settled = 0usize;
+    let mut reached: HashSet<&str> = HashSet::new();
+    let mut late: Vec<&str> = Vec::new();
+    for v in sorted {
+        let (p, s) = (v.participant.as_str(), v.statement.as_str());
+        if !counts.contains_key(p) && settled >= config.min_in_conv {
+            late.push(p);
+        }
+        let count = counts.entry(p).or_insert(0);
+        if cells.insert((p, s)) {
+            *count += 1;
+            if *count == config.min_votes {
+                settled += 1;
+            }
+        }
+        columns.insert(s);
+        if *count >= config.min_votes.min(columns.len()).max(1) {
+            reached.insert(p);
+        }
+    }
+    Some(late.into_iter().filter(|p| !reached.contains(p)).map(str::to_owned).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +164,36 @@ mod tests {
 
     fn sizes(batches: &[Vec<VoteEvent>]) -> Vec<usize> {
         batches.iter().map(Vec::len).collect()
+    }
+
+    #[test]
+    fn never_in_conv_names_only_late_participants_who_never_reach_the_threshold() {
+        let config = crate::Config { min_votes: 3, min_in_conv: 2, ..crate::Config::default() };
+        let at = |p: &str, s: u32, t: i64| VoteEvent { participant: p.to_owned(), statement: s.to_string(), vote: Vote::Agree, time: Some(t) };
+        let mut votes = vec![
+            at("a", 0, 0),
+            at("a", 1, 1),
+            // "early" votes once when two statements exist (threshold 2) and
+            // nobody has three votes yet: the top-voter fill could admit them.
+            at("early", 1, 2),
+            at("a", 2, 3),
+            at("b", 0, 4),
+            at("b", 1, 5),
+            at("b", 2, 6),
+            // Two participants now have three votes: everyone who joins from
+            // here on must reach the threshold themselves.
+            at("late-short", 0, 7),
+            at("late-short", 1, 8),
+            // A changed vote is still one vote.
+            at("late-short", 1, 9),
+            at("late-enough", 0, 10),
+            at("late-enough", 1, 11),
+            at("late-enough", 2, 12),
+        ];
+        let never = never_in_conv(&votes, &config).expect("timed");
+        assert_eq!(never.into_iter().collect::<Vec<_>>(), vec!["late-short".to_owned()]);
+        votes.push(VoteEvent { time: None, ..at("c", 0, 0) });
+        assert!(never_in_conv(&votes, &config).is_none());
     }
 
     #[test]

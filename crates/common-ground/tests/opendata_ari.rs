@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use common_ground::io::{load_opendata, read_meta_annotations};
 use common_ground::metrics::adjusted_rand_index;
-use common_ground::replay::{POLIS_RESTART_GAP_MS, ReplayOptions, replay};
+use common_ground::replay::{POLIS_RESTART_GAP_MS, ReplayOptions, never_in_conv, replay};
 use common_ground::{Analysis, Config};
 
 /// (ARI, participants compared, our k, Pol.is k)
@@ -100,4 +100,34 @@ fn ari_against_polis_groups() {
     let mean = best.values().sum::<f64>() / best.len() as f64;
     println!("mean best ARI {mean:.3}");
     assert!(mean > 0.6, "mean ARI against Pol.is fell to {mean:.3}");
+}
+
+/// Pol.is's groups in the exports of the three conversations last voted in
+/// 2017 include participants whom the spec's in-conv rule admits at no
+/// update, whatever the cadence and with or without worker restarts; the
+/// seven later exports include none. Those three exports' groups therefore
+/// came from other math than the spec describes (design 0002, "Where the
+/// oracle came from"), which bounds how closely any faithful engine can
+/// agree with them.
+#[test]
+fn only_the_2017_exports_group_participants_the_in_conv_rule_never_admits() {
+    let root = common::shared_data().join("polis-opendata");
+    let expected = [
+        ("15-per-hour-seattle", 0),
+        ("austria-climate.5twd2jsnkf.2022-08-08", 0),
+        ("bg2050-volunteers", 0),
+        ("brexit-consensus", 6),
+        ("london.youth.policing", 0),
+        ("scoop-hivemind.freshwater", 16),
+        ("scoop-hivemind.taxes", 0),
+        ("scoop-hivemind.ubi", 57),
+        ("vtaiwan.uberx", 0),
+    ];
+    for (name, grouped_never_admitted) in expected {
+        let ds = load_opendata(&root.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let never = never_in_conv(&ds.votes, &Config::default()).unwrap_or_else(|| panic!("{name}: votes.csv has no timestamps"));
+        let n = ds.polis_groups.iter().filter(|(p, g)| g.is_some() && never.contains(p)).count();
+        println!("{name}: {n} participants grouped by Pol.is that the in-conv rule never admits ({} never admitted in all)", never.len());
+        assert_eq!(n, grouped_never_admitted, "{name}");
+    }
 }
