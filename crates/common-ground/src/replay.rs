@@ -185,7 +185,7 @@ mod tests {
             at("late-short", 0, 7),
             at("late-short", 1, 8),
             // A changed vote is still one vote.
-            at("late-short", 1, 9),
+            VoteEvent { vote: Vote::Disagree, ..at("late-short", 1, 9) },
             at("late-enough", 0, 10),
             at("late-enough", 1, 11),
             at("late-enough", 2, 12),
