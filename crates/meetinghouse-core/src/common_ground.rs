@@ -213,12 +213,11 @@ pub async fn is_host(db: &Db, row: &ConversationRow, actor: &Actor) -> Result<bo
     if actor.is_admin || actor.id == row.host_person {
         return Ok(true);
     }
-    if let Some(org) = row.host_org {
-        if let Some((role, status)) = meetinghouse_store::orgs::membership(db, org, actor.id).await? {
-            if status == "active" && (role == "staff" || role == "admin") {
-                return Ok(true);
-            }
-        }
+    if let Some(org) = row.host_org
+        && let Some((role, status)) = meetinghouse_store::orgs::membership(db, org, actor.id).await?
+        && status == "active" && (role == "staff" || role == "admin")
+    {
+        return Ok(true);
     }
     if let Some(g) = row.group_id {
         return groups::is_host(db, actor, g).await;

@@ -132,10 +132,10 @@ async fn plan(db: &Db, info: &SubjectInfo, r: &Published<'_>, rel: &Relations) -
         match r.parent {
             Some(p) if p.by_host == 0 => out.push(Effect::HostReply { kind: "reply", id: p.id }),
             None if matches!(info.subject, Subject::Story(_) | Subject::Object(_)) => {
-                if let Some(owner) = info.owner_person {
-                    if !subjects::is_host(db, info, owner).await? {
-                        out.push(Effect::HostReply { kind: info.subject.kind(), id: info.subject.id() });
-                    }
+                if let Some(owner) = info.owner_person
+                    && !subjects::is_host(db, info, owner).await?
+                {
+                    out.push(Effect::HostReply { kind: info.subject.kind(), id: info.subject.id() });
                 }
             }
             _ => {}

@@ -217,7 +217,7 @@ pub async fn nest(db: &Db, settings: &Settings, actor: &Actor, parent_slug: &str
         StoreError::Conflict { what: "cycle" } => FieldErrors::one(
             "child",
             if parent.id == child.id {
-                format!("A group cannot be a member of itself.")
+                "A group cannot be a member of itself.".to_string()
             } else {
                 format!(
                     "{} already contains {} (directly or through other groups), so adding it would make a loop.",

@@ -65,7 +65,7 @@ pub fn shown(media_id: i64, variants_json: &str, width: i64, height: i64, alt: &
     let variants: Vec<(String, u32, u32)> = serde_json::from_str(variants_json).unwrap_or_default();
     let srcset = variants.iter().map(|(k, w, _)| format!("{} {w}w", url(k))).collect::<Vec<_>>().join(", ");
     // The 800-wide derivative (or the largest below it) as the default.
-    let src = variants.iter().filter(|(_, w, _)| *w <= 800).next_back().or(variants.first()).map(|(k, _, _)| url(k)).unwrap_or_default();
+    let src = variants.iter().rfind(|(_, w, _)| *w <= 800).or(variants.first()).map(|(k, _, _)| url(k)).unwrap_or_default();
     Shown { media_id, src, srcset, width, height, alt: alt.to_string(), caption: caption.to_string() }
 }
 

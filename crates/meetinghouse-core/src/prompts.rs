@@ -50,10 +50,10 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &PromptFo
     let description = text(&mut e, "description", "The description", &form.description, limits::DESCRIPTION_MAX, false);
     let opens = day(&mut e, "opens", &form.opens).unwrap_or_else(meetinghouse_store::now);
     let closes = day(&mut e, "closes", &form.closes).map(|t| t + 24 * 3600);
-    if let Some(c) = closes {
-        if c <= opens {
-            e.add("closes", "The closing date must be after the opening date.");
-        }
+    if let Some(c) = closes
+        && c <= opens
+    {
+        e.add("closes", "The closing date must be after the opening date.");
     }
     let group = if form.group.trim().is_empty() {
         None
@@ -114,10 +114,10 @@ pub fn accepting(p: &PromptRow, at: i64) -> std::result::Result<(), String> {
     if at < p.opens_at {
         return Err(format!("This prompt opens on {}: it does not take stories yet.", crate::format_date(p.opens_at)));
     }
-    if let Some(c) = p.closes_at {
-        if at >= c {
-            return Err(format!("This prompt closed on {}: it no longer takes new stories.", crate::format_date(c - 1)));
-        }
+    if let Some(c) = p.closes_at
+        && at >= c
+    {
+        return Err(format!("This prompt closed on {}: it no longer takes new stories.", crate::format_date(c - 1)));
     }
     Ok(())
 }

@@ -75,7 +75,7 @@ pub fn snippet(text: &str, words: &[String], width: usize) -> Snippet {
                 i += 1;
             }
             let w: String = folded[start..i].iter().collect();
-            if words.iter().any(|q| *q == w) {
+            if words.contains(&w) {
                 spans.push((start, i));
             }
         } else {

@@ -171,17 +171,17 @@ async fn check(db: &Db, actor: &Actor, form: &StoryForm, existing_prompt: Option
     }
     let period_text = text(&mut e, "period_text", "The date or period", &form.period_text, limits::NAME_MAX, false);
     let (mut year_from, mut year_to) = (year(&mut e, "year_from", &form.year_from), year(&mut e, "year_to", &form.year_to));
-    if year_from.is_none() && year_to.is_none() {
-        if let Some((a, b)) = years_in(&period_text) {
-            (year_from, year_to) = (Some(a), Some(b));
-        }
+    if year_from.is_none() && year_to.is_none()
+        && let Some((a, b)) = years_in(&period_text)
+    {
+        (year_from, year_to) = (Some(a), Some(b));
     }
     let year_to = year_to.or(year_from);
     let year_from = year_from.or(year_to);
-    if let (Some(a), Some(b)) = (year_from, year_to) {
-        if a > b {
-            e.add("year_to", "The last year must not be before the first.");
-        }
+    if let (Some(a), Some(b)) = (year_from, year_to)
+        && a > b
+    {
+        e.add("year_to", "The last year must not be before the first.");
     }
     if !LICENCES.iter().any(|(k, _, _)| *k == form.licence) {
         e.add("licence", "Choose a licence for your story.");
@@ -218,10 +218,10 @@ async fn check(db: &Db, actor: &Actor, form: &StoryForm, existing_prompt: Option
             Some(pid) => match store_prompts::by_id(db, pid).await? {
                 Some(p) => {
                     // A story already answering this prompt may be edited after it closes.
-                    if existing_prompt != Some(pid) {
-                        if let Err(m) = accepting(&p, meetinghouse_store::now()) {
-                            e.add("prompt_id", m);
-                        }
+                    if existing_prompt != Some(pid)
+                        && let Err(m) = accepting(&p, meetinghouse_store::now())
+                    {
+                        e.add("prompt_id", m);
                     }
                     Some(pid)
                 }

@@ -163,17 +163,17 @@ pub async fn is_host(db: &Db, info: &SubjectInfo, person: i64) -> Result<bool> {
         return Ok(true);
     }
     for org in &info.host_orgs {
-        if let Some((role, status)) = orgs::membership(db, *org, person).await? {
-            if status == "active" && (role == "staff" || role == "admin") {
-                return Ok(true);
-            }
+        if let Some((role, status)) = orgs::membership(db, *org, person).await?
+            && status == "active" && (role == "staff" || role == "admin")
+        {
+            return Ok(true);
         }
     }
     for g in &info.host_groups {
-        if let Some((role, status)) = store_groups::direct_membership(db, *g, MemberKind::Person, person).await? {
-            if status == "active" && role == "host" {
-                return Ok(true);
-            }
+        if let Some((role, status)) = store_groups::direct_membership(db, *g, MemberKind::Person, person).await?
+            && status == "active" && role == "host"
+        {
+            return Ok(true);
         }
     }
     Ok(false)

@@ -61,10 +61,10 @@ impl Drop for Moto {
 }
 
 fn s3_endpoint() -> (String, Moto) {
-    if let Ok(url) = std::env::var("TEST_S3_ENDPOINT") {
-        if !url.is_empty() {
-            return (url, Moto(None));
-        }
+    if let Ok(url) = std::env::var("TEST_S3_ENDPOINT")
+        && !url.is_empty()
+    {
+        return (url, Moto(None));
     }
     let bin = std::env::var("MEETINGHOUSE_MOTO").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| "moto_server".into());
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

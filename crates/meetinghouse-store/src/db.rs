@@ -109,7 +109,7 @@ impl Db {
     /// Opens a SQLite database file, creating it (and its directory) if absent.
     pub async fn open_sqlite(path: &Path, options: &DbOptions) -> Result<Db> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| sqlx::Error::Io(e))?;
+            std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
         }
         let url = format!("sqlite://{}?mode=rwc", path.display());
         Db::connect(&url, options).await

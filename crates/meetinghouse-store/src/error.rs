@@ -27,10 +27,10 @@ impl StoreError {
     /// Maps a unique-constraint violation to [`StoreError::Conflict`] by the
     /// name of the column it mentions; other errors pass through.
     pub(crate) fn from_unique(err: sqlx::Error, rules: &[(&str, &'static str)]) -> StoreError {
-        if let sqlx::Error::Database(db) = &err {
-            if db.is_unique_violation() {
-                return StoreError::conflict(&format!("{} {}", db.message(), db.constraint().unwrap_or("")), rules);
-            }
+        if let sqlx::Error::Database(db) = &err
+            && db.is_unique_violation()
+        {
+            return StoreError::conflict(&format!("{} {}", db.message(), db.constraint().unwrap_or("")), rules);
         }
         StoreError::Database(err)
     }

@@ -49,7 +49,7 @@ pub struct NewPerson<'a> {
     pub status: &'a str,
 }
 
-const UNIQUE_RULES: &[(&str, &'static str)] = &[("email", "email"), ("handle", "handle")];
+const UNIQUE_RULES: &[(&str, &str)] = &[("email", "email"), ("handle", "handle")];
 
 /// Inserts a person; a taken email or handle is a [`StoreError::Conflict`].
 pub async fn insert(tx: &mut Tx, p: &NewPerson<'_>) -> Result<i64> {

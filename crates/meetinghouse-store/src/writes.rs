@@ -288,10 +288,10 @@ impl Batch {
 /// A rusqlite error as the sqlx path would report it: unique violations by
 /// the rule they broke, anything else by SQLite's message.
 fn sqlite_error(e: rusqlite::Error, unique: &[(&str, &'static str)]) -> StoreError {
-    if let rusqlite::Error::SqliteFailure(f, msg) = &e {
-        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY {
-            return StoreError::conflict(msg.as_deref().unwrap_or(""), unique);
-        }
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e
+        && (f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+    {
+        return StoreError::conflict(msg.as_deref().unwrap_or(""), unique);
     }
     StoreError::from(e)
 }

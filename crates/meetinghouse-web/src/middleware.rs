@@ -105,17 +105,17 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         headers.insert("x-request-id", v);
     }
     let secure = if state.config.tls { "; Secure" } else { "" };
-    if let Some(id) = new_anon {
-        if let Ok(v) = HeaderValue::from_str(&format!("{ANON_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}")) {
-            headers.append(header::SET_COOKIE, v);
-        }
+    if let Some(id) = new_anon
+        && let Ok(v) = HeaderValue::from_str(&format!("{ANON_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}"))
+    {
+        headers.append(header::SET_COOKIE, v);
     }
     // A flash message is shown once: the page that displays it clears it.
     let sets_flash = headers.get_all(header::SET_COOKIE).iter().any(|v| v.to_str().is_ok_and(|s| s.starts_with(FLASH_COOKIE)));
-    if had_flash && !sets_flash && method == Method::GET && status.is_success() {
-        if let Ok(v) = HeaderValue::from_str(&format!("{FLASH_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}")) {
-            headers.append(header::SET_COOKIE, v);
-        }
+    if had_flash && !sets_flash && method == Method::GET && status.is_success()
+        && let Ok(v) = HeaderValue::from_str(&format!("{FLASH_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}"))
+    {
+        headers.append(header::SET_COOKIE, v);
     }
 
     let took = started.elapsed();
@@ -145,10 +145,10 @@ async fn keep_in_cache(state: &AppState, key: String, generation: u64, resp: Res
     };
     // A page with a form carries this browser's CSRF token: never share it.
     let has_form_token = bytes.windows(11).any(|w| w == b"name=\"csrf\"");
-    if !has_form_token {
-        if let Some(ct) = parts.headers.get(header::CONTENT_TYPE) {
-            state.page_cache.put(key, bytes.clone(), ct.clone(), generation);
-        }
+    if !has_form_token
+        && let Some(ct) = parts.headers.get(header::CONTENT_TYPE)
+    {
+        state.page_cache.put(key, bytes.clone(), ct.clone(), generation);
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }

@@ -76,7 +76,7 @@ async fn seed(dir: &std::path::Path) -> anyhow::Result<()> {
     for n in 0..REPLIES {
         x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let r = (x >> 33) as usize;
-        let parent = if recent.is_empty() || r % 3 == 0 { None } else { recent.get(recent.len() - 1 - r % recent.len().min(5)).cloned() };
+        let parent = if recent.is_empty() || r.is_multiple_of(3) { None } else { recent.get(recent.len() - 1 - r % recent.len().min(5)).cloned() };
         let parent = parent.filter(|(_, d, _)| *d < 6);
         let body = format!("Reply number {n}: the *canal* in summer, the lace factory bell, and chips on Fore Street afterwards.");
         let new = NewReply {

@@ -432,15 +432,15 @@ fn check(
     let display_date = first("date");
     let mut earliest = year(r.values.get("earliest_year").and_then(|v| v.first()));
     let mut latest = year(r.values.get("latest_year").and_then(|v| v.first()));
-    if earliest.is_none() && latest.is_none() {
-        if let Some((a, b)) = crate::stories::years_in(&display_date) {
-            (earliest, latest) = (Some(a), Some(b));
-        }
+    if earliest.is_none() && latest.is_none()
+        && let Some((a, b)) = crate::stories::years_in(&display_date)
+    {
+        (earliest, latest) = (Some(a), Some(b));
     }
-    if let (Some(a), Some(b)) = (earliest, latest) {
-        if a > b {
-            (earliest, latest) = (Some(b), Some(a));
-        }
+    if let (Some(a), Some(b)) = (earliest, latest)
+        && a > b
+    {
+        (earliest, latest) = (Some(b), Some(a));
     }
     let images: Vec<&String> = r
         .values
@@ -598,11 +598,11 @@ pub async fn import_records(
             }
             // After the 1st, 2nd, 4th, 8th… batch: the tables have doubled.
             written += 1;
-            if written.is_power_of_two() {
-                if let Err(e) = objects::refresh_statistics(db).await {
-                    outcome = Err(e.into());
-                    break;
-                }
+            if written.is_power_of_two()
+                && let Err(e) = objects::refresh_statistics(db).await
+            {
+                outcome = Err(e.into());
+                break;
             }
         }
         progress(batch.read);

@@ -84,10 +84,10 @@ impl Mapping {
         if !m.fields.contains_key("accession_number") && !m.fields.is_empty() {
             return Err("The mapping must say where the accession number is (accession_number = …).".into());
         }
-        if let Some(d) = &m.options.delimiter {
-            if d.len() != 1 && d != "\\t" {
-                return Err("The delimiter must be a single character, like \",\" or \";\" or \"\\t\".".into());
-            }
+        if let Some(d) = &m.options.delimiter
+            && d.len() != 1 && d != "\\t"
+        {
+            return Err("The delimiter must be a single character, like \",\" or \";\" or \"\\t\".".into());
         }
         Ok(m)
     }

@@ -162,7 +162,6 @@ fn looks_like_gml(path: &Path, reader: &mut dyn BufRead) -> std::io::Result<bool
     let head = reader.fill_buf()?;
     let text = String::from_utf8_lossy(&head[..head.len().min(512)]).to_string();
     let first = text
-        .trim_start()
         .split_whitespace()
         .next()
         .unwrap_or("")

@@ -29,10 +29,10 @@ pub async fn choices(db: &Db, actor: &Actor) -> Result<Choices, WebError> {
 pub async fn linked_objects(db: &Db, ids: &str) -> Result<Vec<(String, String)>, WebError> {
     let mut out = Vec::new();
     for id in ids.split([',', ' ']).filter_map(|r| r.trim().parse::<i64>().ok()).take(meetinghouse_core::stories::OBJECTS_MAX) {
-        if let Some(o) = meetinghouse_store::objects::by_id(db, id).await? {
-            if let Some(org) = meetinghouse_store::orgs::by_id(db, o.org_id).await? {
-                out.push((meetinghouse_core::collection::object_path(&org.slug, &o.accession_number), o.title));
-            }
+        if let Some(o) = meetinghouse_store::objects::by_id(db, id).await?
+            && let Some(org) = meetinghouse_store::orgs::by_id(db, o.org_id).await?
+        {
+            out.push((meetinghouse_core::collection::object_path(&org.slug, &o.accession_number), o.title));
         }
     }
     Ok(out)
