@@ -37,6 +37,11 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// An environment variable parsed as `T`; unset or unparsable is `None`.
+fn env<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
 fn ari(a: &Analysis, polis: &[(String, Option<String>)]) -> (f64, usize) {
     let ours: HashMap<&str, usize> = a.participants.iter().enumerate().filter_map(|(i, p)| a.group_of[i].map(|g| (p.as_str(), g))).collect();
     let (mut x, mut y) = (Vec::new(), Vec::new());
@@ -81,18 +86,12 @@ fn main() {
         n_meta = ids.len();
     }
     let mut config = Config { threads: 1, ..Config::default() };
-    if let Some(r) = std::env::var("CG_RESTARTS").ok().and_then(|v| v.parse().ok()) {
-        config.cold_restarts = r;
-    }
-    if let Some(v) = std::env::var("CG_MIN_VOTES").ok().and_then(|v| v.parse().ok()) {
-        config.min_votes = v;
-    }
-    if let Some(k) = std::env::var("CG_MAX_K").ok().and_then(|v| v.parse().ok()) {
-        config.max_k = k;
-    }
+    config.cold_restarts = env("CG_RESTARTS").unwrap_or(config.cold_restarts);
+    config.min_votes = env("CG_MIN_VOTES").unwrap_or(config.min_votes);
+    config.max_k = env("CG_MAX_K").unwrap_or(config.max_k);
     let mut times = Vec::new();
     let mut result = None;
-    let runs = std::env::var("CG_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(5usize).max(1);
+    let runs = env("CG_RUNS").unwrap_or(5usize).max(1);
     for _ in 0..runs {
         let mut e = ds.engine(config.clone());
         e.add_votes(&ds.votes);
@@ -110,19 +109,11 @@ fn main() {
     let (ari_final, n) = ari(&a, &ds.polis_groups);
     let (ari_replay, ari_replay_restarts, replay_ms) = if want_replay && ds.has_times() {
         let mut opts = ReplayOptions::default();
-        if let Some(n) = std::env::var("CG_TICKS").ok().and_then(|v| v.parse().ok()) {
-            opts.max_ticks = n;
-        }
-        if let Some(n) = std::env::var("CG_TICK_MS").ok().and_then(|v| v.parse().ok()) {
-            opts.min_tick_ms = n;
-        }
-        if let Some(n) = std::env::var("CG_CLOCK_MS").ok().and_then(|v| v.parse().ok()) {
-            opts.clock_ms = n;
-        }
-        if let Some(n) = std::env::var("CG_CLOCK_OFFSET_MS").ok().and_then(|v| v.parse().ok()) {
-            opts.clock_offset_ms = n;
-        }
-        let restart_gap_ms = std::env::var("CG_RESTART_GAP_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(POLIS_RESTART_GAP_MS);
+        opts.max_ticks = env("CG_TICKS").unwrap_or(opts.max_ticks);
+        opts.min_tick_ms = env("CG_TICK_MS").unwrap_or(opts.min_tick_ms);
+        opts.clock_ms = env("CG_CLOCK_MS").unwrap_or(opts.clock_ms);
+        opts.clock_offset_ms = env("CG_CLOCK_OFFSET_MS").unwrap_or(opts.clock_offset_ms);
+        let restart_gap_ms = env("CG_RESTART_GAP_MS").unwrap_or(POLIS_RESTART_GAP_MS);
         let tick_trace = std::env::var("CG_TRACE").is_ok_and(|v| v == "2");
         let polis = &ds.polis_groups;
         let run = |opts: ReplayOptions| {

@@ -61,7 +61,7 @@ fn analyse_with_metadata_statements() {
     let run = |extra: &[&str]| Command::new(env!("CARGO_BIN_EXE_meetinghouse")).args(["common-ground", "analyse"]).arg(&dir).arg("--json").args(extra).output().unwrap();
     let plain = run(&[]);
     assert!(plain.status.success(), "stderr: {}", String::from_utf8_lossy(&plain.stderr));
-    // The fourteen demographic statements flagged as metadata leave the map.
+    // The fifteen demographic statements flagged as metadata leave the map.
     let meta = run(&["--meta", "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14"]);
     assert!(meta.status.success(), "stderr: {}", String::from_utf8_lossy(&meta.stderr));
     let groups = |out: &std::process::Output| -> Vec<Vec<String>> {
