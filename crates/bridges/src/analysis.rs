@@ -230,10 +230,10 @@ pub fn analyse(net: &Network, opts: &AnalysisOptions, progress: &mut dyn FnMut(&
     };
     let (nmi, ari) = if k > 0 {
         let (mut a, mut b) = (Vec::new(), Vec::new());
-        for v in 0..n {
-            if let Some(g) = groups[v] {
+        for (&g, &c) in groups[..n].iter().zip(&communities.membership[..n]) {
+            if let Some(g) = g {
                 a.push(g);
-                b.push(communities.membership[v]);
+                b.push(c);
             }
         }
         (measures::nmi(&a, &b), measures::ari(&a, &b))

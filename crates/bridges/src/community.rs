@@ -463,8 +463,8 @@ fn aggregate(level: &Level, clusters: &[u32], k: usize) -> Level {
     }
     let mut members = vec![0u32; n];
     let mut fill = start.clone();
-    for v in 0..n {
-        let c = clusters[v] as usize;
+    for (v, &c) in clusters[..n].iter().enumerate() {
+        let c = c as usize;
         members[fill[c]] = v as u32;
         fill[c] += 1;
     }
@@ -535,9 +535,8 @@ fn leiden_once(
         }
         let next = if kr == level.adj.node_count() {
             // refinement merged nothing: aggregate on the unrefined partition (as Louvain would) to make progress
-            for v in 0..level.adj.node_count() {
-                refined[v] = part[v];
-            }
+            let nodes = level.adj.node_count();
+            refined[..nodes].copy_from_slice(&part[..nodes]);
             next_part = (0..k as u32).collect();
             aggregate(&level, &refined, k)
         } else {

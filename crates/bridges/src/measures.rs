@@ -213,15 +213,18 @@ pub fn labels_to_membership(groups: &[Option<u32>], k: usize) -> Vec<u32> {
 }
 
 /// Contingency counts between two partitions over the same items.
-fn contingency(
-    a: &[u32],
-    b: &[u32],
-) -> (
-    Vec<f64>,
-    Vec<f64>,
-    std::collections::BTreeMap<(u32, u32), f64>,
-    f64,
-) {
+struct Contingency {
+    /// Items in each part of `a`, indexed by part id.
+    rows: Vec<f64>,
+    /// Items in each part of `b`.
+    cols: Vec<f64>,
+    /// Items in each non-empty (part of `a`, part of `b`) pair.
+    joint: std::collections::BTreeMap<(u32, u32), f64>,
+    /// Items in all.
+    n: f64,
+}
+
+fn contingency(a: &[u32], b: &[u32]) -> Contingency {
     let ka = a.iter().map(|&x| x as usize + 1).max().unwrap_or(0);
     let kb = b.iter().map(|&x| x as usize + 1).max().unwrap_or(0);
     let mut ra = vec![0.0; ka];
@@ -232,7 +235,12 @@ fn contingency(
         rb[y as usize] += 1.0;
         *joint.entry((x, y)).or_insert(0.0) += 1.0;
     }
-    (ra, rb, joint, a.len() as f64)
+    Contingency {
+        rows: ra,
+        cols: rb,
+        joint,
+        n: a.len() as f64,
+    }
 }
 
 /// Normalised mutual information 2·I(A;B) / (H(A) + H(B)) (as igraph's `compare_communities(method="nmi")`).
@@ -241,7 +249,12 @@ pub fn nmi(a: &[u32], b: &[u32]) -> Option<f64> {
     if a.is_empty() || a.len() != b.len() {
         return None;
     }
-    let (ra, rb, joint, n) = contingency(a, b);
+    let Contingency {
+        rows: ra,
+        cols: rb,
+        joint,
+        n,
+    } = contingency(a, b);
     let h = |v: &[f64]| -> f64 {
         v.iter()
             .filter(|&&x| x > 0.0)
@@ -265,7 +278,12 @@ pub fn ari(a: &[u32], b: &[u32]) -> Option<f64> {
     if a.len() < 2 || a.len() != b.len() {
         return None;
     }
-    let (ra, rb, joint, n) = contingency(a, b);
+    let Contingency {
+        rows: ra,
+        cols: rb,
+        joint,
+        n,
+    } = contingency(a, b);
     let c2 = |x: f64| x * (x - 1.0) / 2.0;
     let index: f64 = joint.values().map(|&x| c2(x)).sum();
     let sa: f64 = ra.iter().map(|&x| c2(x)).sum();
@@ -354,7 +372,7 @@ pub fn participation(g: &Csr, groups: &[Option<u32>], k: usize) -> Vec<f64> {
     let mut acc = vec![0.0; k];
     let mut touched: Vec<usize> = Vec::new();
     let mut out = vec![0.0; n];
-    for v in 0..n {
+    for (v, out_v) in out.iter_mut().enumerate() {
         let mut total = 0.0;
         for (&u, &w) in g.neighbours(v).iter().zip(g.weights(v)) {
             if let Some(s) = groups[u as usize] {
@@ -371,7 +389,7 @@ pub fn participation(g: &Csr, groups: &[Option<u32>], k: usize) -> Vec<f64> {
             for &s in &touched {
                 sum += (acc[s] / total).powi(2);
             }
-            out[v] = (1.0 - sum).max(0.0);
+            *out_v = (1.0 - sum).max(0.0);
         }
         for &s in &touched {
             acc[s] = 0.0;

@@ -564,9 +564,9 @@ fn network(h: &mut String, a: &Analysis, rank: &[usize], order: &[usize], seed: 
         } else {
             6.0
         };
-        for v in 0..g.n {
+        for (v, &colour_group) in colour_groups[..g.n].iter().enumerate() {
             let (x, y) = p(v);
-            let c = colour_of(&colour_rank, colour_groups[v]);
+            let c = colour_of(&colour_rank, colour_group);
             let label = match a.group_of[v] {
                 Some(gr) => format!("{} ({})", a.names[v], a.group_names[gr as usize]),
                 None => a.names[v].clone(),

@@ -304,8 +304,13 @@ pub async fn add_statement(db: &Db, settings: &Settings, c: &Conversation, p: &P
             format!("A statement here can be at most {} characters long (yours has {n}). Try saying one thing, briefly.", c.row.statement_max),
         ));
     }
-    if store::statement_exists(db, c.row.id, &body).await? {
-        return Err(FieldErrors::one("statement", "That statement is already in the conversation: vote on it instead."));
+    match store::statement_status(db, c.row.id, &body).await?.as_deref() {
+        None => {}
+        Some("pending") => return Err(FieldErrors::one("statement", "That statement has already been added, and is waiting for a host to check it.")),
+        Some("rejected") => {
+            return Err(FieldErrors::one("statement", "The hosts took that statement out of this conversation, so it cannot be added again."));
+        }
+        Some(_) => return Err(FieldErrors::one("statement", "That statement is already in the conversation: vote on it instead.")),
     }
     let mut tx = db.begin().await?;
     let author = join(c, p, &mut tx).await?;
@@ -327,6 +332,9 @@ pub async fn add_statement(db: &Db, settings: &Settings, c: &Conversation, p: &P
 pub async fn moderate(db: &Db, c: &Conversation, statement_id: i64, accept: bool) -> Result<()> {
     if !c.viewer_hosts {
         return Err(CoreError::Forbidden("Only the conversation's hosts accept or reject statements.".into()));
+    }
+    if !c.is_open() {
+        return Err(CoreError::Forbidden("This conversation is closed: its statements stay as they were when it closed.".into()));
     }
     let s = store::statement(db, statement_id).await?.filter(|s| s.conversation_id == c.row.id).ok_or(CoreError::NotFound)?;
     let mut tx = db.begin().await?;
@@ -384,6 +392,9 @@ pub struct Ballot {
     pub total: usize,
     /// Statements waiting for a host (shown to hosts).
     pub pending: Vec<StatementRow>,
+    /// Statements a host has let in or taken out, newest first (shown to
+    /// hosts, so a statement can be taken out after it appeared, or put back).
+    pub decided: Vec<StatementRow>,
     /// This participant's own statements waiting for a host.
     pub mine_pending: usize,
 }
@@ -420,11 +431,12 @@ pub async fn ballot(db: &Db, c: &Conversation, p: &Participant<'_>) -> Result<Ba
         .collect();
     let next = pick_weighted(&candidates, random_unit()).cloned();
     let pending = if c.viewer_hosts { statements.iter().filter(|s| s.status == "pending").cloned().collect() } else { Vec::new() };
+    let decided = if c.viewer_hosts { statements.iter().rev().filter(|s| s.status != "pending").cloned().collect() } else { Vec::new() };
     let mine_pending = match me {
         Some(id) => statements.iter().filter(|s| s.status == "pending" && s.author == id).count(),
         None => 0,
     };
-    Ok(Ballot { next, voted: accepted.iter().filter(|s| voted.contains(&s.id)).count(), total, pending, mine_pending })
+    Ok(Ballot { next, voted: accepted.iter().filter(|s| voted.contains(&s.id)).count(), total, pending, decided, mine_pending })
 }
 
 fn random_unit() -> f64 {
@@ -503,8 +515,10 @@ pub struct Representative {
     pub direction: String,
     /// Share of the group voting that way, of those who saw it.
     pub inside: f64,
-    /// The same share among everyone in other groups.
-    pub outside: f64,
+    /// The same share among everyone in other groups; `None` when nobody
+    /// outside the group has voted on it.
+    #[serde(default)]
+    pub outside: Option<f64>,
     pub repness: f64,
 }
 
@@ -549,9 +563,14 @@ impl Summary {
     pub fn votes_of(&self, statement: i64) -> Option<&StatementVotes> {
         self.statements.iter().find(|s| s.statement == statement)
     }
-    /// The most bridging statements (group-aware consensus), best first.
+    /// The most bridging statements (group-aware consensus), best first:
+    /// only those that more than half of every group agrees with, of the
+    /// people in it who voted on them, so the list can be shorter than `n`.
     pub fn bridging(&self, n: usize) -> Vec<&StatementVotes> {
-        let mut v: Vec<&StatementVotes> = self.statements.iter().filter(|s| s.agree + s.disagree > 0).collect();
+        let every_group_agrees = |s: &StatementVotes| {
+            s.by_group.len() == self.groups.len() && s.by_group.iter().all(|&[agree, _, seen]| seen > 0 && 2 * agree > seen)
+        };
+        let mut v: Vec<&StatementVotes> = self.statements.iter().filter(|s| every_group_agrees(s)).collect();
         v.sort_by(|a, b| b.bridging.total_cmp(&a.bridging).then(a.statement.cmp(&b.statement)));
         v.truncate(n);
         v
@@ -664,6 +683,26 @@ fn group_label(i: usize) -> String {
     if i < 26 { format!("Group {letter}") } else { format!("Group {letter}{}", i / 26) }
 }
 
+/// Agree, disagree and pass counts per statement.
+fn tally(votes: &[store::VoteRow]) -> BTreeMap<i64, [u32; 3]> {
+    let mut counts: BTreeMap<i64, [u32; 3]> = BTreeMap::new();
+    for v in votes {
+        let t = counts.entry(v.statement_id).or_default();
+        match v.vote {
+            1 => t[0] += 1,
+            -1 => t[1] += 1,
+            _ => t[2] += 1,
+        }
+    }
+    counts
+}
+
+/// Agree, disagree and pass counts per statement of a conversation, from
+/// the votes as they are now (a statement taken out keeps its counts).
+pub async fn vote_counts(db: &Db, id: i64) -> Result<BTreeMap<i64, [u32; 3]>> {
+    Ok(tally(&store::votes(db, id).await?))
+}
+
 fn summarise(a: &Analysis, statements: &[StatementRow], votes: &[store::VoteRow], participants: usize, notes: Vec<String>) -> Summary {
     let sid = |s: &str| s.parse::<i64>().unwrap_or(0);
     let points = a
@@ -677,15 +716,7 @@ fn summarise(a: &Analysis, statements: &[StatementRow], votes: &[store::VoteRow]
         })
         .collect();
     // Overall tallies from the votes themselves (everyone, in the map or not).
-    let mut overall: BTreeMap<i64, [u32; 3]> = BTreeMap::new();
-    for v in votes {
-        let t = overall.entry(v.statement_id).or_default();
-        match v.vote {
-            1 => t[0] += 1,
-            -1 => t[1] += 1,
-            _ => t[2] += 1,
-        }
-    }
+    let overall = tally(votes);
     let col: HashMap<&str, usize> = a.statements.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
     let mut rows = Vec::new();
     for s in statements.iter().filter(|s| s.status == "accepted") {
@@ -738,7 +769,7 @@ fn summarise(a: &Analysis, statements: &[StatementRow], votes: &[store::VoteRow]
                             Direction::Agree => t.agree,
                             Direction::Disagree => t.disagree,
                         };
-                        if t.seen == 0 { 0.0 } else { f64::from(n) / f64::from(t.seen) }
+                        if t.seen == 0 { None } else { Some(f64::from(n) / f64::from(t.seen)) }
                     };
                     Some(Representative {
                         statement: sid(&r.statement),
@@ -746,7 +777,7 @@ fn summarise(a: &Analysis, statements: &[StatementRow], votes: &[store::VoteRow]
                             Direction::Agree => "agree".into(),
                             Direction::Disagree => "disagree".into(),
                         },
-                        inside: share(inside_t),
+                        inside: share(inside_t).unwrap_or(0.0),
                         outside: share(out),
                         repness: finite(r.repness),
                     })
@@ -953,5 +984,40 @@ mod tests {
     fn group_labels() {
         assert_eq!(group_label(0), "Group A");
         assert_eq!(group_label(2), "Group C");
+    }
+
+    /// Bridging lists only statements more than half of every group agrees
+    /// with, best score first, even when that leaves fewer than asked for.
+    #[test]
+    fn bridging_needs_a_majority_in_every_group() {
+        let row = |statement: i64, bridging: f64, by_group: Vec<[u32; 3]>| StatementVotes { statement, bridging, by_group, ..Default::default() };
+        let group = |label: &str| GroupSummary { label: label.into(), size: 10, representative: Vec::new() };
+        let summary = Summary {
+            computed_at: 0,
+            participants: 20,
+            votes: 0,
+            in_conv: 20,
+            k: 2,
+            points: Vec::new(),
+            groups: vec![group("Group A"), group("Group B")],
+            consensus_agree: Vec::new(),
+            consensus_disagree: Vec::new(),
+            statements: vec![
+                row(1, 0.50, vec![[8, 1, 10], [7, 2, 10]]),
+                // A high score with one group split evenly: not bridging.
+                row(2, 0.60, vec![[9, 0, 10], [5, 5, 10]]),
+                // One group has not voted on it: unknown, so not listed.
+                row(3, 0.70, vec![[9, 0, 10], [0, 0, 0]]),
+                row(4, 0.55, vec![[6, 0, 10], [9, 1, 10]]),
+                // Divisive: 27% and 84%.
+                row(5, 0.04, vec![[3, 7, 11], [16, 3, 19]]),
+            ],
+            priorities: Vec::new(),
+            timeline: Vec::new(),
+            notes: Vec::new(),
+        };
+        let ids: Vec<i64> = summary.bridging(5).iter().map(|s| s.statement).collect();
+        assert_eq!(ids, vec![4, 1]);
+        assert_eq!(summary.bridging(1).len(), 1);
     }
 }

@@ -243,14 +243,15 @@ pub async fn statements(db: &Db, conversation: i64) -> Result<Vec<StatementRow>>
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(conversation).fetch_all(&db.pool).await?)
 }
 
-/// Whether the same text was already put to this conversation (any status).
-pub async fn statement_exists(db: &Db, conversation: i64, body: &str) -> Result<bool> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM cg_statements WHERE conversation_id = $1 AND body = $2 LIMIT 1")
+/// The status of the same text if it was already put to this conversation
+/// ("accepted", "pending" or "rejected").
+pub async fn statement_status(db: &Db, conversation: i64, body: &str) -> Result<Option<String>> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT status FROM cg_statements WHERE conversation_id = $1 AND body = $2 ORDER BY id LIMIT 1")
         .bind(conversation)
         .bind(body)
         .fetch_optional(&db.pool)
         .await?;
-    Ok(row.is_some())
+    Ok(row.map(|r| r.0))
 }
 
 pub async fn set_statement_status(tx: &mut Tx, id: i64, status: &str) -> Result<()> {
@@ -331,7 +332,13 @@ pub async fn votes_of(db: &Db, participant: i64) -> Result<Vec<(i64, i64)>> {
 
 /// (participants, votes) of a conversation.
 pub async fn counts(db: &Db, conversation: i64) -> Result<(i64, i64)> {
-    let (p,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cg_participants WHERE conversation_id = $1")
+    // Taking part is voting or adding a statement: a host who has only
+    // opened the conversation, or a visitor who has only looked, is not counted.
+    let (p,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM cg_participants p WHERE p.conversation_id = $1 \
+         AND (EXISTS (SELECT 1 FROM cg_votes v WHERE v.participant_id = p.id) \
+              OR EXISTS (SELECT 1 FROM cg_statements s WHERE s.conversation_id = $1 AND s.author = p.id))",
+    )
         .bind(conversation)
         .fetch_one(&db.pool)
         .await?;

@@ -13,7 +13,7 @@ use meetinghouse_core::secrets;
 use crate::error::InternalCause;
 use crate::page::{ErrorPage, render_status};
 use crate::state::AppState;
-use crate::viewer::{ANON_COOKIE, FLASH_COOKIE};
+use crate::viewer::{ANON_COOKIE, FLASH_COOKIE, TOOK_PART_COOKIE};
 
 /// A fresh anonymous id, when the request had none.
 #[derive(Debug, Clone)]
@@ -37,10 +37,12 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     let had_flash = cookies.split(';').any(|kv| kv.trim().starts_with(&format!("{FLASH_COOKIE}=")));
     // Signed-out page views may come from the micro-cache.
     let has_session = cookies.split(';').any(|kv| kv.trim().starts_with(&format!("{}=", crate::viewer::SESSION_COOKIE)));
+    let took_part = cookies.split(';').any(|kv| kv.trim().starts_with(&format!("{TOOK_PART_COOKIE}=")));
     let cacheable = state.page_cache.enabled()
         && matches!(method, Method::GET | Method::HEAD)
         && !has_session
-        && !had_flash;
+        && !had_flash
+        && !took_part;
     let cache_key = req.uri().to_string();
     let generation = state.page_cache.generation();
     let cached = if cacheable { state.page_cache.get(&cache_key) } else { None };
@@ -79,6 +81,19 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         if cacheable { keep_in_cache(&state, cache_key, generation, r).await } else { r }
     };
 
+    // The framework answers an address it cannot read (`/common-ground/abc`
+    // where a number belongs) with a line of plain text: people get a page.
+    let plain_text = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/plain"));
+    if matches!(method, Method::GET | Method::HEAD) && plain_text && resp.status() == StatusCode::BAD_REQUEST {
+        tracing::debug!(request_id = %request_id, %path, "plain-text 400 shown as a page");
+        resp = render_status(
+            StatusCode::BAD_REQUEST,
+            &ErrorPage::new(
+                "We could not read that address",
+                "Part of this web address is not in the form we expected (for example, a word where a number belongs). Check the link, or start again from the home page.",
+            ),
+        );
+    }
     let status = resp.status();
     if let Some(cause) = resp.extensions().get::<InternalCause>().cloned() {
         tracing::error!(request_id = %request_id, %method, %path, cause = %cause.0, "request failed");
@@ -154,6 +169,15 @@ async fn keep_in_cache(state: &AppState, key: String, generation: u64, resp: Res
 }
 
 /// A redirect after a successful POST, with a one-shot message.
+/// Marks a browser without an account as one that has taken part, so its
+/// pages (which may show its own votes) never come from the page cache.
+pub fn mark_took_part(resp: &mut Response, tls: bool) {
+    let secure = if tls { "; Secure" } else { "" };
+    if let Ok(v) = HeaderValue::from_str(&format!("{TOOK_PART_COOKIE}=1; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}")) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
 pub fn see_other_with_flash(location: &str, message: &str, tls: bool) -> Response {
     let encoded = percent_encoding::utf8_percent_encode(message, percent_encoding::NON_ALPHANUMERIC).to_string();
     let secure = if tls { "; Secure" } else { "" };

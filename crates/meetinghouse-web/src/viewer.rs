@@ -15,6 +15,10 @@ use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "mh_session";
 pub const ANON_COOKIE: &str = "mh_anon";
+/// Set once a browser without an account has taken part somewhere (voted or
+/// added a statement): pages may then show its own votes and position, so
+/// the page cache never answers it.
+pub const TOOK_PART_COOKIE: &str = "mh_took_part";
 pub const FLASH_COOKIE: &str = "mh_flash";
 
 #[derive(Clone)]

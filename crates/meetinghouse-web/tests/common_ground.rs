@@ -105,12 +105,19 @@ async fn open_vote_moderate_map_export_and_close() {
         let r = bea.submit(&page, &format!("{page}/vote"), &[("statement", &homes.id.to_string()), ("vote", "agree")]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("took that statement out"));
+        // …and cannot come back in by being added again; the message says why.
+        let r = bea.submit(&page, &format!("{page}/statements"), &[("statement", "Turn it into homes")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("took that statement out of this conversation, so it cannot be added again"), "{}", r.body);
 
         // Without an account: this browser votes under its own token.
         let mut guest = ann.other_browser();
         let p = guest.get(&page).await;
         let s = statement_on(&p.body).expect("guests may vote here");
-        assert_eq!(guest.submit(&page, &format!("{page}/vote"), &[("statement", &s), ("vote", "agree")]).await.status, StatusCode::SEE_OTHER);
+        let r = guest.submit(&page, &format!("{page}/vote"), &[("statement", &s), ("vote", "agree")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        // From now on this browser's pages show its own votes: the page cache never answers it.
+        assert!(r.headers.get_all("set-cookie").iter().any(|v| v.to_str().unwrap().starts_with("mh_took_part=1")));
         assert_eq!(voted(&guest.get(&page).await.body), "You have voted on 1 of 3 statements");
         assert!(guest.get(&format!("{page}/mine")).await.body.contains("Your vote: <strong>Agree</strong>"));
         // A conversation for account holders refuses guests with a plain message.
@@ -151,7 +158,20 @@ async fn open_vote_moderate_map_export_and_close() {
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         assert!(bea.get(&format!("{page}/mine")).await.body.contains("Your vote: <strong>Pass</strong>"), "nothing changed");
         assert_eq!(bea.get(&format!("{page}/report")).await.status, StatusCode::OK);
+        // Closed means read-only for the hosts too: no statement is let in or taken out.
+        let host_view = ann.get(&page).await;
+        assert!(host_view.body.contains("statements stay as they were") && !host_view.body.contains("/moderate"), "{}", host_view.body);
+        let kept = common_ground_statements(&db, id).await;
+        let r = ann.submit(&page, &format!("{page}/statements/{}/moderate", kept[0].id), &[("decision", "reject")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("closed"), "{}", r.body);
+        let after: Vec<String> = common_ground_statements(&db, id).await.into_iter().map(|s| s.status).collect();
+        assert_eq!(after, kept.into_iter().map(|s| s.status).collect::<Vec<_>>(), "nothing changed");
         assert_eq!(bea.get("/common-ground/424242").await.status, StatusCode::NOT_FOUND);
+        // An address with a word where the number belongs gets a page, not a line of framework text.
+        let r = bea.get("/common-ground/abc").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("We could not read that address") && r.headers.get("content-type").unwrap().to_str().unwrap().starts_with("text/html"));
     }
 }
 
@@ -161,9 +181,7 @@ async fn open_vote_moderate_map_export_and_close() {
 #[tokio::test]
 async fn planted_opinion_groups_are_found_and_reported() {
     for db in databases().await {
-        let mut ann = TestApp::new(db.clone()).await;
-        ann.sign_up("ann").await;
-        ann.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+        let mut ann = museum_host(db.clone()).await;
         let person = meetinghouse_store::people::by_handle(&db, "ann").await.unwrap().unwrap().id;
         let (participants, votes) = common_ground::seed_demo(&db, person, None, None, &[person]).await.unwrap();
         assert_eq!(participants, 257);
@@ -186,6 +204,58 @@ async fn planted_opinion_groups_are_found_and_reported() {
     }
 }
 
+/// Under post-moderation statements appear at once, so hosts take them out
+/// afterwards (and can put them back); the CSV keeps a taken-out statement's
+/// votes; a conversation nobody has voted in reports nobody taking part.
+#[tokio::test]
+async fn post_moderation_hosts_take_statements_out_and_put_them_back() {
+    for db in databases().await {
+        let mut ann = museum_host(db.clone()).await;
+        let r = ann.submit("/common-ground/new", "/common-ground", &[("speak_as", "org:tiverton-museum"), ("topic", "Quiet topic")]).await;
+        let quiet = r.location().unwrap().to_string();
+        assert!(common_ground::run_due(&db).await.unwrap() >= 1);
+        let report = ann.get(&format!("{quiet}/report")).await;
+        assert!(report.body.contains("<strong>0</strong> people taking part"), "opening is not taking part: {}", report.body);
+        assert!(report.body.contains("<strong>0</strong> votes") && report.body.contains("No groups of opinion yet"));
+
+        let fields = [("speak_as", "org:tiverton-museum"), ("topic", "The harbour wall"), ("seeds", "Rebuild it in stone\nLet the sea take it")];
+        let page = ann.submit("/common-ground/new", "/common-ground", &fields).await.location().unwrap().to_string();
+        let id: i64 = page.rsplit('/').next().unwrap().parse().unwrap();
+        let mut bea = ann.other_browser();
+        bea.sign_up("bea").await;
+        assert_eq!(bea.submit(&page, &format!("{page}/statements"), &[("statement", "Ask the fishermen first")]).await.status, StatusCode::SEE_OTHER);
+        let sea = common_ground_statements(&db, id).await.into_iter().find(|s| s.body == "Let the sea take it").unwrap();
+        assert_eq!(bea.submit(&page, &format!("{page}/vote"), &[("statement", &sea.id.to_string()), ("vote", "agree")]).await.status, StatusCode::SEE_OTHER);
+
+        // Nothing waits for the host, but every statement in the conversation can be taken out.
+        let host_view = ann.get(&page).await;
+        assert!(host_view.body.contains("No statements are waiting for you"));
+        assert!(host_view.body.contains("Take a statement out, or put one back (3 statements)"), "{}", host_view.body);
+        assert_eq!(host_view.body.matches("value=\"reject\"").count(), 3);
+        assert!(!bea.get(&page).await.body.contains("Take a statement out"), "only hosts see it");
+        let moderate = format!("{page}/statements/{}/moderate", sea.id);
+        assert_eq!(ann.submit(&page, &moderate, &[("decision", "reject")]).await.status, StatusCode::SEE_OTHER);
+        let host_view = ann.get(&page).await;
+        assert!(host_view.body.contains("Let the sea take it <span class=\"meta\">(taken out)</span>"), "{}", host_view.body);
+        assert_eq!(host_view.body.matches("value=\"accept\"").count(), 1, "one to put back");
+        assert_eq!(voted(&bea.get(&page).await.body), "You have voted on 0 of 2 statements");
+        // The CSV still shows the votes the taken-out statement had.
+        let csv = ann.get(&format!("{page}/report.csv")).await;
+        assert!(csv.body.contains(&format!("{},Let the sea take it,rejected,1,1,0,0,", sea.id)), "{}", csv.body);
+        // Put back, its vote counts again.
+        assert_eq!(ann.submit(&page, &moderate, &[("decision", "accept")]).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(voted(&bea.get(&page).await.body), "You have voted on 1 of 3 statements");
+    }
+}
+
+/// Ann, signed up, on the staff of Tiverton Museum (so she may open conversations).
+async fn museum_host(db: meetinghouse_store::Db) -> TestApp {
+    let mut ann = TestApp::new(db).await;
+    ann.sign_up("ann").await;
+    ann.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+    ann
+}
+
 async fn common_ground_statements(db: &meetinghouse_store::Db, id: i64) -> Vec<meetinghouse_store::common_ground::StatementRow> {
     meetinghouse_store::common_ground::statements(db, id).await.unwrap()
 }
@@ -194,9 +264,7 @@ async fn common_ground_statements(db: &meetinghouse_store::Db, id: i64) -> Vec<m
 #[tokio::test]
 async fn statements_are_rate_limited() {
     let db = meetinghouse_testkit::sqlite().await;
-    let mut ann = TestApp::new(db).await;
-    ann.sign_up("ann").await;
-    ann.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+    let mut ann = museum_host(db).await;
     let r = ann.submit("/common-ground/new", "/common-ground", &[("speak_as", "org:tiverton-museum"), ("topic", "Parks")]).await;
     let page = r.location().unwrap().to_string();
     let mut bea = ann.other_browser();

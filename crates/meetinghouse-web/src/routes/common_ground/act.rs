@@ -9,7 +9,7 @@ use meetinghouse_core::common_ground::{self, Added};
 
 use crate::error::WebError;
 use crate::forms::Form;
-use crate::middleware::see_other_with_flash;
+use crate::middleware::{mark_took_part, see_other_with_flash};
 use crate::routes::common_ground::{limit_key, load, participant, refused, show};
 use crate::state::AppState;
 
@@ -27,7 +27,11 @@ pub async fn vote(State(state): State<AppState>, Path(id): Path<i64>, Form { vie
         .map_err(refused)?;
     // Back to where the vote was cast: the next statement, or "my votes".
     let to = if data.get("back") == "mine" { format!("/common-ground/{id}/mine") } else { format!("/common-ground/{id}#vote") };
-    Ok(Redirect::to(&to).into_response())
+    let mut resp = Redirect::to(&to).into_response();
+    if viewer.actor.is_none() {
+        mark_took_part(&mut resp, state.config.tls);
+    }
+    Ok(resp)
 }
 
 pub async fn add_statement(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
@@ -37,16 +41,17 @@ pub async fn add_statement(State(state): State<AppState>, Path(id): Path<i64>, F
         return show::render_show(&state, &viewer, c, StatusCode::TOO_MANY_REQUESTS, data.without_secrets(), errors).await;
     }
     match common_ground::add_statement(&state.db, &viewer.settings, &c, &participant(&viewer), data.get("statement")).await {
-        Ok(Added::Accepted(_)) => Ok(see_other_with_flash(
-            &format!("/common-ground/{id}"),
-            "Thank you: your statement is in, and others can vote on it now.",
-            state.config.tls,
-        )),
-        Ok(Added::Pending(_)) => Ok(see_other_with_flash(
-            &format!("/common-ground/{id}"),
-            "Thank you: your statement will appear once a host has checked it.",
-            state.config.tls,
-        )),
+        Ok(added) => {
+            let message = match added {
+                Added::Accepted(_) => "Thank you: your statement is in, and others can vote on it now.",
+                Added::Pending(_) => "Thank you: your statement will appear once a host has checked it.",
+            };
+            let mut resp = see_other_with_flash(&format!("/common-ground/{id}"), message, state.config.tls);
+            if viewer.actor.is_none() {
+                mark_took_part(&mut resp, state.config.tls);
+            }
+            Ok(resp)
+        }
         Err(CoreError::Invalid(errors)) => {
             show::render_show(&state, &viewer, c, StatusCode::UNPROCESSABLE_ENTITY, data.without_secrets(), errors).await
         }

@@ -100,6 +100,9 @@ pub fn opinion_map(s: &Summary, me: Option<i64>) -> String {
     if stride > 1 {
         let _ = write!(desc, " One in every {stride} people is drawn.");
     }
+    if me.is_some_and(|me| pts.iter().any(|p| p.participant == me)) {
+        desc.push_str(" Your own position is ringed and labelled “You”.");
+    }
     let mut out = format!(
         r#"<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-labelledby="map-title map-desc"><title id="map-title">Opinion map</title><desc id="map-desc">{}</desc>"#,
         esc(&desc)
@@ -131,31 +134,49 @@ pub fn opinion_map(s: &Summary, me: Option<i64>) -> String {
     out
 }
 
-/// Participation over time: votes per day as bars, and everyone taking part
-/// so far as a line (each on its own scale, both stated).
+/// Most bars the timeline draws: a longer conversation is drawn with
+/// several days to a bar.
+const MAX_BARS: i64 = 120;
+
+/// Participation over time: votes per day (or per few days) as bars, and
+/// everyone taking part so far as a line (each on its own scale, both
+/// stated). Days without votes get an empty bar, so the time axis is to scale.
 pub fn timeline(s: &Summary) -> String {
     let (w, h, left, bottom, top) = (480.0, 200.0, 8.0, 28.0, 12.0);
-    let days = &s.timeline;
-    if days.is_empty() {
+    let (Some(first_day), Some(last_day)) = (s.timeline.first(), s.timeline.last()) else {
         return String::new();
+    };
+    let span_days = (last_day.day - first_day.day).max(0) / 86_400 + 1;
+    let bar_days = (span_days + MAX_BARS - 1) / MAX_BARS;
+    let bars = ((span_days + bar_days - 1) / bar_days) as usize;
+    // (votes, people whose first vote it was) per bar
+    let mut days = vec![(0u32, 0u32); bars];
+    for d in &s.timeline {
+        let i = (((d.day - first_day.day).max(0) / 86_400 / bar_days) as usize).min(bars - 1);
+        days[i].0 += d.votes;
+        days[i].1 += d.new_participants;
     }
-    let max_votes = days.iter().map(|d| d.votes).max().unwrap_or(1).max(1) as f64;
-    let total_people: u32 = days.iter().map(|d| d.new_participants).sum();
+    let max_votes = days.iter().map(|d| d.0).max().unwrap_or(1).max(1) as f64;
+    let total_people: u32 = days.iter().map(|d| d.1).sum();
     let n = days.len() as f64;
     let slot = (w - 2.0 * left) / n;
     let plot_h = h - bottom - top;
-    let first = meetinghouse_core::format_date(days[0].day);
-    let last = meetinghouse_core::format_date(days[days.len() - 1].day);
+    let first = meetinghouse_core::format_date(first_day.day);
+    let last = meetinghouse_core::format_date(last_day.day);
+    let each = if bar_days == 1 { "day".to_string() } else { format!("{bar_days} days") };
     let desc = format!(
-        "From {first} to {last}: at most {} votes in a day; {} people took part in all.",
-        max_votes as u32, total_people
+        "From {first} to {last}, one bar for each {each}: at most {} {} in a bar; {} {} part in all.",
+        max_votes as u32,
+        if max_votes as u32 == 1 { "vote" } else { "votes" },
+        total_people,
+        if total_people == 1 { "person took" } else { "people took" }
     );
     let mut out = format!(
         r#"<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-labelledby="time-title time-desc"><title id="time-title">Participation over time</title><desc id="time-desc">{}</desc>"#,
         esc(&desc)
     );
     for (i, d) in days.iter().enumerate() {
-        let bh = f64::from(d.votes) / max_votes * plot_h;
+        let bh = f64::from(d.0) / max_votes * plot_h;
         let _ = write!(
             out,
             r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="#0072B2"/>"##,
@@ -167,12 +188,16 @@ pub fn timeline(s: &Summary) -> String {
     }
     let mut cum = 0u32;
     let mut line = String::new();
+    let mut end = (0.0, 0.0);
     for (i, d) in days.iter().enumerate() {
-        cum += d.new_participants;
+        cum += d.1;
         let y = top + plot_h - f64::from(cum) / f64::from(total_people.max(1)) * plot_h;
-        let _ = write!(line, "{:.1},{:.1} ", left + (i as f64 + 0.5) * slot, y);
+        end = (left + (i as f64 + 0.5) * slot, y);
+        let _ = write!(line, "{:.1},{:.1} ", end.0, end.1);
     }
     let _ = write!(out, r##"<polyline points="{}" fill="none" stroke="#C2410C" stroke-width="2.5"/>"##, line.trim_end());
+    // A line of one point draws nothing: mark where it ends.
+    let _ = write!(out, r##"<circle cx="{:.1}" cy="{:.1}" r="3.5" fill="#C2410C"/>"##, end.0, end.1);
     let _ = write!(
         out,
         r##"<line x1="{left}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#4a4a52"/><text x="{left}" y="{:.1}" font-size="12" fill="#4a4a52">{}</text><text x="{:.1}" y="{:.1}" font-size="12" fill="#4a4a52" text-anchor="end">{}</text>"##,

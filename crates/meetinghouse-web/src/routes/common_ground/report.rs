@@ -40,7 +40,7 @@ struct GroupView {
     label: String,
     size: usize,
     swatch: String,
-    /// (statement text, "agree"/"disagree", % inside, % outside)
+    /// (statement text, "agree"/"disagree", % inside, % outside or "–")
     representative: Vec<(String, String, String, String)>,
 }
 
@@ -50,7 +50,10 @@ struct Report {
     page: Page,
     c: Conversation,
     analysed: Option<String>,
+    /// People taking part, votes, people on the map, opinion groups (0 until there are two).
     figures: Option<(usize, usize, usize, usize)>,
+    /// Whether the viewer's own position is on the map (and ringed).
+    ringed: bool,
     notes: Vec<String>,
     map: String,
     timeline: String,
@@ -90,6 +93,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         page,
         analysed: None,
         figures: None,
+        ringed: false,
         notes: Vec::new(),
         map: String::new(),
         timeline: String::new(),
@@ -102,7 +106,11 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     };
     if let Some(s) = &summary {
         report.analysed = Some(datetime(&s.computed_at));
-        report.figures = Some((s.participants, s.votes, s.in_conv, s.groups.len()));
+        // One group is everyone on the map, not an opinion group: the report
+        // speaks of groups from two on.
+        let opinion_groups = if s.groups.len() >= 2 { s.groups.len() } else { 0 };
+        report.figures = Some((s.participants, s.votes, s.in_conv, opinion_groups));
+        report.ringed = me.is_some_and(|me| s.points.iter().any(|p| p.participant == me));
         report.notes = s.notes.clone();
         report.map = draw::opinion_map(s, me);
         report.timeline = draw::timeline(s);
@@ -118,9 +126,13 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
                     .representative
                     .iter()
                     .take(5)
-                    .map(|r| (texts.get(&r.statement).cloned().unwrap_or_default(), r.direction.clone(), pct(r.inside), pct(r.outside)))
+                    .map(|r| {
+                        let outside = r.outside.map(pct).unwrap_or_else(|| "–".into());
+                        (texts.get(&r.statement).cloned().unwrap_or_default(), r.direction.clone(), pct(r.inside), outside)
+                    })
                     .collect(),
             })
+            .take(opinion_groups)
             .collect();
         let pick = |ids: &[i64]| ids.iter().filter_map(|i| s.votes_of(*i)).map(|v| line(s, v, &texts)).collect::<Vec<_>>();
         report.consensus_agree = pick(&s.consensus_agree);
@@ -144,6 +156,9 @@ pub async fn csv(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i
     let c = load(&state, &viewer, id).await?;
     let summary = common_ground::summary(&state.db, id).await?;
     let statements = store::statements(&state.db, id).await?;
+    // Counts come from the votes themselves, so a statement taken out of the
+    // conversation still shows the votes it had; the scores from the analysis.
+    let counts = common_ground::vote_counts(&state.db, id).await?;
     let groups: Vec<String> = summary.as_ref().map(|s| s.groups.iter().map(|g| g.label.clone()).collect()).unwrap_or_default();
     let mut out = String::from("statement_id,statement,status,seed,agree,disagree,pass,bridging,division,consensus");
     for g in &groups {
@@ -152,6 +167,7 @@ pub async fn csv(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i
     out.push('\n');
     for s in &statements {
         let v = summary.as_ref().and_then(|x| x.votes_of(s.id)).cloned().unwrap_or_default();
+        let [agree, disagree, pass] = counts.get(&s.id).copied().unwrap_or_default();
         let consensus = match &summary {
             Some(x) if x.consensus_agree.contains(&s.id) => "agree",
             Some(x) if x.consensus_disagree.contains(&s.id) => "disagree",
@@ -163,9 +179,9 @@ pub async fn csv(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i
             csv_field(&s.body),
             s.status,
             s.is_seed,
-            v.agree,
-            v.disagree,
-            v.pass,
+            agree,
+            disagree,
+            pass,
             v.bridging,
             v.division,
             consensus

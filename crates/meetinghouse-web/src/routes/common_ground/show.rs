@@ -29,6 +29,8 @@ struct Show {
     form: FormData,
     errors: FieldErrors,
     opened: String,
+    /// Tied to the statement box, so screen readers read the limit with it.
+    statement_hint: String,
 }
 
 /// Why the viewer cannot take part, if they cannot.
@@ -53,7 +55,8 @@ pub(super) async fn render_show(
     let ballot = common_ground::ballot(&state.db, &c, &participant(viewer)).await?;
     let page = Page::new(viewer, c.row.topic.clone());
     let opened = date(&c.row.created_at);
-    Ok(render_status(status, &Show { can_take_part: can_take_part(&c, viewer), page, ballot, form, errors, opened, c }))
+    let statement_hint = format!("At most {} characters.", c.row.statement_max);
+    Ok(render_status(status, &Show { can_take_part: can_take_part(&c, viewer), page, ballot, form, errors, opened, statement_hint, c }))
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
