@@ -33,6 +33,7 @@ pub mod search;
 pub mod sessions;
 pub mod settings;
 pub mod stories;
+pub mod test_databases;
 pub mod tokens;
 pub mod writes;
 

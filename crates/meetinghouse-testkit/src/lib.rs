@@ -5,23 +5,14 @@
 //! browser would.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use meetinghouse_store::{Db, DbOptions};
+use meetinghouse_store::{Db, DbOptions, test_databases};
 use tower::ServiceExt;
-
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-fn unique_name() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("mh_test_{}_{}_{}", std::process::id(), nanos % 1_000_000_000, COUNTER.fetch_add(1, Ordering::Relaxed))
-}
 
 /// A fresh, migrated SQLite database in a temporary directory.
 pub async fn sqlite() -> Db {
-    let dir = std::env::temp_dir().join(unique_name());
+    let dir = std::env::temp_dir().join(test_databases::unique_name("mh_test"));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let db = Db::open_sqlite(&dir.join("test.db"), &DbOptions { max_connections: 4 }).await.expect("open sqlite");
     db.migrate().await.expect("migrate sqlite");
@@ -29,14 +20,11 @@ pub async fn sqlite() -> Db {
 }
 
 /// A fresh, migrated PostgreSQL database, if `TEST_DATABASE_URL` is set.
+/// (Databases that earlier test processes left are dropped: `test_databases`.)
 pub async fn postgres() -> Option<Db> {
     let url = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
-    let name = unique_name();
-    let admin = Db::connect(&url, &DbOptions { max_connections: 1 }).await.expect("connect to TEST_DATABASE_URL");
-    admin.execute_admin(&format!("CREATE DATABASE {name}")).await.expect("create test database");
-    admin.close().await;
-    let (base, _) = url.rsplit_once('/').expect("TEST_DATABASE_URL names a database");
-    let db = Db::connect(&format!("{base}/{name}"), &DbOptions { max_connections: 4 }).await.expect("connect to the test database");
+    let url = test_databases::create(&url, "mh_test").await.expect("create a test database at TEST_DATABASE_URL");
+    let db = Db::connect(&url, &DbOptions { max_connections: 4 }).await.expect("connect to the test database");
     db.migrate().await.expect("migrate postgres");
     Some(db)
 }
