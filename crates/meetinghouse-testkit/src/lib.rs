@@ -117,22 +117,31 @@ impl TestApp {
 
     /// Posts a form exactly as given (the caller includes `csrf` or not).
     pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
-        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-        let req = Request::post(path)
-            .header(header::COOKIE, self.cookie_header())
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .expect("request");
-        self.send(req).await
+        self.post_form(path, fields, None).await
     }
 
-    /// Loads `form_page`, takes its CSRF token, and posts `fields` to `path`.
+    /// Posts a form; `from` is the page it was on, sent as a browser sends it
+    /// (`Host` and a same-origin `Referer`).
+    async fn post_form(&mut self, path: &str, fields: &[(&str, &str)], from: Option<&str>) -> Reply {
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        let mut req = Request::post(path)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(page) = from {
+            let host = self.state.config.base_url.split_once("://").map_or("", |(_, host)| host).to_string();
+            req = req.header(header::REFERER, format!("{}{page}", self.state.config.base_url)).header(header::HOST, host);
+        }
+        self.send(req.body(Body::from(body)).expect("request")).await
+    }
+
+    /// Loads `form_page`, takes its CSRF token, and posts `fields` to `path`
+    /// from that page.
     pub async fn submit(&mut self, form_page: &str, path: &str, fields: &[(&str, &str)]) -> Reply {
         let page = self.get(form_page).await;
         let token = page.csrf();
         let mut all: Vec<(&str, &str)> = vec![("csrf", token.as_str())];
         all.extend_from_slice(fields);
-        self.post_raw(path, &all).await
+        self.post_form(path, &all, Some(form_page)).await
     }
 
     /// Posts `multipart/form-data` exactly as given: text fields, then files

@@ -30,6 +30,14 @@ pub enum WebError {
 #[derive(Debug, Clone)]
 pub struct InternalCause(pub String);
 
+/// Marks an error page with what it says, so the observing middleware can
+/// show it again with a link back to the page the person came from.
+#[derive(Debug, Clone)]
+pub struct ErrorShown {
+    pub title: &'static str,
+    pub message: String,
+}
+
 impl From<CoreError> for WebError {
     fn from(e: CoreError) -> Self {
         match e {
@@ -74,6 +82,8 @@ impl IntoResponse for WebError {
                 return resp;
             }
         };
-        render_status(status, &ErrorPage::new(title, &message))
+        let mut resp = render_status(status, &ErrorPage::new(title, &message));
+        resp.extensions_mut().insert(ErrorShown { title, message });
+        resp
     }
 }

@@ -1,16 +1,17 @@
 //! What every request passes through: a request id, an anonymous cookie for
 //! CSRF before sign-in, a cross-site check on state-changing requests,
-//! security headers, metrics, one log line, and the 500 page.
+//! security headers, metrics, one log line, the 500 page, and the "Go back"
+//! link on error pages.
 
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use meetinghouse_core::secrets;
 
-use crate::error::InternalCause;
+use crate::error::{ErrorShown, InternalCause};
 use crate::page::{ErrorPage, render_status};
 use crate::state::AppState;
 use crate::viewer::{ANON_COOKIE, FLASH_COOKIE, TOOK_PART_COOKIE};
@@ -44,6 +45,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         && !had_flash
         && !took_part;
     let cache_key = req.uri().to_string();
+    let back = referring_page(req.headers(), &state.config.base_url, &path);
     let generation = state.page_cache.generation();
     let cached = if cacheable { state.page_cache.get(&cache_key) } else { None };
     let new_anon = if has_anon {
@@ -91,8 +93,15 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
             &ErrorPage::new(
                 "We could not read that address",
                 "Part of this web address is not in the form we expected (for example, a word where a number belongs). Check the link, or start again from the home page.",
-            ),
+            )
+            .back_to(back.clone()),
         );
+    }
+    // An error page says how to get back to where the person was.
+    if back.is_some()
+        && let Some(shown) = resp.extensions().get::<ErrorShown>().cloned()
+    {
+        resp = render_status(resp.status(), &ErrorPage::new(shown.title, &shown.message).back_to(back.clone()));
     }
     let status = resp.status();
     if let Some(cause) = resp.extensions().get::<InternalCause>().cloned() {
@@ -102,7 +111,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
             "Sorry — this is our fault, not yours. Please try again in a moment. If it keeps happening, tell the meeting house's admins and quote the reference below.",
         );
         page.request_id = Some(request_id.clone());
-        resp = render_status(StatusCode::INTERNAL_SERVER_ERROR, &page);
+        resp = render_status(StatusCode::INTERNAL_SERVER_ERROR, &page.back_to(back.clone()));
     }
 
     let headers = resp.headers_mut();
@@ -168,7 +177,27 @@ async fn keep_in_cache(state: &AppState, key: String, generation: u64, resp: Res
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-/// A redirect after a successful POST, with a one-shot message.
+/// The page on this site that the request came from, for an error page's
+/// "Go back" link: the path and query of a `Referer` whose host is the
+/// request's `Host` or the configured base URL's, unless it is the page
+/// being answered. (Pages send `Referrer-Policy: same-origin`, so browsers
+/// send it on this site's own links and forms.)
+fn referring_page(headers: &HeaderMap, base_url: &str, path: &str) -> Option<String> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let rest = referer.strip_prefix("https://").or_else(|| referer.strip_prefix("http://"))?;
+    let (authority, page) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let base_authority = base_url.split_once("://").map(|(_, r)| r.split('/').next().unwrap_or(""));
+    let ours = |a: Option<&str>| a.is_some_and(|a| !a.is_empty() && a.eq_ignore_ascii_case(authority));
+    if !ours(host) && !ours(base_authority) {
+        return None;
+    }
+    let page = page.split('#').next().unwrap_or("");
+    let page = if page.is_empty() || page.starts_with('?') { format!("/{page}") } else { page.to_string() };
+    let plain = page.len() <= 2048 && !page.starts_with("//") && !page.contains('\\');
+    (plain && page.split('?').next() != Some(path)).then_some(page)
+}
+
 /// Marks a browser without an account as one that has taken part, so its
 /// pages (which may show its own votes) never come from the page cache.
 pub fn mark_took_part(resp: &mut Response, tls: bool) {
@@ -178,6 +207,7 @@ pub fn mark_took_part(resp: &mut Response, tls: bool) {
     }
 }
 
+/// A redirect after a successful POST, with a one-shot message.
 pub fn see_other_with_flash(location: &str, message: &str, tls: bool) -> Response {
     let encoded = percent_encoding::utf8_percent_encode(message, percent_encoding::NON_ALPHANUMERIC).to_string();
     let secure = if tls { "; Secure" } else { "" };
@@ -186,4 +216,33 @@ pub fn see_other_with_flash(location: &str, message: &str, tls: bool) -> Respons
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(referer: &str, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::REFERER, HeaderValue::from_str(referer).unwrap());
+        h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+        h
+    }
+
+    #[test]
+    fn error_pages_link_back_only_to_this_site() {
+        let base = "https://town.example";
+        let back = |referer: &str, host: &str, path: &str| referring_page(&headers(referer, host), base, path);
+        assert_eq!(back("http://127.0.0.1:8080/common-ground/3?x=1#map", "127.0.0.1:8080", "/common-ground/3/vote").as_deref(), Some("/common-ground/3?x=1"));
+        // Behind a proxy the Host may differ; the base URL still counts.
+        assert_eq!(back("https://town.example/stories/new", "10.0.0.2:8080", "/stories").as_deref(), Some("/stories/new"));
+        assert_eq!(back("https://TOWN.example", "other", "/login").as_deref(), Some("/"));
+        assert_eq!(back("https://evil.example/stories/new", "127.0.0.1:8080", "/stories"), None);
+        assert_eq!(back("https://town.example.evil.example/", "127.0.0.1:8080", "/x"), None);
+        assert_eq!(back("https://town.example//evil.example/", "127.0.0.1:8080", "/x"), None);
+        assert_eq!(back("javascript:alert(1)", "127.0.0.1:8080", "/x"), None);
+        // Not back to the very page that failed (a reload).
+        assert_eq!(back("https://town.example/common-ground/abc", "h", "/common-ground/abc"), None);
+        assert_eq!(referring_page(&HeaderMap::new(), base, "/x"), None);
+    }
 }

@@ -87,11 +87,18 @@ pub struct ErrorPage {
     pub page: Page,
     pub message: String,
     pub request_id: Option<String>,
+    /// The page the person came from on this site (a form's page), linked as
+    /// "Go back"; see `middleware::referring_page`.
+    pub back: Option<String>,
 }
 
 impl ErrorPage {
     pub fn new(title: &str, message: &str) -> ErrorPage {
-        ErrorPage { page: Page::bare(title), message: message.into(), request_id: None }
+        ErrorPage { page: Page::bare(title), message: message.into(), request_id: None, back: None }
+    }
+
+    pub fn back_to(self, back: Option<String>) -> ErrorPage {
+        ErrorPage { back, ..self }
     }
 }
 

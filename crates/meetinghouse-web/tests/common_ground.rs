@@ -156,6 +156,8 @@ async fn open_vote_moderate_map_export_and_close() {
         assert!(p.body.contains("This conversation is closed") && statement_on(&p.body).is_none());
         let r = bea.submit(&format!("{page}/mine"), &format!("{page}/vote"), &[("statement", &first), ("vote", "agree")]).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
+        // The refusal links back to the page the form was on.
+        assert!(r.body.contains(&format!(r#"<a href="{page}/mine">Go back to the page you were on</a>"#)), "{}", r.body);
         assert!(bea.get(&format!("{page}/mine")).await.body.contains("Your vote: <strong>Pass</strong>"), "nothing changed");
         assert_eq!(bea.get(&format!("{page}/report")).await.status, StatusCode::OK);
         // Closed means read-only for the hosts too: no statement is let in or taken out.
