@@ -5,6 +5,7 @@
 
 use std::time::Instant;
 
+use askama::Template;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -97,11 +98,15 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
             .back_to(back.clone()),
         );
     }
-    // An error page says how to get back to where the person was.
+    // An error page says how to get back to where the person was (the same
+    // page again with the link; status, headers and extensions stay).
     if back.is_some()
         && let Some(shown) = resp.extensions().get::<ErrorShown>().cloned()
+        && let Ok(body) = ErrorPage::new(shown.title, &shown.message).back_to(back.clone()).render()
     {
-        resp = render_status(resp.status(), &ErrorPage::new(shown.title, &shown.message).back_to(back.clone()));
+        let (mut parts, _) = resp.into_parts();
+        parts.headers.remove(header::CONTENT_LENGTH);
+        resp = Response::from_parts(parts, axum::body::Body::from(body));
     }
     let status = resp.status();
     if let Some(cause) = resp.extensions().get::<InternalCause>().cloned() {
