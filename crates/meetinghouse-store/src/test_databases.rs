@@ -1,15 +1,22 @@
 //! Fresh PostgreSQL databases for tests, and the clean-up of those that
-//! earlier test processes left behind.
+//! earlier test processes left behind. Not product code.
 //!
 //! Every test that runs on PostgreSQL gets a database of its own, named
 //! `mh_{kind}_{pid}_{unique}`. Dropping it when the test ends would need an
 //! async destructor, so instead the first database a test process creates
 //! drops those whose process has exited: `cargo test` runs its test binaries
 //! one after another, so a run keeps about one binary's databases on disk
-//! instead of all of them (each is some 9 MB). A database whose process is
-//! still running is never touched. The clean-up runs only for a server on
-//! this machine (a loopback address or a Unix socket), where the process ids
-//! are this machine's, and only where `/proc` tells which processes are alive.
+//! instead of all of them (each is some 9 MB).
+//!
+//! What may be dropped is decided by a mark, not by the name: each database
+//! is created with the comment `meetinghouse test: boot=… pidns=… pid=…`
+//! (this machine's boot id and process-id namespace, read from `/proc`).
+//! The clean-up drops only a database whose mark names this boot and this
+//! namespace and a process that is no longer running, and drops it without
+//! `FORCE`, so one that someone is connected to stays. Another machine's
+//! test databases on a shared server, a container's, or any database made by
+//! other means are never touched. Without `/proc` nothing is marked or
+//! dropped.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -20,6 +27,8 @@ use crate::{Db, DbOptions};
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 static CLEANED: AtomicBool = AtomicBool::new(false);
 
+const MARK: &str = "meetinghouse test:";
+
 /// A name no other test uses: `{prefix}_{pid}_{nanos}_{n}` (prefix such as
 /// `mh_test`). Also used for SQLite files' directories.
 pub fn unique_name(prefix: &str) -> String {
@@ -29,46 +38,59 @@ pub fn unique_name(prefix: &str) -> String {
 }
 
 /// Creates an empty database named `unique_name(prefix)` on the server
-/// `admin_url` connects to, and returns that database's URL. `prefix` must
-/// start with `mh_` and hold only lower-case letters, digits and `_`.
+/// `admin_url` connects to, marked as this process's, and returns its URL.
+/// `prefix` must start with `mh_` and hold only lower-case letters, digits
+/// and `_`.
 pub async fn create(admin_url: &str, prefix: &str) -> Result<String> {
-    assert!(
-        prefix.starts_with("mh_") && prefix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
-        "test database prefix {prefix:?}"
-    );
-    let (base, _) = admin_url.rsplit_once('/').expect("the database URL names a database");
-    let name = unique_name(prefix);
     if !CLEANED.swap(true, Ordering::Relaxed) {
         // Best effort: a test must not fail because a left-over could not go.
         let _ = drop_left_behind(admin_url).await;
     }
-    let admin = Db::connect(admin_url, &DbOptions { max_connections: 1 }).await?;
-    let created = admin.execute_admin(&format!("CREATE DATABASE {name}")).await;
-    admin.close().await;
-    created?;
-    Ok(format!("{base}/{name}"))
+    create_for(admin_url, prefix, std::process::id()).await
 }
 
-/// Drops the `mh_*` test databases on the server `admin_url` connects to
-/// whose creating process has exited, and returns how many it dropped. Does
-/// nothing for a server on another machine, or where `/proc` is missing.
-/// A database that cannot be dropped (another process dropping it too, say)
-/// is passed over.
-pub async fn drop_left_behind(admin_url: &str) -> Result<usize> {
-    if !on_this_machine(admin_url) || !Path::new("/proc/self").exists() {
-        return Ok(0);
-    }
+/// `create`, with the database marked as made by process `pid` (tests of
+/// the clean-up use a process that does not exist).
+pub async fn create_for(admin_url: &str, prefix: &str, pid: u32) -> Result<String> {
+    assert!(prefix.starts_with("mh_") && plain_name(prefix), "test database prefix {prefix:?}");
+    let name = unique_name(prefix);
     let admin = Db::connect(admin_url, &DbOptions { max_connections: 1 }).await?;
-    // (datname is of type `name`, which the `Any` driver does not decode.)
-    let names: Vec<(String,)> =
-        sqlx::query_as("SELECT CAST(datname AS TEXT) FROM pg_database WHERE datname LIKE 'mh\\_%'").fetch_all(&admin.pool).await?;
+    let mut created = admin.execute_admin(&format!("CREATE DATABASE {name}")).await;
+    if created.is_ok()
+        && let Some(mark) = mark(pid)
+    {
+        created = admin.execute_admin(&format!("COMMENT ON DATABASE {name} IS '{mark}'")).await;
+    }
+    admin.close().await;
+    created?;
+    Ok(with_database(admin_url, &name))
+}
+
+/// Drops the databases on the server `admin_url` connects to that this
+/// machine's test processes made and left when they exited, and returns how
+/// many it dropped. One that cannot be dropped (someone is connected, or
+/// another process is dropping it too) is passed over.
+pub async fn drop_left_behind(admin_url: &str) -> Result<usize> {
+    // The mark up to and including "pid=".
+    let Some(here) = mark(0).and_then(|m| m.strip_suffix('0').map(str::to_string)) else {
+        return Ok(0);
+    };
+    let admin = Db::connect(admin_url, &DbOptions { max_connections: 1 }).await?;
+    // (Cast to text: the `Any` driver does not decode PostgreSQL's `name`.)
+    let found: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT CAST(datname AS TEXT), CAST(shobj_description(oid, 'pg_database') AS TEXT) FROM pg_database WHERE datname LIKE 'mh\\_%'",
+    )
+    .fetch_all(&admin.pool)
+    .await?;
     let mut dropped = 0;
-    for (name,) in names {
-        let Some(pid) = creator(&name) else { continue };
-        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+    for (name, comment) in found {
+        let Some(pid) = comment.as_deref().and_then(|c| c.strip_prefix(here.as_str())).and_then(|pid| pid.parse::<u32>().ok()) else {
+            continue;
+        };
+        if !plain_name(&name) || pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
             continue;
         }
-        if admin.execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.is_ok() {
+        if admin.execute_admin(&format!("DROP DATABASE IF EXISTS {name}")).await.is_ok() {
             dropped += 1;
         }
     }
@@ -76,31 +98,31 @@ pub async fn drop_left_behind(admin_url: &str) -> Result<usize> {
     Ok(dropped)
 }
 
-/// The process id in a name `unique_name` made: `mh_{kind}_{pid}_…`.
-fn creator(name: &str) -> Option<u32> {
-    if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-        return None;
-    }
-    let mut parts = name.split('_');
-    (parts.next()? == "mh").then_some(())?;
-    parts.next()?;
-    let pid = parts.next()?.parse().ok()?;
-    parts.next()?.parse::<u64>().ok()?;
-    Some(pid)
+/// `meetinghouse test: boot=… pidns=… pid=…` for process `pid` of this
+/// machine, or `None` where `/proc` does not say.
+fn mark(pid: u32) -> Option<String> {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    let namespace = std::fs::read_link("/proc/self/ns/pid").ok()?;
+    let (boot, namespace) = (boot.trim(), namespace.to_string_lossy());
+    // Only characters that need no quoting inside a SQL string.
+    let safe = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-:[]".contains(&b));
+    (safe(boot) && safe(&namespace)).then(|| format!("{MARK} boot={boot} pidns={namespace} pid={pid}"))
 }
 
-/// Whether the URL's host is this machine: a loopback address, `localhost`,
-/// or none (a Unix socket).
-fn on_this_machine(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let authority = rest.split('/').next().unwrap_or("");
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    let host = if let Some(v6) = host_port.strip_prefix('[') {
-        v6.split(']').next().unwrap_or("")
-    } else {
-        host_port.split(':').next().unwrap_or("")
-    };
-    host.is_empty() || host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+/// Lower-case letters, digits and `_` only: safe as an unquoted identifier.
+fn plain_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// The URL with its database (the last path segment) replaced by `name`; a
+/// query (`?host=/run/postgresql`, say) is kept.
+fn with_database(url: &str, name: &str) -> String {
+    let (path, query) = url.split_once('?').map_or((url, None), |(p, q)| (p, Some(q)));
+    let base = path.rsplit_once('/').map_or(path, |(base, _)| base);
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
 }
 
 #[cfg(test)]
@@ -108,24 +130,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_carry_their_creator() {
-        let name = unique_name("mh_test");
-        assert_eq!(creator(&name), Some(std::process::id()));
-        assert_eq!(creator("mh_e2e_123_456_0"), Some(123));
-        assert_eq!(creator("mh_writes_77_1"), Some(77));
-        assert_eq!(creator("meetinghouse"), None);
-        assert_eq!(creator("mh_live"), None);
-        assert_eq!(creator("mh_test_12_x"), None);
-        assert_eq!(creator("mh_Test_12_3"), None);
+    fn marks_name_this_machine_and_the_process() {
+        let Some(mark) = mark(42) else {
+            eprintln!("no /proc here: nothing is marked or cleaned up");
+            return;
+        };
+        assert!(mark.starts_with("meetinghouse test: boot=") && mark.contains(" pidns=pid:[") && mark.ends_with(" pid=42"), "{mark}");
+        assert!(!mark.contains('\''));
     }
 
     #[test]
-    fn only_local_servers_are_cleaned() {
-        assert!(on_this_machine("postgres://mh@127.0.0.1:5432/postgres"));
-        assert!(on_this_machine("postgres://localhost/db"));
-        assert!(on_this_machine("postgres://mh:pw@[::1]:5432/db"));
-        assert!(on_this_machine("postgres:///db?host=/tmp"));
-        assert!(!on_this_machine("postgres://mh@db.example.org:5432/postgres"));
-        assert!(!on_this_machine("postgres://mh@10.0.0.5/postgres"));
+    fn urls_keep_their_query() {
+        assert_eq!(with_database("postgres://mh@127.0.0.1:5432/postgres", "mh_t_1"), "postgres://mh@127.0.0.1:5432/mh_t_1");
+        assert_eq!(with_database("postgres:///postgres?host=/run/postgresql", "mh_t_1"), "postgres:///mh_t_1?host=/run/postgresql");
+        assert!(plain_name("mh_test_12_3") && !plain_name("mh_Test") && !plain_name("mh;drop") && !plain_name(""));
     }
 }
