@@ -120,6 +120,11 @@ impl TestApp {
         self.post_form(path, fields, None).await
     }
 
+    /// Posts a form exactly as given, from the page `from`.
+    pub async fn post_raw_from(&mut self, from: &str, path: &str, fields: &[(&str, &str)]) -> Reply {
+        self.post_form(path, fields, Some(from)).await
+    }
+
     /// Posts a form; `from` is the page it was on, sent as a browser sends it
     /// (`Host` and a same-origin `Referer`).
     async fn post_form(&mut self, path: &str, fields: &[(&str, &str)], from: Option<&str>) -> Reply {

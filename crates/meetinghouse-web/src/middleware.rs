@@ -46,7 +46,10 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         && !had_flash
         && !took_part;
     let cache_key = req.uri().to_string();
-    let back = referring_page(req.headers(), &state.config.base_url, &path);
+    // (A page that failed to load is not one to go back to; a form that
+    // posts to its own address is.)
+    let back = referring_page(req.headers(), &state.config.base_url)
+        .filter(|page| !matches!(method, Method::GET | Method::HEAD) || page.split('?').next() != Some(path.as_str()));
     let generation = state.page_cache.generation();
     let cached = if cacheable { state.page_cache.get(&cache_key) } else { None };
     let new_anon = if has_anon {
@@ -184,10 +187,10 @@ async fn keep_in_cache(state: &AppState, key: String, generation: u64, resp: Res
 
 /// The page on this site that the request came from, for an error page's
 /// "Go back" link: the path and query of a `Referer` whose host is the
-/// request's `Host` or the configured base URL's, unless it is the page
-/// being answered. (Pages send `Referrer-Policy: same-origin`, so browsers
-/// send it on this site's own links and forms.)
-fn referring_page(headers: &HeaderMap, base_url: &str, path: &str) -> Option<String> {
+/// request's `Host` or the configured base URL's. (Pages send
+/// `Referrer-Policy: same-origin`, so browsers send it on this site's own
+/// links and forms.)
+fn referring_page(headers: &HeaderMap, base_url: &str) -> Option<String> {
     let referer = headers.get(header::REFERER)?.to_str().ok()?;
     let rest = referer.strip_prefix("https://").or_else(|| referer.strip_prefix("http://"))?;
     let (authority, page) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
@@ -199,8 +202,10 @@ fn referring_page(headers: &HeaderMap, base_url: &str, path: &str) -> Option<Str
     }
     let page = page.split('#').next().unwrap_or("");
     let page = if page.is_empty() || page.starts_with('?') { format!("/{page}") } else { page.to_string() };
-    let plain = page.len() <= 2048 && !page.starts_with("//") && !page.contains('\\');
-    (plain && page.split('?').next() != Some(path)).then_some(page)
+    // Visible ASCII only: browsers drop tabs and newlines from a link, which
+    // could turn `/\t/host` into `//host`.
+    let plain = page.len() <= 2048 && !page.starts_with("//") && !page.contains('\\') && page.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    plain.then_some(page)
 }
 
 /// Marks a browser without an account as one that has taken part, so its
@@ -237,17 +242,17 @@ mod tests {
     #[test]
     fn error_pages_link_back_only_to_this_site() {
         let base = "https://town.example";
-        let back = |referer: &str, host: &str, path: &str| referring_page(&headers(referer, host), base, path);
-        assert_eq!(back("http://127.0.0.1:8080/common-ground/3?x=1#map", "127.0.0.1:8080", "/common-ground/3/vote").as_deref(), Some("/common-ground/3?x=1"));
+        let back = |referer: &str, host: &str| referring_page(&headers(referer, host), base);
+        assert_eq!(back("http://127.0.0.1:8080/common-ground/3?x=1#map", "127.0.0.1:8080").as_deref(), Some("/common-ground/3?x=1"));
         // Behind a proxy the Host may differ; the base URL still counts.
-        assert_eq!(back("https://town.example/stories/new", "10.0.0.2:8080", "/stories").as_deref(), Some("/stories/new"));
-        assert_eq!(back("https://TOWN.example", "other", "/login").as_deref(), Some("/"));
-        assert_eq!(back("https://evil.example/stories/new", "127.0.0.1:8080", "/stories"), None);
-        assert_eq!(back("https://town.example.evil.example/", "127.0.0.1:8080", "/x"), None);
-        assert_eq!(back("https://town.example//evil.example/", "127.0.0.1:8080", "/x"), None);
-        assert_eq!(back("javascript:alert(1)", "127.0.0.1:8080", "/x"), None);
-        // Not back to the very page that failed (a reload).
-        assert_eq!(back("https://town.example/common-ground/abc", "h", "/common-ground/abc"), None);
-        assert_eq!(referring_page(&HeaderMap::new(), base, "/x"), None);
+        assert_eq!(back("https://town.example/stories/new", "10.0.0.2:8080").as_deref(), Some("/stories/new"));
+        assert_eq!(back("https://TOWN.example", "other").as_deref(), Some("/"));
+        assert_eq!(back("https://evil.example/stories/new", "127.0.0.1:8080"), None);
+        assert_eq!(back("https://town.example.evil.example/", "127.0.0.1:8080"), None);
+        assert_eq!(back("https://town.example@evil.example/", "127.0.0.1:8080"), None);
+        assert_eq!(back("https://town.example//evil.example/", "127.0.0.1:8080"), None);
+        assert_eq!(back("https://town.example/\t/evil.example/", "127.0.0.1:8080"), None);
+        assert_eq!(back("javascript:alert(1)", "127.0.0.1:8080"), None);
+        assert_eq!(referring_page(&HeaderMap::new(), base), None);
     }
 }
