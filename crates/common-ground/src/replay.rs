@@ -95,9 +95,10 @@ pub fn replay(engine: &mut Engine, votes: &[VoteEvent], opts: ReplayOptions, mut
     let mut last = None;
     let mut last_time: Option<i64> = None;
     for batch in tick_batches(votes, opts) {
-        let first = batch.iter().filter_map(|v| v.time).min();
-        let paused = matches!((last_time, first), (Some(a), Some(b)) if b.saturating_sub(a) > opts.restart_gap_ms);
-        if opts.restart_gap_ms > 0 && paused {
+        if opts.restart_gap_ms > 0
+            && let (Some(a), Some(b)) = (last_time, batch.iter().filter_map(|v| v.time).min())
+            && b.saturating_sub(a) > opts.restart_gap_ms
+        {
             engine.forget_unpersisted_polis_state();
         }
         last_time = batch.iter().filter_map(|v| v.time).max().or(last_time);

@@ -5,7 +5,7 @@
 //! bridge them. Recomputation runs as a debounced job ([`run_due`]) with the
 //! engine's state kept in the database, so a restart loses nothing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use common_ground::{Analysis, Config, Direction, Engine, Moderation, PersistedState, StatementMeta, Tally, Vote, VoteEvent};
 use meetinghouse_store::common_ground::{self as store, ConversationRow, NewConversation, StatementRow, Who};
@@ -563,6 +563,10 @@ impl Summary {
     pub fn votes_of(&self, statement: i64) -> Option<&StatementVotes> {
         self.statements.iter().find(|s| s.statement == statement)
     }
+    /// Whether this participant (if any) is placed on the opinion map.
+    pub fn is_on_map(&self, participant: Option<i64>) -> bool {
+        participant.is_some_and(|me| self.points.iter().any(|p| p.participant == me))
+    }
     /// The most bridging statements (group-aware consensus), best first:
     /// only those that more than half of every group agrees with, of the
     /// people in it who voted on them, so the list can be shorter than `n`.
@@ -617,7 +621,9 @@ pub async fn recompute(db: &Db, id: i64) -> Result<Summary> {
     let statements = store::statements(db, id).await?;
     let votes = store::votes(db, id).await?;
     let state = store::engine_state(db, id).await?;
-    let (p, _) = store::counts(db, id).await?;
+    // Taking part is voting or adding a statement: a host who has only
+    // opened the conversation, or a visitor who has only looked, is not counted.
+    let taking_part: HashSet<i64> = votes.iter().map(|v| v.participant_id).chain(statements.iter().map(|s| s.author)).collect();
     let mut engine = Engine::new(Config { threads: 1, ..Config::default() });
     let mut notes = Vec::new();
     if let Some(state) = state.as_deref().and_then(|s| serde_json::from_str::<PersistedState>(s).ok()) {
@@ -640,7 +646,7 @@ pub async fn recompute(db: &Db, id: i64) -> Result<Summary> {
     for d in &analysis.diagnostics {
         notes.push(d.message.clone());
     }
-    let summary = summarise(&analysis, &statements, &votes, p as usize, notes);
+    let summary = summarise(&analysis, &statements, &votes, taking_part.len(), notes);
     let state = serde_json::to_string(&engine.state()).map_err(|e| CoreError::Internal(e.to_string()))?;
     let json = serde_json::to_string(&summary).map_err(|e| CoreError::Internal(e.to_string()))?;
     store::save_analysis(db, id, &json, &state).await?;

@@ -330,21 +330,3 @@ pub async fn votes_of(db: &Db, participant: i64) -> Result<Vec<(i64, i64)>> {
         .await?)
 }
 
-/// (participants, votes) of a conversation.
-pub async fn counts(db: &Db, conversation: i64) -> Result<(i64, i64)> {
-    // Taking part is voting or adding a statement: a host who has only
-    // opened the conversation, or a visitor who has only looked, is not counted.
-    let (p,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM cg_participants p WHERE p.conversation_id = $1 \
-         AND (EXISTS (SELECT 1 FROM cg_votes v WHERE v.participant_id = p.id) \
-              OR EXISTS (SELECT 1 FROM cg_statements s WHERE s.conversation_id = $1 AND s.author = p.id))",
-    )
-        .bind(conversation)
-        .fetch_one(&db.pool)
-        .await?;
-    let (v,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cg_votes WHERE conversation_id = $1")
-        .bind(conversation)
-        .fetch_one(&db.pool)
-        .await?;
-    Ok((p, v))
-}

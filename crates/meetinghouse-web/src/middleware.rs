@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use askama::Template;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use meetinghouse_core::secrets;
@@ -46,10 +46,8 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         && !had_flash
         && !took_part;
     let cache_key = req.uri().to_string();
-    // (A page that failed to load is not one to go back to; a form that
-    // posts to its own address is.)
-    let back = referring_page(req.headers(), &state.config.base_url)
-        .filter(|page| !matches!(method, Method::GET | Method::HEAD) || page.split('?').next() != Some(path.as_str()));
+    // Kept for an error page's "Go back" link, worked out only if one is shown.
+    let (referer, host) = (req.headers().get(header::REFERER).cloned(), req.headers().get(header::HOST).cloned());
     let generation = state.page_cache.generation();
     let cached = if cacheable { state.page_cache.get(&cache_key) } else { None };
     let new_anon = if has_anon {
@@ -87,6 +85,14 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         if cacheable { keep_in_cache(&state, cache_key, generation, r).await } else { r }
     };
 
+    // (A page that failed to load is not one to go back to; a form that
+    // posts to its own address is.)
+    let back = if resp.status().is_client_error() || resp.status().is_server_error() {
+        referring_page(referer.as_ref(), host.as_ref(), &state.config.base_url)
+            .filter(|page| !matches!(method, Method::GET | Method::HEAD) || page.split('?').next() != Some(path.as_str()))
+    } else {
+        None
+    };
     // The framework answers an address it cannot read (`/common-ground/abc`
     // where a number belongs) with a line of plain text: people get a page.
     let plain_text = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/plain"));
@@ -190,11 +196,11 @@ async fn keep_in_cache(state: &AppState, key: String, generation: u64, resp: Res
 /// request's `Host` or the configured base URL's. (Pages send
 /// `Referrer-Policy: same-origin`, so browsers send it on this site's own
 /// links and forms.)
-fn referring_page(headers: &HeaderMap, base_url: &str) -> Option<String> {
-    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+fn referring_page(referer: Option<&HeaderValue>, host: Option<&HeaderValue>, base_url: &str) -> Option<String> {
+    let referer = referer?.to_str().ok()?;
     let rest = referer.strip_prefix("https://").or_else(|| referer.strip_prefix("http://"))?;
     let (authority, page) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let host = host.and_then(|v| v.to_str().ok());
     let base_authority = base_url.split_once("://").map(|(_, r)| r.split('/').next().unwrap_or(""));
     let ours = |a: Option<&str>| a.is_some_and(|a| !a.is_empty() && a.eq_ignore_ascii_case(authority));
     if !ours(host) && !ours(base_authority) {
@@ -232,17 +238,11 @@ pub fn see_other_with_flash(location: &str, message: &str, tls: bool) -> Respons
 mod tests {
     use super::*;
 
-    fn headers(referer: &str, host: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::REFERER, HeaderValue::from_str(referer).unwrap());
-        h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
-        h
-    }
-
     #[test]
     fn error_pages_link_back_only_to_this_site() {
         let base = "https://town.example";
-        let back = |referer: &str, host: &str| referring_page(&headers(referer, host), base);
+        let value = |v: &str| HeaderValue::from_str(v).unwrap();
+        let back = |referer: &str, host: &str| referring_page(Some(&value(referer)), Some(&value(host)), base);
         assert_eq!(back("http://127.0.0.1:8080/common-ground/3?x=1#map", "127.0.0.1:8080").as_deref(), Some("/common-ground/3?x=1"));
         // Behind a proxy the Host may differ; the base URL still counts.
         assert_eq!(back("https://town.example/stories/new", "10.0.0.2:8080").as_deref(), Some("/stories/new"));
@@ -253,6 +253,6 @@ mod tests {
         assert_eq!(back("https://town.example//evil.example/", "127.0.0.1:8080"), None);
         assert_eq!(back("https://town.example/\t/evil.example/", "127.0.0.1:8080"), None);
         assert_eq!(back("javascript:alert(1)", "127.0.0.1:8080"), None);
-        assert_eq!(referring_page(&HeaderMap::new(), base), None);
+        assert_eq!(referring_page(None, Some(&value("town.example")), base), None);
     }
 }

@@ -100,7 +100,7 @@ pub fn opinion_map(s: &Summary, me: Option<i64>) -> String {
     if stride > 1 {
         let _ = write!(desc, " One in every {stride} people is drawn.");
     }
-    if me.is_some_and(|me| pts.iter().any(|p| p.participant == me)) {
+    if s.is_on_map(me) {
         desc.push_str(" Your own position is ringed and labelled “You”.");
     }
     let mut out = format!(

@@ -110,7 +110,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         // speaks of groups from two on.
         let opinion_groups = if s.groups.len() >= 2 { s.groups.len() } else { 0 };
         report.figures = Some((s.participants, s.votes, s.in_conv, opinion_groups));
-        report.ringed = me.is_some_and(|me| s.points.iter().any(|p| p.participant == me));
+        report.ringed = s.is_on_map(me);
         report.notes = s.notes.clone();
         report.map = draw::opinion_map(s, me);
         report.timeline = draw::timeline(s);
