@@ -13,6 +13,7 @@
 //! `CG_RESTARTS=N` sets `Config.cold_restarts`; `CG_MAX_K=K` caps k (to see
 //! how much of a gap to Pol.is's groups is the choice of k);
 //! `CG_MIN_VOTES=N` sets `Config.min_votes`, the in-conv vote threshold;
+//! `CG_BASE_K=N` sets `Config.base_k`, the number of base clusters;
 //! `CG_TICKS=N` and `CG_TICK_MS=MS` set the replay's `ReplayOptions` (at
 //! most N updates, none shorter than MS); `CG_CLOCK_MS=MS` and
 //! `CG_CLOCK_OFFSET_MS=MS` replay on a fixed clock instead (Pol.is's poller:
@@ -89,6 +90,7 @@ fn main() {
     config.cold_restarts = env("CG_RESTARTS").unwrap_or(config.cold_restarts);
     config.min_votes = env("CG_MIN_VOTES").unwrap_or(config.min_votes);
     config.max_k = env("CG_MAX_K").unwrap_or(config.max_k);
+    config.base_k = env("CG_BASE_K").unwrap_or(config.base_k);
     let mut times = Vec::new();
     let mut result = None;
     let runs = env("CG_RUNS").unwrap_or(5usize).max(1);
