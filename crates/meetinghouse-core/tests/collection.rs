@@ -25,8 +25,7 @@ async fn museum(db: &Db) -> (Actor, i64) {
 }
 
 fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mh-collection-{}-{}", std::process::id(), meetinghouse_core::secrets::random_token()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = meetinghouse_store::test_databases::temp_dir("mh_collection");
     let path = dir.join(name);
     std::fs::File::create(&path).unwrap().write_all(bytes).unwrap();
     path

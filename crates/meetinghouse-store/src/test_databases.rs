@@ -17,8 +17,13 @@
 //! test databases on a shared server, a container's, or any database made by
 //! other means are never touched. Without `/proc` nothing is marked or
 //! dropped.
+//!
+//! Test directories (a SQLite file, a data directory for the binary) are
+//! handled the same way: `temp_dir` makes one under the system's temporary
+//! directory with the mark in a `.meetinghouse-test` file, and the first
+//! call in a process removes the marked directories of exited processes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::error::Result;
@@ -26,8 +31,11 @@ use crate::{Db, DbOptions};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 static CLEANED: AtomicBool = AtomicBool::new(false);
+static DIRS_CLEANED: AtomicBool = AtomicBool::new(false);
 
 const MARK: &str = "meetinghouse test:";
+/// The file in a test directory that holds its mark.
+const DIR_MARK_FILE: &str = ".meetinghouse-test";
 
 /// A name no other test uses: `{prefix}_{pid}_{nanos}_{n}` (prefix such as
 /// `mh_test`). Also used for SQLite files' directories.
@@ -71,10 +79,9 @@ pub async fn create_for(admin_url: &str, prefix: &str, pid: u32) -> Result<Strin
 /// many it dropped. One that cannot be dropped (someone is connected, or
 /// another process is dropping it too) is passed over.
 pub async fn drop_left_behind(admin_url: &str) -> Result<usize> {
-    // The mark up to and including "pid=".
-    let Some(here) = mark(0).and_then(|m| m.strip_suffix('0').map(str::to_string)) else {
+    if mark(0).is_none() {
         return Ok(0);
-    };
+    }
     let admin = Db::connect(admin_url, &DbOptions { max_connections: 1 }).await?;
     // (Cast to text: the `Any` driver does not decode PostgreSQL's `name`.)
     let found: Vec<(String, Option<String>)> = sqlx::query_as(
@@ -84,10 +91,7 @@ pub async fn drop_left_behind(admin_url: &str) -> Result<usize> {
     .await?;
     let mut dropped = 0;
     for (name, comment) in found {
-        let Some(pid) = comment.as_deref().and_then(|c| c.strip_prefix(here.as_str())).and_then(|pid| pid.parse::<u32>().ok()) else {
-            continue;
-        };
-        if !plain_name(&name) || pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+        if !plain_name(&name) || !comment.as_deref().is_some_and(left_behind) {
             continue;
         }
         if admin.execute_admin(&format!("DROP DATABASE IF EXISTS {name}")).await.is_ok() {
@@ -96,6 +100,72 @@ pub async fn drop_left_behind(admin_url: &str) -> Result<usize> {
     }
     admin.close().await;
     Ok(dropped)
+}
+
+/// A fresh, empty directory under the system's temporary directory, named
+/// `unique_name(prefix)` and marked as this process's. The first call in a
+/// process removes the directories that exited test processes of this
+/// machine left there (`remove_left_behind_dirs`). `prefix` must start with
+/// `mh_` and hold only lower-case letters, digits and `_`.
+pub fn temp_dir(prefix: &str) -> PathBuf {
+    let parent = std::env::temp_dir();
+    if !DIRS_CLEANED.swap(true, Ordering::Relaxed) {
+        remove_left_behind_dirs(&parent);
+    }
+    temp_dir_in(&parent, prefix, std::process::id())
+}
+
+/// `temp_dir` under `parent`, marked as made by process `pid` (tests of the
+/// clean-up use a process that does not exist).
+pub fn temp_dir_in(parent: &Path, prefix: &str, pid: u32) -> PathBuf {
+    assert!(prefix.starts_with("mh_") && plain_name(prefix), "test directory prefix {prefix:?}");
+    let dir = parent.join(unique_name(prefix));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create the test directory {}: {e}", dir.display()));
+    if let Some(mark) = mark(pid) {
+        std::fs::write(dir.join(DIR_MARK_FILE), mark).unwrap_or_else(|e| panic!("cannot mark the test directory {}: {e}", dir.display()));
+    }
+    dir
+}
+
+/// Removes the directories directly under `parent` that this machine's test
+/// processes made with `temp_dir` and left when they exited, and returns how
+/// many it removed. Only a directory named `mh_…`, owned by this user and
+/// holding a mark that names this boot, this namespace and an exited
+/// process is removed; one that cannot be removed is passed over.
+pub fn remove_left_behind_dirs(parent: &Path) -> usize {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return 0;
+    };
+    // `/proc/self` belongs to this process's effective user.
+    let Ok(me) = std::fs::metadata("/proc/self").map(|m| m.uid()) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let owned_dir = entry.metadata().is_ok_and(|m| m.is_dir() && m.uid() == me);
+        if !owned_dir || !entry.file_name().to_str().is_some_and(|n| n.starts_with("mh_") && plain_name(n)) {
+            continue;
+        }
+        let marked = std::fs::read_to_string(entry.path().join(DIR_MARK_FILE)).is_ok_and(|m| left_behind(&m));
+        if marked && std::fs::remove_dir_all(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// Whether `mark` names this boot and namespace and a process other than
+/// this one that is no longer running.
+fn left_behind(mark_text: &str) -> bool {
+    // The mark up to and including "pid=".
+    let Some(here) = mark(0).and_then(|m| m.strip_suffix('0').map(str::to_string)) else {
+        return false;
+    };
+    let Some(pid) = mark_text.strip_prefix(here.as_str()).and_then(|pid| pid.parse::<u32>().ok()) else {
+        return false;
+    };
+    pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// `meetinghouse test: boot=… pidns=… pid=…` for process `pid` of this

@@ -37,3 +37,32 @@ async fn left_behind_databases_go_and_others_stay() {
     admin.execute_admin(&format!("DROP DATABASE {unmarked}")).await.unwrap();
     admin.close().await;
 }
+
+#[test]
+fn left_behind_directories_go_and_others_stay() {
+    assert!(std::path::Path::new("/proc/self/ns/pid").exists(), "the clean-up needs /proc, which Linux (and CI) has");
+    // A parent of its own, so the test sees only what it made.
+    let parent = test_databases::temp_dir("mh_sweep");
+    let mine = test_databases::temp_dir_in(&parent, "mh_mine", std::process::id());
+    let gone = test_databases::temp_dir_in(&parent, "mh_gone", NO_PROCESS);
+    std::fs::write(gone.join("test.db"), b"left behind").unwrap();
+    // Named like a test directory of an exited process, but not made by one.
+    let unmarked = parent.join(format!("mh_keep_{NO_PROCESS}_1_0"));
+    std::fs::create_dir(&unmarked).unwrap();
+    // Marked by another machine (or container) whose process ids mean nothing here.
+    let elsewhere = parent.join(format!("mh_other_{NO_PROCESS}_1_0"));
+    std::fs::create_dir(&elsewhere).unwrap();
+    let foreign = format!("meetinghouse test: boot=00000000-0000-0000-0000-000000000000 pidns=pid:[1] pid={NO_PROCESS}");
+    std::fs::write(elsewhere.join(".meetinghouse-test"), foreign).unwrap();
+    // A marked directory whose name is not a test directory's.
+    let renamed = parent.join("backup");
+    std::fs::rename(test_databases::temp_dir_in(&parent, "mh_renamed", NO_PROCESS), &renamed).unwrap();
+
+    assert_eq!(test_databases::remove_left_behind_dirs(&parent), 1);
+
+    assert!(!gone.exists(), "{} is still there", gone.display());
+    for kept in [&mine, &unmarked, &elsewhere, &renamed] {
+        assert!(kept.is_dir(), "{} was removed", kept.display());
+    }
+    std::fs::remove_dir_all(&parent).unwrap();
+}

@@ -12,8 +12,7 @@ use tower::ServiceExt;
 
 /// A fresh, migrated SQLite database in a temporary directory.
 pub async fn sqlite() -> Db {
-    let dir = std::env::temp_dir().join(test_databases::unique_name("mh_test"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = test_databases::temp_dir("mh_test");
     let db = Db::open_sqlite(&dir.join("test.db"), &DbOptions { max_connections: 4 }).await.expect("open sqlite");
     db.migrate().await.expect("migrate sqlite");
     db

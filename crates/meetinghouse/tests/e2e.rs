@@ -11,14 +11,10 @@ use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_meetinghouse");
 
+/// A fresh data directory, removed by a later test process once this one
+/// has exited (`test_databases::temp_dir`).
 fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("mh-e2e-{name}-{}-{}", std::process::id(), rand_suffix()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn rand_suffix() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_007
+    meetinghouse_store::test_databases::temp_dir(&format!("mh_e2e_{name}"))
 }
 
 struct Server {
@@ -196,7 +192,7 @@ fn postgres_refuses_an_outdated_schema_unless_migrate() {
         eprintln!("TEST_DATABASE_URL is not set: the PostgreSQL leg of this test is skipped (CI sets it)");
         return;
     };
-    let name = format!("mh_e2e_{}_{}", std::process::id(), rand_suffix());
+    let name = meetinghouse_store::test_databases::unique_name("mh_e2e");
     let psql = Command::new("psql").args([url.as_str(), "-c", &format!("CREATE DATABASE {name}")]).output().unwrap();
     assert!(psql.status.success(), "{}", String::from_utf8_lossy(&psql.stderr));
     let db_url = format!("{}/{name}", url.rsplit_once('/').unwrap().0);

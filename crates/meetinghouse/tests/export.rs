@@ -13,8 +13,7 @@ fn run(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn the_demo_towns_interactions_export_as_csv() {
-    let dir = std::env::temp_dir().join(format!("mh-export-{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = meetinghouse_store::test_databases::temp_dir("mh_export");
     let seeded = run(&dir, &["demo"]);
     assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
     assert!(String::from_utf8_lossy(&seeded.stdout).contains("replies"));

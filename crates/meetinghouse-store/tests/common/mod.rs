@@ -5,7 +5,7 @@ use meetinghouse_store::{Db, DbOptions, test_databases};
 
 /// A SQLite file in a fresh temporary directory.
 pub async fn sqlite_file(prefix: &str) -> Db {
-    let dir = std::env::temp_dir().join(test_databases::unique_name(prefix));
+    let dir = test_databases::temp_dir(prefix);
     Db::open_sqlite(&dir.join("test.db"), &DbOptions { max_connections: 4 }).await.expect("open sqlite")
 }
 
