@@ -79,9 +79,9 @@ pub async fn create_for(admin_url: &str, prefix: &str, pid: u32) -> Result<Strin
 /// many it dropped. One that cannot be dropped (someone is connected, or
 /// another process is dropping it too) is passed over.
 pub async fn drop_left_behind(admin_url: &str) -> Result<usize> {
-    if mark(0).is_none() {
+    let Some(here) = mark_prefix() else {
         return Ok(0);
-    }
+    };
     let admin = Db::connect(admin_url, &DbOptions { max_connections: 1 }).await?;
     // (Cast to text: the `Any` driver does not decode PostgreSQL's `name`.)
     let found: Vec<(String, Option<String>)> = sqlx::query_as(
@@ -91,7 +91,7 @@ pub async fn drop_left_behind(admin_url: &str) -> Result<usize> {
     .await?;
     let mut dropped = 0;
     for (name, comment) in found {
-        if !plain_name(&name) || !comment.as_deref().is_some_and(left_behind) {
+        if !plain_name(&name) || !comment.as_deref().is_some_and(|c| left_behind(&here, c)) {
             continue;
         }
         if admin.execute_admin(&format!("DROP DATABASE IF EXISTS {name}")).await.is_ok() {
@@ -134,7 +134,7 @@ pub fn temp_dir_in(parent: &Path, prefix: &str, pid: u32) -> PathBuf {
 /// process is removed; one that cannot be removed is passed over.
 pub fn remove_left_behind_dirs(parent: &Path) -> usize {
     use std::os::unix::fs::MetadataExt;
-    let Ok(entries) = std::fs::read_dir(parent) else {
+    let (Some(here), Ok(entries)) = (mark_prefix(), std::fs::read_dir(parent)) else {
         return 0;
     };
     // `/proc/self` belongs to this process's effective user.
@@ -147,7 +147,7 @@ pub fn remove_left_behind_dirs(parent: &Path) -> usize {
         if !owned_dir || !entry.file_name().to_str().is_some_and(|n| n.starts_with("mh_") && plain_name(n)) {
             continue;
         }
-        let marked = std::fs::read_to_string(entry.path().join(DIR_MARK_FILE)).is_ok_and(|m| left_behind(&m));
+        let marked = std::fs::read_to_string(entry.path().join(DIR_MARK_FILE)).is_ok_and(|m| left_behind(&here, &m));
         if marked && std::fs::remove_dir_all(entry.path()).is_ok() {
             removed += 1;
         }
@@ -155,14 +155,15 @@ pub fn remove_left_behind_dirs(parent: &Path) -> usize {
     removed
 }
 
-/// Whether `mark` names this boot and namespace and a process other than
-/// this one that is no longer running.
-fn left_behind(mark_text: &str) -> bool {
-    // The mark up to and including "pid=".
-    let Some(here) = mark(0).and_then(|m| m.strip_suffix('0').map(str::to_string)) else {
-        return false;
-    };
-    let Some(pid) = mark_text.strip_prefix(here.as_str()).and_then(|pid| pid.parse::<u32>().ok()) else {
+/// This machine's mark up to and including "pid=".
+fn mark_prefix() -> Option<String> {
+    mark(0).and_then(|m| m.strip_suffix('0').map(str::to_string))
+}
+
+/// Whether the mark `text` starts with `here` (this machine's `mark_prefix`)
+/// and names a process other than this one that is no longer running.
+fn left_behind(here: &str, text: &str) -> bool {
+    let Some(pid) = text.strip_prefix(here).and_then(|pid| pid.parse::<u32>().ok()) else {
         return false;
     };
     pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
