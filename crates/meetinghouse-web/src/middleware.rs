@@ -15,7 +15,7 @@ use meetinghouse_core::secrets;
 use crate::error::{ErrorShown, InternalCause};
 use crate::page::{ErrorPage, render_status};
 use crate::state::AppState;
-use crate::viewer::{ANON_COOKIE, FLASH_COOKIE, TOOK_PART_COOKIE};
+use crate::viewer::{ANON_COOKIE, FLASH_COOKIE, SESSION_COOKIE, TOOK_PART_COOKIE, Viewer, cookie_in};
 
 /// A fresh anonymous id, when the request had none.
 #[derive(Debug, Clone)]
@@ -34,12 +34,11 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
     let path = req.uri().path().to_string();
-    let cookies = req.headers().get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(";");
-    let has_anon = cookies.split(';').any(|kv| kv.trim().starts_with(&format!("{ANON_COOKIE}=")));
-    let had_flash = cookies.split(';').any(|kv| kv.trim().starts_with(&format!("{FLASH_COOKIE}=")));
-    // Signed-out page views may come from the micro-cache.
-    let has_session = cookies.split(';').any(|kv| kv.trim().starts_with(&format!("{}=", crate::viewer::SESSION_COOKIE)));
-    let took_part = cookies.split(';').any(|kv| kv.trim().starts_with(&format!("{TOOK_PART_COOKIE}=")));
+    // (Signed-out page views may come from the micro-cache.)
+    let (has_anon, had_flash, has_session, took_part) = {
+        let has = |name: &str| cookie_in(req.headers(), name).is_some();
+        (has(ANON_COOKIE), has(FLASH_COOKIE), has(SESSION_COOKIE), has(TOOK_PART_COOKIE))
+    };
     let cacheable = state.page_cache.enabled()
         && matches!(method, Method::GET | Method::HEAD)
         && !has_session
@@ -216,7 +215,11 @@ fn referring_page(referer: Option<&HeaderValue>, host: Option<&HeaderValue>, bas
 
 /// Marks a browser without an account as one that has taken part, so its
 /// pages (which may show its own votes) never come from the page cache.
-pub fn mark_took_part(resp: &mut Response, tls: bool) {
+/// (A signed-in person's pages never do.)
+pub fn mark_took_part(resp: &mut Response, viewer: &Viewer, tls: bool) {
+    if viewer.actor.is_some() {
+        return;
+    }
     let secure = if tls { "; Secure" } else { "" };
     if let Ok(v) = HeaderValue::from_str(&format!("{TOOK_PART_COOKIE}=1; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}")) {
         resp.headers_mut().append(header::SET_COOKIE, v);

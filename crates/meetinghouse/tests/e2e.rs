@@ -192,10 +192,10 @@ fn postgres_refuses_an_outdated_schema_unless_migrate() {
         eprintln!("TEST_DATABASE_URL is not set: the PostgreSQL leg of this test is skipped (CI sets it)");
         return;
     };
-    let name = meetinghouse_store::test_databases::unique_name("mh_e2e");
-    let psql = Command::new("psql").args([url.as_str(), "-c", &format!("CREATE DATABASE {name}")]).output().unwrap();
-    assert!(psql.status.success(), "{}", String::from_utf8_lossy(&psql.stderr));
-    let db_url = format!("{}/{name}", url.rsplit_once('/').unwrap().0);
+    // An empty database, marked as this process's so a later test process
+    // drops it (meetinghouse_store::test_databases).
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let db_url = runtime.block_on(meetinghouse_store::test_databases::create(&url, "mh_e2e")).expect("create a test database at TEST_DATABASE_URL");
     let dir = temp_dir("pg");
     let out = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()])
@@ -220,10 +220,6 @@ fn postgres_refuses_an_outdated_schema_unless_migrate() {
     };
     let body = reqwest::blocking_get(&format!("{}/orgs", server.base));
     assert!(body.contains("Exe Valley Housing Trust"), "the demo town on PostgreSQL");
-    drop(server);
-    // This test makes its database with psql, unmarked, so the in-process
-    // tests' clean-up (meetinghouse_store::test_databases) leaves it: drop it.
-    let _ = Command::new("psql").args([url.as_str(), "-c", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")]).output();
 }
 
 mod reqwest {

@@ -28,9 +28,7 @@ pub async fn vote(State(state): State<AppState>, Path(id): Path<i64>, Form { vie
     // Back to where the vote was cast: the next statement, or "my votes".
     let to = if data.get("back") == "mine" { format!("/common-ground/{id}/mine") } else { format!("/common-ground/{id}#vote") };
     let mut resp = Redirect::to(&to).into_response();
-    if viewer.actor.is_none() {
-        mark_took_part(&mut resp, state.config.tls);
-    }
+    mark_took_part(&mut resp, &viewer, state.config.tls);
     Ok(resp)
 }
 
@@ -47,9 +45,7 @@ pub async fn add_statement(State(state): State<AppState>, Path(id): Path<i64>, F
                 Added::Pending(_) => "Thank you: your statement will appear once a host has checked it.",
             };
             let mut resp = see_other_with_flash(&format!("/common-ground/{id}"), message, state.config.tls);
-            if viewer.actor.is_none() {
-                mark_took_part(&mut resp, state.config.tls);
-            }
+            mark_took_part(&mut resp, &viewer, state.config.tls);
             Ok(resp)
         }
         Err(CoreError::Invalid(errors)) => {
