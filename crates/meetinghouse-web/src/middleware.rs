@@ -15,7 +15,10 @@ use meetinghouse_core::secrets;
 use crate::error::{ErrorShown, InternalCause};
 use crate::page::{ErrorPage, render_status};
 use crate::state::AppState;
-use crate::viewer::{ANON_COOKIE, FLASH_COOKIE, SESSION_COOKIE, TOOK_PART_COOKIE, Viewer, cookie_in};
+use crate::viewer::{ANON_COOKIE, FLASH_COOKIE, SESSION_COOKIE, TOOK_PART_COOKIE, Viewer, cookie_in, set_cookie};
+
+/// How long the anonymous and took-part cookies last.
+const ONE_YEAR_SECS: i64 = 365 * 24 * 3600;
 
 /// A fresh anonymous id, when the request had none.
 #[derive(Debug, Clone)]
@@ -141,18 +144,13 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         headers.insert("x-request-id", v);
     }
-    let secure = if state.config.tls { "; Secure" } else { "" };
-    if let Some(id) = new_anon
-        && let Ok(v) = HeaderValue::from_str(&format!("{ANON_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}"))
-    {
-        headers.append(header::SET_COOKIE, v);
+    if let Some(id) = new_anon {
+        set_cookie(headers, ANON_COOKIE, &id, ONE_YEAR_SECS, state.config.tls);
     }
     // A flash message is shown once: the page that displays it clears it.
     let sets_flash = headers.get_all(header::SET_COOKIE).iter().any(|v| v.to_str().is_ok_and(|s| s.starts_with(FLASH_COOKIE)));
-    if had_flash && !sets_flash && method == Method::GET && status.is_success()
-        && let Ok(v) = HeaderValue::from_str(&format!("{FLASH_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}"))
-    {
-        headers.append(header::SET_COOKIE, v);
+    if had_flash && !sets_flash && method == Method::GET && status.is_success() {
+        set_cookie(headers, FLASH_COOKIE, "", 0, state.config.tls);
     }
 
     let took = started.elapsed();
@@ -220,20 +218,14 @@ pub fn mark_took_part(resp: &mut Response, viewer: &Viewer, tls: bool) {
     if viewer.actor.is_some() {
         return;
     }
-    let secure = if tls { "; Secure" } else { "" };
-    if let Ok(v) = HeaderValue::from_str(&format!("{TOOK_PART_COOKIE}=1; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}")) {
-        resp.headers_mut().append(header::SET_COOKIE, v);
-    }
+    set_cookie(resp.headers_mut(), TOOK_PART_COOKIE, "1", ONE_YEAR_SECS, tls);
 }
 
 /// A redirect after a successful POST, with a one-shot message.
 pub fn see_other_with_flash(location: &str, message: &str, tls: bool) -> Response {
     let encoded = percent_encoding::utf8_percent_encode(message, percent_encoding::NON_ALPHANUMERIC).to_string();
-    let secure = if tls { "; Secure" } else { "" };
     let mut resp = axum::response::Redirect::to(location).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("{FLASH_COOKIE}={encoded}; Path=/; Max-Age=120; HttpOnly; SameSite=Lax{secure}")) {
-        resp.headers_mut().append(header::SET_COOKIE, v);
-    }
+    set_cookie(resp.headers_mut(), FLASH_COOKIE, &encoded, 120, tls);
     resp
 }
 

@@ -69,6 +69,18 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
     cookie_in(&parts.headers, name)
 }
 
+/// Sets one of this site's cookies on a response: whole site, never readable
+/// by scripts, not sent on cross-site requests, `Secure` under TLS.
+/// `max_age_secs` 0 removes it. Every cookie the site sets goes through here.
+pub fn set_cookie(headers: &mut axum::http::HeaderMap, name: &str, value: &str, max_age_secs: i64, tls: bool) {
+    let secure = if tls { "; Secure" } else { "" };
+    let cookie = format!("{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{secure}");
+    // Values are tokens and percent-encoded text, so this always parses.
+    if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+        headers.append(axum::http::header::SET_COOKIE, v);
+    }
+}
+
 /// Reads one cookie from a header map.
 pub fn cookie_in<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
     headers

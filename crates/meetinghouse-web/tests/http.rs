@@ -210,6 +210,42 @@ async fn cross_site_posts_are_refused() {
     }
 }
 
+/// Every cookie the site sets, across a visit, sign-up and sign-out: never
+/// readable by scripts, not sent cross-site, whole site, `Secure` exactly
+/// when the site is served over TLS.
+#[tokio::test]
+async fn every_cookie_is_http_only_same_site_and_secure_under_tls() {
+    for db in databases().await {
+        for tls in [false, true] {
+            let config = meetinghouse_web::WebConfig { tls, ..meetinghouse_web::WebConfig::default() };
+            let mut app = TestApp::with_config(db.clone(), config).await;
+            let mut seen = Vec::new();
+            let mut keep = |r: &meetinghouse_testkit::Reply| {
+                for v in r.headers.get_all(axum::http::header::SET_COOKIE) {
+                    seen.push(v.to_str().unwrap().to_string());
+                }
+            };
+            keep(&app.get("/").await);
+            keep(&app.sign_up(if tls { "cookies_tls" } else { "cookies_plain" }).await);
+            keep(&app.get("/me").await);
+            keep(&app.submit("/me", "/logout", &[]).await);
+            let names: Vec<&str> = seen.iter().filter_map(|c| c.split('=').next()).collect();
+            for name in ["mh_anon", "mh_session", "mh_flash"] {
+                assert!(names.contains(&name), "{name} was never set (tls {tls}): {seen:?}");
+            }
+            assert!(seen.iter().any(|c| c.starts_with("mh_session=;") && c.contains("Max-Age=0")), "sign-out keeps the session: {seen:?}");
+            for c in &seen {
+                let attrs: Vec<&str> = c.split("; ").skip(1).collect();
+                for a in ["Path=/", "HttpOnly", "SameSite=Lax"] {
+                    assert!(attrs.contains(&a), "{c} lacks {a}");
+                }
+                assert!(attrs.iter().any(|a| a.starts_with("Max-Age=")), "{c} lacks Max-Age");
+                assert_eq!(attrs.contains(&"Secure"), tls, "{c} (tls {tls})");
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_failure_shows_a_reference_and_hides_the_cause() {
     for mut app in apps().await {

@@ -5,21 +5,14 @@ pub mod reset;
 pub mod signup;
 pub mod verify;
 
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::viewer::SESSION_COOKIE;
+use crate::viewer::{SESSION_COOKIE, set_cookie};
 
 /// Redirects with the session cookie set (HttpOnly, SameSite=Lax, Secure under TLS).
 pub fn signed_in_redirect(location: &str, token: &str, tls: bool) -> Response {
-    let secure = if tls { "; Secure" } else { "" };
-    let max_age = meetinghouse_core::accounts::SESSION_TTL_SECS;
     let mut resp = Redirect::to(location).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
-    )) {
-        resp.headers_mut().append(header::SET_COOKIE, v);
-    }
+    set_cookie(resp.headers_mut(), SESSION_COOKIE, token, meetinghouse_core::accounts::SESSION_TTL_SECS, tls);
     resp
 }
 
