@@ -17,7 +17,7 @@ use crate::error::{CoreError, FieldErrors, Result};
 use crate::persona::{self, Voice};
 use crate::settings::Settings;
 use crate::types::{limits, text};
-use crate::{Actor, groups, markdown, secrets};
+use crate::{Actor, groups, markdown, orgs, secrets};
 
 /// Limits, documented in the README.
 pub mod caps {
@@ -214,8 +214,7 @@ pub async fn is_host(db: &Db, row: &ConversationRow, actor: &Actor) -> Result<bo
         return Ok(true);
     }
     if let Some(org) = row.host_org
-        && let Some((role, status)) = meetinghouse_store::orgs::membership(db, org, actor.id).await?
-        && status == "active" && (role == "staff" || role == "admin")
+        && orgs::is_staff(db, org, actor.id).await?
     {
         return Ok(true);
     }

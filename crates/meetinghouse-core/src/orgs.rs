@@ -10,6 +10,17 @@ use crate::{Actor, markdown};
 
 pub use meetinghouse_store::orgs::{OrgMemberRow, OrgRow};
 
+/// Whether an organisation role lets its holder act for the organisation
+/// (speak as it, host in its name): staff and admins do, members do not.
+pub fn acts_for_org(role: &str) -> bool {
+    role == "staff" || role == "admin"
+}
+
+/// Whether a person is active staff or an active admin of an organisation.
+pub async fn is_staff(db: &Db, org: i64, person: i64) -> Result<bool> {
+    Ok(orgs::membership(db, org, person).await?.is_some_and(|(role, status)| status == "active" && acts_for_org(&role)))
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct OrgForm {
     pub name: String,

@@ -53,7 +53,7 @@ pub async fn available(db: &Db, actor: &Actor) -> Result<Vec<Persona>> {
     let mut out = vec![Persona { person_id: actor.id, person_name: actor.display_name.clone(), voice: Voice::Person }];
     let memberships = orgs::of_person(db, actor.id).await?;
     for (org, role) in &memberships {
-        if role == "staff" || role == "admin" {
+        if crate::orgs::acts_for_org(role) {
             out.push(Persona {
                 person_id: actor.id,
                 person_name: actor.display_name.clone(),

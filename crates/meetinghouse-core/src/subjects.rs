@@ -163,9 +163,7 @@ pub async fn is_host(db: &Db, info: &SubjectInfo, person: i64) -> Result<bool> {
         return Ok(true);
     }
     for org in &info.host_orgs {
-        if let Some((role, status)) = orgs::membership(db, *org, person).await?
-            && status == "active" && (role == "staff" || role == "admin")
-        {
+        if crate::orgs::is_staff(db, *org, person).await? {
             return Ok(true);
         }
     }

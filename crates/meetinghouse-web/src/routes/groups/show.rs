@@ -50,7 +50,7 @@ pub async fn render_group(
     let (mut my_orgs, mut my_groups) = (Vec::new(), Vec::new());
     if let Some(actor) = &viewer.actor {
         for (org, role) in meetinghouse_store::orgs::of_person(&state.db, actor.id).await? {
-            if role == "staff" || role == "admin" {
+            if meetinghouse_core::orgs::acts_for_org(&role) {
                 my_orgs.push(org);
             }
         }
