@@ -37,6 +37,13 @@ pub async fn databases() -> Vec<Db> {
     out
 }
 
+/// The web defaults, with uploads kept in a marked temporary directory that a
+/// later test process removes (`test_databases::temp_dir`).
+pub fn web_config() -> meetinghouse_web::WebConfig {
+    let media = meetinghouse_media::LocalStore::new(test_databases::temp_dir("mh_media"));
+    meetinghouse_web::WebConfig { media: meetinghouse_media::MediaStore::Local(media), ..meetinghouse_web::WebConfig::default() }
+}
+
 /// A response as tests need it.
 #[derive(Debug)]
 pub struct Reply {
@@ -72,7 +79,7 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn new(db: Db) -> TestApp {
-        TestApp::with_config(db, meetinghouse_web::WebConfig::default()).await
+        TestApp::with_config(db, web_config()).await
     }
 
     pub async fn with_config(db: Db, config: meetinghouse_web::WebConfig) -> TestApp {

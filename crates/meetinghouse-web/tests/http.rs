@@ -217,7 +217,7 @@ async fn cross_site_posts_are_refused() {
 async fn every_cookie_is_http_only_same_site_and_secure_under_tls() {
     for db in databases().await {
         for tls in [false, true] {
-            let config = meetinghouse_web::WebConfig { tls, ..meetinghouse_web::WebConfig::default() };
+            let config = meetinghouse_web::WebConfig { tls, ..meetinghouse_testkit::web_config() };
             let mut app = TestApp::with_config(db.clone(), config).await;
             let mut seen = Vec::new();
             let mut keep = |r: &meetinghouse_testkit::Reply| {
@@ -333,7 +333,7 @@ async fn feeds_sitemap_metadata_labels_and_search_pages() {
 #[tokio::test]
 async fn signed_out_pages_are_micro_cached_and_cleared_by_changes() {
     for db in databases().await {
-        let config = meetinghouse_web::WebConfig { page_cache_ttl: std::time::Duration::from_secs(60), ..Default::default() };
+        let config = meetinghouse_web::WebConfig { page_cache_ttl: std::time::Duration::from_secs(60), ..meetinghouse_testkit::web_config() };
         let mut app = TestApp::with_config(db, config).await;
         let mut visitor = app.other_browser();
         let first = visitor.get("/orgs").await;
