@@ -623,18 +623,11 @@ pub async fn recompute(db: &Db, id: i64) -> Result<Summary> {
     // Taking part is voting or adding a statement: a host who has only
     // opened the conversation, or a visitor who has only looked, is not counted.
     let taking_part: HashSet<i64> = votes.iter().map(|v| v.participant_id).chain(statements.iter().map(|s| s.author)).collect();
-    let mut engine = Engine::new(Config { threads: 1, ..Config::default() });
+    let (mut engine, misfit) = warm_engine(&statements, &votes, state.as_deref());
+    for message in misfit {
+        tracing::warn!(conversation = id, diagnostic = %message, "common ground: the stored state did not fit");
+    }
     let mut notes = Vec::new();
-    if let Some(state) = state.as_deref().and_then(|s| serde_json::from_str::<PersistedState>(s).ok()) {
-        for d in engine.restore_state(&state) {
-            tracing::debug!(conversation = id, diagnostic = %d.message, "common ground: state restored with a note");
-        }
-    }
-    for s in &statements {
-        engine.upsert_statement(&s.id.to_string(), statement_meta(s));
-    }
-    let events = vote_events(&votes);
-    engine.add_votes(&events);
     // The engine is CPU work: keep it off the async workers.
     let (analysis, engine) = tokio::task::spawn_blocking(move || {
         let a = engine.update();
@@ -650,6 +643,25 @@ pub async fn recompute(db: &Db, id: i64) -> Result<Summary> {
     let json = serde_json::to_string(&summary).map_err(|e| CoreError::Internal(e.to_string()))?;
     store::save_analysis(db, id, &json, &state).await?;
     Ok(summary)
+}
+
+/// An engine holding a conversation's statements and votes, warm-started
+/// from its stored state, with what of that state did not fit. The state
+/// names statements and participants, so it is restored after the engine
+/// knows them.
+fn warm_engine(statements: &[StatementRow], votes: &[store::VoteRow], state: Option<&str>) -> (Engine, Vec<String>) {
+    let mut engine = Engine::new(Config { threads: 1, ..Config::default() });
+    for s in statements {
+        engine.upsert_statement(&s.id.to_string(), statement_meta(s));
+    }
+    engine.add_votes(&vote_events(votes));
+    let mut misfit = Vec::new();
+    match state.map(serde_json::from_str::<PersistedState>) {
+        None => {}
+        Some(Ok(state)) => misfit.extend(engine.restore_state(&state).into_iter().map(|d| d.message)),
+        Some(Err(e)) => misfit.push(format!("the stored state could not be read ({e}); starting afresh")),
+    }
+    (engine, misfit)
 }
 
 /// The engine's view of a stored statement: pending counts as unmoderated
@@ -978,6 +990,25 @@ mod tests {
         assert!(pick_weighted(&[], 0.5).is_none());
         // Degenerate weights still give a statement.
         assert_eq!(pick_weighted(&[(&a, f64::NAN)], 0.5).unwrap().id, 1);
+    }
+
+    /// A later analysis continues from the stored state: every statement and
+    /// participant in it is known to the engine when it is restored.
+    #[test]
+    fn the_stored_state_fits_the_next_analysis() {
+        let statements: Vec<StatementRow> = (1..=6).map(st).collect();
+        let votes: Vec<store::VoteRow> = (1..=20)
+            .flat_map(|p| (1..=6).map(move |s| store::VoteRow { participant_id: p, statement_id: s, vote: if (p + s) % 3 == 0 { -1 } else { 1 }, created_at: 0, updated_at: p }))
+            .collect();
+        let (mut first, misfit) = warm_engine(&statements, &votes, None);
+        assert!(misfit.is_empty(), "{misfit:?}");
+        first.update();
+        let saved = serde_json::to_string(&first.state()).unwrap();
+        let (mut next, misfit) = warm_engine(&statements, &votes, Some(&saved));
+        assert!(misfit.is_empty(), "{misfit:?}");
+        assert_eq!(next.update().tick, 2);
+        let (_, misfit) = warm_engine(&statements, &votes, Some("{not json"));
+        assert!(misfit[0].contains("could not be read"), "{misfit:?}");
     }
 
     #[test]
