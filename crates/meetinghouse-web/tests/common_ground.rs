@@ -95,6 +95,10 @@ async fn open_vote_moderate_map_export_and_close() {
         let host_view = ann.get(&page).await;
         assert!(host_view.body.contains("Waiting for you (1)") && host_view.body.contains("A repair café once a month"));
         let pending = common_ground_statements(&db, id).await.into_iter().find(|s| s.status == "pending").unwrap();
+        // Waiting for a host, it is in nobody's CSV but the hosts'.
+        for (who, shown) in [(&mut ann.other_browser(), false), (&mut bea, false), (&mut ann, true)] {
+            assert_eq!(who.get(&format!("{page}/report.csv")).await.body.contains("A repair café once a month"), shown);
+        }
         let moderate = format!("{page}/statements/{}/moderate", pending.id);
         assert_eq!(bea.submit(&page, &moderate, &[("decision", "accept")]).await.status, StatusCode::FORBIDDEN, "only hosts moderate");
         assert_eq!(ann.submit(&page, &moderate, &[("decision", "accept")]).await.status, StatusCode::SEE_OTHER);
@@ -201,6 +205,12 @@ async fn planted_opinion_groups_are_found_and_reported() {
         let state: serde_json::Value = serde_json::from_str(&state).unwrap();
         assert_eq!(state["in_conv"].as_array().unwrap().len(), 257);
         assert!(state["smoother"]["smoothed_k"].as_u64().is_some(), "{}", state["smoother"]);
+        // The next analysis continues from it.
+        assert!(!state["pca_block"].as_array().unwrap().is_empty(), "{}", state["pca_block"]);
+        common_ground::recompute(&db, id).await.unwrap();
+        let again = meetinghouse_store::common_ground::engine_state(&db, id).await.unwrap().expect("state stored");
+        let again: serde_json::Value = serde_json::from_str(&again).unwrap();
+        assert_eq!(again["tick"].as_u64(), state["tick"].as_u64().map(|t| t + 1), "warm-started from the stored state");
         // Ann voted (as a planted participant), so her own position is marked.
         assert!(report.body.contains(">You</text>"));
     }
@@ -244,6 +254,10 @@ async fn post_moderation_hosts_take_statements_out_and_put_them_back() {
         // The CSV still shows the votes the taken-out statement had.
         let csv = ann.get(&format!("{page}/report.csv")).await;
         assert!(csv.body.contains(&format!("{},Let the sea take it,rejected,1,1,0,0,", sea.id)), "{}", csv.body);
+        // Everyone else gets the accepted statements only.
+        let public = bea.get(&format!("{page}/report.csv")).await;
+        assert!(!public.body.contains("Let the sea take it") && !public.body.contains("rejected"), "{}", public.body);
+        assert!(public.body.contains("Ask the fishermen first,accepted"), "{}", public.body);
         // Put back, its vote counts again.
         assert_eq!(ann.submit(&page, &moderate, &[("decision", "accept")]).await.status, StatusCode::SEE_OTHER);
         assert_eq!(voted(&bea.get(&page).await.body), "You have voted on 1 of 3 statements");

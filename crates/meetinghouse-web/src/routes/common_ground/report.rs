@@ -151,11 +151,14 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
 }
 
 /// The report per statement as CSV: counts, bridging and division scores,
-/// and each group's agreement.
+/// and each group's agreement. Hosts get every statement with its status;
+/// everyone else only the accepted ones, as the pages show them (a statement
+/// waiting for a host, or taken out, is not published by the CSV either).
 pub async fn csv(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
     let c = load(&state, &viewer, id).await?;
     let summary = common_ground::summary(&state.db, id).await?;
-    let statements = store::statements(&state.db, id).await?;
+    let mut statements = store::statements(&state.db, id).await?;
+    statements.retain(|s| c.viewer_hosts || s.status == "accepted");
     // Counts come from the votes themselves, so a statement taken out of the
     // conversation still shows the votes it had; the scores from the analysis.
     let counts = common_ground::vote_counts(&state.db, id).await?;
