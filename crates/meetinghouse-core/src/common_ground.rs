@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use common_ground::{Analysis, Config, Direction, Engine, Moderation, PersistedState, StatementMeta, Tally, Vote, VoteEvent};
 use meetinghouse_store::common_ground::{self as store, ConversationRow, NewConversation, StatementRow, Who};
-use meetinghouse_store::{Db, StoreError, groups as store_groups, prompts as store_prompts};
+use meetinghouse_store::{Db, StoreError, prompts as store_prompts};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::ensure_can_post;
@@ -99,21 +99,23 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &Conversa
     }
     let group = match form.group.trim() {
         "" => None,
-        slug => match store_groups::by_slug(db, slug).await? {
-            Some(g) => Some(g),
-            None => {
-                e.add("group", format!("There is no group at “{slug}”."));
+        slug => match groups::for_placing(db, actor, slug).await? {
+            Ok(g) => Some(g),
+            Err(message) => {
+                e.add("group", message);
                 None
             }
         },
     };
+    // A conversation answers a prompt only when its host opens it (so a
+    // prompt in a members-only group is never named to anyone else).
     let prompt = match form.prompt.trim() {
         "" => None,
         raw => match raw.parse::<i64>() {
             Ok(id) => match store_prompts::by_id(db, id).await? {
-                Some(p) => Some(p),
-                None => {
-                    e.add("prompt", format!("There is no prompt number {id}."));
+                Some(p) if p.host_person == actor.id || actor.is_admin => Some(p),
+                _ => {
+                    e.add("prompt", format!("You host no prompt number {id}; only a prompt's host can open a conversation on it."));
                     None
                 }
             },

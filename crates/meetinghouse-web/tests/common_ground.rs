@@ -293,3 +293,46 @@ async fn statements_are_rate_limited() {
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.body.contains("adding statements very quickly") && r.body.contains("One more idea</textarea>"));
 }
+
+/// A conversation goes into a group only from someone in it, and answers a
+/// prompt only from that prompt's host; a members-only group stays unnamed
+/// to outsiders.
+#[tokio::test]
+async fn conversations_go_only_into_groups_and_prompts_of_their_opener() {
+    for db in databases().await {
+        let mut ann = museum_host(db.clone()).await;
+        let mut cal = ann.other_browser();
+        cal.sign_up("cal").await;
+        for (name, slug, visibility) in [("Secret circle", "secret-circle", "members"), ("Open circle", "open-circle", "public")] {
+            let r = cal.submit("/groups/new", "/groups", &[("name", name), ("slug", slug), ("visibility", visibility), ("join_policy", "invite")]).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        }
+        let r = cal.submit("/prompts/new", "/prompts", &[("speak_as", "self"), ("question", "What does the circle need?"), ("group", "open-circle")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let prompt = r.location().unwrap().rsplit('/').next().unwrap().to_string();
+
+        let open = |speak_as: &str, group: &str, prompt: &str| {
+            [("speak_as", speak_as.to_string()), ("topic", "Our circle".into()), ("group", group.into()), ("prompt", prompt.into())]
+        };
+        // Ann, museum staff, is in neither group and hosts no prompt.
+        let staff = "org:tiverton-museum";
+        for (fields, says) in [
+            (open(staff, "secret-circle", ""), "There is no group at “secret-circle”"),
+            (open(staff, "no-such-group", ""), "There is no group at “no-such-group”"),
+            (open(staff, "open-circle", ""), "Only members of Open circle"),
+            (open(staff, "", &prompt), "You host no prompt number"),
+        ] {
+            let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = ann.submit("/common-ground/new", "/common-ground", &form).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{says}: {}", r.body);
+            assert!(r.body.contains(says), "{says}: {}", r.body);
+        }
+        assert!(meetinghouse_store::common_ground::list(&db, 10, 0).await.unwrap().is_empty(), "nothing was opened");
+        // Cal hosts both groups and the prompt.
+        for fields in [open("self", "secret-circle", ""), open("self", "open-circle", &prompt)] {
+            let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = cal.submit("/common-ground/new", "/common-ground", &form).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        }
+    }
+}
