@@ -205,10 +205,19 @@ fn referring_page(referer: Option<&HeaderValue>, host: Option<&HeaderValue>, bas
     }
     let page = page.split('#').next().unwrap_or("");
     let page = if page.is_empty() || page.starts_with('?') { format!("/{page}") } else { page.to_string() };
-    // Visible ASCII only: browsers drop tabs and newlines from a link, which
-    // could turn `/\t/host` into `//host`.
-    let plain = page.len() <= 2048 && !page.starts_with("//") && !page.contains('\\') && page.bytes().all(|b| (0x21..=0x7e).contains(&b));
-    plain.then_some(page)
+    is_local_path(&page).then_some(page)
+}
+
+/// Whether `page` is a path on this site, safe to send a browser to (a
+/// redirect after sign-in, a "Go back" link): it starts with one `/`, has no
+/// `\`, and is visible ASCII only — browsers drop tabs and newlines from a
+/// link, which could turn `/\t/host` into `//host`, another site.
+pub fn is_local_path(page: &str) -> bool {
+    page.starts_with('/')
+        && !page.starts_with("//")
+        && !page.contains('\\')
+        && page.len() <= 2048
+        && page.bytes().all(|b| (0x21..=0x7e).contains(&b))
 }
 
 /// Marks a browser without an account as one that has taken part, so its

@@ -18,5 +18,26 @@ pub fn signed_in_redirect(location: &str, token: &str, tls: bool) -> Response {
 
 /// Only same-site paths are followed after sign-in.
 pub fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/me" }
+    if crate::middleware::is_local_path(next) { next } else { "/me" }
+}
+
+#[cfg(test)]
+mod tests {
+    /// After sign-in a browser goes only to a page on this site.
+    #[test]
+    fn sign_in_sends_people_only_to_this_site() {
+        for (next, to) in [
+            ("/stories/new?x=1", "/stories/new?x=1"),
+            ("/", "/"),
+            ("", "/me"),
+            ("https://evil.example/", "/me"),
+            ("//evil.example/", "/me"),
+            ("/\\evil.example/", "/me"),
+            ("/\t/evil.example/x", "/me"),
+            ("/\n/evil.example/x", "/me"),
+            ("/caf\u{e9}", "/me"),
+        ] {
+            assert_eq!(super::safe_next(next), to, "{next:?}");
+        }
+    }
 }

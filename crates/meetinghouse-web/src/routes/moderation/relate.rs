@@ -17,7 +17,7 @@ pub async fn submit(State(state): State<AppState>, Path(handle): Path<String>, F
         other => other.into(),
     })?;
     let back = match data.get("back") {
-        b if b.starts_with('/') && !b.starts_with("//") => b.to_string(),
+        b if crate::middleware::is_local_path(b) => b.to_string(),
         _ => format!("/@{handle}"),
     };
     Ok(see_other_with_flash(&back, &message, state.config.tls))
