@@ -168,7 +168,7 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &Conversa
 
 /// Collapses runs of whitespace (statements are one short line).
 fn normalise(raw: &str) -> String {
-    raw.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::types::without_controls(raw).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A conversation as a viewer sees it.
@@ -1016,6 +1016,7 @@ mod tests {
     #[test]
     fn statements_are_one_line() {
         assert_eq!(normalise("  Parks\n matter   most "), "Parks matter most");
+        assert_eq!(normalise("Par\u{0}ks"), "Parks");
     }
 
     #[test]

@@ -195,15 +195,24 @@ pub fn parse_sector(raw: &str) -> Result<String, String> {
     }
 }
 
-/// Trims a free-text field and checks its length; empty is allowed unless `required`.
+/// Trims a free-text field, drops control characters (a NUL cannot be
+/// stored in PostgreSQL text at all) and checks its length; empty is allowed
+/// unless `required`.
 pub fn text(errors: &mut FieldErrors, field: &'static str, label: &str, raw: &str, max: usize, required: bool) -> String {
-    let s = raw.trim();
+    let cleaned = without_controls(raw);
+    let s = cleaned.trim();
     if required && s.is_empty() {
         errors.add(field, format!("{label} is needed."));
     } else if s.chars().count() > max {
         errors.add(field, format!("{label} can be at most {max} characters long (it has {}).", s.chars().count()));
     }
     s.to_string()
+}
+
+/// `raw` without control characters other than line breaks and tabs.
+pub fn without_controls(raw: &str) -> std::borrow::Cow<'_, str> {
+    let unwanted = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+    if raw.contains(unwanted) { raw.chars().filter(|&c| !unwanted(c)).collect::<String>().into() } else { raw.into() }
 }
 
 /// An optional web address that must be http(s).
@@ -223,6 +232,14 @@ pub fn website(errors: &mut FieldErrors, field: &'static str, raw: &str) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_drops_control_characters() {
+        let mut e = FieldErrors::new();
+        assert_eq!(text(&mut e, "t", "T", " a\u{0}b\u{7}\u{1b}c\r\nd\te\u{7f} ", 100, true), "abc\r\nd\te");
+        assert_eq!(text(&mut e, "t", "T", "\u{0}", 100, true), "");
+        assert!(e.get("t").is_some_and(|m| m.contains("is needed")));
+    }
 
     #[test]
     fn handles() {

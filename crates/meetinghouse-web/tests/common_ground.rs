@@ -261,6 +261,9 @@ async fn post_moderation_hosts_take_statements_out_and_put_them_back() {
         // Put back, its vote counts again.
         assert_eq!(ann.submit(&page, &moderate, &[("decision", "accept")]).await.status, StatusCode::SEE_OTHER);
         assert_eq!(voted(&bea.get(&page).await.body), "You have voted on 1 of 3 statements");
+        // A NUL (which PostgreSQL text cannot hold) is dropped, on both backends.
+        assert_eq!(bea.submit(&page, &format!("{page}/statements"), &[("statement", "Mend the\u{0} nets\u{7}")]).await.status, StatusCode::SEE_OTHER);
+        assert!(common_ground_statements(&db, id).await.iter().any(|s| s.body == "Mend the nets"));
     }
 }
 
