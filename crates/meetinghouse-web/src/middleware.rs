@@ -15,7 +15,7 @@ use meetinghouse_core::secrets;
 use crate::error::{ErrorShown, InternalCause};
 use crate::page::{ErrorPage, render_status};
 use crate::state::AppState;
-use crate::viewer::{ANON_COOKIE, FLASH_COOKIE, SESSION_COOKIE, TOOK_PART_COOKIE, Viewer, cookie_in, set_cookie};
+use crate::viewer::{ANON_COOKIE, FLASH_COOKIE, SESSION_COOKIE, TOOK_PART_COOKIE, Viewer, anon_cookie, cookie_in, set_cookie};
 
 /// How long the anonymous and took-part cookies last.
 const ONE_YEAR_SECS: i64 = 365 * 24 * 3600;
@@ -40,7 +40,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     // (Signed-out page views may come from the micro-cache.)
     let (has_anon, had_flash, has_session, took_part) = {
         let has = |name: &str| cookie_in(req.headers(), name).is_some();
-        (has(ANON_COOKIE), has(FLASH_COOKIE), has(SESSION_COOKIE), has(TOOK_PART_COOKIE))
+        (anon_cookie(req.headers()).is_some(), has(FLASH_COOKIE), has(SESSION_COOKIE), has(TOOK_PART_COOKIE))
     };
     let cacheable = state.page_cache.enabled()
         && matches!(method, Method::GET | Method::HEAD)

@@ -2,7 +2,9 @@
 //! per account (email), and on replies and reports per account, with the plain-language message shown on the form.
 //! Limits are per app server (in memory); the figures are in the README.
 
+use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use governor::clock::DefaultClock;
@@ -11,21 +13,45 @@ use governor::{Quota, RateLimiter};
 
 type Keyed = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>;
 
+/// Every this many checks, a limit forgets the keys whose budget has fully
+/// refilled, so memory follows the clients of the last period, not of all time.
+const FORGET_EVERY: u32 = 4096;
+
 /// One named limit: `burst` attempts, refilled one every `period / burst`.
 struct Limit {
     limiter: Keyed,
     message: &'static str,
+    checks: AtomicU32,
 }
 
 impl Limit {
     fn new(burst: u32, period: Duration, message: &'static str) -> Limit {
         let burst = NonZeroU32::new(burst).expect("a limit allows at least one attempt");
         let quota = Quota::with_period(period / burst.get()).expect("period is non-zero").allow_burst(burst);
-        Limit { limiter: RateLimiter::keyed(quota), message }
+        Limit { limiter: RateLimiter::keyed(quota), message, checks: AtomicU32::new(0) }
     }
 
     fn check(&self, key: &str) -> Result<(), &'static str> {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
+            self.limiter.retain_recent();
+            self.limiter.shrink_to_fit();
+        }
         self.limiter.check_key(&key.to_string()).map_err(|_| self.message)
+    }
+}
+
+/// The key a client address is limited under. An IPv6 client usually holds a
+/// whole /64, so its addresses share one budget.
+fn address_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
     }
 }
 
@@ -42,6 +68,8 @@ pub struct RateLimits {
     cg_vote_participant: Limit,
     cg_vote_ip: Limit,
     cg_statement_participant: Limit,
+    cg_statement_ip: Limit,
+    resend_account: Limit,
 }
 
 impl Default for RateLimits {
@@ -62,18 +90,25 @@ impl Default for RateLimits {
             // A shared connection (a library, a school) may hold many voters.
             cg_vote_ip: Limit::new(1200, Duration::from_secs(10 * 60), "Very many votes are coming from your connection. Please try again in a few minutes."),
             cg_statement_participant: Limit::new(10, Duration::from_secs(10 * 60), "You are adding statements very quickly. Please vote on others' for a while and try again — what you wrote is kept below."),
+            // Browsers without an account are participants too, and a script can be many browsers.
+            cg_statement_ip: Limit::new(100, Duration::from_secs(10 * 60), "Very many statements are coming from your connection. Please try again in a few minutes — what you wrote is kept below."),
+            resend_account: Limit::new(3, Duration::from_secs(3600), "We have sent you several confirmation links in the last hour. Please check your inbox (and spam folder), or wait an hour and ask again."),
         }
     }
 }
 
 impl RateLimits {
-    pub fn login(&self, ip: &str, email: &str) -> Result<(), &'static str> {
-        self.login_ip.check(ip)?;
+    pub fn login(&self, ip: IpAddr, email: &str) -> Result<(), &'static str> {
+        self.login_ip.check(&address_key(ip))?;
         self.login_account.check(&email.trim().to_lowercase())
     }
-    pub fn signup(&self, ip: &str, email: &str) -> Result<(), &'static str> {
-        self.signup_ip.check(ip)?;
+    pub fn signup(&self, ip: IpAddr, email: &str) -> Result<(), &'static str> {
+        self.signup_ip.check(&address_key(ip))?;
         self.signup_account.check(&email.trim().to_lowercase())
+    }
+    /// Another email confirmation link, per account (person id).
+    pub fn resend(&self, account: &str) -> Result<(), &'static str> {
+        self.resend_account.check(account)
     }
     /// Replies, per account (person id).
     pub fn reply(&self, account: &str) -> Result<(), &'static str> {
@@ -81,18 +116,46 @@ impl RateLimits {
     }
     /// Reports, per account (person id).
     /// A common-ground vote, by participant (account id or browser token) and address.
-    pub fn cg_vote(&self, participant: &str, ip: &str) -> Result<(), &'static str> {
+    pub fn cg_vote(&self, participant: &str, ip: IpAddr) -> Result<(), &'static str> {
         self.cg_vote_participant.check(participant)?;
-        self.cg_vote_ip.check(ip)
+        self.cg_vote_ip.check(&address_key(ip))
     }
-    pub fn cg_statement(&self, participant: &str) -> Result<(), &'static str> {
-        self.cg_statement_participant.check(participant)
+    /// A common-ground statement, by participant and address.
+    pub fn cg_statement(&self, participant: &str, ip: IpAddr) -> Result<(), &'static str> {
+        self.cg_statement_participant.check(participant)?;
+        self.cg_statement_ip.check(&address_key(ip))
     }
     pub fn report(&self, account: &str) -> Result<(), &'static str> {
         self.report_account.check(account)
     }
-    pub fn reset(&self, ip: &str, email: &str) -> Result<(), &'static str> {
-        self.reset_ip.check(ip)?;
+    pub fn reset(&self, ip: IpAddr, email: &str) -> Result<(), &'static str> {
+        self.reset_ip.check(&address_key(ip))?;
         self.reset_account.check(&email.trim().to_lowercase())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_client_is_limited_as_its_slash_64() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(address_key(ip("2001:db8:1:2:aaaa::1")), address_key(ip("2001:db8:1:2:bbbb::9")));
+        assert_ne!(address_key(ip("2001:db8:1:2::1")), address_key(ip("2001:db8:1:3::1")));
+        assert_eq!(address_key(ip("::ffff:192.0.2.7")), "192.0.2.7");
+        assert_eq!(address_key(ip("192.0.2.7")), "192.0.2.7");
+    }
+
+    #[test]
+    fn keys_whose_budget_refilled_are_forgotten() {
+        let limit = Limit::new(1, Duration::from_nanos(1), "slow down");
+        for i in 0..FORGET_EVERY - 1 {
+            limit.check(&format!("client {i}")).unwrap();
+        }
+        assert_eq!(limit.limiter.len(), (FORGET_EVERY - 1) as usize);
+        std::thread::sleep(Duration::from_millis(2));
+        limit.check("one more").unwrap();
+        assert_eq!(limit.limiter.len(), 1, "only the newest key is kept");
     }
 }

@@ -81,6 +81,14 @@ pub fn set_cookie(headers: &mut axum::http::HeaderMap, name: &str, value: &str, 
     }
 }
 
+/// This browser's anonymous token from its cookie, if it is one the site
+/// could have issued (16 to 64 letters, digits, `-` or `_`); anything else is
+/// replaced, so a made-up cookie cannot be arbitrarily long or strange.
+pub fn anon_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
+    cookie_in(headers, ANON_COOKIE)
+        .filter(|v| (16..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
 /// Reads one cookie from a header map.
 pub fn cookie_in<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
     headers
@@ -139,7 +147,7 @@ impl FromRequestParts<AppState> for Viewer {
             None => (None, 0),
         };
         let session_token = if actor.is_some() { token } else { None };
-        let anon = cookie(parts, ANON_COOKIE)
+        let anon = anon_cookie(&parts.headers)
             .map(str::to_string)
             .or_else(|| parts.extensions.get::<AnonId>().map(|a| a.0.clone()))
             .unwrap_or_default();

@@ -246,6 +246,32 @@ async fn every_cookie_is_http_only_same_site_and_secure_under_tls() {
     }
 }
 
+/// Confirmation emails are limited per account, and a made-up anonymous
+/// cookie (too long, strange characters) is replaced, never used as a key.
+#[tokio::test]
+async fn resends_are_limited_and_odd_anonymous_cookies_replaced() {
+    for mut app in apps().await {
+        app.sign_up("resender").await;
+        for i in 0..3 {
+            assert_eq!(app.submit("/me", "/verify/resend", &[]).await.status, StatusCode::SEE_OTHER, "resend {i}");
+        }
+        let r = app.submit("/me", "/verify/resend", &[]).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(r.body.contains("several confirmation links"), "{}", r.body);
+
+        for odd in ["x".repeat(5000), "short".to_string(), "a".repeat(20) + "%00"] {
+            let req = axum::http::Request::get("/").header("cookie", format!("mh_anon={odd}")).body(axum::body::Body::empty()).unwrap();
+            let r = tower::ServiceExt::oneshot(meetinghouse_web::app(app.state.clone()), req).await.unwrap();
+            let set: Vec<&str> = r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
+            assert!(set.iter().any(|c| c.starts_with("mh_anon=") && c.len() < 200), "{odd:.20}: {set:?}");
+        }
+        let fine = "0123456789abcdef0123456789abcdef";
+        let req = axum::http::Request::get("/").header("cookie", format!("mh_anon={fine}")).body(axum::body::Body::empty()).unwrap();
+        let r = tower::ServiceExt::oneshot(meetinghouse_web::app(app.state.clone()), req).await.unwrap();
+        assert!(r.headers().get_all("set-cookie").iter().all(|c| !c.to_str().unwrap().starts_with("mh_anon=")), "a good token is kept");
+    }
+}
+
 #[tokio::test]
 async fn a_failure_shows_a_reference_and_hides_the_cause() {
     for mut app in apps().await {

@@ -15,7 +15,7 @@ use crate::state::AppState;
 
 pub async fn vote(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let c = load(&state, &viewer, id).await?;
-    if let Err(message) = state.limits.cg_vote(&limit_key(&viewer), &viewer.ip.to_string()) {
+    if let Err(message) = state.limits.cg_vote(&limit_key(&viewer), viewer.ip) {
         return Err(WebError::TooManyRequests(message.into()));
     }
     let statement = data
@@ -34,7 +34,7 @@ pub async fn vote(State(state): State<AppState>, Path(id): Path<i64>, Form { vie
 
 pub async fn add_statement(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let c = load(&state, &viewer, id).await?;
-    if let Err(message) = state.limits.cg_statement(&limit_key(&viewer)) {
+    if let Err(message) = state.limits.cg_statement(&limit_key(&viewer), viewer.ip) {
         let errors = meetinghouse_core::FieldErrors(vec![("statement", message.into())]);
         return show::render_show(&state, &viewer, c, StatusCode::TOO_MANY_REQUESTS, data.without_secrets(), errors).await;
     }
