@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use meetinghouse_store::prompts::{self as store, NewPrompt, PromptRow};
-use meetinghouse_store::{Db, StoreError, groups as store_groups};
+use meetinghouse_store::{Db, StoreError};
 
 use crate::accounts::ensure_can_post;
 use crate::error::{CoreError, FieldErrors, Result};
@@ -58,10 +58,10 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &PromptFo
     let group = if form.group.trim().is_empty() {
         None
     } else {
-        match store_groups::by_slug(db, form.group.trim()).await? {
-            Some(g) => Some(g),
-            None => {
-                e.add("group", format!("There is no group at “{}”.", form.group.trim()));
+        match groups::for_placing(db, actor, form.group.trim()).await? {
+            Ok(g) => Some(g),
+            Err(message) => {
+                e.add("group", message);
                 None
             }
         }

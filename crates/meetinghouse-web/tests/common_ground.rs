@@ -297,9 +297,9 @@ async fn statements_are_rate_limited() {
     assert!(r.body.contains("adding statements very quickly") && r.body.contains("One more idea</textarea>"));
 }
 
-/// A conversation goes into a group only from someone in it, and answers a
-/// prompt only from that prompt's host; a members-only group stays unnamed
-/// to outsiders.
+/// A conversation (or a prompt) goes into a group only from someone in it,
+/// and a conversation answers a prompt only from that prompt's host; a
+/// members-only group stays unnamed to outsiders.
 #[tokio::test]
 async fn conversations_go_only_into_groups_and_prompts_of_their_opener() {
     for db in databases().await {
@@ -331,6 +331,13 @@ async fn conversations_go_only_into_groups_and_prompts_of_their_opener() {
             assert!(r.body.contains(says), "{says}: {}", r.body);
         }
         assert!(meetinghouse_store::common_ground::list(&db, 10, 0).await.unwrap().is_empty(), "nothing was opened");
+        // Prompts follow the same rule.
+        for (group, says) in [("secret-circle", "There is no group at “secret-circle”"), ("open-circle", "Only members of Open circle")] {
+            let fields = [("speak_as", staff), ("question", "What should the museum show next?"), ("group", group)];
+            let r = ann.submit("/prompts/new", "/prompts", &fields).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+            assert!(r.body.contains(says), "{says}: {}", r.body);
+        }
         // Cal hosts both groups and the prompt.
         for fields in [open("self", "secret-circle", ""), open("self", "open-circle", &prompt)] {
             let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
