@@ -216,11 +216,17 @@ async fn check(db: &Db, actor: &Actor, form: &StoryForm, existing_prompt: Option
         "" => None,
         raw => match raw.parse::<i64>().ok() {
             Some(pid) => match store_prompts::by_id(db, pid).await? {
+                // A story already answering this prompt may be edited after
+                // it closes (or after its author left the prompt's group).
+                Some(_) if existing_prompt == Some(pid) => Some(pid),
+                // Only a prompt the person may see can be answered: the
+                // refusal says no more than its page would (not found).
+                Some(p) if !prompt_visible(db, &p, Some(actor)).await? => {
+                    e.add("prompt_id", PROMPT_NOT_SEEN);
+                    None
+                }
                 Some(p) => {
-                    // A story already answering this prompt may be edited after it closes.
-                    if existing_prompt != Some(pid)
-                        && let Err(m) = accepting(&p, meetinghouse_store::now())
-                    {
+                    if let Err(m) = accepting(&p, meetinghouse_store::now()) {
                         e.add("prompt_id", m);
                     }
                     Some(pid)
@@ -293,6 +299,23 @@ async fn check(db: &Db, actor: &Actor, form: &StoryForm, existing_prompt: Option
     })
 }
 
+/// Why a prompt that is hidden from the person cannot be answered (it does
+/// not say whether the prompt exists).
+pub const PROMPT_NOT_SEEN: &str = "That prompt does not exist, or it is only for the members of a group you are not in.";
+
+/// Whether a viewer may see a prompt: the same rule as its page (a prompt for
+/// a members-only group is hidden from everyone outside it).
+async fn prompt_visible(db: &Db, p: &store_prompts::PromptRow, viewer: Option<&Actor>) -> Result<bool> {
+    match p.group_id {
+        None => Ok(true),
+        Some(gid) => match groups::ensure_visible(db, gid, viewer).await {
+            Ok(()) => Ok(true),
+            Err(CoreError::NotFound) => Ok(false),
+            Err(other) => Err(other),
+        },
+    }
+}
+
 fn fields<'a>(c: &'a Checked, form: &StoryForm) -> StoryFields<'a> {
     StoryFields {
         title: &c.title,
@@ -330,8 +353,10 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &StoryFor
     Ok(id)
 }
 
-/// The author edits their story; the previous text goes to the history.
-pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &StoryForm) -> Result<()> {
+/// Whether the person may edit a story now (they can post, it exists, they
+/// wrote it, it is not deleted); returns it. The edit form's handler asks
+/// this before it reads anything else of the request.
+pub async fn ensure_can_edit(db: &Db, settings: &Settings, actor: &Actor, id: i64) -> Result<StoryRow> {
     ensure_can_post(actor, settings)?;
     let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
     if story.author_person != actor.id {
@@ -340,6 +365,12 @@ pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &S
     if story.deleted_at.is_some() {
         return Err(CoreError::Forbidden("This story is deleted: restore it first to edit it.".into()));
     }
+    Ok(story)
+}
+
+/// The author edits their story; the previous text goes to the history.
+pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &StoryForm) -> Result<()> {
+    let story = ensure_can_edit(db, settings, actor, id).await?;
     let existing_photos: Vec<i64> = meetinghouse_store::media::photos_of_story(db, id).await?.into_iter().map(|p| p.media_id).collect();
     let checked = check(db, actor, form, story.prompt_id, &existing_photos).await?;
     let mut tx = db.begin().await?;
@@ -407,8 +438,12 @@ pub async fn page(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<StoryPage>
         return Err(CoreError::NotFound);
     }
     let (licence_label, licence_url) = licence(&story.licence);
+    // The prompt it answers is named only to those who may see the prompt.
     let prompt = match story.prompt_id {
-        Some(pid) => store_prompts::by_id(db, pid).await?.map(|p| (p.id, p.question)),
+        Some(pid) => match store_prompts::by_id(db, pid).await? {
+            Some(p) if prompt_visible(db, &p, viewer).await? => Some((p.id, p.question)),
+            _ => None,
+        },
         None => None,
     };
     let group = match story.group_id {

@@ -94,17 +94,43 @@ pub struct UploadedFile {
 }
 
 /// A CSRF-checked `multipart/form-data` submission (or a plain form, with
-/// no files): its text fields and its files. Each file is capped at `per_file` bytes as it streams in, so an
-/// oversized file is refused before it is all in memory.
+/// no files) from a signed-in person: its text fields and its files.
+///
+/// Nothing of the body is read for a request without a signed-in session
+/// (every upload needs an account), and the CSRF token is checked as soon as
+/// its field arrives: the forms put it first, and a file sent before it is
+/// refused unread. Each file is capped at `per_file` bytes as it streams in,
+/// so an oversized file is refused before it is all in memory.
 pub struct Upload {
     pub viewer: Viewer,
     pub data: FormData,
     pub files: Vec<UploadedFile>,
 }
 
+/// An upload whose sender is signed in, its body not read yet: the handler
+/// checks what it must (may this person post, edit this story…) before
+/// calling [`PendingUpload::read`].
+pub struct PendingUpload {
+    pub viewer: Viewer,
+    req: Request,
+}
+
 impl Upload {
-    pub async fn read(req: Request, state: &AppState, per_file: usize) -> Result<Upload, WebError> {
+    /// Who is sending, from the headers alone; refused (sign in first)
+    /// without reading the body when there is no valid session.
+    pub async fn start(req: Request, state: &AppState) -> Result<PendingUpload, WebError> {
+        let (mut parts, body) = req.into_parts();
+        let viewer = <Viewer as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, state).await?;
+        viewer.require()?;
+        Ok(PendingUpload { viewer, req: Request::from_parts(parts, body) })
+    }
+}
+
+impl PendingUpload {
+    /// Reads the fields and files, checking the CSRF token first.
+    pub async fn read(self, state: &AppState, per_file: usize) -> Result<Upload, WebError> {
         use axum::extract::Multipart;
+        let PendingUpload { viewer, req } = self;
         let urlencoded = req
             .headers()
             .get(axum::http::header::CONTENT_TYPE)
@@ -115,15 +141,13 @@ impl Upload {
             let Form { viewer, data } = Form::from_request(req, state).await?;
             return Ok(Upload { viewer, data, files: Vec::new() });
         }
-        let (mut parts, body) = req.into_parts();
-        let viewer = <Viewer as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, state).await?;
-        let req = Request::from_parts(parts, body);
         let mut multipart = Multipart::from_request(req, state)
             .await
             .map_err(|_| WebError::BadRequest("This address expects a form with files (multipart/form-data).".into()))?;
         let mut data = FormData::default();
         let mut files = Vec::new();
         let mut text_bytes = 0usize;
+        let mut csrf_checked = false;
         loop {
             let field = match multipart.next_field().await {
                 Ok(Some(f)) => f,
@@ -135,6 +159,13 @@ impl Upload {
             };
             let name = field.name().unwrap_or("").to_string();
             match field.file_name().map(str::to_string) {
+                Some(_) if !csrf_checked => {
+                    // Our forms send the token before any file; a file first
+                    // is not read at all.
+                    return Err(WebError::BadRequest(
+                        "The form's security token must come before any file. Reload the page and send the form again.".into(),
+                    ));
+                }
                 Some(filename) => {
                     let mut field = field;
                     let mut bytes = Vec::new();
@@ -164,11 +195,18 @@ impl Upload {
                     if text_bytes > MAX_FORM_BYTES {
                         return Err(WebError::TooLarge(format!("The form's text was larger than {} KB.", MAX_FORM_BYTES / 1024)));
                     }
+                    if name == "csrf" && !csrf_checked {
+                        // The first token sent is the one that counts.
+                        if !viewer.csrf_ok(&value) {
+                            return Err(WebError::Csrf);
+                        }
+                        csrf_checked = true;
+                    }
                     data = data.with(&name, &value);
                 }
             }
         }
-        if !viewer.csrf_ok(data.get("csrf")) {
+        if !csrf_checked {
             return Err(WebError::Csrf);
         }
         Ok(Upload { viewer, data, files })

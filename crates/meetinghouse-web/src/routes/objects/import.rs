@@ -47,9 +47,10 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(slug): Pat
 }
 
 pub async fn submit(State(state): State<AppState>, Path(slug): Path<String>, req: Request) -> Result<Response, WebError> {
-    let Upload { viewer, data, files } = Upload::read(req, &state, MAX_IMPORT_BYTES).await?;
-    let actor = viewer.require()?;
-    let org_id = collection::ensure_can_import(&state.db, actor, &slug).await?;
+    // Only someone who may import here gets their file read.
+    let pending = Upload::start(req, &state).await?;
+    let org_id = collection::ensure_can_import(&state.db, pending.viewer.require()?, &slug).await?;
+    let Upload { viewer, data, files } = pending.read(&state, MAX_IMPORT_BYTES).await?;
     let org = orgs::by_slug(&state.db, &slug).await?.ok_or(WebError::NotFound)?;
     let page = |error: Option<String>, report: Option<ImportReport>, form: FormData| {
         let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };

@@ -72,7 +72,11 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
 }
 
 pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, req: Request) -> Result<Response, WebError> {
-    let Upload { viewer, data, files } = Upload::read(req, &state, state.config.media_limits.max_bytes).await?;
+    // Only the author goes further: nothing of the request's body is read,
+    // and nothing of the story is loaded, for anyone else.
+    let pending = Upload::start(req, &state).await?;
+    stories::ensure_can_edit(&state.db, &pending.viewer.settings, pending.viewer.require()?, id).await?;
+    let Upload { viewer, data, files } = pending.read(&state, state.config.media_limits.max_bytes).await?;
     let actor = viewer.require()?;
     let existing: Vec<i64> = meetinghouse_store::media::photos_of_story(&state.db, id).await?.into_iter().map(|p| p.media_id).collect();
     let (data, photos, upload_errors) = super::take_photos(&state, actor, data, files).await?;

@@ -7,6 +7,7 @@ use askama::Template;
 use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use meetinghouse_core::accounts::ensure_can_post;
 use meetinghouse_core::stories::StoryForm;
 use meetinghouse_core::{CoreError, FieldErrors, prompts, stories};
 
@@ -66,7 +67,11 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Query(q): Query
 }
 
 pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Response, WebError> {
-    let Upload { viewer, data, files } = Upload::read(req, &state, state.config.media_limits.max_bytes).await?;
+    // Someone who may not post yet (waiting for approval, email not
+    // confirmed, suspended) is refused before any file is read or stored.
+    let pending = Upload::start(req, &state).await?;
+    ensure_can_post(pending.viewer.require()?, &pending.viewer.settings)?;
+    let Upload { viewer, data, files } = pending.read(&state, state.config.media_limits.max_bytes).await?;
     let actor = viewer.require()?;
     let (data, photos, upload_errors) = super::take_photos(&state, actor, data, files).await?;
     let form = StoryForm { photos, ..story_form(&data) };

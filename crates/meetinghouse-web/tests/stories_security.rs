@@ -1,0 +1,314 @@
+//! Security fixes around stories, uploads, prompts and collection links, on
+//! every configured backend: another person's private photos never come back
+//! through a form; nothing is stored for an account that may not post; an
+//! upload is refused before its body is read when nobody is signed in or the
+//! CSRF token is wrong; hidden prompts stay hidden; and only web addresses
+//! become links on object pages.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::http::{StatusCode, header};
+use meetinghouse_testkit::{Reply, TestApp, databases};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+async fn apps() -> Vec<TestApp> {
+    let mut out = Vec::new();
+    for db in databases().await {
+        out.push(TestApp::new(db).await);
+    }
+    out
+}
+
+/// The first `/media/…` address in a page, if any.
+fn first_media_src(body: &str) -> Option<String> {
+    let at = body.find("/media/")?;
+    let rest = &body[at..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+/// Ann's members-only story with one photo: (story path, the photo's address).
+async fn private_story_with_photo(ann: &mut TestApp) -> (String, String) {
+    let r = ann.submit("/groups/new", "/groups", &[("name", "Lace makers"), ("slug", "lace"), ("visibility", "members"), ("join_policy", "invite")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let photo = meetinghouse_media::generated_picture(11, 320, 240);
+    let r = ann
+        .upload(
+            "/stories/new",
+            "/stories",
+            &[("title", "Our secret pattern"), ("body", "Only for the circle."), ("licence", "cc0"), ("visibility", "group:lace"), ("photo_alt_0", "A lace pattern")],
+            &[("photo_file_0", "pattern.jpg", "image/jpeg", &photo)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let path = r.location().unwrap().to_string();
+    let page = ann.get(&path).await;
+    let src = first_media_src(&page.body).expect("the story shows its photo");
+    (path, src)
+}
+
+#[tokio::test]
+async fn the_edit_form_never_shows_someone_elses_private_photos() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let (path, src) = private_story_with_photo(&mut ann).await;
+        let mut eve = ann.other_browser();
+        eve.sign_up("eve").await;
+        assert_eq!(eve.get(&path).await.status, StatusCode::NOT_FOUND, "the story is members-only");
+
+        // Eve guesses photo ids on Ann's edit form, with a file that is not an
+        // image so that the form would be shown again.
+        let ids: Vec<(String, String)> = (1..10).map(|i| (format!("photo_id_{i}"), i.to_string())).collect();
+        let mut fields: Vec<(&str, &str)> = vec![("title", "Mine now"), ("body", "x"), ("licence", "cc0"), ("visibility", "draft")];
+        fields.extend(ids.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let not_an_image: &[u8] = b"not an image at all";
+        let edit = format!("{path}/edit");
+        let r = eve.upload("/stories/new", &edit, &fields, &[("photo_file_0", "notes.txt", "text/plain", not_an_image)]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains("Only the author can edit this story."), "{}", r.body);
+        assert!(!r.body.contains("/media/"), "no photo address is shown: {}", r.body);
+        assert!(!r.body.contains("Our secret pattern"));
+        // A story that does not exist is simply not found.
+        let r = eve.upload("/stories/new", "/stories/999999/edit", &fields, &[("photo_file_0", "notes.txt", "text/plain", not_an_image)]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+
+        // The new-story form shows back only photos Eve uploaded herself.
+        let r = eve.upload("/stories/new", "/stories", &fields, &[("photo_file_0", "notes.txt", "text/plain", not_an_image)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(!r.body.contains("/media/") && !r.body.contains(&src), "{}", r.body);
+
+        // Ann's own edit form still works, with her photo.
+        let r = ann.get(&edit).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains(&src), "{}", r.body);
+        let at = r.body.find("name=\"photo_id_0\" value=\"").expect("her photo is on the form");
+        let rest = &r.body[at + "name=\"photo_id_0\" value=\"".len()..];
+        let media_id = rest[..rest.find('"').unwrap()].to_string();
+        let r = ann
+            .upload(
+                &edit,
+                &edit,
+                &[("title", "Our pattern"), ("body", "Still ours."), ("licence", "cc0"), ("visibility", "group:lace"), ("photo_id_0", &media_id), ("photo_alt_0", "A lace pattern")],
+                &[("photo_file_1", "notes.txt", "text/plain", not_an_image)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains(&src), "the author sees her photo kept: {}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn nothing_is_stored_for_an_account_that_may_not_post() {
+    for db in databases().await {
+        // Email addresses must be confirmed before posting.
+        let mut tx = db.begin().await.unwrap();
+        meetinghouse_store::settings::put(&mut tx, "post_before_verify", "false").await.unwrap();
+        tx.commit().await.unwrap();
+        let mut pat = TestApp::new(db).await;
+        pat.sign_up("pat").await;
+        let photo = meetinghouse_media::generated_picture(3, 320, 240);
+        let r = pat
+            .upload("/stories/new", "/stories", &[("title", "Free hosting"), ("body", "x"), ("licence", "cc0"), ("visibility", "draft"), ("photo_alt_0", "x")], &[(
+                "photo_file_0",
+                "p.jpg",
+                "image/jpeg",
+                &photo,
+            )])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains("Please confirm your email address first"), "{}", r.body);
+        assert!(!r.body.contains("/media/"), "{}", r.body);
+        assert!(meetinghouse_store::media::by_id(&pat.db, 1).await.unwrap().is_none(), "the upload was not stored");
+    }
+}
+
+/// Sends the start of an upload over a real connection, leaving the rest of
+/// the declared body unsent, and returns the response's status if one comes
+/// before the body would be complete (`None` when the server waits for it).
+async fn partial_upload(addr: SocketAddr, path: &str, cookie: &str, body_start: &str) -> Option<u16> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 50000000\r\nCookie: {cookie}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // (The server may answer and close without reading what it refuses.)
+    let _ = stream.write_all(body_start.as_bytes()).await;
+    let mut got = Vec::new();
+    let read = async {
+        let mut buf = [0u8; 4096];
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), read).await.ok()?;
+    let line = String::from_utf8_lossy(&got).lines().next().unwrap_or("").to_string();
+    line.split(' ').nth(1).and_then(|s| s.parse().ok())
+}
+
+fn session_cookie(signed_up: &Reply) -> String {
+    signed_up
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("mh_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_string()
+}
+
+#[tokio::test]
+async fn uploads_are_refused_before_the_body_is_read() {
+    for mut ann in apps().await {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = meetinghouse_web::app(ann.state.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
+        });
+        let file_part = "--XyZ\r\nContent-Disposition: form-data; name=\"photo_file_0\"; filename=\"big.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n";
+        let csrf_part = |token: &str| format!("--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n");
+
+        // Nobody signed in, or a session that is not valid: sign in first.
+        for cookie in ["", &format!("mh_session={}", "a".repeat(64))] {
+            for path in ["/stories", "/stories/1/edit", "/orgs/any/import"] {
+                let status = partial_upload(addr, path, cookie, &format!("{}{file_part}", csrf_part("x"))).await;
+                assert_eq!(status, Some(303), "{path} with {cookie:?}: answered before the body is read");
+            }
+        }
+
+        let signed_up = ann.sign_up("ann").await;
+        let cookie = session_cookie(&signed_up);
+        // A wrong token is refused as soon as it arrives, before the file.
+        let status = partial_upload(addr, "/stories", &cookie, &format!("{}{file_part}", csrf_part("not-the-token"))).await;
+        assert_eq!(status, Some(403));
+        // A file before the token is not read at all.
+        let status = partial_upload(addr, "/stories", &cookie, file_part).await;
+        assert_eq!(status, Some(400));
+        // Someone else's story: refused before the body, with the right token.
+        let r = ann.submit("/stories/new", "/stories", &[("title", "Mine"), ("body", "x"), ("licence", "cc0"), ("visibility", "public")]).await;
+        let edit = format!("{}/edit", r.location().unwrap());
+        let mut eve = ann.other_browser();
+        let eve_cookie = session_cookie(&eve.sign_up("eve").await);
+        let eve_token = eve.get("/stories/new").await.csrf();
+        let status = partial_upload(addr, &edit, &eve_cookie, &format!("{}{file_part}", csrf_part(&eve_token))).await;
+        assert_eq!(status, Some(403));
+
+        // The right token first, and the rest of a real form: accepted.
+        let r = ann
+            .upload("/stories/new", "/stories", &[("title", "Lace"), ("body", "x"), ("licence", "cc0"), ("visibility", "draft")], &[("photo_file_0", "", "application/octet-stream", b"")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        server.abort();
+    }
+}
+
+#[tokio::test]
+async fn hidden_group_prompts_cannot_be_answered_or_read_by_outsiders() {
+    for mut host in apps().await {
+        host.sign_up("hana").await;
+        let r = host.submit("/groups/new", "/groups", &[("name", "Bell ringers"), ("slug", "bells"), ("visibility", "members"), ("join_policy", "invite")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let question = "Which peal did the tower ring in secret";
+        let r = host.submit("/prompts/new", "/prompts", &[("question", question), ("group", "bells")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let prompt = r.location().unwrap().to_string();
+        let pid = prompt.trim_start_matches("/prompts/").to_string();
+
+        // A member answers it in a public story.
+        let r = host
+            .submit(&format!("/stories/new?prompt={pid}"), "/stories", &[("title", "Grandsire"), ("body", "We rang it."), ("licence", "cc0"), ("visibility", "public"), ("prompt_id", &pid)])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let story = r.location().unwrap().to_string();
+        assert!(host.get(&story).await.body.contains(question), "members see which prompt it answers");
+
+        // An outsider cannot see the prompt, nor answer it.
+        let mut out = host.other_browser();
+        out.sign_up("olly").await;
+        assert_eq!(out.get(&prompt).await.status, StatusCode::NOT_FOUND);
+        let r = out.submit("/stories/new", "/stories", &[("title", "Me too"), ("body", "x"), ("licence", "cc0"), ("visibility", "public"), ("prompt_id", &pid)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("That prompt does not exist, or it is only for the members of a group you are not in."), "{}", r.body);
+        assert!(!r.body.contains(question), "{}", r.body);
+
+        // The public story does not name the hidden prompt to outsiders.
+        let page = out.get(&story).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(!page.body.contains(question) && !page.body.contains(&prompt), "{}", page.body);
+        let page = host.other_browser().get(&story).await;
+        assert!(!page.body.contains(question), "{}", page.body);
+
+        // The author can still edit a story that answers it.
+        let edit = format!("{story}/edit");
+        let r = host.submit(&edit, &edit, &[("title", "Grandsire Doubles"), ("body", "We rang it."), ("licence", "cc0"), ("visibility", "public"), ("prompt_id", &pid)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn only_web_addresses_become_source_links() {
+    const CSV: &str = "Object Number,Title,Source URL\n\
+TIV.1,Lace collar,javascript:alert(1)\n\
+TIV.2,Market bell,https://collections.example/objects/2\n\
+TIV.3,Bobbin, JavaScript:alert(2)\n\
+TIV.4,Pillow,\"data:text/html;base64,PHNjcmlwdD4=\"\n\
+TIV.5,Loom,HTTPS://collections.example/objects/5\n";
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        let r = sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = sam.upload("/orgs/tiverton-museum/import", "/orgs/tiverton-museum/import", &[], &[("file", "c.csv", "text/csv", CSV.as_bytes())]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("5 created, 0 updated, 0 unchanged, 0 skipped"), "every row is kept: {}", r.body);
+        assert!(r.body.contains("Records imported with a value left out"), "{}", r.body);
+        for row in ["row 2", "row 4", "row 5"] {
+            assert!(r.body.contains(&format!("<td>{row}</td><td>source_url</td>")), "{row} is reported: {}", r.body);
+        }
+        assert!(!r.body.contains("<td>row 3</td>") && !r.body.contains("<td>row 6</td>"));
+        assert!(r.body.contains("is not a web address (http:// or https://), so it was left out"), "{}", r.body);
+
+        let mut visitor = sam.other_browser();
+        for accession in ["TIV.1", "TIV.3", "TIV.4"] {
+            let page = visitor.get(&format!("/orgs/tiverton-museum/objects/{accession}")).await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(!page.body.contains("The record at its source") && !page.body.to_lowercase().contains("href=\"javascript"), "{}", page.body);
+        }
+        let page = visitor.get("/orgs/tiverton-museum/objects/TIV.2").await;
+        assert!(page.body.contains("href=\"https://collections.example/objects/2\""), "{}", page.body);
+        let page = visitor.get("/orgs/tiverton-museum/objects/TIV.5").await;
+        assert!(page.body.contains("The record at its source"), "{}", page.body);
+
+        // A row stored before this check is not shown as a link either.
+        let org = meetinghouse_store::orgs::by_slug(&sam.db, "tiverton-museum").await.unwrap().unwrap();
+        let old = meetinghouse_store::objects::NewObject {
+            accession_number: "OLD.1".into(),
+            key: "old.1".into(),
+            title: "Old record".into(),
+            makers: String::new(),
+            display_date: String::new(),
+            earliest_year: None,
+            latest_year: None,
+            medium: String::new(),
+            dimensions: String::new(),
+            description: String::new(),
+            credit_line: String::new(),
+            rights: String::new(),
+            image_urls: r#"["javascript:alert(4)","https://images.example/old.jpg"]"#.into(),
+            source_url: "javascript:alert(3)".into(),
+            classification: String::new(),
+            extra: "{}".into(),
+            content_hash: "x".into(),
+        };
+        let mut tx = sam.db.begin().await.unwrap();
+        meetinghouse_store::objects::upsert_many(&mut tx, sam.db.backend(), org.id, &[old]).await.unwrap();
+        tx.commit().await.unwrap();
+        let page = visitor.get("/orgs/tiverton-museum/objects/OLD.1").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(!page.body.contains("href=\"javascript:") && !page.body.contains("The record at its source"), "{}", page.body);
+        assert!(page.body.contains("href=\"https://images.example/old.jpg\""), "{}", page.body);
+    }
+}
