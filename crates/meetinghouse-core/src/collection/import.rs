@@ -49,6 +49,9 @@ pub struct ImportReport {
     pub unchanged: u64,
     pub skipped: u64,
     pub errors: Vec<RecordError>,
+    /// Records imported with a value left out (a source link that is not a
+    /// web address), and why; at most [`ERRORS_LISTED`] are listed.
+    pub warnings: Vec<RecordError>,
 }
 
 impl ImportReport {
@@ -58,6 +61,64 @@ impl ImportReport {
             self.errors.push(e);
         }
     }
+
+    fn warn(&mut self, w: RecordError) {
+        if self.warnings.len() < ERRORS_LISTED {
+            self.warnings.push(w);
+        }
+    }
+}
+
+/// Longest web address kept from a record, in bytes.
+pub const URL_MAX: usize = 2048;
+
+/// A value as a link a page may show: an absolute `http://` or `https://`
+/// address with a host, read scheme first (any case), never matched on a
+/// prefix. `None` for `javascript:`, `data:`, relative or malformed values,
+/// and anything with control characters (browsers drop tabs and newlines
+/// from a link, which could change how it reads). Surrounding spaces are
+/// trimmed.
+pub fn web_url(raw: &str) -> Option<&str> {
+    let url = raw.trim();
+    if url.is_empty() || url.len() > URL_MAX || url.chars().any(char::is_control) || url.contains('\\') {
+        return None;
+    }
+    let (scheme, rest) = url.split_once(':')?;
+    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+        return None;
+    }
+    let rest = rest.strip_prefix("//")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host_ok, port) = match host_port.strip_prefix('[') {
+        // An IPv6 literal: [::1]:8080
+        Some(v6) => {
+            let (addr, after) = v6.split_once(']')?;
+            if !after.is_empty() && !after.starts_with(':') {
+                return None;
+            }
+            (!addr.is_empty() && addr.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.'), after.strip_prefix(':'))
+        }
+        None => {
+            let (host, port) = match host_port.split_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (host_port, None),
+            };
+            (!host.is_empty() && host.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_' | '%')), port)
+        }
+    };
+    let port_ok = port.is_none_or(|p| p.is_empty() || (p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())));
+    (host_ok && port_ok).then_some(url)
+}
+
+/// A value shown in a message, cut short.
+fn shown(value: &str) -> String {
+    const MAX: usize = 80;
+    let mut out: String = value.chars().filter(|c| !c.is_control()).take(MAX).collect();
+    if value.chars().count() > MAX {
+        out.push('…');
+    }
+    out
 }
 
 /// A whole-file problem: the import does not start.
@@ -384,12 +445,13 @@ fn search_text(o: &NewObject) -> ObjectText {
     }
 }
 
-/// Checks one mapped record and turns it into a row to store.
+/// Checks one mapped record and turns it into a row to store, with any
+/// warnings about values left out of it.
 fn check(
     label: &str,
     source: &Source,
     mapping: &Mapping,
-) -> std::result::Result<NewObject, RecordError> {
+) -> std::result::Result<(NewObject, Vec<RecordError>), RecordError> {
     let r = resolve(source, mapping);
     let err = |field: &str, message: String| RecordError {
         record: label.to_string(),
@@ -442,15 +504,29 @@ fn check(
     {
         (earliest, latest) = (Some(b), Some(a));
     }
-    let images: Vec<&String> = r
+    let images: Vec<&str> = r
         .values
         .get("image_urls")
-        .map(|v| {
-            v.iter()
-                .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
-                .collect()
-        })
+        .map(|v| v.iter().filter_map(|u| web_url(u)).collect())
         .unwrap_or_default();
+    // A source link is shown as a link: only a web address is kept; the
+    // record is imported without anything else, and the report says so.
+    let mut warnings = Vec::new();
+    let raw_source = first("source_url");
+    let source_url = match web_url(&raw_source) {
+        Some(u) => u.to_string(),
+        None if raw_source.trim().is_empty() => String::new(),
+        None => {
+            warnings.push(err(
+                "source_url",
+                format!(
+                    "The source link “{}” is not a web address (http:// or https://), so it was left out; the rest of the record was imported.",
+                    shown(&raw_source)
+                ),
+            ));
+            String::new()
+        }
+    };
     let mut o = NewObject {
         key: accession.to_lowercase(),
         accession_number: accession,
@@ -473,7 +549,7 @@ fn check(
         credit_line: first("credit_line"),
         rights: first("rights"),
         image_urls: serde_json::to_string(&images).unwrap_or_else(|_| "[]".into()),
-        source_url: first("source_url"),
+        source_url,
         classification: first("classification"),
         extra: Value::Object(r.extra).to_string(),
         content_hash: String::new(),
@@ -499,7 +575,7 @@ fn check(
     }
     h.update(format!("{:?}{:?}", o.earliest_year, o.latest_year).as_bytes());
     o.content_hash = crate::secrets::hex(&h.finalize());
-    Ok(o)
+    Ok((o, warnings))
 }
 
 /// One batch of checked records, read while the previous one is written.
@@ -507,6 +583,8 @@ struct Batch {
     objects: Vec<(NewObject, ObjectText)>,
     labels: Vec<String>,
     skipped: Vec<RecordError>,
+    /// Records imported with a value left out.
+    warnings: Vec<RecordError>,
     /// Records read so far, this batch included.
     read: u64,
 }
@@ -534,6 +612,7 @@ pub async fn import_records(
             objects: Vec::with_capacity(BATCH),
             labels: Vec::with_capacity(BATCH),
             skipped: Vec::new(),
+            warnings: Vec::new(),
             read: 0,
         };
         let mut read = 0u64;
@@ -542,7 +621,8 @@ pub async fn import_records(
             match item
                 .and_then(|(label, source)| check(&label, &source, &mapping).map(|o| (label, o)))
             {
-                Ok((label, o)) => {
+                Ok((label, (o, warnings))) => {
+                    batch.warnings.extend(warnings);
                     let text = search_text(&o);
                     batch.objects.push((o, text));
                     batch.labels.push(label);
@@ -556,6 +636,7 @@ pub async fn import_records(
                         objects: Vec::with_capacity(BATCH),
                         labels: Vec::with_capacity(BATCH),
                         skipped: Vec::new(),
+                        warnings: Vec::new(),
                         read: 0,
                     },
                 );
@@ -575,6 +656,9 @@ pub async fn import_records(
     while let Some(batch) = rx.recv().await {
         for e in batch.skipped {
             report.skip(e);
+        }
+        for w in batch.warnings {
+            report.warn(w);
         }
         if !batch.objects.is_empty() {
             let winners = distinct_keys(batch.objects, &batch.labels, &mut report);
@@ -735,4 +819,38 @@ async fn write_postgres(db: &Db, org: i64, batch: Vec<(NewObject, ObjectText)>) 
     crate::search::index_many_folded(&mut tx, db, "object", &replaced, false).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::web_url;
+
+    #[test]
+    fn only_web_addresses_are_links() {
+        for ok in ["https://example.org/a?b=1#c", "http://example.org", "HTTPS://Example.org:8443/x", " https://example.org/ ", "https://user@example.org/", "http://[::1]:8080/", "https://münster.example/"] {
+            assert_eq!(web_url(ok), Some(ok.trim()), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            " javascript:alert(1)",
+            "java\tscript:alert(1)",
+            "data:text/html;base64,PHNjcmlwdD4=",
+            "vbscript:msgbox(1)",
+            "//example.org/x",
+            "/objects/1",
+            "example.org",
+            "https:example.org",
+            "https:\\\\example.org",
+            "https://",
+            "https:///x",
+            "https://exa mple.org/",
+            "https://example.org:80a/",
+            "https://example.org/\nx",
+            "ftp://example.org/",
+            "",
+        ] {
+            assert_eq!(web_url(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -103,6 +103,9 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<()> {
         if report.skipped as usize > report.errors.len() {
             println!("  …and {} more skipped records.", report.skipped as usize - report.errors.len());
         }
+        for w in &report.warnings {
+            println!("  imported {} ({}) without a value: {}", w.record, w.field, w.message);
+        }
     }
     Ok(())
 }
