@@ -15,7 +15,7 @@ mod process;
 mod s3;
 mod store;
 
-pub use process::{Kind, Limits, MediaError, Processed, Variant, WIDTHS, MASTER_LONG_EDGE, process, sniff};
+pub use process::{Kind, Limits, MAX_DECODED_BYTES, MediaError, Processed, Variant, WIDTHS, MASTER_LONG_EDGE, process, sniff};
 pub use s3::{S3Config, S3Store};
 pub use store::{LocalStore, MediaStore, StoreError};
 

@@ -19,9 +19,17 @@ const JPEG_QUALITY: u8 = 82;
 pub struct Limits {
     /// Largest upload, in bytes (default 20 MB).
     pub max_bytes: usize,
-    /// Largest image, in pixels (default 50 megapixels).
+    /// Largest image, in pixels (default 50 megapixels). Memory is bounded
+    /// too, by [`MAX_DECODED_BYTES`]: deep-colour images reach that first.
     pub max_pixels: u64,
 }
+
+/// The most memory one image may take to open, in bytes: its decoded frame
+/// plus, when it is not already 8-bit RGB or RGBA, the 8-bit copy it is
+/// turned into. 200 MB is a 50-megapixel 8-bit RGBA frame, so ordinary
+/// photos meet the pixel limit first; a 16-bit RGBA PNG (8 bytes a pixel,
+/// then a 4-byte copy) is refused above about 16.7 megapixels.
+pub const MAX_DECODED_BYTES: u64 = 200_000_000;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -73,6 +81,10 @@ pub enum MediaError {
     TooManyBytes { size_mb: f64, limit_mb: usize },
     #[error("The image is {width} × {height} pixels ({megapixels} megapixels); the limit is {limit} megapixels.")]
     TooManyPixels { width: u32, height: u32, megapixels: u64, limit: u64 },
+    #[error(
+        "The image is {width} × {height} pixels in a colour format that needs {needed_mb} MB of memory to open; the limit is {limit_mb} MB. Save it as an 8-bit JPEG or PNG, or make it smaller."
+    )]
+    TooMuchMemory { width: u32, height: u32, needed_mb: u64, limit_mb: u64 },
     #[error("The image could not be read: it may be damaged or cut short.")]
     Corrupt,
 }
@@ -123,19 +135,37 @@ pub fn process(bytes: &[u8], limits: &Limits) -> Result<Processed, MediaError> {
     let mut decode_limits = image::Limits::default();
     decode_limits.max_image_width = Some(width);
     decode_limits.max_image_height = Some(height);
-    // Room for the decoded frame (up to 16-bit RGBA) and nothing much more.
-    decode_limits.max_alloc = Some(pixels.saturating_mul(8).saturating_add(64 * 1024 * 1024));
+    // Room for the decoded frame and nothing much more (checked below too).
+    decode_limits.max_alloc = Some(MAX_DECODED_BYTES.saturating_add(64 * 1024 * 1024));
     reader.limits(decode_limits);
     let mut decoder = reader.into_decoder().map_err(|_| MediaError::Corrupt)?;
+    // The memory it takes, from the header: the frame in its own colour
+    // format (16 bits a channel doubles it) and the 8-bit copy made from it.
+    let color = decoder.color_type();
+    let copy_per_pixel = match color {
+        image::ColorType::Rgb8 | image::ColorType::Rgba8 => 0,
+        c if c.has_alpha() => 4,
+        _ => 3,
+    };
+    let needed = decoder.total_bytes().saturating_add(pixels.saturating_mul(copy_per_pixel));
+    if needed > MAX_DECODED_BYTES {
+        return Err(MediaError::TooMuchMemory { width, height, needed_mb: needed.div_ceil(1_000_000), limit_mb: MAX_DECODED_BYTES / 1_000_000 });
+    }
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|_| MediaError::Corrupt)?;
-    img.apply_orientation(orientation);
+    let img = DynamicImage::from_decoder(decoder).map_err(|_| MediaError::Corrupt)?;
 
     let alpha = img.color().has_alpha() && has_transparency(&img);
-    // From here on, plain 8-bit pixels: RGBA when transparency matters, else RGB.
-    let mut source = if alpha { Pixels::rgba(img.to_rgba8()) } else { Pixels::rgb(img.to_rgb8()) };
-    drop(img);
+    // From here on, plain 8-bit pixels: RGBA when transparency matters, else
+    // RGB. An 8-bit frame is kept or narrowed in place, never copied.
+    let mut source = match (img, alpha) {
+        (DynamicImage::ImageRgba8(b), false) => Pixels::rgba_as_rgb(b),
+        (img, true) => Pixels::rgba(img.into_rgba8()),
+        (img, false) => Pixels::rgb(img.into_rgb8()),
+    };
     source = source.fit(MASTER_LONG_EDGE, MASTER_LONG_EDGE)?;
+    // Turned upright once it is small (the fit box is square, so the size
+    // is the same either way round).
+    source = source.orient(orientation)?;
     let master = source.encode()?;
     // Each derivative is made from the next larger one: cheaper, and at
     // these ratios just as sharp.
@@ -165,6 +195,38 @@ impl Pixels {
 
     fn rgba(b: image::RgbaImage) -> Pixels {
         Pixels { width: b.width(), height: b.height(), alpha: true, data: b.into_raw() }
+    }
+
+    /// An opaque RGBA frame as RGB, narrowed in its own buffer.
+    fn rgba_as_rgb(b: image::RgbaImage) -> Pixels {
+        let (width, height) = b.dimensions();
+        let mut data = b.into_raw();
+        let n = data.len() / 4;
+        for i in 0..n {
+            let (from, to) = (i * 4, i * 3);
+            data[to] = data[from];
+            data[to + 1] = data[from + 1];
+            data[to + 2] = data[from + 2];
+        }
+        data.truncate(n * 3);
+        Pixels { width, height, alpha: false, data }
+    }
+
+    /// Applies an EXIF orientation.
+    fn orient(self, orientation: image::metadata::Orientation) -> Result<Pixels, MediaError> {
+        if orientation == image::metadata::Orientation::NoTransforms {
+            return Ok(self);
+        }
+        let mut img = if self.alpha {
+            DynamicImage::ImageRgba8(image::RgbaImage::from_raw(self.width, self.height, self.data).ok_or(MediaError::Corrupt)?)
+        } else {
+            DynamicImage::ImageRgb8(image::RgbImage::from_raw(self.width, self.height, self.data).ok_or(MediaError::Corrupt)?)
+        };
+        img.apply_orientation(orientation);
+        Ok(match img {
+            DynamicImage::ImageRgba8(b) => Pixels::rgba(b),
+            other => Pixels::rgb(other.into_rgb8()),
+        })
     }
 
     /// Scales down (never up) to fit within `max_w` × `max_h`, with an
@@ -206,12 +268,18 @@ impl Pixels {
     }
 }
 
-/// Whether any pixel is not fully opaque (an RGBA photo often is opaque).
+/// Whether any pixel is not fully opaque (an RGBA photo often is opaque),
+/// read in place: no copy of the frame.
 fn has_transparency(img: &DynamicImage) -> bool {
     match img {
-        DynamicImage::ImageRgba8(b) => b.pixels().any(|p| p.0[3] != 255),
-        DynamicImage::ImageLumaA8(b) => b.pixels().any(|p| p.0[1] != 255),
-        other => other.to_rgba8().pixels().any(|p| p.0[3] != 255),
+        DynamicImage::ImageRgba8(b) => b.pixels().any(|p| p.0[3] != u8::MAX),
+        DynamicImage::ImageLumaA8(b) => b.pixels().any(|p| p.0[1] != u8::MAX),
+        DynamicImage::ImageRgba16(b) => b.pixels().any(|p| p.0[3] != u16::MAX),
+        DynamicImage::ImageLumaA16(b) => b.pixels().any(|p| p.0[1] != u16::MAX),
+        DynamicImage::ImageRgba32F(b) => b.pixels().any(|p| p.0[3] < 1.0),
+        // Any other layout with alpha (none of the accepted formats decodes
+        // to one): assume transparency rather than copy the frame to look.
+        other => other.color().has_alpha(),
     }
 }
 
