@@ -44,6 +44,15 @@ pub fn web_config() -> meetinghouse_web::WebConfig {
     meetinghouse_web::WebConfig { media: meetinghouse_media::MediaStore::Local(media), ..meetinghouse_web::WebConfig::default() }
 }
 
+/// The in-process app on every backend this run tests, one fresh database each.
+pub async fn apps() -> Vec<TestApp> {
+    let mut out = Vec::new();
+    for db in databases().await {
+        out.push(TestApp::new(db).await);
+    }
+    out
+}
+
 /// A response as tests need it.
 #[derive(Debug)]
 pub struct Reply {
@@ -93,7 +102,8 @@ impl TestApp {
         TestApp { db: self.db.clone(), state: self.state.clone(), router: self.router.clone(), cookies: HashMap::new() }
     }
 
-    fn cookie_header(&self) -> String {
+    /// The `Cookie` header this browser sends (for requests made by hand).
+    pub fn cookie_header(&self) -> String {
         self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
     }
 

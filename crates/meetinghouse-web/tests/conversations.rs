@@ -3,15 +3,7 @@
 //! the header count, unsubscribe links, reports and the moderation queue.
 
 use axum::http::StatusCode;
-use meetinghouse_testkit::{TestApp, databases};
-
-async fn apps() -> Vec<TestApp> {
-    let mut out = Vec::new();
-    for db in databases().await {
-        out.push(TestApp::new(db).await);
-    }
-    out
-}
+use meetinghouse_testkit::{TestApp, apps};
 
 /// Ann shares a story; returns its path.
 async fn story(app: &mut TestApp) -> String {

@@ -2,15 +2,7 @@
 //! configured backend: forms, CSRF, status codes, kept input, headers.
 
 use axum::http::StatusCode;
-use meetinghouse_testkit::{TestApp, databases};
-
-async fn apps() -> Vec<TestApp> {
-    let mut out = Vec::new();
-    for db in databases().await {
-        out.push(TestApp::new(db).await);
-    }
-    out
-}
+use meetinghouse_testkit::{TestApp, apps, databases};
 
 #[tokio::test]
 async fn pages_carry_security_headers_and_work_signed_out() {

@@ -8,17 +8,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::http::{StatusCode, header};
-use meetinghouse_testkit::{Reply, TestApp, databases};
+use axum::http::StatusCode;
+use meetinghouse_testkit::{TestApp, apps, databases};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-async fn apps() -> Vec<TestApp> {
-    let mut out = Vec::new();
-    for db in databases().await {
-        out.push(TestApp::new(db).await);
-    }
-    out
-}
 
 /// The first `/media/…` address in a page, if any.
 fn first_media_src(body: &str) -> Option<String> {
@@ -148,18 +140,6 @@ async fn partial_upload(addr: SocketAddr, path: &str, cookie: &str, body_start: 
     line.split(' ').nth(1).and_then(|s| s.parse().ok())
 }
 
-fn session_cookie(signed_up: &Reply) -> String {
-    signed_up
-        .headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("mh_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_string()
-}
-
 #[tokio::test]
 async fn uploads_are_refused_before_the_body_is_read() {
     for mut ann in apps().await {
@@ -180,8 +160,8 @@ async fn uploads_are_refused_before_the_body_is_read() {
             }
         }
 
-        let signed_up = ann.sign_up("ann").await;
-        let cookie = session_cookie(&signed_up);
+        ann.sign_up("ann").await;
+        let cookie = ann.cookie_header();
         // A wrong token is refused as soon as it arrives, before the file.
         let status = partial_upload(addr, "/stories", &cookie, &format!("{}{file_part}", csrf_part("not-the-token"))).await;
         assert_eq!(status, Some(403));
@@ -192,7 +172,8 @@ async fn uploads_are_refused_before_the_body_is_read() {
         let r = ann.submit("/stories/new", "/stories", &[("title", "Mine"), ("body", "x"), ("licence", "cc0"), ("visibility", "public")]).await;
         let edit = format!("{}/edit", r.location().unwrap());
         let mut eve = ann.other_browser();
-        let eve_cookie = session_cookie(&eve.sign_up("eve").await);
+        eve.sign_up("eve").await;
+        let eve_cookie = eve.cookie_header();
         let eve_token = eve.get("/stories/new").await.csrf();
         let status = partial_upload(addr, &edit, &eve_cookie, &format!("{}{file_part}", csrf_part(&eve_token))).await;
         assert_eq!(status, Some(403));
