@@ -80,13 +80,14 @@ pub async fn ensure_visible(db: &Db, group_id: i64, viewer: Option<&Actor>) -> R
 }
 
 /// The group named by `slug` in a form that places something in it (a prompt,
-/// a common-ground conversation): the actor must belong to it at any depth,
-/// or host it. `Err` is the field error to show; a group the actor may not
-/// see is reported as not there, so its existence stays private.
+/// a common-ground conversation): the actor must belong to it at any depth
+/// (its hosts are active members, so they do). `Err` is the field error to
+/// show; a group the actor may not see is reported as not there, so its
+/// existence stays private.
 pub async fn for_placing(db: &Db, actor: &Actor, slug: &str) -> Result<std::result::Result<GroupRow, String>> {
     let missing = || Err(format!("There is no group at “{slug}”."));
     let Some(group) = store::by_slug(db, slug).await? else { return Ok(missing()) };
-    let belongs = actor.is_admin || is_member(db, actor.id, group.id).await? || is_host(db, actor, group.id).await?;
+    let belongs = actor.is_admin || is_member(db, actor.id, group.id).await?;
     if belongs {
         Ok(Ok(group))
     } else if group.visibility == "members" {
