@@ -181,7 +181,8 @@ pub async fn request_reset(db: &Db, settings: &Settings, base_url: &str, email: 
     Ok(())
 }
 
-/// Sets a new password from a reset token and ends every other session.
+/// Sets a new password from a reset token, spends the account's other reset
+/// tokens and ends every session.
 pub async fn reset_password(db: &Db, token: &str, new_password: &str) -> Result<i64> {
     let password = Password::parse(new_password).map_err(|m| FieldErrors::one("password", m))?;
     let hash = secrets::hash_password(password.expose())?;
@@ -190,6 +191,8 @@ pub async fn reset_password(db: &Db, token: &str, new_password: &str) -> Result<
         return Err(FieldErrors::one("token", "This reset link is not valid, has expired or was already used. Ask for a new one."));
     };
     people::set_password(&mut tx, id, &hash).await?;
+    // Other reset links sent earlier die with this one.
+    tokens::spend_all(&mut tx, id, "reset").await?;
     // Whoever got the link also controls the mailbox, so the email is confirmed.
     people::mark_verified(&mut tx, id).await?;
     tx.commit().await.map_err(StoreError::from)?;

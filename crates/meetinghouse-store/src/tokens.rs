@@ -37,6 +37,19 @@ pub async fn consume(tx: &mut Tx, token_hash: &str, purpose: &str) -> Result<Opt
     Ok(row.map(|(id,)| id))
 }
 
+/// Marks every live token of this purpose for a person used, so that once
+/// one reset link has set a password, the other links sent earlier stop
+/// working too (whoever had an older email can no longer use it).
+pub async fn spend_all(tx: &mut Tx, person_id: i64, purpose: &str) -> Result<u64> {
+    let done = sqlx::query("UPDATE email_tokens SET used_at = $1 WHERE person_id = $2 AND purpose = $3 AND used_at IS NULL")
+        .bind(now())
+        .bind(person_id)
+        .bind(purpose)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn create_invite(db: &Db, code_hash: &str, created_by: i64, note: &str) -> Result<()> {
     sqlx::query("INSERT INTO invites (code_hash, created_by, note, created_at) VALUES ($1, $2, $3, $4)")
         .bind(code_hash)
