@@ -19,11 +19,22 @@ pub struct Profile {
     /// (slug, name, role) of organisations they are an active member of.
     pub orgs: Vec<(String, String, String)>,
     pub created_at: i64,
+    /// Waiting for an admin's approval: only its owner and admins see it.
+    pub pending: bool,
 }
 
-pub async fn profile(db: &Db, handle: &str) -> Result<Profile> {
+/// A profile as `viewer` may see it. A suspended account has none; an
+/// account still waiting for an admin's approval shows its profile only to
+/// its owner and to admins, so a sign-up nobody approved cannot publish a
+/// bio (and its links) to the town.
+pub async fn profile(db: &Db, viewer: Option<&Actor>, handle: &str) -> Result<Profile> {
     let p = people::by_handle(db, handle).await?.ok_or(CoreError::NotFound)?;
-    if p.status == "suspended" {
+    let may_see = match p.status.as_str() {
+        "suspended" => false,
+        "pending" => viewer.is_some_and(|v| v.id == p.id || v.is_admin),
+        _ => true,
+    };
+    if !may_see {
         return Err(CoreError::NotFound);
     }
     let sectors = people::sectors(db, p.id).await?;
@@ -42,6 +53,7 @@ pub async fn profile(db: &Db, handle: &str) -> Result<Profile> {
         sectors,
         orgs,
         created_at: p.created_at,
+        pending: p.status == "pending",
     })
 }
 

@@ -3,6 +3,7 @@
 
 use meetinghouse_core::accounts::{self, SignupForm};
 use meetinghouse_core::settings::{RegistrationMode, Settings};
+use meetinghouse_core::people as profiles;
 use meetinghouse_core::{CoreError, Db};
 use meetinghouse_store::{outbox, people};
 
@@ -87,10 +88,15 @@ async fn sign_in_verify_and_reset() {
 
         // A reset ends every session and changes the password; the link works once.
         accounts::request_reset(&db, &s, "http://mh.test", "sam@example.org").await.unwrap();
+        let older = token_in(&last_email(&db).await.body, "http://mh.test/reset/confirm?token=");
+        accounts::request_reset(&db, &s, "http://mh.test", "sam@example.org").await.unwrap();
         let token = token_in(&last_email(&db).await.body, "http://mh.test/reset/confirm?token=");
+        assert_ne!(older, token);
         assert!(matches!(accounts::reset_password(&db, &token, "short").await, Err(CoreError::Invalid(_))));
         accounts::reset_password(&db, &token, "a brand new password").await.unwrap();
         assert!(accounts::reset_password(&db, &token, "another new password").await.is_err());
+        // The link sent earlier stopped working when the newer one was used.
+        assert!(matches!(accounts::reset_password(&db, &older, "another new password").await, Err(CoreError::Invalid(_))));
         assert!(accounts::session_actor(&db, &session).await.unwrap().is_none());
         accounts::login(&db, "sam@example.org", "a brand new password").await.unwrap();
 
@@ -110,6 +116,11 @@ async fn registration_modes() {
         assert_eq!(done.status, "pending");
         let actor = accounts::login(&db, "p@example.org", "correct horse battery").await.unwrap();
         assert!(matches!(accounts::ensure_can_post(&actor, &s), Err(CoreError::Forbidden(_))));
+        // A pending account may fill in its profile, but nobody else sees it until approval.
+        let bio = profiles::ProfileForm { display_name: "Pending One".into(), bio: "Visit [my shop](https://spam.example)".into(), ..Default::default() };
+        profiles::update_profile(&db, &actor, &bio).await.unwrap();
+        assert!(profiles::profile(&db, Some(&actor), "pending_one").await.unwrap().pending, "the owner sees their own");
+        assert!(matches!(profiles::profile(&db, None, "pending_one").await, Err(CoreError::NotFound)));
 
         s.registration = RegistrationMode::Invite;
         let Err(CoreError::Invalid(e)) = accounts::signup(&db, &s, "http://x", &form("i@example.org", "invited")).await else { panic!() };
@@ -117,6 +128,10 @@ async fn registration_modes() {
         let admin_id = accounts::create_admin(&db, "admin@example.org", "boss", "Boss", "a long enough password").await.unwrap();
         let admin = accounts::login(&db, "admin@example.org", "a long enough password").await.unwrap();
         assert_eq!(admin.id, admin_id);
+        assert!(profiles::profile(&db, Some(&admin), "pending_one").await.is_ok(), "admins see pending profiles");
+        accounts::approve(&db, &admin, actor.id).await.unwrap();
+        let approved = profiles::profile(&db, None, "pending_one").await.unwrap();
+        assert!(!approved.pending);
         let code = accounts::create_invite(&db, &admin, "for Jo").await.unwrap();
         let mut f = form("i@example.org", "invited");
         f.invite_code = code.clone();
