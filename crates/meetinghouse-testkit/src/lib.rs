@@ -127,8 +127,16 @@ impl TestApp {
     }
 
     pub async fn get(&mut self, path: &str) -> Reply {
-        let req = Request::get(path).header(header::COOKIE, self.cookie_header()).body(Body::empty()).expect("request");
-        self.send(req).await
+        self.get_with(path, &[]).await
+    }
+
+    /// A GET with extra request headers, as a proxy or a scraper would send.
+    pub async fn get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut req = Request::get(path).header(header::COOKIE, self.cookie_header());
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        self.send(req.body(Body::empty()).expect("request")).await
     }
 
     /// Posts a form exactly as given (the caller includes `csrf` or not).

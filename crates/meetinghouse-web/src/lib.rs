@@ -15,7 +15,7 @@ mod viewer;
 
 pub use metrics::Metrics;
 pub use ratelimit::RateLimits;
-pub use state::{AppState, WebConfig};
+pub use state::{AppState, Secret, WebConfig};
 
 /// Builds the whole application: routes plus the middleware every response passes through.
 pub fn app(state: AppState) -> axum::Router {

@@ -24,6 +24,7 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn record(&self, method: &str, route: &str, status: u16, took: Duration) {
+        let method = method_label(method);
         *self.requests.lock().expect("metrics lock").entry((route.to_string(), method.to_string(), status)).or_default() += 1;
         let secs = took.as_secs_f64();
         let mut lat = self.latency.lock().expect("metrics lock");
@@ -72,6 +73,32 @@ impl Metrics {
     }
 }
 
+/// The method as a label: the standard methods by name, anything else as
+/// `OTHER`, so a client sending made-up methods cannot grow the series
+/// without bound (routes are already bounded: unmatched paths share one).
+fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"];
+    KNOWN.into_iter().find(|m| *m == method).unwrap_or("OTHER")
+}
+
 fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn made_up_methods_share_one_series() {
+        let m = Metrics::default();
+        for i in 0..50 {
+            m.record(&format!("BREW{i}"), "/", 405, Duration::from_millis(1));
+        }
+        m.record("GET", "/", 200, Duration::from_millis(1));
+        let text = m.render((1, 1), 4);
+        assert!(text.contains(r#"meetinghouse_http_requests_total{route="/",method="OTHER",status="405"} 50"#), "{text}");
+        assert!(text.contains(r#"method="GET",status="200"} 1"#));
+        assert!(!text.contains("BREW"));
+    }
 }

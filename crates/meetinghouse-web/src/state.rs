@@ -25,6 +25,19 @@ pub struct WebConfig {
     pub media: meetinghouse_media::MediaStore,
     /// Byte and pixel limits for image uploads.
     pub media_limits: meetinghouse_media::Limits,
+    /// A bearer token that opens `/metrics` to a scraper on another host;
+    /// without it only a direct loopback client gets the figures.
+    pub metrics_token: Option<Secret>,
+}
+
+/// A configured secret: compared in constant time, never printed.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
 }
 
 impl Default for WebConfig {
@@ -39,6 +52,7 @@ impl Default for WebConfig {
                 std::env::temp_dir().join(format!("meetinghouse-media-{}", std::process::id())),
             )),
             media_limits: meetinghouse_media::Limits::default(),
+            metrics_token: None,
         }
     }
 }

@@ -25,6 +25,11 @@ async fn pages_carry_security_headers_and_work_signed_out() {
         assert!(m.body.contains(r#"meetinghouse_http_requests_total{route="/healthz",method="GET",status="200"} 1"#), "{}", m.body);
         assert!(m.body.contains("meetinghouse_http_request_duration_seconds_bucket"));
         assert!(m.body.contains("meetinghouse_db_pool_connections"));
+        assert_eq!(m.headers["cache-control"], "no-store");
+        // Through a proxy on this machine, the figures are not public.
+        let proxied = app.get_with("/metrics", &[("x-forwarded-for", "203.0.113.9")]).await;
+        assert_eq!(proxied.status, StatusCode::NOT_FOUND);
+        assert!(!proxied.body.contains("meetinghouse_http"));
         // Admin pages are for admins.
         assert_eq!(app.get("/admin").await.status, StatusCode::SEE_OTHER);
         app.sign_up("plain").await;
@@ -371,4 +376,21 @@ async fn signed_out_pages_are_micro_cached_and_cleared_by_changes() {
         app.get("/orgs").await;
         assert!(!app.get("/orgs").await.headers.contains_key("x-page-cache"));
     }
+}
+
+#[tokio::test]
+async fn a_scraper_elsewhere_reads_metrics_with_the_token_only() {
+    let db = databases().await.remove(0);
+    let config = meetinghouse_web::WebConfig {
+        metrics_token: Some(meetinghouse_web::Secret("scrape-me-3f9c".into())),
+        ..meetinghouse_testkit::web_config()
+    };
+    let mut app = TestApp::with_config(db, config).await;
+    let far = ("x-forwarded-for", "198.51.100.7");
+    assert_eq!(app.get_with("/metrics", &[far]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get_with("/metrics", &[far, ("authorization", "Bearer wrong-token")]).await.status, StatusCode::NOT_FOUND);
+    let r = app.get_with("/metrics", &[far, ("authorization", "Bearer scrape-me-3f9c")]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("meetinghouse_db_pool_connections"));
+    assert!(!format!("{:?}", app.state.config).contains("scrape-me"), "the token is never printed");
 }

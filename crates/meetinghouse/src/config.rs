@@ -81,6 +81,9 @@ pub struct ServeArgs {
     /// A reverse proxy whose X-Forwarded-For is trusted (repeatable)
     #[arg(long = "trusted-proxy", env = "MEETINGHOUSE_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpAddr>,
+    /// A bearer token that lets a scraper on another host read /metrics [default: none, only local clients]
+    #[arg(long, env = "MEETINGHOUSE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 /// The TOML file: every key optional.
@@ -109,6 +112,7 @@ struct FileConfig {
     s3_path_style: Option<bool>,
     max_upload_mb: Option<usize>,
     max_image_megapixels: Option<u64>,
+    metrics_token: Option<String>,
 }
 
 /// Where uploaded images are kept.
@@ -155,6 +159,7 @@ pub struct ServeConfig {
     pub trusted_proxies: Vec<IpAddr>,
     pub page_cache: std::time::Duration,
     pub media_limits: meetinghouse_media::Limits,
+    pub metrics_token: Option<String>,
 }
 
 impl std::fmt::Debug for ServeConfig {
@@ -249,6 +254,7 @@ impl GlobalArgs {
                 max_bytes: args.max_upload_mb.or(file.max_upload_mb).unwrap_or(20).clamp(1, 200) * 1024 * 1024,
                 max_pixels: args.max_image_megapixels.or(file.max_image_megapixels).unwrap_or(50).clamp(1, 500) * 1_000_000,
             },
+            metrics_token: args.metrics_token.clone().or(file.metrics_token).map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
             trusted_proxies: if args.trusted_proxies.is_empty() { file.trusted_proxies.unwrap_or_default() } else { args.trusted_proxies.clone() },
         })
     }

@@ -34,6 +34,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
         tls: config.tls,
         trusted_proxies: config.trusted_proxies.clone(),
         page_cache_ttl: config.page_cache,
+        metrics_token: config.metrics_token.clone().map(meetinghouse_web::Secret),
         media: media.clone(),
         media_limits: config.media_limits,
     };
