@@ -242,19 +242,29 @@ async fn check(db: &Db, actor: &Actor, form: &StoryForm, existing_prompt: Option
             }
         },
     };
+    // The limit is checked on the distinct ids as sent, before any lookup,
+    // so a form with thousands of ids costs no more than one with ten.
     let mut objects = Vec::new();
+    let mut unknown = false;
     for raw in form.object_ids.split([',', ' ']).map(str::trim).filter(|r| !r.is_empty()) {
         match raw.parse::<i64>() {
-            Ok(oid) if meetinghouse_store::objects::by_id(db, oid).await?.is_some() => {
-                if !objects.contains(&oid) {
-                    objects.push(oid);
-                }
-            }
-            _ => e.add("object_ids", "One of the collection objects this story was linked to no longer exists."),
+            Ok(oid) if !objects.contains(&oid) => objects.push(oid),
+            Ok(_) => {}
+            Err(_) => unknown = true,
+        }
+        if objects.len() > OBJECTS_MAX {
+            break;
         }
     }
     if objects.len() > OBJECTS_MAX {
         e.add("object_ids", format!("A story can be about at most {OBJECTS_MAX} collection objects."));
+    } else {
+        for oid in &objects {
+            unknown |= meetinghouse_store::objects::by_id(db, *oid).await?.is_none();
+        }
+    }
+    if unknown {
+        e.add("object_ids", "One of the collection objects this story was linked to no longer exists.");
     }
     if form.photos.len() > crate::media::PHOTOS_MAX {
         e.add("photos", format!("A story can have at most {} photos.", crate::media::PHOTOS_MAX));

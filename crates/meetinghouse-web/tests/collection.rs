@@ -92,6 +92,20 @@ async fn import_in_the_browser_then_object_pages_and_stories_about_them() {
             .submit("/stories/new", "/stories", &[("title", "x"), ("body", "y"), ("licence", "cc0"), ("visibility", "public"), ("object_ids", "999999")])
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("no longer exists"), "{}", r.body);
+        // Too many objects is refused as such, however many ids are sent;
+        // the same object twice counts once.
+        let many = (1..=5000).map(|n| n.to_string()).collect::<Vec<_>>().join(",");
+        let r = bob
+            .submit("/stories/new", "/stories", &[("title", "x"), ("body", "y"), ("licence", "cc0"), ("visibility", "public"), ("object_ids", many.as_str())])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("at most 10 collection objects"), "{}", r.body);
+        let twice = format!("{id},{id} {id}");
+        let r = bob
+            .submit("/stories/new", "/stories", &[("title", "Twice"), ("body", "y"), ("licence", "cc0"), ("visibility", "public"), ("object_ids", twice.as_str())])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     }
 }
 
