@@ -17,6 +17,8 @@ pub mod limits {
     pub const DESCRIPTION_MAX: usize = 4_000;
     pub const PURPOSE_MAX: usize = 1_000;
     pub const URL_MAX: usize = 500;
+    /// Longest web address kept from an imported record, in bytes.
+    pub const LINK_MAX: usize = 2048;
     pub const TOWN_MAX: usize = 80;
     pub const SETTING_TEXT_MAX: usize = 20_000;
 }
@@ -223,15 +225,68 @@ pub fn website(errors: &mut FieldErrors, field: &'static str, raw: &str) -> Stri
     }
     if s.len() > limits::URL_MAX {
         errors.add(field, format!("A web address can be at most {} characters long.", limits::URL_MAX));
-    } else if !(s.starts_with("https://") || s.starts_with("http://")) || s.contains(char::is_whitespace) {
+    } else if web_url(s).is_none() || s.contains(char::is_whitespace) {
         errors.add(field, "Enter a full web address starting with https://");
     }
     s.to_string()
 }
 
+/// A value as a link a page may show: an absolute `http://` or `https://`
+/// address with a host, read scheme first (any case), never matched on a
+/// prefix. `None` for `javascript:`, `data:`, relative or malformed values,
+/// and anything with control characters (browsers drop tabs and newlines
+/// from a link, which could change how it reads). Surrounding spaces are
+/// trimmed.
+pub fn web_url(raw: &str) -> Option<&str> {
+    let url = raw.trim();
+    if url.is_empty() || url.len() > limits::LINK_MAX || url.chars().any(char::is_control) || url.contains('\\') {
+        return None;
+    }
+    let (scheme, rest) = url.split_once(':')?;
+    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+        return None;
+    }
+    let rest = rest.strip_prefix("//")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host_ok, port) = match host_port.strip_prefix('[') {
+        // An IPv6 literal: [::1]:8080
+        Some(v6) => {
+            let (addr, after) = v6.split_once(']')?;
+            if !after.is_empty() && !after.starts_with(':') {
+                return None;
+            }
+            (!addr.is_empty() && addr.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.'), after.strip_prefix(':'))
+        }
+        None => {
+            let (host, port) = match host_port.split_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (host_port, None),
+            };
+            (!host.is_empty() && host.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_' | '%')), port)
+        }
+    };
+    let port_ok = port.is_none_or(|p| p.is_empty() || (p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok()));
+    (host_ok && port_ok).then_some(url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_website_is_a_link_pages_may_show() {
+        for ok in ["https://museum.example/about", "http://arts-centre.example:8080/", "HTTPS://Example.org"] {
+            let mut e = FieldErrors::new();
+            assert_eq!(website(&mut e, "w", &format!(" {ok} ")), ok);
+            assert!(e.is_empty(), "{ok}");
+        }
+        for bad in ["https://", "https:///path", "https://exa mple.org", "https://a\\b.example", "https://x.example:99999", "ftp://x.example", "https://x.example/\u{7}"] {
+            let mut e = FieldErrors::new();
+            website(&mut e, "w", bad);
+            assert!(e.get("w").is_some_and(|m| m.contains("full web address")), "{bad:?}");
+        }
+    }
 
     #[test]
     fn text_drops_control_characters() {

@@ -69,47 +69,7 @@ impl ImportReport {
     }
 }
 
-/// Longest web address kept from a record, in bytes.
-pub const URL_MAX: usize = 2048;
-
-/// A value as a link a page may show: an absolute `http://` or `https://`
-/// address with a host, read scheme first (any case), never matched on a
-/// prefix. `None` for `javascript:`, `data:`, relative or malformed values,
-/// and anything with control characters (browsers drop tabs and newlines
-/// from a link, which could change how it reads). Surrounding spaces are
-/// trimmed.
-pub fn web_url(raw: &str) -> Option<&str> {
-    let url = raw.trim();
-    if url.is_empty() || url.len() > URL_MAX || url.chars().any(char::is_control) || url.contains('\\') {
-        return None;
-    }
-    let (scheme, rest) = url.split_once(':')?;
-    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
-        return None;
-    }
-    let rest = rest.strip_prefix("//")?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let (host_ok, port) = match host_port.strip_prefix('[') {
-        // An IPv6 literal: [::1]:8080
-        Some(v6) => {
-            let (addr, after) = v6.split_once(']')?;
-            if !after.is_empty() && !after.starts_with(':') {
-                return None;
-            }
-            (!addr.is_empty() && addr.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.'), after.strip_prefix(':'))
-        }
-        None => {
-            let (host, port) = match host_port.split_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (host_port, None),
-            };
-            (!host.is_empty() && host.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_' | '%')), port)
-        }
-    };
-    let port_ok = port.is_none_or(|p| p.is_empty() || (p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())));
-    (host_ok && port_ok).then_some(url)
-}
+use crate::types::web_url;
 
 /// A value shown in a message, cut short.
 fn shown(value: &str) -> String {

@@ -57,7 +57,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path((slug, acc
     }
     // Only a web address is a link, here as in the page (rows stored before
     // the import checked it may hold anything).
-    if let Some(source) = meetinghouse_core::collection::import::web_url(&o.object.source_url) {
+    if let Some(source) = meetinghouse_core::types::web_url(&o.object.source_url) {
         ld["sameAs"] = serde_json::Value::String(source.to_string());
     }
     let description: String = [o.object.makers.as_str(), o.object.display_date.as_str(), o.object.medium.as_str()]
