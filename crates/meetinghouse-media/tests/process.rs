@@ -183,7 +183,7 @@ fn gif_first_frame_and_webp_are_accepted() {
 }
 
 #[test]
-fn refusals_are_explained_and_cheap() {
+fn refusals_are_explained_before_decoding() {
     let limits = Limits::default();
     assert_eq!(process(b"%PDF-1.7 not an image", &limits).unwrap_err(), MediaError::NotAnImage);
     assert_eq!(process(b"<svg xmlns='http://www.w3.org/2000/svg'/>", &limits).unwrap_err(), MediaError::NotAnImage);
@@ -205,23 +205,20 @@ fn refusals_are_explained_and_cheap() {
     bomb.extend_from_slice(&png_chunk(b"IHDR", &ihdr));
     bomb.extend_from_slice(&png_chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]));
     bomb.extend_from_slice(&png_chunk(b"IEND", b""));
-    let started = std::time::Instant::now();
+    // Decoding would need 40 GB, so getting this answer at all shows the
+    // header was read and the pixels were not (how fast is the benchmark's
+    // business, not a test's).
     let err = process(&bomb, &limits).unwrap_err();
     assert!(matches!(err, MediaError::TooManyPixels { width: 100_000, height: 100_000, .. }), "{err:?}");
     assert_eq!(err.to_string(), "The image is 100000 × 100000 pixels (10000 megapixels); the limit is 50 megapixels.");
-    // Decoding would have needed 40 GB; reading the header takes microseconds.
-    // (A generous bound, for a loaded machine.)
-    assert!(started.elapsed() < std::time::Duration::from_millis(500), "{:?}", started.elapsed());
 
     // The same trick in a real JPEG (SOF0 patched to 60,000 × 60,000) and a
     // real GIF (screen and frame patched to 65,535 × 65,535).
     let mut jpeg = encode(&DynamicImage::ImageRgb8(card(64, 48)), ImageFormat::Jpeg);
     let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).expect("baseline JPEG");
     jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
-    let started = std::time::Instant::now();
     let err = process(&jpeg, &limits).unwrap_err();
     assert!(matches!(err, MediaError::TooManyPixels { width: 60_000, height: 60_000, megapixels: 3600, limit: 50 }), "{err:?}");
-    assert!(started.elapsed() < std::time::Duration::from_millis(500), "{:?}", started.elapsed());
     let mut gif = encode(&DynamicImage::ImageRgba8(RgbaImage::from_pixel(8, 8, Rgba([1, 2, 3, 255]))), ImageFormat::Gif);
     gif[6..10].copy_from_slice(&[0xFF; 4]);
     let desc = gif.iter().position(|&b| b == 0x2C).expect("an image descriptor");
