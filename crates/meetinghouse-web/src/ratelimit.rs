@@ -1,5 +1,7 @@
 //! Rate limits on sign-in, sign-up and password reset, per client address and
-//! per account (email), and on replies and reports per account, with the plain-language message shown on the form.
+//! per account (email); on replies, reports, new stories and photos per
+//! account; and on common-ground votes and statements per participant and
+//! address. Each has the plain-language message shown on the form.
 //! Limits are per app server (in memory); the figures are in the README.
 
 use std::net::IpAddr;
@@ -70,6 +72,8 @@ pub struct RateLimits {
     cg_statement_participant: Limit,
     cg_statement_ip: Limit,
     resend_account: Limit,
+    story_account: Limit,
+    photo_account: Limit,
 }
 
 impl Default for RateLimits {
@@ -93,6 +97,9 @@ impl Default for RateLimits {
             // Browsers without an account are participants too, and a script can be many browsers.
             cg_statement_ip: Limit::new(100, Duration::from_secs(10 * 60), "Very many statements are coming from your connection. Please try again in a few minutes — what you wrote is kept below."),
             resend_account: Limit::new(3, Duration::from_secs(3600), "We have sent you several confirmation links in the last hour. Please check your inbox (and spam folder), or wait an hour and ask again."),
+            story_account: Limit::new(20, Duration::from_secs(3600), "You have shared many stories in the last hour. Please wait a while and send this one again — what you wrote is kept below, but photos need attaching again."),
+            // Every photo is decoded and re-encoded, the costliest thing a person can ask of the server.
+            photo_account: Limit::new(60, Duration::from_secs(3600), "you have added many photos in the last hour. Please wait a while and attach it again."),
         }
     }
 }
@@ -114,7 +121,6 @@ impl RateLimits {
     pub fn reply(&self, account: &str) -> Result<(), &'static str> {
         self.reply_account.check(account)
     }
-    /// Reports, per account (person id).
     /// A common-ground vote, by participant (account id or browser token) and address.
     pub fn cg_vote(&self, participant: &str, ip: IpAddr) -> Result<(), &'static str> {
         self.cg_vote_participant.check(participant)?;
@@ -125,8 +131,18 @@ impl RateLimits {
         self.cg_statement_participant.check(participant)?;
         self.cg_statement_ip.check(&address_key(ip))
     }
+    /// Reports, per account (person id).
     pub fn report(&self, account: &str) -> Result<(), &'static str> {
         self.report_account.check(account)
+    }
+    /// A new story (not an edit), per account (person id).
+    pub fn story(&self, account: &str) -> Result<(), &'static str> {
+        self.story_account.check(account)
+    }
+    /// One uploaded photo, per account (person id); the message continues
+    /// "“name” was not added: ".
+    pub fn photo(&self, account: &str) -> Result<(), &'static str> {
+        self.photo_account.check(account)
     }
     pub fn reset(&self, ip: IpAddr, email: &str) -> Result<(), &'static str> {
         self.reset_ip.check(&address_key(ip))?;

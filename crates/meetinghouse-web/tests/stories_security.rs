@@ -293,3 +293,42 @@ TIV.5,Loom,HTTPS://collections.example/objects/5\n";
         assert!(page.body.contains("href=\"https://images.example/old.jpg\""), "{}", page.body);
     }
 }
+
+/// New stories and photos have per-account budgets (README, "Rate limits"):
+/// over them the form comes back with what was written and says why.
+#[tokio::test]
+async fn stories_and_photos_have_hourly_budgets() {
+    let mut ann = TestApp::new(databases().await.remove(0)).await;
+    ann.sign_up("ann").await;
+    let fields = [("title", "Market day"), ("body", "Stalls all down Fore Street."), ("licence", "cc0"), ("visibility", "draft")];
+
+    // Photos: 60 an hour. Each of these forms lacks alt text, so no story is
+    // made, but every photo in it is processed and counts.
+    let pictures: Vec<Vec<u8>> = (0..10).map(|i| meetinghouse_media::generated_picture(i, 64, 48)).collect();
+    let names: Vec<(String, String)> = (0..10).map(|i| (format!("photo_file_{i}"), format!("p{i}.png"))).collect();
+    let files: Vec<(&str, &str, &str, &[u8])> =
+        names.iter().zip(&pictures).map(|((field, name), bytes)| (field.as_str(), name.as_str(), "image/jpeg", bytes.as_slice())).collect();
+    for round in 0..6 {
+        let r = ann.upload("/stories/new", "/stories", &fields, &files).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "round {round}");
+        assert!(!r.body.contains("many photos"), "round {round}: {}", r.body);
+    }
+    let r = ann.upload("/stories/new", "/stories", &fields, &files).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("“p0.png” was not added: you have added many photos in the last hour"), "{}", r.body);
+    assert!(r.body.contains("Market day") && r.body.contains("Fore Street"), "the text is kept");
+
+    // Stories: 20 new ones an hour (7 forms were sent above).
+    for n in 7..20 {
+        let r = ann.submit("/stories/new", "/stories", &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "story {n}: {}", r.body);
+    }
+    let r = ann.submit("/stories/new", "/stories", &fields).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.body.contains("You have shared many stories in the last hour"), "{}", r.body);
+    assert!(r.body.contains("Market day") && r.body.contains("Fore Street"), "the text is kept");
+    // Another person is not held back by Ann's budget.
+    let mut bo = ann.other_browser();
+    bo.sign_up("bo").await;
+    assert_eq!(bo.submit("/stories/new", "/stories", &fields).await.status, StatusCode::SEE_OTHER);
+}

@@ -100,6 +100,10 @@ pub async fn take_photos(
         let media_id = if data.checked(&format!("photo_remove_{i}")) {
             None
         } else if let Some(file) = file {
+            if let Err(message) = state.limits.photo(&actor.id.to_string()) {
+                refused.push((file.filename.clone(), message.to_string(), alt.clone()));
+                continue;
+            }
             match meetinghouse_core::media::upload(&state.db, &state.config.media, actor, file.bytes.clone(), state.config.media_limits).await? {
                 Ok(id) => Some(id),
                 Err(e) => {

@@ -73,20 +73,28 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
     ensure_can_post(pending.viewer.require()?, &pending.viewer.settings)?;
     let Upload { viewer, data, files } = pending.read(&state, state.config.media_limits.max_bytes).await?;
     let actor = viewer.require()?;
-    let (data, photos, upload_errors) = super::take_photos(&state, actor, data, files).await?;
-    let form = StoryForm { photos, ..story_form(&data) };
-    let outcome = if upload_errors.is_empty() { stories::create(&state.db, &viewer.settings, actor, &form).await } else { Err(CoreError::Invalid(upload_errors)) };
+    // Over the limit, no photo is processed and the text is shown again.
+    let (data, outcome) = match state.limits.story(&actor.id.to_string()) {
+        Err(message) => (data, Err((StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", message.to_string())])))),
+        Ok(()) => {
+            let (data, photos, upload_errors) = super::take_photos(&state, actor, data, files).await?;
+            let form = StoryForm { photos, ..story_form(&data) };
+            let outcome = if upload_errors.is_empty() { stories::create(&state.db, &viewer.settings, actor, &form).await } else { Err(CoreError::Invalid(upload_errors)) };
+            let outcome = match outcome {
+                Ok(id) => Ok((id, form.visibility == "draft")),
+                Err(CoreError::Invalid(errors)) => Err((StatusCode::UNPROCESSABLE_ENTITY, errors)),
+                Err(CoreError::Forbidden(m)) => Err((StatusCode::FORBIDDEN, FieldErrors(vec![("form", m)]))),
+                Err(other) => return Err(other.into()),
+            };
+            (data, outcome)
+        }
+    };
     match outcome {
-        Ok(id) => {
-            let message = if form.visibility == "draft" { "Your draft is saved. Only you can see it." } else { "Thank you for sharing your story." };
+        Ok((id, draft)) => {
+            let message = if draft { "Your draft is saved. Only you can see it." } else { "Thank you for sharing your story." };
             Ok(see_other_with_flash(&format!("/stories/{id}"), message, state.config.tls))
         }
-        Err(e @ (CoreError::Invalid(_) | CoreError::Forbidden(_))) => {
-            let (status, errors) = match e {
-                CoreError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
-                CoreError::Forbidden(m) => (StatusCode::FORBIDDEN, FieldErrors(vec![("form", m)])),
-                _ => unreachable!(),
-            };
+        Err((status, errors)) => {
             let prompt = match data.get("prompt_id").parse::<i64>() {
                 Ok(pid) => prompts::page(&state.db, pid, Some(actor)).await.ok().map(|p| (pid, p.prompt.question)),
                 Err(_) => None,
@@ -106,6 +114,5 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
                 editing: false,
             }))
         }
-        Err(other) => Err(other.into()),
     }
 }
