@@ -20,6 +20,7 @@ pub mod orgs;
 pub mod people;
 pub mod persona;
 pub mod prompts;
+pub mod retention;
 pub mod search;
 pub mod secrets;
 pub mod settings;

@@ -1,9 +1,11 @@
 //! Photos people upload: through the media pipeline (types, limits,
 //! orientation, metadata stripped, sizes) into the media store, recorded
-//! as theirs. What a page needs to show one responsively.
+//! as theirs. What a page needs to show one responsively; who may fetch a
+//! stored image; removing the uploads no story uses.
 
 use meetinghouse_media::{Limits, MediaStore, Processed};
 use meetinghouse_store::media::{self as store, NewMedia};
+use meetinghouse_store::stories as store_stories;
 
 use crate::error::{CoreError, Result};
 use crate::{Actor, Db};
@@ -18,7 +20,12 @@ pub const ALT_MAX: usize = 500;
 pub struct UploadError(pub String);
 
 /// Processes and stores an upload as the actor's; returns the media id.
-/// The image work runs on the blocking pool, off the request threads.
+/// The image work runs on the blocking pool, off the request threads. The
+/// row (with its keys) is recorded before the bytes are stored: the clean-up
+/// ([`remove_unused`]) may be removing the same bytes, left by an earlier
+/// upload of the same image, and the insert waits for it, so the bytes are
+/// stored again after it. If storing fails, the row stays unused and the
+/// clean-up removes it.
 pub async fn upload(db: &Db, media: &MediaStore, actor: &Actor, bytes: Vec<u8>, limits: Limits) -> Result<std::result::Result<i64, UploadError>> {
     let processed = tokio::task::spawn_blocking(move || meetinghouse_media::process(&bytes, &limits))
         .await
@@ -27,10 +34,8 @@ pub async fn upload(db: &Db, media: &MediaStore, actor: &Actor, bytes: Vec<u8>, 
         Ok(p) => p,
         Err(e) => return Ok(Err(UploadError(e.to_string()))),
     };
-    for v in p.all() {
-        media.put(&v.key, &v.bytes, v.mime).await.map_err(|e| CoreError::Internal(e.to_string()))?;
-    }
     let variants: Vec<(String, u32, u32)> = p.all().map(|v| (v.key.clone(), v.width, v.height)).collect();
+    let keys: Vec<String> = variants.iter().map(|(k, _, _)| k.clone()).collect();
     let id = store::insert(db, &NewMedia {
         owner_person: actor.id,
         master_key: &p.master.key,
@@ -38,8 +43,12 @@ pub async fn upload(db: &Db, media: &MediaStore, actor: &Actor, bytes: Vec<u8>, 
         height: i64::from(p.master.height),
         mime: p.master.mime,
         variants: &serde_json::to_string(&variants).unwrap_or_else(|_| "[]".into()),
+        keys: &keys,
     })
     .await?;
+    for v in p.all() {
+        media.put(&v.key, &v.bytes, v.mime).await.map_err(|e| CoreError::Internal(e.to_string()))?;
+    }
     Ok(Ok(id))
 }
 
@@ -78,7 +87,83 @@ pub async fn story_photos(db: &Db, story: i64) -> Result<Vec<Shown>> {
         .collect())
 }
 
-/// A media item the actor uploaded (to attach it), as a thumbnail.
-pub async fn own(db: &Db, actor: &Actor, id: i64) -> Result<Option<Shown>> {
-    Ok(store::by_id(db, id).await?.filter(|m| m.owner_person == actor.id || actor.is_admin).map(|m| shown(m.id, &m.variants, m.width, m.height, "", "")))
+/// Who may fetch a stored image, and whether caches outside the browser may
+/// keep it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// A live story that anyone, signed in or not, may see shows it. (Caches
+    /// may keep it: the bytes behind a key never change. Once that story is
+    /// deleted or made private, copies already cached elsewhere cannot be
+    /// recalled; only new fetches are refused.)
+    Public,
+    /// The viewer may see a live story that shows it, or uploaded it
+    /// (the story form shows a pending upload back to its author); others
+    /// may not, so nothing outside their browser may keep it.
+    Private,
+    /// Not for this viewer: "not found", as for a story they may not see.
+    Hidden,
+}
+
+/// The most stories showing one image that a fetch looks at: the same photo
+/// on more stories than this, none of them public, may be refused to someone
+/// who may see only the later ones. Public stories are looked at first.
+const STORIES_CHECKED: i64 = 50;
+
+/// Whether a viewer may fetch the image stored under `key` (any of its
+/// sizes): only when they may see a live story showing it, by the stories'
+/// own rule ([`crate::stories::can_see`]), or uploaded it themselves. A key
+/// no media row has is hidden from everyone.
+pub async fn access(db: &Db, key: &str, viewer: Option<&Actor>) -> Result<Access> {
+    let stories = store_stories::live_with_media_key(db, key, STORIES_CHECKED).await?;
+    for s in &stories {
+        if crate::stories::can_see(db, s, None).await? {
+            return Ok(Access::Public);
+        }
+    }
+    let Some(actor) = viewer else { return Ok(Access::Hidden) };
+    if store::owners_of_key(db, key).await?.contains(&actor.id) {
+        return Ok(Access::Private);
+    }
+    for s in &stories {
+        if crate::stories::can_see(db, s, viewer).await? {
+            return Ok(Access::Private);
+        }
+    }
+    Ok(Access::Hidden)
+}
+
+/// How long an upload no story shows is kept: the story form shows it back
+/// until the story is sent, and a person may take their time over that.
+pub const UNUSED_KEEP_SECS: i64 = 24 * 3600;
+
+/// The most uploads one clean-up run removes; a longer backlog goes on the
+/// next runs.
+const REMOVALS_PER_RUN: i64 = 1_000;
+
+/// Uploads removed for good by one run: media rows, and keys whose bytes
+/// left the media store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Removed {
+    pub rows: usize,
+    pub blobs: usize,
+}
+
+/// Removes the uploads no story shows that are older than
+/// [`UNUSED_KEEP_SECS`] at `now`: each row, and the bytes of each of its
+/// keys that no other row has (two uploads of the same bytes share keys).
+/// One transaction per row: its bytes go while no upload can record one of
+/// its keys, and if removing bytes fails the row stays for the next run.
+pub async fn remove_unused(db: &Db, media: &MediaStore, now: i64) -> Result<Removed> {
+    let mut removed = Removed::default();
+    for id in store::unused_before(db, now - UNUSED_KEEP_SECS, REMOVALS_PER_RUN).await? {
+        let mut tx = store::begin_removal(db).await?;
+        let Some(keys) = store::remove_unused(&mut tx, id).await? else { continue };
+        for key in &keys {
+            media.delete(key).await.map_err(|e| CoreError::Internal(format!("removing an unused image: {e}")))?;
+        }
+        tx.commit().await.map_err(meetinghouse_store::StoreError::from)?;
+        removed.rows += 1;
+        removed.blobs += keys.len();
+    }
+    Ok(removed)
 }

@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use crate::error::Result;
-use crate::{Db, Tx, now};
+use crate::{Backend, Db, Tx, now};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct MediaRow {
@@ -25,9 +25,17 @@ pub struct NewMedia<'a> {
     pub height: i64,
     pub mime: &'a str,
     pub variants: &'a str,
+    /// Every key stored for it: each size's and the master's.
+    pub keys: &'a [String],
 }
 
+/// Records an upload with every key it stored, in one transaction; returns
+/// its id. Call it before the bytes are stored, not after: [`remove_unused`]
+/// checks that no row has a key before its bytes go, and on both backends
+/// this insert waits while that check runs, so bytes stored after the insert
+/// are never the ones being removed.
 pub async fn insert(db: &Db, m: &NewMedia<'_>) -> Result<i64> {
+    let mut tx = db.begin().await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO media (owner_person, master_key, width, height, mime, variants, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
@@ -38,8 +46,16 @@ pub async fn insert(db: &Db, m: &NewMedia<'_>) -> Result<i64> {
     .bind(m.mime)
     .bind(m.variants)
     .bind(now())
-    .fetch_one(&db.pool)
+    .fetch_one(&mut *tx)
     .await?;
+    for key in m.keys.iter().map(String::as_str).chain([m.master_key]) {
+        sqlx::query("INSERT INTO media_keys (key, media_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(key)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -87,4 +103,67 @@ pub async fn set_story_photos(tx: &mut Tx, story: i64, photos: &[(i64, String, S
             .await?;
     }
     Ok(())
+}
+
+/// The people who uploaded the rows stored under a key (several when the
+/// same bytes were uploaded more than once).
+pub async fn owners_of_key(db: &Db, key: &str) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT DISTINCT m.owner_person FROM media_keys k JOIN media m ON m.id = k.media_id WHERE k.key = $1",
+    )
+    .bind(key)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|(p,)| p).collect())
+}
+
+/// Media rows that no story shows, created before `cutoff`: at most `limit`
+/// ids, oldest first.
+pub async fn unused_before(db: &Db, cutoff: i64, limit: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT m.id FROM media m WHERE m.created_at < $1 \
+         AND NOT EXISTS (SELECT 1 FROM story_photos p WHERE p.media_id = m.id) ORDER BY m.id LIMIT $2",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Starts the transaction [`remove_unused`] runs in. Until it ends no
+/// upload can record a key: on SQLite the transaction holds the write turn;
+/// on PostgreSQL it also locks `media_keys` against inserts (other app
+/// servers' uploads included), while reads go on.
+pub async fn begin_removal(db: &Db) -> Result<Tx> {
+    let mut tx = db.begin().await?;
+    if db.backend() == Backend::Postgres {
+        sqlx::query("LOCK TABLE media_keys IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
+    }
+    Ok(tx)
+}
+
+/// Deletes a media row if no story shows it (asked again here, in the
+/// transaction) and returns the keys that no row has any more: their bytes
+/// can be removed from the media store before the transaction commits (see
+/// [`begin_removal`]). `None` when the row is gone or a story shows it.
+pub async fn remove_unused(tx: &mut Tx, id: i64) -> Result<Option<Vec<String>>> {
+    let keys: Vec<(String,)> = sqlx::query_as("SELECT key FROM media_keys WHERE media_id = $1").bind(id).fetch_all(&mut **tx).await?;
+    let done = sqlx::query("DELETE FROM media WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM story_photos WHERE media_id = $1)")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    // (The foreign key cascades too; this does not depend on it being enforced.)
+    sqlx::query("DELETE FROM media_keys WHERE media_id = $1").bind(id).execute(&mut **tx).await?;
+    let mut orphaned = Vec::new();
+    for (key,) in keys {
+        let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM media_keys WHERE key = $1").bind(&key).fetch_one(&mut **tx).await?;
+        if left == 0 {
+            orphaned.push(key);
+        }
+    }
+    Ok(Some(orphaned))
 }

@@ -143,6 +143,23 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<StoryRow>> {
     db.read_optional(Read::new(format!("{SELECT} WHERE s.id = $1")).int(id)).await
 }
 
+/// Live (not deleted) stories showing an image stored under `key` (any of
+/// its sizes), public ones first, then oldest first; at most `limit`. What
+/// `/media/{key}` asks on every image, through indexes: the key, then the
+/// story photos of its media rows, then the stories.
+pub async fn live_with_media_key(db: &Db, key: &str, limit: i64) -> Result<Vec<StoryRow>> {
+    db.read_all(
+        Read::new(format!(
+            "{SELECT} WHERE s.deleted_at IS NULL AND s.id IN \
+             (SELECT p.story_id FROM media_keys k JOIN story_photos p ON p.media_id = k.media_id WHERE k.key = $1) \
+             ORDER BY CASE WHEN s.visibility = 'public' THEN 0 ELSE 1 END, s.id LIMIT $2"
+        ))
+        .text(key)
+        .int(limit),
+    )
+    .await
+}
+
 /// Public, live stories, newest first; optionally only those answering a prompt.
 pub async fn recent_public(db: &Db, prompt_id: Option<i64>, limit: i64, offset: i64) -> Result<Vec<StoryRow>> {
     let sql = format!(
@@ -183,11 +200,17 @@ pub async fn set_deleted(tx: &mut Tx, id: i64, deleted_at: Option<i64>) -> Resul
 }
 
 /// Permanently removes stories deleted before `cutoff`; returns how many.
+/// The newest story is kept (still deleted) until a newer one exists: SQLite
+/// gives a new row the largest id plus one, so removing the largest would
+/// let the next story take its id, and with it the replies, thanks and
+/// reports that name the old one by id.
 pub async fn purge_deleted_before(db: &Db, cutoff: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM stories WHERE deleted_at IS NOT NULL AND deleted_at < $1")
-        .bind(cutoff)
-        .execute(&db.pool)
-        .await?;
+    let done = sqlx::query(
+        "DELETE FROM stories WHERE deleted_at IS NOT NULL AND deleted_at < $1 AND id < (SELECT MAX(id) FROM stories)",
+    )
+    .bind(cutoff)
+    .execute(&db.pool)
+    .await?;
     Ok(done.rows_affected())
 }
 

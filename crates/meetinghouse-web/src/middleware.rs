@@ -52,7 +52,11 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     let (referer, host) = (req.headers().get(header::REFERER).cloned(), req.headers().get(header::HOST).cloned());
     let generation = state.page_cache.generation();
     let cached = if cacheable { state.page_cache.get(&cache_key) } else { None };
-    let new_anon = if has_anon {
+    // Images, the stylesheet and the operator's endpoints never need the
+    // anonymous cookie, and a response that sets a cookie is one a shared
+    // cache may refuse to keep.
+    let needs_anon = !["/media/", "/static/", "/healthz", "/metrics"].iter().any(|p| path.starts_with(p));
+    let new_anon = if has_anon || !needs_anon {
         None
     } else {
         let id = secrets::random_token()[..32].to_string();

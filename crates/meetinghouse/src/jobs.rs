@@ -1,13 +1,17 @@
-//! Periodic jobs beside the mail worker: daily notification digests and
-//! lifting suspensions whose time is over. Each run is idempotent (a digest
-//! is claimed and its notifications marked in one transaction), so several
-//! app servers may run it at once.
+//! Periodic jobs beside the mail worker: daily notification digests,
+//! lifting suspensions whose time is over, and the hourly purge of deleted
+//! stories and unused uploads. Each run is idempotent (a digest is claimed
+//! and its notifications marked in one transaction; a purge removes each
+//! upload in a transaction of its own), so several app servers may run them
+//! at once.
 
 use std::time::Duration;
 
 use meetinghouse_core::notifications::{self, Mailer};
 use meetinghouse_core::settings::Settings;
 use meetinghouse_core::moderation;
+use meetinghouse_core::retention::{self, Purged};
+use meetinghouse_media::MediaStore;
 use meetinghouse_store::Db;
 
 /// How often the jobs run.
@@ -20,6 +24,28 @@ pub async fn run(db: Db, base_url: String, mut stop: tokio::sync::watch::Receive
         }
         tokio::select! {
             _ = tokio::time::sleep(EVERY) => {},
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// How often stories past their restore window and unused uploads are
+/// removed: nothing waits on it, so once an hour is plenty.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Removes, about hourly, stories deleted longer ago than they can be
+/// restored and the uploads no story shows any more, with their bytes in
+/// the media store (core's `retention::purge`). Runs beside `run` so a slow
+/// media store never holds up digests.
+pub async fn run_purge(db: Db, media: MediaStore, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        match retention::purge(&db, &media, meetinghouse_store::now()).await {
+            Ok(p) if p == Purged::default() => {}
+            Ok(p) => tracing::info!(stories = p.stories, uploads = p.media.rows, images = p.media.blobs, "purge: removed for good"),
+            Err(e) => tracing::warn!(error = %e, "purge: removing deleted stories or unused uploads failed; will try again"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(PURGE_EVERY) => {},
             _ = stop.changed() => return,
         }
     }

@@ -42,6 +42,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mailer = tokio::spawn(mail::run(db.clone(), config.smtp_url.clone(), config.mail_from.clone(), stop_rx.clone()));
     let jobs = tokio::spawn(crate::jobs::run(db.clone(), config.base_url.clone(), stop_rx.clone()));
+    let purge = tokio::spawn(crate::jobs::run_purge(db.clone(), media.clone(), stop_rx.clone()));
     let analyses = tokio::spawn(crate::jobs::run_common_ground(db.clone(), stop_rx));
     // The line tests and scripts wait for: the real port, after binding.
     println!("meetinghouse listening on http://{local}");
@@ -54,6 +55,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     let _ = mailer.await;
     let _ = jobs.await;
+    let _ = purge.await;
     let _ = analyses.await;
     db.close().await;
     Ok(())

@@ -1,0 +1,30 @@
+//! What is removed for good, and when: stories deleted longer ago than they
+//! can be restored, then the uploads no story shows any more (with their
+//! bytes in the media store). Run by the binary's periodic jobs; idempotent,
+//! so several app servers may run it at once.
+
+use meetinghouse_media::MediaStore;
+use meetinghouse_store::stories as store_stories;
+
+use crate::Db;
+use crate::error::Result;
+use crate::media;
+use crate::stories::RESTORE_WINDOW_SECS;
+
+/// What one run removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub stories: u64,
+    pub media: media::Removed,
+}
+
+/// Removes, as of `now` (unix seconds), the stories deleted more than
+/// [`RESTORE_WINDOW_SECS`] ago (their photos' places, history and links go
+/// with them; the newest story of all waits until a newer one exists, so its
+/// id is never given again), then the uploads no story shows that are older than
+/// [`media::UNUSED_KEEP_SECS`] — those purged stories' photos among them.
+pub async fn purge(db: &Db, media_store: &MediaStore, now: i64) -> Result<Purged> {
+    let stories = store_stories::purge_deleted_before(db, now - RESTORE_WINDOW_SECS).await?;
+    let media = media::remove_unused(db, media_store, now).await?;
+    Ok(Purged { stories, media })
+}
