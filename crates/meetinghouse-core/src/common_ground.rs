@@ -264,7 +264,7 @@ async fn join(c: &Conversation, p: &Participant<'_>, tx: &mut meetinghouse_store
 /// Whether `p` may vote and add statements now, and if not, why.
 fn may_take_part(settings: &Settings, c: &Conversation, p: &Participant<'_>) -> Result<()> {
     if !c.is_open() {
-        return Err(CoreError::Forbidden("This conversation is closed: it no longer takes statements or votes.".into()));
+        return Err(closed());
     }
     match p {
         Participant::Person(a) => ensure_can_post(a, settings)?,
@@ -291,7 +291,11 @@ pub enum Added {
     Pending(i64),
 }
 
-/// Adds a participant's statement.
+/// Adds a participant's statement. What could be raced by a parallel
+/// request is decided in the transaction that writes: whether the
+/// conversation is still open and the participant's statement count (after
+/// [`store::change_open`], which makes changes to one conversation take
+/// turns), and whether the text is already there (the unique index).
 pub async fn add_statement(db: &Db, settings: &Settings, c: &Conversation, p: &Participant<'_>, raw: &str) -> Result<Added> {
     may_take_part(settings, c, p)?;
     let body = normalise(raw);
@@ -305,28 +309,52 @@ pub async fn add_statement(db: &Db, settings: &Settings, c: &Conversation, p: &P
             format!("A statement here can be at most {} characters long (yours has {n}). Try saying one thing, briefly.", c.row.statement_max),
         ));
     }
-    match store::statement_status(db, c.row.id, &body).await?.as_deref() {
-        None => {}
-        Some("pending") => return Err(FieldErrors::one("statement", "That statement has already been added, and is waiting for a host to check it.")),
-        Some("rejected") => {
-            return Err(FieldErrors::one("statement", "The hosts took that statement out of this conversation, so it cannot be added again."));
-        }
-        Some(_) => return Err(FieldErrors::one("statement", "That statement is already in the conversation: vote on it instead.")),
+    // Said already? Most repeats are caught here, with a message that says
+    // what became of the first; the index below catches the rest.
+    if let Some(status) = store::statement_status(db, c.row.id, &body).await? {
+        return Err(already_there(&status));
     }
     let mut tx = db.begin().await?;
+    if !store::change_open(&mut tx, c.row.id).await? {
+        return Err(closed());
+    }
     let author = join(c, p, &mut tx).await?;
-    let mine = store::statements(db, c.row.id).await?.iter().filter(|s| s.author == author).count();
-    if mine >= caps::STATEMENTS_PER_PARTICIPANT {
+    let mine = store::statements_by(&mut tx, c.row.id, author).await?;
+    if mine >= caps::STATEMENTS_PER_PARTICIPANT as i64 {
         return Err(FieldErrors::one(
             "statement",
             format!("You have added {mine} statements here, the most one person can. Thank you — now vote on others'."),
         ));
     }
     let accepted = c.row.moderation == "post" || c.viewer_hosts;
-    let id = store::insert_statement(&mut tx, c.row.id, author, &body, if accepted { "accepted" } else { "pending" }, false).await?;
-    store::mark_dirty(&mut tx, c.row.id).await?;
+    let id = match store::insert_statement(&mut tx, c.row.id, author, &body, if accepted { "accepted" } else { "pending" }, false).await {
+        Ok(id) => id,
+        // The same text arrived from someone else between the check above
+        // and this insert: say so just as the check would have.
+        Err(StoreError::Conflict { what: "statement" }) => {
+            tx.rollback().await.map_err(StoreError::from)?;
+            let status = store::statement_status(db, c.row.id, &body).await?;
+            return Err(already_there(status.as_deref().unwrap_or("accepted")));
+        }
+        Err(e) => return Err(e.into()),
+    };
     tx.commit().await.map_err(StoreError::from)?;
     Ok(if accepted { Added::Accepted(id) } else { Added::Pending(id) })
+}
+
+/// Why a statement already in the conversation (with this status) cannot be added.
+fn already_there(status: &str) -> CoreError {
+    match status {
+        "pending" => FieldErrors::one("statement", "That statement has already been added, and is waiting for a host to check it."),
+        "rejected" => FieldErrors::one("statement", "The hosts took that statement out of this conversation, so it cannot be added again."),
+        _ => FieldErrors::one("statement", "That statement is already in the conversation: vote on it instead."),
+    }
+}
+
+/// The refusal when a conversation is closed, whether the page that sent the
+/// form knew it or it closed while the form was on its way.
+fn closed() -> CoreError {
+    CoreError::Forbidden("This conversation is closed: it no longer takes statements or votes.".into())
 }
 
 /// A host accepts or rejects a statement.
@@ -335,14 +363,22 @@ pub async fn moderate(db: &Db, c: &Conversation, statement_id: i64, accept: bool
         return Err(CoreError::Forbidden("Only the conversation's hosts accept or reject statements.".into()));
     }
     if !c.is_open() {
-        return Err(CoreError::Forbidden("This conversation is closed: its statements stay as they were when it closed.".into()));
+        return Err(moderation_closed());
     }
     let s = store::statement(db, statement_id).await?.filter(|s| s.conversation_id == c.row.id).ok_or(CoreError::NotFound)?;
     let mut tx = db.begin().await?;
+    // Closed while the host's page was open: still nothing is moderated.
+    if !store::change_open(&mut tx, c.row.id).await? {
+        return Err(moderation_closed());
+    }
     store::set_statement_status(&mut tx, s.id, if accept { "accepted" } else { "rejected" }).await?;
-    store::mark_dirty(&mut tx, c.row.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
+}
+
+/// The refusal of a host's decision once the conversation is closed.
+fn moderation_closed() -> CoreError {
+    CoreError::Forbidden("This conversation is closed: its statements stay as they were when it closed.".into())
 }
 
 /// Parses a vote as forms send it.
@@ -369,7 +405,13 @@ pub async fn vote(db: &Db, settings: &Settings, c: &Conversation, p: &Participan
     let mut tx = db.begin().await?;
     let participant = join(c, p, &mut tx).await?;
     store::upsert_vote(&mut tx, c.row.id, participant, statement_id, v).await?;
-    store::mark_dirty(&mut tx, c.row.id).await?;
+    // Checked again where the vote is written: the conversation may have
+    // closed since this request loaded it, and a vote must not land after.
+    // Last, so the conversation's row is held only for the commit (nothing
+    // above depends on it); a closed conversation rolls the vote back.
+    if !store::change_open(&mut tx, c.row.id).await? {
+        return Err(closed());
+    }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
@@ -379,7 +421,9 @@ pub async fn close(db: &Db, c: &Conversation) -> Result<()> {
     if !c.viewer_hosts {
         return Err(CoreError::Forbidden("Only the conversation's hosts can close it.".into()));
     }
-    store::close(db, c.row.id).await?;
+    let mut tx = db.begin().await?;
+    store::close(&mut tx, c.row.id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
 
@@ -556,8 +600,13 @@ pub struct Summary {
     /// Routing priority per statement.
     pub priorities: Vec<(i64, f64)>,
     pub timeline: Vec<Day>,
-    /// Plain-language notes on degraded input (too few participants, …).
+    /// Plain-language notes on degraded input (too few participants, …), for everyone.
     pub notes: Vec<String>,
+    /// The engine's own diagnostics ("PCA stopped after N iterations …"):
+    /// technical notes, shown to hosts only. Summaries stored before they
+    /// were kept apart have none (migration 0011 has those redrawn).
+    #[serde(default)]
+    pub technical: Vec<String>,
 }
 
 impl Summary {
@@ -595,30 +644,64 @@ pub async fn summary(db: &Db, id: i64) -> Result<Option<Summary>> {
 }
 
 /// Runs one analysis of every conversation that changed and has not been
-/// analysed in the last [`caps::DEBOUNCE_SECS`]; returns how many ran. Safe
-/// to run on several app servers at once (each conversation is claimed).
+/// analysed in the last [`caps::DEBOUNCE_SECS`]; returns how many results
+/// were stored. Safe to run on several app servers at once: each
+/// conversation is claimed, and a run that took longer than the claim's
+/// lease (the debounce: another server may claim the conversation again
+/// after about 3 s) stores its result only if no later claim stored first.
 pub async fn run_due(db: &Db) -> Result<usize> {
     // Times are whole seconds: one more second makes "at least 2 s apart" hold
     // even when the last run began just before a second ticked over.
     let not_after = meetinghouse_store::now() - caps::DEBOUNCE_SECS - 1;
     let mut done = 0;
     for id in store::due(db, not_after, 20).await? {
-        if store::claim(db, id, not_after).await? {
-            if let Err(e) = recompute(db, id).await {
+        let Some(claim) = store::claim(db, id, not_after).await? else { continue };
+        let stored = match analyse(db, id, claim).await {
+            Ok(run) => keep(db, &run).await,
+            Err(e) => Err(e),
+        };
+        match stored {
+            Ok(true) => done += 1,
+            Ok(false) => {}
+            Err(e) => {
                 // Put the change mark back so the next run tries again.
                 let mut tx = db.begin().await?;
                 store::mark_dirty(&mut tx, id).await?;
                 tx.commit().await.map_err(StoreError::from)?;
                 return Err(e);
             }
-            done += 1;
         }
     }
     Ok(done)
 }
 
-/// Analyses one conversation now, warm-started from its stored state.
+/// Analyses one conversation now, warm-started from its stored state, and
+/// stores the result (unless a run claimed later stored its own first; the
+/// summary is returned either way).
 pub async fn recompute(db: &Db, id: i64) -> Result<Summary> {
+    let claim = store::claim_now(db, id).await?.ok_or(CoreError::NotFound)?;
+    let run = analyse(db, id, claim).await?;
+    keep(db, &run).await?;
+    Ok(run.summary)
+}
+
+/// One analysis run's result, computed but not yet stored.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub conversation: i64,
+    /// The claim number the run was started under. A later claim's run
+    /// reads every vote cast before that claim (a vote after it marks the
+    /// conversation changed again), so a higher number is never older.
+    pub claim: i64,
+    pub summary: Summary,
+    /// The engine's state for the next warm start (JSON).
+    pub state: String,
+}
+
+/// Reads a conversation's statements, votes and engine state and runs the
+/// engine, under `claim` (from [`store::claim`] or [`store::claim_now`]).
+/// Nothing is stored: see [`keep`].
+pub async fn analyse(db: &Db, id: i64, claim: i64) -> Result<Run> {
     let statements = store::statements(db, id).await?;
     let votes = store::votes(db, id).await?;
     let state = store::engine_state(db, id).await?;
@@ -629,7 +712,6 @@ pub async fn recompute(db: &Db, id: i64) -> Result<Summary> {
     for message in misfit {
         tracing::warn!(conversation = id, diagnostic = %message, "common ground: the stored state did not fit");
     }
-    let mut notes = Vec::new();
     // The engine is CPU work: keep it off the async workers.
     let (analysis, engine) = tokio::task::spawn_blocking(move || {
         let a = engine.update();
@@ -637,14 +719,24 @@ pub async fn recompute(db: &Db, id: i64) -> Result<Summary> {
     })
     .await
     .map_err(|e| CoreError::Internal(format!("the analysis stopped: {e}")))?;
-    for d in &analysis.diagnostics {
-        notes.push(d.message.clone());
-    }
-    let summary = summarise(&analysis, &statements, &votes, taking_part.len(), notes);
+    // The engine's own diagnostics are technical: for hosts, not for the
+    // people taking part (the report's plain notes are made in `summarise`).
+    let technical = analysis.diagnostics.iter().map(|d| d.message.clone()).collect();
+    let summary = summarise(&analysis, &statements, &votes, taking_part.len(), technical);
     let state = serde_json::to_string(&engine.state()).map_err(|e| CoreError::Internal(e.to_string()))?;
-    let json = serde_json::to_string(&summary).map_err(|e| CoreError::Internal(e.to_string()))?;
-    store::save_analysis(db, id, &json, &state).await?;
-    Ok(summary)
+    Ok(Run { conversation: id, claim, summary, state })
+}
+
+/// Stores a run's result unless a run claimed later has stored its own
+/// (compare-and-set on the claim number), so an older result never replaces
+/// a newer one. Returns whether it was stored.
+pub async fn keep(db: &Db, run: &Run) -> Result<bool> {
+    let json = serde_json::to_string(&run.summary).map_err(|e| CoreError::Internal(e.to_string()))?;
+    let stored = store::save_analysis(db, run.conversation, run.claim, &json, &run.state).await?;
+    if !stored {
+        tracing::debug!(conversation = run.conversation, claim = run.claim, "common ground: a later analysis was stored first; this older one is dropped");
+    }
+    Ok(stored)
 }
 
 /// An engine holding a conversation's statements and votes, warm-started
@@ -722,7 +814,7 @@ pub async fn vote_counts(db: &Db, id: i64) -> Result<BTreeMap<i64, [u32; 3]>> {
     Ok(tally(&store::votes(db, id).await?))
 }
 
-fn summarise(a: &Analysis, statements: &[StatementRow], votes: &[store::VoteRow], participants: usize, notes: Vec<String>) -> Summary {
+fn summarise(a: &Analysis, statements: &[StatementRow], votes: &[store::VoteRow], participants: usize, technical: Vec<String>) -> Summary {
     let sid = |s: &str| s.parse::<i64>().unwrap_or(0);
     let points = a
         .in_conv
@@ -818,7 +910,7 @@ fn summarise(a: &Analysis, statements: &[StatementRow], votes: &[store::VoteRow]
         by_day.entry(t.div_euclid(86_400) * 86_400).or_default().1 += 1;
     }
     let timeline = by_day.into_iter().map(|(day, (votes, new_participants))| Day { day, votes, new_participants }).collect();
-    let mut notes = notes;
+    let mut notes = Vec::new();
     if a.in_conv.len() < SMALL_MAP {
         notes.push(format!(
             "Only {} {} on the map so far: the groups become meaningful as more people take part.",
@@ -840,6 +932,7 @@ fn summarise(a: &Analysis, statements: &[StatementRow], votes: &[store::VoteRow]
         priorities,
         timeline,
         notes,
+        technical,
     }
 }
 
@@ -1054,6 +1147,7 @@ mod tests {
             priorities: Vec::new(),
             timeline: Vec::new(),
             notes: Vec::new(),
+            technical: Vec::new(),
         };
         let ids: Vec<i64> = summary.bridging(5).iter().map(|s| s.statement).collect();
         assert_eq!(ids, vec![4, 1]);

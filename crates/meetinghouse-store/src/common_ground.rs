@@ -3,7 +3,7 @@
 
 use sqlx::FromRow;
 
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::{Db, Tx, now};
 
 #[derive(Debug, Clone, FromRow)]
@@ -80,14 +80,23 @@ pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<ConversationRo
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&db.pool).await?)
 }
 
-pub async fn close(db: &Db, id: i64) -> Result<bool> {
-    let at = now();
-    let r = sqlx::query("UPDATE cg_conversations SET status = 'closed', closed_at = $1, dirty_since = COALESCE(dirty_since, $1) WHERE id = $2 AND status = 'open'")
-        .bind(at)
+/// Closes an open conversation, in the caller's transaction; false when it
+/// was closed already. The first statement takes the conversation's row (on
+/// PostgreSQL it waits for a vote or statement in flight, which holds the row
+/// from [`change_open`] to its commit); the time is read only once it has the
+/// row, so `closed_at` is never earlier than a vote stored before the close,
+/// and a change that waited for the close finds the conversation closed.
+pub async fn close(tx: &mut Tx, id: i64) -> Result<bool> {
+    let r = sqlx::query("UPDATE cg_conversations SET status = 'closed' WHERE id = $1 AND status = 'open'").bind(id).execute(&mut **tx).await?;
+    if r.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE cg_conversations SET closed_at = $1, dirty_since = COALESCE(dirty_since, $1) WHERE id = $2")
+        .bind(now())
         .bind(id)
-        .execute(&db.pool)
+        .execute(&mut **tx)
         .await?;
-    Ok(r.rows_affected() == 1)
+    Ok(true)
 }
 
 /// Marks a conversation as changed since its last analysis.
@@ -98,6 +107,25 @@ pub async fn mark_dirty(tx: &mut Tx, id: i64) -> Result<()> {
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Marks an open conversation changed, in the transaction that changes it
+/// (a vote, a statement, a host's decision). Returns false when it is closed
+/// (or gone): the caller then writes nothing. On PostgreSQL the update holds
+/// the conversation's row until the transaction ends, so changes to one
+/// conversation and closing it take turns. Run first, it makes what the
+/// transaction checks next (statements per person) safe from parallel
+/// requests; run last, by a change that checks nothing else (a vote), it
+/// holds the row only for the commit. On SQLite the write turn already makes
+/// every transaction wait for the one before. One statement for both
+/// backends: `SELECT … FOR UPDATE` is PostgreSQL's alone.
+pub async fn change_open(tx: &mut Tx, id: i64) -> Result<bool> {
+    let r = sqlx::query("UPDATE cg_conversations SET dirty_since = COALESCE(dirty_since, $1) WHERE id = $2 AND status = 'open'")
+        .bind(now())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(r.rows_affected() == 1)
 }
 
 /// Conversations with changes whose last analysis began at or before `not_after`.
@@ -115,29 +143,51 @@ pub async fn due(db: &Db, not_after: i64, limit: i64) -> Result<Vec<i64>> {
 
 /// Claims a due conversation for one analysis run: clears its change mark and
 /// stamps the start, so other app servers skip it and the next run waits for
-/// the debounce interval. Returns false when another run took it first.
-pub async fn claim(db: &Db, id: i64, not_after: i64) -> Result<bool> {
-    let r = sqlx::query(
-        "UPDATE cg_conversations SET dirty_since = NULL, analysed_at = $1 \
-         WHERE id = $2 AND dirty_since IS NOT NULL AND (analysed_at IS NULL OR analysed_at <= $3)",
+/// the debounce interval. Returns the run's claim number (see
+/// [`save_analysis`]), or `None` when another run took it first.
+pub async fn claim(db: &Db, id: i64, not_after: i64) -> Result<Option<i64>> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "UPDATE cg_conversations SET dirty_since = NULL, analysed_at = $1, analysis_claims = analysis_claims + 1 \
+         WHERE id = $2 AND dirty_since IS NOT NULL AND (analysed_at IS NULL OR analysed_at <= $3) RETURNING analysis_claims",
     )
     .bind(now())
     .bind(id)
     .bind(not_after)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.map(|r| r.0))
+}
+
+/// A claim number for an analysis run outside the debounced job (the demo,
+/// the command line): later than every run claimed so far, without touching
+/// the change mark or the debounce.
+pub async fn claim_now(db: &Db, id: i64) -> Result<Option<i64>> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("UPDATE cg_conversations SET analysis_claims = analysis_claims + 1 WHERE id = $1 RETURNING analysis_claims")
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(row.map(|r| r.0))
+}
+
+/// Stores the engine's result (for pages) and its carried state (for the
+/// next update), unless a run claimed later has stored its own already:
+/// compare-and-set on the claim number. A run that outlived the claim's
+/// lease (the debounce) can be claimed again on another app server, whose
+/// run reads every vote cast before its claim; returns false when this
+/// result was the older one and was dropped.
+pub async fn save_analysis(db: &Db, id: i64, claim: i64, analysis_json: &str, state_json: &str) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE cg_conversations SET analysis_json = $1, state_json = $2, analysis_claim = $3 \
+         WHERE id = $4 AND (analysis_claim IS NULL OR analysis_claim < $3)",
+    )
+    .bind(analysis_json)
+    .bind(state_json)
+    .bind(claim)
+    .bind(id)
     .execute(&db.pool)
     .await?;
     Ok(r.rows_affected() == 1)
-}
-
-/// The engine's result (for pages) and its carried state (for the next update).
-pub async fn save_analysis(db: &Db, id: i64, analysis_json: &str, state_json: &str) -> Result<()> {
-    sqlx::query("UPDATE cg_conversations SET analysis_json = $1, state_json = $2 WHERE id = $3")
-        .bind(analysis_json)
-        .bind(state_json)
-        .bind(id)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
 }
 
 /// The latest analysis as pages show it (JSON), when analysed.
@@ -217,6 +267,12 @@ pub struct StatementRow {
 
 const STATEMENT: &str = "SELECT id, conversation_id, author, body, status, is_seed, is_meta, created_at FROM cg_statements";
 
+/// Adds a statement. The same text twice in one conversation breaks the
+/// unique index `cg_statements_text` (migration 0011), reported as
+/// [`StoreError::Conflict`](crate::StoreError::Conflict) for `"statement"`,
+/// so two identical statements sent at once are stored once. `body` is the
+/// statement as core normalised it (one line, single spaces): that is the
+/// form compared.
 pub async fn insert_statement(tx: &mut Tx, conversation: i64, author: i64, body: &str, status: &str, is_seed: bool) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO cg_statements (conversation_id, author, body, status, is_seed, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -228,8 +284,21 @@ pub async fn insert_statement(tx: &mut Tx, conversation: i64, author: i64, body:
     .bind(i64::from(is_seed))
     .bind(now())
     .fetch_one(&mut **tx)
-    .await?;
+    .await
+    // PostgreSQL names the index; SQLite names the columns.
+    .map_err(|e| StoreError::from_unique(e, &[("cg_statements_text", "statement"), ("cg_statements.body", "statement")]))?;
     Ok(id)
+}
+
+/// How many statements a participant has added to a conversation (whatever
+/// became of them), read in the transaction that adds the next one.
+pub async fn statements_by(tx: &mut Tx, conversation: i64, author: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cg_statements WHERE conversation_id = $1 AND author = $2")
+        .bind(conversation)
+        .bind(author)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(n)
 }
 
 pub async fn statement(db: &Db, id: i64) -> Result<Option<StatementRow>> {

@@ -2,7 +2,9 @@
 //! backend: opening one (who may, and bad input), voting one statement at a
 //! time, adding statements under pre-moderation, taking part without an
 //! account, "my votes", the debounced analysis and its report, the CSV
-//! export, and closing.
+//! export, and closing; and the races: closing against votes in flight,
+//! identical statements at once, the per-person cap under parallel requests,
+//! two analyses of one conversation, and who sees the engine's diagnostics.
 
 use axum::http::StatusCode;
 use meetinghouse_core::common_ground;
@@ -343,6 +345,270 @@ async fn conversations_go_only_into_groups_and_prompts_of_their_opener() {
             let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let r = cal.submit("/common-ground/new", "/common-ground", &form).await;
             assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Races: many requests at once, through core as the handlers call it, with
+// the conversation loaded first as a request loads it.
+
+/// Opens a conversation as Ann (post-moderation, open to browsers without
+/// an account) with the given seed statements; returns its id.
+async fn open_for_everyone(ann: &mut TestApp, topic: &str, seeds: &str) -> i64 {
+    let fields = [("speak_as", "org:tiverton-museum"), ("topic", topic), ("seeds", seeds), ("allow_anonymous", "on")];
+    let r = ann.submit("/common-ground/new", "/common-ground", &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    r.location().unwrap().rsplit('/').next().unwrap().parse().unwrap()
+}
+
+/// A person signed up through `app`, as core sees them.
+async fn actor(app: &TestApp, handle: &str) -> meetinghouse_core::Actor {
+    meetinghouse_core::accounts::login(&app.db, &format!("{handle}@example.org"), "a long enough password").await.unwrap()
+}
+
+/// Holds a conversation as a change to it does (its row on PostgreSQL, the
+/// write turn on SQLite) until the returned transaction is dropped: the gap
+/// between a request's checks and its write, made as long as a test needs,
+/// so requests sent meanwhile all pass their checks before any of them
+/// writes.
+async fn hold(db: &meetinghouse_store::Db, id: i64) -> meetinghouse_store::Tx {
+    let mut tx = db.begin().await.unwrap();
+    assert!(meetinghouse_store::common_ground::change_open(&mut tx, id).await.unwrap());
+    tx
+}
+
+/// How long the tests [`hold`]: long enough for a few dozen requests to get
+/// there. Should a slow machine get fewer there in time, two are enough for
+/// the race to show.
+const REACH_THE_HOLD: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Whether a result is the refusal a closed conversation gives.
+fn refused_as_closed(r: &Result<(), meetinghouse_core::CoreError>) -> bool {
+    matches!(r, Err(meetinghouse_core::CoreError::Forbidden(m)) if m.contains("This conversation is closed"))
+}
+
+/// A vote, a statement or a host's decision sent from a page loaded while
+/// the conversation was open is refused once it has closed: the check runs
+/// where the change is written, not only when the page was loaded. And with
+/// votes in flight while it closes, no vote is stored after the close, none
+/// that started after the close succeeds, and every refusal is the plain one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nothing_lands_after_a_conversation_closes() {
+    use common_ground::Participant;
+    use std::sync::Arc;
+    for db in databases().await {
+        let mut ann = museum_host(db.clone()).await;
+        let host = actor(&ann, "ann").await;
+        let settings = meetinghouse_core::settings::Settings::load(&db).await.unwrap();
+
+        // Deterministic: the pages were loaded (open), then it closed, then the forms arrive.
+        let id = open_for_everyone(&mut ann, "The old library", "Keep the reading room\nMake it a community hub").await;
+        let host_page = common_ground::load(&db, id, Some(&host)).await.unwrap();
+        let guest_page = common_ground::load(&db, id, None).await.unwrap();
+        let before = common_ground_statements(&db, id).await;
+        common_ground::close(&db, &host_page).await.unwrap();
+        let guest = Participant::Browser("a-browser-whose-page-was-open");
+        let r = common_ground::vote(&db, &settings, &guest_page, &guest, before[0].id, "agree").await;
+        assert!(refused_as_closed(&r), "a vote after closing: {r:?}");
+        let r = common_ground::add_statement(&db, &settings, &guest_page, &guest, "Open it on Sundays").await.map(|_| ());
+        assert!(refused_as_closed(&r), "a statement after closing: {r:?}");
+        let r = common_ground::moderate(&db, &host_page, before[0].id, false).await;
+        assert!(matches!(&r, Err(meetinghouse_core::CoreError::Forbidden(m)) if m.contains("statements stay as they were")), "{r:?}");
+        assert!(meetinghouse_store::common_ground::votes(&db, id).await.unwrap().is_empty(), "no vote stored");
+        let after: Vec<(i64, String)> = common_ground_statements(&db, id).await.into_iter().map(|s| (s.id, s.status)).collect();
+        assert_eq!(after, before.iter().map(|s| (s.id, s.status.clone())).collect::<Vec<_>>(), "statements unchanged");
+
+        // Racing: 32 votes in flight while the host closes, then 32 more
+        // sent from the same (open) page after the close has returned.
+        let id = open_for_everyone(&mut ann, "The harbour wall", "Rebuild it in stone").await;
+        let page = Arc::new(common_ground::load(&db, id, None).await.unwrap());
+        let host_page = common_ground::load(&db, id, Some(&host)).await.unwrap();
+        let statement = common_ground_statements(&db, id).await[0].id;
+        let vote = |i: usize| {
+            let (db, settings, page) = (db.clone(), settings.clone(), page.clone());
+            tokio::spawn(async move {
+                let token = format!("racing-browser-{i:04}");
+                common_ground::vote(&db, &settings, &page, &Participant::Browser(&token), statement, "agree").await
+            })
+        };
+        let in_flight: Vec<_> = (0..32).map(vote).collect();
+        common_ground::close(&db, &host_page).await.unwrap();
+        let late: Vec<_> = (32..64).map(vote).collect();
+        let mut accepted = 0;
+        for t in in_flight {
+            let r = t.await.unwrap();
+            assert!(r.is_ok() || refused_as_closed(&r), "{r:?}");
+            accepted += usize::from(r.is_ok());
+        }
+        for t in late {
+            let r = t.await.unwrap();
+            assert!(refused_as_closed(&r), "a vote sent after the close returned was taken: {r:?}");
+        }
+        let votes = meetinghouse_store::common_ground::votes(&db, id).await.unwrap();
+        assert_eq!(votes.len(), accepted, "every vote said to be taken is stored, and no other");
+        let closed_at = meetinghouse_store::common_ground::by_id(&db, id).await.unwrap().unwrap().closed_at.unwrap();
+        assert!(votes.iter().all(|v| v.updated_at <= closed_at), "a vote is timestamped after the close at {closed_at}: {votes:?}");
+    }
+}
+
+/// The same statement sent by many people at once, every request past the
+/// check for a repeat before any of them writes, is stored once; everyone
+/// else gets the plain "already here" message the form shows for a repeat.
+/// The unique index holds it even for a writer that skips core's check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn identical_statements_sent_at_once_are_stored_once() {
+    use common_ground::Participant;
+    use std::sync::Arc;
+    for db in databases().await {
+        let mut ann = museum_host(db.clone()).await;
+        let settings = meetinghouse_core::settings::Settings::load(&db).await.unwrap();
+        let id = open_for_everyone(&mut ann, "The old library", "Keep the reading room").await;
+        let page = Arc::new(common_ground::load(&db, id, None).await.unwrap());
+        let held = hold(&db, id).await;
+        let tasks: Vec<_> = (0..24)
+            .map(|i| {
+                let (db, settings, page) = (db.clone(), settings.clone(), page.clone());
+                tokio::spawn(async move {
+                    let token = format!("same-words-browser-{i:04}");
+                    // Spelled differently, the same once normalised.
+                    let text = if i % 2 == 0 { "Open it on Sundays" } else { "  Open it on\n Sundays " };
+                    common_ground::add_statement(&db, &settings, &page, &Participant::Browser(&token), text).await
+                })
+            })
+            .collect();
+        tokio::time::sleep(REACH_THE_HOLD).await;
+        drop(held);
+        let mut added = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => added += 1,
+                Err(meetinghouse_core::CoreError::Invalid(e)) => {
+                    assert_eq!(e.get("statement"), Some("That statement is already in the conversation: vote on it instead."), "{e}");
+                }
+                Err(other) => panic!("not the plain message: {other:?}"),
+            }
+        }
+        assert_eq!(added, 1);
+        let stored = common_ground_statements(&db, id).await;
+        assert_eq!(stored.iter().filter(|s| s.body == "Open it on Sundays").count(), 1, "{stored:?}");
+
+        // Below core: the database refuses a second copy, named so core can say why.
+        let mut tx = db.begin().await.unwrap();
+        let r = meetinghouse_store::common_ground::insert_statement(&mut tx, id, stored[0].author, "Open it on Sundays", "accepted", false).await;
+        assert!(matches!(r, Err(meetinghouse_store::StoreError::Conflict { what: "statement" })), "{r:?}");
+    }
+}
+
+/// One person sending 40 statements at once, every request in flight before
+/// any of them writes, gets 30 in (the cap), and a plain message for each of
+/// the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_statement_cap_holds_for_parallel_requests() {
+    use common_ground::Participant;
+    use std::sync::Arc;
+    for db in databases().await {
+        let mut ann = museum_host(db.clone()).await;
+        let mut bea = ann.other_browser();
+        bea.sign_up("bea").await;
+        let bea_actor = Arc::new(actor(&bea, "bea").await);
+        let settings = meetinghouse_core::settings::Settings::load(&db).await.unwrap();
+        let id = open_for_everyone(&mut ann, "The old library", "").await;
+        let page = Arc::new(common_ground::load(&db, id, Some(&bea_actor)).await.unwrap());
+        let held = hold(&db, id).await;
+        let tasks: Vec<_> = (0..40)
+            .map(|i| {
+                let (db, settings, page, bea) = (db.clone(), settings.clone(), page.clone(), bea_actor.clone());
+                tokio::spawn(async move {
+                    common_ground::add_statement(&db, &settings, &page, &Participant::Person(&bea), &format!("Idea number {i}")).await
+                })
+            })
+            .collect();
+        tokio::time::sleep(REACH_THE_HOLD).await;
+        drop(held);
+        let mut results = Vec::new();
+        for t in tasks {
+            results.push(t.await.unwrap());
+        }
+        let cap = common_ground::caps::STATEMENTS_PER_PARTICIPANT;
+        let stored = common_ground_statements(&db, id).await.len();
+        assert!(stored <= cap, "{stored} statements stored, over the cap of {cap}");
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), stored, "every statement said to be in is stored");
+        assert_eq!(stored, cap, "no request was refused for anything but the cap");
+        for r in results {
+            match r {
+                Ok(_) => {}
+                Err(meetinghouse_core::CoreError::Invalid(e)) => {
+                    assert!(e.get("statement").is_some_and(|m| m.contains("the most one person can")), "{e}");
+                }
+                Err(other) => panic!("not the plain message: {other:?}"),
+            }
+        }
+    }
+}
+
+/// Two app servers can both analyse a conversation when a run outlasts the
+/// claim's lease. Whichever finishes last, the result of the later claim
+/// (which read more votes) stays: an older result never replaces it.
+#[tokio::test]
+async fn a_stale_analysis_never_replaces_a_newer_one() {
+    use meetinghouse_store::common_ground as store;
+    for db in databases().await {
+        let mut ann = museum_host(db.clone()).await;
+        let id = open_for_everyone(&mut ann, "The old library", "Keep the reading room\nMake it a community hub").await;
+        let page = format!("/common-ground/{id}");
+        let first = common_ground_statements(&db, id).await[0].id.to_string();
+        let mut bea = ann.other_browser();
+        bea.sign_up("bea").await;
+        assert_eq!(bea.submit(&page, &format!("{page}/vote"), &[("statement", &first), ("vote", "agree")]).await.status, StatusCode::SEE_OTHER);
+
+        // Server 1 claims the conversation and reads one vote; its run is slow.
+        let older = store::claim(&db, id, meetinghouse_store::now()).await.unwrap().expect("claimed");
+        let slow = common_ground::analyse(&db, id, older).await.unwrap();
+        assert_eq!(slow.summary.votes, 1);
+        // A second vote; once the lease is over, server 2 claims it again and finishes first.
+        let mut cal = ann.other_browser();
+        cal.sign_up("cal").await;
+        assert_eq!(cal.submit(&page, &format!("{page}/vote"), &[("statement", &first), ("vote", "disagree")]).await.status, StatusCode::SEE_OTHER);
+        let newer = store::claim(&db, id, meetinghouse_store::now()).await.unwrap().expect("claimed again");
+        assert!(newer > older);
+        let fast = common_ground::analyse(&db, id, newer).await.unwrap();
+        assert!(common_ground::keep(&db, &fast).await.unwrap());
+        let state = store::engine_state(&db, id).await.unwrap();
+
+        // Server 1's result arrives last, and is dropped.
+        assert!(!common_ground::keep(&db, &slow).await.unwrap(), "the older result was stored over the newer one");
+        assert_eq!(common_ground::summary(&db, id).await.unwrap().unwrap().votes, 2);
+        assert_eq!(store::engine_state(&db, id).await.unwrap(), state, "the engine state is the newer run's too");
+        // An older run that finishes before any newer one has stored is kept until then.
+        let (third, fourth) = (store::claim_now(&db, id).await.unwrap().unwrap(), store::claim_now(&db, id).await.unwrap().unwrap());
+        let (third, fourth) = (common_ground::analyse(&db, id, third).await.unwrap(), common_ground::analyse(&db, id, fourth).await.unwrap());
+        assert!(common_ground::keep(&db, &third).await.unwrap());
+        assert!(common_ground::keep(&db, &fourth).await.unwrap());
+    }
+}
+
+/// The engine's diagnostics ("no votes yet", "PCA stopped after N
+/// iterations …") are technical notes for the hosts; the public report shows
+/// only the plain notes for people.
+#[tokio::test]
+async fn engine_diagnostics_are_shown_to_hosts_only() {
+    for db in databases().await {
+        let mut ann = museum_host(db.clone()).await;
+        let id = open_for_everyone(&mut ann, "The old library", "Keep the reading room\nMake it a community hub").await;
+        assert!(common_ground::run_due(&db).await.unwrap() >= 1);
+        let technical = common_ground::summary(&db, id).await.unwrap().unwrap().technical;
+        assert!(technical.iter().any(|t| t == "no votes yet"), "{technical:?}");
+        let report = format!("/common-ground/{id}/report");
+        let mut bea = ann.other_browser();
+        bea.sign_up("bea").await;
+        for (who, host) in [(&mut ann.other_browser(), false), (&mut bea, false), (&mut ann, true)] {
+            let body = who.get(&report).await.body;
+            assert!(body.contains("people are on the map so far"), "the plain note is for everyone: {body}");
+            assert_eq!(body.contains("Technical notes from the analysis"), host, "{body}");
+            for t in &technical {
+                assert_eq!(body.contains(t.as_str()), host, "{t}: {body}");
+            }
         }
     }
 }

@@ -1,7 +1,8 @@
 //! `GET /common-ground/{id}/report` — the opinion map and what it shows:
 //! each group's representative statements (% agreeing inside and outside
 //! the group), consensus, bridging and divisive statements, participation
-//! over time. `GET /common-ground/{id}/report.csv` — the same per statement.
+//! over time; for hosts, the engine's technical notes on the last run.
+//! `GET /common-ground/{id}/report.csv` — the same per statement.
 
 use std::collections::HashMap;
 
@@ -54,7 +55,10 @@ struct Report {
     figures: Option<(usize, usize, usize, usize)>,
     /// Whether the viewer's own position is on the map (and ringed).
     ringed: bool,
+    /// Plain notes for everyone (few people on the map, …).
     notes: Vec<String>,
+    /// The engine's diagnostics, for hosts only (empty for everyone else).
+    technical: Vec<String>,
     map: String,
     timeline: String,
     groups: Vec<GroupView>,
@@ -95,6 +99,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         figures: None,
         ringed: false,
         notes: Vec::new(),
+        technical: Vec::new(),
         map: String::new(),
         timeline: String::new(),
         groups: Vec::new(),
@@ -112,6 +117,11 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         report.figures = Some((s.participants, s.votes, s.in_conv, opinion_groups));
         report.ringed = s.is_on_map(me);
         report.notes = s.notes.clone();
+        // Engine diagnostics mean something to whoever checks the map, and
+        // only worry or confuse the people taking part.
+        if report.c.viewer_hosts {
+            report.technical = s.technical.clone();
+        }
         report.map = draw::opinion_map(s, me);
         report.timeline = draw::timeline(s);
         report.groups = s

@@ -1,0 +1,78 @@
+//! Migration 0011 over common-ground data stored before it, on a SQLite file
+//! and on PostgreSQL when `TEST_DATABASE_URL` is set: duplicates stored
+//! before the unique index do not stop it (they are kept and marked), no new
+//! duplicate gets in, and analysed conversations are queued to be redrawn.
+
+use meetinghouse_store::common_ground::{self as store, NewConversation, Who};
+use meetinghouse_store::{Db, StoreError, people};
+
+mod common;
+
+async fn databases() -> Vec<(&'static str, Db)> {
+    let mut out = vec![("SQLite", common::sqlite_file("mh_cg").await)];
+    out.extend(common::postgres("mh_cg").await.map(|db| ("PostgreSQL", db)));
+    for (_, db) in &out {
+        db.migrate().await.expect("migrate");
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_migration_keeps_duplicates_stored_before_it_and_refuses_new_ones() {
+    for (name, db) in databases().await {
+        let mut tx = db.begin().await.unwrap();
+        let p = people::NewPerson { email: "ann@cg.test", handle: "ann", display_name: "Ann", password_hash: "x", is_admin: false, status: "active" };
+        let ann = people::insert(&mut tx, &p).await.unwrap();
+        let conversation = NewConversation {
+            host_person: ann,
+            host_org: None,
+            voice: "person",
+            group_id: None,
+            prompt_id: None,
+            topic: "The old library",
+            description: "",
+            allow_anonymous: false,
+            statement_max: 280,
+            moderation: "post",
+        };
+        let (id, other) = (store::insert(&mut tx, &conversation).await.unwrap(), store::insert(&mut tx, &conversation).await.unwrap());
+        let author = store::ensure_participant(&mut tx, id, &Who::Person(ann)).await.unwrap();
+        tx.commit().await.unwrap();
+
+        // Back to the schema before 0011, with the same text stored three times.
+        for sql in [
+            "DROP INDEX cg_statements_text",
+            "ALTER TABLE cg_statements DROP COLUMN duplicate_of",
+            "ALTER TABLE cg_conversations DROP COLUMN analysis_claims",
+            "ALTER TABLE cg_conversations DROP COLUMN analysis_claim",
+            "DELETE FROM _sqlx_migrations WHERE version = 11",
+        ] {
+            db.execute_admin(sql).await.unwrap_or_else(|e| panic!("{name}: {sql}: {e}"));
+        }
+        let mut tx = db.begin().await.unwrap();
+        let mut ids = Vec::new();
+        for body in ["Keep it open", "Keep it open", "Make it homes", "Keep it open"] {
+            ids.push(store::insert_statement(&mut tx, id, author, body, "accepted", false).await.unwrap());
+        }
+        tx.commit().await.unwrap();
+        db.execute_admin(&format!("UPDATE cg_conversations SET analysis_json = '{{}}', analysed_at = 1, dirty_since = NULL WHERE id = {id}")).await.unwrap();
+
+        db.migrate().await.unwrap_or_else(|e| panic!("{name}: 0011 over duplicates: {e}"));
+        let kept: Vec<i64> = store::statements(&db, id).await.unwrap().into_iter().map(|s| s.id).collect();
+        assert_eq!(kept, ids, "{name}: nothing deleted");
+        // No fourth copy, in this conversation; the same words elsewhere are fine.
+        let mut tx = db.begin().await.unwrap();
+        let r = store::insert_statement(&mut tx, id, author, "Keep it open", "accepted", false).await;
+        assert!(matches!(r, Err(StoreError::Conflict { what: "statement" })), "{name}: {r:?}");
+        drop(tx);
+        let mut tx = db.begin().await.unwrap();
+        store::insert_statement(&mut tx, id, author, "Open it on Sundays", "accepted", false).await.unwrap();
+        let elsewhere = store::ensure_participant(&mut tx, other, &Who::Person(ann)).await.unwrap();
+        store::insert_statement(&mut tx, other, elsewhere, "Keep it open", "accepted", false).await.unwrap();
+        tx.commit().await.unwrap();
+        // The conversation analysed before is queued to be drawn again, and analysis runs are numbered.
+        assert_eq!(store::due(&db, meetinghouse_store::now(), 10).await.unwrap(), vec![id], "{name}");
+        assert_eq!(store::claim(&db, id, meetinghouse_store::now()).await.unwrap(), Some(1), "{name}");
+        db.close().await;
+    }
+}
