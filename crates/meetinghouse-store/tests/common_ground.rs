@@ -9,12 +9,7 @@ use meetinghouse_store::{Db, StoreError, people};
 mod common;
 
 async fn databases() -> Vec<(&'static str, Db)> {
-    let mut out = vec![("SQLite", common::sqlite_file("mh_cg").await)];
-    out.extend(common::postgres("mh_cg").await.map(|db| ("PostgreSQL", db)));
-    for (_, db) in &out {
-        db.migrate().await.expect("migrate");
-    }
-    out
+    common::migrated("mh_cg").await
 }
 
 #[tokio::test]

@@ -10,12 +10,7 @@ use meetinghouse_store::{Db, people, stories};
 mod common;
 
 async fn databases() -> Vec<(&'static str, Db)> {
-    let mut out = vec![("SQLite", common::sqlite_file("mh_media").await)];
-    out.extend(common::postgres("mh_media").await.map(|db| ("PostgreSQL", db)));
-    for (_, db) in &out {
-        db.migrate().await.expect("migrate");
-    }
-    out
+    common::migrated("mh_media").await
 }
 
 /// A content address made from a number.

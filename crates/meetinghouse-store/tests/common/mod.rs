@@ -15,3 +15,15 @@ pub async fn postgres(prefix: &str) -> Option<Db> {
     let url = test_databases::create(&url, prefix).await.expect("create a database at TEST_DATABASE_URL");
     Some(Db::connect(&url, &DbOptions { max_connections: 4 }).await.expect("connect"))
 }
+
+/// A migrated SQLite file, and a migrated PostgreSQL database when
+/// `TEST_DATABASE_URL` is set, each with its backend's name for messages.
+#[allow(dead_code)] // (not every test binary that includes this module uses it)
+pub async fn migrated(prefix: &str) -> Vec<(&'static str, Db)> {
+    let mut out = vec![("SQLite", sqlite_file(prefix).await)];
+    out.extend(postgres(prefix).await.map(|db| ("PostgreSQL", db)));
+    for (_, db) in &out {
+        db.migrate().await.expect("migrate");
+    }
+    out
+}
