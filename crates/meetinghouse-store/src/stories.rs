@@ -48,8 +48,9 @@ const SELECT: &str = "SELECT s.id, s.author_person, s.author_org, s.voice, s.tit
     p.handle AS author_handle, p.display_name AS author_name, o.slug AS org_slug, o.name AS org_name \
     FROM stories s JOIN people p ON p.id = s.author_person LEFT JOIN organisations o ON o.id = s.author_org";
 
-/// The fields a story is written with.
-#[derive(Debug, Clone)]
+/// The fields a story is written with. `Default` is every optional field
+/// empty; `licence` and `visibility` must still be given.
+#[derive(Debug, Clone, Default)]
 pub struct StoryFields<'a> {
     pub title: &'a str,
     pub body: &'a str,

@@ -32,18 +32,11 @@ async fn story(db: &Db, author: i64, visibility: &str, photos: &[i64]) -> i64 {
     let fields = stories::StoryFields {
         title: "The mill",
         body: "It burnt down in 1911.",
-        place_name: "",
-        lat_milli: None,
-        lon_milli: None,
-        period_text: "",
-        year_from: None,
-        year_to: None,
-        prompt_id: None,
         licence: "cc0",
         consent_people: true,
         consent_minors: true,
         visibility,
-        group_id: None,
+        ..Default::default()
     };
     let mut tx = db.begin().await.unwrap();
     let id = stories::insert(&mut tx, author, None, "person", &fields).await.unwrap();

@@ -57,18 +57,9 @@ async fn seed(dir: &std::path::Path) -> anyhow::Result<()> {
     let fields = stories::StoryFields {
         title: "A conversation of ten thousand replies",
         body: "The benchmark's story.",
-        place_name: "",
-        lat_milli: None,
-        lon_milli: None,
-        period_text: "",
-        year_from: None,
-        year_to: None,
-        prompt_id: None,
         licence: "cc0",
-        consent_people: false,
-        consent_minors: false,
         visibility: "public",
-        group_id: None,
+        ..Default::default()
     };
     let story = stories::insert(&mut tx, ids[0], None, "person", &fields).await?;
     let mut recent: Vec<(i64, i64, String)> = Vec::new();

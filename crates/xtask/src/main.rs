@@ -132,18 +132,11 @@ async fn seed_stories(db: &Db, count: u64) -> anyhow::Result<()> {
             let f = StoryFields {
                 title: &title,
                 body: &body,
-                place_name: "",
-                lat_milli: None,
-                lon_milli: None,
-                period_text: "",
-                year_from: None,
-                year_to: None,
-                prompt_id: None,
                 licence: "cc-by-4.0",
                 consent_people: true,
                 consent_minors: true,
                 visibility: "public",
-                group_id: None,
+                ..Default::default()
             };
             let author = authors[rng.below(authors.len() as u64) as usize];
             let id = stories::insert(&mut tx, author, None, "person", &f).await?;
