@@ -18,14 +18,14 @@ struct RouteLatency {
 
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    requests: Mutex<BTreeMap<(String, &'static str, u16), u64>>,
     latency: Mutex<BTreeMap<String, RouteLatency>>,
 }
 
 impl Metrics {
     pub fn record(&self, method: &str, route: &str, status: u16, took: Duration) {
         let method = method_label(method);
-        *self.requests.lock().expect("metrics lock").entry((route.to_string(), method.to_string(), status)).or_default() += 1;
+        *self.requests.lock().expect("metrics lock").entry((route.to_string(), method, status)).or_default() += 1;
         let secs = took.as_secs_f64();
         let mut lat = self.latency.lock().expect("metrics lock");
         let entry = lat.entry(route.to_string()).or_default();

@@ -3,8 +3,8 @@
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use meetinghouse_core::secrets;
 use axum::response::{IntoResponse, Response};
+use meetinghouse_core::secrets;
 
 use crate::error::WebError;
 use crate::state::AppState;
