@@ -398,23 +398,30 @@ pub async fn vote(db: &Db, settings: &Settings, c: &Conversation, p: &Participan
     let s = store::statement(db, statement_id).await?.filter(|s| s.conversation_id == c.row.id);
     match s.as_ref().map(|s| s.status.as_str()) {
         None => return Err(FieldErrors::one("vote", "There is no such statement in this conversation.")),
-        Some("rejected") => return Err(FieldErrors::one("vote", "The hosts took that statement out of the conversation, so it no longer takes votes.")),
+        Some("rejected") => return Err(FieldErrors::one("vote", TAKEN_OUT)),
         Some("pending") => return Err(FieldErrors::one("vote", "That statement is waiting for the hosts to check it.")),
         Some(_) => {}
     }
     let mut tx = db.begin().await?;
-    let participant = join(c, p, &mut tx).await?;
-    store::upsert_vote(&mut tx, c.row.id, participant, statement_id, v).await?;
     // Checked again where the vote is written: the conversation may have
     // closed since this request loaded it, and a vote must not land after.
-    // Last, so the conversation's row is held only for the commit (nothing
-    // above depends on it); a closed conversation rolls the vote back.
+    // First, so that on PostgreSQL a host's decision on the statement in
+    // flight (which holds the conversation's row) has committed before the
+    // vote reads the statement's status; the row is held for one insert.
     if !store::change_open(&mut tx, c.row.id).await? {
         return Err(closed());
+    }
+    let participant = join(c, p, &mut tx).await?;
+    if !store::upsert_vote(&mut tx, c.row.id, participant, statement_id, v).await? {
+        // Taken out between the check above and this write.
+        return Err(FieldErrors::one("vote", TAKEN_OUT));
     }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
+
+/// Why a statement a host has taken out takes no vote.
+const TAKEN_OUT: &str = "The hosts took that statement out of the conversation, so it no longer takes votes.";
 
 /// Closes a conversation: it stays readable, and takes no more statements or votes.
 pub async fn close(db: &Db, c: &Conversation) -> Result<()> {

@@ -333,12 +333,17 @@ pub async fn set_statement_status(tx: &mut Tx, id: i64, status: &str) -> Result<
     Ok(())
 }
 
-/// Records a vote; a later vote on the same statement replaces the earlier one.
-pub async fn upsert_vote(tx: &mut Tx, conversation: i64, participant: i64, statement: i64, vote: i64) -> Result<()> {
+/// Records a vote; a later vote on the same statement replaces the earlier
+/// one. Only a statement of this conversation that is in it (accepted) takes
+/// a vote: false, and nothing written, when a host has taken it out or it
+/// waits for one. The status is read by the write itself, so a vote cannot
+/// land on a statement taken out after the caller looked.
+pub async fn upsert_vote(tx: &mut Tx, conversation: i64, participant: i64, statement: i64, vote: i64) -> Result<bool> {
     let at = now();
-    sqlx::query(
+    let r = sqlx::query(
         "INSERT INTO cg_votes (conversation_id, participant_id, statement_id, vote, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $5) \
+         SELECT $1, $2, $3, $4, $5, $5 WHERE EXISTS \
+         (SELECT 1 FROM cg_statements WHERE id = $3 AND conversation_id = $1 AND status = 'accepted') \
          ON CONFLICT (participant_id, statement_id) DO UPDATE SET vote = excluded.vote, updated_at = excluded.updated_at",
     )
     .bind(conversation)
@@ -348,7 +353,7 @@ pub async fn upsert_vote(tx: &mut Tx, conversation: i64, participant: i64, state
     .bind(at)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(r.rows_affected() == 1)
 }
 
 /// Inserts many votes at once (the demo town): (participant, statement, vote, time).

@@ -452,6 +452,47 @@ async fn nothing_lands_after_a_conversation_closes() {
     }
 }
 
+/// A host takes a statement out while votes on it are on their way: every
+/// vote got past the first look at the statement (still in) before the
+/// host's decision was stored, and none is stored after it. The refusal is
+/// the plain one the form shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_vote_lands_on_a_statement_taken_out_while_it_was_on_its_way() {
+    use common_ground::Participant;
+    use std::sync::Arc;
+    for db in databases().await {
+        let mut ann = museum_host(db.clone()).await;
+        let settings = meetinghouse_core::settings::Settings::load(&db).await.unwrap();
+        let id = open_for_everyone(&mut ann, "The old library", "Keep the reading room\nMake it a community hub").await;
+        let page = Arc::new(common_ground::load(&db, id, None).await.unwrap());
+        let statement = common_ground_statements(&db, id).await[0].id;
+        // The host's decision, written but not yet committed.
+        let mut held = hold(&db, id).await;
+        meetinghouse_store::common_ground::set_statement_status(&mut held, statement, "rejected").await.unwrap();
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let (db, settings, page) = (db.clone(), settings.clone(), page.clone());
+                tokio::spawn(async move {
+                    let token = format!("a-browser-on-its-way-{i:04}");
+                    common_ground::vote(&db, &settings, &page, &Participant::Browser(&token), statement, "agree").await
+                })
+            })
+            .collect();
+        tokio::time::sleep(REACH_THE_HOLD).await;
+        held.commit().await.unwrap();
+        for t in tasks {
+            match t.await.unwrap() {
+                Err(meetinghouse_core::CoreError::Invalid(e)) => {
+                    assert!(e.get("vote").is_some_and(|m| m.contains("took that statement out")), "{e}");
+                }
+                other => panic!("a vote on a statement taken out: {other:?}"),
+            }
+        }
+        let votes = meetinghouse_store::common_ground::votes(&db, id).await.unwrap();
+        assert!(votes.is_empty(), "votes stored on a statement taken out: {votes:?}");
+    }
+}
+
 /// The same statement sent by many people at once, every request past the
 /// check for a repeat before any of them writes, is stored once; everyone
 /// else gets the plain "already here" message the form shows for a repeat.
