@@ -15,6 +15,10 @@ use crate::{Actor, secrets};
 pub const UNSUBSCRIBE_TTL_SECS: i64 = 180 * 24 * 3600;
 /// How often a daily digest may go to one person.
 pub const DIGEST_EVERY_SECS: i64 = 24 * 3600;
+
+/// How many notifications one digest lists; it counts the rest and links to
+/// the notifications page.
+pub const DIGEST_LISTS: i64 = 100;
 /// The header shows "99+" beyond this.
 pub const UNREAD_CAP: i64 = 100;
 pub const PAGE_SIZE: i64 = 50;
@@ -182,7 +186,7 @@ pub async fn send_digests(db: &Db, mail: Mailer<'_>) -> Result<usize> {
         if !store::claim_digest(&mut tx, person, cutoff).await? {
             continue;
         }
-        let items = store::take_undigested(&mut tx, person, 500).await?;
+        let (items, more) = store::take_undigested(&mut tx, person, DIGEST_LISTS).await?;
         let Some((_, email)) = store::email_pref(&mut tx, person).await? else { continue };
         if items.is_empty() {
             continue;
@@ -191,9 +195,12 @@ pub async fn send_digests(db: &Db, mail: Mailer<'_>) -> Result<usize> {
         for n in &items {
             body.push_str(&format!("- {}\n  {}{}\n", n.text, mail.base_url, n.url));
         }
+        if more > 0 {
+            body.push_str(&format!("\n…and {more} more: {}/notifications\n", mail.base_url));
+        }
         body.push('\n');
         body.push_str(&footer(mail, person, "You get one digest a day at most."));
-        let subject = format!("{}: your daily digest ({} new)", mail.settings.name, items.len());
+        let subject = format!("{}: your daily digest ({} new)", mail.settings.name, items.len() as u64 + more);
         outbox::enqueue(&mut tx, &email, &subject, &body, "digest").await?;
         tx.commit().await.map_err(StoreError::from)?;
         sent += 1;

@@ -206,6 +206,35 @@ async fn mentions_edits_retraction_and_thanks() {
     }
 }
 
+/// A digest lists the oldest notifications up to its limit and counts the
+/// rest, with a link to all of them; every one is marked emailed, none lost.
+#[tokio::test]
+async fn a_long_digest_counts_what_it_does_not_list() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let dan = person(&db, "dan").await;
+        let listed = notifications::DIGEST_LISTS as usize;
+        let mut tx = db.begin().await.unwrap();
+        for i in 0..listed + 5 {
+            meetinghouse_store::notifications::insert(&mut tx, dan.id, "reply", &format!("news number {i}."), "/").await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        assert_eq!(notifications::send_digests(&db, mail).await.unwrap(), 1);
+        let digest = meetinghouse_store::outbox::recent(&db, 1).await.unwrap().remove(0);
+        assert_eq!(digest.to_addr, "dan@example.org");
+        assert!(digest.subject.contains(&format!("({} new)", listed + 5)), "{}", digest.subject);
+        assert!(digest.body.contains("- news number 0.\n"), "oldest first: {}", digest.body);
+        assert!(digest.body.contains(&format!("- news number {}.\n", listed - 1)), "{}", digest.body);
+        assert!(!digest.body.contains(&format!("- news number {}.\n", listed)), "{}", digest.body);
+        assert!(digest.body.contains("…and 5 more: https://town.example/notifications"), "{}", digest.body);
+        let mut tx = db.begin().await.unwrap();
+        let (left, more) = meetinghouse_store::notifications::take_undigested(&mut tx, dan.id, 1_000).await.unwrap();
+        tx.rollback().await.unwrap();
+        assert!(left.is_empty() && more == 0, "every notification is marked emailed: {} left", left.len() as u64 + more);
+    }
+}
+
 #[tokio::test]
 async fn notifications_email_and_unsubscribe() {
     for db in meetinghouse_testkit::databases().await {

@@ -141,18 +141,25 @@ pub async fn claim_digest(tx: &mut Tx, person: i64, cutoff: i64) -> Result<bool>
     Ok(done.rows_affected() == 1)
 }
 
-/// The notifications a digest must mention, oldest first; marks them emailed.
-pub async fn take_undigested(tx: &mut Tx, person: i64, limit: i64) -> Result<Vec<NotificationRow>> {
-    let rows: Vec<NotificationRow> = sqlx::query_as(
-        "SELECT id, kind, text, url, created_at, read_at FROM notifications WHERE person_id = $1 AND emailed = 0 ORDER BY id LIMIT $2",
+/// The notifications a digest must mention: the oldest `limit` not yet
+/// emailed, oldest first, and how many more there were. Marks all of them
+/// emailed: exactly the rows listed, then the rest, so a notification stored
+/// meanwhile is either listed or counted, never marked unseen.
+pub async fn take_undigested(tx: &mut Tx, person: i64, limit: i64) -> Result<(Vec<NotificationRow>, u64)> {
+    let mut rows: Vec<NotificationRow> = sqlx::query_as(
+        "UPDATE notifications SET emailed = 1 WHERE id IN \
+         (SELECT id FROM notifications WHERE person_id = $1 AND emailed = 0 ORDER BY id LIMIT $2) \
+         RETURNING id, kind, text, url, created_at, read_at",
     )
     .bind(person)
     .bind(limit)
     .fetch_all(&mut **tx)
     .await?;
-    sqlx::query("UPDATE notifications SET emailed = 1 WHERE person_id = $1 AND emailed = 0")
+    rows.sort_by_key(|r| r.id);
+    let more = sqlx::query("UPDATE notifications SET emailed = 1 WHERE person_id = $1 AND emailed = 0")
         .bind(person)
         .execute(&mut **tx)
-        .await?;
-    Ok(rows)
+        .await?
+        .rows_affected();
+    Ok((rows, more))
 }
