@@ -240,8 +240,19 @@ pub async fn approve(db: &Db, actor: &Actor, person_id: i64) -> Result<()> {
     if !actor.is_admin {
         return Err(CoreError::Forbidden("Only admins can approve accounts.".into()));
     }
-    people::set_status(db, person_id, "active").await?;
-    Ok(())
+    if people::approve_pending(db, person_id).await? {
+        return Ok(());
+    }
+    // Only a pending account is approved: a stale list must not lift a
+    // suspension or a ban, which only moderation's "lift" does (and logs).
+    match people::by_id(db, person_id).await? {
+        None => Err(CoreError::NotFound),
+        Some(p) if p.status == "active" => Ok(()),
+        Some(p) => Err(CoreError::Forbidden(format!(
+            "@{} is not waiting for approval any more (the account is {}), so nothing was changed. A suspension or ban is lifted from the moderation queue.",
+            p.handle, p.status
+        ))),
+    }
 }
 
 /// Whether a person may create things now, with the reason if not.

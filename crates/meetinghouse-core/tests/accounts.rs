@@ -132,6 +132,17 @@ async fn registration_modes() {
         accounts::approve(&db, &admin, actor.id).await.unwrap();
         let approved = profiles::profile(&db, None, "pending_one").await.unwrap();
         assert!(!approved.pending);
+        accounts::approve(&db, &admin, actor.id).await.expect("approving twice is no error");
+        assert!(matches!(accounts::approve(&db, &admin, 999_999).await, Err(CoreError::NotFound)));
+        // A stale "approve" never lifts a ban given since.
+        let approval = Settings { registration: RegistrationMode::Approval, ..s.clone() };
+        let banned = accounts::signup(&db, &approval, "http://x", &form("b@example.org", "banned_one")).await.unwrap().person_id;
+        let mut tx = db.begin().await.unwrap();
+        meetinghouse_store::moderation::suspend(&mut tx, banned, None).await.unwrap();
+        tx.commit().await.unwrap();
+        let r = accounts::approve(&db, &admin, banned).await;
+        assert!(matches!(&r, Err(CoreError::Forbidden(m)) if m.contains("not waiting for approval")), "{r:?}");
+        assert_eq!(meetinghouse_store::people::by_id(&db, banned).await.unwrap().unwrap().status, "suspended");
         let code = accounts::create_invite(&db, &admin, "for Jo").await.unwrap();
         let mut f = form("i@example.org", "invited");
         f.invite_code = code.clone();

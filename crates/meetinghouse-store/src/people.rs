@@ -194,14 +194,11 @@ pub async fn mark_verified(tx: &mut Tx, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Sets `status` (`active`, `pending` or `suspended`).
-pub async fn set_status(db: &Db, id: i64, status: &str) -> Result<()> {
-    sqlx::query("UPDATE people SET status = $1 WHERE id = $2")
-        .bind(status)
-        .bind(id)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
+/// Makes a pending account active; false (and nothing changed) when it is
+/// not pending any more — approved already, or suspended or banned since.
+pub async fn approve_pending(db: &Db, id: i64) -> Result<bool> {
+    let r = sqlx::query("UPDATE people SET status = 'active' WHERE id = $1 AND status = 'pending'").bind(id).execute(&db.pool).await?;
+    Ok(r.rows_affected() == 1)
 }
 
 pub async fn set_admin(db: &Db, id: i64, is_admin: bool) -> Result<()> {
