@@ -10,8 +10,8 @@ use crate::page::{ErrorPage, render_status};
 
 #[derive(Debug)]
 pub enum WebError {
-    /// The page needs a signed-in person.
-    SignInNeeded,
+    /// The page needs a signed-in person; the page to come back to after.
+    SignInNeeded(Option<String>),
     NotFound,
     Forbidden(String),
     BadRequest(String),
@@ -58,7 +58,13 @@ impl From<meetinghouse_store::StoreError> for WebError {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let (status, title, message) = match self {
-            WebError::SignInNeeded => return Redirect::to("/login?need=1").into_response(),
+            WebError::SignInNeeded(back) => {
+                let to = match back {
+                    Some(page) => format!("/login?need=1&next={}", percent_encoding::utf8_percent_encode(&page, percent_encoding::NON_ALPHANUMERIC)),
+                    None => "/login?need=1".to_string(),
+                };
+                return Redirect::to(&to).into_response();
+            }
             WebError::NotFound => (
                 StatusCode::NOT_FOUND,
                 "Page not found",

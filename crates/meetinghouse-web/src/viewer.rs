@@ -35,6 +35,10 @@ pub struct Viewer {
     /// sets): what identifies a participant without an account where a host
     /// allows that. Never shown in a page.
     pub anon: String,
+    /// The page asked for (path and query), when it is one to come back to
+    /// after signing in: a GET on this site. Sent to the sign-in page as
+    /// `next`, which checks it again before following it.
+    pub return_to: Option<String>,
 }
 
 impl std::fmt::Debug for Viewer {
@@ -55,7 +59,7 @@ impl Viewer {
 
     /// The signed-in person, or a 401-style redirect to the sign-in page.
     pub fn require(&self) -> Result<&Actor, WebError> {
-        self.actor.as_ref().ok_or(WebError::SignInNeeded)
+        self.actor.as_ref().ok_or_else(|| WebError::SignInNeeded(self.return_to.clone()))
     }
 
     pub fn require_admin(&self) -> Result<&Actor, WebError> {
@@ -165,6 +169,10 @@ impl FromRequestParts<AppState> for Viewer {
             flash,
             ip: client_ip(parts, &state.config.trusted_proxies),
             settings,
+            return_to: (parts.method == axum::http::Method::GET)
+                .then(|| parts.uri.path_and_query().map(|p| p.as_str().to_string()))
+                .flatten()
+                .filter(|p| crate::middleware::is_local_path(p)),
         };
         parts.extensions.insert(viewer.clone());
         Ok(viewer)

@@ -102,6 +102,32 @@ async fn sign_in_errors_and_rate_limit() {
     }
 }
 
+/// A page that needs signing in sends the browser to the sign-in form with
+/// that page as `next`, and signing in comes back to it; a form's POST or a
+/// page elsewhere is never where it comes back to.
+#[tokio::test]
+async fn signing_in_comes_back_to_the_page_asked_for() {
+    for mut app in apps().await {
+        app.sign_up("sam").await;
+        app.sign_out().await;
+        let r = app.get("/me/profile?tab=links").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let login = r.location().unwrap().to_string();
+        assert_eq!(login, "/login?need=1&next=%2Fme%2Fprofile%3Ftab%3Dlinks");
+        let page = app.get(&login).await;
+        assert!(page.body.contains(r#"name="next" value="/me/profile?tab=links""#), "{}", page.body);
+        let r = app
+            .submit(&login, "/login", &[("email", "sam@example.org"), ("password", "a long enough password"), ("next", "/me/profile?tab=links")])
+            .await;
+        assert_eq!(r.location(), Some("/me/profile?tab=links"));
+        app.sign_out().await;
+        // A form sent while signed out is not a page to come back to.
+        let csrf = app.get("/login").await.csrf();
+        let r = app.post_raw("/orgs", &[("csrf", csrf.as_str()), ("name", "X"), ("sector", "arts")]).await;
+        assert_eq!(r.location(), Some("/login?need=1"));
+    }
+}
+
 #[tokio::test]
 async fn csrf_is_required_and_stale_tokens_are_refused() {
     for mut app in apps().await {
