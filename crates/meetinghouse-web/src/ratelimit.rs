@@ -60,6 +60,7 @@ fn address_key(ip: IpAddr) -> String {
 /// Every limiter the web layer uses.
 pub struct RateLimits {
     login_ip: Limit,
+    login_account_address: Limit,
     login_account: Limit,
     signup_ip: Limit,
     signup_account: Limit,
@@ -83,7 +84,11 @@ impl Default for RateLimits {
         const RESET: &str = "Too many reset requests. Please check your inbox (and spam folder), or wait an hour and try again.";
         RateLimits {
             login_ip: Limit::new(20, Duration::from_secs(5 * 60), SIGN_IN),
-            login_account: Limit::new(10, Duration::from_secs(15 * 60), SIGN_IN),
+            // Guessing one account's password from one connection.
+            login_account_address: Limit::new(10, Duration::from_secs(15 * 60), SIGN_IN),
+            // Guessing it from many: a backstop high enough that one
+            // connection cannot use it to keep the owner out.
+            login_account: Limit::new(100, Duration::from_secs(3600), SIGN_IN),
             signup_ip: Limit::new(10, Duration::from_secs(3600), SIGN_UP),
             signup_account: Limit::new(5, Duration::from_secs(3600), "Too many attempts to join with this email address. Please wait an hour and try again."),
             reset_ip: Limit::new(10, Duration::from_secs(3600), RESET),
@@ -105,9 +110,15 @@ impl Default for RateLimits {
 }
 
 impl RateLimits {
+    /// A sign-in attempt: per address, per account from that address, and
+    /// per account from anywhere (a higher backstop). Someone who spends an
+    /// account's budget from their own connection does not keep its owner,
+    /// elsewhere, from signing in.
     pub fn login(&self, ip: IpAddr, email: &str) -> Result<(), &'static str> {
-        self.login_ip.check(&address_key(ip))?;
-        self.login_account.check(&email.trim().to_lowercase())
+        let (address, account) = (address_key(ip), email.trim().to_lowercase());
+        self.login_ip.check(&address)?;
+        self.login_account_address.check(&format!("{account} from {address}"))?;
+        self.login_account.check(&account)
     }
     pub fn signup(&self, ip: IpAddr, email: &str) -> Result<(), &'static str> {
         self.signup_ip.check(&address_key(ip))?;
@@ -161,6 +172,29 @@ mod tests {
         assert_ne!(address_key(ip("2001:db8:1:2::1")), address_key(ip("2001:db8:1:3::1")));
         assert_eq!(address_key(ip("::ffff:192.0.2.7")), "192.0.2.7");
         assert_eq!(address_key(ip("192.0.2.7")), "192.0.2.7");
+    }
+
+    #[test]
+    fn guessing_an_account_from_one_connection_does_not_lock_its_owner_out() {
+        let limits = RateLimits::default();
+        let (guesser, owner) = ("192.0.2.66".parse::<IpAddr>().unwrap(), "198.51.100.7".parse::<IpAddr>().unwrap());
+        let mut refused = 0;
+        for _ in 0..15 {
+            refused += usize::from(limits.login(guesser, "sam@example.org").is_err());
+        }
+        assert_eq!(refused, 5, "ten attempts per account from one connection");
+        assert!(limits.login(owner, "Sam@example.org ").is_ok(), "the owner elsewhere still signs in");
+        assert!(limits.login(guesser, "bea@example.org").is_ok(), "other accounts from that connection are not refused yet");
+        // Many connections together meet the account's backstop.
+        let mut refused_at = None;
+        for i in 0..200u8 {
+            let ip = IpAddr::from([203, 0, 113, i]);
+            if limits.login(ip, "sam@example.org").is_err() {
+                refused_at = Some(i);
+                break;
+            }
+        }
+        assert!(refused_at.is_some_and(|i| i >= 80), "a backstop per account: {refused_at:?}");
     }
 
     #[test]
