@@ -1,6 +1,7 @@
 //! What is removed for good, and when: stories deleted longer ago than they
 //! can be restored, then the uploads no story shows any more (with their
-//! bytes in the media store). Run by the binary's periodic jobs; idempotent,
+//! bytes in the media store), and mail in the outbox older than
+//! [`OUTBOX_KEEP_SECS`]. Run by the binary's periodic jobs; idempotent,
 //! so several app servers may run it at once.
 
 use meetinghouse_media::MediaStore;
@@ -11,20 +12,28 @@ use crate::error::Result;
 use crate::media;
 use crate::stories::RESTORE_WINDOW_SECS;
 
+/// How long the email outbox keeps a message (sent, held or failed): long
+/// enough for an admin to look into a complaint, and every link in it has
+/// expired by then (the longest, email confirmation, lasts 7 days).
+pub const OUTBOX_KEEP_SECS: i64 = 30 * 24 * 3600;
+
 /// What one run removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Purged {
     pub stories: u64,
     pub media: media::Removed,
+    pub emails: u64,
 }
 
 /// Removes, as of `now` (unix seconds), the stories deleted more than
 /// [`RESTORE_WINDOW_SECS`] ago (their photos' places, history and links go
 /// with them; the newest story of all waits until a newer one exists, so its
 /// id is never given again), then the uploads no story shows that are older than
-/// [`media::UNUSED_KEEP_SECS`] — those purged stories' photos among them.
+/// [`media::UNUSED_KEEP_SECS`] — those purged stories' photos among them —,
+/// and outbox mail older than [`OUTBOX_KEEP_SECS`].
 pub async fn purge(db: &Db, media_store: &MediaStore, now: i64) -> Result<Purged> {
     let stories = store_stories::purge_deleted_before(db, now - RESTORE_WINDOW_SECS).await?;
     let media = media::remove_unused(db, media_store, now).await?;
-    Ok(Purged { stories, media })
+    let emails = meetinghouse_store::outbox::purge_before(db, now - OUTBOX_KEEP_SECS).await?;
+    Ok(Purged { stories, media, emails })
 }

@@ -57,11 +57,26 @@ pub async fn unsent(db: &Db, max_attempts: i64, limit: i64) -> Result<Vec<EmailR
     .await?)
 }
 
+/// The kinds of mail that carry a one-time link (email confirmation,
+/// password reset): their text is dropped once sent, so the link lives only
+/// in the recipient's inbox, not in the database or on the admin page.
+pub const ONE_TIME_LINK_KINDS: [&str; 2] = ["verify", "reset"];
+
+/// What a sent message with a one-time link keeps in place of its text.
+pub const LINK_REMOVED: &str = "(The text of this message held a one-time link, so it was removed once the message was sent.)";
+
 /// Claims a message for sending; false if another worker already sent it.
+/// A message with a one-time link loses its text here.
 pub async fn mark_sent(db: &Db, id: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE email_outbox SET sent_at = $1, attempts = attempts + 1 WHERE id = $2 AND sent_at IS NULL")
+    let done = sqlx::query(
+        "UPDATE email_outbox SET sent_at = $1, attempts = attempts + 1, \
+         body = CASE WHEN kind IN ($3, $4) THEN $5 ELSE body END WHERE id = $2 AND sent_at IS NULL",
+    )
         .bind(now())
         .bind(id)
+        .bind(ONE_TIME_LINK_KINDS[0])
+        .bind(ONE_TIME_LINK_KINDS[1])
+        .bind(LINK_REMOVED)
         .execute(&db.pool)
         .await?;
     Ok(done.rows_affected() == 1)
@@ -85,4 +100,12 @@ pub async fn mark_held(db: &Db, id: i64, note: &str) -> Result<()> {
         .execute(&db.pool)
         .await?;
     Ok(())
+}
+
+/// Removes mail older than `cutoff` (unix seconds), sent or not: after that
+/// long, a message still waiting will not be sent, and its links have
+/// expired. Returns how many went.
+pub async fn purge_before(db: &Db, cutoff: i64) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM email_outbox WHERE created_at < $1").bind(cutoff).execute(&db.pool).await?;
+    Ok(done.rows_affected())
 }

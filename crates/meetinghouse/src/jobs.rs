@@ -34,14 +34,14 @@ pub async fn run(db: Db, base_url: String, mut stop: tokio::sync::watch::Receive
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Removes, about hourly, stories deleted longer ago than they can be
-/// restored and the uploads no story shows any more, with their bytes in
-/// the media store (core's `retention::purge`). Runs beside `run` so a slow
+/// restored, the uploads no story shows any more, with their bytes in
+/// the media store, and old outbox mail (core's `retention::purge`). Runs beside `run` so a slow
 /// media store never holds up digests.
 pub async fn run_purge(db: Db, media: MediaStore, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         match retention::purge(&db, &media, meetinghouse_store::now()).await {
             Ok(p) if p == Purged::default() => {}
-            Ok(p) => tracing::info!(stories = p.stories, uploads = p.media.rows, images = p.media.blobs, "purge: removed for good"),
+            Ok(p) => tracing::info!(stories = p.stories, uploads = p.media.rows, images = p.media.blobs, emails = p.emails, "purge: removed for good"),
             Err(e) => tracing::warn!(error = %e, "purge: removing deleted stories or unused uploads failed; will try again"),
         }
         tokio::select! {
