@@ -14,34 +14,56 @@ pub const MAX_QUERY_WORDS: usize = 8;
 
 /// Lower-cases a character and removes its accent, one character for one
 /// character, so positions in folded text match positions in the original.
+/// A letter whose canonical decomposition is a base letter and combining
+/// marks becomes the base letter (é, ș, ệ, ǘ); letters with a stroke, which
+/// do not decompose, are listed. Hangul syllables, which decompose into
+/// letters rather than marks, stay whole.
 pub fn fold_char(c: char) -> char {
+    if c.is_ascii() {
+        return c.to_ascii_lowercase();
+    }
     let c = c.to_lowercase().next().unwrap_or(c);
     match c {
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => 'a',
-        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => 'c',
-        'ď' | 'đ' => 'd',
-        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => 'e',
-        'ĝ' | 'ğ' | 'ġ' | 'ģ' => 'g',
-        'ĥ' | 'ħ' => 'h',
-        'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => 'i',
-        'ĵ' => 'j',
-        'ķ' => 'k',
-        'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => 'l',
-        'ñ' | 'ń' | 'ņ' | 'ň' => 'n',
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => 'o',
-        'ŕ' | 'ŗ' | 'ř' => 'r',
-        'ś' | 'ŝ' | 'ş' | 'š' => 's',
-        'ţ' | 'ť' | 'ŧ' => 't',
-        'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => 'u',
-        'ŵ' => 'w',
-        'ý' | 'ÿ' | 'ŷ' => 'y',
-        'ź' | 'ż' | 'ž' => 'z',
-        other => other,
+        'ø' => 'o',
+        'đ' => 'd',
+        'ħ' => 'h',
+        'ı' => 'i',
+        'ł' | 'ŀ' => 'l',
+        'ŧ' => 't',
+        other => base_letter(other),
+    }
+}
+
+/// The base letter of a letter with combining marks, or the letter itself.
+fn base_letter(c: char) -> char {
+    use unicode_normalization::char::{decompose_canonical, is_combining_mark};
+    let (mut base, mut only_marks_after) = (None, true);
+    decompose_canonical(c, |d| match base {
+        None => base = Some(d),
+        Some(_) => only_marks_after &= is_combining_mark(d),
+    });
+    match base {
+        Some(b) if b != c && only_marks_after && b.is_alphabetic() => b,
+        _ => c,
     }
 }
 
 pub fn fold(s: &str) -> String {
     s.chars().map(fold_char).collect()
+}
+
+/// The text the index matches against: folded, with everything but letters
+/// and digits turned into spaces. A query is split into words the same way
+/// ([`words`]), and so both backends see the same words: PostgreSQL's parser
+/// would otherwise keep `tiverton.museum`, `1987.45.2` or `a/b` as one token
+/// where SQLite's splits them.
+pub fn index_text(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            let f = fold_char(c);
+            if f.is_alphanumeric() { f } else { ' ' }
+        })
+        .collect()
 }
 
 /// The words of a query, folded: letters and digits only.
@@ -119,7 +141,7 @@ pub async fn index(
     body: &str,
     created_at: i64,
 ) -> Result<()> {
-    let (tf, bf) = (fold(title), fold(body));
+    let (tf, bf) = (index_text(title), index_text(body));
     let doc = Document {
         kind,
         ref_id,
@@ -143,7 +165,7 @@ pub async fn index_many(
     fresh: bool,
 ) -> Result<()> {
     let folded: Vec<(String, String)> =
-        docs.iter().map(|(_, t, b, _)| (fold(t), fold(b))).collect();
+        docs.iter().map(|(_, t, b, _)| (index_text(t), index_text(b))).collect();
     let docs: Vec<Document<'_>> = docs
         .iter()
         .zip(&folded)
@@ -161,8 +183,9 @@ pub async fn index_many(
     Ok(())
 }
 
-/// Indexes many documents whose folded text the caller has already made (the
-/// import folds on its reader thread, beside the database writes).
+/// Indexes many documents whose index text ([`index_text`]) the caller has
+/// already made (the import makes it on its reader thread, beside the
+/// database writes).
 pub async fn index_many_folded(
     tx: &mut Tx,
     db: &Db,
@@ -172,6 +195,38 @@ pub async fn index_many_folded(
 ) -> Result<()> {
     store::upsert_many(tx, db.backend(), kind, docs, fresh).await?;
     Ok(())
+}
+
+/// What [`index_text`] makes, by version; stored in the instance settings
+/// once every document's index text is of this version.
+const INDEX_TEXT_VERSION: &str = "2";
+const INDEX_TEXT_KEY: &str = "search_index_text";
+
+/// Makes every document's index text again when it was made by an older
+/// [`index_text`] (version 1 kept punctuation and fewer accents), in pages
+/// of 500, each in its own transaction; returns how many it remade.
+/// Idempotent, and safe to run on several servers at once: each writes the
+/// same text. Run after migrations.
+pub async fn refresh_index_text(db: &Db) -> Result<u64> {
+    if meetinghouse_store::settings::get(db, INDEX_TEXT_KEY).await?.as_deref() == Some(INDEX_TEXT_VERSION) {
+        return Ok(0);
+    }
+    let (mut after, mut done) = (0, 0);
+    loop {
+        let page = store::documents_after(db, after, 500).await?;
+        let Some(&(last, _, _)) = page.last() else { break };
+        let mut tx = db.begin().await?;
+        for (id, title, body) in &page {
+            store::set_index_text(&mut tx, db.backend(), *id, &index_text(title), &index_text(body)).await?;
+        }
+        tx.commit().await.map_err(meetinghouse_store::StoreError::from)?;
+        done += page.len() as u64;
+        after = last;
+    }
+    let mut tx = db.begin().await?;
+    meetinghouse_store::settings::put(&mut tx, INDEX_TEXT_KEY, INDEX_TEXT_VERSION).await?;
+    tx.commit().await.map_err(meetinghouse_store::StoreError::from)?;
+    Ok(done)
 }
 
 pub async fn unindex(tx: &mut Tx, db: &Db, kind: &str, ref_id: i64) -> Result<()> {
@@ -226,11 +281,24 @@ mod tests {
     #[test]
     fn folding_keeps_positions() {
         assert_eq!(fold("Café Crème"), "cafe creme");
+        assert_eq!(fold("Brașov, Łódź, Việt Nam, Ørsted, ǘ"), "brasov, lodz, viet nam, orsted, u");
+        assert_eq!(fold("한국 Καλημέρα"), "한국 καλημερα", "Hangul stays whole; Greek loses its accent");
+        for s in ["Brașov", "ệ", "한국", "Ǘ"] {
+            assert_eq!(fold(s).chars().count(), s.chars().count(), "{s}");
+        }
         assert_eq!(fold("Zoë").chars().count(), "Zoë".chars().count());
         assert_eq!(
             words("  Café, \"crème\" OR * NEAR("),
             vec!["cafe", "creme", "or", "near"]
         );
+    }
+
+    #[test]
+    fn index_text_has_the_words_a_query_has() {
+        assert_eq!(index_text("Visit tiverton.museum: 1987.45.2 (l’église)"), "visit tiverton museum  1987 45 2  l eglise ");
+        let text = index_text("A@B.org co-op");
+        let indexed: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
+        assert_eq!(indexed, words("a@b.org co-op"));
     }
 
     #[test]

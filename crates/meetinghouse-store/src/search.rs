@@ -59,6 +59,26 @@ pub async fn upsert(tx: &mut Tx, backend: Backend, d: &Document<'_>) -> Result<(
     Ok(())
 }
 
+/// Documents with an id above `after`, in id order, up to `limit`: (id,
+/// title, body), for making their index text again.
+pub async fn documents_after(db: &Db, after: i64, limit: i64) -> Result<Vec<(i64, String, String)>> {
+    Ok(sqlx::query_as("SELECT id, title, body FROM search_documents WHERE id > $1 ORDER BY id LIMIT $2")
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// Replaces one document's index text (what `Document`'s `*_folded` hold).
+pub async fn set_index_text(tx: &mut Tx, backend: Backend, id: i64, title: &str, body: &str) -> Result<()> {
+    let sql = match backend {
+        Backend::Sqlite => "UPDATE search_fts SET title = $2, body = $3 WHERE rowid = $1",
+        Backend::Postgres => "UPDATE search_documents SET title_folded = $2, body_folded = $3 WHERE id = $1",
+    };
+    sqlx::query(sql).bind(id).bind(title).bind(body).execute(&mut **tx).await?;
+    Ok(())
+}
+
 /// Rows per generated multi-row statement in `upsert_many`.
 const MANY_CHUNK: usize = 250;
 
@@ -185,7 +205,7 @@ pub const COMMON_WORD: i64 = 300;
 /// On SQLite a query whose every word is specific (at most `COMMON_WORD`
 /// matches each) is ranked exactly by BM25, titles weighted four times the
 /// body. A query with a common word is ranked among its newest `RANK_WINDOW`
-/// matches: those with every word in the title first, then the rest, newest
+/// matches (of the kind asked for, when one is): those with every word in the title first, then the rest, newest
 /// first within each — so its cost stays bounded however large the index.
 pub async fn query(db: &Db, words: &[String], kind: Option<&str>, limit: i64, offset: i64) -> Result<Vec<Hit>> {
     if words.is_empty() {
@@ -245,6 +265,7 @@ pub async fn query(db: &Db, words: &[String], kind: Option<&str>, limit: i64, of
              FROM search_documents d \
              WHERE d.tsv @@ plainto_tsquery('simple', $1) AND ($2 = '' OR d.kind = $2) \
                AND d.id >= COALESCE((SELECT w.id FROM search_documents w WHERE w.tsv @@ plainto_tsquery('simple', $1) \
+                                       AND ($2 = '' OR w.kind = $2) \
                                      ORDER BY w.id DESC OFFSET $5 LIMIT 1), 0) \
              ORDER BY rank, d.id DESC LIMIT $3 OFFSET $4",
         )
@@ -261,12 +282,18 @@ pub async fn query(db: &Db, words: &[String], kind: Option<&str>, limit: i64, of
 /// Orders a broad query's newest `RANK_WINDOW` matches: every word in the
 /// title first, then the rest, newest first within each; returns one page of ids.
 async fn broad_order(db: &Db, expr: &str, kind: &str, limit: i64, offset: i64) -> Result<Vec<i64>> {
-    let candidates: Vec<(i64,)> =
-        sqlx::query_as("SELECT rowid FROM search_fts WHERE search_fts MATCH $1 ORDER BY rowid DESC LIMIT $2")
-            .bind(expr)
-            .bind(RANK_WINDOW)
-            .fetch_all(&db.pool)
-            .await?;
+    // The kind is part of the window: the newest matches of that kind, not
+    // those of the newest matches that happen to be of it.
+    let candidates: Vec<(i64,)> = sqlx::query_as(
+        "SELECT f.rowid FROM search_fts f WHERE search_fts MATCH $1 \
+           AND ($3 = '' OR (SELECT d.kind FROM search_documents d WHERE d.id = f.rowid) = $3) \
+         ORDER BY f.rowid DESC LIMIT $2",
+    )
+    .bind(expr)
+    .bind(RANK_WINDOW)
+    .bind(kind)
+    .fetch_all(&db.pool)
+    .await?;
     let Some(&(oldest,)) = candidates.last() else { return Ok(Vec::new()) };
     let in_title: std::collections::HashSet<i64> =
         sqlx::query_as::<_, (i64,)>("SELECT rowid FROM search_fts WHERE search_fts MATCH $1 AND rowid >= $2")
@@ -279,19 +306,6 @@ async fn broad_order(db: &Db, expr: &str, kind: &str, limit: i64, offset: i64) -
             .collect();
     let mut ordered: Vec<i64> = candidates.iter().map(|(id,)| *id).filter(|id| in_title.contains(id)).collect();
     ordered.extend(candidates.iter().map(|(id,)| *id).filter(|id| !in_title.contains(id)));
-    if !kind.is_empty() {
-        let of_kind: std::collections::HashSet<i64> = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(format!(
-            "SELECT id FROM search_documents WHERE kind = $1 AND id IN ({})",
-            id_list(&ordered)
-        )))
-        .bind(kind)
-        .fetch_all(&db.pool)
-        .await?
-        .into_iter()
-        .map(|(id,)| id)
-        .collect();
-        ordered.retain(|id| of_kind.contains(id));
-    }
     Ok(ordered.into_iter().skip(offset.max(0) as usize).take(limit.max(0) as usize).collect())
 }
 

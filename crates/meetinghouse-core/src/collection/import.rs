@@ -399,8 +399,8 @@ fn search_text(o: &NewObject) -> ObjectText {
     .collect::<Vec<_>>()
     .join(" · ");
     ObjectText {
-        title_folded: crate::search::fold(&o.title),
-        body_folded: crate::search::fold(&body),
+        title_folded: crate::search::index_text(&o.title),
+        body_folded: crate::search::index_text(&body),
         body,
     }
 }

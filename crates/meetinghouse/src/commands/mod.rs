@@ -58,6 +58,11 @@ pub async fn open_db(store: &StoreConfig, migrations: Migrations) -> anyhow::Res
     };
     if db.backend() == Backend::Sqlite || migrations == Migrations::Apply {
         db.migrate().await.context("could not apply database migrations")?;
+        // Data the SQL migrations cannot remake: the search index's text.
+        let remade = meetinghouse_core::search::refresh_index_text(&db).await.context("could not update the search index")?;
+        if remade > 0 {
+            tracing::info!(documents = remade, "search index: remade the text of documents indexed by an older version");
+        }
     } else {
         db.ensure_current().await?;
     }
