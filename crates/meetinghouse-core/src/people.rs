@@ -3,6 +3,7 @@
 use meetinghouse_store::{Db, StoreError, orgs, people};
 
 use crate::error::{CoreError, FieldErrors, Result};
+use crate::settings::Settings;
 use crate::types::{limits, parse_sector, text};
 use crate::{Actor, markdown};
 
@@ -21,17 +22,22 @@ pub struct Profile {
     pub created_at: i64,
     /// Waiting for an admin's approval: only its owner and admins see it.
     pub pending: bool,
+    /// The bio waits for the owner to confirm their email address (when the
+    /// meeting house asks for that before posting): others do not see it.
+    pub bio_waits_for_email: bool,
 }
 
 /// A profile as `viewer` may see it. A suspended account has none; an
 /// account still waiting for an admin's approval shows its profile only to
 /// its owner and to admins, so a sign-up nobody approved cannot publish a
-/// bio (and its links) to the town.
-pub async fn profile(db: &Db, viewer: Option<&Actor>, handle: &str) -> Result<Profile> {
+/// bio (and its links) to the town. Where posting waits for a confirmed
+/// email (`post_before_verify` off), so does the bio, for the same reason.
+pub async fn profile(db: &Db, settings: &Settings, viewer: Option<&Actor>, handle: &str) -> Result<Profile> {
     let p = people::by_handle(db, handle).await?.ok_or(CoreError::NotFound)?;
+    let owner_or_admin = viewer.is_some_and(|v| v.id == p.id || v.is_admin);
     let may_see = match p.status.as_str() {
         "suspended" => false,
-        "pending" => viewer.is_some_and(|v| v.id == p.id || v.is_admin),
+        "pending" => owner_or_admin,
         _ => true,
     };
     if !may_see {
@@ -43,17 +49,20 @@ pub async fn profile(db: &Db, viewer: Option<&Actor>, handle: &str) -> Result<Pr
         .into_iter()
         .map(|(o, role)| (o.slug, o.name, role))
         .collect();
+    let bio_waits_for_email = p.email_verified_at.is_none() && !settings.post_before_verify;
+    let bio = if bio_waits_for_email && !owner_or_admin { String::new() } else { p.bio };
     Ok(Profile {
         id: p.id,
         handle: p.handle,
         display_name: p.display_name,
         pronouns: p.pronouns,
-        bio_html: markdown::render(&p.bio),
-        bio_source: p.bio,
+        bio_html: markdown::render(&bio),
+        bio_source: bio,
         sectors,
         orgs,
         created_at: p.created_at,
         pending: p.status == "pending",
+        bio_waits_for_email,
     })
 }
 

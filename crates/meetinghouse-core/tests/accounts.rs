@@ -119,8 +119,8 @@ async fn registration_modes() {
         // A pending account may fill in its profile, but nobody else sees it until approval.
         let bio = profiles::ProfileForm { display_name: "Pending One".into(), bio: "Visit [my shop](https://spam.example)".into(), ..Default::default() };
         profiles::update_profile(&db, &actor, &bio).await.unwrap();
-        assert!(profiles::profile(&db, Some(&actor), "pending_one").await.unwrap().pending, "the owner sees their own");
-        assert!(matches!(profiles::profile(&db, None, "pending_one").await, Err(CoreError::NotFound)));
+        assert!(profiles::profile(&db, &s, Some(&actor), "pending_one").await.unwrap().pending, "the owner sees their own");
+        assert!(matches!(profiles::profile(&db, &s, None, "pending_one").await, Err(CoreError::NotFound)));
 
         s.registration = RegistrationMode::Invite;
         let Err(CoreError::Invalid(e)) = accounts::signup(&db, &s, "http://x", &form("i@example.org", "invited")).await else { panic!() };
@@ -128,9 +128,9 @@ async fn registration_modes() {
         let admin_id = accounts::create_admin(&db, "admin@example.org", "boss", "Boss", "a long enough password").await.unwrap();
         let admin = accounts::login(&db, "admin@example.org", "a long enough password").await.unwrap();
         assert_eq!(admin.id, admin_id);
-        assert!(profiles::profile(&db, Some(&admin), "pending_one").await.is_ok(), "admins see pending profiles");
+        assert!(profiles::profile(&db, &s, Some(&admin), "pending_one").await.is_ok(), "admins see pending profiles");
         accounts::approve(&db, &admin, actor.id).await.unwrap();
-        let approved = profiles::profile(&db, None, "pending_one").await.unwrap();
+        let approved = profiles::profile(&db, &s, None, "pending_one").await.unwrap();
         assert!(!approved.pending);
         accounts::approve(&db, &admin, actor.id).await.expect("approving twice is no error");
         assert!(matches!(accounts::approve(&db, &admin, 999_999).await, Err(CoreError::NotFound)));
@@ -155,5 +155,14 @@ async fn registration_modes() {
         s.post_before_verify = false;
         let fresh = accounts::login(&db, "i@example.org", "correct horse battery").await.unwrap();
         assert!(matches!(accounts::ensure_can_post(&fresh, &s), Err(CoreError::Forbidden(_))));
+        // And so does showing a bio to others: the owner sees it, with a notice.
+        let bio = profiles::ProfileForm { display_name: "Invited".into(), bio: "Visit [my shop](https://spam.example)".into(), ..Default::default() };
+        profiles::update_profile(&db, &fresh, &bio).await.unwrap();
+        let to_others = profiles::profile(&db, &s, None, "invited").await.unwrap();
+        assert!(to_others.bio_html.is_empty() && to_others.bio_source.is_empty(), "{to_others:?}");
+        let own = profiles::profile(&db, &s, Some(&fresh), "invited").await.unwrap();
+        assert!(own.bio_waits_for_email && own.bio_html.contains("spam.example"));
+        s.post_before_verify = true;
+        assert!(profiles::profile(&db, &s, None, "invited").await.unwrap().bio_html.contains("spam.example"), "shown where posting does not wait");
     }
 }

@@ -26,7 +26,7 @@ struct EditProfile {
 
 pub async fn form(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    let p = people::profile(&state.db, Some(actor), &actor.handle).await?;
+    let p = people::profile(&state.db, &viewer.settings, Some(actor), &actor.handle).await?;
     let mut form = FormData::default()
         .with("display_name", &p.display_name)
         .with("pronouns", &p.pronouns)

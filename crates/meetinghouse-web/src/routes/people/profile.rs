@@ -23,7 +23,7 @@ struct ProfilePage {
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(at_handle): Path<String>) -> Result<Response, WebError> {
     let Some(handle) = at_handle.strip_prefix('@') else { return Err(WebError::NotFound) };
-    let p = people::profile(&state.db, viewer.actor.as_ref(), handle).await?;
+    let p = people::profile(&state.db, &viewer.settings, viewer.actor.as_ref(), handle).await?;
     let sectors = p
         .sectors
         .iter()
