@@ -3,7 +3,7 @@
 //! forms a cycle.
 
 use meetinghouse_store::groups::{self as store, MemberKind};
-use meetinghouse_store::{Db, StoreError, orgs};
+use meetinghouse_store::{Db, StoreError, Tx, orgs};
 
 use crate::accounts::ensure_can_post;
 use crate::error::{CoreError, FieldErrors, Result};
@@ -65,18 +65,33 @@ pub async fn is_host(db: &Db, actor: &Actor, group_id: i64) -> Result<bool> {
     ))
 }
 
+/// Whether a viewer may see a group at all: it is public, or they belong to
+/// it at any depth (its hosts are active members, so they do); admins see
+/// every group. A group they may not see is "not found" to them, and its
+/// name is never shown to them, not even in a list or an error.
+pub async fn can_see(db: &Db, group: &GroupRow, viewer: Option<&Actor>) -> Result<bool> {
+    if group.visibility != "members" {
+        return Ok(true);
+    }
+    Ok(match viewer {
+        Some(a) => a.is_admin || is_member(db, a.id, group.id).await?,
+        None => false,
+    })
+}
+
 /// Fails with "not found" when something scoped to a members-only group is
 /// asked for by someone outside it (admins see everything).
 pub async fn ensure_visible(db: &Db, group_id: i64, viewer: Option<&Actor>) -> Result<()> {
     let group = store::by_id(db, group_id).await?.ok_or(CoreError::NotFound)?;
-    if group.visibility != "members" {
-        return Ok(());
-    }
-    let ok = match viewer {
-        Some(a) => a.is_admin || is_member(db, a.id, group_id).await?,
-        None => false,
-    };
-    if ok { Ok(()) } else { Err(CoreError::NotFound) }
+    if can_see(db, &group, viewer).await? { Ok(()) } else { Err(CoreError::NotFound) }
+}
+
+/// Whether a group hides from someone who would come in without a host:
+/// members-only and not open to anyone who has its address, and they do not
+/// belong. Joining it, or asking it to take in an organisation or a group,
+/// is then answered as for a group that does not exist.
+async fn closed_to(db: &Db, group: &GroupRow, actor: &Actor) -> Result<bool> {
+    Ok(group.join_policy != "open" && !can_see(db, group, Some(actor)).await?)
 }
 
 /// The group named by `slug` in a form that places something in it (a prompt,
@@ -107,7 +122,14 @@ pub async fn is_member(db: &Db, person_id: i64, group_id: i64) -> Result<bool> {
 pub struct GroupPage {
     pub group: GroupRow,
     pub purpose_html: String,
+    /// Direct members. Everyone sees the active ones, except member groups
+    /// they may not see; hosts also see invitations and requests, and every
+    /// member group (those they may not open are listed in `unseen_groups`).
     pub members: Vec<MemberView>,
+    /// Member groups the viewer may not see: a host sees their names to
+    /// manage them, with no link.
+    pub unseen_groups: Vec<i64>,
+    /// The groups this one belongs to that the viewer may see.
     pub parents: Vec<GroupRow>,
     pub viewer_is_member: bool,
     pub viewer_is_host: bool,
@@ -115,12 +137,31 @@ pub struct GroupPage {
     pub viewer_status: Option<String>,
 }
 
+impl GroupPage {
+    /// Whether the page may link to a member (every member but a group the
+    /// viewer may not see).
+    pub fn may_open(&self, m: &MemberView) -> bool {
+        !(m.member_kind == "group" && self.unseen_groups.contains(&m.member_id))
+    }
+
+    /// How many people actively host the group (the last may not go).
+    pub fn host_count(&self) -> usize {
+        self.members.iter().filter(|m| m.member_kind == "person" && m.role == "host" && m.status == "active").count()
+    }
+}
+
 /// Loads a group for a viewer; a members-only group is "not found" to outsiders.
 pub async fn page(db: &Db, slug: &str, viewer: Option<&Actor>) -> Result<GroupPage> {
     let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let reach = match viewer {
+        Some(a) => store::reachable_for_person(db, a.id).await?,
+        None => Vec::new(),
+    };
+    let sees_all = viewer.is_some_and(|a| a.is_admin);
+    let visible = |g: &GroupRow| sees_all || g.visibility == "public" || reach.contains(&g.id);
     let (is_member, is_host, status) = match viewer {
         Some(a) => (
-            is_member(db, a.id, group.id).await?,
+            reach.contains(&group.id),
             is_host(db, a, group.id).await?,
             store::direct_membership(db, group.id, MemberKind::Person, a.id).await?.map(|(_, s)| s),
         ),
@@ -130,14 +171,21 @@ pub async fn page(db: &Db, slug: &str, viewer: Option<&Actor>) -> Result<GroupPa
         return Err(CoreError::NotFound);
     }
     let mut members = store::members(db, group.id).await?;
+    let unseen_groups: Vec<i64> = members
+        .iter()
+        .filter(|m| m.member_kind == "group")
+        .filter(|m| !(sees_all || m.group_visibility.as_deref() == Some("public") || reach.contains(&m.member_id)))
+        .map(|m| m.member_id)
+        .collect();
     if !is_host {
-        members.retain(|m| m.status == "active");
+        members.retain(|m| m.status == "active" && !(m.member_kind == "group" && unseen_groups.contains(&m.member_id)));
     }
-    let parents = store::parents(db, group.id).await?;
+    let parents = store::parents(db, group.id).await?.into_iter().filter(|g| visible(g)).collect();
     Ok(GroupPage {
         purpose_html: markdown::render(&group.purpose),
         group,
         members,
+        unseen_groups,
         parents,
         viewer_is_member: is_member,
         viewer_is_host: is_host,
@@ -145,62 +193,135 @@ pub async fn page(db: &Db, slug: &str, viewer: Option<&Actor>) -> Result<GroupPa
     })
 }
 
-/// What happened when someone asked to join.
+/// What the group page offers a signed-in viewer to bring in.
+#[derive(Debug, Clone, Default)]
+pub struct Offers {
+    /// Organisations they act for (staff or admin) that are not yet in the
+    /// group and have not asked to be.
+    pub orgs: Vec<meetinghouse_store::orgs::OrgRow>,
+    /// Groups they host, other than this one, not yet in it and not waiting.
+    pub groups: Vec<GroupRow>,
+}
+
+/// What a viewer could bring into a group: "Add to …" is never offered for
+/// something already in (or waiting), where it could only say so.
+pub async fn offers(db: &Db, actor: &Actor, group_id: i64) -> Result<Offers> {
+    let mut out = Offers::default();
+    for (org, role) in orgs::of_person(db, actor.id).await? {
+        if crate::orgs::acts_for_org(&role) && store::direct_membership(db, group_id, MemberKind::Org, org.id).await?.is_none() {
+            out.orgs.push(org);
+        }
+    }
+    for other in reachable(db, actor.id).await? {
+        if other.id != group_id
+            && is_host(db, actor, other.id).await?
+            && store::direct_membership(db, group_id, MemberKind::Group, other.id).await?.is_none()
+        {
+            out.groups.push(other);
+        }
+    }
+    Ok(out)
+}
+
+/// What happened when someone asked to join, or asked a group to take in an
+/// organisation or a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JoinOutcome {
+    /// Now an active member.
     Joined,
+    /// A new request is waiting for a host: the one time to tell the hosts.
     Requested,
+    /// A request was already waiting; nothing changed and nobody needs telling again.
+    AlreadyRequested,
+    /// Already an active member; nothing changed.
+    AlreadyMember,
 }
 
 /// The status a newcomer gets under a join policy, or a refusal.
-fn admission(group: &GroupRow, by_host: bool) -> Result<(&'static str, JoinOutcome)> {
+fn admission(group: &GroupRow, by_host: bool) -> Result<&'static str> {
     if by_host {
-        return Ok(("active", JoinOutcome::Joined));
+        return Ok("active");
     }
     match group.join_policy.as_str() {
-        "open" => Ok(("active", JoinOutcome::Joined)),
-        "request" => Ok(("requested", JoinOutcome::Requested)),
+        "open" => Ok("active"),
+        "request" => Ok("requested"),
         _ => Err(CoreError::Forbidden(format!("{} is invitation only: ask one of its hosts to invite you.", group.name))),
     }
 }
 
-/// A person joins (or asks to join) a group themselves.
+/// Writes a newcomer's membership with `status` in `tx` and says what
+/// happened. An active membership is never changed (so a second "add" cannot
+/// turn it back into a request), and a request that is already waiting is
+/// reported as such, not as a new one, even when two arrive at once.
+async fn admit(tx: &mut Tx, group_id: i64, kind: MemberKind, member_id: i64, status: &str, added_by: i64) -> Result<JoinOutcome> {
+    if status == "active" {
+        let changed = store::upsert_member(tx, group_id, kind, member_id, "member", "active", added_by).await?;
+        return Ok(if changed { JoinOutcome::Joined } else { JoinOutcome::AlreadyMember });
+    }
+    if store::insert_member(tx, group_id, kind, member_id, "member", status, added_by).await? {
+        return Ok(JoinOutcome::Requested);
+    }
+    Ok(match store::membership_in(tx, group_id, kind, member_id).await? {
+        Some((_, s)) if s == "active" => JoinOutcome::AlreadyMember,
+        _ => JoinOutcome::AlreadyRequested,
+    })
+}
+
+/// A person joins (or asks to join) a group themselves, or accepts an
+/// invitation. Asking again while a request waits answers
+/// `AlreadyRequested`, so the hosts are told once.
 pub async fn join(db: &Db, settings: &Settings, actor: &Actor, slug: &str) -> Result<JoinOutcome> {
     ensure_can_post(actor, settings)?;
     let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
-    if let Some((_, status)) = store::direct_membership(db, group.id, MemberKind::Person, actor.id).await? {
-        if status == "invited" {
-            let mut tx = db.begin().await?;
-            store::upsert_member(&mut tx, group.id, MemberKind::Person, actor.id, "member", "active", actor.id).await?;
-            tx.commit().await.map_err(StoreError::from)?;
-            return Ok(JoinOutcome::Joined);
-        }
-        return Ok(if status == "active" { JoinOutcome::Joined } else { JoinOutcome::Requested });
-    }
-    if group.visibility == "members" && group.join_policy != "open" && !is_member(db, actor.id, group.id).await? {
+    let has_row = store::direct_membership(db, group.id, MemberKind::Person, actor.id).await?.is_some();
+    if !has_row && closed_to(db, &group, actor).await? {
         return Err(CoreError::NotFound);
     }
-    let (status, outcome) = admission(&group, false)?;
     let mut tx = db.begin().await?;
-    store::upsert_member(&mut tx, group.id, MemberKind::Person, actor.id, "member", status, actor.id).await?;
+    let outcome = match store::membership_in(&mut tx, group.id, MemberKind::Person, actor.id).await? {
+        Some((_, status)) if status == "active" => JoinOutcome::AlreadyMember,
+        Some((_, status)) if status == "requested" => JoinOutcome::AlreadyRequested,
+        Some(_) => admit(&mut tx, group.id, MemberKind::Person, actor.id, "active", actor.id).await?,
+        None => admit(&mut tx, group.id, MemberKind::Person, actor.id, admission(&group, false)?, actor.id).await?,
+    };
     tx.commit().await.map_err(StoreError::from)?;
     Ok(outcome)
 }
 
-/// A person leaves a group (or withdraws a request).
-pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<()> {
+/// A person leaves a group (or withdraws a request, or declines an
+/// invitation). The last active host may not leave: the count is taken in the
+/// transaction that removes them, with the group's membership locked, so two
+/// hosts leaving at once cannot leave none. Returns whether the group is
+/// still visible to them (public, or reached another way), so the caller
+/// knows whether its page is still there to return to.
+pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<bool> {
     let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
-    if !store::remove_member(db, group.id, MemberKind::Person, actor.id).await? {
+    let mut tx = db.begin().await?;
+    store::lock_group(&mut tx, db.backend(), group.id).await?;
+    let Some((role, status)) = store::membership_in(&mut tx, group.id, MemberKind::Person, actor.id).await? else {
         return Err(CoreError::Forbidden(format!("You are not a direct member of {}.", group.name)));
+    };
+    if role == "host" && status == "active" && store::active_host_count(&mut tx, group.id).await? <= 1 {
+        return Err(CoreError::Forbidden(format!(
+            "You are the last host of {}: make someone else a host before you leave, so the group is still looked after.",
+            group.name
+        )));
     }
-    Ok(())
+    store::remove_member(&mut tx, group.id, MemberKind::Person, actor.id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    can_see(db, &group, Some(actor)).await
 }
 
 /// Adds an organisation to a group. The actor must be staff or admin of the
 /// organisation; the group's join policy applies unless they also host it.
+/// An organisation already in is left as it is (`AlreadyMember`).
 pub async fn add_org(db: &Db, settings: &Settings, actor: &Actor, slug: &str, org_slug: &str) -> Result<JoinOutcome> {
     ensure_can_post(actor, settings)?;
     let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let host = is_host(db, actor, group.id).await?;
+    if !host && closed_to(db, &group, actor).await? {
+        return Err(CoreError::NotFound);
+    }
     let org = orgs::by_slug(db, org_slug.trim())
         .await?
         .ok_or_else(|| FieldErrors::one("org", format!("There is no organisation at “{}”.", org_slug.trim())))?;
@@ -208,30 +329,37 @@ pub async fn add_org(db: &Db, settings: &Settings, actor: &Actor, slug: &str, or
     if !matches!(role.as_deref(), Some("staff" | "admin")) && !actor.is_admin {
         return Err(CoreError::Forbidden(format!("You can only act for {} if you are on its staff.", org.name)));
     }
-    let host = is_host(db, actor, group.id).await?;
-    let (status, outcome) = admission(&group, host)?;
+    let status = admission(&group, host)?;
     let mut tx = db.begin().await?;
-    store::upsert_member(&mut tx, group.id, MemberKind::Org, org.id, "member", status, actor.id).await?;
+    let outcome = admit(&mut tx, group.id, MemberKind::Org, org.id, status, actor.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(outcome)
 }
 
 /// Makes group `child_slug` a member of group `parent_slug`. The actor must
 /// host the child; the parent's join policy applies unless they host it too.
-/// A nesting that would make a loop is refused.
+/// A nesting that would make a loop is refused; a child already in is left
+/// as it is (`AlreadyMember`). A child the actor may not see is answered
+/// exactly as a group that does not exist.
 pub async fn nest(db: &Db, settings: &Settings, actor: &Actor, parent_slug: &str, child_slug: &str) -> Result<JoinOutcome> {
     ensure_can_post(actor, settings)?;
     let parent = store::by_slug(db, parent_slug).await?.ok_or(CoreError::NotFound)?;
-    let child = store::by_slug(db, child_slug.trim())
-        .await?
-        .ok_or_else(|| FieldErrors::one("child", format!("There is no group at “{}”.", child_slug.trim())))?;
+    let host_of_parent = is_host(db, actor, parent.id).await?;
+    if !host_of_parent && closed_to(db, &parent, actor).await? {
+        return Err(CoreError::NotFound);
+    }
+    let child_slug = child_slug.trim();
+    let no_such_child = || FieldErrors::one("child", format!("There is no group at “{child_slug}”."));
+    let child = store::by_slug(db, child_slug).await?.ok_or_else(no_such_child)?;
+    if !can_see(db, &child, Some(actor)).await? {
+        return Err(no_such_child());
+    }
     if !is_host(db, actor, child.id).await? {
         return Err(CoreError::Forbidden(format!("Only hosts of {} can add it to another group.", child.name)));
     }
-    let host_of_parent = is_host(db, actor, parent.id).await?;
-    let (status, outcome) = admission(&parent, host_of_parent)?;
+    let status = admission(&parent, host_of_parent)?;
     let mut tx = db.begin().await?;
-    store::nest(&mut tx, db.backend(), parent.id, child.id, status, actor.id).await.map_err(|err| match err {
+    store::check_nest(&mut tx, db.backend(), parent.id, child.id).await.map_err(|err| match err {
         StoreError::Conflict { what: "cycle" } => FieldErrors::one(
             "child",
             if parent.id == child.id {
@@ -245,38 +373,138 @@ pub async fn nest(db: &Db, settings: &Settings, actor: &Actor, parent_slug: &str
         ),
         other => other.into(),
     })?;
+    let outcome = admit(&mut tx, parent.id, MemberKind::Group, child.id, status, actor.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(outcome)
 }
 
+/// The answer when a host acts on a request that is no longer waiting.
+fn not_waiting() -> CoreError {
+    FieldErrors::one("form", "That request is no longer waiting: another host may have answered it, or it was withdrawn.")
+}
+
 /// A host approves a pending request (person, organisation or group).
+/// Approving one another host already approved changes nothing.
 pub async fn approve(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<()> {
     let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
     if !is_host(db, actor, group.id).await? {
         return Err(CoreError::Forbidden(format!("Only hosts of {} can approve requests.", group.name)));
     }
     let kind = parse_kind(kind)?;
-    let Some((role, status)) = store::direct_membership(db, group.id, kind, member_id).await? else {
-        return Err(CoreError::NotFound);
-    };
-    if status != "requested" {
-        return Ok(());
-    }
     let mut tx = db.begin().await?;
     if kind == MemberKind::Group {
         // Re-check for a loop: the graph may have changed since the request.
-        store::nest(&mut tx, db.backend(), group.id, member_id, "active", actor.id).await.map_err(|err| match err {
+        store::check_nest(&mut tx, db.backend(), group.id, member_id).await.map_err(|err| match err {
             StoreError::Conflict { .. } => FieldErrors::one("child", "Approving this would make a loop of groups."),
             other => other.into(),
         })?;
-    } else {
-        store::upsert_member(&mut tx, group.id, kind, member_id, &role, "active", actor.id).await?;
+    }
+    if !store::approve_request(&mut tx, group.id, kind, member_id).await? {
+        let now = store::membership_in(&mut tx, group.id, kind, member_id).await?;
+        return if now.is_some_and(|(_, s)| s == "active") { Ok(()) } else { Err(not_waiting()) };
     }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
 
-/// A host invites a person by handle.
+/// A host declines a pending request (person, organisation or group).
+pub async fn decline(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<()> {
+    let kind = parse_kind(kind)?;
+    let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let mut tx = host_turn(db, actor, &group, "answer requests").await?;
+    if !store::decline_request(&mut tx, group.id, kind, member_id).await? {
+        return Err(not_waiting());
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// Starts a host's change to a group's members: begins a transaction with
+/// the group's membership locked, and checks there that the actor hosts it
+/// (an instance admin may act too), so a host who was just stepped down
+/// cannot act. A group the actor may not see is "not found".
+async fn host_turn(db: &Db, actor: &Actor, group: &GroupRow, what: &str) -> Result<Tx> {
+    if !can_see(db, group, Some(actor)).await? {
+        return Err(CoreError::NotFound);
+    }
+    let mut tx = db.begin().await?;
+    store::lock_group(&mut tx, db.backend(), group.id).await?;
+    let hosts = actor.is_admin
+        || matches!(
+            store::membership_in(&mut tx, group.id, MemberKind::Person, actor.id).await?,
+            Some((role, status)) if role == "host" && status == "active"
+        );
+    if !hosts {
+        return Err(CoreError::Forbidden(format!("Only hosts of {} can {what}.", group.name)));
+    }
+    Ok(tx)
+}
+
+/// A direct member's name as the group page shows it, for messages.
+async fn member_name(db: &Db, group_id: i64, kind: MemberKind, member_id: i64) -> Result<Option<String>> {
+    Ok(store::members(db, group_id)
+        .await?
+        .into_iter()
+        .find(|m| m.member_kind == kind.as_str() && m.member_id == member_id)
+        .map(|m| m.name))
+}
+
+/// The answer when a host acts on someone who is no longer in the group.
+fn not_a_member(group: &GroupRow) -> CoreError {
+    FieldErrors::one("form", format!("They are not a member of {} any more.", group.name))
+}
+
+/// A host makes an active person member a host (`host`), or steps a host down
+/// to member; the last active host cannot be stepped down (counted in the
+/// transaction that changes the role). Returns the person's name.
+pub async fn set_host(db: &Db, actor: &Actor, slug: &str, person_id: i64, host: bool) -> Result<String> {
+    let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let name = member_name(db, group.id, MemberKind::Person, person_id).await?.unwrap_or_default();
+    let mut tx = host_turn(db, actor, &group, if host { "make people hosts" } else { "step hosts down" }).await?;
+    let Some((role, status)) = store::membership_in(&mut tx, group.id, MemberKind::Person, person_id).await? else {
+        return Err(not_a_member(&group));
+    };
+    if status != "active" {
+        return Err(FieldErrors::one("form", format!("{name} has not joined {} yet: only members can be hosts.", group.name)));
+    }
+    if !host && role == "host" && store::active_host_count(&mut tx, group.id).await? <= 1 {
+        return Err(last_host(&group, &name, person_id == actor.id));
+    }
+    store::set_role(&mut tx, group.id, person_id, if host { "host" } else { "member" }).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(name)
+}
+
+/// The refusal when the last active host would go.
+fn last_host(group: &GroupRow, name: &str, is_actor: bool) -> CoreError {
+    let who = if is_actor { "You are".to_string() } else { format!("{name} is") };
+    CoreError::Forbidden(format!(
+        "{who} the last host of {}: make someone else a host first, so the group is still looked after.",
+        group.name
+    ))
+}
+
+/// A host removes a member (a person, an organisation or a group), an
+/// invitation or a request. The last active host cannot be removed (counted
+/// in the transaction that removes them). Returns the member's name.
+pub async fn remove(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<String> {
+    let kind = parse_kind(kind)?;
+    let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let name = member_name(db, group.id, kind, member_id).await?.unwrap_or_default();
+    let mut tx = host_turn(db, actor, &group, "remove members").await?;
+    let Some((role, status)) = store::membership_in(&mut tx, group.id, kind, member_id).await? else {
+        return Err(not_a_member(&group));
+    };
+    if kind == MemberKind::Person && role == "host" && status == "active" && store::active_host_count(&mut tx, group.id).await? <= 1 {
+        return Err(last_host(&group, &name, member_id == actor.id));
+    }
+    store::remove_member(&mut tx, group.id, kind, member_id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(name)
+}
+
+/// A host invites a person by handle. Someone already in, invited or waiting
+/// is told so; two invitations at once make one.
 pub async fn invite_person(db: &Db, actor: &Actor, slug: &str, handle: &str) -> Result<()> {
     let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
     if !is_host(db, actor, group.id).await? {
@@ -286,11 +514,15 @@ pub async fn invite_person(db: &Db, actor: &Actor, slug: &str, handle: &str) -> 
     let person = meetinghouse_store::people::by_handle(db, handle.as_str())
         .await?
         .ok_or_else(|| FieldErrors::one("handle", format!("Nobody here has the handle @{}.", handle.as_str())))?;
-    if store::direct_membership(db, group.id, MemberKind::Person, person.id).await?.is_some() {
-        return Err(FieldErrors::one("handle", format!("@{} is already a member or already invited.", person.handle)));
-    }
     let mut tx = db.begin().await?;
-    store::upsert_member(&mut tx, group.id, MemberKind::Person, person.id, "member", "invited", actor.id).await?;
+    if !store::insert_member(&mut tx, group.id, MemberKind::Person, person.id, "member", "invited", actor.id).await? {
+        let message = match store::membership_in(&mut tx, group.id, MemberKind::Person, person.id).await? {
+            Some((_, s)) if s == "requested" => format!("@{} has already asked to join: approve their request below.", person.handle),
+            Some((_, s)) if s == "invited" => format!("@{} is already invited.", person.handle),
+            _ => format!("@{} is already a member.", person.handle),
+        };
+        return Err(FieldErrors::one("handle", message));
+    }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }

@@ -1,6 +1,8 @@
-//! Organisations: create, show, invite, accept, leave.
+//! Organisations: create, show, invite, accept, leave; admins remove
+//! members and change their roles, never leaving the organisation without an
+//! active admin.
 
-use meetinghouse_store::{Db, StoreError, groups, orgs};
+use meetinghouse_store::{Db, StoreError, Tx, groups, orgs};
 
 use crate::accounts::ensure_can_post;
 use crate::error::{CoreError, FieldErrors, Result};
@@ -75,6 +77,8 @@ pub struct OrgPage {
     pub viewer: Option<(String, String)>,
 }
 
+/// Loads an organisation's page for a viewer; pending invitations are shown
+/// to its admins only.
 pub async fn page(db: &Db, slug: &str, viewer: Option<&Actor>) -> Result<OrgPage> {
     let org = orgs::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
     let viewer_role = match viewer {
@@ -105,7 +109,7 @@ pub async fn invite(db: &Db, actor: &Actor, slug: &str, handle: &str, role: &str
     require_org_admin(db, actor, &org).await?;
     let mut e = FieldErrors::new();
     let handle = Handle::parse(handle).map_err(|m| e.add("handle", m)).ok();
-    if !["admin", "staff", "member"].contains(&role) {
+    if !ROLES.contains(&role) {
         e.add("role", "Choose admin, staff or member.");
     }
     e.into_result()?;
@@ -129,18 +133,106 @@ pub async fn accept(db: &Db, actor: &Actor, slug: &str) -> Result<()> {
     Ok(())
 }
 
-/// Leaves an organisation (or declines an invitation). The last admin may not leave.
+/// The roles an organisation member can hold.
+pub const ROLES: [&str; 3] = ["admin", "staff", "member"];
+
+/// Starts a change to an organisation's members: begins a transaction with
+/// its membership locked, so a count of its admins taken next stays true
+/// until commit.
+async fn member_turn(db: &Db, org: &OrgRow) -> Result<Tx> {
+    let mut tx = db.begin().await?;
+    orgs::lock(&mut tx, db.backend(), org.id).await?;
+    Ok(tx)
+}
+
+/// Checks, inside the transaction of [`member_turn`], that the actor is an
+/// active admin of the organisation (or an instance admin).
+async fn require_org_admin_in(tx: &mut Tx, actor: &Actor, org: &OrgRow) -> Result<()> {
+    match orgs::membership_in(tx, org.id, actor.id).await? {
+        Some((role, status)) if role == "admin" && status == "active" => Ok(()),
+        _ if actor.is_admin => Ok(()),
+        _ => Err(CoreError::Forbidden(format!("Only admins of {} can do that.", org.name))),
+    }
+}
+
+/// Whether taking away a member's (role, status) would leave no active admin.
+async fn would_leave_no_admin(tx: &mut Tx, org: &OrgRow, current: &(String, String)) -> Result<bool> {
+    Ok(current.0 == "admin" && current.1 == "active" && orgs::admin_count(tx, org.id).await? <= 1)
+}
+
+/// The refusal when the last active admin would go.
+fn last_admin(org: &OrgRow, name: &str, is_actor: bool) -> CoreError {
+    let who = if is_actor { "You are".to_string() } else { format!("{name} is") };
+    CoreError::Forbidden(format!("{who} the last admin of {}: make someone else an admin first.", org.name))
+}
+
+/// The answer when an admin acts on someone who is no longer a member.
+fn not_a_member(org: &OrgRow) -> CoreError {
+    FieldErrors::one("form", format!("They are not a member of {} any more.", org.name))
+}
+
+/// Leaves an organisation (or declines an invitation). The last active admin
+/// may not leave: the admins are counted in the transaction that removes
+/// them, with the membership locked, so two admins leaving at once cannot
+/// leave none.
 pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<()> {
     let org = orgs::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
-    let Some((role, status)) = orgs::membership(db, org.id, actor.id).await? else {
+    let mut tx = member_turn(db, &org).await?;
+    let Some(current) = orgs::membership_in(&mut tx, org.id, actor.id).await? else {
         return Err(CoreError::Forbidden(format!("You are not a member of {}.", org.name)));
     };
-    if role == "admin" && status == "active" && orgs::admin_count(db, org.id).await? <= 1 {
+    if would_leave_no_admin(&mut tx, &org, &current).await? {
         return Err(CoreError::Forbidden(format!(
             "You are the last admin of {}: make someone else an admin before you leave.",
             org.name
         )));
     }
-    orgs::remove(db, org.id, actor.id).await?;
+    orgs::remove(&mut tx, org.id, actor.id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
     Ok(())
+}
+
+/// The display name of a person, for messages.
+async fn person_name(db: &Db, person_id: i64) -> Result<String> {
+    Ok(meetinghouse_store::people::by_id(db, person_id).await?.map(|p| p.display_name).unwrap_or_default())
+}
+
+/// An organisation admin removes a member (or withdraws an invitation). The
+/// last active admin cannot be removed. Returns the person's name.
+pub async fn remove_member(db: &Db, actor: &Actor, slug: &str, person_id: i64) -> Result<String> {
+    let org = orgs::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let name = person_name(db, person_id).await?;
+    let mut tx = member_turn(db, &org).await?;
+    require_org_admin_in(&mut tx, actor, &org).await?;
+    let Some(current) = orgs::membership_in(&mut tx, org.id, person_id).await? else {
+        return Err(not_a_member(&org));
+    };
+    if would_leave_no_admin(&mut tx, &org, &current).await? {
+        return Err(last_admin(&org, &name, person_id == actor.id));
+    }
+    orgs::remove(&mut tx, org.id, person_id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(name)
+}
+
+/// An organisation admin changes a member's (or an invitation's) role:
+/// admin, staff or member. The last active admin cannot be made anything
+/// else. Returns the person's name.
+pub async fn change_role(db: &Db, actor: &Actor, slug: &str, person_id: i64, role: &str) -> Result<String> {
+    let org = orgs::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    if !ROLES.contains(&role) {
+        return Err(FieldErrors::one("role", "Choose admin, staff or member."));
+    }
+    let name = person_name(db, person_id).await?;
+    let mut tx = member_turn(db, &org).await?;
+    require_org_admin_in(&mut tx, actor, &org).await?;
+    let Some(current) = orgs::membership_in(&mut tx, org.id, person_id).await? else {
+        return Err(not_a_member(&org));
+    };
+    if role != "admin" && would_leave_no_admin(&mut tx, &org, &current).await? {
+        return Err(last_admin(&org, &name, person_id == actor.id));
+    }
+    orgs::set_role(&mut tx, org.id, person_id, role).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(name)
 }

@@ -97,7 +97,11 @@ impl MemberKind {
     }
 }
 
-/// Adds or updates a membership row.
+/// Adds a membership, or moves a pending one (invited, requested) to `role`
+/// and `status`. An active membership is never changed here, so a second
+/// "add" cannot demote it to a request: returns false when the row was
+/// already active (nothing written), true when a row was inserted or updated.
+/// Changing an active member's role is [`set_role`].
 pub async fn upsert_member(
     tx: &mut Tx,
     group_id: i64,
@@ -106,11 +110,12 @@ pub async fn upsert_member(
     role: &str,
     status: &str,
     added_by: i64,
-) -> Result<()> {
-    sqlx::query(
+) -> Result<bool> {
+    let done = sqlx::query(
         "INSERT INTO group_members (group_id, member_kind, member_id, role, status, added_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) \
-         ON CONFLICT (group_id, member_kind, member_id) DO UPDATE SET role = excluded.role, status = excluded.status",
+         ON CONFLICT (group_id, member_kind, member_id) DO UPDATE SET role = excluded.role, status = excluded.status \
+         WHERE group_members.status <> 'active'",
     )
     .bind(group_id)
     .bind(kind.as_str())
@@ -121,7 +126,37 @@ pub async fn upsert_member(
     .bind(now())
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
+}
+
+/// Adds a membership only if there is no row for this member yet (of any
+/// status); returns false, writing nothing, when there is one. Used for a
+/// new request or invitation, so that two at once make one row and one
+/// "new" answer.
+pub async fn insert_member(
+    tx: &mut Tx,
+    group_id: i64,
+    kind: MemberKind,
+    member_id: i64,
+    role: &str,
+    status: &str,
+    added_by: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO group_members (group_id, member_kind, member_id, role, status, added_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (group_id, member_kind, member_id) DO NOTHING",
+    )
+    .bind(group_id)
+    .bind(kind.as_str())
+    .bind(member_id)
+    .bind(role)
+    .bind(status)
+    .bind(added_by)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The (role, status) of a direct membership, if any.
@@ -136,12 +171,93 @@ pub async fn direct_membership(db: &Db, group_id: i64, kind: MemberKind, member_
     .await?)
 }
 
-pub async fn remove_member(db: &Db, group_id: i64, kind: MemberKind, member_id: i64) -> Result<bool> {
+/// The (role, status) of a direct membership, read inside a transaction
+/// (after [`lock_group`], what it says holds until the transaction ends).
+pub async fn membership_in(tx: &mut Tx, group_id: i64, kind: MemberKind, member_id: i64) -> Result<Option<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT role, status FROM group_members WHERE group_id = $1 AND member_kind = $2 AND member_id = $3",
+    )
+    .bind(group_id)
+    .bind(kind.as_str())
+    .bind(member_id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Makes changes to one group's hosts take turns until the transaction
+/// ends, so a count of its hosts read after this stays true until commit.
+/// On PostgreSQL it locks the group's row (`FOR NO KEY UPDATE`: inserts
+/// that only reference the group, such as a nesting, are not held up); on
+/// SQLite the write transaction already holds the database's write lock.
+pub async fn lock_group(tx: &mut Tx, backend: Backend, group_id: i64) -> Result<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT id FROM community_groups WHERE id = $1 FOR NO KEY UPDATE").bind(group_id).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// How many people are active hosts of a group (the last may not go).
+pub async fn active_host_count(tx: &mut Tx, group_id: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM group_members \
+         WHERE group_id = $1 AND member_kind = 'person' AND role = 'host' AND status = 'active'",
+    )
+    .bind(group_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(n)
+}
+
+/// Sets an active person member's role (`host` or `member`); false when the
+/// person is not an active direct member.
+pub async fn set_role(tx: &mut Tx, group_id: i64, person_id: i64, role: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE group_members SET role = $1 \
+         WHERE group_id = $2 AND member_kind = 'person' AND member_id = $3 AND status = 'active'",
+    )
+    .bind(role)
+    .bind(group_id)
+    .bind(person_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Makes a pending request active; false when there is no such request
+/// (already approved, declined or withdrawn).
+pub async fn approve_request(tx: &mut Tx, group_id: i64, kind: MemberKind, member_id: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE group_members SET status = 'active' \
+         WHERE group_id = $1 AND member_kind = $2 AND member_id = $3 AND status = 'requested'",
+    )
+    .bind(group_id)
+    .bind(kind.as_str())
+    .bind(member_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes a pending request only; false when there is none.
+pub async fn decline_request(tx: &mut Tx, group_id: i64, kind: MemberKind, member_id: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "DELETE FROM group_members WHERE group_id = $1 AND member_kind = $2 AND member_id = $3 AND status = 'requested'",
+    )
+    .bind(group_id)
+    .bind(kind.as_str())
+    .bind(member_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes a membership, request or invitation; false when there was none.
+pub async fn remove_member(tx: &mut Tx, group_id: i64, kind: MemberKind, member_id: i64) -> Result<bool> {
     let done = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND member_kind = $2 AND member_id = $3")
         .bind(group_id)
         .bind(kind.as_str())
         .bind(member_id)
-        .execute(&db.pool)
+        .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -151,15 +267,25 @@ pub async fn remove_member(db: &Db, group_id: i64, kind: MemberKind, member_id: 
 /// The check and the insert run in one transaction. On PostgreSQL the
 /// membership table is locked against concurrent group-in-group inserts
 /// first, so two requests cannot each pass the check and together close a
-/// loop; on SQLite the write transaction already serialises them.
-pub async fn nest(tx: &mut Tx, backend: Backend, parent: i64, child: i64, status: &str, added_by: i64) -> Result<()> {
+/// loop; on SQLite the write transaction already serialises them. Like
+/// [`upsert_member`], an active nesting is left as it is: returns false when
+/// `child` was already an active member of `parent`.
+pub async fn nest(tx: &mut Tx, backend: Backend, parent: i64, child: i64, status: &str, added_by: i64) -> Result<bool> {
+    check_nest(tx, backend, parent, child).await?;
+    upsert_member(tx, parent, MemberKind::Group, child, "member", status, added_by).await
+}
+
+/// The first half of [`nest`]: takes the lock and refuses a cycle
+/// (`Conflict { what: "cycle" }`), for a caller that then writes the edge
+/// itself (approving a request).
+pub async fn check_nest(tx: &mut Tx, backend: Backend, parent: i64, child: i64) -> Result<()> {
     if backend == Backend::Postgres {
         sqlx::query("LOCK TABLE group_members IN SHARE ROW EXCLUSIVE MODE").execute(&mut **tx).await?;
     }
     if parent == child || is_within(tx, parent, child).await? {
         return Err(StoreError::Conflict { what: "cycle" });
     }
-    upsert_member(tx, parent, MemberKind::Group, child, "member", status, added_by).await
+    Ok(())
 }
 
 /// Whether group `inner` is (transitively) a member of group `outer`.
@@ -217,13 +343,18 @@ pub struct MemberView {
     /// Handle or slug, for the link.
     pub key: String,
     pub name: String,
+    /// A member group's visibility (`public` or `members`); `None` for people
+    /// and organisations.
+    pub group_visibility: Option<String>,
 }
 
+/// Every direct membership row of a group (any status), with names, of every
+/// visibility: callers decide what the viewer may see.
 pub async fn members(db: &Db, group_id: i64) -> Result<Vec<MemberView>> {
     Ok(sqlx::query_as(
         "SELECT gm.member_kind, gm.member_id, gm.role, gm.status, \
                 COALESCE(p.handle, o.slug, g.slug) AS key, \
-                COALESCE(p.display_name, o.name, g.name) AS name \
+                COALESCE(p.display_name, o.name, g.name) AS name, g.visibility AS group_visibility \
          FROM group_members gm \
          LEFT JOIN people p ON gm.member_kind = 'person' AND p.id = gm.member_id \
          LEFT JOIN organisations o ON gm.member_kind = 'org' AND o.id = gm.member_id \
@@ -236,7 +367,9 @@ pub async fn members(db: &Db, group_id: i64) -> Result<Vec<MemberView>> {
     .await?)
 }
 
-/// The groups a group is directly a member of.
+/// The groups a group is directly (and actively) a member of, of every
+/// visibility: callers show only those the viewer may see
+/// (`meetinghouse_core::groups::page` does).
 pub async fn parents(db: &Db, group_id: i64) -> Result<Vec<GroupRow>> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.slug, g.name, g.purpose, g.visibility, g.join_policy, g.created_at \

@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use crate::error::{Result, StoreError};
-use crate::{Db, Tx, now};
+use crate::{Backend, Db, Tx, now};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct OrgRow {
@@ -185,23 +185,57 @@ pub async fn accept(db: &Db, org_id: i64, person_id: i64) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
+/// The (role, status) of a person in an organisation, read inside a
+/// transaction (after [`lock`], what it says holds until the transaction ends).
+pub async fn membership_in(tx: &mut Tx, org_id: i64, person_id: i64) -> Result<Option<(String, String)>> {
+    Ok(sqlx::query_as("SELECT role, status FROM org_members WHERE org_id = $1 AND person_id = $2")
+        .bind(org_id)
+        .bind(person_id)
+        .fetch_optional(&mut **tx)
+        .await?)
+}
+
+/// Makes changes to one organisation's members take turns until the
+/// transaction ends, so a count of its admins read after this stays true
+/// until commit. On PostgreSQL it locks the organisation's row (`FOR NO KEY
+/// UPDATE`, which rows that only reference it do not wait for); on SQLite the
+/// write transaction already holds the database's write lock.
+pub async fn lock(tx: &mut Tx, backend: Backend, org_id: i64) -> Result<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT id FROM organisations WHERE id = $1 FOR NO KEY UPDATE").bind(org_id).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// Removes a membership or invitation; false when there was none.
-pub async fn remove(db: &Db, org_id: i64, person_id: i64) -> Result<bool> {
+pub async fn remove(tx: &mut Tx, org_id: i64, person_id: i64) -> Result<bool> {
     let done = sqlx::query("DELETE FROM org_members WHERE org_id = $1 AND person_id = $2")
         .bind(org_id)
         .bind(person_id)
-        .execute(&db.pool)
+        .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// How many active admins an organisation has (the last may not leave).
-pub async fn admin_count(db: &Db, org_id: i64) -> Result<i64> {
+/// Sets a member's (or an invitation's) role; false when there is no such row.
+pub async fn set_role(tx: &mut Tx, org_id: i64, person_id: i64, role: &str) -> Result<bool> {
+    let done = sqlx::query("UPDATE org_members SET role = $1 WHERE org_id = $2 AND person_id = $3")
+        .bind(role)
+        .bind(org_id)
+        .bind(person_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// How many active admins an organisation has (the last may not go), counted
+/// in the transaction that is about to remove or demote one, after [`lock`].
+pub async fn admin_count(tx: &mut Tx, org_id: i64) -> Result<i64> {
     let (n,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM org_members WHERE org_id = $1 AND role = 'admin' AND status = 'active'",
     )
     .bind(org_id)
-    .fetch_one(&db.pool)
+    .fetch_one(&mut **tx)
     .await?;
     Ok(n)
 }

@@ -1,6 +1,8 @@
 //! Group membership: `POST /groups/{slug}/join`, `/leave`, `/invite`,
-//! `/approve`, `/members/org` (add an organisation) and `/members/group`
-//! (nest a group — refused if it would make a loop).
+//! `/approve`, `/decline`, `/members/org` (add an organisation),
+//! `/members/group` (nest a group — refused if it would make a loop), and the
+//! hosts' `/members/role` (make a host, step a host down) and
+//! `/members/remove` (remove a person, an organisation or a group).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -33,27 +35,39 @@ async fn respond(
     }
 }
 
-fn outcome_message(o: JoinOutcome, joined: &str) -> String {
+/// The message for what happened: `joined` and `already` are the words for
+/// this kind of newcomer (the person themselves, an organisation, a group).
+fn outcome_message(o: JoinOutcome, joined: &str, already: &str) -> String {
     match o {
         JoinOutcome::Joined => joined.to_string(),
+        JoinOutcome::AlreadyMember => already.to_string(),
         JoinOutcome::Requested => "Your request is sent. A host will look at it soon.".to_string(),
+        JoinOutcome::AlreadyRequested => "Your request was already sent and is waiting for a host, so there is no need to ask again.".to_string(),
     }
 }
 
 pub async fn join(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let r = groups::join(&state.db, &viewer.settings, actor, &slug).await;
+    // Only a new request tells the hosts: asking again tells nobody twice.
     if let Ok(JoinOutcome::Requested) = r {
         meetinghouse_core::notifications::join_requested(&state.db, crate::routes::conversations::mailer(&state, &viewer), &slug, actor).await?;
     }
-    let r = r.map(|o| outcome_message(o, "Welcome: you have joined the group."));
+    let r = r.map(|o| outcome_message(o, "Welcome: you have joined the group.", "You are already a member of this group."));
     respond(&state, &viewer, &slug, data, r).await
 }
 
+/// Leaving goes back to the group's page only while it is still there for
+/// them: a members-only group is "not found" to someone who just left it.
 pub async fn leave(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    let r = groups::leave(&state.db, actor, &slug).await.map(|()| "You have left the group.".to_string());
-    respond(&state, &viewer, &slug, data, r).await
+    match groups::leave(&state.db, actor, &slug).await {
+        Ok(still_visible) => {
+            let to = if still_visible { format!("/groups/{slug}") } else { "/groups".to_string() };
+            Ok(see_other_with_flash(&to, "You have left the group.", state.config.tls))
+        }
+        Err(e) => respond(&state, &viewer, &slug, data, Err(e)).await,
+    }
 }
 
 pub async fn invite(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
@@ -64,18 +78,54 @@ pub async fn invite(State(state): State<AppState>, Path(slug): Path<String>, For
     respond(&state, &viewer, &slug, data, r).await
 }
 
+/// The member a host's form names: its kind and id (hidden fields).
+fn named_member(data: &FormData, what: &str) -> Result<(String, i64), WebError> {
+    let id = data.get("member_id").parse::<i64>().map_err(|_| WebError::BadRequest(format!("The {what} was not named.")))?;
+    Ok((data.get("kind").to_string(), id))
+}
+
 pub async fn approve(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    let id = data.get("member_id").parse::<i64>().map_err(|_| WebError::BadRequest("The request to approve was not named.".into()))?;
-    let r = groups::approve(&state.db, actor, &slug, data.get("kind"), id).await.map(|()| "Request approved.".to_string());
+    let (kind, id) = named_member(&data, "request to approve")?;
+    let r = groups::approve(&state.db, actor, &slug, &kind, id).await.map(|()| "Request approved.".to_string());
+    respond(&state, &viewer, &slug, data, r).await
+}
+
+pub async fn decline(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    let actor = viewer.require()?;
+    let (kind, id) = named_member(&data, "request to decline")?;
+    let r = groups::decline(&state.db, actor, &slug, &kind, id).await.map(|()| "Request declined.".to_string());
+    respond(&state, &viewer, &slug, data, r).await
+}
+
+/// A host makes a member a host (`role=host`) or steps a host down (`role=member`).
+pub async fn role(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    let actor = viewer.require()?;
+    let (_, id) = named_member(&data, "member")?;
+    let host = match data.get("role") {
+        "host" => true,
+        "member" => false,
+        _ => return Err(WebError::BadRequest("Choose host or member.".into())),
+    };
+    let r = groups::set_host(&state.db, actor, &slug, id, host).await.map(|name| {
+        if host { format!("{name} is now a host.") } else { format!("{name} is no longer a host, and is still a member.") }
+    });
+    respond(&state, &viewer, &slug, data, r).await
+}
+
+/// A host removes a member (a person, an organisation or a group), or withdraws an invitation.
+pub async fn remove(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    let actor = viewer.require()?;
+    let (kind, id) = named_member(&data, "member to remove")?;
+    let r = groups::remove(&state.db, actor, &slug, &kind, id).await.map(|name| format!("{name} is no longer in the group."));
     respond(&state, &viewer, &slug, data, r).await
 }
 
 pub async fn add_org(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    let r = groups::add_org(&state.db, &viewer.settings, actor, &slug, data.get("org"))
-        .await
-        .map(|o| outcome_message(o, "The organisation is now a member of this group."));
+    let r = groups::add_org(&state.db, &viewer.settings, actor, &slug, data.get("org")).await.map(|o| {
+        outcome_message(o, "The organisation is now a member of this group.", "That organisation is already a member of this group.")
+    });
     respond(&state, &viewer, &slug, data, r).await
 }
 
@@ -83,6 +133,6 @@ pub async fn nest(State(state): State<AppState>, Path(slug): Path<String>, Form 
     let actor = viewer.require()?;
     let r = groups::nest(&state.db, &viewer.settings, actor, &slug, data.get("child"))
         .await
-        .map(|o| outcome_message(o, "The group is now a member of this network."));
+        .map(|o| outcome_message(o, "The group is now a member of this network.", "That group is already a member of this network."));
     respond(&state, &viewer, &slug, data, r).await
 }

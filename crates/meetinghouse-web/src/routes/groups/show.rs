@@ -1,5 +1,6 @@
 //! `GET /groups/{slug}` — a group's page: purpose, members (people,
-//! organisations and groups), and the groups it belongs to.
+//! organisations and groups), and the groups it belongs to that the viewer
+//! may see; for hosts, the member list with its actions.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -20,9 +21,9 @@ use crate::viewer::Viewer;
 struct GroupShow {
     page: Page,
     g: GroupPage,
-    /// Organisations the viewer can act for (staff or admin).
+    /// Organisations the viewer can act for (staff or admin), not yet in the group.
     my_orgs: Vec<OrgRow>,
-    /// Groups the viewer hosts, other than this one.
+    /// Groups the viewer hosts, other than this one, not yet in it.
     my_groups: Vec<groups::GroupRow>,
     signed_in: bool,
     n_groups: usize,
@@ -47,19 +48,11 @@ pub async fn render_group(
 ) -> Result<Response, WebError> {
     let g = groups::page(&state.db, slug, viewer.actor.as_ref()).await?;
     let section = crate::routes::conversations::section(state, viewer, meetinghouse_core::subjects::Subject::Group(g.group.id)).await?;
-    let (mut my_orgs, mut my_groups) = (Vec::new(), Vec::new());
-    if let Some(actor) = &viewer.actor {
-        for (org, role) in meetinghouse_store::orgs::of_person(&state.db, actor.id).await? {
-            if meetinghouse_core::orgs::acts_for_org(&role) {
-                my_orgs.push(org);
-            }
-        }
-        for other in groups::reachable(&state.db, actor.id).await? {
-            if other.id != g.group.id && groups::is_host(&state.db, actor, other.id).await? {
-                my_groups.push(other);
-            }
-        }
-    }
+    let offers = match &viewer.actor {
+        Some(actor) => groups::offers(&state.db, actor, g.group.id).await?,
+        None => groups::Offers::default(),
+    };
+    let (my_orgs, my_groups) = (offers.orgs, offers.groups);
     let count = |f: &dyn Fn(&groups::MemberView) -> bool| g.members.iter().filter(|m| f(m)).count();
     let n_groups = count(&|m| m.member_kind == "group");
     let n_orgs = count(&|m| m.member_kind == "org");

@@ -1,4 +1,6 @@
-//! `POST /orgs/{slug}/invite`, `/accept` and `/leave` — organisation membership.
+//! `POST /orgs/{slug}/invite`, `/accept` and `/leave` — organisation
+//! membership — and the admins' `/members/role` (change a member's role) and
+//! `/members/remove` (remove a member or withdraw an invitation).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -7,9 +9,10 @@ use meetinghouse_core::{CoreError, FieldErrors, orgs};
 
 use super::show::render_org;
 use crate::error::WebError;
-use crate::forms::Form;
+use crate::forms::{Form, FormData};
 use crate::middleware::see_other_with_flash;
 use crate::state::AppState;
+use crate::viewer::Viewer;
 
 pub async fn invite(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
@@ -38,5 +41,45 @@ pub async fn leave(State(state): State<AppState>, Path(slug): Path<String>, Form
         Ok(()) => Ok(see_other_with_flash("/me", "You have left the organisation.", state.config.tls)),
         Err(CoreError::Forbidden(m)) => render_org(&state, &viewer, &slug, StatusCode::FORBIDDEN, data, FieldErrors(vec![("form", m)])).await,
         Err(other) => Err(other.into()),
+    }
+}
+
+/// The person an admin's form names (a hidden field).
+fn named_person(data: &FormData) -> Result<i64, WebError> {
+    data.get("person_id").parse::<i64>().map_err(|_| WebError::BadRequest("The member was not named.".into()))
+}
+
+/// Turns an admin action's result into a redirect with a message, or the page
+/// re-rendered with the refusal.
+async fn respond(state: &AppState, viewer: &Viewer, slug: &str, data: FormData, result: Result<String, CoreError>) -> Result<Response, WebError> {
+    match result {
+        Ok(message) => Ok(see_other_with_flash(&format!("/orgs/{slug}"), &message, state.config.tls)),
+        Err(CoreError::Invalid(errors)) => render_org(state, viewer, slug, StatusCode::UNPROCESSABLE_ENTITY, data, errors).await,
+        Err(CoreError::Forbidden(m)) => render_org(state, viewer, slug, StatusCode::FORBIDDEN, data, FieldErrors(vec![("form", m)])).await,
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn role(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    let actor = viewer.require()?;
+    let person = named_person(&data)?;
+    let role = data.get("role").to_string();
+    let r = orgs::change_role(&state.db, actor, &slug, person, &role).await.map(|name| format!("{name} is now {}.", role_words(&role)));
+    respond(&state, &viewer, &slug, data, r).await
+}
+
+pub async fn remove(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    let actor = viewer.require()?;
+    let person = named_person(&data)?;
+    let r = orgs::remove_member(&state.db, actor, &slug, person).await.map(|name| format!("{name} is no longer a member of the organisation."));
+    respond(&state, &viewer, &slug, data, r).await
+}
+
+/// A role in a sentence ("an admin").
+fn role_words(role: &str) -> &'static str {
+    match role {
+        "admin" => "an admin",
+        "staff" => "on the staff",
+        _ => "a member",
     }
 }

@@ -21,11 +21,25 @@ struct OrgShow {
     o: OrgPage,
     sector: String,
     is_admin: bool,
+    /// How many active admins the organisation has (the last keeps their role).
+    n_admins: usize,
     is_member: bool,
     invited: bool,
     form: FormData,
     errors: FieldErrors,
     section: crate::routes::conversations::Section,
+}
+
+impl OrgShow {
+    /// The role a member's select shows: after a refused change, the role
+    /// the admin chose for them (their input kept); otherwise their role.
+    fn role_shown<'a>(&'a self, m: &'a orgs::OrgMemberRow) -> &'a str {
+        if self.form.get("person_id") == m.person_id.to_string() && !self.form.get("role").is_empty() {
+            self.form.get("role")
+        } else {
+            &m.role
+        }
+    }
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(slug): Path<String>) -> Result<Response, WebError> {
@@ -51,6 +65,7 @@ pub async fn render_org(
             page: Page::new(viewer, o.org.name.clone()),
             sector: sector_label(&o.org.sector).to_string(),
             is_admin,
+            n_admins: o.members.iter().filter(|m| m.role == "admin" && m.status == "active").count(),
             is_member: role.as_ref().is_some_and(|(_, s)| s == "active"),
             invited: role.as_ref().is_some_and(|(_, s)| s == "invited"),
             o,

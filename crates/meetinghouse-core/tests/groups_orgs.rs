@@ -1,0 +1,111 @@
+//! Organisations' people, on every configured backend: admins remove members
+//! and change their roles, and an organisation never ends up without an
+//! active admin, even when two changes arrive at once.
+
+use meetinghouse_core::groups::{self, GroupForm};
+use meetinghouse_core::orgs::{self, OrgForm};
+use meetinghouse_core::settings::Settings;
+use meetinghouse_core::{Actor, CoreError, Db, accounts};
+
+async fn person(db: &Db, handle: &str) -> Actor {
+    let id = accounts::create_admin(db, &format!("{handle}@example.org"), handle, handle, "a long enough password").await.unwrap();
+    let mut a = accounts::login(db, &format!("{handle}@example.org"), "a long enough password").await.unwrap();
+    // Tests act as ordinary people unless they say otherwise.
+    meetinghouse_store::people::set_admin(db, id, false).await.unwrap();
+    a.is_admin = false;
+    a
+}
+
+/// An organisation created by `admin`, with the others invited in these roles and accepted.
+async fn org(db: &Db, s: &Settings, admin: &Actor, name: &str, people: &[(&Actor, &str)]) -> String {
+    let slug = orgs::create(db, s, admin, &OrgForm { name: name.into(), sector: "heritage".into(), ..Default::default() }).await.unwrap();
+    for (who, role) in people {
+        orgs::invite(db, admin, &slug, &who.handle, role).await.unwrap();
+        orgs::accept(db, who, &slug).await.unwrap();
+    }
+    slug
+}
+
+async fn role_of(db: &Db, slug: &str, who: &Actor) -> Option<(String, String)> {
+    let o = meetinghouse_store::orgs::by_slug(db, slug).await.unwrap().unwrap();
+    meetinghouse_store::orgs::membership(db, o.id, who.id).await.unwrap()
+}
+
+async fn admins(db: &Db, slug: &str) -> usize {
+    let o = meetinghouse_store::orgs::by_slug(db, slug).await.unwrap().unwrap();
+    meetinghouse_store::orgs::members(db, o.id).await.unwrap().iter().filter(|m| m.role == "admin" && m.status == "active").count()
+}
+
+fn forbidden_saying<T: std::fmt::Debug>(r: Result<T, CoreError>, words: &str) {
+    match r {
+        Err(CoreError::Forbidden(m)) => assert!(m.contains(words), "{m}"),
+        other => panic!("expected a refusal saying “{words}”, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn admins_remove_staff_and_change_roles_but_never_the_last_admin() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (sam, kit, vol, eve) = (person(&db, "sam").await, person(&db, "kit").await, person(&db, "vol").await, person(&db, "eve").await);
+        let museum = org(&db, &s, &sam, "Museum", &[(&kit, "staff"), (&vol, "member")]).await;
+        let form = GroupForm { name: "Town".into(), slug: "town".into(), visibility: "public".into(), join_policy: "open".into(), ..Default::default() };
+        groups::create(&db, &s, &sam, &form).await.unwrap();
+        groups::add_org(&db, &s, &sam, "town", &museum).await.unwrap();
+        let town = meetinghouse_store::groups::by_slug(&db, "town").await.unwrap().unwrap().id;
+        assert!(groups::is_member(&db, kit.id, town).await.unwrap());
+
+        // Only an admin may act; staff may not.
+        forbidden_saying(orgs::remove_member(&db, &kit, &museum, vol.id).await, "Only admins");
+        forbidden_saying(orgs::change_role(&db, &kit, &museum, kit.id, "admin").await, "Only admins");
+        assert_eq!(role_of(&db, &museum, &kit).await, Some(("staff".into(), "active".into())));
+
+        // The last admin can neither step down nor be removed nor leave.
+        forbidden_saying(orgs::change_role(&db, &sam, &museum, sam.id, "staff").await, "last admin");
+        forbidden_saying(orgs::remove_member(&db, &sam, &museum, sam.id).await, "last admin");
+        forbidden_saying(orgs::leave(&db, &sam, &museum).await, "last admin");
+        assert!(matches!(orgs::change_role(&db, &sam, &museum, kit.id, "owner").await, Err(CoreError::Invalid(_))));
+
+        // Roles change; the staff member who is removed loses the group too.
+        assert_eq!(orgs::change_role(&db, &sam, &museum, vol.id, "staff").await.unwrap(), "vol");
+        assert_eq!(role_of(&db, &museum, &vol).await, Some(("staff".into(), "active".into())));
+        assert_eq!(orgs::remove_member(&db, &sam, &museum, kit.id).await.unwrap(), "kit");
+        assert_eq!(role_of(&db, &museum, &kit).await, None);
+        assert!(!groups::is_member(&db, kit.id, town).await.unwrap(), "{:?}", db.backend());
+        assert!(matches!(orgs::remove_member(&db, &sam, &museum, kit.id).await, Err(CoreError::Invalid(_))), "nobody to remove");
+
+        // An invitation can be withdrawn, and its role changed before it is accepted.
+        orgs::invite(&db, &sam, &museum, "eve", "member").await.unwrap();
+        orgs::change_role(&db, &sam, &museum, eve.id, "staff").await.unwrap();
+        assert_eq!(role_of(&db, &museum, &eve).await, Some(("staff".into(), "invited".into())));
+        orgs::remove_member(&db, &sam, &museum, eve.id).await.unwrap();
+        assert_eq!(role_of(&db, &museum, &eve).await, None);
+
+        // With a second admin the first may step down, and then the second is the last.
+        orgs::change_role(&db, &sam, &museum, vol.id, "admin").await.unwrap();
+        orgs::change_role(&db, &sam, &museum, sam.id, "member").await.unwrap();
+        forbidden_saying(orgs::change_role(&db, &sam, &museum, vol.id, "member").await, "Only admins");
+        forbidden_saying(orgs::remove_member(&db, &vol, &museum, vol.id).await, "You are the last admin");
+        assert_eq!(admins(&db, &museum).await, 1);
+    }
+}
+
+#[tokio::test]
+async fn two_admins_going_at_once_leave_one_admin() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (ann, bob) = (person(&db, "ann").await, person(&db, "bob").await);
+        for round in 0..5 {
+            let slug = org(&db, &s, &ann, &format!("Gallery {round}"), &[(&bob, "admin")]).await;
+            // Both leave at once; then, with two admins again, each demotes the other.
+            let (a, b) = tokio::join!(orgs::leave(&db, &ann, &slug), orgs::leave(&db, &bob, &slug));
+            assert!(a.is_ok() != b.is_ok(), "exactly one of them may go: {a:?} {b:?}");
+            assert_eq!(admins(&db, &slug).await, 1, "on {:?}", db.backend());
+
+            let slug = org(&db, &s, &ann, &format!("Library {round}"), &[(&bob, "admin")]).await;
+            let (a, b) = tokio::join!(orgs::change_role(&db, &ann, &slug, bob.id, "staff"), orgs::change_role(&db, &bob, &slug, ann.id, "staff"));
+            assert!(a.is_ok() != b.is_ok(), "exactly one change may land: {a:?} {b:?}");
+            assert_eq!(admins(&db, &slug).await, 1, "on {:?}", db.backend());
+        }
+    }
+}
