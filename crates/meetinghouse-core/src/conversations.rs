@@ -4,6 +4,10 @@
 //! one. Mentions notify; edits keep history; retraction keeps the thread's
 //! shape; host replies to community contributions are recorded (reciprocity);
 //! every reply, mention and thanks goes to the interaction record.
+//!
+//! What a reply sets off reaches only people who may see its subject (a
+//! notification names the subject) and who have not blocked its author; the
+//! history and a retraction's note hold only what readers were shown.
 
 use meetinghouse_store::conversations::{self as store, NewReply, ReplyRow};
 use meetinghouse_store::interactions::{self as store_interactions, NewInteraction};
@@ -100,15 +104,36 @@ impl Relations {
     }
 }
 
+/// Whether a person may see a subject, as they would if they opened it. A
+/// notification names its subject, so it goes only to people who pass this.
+async fn may_see(db: &Db, info: &SubjectInfo, person: i64) -> Result<bool> {
+    if info.public {
+        return Ok(true);
+    }
+    let Some(row) = meetinghouse_store::people::by_id(db, person).await? else {
+        return Ok(false);
+    };
+    match subjects::resolve(db, info.subject, Some(&Actor::from_row(&row))).await {
+        Ok(_) => Ok(true),
+        Err(CoreError::NotFound) => Ok(false),
+        Err(other) => Err(other),
+    }
+}
+
+/// What a published reply sets off. Someone who blocked its author gets
+/// nothing and no edge (posting refuses such a reply or mention; this also
+/// holds when a moderator approves a reply after the block). Someone who may
+/// not see the subject is not told about it: an answer to them keeps its
+/// edge (it answers what they wrote), a mention of them is only text.
 async fn plan(db: &Db, info: &SubjectInfo, r: &Published<'_>, rel: &Relations) -> Result<Vec<Effect>> {
     let mut out = Vec::new();
     let (target, target_org) = match r.parent {
         Some(p) => (Some(p.author_person), p.author_org),
         None => (info.owner_person, info.owner_org),
     };
-    if let Some(t) = target.filter(|t| *t != r.author) {
+    if let Some(t) = target.filter(|t| *t != r.author && !rel.has(*t, "block")) {
         out.push(Effect::Edge { target: t, target_org, kind: "reply" });
-        if !rel.has(t, "mute") {
+        if !rel.has(t, "mute") && may_see(db, info, t).await? {
             let text = match r.parent {
                 Some(_) => format!("{} replied to you on “{}”.", r.label, info.title),
                 None => format!("{} replied to “{}”.", r.label, info.title),
@@ -117,7 +142,7 @@ async fn plan(db: &Db, info: &SubjectInfo, r: &Published<'_>, rel: &Relations) -
         }
     }
     for (person, _) in r.mentioned {
-        if *person == r.author {
+        if *person == r.author || rel.has(*person, "block") || !may_see(db, info, *person).await? {
             continue;
         }
         out.push(Effect::Edge { target: *person, target_org: None, kind: "mention" });
@@ -263,10 +288,13 @@ pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, fo
         ));
     }
     // A subject nobody hosts (a resident's own story) is answered by a host
-    // when someone replies as staff of an organisation.
+    // when someone replies as staff of an organisation: that counts for
+    // reciprocity, but only the subject's own hosts skip review (anyone can
+    // make an organisation and speak for it).
     let unhosted = info.host_people.is_empty() && info.host_orgs.is_empty() && info.host_groups.is_empty();
-    let by_host = subjects::is_host(db, &info, actor.id).await? || (unhosted && persona.voice != Voice::Person);
-    let pending = policy.review_first > 0 && !by_host && store::published_count(db, actor.id, policy.review_first).await? < policy.review_first;
+    let hosts = subjects::is_host(db, &info, actor.id).await?;
+    let by_host = hosts || (unhosted && persona.voice != Voice::Person);
+    let pending = policy.review_first > 0 && !hosts && store::published_count(db, actor.id, policy.review_first).await? < policy.review_first;
     let published = Published {
         author: actor.id,
         author_org: org_of(&persona.voice),
@@ -298,9 +326,6 @@ pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, fo
     Ok(db.write(b).await?.id(step))
 }
 
-/// Publishes a reply that waited for review, with everything a published
-/// reply sets off (notifications, mentions, the interaction record). Called
-/// by moderation inside its transaction; `plan_for` ran before it.
 /// What publishing a reviewed reply sets off, worked out before the transaction.
 pub(crate) struct Planned {
     info: SubjectInfo,
@@ -309,6 +334,10 @@ pub(crate) struct Planned {
     parent: Option<ReplyRow>,
 }
 
+/// Works out what publishing a reply that waited for review sets off
+/// (notifications, mentions, the interaction record), with blocks and who may
+/// see the subject as they are now; moderation calls it before its
+/// transaction and [`apply_published`] inside it.
 pub(crate) async fn publish_effects(db: &Db, reply: &ReplyRow) -> Result<Planned> {
     let subject = Subject::parse(&reply.subject_kind, reply.subject_id).ok_or(CoreError::NotFound)?;
     let info = subjects::resolve(db, subject, None).await.or(Err(CoreError::NotFound));
@@ -339,7 +368,9 @@ pub(crate) async fn publish_effects(db: &Db, reply: &ReplyRow) -> Result<Planned
     Ok(Planned { info, effects, mentioned, parent })
 }
 
-/// Applies what [`publish_effects`] worked out, inside the caller's transaction.
+/// Applies what [`publish_effects`] worked out, inside the caller's
+/// transaction, and records that the reply was published: it now counts
+/// towards its author's first contributions.
 pub(crate) async fn apply_published(
     tx: &mut Tx,
     mail: Mailer<'_>,
@@ -356,6 +387,7 @@ pub(crate) async fn apply_published(
         mentioned,
     };
     let mut b = Batch::new();
+    store::mark_published_into(&mut b, reply.id);
     apply(&mut b, mail, info, ReplyId::Known(reply.id), &published, effects);
     b.run_in(tx).await?;
     Ok(())
@@ -551,8 +583,11 @@ pub async fn thread(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<Thread> 
     Ok(Thread { info, reply, parent, answers, thanks, sent, host_reply, personas })
 }
 
-/// The author edits a reply; the earlier text goes to its history.
-pub async fn edit(db: &Db, settings: &crate::settings::Settings, actor: &Actor, id: i64, body: &str) -> Result<()> {
+/// The author edits a reply. While it is visible the earlier text goes to its
+/// history; while it waits for review or is hidden the text is replaced and
+/// not kept, since the history shows readers only what they were shown.
+/// Returns whether the earlier text was kept in the history.
+pub async fn edit(db: &Db, settings: &crate::settings::Settings, actor: &Actor, id: i64, body: &str) -> Result<bool> {
     ensure_can_post(actor, settings)?;
     let (r, _) = visible_reply(db, id, Some(actor)).await?;
     if r.author_person != actor.id {
@@ -566,12 +601,12 @@ pub async fn edit(db: &Db, settings: &crate::settings::Settings, actor: &Actor, 
     resolve_mentions(db, actor, &body, &mut e, None).await?;
     e.into_result()?;
     if body == r.body {
-        return Ok(());
+        return Ok(false);
     }
     let mut tx = db.begin().await?;
-    store::update_body(&mut tx, id, &body).await?;
+    let kept = store::update_body(&mut tx, id, &body).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(())
+    Ok(kept)
 }
 
 /// Earlier versions of a reply: (text as HTML, written at), newest first.
@@ -585,8 +620,11 @@ pub async fn history(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<(ReplyR
 }
 
 /// The author retracts a reply: its text is replaced by "retracted by the
-/// author" and an optional note; answers to it stay where they are.
-pub async fn retract(db: &Db, actor: &Actor, id: i64, note: &str) -> Result<()> {
+/// author" and an optional note; answers to it stay where they are. Only a
+/// visible reply keeps the note: readers never saw a reply that waits for
+/// review or is hidden, and a note would show them text no moderator read,
+/// so it is left out (the author is told). Returns whether a note was left out.
+pub async fn retract(db: &Db, actor: &Actor, id: i64, note: &str) -> Result<bool> {
     let (r, _) = visible_reply(db, id, Some(actor)).await?;
     if r.author_person != actor.id {
         return Err(CoreError::Forbidden("Only the author can retract this reply.".into()));
@@ -595,16 +633,19 @@ pub async fn retract(db: &Db, actor: &Actor, id: i64, note: &str) -> Result<()> 
     let note = text(&mut e, "note", "The note", note, NOTE_MAX, false);
     e.into_result()?;
     if r.status == "retracted" {
-        return Ok(());
+        return Ok(false);
     }
+    let (note, left_out) = if r.status == "visible" { (note, false) } else { (String::new(), !note.is_empty()) };
     let mut tx = db.begin().await?;
     store::retract(&mut tx, id, &note).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(())
+    Ok(left_out)
 }
 
 /// Sends private appreciation for a reply. Only the author learns who sent
 /// it; nobody sees a count. Sending the same kind twice changes nothing.
+/// Someone the author blocked cannot send it; someone they muted can, but the
+/// author is not notified, nor is an author who may no longer see the subject.
 pub async fn thank(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, kind: &str) -> Result<()> {
     ensure_can_post(actor, mail.settings)?;
     let (r, info) = visible_reply(db, id, Some(actor)).await?;
@@ -617,7 +658,11 @@ pub async fn thank(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, kind: &str
     if r.status != "visible" {
         return Err(CoreError::Forbidden("This reply is not shown at the moment, so it cannot be thanked.".into()));
     }
-    let muted = store_moderation::has_relation(db, r.author_person, actor.id, "mute").await?;
+    let (_, rel) = Relations::load(db, actor.id, &[], Some(r.author_person)).await?;
+    if rel.has(r.author_person, "block") {
+        return Err(CoreError::Forbidden("You cannot thank this person.".into()));
+    }
+    let tell = !rel.has(r.author_person, "mute") && may_see(db, &info, r.author_person).await?;
     let persona_org = None;
     let mut tx = db.begin().await?;
     if store::add_thanks(&mut tx, "reply", id, actor.id, r.author_person, kind).await? {
@@ -632,7 +677,7 @@ pub async fn thank(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, kind: &str
             public: info.public,
         };
         store_interactions::insert(&mut tx, &edge, Some(id)).await?;
-        if !muted {
+        if tell {
             let text = format!("{} {said} (your reply on “{}”).", actor.display_name, info.title);
             notifications::notify(&mut tx, mail, r.author_person, Kind::Thanks, &text, &format!("/replies/{id}")).await?;
         }

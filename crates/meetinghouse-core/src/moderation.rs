@@ -4,7 +4,8 @@
 //! "pause before posting" word list, blocks and mutes.
 
 use meetinghouse_store::conversations as store_replies;
-use meetinghouse_store::moderation::{self as store, ActionRow, NewAction, ReportRow};
+use meetinghouse_store::conversations::ReplyRow;
+use meetinghouse_store::moderation::{self as store, ActionRow, NewAction, ReportRow, Suspension};
 use meetinghouse_store::{Db, StoreError, people, settings as store_settings};
 
 use crate::error::{CoreError, FieldErrors, Result};
@@ -175,7 +176,17 @@ pub struct QueueItem {
     pub excerpt_html: String,
     /// Whether the actor may suspend or ban here.
     pub full_powers: bool,
+    /// Whether it is about the actor (their reply, or them): shown to an
+    /// instance moderator so they know it is there, but another moderator
+    /// decides it (see [`act`]). Group hosts never see such items.
+    pub about_actor: bool,
 }
+
+/// Why a moderator may not decide an item about themselves.
+pub const ABOUT_YOU: &str = "This is about you or your own reply, so another moderator needs to decide it.";
+
+/// What a moderator is told when the item changed after they loaded it.
+pub const ALREADY_DEALT_WITH: &str = "This report was already dealt with, perhaps by another moderator while you were looking at it. Nothing was changed.";
 
 /// Groups a person hosts directly; the queue shows their content to them.
 async fn scope(db: &Db, actor: &Actor) -> Result<Option<Vec<i64>>> {
@@ -189,10 +200,13 @@ async fn scope(db: &Db, actor: &Actor) -> Result<Option<Vec<i64>>> {
     Ok(Some(hosted))
 }
 
-/// The open queue the actor may act on, oldest first.
+/// The open queue the actor may see, oldest first. A group host's part
+/// leaves out reports about them and their own replies; an instance
+/// moderator sees those too, marked [`QueueItem::about_actor`].
 pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
     let scope = scope(db, actor).await?;
-    let reports = store::open_reports(db, scope.as_deref(), 200).await?;
+    let not_about = if actor.is_admin { 0 } else { actor.id };
+    let reports = store::open_reports(db, scope.as_deref(), not_about, 200).await?;
     let mut out = Vec::with_capacity(reports.len());
     for report in reports {
         let category_label = CATEGORIES
@@ -204,21 +218,25 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
                 "review-request" => "The author edited a hidden reply and asks for a review".into(),
                 other => other.to_string(),
             });
-        let (what, link, excerpt_html) = match report.target_kind.as_str() {
+        let (what, link, excerpt_html, about) = match report.target_kind.as_str() {
             "reply" => match store_replies::by_id(db, report.target_id).await? {
                 Some(r) => (
                     format!("A reply by {} (@{}), now {}", conversations::author_label(&r), r.author_handle, r.status),
                     format!("/replies/{}", r.id),
                     crate::markdown::render(&r.body),
+                    Some(r.author_person),
                 ),
-                None => ("A reply that no longer exists".into(), String::new(), String::new()),
+                None => ("A reply that no longer exists".into(), String::new(), String::new(), None),
             },
             _ => match people::by_id(db, report.target_id).await? {
-                Some(p) => (format!("The person {} (@{}), {}", p.display_name, p.handle, p.status), format!("/@{}", p.handle), String::new()),
-                None => ("A person who no longer has an account".into(), String::new(), String::new()),
+                Some(p) => {
+                    (format!("The person {} (@{}), {}", p.display_name, p.handle, p.status), format!("/@{}", p.handle), String::new(), Some(p.id))
+                }
+                None => ("A person who no longer has an account".into(), String::new(), String::new(), None),
             },
         };
-        out.push(QueueItem { full_powers: actor.is_admin, report, category_label, what, link, excerpt_html });
+        let about_actor = about == Some(actor.id);
+        out.push(QueueItem { full_powers: actor.is_admin, report, category_label, what, link, excerpt_html, about_actor });
     }
     Ok(out)
 }
@@ -231,9 +249,33 @@ pub struct ActionForm {
     pub days: String,
 }
 
-/// Acts on a queue item. Every action is written to the audit log, closes
-/// every open report about the same thing, and tells the people concerned.
-pub async fn act(db: &Db, mail: Mailer<'_>, actor: &Actor, report_id: i64, form: &ActionForm) -> Result<()> {
+/// A moderator's checked decision on a queue item, made from the item as
+/// [`decide`] loaded it. [`Decision::apply`] carries it out only if the item
+/// is still as it was then: the report still open, the reply still in the
+/// status that was judged. A decision made from a page that another
+/// moderator (or the author) has since overtaken changes nothing.
+pub struct Decision {
+    moderator: i64,
+    report: ReportRow,
+    action: &'static str,
+    note: String,
+    days: Option<i64>,
+    /// The reported reply as loaded (its status is the one judged).
+    reply: Option<ReplyRow>,
+    /// The person concerned: the reply's author, or the reported person.
+    person: i64,
+    /// The subject's title, for the author's notification.
+    title: String,
+    /// What publishing the reply sets off, worked out before the transaction.
+    planned: Option<conversations::Planned>,
+}
+
+/// Checks a moderator's action on a queue item against the item as it is
+/// now: who may act, the note and days, whether the action applies.
+/// Nobody decides an item about themselves or their own reply, instance
+/// moderators included: a host cannot restore or dismiss what was reported
+/// about their own content, nor a moderator judge their own case.
+pub async fn decide(db: &Db, actor: &Actor, report_id: i64, form: &ActionForm) -> Result<Decision> {
     let report = store::report_by_id(db, report_id).await?.ok_or(CoreError::NotFound)?;
     let host = match report.group_id {
         Some(g) => groups::is_host(db, actor, g).await?,
@@ -248,8 +290,16 @@ pub async fn act(db: &Db, mail: Mailer<'_>, actor: &Actor, report_id: i64, form:
     if *admins_only && !actor.is_admin {
         return Err(CoreError::Forbidden("Only the meeting house's moderators can suspend or ban accounts.".into()));
     }
+    let reply = match report.target_kind.as_str() {
+        "reply" => Some(store_replies::by_id(db, report.target_id).await?.ok_or(CoreError::NotFound)?),
+        _ => None,
+    };
+    let person = reply.as_ref().map(|r| r.author_person).unwrap_or(report.target_id);
+    if person == actor.id {
+        return Err(CoreError::Forbidden(ABOUT_YOU.into()));
+    }
     if report.status != "open" {
-        return Err(FieldErrors::one("action", "This report was already dealt with."));
+        return Err(FieldErrors::one("action", ALREADY_DEALT_WITH));
     }
     let mut e = FieldErrors::new();
     let needs_note = matches!(*action, "hide" | "warn" | "suspend" | "ban");
@@ -265,11 +315,6 @@ pub async fn act(db: &Db, mail: Mailer<'_>, actor: &Actor, report_id: i64, form:
     } else {
         None
     };
-    let reply = match report.target_kind.as_str() {
-        "reply" => Some(store_replies::by_id(db, report.target_id).await?.ok_or(CoreError::NotFound)?),
-        _ => None,
-    };
-    let person = reply.as_ref().map(|r| r.author_person).unwrap_or(report.target_id);
     match (*action, reply.as_ref().map(|r| r.status.as_str())) {
         ("approve", Some("pending")) | ("hide", Some("visible" | "pending")) | ("restore", Some("hidden")) => {}
         ("approve" | "hide" | "restore", _) => e.add("action", "That does not apply to this item as it is now."),
@@ -287,67 +332,121 @@ pub async fn act(db: &Db, mail: Mailer<'_>, actor: &Actor, report_id: i64, form:
         (Some(r), "approve") => Some(conversations::publish_effects(db, r).await?),
         _ => None,
     };
-    let until = days.map(|d| meetinghouse_store::now() + d * 86_400);
-    let url = reply.as_ref().map(|r| format!("/replies/{}", r.id)).unwrap_or_else(|| "/notifications".into());
-    let mut tx = db.begin().await?;
-    store::close_reports_about(&mut tx, &report.target_kind, report.target_id).await?;
-    let told: Option<String> = match *action {
-        "approve" => {
-            let r = reply.as_ref().expect("checked above");
-            store_replies::set_status(&mut tx, r.id, "visible", "").await?;
-            if let Some(p) = &planned {
-                conversations::apply_published(&mut tx, mail, r, p).await?;
-            }
-            Some(format!("Your reply on “{title}” was reviewed and is now published."))
-        }
-        "hide" => {
-            store_replies::set_status(&mut tx, report.target_id, "hidden", &note).await?;
-            Some(format!(
-                "A moderator hid your reply on “{title}”. Why: {note} You can edit it and ask for a review."
-            ))
-        }
-        "restore" => {
-            store_replies::set_status(&mut tx, report.target_id, "visible", "").await?;
-            Some(format!("Your reply on “{title}” is shown again."))
-        }
-        "warn" => Some(format!("A moderator sent you a warning: {note}")),
-        "suspend" => {
-            store::suspend(&mut tx, person, until).await?;
-            Some(format!("Your account is suspended for {} days. Why: {note}", days.unwrap_or(0)))
-        }
-        "ban" => {
-            store::suspend(&mut tx, person, None).await?;
-            Some(format!("Your account is closed by the moderators. Why: {note}"))
-        }
-        _ => None,
-    };
-    store::insert_action(&mut tx, &NewAction {
-        moderator: actor.id,
-        report_id: Some(report.id),
-        target_kind: &report.target_kind,
-        target_id: report.target_id,
-        action,
-        note: &note,
-        until_at: until,
-    })
-    .await?;
-    if let Some(text) = told {
-        notifications::notify(&mut tx, mail, person, Kind::Moderation, &text, &url).await?;
-    }
-    if let Some(reporter) = report.reporter {
-        let outcome = match *action {
-            "dismiss" => "looked at it and decided no action was needed",
-            "hide" => "hid the reply",
-            "warn" => "warned the person",
-            "suspend" => "suspended the account",
-            "ban" => "closed the account",
-            _ => "dealt with it",
+    Ok(Decision { moderator: actor.id, report, action, note, days, reply, person, title, planned })
+}
+
+/// Acts on a queue item ([`decide`], then [`Decision::apply`]); returns what
+/// to tell the moderator.
+pub async fn act(db: &Db, mail: Mailer<'_>, actor: &Actor, report_id: i64, form: &ActionForm) -> Result<String> {
+    decide(db, actor, report_id, form).await?.apply(db, mail).await
+}
+
+impl Decision {
+    /// Carries the decision out in one transaction: closes the report and
+    /// every other open report about the same thing, changes the reply or
+    /// the account, writes the audit log, and tells the people concerned;
+    /// returns what to tell the moderator. Its first write closes the report
+    /// only if it is still open, and a reply's status changes only from the
+    /// status that was judged: if either changed since [`decide`], nothing
+    /// is written (so a reply is never published twice) and the moderator
+    /// is told plainly. A suspension never shortens a longer one in force
+    /// (the later end stays, and the moderator is told); a banned account
+    /// cannot be suspended, which would change nothing.
+    pub async fn apply(self, db: &Db, mail: Mailer<'_>) -> Result<String> {
+        let Decision { moderator, report, action, note, days, reply, person, title, planned } = self;
+        let changed = || {
+            FieldErrors::one(
+                "action",
+                "This reply changed while you were looking at it (another moderator acted, or its author retracted it). \
+                 Nothing was changed: please look at it again.",
+            )
         };
-        let text = format!("Thank you for your report. A moderator {outcome}.");
-        notifications::notify(&mut tx, mail, reporter, Kind::Moderation, &text, "/notifications").await?;
+        let now = meetinghouse_store::now();
+        let mut until = days.map(|d| now + d * 86_400);
+        let url = reply.as_ref().map(|r| format!("/replies/{}", r.id)).unwrap_or_else(|| "/notifications".into());
+        let mut done = "Done. The action is in the moderation log.".to_string();
+        let mut tx = db.begin().await?;
+        if !store::close_report(&mut tx, &report).await? {
+            return Err(FieldErrors::one("action", ALREADY_DEALT_WITH));
+        }
+        let told: Option<String> = match (action, &reply) {
+            ("approve", Some(r)) => {
+                if !store::hold_reply_status(&mut tx, r.id, &r.status).await? {
+                    return Err(changed());
+                }
+                store_replies::set_status(&mut tx, r.id, "visible", "").await?;
+                if let Some(p) = &planned {
+                    conversations::apply_published(&mut tx, mail, r, p).await?;
+                }
+                Some(format!("Your reply on “{title}” was reviewed and is now published."))
+            }
+            ("hide", Some(r)) => {
+                if !store::hold_reply_status(&mut tx, r.id, &r.status).await? {
+                    return Err(changed());
+                }
+                store_replies::set_status(&mut tx, r.id, "hidden", &note).await?;
+                Some(format!("A moderator hid your reply on “{title}”. Why: {note} You can edit it and ask for a review."))
+            }
+            ("restore", Some(r)) => {
+                if !store::hold_reply_status(&mut tx, r.id, &r.status).await? {
+                    return Err(changed());
+                }
+                store_replies::set_status(&mut tx, r.id, "visible", "").await?;
+                Some(format!("Your reply on “{title}” is shown again."))
+            }
+            ("warn", _) => Some(format!("A moderator sent you a warning: {note}")),
+            ("suspend", _) => match store::suspend(&mut tx, person, until).await? {
+                Suspension::Banned => {
+                    return Err(FieldErrors::one(
+                        "action",
+                        "This account is already closed by a ban, so a suspension would change nothing. Choose another action, or dismiss the report.",
+                    ));
+                }
+                Suspension::Until(end) if until.is_some_and(|asked| end > asked) => {
+                    until = Some(end);
+                    let date = crate::format_date(end);
+                    done = format!(
+                        "Done. An earlier suspension ends later, so it stays: the account is suspended until {date}. \
+                         The action is in the moderation log."
+                    );
+                    Some(format!("A moderator has suspended your account again; it stays suspended until {date}. Why: {note}"))
+                }
+                Suspension::Until(_) => Some(format!("Your account is suspended for {} days. Why: {note}", days.unwrap_or(0))),
+            },
+            ("ban", _) => {
+                store::suspend(&mut tx, person, None).await?;
+                Some(format!("Your account is closed by the moderators. Why: {note}"))
+            }
+            _ => None,
+        };
+        store::insert_action(&mut tx, &NewAction {
+            moderator,
+            report_id: Some(report.id),
+            target_kind: &report.target_kind,
+            target_id: report.target_id,
+            action,
+            note: &note,
+            until_at: until,
+        })
+        .await?;
+        if let Some(text) = told {
+            notifications::notify(&mut tx, mail, person, Kind::Moderation, &text, &url).await?;
+        }
+        if let Some(reporter) = report.reporter {
+            let outcome = match action {
+                "dismiss" => "looked at it and decided no action was needed",
+                "hide" => "hid the reply",
+                "warn" => "warned the person",
+                "suspend" => "suspended the account",
+                "ban" => "closed the account",
+                _ => "dealt with it",
+            };
+            let text = format!("Thank you for your report. A moderator {outcome}.");
+            notifications::notify(&mut tx, mail, reporter, Kind::Moderation, &text, "/notifications").await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(done)
     }
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(())
 }
 
 /// The author of a hidden reply asks for a review (after editing it).
@@ -390,6 +489,7 @@ pub async fn log(db: &Db, viewer: Option<&Actor>, before: i64) -> Result<Vec<Log
         .map(|mut row| {
             if !moderator {
                 row.moderator_handle = None;
+                row.report_id = None;
             }
             let (what, link) = match row.target_kind.as_str() {
                 "reply" => (format!("reply {}", row.target_id), format!("/replies/{}", row.target_id)),

@@ -1,9 +1,12 @@
 //! Conversations on every configured backend: threads and paging, personas
 //! and host replies, mentions, edits and retraction, private thanks,
-//! notifications and email, reports and the moderation queue, blocks and
-//! mutes, the pause prompt, first-contribution review, and the export.
+//! notifications and email (only to people who may see the subject), reports
+//! and the moderation queue, blocks and mutes (thanks and approval too), the
+//! pause prompt, first-contribution review (published replies only, and its
+//! migration), what history and retraction notes keep, and the export.
 
 use meetinghouse_core::conversations::{self, ReplyForm, Shown};
+use meetinghouse_core::groups::{self, GroupForm};
 use meetinghouse_core::moderation::{self, ActionForm, PolicyForm, ReportForm};
 use meetinghouse_core::notifications::{self, Mailer};
 use meetinghouse_core::orgs::{self, OrgForm};
@@ -369,5 +372,322 @@ async fn reports_queue_actions_and_safety() {
         assert!(e.get("pause_confirmed").is_some());
         conversations::post(&db, mail, &ann, subject, &ReplyForm { pause_confirmed: true, ..reply("What an IDIOT idea") }).await.unwrap();
         assert!(moderation::Policy::load(&db).await.unwrap().pause_hits("idiotic").is_empty(), "whole words only");
+    }
+}
+
+/// The moderator of these tests sets how many replies a new account's first
+/// contributions wait for review; returns the settings to post with.
+async fn review_first(db: &Db, moderator: &Actor, n: i64) -> Settings {
+    moderation::save_policy(db, moderator, &PolicyForm { public_log: false, pause_words: String::new(), review_first: n.to_string() }).await.unwrap();
+    Settings::load(db).await.unwrap()
+}
+
+/// Reports a reply and has the moderator act on it.
+async fn moderate(db: &Db, mail: Mailer<'_>, moderator: &Actor, reporter: &Actor, id: i64, action: &str) {
+    let form = ReportForm { target_kind: "reply".into(), target: id.to_string(), category: "harassment".into(), details: String::new() };
+    // A reply waiting for review is already in the queue.
+    let _ = moderation::report(db, reporter, &form).await;
+    let item = moderation::queue(db, moderator).await.unwrap().into_iter().find(|q| q.report.target_kind == "reply" && q.report.target_id == id).unwrap();
+    let note = if action == "hide" { "Please say it without the insult." } else { "" };
+    moderation::act(db, mail, moderator, item.report.id, &ActionForm { action: action.into(), note: note.into(), ..Default::default() }).await.unwrap();
+}
+
+/// What a reply shows its author.
+async fn shown(db: &Db, id: i64, author: &Actor) -> Shown {
+    conversations::thread(db, id, Some(author)).await.unwrap().reply.shown
+}
+
+/// Every edge in the interaction record, as exported. Edges on content the
+/// public cannot see are never exported, so this marks every edge public
+/// first: call it last.
+async fn every_edge(db: &Db) -> String {
+    db.execute_admin("UPDATE interactions SET public = 1").await.unwrap();
+    let mut out = Vec::new();
+    interactions::export_csv(db, 0, &mut out).await.unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn has_edge(csv: &str, from: &str, to: &str, kind: &str) -> bool {
+    csv.lines().any(|l| l.starts_with(&format!("{from},{to},")) && l.contains(&format!(",{kind},")))
+}
+
+/// A mention or an answer tells its subject's title only to people who may
+/// see the subject; the reply is still posted and the @name stays as text.
+#[tokio::test]
+async fn mentions_and_answers_reach_only_people_who_may_see_the_subject() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let cal = person(&db, "cal").await;
+        let dan = person(&db, "dan").await;
+        let group = GroupForm { name: "Tenants".into(), slug: "tenants".into(), purpose: String::new(), visibility: "members".into(), join_policy: "open".into() };
+        groups::create(&db, &s, &ann, &group).await.unwrap();
+        groups::join(&db, &s, &bea, "tenants").await.unwrap();
+        groups::join(&db, &s, &dan, "tenants").await.unwrap();
+        let form = StoryForm { title: "Rent strike plans".into(), body: "Meet on Friday.".into(), licence: "cc0".into(), visibility: "group:tenants".into(), ..Default::default() };
+        let subject = Subject::Story(stories::create(&db, &s, &ann, &form).await.unwrap());
+        notifications::set_mode(&db, &cal, "immediate").await.unwrap();
+        let outbox = table_count(&db, "email_outbox").await;
+
+        // Bea, a member, mentions Cal, who is not one.
+        let id = conversations::post(&db, mail, &bea, subject, &reply("Ask @cal, he knows the landlord")).await.unwrap();
+        assert!(conversations::thread(&db, id, Some(&bea)).await.unwrap().reply.html.contains("@cal"), "the reply is posted, the @name kept");
+        assert!(notifications::list(&db, &cal, 0).await.unwrap().is_empty(), "nothing reaches Cal");
+        assert_eq!(table_count(&db, "email_outbox").await, outbox, "no email to Cal either");
+        assert_eq!(notifications::unread(&db, &ann).await.unwrap(), 1, "the story's author may see it and hears of the reply");
+
+        // The same through review: Dan's first reply waits, then is approved.
+        let s = review_first(&db, &mia, 1).await;
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let waiting = conversations::post(&db, mail, &dan, subject, &to(id, "Yes, @cal should come")).await.unwrap();
+        assert_eq!(shown(&db, waiting, &dan).await, Shown::Pending);
+        moderate(&db, mail, &mia, &ann, waiting, "approve").await;
+        assert_eq!(shown(&db, waiting, &dan).await, Shown::Text);
+        assert!(notifications::list(&db, &cal, 0).await.unwrap().is_empty(), "approval tells Cal nothing either");
+        assert!(notifications::list(&db, &bea, 0).await.unwrap().iter().any(|n| n.text.contains("dan replied to you")), "Bea, a member, hears of the answer");
+
+        // Bea leaves the group: an answer to her reply no longer tells her the title.
+        groups::leave(&db, &bea, "tenants").await.unwrap();
+        let before = notifications::list(&db, &bea, 0).await.unwrap().len();
+        conversations::post(&db, mail, &ann, subject, &to(id, "Thank you, Bea")).await.unwrap();
+        let heard = notifications::list(&db, &bea, 0).await.unwrap();
+        assert_eq!(heard.len(), before, "{:?}", heard.iter().map(|n| &n.text).collect::<Vec<_>>());
+
+        // Once Cal joins, a mention reaches him.
+        groups::join(&db, &s, &cal, "tenants").await.unwrap();
+        conversations::post(&db, mail, &ann, subject, &reply("Welcome, @cal")).await.unwrap();
+        let told = notifications::list(&db, &cal, 0).await.unwrap();
+        assert_eq!(told.len(), 1);
+        assert!(told[0].text.contains("mentioned you on “Rent strike plans”"), "{}", told[0].text);
+
+        // No mention edge to Cal from before he could see it.
+        let edges = every_edge(&db).await;
+        assert!(!has_edge(&edges, "bea", "cal", "mention") && !has_edge(&edges, "dan", "cal", "mention"), "{edges}");
+        assert!(has_edge(&edges, "ann", "cal", "mention") && has_edge(&edges, "dan", "bea", "reply"), "{edges}");
+    }
+}
+
+/// A reply that waits for review or was hidden never showed its words to
+/// readers, so its retraction carries no note for them either.
+#[tokio::test]
+async fn retracting_an_unpublished_reply_leaves_no_public_note() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let dan = person(&db, "dan").await;
+        let subject = story(&db, &s, &ann).await;
+
+        // Hidden by the moderators, then retracted with a note that repeats it.
+        let hidden = conversations::post(&db, mail, &bea, subject, &reply("You are all fools")).await.unwrap();
+        moderate(&db, mail, &mia, &ann, hidden, "hide").await;
+        conversations::retract(&db, &bea, hidden, "I still say you are all fools").await.unwrap();
+
+        // A published reply keeps its note.
+        let visible = conversations::post(&db, mail, &ann, subject, &reply("Open on Sundays")).await.unwrap();
+        conversations::retract(&db, &ann, visible, "Wrong day, sorry").await.unwrap();
+
+        // Waiting for review, retracted with a note.
+        let s = review_first(&db, &mia, 1).await;
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let pending = conversations::post(&db, mail, &dan, subject, &reply("Buy cheap watches")).await.unwrap();
+        assert_eq!(shown(&db, pending, &dan).await, Shown::Pending);
+        conversations::retract(&db, &dan, pending, "Visit cheap-watches.example").await.unwrap();
+
+        let page = conversations::conversation(&db, subject, None, None).await.unwrap();
+        let note = |id: i64| page.replies.iter().find(|r| r.row.id == id).map(|r| (r.shown, r.row.note.clone()));
+        assert_eq!(note(hidden), Some((Shown::Retracted, String::new())));
+        assert_eq!(note(pending), Some((Shown::Retracted, String::new())));
+        assert_eq!(note(visible), Some((Shown::Retracted, "Wrong day, sorry".to_string())));
+    }
+}
+
+/// A reply's history is a record of what was public: text written while a
+/// reply was hidden or waiting for review never enters it.
+#[tokio::test]
+async fn history_keeps_only_what_was_public() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let dan = person(&db, "dan").await;
+        let subject = story(&db, &s, &ann).await;
+
+        // Published, edited (the first words were public), hidden, edited again, restored.
+        let id = conversations::post(&db, mail, &bea, subject, &reply("The canal was lovely")).await.unwrap();
+        conversations::edit(&db, &s, &bea, id, "The canal was lovely, unlike the idiots on it").await.unwrap();
+        moderate(&db, mail, &mia, &ann, id, "hide").await;
+        conversations::edit(&db, &s, &bea, id, "The canal was lovely, and busy").await.unwrap();
+        moderation::request_review(&db, &bea, id).await.unwrap();
+        let review = moderation::queue(&db, &mia).await.unwrap().into_iter().find(|q| q.report.category == "review-request").unwrap();
+        moderation::act(&db, mail, &mia, review.report.id, &ActionForm { action: "restore".into(), ..Default::default() }).await.unwrap();
+        let (row, _, history) = conversations::history(&db, id, None).await.unwrap();
+        assert_eq!(row.body, "The canal was lovely, and busy");
+        let texts: Vec<&str> = history.iter().map(|(h, _)| h.as_str()).collect();
+        assert_eq!(texts.len(), 1, "{texts:?}");
+        assert!(texts[0].contains("The canal was lovely") && !texts.iter().any(|t| t.contains("idiots")), "{texts:?}");
+
+        // Waiting for review, edited, approved: nothing before the approved text was public.
+        let s = review_first(&db, &mia, 1).await;
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let waiting = conversations::post(&db, mail, &dan, subject, &reply("First draft with my phone number 0123")).await.unwrap();
+        conversations::edit(&db, &s, &dan, waiting, "Second draft").await.unwrap();
+        moderate(&db, mail, &mia, &ann, waiting, "approve").await;
+        assert!(conversations::history(&db, waiting, None).await.unwrap().2.is_empty());
+        // Edits after publishing keep the published text, as before.
+        conversations::edit(&db, &s, &dan, waiting, "Third draft").await.unwrap();
+        let history = conversations::history(&db, waiting, None).await.unwrap().2;
+        assert_eq!(history.len(), 1);
+        assert!(history[0].0.contains("Second draft"));
+    }
+}
+
+/// First-contribution review ends only after replies that were published:
+/// posted visible, or approved by a moderator.
+#[tokio::test]
+async fn first_contribution_review_counts_only_published_replies() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let subject = story(&db, &s, &ann).await;
+        let s = review_first(&db, &mia, 2).await;
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+
+        // Dan's two replies wait; he retracts them; his next one still waits.
+        let dan = person(&db, "dan").await;
+        for text in ["One", "Two"] {
+            let id = conversations::post(&db, mail, &dan, subject, &reply(text)).await.unwrap();
+            assert_eq!(shown(&db, id, &dan).await, Shown::Pending);
+            conversations::retract(&db, &dan, id, "").await.unwrap();
+        }
+        let third = conversations::post(&db, mail, &dan, subject, &reply("Three")).await.unwrap();
+        assert_eq!(shown(&db, third, &dan).await, Shown::Pending, "retracting unpublished replies does not end review");
+
+        // Eve's two replies are hidden while they wait; her next one still waits.
+        let eve = person(&db, "eve").await;
+        for text in ["Spam one", "Spam two"] {
+            let id = conversations::post(&db, mail, &eve, subject, &reply(text)).await.unwrap();
+            moderate(&db, mail, &mia, &ann, id, "hide").await;
+        }
+        let next = conversations::post(&db, mail, &eve, subject, &reply("Spam three")).await.unwrap();
+        assert_eq!(shown(&db, next, &eve).await, Shown::Pending, "replies hidden before publishing do not count");
+
+        // Fay makes an organisation and speaks for it on a resident's story nobody hosts: still reviewed.
+        let fay = person(&db, "fay").await;
+        orgs::create(&db, &s, &fay, &OrgForm { name: "Fay Fixers".into(), sector: "housing".into(), ..Default::default() }).await.unwrap();
+        let as_org = ReplyForm { speak_as: "org:fay-fixers".into(), ..reply("We fix locks, call us") };
+        let id = conversations::post(&db, mail, &fay, subject, &as_org).await.unwrap();
+        assert_eq!(shown(&db, id, &fay).await, Shown::Pending, "only the subject's real hosts skip review");
+
+        // Gus's two replies are approved; his third is published at once.
+        let gus = person(&db, "gus").await;
+        for text in ["Hello", "Hello again"] {
+            let id = conversations::post(&db, mail, &gus, subject, &reply(text)).await.unwrap();
+            moderate(&db, mail, &mia, &ann, id, "approve").await;
+            assert_eq!(shown(&db, id, &gus).await, Shown::Text, "{text}");
+        }
+        let id = conversations::post(&db, mail, &gus, subject, &reply("Established now")).await.unwrap();
+        assert_eq!(shown(&db, id, &gus).await, Shown::Text);
+
+        // A group's host answers on the group's story without waiting.
+        let hal = person(&db, "hal").await;
+        let group = GroupForm { name: "Boaters".into(), slug: "boaters".into(), purpose: String::new(), visibility: "public".into(), join_policy: "open".into() };
+        groups::create(&db, &s, &hal, &group).await.unwrap();
+        groups::join(&db, &s, &ann, "boaters").await.unwrap();
+        let boat = StoryForm { title: "Boats".into(), body: "Many.".into(), licence: "cc0".into(), visibility: "group:boaters".into(), ..Default::default() };
+        let boats = Subject::Story(stories::create(&db, &s, &ann, &boat).await.unwrap());
+        let id = conversations::post(&db, mail, &hal, boats, &reply("Thank you for sharing")).await.unwrap();
+        assert_eq!(shown(&db, id, &hal).await, Shown::Text);
+    }
+}
+
+/// Someone blocked cannot reach the person who blocked them: not with
+/// thanks, and not through a reply approved after the block.
+#[tokio::test]
+async fn blocks_stop_thanks_and_approved_replies() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let cal = person(&db, "cal").await;
+        let dan = person(&db, "dan").await;
+        let subject = story(&db, &s, &ann).await;
+        let cals = conversations::post(&db, mail, &cal, subject, &reply("The lock keeper's cottage")).await.unwrap();
+        notifications::mark_all_read(&db, &cal).await.unwrap();
+        notifications::mark_all_read(&db, &ann).await.unwrap();
+
+        // Cal blocks Bea: her thanks are refused, kindly, and Cal hears nothing.
+        moderation::relate(&db, &cal, "bea", "block").await.unwrap();
+        for kind in ["thanks", "resonated", "learnt"] {
+            let Err(CoreError::Forbidden(m)) = conversations::thank(&db, mail, &bea, cals, kind).await else { panic!("{kind}: a blocked person cannot thank") };
+            assert_eq!(m, "You cannot thank this person.");
+        }
+        assert_eq!(notifications::unread(&db, &cal).await.unwrap(), 0);
+        assert!(conversations::thread(&db, cals, Some(&cal)).await.unwrap().thanks.is_empty());
+        conversations::thank(&db, mail, &dan, cals, "thanks").await.unwrap();
+        assert_eq!(notifications::unread(&db, &cal).await.unwrap(), 1, "others still can");
+        notifications::mark_all_read(&db, &cal).await.unwrap();
+
+        // Eve's first reply waits for review; meanwhile Cal and Ann block her; approval tells neither.
+        let s = review_first(&db, &mia, 1).await;
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let eve = person(&db, "eve").await;
+        let waiting = conversations::post(&db, mail, &eve, subject, &to(cals, "Ask @ann about the cottage")).await.unwrap();
+        moderation::relate(&db, &cal, "eve", "block").await.unwrap();
+        moderation::relate(&db, &ann, "eve", "block").await.unwrap();
+        moderate(&db, mail, &mia, &dan, waiting, "approve").await;
+        assert_eq!(shown(&db, waiting, &eve).await, Shown::Text, "the reply is published");
+        assert_eq!(notifications::unread(&db, &cal).await.unwrap(), 0, "{:?}", notifications::list(&db, &cal, 0).await.unwrap());
+        let ann_heard = notifications::list(&db, &ann, 0).await.unwrap();
+        assert!(ann_heard.iter().all(|n| !n.text.contains("eve")), "{:?}", ann_heard.iter().map(|n| &n.text).collect::<Vec<_>>());
+        let edges = every_edge(&db).await;
+        assert!(!has_edge(&edges, "eve", "cal", "reply") && !has_edge(&edges, "eve", "ann", "mention"), "{edges}");
+        assert!(has_edge(&edges, "dan", "cal", "thanks"), "{edges}");
+    }
+}
+
+/// Migration 0012 counts only replies visible at the time as published:
+/// nothing that is waiting, hidden or retracted ends anyone's review.
+#[tokio::test]
+async fn the_migration_counts_only_visible_replies_as_published() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let (bea, cal, dan, eve) = (person(&db, "bea").await, person(&db, "cal").await, person(&db, "dan").await, person(&db, "eve").await);
+        let subject = story(&db, &s, &ann).await;
+        // Bea: published. Cal: published, then hidden. Dan: waited, then retracted. Eve: waited, then hidden.
+        conversations::post(&db, mail, &bea, subject, &reply("Published")).await.unwrap();
+        let hidden = conversations::post(&db, mail, &cal, subject, &reply("Published, then hidden")).await.unwrap();
+        moderate(&db, mail, &mia, &ann, hidden, "hide").await;
+        let s = review_first(&db, &mia, 1).await;
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let waited = conversations::post(&db, mail, &dan, subject, &reply("Waited")).await.unwrap();
+        conversations::retract(&db, &dan, waited, "").await.unwrap();
+        let spam = conversations::post(&db, mail, &eve, subject, &reply("Waited, then hidden")).await.unwrap();
+        moderate(&db, mail, &mia, &ann, spam, "hide").await;
+
+        // Back to the schema before 0012, then migrate again.
+        db.execute_admin("ALTER TABLE replies DROP COLUMN published").await.unwrap();
+        db.execute_admin("DELETE FROM _sqlx_migrations WHERE version = 12").await.unwrap();
+        db.migrate().await.expect("0012 runs over the old rows");
+
+        let bea_next = conversations::post(&db, mail, &bea, subject, &reply("Again")).await.unwrap();
+        assert_eq!(shown(&db, bea_next, &bea).await, Shown::Text, "a visible reply counts");
+        for who in [&cal, &dan, &eve] {
+            let id = conversations::post(&db, mail, who, subject, &reply("Again")).await.unwrap();
+            assert_eq!(shown(&db, id, who).await, Shown::Pending, "{}: only replies visible at the migration count", who.handle);
+        }
     }
 }

@@ -61,8 +61,8 @@ pub struct NewReply<'a> {
 }
 
 const INSERT_REPLY: &str = "INSERT INTO replies (subject_kind, subject_id, parent_id, depth, path, author_person, author_org, \
-    voice, body, status, by_host, public, created_at, updated_at) \
-    VALUES ($1, $2, $3, $4, '', $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id";
+    voice, body, status, by_host, public, published, created_at, updated_at) \
+    VALUES ($1, $2, $3, $4, '', $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id";
 
 /// A reply's path: its parent's path, then its own segment.
 pub fn reply_path(parent_path: Option<&str>, id: i64) -> String {
@@ -73,7 +73,8 @@ pub fn reply_path(parent_path: Option<&str>, id: i64) -> String {
 }
 
 /// Adds a reply, and the setting of its path, to a batch; the insert's id is
-/// the reply's. It is a write, so a batch can start with it.
+/// the reply's. It is a write, so a batch can start with it. A reply written
+/// `visible` is published from the start (see [`published_count`]).
 pub fn insert_into(b: &mut Batch, r: &NewReply<'_>) -> Inserted {
     let depth = r.parent.map(|(_, d, _)| d + 1).unwrap_or(0);
     let id = b.insert(
@@ -90,6 +91,7 @@ pub fn insert_into(b: &mut Batch, r: &NewReply<'_>) -> Inserted {
             r.status.into(),
             r.by_host.into(),
             r.public.into(),
+            (r.status == "visible").into(),
             now().into(),
         ],
     );
@@ -149,25 +151,37 @@ pub async fn descendants(db: &Db, r: &ReplyRow, viewer: i64, limit: i64) -> Resu
         .await?)
 }
 
-/// Saves the current text as a revision, then writes the new one.
-pub async fn update_body(tx: &mut Tx, id: i64, body: &str) -> Result<()> {
+/// Writes a reply's new text. The current text is saved as a revision only
+/// while the reply is visible: the history is a record of what readers were
+/// shown, so text written while a reply waits for review or is hidden is
+/// replaced, never kept (a moderator's restore would publish it). Returns
+/// whether a revision was saved.
+pub async fn update_body(tx: &mut Tx, id: i64, body: &str) -> Result<bool> {
     let t = now();
-    sqlx::query("INSERT INTO reply_revisions (reply_id, body, created_at) SELECT id, body, updated_at FROM replies WHERE id = $1")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    let kept = sqlx::query(
+        "INSERT INTO reply_revisions (reply_id, body, created_at) SELECT id, body, updated_at FROM replies WHERE id = $1 AND status = 'visible'",
+    )
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
     sqlx::query("UPDATE replies SET body = $2, updated_at = $3 WHERE id = $1").bind(id).bind(body).bind(t).execute(&mut **tx).await?;
-    Ok(())
+    Ok(kept.rows_affected() == 1)
 }
 
-/// The author takes a reply back: the text and its history go, the note stays.
+/// The author takes a reply back: the text and its history go, the note
+/// stays. Only a visible reply keeps the note: one that waits for review or
+/// is hidden was not on show, and a note readers see would publish text no
+/// moderator looked at.
 pub async fn retract(tx: &mut Tx, id: i64, note: &str) -> Result<()> {
-    sqlx::query("UPDATE replies SET status = 'retracted', body = '', note = $2, review_requested = 0, updated_at = $3 WHERE id = $1")
-        .bind(id)
-        .bind(note)
-        .bind(now())
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE replies SET status = 'retracted', body = '', note = CASE WHEN status = 'visible' THEN $2 ELSE '' END, \
+         review_requested = 0, updated_at = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(note)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
     sqlx::query("DELETE FROM reply_revisions WHERE reply_id = $1").bind(id).execute(&mut **tx).await?;
     Ok(())
 }
@@ -183,6 +197,12 @@ pub async fn set_status(tx: &mut Tx, id: i64, status: &str, note: &str) -> Resul
     Ok(())
 }
 
+/// Records, in a batch, that a moderator published a reply that waited for
+/// review (see [`published_count`]).
+pub fn mark_published_into(b: &mut Batch, id: i64) {
+    b.execute("UPDATE replies SET published = 1 WHERE id = $1", vec![id.into()]);
+}
+
 pub async fn set_review_requested(tx: &mut Tx, id: i64) -> Result<()> {
     sqlx::query("UPDATE replies SET review_requested = 1 WHERE id = $1").bind(id).execute(&mut **tx).await?;
     Ok(())
@@ -196,10 +216,14 @@ pub async fn revisions(db: &Db, id: i64) -> Result<Vec<(String, i64)>> {
         .await?)
 }
 
-/// How many of a person's replies were published (for first-contribution review).
+/// How many of a person's replies were published, up to `cap` (for
+/// first-contribution review). A reply is published when it is written
+/// visible or a moderator approves it ([`mark_published_into`]), and stays
+/// counted when it is later hidden or retracted; one retracted or hidden
+/// while it waited for review never counts.
 pub async fn published_count(db: &Db, person: i64, cap: i64) -> Result<i64> {
     let (n,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM replies WHERE author_person = $1 AND status IN ('visible', 'hidden', 'retracted') LIMIT $2) x",
+        "SELECT COUNT(*) FROM (SELECT 1 FROM replies WHERE author_person = $1 AND published = 1 LIMIT $2) x",
     )
     .bind(person)
     .bind(cap)

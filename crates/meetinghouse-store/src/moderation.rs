@@ -58,7 +58,8 @@ pub struct ReportRow {
 
 const REPORT: &str = "SELECT id, reporter, target_kind, target_id, category, details, group_id, status, created_at FROM reports";
 
-/// Files a report; a second report of the same thing by the same person is a conflict.
+/// Files a report; a second open report of the same thing by the same person
+/// is a conflict (once the first is closed, they may report it again).
 pub async fn insert_report(
     tx: &mut Tx,
     reporter: Option<i64>,
@@ -96,18 +97,24 @@ pub async fn report_by_id(db: &Db, id: i64) -> Result<Option<ReportRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
 }
 
-/// Open items, oldest first: every one (`groups` = None) or those scoped to the given groups.
-pub async fn open_reports(db: &Db, groups: Option<&[i64]>, limit: i64) -> Result<Vec<ReportRow>> {
+/// Open items, oldest first: every one (`groups` = None) or those scoped to
+/// the given groups, leaving out those about `not_about` (a person id, 0 for
+/// nobody): reports of that person or of their replies.
+pub async fn open_reports(db: &Db, groups: Option<&[i64]>, not_about: i64, limit: i64) -> Result<Vec<ReportRow>> {
+    const NOT_ABOUT: &str = "NOT (target_kind = 'person' AND target_id = $1) \
+         AND NOT (target_kind = 'reply' AND EXISTS (SELECT 1 FROM replies r WHERE r.id = reports.target_id AND r.author_person = $1))";
     match groups {
         None => {
-            let sql = format!("{REPORT} WHERE status = 'open' ORDER BY id LIMIT $1");
-            Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(&db.pool).await?)
+            let sql = format!("{REPORT} WHERE status = 'open' AND {NOT_ABOUT} ORDER BY id LIMIT $2");
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(not_about).bind(limit).fetch_all(&db.pool).await?)
         }
         Some(ids) => {
             let mut out = Vec::new();
             for g in ids {
-                let sql = format!("{REPORT} WHERE status = 'open' AND group_id = $1 ORDER BY id LIMIT $2");
-                out.extend(sqlx::query_as::<_, ReportRow>(sqlx::AssertSqlSafe(sql)).bind(g).bind(limit).fetch_all(&db.pool).await?);
+                let sql = format!("{REPORT} WHERE status = 'open' AND group_id = $3 AND {NOT_ABOUT} ORDER BY id LIMIT $2");
+                out.extend(
+                    sqlx::query_as::<_, ReportRow>(sqlx::AssertSqlSafe(sql)).bind(not_about).bind(limit).bind(g).fetch_all(&db.pool).await?,
+                );
             }
             out.sort_by_key(|r| r.id);
             out.truncate(limit as usize);
@@ -116,16 +123,36 @@ pub async fn open_reports(db: &Db, groups: Option<&[i64]>, limit: i64) -> Result
     }
 }
 
-/// Closes every open item about a target (one action settles all its reports).
-/// Returns how many were open; this write comes first in a moderation transaction.
-pub async fn close_reports_about(tx: &mut Tx, target_kind: &str, target_id: i64) -> Result<u64> {
-    let done = sqlx::query("UPDATE reports SET status = 'closed', closed_at = $3 WHERE target_kind = $1 AND target_id = $2 AND status = 'open'")
-        .bind(target_kind)
-        .bind(target_id)
-        .bind(now())
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected())
+/// Closes a report and every other open one about the same target (one
+/// action settles all its reports), only if that report is still open: false
+/// when it was closed meanwhile, and then nothing was closed by this call.
+/// Callers make it the first write of a moderation transaction and stop on
+/// false. One statement, so two moderators acting at once on two reports
+/// about the same thing take the rows in the same order (on PostgreSQL the
+/// second waits for the first, then finds them closed) rather than each
+/// holding one and waiting for the other.
+pub async fn close_report(tx: &mut Tx, report: &ReportRow) -> Result<bool> {
+    let closed: Vec<(i64,)> = sqlx::query_as(
+        "UPDATE reports SET status = 'closed', closed_at = $3 WHERE target_kind = $1 AND target_id = $2 AND status = 'open' RETURNING id",
+    )
+    .bind(&report.target_kind)
+    .bind(report.target_id)
+    .bind(now())
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(closed.iter().any(|(id,)| *id == report.id))
+}
+
+/// Holds a reply for the rest of the transaction if it still has the status
+/// the moderator judged (`seen`); false when it changed meanwhile (another
+/// moderator acted, or the author retracted it). The caller then changes the
+/// status ([`crate::conversations::set_status`]) only on true: on PostgreSQL
+/// this write takes the row's lock and checks the status as last committed,
+/// so nothing can change it before the caller commits; on SQLite the write
+/// turn does the same.
+pub async fn hold_reply_status(tx: &mut Tx, reply: i64, seen: &str) -> Result<bool> {
+    let held = sqlx::query("UPDATE replies SET status = status WHERE id = $1 AND status = $2").bind(reply).bind(seen).execute(&mut **tx).await?;
+    Ok(held.rows_affected() == 1)
 }
 
 /// One entry of the audit log.
@@ -163,6 +190,8 @@ pub async fn insert_action(tx: &mut Tx, a: &NewAction<'_>) -> Result<()> {
 pub struct ActionRow {
     pub id: i64,
     pub moderator_handle: Option<String>,
+    /// The report the action settled, if it came from the queue.
+    pub report_id: Option<i64>,
     pub target_kind: String,
     pub target_id: i64,
     pub action: String,
@@ -174,7 +203,7 @@ pub struct ActionRow {
 /// Newest first, before id `before` (0 for the newest).
 pub async fn actions(db: &Db, before: i64, limit: i64) -> Result<Vec<ActionRow>> {
     Ok(sqlx::query_as(
-        "SELECT a.id, p.handle AS moderator_handle, a.target_kind, a.target_id, a.action, a.note, a.until_at, a.created_at \
+        "SELECT a.id, p.handle AS moderator_handle, a.report_id, a.target_kind, a.target_id, a.action, a.note, a.until_at, a.created_at \
          FROM moderation_actions a LEFT JOIN people p ON p.id = a.moderator WHERE ($1 = 0 OR a.id < $1) ORDER BY a.id DESC LIMIT $2",
     )
     .bind(before)
@@ -183,27 +212,42 @@ pub async fn actions(db: &Db, before: i64, limit: i64) -> Result<Vec<ActionRow>>
     .await?)
 }
 
-/// Suspends or bans: the person's status becomes `suspended`; a suspension
-/// with an end is recorded so the jobs worker can lift it.
-pub async fn suspend(tx: &mut Tx, person: i64, until_at: Option<i64>) -> Result<()> {
+/// The `until_at` of a ban: a suspension that never ends.
+pub const BANNED: i64 = i64::MAX;
+
+/// What stands after [`suspend`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Suspension {
+    /// Suspended until then (unix seconds): the later of the new end and an
+    /// end already set.
+    Until(i64),
+    /// Banned: the ban stays whatever suspension was asked for.
+    Banned,
+}
+
+/// Suspends (`until_at`) or bans (`None`): the person's status becomes
+/// `suspended` and their sessions end. A suspension never shortens one in
+/// force and never ends a ban: the row keeps the later end, and a ban is the
+/// end [`BANNED`]. One upsert decides it, so two moderators acting at once
+/// end with the later end whichever commits first; it comes before the
+/// `people` update, the order [`lift_ended`] takes the same rows in.
+pub async fn suspend(tx: &mut Tx, person: i64, until_at: Option<i64>) -> Result<Suspension> {
+    let (end,): (i64,) = sqlx::query_as(
+        "INSERT INTO suspensions (person_id, until_at) VALUES ($1, $2) ON CONFLICT (person_id) DO UPDATE \
+         SET until_at = CASE WHEN suspensions.until_at > excluded.until_at THEN suspensions.until_at ELSE excluded.until_at END \
+         RETURNING until_at",
+    )
+    .bind(person)
+    .bind(until_at.unwrap_or(BANNED))
+    .fetch_one(&mut **tx)
+    .await?;
     sqlx::query("UPDATE people SET status = 'suspended' WHERE id = $1").bind(person).execute(&mut **tx).await?;
     sqlx::query("DELETE FROM sessions WHERE person_id = $1").bind(person).execute(&mut **tx).await?;
-    match until_at {
-        Some(t) => {
-            sqlx::query("INSERT INTO suspensions (person_id, until_at) VALUES ($1, $2) ON CONFLICT (person_id) DO UPDATE SET until_at = $2")
-                .bind(person)
-                .bind(t)
-                .execute(&mut **tx)
-                .await?;
-        }
-        None => {
-            sqlx::query("DELETE FROM suspensions WHERE person_id = $1").bind(person).execute(&mut **tx).await?;
-        }
-    }
-    Ok(())
+    Ok(if end == BANNED { Suspension::Banned } else { Suspension::Until(end) })
 }
 
 /// Lifts suspensions that ended before `at`; returns the people let back in.
+/// A ban ([`BANNED`]) never ends.
 pub async fn lift_ended(db: &Db, at: i64) -> Result<Vec<i64>> {
     let mut tx = db.begin().await?;
     let rows: Vec<(i64,)> = sqlx::query_as("DELETE FROM suspensions WHERE until_at <= $1 RETURNING person_id")

@@ -1,6 +1,7 @@
 //! Conversations through the real router on every configured backend:
 //! replying (and its bad input), the permalink, thanks, notifications and
-//! the header count, unsubscribe links, reports and the moderation queue.
+//! the header count, unsubscribe links, reports and the moderation queue,
+//! what a hidden reply's edits and retraction leave, and blocked thanks.
 
 use axum::http::StatusCode;
 use meetinghouse_testkit::{TestApp, apps};
@@ -175,5 +176,53 @@ async fn reports_and_the_moderation_queue() {
         assert_eq!(ann.submit(&path, "/people/carl/relation", &[("action", "block")]).await.status, StatusCode::SEE_OTHER);
         assert_eq!(carl.submit(&path, &post, &[("body", "Hello again")]).await.status, StatusCode::FORBIDDEN);
         assert_eq!(ann.submit(&path, "/people/nobody_here/relation", &[("action", "block")]).await.status, StatusCode::NOT_FOUND);
+    }
+}
+
+/// A hidden reply's edits and its retraction note never reach readers; a
+/// person someone blocked cannot thank them.
+#[tokio::test]
+async fn hidden_replies_leave_no_public_trace_and_blocks_stop_thanks() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let path = story(&mut ann).await;
+        let post = format!("/conversations/story/{}/replies", id_of(&path));
+        let mut bea = ann.other_browser();
+        bea.sign_up("bea").await;
+        let mut carl = ann.other_browser();
+        carl.sign_up("carl").await;
+        let reply = bea.submit(&path, &post, &[("body", "Lace is for fools")]).await.location().unwrap().to_string();
+        let rid = id_of(&reply);
+
+        // Ann, a moderator, hides it.
+        let person = meetinghouse_store::people::by_handle(&ann.db, "ann").await.unwrap().unwrap();
+        meetinghouse_store::people::set_admin(&ann.db, person.id, true).await.unwrap();
+        let report = format!("/report?kind=reply&target={rid}");
+        assert_eq!(ann.submit(&report, "/report", &[("target_kind", "reply"), ("target", &rid), ("category", "harassment")]).await.status, StatusCode::SEE_OTHER);
+        let queue = ann.get("/moderation").await;
+        let act = format!("/moderation/{}", queue.body.split("action=\"/moderation/").nth(1).unwrap().split('"').next().unwrap());
+        assert_eq!(ann.submit("/moderation", &act, &[("action", "hide"), ("note", "Please be kind.")]).await.status, StatusCode::SEE_OTHER);
+
+        // Bea edits it while hidden: the hidden words are not kept for its history.
+        let edit = format!("{reply}/edit");
+        assert_eq!(bea.submit(&edit, &edit, &[("body", "Lace is not for me")]).await.status, StatusCode::SEE_OTHER);
+        let page = bea.get(&reply).await.body;
+        assert!(page.contains("Your reply is updated.") && !page.contains("earlier text is in its history"), "{page}");
+        assert!(bea.get(&format!("{reply}/history")).await.body.contains("This reply has not been edited."));
+
+        // She retracts it with a note: the note is left out, and she is told why.
+        assert_eq!(bea.submit(&reply, &format!("{reply}/retract"), &[("note", "Fools, all of you")]).await.status, StatusCode::SEE_OTHER);
+        let page = bea.get(&reply).await.body;
+        assert!(page.contains("your note is not shown"), "{page}");
+        let seen = carl.get(&path).await.body;
+        assert!(seen.contains("Retracted by the author") && !seen.contains("Fools") && !seen.contains("fools"), "{seen}");
+
+        // Carl blocks Bea: her thanks for his reply are refused with a plain message.
+        let carls = carl.submit(&path, &post, &[("body", "My aunt made lace too")]).await.location().unwrap().to_string();
+        assert_eq!(carl.submit(&carls, "/people/bea/relation", &[("action", "block")]).await.status, StatusCode::SEE_OTHER);
+        let r = bea.submit(&carls, &format!("{carls}/thanks"), &[("kind", "thanks")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("You cannot thank this person."), "{}", r.body);
+        assert!(!carl.get(&carls).await.body.contains("Appreciation"), "nothing reached Carl");
     }
 }

@@ -26,12 +26,18 @@ struct QueuePage {
     failed: Option<i64>,
     form: FormData,
     errors: FieldErrors,
+    /// The failed item is no longer listed (dealt with meanwhile): its
+    /// messages are shown above the queue instead.
+    gone: bool,
+    /// Said instead of the form on an item about the moderator.
+    about_you: &'static str,
 }
 
 async fn page(state: &AppState, viewer: &Viewer, failed: Option<i64>, form: FormData, errors: FieldErrors, status: StatusCode) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let items = moderation::queue(&state.db, actor).await?;
-    Ok(render_status(status, &QueuePage { page: Page::new(viewer, "Moderation queue"), items, actions: ACTIONS, failed, form, errors }))
+    let gone = failed.is_some_and(|id| !items.iter().any(|q| q.report.id == id));
+    Ok(render_status(status, &QueuePage { page: Page::new(viewer, "Moderation queue"), items, actions: ACTIONS, failed, form, errors, gone, about_you: moderation::ABOUT_YOU }))
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
@@ -42,7 +48,7 @@ pub async fn act(State(state): State<AppState>, Path(report): Path<i64>, Form { 
     let actor = viewer.require()?;
     let form = ActionForm { action: data.get("action").into(), note: data.get("note").into(), days: data.get("days").into() };
     match moderation::act(&state.db, mailer(&state, &viewer), actor, report, &form).await {
-        Ok(()) => Ok(see_other_with_flash("/moderation", "Done. The action is in the moderation log.", state.config.tls)),
+        Ok(done) => Ok(see_other_with_flash("/moderation", &done, state.config.tls)),
         Err(CoreError::Invalid(errors)) => page(&state, &viewer, Some(report), data, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
         Err(other) => Err(other.into()),
     }

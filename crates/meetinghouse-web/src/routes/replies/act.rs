@@ -25,8 +25,13 @@ fn refused(e: CoreError) -> WebError {
 
 pub async fn retract(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    conversations::retract(&state.db, actor, id, data.get("note")).await.map_err(refused)?;
-    Ok(back(&state, id, "Your reply is retracted. The conversation keeps its shape."))
+    let left_out = conversations::retract(&state.db, actor, id, data.get("note")).await.map_err(refused)?;
+    let message = if left_out {
+        "Your reply is retracted. It was waiting for review or hidden, so your note is not shown either: readers see only that it was retracted."
+    } else {
+        "Your reply is retracted. The conversation keeps its shape."
+    };
+    Ok(back(&state, id, message))
 }
 
 pub async fn thanks(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {

@@ -1,5 +1,6 @@
-//! `GET/POST /replies/{id}/edit` (the author edits; the earlier text is kept)
-//! and `GET /replies/{id}/history` (earlier versions).
+//! `GET/POST /replies/{id}/edit` (the author edits; the earlier text is kept
+//! while the reply is on show) and `GET /replies/{id}/history` (earlier
+//! versions readers were shown).
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -40,7 +41,14 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
 pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let (status, errors) = match conversations::edit(&state.db, &viewer.settings, actor, id, data.get("body")).await {
-        Ok(()) => return Ok(see_other_with_flash(&format!("/replies/{id}"), "Your reply is updated. The earlier text is in its history.", state.config.tls)),
+        Ok(kept) => {
+            let message = if kept {
+                "Your reply is updated. The earlier text is in its history."
+            } else {
+                "Your reply is updated."
+            };
+            return Ok(see_other_with_flash(&format!("/replies/{id}"), message, state.config.tls));
+        }
         Err(CoreError::Invalid(e)) => (StatusCode::UNPROCESSABLE_ENTITY, e),
         Err(CoreError::Forbidden(m)) => (StatusCode::FORBIDDEN, FieldErrors(vec![("form", m)])),
         Err(other) => return Err(other.into()),

@@ -1,0 +1,411 @@
+//! Moderation on every configured backend: nobody decides a report about
+//! themselves or their own reply, a decision made from a page that is out of
+//! date changes nothing, a later suspension never undoes a ban nor shortens a
+//! longer suspension, and a report can be made again once the first one is
+//! closed (migration 0013, also over data stored before it).
+
+use meetinghouse_core::conversations::{self, ReplyForm, Shown};
+use meetinghouse_core::groups::{self, GroupForm};
+use meetinghouse_core::moderation::{self, ActionForm, PolicyForm, ReportForm};
+use meetinghouse_core::notifications::{self, Mailer};
+use meetinghouse_core::settings::Settings;
+use meetinghouse_core::stories::{self, StoryForm};
+use meetinghouse_core::subjects::Subject;
+use meetinghouse_core::{Actor, CoreError, Db, accounts, interactions};
+use meetinghouse_store::Backend;
+use meetinghouse_store::moderation::{self as store, Suspension};
+
+async fn person(db: &Db, handle: &str) -> Actor {
+    let id = accounts::create_admin(db, &format!("{handle}@example.org"), handle, handle, "a long enough password").await.unwrap();
+    meetinghouse_store::people::set_admin(db, id, false).await.unwrap();
+    let mut a = accounts::login(db, &format!("{handle}@example.org"), "a long enough password").await.unwrap();
+    a.is_admin = false;
+    a
+}
+
+async fn admin(db: &Db, handle: &str) -> Actor {
+    accounts::create_admin(db, &format!("{handle}@example.org"), handle, handle, "a long enough password").await.unwrap();
+    accounts::login(db, &format!("{handle}@example.org"), "a long enough password").await.unwrap()
+}
+
+fn reply(body: &str) -> ReplyForm {
+    ReplyForm { body: body.into(), ..Default::default() }
+}
+
+async fn story(db: &Db, s: &Settings, author: &Actor) -> Subject {
+    let form = StoryForm { title: "Sundays on the canal".into(), body: "We walked.".into(), licence: "cc0".into(), visibility: "public".into(), ..Default::default() };
+    Subject::Story(stories::create(db, s, author, &form).await.unwrap())
+}
+
+/// A public, open group hosted by `host`; returns its id.
+async fn group(db: &Db, s: &Settings, host: &Actor, slug: &str) -> i64 {
+    let form = GroupForm { name: "Canal friends".into(), slug: slug.into(), purpose: String::new(), visibility: "public".into(), join_policy: "open".into() };
+    groups::create(db, s, host, &form).await.unwrap();
+    meetinghouse_store::groups::by_slug(db, slug).await.unwrap().unwrap().id
+}
+
+fn report_reply(id: i64, category: &str) -> ReportForm {
+    ReportForm { target_kind: "reply".into(), target: id.to_string(), category: category.into(), details: String::new() }
+}
+
+fn report_person(handle: &str) -> ReportForm {
+    ReportForm { target_kind: "person".into(), target: handle.into(), category: "harassment".into(), details: String::new() }
+}
+
+fn action(what: &str, note: &str) -> ActionForm {
+    ActionForm { action: what.into(), note: note.into(), ..Default::default() }
+}
+
+fn suspend(days: i64) -> ActionForm {
+    ActionForm { action: "suspend".into(), note: "Time to cool off.".into(), days: days.to_string() }
+}
+
+/// The id of the open report of a category about a target, from the moderator's queue.
+async fn item(db: &Db, moderator: &Actor, kind: &str, target: i64, category: &str) -> i64 {
+    moderation::queue(db, moderator)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|q| q.report.target_kind == kind && q.report.target_id == target && q.report.category == category)
+        .unwrap_or_else(|| panic!("no open {category} report about {kind} {target}"))
+        .report
+        .id
+}
+
+async fn status(db: &Db, person: &Actor) -> String {
+    meetinghouse_store::people::by_id(db, person.id).await.unwrap().unwrap().status
+}
+
+async fn edges(db: &Db) -> usize {
+    let mut out = Vec::new();
+    interactions::export_csv(db, 0, &mut out).await.unwrap()
+}
+
+async fn logged(db: &Db, moderator: &Actor, what: &str) -> usize {
+    moderation::log(db, Some(moderator), 0).await.unwrap().iter().filter(|e| e.row.action == what).count()
+}
+
+fn is_invalid(r: &Result<String, CoreError>, field: &str, says: &str) -> bool {
+    matches!(r, Err(CoreError::Invalid(e)) if e.get(field).is_some_and(|m| m.contains(says)))
+}
+
+const DAY: i64 = 86_400;
+
+/// A host cannot dismiss reports about their own reply, nor restore it after
+/// an admin hid it (through the review they asked for); such items are not
+/// in the host's queue. Admins do not decide their own case either: the item
+/// is in their queue, marked, without the power to act on it.
+#[tokio::test]
+async fn nobody_decides_a_report_about_themselves() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let hal = person(&db, "hal").await;
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let gid = group(&db, &s, &hal, "canal-friends").await;
+        let own = conversations::post(&db, mail, &hal, Subject::Group(gid), &reply("Only members may post here, obviously.")).await.unwrap();
+        let other = conversations::post(&db, mail, &bea, Subject::Group(gid), &reply("Who asked you?")).await.unwrap();
+        moderation::report(&db, &ann, &report_reply(own, "harassment")).await.unwrap();
+        moderation::report(&db, &ann, &report_reply(other, "harassment")).await.unwrap();
+
+        // Hal's queue has Bea's reply, not his own; acting on his own is refused and leaves it open.
+        let hosts: Vec<i64> = moderation::queue(&db, &hal).await.unwrap().iter().map(|q| q.report.target_id).collect();
+        assert_eq!(hosts, vec![other], "a host's queue leaves out reports about their own replies");
+        let about_hal = item(&db, &mia, "reply", own, "harassment").await;
+        let r = moderation::act(&db, mail, &hal, about_hal, &action("dismiss", "")).await;
+        assert!(matches!(&r, Err(CoreError::Forbidden(m)) if m.contains("another moderator")), "{r:?}");
+        assert_eq!(item(&db, &mia, "reply", own, "harassment").await, about_hal, "still open for another moderator");
+        let about_bea = item(&db, &mia, "reply", other, "harassment").await;
+        moderation::act(&db, mail, &hal, about_bea, &action("hide", "Please be kind.")).await.expect("a host moderates others' replies");
+
+        // An admin hides Hal's reply; Hal edits it and asks for a review, which only another moderator decides.
+        moderation::act(&db, mail, &mia, about_hal, &action("hide", "Please welcome newcomers.")).await.unwrap();
+        conversations::edit(&db, &s, &hal, own, "Everyone is welcome to post here.").await.unwrap();
+        moderation::request_review(&db, &hal, own).await.unwrap();
+        assert!(moderation::queue(&db, &hal).await.unwrap().is_empty(), "his own review request is not in his queue");
+        let review = item(&db, &mia, "reply", own, "review-request").await;
+        let r = moderation::act(&db, mail, &hal, review, &action("restore", "")).await;
+        assert!(matches!(r, Err(CoreError::Forbidden(_))), "{r:?}");
+        assert_eq!(conversations::thread(&db, own, Some(&hal)).await.unwrap().reply.shown, Shown::Hidden);
+        assert_eq!(logged(&db, &mia, "restore").await, 0);
+        moderation::act(&db, mail, &mia, review, &action("restore", "")).await.unwrap();
+        assert_eq!(conversations::thread(&db, own, Some(&ann)).await.unwrap().reply.shown, Shown::Text);
+
+        // A report about the admin: in their queue, marked; acting on it is refused.
+        moderation::report(&db, &ann, &report_person("mia")).await.unwrap();
+        let queue = moderation::queue(&db, &mia).await.unwrap();
+        let mine = queue.iter().find(|q| q.report.target_kind == "person" && q.report.target_id == mia.id).unwrap();
+        assert!(mine.about_actor);
+        assert!(queue.iter().filter(|q| q.report.id != mine.report.id).all(|q| !q.about_actor));
+        let r = moderation::act(&db, mail, &mia, mine.report.id, &action("dismiss", "")).await;
+        assert!(matches!(r, Err(CoreError::Forbidden(_))), "{r:?}");
+        assert_eq!(logged(&db, &mia, "dismiss").await, 0);
+    }
+}
+
+/// Two moderators approve the same waiting reply from the same page: the
+/// reply is published once (one notification each, one interaction edge,
+/// one log entry); the second is told it was dealt with. A hide and an
+/// approve from the same page: the first stands. An author retracting while
+/// a moderator decides: the decision changes nothing and the report stays.
+#[tokio::test]
+async fn a_decision_from_a_stale_page_changes_nothing() {
+    for db in meetinghouse_testkit::databases().await {
+        let mia = admin(&db, "mia").await;
+        let max = admin(&db, "max").await;
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let cal = person(&db, "cal").await;
+        moderation::save_policy(&db, &mia, &PolicyForm { public_log: false, pause_words: String::new(), review_first: "1".into() }).await.unwrap();
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let subject = story(&db, &s, &ann).await;
+
+        // Bea's first reply waits; both moderators load it and approve it.
+        let waiting = conversations::post(&db, mail, &bea, subject, &reply("My gran worked the locks.")).await.unwrap();
+        let review = item(&db, &mia, "reply", waiting, "first-contributions").await;
+        let by_mia = moderation::decide(&db, &mia, review, &action("approve", "")).await.unwrap();
+        let by_max = moderation::decide(&db, &max, review, &action("approve", "")).await.unwrap();
+        let (edges_before, ann_before) = (edges(&db).await, notifications::unread(&db, &ann).await.unwrap());
+        by_mia.apply(&db, mail).await.unwrap();
+        let r = by_max.apply(&db, mail).await;
+        assert!(is_invalid(&r, "action", "already dealt with"), "{r:?}");
+        assert_eq!(edges(&db).await, edges_before + 1, "one reply edge");
+        assert_eq!(notifications::unread(&db, &ann).await.unwrap(), ann_before + 1, "Ann hears of the reply once");
+        assert_eq!(notifications::unread(&db, &bea).await.unwrap(), 1, "Bea hears it was published once");
+        assert_eq!(logged(&db, &mia, "approve").await, 1);
+
+        // Cal's first reply: one moderator hides it, the other approves it, both from the same page.
+        let second = conversations::post(&db, mail, &cal, subject, &reply("Locks are boring, idiots.")).await.unwrap();
+        let review = item(&db, &mia, "reply", second, "first-contributions").await;
+        let hide = moderation::decide(&db, &mia, review, &action("hide", "Please say it without the insult.")).await.unwrap();
+        let approve = moderation::decide(&db, &max, review, &action("approve", "")).await.unwrap();
+        let edges_before = edges(&db).await;
+        hide.apply(&db, mail).await.unwrap();
+        let r = approve.apply(&db, mail).await;
+        assert!(is_invalid(&r, "action", "already dealt with"), "{r:?}");
+        assert_eq!(conversations::thread(&db, second, Some(&cal)).await.unwrap().reply.shown, Shown::Hidden, "the hide stands");
+        assert_eq!(edges(&db).await, edges_before, "nothing of publishing happened");
+        assert_eq!(logged(&db, &mia, "approve").await, 1);
+
+        // Bea retracts her (now published) reply while a moderator decides to hide it.
+        moderation::report(&db, &cal, &report_reply(waiting, "misleading")).await.unwrap();
+        let report = item(&db, &mia, "reply", waiting, "misleading").await;
+        let hide = moderation::decide(&db, &mia, report, &action("hide", "Please check your facts.")).await.unwrap();
+        conversations::retract(&db, &bea, waiting, "").await.unwrap();
+        let r = hide.apply(&db, mail).await;
+        assert!(is_invalid(&r, "action", "changed while you were looking"), "{r:?}");
+        assert_eq!(conversations::thread(&db, waiting, Some(&bea)).await.unwrap().reply.shown, Shown::Retracted);
+        assert_eq!(item(&db, &mia, "reply", waiting, "misleading").await, report, "the report is still open");
+        assert_eq!(logged(&db, &mia, "hide").await, 1, "only Cal's reply was hidden");
+    }
+}
+
+/// The queue page shows the message of an action refused because someone
+/// else dealt with the item meanwhile, even though the item is gone.
+#[tokio::test]
+async fn the_queue_page_says_when_an_item_was_dealt_with_meanwhile() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let max = admin(&db, "max").await;
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let subject = story(&db, &s, &ann).await;
+        let id = conversations::post(&db, mail, &bea, subject, &reply("Nobody cares")).await.unwrap();
+        moderation::report(&db, &ann, &report_reply(id, "harassment")).await.unwrap();
+
+        let mut mia = meetinghouse_testkit::TestApp::new(db.clone()).await;
+        mia.sign_up("mia").await;
+        let me = meetinghouse_store::people::by_handle(&db, "mia").await.unwrap().unwrap();
+        meetinghouse_store::people::set_admin(&db, me.id, true).await.unwrap();
+        let page = mia.get("/moderation").await;
+        assert!(page.body.contains("Nobody cares"));
+        let token = page.csrf();
+        let report = item(&db, &max, "reply", id, "harassment").await;
+        moderation::act(&db, mail, &max, report, &action("hide", "Please be kind.")).await.unwrap();
+
+        let stale = mia.post_raw_from("/moderation", &format!("/moderation/{report}"), &[("csrf", &token), ("action", "dismiss")]).await;
+        assert_eq!(stale.status.as_u16(), 422);
+        assert!(!stale.body.contains("Nobody cares"), "the item is no longer listed");
+        assert!(stale.body.contains("This report was already dealt with"), "{}", stale.body);
+        assert_eq!(logged(&db, &max, "dismiss").await, 0);
+
+        // A report about Mia is on her page, with the reason she cannot act on it instead of the form.
+        moderation::report(&db, &ann, &report_person("mia")).await.unwrap();
+        let page = mia.get("/moderation").await;
+        assert!(page.body.contains(moderation::ABOUT_YOU) && !page.body.contains("action=\"/moderation/"), "{}", page.body);
+    }
+}
+
+/// A ban stays a ban whatever suspension comes after it, and a shorter
+/// suspension never cuts a longer one short; the jobs worker lifts only
+/// what has ended.
+#[tokio::test]
+async fn a_later_suspension_never_undoes_a_ban_or_shortens_a_suspension() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let cal = person(&db, "cal").await;
+        let bea = person(&db, "bea").await;
+        let dan = person(&db, "dan").await;
+        let subject = story(&db, &s, &ann).await;
+        let by_bea = conversations::post(&db, mail, &bea, subject, &reply("You lot again.")).await.unwrap();
+        let by_dan = conversations::post(&db, mail, &dan, subject, &reply("Same old faces.")).await.unwrap();
+        for (target, handle) in [(by_bea, "bea"), (by_dan, "dan")] {
+            moderation::report(&db, &cal, &report_reply(target, "harassment")).await.unwrap();
+            moderation::report(&db, &ann, &report_person(handle)).await.unwrap();
+        }
+        let now = meetinghouse_store::now();
+
+        // Ban Bea, then try to suspend her for a week through the other report: refused plainly, nothing logged.
+        moderation::act(&db, mail, &mia, item(&db, &mia, "person", bea.id, "harassment").await, &action("ban", "Repeated abuse.")).await.unwrap();
+        let about_reply = item(&db, &mia, "reply", by_bea, "harassment").await;
+        let r = moderation::act(&db, mail, &mia, about_reply, &suspend(7)).await;
+        assert!(is_invalid(&r, "action", "already closed by a ban"), "{r:?}");
+        assert_eq!(item(&db, &mia, "reply", by_bea, "harassment").await, about_reply, "the report is still open");
+        assert_eq!(logged(&db, &mia, "suspend").await, 0);
+        // In the store too: a timed suspension of a banned person keeps the ban.
+        let mut tx = db.begin().await.unwrap();
+        assert_eq!(store::suspend(&mut tx, bea.id, Some(now + DAY)).await.unwrap(), Suspension::Banned);
+        tx.commit().await.unwrap();
+        store::lift_ended(&db, now + 400 * DAY).await.unwrap();
+        assert_eq!(status(&db, &bea).await, "suspended", "a ban never ends");
+
+        // Suspend Dan for a year, then for a day: the year stays, and the moderator is told.
+        moderation::act(&db, mail, &mia, item(&db, &mia, "reply", by_dan, "harassment").await, &suspend(365)).await.unwrap();
+        let done = moderation::act(&db, mail, &mia, item(&db, &mia, "person", dan.id, "harassment").await, &suspend(1)).await.unwrap();
+        assert!(done.contains("ends later, so it stays"), "{done}");
+        let ends: Vec<i64> = moderation::log(&db, Some(&mia), 0).await.unwrap().iter().filter(|e| e.row.action == "suspend").filter_map(|e| e.row.until_at).collect();
+        assert_eq!(ends.len(), 2);
+        assert!(ends.iter().all(|t| *t >= now + 365 * DAY), "the log records the end in force: {ends:?}");
+        assert_eq!(store::lift_ended(&db, now + 2 * DAY).await.unwrap(), Vec::<i64>::new());
+        assert_eq!(status(&db, &dan).await, "suspended");
+        assert_eq!(store::lift_ended(&db, now + 366 * DAY).await.unwrap(), vec![dan.id]);
+        assert_eq!(status(&db, &dan).await, "active");
+        assert_eq!(status(&db, &bea).await, "suspended");
+
+        // A ban over a suspension replaces it, and is not lifted when the suspension would have ended.
+        let mut tx = db.begin().await.unwrap();
+        assert_eq!(store::suspend(&mut tx, dan.id, Some(now + DAY)).await.unwrap(), Suspension::Until(now + DAY));
+        assert_eq!(store::suspend(&mut tx, dan.id, None).await.unwrap(), Suspension::Banned);
+        tx.commit().await.unwrap();
+        store::lift_ended(&db, now + 2 * DAY).await.unwrap();
+        assert_eq!(status(&db, &dan).await, "suspended");
+    }
+}
+
+/// A person may report the same reply or person again once their first
+/// report is closed; while it is open, a second one is refused as before.
+#[tokio::test]
+async fn a_closed_report_can_be_made_again() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let subject = story(&db, &s, &ann).await;
+        let id = conversations::post(&db, mail, &bea, subject, &reply("You are all wrong")).await.unwrap();
+        for (form, kind, target) in [(report_reply(id, "harassment"), "reply", id), (report_person("bea"), "person", bea.id)] {
+            moderation::report(&db, &ann, &form).await.unwrap();
+            let Err(CoreError::Invalid(e)) = moderation::report(&db, &ann, &form).await else { panic!("a second open report") };
+            assert_eq!(e.get("category"), Some("You have already reported this. The moderators will look at it — thank you."));
+            let first = item(&db, &mia, kind, target, "harassment").await;
+            moderation::act(&db, mail, &mia, first, &action("dismiss", "")).await.unwrap();
+            moderation::report(&db, &ann, &form).await.expect("reported again after the first was closed");
+            let again = item(&db, &mia, kind, target, "harassment").await;
+            assert_ne!(again, first);
+            assert!(matches!(moderation::report(&db, &ann, &form).await, Err(CoreError::Invalid(_))), "one open report at a time");
+        }
+    }
+}
+
+/// Migration 0013 over reports and bans stored before it: every report keeps
+/// its id and fields, the log keeps its links to them, open reports stay
+/// open, and a ban given before it is not turned into a timed suspension.
+#[tokio::test]
+async fn migration_0013_keeps_reports_their_log_links_and_bans() {
+    for db in meetinghouse_testkit::databases().await {
+        // Back to the schema before 0013 (the tables are still empty).
+        let back: &[&str] = match db.backend() {
+            Backend::Sqlite => &[
+                "DROP TABLE reports",
+                "CREATE TABLE reports (
+                    id          INTEGER PRIMARY KEY,
+                    reporter    INTEGER REFERENCES people(id) ON DELETE SET NULL,
+                    target_kind TEXT NOT NULL CHECK (target_kind IN ('reply', 'person', 'story')),
+                    target_id   INTEGER NOT NULL,
+                    category    TEXT NOT NULL,
+                    details     TEXT NOT NULL DEFAULT '',
+                    group_id    INTEGER REFERENCES community_groups(id) ON DELETE SET NULL,
+                    status      TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+                    created_at  INTEGER NOT NULL,
+                    closed_at   INTEGER,
+                    UNIQUE (reporter, target_kind, target_id)
+                )",
+                "CREATE INDEX reports_open ON reports(status, id)",
+                "DELETE FROM _sqlx_migrations WHERE version = 13",
+            ],
+            Backend::Postgres => &[
+                "DROP INDEX reports_reporter_open",
+                "ALTER TABLE reports ADD CONSTRAINT reports_reporter_target_kind_target_id_key UNIQUE (reporter, target_kind, target_id)",
+                "DELETE FROM _sqlx_migrations WHERE version = 13",
+            ],
+        };
+        for sql in back {
+            db.execute_admin(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let cal = person(&db, "cal").await;
+        let subject = story(&db, &s, &ann).await;
+        let id = conversations::post(&db, mail, &bea, subject, &reply("You are all wrong")).await.unwrap();
+        let form = ReportForm { details: "Rude to everyone".into(), ..report_reply(id, "harassment") };
+        moderation::report(&db, &ann, &form).await.unwrap();
+        moderation::report(&db, &cal, &report_reply(id, "spam")).await.unwrap();
+        moderation::report(&db, &ann, &report_person("bea")).await.unwrap();
+        let dismissed = item(&db, &mia, "reply", id, "harassment").await;
+        moderation::act(&db, mail, &mia, dismissed, &action("dismiss", "")).await.unwrap();
+        // (The dismissal closed Cal's report too: a new one stays open.)
+        moderation::report(&db, &mia, &report_reply(id, "misleading")).await.unwrap();
+        let banned = item(&db, &mia, "person", bea.id, "harassment").await;
+        moderation::act(&db, mail, &mia, banned, &action("ban", "Repeated abuse.")).await.unwrap();
+        // A ban as it was stored before 0013: suspended, with no suspension row.
+        db.execute_admin("DELETE FROM suspensions").await.unwrap();
+        let open = item(&db, &mia, "reply", id, "misleading").await;
+        let mut before = Vec::new();
+        for r in 1..=open {
+            before.push(format!("{:?}", store::report_by_id(&db, r).await.unwrap()));
+        }
+        let links: Vec<(String, Option<i64>)> = moderation::log(&db, Some(&mia), 0).await.unwrap().into_iter().map(|e| (e.row.action, e.row.report_id)).collect();
+        assert_eq!(links, vec![("ban".to_string(), Some(banned)), ("dismiss".to_string(), Some(dismissed))]);
+
+        db.migrate().await.unwrap_or_else(|e| panic!("0013 over stored reports: {e}"));
+
+        let mut after = Vec::new();
+        for r in 1..=open {
+            after.push(format!("{:?}", store::report_by_id(&db, r).await.unwrap()));
+        }
+        assert_eq!(after, before, "every report kept, with its id");
+        let kept: Vec<(String, Option<i64>)> = moderation::log(&db, Some(&mia), 0).await.unwrap().into_iter().map(|e| (e.row.action, e.row.report_id)).collect();
+        assert_eq!(kept, links, "the log still names the reports it settled");
+        assert_eq!(item(&db, &mia, "reply", id, "misleading").await, open);
+        assert!(matches!(moderation::report(&db, &mia, &report_reply(id, "misleading")).await, Err(CoreError::Invalid(_))), "one open report at a time");
+        moderation::report(&db, &ann, &form).await.expect("reported again after the first was closed");
+
+        // The ban from before 0013 is a ban: a suspension does not turn it into one that ends.
+        moderation::report(&db, &cal, &report_person("bea")).await.unwrap();
+        let r = moderation::act(&db, mail, &mia, item(&db, &mia, "person", bea.id, "harassment").await, &suspend(1)).await;
+        assert!(is_invalid(&r, "action", "already closed by a ban"), "{r:?}");
+        store::lift_ended(&db, meetinghouse_store::now() + 400 * DAY).await.unwrap();
+        assert_eq!(status(&db, &bea).await, "suspended");
+    }
+}
