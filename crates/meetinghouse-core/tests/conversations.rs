@@ -209,6 +209,39 @@ async fn mentions_edits_retraction_and_thanks() {
     }
 }
 
+/// Two people answering each other hundreds of times: every answer is
+/// stored (PostgreSQL would refuse the index entry of an unbounded path at
+/// about 200 levels), nesting stops at the deepest level, and the chain
+/// still reads in the order it was written, each naming what it answers.
+#[tokio::test]
+async fn a_long_chain_of_answers_is_kept_in_order() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let ann = person(&db, "ann").await;
+        let subject = story(&db, &s, &ann).await;
+        let mut ids = vec![conversations::post(&db, mail, &ann, subject, &reply("Answer 0")).await.unwrap()];
+        for i in 1..220 {
+            let parent = *ids.last().unwrap();
+            ids.push(conversations::post(&db, mail, &ann, subject, &to(parent, &format!("Answer {i}"))).await.unwrap());
+        }
+        let last = meetinghouse_store::conversations::by_id(&db, *ids.last().unwrap()).await.unwrap().unwrap();
+        assert_eq!(last.depth, meetinghouse_store::conversations::MAX_DEPTH);
+        assert_eq!(last.parent_id, Some(ids[ids.len() - 2]), "it still names what it answers");
+        assert!(last.path.len() <= 13 * (meetinghouse_store::conversations::MAX_DEPTH as usize + 1), "{}", last.path.len());
+        let (mut seen, mut after) = (Vec::new(), None);
+        loop {
+            let page = conversations::conversation(&db, subject, Some(&ann), after).await.unwrap();
+            seen.extend(page.replies.iter().map(|r| r.row.id));
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen, ids, "threaded order is the order written");
+    }
+}
+
 /// A digest lists the oldest notifications up to its limit and counts the
 /// rest, with a link to all of them; every one is marked emailed, none lost.
 #[tokio::test]

@@ -64,7 +64,24 @@ const INSERT_REPLY: &str = "INSERT INTO replies (subject_kind, subject_id, paren
     voice, body, status, by_host, public, published, created_at, updated_at) \
     VALUES ($1, $2, $3, $4, '', $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id";
 
-/// A reply's path: its parent's path, then its own segment.
+/// How deep replies nest. A reply to one this deep is placed beside it, in
+/// the order written, and still names it as its parent (shown "in reply to").
+/// It keeps a path to at most 64 segments of 13 bytes: PostgreSQL refuses an
+/// index entry over about 2,700 bytes, which an unbounded chain of answers
+/// (two people going back and forth) would reach at about 200.
+pub const MAX_DEPTH: i64 = 64;
+
+/// Where a reply to `parent` (id, depth, path) goes: its depth, and the path
+/// it is placed under (None at the top).
+fn placement(parent: Option<(i64, i64, &str)>) -> (i64, Option<&str>) {
+    match parent {
+        None => (0, None),
+        Some((_, depth, path)) if depth >= MAX_DEPTH => (depth, path.rsplit_once('/').map(|(above, _)| above)),
+        Some((_, depth, path)) => (depth + 1, Some(path)),
+    }
+}
+
+/// A reply's path: the path it is placed under, then its own segment.
 pub fn reply_path(parent_path: Option<&str>, id: i64) -> String {
     match parent_path {
         Some(p) => format!("{p}/{}", path_segment(id)),
@@ -76,7 +93,7 @@ pub fn reply_path(parent_path: Option<&str>, id: i64) -> String {
 /// the reply's. It is a write, so a batch can start with it. A reply written
 /// `visible` is published from the start (see [`published_count`]).
 pub fn insert_into(b: &mut Batch, r: &NewReply<'_>) -> Inserted {
-    let depth = r.parent.map(|(_, d, _)| d + 1).unwrap_or(0);
+    let (depth, under) = placement(r.parent);
     let id = b.insert(
         INSERT_REPLY,
         vec![
@@ -95,8 +112,8 @@ pub fn insert_into(b: &mut Batch, r: &NewReply<'_>) -> Inserted {
             now().into(),
         ],
     );
-    let parent_path = r.parent.map(|(_, _, p)| p.to_string());
-    b.execute("UPDATE replies SET path = $2 WHERE id = $1", vec![id.into(), Arg::text_from_id(id, move |id| reply_path(parent_path.as_deref(), id))]);
+    let under = under.map(str::to_string);
+    b.execute("UPDATE replies SET path = $2 WHERE id = $1", vec![id.into(), Arg::text_from_id(id, move |id| reply_path(under.as_deref(), id))]);
     id
 }
 
@@ -105,7 +122,7 @@ pub async fn insert(tx: &mut Tx, r: &NewReply<'_>) -> Result<(i64, String)> {
     let mut b = Batch::new();
     let step = insert_into(&mut b, r);
     let id = b.run_in(tx).await?.id(step);
-    Ok((id, reply_path(r.parent.map(|(_, _, p)| p), id)))
+    Ok((id, reply_path(placement(r.parent).1, id)))
 }
 
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<ReplyRow>> {
