@@ -12,7 +12,8 @@
 #      on 127.0.0.1 (a free port, read from its first stdout line);
 #   4. runs scripts/a11y/check.mjs: axe on the signed-out pages, a 404 page,
 #      the sign-up form re-rendered with errors, and the signed-in pages of
-#      the demo admin (signed in through the /login form); on every page also
+#      the demo admin (signed in through the /login form: a group's host view,
+#      an organisation's admin view, the moderation queue and log among them); on every page also
 #      a reflow check at 320px (WCAG 1.4.10) and a Tab-through focus-visible
 #      check (WCAG 2.4.7); screenshots of / and /groups/tiverton-together at
 #      desktop and 320px width.

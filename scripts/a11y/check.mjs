@@ -257,10 +257,11 @@ try {
     if (!signedIn) throw new Error(`signing in as ${EMAIL} failed (GET /me ended at ${landed})`);
   }
   const signedInPages = ['/me', '/me/profile', '/orgs/new', '/groups/new', '/groups/tiverton-together',
+    '/orgs/tiverton-museum', '/moderation', '/moderation/log', '/notifications',
     '/admin', '/admin/settings', '/admin/people', '/admin/outbox',
     '/common-ground/new', '/common-ground/1', '/common-ground/1/mine', '/common-ground/1/report', ...extra('A11Y_EXTRA_PAGES_SIGNED_IN')];
   for (const path of signedInPages) {
-    const name = path === '/groups/tiverton-together' ? `${path} (host view)` : path;
+    const name = path === "/groups/tiverton-together" ? `${path} (host view)` : path === "/orgs/tiverton-museum" ? `${path} (admin view)` : path;
     results.push(await visit(inCtx, `${name} [signed in]`, path));
   }
   await inCtx.close();
