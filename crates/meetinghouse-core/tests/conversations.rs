@@ -13,33 +13,10 @@ use meetinghouse_core::orgs::{self, OrgForm};
 use meetinghouse_core::settings::Settings;
 use meetinghouse_core::stories::{self, StoryForm};
 use meetinghouse_core::subjects::Subject;
-use meetinghouse_core::{Actor, CoreError, Db, accounts, interactions};
+use meetinghouse_core::{Actor, CoreError, Db, interactions};
 
-async fn person(db: &Db, handle: &str) -> Actor {
-    let id = accounts::create_admin(db, &format!("{handle}@example.org"), handle, handle, "a long enough password").await.unwrap();
-    meetinghouse_store::people::set_admin(db, id, false).await.unwrap();
-    let mut a = accounts::login(db, &format!("{handle}@example.org"), "a long enough password").await.unwrap();
-    a.is_admin = false;
-    a
-}
-
-async fn admin(db: &Db, handle: &str) -> Actor {
-    accounts::create_admin(db, &format!("{handle}@example.org"), handle, handle, "a long enough password").await.unwrap();
-    accounts::login(db, &format!("{handle}@example.org"), "a long enough password").await.unwrap()
-}
-
-fn reply(body: &str) -> ReplyForm {
-    ReplyForm { body: body.into(), ..Default::default() }
-}
-
-fn to(parent: i64, body: &str) -> ReplyForm {
-    ReplyForm { body: body.into(), parent_id: parent.to_string(), ..Default::default() }
-}
-
-async fn story(db: &Db, s: &Settings, author: &Actor) -> Subject {
-    let form = StoryForm { title: "Sundays on the canal".into(), body: "We walked.".into(), licence: "cc0".into(), visibility: "public".into(), ..Default::default() };
-    Subject::Story(stories::create(db, s, author, &form).await.unwrap())
-}
+mod common;
+use common::{person, admin, reply, to, story};
 
 /// Rows in a table, read through the public listing functions.
 async fn table_count(db: &Db, table: &str) -> i64 {

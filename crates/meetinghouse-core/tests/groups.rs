@@ -5,16 +5,10 @@
 use meetinghouse_core::groups::{self, GroupForm, JoinOutcome};
 use meetinghouse_core::orgs::{self, OrgForm};
 use meetinghouse_core::settings::Settings;
-use meetinghouse_core::{Actor, CoreError, Db, accounts};
+use meetinghouse_core::{Actor, CoreError, Db};
 
-async fn person(db: &Db, handle: &str) -> Actor {
-    let id = accounts::create_admin(db, &format!("{handle}@example.org"), handle, handle, "a long enough password").await.unwrap();
-    let mut a = accounts::login(db, &format!("{handle}@example.org"), "a long enough password").await.unwrap();
-    // Tests act as ordinary people unless they say otherwise.
-    meetinghouse_store::people::set_admin(db, id, false).await.unwrap();
-    a.is_admin = false;
-    a
-}
+mod common;
+use common::{person};
 
 async fn group(db: &Db, s: &Settings, host: &Actor, slug: &str, policy: &str) {
     let form = GroupForm { name: slug.to_uppercase(), slug: slug.into(), purpose: String::new(), visibility: "public".into(), join_policy: policy.into() };

@@ -5,16 +5,10 @@
 use meetinghouse_core::groups::{self, GroupForm};
 use meetinghouse_core::orgs::{self, OrgForm};
 use meetinghouse_core::settings::Settings;
-use meetinghouse_core::{Actor, CoreError, Db, accounts};
+use meetinghouse_core::{Actor, CoreError, Db};
 
-async fn person(db: &Db, handle: &str) -> Actor {
-    let id = accounts::create_admin(db, &format!("{handle}@example.org"), handle, handle, "a long enough password").await.unwrap();
-    let mut a = accounts::login(db, &format!("{handle}@example.org"), "a long enough password").await.unwrap();
-    // Tests act as ordinary people unless they say otherwise.
-    meetinghouse_store::people::set_admin(db, id, false).await.unwrap();
-    a.is_admin = false;
-    a
-}
+mod common;
+use common::{person};
 
 /// An organisation created by `admin`, with the others invited in these roles and accepted.
 async fn org(db: &Db, s: &Settings, admin: &Actor, name: &str, people: &[(&Actor, &str)]) -> String {

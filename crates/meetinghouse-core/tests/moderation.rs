@@ -4,38 +4,18 @@
 //! longer suspension, and a report can be made again once the first one is
 //! closed (migration 0013, also over data stored before it).
 
-use meetinghouse_core::conversations::{self, ReplyForm, Shown};
+use meetinghouse_core::conversations::{self, Shown};
 use meetinghouse_core::groups::{self, GroupForm};
 use meetinghouse_core::moderation::{self, ActionForm, PolicyForm, ReportForm};
 use meetinghouse_core::notifications::{self, Mailer};
 use meetinghouse_core::settings::Settings;
-use meetinghouse_core::stories::{self, StoryForm};
 use meetinghouse_core::subjects::Subject;
-use meetinghouse_core::{Actor, CoreError, Db, accounts, interactions};
+use meetinghouse_core::{Actor, CoreError, Db, interactions};
 use meetinghouse_store::Backend;
 use meetinghouse_store::moderation::{self as store, Suspension};
 
-async fn person(db: &Db, handle: &str) -> Actor {
-    let id = accounts::create_admin(db, &format!("{handle}@example.org"), handle, handle, "a long enough password").await.unwrap();
-    meetinghouse_store::people::set_admin(db, id, false).await.unwrap();
-    let mut a = accounts::login(db, &format!("{handle}@example.org"), "a long enough password").await.unwrap();
-    a.is_admin = false;
-    a
-}
-
-async fn admin(db: &Db, handle: &str) -> Actor {
-    accounts::create_admin(db, &format!("{handle}@example.org"), handle, handle, "a long enough password").await.unwrap();
-    accounts::login(db, &format!("{handle}@example.org"), "a long enough password").await.unwrap()
-}
-
-fn reply(body: &str) -> ReplyForm {
-    ReplyForm { body: body.into(), ..Default::default() }
-}
-
-async fn story(db: &Db, s: &Settings, author: &Actor) -> Subject {
-    let form = StoryForm { title: "Sundays on the canal".into(), body: "We walked.".into(), licence: "cc0".into(), visibility: "public".into(), ..Default::default() };
-    Subject::Story(stories::create(db, s, author, &form).await.unwrap())
-}
+mod common;
+use common::{person, admin, reply, story};
 
 /// A public, open group hosted by `host`; returns its id.
 async fn group(db: &Db, s: &Settings, host: &Actor, slug: &str) -> i64 {

@@ -5,15 +5,10 @@ use meetinghouse_core::orgs::{self, OrgForm};
 use meetinghouse_core::prompts::{self, PromptForm};
 use meetinghouse_core::settings::Settings;
 use meetinghouse_core::stories::{self, StoryForm};
-use meetinghouse_core::{Actor, CoreError, Db, accounts, groups};
+use meetinghouse_core::{CoreError, groups};
 
-async fn person(db: &Db, handle: &str) -> Actor {
-    let id = accounts::create_admin(db, &format!("{handle}@example.org"), handle, handle, "a long enough password").await.unwrap();
-    meetinghouse_store::people::set_admin(db, id, false).await.unwrap();
-    let mut a = accounts::login(db, &format!("{handle}@example.org"), "a long enough password").await.unwrap();
-    a.is_admin = false;
-    a
-}
+mod common;
+use common::{person};
 
 fn story(title: &str) -> StoryForm {
     StoryForm {
