@@ -635,7 +635,8 @@ pub async fn retract(db: &Db, actor: &Actor, id: i64, note: &str) -> Result<bool
     if r.status == "retracted" {
         return Ok(false);
     }
-    let (note, left_out) = if r.status == "visible" { (note, false) } else { (String::new(), !note.is_empty()) };
+    // (The store keeps the note only while the reply is visible.)
+    let left_out = r.status != "visible" && !note.is_empty();
     let mut tx = db.begin().await?;
     store::retract(&mut tx, id, &note).await?;
     tx.commit().await.map_err(StoreError::from)?;

@@ -158,7 +158,7 @@ pub async fn page(db: &Db, slug: &str, viewer: Option<&Actor>) -> Result<GroupPa
         None => Vec::new(),
     };
     let sees_all = viewer.is_some_and(|a| a.is_admin);
-    let visible = |g: &GroupRow| sees_all || g.visibility == "public" || reach.contains(&g.id);
+    let visible = |id: i64, visibility: &str| sees_all || visibility == "public" || reach.contains(&id);
     let (is_member, is_host, status) = match viewer {
         Some(a) => (
             reach.contains(&group.id),
@@ -174,13 +174,13 @@ pub async fn page(db: &Db, slug: &str, viewer: Option<&Actor>) -> Result<GroupPa
     let unseen_groups: Vec<i64> = members
         .iter()
         .filter(|m| m.member_kind == "group")
-        .filter(|m| !(sees_all || m.group_visibility.as_deref() == Some("public") || reach.contains(&m.member_id)))
+        .filter(|m| !visible(m.member_id, m.group_visibility.as_deref().unwrap_or("members")))
         .map(|m| m.member_id)
         .collect();
     if !is_host {
         members.retain(|m| m.status == "active" && !(m.member_kind == "group" && unseen_groups.contains(&m.member_id)));
     }
-    let parents = store::parents(db, group.id).await?.into_iter().filter(|g| visible(g)).collect();
+    let parents = store::parents(db, group.id).await?.into_iter().filter(|g| visible(g.id, &g.visibility)).collect();
     Ok(GroupPage {
         purpose_html: markdown::render(&group.purpose),
         group,
@@ -440,13 +440,15 @@ async fn host_turn(db: &Db, actor: &Actor, group: &GroupRow, what: &str) -> Resu
     Ok(tx)
 }
 
-/// A direct member's name as the group page shows it, for messages.
-async fn member_name(db: &Db, group_id: i64, kind: MemberKind, member_id: i64) -> Result<Option<String>> {
-    Ok(store::members(db, group_id)
-        .await?
-        .into_iter()
-        .find(|m| m.member_kind == kind.as_str() && m.member_id == member_id)
-        .map(|m| m.name))
+/// A member's name as the group page shows it, for messages: one lookup by
+/// id, not the group's whole member list.
+async fn member_name(db: &Db, kind: MemberKind, member_id: i64) -> Result<String> {
+    let name = match kind {
+        MemberKind::Person => meetinghouse_store::people::by_id(db, member_id).await?.map(|p| p.display_name),
+        MemberKind::Org => orgs::by_id(db, member_id).await?.map(|o| o.name),
+        MemberKind::Group => store::by_id(db, member_id).await?.map(|g| g.name),
+    };
+    Ok(name.unwrap_or_default())
 }
 
 /// The answer when a host acts on someone who is no longer in the group.
@@ -459,7 +461,7 @@ fn not_a_member(group: &GroupRow) -> CoreError {
 /// transaction that changes the role). Returns the person's name.
 pub async fn set_host(db: &Db, actor: &Actor, slug: &str, person_id: i64, host: bool) -> Result<String> {
     let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
-    let name = member_name(db, group.id, MemberKind::Person, person_id).await?.unwrap_or_default();
+    let name = member_name(db, MemberKind::Person, person_id).await?;
     let mut tx = host_turn(db, actor, &group, if host { "make people hosts" } else { "step hosts down" }).await?;
     let Some((role, status)) = store::membership_in(&mut tx, group.id, MemberKind::Person, person_id).await? else {
         return Err(not_a_member(&group));
@@ -490,7 +492,7 @@ fn last_host(group: &GroupRow, name: &str, is_actor: bool) -> CoreError {
 pub async fn remove(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<String> {
     let kind = parse_kind(kind)?;
     let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
-    let name = member_name(db, group.id, kind, member_id).await?.unwrap_or_default();
+    let name = member_name(db, kind, member_id).await?;
     let mut tx = host_turn(db, actor, &group, "remove members").await?;
     let Some((role, status)) = store::membership_in(&mut tx, group.id, kind, member_id).await? else {
         return Err(not_a_member(&group));

@@ -369,31 +369,27 @@ impl Decision {
         if !store::close_report(&mut tx, &report).await? {
             return Err(FieldErrors::one("action", ALREADY_DEALT_WITH));
         }
+        let new_status = match action {
+            "approve" | "restore" => Some(("visible", "")),
+            "hide" => Some(("hidden", note.as_str())),
+            _ => None,
+        };
+        if let (Some(r), Some((to, why))) = (&reply, new_status)
+            && !store_replies::set_status(&mut tx, r.id, &r.status, to, why).await?
+        {
+            return Err(changed());
+        }
         let told: Option<String> = match (action, &reply) {
             ("approve", Some(r)) => {
-                if !store::hold_reply_status(&mut tx, r.id, &r.status).await? {
-                    return Err(changed());
-                }
-                store_replies::set_status(&mut tx, r.id, "visible", "").await?;
                 if let Some(p) = &planned {
                     conversations::apply_published(&mut tx, mail, r, p).await?;
                 }
                 Some(format!("Your reply on “{title}” was reviewed and is now published."))
             }
-            ("hide", Some(r)) => {
-                if !store::hold_reply_status(&mut tx, r.id, &r.status).await? {
-                    return Err(changed());
-                }
-                store_replies::set_status(&mut tx, r.id, "hidden", &note).await?;
+            ("hide", Some(_)) => {
                 Some(format!("A moderator hid your reply on “{title}”. Why: {note} You can edit it and ask for a review."))
             }
-            ("restore", Some(r)) => {
-                if !store::hold_reply_status(&mut tx, r.id, &r.status).await? {
-                    return Err(changed());
-                }
-                store_replies::set_status(&mut tx, r.id, "visible", "").await?;
-                Some(format!("Your reply on “{title}” is shown again."))
-            }
+            ("restore", Some(_)) => Some(format!("Your reply on “{title}” is shown again.")),
             ("warn", _) => Some(format!("A moderator sent you a warning: {note}")),
             ("suspend", _) => match store::suspend(&mut tx, person, until).await? {
                 Suspension::Banned => {

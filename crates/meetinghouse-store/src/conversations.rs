@@ -203,15 +203,20 @@ pub async fn retract(tx: &mut Tx, id: i64, note: &str) -> Result<()> {
     Ok(())
 }
 
-/// Sets a reply's moderation status and note (hide, restore, approve).
-pub async fn set_status(tx: &mut Tx, id: i64, status: &str, note: &str) -> Result<()> {
-    sqlx::query("UPDATE replies SET status = $2, note = $3, review_requested = 0 WHERE id = $1")
+/// Sets a reply's moderation status and note (hide, restore, approve), only
+/// from the status the moderator judged (`from`): false, and nothing written,
+/// when it changed meanwhile (another moderator acted, or the author
+/// retracted it). On PostgreSQL the update re-checks `from` against the row
+/// as last committed and holds it until commit; on SQLite the write turn does.
+pub async fn set_status(tx: &mut Tx, id: i64, from: &str, status: &str, note: &str) -> Result<bool> {
+    let done = sqlx::query("UPDATE replies SET status = $2, note = $3, review_requested = 0 WHERE id = $1 AND status = $4")
         .bind(id)
         .bind(status)
         .bind(note)
+        .bind(from)
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Records, in a batch, that a moderator published a reply that waited for

@@ -143,18 +143,6 @@ pub async fn close_report(tx: &mut Tx, report: &ReportRow) -> Result<bool> {
     Ok(closed.iter().any(|(id,)| *id == report.id))
 }
 
-/// Holds a reply for the rest of the transaction if it still has the status
-/// the moderator judged (`seen`); false when it changed meanwhile (another
-/// moderator acted, or the author retracted it). The caller then changes the
-/// status ([`crate::conversations::set_status`]) only on true: on PostgreSQL
-/// this write takes the row's lock and checks the status as last committed,
-/// so nothing can change it before the caller commits; on SQLite the write
-/// turn does the same.
-pub async fn hold_reply_status(tx: &mut Tx, reply: i64, seen: &str) -> Result<bool> {
-    let held = sqlx::query("UPDATE replies SET status = status WHERE id = $1 AND status = $2").bind(reply).bind(seen).execute(&mut **tx).await?;
-    Ok(held.rows_affected() == 1)
-}
-
 /// One entry of the audit log.
 #[derive(Debug, Clone)]
 pub struct NewAction<'a> {
