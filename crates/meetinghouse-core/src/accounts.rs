@@ -244,12 +244,12 @@ pub async fn approve(db: &Db, actor: &Actor, person_id: i64) -> Result<()> {
         return Ok(());
     }
     // Only a pending account is approved: a stale list must not lift a
-    // suspension or a ban, which only moderation's "lift" does (and logs).
+    // suspension or a ban, which only moderation's `lift` does (and logs).
     match people::by_id(db, person_id).await? {
         None => Err(CoreError::NotFound),
         Some(p) if p.status == "active" => Ok(()),
         Some(p) => Err(CoreError::Forbidden(format!(
-            "@{} is not waiting for approval any more (the account is {}), so nothing was changed. A suspension or ban is lifted from the moderation queue.",
+            "@{} is not waiting for approval any more (the account is {}), so nothing was changed. A moderator lifts a suspension or ban on this page.",
             p.handle, p.status
         ))),
     }

@@ -519,6 +519,53 @@ pub async fn relation(db: &Db, actor: &Actor, other: i64) -> Result<(bool, bool)
     Ok((store::has_relation(db, actor.id, other, "block").await?, store::has_relation(db, actor.id, other, "mute").await?))
 }
 
+/// An instance moderator ends a suspension or a ban early, with a note
+/// (kept in the log and sent to the person). The account gets back the
+/// status it had before: one still waiting for approval waits again.
+/// Returns what to tell the moderator.
+pub async fn lift(db: &Db, mail: Mailer<'_>, actor: &Actor, person_id: i64, note: &str) -> Result<String> {
+    if !actor.is_admin {
+        return Err(CoreError::Forbidden("Only the meeting house's moderators can lift a suspension or a ban.".into()));
+    }
+    let person = people::by_id(db, person_id).await?.ok_or(CoreError::NotFound)?;
+    if person.id == actor.id {
+        return Err(CoreError::Forbidden(ABOUT_YOU.into()));
+    }
+    let mut e = FieldErrors::new();
+    let note = text(&mut e, "note", "Why it is lifted", note, conversations::NOTE_MAX, true);
+    e.into_result()?;
+    let mut tx = db.begin().await?;
+    let Some(resume) = store::lift(&mut tx, person.id).await? else {
+        return Err(FieldErrors::one(
+            "note",
+            format!("@{} is not suspended any more (the suspension ended, or another moderator lifted it), so nothing was changed.", person.handle),
+        ));
+    };
+    store::insert_action(&mut tx, &NewAction {
+        moderator: actor.id,
+        report_id: None,
+        target_kind: "person",
+        target_id: person.id,
+        action: "lift",
+        note: &note,
+        until_at: None,
+    })
+    .await?;
+    let waits = resume == "pending";
+    let told = if waits {
+        format!("A moderator lifted the suspension on your account. It is waiting for an admin's approval again. Why: {note}")
+    } else {
+        format!("A moderator lifted the suspension on your account: welcome back. Why: {note}")
+    };
+    notifications::notify(&mut tx, mail, person.id, Kind::Moderation, &told, "/notifications").await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(if waits {
+        format!("Lifted. @{} is waiting for approval again, as before the suspension. The action is in the moderation log.", person.handle)
+    } else {
+        format!("Lifted. @{} can sign in again. The action is in the moderation log.", person.handle)
+    })
+}
+
 /// Lifts suspensions whose time is over; run by the jobs worker.
 pub async fn lift_ended(db: &Db) -> Result<usize> {
     Ok(store::lift_ended(db, meetinghouse_store::now()).await?.len())

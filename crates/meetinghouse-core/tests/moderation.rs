@@ -2,13 +2,16 @@
 //! themselves or their own reply, a decision made from a page that is out of
 //! date changes nothing, a later suspension never undoes a ban nor shortens a
 //! longer suspension, and a report can be made again once the first one is
-//! closed (migration 0013, also over data stored before it).
+//! closed (migration 0013, also over data stored before it). A suspension
+//! or ban can be lifted early, and lifting one gives back the status the
+//! account had before (migration 0015).
 
 use meetinghouse_core::conversations::{self, Shown};
 use meetinghouse_core::groups::{self, GroupForm};
 use meetinghouse_core::moderation::{self, ActionForm, PolicyForm, ReportForm};
 use meetinghouse_core::notifications::{self, Mailer};
-use meetinghouse_core::settings::Settings;
+use meetinghouse_core::accounts::{self, SignupForm};
+use meetinghouse_core::settings::{RegistrationMode, Settings};
 use meetinghouse_core::subjects::Subject;
 use meetinghouse_core::{Actor, CoreError, Db, interactions};
 use meetinghouse_store::Backend;
@@ -276,6 +279,75 @@ async fn a_later_suspension_never_undoes_a_ban_or_shortens_a_suspension() {
         tx.commit().await.unwrap();
         store::lift_ended(&db, now + 2 * DAY).await.unwrap();
         assert_eq!(status(&db, &dan).await, "suspended");
+    }
+}
+
+/// Lifting a suspension, when it ends or early by a moderator, gives back
+/// the status the account had: one still waiting for approval waits again
+/// (before, it became active unapproved). A moderator's lift needs a note,
+/// is logged, tells the person, and a second lift changes nothing.
+#[tokio::test]
+async fn a_lifted_suspension_gives_back_the_status_before_it() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let approval = Settings { registration: RegistrationMode::Approval, ..s.clone() };
+        let form = SignupForm {
+            email: "pat@example.org".into(),
+            handle: "pat".into(),
+            display_name: "Pat".into(),
+            password: "a long enough password".into(),
+            accept_conduct: true,
+            invite_code: String::new(),
+        };
+        let pat = accounts::signup(&db, &approval, "https://town.example", &form).await.unwrap().person_id;
+        let pat = meetinghouse_store::people::by_id(&db, pat).await.unwrap().unwrap();
+        assert_eq!(pat.status, "pending");
+        let now = meetinghouse_store::now();
+
+        // A pending account suspended for a day waits for approval again when the day is over.
+        moderation::report(&db, &ann, &report_person("pat")).await.unwrap();
+        moderation::act(&db, mail, &mia, item(&db, &mia, "person", pat.id, "harassment").await, &suspend(1)).await.unwrap();
+        assert_eq!(store::lift_ended(&db, now + 2 * DAY).await.unwrap(), vec![pat.id]);
+        let after = meetinghouse_store::people::by_id(&db, pat.id).await.unwrap().unwrap();
+        assert_eq!(after.status, "pending", "still waiting for approval, not active");
+
+        // Early, by a moderator: a ban on a pending account lifts back to pending too.
+        moderation::report(&db, &ann, &report_person("pat")).await.unwrap();
+        moderation::act(&db, mail, &mia, item(&db, &mia, "person", pat.id, "harassment").await, &action("ban", "Spam.")).await.unwrap();
+        let done = moderation::lift(&db, mail, &mia, pat.id, "It was a mistake: wrong account.").await.unwrap();
+        assert!(done.contains("waiting for approval again"), "{done}");
+        assert_eq!(meetinghouse_store::people::by_id(&db, pat.id).await.unwrap().unwrap().status, "pending");
+
+        // An active account: only instance moderators lift, with a note, never about themselves.
+        moderation::report(&db, &ann, &report_person("bea")).await.unwrap();
+        moderation::act(&db, mail, &mia, item(&db, &mia, "person", bea.id, "harassment").await, &action("ban", "Abuse.")).await.unwrap();
+        let r = moderation::lift(&db, mail, &ann, bea.id, "She apologised.").await;
+        assert!(matches!(r, Err(CoreError::Forbidden(_))), "{r:?}");
+        let r = moderation::lift(&db, mail, &mia, bea.id, "  ").await;
+        assert!(is_invalid(&r, "note", ""), "a note is needed: {r:?}");
+        let r = moderation::lift(&db, mail, &mia, mia.id, "Me.").await;
+        assert!(matches!(&r, Err(CoreError::Forbidden(m)) if m.contains("another moderator")), "{r:?}");
+        assert_eq!(status(&db, &bea).await, "suspended", "nothing changed by the refusals");
+        let done = moderation::lift(&db, mail, &mia, bea.id, "She apologised to Ann.").await.unwrap();
+        assert!(done.contains("can sign in again"), "{done}");
+        assert_eq!(status(&db, &bea).await, "active");
+        assert_eq!(logged(&db, &mia, "lift").await, 2);
+        let told = notifications::list(&db, &bea, 0).await.unwrap();
+        assert!(told.iter().any(|n| n.text.contains("lifted") && n.text.contains("She apologised to Ann.")), "{told:?}");
+        accounts::login(&db, "bea@example.org", "a long enough password").await.expect("she can sign in again");
+        // A second lift (another moderator's page was out of date) changes nothing and says so.
+        let r = moderation::lift(&db, mail, &mia, bea.id, "Again.").await;
+        assert!(is_invalid(&r, "note", "not suspended any more"), "{r:?}");
+        assert_eq!(logged(&db, &mia, "lift").await, 2);
+        // A suspension after the lift ends as usual.
+        moderation::report(&db, &ann, &report_person("bea")).await.unwrap();
+        moderation::act(&db, mail, &mia, item(&db, &mia, "person", bea.id, "harassment").await, &suspend(3)).await.unwrap();
+        assert_eq!(store::lift_ended(&db, now + 4 * DAY).await.unwrap(), vec![bea.id]);
+        assert_eq!(status(&db, &bea).await, "active");
     }
 }
 

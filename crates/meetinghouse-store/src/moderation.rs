@@ -219,9 +219,14 @@ pub enum Suspension {
 /// end [`BANNED`]. One upsert decides it, so two moderators acting at once
 /// end with the later end whichever commits first; it comes before the
 /// `people` update, the order [`lift_ended`] takes the same rows in.
+/// The row also keeps the status the account had before (`pending` for one
+/// still waiting for approval, otherwise `active`), which [`lift`] and
+/// [`lift_ended`] give back; a second suspension keeps the first one's.
 pub async fn suspend(tx: &mut Tx, person: i64, until_at: Option<i64>) -> Result<Suspension> {
     let (end,): (i64,) = sqlx::query_as(
-        "INSERT INTO suspensions (person_id, until_at) VALUES ($1, $2) ON CONFLICT (person_id) DO UPDATE \
+        "INSERT INTO suspensions (person_id, until_at, resume_status) \
+         SELECT $1, $2, CASE WHEN status = 'pending' THEN 'pending' ELSE 'active' END FROM people WHERE id = $1 \
+         ON CONFLICT (person_id) DO UPDATE \
          SET until_at = CASE WHEN suspensions.until_at > excluded.until_at THEN suspensions.until_at ELSE excluded.until_at END \
          RETURNING until_at",
     )
@@ -235,18 +240,54 @@ pub async fn suspend(tx: &mut Tx, person: i64, until_at: Option<i64>) -> Result<
 }
 
 /// Lifts suspensions that ended before `at`; returns the people let back in.
-/// A ban ([`BANNED`]) never ends.
+/// A ban ([`BANNED`]) never ends. Each account gets back the status it had
+/// before the suspension.
 pub async fn lift_ended(db: &Db, at: i64) -> Result<Vec<i64>> {
     let mut tx = db.begin().await?;
-    let rows: Vec<(i64,)> = sqlx::query_as("DELETE FROM suspensions WHERE until_at <= $1 RETURNING person_id")
+    let rows: Vec<(i64, String)> = sqlx::query_as("DELETE FROM suspensions WHERE until_at <= $1 RETURNING person_id, resume_status")
         .bind(at)
         .fetch_all(&mut *tx)
         .await?;
-    for (p,) in &rows {
-        sqlx::query("UPDATE people SET status = 'active' WHERE id = $1 AND status = 'suspended'").bind(p).execute(&mut *tx).await?;
+    for (p, resume) in &rows {
+        resume_status(&mut tx, *p, resume).await?;
     }
     tx.commit().await?;
-    Ok(rows.into_iter().map(|(p,)| p).collect())
+    Ok(rows.into_iter().map(|(p, _)| p).collect())
+}
+
+/// Ends a suspension or a ban now (a moderator's "lift"): the account gets
+/// back the status it had before. Returns that status, or `None` when there
+/// was nothing to lift (it ended, or another moderator lifted it, meanwhile).
+pub async fn lift(tx: &mut Tx, person: i64) -> Result<Option<String>> {
+    let row: Option<(String,)> = sqlx::query_as("DELETE FROM suspensions WHERE person_id = $1 RETURNING resume_status")
+        .bind(person)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some((resume,)) = row else { return Ok(None) };
+    resume_status(tx, person, &resume).await?;
+    Ok(Some(resume))
+}
+
+async fn resume_status(tx: &mut Tx, person: i64, resume: &str) -> Result<()> {
+    let resume = if resume == "pending" { "pending" } else { "active" };
+    sqlx::query("UPDATE people SET status = $2 WHERE id = $1 AND status = 'suspended'").bind(person).bind(resume).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// When the suspensions of these people end (unix seconds; [`BANNED`] for
+/// a ban), for the admin's list of accounts.
+pub async fn suspension_ends(db: &Db, people: &[i64]) -> Result<Vec<(i64, i64)>> {
+    if people.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=people.len()).map(|i| format!("${i}")).collect();
+    let sql = format!("SELECT person_id, until_at FROM suspensions WHERE person_id IN ({})", marks.join(", "));
+    // Only placeholders are formatted in; the ids are bound.
+    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for p in people {
+        q = q.bind(*p);
+    }
+    Ok(q.fetch_all(&db.pool).await?)
 }
 
 /// Groups a person hosts directly: their part of the moderation queue.

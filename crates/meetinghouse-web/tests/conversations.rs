@@ -226,3 +226,47 @@ async fn hidden_replies_leave_no_public_trace_and_blocks_stop_thanks() {
         assert!(!carl.get(&carls).await.body.contains("Appreciation"), "nothing reached Carl");
     }
 }
+
+/// A ban given from the queue is lifted from the admin's list of people:
+/// the list says who is banned or until when suspended, a lift needs a note
+/// (refused with the note field marked and the page kept), and once lifted
+/// the person signs in again.
+#[tokio::test]
+async fn a_ban_is_lifted_from_the_admin_people_page() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let me = meetinghouse_store::people::by_handle(&ann.db, "ann").await.unwrap().unwrap();
+        meetinghouse_store::people::set_admin(&ann.db, me.id, true).await.unwrap();
+        let mut bea = ann.other_browser();
+        bea.sign_up("bea").await;
+        let mut carl = ann.other_browser();
+        carl.sign_up("carl").await;
+        let form = "/report?kind=person&target=bea";
+        let fields = [("target_kind", "person"), ("target", "bea"), ("category", "harassment")];
+        assert_eq!(carl.submit(form, "/report", &fields).await.status, StatusCode::SEE_OTHER);
+        let queue = ann.get("/moderation").await;
+        let act = format!("/moderation/{}", queue.body.split("action=\"/moderation/").nth(1).unwrap().split('"').next().unwrap());
+        assert_eq!(ann.submit("/moderation", &act, &[("action", "ban"), ("note", "Threats.")]).await.status, StatusCode::SEE_OTHER);
+
+        let list = ann.get("/admin/people").await;
+        assert!(list.body.contains("<td>banned</td>") && list.body.contains("Lift the ban"), "{}", list.body);
+        let bea_id = meetinghouse_store::people::by_handle(&ann.db, "bea").await.unwrap().unwrap().id;
+        let lift = format!("/admin/people/{bea_id}/lift");
+        assert!(list.body.contains(&format!("action=\"{lift}\"")));
+        // Only admins.
+        assert_eq!(carl.submit("/me", &lift, &[("note", "Please.")]).await.status, StatusCode::FORBIDDEN);
+        // A note is needed: the form comes back open with the error beside the field.
+        let r = ann.submit("/admin/people", &lift, &[("note", " "), ("page", "1")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains(&format!("id=\"lift-error-{bea_id}\"")) && r.body.contains("aria-invalid=\"true\"") && r.body.contains("<details open>"), "{}", r.body);
+        let r = ann.submit("/admin/people", &lift, &[("note", "She apologised.")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let list = ann.get("/admin/people").await;
+        assert!(list.body.contains("can sign in again") && !list.body.contains("Lift the ban"), "{}", list.body);
+        // Bea signs in again and is told why.
+        let mut back = ann.other_browser();
+        let r = back.submit("/login", "/login", &[("email", "bea@example.org"), ("password", "a long enough password")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert!(back.get("/notifications").await.body.contains("She apologised."));
+    }
+}

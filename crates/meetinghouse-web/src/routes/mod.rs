@@ -109,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/settings", get(admin::settings::form).post(admin::settings::submit))
         .route("/admin/people", get(admin::lists::people))
         .route("/admin/people/{id}/approve", post(admin::lists::approve))
+        .route("/admin/people/{id}/lift", post(admin::lists::lift))
         .route("/admin/invites", post(admin::lists::invite))
         .route("/admin/orgs", get(admin::lists::orgs))
         .route("/admin/groups", get(admin::lists::groups))

@@ -1,21 +1,25 @@
 //! `GET /admin/people`, `/admin/orgs`, `/admin/groups`; `POST
-//! /admin/people/{id}/approve` and `POST /admin/invites`.
+//! /admin/people/{id}/approve`, `POST /admin/people/{id}/lift` and `POST
+//! /admin/invites`.
 
 use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
-use meetinghouse_core::accounts;
+use meetinghouse_core::{CoreError, accounts, format_date, moderation};
 use meetinghouse_core::groups::GroupRow;
 use meetinghouse_core::orgs::OrgRow;
 use meetinghouse_store::people::PersonRow;
+use meetinghouse_store::moderation::{BANNED, suspension_ends};
 use meetinghouse_store::{groups, orgs, people};
 
 use crate::error::WebError;
 use crate::forms::Form;
 use crate::middleware::see_other_with_flash;
-use crate::page::{Page, date, render};
+use crate::page::{Page, date, render, render_status};
+use crate::routes::conversations::mailer;
 use crate::routes::orgs::list::{PAGE_SIZE, Pager};
 use crate::state::AppState;
 use crate::viewer::Viewer;
@@ -24,29 +28,92 @@ use crate::viewer::Viewer;
 #[template(path = "admin/people.html")]
 struct PeopleList {
     page: Page,
-    people: Vec<PersonRow>,
+    people: Vec<Listed>,
     next_page: Option<i64>,
     prev_page: Option<i64>,
+    page_number: i64,
     invite_code: Option<String>,
+    /// A "lift" that was refused: whose, why, and the note typed.
+    lift_failed: Option<i64>,
+    lift_error: String,
+    lift_note: String,
+}
+
+/// A person on the admin's list, with their suspension in words.
+struct Listed {
+    person: PersonRow,
+    /// "banned", "suspended until 3 December 2026", or the status.
+    status: String,
+    suspended: bool,
+}
+
+struct LiftFailed {
+    person: i64,
+    error: String,
+    note: String,
+}
+
+async fn people_page(state: &AppState, viewer: &Viewer, q: &HashMap<String, String>, failed: Option<LiftFailed>) -> Result<Response, WebError> {
+    viewer.require_admin()?;
+    let pager = Pager::new(q, PAGE_SIZE);
+    let (rows, prev_page, next_page) = pager.cut(people::list(&state.db, pager.limit(), pager.offset()).await?);
+    let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
+    let ends: HashMap<i64, i64> = suspension_ends(&state.db, &ids).await?.into_iter().collect();
+    let people = rows
+        .into_iter()
+        .map(|person| {
+            let suspended = person.status == "suspended";
+            let status = match ends.get(&person.id) {
+                Some(&BANNED) if suspended => "banned".to_string(),
+                Some(&end) if suspended => format!("suspended until {}", format_date(end)),
+                _ => person.status.clone(),
+            };
+            Listed { person, status, suspended }
+        })
+        .collect();
+    let status = if failed.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let (lift_failed, lift_error, lift_note) = match failed {
+        Some(f) => (Some(f.person), f.error, f.note),
+        None => (None, String::new(), String::new()),
+    };
+    Ok(render_status(status, &PeopleList {
+        page: Page::new(viewer, "People"),
+        people,
+        next_page,
+        prev_page,
+        page_number: pager.number,
+        invite_code: q.get("invite").cloned(),
+        lift_failed,
+        lift_error,
+        lift_note,
+    }))
 }
 
 pub async fn people(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    viewer.require_admin()?;
-    let pager = Pager::new(&q, PAGE_SIZE);
-    let (rows, prev_page, next_page) = pager.cut(people::list(&state.db, pager.limit(), pager.offset()).await?);
-    Ok(render(&PeopleList {
-        page: Page::new(&viewer, "People"),
-        people: rows,
-        next_page,
-        prev_page,
-        invite_code: q.get("invite").cloned(),
-    }))
+    people_page(&state, &viewer, &q, None).await
 }
 
 pub async fn approve(State(state): State<AppState>, Path(id): Path<i64>, form: Form) -> Result<Response, WebError> {
     let actor = form.viewer.require_admin()?;
     accounts::approve(&state.db, actor, id).await?;
     Ok(see_other_with_flash("/admin/people", "Account approved.", state.config.tls))
+}
+
+/// Ends a suspension or a ban early, with a note for the person and the log.
+pub async fn lift(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    let actor = viewer.require_admin()?;
+    let note = data.get("note");
+    match moderation::lift(&state.db, mailer(&state, &viewer), actor, id, note).await {
+        Ok(done) => Ok(see_other_with_flash("/admin/people", &done, state.config.tls)),
+        Err(CoreError::Invalid(errors)) => {
+            let error = errors.0.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join(" ");
+            let failed = LiftFailed { person: id, error, note: note.to_string() };
+            // The page the form was on, so the person is still in view.
+            let q = HashMap::from([("page".to_string(), data.get("page").to_string())]);
+            people_page(&state, &viewer, &q, Some(failed)).await
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 pub async fn invite(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
