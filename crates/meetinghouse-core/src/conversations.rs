@@ -437,6 +437,8 @@ fn view(row: ReplyRow, viewer: Option<&Actor>, names: &std::collections::HashMap
         "visible" => Shown::Text,
         "pending" if own => Shown::Pending,
         "pending" => return None,
+        // Readers never saw it, so they see no trace of it either.
+        _ if row.published == 0 && !own => return None,
         "hidden" => Shown::Hidden,
         _ => Shown::Retracted,
     };
@@ -530,7 +532,10 @@ pub struct Thread {
 /// Loads a reply the reader may see; "not found" otherwise.
 pub async fn visible_reply(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<(ReplyRow, SubjectInfo)> {
     let r = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
-    if r.status == "pending" && viewer.is_none_or(|a| a.id != r.author_person && !a.is_admin) {
+    // A reply readers were never shown (waiting for review, or hidden or
+    // retracted before it was published) is its author's and the moderators'.
+    let unseen = r.status == "pending" || (r.status != "visible" && r.published == 0);
+    if unseen && viewer.is_none_or(|a| a.id != r.author_person && !a.is_admin) {
         return Err(CoreError::NotFound);
     }
     let subject = Subject::parse(&r.subject_kind, r.subject_id).ok_or(CoreError::NotFound)?;

@@ -328,8 +328,11 @@ pub async fn decide(db: &Db, actor: &Actor, report_id: i64, form: &ActionForm) -
         },
         None => String::new(),
     };
+    // Publishing: approving a reply that waits for review, or restoring one
+    // hidden before readers were ever shown it (it waited, then was hidden).
     let planned = match (&reply, *action) {
         (Some(r), "approve") => Some(conversations::publish_effects(db, r).await?),
+        (Some(r), "restore") if r.published == 0 => Some(conversations::publish_effects(db, r).await?),
         _ => None,
     };
     Ok(Decision { moderator: actor.id, report, action, note, days, reply, person, title, planned })
@@ -389,7 +392,13 @@ impl Decision {
             ("hide", Some(_)) => {
                 Some(format!("A moderator hid your reply on “{title}”. Why: {note} You can edit it and ask for a review."))
             }
-            ("restore", Some(_)) => Some(format!("Your reply on “{title}” is shown again.")),
+            ("restore", Some(r)) => match &planned {
+                Some(p) => {
+                    conversations::apply_published(&mut tx, mail, r, p).await?;
+                    Some(format!("Your reply on “{title}” was reviewed and is now published."))
+                }
+                None => Some(format!("Your reply on “{title}” is shown again.")),
+            },
             ("warn", _) => Some(format!("A moderator sent you a warning: {note}")),
             ("suspend", _) => match store::suspend(&mut tx, person, until).await? {
                 Suspension::Banned => {

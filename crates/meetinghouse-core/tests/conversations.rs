@@ -512,8 +512,51 @@ async fn retracting_an_unpublished_reply_leaves_no_public_note() {
         let page = conversations::conversation(&db, subject, None, None).await.unwrap();
         let note = |id: i64| page.replies.iter().find(|r| r.row.id == id).map(|r| (r.shown, r.row.note.clone()));
         assert_eq!(note(hidden), Some((Shown::Retracted, String::new())));
-        assert_eq!(note(pending), Some((Shown::Retracted, String::new())));
+        assert_eq!(note(pending), None, "readers never saw it, so no placeholder names Dan either");
         assert_eq!(note(visible), Some((Shown::Retracted, "Wrong day, sorry".to_string())));
+        assert_eq!(shown(&db, pending, &dan).await, Shown::Retracted, "its author still sees what became of it");
+        assert!(matches!(conversations::thread(&db, pending, Some(&bea)).await, Err(CoreError::NotFound)));
+    }
+}
+
+/// A reply readers were never shown leaves no trace for them: hidden while
+/// it waited for review, it is neither in the thread nor at its address.
+/// Restored after its author asks for a review, it is published as an
+/// approval would: the subject's author hears of it and it counts towards
+/// its author's first contributions.
+#[tokio::test]
+async fn a_reply_hidden_before_publishing_leaves_no_trace_until_restored() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let dan = person(&db, "dan").await;
+        let subject = story(&db, &s, &ann).await;
+        let s = review_first(&db, &mia, 1).await;
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+
+        let id = conversations::post(&db, mail, &dan, subject, &reply("Idiots, the lot of you")).await.unwrap();
+        moderate(&db, mail, &mia, &bea, id, "hide").await;
+        assert_eq!(shown(&db, id, &dan).await, Shown::Hidden, "Dan sees it and why");
+        for reader in [None, Some(&bea)] {
+            let page = conversations::conversation(&db, subject, reader, None).await.unwrap();
+            assert!(page.replies.iter().all(|r| r.row.id != id), "no \"hidden by the moderators\" naming Dan");
+            assert!(matches!(conversations::thread(&db, id, reader).await, Err(CoreError::NotFound)));
+        }
+        assert!(notifications::list(&db, &ann, 0).await.unwrap().is_empty());
+
+        conversations::edit(&db, &s, &dan, id, "I disagree with the plan, strongly").await.unwrap();
+        moderation::request_review(&db, &dan, id).await.unwrap();
+        let review = moderation::queue(&db, &mia).await.unwrap().into_iter().find(|q| q.report.category == "review-request").unwrap();
+        moderation::act(&db, mail, &mia, review.report.id, &ActionForm { action: "restore".into(), ..Default::default() }).await.unwrap();
+        let page = conversations::conversation(&db, subject, None, None).await.unwrap();
+        assert!(page.replies.iter().any(|r| r.row.id == id && r.shown == Shown::Text));
+        assert!(notifications::list(&db, &ann, 0).await.unwrap().iter().any(|n| n.text.contains("dan replied")), "Ann hears of it once published");
+        assert!(notifications::list(&db, &dan, 0).await.unwrap().iter().any(|n| n.text.contains("is now published")));
+        // Published: Dan's next reply no longer waits.
+        let next = conversations::post(&db, mail, &dan, subject, &reply("And here is why")).await.unwrap();
+        assert_eq!(shown(&db, next, &dan).await, Shown::Text);
     }
 }
 
@@ -667,7 +710,10 @@ async fn blocks_stop_thanks_and_approved_replies() {
 }
 
 /// Migration 0012 counts only replies visible at the time as published:
-/// nothing that is waiting, hidden or retracted ends anyone's review.
+/// nothing that is waiting, hidden or retracted ends anyone's review. Then
+/// 0016 counts a hidden or retracted reply readers had answered, thanked,
+/// reported or seen restored: readers were shown it, so they keep its
+/// placeholder.
 #[tokio::test]
 async fn the_migration_counts_only_visible_replies_as_published() {
     for db in meetinghouse_testkit::databases().await {
@@ -681,6 +727,11 @@ async fn the_migration_counts_only_visible_replies_as_published() {
         conversations::post(&db, mail, &bea, subject, &reply("Published")).await.unwrap();
         let hidden = conversations::post(&db, mail, &cal, subject, &reply("Published, then hidden")).await.unwrap();
         moderate(&db, mail, &mia, &ann, hidden, "hide").await;
+        // Fay: published and answered, then hidden.
+        let fay = person(&db, "fay").await;
+        let answered = conversations::post(&db, mail, &fay, subject, &reply("Published, answered, then hidden")).await.unwrap();
+        conversations::post(&db, mail, &bea, subject, &to(answered, "I saw it")).await.unwrap();
+        moderate(&db, mail, &mia, &ann, answered, "hide").await;
         let s = review_first(&db, &mia, 1).await;
         let mail = Mailer { settings: &s, base_url: "https://town.example" };
         let waited = conversations::post(&db, mail, &dan, subject, &reply("Waited")).await.unwrap();
@@ -690,14 +741,22 @@ async fn the_migration_counts_only_visible_replies_as_published() {
 
         // Back to the schema before 0012, then migrate again.
         db.execute_admin("ALTER TABLE replies DROP COLUMN published").await.unwrap();
-        db.execute_admin("DELETE FROM _sqlx_migrations WHERE version = 12").await.unwrap();
-        db.migrate().await.expect("0012 runs over the old rows");
+        db.execute_admin("DELETE FROM _sqlx_migrations WHERE version IN (12, 16)").await.unwrap();
+        db.migrate().await.expect("0012 and 0016 run over the old rows");
+        let page = conversations::conversation(&db, subject, None, None).await.unwrap();
+        let seen: Vec<(i64, Shown)> = page.replies.iter().map(|r| (r.row.id, r.shown)).collect();
+        assert!(seen.contains(&(answered, Shown::Hidden)), "readers answered Fay's, so its placeholder stays: {seen:?}");
+        assert!(!seen.iter().any(|(id, _)| *id == waited || *id == spam), "{seen:?}");
+        let fay_next = conversations::post(&db, mail, &fay, subject, &reply("Again")).await.unwrap();
+        assert_eq!(shown(&db, fay_next, &fay).await, Shown::Text, "an answered reply counts");
 
         let bea_next = conversations::post(&db, mail, &bea, subject, &reply("Again")).await.unwrap();
         assert_eq!(shown(&db, bea_next, &bea).await, Shown::Text, "a visible reply counts");
-        for who in [&cal, &dan, &eve] {
+        let cal_next = conversations::post(&db, mail, &cal, subject, &reply("Again")).await.unwrap();
+        assert_eq!(shown(&db, cal_next, &cal).await, Shown::Text, "Ann reported Cal's reply, so she was shown it");
+        for who in [&dan, &eve] {
             let id = conversations::post(&db, mail, who, subject, &reply("Again")).await.unwrap();
-            assert_eq!(shown(&db, id, who).await, Shown::Pending, "{}: only replies visible at the migration count", who.handle);
+            assert_eq!(shown(&db, id, who).await, Shown::Pending, "{}: readers never saw theirs", who.handle);
         }
     }
 }

@@ -26,6 +26,9 @@ pub struct ReplyRow {
     pub review_requested: i64,
     pub by_host: i64,
     pub public: i64,
+    /// 1 once readers were shown it (written visible, or approved); see
+    /// [`published_count`].
+    pub published: i64,
     pub created_at: i64,
     pub updated_at: i64,
     pub author_handle: String,
@@ -35,7 +38,7 @@ pub struct ReplyRow {
 }
 
 const SELECT: &str = "SELECT r.id, r.subject_kind, r.subject_id, r.parent_id, r.depth, r.path, r.author_person, \
-    r.author_org, r.voice, r.body, r.status, r.note, r.review_requested, r.by_host, r.public, r.created_at, r.updated_at, \
+    r.author_org, r.voice, r.body, r.status, r.note, r.review_requested, r.by_host, r.public, r.published, r.created_at, r.updated_at, \
     p.handle AS author_handle, p.display_name AS author_name, o.slug AS org_slug, o.name AS org_name \
     FROM replies r JOIN people p ON p.id = r.author_person LEFT JOIN organisations o ON o.id = r.author_org";
 
