@@ -153,23 +153,23 @@ pub async fn set_mode(db: &Db, actor: &Actor, mode: &str) -> Result<()> {
     Ok(())
 }
 
-/// Tells a group's hosts that someone asked to join.
+/// How long a host who read a join request is not told of the same person's
+/// request again (while it is unread they are never told twice).
+pub const JOIN_REQUEST_QUIET_SECS: i64 = 86_400;
+
+/// Tells a group's hosts that someone asked to join, once: a host who has
+/// the same request unread, or read it in the last day, is not told again.
 pub async fn join_requested(db: &Db, mail: Mailer<'_>, group_slug: &str, requester: &Actor) -> Result<()> {
     let Some(group) = meetinghouse_store::groups::by_slug(db, group_slug).await? else { return Ok(()) };
-    let hosts: Vec<i64> = meetinghouse_store::groups::members(db, group.id)
-        .await?
-        .into_iter()
-        .filter(|m| m.member_kind == "person" && m.role == "host" && m.status == "active")
-        .map(|m| m.member_id)
-        .collect();
-    if hosts.is_empty() {
-        return Ok(());
-    }
     let text = format!("{} (@{}) asked to join {}.", requester.display_name, requester.handle, group.name);
     let url = format!("/groups/{}", group.slug);
+    let since = meetinghouse_store::now() - JOIN_REQUEST_QUIET_SECS;
     let mut tx = db.begin().await?;
-    for host in hosts {
-        notify(&mut tx, mail, host, Kind::JoinRequest, &text, &url).await?;
+    for host in meetinghouse_store::groups::active_hosts(&mut tx, group.id).await? {
+        // Withdrawing and asking again tells a host nothing new.
+        if !store::already_told(&mut tx, host, Kind::JoinRequest.as_str(), &text, &url, since).await? {
+            notify(&mut tx, mail, host, Kind::JoinRequest, &text, &url).await?;
+        }
     }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())

@@ -196,6 +196,18 @@ pub async fn lock_group(tx: &mut Tx, backend: Backend, group_id: i64) -> Result<
     Ok(())
 }
 
+/// The people who host a group now.
+pub async fn active_hosts(tx: &mut Tx, group_id: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT member_id FROM group_members \
+         WHERE group_id = $1 AND member_kind = 'person' AND role = 'host' AND status = 'active' ORDER BY member_id",
+    )
+    .bind(group_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().map(|(p,)| p).collect())
+}
+
 /// How many people are active hosts of a group (the last may not go).
 pub async fn active_host_count(tx: &mut Tx, group_id: i64) -> Result<i64> {
     let (n,): (i64,) = sqlx::query_as(

@@ -24,6 +24,24 @@ pub async fn insert(tx: &mut Tx, person: i64, kind: &str, text: &str, url: &str)
     Ok(b.run_in(tx).await?.id(step))
 }
 
+/// Whether the person already has this notification (same kind, text and
+/// link) unread, or read since `since`: asking the same thing again tells
+/// them nothing new.
+pub async fn already_told(tx: &mut Tx, person: i64, kind: &str, text: &str, url: &str, since: i64) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM notifications WHERE person_id = $1 AND kind = $2 AND text = $3 AND url = $4 \
+         AND (read_at IS NULL OR created_at >= $5) LIMIT 1",
+    )
+    .bind(person)
+    .bind(kind)
+    .bind(text)
+    .bind(url)
+    .bind(since)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.is_some())
+}
+
 /// [`insert`], in a batch.
 pub fn insert_into(b: &mut Batch, person: i64, kind: &str, text: &str, url: &Text) -> Inserted {
     b.insert(

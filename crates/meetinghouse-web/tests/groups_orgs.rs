@@ -105,6 +105,19 @@ async fn asking_to_join_twice_tells_the_hosts_once() {
         }
         let ann_id = meetinghouse_store::people::by_handle(&ann.db, "ann").await.unwrap().unwrap().id;
         assert_eq!(meetinghouse_store::notifications::unread_count(&ann.db, ann_id, 100).await.unwrap(), 1, "on {:?}", ann.db.backend());
+        // Withdrawing and asking again, over and over, tells her nothing new either.
+        for _ in 0..3 {
+            assert_eq!(bob.submit("/groups/quiet", "/groups/quiet/leave", &[]).await.status, StatusCode::SEE_OTHER);
+            let r = bob.submit("/groups/quiet", "/groups/quiet/join", &[]).await;
+            assert!(follow(&mut bob, &r).await.body.contains("Your request is sent"));
+        }
+        assert_eq!(meetinghouse_store::notifications::unread_count(&ann.db, ann_id, 100).await.unwrap(), 1, "withdrawn and asked again");
+        // Once she has read it, a request a day later tells her again.
+        assert!(ann.get("/notifications").await.body.contains("asked to join Quiet Room"));
+        ann.db.execute_admin("UPDATE notifications SET read_at = created_at, created_at = created_at - 90000").await.unwrap();
+        assert_eq!(bob.submit("/groups/quiet", "/groups/quiet/leave", &[]).await.status, StatusCode::SEE_OTHER);
+        bob.submit("/groups/quiet", "/groups/quiet/join", &[]).await;
+        assert_eq!(meetinghouse_store::notifications::unread_count(&ann.db, ann_id, 100).await.unwrap(), 1, "a day later it is news again");
     }
 }
 
