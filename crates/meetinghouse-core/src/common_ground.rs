@@ -656,6 +656,8 @@ pub async fn summary(db: &Db, id: i64) -> Result<Option<Summary>> {
 /// conversation is claimed, and a run that took longer than the claim's
 /// lease (the debounce: another server may claim the conversation again
 /// after about 3 s) stores its result only if no later claim stored first.
+/// A run that never stores (its process killed mid-run) leaves its claim,
+/// and the conversation is due again after the store's `CLAIM_LEASE_SECS`.
 pub async fn run_due(db: &Db) -> Result<usize> {
     // Times are whole seconds: one more second makes "at least 2 s apart" hold
     // even when the last run began just before a second ticked over.

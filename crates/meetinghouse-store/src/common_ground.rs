@@ -128,13 +128,21 @@ pub async fn change_open(tx: &mut Tx, id: i64) -> Result<bool> {
     Ok(r.rows_affected() == 1)
 }
 
-/// Conversations with changes whose last analysis began at or before `not_after`.
+/// How long an analysis run may hold its claim: a claim older than this
+/// never stored its result (its process was killed, or the database went
+/// away), and the conversation is due again. Far longer than any run: the
+/// scale benchmark's full update of 10 million votes takes well under 2 s.
+pub const CLAIM_LEASE_SECS: i64 = 120;
+
+/// Conversations with changes, or with a claim past its lease, whose last
+/// analysis began at or before `not_after`.
 pub async fn due(db: &Db, not_after: i64, limit: i64) -> Result<Vec<i64>> {
     let rows: Vec<(i64,)> = sqlx::query_as(
-        "SELECT id FROM cg_conversations WHERE dirty_since IS NOT NULL AND (analysed_at IS NULL OR analysed_at <= $1) \
-         ORDER BY dirty_since LIMIT $2",
+        "SELECT id FROM cg_conversations WHERE (dirty_since IS NOT NULL OR claimed_at <= $2) \
+         AND (analysed_at IS NULL OR analysed_at <= $1) ORDER BY COALESCE(dirty_since, claimed_at) LIMIT $3",
     )
     .bind(not_after)
+    .bind(now() - CLAIM_LEASE_SECS)
     .bind(limit)
     .fetch_all(&db.pool)
     .await?;
@@ -143,16 +151,21 @@ pub async fn due(db: &Db, not_after: i64, limit: i64) -> Result<Vec<i64>> {
 
 /// Claims a due conversation for one analysis run: clears its change mark and
 /// stamps the start, so other app servers skip it and the next run waits for
-/// the debounce interval. Returns the run's claim number (see
+/// the debounce interval. The claim's time stays until [`save_analysis`]
+/// stores the run, so a run that never finishes is due again after
+/// [`CLAIM_LEASE_SECS`]. Returns the run's claim number (see
 /// [`save_analysis`]), or `None` when another run took it first.
 pub async fn claim(db: &Db, id: i64, not_after: i64) -> Result<Option<i64>> {
+    let now = now();
     let row: Option<(i64,)> = sqlx::query_as(
-        "UPDATE cg_conversations SET dirty_since = NULL, analysed_at = $1, analysis_claims = analysis_claims + 1 \
-         WHERE id = $2 AND dirty_since IS NOT NULL AND (analysed_at IS NULL OR analysed_at <= $3) RETURNING analysis_claims",
+        "UPDATE cg_conversations SET dirty_since = NULL, analysed_at = $1, claimed_at = $1, analysis_claims = analysis_claims + 1 \
+         WHERE id = $2 AND (dirty_since IS NOT NULL OR claimed_at <= $4) AND (analysed_at IS NULL OR analysed_at <= $3) \
+         RETURNING analysis_claims",
     )
-    .bind(now())
+    .bind(now)
     .bind(id)
     .bind(not_after)
+    .bind(now - CLAIM_LEASE_SECS)
     .fetch_optional(&db.pool)
     .await?;
     Ok(row.map(|r| r.0))
@@ -175,10 +188,12 @@ pub async fn claim_now(db: &Db, id: i64) -> Result<Option<i64>> {
 /// compare-and-set on the claim number. A run that outlived the claim's
 /// lease (the debounce) can be claimed again on another app server, whose
 /// run reads every vote cast before its claim; returns false when this
-/// result was the older one and was dropped.
+/// result was the older one and was dropped. Storing the latest claim's run
+/// releases the claim (see [`claim`]).
 pub async fn save_analysis(db: &Db, id: i64, claim: i64, analysis_json: &str, state_json: &str) -> Result<bool> {
     let r = sqlx::query(
-        "UPDATE cg_conversations SET analysis_json = $1, state_json = $2, analysis_claim = $3 \
+        "UPDATE cg_conversations SET analysis_json = $1, state_json = $2, analysis_claim = $3, \
+         claimed_at = CASE WHEN analysis_claims = $3 THEN NULL ELSE claimed_at END \
          WHERE id = $4 AND (analysis_claim IS NULL OR analysis_claim < $3)",
     )
     .bind(analysis_json)

@@ -71,3 +71,55 @@ async fn the_migration_keeps_duplicates_stored_before_it_and_refuses_new_ones() 
         db.close().await;
     }
 }
+
+/// A run that claimed a conversation and never stored its result (its
+/// process was killed) does not leave it unmarked for good: once the claim
+/// is older than the lease the conversation is due again, and storing the
+/// latest claim's run releases it (migration 0018).
+#[tokio::test]
+async fn a_claim_that_never_stored_is_due_again_after_its_lease() {
+    for (name, db) in databases().await {
+        let mut tx = db.begin().await.unwrap();
+        let p = people::NewPerson { email: "ann@cg.test", handle: "ann", display_name: "Ann", password_hash: "x", is_admin: false, status: "active" };
+        let ann = people::insert(&mut tx, &p).await.unwrap();
+        let conversation = NewConversation {
+            host_person: ann,
+            host_org: None,
+            voice: "person",
+            group_id: None,
+            prompt_id: None,
+            topic: "The old library",
+            description: "",
+            allow_anonymous: false,
+            statement_max: 280,
+            moderation: "post",
+        };
+        let id = store::insert(&mut tx, &conversation).await.unwrap();
+        store::mark_dirty(&mut tx, id).await.unwrap();
+        tx.commit().await.unwrap();
+        let now = meetinghouse_store::now();
+
+        // Claimed, then the run dies: not due while the lease runs, even long after the debounce.
+        assert_eq!(store::claim(&db, id, now).await.unwrap(), Some(1), "{name}");
+        db.execute_admin(&format!("UPDATE cg_conversations SET analysed_at = analysed_at - 60 WHERE id = {id}")).await.unwrap();
+        assert!(store::due(&db, now, 10).await.unwrap().is_empty(), "{name}: a run may still be under way");
+        assert_eq!(store::claim(&db, id, now).await.unwrap(), None, "{name}");
+        // The lease runs out: due again, and claimed again.
+        let back = store::CLAIM_LEASE_SECS + 1;
+        db.execute_admin(&format!("UPDATE cg_conversations SET claimed_at = claimed_at - {back}, analysed_at = analysed_at - {back} WHERE id = {id}"))
+            .await
+            .unwrap();
+        assert_eq!(store::due(&db, now, 10).await.unwrap(), vec![id], "{name}");
+        assert_eq!(store::claim(&db, id, now).await.unwrap(), Some(2), "{name}");
+        // The older run stores late (nothing newer is stored yet) but does not release the newer claim.
+        assert!(store::save_analysis(&db, id, 1, "{\"run\": 1}", "{}").await.unwrap(), "{name}");
+        db.execute_admin(&format!("UPDATE cg_conversations SET claimed_at = claimed_at - {back}, analysed_at = analysed_at - {back} WHERE id = {id}"))
+            .await
+            .unwrap();
+        assert_eq!(store::due(&db, now, 10).await.unwrap(), vec![id], "{name}: claim 2 has not stored yet");
+        assert!(store::save_analysis(&db, id, 2, "{\"run\": 2}", "{}").await.unwrap(), "{name}");
+        assert!(store::due(&db, now, 10).await.unwrap().is_empty(), "{name}: stored, released, nothing changed since");
+        assert_eq!(store::analysis(&db, id).await.unwrap().as_deref(), Some("{\"run\": 2}"), "{name}");
+        db.close().await;
+    }
+}
