@@ -307,8 +307,10 @@ pub async fn insert_statement(tx: &mut Tx, conversation: i64, author: i64, body:
 
 /// How many statements a participant has added to a conversation (whatever
 /// became of them), read in the transaction that adds the next one.
+/// How many statements a participant added (seed statements, the host's
+/// opening set, are not counted).
 pub async fn statements_by(tx: &mut Tx, conversation: i64, author: i64) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cg_statements WHERE conversation_id = $1 AND author = $2")
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cg_statements WHERE conversation_id = $1 AND author = $2 AND is_seed = 0")
         .bind(conversation)
         .bind(author)
         .fetch_one(&mut **tx)

@@ -91,7 +91,8 @@ pub fn opinion_map(s: &Summary, me: Option<i64>) -> String {
         s.points.len(),
         if s.points.len() == 1 { "person is" } else { "people are" }
     );
-    if sizes.is_empty() {
+    // One group is no grouping: the page says "no groups of opinion yet" then.
+    if sizes.len() < 2 {
         desc.push_str("No groups yet.");
     } else {
         let _ = write!(desc, "{} groups: {}.", s.groups.len(), sizes.join("; "));
@@ -212,4 +213,42 @@ pub fn timeline(s: &Summary) -> String {
     );
     out.push_str("</svg>");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use meetinghouse_core::common_ground::{GroupSummary, Point, Summary};
+
+    fn summary(groups: usize) -> Summary {
+        let points = (0..12).map(|i| Point { participant: i, x: i as f64, y: (i % 3) as f64, group: Some(i as usize % groups) }).collect();
+        let groups = (0..groups)
+            .map(|g| GroupSummary { label: format!("Group {}", (b'A' + g as u8) as char), size: 12 / groups, representative: Vec::new() })
+            .collect();
+        Summary {
+            computed_at: 0,
+            participants: 12,
+            votes: 60,
+            in_conv: 12,
+            k: 1,
+            points,
+            groups,
+            consensus_agree: Vec::new(),
+            consensus_disagree: Vec::new(),
+            statements: Vec::new(),
+            priorities: Vec::new(),
+            timeline: Vec::new(),
+            notes: Vec::new(),
+            technical: Vec::new(),
+        }
+    }
+
+    /// The map's text alternative says what the page says: one group is no
+    /// grouping yet ("No groups of opinion yet"), two or more are named.
+    #[test]
+    fn the_map_description_agrees_with_the_page_about_groups() {
+        let one = super::opinion_map(&summary(1), None);
+        assert!(one.contains("No groups yet.") && !one.contains("1 groups"), "{one}");
+        let two = super::opinion_map(&summary(2), Some(3));
+        assert!(two.contains("2 groups: Group A with 6 people; Group B with 6 people.") && two.contains("ringed"), "{two}");
+    }
 }
