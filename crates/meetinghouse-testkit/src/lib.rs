@@ -107,6 +107,17 @@ impl TestApp {
         self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
     }
 
+    /// The value of one cookie in this browser's jar.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies.get(name).map(String::as_str)
+    }
+
+    /// Puts a cookie in this browser's jar, as another site on the same
+    /// domain (or the person, by hand) could.
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.insert(name.to_string(), value.to_string());
+    }
+
     async fn send(&mut self, req: Request<Body>) -> Reply {
         let resp = self.router.clone().oneshot(req).await.expect("router never fails");
         for v in resp.headers().get_all(header::SET_COOKIE) {

@@ -3,10 +3,13 @@
 //! a handler sees any field. A handler that takes [`Form`] cannot forget CSRF.
 
 use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 
-use crate::error::WebError;
+use crate::error::{ErrorShown, WebError};
+use crate::page::{ErrorPage, render_status};
 use crate::state::AppState;
-use crate::viewer::Viewer;
+use crate::viewer::{Viewer, carries_site_cookie};
 
 /// Largest form body accepted, in bytes (documented in the README).
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -55,8 +58,54 @@ pub struct Form {
     pub data: FormData,
 }
 
+/// Why a form was not taken: a [`WebError`], or a form whose token could
+/// not be checked because the browser sent none of the site's cookies.
+#[derive(Debug)]
+pub enum FormRejection {
+    Web(WebError),
+    /// The browser keeps no cookies (it sent none of ours), so its forms'
+    /// tokens can never match: asking it to reload would fail again the
+    /// same way, for ever. It is told the site needs cookies for forms.
+    NoCookies,
+}
+
+impl From<WebError> for FormRejection {
+    fn from(e: WebError) -> Self {
+        FormRejection::Web(e)
+    }
+}
+
+impl FormRejection {
+    /// As a [`WebError`], where only one will do (a browser without cookies
+    /// is then told its form had expired).
+    fn into_web(self) -> WebError {
+        match self {
+            FormRejection::Web(e) => e,
+            FormRejection::NoCookies => WebError::Csrf,
+        }
+    }
+}
+
+const NO_COOKIES_TITLE: &str = "This form needs cookies";
+const NO_COOKIES_MESSAGE: &str = "Your browser sent this form without any of our cookies, so we could not check that it came from our page. \
+                                  Allow cookies for this site, then reload the page and send the form again. \
+                                  We use cookies only to keep forms safe and to keep you signed in; signing in needs them too.";
+
+impl IntoResponse for FormRejection {
+    fn into_response(self) -> Response {
+        match self {
+            FormRejection::Web(e) => e.into_response(),
+            FormRejection::NoCookies => {
+                let mut resp = render_status(StatusCode::FORBIDDEN, &ErrorPage::new(NO_COOKIES_TITLE, NO_COOKIES_MESSAGE));
+                resp.extensions_mut().insert(ErrorShown { title: NO_COOKIES_TITLE, message: NO_COOKIES_MESSAGE.to_string() });
+                resp
+            }
+        }
+    }
+}
+
 impl FromRequest<AppState> for Form {
-    type Rejection = WebError;
+    type Rejection = FormRejection;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
@@ -67,14 +116,16 @@ impl FromRequest<AppState> for Form {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         if !ok_type {
-            return Err(WebError::BadRequest("This address expects a submitted form.".into()));
+            return Err(WebError::BadRequest("This address expects a submitted form.".into()).into());
         }
         let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
             .await
             .map_err(|_| WebError::TooLarge(format!("The form was larger than {} KB.", MAX_FORM_BYTES / 1024)))?;
         let data = FormData::parse(&bytes);
         if !viewer.csrf_ok(data.get("csrf")) {
-            return Err(WebError::Csrf);
+            // Without any of our cookies the token cannot match; with one,
+            // the page was old (or signed in or out since): reload.
+            return Err(if carries_site_cookie(&parts.headers) { WebError::Csrf.into() } else { FormRejection::NoCookies });
         }
         Ok(Form { viewer, data })
     }
@@ -137,8 +188,9 @@ impl PendingUpload {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         if urlencoded {
-            // The same form without files (a client that sends no photos).
-            let Form { viewer, data } = Form::from_request(req, state).await?;
+            // The same form without files (a client that sends no photos;
+            // signed in, so it keeps cookies).
+            let Form { viewer, data } = Form::from_request(req, state).await.map_err(FormRejection::into_web)?;
             return Ok(Upload { viewer, data, files: Vec::new() });
         }
         let mut multipart = Multipart::from_request(req, state)

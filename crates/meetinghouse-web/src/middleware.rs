@@ -1,7 +1,9 @@
 //! What every request passes through: a request id, an anonymous cookie for
-//! CSRF before sign-in, a cross-site check on state-changing requests,
-//! security headers, metrics, one log line, the 500 page, and the "Go back"
-//! link on error pages.
+//! CSRF before sign-in (signed, so only one the site issued is used), a
+//! check that a state-changing request comes from this site itself (not
+//! another site, nor another site on the same domain), the page cache
+//! (cleared after a change that went through), security headers, metrics,
+//! one log line, the 500 page, and the "Go back" link on error pages.
 
 use std::time::Instant;
 
@@ -15,12 +17,16 @@ use meetinghouse_core::secrets;
 use crate::error::{ErrorShown, InternalCause};
 use crate::page::{ErrorPage, render_status};
 use crate::state::AppState;
-use crate::viewer::{ANON_COOKIE, FLASH_COOKIE, SESSION_COOKIE, TOOK_PART_COOKIE, Viewer, anon_cookie, cookie_in, set_cookie};
+use crate::viewer::{
+    ANON_COOKIE, FLASH_COOKIE, SESSION_COOKIE, TOOK_PART_COOKIE, Viewer, anon_cookie, new_anon_token, set_cookie, sets_cookie, signed_anon,
+    site_cookie,
+};
 
 /// How long the anonymous and took-part cookies last.
 const ONE_YEAR_SECS: i64 = 365 * 24 * 3600;
 
-/// A fresh anonymous id, when the request had none.
+/// A fresh anonymous token (without its signature), when the request had
+/// no cookie this site issued.
 #[derive(Debug, Clone)]
 pub struct AnonId(pub String);
 
@@ -37,10 +43,19 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
     let path = req.uri().path().to_string();
+    let tls = state.config.tls;
+    // Images, the stylesheet and the operator's endpoints never need the
+    // anonymous cookie, and a response that sets a cookie is one a shared
+    // cache may refuse to keep.
+    let needs_anon = !["/media/", "/static/", "/healthz", "/metrics"].iter().any(|p| path.starts_with(p));
+    // The key that signs anonymous tokens is the instance's secret, as for CSRF.
+    let settings = if needs_anon { Some(state.settings().await) } else { None };
+    let secret_key = settings.as_ref().map(|s| s.secret_key.as_str());
     // (Signed-out page views may come from the micro-cache.)
     let (has_anon, had_flash, has_session, took_part) = {
-        let has = |name: &str| cookie_in(req.headers(), name).is_some();
-        (anon_cookie(req.headers()).is_some(), has(FLASH_COOKIE), has(SESSION_COOKIE), has(TOOK_PART_COOKIE))
+        let has = |name: &str| site_cookie(req.headers(), name, tls).is_some();
+        let has_anon = secret_key.is_some_and(|key| anon_cookie(req.headers(), key, tls).is_some());
+        (has_anon, has(FLASH_COOKIE), has(SESSION_COOKIE), has(TOOK_PART_COOKIE))
     };
     let cacheable = state.page_cache.enabled()
         && matches!(method, Method::GET | Method::HEAD)
@@ -52,27 +67,29 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     let (referer, host) = (req.headers().get(header::REFERER).cloned(), req.headers().get(header::HOST).cloned());
     let generation = state.page_cache.generation();
     let cached = if cacheable { state.page_cache.get(&cache_key) } else { None };
-    // Images, the stylesheet and the operator's endpoints never need the
-    // anonymous cookie, and a response that sets a cookie is one a shared
-    // cache may refuse to keep.
-    let needs_anon = !["/media/", "/static/", "/healthz", "/metrics"].iter().any(|p| path.starts_with(p));
-    let new_anon = if has_anon || !needs_anon {
-        None
-    } else {
-        let id = secrets::random_token()[..32].to_string();
-        req.extensions_mut().insert(AnonId(id.clone()));
-        Some(id)
+    // A browser without a cookie this site issued gets a new token (one it
+    // sent that the site did not issue is replaced).
+    let new_anon = match secret_key {
+        Some(key) if !has_anon => {
+            let token = new_anon_token();
+            req.extensions_mut().insert(AnonId(token.clone()));
+            Some(signed_anon(key, &token))
+        }
+        _ => None,
     };
 
     // A state-changing request from another site is refused before any
     // handler runs (browsers send Sec-Fetch-Site); forms also carry a token.
-    let cross_site = req
+    // `same-site` is another site on the same domain (`x.example.org`
+    // posting to `town.example.org`): refused too. This site's own pages
+    // send `same-origin`, and a request typed in or bookmarked `none`.
+    let other_site = req
         .headers()
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == "cross-site");
+        .is_some_and(|v| v.eq_ignore_ascii_case("cross-site") || v.eq_ignore_ascii_case("same-site"));
     let changes_state = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
-    let mut resp = if cross_site && changes_state {
+    let mut resp = if other_site && changes_state {
         render_status(
             StatusCode::FORBIDDEN,
             &ErrorPage::new("Request refused", "This form was sent from another website, so we did not act on it."),
@@ -85,7 +102,15 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         r
     } else {
         let r = next.run(req).await;
-        if changes_state {
+        // Only a change that went through clears the cache: a refused
+        // request (a bad token, input sent back with 422, no such address,
+        // "sign in first") changed nothing, and rubbish posted by a script
+        // must not keep the cache empty. No handler writes and then answers
+        // 4xx with anything a signed-out page shows (a story form sent back
+        // with 422 may have stored its new photos, which only their
+        // uploader can see). A 5xx after a partial write is left to the
+        // cache's few seconds, as a change on another app server is.
+        if changes_state && crate::pagecache::went_through(&route, &r) {
             state.page_cache.invalidate();
         }
         if cacheable { keep_in_cache(&state, cache_key, generation, r).await } else { r }
@@ -148,13 +173,15 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         headers.insert("x-request-id", v);
     }
-    if let Some(id) = new_anon {
-        set_cookie(headers, ANON_COOKIE, &id, ONE_YEAR_SECS, state.config.tls);
+    // (Unless the handler set it already: taking part renews it.)
+    if let Some(value) = new_anon
+        && !sets_cookie(headers, ANON_COOKIE, tls)
+    {
+        set_cookie(headers, ANON_COOKIE, &value, ONE_YEAR_SECS, tls);
     }
     // A flash message is shown once: the page that displays it clears it.
-    let sets_flash = headers.get_all(header::SET_COOKIE).iter().any(|v| v.to_str().is_ok_and(|s| s.starts_with(FLASH_COOKIE)));
-    if had_flash && !sets_flash && method == Method::GET && status.is_success() {
-        set_cookie(headers, FLASH_COOKIE, "", 0, state.config.tls);
+    if had_flash && !sets_cookie(headers, FLASH_COOKIE, tls) && method == Method::GET && status.is_success() {
+        set_cookie(headers, FLASH_COOKIE, "", 0, tls);
     }
 
     let took = started.elapsed();
@@ -226,12 +253,20 @@ pub fn is_local_path(page: &str) -> bool {
 
 /// Marks a browser without an account as one that has taken part, so its
 /// pages (which may show its own votes) never come from the page cache.
-/// (A signed-in person's pages never do.)
+/// (A signed-in person's pages never do.) Its anonymous cookie, which its
+/// votes are kept under, is set again for a year from now along with it, so
+/// it never runs out before the took-part one: an active participant would
+/// otherwise become a new one (no votes of their own, the same statements
+/// again, their votes counted twice).
 pub fn mark_took_part(resp: &mut Response, viewer: &Viewer, tls: bool) {
     if viewer.actor.is_some() {
         return;
     }
-    set_cookie(resp.headers_mut(), TOOK_PART_COOKIE, "1", ONE_YEAR_SECS, tls);
+    let headers = resp.headers_mut();
+    if !viewer.anon.is_empty() {
+        set_cookie(headers, ANON_COOKIE, &signed_anon(&viewer.settings.secret_key, &viewer.anon), ONE_YEAR_SECS, tls);
+    }
+    set_cookie(headers, TOOK_PART_COOKIE, "1", ONE_YEAR_SECS, tls);
 }
 
 /// A redirect after a successful POST, with a one-shot message.

@@ -1,5 +1,7 @@
 //! Who is asking: the signed-in person (from the session cookie), the CSRF
-//! token their forms must carry, a one-shot flash message, and their address.
+//! token their forms must carry, a one-shot flash message, and their address;
+//! and the site's cookies: their names (`__Host-` under TLS), the one writer,
+//! and the anonymous token's signature.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -13,13 +15,23 @@ use crate::error::WebError;
 use crate::middleware::AnonId;
 use crate::state::AppState;
 
+// The site's cookies by their plain names: under TLS each is named with the
+// `__Host-` prefix instead (see [`cookie_name`]).
 pub const SESSION_COOKIE: &str = "mh_session";
+/// This browser's anonymous token, as the site issued it: a random value and
+/// its signature (see [`signed_anon`]).
 pub const ANON_COOKIE: &str = "mh_anon";
 /// Set once a browser without an account has taken part somewhere (voted or
 /// added a statement): pages may then show its own votes and position, so
 /// the page cache never answers it.
 pub const TOOK_PART_COOKIE: &str = "mh_took_part";
 pub const FLASH_COOKIE: &str = "mh_flash";
+/// Every cookie the site sets (for telling a browser that keeps none).
+const SITE_COOKIES: [&str; 4] = [SESSION_COOKIE, ANON_COOKIE, TOOK_PART_COOKIE, FLASH_COOKIE];
+/// Browsers accept a cookie with this prefix only from the host itself, over
+/// HTTPS, for the whole site and without `Domain`: another site on the same
+/// domain cannot set or overwrite it.
+const HOST_PREFIX: &str = "__Host-";
 
 #[derive(Clone)]
 pub struct Viewer {
@@ -31,9 +43,10 @@ pub struct Viewer {
     pub settings: Arc<Settings>,
     /// Unread notifications of the signed-in person (one indexed count).
     pub unread: i64,
-    /// This browser's anonymous token (its cookie, or the one this response
-    /// sets): what identifies a participant without an account where a host
-    /// allows that. Never shown in a page.
+    /// This browser's anonymous token (from a cookie this site issued, or the
+    /// one this response sets), without its signature: what identifies a
+    /// participant without an account where a host allows that. Never shown
+    /// in a page.
     pub anon: String,
     /// The page asked for (path and query), when it is one to come back to
     /// after signing in: a GET on this site. Sent to the sign-in page as
@@ -68,16 +81,27 @@ impl Viewer {
     }
 }
 
-/// Reads one cookie from the request headers.
-pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    cookie_in(&parts.headers, name)
+/// The name a site cookie goes by: under TLS with the `__Host-` prefix, so
+/// that only this host can set it; without TLS (local use) the plain name,
+/// since browsers take the prefix only on a `Secure` cookie.
+pub fn cookie_name(name: &str, tls: bool) -> String {
+    if tls { format!("{HOST_PREFIX}{name}") } else { name.to_string() }
 }
 
-/// Sets one of this site's cookies on a response: whole site, never readable
-/// by scripts, not sent on cross-site requests, `Secure` under TLS.
+/// Reads one of the site's cookies (by its plain name) from the request
+/// headers: under TLS only the prefixed one, never the plain name, which any
+/// site on the same domain could have set.
+pub fn site_cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str, tls: bool) -> Option<&'a str> {
+    cookie_in(headers, &cookie_name(name, tls))
+}
+
+/// Sets one of this site's cookies on a response: whole site, this host
+/// only (no `Domain`), never readable by scripts, not sent on cross-site
+/// requests; under TLS `Secure` and named with the `__Host-` prefix.
 /// `max_age_secs` 0 removes it. Every cookie the site sets goes through here.
 pub fn set_cookie(headers: &mut axum::http::HeaderMap, name: &str, value: &str, max_age_secs: i64, tls: bool) {
     let secure = if tls { "; Secure" } else { "" };
+    let name = cookie_name(name, tls);
     let cookie = format!("{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{secure}");
     // Values are tokens and percent-encoded text, so this always parses.
     if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
@@ -85,24 +109,76 @@ pub fn set_cookie(headers: &mut axum::http::HeaderMap, name: &str, value: &str, 
     }
 }
 
-/// This browser's anonymous token from its cookie, if it is one the site
-/// could have issued (16 to 64 letters, digits, `-` or `_`); anything else is
-/// replaced, so a made-up cookie cannot be arbitrarily long or strange.
-pub fn anon_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
-    cookie_in(headers, ANON_COOKIE)
-        .filter(|v| (16..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+/// Whether a response already sets one of the site's cookies (by its plain name).
+pub fn sets_cookie(headers: &axum::http::HeaderMap, name: &str, tls: bool) -> bool {
+    let name = cookie_name(name, tls);
+    headers
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split_once('=').is_some_and(|(k, _)| k == name))
 }
 
-/// Reads one cookie from a header map.
+/// A new anonymous token: 128 random bits.
+pub fn new_anon_token() -> String {
+    secrets::random_token()[..32].to_string()
+}
+
+/// What the anonymous cookie holds: the token, a dot, and the token's
+/// signature under the instance's secret key. Only the token identifies the
+/// browser (its SHA-256 is what a participant without an account is stored
+/// as); the signature shows this site issued it.
+pub fn signed_anon(secret_key: &str, token: &str) -> String {
+    format!("{token}.{}", secrets::sign(secret_key.as_bytes(), &anon_message(token)))
+}
+
+// Not the message of any other signature made with the same key
+// (`csrf|…`, `unsubscribe|…`).
+fn anon_message(token: &str) -> String {
+    format!("anon|{token}")
+}
+
+/// This browser's anonymous token, from a cookie this site issued: a token
+/// of 16 to 64 letters, digits, `-` or `_`, and its valid signature. A value
+/// planted by another site on the same domain, made up, or altered is not
+/// used (and the browser is sent a new one). When the browser sends several
+/// cookies of that name (one set by another site), the first issued here
+/// counts.
+pub fn anon_cookie<'a>(headers: &'a axum::http::HeaderMap, secret_key: &str, tls: bool) -> Option<&'a str> {
+    let name = cookie_name(ANON_COOKIE, tls);
+    cookies_in(headers)
+        .filter(|(k, _)| *k == name)
+        .filter_map(|(_, v)| v.split_once('.'))
+        .find(|(token, signature)| {
+            (16..=64).contains(&token.len())
+                && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && signature.len() == 64
+                && secrets::verify_signature(secret_key.as_bytes(), &anon_message(token), signature)
+        })
+        .map(|(token, _)| token)
+}
+
+/// Whether the request carries any of the site's cookies, by either name
+/// (a browser that blocks cookies sends none). Plain names count under TLS
+/// too: a browser still holding one from before the site used the prefix
+/// keeps cookies.
+pub fn carries_site_cookie(headers: &axum::http::HeaderMap) -> bool {
+    cookies_in(headers).any(|(k, _)| SITE_COOKIES.contains(&k.strip_prefix(HOST_PREFIX).unwrap_or(k)))
+}
+
+/// Reads one cookie from a header map (by its exact name).
 pub fn cookie_in<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    cookies_in(headers).find(|(k, _)| *k == name).map(|(_, v)| v)
+}
+
+/// Every cookie in a header map, as (name, value).
+fn cookies_in(headers: &axum::http::HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
 }
 
 /// The client's address: the socket peer, or the nearest untrusted address in
@@ -142,7 +218,8 @@ impl FromRequestParts<AppState> for Viewer {
             return Ok(v.clone());
         }
         let settings = state.settings().await;
-        let token = cookie(parts, SESSION_COOKIE).filter(|t| t.len() == 64).map(str::to_string);
+        let tls = state.config.tls;
+        let token = site_cookie(&parts.headers, SESSION_COOKIE, tls).filter(|t| t.len() == 64).map(str::to_string);
         let (actor, unread) = match &token {
             Some(t) => match accounts::session_actor(&state.db, t).await.map_err(WebError::from)? {
                 Some((actor, unread)) => (Some(actor), unread),
@@ -151,13 +228,13 @@ impl FromRequestParts<AppState> for Viewer {
             None => (None, 0),
         };
         let session_token = if actor.is_some() { token } else { None };
-        let anon = anon_cookie(&parts.headers)
+        let anon = anon_cookie(&parts.headers, &settings.secret_key, tls)
             .map(str::to_string)
             .or_else(|| parts.extensions.get::<AnonId>().map(|a| a.0.clone()))
             .unwrap_or_default();
         let message = csrf_message(session_token.as_deref(), &anon);
         let csrf = secrets::sign(settings.secret_key.as_bytes(), &message);
-        let flash = cookie(parts, FLASH_COOKIE).map(|v| {
+        let flash = site_cookie(&parts.headers, FLASH_COOKIE, tls).map(|v| {
             percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned()
         });
         let viewer = Viewer {
@@ -176,5 +253,45 @@ impl FromRequestParts<AppState> for Viewer {
         };
         parts.extensions.insert(viewer.clone());
         Ok(viewer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(cookie: &str) -> axum::http::HeaderMap {
+        let mut h = axum::http::HeaderMap::new();
+        h.insert(axum::http::header::COOKIE, axum::http::HeaderValue::from_str(cookie).unwrap());
+        h
+    }
+
+    #[test]
+    fn only_signed_anonymous_tokens_are_read() {
+        let key = "instance secret";
+        let token = new_anon_token();
+        let value = signed_anon(key, &token);
+        assert_eq!(anon_cookie(&headers(&format!("mh_anon={value}")), key, false), Some(token.as_str()));
+        assert_eq!(anon_cookie(&headers(&format!("mh_anon={value}")), "another key", false), None);
+        assert_eq!(anon_cookie(&headers(&format!("mh_anon={token}")), key, false), None);
+        // One planted by another site and sent first does not hide ours.
+        let both = headers(&format!("mh_anon=attackerchosen00001; mh_anon={value}"));
+        assert_eq!(anon_cookie(&both, key, false), Some(token.as_str()));
+        // Under TLS only the prefixed name is read.
+        assert_eq!(anon_cookie(&headers(&format!("mh_anon={value}")), key, true), None);
+        assert_eq!(anon_cookie(&headers(&format!("__Host-mh_anon={value}")), key, true), Some(token.as_str()));
+        // A CSRF token is no anonymous cookie's signature.
+        let csrf = secrets::sign(key.as_bytes(), &csrf_message(None, &token));
+        assert_eq!(anon_cookie(&headers(&format!("mh_anon={token}.{csrf}")), key, false), None);
+    }
+
+    #[test]
+    fn site_cookies_by_either_name() {
+        assert!(carries_site_cookie(&headers("mh_flash=x")));
+        assert!(carries_site_cookie(&headers("other=1; __Host-mh_session=abc")));
+        assert!(!carries_site_cookie(&headers("_ga=1; __Host-other=2")));
+        assert!(!carries_site_cookie(&axum::http::HeaderMap::new()));
+        assert_eq!(cookie_name(SESSION_COOKIE, true), "__Host-mh_session");
+        assert_eq!(cookie_name(SESSION_COOKIE, false), "mh_session");
     }
 }

@@ -215,6 +215,15 @@ async fn planted_opinion_groups_are_found_and_reported() {
         assert_eq!(again["tick"].as_u64(), state["tick"].as_u64().map(|t| t + 1), "warm-started from the stored state");
         // Ann voted (as a planted participant), so her own position is marked.
         assert!(report.body.contains(">You</text>"));
+        // The demo's browsers have made-up tokens, which no browser can
+        // present: a cookie holding one is replaced, so nobody takes over
+        // their votes.
+        let mut stranger = ann.other_browser();
+        for i in 0..8 {
+            stranger.set_cookie("mh_anon", &format!("demo-browser-{i:04}"));
+            let mine = stranger.get(&format!("/common-ground/{id}/mine")).await;
+            assert!(mine.body.contains("You have not voted in this conversation yet."), "demo browser {i}");
+        }
     }
 }
 
@@ -266,6 +275,59 @@ async fn post_moderation_hosts_take_statements_out_and_put_them_back() {
         // A NUL (which PostgreSQL text cannot hold) is dropped, on both backends.
         assert_eq!(bea.submit(&page, &format!("{page}/statements"), &[("statement", "Mend the\u{0} nets\u{7}")]).await.status, StatusCode::SEE_OTHER);
         assert!(common_ground_statements(&db, id).await.iter().any(|s| s.body == "Mend the nets"));
+    }
+}
+
+/// Votes without an account are kept under a token only this site issued.
+/// A browser carrying a value another site on the same domain planted votes
+/// under a fresh token, so whoever planted it cannot read or change those
+/// votes.
+#[tokio::test]
+async fn anonymous_votes_stay_with_tokens_the_site_issued() {
+    for db in databases().await {
+        let mut ann = museum_host(db.clone()).await;
+        let id = open_for_everyone(&mut ann, "The bandstand", "Repaint it green\nMove it to the park").await;
+        let page = format!("/common-ground/{id}");
+        let mine = format!("{page}/mine");
+        let planted = "attackerchosen00001";
+        let mut visitor = ann.other_browser();
+        visitor.set_cookie("mh_anon", planted);
+        let s = statement_on(&visitor.get(&page).await.body).expect("a statement to vote on");
+        let r = visitor.submit(&page, &format!("{page}/vote"), &[("statement", &s), ("vote", "agree")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(visitor.get(&mine).await.body.contains("Your vote: <strong>Agree</strong>"));
+        let mut attacker = ann.other_browser();
+        attacker.set_cookie("mh_anon", planted);
+        assert!(attacker.get(&mine).await.body.contains("You have not voted in this conversation yet."), "the planter sees nothing");
+    }
+}
+
+/// Taking part renews the anonymous cookie along with the took-part one,
+/// for a year from then, so it never runs out first (which would make an
+/// active participant a new one: no votes of their own, the same
+/// statements again, their votes counted twice). Both ways of taking part:
+/// a vote and a statement.
+#[tokio::test]
+async fn taking_part_renews_the_anonymous_cookie() {
+    for db in databases().await {
+        let mut ann = museum_host(db.clone()).await;
+        let id = open_for_everyone(&mut ann, "The bandstand", "Repaint it green\nMove it to the park").await;
+        let page = format!("/common-ground/{id}");
+        let mut guest = ann.other_browser();
+        let s = statement_on(&guest.get(&page).await.body).expect("a statement to vote on");
+        let token = guest.cookie("mh_anon").expect("the guest's token").to_string();
+        let vote = guest.submit(&page, &format!("{page}/vote"), &[("statement", &s), ("vote", "agree")]).await;
+        assert_eq!(vote.status, StatusCode::SEE_OTHER);
+        let statement = guest.submit(&page, &format!("{page}/statements"), &[("statement", "The bandstand needs a ramp for wheelchairs")]).await;
+        assert_eq!(statement.status, StatusCode::SEE_OTHER, "{}", statement.body);
+        let year = format!("Max-Age={}", 365 * 24 * 3600);
+        for r in [&vote, &statement] {
+            let set: Vec<&str> = r.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).collect();
+            assert!(set.iter().any(|c| c.starts_with(&format!("mh_anon={token};")) && c.contains(&year)), "{set:?}");
+            assert!(set.iter().any(|c| c.starts_with("mh_took_part=1;") && c.contains(&year)), "{set:?}");
+            assert_eq!(set.iter().filter(|c| c.starts_with("mh_anon=")).count(), 1, "{set:?}");
+        }
+        assert_eq!(guest.cookie("mh_anon"), Some(token.as_str()), "the same token, renewed");
     }
 }
 

@@ -131,7 +131,8 @@ async fn signing_in_comes_back_to_the_page_asked_for() {
 #[tokio::test]
 async fn csrf_is_required_and_stale_tokens_are_refused() {
     for mut app in apps().await {
-        // No token at all.
+        // No token at all (from a browser that has our cookie).
+        app.get("/").await;
         let r = app.post_raw("/signup", &[("email", "a@example.org")]).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         assert!(r.body.contains("Your form had expired"));
@@ -233,6 +234,150 @@ async fn cross_site_posts_are_refused() {
     }
 }
 
+/// Browsers send `Sec-Fetch-Site`: a state-changing request from another
+/// site is refused, and so is one from another site on the same domain
+/// (`same-site`, say `x.example.org` posting to `town.example.org`); this
+/// site's own pages (`same-origin`) and typed-in requests (`none`) pass.
+#[tokio::test]
+async fn same_site_posts_are_refused_as_well_as_cross_site() {
+    for mut app in apps().await {
+        let token = app.get("/signup").await.csrf();
+        let cookies = app.cookie_header();
+        for (site, refused) in [("same-site", true), ("cross-site", true), ("same-origin", false), ("none", false)] {
+            let req = axum::http::Request::post("/signup")
+                .header("sec-fetch-site", site)
+                .header("cookie", &cookies)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(format!("csrf={token}&email=a%40b.org")))
+                .unwrap();
+            let r = tower::ServiceExt::oneshot(meetinghouse_web::app(app.state.clone()), req).await.unwrap();
+            let status = r.status();
+            let body = String::from_utf8_lossy(&axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap()).into_owned();
+            assert_eq!(status == StatusCode::FORBIDDEN, refused, "{site}: {status}");
+            assert_eq!(body.contains("sent from another website"), refused, "{site}");
+        }
+    }
+}
+
+/// The anonymous cookie is used only if this site issued it (a random value
+/// and its signature): a value planted by another site on the same domain,
+/// made up, altered, or copied from the demo's browsers is replaced, so
+/// whoever planted it learns neither the browser's token nor the form token
+/// that goes with it, and cannot sign the browser in to their own account.
+#[tokio::test]
+async fn only_anonymous_cookies_the_site_issued_are_used() {
+    for app in apps().await {
+        let planted = "attackerchosen00001";
+        // The attacker has an account, and reads the sign-in form's token
+        // with the value they plant.
+        let mut attacker = app.other_browser();
+        attacker.sign_up("mallory").await;
+        attacker.sign_out().await;
+        attacker.set_cookie("mh_anon", planted);
+        let their_token = attacker.get("/login").await.csrf();
+        // The visitor's browser carries the planted cookie: it is replaced.
+        let mut visitor = app.other_browser();
+        visitor.set_cookie("mh_anon", planted);
+        let page = visitor.get("/login").await;
+        let issued = visitor.cookie("mh_anon").expect("an anonymous cookie").to_string();
+        assert_ne!(issued, planted, "the planted value is replaced");
+        assert_ne!(page.csrf(), their_token);
+        let r = visitor
+            .post_raw_from("/login", "/login", &[("csrf", their_token.as_str()), ("email", "mallory@example.org"), ("password", "a long enough password")])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "the attacker's token does not sign the visitor in");
+        assert_eq!(visitor.get("/me").await.status, StatusCode::SEE_OTHER, "still signed out");
+
+        // What the site issued is kept, with the same form token; anything else is replaced.
+        let (random, signature) = issued.split_once('.').expect("a value and its signature");
+        let mut altered = random.to_string();
+        let last = if altered.ends_with('0') { '1' } else { '0' };
+        altered.replace_range(altered.len() - 1.., &last.to_string());
+        let forged = [
+            random.to_string(),
+            format!("{random}."),
+            format!("{altered}.{signature}"),
+            format!("{random}.{}", "0".repeat(64)),
+            format!("{random}.{signature}x"),
+            format!("demo-browser-0001.{signature}"),
+            "demo-browser-0001".to_string(),
+        ];
+        for value in forged {
+            let mut other = app.other_browser();
+            other.set_cookie("mh_anon", &value);
+            other.get("/").await;
+            let now = other.cookie("mh_anon").unwrap();
+            assert!(now != value && now.contains('.'), "{value} was kept");
+        }
+        let mut same = app.other_browser();
+        same.set_cookie("mh_anon", &issued);
+        let r = same.get("/login").await;
+        assert!(r.headers.get_all(axum::http::header::SET_COOKIE).iter().all(|c| !c.to_str().unwrap().starts_with("mh_anon=")), "an issued value is kept");
+        assert_eq!(r.csrf(), page.csrf());
+    }
+}
+
+/// Under TLS every cookie's name carries the `__Host-` prefix, which
+/// browsers accept only from this host itself (`Secure`, `Path=/`, no
+/// `Domain`): another site on the same domain cannot set them. The plain
+/// names, which any such site can set, are not read at all.
+#[tokio::test]
+async fn under_tls_cookies_are_host_only_and_plain_names_ignored() {
+    for db in databases().await {
+        let config = meetinghouse_web::WebConfig { tls: true, ..meetinghouse_testkit::web_config() };
+        let mut app = TestApp::with_config(db, config).await;
+        let r = app.get("/").await;
+        let set: Vec<&str> = r.headers.get_all(axum::http::header::SET_COOKIE).iter().map(|c| c.to_str().unwrap()).collect();
+        assert!(set.iter().any(|c| c.starts_with("__Host-mh_anon=")), "{set:?}");
+        assert!(set.iter().all(|c| !c.contains("Domain")), "{set:?}");
+        app.sign_up("tess").await;
+        let session = app.cookie("__Host-mh_session").expect("the session cookie has the prefix").to_string();
+        assert_eq!(app.get("/me").await.status, StatusCode::OK);
+
+        // A session cookie under the plain name (as a sibling site could
+        // plant one) signs nobody in.
+        let mut planted = app.other_browser();
+        planted.set_cookie("mh_session", &session);
+        assert_eq!(planted.get("/me").await.status, StatusCode::SEE_OTHER, "not signed in by a plain-named cookie");
+        // Nor is a plain-named anonymous cookie used, even one this site issued.
+        let anon = planted.cookie("__Host-mh_anon").unwrap().to_string();
+        let mut copied = app.other_browser();
+        copied.set_cookie("mh_anon", &anon);
+        copied.get("/").await;
+        let fresh = copied.cookie("__Host-mh_anon").expect("a cookie of its own");
+        assert_ne!(fresh, anon);
+        // A form sent with only an old plain-named cookie (from before the
+        // site used the prefix) is "expired", not "cookies blocked".
+        let mut old = app.other_browser();
+        old.set_cookie("mh_anon", &anon);
+        let r = old.post_raw("/signup", &[("csrf", "from-before"), ("email", "a@example.org")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("Your form had expired"), "{}", r.body);
+    }
+}
+
+/// A browser that keeps no cookies sends forms without any: it is told the
+/// site needs cookies for forms, not to reload (which would fail again the
+/// same way, for ever).
+#[tokio::test]
+async fn a_browser_without_cookies_is_told_forms_need_them() {
+    for app in apps().await {
+        let mut browser = app.other_browser();
+        let token = browser.get("/signup").await.csrf();
+        // The same page, in a browser that kept nothing it was sent.
+        let mut no_cookies = app.other_browser();
+        let r = no_cookies.post_raw_from("/signup", "/signup", &[("csrf", token.as_str()), ("email", "a@example.org")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("Allow cookies for this site"), "{}", r.body);
+        assert!(!r.body.contains("Your form had expired"), "{}", r.body);
+        assert!(r.body.contains(r#"<a href="/signup">Go back to the page you were on</a>"#), "{}", r.body);
+        // A browser with our cookie but a stale token is asked to reload.
+        let r = browser.post_raw("/signup", &[("csrf", "stale"), ("email", "a@example.org")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("Your form had expired") && !r.body.contains("Allow cookies"), "{}", r.body);
+    }
+}
+
 /// Every cookie the site sets, across a visit, sign-up and sign-out: never
 /// readable by scripts, not sent cross-site, whole site, `Secure` exactly
 /// when the site is served over TLS.
@@ -253,11 +398,16 @@ async fn every_cookie_is_http_only_same_site_and_secure_under_tls() {
             keep(&app.get("/me").await);
             keep(&app.submit("/me", "/logout", &[]).await);
             let names: Vec<&str> = seen.iter().filter_map(|c| c.split('=').next()).collect();
+            let prefix = if tls { "__Host-" } else { "" };
             for name in ["mh_anon", "mh_session", "mh_flash"] {
-                assert!(names.contains(&name), "{name} was never set (tls {tls}): {seen:?}");
+                let name = format!("{prefix}{name}");
+                assert!(names.contains(&name.as_str()), "{name} was never set (tls {tls}): {seen:?}");
             }
-            assert!(seen.iter().any(|c| c.starts_with("mh_session=;") && c.contains("Max-Age=0")), "sign-out keeps the session: {seen:?}");
+            assert!(names.iter().all(|n| n.starts_with(prefix)), "every cookie has the prefix (tls {tls}): {seen:?}");
+            let cleared = format!("{prefix}mh_session=;");
+            assert!(seen.iter().any(|c| c.starts_with(&cleared) && c.contains("Max-Age=0")), "sign-out keeps the session: {seen:?}");
             for c in &seen {
+                assert!(!c.contains("Domain="), "{c}: host-only");
                 let attrs: Vec<&str> = c.split("; ").skip(1).collect();
                 for a in ["Path=/", "HttpOnly", "SameSite=Lax"] {
                     assert!(attrs.contains(&a), "{c} lacks {a}");
@@ -270,7 +420,8 @@ async fn every_cookie_is_http_only_same_site_and_secure_under_tls() {
 }
 
 /// Confirmation emails are limited per account, and a made-up anonymous
-/// cookie (too long, strange characters) is replaced, never used as a key.
+/// cookie (too long, strange characters, or well formed but not signed by
+/// this site) is replaced, never used as a key.
 #[tokio::test]
 async fn resends_are_limited_and_odd_anonymous_cookies_replaced() {
     for mut app in apps().await {
@@ -282,13 +433,14 @@ async fn resends_are_limited_and_odd_anonymous_cookies_replaced() {
         assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
         assert!(r.body.contains("several confirmation links"), "{}", r.body);
 
-        for odd in ["x".repeat(5000), "short".to_string(), "a".repeat(20) + "%00"] {
+        for odd in ["x".repeat(5000), "short".to_string(), "a".repeat(20) + "%00", "0123456789abcdef0123456789abcdef".to_string()] {
             let req = axum::http::Request::get("/").header("cookie", format!("mh_anon={odd}")).body(axum::body::Body::empty()).unwrap();
             let r = tower::ServiceExt::oneshot(meetinghouse_web::app(app.state.clone()), req).await.unwrap();
             let set: Vec<&str> = r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
             assert!(set.iter().any(|c| c.starts_with("mh_anon=") && c.len() < 200), "{odd:.20}: {set:?}");
         }
-        let fine = "0123456789abcdef0123456789abcdef";
+        let fine = app.other_browser().get("/").await.headers[axum::http::header::SET_COOKIE].to_str().unwrap().to_string();
+        let fine = fine.split(';').next().unwrap().strip_prefix("mh_anon=").expect("an anonymous cookie").to_string();
         let req = axum::http::Request::get("/").header("cookie", format!("mh_anon={fine}")).body(axum::body::Body::empty()).unwrap();
         let r = tower::ServiceExt::oneshot(meetinghouse_web::app(app.state.clone()), req).await.unwrap();
         assert!(r.headers().get_all("set-cookie").iter().all(|c| !c.to_str().unwrap().starts_with("mh_anon=")), "a good token is kept");
@@ -401,6 +553,50 @@ async fn signed_out_pages_are_micro_cached_and_cleared_by_changes() {
         assert!(!fresh.headers.contains_key("x-page-cache") && fresh.body.contains("New Museum"));
         app.get("/orgs").await;
         assert!(!app.get("/orgs").await.headers.contains_key("x-page-cache"));
+    }
+}
+
+/// Only a change clears the page cache: posts that were refused (no token,
+/// a wrong one, from another site, to no such address, input the form sends
+/// back, a form for signed-in people from a signed-out browser) or that
+/// change no page (signing out) leave it, so a script sending rubbish
+/// cannot keep the cache empty while many people are reading.
+#[tokio::test]
+async fn refused_posts_leave_the_page_cache_alone() {
+    for db in databases().await {
+        let config = meetinghouse_web::WebConfig { page_cache_ttl: std::time::Duration::from_secs(60), ..meetinghouse_testkit::web_config() };
+        let mut app = TestApp::with_config(db, config).await;
+        app.sign_up("ann").await;
+        let mut visitor = app.other_browser();
+        visitor.get("/orgs").await;
+        assert_eq!(visitor.get("/orgs").await.headers["x-page-cache"], "hit");
+
+        let mut script = app.other_browser();
+        assert_eq!(script.post_raw("/orgs", &[("name", "X"), ("sector", "arts")]).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(script.post_raw("/signup", &[("csrf", "rubbish"), ("email", "a@example.org")]).await.status, StatusCode::FORBIDDEN);
+        assert!(script.post_raw("/no/such/form", &[("csrf", "rubbish")]).await.status.is_client_error());
+        let token = script.get("/signup").await.csrf();
+        let req = axum::http::Request::post("/signup")
+            .header("sec-fetch-site", "cross-site")
+            .header("cookie", script.cookie_header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(format!("csrf={token}&email=a%40b.org")))
+            .unwrap();
+        let r = tower::ServiceExt::oneshot(meetinghouse_web::app(app.state.clone()), req).await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        // With a form token of its own (anyone can get one), a signed-out
+        // script is sent to sign in, or signs out nobody: nothing changed.
+        let r = script.post_raw("/notifications/read", &[("csrf", token.as_str())]).await;
+        assert!(r.location().is_some_and(|to| to.starts_with("/login?need=1")), "{r:?}");
+        assert_eq!(script.post_raw("/logout", &[("csrf", token.as_str())]).await.status, StatusCode::SEE_OTHER);
+        let r = app.submit("/orgs/new", "/orgs", &[("name", ""), ("sector", "heritage")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(visitor.get("/orgs").await.headers.get("x-page-cache").map(|v| v.to_str().unwrap()), Some("hit"), "still cached");
+
+        // A change that went through clears it.
+        assert_eq!(app.submit("/orgs/new", "/orgs", &[("name", "New Museum"), ("sector", "heritage")]).await.status, StatusCode::SEE_OTHER);
+        let fresh = visitor.get("/orgs").await;
+        assert!(!fresh.headers.contains_key("x-page-cache") && fresh.body.contains("New Museum"));
     }
 }
 
