@@ -1,10 +1,49 @@
 //! The email outbox: mail is written here in the same transaction as the
 //! change that caused it, and a worker sends it (or admins read it).
+//!
+//! Several app servers may share one outbox, so a worker first claims a
+//! message ([`claim`]): only the worker whose claim succeeded sends it, then
+//! marks it sent ([`mark_sent`]) or failed ([`mark_failed`], which lets the
+//! claim go and says when to try again). A claim lapses after
+//! [`CLAIM_LEASE_SECS`], so mail a worker was sending when it stopped goes
+//! out from another. A failed message waits before its next try, longer each
+//! time ([`retry_delay`]), and is given up after [`GIVE_UP_AFTER`] tries
+//! (about a day); an admin can send it again ([`send_again`]).
 
 use sqlx::FromRow;
 
 use crate::error::Result;
 use crate::{Db, Tx, now};
+
+/// How long a worker's claim on a message lasts. Sending one message takes
+/// seconds (the SMTP timeout is 20 s), so a claim this old belongs to a
+/// worker that stopped mid-send; another may then send the message.
+pub const CLAIM_LEASE_SECS: i64 = 5 * 60;
+
+/// The wait after a message's first failed try; it doubles with each
+/// failure, up to [`RETRY_MAX_SECS`].
+pub const RETRY_FIRST_SECS: i64 = 30;
+
+/// The longest wait between two tries.
+pub const RETRY_MAX_SECS: i64 = 60 * 60;
+
+/// A message is given up after this many failed tries: with waits of 30 s,
+/// 1, 2, 4, 8, 16 and 32 minutes and then an hour, the last try is about
+/// 24 hours after the first.
+pub const GIVE_UP_AFTER: i64 = 31;
+
+/// How long to wait after a message's `failures`-th failed try.
+pub fn retry_delay(failures: i64) -> i64 {
+    // 30 s doubled 7 times is past the cap already: no need to shift further.
+    let doublings = (failures - 1).clamp(0, 16);
+    (RETRY_FIRST_SECS << doublings).min(RETRY_MAX_SECS)
+}
+
+macro_rules! columns {
+    () => {
+        "id, to_addr, subject, body, kind, created_at, sent_at, attempts, last_error, claimed_at, next_attempt_at, held"
+    };
+}
 
 #[derive(Debug, Clone, FromRow)]
 pub struct EmailRow {
@@ -15,8 +54,50 @@ pub struct EmailRow {
     pub kind: String,
     pub created_at: i64,
     pub sent_at: Option<i64>,
+    /// Tries so far, failed ones and the one that sent it.
     pub attempts: i64,
     pub last_error: Option<String>,
+    /// When a worker claimed it to send it (see [`CLAIM_LEASE_SECS`]).
+    pub claimed_at: Option<i64>,
+    /// When it may be tried next; `None` when held or given up.
+    pub next_attempt_at: Option<i64>,
+    /// 1 when kept for the admin page because no SMTP server is configured.
+    pub held: i64,
+}
+
+/// Where a message is, as the admin page says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Sent,
+    /// A worker is sending it now.
+    Sending,
+    /// Not tried yet.
+    Waiting,
+    /// Failed, and tried again at this time (unix seconds).
+    Retrying(i64),
+    /// Failed [`GIVE_UP_AFTER`] times (or could never be sent): not tried
+    /// again unless an admin sends it again.
+    GaveUp,
+    /// No SMTP server is configured: kept here for an admin to read.
+    Held,
+}
+
+impl EmailRow {
+    pub fn state(&self, now: i64) -> State {
+        if self.sent_at.is_some() {
+            State::Sent
+        } else if self.claimed_at.is_some_and(|at| at > now - CLAIM_LEASE_SECS) {
+            State::Sending
+        } else if self.held != 0 {
+            State::Held
+        } else {
+            match self.next_attempt_at {
+                None => State::GaveUp,
+                Some(_) if self.attempts == 0 => State::Waiting,
+                Some(at) => State::Retrying(at),
+            }
+        }
+    }
 }
 
 pub async fn enqueue(tx: &mut Tx, to: &str, subject: &str, body: &str, kind: &str) -> Result<i64> {
@@ -36,25 +117,55 @@ pub async fn enqueue(tx: &mut Tx, to: &str, subject: &str, body: &str, kind: &st
 
 /// Newest first, for the admin page.
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<EmailRow>> {
-    Ok(sqlx::query_as(
-        "SELECT id, to_addr, subject, body, kind, created_at, sent_at, attempts, last_error \
-         FROM email_outbox ORDER BY id DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await?)
+    Ok(sqlx::query_as(concat!("SELECT ", columns!(), " FROM email_outbox ORDER BY id DESC LIMIT $1"))
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?)
 }
 
-/// Unsent mail that has not failed too often, oldest first.
-pub async fn unsent(db: &Db, max_attempts: i64, limit: i64) -> Result<Vec<EmailRow>> {
-    Ok(sqlx::query_as(
-        "SELECT id, to_addr, subject, body, kind, created_at, sent_at, attempts, last_error \
-         FROM email_outbox WHERE sent_at IS NULL AND attempts < $1 ORDER BY id LIMIT $2",
+/// The ids of unsent mail due to be tried now and claimed by no worker,
+/// oldest first. Claim each ([`claim`]) before sending it.
+pub async fn due(db: &Db, limit: i64) -> Result<Vec<i64>> {
+    let now = now();
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT id FROM email_outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+         AND (claimed_at IS NULL OR claimed_at <= $2) ORDER BY id LIMIT $3",
     )
-    .bind(max_attempts)
+    .bind(now)
+    .bind(now - CLAIM_LEASE_SECS)
     .bind(limit)
     .fetch_all(&db.pool)
-    .await?)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// A message this worker may send: it holds the claim until it marks the
+/// message sent or failed, or the lease runs out.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub email: EmailRow,
+}
+
+/// Claims a due message for sending. `None` when it is not due, was sent,
+/// or another worker holds a claim on it that has not lapsed: then this
+/// worker must not send it. Of two claims at once, exactly one succeeds
+/// (one `UPDATE` with the test in its `WHERE`: on PostgreSQL the second
+/// waits for the first's row lock and then finds the row claimed; on SQLite
+/// writes take turns).
+pub async fn claim(db: &Db, id: i64) -> Result<Option<Claim>> {
+    let now = now();
+    let email: Option<EmailRow> = sqlx::query_as(concat!(
+        "UPDATE email_outbox SET claimed_at = $1 \
+         WHERE id = $2 AND sent_at IS NULL AND next_attempt_at <= $1 \
+         AND (claimed_at IS NULL OR claimed_at <= $3) RETURNING ",
+        columns!()
+    ))
+    .bind(now)
+    .bind(id)
+    .bind(now - CLAIM_LEASE_SECS)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(email.map(|email| Claim { email }))
 }
 
 /// The kinds of mail that carry a one-time link (email confirmation,
@@ -65,41 +176,90 @@ pub const ONE_TIME_LINK_KINDS: [&str; 2] = ["verify", "reset"];
 /// What a sent message with a one-time link keeps in place of its text.
 pub const LINK_REMOVED: &str = "(The text of this message held a one-time link, so it was removed once the message was sent.)";
 
-/// Claims a message for sending; false if another worker already sent it.
-/// A message with a one-time link loses its text here.
+/// Records that a message was sent and lets its claim go; false if it was
+/// already marked sent. A message with a one-time link loses its text here.
 pub async fn mark_sent(db: &Db, id: i64) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE email_outbox SET sent_at = $1, attempts = attempts + 1, \
+        "UPDATE email_outbox SET sent_at = $1, attempts = attempts + 1, claimed_at = NULL, \
          body = CASE WHEN kind IN ($3, $4) THEN $5 ELSE body END WHERE id = $2 AND sent_at IS NULL",
     )
-        .bind(now())
-        .bind(id)
-        .bind(ONE_TIME_LINK_KINDS[0])
-        .bind(ONE_TIME_LINK_KINDS[1])
-        .bind(LINK_REMOVED)
-        .execute(&db.pool)
-        .await?;
+    .bind(now())
+    .bind(id)
+    .bind(ONE_TIME_LINK_KINDS[0])
+    .bind(ONE_TIME_LINK_KINDS[1])
+    .bind(LINK_REMOVED)
+    .execute(&db.pool)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn mark_failed(db: &Db, id: i64, error: &str) -> Result<()> {
-    sqlx::query("UPDATE email_outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2")
-        .bind(error)
-        .bind(id)
-        .execute(&db.pool)
-        .await?;
+/// What became of a failed message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// It will be tried again at this time (unix seconds).
+    RetryAt(i64),
+    /// It will not be tried again unless an admin sends it again.
+    GaveUp,
+    /// The claim had lapsed and the message was claimed again, sent, or
+    /// reset by an admin: nothing was recorded.
+    ClaimLost,
+}
+
+/// Records a failed try and lets the claim go: the message is tried again
+/// after [`retry_delay`], or given up after [`GIVE_UP_AFTER`] tries, or at
+/// once when `permanent` (it can never be sent, like a malformed address).
+pub async fn mark_failed(db: &Db, claim: &Claim, error: &str, permanent: bool) -> Result<AfterFailure> {
+    let attempts = claim.email.attempts + 1;
+    let now = now();
+    let next = (!permanent && attempts < GIVE_UP_AFTER).then(|| now + retry_delay(attempts));
+    let done = sqlx::query(
+        "UPDATE email_outbox SET attempts = $1, last_error = $2, next_attempt_at = $3, claimed_at = NULL \
+         WHERE id = $4 AND sent_at IS NULL AND claimed_at = $5",
+    )
+    .bind(attempts)
+    .bind(error)
+    .bind(next)
+    .bind(claim.email.id)
+    .bind(claim.email.claimed_at)
+    .execute(&db.pool)
+    .await?;
+    Ok(match next {
+        _ if done.rows_affected() == 0 => AfterFailure::ClaimLost,
+        Some(at) => AfterFailure::RetryAt(at),
+        None => AfterFailure::GaveUp,
+    })
+}
+
+/// Keeps a message that cannot be sent because no SMTP server is configured:
+/// it stays on the admin page with its text (an admin passes its link on by
+/// hand) and is not tried again unless an admin sends it again.
+pub async fn mark_held(db: &Db, id: i64, note: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE email_outbox SET held = 1, next_attempt_at = NULL, claimed_at = NULL, last_error = $1 \
+         WHERE id = $2 AND sent_at IS NULL",
+    )
+    .bind(note)
+    .bind(id)
+    .execute(&db.pool)
+    .await?;
     Ok(())
 }
 
-/// Parks a message that cannot be sent (no SMTP server): it stays visible on
-/// the admin page and is not retried.
-pub async fn mark_held(db: &Db, id: i64, note: &str) -> Result<()> {
-    sqlx::query("UPDATE email_outbox SET attempts = 1000, last_error = $1 WHERE id = $2")
-        .bind(note)
-        .bind(id)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
+/// An admin's "Send again": an unsent message, held or failed, is due at
+/// once with its tries counted from nothing. False when it was sent, is
+/// being sent right now, or is gone.
+pub async fn send_again(db: &Db, id: i64) -> Result<bool> {
+    let now = now();
+    let done = sqlx::query(
+        "UPDATE email_outbox SET attempts = 0, next_attempt_at = $1, held = 0, last_error = NULL, claimed_at = NULL \
+         WHERE id = $2 AND sent_at IS NULL AND (claimed_at IS NULL OR claimed_at <= $3)",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(now - CLAIM_LEASE_SECS)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Removes mail older than `cutoff` (unix seconds), sent or not: after that

@@ -174,16 +174,72 @@ impl std::fmt::Debug for ServeConfig {
     }
 }
 
-/// Hides the password in a URL like `postgres://user:secret@host/db`.
+/// Settings in a database URL's query that hold no secret, shown in logs
+/// as they are. Any other setting's value (`password=`, `sslpassword=`,
+/// whatever a driver adds later) is shown as `[redacted]`.
+const PLAIN_URL_SETTINGS: &[&str] = &[
+    "sslmode", "sslrootcert", "sslcert", "sslkey", "application_name", "dbname", "host", "hostaddr", "port", "user",
+    "connect_timeout", "target_session_attrs", "statement-cache-capacity", "mode", "cache", "immutable", "vfs",
+];
+
+/// A URL as logs and error messages may show it: the scheme, the user name,
+/// the host and port, the path (the database), and of the query only the
+/// settings known to hold no secret. A password — `postgres://mh:secret@db`
+/// or `postgres://mh@db/mh?password=secret` — becomes `[redacted]`, and so
+/// does anything that cannot be read with certainty.
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}://{}:[redacted]@{}", &url[..scheme_end], user, &url[at + 1..])
+    let (before_query, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    // A fragment has no meaning in a database or SMTP URL: never shown.
+    let before_query = before_query.split('#').next().unwrap_or("");
+    let query = query.map(|q| q.split('#').next().unwrap_or(""));
+    let mut out = match before_query.split_once("://") {
+        None => before_query.to_string(),
+        Some((scheme, rest)) => {
+            // The user part ends at the last "@" (a password may hold "/").
+            let (userinfo, hostpath) = match rest.rsplit_once('@') {
+                Some((u, h)) => (Some(u), h),
+                None => (None, rest),
+            };
+            let (authority, path) = match hostpath.find('/') {
+                Some(i) => hostpath.split_at(i),
+                None => (hostpath, ""),
+            };
+            let user = match userinfo {
+                None => String::new(),
+                Some(u) => match u.split_once(':') {
+                    Some((name, _password)) => format!("{name}:[redacted]@"),
+                    None => format!("{u}@"),
+                },
+            };
+            // "host:port", "[v6]:port", or "host" only: a port that is not a
+            // number means the URL was mistyped, perhaps around a password.
+            let port_ok = (authority.starts_with('[') && authority.ends_with(']')) || match authority.rsplit_once(':') {
+                Some((host, port)) if !host.contains(':') || host.ends_with(']') => port.bytes().all(|b| b.is_ascii_digit()),
+                Some(_) => false,
+                None => true,
+            };
+            let authority = if port_ok { authority } else { "[redacted]" };
+            format!("{scheme}://{user}{authority}{path}")
         }
-        _ => url.to_string(),
+    };
+    if let Some(query) = query {
+        let settings: Vec<String> = query
+            .split('&')
+            .filter(|s| !s.is_empty())
+            .map(|setting| match setting.split_once('=') {
+                Some((key, _)) if PLAIN_URL_SETTINGS.contains(&key) => setting.to_string(),
+                // The name is shown only when it is plainly a name.
+                Some((key, _)) if key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') => format!("{key}=[redacted]"),
+                _ => "[redacted]".to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&settings.join("&"));
     }
+    out
 }
 
 fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
@@ -266,7 +322,28 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(redact_url("postgres://mh:s3cret@db:5432/mh"), "postgres://mh:[redacted]@db:5432/mh");
-        assert_eq!(redact_url("sqlite:///x.db"), "sqlite:///x.db");
+        for (url, shown) in [
+            ("postgres://mh:s3cret@db:5432/mh", "postgres://mh:[redacted]@db:5432/mh"),
+            ("postgres://mh@db/mh?password=s3cret", "postgres://mh@db/mh?password=[redacted]"),
+            ("postgres://mh@db/mh?sslmode=require&password=s3cret&application_name=mh", "postgres://mh@db/mh?sslmode=require&password=[redacted]&application_name=mh"),
+            ("postgresql://mh@db/mh?sslpassword=s3cret", "postgresql://mh@db/mh?sslpassword=[redacted]"),
+            ("postgres://db/mh?user=mh&Password=s3cret", "postgres://db/mh?user=mh&Password=[redacted]"),
+            ("postgres://mh:pa/s3cret@db/mh", "postgres://mh:[redacted]@db/mh"),
+            ("postgres://mh:pa@s3cret@db/mh", "postgres://mh:[redacted]@db/mh"),
+            ("postgres://mh:s3cret@[::1]:5432/mh", "postgres://mh:[redacted]@[::1]:5432/mh"),
+            ("postgres://mh:s3cret@[::1]/mh", "postgres://mh:[redacted]@[::1]/mh"),
+            // Mistyped: "?" or "#" unescaped in the password.
+            ("postgres://mh:pa?s3cret@db/mh", "postgres://[redacted]?[redacted]"),
+            ("postgres://mh:pa#s3cret@db/mh", "postgres://[redacted]"),
+            ("postgres://mh@db/mh?s3cret", "postgres://mh@db/mh?[redacted]"),
+            ("postgres://mh@db/mh?pass%20word=s3cret", "postgres://mh@db/mh?[redacted]"),
+            ("smtp://sam:p%40ss@relay.internal:25", "smtp://sam:[redacted]@relay.internal:25"),
+            ("smtp://relay.internal", "smtp://relay.internal"),
+            ("sqlite:///x.db", "sqlite:///x.db"),
+            ("sqlite:///tmp/x.db?mode=rwc", "sqlite:///tmp/x.db?mode=rwc"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+            assert!(!redact_url(url).contains("s3cret"), "{url}");
+        }
     }
 }

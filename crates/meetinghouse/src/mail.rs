@@ -1,31 +1,184 @@
 //! The mail worker: sends the email outbox over SMTP when a server is
-//! configured; otherwise logs each message once and leaves it on the admin
-//! outbox page. Sending is idempotent per message (claimed by `sent_at`).
+//! configured; otherwise logs each message once and keeps it on the admin
+//! outbox page. Several app servers may share one outbox: each message is
+//! claimed before it is sent (store `outbox::claim`, a five-minute lease),
+//! so only one of them sends it. A failed send is tried again after a wait
+//! that doubles each time (30 s up to an hour) and given up after about a
+//! day; an admin can send it again from `/admin/outbox`.
+//!
+//! The settings are checked once, at start-up ([`Outgoing::from_settings`]):
+//! `serve` refuses an SMTP URL or From address it could not use, rather than
+//! starting and keeping mail back.
 
 use std::time::Duration;
 
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use meetinghouse_store::{Db, outbox};
+use meetinghouse_store::outbox::{self, AfterFailure};
+use meetinghouse_store::{Db, now};
+use tokio::sync::watch;
 
 /// How often the outbox is checked.
 const POLL: Duration = Duration::from_secs(2);
-/// A message that failed this often is left for an admin to look at.
-pub const MAX_ATTEMPTS: i64 = 5;
+/// At most this many messages are looked at per check.
+const BATCH: i64 = 50;
+/// How long one SMTP conversation may take; well inside the claim's lease.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
+/// What held mail says on the admin page.
+const HELD_NOTE: &str = "no SMTP server configured: shown on this page instead";
 
-pub async fn run(db: Db, smtp_url: Option<String>, from: String, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let transport = match smtp_url.as_deref().map(transport) {
-        Some(Ok(t)) => Some(t),
-        Some(Err(e)) => {
-            tracing::error!(error = %e, "the SMTP URL is not usable; mail will only be shown on the admin outbox page");
-            None
+/// Where mail goes, from the checked settings.
+pub struct Outgoing {
+    smtp: Option<Smtp>,
+    from: Mailbox,
+}
+
+struct Smtp {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// `host:port`, for logs and the admin page (never the password).
+    server: String,
+}
+
+/// An SMTP URL taken apart: `smtp://[user[:password]@]host[:port]`.
+#[derive(Debug, PartialEq, Eq)]
+struct SmtpUrl {
+    host: String,
+    port: u16,
+    credentials: Option<(String, String)>,
+}
+
+impl Outgoing {
+    /// Checks `--smtp-url` (none: mail is kept for the admin page) and
+    /// `--mail-from`. An error names the setting and says what is wrong in
+    /// plain words; it never repeats a password.
+    pub fn from_settings(smtp_url: Option<&str>, mail_from: &str) -> anyhow::Result<Outgoing> {
+        let from = mail_from.trim().parse::<Mailbox>().map_err(|_| {
+            anyhow::anyhow!(
+                "--mail-from (MEETINGHOUSE_MAIL_FROM, or mail_from in the config file) is not an email address: “{mail_from}”. \
+                 Write an address, with a name before it if you like: Tiverton Meeting House <hello@meet.example.org>"
+            )
+        })?;
+        let smtp = match smtp_url {
+            None => None,
+            Some(url) => {
+                let parsed = parse_smtp_url(url).map_err(|reason| {
+                    anyhow::anyhow!(
+                        "--smtp-url (MEETINGHOUSE_SMTP_URL, or smtp_url in the config file) cannot be used: {reason}. \
+                         It should look like smtp://user:password@host:port, or smtp://host for a relay that needs no password"
+                    )
+                })?;
+                Some(smtp(parsed))
+            }
+        };
+        Ok(Outgoing { smtp, from })
+    }
+
+    /// One line for the start-up log.
+    pub fn describe(&self) -> String {
+        match &self.smtp {
+            Some(s) => format!("sending mail through the SMTP server at {} as {}", s.server, self.from),
+            None => "no SMTP server configured: mail is logged and kept on /admin/outbox".to_string(),
         }
-        None => None,
+    }
+}
+
+fn smtp(url: SmtpUrl) -> Smtp {
+    let server = if url.host.contains(':') { format!("[{}]:{}", url.host, url.port) } else { format!("{}:{}", url.host, url.port) };
+    // Plain SMTP: TLS is left to a local relay (see the README).
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(url.host).port(url.port).timeout(Some(SMTP_TIMEOUT));
+    if let Some((user, password)) = url.credentials {
+        builder = builder.credentials(Credentials::new(user, password));
+    }
+    Smtp { transport: builder.build(), server }
+}
+
+/// Takes `smtp://[user[:password]@]host[:port]` apart. The user name and
+/// password may hold %-escapes (`%40` for "@", `%25` for "%"). The reason
+/// given for a refusal never quotes the URL, which may hold a password.
+fn parse_smtp_url(url: &str) -> Result<SmtpUrl, String> {
+    let rest = url.trim().strip_prefix("smtp://").ok_or_else(|| {
+        "it must start with smtp:// (the meeting house sends plain SMTP to a relay, which takes care of encryption onward)".to_string()
+    })?;
+    let (userinfo, hostport) = match rest.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, rest),
     };
+    let hostport = hostport.strip_suffix('/').unwrap_or(hostport);
+    if hostport.contains(['/', '?', '#']) {
+        return Err("there is something after the server name and port; nothing may follow them".into());
+    }
+    let (host, port) = if let Some(bracketed) = hostport.strip_prefix('[') {
+        // An IPv6 address: [2001:db8::25]:25
+        let (addr, after) = bracketed.split_once(']').ok_or("the server’s IPv6 address has no closing “]”")?;
+        if addr.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err("the server’s address in [ ] is not an IPv6 address".into());
+        }
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':').ok_or("only a port (:25) may follow the server’s address")?),
+        };
+        (addr, port)
+    } else {
+        match hostport.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("it has no server name after smtp://".into());
+    }
+    if !hostport.starts_with('[') && !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_') {
+        return Err("the server name may hold only letters a–z, digits, “-” and “.”".into());
+    }
+    let port = match port {
+        None => 25,
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => n,
+            _ => return Err("the port after the server name is not a number from 1 to 65535".into()),
+        },
+    };
+    let credentials = match userinfo {
+        None => None,
+        Some(info) => {
+            let (user, password) = info.split_once(':').unwrap_or((info, ""));
+            let user = percent_decode(user).map_err(|e| format!("the user name {e}"))?;
+            let password = percent_decode(password).map_err(|e| format!("the password {e}"))?;
+            if user.is_empty() {
+                return Err("it has a password but no user name before it".into());
+            }
+            Some((user, password))
+        }
+    };
+    Ok(SmtpUrl { host: host.to_string(), port, credentials })
+}
+
+/// Decodes %-escapes, byte by byte. Refuses a "%" not followed by two
+/// hexadecimal digits, and bytes that are not UTF-8 once decoded.
+fn percent_decode(s: &str) -> Result<String, &'static str> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = |at: usize| bytes.get(at).and_then(|b| (*b as char).to_digit(16));
+            match (hex(i + 1), hex(i + 2)) {
+                (Some(high), Some(low)) => out.push((high * 16 + low) as u8),
+                _ => return Err("has a “%” that is not followed by two hexadecimal digits (write a “%” itself as %25)"),
+            }
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| "is not valid text (UTF-8) once its %-escapes are decoded")
+}
+
+pub async fn run(db: Db, outgoing: Outgoing, mut stop: watch::Receiver<bool>) {
     loop {
-        if let Err(e) = tick(&db, transport.as_ref(), &from).await {
-            tracing::warn!(error = %e, "mail worker: could not read the outbox");
+        if let Err(e) = tick(&db, &outgoing, &stop).await {
+            tracing::warn!(error = %e, "mail worker: could not read or update the outbox");
         }
         tokio::select! {
             _ = tokio::time::sleep(POLL) => {},
@@ -34,77 +187,270 @@ pub async fn run(db: Db, smtp_url: Option<String>, from: String, mut stop: tokio
     }
 }
 
-/// Sends (or logs) every waiting message once.
-pub async fn tick(db: &Db, transport: Option<&AsyncSmtpTransport<Tokio1Executor>>, from: &str) -> anyhow::Result<usize> {
-    let waiting = outbox::unsent(db, MAX_ATTEMPTS, 50).await?;
-    let mut done = 0;
-    for email in waiting {
-        match transport {
-            None => {
-                tracing::info!(to = %email.to_addr, subject = %email.subject, body = %email.body, "email (no SMTP configured; shown on /admin/outbox)");
-                outbox::mark_held(db, email.id, "no SMTP server configured: shown on this page instead").await?;
+/// Sends (or, without SMTP, logs and holds) the messages due now that this
+/// worker manages to claim; stops early when `stop` says so. Returns how
+/// many were sent.
+pub async fn tick(db: &Db, outgoing: &Outgoing, stop: &watch::Receiver<bool>) -> anyhow::Result<usize> {
+    let mut sent = 0;
+    for id in outbox::due(db, BATCH).await? {
+        if *stop.borrow() {
+            break;
+        }
+        // Another app server may have claimed it since: then it is theirs.
+        let Some(claim) = outbox::claim(db, id).await? else { continue };
+        let email = &claim.email;
+        let Some(smtp) = &outgoing.smtp else {
+            tracing::info!(id, to = %email.to_addr, subject = %email.subject, body = %email.body, "email (no SMTP configured; shown on /admin/outbox)");
+            outbox::mark_held(db, id, HELD_NOTE).await?;
+            continue;
+        };
+        match send(smtp, &outgoing.from, email).await {
+            Ok(()) => {
+                outbox::mark_sent(db, id).await?;
+                sent += 1;
             }
-            Some(t) => match send(t, from, &email).await {
-                Ok(()) => {
-                    outbox::mark_sent(db, email.id).await?;
-                    done += 1;
+            Err(failure) => match outbox::mark_failed(db, &claim, &failure.message, failure.permanent).await? {
+                AfterFailure::RetryAt(at) => {
+                    tracing::warn!(id, error = %failure.message, retry_in_seconds = at - now(), "sending an email failed; it will be tried again");
                 }
-                Err(e) => {
-                    tracing::warn!(id = email.id, error = %e, "sending an email failed; will retry");
-                    outbox::mark_failed(db, email.id, &e.to_string()).await?;
+                AfterFailure::GaveUp => {
+                    tracing::warn!(id, error = %failure.message, "sending an email failed; it will not be tried again unless an admin sends it again from /admin/outbox");
+                }
+                AfterFailure::ClaimLost => {
+                    tracing::warn!(id, error = %failure.message, "sending an email failed, and meanwhile it was taken over (the claim had lapsed) or reset by an admin");
                 }
             },
         }
     }
-    Ok(done)
+    Ok(sent)
 }
 
-async fn send(t: &AsyncSmtpTransport<Tokio1Executor>, from: &str, email: &outbox::EmailRow) -> anyhow::Result<()> {
+/// Why a message was not sent, in words an admin reads on the outbox page.
+struct Failure {
+    message: String,
+    /// It can never be sent as it is (a malformed address): no retries.
+    permanent: bool,
+}
+
+async fn send(smtp: &Smtp, from: &Mailbox, email: &outbox::EmailRow) -> Result<(), Failure> {
+    let permanent = |message: String| Failure { message, permanent: true };
+    let to = email.to_addr.parse::<Mailbox>().map_err(|_| permanent(format!("“{}” is not an address mail can be sent to", email.to_addr)))?;
     let message = Message::builder()
-        .from(from.parse::<Mailbox>()?)
-        .to(email.to_addr.parse::<Mailbox>()?)
+        .from(from.clone())
+        .to(to)
         .subject(email.subject.clone())
-        .body(email.body.clone())?;
-    t.send(message).await?;
+        .body(email.body.clone())
+        .map_err(|e| permanent(format!("the message could not be written: {e}")))?;
+    smtp.transport
+        .send(message)
+        .await
+        .map_err(|e| Failure { message: format!("the SMTP server at {} did not take it: {e}", smtp.server), permanent: false })?;
     Ok(())
 }
 
-/// Builds a plain SMTP transport from `smtp://[user:password@]host[:port]`.
-/// TLS is left to a local relay (see the README).
-pub fn transport(url: &str) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
-    let rest = url.strip_prefix("smtp://").ok_or_else(|| anyhow::anyhow!("the SMTP URL must start with smtp://"))?;
-    let (creds, hostport) = match rest.rsplit_once('@') {
-        Some((c, h)) => (Some(c), h),
-        None => (None, rest),
-    };
-    let hostport = hostport.trim_end_matches('/');
-    let (host, port) = match hostport.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse::<u16>().map_err(|_| anyhow::anyhow!("the SMTP port is not a number"))?),
-        None => (hostport, 25),
-    };
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port).timeout(Some(Duration::from_secs(20)));
-    if let Some(c) = creds {
-        let (user, pass) = c.split_once(':').unwrap_or((c, ""));
-        let decode = |s: &str| percent_decode(s);
-        builder = builder.credentials(Credentials::new(decode(user), decode(pass)));
-    }
-    Ok(builder.build())
-}
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
+    use meetinghouse_store::outbox::State;
+    use meetinghouse_store::{DbOptions, test_databases};
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    use super::*;
+
+    /// A fresh SQLite database, and a PostgreSQL one when
+    /// `TEST_DATABASE_URL` is set, each with its backend's name.
+    async fn databases() -> Vec<(&'static str, Db)> {
+        let dir = test_databases::temp_dir("mh_mail");
+        let options = DbOptions { max_connections: 4 };
+        let mut out = vec![("SQLite", Db::open_sqlite(&dir.join("test.db"), &options).await.unwrap())];
+        if let Some(url) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+            let url = test_databases::create(&url, "mh_mail").await.unwrap();
+            out.push(("PostgreSQL", Db::connect(&url, &options).await.unwrap()));
         }
-        out.push(bytes[i]);
-        i += 1;
+        for (_, db) in &out {
+            db.migrate().await.unwrap();
+        }
+        out
     }
-    String::from_utf8_lossy(&out).into_owned()
+
+    async fn enqueue(db: &Db, to: &str, kind: &str) -> i64 {
+        let mut tx = db.begin().await.unwrap();
+        let id = outbox::enqueue(&mut tx, to, "Hello", "Open https://x/verify?token=abc", kind).await.unwrap();
+        tx.commit().await.unwrap();
+        id
+    }
+
+    async fn row(db: &Db, id: i64) -> outbox::EmailRow {
+        outbox::recent(db, 100).await.unwrap().into_iter().find(|e| e.id == id).unwrap()
+    }
+
+    /// A mail server that accepts everything, slowly, and counts messages.
+    async fn fake_smtp() -> (u16, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let count = Arc::new(AtomicUsize::new(0));
+        let counter = count.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = socket.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    write.write_all(b"220 test\r\n").await.unwrap();
+                    let mut in_data = false;
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        let reply: &[u8] = if in_data {
+                            if line != "." {
+                                continue;
+                            }
+                            // Slow enough that a second worker would have read the outbox meanwhile.
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                            counter.fetch_add(1, Ordering::SeqCst);
+                            in_data = false;
+                            b"250 queued\r\n"
+                        } else if line.to_ascii_uppercase().starts_with("DATA") {
+                            in_data = true;
+                            b"354 go on\r\n"
+                        } else if line.to_ascii_uppercase().starts_with("QUIT") {
+                            b"221 bye\r\n"
+                        } else {
+                            b"250 ok\r\n"
+                        };
+                        write.write_all(reply).await.unwrap();
+                    }
+                });
+            }
+        });
+        (port, count)
+    }
+
+    fn through(port: u16) -> Outgoing {
+        Outgoing::from_settings(Some(&format!("smtp://127.0.0.1:{port}")), "Meeting House <mh@example.org>").unwrap()
+    }
+
+    fn not_stopping() -> watch::Receiver<bool> {
+        watch::channel(false).1
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_workers_on_one_outbox_send_a_message_once() {
+        for (backend, db) in databases().await {
+            let (port, count) = fake_smtp().await;
+            let id = enqueue(&db, "ann@example.org", "digest").await;
+            let (a, b) = (through(port), through(port));
+            let stop = not_stopping();
+            let (sent_a, sent_b) = tokio::join!(tick(&db, &a, &stop), tick(&db, &b, &stop));
+            assert_eq!(sent_a.unwrap() + sent_b.unwrap(), 1, "{backend}");
+            assert_eq!(count.load(Ordering::SeqCst), 1, "{backend}: the server got it once");
+            assert_eq!(row(&db, id).await.state(now()), State::Sent, "{backend}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_short_outage_waits_and_then_sends() {
+        for (backend, db) in databases().await {
+            let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let id = enqueue(&db, "ann@example.org", "verify").await;
+            let down = through(closed);
+            let stop = not_stopping();
+            // Polls every 2 s no longer spend the message's tries.
+            for _ in 0..5 {
+                assert_eq!(tick(&db, &down, &stop).await.unwrap(), 0, "{backend}");
+            }
+            let email = row(&db, id).await;
+            assert_eq!(email.attempts, 1, "{backend}: tried once, then waits");
+            assert!(email.last_error.as_deref().unwrap().contains(&format!("127.0.0.1:{closed}")), "{backend}: {:?}", email.last_error);
+            let next = email.next_attempt_at.unwrap();
+            assert!((now() + 25..=now() + 30).contains(&next), "{backend}: tried again in 30 s, not {}", next - now());
+            assert_eq!(email.state(now()), State::Retrying(next), "{backend}");
+            // The server comes back; once the wait is over the message goes.
+            let (port, count) = fake_smtp().await;
+            let up = through(port);
+            assert_eq!(tick(&db, &up, &stop).await.unwrap(), 0, "{backend}: not before its time");
+            db.execute_admin(&format!("UPDATE email_outbox SET next_attempt_at = {} WHERE id = {id}", now())).await.unwrap();
+            assert_eq!(tick(&db, &up, &stop).await.unwrap(), 1, "{backend}");
+            assert_eq!(count.load(Ordering::SeqCst), 1, "{backend}");
+            let email = row(&db, id).await;
+            assert_eq!((email.attempts, email.body.as_str()), (2, outbox::LINK_REMOVED), "{backend}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_address_mail_cannot_go_to_is_given_up_at_once() {
+        for (backend, db) in databases().await {
+            let (port, count) = fake_smtp().await;
+            let id = enqueue(&db, "not an address", "digest").await;
+            tick(&db, &through(port), &not_stopping()).await.unwrap();
+            let email = row(&db, id).await;
+            assert_eq!((email.state(now()), email.attempts), (State::GaveUp, 1), "{backend}");
+            assert!(email.last_error.unwrap().contains("not an address mail can be sent to"), "{backend}");
+            assert_eq!(count.load(Ordering::SeqCst), 0, "{backend}");
+        }
+    }
+
+    #[tokio::test]
+    async fn without_smtp_mail_is_held_with_its_text_until_sent_again() {
+        for (backend, db) in databases().await {
+            let id = enqueue(&db, "ann@example.org", "reset").await;
+            let none = Outgoing::from_settings(None, "Meeting House <mh@example.org>").unwrap();
+            let stop = not_stopping();
+            tick(&db, &none, &stop).await.unwrap();
+            tick(&db, &none, &stop).await.unwrap();
+            let email = row(&db, id).await;
+            assert_eq!((email.state(now()), email.attempts), (State::Held, 0), "{backend}");
+            assert!(email.body.contains("token=abc"), "{backend}: the admin passes the link on by hand");
+            // With SMTP configured later, an admin sends it again.
+            assert!(outbox::send_again(&db, id).await.unwrap(), "{backend}");
+            let (port, count) = fake_smtp().await;
+            assert_eq!(tick(&db, &through(port), &stop).await.unwrap(), 1, "{backend}");
+            assert_eq!(count.load(Ordering::SeqCst), 1, "{backend}");
+            assert_eq!(row(&db, id).await.body, outbox::LINK_REMOVED, "{backend}");
+        }
+    }
+
+    #[test]
+    fn smtp_urls_are_read_or_refused_in_plain_words() {
+        let read = |url: &str| parse_smtp_url(url);
+        assert_eq!(read("smtp://relay.internal"), Ok(SmtpUrl { host: "relay.internal".into(), port: 25, credentials: None }));
+        assert_eq!(
+            read("smtp://sam%40museum:p%C3%A9%25x:y@relay.internal:587/"),
+            Ok(SmtpUrl { host: "relay.internal".into(), port: 587, credentials: Some(("sam@museum".into(), "pé%x:y".into())) })
+        );
+        assert_eq!(read("smtp://[::1]:2525").map(|u| (u.host, u.port)), Ok(("::1".into(), 2525)));
+        // A multi-byte character after "%" once panicked the mail task.
+        for bad in ["smtp://u:p%aé@relay", "smtp://u:p%é@relay", "smtp://u:100%@relay", "smtp://u:%zz@relay", "smtp://u:%FF@relay"] {
+            let err = read(bad).unwrap_err();
+            assert!(err.starts_with("the password "), "{bad}: {err}");
+        }
+        for (bad, says) in [
+            ("smtps://relay", "smtp://"),
+            ("relay.internal", "smtp://"),
+            ("smtp://", "no server name"),
+            ("smtp://u:secret@", "no server name"),
+            ("smtp://relay:25x", "port"),
+            ("smtp://relay:0", "port"),
+            ("smtp://relay:+25", "port"),
+            ("smtp://u:secret", "port"),
+            ("smtp://relay/mail", "after the server name"),
+            ("smtp://re lay", "server name may hold"),
+            ("smtp://[::1", "closing"),
+            ("smtp://:pw@relay", "no user name"),
+        ] {
+            let err = read(bad).unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
+            assert!(!err.contains("secret"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn settings_are_checked_at_start_up_and_named() {
+        let err = Outgoing::from_settings(Some("smtp://u:p%aé@relay"), "mh@example.org").err().unwrap().to_string();
+        assert!(err.starts_with("--smtp-url") && err.contains("%25") && !err.contains("p%a"), "{err}");
+        let err = Outgoing::from_settings(None, "Meeting House").err().unwrap().to_string();
+        assert!(err.starts_with("--mail-from") && err.contains("“Meeting House”"), "{err}");
+        let ok = Outgoing::from_settings(Some("smtp://u:pw@relay:2525"), "Meeting House <mh@example.org>").unwrap();
+        assert_eq!(ok.describe(), "sending mail through the SMTP server at relay:2525 as Meeting House <mh@example.org>");
+    }
 }

@@ -28,6 +28,12 @@ mod search;
 mod site;
 mod stories;
 
+/// How long a request may take, from its first byte to the answer.
+pub const REQUEST_TIMEOUT_SECS: u64 = 30;
+/// The same for the routes that take files (a story's photos, a collection
+/// import): 120 MB in ten minutes is about 1.6 Mbit/s.
+pub const UPLOAD_TIMEOUT_SECS: u64 = 600;
+
 pub fn router(state: AppState) -> Router {
     // Routes that take files: a larger body limit of their own; every file
     // is also capped as it streams in (see `forms::Upload`).
@@ -36,7 +42,10 @@ pub fn router(state: AppState) -> Router {
         .route("/stories", post(stories::new::submit))
         .route("/stories/{id}/edit", get(stories::edit::form).post(stories::edit::submit))
         .layer(axum::extract::DefaultBodyLimit::max(forms::MAX_UPLOAD_REQUEST_BYTES))
-        .layer(RequestBodyLimitLayer::new(forms::MAX_UPLOAD_REQUEST_BYTES));
+        .layer(RequestBodyLimitLayer::new(forms::MAX_UPLOAD_REQUEST_BYTES))
+        // Sending photos from a phone on a slow connection, and an import's
+        // work after its file arrives, take longer than a page.
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(UPLOAD_TIMEOUT_SECS)));
     Router::new()
         .route("/", get(site::home::show))
         .route("/about", get(site::about::show))
@@ -114,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/orgs", get(admin::lists::orgs))
         .route("/admin/groups", get(admin::lists::groups))
         .route("/admin/outbox", get(admin::outbox::show))
+        .route("/admin/outbox/{id}/send-again", post(admin::outbox::send_again))
         .route("/conversations/{kind}/{id}", get(conversations::show::show))
         .route("/conversations/{kind}/{id}/reply", get(conversations::reply::form))
         .route("/conversations/{kind}/{id}/replies", post(conversations::reply::submit))
@@ -134,9 +144,9 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/conversations", get(moderation::settings::form).post(moderation::settings::submit))
         .route("/people/{handle}/relation", post(moderation::relate::submit))
         .layer(RequestBodyLimitLayer::new(forms::MAX_FORM_BYTES * 2))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(REQUEST_TIMEOUT_SECS)))
         .merge(uploads)
         .fallback(site::not_found::show)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .with_state(state)
 }

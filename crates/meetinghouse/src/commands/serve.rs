@@ -14,6 +14,10 @@ use crate::mail;
 pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let config = global.serve(args)?;
     tracing::info!(config = ?config, "starting");
+    // Checked before anything else starts: a mail setting the worker could
+    // not use stops the server here, with the setting named.
+    let outgoing = mail::Outgoing::from_settings(config.smtp_url.as_deref(), &config.mail_from)?;
+    tracing::info!("mail: {}", outgoing.describe());
     let migrations = if config.migrate { Migrations::Apply } else { Migrations::RequireCurrent };
     let db = open_db(&config.store, migrations).await?;
     let media = crate::commands::open_media(&config.store).await?;
@@ -40,7 +44,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     };
     let state = AppState::new(db.clone(), web).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mailer = tokio::spawn(mail::run(db.clone(), config.smtp_url.clone(), config.mail_from.clone(), stop_rx.clone()));
+    let mailer = tokio::spawn(mail::run(db.clone(), outgoing, stop_rx.clone()));
     let jobs = tokio::spawn(crate::jobs::run(db.clone(), config.base_url.clone(), stop_rx.clone()));
     let purge = tokio::spawn(crate::jobs::run_purge(db.clone(), media.clone(), stop_rx.clone()));
     let analyses = tokio::spawn(crate::jobs::run_common_ground(db.clone(), stop_rx));
