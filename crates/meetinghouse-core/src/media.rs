@@ -15,6 +15,10 @@ pub const PHOTOS_MAX: usize = 10;
 /// Longest alt text and caption, in characters.
 pub const ALT_MAX: usize = 500;
 
+/// What the person is told when their photo could not be stored.
+pub const STORE_FAILED: &str =
+    "It could not be saved just now because of a problem on our side. What you wrote is still here: please try adding the photo again in a few minutes.";
+
 /// Why an upload was refused, for the person who sent it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UploadError(pub String);
@@ -24,8 +28,10 @@ pub struct UploadError(pub String);
 /// row (with its keys) is recorded before the bytes are stored: the clean-up
 /// ([`remove_unused`]) may be removing the same bytes, left by an earlier
 /// upload of the same image, and the insert waits for it, so the bytes are
-/// stored again after it. If storing fails, the row stays unused and the
-/// clean-up removes it.
+/// stored again after it. If storing fails (the disk is full, the object
+/// store does not answer), the cause is logged and the person is told, as
+/// for a refused image, so the form comes back with what they wrote; the
+/// row stays unused and the clean-up removes it.
 pub async fn upload(db: &Db, media: &MediaStore, actor: &Actor, bytes: Vec<u8>, limits: Limits) -> Result<std::result::Result<i64, UploadError>> {
     let processed = tokio::task::spawn_blocking(move || meetinghouse_media::process(&bytes, &limits))
         .await
@@ -47,7 +53,10 @@ pub async fn upload(db: &Db, media: &MediaStore, actor: &Actor, bytes: Vec<u8>, 
     })
     .await?;
     for v in p.all() {
-        media.put(&v.key, &v.bytes, v.mime).await.map_err(|e| CoreError::Internal(e.to_string()))?;
+        if let Err(e) = media.put(&v.key, &v.bytes, v.mime).await {
+            tracing::error!(media_id = id, key = %v.key, error = %e, "storing an uploaded image failed");
+            return Ok(Err(UploadError(STORE_FAILED.into())));
+        }
     }
     Ok(Ok(id))
 }

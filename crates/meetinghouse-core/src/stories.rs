@@ -1,10 +1,12 @@
 //! Stories: what people share. Written as a persona, under a licence, with
 //! consent for the people in the photos, visible to everyone, to a group's
-//! members, or only to the author (draft). Edits keep history; deletion is
-//! restorable by the author for 30 days.
+//! members, or only to the author (draft). Edits keep the history readers
+//! were shown; deletion is restorable by the author for 30 days.
 
-use meetinghouse_store::stories::{self as store, RevisionRow, StoryFields, StoryRow};
-use meetinghouse_store::{Db, StoreError, groups as store_groups, prompts as store_prompts};
+use std::collections::HashMap;
+
+use meetinghouse_store::stories::{self as store, Byline, RevisionRow, StoryFields, StoryRow};
+use meetinghouse_store::{Db, StoreError, groups as store_groups, orgs as store_orgs, prompts as store_prompts};
 
 use crate::accounts::ensure_can_post;
 use crate::error::{CoreError, FieldErrors, Result};
@@ -159,8 +161,16 @@ pub fn photo_field(part: &str, index: usize) -> &'static str {
     NAMES[row].get(index).copied().unwrap_or("photos")
 }
 
-async fn check(db: &Db, actor: &Actor, form: &StoryForm, existing_prompt: Option<i64>, existing_photos: &[i64]) -> Result<Checked> {
-    let mut e = FieldErrors::new();
+/// Checks a story form. `e` holds problems found before (the voice, on an
+/// edit), reported with the rest.
+async fn check(
+    db: &Db,
+    actor: &Actor,
+    form: &StoryForm,
+    existing_prompt: Option<i64>,
+    existing_photos: &[i64],
+    mut e: FieldErrors,
+) -> Result<Checked> {
     let title = text(&mut e, "title", "The title", &form.title, TITLE_MAX, true);
     let body = text(&mut e, "body", "Your story", &form.body, BODY_MAX, true);
     let place_name = text(&mut e, "place_name", "The place", &form.place_name, limits::NAME_MAX, false);
@@ -189,13 +199,15 @@ async fn check(db: &Db, actor: &Actor, form: &StoryForm, existing_prompt: Option
     let (visibility, group_id) = match form.visibility.as_str() {
         "public" => ("public", None),
         "draft" => ("draft", None),
+        // A members-only group the person may not see is answered as one
+        // that does not exist: its name is not theirs to learn.
         v if v.starts_with("group:") => match store_groups::by_slug(db, &v[6..]).await? {
             Some(g) if groups::is_member(db, actor.id, g.id).await? || actor.is_admin => ("group", Some(g.id)),
-            Some(g) => {
+            Some(g) if groups::can_see(db, &g, Some(actor)).await? => {
                 e.add("visibility", format!("You can only share with {} if you are a member.", g.name));
                 ("draft", None)
             }
-            None => {
+            _ => {
                 e.add("visibility", "That group does not exist.");
                 ("draft", None)
             }
@@ -349,13 +361,10 @@ fn fields<'a>(c: &'a Checked, form: &StoryForm) -> StoryFields<'a> {
 pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &StoryForm) -> Result<i64> {
     ensure_can_post(actor, settings)?;
     let persona = persona::resolve(db, actor, &form.speak_as).await?;
-    let checked = check(db, actor, form, None, &[]).await?;
-    let org = match &persona.voice {
-        Voice::Person => None,
-        Voice::Affiliated { org_id, .. } | Voice::Announcement { org_id, .. } => Some(*org_id),
-    };
+    let checked = check(db, actor, form, None, &[], FieldErrors::new()).await?;
+    let by = byline(&persona.voice);
     let mut tx = db.begin().await?;
-    let id = store::insert(&mut tx, actor.id, org, voice_name(&persona.voice), &fields(&checked, form)).await?;
+    let id = store::insert(&mut tx, actor.id, by.org, by.voice, &fields(&checked, form)).await?;
     meetinghouse_store::objects::set_story_objects(&mut tx, id, &checked.objects).await?;
     meetinghouse_store::media::set_story_photos(&mut tx, id, &checked.photos).await?;
     reindex(&mut tx, db, id, &checked, meetinghouse_store::now()).await?;
@@ -378,18 +387,84 @@ pub async fn ensure_can_edit(db: &Db, settings: &Settings, actor: &Actor, id: i6
     Ok(story)
 }
 
-/// The author edits their story; the previous text goes to the history.
-pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &StoryForm) -> Result<()> {
+/// Who a story speaks as, as stored.
+fn byline(voice: &Voice) -> Byline<'static> {
+    let org = match voice {
+        Voice::Person => None,
+        Voice::Affiliated { org_id, .. } | Voice::Announcement { org_id, .. } => Some(*org_id),
+    };
+    Byline { org, voice: voice_name(voice) }
+}
+
+/// The story form's "Share as" value for the voice a story was shared in:
+/// `self`, `org:SLUG` or `announce:SLUG`.
+pub fn speak_as_of(story: &StoryRow) -> String {
+    match (&story.org_slug, story.voice.as_str()) {
+        (Some(slug), "announcement") => format!("announce:{slug}"),
+        (Some(slug), _) => format!("org:{slug}"),
+        _ => "self".into(),
+    }
+}
+
+/// Whether a story's author still holds the voice it is shared in: their
+/// own always; an organisation's while they are its active staff or admin
+/// (its announcement voice: admin).
+pub async fn author_holds_voice(db: &Db, story: &StoryRow) -> Result<bool> {
+    let Some(org) = story.author_org else { return Ok(true) };
+    let role = store_orgs::membership(db, org, story.author_person).await?.filter(|(_, status)| status == "active").map(|(r, _)| r);
+    Ok(match story.voice.as_str() {
+        "announcement" => role.as_deref() == Some("admin"),
+        _ => role.as_deref().is_some_and(crate::orgs::acts_for_org),
+    })
+}
+
+/// Why an edit may not be shared in the voice chosen, in plain words, with
+/// the way out: the person's own name is always among the choices.
+fn voice_refused(story: &StoryRow, choice: &str, why: String) -> String {
+    let way_out = "Choose your own name under “Share as” to save your changes as yourself.";
+    match &story.org_name {
+        Some(org) if choice.trim() == speak_as_of(story) && story.voice == "announcement" => {
+            format!("You are no longer an admin of {org}, so this story cannot be shared as its announcement any more. {way_out}")
+        }
+        Some(org) if choice.trim() == speak_as_of(story) => {
+            format!("You are no longer on the staff of {org}, so this story cannot be shared in its name any more. {way_out}")
+        }
+        _ => format!("{why} {way_out}"),
+    }
+}
+
+/// The author edits their story. The text it replaces goes to the history
+/// only if readers were shown it (not while it was a draft), marked with who
+/// was shown it. The voice is chosen again against the author's current
+/// memberships: an organisation's voice they no longer hold is refused
+/// (the form says to choose their own), so a story stays in an
+/// organisation's name only while its author may speak for it. Returns
+/// whether the replaced text went to the history.
+pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &StoryForm) -> Result<bool> {
     let story = ensure_can_edit(db, settings, actor, id).await?;
+    let mut e = FieldErrors::new();
+    let persona = match persona::resolve(db, actor, &form.speak_as).await {
+        Ok(p) => Some(p),
+        Err(CoreError::Forbidden(why)) => {
+            e.add("speak_as", voice_refused(&story, &form.speak_as, why));
+            None
+        }
+        Err(CoreError::Invalid(errors)) => {
+            e.0.extend(errors.0);
+            None
+        }
+        Err(other) => return Err(other),
+    };
     let existing_photos: Vec<i64> = meetinghouse_store::media::photos_of_story(db, id).await?.into_iter().map(|p| p.media_id).collect();
-    let checked = check(db, actor, form, story.prompt_id, &existing_photos).await?;
+    let checked = check(db, actor, form, story.prompt_id, &existing_photos, e).await?;
+    let Some(persona) = persona else { return Err(CoreError::Internal("a refused voice passed the story's checks".into())) };
     let mut tx = db.begin().await?;
-    store::update(&mut tx, id, actor.id, &fields(&checked, form)).await?;
+    let kept = store::update(&mut tx, db.backend(), id, actor.id, byline(&persona.voice), &fields(&checked, form)).await?;
     meetinghouse_store::objects::set_story_objects(&mut tx, id, &checked.objects).await?;
     meetinghouse_store::media::set_story_photos(&mut tx, id, &checked.photos).await?;
     reindex(&mut tx, db, id, &checked, story.created_at).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(())
+    Ok(kept)
 }
 
 /// Keeps the search index in step: only public stories are findable.
@@ -426,6 +501,9 @@ pub struct StoryPage {
     pub licence_label: &'static str,
     pub licence_url: &'static str,
     pub own: bool,
+    /// Whether the viewer may delete it without being its author: an admin
+    /// of the organisation it speaks for, whose author no longer may.
+    pub org_may_delete: bool,
     pub edited: bool,
     pub prompt: Option<(i64, String)>,
     pub group: Option<(String, String)>,
@@ -460,6 +538,11 @@ pub async fn page(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<StoryPage>
         Some(gid) => store_groups::by_id(db, gid).await?.map(|g| (g.slug, g.name)),
         None => None,
     };
+    let own = viewer.is_some_and(|a| a.id == story.author_person);
+    let org_may_delete = match viewer {
+        Some(a) if !own && story.author_org.is_some() && story.deleted_at.is_none() => may_delete(db, a, &story).await?,
+        _ => false,
+    };
     let objects = meetinghouse_store::objects::of_story(db, id)
         .await?
         .into_iter()
@@ -472,7 +555,8 @@ pub async fn page(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<StoryPage>
         author_label: author_label(&story),
         licence_label,
         licence_url,
-        own: viewer.is_some_and(|a| a.id == story.author_person),
+        own,
+        org_may_delete,
         edited: story.updated_at > story.created_at,
         prompt,
         group,
@@ -480,45 +564,106 @@ pub async fn page(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<StoryPage>
     })
 }
 
+/// A story and the earlier versions the viewer may read, newest first. Each
+/// version is shown to the people who could read it before it was replaced:
+/// a public version to everyone who may see the story now, a version from
+/// while the story was shared with a group to that group's members (and
+/// instance admins), and its author sees every version.
 pub async fn history(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<(StoryRow, Vec<RevisionRow>)> {
     let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
     if !can_see(db, &story, viewer).await? {
         return Err(CoreError::NotFound);
     }
-    Ok((story, store::revisions(db, id).await?))
+    let own = viewer.is_some_and(|a| a.id == story.author_person);
+    let mut member_of: HashMap<i64, bool> = HashMap::new();
+    let mut shown = Vec::new();
+    for r in store::revisions(db, id).await? {
+        let seen = own
+            || match (r.visibility.as_str(), viewer, r.group_id) {
+                ("public", _, _) => true,
+                ("group", Some(a), Some(g)) => match member_of.get(&g) {
+                    Some(m) => *m,
+                    None => {
+                        let m = a.is_admin || groups::is_member(db, a.id, g).await?;
+                        member_of.insert(g, m);
+                        m
+                    }
+                },
+                _ => false,
+            };
+        if seen {
+            shown.push(r);
+        }
+    }
+    Ok((story, shown))
 }
 
-/// Deletes a story (the author only); it can be restored for 30 days.
-pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<()> {
-    let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
-    if story.author_person != actor.id {
-        return Err(CoreError::Forbidden("Only the author can delete this story.".into()));
+/// Whether the actor may delete a story: its author, or, for a story shared
+/// in an organisation's name by someone who no longer speaks for it, an
+/// active admin of that organisation (who may not edit it).
+pub async fn may_delete(db: &Db, actor: &Actor, story: &StoryRow) -> Result<bool> {
+    if story.author_person == actor.id {
+        return Ok(true);
     }
+    let Some(org) = story.author_org else { return Ok(false) };
+    let admin = store_orgs::membership(db, org, actor.id).await?.is_some_and(|(role, status)| role == "admin" && status == "active");
+    Ok(admin && !author_holds_voice(db, story).await?)
+}
+
+/// Who deleted a story.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeletedBy {
+    Author,
+    /// An admin of the organisation it was shared in the name of.
+    OrgAdmin { org_slug: String, org_name: String },
+}
+
+/// Deletes a story (its author, or an admin of the organisation whose name
+/// its author no longer may use: [`may_delete`]); the author can restore it
+/// for 30 days.
+pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<DeletedBy> {
+    let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+    let by = if story.author_person == actor.id {
+        DeletedBy::Author
+    } else if !can_see(db, &story, Some(actor)).await? {
+        return Err(CoreError::NotFound);
+    } else if may_delete(db, actor, &story).await? {
+        DeletedBy::OrgAdmin { org_slug: story.org_slug.clone().unwrap_or_default(), org_name: story.org_name.clone().unwrap_or_default() }
+    } else {
+        return Err(CoreError::Forbidden("Only the author can delete this story.".into()));
+    };
     let mut tx = db.begin().await?;
     store::set_deleted(&mut tx, id, Some(meetinghouse_store::now())).await?;
     crate::search::unindex(&mut tx, db, "story", id).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(())
+    Ok(by)
 }
 
-pub async fn restore(db: &Db, actor: &Actor, id: i64) -> Result<()> {
+/// The author restores a deleted story (within 30 days). A story shared in
+/// an organisation's voice the author no longer holds comes back in their
+/// own name; returns whether it did.
+pub async fn restore(db: &Db, actor: &Actor, id: i64) -> Result<bool> {
     let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
     if story.author_person != actor.id {
         return Err(CoreError::Forbidden("Only the author can restore this story.".into()));
     }
     match story.deleted_at {
-        None => Ok(()),
+        None => Ok(false),
         Some(at) if meetinghouse_store::now() - at > RESTORE_WINDOW_SECS => {
             Err(CoreError::Forbidden("This story was deleted more than 30 days ago and can no longer be restored.".into()))
         }
         Some(_) => {
+            let own_voice = !author_holds_voice(db, &story).await?;
             let mut tx = db.begin().await?;
             store::set_deleted(&mut tx, id, None).await?;
+            if own_voice {
+                store::set_byline(&mut tx, id, Byline { org: None, voice: "person" }).await?;
+            }
             if story.visibility == "public" {
                 crate::search::index(&mut tx, db, "story", id, &story.title, &story.body, story.created_at).await?;
             }
             tx.commit().await.map_err(StoreError::from)?;
-            Ok(())
+            Ok(own_voice)
         }
     }
 }

@@ -1,14 +1,27 @@
 //! Stories and prompts on every configured backend: personas, licences,
-//! consent, visibility, closed prompts, edit history, delete and restore.
+//! consent, visibility, closed prompts, edit history (only what readers were
+//! shown, to those who were shown it), voices on edit, delete and restore,
+//! overlapping edits, images in markdown.
 
 use meetinghouse_core::orgs::{self, OrgForm};
 use meetinghouse_core::prompts::{self, PromptForm};
 use meetinghouse_core::settings::Settings;
 use meetinghouse_core::stories::{self, StoryForm};
-use meetinghouse_core::{CoreError, groups};
+use meetinghouse_core::{Actor, CoreError, Db, groups};
 
 mod common;
 use common::{person};
+
+/// A group `host` hosts; `visibility` is `public` or `members` (invitation only).
+async fn group(db: &Db, s: &Settings, host: &Actor, name: &str, slug: &str, visibility: &str) {
+    let form = groups::GroupForm { name: name.into(), slug: slug.into(), purpose: String::new(), visibility: visibility.into(), join_policy: "invite".into() };
+    groups::create(db, s, host, &form).await.unwrap();
+}
+
+/// The bodies of the earlier versions `viewer` may read, newest first.
+async fn versions(db: &Db, id: i64, viewer: Option<&Actor>) -> Vec<String> {
+    stories::history(db, id, viewer).await.unwrap().1.into_iter().map(|r| r.body).collect()
+}
 
 fn story(title: &str) -> StoryForm {
     StoryForm {
@@ -146,5 +159,148 @@ async fn search_is_accent_insensitive_ranked_and_respects_visibility() {
         assert_eq!((page1.len(), more), (20, true));
         let (page2, more) = meetinghouse_core::search::search(&db, "mill", "", 2).await.unwrap();
         assert_eq!((page2.len(), more), (5, false));
+    }
+}
+
+#[tokio::test]
+async fn history_holds_only_what_readers_were_shown() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let bob = person(&db, "bob").await;
+        let eve = person(&db, "eve").await;
+        group(&db, &s, &ann, "The circle", "circle", "members").await;
+        groups::invite_person(&db, &ann, "circle", "bob").await.unwrap();
+        groups::join(&db, &s, &bob, "circle").await.unwrap();
+
+        // A draft's text is in no history: not the public's, not its author's.
+        let draft = StoryForm { visibility: "draft".into(), body: "Ring me on 07700 900123 about it.".into(), ..story("The lock") };
+        let id = stories::create(&db, &s, &ann, &draft).await.unwrap();
+        assert!(!stories::edit(&db, &s, &ann, id, &StoryForm { body: "Still thinking.".into(), ..draft.clone() }).await.unwrap());
+        let public = StoryForm { body: "The lock keeper let us help.".into(), ..story("The lock") };
+        assert!(!stories::edit(&db, &s, &ann, id, &public).await.unwrap(), "the draft's text is not kept");
+        assert!(versions(&db, id, None).await.is_empty());
+        assert!(versions(&db, id, Some(&ann)).await.is_empty());
+        // An edit that leaves the text as it was keeps nothing either.
+        assert!(!stories::edit(&db, &s, &ann, id, &StoryForm { place_name: "Tiverton".into(), ..public.clone() }).await.unwrap());
+        assert!(stories::edit(&db, &s, &ann, id, &StoryForm { body: "The lock keeper let us turn the wheel.".into(), ..public }).await.unwrap());
+        assert_eq!(versions(&db, id, None).await, ["The lock keeper let us help."]);
+
+        // Text shown only to a group stays with the group once the story is public.
+        let circle = StoryForm { visibility: "group:circle".into(), body: "Only for the circle.".into(), ..story("Pattern") };
+        let id = stories::create(&db, &s, &ann, &circle).await.unwrap();
+        stories::edit(&db, &s, &ann, id, &StoryForm { body: "Still only for the circle.".into(), ..circle.clone() }).await.unwrap();
+        let open = StoryForm { body: "Now for everyone.".into(), ..story("Pattern") };
+        stories::edit(&db, &s, &ann, id, &open).await.unwrap();
+        stories::edit(&db, &s, &ann, id, &StoryForm { body: "For everyone, corrected.".into(), ..open }).await.unwrap();
+        assert_eq!(versions(&db, id, None).await, ["Now for everyone."], "the public sees only what the public was shown");
+        assert_eq!(versions(&db, id, Some(&eve)).await, ["Now for everyone."]);
+        let all = ["Now for everyone.", "Still only for the circle.", "Only for the circle."];
+        assert_eq!(versions(&db, id, Some(&bob)).await, all, "the circle saw every version");
+        assert_eq!(versions(&db, id, Some(&ann)).await, all);
+    }
+}
+
+#[tokio::test]
+async fn a_members_only_group_is_not_named_to_outsiders_on_the_story_form() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let eve = person(&db, "eve").await;
+        group(&db, &s, &ann, "Residents' Voice", "residents-voice", "members").await;
+        group(&db, &s, &ann, "Canal walkers", "walkers", "public").await;
+        let refusal = |visibility: &str| StoryForm { visibility: visibility.into(), ..story("Mine") };
+        let Err(CoreError::Invalid(hidden)) = stories::create(&db, &s, &eve, &refusal("group:residents-voice")).await else { panic!() };
+        let Err(CoreError::Invalid(unknown)) = stories::create(&db, &s, &eve, &refusal("group:no-such-group")).await else { panic!() };
+        assert_eq!(hidden.get("visibility"), unknown.get("visibility"), "answered as for a group that does not exist");
+        assert!(!hidden.to_string().contains("Residents"), "{hidden}");
+        // A public group's name is no secret: the refusal says what to do.
+        let Err(CoreError::Invalid(public)) = stories::create(&db, &s, &eve, &refusal("group:walkers")).await else { panic!() };
+        assert!(public.get("visibility").unwrap().contains("Canal walkers"), "{public}");
+    }
+}
+
+#[tokio::test]
+async fn an_organisations_voice_goes_with_the_role() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let sam = person(&db, "sam").await;
+        let kim = person(&db, "kim").await;
+        orgs::create(&db, &s, &sam, &OrgForm { name: "Museum".into(), sector: "heritage".into(), ..Default::default() }).await.unwrap();
+        orgs::invite(&db, &sam, "museum", "kim", "staff").await.unwrap();
+        orgs::accept(&db, &kim, "museum").await.unwrap();
+        let as_staff = StoryForm { speak_as: "org:museum".into(), ..story("From the stores") };
+        let id = stories::create(&db, &s, &kim, &as_staff).await.unwrap();
+        let other = stories::create(&db, &s, &kim, &StoryForm { title: "Open day".into(), ..as_staff.clone() }).await.unwrap();
+        // While Kim is on the staff, her stories are hers to delete, not the admins'.
+        assert!(matches!(stories::delete(&db, &sam, other).await, Err(CoreError::Forbidden(_))));
+        stories::edit(&db, &s, &kim, id, &StoryForm { body: "Boxes and boxes.".into(), ..as_staff.clone() }).await.unwrap();
+
+        orgs::remove_member(&db, &sam, "museum", kim.id).await.unwrap();
+        // She can no longer rewrite a story in the museum's name...
+        let Err(CoreError::Invalid(e)) = stories::edit(&db, &s, &kim, id, &StoryForm { body: "Rewritten.".into(), ..as_staff.clone() }).await else { panic!() };
+        let message = e.get("speak_as").unwrap();
+        assert!(message.contains("no longer on the staff of Museum") && message.contains("as yourself"), "{message}");
+        assert_eq!(stories::page(&db, id, None).await.unwrap().author_label, "kim · Museum");
+        // ...but she can keep it as her own.
+        stories::edit(&db, &s, &kim, id, &StoryForm { speak_as: "self".into(), body: "Rewritten.".into(), ..as_staff.clone() }).await.unwrap();
+        let page = stories::page(&db, id, None).await.unwrap();
+        assert_eq!((page.author_label.as_str(), page.story.author_org, page.story.voice.as_str()), ("kim", None, "person"));
+
+        // The museum's admins may delete (not edit) a story still in its name.
+        let page = stories::page(&db, other, Some(&sam)).await.unwrap();
+        assert!(page.org_may_delete && !page.own);
+        assert!(matches!(stories::edit(&db, &s, &sam, other, &as_staff).await, Err(CoreError::Forbidden(_))));
+        let by = stories::delete(&db, &sam, other).await.unwrap();
+        assert_eq!(by, stories::DeletedBy::OrgAdmin { org_slug: "museum".into(), org_name: "Museum".into() });
+        assert!(matches!(stories::page(&db, other, None).await, Err(CoreError::NotFound)));
+        // Its author may restore it, in her own name only.
+        assert!(stories::restore(&db, &kim, other).await.unwrap());
+        assert_eq!(stories::page(&db, other, None).await.unwrap().author_label, "kim");
+        // Someone who never spoke for the museum deletes nothing of it.
+        let eve = person(&db, "eve").await;
+        assert!(matches!(stories::delete(&db, &eve, id).await, Err(CoreError::Forbidden(_))));
+    }
+}
+
+#[tokio::test]
+async fn overlapping_edits_keep_both_versions() {
+    use meetinghouse_store::stories::{self as store, Byline, StoryFields};
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let id = stories::create(&db, &s, &ann, &StoryForm { body: "As first written.".into(), ..story("The mill") }).await.unwrap();
+        let fields = |body: &'static str| StoryFields { title: "The mill", body, licence: "cc0", visibility: "public", ..Default::default() };
+        let by = Byline { org: None, voice: "person" };
+
+        // A's edit is written but not committed when B's starts.
+        let mut a = db.begin().await.unwrap();
+        store::update(&mut a, db.backend(), id, ann.id, by, &fields("A's version.")).await.unwrap();
+        let (db_b, ann_id) = (db.clone(), ann.id);
+        let b = tokio::spawn(async move {
+            let mut tx = db_b.begin().await.unwrap();
+            store::update(&mut tx, db_b.backend(), id, ann_id, Byline { org: None, voice: "person" }, &fields("B's version.")).await.unwrap();
+            tx.commit().await.unwrap();
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        a.commit().await.unwrap();
+        b.await.unwrap();
+
+        let (now, _) = stories::history(&db, id, None).await.unwrap();
+        assert_eq!(now.body, "B's version.");
+        assert_eq!(versions(&db, id, None).await, ["A's version.", "As first written."], "A's text is in the history");
+    }
+}
+
+#[tokio::test]
+async fn images_in_a_story_become_links_with_their_alt_text() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let body = "The view: ![the lock at dusk](https://example.org/lock.jpg) and ![a trick](javascript:alert(1)).";
+        let id = stories::create(&db, &s, &ann, &StoryForm { body: body.into(), ..story("Dusk") }).await.unwrap();
+        let html = stories::page(&db, id, None).await.unwrap().body_html;
+        assert!(html.contains(r#"href="https://example.org/lock.jpg""#) && html.contains("the lock at dusk</a>"), "{html}");
+        assert!(html.contains("a trick") && !html.contains("javascript") && !html.contains("<img"), "{html}");
     }
 }

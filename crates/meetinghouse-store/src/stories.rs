@@ -4,7 +4,7 @@ use sqlx::FromRow;
 
 use crate::error::{Result, StoreError};
 use crate::reads::{Read, from_sqlite_by_name};
-use crate::{Db, Tx, now};
+use crate::{Backend, Db, Tx, now};
 
 /// A story with its author's names, ready to show.
 #[derive(Debug, Clone, FromRow)]
@@ -99,25 +99,51 @@ pub async fn insert(tx: &mut Tx, author_person: i64, author_org: Option<i64>, vo
     Ok(id)
 }
 
-/// Saves the current text as a revision, then writes the new fields.
-pub async fn update(tx: &mut Tx, id: i64, editor: i64, f: &StoryFields<'_>) -> Result<()> {
+/// Who a story speaks as: the organisation it names (if any) and the voice
+/// (`person`, `affiliated` or `announcement`).
+#[derive(Debug, Clone, Copy)]
+pub struct Byline<'a> {
+    pub org: Option<i64>,
+    pub voice: &'a str,
+}
+
+/// Writes a story's new fields and voice, keeping the text it replaces as a
+/// revision only when readers were shown it: not while the story was a
+/// draft, and not when the title and body stay as they were. The revision
+/// records who it was shown to (the story's visibility and group until now).
+/// The story's row is locked first (on PostgreSQL `FOR NO KEY UPDATE`; on
+/// SQLite the write transaction holds the write lock), so two edits at once
+/// take turns and the later one keeps the earlier one's text in the history.
+/// Returns whether a revision was kept.
+pub async fn update(tx: &mut Tx, backend: Backend, id: i64, editor: i64, by: Byline<'_>, f: &StoryFields<'_>) -> Result<bool> {
     let t = now();
-    let done = sqlx::query(
-        "INSERT INTO story_revisions (story_id, title, body, edited_by, created_at) \
-         SELECT id, title, body, $2, $3 FROM stories WHERE id = $1",
-    )
-    .bind(id)
-    .bind(editor)
-    .bind(t)
-    .execute(&mut **tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+    let lock = if backend == Backend::Postgres {
+        "SELECT title, body, visibility, group_id FROM stories WHERE id = $1 FOR NO KEY UPDATE"
+    } else {
+        "SELECT title, body, visibility, group_id FROM stories WHERE id = $1"
+    };
+    let current: Option<(String, String, String, Option<i64>)> = sqlx::query_as(lock).bind(id).fetch_optional(&mut **tx).await?;
+    let Some((title, body, visibility, group_id)) = current else { return Err(StoreError::NotFound) };
+    let keep = visibility != "draft" && (title != f.title || body != f.body);
+    if keep {
+        sqlx::query(
+            "INSERT INTO story_revisions (story_id, title, body, edited_by, created_at, visibility, group_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(&title)
+        .bind(&body)
+        .bind(editor)
+        .bind(t)
+        .bind(&visibility)
+        .bind(group_id)
+        .execute(&mut **tx)
+        .await?;
     }
     sqlx::query(
         "UPDATE stories SET title = $2, body = $3, place_name = $4, lat_milli = $5, lon_milli = $6, period_text = $7, \
              year_from = $8, year_to = $9, prompt_id = $10, licence = $11, consent_people = $12, consent_minors = $13, \
-             visibility = $14, group_id = $15, updated_at = $16 WHERE id = $1",
+             visibility = $14, group_id = $15, updated_at = $16, author_org = $17, voice = $18 WHERE id = $1",
     )
     .bind(id)
     .bind(f.title)
@@ -135,8 +161,22 @@ pub async fn update(tx: &mut Tx, id: i64, editor: i64, f: &StoryFields<'_>) -> R
     .bind(f.visibility)
     .bind(f.group_id)
     .bind(t)
+    .bind(by.org)
+    .bind(by.voice)
     .execute(&mut **tx)
     .await?;
+    Ok(keep)
+}
+
+/// Sets who a story speaks as (restoring a story in a voice its author no
+/// longer holds gives it back in their own).
+pub async fn set_byline(tx: &mut Tx, id: i64, by: Byline<'_>) -> Result<()> {
+    sqlx::query("UPDATE stories SET author_org = $2, voice = $3 WHERE id = $1")
+        .bind(id)
+        .bind(by.org)
+        .bind(by.voice)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -176,6 +216,9 @@ pub async fn by_author(db: &Db, person: i64, limit: i64) -> Result<Vec<StoryRow>
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person).bind(limit).fetch_all(&db.pool).await?)
 }
 
+/// An earlier version of a story, with who it was shown to before it was
+/// replaced: `visibility` is `public`, `group` (the members of `group_id`)
+/// or `draft` (its author only: versions stored before this was recorded).
 #[derive(Debug, Clone, FromRow)]
 pub struct RevisionRow {
     pub id: i64,
@@ -183,12 +226,15 @@ pub struct RevisionRow {
     pub body: String,
     pub edited_by: i64,
     pub created_at: i64,
+    pub visibility: String,
+    pub group_id: Option<i64>,
 }
 
 /// Earlier versions, newest first.
 pub async fn revisions(db: &Db, story: i64) -> Result<Vec<RevisionRow>> {
     Ok(sqlx::query_as(
-        "SELECT id, title, body, edited_by, created_at FROM story_revisions WHERE story_id = $1 ORDER BY id DESC",
+        "SELECT id, title, body, edited_by, created_at, visibility, group_id FROM story_revisions \
+         WHERE story_id = $1 ORDER BY id DESC",
     )
     .bind(story)
     .fetch_all(&db.pool)

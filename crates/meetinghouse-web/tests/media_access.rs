@@ -243,3 +243,29 @@ async fn the_purge_removes_old_deleted_stories_and_unused_uploads_but_not_bytes_
         assert_eq!(purged, meetinghouse_core::retention::Purged::default());
     }
 }
+
+#[tokio::test]
+async fn a_photo_that_cannot_be_stored_leaves_the_form_as_it_was() {
+    for db in meetinghouse_testkit::databases().await {
+        // A media "directory" that is a file: every write to it fails, as a
+        // full disk or an object store that does not answer would.
+        let dir = meetinghouse_store::test_databases::temp_dir("mh_media_broken");
+        let not_a_dir = dir.join("media");
+        std::fs::write(&not_a_dir, b"not a directory").unwrap();
+        let config = meetinghouse_web::WebConfig {
+            media: meetinghouse_media::MediaStore::Local(meetinghouse_media::LocalStore::new(not_a_dir)),
+            ..meetinghouse_testkit::web_config()
+        };
+        let mut ann = TestApp::with_config(db, config).await;
+        ann.sign_up("ann").await;
+        let photo = meetinghouse_media::generated_picture(41, 320, 240);
+        let fields = story_fields("The flood of 1960", "public");
+        let r = ann.upload("/stories/new", "/stories", &fields, &[("photo_file_0", "flood.jpg", "image/jpeg", &photo)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("“flood.jpg” was not added: It could not be saved just now because of a problem on our side."), "{}", r.body);
+        assert!(r.body.contains(r#"id="photo_file_0-error""#), "on the photo's slot: {}", r.body);
+        assert!(r.body.contains("The flood of 1960") && r.body.contains("Written for the test."), "what was written is kept: {}", r.body);
+        assert!(r.body.contains(r#"value="A picture made for the test""#), "the alt text too: {}", r.body);
+        assert!(meetinghouse_store::stories::recent_public(&ann.db, None, 10, 0).await.unwrap().is_empty(), "no story without its photo");
+    }
+}

@@ -245,7 +245,7 @@ TIV.5,Loom,HTTPS://collections.example/objects/5\n";
         let r = sam.upload("/orgs/tiverton-museum/import", "/orgs/tiverton-museum/import", &[], &[("file", "c.csv", "text/csv", CSV.as_bytes())]).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert!(r.body.contains("5 created, 0 updated, 0 unchanged, 0 skipped"), "every row is kept: {}", r.body);
-        assert!(r.body.contains("Records imported with a value left out"), "{}", r.body);
+        assert!(r.body.contains("Records imported with a value changed or left out"), "{}", r.body);
         for row in ["row 2", "row 4", "row 5"] {
             assert!(r.body.contains(&format!("<td>{row}</td><td>source_url</td>")), "{row} is reported: {}", r.body);
         }
@@ -331,4 +331,174 @@ async fn stories_and_photos_have_hourly_budgets() {
     let mut bo = ann.other_browser();
     bo.sign_up("bo").await;
     assert_eq!(bo.submit("/stories/new", "/stories", &fields).await.status, StatusCode::SEE_OTHER);
+}
+
+/// The part of a page from `from` on (to check where a message is shown).
+fn after<'a>(body: &'a str, from: &str) -> &'a str {
+    &body[body.find(from).unwrap_or_else(|| panic!("{from} is on the page: {body}"))..]
+}
+
+#[tokio::test]
+async fn a_story_whose_prompt_closed_or_object_is_gone_can_still_be_shared() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+        let ask = [("speak_as", "org:tiverton-museum"), ("question", "What did the floods take"), ("opens", "2020-01-01"), ("closes", "2020-02-01")];
+        let r = sam.submit("/prompts/new", "/prompts", &ask).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let pid = r.location().unwrap().trim_start_matches("/prompts/").to_string();
+        let story = [("title", "The bridge"), ("body", "It went in 1960."), ("licence", "cc0"), ("visibility", "public")];
+
+        // The prompt closed while the story was written: the problem is shown
+        // where the prompt is, with a way to share it without the link.
+        let mut fields = story.to_vec();
+        fields.push(("prompt_id", &pid));
+        let r = sam.submit("/stories/new", "/stories", &fields).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains(r##"<a href="#prompt_id">This prompt closed on"##), "{}", r.body);
+        let at = after(&r.body, r#"id="prompt_id""#);
+        assert!(at.starts_with(r#"id="prompt_id" name="drop_prompt""#), "the summary's link leads to the choice: {at}");
+        assert!(r.body.contains("What did the floods take") && r.body.contains("It went in 1960."), "{}", r.body);
+        fields.push(("drop_prompt", "on"));
+        let r = sam.submit("/stories/new", "/stories", &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = sam.get(r.location().unwrap()).await;
+        assert!(!page.body.contains("What did the floods take"), "shared without the prompt");
+
+        // The same for a collection object that is no longer there.
+        let mut fields = story.to_vec();
+        fields.push(("object_ids", "999999"));
+        let r = sam.submit("/stories/new?object=999999", "/stories", &fields).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains(r##"<a href="#object_ids">"##), "{}", r.body);
+        assert!(after(&r.body, r#"id="object_ids""#).starts_with(r#"id="object_ids" name="drop_missing_objects""#), "{}", r.body);
+        fields.push(("drop_missing_objects", "on"));
+        let r = sam.submit("/stories/new", "/stories", &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn one_odd_title_does_not_break_the_feeds() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let title = "Lost\u{FFFE} and \u{FFFF}found";
+        let r = ann.submit("/stories/new", "/stories", &[("title", title), ("body", "Odd \u{FFFF} text."), ("licence", "cc0"), ("visibility", "public")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let feed = ann.other_browser().get("/stories.atom").await;
+        assert_eq!(feed.status, StatusCode::OK);
+        assert!(feed.body.contains("<title>Lost and found</title>"), "{}", feed.body);
+        assert!(!feed.body.contains(['\u{FFFE}', '\u{FFFF}']), "{}", feed.body);
+    }
+}
+
+#[tokio::test]
+async fn prompts_say_when_they_open_and_public_groups_prompts_have_feeds() {
+    for mut hana in apps().await {
+        hana.sign_up("hana").await;
+        let r = hana.submit("/groups/new", "/groups", &[("name", "Canal walkers"), ("slug", "walkers"), ("visibility", "public"), ("join_policy", "open")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = hana.submit("/groups/new", "/groups", &[("name", "Bell ringers"), ("slug", "bells"), ("visibility", "members"), ("join_policy", "invite")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let ask = [("question", "Where will we walk next spring"), ("group", "walkers"), ("opens", "2999-03-01"), ("closes", "2999-03-31")];
+        let r = hana.submit("/prompts/new", "/prompts", &ask).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let public = r.location().unwrap().to_string();
+        let r = hana.submit("/prompts/new", "/prompts", &[("question", "Which peal next"), ("group", "bells"), ("opens", "2999-03-01")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let hidden = r.location().unwrap().to_string();
+
+        // A prompt that has not opened yet says when it opens.
+        let list = hana.get("/prompts").await;
+        assert!(list.body.contains("opens on 1 March 2999, open until 31 March 2999"), "{}", list.body);
+        assert!(list.body.contains("opens on 1 March 2999<"), "{}", list.body);
+        assert!(!list.body.contains("closed") && !list.body.contains("open since"), "{}", list.body);
+
+        // The feed of a public group's prompt is public, as its page is.
+        let mut visitor = hana.other_browser();
+        assert_eq!(visitor.get(&public).await.status, StatusCode::OK);
+        let feed = visitor.get(&format!("{public}/stories.atom")).await;
+        assert_eq!(feed.status, StatusCode::OK, "{}", feed.body);
+        assert!(feed.body.contains("Answers to “Where will we walk next spring”"), "{}", feed.body);
+        assert!(visitor.get("/sitemap.xml").await.body.contains(&format!("{public}<")));
+        // A members-only group's prompt stays hidden.
+        assert_eq!(visitor.get(&format!("{hidden}/stories.atom")).await.status, StatusCode::NOT_FOUND);
+        assert!(!visitor.get("/sitemap.xml").await.body.contains(&format!("{hidden}<")));
+    }
+}
+
+#[tokio::test]
+async fn photo_slots_are_labelled_wired_and_keep_what_was_typed() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let form = ann.get("/stories/new").await;
+        for n in 1..=3 {
+            assert!(form.body.contains(&format!("<legend>Photo {n}</legend>")), "each slot is a group named by its number: {}", form.body);
+        }
+        let text = [("title", "Market day"), ("body", "Stalls all down Fore Street."), ("licence", "cc0"), ("visibility", "draft")];
+
+        // A refused upload keeps the alt text typed for it; its error is tied to the input.
+        let mut fields = text.to_vec();
+        fields.push(("photo_alt_0", "Grandad at the lock gates"));
+        let r = ann.upload("/stories/new", "/stories", &fields, &[("photo_file_0", "notes.txt", "text/plain", b"not an image")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains(r#"value="Grandad at the lock gates""#), "{}", r.body);
+        assert!(r.body.contains(r#"name="photo_file_0" accept="image/jpeg,image/png,image/webp,image/gif" aria-invalid="true" aria-describedby="photo_file_0-error""#), "{}", r.body);
+
+        // A photo without alt text: the error is tied to its alt input.
+        let photo = meetinghouse_media::generated_picture(5, 320, 240);
+        let r = ann.upload("/stories/new", "/stories", &text, &[("photo_file_0", "stall.jpg", "image/jpeg", &photo)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains(r#"aria-invalid="true" aria-describedby="photo_alt_0-error""#), "{}", r.body);
+        let at = r.body.find("name=\"photo_id_0\" value=\"").expect("the photo is kept on the form");
+        let rest = &r.body[at + "name=\"photo_id_0\" value=\"".len()..];
+        let media_id = rest[..rest.find('"').unwrap()].to_string();
+
+        // A photo that has gone (or was never hers) is reported with the
+        // photos, not on the photo that is shown in its place.
+        let mut fields = text.to_vec();
+        fields.extend([("photo_id_0", "999999"), ("photo_id_1", media_id.as_str()), ("photo_alt_1", "A fruit stall")]);
+        let r = ann.upload("/stories/new", "/stories", &fields, &[]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let photos = after(&r.body, r#"<fieldset id="photos">"#);
+        let slots = photos.find(r#"id="photo_0""#).expect("a first slot");
+        assert!(photos[..slots].contains("A photo you added before could not be found"), "reported above the slots: {photos}");
+        let slot = after(photos, r#"name="photo_id_0""#);
+        let slot = &slot[..slot.find(r#"name="photo_alt_0""#).unwrap()];
+        assert!(slot.starts_with(&format!(r#"name="photo_id_0" value="{media_id}""#)) && !slot.contains("could not be found"), "{slot}");
+        assert!(after(photos, r#"name="photo_alt_0""#).starts_with(r#"name="photo_alt_0" value="A fruit stall""#), "{photos}");
+    }
+}
+
+#[tokio::test]
+async fn the_edit_form_offers_only_voices_the_author_still_holds() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+        let mut kit = sam.other_browser();
+        kit.sign_up("kit").await;
+        sam.submit("/orgs/tiverton-museum", "/orgs/tiverton-museum/invite", &[("handle", "kit"), ("role", "staff")]).await;
+        kit.submit("/orgs/tiverton-museum", "/orgs/tiverton-museum/accept", &[]).await;
+        let fields = [("speak_as", "org:tiverton-museum"), ("title", "From the stores"), ("body", "Boxes."), ("licence", "cc0"), ("visibility", "public")];
+        let r = kit.submit("/stories/new", "/stories", &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let story = r.location().unwrap().to_string();
+        let edit = format!("{story}/edit");
+        let kit_id = meetinghouse_store::people::by_handle(&sam.db, "kit").await.unwrap().unwrap().id.to_string();
+        let r = sam.submit("/orgs/tiverton-museum", "/orgs/tiverton-museum/members/remove", &[("person_id", &kit_id)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+        // The form says what saving will do, and a stale choice is refused next to "Share as".
+        let form = kit.get(&edit).await;
+        assert!(form.body.contains("but you no longer speak for Tiverton Museum here"), "{}", form.body);
+        let r = kit.submit(&edit, &edit, &fields).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains(r#"id="speak_as-error""#) && r.body.contains("You are no longer on the staff of Tiverton Museum"), "{}", r.body);
+        assert!(r.body.contains(r#"<select id="speak_as" name="speak_as" aria-invalid="true""#), "{}", r.body);
+        let mine: Vec<(&str, &str)> = fields.iter().map(|&(k, v)| if k == "speak_as" { (k, "self") } else { (k, v) }).collect();
+        let r = kit.submit(&edit, &edit, &mine).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = kit.get(&story).await;
+        assert!(page.body.contains(">kit</a>") && !page.body.contains("kit · Tiverton Museum"), "{}", page.body);
+    }
 }

@@ -60,8 +60,10 @@ pub async fn group(State(state): State<AppState>, Path(slug): Path<String>) -> R
 
 pub async fn prompt(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, WebError> {
     let p = prompts::by_id(&state.db, id).await?.ok_or(WebError::NotFound)?;
-    if p.group_id.is_some() {
-        return Err(WebError::NotFound);
+    // Served whenever the prompt's page is public: a prompt for everyone or
+    // for a public group (a members-only group's prompt is "not found").
+    if let Some(gid) = p.group_id {
+        meetinghouse_core::groups::ensure_visible(&state.db, gid, None).await?;
     }
     let rows = store::recent_public(&state.db, Some(id), ENTRIES, 0).await?;
     Ok(feed(&state, &format!("Answers to “{}”", p.question), &format!("/prompts/{id}/stories.atom"), &format!("/prompts/{id}"), &rows))

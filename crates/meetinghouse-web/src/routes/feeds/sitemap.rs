@@ -1,5 +1,5 @@
 //! `GET /sitemap.xml` — the public pages: home, organisations, public
-//! groups, open prompts and public stories (at most 50,000 URLs).
+//! groups, prompts with a public page and public stories (at most 50,000 URLs).
 
 use axum::extract::State;
 use axum::http::header;
@@ -18,11 +18,14 @@ pub async fn show(State(state): State<AppState>) -> Result<Response, WebError> {
     for o in orgs::list(&state.db, 5_000, 0).await? {
         urls.push((format!("{base}/orgs/{}", o.slug), None));
     }
+    let mut public_groups = std::collections::HashSet::new();
     for g in groups::list_public(&state.db, 5_000, 0).await? {
         urls.push((format!("{base}/groups/{}", g.slug), None));
+        public_groups.insert(g.id);
     }
     for p in prompts::list(&state.db, 5_000, 0).await? {
-        if p.group_id.is_none() {
+        // A prompt for everyone, or for a public group: its page is public.
+        if p.group_id.is_none_or(|g| public_groups.contains(&g)) {
             urls.push((format!("{base}/prompts/{}", p.id), Some(p.created_at)));
         }
     }

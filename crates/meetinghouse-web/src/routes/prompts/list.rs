@@ -32,7 +32,10 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
             continue;
         }
         let open = meetinghouse_core::prompts::accepting(&p, now).is_ok();
+        // (`closes_at` is the midnight after the last day it takes stories.)
         let when = match p.closes_at {
+            Some(c) if now < p.opens_at => format!("opens on {}, open until {}", date(&p.opens_at), date(&(c - 1))),
+            None if now < p.opens_at => format!("opens on {}", date(&p.opens_at)),
             Some(c) if open => format!("open until {}", date(&(c - 1))),
             Some(c) => format!("closed {}", date(&(c - 1))),
             None => format!("open since {}", date(&p.opens_at)),

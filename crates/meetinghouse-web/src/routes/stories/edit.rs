@@ -4,7 +4,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use meetinghouse_core::stories::StoryForm;
-use meetinghouse_core::{CoreError, FieldErrors, stories};
+use meetinghouse_core::{CoreError, FieldErrors, prompts, stories};
 
 use super::new::StoryFormPage;
 use super::{choices, story_form};
@@ -22,11 +22,11 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         return Err(WebError::Forbidden("Only the author can edit this story.".into()));
     }
     let s = &page.story;
-    let speak_as = match (&s.org_slug, s.voice.as_str()) {
-        (Some(slug), "announcement") => format!("announce:{slug}"),
-        (Some(slug), _) => format!("org:{slug}"),
-        _ => "self".into(),
-    };
+    let choices = choices(&state.db, actor).await?;
+    let voice_notice = super::voice_notice(s, &choices);
+    // A voice the author no longer holds is not offered: the form starts
+    // from their own name (the notice says so).
+    let speak_as = if voice_notice.is_some() { "self".to_string() } else { stories::speak_as_of(s) };
     let visibility = match (&page.group, s.visibility.as_str()) {
         (Some((slug, _)), "group") => format!("group:{slug}"),
         (_, v) => v.to_string(),
@@ -58,16 +58,17 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     }
     let existing: Vec<i64> = page.photos.iter().map(|p| p.media_id).collect();
     Ok(render_status(StatusCode::OK, &StoryFormPage {
-        photos: super::photo_slots(&state.db, actor, &form, &existing).await?,
+        photos: super::photo_slots(&state.db, actor, &form, &existing, &FieldErrors::new()).await?,
         max_upload_mb: state.config.media_limits.max_bytes / (1024 * 1024),
         objects: page.objects.clone(),
         page: Page::new(&viewer, "Edit your story"),
         form,
         errors: FieldErrors::new(),
-        choices: choices(&state.db, actor).await?,
+        choices,
         action: format!("/stories/{id}/edit"),
         prompt: page.prompt.clone(),
         editing: true,
+        voice_notice,
     }))
 }
 
@@ -75,27 +76,37 @@ pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, req: Req
     // Only the author goes further: nothing of the request's body is read,
     // and nothing of the story is loaded, for anyone else.
     let pending = Upload::start(req, &state).await?;
-    stories::ensure_can_edit(&state.db, &pending.viewer.settings, pending.viewer.require()?, id).await?;
+    let story = stories::ensure_can_edit(&state.db, &pending.viewer.settings, pending.viewer.require()?, id).await?;
     let Upload { viewer, data, files } = pending.read(&state, state.config.media_limits.max_bytes).await?;
     let actor = viewer.require()?;
     let existing: Vec<i64> = meetinghouse_store::media::photos_of_story(&state.db, id).await?.into_iter().map(|p| p.media_id).collect();
-    let (data, photos, upload_errors) = super::take_photos(&state, actor, data, files).await?;
+    let (data, photos, upload_errors) = super::take_photos(&state, actor, data, files, &existing).await?;
+    let data = super::drop_unwanted_links(&state.db, data).await?;
     let form = StoryForm { photos, ..story_form(&data) };
     let outcome = if upload_errors.is_empty() { stories::edit(&state.db, &viewer.settings, actor, id, &form).await } else { Err(CoreError::Invalid(upload_errors)) };
     match outcome {
-        Ok(()) => Ok(see_other_with_flash(&format!("/stories/{id}"), "Your changes are saved; the earlier version is in the history.", state.config.tls)),
+        Ok(kept) => {
+            let message = if kept { "Your changes are saved; the earlier version is in the history." } else { "Your changes are saved." };
+            Ok(see_other_with_flash(&format!("/stories/{id}"), message, state.config.tls))
+        }
         Err(CoreError::Invalid(errors)) => {
             let data = data.without_secrets();
+            let prompt = match data.get("prompt_id").parse::<i64>() {
+                Ok(pid) => prompts::page(&state.db, pid, Some(actor)).await.ok().map(|p| (pid, p.prompt.question)),
+                Err(_) => None,
+            };
+            let choices = choices(&state.db, actor).await?;
             Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &StoryFormPage {
+                voice_notice: super::voice_notice(&story, &choices),
                 objects: super::linked_objects(&state.db, data.get("object_ids")).await?,
-                photos: super::photo_slots(&state.db, actor, &data, &existing).await?,
+                photos: super::photo_slots(&state.db, actor, &data, &existing, &errors).await?,
                 max_upload_mb: state.config.media_limits.max_bytes / (1024 * 1024),
                 page: Page::new(&viewer, "Edit your story"),
                 form: data,
                 errors,
-                choices: choices(&state.db, actor).await?,
+                choices,
                 action: format!("/stories/{id}/edit"),
-                prompt: None,
+                prompt,
                 editing: true,
             }))
         }

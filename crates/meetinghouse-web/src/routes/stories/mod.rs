@@ -7,7 +7,7 @@ pub mod show;
 
 use meetinghouse_core::persona::{self, Persona};
 use meetinghouse_core::stories::StoryForm;
-use meetinghouse_core::{Actor, Db, groups};
+use meetinghouse_core::{Actor, Db, FieldErrors, groups};
 
 use crate::error::WebError;
 use crate::forms::FormData;
@@ -39,7 +39,8 @@ pub async fn linked_objects(db: &Db, ids: &str) -> Result<Vec<(String, String)>,
 }
 
 /// One photo slot on the story form: an uploaded photo (with its thumbnail)
-/// or an empty file input.
+/// or an empty file input, with what the person typed for it and the
+/// problems found with it.
 pub struct PhotoSlot {
     pub index: usize,
     pub number: usize,
@@ -47,34 +48,49 @@ pub struct PhotoSlot {
     pub thumb: String,
     pub alt: String,
     pub caption: String,
+    pub file_error: Option<String>,
+    pub alt_error: Option<String>,
+    pub caption_error: Option<String>,
 }
 
 /// New photos offered per visit to the form (more can be added after saving).
 const NEW_SLOTS: usize = 3;
 
+/// Whether the person may put an uploaded photo on the form: their own
+/// upload, or one already on the story being edited (`existing`).
+async fn usable_photo(db: &Db, actor: &Actor, id: i64, existing: &[i64]) -> Result<Option<meetinghouse_store::media::MediaRow>, WebError> {
+    Ok(meetinghouse_store::media::by_id(db, id).await?.filter(|m| m.owner_person == actor.id || existing.contains(&m.id)))
+}
+
 /// The slots to show: the photos already attached (`photo_id_N`), then empty
-/// ones, never more than ten in all. Only the person's own uploads, or
-/// photos already on the story being edited (`existing`), are shown.
-pub async fn photo_slots(db: &Db, actor: &Actor, data: &FormData, existing: &[i64]) -> Result<Vec<PhotoSlot>, WebError> {
+/// ones, never more than ten in all, each with the alt text and caption
+/// typed for it and its errors. Only the person's own uploads, or photos
+/// already on the story being edited (`existing`), are shown; a submitted
+/// form has been through [`take_photos`], which numbered the photos it kept
+/// from 0 with the same rule, so slot N is the form's (and the errors') N.
+pub async fn photo_slots(db: &Db, actor: &Actor, data: &FormData, existing: &[i64], errors: &FieldErrors) -> Result<Vec<PhotoSlot>, WebError> {
+    use meetinghouse_core::stories::photo_field;
+    let slot = |index: usize, media_id: String, thumb: String| PhotoSlot {
+        index,
+        number: index + 1,
+        media_id,
+        thumb,
+        alt: data.get(&format!("photo_alt_{index}")).to_string(),
+        caption: data.get(&format!("photo_caption_{index}")).to_string(),
+        file_error: errors.get(photo_field("file", index)).map(str::to_string),
+        alt_error: errors.get(photo_field("alt", index)).map(str::to_string),
+        caption_error: errors.get(photo_field("caption", index)).map(str::to_string),
+    };
     let mut slots = Vec::new();
     for i in 0..meetinghouse_core::media::PHOTOS_MAX {
         let Ok(id) = data.get(&format!("photo_id_{i}")).parse::<i64>() else { continue };
-        let thumb = match meetinghouse_store::media::by_id(db, id).await? {
-            Some(m) if m.owner_person == actor.id || existing.contains(&m.id) => meetinghouse_core::media::shown(m.id, &m.variants, m.width, m.height, "", "").src,
-            _ => continue,
-        };
-        slots.push(PhotoSlot {
-            index: slots.len(),
-            number: slots.len() + 1,
-            media_id: id.to_string(),
-            thumb,
-            alt: data.get(&format!("photo_alt_{i}")).to_string(),
-            caption: data.get(&format!("photo_caption_{i}")).to_string(),
-        });
+        let Some(m) = usable_photo(db, actor, id, existing).await? else { continue };
+        let thumb = meetinghouse_core::media::shown(m.id, &m.variants, m.width, m.height, "", "").src;
+        slots.push(slot(slots.len(), id.to_string(), thumb));
     }
     let empty = NEW_SLOTS.min(meetinghouse_core::media::PHOTOS_MAX - slots.len());
     for _ in 0..empty {
-        slots.push(PhotoSlot { index: slots.len(), number: slots.len() + 1, media_id: String::new(), thumb: String::new(), alt: String::new(), caption: String::new() });
+        slots.push(slot(slots.len(), String::new(), String::new()));
     }
     Ok(slots)
 }
@@ -82,17 +98,24 @@ pub async fn photo_slots(db: &Db, actor: &Actor, data: &FormData, existing: &[i6
 /// On submit: stores newly uploaded photos, drops the ones marked for
 /// removal, and returns the form with its photo fields renumbered (so a
 /// form shown again keeps every uploaded photo), the photos in order, and
-/// any upload refusals.
+/// any problems: upload refusals (on the empty slot the form shows next,
+/// with the alt text and caption typed for the photo kept there) and
+/// photos on the form that the person may not use or that are gone (a
+/// photo left unused for a day is removed). `existing` are the photos of
+/// the story being edited.
 pub async fn take_photos(
     state: &crate::state::AppState,
     actor: &Actor,
     data: FormData,
     files: Vec<crate::forms::UploadedFile>,
-) -> Result<(FormData, Vec<meetinghouse_core::stories::PhotoInput>, meetinghouse_core::FieldErrors), WebError> {
+    existing: &[i64],
+) -> Result<(FormData, Vec<meetinghouse_core::stories::PhotoInput>, FieldErrors), WebError> {
     use meetinghouse_core::stories::{PhotoInput, photo_field};
     let mut photos = Vec::new();
-    let mut errors = meetinghouse_core::FieldErrors::new();
-    let mut refused: Vec<(String, String, String)> = Vec::new();
+    let mut errors = FieldErrors::new();
+    // (file name, why, alt text, caption)
+    let mut refused: Vec<(String, String, String, String)> = Vec::new();
+    let mut missing = 0;
     for i in 0..meetinghouse_core::media::PHOTOS_MAX + NEW_SLOTS {
         let alt = data.get(&format!("photo_alt_{i}")).to_string();
         let caption = data.get(&format!("photo_caption_{i}")).to_string();
@@ -101,18 +124,25 @@ pub async fn take_photos(
             None
         } else if let Some(file) = file {
             if let Err(message) = state.limits.photo(&actor.id.to_string()) {
-                refused.push((file.filename.clone(), message.to_string(), alt.clone()));
+                refused.push((file.filename.clone(), message.to_string(), alt, caption));
                 continue;
             }
             match meetinghouse_core::media::upload(&state.db, &state.config.media, actor, file.bytes.clone(), state.config.media_limits).await? {
                 Ok(id) => Some(id),
                 Err(e) => {
-                    refused.push((file.filename.clone(), e.0, alt.clone()));
-                    None
+                    refused.push((file.filename.clone(), e.0, alt, caption));
+                    continue;
                 }
             }
+        } else if let Ok(id) = data.get(&format!("photo_id_{i}")).parse::<i64>() {
+            if usable_photo(&state.db, actor, id, existing).await?.is_some() {
+                Some(id)
+            } else {
+                missing += 1;
+                None
+            }
         } else {
-            data.get(&format!("photo_id_{i}")).parse::<i64>().ok()
+            None
         };
         if let Some(media_id) = media_id {
             photos.push(PhotoInput { media_id, alt, caption });
@@ -122,12 +152,63 @@ pub async fn take_photos(
     for (i, p) in photos.iter().enumerate() {
         out = out.with(&format!("photo_id_{i}"), &p.media_id.to_string()).with(&format!("photo_alt_{i}"), &p.alt).with(&format!("photo_caption_{i}"), &p.caption);
     }
-    for (k, (name, message, _)) in refused.iter().enumerate() {
-        // Refusals are reported on the first empty slot after the kept photos.
-        let field = photo_field("file", (photos.len() + k).min(meetinghouse_core::media::PHOTOS_MAX - 1));
-        errors.add(field, format!("“{name}” was not added: {message}"));
+    if missing > 0 {
+        let message = if missing == 1 {
+            "A photo you added before could not be found: please add it again.".to_string()
+        } else {
+            format!("{missing} photos you added before could not be found: please add them again.")
+        };
+        errors.add("photos", message);
+    }
+    for (k, (name, message, alt, caption)) in refused.iter().enumerate() {
+        // Refusals are reported on the empty slots after the kept photos,
+        // where the form shows again what was typed for them.
+        let index = (photos.len() + k).min(meetinghouse_core::media::PHOTOS_MAX - 1);
+        errors.add(photo_field("file", index), format!("“{name}” was not added: {message}"));
+        out = out.with(&format!("photo_alt_{index}"), alt).with(&format!("photo_caption_{index}"), caption);
     }
     Ok((out, photos, errors))
+}
+
+/// Applies the form's "share it without linking" choices, offered when a
+/// story's prompt can no longer be answered or a collection object it names
+/// is gone: `drop_prompt` removes the prompt, `drop_missing_objects` keeps
+/// only the objects that still exist.
+pub async fn drop_unwanted_links(db: &Db, data: FormData) -> Result<FormData, WebError> {
+    let mut data = data;
+    if data.checked("drop_prompt") {
+        data = data.without_prefix("prompt_id").without_prefix("drop_prompt");
+    }
+    if data.checked("drop_missing_objects") {
+        let mut kept: Vec<String> = Vec::new();
+        for raw in data.get("object_ids").split([',', ' ']).map(str::trim).filter(|r| !r.is_empty()) {
+            let Ok(id) = raw.parse::<i64>() else { continue };
+            if kept.len() < meetinghouse_core::stories::OBJECTS_MAX
+                && !kept.contains(&id.to_string())
+                && meetinghouse_store::objects::by_id(db, id).await?.is_some()
+            {
+                kept.push(id.to_string());
+            }
+        }
+        data = data.without_prefix("object_ids").without_prefix("drop_missing_objects").with("object_ids", &kept.join(","));
+    }
+    Ok(data)
+}
+
+/// On the edit form of a story shared in an organisation's voice its author
+/// no longer holds: what saving will change.
+pub fn voice_notice(story: &meetinghouse_store::stories::StoryRow, choices: &Choices) -> Option<String> {
+    let stored = meetinghouse_core::stories::speak_as_of(story);
+    if choices.personas.iter().any(|(value, _)| *value == stored) {
+        return None;
+    }
+    let org = story.org_name.clone().unwrap_or_default();
+    let label = meetinghouse_core::stories::author_label(story);
+    Some(if choices.personas.len() > 1 {
+        format!("This story was shared as “{label}”, but you no longer speak for {org} here. When you save your changes, it will be shared as you choose under “Share as”.")
+    } else {
+        format!("This story was shared as “{label}”, but you no longer speak for {org} here. When you save your changes, it will be shared under your own name.")
+    })
 }
 
 /// Reads the story form's fields.

@@ -33,6 +33,8 @@ pub struct StoryFormPage {
     pub photos: Vec<super::PhotoSlot>,
     pub max_upload_mb: usize,
     pub editing: bool,
+    /// On the edit form of a story in a voice its author no longer holds.
+    pub voice_notice: Option<String>,
 }
 
 pub async fn form(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
@@ -54,7 +56,7 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     let choices = choices(&state.db, actor).await?;
     Ok(render_status(StatusCode::OK, &StoryFormPage {
         page: Page::new(&viewer, "Share a story"),
-        photos: super::photo_slots(&state.db, actor, &form, &[]).await?,
+        photos: super::photo_slots(&state.db, actor, &form, &[], &FieldErrors::new()).await?,
         max_upload_mb: state.config.media_limits.max_bytes / (1024 * 1024),
         objects,
         form,
@@ -63,6 +65,7 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Query(q): Query
         action: "/stories".into(),
         prompt,
         editing: false,
+        voice_notice: None,
     }))
 }
 
@@ -77,7 +80,8 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
     let (data, outcome) = match state.limits.story(&actor.id.to_string()) {
         Err(message) => (data, Err((StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", message.to_string())])))),
         Ok(()) => {
-            let (data, photos, upload_errors) = super::take_photos(&state, actor, data, files).await?;
+            let (data, photos, upload_errors) = super::take_photos(&state, actor, data, files, &[]).await?;
+            let data = super::drop_unwanted_links(&state.db, data).await?;
             let form = StoryForm { photos, ..story_form(&data) };
             let outcome = if upload_errors.is_empty() { stories::create(&state.db, &viewer.settings, actor, &form).await } else { Err(CoreError::Invalid(upload_errors)) };
             let outcome = match outcome {
@@ -103,7 +107,7 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
             let data = data.without_secrets();
             Ok(render_status(status, &StoryFormPage {
                 objects: super::linked_objects(&state.db, data.get("object_ids")).await?,
-                photos: super::photo_slots(&state.db, actor, &data, &[]).await?,
+                photos: super::photo_slots(&state.db, actor, &data, &[], &errors).await?,
                 max_upload_mb: state.config.media_limits.max_bytes / (1024 * 1024),
                 page: Page::new(&viewer, "Share a story"),
                 form: data,
@@ -112,6 +116,7 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
                 action: "/stories".into(),
                 prompt,
                 editing: false,
+                voice_notice: None,
             }))
         }
     }
