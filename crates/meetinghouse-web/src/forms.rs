@@ -134,6 +134,14 @@ impl FromRequest<AppState> for Form {
 /// Largest upload request accepted (all files and fields together), in bytes.
 pub const MAX_UPLOAD_REQUEST_BYTES: usize = 120 * 1024 * 1024;
 
+/// How many uploads are read into memory at once on one app server; more
+/// wait their turn (within the upload routes' time limit). Each holds at most
+/// [`MAX_UPLOAD_REQUEST_BYTES`], so uploads hold at most 240 MB together on
+/// a small machine, however many are sent at once.
+pub const UPLOADS_AT_ONCE: usize = 2;
+
+static UPLOAD_TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(UPLOADS_AT_ONCE);
+
 /// One uploaded file.
 #[derive(Debug, Clone)]
 pub struct UploadedFile {
@@ -151,11 +159,22 @@ pub struct UploadedFile {
 /// (every upload needs an account), and the CSRF token is checked as soon as
 /// its field arrives: the forms put it first, and a file sent before it is
 /// refused unread. Each file is capped at `per_file` bytes as it streams in,
-/// so an oversized file is refused before it is all in memory.
+/// so an oversized file is refused before it is all in memory, and text
+/// fields are capped as they stream in too. At most [`UPLOADS_AT_ONCE`]
+/// bodies are read at once; the turn is held until the upload is dropped,
+/// so the files' processing counts too.
 pub struct Upload {
     pub viewer: Viewer,
     pub data: FormData,
     pub files: Vec<UploadedFile>,
+    /// Files over the per-file limit, as (form field, file name): read past,
+    /// not kept, so the handler can show the form again with the text typed
+    /// and say which file was too large. A handler must report them.
+    pub too_large: Vec<(String, String)>,
+    /// This upload's turn (see [`UPLOADS_AT_ONCE`]), `None` for a form
+    /// without files: a handler keeps it (`turn: _turn`) while it works on
+    /// the files.
+    pub turn: Option<tokio::sync::SemaphorePermit<'static>>,
 }
 
 /// An upload whose sender is signed in, its body not read yet: the handler
@@ -177,6 +196,27 @@ impl Upload {
     }
 }
 
+impl Upload {
+    /// Refuses the whole upload (413) when a file was over the limit: for
+    /// forms that cannot go on without it.
+    pub fn refuse_too_large(&self, per_file: usize) -> Result<(), WebError> {
+        match self.too_large.first() {
+            Some((_, filename)) => Err(WebError::TooLarge(too_large_message(filename, per_file))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// "The file … is larger than 20 MB, the limit for one file."
+pub fn too_large_message(filename: &str, per_file: usize) -> String {
+    format!("The file “{filename}” is larger than {}, the limit for one file.", size_words(per_file))
+}
+
+/// A size limit in words: "20 MB", or "200 KB" under a megabyte.
+pub fn size_words(bytes: usize) -> String {
+    if bytes >= 1024 * 1024 { format!("{} MB", bytes / (1024 * 1024)) } else { format!("{} KB", bytes.div_ceil(1024)) }
+}
+
 impl PendingUpload {
     /// Reads the fields and files, checking the CSRF token first.
     pub async fn read(self, state: &AppState, per_file: usize) -> Result<Upload, WebError> {
@@ -191,13 +231,16 @@ impl PendingUpload {
             // The same form without files (a client that sends no photos;
             // signed in, so it keeps cookies).
             let Form { viewer, data } = Form::from_request(req, state).await.map_err(FormRejection::into_web)?;
-            return Ok(Upload { viewer, data, files: Vec::new() });
+            return Ok(Upload { viewer, data, files: Vec::new(), too_large: Vec::new(), turn: None });
         }
+        // The semaphore is never closed, so this only waits.
+        let turn = UPLOAD_TURNS.acquire().await.ok();
         let mut multipart = Multipart::from_request(req, state)
             .await
             .map_err(|_| WebError::BadRequest("This address expects a form with files (multipart/form-data).".into()))?;
         let mut data = FormData::default();
         let mut files = Vec::new();
+        let mut too_large = Vec::new();
         let mut text_bytes = 0usize;
         let mut csrf_checked = false;
         loop {
@@ -221,32 +264,53 @@ impl PendingUpload {
                 Some(filename) => {
                     let mut field = field;
                     let mut bytes = Vec::new();
+                    let mut over = false;
                     loop {
                         match field.chunk().await {
                             Ok(Some(chunk)) => {
-                                if bytes.len() + chunk.len() > per_file {
-                                    return Err(WebError::TooLarge(format!(
-                                        "The file “{filename}” is larger than {} MB, the limit for one file.",
-                                        per_file / (1024 * 1024)
-                                    )));
+                                // Past the limit the rest is read and let go
+                                // (the request's own limit still bounds it).
+                                if over || bytes.len() + chunk.len() > per_file {
+                                    over = true;
+                                    bytes = Vec::new();
+                                    continue;
                                 }
                                 bytes.extend_from_slice(&chunk);
+                            }
+                            Ok(None) => break,
+                            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                                return Err(WebError::TooLarge(format!("The upload was larger than {} MB in all.", MAX_UPLOAD_REQUEST_BYTES / (1024 * 1024))));
+                            }
+                            Err(_) => return Err(WebError::BadRequest("The upload was cut off or malformed; please try again.".into())),
+                        }
+                    }
+                    if over {
+                        too_large.push((name, filename));
+                    } else if !(filename.is_empty() && bytes.is_empty()) {
+                        // (A file input left empty still sends a part with no name and no bytes.)
+                        files.push(UploadedFile { field: name, filename, bytes });
+                    }
+                }
+                None => {
+                    // Capped as it streams in: a text field is never read
+                    // past the form's text budget.
+                    let too_large = || WebError::TooLarge(format!("The form's text was larger than {} KB.", MAX_FORM_BYTES / 1024));
+                    let mut field = field;
+                    let mut raw = Vec::new();
+                    loop {
+                        match field.chunk().await {
+                            Ok(Some(chunk)) => {
+                                text_bytes += chunk.len();
+                                if text_bytes > MAX_FORM_BYTES {
+                                    return Err(too_large());
+                                }
+                                raw.extend_from_slice(&chunk);
                             }
                             Ok(None) => break,
                             Err(_) => return Err(WebError::BadRequest("The upload was cut off or malformed; please try again.".into())),
                         }
                     }
-                    // A file input left empty still sends a part with no name and no bytes.
-                    if !(filename.is_empty() && bytes.is_empty()) {
-                        files.push(UploadedFile { field: name, filename, bytes });
-                    }
-                }
-                None => {
-                    let value = field.text().await.map_err(|_| WebError::BadRequest("The form could not be read.".into()))?;
-                    text_bytes += value.len();
-                    if text_bytes > MAX_FORM_BYTES {
-                        return Err(WebError::TooLarge(format!("The form's text was larger than {} KB.", MAX_FORM_BYTES / 1024)));
-                    }
+                    let value = String::from_utf8(raw).map_err(|_| WebError::BadRequest("The form could not be read.".into()))?;
                     if name == "csrf" && !csrf_checked {
                         // The first token sent is the one that counts.
                         if !viewer.csrf_ok(&value) {
@@ -261,6 +325,6 @@ impl PendingUpload {
         if !csrf_checked {
             return Err(WebError::Csrf);
         }
-        Ok(Upload { viewer, data, files })
+        Ok(Upload { viewer, data, files, too_large, turn })
     }
 }

@@ -269,3 +269,30 @@ async fn a_photo_that_cannot_be_stored_leaves_the_form_as_it_was() {
         assert!(meetinghouse_store::stories::recent_public(&ann.db, None, 10, 0).await.unwrap().is_empty(), "no story without its photo");
     }
 }
+
+/// A photo over the per-file limit is read past, not refused with an error
+/// page: the form comes back with what was written, the alt text, the other
+/// photos, and the too-large one named on its slot.
+#[tokio::test]
+async fn a_photo_over_the_limit_leaves_the_form_as_it_was() {
+    for db in meetinghouse_testkit::databases().await {
+        let config = meetinghouse_web::WebConfig {
+            media_limits: meetinghouse_media::Limits { max_bytes: 200 * 1024, ..meetinghouse_media::Limits::default() },
+            ..meetinghouse_testkit::web_config()
+        };
+        let mut ann = TestApp::with_config(db, config).await;
+        ann.sign_up("ann").await;
+        let small = meetinghouse_media::generated_picture(7, 320, 240);
+        let big = vec![0xA5u8; 300 * 1024];
+        let mut fields = story_fields("The flood of 1960", "public");
+        fields.push(("photo_alt_1", "The mill race in spate"));
+        let files: &[(&str, &str, &str, &[u8])] = &[("photo_file_0", "street.jpg", "image/jpeg", &small), ("photo_file_1", "camera-original.jpg", "image/jpeg", &big)];
+        let r = ann.upload("/stories/new", "/stories", &fields, files).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("“camera-original.jpg” was not added: it is larger than 200 KB, the limit for one photo."), "{}", r.body);
+        assert!(r.body.contains("The flood of 1960") && r.body.contains("Written for the test."), "what was written is kept: {}", r.body);
+        assert!(r.body.contains(r#"value="The mill race in spate""#), "the too-large photo's alt text is kept: {}", r.body);
+        assert_eq!(media_srcs(&r.body).len(), 1, "the photo that fitted is kept on the form: {}", r.body);
+        assert!(meetinghouse_store::stories::recent_public(&ann.db, None, 10, 0).await.unwrap().is_empty());
+    }
+}

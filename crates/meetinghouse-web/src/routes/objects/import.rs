@@ -50,7 +50,10 @@ pub async fn submit(State(state): State<AppState>, Path(slug): Path<String>, req
     // Only someone who may import here gets their file read.
     let pending = Upload::start(req, &state).await?;
     let org_id = collection::ensure_can_import(&state.db, pending.viewer.require()?, &slug).await?;
-    let Upload { viewer, data, files } = pending.read(&state, MAX_IMPORT_BYTES).await?;
+    let upload = pending.read(&state, MAX_IMPORT_BYTES).await?;
+    // The import cannot go on without its file: a file over the limit is refused whole.
+    upload.refuse_too_large(MAX_IMPORT_BYTES)?;
+    let Upload { viewer, data, files, turn: _turn, .. } = upload;
     let org = orgs::by_slug(&state.db, &slug).await?.ok_or(WebError::NotFound)?;
     let page = |error: Option<String>, report: Option<ImportReport>, form: FormData| {
         let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };

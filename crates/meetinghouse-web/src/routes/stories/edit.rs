@@ -77,10 +77,10 @@ pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, req: Req
     // and nothing of the story is loaded, for anyone else.
     let pending = Upload::start(req, &state).await?;
     let story = stories::ensure_can_edit(&state.db, &pending.viewer.settings, pending.viewer.require()?, id).await?;
-    let Upload { viewer, data, files } = pending.read(&state, state.config.media_limits.max_bytes).await?;
+    let Upload { viewer, data, files, too_large, turn: _turn } = pending.read(&state, state.config.media_limits.max_bytes).await?;
     let actor = viewer.require()?;
     let existing: Vec<i64> = meetinghouse_store::media::photos_of_story(&state.db, id).await?.into_iter().map(|p| p.media_id).collect();
-    let (data, photos, upload_errors) = super::take_photos(&state, actor, data, files, &existing).await?;
+    let (data, photos, upload_errors) = super::take_photos(&state, actor, data, files, &too_large, &existing).await?;
     let data = super::drop_unwanted_links(&state.db, data).await?;
     let form = StoryForm { photos, ..story_form(&data) };
     let outcome = if upload_errors.is_empty() { stories::edit(&state.db, &viewer.settings, actor, id, &form).await } else { Err(CoreError::Invalid(upload_errors)) };

@@ -108,6 +108,7 @@ pub async fn take_photos(
     actor: &Actor,
     data: FormData,
     files: Vec<crate::forms::UploadedFile>,
+    too_large: &[(String, String)],
     existing: &[i64],
 ) -> Result<(FormData, Vec<meetinghouse_core::stories::PhotoInput>, FieldErrors), WebError> {
     use meetinghouse_core::stories::{PhotoInput, photo_field};
@@ -120,8 +121,13 @@ pub async fn take_photos(
         let alt = data.get(&format!("photo_alt_{i}")).to_string();
         let caption = data.get(&format!("photo_caption_{i}")).to_string();
         let file = files.iter().find(|f| f.field == format!("photo_file_{i}"));
+        let over = too_large.iter().find(|(field, _)| *field == format!("photo_file_{i}"));
         let media_id = if data.checked(&format!("photo_remove_{i}")) {
             None
+        } else if let Some((_, name)) = over {
+            let limit = state.config.media_limits.max_bytes;
+            refused.push((name.clone(), format!("it is larger than {}, the limit for one photo.", crate::forms::size_words(limit)), alt, caption));
+            continue;
         } else if let Some(file) = file {
             if let Err(message) = state.limits.photo(&actor.id.to_string()) {
                 refused.push((file.filename.clone(), message.to_string(), alt, caption));

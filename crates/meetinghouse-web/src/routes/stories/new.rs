@@ -74,13 +74,13 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
     // confirmed, suspended) is refused before any file is read or stored.
     let pending = Upload::start(req, &state).await?;
     ensure_can_post(pending.viewer.require()?, &pending.viewer.settings)?;
-    let Upload { viewer, data, files } = pending.read(&state, state.config.media_limits.max_bytes).await?;
+    let Upload { viewer, data, files, too_large, turn: _turn } = pending.read(&state, state.config.media_limits.max_bytes).await?;
     let actor = viewer.require()?;
     // Over the limit, no photo is processed and the text is shown again.
     let (data, outcome) = match state.limits.story(&actor.id.to_string()) {
         Err(message) => (data, Err((StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", message.to_string())])))),
         Ok(()) => {
-            let (data, photos, upload_errors) = super::take_photos(&state, actor, data, files, &[]).await?;
+            let (data, photos, upload_errors) = super::take_photos(&state, actor, data, files, &too_large, &[]).await?;
             let data = super::drop_unwanted_links(&state.db, data).await?;
             let form = StoryForm { photos, ..story_form(&data) };
             let outcome = if upload_errors.is_empty() { stories::create(&state.db, &viewer.settings, actor, &form).await } else { Err(CoreError::Invalid(upload_errors)) };
