@@ -191,6 +191,9 @@ pub fn analyse(net: &Network, opts: &AnalysisOptions, progress: &mut dyn FnMut(&
     for g in groups.iter().flatten() {
         group_sizes[*g as usize] += 1;
     }
+    if let Some(d) = group_count_diagnostic(&group_sizes) {
+        diagnostics.push(d);
+    }
 
     progress("group mixing");
     let t = Instant::now();
@@ -391,6 +394,37 @@ pub fn analyse(net: &Network, opts: &AnalysisOptions, progress: &mut dyn FnMut(&
     }
 }
 
+/// More groups than this is unusual for sectors, organisations or clubs:
+/// the group measures still run (the mixing matrix is sparse), but the
+/// person is asked whether the right column was read.
+pub const MANY_GROUPS: usize = 300;
+
+/// Up to this many groups the JSON mixing matrix lists every cell, zeros
+/// included (the shape the issue documents); above, only non-zero cells.
+pub const JSON_DENSE_MATRIX_GROUPS: usize = 100;
+
+/// A warning when the groups look like the wrong column: every group a
+/// single person (a column of names or titles), or a very large number of groups.
+fn group_count_diagnostic(sizes: &[usize]) -> Option<Diagnostic> {
+    let k = sizes.len();
+    if k >= 10 && sizes.iter().all(|&s| s <= 1) {
+        return Some(Diagnostic::new(
+            "singleton_groups",
+            k as u64,
+            format!("Each of the {k} groups has a single person: is the group column the right one? A column of names or titles gives every person a group of their own."),
+        ));
+    }
+    if k > MANY_GROUPS {
+        let singles = sizes.iter().filter(|&&s| s <= 1).count();
+        return Some(Diagnostic::new(
+            "many_groups",
+            k as u64,
+            format!("There are {k} groups ({singles} of them with a single person): is the group column the right one? The report shows the {} largest in its mixing matrix, and the JSON mixing matrix lists only the cells that are not zero.", crate::report::MAX_MATRIX_GROUPS),
+        ));
+    }
+    None
+}
+
 /// For the pairs of groups with the most ties between them, the people who carry those ties:
 /// a member of one group scores its ties to the other; an outsider scores the smaller of its ties to each.
 fn pair_brokers(
@@ -401,20 +435,19 @@ fn pair_brokers(
     names: &[String],
     opts: &AnalysisOptions,
 ) -> Vec<PairBrokers> {
-    let k = mix.k;
-    let mut pairs: Vec<(usize, usize, f64)> = Vec::new();
-    for a in 0..k {
-        for b in (a + 1)..k {
-            let t = if mix.directed {
-                mix.get(a, b) + mix.get(b, a)
-            } else {
-                mix.get(a, b)
-            };
-            if t > 0.0 {
-                pairs.push((a, b, t));
-            }
+    // ties between each pair of groups a < b, from the non-zero cells (directed: both directions)
+    let mut between: std::collections::BTreeMap<(usize, usize), f64> = std::collections::BTreeMap::new();
+    for &(a, b, x) in mix.cells() {
+        let (a, b) = (a as usize, b as usize);
+        if a < b || (mix.directed && a > b) {
+            *between.entry((a.min(b), a.max(b))).or_insert(0.0) += x;
         }
     }
+    let mut pairs: Vec<(usize, usize, f64)> = between
+        .into_iter()
+        .filter(|&(_, t)| t > 0.0)
+        .map(|((a, b), t)| (a, b, t))
+        .collect();
     pairs.sort_by(|x, y| y.2.total_cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
     pairs.truncate(opts.broker_pairs);
     let index: HashMap<(usize, usize), usize> = pairs
@@ -534,7 +567,10 @@ fn r6(x: f64) -> f64 {
 
 impl Analysis {
     /// The JSON object printed by `--json` (see the issue for its shape; extra keys:
-    /// `ari_groups_vs_communities`, `structure`, `betweenness`, `pair_brokers`, `windows`, `diagnostics`).
+    /// `ari_groups_vs_communities`, `structure`, `betweenness`, `pair_brokers`, `windows`, `diagnostics`,
+    /// `mixing_matrix_sparse`). Up to [`JSON_DENSE_MATRIX_GROUPS`] groups `mixing_matrix` has every
+    /// cell; above, only the non-zero ones (`mixing_matrix_sparse: true`), so thousands of groups
+    /// do not print millions of zeros.
     pub fn to_json(&self, load_ms: f64, analyse_ms: f64) -> Value {
         let gname = |g: usize| self.group_names[g].clone();
         let mut groups = Map::new();
@@ -546,13 +582,29 @@ impl Analysis {
             ei_by_group.insert(gname(g), num(*x));
         }
         let mut mixing = Map::new();
+        let sparse = self.mixing.as_ref().is_some_and(|m| m.k > JSON_DENSE_MATRIX_GROUPS);
         if let Some(mix) = &self.mixing {
-            for a in 0..mix.k {
-                let mut row = Map::new();
-                for b in 0..mix.k {
-                    row.insert(gname(b), weight_value(mix.get(a, b)));
+            if sparse {
+                // only the non-zero cells; a group without ties has no row
+                for a in 0..mix.k {
+                    let cells = mix.row(a);
+                    if cells.is_empty() {
+                        continue;
+                    }
+                    let mut row = Map::new();
+                    for &(_, b, x) in cells {
+                        row.insert(gname(b as usize), weight_value(x));
+                    }
+                    mixing.insert(gname(a), Value::Object(row));
                 }
-                mixing.insert(gname(a), Value::Object(row));
+            } else {
+                for a in 0..mix.k {
+                    let mut row = Map::new();
+                    for b in 0..mix.k {
+                        row.insert(gname(b), weight_value(mix.get(a, b)));
+                    }
+                    mixing.insert(gname(a), Value::Object(row));
+                }
             }
         }
         let mut membership = Map::new();
@@ -629,6 +681,7 @@ impl Analysis {
             "isolated_groups": self.isolated_groups.iter().map(|&g| gname(g)).collect::<Vec<_>>(),
             "isolation_threshold": self.isolation_threshold,
             "mixing_matrix": mixing,
+            "mixing_matrix_sparse": sparse,
             "betweenness": self.betweenness.as_ref().map(|b| json!({
                 "exact": b.exact, "sources": b.sources, "epsilon": r6(b.epsilon), "delta": b.delta,
                 "normalised": true, "paths": "hop count",

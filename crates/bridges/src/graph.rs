@@ -3,8 +3,10 @@
 //! Cleaning rules (each reported as a [`Diagnostic`]): self-loops are
 //! dropped; duplicate edges are merged (weights summed when weighted, else
 //! collapsed to one tie); edges with a weight that is not a positive finite
-//! number are dropped. Undirected graphs store each edge in both adjacency
-//! lists; adjacency lists are sorted by neighbour id.
+//! number are dropped; weights so large that their sum could overflow
+//! (above [`MAX_TOTAL_WEIGHT`] in all) are divided by one power of two.
+//! Undirected graphs store each edge in both adjacency lists; adjacency
+//! lists are sorted by neighbour id.
 
 use crate::network::{Diagnostic, Network};
 
@@ -125,6 +127,50 @@ impl Csr {
     }
 }
 
+/// Largest total edge weight analysed as given: 2³³² ≈ 8.7·10⁹⁹. Sums of
+/// weights (strengths, 2m, merged duplicates) and the squares community
+/// detection takes of them (W_c²) then stay far below f64's limit
+/// (≈ 1.8·10³⁰⁸). Heavier inputs are scaled down by a power of two, which is
+/// exact and leaves every ratio (E-I, assortativity, modularity,
+/// participation, communities) unchanged.
+pub const MAX_TOTAL_WEIGHT: f64 = 8.749_002_899_132_048e99;
+
+/// `2^-shift` for `0 <= shift <= 1022`, exactly.
+fn inverse_power_of_two(shift: i32) -> f64 {
+    f64::from_bits(((1023 - shift.clamp(0, 1022)) as u64) << 52)
+}
+
+/// When the kept weights could add up to more than [`MAX_TOTAL_WEIGHT`],
+/// divide them all by the smallest power of two that prevents it. Returns
+/// the power used and how many weights became zero (they are no longer kept).
+fn rescale_weights(w: &mut [f64], keep: &mut [bool]) -> Option<(i32, u64)> {
+    let (mut max, mut kept) = (0.0f64, 0usize);
+    for (x, &k) in w.iter().zip(keep.iter()) {
+        if k {
+            max = max.max(*x);
+            kept += 1;
+        }
+    }
+    // kept · max bounds every sum of weights (it may itself be infinite)
+    if kept == 0 || max * kept as f64 <= MAX_TOTAL_WEIGHT {
+        return None;
+    }
+    let shift = (max.log2() + (kept as f64).log2() - MAX_TOTAL_WEIGHT.log2()).ceil() as i32;
+    let shift = shift.clamp(1, 1022);
+    let f = inverse_power_of_two(shift);
+    let mut zeroed = 0u64;
+    for (x, k) in w.iter_mut().zip(keep.iter_mut()) {
+        if *k {
+            *x *= f;
+            if *x <= 0.0 {
+                *k = false;
+                zeroed += 1;
+            }
+        }
+    }
+    Some((shift, zeroed))
+}
+
 /// How to read the edges.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GraphOptions {
@@ -177,6 +223,21 @@ impl Graph {
                 }
                 w[i] = x;
             }
+        }
+        if opts.weighted
+            && net.weight.is_some()
+            && let Some((shift, zeroed)) = rescale_weights(&mut w, &mut keep)
+        {
+            let lost = if zeroed > 0 {
+                format!(" {zeroed} edge(s) whose weight became zero beside the others were ignored.")
+            } else {
+                String::new()
+            };
+            diags.push(Diagnostic::new(
+                "weights_rescaled",
+                shift as u64,
+                format!("The weights are too large to add up safely (more than {MAX_TOTAL_WEIGHT:.1e} in all), so every weight was divided by 2^{shift}. Ratios (E-I index, assortativity, modularity, participation) are unchanged; tie totals (mixing matrix, ties between groups) are in these smaller units.{lost}"),
+            ));
         }
         if loops > 0 {
             diags.push(Diagnostic::new(

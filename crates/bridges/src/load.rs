@@ -2,8 +2,9 @@
 //! and GML (Newman's network-data format).
 //!
 //! Readers are lenient: a bad row is skipped and counted in a diagnostic,
-//! never a panic. Only an unreadable file or a CSV without `source` and
-//! `target` columns is an error.
+//! never a panic. An unreadable file, a CSV without `source` and `target`
+//! columns, a group file whose columns cannot be told apart, and a GML file
+//! that is not well formed (an unclosed `[`, lists nested too deep) are errors.
 
 use crate::network::{Diagnostic, Network};
 use std::fmt;
@@ -41,6 +42,8 @@ const TARGET: &[&str] = &["target", "to", "dst"];
 const WEIGHT: &[&str] = &["weight", "value"];
 const TIME: &[&str] = &["timestamp", "time", "created_at", "date"];
 const NODE: &[&str] = &["node", "id", "name"];
+/// Not `label`: in a Gephi node table (`Id,Label,…`) that is the node's
+/// display name, and reading it as the group gives one group per node.
 const GROUP: &[&str] = &[
     "group",
     "sector",
@@ -48,17 +51,22 @@ const GROUP: &[&str] = &[
     "organisation",
     "organization",
     "club",
-    "label",
 ];
 
-fn find(headers: &csv::ByteRecord, names: &[&str]) -> Option<usize> {
+/// A header cell as written (trimmed, without a UTF-8 byte-order mark).
+fn header_name(h: &[u8]) -> String {
+    String::from_utf8_lossy(h)
+        .trim()
+        .trim_start_matches('\u{feff}')
+        .trim()
+        .to_owned()
+}
+
+/// The first column whose header is one of `names` (in the order of `names`), skipping `except`.
+fn find_except(headers: &csv::ByteRecord, names: &[&str], except: Option<usize>) -> Option<usize> {
     for name in names {
         for (i, h) in headers.iter().enumerate() {
-            let h = String::from_utf8_lossy(h);
-            if h.trim()
-                .trim_start_matches('\u{feff}')
-                .eq_ignore_ascii_case(name)
-            {
+            if Some(i) != except && header_name(h).eq_ignore_ascii_case(name) {
                 return Some(i);
             }
         }
@@ -66,15 +74,75 @@ fn find(headers: &csv::ByteRecord, names: &[&str]) -> Option<usize> {
     None
 }
 
+fn find(headers: &csv::ByteRecord, names: &[&str]) -> Option<usize> {
+    find_except(headers, names, None)
+}
+
+/// The headers for a message: "`Source ID`, `Target ID`" (or "no header").
+fn header_list(headers: &csv::ByteRecord) -> String {
+    if headers.iter().all(|h| header_name(h).is_empty()) {
+        return "no header".to_owned();
+    }
+    headers
+        .iter()
+        .map(|h| format!("`{}`", header_name(h)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One cell of a row.
+enum Cell<'a> {
+    /// The row has no such column, or the cell is empty.
+    Missing,
+    /// The cell's bytes are not UTF-8 text.
+    NotUtf8,
+    Text(&'a str),
+}
+
+fn cell(rec: &csv::ByteRecord, i: usize) -> Cell<'_> {
+    match rec.get(i) {
+        None => Cell::Missing,
+        Some(b) => match std::str::from_utf8(b) {
+            Err(_) => Cell::NotUtf8,
+            Ok(s) if s.trim().is_empty() => Cell::Missing,
+            Ok(s) => Cell::Text(s.trim()),
+        },
+    }
+}
+
 fn field(rec: &csv::ByteRecord, i: usize) -> Option<&str> {
-    rec.get(i)
-        .and_then(|b| std::str::from_utf8(b).ok())
-        .map(str::trim)
+    match cell(rec, i) {
+        Cell::Text(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// Read the next record; `Ok(None)` at the end, `Err(())` for a row the CSV
+/// reader could not split (counted by the caller). A failure to read the
+/// file itself (an I/O error) ends the read with an error: retrying it
+/// would fail the same way, for ever.
+fn next_record<R: Read>(
+    rdr: &mut csv::Reader<R>,
+    rec: &mut csv::ByteRecord,
+) -> Result<Result<bool, ()>, LoadError> {
+    match rdr.read_byte_record(rec) {
+        Ok(more) => Ok(Ok(more)),
+        Err(e) if e.is_io_error() => Err(LoadError::Csv(e.to_string())),
+        Err(_) => Ok(Err(())),
+    }
+}
+
+fn not_utf8_diagnostic(rows: u64, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        "not_utf8",
+        rows,
+        format!("{rows} row(s) of the {what} were skipped because a name in them is not UTF-8 text; save the file as UTF-8."),
+    )
 }
 
 /// Read a CSV edge list into `net`. Header `source,target[,weight][,timestamp]`
 /// (aliases accepted; other columns ignored). Timestamps may be RFC 3339,
-/// a date `YYYY-MM-DD`, or unix seconds.
+/// a date `YYYY-MM-DD`, or unix seconds (see [`parse_time`] for milliseconds).
 pub fn read_edges_csv<R: Read>(reader: R, net: &mut Network) -> Result<(), LoadError> {
     read_edges_csv_grouped(reader, net, None)
 }
@@ -96,7 +164,7 @@ pub fn read_edges_csv_grouped<R: Read>(reader: R, net: &mut Network, group_attr:
     let (Some(si), Some(ti)) = (find(&headers, SOURCE), find(&headers, TARGET)) else {
         return Err(LoadError::Format(format!(
             "the edge file needs a header with `source` and `target` columns (found: {})",
-            String::from_utf8_lossy(headers.as_slice())
+            header_list(&headers)
         )));
     };
     let wi = find(&headers, WEIGHT);
@@ -110,34 +178,42 @@ pub fn read_edges_csv_grouped<R: Read>(reader: R, net: &mut Network, group_attr:
                 _ => {
                     return Err(LoadError::Format(format!(
                         "--group-attr {attr} needs the columns `{sa}` and `{ta}` in the edge file (found: {})",
-                        String::from_utf8_lossy(headers.as_slice())
+                        header_list(&headers)
                     )));
                 }
             }
         }
     };
     let mut rec = csv::ByteRecord::new();
-    let (mut bad_rows, mut bad_weight, mut bad_time) = (0u64, 0u64, 0u64);
+    let (mut bad_rows, mut not_utf8, mut bad_weight, mut bad_time, mut millis) = (0u64, 0u64, 0u64, 0u64, 0u64);
     loop {
-        match rdr.read_byte_record(&mut rec) {
+        match next_record(&mut rdr, &mut rec)? {
             Ok(false) => break,
             Ok(true) => {}
-            Err(_) => {
+            Err(()) => {
                 bad_rows += 1;
                 continue;
             }
         }
-        let (Some(s), Some(t)) = (field(&rec, si), field(&rec, ti)) else {
-            bad_rows += 1;
-            continue;
+        let (s, t) = match (cell(&rec, si), cell(&rec, ti)) {
+            (Cell::Text(s), Cell::Text(t)) => (s, t),
+            (Cell::NotUtf8, _) | (_, Cell::NotUtf8) => {
+                not_utf8 += 1;
+                continue;
+            }
+            _ => {
+                bad_rows += 1;
+                continue;
+            }
         };
-        if s.is_empty() || t.is_empty() {
-            bad_rows += 1;
-            continue;
-        }
-        let weight = match wi.and_then(|i| field(&rec, i)) {
-            None | Some("") => wi.map(|_| 1.0),
-            Some(x) => match x.parse::<f64>() {
+        let weight = match wi.map(|i| cell(&rec, i)) {
+            None => None,
+            Some(Cell::Missing) => Some(1.0),
+            Some(Cell::NotUtf8) => {
+                bad_weight += 1;
+                Some(1.0)
+            }
+            Some(Cell::Text(x)) => match x.parse::<f64>() {
                 Ok(w) => Some(w),
                 Err(_) => {
                     bad_weight += 1;
@@ -145,15 +221,24 @@ pub fn read_edges_csv_grouped<R: Read>(reader: R, net: &mut Network, group_attr:
                 }
             },
         };
-        let time = match tsi.and_then(|i| field(&rec, i)) {
-            None | Some("") => None,
-            Some(x) => {
-                let t = parse_time(x);
-                if t.is_none() {
-                    bad_time += 1;
-                }
-                t
+        let time = match tsi.map(|i| cell(&rec, i)) {
+            None | Some(Cell::Missing) => None,
+            Some(Cell::NotUtf8) => {
+                bad_time += 1;
+                None
             }
+            Some(Cell::Text(x)) => match read_time(x) {
+                Some((t, unit)) => {
+                    if unit == TimeUnit::Milliseconds {
+                        millis += 1;
+                    }
+                    Some(t)
+                }
+                None => {
+                    bad_time += 1;
+                    None
+                }
+            },
         };
         net.add_edge(s, t, weight, time);
         if let Some((sa, ta)) = label_cols {
@@ -175,11 +260,21 @@ pub fn read_edges_csv_grouped<R: Read>(reader: R, net: &mut Network, group_attr:
             format!("{bad_rows} row(s) without a source or target were skipped."),
         ));
     }
+    if not_utf8 > 0 {
+        net.diagnostics.push(not_utf8_diagnostic(not_utf8, "edge file"));
+    }
     if bad_weight > 0 {
         net.diagnostics.push(Diagnostic::new(
             "bad_weight_cells",
             bad_weight,
             format!("{bad_weight} weight(s) were not numbers and count as 1."),
+        ));
+    }
+    if millis > 0 {
+        net.diagnostics.push(Diagnostic::new(
+            "millisecond_timestamps",
+            millis,
+            format!("{millis} timestamp(s) were too large for unix seconds (after the year 3000) and were read as milliseconds."),
         ));
     }
     if bad_time > 0 {
@@ -194,9 +289,104 @@ pub fn read_edges_csv_grouped<R: Read>(reader: R, net: &mut Network, group_attr:
     Ok(())
 }
 
-/// Read a CSV group file `node,group` (aliases: `id`, `name`; `sector`, `club`, …;
-/// otherwise the first two columns). Nodes not yet known are added without ties.
+/// Read a CSV group file `node,group`; see [`read_groups_csv_column`].
 pub fn read_groups_csv<R: Read>(reader: R, net: &mut Network) -> Result<(), LoadError> {
+    read_groups_csv_column(reader, net, None)
+}
+
+/// Which columns of a group file hold the node and its group, and a note
+/// when one of them was not named but taken as the only one left.
+fn group_file_columns(
+    headers: &csv::ByteRecord,
+    group_col: Option<&str>,
+) -> Result<(usize, usize, Option<String>), LoadError> {
+    let found = header_list(headers);
+    let names: Vec<String> = headers.iter().map(header_name).collect();
+    if headers.len() < 2 {
+        return Err(LoadError::Format(format!(
+            "the group file needs two columns, a node and its group, e.g. `node,group` (found: {found})"
+        )));
+    }
+    let node_named = find(headers, NODE);
+    let gi = match group_col {
+        Some(col) => {
+            let Some(gi) = find(headers, &[col]) else {
+                return Err(LoadError::Format(format!(
+                    "--group-attr {col}: the group file has no column `{col}` (found: {found})"
+                )));
+            };
+            gi
+        }
+        None => match find(headers, GROUP) {
+            Some(gi) => gi,
+            None if headers.len() == 2 => {
+                // two columns: the group is the one that is not the node
+                let ni = node_named.unwrap_or(0);
+                let gi = 1 - ni;
+                let note = format!(
+                    "The group file has no column named {}; `{}` was read as the group and `{}` as the node (found: {found}). Name the group column with --group-attr.",
+                    GROUP.join(", "),
+                    names[gi],
+                    names[ni]
+                );
+                return Ok((ni, gi, Some(note)));
+            }
+            None => {
+                let suggestion = (0..names.len())
+                    .rev()
+                    .find(|&i| Some(i) != node_named)
+                    .map(|i| format!(", e.g. --group-attr {}", quote_arg(&names[i])))
+                    .unwrap_or_default();
+                return Err(LoadError::Format(format!(
+                    "the group file has no group column: none is named {} (found: {found}); name the column that holds the groups with --group-attr{suggestion}",
+                    GROUP.join(", ")
+                )));
+            }
+        },
+    };
+    if let Some(ni) = find_except(headers, NODE, Some(gi)) {
+        return Ok((ni, gi, None));
+    }
+    if node_named == Some(gi) {
+        return Err(LoadError::Format(format!(
+            "the column `{}` of the group file is its node column and cannot also be the group (found: {found}); name another column with --group-attr",
+            names[gi]
+        )));
+    }
+    // no node column by name: the first other column
+    let ni = (0..names.len()).find(|&i| i != gi).unwrap_or(0);
+    let note = (headers.len() > 2).then(|| {
+        format!(
+            "The group file has no column named {}; `{}` was read as the node (found: {found}).",
+            NODE.join(", "),
+            names[ni]
+        )
+    });
+    Ok((ni, gi, note))
+}
+
+/// A column name as it would be typed on a command line.
+fn quote_arg(s: &str) -> String {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.') {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// Read a CSV group file: a node column (`node`, `id` or `name`) and a group
+/// column, `group_col` when given, otherwise one named `group`, `sector`,
+/// `org`, `organisation`, `organization` or `club`. Other columns are
+/// ignored. A two-column file without those names is read as node, group
+/// (with a diagnostic saying so); with more columns and no group column
+/// named, or when the node and the group would be the same column, the file
+/// is refused with a message listing its headers. Nodes not yet known are
+/// added without ties.
+pub fn read_groups_csv_column<R: Read>(
+    reader: R,
+    net: &mut Network,
+    group_col: Option<&str>,
+) -> Result<(), LoadError> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -205,34 +395,34 @@ pub fn read_groups_csv<R: Read>(reader: R, net: &mut Network) -> Result<(), Load
         .byte_headers()
         .map_err(|e| LoadError::Csv(e.to_string()))?
         .clone();
-    let ni = find(&headers, NODE).unwrap_or(0);
-    let gi = find(&headers, GROUP).unwrap_or(if ni == 0 { 1 } else { 0 });
-    if headers.len() < 2 {
-        return Err(LoadError::Format(
-            "the group file needs two columns, `node,group`".into(),
-        ));
+    let (ni, gi, note) = group_file_columns(&headers, group_col)?;
+    if let Some(note) = note {
+        net.diagnostics.push(Diagnostic::new("group_columns_guessed", 0, note));
     }
     let known_before = net.node_count();
     let mut rec = csv::ByteRecord::new();
-    let (mut bad, mut conflicting) = (0u64, 0u64);
+    let (mut bad, mut not_utf8, mut conflicting) = (0u64, 0u64, 0u64);
     let mut seen = vec![false; known_before];
     loop {
-        match rdr.read_byte_record(&mut rec) {
+        match next_record(&mut rdr, &mut rec)? {
             Ok(false) => break,
             Ok(true) => {}
-            Err(_) => {
+            Err(()) => {
                 bad += 1;
                 continue;
             }
         }
-        let (Some(node), Some(group)) = (field(&rec, ni), field(&rec, gi)) else {
-            bad += 1;
-            continue;
+        let (node, group) = match (cell(&rec, ni), cell(&rec, gi)) {
+            (Cell::Text(n), Cell::Text(g)) => (n, g),
+            (Cell::NotUtf8, _) | (_, Cell::NotUtf8) => {
+                not_utf8 += 1;
+                continue;
+            }
+            _ => {
+                bad += 1;
+                continue;
+            }
         };
-        if node.is_empty() || group.is_empty() {
-            bad += 1;
-            continue;
-        }
         if let Some(id) = net.node_id(node) {
             let id = id as usize;
             if id < seen.len() {
@@ -251,6 +441,9 @@ pub fn read_groups_csv<R: Read>(reader: R, net: &mut Network) -> Result<(), Load
             bad,
             format!("{bad} row(s) of the group file were incomplete and skipped."),
         ));
+    }
+    if not_utf8 > 0 {
+        net.diagnostics.push(not_utf8_diagnostic(not_utf8, "group file"));
     }
     if conflicting > 0 {
         net.diagnostics.push(Diagnostic::new("repeated_group_rows", conflicting, format!("{conflicting} node(s) appear more than once in the group file; the last group given counts.")));
@@ -283,6 +476,10 @@ pub fn check_unlabelled(net: &mut Network) {
 
 // ---------------------------------------------------------------- GML
 
+/// GML lists nest at most this deep (`graph [ node [ graphics [ … ] ] ]` is
+/// three); deeper input is refused rather than followed down the stack.
+pub const MAX_GML_DEPTH: usize = 64;
+
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
     Key(String),
@@ -292,36 +489,56 @@ enum Tok {
     Close,
 }
 
-fn tokenize(text: &str) -> Result<Vec<Tok>, LoadError> {
+impl Tok {
+    fn describe(&self) -> String {
+        match self {
+            Tok::Key(k) => format!("`{k}`"),
+            Tok::Str(s) => format!("the string \"{s}\""),
+            Tok::Num(n) => format!("the number {n}"),
+            Tok::Open => "`[`".to_owned(),
+            Tok::Close => "`]`".to_owned(),
+        }
+    }
+}
+
+/// Tokens with the line (from 1) each starts on.
+fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>, LoadError> {
     let mut toks = Vec::new();
     let b = text.as_bytes();
     let mut i = 0;
+    let mut line = 1;
     while i < b.len() {
         let c = b[i];
-        if c.is_ascii_whitespace() {
+        if c == b'\n' {
+            line += 1;
+            i += 1;
+        } else if c.is_ascii_whitespace() {
             i += 1;
         } else if c == b'#' {
             while i < b.len() && b[i] != b'\n' {
                 i += 1;
             }
         } else if c == b'[' {
-            toks.push(Tok::Open);
+            toks.push((Tok::Open, line));
             i += 1;
         } else if c == b']' {
-            toks.push(Tok::Close);
+            toks.push((Tok::Close, line));
             i += 1;
         } else if c == b'"' {
-            let start = i + 1;
+            let (start, start_line) = (i + 1, line);
             i += 1;
             while i < b.len() && b[i] != b'"' {
+                if b[i] == b'\n' {
+                    line += 1;
+                }
                 i += 1;
             }
             if i >= b.len() {
-                return Err(LoadError::Format(
-                    "GML: a quoted string is not closed".into(),
-                ));
+                return Err(LoadError::Format(format!(
+                    "GML: the quoted string starting on line {start_line} is not closed"
+                )));
             }
-            toks.push(Tok::Str(decode_entities(&text[start..i])));
+            toks.push((Tok::Str(decode_entities(&text[start..i])), start_line));
             i += 1;
         } else {
             let start = i;
@@ -337,9 +554,9 @@ fn tokenize(text: &str) -> Result<Vec<Tok>, LoadError> {
             if word
                 .starts_with(|ch: char| ch.is_ascii_digit() || ch == '-' || ch == '+' || ch == '.')
             {
-                toks.push(Tok::Num(word.to_owned()));
+                toks.push((Tok::Num(word.to_owned()), line));
             } else {
-                toks.push(Tok::Key(word.to_owned()));
+                toks.push((Tok::Key(word.to_owned()), line));
             }
         }
     }
@@ -398,37 +615,62 @@ enum Val {
     List(Vec<(String, Val)>),
 }
 
-fn parse_list(toks: &[Tok], pos: &mut usize) -> Result<Vec<(String, Val)>, LoadError> {
+/// The items of a list, from `*pos` to its `]`. `open` is the key and line of
+/// the `[` this list started with (`None` for the whole file), `depth` how
+/// many lists enclose it. Recursion is bounded by [`MAX_GML_DEPTH`].
+fn parse_list(
+    toks: &[(Tok, usize)],
+    pos: &mut usize,
+    open: Option<(&str, usize)>,
+    depth: usize,
+) -> Result<Vec<(String, Val)>, LoadError> {
     let mut out = Vec::new();
-    while *pos < toks.len() {
-        match &toks[*pos] {
+    while let Some((tok, line)) = toks.get(*pos) {
+        match tok {
             Tok::Close => {
+                if open.is_none() {
+                    return Err(LoadError::Format(format!(
+                        "GML: line {line}: `]` without a `[` to close"
+                    )));
+                }
                 *pos += 1;
                 return Ok(out);
             }
             Tok::Key(k) => {
-                let key = k.clone();
                 *pos += 1;
-                let Some(next) = toks.get(*pos) else {
-                    return Err(LoadError::Format(format!("GML: key `{key}` has no value")));
-                };
-                let val = match next {
-                    Tok::Open => {
+                let no_value = || LoadError::Format(format!("GML: line {line}: key `{k}` has no value"));
+                let val = match toks.get(*pos) {
+                    Some((Tok::Open, open_line)) => {
+                        if depth >= MAX_GML_DEPTH {
+                            return Err(LoadError::Format(format!(
+                                "GML: line {open_line}: lists are nested more than {MAX_GML_DEPTH} deep"
+                            )));
+                        }
                         *pos += 1;
-                        Val::List(parse_list(toks, pos)?)
+                        Val::List(parse_list(toks, pos, Some((k, *open_line)), depth + 1)?)
                     }
-                    Tok::Str(s) | Tok::Num(s) => {
+                    Some((Tok::Str(s) | Tok::Num(s), _)) => {
                         *pos += 1;
                         Val::Scalar(s.clone())
                     }
-                    _ => return Err(LoadError::Format(format!("GML: key `{key}` has no value"))),
+                    _ => return Err(no_value()),
                 };
-                out.push((key, val));
+                out.push((k.clone(), val));
             }
-            other => return Err(LoadError::Format(format!("GML: unexpected {other:?}"))),
+            other => {
+                return Err(LoadError::Format(format!(
+                    "GML: line {line}: expected a key, found {}",
+                    other.describe()
+                )));
+            }
         }
     }
-    Ok(out)
+    match open {
+        Some((key, line)) => Err(LoadError::Format(format!(
+            "GML: the list `{key} [` opened on line {line} is not closed: the file ends first (is it cut short?)"
+        ))),
+        None => Ok(out),
+    }
 }
 
 fn scalar<'a>(items: &'a [(String, Val)], key: &str) -> Option<&'a str> {
@@ -441,6 +683,8 @@ fn scalar<'a>(items: &'a [(String, Val)], key: &str) -> Option<&'a str> {
 /// Read a GML graph. Node names are their `label` when labels are present and
 /// unique, otherwise their `id`. With `group_attr`, the node attribute of
 /// that name becomes the node's group. Edge `weight` (or `value`) is read.
+/// A node whose id was used by an earlier node is skipped (diagnostic
+/// `gml_duplicate_node_ids`).
 pub fn read_gml<R: Read>(
     mut reader: R,
     group_attr: Option<&str>,
@@ -450,7 +694,7 @@ pub fn read_gml<R: Read>(
     reader.read_to_string(&mut text)?;
     let toks = tokenize(&text)?;
     let mut pos = 0;
-    let top = parse_list(&toks, &mut pos)?;
+    let top = parse_list(&toks, &mut pos, None, 0)?;
     let Some(graph) = top.iter().find_map(|(k, v)| match v {
         Val::List(items) if k == "graph" => Some(items),
         _ => None,
@@ -475,11 +719,16 @@ pub fn read_gml<R: Read>(
     let mut by_id = std::collections::HashMap::new();
     let mut missing_attr = 0u64;
     let mut bad_nodes = 0u64;
+    let mut duplicate_ids = 0u64;
     for (i, node) in nodes.iter().enumerate() {
         let Some(id) = scalar(node, "id") else {
             bad_nodes += 1;
             continue;
         };
+        if by_id.contains_key(id) {
+            duplicate_ids += 1;
+            continue;
+        }
         let name = if unique_labels {
             labels[i].unwrap_or(id)
         } else {
@@ -521,6 +770,13 @@ pub fn read_gml<R: Read>(
             "gml_nodes_without_id",
             bad_nodes,
             format!("{bad_nodes} GML node(s) without an id were skipped."),
+        ));
+    }
+    if duplicate_ids > 0 {
+        net.diagnostics.push(Diagnostic::new(
+            "gml_duplicate_node_ids",
+            duplicate_ids,
+            format!("{duplicate_ids} GML node(s) repeat the id of an earlier node and were skipped; edges naming that id go to the first node with it."),
         ));
     }
     if bad_edges > 0 {
@@ -569,10 +825,33 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// 3000-01-01T00:00:00Z in unix seconds: a plain number above this is not
+/// a date in seconds that interaction data can hold, but it is one in
+/// milliseconds (1700000000000 is 2023-11-14 in milliseconds, and the year
+/// 55840 in seconds).
+pub const YEAR_3000: i64 = 32_503_680_000;
+
+/// The unit a plain-number timestamp was read in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    /// Unix seconds, or a written date.
+    Seconds,
+    /// A number above [`YEAR_3000`], read as unix milliseconds.
+    Milliseconds,
+}
+
 /// Parse a timestamp: unix seconds (integer or decimal), RFC 3339
 /// (`2024-03-05T10:00:00Z`, `…+01:00`, fractional seconds, space instead of `T`)
-/// or a date `YYYY-MM-DD`. Returns unix seconds.
+/// or a date `YYYY-MM-DD`. Returns unix seconds. A number too large for a
+/// date before the year 3000 in seconds is read as milliseconds; one that is
+/// too large for that too (microseconds, nanoseconds) or before the year 1
+/// is not read.
 pub fn parse_time(s: &str) -> Option<i64> {
+    read_time(s).map(|(t, _)| t)
+}
+
+/// As [`parse_time`], saying whether a number was read as milliseconds.
+pub fn read_time(s: &str) -> Option<(i64, TimeUnit)> {
     let s = s.trim();
     if s.is_empty() {
         return None;
@@ -581,12 +860,23 @@ pub fn parse_time(s: &str) -> Option<i64> {
         .all(|b| b.is_ascii_digit() || b == b'-' || b == b'.')
         && !s[1..].contains('-')
     {
-        return s
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .map(|x| x.floor() as i64);
+        /// 0001-01-01T00:00:00Z in unix seconds.
+        const YEAR_1: f64 = -62_135_596_800.0;
+        let x = s.parse::<f64>().ok().filter(|x| x.is_finite())?;
+        if x < YEAR_1 {
+            return None;
+        }
+        if x < YEAR_3000 as f64 {
+            return Some((x.floor() as i64, TimeUnit::Seconds));
+        }
+        let secs = (x / 1000.0).floor();
+        return (secs < YEAR_3000 as f64).then_some((secs as i64, TimeUnit::Milliseconds));
     }
+    parse_written_time(s).map(|t| (t, TimeUnit::Seconds))
+}
+
+/// RFC 3339 or `YYYY-MM-DD`, trimmed and not empty.
+fn parse_written_time(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let t = s.get(r)?;

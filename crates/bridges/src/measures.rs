@@ -7,7 +7,10 @@
 
 use crate::graph::{Csr, Graph};
 
-/// Tie counts (or weights) between groups.
+/// Tie counts (or weights) between groups, kept sparse: only the non-zero
+/// cells are stored, with each group's diagonal and off-diagonal row and
+/// column sums, so every measure below costs `O(k + cells)` and nothing is
+/// `k × k` when there are thousands of groups.
 ///
 /// Undirected: `m[a][a]` is the number of ties inside `a`; for `a ≠ b`,
 /// `m[a][b] = m[b][a]` is the number of ties between `a` and `b` (each tie
@@ -17,14 +20,33 @@ use crate::graph::{Csr, Graph};
 pub struct Mixing {
     pub k: usize,
     pub directed: bool,
-    /// Row-major `k × k`.
-    pub m: Vec<f64>,
+    /// Non-zero cells `(a, b, m[a][b])`, sorted by `(a, b)`.
+    cells: Vec<(u32, u32, f64)>,
+    /// `m[a][a]`.
+    diag: Vec<f64>,
+    /// `Σ_{b≠a} m[a][b]`: ties from `a` to other groups.
+    row_out: Vec<f64>,
+    /// `Σ_{b≠a} m[b][a]`: ties from other groups to `a` (undirected: equal to `row_out`).
+    col_in: Vec<f64>,
     /// Weight of ties with at least one unlabelled end (left out of every group measure).
     pub unlabelled: f64,
 }
 
+/// Up to this many groups the matrix is counted in a dense `k × k` array (one
+/// pass over the edges, no per-row work); above, row by row over the nodes of
+/// each group, in `O(n + m + k)` memory and time.
+const DENSE_MIXING_GROUPS: usize = 1024;
+
 impl Mixing {
     pub fn compute(g: &Graph, groups: &[Option<u32>], k: usize) -> Mixing {
+        if k <= DENSE_MIXING_GROUPS {
+            Self::compute_dense(g, groups, k)
+        } else {
+            Self::compute_by_rows(g, groups, k)
+        }
+    }
+
+    fn compute_dense(g: &Graph, groups: &[Option<u32>], k: usize) -> Mixing {
         let mut m = vec![0.0; k * k];
         let mut unlabelled = 0.0;
         g.for_each_edge(|u, v, w| {
@@ -42,35 +64,137 @@ impl Mixing {
                 _ => unlabelled += w,
             }
         });
+        let mut cells = Vec::with_capacity(m.iter().filter(|&&x| x != 0.0).count());
+        for (i, &x) in m.iter().enumerate() {
+            if x != 0.0 {
+                cells.push(((i / k) as u32, (i % k) as u32, x));
+            }
+        }
+        drop(m);
+        Self::from_cells(k, g.directed, cells, unlabelled)
+    }
+
+    /// Row by row: the nodes of each group in turn, their ties summed per
+    /// group of the other end in a scratch row of `k` (undirected: a tie
+    /// inside a group is met from both ends, so the diagonal is halved).
+    fn compute_by_rows(g: &Graph, groups: &[Option<u32>], k: usize) -> Mixing {
+        let n = g.n;
+        let group = |v: usize| groups.get(v).copied().flatten();
+        // nodes ordered by group (counting sort), the unlabelled last
+        let mut start = vec![0usize; k + 2];
+        for v in 0..n {
+            start[group(v).map_or(k, |x| x as usize) + 1] += 1;
+        }
+        for i in 0..=k {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut order = vec![0u32; n];
+        for v in 0..n {
+            let b = group(v).map_or(k, |x| x as usize);
+            order[fill[b]] = v as u32;
+            fill[b] += 1;
+        }
+        let mut acc = vec![0.0; k];
+        let mut marked = vec![false; k];
+        let mut touched: Vec<u32> = Vec::new();
+        let mut cells = Vec::new();
+        let mut unlabelled = 0.0;
+        for a in 0..=k {
+            for &u in &order[start[a]..start[a + 1]] {
+                let u = u as usize;
+                for (&v, &w) in g.out.neighbours(u).iter().zip(g.out.weights(u)) {
+                    match (a < k, group(v as usize)) {
+                        (true, Some(b)) => {
+                            if !marked[b as usize] {
+                                marked[b as usize] = true;
+                                touched.push(b);
+                            }
+                            acc[b as usize] += w;
+                        }
+                        _ => {
+                            if g.directed || (u as u32) < v {
+                                unlabelled += w;
+                            }
+                        }
+                    }
+                }
+            }
+            touched.sort_unstable();
+            for &b in &touched {
+                let b = b as usize;
+                let x = if !g.directed && b == a { acc[b] / 2.0 } else { acc[b] };
+                if x != 0.0 {
+                    cells.push((a as u32, b as u32, x));
+                }
+                acc[b] = 0.0;
+                marked[b] = false;
+            }
+            touched.clear();
+        }
+        Self::from_cells(k, g.directed, cells, unlabelled)
+    }
+
+    fn from_cells(k: usize, directed: bool, cells: Vec<(u32, u32, f64)>, unlabelled: f64) -> Mixing {
+        let mut diag = vec![0.0; k];
+        let mut row_out = vec![0.0; k];
+        let mut col_in = vec![0.0; k];
+        for &(a, b, x) in &cells {
+            let (a, b) = (a as usize, b as usize);
+            if a == b {
+                diag[a] = x;
+            } else {
+                row_out[a] += x;
+                col_in[b] += x;
+            }
+        }
         Mixing {
             k,
-            directed: g.directed,
-            m,
+            directed,
+            cells,
+            diag,
+            row_out,
+            col_in,
             unlabelled,
         }
     }
 
-    #[inline]
+    /// `m[a][b]` (`O(log cells)`).
     pub fn get(&self, a: usize, b: usize) -> f64 {
-        self.m[a * self.k + b]
+        self.cells
+            .binary_search_by(|c| (c.0 as usize, c.1 as usize).cmp(&(a, b)))
+            .map_or(0.0, |i| self.cells[i].2)
+    }
+
+    /// The non-zero cells `(a, b, m[a][b])`, row by row.
+    pub fn cells(&self) -> &[(u32, u32, f64)] {
+        &self.cells
+    }
+
+    /// The non-zero cells of row `a`.
+    pub fn row(&self, a: usize) -> &[(u32, u32, f64)] {
+        let lo = self.cells.partition_point(|c| (c.0 as usize) < a);
+        let hi = self.cells.partition_point(|c| (c.0 as usize) <= a);
+        &self.cells[lo..hi]
+    }
+
+    /// `Σ_b m[a][b]`: every tie of group `a` (directed: every arc from it).
+    pub fn row_total(&self, a: usize) -> f64 {
+        self.diag[a] + self.row_out[a]
     }
 
     /// Ties inside groups.
     pub fn internal(&self) -> f64 {
-        (0..self.k).map(|a| self.get(a, a)).sum()
+        self.diag.iter().sum()
     }
 
     /// Ties between different groups (each tie once).
     pub fn external(&self) -> f64 {
-        let mut s = 0.0;
-        for a in 0..self.k {
-            for b in 0..self.k {
-                if a != b && (self.directed || a < b) {
-                    s += self.get(a, b);
-                }
-            }
-        }
-        s
+        self.cells
+            .iter()
+            .filter(|&&(a, b, _)| if self.directed { a != b } else { a < b })
+            .map(|c| c.2)
+            .sum()
     }
 
     /// Krackhardt & Stern E-I index: (external − internal) / (external + internal).
@@ -83,17 +207,12 @@ impl Mixing {
 
     /// Ties inside group `a` and ties crossing its boundary (directed: out + in).
     pub fn group_ties(&self, a: usize) -> (f64, f64) {
-        let internal = self.get(a, a);
-        let mut external = 0.0;
-        for b in 0..self.k {
-            if b != a {
-                external += self.get(a, b);
-                if self.directed {
-                    external += self.get(b, a);
-                }
-            }
-        }
-        (internal, external)
+        let external = if self.directed {
+            self.row_out[a] + self.col_in[a]
+        } else {
+            self.row_out[a]
+        };
+        (self.diag[a], external)
     }
 
     /// E-I index of each group.
@@ -130,27 +249,23 @@ impl Mixing {
 
     /// Newman's attribute assortativity coefficient
     /// r = (Σ e_ii − Σ a_i b_i) / (1 − Σ a_i b_i), with `e` the
-    /// normalised mixing matrix (undirected: each tie counted in both directions).
+    /// normalised mixing matrix (undirected: each tie counted in both
+    /// directions, so the diagonal counts twice). Needs only the diagonal
+    /// and the row and column sums.
     pub fn assortativity(&self) -> Option<f64> {
-        let k = self.k;
-        let mut e = vec![0.0; k * k];
-        for a in 0..k {
-            for b in 0..k {
-                let x = self.get(a, b);
-                e[a * k + b] = if !self.directed && a == b { 2.0 * x } else { x };
-            }
-        }
-        let total: f64 = e.iter().sum();
+        let inside = if self.directed { 1.0 } else { 2.0 };
+        let total: f64 = (0..self.k)
+            .map(|a| inside * self.diag[a] + self.row_out[a])
+            .sum();
         if total <= 0.0 {
             return None;
         }
         let mut tr = 0.0;
         let mut ab = 0.0;
-        for a in 0..k {
-            tr += e[a * k + a] / total;
-            let row: f64 = (0..k).map(|b| e[a * k + b]).sum::<f64>() / total;
-            let col: f64 = (0..k).map(|b| e[b * k + a]).sum::<f64>() / total;
-            ab += row * col;
+        for a in 0..self.k {
+            let d = inside * self.diag[a];
+            tr += d / total;
+            ab += ((d + self.row_out[a]) / total) * ((d + self.col_in[a]) / total);
         }
         ratio(tr - ab, 1.0 - ab)
     }
@@ -416,6 +531,31 @@ pub fn ties_to_groups(g: &Csr, groups: &[Option<u32>], v: usize) -> Vec<(u32, f6
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::GraphOptions;
+    use crate::network::Network;
+    use crate::rng::Rng;
+
+    #[test]
+    fn mixing_by_rows_equals_dense() {
+        for directed in [false, true] {
+            let mut rng = Rng::new(7);
+            let mut net = Network::with_numbered_nodes(300);
+            for _ in 0..3000 {
+                let (u, v) = (rng.below(300) as u32, rng.below(300) as u32);
+                net.add_edge_ids(u, v, Some((1 + rng.below(4)) as f64), None);
+            }
+            let k = 40;
+            // every seventh node unlabelled
+            let groups: Vec<Option<u32>> = (0..300u64)
+                .map(|v| (v % 7 != 0).then(|| (v * 31 % k) as u32))
+                .collect();
+            let (g, _) = Graph::build(&net, GraphOptions { directed, weighted: true });
+            let a = Mixing::compute_dense(&g, &groups, k as usize);
+            let b = Mixing::compute_by_rows(&g, &groups, k as usize);
+            assert_eq!(a, b, "directed {directed}");
+            assert!(a.unlabelled > 0.0);
+        }
+    }
 
     #[test]
     fn nmi_ari_identical_and_permuted() {

@@ -10,7 +10,10 @@ use std::fmt::Write;
 /// Largest network drawn node by node; larger ones are drawn as a map of groups.
 pub const MAX_DRAWN_NODES: usize = 5000;
 const MAX_DRAWN_EDGES: usize = 20_000;
-const MAX_MATRIX_GROUPS: usize = 24;
+/// Groups drawn in the mixing-matrix heat map and listed in its table (the largest first).
+pub const MAX_MATRIX_GROUPS: usize = 24;
+/// Groups drawn in the E-I bar chart (the largest first); its table lists every group.
+const MAX_BAR_GROUPS: usize = 60;
 
 /// Colours with at least 3:1 contrast against white (WCAG non-text contrast),
 /// distinguishable with the common colour-vision deficiencies.
@@ -38,8 +41,12 @@ fn pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
 
+/// Two decimals, or "n/a" for a value that is undefined or not finite.
 fn f2(x: Option<f64>) -> String {
-    x.map_or("n/a".to_owned(), |v| format!("{v:.2}"))
+    match x {
+        Some(v) if v.is_finite() => format!("{v:.2}"),
+        _ => "n/a".to_owned(),
+    }
 }
 
 /// Join names as "a, b and c".
@@ -322,7 +329,7 @@ fn heatmap(h: &mut String, a: &Analysis, mix: &crate::measures::Mixing, order: &
             y + cell / 2.0 + 4.0,
             esc(&truncate(&a.group_names[r], 20))
         );
-        let row_total: f64 = (0..mix.k).map(|c| mix.get(r, c)).sum();
+        let row_total = mix.row_total(r);
         for (j, &c) in shown.iter().enumerate() {
             let v = mix.get(r, c);
             let share = if row_total > 0.0 { v / row_total } else { 0.0 };
@@ -341,7 +348,7 @@ fn heatmap(h: &mut String, a: &Analysis, mix: &crate::measures::Mixing, order: &
     if shown.len() < mix.k {
         let _ = writeln!(
             h,
-            "<figcaption>The {} largest of {} groups are drawn; the table has them all.</figcaption>",
+            "<figcaption>The {} largest of {} groups are drawn.</figcaption>",
             shown.len(),
             mix.k
         );
@@ -350,14 +357,25 @@ fn heatmap(h: &mut String, a: &Analysis, mix: &crate::measures::Mixing, order: &
             "<figcaption>Counts of ties between groups (rows: from; columns: to).</figcaption>\n",
         );
     }
-    h.push_str("</figure>\n<details><summary>Mixing matrix as a table</summary><table><thead><tr><th scope=\"col\">group</th>");
-    for &g in order {
+    // the table has the same groups as the heat map: k × k cells for thousands of groups would be
+    // millions of cells (the JSON output has every non-zero cell)
+    h.push_str("</figure>\n<details><summary>Mixing matrix as a table</summary>");
+    if shown.len() < mix.k {
+        let _ = writeln!(
+            h,
+            "<p>The {} largest of {} groups; the ties of every group to all others are in the table of E-I indices, and every non-zero cell is in the JSON output.</p>",
+            shown.len(),
+            mix.k
+        );
+    }
+    h.push_str("<table><thead><tr><th scope=\"col\">group</th>");
+    for &g in &shown {
         let _ = write!(h, "<th scope=\"col\">{}</th>", esc(&a.group_names[g]));
     }
     h.push_str("</tr></thead><tbody>\n");
-    for &r in order {
+    for &r in &shown {
         let _ = write!(h, "<tr><th scope=\"row\">{}</th>", esc(&a.group_names[r]));
-        for &c in order {
+        for &c in &shown {
             let _ = write!(h, "<td>{}</td>", fmt_w(mix.get(r, c)));
         }
         h.push_str("</tr>\n");
@@ -374,7 +392,9 @@ fn truncate(s: &str, n: usize) -> String {
 }
 
 fn fmt_w(x: f64) -> String {
-    if x.fract() == 0.0 {
+    if !x.is_finite() {
+        "n/a".to_owned()
+    } else if x.fract() == 0.0 {
         format!("{x:.0}")
     } else {
         format!("{x:.1}")
@@ -391,7 +411,8 @@ fn blue_scale(share: f64) -> (String, &'static str) {
 }
 
 fn ei_bars(h: &mut String, a: &Analysis, order: &[usize]) {
-    let k = order.len();
+    let drawn = &order[..order.len().min(MAX_BAR_GROUPS)];
+    let k = drawn.len();
     let row = 26.0;
     let left = 170.0;
     let width = 400.0;
@@ -411,7 +432,7 @@ fn ei_bars(h: &mut String, a: &Analysis, order: &[usize]) {
         "<text x=\"{left}\" y=\"18\" font-size=\"12\">−1 inward</text><text x=\"{:.0}\" y=\"18\" font-size=\"12\" text-anchor=\"end\">outward +1</text>",
         left + width
     );
-    for (i, &g) in order.iter().enumerate() {
+    for (i, &g) in drawn.iter().enumerate() {
         let y = top + row * i as f64;
         let _ = writeln!(
             h,
@@ -458,6 +479,13 @@ fn ei_bars(h: &mut String, a: &Analysis, order: &[usize]) {
     );
     h.push_str("</svg><figcaption>Overall E-I index: ");
     h.push_str(&esc(&f2(a.ei_index)));
+    if k < order.len() {
+        let _ = write!(
+            h,
+            ". The {k} largest of {} groups are drawn; the table has them all",
+            order.len()
+        );
+    }
     h.push_str(".</figcaption></figure>\n<details><summary>E-I index by group as a table</summary><table><thead><tr><th scope=\"col\">group</th><th scope=\"col\">people</th><th scope=\"col\">ties inside</th><th scope=\"col\">ties to other groups</th><th scope=\"col\">share inside</th><th scope=\"col\">E-I index</th></tr></thead><tbody>\n");
     if let Some(mix) = &a.mixing {
         for &g in order {
@@ -870,7 +898,11 @@ fn method(h: &mut String, a: &Analysis) {
         } else {
             "Louvain algorithm"
         },
-        a.resolution,
+        if a.resolution.is_finite() {
+            a.resolution.to_string()
+        } else {
+            "n/a".to_owned()
+        },
         a.communities.count,
         f2(a.communities.modularity),
         f2(a.nmi_groups_vs_communities)
@@ -897,4 +929,20 @@ fn method(h: &mut String, a: &Analysis) {
 /// Used by tests: the CSR drawn (undirected view).
 pub fn drawn_graph(a: &Analysis) -> &Csr {
     a.graph.und()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_that_are_not_finite_print_as_not_available() {
+        assert_eq!(f2(Some(0.4198)), "0.42");
+        assert_eq!(f2(None), "n/a");
+        assert_eq!(f2(Some(f64::NAN)), "n/a");
+        assert_eq!(f2(Some(f64::INFINITY)), "n/a");
+        assert_eq!(f2(Some(f64::NEG_INFINITY)), "n/a");
+        assert_eq!(fmt_w(f64::INFINITY), "n/a");
+        assert_eq!(fmt_w(3.0), "3");
+    }
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use bridges::analysis::{AnalysisOptions, Window, analyse};
+use bridges::analysis::{AnalysisOptions, BetweennessMode, Window, analyse};
 use bridges::load::{read_edges_csv, read_groups_csv};
 use bridges::{Algorithm, CommunityOptions, GraphOptions, Network};
 
@@ -181,4 +181,101 @@ fn deterministic_for_a_seed() {
     assert_eq!(strip(a.clone()), strip(b));
     assert_eq!(a["brokers"][0]["node"], "0");
     assert_eq!(a["groups"]["Mr. Hi"], 17);
+}
+
+/// A ring of `n` people, each in a group of their own (a column of names read as groups).
+fn singleton_ring(n: usize) -> Network {
+    let mut net = Network::new();
+    for i in 0..n {
+        net.add_edge(&format!("p{i}"), &format!("p{}", (i + 1) % n), None, None);
+        net.set_group(&format!("p{i}"), &format!("g{i}"));
+    }
+    net
+}
+
+#[test]
+fn thousands_of_groups_give_a_sparse_matrix_and_a_warning() {
+    let net = singleton_ring(2000);
+    let opts = AnalysisOptions {
+        betweenness: BetweennessMode::Off,
+        ..Default::default()
+    };
+    let a = analyse(&net, &opts, &mut |_| {});
+    let v = a.to_json(0.0, 0.0);
+    let text = serde_json::to_string(&v).unwrap();
+    // a dense 2000 × 2000 matrix printed 4 million cells
+    assert!(text.len() < 1_000_000, "JSON is {} bytes", text.len());
+    assert_eq!(v["mixing_matrix_sparse"], true);
+    let m = v["mixing_matrix"].as_object().unwrap();
+    assert_eq!(m.len(), 2000);
+    assert_eq!(m["g0"], serde_json::json!({"g1": 1, "g1999": 1}), "only the non-zero cells");
+    assert_eq!(v["ei_index"], 1.0);
+    assert!(codes(&v).contains(&"singleton_groups".to_owned()), "{:?}", codes(&v));
+
+    // the report's mixing table is capped like its heat map
+    let html = bridges::report::render(&a, "t", 1);
+    let start = html.find("<summary>Mixing matrix as a table</summary>").unwrap();
+    let table = &html[start..start + html[start..].find("</table>").unwrap()];
+    let rows = table.matches("<tr>").count();
+    assert_eq!(rows, bridges::report::MAX_MATRIX_GROUPS + 1, "a header and the largest groups");
+    assert!(table.contains("largest of 2000 groups"));
+}
+
+#[test]
+fn many_groups_of_several_people_are_questioned_too() {
+    let mut net = Network::new();
+    for i in 0..1200 {
+        net.add_edge(&format!("p{i}"), &format!("p{}", (i + 1) % 1200), None, None);
+        net.set_group(&format!("p{i}"), &format!("g{}", i / 3));
+    }
+    let v = run(&net, &AnalysisOptions::default());
+    assert!(codes(&v).contains(&"many_groups".to_owned()), "{:?}", codes(&v));
+    assert_eq!(v["groups"].as_object().unwrap().len(), 400);
+    // g0 = p0, p1, p2: two ties inside, one to g1 and one to g399
+    assert_eq!(v["mixing_matrix"]["g0"], serde_json::json!({"g0": 2, "g1": 1, "g399": 1}));
+}
+
+#[test]
+fn a_few_groups_keep_the_full_matrix() {
+    let mut net = Network::new();
+    read_edges_csv("source,target\na,b\nb,c\n".as_bytes(), &mut net).unwrap();
+    read_groups_csv("node,group\na,x\nb,x\nc,y\nd,z\n".as_bytes(), &mut net).unwrap();
+    let v = run(&net, &AnalysisOptions::default());
+    assert_eq!(v["mixing_matrix_sparse"], false);
+    assert_eq!(v["mixing_matrix"]["x"], serde_json::json!({"x": 1, "y": 1, "z": 0}));
+    assert_eq!(v["mixing_matrix"]["z"], serde_json::json!({"x": 0, "y": 0, "z": 0}));
+}
+
+#[test]
+fn huge_weights_stay_finite() {
+    // two duplicate ties of weight 1e308 used to add up to infinity: NaN modularity, "inf" ties
+    let mut net = Network::new();
+    read_edges_csv(
+        "source,target,weight\na,b,1e308\nb,a,1e308\nb,c,1e308\nc,d,1\nd,a,2\n".as_bytes(),
+        &mut net,
+    )
+    .unwrap();
+    read_groups_csv("node,group\na,x\nb,x\nc,y\nd,y\n".as_bytes(), &mut net).unwrap();
+    for directed in [false, true] {
+        let opts = AnalysisOptions {
+            graph: GraphOptions {
+                directed,
+                weighted: true,
+            },
+            ..Default::default()
+        };
+        let v = run(&net, &opts);
+        assert!(codes(&v).contains(&"weights_rescaled".to_owned()), "{:?}", codes(&v));
+        for key in ["ei_index", "assortativity", "modularity_of_groups"] {
+            assert!(v[key].as_f64().is_some_and(f64::is_finite), "{key}: {}", v[key]);
+        }
+        assert!(v["communities"]["modularity"].as_f64().is_some_and(f64::is_finite));
+        let a = analyse(&net, &opts, &mut |_| {});
+        let html = bridges::report::render(&a, "t", 1);
+        let findings = bridges::report::findings(&a).join(" ");
+        for text in [&html, &findings] {
+            let words: Vec<&str> = text.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+            assert!(!words.contains(&"NaN") && !words.contains(&"inf"), "{text}");
+        }
+    }
 }

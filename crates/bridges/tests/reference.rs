@@ -4,7 +4,7 @@
 mod common;
 
 use bridges::community::{self, Algorithm, CommunityOptions, Objective};
-use bridges::load::{read_edges_csv, read_gml, read_groups_csv};
+use bridges::load::{read_edges_csv, read_gml, read_groups_csv, read_groups_csv_column};
 use bridges::measures::{self, Mixing};
 use bridges::{Graph, GraphOptions, Network};
 use serde_json::Value;
@@ -43,6 +43,21 @@ fn load(name: &str) -> Network {
             &mut net,
         )
         .unwrap(),
+        // the same network as Krebs' Gephi tables (`Source,Target,Weight`; `Id,Label,political_ideology`),
+        // the group named by its column: `Label` is each book's title
+        "polbooks-csv" => {
+            read_edges_csv(
+                File::open(dir.join("polbooks/walsh-political-books-edges.csv")).unwrap(),
+                &mut net,
+            )
+            .unwrap();
+            read_groups_csv_column(
+                File::open(dir.join("polbooks/walsh-political-books-nodes.csv")).unwrap(),
+                &mut net,
+                Some("political_ideology"),
+            )
+            .unwrap();
+        }
         "football" => read_gml(
             File::open(dir.join("football/football.gml")).unwrap(),
             Some("value"),
@@ -59,7 +74,7 @@ fn round4(x: f64) -> f64 {
 }
 
 fn check_dataset(name: &str) {
-    let r = reference(name);
+    let r = reference(name.trim_end_matches("-csv"));
     let net = load(name);
     let (g, _) = Graph::build(&net, GraphOptions::default());
     assert_eq!(g.n as u64, r["nodes"].as_u64().unwrap(), "{name} nodes");
@@ -234,6 +249,18 @@ fn karate_matches_reference() {
 #[test]
 fn polbooks_matches_reference() {
     check_dataset("polbooks");
+}
+
+#[test]
+fn polbooks_from_the_gephi_tables_matches_reference() {
+    check_dataset("polbooks-csv");
+}
+
+#[test]
+fn polbooks_gephi_node_table_needs_its_group_column() {
+    let file = || File::open(common::networks_dir().join("polbooks/walsh-political-books-nodes.csv")).unwrap();
+    let err = read_groups_csv(file(), &mut Network::new()).unwrap_err().to_string();
+    assert!(err.contains("--group-attr political_ideology"), "{err}");
 }
 
 #[test]

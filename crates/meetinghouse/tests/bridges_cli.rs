@@ -159,3 +159,182 @@ fn bad_input_is_a_clear_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("could not open the edges file"));
 }
+
+/// `shared/data/networks` (as the engine's reference tests find it): `MEETINGHOUSE_SHARED_DATA`
+/// or `../shared/data` beside the repository.
+fn networks() -> PathBuf {
+    let base = match std::env::var_os("MEETINGHOUSE_SHARED_DATA") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
+    };
+    let dir = base.join("networks");
+    assert!(
+        dir.join("polbooks").is_dir(),
+        "shared test data not found at {} — set MEETINGHOUSE_SHARED_DATA to the shared/data folder",
+        dir.display()
+    );
+    dir
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bridges-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn a_gephi_node_table_takes_its_group_column_from_group_attr() {
+    let dir = networks().join("polbooks");
+    let run = |extra: &[&str]| {
+        bin()
+            .args(["bridges", "analyse", "--json", "--edges"])
+            .arg(dir.join("walsh-political-books-edges.csv"))
+            .arg("--groups")
+            .arg(dir.join("walsh-political-books-nodes.csv"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // `Label` (each book's title) used to be read as the group: 105 groups of one, E-I 1.0
+    let out = run(&[]);
+    assert!(!out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`Id`, `Label`, `political_ideology`")
+            && err.contains("--group-attr political_ideology"),
+        "{err}"
+    );
+    let out = run(&["--group-attr", "political_ideology"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["groups"].as_object().unwrap().len(), 3);
+    assert_eq!(v["groups"]["liberal"], 43);
+    let r4 = |x: &serde_json::Value| (x.as_f64().unwrap() * 1e4).round() / 1e4;
+    // shared/data/networks/reference-metrics.json, polbooks
+    assert_eq!(r4(&v["ei_index"]), -0.6825);
+    assert_eq!(r4(&v["assortativity"]), 0.7233);
+    assert_eq!(r4(&v["modularity_of_groups"]), 0.4149);
+    assert_eq!(v["mixing_matrix_sparse"], false);
+}
+
+#[test]
+fn flags_out_of_range_are_refused_clearly() {
+    let edges = fixtures().join("karate-edges.csv");
+    for (flag, value, says) in [
+        ("--resolution", "nan", "finite number"),
+        ("--resolution", "inf", "finite number"),
+        ("--resolution", "-1", "0 or more"),
+        ("--resolution", "abc", "not a number"),
+        ("--isolation-threshold", "NaN", "finite number"),
+        ("--isolation-threshold", "1.5", "from 0 to 1"),
+        ("--samples", "0", "--samples"),
+    ] {
+        let out = bin()
+            .args(["bridges", "analyse", "--edges"])
+            .arg(&edges)
+            .args([flag, value])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{flag} {value} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says) && err.contains(flag), "{flag} {value}: {err}");
+        assert!(!err.contains("unexpected argument"), "{flag} {value}: {err}");
+    }
+    // a resolution of 0.5 is fine, and nothing prints NaN
+    let out = bin()
+        .args(["bridges", "analyse", "--edges"])
+        .arg(&edges)
+        .args(["--resolution", "0.5"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("NaN"));
+}
+
+#[test]
+fn huge_weights_are_rescaled_not_printed_as_infinity() {
+    let dir = temp_dir("weights");
+    let edges = dir.join("e.csv");
+    std::fs::write(&edges, "source,target,weight\na,b,1e308\nb,a,1e308\nb,c,1\nc,d,1\n").unwrap();
+    let report = dir.join("r.html");
+    let out = bin()
+        .args(["bridges", "analyse", "--weighted", "--edges"])
+        .arg(&edges)
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let html = std::fs::read_to_string(&report).unwrap();
+    for t in [&*text, &*html] {
+        let words: Vec<&str> = t.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+        assert!(!words.contains(&"NaN") && !words.contains(&"inf"), "{t}");
+    }
+    assert!(text.contains("divided by 2^"), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn unreadable_inputs_name_the_file() {
+    let dir = temp_dir("unreadable");
+    // a directory
+    let out = bin()
+        .args(["bridges", "analyse", "--edges"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&*dir.display().to_string()) && err.contains("directory"), "{err}");
+    // a GML file cut short: an error with its line, not a partial analysis
+    let gml = dir.join("cut.gml");
+    std::fs::write(&gml, "graph [\n  node [ id 0 ]\n  node [ id 1 ]\n  edge [ source 0\n").unwrap();
+    let out = bin()
+        .args(["bridges", "analyse", "--edges"])
+        .arg(&gml)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 4") && err.contains("not closed"), "{err}");
+    // edge columns that are not found are listed one by one
+    let csv = dir.join("e.csv");
+    std::fs::write(&csv, "Source ID,Target ID\n1,2\n").unwrap();
+    let out = bin()
+        .args(["bridges", "analyse", "--edges"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`Source ID`, `Target ID`"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn millisecond_timestamps_fall_in_their_month() {
+    let dir = temp_dir("millis");
+    let edges = dir.join("e.csv");
+    std::fs::write(
+        &edges,
+        "source,target,timestamp\nann,bob,1700000000000\nbob,cat,1702592000000\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["bridges", "analyse", "--window", "month", "--json", "--edges"])
+        .arg(&edges)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let w: Vec<&str> = v["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["window"].as_str().unwrap())
+        .collect();
+    assert_eq!(w, ["2023-11", "2023-12"]);
+    let notes = v["diagnostics"].to_string();
+    assert!(notes.contains("millisecond_timestamps"), "{notes}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -10,7 +10,7 @@ use anyhow::Context;
 use bridges::analysis::{AnalysisOptions, BetweennessMode, Window, analyse};
 use bridges::community::{Algorithm, CommunityOptions, Objective};
 use bridges::graph::GraphOptions;
-use bridges::load::{check_unlabelled, read_edges_csv_grouped, read_gml, read_groups_csv};
+use bridges::load::{check_unlabelled, read_edges_csv_grouped, read_gml, read_groups_csv_column};
 use bridges::{Network, report};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -59,11 +59,13 @@ struct AnalyseArgs {
     /// (other columns are ignored), or GML; `-` reads standard input
     #[arg(long)]
     edges: PathBuf,
-    /// Groups: CSV `node,group`; `-` reads standard input
+    /// Groups: CSV with a node column (`node`, `id` or `name`) and a group column
+    /// (`group`, `sector`, `org`, `club`, … or the one `--group-attr` names); `-` reads standard input
     #[arg(long)]
     groups: Option<PathBuf>,
-    /// Where the groups are: a GML node attribute (e.g. `value`), or on a CSV
-    /// edge list the columns `source_NAME`/`target_NAME` (e.g. `org`, `sectors`)
+    /// Where the groups are: with `--groups`, the group file's column of that name
+    /// (e.g. `political_ideology`); otherwise a GML node attribute (e.g. `value`), or on
+    /// a CSV edge list the columns `source_NAME`/`target_NAME` (e.g. `org`, `sectors`)
     #[arg(long)]
     group_attr: Option<String>,
     /// Treat ties as directed (default: undirected)
@@ -84,8 +86,8 @@ struct AnalyseArgs {
     /// Quality optimised by community detection
     #[arg(long, value_enum, default_value_t = ObjectiveArg::Modularity)]
     objective: ObjectiveArg,
-    /// Resolution γ of modularity / CPM
-    #[arg(long, default_value_t = 1.0)]
+    /// Resolution γ of modularity / CPM (a number ≥ 0)
+    #[arg(long, default_value_t = 1.0, value_parser = non_negative, allow_negative_numbers = true)]
     resolution: f64,
     /// Community detection iterations (negative: until stable)
     #[arg(long, default_value_t = -1, allow_hyphen_values = true)]
@@ -93,11 +95,11 @@ struct AnalyseArgs {
     /// How to compute betweenness
     #[arg(long, value_enum, default_value_t = BetweennessArg::Auto)]
     betweenness: BetweennessArg,
-    /// Sources sampled for `--betweenness sampled`
-    #[arg(long, default_value_t = 1000)]
-    samples: usize,
-    /// A group is a silo when the share of its ties that leave it is below this
-    #[arg(long, default_value_t = 0.1)]
+    /// Sources sampled for `--betweenness sampled` (at least 1)
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    samples: u64,
+    /// A group is a silo when the share of its ties that leave it is below this (0 to 1)
+    #[arg(long, default_value_t = 0.1, value_parser = share, allow_negative_numbers = true)]
     isolation_threshold: f64,
     /// Number of brokers listed
     #[arg(long, default_value_t = 10)]
@@ -111,6 +113,31 @@ struct AnalyseArgs {
     /// Title of the HTML report
     #[arg(long, default_value = "Silos and bridges")]
     title: String,
+}
+
+/// A finite number ≥ 0 (`--resolution`); NaN, infinities and negative numbers are refused here,
+/// so no measure is computed with them.
+fn non_negative(s: &str) -> Result<f64, String> {
+    let x: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number"))?;
+    if !x.is_finite() {
+        return Err(format!("must be a finite number ≥ 0, not `{s}`"));
+    }
+    if x < 0.0 {
+        return Err(format!("must be 0 or more, not {s}"));
+    }
+    Ok(x)
+}
+
+/// A share from 0 to 1 (`--isolation-threshold`).
+fn share(s: &str) -> Result<f64, String> {
+    let x = non_negative(s)?;
+    if x > 1.0 {
+        return Err(format!("is a share of ties, from 0 to 1 (0.1 = 10%), not {s}"));
+    }
+    Ok(x)
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -136,7 +163,16 @@ fn open(
     }
     let f = File::open(path)
         .with_context(|| format!("could not open the {what} file {}", path.display()))?;
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let meta = f
+        .metadata()
+        .with_context(|| format!("could not read the {what} file {}", path.display()))?;
+    if meta.is_dir() {
+        anyhow::bail!(
+            "could not read the {what} file {}: it is a directory, not a CSV or GML file",
+            path.display()
+        );
+    }
+    let len = meta.len();
     if show_progress && len >= PROGRESS_BYTES {
         let pb = ProgressBar::new(len);
         pb.set_style(
@@ -176,14 +212,21 @@ fn analyse_cmd(args: AnalyseArgs) -> anyhow::Result<()> {
     let show_progress = std::io::stderr().is_terminal();
     let t0 = Instant::now();
     let mut net = Network::new();
+    // With --groups, --group-attr names the group file's column; without, it
+    // names a GML node attribute, or on a CSV edge list the source_NAME and
+    // target_NAME columns (as `meetinghouse export interactions` writes them).
+    let (edge_group_attr, file_group_col) = match &args.groups {
+        Some(_) => (None, args.group_attr.as_deref()),
+        None => (args.group_attr.as_deref(), None),
+    };
     let (mut reader, pb) = open(&args.edges, "edges", show_progress)?;
-    if looks_like_gml(&args.edges, &mut reader)? {
-        read_gml(reader, args.group_attr.as_deref(), &mut net)
+    let gml = looks_like_gml(&args.edges, &mut reader)
+        .with_context(|| format!("could not read the edges file {}", args.edges.display()))?;
+    if gml {
+        read_gml(reader, edge_group_attr, &mut net)
             .with_context(|| format!("could not read {}", args.edges.display()))?;
     } else {
-        // On a CSV edge list, --group-attr NAME reads the source_NAME and
-        // target_NAME columns (as `meetinghouse export interactions` writes them).
-        read_edges_csv_grouped(reader, &mut net, args.group_attr.as_deref())
+        read_edges_csv_grouped(reader, &mut net, edge_group_attr)
             .with_context(|| format!("could not read {}", args.edges.display()))?;
     }
     if let Some(pb) = pb {
@@ -191,7 +234,7 @@ fn analyse_cmd(args: AnalyseArgs) -> anyhow::Result<()> {
     }
     if let Some(groups) = &args.groups {
         let (reader, pb) = open(groups, "groups", show_progress)?;
-        read_groups_csv(reader, &mut net)
+        read_groups_csv_column(reader, &mut net, file_group_col)
             .with_context(|| format!("could not read {}", groups.display()))?;
         if let Some(pb) = pb {
             pb.finish_and_clear();
@@ -234,7 +277,7 @@ fn analyse_cmd(args: AnalyseArgs) -> anyhow::Result<()> {
             BetweennessArg::Auto => BetweennessMode::default(),
             BetweennessArg::Exact => BetweennessMode::Exact,
             BetweennessArg::Sampled => BetweennessMode::Sampled {
-                sources: args.samples,
+                sources: usize::try_from(args.samples).unwrap_or(usize::MAX),
                 delta: 0.1,
             },
             BetweennessArg::Off => BetweennessMode::Off,
