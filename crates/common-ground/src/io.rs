@@ -333,7 +333,8 @@ pub fn read_participants_votes_csv(path: &Path, report: &mut LoadReport) -> Resu
 /// Loads a directory in the Pol.is openData layout: `comments.csv` plus
 /// `votes.csv` and/or `participants-votes.csv`. When both vote files exist,
 /// the events of `votes.csv` are used (they carry times) and
-/// `participants-votes.csv` supplies Pol.is's groups.
+/// `participants-votes.csv` supplies Pol.is's groups; if it cannot be read
+/// (a missing `participant` column, say) that is a warning, not an error.
 pub fn load_opendata(dir: &Path) -> Result<Dataset, LoadError> {
     let mut report = LoadReport::default();
     let votes_p = dir.join("votes.csv");
@@ -349,11 +350,20 @@ pub fn load_opendata(dir: &Path) -> Result<Dataset, LoadError> {
     } else {
         return Err(LoadError::NoVotes { dir: dir.to_owned() });
     };
-    let (votes, polis_groups) = if pv_p.exists() {
-        let (pv_votes, groups) = read_participants_votes_csv(&pv_p, &mut report)?;
-        if source == VotesSource::FinalMatrix { (pv_votes, groups) } else { (votes, groups) }
-    } else {
+    let (votes, polis_groups) = if !pv_p.exists() {
         (votes, Vec::new())
+    } else if source == VotesSource::FinalMatrix {
+        read_participants_votes_csv(&pv_p, &mut report)?
+    } else {
+        // Only Pol.is's groups come from it: one that cannot be read costs
+        // the comparison with them, not the analysis.
+        match read_participants_votes_csv(&pv_p, &mut report) {
+            Ok((_, groups)) => (votes, groups),
+            Err(e) => {
+                report.warnings.push(format!("{e}; the votes come from votes.csv, and Pol.is's own groups are left out"));
+                (votes, Vec::new())
+            }
+        }
     };
     let statements = if comments_p.exists() {
         read_comments_csv(&comments_p, &mut report)?
@@ -489,8 +499,13 @@ pub fn iso_utc(ms: i64) -> String {
 /// +1 = agree), so a conversation made here can be read by Pol.is tooling and
 /// by [`load_opendata`]. `agrees`/`disagrees` count every vote row, as Pol.is's
 /// exporter does.
+///
+/// Each file is written under a temporary name in `dir` and renamed into
+/// place only once both are written, so a failure (a full disk) leaves the
+/// files that were there before, not a new `comments.csv` beside an old or
+/// missing `votes.csv`. An error names the file.
 pub fn write_opendata(dir: &Path, statements: &[ExportStatement], votes: &[VoteEvent]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    std::fs::create_dir_all(dir).map_err(|e| named(dir, e))?;
     let mut agrees: HashMap<&str, u64> = HashMap::new();
     let mut disagrees: HashMap<&str, u64> = HashMap::new();
     for v in votes {
@@ -500,13 +515,10 @@ pub fn write_opendata(dir: &Path, statements: &[ExportStatement], votes: &[VoteE
             Vote::Pass => {}
         }
     }
-    let to_io = |e: csv::Error| std::io::Error::other(e.to_string());
-    let mut w = csv::Writer::from_path(dir.join("comments.csv")).map_err(to_io)?;
-    w.write_record(["timestamp", "datetime", "comment-id", "author-id", "agrees", "disagrees", "moderated", "is-meta", "comment-body"]).map_err(to_io)?;
     let mut sts: Vec<&ExportStatement> = statements.iter().collect();
     sts.sort_by(|a, b| id_order(&b.id, &a.id)); // Pol.is exports newest first
-    for s in sts {
-        w.write_record([
+    let comments = sts.into_iter().map(|s| {
+        [
             s.created_ms.to_string(),
             iso_utc(s.created_ms),
             s.id.clone(),
@@ -516,21 +528,53 @@ pub fn write_opendata(dir: &Path, statements: &[ExportStatement], votes: &[VoteE
             s.meta.moderation.polis_value().to_string(),
             s.meta.is_meta.to_string(),
             s.text.clone(),
-        ])
-        .map_err(to_io)?;
-    }
-    w.flush()?;
-    let mut w = csv::Writer::from_path(dir.join("votes.csv")).map_err(to_io)?;
-    w.write_record(["timestamp", "datetime", "comment-id", "voter-id", "vote"]).map_err(to_io)?;
+        ]
+    });
     let mut order: Vec<&VoteEvent> = votes.iter().collect();
     order.sort_by_key(|v| v.time.unwrap_or(i64::MAX));
-    for v in order {
+    let vote_rows = order.into_iter().map(|v| {
         let t = v.time.map(|t| t.to_string()).unwrap_or_default();
         let dt = v.time.map(iso_utc).unwrap_or_default();
-        w.write_record([t, dt, v.statement.clone(), v.participant.clone(), v.vote.export_sign().to_string()]).map_err(to_io)?;
+        [t, dt, v.statement.clone(), v.participant.clone(), v.vote.export_sign().to_string()]
+    });
+    // (the file, its temporary name)
+    let files = [(dir.join("comments.csv"), dir.join(".comments.csv.partial")), (dir.join("votes.csv"), dir.join(".votes.csv.partial"))];
+    let [(comments_p, comments_tmp), (votes_p, votes_tmp)] = &files;
+    let written = write_csv(comments_tmp, comments_p, &["timestamp", "datetime", "comment-id", "author-id", "agrees", "disagrees", "moderated", "is-meta", "comment-body"], comments)
+        .and_then(|()| write_csv(votes_tmp, votes_p, &["timestamp", "datetime", "comment-id", "voter-id", "vote"], vote_rows))
+        // votes.csv first: if it cannot take its place, comments.csv is not replaced either.
+        .and_then(|()| files.iter().rev().try_for_each(|(path, tmp)| std::fs::rename(tmp, path).map_err(|e| named(path, e))));
+    if written.is_err() {
+        for (_, tmp) in &files {
+            let _ = std::fs::remove_file(tmp);
+        }
     }
-    w.flush()?;
-    Ok(())
+    written
+}
+
+/// An I/O error that names its file.
+fn named(path: &Path, e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+/// Writes a CSV file (header, then rows) at `path` and flushes it to disk;
+/// an error names `shown`, the file it is written for.
+fn write_csv<const N: usize>(path: &Path, shown: &Path, header: &[&str; N], rows: impl Iterator<Item = [String; N]>) -> std::io::Result<()> {
+    let to_io = |e: csv::Error| {
+        let message = e.to_string();
+        match e.into_kind() {
+            csv::ErrorKind::Io(e) => named(shown, e),
+            _ => named(shown, std::io::Error::other(message)),
+        }
+    };
+    let file = std::fs::File::create(path).map_err(|e| named(shown, e))?;
+    let mut w = csv::Writer::from_writer(file);
+    w.write_record(header).map_err(to_io)?;
+    for row in rows {
+        w.write_record(&row).map_err(to_io)?;
+    }
+    let file = w.into_inner().map_err(|e| named(shown, e.into_error()))?;
+    file.sync_all().map_err(|e| named(shown, e))
 }
 
 #[cfg(test)]

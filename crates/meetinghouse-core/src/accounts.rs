@@ -200,16 +200,20 @@ pub async fn reset_password(db: &Db, token: &str, new_password: &str) -> Result<
     Ok(id)
 }
 
-/// Creates an instance admin (the `admin create` command). The email counts as verified.
+/// Creates an instance admin (the `admin create` command). The email counts
+/// as verified. The display name is checked as sign-up checks it (control
+/// characters dropped, at most [`limits::DISPLAY_NAME_MAX`] characters);
+/// left empty, it is the handle.
 pub async fn create_admin(db: &Db, email: &str, handle: &str, display_name: &str, password: &str) -> Result<i64> {
     let mut e = FieldErrors::new();
     let email = Email::parse(email).map_err(|m| e.add("email", m)).ok();
     let handle = Handle::parse(handle).map_err(|m| e.add("handle", m)).ok();
+    let display_name = text(&mut e, "name", "The name", display_name, limits::DISPLAY_NAME_MAX, false);
     let password = Password::parse(password).map_err(|m| e.add("password", m)).ok();
     e.into_result()?;
     let (email, handle, password) = (email.unwrap(), handle.unwrap(), password.unwrap());
     let hash = secrets::hash_password(password.expose())?;
-    let name = if display_name.trim().is_empty() { handle.as_str().to_string() } else { display_name.trim().to_string() };
+    let name = if display_name.is_empty() { handle.as_str().to_string() } else { display_name };
     let mut tx = db.begin().await?;
     let new = people::NewPerson {
         email: email.as_str(),

@@ -964,7 +964,8 @@ pub async fn export_opendata(db: &Db, id: i64, dir: &std::path::Path) -> Result<
         })
         .collect();
     let events = vote_events(&votes);
-    common_ground::io::write_opendata(dir, &export, &events).map_err(|e| CoreError::Internal(format!("could not write {}: {e}", dir.display())))?;
+    // The error names the file (both are written, or neither is replaced).
+    common_ground::io::write_opendata(dir, &export, &events).map_err(|e| CoreError::Internal(format!("could not write the export: {e}")))?;
     Ok((export.len(), events.len()))
 }
 
@@ -1000,6 +1001,10 @@ const DEMO_STATEMENTS: &[(usize, &str)] = &[
     (9, "Leaving it empty for years is the worst outcome."),
 ];
 
+/// The demo town's common-ground conversation's topic (how a later run of
+/// the demo finds it).
+pub const DEMO_TOPIC: &str = "What should become of the old library building?";
+
 /// Seeds the demo town's common-ground conversation: "What should become of
 /// the old library building?", hosted by the council's engagement lead for
 /// Tiverton Together, open to people without an account, with ~300
@@ -1016,7 +1021,7 @@ pub async fn seed_demo(db: &Db, host: i64, host_org: Option<i64>, group: Option<
         voice: if host_org.is_some() { "affiliated" } else { "person" },
         group_id: group,
         prompt_id: None,
-        topic: "What should become of the old library building?",
+        topic: DEMO_TOPIC,
         description: "The library moves to the new community campus next year. The old building on Phoenix Lane is the town's: \
                       **tell us what it should become**, vote on what others say, and see where we agree.",
         allow_anonymous: true,

@@ -12,7 +12,7 @@ use crate::secrets;
 /// The password every demo account shares (printed by `meetinghouse demo`).
 pub const DEMO_PASSWORD: &str = "meetinghouse-demo";
 
-/// What was seeded, for the command's output.
+/// What a run seeded, for the command's output.
 #[derive(Debug, Clone, Default)]
 pub struct DemoReport {
     pub people: usize,
@@ -20,11 +20,23 @@ pub struct DemoReport {
     pub groups: usize,
     pub prompts: usize,
     pub stories: usize,
+    /// Stories given a photo.
+    pub photos: usize,
     pub replies: usize,
     pub objects: usize,
     /// (participants, votes) of the common-ground conversation.
     pub common_ground: (usize, usize),
+    /// The town was complete already: nothing was written.
     pub skipped: bool,
+    /// An earlier run had stopped part-way; this one added what was missing
+    /// (the counts above are what it added).
+    pub resumed: bool,
+}
+
+impl DemoReport {
+    fn added_nothing(&self) -> bool {
+        self.people + self.stories + self.photos + self.replies + self.objects + self.common_ground.0 == 0
+    }
 }
 
 impl std::fmt::Display for DemoReport {
@@ -32,12 +44,34 @@ impl std::fmt::Display for DemoReport {
         if self.skipped {
             return write!(f, "The demo town is already here: nothing to do.");
         }
-        writeln!(
-            f,
-            "Seeded the demo town: {} people, {} organisations, {} groups, {} prompts, {} stories with photos, {} collection objects, {} replies, \
-             and a common-ground conversation with {} participants and {} votes.",
-            self.people, self.orgs, self.groups, self.prompts, self.stories, self.objects, self.replies, self.common_ground.0, self.common_ground.1
-        )?;
+        if self.resumed {
+            let mut added = Vec::new();
+            if self.objects > 0 {
+                added.push(format!("{} collection objects", self.objects));
+            }
+            if self.photos > 0 {
+                added.push(format!("photos on {} stories", self.photos));
+            }
+            if self.replies > 0 {
+                added.push(format!("{} replies", self.replies));
+            }
+            if self.common_ground.0 > 0 {
+                added.push(format!("a common-ground conversation with {} participants and {} votes", self.common_ground.0, self.common_ground.1));
+            }
+            let added = match added.split_last() {
+                None => "its last touches".to_string(),
+                Some((last, [])) => last.clone(),
+                Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            };
+            writeln!(f, "Finished the demo town an earlier run had left part-way: added {added}.")?;
+        } else {
+            writeln!(
+                f,
+                "Seeded the demo town: {} people, {} organisations, {} groups, {} prompts, {} stories with photos, {} collection objects, {} replies, \
+                 and a common-ground conversation with {} participants and {} votes.",
+                self.people, self.orgs, self.groups, self.prompts, self.stories, self.objects, self.replies, self.common_ground.0, self.common_ground.1
+            )?;
+        }
         write!(
             f,
             "Sign in as sam@demo.meetinghouse.test (an instance admin and museum staff) or any demo person \
@@ -161,18 +195,200 @@ const GROUPS: &[DemoGroup] = &[
     DemoGroup { slug: "wellbeing-walks", name: "Wellbeing Walks & Talks", purpose: "Walking groups and arts-on-prescription people meeting across health and culture.", visibility: "public", join_policy: "open", host: "megan", parents: &["tiverton-together"], orgs: &[], people: &["jas", "zainab", "olu", "fiona", "noah"] },
 ];
 
-/// Seeds the demo town in one transaction; does nothing if the demo admin
-/// already exists. All demo people share [`DEMO_PASSWORD`].
+/// The instance setting that marks the demo town complete, holding the
+/// version of its content. It is set only after the last step, so a run that
+/// was stopped part-way (killed, or the database gone) is finished by the
+/// next one; a later version that adds content bumps it, and its steps add
+/// only what is missing.
+const DONE_KEY: &str = "demo_town";
+const DONE_VERSION: &str = "1";
+
+/// An account is one of the demo town's when its address is
+/// `<handle>@demo.meetinghouse.test`.
+fn demo_email(handle: &str) -> String {
+    format!("{handle}@demo.meetinghouse.test")
+}
+
+/// How many steps [`seed`] takes: the people, organisations, groups, prompts
+/// and stories; the museum's collection; photos; replies; the common-ground
+/// conversation.
+pub const STEPS: usize = 5;
+
+/// Whether an earlier run left the demo town part-way: its accounts are here
+/// but it was never marked complete. [`seed`] finishes such a town.
+pub async fn unfinished(db: &Db) -> Result<bool> {
+    if settings::get(db, DONE_KEY).await?.as_deref() == Some(DONE_VERSION) {
+        return Ok(false);
+    }
+    Ok(matches!(people::by_handle(db, "sam").await?, Some(sam) if sam.email == demo_email("sam")))
+}
+
+/// Seeds the demo town in [`STEPS`] steps, each in its own transaction or
+/// transactions, and each skipping itself when its rows are already there, so
+/// a run that was stopped part-way is finished by the next. The town is
+/// marked complete in the instance settings after the last step; a complete
+/// town is left alone. Refuses, before writing anything, when an account
+/// that is not the demo's uses a demo handle or address (or an organisation
+/// or group a demo address), and when only part of the first step's town is
+/// here. All demo people share [`DEMO_PASSWORD`].
 pub async fn seed(db: &Db, media: &meetinghouse_media::MediaStore) -> Result<DemoReport> {
-    if people::by_handle(db, "sam").await?.is_some() {
+    seed_first_steps(db, media, STEPS).await
+}
+
+/// Runs the first `steps` steps of [`seed`] and marks the town complete only
+/// when that is all of them: what a run stopped part-way leaves (for tests).
+#[doc(hidden)]
+pub async fn seed_first_steps(db: &Db, media: &meetinghouse_media::MediaStore, steps: usize) -> Result<DemoReport> {
+    if settings::get(db, DONE_KEY).await?.as_deref() == Some(DONE_VERSION) {
         return Ok(DemoReport { skipped: true, ..Default::default() });
     }
+    let mut report = DemoReport::default();
+    let started = std::time::Instant::now();
+    let town = match find_town(db).await? {
+        Some(town) => {
+            report.resumed = true;
+            town
+        }
+        None => {
+            let (town, prompts, stories) = seed_town(db).await?;
+            (report.people, report.orgs, report.groups, report.prompts, report.stories) = (PEOPLE.len(), ORGS.len(), GROUPS.len(), prompts, stories);
+            town
+        }
+    };
+    tracing::debug!(elapsed = ?started.elapsed(), "demo: people, organisations, groups, prompts and stories");
+    if steps < 2 {
+        return Ok(report);
+    }
+    report.objects = crate::demo_content::seed_objects(db, town.orgs["tiverton-museum"]).await?;
+    tracing::debug!(elapsed = ?started.elapsed(), "demo: the museum's collection");
+    if steps < 3 {
+        return Ok(report);
+    }
+    let sam = people::by_id(db, town.people["sam"]).await?.ok_or(crate::CoreError::NotFound)?;
+    let authors: std::collections::HashSet<i64> = town.people.values().copied().collect();
+    report.photos = crate::demo_content::seed_photos(db, media, &crate::Actor::from_row(&sam), &authors).await?;
+    tracing::debug!(elapsed = ?started.elapsed(), "demo: photos");
+    if steps < 4 {
+        return Ok(report);
+    }
+    report.replies = seed_conversations(db, &town.people, &town.orgs, &town.groups).await?;
+    tracing::debug!(elapsed = ?started.elapsed(), "demo: replies");
+    if steps < 5 {
+        return Ok(report);
+    }
+    let claire = town.people["claire"];
+    match demo_conversation(db, claire).await? {
+        Some(id) => {
+            // Stored, but stopped before its first analysis: draw the map now.
+            if meetinghouse_store::common_ground::analysis(db, id).await?.is_none() {
+                crate::common_ground::recompute(db, id).await?;
+            }
+        }
+        None => {
+            let everyone: Vec<i64> = PEOPLE.iter().map(|p| town.people[p.handle]).collect();
+            report.common_ground = crate::common_ground::seed_demo(
+                db,
+                claire,
+                Some(town.orgs["tiverton-council-engagement"]),
+                Some(town.groups["tiverton-together"]),
+                &everyone,
+            )
+            .await?;
+        }
+    }
+    tracing::debug!(elapsed = ?started.elapsed(), "demo: the common-ground conversation");
+    if steps < STEPS {
+        return Ok(report);
+    }
+    let mut tx = db.begin().await?;
+    settings::put(&mut tx, DONE_KEY, DONE_VERSION).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    if report.resumed && report.added_nothing() {
+        // A town an older version seeded completely, before the mark existed.
+        return Ok(DemoReport { skipped: true, ..Default::default() });
+    }
+    Ok(report)
+}
+
+/// The demo town's accounts, organisations and groups by handle and slug.
+struct Town {
+    people: std::collections::HashMap<&'static str, i64>,
+    orgs: std::collections::HashMap<&'static str, i64>,
+    groups: std::collections::HashMap<&'static str, i64>,
+}
+
+fn refused(why: String) -> crate::CoreError {
+    crate::CoreError::Forbidden(format!(
+        "The demo town was not seeded: {why}. Seed the demo town into a new, empty database instead."
+    ))
+}
+
+/// The town the first step stored, or `None` when none of its accounts is
+/// here (and its addresses, organisations' and groups' included, are free).
+/// Refuses an account that uses a demo handle but is not the demo's, and a
+/// town that is only partly here (the first step is one transaction, so
+/// only later changes leave that).
+async fn find_town(db: &Db) -> Result<Option<Town>> {
+    let mut ids = std::collections::HashMap::new();
+    let mut missing = Vec::new();
+    for person in PEOPLE {
+        match people::by_handle(db, person.handle).await? {
+            Some(row) if row.email == demo_email(person.handle) => {
+                ids.insert(person.handle, row.id);
+            }
+            Some(_) => return Err(refused(format!("@{} is an account of this meeting house, not the demo town's, and the demo town needs that handle", person.handle))),
+            None => missing.push(format!("@{}", person.handle)),
+        }
+    }
+    if ids.is_empty() {
+        for person in PEOPLE {
+            let email = demo_email(person.handle);
+            if let Some(row) = people::by_email(db, &email).await? {
+                return Err(refused(format!("the address {email}, which the demo town needs, belongs to @{}", row.handle)));
+            }
+        }
+        for org in ORGS {
+            if orgs::by_slug(db, org.slug).await?.is_some() {
+                return Err(refused(format!("an organisation already has the address /orgs/{}, which the demo town needs", org.slug)));
+            }
+        }
+        for g in GROUPS {
+            if groups::by_slug(db, g.slug).await?.is_some() {
+                return Err(refused(format!("a group already has the address /groups/{}, which the demo town needs", g.slug)));
+            }
+        }
+        return Ok(None);
+    }
+    if !missing.is_empty() {
+        return Err(refused(format!("it is only partly here: its accounts {} are missing", missing.join(", "))));
+    }
+    let mut org_ids = std::collections::HashMap::new();
+    for org in ORGS {
+        let Some(row) = orgs::by_slug(db, org.slug).await? else {
+            return Err(refused(format!("it is only partly here: its organisation {} is missing", org.name)));
+        };
+        org_ids.insert(org.slug, row.id);
+    }
+    let mut group_ids = std::collections::HashMap::new();
+    for g in GROUPS {
+        let Some(row) = groups::by_slug(db, g.slug).await? else {
+            return Err(refused(format!("it is only partly here: its group {} is missing", g.name)));
+        };
+        group_ids.insert(g.slug, row.id);
+    }
+    Ok(Some(Town { people: ids, orgs: org_ids, groups: group_ids }))
+}
+
+/// The first step, in one transaction: people, organisations, groups,
+/// settings, prompts and stories. Returns the town, and how many prompts
+/// and stories it wrote.
+async fn seed_town(db: &Db) -> Result<(Town, usize, usize)> {
     // One hash for everyone: the password is the same and hashing is slow on purpose.
     let hash = secrets::hash_password(DEMO_PASSWORD)?;
     let mut tx = db.begin().await?;
     let mut ids = std::collections::HashMap::new();
     for person in PEOPLE {
-        let email = format!("{}@demo.meetinghouse.test", person.handle);
+        let email = demo_email(person.handle);
         let new = people::NewPerson {
             email: &email,
             handle: person.handle,
@@ -229,26 +445,29 @@ pub async fn seed(db: &Db, media: &meetinghouse_media::MediaStore) -> Result<Dem
     let org = |s: &str| org_ids[s];
     let (prompts, stories) = crate::demo_content::seed(&mut tx, db, &person, &org).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    let objects = crate::demo_content::seed_objects(db, org_ids["tiverton-museum"]).await?;
-    let sam = people::by_handle(db, "sam").await?.ok_or(crate::CoreError::NotFound)?;
-    crate::demo_content::seed_photos(db, media, &crate::Actor::from_row(&sam)).await?;
-    let replies = seed_conversations(db, &ids, &org_ids, &group_ids).await?;
-    let everyone: Vec<i64> = PEOPLE.iter().map(|p| ids[p.handle]).collect();
-    let common_ground = crate::common_ground::seed_demo(
-        db,
-        ids["claire"],
-        Some(org_ids["tiverton-council-engagement"]),
-        Some(group_ids["tiverton-together"]),
-        &everyone,
-    )
-    .await?;
-    Ok(DemoReport { people: PEOPLE.len(), orgs: ORGS.len(), groups: GROUPS.len(), prompts, stories, objects, replies, common_ground, skipped: false })
+    Ok((Town { people: ids, orgs: org_ids, groups: group_ids }, prompts, stories))
+}
+
+/// The demo's common-ground conversation, when a run stored it.
+async fn demo_conversation(db: &Db, host: i64) -> Result<Option<i64>> {
+    let mut offset = 0;
+    loop {
+        let page = meetinghouse_store::common_ground::list(db, 100, offset).await?;
+        if let Some(c) = page.iter().find(|c| c.host_person == host && c.topic == crate::common_ground::DEMO_TOPIC) {
+            return Ok(Some(c.id));
+        }
+        if page.len() < 100 {
+            return Ok(None);
+        }
+        offset += 100;
+    }
 }
 
 /// The demo town's conversations, in one transaction: staff answering
 /// community stories as themselves, a 2,000-reply thread on the "great day
 /// out" prompt, threads that cross sectors, private thanks, and reports
-/// waiting in the moderation queue. Returns how many replies were written.
+/// waiting in the moderation queue. Returns how many replies were written:
+/// none when an earlier run wrote them.
 async fn seed_conversations(
     db: &Db,
     ids: &std::collections::HashMap<&str, i64>,
@@ -259,6 +478,13 @@ async fn seed_conversations(
     use meetinghouse_store::interactions::{self, NewInteraction};
     use meetinghouse_store::{moderation, prompts as store_prompts, stories as store_stories};
 
+    // The replies are one transaction, so the group's thread starting shows
+    // they are all there (from a run that stopped after them).
+    let group = group_ids["tiverton-together"];
+    let (opener, _, opening) = GROUP_THREAD[0];
+    if replies::page(db, "group", group, "", 0, 1).await?.first().is_some_and(|r| r.author_person == ids[opener] && r.body == opening) {
+        return Ok(0);
+    }
     let stories = store_stories::recent_public(db, None, 60, 0).await?;
     let prompt = store_prompts::list(db, 10, 0).await?.into_iter().find(|p| p.question.starts_with("What makes a great day out"));
     // Who speaks: (person id, organisation id when staff speaking as themselves · org).
@@ -400,7 +626,6 @@ async fn seed_conversations(
         }
     }
     // 3. A group's general discussion that crosses sectors.
-    let group = group_ids["tiverton-together"];
     let mut parent: Option<(i64, i64, String)> = None;
     for (handle, org, text) in GROUP_THREAD {
         let org = org.map(|o| org_ids[o]);

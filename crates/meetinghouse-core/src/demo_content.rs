@@ -155,14 +155,37 @@ const OBJECT_MAKERS: &[&str] = &[
     "Bampton Pottery", "Ellen Quick", "Tiverton Photographic Studio", "",
 ];
 
+/// How many objects the museum's generated collection has.
+const OBJECTS: usize = 200;
+
 /// Seeds the museum's collection through the importer (so demo objects are
 /// indexed and stored exactly as imported ones), then links some stories to
-/// objects. Returns how many objects were created.
+/// objects. Returns how many objects were created. Resumable: the import is
+/// skipped when the museum has the whole collection (otherwise its upserts,
+/// by accession number, add only what a stopped run had not committed), and
+/// a link that is there already is left as it is.
 pub async fn seed_objects(db: &Db, museum: i64) -> Result<usize> {
+    let created = if meetinghouse_store::objects::count(db, museum).await? >= OBJECTS as i64 { 0 } else { import_objects(db, museum).await? };
+    // A few stories are about objects in the stores.
+    let stories = meetinghouse_store::stories::recent_public(db, None, 40, 0).await?;
+    let objects = meetinghouse_store::objects::list(db, museum, OBJECTS as i64, 0).await?;
+    if objects.is_empty() {
+        return Ok(created);
+    }
+    let mut tx = db.begin().await?;
+    for (i, s) in stories.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
+        let o = &objects[(i * 11) % objects.len()];
+        meetinghouse_store::objects::link_story(&mut tx, s.id, o.id).await?;
+    }
+    tx.commit().await.map_err(meetinghouse_store::StoreError::from)?;
+    Ok(created)
+}
+
+async fn import_objects(db: &Db, museum: i64) -> Result<usize> {
     use crate::collection::mapping::Source;
     use crate::collection::{ImportOptions, Mapping, import_records};
     let mut records = Vec::new();
-    for i in 0..200usize {
+    for i in 0..OBJECTS {
         let (thing, medium, class) = OBJECT_THINGS[i % OBJECT_THINGS.len()];
         let year = 1820 + ((i * 37) % 160) as i64;
         let date = match i % 4 {
@@ -186,15 +209,6 @@ pub async fn seed_objects(db: &Db, museum: i64) -> Result<usize> {
     }
     let options = ImportOptions { org_id: museum, mapping: Mapping::default(), format: None };
     let report = import_records(db, &options, records.into_iter(), &mut |_| {}).await?;
-    // A few stories are about objects in the stores.
-    let stories = meetinghouse_store::stories::recent_public(db, None, 40, 0).await?;
-    let objects = meetinghouse_store::objects::list(db, museum, 200, 0).await?;
-    let mut tx = db.begin().await?;
-    for (i, s) in stories.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
-        let o = &objects[(i * 11) % objects.len()];
-        meetinghouse_store::objects::link_story(&mut tx, s.id, o.id).await?;
-    }
-    tx.commit().await.map_err(meetinghouse_store::StoreError::from)?;
     Ok(report.created as usize)
 }
 
@@ -208,19 +222,40 @@ const PICTURE_ALTS: &[&str] = &[
     "A summer landscape: dark green fields and a high sun.",
 ];
 
-/// Gives every public demo story a photo: a few generated pictures, each
-/// processed once through the real media pipeline, shared round-robin.
-pub async fn seed_photos(db: &Db, media: &meetinghouse_media::MediaStore, owner: &crate::Actor) -> Result<usize> {
+/// Gives every public story by a demo person a photo: a few generated
+/// pictures, each processed once through the real media pipeline, shared
+/// round-robin. Returns how many stories it gave photos: none when they all
+/// have one (the photos are set in one transaction, after the uploads).
+/// Resumable: pictures a stopped run uploaded and no story shows yet are
+/// used again rather than uploaded twice.
+pub async fn seed_photos(db: &Db, media: &meetinghouse_media::MediaStore, owner: &crate::Actor, authors: &std::collections::HashSet<i64>) -> Result<usize> {
     const PICTURES: usize = 12;
+    let stories: Vec<_> = stories::recent_public(db, None, 200, 0).await?.into_iter().filter(|s| authors.contains(&s.author_person)).collect();
+    let mut missing = false;
+    for s in &stories {
+        if meetinghouse_store::media::photos_of_story(db, s.id).await?.is_empty() {
+            missing = true;
+            break;
+        }
+    }
+    if !missing {
+        return Ok(0);
+    }
+    let mut left = left_by_a_stopped_run(db, owner.id).await?;
     let mut ids = Vec::new();
     for i in 0..PICTURES {
         let bytes = meetinghouse_media::generated_picture(i as u64 + 1, 1200, 800);
+        if !left.is_empty()
+            && let Some(id) = reuse(media, &mut left, bytes.clone()).await?
+        {
+            ids.push(id);
+            continue;
+        }
         match crate::media::upload(db, media, owner, bytes, meetinghouse_media::Limits::default()).await? {
             Ok(id) => ids.push(id),
             Err(e) => return Err(crate::CoreError::Internal(format!("a demo picture was refused: {}", e.0))),
         }
     }
-    let stories = stories::recent_public(db, None, 200, 0).await?;
     let mut tx = db.begin().await?;
     for (i, s) in stories.iter().enumerate() {
         let photo = (ids[i % ids.len()], PICTURE_ALTS[i % PICTURE_ALTS.len()].to_string(), if i % 3 == 0 { "Taken on a walk nearby.".to_string() } else { String::new() });
@@ -228,4 +263,35 @@ pub async fn seed_photos(db: &Db, media: &meetinghouse_media::MediaStore, owner:
     }
     tx.commit().await.map_err(meetinghouse_store::StoreError::from)?;
     Ok(stories.len())
+}
+
+/// Uploads by `owner` that no story shows: the pictures a stopped run
+/// uploaded before it could give them to stories.
+async fn left_by_a_stopped_run(db: &Db, owner: i64) -> Result<Vec<meetinghouse_store::media::MediaRow>> {
+    let mut rows = Vec::new();
+    for id in meetinghouse_store::media::unused_before(db, meetinghouse_store::now() + 1, 1_000).await? {
+        if let Some(row) = meetinghouse_store::media::by_id(db, id).await?
+            && row.owner_person == owner
+        {
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
+/// The id of an upload in `left` holding this picture (taken out of `left`),
+/// with any of its images the stopped run had not stored put back.
+async fn reuse(media: &meetinghouse_media::MediaStore, left: &mut Vec<meetinghouse_store::media::MediaRow>, bytes: Vec<u8>) -> Result<Option<i64>> {
+    let processed = tokio::task::spawn_blocking(move || meetinghouse_media::process(&bytes, &meetinghouse_media::Limits::default()))
+        .await
+        .map_err(|e| crate::CoreError::Internal(format!("image processing stopped: {e}")))?
+        .map_err(|e| crate::CoreError::Internal(format!("a demo picture was refused: {e}")))?;
+    let Some(at) = left.iter().position(|m| m.master_key == processed.master.key) else { return Ok(None) };
+    let stored = |e: meetinghouse_media::StoreError| crate::CoreError::Internal(format!("could not store a demo picture: {e}"));
+    for v in processed.all() {
+        if !media.exists(&v.key).await.map_err(stored)? {
+            media.put(&v.key, &v.bytes, v.mime).await.map_err(stored)?;
+        }
+    }
+    Ok(Some(left.remove(at).id))
 }

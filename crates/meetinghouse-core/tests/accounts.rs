@@ -166,3 +166,23 @@ async fn registration_modes() {
         assert!(profiles::profile(&db, &s, None, "invited").await.unwrap().bio_html.contains("spam.example"), "shown where posting does not wait");
     }
 }
+
+/// `admin create` checks the display name as sign-up does: control
+/// characters are dropped and it is at most 80 characters.
+#[tokio::test]
+async fn an_admins_name_is_checked_like_a_sign_up_name() {
+    for db in meetinghouse_testkit::databases().await {
+        let long = format!("\u{1b}[31m{}\u{7}", "Ada Lovelace ".repeat(24));
+        let Err(CoreError::Invalid(e)) = accounts::create_admin(&db, "ada@example.org", "ada", &long, "a long enough password").await else {
+            panic!("a 313-character name must be refused")
+        };
+        assert!(e.get("name").is_some_and(|m| m.starts_with("The name can be at most 80 characters long")), "{e}");
+        assert_eq!(people::count(&db).await.unwrap(), 0);
+
+        let id = accounts::create_admin(&db, "ada@example.org", "ada", " Ada\u{1b}[31m Love\u{7}lace ", "a long enough password").await.unwrap();
+        let ada = people::by_id(&db, id).await.unwrap().unwrap();
+        assert_eq!(ada.display_name, "Ada[31m Lovelace");
+        let id = accounts::create_admin(&db, "bob@example.org", "bob", "\u{7} ", "a long enough password").await.unwrap();
+        assert_eq!(people::by_id(&db, id).await.unwrap().unwrap().display_name, "bob", "empty once cleaned: the handle");
+    }
+}

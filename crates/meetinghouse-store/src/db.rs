@@ -181,10 +181,29 @@ impl Db {
         }
     }
 
-    /// Applies every embedded migration not yet applied.
+    /// Applies every embedded migration not yet applied. Refuses a database
+    /// a newer binary migrated ([`Db::ensure_not_newer`]).
     pub async fn migrate(&self) -> Result<()> {
+        self.ensure_not_newer().await?;
         self.migrator().run(&self.pool).await?;
         Ok(())
+    }
+
+    /// The highest migration this binary has.
+    pub fn latest_known_migration(&self) -> i64 {
+        self.migrator().iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
+    /// Fails with a plain message when the database was migrated by a newer
+    /// binary: its schema may have changed in ways this one does not know,
+    /// so serving it, or migrating it, could lose or spoil data. Checked by
+    /// [`Db::migrate`] and [`Db::ensure_current`].
+    pub async fn ensure_not_newer(&self) -> Result<()> {
+        let status = self.migration_status().await?;
+        match newer_than(&status.applied, self.latest_known_migration()) {
+            Some(message) => Err(StoreError::Outdated(message)),
+            None => Ok(()),
+        }
     }
 
     /// Compares the applied migrations with the embedded ones.
@@ -224,9 +243,13 @@ impl Db {
         Ok(MigrationStatus { applied, pending })
     }
 
-    /// Fails with a plain message when migrations are pending.
+    /// Fails with a plain message when migrations are pending, or when a
+    /// newer binary migrated the database ([`Db::ensure_not_newer`]).
     pub async fn ensure_current(&self) -> Result<()> {
         let status = self.migration_status().await?;
+        if let Some(message) = newer_than(&status.applied, self.latest_known_migration()) {
+            return Err(StoreError::Outdated(message));
+        }
         if status.pending.is_empty() {
             return Ok(());
         }
@@ -304,6 +327,16 @@ impl Db {
     }
 }
 
+/// The message for a database whose highest applied migration is above
+/// `known`, the highest this binary has; `None` when it is not.
+fn newer_than(applied: &[i64], known: i64) -> Option<String> {
+    let newest = applied.iter().copied().max().filter(|&v| v > known)?;
+    Some(format!(
+        "This database was last migrated by a newer version of meetinghouse (migration {newest}); \
+         this binary knows migrations up to {known}. Upgrade the binary."
+    ))
+}
+
 /// The file a `sqlite:` URL names, or `None` for an in-memory database.
 fn sqlite_file(url: &str) -> Option<PathBuf> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
@@ -323,6 +356,16 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_newer_database_is_named() {
+        assert_eq!(newer_than(&[1, 2, 19], 19), None);
+        assert_eq!(newer_than(&[], 19), None);
+        assert_eq!(
+            newer_than(&[1, 19, 20], 19).as_deref(),
+            Some("This database was last migrated by a newer version of meetinghouse (migration 20); this binary knows migrations up to 19. Upgrade the binary.")
+        );
+    }
 
     #[test]
     fn sqlite_urls_name_their_file() {

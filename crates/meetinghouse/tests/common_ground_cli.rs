@@ -82,3 +82,88 @@ fn analyse_with_metadata_statements() {
     assert!(err.contains("999") && !err.contains("3,"), "{err}");
 }
 
+
+fn analyse_cmd(dir: &std::path::Path, extra: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_meetinghouse"));
+    c.args(["common-ground", "analyse"]).arg(dir).args(extra);
+    c
+}
+
+/// Output that cannot be written is an error with a message (exit 1), not
+/// a panic; a reader that stops reading (`| head`) ends the command quietly.
+#[test]
+fn analyse_output_that_cannot_be_written() {
+    let dir = shared_data().join("polis-opendata/scoop-hivemind.ubi");
+    for extra in [&["--json"][..], &[]] {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full (Linux)");
+        let out = analyse_cmd(&dir, extra).stdout(full).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {err}");
+        assert!(err.contains("could not write the analysis to standard output") && err.contains("No space left on device"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+
+        // The reading end is closed before the analysis is written.
+        let mut child = analyse_cmd(&dir, extra).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{extra:?}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("Error"), "{err}");
+    }
+}
+
+fn folder(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = meetinghouse_store::test_databases::temp_dir(&format!("mh_cg_{name}"));
+    for (file, text) in files {
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    dir
+}
+
+const COMMENTS: &str = "timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body\n1,x,0,a,0,0,1,Parks\n1,x,1,a,0,0,1,Buses\n";
+
+/// `--replay` says what is missing: some votes' times, or any votes.
+#[test]
+fn replay_says_which_votes_have_no_time() {
+    let votes = "timestamp,datetime,comment-id,voter-id,vote\n10,x,0,a,1\n,x,1,a,-1\n12,x,0,b,1\n,x,1,b,1\n14,x,0,c,-1\n";
+    let dir = folder("untimed", &[("comments.csv", COMMENTS), ("votes.csv", votes)]);
+    let out = analyse_cmd(&dir, &["--replay"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("2 of the 5 votes in {} have no timestamp", dir.join("votes.csv").display())), "{err}");
+    assert!(!err.contains("has no votes.csv"), "{err}");
+
+    let dir = folder("novotes", &[("comments.csv", COMMENTS), ("votes.csv", "timestamp,datetime,comment-id,voter-id,vote\n")]);
+    let out = analyse_cmd(&dir, &["--replay"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{} has no votes", dir.join("votes.csv").display())), "{err}");
+
+    let dir = folder("notime", &[("comments.csv", COMMENTS), ("votes.csv", "comment-id,voter-id,vote\n0,a,1\n1,a,1\n")]);
+    let err = String::from_utf8_lossy(&analyse_cmd(&dir, &["--replay"]).output().unwrap().stderr).into_owned();
+    assert!(err.contains("none of the 2 votes") && err.contains("\"timestamp\" column"), "{err}");
+
+    let pv = "participant,group-id,n-comments,n-votes,n-agree,n-disagree,0,1\na,0,0,2,1,1,1,-1\n";
+    let dir = folder("matrix", &[("comments.csv", COMMENTS), ("participants-votes.csv", pv)]);
+    let err = String::from_utf8_lossy(&analyse_cmd(&dir, &["--replay"]).output().unwrap().stderr).into_owned();
+    assert!(err.contains("has no votes.csv (participants-votes.csv holds only each person's last vote)"), "{err}");
+}
+
+/// A `participants-votes.csv` that cannot be read is only a warning when
+/// `votes.csv` has the votes: only Pol.is's groups came from it.
+#[test]
+fn a_broken_participants_votes_file_beside_votes_csv_is_a_warning() {
+    let votes = "timestamp,datetime,comment-id,voter-id,vote\n10,x,0,a,1\n11,x,1,a,-1\n12,x,0,b,1\n13,x,1,b,1\n";
+    let dir = folder("badpv", &[("comments.csv", COMMENTS), ("votes.csv", votes), ("participants-votes.csv", "who,0,1\na,1,-1\n")]);
+    let out = analyse_cmd(&dir, &["--json"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("warning:") && err.contains("participants-votes.csv has no column \"participant\"") && err.contains("groups are left out"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["votes"], 4);
+    // Without votes.csv it is the only source of votes, so it stays an error.
+    std::fs::remove_file(dir.join("votes.csv")).unwrap();
+    let out = analyse_cmd(&dir, &["--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no column \"participant\""));
+}

@@ -51,6 +51,27 @@ fn the_demo_towns_interactions_export_as_csv() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("source_club"));
 
+    // Standard output that cannot be written: a message and exit 1 for a
+    // full disk; quietly done for a reader that stopped reading (`| head`).
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full (Linux)");
+    let out = Command::new(BIN).arg("--data-dir").arg(&dir).args(["export", "interactions"]).stdout(full).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("No space left on device") && !err.contains("panicked"), "{err}");
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["export", "interactions"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("Error") && !err.contains("Exported"), "{err}");
+
     let later = run(&dir, &["export", "interactions", "--since", "2999-01-01"]);
     assert!(later.status.success());
     assert_eq!(String::from_utf8(later.stdout).unwrap().lines().count(), 1, "only the header");
@@ -82,4 +103,62 @@ fn the_demo_towns_interactions_export_as_csv() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no common-ground conversation number 77"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `common-ground export` on SQLite and (with `TEST_DATABASE_URL`)
+/// PostgreSQL writes both files or replaces neither: when `votes.csv` cannot
+/// be written, the `comments.csv` already there is kept, nothing half-written
+/// is left, and the error names the file.
+#[test]
+fn a_failed_common_ground_export_leaves_the_folder_as_it_was() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut backends = vec![(meetinghouse_store::test_databases::temp_dir("mh_export_cg"), None)];
+    if let Some(admin) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        let url = runtime.block_on(meetinghouse_store::test_databases::create(&admin, "mh_export_cg")).unwrap();
+        backends.push((meetinghouse_store::test_databases::temp_dir("mh_export_cg_pg"), Some(url)));
+    }
+    for (dir, url) in backends {
+        let with_db = |args: &[&str]| {
+            let mut all: Vec<&str> = Vec::new();
+            if let Some(url) = &url {
+                all.extend(["--database-url", url.as_str()]);
+            }
+            all.extend(args);
+            run(&dir, &all)
+        };
+        let migrated = with_db(&["migrate"]);
+        assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+        runtime.block_on(async {
+            let options = meetinghouse_store::DbOptions { max_connections: 2 };
+            let db = match &url {
+                Some(url) => meetinghouse_store::Db::connect(url, &options).await.unwrap(),
+                None => meetinghouse_store::Db::open_sqlite(&dir.join("meetinghouse.db"), &options).await.unwrap(),
+            };
+            let host = meetinghouse_core::accounts::create_admin(&db, "claire@example.org", "claire", "Claire", "a long enough password").await.unwrap();
+            meetinghouse_core::common_ground::seed_demo(&db, host, None, None, &[host]).await.unwrap();
+            db.close().await;
+        });
+
+        let out_dir = dir.join("opendata");
+        std::fs::create_dir_all(out_dir.join("votes.csv")).unwrap();
+        std::fs::write(out_dir.join("comments.csv"), "an earlier export\n").unwrap();
+        let out = with_db(&["common-ground", "export", "--conversation", "1", "--out", out_dir.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(&format!("could not write the export: {}", out_dir.join("votes.csv").display())), "{err}");
+        assert_eq!(std::fs::read_to_string(out_dir.join("comments.csv")).unwrap(), "an earlier export\n", "comments.csv was replaced without votes.csv");
+        let mut left: Vec<String> = std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        left.sort();
+        assert_eq!(left, ["comments.csv", "votes.csv"], "nothing half-written is left");
+
+        // Where it can, it replaces both.
+        std::fs::remove_dir(out_dir.join("votes.csv")).unwrap();
+        std::fs::write(out_dir.join("votes.csv"), "an earlier export\n").unwrap();
+        let out = with_db(&["common-ground", "export", "--conversation", "1", "--out", out_dir.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let ds = common_ground::io::load_opendata(&out_dir).unwrap();
+        assert_eq!((ds.statements.len(), ds.n_participants()), (26, 257));
+        assert!(ds.has_times());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -1,11 +1,12 @@
 //! `meetinghouse common-ground …`: run the opinion-mapping engine on a
 //! conversation in the Pol.is openData layout.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use common_ground::io::{Dataset, load_opendata};
+use common_ground::io::{Dataset, VotesSource, load_opendata};
 use common_ground::replay::{ReplayOptions, tick_batches};
 use common_ground::{Analysis, Config, Direction};
 use serde_json::json;
@@ -106,8 +107,8 @@ fn analyse(args: AnalyseArgs) -> anyhow::Result<()> {
     let mut engine = ds.engine(config);
     let t1 = Instant::now();
     let analysis = if args.replay {
-        if !ds.has_times() {
-            anyhow::bail!("--replay needs timestamps: {} has no votes.csv with a timestamp column", args.dir.display());
+        if let Some(why) = cannot_replay(&ds, &args.dir) {
+            anyhow::bail!("--replay needs the time of every vote: {why}");
         }
         let batches = tick_batches(&ds.votes, ReplayOptions::default());
         let bar = indicatif::ProgressBar::new(batches.len() as u64);
@@ -125,12 +126,46 @@ fn analyse(args: AnalyseArgs) -> anyhow::Result<()> {
         engine.update()
     };
     let update_ms = t1.elapsed().as_secs_f64() * 1e3;
-    if args.json {
-        println!("{}", serde_json::to_string(&to_json(&analysis, engine.n_statements(), load_ms, update_ms))?);
-    } else {
-        print_summary(&analysis, engine.n_statements(), load_ms, update_ms);
+    let n_statements = engine.n_statements();
+    write_stdout(|out| {
+        if args.json {
+            serde_json::to_writer(&mut *out, &to_json(&analysis, n_statements, load_ms, update_ms))?;
+            writeln!(out)
+        } else {
+            print_summary(out, &analysis, n_statements, load_ms, update_ms)
+        }
+    })
+}
+
+/// Why the loaded votes cannot be replayed in time order, if they cannot.
+fn cannot_replay(ds: &Dataset, dir: &std::path::Path) -> Option<String> {
+    let votes = dir.join("votes.csv");
+    if ds.source != VotesSource::VoteEvents {
+        return Some(format!("{} has no votes.csv (participants-votes.csv holds only each person's last vote)", dir.display()));
     }
-    Ok(())
+    if ds.votes.is_empty() {
+        return Some(format!("{} has no votes", votes.display()));
+    }
+    let untimed = ds.votes.iter().filter(|v| v.time.is_none()).count();
+    match untimed {
+        0 => None,
+        n if n == ds.votes.len() => Some(format!("none of the {n} votes in {} has a timestamp (is there a \"timestamp\" column?)", votes.display())),
+        1 => Some(format!("1 of the {} votes in {} has no timestamp", ds.votes.len(), votes.display())),
+        n => Some(format!("{n} of the {} votes in {} have no timestamp", ds.votes.len(), votes.display())),
+    }
+}
+
+/// Writes to standard output through one locked, buffered handle. A reader
+/// that went away (`| head`) ends the command quietly and successfully, as
+/// it asked for no more; any other failure (a full disk, `> /dev/full`) is
+/// an error.
+fn write_stdout(f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match f(&mut out).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(anyhow::Error::new(e).context("could not write the analysis to standard output")),
+    }
 }
 
 fn report_load(ds: &Dataset) {
@@ -190,19 +225,21 @@ fn to_json(a: &Analysis, n_statements: usize, load_ms: f64, update_ms: f64) -> s
     })
 }
 
-fn print_summary(a: &Analysis, n_statements: usize, load_ms: f64, update_ms: f64) {
-    println!(
+fn print_summary(out: &mut dyn Write, a: &Analysis, n_statements: usize, load_ms: f64, update_ms: f64) -> std::io::Result<()> {
+    writeln!(
+        out,
         "{} participants ({} in the conversation), {} statements, {} votes",
         a.participants.len(),
         a.in_conv.len(),
         n_statements,
         a.n_votes
-    );
-    println!("{} opinion groups", a.k);
+    )?;
+    writeln!(out, "{} opinion groups", a.k)?;
     for (i, g) in a.groups.iter().enumerate() {
-        println!("\ngroup {i}: {} participants", g.members.len());
+        writeln!(out, "\ngroup {i}: {} participants", g.members.len())?;
         for r in &g.repness {
-            println!(
+            writeln!(
+                out,
                 "  {:<8} statement {:<6} {:>3.0}% of {} (repness {:.2}, z {:.2})",
                 direction(r.direction),
                 r.statement,
@@ -210,17 +247,17 @@ fn print_summary(a: &Analysis, n_statements: usize, load_ms: f64, update_ms: f64
                 r.n_trials,
                 r.repness,
                 r.repness_test
-            );
+            )?;
         }
     }
     let list = |v: &[common_ground::ConsensusItem]| v.iter().map(|c| c.statement.as_str()).collect::<Vec<_>>().join(", ");
-    println!("\nconsensus: agree [{}], disagree [{}]", list(&a.consensus.agree), list(&a.consensus.disagree));
+    writeln!(out, "\nconsensus: agree [{}], disagree [{}]", list(&a.consensus.agree), list(&a.consensus.disagree))?;
     let mut gac: Vec<(usize, f64)> = a.group_aware_consensus.iter().copied().enumerate().filter(|(c, _)| !a.mod_out[*c]).collect();
     gac.sort_by(|x, y| y.1.total_cmp(&x.1));
     let top: Vec<String> = gac.iter().take(5).map(|(c, s)| format!("{} ({s:.3})", a.statements[*c])).collect();
-    println!("bridging (group-aware consensus): {}", top.join(", "));
+    writeln!(out, "bridging (group-aware consensus): {}", top.join(", "))?;
     for d in &a.diagnostics {
-        println!("note: {}", d.message);
+        writeln!(out, "note: {}", d.message)?;
     }
-    println!("\nload {load_ms:.1} ms, update {update_ms:.1} ms");
+    writeln!(out, "\nload {load_ms:.1} ms, update {update_ms:.1} ms")
 }

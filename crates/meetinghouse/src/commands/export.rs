@@ -35,10 +35,41 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<()> {
     };
     let db = open_db(&global.store()?, Migrations::RequireCurrent).await?;
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let n = interactions::export_csv(&db, since, &mut out).await?;
-    out.flush().context("could not write to standard output")?;
-    eprintln!("Exported {n} interactions.");
+    let mut out = Output { inner: std::io::BufWriter::new(stdout.lock()), closed: false };
+    let written = interactions::export_csv(&db, since, &mut out).await;
     db.close().await;
+    let written = written.map_err(anyhow::Error::from).and_then(|n| out.flush().map(|()| n).context("could not write to standard output"));
+    match written {
+        Ok(n) => eprintln!("Exported {n} interactions."),
+        // The reader went away (`| head`): it asked for no more.
+        Err(_) if out.closed => {}
+        Err(e) => return Err(e),
+    }
     Ok(())
+}
+
+/// Standard output that remembers whether its reader went away.
+struct Output<W> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> Output<W> {
+    fn noting<T>(&mut self, r: std::io::Result<T>) -> std::io::Result<T> {
+        if r.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
+            self.closed = true;
+        }
+        r
+    }
+}
+
+impl<W: Write> Write for Output<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.noting(r)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.inner.flush();
+        self.noting(r)
+    }
 }

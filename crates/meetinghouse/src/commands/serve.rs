@@ -22,7 +22,8 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let db = open_db(&config.store, migrations).await?;
     let media = crate::commands::open_media(&config.store).await?;
     if config.demo {
-        if demo::is_empty(&db).await? {
+        // An empty database, or a town an earlier start left part-way.
+        if demo::is_empty(&db).await? || demo::unfinished(&db).await? {
             let report = demo::seed(&db, &media).await?;
             tracing::info!("{}", report.to_string().replace('\n', " "));
         } else {
