@@ -53,18 +53,21 @@ async fn csv_quirks_broken_rows_and_idempotent_reruns() {
         let report = import(&db, org, &path, Mapping::default(), None).await;
         assert_eq!((report.created, report.updated, report.unchanged), (3, 0, 0), "{report:?}");
         // Skipped and named: the short row, the row without an accession
-        // number, and the first TIV.1 (the later "tiv.1" replaces it: keys ignore case).
+        // number, and the later "tiv.1" (keys ignore case; the first record
+        // with an accession number is imported, wherever the later one is).
         assert_eq!(report.skipped, 3, "{report:?}");
         let records: Vec<&str> = report.errors.iter().map(|e| e.record.as_str()).collect();
         assert!(records.contains(&"row 4"), "the broken row is named: {records:?}");
         assert!(records.contains(&"row 5"), "the row without accession is named: {records:?}");
+        assert!(records.contains(&"row 7"), "the later duplicate is named: {records:?}");
         assert!(report.errors.iter().any(|e| e.message.contains("fields; the header has 8")));
         assert!(report.errors.iter().any(|e| e.field == "accession_number" && e.message.contains("no accession number")));
+        assert!(report.errors.iter().any(|e| e.record == "row 7" && e.message.contains("appears earlier in the file")));
 
         let collar = objects::by_accession(&db, org, "TIV.1").await.unwrap().expect("stored");
-        assert_eq!(collar.title, "Lace collar (recatalogued)");
+        assert_eq!(collar.title, "Lace collar, Heathcoat's");
         assert_eq!(collar.makers, "Siân Evans");
-        assert_eq!((collar.earliest_year, collar.latest_year), (Some(1890), Some(1895)));
+        assert_eq!((collar.earliest_year, collar.latest_year), (Some(1890), Some(1890)));
         let poster = objects::by_accession(&db, org, "tiv.2").await.unwrap().expect("found ignoring case");
         assert_eq!(poster.title, "Railway poster\nTiverton Junction", "quoted newline kept");
         assert_eq!((poster.earliest_year, poster.latest_year), (None, None), "a 0 year means unknown");
@@ -158,7 +161,10 @@ async fn json_arrays_json_lines_mappings_and_files_that_are_not_data() {
         assert_eq!(jug.earliest_year, Some(1850));
         assert!(jug.extra.contains("Gallery 2"), "unmapped fields go to the extra JSON: {}", jug.extra);
 
+        // (A mapping names only fields the file has: makers and years are in
+        // none of these records, and would be refused.)
         let lines = "{\"id\": \"J.2\", \"name\": \"Bowl\"}\n\n{broken json\n{\"id\": \"J.3\", \"name\": \"Cup\"}\n";
+        let mapping = Mapping::from_toml("[fields]\naccession_number = \"/id\"\ntitle = \"/name\"\n").unwrap();
         let r = import(&db, org, &temp_file("objects.jsonl", lines.as_bytes()), mapping.clone(), None).await;
         assert_eq!((r.created, r.skipped), (2, 1), "{r:?}");
         assert_eq!(r.errors[0].record, "line 3");
@@ -217,4 +223,317 @@ async fn the_shared_tate_sample_imports_without_a_skipped_record() {
     let (_, org) = museum(&db).await;
     let r = import(&db, org, &dir, tate_mapping(), None).await;
     assert_eq!((r.created, r.skipped), (2_769, 0), "{:?}", &r.errors[..r.errors.len().min(5)]);
+}
+
+/// Opens and imports, returning the import's own outcome (a refused file or a
+/// stopped import) instead of panicking on it.
+async fn try_import(db: &Db, org: i64, path: &Path, mapping: Mapping) -> Result<ImportReport, collection::ImportFailed> {
+    let opened = collection::open(path, None, &mapping).expect("the file opens");
+    let options = ImportOptions { org_id: org, mapping, format: None };
+    collection::import_records(db, &options, opened.records, &mut |_| {}).await
+}
+
+fn open_error(path: &Path, mapping: &Mapping) -> String {
+    match collection::open(path, None, mapping) {
+        Ok(_) => panic!("{} should be refused", path.display()),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// A NUL (PostgreSQL cannot store one) or another control character in a
+/// record is removed, with a warning naming the record: the good records
+/// around it are stored, and both backends store the same.
+#[tokio::test]
+async fn a_nul_in_a_record_is_removed_with_a_warning_and_nothing_else_is_lost() {
+    for db in meetinghouse_testkit::databases().await {
+        let (_, org) = museum(&db).await;
+        let backend = db.backend();
+
+        // JSON Lines: an escaped NUL in a mapped field, an extra field and a
+        // key; a raw NUL byte makes a line that is not JSON (skipped, named).
+        let lines = "{\"id\": \"N.1\", \"name\": \"Good jug\"}\n\
+                     {\"id\": \"N.2\", \"name\": \"Bad\\u0000 bowl\\u0007\", \"notes\": \"kept\\u0000 here\", \"odd\\u0001key\": [\"a\\u0000b\"]}\n\
+                     {\"id\": \"N.3\", \"name\": \"Raw \0 byte\"}\n\
+                     {\"id\": \"N.4\", \"name\": \"Good cup\"}\n";
+        let mapping = Mapping::from_toml("[fields]\naccession_number = \"/id\"\ntitle = \"/name\"\n").unwrap();
+        let r = import(&db, org, &temp_file("nul.jsonl", lines.as_bytes()), mapping, None).await;
+        assert_eq!((r.created, r.skipped, r.warned), (3, 1, 1), "{backend:?}: {r:?}");
+        assert_eq!(r.errors[0].record, "line 3", "{r:?}");
+        assert_eq!(r.warnings[0].record, "line 2", "{r:?}");
+        assert!(r.warnings[0].message.contains("Control characters"), "{r:?}");
+        assert!(r.warnings[0].field.contains("title") && r.warnings[0].field.contains("notes"), "{r:?}");
+        let bowl = objects::by_accession(&db, org, "N.2").await.unwrap().expect("stored, cleaned");
+        assert_eq!(bowl.title, "Bad bowl");
+        assert!(bowl.extra.contains("kept here") && bowl.extra.contains("oddkey") && bowl.extra.contains("\"ab\""), "{}", bowl.extra);
+        assert!(!bowl.extra.contains("\\u0000") && !bowl.extra.contains("\\u0001"), "{}", bowl.extra);
+
+        // CSV: a NUL in the first part read (not taken for binary data) and
+        // one past the first 256 KB, in a mapped field and an extra one.
+        let mut csv = String::from("Accession Number,Title,Notes\n");
+        csv.push_str("C.1,First\0 row,note\0 one\n");
+        let mut i = 2;
+        while csv.len() < 300 * 1024 {
+            csv.push_str(&format!("C.{i},Object {i},{}\n", "x".repeat(90)));
+            i += 1;
+        }
+        csv.push_str(&format!("C.{i},Late\0 row,late\0 note\n"));
+        csv.push_str(&format!("C.{},After it,fine\n", i + 1));
+        let rows = i + 1;
+        let r = import(&db, org, &temp_file("nul.csv", csv.as_bytes()), Mapping::default(), None).await;
+        assert_eq!((r.created, r.skipped, r.warned), (rows as u64, 0, 2), "{backend:?}: {:?}", r.warnings);
+        let named: Vec<&str> = r.warnings.iter().map(|w| w.record.as_str()).collect();
+        assert_eq!(named, vec!["row 2".to_string(), format!("row {}", i + 1)], "{backend:?}");
+        assert_eq!(objects::by_accession(&db, org, "C.1").await.unwrap().unwrap().title, "First row");
+        let late = objects::by_accession(&db, org, &format!("C.{i}")).await.unwrap().unwrap();
+        assert_eq!(late.title, "Late row");
+        assert!(late.extra.contains("late note"), "{}", late.extra);
+        assert_eq!(objects::count(&db, org).await.unwrap(), 3 + rows);
+        // Found by search like any other record.
+        let (hits, _) = search::search(&db, "late row", "object", 1).await.unwrap();
+        assert_eq!(hits.len(), 1, "{backend:?}: {hits:?}");
+    }
+}
+
+/// A mapping naming a column the file does not have is refused before
+/// anything is written, listing what the file has: re-importing with a typo
+/// would otherwise make every title "Untitled".
+#[tokio::test]
+async fn a_mapping_naming_a_column_the_file_lacks_is_refused_before_any_write() {
+    for db in meetinghouse_testkit::databases().await {
+        let (_, org) = museum(&db).await;
+        let csv = "Accession Number,Title,Maker\nM.1,Tea caddy,Anon\nM.2,Spoon,\n";
+        let path = temp_file("mapped.csv", csv.as_bytes());
+        let good = Mapping::from_toml("[fields]\naccession_number = \"Accession Number\"\ntitle = \"Title\"\n").unwrap();
+        assert_eq!(import(&db, org, &path, good, None).await.created, 2);
+
+        let typo = Mapping::from_toml("[fields]\naccession_number = \"Accession Number\"\ntitle = \"Titel\"\n").unwrap();
+        let e = open_error(&path, &typo);
+        assert!(e.contains("“Titel” (for title)") && e.contains("“Title”") && e.contains("“Maker”"), "{e}");
+        let e = open_error(&path, &Mapping::from_toml("[fields]\naccession_number = \"accession number\"\n").unwrap());
+        assert!(e.contains("“accession number” (for accession_number; the file has “Accession Number”)"), "{e}");
+        // Without a mapping, a file with no column recognised as the
+        // accession number is refused too, instead of every row skipped.
+        let e = open_error(&temp_file("noacc.csv", b"Ref,Title\nA,B\n"), &Mapping::default());
+        assert!(e.contains("accession number") && e.contains("“Ref”, “Title”"), "{e}");
+        assert_eq!(objects::by_accession(&db, org, "M.1").await.unwrap().unwrap().title, "Tea caddy");
+
+        // JSON: a pointer that reaches nothing in any record of the first
+        // batch is refused before the batch is written; one absent from some
+        // records is normal.
+        let lines = "{\"id\": \"M.1\", \"name\": \"Tea caddy, silver\", \"when\": {\"from\": 1790}}\n{\"id\": \"M.3\", \"name\": \"Fork\"}\n";
+        let path = temp_file("mapped.jsonl", lines.as_bytes());
+        let typo = Mapping::from_toml("[fields]\naccession_number = \"/id\"\ntitle = \"/titel\"\n").unwrap();
+        let failed = try_import(&db, org, &path, typo).await.expect_err("refused");
+        assert!(matches!(failed.reason, collection::Failure::File(_)), "{failed:?}");
+        let e = failed.to_string();
+        assert!(e.contains("“/titel” (for title)") && e.contains("none of the first 2 records") && e.contains("“name”"), "{e}");
+        assert_eq!(failed.report.imported(), 0);
+        let deep = Mapping::from_toml("[fields]\naccession_number = \"/id\"\nearliest_year = \"/when/form\"\n").unwrap();
+        assert!(try_import(&db, org, &path, deep).await.unwrap_err().to_string().contains("/when/form"));
+        assert_eq!(objects::count(&db, org).await.unwrap(), 2, "nothing written");
+        assert_eq!(objects::by_accession(&db, org, "M.1").await.unwrap().unwrap().title, "Tea caddy");
+        let right = Mapping::from_toml("[fields]\naccession_number = \"/id\"\ntitle = \"/name\"\nearliest_year = \"/when/from\"\n").unwrap();
+        let r = try_import(&db, org, &path, right).await.unwrap();
+        assert_eq!((r.created, r.updated), (1, 1), "{r:?}");
+    }
+}
+
+/// JSON with a byte order mark, and files that are not UTF-8: one plain
+/// file-level error before anything is written (Windows-1252 small or past
+/// the first 4 KB, UTF-16 with or without a BOM); a character cut by the
+/// first read's edge is fine; a row past the first 256 KB that is not UTF-8 is
+/// skipped and named.
+#[tokio::test]
+async fn byte_order_marks_and_files_that_are_not_utf8() {
+    for db in meetinghouse_testkit::databases().await {
+        let (_, org) = museum(&db).await;
+        let backend = db.backend();
+        let array = "\u{feff}[{\"Object Number\": \"B.1\", \"Title\": \"Café sign\"}]";
+        let r = import(&db, org, &temp_file("bom.json", array.as_bytes()), Mapping::default(), None).await;
+        assert_eq!(r.created, 1, "{backend:?}: {r:?}");
+        assert_eq!(objects::by_accession(&db, org, "B.1").await.unwrap().unwrap().title, "Café sign");
+
+        // Windows-1252: "é" is the single byte 0xE9.
+        let cp1252 = |rows: usize| {
+            let mut b = b"Accession Number,Title\n".to_vec();
+            for i in 0..rows {
+                b.extend_from_slice(format!("W.{i},Plain title {i}\n").as_bytes());
+            }
+            b.extend_from_slice(b"W.x,Caf\xE9 sign\n");
+            b
+        };
+        for (name, bytes) in [("small.csv", cp1252(3)), ("padded.csv", cp1252(400))] {
+            assert!(name == "small.csv" || bytes.len() > 4096);
+            let e = open_error(&temp_file(name, &bytes), &Mapping::default());
+            assert!(e.contains("not UTF-8 text") && e.contains("CSV UTF-8") && e.contains("Nothing was imported"), "{name}: {e}");
+            assert!(e.contains(&format!("line {}", bytes.split(|b| *b == b'\n').count() - 1)), "{name}: {e}");
+        }
+        // UTF-16 (Excel's "Unicode Text"), with and without its BOM.
+        let utf16: Vec<u8> = "Accession Number\tTitle\nU.1\tCafé\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        for bytes in [[b"\xFF\xFE".as_slice(), &utf16].concat(), utf16.clone()] {
+            let e = open_error(&temp_file("unicode.txt", &bytes), &Mapping::default());
+            assert!(e.contains("not UTF-8 text") && e.contains("UTF-16"), "{e}");
+        }
+        // A spreadsheet workbook is named as one.
+        let e = open_error(&temp_file("book.csv", b"PK\x03\x04\x14\0\x06\0\x08\0\0\0!\0"), &Mapping::default());
+        assert!(e.contains("spreadsheet workbook"), "{e}");
+        assert_eq!(objects::count(&db, org).await.unwrap(), 1);
+
+        // Past the first 256 KB: a two-byte character cut by the first read
+        // is read whole; a row that is not UTF-8 is skipped and named.
+        let mut big = b"Accession Number,Title\n".to_vec();
+        let mut i = 0;
+        while big.len() < 256 * 1024 - 40 {
+            big.extend_from_slice(format!("L.{i},Object {i}\n").as_bytes());
+            i += 1;
+        }
+        let pad = 256 * 1024 - big.len() - "L.edge,".len() - 1;
+        big.extend_from_slice(format!("L.edge,{}é\n", "a".repeat(pad)).as_bytes());
+        assert_eq!(&big[256 * 1024 - 1..256 * 1024 + 1], "é".as_bytes(), "the é straddles the edge");
+        big.extend_from_slice(b"L.bad,Caf\xE9\n");
+        big.extend_from_slice(b"L.after,Fine\n");
+        let r = import(&db, org, &temp_file("big.csv", &big), Mapping::default(), None).await;
+        assert_eq!((r.created, r.skipped), (i as u64 + 2, 1), "{backend:?}: {:?}", r.errors);
+        assert_eq!(r.errors[0].record, format!("row {}", i + 3));
+        assert!(r.errors[0].message.contains("not UTF-8 text") && r.errors[0].message.contains("“Title”"), "{:?}", r.errors);
+        assert!(objects::by_accession(&db, org, "L.edge").await.unwrap().unwrap().title.ends_with("aé"));
+        // The same in JSON Lines.
+        let mut lines = Vec::new();
+        while lines.len() < 300 * 1024 {
+            lines.extend_from_slice(format!("{{\"Object Number\": \"J.{}\", \"Title\": \"Jar\"}}\n", lines.len()).as_bytes());
+        }
+        lines.extend_from_slice(b"{\"Object Number\": \"J.bad\", \"Title\": \"Caf\xE9\"}\n");
+        let r = import(&db, org, &temp_file("big.jsonl", &lines), Mapping::default(), None).await;
+        assert_eq!(r.skipped, 1, "{backend:?}: {:?}", r.errors);
+        assert!(r.errors[0].message.contains("not UTF-8 text"), "{:?}", r.errors);
+        // A JSON array is read whole first: anywhere in it is a file error.
+        let mut array = b"[".to_vec();
+        while array.len() < 300 * 1024 {
+            array.extend_from_slice(b"{\"Object Number\": \"A.1\", \"Title\": \"Jar\"},\n");
+        }
+        array.extend_from_slice(b"{\"Object Number\": \"A.2\", \"Title\": \"Caf\xE9\"}]");
+        let failed = collection::open(&temp_file("big.json", &array), None, &Mapping::default()).err().expect("refused");
+        assert!(failed.to_string().contains("not UTF-8 text"), "{failed}");
+    }
+}
+
+/// Unmapped ("extra") fields keep the 20,000-character limit per text (cut,
+/// with a warning) and 100,000 characters in all per record.
+#[tokio::test]
+async fn long_extra_fields_are_cut_and_their_total_is_capped() {
+    for db in meetinghouse_testkit::databases().await {
+        let (_, org) = museum(&db).await;
+        let mut csv = String::from("Accession Number,Title,Notes,A,B,C,D,E,F\n");
+        csv.push_str(&format!("X.1,Long notes,{},,,,,,\n", "n".repeat(200_000)));
+        let part = "p".repeat(19_000);
+        csv.push_str(&format!("X.2,Many fields,{part},{part},{part},{part},{part},{part},{part}\n"));
+        csv.push_str("X.3,Short,fine,,,,,,\n");
+        let r = import(&db, org, &temp_file("long.csv", csv.as_bytes()), Mapping::default(), None).await;
+        assert_eq!((r.created, r.skipped, r.warned), (3, 0, 2), "{:?}", r.warnings);
+        assert_eq!((r.warnings[0].record.as_str(), r.warnings[0].field.as_str()), ("row 2", "Notes"));
+        assert!(r.warnings[0].message.contains("200000 characters; only the first 20000"), "{:?}", r.warnings);
+        assert_eq!(r.warnings[1].record, "row 3");
+        assert!(r.warnings[1].message.contains("more than 100000 characters") && r.warnings[1].message.contains("“F”"), "{:?}", r.warnings);
+        let x1 = objects::by_accession(&db, org, "X.1").await.unwrap().unwrap();
+        let notes: serde_json::Value = serde_json::from_str(&x1.extra).unwrap();
+        assert_eq!(notes["Notes"].as_str().unwrap().chars().count(), 20_000);
+        let x2 = objects::by_accession(&db, org, "X.2").await.unwrap().unwrap();
+        assert!(x2.extra.chars().count() <= 100_000, "{}", x2.extra.len());
+        let kept: serde_json::Value = serde_json::from_str(&x2.extra).unwrap();
+        assert_eq!(kept.as_object().unwrap().len(), 5, "five of the seven fit");
+    }
+}
+
+/// A record whose accession number appeared in an earlier batch is skipped
+/// and named like one in the same batch, never written over the first: a
+/// re-run is all unchanged.
+#[tokio::test]
+async fn a_duplicate_more_than_a_batch_later_is_skipped_not_written_twice() {
+    for db in meetinghouse_testkit::databases().await {
+        let (_, org) = museum(&db).await;
+        let mut csv = String::from("Accession Number,Title\n");
+        let n = collection::import::BATCH + 5;
+        for i in 0..n {
+            csv.push_str(&format!("D.{i},Object {i}\n"));
+        }
+        csv.push_str("d.1,Object 1 (again)\n");
+        let path = temp_file("dups.csv", csv.as_bytes());
+        for run in ["first", "again"] {
+            let r = import(&db, org, &path, Mapping::default(), None).await;
+            let expected = if run == "first" { (n as u64, 0, 0, 1) } else { (0, 0, n as u64, 1) };
+            assert_eq!((r.created, r.updated, r.unchanged, r.skipped), expected, "{:?} {run}: {:?}", db.backend(), r.errors);
+            assert_eq!(r.errors[0].record, format!("row {}", n + 2));
+            assert!(r.errors[0].message.contains("D.1") || r.errors[0].message.contains("d.1"), "{:?}", r.errors);
+            assert!(r.errors[0].message.contains("appears earlier"), "{:?}", r.errors);
+        }
+        assert_eq!(objects::by_accession(&db, org, "D.1").await.unwrap().unwrap().title, "Object 1");
+    }
+}
+
+/// Image cells: several links split on `;` and white space; ones that are not
+/// web addresses are left out and named.
+#[tokio::test]
+async fn image_links_are_split_and_the_ones_left_out_are_named() {
+    for db in meetinghouse_testkit::databases().await {
+        let (_, org) = museum(&db).await;
+        let csv = "Accession Number,Title,Image URL\n\
+                   I.1,Two links,\"https://img.example/a.jpg; https://img.example/b.jpg\nhttps://img.example/c.jpg\"\n\
+                   I.2,Relative,images/x.jpg;//cdn.example/y.jpg;https://img.example/z.jpg\n\
+                   I.3,None,\n";
+        let r = import(&db, org, &temp_file("images.csv", csv.as_bytes()), Mapping::default(), None).await;
+        assert_eq!((r.created, r.warned), (3, 1), "{r:?}");
+        assert_eq!((r.warnings[0].record.as_str(), r.warnings[0].field.as_str()), ("row 3", "image_urls"));
+        assert!(r.warnings[0].message.contains("“images/x.jpg”, “//cdn.example/y.jpg”"), "{:?}", r.warnings);
+        let one = objects::by_accession(&db, org, "I.1").await.unwrap().unwrap();
+        assert_eq!(one.image_urls, r#"["https://img.example/a.jpg","https://img.example/b.jpg","https://img.example/c.jpg"]"#);
+        let two = objects::by_accession(&db, org, "I.2").await.unwrap().unwrap();
+        assert_eq!(two.image_urls, r#"["https://img.example/z.jpg"]"#);
+    }
+}
+
+/// An import that stops part-way (here the table is renamed away after the
+/// first batch) reports what was committed and skipped by then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_import_keeps_its_partial_report() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use meetinghouse_core::collection::mapping::Source;
+    for db in meetinghouse_testkit::databases().await {
+        let (_, org) = museum(&db).await;
+        let batch = collection::import::BATCH;
+        let total = batch + 1_030;
+        let written = Arc::new(AtomicBool::new(false));
+        let (handle, db2, seen) = (tokio::runtime::Handle::current(), db.clone(), written.clone());
+        let mut good = 0;
+        let records = (0..total).map(move |i| {
+            if good == batch {
+                // The first batch is full and on its way: once it is
+                // committed (progress is called), make the next write fail.
+                while !seen.load(Ordering::SeqCst) {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                handle.block_on(db2.execute_admin("ALTER TABLE collection_objects RENAME TO collection_objects_away")).unwrap();
+                good += 1;
+            }
+            let label = format!("r {}", i + 1);
+            if i % 1_000 == 7 {
+                return Err(collection::RecordError { record: label, field: String::new(), message: "broken".into() });
+            }
+            good += 1;
+            Ok((label, Source::Row(vec![("Accession Number".into(), format!("S.{i}")), ("Title".into(), "Thing".into())])))
+        });
+        let options = ImportOptions { org_id: org, mapping: Mapping::default(), format: None };
+        let failed = collection::import_records(&db, &options, records, &mut |_| written.store(true, Ordering::SeqCst))
+            .await
+            .expect_err("the second batch cannot be written");
+        let broken = (0..total).filter(|i| i % 1_000 == 7).count() as u64;
+        assert_eq!(failed.report.created, batch as u64, "{:?}", db.backend());
+        assert_eq!(failed.report.skipped, broken, "the skipped records of both batches are kept");
+        let collection::Failure::Write { records, .. } = &failed.reason else { panic!("{failed:?}") };
+        assert!(records.starts_with("r 20") && records.ends_with(&format!(" to r {total}")), "{records}");
+        let message = failed.to_string();
+        assert!(message.contains(&format!("The {batch} records before them are stored")), "{message}");
+        db.execute_admin("ALTER TABLE collection_objects_away RENAME TO collection_objects").await.unwrap();
+        assert_eq!(objects::count(&db, org).await.unwrap(), batch as i64);
+    }
 }

@@ -71,3 +71,31 @@ async fn text_indexed_by_an_older_version_is_remade_once() {
         assert_eq!(search::refresh_index_text(&db).await.unwrap(), 0, "{:?}: once is enough", db.backend());
     }
 }
+
+/// A word matching fewer documents than a common word does (250 here) is
+/// not narrowed to its newest matches on either backend: paging reaches
+/// every one of them, the oldest included.
+#[tokio::test]
+async fn every_match_of_a_specific_word_is_reached_by_paging() {
+    for db in meetinghouse_testkit::databases().await {
+        let mut tx = db.begin().await.unwrap();
+        let objects: Vec<(i64, String)> = (1..=250).map(|i| (i, format!("Lantern slide {i}"))).collect();
+        let docs: Vec<(i64, &str, &str, i64)> = objects.iter().map(|(i, t)| (*i, t.as_str(), "A glass lantern slide.", 1_700_000_000 + i)).collect();
+        search::index_many(&mut tx, &db, "object", &docs, true).await.unwrap();
+        tx.commit().await.unwrap();
+        const { assert!(250 < store::COMMON_WORD && 250 > store::RANK_WINDOW) };
+        let mut seen = std::collections::BTreeSet::new();
+        let mut page = 1;
+        loop {
+            let (hits, more) = search::search(&db, "lantern", "object", page).await.unwrap();
+            seen.extend(hits.into_iter().map(|h| h.title));
+            if !more {
+                break;
+            }
+            page += 1;
+        }
+        assert_eq!(seen.len(), 250, "{:?}: reached {} of 250", db.backend(), seen.len());
+        assert!(seen.contains("Lantern slide 1"), "{:?}: the oldest is reached", db.backend());
+        assert_eq!(page, 13, "{:?}", db.backend());
+    }
+}

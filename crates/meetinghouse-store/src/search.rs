@@ -202,11 +202,15 @@ pub const COMMON_WORD: i64 = 300;
 /// Finds documents containing every word in `words` (already folded),
 /// optionally of one kind, best first.
 ///
-/// On SQLite a query whose every word is specific (at most `COMMON_WORD`
-/// matches each) is ranked exactly by BM25, titles weighted four times the
-/// body. A query with a common word is ranked among its newest `RANK_WINDOW`
-/// matches (of the kind asked for, when one is): those with every word in the title first, then the rest, newest
-/// first within each — so its cost stays bounded however large the index.
+/// A query whose every word is specific (at most `COMMON_WORD` matches
+/// each, of any kind) reaches all its matches, ranked exactly: on SQLite by
+/// BM25, titles weighted four times the body; on PostgreSQL by `ts_rank`
+/// (title words weighted A, body B). A query with a common word is ranked
+/// among its newest `RANK_WINDOW` matches (of the kind asked for, when one
+/// is), so its cost stays bounded however large the index: on SQLite those
+/// with every word in the title first, then the rest, newest first within
+/// each; on PostgreSQL by `ts_rank`. Both backends tell a common word by
+/// the same bounded probe (is there a match past the first `COMMON_WORD`?).
 pub async fn query(db: &Db, words: &[String], kind: Option<&str>, limit: i64, offset: i64) -> Result<Vec<Hit>> {
     if words.is_empty() {
         return Ok(Vec::new());
@@ -259,23 +263,46 @@ pub async fn query(db: &Db, words: &[String], kind: Option<&str>, limit: i64, of
             };
             fetch_in_order(db, &ordered).await
         }
-        Backend::Postgres => Ok(sqlx::query_as(
-            "SELECT d.kind, d.ref_id, d.title, d.body, d.created_at, \
-                    (-ts_rank(d.tsv, plainto_tsquery('simple', $1)))::float8 AS rank \
-             FROM search_documents d \
-             WHERE d.tsv @@ plainto_tsquery('simple', $1) AND ($2 = '' OR d.kind = $2) \
-               AND d.id >= COALESCE((SELECT w.id FROM search_documents w WHERE w.tsv @@ plainto_tsquery('simple', $1) \
-                                       AND ($2 = '' OR w.kind = $2) \
-                                     ORDER BY w.id DESC OFFSET $5 LIMIT 1), 0) \
-             ORDER BY rank, d.id DESC LIMIT $3 OFFSET $4",
-        )
-        .bind(words.join(" "))
-        .bind(kind)
-        .bind(limit)
-        .bind(offset)
-        .bind(RANK_WINDOW - 1)
-        .fetch_all(&db.pool)
-        .await?),
+        Backend::Postgres => {
+            // As on SQLite, only a query with a common word is narrowed to
+            // its newest matches: a bounded probe per word (does it match
+            // more than `COMMON_WORD` documents?), in one round trip.
+            let mut p = Params::new(Backend::Postgres);
+            let beyond = p.next();
+            let probes: Vec<String> = words
+                .iter()
+                .map(|_| {
+                    format!(
+                        "EXISTS (SELECT 1 FROM search_documents WHERE tsv @@ plainto_tsquery('simple', {}) OFFSET {beyond} LIMIT 1)",
+                        p.next()
+                    )
+                })
+                .collect();
+            let mut probe = sqlx::query_as::<_, (bool,)>(sqlx::AssertSqlSafe(format!("SELECT {}", probes.join(" OR ")))).bind(COMMON_WORD);
+            for w in words {
+                probe = probe.bind(w.as_str());
+            }
+            let (common,) = probe.fetch_one(&db.pool).await?;
+            let select = "SELECT d.kind, d.ref_id, d.title, d.body, d.created_at, \
+                                 (-ts_rank(d.tsv, plainto_tsquery('simple', $1)))::float8 AS rank \
+                          FROM search_documents d \
+                          WHERE d.tsv @@ plainto_tsquery('simple', $1) AND ($2 = '' OR d.kind = $2)";
+            let sql = if common {
+                format!(
+                    "{select} AND d.id >= COALESCE((SELECT w.id FROM search_documents w WHERE w.tsv @@ plainto_tsquery('simple', $1) \
+                                                   AND ($2 = '' OR w.kind = $2) \
+                                                 ORDER BY w.id DESC OFFSET $5 LIMIT 1), 0) \
+                     ORDER BY rank, d.id DESC LIMIT $3 OFFSET $4"
+                )
+            } else {
+                format!("{select} ORDER BY rank, d.id DESC LIMIT $3 OFFSET $4")
+            };
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(words.join(" ")).bind(kind).bind(limit).bind(offset);
+            if common {
+                q = q.bind(RANK_WINDOW - 1);
+            }
+            Ok(q.fetch_all(&db.pool).await?)
+        }
     }
 }
 

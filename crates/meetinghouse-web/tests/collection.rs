@@ -159,3 +159,110 @@ async fn stories_with_photos_need_alt_text_and_consent_and_lose_their_metadata()
         assert!(!r.body.contains(&format!("value=\"{media_id}\"")), "another person's upload is not shown back");
     }
 }
+
+/// The browser import's report says when it lists only the first 1,000
+/// skipped records and counts the records imported with a change; a NUL in
+/// a record (which PostgreSQL cannot store) is removed, not a 500.
+#[tokio::test]
+async fn the_import_report_counts_what_it_does_not_list() {
+    for db in databases().await {
+        let backend = db.backend();
+        let mut sam = TestApp::new(db).await;
+        sam.sign_up("sam").await;
+        let r = sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let mut csv = String::from("Object Number,Title,Image\n");
+        for i in 0..1_005 {
+            csv.push_str(&format!("BROKEN.{i},short row\n"));
+        }
+        csv.push_str("G.1,Null\0 in the title,https://img.example/1.jpg\n");
+        csv.push_str("G.2,Relative image,images/2.jpg\n");
+        let r = sam.upload("/orgs/tiverton-museum/import", "/orgs/tiverton-museum/import", &[], &[("file", "many.csv", "text/csv", csv.as_bytes())]).await;
+        assert_eq!(r.status, StatusCode::OK, "{backend:?}: {}", r.body);
+        assert!(r.body.contains("2 created, 0 updated, 0 unchanged, 1005 skipped. 2 imported with a value changed or left out."), "{}", r.body);
+        assert!(r.body.contains("(the first 1000 of 1005 listed)"), "{}", r.body);
+        assert!(r.body.contains("Control characters") && r.body.contains("“images/2.jpg”"), "{}", r.body);
+        let page = sam.get("/orgs/tiverton-museum/objects/G.1").await;
+        assert!(page.body.contains("Null in the title"), "{}", page.body);
+    }
+}
+
+/// The upload's private copy is readable only by the server's user while
+/// the import runs, and removed when the request is dropped part-way (a
+/// timeout, a closed connection), not only when it finishes.
+#[cfg(unix)]
+#[tokio::test]
+async fn an_abandoned_import_leaves_no_copy_of_the_upload_behind() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::Duration;
+    use meetinghouse_store::objects::{self, NewObject};
+    // This test's uploads end in .droptest, so other tests' files are not counted.
+    let copies = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                name.starts_with("meetinghouse-import-") && name.ends_with(".droptest")
+            })
+            .collect()
+    };
+    for db in databases().await {
+        let backend = db.backend();
+        let mut sam = TestApp::new(db.clone()).await;
+        sam.sign_up("sam").await;
+        let r = sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let org = meetinghouse_store::orgs::by_slug(&db, "tiverton-museum").await.unwrap().unwrap().id;
+        let form = sam.get("/orgs/tiverton-museum/import").await.csrf();
+
+        // Another writer holds TIV.3 in an open transaction: the import
+        // waits for it (SQLite: the write turn; PostgreSQL: the row).
+        let mut tx = db.begin().await.unwrap();
+        let held = NewObject {
+            accession_number: "TIV.3".into(),
+            key: "tiv.3".into(),
+            title: "Held".into(),
+            makers: String::new(),
+            display_date: String::new(),
+            earliest_year: None,
+            latest_year: None,
+            medium: String::new(),
+            dimensions: String::new(),
+            description: String::new(),
+            credit_line: String::new(),
+            rights: String::new(),
+            image_urls: "[]".into(),
+            source_url: String::new(),
+            classification: String::new(),
+            extra: "{}".into(),
+            content_hash: "held".into(),
+        };
+        objects::upsert_many(&mut tx, backend, org, &[held]).await.unwrap();
+
+        let fields = [("csrf", form.as_str())];
+        let files: [(&str, &str, &str, &[u8]); 1] = [("file", "held.droptest", "text/csv", CSV.as_bytes())];
+        let mut upload = Box::pin(sam.post_multipart("/orgs/tiverton-museum/import", &fields, &files));
+        let copy = tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                tokio::select! {
+                    r = &mut upload => panic!("{backend:?}: the import should wait for the open transaction: {} {}", r.status, r.body),
+                    _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+                }
+                if let Some(copy) = copies().into_iter().next() {
+                    return copy;
+                }
+            }
+        })
+        .await
+        .expect("the upload is copied to a temporary file");
+        // The import itself is waiting, not just slow to start.
+        assert!(tokio::time::timeout(Duration::from_millis(500), &mut upload).await.is_err(), "{backend:?}");
+        assert_eq!(std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777, 0o600, "{backend:?}: private to the server's user");
+        drop(upload);
+        assert!(!copy.exists(), "{backend:?}: the copy is removed with the abandoned request");
+        tx.rollback().await.unwrap();
+        assert!(copies().is_empty());
+    }
+}

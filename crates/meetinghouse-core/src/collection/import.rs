@@ -1,8 +1,20 @@
 //! Importing collection records: read, map, check, and upsert in committed
 //! batches. A bad record is reported and skipped, never fatal; killing an
 //! import loses no committed batch, and running it again completes it.
+//!
+//! What is refused before anything is written (a [`FileError`]): a file that
+//! is not text (binary data, a spreadsheet workbook), text that is not UTF-8
+//! in the part read first ([`SNIFF`] bytes; UTF-16 included), JSON that does
+//! not parse, and a mapping naming a column the CSV header lacks or a JSON
+//! field that none of the first batch's records has. Everything else is per
+//! record: a record is skipped and named, or imported with a warning naming
+//! what was changed (control characters removed, an over-long extra field
+//! cut, a link that is not a web address left out). No record's content can
+//! make a batch's write fail.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,18 +25,26 @@ use meetinghouse_store::objects::{self, NewObject};
 use meetinghouse_store::search::Document;
 use meetinghouse_store::{Backend, Db, StoreError};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::mapping::{Format, Mapping, Source, resolve};
-use crate::error::Result;
+use super::mapping::{Coverage, Format, Mapping, Source, check_columns, listed, recognised_column, resolve};
+use crate::error::{CoreError, FieldErrors, Result};
+use crate::types::{web_url, without_controls};
 
 /// Records per committed batch.
 pub const BATCH: usize = 20_000;
-/// Longest text accepted in one field, in characters.
+/// Longest text accepted in one field, in characters: a mapped field longer
+/// than this skips its record; an extra (unmapped) text is cut to it.
 pub const FIELD_MAX: usize = 20_000;
-/// At most this many errors are listed one by one; all are counted.
+/// Longest extra (unmapped) data kept for one record, in characters of its
+/// stored JSON; fields past it are left out, with a warning.
+pub const EXTRA_MAX: usize = 100_000;
+/// At most this many errors (and as many warnings) are listed one by one;
+/// all are counted.
 pub const ERRORS_LISTED: usize = 1_000;
+/// How much of a file is read first to tell its format and encoding, in bytes.
+pub const SNIFF: usize = 256 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -48,9 +68,12 @@ pub struct ImportReport {
     pub updated: u64,
     pub unchanged: u64,
     pub skipped: u64,
+    /// The first [`ERRORS_LISTED`] skipped records, and why.
     pub errors: Vec<RecordError>,
-    /// Records imported with a value left out (a source link that is not a
-    /// web address), and why; at most [`ERRORS_LISTED`] are listed.
+    /// Records imported with a value changed or left out (control characters
+    /// removed, an extra field cut short, a link that is not a web address);
+    /// all are counted, the first [`ERRORS_LISTED`] listed.
+    pub warned: u64,
     pub warnings: Vec<RecordError>,
 }
 
@@ -63,13 +86,17 @@ impl ImportReport {
     }
 
     fn warn(&mut self, w: RecordError) {
+        self.warned += 1;
         if self.warnings.len() < ERRORS_LISTED {
             self.warnings.push(w);
         }
     }
-}
 
-use crate::types::web_url;
+    /// Records stored or already up to date.
+    pub fn imported(&self) -> u64 {
+        self.created + self.updated + self.unchanged
+    }
+}
 
 /// A value shown in a message, cut short.
 fn shown(value: &str) -> String {
@@ -88,6 +115,48 @@ pub struct FileError(pub String);
 impl std::fmt::Display for FileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// An import that stopped before the end, with what it had done by then.
+#[derive(Debug)]
+pub struct ImportFailed {
+    /// The batches committed before it stopped and the records skipped so
+    /// far (all zero when the file was refused before any write).
+    pub report: ImportReport,
+    pub reason: Failure,
+}
+
+#[derive(Debug)]
+pub enum Failure {
+    /// The file cannot be imported as it is; nothing was written.
+    File(FileError),
+    /// Storing the batch holding `records` ("row 20002 to row 40001")
+    /// failed; the batches before it stay committed.
+    Write { records: String, error: CoreError },
+}
+
+impl std::fmt::Display for ImportFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.reason {
+            Failure::File(e) => write!(f, "{e}"),
+            Failure::Write { records, error } => write!(
+                f,
+                "The import stopped: the records {records} could not be stored ({error}). The {} records before them are stored; running the import again completes it.",
+                self.report.imported()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ImportFailed {}
+
+impl From<ImportFailed> for CoreError {
+    fn from(e: ImportFailed) -> CoreError {
+        match e.reason {
+            Failure::File(FileError(message)) => FieldErrors::one("file", message),
+            Failure::Write { error, .. } => error,
+        }
     }
 }
 
@@ -124,6 +193,69 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// What to do about a file in another encoding, in plain words.
+const SAVE_AS_UTF8: &str = "In Excel choose File › Save As › “CSV UTF-8 (Comma delimited)”; in LibreOffice choose “Unicode (UTF-8)” as the character set. Then import the new file. Nothing was imported.";
+
+/// Whether a file starts like UTF-16 text without a byte order mark: mostly
+/// ASCII, so every other byte is zero.
+fn utf16_without_bom(head: &[u8]) -> bool {
+    let sample = &head[..head.len().min(4096) & !1];
+    let pairs = sample.len() / 2;
+    if pairs < 2 {
+        return false;
+    }
+    let even = sample.iter().step_by(2).filter(|b| **b == 0).count();
+    let odd = sample.iter().skip(1).step_by(2).filter(|b| **b == 0).count();
+    let mostly = |n: usize| n * 10 >= pairs * 3;
+    let rarely = |n: usize| n * 20 < pairs;
+    (mostly(odd) && rarely(even)) || (mostly(even) && rarely(odd))
+}
+
+/// Whether a file starts like binary data: more than one byte in twenty of
+/// its first 4 KB a control character that text does not hold. (A stray
+/// NUL in a text file is removed from its record, with a warning.)
+fn looks_binary(head: &[u8]) -> bool {
+    let sample = &head[..head.len().min(4096)];
+    let controls = sample.iter().filter(|b| **b < 0x20 && !matches!(**b, b'\t' | b'\n' | b'\r' | 0x0c)).count();
+    controls * 20 > sample.len()
+}
+
+/// Tells a file that cannot be imported as it is from its first bytes (its
+/// byte order mark already taken off): UTF-16, a spreadsheet workbook,
+/// binary data, or text that is not UTF-8. `whole`: `head` is the whole file.
+fn sniff(head: &[u8], whole: bool) -> std::result::Result<(), FileError> {
+    if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") || utf16_without_bom(head) {
+        return Err(FileError(format!(
+            "This file is not UTF-8 text: it is UTF-16 (what Excel calls “Unicode Text”). {SAVE_AS_UTF8}"
+        )));
+    }
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"\xD0\xCF\x11\xE0") {
+        return Err(FileError(format!(
+            "This is not a CSV or JSON file: it looks like a spreadsheet workbook (.xlsx, .xls or .ods). {SAVE_AS_UTF8}"
+        )));
+    }
+    if looks_binary(head) {
+        return Err(FileError("This is not a CSV or JSON file (it looks like binary data).".into()));
+    }
+    match std::str::from_utf8(head) {
+        Ok(_) => Ok(()),
+        // A character cut at the end of what was read: the rest follows.
+        Err(e) if e.error_len().is_none() && !whole => Ok(()),
+        Err(e) => Err(not_utf8(&head[..e.valid_up_to()])),
+    }
+}
+
+/// The file-level error for text that is not UTF-8; `before` is the text
+/// before the first byte that is not.
+fn not_utf8(before: &[u8]) -> FileError {
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    FileError(format!(
+        "This file is not UTF-8 text: line {line} has a character in another encoding (Excel's plain “CSV” uses Windows-1252). {SAVE_AS_UTF8}"
+    ))
+}
+
 /// Opens a path as a stream of records, choosing the format from `--format`,
 /// the extension, or the first bytes.
 pub fn open(
@@ -145,7 +277,7 @@ pub fn open(
         .map_err(|e| FileError(format!("Could not open {}: {e}", path.display())))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut reader = BufReader::with_capacity(
-        256 * 1024,
+        SNIFF,
         Counting {
             inner: file,
             read: position.clone(),
@@ -155,14 +287,15 @@ pub fn open(
         .fill_buf()
         .map_err(|e| FileError(format!("Could not read {}: {e}", path.display())))?
         .to_vec();
-    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
-    if head.contains(&0)
-        || std::str::from_utf8(&head[..head.len().min(4096)]).is_err() && head.len() < 4096
-    {
-        return Err(FileError(format!(
-            "{} is not a CSV or JSON file (it looks like binary data).",
-            path.display()
-        )));
+    // Whether the first read holds the whole file (a pipe's size is 0:
+    // never taken as whole, so a character cut by the read is not an error).
+    let whole = total != 0 && head.len() as u64 >= total;
+    let bom = head.starts_with(BOM);
+    let head = if bom { &head[BOM.len()..] } else { &head[..] };
+    sniff(head, whole)?;
+    // The byte order mark is not part of the first record.
+    if bom {
+        reader.consume(BOM.len());
     }
     let ext = path
         .extension()
@@ -192,17 +325,9 @@ pub fn open(
 }
 
 fn csv_rows(
-    mut reader: impl BufRead + Send + 'static,
+    reader: impl BufRead + Send + 'static,
     mapping: &Mapping,
 ) -> std::result::Result<Box<dyn Iterator<Item = Item> + Send>, FileError> {
-    // Skip a UTF-8 byte order mark.
-    if reader
-        .fill_buf()
-        .map(|b| b.starts_with(b"\xEF\xBB\xBF"))
-        .unwrap_or(false)
-    {
-        reader.consume(3);
-    }
     let delimiter = mapping
         .options
         .delimiter
@@ -225,17 +350,38 @@ fn csv_rows(
             headers.len()
         )));
     }
+    // Every column the mapping names must be in the header, or every row
+    // would be stored without it (overwriting what an earlier import stored).
+    if mapping.fields.is_empty() {
+        if recognised_column("accession_number", &headers).is_none() {
+            return Err(FileError(format!(
+                "None of this file's columns is recognised as the accession number (we look for names like “Accession Number”, “Object Number” or “Inventory Number”). The file's columns are: {}. Name the column in a mapping (accession_number = \"…\") and import again. Nothing was imported.",
+                listed(headers.iter().map(String::as_str), 60)
+            )));
+        }
+    } else {
+        check_columns(mapping, &headers).map_err(FileError)?;
+    }
     let width = headers.len();
     Ok(Box::new(csv.into_records().enumerate().map(
         move |(i, rec)| {
             // Row numbers count the header as row 1, as spreadsheets do.
             let label = format!("row {}", i + 2);
             match rec {
-                Err(e) => Err(RecordError {
-                    record: label,
-                    field: String::new(),
-                    message: format!("This row could not be read as CSV: {e}"),
-                }),
+                Err(e) => {
+                    let message = match e.kind() {
+                        csv::ErrorKind::Utf8 { err, .. } => format!(
+                            "This row is not UTF-8 text (in the column “{}”), so it was skipped. Save the file as “CSV UTF-8” and import it again.",
+                            headers.get(err.field()).map(String::as_str).unwrap_or("?")
+                        ),
+                        _ => format!("This row could not be read as CSV: {e}"),
+                    };
+                    Err(RecordError {
+                        record: label,
+                        field: String::new(),
+                        message,
+                    })
+                }
                 Ok(r) if r.len() != width => Err(RecordError {
                     record: label,
                     field: String::new(),
@@ -256,11 +402,19 @@ fn csv_rows(
     )))
 }
 
+/// A JSON array is parsed whole before any record is written, so text that
+/// is not UTF-8 anywhere in it is one file-level error.
 fn json_array(
-    reader: impl Read + Send,
+    mut reader: impl Read + Send,
 ) -> std::result::Result<Box<dyn Iterator<Item = Item> + Send>, FileError> {
-    let value: Value = serde_json::from_reader(reader)
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| FileError(format!("The file could not be read: {e}")))?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| not_utf8(&bytes[..e.valid_up_to()]))?;
+    let value: Value = serde_json::from_str(text)
         .map_err(|e| FileError(format!("The file is not valid JSON: {e}.")))?;
+    drop(bytes);
     let Value::Array(items) = value else {
         return Err(FileError(
             "The JSON file must hold an array of records ([{…}, {…}]), or use JSON Lines.".into(),
@@ -285,6 +439,13 @@ fn json_lines(reader: impl BufRead + Send + 'static) -> impl Iterator<Item = Ite
         let label = format!("line {}", i + 1);
         let line = match line {
             Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                return Some(Err(RecordError {
+                    record: label,
+                    field: String::new(),
+                    message: "This line is not UTF-8 text, so it was skipped. Save the file as UTF-8 and import it again.".into(),
+                }));
+            }
             Err(e) => {
                 return Some(Err(RecordError {
                     record: label,
@@ -311,6 +472,17 @@ fn json_lines(reader: impl BufRead + Send + 'static) -> impl Iterator<Item = Ite
             }),
         })
     })
+}
+
+/// One file of a folder: a JSON object in UTF-8.
+fn json_file(bytes: &[u8]) -> std::result::Result<Value, String> {
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err("This file is not UTF-8 text: it is UTF-16. Save it as UTF-8 and import it again.".into());
+    }
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| "This file is not UTF-8 text. Save it as UTF-8 and import it again.".to_string())?;
+    serde_json::from_str::<Value>(text).map_err(|e| format!("This file is not valid JSON: {e}"))
 }
 
 fn json_dir(
@@ -349,13 +521,8 @@ fn json_dir(
             done.fetch_add(1, Ordering::Relaxed);
             let label = p.strip_prefix(&base).unwrap_or(&p).display().to_string();
             let parsed = std::fs::read(&p)
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| {
-                    serde_json::from_slice::<Value>(
-                        bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes),
-                    )
-                    .map_err(|e| e.to_string())
-                });
+                .map_err(|e| format!("This file could not be read: {e}"))
+                .and_then(|bytes| json_file(&bytes));
             match parsed {
                 Ok(v) if v.is_object() => Ok((label, Source::Json(v))),
                 Ok(_) => Err(RecordError {
@@ -363,10 +530,10 @@ fn json_dir(
                     field: String::new(),
                     message: "This file does not hold a JSON object.".into(),
                 }),
-                Err(e) => Err(RecordError {
+                Err(message) => Err(RecordError {
                     record: label,
                     field: String::new(),
-                    message: format!("This file is not valid JSON: {e}"),
+                    message,
                 }),
             }
         }),
@@ -405,19 +572,160 @@ fn search_text(o: &NewObject) -> ObjectText {
     }
 }
 
+/// `s` cut to `max` characters, if it is longer.
+fn cut(s: &mut String, max: usize) -> bool {
+    if s.len() <= max {
+        return false;
+    }
+    match s.char_indices().nth(max) {
+        Some((at, _)) => {
+            s.truncate(at);
+            true
+        }
+        None => false,
+    }
+}
+
+/// `s` without control characters other than tabs and line breaks
+/// (`types::without_controls`), after a check over its bytes that needs no
+/// decoding: most texts hold no byte below 0x20, no DEL and no 0xC2 (the
+/// lead byte of U+0080–U+009F), and are returned as they are.
+fn cleaned(s: &str) -> Cow<'_, str> {
+    if s.bytes().fold(false, |maybe, b| maybe | (b < 0x20) | (b == 0x7f) | (b == 0xc2)) {
+        without_controls(s)
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// Removes control characters (other than tabs and line breaks) from a JSON
+/// value's texts and keys; whether anything changed.
+fn clean_json(v: &mut Value) -> bool {
+    match v {
+        Value::String(s) => match cleaned(s) {
+            Cow::Owned(c) => {
+                *s = c;
+                true
+            }
+            Cow::Borrowed(_) => false,
+        },
+        Value::Array(items) => items.iter_mut().fold(false, |changed, item| clean_json(item) | changed),
+        Value::Object(map) => clean_map(map),
+        _ => false,
+    }
+}
+
+fn clean_map(map: &mut Map<String, Value>) -> bool {
+    let unclean: Vec<String> = map.keys().filter(|k| matches!(cleaned(k), Cow::Owned(_))).cloned().collect();
+    for key in &unclean {
+        if let Some(v) = map.remove(key) {
+            map.insert(without_controls(key).into_owned(), v);
+        }
+    }
+    map.values_mut().fold(!unclean.is_empty(), |changed, v| clean_json(v) | changed)
+}
+
+/// Cuts every text in a JSON value to [`FIELD_MAX`] characters; the longest
+/// text's length before, if any was cut.
+fn cut_json(v: &mut Value) -> Option<usize> {
+    match v {
+        Value::String(s) if s.len() > FIELD_MAX => {
+            let n = s.chars().count();
+            cut(s, FIELD_MAX).then_some(n)
+        }
+        Value::Array(items) => items.iter_mut().filter_map(cut_json).max(),
+        Value::Object(map) => map.values_mut().filter_map(cut_json).max(),
+        _ => None,
+    }
+}
+
+/// Keeps a record's extra fields within [`EXTRA_MAX`] characters of stored
+/// JSON, in their order, leaving out each field that does not fit; the
+/// stored JSON and the names left out.
+fn extra_json(extra: Map<String, Value>) -> (String, Vec<String>) {
+    let value = Value::Object(extra);
+    let whole = value.to_string();
+    // Bytes are at least as many as characters: most records stop here.
+    if whole.len() <= EXTRA_MAX || whole.chars().count() <= EXTRA_MAX {
+        return (whole, Vec::new());
+    }
+    let Value::Object(extra) = value else {
+        return (whole, Vec::new());
+    };
+    let mut kept = Map::new();
+    let mut left_out = Vec::new();
+    // The braces, then each field with its quotes, colon and comma.
+    let mut size = 2;
+    for (k, v) in extra {
+        let n = Value::String(k.clone()).to_string().chars().count() + v.to_string().chars().count() + 2;
+        if size + n <= EXTRA_MAX {
+            size += n;
+            kept.insert(k, v);
+        } else {
+            left_out.push(k);
+        }
+    }
+    (Value::Object(kept).to_string(), left_out)
+}
+
 /// Checks one mapped record and turns it into a row to store, with any
-/// warnings about values left out of it.
+/// warnings about values changed or left out of it.
+///
+/// Control characters other than tabs and line breaks are removed from every
+/// value, mapped or extra (PostgreSQL cannot store a NUL; none can be shown),
+/// so no record's content can make its batch's write fail.
 fn check(
     label: &str,
     source: &Source,
     mapping: &Mapping,
 ) -> std::result::Result<(NewObject, Vec<RecordError>), RecordError> {
-    let r = resolve(source, mapping);
+    let mut r = resolve(source, mapping);
     let err = |field: &str, message: String| RecordError {
         record: label.to_string(),
         field: field.to_string(),
         message,
     };
+    let mut warnings = Vec::new();
+    let mut cleaned_fields: Vec<&str> = Vec::new();
+    for (field, values) in r.values.iter_mut() {
+        let mut changed = false;
+        for v in values.iter_mut() {
+            if let Cow::Owned(c) = cleaned(v) {
+                *v = c.trim().to_string();
+                changed = true;
+            }
+        }
+        if changed {
+            values.retain(|v| !v.is_empty());
+            cleaned_fields.push(*field);
+        }
+    }
+    if !cleaned_fields.is_empty() {
+        r.values.retain(|_, v| !v.is_empty());
+    }
+    let unclean_extra: Vec<String> = r.extra.keys().filter(|k| matches!(cleaned(k), Cow::Owned(_))).cloned().collect();
+    let mut cleaned_extra: Vec<String> = Vec::new();
+    for (k, v) in r.extra.iter_mut() {
+        if clean_json(v) {
+            cleaned_extra.push(without_controls(k).into_owned());
+        }
+    }
+    if !unclean_extra.is_empty() {
+        clean_map(&mut r.extra);
+        cleaned_extra.extend(unclean_extra.iter().map(|k| without_controls(k).into_owned()));
+    }
+    if !cleaned_fields.is_empty() || !cleaned_extra.is_empty() {
+        let mut fields: Vec<String> = cleaned_fields.iter().map(|f| f.to_string()).collect();
+        fields.extend(cleaned_extra);
+        fields.dedup();
+        warnings.push(err(
+            &fields.join(", "),
+            format!(
+                "Control characters (such as NUL) that cannot be stored were removed from {}; the rest of the record was imported as it is.",
+                listed(fields.iter().map(String::as_str), 10)
+            ),
+        ));
+    }
     let first = |f: &str| {
         r.values
             .get(f)
@@ -448,13 +756,24 @@ fn check(
             ));
         }
     }
+    // An extra field is kept for reference, not shown whole: a long text is
+    // cut rather than the record skipped.
+    for (k, v) in r.extra.iter_mut() {
+        if let Some(n) = cut_json(v) {
+            warnings.push(err(
+                k,
+                format!("The field “{}” has {n} characters; only the first {FIELD_MAX} were kept.", shown(k)),
+            ));
+        }
+    }
     let title = Some(first("title"))
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| "Untitled".into());
     let display_date = first("date");
     let mut earliest = year(r.values.get("earliest_year").and_then(|v| v.first()));
     let mut latest = year(r.values.get("latest_year").and_then(|v| v.first()));
-    if earliest.is_none() && latest.is_none()
+    if earliest.is_none()
+        && latest.is_none()
         && let Some((a, b)) = crate::stories::years_in(&display_date)
     {
         (earliest, latest) = (Some(a), Some(b));
@@ -464,14 +783,37 @@ fn check(
     {
         (earliest, latest) = (Some(b), Some(a));
     }
-    let images: Vec<&str> = r
+    // A cell may hold several image links, separated by `;`, spaces or line
+    // breaks; only web addresses are kept, and the report names the rest.
+    let mut images: Vec<&str> = Vec::new();
+    let mut not_links: Vec<&str> = Vec::new();
+    for link in r
         .values
         .get("image_urls")
-        .map(|v| v.iter().filter_map(|u| web_url(u)).collect())
-        .unwrap_or_default();
+        .into_iter()
+        .flatten()
+        .flat_map(|v| v.split(|c: char| c == ';' || c.is_whitespace()))
+        .filter(|l| !l.is_empty())
+    {
+        match web_url(link) {
+            Some(u) => images.push(u),
+            None => not_links.push(link),
+        }
+    }
+    if !not_links.is_empty() {
+        let mut named: Vec<String> = not_links.iter().take(3).map(|l| format!("“{}”", shown(l))).collect();
+        if not_links.len() > 3 {
+            named.push(format!("and {} more", not_links.len() - 3));
+        }
+        let message = if not_links.len() == 1 {
+            format!("The image link {} is not a web address (http:// or https://, in full), so it was left out; the rest of the record was imported.", named.join(", "))
+        } else {
+            format!("The image links {} are not web addresses (http:// or https://, in full), so they were left out; the rest of the record was imported.", named.join(", "))
+        };
+        warnings.push(err("image_urls", message));
+    }
     // A source link is shown as a link: only a web address is kept; the
     // record is imported without anything else, and the report says so.
-    let mut warnings = Vec::new();
     let raw_source = first("source_url");
     let source_url = match web_url(&raw_source) {
         Some(u) => u.to_string(),
@@ -487,6 +829,17 @@ fn check(
             String::new()
         }
     };
+    let (extra, left_out) = extra_json(std::mem::take(&mut r.extra));
+    if !left_out.is_empty() {
+        warnings.push(err(
+            &left_out.join(", "),
+            format!(
+                "This record's extra fields come to more than {EXTRA_MAX} characters, so {} {} left out; the rest of the record was imported.",
+                listed(left_out.iter().map(String::as_str), 10),
+                if left_out.len() == 1 { "was" } else { "were" },
+            ),
+        ));
+    }
     let mut o = NewObject {
         key: accession.to_lowercase(),
         accession_number: accession,
@@ -511,7 +864,7 @@ fn check(
         image_urls: serde_json::to_string(&images).unwrap_or_else(|_| "[]".into()),
         source_url,
         classification: first("classification"),
-        extra: Value::Object(r.extra).to_string(),
+        extra,
         content_hash: String::new(),
     };
     let mut h = Sha256::new();
@@ -541,66 +894,156 @@ fn check(
 /// One batch of checked records, read while the previous one is written.
 struct Batch {
     objects: Vec<(NewObject, ObjectText)>,
-    labels: Vec<String>,
+    /// The first and last records in it, for a message if it fails.
+    first: String,
+    last: String,
     skipped: Vec<RecordError>,
-    /// Records imported with a value left out.
+    /// Records imported with a value changed or left out.
     warnings: Vec<RecordError>,
     /// Records read so far, this batch included.
     read: u64,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            objects: Vec::with_capacity(BATCH),
+            first: String::new(),
+            last: String::new(),
+            skipped: Vec::new(),
+            warnings: Vec::new(),
+            read: 0,
+        }
+    }
+}
+
+/// What the reader thread sends the writer.
+enum Message {
+    Batch(Batch),
+    /// The file cannot be imported as it is (found in the first batch).
+    Refused(FileError),
+}
+
+/// The accession numbers seen so far in one import, as 128-bit keyed
+/// fingerprints (16 bytes each, about 36 MB for a million records with the
+/// table's overhead), so a later record with the same number is skipped
+/// however far apart they are. Two different numbers share a fingerprint with
+/// a chance of about one in 10^26 for a million records.
+struct SeenKeys {
+    seen: HashSet<u128, BuildHasherDefault<Fingerprint>>,
+    a: RandomState,
+    b: RandomState,
+}
+
+/// Hashes a fingerprint for the set by taking its low bits: it is a keyed
+/// hash already, so hashing it again would only cost time.
+#[derive(Default)]
+struct Fingerprint(u64);
+
+impl Hasher for Fingerprint {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(word);
+        }
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.0 ^= n as u64;
+    }
+}
+
+impl SeenKeys {
+    fn new() -> SeenKeys {
+        SeenKeys { seen: HashSet::default(), a: RandomState::new(), b: RandomState::new() }
+    }
+
+    /// Whether `key` is new (and now seen).
+    fn insert(&mut self, key: &str) -> bool {
+        let fingerprint = (u128::from(self.a.hash_one(key)) << 64) | u128::from(self.b.hash_one(key));
+        self.seen.insert(fingerprint)
+    }
 }
 
 /// Imports a stream of records into an organisation's collection, calling
 /// `progress` with the number of records read after each batch.
 ///
 /// Reading and checking run on their own thread, one batch ahead of the
-/// database writes, so parsing and storing overlap.
+/// database writes, so parsing and storing overlap. The first record with an
+/// accession number is imported; later ones with the same number (ignoring
+/// case) are skipped and named, wherever they are in the file. With a
+/// mapping, the first batch is written only if each mapped field is in at
+/// least one of its records (see [`Coverage`]).
+///
+/// When it stops early, [`ImportFailed`] holds what was committed by then.
 pub async fn import_records(
     db: &Db,
     options: &ImportOptions,
     records: impl Iterator<Item = Item> + Send + 'static,
     progress: &mut (dyn FnMut(u64) + Send),
-) -> Result<ImportReport> {
-    let mut writer = Writer::open(db)?;
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
+) -> std::result::Result<ImportReport, ImportFailed> {
+    let failed = |reason: Failure, report: ImportReport| ImportFailed { report, reason };
+    let mut writer = match Writer::open(db) {
+        Ok(w) => w,
+        Err(error) => return Err(failed(Failure::Write { records: "from the start".into(), error }, ImportReport::default())),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Message>(2);
     // Written rows come back to the reader to be freed: glibc frees memory
     // from another thread's arena slowly, and on the writer's path it cost
     // about a tenth of a million-record import.
     let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Spent>();
     let mapping = options.mapping.clone();
     let reader = std::thread::spawn(move || {
-        let mut batch = Batch {
-            objects: Vec::with_capacity(BATCH),
-            labels: Vec::with_capacity(BATCH),
-            skipped: Vec::new(),
-            warnings: Vec::new(),
-            read: 0,
-        };
+        let mut batch = Batch::new();
         let mut read = 0u64;
+        let mut seen = SeenKeys::new();
+        // Checked over the first batch only; a field is normally found in
+        // its first few records, after which noting costs nothing.
+        let mut coverage = (!mapping.fields.is_empty()).then(|| Coverage::new(&mapping));
+        let refused = |coverage: &mut Option<Coverage>| coverage.take().and_then(|c| c.error()).map(FileError);
         for item in records {
             read += 1;
+            if let (Some(c), Ok((_, source))) = (&mut coverage, &item) {
+                c.note(source);
+            }
             match item
                 .and_then(|(label, source)| check(&label, &source, &mapping).map(|o| (label, o)))
             {
                 Ok((label, (o, warnings))) => {
+                    if !seen.insert(&o.key) {
+                        batch.skipped.push(RecordError {
+                            record: label,
+                            field: "accession_number".into(),
+                            message: format!(
+                                "The accession number {} appears earlier in the file; the first record with it was imported and this one skipped.",
+                                o.accession_number
+                            ),
+                        });
+                        continue;
+                    }
                     batch.warnings.extend(warnings);
                     let text = search_text(&o);
                     batch.objects.push((o, text));
-                    batch.labels.push(label);
+                    if batch.first.is_empty() {
+                        batch.first = label;
+                    } else {
+                        batch.last = label;
+                    }
                 }
                 Err(e) => batch.skipped.push(e),
             }
             if batch.objects.len() >= BATCH {
-                let full = std::mem::replace(
-                    &mut batch,
-                    Batch {
-                        objects: Vec::with_capacity(BATCH),
-                        labels: Vec::with_capacity(BATCH),
-                        skipped: Vec::new(),
-                        warnings: Vec::new(),
-                        read: 0,
-                    },
-                );
-                if tx.blocking_send(Batch { read, ..full }).is_err() {
+                if let Some(e) = refused(&mut coverage) {
+                    let _ = tx.blocking_send(Message::Refused(e));
+                    return;
+                }
+                let full = std::mem::replace(&mut batch, Batch::new());
+                if tx.blocking_send(Message::Batch(Batch { read, ..full })).is_err() {
                     return;
                 }
                 while let Ok(spent) = spent_rx.try_recv() {
@@ -608,12 +1051,23 @@ pub async fn import_records(
                 }
             }
         }
-        let _ = tx.blocking_send(Batch { read, ..batch });
+        if let Some(e) = refused(&mut coverage) {
+            let _ = tx.blocking_send(Message::Refused(e));
+            return;
+        }
+        let _ = tx.blocking_send(Message::Batch(Batch { read, ..batch }));
     });
     let mut report = ImportReport::default();
     let mut outcome = Ok(());
     let mut written = 0u64;
-    while let Some(batch) = rx.recv().await {
+    while let Some(message) = rx.recv().await {
+        let batch = match message {
+            Message::Batch(b) => b,
+            Message::Refused(e) => {
+                outcome = Err(Failure::File(e));
+                break;
+            }
+        };
         for e in batch.skipped {
             report.skip(e);
         }
@@ -621,13 +1075,17 @@ pub async fn import_records(
             report.warn(w);
         }
         if !batch.objects.is_empty() {
-            let winners = distinct_keys(batch.objects, &batch.labels, &mut report);
+            let records = if batch.last.is_empty() {
+                batch.first.clone()
+            } else {
+                format!("{} to {}", batch.first, batch.last)
+            };
             let counts = match &mut writer {
-                Writer::Sqlite(w) => write_sqlite(db, w, options.org_id, winners).await.map(|(counts, rows)| {
-                    let _ = spent_tx.send((rows, batch.labels));
+                Writer::Sqlite(w) => write_sqlite(db, w, options.org_id, batch.objects).await.map(|(counts, rows)| {
+                    let _ = spent_tx.send(rows);
                     counts
                 }),
-                Writer::Postgres => write_postgres(db, options.org_id, winners).await,
+                Writer::Postgres => write_postgres(db, options.org_id, batch.objects).await,
             };
             match counts {
                 Ok(c) => {
@@ -635,8 +1093,8 @@ pub async fn import_records(
                     report.updated += c.updated;
                     report.unchanged += c.unchanged;
                 }
-                Err(e) => {
-                    outcome = Err(e);
+                Err(error) => {
+                    outcome = Err(Failure::Write { records, error });
                     break;
                 }
             }
@@ -645,7 +1103,7 @@ pub async fn import_records(
             if written.is_power_of_two()
                 && let Err(e) = objects::refresh_statistics(db).await
             {
-                outcome = Err(e.into());
+                outcome = Err(Failure::Write { records, error: e.into() });
                 break;
             }
         }
@@ -653,11 +1111,14 @@ pub async fn import_records(
     }
     drop(rx);
     let _ = reader.join();
-    outcome.map(|()| report)
+    match outcome {
+        Ok(()) => Ok(report),
+        Err(reason) => Err(failed(reason, report)),
+    }
 }
 
 /// A written batch on its way back to the reader thread to be freed.
-type Spent = (Vec<(NewObject, ObjectText)>, Vec<String>);
+type Spent = Vec<(NewObject, ObjectText)>;
 
 /// Where batches are written: SQLite through its bulk writer (moved to a
 /// blocking thread for each batch and back), PostgreSQL through the pool.
@@ -678,37 +1139,6 @@ impl Writer {
             }
         })
     }
-}
-
-/// Keeps the last record for each accession number in a batch, reporting the
-/// earlier ones as skipped.
-fn distinct_keys(
-    batch: Vec<(NewObject, ObjectText)>,
-    labels: &[String],
-    report: &mut ImportReport,
-) -> Vec<(NewObject, ObjectText)> {
-    let mut last: HashMap<&str, usize> = HashMap::with_capacity(batch.len());
-    for (i, (o, _)) in batch.iter().enumerate() {
-        if let Some(prev) = last.insert(o.key.as_str(), i) {
-            report.skip(RecordError {
-                record: labels[prev].clone(),
-                field: "accession_number".into(),
-                message: format!("The accession number {} appears again later in the file; the later record was used.", batch[prev].0.accession_number),
-            });
-        }
-    }
-    if last.len() == batch.len() {
-        return batch;
-    }
-    let mut winner = vec![false; batch.len()];
-    for i in last.into_values() {
-        winner[i] = true;
-    }
-    batch
-        .into_iter()
-        .zip(winner)
-        .filter_map(|(row, w)| w.then_some(row))
-        .collect()
 }
 
 async fn write_sqlite(

@@ -156,6 +156,133 @@ fn walk(v: &Value, parts: &[&str], out: &mut Vec<String>) {
     }
 }
 
+/// Whether a JSON pointer (where `*` maps over an array) reaches anything in
+/// a record, a `null` included: a pointer that reaches nothing in any record
+/// names a field the file does not have.
+pub fn pointer_found(v: &Value, pointer: &str) -> bool {
+    let parts: Vec<&str> = pointer.trim_start_matches('/').split('/').filter(|p| !p.is_empty()).collect();
+    found(v, &parts)
+}
+
+fn found(v: &Value, parts: &[&str]) -> bool {
+    let Some((head, rest)) = parts.split_first() else {
+        return true;
+    };
+    let head = head.replace("~1", "/").replace("~0", "~");
+    match (v, head.as_str()) {
+        (Value::Array(items), "*") => items.iter().any(|item| found(item, rest)),
+        (Value::Array(items), idx) => idx.parse::<usize>().ok().and_then(|i| items.get(i)).is_some_and(|item| found(item, rest)),
+        (Value::Object(map), key) => map.get(key).is_some_and(|child| found(child, rest)),
+        _ => false,
+    }
+}
+
+/// The index of the column that common names recognise as one of our fields.
+pub fn recognised_column(field: &str, names: &[String]) -> Option<usize> {
+    let synonyms = SYNONYMS.iter().find(|(f, _)| *f == field).map(|(_, n)| *n).unwrap_or(&[]);
+    let normalised: Vec<String> = names.iter().map(|n| normalise(n)).collect();
+    synonyms.iter().find_map(|s| normalised.iter().position(|n| n == s))
+}
+
+/// Names listed in a message: quoted, comma-separated, at most `max` of them.
+pub fn listed<'a>(names: impl IntoIterator<Item = &'a str>, max: usize) -> String {
+    let names: Vec<&str> = names.into_iter().collect();
+    let mut out: Vec<String> = names.iter().take(max).map(|n| format!("“{n}”")).collect();
+    if names.len() > max {
+        out.push(format!("and {} more", names.len() - max));
+    }
+    out.join(", ")
+}
+
+/// The columns a mapping names that a CSV header lacks: `Err` with a message
+/// listing them and the columns the file has, so a misspelt column is caught
+/// before anything is written. A column must match the header exactly.
+pub fn check_columns(mapping: &Mapping, headers: &[String]) -> Result<(), String> {
+    let missing: Vec<(&String, &String)> = mapping.fields.iter().filter(|(_, col)| !headers.contains(col)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let named: Vec<String> = missing
+        .iter()
+        .map(|(field, col)| {
+            let near = headers.iter().find(|h| h.trim().eq_ignore_ascii_case(col.trim()));
+            match near {
+                Some(h) => format!("“{col}” (for {field}; the file has “{h}”)"),
+                None => format!("“{col}” (for {field})"),
+            }
+        })
+        .collect();
+    Err(format!(
+        "The mapping names {} that this file does not have: {}. The file's columns are: {}. Correct the mapping (a column name must match the file's header exactly) and import again. Nothing was imported.",
+        if missing.len() == 1 { "a column" } else { "columns" },
+        named.join(", "),
+        listed(headers.iter().map(String::as_str), 60),
+    ))
+}
+
+/// Which mapped fields the records read so far have (a CSV column, or a
+/// pointer that reaches something in at least one record). A field absent
+/// from some records is normal; one that no record has is a mistake in the
+/// mapping, and importing would overwrite what is stored with nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Coverage {
+    /// (our field, the column or pointer) not found yet.
+    missing: Vec<(String, String)>,
+    /// The records' own field names, for the message.
+    seen: std::collections::BTreeSet<String>,
+    records: u64,
+}
+
+impl Coverage {
+    pub fn new(mapping: &Mapping) -> Coverage {
+        Coverage { missing: mapping.fields.iter().map(|(f, c)| (f.clone(), c.clone())).collect(), ..Coverage::default() }
+    }
+
+    /// Whether every mapped field has been found.
+    pub fn complete(&self) -> bool {
+        self.missing.is_empty()
+    }
+
+    /// Notes one record's fields.
+    pub fn note(&mut self, source: &Source) {
+        if self.missing.is_empty() {
+            return;
+        }
+        self.records += 1;
+        match source {
+            Source::Row(cols) => {
+                self.missing.retain(|(_, col)| !cols.iter().any(|(k, _)| k == col));
+                if self.seen.len() < 200 {
+                    self.seen.extend(cols.iter().map(|(k, _)| k.clone()));
+                }
+            }
+            Source::Json(v) => {
+                self.missing.retain(|(_, ptr)| !pointer_found(v, ptr));
+                if let Value::Object(map) = v
+                    && self.seen.len() < 200
+                {
+                    self.seen.extend(map.keys().cloned());
+                }
+            }
+        }
+    }
+
+    /// The message when some mapped field was in none of the records noted.
+    pub fn error(&self) -> Option<String> {
+        if self.missing.is_empty() || self.records == 0 {
+            return None;
+        }
+        let named: Vec<String> = self.missing.iter().map(|(f, c)| format!("“{c}” (for {f})")).collect();
+        Some(format!(
+            "The mapping names {} that none of the first {} records has: {}. The records' fields are: {}. Correct the mapping and import again; if these records really have no such field, remove its line from the mapping. Nothing was imported.",
+            if self.missing.len() == 1 { "a field" } else { "fields" },
+            self.records,
+            named.join(", "),
+            listed(self.seen.iter().map(String::as_str), 60),
+        ))
+    }
+}
+
 /// Maps one record onto our fields.
 pub fn resolve(source: &Source, mapping: &Mapping) -> Resolved {
     let mut r = Resolved::default();
@@ -258,6 +385,34 @@ mod tests {
         assert_eq!(r.values["title"], vec!["Lace bobbin"]);
         assert_eq!(r.values["makers"], vec!["Unknown"]);
         assert_eq!(r.extra["Colour"], "red");
+    }
+
+    #[test]
+    fn a_pointer_is_found_when_it_reaches_anything() {
+        let v: Value = serde_json::json!({"people": [{"name": "A"}, {"role": "x"}], "empty": [], "date": null, "n": {"a~b": 1}});
+        for found in ["/people/*/name", "/people/1/role", "/date", "/empty", "/n/a~0b"] {
+            assert!(pointer_found(&v, found), "{found}");
+        }
+        for missing in ["/people/*/nmae", "/empty/*/name", "/titel", "/date/year", "/people/5", "/n/a~1b"] {
+            assert!(!pointer_found(&v, missing), "{missing}");
+        }
+    }
+
+    #[test]
+    fn mapped_columns_must_be_in_the_header() {
+        let headers: Vec<String> = ["Accession Number", "Title"].map(String::from).to_vec();
+        let m = Mapping::from_toml("[fields]\naccession_number = \"Accession Number\"\ntitle = \"title\"\nmakers = \"Artist\"").unwrap();
+        let e = check_columns(&m, &headers).unwrap_err();
+        assert!(e.contains("columns that this file does not have"), "{e}");
+        assert!(e.contains("“title” (for title; the file has “Title”)") && e.contains("“Artist” (for makers)"), "{e}");
+        assert!(e.contains("The file's columns are: “Accession Number”, “Title”."), "{e}");
+        assert!(check_columns(&Mapping::from_toml("[fields]\naccession_number = \"Accession Number\"").unwrap(), &headers).is_ok());
+
+        let mut c = Coverage::new(&Mapping::from_toml("[fields]\naccession_number = \"/id\"\nmakers = \"/who/*/name\"").unwrap());
+        c.note(&Source::Json(serde_json::json!({"id": "1", "who": []})));
+        assert!(!c.complete() && c.error().unwrap().contains("“/who/*/name” (for makers)"));
+        c.note(&Source::Json(serde_json::json!({"id": "2", "who": [{"name": "B"}]})));
+        assert!(c.complete() && c.error().is_none(), "a field absent from some records is normal");
     }
 
     #[test]

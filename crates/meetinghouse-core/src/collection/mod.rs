@@ -10,7 +10,7 @@ use meetinghouse_store::{Db, orgs};
 use crate::error::{CoreError, Result};
 use crate::{Actor, markdown};
 
-pub use import::{FileError, ImportOptions, ImportReport, Opened, RecordError, Unit, import_records, open};
+pub use import::{Failure, FileError, ImportFailed, ImportOptions, ImportReport, Opened, RecordError, Unit, import_records, open};
 pub use mapping::{Format, Mapping};
 
 /// An object page's content.

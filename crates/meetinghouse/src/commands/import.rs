@@ -5,6 +5,11 @@
 //! or JSON is one clear error. Work is committed in batches, so an import
 //! that is killed loses no committed batch and running it again completes
 //! it (unchanged records are counted, not rewritten).
+//!
+//! Exits non-zero when the file is refused, when the import stops part-way
+//! (after printing what was committed and skipped, in `--json` too, with an
+//! `"error"`), and when records were read but none was imported (every one
+//! skipped), so a scheduled sync notices.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -13,7 +18,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args as ClapArgs, Subcommand};
-use meetinghouse_core::collection::{self, Format, ImportOptions, Mapping, Unit};
+use meetinghouse_core::collection::{self, Failure, Format, ImportFailed, ImportOptions, Mapping, Unit};
 use meetinghouse_store::orgs;
 
 use crate::commands::{Migrations, open_db};
@@ -70,25 +75,44 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut records = 0u64;
     let options = ImportOptions { org_id: org.id, mapping, format };
-    let report = collection::import_records(&db, &options, opened.records, &mut |read| {
+    let result = collection::import_records(&db, &options, opened.records, &mut |read| {
         records = read;
         if let Some(bar) = &bar {
             bar.set_position(position.load(Ordering::Relaxed));
             bar.set_message(format!("{read} records"));
         }
     })
-    .await?;
+    .await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     let seconds = started.elapsed().as_secs_f64();
     db.close().await;
 
+    let (report, failure) = match result {
+        Ok(report) => (report, None),
+        // A file refused before anything was written: only the reason.
+        Err(e @ ImportFailed { reason: Failure::File(_), .. }) => anyhow::bail!("{e}"),
+        // Stopped part-way: what was committed and skipped is still reported.
+        Err(e) => {
+            let message = e.to_string();
+            (e.report, Some(message))
+        }
+    };
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        /// The report, and why the import stopped if it did.
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            report: &'a collection::ImportReport,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            error: Option<&'a str>,
+        }
+        println!("{}", serde_json::to_string(&Out { report: &report, error: failure.as_deref() })?);
     } else {
+        let done = if failure.is_some() { "Stopped after" } else { "Imported" };
         println!(
-            "Imported {records} records into {} in {seconds:.1} s ({:.0} records/s): {} created, {} updated, {} unchanged, {} skipped.",
+            "{done} {records} records into {} in {seconds:.1} s ({:.0} records/s): {} created, {} updated, {} unchanged, {} skipped.",
             org.name,
             records as f64 / seconds.max(1e-9),
             report.created,
@@ -104,8 +128,19 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<()> {
             println!("  …and {} more skipped records.", report.skipped as usize - report.errors.len());
         }
         for w in &report.warnings {
-            println!("  imported {} ({}) without a value: {}", w.record, w.field, w.message);
+            let field = if w.field.is_empty() { String::new() } else { format!(" ({})", w.field) };
+            println!("  imported {}{field} with a change: {}", w.record, w.message);
         }
+        if report.warned as usize > report.warnings.len() {
+            println!("  …and {} more records imported with a change.", report.warned as usize - report.warnings.len());
+        }
+    }
+    if let Some(message) = failure {
+        anyhow::bail!("{message}");
+    }
+    // A scheduled sync must notice an import that stored nothing.
+    if records > 0 && report.imported() == 0 {
+        anyhow::bail!("No record was imported: all {records} records were skipped (see why above).");
     }
     Ok(())
 }

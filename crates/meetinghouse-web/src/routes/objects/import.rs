@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use meetinghouse_core::collection::{self, Format, ImportOptions, ImportReport, Mapping};
+use meetinghouse_core::collection::{self, Failure, Format, ImportFailed, ImportOptions, ImportReport, Mapping};
 use meetinghouse_store::orgs;
 
 use crate::error::WebError;
@@ -80,27 +80,91 @@ pub async fn submit(State(state): State<AppState>, Path(slug): Path<String>, req
     };
     let format = Format::parse(data.get("format"));
     // The reader works on files (it streams large ones), so the upload is
-    // written to a private temporary file that is removed afterwards.
+    // written to a private temporary file, removed when `tmp` is dropped:
+    // also when this request is (a timeout, a closed connection).
     let ext = std::path::Path::new(&file.filename).extension().and_then(|e| e.to_str()).unwrap_or("dat").to_ascii_lowercase();
     let ext: String = ext.chars().filter(|c| c.is_ascii_alphanumeric()).take(8).collect();
-    let tmp = std::env::temp_dir().join(format!("meetinghouse-import-{}.{ext}", meetinghouse_core::secrets::random_token()));
-    let result = async {
-        tokio::fs::write(&tmp, &file.bytes).await.map_err(|e| WebError::Internal(e.into()))?;
-        let opened = match collection::open(&tmp, format, &mapping) {
-            Ok(o) => o,
-            Err(e) => return Ok(Err(e.to_string())),
-        };
-        let options = ImportOptions { org_id, mapping: mapping.clone(), format };
-        let report = collection::import_records(&state.db, &options, opened.records, &mut |_| {}).await?;
-        Ok::<_, WebError>(Ok(report))
-    }
-    .await;
-    let _ = tokio::fs::remove_file(&tmp).await;
-    match result? {
+    let path = std::env::temp_dir().join(format!("meetinghouse-import-{}.{ext}", meetinghouse_core::secrets::random_token()));
+    let bytes = file.bytes;
+    let tmp = tokio::task::spawn_blocking(move || TempUpload::create(path, &bytes))
+        .await
+        .map_err(|e| WebError::Internal(e.into()))?
+        .map_err(|e| WebError::Internal(e.into()))?;
+    let opened = match collection::open(tmp.path(), format, &mapping) {
+        Ok(o) => o,
+        Err(e) => return Ok(page(Some(e.to_string()), None, form)),
+    };
+    let options = ImportOptions { org_id, mapping: mapping.clone(), format };
+    let result = collection::import_records(&state.db, &options, opened.records, &mut |_| {}).await;
+    drop(tmp);
+    match result {
         Ok(report) => {
             tracing::info!(org = %slug, created = report.created, updated = report.updated, skipped = report.skipped, "browser import");
             Ok(page(None, Some(report), form))
         }
-        Err(message) => Ok(page(Some(message), None, form)),
+        Err(ImportFailed { reason: Failure::File(e), .. }) => Ok(page(Some(e.to_string()), None, form)),
+        // Batches committed before the failure stay: the report says what
+        // was stored, and running the same file again completes it.
+        Err(ImportFailed { report, reason: Failure::Write { records, error } }) => {
+            tracing::error!(org = %slug, records = %records, error = %error, created = report.created, updated = report.updated, "browser import stopped");
+            let message = format!(
+                "The import stopped part-way: the records {records} could not be stored because of a problem on our side. The {} records counted below were stored; import the same file again to complete it. If it happens again, tell the site's administrators.",
+                report.imported()
+            );
+            let mut resp = page(Some(message), Some(report), form);
+            *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            Ok(resp)
+        }
+    }
+}
+
+/// An uploaded file's private copy on disk: created new, readable only by
+/// this user (0600 on unix), removed when dropped.
+struct TempUpload(std::path::PathBuf);
+
+impl TempUpload {
+    fn create(path: std::path::PathBuf, bytes: &[u8]) -> std::io::Result<TempUpload> {
+        use std::io::Write;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&path)?;
+        // From here the file is ours to remove, whatever happens next.
+        let upload = TempUpload(path);
+        file.write_all(bytes)?;
+        Ok(upload)
+    }
+
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempUpload {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TempUpload;
+
+    #[test]
+    fn an_upload_copy_is_private_and_removed_when_dropped() {
+        let path = std::env::temp_dir().join(format!("meetinghouse-import-test-{}.csv", std::process::id()));
+        let upload = TempUpload::create(path.clone(), b"a,b\n").unwrap();
+        assert_eq!(std::fs::read(upload.path()).unwrap(), b"a,b\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        // Never over a file already there.
+        assert!(TempUpload::create(path.clone(), b"x").is_err());
+        assert!(path.exists(), "a failed create leaves the other file alone");
+        drop(upload);
+        assert!(!path.exists());
     }
 }
