@@ -12,24 +12,34 @@ async fn databases() -> Vec<(&'static str, Db)> {
     common::migrated("mh_cg").await
 }
 
+/// Ann, a person, in the transaction; returns her id.
+async fn ann(tx: &mut meetinghouse_store::Tx) -> i64 {
+    let p = people::NewPerson { email: "ann@cg.test", handle: "ann", display_name: "Ann", password_hash: "x", is_admin: false, status: "active" };
+    people::insert(tx, &p).await.unwrap()
+}
+
+/// A conversation hosted by `host`, open to accounts, post-moderated.
+fn library(host: i64) -> NewConversation<'static> {
+    NewConversation {
+        host_person: host,
+        host_org: None,
+        voice: "person",
+        group_id: None,
+        prompt_id: None,
+        topic: "The old library",
+        description: "",
+        allow_anonymous: false,
+        statement_max: 280,
+        moderation: "post",
+    }
+}
+
 #[tokio::test]
 async fn the_migration_keeps_duplicates_stored_before_it_and_refuses_new_ones() {
     for (name, db) in databases().await {
         let mut tx = db.begin().await.unwrap();
-        let p = people::NewPerson { email: "ann@cg.test", handle: "ann", display_name: "Ann", password_hash: "x", is_admin: false, status: "active" };
-        let ann = people::insert(&mut tx, &p).await.unwrap();
-        let conversation = NewConversation {
-            host_person: ann,
-            host_org: None,
-            voice: "person",
-            group_id: None,
-            prompt_id: None,
-            topic: "The old library",
-            description: "",
-            allow_anonymous: false,
-            statement_max: 280,
-            moderation: "post",
-        };
+        let ann = ann(&mut tx).await;
+        let conversation = library(ann);
         let (id, other) = (store::insert(&mut tx, &conversation).await.unwrap(), store::insert(&mut tx, &conversation).await.unwrap());
         let author = store::ensure_participant(&mut tx, id, &Who::Person(ann)).await.unwrap();
         tx.commit().await.unwrap();
@@ -80,20 +90,8 @@ async fn the_migration_keeps_duplicates_stored_before_it_and_refuses_new_ones() 
 async fn a_claim_that_never_stored_is_due_again_after_its_lease() {
     for (name, db) in databases().await {
         let mut tx = db.begin().await.unwrap();
-        let p = people::NewPerson { email: "ann@cg.test", handle: "ann", display_name: "Ann", password_hash: "x", is_admin: false, status: "active" };
-        let ann = people::insert(&mut tx, &p).await.unwrap();
-        let conversation = NewConversation {
-            host_person: ann,
-            host_org: None,
-            voice: "person",
-            group_id: None,
-            prompt_id: None,
-            topic: "The old library",
-            description: "",
-            allow_anonymous: false,
-            statement_max: 280,
-            moderation: "post",
-        };
+        let ann = ann(&mut tx).await;
+        let conversation = library(ann);
         let id = store::insert(&mut tx, &conversation).await.unwrap();
         store::mark_dirty(&mut tx, id).await.unwrap();
         tx.commit().await.unwrap();

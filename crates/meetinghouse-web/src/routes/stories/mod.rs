@@ -120,8 +120,9 @@ pub async fn take_photos(
     for i in 0..meetinghouse_core::media::PHOTOS_MAX + NEW_SLOTS {
         let alt = data.get(&format!("photo_alt_{i}")).to_string();
         let caption = data.get(&format!("photo_caption_{i}")).to_string();
-        let file = files.iter().find(|f| f.field == format!("photo_file_{i}"));
-        let over = too_large.iter().find(|(field, _)| *field == format!("photo_file_{i}"));
+        let slot = format!("photo_file_{i}");
+        let file = files.iter().find(|f| f.field == slot);
+        let over = too_large.iter().find(|(field, _)| *field == slot);
         let media_id = if data.checked(&format!("photo_remove_{i}")) {
             None
         } else if let Some((_, name)) = over {
