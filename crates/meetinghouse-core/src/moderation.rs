@@ -498,6 +498,7 @@ pub async fn log(db: &Db, viewer: Option<&Actor>, before: i64) -> Result<Vec<Log
             }
             let (what, link) = match row.target_kind.as_str() {
                 "reply" => (format!("reply {}", row.target_id), format!("/replies/{}", row.target_id)),
+                "story" => (format!("story {}", row.target_id), String::new()),
                 _ => ("an account".to_string(), String::new()),
             };
             LogEntry { row, what, link }

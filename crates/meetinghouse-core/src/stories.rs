@@ -6,10 +6,12 @@
 use std::collections::HashMap;
 
 use meetinghouse_store::stories::{self as store, Byline, RevisionRow, StoryFields, StoryRow};
+use meetinghouse_store::moderation::{self as store_moderation, NewAction};
 use meetinghouse_store::{Db, StoreError, groups as store_groups, orgs as store_orgs, prompts as store_prompts};
 
 use crate::accounts::ensure_can_post;
 use crate::error::{CoreError, FieldErrors, Result};
+use crate::notifications::{self, Kind, Mailer};
 use crate::persona::{self, Voice};
 use crate::prompts::{accepting, voice_name};
 use crate::settings::Settings;
@@ -621,7 +623,7 @@ pub enum DeletedBy {
 /// Deletes a story (its author, or an admin of the organisation whose name
 /// its author no longer may use: [`may_delete`]); the author can restore it
 /// for 30 days.
-pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<DeletedBy> {
+pub async fn delete(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64) -> Result<DeletedBy> {
     let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
     let by = if story.author_person == actor.id {
         DeletedBy::Author
@@ -635,6 +637,18 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<DeletedBy> {
     let mut tx = db.begin().await?;
     store::set_deleted(&mut tx, id, Some(meetinghouse_store::now())).await?;
     crate::search::unindex(&mut tx, db, "story", id).await?;
+    if let DeletedBy::OrgAdmin { org_name, .. } = &by {
+        // Someone else took down the author's words: the moderators' log
+        // keeps who did and the author hears of it, with the way back.
+        let note = format!("Deleted from the name of {org_name} by one of its admins.");
+        let action = NewAction { moderator: actor.id, report_id: None, target_kind: "story", target_id: id, action: "hide", note: &note, until_at: None };
+        store_moderation::insert_action(&mut tx, &action).await?;
+        let text = format!(
+            "{} deleted your story “{}”, shared in the name of {org_name}. You can restore it under your own name from your page for 30 days.",
+            actor.display_name, story.title
+        );
+        notifications::notify(&mut tx, mail, story.author_person, Kind::Moderation, &text, "/me").await?;
+    }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(by)
 }

@@ -114,7 +114,7 @@ async fn threads_personas_hosts_and_paging() {
         let other = story(&db, &s, &bea).await;
         assert!(matches!(conversations::post(&db, mail, &bea, other, &to(first, "x")).await, Err(CoreError::NotFound)));
         assert!(matches!(conversations::post(&db, mail, &bea, Subject::Story(424_242), &reply("x")).await, Err(CoreError::NotFound)));
-        stories::delete(&db, &bea, other.id()).await.unwrap();
+        stories::delete(&db, mail, &bea, other.id()).await.unwrap();
         assert!(matches!(conversations::post(&db, mail, &ann, other, &reply("x")).await, Err(CoreError::NotFound)), "a deleted story takes no replies");
         assert_eq!(replies_on(&db, subject, &ann).await, 128, "nothing partial written");
     }

@@ -10,7 +10,7 @@ use meetinghouse_core::stories::{self, StoryForm};
 use meetinghouse_core::{Actor, CoreError, Db, groups};
 
 mod common;
-use common::{person};
+use common::{admin, person};
 
 /// A group `host` hosts; `visibility` is `public` or `members` (invitation only).
 async fn group(db: &Db, s: &Settings, host: &Actor, name: &str, slug: &str, visibility: &str) {
@@ -21,6 +21,10 @@ async fn group(db: &Db, s: &Settings, host: &Actor, name: &str, slug: &str, visi
 /// The bodies of the earlier versions `viewer` may read, newest first.
 async fn versions(db: &Db, id: i64, viewer: Option<&Actor>) -> Vec<String> {
     stories::history(db, id, viewer).await.unwrap().1.into_iter().map(|r| r.body).collect()
+}
+
+fn mail(s: &Settings) -> meetinghouse_core::notifications::Mailer<'_> {
+    meetinghouse_core::notifications::Mailer { settings: s, base_url: "https://town.example" }
 }
 
 fn story(title: &str) -> StoryForm {
@@ -87,7 +91,7 @@ async fn prompts_stories_history_and_restore() {
         assert_eq!(versions[0].title, "Sundays on the canal");
 
         // Delete hides it from everyone but the author, who can restore it.
-        stories::delete(&db, &ann, id).await.unwrap();
+        stories::delete(&db, mail(&s), &ann, id).await.unwrap();
         assert!(matches!(stories::page(&db, id, None).await, Err(CoreError::NotFound)));
         assert!(stories::page(&db, id, Some(&ann)).await.is_ok());
         stories::restore(&db, &ann, id).await.unwrap();
@@ -144,7 +148,7 @@ async fn search_is_accent_insensitive_ranked_and_respects_visibility() {
         assert!(meetinghouse_core::search::search(&db, "\"unbalanced NEAR( * OR", "", 1).await.is_ok());
 
         // Deleting removes from the index; restoring puts it back; a draft edit removes it.
-        stories::delete(&db, &ann, other).await.unwrap();
+        stories::delete(&db, mail(&s), &ann, other).await.unwrap();
         assert_eq!(meetinghouse_core::search::search(&db, "lace", "", 1).await.unwrap().0.len(), 0);
         stories::restore(&db, &ann, other).await.unwrap();
         assert_eq!(meetinghouse_core::search::search(&db, "lace", "", 1).await.unwrap().0.len(), 1);
@@ -233,7 +237,7 @@ async fn an_organisations_voice_goes_with_the_role() {
         let id = stories::create(&db, &s, &kim, &as_staff).await.unwrap();
         let other = stories::create(&db, &s, &kim, &StoryForm { title: "Open day".into(), ..as_staff.clone() }).await.unwrap();
         // While Kim is on the staff, her stories are hers to delete, not the admins'.
-        assert!(matches!(stories::delete(&db, &sam, other).await, Err(CoreError::Forbidden(_))));
+        assert!(matches!(stories::delete(&db, mail(&s), &sam, other).await, Err(CoreError::Forbidden(_))));
         stories::edit(&db, &s, &kim, id, &StoryForm { body: "Boxes and boxes.".into(), ..as_staff.clone() }).await.unwrap();
 
         orgs::remove_member(&db, &sam, "museum", kim.id).await.unwrap();
@@ -251,15 +255,22 @@ async fn an_organisations_voice_goes_with_the_role() {
         let page = stories::page(&db, other, Some(&sam)).await.unwrap();
         assert!(page.org_may_delete && !page.own);
         assert!(matches!(stories::edit(&db, &s, &sam, other, &as_staff).await, Err(CoreError::Forbidden(_))));
-        let by = stories::delete(&db, &sam, other).await.unwrap();
+        let by = stories::delete(&db, mail(&s), &sam, other).await.unwrap();
         assert_eq!(by, stories::DeletedBy::OrgAdmin { org_slug: "museum".into(), org_name: "Museum".into() });
         assert!(matches!(stories::page(&db, other, None).await, Err(CoreError::NotFound)));
+        // The moderators' log keeps who did it, and the author is told.
+        let log = meetinghouse_core::moderation::log(&db, Some(&admin(&db, "moira").await), 0).await.unwrap();
+        let entry = &log[0];
+        assert_eq!((entry.what.as_str(), entry.row.moderator_handle.as_deref()), (format!("story {other}").as_str(), Some("sam")));
+        assert!(entry.row.note.contains("from the name of Museum"), "{}", entry.row.note);
+        let told = meetinghouse_core::notifications::list(&db, &kim, 0).await.unwrap();
+        assert!(told.iter().any(|n| n.text.contains("deleted your story") && n.text.contains("restore it under your own name")), "{told:?}");
         // Its author may restore it, in her own name only.
         assert!(stories::restore(&db, &kim, other).await.unwrap());
         assert_eq!(stories::page(&db, other, None).await.unwrap().author_label, "kim");
         // Someone who never spoke for the museum deletes nothing of it.
         let eve = person(&db, "eve").await;
-        assert!(matches!(stories::delete(&db, &eve, id).await, Err(CoreError::Forbidden(_))));
+        assert!(matches!(stories::delete(&db, mail(&s), &eve, id).await, Err(CoreError::Forbidden(_))));
     }
 }
 

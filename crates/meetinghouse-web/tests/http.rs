@@ -616,3 +616,42 @@ async fn a_scraper_elsewhere_reads_metrics_with_the_token_only() {
     assert!(r.body.contains("meetinghouse_db_pool_connections"));
     assert!(!format!("{:?}", app.state.config).contains("scrape-me"), "the token is never printed");
 }
+
+/// Opening the emailed confirmation link changes nothing (mail scanners
+/// fetch links); the button on that page confirms, once.
+#[tokio::test]
+async fn the_confirmation_link_confirms_only_when_its_button_is_pressed() {
+    for mut app in apps().await {
+        app.sign_up("confirmer").await;
+        let mail = meetinghouse_store::outbox::recent(&app.db, 10).await.unwrap();
+        let body = &mail.iter().find(|m| m.kind == "verify").expect("a confirmation email").body;
+        let at = body.find("/verify?token=").unwrap() + "/verify?token=".len();
+        let token: String = body[at..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        let link = format!("/verify?token={token}");
+        let verified = |db: meetinghouse_store::Db| async move {
+            meetinghouse_store::people::by_handle(&db, "confirmer").await.unwrap().unwrap().email_verified_at.is_some()
+        };
+
+        // A scanner (another browser, no cookies) opens the link twice.
+        let mut scanner = app.other_browser();
+        for _ in 0..2 {
+            let r = scanner.get(&link).await;
+            assert_eq!(r.status, StatusCode::OK);
+            assert!(r.body.contains("Confirm my email address") && r.body.contains(&token), "{}", r.body);
+        }
+        assert!(!verified(app.db.clone()).await, "opening the link spent nothing");
+
+        let r = app.submit(&link, "/verify", &[("token", &token)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.location(), Some("/me"));
+        assert!(verified(app.db.clone()).await);
+
+        // The link works once, and a link without a code says so.
+        let r = app.submit(&link, "/verify", &[("token", &token)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("already used"), "{}", r.body);
+        let r = app.get("/verify").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("no confirmation code") && !r.body.contains("<button type=\"submit\">Confirm"), "{}", r.body);
+    }
+}

@@ -57,7 +57,7 @@ pub fn router(state: AppState) -> Router {
         .route("/signup", get(account::signup::form).post(account::signup::submit))
         .route("/login", get(account::login::form).post(account::login::submit))
         .route("/logout", post(account::logout::submit))
-        .route("/verify", get(account::verify::confirm))
+        .route("/verify", get(account::verify::confirm_form).post(account::verify::confirm))
         .route("/verify/resend", post(account::verify::resend))
         .route("/reset", get(account::reset::request_form).post(account::reset::request_submit))
         .route("/reset/confirm", get(account::reset::confirm_form).post(account::reset::confirm_submit))

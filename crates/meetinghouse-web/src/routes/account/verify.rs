@@ -1,25 +1,55 @@
-//! `GET /verify?token=…` (confirm an email) and `POST /verify/resend`.
+//! `GET /verify?token=…` (the page behind the emailed link), `POST /verify`
+//! (confirm the email) and `POST /verify/resend`.
+//!
+//! Opening the link changes nothing: mail scanners and link previews fetch
+//! links, and a GET that spent the token would leave the person with a dead
+//! link. The page holds the token in a one-button form.
 
 use std::collections::HashMap;
 
+use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use meetinghouse_core::{CoreError, accounts};
+use meetinghouse_core::{CoreError, FieldErrors, accounts};
 
 use crate::error::WebError;
-use crate::forms::Form;
+use crate::forms::{Form, FormData};
 use crate::middleware::see_other_with_flash;
-use crate::page::{ErrorPage, render_status};
+use crate::page::{Page, render_status};
 use crate::state::AppState;
+use crate::viewer::Viewer;
 
-pub async fn confirm(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    let token = q.get("token").map(String::as_str).unwrap_or("");
-    match accounts::verify_email(&state.db, token).await {
-        Ok(_) => Ok(see_other_with_flash("/me", "Thank you — your email address is confirmed.", state.config.tls)),
-        Err(CoreError::Invalid(e)) => Ok(render_status(
+#[derive(Template)]
+#[template(path = "account/verify_confirm.html")]
+struct VerifyConfirm {
+    page: Page,
+    form: FormData,
+    errors: FieldErrors,
+}
+
+const TITLE: &str = "Confirm your email address";
+
+pub async fn confirm_form(viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Response {
+    let token = q.get("token").map(|t| t.trim()).unwrap_or("");
+    let errors = if token.is_empty() {
+        FieldErrors(vec![("token", "This link has no confirmation code in it. Open the link from the email again.".into())])
+    } else {
+        FieldErrors::new()
+    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    render_status(status, &VerifyConfirm { page: Page::new(&viewer, TITLE), form: FormData::default().with("token", token), errors })
+}
+
+pub async fn confirm(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    match accounts::verify_email(&state.db, data.get("token")).await {
+        Ok(_) => {
+            let to = if viewer.actor.is_some() { "/me" } else { "/login" };
+            Ok(see_other_with_flash(to, "Thank you — your email address is confirmed.", state.config.tls))
+        }
+        Err(CoreError::Invalid(errors)) => Ok(render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &ErrorPage::new("That link did not work", e.get("token").unwrap_or("The link is not valid.")),
+            &VerifyConfirm { page: Page::new(&viewer, TITLE), form: data, errors },
         )),
         Err(other) => Err(other.into()),
     }

@@ -14,7 +14,7 @@ use crate::state::AppState;
 
 pub async fn delete(State(state): State<AppState>, Path(id): Path<i64>, form: Form) -> Result<Response, WebError> {
     let actor = form.viewer.require()?;
-    match stories::delete(&state.db, actor, id).await? {
+    match stories::delete(&state.db, crate::routes::conversations::mailer(&state, &form.viewer), actor, id).await? {
         DeletedBy::Author => Ok(see_other_with_flash("/me", "Your story is deleted. You can restore it from this page for 30 days.", state.config.tls)),
         DeletedBy::OrgAdmin { org_slug, org_name } => Ok(see_other_with_flash(
             &format!("/orgs/{org_slug}"),
