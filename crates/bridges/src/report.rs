@@ -62,6 +62,11 @@ fn and_list(items: &[String]) -> String {
     }
 }
 
+/// "1 group", "3 groups".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn number_word(n: usize) -> String {
     const W: [&str; 11] = [
         "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
@@ -175,11 +180,15 @@ pub fn findings(a: &Analysis) -> Vec<String> {
         ));
     }
     if a.graph.m > 0 {
-        let found = format!(
-            "The network splits most naturally into {} communities (modularity {}).",
-            a.communities.count,
-            f2(a.communities.modularity)
-        );
+        let found = if a.communities.count == 1 {
+            format!("The network is one community: it does not split further (modularity {}).", f2(a.communities.modularity))
+        } else {
+            format!(
+                "The network splits most naturally into {} communities (modularity {}).",
+                a.communities.count,
+                f2(a.communities.modularity)
+            )
+        };
         let compare = match (a.nmi_groups_vs_communities, a.modularity_of_groups) {
             (Some(nmi), _) if nmi >= 0.8 => {
                 " They follow the groups closely: the groups really are separate clusters."
@@ -269,13 +278,13 @@ a {{ color: #0b4f8a; }}
 <body>
 <main>
 <h1>{t}</h1>
-<p>{n} people, {m} ties{dir}, {k} groups. Read the findings first; each chart below has its numbers in a table.</p>
+<p>{n}, {m}{dir}, {k}. Read the findings first; each chart below has its numbers in a table.</p>
 "#,
         t = esc(title),
-        n = a.graph.n,
-        m = a.graph.m,
+        n = count(a.graph.n, "person", "people"),
+        m = count(a.graph.m, "tie", "ties"),
         dir = if a.graph.directed { " (directed)" } else { "" },
-        k = a.group_names.len(),
+        k = count(a.group_names.len(), "group", "groups"),
     );
 
     h.push_str("<section aria-labelledby=\"findings\">\n<h2 id=\"findings\">What the network shows</h2>\n<ul class=\"findings\">\n");
@@ -892,7 +901,7 @@ fn method(h: &mut String, a: &Analysis) {
     );
     let _ = writeln!(
         h,
-        "<li>Communities: {} (resolution {}), {} communities, modularity {}; agreement with the groups (normalised mutual information) {}.</li>",
+        "<li>Communities: {} (resolution {}), {}, modularity {}; agreement with the groups (normalised mutual information) {}.</li>",
         if a.algorithm == crate::community::Algorithm::Leiden {
             "Leiden algorithm"
         } else {
@@ -903,7 +912,7 @@ fn method(h: &mut String, a: &Analysis) {
         } else {
             "n/a".to_owned()
         },
-        a.communities.count,
+        count(a.communities.count, "community", "communities"),
         f2(a.communities.modularity),
         f2(a.nmi_groups_vs_communities)
     );

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-/// Options every subcommand takes.
-#[derive(Debug, Clone, clap::Args)]
+/// Options every subcommand takes. `Debug` hides the secrets.
+#[derive(Clone, clap::Args)]
 pub struct GlobalArgs {
     /// Directory for the SQLite database and media [default: ./meetinghouse-data]
     #[arg(long, global = true, env = "MEETINGHOUSE_DATA_DIR")]
@@ -45,8 +45,8 @@ pub struct GlobalArgs {
     pub s3_path_style: bool,
 }
 
-/// Options of `serve`.
-#[derive(Debug, Clone, clap::Args)]
+/// Options of `serve`. `Debug` hides the secrets.
+#[derive(Clone, clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080]
     #[arg(long, env = "MEETINGHOUSE_LISTEN")]
@@ -86,8 +86,8 @@ pub struct ServeArgs {
     pub metrics_token: Option<String>,
 }
 
-/// The TOML file: every key optional.
-#[derive(Debug, Default, Deserialize)]
+/// The TOML file: every key optional. (No `Debug`: it holds secrets.)
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     data_dir: Option<PathBuf>,
@@ -113,6 +113,48 @@ struct FileConfig {
     max_upload_mb: Option<usize>,
     max_image_megapixels: Option<u64>,
     metrics_token: Option<String>,
+}
+
+/// How a secret setting shows in `Debug` output: whether it is set, never its value.
+fn hidden(value: &Option<String>) -> &'static str {
+    if value.is_some() { "Some(<hidden>)" } else { "None" }
+}
+
+impl std::fmt::Debug for GlobalArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GlobalArgs")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field("config", &self.config)
+            .field("log_format", &self.log_format)
+            .field("media_dir", &self.media_dir)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("s3_bucket", &self.s3_bucket)
+            .field("s3_region", &self.s3_region)
+            .field("s3_access_key", &hidden(&self.s3_access_key))
+            .field("s3_secret_key", &hidden(&self.s3_secret_key))
+            .field("s3_path_style", &self.s3_path_style)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("listen", &self.listen)
+            .field("demo", &self.demo)
+            .field("migrate", &self.migrate)
+            .field("base_url", &self.base_url)
+            .field("tls", &self.tls)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
+            .field("page_cache_ms", &self.page_cache_ms)
+            .field("max_upload_mb", &self.max_upload_mb)
+            .field("max_image_megapixels", &self.max_image_megapixels)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("metrics_token", &hidden(&self.metrics_token))
+            .finish()
+    }
 }
 
 /// Where uploaded images are kept.
@@ -318,7 +360,33 @@ impl GlobalArgs {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use clap::Parser;
+
+    use super::{GlobalArgs, ServeArgs, redact_url};
+
+    #[derive(Debug, Parser)]
+    struct Both {
+        #[command(flatten)]
+        global: GlobalArgs,
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let args = Both::try_parse_from([
+            "mh",
+            "--database-url", "postgres://mh:s3cret@db/mh",
+            "--s3-access-key", "s3cret-id",
+            "--s3-secret-key", "s3cret-key",
+            "--smtp-url", "smtp://sam:s3cret@relay:25",
+            "--metrics-token", "s3cret-token",
+        ])
+        .unwrap();
+        let shown = format!("{args:?} {args:#?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("postgres://mh:[redacted]@db/mh") && shown.contains("Some(<hidden>)"), "{shown}");
+    }
 
     #[test]
     fn passwords_are_redacted() {

@@ -338,3 +338,34 @@ fn millisecond_timestamps_fall_in_their_month() {
     assert!(notes.contains("millisecond_timestamps"), "{notes}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// One community and one group read as such, and a reader that stops
+/// reading (`| head`) ends the command quietly instead of "Broken pipe".
+#[test]
+fn singular_counts_and_a_closed_pipe() {
+    let dir = temp_dir("singular");
+    let edges = dir.join("e.csv");
+    std::fs::write(&edges, "source,target\na,b\nb,c\nc,a\n").unwrap();
+    let out = bin().args(["bridges", "analyse", "--edges"]).arg(&edges).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("3 nodes, 3 edges, 0 groups"), "{text}");
+    assert!(text.contains("The network is one community") && !text.contains("1 communities"), "{text}");
+
+    for extra in [&["--json"][..], &[]] {
+        let mut child = bin()
+            .args(["bridges", "analyse", "--edges"])
+            .arg(fixtures().join("karate-edges.csv"))
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{extra:?}: {err}");
+        assert!(!err.contains("Broken pipe") && !err.contains("panicked"), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

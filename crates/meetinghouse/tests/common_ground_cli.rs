@@ -99,7 +99,7 @@ fn analyse_output_that_cannot_be_written() {
         let out = analyse_cmd(&dir, extra).stdout(full).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{extra:?}: {err}");
-        assert!(err.contains("could not write the analysis to standard output") && err.contains("No space left on device"), "{err}");
+        assert!(err.contains("could not write to standard output") && err.contains("No space left on device"), "{err}");
         assert!(!err.contains("panicked"), "{err}");
 
         // The reading end is closed before the analysis is written.

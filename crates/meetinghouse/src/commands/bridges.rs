@@ -2,7 +2,7 @@
 //! networks (the `bridges` engine), as JSON, a summary, or an HTML report.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -313,24 +313,19 @@ fn analyse_cmd(args: AnalyseArgs) -> anyhow::Result<()> {
             .with_context(|| format!("could not write the report {}", out.display()))?;
     }
 
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    if args.json {
-        let v = analysis.to_json(load_ms, analyse_ms);
-        serde_json::to_writer(&mut out, &v)?;
-        writeln!(out)?;
-    } else {
+    super::write_stdout(|out| {
+        if args.json {
+            let v = analysis.to_json(load_ms, analyse_ms);
+            serde_json::to_writer(&mut *out, &v)?;
+            return writeln!(out);
+        }
         writeln!(
             out,
-            "{} nodes, {} edges{}, {} groups",
-            analysis.graph.n,
-            analysis.graph.m,
-            if analysis.graph.directed {
-                " (directed)"
-            } else {
-                ""
-            },
-            analysis.group_names.len()
+            "{}, {}{}, {}",
+            report::count(analysis.graph.n, "node", "nodes"),
+            report::count(analysis.graph.m, "edge", "edges"),
+            if analysis.graph.directed { " (directed)" } else { "" },
+            report::count(analysis.group_names.len(), "group", "groups"),
         )?;
         for f in report::findings(&analysis) {
             writeln!(out, "- {f}")?;
@@ -342,6 +337,7 @@ fn analyse_cmd(args: AnalyseArgs) -> anyhow::Result<()> {
         if let Some(r) = &args.report {
             writeln!(out, "report written to {}", r.display())?;
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
+

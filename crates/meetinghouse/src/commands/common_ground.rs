@@ -127,7 +127,7 @@ fn analyse(args: AnalyseArgs) -> anyhow::Result<()> {
     };
     let update_ms = t1.elapsed().as_secs_f64() * 1e3;
     let n_statements = engine.n_statements();
-    write_stdout(|out| {
+    super::write_stdout(|out| {
         if args.json {
             serde_json::to_writer(&mut *out, &to_json(&analysis, n_statements, load_ms, update_ms))?;
             writeln!(out)
@@ -152,19 +152,6 @@ fn cannot_replay(ds: &Dataset, dir: &std::path::Path) -> Option<String> {
         n if n == ds.votes.len() => Some(format!("none of the {n} votes in {} has a timestamp (is there a \"timestamp\" column?)", votes.display())),
         1 => Some(format!("1 of the {} votes in {} has no timestamp", ds.votes.len(), votes.display())),
         n => Some(format!("{n} of the {} votes in {} have no timestamp", ds.votes.len(), votes.display())),
-    }
-}
-
-/// Writes to standard output through one locked, buffered handle. A reader
-/// that went away (`| head`) ends the command quietly and successfully, as
-/// it asked for no more; any other failure (a full disk, `> /dev/full`) is
-/// an error.
-fn write_stdout(f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    match f(&mut out).and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(anyhow::Error::new(e).context("could not write the analysis to standard output")),
     }
 }
 

@@ -9,6 +9,8 @@ pub mod import;
 pub mod migrate;
 pub mod serve;
 
+use std::io::Write;
+
 use anyhow::Context;
 use meetinghouse_store::{Backend, Db, DbOptions};
 
@@ -29,6 +31,19 @@ pub async fn open_media(store: &StoreConfig) -> anyhow::Result<meetinghouse_medi
             MediaStore::S3(s3)
         }
     })
+}
+
+/// Writes to standard output through one locked, buffered handle. A reader
+/// that went away (`| head`) ends the command quietly and successfully, as
+/// it asked for no more; any other failure (a full disk, `> /dev/full`) is
+/// an error.
+pub fn write_stdout(f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match f(&mut out).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(anyhow::Error::new(e).context("could not write to standard output")),
+    }
 }
 
 /// Whether opening the database may apply migrations.
