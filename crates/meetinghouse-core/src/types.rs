@@ -150,17 +150,26 @@ impl Slug {
         Ok(Slug(s))
     }
 
-    /// Suggests a slug from a name: “Tiverton Museum” → `tiverton-museum`.
+    /// Suggests a slug from a name: “Tiverton Museum” → `tiverton-museum`,
+    /// “Café Chorus” → `cafe-chorus` (accents folded as search folds them).
+    /// Cut to the longest address allowed, never ending in a hyphen.
     pub fn suggest(name: &str) -> String {
         let mut out = String::new();
         for c in name.chars() {
+            let c = match c {
+                'ß' => 's',
+                'æ' | 'Æ' => 'a',
+                'œ' | 'Œ' => 'o',
+                c => crate::search::fold_char(c),
+            };
             if c.is_ascii_alphanumeric() {
-                out.push(c.to_ascii_lowercase());
+                out.push(c);
             } else if !out.ends_with('-') && !out.is_empty() {
                 out.push('-');
             }
         }
-        out.trim_end_matches('-').chars().take(limits::SLUG_MAX).collect()
+        let cut: String = out.chars().take(limits::SLUG_MAX).collect();
+        cut.trim_end_matches('-').to_string()
     }
 
     pub fn as_str(&self) -> &str {
@@ -201,14 +210,58 @@ pub fn parse_sector(raw: &str) -> Result<String, String> {
 /// stored in PostgreSQL text at all) and checks its length; empty is allowed
 /// unless `required`.
 pub fn text(errors: &mut FieldErrors, field: &'static str, label: &str, raw: &str, max: usize, required: bool) -> String {
-    let cleaned = without_controls(raw);
-    let s = cleaned.trim();
-    if required && s.is_empty() {
-        errors.add(field, format!("{label} is needed."));
+    let cleaned = without_invisible(&without_controls(raw)).into_owned();
+    checked(errors, field, label, cleaned.trim(), max, required)
+}
+
+/// A one-line text field (a name, a title, pronouns): as [`text`], and line
+/// breaks and tabs become single spaces, so a name cannot pose as lines of
+/// its own in a plain-text email.
+pub fn line(errors: &mut FieldErrors, field: &'static str, label: &str, raw: &str, max: usize, required: bool) -> String {
+    let cleaned = without_invisible(&without_controls(raw)).into_owned();
+    let one_line = if cleaned.contains(['\n', '\r', '\t']) { cleaned.split_whitespace().collect::<Vec<_>>().join(" ") } else { cleaned };
+    checked(errors, field, label, one_line.trim(), max, required)
+}
+
+fn checked(errors: &mut FieldErrors, field: &'static str, label: &str, s: &str, max: usize, required: bool) -> String {
+    if required && !has_visible(s) {
+        let why = if s.is_empty() { "" } else { " (what was typed shows nothing)" };
+        errors.add(field, format!("{label} is needed{why}."));
     } else if s.chars().count() > max {
         errors.add(field, format!("{label} can be at most {max} characters long (it has {}).", s.chars().count()));
     }
     s.to_string()
+}
+
+/// Characters that show nothing and can hide or reorder what is shown:
+/// zero-width spaces and joiners used as padding, direction marks,
+/// embeddings, overrides and isolates, word joiners, invisible operators,
+/// the byte-order mark and interlinear annotation marks. The zero-width
+/// joiner and non-joiner are kept: emoji sequences and several scripts
+/// need them.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{061C}' | '\u{180E}' | '\u{200B}' | '\u{200E}' | '\u{200F}'
+        | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}'
+        | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// `raw` without [`is_invisible`] characters.
+pub fn without_invisible(raw: &str) -> std::borrow::Cow<'_, str> {
+    if raw.contains(is_invisible) { raw.chars().filter(|&c| !is_invisible(c)).collect::<String>().into() } else { raw.into() }
+}
+
+/// Whether `s` has something a reader sees: not only spaces, joiners,
+/// variation selectors, tag characters or blank-looking fillers.
+pub fn has_visible(s: &str) -> bool {
+    s.chars().any(|c| {
+        !c.is_whitespace()
+            && !c.is_control()
+            && !is_invisible(c)
+            && !matches!(c,
+                '\u{00AD}' | '\u{034F}' | '\u{115F}' | '\u{1160}' | '\u{200C}' | '\u{200D}' | '\u{2800}' | '\u{3164}' | '\u{FFA0}'
+                | '\u{FE00}'..='\u{FE0F}' | '\u{E0000}'..='\u{E007F}' | '\u{E0100}'..='\u{E01EF}')
+    })
 }
 
 /// `raw` without control characters other than line breaks and tabs.
@@ -275,6 +328,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn invisible_text_is_dropped_and_shows_nothing() {
+        for blank in ["\u{200B}\u{200B}", "\u{2060}", " \u{FEFF} ", "\u{200D}", "\u{3164}", "\u{FE0F}"] {
+            let mut e = FieldErrors::new();
+            line(&mut e, "name", "A name", blank, 80, true);
+            assert!(e.get("name").is_some_and(|m| m.starts_with("A name is needed")), "{blank:?}: {e:?}");
+        }
+        let mut e = FieldErrors::new();
+        assert_eq!(line(&mut e, "name", "A name", "\u{202E}maS", 80, true), "maS");
+        assert_eq!(line(&mut e, "name", "A name", "Dee\r\n\r\nYour account\tis locked", 80, true), "Dee Your account is locked");
+        // Joiners inside emoji and scripts that need them stay.
+        assert_eq!(line(&mut e, "name", "A name", "Jo 👩\u{200D}🎨", 80, true), "Jo 👩\u{200D}🎨");
+        assert!(e.is_empty(), "{e:?}");
+        // Multi-line text keeps its line breaks.
+        assert_eq!(text(&mut e, "body", "The story", "One.\n\nTwo\u{200B}.", 80, true), "One.\n\nTwo.");
+    }
+
+    #[test]
     fn a_website_is_a_link_pages_may_show() {
         for ok in ["https://museum.example/about", "http://arts-centre.example:8080/", "HTTPS://Example.org"] {
             let mut e = FieldErrors::new();
@@ -320,6 +390,12 @@ mod tests {
     #[test]
     fn slugs() {
         assert_eq!(Slug::suggest("Tiverton Museum & Gardens!"), "tiverton-museum-gardens");
+        assert_eq!(Slug::suggest("Café Chorus of Łódź"), "cafe-chorus-of-lodz");
+        // Cut at the limit, never at a hyphen: the suggestion always parses.
+        let long = "Friends of the Tiverton Canal and the Grand Western Towpath Volunteers";
+        let suggested = Slug::suggest(long);
+        assert!(suggested.len() <= limits::SLUG_MAX && !suggested.ends_with('-'), "{suggested}");
+        assert_eq!(Slug::parse(&suggested).unwrap().as_str(), suggested);
         assert!(Slug::parse("-x").is_err());
         assert!(Slug::parse("new").is_err());
         assert_eq!(Slug::parse("Town-Net").unwrap().as_str(), "town-net");
