@@ -83,6 +83,9 @@ pub struct Snippet(pub Vec<(String, bool)>);
 
 /// Cuts a window of about `width` characters around the first match and marks
 /// every whole-word match of `words` in it.
+/// How far back a snippet's start may move to begin at a word.
+const WORD_BACKTRACK: usize = 20;
+
 pub fn snippet(text: &str, words: &[String], width: usize) -> Snippet {
     let chars: Vec<char> = text.chars().collect();
     let folded: Vec<char> = chars.iter().map(|c| fold_char(*c)).collect();
@@ -105,9 +108,16 @@ pub fn snippet(text: &str, words: &[String], width: usize) -> Snippet {
         }
     }
     let first = spans.first().map(|s| s.0).unwrap_or(0);
-    let mut from = first.saturating_sub(width / 3);
-    while from > 0 && !chars[from - 1].is_whitespace() {
+    // Start a third of the width before the first match, moved back to the
+    // start of a word when one is near; text without spaces (Japanese, a
+    // long address) starts where it was cut.
+    let cut = first.saturating_sub(width / 3);
+    let mut from = cut;
+    while from > 0 && cut - from < WORD_BACKTRACK && !chars[from - 1].is_whitespace() {
         from -= 1;
+    }
+    if from > 0 && !chars[from - 1].is_whitespace() {
+        from = cut;
     }
     let to = (from + width).min(chars.len());
     let mut parts = Vec::new();
@@ -319,5 +329,14 @@ mod tests {
         assert!(
             s.0.first().unwrap().0.starts_with('…') && s.0.iter().any(|(t, m)| *m && t == "lace")
         );
+        // Text without spaces before the match (Japanese, a long address)
+        // still shows the match.
+        for before in ["町".repeat(3000), format!("https://example.org/{}", "a".repeat(3000))] {
+            let text = format!("{before} lace and more");
+            let s = snippet(&text, &["lace".into()], 220);
+            assert!(s.0.iter().any(|(t, m)| *m && t == "lace"), "{:?}", &s.0[..2]);
+            let shown: usize = s.0.iter().map(|(t, _)| t.chars().count()).sum();
+            assert!(shown <= 220 + 4, "{shown}");
+        }
     }
 }

@@ -655,3 +655,15 @@ async fn the_confirmation_link_confirms_only_when_its_button_is_pressed() {
         assert!(r.body.contains("no confirmation code") && !r.body.contains("<button type=\"submit\">Confirm"), "{}", r.body);
     }
 }
+
+/// A query longer than the search box allows is cut to its 200 characters,
+/// in the title and the "nothing found" line alike.
+#[tokio::test]
+async fn a_very_long_search_is_cut_to_the_box() {
+    for mut app in apps().await {
+        let long = "lace".repeat(1250);
+        let r = app.get(&format!("/search?q={long}")).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains(&"lace".repeat(50)) && !r.body.contains(&format!("{}l", "lace".repeat(50))), "the query is shown cut");
+    }
+}

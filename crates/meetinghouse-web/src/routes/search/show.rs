@@ -26,6 +26,9 @@ struct SearchPage {
     next_url: Option<String>,
 }
 
+/// The longest query searched (the search box's `maxlength`).
+const QUERY_MAX: usize = 200;
+
 fn url(q: &str, kind: &str, page: i64) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
     s.append_pair("q", q);
@@ -37,7 +40,8 @@ fn url(q: &str, kind: &str, page: i64) -> String {
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    let query = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
+    // The box takes 200 characters; a longer address is cut to match.
+    let query: String = q.get("q").map(|s| s.trim().chars().take(QUERY_MAX).collect::<String>().trim_end().to_string()).unwrap_or_default();
     let kind = q.get("type").filter(|k| ["story", "object", "prompt"].contains(&k.as_str())).cloned().unwrap_or_default();
     let n = page_number(&q);
     let (results, more) = if query.is_empty() { (Vec::new(), false) } else { search::search(&state.db, &query, &kind, n).await? };
