@@ -1,6 +1,6 @@
 //! The engine: votes in, opinion map out, state carried between updates.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -43,8 +43,14 @@ struct TallyCache {
     counts: BTreeMap<u32, Vec<u32>>,
 }
 
+/// The version [`Engine::state`] writes. Version 1 had no `rng`; both are read.
+pub const STATE_VERSION: u32 = 2;
+
 /// Everything carried from one update to the next, with external ids, so it
-/// survives a restart (JSON via serde).
+/// survives a restart (JSON via serde). Restoring it into an engine holding
+/// the same statements and votes continues exactly as the engine that saved
+/// it would have (the floats survive a JSON round trip exactly: the crate
+/// turns on serde_json's `float_roundtrip`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PersistedState {
     pub version: u32,
@@ -52,9 +58,17 @@ pub struct PersistedState {
     /// PCA warm start: the Ritz block (4 vectors) by statement id.
     pub pca_block: Vec<(String, [f64; BLOCK])>,
     pub in_conv: Vec<String>,
+    /// Cluster ids are unique and below `u32::MAX` (reserved).
     pub base_clusters: Vec<PersistedCluster<String>>,
+    /// (k, clusters whose members are base-cluster ids), k in 2..=max_k.
     pub group_clusterings: Vec<(usize, Vec<PersistedCluster<u32>>)>,
     pub smoother: Smoother,
+    /// State of the engine's random generator (PCA start vectors), so that a
+    /// restored engine draws what the saving one would have drawn next.
+    /// Absent in version 1: the restoring engine keeps its own (seeded from
+    /// `Config.seed`), as before.
+    #[serde(default)]
+    pub rng: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -220,7 +234,7 @@ impl Engine {
         let st = &self.state;
         let pid = |p: u32| self.store.pids[p as usize].clone();
         PersistedState {
-            version: 1,
+            version: STATE_VERSION,
             tick: st.tick,
             pca_block: st
                 .pca_block
@@ -235,35 +249,159 @@ impl Engine {
                 .map(|(k, cs)| (*k, cs.iter().map(|(id, m)| PersistedCluster { id: *id, members: m.clone() }).collect()))
                 .collect(),
             smoother: st.smoother,
+            rng: Some(self.rng.state()),
         }
     }
 
-    /// Restores a persisted state. Participants named in it are registered;
-    /// statements not (yet) known are skipped and reported.
-    pub fn restore_state(&mut self, s: &PersistedState) -> Vec<Diagnostic> {
+    /// Restores a persisted state, after the statements and votes it was
+    /// saved with have been given to the engine. Nothing is registered: a
+    /// statement or participant the engine does not know (or a participant
+    /// without votes) is left out. A state that is not consistent is repaired
+    /// rather than trusted, and every repair is reported (`StateMismatch`):
+    /// duplicate cluster ids (the first cluster keeps it), the reserved id
+    /// `u32::MAX`, a participant in two base clusters (the first keeps them),
+    /// group members that name no base cluster or are in two groups, group
+    /// clusterings for a k outside 2..=max_k or listed twice, more than k
+    /// clusters for k, a smoother k outside 2..=max_k, non-finite PCA
+    /// entries. A version this engine does not read is ignored whole: the
+    /// engine starts fresh.
+    pub fn restore_state<'s>(&mut self, s: &'s PersistedState) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
-        let mut block = vec![[0.0; BLOCK]; self.store.sids.len()];
-        let mut missing = 0;
+        if !(1..=STATE_VERSION).contains(&s.version) {
+            self.state = State::default();
+            self.rng = SplitMix64::new(self.config.seed);
+            diags.push(Diagnostic::new(
+                DiagnosticCode::StateMismatch,
+                format!("saved state has version {}, this engine reads 1 to {STATE_VERSION}: it is ignored and the analysis starts fresh", s.version),
+            ));
+            return diags;
+        }
+        let mut report = |n: usize, what: &str| {
+            if n > 0 {
+                diags.push(Diagnostic::new(DiagnosticCode::StateMismatch, format!("saved state: {n} {what}")));
+            }
+        };
+        let store = &self.store;
+        let n_s = store.sids.len();
+        let mut block = vec![[0.0; BLOCK]; n_s];
+        let mut placed = vec![false; n_s];
+        let (mut missing, mut twice, mut non_finite) = (0, 0, 0);
         for (sid, v) in &s.pca_block {
-            match self.store.statement_index(sid) {
-                Some(i) => block[i as usize] = *v,
+            match store.statement_index(sid) {
+                _ if !v.iter().all(|x| x.is_finite()) => non_finite += 1,
+                Some(i) if placed[i as usize] => twice += 1,
+                Some(i) => {
+                    block[i as usize] = *v;
+                    placed[i as usize] = true;
+                }
                 None => missing += 1,
             }
         }
-        if missing > 0 {
-            diags.push(Diagnostic::new(DiagnosticCode::StateMismatch, format!("{missing} statements in the saved PCA state are unknown; they start fresh")));
-        }
-        let mut st = State { tick: s.tick, pca_block: (!s.pca_block.is_empty()).then_some(block), smoother: s.smoother, ..State::default() };
-        for p in &s.in_conv {
-            let i = self.store.participant(p) as usize;
-            if st.in_conv.len() <= i {
-                st.in_conv.resize(i + 1, false);
+        report(missing, "statements in the PCA block are unknown; they start fresh");
+        report(twice, "statements are listed twice in the PCA block; the first entry is kept");
+        report(non_finite, "PCA block entries are not finite numbers; they start fresh");
+
+        // Participants: looked up, never registered. One without votes here
+        // (gone since the state was saved) is left out.
+        let mut gone: BTreeSet<&str> = BTreeSet::new();
+        let mut lookup = |p: &'s str| match store.participant_index(p) {
+            Some(i) if !store.rows[i as usize].is_empty() => Some(i),
+            _ => {
+                gone.insert(p);
+                None
             }
-            st.in_conv[i] = true;
+        };
+        let mut in_conv = Vec::new();
+        for p in &s.in_conv {
+            if let Some(i) = lookup(p) {
+                let i = i as usize;
+                if in_conv.len() <= i {
+                    in_conv.resize(i + 1, false);
+                }
+                in_conv[i] = true;
+            }
         }
-        st.base = s.base_clusters.iter().map(|c| (c.id, c.members.iter().map(|p| self.store.participant(p)).collect())).collect();
-        st.group_clusterings = s.group_clusterings.iter().map(|(k, cs)| (*k, cs.iter().map(|c| (c.id, c.members.clone())).collect())).collect();
-        self.state = st;
+        let (mut bad_ids, mut members_twice) = (0, 0);
+        let mut base: Vec<(u32, Vec<u32>)> = Vec::with_capacity(s.base_clusters.len());
+        let mut base_ids = HashSet::new();
+        let mut in_base = HashSet::new();
+        for c in &s.base_clusters {
+            if c.id == u32::MAX || !base_ids.insert(c.id) {
+                bad_ids += 1;
+                continue;
+            }
+            let mut members = Vec::with_capacity(c.members.len());
+            for p in &c.members {
+                if let Some(i) = lookup(p) {
+                    if in_base.insert(i) {
+                        members.push(i);
+                    } else {
+                        members_twice += 1;
+                    }
+                }
+            }
+            base.push((c.id, members));
+        }
+        if !gone.is_empty() {
+            let e: Vec<&str> = gone.iter().take(5).copied().collect();
+            report(gone.len(), &format!("participants have no votes here (e.g. {}); they are left out", e.join(", ")));
+        }
+        report(members_twice, "base-cluster memberships repeat a participant; the first is kept");
+
+        let max_k = self.config.max_k.max(2);
+        let (mut bad_k, mut extra, mut bad_members) = (0, 0, 0);
+        let mut group_clusterings: BTreeMap<usize, Vec<(u32, Vec<u32>)>> = BTreeMap::new();
+        for (k, cs) in &s.group_clusterings {
+            if !(2..=max_k).contains(k) || group_clusterings.contains_key(k) {
+                bad_k += 1;
+                continue;
+            }
+            let (mut ids, mut used) = (HashSet::new(), HashSet::new());
+            let mut out = Vec::with_capacity(cs.len());
+            for c in cs {
+                if c.id == u32::MAX || !ids.insert(c.id) {
+                    bad_ids += 1;
+                    continue;
+                }
+                if out.len() >= *k {
+                    extra += 1;
+                    continue;
+                }
+                let members: Vec<u32> = c.members.iter().copied().filter(|b| base_ids.contains(b) && used.insert(*b)).collect();
+                bad_members += c.members.len() - members.len();
+                out.push((c.id, members));
+            }
+            group_clusterings.insert(*k, out);
+        }
+        report(bad_ids, "clusters have a duplicate or reserved id; they are dropped");
+        report(bad_k, &format!("group clusterings are for a k outside 2..={max_k} or repeat a k; they are dropped"));
+        report(extra, "group clusters exceed their clustering's k; they are dropped");
+        report(bad_members, "group members name no base cluster or repeat one; they are dropped");
+
+        let mut smoother = s.smoother;
+        let fits = |k: Option<usize>| k.is_none_or(|k| (2..=max_k).contains(&k));
+        if !fits(smoother.last_k) {
+            smoother.last_k = None;
+            smoother.last_k_count = 0;
+            report(1, "k smoother's last k is out of range; it is reset");
+        }
+        if !fits(smoother.smoothed_k) {
+            smoother.smoothed_k = smoother.smoothed_k.map(|k| k.clamp(2, max_k));
+            report(1, &format!("k smoother's shown k is out of range; clamped into 2..={max_k}"));
+        }
+
+        self.state = State {
+            tick: s.tick,
+            pca_block: (!s.pca_block.is_empty()).then_some(block),
+            in_conv,
+            base,
+            group_clusterings,
+            smoother,
+            tally_cache: None,
+        };
+        if let Some(r) = s.rng {
+            self.rng = SplitMix64::from_state(r);
+        }
         diags
     }
 
@@ -300,13 +438,22 @@ impl Engine {
                     self.unknown_examples.join(", ")
                 ),
             ));
+            // Reported once: the next update counts only what arrives after.
+            self.unknown_statement_votes = 0;
+            self.unknown_examples.clear();
+        }
+        if cfg.max_k < 2 {
+            diags.push(Diagnostic::new(DiagnosticCode::InvalidConfig, format!("max_k = {} is below 2: up to 2 groups are tried", cfg.max_k)));
+        }
+        if cfg.base_k < 2 {
+            diags.push(Diagnostic::new(DiagnosticCode::InvalidConfig, format!("base_k = {} allows one base cluster only, so there are no opinion groups", cfg.base_k)));
         }
         let changes = std::mem::take(&mut self.store.changes);
         let changes_overflow = std::mem::replace(&mut self.store.changes_overflow, false);
         let store = &self.store;
         let n_p = store.pids.len();
         let n_s = store.sids.len();
-        self.state.tick += 1;
+        self.state.tick = self.state.tick.saturating_add(1);
 
         // Columns, centre and centred cell values.
         let has_col: Vec<bool> = store.col_count.iter().map(|&c| c > 0).collect();
@@ -458,7 +605,9 @@ impl Engine {
         let mut chosen: Vec<Cluster>;
         let k_shown;
         if distinct < 2 {
-            if n_rows > 0 {
+            // With base_k < 2 the configuration, not the participants, is
+            // why (reported above).
+            if n_rows > 0 && (cfg.base_k >= 2 || kmeans::count_distinct(&points) < 2) {
                 diags.push(Diagnostic::new(
                     DiagnosticCode::TooFewParticipants,
                     format!("{} participants in the conversation with {} distinct positions: no opinion groups yet", in_conv_idx.len(), distinct),
@@ -518,7 +667,7 @@ impl Engine {
                 }
             }
             let sm = &mut self.state.smoother;
-            let count = if sm.last_k == Some(this_k) { sm.last_k_count + 1 } else { 1 };
+            let count = if sm.last_k == Some(this_k) { sm.last_k_count.saturating_add(1) } else { 1 };
             let smoothed = if count >= cfg.k_buffer { this_k } else { sm.smoothed_k.unwrap_or(this_k) };
             let smoothed = smoothed.clamp(2, max_k);
             *sm = Smoother { last_k: Some(this_k), last_k_count: count, smoothed_k: Some(smoothed) };

@@ -4,7 +4,7 @@
 //! Broken rows are skipped and reported in [`LoadReport`]; a missing file or
 //! column that the format cannot do without is an error.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -137,10 +137,12 @@ pub fn read_meta_annotations(path: &Path) -> Result<BTreeMap<String, Vec<String>
     Ok(out)
 }
 
-/// Numeric-aware id order: numbers by value first, then other strings.
+/// Numeric-aware id order: numbers by value first, then other strings. Ids
+/// of equal value ("1", "01", "+1") are ordered as plain strings, so the
+/// order is total and never depends on the order they came in.
 pub fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
     match (a.parse::<i64>(), b.parse::<i64>()) {
-        (Ok(x), Ok(y)) => x.cmp(&y),
+        (Ok(x), Ok(y)) => x.cmp(&y).then_with(|| a.cmp(b)),
         (Ok(_), Err(_)) => std::cmp::Ordering::Less,
         (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
         _ => a.cmp(b),
@@ -159,9 +161,18 @@ fn column(path: &Path, headers: &[String], name: &'static str) -> Result<usize, 
     headers.iter().position(|h| h == name).ok_or_else(|| LoadError::MissingColumn { path: path.to_owned(), column: name, found: headers.to_vec() })
 }
 
+/// A whole number: an integer, or a float with no fractional part ("1.0"),
+/// within i64 (a value outside is refused, not saturated).
 fn parse_int(s: &str) -> Option<i64> {
     let s = s.trim();
-    s.parse::<i64>().ok().or_else(|| s.parse::<f64>().ok().filter(|f| f.is_finite() && f.fract() == 0.0).map(|f| f as i64))
+    s.parse::<i64>().ok().or_else(|| s.parse::<f64>().ok().and_then(whole))
+}
+
+/// `f` as an i64 when it is a whole number within i64's range.
+fn whole(f: f64) -> Option<i64> {
+    // 2^63 is exact in f64; i64::MIN = −2^63 is in range, 2^63 is not.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    (f.is_finite() && f.fract() == 0.0 && (-LIMIT..LIMIT).contains(&f)).then_some(f as i64)
 }
 
 fn parse_bool(s: &str) -> Option<bool> {
@@ -184,6 +195,7 @@ pub fn read_comments_csv(path: &Path, report: &mut LoadReport) -> Result<Vec<(St
     }
     let mut out: Vec<(String, StatementMeta)> = Vec::new();
     let mut seen = HashSet::new();
+    let mut empty_moderated: Vec<String> = Vec::new();
     for (n, rec) in r.records().enumerate() {
         let line = n as u64 + 2;
         let rec = match rec {
@@ -199,13 +211,20 @@ pub fn read_comments_csv(path: &Path, report: &mut LoadReport) -> Result<Vec<(St
             report.skip(file, line, "no comment-id");
             continue;
         };
-        let moderation = match c_mod.map(|c| rec.get(c).map(parse_int)) {
+        let moderation = match c_mod.map(|c| rec.get(c).map(str::trim)) {
             None => Moderation::Unmoderated,
-            Some(Some(Some(v))) => Moderation::from_polis(v),
-            Some(_) => {
-                report.skip(file, line, format!("comment {id}: \"moderated\" is not -1, 0 or 1"));
-                continue;
+            Some(None | Some("")) => {
+                // Counted as not moderated (0); said once for all below.
+                empty_moderated.push(id.to_owned());
+                Moderation::Unmoderated
             }
+            Some(Some(v)) => match parse_int(v) {
+                Some(v @ -1..=1) => Moderation::from_polis(v),
+                _ => {
+                    report.skip(file, line, format!("comment {id}: \"moderated\" is \"{v}\", not -1, 0 or 1"));
+                    continue;
+                }
+            },
         };
         let is_meta = match c_meta.map(|c| rec.get(c).map(parse_bool)) {
             None => false,
@@ -220,6 +239,11 @@ pub fn read_comments_csv(path: &Path, report: &mut LoadReport) -> Result<Vec<(St
             continue;
         }
         out.push((id.to_owned(), StatementMeta { moderation, is_meta }));
+    }
+    if !empty_moderated.is_empty() {
+        let n = empty_moderated.len();
+        empty_moderated.truncate(5);
+        report.warnings.push(format!("{file}: {n} statements have an empty \"moderated\" cell and count as unmoderated (0), e.g. comment {}", empty_moderated.join(", ")));
     }
     out.sort_by(|a, b| id_order(&a.0, &b.0));
     Ok(out)
@@ -263,7 +287,7 @@ pub fn read_votes_csv(path: &Path, report: &mut LoadReport) -> Result<Vec<VoteEv
             Some(t) => match parse_int(t) {
                 Some(t) => Some(t),
                 None => {
-                    report.skip(file, line, format!("timestamp \"{t}\" is not a number"));
+                    report.skip(file, line, format!("timestamp \"{t}\" is not a whole number within range"));
                     continue;
                 }
             },
@@ -285,6 +309,7 @@ pub fn read_participants_votes_csv(path: &Path, report: &mut LoadReport) -> Resu
     let stmt_cols: Vec<(usize, String)> = headers.iter().enumerate().filter(|(_, h)| !PV_FIXED.contains(&h.as_str()) && !h.is_empty()).map(|(i, h)| (i, h.clone())).collect();
     let mut votes = Vec::new();
     let mut groups = Vec::new();
+    let mut seen = HashSet::new();
     for (n, rec) in r.records().enumerate() {
         let line = n as u64 + 2;
         let rec = match rec {
@@ -321,6 +346,10 @@ pub fn read_participants_votes_csv(path: &Path, report: &mut LoadReport) -> Resu
         }
         if let Some(reason) = bad {
             report.skip(file, line, reason);
+            continue;
+        }
+        if !seen.insert(p.to_owned()) {
+            report.skip(file, line, format!("participant {p} appears twice; the first row is kept"));
             continue;
         }
         votes.extend(row_votes);
@@ -373,7 +402,7 @@ pub fn load_opendata(dir: &Path) -> Result<Dataset, LoadError> {
     };
     let mut statements = statements;
     let known: HashSet<&str> = statements.iter().map(|s| s.0.as_str()).collect();
-    let mut extra: Vec<String> = votes.iter().map(|v| v.statement.as_str()).filter(|s| !known.contains(s)).collect::<HashSet<_>>().into_iter().map(str::to_owned).collect();
+    let mut extra: Vec<String> = votes.iter().map(|v| v.statement.as_str()).filter(|s| !known.contains(s)).collect::<BTreeSet<_>>().into_iter().map(str::to_owned).collect();
     if !extra.is_empty() && comments_p.exists() {
         report.warnings.push(format!("{} statements have votes but no row in comments.csv; their votes are ignored", extra.len()));
         extra.clear();
@@ -396,12 +425,39 @@ fn json_id(v: &serde_json::Value) -> Option<String> {
     }
 }
 
+/// A whole number (1, 1.0, "1"); a fractional one (0.5) is not one.
 fn json_int(v: Option<&serde_json::Value>) -> Option<i64> {
     match v? {
-        serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
+        serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().and_then(whole)),
         serde_json::Value::String(s) => parse_int(s),
         _ => None,
     }
+}
+
+/// A time in milliseconds: a fraction of a millisecond is dropped (it only
+/// orders votes).
+fn json_time(v: Option<&serde_json::Value>) -> Option<i64> {
+    let floor = |f: f64| whole(f.floor());
+    match v? {
+        serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().and_then(floor)),
+        serde_json::Value::String(s) => s.trim().parse::<i64>().ok().or_else(|| s.trim().parse::<f64>().ok().and_then(floor)),
+        _ => None,
+    }
+}
+
+/// The top-level array of a Pol.is API dump.
+fn json_array<'a>(path: &Path, v: &'a serde_json::Value) -> Result<&'a [serde_json::Value], LoadError> {
+    v.as_array().map(Vec::as_slice).ok_or_else(|| {
+        let found = match v {
+            serde_json::Value::Object(_) => "an object",
+            serde_json::Value::Null => "null",
+            serde_json::Value::Bool(_) => "a boolean",
+            serde_json::Value::Number(_) => "a number",
+            serde_json::Value::String(_) => "a string",
+            serde_json::Value::Array(_) => "an array",
+        };
+        LoadError::Json { path: path.to_owned(), message: format!("expected an array at the top level, found {found}") }
+    })
 }
 
 /// Loads Pol.is API dumps: `votes.json` and `comments.json` (as in the
@@ -417,12 +473,21 @@ pub fn load_polis_api(dir: &Path) -> Result<Dataset, LoadError> {
     let comments_v = json_file(&cp)?;
     let mut statements = Vec::new();
     let mut agree_counts: HashMap<String, i64> = HashMap::new();
-    for (i, c) in comments_v.as_array().map(Vec::as_slice).unwrap_or(&[]).iter().enumerate() {
+    for (i, c) in json_array(&cp, &comments_v)?.iter().enumerate() {
         let Some(id) = c.get("tid").or_else(|| c.get("statement_id")).and_then(json_id) else {
             report.skip("comments.json", i as u64, "no tid");
             continue;
         };
-        let m = json_int(c.get("mod").or_else(|| c.get("moderated"))).unwrap_or(0);
+        let m = match c.get("mod").or_else(|| c.get("moderated")) {
+            None | Some(serde_json::Value::Null) => 0,
+            Some(v) => match json_int(Some(v)) {
+                Some(m @ -1..=1) => m,
+                _ => {
+                    report.skip("comments.json", i as u64, format!("comment {id}: mod {v} is not -1, 0 or 1"));
+                    continue;
+                }
+            },
+        };
         let is_meta = c.get("is_meta").and_then(serde_json::Value::as_bool).unwrap_or(false);
         if let Some(a) = json_int(c.get("agree_count")) {
             agree_counts.insert(id.clone(), a);
@@ -431,14 +496,21 @@ pub fn load_polis_api(dir: &Path) -> Result<Dataset, LoadError> {
     }
     statements.sort_by(|a, b| id_order(&a.0, &b.0));
     let mut raw = Vec::new();
-    for (i, v) in votes_v.as_array().map(Vec::as_slice).unwrap_or(&[]).iter().enumerate() {
+    for (i, v) in json_array(&vp, &votes_v)?.iter().enumerate() {
         let p = v.get("pid").or_else(|| v.get("participant_id")).and_then(json_id);
         let s = v.get("tid").or_else(|| v.get("statement_id")).and_then(json_id);
-        let val = json_int(v.get("vote"));
-        let time = json_int(v.get("modified"));
-        match (p, s, val) {
-            (Some(p), Some(s), Some(val)) if (-1..=1).contains(&val) => raw.push((p, s, val, time)),
-            _ => report.skip("votes.json", i as u64, "missing pid/tid or vote not in -1..1"),
+        let time = json_time(v.get("modified"));
+        let (Some(p), Some(s)) = (p, s) else {
+            report.skip("votes.json", i as u64, "missing pid or tid");
+            continue;
+        };
+        // Exactly -1, 0 or 1: a fraction (0.5) is not rounded to a vote.
+        match json_int(v.get("vote")) {
+            Some(val @ -1..=1) => raw.push((p, s, val, time)),
+            _ => {
+                let shown = v.get("vote").map_or_else(|| "missing".to_owned(), serde_json::Value::to_string);
+                report.skip("votes.json", i as u64, format!("participant {p}, comment {s}: vote {shown} is not -1, 0 or 1"));
+            }
         }
     }
     // Sign detection: which sign makes "+1 = agree" match agree_count?

@@ -212,7 +212,11 @@ pub(crate) fn clean_start(
     }
     let nearest = Nearest::new(&clusters);
     let mut near: Vec<(usize, f64)> = points.iter().map(|p| nearest.find(p)).collect();
-    let mut next_id = clusters.iter().map(|c| c.id).max().map_or(0, |m| m + 1);
+    // New ids count up from the largest; should that reach u32::MAX (never
+    // handed out: a saved state reserves it), the smallest unused id is
+    // taken instead.
+    let bump = |x: u32| x.checked_add(1).filter(|&y| y < u32::MAX);
+    let mut next_id = clusters.iter().map(|c| c.id).max().map_or(Some(0), bump);
     while clusters.len() < possible {
         let mut far = (usize::MAX, 0.0f64);
         for (i, &(_, d)) in near.iter().enumerate() {
@@ -234,9 +238,10 @@ pub(crate) fn clean_start(
             }
         }
         let new_slot = clusters.len();
-        clusters.push(Cluster { id: next_id, center: points[pt], members: vec![pt as u32] });
+        let id = next_id.unwrap_or_else(|| smallest_unused_id(&clusters));
+        next_id = next_id.and_then(bump);
+        clusters.push(Cluster { id, center: points[pt], members: vec![pt as u32] });
         owner[pt] = new_slot;
-        next_id += 1;
         let empty_changed = changed != usize::MAX && clusters[changed].members.is_empty();
         if empty_changed {
             // Cannot happen for a positive distance (a singleton's point is its
@@ -259,6 +264,20 @@ pub(crate) fn clean_start(
     clusters.retain(|c| !c.members.is_empty());
     clusters.sort_by_key(|c| c.id);
     clusters
+}
+
+fn smallest_unused_id(clusters: &[Cluster]) -> u32 {
+    let mut used: Vec<u32> = clusters.iter().map(|c| c.id).collect();
+    used.sort_unstable();
+    let mut id = 0;
+    for u in used {
+        if u == id {
+            id += 1;
+        } else if u > id {
+            break;
+        }
+    }
+    id
 }
 
 /// Visits centres sorted by x outwards from `x`, alternating right and left,
@@ -449,8 +468,9 @@ pub(crate) fn kmeans(points: &[P2], w: Option<&[f64]>, init: Vec<Cluster>, max_i
         return Vec::new();
     }
     let n = points.len();
-    // Fixed ranges (the summation order depends on them, not on the threads).
-    let ranges: Vec<std::ops::Range<usize>> = if n > 20_000 && threads > 1 {
+    // Fixed ranges: the summation order depends on them, and they depend on
+    // the number of points only, never on the threads.
+    let ranges: Vec<std::ops::Range<usize>> = if n > 20_000 {
         let per = n.div_ceil(8);
         (0..8).map(|i| (i * per).min(n)..((i + 1) * per).min(n)).collect()
     } else {
@@ -577,7 +597,7 @@ mod tests {
             (sums, assign)
         };
         let n = points.len();
-        let parts = if n > 20_000 && threads > 1 {
+        let parts = if n > 20_000 {
             let per = n.div_ceil(8);
             let ranges: Vec<std::ops::Range<usize>> = (0..8).map(|i| (i * per).min(n)..((i + 1) * per).min(n)).collect();
             crate::pca::par_chunks(&ranges, threads, work)
@@ -663,6 +683,35 @@ mod tests {
         out
     }
 
+
+    /// A previous cluster id at u32::MAX (a corrupt saved state) used to
+    /// overflow when a new cluster was split off; new ids then are the
+    /// smallest unused ones, and u32::MAX itself is never handed out.
+    #[test]
+    fn new_cluster_ids_do_not_overflow() {
+        let points: Vec<P2> = (0..6).map(|i| [i as f64, 0.0]).collect();
+        let prev = vec![(u32::MAX, (0..6).collect::<Vec<u32>>()), (0, vec![])];
+        let out = clean_start(&points, None, &prev, 3);
+        let mut ids: Vec<u32> = out.iter().map(|c| c.id).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, vec![0, 1, u32::MAX]);
+        let prev = vec![(u32::MAX - 1, (0..6).collect::<Vec<u32>>())];
+        let ids: Vec<u32> = clean_start(&points, None, &prev, 3).iter().map(|c| c.id).collect();
+        assert_eq!(ids, vec![0, 1, u32::MAX - 1]);
+    }
+
+    /// Above 20,000 points the sums run in fixed ranges whatever the number
+    /// of threads, so the result is the same for 1, 2 and 3 threads.
+    #[test]
+    fn kmeans_does_not_depend_on_the_threads() {
+        let mut rng = SplitMix64::new(7);
+        let points: Vec<P2> = (0..25_000).map(|i| [(i % 3) as f64 + rng.normal() * 0.8, rng.normal()]).collect();
+        let init = cold_start(&points, 100);
+        let one = kmeans(&points, None, init.clone(), 100, 1);
+        for threads in [2, 3] {
+            assert_eq!(kmeans(&points, None, init.clone(), 100, threads), one, "threads={threads}");
+        }
+    }
 
     #[test]
     fn bounded_kmeans_matches_plain_lloyd() {

@@ -23,6 +23,6 @@ pub mod stats;
 mod store;
 mod types;
 
-pub use engine::{Analysis, BaseCluster, Consensus, Engine, Group, PcaOut, PersistedCluster, PersistedState, Smoother};
+pub use engine::{Analysis, BaseCluster, Consensus, Engine, Group, PcaOut, PersistedCluster, PersistedState, STATE_VERSION, Smoother};
 pub use stats::{ConsensusItem, Direction, RepItem, Tally};
 pub use types::{Config, Diagnostic, DiagnosticCode, Moderation, StatementMeta, Vote, VoteEvent};

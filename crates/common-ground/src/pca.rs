@@ -107,6 +107,10 @@ pub(crate) fn par_chunks<T: Send>(
 }
 
 
+/// A component follows the previous update's sign when the cosine between
+/// them exceeds this; below it the dot product may be rounding noise.
+const SIGN_FOLLOW: f64 = 1e-8;
+
 /// Largest basis before a thick restart, and the Ritz vectors kept then.
 const MAX_BASIS: usize = 24;
 const KEEP: usize = 8;
@@ -577,11 +581,15 @@ pub(crate) fn pca(
             b[k] = x;
         }
     }
-    // Sign: follow the previous update; on a cold start, largest entry positive.
+    // Sign: follow the previous update where the component still points
+    // somewhere near it; otherwise (a cold start, or a component orthogonal
+    // to the previous one, whose dot product is rounding noise) the largest
+    // entry is positive.
     let mut flips = [1.0; 2];
     for (k, comp) in comps.iter_mut().enumerate() {
-        let flip = match &prev {
-            Some(pc) if pc[k].iter().any(|&x| x != 0.0) => dot(comp, &pc[k]) < 0.0,
+        let follows = prev.as_ref().map(|pc| (dot(comp, &pc[k]), dot(comp, comp).sqrt() * dot(&pc[k], &pc[k]).sqrt()));
+        let flip = match follows {
+            Some((d, scale)) if scale > 0.0 && d.abs() > SIGN_FOLLOW * scale => d < 0.0,
             _ => {
                 let mut best = 0.0f64;
                 for &x in comp.iter() {

@@ -13,6 +13,16 @@ impl SplitMix64 {
         Self { state: seed }
     }
 
+    /// The generator's whole state: [`SplitMix64::from_state`] continues the
+    /// sequence exactly where this one is.
+    pub fn state(&self) -> u64 {
+        self.state
+    }
+
+    pub fn from_state(state: u64) -> Self {
+        Self { state }
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;

@@ -59,6 +59,11 @@ impl VoteStore {
         Some(s)
     }
 
+    /// The index of a known participant (never registers one).
+    pub fn participant_index(&self, id: &str) -> Option<u32> {
+        self.pid_index.get(id).copied()
+    }
+
     pub fn participant(&mut self, id: &str) -> u32 {
         if let Some(&p) = self.pid_index.get(id) {
             return p;

@@ -185,6 +185,8 @@ pub enum DiagnosticCode {
     PcaNotConverged,
     NonFiniteReplaced,
     StateMismatch,
+    /// A `Config` value outside its range; the engine says what it used.
+    InvalidConfig,
 }
 
 impl Diagnostic {

@@ -90,6 +90,7 @@ fn state_from_blob(m: &Value) -> PersistedState {
                 .collect(),
         )],
         smoother: common_ground::Smoother { last_k: Some(k), last_k_count: 4, smoothed_k: Some(k) },
+        rng: None,
     }
 }
 

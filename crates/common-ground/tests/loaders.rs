@@ -1,0 +1,158 @@
+//! The openData and Pol.is API loaders on values they must not guess at:
+//! every row they do not take is skipped with a reason, and the result does
+//! not depend on hash order.
+
+use common_ground::io::{LoadError, id_order, load_opendata, load_polis_api};
+use common_ground::{Moderation, Vote};
+
+/// A fresh directory, removed when the test ends.
+struct TempDir(std::path::PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("kept for a look: {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn tmpdir(name: &str) -> TempDir {
+    let d = std::env::temp_dir().join(format!("cg-loaders-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    TempDir(d)
+}
+
+fn api_dir(name: &str, votes: &str) -> TempDir {
+    let d = tmpdir(name);
+    std::fs::write(d.join("comments.json"), r#"[{"tid": 0, "mod": 1, "agree_count": 1}, {"tid": 1, "mod": 0, "agree_count": 0}]"#).unwrap();
+    std::fs::write(d.join("votes.json"), votes).unwrap();
+    d
+}
+
+/// A fractional vote is not rounded (0.5 used to load as a pass, 1.7 as an
+/// agree); a whole float (1.0) is a vote.
+#[test]
+fn api_votes_that_are_not_whole_numbers_are_skipped() {
+    let d = api_dir("frac", r#"[
+        {"pid": 1, "tid": 0, "vote": 1.0, "modified": 10},
+        {"pid": 2, "tid": 0, "vote": 0.5, "modified": 11},
+        {"pid": 3, "tid": 1, "vote": 1.7, "modified": 12},
+        {"pid": 4, "tid": 1, "vote": "-1", "modified": 13},
+        {"pid": 5, "tid": 1, "vote": 2, "modified": 14},
+        {"pid": 6, "tid": 1, "modified": 15}
+    ]"#);
+    let ds = load_polis_api(&d).unwrap();
+    let got: Vec<(&str, Vote)> = ds.votes.iter().map(|v| (v.participant.as_str(), v.vote)).collect();
+    assert_eq!(got, vec![("1", Vote::Agree), ("4", Vote::Disagree)]);
+    let reasons: Vec<&str> = ds.report.skipped.iter().map(|s| s.reason.as_str()).collect();
+    assert_eq!(reasons.len(), 4, "{reasons:?}");
+    assert!(reasons[0].contains("vote 0.5 is not -1, 0 or 1"), "{reasons:?}");
+    assert!(reasons[1].contains("vote 1.7"), "{reasons:?}");
+    assert!(reasons[3].contains("vote missing"), "{reasons:?}");
+}
+
+/// A dump that is not an array (`{"votes": [...]}`) is an error naming the
+/// file, not an empty conversation.
+#[test]
+fn api_dumps_that_are_not_arrays_are_refused() {
+    let d = api_dir("object", r#"{"votes": [{"pid": 1, "tid": 0, "vote": 1}]}"#);
+    match load_polis_api(&d) {
+        Err(e @ LoadError::Json { .. }) => {
+            let m = e.to_string();
+            assert!(m.contains("votes.json") && m.contains("expected an array") && m.contains("an object"), "{m}");
+        }
+        other => panic!("expected a JSON error, got {other:?}"),
+    }
+    let d = api_dir("comments-object", "[]");
+    std::fs::write(d.join("comments.json"), r#"{"comments": []}"#).unwrap();
+    assert!(matches!(load_polis_api(&d), Err(LoadError::Json { path, .. }) if path.ends_with("comments.json")));
+}
+
+/// Ids of equal numeric value order as plain strings, so statements whose
+/// ids come only from the votes (no comments.csv) load in the same order
+/// every run.
+#[test]
+fn statement_order_does_not_depend_on_hash_order() {
+    assert_eq!(id_order("1", "01"), std::cmp::Ordering::Greater);
+    assert_eq!(id_order("+1", "1"), std::cmp::Ordering::Less);
+    assert_eq!(id_order("2", "10"), std::cmp::Ordering::Less);
+    let d = tmpdir("order");
+    let ids = ["1", "01", "+1", "001", "b", "a", "10", "2"];
+    let rows: String = ids.iter().enumerate().map(|(i, s)| format!("{i},x,{s},p,1\n")).collect();
+    std::fs::write(d.join("votes.csv"), format!("timestamp,datetime,comment-id,voter-id,vote\n{rows}")).unwrap();
+    let want = vec!["+1", "001", "01", "1", "2", "10", "a", "b"];
+    for _ in 0..20 {
+        let ds = load_opendata(&d).unwrap();
+        assert_eq!(ds.statements.iter().map(|s| s.0.as_str()).collect::<Vec<_>>(), want);
+    }
+}
+
+/// A participant's second row in participants-votes.csv is skipped with a
+/// reason (its votes used to be merged into the first, and the participant
+/// listed twice among Pol.is's groups).
+#[test]
+fn repeated_participant_rows_are_skipped() {
+    let d = tmpdir("pv-dup");
+    std::fs::write(d.join("comments.csv"), "timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body\n1,x,0,a,0,0,1,s0\n1,x,1,a,0,0,1,s1\n").unwrap();
+    std::fs::write(
+        d.join("participants-votes.csv"),
+        "participant,group-id,n-comments,n-votes,n-agree,n-disagree,0,1\n7,0,0,1,1,0,1,\n8,1,0,1,0,1,-1,\n7,1,0,1,0,1,,-1\n",
+    )
+    .unwrap();
+    let ds = load_opendata(&d).unwrap();
+    assert_eq!(ds.polis_groups, vec![("7".to_owned(), Some("0".to_owned())), ("8".to_owned(), Some("1".to_owned()))]);
+    let sevens: Vec<(&str, Vote)> = ds.votes.iter().filter(|v| v.participant == "7").map(|v| (v.statement.as_str(), v.vote)).collect();
+    assert_eq!(sevens, vec![("0", Vote::Agree)]);
+    assert_eq!(ds.report.skipped.len(), 1);
+    assert_eq!(ds.report.skipped[0].line, 4);
+    assert!(ds.report.skipped[0].reason.contains("participant 7 appears twice"), "{:?}", ds.report.skipped);
+}
+
+/// `moderated` must be -1, 0 or 1 (2 used to load as accepted, -7 as
+/// rejected); an empty cell is 0 with a warning (it used to drop the
+/// statement and then all its votes). A timestamp beyond i64 is refused (it
+/// used to become i64::MAX).
+#[test]
+fn moderation_values_and_overflowing_timestamps() {
+    let d = tmpdir("mod");
+    std::fs::write(
+        d.join("comments.csv"),
+        "timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body\n\
+         1,x,0,a,0,0,1,ok\n1,x,1,a,0,0,-1,rejected\n1,x,2,a,0,0,0,unmoderated\n1,x,3,a,0,0,,empty\n\
+         1,x,4,a,0,0,2,two\n1,x,5,a,0,0,-7,minus seven\n1,x,6,a,0,0,1.0,whole float\n1,x,7,a,0,0,0.5,half\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("votes.csv"),
+        "timestamp,datetime,comment-id,voter-id,vote\n10,x,3,p,1\n99999999999999999999,x,0,p,1\n9223372036854775807,x,1,p,1\n1e30,x,2,p,1\n",
+    )
+    .unwrap();
+    let ds = load_opendata(&d).unwrap();
+    let st: Vec<(&str, Moderation)> = ds.statements.iter().map(|(id, m)| (id.as_str(), m.moderation)).collect();
+    assert_eq!(
+        st,
+        vec![("0", Moderation::Accepted), ("1", Moderation::Rejected), ("2", Moderation::Unmoderated), ("3", Moderation::Unmoderated), ("6", Moderation::Accepted)]
+    );
+    assert!(ds.report.warnings.iter().any(|w| w.contains("1 statements have an empty \"moderated\" cell") && w.contains("comment 3")), "{:?}", ds.report.warnings);
+    let skipped: Vec<(&str, u64, &str)> = ds.report.skipped.iter().map(|s| (s.file.as_str(), s.line, s.reason.as_str())).collect();
+    let comments: Vec<u64> = skipped.iter().filter(|s| s.0 == "comments.csv").map(|s| s.1).collect();
+    assert_eq!(comments, vec![6, 7, 9], "{skipped:?}");
+    assert!(skipped.iter().any(|s| s.2.contains("comment 4: \"moderated\" is \"2\"")), "{skipped:?}");
+    // The vote on the statement with the empty cell is kept; the overflowing
+    // timestamps are refused, i64::MAX itself is a time.
+    let times: Vec<(&str, Option<i64>)> = ds.votes.iter().map(|v| (v.statement.as_str(), v.time)).collect();
+    assert_eq!(times, vec![("3", Some(10)), ("1", Some(i64::MAX))]);
+    let votes: Vec<u64> = skipped.iter().filter(|s| s.0 == "votes.csv").map(|s| s.1).collect();
+    assert_eq!(votes, vec![3, 5], "{skipped:?}");
+    assert!(skipped.iter().any(|s| s.2.contains("timestamp \"99999999999999999999\"")), "{skipped:?}");
+}
