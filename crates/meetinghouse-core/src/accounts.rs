@@ -5,7 +5,7 @@ use meetinghouse_store::{Db, StoreError, outbox, people, sessions, tokens};
 use crate::error::{CoreError, FieldErrors, Result};
 use crate::secrets;
 use crate::settings::{RegistrationMode, Settings};
-use crate::types::{Email, Handle, Password, limits, text};
+use crate::types::{Email, Handle, Password};
 use crate::Actor;
 
 /// How long a session lasts: 30 days.
@@ -37,7 +37,7 @@ pub async fn signup(db: &Db, settings: &Settings, base_url: &str, form: &SignupF
     let mut e = FieldErrors::new();
     let email = Email::parse(&form.email).map_err(|m| e.add("email", m)).ok();
     let handle = Handle::parse(&form.handle).map_err(|m| e.add("handle", m)).ok();
-    let display_name = text(&mut e, "display_name", "Your name", &form.display_name, limits::DISPLAY_NAME_MAX, true);
+    let display_name = crate::people::display_name(&mut e, "display_name", "Your name", &form.display_name, true);
     let password = Password::parse(&form.password).map_err(|m| e.add("password", m)).ok();
     if !form.accept_conduct {
         e.add("accept_conduct", "Please read and accept the code of conduct to join.");
@@ -98,10 +98,15 @@ async fn queue_verification(tx: &mut meetinghouse_store::Tx, settings: &Settings
 }
 
 /// Checks an email and password. Unknown email and wrong password give the
-/// same message and take the same time.
+/// same message and take the same time; so does something that is not an
+/// email address at all (a control character, say), which is never looked up.
 pub async fn login(db: &Db, email: &str, password: &str) -> Result<Actor> {
     let wrong = || FieldErrors::one("password", "That email and password do not match an account. Check both and try again.");
-    let Some(person) = people::by_email(db, email.trim()).await? else {
+    let Ok(email) = Email::parse(email) else {
+        secrets::dummy_verify(password);
+        return Err(wrong());
+    };
+    let Some(person) = people::by_email(db, email.as_str()).await? else {
         secrets::dummy_verify(password);
         return Err(wrong());
     };
@@ -200,15 +205,41 @@ pub async fn reset_password(db: &Db, token: &str, new_password: &str) -> Result<
     Ok(id)
 }
 
+/// A signed-in person changes their password. The current one is asked for
+/// (a browser left signed in is not enough) and the new one is checked as at
+/// sign-up; both are checked before anything is written. Every other session
+/// of theirs ends and reset links already sent stop working; the session
+/// whose token is `keep` (the one asking) stays signed in.
+pub async fn change_password(db: &Db, actor: &Actor, current: &str, new_password: &str, keep: &str) -> Result<()> {
+    let person = people::by_id(db, actor.id).await?.ok_or(CoreError::NotFound)?;
+    let mut e = FieldErrors::new();
+    if current.is_empty() {
+        e.add("current_password", "Enter your current password.");
+    } else if !secrets::verify_password(current, &person.password_hash) {
+        e.add("current_password", "That is not your current password. Check it and try again, or sign out and reset it if you forgot it.");
+    }
+    let password = Password::parse(new_password).map_err(|m| e.add("new_password", m)).ok();
+    e.into_result()?;
+    let hash = secrets::hash_password(password.expect("checked above").expose())?;
+    let mut tx = db.begin().await?;
+    people::set_password(&mut tx, person.id, &hash).await?;
+    tokens::spend_all(&mut tx, person.id, "reset").await?;
+    sessions::delete_others_in(&mut tx, person.id, &secrets::token_hash(keep)).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(person_id = person.id, "password changed; other sessions ended");
+    Ok(())
+}
+
 /// Creates an instance admin (the `admin create` command). The email counts
-/// as verified. The display name is checked as sign-up checks it (control
-/// characters dropped, at most [`limits::DISPLAY_NAME_MAX`] characters);
-/// left empty, it is the handle.
+/// as verified. The display name is checked as sign-up checks it
+/// ([`crate::people::display_name`]: one line, control characters dropped,
+/// at most [`crate::types::limits::DISPLAY_NAME_MAX`] characters, nothing
+/// that poses as an organisation's voice); left empty, it is the handle.
 pub async fn create_admin(db: &Db, email: &str, handle: &str, display_name: &str, password: &str) -> Result<i64> {
     let mut e = FieldErrors::new();
     let email = Email::parse(email).map_err(|m| e.add("email", m)).ok();
     let handle = Handle::parse(handle).map_err(|m| e.add("handle", m)).ok();
-    let display_name = text(&mut e, "name", "The name", display_name, limits::DISPLAY_NAME_MAX, false);
+    let display_name = crate::people::display_name(&mut e, "name", "The name", display_name, false);
     let password = Password::parse(password).map_err(|m| e.add("password", m)).ok();
     e.into_result()?;
     let (email, handle, password) = (email.unwrap(), handle.unwrap(), password.unwrap());

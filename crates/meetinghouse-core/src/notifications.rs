@@ -4,7 +4,7 @@
 //! outbox. Every email carries a signed one-click unsubscribe link.
 
 use meetinghouse_store::notifications::{self as store, NotificationRow};
-use meetinghouse_store::writes::{Batch, Text};
+use meetinghouse_store::writes::{Arg, Batch, Text};
 use meetinghouse_store::{Db, StoreError, Tx, outbox};
 
 use crate::error::{CoreError, FieldErrors, Result};
@@ -59,11 +59,25 @@ pub struct Mailer<'a> {
     pub base_url: &'a str,
 }
 
+/// Who set a notification off, and the reply it is about. A notification
+/// from someone the person blocks or mutes (then or later), or about a reply
+/// no longer shown, is left out of their list, count and digest.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Source {
+    pub sender: Option<i64>,
+    pub reply: Option<i64>,
+}
+
 /// Notifies a person inside the caller's transaction; emails at once when
-/// they chose that.
+/// they chose that. Records no sender: see [`notify_from`] for what someone did.
 pub async fn notify(tx: &mut Tx, mail: Mailer<'_>, person: i64, kind: Kind, text: &str, url: &str) -> Result<()> {
+    notify_from(tx, mail, person, kind, text, url, Source::default()).await
+}
+
+/// [`notify`], recording who set it off and the reply it is about.
+pub async fn notify_from(tx: &mut Tx, mail: Mailer<'_>, person: i64, kind: Kind, text: &str, url: &str, from: Source) -> Result<()> {
     let mut b = Batch::new();
-    notify_into(&mut b, mail, person, kind, text, &Text::Now(url.to_string()));
+    notify_from_into(&mut b, mail, person, kind, text, &Text::Now(url.to_string()), from.sender, from.reply.into());
     b.run_in(tx).await?;
     Ok(())
 }
@@ -72,7 +86,14 @@ pub async fn notify(tx: &mut Tx, mail: Mailer<'_>, person: i64, kind: Kind, text
 /// batch (a new reply's). Whether to email is decided as the batch runs, by
 /// the person's choice then; the email is written either way.
 pub fn notify_into(b: &mut Batch, mail: Mailer<'_>, person: i64, kind: Kind, text: &str, url: &Text) {
-    store::insert_into(b, person, kind.as_str(), text, url);
+    notify_from_into(b, mail, person, kind, text, url, None, None::<i64>.into());
+}
+
+/// [`notify_into`], recording the sender and the reply (an id, or the insert
+/// of the same batch that writes the reply).
+#[allow(clippy::too_many_arguments)]
+pub fn notify_from_into(b: &mut Batch, mail: Mailer<'_>, person: i64, kind: Kind, text: &str, url: &Text, sender: Option<i64>, reply: Arg) {
+    store::insert_from_into(b, person, kind.as_str(), text, url, sender, reply);
     let subject = format!("{}: {}", mail.settings.name, short(text));
     let (text, base) = (text.to_string(), mail.base_url.to_string());
     let footer = footer(mail, person, "You get an email for each notification.");
@@ -85,12 +106,25 @@ fn short(text: &str) -> String {
     if s.len() < text.len() { format!("{s}…") } else { s }
 }
 
+/// How the footer of every notification email and digest introduces its
+/// one-click unsubscribe link (the last line).
+pub const UNSUBSCRIBE_LINE: &str = "Stop all notification email with one click: ";
+
 fn footer(mail: Mailer<'_>, person: i64, why: &str) -> String {
     format!(
-        "—\n{why} Change this at {base}/notifications/settings\nStop all notification email with one click: {base}/unsubscribe?t={token}",
+        "—\n{why} Change this at {base}/notifications/settings\n{UNSUBSCRIBE_LINE}{base}/unsubscribe?t={token}",
         base = mail.base_url,
         token = unsubscribe_token(mail.settings, person, meetinghouse_store::now())
     )
+}
+
+/// The one-click unsubscribe link in a notification email's footer, for
+/// its `List-Unsubscribe` header (RFC 8058): the mail worker reads it from
+/// the queued text. Only a plain `http(s)` address to `/unsubscribe?t=`.
+pub fn unsubscribe_link(body: &str) -> Option<&str> {
+    let link = body.lines().rev().find_map(|l| l.strip_prefix(UNSUBSCRIBE_LINE))?.trim();
+    let plain = link.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b','));
+    (plain && (link.starts_with("https://") || link.starts_with("http://")) && link.contains("/unsubscribe?t=")).then_some(link)
 }
 
 /// A signed token that stops a person's notification email, issued at `issued`.
@@ -141,6 +175,19 @@ pub async fn mark_all_read(db: &Db, actor: &Actor) -> Result<()> {
     Ok(())
 }
 
+/// "Mark all as read" from a page whose newest notification was `upto`:
+/// what arrived after the page was shown stays unread.
+pub async fn mark_read_up_to(db: &Db, actor: &Actor, upto: i64) -> Result<()> {
+    store::mark_read_up_to(db, actor.id, upto).await?;
+    Ok(())
+}
+
+/// Follows one of the person's notifications: marks it read and returns its
+/// link. Someone else's (or no) notification is "not found".
+pub async fn open(db: &Db, actor: &Actor, id: i64) -> Result<String> {
+    store::open(db, actor.id, id).await?.ok_or(CoreError::NotFound)
+}
+
 pub async fn mode(db: &Db, actor: &Actor) -> Result<String> {
     Ok(store::mode(db, actor.id).await?)
 }
@@ -158,17 +205,23 @@ pub async fn set_mode(db: &Db, actor: &Actor, mode: &str) -> Result<()> {
 pub const JOIN_REQUEST_QUIET_SECS: i64 = 86_400;
 
 /// Tells a group's hosts that someone asked to join, once: a host who has
-/// the same request unread, or read it in the last day, is not told again.
+/// the same person's request unread, or read it in the last day, is not told
+/// again (whatever name the person goes by now). A host who blocked or muted
+/// the person is not told at all.
 pub async fn join_requested(db: &Db, mail: Mailer<'_>, group_slug: &str, requester: &Actor) -> Result<()> {
     let Some(group) = meetinghouse_store::groups::by_slug(db, group_slug).await? else { return Ok(()) };
     let text = format!("{} (@{}) asked to join {}.", requester.display_name, requester.handle, group.name);
     let url = format!("/groups/{}", group.slug);
     let since = meetinghouse_store::now() - JOIN_REQUEST_QUIET_SECS;
+    let from = Source { sender: Some(requester.id), reply: None };
     let mut tx = db.begin().await?;
     for host in meetinghouse_store::groups::active_hosts(&mut tx, group.id).await? {
+        if store::silenced(&mut tx, host, requester.id).await? {
+            continue;
+        }
         // Withdrawing and asking again tells a host nothing new.
-        if !store::already_told(&mut tx, host, Kind::JoinRequest.as_str(), &text, &url, since).await? {
-            notify(&mut tx, mail, host, Kind::JoinRequest, &text, &url).await?;
+        if !store::already_told_by(&mut tx, host, Kind::JoinRequest.as_str(), requester.id, &url, &text, since).await? {
+            notify_from(&mut tx, mail, host, Kind::JoinRequest, &text, &url, from).await?;
         }
     }
     tx.commit().await.map_err(StoreError::from)?;
@@ -186,8 +239,10 @@ pub async fn send_digests(db: &Db, mail: Mailer<'_>) -> Result<usize> {
         if !store::claim_digest(&mut tx, person, cutoff).await? {
             continue;
         }
-        let (items, more) = store::take_undigested(&mut tx, person, DIGEST_LISTS).await?;
+        // Only to an active account with a confirmed address (checked again
+        // here: it may have changed since `digest_due`).
         let Some((_, email)) = store::email_pref(&mut tx, person).await? else { continue };
+        let (items, more) = store::take_undigested(&mut tx, person, DIGEST_LISTS).await?;
         if items.is_empty() {
             continue;
         }

@@ -6,6 +6,7 @@
 use meetinghouse_store::{Db, orgs};
 
 use crate::error::{CoreError, Result};
+use crate::types::Slug;
 use crate::Actor;
 
 /// Who a contribution is from.
@@ -83,8 +84,13 @@ pub async fn resolve(db: &Db, actor: &Actor, choice: &str) -> Result<Persona> {
     let (kind, slug) = choice
         .split_once(':')
         .ok_or_else(|| crate::FieldErrors::one("speak_as", "Choose who you are speaking as."))?;
-    let org = orgs::by_slug(db, slug).await?.ok_or_else(|| {
-        CoreError::Forbidden(format!("You cannot speak for “{slug}”: there is no such organisation."))
+    // An address that cannot be an organisation's (a NUL byte, a space) is
+    // never looked up, nor repeated back.
+    let Ok(slug) = Slug::parse(slug) else {
+        return Err(CoreError::Forbidden("You cannot speak for that organisation: there is no such organisation.".into()));
+    };
+    let org = orgs::by_slug(db, slug.as_str()).await?.ok_or_else(|| {
+        CoreError::Forbidden(format!("You cannot speak for “{}”: there is no such organisation.", slug.as_str()))
     })?;
     let role = orgs::membership(db, org.id, actor.id).await?.filter(|(_, status)| status == "active").map(|(r, _)| r);
     match (kind, role.as_deref()) {

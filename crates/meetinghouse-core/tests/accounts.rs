@@ -186,3 +186,121 @@ async fn an_admins_name_is_checked_like_a_sign_up_name() {
         assert_eq!(people::by_id(&db, id).await.unwrap().unwrap().display_name, "bob", "empty once cleaned: the handle");
     }
 }
+
+/// A display name that reads like an organisation's voice ("Cal · Tiverton
+/// Museum", "Tiverton Museum (announcement)") is refused wherever names are
+/// checked — sign-up, the profile and `admin create` — in plain words, with
+/// nothing written; a dot between letters ("Gal·la") is a name. Names and
+/// pronouns are one line.
+#[tokio::test]
+async fn display_names_cannot_pose_as_an_organisation() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let posing = [
+            "Cal · Tiverton Museum",
+            "Cal • Tiverton Museum",
+            "Cal ∙ Tiverton Museum",
+            "Cal\u{a0}·\u{a0}Tiverton Museum",
+            "Cal ·Tiverton Museum",
+            "Tiverton Museum (announcement)",
+            "Tiverton Museum (Announcement)",
+            "Tiverton Museum ( ANNOUNCEMENT )",
+            "Tiverton Museum\n(announcement)",
+        ];
+        for name in posing {
+            let f = SignupForm { display_name: name.into(), ..form("cal@example.org", "cal") };
+            let Err(CoreError::Invalid(e)) = accounts::signup(&db, &s, "http://x", &f).await else { panic!("{name:?} must be refused at sign-up") };
+            let m = e.get("display_name").unwrap_or_else(|| panic!("{name:?}: {e}"));
+            assert!(m.starts_with("Your name cannot"), "{m}");
+            let Err(CoreError::Invalid(e)) = accounts::create_admin(&db, "cal@example.org", "cal", name, "a long enough password").await else {
+                panic!("{name:?} must be refused by admin create")
+            };
+            assert!(e.get("name").is_some_and(|m| m.starts_with("The name cannot")), "{e}");
+        }
+        assert_eq!(people::count(&db).await.unwrap(), 0, "nothing written");
+
+        let ok = accounts::signup(&db, &s, "http://x", &SignupForm { display_name: "Gal·la Puig".into(), ..form("gal@example.org", "galla") }).await.unwrap();
+        assert_eq!(people::by_id(&db, ok.person_id).await.unwrap().unwrap().display_name, "Gal·la Puig");
+        let cal = accounts::signup(&db, &s, "http://x", &form("cal@example.org", "cal")).await.unwrap().person_id;
+        let actor = accounts::login(&db, "cal@example.org", "correct horse battery").await.unwrap();
+        for name in posing {
+            let edit = profiles::ProfileForm { display_name: name.into(), pronouns: "he/him".into(), ..Default::default() };
+            let Err(CoreError::Invalid(e)) = profiles::update_profile(&db, &actor, &edit).await else { panic!("{name:?} must be refused on the profile") };
+            assert!(e.get("display_name").is_some(), "{e}");
+        }
+        assert_eq!(people::by_id(&db, cal).await.unwrap().unwrap().pronouns, "", "nothing half-written");
+
+        // One line each: a name cannot pose as lines of its own in a plain-text email.
+        let edit = profiles::ProfileForm { display_name: "Cal\r\nTiverton\tMuseum".into(), pronouns: "he/\nhim".into(), ..Default::default() };
+        profiles::update_profile(&db, &actor, &edit).await.unwrap();
+        let row = people::by_id(&db, cal).await.unwrap().unwrap();
+        assert_eq!((row.display_name.as_str(), row.pronouns.as_str()), ("Cal Tiverton Museum", "he/ him"));
+        let f = SignupForm { display_name: "Dee\n\nDear Sam, your password expired".into(), ..form("dee@example.org", "dee") };
+        let id = accounts::signup(&db, &s, "http://x", &f).await.unwrap().person_id;
+        assert_eq!(people::by_id(&db, id).await.unwrap().unwrap().display_name, "Dee Dear Sam, your password expired");
+        let id = accounts::create_admin(&db, "eve@example.org", "eve", "Eve\nAdmin", "a long enough password").await.unwrap();
+        assert_eq!(people::by_id(&db, id).await.unwrap().unwrap().display_name, "Eve Admin");
+    }
+}
+
+/// A NUL byte (or another control character) in a sign-in email, a profile
+/// address or a "speak as" choice is answered as something that does not
+/// exist, on both backends: PostgreSQL cannot hold one in text, and used to
+/// fail the query.
+#[tokio::test]
+async fn control_characters_never_reach_a_lookup() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        accounts::signup(&db, &s, "http://x", &form("sam@example.org", "sam")).await.unwrap();
+        let sam = accounts::login(&db, "sam@example.org", "correct horse battery").await.unwrap();
+        for email in ["sam\0@example.org", "sam@example.org\0", "sam\u{1}@example.org", "\0"] {
+            let r = accounts::login(&db, email, "correct horse battery").await;
+            let Err(CoreError::Invalid(e)) = r else { panic!("{email:?}: {r:?}") };
+            assert!(e.get("password").is_some_and(|m| m.contains("do not match")), "{e}");
+        }
+        for handle in ["sam\0x", "sam\0", "\0", "sa m", "sam\u{7f}"] {
+            let r = profiles::profile(&db, &s, None, handle).await;
+            assert!(matches!(r, Err(CoreError::NotFound)), "{handle:?}: {r:?}");
+        }
+        for choice in ["org:x\0y", "announce:\0", "org:x y"] {
+            let r = meetinghouse_core::persona::resolve(&db, &sam, choice).await;
+            let Err(CoreError::Forbidden(m)) = r else { panic!("{choice:?}: {r:?}") };
+            assert!(m.contains("no such organisation") && !m.contains('\0'), "{m:?}");
+        }
+        assert!(accounts::request_reset(&db, &s, "http://x", "sam\0@example.org").await.is_err());
+    }
+}
+
+/// Changing a password while signed in needs the current one, checks the
+/// new one as sign-up does, writes nothing on error, and ends the person's
+/// other sessions (and reset links already sent); the session it was
+/// changed from stays.
+#[tokio::test]
+async fn a_signed_in_password_change_needs_the_current_one_and_ends_other_sessions() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        accounts::signup(&db, &s, "http://mh.test", &form("sam@example.org", "sam")).await.unwrap();
+        let sam = accounts::login(&db, "sam@example.org", "correct horse battery").await.unwrap();
+        let here = accounts::start_session(&db, sam.id).await.unwrap();
+        let elsewhere = accounts::start_session(&db, sam.id).await.unwrap();
+        accounts::request_reset(&db, &s, "http://mh.test", "sam@example.org").await.unwrap();
+        let reset = token_in(&last_email(&db).await.body, "http://mh.test/reset/confirm?token=");
+
+        let Err(CoreError::Invalid(e)) = accounts::change_password(&db, &sam, "not my password", "short", &here).await else { panic!() };
+        assert!(e.get("current_password").is_some_and(|m| m.contains("not your current password")), "{e}");
+        assert!(e.get("new_password").is_some_and(|m| m.contains("at least 10")), "{e}");
+        let Err(CoreError::Invalid(e)) = accounts::change_password(&db, &sam, "", "a brand new password", &here).await else { panic!() };
+        assert!(e.get("current_password").is_some());
+        assert!(accounts::session_actor(&db, &elsewhere).await.unwrap().is_some(), "nothing changed on error");
+        accounts::login(&db, "sam@example.org", "correct horse battery").await.expect("the old password still works");
+
+        accounts::change_password(&db, &sam, "correct horse battery", "a brand new password", &here).await.unwrap();
+        assert!(accounts::session_actor(&db, &here).await.unwrap().is_some(), "the session it was changed in stays");
+        assert!(accounts::session_actor(&db, &elsewhere).await.unwrap().is_none(), "other sessions end");
+        assert!(accounts::login(&db, "sam@example.org", "correct horse battery").await.is_err());
+        accounts::login(&db, "sam@example.org", "a brand new password").await.unwrap();
+        assert!(accounts::reset_password(&db, &reset, "yet another password").await.is_err(), "a reset link sent before stops working");
+        let hash = people::by_id(&db, sam.id).await.unwrap().unwrap().password_hash;
+        assert!(hash.starts_with("$argon2id$"), "stored as argon2id");
+    }
+}

@@ -96,9 +96,12 @@ impl FromSqlite for WithUnread {
 /// request needs, in one query.
 pub async fn by_session(db: &Db, token_hash: &str, unread_cap: i64) -> Result<Option<(PersonRow, i64)>> {
     let session = "SELECT person_id FROM sessions WHERE token_hash = $1 AND expires_at > $2";
+    // Counted as the notifications page lists them (store `notifications::list`).
     let sql = format!(
-        "SELECT {COLUMNS}, (SELECT COUNT(*) FROM (SELECT 1 FROM notifications WHERE person_id = ({session}) AND read_at IS NULL LIMIT $3) x) AS unread \
-         FROM people WHERE id = ({session})"
+        "SELECT {COLUMNS}, (SELECT COUNT(*) FROM (SELECT 1 FROM notifications n WHERE n.person_id = ({session}) AND n.read_at IS NULL \
+         AND {shown} LIMIT $3) x) AS unread \
+         FROM people WHERE id = ({session})",
+        shown = crate::notifications::shown!()
     );
     let row: Option<WithUnread> = db.read_optional(Read::new(sql).text(token_hash).int(now()).int(unread_cap)).await?;
     Ok(row.map(|r| (r.person, r.unread)))

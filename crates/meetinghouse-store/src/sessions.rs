@@ -2,7 +2,7 @@
 //! Only a SHA-256 hash of each session token is stored.
 
 use crate::error::Result;
-use crate::{Db, now};
+use crate::{Db, Tx, now};
 
 pub async fn create(db: &Db, token_hash: &str, person_id: i64, ttl_secs: i64) -> Result<()> {
     let t = now();
@@ -25,6 +25,18 @@ pub async fn delete(db: &Db, token_hash: &str) -> Result<()> {
 pub async fn delete_for_person(db: &Db, person_id: i64) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE person_id = $1").bind(person_id).execute(&db.pool).await?;
     Ok(())
+}
+
+/// Ends every session of a person but one (by its token's hash), in the
+/// caller's transaction: after they change their password, only the browser
+/// they changed it in stays signed in.
+pub async fn delete_others_in(tx: &mut Tx, person_id: i64, keep_hash: &str) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE person_id = $1 AND token_hash <> $2")
+        .bind(person_id)
+        .bind(keep_hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// Removes expired sessions; returns how many.

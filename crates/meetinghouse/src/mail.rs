@@ -12,7 +12,8 @@
 
 use std::time::Duration;
 
-use lettre::message::Mailbox;
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MessageBuilder};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use meetinghouse_store::outbox::{self, AfterFailure};
@@ -235,10 +236,7 @@ struct Failure {
 async fn send(smtp: &Smtp, from: &Mailbox, email: &outbox::EmailRow) -> Result<(), Failure> {
     let permanent = |message: String| Failure { message, permanent: true };
     let to = email.to_addr.parse::<Mailbox>().map_err(|_| permanent(format!("“{}” is not an address mail can be sent to", email.to_addr)))?;
-    let message = Message::builder()
-        .from(from.clone())
-        .to(to)
-        .subject(email.subject.clone())
+    let message = with_list_unsubscribe(Message::builder().from(from.clone()).to(to).subject(email.subject.clone()), email)
         .body(email.body.clone())
         .map_err(|e| permanent(format!("the message could not be written: {e}")))?;
     smtp.transport
@@ -246,6 +244,22 @@ async fn send(smtp: &Smtp, from: &Mailbox, email: &outbox::EmailRow) -> Result<(
         .await
         .map_err(|e| Failure { message: format!("the SMTP server at {} did not take it: {e}", smtp.server), permanent: false })?;
     Ok(())
+}
+
+/// Notification emails and digests name their signed one-click unsubscribe
+/// link in `List-Unsubscribe`, with `List-Unsubscribe-Post` (RFC 8058), so a
+/// mail program can offer "Unsubscribe" and post to it without a page.
+fn with_list_unsubscribe(builder: MessageBuilder, email: &outbox::EmailRow) -> MessageBuilder {
+    let link = match email.kind.as_str() {
+        "notification" | "digest" => meetinghouse_core::notifications::unsubscribe_link(&email.body),
+        _ => None,
+    };
+    match link {
+        Some(link) => builder
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), format!("<{link}>")))
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe-Post"), "List-Unsubscribe=One-Click".into())),
+        None => builder,
+    }
 }
 
 #[cfg(test)]
@@ -441,6 +455,28 @@ mod tests {
             let err = read(bad).unwrap_err();
             assert!(err.contains(says), "{bad}: {err}");
             assert!(!err.contains("secret"), "{bad}: {err}");
+        }
+    }
+
+    /// Notification email and digests carry the one-click unsubscribe
+    /// headers (RFC 8058) with the footer's signed link; other mail none.
+    #[tokio::test]
+    async fn notification_email_names_its_one_click_unsubscribe_link() {
+        let link = "https://town.example/unsubscribe?t=7.1700000000.0a1b2c";
+        let body = format!("Sam replied.\n\n—\nChange this at https://town.example/notifications/settings\nStop all notification email with one click: {link}");
+        for (_, db) in databases().await {
+            for (kind, named) in [("notification", true), ("digest", true), ("verify", false)] {
+                let mut tx = db.begin().await.unwrap();
+                let id = outbox::enqueue(&mut tx, "ann@example.org", "News", &body, kind).await.unwrap();
+                tx.commit().await.unwrap();
+                let email = row(&db, id).await;
+                let from: Mailbox = "Meeting House <mh@example.org>".parse().unwrap();
+                let builder = Message::builder().from(from).to("ann@example.org".parse().unwrap()).subject("News");
+                let message = with_list_unsubscribe(builder, &email).body(email.body.clone()).unwrap();
+                let text = String::from_utf8(message.formatted()).unwrap();
+                assert_eq!(text.contains(&format!("List-Unsubscribe: <{link}>\r\n")), named, "{kind}: {text}");
+                assert_eq!(text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"), named, "{kind}: {text}");
+            }
         }
     }
 

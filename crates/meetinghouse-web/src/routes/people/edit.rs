@@ -1,4 +1,5 @@
-//! `GET/POST /me/profile` — edit your own profile.
+//! `GET/POST /me/profile` — edit your own profile, and change your password
+//! (the same page; that form sends `form=password`).
 
 use askama::Template;
 use axum::extract::State;
@@ -6,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use meetinghouse_core::people::{self, ProfileForm};
 use meetinghouse_core::types::SECTORS;
-use meetinghouse_core::{CoreError, FieldErrors};
+use meetinghouse_core::{CoreError, FieldErrors, accounts};
 
 use crate::error::WebError;
 use crate::forms::{Form, FormData};
@@ -22,9 +23,12 @@ struct EditProfile {
     form: FormData,
     errors: FieldErrors,
     sectors: &'static [(&'static str, &'static str)],
+    /// The password form's errors (it is never filled in again).
+    password_errors: FieldErrors,
 }
 
-pub async fn form(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
+/// The profile form as stored.
+async fn stored(state: &AppState, viewer: &Viewer) -> Result<FormData, WebError> {
     let actor = viewer.require()?;
     let p = people::profile(&state.db, &viewer.settings, Some(actor), &actor.handle).await?;
     let mut form = FormData::default()
@@ -34,11 +38,26 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     for s in &p.sectors {
         form = form.with("sectors", s);
     }
-    Ok(render(&EditProfile { page: Page::new(&viewer, "Edit your profile"), form, errors: FieldErrors::new(), sectors: SECTORS }))
+    Ok(form)
+}
+
+pub async fn form(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
+    viewer.require()?;
+    let form = stored(&state, &viewer).await?;
+    Ok(render(&EditProfile {
+        page: Page::new(&viewer, "Edit your profile"),
+        form,
+        errors: FieldErrors::new(),
+        sectors: SECTORS,
+        password_errors: FieldErrors::new(),
+    }))
 }
 
 pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
+    if data.get("form") == "password" {
+        return change_password(state, viewer, data).await;
+    }
     let form = ProfileForm {
         display_name: data.get("display_name").into(),
         pronouns: data.get("pronouns").into(),
@@ -49,8 +68,41 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
         Ok(()) => Ok(see_other_with_flash(&format!("/@{}", actor.handle), "Your profile is saved.", state.config.tls)),
         Err(CoreError::Invalid(errors)) => Ok(render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &EditProfile { page: Page::new(&viewer, "Edit your profile"), form: data, errors, sectors: SECTORS },
+            &EditProfile {
+                page: Page::new(&viewer, "Edit your profile"),
+                form: data,
+                errors,
+                sectors: SECTORS,
+                password_errors: FieldErrors::new(),
+            },
         )),
         Err(other) => Err(other.into()),
     }
+}
+
+/// A new password, with the current one: limited as signing in is (a
+/// browser left signed in must not become a way to guess the password).
+async fn change_password(state: AppState, viewer: Viewer, data: FormData) -> Result<Response, WebError> {
+    let actor = viewer.require()?;
+    if let Err(message) = state.limits.login(viewer.ip, &format!("person {}", actor.id)) {
+        return password_again(&state, &viewer, StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", message.to_string())])).await;
+    }
+    let keep = viewer.session_token.as_deref().unwrap_or_default();
+    match accounts::change_password(&state.db, actor, data.get("current_password"), data.get("new_password"), keep).await {
+        Ok(()) => Ok(see_other_with_flash(
+            "/me/profile",
+            "Your password is changed. Anywhere else you were signed in, you are now signed out.",
+            state.config.tls,
+        )),
+        Err(CoreError::Invalid(errors)) => password_again(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, errors).await,
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The page again after the password form was refused: the profile as
+/// stored, the password fields empty.
+async fn password_again(state: &AppState, viewer: &Viewer, status: StatusCode, password_errors: FieldErrors) -> Result<Response, WebError> {
+    let form = stored(state, viewer).await?;
+    let page = EditProfile { page: Page::new(viewer, "Edit your profile"), form, errors: FieldErrors::new(), sectors: SECTORS, password_errors };
+    Ok(render_status(status, &page))
 }

@@ -1,8 +1,10 @@
-//! `GET /@{handle}` — a person's profile.
+//! `GET /@{handle}` — a person's profile, with (for someone else's) whether
+//! the viewer blocked or muted them and the buttons to change that.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use meetinghouse_core::moderation;
 use meetinghouse_core::people::{self, Profile};
 use meetinghouse_core::types::sector_label;
 
@@ -19,6 +21,9 @@ struct ProfilePage {
     sectors: Vec<&'static str>,
     joined: String,
     own: bool,
+    /// Whether the viewer blocked / muted this person (signed in, not their own).
+    blocked: bool,
+    muted: bool,
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(at_handle): Path<String>) -> Result<Response, WebError> {
@@ -31,11 +36,17 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(at_handle)
         .collect();
     let _ = sector_label;
     let own = viewer.actor.as_ref().is_some_and(|a| a.id == p.id);
+    let (blocked, muted) = match viewer.actor.as_ref() {
+        Some(a) if !own => moderation::relation(&state.db, a, p.id).await?,
+        _ => (false, false),
+    };
     Ok(render(&ProfilePage {
         page: Page::new(&viewer, p.display_name.clone()),
         joined: date(&p.created_at),
         sectors,
         own,
+        blocked,
+        muted,
         p,
     }))
 }
