@@ -2,16 +2,21 @@
 //! organisations and other groups; access is transitive; nesting never
 //! forms a cycle.
 
-use meetinghouse_store::groups::{self as store, MemberKind};
+use meetinghouse_store::groups::{self as store, MemberKind, MemberQuery};
 use meetinghouse_store::{Db, StoreError, Tx, orgs};
 
 use crate::accounts::ensure_can_post;
 use crate::error::{CoreError, FieldErrors, Result};
+use crate::notifications::{self, Kind, Mailer};
 use crate::settings::Settings;
-use crate::types::{Slug, limits, text};
+use crate::types::{Slug, limits, line, text};
 use crate::{Actor, markdown};
 
 pub use meetinghouse_store::groups::{GroupRow, MemberView};
+
+/// How many members a page of a group's members lists (and how many
+/// waiting requests its hosts see at once).
+pub const MEMBERS_PER_PAGE: i64 = 100;
 
 #[derive(Debug, Clone, Default)]
 pub struct GroupForm {
@@ -26,7 +31,7 @@ pub struct GroupForm {
 pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &GroupForm) -> Result<String> {
     ensure_can_post(actor, settings)?;
     let mut e = FieldErrors::new();
-    let name = text(&mut e, "name", "The name", &form.name, limits::NAME_MAX, true);
+    let name = line(&mut e, "name", "The name", &form.name, limits::NAME_MAX, true);
     let slug_raw = if form.slug.trim().is_empty() { Slug::suggest(&name) } else { form.slug.clone() };
     let slug = Slug::parse(&slug_raw).map_err(|m| e.add("slug", m)).ok();
     let purpose = text(&mut e, "purpose", "The purpose", &form.purpose, limits::PURPOSE_MAX, false);
@@ -122,37 +127,75 @@ pub async fn is_member(db: &Db, person_id: i64, group_id: i64) -> Result<bool> {
 pub struct GroupPage {
     pub group: GroupRow,
     pub purpose_html: String,
-    /// Direct members. Everyone sees the active ones, except member groups
-    /// they may not see; hosts also see invitations and requests, and every
-    /// member group (those they may not open are listed in `unseen_groups`).
+    /// One page of the direct members ([`MEMBERS_PER_PAGE`]): member groups,
+    /// then organisations, then people, each by name. Everyone sees the
+    /// active ones, except member groups they may not see and people whose
+    /// account is not active (suspended, banned, waiting for approval);
+    /// hosts and instance admins see those people too (marked, unlinked:
+    /// their profiles are not shown) and invitations, and every member group
+    /// (those they may not open are listed in `unseen_groups`).
     pub members: Vec<MemberView>,
+    /// The oldest requests waiting for a host, for hosts only.
+    pub requests: Vec<MemberView>,
     /// Member groups the viewer may not see: a host sees their names to
     /// manage them, with no link.
     pub unseen_groups: Vec<i64>,
     /// The groups this one belongs to that the viewer may see.
     pub parents: Vec<GroupRow>,
+    /// Which page of members this is (from 1), and whether there is another.
+    pub members_page: i64,
+    pub more_members: bool,
+    /// How many people actively host the group (suspended accounts too: the
+    /// last host may not go, whoever the others are).
+    pub hosts: i64,
     pub viewer_is_member: bool,
     pub viewer_is_host: bool,
     /// The viewer's own direct membership status, if any (e.g. `requested`).
     pub viewer_status: Option<String>,
+    /// The page of a members-only group for someone it invited: its name,
+    /// its purpose and the invitation, nothing else.
+    pub invitation_only: bool,
 }
 
 impl GroupPage {
-    /// Whether the page may link to a member (every member but a group the
-    /// viewer may not see).
+    /// Whether the page may link to a member: never to a group the viewer
+    /// may not see, nor to a person whose profile is not shown (an account
+    /// that is not active).
     pub fn may_open(&self, m: &MemberView) -> bool {
-        !(m.member_kind == "group" && self.unseen_groups.contains(&m.member_id))
+        match m.member_kind.as_str() {
+            "group" => !self.unseen_groups.contains(&m.member_id),
+            "person" => m.person_status.as_deref() == Some("active"),
+            _ => true,
+        }
+    }
+
+    /// Why a person's name is not linked, in a few words ("" when it is).
+    pub fn account_note(&self, m: &MemberView) -> &'static str {
+        match m.person_status.as_deref() {
+            Some("suspended") => "account suspended",
+            Some("pending") => "account waiting for approval",
+            _ => "",
+        }
     }
 
     /// How many people actively host the group (the last may not go).
-    pub fn host_count(&self) -> usize {
-        self.members.iter().filter(|m| m.member_kind == "person" && m.role == "host" && m.status == "active").count()
+    pub fn host_count(&self) -> i64 {
+        self.hosts
     }
 }
 
-/// Loads a group for a viewer; a members-only group is "not found" to outsiders.
+/// Loads the first page of a group for a viewer; a members-only group is
+/// "not found" to outsiders.
 pub async fn page(db: &Db, slug: &str, viewer: Option<&Actor>) -> Result<GroupPage> {
+    page_at(db, slug, viewer, 1).await
+}
+
+/// Loads page `number` (from 1) of a group's members for a viewer. A
+/// members-only group is "not found" to outsiders, except to someone it
+/// invited, who sees only its name, its purpose and the invitation.
+pub async fn page_at(db: &Db, slug: &str, viewer: Option<&Actor>, number: i64) -> Result<GroupPage> {
     let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let number = number.max(1);
     let reach = match viewer {
         Some(a) => store::reachable_for_person(db, a.id).await?,
         None => Vec::new(),
@@ -167,30 +210,64 @@ pub async fn page(db: &Db, slug: &str, viewer: Option<&Actor>) -> Result<GroupPa
         ),
         None => (false, false, None),
     };
-    if group.visibility == "members" && !is_member && !is_host {
+    let mut page = GroupPage {
+        purpose_html: markdown::render(&group.purpose),
+        members: Vec::new(),
+        requests: Vec::new(),
+        unseen_groups: Vec::new(),
+        parents: Vec::new(),
+        members_page: number,
+        more_members: false,
+        hosts: 0,
+        viewer_is_member: is_member,
+        viewer_is_host: is_host,
+        viewer_status: status,
+        invitation_only: false,
+        group,
+    };
+    if page.group.visibility == "members" && !is_member && !is_host {
+        if page.viewer_status.as_deref() == Some("invited") {
+            page.invitation_only = true;
+            return Ok(page);
+        }
         return Err(CoreError::NotFound);
     }
-    let mut members = store::members(db, group.id).await?;
-    let unseen_groups: Vec<i64> = members
+    let q = MemberQuery {
+        invited: is_host,
+        inactive_people: is_host,
+        limit: MEMBERS_PER_PAGE + 1,
+        offset: (number - 1).saturating_mul(MEMBERS_PER_PAGE),
+    };
+    let mut members = store::members(db, page.group.id, q).await?;
+    page.more_members = members.len() as i64 > MEMBERS_PER_PAGE;
+    members.truncate(MEMBERS_PER_PAGE as usize);
+    page.unseen_groups = members
         .iter()
         .filter(|m| m.member_kind == "group")
         .filter(|m| !visible(m.member_id, m.group_visibility.as_deref().unwrap_or("members")))
         .map(|m| m.member_id)
         .collect();
     if !is_host {
-        members.retain(|m| m.status == "active" && !(m.member_kind == "group" && unseen_groups.contains(&m.member_id)));
+        members.retain(|m| !(m.member_kind == "group" && page.unseen_groups.contains(&m.member_id)));
+    } else {
+        page.requests = store::requests(db, page.group.id, MEMBERS_PER_PAGE).await?;
+        page.unseen_groups.extend(
+            page.requests
+                .iter()
+                .filter(|m| m.member_kind == "group")
+                .filter(|m| !visible(m.member_id, m.group_visibility.as_deref().unwrap_or("members")))
+                .map(|m| m.member_id),
+        );
     }
-    let parents = store::parents(db, group.id).await?.into_iter().filter(|g| visible(g.id, &g.visibility)).collect();
-    Ok(GroupPage {
-        purpose_html: markdown::render(&group.purpose),
-        group,
-        members,
-        unseen_groups,
-        parents,
-        viewer_is_member: is_member,
-        viewer_is_host: is_host,
-        viewer_status: status,
-    })
+    page.members = members;
+    page.hosts = store::host_count(db, page.group.id).await?;
+    page.parents = store::parents(db, page.group.id).await?.into_iter().filter(|g| visible(g.id, &g.visibility)).collect();
+    Ok(page)
+}
+
+/// The groups that invited a person and wait for their answer.
+pub async fn invitations(db: &Db, person_id: i64) -> Result<Vec<GroupRow>> {
+    Ok(store::invitations_for(db, person_id).await?)
 }
 
 /// What the group page offers a signed-in viewer to bring in.
@@ -201,23 +278,49 @@ pub struct Offers {
     pub orgs: Vec<meetinghouse_store::orgs::OrgRow>,
     /// Groups they host, other than this one, not yet in it and not waiting.
     pub groups: Vec<GroupRow>,
+    /// Organisations they act for and groups they host that are in the
+    /// group or have asked to be: they may take them out, or withdraw the
+    /// request.
+    pub theirs: Vec<Theirs>,
+}
+
+/// An organisation or a group a viewer answers for, in a group or waiting.
+#[derive(Debug, Clone)]
+pub struct Theirs {
+    /// `org` or `group`.
+    pub kind: &'static str,
+    pub id: i64,
+    pub name: String,
+    /// `active` or `requested`.
+    pub status: String,
 }
 
 /// What a viewer could bring into a group: "Add to …" is never offered for
-/// something already in (or waiting), where it could only say so.
+/// something already in (or waiting), where it could only say so, nor by
+/// someone who does not host an invitation-only group, where it could only
+/// be refused. What they already brought (or asked to) is in `theirs`.
 pub async fn offers(db: &Db, actor: &Actor, group_id: i64) -> Result<Offers> {
     let mut out = Offers::default();
+    let Some(group) = store::by_id(db, group_id).await? else { return Ok(out) };
+    let may_offer = group.join_policy != "invite" || is_host(db, actor, group_id).await?;
     for (org, role) in orgs::of_person(db, actor.id).await? {
-        if crate::orgs::acts_for_org(&role) && store::direct_membership(db, group_id, MemberKind::Org, org.id).await?.is_none() {
-            out.orgs.push(org);
+        if !crate::orgs::acts_for_org(&role) {
+            continue;
+        }
+        match store::direct_membership(db, group_id, MemberKind::Org, org.id).await? {
+            None if may_offer => out.orgs.push(org),
+            None => {}
+            Some((_, status)) => out.theirs.push(Theirs { kind: "org", id: org.id, name: org.name, status }),
         }
     }
     for other in reachable(db, actor.id).await? {
-        if other.id != group_id
-            && is_host(db, actor, other.id).await?
-            && store::direct_membership(db, group_id, MemberKind::Group, other.id).await?.is_none()
-        {
-            out.groups.push(other);
+        if other.id == group_id || !is_host(db, actor, other.id).await? {
+            continue;
+        }
+        match store::direct_membership(db, group_id, MemberKind::Group, other.id).await? {
+            None if may_offer => out.groups.push(other),
+            None => {}
+            Some((_, status)) => out.theirs.push(Theirs { kind: "group", id: other.id, name: other.name, status }),
         }
     }
     Ok(out)
@@ -267,6 +370,42 @@ async fn admit(tx: &mut Tx, group_id: i64, kind: MemberKind, member_id: i64, sta
     })
 }
 
+/// Whether the actor hosts a group, read in `tx` (after [`store::lock_group`],
+/// it holds until the transaction ends); instance admins may act as hosts.
+async fn hosts_in(tx: &mut Tx, actor: &Actor, group_id: i64) -> Result<bool> {
+    Ok(actor.is_admin
+        || matches!(
+            store::membership_in(tx, group_id, MemberKind::Person, actor.id).await?,
+            Some((role, status)) if role == "host" && status == "active"
+        ))
+}
+
+/// Tells a group's hosts of a new request for an organisation or a group to
+/// join, after it was saved. A host who has the same request unread, or read
+/// it in the last day, is not told again (a request withdrawn and made again
+/// is not news), nor one who blocked or muted the person asking. The request
+/// stands whatever happens here: a failure is logged, never reported as the
+/// request's.
+async fn tell_hosts(db: &Db, mail: Mailer<'_>, actor: &Actor, group: &GroupRow, text: &str) {
+    let told = async {
+        let url = format!("/groups/{}", group.slug);
+        let since = meetinghouse_store::now() - notifications::JOIN_REQUEST_QUIET_SECS;
+        let mut tx = db.begin().await?;
+        for host in store::active_hosts(&mut tx, group.id).await? {
+            if !meetinghouse_store::notifications::silenced(&mut tx, host, actor.id).await?
+                && !store::request_told(&mut tx, host, text, &url, since).await?
+            {
+                notifications::notify(&mut tx, mail, host, Kind::JoinRequest, text, &url).await?;
+            }
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok::<(), CoreError>(())
+    };
+    if let Err(err) = told.await {
+        tracing::warn!(group = group.id, error = %err, "a request to join was saved, but its hosts could not be told");
+    }
+}
+
 /// A person joins (or asks to join) a group themselves, or accepts an
 /// invitation. Asking again while a request waits answers
 /// `AlreadyRequested`, so the hosts are told once.
@@ -288,13 +427,22 @@ pub async fn join(db: &Db, settings: &Settings, actor: &Actor, slug: &str) -> Re
     Ok(outcome)
 }
 
+/// What leaving did: the membership's status before (`active`, `requested`
+/// — a request withdrawn — or `invited` — an invitation declined), and
+/// whether the group is still visible to the person (public, or reached
+/// another way), so the caller knows whether its page is still there to
+/// return to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Left {
+    pub status: String,
+    pub still_visible: bool,
+}
+
 /// A person leaves a group (or withdraws a request, or declines an
 /// invitation). The last active host may not leave: the count is taken in the
 /// transaction that removes them, with the group's membership locked, so two
-/// hosts leaving at once cannot leave none. Returns whether the group is
-/// still visible to them (public, or reached another way), so the caller
-/// knows whether its page is still there to return to.
-pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<bool> {
+/// hosts leaving at once cannot leave none.
+pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<Left> {
     let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
     let mut tx = db.begin().await?;
     store::lock_group(&mut tx, db.backend(), group.id).await?;
@@ -309,17 +457,18 @@ pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<bool> {
     }
     store::remove_member(&mut tx, group.id, MemberKind::Person, actor.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    can_see(db, &group, Some(actor)).await
+    Ok(Left { status, still_visible: can_see(db, &group, Some(actor)).await? })
 }
 
 /// Adds an organisation to a group. The actor must be staff or admin of the
-/// organisation; the group's join policy applies unless they also host it.
-/// An organisation already in is left as it is (`AlreadyMember`).
-pub async fn add_org(db: &Db, settings: &Settings, actor: &Actor, slug: &str, org_slug: &str) -> Result<JoinOutcome> {
-    ensure_can_post(actor, settings)?;
+/// organisation; the group's join policy applies unless they also host it
+/// (checked in the transaction that adds it). An organisation already in is
+/// left as it is (`AlreadyMember`); a new request is told to the group's
+/// hosts once it is saved.
+pub async fn add_org(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, org_slug: &str) -> Result<JoinOutcome> {
+    ensure_can_post(actor, mail.settings)?;
     let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
-    let host = is_host(db, actor, group.id).await?;
-    if !host && closed_to(db, &group, actor).await? {
+    if !is_host(db, actor, group.id).await? && closed_to(db, &group, actor).await? {
         return Err(CoreError::NotFound);
     }
     let org = orgs::by_slug(db, org_slug.trim())
@@ -329,23 +478,28 @@ pub async fn add_org(db: &Db, settings: &Settings, actor: &Actor, slug: &str, or
     if !matches!(role.as_deref(), Some("staff" | "admin")) && !actor.is_admin {
         return Err(CoreError::Forbidden(format!("You can only act for {} if you are on its staff.", org.name)));
     }
-    let status = admission(&group, host)?;
     let mut tx = db.begin().await?;
+    store::lock_group(&mut tx, db.backend(), group.id).await?;
+    let status = admission(&group, hosts_in(&mut tx, actor, group.id).await?)?;
     let outcome = admit(&mut tx, group.id, MemberKind::Org, org.id, status, actor.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
+    if outcome == JoinOutcome::Requested {
+        let text = format!("{} (@{}) asked for {} to join {}.", actor.display_name, actor.handle, org.name, group.name);
+        tell_hosts(db, mail, actor, &group, &text).await;
+    }
     Ok(outcome)
 }
 
 /// Makes group `child_slug` a member of group `parent_slug`. The actor must
-/// host the child; the parent's join policy applies unless they host it too.
-/// A nesting that would make a loop is refused; a child already in is left
-/// as it is (`AlreadyMember`). A child the actor may not see is answered
-/// exactly as a group that does not exist.
-pub async fn nest(db: &Db, settings: &Settings, actor: &Actor, parent_slug: &str, child_slug: &str) -> Result<JoinOutcome> {
-    ensure_can_post(actor, settings)?;
+/// host the child; the parent's join policy applies unless they host it too
+/// (both checked in the transaction that adds it). A nesting that would make
+/// a loop is refused; a child already in is left as it is (`AlreadyMember`).
+/// A child the actor may not see is answered exactly as a group that does
+/// not exist. A new request is told to the parent's hosts once it is saved.
+pub async fn nest(db: &Db, mail: Mailer<'_>, actor: &Actor, parent_slug: &str, child_slug: &str) -> Result<JoinOutcome> {
+    ensure_can_post(actor, mail.settings)?;
     let parent = store::by_slug(db, parent_slug).await?.ok_or(CoreError::NotFound)?;
-    let host_of_parent = is_host(db, actor, parent.id).await?;
-    if !host_of_parent && closed_to(db, &parent, actor).await? {
+    if !is_host(db, actor, parent.id).await? && closed_to(db, &parent, actor).await? {
         return Err(CoreError::NotFound);
     }
     let child_slug = child_slug.trim();
@@ -354,11 +508,18 @@ pub async fn nest(db: &Db, settings: &Settings, actor: &Actor, parent_slug: &str
     if !can_see(db, &child, Some(actor)).await? {
         return Err(no_such_child());
     }
+    let not_host_of_child = || CoreError::Forbidden(format!("Only hosts of {} can add it to another group.", child.name));
     if !is_host(db, actor, child.id).await? {
-        return Err(CoreError::Forbidden(format!("Only hosts of {} can add it to another group.", child.name)));
+        return Err(not_host_of_child());
     }
-    let status = admission(&parent, host_of_parent)?;
     let mut tx = db.begin().await?;
+    // The parent's row first, then the loop check's lock: the order every
+    // change to a group's members takes them in.
+    store::lock_group(&mut tx, db.backend(), parent.id).await?;
+    if !hosts_in(&mut tx, actor, child.id).await? {
+        return Err(not_host_of_child());
+    }
+    let status = admission(&parent, hosts_in(&mut tx, actor, parent.id).await?)?;
     store::check_nest(&mut tx, db.backend(), parent.id, child.id).await.map_err(|err| match err {
         StoreError::Conflict { what: "cycle" } => FieldErrors::one(
             "child",
@@ -375,6 +536,10 @@ pub async fn nest(db: &Db, settings: &Settings, actor: &Actor, parent_slug: &str
     })?;
     let outcome = admit(&mut tx, parent.id, MemberKind::Group, child.id, status, actor.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
+    if outcome == JoinOutcome::Requested {
+        let text = format!("{} (@{}) asked for the group {} to join {}.", actor.display_name, actor.handle, child.name, parent.name);
+        tell_hosts(db, mail, actor, &parent, &text).await;
+    }
     Ok(outcome)
 }
 
@@ -383,21 +548,33 @@ fn not_waiting() -> CoreError {
     FieldErrors::one("form", "That request is no longer waiting: another host may have answered it, or it was withdrawn.")
 }
 
-/// A host approves a pending request (person, organisation or group).
-/// Approving one another host already approved changes nothing.
+/// A host approves a pending request (person, organisation or group), in
+/// the transaction that checks they host the group. Approving one another
+/// host already approved changes nothing. A group whose joining would now
+/// make a loop is refused with the reason, for the whole form (the request
+/// is a row of the page, not a field).
 pub async fn approve(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<()> {
-    let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
-    if !is_host(db, actor, group.id).await? {
-        return Err(CoreError::Forbidden(format!("Only hosts of {} can approve requests.", group.name)));
-    }
     let kind = parse_kind(kind)?;
-    let mut tx = db.begin().await?;
+    let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let mut tx = host_turn(db, actor, &group, "approve requests").await?;
     if kind == MemberKind::Group {
         // Re-check for a loop: the graph may have changed since the request.
-        store::check_nest(&mut tx, db.backend(), group.id, member_id).await.map_err(|err| match err {
-            StoreError::Conflict { .. } => FieldErrors::one("child", "Approving this would make a loop of groups."),
-            other => other.into(),
-        })?;
+        if let Err(err) = store::check_nest(&mut tx, db.backend(), group.id, member_id).await {
+            drop(tx);
+            return Err(match err {
+                StoreError::Conflict { .. } => {
+                    let (child, _) = member_name(db, kind, member_id).await?;
+                    FieldErrors::one(
+                        "form",
+                        format!(
+                            "{} cannot join: {} already belongs to it (directly or through other groups), so approving would make a loop.",
+                            child, group.name
+                        ),
+                    )
+                }
+                other => other.into(),
+            });
+        }
     }
     if !store::approve_request(&mut tx, group.id, kind, member_id).await? {
         let now = store::membership_in(&mut tx, group.id, kind, member_id).await?;
@@ -429,26 +606,21 @@ async fn host_turn(db: &Db, actor: &Actor, group: &GroupRow, what: &str) -> Resu
     }
     let mut tx = db.begin().await?;
     store::lock_group(&mut tx, db.backend(), group.id).await?;
-    let hosts = actor.is_admin
-        || matches!(
-            store::membership_in(&mut tx, group.id, MemberKind::Person, actor.id).await?,
-            Some((role, status)) if role == "host" && status == "active"
-        );
-    if !hosts {
+    if !hosts_in(&mut tx, actor, group.id).await? {
         return Err(CoreError::Forbidden(format!("Only hosts of {} can {what}.", group.name)));
     }
     Ok(tx)
 }
 
-/// A member's name as the group page shows it, for messages: one lookup by
-/// id, not the group's whole member list.
-async fn member_name(db: &Db, kind: MemberKind, member_id: i64) -> Result<String> {
-    let name = match kind {
-        MemberKind::Person => meetinghouse_store::people::by_id(db, member_id).await?.map(|p| p.display_name),
-        MemberKind::Org => orgs::by_id(db, member_id).await?.map(|o| o.name),
-        MemberKind::Group => store::by_id(db, member_id).await?.map(|g| g.name),
+/// A member's name as the group page shows it, for messages, and its handle
+/// or slug: one lookup by id, not the group's whole member list.
+async fn member_name(db: &Db, kind: MemberKind, member_id: i64) -> Result<(String, String)> {
+    let found = match kind {
+        MemberKind::Person => meetinghouse_store::people::by_id(db, member_id).await?.map(|p| (p.display_name, p.handle)),
+        MemberKind::Org => orgs::by_id(db, member_id).await?.map(|o| (o.name, o.slug)),
+        MemberKind::Group => store::by_id(db, member_id).await?.map(|g| (g.name, g.slug)),
     };
-    Ok(name.unwrap_or_default())
+    Ok(found.unwrap_or_default())
 }
 
 /// The answer when a host acts on someone who is no longer in the group.
@@ -461,7 +633,7 @@ fn not_a_member(group: &GroupRow) -> CoreError {
 /// transaction that changes the role). Returns the person's name.
 pub async fn set_host(db: &Db, actor: &Actor, slug: &str, person_id: i64, host: bool) -> Result<String> {
     let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
-    let name = member_name(db, MemberKind::Person, person_id).await?;
+    let (name, _) = member_name(db, MemberKind::Person, person_id).await?;
     let mut tx = host_turn(db, actor, &group, if host { "make people hosts" } else { "step hosts down" }).await?;
     let Some((role, status)) = store::membership_in(&mut tx, group.id, MemberKind::Person, person_id).await? else {
         return Err(not_a_member(&group));
@@ -486,14 +658,47 @@ fn last_host(group: &GroupRow, name: &str, is_actor: bool) -> CoreError {
     ))
 }
 
-/// A host removes a member (a person, an organisation or a group), an
-/// invitation or a request. The last active host cannot be removed (counted
-/// in the transaction that removes them). Returns the member's name.
-pub async fn remove(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<String> {
+/// What a removal took out, for the message and the page to go back to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removed {
+    /// The member's name, and its handle or slug.
+    pub name: String,
+    pub key: String,
+    /// `org`, `group` or `person`.
+    pub kind: &'static str,
+    /// The status it had: `active`, `requested` or `invited`.
+    pub status: String,
+    /// Whether the group is still visible to the actor (taking their own
+    /// organisation or group out, or themselves, may end their access).
+    pub still_visible: bool,
+}
+
+/// Takes a member out of a group: a host removes a member (a person, an
+/// organisation or a group), an invitation or a request; the staff and
+/// admins of an organisation take it out or withdraw its request, and the
+/// hosts of a member group likewise for their group. The last active host
+/// cannot be removed (counted in the transaction that removes them, where
+/// who may act is checked too).
+pub async fn remove(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<Removed> {
     let kind = parse_kind(kind)?;
     let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
-    let name = member_name(db, kind, member_id).await?;
-    let mut tx = host_turn(db, actor, &group, "remove members").await?;
+    if !can_see(db, &group, Some(actor)).await? {
+        return Err(CoreError::NotFound);
+    }
+    let (name, key) = member_name(db, kind, member_id).await?;
+    let mut tx = db.begin().await?;
+    store::lock_group(&mut tx, db.backend(), group.id).await?;
+    let may = hosts_in(&mut tx, actor, group.id).await?
+        || match kind {
+            MemberKind::Org => orgs::membership_in(&mut tx, member_id, actor.id)
+                .await?
+                .is_some_and(|(role, status)| status == "active" && crate::orgs::acts_for_org(&role)),
+            MemberKind::Group => hosts_in(&mut tx, actor, member_id).await?,
+            MemberKind::Person => false,
+        };
+    if !may {
+        return Err(CoreError::Forbidden(format!("Only hosts of {} can remove members.", group.name)));
+    }
     let Some((role, status)) = store::membership_in(&mut tx, group.id, kind, member_id).await? else {
         return Err(not_a_member(&group));
     };
@@ -502,21 +707,33 @@ pub async fn remove(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i
     }
     store::remove_member(&mut tx, group.id, kind, member_id).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(name)
+    let still_visible = can_see(db, &group, Some(actor)).await?;
+    Ok(Removed { name, key, kind: kind.as_str(), status, still_visible })
 }
 
-/// A host invites a person by handle. Someone already in, invited or waiting
-/// is told so; two invitations at once make one.
+/// A host invites a person by handle, and the person is told in the same
+/// transaction, unless they blocked or muted the host (the notification
+/// links to the group's page, which shows a members-only group's invitation
+/// to them; their own page lists it either way). Someone already in, invited or
+/// waiting is told so; two invitations at once make one. Who may invite is
+/// checked in that transaction, so a host who was just stepped down cannot.
+pub async fn invite(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, handle: &str) -> Result<()> {
+    invite_as(db, Some(mail), actor, slug, handle).await
+}
+
+/// [`invite`] without telling the person (for callers with no way to link
+/// back, such as tests that set up a membership).
 pub async fn invite_person(db: &Db, actor: &Actor, slug: &str, handle: &str) -> Result<()> {
+    invite_as(db, None, actor, slug, handle).await
+}
+
+async fn invite_as(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str, handle: &str) -> Result<()> {
     let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
-    if !is_host(db, actor, group.id).await? {
-        return Err(CoreError::Forbidden(format!("Only hosts of {} can invite people.", group.name)));
-    }
     let handle = crate::types::Handle::parse(handle).map_err(|m| FieldErrors::one("handle", m))?;
     let person = meetinghouse_store::people::by_handle(db, handle.as_str())
         .await?
         .ok_or_else(|| FieldErrors::one("handle", format!("Nobody here has the handle @{}.", handle.as_str())))?;
-    let mut tx = db.begin().await?;
+    let mut tx = host_turn(db, actor, &group, "invite people").await?;
     if !store::insert_member(&mut tx, group.id, MemberKind::Person, person.id, "member", "invited", actor.id).await? {
         let message = match store::membership_in(&mut tx, group.id, MemberKind::Person, person.id).await? {
             Some((_, s)) if s == "requested" => format!("@{} has already asked to join: approve their request below.", person.handle),
@@ -524,6 +741,13 @@ pub async fn invite_person(db: &Db, actor: &Actor, slug: &str, handle: &str) -> 
             _ => format!("@{} is already a member.", person.handle),
         };
         return Err(FieldErrors::one("handle", message));
+    }
+    // Someone who blocked or muted the host is not told (the invitation still waits on their page).
+    if let Some(mail) = mail
+        && !meetinghouse_store::notifications::silenced(&mut tx, person.id, actor.id).await?
+    {
+        let text = format!("{} (@{}) invited you to join {}.", actor.display_name, actor.handle, group.name);
+        notifications::notify(&mut tx, mail, person.id, Kind::JoinRequest, &text, &format!("/groups/{}", group.slug)).await?;
     }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
@@ -534,7 +758,7 @@ fn parse_kind(kind: &str) -> Result<MemberKind> {
         "person" => Ok(MemberKind::Person),
         "org" => Ok(MemberKind::Org),
         "group" => Ok(MemberKind::Group),
-        _ => Err(FieldErrors::one("kind", "Unknown kind of member.")),
+        _ => Err(FieldErrors::one("form", "That form named no kind of member we know. Reload the page and try again.")),
     }
 }
 

@@ -7,7 +7,7 @@ use meetinghouse_store::{Db, StoreError, Tx, groups, orgs};
 use crate::accounts::ensure_can_post;
 use crate::error::{CoreError, FieldErrors, Result};
 use crate::settings::Settings;
-use crate::types::{Handle, Slug, limits, parse_sector, text, website};
+use crate::types::{Handle, Slug, limits, line, parse_sector, text, website};
 use crate::{Actor, markdown};
 
 pub use meetinghouse_store::orgs::{OrgMemberRow, OrgRow};
@@ -40,7 +40,7 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &OrgForm)
         return Err(CoreError::Forbidden("On this meeting house only admins can create organisations. Ask an admin to add yours.".into()));
     }
     let mut e = FieldErrors::new();
-    let name = text(&mut e, "name", "The name", &form.name, limits::NAME_MAX, true);
+    let name = line(&mut e, "name", "The name", &form.name, limits::NAME_MAX, true);
     let slug_raw = if form.slug.trim().is_empty() { Slug::suggest(&name) } else { form.slug.clone() };
     let slug = Slug::parse(&slug_raw).map_err(|m| e.add("slug", m)).ok();
     let sector = parse_sector(&form.sector).map_err(|_| e.add("sector", "Choose the organisation's sector.")).ok();
@@ -66,33 +66,74 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &OrgForm)
     Ok(slug.as_str().to_string())
 }
 
+/// How many people a page of an organisation's members lists.
+pub const MEMBERS_PER_PAGE: i64 = 100;
+
 /// An organisation page's content.
 #[derive(Debug, Clone)]
 pub struct OrgPage {
     pub org: OrgRow,
     pub description_html: String,
+    /// One page of its people ([`MEMBERS_PER_PAGE`]), by name. Everyone sees
+    /// the active members whose account is active; those who manage it (its
+    /// admins, instance admins) also see invitations and people whose account
+    /// is suspended or waits for approval (marked, unlinked: their profiles
+    /// are not shown).
     pub members: Vec<OrgMemberRow>,
+    /// Which page of members this is (from 1), and whether there is another.
+    pub members_page: i64,
+    pub more_members: bool,
+    /// How many active admins it has (the last keeps their role).
+    pub admins: i64,
     pub groups: Vec<groups::GroupRow>,
     /// The viewer's (role, status), if any.
     pub viewer: Option<(String, String)>,
+    /// Whether the viewer manages it: an active admin, or an instance admin.
+    pub viewer_manages: bool,
 }
 
-/// Loads an organisation's page for a viewer; pending invitations are shown
-/// to its admins only.
+impl OrgPage {
+    /// Why a person's name is not linked, in a few words ("" when it is).
+    pub fn account_note(&self, m: &OrgMemberRow) -> &'static str {
+        match m.person_status.as_str() {
+            "active" => "",
+            "pending" => "account waiting for approval",
+            _ => "account suspended",
+        }
+    }
+}
+
+/// Loads the first page of an organisation for a viewer.
 pub async fn page(db: &Db, slug: &str, viewer: Option<&Actor>) -> Result<OrgPage> {
+    page_at(db, slug, viewer, 1).await
+}
+
+/// Loads page `number` (from 1) of an organisation's members for a viewer;
+/// pending invitations are shown to those who manage it only.
+pub async fn page_at(db: &Db, slug: &str, viewer: Option<&Actor>, number: i64) -> Result<OrgPage> {
     let org = orgs::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let number = number.max(1);
     let viewer_role = match viewer {
         Some(a) => orgs::membership(db, org.id, a.id).await?,
         None => None,
     };
-    let is_admin = viewer_role.as_ref().is_some_and(|(r, s)| r == "admin" && s == "active");
-    let mut members = orgs::members(db, org.id).await?;
-    if !is_admin {
-        // Pending invitations are the org admins' business.
-        members.retain(|m| m.status == "active");
-    }
+    let manages = viewer.is_some_and(|a| a.is_admin) || viewer_role.as_ref().is_some_and(|(r, s)| r == "admin" && s == "active");
+    let offset = (number - 1).saturating_mul(MEMBERS_PER_PAGE);
+    let mut members = orgs::members(db, org.id, manages, manages, MEMBERS_PER_PAGE + 1, offset).await?;
+    let more_members = members.len() as i64 > MEMBERS_PER_PAGE;
+    members.truncate(MEMBERS_PER_PAGE as usize);
     let groups = groups::of_org(db, org.id).await?.into_iter().filter(|g| g.visibility == "public").collect();
-    Ok(OrgPage { description_html: markdown::render(&org.description), org, members, groups, viewer: viewer_role })
+    Ok(OrgPage {
+        description_html: markdown::render(&org.description),
+        admins: orgs::active_admins(db, org.id).await?,
+        org,
+        members,
+        members_page: number,
+        more_members,
+        groups,
+        viewer: viewer_role,
+        viewer_manages: manages,
+    })
 }
 
 async fn require_org_admin(db: &Db, actor: &Actor, org: &OrgRow) -> Result<()> {
@@ -221,7 +262,8 @@ pub async fn remove_member(db: &Db, actor: &Actor, slug: &str, person_id: i64) -
 pub async fn change_role(db: &Db, actor: &Actor, slug: &str, person_id: i64, role: &str) -> Result<String> {
     let org = orgs::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
     if !ROLES.contains(&role) {
-        return Err(FieldErrors::one("role", "Choose admin, staff or member."));
+        // A row of the page, not the invitation's "Role" field.
+        return Err(FieldErrors::one("form", "Choose admin, staff or member."));
     }
     let name = person_name(db, person_id).await?;
     let mut tx = member_turn(db, &org).await?;

@@ -129,9 +129,12 @@ pub async fn resolve(db: &Db, subject: Subject, viewer: Option<&Actor>) -> Resul
         }
         Subject::Group(id) => {
             let g = store_groups::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
-            // A members-only group is "not found" to people outside it.
-            let page = groups::page(db, &g.slug, viewer).await?;
-            let mut info = base(page.group.name.clone(), format!("/groups/{}", g.slug));
+            // A members-only group is "not found" to people outside it (one
+            // look at the viewer's groups, not the group's members).
+            if !groups::can_see(db, &g, viewer).await? {
+                return Err(CoreError::NotFound);
+            }
+            let mut info = base(g.name.clone(), format!("/groups/{}", g.slug));
             info.public = g.visibility == "public";
             info.group_id = Some(id);
             info.host_groups.push(id);

@@ -3,12 +3,18 @@
 //! active admin, even when two changes arrive at once.
 
 use meetinghouse_core::groups::{self, GroupForm};
+use meetinghouse_core::notifications::Mailer;
 use meetinghouse_core::orgs::{self, OrgForm};
 use meetinghouse_core::settings::Settings;
 use meetinghouse_core::{Actor, CoreError, Db};
 
 mod common;
-use common::{person};
+use common::{admin, person};
+
+/// Where notifications link to.
+fn mail(s: &Settings) -> Mailer<'_> {
+    Mailer { settings: s, base_url: "https://town.example" }
+}
 
 /// An organisation created by `admin`, with the others invited in these roles and accepted.
 async fn org(db: &Db, s: &Settings, admin: &Actor, name: &str, people: &[(&Actor, &str)]) -> String {
@@ -25,9 +31,9 @@ async fn role_of(db: &Db, slug: &str, who: &Actor) -> Option<(String, String)> {
     meetinghouse_store::orgs::membership(db, o.id, who.id).await.unwrap()
 }
 
-async fn admins(db: &Db, slug: &str) -> usize {
+async fn admins(db: &Db, slug: &str) -> i64 {
     let o = meetinghouse_store::orgs::by_slug(db, slug).await.unwrap().unwrap();
-    meetinghouse_store::orgs::members(db, o.id).await.unwrap().iter().filter(|m| m.role == "admin" && m.status == "active").count()
+    meetinghouse_store::orgs::active_admins(db, o.id).await.unwrap()
 }
 
 fn forbidden_saying<T: std::fmt::Debug>(r: Result<T, CoreError>, words: &str) {
@@ -45,7 +51,7 @@ async fn admins_remove_staff_and_change_roles_but_never_the_last_admin() {
         let museum = org(&db, &s, &sam, "Museum", &[(&kit, "staff"), (&vol, "member")]).await;
         let form = GroupForm { name: "Town".into(), slug: "town".into(), visibility: "public".into(), join_policy: "open".into(), ..Default::default() };
         groups::create(&db, &s, &sam, &form).await.unwrap();
-        groups::add_org(&db, &s, &sam, "town", &museum).await.unwrap();
+        groups::add_org(&db, mail(&s), &sam, "town", &museum).await.unwrap();
         let town = meetinghouse_store::groups::by_slug(&db, "town").await.unwrap().unwrap().id;
         assert!(groups::is_member(&db, kit.id, town).await.unwrap());
 
@@ -101,5 +107,47 @@ async fn two_admins_going_at_once_leave_one_admin() {
             assert!(a.is_ok() != b.is_ok(), "exactly one change may land: {a:?} {b:?}");
             assert_eq!(admins(&db, &slug).await, 1, "on {:?}", db.backend());
         }
+    }
+}
+
+#[tokio::test]
+async fn organisation_pages_list_active_people_and_show_invitations_to_who_manages() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (sam, kit, vol, eve) = (person(&db, "sam").await, person(&db, "kit").await, person(&db, "vol").await, person(&db, "eve").await);
+        let root = admin(&db, "keeper").await;
+        let museum = org(&db, &s, &sam, "Museum", &[(&kit, "staff"), (&vol, "member")]).await;
+        orgs::invite(&db, &sam, &museum, "eve", "member").await.unwrap();
+        db.execute_admin(&format!("UPDATE people SET status = 'suspended' WHERE id = {}", vol.id)).await.unwrap();
+
+        let handles = |p: &orgs::OrgPage| p.members.iter().map(|m| m.handle.clone()).collect::<Vec<_>>();
+        // Everyone else: the active members whose accounts are active.
+        for viewer in [None, Some(&kit), Some(&eve)] {
+            let page = orgs::page(&db, &museum, viewer).await.unwrap();
+            assert_eq!(handles(&page), ["kit", "sam"], "on {:?}", db.backend());
+            assert!(!page.viewer_manages);
+        }
+        // Its admin and an instance admin: the invitation and the suspended account too.
+        for viewer in [&sam, &root] {
+            let page = orgs::page(&db, &museum, Some(viewer)).await.unwrap();
+            assert_eq!(handles(&page), ["eve", "kit", "sam", "vol"], "on {:?}", db.backend());
+            assert!(page.viewer_manages && page.admins == 1);
+            let vol_row = page.members.iter().find(|m| m.handle == "vol").unwrap();
+            assert_eq!(page.account_note(vol_row), "account suspended");
+        }
+        let _ = mail(&s);
+    }
+}
+
+#[tokio::test]
+async fn organisation_names_are_one_line() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let sam = person(&db, "sam").await;
+        let slug = orgs::create(&db, &s, &sam, &OrgForm { name: "Tiverton\nMuseum".into(), sector: "heritage".into(), ..Default::default() }).await.unwrap();
+        assert_eq!(orgs::page(&db, &slug, None).await.unwrap().org.name, "Tiverton Museum");
+        let form = GroupForm { name: "Town\r\nChoir".into(), visibility: "public".into(), join_policy: "open".into(), ..Default::default() };
+        let slug = groups::create(&db, &s, &sam, &form).await.unwrap();
+        assert_eq!(groups::page(&db, &slug, None).await.unwrap().group.name, "Town Choir");
     }
 }

@@ -60,17 +60,31 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<GroupRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
 }
 
-/// Groups anyone may see, by name.
+/// The order of names in lists: folded to lower case (ASCII letters, as
+/// SQLite's `LOWER` folds them) and compared byte by byte, on PostgreSQL under
+/// the "C" collation whatever the database's own, so a list comes in the same
+/// order on both databases. Lists add the id after it, so two of the same
+/// name keep their places from page to page; migration 0021's indexes hold
+/// `name_key(backend, "name"), id` for groups and organisations.
+pub fn name_key(backend: Backend, expr: &str) -> String {
+    match backend {
+        Backend::Postgres => format!("LOWER({expr} COLLATE \"C\")"),
+        Backend::Sqlite => format!("LOWER({expr})"),
+    }
+}
+
+/// Groups anyone may see, by name (ignoring case), then id.
 pub async fn list_public(db: &Db, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM community_groups WHERE visibility = 'public' ORDER BY name LIMIT $1 OFFSET $2"
+        "SELECT {COLUMNS} FROM community_groups WHERE visibility = 'public' ORDER BY {}, id LIMIT $1 OFFSET $2",
+        name_key(db.backend(), "name")
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&db.pool).await?)
 }
 
-/// Every group, for admins.
+/// Every group, for admins, in the same order.
 pub async fn list_all(db: &Db, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM community_groups ORDER BY name LIMIT $1 OFFSET $2");
+    let sql = format!("SELECT {COLUMNS} FROM community_groups ORDER BY {}, id LIMIT $1 OFFSET $2", name_key(db.backend(), "name"));
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&db.pool).await?)
 }
 
@@ -220,6 +234,37 @@ pub async fn active_host_count(tx: &mut Tx, group_id: i64) -> Result<i64> {
     Ok(n)
 }
 
+/// Whether a host was already told of a request to join (an organisation's
+/// or a group's) with this text and link: it is unread, or was read since
+/// `since`. A request withdrawn and made again is then no news.
+pub async fn request_told(tx: &mut Tx, person: i64, text: &str, url: &str, since: i64) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM notifications WHERE person_id = $1 AND kind = 'join_request' AND text = $2 AND url = $3 \
+         AND (read_at IS NULL OR created_at >= $4) LIMIT 1",
+    )
+    .bind(person)
+    .bind(text)
+    .bind(url)
+    .bind(since)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// How many people actively host a group, for its page (whether to offer
+/// "Step down"): their memberships are counted, suspended accounts too, as
+/// the rule that keeps the last host counts them.
+pub async fn host_count(db: &Db, group_id: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM group_members \
+         WHERE group_id = $1 AND member_kind = 'person' AND role = 'host' AND status = 'active'",
+    )
+    .bind(group_id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(n)
+}
+
 /// Sets an active person member's role (`host` or `member`); false when the
 /// person is not an active direct member.
 pub async fn set_role(tx: &mut Tx, group_id: i64, person_id: i64, role: &str) -> Result<bool> {
@@ -358,49 +403,97 @@ pub struct MemberView {
     /// A member group's visibility (`public` or `members`); `None` for people
     /// and organisations.
     pub group_visibility: Option<String>,
+    /// A person's account status (`active`, `pending`, `suspended`); `None`
+    /// for organisations and groups.
+    pub person_status: Option<String>,
 }
 
-/// Every direct membership row of a group (any status), with names, of every
-/// visibility: callers decide what the viewer may see.
-pub async fn members(db: &Db, group_id: i64) -> Result<Vec<MemberView>> {
-    Ok(sqlx::query_as(
-        "SELECT gm.member_kind, gm.member_id, gm.role, gm.status, \
+/// Which of a group's members a page of [`members`] lists.
+#[derive(Debug, Clone, Copy)]
+pub struct MemberQuery {
+    /// Invitations too, not only active members (for hosts).
+    pub invited: bool,
+    /// People whose account is not active (suspended, banned or waiting for
+    /// approval) too: their profiles are not shown, so only those who manage
+    /// the group see them listed.
+    pub inactive_people: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+const MEMBER_SELECT: &str = "SELECT gm.member_kind, gm.member_id, gm.role, gm.status, \
                 COALESCE(p.handle, o.slug, g.slug) AS key, \
-                COALESCE(p.display_name, o.name, g.name) AS name, g.visibility AS group_visibility \
+                COALESCE(p.display_name, o.name, g.name) AS name, g.visibility AS group_visibility, \
+                p.status AS person_status \
          FROM group_members gm \
          LEFT JOIN people p ON gm.member_kind = 'person' AND p.id = gm.member_id \
          LEFT JOIN organisations o ON gm.member_kind = 'org' AND o.id = gm.member_id \
-         LEFT JOIN community_groups g ON gm.member_kind = 'group' AND g.id = gm.member_id \
-         WHERE gm.group_id = $1 \
-         ORDER BY gm.member_kind, gm.status, name",
-    )
-    .bind(group_id)
-    .fetch_all(&db.pool)
-    .await?)
+         LEFT JOIN community_groups g ON gm.member_kind = 'group' AND g.id = gm.member_id";
+
+/// A page of a group's direct members (requests are [`requests`]), of every
+/// visibility: callers decide which member groups the viewer may see. Member
+/// groups first, then organisations, then people, each by name ignoring case
+/// ([`name_key`]), then id, so pages do not shift when names tie.
+pub async fn members(db: &Db, group_id: i64, q: MemberQuery) -> Result<Vec<MemberView>> {
+    let sql = format!(
+        "{MEMBER_SELECT} \
+         WHERE gm.group_id = $1 AND (gm.status = 'active' OR ($2 = 1 AND gm.status = 'invited')) \
+           AND (gm.member_kind <> 'person' OR p.status = 'active' OR $3 = 1) \
+         ORDER BY CASE gm.member_kind WHEN 'group' THEN 0 WHEN 'org' THEN 1 ELSE 2 END, {}, gm.member_id \
+         LIMIT $4 OFFSET $5",
+        name_key(db.backend(), "COALESCE(p.display_name, o.name, g.name)")
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(group_id)
+        .bind(i64::from(q.invited))
+        .bind(i64::from(q.inactive_people))
+        .bind(q.limit)
+        .bind(q.offset)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// The oldest `limit` requests waiting for a group's hosts (people,
+/// organisations and groups), oldest first.
+pub async fn requests(db: &Db, group_id: i64, limit: i64) -> Result<Vec<MemberView>> {
+    let sql = format!(
+        "{MEMBER_SELECT} WHERE gm.group_id = $1 AND gm.status = 'requested' \
+         ORDER BY gm.created_at, gm.member_kind, gm.member_id LIMIT $2"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(group_id).bind(limit).fetch_all(&db.pool).await?)
+}
+
+/// The groups that have invited a person and wait for their answer, by name.
+pub async fn invitations_for(db: &Db, person_id: i64) -> Result<Vec<GroupRow>> {
+    let sql = format!(
+        "SELECT g.id, g.slug, g.name, g.purpose, g.visibility, g.join_policy, g.created_at \
+         FROM group_members gm JOIN community_groups g ON g.id = gm.group_id \
+         WHERE gm.member_kind = 'person' AND gm.member_id = $1 AND gm.status = 'invited' ORDER BY {}, g.id",
+        name_key(db.backend(), "g.name")
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).fetch_all(&db.pool).await?)
 }
 
 /// The groups a group is directly (and actively) a member of, of every
 /// visibility: callers show only those the viewer may see
 /// (`meetinghouse_core::groups::page` does).
 pub async fn parents(db: &Db, group_id: i64) -> Result<Vec<GroupRow>> {
-    Ok(sqlx::query_as(
+    let sql = format!(
         "SELECT g.id, g.slug, g.name, g.purpose, g.visibility, g.join_policy, g.created_at \
          FROM group_members gm JOIN community_groups g ON g.id = gm.group_id \
-         WHERE gm.member_kind = 'group' AND gm.member_id = $1 AND gm.status = 'active' ORDER BY g.name",
-    )
-    .bind(group_id)
-    .fetch_all(&db.pool)
-    .await?)
+         WHERE gm.member_kind = 'group' AND gm.member_id = $1 AND gm.status = 'active' ORDER BY {}, g.id",
+        name_key(db.backend(), "g.name")
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(group_id).fetch_all(&db.pool).await?)
 }
 
 /// Groups that list an organisation as an active member.
 pub async fn of_org(db: &Db, org_id: i64) -> Result<Vec<GroupRow>> {
-    Ok(sqlx::query_as(
+    let sql = format!(
         "SELECT g.id, g.slug, g.name, g.purpose, g.visibility, g.join_policy, g.created_at \
          FROM group_members gm JOIN community_groups g ON g.id = gm.group_id \
-         WHERE gm.member_kind = 'org' AND gm.member_id = $1 AND gm.status = 'active' ORDER BY g.name",
-    )
-    .bind(org_id)
-    .fetch_all(&db.pool)
-    .await?)
+         WHERE gm.member_kind = 'org' AND gm.member_id = $1 AND gm.status = 'active' ORDER BY {}, g.id",
+        name_key(db.backend(), "g.name")
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(&db.pool).await?)
 }

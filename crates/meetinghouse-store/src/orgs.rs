@@ -3,6 +3,7 @@
 use sqlx::FromRow;
 
 use crate::error::{Result, StoreError};
+use crate::groups::name_key;
 use crate::{Backend, Db, Tx, now};
 
 #[derive(Debug, Clone, FromRow)]
@@ -68,8 +69,10 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<OrgRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
 }
 
+/// Organisations by name ignoring case, then id (`groups::name_key`: the same
+/// order on both databases, and pages that do not shift when names tie).
 pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<OrgRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM organisations ORDER BY name LIMIT $1 OFFSET $2");
+    let sql = format!("SELECT {COLUMNS} FROM organisations ORDER BY {}, id LIMIT $1 OFFSET $2", name_key(db.backend(), "name"));
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&db.pool).await?)
 }
 
@@ -86,17 +89,43 @@ pub struct OrgMemberRow {
     pub display_name: String,
     pub role: String,
     pub status: String,
+    /// The person's account status (`active`, `pending`, `suspended`).
+    pub person_status: String,
 }
 
-pub async fn members(db: &Db, org_id: i64) -> Result<Vec<OrgMemberRow>> {
-    Ok(sqlx::query_as(
-        "SELECT p.id AS person_id, p.handle, p.display_name, m.role, m.status \
+/// A page of an organisation's members, by name ignoring case, then id.
+/// `invited`: pending invitations too; `inactive_people`: people whose
+/// account is not active (suspended, banned, waiting for approval) too —
+/// both only for those who manage the organisation.
+pub async fn members(db: &Db, org_id: i64, invited: bool, inactive_people: bool, limit: i64, offset: i64) -> Result<Vec<OrgMemberRow>> {
+    let sql = format!(
+        "SELECT p.id AS person_id, p.handle, p.display_name, m.role, m.status, p.status AS person_status \
          FROM org_members m JOIN people p ON p.id = m.person_id \
-         WHERE m.org_id = $1 ORDER BY m.status, p.display_name",
+         WHERE m.org_id = $1 AND (m.status = 'active' OR $2 = 1) AND (p.status = 'active' OR $3 = 1) \
+         ORDER BY {}, p.id LIMIT $4 OFFSET $5",
+        name_key(db.backend(), "p.display_name")
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(org_id)
+        .bind(i64::from(invited))
+        .bind(i64::from(inactive_people))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// How many active admins an organisation has, for its page (whether to
+/// offer a change of role to the last): memberships are counted, suspended
+/// accounts too, as [`admin_count`] counts them.
+pub async fn active_admins(db: &Db, org_id: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM org_members WHERE org_id = $1 AND role = 'admin' AND status = 'active'",
     )
     .bind(org_id)
-    .fetch_all(&db.pool)
-    .await?)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(n)
 }
 
 /// The (role, status) of a person in an organisation, if any.
@@ -110,14 +139,13 @@ pub async fn membership(db: &Db, org_id: i64, person_id: i64) -> Result<Option<(
 
 /// Organisations where a person is active, with their role.
 pub async fn of_person(db: &Db, person_id: i64) -> Result<Vec<(OrgRow, String)>> {
-    let rows: Vec<OrgWithRole> = sqlx::query_as(
+    let sql = format!(
         "SELECT o.id, o.slug, o.name, o.sector, o.description, o.website, o.town, o.created_at, m.role \
          FROM org_members m JOIN organisations o ON o.id = m.org_id \
-         WHERE m.person_id = $1 AND m.status = 'active' ORDER BY o.name",
-    )
-    .bind(person_id)
-    .fetch_all(&db.pool)
-    .await?;
+         WHERE m.person_id = $1 AND m.status = 'active' ORDER BY {}, o.id",
+        name_key(db.backend(), "o.name")
+    );
+    let rows: Vec<OrgWithRole> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).fetch_all(&db.pool).await?;
     Ok(rows.into_iter().map(|r| (r.org, r.role)).collect())
 }
 
@@ -130,14 +158,13 @@ struct OrgWithRole {
 
 /// Pending invitations for a person.
 pub async fn invitations_for(db: &Db, person_id: i64) -> Result<Vec<(OrgRow, String)>> {
-    let rows: Vec<OrgWithRole> = sqlx::query_as(
+    let sql = format!(
         "SELECT o.id, o.slug, o.name, o.sector, o.description, o.website, o.town, o.created_at, m.role \
          FROM org_members m JOIN organisations o ON o.id = m.org_id \
-         WHERE m.person_id = $1 AND m.status = 'invited' ORDER BY o.name",
-    )
-    .bind(person_id)
-    .fetch_all(&db.pool)
-    .await?;
+         WHERE m.person_id = $1 AND m.status = 'invited' ORDER BY {}, o.id",
+        name_key(db.backend(), "o.name")
+    );
+    let rows: Vec<OrgWithRole> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).fetch_all(&db.pool).await?;
     Ok(rows.into_iter().map(|r| (r.org, r.role)).collect())
 }
 

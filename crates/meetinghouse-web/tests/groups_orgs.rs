@@ -250,3 +250,325 @@ async fn organisation_admins_change_roles_and_remove_staff_but_keep_an_admin() {
         assert!(!page.body.contains(r#"href="/@sam""#) && !page.body.contains("Leave Tiverton Museum"));
     }
 }
+
+/// A person as core sees them, for setting things up without forms.
+async fn actor(app: &TestApp, handle: &str) -> meetinghouse_core::Actor {
+    meetinghouse_core::accounts::login(&app.db, &format!("{handle}@example.org"), "a long enough password").await.unwrap()
+}
+
+/// How many unread notifications a person has.
+async fn unread(app: &TestApp, handle: &str) -> i64 {
+    let id = meetinghouse_store::people::by_handle(&app.db, handle).await.unwrap().unwrap().id;
+    meetinghouse_store::notifications::unread_count(&app.db, id, 100).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_group_invitation_is_told_listed_on_me_and_answered_there() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        start_group(&mut ann, "Lace makers", "lace", "members", "invite").await;
+        let mut bob = ann.other_browser();
+        bob.sign_up("bob").await;
+        let r = ann.submit("/groups/lace", "/groups/lace/invite", &[("handle", "bob")]).await;
+        assert!(follow(&mut ann, &r).await.body.contains("Invitation sent to @bob."));
+        assert_eq!(unread(&ann, "bob").await, 1, "on {:?}", ann.db.backend());
+        assert!(bob.get("/notifications").await.body.contains("ann (@ann) invited you to join Lace makers."));
+
+        // His own page lists it with both answers.
+        let me = bob.get("/me").await;
+        assert!(me.body.contains("Group invitations") && me.body.contains(r#"<a href="/groups/lace">Lace makers</a> invites you to join."#), "{}", me.body);
+        for action in ["/groups/lace/join", "/groups/lace/leave"] {
+            assert!(me.body.contains(&format!(r#"<form method="post" action="{action}""#)), "{action}: {}", me.body);
+        }
+        // The members-only group's page shows him the invitation, and nothing else of it.
+        let page = bob.get("/groups/lace").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("You are invited to join Lace makers.") && page.body.contains("Accept the invitation") && page.body.contains(">Decline</button>"));
+        for private in ["<h2>People</h2>", r#"href="/@ann""#, "/conversations/group/"] {
+            assert!(!page.body.contains(private), "{private}: {}", page.body);
+        }
+        let mut eve = ann.other_browser();
+        eve.sign_up("eve").await;
+        assert_eq!(eve.get("/groups/lace").await.status, StatusCode::NOT_FOUND);
+
+        // Declining from /me goes back there; the group is gone for him.
+        let r = bob.submit("/me", "/groups/lace/leave", &[]).await;
+        assert_eq!(r.location(), Some("/me"));
+        let me = follow(&mut bob, &r).await;
+        assert!(me.body.contains("You have declined the invitation.") && !me.body.contains("Group invitations"), "{}", me.body);
+        assert_eq!(bob.get("/groups/lace").await.status, StatusCode::NOT_FOUND);
+        // Invited again, he accepts from /me.
+        ann.submit("/groups/lace", "/groups/lace/invite", &[("handle", "bob")]).await;
+        let r = bob.submit("/me", "/groups/lace/join", &[]).await;
+        let page = follow(&mut bob, &r).await;
+        assert!(page.body.contains("Welcome: you have joined the group.") && page.body.contains(r#"href="/@ann""#), "{}", page.body);
+    }
+}
+
+#[tokio::test]
+async fn organisation_requests_tell_the_hosts_and_their_staff_can_withdraw_them() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+        let mut kit = sam.other_browser();
+        kit.sign_up("kit").await;
+        sam.submit("/orgs/tiverton-museum", "/orgs/tiverton-museum/invite", &[("handle", "kit"), ("role", "staff")]).await;
+        kit.submit("/orgs/tiverton-museum", "/orgs/tiverton-museum/accept", &[]).await;
+        let mut ann = sam.other_browser();
+        ann.sign_up("ann").await;
+        start_group(&mut ann, "Tiverton Together", "town", "public", "request").await;
+        start_group(&mut kit, "Museum Stores", "stores", "public", "open").await;
+
+        let r = kit.submit("/groups/town", "/groups/town/members/org", &[("org", "tiverton-museum")]).await;
+        assert!(follow(&mut kit, &r).await.body.contains("Your request is sent"));
+        let r = kit.submit("/groups/town", "/groups/town/members/group", &[("child", "stores")]).await;
+        assert!(follow(&mut kit, &r).await.body.contains("Your request is sent"));
+        assert_eq!(unread(&ann, "ann").await, 2, "on {:?}", ann.db.backend());
+        let told = ann.get("/notifications").await.body;
+        assert!(told.contains("kit (@kit) asked for Tiverton Museum to join Tiverton Together.") && told.contains("asked for the group Museum Stores to join"), "{told}");
+
+        // Kit sees what he asked for, and withdraws it.
+        let page = kit.get("/groups/town").await;
+        assert!(page.body.contains("Yours in this group") && page.body.contains("Withdraw the request"), "{}", page.body);
+        let museum_id = meetinghouse_store::orgs::by_slug(&kit.db, "tiverton-museum").await.unwrap().unwrap().id.to_string();
+        let r = kit.submit("/groups/town", "/groups/town/members/remove", &[("kind", "org"), ("member_id", &museum_id)]).await;
+        assert_eq!(r.location(), Some("/groups/town"));
+        assert!(follow(&mut kit, &r).await.body.contains("The request for Tiverton Museum to join is withdrawn."));
+        assert!(!ann.get("/groups/town").await.body.contains("Tiverton Museum"), "no longer waiting");
+        // Asking again is no news to Ann.
+        kit.submit("/groups/town", "/groups/town/members/org", &[("org", "tiverton-museum")]).await;
+        assert_eq!(unread(&ann, "ann").await, 2);
+    }
+}
+
+#[tokio::test]
+async fn invitation_only_groups_offer_bringing_things_in_to_their_hosts_only() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+        start_group(&mut sam, "Sam's Stores", "stores", "public", "open").await;
+        let mut ann = sam.other_browser();
+        ann.sign_up("ann").await;
+        start_group(&mut ann, "Town Council", "council", "public", "invite").await;
+        start_group(&mut ann, "Ann's Hall", "hall", "public", "open").await;
+        let page = sam.get("/groups/council").await;
+        for offer in ["Bring your organisation in", "Add a group you host"] {
+            assert!(!page.body.contains(offer), "{offer}: {}", page.body);
+        }
+        // Its host is offered the groups she hosts.
+        assert!(ann.get("/groups/council").await.body.contains("Add a group you host"));
+    }
+}
+
+#[tokio::test]
+async fn suspended_people_leave_the_public_member_lists() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        start_group(&mut ann, "Town Choir", "choir", "public", "open").await;
+        ann.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+        let mut bob = ann.other_browser();
+        bob.sign_up("bob").await;
+        bob.submit("/groups/choir", "/groups/choir/join", &[]).await;
+        ann.submit("/orgs/tiverton-museum", "/orgs/tiverton-museum/invite", &[("handle", "bob"), ("role", "staff")]).await;
+        bob.submit("/orgs/tiverton-museum", "/orgs/tiverton-museum/accept", &[]).await;
+        ann.db.execute_admin("UPDATE people SET status = 'suspended' WHERE handle = 'bob'").await.unwrap();
+
+        let mut visitor = ann.other_browser();
+        for path in ["/groups/choir", "/orgs/tiverton-museum"] {
+            let page = visitor.get(path).await;
+            assert!(!page.body.contains(r#"href="/@bob""#) && !page.body.contains(">bob<"), "{path}: {}", page.body);
+            // Those who manage see him, marked, with no link to a profile that is not shown.
+            let page = ann.get(path).await;
+            assert!(page.body.contains("bob") && page.body.contains("account suspended") && !page.body.contains(r#"href="/@bob""#), "{path}: {}", page.body);
+        }
+    }
+}
+
+#[tokio::test]
+async fn long_member_lists_have_more_pages() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        start_group(&mut ann, "Crowd", "crowd", "public", "open").await;
+        let crowd = meetinghouse_store::groups::by_slug(&ann.db, "crowd").await.unwrap().unwrap().id;
+        let people: Vec<String> = (0..120)
+            .map(|i| format!("('p{i}@example.org', 'p{i}@example.org', 'p{i}', 'p{i}', 'Person {i:03}', 'x', 1)"))
+            .collect();
+        ann.db.execute_admin(&format!(
+            "INSERT INTO people (email, email_lower, handle, handle_lower, display_name, password_hash, created_at) VALUES {}",
+            people.join(", ")
+        ))
+        .await
+        .unwrap();
+        ann.db.execute_admin(&format!(
+            "INSERT INTO group_members (group_id, member_kind, member_id, role, status, created_at) \
+             SELECT {crowd}, 'person', id, 'member', 'active', 1 FROM people WHERE handle LIKE 'p%'"
+        ))
+        .await
+        .unwrap();
+        let mut visitor = ann.other_browser();
+        let first = visitor.get("/groups/crowd").await;
+        assert!(first.body.contains(r#"<a href="/groups/crowd?page=2" rel="next">More members</a>"#), "{}", first.body);
+        assert_eq!(first.body.matches(r#"<a href="/@p"#).count(), 99, "ann first, then 99 of them");
+        let second = visitor.get("/groups/crowd?page=2").await;
+        assert_eq!(second.status, StatusCode::OK);
+        assert_eq!(second.body.matches(r#"<a href="/@p"#).count(), 21, "{}", second.body);
+        assert!(second.body.contains("Person 119") && !second.body.contains("More members"));
+    }
+}
+
+#[tokio::test]
+async fn labels_are_only_for_what_everyone_may_see() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        start_group(&mut ann, "Back Room", "back-room", "members", "invite").await;
+        start_group(&mut ann, "Town Hall", "town", "public", "open").await;
+        let a = actor(&ann, "ann").await;
+        let s = meetinghouse_core::settings::Settings::load(&ann.db).await.unwrap();
+        let ask = |group: &str| meetinghouse_core::prompts::PromptForm { question: "What did you keep?".into(), group: group.into(), ..Default::default() };
+        let private = meetinghouse_core::prompts::create(&ann.db, &s, &a, &ask("back-room")).await.unwrap();
+        let public = meetinghouse_core::prompts::create(&ann.db, &s, &a, &ask("town")).await.unwrap();
+        let r = ann.get(&format!("/prompts/{private}/label")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains("Only questions everyone can see have labels") && !r.body.contains("<svg"), "{}", r.body);
+        assert_eq!(ann.get(&format!("/prompts/{public}/label")).await.status, StatusCode::OK);
+
+        // A deleted story has no label, not even for its author.
+        let form = meetinghouse_core::stories::StoryForm {
+            title: "Sundays on the canal".into(),
+            body: "We walked.".into(),
+            licence: "cc0".into(),
+            visibility: "public".into(),
+            ..Default::default()
+        };
+        let story = meetinghouse_core::stories::create(&ann.db, &s, &a, &form).await.unwrap();
+        assert_eq!(ann.get(&format!("/stories/{story}/label")).await.status, StatusCode::OK);
+        let r = ann.submit(&format!("/stories/{story}"), &format!("/stories/{story}/delete"), &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = ann.get(&format!("/stories/{story}/label")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains("This story is deleted, so it has no label.") && !r.body.contains("<svg"), "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn every_error_is_shown_at_its_control() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        // The sector's select, and the group's radio buttons, name their errors.
+        let r = sam.submit("/orgs/new", "/orgs", &[("name", "Museum"), ("sector", "")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains(r#"<select id="sector" name="sector" aria-invalid="true" aria-describedby="sector-error">"#), "{}", r.body);
+        let r = sam.submit("/groups/new", "/groups", &[("name", "Choir"), ("visibility", "secret"), ("join_policy", "maybe")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        for field in ["visibility", "join_policy"] {
+            assert!(r.body.contains(&format!(r#"<p class="error" id="{field}-error">"#)) && r.body.contains(&format!(r#"<fieldset id="{field}" class="field has-error" aria-describedby="{field}-error">"#)), "{field}: {}", r.body);
+            assert!(r.body.contains(&format!(r##"<a href="#{field}">"##)));
+        }
+        assert!(r.body.contains(r#"value="Choir""#), "what was typed is kept");
+
+        // A role change refused in a member's row is the whole form's error, not the invitation's "Role".
+        sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+        let sam_id = id_of(&sam, "sam").await;
+        let r = sam.submit("/orgs/tiverton-museum", "/orgs/tiverton-museum/members/role", &[("person_id", &sam_id), ("role", "owner")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains(r##"<a href="#form">Choose admin, staff or member.</a>"##) && !r.body.contains(r##"href="#role""##), "{}", r.body);
+        // The invitation's role, when it is the one refused, is marked at its select.
+        let r = sam.submit("/orgs/tiverton-museum", "/orgs/tiverton-museum/invite", &[("handle", "nobody"), ("role", "owner")]).await;
+        assert!(r.body.contains(r#"<select id="role" name="role" aria-invalid="true" aria-describedby="role-error">"#), "{}", r.body);
+
+        // An organisation that is not there is reported at the group page's select.
+        start_group(&mut sam, "Town", "town", "public", "open").await;
+        let r = sam.submit("/groups/town", "/groups/town/members/org", &[("org", "no-such-org")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains(r#"<p class="error" id="org-error">"#) && r.body.contains(r#"aria-describedby="org-error""#), "{}", r.body);
+        assert!(r.body.contains(r#"<option value="no-such-org" selected>"#), "kept: {}", r.body);
+
+        // A loop found on approving a request is the form's error, not "Add a group"'s.
+        let mut kit = sam.other_browser();
+        kit.sign_up("kit").await;
+        start_group(&mut sam, "Outer", "outer", "public", "request").await;
+        start_group(&mut kit, "Inner", "inner", "public", "open").await;
+        kit.submit("/groups/inner", "/groups/outer/members/group", &[("child", "inner")]).await;
+        let r = sam.submit("/groups/inner", "/groups/inner/members/group", &[("child", "outer")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let inner = meetinghouse_store::groups::by_slug(&sam.db, "inner").await.unwrap().unwrap().id.to_string();
+        let r = sam.submit("/groups/outer", "/groups/outer/approve", &[("kind", "group"), ("member_id", &inner)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("would make a loop") && r.body.contains(r##"<a href="#form">"##), "{}", r.body);
+        assert!(!r.body.contains(r#"id="child-error""#) && !r.body.contains(r#"aria-invalid="true""#), "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn addresses_with_capitals_lead_to_the_page() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        start_group(&mut sam, "G One", "g1", "public", "open").await;
+        sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+        let r = sam.get("/groups/G1").await;
+        assert_eq!((r.status, r.location()), (StatusCode::PERMANENT_REDIRECT, Some("/groups/g1")));
+        let r = sam.get("/groups/G1?page=2").await;
+        assert_eq!(r.location(), Some("/groups/g1?page=2"));
+        let r = sam.get("/orgs/Tiverton-Museum").await;
+        assert_eq!((r.status, r.location()), (StatusCode::PERMANENT_REDIRECT, Some("/orgs/tiverton-museum")));
+        assert_eq!(sam.get("/groups/g1").await.status, StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn a_host_removing_themselves_from_a_members_only_group_lands_on_a_page_that_exists() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        start_group(&mut ann, "Back Room", "back-room", "members", "open").await;
+        let mut bob = ann.other_browser();
+        bob.sign_up("bob").await;
+        ann.submit("/groups/back-room", "/groups/back-room/invite", &[("handle", "bob")]).await;
+        bob.submit("/me", "/groups/back-room/join", &[]).await;
+        let bob_id = id_of(&ann, "bob").await;
+        ann.submit("/groups/back-room", "/groups/back-room/members/role", &[("member_id", &bob_id), ("role", "host")]).await;
+        let ann_id = id_of(&ann, "ann").await;
+        let r = ann.submit("/groups/back-room", "/groups/back-room/members/remove", &[("kind", "person"), ("member_id", &ann_id)]).await;
+        assert_eq!(r.location(), Some("/groups"));
+        let page = follow(&mut ann, &r).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("ann is no longer in the group."), "{}", page.body);
+    }
+}
+
+#[tokio::test]
+async fn instance_admins_see_an_organisations_invitations_they_can_withdraw() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+        let mut eve = sam.other_browser();
+        eve.sign_up("eve").await;
+        sam.submit("/orgs/tiverton-museum", "/orgs/tiverton-museum/invite", &[("handle", "eve"), ("role", "member")]).await;
+        let mut keeper = sam.other_browser();
+        keeper.sign_up("keeper").await;
+        keeper.db.execute_admin("UPDATE people SET is_admin = 1 WHERE handle = 'keeper'").await.unwrap();
+        let page = keeper.get("/orgs/tiverton-museum").await;
+        assert!(page.body.contains(r#"<a href="/@eve">eve</a>"#) && page.body.contains("Withdraw the invitation"), "{}", page.body);
+    }
+}
+
+#[tokio::test]
+async fn a_saved_request_is_never_answered_with_an_error_when_the_hosts_cannot_be_told() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        start_group(&mut ann, "Quiet Room", "quiet", "public", "request").await;
+        let mut bob = ann.other_browser();
+        bob.sign_up("bob").await;
+        // Every new notification now fails to be written.
+        if ann.db.backend() == meetinghouse_store::Backend::Postgres {
+            ann.db.execute_admin("CREATE FUNCTION refuse_notification() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'broken'; END $$ LANGUAGE plpgsql")
+                .await
+                .unwrap();
+            ann.db.execute_admin("CREATE TRIGGER refuse BEFORE INSERT ON notifications FOR EACH ROW EXECUTE FUNCTION refuse_notification()").await.unwrap();
+        } else {
+            ann.db.execute_admin("CREATE TRIGGER refuse BEFORE INSERT ON notifications BEGIN SELECT RAISE(ABORT, 'broken'); END").await.unwrap();
+        }
+        let r = bob.submit("/groups/quiet", "/groups/quiet/join", &[]).await;
+        assert!(follow(&mut bob, &r).await.body.contains("Your request is sent"), "on {:?}", ann.db.backend());
+        assert!(ann.get("/groups/quiet").await.body.contains("Waiting for approval"));
+    }
+}

@@ -1,8 +1,11 @@
-//! Group membership: `POST /groups/{slug}/join`, `/leave`, `/invite`,
-//! `/approve`, `/decline`, `/members/org` (add an organisation),
-//! `/members/group` (nest a group — refused if it would make a loop), and the
-//! hosts' `/members/role` (make a host, step a host down) and
-//! `/members/remove` (remove a person, an organisation or a group).
+//! Group membership: `POST /groups/{slug}/join` (also accepts an
+//! invitation), `/leave` (also withdraws a request or declines an
+//! invitation), `/invite`, `/approve`, `/decline`, `/members/org` (add an
+//! organisation), `/members/group` (nest a group — refused if it would make a
+//! loop), the hosts' `/members/role` (make a host, step a host down) and
+//! `/members/remove` (remove a person, an organisation or a group; also how
+//! an organisation's staff or a member group's hosts take it out, or
+//! withdraw its request).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -14,6 +17,7 @@ use super::show::render_group;
 use crate::error::WebError;
 use crate::forms::{Form, FormData};
 use crate::middleware::see_other_with_flash;
+use crate::routes::conversations::mailer;
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -27,11 +31,17 @@ async fn respond(
 ) -> Result<Response, WebError> {
     match result {
         Ok(message) => Ok(see_other_with_flash(&format!("/groups/{slug}"), &message, state.config.tls)),
-        Err(CoreError::Invalid(errors)) => render_group(state, viewer, slug, StatusCode::UNPROCESSABLE_ENTITY, data, errors).await,
-        Err(CoreError::Forbidden(m)) => {
-            render_group(state, viewer, slug, StatusCode::FORBIDDEN, data, FieldErrors(vec![("form", m)])).await
-        }
-        Err(other) => Err(other.into()),
+        Err(e) => refused(state, viewer, slug, data, e).await,
+    }
+}
+
+/// The group page again with a refusal: 422 for input errors, 403 for
+/// permission, each shown where the person acted.
+async fn refused(state: &AppState, viewer: &Viewer, slug: &str, data: FormData, e: CoreError) -> Result<Response, WebError> {
+    match e {
+        CoreError::Invalid(errors) => render_group(state, viewer, slug, StatusCode::UNPROCESSABLE_ENTITY, data, errors).await,
+        CoreError::Forbidden(m) => render_group(state, viewer, slug, StatusCode::FORBIDDEN, data, FieldErrors(vec![("form", m)])).await,
+        other => Err(other.into()),
     }
 }
 
@@ -50,8 +60,11 @@ pub async fn join(State(state): State<AppState>, Path(slug): Path<String>, Form 
     let actor = viewer.require()?;
     let r = groups::join(&state.db, &viewer.settings, actor, &slug).await;
     // Only a new request tells the hosts: asking again tells nobody twice.
-    if let Ok(JoinOutcome::Requested) = r {
-        meetinghouse_core::notifications::join_requested(&state.db, crate::routes::conversations::mailer(&state, &viewer), &slug, actor).await?;
+    // The request is saved by now, so a failure to tell is logged, not shown.
+    if let Ok(JoinOutcome::Requested) = r
+        && let Err(err) = meetinghouse_core::notifications::join_requested(&state.db, mailer(&state, &viewer), &slug, actor).await
+    {
+        tracing::warn!(group = %slug, error = %err, "a request to join was saved, but its hosts could not be told");
     }
     let r = r.map(|o| outcome_message(o, "Welcome: you have joined the group.", "You are already a member of this group."));
     respond(&state, &viewer, &slug, data, r).await
@@ -59,26 +72,34 @@ pub async fn join(State(state): State<AppState>, Path(slug): Path<String>, Form 
 
 /// Leaving goes back to the group's page only while it is still there for
 /// them: a members-only group is "not found" to someone who just left it.
+/// Declining an invitation goes back to their own page, where invitations
+/// are listed.
 pub async fn leave(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     match groups::leave(&state.db, actor, &slug).await {
-        Ok(still_visible) => {
-            let to = if still_visible { format!("/groups/{slug}") } else { "/groups".to_string() };
-            Ok(see_other_with_flash(&to, "You have left the group.", state.config.tls))
+        Ok(left) => {
+            let (to, message) = match left.status.as_str() {
+                "invited" => ("/me".to_string(), "You have declined the invitation."),
+                "requested" if left.still_visible => (format!("/groups/{slug}"), "Your request is withdrawn."),
+                "requested" => ("/groups".to_string(), "Your request is withdrawn."),
+                _ if left.still_visible => (format!("/groups/{slug}"), "You have left the group."),
+                _ => ("/groups".to_string(), "You have left the group."),
+            };
+            Ok(see_other_with_flash(&to, message, state.config.tls))
         }
-        Err(e) => respond(&state, &viewer, &slug, data, Err(e)).await,
+        Err(e) => refused(&state, &viewer, &slug, data, e).await,
     }
 }
 
 pub async fn invite(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    let r = groups::invite_person(&state.db, actor, &slug, data.get("handle"))
+    let r = groups::invite(&state.db, mailer(&state, &viewer), actor, &slug, data.get("handle"))
         .await
         .map(|()| format!("Invitation sent to @{}.", data.get("handle").trim().trim_start_matches('@')));
     respond(&state, &viewer, &slug, data, r).await
 }
 
-/// The member a host's form names: its kind and id (hidden fields).
+/// The member a row's form names: its kind and id (hidden fields).
 fn named_member(data: &FormData, what: &str) -> Result<(String, i64), WebError> {
     let id = data.get("member_id").parse::<i64>().map_err(|_| WebError::BadRequest(format!("The {what} was not named.")))?;
     Ok((data.get("kind").to_string(), id))
@@ -113,17 +134,36 @@ pub async fn role(State(state): State<AppState>, Path(slug): Path<String>, Form 
     respond(&state, &viewer, &slug, data, r).await
 }
 
-/// A host removes a member (a person, an organisation or a group), or withdraws an invitation.
+/// A host removes a member (a person, an organisation or a group), or
+/// withdraws an invitation; an organisation's staff, or a member group's
+/// hosts, take it out or withdraw its request. Back to the group's page
+/// while it is still there for them; otherwise to the organisation's or the
+/// member group's page, or (a host who removed themselves) the list of groups.
 pub async fn remove(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let (kind, id) = named_member(&data, "member to remove")?;
-    let r = groups::remove(&state.db, actor, &slug, &kind, id).await.map(|name| format!("{name} is no longer in the group."));
-    respond(&state, &viewer, &slug, data, r).await
+    match groups::remove(&state.db, actor, &slug, &kind, id).await {
+        Ok(gone) => {
+            let message = match gone.status.as_str() {
+                "requested" => format!("The request for {} to join is withdrawn.", gone.name),
+                "invited" => format!("The invitation to {} is withdrawn.", gone.name),
+                _ => format!("{} is no longer in the group.", gone.name),
+            };
+            let to = match gone.kind {
+                _ if gone.still_visible => format!("/groups/{slug}"),
+                "org" => format!("/orgs/{}", gone.key),
+                "group" => format!("/groups/{}", gone.key),
+                _ => "/groups".to_string(),
+            };
+            Ok(see_other_with_flash(&to, &message, state.config.tls))
+        }
+        Err(e) => refused(&state, &viewer, &slug, data, e).await,
+    }
 }
 
 pub async fn add_org(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    let r = groups::add_org(&state.db, &viewer.settings, actor, &slug, data.get("org")).await.map(|o| {
+    let r = groups::add_org(&state.db, mailer(&state, &viewer), actor, &slug, data.get("org")).await.map(|o| {
         outcome_message(o, "The organisation is now a member of this group.", "That organisation is already a member of this group.")
     });
     respond(&state, &viewer, &slug, data, r).await
@@ -131,7 +171,7 @@ pub async fn add_org(State(state): State<AppState>, Path(slug): Path<String>, Fo
 
 pub async fn nest(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    let r = groups::nest(&state.db, &viewer.settings, actor, &slug, data.get("child"))
+    let r = groups::nest(&state.db, mailer(&state, &viewer), actor, &slug, data.get("child"))
         .await
         .map(|o| outcome_message(o, "The group is now a member of this network.", "That group is already a member of this network."));
     respond(&state, &viewer, &slug, data, r).await

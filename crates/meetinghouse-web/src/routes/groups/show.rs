@@ -1,18 +1,23 @@
 //! `GET /groups/{slug}` — a group's page: purpose, members (people,
-//! organisations and groups), and the groups it belongs to that the viewer
-//! may see; for hosts, the member list with its actions.
+//! organisations and groups, a hundred at a time: `?page=2` for more), and
+//! the groups it belongs to that the viewer may see; for hosts, the member
+//! list with its actions. An address with capitals is sent on (308) to the
+//! same address in lower case, the only case addresses are stored in.
+
+use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use meetinghouse_core::FieldErrors;
-use meetinghouse_core::groups::{self, GroupPage};
+use meetinghouse_core::groups::{self, GroupPage, Theirs};
 use meetinghouse_core::orgs::OrgRow;
 
 use crate::error::WebError;
 use crate::forms::FormData;
 use crate::page::{Page, render_status};
+use crate::routes::orgs::list::page_number;
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -25,19 +30,59 @@ struct GroupShow {
     my_orgs: Vec<OrgRow>,
     /// Groups the viewer hosts, other than this one, not yet in it.
     my_groups: Vec<groups::GroupRow>,
+    /// The viewer's organisations and groups already in it, or waiting.
+    theirs: Vec<Theirs>,
     signed_in: bool,
     n_groups: usize,
     n_orgs: usize,
-    n_requested: usize,
+    n_people: usize,
     form: FormData,
     errors: FieldErrors,
-    section: crate::routes::conversations::Section,
+    /// The conversation, except on an invitation's page.
+    section: Option<crate::routes::conversations::Section>,
 }
 
-pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(slug): Path<String>) -> Result<Response, WebError> {
-    render_group(&state, &viewer, &slug, StatusCode::OK, FormData::default(), FieldErrors::new()).await
+impl GroupShow {
+    /// Whether the page shows the "Add a group" form: to a viewer who hosts
+    /// a group they could add, to the group's hosts, and again to whoever
+    /// was just told what was wrong with it.
+    fn shows_nest(&self) -> bool {
+        !self.my_groups.is_empty() || self.g.viewer_is_host || self.errors.get("child").is_some()
+    }
+
+    /// After a refused "Bring your organisation in", the address that was
+    /// sent when it is not one of the choices (kept, to show with the error).
+    fn org_kept(&self) -> Option<&str> {
+        let sent = self.form.get("org");
+        (self.errors.get("org").is_some() && !sent.is_empty() && !self.my_orgs.iter().any(|o| o.slug == sent)).then_some(sent)
+    }
 }
 
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    if slug.chars().any(|c| c.is_ascii_uppercase()) {
+        return Ok(lower_case_address("/groups", &slug, raw.as_deref()));
+    }
+    render_group_at(&state, &viewer, &slug, StatusCode::OK, FormData::default(), FieldErrors::new(), page_number(&q)).await
+}
+
+/// A permanent redirect (308) from an address with capitals to the same
+/// address in lower case, keeping its query.
+pub fn lower_case_address(base: &str, slug: &str, query: Option<&str>) -> Response {
+    let to = match query {
+        Some(q) if !q.is_empty() => format!("{base}/{}?{q}", slug.to_ascii_lowercase()),
+        _ => format!("{base}/{}", slug.to_ascii_lowercase()),
+    };
+    Redirect::permanent(&to).into_response()
+}
+
+/// The group's first page, with a form's input and errors (used by the
+/// membership actions).
 pub async fn render_group(
     state: &AppState,
     viewer: &Viewer,
@@ -46,27 +91,41 @@ pub async fn render_group(
     form: FormData,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    let g = groups::page(&state.db, slug, viewer.actor.as_ref()).await?;
-    let section = crate::routes::conversations::section(state, viewer, meetinghouse_core::subjects::Subject::Group(g.group.id)).await?;
-    let offers = match &viewer.actor {
-        Some(actor) => groups::offers(&state.db, actor, g.group.id).await?,
-        None => groups::Offers::default(),
+    render_group_at(state, viewer, slug, status, form, errors, 1).await
+}
+
+async fn render_group_at(
+    state: &AppState,
+    viewer: &Viewer,
+    slug: &str,
+    status: StatusCode,
+    form: FormData,
+    errors: FieldErrors,
+    number: i64,
+) -> Result<Response, WebError> {
+    let g = groups::page_at(&state.db, slug, viewer.actor.as_ref(), number).await?;
+    let section = if g.invitation_only {
+        None
+    } else {
+        Some(crate::routes::conversations::section(state, viewer, meetinghouse_core::subjects::Subject::Group(g.group.id)).await?)
     };
-    let (my_orgs, my_groups) = (offers.orgs, offers.groups);
-    let count = |f: &dyn Fn(&groups::MemberView) -> bool| g.members.iter().filter(|m| f(m)).count();
-    let n_groups = count(&|m| m.member_kind == "group");
-    let n_orgs = count(&|m| m.member_kind == "org");
-    let n_requested = count(&|m| m.status == "requested");
+    let offers = match &viewer.actor {
+        Some(actor) if !g.invitation_only => groups::offers(&state.db, actor, g.group.id).await?,
+        _ => groups::Offers::default(),
+    };
+    let count = |kind: &str| g.members.iter().filter(|m| m.member_kind == kind).count();
+    let (n_groups, n_orgs, n_people) = (count("group"), count("org"), count("person"));
     Ok(render_status(
         status,
         &GroupShow {
             n_groups,
             n_orgs,
-            n_requested,
+            n_people,
             page: Page::new(viewer, g.group.name.clone()),
             g,
-            my_orgs,
-            my_groups,
+            my_orgs: offers.orgs,
+            my_groups: offers.groups,
+            theirs: offers.theirs,
             signed_in: viewer.actor.is_some(),
             form,
             errors,

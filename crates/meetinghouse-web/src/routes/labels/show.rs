@@ -1,11 +1,16 @@
-//! The label pages for stories and prompts.
+//! The label pages for stories and prompts. A label is a QR code to put on
+//! a wall, so only something the public may see has one: a draft, a story
+//! shared with a group, a deleted story, or a prompt of a members-only group
+//! is refused with the reason (to those who may see it; to everyone else it
+//! is "not found", as its page is).
 
 use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use meetinghouse_core::{prompts, stories};
+use meetinghouse_core::subjects::{self, Subject};
+use meetinghouse_core::{CoreError, prompts, stories};
 
 use super::qr_svg;
 use crate::error::WebError;
@@ -30,9 +35,22 @@ fn poster(q: &HashMap<String, String>) -> bool {
     q.get("size").is_some_and(|s| s == "a4")
 }
 
+/// Whether the public may see a subject as it is now (not deleted, not a
+/// draft, not only for a group's members): asked as someone signed out.
+async fn public(state: &AppState, subject: Subject) -> Result<bool, WebError> {
+    match subjects::resolve(&state.db, subject, None).await {
+        Ok(info) => Ok(info.public),
+        Err(CoreError::NotFound) => Ok(false),
+        Err(other) => Err(other.into()),
+    }
+}
+
 pub async fn story(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let s = stories::page(&state.db, id, viewer.actor.as_ref()).await?;
-    if s.story.visibility != "public" {
+    if s.story.deleted_at.is_some() {
+        return Err(WebError::Forbidden("This story is deleted, so it has no label. Restore it first if you want one.".into()));
+    }
+    if s.story.visibility != "public" || !public(&state, Subject::Story(id)).await? {
         return Err(WebError::Forbidden("Only public stories have labels: a QR code on a wall is for everyone.".into()));
     }
     let url = format!("{}/stories/{id}", state.config.base_url);
@@ -50,6 +68,11 @@ pub async fn story(State(state): State<AppState>, viewer: Viewer, Path(id): Path
 
 pub async fn prompt(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let p = prompts::page(&state.db, id, viewer.actor.as_ref()).await?;
+    if !public(&state, Subject::Prompt(id)).await? {
+        return Err(WebError::Forbidden(
+            "Only questions everyone can see have labels: a QR code on a wall is for everyone, and this one is for a group's members.".into(),
+        ));
+    }
     let url = format!("{}/prompts/{id}", state.config.base_url);
     Ok(render(&Label {
         page: Page::new(&viewer, format!("Label: {}", p.prompt.question)),

@@ -1,7 +1,11 @@
-//! `GET /orgs/{slug}` — an organisation's page, with its people and groups.
+//! `GET /orgs/{slug}` — an organisation's page, with its people (a hundred
+//! at a time: `?page=2` for more) and groups. An address with capitals is
+//! sent on (308) to the same address in lower case.
+
+use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use meetinghouse_core::FieldErrors;
@@ -11,6 +15,8 @@ use meetinghouse_core::types::sector_label;
 use crate::error::WebError;
 use crate::forms::FormData;
 use crate::page::{Page, render_status};
+use crate::routes::groups::show::lower_case_address;
+use crate::routes::orgs::list::page_number;
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -22,7 +28,7 @@ struct OrgShow {
     sector: String,
     is_admin: bool,
     /// How many active admins the organisation has (the last keeps their role).
-    n_admins: usize,
+    n_admins: i64,
     is_member: bool,
     invited: bool,
     form: FormData,
@@ -40,10 +46,25 @@ impl OrgShow {
             &m.role
         }
     }
+
+    /// The role the invitation form shows: what was chosen in it, not in a
+    /// member's row (a row's refused change keeps its choice in the row).
+    fn invite_role(&self) -> &str {
+        if self.form.get("person_id").is_empty() { self.form.get("role") } else { "" }
+    }
 }
 
-pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(slug): Path<String>) -> Result<Response, WebError> {
-    render_org(&state, &viewer, &slug, StatusCode::OK, FormData::default(), FieldErrors::new()).await
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    if slug.chars().any(|c| c.is_ascii_uppercase()) {
+        return Ok(lower_case_address("/orgs", &slug, raw.as_deref()));
+    }
+    render_org_at(&state, &viewer, &slug, StatusCode::OK, FormData::default(), FieldErrors::new(), page_number(&q)).await
 }
 
 /// Renders the page, optionally with a form's errors (used by the membership actions).
@@ -55,17 +76,29 @@ pub async fn render_org(
     form: FormData,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    let o = orgs::page(&state.db, slug, viewer.actor.as_ref()).await?;
+    render_org_at(state, viewer, slug, status, form, errors, 1).await
+}
+
+async fn render_org_at(
+    state: &AppState,
+    viewer: &Viewer,
+    slug: &str,
+    status: StatusCode,
+    form: FormData,
+    errors: FieldErrors,
+    number: i64,
+) -> Result<Response, WebError> {
+    let o = orgs::page_at(&state.db, slug, viewer.actor.as_ref(), number).await?;
     let role = o.viewer.clone();
     let section = crate::routes::conversations::section(state, viewer, meetinghouse_core::subjects::Subject::Org(o.org.id)).await?;
-    let is_admin = role.as_ref().is_some_and(|(r, s)| r == "admin" && s == "active") || viewer.actor.as_ref().is_some_and(|a| a.is_admin);
+    let is_admin = o.viewer_manages;
     Ok(render_status(
         status,
         &OrgShow {
             page: Page::new(viewer, o.org.name.clone()),
             sector: sector_label(&o.org.sector).to_string(),
             is_admin,
-            n_admins: o.members.iter().filter(|m| m.role == "admin" && m.status == "active").count(),
+            n_admins: o.admins,
             is_member: role.as_ref().is_some_and(|(_, s)| s == "active"),
             invited: role.as_ref().is_some_and(|(_, s)| s == "invited"),
             o,

@@ -21,6 +21,8 @@ struct Me {
     verified: bool,
     orgs: Vec<(OrgRow, String)>,
     invitations: Vec<(OrgRow, String)>,
+    /// Groups that invited you and wait for your answer.
+    group_invitations: Vec<GroupRow>,
     groups: Vec<GroupRow>,
     personas: Vec<String>,
     stories: Vec<meetinghouse_store::stories::StoryRow>,
@@ -37,6 +39,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         verified: actor.email_verified,
         orgs: orgs_of,
         invitations,
+        group_invitations: groups::invitations(&state.db, actor.id).await?,
         groups,
         personas,
         stories: meetinghouse_core::stories::mine(&state.db, actor).await?,
