@@ -51,16 +51,24 @@ pub struct ReplyForm {
     pub pause_confirmed: bool,
 }
 
-/// The `@handle`s in a text, lower-cased, each once, in order. An `@` inside
-/// a word (an email address) is not a mention.
+/// The `@handle`s in a text, lower-cased, each once, in order. Only an `@`
+/// at the start or after a space or opening punctuation starts a mention:
+/// one inside a word (an email address) or a web address
+/// (`https://mastodon.social/@potteryhistory`) does not, nor a handle on
+/// another server (`@sam@mastodon.social`).
 pub fn mentions(body: &str) -> Vec<String> {
     let chars: Vec<char> = body.chars().collect();
     let mut out: Vec<String> = Vec::new();
     for (i, c) in chars.iter().enumerate() {
-        if *c != '@' || (i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_' || chars[i - 1] == '.')) {
+        let starts = i == 0 || chars[i - 1].is_whitespace() || matches!(chars[i - 1], '(' | '[' | '{' | '"' | '\'' | '“' | '‘' | '«' | '—' | '–' | ',' | ';' | ':' | '>');
+        if *c != '@' || !starts {
             continue;
         }
         let handle: String = chars[i + 1..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == '_').collect();
+        let end = i + 1 + handle.chars().count();
+        if chars.get(end) == Some(&'@') && chars.get(end + 1).is_some_and(|c| c.is_alphanumeric()) {
+            continue;
+        }
         let handle = handle.to_lowercase();
         if !handle.is_empty() && handle.len() <= crate::types::limits::HANDLE_MAX && !out.contains(&handle) {
             out.push(handle);
@@ -197,7 +205,10 @@ fn apply(b: &mut Batch, mail: Mailer<'_>, info: &SubjectInfo, reply: ReplyId, r:
     let url = reply.link();
     for e in effects {
         match e {
-            Effect::Notify { person, kind, text } => notifications::notify_into(b, mail, *person, *kind, text, &url),
+            Effect::Notify { person, kind, text } => {
+                // The reply and its author: a later block, mute, retraction or hiding takes it out of the list.
+                notifications::notify_from_into(b, mail, *person, *kind, text, &url, Some(r.author), reply.arg())
+            }
             Effect::Edge { target, target_org, kind } => {
                 let edge = NewInteraction {
                     source_person: r.author,
@@ -428,23 +439,33 @@ pub struct ReplyView {
     /// "in reply to" (parent id, parent author) for flat replies.
     pub in_reply_to: Option<(i64, String)>,
     pub own: bool,
+    /// Shown to an instance moderator on the reply's own page, so a reply
+    /// waiting for review or hidden shows its text there (the queue links it).
+    pub for_moderator: bool,
     pub edited: bool,
 }
 
 fn view(row: ReplyRow, viewer: Option<&Actor>, names: &std::collections::HashMap<i64, String>, first: bool) -> Option<ReplyView> {
+    view_as(row, viewer, names, first, false)
+}
+
+/// [`view`], and when `for_moderator` a reply readers do not see is shown
+/// with its text, as to its author.
+fn view_as(row: ReplyRow, viewer: Option<&Actor>, names: &std::collections::HashMap<i64, String>, first: bool, for_moderator: bool) -> Option<ReplyView> {
     let own = viewer.is_some_and(|a| a.id == row.author_person);
+    let sees_all = own || for_moderator;
     let shown = match row.status.as_str() {
         "visible" => Shown::Text,
-        "pending" if own => Shown::Pending,
+        "pending" if sees_all => Shown::Pending,
         "pending" => return None,
         // Readers never saw it, so they see no trace of it either.
-        _ if row.published == 0 && !own => return None,
+        _ if row.published == 0 && !sees_all => return None,
         "hidden" => Shown::Hidden,
         _ => Shown::Retracted,
     };
     let html = match shown {
         Shown::Text | Shown::Pending => markdown::render(&row.body),
-        Shown::Hidden if own => markdown::render(&row.body),
+        Shown::Hidden if sees_all => markdown::render(&row.body),
         _ => String::new(),
     };
     let in_reply_to = match row.parent_id {
@@ -456,6 +477,7 @@ fn view(row: ReplyRow, viewer: Option<&Actor>, names: &std::collections::HashMap
         level: row.depth.min(NEST_MAX),
         in_reply_to,
         own,
+        for_moderator,
         edited: row.updated_at > row.created_at && row.status != "retracted",
         html,
         shown,
@@ -520,6 +542,9 @@ pub struct Thread {
     pub reply: ReplyView,
     pub parent: Option<ReplyView>,
     pub answers: Vec<ReplyView>,
+    /// Whether there are more answers than the [`ANSWERS_SHOWN`] listed;
+    /// the rest are read in the subject's conversation.
+    pub more_answers: bool,
     /// For the author only: (handle, name, what they said, when).
     pub thanks: Vec<(String, String, &'static str, i64)>,
     /// The kinds of thanks the reader already sent.
@@ -528,6 +553,9 @@ pub struct Thread {
     pub host_reply: Option<(i64, i64)>,
     pub personas: Vec<(String, String)>,
 }
+
+/// How many answers a reply's own page lists.
+pub const ANSWERS_SHOWN: i64 = 200;
 
 /// Loads a reply the reader may see; "not found" otherwise.
 pub async fn visible_reply(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<(ReplyRow, SubjectInfo)> {
@@ -550,7 +578,9 @@ pub async fn thread(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<Thread> 
         Some(p) => store::by_id(db, p).await?,
         None => None,
     };
-    let answers = store::descendants(db, &r, viewer_id, 200).await?;
+    let mut answers = store::descendants(db, &r, viewer_id, ANSWERS_SHOWN + 1).await?;
+    let more_answers = answers.len() as i64 > ANSWERS_SHOWN;
+    answers.truncate(ANSWERS_SHOWN as usize);
     let own = viewer_id == r.author_person;
     let thanks = if own {
         store::thanks_for(db, "reply", id)
@@ -570,8 +600,11 @@ pub async fn thread(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<Thread> 
     let empty = std::collections::HashMap::new();
     let mut names: std::collections::HashMap<i64, String> = answers.iter().map(|a| (a.id, author_label(a))).collect();
     names.insert(r.id, author_label(&r));
-    let parent = parent.and_then(|p| view(p, viewer, &empty, false));
-    let mut reply = view(r, viewer, &empty, false).ok_or(CoreError::NotFound)?;
+    // An instance moderator opening a reply from the queue sees it and what
+    // it answers, as its author would.
+    let moderator = viewer.is_some_and(|a| a.is_admin);
+    let parent = parent.and_then(|p| view_as(p, viewer, &empty, false, moderator));
+    let mut reply = view_as(r, viewer, &empty, false, moderator).ok_or(CoreError::NotFound)?;
     reply.level = 0;
     reply.in_reply_to = None;
     let base = reply.row.depth + 1;
@@ -585,7 +618,7 @@ pub async fn thread(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<Thread> 
             Some(v)
         })
         .collect();
-    Ok(Thread { info, reply, parent, answers, thanks, sent, host_reply, personas })
+    Ok(Thread { info, reply, parent, answers, more_answers, thanks, sent, host_reply, personas })
 }
 
 /// The author edits a reply. While it is visible the earlier text goes to its
@@ -609,7 +642,12 @@ pub async fn edit(db: &Db, settings: &crate::settings::Settings, actor: &Actor, 
         return Ok(false);
     }
     let mut tx = db.begin().await?;
-    let kept = store::update_body(&mut tx, id, &body).await?;
+    let kept = match store::write_body(&mut tx, id, &body).await? {
+        store::BodyUpdate::Kept => true,
+        store::BodyUpdate::Replaced => false,
+        // Retracted since it was loaded: nothing was written.
+        store::BodyUpdate::Retracted => return Err(CoreError::Forbidden("This reply was retracted, so it can no longer be edited.".into())),
+    };
     tx.commit().await.map_err(StoreError::from)?;
     Ok(kept)
 }
@@ -685,7 +723,8 @@ pub async fn thank(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, kind: &str
         store_interactions::insert(&mut tx, &edge, Some(id)).await?;
         if tell {
             let text = format!("{} {said} (your reply on “{}”).", actor.display_name, info.title);
-            notifications::notify(&mut tx, mail, r.author_person, Kind::Thanks, &text, &format!("/replies/{id}")).await?;
+            let from = notifications::Source { sender: Some(actor.id), reply: Some(id) };
+            notifications::notify_from(&mut tx, mail, r.author_person, Kind::Thanks, &text, &format!("/replies/{id}"), from).await?;
         }
     }
     tx.commit().await.map_err(StoreError::from)?;

@@ -129,7 +129,13 @@ pub struct ReportForm {
 }
 
 /// Files a report. Reporting the same thing twice is refused kindly.
+/// Anyone signed in may report harm, an account still waiting for approval
+/// or with an unconfirmed email address included; a suspended account may
+/// not (it cannot sign in, but a session could outlive the suspension).
 pub async fn report(db: &Db, actor: &Actor, form: &ReportForm) -> Result<()> {
+    if !matches!(actor.status.as_str(), "active" | "pending") {
+        return Err(CoreError::Forbidden("This account is suspended, so it cannot send reports.".into()));
+    }
     let (kind, target_id, group_id) = match form.target_kind.as_str() {
         "reply" => {
             let id = form.target.trim().parse::<i64>().map_err(|_| CoreError::NotFound)?;
@@ -180,6 +186,18 @@ pub struct QueueItem {
     /// instance moderator so they know it is there, but another moderator
     /// decides it (see [`act`]). Group hosts never see such items.
     pub about_actor: bool,
+    /// The version of the reported reply's text shown here ([`version`]),
+    /// sent back with the decision ([`act_seen`]); empty for a person.
+    pub version: String,
+    /// Whether the reply waits for review: only publishing or hiding it
+    /// applies (a dismissal or a warning would leave it waiting for good).
+    pub pending: bool,
+}
+
+/// The version of a reply's text a moderator judges: a decision made from a
+/// page that showed another text changes nothing ([`decide_seen`]).
+pub fn version(r: &ReplyRow) -> String {
+    crate::secrets::token_hash(&r.body)[..16].to_string()
 }
 
 /// Why a moderator may not decide an item about themselves.
@@ -187,6 +205,14 @@ pub const ABOUT_YOU: &str = "This is about you or your own reply, so another mod
 
 /// What a moderator is told when the item changed after they loaded it.
 pub const ALREADY_DEALT_WITH: &str = "This report was already dealt with, perhaps by another moderator while you were looking at it. Nothing was changed.";
+
+/// What a moderator is told when the reply is not what their page showed.
+pub const REPLY_CHANGED: &str = "The reply changed since you opened the page (its author edited or retracted it, or another moderator acted), \
+     so nothing was changed. Look at it again, then decide.";
+
+/// Why a reply waiting for review can only be published or hidden.
+pub const PENDING_NEEDS_DECISION: &str = "This reply is waiting for review, so dismissing it or only warning its author would leave it \
+     waiting for good. Publish it, or hide it with a note to the author.";
 
 /// Groups a person hosts directly; the queue shows their content to them.
 async fn scope(db: &Db, actor: &Actor) -> Result<Option<Vec<i64>>> {
@@ -218,14 +244,19 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
                 "review-request" => "The author edited a hidden reply and asks for a review".into(),
                 other => other.to_string(),
             });
+        let (mut version, mut pending) = (String::new(), false);
         let (what, link, excerpt_html, about) = match report.target_kind.as_str() {
             "reply" => match store_replies::by_id(db, report.target_id).await? {
-                Some(r) => (
-                    format!("A reply by {} (@{}), now {}", conversations::author_label(&r), r.author_handle, r.status),
-                    format!("/replies/{}", r.id),
-                    crate::markdown::render(&r.body),
-                    Some(r.author_person),
-                ),
+                Some(r) => {
+                    version = self::version(&r);
+                    pending = r.status == "pending";
+                    (
+                        format!("A reply by {} (@{}), now {}", conversations::author_label(&r), r.author_handle, r.status),
+                        format!("/replies/{}", r.id),
+                        crate::markdown::render(&r.body),
+                        Some(r.author_person),
+                    )
+                }
                 None => ("A reply that no longer exists".into(), String::new(), String::new(), None),
             },
             _ => match people::by_id(db, report.target_id).await? {
@@ -236,7 +267,7 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
             },
         };
         let about_actor = about == Some(actor.id);
-        out.push(QueueItem { full_powers: actor.is_admin, report, category_label, what, link, excerpt_html, about_actor });
+        out.push(QueueItem { full_powers: actor.is_admin, report, category_label, what, link, excerpt_html, about_actor, version, pending });
     }
     Ok(out)
 }
@@ -270,12 +301,22 @@ pub struct Decision {
     planned: Option<conversations::Planned>,
 }
 
-/// Checks a moderator's action on a queue item against the item as it is
-/// now: who may act, the note and days, whether the action applies.
-/// Nobody decides an item about themselves or their own reply, instance
-/// moderators included: a host cannot restore or dismiss what was reported
-/// about their own content, nor a moderator judge their own case.
+/// [`decide_seen`] for a decision about the reply as it is now (callers
+/// that showed no page: the command line, tests).
 pub async fn decide(db: &Db, actor: &Actor, report_id: i64, form: &ActionForm) -> Result<Decision> {
+    decide_seen(db, actor, report_id, form, None).await
+}
+
+/// Checks a moderator's action on a queue item against the item as it is
+/// now: who may act, the note and days, whether the action applies, and
+/// (`seen`, the [`version`] the moderator's page showed) that the reply's
+/// text is the one they read. Nobody decides an item about themselves or
+/// their own reply, instance moderators included: a host cannot restore or
+/// dismiss what was reported about their own content, nor a moderator judge
+/// their own case. A reply waiting for review is published or hidden, never
+/// dismissed or only warned about (it would wait for good); suspending or
+/// banning its author hides it too.
+pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionForm, seen: Option<&str>) -> Result<Decision> {
     let report = store::report_by_id(db, report_id).await?.ok_or(CoreError::NotFound)?;
     let host = match report.group_id {
         Some(g) => groups::is_host(db, actor, g).await?,
@@ -301,6 +342,11 @@ pub async fn decide(db: &Db, actor: &Actor, report_id: i64, form: &ActionForm) -
     if report.status != "open" {
         return Err(FieldErrors::one("action", ALREADY_DEALT_WITH));
     }
+    if let (Some(r), Some(seen)) = (&reply, seen)
+        && version(r) != seen
+    {
+        return Err(FieldErrors::one("action", REPLY_CHANGED));
+    }
     let mut e = FieldErrors::new();
     let needs_note = matches!(*action, "hide" | "warn" | "suspend" | "ban");
     let note = text(&mut e, "note", "A note to the author", &form.note, conversations::NOTE_MAX, needs_note);
@@ -318,6 +364,7 @@ pub async fn decide(db: &Db, actor: &Actor, report_id: i64, form: &ActionForm) -
     match (*action, reply.as_ref().map(|r| r.status.as_str())) {
         ("approve", Some("pending")) | ("hide", Some("visible" | "pending")) | ("restore", Some("hidden")) => {}
         ("approve" | "hide" | "restore", _) => e.add("action", "That does not apply to this item as it is now."),
+        ("dismiss" | "warn", Some("pending")) => e.add("action", PENDING_NEEDS_DECISION),
         _ => {}
     }
     e.into_result()?;
@@ -344,43 +391,56 @@ pub async fn act(db: &Db, mail: Mailer<'_>, actor: &Actor, report_id: i64, form:
     decide(db, actor, report_id, form).await?.apply(db, mail).await
 }
 
+/// [`act`] from a page that showed the reply's text at version `seen`
+/// ([`QueueItem::version`]): the queue form's decisions.
+pub async fn act_seen(db: &Db, mail: Mailer<'_>, actor: &Actor, report_id: i64, form: &ActionForm, seen: &str) -> Result<String> {
+    decide_seen(db, actor, report_id, form, Some(seen)).await?.apply(db, mail).await
+}
+
 impl Decision {
     /// Carries the decision out in one transaction: closes the report and
     /// every other open report about the same thing, changes the reply or
-    /// the account, writes the audit log, and tells the people concerned;
-    /// returns what to tell the moderator. Its first write closes the report
-    /// only if it is still open, and a reply's status changes only from the
-    /// status that was judged: if either changed since [`decide`], nothing
-    /// is written (so a reply is never published twice) and the moderator
-    /// is told plainly. A suspension never shortens a longer one in force
-    /// (the later end stays, and the moderator is told); a banned account
-    /// cannot be suspended, which would change nothing.
+    /// the account, writes the audit log, and tells the people concerned:
+    /// the author, every reporter of every report it closed, and an author
+    /// whose review request it closed without restoring the reply (the
+    /// request is answered, and they may ask again after an edit). Returns
+    /// what to tell the moderator. Its first write closes the report only
+    /// if it is still open, and the reply is changed (or, for a decision
+    /// that leaves it as it is, confirmed) only in the status and with the
+    /// text that were judged: if either changed since [`decide`], nothing
+    /// is written (so a reply is never published twice, nor published with
+    /// text no moderator read) and the moderator is told plainly. A
+    /// suspension never shortens a longer one in force (the later end
+    /// stays, and the moderator is told); a banned account cannot be
+    /// suspended, which would change nothing.
     pub async fn apply(self, db: &Db, mail: Mailer<'_>) -> Result<String> {
         let Decision { moderator, report, action, note, days, reply, person, title, planned } = self;
-        let changed = || {
-            FieldErrors::one(
-                "action",
-                "This reply changed while you were looking at it (another moderator acted, or its author retracted it). \
-                 Nothing was changed: please look at it again.",
-            )
-        };
+        let changed = || FieldErrors::one("action", REPLY_CHANGED);
         let now = meetinghouse_store::now();
         let mut until = days.map(|d| now + d * 86_400);
         let url = reply.as_ref().map(|r| format!("/replies/{}", r.id)).unwrap_or_else(|| "/notifications".into());
         let mut done = "Done. The action is in the moderation log.".to_string();
         let mut tx = db.begin().await?;
-        if !store::close_report(&mut tx, &report).await? {
+        let Some(closed) = store::close_report(&mut tx, &report).await? else {
             return Err(FieldErrors::one("action", ALREADY_DEALT_WITH));
-        }
+        };
+        let waiting = reply.as_ref().is_some_and(|r| r.status == "pending");
         let new_status = match action {
             "approve" | "restore" => Some(("visible", "")),
             "hide" => Some(("hidden", note.as_str())),
+            // Suspending or banning the author of a reply that waits for
+            // review hides it: it is not published, and never left waiting.
+            "suspend" | "ban" if waiting => Some(("hidden", note.as_str())),
             _ => None,
         };
-        if let (Some(r), Some((to, why))) = (&reply, new_status)
-            && !store_replies::set_status(&mut tx, r.id, &r.status, to, why).await?
-        {
-            return Err(changed());
+        if let Some(r) = &reply {
+            let same = match new_status {
+                Some((to, why)) => store_replies::set_status(&mut tx, r.id, &r.status, &r.body, to, why).await?,
+                None => store_replies::still_as_judged(&mut tx, r.id, &r.status, &r.body).await?,
+            };
+            if !same {
+                return Err(changed());
+            }
         }
         let told: Option<String> = match (action, &reply) {
             ("approve", Some(r)) => {
@@ -437,16 +497,34 @@ impl Decision {
         if let Some(text) = told {
             notifications::notify(&mut tx, mail, person, Kind::Moderation, &text, &url).await?;
         }
-        if let Some(reporter) = report.reporter {
-            let outcome = match action {
-                "dismiss" => "looked at it and decided no action was needed",
-                "hide" => "hid the reply",
-                "warn" => "warned the person",
-                "suspend" => "suspended the account",
-                "ban" => "closed the account",
-                _ => "dealt with it",
-            };
-            let text = format!("Thank you for your report. A moderator {outcome}.");
+        // A review the author asked for, closed with the reply still hidden:
+        // the request is answered, and they hear so (another needs an edit).
+        if let Some(r) = &reply
+            && r.status == "hidden"
+            && action != "restore"
+            && closed.iter().any(|c| c.category == "review-request")
+        {
+            store_replies::decline_review(&mut tx, r.id).await?;
+            let why = if note.is_empty() { String::new() } else { format!(" Why: {note}") };
+            let text = format!(
+                "A moderator looked at your reply on “{title}” again, and it stays hidden.{why} \
+                 If you edit it, you can ask for another review."
+            );
+            notifications::notify(&mut tx, mail, person, Kind::Moderation, &text, &url).await?;
+        }
+        let outcome = match action {
+            "dismiss" => "looked at it and decided no action was needed",
+            "hide" => "hid the reply",
+            "warn" => "warned the person",
+            "suspend" => "suspended the account",
+            "ban" => "closed the account",
+            _ => "dealt with it",
+        };
+        let text = format!("Thank you for your report. A moderator {outcome}.");
+        let mut reporters: Vec<i64> = closed.iter().filter_map(|c| c.reporter).filter(|p| *p != moderator && *p != person).collect();
+        reporters.sort_unstable();
+        reporters.dedup();
+        for reporter in reporters {
             notifications::notify(&mut tx, mail, reporter, Kind::Moderation, &text, "/notifications").await?;
         }
         tx.commit().await.map_err(StoreError::from)?;
@@ -454,7 +532,9 @@ impl Decision {
     }
 }
 
-/// The author of a hidden reply asks for a review (after editing it).
+/// The author of a hidden reply asks for a review (after editing it). A
+/// request already waiting is left as it is; after a review that kept the
+/// reply hidden, another needs an edit first.
 pub async fn request_review(db: &Db, actor: &Actor, reply_id: i64) -> Result<()> {
     let (r, info) = conversations::visible_reply(db, reply_id, Some(actor)).await?;
     if r.author_person != actor.id {
@@ -466,8 +546,17 @@ pub async fn request_review(db: &Db, actor: &Actor, reply_id: i64) -> Result<()>
     if r.review_requested != 0 {
         return Ok(());
     }
+    if r.review_declined != 0 {
+        return Err(FieldErrors::one(
+            "review",
+            "A moderator already looked at this reply again, and it stays hidden. Edit it first, then you can ask for another review.",
+        ));
+    }
     let mut tx = db.begin().await?;
-    store_replies::set_review_requested(&mut tx, reply_id).await?;
+    if !store_replies::set_review_requested(&mut tx, reply_id).await? {
+        // A moderator acted (or another request came) since it was loaded.
+        return Err(CoreError::Forbidden("This reply changed meanwhile (a moderator may have acted on it). Look at it again.".into()));
+    }
     store::insert_report(&mut tx, None, "reply", reply_id, "review-request", "", info.group_id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
@@ -481,18 +570,68 @@ pub struct LogEntry {
     pub link: String,
 }
 
+/// Entries on a page of the moderation log.
+pub const LOG_PAGE: usize = 100;
+
+/// A page of the moderation log, newest first.
+#[derive(Debug, Clone)]
+pub struct LogPage {
+    pub entries: Vec<LogEntry>,
+    /// Where the next (older) page starts: the `before` to ask for.
+    pub older: Option<i64>,
+}
+
 /// The moderation log: everyone may read it when the setting publishes it,
-/// moderators always (with who acted).
+/// moderators always (with who acted). See [`log_page`].
 pub async fn log(db: &Db, viewer: Option<&Actor>, before: i64) -> Result<Vec<LogEntry>> {
+    Ok(log_page(db, viewer, before).await?.entries)
+}
+
+/// A page of the moderation log, before entry `before` (0 for the newest).
+/// Instance moderators see every entry, with who acted. Everyone else (when
+/// the log is public) sees only entries about what they may see themselves:
+/// an action on a reply only if they may see what the reply is about (never
+/// one in a members-only group they are not in), on a story only if they may
+/// see the story; actions on accounts name nobody. An entry left out is left
+/// out whole, its note with it: a note can repeat what was hidden.
+pub async fn log_page(db: &Db, viewer: Option<&Actor>, before: i64) -> Result<LogPage> {
     let moderator = viewer.is_some_and(|a| a.is_admin);
     if !moderator && !Policy::load(db).await?.public_log {
         return Err(CoreError::NotFound);
     }
-    let rows = store::actions(db, before, 100).await?;
-    Ok(rows
-        .into_iter()
-        .map(|mut row| {
+    let mut seen: std::collections::HashMap<(String, i64), bool> = std::collections::HashMap::new();
+    let (mut entries, mut after) = (Vec::new(), before);
+    // Entries left out are skipped in batches, at most ten a page.
+    for _ in 0..10 {
+        let rows = store::actions(db, after, LOG_PAGE as i64).await?;
+        let last = rows.len() < LOG_PAGE;
+        for mut row in rows {
+            after = row.id;
             if !moderator {
+                let key = match row.target_kind.as_str() {
+                    "reply" => row.subject_kind.clone().zip(row.subject_id),
+                    "story" => Some(("story".to_string(), row.target_id)),
+                    _ => None,
+                };
+                let shown = match (row.target_kind.as_str(), key) {
+                    (_, Some(key)) => match seen.get(&key) {
+                        Some(shown) => *shown,
+                        None => {
+                            let shown = match Subject::parse(&key.0, key.1) {
+                                Some(subject) => may_see_subject(db, subject, viewer).await?,
+                                None => false,
+                            };
+                            seen.insert(key, shown);
+                            shown
+                        }
+                    },
+                    // A reply no longer stored: nothing to check it against.
+                    ("reply" | "story", None) => false,
+                    _ => true,
+                };
+                if !shown {
+                    continue;
+                }
                 row.moderator_handle = None;
                 row.report_id = None;
             }
@@ -501,9 +640,31 @@ pub async fn log(db: &Db, viewer: Option<&Actor>, before: i64) -> Result<Vec<Log
                 "story" => (format!("story {}", row.target_id), String::new()),
                 _ => ("an account".to_string(), String::new()),
             };
-            LogEntry { row, what, link }
-        })
-        .collect())
+            entries.push(LogEntry { row, what, link });
+            if entries.len() == LOG_PAGE {
+                return Ok(LogPage { entries, older: Some(after) });
+            }
+        }
+        if last {
+            return Ok(LogPage { entries, older: None });
+        }
+    }
+    Ok(LogPage { entries, older: Some(after) })
+}
+
+/// Whether a viewer may see a subject (a deleted story is its author's only).
+async fn may_see_subject(db: &Db, subject: Subject, viewer: Option<&Actor>) -> Result<bool> {
+    if let Subject::Story(id) = subject {
+        return match meetinghouse_store::stories::by_id(db, id).await? {
+            Some(story) => crate::stories::can_see(db, &story, viewer).await,
+            None => Ok(false),
+        };
+    }
+    match subjects::resolve(db, subject, viewer).await {
+        Ok(_) => Ok(true),
+        Err(CoreError::NotFound) => Ok(false),
+        Err(other) => Err(other),
+    }
 }
 
 /// Block, unblock, mute or unmute another person by handle.

@@ -1,7 +1,9 @@
 //! Prompts: a host opens a question for stories, for a period.
 
 use chrono::NaiveDate;
+use meetinghouse_store::objects::Audience;
 use meetinghouse_store::prompts::{self as store, NewPrompt, PromptRow};
+use meetinghouse_store::stories::StoryRow;
 use meetinghouse_store::{Db, StoreError};
 
 use crate::accounts::ensure_can_post;
@@ -26,14 +28,27 @@ pub struct PromptForm {
     pub group: String,
 }
 
-/// Parses a `YYYY-MM-DD` date as midnight UTC.
+/// The earliest year a prompt's date may be in.
+pub const FIRST_YEAR: i32 = 2000;
+/// How many years ahead a prompt's date may be.
+pub const YEARS_AHEAD: i32 = 10;
+
+/// Parses a `YYYY-MM-DD` date as midnight UTC. A year before [`FIRST_YEAR`]
+/// or more than [`YEARS_AHEAD`] years from now (0000, -0044, +200000 parse
+/// as dates) is a typing slip, refused with the years that are accepted.
 fn day(errors: &mut FieldErrors, field: &'static str, raw: &str) -> Option<i64> {
+    use chrono::Datelike;
     let s = raw.trim();
     if s.is_empty() {
         return None;
     }
+    let last = chrono::DateTime::from_timestamp(meetinghouse_store::now(), 0).map_or(FIRST_YEAR, |t| t.year()) + YEARS_AHEAD;
     match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        Ok(d) => d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp()),
+        Ok(d) if (FIRST_YEAR..=last).contains(&d.year()) => d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp()),
+        Ok(_) => {
+            errors.add(field, format!("Enter a date in the years {FIRST_YEAR} to {last}, like 2026-03-31."));
+            None
+        }
         Err(_) => {
             errors.add(field, "Enter a date like 2026-03-31.");
             None
@@ -50,10 +65,13 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &PromptFo
     let description = text(&mut e, "description", "The description", &form.description, limits::DESCRIPTION_MAX, false);
     let opens = day(&mut e, "opens", &form.opens).unwrap_or_else(meetinghouse_store::now);
     let closes = day(&mut e, "closes", &form.closes).map(|t| t + 24 * 3600);
-    if let Some(c) = closes
-        && c <= opens
-    {
-        e.add("closes", "The closing date must be after the opening date.");
+    // (`closes` is the midnight after the last day it takes stories.)
+    match closes {
+        Some(c) if c <= meetinghouse_store::now() => {
+            e.add("closes", "That closing date has already passed: choose today or a later day, or leave it empty to keep the prompt open.")
+        }
+        Some(c) if c <= opens => e.add("closes", "The closing date must be after the opening date."),
+        _ => {}
     }
     let group = if form.group.trim().is_empty() {
         None
@@ -149,6 +167,38 @@ pub async fn page(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<PromptPage
     })
 }
 
+/// Prompts open to everyone now (not scoped to a group), newest first: the
+/// limit counts only those, so group prompts never crowd them out.
 pub async fn open_now(db: &Db, limit: i64) -> Result<Vec<PromptRow>> {
     Ok(store::open_at(db, meetinghouse_store::now(), limit).await?)
+}
+
+/// Who is asking, for lists filtered in the database: the groups whose
+/// members-only content they may see (every group for an instance admin).
+pub async fn audience(db: &Db, viewer: Option<&Actor>) -> Result<Audience> {
+    Ok(match viewer {
+        None => Audience::default(),
+        Some(a) if a.is_admin => Audience { person: a.id, all_groups: true, groups: Vec::new() },
+        Some(a) => Audience { person: a.id, all_groups: false, groups: meetinghouse_store::groups::reachable_for_person(db, a.id).await? },
+    })
+}
+
+/// The prompts a viewer may see, newest first, a page at a time (the same
+/// rule as a prompt's page: [`page`]).
+pub async fn list(db: &Db, viewer: Option<&Actor>, limit: i64, offset: i64) -> Result<Vec<PromptRow>> {
+    Ok(store::list_for(db, &audience(db, viewer).await?, limit, offset).await?)
+}
+
+/// The live stories answering a prompt that the viewer may see, newest
+/// first: public ones, and those shared with a group they belong to (the
+/// rule of [`crate::stories::can_see`]).
+pub async fn stories(db: &Db, id: i64, viewer: Option<&Actor>, limit: i64, offset: i64) -> Result<Vec<StoryRow>> {
+    let audience = audience(db, viewer).await?;
+    let mut out = Vec::new();
+    for sid in store::story_ids(db, id, &audience, limit, offset).await? {
+        if let Some(s) = meetinghouse_store::stories::by_id(db, sid).await? {
+            out.push(s);
+        }
+    }
+    Ok(out)
 }

@@ -131,6 +131,9 @@ async fn mentions_edits_retraction_and_thanks() {
         let subject = story(&db, &s, &ann).await;
 
         assert_eq!(conversations::mentions("hi @Cal and @bea, mail me at x@y.org @cal"), vec!["cal", "bea"]);
+        // Web addresses and handles on other servers mention nobody here.
+        let text = "see https://mastodon.social/@potteryhistory/1 and https://town.example/@cal, or @sam@mastodon.social; (@bea)";
+        assert_eq!(conversations::mentions(text), vec!["bea"]);
         let Err(CoreError::Invalid(e)) = conversations::post(&db, mail, &bea, subject, &reply("Ask @nobody_here")).await else { panic!() };
         assert!(e.get("body").unwrap().contains("@nobody_here"));
         assert_eq!(replies_on(&db, subject, &ann).await, 0, "nothing partial written");
@@ -270,6 +273,9 @@ async fn notifications_email_and_unsubscribe() {
         assert_eq!(table_count(&db, "email_outbox").await - outbox_before, 1, "only Ann's immediate email so far");
         let to_ann = emails.iter().find(|e| e.to_addr == "ann@example.org").unwrap();
         assert!(to_ann.body.contains("https://town.example/replies/") && to_ann.body.contains("/unsubscribe?t="));
+        // The mail worker finds the link for the List-Unsubscribe header (RFC 8058).
+        let link = notifications::unsubscribe_link(&to_ann.body).expect("the footer's link");
+        assert!(link.starts_with("https://town.example/unsubscribe?t=") && to_ann.body.ends_with(link), "{link}");
 
         // Bea's digest: sent once, then not again the same day.
         assert_eq!(notifications::send_digests(&db, mail).await.unwrap(), 1);
@@ -408,10 +414,11 @@ async fn shown(db: &Db, id: i64, author: &Actor) -> Shown {
 }
 
 /// Every edge in the interaction record, as exported. Edges on content the
-/// public cannot see are never exported, so this marks every edge public
-/// first: call it last.
+/// public cannot see now are never exported, so this makes every story and
+/// group public first: call it last.
 async fn every_edge(db: &Db) -> String {
-    db.execute_admin("UPDATE interactions SET public = 1").await.unwrap();
+    db.execute_admin("UPDATE stories SET visibility = 'public', deleted_at = NULL").await.unwrap();
+    db.execute_admin("UPDATE community_groups SET visibility = 'public'").await.unwrap();
     let mut out = Vec::new();
     interactions::export_csv(db, 0, &mut out).await.unwrap();
     String::from_utf8(out).unwrap()
@@ -758,5 +765,251 @@ async fn the_migration_counts_only_visible_replies_as_published() {
             let id = conversations::post(&db, mail, who, subject, &reply("Again")).await.unwrap();
             assert_eq!(shown(&db, id, who).await, Shown::Pending, "{}: readers never saw theirs", who.handle);
         }
+    }
+}
+
+/// The texts of a person's notifications, newest first.
+async fn told(db: &Db, who: &Actor) -> Vec<String> {
+    notifications::list(db, who, 0).await.unwrap().into_iter().map(|n| n.text).collect()
+}
+
+/// A notification follows its sender's standing and its reply's: a block or
+/// mute set later, a retraction or a hiding takes it out of the list, the
+/// unread count (the header's too) and the digest; undoing it brings it
+/// back. Rows stored without a sender (older ones) show as before.
+#[tokio::test]
+async fn notifications_follow_later_blocks_mutes_and_retractions() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let cal = person(&db, "cal").await;
+        let subject = story(&db, &s, &ann).await;
+        let session = meetinghouse_core::accounts::start_session(&db, ann.id).await.unwrap();
+        let header = |db: Db, session: String| async move { meetinghouse_core::accounts::session_actor(&db, &session).await.unwrap().unwrap().1 };
+
+        let bs = conversations::post(&db, mail, &bea, subject, &reply("My gran worked the lock")).await.unwrap();
+        let cs = conversations::post(&db, mail, &cal, subject, &reply("Ask @ann about the cottage")).await.unwrap();
+        conversations::thank(&db, mail, &bea, cs, "thanks").await.unwrap();
+        assert_eq!(notifications::unread(&db, &ann).await.unwrap(), 2);
+        assert_eq!(notifications::unread(&db, &cal).await.unwrap(), 1, "Bea's thanks");
+
+        // Ann mutes Bea: Bea's reply leaves Ann's list and count; Cal blocks Bea: her thanks go.
+        moderation::relate(&db, &ann, "bea", "mute").await.unwrap();
+        moderation::relate(&db, &cal, "bea", "block").await.unwrap();
+        assert_eq!(notifications::unread(&db, &ann).await.unwrap(), 1);
+        assert_eq!(header(db.clone(), session.clone()).await, 1, "the header counts as the list does");
+        assert!(told(&db, &ann).await.iter().all(|t| !t.contains("bea")), "{:?}", told(&db, &ann).await);
+        assert!(told(&db, &cal).await.is_empty());
+        moderation::relate(&db, &ann, "bea", "unmute").await.unwrap();
+        assert_eq!(notifications::unread(&db, &ann).await.unwrap(), 2, "unmuting brings it back");
+
+        // Cal retracts: the reply's notification goes; Bea's is hidden by a moderator, then restored.
+        conversations::retract(&db, &cal, cs, "").await.unwrap();
+        assert_eq!(told(&db, &ann).await, vec!["bea replied to “Sundays on the canal”.".to_string()]);
+        moderate(&db, mail, &mia, &cal, bs, "hide").await;
+        assert!(told(&db, &ann).await.is_empty());
+        assert_eq!(notifications::unread(&db, &ann).await.unwrap(), 0);
+        assert_eq!(header(db.clone(), session.clone()).await, 0);
+        // Nothing is due for a digest either: a hidden reply is not news.
+        notifications::send_digests(&db, mail).await.unwrap();
+        let mails = meetinghouse_store::outbox::recent(&db, 100).await.unwrap();
+        assert!(mails.iter().all(|m| m.to_addr != "ann@example.org"), "no digest for Ann");
+        moderation::request_review(&db, &bea, bs).await.unwrap();
+        let review = moderation::queue(&db, &mia).await.unwrap().into_iter().find(|q| q.report.category == "review-request").unwrap();
+        moderation::act(&db, mail, &mia, review.report.id, &ActionForm { action: "restore".into(), ..Default::default() }).await.unwrap();
+        assert!(told(&db, &ann).await.iter().any(|t| t.contains("bea replied")), "a restored reply's notification is back");
+
+        // A row without a sender or reply (stored before they were recorded) shows as before.
+        let mut tx = db.begin().await.unwrap();
+        meetinghouse_store::notifications::insert(&mut tx, ann.id, "reply", "bea replied long ago.", "/").await.unwrap();
+        tx.commit().await.unwrap();
+        moderation::relate(&db, &ann, "bea", "block").await.unwrap();
+        assert_eq!(told(&db, &ann).await, vec!["bea replied long ago.".to_string()]);
+    }
+}
+
+/// The daily digest leaves out what the person read on the site (and
+/// still marks it emailed), and what no longer shows.
+#[tokio::test]
+async fn the_digest_skips_notifications_read_on_the_site() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let dan = person(&db, "dan").await;
+        let mut tx = db.begin().await.unwrap();
+        for i in 0..3 {
+            meetinghouse_store::notifications::insert(&mut tx, dan.id, "reply", &format!("news number {i}."), "/").await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let shown = notifications::list(&db, &dan, 0).await.unwrap();
+        // Dan reads the two older ones on the site.
+        notifications::open(&db, &dan, shown[1].id).await.unwrap();
+        notifications::open(&db, &dan, shown[2].id).await.unwrap();
+        assert_eq!(notifications::send_digests(&db, mail).await.unwrap(), 1);
+        let digest = meetinghouse_store::outbox::recent(&db, 1).await.unwrap().remove(0);
+        assert!(digest.subject.contains("(1 new)"), "{}", digest.subject);
+        assert!(digest.body.contains("- news number 2.") && !digest.body.contains("news number 0") && !digest.body.contains("news number 1"), "{}", digest.body);
+        let mut tx = db.begin().await.unwrap();
+        let (left, more) = meetinghouse_store::notifications::take_undigested(&mut tx, dan.id, 100).await.unwrap();
+        tx.rollback().await.unwrap();
+        assert!(left.is_empty() && more == 0, "the read ones are marked emailed too");
+
+        // Someone with only read notifications gets no digest at all.
+        let eve = person(&db, "eve").await;
+        let mut tx = db.begin().await.unwrap();
+        meetinghouse_store::notifications::insert(&mut tx, eve.id, "reply", "seen already.", "/").await.unwrap();
+        tx.commit().await.unwrap();
+        notifications::mark_all_read(&db, &eve).await.unwrap();
+        assert_eq!(notifications::send_digests(&db, mail).await.unwrap(), 0);
+    }
+}
+
+/// Notification email goes only to an active account with a confirmed
+/// address; the notifications stay on the site.
+#[tokio::test]
+async fn notification_email_goes_only_to_active_confirmed_accounts() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let ann = person(&db, "ann").await;
+        let subject = story(&db, &s, &ann).await;
+        // Una never confirmed her address; Sue is suspended; both want email at once, Dee a digest.
+        let signup = |h: &str| meetinghouse_core::accounts::SignupForm {
+            email: format!("{h}@example.org"),
+            handle: h.into(),
+            display_name: h.into(),
+            password: "a long enough password".into(),
+            accept_conduct: true,
+            invite_code: String::new(),
+        };
+        meetinghouse_core::accounts::signup(&db, &s, "http://x", &signup("una")).await.unwrap();
+        meetinghouse_core::accounts::signup(&db, &s, "http://x", &signup("dee")).await.unwrap();
+        let una = meetinghouse_core::accounts::login(&db, "una@example.org", "a long enough password").await.unwrap();
+        let dee = meetinghouse_core::accounts::login(&db, "dee@example.org", "a long enough password").await.unwrap();
+        let sue = person(&db, "sue").await;
+        notifications::set_mode(&db, &una, "immediate").await.unwrap();
+        notifications::set_mode(&db, &sue, "immediate").await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        meetinghouse_store::moderation::suspend(&mut tx, sue.id, None).await.unwrap();
+        tx.commit().await.unwrap();
+        let outbox_before = table_count(&db, "email_outbox").await;
+
+        conversations::post(&db, mail, &ann, subject, &reply("Welcome @una, @sue and @dee")).await.unwrap();
+        assert_eq!(table_count(&db, "email_outbox").await, outbox_before, "no immediate email to an unconfirmed or suspended account");
+        assert_eq!(notifications::send_digests(&db, mail).await.unwrap(), 0, "no digest to an unconfirmed address");
+        assert_eq!(table_count(&db, "email_outbox").await, outbox_before);
+        for who in [&una, &sue, &dee] {
+            assert_eq!(notifications::unread(&db, who).await.unwrap(), 1, "{}: still told on the site", who.handle);
+        }
+    }
+}
+
+/// "Mark all as read" goes up to the newest notification the page showed;
+/// following one marks it read and gives its link, only to its owner.
+#[tokio::test]
+async fn marking_read_stops_at_what_the_page_showed() {
+    for db in meetinghouse_testkit::databases().await {
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let add = |text: &'static str| {
+            let db = db.clone();
+            async move {
+                let mut tx = db.begin().await.unwrap();
+                let id = meetinghouse_store::notifications::insert(&mut tx, ann.id, "reply", text, "/replies/7").await.unwrap();
+                tx.commit().await.unwrap();
+                id
+            }
+        };
+        let first = add("one.").await;
+        let second = add("two.").await;
+        let page_newest = notifications::list(&db, &ann, 0).await.unwrap()[0].id;
+        assert_eq!(page_newest, second);
+        let third = add("three, after the page was shown.").await;
+        notifications::mark_read_up_to(&db, &ann, page_newest).await.unwrap();
+        let unread: Vec<i64> = notifications::list(&db, &ann, 0).await.unwrap().iter().filter(|n| n.read_at.is_none()).map(|n| n.id).collect();
+        assert_eq!(unread, vec![third]);
+        assert!(matches!(notifications::open(&db, &bea, third).await, Err(CoreError::NotFound)), "only the owner's");
+        assert_eq!(notifications::unread(&db, &ann).await.unwrap(), 1);
+        assert_eq!(notifications::open(&db, &ann, third).await.unwrap(), "/replies/7");
+        assert_eq!(notifications::unread(&db, &ann).await.unwrap(), 0);
+        assert!(notifications::open(&db, &ann, first).await.is_ok(), "opening a read one again is fine");
+    }
+}
+
+/// A group's hosts hear of a person's request once, whatever name they ask
+/// under, and a host who blocked or muted them hears nothing.
+#[tokio::test]
+async fn join_requests_reach_hosts_once_and_never_past_a_block() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let cal = person(&db, "cal").await;
+        let form = GroupForm { name: "Lock keepers".into(), slug: "lock-keepers".into(), purpose: String::new(), visibility: "public".into(), join_policy: "request".into() };
+        groups::create(&db, &s, &ann, &form).await.unwrap();
+
+        notifications::join_requested(&db, mail, "lock-keepers", &bea).await.unwrap();
+        assert_eq!(notifications::unread(&db, &ann).await.unwrap(), 1);
+        // Bea changes her name and asks again: nothing new for Ann.
+        for name in ["Bea Again", "Bea Once More"] {
+            let renamed = Actor { display_name: name.into(), ..bea.clone() };
+            notifications::join_requested(&db, mail, "lock-keepers", &renamed).await.unwrap();
+        }
+        assert_eq!(told(&db, &ann).await, vec!["bea (@bea) asked to join Lock keepers.".to_string()]);
+
+        // Ann muted Cal, then blocked him: his requests never reach her.
+        moderation::relate(&db, &ann, "cal", "mute").await.unwrap();
+        notifications::join_requested(&db, mail, "lock-keepers", &cal).await.unwrap();
+        moderation::relate(&db, &ann, "cal", "unmute").await.unwrap();
+        moderation::relate(&db, &ann, "cal", "block").await.unwrap();
+        notifications::join_requested(&db, mail, "lock-keepers", &cal).await.unwrap();
+        assert_eq!(notifications::unread(&db, &ann).await.unwrap(), 1, "{:?}", told(&db, &ann).await);
+        moderation::relate(&db, &ann, "cal", "unblock").await.unwrap();
+        notifications::join_requested(&db, mail, "lock-keepers", &cal).await.unwrap();
+        assert_eq!(notifications::unread(&db, &ann).await.unwrap(), 2, "once unblocked, Cal's request is news");
+    }
+}
+
+/// A moderator opening a reply that waits for review (the queue links it)
+/// sees it and what it answers; other readers still get "not found". A
+/// reply's own page lists its first answers and says when there are more.
+#[tokio::test]
+async fn moderators_see_a_waiting_reply_and_long_threads_say_there_is_more() {
+    for db in meetinghouse_testkit::databases().await {
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let dan = person(&db, "dan").await;
+        let s0 = Settings::load(&db).await.unwrap();
+        let subject = story(&db, &s0, &ann).await;
+        let mail = Mailer { settings: &s0, base_url: "https://town.example" };
+        let first = conversations::post(&db, mail, &ann, subject, &reply("Open on Sundays?")).await.unwrap();
+        let asked = conversations::post(&db, mail, &ann, subject, &reply("And on bank holidays?")).await.unwrap();
+
+        let s = review_first(&db, &mia, 1).await;
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let pending = conversations::post(&db, mail, &dan, subject, &to(asked, "Yes, from ten")).await.unwrap();
+        let t = conversations::thread(&db, pending, Some(&mia)).await.unwrap();
+        assert_eq!(t.reply.shown, Shown::Pending);
+        assert!(t.reply.html.contains("Yes, from ten") && t.reply.for_moderator && !t.reply.own);
+        assert_eq!(t.parent.map(|p| p.row.id), Some(asked));
+        assert!(matches!(conversations::thread(&db, pending, Some(&ann)).await, Err(CoreError::NotFound)));
+        assert!(matches!(conversations::thread(&db, pending, None).await, Err(CoreError::NotFound)));
+        // In the subject's conversation the moderator sees what readers see.
+        let page = conversations::conversation(&db, subject, Some(&mia), None).await.unwrap();
+        assert!(page.replies.iter().all(|r| r.row.id != pending));
+
+        let shown = conversations::ANSWERS_SHOWN as usize;
+        for i in 0..shown {
+            conversations::post(&db, mail, &ann, subject, &to(first, &format!("Answer {i}"))).await.unwrap();
+        }
+        let t = conversations::thread(&db, first, None).await.unwrap();
+        assert_eq!((t.answers.len(), t.more_answers), (shown, false), "exactly the limit: nothing more to say");
+        conversations::post(&db, mail, &ann, subject, &to(first, "One more")).await.unwrap();
+        let t = conversations::thread(&db, first, None).await.unwrap();
+        assert_eq!((t.answers.len(), t.more_answers), (shown, true));
     }
 }

@@ -4,7 +4,10 @@
 //! longer suspension, and a report can be made again once the first one is
 //! closed (migration 0013, also over data stored before it). A suspension
 //! or ban can be lifted early, and lifting one gives back the status the
-//! account had before (migration 0015).
+//! account had before (migration 0015). A decision is about the text the
+//! moderator saw; a waiting reply is never left waiting; a review request
+//! is always answered (migration 0022); every reporter hears the outcome;
+//! the public log keeps members-only notes to members.
 
 use meetinghouse_core::conversations::{self, Shown};
 use meetinghouse_core::groups::{self, GroupForm};
@@ -179,7 +182,7 @@ async fn a_decision_from_a_stale_page_changes_nothing() {
         let hide = moderation::decide(&db, &mia, report, &action("hide", "Please check your facts.")).await.unwrap();
         conversations::retract(&db, &bea, waiting, "").await.unwrap();
         let r = hide.apply(&db, mail).await;
-        assert!(is_invalid(&r, "action", "changed while you were looking"), "{r:?}");
+        assert!(is_invalid(&r, "action", "changed since you opened the page"), "{r:?}");
         assert_eq!(conversations::thread(&db, waiting, Some(&bea)).await.unwrap().reply.shown, Shown::Retracted);
         assert_eq!(item(&db, &mia, "reply", waiting, "misleading").await, report, "the report is still open");
         assert_eq!(logged(&db, &mia, "hide").await, 1, "only Cal's reply was hidden");
@@ -459,5 +462,245 @@ async fn migration_0013_keeps_reports_their_log_links_and_bans() {
         assert!(is_invalid(&r, "action", "already closed by a ban"), "{r:?}");
         store::lift_ended(&db, meetinghouse_store::now() + 400 * DAY).await.unwrap();
         assert_eq!(status(&db, &bea).await, "suspended");
+    }
+}
+
+/// The queue item's version of a reply's text, as the queue page shows it.
+async fn seen(db: &Db, moderator: &Actor, report: i64) -> String {
+    moderation::queue(db, moderator).await.unwrap().into_iter().find(|q| q.report.id == report).unwrap().version
+}
+
+async fn reply_row(db: &Db, id: i64) -> meetinghouse_store::conversations::ReplyRow {
+    meetinghouse_store::conversations::by_id(db, id).await.unwrap().unwrap()
+}
+
+async fn told(db: &Db, person: &Actor, says: &str) -> usize {
+    notifications::list(db, person, 0).await.unwrap().iter().filter(|n| n.text.contains(says)).count()
+}
+
+/// A moderator's decision is about the text their page showed: a reply its
+/// author edited after the page was opened (or between deciding and
+/// carrying it out) is not published, nor is anything else done; the
+/// moderator is told to look again. An edit never writes into a retracted
+/// reply.
+#[tokio::test]
+async fn a_decision_is_about_the_text_the_moderator_saw() {
+    for db in meetinghouse_testkit::databases().await {
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        moderation::save_policy(&db, &mia, &PolicyForm { public_log: false, pause_words: String::new(), review_first: "1".into() }).await.unwrap();
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let subject = story(&db, &s, &ann).await;
+
+        // Bea's first reply waits; Mia opens the queue; Bea edits; Mia approves from her page.
+        let id = conversations::post(&db, mail, &bea, subject, &reply("What a lovely story")).await.unwrap();
+        let review = item(&db, &mia, "reply", id, "first-contributions").await;
+        let page = seen(&db, &mia, review).await;
+        conversations::edit(&db, &s, &bea, id, "BUY CHEAP PILLS at spam.example").await.unwrap();
+        let edges_before = edges(&db).await;
+        let r = moderation::act_seen(&db, mail, &mia, review, &action("approve", ""), &page).await;
+        assert!(is_invalid(&r, "action", "changed since you opened the page"), "{r:?}");
+        assert_eq!(reply_row(&db, id).await.status, "pending", "not published");
+        assert_eq!(item(&db, &mia, "reply", id, "first-contributions").await, review, "still open");
+        assert_eq!((edges(&db).await, logged(&db, &mia, "approve").await), (edges_before, 0));
+        // A page without the version (an old form) is not taken as seeing the text either.
+        let r = moderation::act_seen(&db, mail, &mia, review, &action("approve", ""), "").await;
+        assert!(is_invalid(&r, "action", "changed since you opened the page"), "{r:?}");
+
+        // Decided from the page as it is now, then Bea edits before it is carried out.
+        let page = seen(&db, &mia, review).await;
+        let decision = moderation::decide_seen(&db, &mia, review, &action("approve", ""), Some(&page)).await.unwrap();
+        conversations::edit(&db, &s, &bea, id, "BUY CHEAP PILLS now").await.unwrap();
+        let r = decision.apply(&db, mail).await;
+        assert!(is_invalid(&r, "action", "changed since you opened the page"), "{r:?}");
+        assert_eq!(reply_row(&db, id).await.status, "pending");
+        // The same for a decision that leaves the reply as it is (a hide judged on other text is refused too).
+        let page = seen(&db, &mia, review).await;
+        let hide = moderation::decide_seen(&db, &mia, review, &action("hide", "Please no adverts."), Some(&page)).await.unwrap();
+        conversations::edit(&db, &s, &bea, id, "Sorry, what a lovely story").await.unwrap();
+        assert!(is_invalid(&hide.apply(&db, mail).await, "action", "changed since you opened the page"));
+
+        // From a page that shows the text as it is: published, with that text.
+        let page = seen(&db, &mia, review).await;
+        moderation::act_seen(&db, mail, &mia, review, &action("approve", ""), &page).await.unwrap();
+        let shown = conversations::thread(&db, id, None).await.unwrap().reply;
+        assert!(shown.html.contains("Sorry, what a lovely story"), "{}", shown.html);
+
+        // An edit that comes after a retraction writes nothing, and says so.
+        conversations::retract(&db, &bea, id, "").await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        let done = meetinghouse_store::conversations::write_body(&mut tx, id, "Back from the dead").await.unwrap();
+        assert_eq!(done, meetinghouse_store::conversations::BodyUpdate::Retracted);
+        assert!(meetinghouse_store::conversations::update_body(&mut tx, id, "Back from the dead").await.is_err());
+        drop(tx);
+        let row = reply_row(&db, id).await;
+        assert_eq!((row.status.as_str(), row.body.as_str()), ("retracted", ""));
+        assert!(meetinghouse_store::conversations::revisions(&db, id).await.unwrap().is_empty());
+    }
+}
+
+/// A first contribution waiting for review needs a decision: dismissing it
+/// or only warning its author is refused plainly (it would wait for good),
+/// and suspending its author hides it.
+#[tokio::test]
+async fn a_waiting_reply_is_published_or_hidden_never_left_waiting() {
+    for db in meetinghouse_testkit::databases().await {
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let cat = person(&db, "cat").await;
+        moderation::save_policy(&db, &mia, &PolicyForm { public_log: false, pause_words: String::new(), review_first: "1".into() }).await.unwrap();
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let subject = story(&db, &s, &ann).await;
+        let id = conversations::post(&db, mail, &cat, subject, &reply("I worked there in 1970")).await.unwrap();
+        let review = item(&db, &mia, "reply", id, "first-contributions").await;
+        let queued = moderation::queue(&db, &mia).await.unwrap().into_iter().find(|q| q.report.id == review).unwrap();
+        assert!(queued.pending);
+
+        for what in ["dismiss", "warn"] {
+            let r = moderation::act(&db, mail, &mia, review, &action(what, "Please take care.")).await;
+            assert!(is_invalid(&r, "action", "Publish it, or hide it"), "{what}: {r:?}");
+        }
+        assert_eq!(reply_row(&db, id).await.status, "pending");
+        assert_eq!(item(&db, &mia, "reply", id, "first-contributions").await, review, "still waiting in the queue");
+        assert_eq!((logged(&db, &mia, "dismiss").await, logged(&db, &mia, "warn").await), (0, 0));
+        assert!(notifications::list(&db, &cat, 0).await.unwrap().is_empty());
+
+        // Suspending the author of a waiting reply hides it: never published, never left waiting.
+        moderation::act(&db, mail, &mia, review, &suspend(3)).await.unwrap();
+        assert_eq!(reply_row(&db, id).await.status, "hidden");
+        assert!(matches!(conversations::thread(&db, id, Some(&ann)).await, Err(CoreError::NotFound)), "readers never saw it");
+    }
+}
+
+/// A review request is never swallowed: when another report about the
+/// hidden reply is dismissed (closing the request with it), the request is
+/// answered, its author told, and they may ask again once they have edited it.
+#[tokio::test]
+async fn a_review_request_closed_by_another_decision_is_answered() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let dan = person(&db, "dan").await;
+        let eve = person(&db, "eve").await;
+        let subject = story(&db, &s, &ann).await;
+        let id = conversations::post(&db, mail, &dan, subject, &reply("Fairs are rubbish")).await.unwrap();
+        moderation::report(&db, &ann, &report_reply(id, "harassment")).await.unwrap();
+        moderation::act(&db, mail, &mia, item(&db, &mia, "reply", id, "harassment").await, &action("hide", "Be kind.")).await.unwrap();
+        conversations::edit(&db, &s, &dan, id, "Fairs are not my thing").await.unwrap();
+        moderation::request_review(&db, &dan, id).await.unwrap();
+        moderation::report(&db, &eve, &report_reply(id, "spam")).await.unwrap();
+
+        // Mia dismisses Eve's report: the review request closes with it, and is answered.
+        moderation::act(&db, mail, &mia, item(&db, &mia, "reply", id, "spam").await, &action("dismiss", "")).await.unwrap();
+        assert!(moderation::queue(&db, &mia).await.unwrap().is_empty(), "the request was closed with the report");
+        let row = reply_row(&db, id).await;
+        assert_eq!((row.status.as_str(), row.review_requested, row.review_declined), ("hidden", 0, 1));
+        assert_eq!(told(&db, &dan, "looked at your reply on “Sundays on the canal” again, and it stays hidden").await, 1);
+
+        // Asking again needs an edit first; after one, the request reaches the queue.
+        let r = moderation::request_review(&db, &dan, id).await;
+        assert!(matches!(&r, Err(CoreError::Invalid(e)) if e.get("review").is_some_and(|m| m.contains("Edit it first"))), "{r:?}");
+        assert!(moderation::queue(&db, &mia).await.unwrap().is_empty());
+        conversations::edit(&db, &s, &dan, id, "I prefer the quiet, myself").await.unwrap();
+        moderation::request_review(&db, &dan, id).await.unwrap();
+        let again = item(&db, &mia, "reply", id, "review-request").await;
+
+        // Dismissing the request itself keeps it hidden and says so, with the note.
+        moderation::act(&db, mail, &mia, again, &action("dismiss", "Still unkind to the organisers.")).await.unwrap();
+        assert_eq!(told(&db, &dan, "Why: Still unkind to the organisers.").await, 1);
+        assert!(matches!(moderation::request_review(&db, &dan, id).await, Err(CoreError::Invalid(_))));
+        // Restoring after a later request answers it by showing the reply.
+        conversations::edit(&db, &s, &dan, id, "Fairs are fine; I just like the quiet.").await.unwrap();
+        moderation::request_review(&db, &dan, id).await.unwrap();
+        moderation::act(&db, mail, &mia, item(&db, &mia, "reply", id, "review-request").await, &action("restore", "")).await.unwrap();
+        let row = reply_row(&db, id).await;
+        assert_eq!((row.status.as_str(), row.review_requested, row.review_declined), ("visible", 0, 0));
+    }
+}
+
+/// Everyone whose report an action closed hears the outcome, once each;
+/// the moderator is not told of their own decision.
+#[tokio::test]
+async fn every_reporter_hears_the_outcome() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let dan = person(&db, "dan").await;
+        let eve = person(&db, "eve").await;
+        let subject = story(&db, &s, &ann).await;
+        let id = conversations::post(&db, mail, &dan, subject, &reply("Quays are for losers")).await.unwrap();
+        for who in [&ann, &eve, &mia] {
+            moderation::report(&db, who, &report_reply(id, "harassment")).await.unwrap();
+        }
+        moderation::act(&db, mail, &mia, item(&db, &mia, "reply", id, "harassment").await, &action("hide", "Be kind.")).await.unwrap();
+        for who in [&ann, &eve] {
+            assert_eq!(told(&db, who, "A moderator hid the reply").await, 1, "{}", who.handle);
+        }
+        assert_eq!(told(&db, &mia, "Thank you for your report").await, 0);
+    }
+}
+
+/// A suspended account cannot report (an account waiting for approval can:
+/// reporting harm stays open to anyone signed in).
+#[tokio::test]
+async fn a_suspended_account_cannot_report() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let subject = story(&db, &s, &ann).await;
+        let id = conversations::post(&db, mail, &ann, subject, &reply("Welcome all")).await.unwrap();
+        let suspended = Actor { status: "suspended".into(), ..bea.clone() };
+        let r = moderation::report(&db, &suspended, &report_reply(id, "spam")).await;
+        assert!(matches!(&r, Err(CoreError::Forbidden(m)) if m.contains("suspended")), "{r:?}");
+        let waiting = Actor { status: "pending".into(), ..bea.clone() };
+        moderation::report(&db, &waiting, &report_reply(id, "spam")).await.expect("reporting harm is open to accounts waiting for approval");
+        assert_eq!(moderation::queue(&db, &mia).await.unwrap().len(), 1);
+    }
+}
+
+/// Signed out (or outside the group), the public log leaves out what was
+/// done about a reply in a members-only group, note and all; members and
+/// moderators see it. Entries about public content stay public.
+#[tokio::test]
+async fn the_public_log_keeps_members_only_notes_to_members() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let hal = person(&db, "hal").await;
+        let kit = person(&db, "kit").await;
+        let ann = person(&db, "ann").await;
+        let form = GroupForm { name: "Carers".into(), slug: "carers".into(), purpose: String::new(), visibility: "members".into(), join_policy: "open".into() };
+        groups::create(&db, &s, &hal, &form).await.unwrap();
+        groups::join(&db, &s, &kit, "carers").await.unwrap();
+        let gid = meetinghouse_store::groups::by_slug(&db, "carers").await.unwrap().unwrap().id;
+        let private = conversations::post(&db, mail, &kit, Subject::Group(gid), &reply("My neighbour Jane at 4 Mill Lane has dementia")).await.unwrap();
+        let subject = story(&db, &s, &ann).await;
+        let public = conversations::post(&db, mail, &kit, subject, &reply("Nobody asked you")).await.unwrap();
+        moderation::save_policy(&db, &mia, &PolicyForm { public_log: true, pause_words: String::new(), review_first: "0".into() }).await.unwrap();
+        moderation::report(&db, &mia, &report_reply(private, "privacy")).await.unwrap();
+        let note = "Please don't post Jane's address (4 Mill Lane)";
+        moderation::act(&db, mail, &hal, item(&db, &mia, "reply", private, "privacy").await, &action("hide", note)).await.unwrap();
+        moderation::report(&db, &ann, &report_reply(public, "harassment")).await.unwrap();
+        moderation::act(&db, mail, &mia, item(&db, &mia, "reply", public, "harassment").await, &action("hide", "Be kind.")).await.unwrap();
+
+        let notes = |entries: Vec<moderation::LogEntry>| entries.into_iter().map(|e| e.row.note).collect::<Vec<_>>();
+        for viewer in [None, Some(&ann)] {
+            let page = moderation::log_page(&db, viewer, 0).await.unwrap();
+            assert_eq!(notes(page.entries), vec!["Be kind.".to_string()], "{viewer:?}");
+            assert_eq!(page.older, None);
+        }
+        assert_eq!(notes(moderation::log(&db, Some(&kit), 0).await.unwrap()), vec!["Be kind.".to_string(), note.to_string()], "a member");
+        assert_eq!(moderation::log(&db, Some(&mia), 0).await.unwrap().len(), 2);
     }
 }

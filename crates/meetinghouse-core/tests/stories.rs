@@ -54,7 +54,9 @@ async fn prompts_stories_history_and_restore() {
         assert!(matches!(prompts::create(&db, &s, &ann, &ask).await, Err(CoreError::Forbidden(_))));
         let ask = PromptForm { speak_as: "org:museum".into(), ..ask };
         let open = prompts::create(&db, &s, &sam, &ask).await.unwrap();
-        let closed = prompts::create(&db, &s, &sam, &PromptForm { opens: "2020-01-01".into(), closes: "2020-02-01".into(), ..ask.clone() }).await.unwrap();
+        // (A new prompt cannot close in the past: this one is closed by hand, 2020-01-01 to 2020-02-01.)
+        let closed = prompts::create(&db, &s, &sam, &ask.clone()).await.unwrap();
+        db.execute_admin(&format!("UPDATE prompts SET opens_at = 1577836800, closes_at = 1580601600 WHERE id = {closed}")).await.unwrap();
         let bad = PromptForm { opens: "2026-05-01".into(), closes: "2026-04-01".into(), ..ask.clone() };
         let Err(CoreError::Invalid(e)) = prompts::create(&db, &s, &sam, &bad).await else { panic!() };
         assert!(e.get("closes").is_some());

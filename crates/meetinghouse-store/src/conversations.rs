@@ -24,6 +24,10 @@ pub struct ReplyRow {
     pub status: String,
     pub note: String,
     pub review_requested: i64,
+    /// 1 when a moderator looked at the reply again at its author's request
+    /// and it stayed hidden: another review needs an edit first (migration
+    /// 0022; an edit sets it back to 0).
+    pub review_declined: i64,
     pub by_host: i64,
     pub public: i64,
     /// 1 once readers were shown it (written visible, or approved); see
@@ -38,7 +42,7 @@ pub struct ReplyRow {
 }
 
 const SELECT: &str = "SELECT r.id, r.subject_kind, r.subject_id, r.parent_id, r.depth, r.path, r.author_person, \
-    r.author_org, r.voice, r.body, r.status, r.note, r.review_requested, r.by_host, r.public, r.published, r.created_at, r.updated_at, \
+    r.author_org, r.voice, r.body, r.status, r.note, r.review_requested, r.review_declined, r.by_host, r.public, r.published, r.created_at, r.updated_at, \
     p.handle AS author_handle, p.display_name AS author_name, o.slug AS org_slug, o.name AS org_name \
     FROM replies r JOIN people p ON p.id = r.author_person LEFT JOIN organisations o ON o.id = r.author_org";
 
@@ -154,16 +158,25 @@ pub async fn page(db: &Db, kind: &str, id: i64, after_path: &str, viewer: i64, l
 
 /// A reply's descendants in threaded order (the path range just under it).
 pub async fn descendants(db: &Db, r: &ReplyRow, viewer: i64, limit: i64) -> Result<Vec<ReplyRow>> {
+    descendants_after(db, r, "", viewer, limit).await
+}
+
+/// A page of a reply's descendants in threaded order, after the one at
+/// `after_path` ("" for the first page), for a permalink that pages
+/// through a long thread rather than stopping at one page's worth.
+pub async fn descendants_after(db: &Db, r: &ReplyRow, after_path: &str, viewer: i64, limit: i64) -> Result<Vec<ReplyRow>> {
     let sql = format!(
         "{SELECT} WHERE r.subject_kind = $1 AND r.subject_id = $2 AND r.path > $3 AND r.path < $4 \
          AND NOT EXISTS (SELECT 1 FROM person_relations m WHERE m.person_id = $5 AND m.kind = 'mute' AND m.other_id = r.author_person) \
          ORDER BY r.path LIMIT $6"
     );
     // '0' is the character after '/', so this range is exactly "path/…".
+    let under = format!("{}/", r.path);
+    let from = if after_path > under.as_str() { after_path.to_string() } else { under };
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(&r.subject_kind)
         .bind(r.subject_id)
-        .bind(format!("{}/", r.path))
+        .bind(from)
         .bind(format!("{}0", r.path))
         .bind(viewer)
         .bind(limit)
@@ -171,21 +184,55 @@ pub async fn descendants(db: &Db, r: &ReplyRow, viewer: i64, limit: i64) -> Resu
         .await?)
 }
 
-/// Writes a reply's new text. The current text is saved as a revision only
-/// while the reply is visible: the history is a record of what readers were
-/// shown, so text written while a reply waits for review or is hidden is
-/// replaced, never kept (a moderator's restore would publish it). Returns
-/// whether a revision was saved.
-pub async fn update_body(tx: &mut Tx, id: i64, body: &str) -> Result<bool> {
-    let t = now();
+/// What [`update_body`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyUpdate {
+    /// The text was replaced and the earlier text kept as a revision.
+    Kept,
+    /// The text was replaced; nothing kept (the reply was not on show).
+    Replaced,
+    /// Nothing was written: the reply was retracted (or removed) meanwhile.
+    Retracted,
+}
+
+/// Writes a reply's new text, unless it was retracted: a retracted reply
+/// keeps no text, so an edit that lost the race with a retraction writes
+/// nothing (no revision either) and says so. The current text is saved as a
+/// revision only while the reply is visible: the history is a record of what
+/// readers were shown, so text written while a reply waits for review or is
+/// hidden is replaced, never kept (a moderator's restore would publish it).
+/// An edit lets the author ask for another review after one was declined
+/// (`review_declined` back to 0).
+///
+/// Its first statement is an update of the row, only while it is not
+/// retracted: on PostgreSQL it waits for a retraction or another edit in
+/// progress and then holds the row until commit (on SQLite the write turn
+/// does), so the text read next is the one this edit replaces.
+pub async fn write_body(tx: &mut Tx, id: i64, body: &str) -> Result<BodyUpdate> {
+    let live = sqlx::query("UPDATE replies SET review_declined = 0 WHERE id = $1 AND status <> 'retracted'").bind(id).execute(&mut **tx).await?;
+    if live.rows_affected() != 1 {
+        return Ok(BodyUpdate::Retracted);
+    }
     let kept = sqlx::query(
         "INSERT INTO reply_revisions (reply_id, body, created_at) SELECT id, body, updated_at FROM replies WHERE id = $1 AND status = 'visible'",
     )
     .bind(id)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("UPDATE replies SET body = $2, updated_at = $3 WHERE id = $1").bind(id).bind(body).bind(t).execute(&mut **tx).await?;
-    Ok(kept.rows_affected() == 1)
+    sqlx::query("UPDATE replies SET body = $2, updated_at = $3 WHERE id = $1").bind(id).bind(body).bind(now()).execute(&mut **tx).await?;
+    Ok(if kept.rows_affected() == 1 { BodyUpdate::Kept } else { BodyUpdate::Replaced })
+}
+
+/// [`write_body`] as a yes/no: whether a revision was kept. A reply that was
+/// retracted meanwhile is not written, and that is an error
+/// ([`StoreError::NotFound`](crate::StoreError::NotFound): the text is gone),
+/// so the caller's transaction ends without writing anything.
+pub async fn update_body(tx: &mut Tx, id: i64, body: &str) -> Result<bool> {
+    match write_body(tx, id, body).await? {
+        BodyUpdate::Kept => Ok(true),
+        BodyUpdate::Replaced => Ok(false),
+        BodyUpdate::Retracted => Err(crate::StoreError::NotFound),
+    }
 }
 
 /// The author takes a reply back: the text and its history go, the note
@@ -207,19 +254,49 @@ pub async fn retract(tx: &mut Tx, id: i64, note: &str) -> Result<()> {
 }
 
 /// Sets a reply's moderation status and note (hide, restore, approve), only
-/// from the status the moderator judged (`from`): false, and nothing written,
-/// when it changed meanwhile (another moderator acted, or the author
-/// retracted it). On PostgreSQL the update re-checks `from` against the row
-/// as last committed and holds it until commit; on SQLite the write turn does.
-pub async fn set_status(tx: &mut Tx, id: i64, from: &str, status: &str, note: &str) -> Result<bool> {
-    let done = sqlx::query("UPDATE replies SET status = $2, note = $3, review_requested = 0 WHERE id = $1 AND status = $4")
+/// from the status and the text the moderator judged (`from`, `body`):
+/// false, and nothing written, when either changed meanwhile (another
+/// moderator acted, or the author edited or retracted it). On PostgreSQL
+/// the update re-checks both against the row as last committed (waiting for
+/// an edit in progress) and holds it until commit; on SQLite the write turn
+/// does.
+pub async fn set_status(tx: &mut Tx, id: i64, from: &str, body: &str, status: &str, note: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE replies SET status = $2, note = $3, review_requested = 0, review_declined = 0 WHERE id = $1 AND status = $4 AND body = $5",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(note)
+    .bind(from)
+    .bind(body)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether a reply is still in the status and has the text a moderator
+/// judged, for a decision that leaves it as it is (dismiss, warn, suspend,
+/// ban). An update that changes nothing, so on PostgreSQL it waits for an
+/// edit in progress and then holds the row until commit, as [`set_status`].
+pub async fn still_as_judged(tx: &mut Tx, id: i64, status: &str, body: &str) -> Result<bool> {
+    let done = sqlx::query("UPDATE replies SET status = status WHERE id = $1 AND status = $2 AND body = $3")
         .bind(id)
         .bind(status)
-        .bind(note)
-        .bind(from)
+        .bind(body)
         .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// A moderator looked at a hidden reply again at its author's request and it
+/// stays hidden: the request is answered (`review_requested` back to 0), and
+/// another needs an edit first (`review_declined`, cleared by [`write_body`]).
+pub async fn decline_review(tx: &mut Tx, id: i64) -> Result<()> {
+    sqlx::query("UPDATE replies SET review_requested = 0, review_declined = 1 WHERE id = $1 AND status = 'hidden'")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Records, in a batch, that a moderator published a reply that waited for
@@ -228,9 +305,17 @@ pub fn mark_published_into(b: &mut Batch, id: i64) {
     b.execute("UPDATE replies SET published = 1 WHERE id = $1", vec![id.into()]);
 }
 
-pub async fn set_review_requested(tx: &mut Tx, id: i64) -> Result<()> {
-    sqlx::query("UPDATE replies SET review_requested = 1 WHERE id = $1").bind(id).execute(&mut **tx).await?;
-    Ok(())
+/// The author asks for a review of their hidden reply: false, and nothing
+/// written, unless it is still hidden, not already waiting for one, and
+/// edited since a review that kept it hidden.
+pub async fn set_review_requested(tx: &mut Tx, id: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE replies SET review_requested = 1 WHERE id = $1 AND status = 'hidden' AND review_requested = 0 AND review_declined = 0",
+    )
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// (body, when it was written) of earlier versions, newest first.

@@ -62,9 +62,14 @@ pub struct EdgeRow {
     pub target_org: Option<String>,
 }
 
-/// Edges on public content since `since`, oldest first, after id `after`
-/// (for paging through a large record). An edge whose reply was since hidden,
-/// retracted or is waiting for review is left out.
+/// Edges on content the public may see now, since `since`, oldest first,
+/// after id `after` (for paging through a large record). Whether a subject
+/// is public is read from the subject as it is, not from the edge's
+/// `public` mark (written when the edge was, and never kept in step): a
+/// story made members-only, turned into a draft or deleted since, a group
+/// made members-only, or a prompt whose group did, takes its edges out of
+/// the export, and one made public brings them in. An edge whose reply was
+/// since hidden, retracted or is waiting for review is left out too.
 pub async fn public_edges(db: &Db, since: i64, after: i64, limit: i64) -> Result<Vec<EdgeRow>> {
     Ok(sqlx::query_as(
         "SELECT i.id, i.source_person, sp.handle AS source, i.target_person, tp.handle AS target, i.created_at, i.kind, \
@@ -72,7 +77,15 @@ pub async fn public_edges(db: &Db, since: i64, after: i64, limit: i64) -> Result
          FROM interactions i JOIN people sp ON sp.id = i.source_person JOIN people tp ON tp.id = i.target_person \
          LEFT JOIN organisations so ON so.id = i.source_org LEFT JOIN organisations tor ON tor.id = i.target_org \
          LEFT JOIN replies r ON r.id = i.reply_id \
-         WHERE i.public = 1 AND i.created_at >= $1 AND i.id > $2 AND (r.id IS NULL OR r.status = 'visible') \
+         WHERE i.created_at >= $1 AND i.id > $2 AND (r.id IS NULL OR r.status = 'visible') \
+           AND ((i.subject_kind = 'story' AND EXISTS (SELECT 1 FROM stories s WHERE s.id = i.subject_id \
+                     AND s.visibility = 'public' AND s.deleted_at IS NULL)) \
+             OR (i.subject_kind = 'prompt' AND EXISTS (SELECT 1 FROM prompts p LEFT JOIN community_groups g ON g.id = p.group_id \
+                     WHERE p.id = i.subject_id AND (p.group_id IS NULL OR g.visibility <> 'members'))) \
+             OR (i.subject_kind = 'group' AND EXISTS (SELECT 1 FROM community_groups g WHERE g.id = i.subject_id \
+                     AND g.visibility <> 'members')) \
+             OR (i.subject_kind = 'object' AND EXISTS (SELECT 1 FROM collection_objects c WHERE c.id = i.subject_id)) \
+             OR (i.subject_kind = 'org' AND EXISTS (SELECT 1 FROM organisations o WHERE o.id = i.subject_id))) \
          ORDER BY i.id LIMIT $3",
     )
     .bind(since)

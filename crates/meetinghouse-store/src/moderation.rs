@@ -124,23 +124,25 @@ pub async fn open_reports(db: &Db, groups: Option<&[i64]>, not_about: i64, limit
 }
 
 /// Closes a report and every other open one about the same target (one
-/// action settles all its reports), only if that report is still open: false
-/// when it was closed meanwhile, and then nothing was closed by this call.
+/// action settles all its reports), only if that report is still open.
+/// Returns every report this call closed (the given one among them, with
+/// their reporters, so each hears the outcome), or `None` when the given
+/// report was closed meanwhile: then nothing is closed by this call.
 /// Callers make it the first write of a moderation transaction and stop on
-/// false. One statement, so two moderators acting at once on two reports
-/// about the same thing take the rows in the same order (on PostgreSQL the
-/// second waits for the first, then finds them closed) rather than each
-/// holding one and waiting for the other.
-pub async fn close_report(tx: &mut Tx, report: &ReportRow) -> Result<bool> {
-    let closed: Vec<(i64,)> = sqlx::query_as(
-        "UPDATE reports SET status = 'closed', closed_at = $3 WHERE target_kind = $1 AND target_id = $2 AND status = 'open' RETURNING id",
-    )
-    .bind(&report.target_kind)
-    .bind(report.target_id)
-    .bind(now())
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(closed.iter().any(|(id,)| *id == report.id))
+/// `None`. The first statement locks the reports in one order, so two
+/// moderators acting at once on two reports about the same thing take the
+/// rows in the same order (on PostgreSQL the second waits for the first,
+/// then finds them closed) rather than each holding one and waiting for the
+/// other.
+pub async fn close_report(tx: &mut Tx, report: &ReportRow) -> Result<Option<Vec<ReportRow>>> {
+    let sql = "UPDATE reports SET status = 'closed', closed_at = $3 WHERE target_kind = $1 AND target_id = $2 AND status = 'open' \
+         RETURNING id, reporter, target_kind, target_id, category, details, group_id, status, created_at";
+    let mut closed: Vec<ReportRow> = sqlx::query_as(sql).bind(&report.target_kind).bind(report.target_id).bind(now()).fetch_all(&mut **tx).await?;
+    if !closed.iter().any(|r| r.id == report.id) {
+        return Ok(None);
+    }
+    closed.sort_by_key(|r| r.id);
+    Ok(Some(closed))
 }
 
 /// One entry of the audit log.
@@ -186,13 +188,20 @@ pub struct ActionRow {
     pub note: String,
     pub until_at: Option<i64>,
     pub created_at: i64,
+    /// For an action on a reply, what the reply is about (for who may read
+    /// the entry); `None` for other targets, or a reply no longer stored.
+    pub subject_kind: Option<String>,
+    pub subject_id: Option<i64>,
 }
 
 /// Newest first, before id `before` (0 for the newest).
 pub async fn actions(db: &Db, before: i64, limit: i64) -> Result<Vec<ActionRow>> {
     Ok(sqlx::query_as(
-        "SELECT a.id, p.handle AS moderator_handle, a.report_id, a.target_kind, a.target_id, a.action, a.note, a.until_at, a.created_at \
-         FROM moderation_actions a LEFT JOIN people p ON p.id = a.moderator WHERE ($1 = 0 OR a.id < $1) ORDER BY a.id DESC LIMIT $2",
+        "SELECT a.id, p.handle AS moderator_handle, a.report_id, a.target_kind, a.target_id, a.action, a.note, a.until_at, a.created_at, \
+             r.subject_kind, r.subject_id \
+         FROM moderation_actions a LEFT JOIN people p ON p.id = a.moderator \
+         LEFT JOIN replies r ON a.target_kind = 'reply' AND r.id = a.target_id \
+         WHERE ($1 = 0 OR a.id < $1) ORDER BY a.id DESC LIMIT $2",
     )
     .bind(before)
     .bind(limit)

@@ -202,16 +202,76 @@ pub async fn of_story(db: &Db, story: i64) -> Result<Vec<(String, String, String
     .await?)
 }
 
-/// Public, live stories about an object: (id, title).
-pub async fn stories_about(db: &Db, object: i64, limit: i64) -> Result<Vec<(i64, String)>> {
-    Ok(sqlx::query_as(
+/// Who is asking for a list of stories: the live stories they may see are
+/// the public ones, and the group ones of a group they belong to (every
+/// group for an instance admin) or wrote themselves; the same rule as a
+/// story's own page, in SQL, so a list is cut into pages after it is
+/// filtered.
+#[derive(Debug, Clone, Default)]
+pub struct Audience {
+    /// The viewer's person id (0 when signed out).
+    pub person: i64,
+    /// An instance admin: every group's stories.
+    pub all_groups: bool,
+    /// The groups the viewer belongs to, at any depth.
+    pub groups: Vec<i64>,
+}
+
+impl Audience {
+    /// The condition on stories `s` for this audience, its placeholders
+    /// numbered from `$from`: bind [`Audience::bind`] there.
+    pub(crate) fn stories_where(&self, from: usize) -> String {
+        format!(
+            "s.deleted_at IS NULL AND (s.visibility = 'public' OR (s.visibility = 'group' AND (s.author_person = ${from} OR {})))",
+            self.groups_where("s.group_id", from + 1)
+        )
+    }
+
+    /// The condition that a group `column` is one this audience sees the
+    /// members-only content of, its placeholders numbered from `$from`
+    /// (after the person's, for [`Audience::stories_where`]).
+    pub(crate) fn groups_where(&self, column: &str, from: usize) -> String {
+        let mut out = format!("${from} = 1");
+        if !self.groups.is_empty() {
+            let marks: Vec<String> = (0..self.groups.len()).map(|i| format!("${}", from + 1 + i)).collect();
+            out.push_str(&format!(" OR {column} IN ({})", marks.join(", ")));
+        }
+        out
+    }
+
+    /// Binds the values of [`Audience::stories_where`] in order.
+    pub(crate) fn bind<'q, O>(
+        &self,
+        mut q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
+        q = q.bind(self.person);
+        self.bind_groups(q)
+    }
+
+    /// Binds the values of [`Audience::groups_where`] in order.
+    pub(crate) fn bind_groups<'q, O>(
+        &self,
+        mut q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
+        q = q.bind(i64::from(self.all_groups));
+        for g in &self.groups {
+            q = q.bind(*g);
+        }
+        q
+    }
+}
+
+/// Live stories about an object that `audience` may see, newest first:
+/// (id, title).
+pub async fn stories_about(db: &Db, object: i64, audience: &Audience, limit: i64, offset: i64) -> Result<Vec<(i64, String)>> {
+    let sql = format!(
         "SELECT s.id, s.title FROM story_objects so JOIN stories s ON s.id = so.story_id \
-         WHERE so.object_id = $1 AND s.visibility = 'public' AND s.deleted_at IS NULL ORDER BY s.created_at DESC LIMIT $2",
-    )
-    .bind(object)
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await?)
+         WHERE so.object_id = $1 AND {} ORDER BY s.created_at DESC, s.id DESC LIMIT $2 OFFSET $3",
+        audience.stories_where(4)
+    );
+    // Only placeholders are formatted in; every value is bound.
+    let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(object).bind(limit).bind(offset);
+    Ok(audience.bind(q).fetch_all(&db.pool).await?)
 }
 
 /// Objects with the newest public stories: (slug, accession, title, story count is not kept — only recency).

@@ -3,6 +3,7 @@
 use sqlx::FromRow;
 
 use crate::error::Result;
+use crate::objects::Audience;
 use crate::{Db, Tx, now};
 
 #[derive(Debug, Clone, FromRow)]
@@ -64,10 +65,11 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<PromptRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
 }
 
-/// Prompts open at `at`, newest first.
+/// Prompts open to everyone (not scoped to a group) at `at`, newest first.
 pub async fn open_at(db: &Db, at: i64, limit: i64) -> Result<Vec<PromptRow>> {
     let sql = format!(
-        "{SELECT} WHERE pr.opens_at <= $1 AND (pr.closes_at IS NULL OR pr.closes_at > $1) ORDER BY pr.opens_at DESC LIMIT $2"
+        "{SELECT} WHERE pr.group_id IS NULL AND pr.opens_at <= $1 AND (pr.closes_at IS NULL OR pr.closes_at > $1) \
+         ORDER BY pr.opens_at DESC LIMIT $2"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(at).bind(limit).fetch_all(&db.pool).await?)
 }
@@ -76,4 +78,32 @@ pub async fn open_at(db: &Db, at: i64, limit: i64) -> Result<Vec<PromptRow>> {
 pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<PromptRow>> {
     let sql = format!("{SELECT} ORDER BY pr.opens_at DESC, pr.id DESC LIMIT $1 OFFSET $2");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&db.pool).await?)
+}
+
+/// The prompts `audience` may see, newest first: those for everyone, those
+/// of a group that is not members-only, and those of a group they belong
+/// to. Filtered before it is cut into pages, so no page comes out empty
+/// while later ones have prompts.
+pub async fn list_for(db: &Db, audience: &Audience, limit: i64, offset: i64) -> Result<Vec<PromptRow>> {
+    let sql = format!(
+        "{SELECT} LEFT JOIN community_groups g ON g.id = pr.group_id \
+         WHERE pr.group_id IS NULL OR g.visibility <> 'members' OR {} \
+         ORDER BY pr.opens_at DESC, pr.id DESC LIMIT $1 OFFSET $2",
+        audience.groups_where("pr.group_id", 3)
+    );
+    // Only placeholders are formatted in; every value is bound.
+    let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset);
+    Ok(audience.bind_groups(q).fetch_all(&db.pool).await?)
+}
+
+/// The ids of the live stories answering a prompt that `audience` may see,
+/// newest first.
+pub async fn story_ids(db: &Db, prompt: i64, audience: &Audience, limit: i64, offset: i64) -> Result<Vec<i64>> {
+    let sql = format!(
+        "SELECT s.id FROM stories s WHERE s.prompt_id = $1 AND {} ORDER BY s.created_at DESC, s.id DESC LIMIT $2 OFFSET $3",
+        audience.stories_where(4)
+    );
+    // Only placeholders are formatted in; every value is bound.
+    let q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)).bind(prompt).bind(limit).bind(offset);
+    Ok(audience.bind(q).fetch_all(&db.pool).await?.into_iter().map(|(id,)| id).collect())
 }

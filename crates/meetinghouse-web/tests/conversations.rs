@@ -1,7 +1,9 @@
 //! Conversations through the real router on every configured backend:
 //! replying (and its bad input), the permalink, thanks, notifications and
 //! the header count, unsubscribe links, reports and the moderation queue,
-//! what a hidden reply's edits and retraction leave, and blocked thanks.
+//! what a hidden reply's edits and retraction leave, and blocked thanks;
+//! the queue form's errors and the text it acts on, the public log, and
+//! object pages' sign-in link, image links and pages past the end.
 
 use axum::http::StatusCode;
 use meetinghouse_testkit::{TestApp, apps};
@@ -15,6 +17,15 @@ async fn story(app: &mut TestApp) -> String {
 
 fn id_of(location: &str) -> String {
     location.rsplit('/').next().unwrap().to_string()
+}
+
+/// The first item's form on a moderation queue page: where it posts, and
+/// the version of the reply's text it showed (field `seen`).
+fn queue_form(body: &str) -> (String, String) {
+    let form = body.split("action=\"/moderation/").nth(1).unwrap();
+    let act = format!("/moderation/{}", form.split('"').next().unwrap());
+    let seen = form.split("name=\"seen\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    (act, seen)
 }
 
 #[tokio::test]
@@ -87,7 +98,12 @@ async fn replying_thanking_and_notifications() {
         assert_eq!(ann.submit("/notifications", "/notifications/read", &[]).await.status, StatusCode::SEE_OTHER);
         assert!(!ann.get("/").await.body.contains("Notifications ("));
 
-        // Unsubscribe without signing in; forged tokens are refused.
+        // Unsubscribe without signing in; forged tokens are refused. (Notification
+        // email goes only to a confirmed address: Ann confirms hers first.)
+        let ann_id = meetinghouse_store::people::by_handle(&ann.db, "ann").await.unwrap().unwrap().id;
+        let mut tx = ann.db.begin().await.unwrap();
+        meetinghouse_store::people::mark_verified(&mut tx, ann_id).await.unwrap();
+        tx.commit().await.unwrap();
         let r = bea.submit(&path, &post, &[("body", "One more thing")]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         let mail = meetinghouse_store::outbox::recent(&ann.db, 10).await.unwrap();
@@ -139,11 +155,10 @@ async fn reports_and_the_moderation_queue() {
         let queue = ann.get("/moderation").await;
         assert_eq!(queue.status, StatusCode::OK);
         assert!(queue.body.contains("Harassment or bullying") && queue.body.contains("Nobody cares"));
-        let act = queue.body.split("action=\"/moderation/").nth(1).unwrap().split('"').next().unwrap().to_string();
-        let act = format!("/moderation/{act}");
-        let r = ann.submit("/moderation", &act, &[("action", "hide")]).await;
+        let (act, seen) = queue_form(&queue.body);
+        let r = ann.submit("/moderation", &act, &[("action", "hide"), ("seen", &seen)]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "hiding needs a note");
-        assert_eq!(ann.submit("/moderation", &act, &[("action", "hide"), ("note", "Please be kind.")]).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(ann.submit("/moderation", &act, &[("action", "hide"), ("note", "Please be kind."), ("seen", &seen)]).await.status, StatusCode::SEE_OTHER);
 
         // Hidden: others see a placeholder and cannot answer; the author sees why and asks for a review.
         let mut carl = ann.other_browser();
@@ -199,9 +214,8 @@ async fn hidden_replies_leave_no_public_trace_and_blocks_stop_thanks() {
         meetinghouse_store::people::set_admin(&ann.db, person.id, true).await.unwrap();
         let report = format!("/report?kind=reply&target={rid}");
         assert_eq!(ann.submit(&report, "/report", &[("target_kind", "reply"), ("target", &rid), ("category", "harassment")]).await.status, StatusCode::SEE_OTHER);
-        let queue = ann.get("/moderation").await;
-        let act = format!("/moderation/{}", queue.body.split("action=\"/moderation/").nth(1).unwrap().split('"').next().unwrap());
-        assert_eq!(ann.submit("/moderation", &act, &[("action", "hide"), ("note", "Please be kind.")]).await.status, StatusCode::SEE_OTHER);
+        let (act, seen) = queue_form(&ann.get("/moderation").await.body);
+        assert_eq!(ann.submit("/moderation", &act, &[("action", "hide"), ("note", "Please be kind."), ("seen", &seen)]).await.status, StatusCode::SEE_OTHER);
 
         // Bea edits it while hidden: the hidden words are not kept for its history.
         let edit = format!("{reply}/edit");
@@ -268,5 +282,130 @@ async fn a_ban_is_lifted_from_the_admin_people_page() {
         let r = back.submit("/login", "/login", &[("email", "bea@example.org"), ("password", "a long enough password")]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert!(back.get("/notifications").await.body.contains("She apologised."));
+    }
+}
+
+/// A queue item's form with a problem: the summary's links lead to that
+/// item's fields, each field says what is wrong beside it (marked invalid
+/// and described by its message), and what was typed is kept. With the log
+/// public, moderators are told their note is published there. A reply its
+/// author edited after the queue page was opened is not acted on.
+#[tokio::test]
+async fn the_queue_form_marks_its_problems_and_acts_on_the_text_shown() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let path = story(&mut ann).await;
+        let post = format!("/conversations/story/{}/replies", id_of(&path));
+        let mut bea = ann.other_browser();
+        bea.sign_up("bea").await;
+        let reply = bea.submit(&path, &post, &[("body", "Bridge talk nonsense")]).await.location().unwrap().to_string();
+        let rid = id_of(&reply);
+        let fields = [("target_kind", "reply"), ("target", rid.as_str()), ("category", "spam")];
+        assert_eq!(ann.submit(&format!("/report?kind=reply&target={rid}"), "/report", &fields).await.status, StatusCode::SEE_OTHER);
+        let me = meetinghouse_store::people::by_handle(&ann.db, "ann").await.unwrap().unwrap();
+        meetinghouse_store::people::set_admin(&ann.db, me.id, true).await.unwrap();
+        let queue = ann.get("/moderation").await;
+        assert!(!queue.body.contains("published there"), "the log is not public");
+        let (act, seen) = queue_form(&queue.body);
+        let id = act.rsplit('/').next().unwrap().to_string();
+
+        let r = ann.submit("/moderation", &act, &[("action", "suspend"), ("note", ""), ("days", "999"), ("seen", &seen)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let item = r.body.split(&format!("<li id=\"item-{id}\">")).nth(1).unwrap().split("</form>").next().unwrap();
+        for field in ["note", "days"] {
+            assert!(item.contains(&format!("href=\"#{field}-{id}\"")), "{field}: {item}");
+            assert!(item.contains(&format!("id=\"{field}-error-{id}\"")), "{field}: {item}");
+        }
+        assert!(item.contains(&format!("id=\"note-{id}\" name=\"note\" rows=\"2\" aria-invalid=\"true\" aria-describedby=\"note-error-{id}\"")), "{item}");
+        assert!(item.contains(&format!("value=\"999\" aria-invalid=\"true\" aria-describedby=\"days-error-{id}\"")), "{item}");
+        assert!(item.contains("value=\"suspend\" selected"), "the chosen action is kept: {item}");
+        assert!(!item.contains("href=\"#note\"") && !item.contains("href=\"#days\""), "{item}");
+
+        // With the log public, the note's hint says where it goes.
+        let public = [("review_first", "0"), ("pause_words", "idiot"), ("public_log", "on")];
+        assert_eq!(ann.submit("/admin/conversations", "/admin/conversations", &public).await.status, StatusCode::SEE_OTHER);
+        let queue = ann.get("/moderation").await;
+        assert!(queue.body.contains(&format!("aria-describedby=\"note-hint-{id}\"")) && queue.body.contains("Published in the public moderation log."), "{}", queue.body);
+
+        // Bea edits her reply after Ann opened the page: Ann's hide changes nothing, and she is told why.
+        let (act, seen) = queue_form(&queue.body);
+        let edit = format!("{reply}/edit");
+        assert_eq!(bea.submit(&edit, &edit, &[("body", "Bridge talk is lovely")]).await.status, StatusCode::SEE_OTHER);
+        let r = ann.submit("/moderation", &act, &[("action", "hide"), ("note", "Please be kind."), ("seen", &seen)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("The reply changed since you opened the page") && r.body.contains("Bridge talk is lovely"), "{}", r.body);
+        assert!(ann.other_browser().get(&reply).await.body.contains("Bridge talk is lovely"), "not hidden");
+    }
+}
+
+/// Signed out, the public log leaves out what was done about a reply in a
+/// members-only group, note and all.
+#[tokio::test]
+async fn the_public_log_does_not_show_members_only_notes() {
+    for mut hal in apps().await {
+        hal.sign_up("hal").await;
+        let r = hal.submit("/groups/new", "/groups", &[("name", "Carers"), ("slug", "carers"), ("purpose", "Support"), ("visibility", "members"), ("join_policy", "request")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let gid = meetinghouse_store::groups::by_slug(&hal.db, "carers").await.unwrap().unwrap().id;
+        let r = hal.submit("/groups/carers", &format!("/conversations/group/{gid}/replies"), &[("body", "My neighbour Jane at 4 Mill Lane has dementia")]).await;
+        let rid = id_of(r.location().unwrap());
+        let mut mia = hal.other_browser();
+        mia.sign_up("mia").await;
+        let me = meetinghouse_store::people::by_handle(&hal.db, "mia").await.unwrap().unwrap();
+        meetinghouse_store::people::set_admin(&hal.db, me.id, true).await.unwrap();
+        let public = [("review_first", "0"), ("pause_words", "idiot"), ("public_log", "on")];
+        assert_eq!(mia.submit("/admin/conversations", "/admin/conversations", &public).await.status, StatusCode::SEE_OTHER);
+        let fields = [("target_kind", "reply"), ("target", rid.as_str()), ("category", "privacy")];
+        assert_eq!(mia.submit(&format!("/report?kind=reply&target={rid}"), "/report", &fields).await.status, StatusCode::SEE_OTHER);
+        let (act, seen) = queue_form(&mia.get("/moderation").await.body);
+        let note = "Please don't post Jane's address and diagnosis (4 Mill Lane)";
+        assert_eq!(mia.submit("/moderation", &act, &[("action", "hide"), ("note", note), ("seen", &seen)]).await.status, StatusCode::SEE_OTHER);
+
+        let log = hal.other_browser().get("/moderation/log").await;
+        assert_eq!(log.status, StatusCode::OK);
+        assert!(!log.body.contains("Mill Lane") && log.body.contains("Nothing yet."), "{}", log.body);
+        assert!(mia.get("/moderation/log").await.body.contains("4 Mill Lane"), "moderators see it");
+    }
+}
+
+const OBJECTS: &str = "Object Number,Title,Images\n\
+1985/12 a,Lace bobbin,https://img.example/1.jpg;https://img.example/2.jpg\n\
+1985/13,Market bell,https://img.example/bell.jpg\n";
+
+/// Object pages: "Sign in to join the conversation" brings a person back to
+/// the object, whatever its accession number holds; several images are
+/// told apart by their links' words; a page past the end says so.
+#[tokio::test]
+async fn object_pages_lead_back_after_sign_in_and_say_where_pages_end() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        assert_eq!(sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await.status, StatusCode::SEE_OTHER);
+        let r = sam.upload("/orgs/tiverton-museum/import", "/orgs/tiverton-museum/import", &[], &[("file", "c.csv", "text/csv", OBJECTS.as_bytes())]).await;
+        assert!(r.body.contains("2 created"), "{}", r.body);
+        let object = "/orgs/tiverton-museum/objects/1985%2F12%20a";
+
+        let mut visitor = sam.other_browser();
+        let page = visitor.get(object).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let login = page.body.split("<a href=\"/login?next=").nth(1).unwrap().split('"').next().unwrap();
+        assert_eq!(login, "%2Forgs%2Ftiverton%2Dmuseum%2Fobjects%2F1985%252F12%2520a");
+        let form = visitor.get(&format!("/login?next={login}")).await;
+        assert!(form.body.contains(&format!("name=\"next\" value=\"{object}\"")), "{}", form.body);
+        let r = visitor.submit(&format!("/login?next={login}"), "/login", &[("email", "sam@example.org"), ("password", "a long enough password"), ("next", object)]).await;
+        assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, Some(object)));
+
+        // Two images: each link says which; one image: the plain words.
+        assert!(page.body.contains(">Image 1 of 2 at its source</a>") && page.body.contains(">Image 2 of 2 at its source</a>"), "{}", page.body);
+        let bell = visitor.get("/orgs/tiverton-museum/objects/1985%2F13").await;
+        assert!(bell.body.contains(">Image at its source</a>") && !bell.body.contains(" of 1 at its source"), "{}", bell.body);
+
+        // Pages past the end, of the collection or of an object's stories, say so (and are not page 1).
+        let past = visitor.get("/orgs/tiverton-museum/objects?page=100000").await;
+        assert_eq!(past.status, StatusCode::NOT_FOUND);
+        assert!(past.body.contains("There is no page 100000: the collection has 1 page.") && !past.body.contains("Lace bobbin"), "{}", past.body);
+        assert_eq!(visitor.get("/orgs/tiverton-museum/objects?page=two").await.status, StatusCode::NOT_FOUND);
+        let past = visitor.get(&format!("{object}?page=2")).await;
+        assert_eq!(past.status, StatusCode::NOT_FOUND);
+        assert!(past.body.contains("There is no page 2 of stories about this object."), "{}", past.body);
     }
 }

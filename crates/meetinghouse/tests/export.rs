@@ -162,3 +162,73 @@ fn a_failed_common_ground_export_leaves_the_folder_as_it_was() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// `export interactions` on SQLite and (with `TEST_DATABASE_URL`)
+/// PostgreSQL keeps only edges on content the public may see now: a story
+/// made members-only or a draft, or deleted, after people replied takes
+/// its edges out of the export (they were public when written); the edges
+/// on a story still public stay.
+#[test]
+fn the_interactions_export_follows_what_is_public_now() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut backends = vec![(meetinghouse_store::test_databases::temp_dir("mh_export_now"), None)];
+    if let Some(admin) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        let url = runtime.block_on(meetinghouse_store::test_databases::create(&admin, "mh_export_now")).unwrap();
+        backends.push((meetinghouse_store::test_databases::temp_dir("mh_export_now_pg"), Some(url)));
+    }
+    for (dir, url) in backends {
+        let with_db = |args: &[&str]| {
+            let mut all: Vec<&str> = Vec::new();
+            if let Some(url) = &url {
+                all.extend(["--database-url", url.as_str()]);
+            }
+            all.extend(args);
+            run(&dir, &all)
+        };
+        let migrated = with_db(&["migrate"]);
+        assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+        runtime.block_on(async {
+            use meetinghouse_core::conversations::{self, ReplyForm};
+            use meetinghouse_core::groups::{self, GroupForm};
+            use meetinghouse_core::stories::{self, StoryForm};
+            let options = meetinghouse_store::DbOptions { max_connections: 2 };
+            let db = match &url {
+                Some(url) => meetinghouse_store::Db::connect(url, &options).await.unwrap(),
+                None => meetinghouse_store::Db::open_sqlite(&dir.join("meetinghouse.db"), &options).await.unwrap(),
+            };
+            let mut people = Vec::new();
+            for handle in ["ann", "bea", "cal", "dan"] {
+                let id = meetinghouse_core::accounts::create_admin(&db, &format!("{handle}@example.org"), handle, handle, "a long enough password").await.unwrap();
+                meetinghouse_store::people::set_admin(&db, id, false).await.unwrap();
+                people.push(meetinghouse_core::accounts::login(&db, &format!("{handle}@example.org"), "a long enough password").await.unwrap());
+            }
+            let [ann, bea, cal, dan] = &people[..] else { unreachable!() };
+            let s = meetinghouse_core::settings::Settings::load(&db).await.unwrap();
+            let mail = meetinghouse_core::notifications::Mailer { settings: &s, base_url: "https://town.example" };
+            let form = GroupForm { name: "Tenants".into(), slug: "tenants".into(), purpose: String::new(), visibility: "members".into(), join_policy: "open".into() };
+            groups::create(&db, &s, ann, &form).await.unwrap();
+            let story = |title: &str| StoryForm { title: title.into(), body: "We met.".into(), licence: "cc0".into(), visibility: "public".into(), ..Default::default() };
+            let mut ids = Vec::new();
+            for (title, who) in [("Still public", bea), ("Made members-only", cal), ("Made a draft", dan), ("Deleted", bea)] {
+                let id = stories::create(&db, &s, ann, &story(title)).await.unwrap();
+                let subject = meetinghouse_core::subjects::Subject::Story(id);
+                conversations::post(&db, mail, who, subject, &ReplyForm { body: format!("Lovely, from {}", who.handle), ..Default::default() }).await.unwrap();
+                ids.push(id);
+            }
+            stories::edit(&db, &s, ann, ids[1], &StoryForm { visibility: "group:tenants".into(), ..story("Made members-only") }).await.unwrap();
+            stories::edit(&db, &s, ann, ids[2], &StoryForm { visibility: "draft".into(), ..story("Made a draft") }).await.unwrap();
+            stories::delete(&db, mail, ann, ids[3]).await.unwrap();
+            db.close().await;
+        });
+
+        let out = with_db(&["export", "interactions"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let csv = String::from_utf8(out.stdout).unwrap();
+        let edges: Vec<(&str, &str, &str)> = csv.lines().skip(1).map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0], f[1], f[3])
+        }).collect();
+        assert_eq!(edges, [("bea", "ann", "reply")], "{csv}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -20,16 +20,34 @@ pub struct ObjectPage {
     pub org_slug: String,
     pub org_name: String,
     pub description_html: String,
+    /// The images at the source that are web addresses (`types::web_url`;
+    /// an older import may have stored anything), to link to.
     pub image_urls: Vec<String>,
     /// Fields kept from the source that have no column of their own.
     pub extra: Vec<(String, String)>,
+    /// One page of the live stories about it that the viewer may see,
+    /// newest first: (id, title).
     pub stories: Vec<(i64, String)>,
+    /// Which page of stories that is (from 1), and whether there is another.
+    pub stories_page: i64,
+    pub more_stories: bool,
 }
 
-pub async fn page(db: &Db, org_slug: &str, accession: &str) -> Result<ObjectPage> {
+/// Stories about an object per page.
+pub const STORIES_PER_PAGE: i64 = 20;
+
+/// An object page with page `stories_page` (from 1) of the stories about it
+/// that the viewer may see: public ones, and those shared with a group they
+/// belong to (the rule of [`crate::stories::can_see`]). A page past the last
+/// is empty, with `stories_page` as asked.
+pub async fn page(db: &Db, org_slug: &str, accession: &str, viewer: Option<&Actor>, stories_page: i64) -> Result<ObjectPage> {
     let org = orgs::by_slug(db, org_slug).await?.ok_or(CoreError::NotFound)?;
     let object = objects::by_accession(db, org.id, accession).await?.ok_or(CoreError::NotFound)?;
-    let image_urls: Vec<String> = serde_json::from_str(&object.image_urls).unwrap_or_default();
+    let image_urls: Vec<String> = serde_json::from_str::<Vec<String>>(&object.image_urls)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|u| crate::types::web_url(&u).map(str::to_string))
+        .collect();
     let extra = match serde_json::from_str::<serde_json::Value>(&object.extra) {
         Ok(serde_json::Value::Object(map)) => map
             .into_iter()
@@ -45,8 +63,15 @@ pub async fn page(db: &Db, org_slug: &str, accession: &str) -> Result<ObjectPage
             .collect(),
         _ => Vec::new(),
     };
-    let stories = objects::stories_about(db, object.id, 50).await?;
+    let stories_page = stories_page.max(1);
+    let audience = crate::prompts::audience(db, viewer).await?;
+    let offset = (stories_page - 1).saturating_mul(STORIES_PER_PAGE);
+    let mut stories = objects::stories_about(db, object.id, &audience, STORIES_PER_PAGE + 1, offset).await?;
+    let more_stories = stories.len() as i64 > STORIES_PER_PAGE;
+    stories.truncate(STORIES_PER_PAGE as usize);
     Ok(ObjectPage {
+        stories_page,
+        more_stories,
         description_html: markdown::render(&object.description),
         org_slug: org.slug,
         org_name: org.name,

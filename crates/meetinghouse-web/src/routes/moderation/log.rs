@@ -1,5 +1,6 @@
 //! `GET /moderation/log` — what moderators did and why (never who reported).
 //! Public when the instance setting says so; moderators always see it.
+//! Others see only entries about what they may see (core `moderation::log_page`).
 
 use std::collections::HashMap;
 
@@ -23,7 +24,6 @@ struct LogPage {
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let before = q.get("before").and_then(|b| b.parse::<i64>().ok()).unwrap_or(0);
-    let entries = moderation::log(&state.db, viewer.actor.as_ref(), before).await?;
-    let older = if entries.len() == 100 { entries.last().map(|e| e.row.id) } else { None };
-    Ok(render(&LogPage { page: Page::new(&viewer, "Moderation log"), entries, older }))
+    let log = moderation::log_page(&state.db, viewer.actor.as_ref(), before).await?;
+    Ok(render(&LogPage { page: Page::new(&viewer, "Moderation log"), entries: log.entries, older: log.older }))
 }

@@ -1,5 +1,6 @@
 //! `GET /moderation` (the queue: everything for instance moderators, their
-//! groups' content for group hosts) and `POST /moderation/{report}` (act on an item).
+//! groups' content for group hosts) and `POST /moderation/{report}` (act on an item,
+//! as of the reply's text the page showed: field `seen`).
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -31,13 +32,33 @@ struct QueuePage {
     gone: bool,
     /// Said instead of the form on an item about the moderator.
     about_you: &'static str,
+    /// Whether the moderation log is public (notes are published there).
+    public_log: bool,
+}
+
+impl QueuePage {
+    /// The problem with a field of item `id`'s form, if that form failed.
+    fn error(&self, id: &i64, field: &str) -> Option<&str> {
+        if self.failed == Some(*id) && !self.gone { self.errors.get(field) } else { None }
+    }
 }
 
 async fn page(state: &AppState, viewer: &Viewer, failed: Option<i64>, form: FormData, errors: FieldErrors, status: StatusCode) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let items = moderation::queue(&state.db, actor).await?;
     let gone = failed.is_some_and(|id| !items.iter().any(|q| q.report.id == id));
-    Ok(render_status(status, &QueuePage { page: Page::new(viewer, "Moderation queue"), items, actions: ACTIONS, failed, form, errors, gone, about_you: moderation::ABOUT_YOU }))
+    let public_log = moderation::Policy::load(&state.db).await?.public_log;
+    Ok(render_status(status, &QueuePage {
+        page: Page::new(viewer, "Moderation queue"),
+        items,
+        actions: ACTIONS,
+        failed,
+        form,
+        errors,
+        gone,
+        about_you: moderation::ABOUT_YOU,
+        public_log,
+    }))
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
@@ -47,7 +68,9 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
 pub async fn act(State(state): State<AppState>, Path(report): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let form = ActionForm { action: data.get("action").into(), note: data.get("note").into(), days: data.get("days").into() };
-    match moderation::act(&state.db, mailer(&state, &viewer), actor, report, &form).await {
+    // The version of the reply's text the moderator's page showed: a
+    // decision about text that changed since changes nothing.
+    match moderation::act_seen(&state.db, mailer(&state, &viewer), actor, report, &form, data.get("seen")).await {
         Ok(done) => Ok(see_other_with_flash("/moderation", &done, state.config.tls)),
         Err(CoreError::Invalid(errors)) => page(&state, &viewer, Some(report), data, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
         Err(other) => Err(other.into()),

@@ -1,15 +1,17 @@
-//! `GET /orgs/{slug}/objects` — an organisation's collection, by accession number.
+//! `GET /orgs/{slug}/objects` — an organisation's collection, by accession
+//! number, a page at a time (`?page=N`; a page past the last says so).
 
 use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use meetinghouse_core::collection;
 use meetinghouse_store::{objects, orgs};
 
 use crate::error::WebError;
-use crate::page::{Page, render};
+use crate::page::{Page, render_status};
 use crate::routes::orgs::list::Pager;
 use crate::state::AppState;
 use crate::viewer::Viewer;
@@ -29,19 +31,35 @@ struct ObjectList {
     prev_page: Option<i64>,
     next_page: Option<i64>,
     can_import: bool,
+    /// The page asked for is past the end: (page asked, last page).
+    past_end: Option<(i64, i64)>,
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(slug): Path<String>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let org = orgs::by_slug(&state.db, &slug).await?.ok_or(WebError::NotFound)?;
-    let pager = Pager::new(&q, PER_PAGE);
-    let (rows, prev_page, next_page) = pager.cut(objects::list(&state.db, org.id, pager.limit(), pager.offset()).await?);
+    // A page that is not a number is not a page; one past the end says so
+    // (it used to show the first page as if it were the one asked for).
+    let asked = match q.get("page") {
+        None => 1,
+        Some(p) => p.trim().parse::<i64>().ok().filter(|n| *n >= 1).ok_or(WebError::NotFound)?,
+    };
+    let total = objects::count(&state.db, org.id).await?;
+    let last = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let past_end = (asked > last).then_some((asked, last));
+    let pager = Pager { number: asked.min(last), size: PER_PAGE };
+    let (rows, prev_page, next_page) = if past_end.is_some() {
+        (Vec::new(), None, None)
+    } else {
+        pager.cut(objects::list(&state.db, org.id, pager.limit(), pager.offset()).await?)
+    };
     let can_import = match &viewer.actor {
         Some(a) => collection::ensure_can_import(&state.db, a, &slug).await.is_ok(),
         None => false,
     };
-    Ok(render(&ObjectList {
+    let status = if past_end.is_some() { StatusCode::NOT_FOUND } else { StatusCode::OK };
+    Ok(render_status(status, &ObjectList {
         page: Page::new(&viewer, format!("Collection: {}", org.name)),
-        total: objects::count(&state.db, org.id).await?,
+        total,
         objects: rows
             .into_iter()
             .map(|o| (collection::object_path(&slug, &o.accession_number), o.title, o.makers, o.display_date))
@@ -52,5 +70,6 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(slug): Pat
         prev_page,
         next_page,
         can_import,
+        past_end,
     }))
 }

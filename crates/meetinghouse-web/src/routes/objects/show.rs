@@ -1,17 +1,19 @@
 //! `GET /orgs/{slug}/objects/{accession}` — an object, the stories about it
-//! and "Share your story about this object"; `GET /objects/{id}` redirects
-//! there (search results link by id); `GET …/label` prints its label.
+//! that the viewer may see (`?page=N`, a page at a time) and "Share your
+//! story about this object"; `GET /objects/{id}` redirects there (search
+//! results link by id); `GET …/label` prints its label.
 
 use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use meetinghouse_core::collection::{self, ObjectPage};
 use meetinghouse_core::subjects::Subject;
 
 use crate::error::WebError;
-use crate::page::{Page, render};
+use crate::page::{Page, render, render_status};
 use crate::routes::conversations::Section;
 use crate::routes::labels::qr_svg;
 use crate::routes::labels::show::Label;
@@ -28,10 +30,32 @@ struct ObjectShow {
     description: String,
     json_ld: String,
     section: Section,
+    /// The pages of stories before and after this one.
+    prev_page: Option<i64>,
+    next_page: Option<i64>,
+    /// A page number past the last page of stories was asked for.
+    past_end: bool,
 }
 
-pub async fn show(State(state): State<AppState>, viewer: Viewer, Path((slug, accession)): Path<(String, String)>) -> Result<Response, WebError> {
-    let o = collection::page(&state.db, &slug, &accession).await?;
+/// The page of stories asked for: `None` when `page` is not a page number.
+fn page_asked(q: &HashMap<String, String>) -> Option<i64> {
+    match q.get("page") {
+        None => Some(1),
+        Some(p) => p.trim().parse::<i64>().ok().filter(|n| *n >= 1),
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((slug, accession)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    let asked = page_asked(&q).ok_or(WebError::NotFound)?;
+    let o = collection::page(&state.db, &slug, &accession, viewer.actor.as_ref(), asked).await?;
+    let past_end = o.stories.is_empty() && o.stories_page > 1;
+    let prev_page = (o.stories_page > 1 && !past_end).then_some(o.stories_page - 1);
+    let next_page = o.more_stories.then_some(o.stories_page + 1);
     let path = collection::object_path(&o.org_slug, &o.object.accession_number);
     let url = format!("{}{path}", state.config.base_url);
     let section = crate::routes::conversations::section(&state, &viewer, Subject::Object(o.object.id)).await?;
@@ -66,8 +90,12 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path((slug, acc
         .copied()
         .collect::<Vec<_>>()
         .join(", ");
-    Ok(render(&ObjectShow {
+    let status = if past_end { StatusCode::NOT_FOUND } else { StatusCode::OK };
+    Ok(render_status(status, &ObjectShow {
         page: Page::new(&viewer, o.object.title.clone()),
+        prev_page,
+        next_page,
+        past_end,
         json_ld: crate::routes::stories::show::json_for_script(&ld),
         description: format!("{} — {} (in the collection of {})", o.object.title, description, o.org_name),
         path,
@@ -89,7 +117,7 @@ pub async fn label(
     Path((slug, accession)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
-    let o = collection::page(&state.db, &slug, &accession).await?;
+    let o = collection::page(&state.db, &slug, &accession, viewer.actor.as_ref(), 1).await?;
     let path = collection::object_path(&o.org_slug, &o.object.accession_number);
     let url = format!("{}{path}", state.config.base_url);
     let mut kicker = o.org_name.clone();

@@ -1,11 +1,12 @@
-//! `GET /prompts` — prompts, newest first.
+//! `GET /prompts` — the prompts the viewer may see, newest first (filtered
+//! before paging, so no page is empty while a later one is not).
 
 use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use meetinghouse_store::prompts::{self, PromptRow};
+use meetinghouse_store::prompts::PromptRow;
 
 use crate::error::WebError;
 use crate::page::{Page, date, render};
@@ -24,13 +25,11 @@ struct PromptList {
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let pager = Pager::new(&q, PAGE_SIZE);
-    let (rows, prev_page, next_page) = pager.cut(prompts::list(&state.db, pager.limit(), pager.offset()).await?);
+    let listed = meetinghouse_core::prompts::list(&state.db, viewer.actor.as_ref(), pager.limit(), pager.offset()).await?;
+    let (rows, prev_page, next_page) = pager.cut(listed);
     let now = meetinghouse_store::now();
     let mut visible = Vec::new();
     for p in rows {
-        if p.group_id.is_some() && meetinghouse_core::prompts::page(&state.db, p.id, viewer.actor.as_ref()).await.is_err() {
-            continue;
-        }
         let open = meetinghouse_core::prompts::accepting(&p, now).is_ok();
         // (`closes_at` is the midnight after the last day it takes stories.)
         let when = match p.closes_at {

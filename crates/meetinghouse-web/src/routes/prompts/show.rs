@@ -1,4 +1,5 @@
-//! `GET /prompts/{id}` — a prompt and the stories answering it, newest first, paginated.
+//! `GET /prompts/{id}` — a prompt and the stories answering it that the
+//! viewer may see (public ones, and their groups'), newest first, paginated.
 
 use std::collections::HashMap;
 
@@ -34,7 +35,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     let p = prompts::page(&state.db, id, viewer.actor.as_ref()).await?;
     let section = crate::routes::conversations::section(&state, &viewer, meetinghouse_core::subjects::Subject::Prompt(id)).await?;
     let pager = Pager::new(&q, STORIES_PER_PAGE);
-    let (rows, prev_page, next_page) = pager.cut(stories::recent(&state.db, Some(id), pager.limit(), pager.offset()).await?);
+    let (rows, prev_page, next_page) = pager.cut(prompts::stories(&state.db, id, viewer.actor.as_ref(), pager.limit(), pager.offset()).await?);
     let stories = rows.into_iter().map(|s| {
         let by = stories::author_label(&s);
         let when = date(&s.created_at);
