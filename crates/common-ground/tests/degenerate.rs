@@ -1,6 +1,9 @@
 //! Bad and tiny input: never a panic, never a NaN, always a diagnostic.
 
+mod common;
+
 use common_ground::io::{ExportStatement, LoadError, load_opendata, write_opendata};
+use common::tmpdir;
 use common_ground::{Analysis, Config, DiagnosticCode, Engine, Moderation, StatementMeta, Vote, VoteEvent};
 
 fn all_finite(a: &Analysis) {
@@ -152,34 +155,6 @@ fn deterministic_and_state_round_trip() {
     for (x, y) in c1.projections.iter().zip(&c2.projections) {
         assert!((x[0] - y[0]).abs() < 1e-6 && (x[1] - y[1]).abs() < 1e-6);
     }
-}
-
-/// A fresh directory, removed when the test ends (kept, and named on
-/// stderr, when it fails).
-struct TempDir(std::path::PathBuf);
-
-impl std::ops::Deref for TempDir {
-    type Target = std::path::Path;
-    fn deref(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("kept for a look: {}", self.0.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-fn tmpdir(name: &str) -> TempDir {
-    let d = std::env::temp_dir().join(format!("cg-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    TempDir(d)
 }
 
 #[test]

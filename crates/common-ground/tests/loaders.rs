@@ -2,35 +2,11 @@
 //! every row they do not take is skipped with a reason, and the result does
 //! not depend on hash order.
 
+mod common;
+
 use common_ground::io::{LoadError, id_order, load_opendata, load_polis_api};
+use common::{TempDir, tmpdir};
 use common_ground::{Moderation, Vote};
-
-/// A fresh directory, removed when the test ends.
-struct TempDir(std::path::PathBuf);
-
-impl std::ops::Deref for TempDir {
-    type Target = std::path::Path;
-    fn deref(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("kept for a look: {}", self.0.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-fn tmpdir(name: &str) -> TempDir {
-    let d = std::env::temp_dir().join(format!("cg-loaders-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    TempDir(d)
-}
 
 fn api_dir(name: &str, votes: &str) -> TempDir {
     let d = tmpdir(name);

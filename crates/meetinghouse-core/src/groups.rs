@@ -393,7 +393,7 @@ async fn tell_hosts(db: &Db, mail: Mailer<'_>, actor: &Actor, group: &GroupRow, 
         let mut tx = db.begin().await?;
         for host in store::active_hosts(&mut tx, group.id).await? {
             if !meetinghouse_store::notifications::silenced(&mut tx, host, actor.id).await?
-                && !store::request_told(&mut tx, host, text, &url, since).await?
+                && !meetinghouse_store::notifications::already_told(&mut tx, host, Kind::JoinRequest.as_str(), text, &url, since).await?
             {
                 notifications::notify(&mut tx, mail, host, Kind::JoinRequest, text, &url).await?;
             }

@@ -234,23 +234,6 @@ pub async fn active_host_count(tx: &mut Tx, group_id: i64) -> Result<i64> {
     Ok(n)
 }
 
-/// Whether a host was already told of a request to join (an organisation's
-/// or a group's) with this text and link: it is unread, or was read since
-/// `since`. A request withdrawn and made again is then no news.
-pub async fn request_told(tx: &mut Tx, person: i64, text: &str, url: &str, since: i64) -> Result<bool> {
-    let row: Option<(i64,)> = sqlx::query_as(
-        "SELECT id FROM notifications WHERE person_id = $1 AND kind = 'join_request' AND text = $2 AND url = $3 \
-         AND (read_at IS NULL OR created_at >= $4) LIMIT 1",
-    )
-    .bind(person)
-    .bind(text)
-    .bind(url)
-    .bind(since)
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(row.is_some())
-}
-
 /// How many people actively host a group, for its page (whether to offer
 /// "Step down"): their memberships are counted, suspended accounts too, as
 /// the rule that keeps the last host counts them.

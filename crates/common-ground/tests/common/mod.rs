@@ -40,3 +40,32 @@ pub const OPENDATA: [&str; 10] = [
     "scoop-hivemind.ubi",
     "vtaiwan.uberx",
 ];
+
+/// A fresh directory, removed when the test ends (kept, and named on
+/// stderr, when it fails).
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("kept for a look: {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// A fresh, empty directory named after the test (`name`) and this process.
+pub fn tmpdir(name: &str) -> TempDir {
+    let d = std::env::temp_dir().join(format!("cg-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    TempDir(d)
+}
