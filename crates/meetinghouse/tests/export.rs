@@ -11,6 +11,46 @@ fn run(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(BIN).arg("--data-dir").arg(dir).args(args).env("MEETINGHOUSE_LOG", "warn").output().expect("run the binary")
 }
 
+/// A data folder for the binary, on SQLite and (with `TEST_DATABASE_URL`)
+/// on a fresh PostgreSQL database too, each migrated.
+struct Backend {
+    dir: std::path::PathBuf,
+    url: Option<String>,
+}
+
+impl Backend {
+    fn all(runtime: &tokio::runtime::Runtime, name: &str) -> Vec<Backend> {
+        let mut backends = vec![Backend { dir: meetinghouse_store::test_databases::temp_dir(name), url: None }];
+        if let Some(admin) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+            let url = runtime.block_on(meetinghouse_store::test_databases::create(&admin, name)).unwrap();
+            backends.push(Backend { dir: meetinghouse_store::test_databases::temp_dir(&format!("{name}_pg")), url: Some(url) });
+        }
+        for b in &backends {
+            let migrated = b.run(&["migrate"]);
+            assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+        }
+        backends
+    }
+
+    /// Runs the binary on this backend.
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let mut all: Vec<&str> = Vec::new();
+        if let Some(url) = &self.url {
+            all.extend(["--database-url", url.as_str()]);
+        }
+        all.extend(args);
+        run(&self.dir, &all)
+    }
+
+    async fn db(&self) -> meetinghouse_store::Db {
+        let options = meetinghouse_store::DbOptions { max_connections: 2 };
+        match &self.url {
+            Some(url) => meetinghouse_store::Db::connect(url, &options).await.unwrap(),
+            None => meetinghouse_store::Db::open_sqlite(&self.dir.join("meetinghouse.db"), &options).await.unwrap(),
+        }
+    }
+}
+
 #[test]
 fn the_demo_towns_interactions_export_as_csv() {
     let dir = meetinghouse_store::test_databases::temp_dir("mh_export");
@@ -112,28 +152,10 @@ fn the_demo_towns_interactions_export_as_csv() {
 #[test]
 fn a_failed_common_ground_export_leaves_the_folder_as_it_was() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let mut backends = vec![(meetinghouse_store::test_databases::temp_dir("mh_export_cg"), None)];
-    if let Some(admin) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
-        let url = runtime.block_on(meetinghouse_store::test_databases::create(&admin, "mh_export_cg")).unwrap();
-        backends.push((meetinghouse_store::test_databases::temp_dir("mh_export_cg_pg"), Some(url)));
-    }
-    for (dir, url) in backends {
-        let with_db = |args: &[&str]| {
-            let mut all: Vec<&str> = Vec::new();
-            if let Some(url) = &url {
-                all.extend(["--database-url", url.as_str()]);
-            }
-            all.extend(args);
-            run(&dir, &all)
-        };
-        let migrated = with_db(&["migrate"]);
-        assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+    for backend in Backend::all(&runtime, "mh_export_cg") {
+        let dir = &backend.dir;
         runtime.block_on(async {
-            let options = meetinghouse_store::DbOptions { max_connections: 2 };
-            let db = match &url {
-                Some(url) => meetinghouse_store::Db::connect(url, &options).await.unwrap(),
-                None => meetinghouse_store::Db::open_sqlite(&dir.join("meetinghouse.db"), &options).await.unwrap(),
-            };
+            let db = backend.db().await;
             let host = meetinghouse_core::accounts::create_admin(&db, "claire@example.org", "claire", "Claire", "a long enough password").await.unwrap();
             meetinghouse_core::common_ground::seed_demo(&db, host, None, None, &[host]).await.unwrap();
             db.close().await;
@@ -142,7 +164,7 @@ fn a_failed_common_ground_export_leaves_the_folder_as_it_was() {
         let out_dir = dir.join("opendata");
         std::fs::create_dir_all(out_dir.join("votes.csv")).unwrap();
         std::fs::write(out_dir.join("comments.csv"), "an earlier export\n").unwrap();
-        let out = with_db(&["common-ground", "export", "--conversation", "1", "--out", out_dir.to_str().unwrap()]);
+        let out = backend.run(&["common-ground", "export", "--conversation", "1", "--out", out_dir.to_str().unwrap()]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{err}");
         assert!(err.contains(&format!("could not write the export: {}", out_dir.join("votes.csv").display())), "{err}");
@@ -154,12 +176,12 @@ fn a_failed_common_ground_export_leaves_the_folder_as_it_was() {
         // Where it can, it replaces both.
         std::fs::remove_dir(out_dir.join("votes.csv")).unwrap();
         std::fs::write(out_dir.join("votes.csv"), "an earlier export\n").unwrap();
-        let out = with_db(&["common-ground", "export", "--conversation", "1", "--out", out_dir.to_str().unwrap()]);
+        let out = backend.run(&["common-ground", "export", "--conversation", "1", "--out", out_dir.to_str().unwrap()]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let ds = common_ground::io::load_opendata(&out_dir).unwrap();
         assert_eq!((ds.statements.len(), ds.n_participants()), (26, 257));
         assert!(ds.has_times());
-        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
 
@@ -171,31 +193,13 @@ fn a_failed_common_ground_export_leaves_the_folder_as_it_was() {
 #[test]
 fn the_interactions_export_follows_what_is_public_now() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let mut backends = vec![(meetinghouse_store::test_databases::temp_dir("mh_export_now"), None)];
-    if let Some(admin) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
-        let url = runtime.block_on(meetinghouse_store::test_databases::create(&admin, "mh_export_now")).unwrap();
-        backends.push((meetinghouse_store::test_databases::temp_dir("mh_export_now_pg"), Some(url)));
-    }
-    for (dir, url) in backends {
-        let with_db = |args: &[&str]| {
-            let mut all: Vec<&str> = Vec::new();
-            if let Some(url) = &url {
-                all.extend(["--database-url", url.as_str()]);
-            }
-            all.extend(args);
-            run(&dir, &all)
-        };
-        let migrated = with_db(&["migrate"]);
-        assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+    for backend in Backend::all(&runtime, "mh_export_now") {
+        let dir = &backend.dir;
         runtime.block_on(async {
             use meetinghouse_core::conversations::{self, ReplyForm};
             use meetinghouse_core::groups::{self, GroupForm};
             use meetinghouse_core::stories::{self, StoryForm};
-            let options = meetinghouse_store::DbOptions { max_connections: 2 };
-            let db = match &url {
-                Some(url) => meetinghouse_store::Db::connect(url, &options).await.unwrap(),
-                None => meetinghouse_store::Db::open_sqlite(&dir.join("meetinghouse.db"), &options).await.unwrap(),
-            };
+            let db = backend.db().await;
             let mut people = Vec::new();
             for handle in ["ann", "bea", "cal", "dan"] {
                 let id = meetinghouse_core::accounts::create_admin(&db, &format!("{handle}@example.org"), handle, handle, "a long enough password").await.unwrap();
@@ -221,7 +225,7 @@ fn the_interactions_export_follows_what_is_public_now() {
             db.close().await;
         });
 
-        let out = with_db(&["export", "interactions"]);
+        let out = backend.run(&["export", "interactions"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let csv = String::from_utf8(out.stdout).unwrap();
         let edges: Vec<(&str, &str, &str)> = csv.lines().skip(1).map(|l| {
@@ -229,6 +233,6 @@ fn the_interactions_export_follows_what_is_public_now() {
             (f[0], f[1], f[3])
         }).collect();
         assert_eq!(edges, [("bea", "ann", "reply")], "{csv}");
-        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
