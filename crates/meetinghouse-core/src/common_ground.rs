@@ -585,7 +585,8 @@ pub struct GroupSummary {
 /// One day of participation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Day {
-    /// Unix seconds at midnight UTC.
+    /// Unix seconds at the day's first moment in the meeting house's time
+    /// zone (summaries stored before it was set have UTC midnights).
     pub day: i64,
     pub votes: u32,
     pub new_participants: u32,
@@ -910,13 +911,15 @@ fn summarise(a: &Analysis, statements: &[StatementRow], votes: &[store::VoteRow]
     // Participation by day: votes cast, and people whose first vote it was.
     let mut first: HashMap<i64, i64> = HashMap::new();
     let mut by_day: BTreeMap<i64, (u32, u32)> = BTreeMap::new();
+    let zone = crate::clock::zone();
+    let day_of = |t: i64| zone.start_of_day(t).unwrap_or(t.div_euclid(86_400) * 86_400);
     for v in votes {
         let e = first.entry(v.participant_id).or_insert(v.created_at);
         *e = (*e).min(v.created_at);
-        by_day.entry(v.created_at.div_euclid(86_400) * 86_400).or_default().0 += 1;
+        by_day.entry(day_of(v.created_at)).or_default().0 += 1;
     }
     for t in first.values() {
-        by_day.entry(t.div_euclid(86_400) * 86_400).or_default().1 += 1;
+        by_day.entry(day_of(*t)).or_default().1 += 1;
     }
     let timeline = by_day.into_iter().map(|(day, (votes, new_participants))| Day { day, votes, new_participants }).collect();
     let mut notes = Vec::new();

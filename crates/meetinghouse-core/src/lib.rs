@@ -4,6 +4,7 @@
 //! validation rules. This crate knows nothing of HTTP or HTML.
 
 pub mod accounts;
+pub mod clock;
 pub mod collection;
 pub mod common_ground;
 pub mod conversations;
@@ -55,7 +56,8 @@ impl Actor {
     }
 }
 
-/// Formats unix seconds as a date people read ("3 March 2026").
+/// Formats unix seconds as a date people read ("3 March 2026"), in the
+/// meeting house's time zone.
 pub fn format_date(ts: i64) -> String {
-    chrono::DateTime::from_timestamp(ts, 0).map(|d| d.format("%-d %B %Y").to_string()).unwrap_or_default()
+    clock::zone().date(ts)
 }

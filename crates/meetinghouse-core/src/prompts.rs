@@ -33,18 +33,19 @@ pub const FIRST_YEAR: i32 = 2000;
 /// How many years ahead a prompt's date may be.
 pub const YEARS_AHEAD: i32 = 10;
 
-/// Parses a `YYYY-MM-DD` date as midnight UTC. A year before [`FIRST_YEAR`]
-/// or more than [`YEARS_AHEAD`] years from now (0000, -0044, +200000 parse
-/// as dates) is a typing slip, refused with the years that are accepted.
-fn day(errors: &mut FieldErrors, field: &'static str, raw: &str) -> Option<i64> {
+/// Parses a `YYYY-MM-DD` date as a calendar day in the meeting house's time
+/// zone. A year before [`FIRST_YEAR`] or more than [`YEARS_AHEAD`] years from
+/// now (0000, -0044, +200000 parse as dates) is a typing slip, refused with
+/// the years that are accepted.
+fn day(errors: &mut FieldErrors, field: &'static str, raw: &str) -> Option<NaiveDate> {
     use chrono::Datelike;
     let s = raw.trim();
     if s.is_empty() {
         return None;
     }
-    let last = chrono::DateTime::from_timestamp(meetinghouse_store::now(), 0).map_or(FIRST_YEAR, |t| t.year()) + YEARS_AHEAD;
+    let last = crate::clock::zone().day_of(meetinghouse_store::now()).map_or(FIRST_YEAR, |d| d.year()) + YEARS_AHEAD;
     match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        Ok(d) if (FIRST_YEAR..=last).contains(&d.year()) => d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp()),
+        Ok(d) if (FIRST_YEAR..=last).contains(&d.year()) => Some(d),
         Ok(_) => {
             errors.add(field, format!("Enter a date in the years {FIRST_YEAR} to {last}, like 2026-03-31."));
             None
@@ -63,9 +64,12 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &PromptFo
     let mut e = FieldErrors::new();
     let question = text(&mut e, "question", "The question", &form.question, 300, true);
     let description = text(&mut e, "description", "The description", &form.description, limits::DESCRIPTION_MAX, false);
-    let opens = day(&mut e, "opens", &form.opens).unwrap_or_else(meetinghouse_store::now);
-    let closes = day(&mut e, "closes", &form.closes).map(|t| t + 24 * 3600);
-    // (`closes` is the midnight after the last day it takes stories.)
+    // A prompt opens at the first moment of its opening day and closes at
+    // the midnight after its last day, both on the meeting house's clock (a
+    // day when the clocks change is 23 or 25 hours long).
+    let zone = crate::clock::zone();
+    let opens = day(&mut e, "opens", &form.opens).and_then(|d| zone.start_of(d)).unwrap_or_else(meetinghouse_store::now);
+    let closes = day(&mut e, "closes", &form.closes).and_then(|d| zone.start_of(d.succ_opt()?));
     match closes {
         Some(c) if c <= meetinghouse_store::now() => {
             e.add("closes", "That closing date has already passed: choose today or a later day, or leave it empty to keep the prompt open.")

@@ -102,12 +102,14 @@ impl ErrorPage {
     }
 }
 
-/// Formats unix seconds as a date people read ("3 March 2026").
+/// Formats unix seconds as a date people read ("3 March 2026"), in the
+/// meeting house's time zone.
 pub fn date(ts: &i64) -> String {
-    chrono::DateTime::from_timestamp(*ts, 0).map(|d| d.format("%-d %B %Y").to_string()).unwrap_or_default()
+    meetinghouse_core::clock::zone().date(*ts)
 }
 
-/// Formats unix seconds as date and time (UTC).
+/// Formats unix seconds as date and time in the meeting house's time zone,
+/// with its abbreviation ("3 Mar 2026 14:05 GMT").
 pub fn datetime(ts: &i64) -> String {
-    chrono::DateTime::from_timestamp(*ts, 0).map(|d| d.format("%-d %b %Y %H:%M UTC").to_string()).unwrap_or_default()
+    meetinghouse_core::clock::zone().datetime(*ts)
 }

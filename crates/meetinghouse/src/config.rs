@@ -43,6 +43,9 @@ pub struct GlobalArgs {
     /// Address the bucket as ENDPOINT/BUCKET (most self-hosted servers) rather than BUCKET.ENDPOINT
     #[arg(long, global = true, env = "MEETINGHOUSE_S3_PATH_STYLE")]
     pub s3_path_style: bool,
+    /// The town's time zone, an IANA name such as Europe/London: dates on pages and prompt dates are in it [default: UTC]
+    #[arg(long, global = true, env = "MEETINGHOUSE_TIME_ZONE")]
+    pub time_zone: Option<String>,
 }
 
 /// Options of `serve`. `Debug` hides the secrets.
@@ -113,6 +116,7 @@ struct FileConfig {
     max_upload_mb: Option<usize>,
     max_image_megapixels: Option<u64>,
     metrics_token: Option<String>,
+    time_zone: Option<String>,
 }
 
 /// How a secret setting shows in `Debug` output: whether it is set, never its value.
@@ -134,6 +138,7 @@ impl std::fmt::Debug for GlobalArgs {
             .field("s3_access_key", &hidden(&self.s3_access_key))
             .field("s3_secret_key", &hidden(&self.s3_secret_key))
             .field("s3_path_style", &self.s3_path_style)
+            .field("time_zone", &self.time_zone)
             .finish()
     }
 }
@@ -316,6 +321,16 @@ impl GlobalArgs {
         })
     }
 
+    /// The meeting house's time zone; an unknown name is an error that says
+    /// what is accepted.
+    pub fn time_zone(&self) -> anyhow::Result<meetinghouse_core::clock::Zone> {
+        let file = read_file(self.config.as_deref())?;
+        match self.time_zone.clone().or(file.time_zone) {
+            None => Ok(meetinghouse_core::clock::Zone::utc()),
+            Some(name) => meetinghouse_core::clock::Zone::parse(&name).map_err(|e| anyhow::anyhow!("--time-zone: {e}")),
+        }
+    }
+
     pub fn log_format(&self) -> String {
         let file = read_file(self.config.as_deref()).unwrap_or_default();
         self.log_format.clone().or(file.log_format).unwrap_or_else(|| "human".into())
@@ -386,6 +401,25 @@ mod tests {
         let shown = format!("{args:?} {args:#?}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("postgres://mh:[redacted]@db/mh") && shown.contains("Some(<hidden>)"), "{shown}");
+    }
+
+    #[test]
+    fn the_time_zone_comes_from_the_flag_or_the_file_and_must_be_known() {
+        let parse = |args: &[&str]| Both::try_parse_from([&["mh"], args].concat()).unwrap().global;
+        assert_eq!(parse(&[]).time_zone().unwrap().name(), "UTC");
+        assert_eq!(parse(&["--time-zone", "Europe/London"]).time_zone().unwrap().name(), "Europe/London");
+        let err = parse(&["--time-zone", "Europe/Tiverton"]).time_zone().unwrap_err().to_string();
+        assert!(err.contains("--time-zone") && err.contains("Europe/Tiverton") && err.contains("IANA"), "{err}");
+        let dir = std::env::temp_dir().join(format!("mh-config-tz-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("meetinghouse.toml");
+        std::fs::write(&file, "time_zone = \"Europe/Dublin\"\n").unwrap();
+        let from_file = parse(&["--config", file.to_str().unwrap()]);
+        assert_eq!(from_file.time_zone().unwrap().name(), "Europe/Dublin");
+        // The flag wins over the file.
+        let both = parse(&["--config", file.to_str().unwrap(), "--time-zone", "UTC"]);
+        assert_eq!(both.time_zone().unwrap().name(), "UTC");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -48,6 +48,8 @@ fn main() -> anyhow::Result<()> {
     meetinghouse_media::install_crypto_provider();
     let cli = Cli::parse();
     init_logging(&cli.global.log_format());
+    // Set before any date is drawn: pages, mail and the analysis job use it.
+    meetinghouse_core::clock::set_zone(cli.global.time_zone()?);
     match cli.command {
         // The pure engines need no runtime or database.
         Command::CommonGround(args) if !args.needs_db() => commands::common_ground::run(args),

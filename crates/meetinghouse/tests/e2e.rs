@@ -143,9 +143,13 @@ async fn demo_then_serve_see_the_same_town() {
     let again = run(&["demo"], &dir);
     assert!(String::from_utf8_lossy(&again.stdout).contains("already here"));
 
-    let server = start(&["--data-dir", dir.to_str().unwrap()]);
+    let server = start(&["--data-dir", dir.to_str().unwrap(), "--time-zone", "Europe/London"]);
     meetinghouse_media::install_crypto_provider();
     let client = reqwest::Client::new();
+    // Times are on the town's clock, named (GMT in winter, BST in summer), not UTC.
+    let replies = client.get(format!("{}/conversations/prompt/1", server.base)).send().await.unwrap().text().await.unwrap();
+    assert!(replies.contains(" GMT<") || replies.contains(" BST<"), "London times on the page");
+    assert!(!replies.contains(" UTC<"));
     let sam = client.get(format!("{}/@sam", server.base)).send().await.unwrap();
     assert_eq!(sam.status(), 200);
     let groups = client.get(format!("{}/groups/tiverton-together", server.base)).send().await.unwrap().text().await.unwrap();
@@ -154,6 +158,16 @@ async fn demo_then_serve_see_the_same_town() {
     for name in ["Tiverton Museum", "Riverside Arts Centre", "Tiverton Council Engagement Team", "Exe Valley Housing Trust", "Tiverton Library"] {
         assert!(orgs.contains(name), "{name}");
     }
+}
+
+#[test]
+fn an_unknown_time_zone_stops_the_program_with_a_message() {
+    let dir = temp_dir("tz");
+    let out = run(&["migrate", "--time-zone", "Mars/Olympus"], &dir);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("“Mars/Olympus” is not a time zone") && err.contains("Europe/London"), "{err}");
+    assert!(!dir.join("meetinghouse.db").exists(), "nothing was created");
 }
 
 #[test]

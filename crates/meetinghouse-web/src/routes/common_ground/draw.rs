@@ -147,13 +147,16 @@ pub fn timeline(s: &Summary) -> String {
     let (Some(first_day), Some(last_day)) = (s.timeline.first(), s.timeline.last()) else {
         return String::new();
     };
-    let span_days = (last_day.day - first_day.day).max(0) / 86_400 + 1;
+    // Days start at local midnights, so a day when the clocks change is 23
+    // or 25 hours long: count whole days to the nearest.
+    let days_after_first = |day: i64| ((day - first_day.day).max(0) + 43_200) / 86_400;
+    let span_days = days_after_first(last_day.day) + 1;
     let bar_days = (span_days + MAX_BARS - 1) / MAX_BARS;
     let bars = ((span_days + bar_days - 1) / bar_days) as usize;
     // (votes, people whose first vote it was) per bar
     let mut days = vec![(0u32, 0u32); bars];
     for d in &s.timeline {
-        let i = (((d.day - first_day.day).max(0) / 86_400 / bar_days) as usize).min(bars - 1);
+        let i = ((days_after_first(d.day) / bar_days) as usize).min(bars - 1);
         days[i].0 += d.votes;
         days[i].1 += d.new_participants;
     }
