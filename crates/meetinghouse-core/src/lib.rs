@@ -4,6 +4,7 @@
 //! validation rules. This crate knows nothing of HTTP or HTML.
 
 pub mod accounts;
+pub mod attempts;
 pub mod clock;
 pub mod collection;
 pub mod common_ground;

@@ -1,7 +1,8 @@
 //! What is removed for good, and when: stories deleted longer ago than they
 //! can be restored, then the uploads no story shows any more (with their
 //! bytes in the media store), and mail in the outbox older than
-//! [`OUTBOX_KEEP_SECS`]. Run by the binary's periodic jobs; idempotent,
+//! [`OUTBOX_KEEP_SECS`], and the rate limits' attempt counts no limit looks
+//! at any more. Run by the binary's periodic jobs; idempotent,
 //! so several app servers may run it at once.
 
 use meetinghouse_media::MediaStore;
@@ -23,6 +24,8 @@ pub struct Purged {
     pub stories: u64,
     pub media: media::Removed,
     pub emails: u64,
+    /// Attempt-count windows (core's `attempts`).
+    pub attempts: u64,
 }
 
 /// Removes, as of `now` (unix seconds), the stories deleted more than
@@ -35,5 +38,6 @@ pub async fn purge(db: &Db, media_store: &MediaStore, now: i64) -> Result<Purged
     let stories = store_stories::purge_deleted_before(db, now - RESTORE_WINDOW_SECS).await?;
     let media = media::remove_unused(db, media_store, now).await?;
     let emails = meetinghouse_store::outbox::purge_before(db, now - OUTBOX_KEEP_SECS).await?;
-    Ok(Purged { stories, media, emails })
+    let attempts = crate::attempts::purge(db, now).await?;
+    Ok(Purged { stories, media, emails, attempts })
 }

@@ -16,6 +16,7 @@ mod db;
 mod error;
 mod reads;
 
+pub mod attempts;
 pub mod bulk;
 pub mod common_ground;
 pub mod conversations;

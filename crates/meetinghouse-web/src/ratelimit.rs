@@ -1,8 +1,14 @@
 //! Rate limits on sign-in, sign-up and password reset, per client address and
 //! per account (email); on replies, reports, new stories and photos per
 //! account; and on common-ground votes and statements per participant and
-//! address. Each has the plain-language message shown on the form.
-//! Limits are per app server (in memory); the figures are in the README.
+//! address, and new browsers without an account per address and
+//! conversation. Each has the plain-language message shown on the form.
+//!
+//! Every limit is kept in memory, per app server. The ones that guard
+//! accounts (sign-in, sign-up, resets, confirmation links) and the one on
+//! new anonymous participants are also counted in the database (core's
+//! `attempts`), so several app servers behind a load balancer share one
+//! budget. The figures are in the README.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -12,6 +18,9 @@ use std::time::Duration;
 use governor::clock::DefaultClock;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
+
+use meetinghouse_core::Db;
+use meetinghouse_core::attempts::{self, Budget};
 
 type Keyed = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>;
 
@@ -24,13 +33,16 @@ struct Limit {
     limiter: Keyed,
     message: &'static str,
     checks: AtomicU32,
+    /// The same limit as a budget counted in the database.
+    budget: Budget,
 }
 
 impl Limit {
-    fn new(burst: u32, period: Duration, message: &'static str) -> Limit {
+    fn new(name: &'static str, burst: u32, period: Duration, message: &'static str) -> Limit {
         let burst = NonZeroU32::new(burst).expect("a limit allows at least one attempt");
         let quota = Quota::with_period(period / burst.get()).expect("period is non-zero").allow_burst(burst);
-        Limit { limiter: RateLimiter::keyed(quota), message, checks: AtomicU32::new(0) }
+        let budget = Budget { name, limit: burst.get(), period_secs: period.as_secs() as i64 };
+        Limit { limiter: RateLimiter::keyed(quota), message, checks: AtomicU32::new(0), budget }
     }
 
     fn check(&self, key: &str) -> Result<(), &'static str> {
@@ -57,8 +69,17 @@ fn address_key(ip: IpAddr) -> String {
     }
 }
 
+/// Where the limits that hold across app servers are counted: the database
+/// and the instance's secret key (which keys the counters' hashes).
+struct Shared {
+    db: Db,
+    secret: String,
+}
+
 /// Every limiter the web layer uses.
 pub struct RateLimits {
+    shared: Option<Shared>,
+    cg_newcomer_ip: Limit,
     login_ip: Limit,
     login_account_address: Limit,
     login_account: Limit,
@@ -83,50 +104,90 @@ impl Default for RateLimits {
         const SIGN_UP: &str = "Too many new accounts from your connection. Please wait an hour and try again.";
         const RESET: &str = "Too many reset requests. Please check your inbox (and spam folder), or wait an hour and try again.";
         RateLimits {
-            login_ip: Limit::new(20, Duration::from_secs(5 * 60), SIGN_IN),
+            shared: None,
+            // A conversation open to people without an account: every new
+            // browser is a new participant, so a script clearing its cookies
+            // is many voters. A class or a library sharing one connection
+            // stays well within it; past it, people can sign in to take part.
+            cg_newcomer_ip: Limit::new("cg_newcomer_ip", 30, Duration::from_secs(3600), "Very many new participants are joining this conversation from your connection. If you share it with others (a school, a library), sign in to take part — or try again in an hour."),
+            login_ip: Limit::new("login_ip", 20, Duration::from_secs(5 * 60), SIGN_IN),
             // Guessing one account's password from one connection.
-            login_account_address: Limit::new(10, Duration::from_secs(15 * 60), SIGN_IN),
+            login_account_address: Limit::new("login_account_address", 10, Duration::from_secs(15 * 60), SIGN_IN),
             // Guessing it from many: a backstop high enough that one
             // connection cannot use it to keep the owner out.
-            login_account: Limit::new(100, Duration::from_secs(3600), SIGN_IN),
-            signup_ip: Limit::new(10, Duration::from_secs(3600), SIGN_UP),
-            signup_account: Limit::new(5, Duration::from_secs(3600), "Too many attempts to join with this email address. Please wait an hour and try again."),
-            reset_ip: Limit::new(10, Duration::from_secs(3600), RESET),
-            reset_account: Limit::new(3, Duration::from_secs(3600), RESET),
-            reply_account: Limit::new(20, Duration::from_secs(10 * 60), "You are posting replies very quickly. Please take a breather and try again in a minute — what you wrote is kept below."),
-            report_account: Limit::new(10, Duration::from_secs(3600), "You have sent many reports in the last hour. Thank you — please wait a while before sending more; the moderators are looking at the ones you sent."),
-            cg_vote_participant: Limit::new(120, Duration::from_secs(10 * 60), "You are voting very quickly. Please take a moment with each statement and try again in a minute."),
+            login_account: Limit::new("login_account", 100, Duration::from_secs(3600), SIGN_IN),
+            signup_ip: Limit::new("signup_ip", 10, Duration::from_secs(3600), SIGN_UP),
+            signup_account: Limit::new("signup_account", 5, Duration::from_secs(3600), "Too many attempts to join with this email address. Please wait an hour and try again."),
+            reset_ip: Limit::new("reset_ip", 10, Duration::from_secs(3600), RESET),
+            reset_account: Limit::new("reset_account", 3, Duration::from_secs(3600), RESET),
+            reply_account: Limit::new("reply_account", 20, Duration::from_secs(10 * 60), "You are posting replies very quickly. Please take a breather and try again in a minute — what you wrote is kept below."),
+            report_account: Limit::new("report_account", 10, Duration::from_secs(3600), "You have sent many reports in the last hour. Thank you — please wait a while before sending more; the moderators are looking at the ones you sent."),
+            cg_vote_participant: Limit::new("cg_vote_participant", 120, Duration::from_secs(10 * 60), "You are voting very quickly. Please take a moment with each statement and try again in a minute."),
             // A shared connection (a library, a school) may hold many voters.
-            cg_vote_ip: Limit::new(1200, Duration::from_secs(10 * 60), "Very many votes are coming from your connection. Please try again in a few minutes."),
-            cg_statement_participant: Limit::new(10, Duration::from_secs(10 * 60), "You are adding statements very quickly. Please vote on others' for a while and try again — what you wrote is kept below."),
+            cg_vote_ip: Limit::new("cg_vote_ip", 1200, Duration::from_secs(10 * 60), "Very many votes are coming from your connection. Please try again in a few minutes."),
+            cg_statement_participant: Limit::new("cg_statement_participant", 10, Duration::from_secs(10 * 60), "You are adding statements very quickly. Please vote on others' for a while and try again — what you wrote is kept below."),
             // Browsers without an account are participants too, and a script can be many browsers.
-            cg_statement_ip: Limit::new(100, Duration::from_secs(10 * 60), "Very many statements are coming from your connection. Please try again in a few minutes — what you wrote is kept below."),
-            resend_account: Limit::new(3, Duration::from_secs(3600), "We have sent you several confirmation links in the last hour. Please check your inbox (and spam folder), or wait an hour and ask again."),
-            story_account: Limit::new(20, Duration::from_secs(3600), "You have shared many stories in the last hour. Please wait a while and send this one again — what you wrote is kept below, but photos need attaching again."),
+            cg_statement_ip: Limit::new("cg_statement_ip", 100, Duration::from_secs(10 * 60), "Very many statements are coming from your connection. Please try again in a few minutes — what you wrote is kept below."),
+            resend_account: Limit::new("resend_account", 3, Duration::from_secs(3600), "We have sent you several confirmation links in the last hour. Please check your inbox (and spam folder), or wait an hour and ask again."),
+            story_account: Limit::new("story_account", 20, Duration::from_secs(3600), "You have shared many stories in the last hour. Please wait a while and send this one again — what you wrote is kept below, but photos need attaching again."),
             // Every photo is decoded and re-encoded, the costliest thing a person can ask of the server.
-            photo_account: Limit::new(60, Duration::from_secs(3600), "you have added many photos in the last hour. Please wait a while and attach it again."),
+            photo_account: Limit::new("photo_account", 60, Duration::from_secs(3600), "you have added many photos in the last hour. Please wait a while and attach it again."),
         }
     }
 }
 
 impl RateLimits {
+    /// The limits, with the account-guarding ones also counted in `db` so
+    /// that every app server using it shares their budgets. `secret` is the
+    /// instance's secret key.
+    pub fn shared(db: Db, secret: String) -> RateLimits {
+        RateLimits { shared: Some(Shared { db, secret }), ..RateLimits::default() }
+    }
+
+    /// Checks each limit under its key in memory, then (all passed) in the
+    /// database; the first refusal's message. A database that cannot count
+    /// is logged and leaves the in-memory limits in charge.
+    async fn checked(&self, checks: &[(&Limit, &str)]) -> Result<(), &'static str> {
+        for (limit, key) in checks {
+            limit.check(key)?;
+        }
+        let Some(shared) = &self.shared else { return Ok(()) };
+        let now = meetinghouse_store::now();
+        for (limit, key) in checks {
+            match attempts::attempt(&shared.db, &shared.secret, &limit.budget, key, now).await {
+                Ok(true) => {}
+                Ok(false) => return Err(limit.message),
+                Err(e) => {
+                    tracing::warn!(error = %e, limit = limit.budget.name, "could not count an attempt in the database; the in-memory limit applies");
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// A sign-in attempt: per address, per account from that address, and
     /// per account from anywhere (a higher backstop). Someone who spends an
     /// account's budget from their own connection does not keep its owner,
     /// elsewhere, from signing in.
-    pub fn login(&self, ip: IpAddr, email: &str) -> Result<(), &'static str> {
+    pub async fn login(&self, ip: IpAddr, email: &str) -> Result<(), &'static str> {
         let (address, account) = (address_key(ip), email.trim().to_lowercase());
-        self.login_ip.check(&address)?;
-        self.login_account_address.check(&format!("{account} from {address}"))?;
-        self.login_account.check(&account)
+        let from = format!("{account} from {address}");
+        self.checked(&[(&self.login_ip, &address), (&self.login_account_address, &from), (&self.login_account, &account)]).await
     }
-    pub fn signup(&self, ip: IpAddr, email: &str) -> Result<(), &'static str> {
-        self.signup_ip.check(&address_key(ip))?;
-        self.signup_account.check(&email.trim().to_lowercase())
+    pub async fn signup(&self, ip: IpAddr, email: &str) -> Result<(), &'static str> {
+        let account = email.trim().to_lowercase();
+        self.checked(&[(&self.signup_ip, &address_key(ip)), (&self.signup_account, &account)]).await
     }
     /// Another email confirmation link, per account (person id).
-    pub fn resend(&self, account: &str) -> Result<(), &'static str> {
-        self.resend_account.check(account)
+    pub async fn resend(&self, account: &str) -> Result<(), &'static str> {
+        self.checked(&[(&self.resend_account, account)]).await
+    }
+    /// A browser without an account taking part in a conversation for the
+    /// first time, per conversation and address.
+    pub async fn cg_newcomer(&self, conversation: i64, ip: IpAddr) -> Result<(), &'static str> {
+        let key = format!("{conversation} from {}", address_key(ip));
+        self.checked(&[(&self.cg_newcomer_ip, &key)]).await
     }
     /// Replies, per account (person id).
     pub fn reply(&self, account: &str) -> Result<(), &'static str> {
@@ -155,9 +216,9 @@ impl RateLimits {
     pub fn photo(&self, account: &str) -> Result<(), &'static str> {
         self.photo_account.check(account)
     }
-    pub fn reset(&self, ip: IpAddr, email: &str) -> Result<(), &'static str> {
-        self.reset_ip.check(&address_key(ip))?;
-        self.reset_account.check(&email.trim().to_lowercase())
+    pub async fn reset(&self, ip: IpAddr, email: &str) -> Result<(), &'static str> {
+        let account = email.trim().to_lowercase();
+        self.checked(&[(&self.reset_ip, &address_key(ip)), (&self.reset_account, &account)]).await
     }
 }
 
@@ -174,22 +235,22 @@ mod tests {
         assert_eq!(address_key(ip("192.0.2.7")), "192.0.2.7");
     }
 
-    #[test]
-    fn guessing_an_account_from_one_connection_does_not_lock_its_owner_out() {
+    #[tokio::test]
+    async fn guessing_an_account_from_one_connection_does_not_lock_its_owner_out() {
         let limits = RateLimits::default();
         let (guesser, owner) = ("192.0.2.66".parse::<IpAddr>().unwrap(), "198.51.100.7".parse::<IpAddr>().unwrap());
         let mut refused = 0;
         for _ in 0..15 {
-            refused += usize::from(limits.login(guesser, "sam@example.org").is_err());
+            refused += usize::from(limits.login(guesser, "sam@example.org").await.is_err());
         }
         assert_eq!(refused, 5, "ten attempts per account from one connection");
-        assert!(limits.login(owner, "Sam@example.org ").is_ok(), "the owner elsewhere still signs in");
-        assert!(limits.login(guesser, "bea@example.org").is_ok(), "other accounts from that connection are not refused yet");
+        assert!(limits.login(owner, "Sam@example.org ").await.is_ok(), "the owner elsewhere still signs in");
+        assert!(limits.login(guesser, "bea@example.org").await.is_ok(), "other accounts from that connection are not refused yet");
         // Many connections together meet the account's backstop.
         let mut refused_at = None;
         for i in 0..200u8 {
             let ip = IpAddr::from([203, 0, 113, i]);
-            if limits.login(ip, "sam@example.org").is_err() {
+            if limits.login(ip, "sam@example.org").await.is_err() {
                 refused_at = Some(i);
                 break;
             }
@@ -199,7 +260,7 @@ mod tests {
 
     #[test]
     fn keys_whose_budget_refilled_are_forgotten() {
-        let limit = Limit::new(1, Duration::from_nanos(1), "slow down");
+        let limit = Limit::new("test", 1, Duration::from_nanos(1), "slow down");
         for i in 0..FORGET_EVERY - 1 {
             limit.check(&format!("client {i}")).unwrap();
         }

@@ -75,10 +75,10 @@ impl AppState {
     pub async fn new(db: Db, config: WebConfig) -> anyhow::Result<AppState> {
         let settings = Settings::load(&db).await?;
         Ok(AppState {
+            limits: Arc::new(RateLimits::shared(db.clone(), settings.secret_key.clone())),
             db,
             page_cache: Arc::new(crate::pagecache::PageCache::new(config.page_cache_ttl)),
             config: Arc::new(config),
-            limits: Arc::new(RateLimits::default()),
             metrics: Arc::new(Metrics::default()),
             settings: Arc::new(RwLock::new((Instant::now(), Arc::new(settings)))),
         })

@@ -41,7 +41,7 @@ pub async fn run_purge(db: Db, media: MediaStore, mut stop: tokio::sync::watch::
     loop {
         match retention::purge(&db, &media, meetinghouse_store::now()).await {
             Ok(p) if p == Purged::default() => {}
-            Ok(p) => tracing::info!(stories = p.stories, uploads = p.media.rows, images = p.media.blobs, emails = p.emails, "purge: removed for good"),
+            Ok(p) => tracing::info!(stories = p.stories, uploads = p.media.rows, images = p.media.blobs, emails = p.emails, attempts = p.attempts, "purge: removed for good"),
             Err(e) => tracing::warn!(error = %e, "purge: removing deleted stories or unused uploads failed; will try again"),
         }
         tokio::select! {

@@ -37,7 +37,7 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
         render_status(status, &Login { page: Page::new(&viewer, "Sign in"), form: data.without_secrets(), errors, need: false })
     };
     let email = data.get("email");
-    if let Err(message) = state.limits.login(viewer.ip, email) {
+    if let Err(message) = state.limits.login(viewer.ip, email).await {
         return Ok(again(StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", message.to_string())])));
     }
     match accounts::login(&state.db, email, data.get("password")).await {

@@ -46,7 +46,7 @@ pub async fn request_submit(State(state): State<AppState>, Form { viewer, data }
     let again = |status, errors| {
         render_status(status, &ResetRequest { page: Page::new(&viewer, "Reset your password"), form: data.clone(), errors, sent: false })
     };
-    if let Err(m) = state.limits.reset(viewer.ip, data.get("email")) {
+    if let Err(m) = state.limits.reset(viewer.ip, data.get("email")).await {
         return Ok(again(StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", m.to_string())])));
     }
     match accounts::request_reset(&state.db, &viewer.settings, &state.config.base_url, data.get("email")).await {

@@ -44,7 +44,7 @@ pub async fn form(viewer: Viewer, axum::extract::Query(q): axum::extract::Query<
 }
 
 pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
-    if let Err(message) = state.limits.signup(viewer.ip, data.get("email")) {
+    if let Err(message) = state.limits.signup(viewer.ip, data.get("email")).await {
         let errors = FieldErrors(vec![("form", message.to_string())]);
         return Ok(render_status(StatusCode::TOO_MANY_REQUESTS, &page(&viewer, data.without_secrets(), errors)));
     }

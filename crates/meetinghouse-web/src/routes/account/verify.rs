@@ -57,7 +57,7 @@ pub async fn confirm(State(state): State<AppState>, Form { viewer, data }: Form)
 
 pub async fn resend(State(state): State<AppState>, form: Form) -> Result<Response, WebError> {
     let actor = form.viewer.require()?;
-    state.limits.resend(&actor.id.to_string()).map_err(|m| WebError::TooManyRequests(m.into()))?;
+    state.limits.resend(&actor.id.to_string()).await.map_err(|m| WebError::TooManyRequests(m.into()))?;
     accounts::resend_verification(&state.db, &form.viewer.settings, &state.config.base_url, actor).await?;
     Ok(see_other_with_flash("/me", "We sent you a new confirmation link.", state.config.tls))
 }

@@ -84,7 +84,7 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
 /// browser left signed in must not become a way to guess the password).
 async fn change_password(state: AppState, viewer: Viewer, data: FormData) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    if let Err(message) = state.limits.login(viewer.ip, &format!("person {}", actor.id)) {
+    if let Err(message) = state.limits.login(viewer.ip, &format!("person {}", actor.id)).await {
         return password_again(&state, &viewer, StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", message.to_string())])).await;
     }
     let keep = viewer.session_token.as_deref().unwrap_or_default();

@@ -1,0 +1,65 @@
+//! Attempt budgets that hold across every app server: the web layer's rate
+//! limits on signing in, joining, password resets and confirmation links
+//! count here as well as in memory, so a load balancer spreading one
+//! guesser's tries over several app servers does not multiply their budget.
+//!
+//! Counting is a sliding window over two fixed ones: the attempts in the
+//! current window plus the previous window's, weighted by how much of it
+//! still lies within one period of now. Every attempt counts, refused ones
+//! too, so a client that keeps hammering stays refused until it slows down.
+//! Keys (addresses, email addresses) are stored only as HMACs under the
+//! instance's secret key, so the table cannot be read back into addresses.
+
+use crate::Db;
+use crate::error::Result;
+
+/// A budget: at most `limit` attempts in any `period_secs`.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// Names the budget in the bucket hash, so two budgets never share counts.
+    pub name: &'static str,
+    pub limit: u32,
+    pub period_secs: i64,
+}
+
+/// The longest period of any budget; the purge keeps two of them.
+pub const LONGEST_PERIOD_SECS: i64 = 24 * 3600;
+
+/// Counts an attempt against `budget` under `key` at `now` (unix seconds);
+/// true while the attempts in the last period, this one included, are
+/// within the limit. `secret` is the instance's secret key.
+pub async fn attempt(db: &Db, secret: &str, budget: &Budget, key: &str, now: i64) -> Result<bool> {
+    let period = budget.period_secs.clamp(1, LONGEST_PERIOD_SECS);
+    let window = now.div_euclid(period) * period;
+    let bucket = crate::secrets::sign(secret.as_bytes(), &format!("{}\n{key}", budget.name));
+    let (current, previous) = meetinghouse_store::attempts::hit(db, &bucket, window, window - period).await?;
+    Ok(estimate(current, previous, now - window, period) <= f64::from(budget.limit))
+}
+
+/// The sliding-window count: all of this window's attempts and the share of
+/// the previous window's that falls within one period of now.
+fn estimate(current: i64, previous: i64, into_window: i64, period: i64) -> f64 {
+    let weight = (period - into_window.clamp(0, period)) as f64 / period as f64;
+    current as f64 + previous as f64 * weight
+}
+
+/// Forgets the windows no budget looks at any more (older than two of the
+/// longest period); returns how many rows went.
+pub async fn purge(db: &Db, now: i64) -> Result<u64> {
+    Ok(meetinghouse_store::attempts::purge_before(db, now - 2 * LONGEST_PERIOD_SECS).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::estimate;
+
+    #[test]
+    fn the_previous_window_fades_out_over_the_current_one() {
+        assert_eq!(estimate(3, 10, 0, 100), 13.0);
+        assert_eq!(estimate(3, 10, 50, 100), 8.0);
+        assert_eq!(estimate(3, 10, 100, 100), 3.0);
+        // Out-of-range offsets (a clock step) never weigh more than a window.
+        assert_eq!(estimate(3, 10, -5, 100), 13.0);
+        assert_eq!(estimate(3, 10, 500, 100), 3.0);
+    }
+}
