@@ -6,8 +6,12 @@
 //! every reply, mention and thanks goes to the interaction record.
 //!
 //! What a reply sets off reaches only people who may see its subject (a
-//! notification names the subject) and who have not blocked its author; the
-//! history and a retraction's note hold only what readers were shown.
+//! notification names the subject) and who have not blocked its author; a
+//! top-level reply on something no person owns (an organisation's page, a
+//! collection object, a group's discussion) tells its hosts. The history and
+//! a retraction's note hold only what readers were shown. An author keeps
+//! their own replies (their list, and each reply's page) when the subject is
+//! gone from their view, to see what became of them and retract them.
 
 use meetinghouse_store::conversations::{self as store, NewReply, ReplyRow};
 use meetinghouse_store::interactions::{self as store_interactions, NewInteraction};
@@ -32,6 +36,13 @@ pub const PAGE_SIZE: i64 = 50;
 pub const NEST_MAX: i64 = 4;
 /// Most people one reply may mention.
 pub const MENTIONS_MAX: usize = 10;
+/// Most hosts told of one top-level reply on a subject no person owns (an
+/// organisation's page, a collection object, a group's discussion): the
+/// organisation's admins (or the group's hosts) first, then its staff, each
+/// oldest account first. A council with hundreds of staff would otherwise
+/// have every reply told hundreds of times over, and one new account could
+/// write that many rows (and emails) with each reply.
+pub const HOSTS_TOLD_MAX: i64 = 50;
 
 /// The kinds of private appreciation: (key, what the button says, what the author reads).
 pub const THANKS: &[(&str, &str, &str)] = &[
@@ -132,7 +143,9 @@ async fn may_see(db: &Db, info: &SubjectInfo, person: i64) -> Result<bool> {
 /// nothing and no edge (posting refuses such a reply or mention; this also
 /// holds when a moderator approves a reply after the block). Someone who may
 /// not see the subject is not told about it: an answer to them keeps its
-/// edge (it answers what they wrote), a mention of them is only text.
+/// edge (it answers what they wrote), a mention of them is only text. A
+/// top-level reply on a subject no person owns tells its hosts instead of
+/// an owner. Each person is told once.
 async fn plan(db: &Db, info: &SubjectInfo, r: &Published<'_>, rel: &Relations) -> Result<Vec<Effect>> {
     let mut out = Vec::new();
     let (target, target_org) = match r.parent {
@@ -159,6 +172,26 @@ async fn plan(db: &Db, info: &SubjectInfo, r: &Published<'_>, rel: &Relations) -
         if !told && !rel.has(*person, "mute") {
             let text = format!("{} mentioned you on “{}”.", r.label, info.title);
             out.push(Effect::Notify { person: *person, kind: Kind::Mention, text });
+        }
+    }
+    // A top-level reply on a subject no person owns reaches its hosts (at
+    // most HOSTS_TOLD_MAX, admins first; not the author, nor anyone who
+    // blocked or muted them), with no edge: the interaction record says who
+    // answered or named whom, and nobody here was either.
+    if r.parent.is_none() && info.owner_person.is_none() {
+        let hosts = store::hosts_to_tell(db, &info.host_orgs, &info.host_groups, &info.host_people, r.author, HOSTS_TOLD_MAX).await?;
+        for host in hosts {
+            let told = out.iter().any(|e| matches!(e, Effect::Notify { person, .. } if *person == host));
+            if told || !may_see(db, info, host).await? {
+                continue;
+            }
+            let text = match info.subject {
+                Subject::Org(_) => format!("{} replied on “{}”’s page.", r.label, info.title),
+                Subject::Object(_) => format!("{} replied to “{}” in your organisation’s collection.", r.label, info.title),
+                Subject::Group(_) => format!("{} started a conversation in “{}”.", r.label, info.title),
+                _ => format!("{} replied on “{}”.", r.label, info.title),
+            };
+            out.push(Effect::Notify { person: host, kind: Kind::Reply, text });
         }
     }
     if r.by_host {
@@ -534,17 +567,23 @@ pub async fn conversation(db: &Db, subject: Subject, viewer: Option<&Actor>, aft
     Ok(Conversation { info, replies: views(rows, viewer), next_after, later_page: after.is_some(), personas, signed_in: viewer.is_some() })
 }
 
-/// A reply on its own page: its parent for context, its answers, and (for
-/// its author) who thanked them.
+/// A reply on its own page: its parent for context, its answers a page at
+/// a time, and (for its author) who thanked them. Its author sees it even
+/// when they may no longer see its subject, alone: no subject, parent,
+/// answers or thanks.
 #[derive(Debug, Clone)]
 pub struct Thread {
-    pub info: SubjectInfo,
+    /// The subject, or None when the reader is the author and may no longer see it.
+    pub info: Option<SubjectInfo>,
     pub reply: ReplyView,
     pub parent: Option<ReplyView>,
     pub answers: Vec<ReplyView>,
-    /// Whether there are more answers than the [`ANSWERS_SHOWN`] listed;
-    /// the rest are read in the subject's conversation.
+    /// Whether there are more answers than the [`ANSWERS_SHOWN`] listed.
     pub more_answers: bool,
+    /// The answer the next page of answers starts after, if there is one.
+    pub next_after: Option<i64>,
+    /// Whether this page of answers starts later than the first answer.
+    pub later_page: bool,
     /// For the author only: (handle, name, what they said, when).
     pub thanks: Vec<(String, String, &'static str, i64)>,
     /// The kinds of thanks the reader already sent.
@@ -554,11 +593,21 @@ pub struct Thread {
     pub personas: Vec<(String, String)>,
 }
 
-/// How many answers a reply's own page lists.
+/// How many answers a page of a reply's own page lists.
 pub const ANSWERS_SHOWN: i64 = 200;
 
 /// Loads a reply the reader may see; "not found" otherwise.
 pub async fn visible_reply(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<(ReplyRow, SubjectInfo)> {
+    match own_or_visible_reply(db, id, viewer).await? {
+        (r, Some(info)) => Ok((r, info)),
+        (_, None) => Err(CoreError::NotFound),
+    }
+}
+
+/// [`visible_reply`], and for its author also a reply on a subject they may
+/// no longer see (it became a draft or was deleted, they left its group):
+/// then the subject is None, and nothing of it may be shown to them.
+async fn own_or_visible_reply(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<(ReplyRow, Option<SubjectInfo>)> {
     let r = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
     // A reply readers were never shown (waiting for review, or hidden or
     // retracted before it was published) is its author's and the moderators'.
@@ -567,20 +616,66 @@ pub async fn visible_reply(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<(
         return Err(CoreError::NotFound);
     }
     let subject = Subject::parse(&r.subject_kind, r.subject_id).ok_or(CoreError::NotFound)?;
-    let info = subjects::resolve(db, subject, viewer).await?;
-    Ok((r, info))
+    match subjects::resolve(db, subject, viewer).await {
+        Ok(info) => Ok((r, Some(info))),
+        Err(CoreError::NotFound) if viewer.is_some_and(|a| a.id == r.author_person) => Ok((r, None)),
+        Err(other) => Err(other),
+    }
 }
 
+/// A reply's page with its first answers.
 pub async fn thread(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<Thread> {
-    let (r, info) = visible_reply(db, id, viewer).await?;
+    thread_page(db, id, viewer, None).await
+}
+
+/// A reply's page with its answers after answer `after` (in threaded
+/// order, [`ANSWERS_SHOWN`] at most), or from the first. An `after` that is
+/// not an answer to this reply (at any depth) is "not found".
+pub async fn thread_page(db: &Db, id: i64, viewer: Option<&Actor>, after: Option<i64>) -> Result<Thread> {
+    let (r, info) = own_or_visible_reply(db, id, viewer).await?;
+    let empty = std::collections::HashMap::new();
+    // An instance moderator opening a reply from the queue sees it and what
+    // it answers, as its author would.
+    let moderator = viewer.is_some_and(|a| a.is_admin);
+    let Some(info) = info else {
+        // Its author, who may no longer see the subject: their own words and
+        // what became of them, nothing of the subject or its conversation.
+        if after.is_some() {
+            return Err(CoreError::NotFound);
+        }
+        let mut reply = view_as(r, viewer, &empty, false, moderator).ok_or(CoreError::NotFound)?;
+        reply.level = 0;
+        reply.in_reply_to = None;
+        return Ok(Thread {
+            info: None,
+            reply,
+            parent: None,
+            answers: Vec::new(),
+            more_answers: false,
+            next_after: None,
+            later_page: false,
+            thanks: Vec::new(),
+            sent: Vec::new(),
+            host_reply: None,
+            personas: Vec::new(),
+        });
+    };
+    let after_path = match after {
+        Some(a) => match store::by_id(db, a).await? {
+            Some(x) if x.subject_kind == r.subject_kind && x.subject_id == r.subject_id && x.path.starts_with(&format!("{}/", r.path)) => x.path,
+            _ => return Err(CoreError::NotFound),
+        },
+        None => String::new(),
+    };
     let viewer_id = viewer.map(|a| a.id).unwrap_or(0);
     let parent = match r.parent_id {
         Some(p) => store::by_id(db, p).await?,
         None => None,
     };
-    let mut answers = store::descendants(db, &r, viewer_id, ANSWERS_SHOWN + 1).await?;
+    let mut answers = store::descendants_after(db, &r, &after_path, viewer_id, ANSWERS_SHOWN + 1).await?;
     let more_answers = answers.len() as i64 > ANSWERS_SHOWN;
     answers.truncate(ANSWERS_SHOWN as usize);
+    let next_after = if more_answers { answers.last().map(|a| a.id) } else { None };
     let own = viewer_id == r.author_person;
     let thanks = if own {
         store::thanks_for(db, "reply", id)
@@ -597,28 +692,114 @@ pub async fn thread(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<Thread> 
         Some(a) => persona::available(db, a).await?.iter().map(|p| (p.choice_value(), p.label())).collect(),
         None => Vec::new(),
     };
-    let empty = std::collections::HashMap::new();
     let mut names: std::collections::HashMap<i64, String> = answers.iter().map(|a| (a.id, author_label(a))).collect();
     names.insert(r.id, author_label(&r));
-    // An instance moderator opening a reply from the queue sees it and what
-    // it answers, as its author would.
-    let moderator = viewer.is_some_and(|a| a.is_admin);
     let parent = parent.and_then(|p| view_as(p, viewer, &empty, false, moderator));
     let mut reply = view_as(r, viewer, &empty, false, moderator).ok_or(CoreError::NotFound)?;
     reply.level = 0;
     reply.in_reply_to = None;
     let base = reply.row.depth + 1;
+    // The first answer shown on a later page says what it answers, unless
+    // it answers the reply itself.
+    let mut first = after.is_some();
     let answers = answers
         .into_iter()
         .filter_map(|a| {
             let depth = a.depth - base;
             let mut v = view(a, viewer, &names, false)?;
+            let starts = std::mem::take(&mut first) && v.row.parent_id != Some(id);
             v.level = depth.min(NEST_MAX - 1) + 1;
-            v.in_reply_to = if depth >= NEST_MAX { v.row.parent_id.map(|p| (p, names.get(&p).cloned().unwrap_or_default())) } else { None };
+            v.in_reply_to = if depth >= NEST_MAX || starts {
+                v.row.parent_id.map(|p| (p, names.get(&p).cloned().unwrap_or_else(|| "an earlier answer".into())))
+            } else {
+                None
+            };
             Some(v)
         })
         .collect();
-    Ok(Thread { info, reply, parent, answers, more_answers, thanks, sent, host_reply, personas })
+    Ok(Thread { info: Some(info), reply, parent, answers, more_answers, next_after, later_page: after.is_some(), thanks, sent, host_reply, personas })
+}
+
+/// Replies per page of a person's own list.
+pub const MINE_PAGE_SIZE: i64 = 50;
+/// How much of a reply's text its author's list shows.
+pub const EXCERPT_CHARS: usize = 200;
+
+/// One of a person's own replies, in their list.
+#[derive(Debug, Clone)]
+pub struct OwnReply {
+    pub id: i64,
+    pub shown: Shown,
+    /// The start of its text, on one line ("" once retracted).
+    pub excerpt: String,
+    /// The note left when it was retracted (kept only if it was visible then).
+    pub note: String,
+    /// The subject's (title, link) while its author may see it; None once they may not.
+    pub subject: Option<(String, String)>,
+    pub created_at: i64,
+}
+
+/// A page of a person's own replies, newest first.
+#[derive(Debug, Clone)]
+pub struct OwnReplies {
+    pub replies: Vec<OwnReply>,
+    /// The reply the next (older) page starts before, if there is one.
+    pub next_before: Option<i64>,
+    /// Whether this page starts later than the newest.
+    pub later_page: bool,
+}
+
+/// A person's own replies, newest first, [`MINE_PAGE_SIZE`] a page, before
+/// reply `before` (or from the newest): each with what became of it, and
+/// its subject only while they may still see it.
+pub async fn mine(db: &Db, actor: &Actor, before: Option<i64>) -> Result<OwnReplies> {
+    let mut rows = store::by_author(db, actor.id, before.unwrap_or(i64::MAX), MINE_PAGE_SIZE + 1).await?;
+    let next_before = if rows.len() as i64 > MINE_PAGE_SIZE {
+        rows.truncate(MINE_PAGE_SIZE as usize);
+        rows.last().map(|r| r.id)
+    } else {
+        None
+    };
+    // Each subject is looked at once a page.
+    let mut subjects_seen: std::collections::HashMap<(String, i64), Option<(String, String)>> = std::collections::HashMap::new();
+    let mut replies = Vec::with_capacity(rows.len());
+    for row in rows {
+        let key = (row.subject_kind.clone(), row.subject_id);
+        let subject = match subjects_seen.get(&key) {
+            Some(known) => known.clone(),
+            None => {
+                let seen = match Subject::parse(&row.subject_kind, row.subject_id) {
+                    Some(subject) => match subjects::resolve(db, subject, Some(actor)).await {
+                        Ok(info) => Some((info.title, info.url)),
+                        Err(CoreError::NotFound) => None,
+                        Err(other) => return Err(other),
+                    },
+                    None => None,
+                };
+                subjects_seen.insert(key, seen.clone());
+                seen
+            }
+        };
+        let shown = match row.status.as_str() {
+            "visible" => Shown::Text,
+            "pending" => Shown::Pending,
+            "hidden" => Shown::Hidden,
+            _ => Shown::Retracted,
+        };
+        let excerpt = if shown == Shown::Retracted { String::new() } else { excerpt(&row.body) };
+        replies.push(OwnReply { id: row.id, shown, excerpt, note: row.note, subject, created_at: row.created_at });
+    }
+    Ok(OwnReplies { replies, next_before, later_page: before.is_some() })
+}
+
+/// The start of a text on one line: whitespace runs become one space, and
+/// past [`EXCERPT_CHARS`] it is cut with "…".
+fn excerpt(body: &str) -> String {
+    let line = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    match line.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", line[..cut].trim_end()),
+        None => line,
+    }
 }
 
 /// The author edits a reply. While it is visible the earlier text goes to its
@@ -666,9 +847,11 @@ pub async fn history(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<(ReplyR
 /// author" and an optional note; answers to it stay where they are. Only a
 /// visible reply keeps the note: readers never saw a reply that waits for
 /// review or is hidden, and a note would show them text no moderator read,
-/// so it is left out (the author is told). Returns whether a note was left out.
+/// so it is left out (the author is told). Its author may retract it when
+/// they may no longer see its subject. Returns whether a note was left out.
 pub async fn retract(db: &Db, actor: &Actor, id: i64, note: &str) -> Result<bool> {
-    let (r, _) = visible_reply(db, id, Some(actor)).await?;
+    // Its author may retract it even once they may no longer see its subject.
+    let (r, _) = own_or_visible_reply(db, id, Some(actor)).await?;
     if r.author_person != actor.id {
         return Err(CoreError::Forbidden("Only the author can retract this reply.".into()));
     }

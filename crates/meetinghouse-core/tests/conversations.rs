@@ -976,7 +976,7 @@ async fn join_requests_reach_hosts_once_and_never_past_a_block() {
 
 /// A moderator opening a reply that waits for review (the queue links it)
 /// sees it and what it answers; other readers still get "not found". A
-/// reply's own page lists its first answers and says when there are more.
+/// reply's own page lists its answers a page at a time.
 #[tokio::test]
 async fn moderators_see_a_waiting_reply_and_long_threads_say_there_is_more() {
     for db in meetinghouse_testkit::databases().await {
@@ -1011,5 +1011,273 @@ async fn moderators_see_a_waiting_reply_and_long_threads_say_there_is_more() {
         conversations::post(&db, mail, &ann, subject, &to(first, "One more")).await.unwrap();
         let t = conversations::thread(&db, first, None).await.unwrap();
         assert_eq!((t.answers.len(), t.more_answers), (shown, true));
+        assert_eq!(t.next_after, t.answers.last().map(|a| a.row.id));
+        assert!(!t.later_page);
+
+        // The next page goes on after the last answer listed; its first
+        // answer says what it answers when that is on an earlier page.
+        let last = t.answers.last().unwrap().row.id;
+        let nested = conversations::post(&db, mail, &ann, subject, &to(last, "Nested")).await.unwrap();
+        let next = conversations::thread_page(&db, first, None, t.next_after).await.unwrap();
+        let bodies: Vec<&str> = next.answers.iter().map(|a| a.row.body.as_str()).collect();
+        assert_eq!(bodies, vec!["Nested", "One more"]);
+        assert!(next.later_page && next.next_after.is_none() && !next.more_answers);
+        assert_eq!(next.answers[0].row.id, nested);
+        assert_eq!(next.answers[0].in_reply_to.as_ref().map(|(p, _)| *p), Some(last));
+        assert_eq!(next.answers[1].in_reply_to, None, "an answer to the reply itself needs no pointer");
+        // A place to go on from that is not an answer to this reply is not a page of it.
+        for wrong in [asked, first, pending, 987_654] {
+            assert!(matches!(conversations::thread_page(&db, first, None, Some(wrong)).await, Err(CoreError::NotFound)), "{wrong}");
+        }
+    }
+}
+
+/// A collection object of the organisation `org`, as an import writes it.
+async fn object(db: &Db, org: i64, accession: &str, title: &str) -> i64 {
+    let record = meetinghouse_store::objects::NewObject {
+        accession_number: accession.into(),
+        key: accession.to_lowercase(),
+        title: title.into(),
+        makers: String::new(),
+        display_date: String::new(),
+        earliest_year: None,
+        latest_year: None,
+        medium: String::new(),
+        dimensions: String::new(),
+        description: String::new(),
+        credit_line: String::new(),
+        rights: String::new(),
+        image_urls: String::new(),
+        source_url: String::new(),
+        classification: String::new(),
+        extra: "{}".into(),
+        content_hash: "x".into(),
+    };
+    let mut tx = db.begin().await.unwrap();
+    let id = meetinghouse_store::objects::upsert_many(&mut tx, db.backend(), org, &[record]).await.unwrap()[&accession.to_lowercase()];
+    tx.commit().await.unwrap();
+    id
+}
+
+/// A top-level reply on something no person owns (an organisation's page, a
+/// collection object, a group's discussion) reaches its hosts: the
+/// organisation's active staff and admins, the group's active hosts. Never
+/// its author, a plain member, someone only invited, or a host who blocked
+/// or muted the author (nothing is written for them, so lifting the block
+/// or mute later shows nothing); each person once; a reply that waits for
+/// review only once it is published. Telling hosts adds no interaction edge.
+#[tokio::test]
+async fn top_level_replies_on_unowned_subjects_reach_their_hosts() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let (sam, tom, una, vic, wes, ivy) =
+            (person(&db, "sam").await, person(&db, "tom").await, person(&db, "una").await, person(&db, "vic").await, person(&db, "wes").await, person(&db, "ivy").await);
+        let bea = person(&db, "bea").await;
+        orgs::create(&db, &s, &sam, &OrgForm { name: "Museum".into(), sector: "heritage".into(), ..Default::default() }).await.unwrap();
+        let org = meetinghouse_store::orgs::by_slug(&db, "museum").await.unwrap().unwrap().id;
+        let mut tx = db.begin().await.unwrap();
+        for (p, role) in [(&tom, "staff"), (&una, "member"), (&vic, "staff"), (&wes, "admin")] {
+            meetinghouse_store::orgs::add_active(&mut tx, org, p.id, role).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        meetinghouse_store::orgs::invite(&db, org, ivy.id, "staff", sam.id).await.unwrap();
+        moderation::relate(&db, &vic, "bea", "block").await.unwrap();
+        moderation::relate(&db, &wes, "bea", "mute").await.unwrap();
+
+        // The organisation's page: its admins and staff hear of it.
+        let first = conversations::post(&db, mail, &bea, Subject::Org(org), &reply("When are you open?")).await.unwrap();
+        let on_page = "bea replied on “Museum”’s page.".to_string();
+        assert_eq!(told(&db, &sam).await, vec![on_page.clone()]);
+        assert_eq!(told(&db, &tom).await, vec![on_page.clone()]);
+        moderation::relate(&db, &vic, "bea", "unblock").await.unwrap();
+        moderation::relate(&db, &wes, "bea", "unmute").await.unwrap();
+        for nobody in [&una, &vic, &wes, &ivy, &bea] {
+            assert!(told(&db, nobody).await.is_empty(), "{}: {:?}", nobody.handle, told(&db, nobody).await);
+        }
+        let url = &notifications::list(&db, &sam, 0).await.unwrap()[0].url;
+        assert_eq!(url, &format!("/replies/{first}"));
+
+        // A host who is mentioned hears once; an answer tells the person answered, not the hosts.
+        conversations::post(&db, mail, &bea, Subject::Org(org), &reply("Thank you @tom and @una")).await.unwrap();
+        assert_eq!(told(&db, &tom).await, vec!["bea mentioned you on “Museum”.".to_string(), on_page.clone()]);
+        assert_eq!(told(&db, &una).await, vec!["bea mentioned you on “Museum”.".to_string()]);
+        assert_eq!(told(&db, &sam).await.len(), 2);
+        conversations::post(&db, mail, &sam, Subject::Org(org), &to(first, "From ten, every day")).await.unwrap();
+        assert_eq!(told(&db, &bea).await, vec!["sam replied to you on “Museum”.".to_string()]);
+        assert_eq!(told(&db, &tom).await.len(), 2, "an answer is not news for the hosts");
+        // A host's own reply tells the other hosts, not themself.
+        conversations::post(&db, mail, &sam, Subject::Org(org), &reply("Welcome, everyone")).await.unwrap();
+        assert_eq!(told(&db, &sam).await.len(), 2);
+        assert_eq!(told(&db, &tom).await[0], "sam replied on “Museum”’s page.");
+
+        // A collection object.
+        let bobbin = object(&db, org, "1985/12", "Lace bobbin").await;
+        conversations::post(&db, mail, &bea, Subject::Object(bobbin), &reply("My gran had one")).await.unwrap();
+        let on_object = "bea replied to “Lace bobbin” in your organisation’s collection.";
+        assert_eq!(told(&db, &sam).await[0], on_object);
+        let wes_heard = vec![on_object.to_string(), "sam replied on “Museum”’s page.".to_string(), on_page.clone()];
+        assert_eq!(told(&db, &wes).await, wes_heard, "once unmuted, Wes hears of new replies");
+
+        // A members-only group's discussion: its hosts, not its members.
+        let hal = person(&db, "hal").await;
+        let joe = person(&db, "joe").await;
+        let group = GroupForm { name: "Tenants".into(), slug: "tenants".into(), purpose: String::new(), visibility: "members".into(), join_policy: "open".into() };
+        groups::create(&db, &s, &hal, &group).await.unwrap();
+        for p in [&joe, &bea, &una] {
+            groups::join(&db, &s, p, "tenants").await.unwrap();
+        }
+        groups::set_host(&db, &hal, "tenants", joe.id, true).await.unwrap();
+        let gid = meetinghouse_store::groups::by_slug(&db, "tenants").await.unwrap().unwrap().id;
+        conversations::post(&db, mail, &bea, Subject::Group(gid), &reply("Shall we meet on Friday?")).await.unwrap();
+        for host in [&hal, &joe] {
+            assert_eq!(told(&db, host).await, vec!["bea started a conversation in “Tenants”.".to_string()], "{}", host.handle);
+        }
+        assert_eq!(told(&db, &una).await.len(), 1, "members are not told");
+
+        // Waiting for review: the hosts hear of it when it is published.
+        let s = review_first(&db, &mia, 1).await;
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let dan = person(&db, "dan").await;
+        let waiting = conversations::post(&db, mail, &dan, Subject::Org(org), &reply("Do you take donations?")).await.unwrap();
+        assert_eq!(told(&db, &tom).await.len(), 4, "{:?}", told(&db, &tom).await);
+        moderate(&db, mail, &mia, &una, waiting, "approve").await;
+        assert_eq!(told(&db, &tom).await[0], "dan replied on “Museum”’s page.");
+        assert_eq!(told(&db, &sam).await[0], "dan replied on “Museum”’s page.");
+
+        // The interaction record keeps its meaning: answers and mentions, no edge to a host told.
+        let edges = every_edge(&db).await;
+        for host in ["sam", "tom", "wes", "hal", "joe"] {
+            assert!(!has_edge(&edges, "bea", host, "reply") && !has_edge(&edges, "dan", host, "reply"), "{host}: {edges}");
+        }
+        assert!(has_edge(&edges, "bea", "tom", "mention") && has_edge(&edges, "sam", "bea", "reply"), "{edges}");
+    }
+}
+
+/// An organisation with more staff than [`conversations::HOSTS_TOLD_MAX`]:
+/// that many are told, its admins first.
+#[tokio::test]
+async fn the_hosts_told_of_a_reply_are_capped_admins_first() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let sam = person(&db, "sam").await;
+        let bea = person(&db, "bea").await;
+        orgs::create(&db, &s, &sam, &OrgForm { name: "Big Council".into(), sector: "heritage".into(), ..Default::default() }).await.unwrap();
+        let org = meetinghouse_store::orgs::by_slug(&db, "big-council").await.unwrap().unwrap().id;
+        let max = conversations::HOSTS_TOLD_MAX;
+        let mut staff = Vec::new();
+        let mut tx = db.begin().await.unwrap();
+        for i in 0..max + 5 {
+            let handle = format!("staff{i}");
+            let email = format!("{handle}@example.org");
+            let new = meetinghouse_store::people::NewPerson { email: &email, handle: &handle, display_name: &handle, password_hash: "-", is_admin: false, status: "active" };
+            let id = meetinghouse_store::people::insert(&mut tx, &new).await.unwrap();
+            meetinghouse_store::orgs::add_active(&mut tx, org, id, "staff").await.unwrap();
+            staff.push(id);
+        }
+        // The last to join is an admin.
+        let new = meetinghouse_store::people::NewPerson { email: "zed@example.org", handle: "zed", display_name: "zed", password_hash: "-", is_admin: false, status: "active" };
+        let zed = meetinghouse_store::people::insert(&mut tx, &new).await.unwrap();
+        meetinghouse_store::orgs::add_active(&mut tx, org, zed, "admin").await.unwrap();
+        tx.commit().await.unwrap();
+
+        conversations::post(&db, mail, &bea, Subject::Org(org), &reply("Who do I ask about bins?")).await.unwrap();
+        let heard = |id: i64| {
+            let db = db.clone();
+            async move { meetinghouse_store::notifications::unread_count(&db, id, 10).await.unwrap() }
+        };
+        assert_eq!((heard(sam.id).await, heard(zed).await), (1, 1), "both admins");
+        let mut told_staff = 0;
+        for id in &staff {
+            told_staff += heard(*id).await;
+        }
+        assert_eq!(told_staff, max - 2, "{max} in all");
+        assert_eq!(heard(*staff.last().unwrap()).await, 0);
+    }
+}
+
+/// An author reaches their own replies when the subject is gone from their
+/// view (they left a members-only group, the story became a draft): their
+/// list says what became of each, and names the subject only while they may
+/// see it; the reply's page shows them the reply, nothing of the subject or
+/// its answers, and lets them retract it, not edit or answer it. Nobody
+/// else gains anything.
+#[tokio::test]
+async fn authors_keep_their_replies_when_the_subject_is_gone() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mia = admin(&db, "mia").await;
+        let (hal, ann, cal, dan) = (person(&db, "hal").await, person(&db, "ann").await, person(&db, "cal").await, person(&db, "dan").await);
+        let group = GroupForm { name: "Tenants".into(), slug: "tenants".into(), purpose: String::new(), visibility: "members".into(), join_policy: "open".into() };
+        groups::create(&db, &s, &hal, &group).await.unwrap();
+        groups::join(&db, &s, &dan, "tenants").await.unwrap();
+        let gid = meetinghouse_store::groups::by_slug(&db, "tenants").await.unwrap().unwrap().id;
+        let canal = story(&db, &s, &ann).await;
+        let draft = story(&db, &s, &ann).await;
+
+        // Dan's first reply waits for review; then review is off again.
+        let s1 = review_first(&db, &mia, 1).await;
+        let pending = conversations::post(&db, Mailer { settings: &s1, base_url: "https://town.example" }, &dan, canal, &reply("Waiting *here*")).await.unwrap();
+        let s = review_first(&db, &mia, 0).await;
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let in_group = conversations::post(&db, mail, &dan, Subject::Group(gid), &reply("Rent goes up in May")).await.unwrap();
+        conversations::post(&db, mail, &hal, Subject::Group(gid), &to(in_group, "Thanks for the warning, Dan")).await.unwrap();
+        let visible = conversations::post(&db, mail, &dan, canal, &reply("Lovely  canal\nwalks")).await.unwrap();
+        let on_draft = conversations::post(&db, mail, &dan, draft, &reply("A draft soon")).await.unwrap();
+        let retracted = conversations::post(&db, mail, &dan, canal, &reply("Oops")).await.unwrap();
+        conversations::retract(&db, &dan, retracted, "Wrong story").await.unwrap();
+        let hidden = conversations::post(&db, mail, &dan, canal, &reply("You fools")).await.unwrap();
+        moderate(&db, mail, &mia, &ann, hidden, "hide").await;
+        groups::leave(&db, &dan, "tenants").await.unwrap();
+        db.execute_admin(&format!("UPDATE stories SET visibility = 'draft' WHERE id = {}", draft.id())).await.unwrap();
+
+        let mine = conversations::mine(&db, &dan, None).await.unwrap();
+        let ids: Vec<i64> = mine.replies.iter().map(|r| r.id).collect();
+        assert_eq!(ids, vec![hidden, retracted, on_draft, visible, in_group, pending], "newest first");
+        assert_eq!(mine.next_before, None);
+        let of = |id: i64| mine.replies.iter().find(|r| r.id == id).unwrap();
+        assert_eq!((of(visible).shown, of(visible).excerpt.as_str()), (Shown::Text, "Lovely canal walks"));
+        assert_eq!(of(visible).subject, Some(("Sundays on the canal".to_string(), format!("/stories/{}", canal.id()))));
+        assert_eq!((of(pending).shown, of(pending).excerpt.as_str()), (Shown::Pending, "Waiting *here*"));
+        assert_eq!((of(hidden).shown, of(hidden).excerpt.as_str()), (Shown::Hidden, "You fools"));
+        assert_eq!((of(retracted).shown, of(retracted).excerpt.as_str(), of(retracted).note.as_str()), (Shown::Retracted, "", "Wrong story"));
+        for gone in [in_group, on_draft] {
+            assert_eq!(of(gone).subject, None, "no title of what Dan may no longer see");
+            assert_eq!(of(gone).shown, Shown::Text);
+        }
+
+        // The reply's own page: the reply, nothing of the subject or its answers.
+        let t = conversations::thread(&db, in_group, Some(&dan)).await.unwrap();
+        assert!(t.info.is_none() && t.parent.is_none() && t.answers.is_empty() && t.personas.is_empty(), "{:?}", t.answers);
+        assert!(t.reply.own && t.reply.html.contains("Rent goes up in May"));
+        for other in [Some(&cal), Some(&ann), None] {
+            assert!(matches!(conversations::thread(&db, in_group, other).await, Err(CoreError::NotFound)));
+        }
+        assert!(matches!(conversations::edit(&db, &s, &dan, in_group, "Rent goes up in June").await, Err(CoreError::NotFound)));
+        assert!(matches!(conversations::history(&db, in_group, Some(&dan)).await, Err(CoreError::NotFound)));
+        assert!(matches!(conversations::post(&db, mail, &dan, Subject::Group(gid), &to(in_group, "Again")).await, Err(CoreError::NotFound)));
+        assert!(matches!(conversations::retract(&db, &cal, in_group, "").await, Err(CoreError::NotFound)), "only its author");
+        conversations::retract(&db, &dan, in_group, "Out of date").await.unwrap();
+        assert_eq!(conversations::thread(&db, in_group, Some(&dan)).await.unwrap().reply.shown, Shown::Retracted);
+        let page = conversations::conversation(&db, Subject::Group(gid), Some(&hal), None).await.unwrap();
+        assert_eq!(page.replies[0].shown, Shown::Retracted, "the members see it retracted");
+        // A hidden reply on a visible subject is still the author's and the moderators' only.
+        assert!(conversations::thread(&db, hidden, Some(&dan)).await.unwrap().info.is_some());
+        assert!(matches!(conversations::thread(&db, pending, Some(&cal)).await, Err(CoreError::NotFound)));
+
+        // Pages of 50, newest first, none twice.
+        for i in 0..conversations::MINE_PAGE_SIZE {
+            conversations::post(&db, mail, &dan, canal, &reply(&format!("Reply {i}"))).await.unwrap();
+        }
+        let first = conversations::mine(&db, &dan, None).await.unwrap();
+        assert_eq!(first.replies.len() as i64, conversations::MINE_PAGE_SIZE);
+        assert_eq!(first.replies[0].excerpt, format!("Reply {}", conversations::MINE_PAGE_SIZE - 1));
+        let next = conversations::mine(&db, &dan, first.next_before).await.unwrap();
+        let ids: Vec<i64> = next.replies.iter().map(|r| r.id).collect();
+        assert_eq!(ids, vec![hidden, retracted, on_draft, visible, in_group, pending]);
+        assert!(next.later_page && next.next_before.is_none());
+        assert!(conversations::mine(&db, &cal, None).await.unwrap().replies.is_empty(), "only one's own");
     }
 }

@@ -184,6 +184,59 @@ pub async fn descendants_after(db: &Db, r: &ReplyRow, after_path: &str, viewer: 
         .await?)
 }
 
+/// A page of a person's own replies, newest first, before reply `before`
+/// (`i64::MAX` for the first page), whatever their status and subject: the
+/// author's list of what became of them (index `replies_author`).
+pub async fn by_author(db: &Db, person: i64, before: i64, limit: i64) -> Result<Vec<ReplyRow>> {
+    let sql = format!("{SELECT} WHERE r.author_person = $1 AND r.id < $2 ORDER BY r.id DESC LIMIT $3");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person).bind(before).bind(limit).fetch_all(&db.pool).await?)
+}
+
+/// Who hosts a subject, to be told of a reply by `writer`: the active staff
+/// and admins of `orgs`, the active hosts of `groups` and the people named
+/// in `people`, each once, leaving out the writer and anyone who blocked or
+/// muted them; organisation admins, group hosts and named hosts first, then
+/// staff, each by id (oldest account first), at most `limit`.
+pub async fn hosts_to_tell(db: &Db, orgs: &[i64], groups: &[i64], people: &[i64], writer: i64, limit: i64) -> Result<Vec<i64>> {
+    let mut p = crate::Params::new(db.backend());
+    let mut parts = Vec::new();
+    if !orgs.is_empty() {
+        parts.push(format!(
+            "SELECT person_id AS id, CASE WHEN role = 'admin' THEN 0 ELSE 1 END AS turn FROM org_members \
+             WHERE org_id IN {} AND status = 'active' AND role IN ('admin', 'staff')",
+            p.tuple(orgs.len())
+        ));
+    }
+    if !groups.is_empty() {
+        parts.push(format!(
+            "SELECT member_id AS id, 0 AS turn FROM group_members \
+             WHERE group_id IN {} AND member_kind = 'person' AND role = 'host' AND status = 'active'",
+            p.tuple(groups.len())
+        ));
+    }
+    if !people.is_empty() {
+        parts.push(format!("SELECT id, 0 AS turn FROM people WHERE id IN {}", p.tuple(people.len())));
+    }
+    if parts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT h.id FROM ({}) h WHERE h.id <> {} \
+         AND NOT EXISTS (SELECT 1 FROM person_relations r WHERE r.person_id = h.id AND r.other_id = {} AND r.kind IN ('block', 'mute')) \
+         GROUP BY h.id ORDER BY MIN(h.turn), h.id LIMIT {}",
+        parts.join(" UNION ALL "),
+        p.next(),
+        p.next(),
+        p.next()
+    );
+    let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql));
+    for id in orgs.iter().chain(groups).chain(people) {
+        q = q.bind(*id);
+    }
+    let rows = q.bind(writer).bind(writer).bind(limit).fetch_all(&db.pool).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
 /// What [`update_body`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyUpdate {

@@ -409,3 +409,114 @@ async fn object_pages_lead_back_after_sign_in_and_say_where_pages_end() {
         assert!(past.body.contains("There is no page 2 of stories about this object."), "{}", past.body);
     }
 }
+
+/// "Your replies" lists a person's replies with what became of them, and
+/// names what they are on only while they may see it. Once Dan leaves a
+/// members-only group, his reply's page shows him the reply alone, which he
+/// can retract, never edit or answer; nobody else sees it. Bad page
+/// addresses are answered in words.
+#[tokio::test]
+async fn your_replies_reach_what_you_can_no_longer_see() {
+    for mut hal in apps().await {
+        hal.sign_up("hal").await;
+        let fields = [("name", "Carers"), ("slug", "carers"), ("purpose", "Support"), ("visibility", "members"), ("join_policy", "open")];
+        assert_eq!(hal.submit("/groups/new", "/groups", &fields).await.status, StatusCode::SEE_OTHER);
+        let gid = meetinghouse_store::groups::by_slug(&hal.db, "carers").await.unwrap().unwrap().id;
+        let post = format!("/conversations/group/{gid}/replies");
+        let mut dan = hal.other_browser();
+        dan.sign_up("dan").await;
+        assert_eq!(dan.submit("/me", "/groups/carers/join", &[]).await.status, StatusCode::SEE_OTHER);
+        let reply = dan.submit("/groups/carers", &post, &[("body", "Rent goes up in *May*")]).await.location().unwrap().to_string();
+        assert!(hal.get("/notifications").await.body.contains("dan started a conversation in “Carers”."), "the group's host hears of it");
+        let r = hal.submit(&reply, &post, &[("body", "Thanks for the warning, Dan"), ("parent_id", &id_of(&reply))]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+        let me = dan.get("/me").await.body;
+        assert!(me.contains("href=\"/me/replies\""), "{me}");
+        let mine = dan.get("/me/replies").await.body;
+        assert!(mine.contains("Published") && mine.contains(">Carers</a>") && mine.contains("Rent goes up in *May*") && mine.contains(&format!("href=\"{reply}\"")), "{mine}");
+
+        // Dan leaves: the list no longer names the group; the reply's page shows him his reply alone.
+        assert_eq!(dan.submit("/me", "/groups/carers/leave", &[]).await.status, StatusCode::SEE_OTHER);
+        let mine = dan.get("/me/replies").await.body;
+        assert!(mine.contains("something you can no longer see") && !mine.contains("Carers") && mine.contains(&format!("href=\"{reply}\"")), "{mine}");
+        let page = dan.get(&reply).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("no longer visible to you") && page.body.contains("<em>May</em>"), "{}", page.body);
+        assert!(page.body.contains(&format!("action=\"{reply}/retract\"")), "{}", page.body);
+        for nothing in ["Carers", "Thanks for the warning", "/edit", "/conversations/group", "Your answer", "Ask for a review"] {
+            assert!(!page.body.contains(nothing), "{nothing}: {}", page.body);
+        }
+        assert_eq!(dan.get(&format!("{reply}/edit")).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(dan.get(&format!("{reply}?after=1")).await.status, StatusCode::NOT_FOUND, "no answers to page through");
+        let mut carl = hal.other_browser();
+        assert_eq!(carl.get(&reply).await.status, StatusCode::NOT_FOUND);
+        carl.sign_up("carl").await;
+        assert_eq!(carl.get(&reply).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(carl.submit("/me", &format!("{reply}/retract"), &[]).await.status, StatusCode::NOT_FOUND);
+
+        // He retracts it; the group's members see it retracted.
+        let r = dan.submit(&reply, &format!("{reply}/retract"), &[("note", "Out of date")]).await;
+        assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, Some(reply.as_str())));
+        let page = dan.get(&reply).await.body;
+        assert!(page.contains("Retracted by you.") && !page.contains("action=\"/replies"), "{page}");
+        assert!(dan.get("/me/replies").await.body.contains("Retracted"));
+        assert!(hal.get(&format!("/conversations/group/{gid}")).await.body.contains("Retracted by the author"));
+
+        // Bad addresses, plain words; signed out, the list asks you to sign in.
+        let r = dan.get("/me/replies?before=yesterday").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("which of your replies to show"), "{}", r.body);
+        assert!(dan.get("/me/replies?before=1").await.body.contains("There are no older replies."));
+        let r = hal.other_browser().get("/me/replies").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(r.location().unwrap().starts_with("/login"));
+    }
+}
+
+/// A reply's page lists 200 answers at a time, with a "Later answers" link
+/// to the rest (no JavaScript), and back.
+#[tokio::test]
+async fn a_reply_page_pages_through_its_answers() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let path = story(&mut ann).await;
+        let post = format!("/conversations/story/{}/replies", id_of(&path));
+        let reply = ann.submit(&path, &post, &[("body", "Who else made lace?")]).await.location().unwrap().to_string();
+        let id: i64 = id_of(&reply).parse().unwrap();
+        let r = meetinghouse_store::conversations::by_id(&ann.db, id).await.unwrap().unwrap();
+        let mut tx = ann.db.begin().await.unwrap();
+        for i in 0..201 {
+            let body = format!("Answer {i}.");
+            let new = meetinghouse_store::conversations::NewReply {
+                subject_kind: "story",
+                subject_id: r.subject_id,
+                parent: Some((r.id, r.depth, r.path.as_str())),
+                author_person: r.author_person,
+                author_org: None,
+                voice: "person",
+                body: &body,
+                status: "visible",
+                by_host: false,
+                public: true,
+            };
+            meetinghouse_store::conversations::insert(&mut tx, &new).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+
+        let first = ann.get(&reply).await.body;
+        assert!(first.contains("Answer 0.") && first.contains("Answer 199.") && !first.contains("Answer 200."));
+        assert!(!first.contains("Back to the first answers"));
+        let later = first.split("<nav class=\"pager\" aria-label=\"Pages of answers\"><a href=\"").nth(1).expect("a link to later answers").split('"').next().unwrap().to_string();
+        assert!(later.starts_with(&format!("{reply}?after=")) && later.ends_with("#answers"), "{later}");
+        let next = ann.get(later.trim_end_matches("#answers")).await;
+        assert_eq!(next.status, StatusCode::OK);
+        assert!(next.body.contains("Answer 200.") && !next.body.contains("Answer 199.") && !next.body.contains("Later answers"), "{}", next.body);
+        assert!(next.body.contains(&format!("href=\"{reply}#answers\">Back to the first answers")));
+
+        let r = ann.get(&format!("{reply}?after=the-next-one")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("which answers to show"), "{}", r.body);
+        assert_eq!(ann.get(&format!("{reply}?after=987654")).await.status, StatusCode::NOT_FOUND);
+    }
+}

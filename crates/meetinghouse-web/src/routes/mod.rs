@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/reset/confirm", get(account::reset::confirm_form).post(account::reset::confirm_submit))
         .route("/me", get(people::me::show))
         .route("/me/profile", get(people::edit::form).post(people::edit::submit))
+        .route("/me/replies", get(replies::mine::show))
         .route("/{at_handle}", get(people::profile::show))
         .route("/orgs", get(orgs::list::show).post(orgs::create::submit))
         .route("/orgs/new", get(orgs::create::form))
