@@ -106,7 +106,7 @@ async fn closed_to(db: &Db, group: &GroupRow, actor: &Actor) -> Result<bool> {
 /// existence stays private.
 pub async fn for_placing(db: &Db, actor: &Actor, slug: &str) -> Result<std::result::Result<GroupRow, String>> {
     let missing = || Err(format!("There is no group at “{slug}”."));
-    let Some(group) = store::by_slug(db, slug).await? else { return Ok(missing()) };
+    let Some(group) = by_address(db, slug).await? else { return Ok(missing()) };
     let belongs = actor.is_admin || is_member(db, actor.id, group.id).await?;
     if belongs {
         Ok(Ok(group))
@@ -184,6 +184,16 @@ impl GroupPage {
     }
 }
 
+/// The group at an address (a slug from a URL or a form), parsed first: one
+/// that cannot be a group's address (a NUL byte, which PostgreSQL cannot
+/// hold in text; a space) names none, and is never a query.
+pub async fn by_address(db: &Db, slug: &str) -> Result<Option<GroupRow>> {
+    match Slug::parse(slug) {
+        Ok(slug) => Ok(store::by_slug(db, slug.as_str()).await?),
+        Err(_) => Ok(None),
+    }
+}
+
 /// Loads the first page of a group for a viewer; a members-only group is
 /// "not found" to outsiders.
 pub async fn page(db: &Db, slug: &str, viewer: Option<&Actor>) -> Result<GroupPage> {
@@ -194,7 +204,7 @@ pub async fn page(db: &Db, slug: &str, viewer: Option<&Actor>) -> Result<GroupPa
 /// members-only group is "not found" to outsiders, except to someone it
 /// invited, who sees only its name, its purpose and the invitation.
 pub async fn page_at(db: &Db, slug: &str, viewer: Option<&Actor>, number: i64) -> Result<GroupPage> {
-    let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     let number = number.max(1);
     let reach = match viewer {
         Some(a) => store::reachable_for_person(db, a.id).await?,
@@ -411,7 +421,7 @@ async fn tell_hosts(db: &Db, mail: Mailer<'_>, actor: &Actor, group: &GroupRow, 
 /// `AlreadyRequested`, so the hosts are told once.
 pub async fn join(db: &Db, settings: &Settings, actor: &Actor, slug: &str) -> Result<JoinOutcome> {
     ensure_can_post(actor, settings)?;
-    let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     let has_row = store::direct_membership(db, group.id, MemberKind::Person, actor.id).await?.is_some();
     if !has_row && closed_to(db, &group, actor).await? {
         return Err(CoreError::NotFound);
@@ -443,7 +453,7 @@ pub struct Left {
 /// transaction that removes them, with the group's membership locked, so two
 /// hosts leaving at once cannot leave none.
 pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<Left> {
-    let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     let mut tx = db.begin().await?;
     store::lock_group(&mut tx, db.backend(), group.id).await?;
     let Some((role, status)) = store::membership_in(&mut tx, group.id, MemberKind::Person, actor.id).await? else {
@@ -467,11 +477,11 @@ pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<Left> {
 /// hosts once it is saved.
 pub async fn add_org(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, org_slug: &str) -> Result<JoinOutcome> {
     ensure_can_post(actor, mail.settings)?;
-    let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     if !is_host(db, actor, group.id).await? && closed_to(db, &group, actor).await? {
         return Err(CoreError::NotFound);
     }
-    let org = orgs::by_slug(db, org_slug.trim())
+    let org = crate::orgs::by_address(db, org_slug.trim())
         .await?
         .ok_or_else(|| FieldErrors::one("org", format!("There is no organisation at “{}”.", org_slug.trim())))?;
     let role = orgs::membership(db, org.id, actor.id).await?.filter(|(_, s)| s == "active").map(|(r, _)| r);
@@ -498,13 +508,13 @@ pub async fn add_org(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, org_s
 /// not exist. A new request is told to the parent's hosts once it is saved.
 pub async fn nest(db: &Db, mail: Mailer<'_>, actor: &Actor, parent_slug: &str, child_slug: &str) -> Result<JoinOutcome> {
     ensure_can_post(actor, mail.settings)?;
-    let parent = store::by_slug(db, parent_slug).await?.ok_or(CoreError::NotFound)?;
+    let parent = by_address(db, parent_slug).await?.ok_or(CoreError::NotFound)?;
     if !is_host(db, actor, parent.id).await? && closed_to(db, &parent, actor).await? {
         return Err(CoreError::NotFound);
     }
     let child_slug = child_slug.trim();
     let no_such_child = || FieldErrors::one("child", format!("There is no group at “{child_slug}”."));
-    let child = store::by_slug(db, child_slug).await?.ok_or_else(no_such_child)?;
+    let child = by_address(db, child_slug).await?.ok_or_else(no_such_child)?;
     if !can_see(db, &child, Some(actor)).await? {
         return Err(no_such_child());
     }
@@ -555,7 +565,7 @@ fn not_waiting() -> CoreError {
 /// is a row of the page, not a field).
 pub async fn approve(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<()> {
     let kind = parse_kind(kind)?;
-    let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     let mut tx = host_turn(db, actor, &group, "approve requests").await?;
     if kind == MemberKind::Group {
         // Re-check for a loop: the graph may have changed since the request.
@@ -587,7 +597,7 @@ pub async fn approve(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: 
 /// A host declines a pending request (person, organisation or group).
 pub async fn decline(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<()> {
     let kind = parse_kind(kind)?;
-    let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     let mut tx = host_turn(db, actor, &group, "answer requests").await?;
     if !store::decline_request(&mut tx, group.id, kind, member_id).await? {
         return Err(not_waiting());
@@ -632,7 +642,7 @@ fn not_a_member(group: &GroupRow) -> CoreError {
 /// to member; the last active host cannot be stepped down (counted in the
 /// transaction that changes the role). Returns the person's name.
 pub async fn set_host(db: &Db, actor: &Actor, slug: &str, person_id: i64, host: bool) -> Result<String> {
-    let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     let (name, _) = member_name(db, MemberKind::Person, person_id).await?;
     let mut tx = host_turn(db, actor, &group, if host { "make people hosts" } else { "step hosts down" }).await?;
     let Some((role, status)) = store::membership_in(&mut tx, group.id, MemberKind::Person, person_id).await? else {
@@ -681,7 +691,7 @@ pub struct Removed {
 /// who may act is checked too).
 pub async fn remove(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<Removed> {
     let kind = parse_kind(kind)?;
-    let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     if !can_see(db, &group, Some(actor)).await? {
         return Err(CoreError::NotFound);
     }
@@ -728,7 +738,7 @@ pub async fn invite_person(db: &Db, actor: &Actor, slug: &str, handle: &str) -> 
 }
 
 async fn invite_as(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str, handle: &str) -> Result<()> {
-    let group = store::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     let handle = crate::types::Handle::parse(handle).map_err(|m| FieldErrors::one("handle", m))?;
     let person = meetinghouse_store::people::by_handle(db, handle.as_str())
         .await?

@@ -27,11 +27,12 @@ pub struct UploadError(pub String);
 /// The image work runs on the blocking pool, off the request threads. The
 /// row (with its keys) is recorded before the bytes are stored: the clean-up
 /// ([`remove_unused`]) may be removing the same bytes, left by an earlier
-/// upload of the same image, and the insert waits for it, so the bytes are
-/// stored again after it. If storing fails (the disk is full, the object
-/// store does not answer), the cause is logged and the person is told, as
-/// for a refused image, so the form comes back with what they wrote; the
-/// row stays unused and the clean-up removes it.
+/// upload of the same image, and it leaves (or puts back) the bytes of a
+/// key a row has recorded, so the bytes stored here stay. If storing fails
+/// (the disk is full, the object store does not answer), the cause is
+/// logged and the person is told, as for a refused image, so the form comes
+/// back with what they wrote; the row stays unused and the clean-up
+/// removes it.
 pub async fn upload(db: &Db, media: &MediaStore, actor: &Actor, bytes: Vec<u8>, limits: Limits) -> Result<std::result::Result<i64, UploadError>> {
     let processed = tokio::task::spawn_blocking(move || meetinghouse_media::process(&bytes, &limits))
         .await
@@ -155,24 +156,66 @@ const REMOVALS_PER_RUN: i64 = 1_000;
 pub struct Removed {
     pub rows: usize,
     pub blobs: usize,
+    /// Keys whose bytes could not be deleted (each logged); tried again on
+    /// the next run.
+    pub failed: usize,
 }
 
 /// Removes the uploads no story shows that are older than
 /// [`UNUSED_KEEP_SECS`] at `now`: each row, and the bytes of each of its
 /// keys that no other row has (two uploads of the same bytes share keys).
-/// One transaction per row: its bytes go while no upload can record one of
-/// its keys, and if removing bytes fails the row stays for the next run.
+/// A row goes in a short transaction of its own that also queues its freed
+/// keys; the bytes are deleted after it commits, so no database lock is held
+/// while the media store works (an S3 request may take up to a minute).
+/// Then every queued key's bytes go, unless an upload of the same bytes
+/// recorded the key since ([`delete_bytes`]). A key whose bytes cannot be
+/// deleted is logged, counted in [`Removed::failed`] and left queued for
+/// the next run; the others go on.
 pub async fn remove_unused(db: &Db, media: &MediaStore, now: i64) -> Result<Removed> {
     let mut removed = Removed::default();
     for id in store::unused_before(db, now - UNUSED_KEEP_SECS, REMOVALS_PER_RUN).await? {
         let mut tx = store::begin_removal(db).await?;
-        let Some(keys) = store::remove_unused(&mut tx, id).await? else { continue };
-        for key in &keys {
-            media.delete(key).await.map_err(|e| CoreError::Internal(format!("removing an unused image: {e}")))?;
+        if store::remove_unused(&mut tx, id).await?.is_some() {
+            tx.commit().await.map_err(meetinghouse_store::StoreError::from)?;
+            removed.rows += 1;
         }
-        tx.commit().await.map_err(meetinghouse_store::StoreError::from)?;
-        removed.rows += 1;
-        removed.blobs += keys.len();
+    }
+    for key in store::queued_deletions(db, DELETIONS_PER_RUN).await? {
+        match delete_bytes(db, media, &key).await {
+            Ok(gone) => {
+                store::deletion_done(db, &key).await?;
+                removed.blobs += usize::from(gone);
+            }
+            Err(e) => {
+                tracing::warn!(key = %key, error = %e, "purge: an unused image could not be deleted; will try again");
+                removed.failed += 1;
+            }
+        }
     }
     Ok(removed)
+}
+
+/// The most queued keys one run deletes the bytes of.
+const DELETIONS_PER_RUN: i64 = 5_000;
+
+/// Deletes the bytes of a key no upload had when it was queued; returns
+/// whether they went. An upload of the same bytes may record the key again
+/// at any moment, and stores the bytes after recording it: the bytes stay
+/// if it already has, and are put back if it did while they were being
+/// deleted (its own store may have come before the delete).
+async fn delete_bytes(db: &Db, media: &MediaStore, key: &str) -> Result<bool> {
+    let failed = |e: meetinghouse_media::StoreError| CoreError::Internal(format!("removing an unused image: {e}"));
+    if store::key_in_use(db, key).await? {
+        return Ok(false);
+    }
+    let bytes = media.get(key).await.map_err(failed)?;
+    media.delete(key).await.map_err(failed)?;
+    if store::key_in_use(db, key).await? {
+        if let Some(bytes) = bytes {
+            let mime = if key.ends_with(".png") { "image/png" } else { "image/jpeg" };
+            media.put(key, &bytes, mime).await.map_err(failed)?;
+        }
+        return Ok(false);
+    }
+    Ok(true)
 }

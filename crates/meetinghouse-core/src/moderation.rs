@@ -1,18 +1,23 @@
 //! Moderation and safety: reports, the queue (instance moderators see all of
-//! it, group hosts their group's part), restorative actions with an audit
-//! log, an optional public log, review of new accounts' first replies, the
-//! "pause before posting" word list, blocks and mutes.
+//! it; the hosts of a group, an organisation or a prompt the part about what
+//! they host), restorative actions with an audit log, an optional public
+//! log, review of new accounts' first replies, the "pause before posting"
+//! word list, blocks and mutes.
+
+use std::collections::HashMap;
 
 use meetinghouse_store::conversations as store_replies;
 use meetinghouse_store::conversations::ReplyRow;
-use meetinghouse_store::moderation::{self as store, ActionRow, NewAction, ReportRow, Suspension};
-use meetinghouse_store::{Db, StoreError, people, settings as store_settings};
+use meetinghouse_store::groups::{self as store_groups, MemberKind};
+use meetinghouse_store::moderation::{self as store, ActionRow, NewAction, ReportRow, StoryRemoval, Suspension};
+use meetinghouse_store::stories::{self as store_stories, Byline, StoryRow};
+use meetinghouse_store::{Db, StoreError, orgs as store_orgs, people, prompts as store_prompts, settings as store_settings};
 
 use crate::error::{CoreError, FieldErrors, Result};
 use crate::notifications::{self, Kind, Mailer};
 use crate::subjects::{self, Subject};
 use crate::types::{Handle, text};
-use crate::{Actor, conversations, groups};
+use crate::{Actor, conversations};
 
 pub const DETAILS_MAX: usize = 2_000;
 pub const SUSPEND_DAYS_MAX: i64 = 365;
@@ -117,24 +122,43 @@ pub async fn save_policy(db: &Db, actor: &Actor, form: &PolicyForm) -> Result<()
     Ok(())
 }
 
-/// What a person submits to report a reply or a person.
+/// What a person submits to report a reply, a story or a person.
 #[derive(Debug, Clone, Default)]
 pub struct ReportForm {
-    /// `reply` or `person`.
+    /// `reply`, `story` or `person`.
     pub target_kind: String,
-    /// The reply's id, or the person's handle.
+    /// The reply's or the story's id, or the person's handle.
     pub target: String,
     pub category: String,
     pub details: String,
 }
 
+/// The category of a request to look again at a story the moderators
+/// removed, sent by its author through [`report`].
+pub const REVIEW_REQUEST: &str = "review-request";
+
+/// Why the author of a story the moderators removed cannot restore it.
+pub const STORY_REMOVED: &str = "The moderators removed this story, so you cannot restore it yourself. \
+     If you think this was a mistake, ask them to look again: use “Ask for a review” on the story's page.";
+
 /// Files a report. Reporting the same thing twice is refused kindly.
 /// Anyone signed in may report harm, an account still waiting for approval
 /// or with an unconfirmed email address included; a suspended account may
 /// not (it cannot sign in, but a session could outlive the suspension).
+///
+/// A story is reported as a reply is: only by someone who may see it, never
+/// by its author, and the report is in the queue of the instance
+/// moderators and of the story's hosts (the staff of the organisation it
+/// speaks for, the hosts of its group and of the prompt it answers). Its
+/// author may instead, once the moderators removed it, ask them to look
+/// again (category [`REVIEW_REQUEST`]): only instance moderators see that.
 pub async fn report(db: &Db, actor: &Actor, form: &ReportForm) -> Result<()> {
     if !matches!(actor.status.as_str(), "active" | "pending") {
         return Err(CoreError::Forbidden("This account is suspended, so it cannot send reports.".into()));
+    }
+    if form.target_kind == "story" && form.category == REVIEW_REQUEST {
+        let id = form.target.trim().parse::<i64>().map_err(|_| CoreError::NotFound)?;
+        return request_story_review(db, actor, id, &form.details).await;
     }
     let (kind, target_id, group_id) = match form.target_kind.as_str() {
         "reply" => {
@@ -144,6 +168,17 @@ pub async fn report(db: &Db, actor: &Actor, form: &ReportForm) -> Result<()> {
                 return Err(CoreError::Forbidden("This is your own reply: you can edit or retract it instead.".into()));
             }
             ("reply", id, info.group_id)
+        }
+        "story" => {
+            let id = form.target.trim().parse::<i64>().map_err(|_| CoreError::NotFound)?;
+            let story = store_stories::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+            if !crate::stories::can_see(db, &story, Some(actor)).await? {
+                return Err(CoreError::NotFound);
+            }
+            if story.author_person == actor.id {
+                return Err(CoreError::Forbidden("This is your own story: you can edit or delete it instead.".into()));
+            }
+            ("story", id, story.group_id)
         }
         "person" => {
             let handle = Handle::parse(&form.target).map_err(|_| CoreError::NotFound)?;
@@ -170,6 +205,67 @@ pub async fn report(db: &Db, actor: &Actor, form: &ReportForm) -> Result<()> {
     Ok(())
 }
 
+/// The author of a story the moderators removed asks them to look again
+/// (with what they want to say), while it can still be restored. A request
+/// already waiting is refused kindly.
+pub async fn request_story_review(db: &Db, actor: &Actor, story_id: i64, details: &str) -> Result<()> {
+    let story = store_stories::by_id(db, story_id).await?.ok_or(CoreError::NotFound)?;
+    if story.author_person != actor.id {
+        return Err(CoreError::Forbidden("Only the author can ask for a review.".into()));
+    }
+    let Some(removal) = store::story_removal(db, story_id).await? else {
+        return Err(CoreError::Forbidden("Only a story the moderators removed can be reviewed again.".into()));
+    };
+    if meetinghouse_store::now() - removal.removed_at > crate::stories::RESTORE_WINDOW_SECS {
+        return Err(CoreError::Forbidden("This story was removed more than 30 days ago and can no longer be restored.".into()));
+    }
+    let mut e = FieldErrors::new();
+    let details = text(&mut e, "details", "What you want the moderators to know", details, DETAILS_MAX, false);
+    e.into_result()?;
+    let mut tx = db.begin().await?;
+    store::insert_report(&mut tx, Some(actor.id), "story", story_id, REVIEW_REQUEST, &details, None).await.map_err(|err| match err {
+        StoreError::Conflict { .. } => FieldErrors::one("details", "You have already asked for a review. A moderator will look at it, and you will hear what they decided."),
+        other => other.into(),
+    })?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// Why the moderators removed a story, for its author (the story's page
+/// says so instead of offering to restore it); `None` for anyone else, and
+/// for a story not removed by moderation.
+pub async fn removal_for_author(db: &Db, viewer: Option<&Actor>, story: &StoryRow) -> Result<Option<StoryRemoval>> {
+    if story.deleted_at.is_none() || viewer.is_none_or(|a| a.id != story.author_person) {
+        return Ok(None);
+    }
+    Ok(store::story_removal(db, story.id).await?)
+}
+
+/// The version of a story's text a moderator judges (its title and text).
+pub fn story_version(s: &StoryRow) -> String {
+    crate::secrets::token_hash(&format!("{}\n{}", s.title, s.body))[..16].to_string()
+}
+
+/// The actions that apply to a queue item as it is: (key, label).
+fn choices(target_kind: &str, full_powers: bool, pending: bool, story: Option<(&StoryRow, bool)>) -> Vec<(&'static str, String)> {
+    ACTIONS
+        .iter()
+        .filter(|(_, _, admins_only)| !admins_only || full_powers)
+        .filter_map(|(key, label, _)| {
+            let label = match (target_kind, *key, story) {
+                ("story", "approve", _) => return None,
+                ("story", "hide", Some((s, _))) if s.deleted_at.is_none() => "Remove the story and its photos, with a note to the author".into(),
+                ("story", "hide", _) => return None,
+                ("story", "restore", Some((_, true))) if full_powers => "Restore the story the moderators removed (show it again)".into(),
+                ("story", "restore", _) => return None,
+                (_, "dismiss" | "warn" | "restore", _) if pending => return None,
+                _ => label.to_string(),
+            };
+            Some((*key, label))
+        })
+        .collect()
+}
+
 /// A queue item with what the moderator needs to judge it.
 #[derive(Debug, Clone)]
 pub struct QueueItem {
@@ -184,14 +280,21 @@ pub struct QueueItem {
     pub full_powers: bool,
     /// Whether it is about the actor (their reply, or them): shown to an
     /// instance moderator so they know it is there, but another moderator
-    /// decides it (see [`act`]). Group hosts never see such items.
+    /// decides it (see [`act`]). Hosts never see such items.
     pub about_actor: bool,
+    /// For a host, whose queue the item is in, in words ("Reports about
+    /// Tiverton Museum's page and collection, and stories in its name"):
+    /// the parts they host of what it is about. Empty for an instance
+    /// moderator, who sees every item.
+    pub scopes: Vec<String>,
     /// The version of the reported reply's text shown here ([`version`]),
     /// sent back with the decision ([`act_seen`]); empty for a person.
     pub version: String,
     /// Whether the reply waits for review: only publishing or hiding it
     /// applies (a dismissal or a warning would leave it waiting for good).
     pub pending: bool,
+    /// The actions that apply to it as it is now, for the actor: (key, label).
+    pub choices: Vec<(&'static str, String)>,
 }
 
 /// The version of a reply's text a moderator judges: a decision made from a
@@ -206,6 +309,10 @@ pub const ABOUT_YOU: &str = "This is about you or your own reply, so another mod
 /// What a moderator is told when the item changed after they loaded it.
 pub const ALREADY_DEALT_WITH: &str = "This report was already dealt with, perhaps by another moderator while you were looking at it. Nothing was changed.";
 
+/// What a moderator is told when the story is not what their page showed.
+pub const STORY_CHANGED: &str = "The story changed since you opened the page (its author edited or deleted it, or another moderator acted), \
+     so nothing was changed. Look at it again, then decide.";
+
 /// What a moderator is told when the reply is not what their page showed.
 pub const REPLY_CHANGED: &str = "The reply changed since you opened the page (its author edited or retracted it, or another moderator acted), \
      so nothing was changed. Look at it again, then decide.";
@@ -214,37 +321,139 @@ pub const REPLY_CHANGED: &str = "The reply changed since you opened the page (it
 pub const PENDING_NEEDS_DECISION: &str = "This reply is waiting for review, so dismissing it or only warning its author would leave it \
      waiting for good. Publish it, or hide it with a note to the author.";
 
-/// Groups a person hosts directly; the queue shows their content to them.
-async fn scope(db: &Db, actor: &Actor) -> Result<Option<Vec<i64>>> {
-    if actor.is_admin {
-        return Ok(None);
-    }
-    let hosted = store::hosted_groups(db, actor.id).await?;
-    if hosted.is_empty() {
-        return Err(CoreError::Forbidden("The moderation queue is for the meeting house's moderators and for group hosts.".into()));
-    }
-    Ok(Some(hosted))
+/// Why someone who hosts nothing has no moderation queue.
+pub const NO_QUEUE: &str = "The moderation queue is for the meeting house's moderators and for the hosts of groups, organisations and prompts.";
+
+/// Whether the actor has a moderation queue: an instance moderator, or a
+/// host of a group, an organisation (its active staff and admins) or a
+/// prompt. The header links to the queue for them.
+pub async fn has_queue(db: &Db, actor: &Actor) -> Result<bool> {
+    Ok(actor.is_admin || store::hosts_anything(db, actor.id).await?)
 }
 
-/// The open queue the actor may see, oldest first. A group host's part
-/// leaves out reports about them and their own replies; an instance
-/// moderator sees those too, marked [`QueueItem::about_actor`].
+/// What puts a report in a host's queue, as recorded on it when it was made
+/// (instance moderators see every report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Scope {
+    /// A group: its active hosts.
+    Group(i64),
+    /// An organisation (its page, its collection, stories in its name): its
+    /// active staff and admins.
+    Org(i64),
+    /// A prompt (its replies, and stories answering it): its named host, its
+    /// organisation's staff and its group's hosts.
+    Prompt(i64),
+}
+
+/// Which of the scopes recorded on reports a person hosts now, each said in
+/// words; each scope is looked up once (a queue names the same few often).
+/// The one test of who may act on a report besides instance moderators:
+/// the queue lists only what it passes, and [`decide`] refuses the rest.
+struct Hosting<'a> {
+    db: &'a Db,
+    person: i64,
+    known: HashMap<Scope, Option<String>>,
+}
+
+impl<'a> Hosting<'a> {
+    fn new(db: &'a Db, person: i64) -> Hosting<'a> {
+        Hosting { db, person, known: HashMap::new() }
+    }
+
+    /// The parts of a report's scope the person hosts, in words; empty when
+    /// they host none of it (or it has none: a report about a person).
+    async fn of(&mut self, report: &ReportRow) -> Result<Vec<String>> {
+        let scopes = report.group_id.map(Scope::Group).into_iter().chain(report.org_id.map(Scope::Org)).chain(report.prompt_id.map(Scope::Prompt));
+        let mut out = Vec::new();
+        for scope in scopes {
+            let said = match self.known.get(&scope) {
+                Some(said) => said.clone(),
+                None => {
+                    let said = self.look_up(scope).await?;
+                    self.known.insert(scope, said.clone());
+                    said
+                }
+            };
+            out.extend(said);
+        }
+        Ok(out)
+    }
+
+    /// Whether the person hosts a scope now and, if so, what it is in words.
+    /// (Who hosts what is as `subjects::is_host` says for the subject.)
+    async fn look_up(&self, scope: Scope) -> Result<Option<String>> {
+        let (db, person) = (self.db, self.person);
+        Ok(match scope {
+            Scope::Group(g) => match self.hosts_group(g).await? {
+                true => store_groups::by_id(db, g).await?.map(|g| format!("Reports about content in the group “{}”", g.name)),
+                false => None,
+            },
+            Scope::Org(o) => match crate::orgs::is_staff(db, o, person).await? {
+                true => store_orgs::by_id(db, o).await?.map(|o| format!("Reports about {}'s page and collection, and stories in its name", o.name)),
+                false => None,
+            },
+            Scope::Prompt(p) => {
+                let Some(prompt) = store_prompts::by_id(db, p).await? else { return Ok(None) };
+                let hosts = prompt.host_person == person
+                    || match prompt.host_org {
+                        Some(o) => crate::orgs::is_staff(db, o, person).await?,
+                        None => false,
+                    }
+                    || match prompt.group_id {
+                        Some(g) => self.hosts_group(g).await?,
+                        None => false,
+                    };
+                hosts.then(|| format!("Reports about the prompt “{}” and the stories answering it", prompt.question))
+            }
+        })
+    }
+
+    /// Whether the person is an active, direct host of a group.
+    async fn hosts_group(&self, group: i64) -> Result<bool> {
+        Ok(matches!(
+            store_groups::direct_membership(self.db, group, MemberKind::Person, self.person).await?,
+            Some((role, status)) if role == "host" && status == "active"
+        ))
+    }
+}
+
+/// The open queue the actor may see, oldest first: everything for an
+/// instance moderator; for a host, the reports about what they host (a
+/// group's content, an organisation's page, collection and stories in its
+/// name, a prompt and the stories answering it), each saying whose queue
+/// it is in ([`QueueItem::scopes`]). A host's part leaves out reports
+/// about them and their own replies; an instance moderator sees those
+/// too, marked [`QueueItem::about_actor`]. Someone who hosts nothing has
+/// no queue ([`NO_QUEUE`]).
 pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
-    let scope = scope(db, actor).await?;
-    let not_about = if actor.is_admin { 0 } else { actor.id };
-    let reports = store::open_reports(db, scope.as_deref(), not_about, 200).await?;
+    let reports = if actor.is_admin {
+        store::open_reports(db, None, 0, 200).await?
+    } else {
+        if !store::hosts_anything(db, actor.id).await? {
+            return Err(CoreError::Forbidden(NO_QUEUE.into()));
+        }
+        store::open_reports(db, Some(actor.id), actor.id, 200).await?
+    };
+    let mut hosting = Hosting::new(db, actor.id);
     let mut out = Vec::with_capacity(reports.len());
     for report in reports {
+        // A host's items are the ones [`decide`] lets them act on (a role
+        // given up between the two reads leaves the item out).
+        let scopes = if actor.is_admin { Vec::new() } else { hosting.of(&report).await? };
+        if !actor.is_admin && scopes.is_empty() {
+            continue;
+        }
         let category_label = CATEGORIES
             .iter()
             .find(|(k, _)| *k == report.category)
             .map(|(_, l)| l.to_string())
             .unwrap_or_else(|| match report.category.as_str() {
                 "first-contributions" => "A new account's first contribution, waiting for review".into(),
+                "review-request" if report.target_kind == "story" => "The author of a removed story asks for a review".into(),
                 "review-request" => "The author edited a hidden reply and asks for a review".into(),
                 other => other.to_string(),
             });
-        let (mut version, mut pending) = (String::new(), false);
+        let (mut version, mut pending, mut story) = (String::new(), false, None);
         let (what, link, excerpt_html, about) = match report.target_kind.as_str() {
             "reply" => match store_replies::by_id(db, report.target_id).await? {
                 Some(r) => {
@@ -259,6 +468,23 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
                 }
                 None => ("A reply that no longer exists".into(), String::new(), String::new(), None),
             },
+            "story" => match store_stories::by_id(db, report.target_id).await? {
+                Some(s) => {
+                    version = story_version(&s);
+                    let removed = s.deleted_at.is_some() && store::story_removal(db, s.id).await?.is_some();
+                    let now = match (s.deleted_at, removed) {
+                        (None, _) => String::new(),
+                        (Some(_), true) => ", removed by the moderators".into(),
+                        (Some(_), false) => ", deleted by its author".into(),
+                    };
+                    let what = format!("The story “{}” by {} (@{}){now}", s.title, crate::stories::author_label(&s), s.author_handle);
+                    let link = if s.deleted_at.is_none() { format!("/stories/{}", s.id) } else { String::new() };
+                    let (excerpt, author) = (crate::markdown::render(&s.body), s.author_person);
+                    story = Some((s, removed));
+                    (what, link, excerpt, Some(author))
+                }
+                None => ("A story that no longer exists".into(), String::new(), String::new(), None),
+            },
             _ => match people::by_id(db, report.target_id).await? {
                 Some(p) => {
                     (format!("The person {} (@{}), {}", p.display_name, p.handle, p.status), format!("/@{}", p.handle), String::new(), Some(p.id))
@@ -267,7 +493,8 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
             },
         };
         let about_actor = about == Some(actor.id);
-        out.push(QueueItem { full_powers: actor.is_admin, report, category_label, what, link, excerpt_html, about_actor, version, pending });
+        let choices = choices(&report.target_kind, actor.is_admin, pending, story.as_ref().map(|(s, removed)| (s, *removed)));
+        out.push(QueueItem { full_powers: actor.is_admin, report, category_label, what, link, excerpt_html, about_actor, scopes, version, pending, choices });
     }
     Ok(out)
 }
@@ -293,6 +520,9 @@ pub struct Decision {
     days: Option<i64>,
     /// The reported reply as loaded (its status is the one judged).
     reply: Option<ReplyRow>,
+    /// The reported story as loaded (its text is the one judged), and,
+    /// when the moderators removed it, the removal.
+    story: Option<(StoryRow, Option<StoryRemoval>)>,
     /// The person concerned: the reply's author, or the reported person.
     person: i64,
     /// The subject's title, for the author's notification.
@@ -313,17 +543,19 @@ pub async fn decide(db: &Db, actor: &Actor, report_id: i64, form: &ActionForm) -
 /// text is the one they read. Nobody decides an item about themselves or
 /// their own reply, instance moderators included: a host cannot restore or
 /// dismiss what was reported about their own content, nor a moderator judge
-/// their own case. A reply waiting for review is published or hidden, never
-/// dismissed or only warned about (it would wait for good); suspending or
-/// banning its author hides it too.
+/// their own case. Besides instance moderators, only the hosts of what a
+/// report is about act on it (the scope recorded on it: a group, an
+/// organisation, a prompt), and never with the powers kept for instance
+/// moderators (suspending, banning). A reply waiting for review is
+/// published or hidden, never dismissed or only warned about (it would wait
+/// for good); suspending or banning its author hides it too.
 pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionForm, seen: Option<&str>) -> Result<Decision> {
     let report = store::report_by_id(db, report_id).await?.ok_or(CoreError::NotFound)?;
-    let host = match report.group_id {
-        Some(g) => groups::is_host(db, actor, g).await?,
-        None => actor.is_admin,
-    };
+    let host = actor.is_admin || !Hosting::new(db, actor.id).of(&report).await?.is_empty();
     if !host {
-        return Err(CoreError::Forbidden("Only the meeting house's moderators (and, for a group's content, its hosts) can act on reports.".into()));
+        return Err(CoreError::Forbidden(
+            "Only the meeting house's moderators, and the hosts of what a report is about, can act on it.".into(),
+        ));
     }
     let Some((action, _, admins_only)) = ACTIONS.iter().find(|(k, _, _)| *k == form.action) else {
         return Err(FieldErrors::one("action", "Choose what to do."));
@@ -335,7 +567,15 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
         "reply" => Some(store_replies::by_id(db, report.target_id).await?.ok_or(CoreError::NotFound)?),
         _ => None,
     };
-    let person = reply.as_ref().map(|r| r.author_person).unwrap_or(report.target_id);
+    let story = match report.target_kind.as_str() {
+        "story" => {
+            let s = store_stories::by_id(db, report.target_id).await?.ok_or(CoreError::NotFound)?;
+            let removal = store::story_removal(db, s.id).await?;
+            Some((s, removal))
+        }
+        _ => None,
+    };
+    let person = reply.as_ref().map(|r| r.author_person).or(story.as_ref().map(|(s, _)| s.author_person)).unwrap_or(report.target_id);
     if person == actor.id {
         return Err(CoreError::Forbidden(ABOUT_YOU.into()));
     }
@@ -346,6 +586,11 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
         && version(r) != seen
     {
         return Err(FieldErrors::one("action", REPLY_CHANGED));
+    }
+    if let (Some((s, _)), Some(seen)) = (&story, seen)
+        && story_version(s) != seen
+    {
+        return Err(FieldErrors::one("action", STORY_CHANGED));
     }
     let mut e = FieldErrors::new();
     let needs_note = matches!(*action, "hide" | "warn" | "suspend" | "ban");
@@ -361,11 +606,29 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
     } else {
         None
     };
-    match (*action, reply.as_ref().map(|r| r.status.as_str())) {
-        ("approve", Some("pending")) | ("hide", Some("visible" | "pending")) | ("restore", Some("hidden")) => {}
-        ("approve" | "hide" | "restore", _) => e.add("action", "That does not apply to this item as it is now."),
-        ("dismiss" | "warn", Some("pending")) => e.add("action", PENDING_NEEDS_DECISION),
-        _ => {}
+    if let Some((s, removal)) = &story {
+        // A story is removed (its photos with it) while it is live, and
+        // only an instance moderator restores one the moderators removed,
+        // while it can still be restored.
+        match (*action, removal) {
+            ("hide", _) if s.deleted_at.is_none() => {}
+            ("restore", Some(_)) if !actor.is_admin => {
+                return Err(CoreError::Forbidden("Only the meeting house's moderators can restore a story the moderators removed.".into()));
+            }
+            ("restore", Some(r)) if meetinghouse_store::now() - r.removed_at > crate::stories::RESTORE_WINDOW_SECS => {
+                e.add("action", "This story was removed more than 30 days ago and can no longer be restored.")
+            }
+            ("restore", Some(_)) => {}
+            ("approve" | "hide" | "restore", _) => e.add("action", "That does not apply to this item as it is now."),
+            _ => {}
+        }
+    } else {
+        match (*action, reply.as_ref().map(|r| r.status.as_str())) {
+            ("approve", Some("pending")) | ("hide", Some("visible" | "pending")) | ("restore", Some("hidden")) => {}
+            ("approve" | "hide" | "restore", _) => e.add("action", "That does not apply to this item as it is now."),
+            ("dismiss" | "warn", Some("pending")) => e.add("action", PENDING_NEEDS_DECISION),
+            _ => {}
+        }
     }
     e.into_result()?;
     let title = match &reply {
@@ -373,7 +636,7 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
             Some(s) => subjects::resolve(db, s, None).await.map(|i| i.title).unwrap_or_else(|_| "a conversation".into()),
             None => "a conversation".into(),
         },
-        None => String::new(),
+        None => story.as_ref().map(|(s, _)| s.title.clone()).unwrap_or_default(),
     };
     // Publishing: approving a reply that waits for review, or restoring one
     // hidden before readers were ever shown it (it waited, then was hidden).
@@ -382,7 +645,7 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
         (Some(r), "restore") if r.published == 0 => Some(conversations::publish_effects(db, r).await?),
         _ => None,
     };
-    Ok(Decision { moderator: actor.id, report, action, note, days, reply, person, title, planned })
+    Ok(Decision { moderator: actor.id, report, action, note, days, reply, story, person, title, planned })
 }
 
 /// Acts on a queue item ([`decide`], then [`Decision::apply`]); returns what
@@ -414,11 +677,15 @@ impl Decision {
     /// stays, and the moderator is told); a banned account cannot be
     /// suspended, which would change nothing.
     pub async fn apply(self, db: &Db, mail: Mailer<'_>) -> Result<String> {
-        let Decision { moderator, report, action, note, days, reply, person, title, planned } = self;
+        let Decision { moderator, report, action, note, days, reply, story, person, title, planned } = self;
         let changed = || FieldErrors::one("action", REPLY_CHANGED);
         let now = meetinghouse_store::now();
         let mut until = days.map(|d| now + d * 86_400);
-        let url = reply.as_ref().map(|r| format!("/replies/{}", r.id)).unwrap_or_else(|| "/notifications".into());
+        let url = match (&reply, &story) {
+            (Some(r), _) => format!("/replies/{}", r.id),
+            (None, Some((s, _))) => format!("/stories/{}", s.id),
+            _ => "/notifications".into(),
+        };
         let mut done = "Done. The action is in the moderation log.".to_string();
         let mut tx = db.begin().await?;
         let Some(closed) = store::close_report(&mut tx, &report).await? else {
@@ -442,6 +709,10 @@ impl Decision {
                 return Err(changed());
             }
         }
+        let story_told = match &story {
+            Some((s, removal)) => apply_to_story(&mut tx, db, s, removal.as_ref(), action, moderator, report.id, &note, now).await?,
+            None => None,
+        };
         let told: Option<String> = match (action, &reply) {
             ("approve", Some(r)) => {
                 if let Some(p) = &planned {
@@ -494,7 +765,16 @@ impl Decision {
             until_at: until,
         })
         .await?;
-        if let Some(text) = told {
+        if let Some(text) = story_told.or(told) {
+            notifications::notify(&mut tx, mail, person, Kind::Moderation, &text, &url).await?;
+        }
+        // The author of a removed story asked to look again, and it stays removed.
+        if let Some((_, Some(_))) = &story
+            && action != "restore"
+            && closed.iter().any(|c| c.category == REVIEW_REQUEST)
+        {
+            let why = if note.is_empty() { String::new() } else { format!(" Why: {note}") };
+            let text = format!("A moderator looked at your story “{title}” again, and it stays removed.{why}");
             notifications::notify(&mut tx, mail, person, Kind::Moderation, &text, &url).await?;
         }
         // A review the author asked for, closed with the reply still hidden:
@@ -514,6 +794,8 @@ impl Decision {
         }
         let outcome = match action {
             "dismiss" => "looked at it and decided no action was needed",
+            "hide" if story.is_some() => "removed the story",
+            "restore" if story.is_some() => "restored the story",
             "hide" => "hid the reply",
             "warn" => "warned the person",
             "suspend" => "suspended the account",
@@ -529,6 +811,54 @@ impl Decision {
         }
         tx.commit().await.map_err(StoreError::from)?;
         Ok(done)
+    }
+}
+
+/// What removing or restoring a story does, in the decision's transaction:
+/// the story deleted (or live again) and left out of (or put back in) the
+/// search index, the removal recorded (or ended). Returns what its author
+/// is told, if anything; a story not as judged any more writes nothing.
+#[allow(clippy::too_many_arguments)]
+async fn apply_to_story(
+    tx: &mut meetinghouse_store::Tx,
+    db: &Db,
+    s: &StoryRow,
+    removal: Option<&StoryRemoval>,
+    action: &str,
+    moderator: i64,
+    report: i64,
+    note: &str,
+    now: i64,
+) -> Result<Option<String>> {
+    let title = &s.title;
+    match (action, removal) {
+        ("hide", _) => {
+            let removal = StoryRemoval { story_id: s.id, moderator: Some(moderator), report_id: Some(report), note: note.to_string(), removed_at: now };
+            if !store::remove_story(tx, &removal, &s.title, &s.body).await? {
+                return Err(FieldErrors::one("action", STORY_CHANGED));
+            }
+            crate::search::unindex(tx, db, "story", s.id).await?;
+            Ok(Some(format!(
+                "A moderator removed your story “{title}”, and its photos with it. Why: {note} \
+                 Only you can still see it, on its page. If you think this was a mistake, you can ask the moderators \
+                 to look again there, within 30 days; after that it is removed for good."
+            )))
+        }
+        ("restore", Some(r)) => {
+            if !store::unremove_story(tx, s.id, r.removed_at).await? {
+                return Err(FieldErrors::one("action", STORY_CHANGED));
+            }
+            // As when its author restores it: a voice they no longer hold
+            // gives way to their own name.
+            if !crate::stories::author_holds_voice(db, s).await? {
+                store_stories::set_byline(tx, s.id, Byline { org: None, voice: "person" }).await?;
+            }
+            if s.visibility == "public" {
+                crate::search::index(tx, db, "story", s.id, &s.title, &s.body, s.created_at).await?;
+            }
+            Ok(Some(format!("A moderator looked at your story “{title}” again and restored it: it is shown again.")))
+        }
+        _ => Ok(None),
     }
 }
 

@@ -103,6 +103,16 @@ impl OrgPage {
     }
 }
 
+/// The organisation at an address (a slug from a URL or a form), parsed
+/// first: one that cannot be an organisation's address (a NUL byte, which
+/// PostgreSQL cannot hold in text; a space) names none, and is never a query.
+pub async fn by_address(db: &Db, slug: &str) -> Result<Option<OrgRow>> {
+    match Slug::parse(slug) {
+        Ok(slug) => Ok(orgs::by_slug(db, slug.as_str()).await?),
+        Err(_) => Ok(None),
+    }
+}
+
 /// Loads the first page of an organisation for a viewer.
 pub async fn page(db: &Db, slug: &str, viewer: Option<&Actor>) -> Result<OrgPage> {
     page_at(db, slug, viewer, 1).await
@@ -111,7 +121,7 @@ pub async fn page(db: &Db, slug: &str, viewer: Option<&Actor>) -> Result<OrgPage
 /// Loads page `number` (from 1) of an organisation's members for a viewer;
 /// pending invitations are shown to those who manage it only.
 pub async fn page_at(db: &Db, slug: &str, viewer: Option<&Actor>, number: i64) -> Result<OrgPage> {
-    let org = orgs::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let org = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     let number = number.max(1);
     let viewer_role = match viewer {
         Some(a) => orgs::membership(db, org.id, a.id).await?,
@@ -146,7 +156,7 @@ async fn require_org_admin(db: &Db, actor: &Actor, org: &OrgRow) -> Result<()> {
 
 /// Invites a person by handle to an organisation with a role.
 pub async fn invite(db: &Db, actor: &Actor, slug: &str, handle: &str, role: &str) -> Result<()> {
-    let org = orgs::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let org = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     require_org_admin(db, actor, &org).await?;
     let mut e = FieldErrors::new();
     let handle = Handle::parse(handle).map_err(|m| e.add("handle", m)).ok();
@@ -167,7 +177,7 @@ pub async fn invite(db: &Db, actor: &Actor, slug: &str, handle: &str, role: &str
 
 /// Accepts an invitation to an organisation.
 pub async fn accept(db: &Db, actor: &Actor, slug: &str) -> Result<()> {
-    let org = orgs::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let org = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     if !orgs::accept(db, org.id, actor.id).await? {
         return Err(CoreError::Forbidden(format!("You have no open invitation from {}.", org.name)));
     }
@@ -217,7 +227,7 @@ fn not_a_member(org: &OrgRow) -> CoreError {
 /// them, with the membership locked, so two admins leaving at once cannot
 /// leave none.
 pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<()> {
-    let org = orgs::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let org = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     let mut tx = member_turn(db, &org).await?;
     let Some(current) = orgs::membership_in(&mut tx, org.id, actor.id).await? else {
         return Err(CoreError::Forbidden(format!("You are not a member of {}.", org.name)));
@@ -241,7 +251,7 @@ async fn person_name(db: &Db, person_id: i64) -> Result<String> {
 /// An organisation admin removes a member (or withdraws an invitation). The
 /// last active admin cannot be removed. Returns the person's name.
 pub async fn remove_member(db: &Db, actor: &Actor, slug: &str, person_id: i64) -> Result<String> {
-    let org = orgs::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let org = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     let name = person_name(db, person_id).await?;
     let mut tx = member_turn(db, &org).await?;
     require_org_admin_in(&mut tx, actor, &org).await?;
@@ -260,7 +270,7 @@ pub async fn remove_member(db: &Db, actor: &Actor, slug: &str, person_id: i64) -
 /// admin, staff or member. The last active admin cannot be made anything
 /// else. Returns the person's name.
 pub async fn change_role(db: &Db, actor: &Actor, slug: &str, person_id: i64, role: &str) -> Result<String> {
-    let org = orgs::by_slug(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let org = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     if !ROLES.contains(&role) {
         // A row of the page, not the invitation's "Role" field.
         return Err(FieldErrors::one("form", "Choose admin, staff or member."));

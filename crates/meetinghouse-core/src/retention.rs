@@ -26,18 +26,39 @@ pub struct Purged {
     pub emails: u64,
     /// Attempt-count windows (core's `attempts`).
     pub attempts: u64,
+    /// Steps that failed (each logged): the others ran all the same.
+    pub failed_steps: u64,
 }
 
 /// Removes, as of `now` (unix seconds), the stories deleted more than
 /// [`RESTORE_WINDOW_SECS`] ago (their photos' places, history and links go
-/// with them; the newest story of all waits until a newer one exists, so its
-/// id is never given again), then the uploads no story shows that are older than
-/// [`media::UNUSED_KEEP_SECS`] — those purged stories' photos among them —,
-/// and outbox mail older than [`OUTBOX_KEEP_SECS`].
+/// with them, and the replies, notifications, thanks and closed reports
+/// about them; the newest story of all waits until a newer one exists, so
+/// its id is never given again), then the uploads no story shows that are
+/// older than [`media::UNUSED_KEEP_SECS`] — those purged stories' photos
+/// among them —, outbox mail older than [`OUTBOX_KEEP_SECS`] and old
+/// attempt counts. Each step runs whatever happened to the others: one that
+/// fails is logged and counted in [`Purged::failed_steps`], so (say) an
+/// object store that is down never keeps old mail past its 30 days. An
+/// image that cannot be deleted is skipped and counted
+/// ([`media::Removed::failed`]).
 pub async fn purge(db: &Db, media_store: &MediaStore, now: i64) -> Result<Purged> {
-    let stories = store_stories::purge_deleted_before(db, now - RESTORE_WINDOW_SECS).await?;
-    let media = media::remove_unused(db, media_store, now).await?;
-    let emails = meetinghouse_store::outbox::purge_before(db, now - OUTBOX_KEEP_SECS).await?;
-    let attempts = crate::attempts::purge(db, now).await?;
-    Ok(Purged { stories, media, emails, attempts })
+    let mut failed_steps = 0;
+    let mut done = |step: &str, result: Result<u64>| match result {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!(step, error = %e, "purge: a step failed; the others ran, and it is tried again next time");
+            failed_steps += 1;
+            0
+        }
+    };
+    let stories = done("stories", store_stories::purge_deleted_before(db, now - RESTORE_WINDOW_SECS).await.map_err(Into::into));
+    let (media, media_failed) = match media::remove_unused(db, media_store, now).await {
+        Ok(m) => (m, Ok(0)),
+        Err(e) => (media::Removed::default(), Err(e)),
+    };
+    done("uploads", media_failed);
+    let emails = done("outbox", meetinghouse_store::outbox::purge_before(db, now - OUTBOX_KEEP_SECS).await.map_err(Into::into));
+    let attempts = done("attempts", crate::attempts::purge(db, now).await);
+    Ok(Purged { stories, media, emails, attempts, failed_steps })
 }

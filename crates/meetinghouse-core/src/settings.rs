@@ -4,7 +4,7 @@ use meetinghouse_store::{Db, settings as store};
 
 use crate::error::{FieldErrors, Result};
 use crate::secrets;
-use crate::types::{limits, text};
+use crate::types::{limits, line, text};
 
 /// Who may create an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,8 +119,9 @@ pub async fn save(db: &Db, actor: &crate::Actor, form: &SettingsForm) -> Result<
         return Err(crate::CoreError::Forbidden("Only instance admins can change these settings.".into()));
     }
     let mut e = FieldErrors::new();
-    let name = text(&mut e, "name", "The name", &form.name, limits::NAME_MAX, true);
-    let tagline = text(&mut e, "tagline", "The tagline", &form.tagline, limits::NAME_MAX * 2, false);
+    // One line each: they head pages and emails.
+    let name = line(&mut e, "name", "The name", &form.name, limits::NAME_MAX, true);
+    let tagline = line(&mut e, "tagline", "The tagline", &form.tagline, limits::NAME_MAX * 2, false);
     let about = text(&mut e, "about", "The about text", &form.about, limits::SETTING_TEXT_MAX, false);
     let conduct = text(&mut e, "code_of_conduct", "The code of conduct", &form.code_of_conduct, limits::SETTING_TEXT_MAX, true);
     let mode = RegistrationMode::parse(&form.registration);

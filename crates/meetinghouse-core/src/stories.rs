@@ -15,7 +15,7 @@ use crate::notifications::{self, Kind, Mailer};
 use crate::persona::{self, Voice};
 use crate::prompts::{accepting, voice_name};
 use crate::settings::Settings;
-use crate::types::{limits, text};
+use crate::types::{limits, line, text};
 use crate::{Actor, groups, markdown};
 
 /// How long a deleted story can be restored.
@@ -173,15 +173,17 @@ async fn check(
     existing_photos: &[i64],
     mut e: FieldErrors,
 ) -> Result<Checked> {
-    let title = text(&mut e, "title", "The title", &form.title, TITLE_MAX, true);
+    // One-line fields: a title, place or period is copied into emails,
+    // digests and log lines, where a line break would start a line of its own.
+    let title = line(&mut e, "title", "The title", &form.title, TITLE_MAX, true);
     let body = text(&mut e, "body", "Your story", &form.body, BODY_MAX, true);
-    let place_name = text(&mut e, "place_name", "The place", &form.place_name, limits::NAME_MAX, false);
+    let place_name = line(&mut e, "place_name", "The place", &form.place_name, limits::NAME_MAX, false);
     let lat = coordinate(&mut e, "latitude", &form.latitude, 90.0);
     let lon = coordinate(&mut e, "longitude", &form.longitude, 180.0);
     if lat.is_some() != lon.is_some() {
         e.add("latitude", "Give both latitude and longitude, or neither.");
     }
-    let period_text = text(&mut e, "period_text", "The date or period", &form.period_text, limits::NAME_MAX, false);
+    let period_text = line(&mut e, "period_text", "The date or period", &form.period_text, limits::NAME_MAX, false);
     let (mut year_from, mut year_to) = (year(&mut e, "year_from", &form.year_from), year(&mut e, "year_to", &form.year_to));
     if year_from.is_none() && year_to.is_none()
         && let Some((a, b)) = years_in(&period_text)
@@ -203,7 +205,7 @@ async fn check(
         "draft" => ("draft", None),
         // A members-only group the person may not see is answered as one
         // that does not exist: its name is not theirs to learn.
-        v if v.starts_with("group:") => match store_groups::by_slug(db, &v[6..]).await? {
+        v if v.starts_with("group:") => match groups::by_address(db, &v[6..]).await? {
             Some(g) if groups::is_member(db, actor.id, g.id).await? || actor.is_admin => ("group", Some(g.id)),
             Some(g) if groups::can_see(db, &g, Some(actor)).await? => {
                 e.add("visibility", format!("You can only share with {} if you are a member.", g.name));
@@ -435,10 +437,13 @@ fn voice_refused(story: &StoryRow, choice: &str, why: String) -> String {
     }
 }
 
-/// The author edits their story. The text it replaces goes to the history
-/// only if readers were shown it (not while it was a draft), marked with who
-/// was shown it. The voice is chosen again against the author's current
-/// memberships: an organisation's voice they no longer hold is refused
+/// The author edits their story. When the new text is shown to readers and
+/// differs from the text they were last shown, that text goes to the
+/// history, marked with who was shown it; a draft's own text never does,
+/// and a story taken back to a draft and published again with other words
+/// still keeps what readers saw before it (store `stories::update`). The
+/// voice is chosen again against the author's current memberships: an
+/// organisation's voice they no longer hold is refused
 /// (the form says to choose their own), so a story stays in an
 /// organisation's name only while its author may speak for it. Returns
 /// whether the replaced text went to the history.
@@ -660,6 +665,10 @@ pub async fn restore(db: &Db, actor: &Actor, id: i64) -> Result<bool> {
     let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
     if story.author_person != actor.id {
         return Err(CoreError::Forbidden("Only the author can restore this story.".into()));
+    }
+    // A story the moderators removed comes back only by their decision.
+    if story.deleted_at.is_some() && store_moderation::story_removal(db, id).await?.is_some() {
+        return Err(CoreError::Forbidden(crate::moderation::STORY_REMOVED.into()));
     }
     match story.deleted_at {
         None => Ok(false),

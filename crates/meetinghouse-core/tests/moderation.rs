@@ -7,18 +7,25 @@
 //! account had before (migration 0015). A decision is about the text the
 //! moderator saw; a waiting reply is never left waiting; a review request
 //! is always answered (migration 0022); every reporter hears the outcome;
-//! the public log keeps members-only notes to members.
+//! the public log keeps members-only notes to members. Organisation staff
+//! and prompt hosts moderate what they host as group hosts do, and only
+//! that: the scope recorded on a report (migration 0023, also over reports
+//! stored before it) is the subject's hosts.
 
 use meetinghouse_core::conversations::{self, Shown};
 use meetinghouse_core::groups::{self, GroupForm};
 use meetinghouse_core::moderation::{self, ActionForm, PolicyForm, ReportForm};
 use meetinghouse_core::notifications::{self, Mailer};
 use meetinghouse_core::accounts::{self, SignupForm};
+use meetinghouse_core::orgs::{self, OrgForm};
+use meetinghouse_core::prompts::{self, PromptForm};
 use meetinghouse_core::settings::{RegistrationMode, Settings};
-use meetinghouse_core::subjects::Subject;
+use meetinghouse_core::stories::{self, StoryForm};
+use meetinghouse_core::subjects::{self, Subject};
 use meetinghouse_core::{Actor, CoreError, Db, interactions};
 use meetinghouse_store::Backend;
 use meetinghouse_store::moderation::{self as store, Suspension};
+use meetinghouse_store::objects::NewObject;
 
 mod common;
 use common::{person, admin, reply, story};
@@ -401,10 +408,16 @@ async fn migration_0013_keeps_reports_their_log_links_and_bans() {
                     status      TEXT NOT NULL CHECK (status IN ('open', 'closed')),
                     created_at  INTEGER NOT NULL,
                     closed_at   INTEGER,
+                    org_id      INTEGER,
+                    prompt_id   INTEGER,
                     UNIQUE (reporter, target_kind, target_id)
                 )",
                 "CREATE INDEX reports_open ON reports(status, id)",
-                "DELETE FROM _sqlx_migrations WHERE version = 13",
+                // 0013 rebuilds the table without the columns 0023 adds
+                // (kept above so this binary can use the table before it),
+                // so 0023 runs again after it.
+                "DROP INDEX prompts_host",
+                "DELETE FROM _sqlx_migrations WHERE version IN (13, 23)",
             ],
             Backend::Postgres => &[
                 "DROP INDEX reports_reporter_open",
@@ -702,5 +715,552 @@ async fn the_public_log_keeps_members_only_notes_to_members() {
         }
         assert_eq!(notes(moderation::log(&db, Some(&kit), 0).await.unwrap()), vec!["Be kind.".to_string(), note.to_string()], "a member");
         assert_eq!(moderation::log(&db, Some(&mia), 0).await.unwrap().len(), 2);
+    }
+}
+
+/// An organisation `admin` runs, with the others in these roles; returns
+/// its address and id.
+async fn org(db: &Db, s: &Settings, admin: &Actor, name: &str, people: &[(&Actor, &str)]) -> (String, i64) {
+    let slug = orgs::create(db, s, admin, &OrgForm { name: name.into(), sector: "heritage".into(), ..Default::default() }).await.unwrap();
+    for (who, role) in people {
+        orgs::invite(db, admin, &slug, &who.handle, role).await.unwrap();
+        orgs::accept(db, who, &slug).await.unwrap();
+    }
+    let id = meetinghouse_store::orgs::by_slug(db, &slug).await.unwrap().unwrap().id;
+    (slug, id)
+}
+
+/// A collection object of organisation `org`; returns its id.
+async fn object(db: &Db, org: i64, accession: &str, title: &str) -> i64 {
+    let record = NewObject {
+        accession_number: accession.into(),
+        key: accession.to_lowercase(),
+        title: title.into(),
+        makers: String::new(),
+        display_date: String::new(),
+        earliest_year: None,
+        latest_year: None,
+        medium: String::new(),
+        dimensions: String::new(),
+        description: String::new(),
+        credit_line: String::new(),
+        rights: String::new(),
+        image_urls: "[]".into(),
+        source_url: String::new(),
+        classification: String::new(),
+        extra: "{}".into(),
+        content_hash: accession.into(),
+    };
+    let mut tx = db.begin().await.unwrap();
+    let id = meetinghouse_store::objects::upsert_many(&mut tx, db.backend(), org, &[record]).await.unwrap()[&accession.to_lowercase()];
+    tx.commit().await.unwrap();
+    id
+}
+
+/// A prompt `host` opens today, speaking as `speak_as` (`self`, `org:SLUG`),
+/// for a group (its address) or everyone (empty).
+async fn prompt(db: &Db, s: &Settings, host: &Actor, speak_as: &str, group: &str, question: &str) -> i64 {
+    let form = PromptForm { speak_as: speak_as.into(), group: group.into(), question: question.into(), ..Default::default() };
+    prompts::create(db, s, host, &form).await.unwrap()
+}
+
+/// A group `host` starts for their prompts (public, open), which `members` join.
+async fn prompt_group(db: &Db, s: &Settings, host: &Actor, slug: &str, members: &[&Actor]) {
+    group(db, s, host, slug).await;
+    for who in members {
+        groups::join(db, s, who, slug).await.unwrap();
+    }
+}
+
+/// A story `author` shares, with these changes to a public one in their own name.
+async fn shared(db: &Db, s: &Settings, author: &Actor, form: StoryForm) -> Subject {
+    let visibility = if form.visibility.is_empty() { "public".to_string() } else { form.visibility.clone() };
+    let form = StoryForm { title: "Lace week".into(), body: "We made lace.".into(), licence: "cc0".into(), visibility, ..form };
+    Subject::Story(stories::create(db, s, author, &form).await.unwrap())
+}
+
+/// What a person's queue is about (reply ids, people's ids), oldest report
+/// first; empty when they have no queue.
+async fn targets(db: &Db, who: &Actor) -> Vec<i64> {
+    match moderation::queue(db, who).await {
+        Ok(items) => items.iter().map(|q| q.report.target_id).collect(),
+        Err(CoreError::Forbidden(_)) => Vec::new(),
+        Err(other) => panic!("{}: {other:?}", who.handle),
+    }
+}
+
+fn refused(r: &Result<String, CoreError>) -> bool {
+    matches!(r, Err(CoreError::Forbidden(_)))
+}
+
+/// Bea replies on each subject and Ann reports each reply; returns the replies' ids.
+async fn reported(db: &Db, mail: Mailer<'_>, bea: &Actor, ann: &Actor, subjects: &[Subject]) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for subject in subjects {
+        let id = conversations::post(db, mail, bea, *subject, &reply("This is a joke of a place.")).await.unwrap();
+        moderation::report(db, ann, &report_reply(id, "harassment")).await.unwrap();
+        ids.push(id);
+    }
+    ids
+}
+
+/// An organisation's active staff and admins have a queue of the reports
+/// about its page, its collection objects and stories in its name, and act
+/// on them as a group's hosts do (logged, the author and the reporters
+/// told), never on another organisation's, never suspending or banning.
+/// A plain member has no queue; staff who stop being staff lose theirs.
+#[tokio::test]
+async fn organisation_staff_moderate_their_page_collection_and_stories() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let (sam, sid, mel, bob, ann, bea) =
+            (person(&db, "sam").await, person(&db, "sid").await, person(&db, "mel").await, person(&db, "bob").await, person(&db, "ann").await, person(&db, "bea").await);
+        let (museum_slug, museum) = org(&db, &s, &sam, "Tiverton Museum", &[(&sid, "staff"), (&mel, "member")]).await;
+        let (_, gallery) = org(&db, &s, &bob, "Exeter Gallery", &[]).await;
+        let bobbin = object(&db, museum, "1985/12", "Lace bobbin").await;
+        let painting = object(&db, gallery, "2001/7", "Harbour at dusk").await;
+        let in_its_name = shared(&db, &s, &sam, StoryForm { speak_as: format!("org:{museum_slug}"), ..Default::default() }).await;
+        let ids = reported(&db, mail, &bea, &ann, &[Subject::Org(museum), Subject::Object(bobbin), in_its_name, Subject::Object(painting)]).await;
+        let (on_page, on_object, on_story, on_painting) = (ids[0], ids[1], ids[2], ids[3]);
+
+        for host in [&sid, &sam] {
+            assert_eq!(targets(&db, host).await, vec![on_page, on_object, on_story], "{}'s queue", host.handle);
+        }
+        assert_eq!(targets(&db, &bob).await, vec![on_painting], "the gallery's admin has the gallery's");
+        let r = moderation::queue(&db, &mel).await;
+        assert!(matches!(&r, Err(CoreError::Forbidden(m)) if m == moderation::NO_QUEUE), "a plain member hosts nothing: {r:?}");
+        assert!(moderation::queue(&db, &sid).await.unwrap().iter().all(|q| !q.full_powers));
+
+        // Staff of one organisation cannot act on a report about another's object; nor can a member.
+        let about_bobbin = item(&db, &mia, "reply", on_object, "harassment").await;
+        let about_painting = item(&db, &mia, "reply", on_painting, "harassment").await;
+        assert!(refused(&moderation::act(&db, mail, &bob, about_bobbin, &action("hide", "Not here.")).await));
+        assert!(refused(&moderation::act(&db, mail, &sid, about_painting, &action("dismiss", "")).await));
+        assert!(refused(&moderation::act(&db, mail, &mel, about_bobbin, &action("dismiss", "")).await));
+        // Suspending and banning stay with the instance moderators.
+        assert!(refused(&moderation::act(&db, mail, &sid, about_bobbin, &suspend(3)).await));
+        assert!(refused(&moderation::act(&db, mail, &sam, about_bobbin, &action("ban", "Enough.")).await));
+        assert_eq!(status(&db, &bea).await, "active");
+        assert_eq!(logged(&db, &mia, "hide").await + logged(&db, &mia, "dismiss").await, 0, "nothing was done");
+
+        // Staff hide a reply on the collection: logged with who acted, the author and the reporter told.
+        moderation::act(&db, mail, &sid, about_bobbin, &action("hide", "Please keep it kind.")).await.unwrap();
+        assert_eq!(reply_row(&db, on_object).await.status, "hidden");
+        let log = moderation::log(&db, Some(&mia), 0).await.unwrap();
+        assert_eq!((log[0].row.action.as_str(), log[0].row.moderator_handle.as_deref()), ("hide", Some("sid")));
+        assert_eq!(told(&db, &bea, "A moderator hid your reply").await, 1);
+        assert_eq!(told(&db, &ann, "A moderator hid the reply").await, 1);
+        assert_eq!(targets(&db, &sam).await, vec![on_page, on_story]);
+        assert_eq!(targets(&db, &mia).await, vec![on_page, on_story, on_painting], "instance moderators see everything");
+
+        // Staff made a plain member lose the queue and the power to act.
+        orgs::change_role(&db, &sam, &museum_slug, sid.id, "member").await.unwrap();
+        assert!(matches!(moderation::queue(&db, &sid).await, Err(CoreError::Forbidden(_))));
+        let about_page = item(&db, &mia, "reply", on_page, "harassment").await;
+        assert!(refused(&moderation::act(&db, mail, &sid, about_page, &action("dismiss", "")).await));
+    }
+}
+
+/// A prompt's host has a queue of the reports about replies on their prompt
+/// and on stories answering it, with its group's hosts (a group's prompt)
+/// or its organisation's staff (an organisation's prompt); staff who opened
+/// a prompt keep it after they stop being staff, and only it. Nobody acts
+/// on reports about another prompt's replies.
+#[tokio::test]
+async fn prompt_hosts_moderate_replies_on_their_prompt_and_its_stories() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let (kit, pat, sam, sid, zed, ann, bea) = (
+            person(&db, "kit").await,
+            person(&db, "pat").await,
+            person(&db, "sam").await,
+            person(&db, "sid").await,
+            person(&db, "zed").await,
+            person(&db, "ann").await,
+            person(&db, "bea").await,
+        );
+        prompt_group(&db, &s, &kit, "knitters", &[&zed, &bea]).await;
+        prompt_group(&db, &s, &pat, "walkers", &[&bea]).await;
+        let (museum_slug, museum) = org(&db, &s, &sam, "Tiverton Museum", &[(&sid, "staff")]).await;
+        let kits = prompt(&db, &s, &kit, "self", "knitters", "What was your first knit?").await;
+        let pats = prompt(&db, &s, &pat, "self", "walkers", "Where do you walk the dog?").await;
+        let sids = prompt(&db, &s, &sid, &format!("org:{museum_slug}"), "", "What did your gran keep?").await;
+        let answer = shared(&db, &s, &zed, StoryForm { prompt_id: kits.to_string(), ..Default::default() }).await;
+        let subjects_ = [Subject::Prompt(kits), answer, Subject::Prompt(pats), Subject::Prompt(sids), Subject::Org(museum)];
+        let ids = reported(&db, mail, &bea, &ann, &subjects_).await;
+        let (on_kits, on_answer, on_pats, on_sids, on_page) = (ids[0], ids[1], ids[2], ids[3], ids[4]);
+
+        assert_eq!(targets(&db, &kit).await, vec![on_kits, on_answer]);
+        assert_eq!(targets(&db, &pat).await, vec![on_pats]);
+        for host in [&sam, &sid] {
+            assert_eq!(targets(&db, host).await, vec![on_sids, on_page], "{}: the museum's prompt and page", host.handle);
+        }
+        assert!(matches!(moderation::queue(&db, &zed).await, Err(CoreError::Forbidden(_))), "answering a prompt hosts nothing");
+
+        // Sid stops being staff: he still hosts the prompt he opened, and only that.
+        orgs::change_role(&db, &sam, &museum_slug, sid.id, "member").await.unwrap();
+        assert_eq!(targets(&db, &sid).await, vec![on_sids]);
+
+        // Another prompt's host cannot act: not on the prompt's replies, not on its stories'.
+        for (who, target) in [(&pat, on_kits), (&pat, on_answer), (&kit, on_pats), (&kit, on_sids), (&sid, on_page), (&sid, on_kits), (&zed, on_answer)] {
+            let report = item(&db, &mia, "reply", target, "harassment").await;
+            let r = moderation::act(&db, mail, who, report, &action("hide", "Off topic.")).await;
+            assert!(refused(&r), "{} on reply {target}: {r:?}", who.handle);
+        }
+        assert_eq!(logged(&db, &mia, "hide").await, 0);
+
+        // The hosts act: on a reply on a story answering the prompt, on one on the prompt.
+        moderation::act(&db, mail, &kit, item(&db, &mia, "reply", on_answer, "harassment").await, &action("hide", "Be kind.")).await.unwrap();
+        moderation::act(&db, mail, &kit, item(&db, &mia, "reply", on_kits, "harassment").await, &action("warn", "Be kind.")).await.unwrap();
+        moderation::act(&db, mail, &sid, item(&db, &mia, "reply", on_sids, "harassment").await, &action("dismiss", "")).await.unwrap();
+        assert_eq!(told(&db, &bea, "A moderator sent you a warning").await, 1);
+        assert!(targets(&db, &kit).await.is_empty());
+        assert_eq!(targets(&db, &mia).await, vec![on_pats, on_page]);
+    }
+}
+
+/// Hosts never decide a report about themselves or their own reply: not
+/// in their queue, refused when tried, left open for another moderator.
+/// A report about a person stays with the instance moderators.
+#[tokio::test]
+async fn hosts_never_decide_reports_about_themselves() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let (sam, sid, kit, ann, bea) = (person(&db, "sam").await, person(&db, "sid").await, person(&db, "kit").await, person(&db, "ann").await, person(&db, "bea").await);
+        let (_, museum) = org(&db, &s, &sam, "Tiverton Museum", &[(&sid, "staff")]).await;
+        let bobbin = object(&db, museum, "1985/12", "Lace bobbin").await;
+        prompt_group(&db, &s, &kit, "knitters", &[]).await;
+        let kits = prompt(&db, &s, &kit, "self", "knitters", "What was your first knit?").await;
+        let sids = conversations::post(&db, mail, &sid, Subject::Object(bobbin), &reply("Touching it is forbidden, obviously.")).await.unwrap();
+        let kits_own = conversations::post(&db, mail, &kit, Subject::Prompt(kits), &reply("Only serious answers, please.")).await.unwrap();
+        let beas = reported(&db, mail, &bea, &ann, &[Subject::Object(bobbin)]).await[0];
+        for id in [sids, kits_own] {
+            moderation::report(&db, &ann, &report_reply(id, "harassment")).await.unwrap();
+        }
+        moderation::report(&db, &ann, &report_person("sid")).await.unwrap();
+
+        assert_eq!(targets(&db, &sid).await, vec![beas], "not his own reply, not himself");
+        assert!(targets(&db, &kit).await.is_empty(), "not her own reply");
+        for (who, kind, target) in [(&sid, "reply", sids), (&kit, "reply", kits_own), (&sid, "person", sid.id)] {
+            let report = item(&db, &mia, kind, target, "harassment").await;
+            let r = moderation::act(&db, mail, who, report, &action("dismiss", "")).await;
+            let about_you = matches!(&r, Err(CoreError::Forbidden(m)) if m == moderation::ABOUT_YOU);
+            assert!(if kind == "reply" { about_you } else { refused(&r) }, "{} on {kind} {target}: {r:?}", who.handle);
+            assert_eq!(item(&db, &mia, kind, target, "harassment").await, report, "still open for another moderator");
+        }
+        // The museum's admin may act on Sid's reply, but not on the report about Sid himself.
+        assert_eq!(targets(&db, &sam).await, vec![beas, sids]);
+        let about_sid = item(&db, &mia, "person", sid.id, "harassment").await;
+        assert!(refused(&moderation::act(&db, mail, &sam, about_sid, &action("dismiss", "")).await));
+        moderation::act(&db, mail, &sam, item(&db, &mia, "reply", sids, "harassment").await, &action("dismiss", "")).await.unwrap();
+    }
+}
+
+/// A new account's first reply on something an organisation or a prompt's
+/// host hosts waits for them as it waits for a group's hosts: they publish
+/// it or hide it (never dismiss it), and only theirs.
+#[tokio::test]
+async fn hosts_review_first_contributions_on_what_they_host() {
+    for db in meetinghouse_testkit::databases().await {
+        let mia = admin(&db, "mia").await;
+        moderation::save_policy(&db, &mia, &PolicyForm { public_log: false, pause_words: String::new(), review_first: "1".into() }).await.unwrap();
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let (sam, kit, nel, ned) = (person(&db, "sam").await, person(&db, "kit").await, person(&db, "nel").await, person(&db, "ned").await);
+        let (_, museum) = org(&db, &s, &sam, "Tiverton Museum", &[]).await;
+        let bobbin = object(&db, museum, "1985/12", "Lace bobbin").await;
+        prompt_group(&db, &s, &kit, "knitters", &[&ned]).await;
+        let kits = prompt(&db, &s, &kit, "self", "knitters", "What was your first knit?").await;
+        let on_bobbin = conversations::post(&db, mail, &nel, Subject::Object(bobbin), &reply("My gran had one like it.")).await.unwrap();
+        let on_prompt = conversations::post(&db, mail, &ned, Subject::Prompt(kits), &reply("The canal, every time.")).await.unwrap();
+        assert_eq!((reply_row(&db, on_bobbin).await.status, reply_row(&db, on_prompt).await.status), ("pending".into(), "pending".into()));
+
+        let review = item(&db, &sam, "reply", on_bobbin, "first-contributions").await;
+        assert!(moderation::queue(&db, &sam).await.unwrap()[0].pending);
+        assert!(is_invalid(&moderation::act(&db, mail, &sam, review, &action("dismiss", "")).await, "action", "waiting for review"));
+        let other = item(&db, &kit, "reply", on_prompt, "first-contributions").await;
+        assert!(refused(&moderation::act(&db, mail, &sam, other, &action("approve", "")).await));
+        assert!(refused(&moderation::act(&db, mail, &kit, review, &action("approve", "")).await));
+
+        moderation::act(&db, mail, &sam, review, &action("approve", "")).await.unwrap();
+        moderation::act(&db, mail, &kit, other, &action("hide", "Please say a little more.")).await.unwrap();
+        assert_eq!((reply_row(&db, on_bobbin).await.status, reply_row(&db, on_prompt).await.status), ("visible".into(), "hidden".into()));
+        assert_eq!(told(&db, &nel, "is now published").await, 1);
+        assert_eq!(told(&db, &ned, "Please say a little more.").await, 1);
+        assert_eq!(logged(&db, &mia, "approve").await, 1);
+    }
+}
+
+/// Whose queue a report is in is who hosts its subject, as `subjects`
+/// says: for replies on an organisation's page, object and story, on
+/// prompts (a person's and an organisation's), on stories answering them
+/// (in a group too), on a group and on a story nobody hosts, each person
+/// has the report in their queue, and may act on it, exactly when
+/// `subjects::is_host` says they host the subject.
+#[tokio::test]
+async fn the_queue_follows_the_subjects_hosts() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let (sam, sid, mel, kit, gina, zed, ann, bea) = (
+            person(&db, "sam").await,
+            person(&db, "sid").await,
+            person(&db, "mel").await,
+            person(&db, "kit").await,
+            person(&db, "gina").await,
+            person(&db, "zed").await,
+            person(&db, "ann").await,
+            person(&db, "bea").await,
+        );
+        let (museum_slug, museum) = org(&db, &s, &sam, "Tiverton Museum", &[(&sid, "staff"), (&mel, "member")]).await;
+        let bobbin = object(&db, museum, "1985/12", "Lace bobbin").await;
+        let canal = group(&db, &s, &gina, "canal").await;
+        for who in [&zed, &bea, &ann] {
+            groups::join(&db, &s, who, "canal").await.unwrap();
+        }
+        prompt_group(&db, &s, &kit, "knitters", &[&zed, &bea]).await;
+        let kits = prompt(&db, &s, &kit, "self", "knitters", "What was your first knit?").await;
+        let museums = prompt(&db, &s, &sid, &format!("org:{museum_slug}"), "", "What did your gran keep?").await;
+        let subjects_ = [
+            Subject::Org(museum),
+            Subject::Object(bobbin),
+            shared(&db, &s, &sam, StoryForm { speak_as: format!("org:{museum_slug}"), ..Default::default() }).await,
+            Subject::Prompt(kits),
+            shared(&db, &s, &zed, StoryForm { prompt_id: kits.to_string(), visibility: "group:canal".into(), ..Default::default() }).await,
+            Subject::Group(canal),
+            Subject::Prompt(museums),
+            shared(&db, &s, &zed, StoryForm { prompt_id: museums.to_string(), ..Default::default() }).await,
+            shared(&db, &s, &zed, StoryForm::default()).await,
+        ];
+        let ids = reported(&db, mail, &bea, &ann, &subjects_).await;
+        let people = [&sam, &sid, &mel, &kit, &gina, &zed, &ann];
+        let mut hosted = 0;
+        for (subject, id) in subjects_.iter().zip(&ids) {
+            let info = subjects::resolve(&db, *subject, Some(&mia)).await.unwrap();
+            let report = item(&db, &mia, "reply", *id, "harassment").await;
+            for who in people {
+                let hosts = subjects::is_host(&db, &info, who.id).await.unwrap();
+                hosted += usize::from(hosts);
+                assert_eq!(targets(&db, who).await.contains(id), hosts, "{} in the queue for {subject:?}", who.handle);
+                let decided = moderation::decide(&db, who, report, &action("dismiss", "")).await;
+                assert_eq!(decided.is_ok(), hosts, "{} deciding about {subject:?}", who.handle);
+            }
+        }
+        assert_eq!(hosted, 14, "sam 5, sid 5, kit 2, gina 2");
+    }
+}
+
+/// Migration 0023 records the scope of open reports stored before it (from
+/// each reply's subject), so they reach their hosts' queues; a report
+/// about a person stays with the instance moderators.
+#[tokio::test]
+async fn migration_0023_gives_open_reports_their_hosts() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let (sam, sid, kit, zed, ann, bea) =
+            (person(&db, "sam").await, person(&db, "sid").await, person(&db, "kit").await, person(&db, "zed").await, person(&db, "ann").await, person(&db, "bea").await);
+        let (_, museum) = org(&db, &s, &sam, "Tiverton Museum", &[(&sid, "staff")]).await;
+        let bobbin = object(&db, museum, "1985/12", "Lace bobbin").await;
+        prompt_group(&db, &s, &kit, "knitters", &[&zed, &bea]).await;
+        let kits = prompt(&db, &s, &kit, "self", "knitters", "What was your first knit?").await;
+        let answer = shared(&db, &s, &zed, StoryForm { prompt_id: kits.to_string(), ..Default::default() }).await;
+        let ids = reported(&db, mail, &bea, &ann, &[Subject::Object(bobbin), Subject::Object(bobbin), Subject::Prompt(kits), answer]).await;
+        let dismissed = item(&db, &mia, "reply", ids[0], "harassment").await;
+        moderation::act(&db, mail, &mia, dismissed, &action("dismiss", "")).await.unwrap();
+        moderation::report(&db, &ann, &report_person("bea")).await.unwrap();
+
+        // Back to the schema before 0023: the reports as they were stored then.
+        for sql in [
+            "DROP INDEX reports_open_group",
+            "DROP INDEX reports_open_org",
+            "DROP INDEX reports_open_prompt",
+            "DROP INDEX prompts_host",
+            "ALTER TABLE reports DROP COLUMN org_id",
+            "ALTER TABLE reports DROP COLUMN prompt_id",
+            "DELETE FROM _sqlx_migrations WHERE version = 23",
+        ] {
+            db.execute_admin(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        db.migrate().await.unwrap_or_else(|e| panic!("0023 over stored reports: {e}"));
+
+        assert_eq!(targets(&db, &sid).await, vec![ids[1]]);
+        assert_eq!(targets(&db, &kit).await, vec![ids[2], ids[3]]);
+        assert_eq!(targets(&db, &mia).await, vec![ids[1], ids[2], ids[3], bea.id]);
+        let closed = store::report_by_id(&db, dismissed).await.unwrap().unwrap();
+        assert_eq!((closed.status.as_str(), closed.org_id), ("closed", None), "closed reports keep no scope");
+        moderation::act(&db, mail, &sid, item(&db, &mia, "reply", ids[1], "harassment").await, &action("hide", "Be kind.")).await.unwrap();
+        assert!(refused(&moderation::act(&db, mail, &sam, item(&db, &mia, "person", bea.id, "harassment").await, &action("dismiss", "")).await));
+    }
+}
+
+fn report_story(id: i64, category: &str) -> ReportForm {
+    ReportForm { target_kind: "story".into(), target: id.to_string(), category: category.into(), details: String::new() }
+}
+
+fn story_id(subject: Subject) -> i64 {
+    match subject {
+        Subject::Story(id) => id,
+        other => panic!("not a story: {other:?}"),
+    }
+}
+
+/// A story is reported as a reply is: by anyone signed in who may see it,
+/// never by its author, not twice. The report is in the queue of the
+/// instance moderators and of the story's hosts (the staff of the
+/// organisation it speaks for, the host of the prompt it answers), never in
+/// its author's, even when the author is one of those hosts.
+#[tokio::test]
+async fn a_reported_story_reaches_the_moderators_and_its_hosts() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mia = admin(&db, "mia").await;
+        let (sam, bea, pat, ann, cat) = (person(&db, "sam").await, person(&db, "bea").await, person(&db, "pat").await, person(&db, "ann").await, person(&db, "cat").await);
+        let (museum_slug, _) = org(&db, &s, &sam, "Tiverton Museum", &[(&bea, "staff")]).await;
+        prompt_group(&db, &s, &pat, "makers", &[&bea]).await;
+        let lace = prompt(&db, &s, &pat, "self", "makers", "What did you make at school?").await;
+        let form = StoryForm { speak_as: format!("org:{museum_slug}"), prompt_id: lace.to_string(), ..Default::default() };
+        let id = story_id(shared(&db, &s, &bea, form).await);
+        let draft = story_id(shared(&db, &s, &cat, StoryForm { visibility: "draft".into(), ..Default::default() }).await);
+
+        let r = moderation::report(&db, &bea, &report_story(id, "spam")).await;
+        assert!(matches!(&r, Err(CoreError::Forbidden(m)) if m.contains("your own story")), "{r:?}");
+        let r = moderation::report(&db, &ann, &report_story(draft, "spam")).await;
+        assert!(matches!(r, Err(CoreError::NotFound)), "a story the reporter cannot see: {r:?}");
+        moderation::report(&db, &ann, &report_story(id, "privacy")).await.expect("anyone who may see a story may report it");
+        let r = moderation::report(&db, &ann, &report_story(id, "privacy")).await;
+        assert!(matches!(r, Err(CoreError::Invalid(_))), "reported twice: {r:?}");
+
+        for host in [&mia, &sam, &pat] {
+            let queue = moderation::queue(&db, host).await.unwrap();
+            assert_eq!(queue.iter().map(|q| (q.report.target_kind.as_str(), q.report.target_id)).collect::<Vec<_>>(), vec![("story", id)], "{}", host.handle);
+            let keys: Vec<&str> = queue[0].choices.iter().map(|(k, _)| *k).collect();
+            assert!(keys.contains(&"hide") && !keys.contains(&"approve") && !keys.contains(&"restore"), "{keys:?}");
+        }
+        assert!(targets(&db, &bea).await.is_empty(), "the author, staff of the museum, does not see the report about her story");
+        assert!(targets(&db, &cat).await.is_empty());
+        let about_bea = item(&db, &mia, "story", id, "privacy").await;
+        let r = moderation::act(&db, Mailer { settings: &s, base_url: "https://town.example" }, &bea, about_bea, &action("dismiss", "")).await;
+        assert!(matches!(&r, Err(CoreError::Forbidden(m)) if m.contains("another moderator")), "{r:?}");
+    }
+}
+
+/// A host removes a reported story: it is deleted (gone from its page and
+/// the lists for everyone but its author), the removal is logged, the
+/// author hears why and how to ask for a review, every reporter hears the
+/// outcome, every report about it is closed. Its author cannot restore it;
+/// a review request goes to the instance moderators only, and one of them
+/// restores it (logged, the author told). A decision made from a page that
+/// showed another text changes nothing.
+#[tokio::test]
+async fn a_moderator_removes_a_reported_story_and_only_moderators_restore_it() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let (sam, bea, ann, cat) = (person(&db, "sam").await, person(&db, "bea").await, person(&db, "ann").await, person(&db, "cat").await);
+        let (museum_slug, _) = org(&db, &s, &sam, "Tiverton Museum", &[(&bea, "staff")]).await;
+        let id = story_id(shared(&db, &s, &bea, StoryForm { speak_as: format!("org:{museum_slug}"), ..Default::default() }).await);
+        moderation::report(&db, &ann, &report_story(id, "privacy")).await.unwrap();
+        moderation::report(&db, &cat, &report_story(id, "spam")).await.unwrap();
+        let report = item(&db, &sam, "story", id, "privacy").await;
+        let version = moderation::queue(&db, &sam).await.unwrap().into_iter().find(|q| q.report.id == report).unwrap().version;
+
+        // The author edits it after the page was opened: nothing happens.
+        stories::edit(&db, &s, &bea, id, &StoryForm {
+            speak_as: format!("org:{museum_slug}"),
+            title: "Lace week".into(),
+            body: "We made lace, all of us.".into(),
+            licence: "cc0".into(),
+            visibility: "public".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let r = moderation::act_seen(&db, mail, &sam, report, &action("hide", "Shared without the people's consent."), &version).await;
+        assert!(matches!(&r, Err(CoreError::Invalid(e)) if e.get("action") == Some(moderation::STORY_CHANGED)), "{r:?}");
+        assert!(stories::page(&db, id, Some(&ann)).await.is_ok());
+
+        let note = "Shared without the people's consent.";
+        moderation::act(&db, mail, &sam, report, &action("hide", note)).await.expect("the organisation's staff remove a story in its name");
+        assert!(matches!(stories::page(&db, id, Some(&ann)).await, Err(CoreError::NotFound)));
+        assert!(matches!(stories::page(&db, id, None).await, Err(CoreError::NotFound)));
+        assert!(stories::recent(&db, None, 50, 0).await.unwrap().iter().all(|st| st.id != id));
+        assert!(stories::page(&db, id, Some(&bea)).await.is_ok(), "its author still sees it");
+        assert!(moderation::queue(&db, &mia).await.unwrap().is_empty(), "both reports closed");
+        let entry = moderation::log(&db, Some(&mia), 0).await.unwrap().into_iter().find(|e| e.row.target_kind == "story").unwrap();
+        assert_eq!((entry.row.action.as_str(), entry.row.target_id, entry.row.note.as_str()), ("hide", id, note));
+        assert_eq!(told(&db, &bea, "removed your story").await, 1);
+        assert_eq!(told(&db, &bea, note).await, 1);
+        assert_eq!(told(&db, &ann, "removed the story").await, 1);
+        assert_eq!(told(&db, &cat, "removed the story").await, 1);
+
+        let r = stories::restore(&db, &bea, id).await;
+        assert!(matches!(&r, Err(CoreError::Forbidden(m)) if m == moderation::STORY_REMOVED), "{r:?}");
+        assert!(stories::page(&db, id, Some(&ann)).await.is_err());
+        let r = moderation::report(&db, &ann, &report_story(id, "spam")).await;
+        assert!(matches!(r, Err(CoreError::NotFound)), "a removed story cannot be reported: {r:?}");
+
+        // The author asks for a review: only instance moderators decide it.
+        let ask = ReportForm { details: "Everyone in the photo agreed.".into(), ..report_story(id, moderation::REVIEW_REQUEST) };
+        let r = moderation::report(&db, &ann, &ask).await;
+        assert!(matches!(r, Err(CoreError::Forbidden(_))), "only the author asks for a review: {r:?}");
+        moderation::report(&db, &bea, &ask).await.unwrap();
+        assert!(matches!(moderation::report(&db, &bea, &ask).await, Err(CoreError::Invalid(_))), "asked twice");
+        assert!(targets(&db, &sam).await.is_empty(), "the organisation's staff do not see a review request");
+        let review = item(&db, &mia, "story", id, moderation::REVIEW_REQUEST).await;
+        assert!(refused(&moderation::act(&db, mail, &sam, review, &action("restore", "")).await));
+        moderation::act(&db, mail, &mia, review, &action("restore", "The people in it agreed.")).await.unwrap();
+        assert!(stories::page(&db, id, Some(&ann)).await.is_ok(), "shown again");
+        assert!(stories::recent(&db, None, 50, 0).await.unwrap().iter().any(|st| st.id == id));
+        assert_eq!(logged(&db, &mia, "restore").await, 1);
+        assert_eq!(told(&db, &bea, "restored it").await, 1);
+        assert!(store::story_removal(&db, id).await.unwrap().is_none());
+        // Restored, it is its author's again: deleting and restoring it is theirs.
+        stories::delete(&db, mail, &bea, id).await.unwrap();
+        stories::restore(&db, &bea, id).await.expect("an author restores a story they deleted themselves");
+    }
+}
+
+/// A review request kept removed is answered; after the restore window an
+/// instance moderator cannot restore it either, and the purge removes the
+/// story and its removal for good.
+#[tokio::test]
+async fn a_removed_story_goes_for_good_after_the_restore_window() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let (bea, ann) = (person(&db, "bea").await, person(&db, "ann").await);
+        let id = story_id(shared(&db, &s, &bea, StoryForm::default()).await);
+        shared(&db, &s, &ann, StoryForm::default()).await;
+        moderation::report(&db, &ann, &report_story(id, "spam")).await.unwrap();
+        moderation::act(&db, mail, &mia, item(&db, &mia, "story", id, "spam").await, &action("hide", "Advertising.")).await.unwrap();
+        moderation::report(&db, &bea, &report_story(id, moderation::REVIEW_REQUEST)).await.unwrap();
+        moderation::act(&db, mail, &mia, item(&db, &mia, "story", id, moderation::REVIEW_REQUEST).await, &action("dismiss", "Still advertising.")).await.unwrap();
+        assert_eq!(told(&db, &bea, "it stays removed").await, 1);
+        assert!(store::story_removal(&db, id).await.unwrap().is_some());
+
+        moderation::report(&db, &bea, &report_story(id, moderation::REVIEW_REQUEST)).await.unwrap();
+        let old = meetinghouse_store::now() - 31 * DAY;
+        db.execute_admin(&format!("UPDATE stories SET deleted_at = {old} WHERE id = {id}")).await.unwrap();
+        db.execute_admin(&format!("UPDATE story_removals SET removed_at = {old} WHERE story_id = {id}")).await.unwrap();
+        let review = item(&db, &mia, "story", id, moderation::REVIEW_REQUEST).await;
+        let r = moderation::act(&db, mail, &mia, review, &action("restore", "")).await;
+        assert!(matches!(r, Err(CoreError::Invalid(_))), "past the window: {r:?}");
+        let r = moderation::report(&db, &bea, &ReportForm { details: "Again".into(), ..report_story(id, moderation::REVIEW_REQUEST) }).await;
+        assert!(matches!(r, Err(CoreError::Forbidden(_))), "no review past the window: {r:?}");
+
+        assert_eq!(meetinghouse_store::stories::purge_deleted_before(&db, meetinghouse_store::now() - 30 * DAY).await.unwrap(), 1);
+        assert!(meetinghouse_store::stories::by_id(&db, id).await.unwrap().is_none());
+        assert!(store::story_removal(&db, id).await.unwrap().is_none());
     }
 }

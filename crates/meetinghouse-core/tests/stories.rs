@@ -317,3 +317,267 @@ async fn images_in_a_story_become_links_with_their_alt_text() {
         assert!(html.contains("a trick") && !html.contains("javascript") && !html.contains("<img"), "{html}");
     }
 }
+
+#[tokio::test]
+async fn a_title_place_and_period_are_one_line() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        // A title with lines of its own would pose as lines of the emails
+        // and logs it is copied into.
+        let form = StoryForm {
+            title: "Sundays\r\nReset your password at https://evil.example\n\tNow".into(),
+            place_name: "Grand\nWestern\r\nCanal".into(),
+            period_text: "summer\t1985\nor so".into(),
+            ..story("x")
+        };
+        let id = stories::create(&db, &s, &ann, &form).await.unwrap();
+        let page = stories::page(&db, id, None).await.unwrap();
+        assert_eq!(page.story.title, "Sundays Reset your password at https://evil.example Now");
+        assert_eq!(page.story.place_name, "Grand Western Canal");
+        assert_eq!(page.story.period_text, "summer 1985 or so");
+        assert_eq!((page.story.year_from, page.story.year_to), (Some(1985), Some(1985)));
+        // An edit too.
+        stories::edit(&db, &s, &ann, id, &StoryForm { title: "Two\nlines".into(), ..form }).await.unwrap();
+        assert_eq!(stories::page(&db, id, None).await.unwrap().story.title, "Two lines");
+    }
+}
+
+#[tokio::test]
+async fn the_migration_makes_stored_titles_one_line() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let id = stories::create(&db, &s, &ann, &story("The lock")).await.unwrap();
+        stories::edit(&db, &s, &ann, id, &StoryForm { body: "Changed.".into(), ..story("The lock") }).await.unwrap();
+        // Rows written before titles were one line, then the migration again.
+        let (cr, lf, tab) = ("' || char(13) || '", "' || char(10) || '", "' || char(9) || '");
+        let (cr, lf, tab) = if db.backend() == meetinghouse_store::Backend::Postgres {
+            (cr.replace("char", "chr"), lf.replace("char", "chr"), tab.replace("char", "chr"))
+        } else {
+            (cr.to_string(), lf.to_string(), tab.to_string())
+        };
+        db.execute_admin(&format!(
+            "UPDATE stories SET title = 'The{cr}{lf}lock', place_name = 'Grand{lf}Western', period_text = 'the{tab}1960s', body = 'a{lf}b' WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
+        db.execute_admin(&format!("UPDATE story_revisions SET title = 'Old{lf}title' WHERE story_id = {id}")).await.unwrap();
+        for table in ["story_last_shown", "media_deletions"] {
+            db.execute_admin(&format!("DROP TABLE {table}")).await.unwrap();
+        }
+        db.execute_admin("DELETE FROM _sqlx_migrations WHERE version = 26").await.unwrap();
+        db.migrate().await.unwrap();
+        let now = stories::page(&db, id, Some(&ann)).await.unwrap().story;
+        assert_eq!((now.title.as_str(), now.place_name.as_str(), now.period_text.as_str()), ("The lock", "Grand Western", "the 1960s"));
+        assert_eq!(now.body, "a\nb", "a story's body keeps its lines");
+        let (_, old) = stories::history(&db, id, Some(&ann)).await.unwrap();
+        assert_eq!(old[0].title, "Old title");
+    }
+}
+
+#[tokio::test]
+async fn a_draft_period_does_not_hide_a_change_from_the_history() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let bob = person(&db, "bob").await;
+        // Published as A, back to a draft with the same text, edited to B,
+        // published again: readers were shown A, then B, so A is history.
+        let a = StoryForm { body: "A: what readers saw first.".into(), ..story("The weir") };
+        let id = stories::create(&db, &s, &ann, &a).await.unwrap();
+        assert!(!stories::edit(&db, &s, &ann, id, &StoryForm { visibility: "draft".into(), ..a.clone() }).await.unwrap());
+        let b_draft = StoryForm { body: "B: written quietly.".into(), visibility: "draft".into(), ..a.clone() };
+        stories::edit(&db, &s, &ann, id, &b_draft).await.unwrap();
+        stories::edit(&db, &s, &ann, id, &StoryForm { body: "B: nearly.".into(), ..b_draft.clone() }).await.unwrap();
+        let b = StoryForm { body: "B: published.".into(), ..a.clone() };
+        assert!(stories::edit(&db, &s, &ann, id, &b).await.unwrap(), "A goes to the history");
+        assert_eq!(versions(&db, id, None).await, ["A: what readers saw first."], "the drafts' texts are in no history");
+        assert_eq!(versions(&db, id, Some(&bob)).await, ["A: what readers saw first."]);
+        assert_eq!(versions(&db, id, Some(&ann)).await, ["A: what readers saw first."]);
+
+        // Published again with the text readers last saw: nothing to keep.
+        stories::edit(&db, &s, &ann, id, &StoryForm { visibility: "draft".into(), body: "C: a thought.".into(), ..a.clone() }).await.unwrap();
+        assert!(!stories::edit(&db, &s, &ann, id, &b).await.unwrap());
+        assert_eq!(versions(&db, id, None).await, ["A: what readers saw first."]);
+
+        // A story first published after being a draft keeps nothing of the draft.
+        let d = stories::create(&db, &s, &ann, &StoryForm { visibility: "draft".into(), body: "Draft words.".into(), ..story("Later") }).await.unwrap();
+        assert!(!stories::edit(&db, &s, &ann, d, &story("Later")).await.unwrap());
+        assert!(versions(&db, d, Some(&ann)).await.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_purged_story_takes_its_replies_notifications_and_closed_reports() {
+    use meetinghouse_core::conversations::{self, ReplyForm};
+    use meetinghouse_core::moderation::{self, ActionForm, ReportForm};
+    use meetinghouse_core::subjects::Subject;
+    use meetinghouse_store::moderation as store_moderation;
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (ann, bob, cal, dan) = (person(&db, "ann").await, person(&db, "bob").await, person(&db, "cal").await, person(&db, "dan").await);
+        let moira = admin(&db, "moira").await;
+        let gone = stories::create(&db, &s, &ann, &story("The old mill")).await.unwrap();
+        let kept = stories::create(&db, &s, &ann, &story("The new mill")).await.unwrap();
+        // Others' replies, an answer, a mention, thanks, reports.
+        let reply = |body: &str| ReplyForm { body: body.into(), ..Default::default() };
+        let r1 = conversations::post(&db, mail(&s), &bob, Subject::Story(gone), &reply("I remember it, ask @cal.")).await.unwrap();
+        let r2 = conversations::post(&db, mail(&s), &ann, Subject::Story(gone), &ReplyForm { parent_id: r1.to_string(), ..reply("So do I.") }).await.unwrap();
+        conversations::thank(&db, mail(&s), &cal, r1, "thanks").await.unwrap();
+        let on_kept = conversations::post(&db, mail(&s), &bob, Subject::Story(kept), &reply("And this one.")).await.unwrap();
+        let report = |target: i64| ReportForm { target_kind: "reply".into(), target: target.to_string(), category: "harassment".into(), details: String::new() };
+        moderation::report(&db, &dan, &report(r2)).await.unwrap();
+        moderation::report(&db, &dan, &report(r1)).await.unwrap();
+        moderation::report(&db, &dan, &report(on_kept)).await.unwrap();
+        let open = store_moderation::open_reports(&db, None, 0, 100).await.unwrap();
+        let id_of = |target: i64| open.iter().find(|r| r.target_id == target).unwrap().id;
+        let (closed_id, open_id, kept_report) = (id_of(r2), id_of(r1), id_of(on_kept));
+        let dismiss = ActionForm { action: "dismiss".into(), note: "Fine.".into(), ..Default::default() };
+        moderation::act(&db, mail(&s), &moira, closed_id, &dismiss).await.unwrap();
+        moderation::act(&db, mail(&s), &moira, kept_report, &dismiss).await.unwrap();
+        assert!(!meetinghouse_store::purge::rows_naming_story(&db, gone).await.unwrap().is_empty());
+
+        // Deleted, then past the restore window: it goes, and all of that with it.
+        stories::delete(&db, mail(&s), &ann, gone).await.unwrap();
+        let later = meetinghouse_store::now() + stories::RESTORE_WINDOW_SECS + 60;
+        assert_eq!(meetinghouse_store::stories::purge_deleted_before(&db, later).await.unwrap(), 1);
+        assert_eq!(meetinghouse_store::purge::rows_naming_story(&db, gone).await.unwrap(), Vec::<(String, i64)>::new());
+        for r in [r1, r2] {
+            assert!(meetinghouse_store::conversations::by_id(&db, r).await.unwrap().is_none(), "reply {r} is gone");
+        }
+        for who in [&ann, &bob, &cal] {
+            let left = meetinghouse_core::notifications::list(&db, who, 0).await.unwrap();
+            assert!(left.iter().all(|n| n.url != format!("/replies/{r1}") && n.url != format!("/replies/{r2}")), "{left:?}");
+        }
+        assert!(store_moderation::report_by_id(&db, closed_id).await.unwrap().is_none(), "the closed report goes");
+        assert!(store_moderation::report_by_id(&db, open_id).await.unwrap().is_some(), "an open report stays for a moderator to close");
+        // The moderation log keeps its entry; the other story keeps everything.
+        let log = moderation::log(&db, Some(&moira), 0).await.unwrap();
+        assert!(log.iter().any(|e| e.row.target_id == r2 && e.row.action == "dismiss"), "{log:?}");
+        assert!(meetinghouse_store::conversations::by_id(&db, on_kept).await.unwrap().is_some());
+        assert!(store_moderation::report_by_id(&db, kept_report).await.unwrap().is_some());
+        let ann_told = meetinghouse_core::notifications::list(&db, &ann, 0).await.unwrap();
+        assert!(ann_told.iter().any(|n| n.url == format!("/replies/{on_kept}")), "{ann_told:?}");
+        assert!(stories::page(&db, kept, None).await.is_ok());
+    }
+}
+
+/// A content address made of one hex digit.
+fn media_key(digit: char) -> String {
+    format!("{}.jpg", digit.to_string().repeat(64))
+}
+
+/// Records an upload of `key` by `owner`, as core's `media::upload` does.
+async fn media_row(db: &Db, owner: &Actor, key: &str) -> i64 {
+    let keys = [key.to_string()];
+    let m = meetinghouse_store::media::NewMedia { owner_person: owner.id, master_key: key, width: 640, height: 480, mime: "image/jpeg", variants: "[]", keys: &keys };
+    meetinghouse_store::media::insert(db, &m).await.unwrap()
+}
+
+const DAY: i64 = 24 * 3600;
+
+#[tokio::test]
+async fn an_image_that_cannot_be_deleted_does_not_stop_the_purge() {
+    use meetinghouse_media::{LocalStore, MediaStore};
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let dir = meetinghouse_store::test_databases::temp_dir("mh_purge_stuck");
+        let media = MediaStore::Local(LocalStore::new(&dir));
+        let (stuck, fine) = (media_key('a'), media_key('b'));
+        // The oldest unused upload's file cannot be removed (a directory
+        // stands in its place, as a file the server may not delete would).
+        let stuck_path = dir.join("aa/aa").join(&stuck);
+        std::fs::create_dir_all(&stuck_path).unwrap();
+        media.put(&fine, b"jpeg", "image/jpeg").await.unwrap();
+        media_row(&db, &ann, &stuck).await;
+        media_row(&db, &ann, &fine).await;
+        // A story past its restore window and mail past its 30 days.
+        let old = stories::create(&db, &s, &ann, &story("Gone")).await.unwrap();
+        stories::create(&db, &s, &ann, &story("Newer")).await.unwrap();
+        stories::delete(&db, mail(&s), &ann, old).await.unwrap();
+        db.execute_admin("INSERT INTO email_outbox (to_addr, subject, body, kind, created_at) VALUES ('a@example.org', 'Hi', 'Old.', 'notify', 1)")
+            .await
+            .unwrap();
+
+        let later = meetinghouse_store::now() + 31 * DAY;
+        let p = meetinghouse_core::retention::purge(&db, &media, later).await.expect("one image does not stop the purge");
+        assert_eq!((p.stories, p.media.rows, p.media.blobs, p.media.failed), (1, 2, 1, 1), "{p:?}");
+        assert!(p.emails >= 1, "{p:?}");
+        assert_eq!(media.get(&fine).await.unwrap(), None);
+        // Next time round it is tried again, and goes once it can.
+        std::fs::remove_dir(&stuck_path).unwrap();
+        media.put(&stuck, b"jpeg", "image/jpeg").await.unwrap();
+        let p = meetinghouse_core::retention::purge(&db, &media, later).await.unwrap();
+        assert_eq!((p.media.rows, p.media.blobs, p.media.failed), (0, 1, 0), "{p:?}");
+        assert_eq!(media.get(&stuck).await.unwrap(), None);
+        assert_eq!(meetinghouse_core::retention::purge(&db, &media, later).await.unwrap(), meetinghouse_core::retention::Purged::default());
+    }
+}
+
+/// An S3 stand-in on a local port: it answers at once, except a DELETE,
+/// which waits for a permit of the returned semaphore; `deleting` is
+/// notified when one arrives.
+async fn slow_deleting_s3() -> (meetinghouse_media::MediaStore, std::sync::Arc<tokio::sync::Semaphore>, std::sync::Arc<tokio::sync::Notify>) {
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (gate, deleting) = (Arc::new(tokio::sync::Semaphore::new(0)), Arc::new(tokio::sync::Notify::new()));
+    let (g, d) = (gate.clone(), deleting.clone());
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let (gate, deleting) = (g.clone(), d.clone());
+            tokio::spawn(async move {
+                let (mut head, mut chunk) = (Vec::new(), [0u8; 4096]);
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let answer: &[u8] = if head.starts_with(b"DELETE") {
+                    deleting.notify_one();
+                    gate.acquire().await.unwrap().forget();
+                    b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                } else if head.starts_with(b"GET") {
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\njpeg"
+                } else {
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                };
+                let _ = sock.write_all(answer).await;
+            });
+        }
+    });
+    let config = meetinghouse_media::S3Config {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        bucket: "media".into(),
+        region: "us-east-1".into(),
+        access_key: "key".into(),
+        secret_key: "secret".into(),
+        path_style: true,
+    };
+    (meetinghouse_media::MediaStore::S3(meetinghouse_media::S3Store::new(config).unwrap()), gate, deleting)
+}
+
+#[tokio::test]
+async fn the_purge_holds_no_database_lock_while_it_deletes_images() {
+    for db in meetinghouse_testkit::databases().await {
+        let ann = person(&db, "ann").await;
+        let (media, gate, deleting) = slow_deleting_s3().await;
+        media_row(&db, &ann, &media_key('c')).await;
+        let purge = tokio::spawn({
+            let (db, media) = (db.clone(), media.clone());
+            async move { meetinghouse_core::retention::purge(&db, &media, meetinghouse_store::now() + 2 * DAY).await }
+        });
+        tokio::time::timeout(std::time::Duration::from_secs(10), deleting.notified()).await.expect("the purge deletes the image");
+        // While the object store takes its time, uploads (and every other
+        // write) go on.
+        let upload = tokio::time::timeout(std::time::Duration::from_secs(3), media_row(&db, &ann, &media_key('d'))).await;
+        gate.add_permits(10);
+        let p = purge.await.unwrap().unwrap();
+        assert!(upload.is_ok(), "an upload waited for the purge's image deletion");
+        assert_eq!((p.media.rows, p.media.blobs, p.media.failed), (1, 1, 0), "{p:?}");
+    }
+}

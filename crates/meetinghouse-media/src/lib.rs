@@ -15,8 +15,10 @@ mod process;
 mod s3;
 mod store;
 
-pub use process::{Kind, Limits, MAX_DECODED_BYTES, MediaError, Processed, Variant, WIDTHS, MASTER_LONG_EDGE, process, sniff};
-pub use s3::{S3Config, S3Store};
+pub use process::{
+    Kind, Limits, MAX_DECODED_BYTES, MAX_MEGAPIXELS_SETTING, MAX_UPLOAD_MB_SETTING, MediaError, Processed, Variant, WIDTHS, MASTER_LONG_EDGE, process, sniff,
+};
+pub use s3::{BucketState, S3Config, S3Store};
 pub use store::{LocalStore, MediaStore, StoreError};
 
 /// A generated landscape-like picture as a JPEG: sky, hills and a sun whose

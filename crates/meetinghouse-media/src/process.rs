@@ -31,6 +31,18 @@ pub struct Limits {
 /// then a 4-byte copy) is refused above about 16.7 megapixels.
 pub const MAX_DECODED_BYTES: u64 = 200_000_000;
 
+/// The largest per-image byte limit a deployment may set
+/// (`--max-upload-mb`), in MB: one image that size, with the story form's
+/// text, still fits in the largest request the web takes (120 MB; the web
+/// crate checks the two agree as it compiles).
+pub const MAX_UPLOAD_MB_SETTING: usize = 100;
+
+/// The largest pixel limit a deployment may set (`--max-image-megapixels`),
+/// in megapixels: every 8-bit image that size opens within
+/// [`MAX_DECODED_BYTES`] (4 bytes a pixel: RGBA, or grey and its RGB copy).
+/// Above it some images in range would be refused for memory all the same.
+pub const MAX_MEGAPIXELS_SETTING: u64 = MAX_DECODED_BYTES / 4 / 1_000_000;
+
 impl Default for Limits {
     fn default() -> Self {
         Limits { max_bytes: 20 * 1024 * 1024, max_pixels: 50_000_000 }

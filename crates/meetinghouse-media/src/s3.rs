@@ -2,7 +2,8 @@
 //! plain HTTP(S) requests signed with AWS Signature Version 4.
 //!
 //! Only what media needs: put, get, exists (HEAD) and delete of whole
-//! objects, plus creating the bucket (for tests and first runs).
+//! objects, plus checking the bucket at start-up and creating it when it is
+//! missing (for tests and first runs; see [`S3Store::check_bucket`]).
 //!
 //! Why not the `object_store` crate: its `aws` feature brings its own
 //! request stack (reqwest plus quick-xml, serde, url, futures, rand,
@@ -29,6 +30,26 @@ pub struct S3Config {
     /// `endpoint/bucket/key` (most self-hosted servers) instead of `bucket.endpoint/key`.
     pub path_style: bool,
 }
+
+/// What [`S3Store::check_bucket`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketState {
+    /// The bucket is there.
+    Exists,
+    /// It was missing and has been created.
+    Created,
+    /// The key may not look at the bucket itself (HEAD answers 403: no
+    /// `s3:ListBucket`), but it stored and deleted a test object, which is
+    /// all the app does with it.
+    ObjectsOnly,
+}
+
+/// The object stored and deleted to check a key that may not look at the
+/// bucket: not a content address, so never an image's key.
+const PROBE_KEY: &str = "meetinghouse-start-up-check";
+
+/// The permissions the app needs, for messages.
+const PERMISSIONS: &str = "s3:GetObject, s3:PutObject and s3:DeleteObject on its objects (and s3:ListBucket on the bucket, so it can be checked at start-up)";
 
 #[derive(Clone)]
 pub struct S3Store {
@@ -139,15 +160,46 @@ impl S3Store {
         StoreError::S3(format!("{what}: HTTP {status} {code}"))
     }
 
-    /// Creates the bucket if it does not exist yet.
-    pub async fn ensure_bucket(&self) -> Result<(), StoreError> {
-        let resp = self.send(reqwest::Method::PUT, "", Vec::new(), None).await?;
-        let status = resp.status();
-        if status.is_success() || status.as_u16() == 409 {
-            Ok(())
-        } else {
-            Err(Self::fail("creating the bucket", resp).await)
+    /// Checks the bucket at start-up: it is looked at (HEAD) and created
+    /// only when it is missing (404), so a key without permission to create
+    /// buckets can be used. A key that may not look at it (403, as for a
+    /// key limited to objects) is tried on a test object, stored and deleted
+    /// again: if that works the app can run ([`BucketState::ObjectsOnly`]);
+    /// otherwise the error names the permissions needed.
+    pub async fn check_bucket(&self) -> Result<BucketState, StoreError> {
+        let bucket = &self.config.bucket;
+        let resp = self.send(reqwest::Method::HEAD, "", Vec::new(), None).await?;
+        match resp.status().as_u16() {
+            200..=299 => Ok(BucketState::Exists),
+            404 => {
+                let resp = self.send(reqwest::Method::PUT, "", Vec::new(), None).await?;
+                let status = resp.status();
+                if status.is_success() || status.as_u16() == 409 {
+                    Ok(BucketState::Created)
+                } else if status.as_u16() == 403 {
+                    Err(StoreError::S3(format!(
+                        "the bucket “{bucket}” does not exist, and this key may not create it (HTTP 403): create the bucket, \
+                         or give the key permission to (s3:CreateBucket)"
+                    )))
+                } else {
+                    Err(Self::fail(&format!("the bucket “{bucket}” does not exist, and creating it failed"), resp).await)
+                }
+            }
+            403 => match self.try_objects().await {
+                Ok(()) => Ok(BucketState::ObjectsOnly),
+                Err(e) => Err(StoreError::S3(format!(
+                    "this key does not have permission to use the bucket “{bucket}”: looking at it gave HTTP 403, \
+                     and storing a test object failed too ({e}). Give the key {PERMISSIONS}"
+                ))),
+            },
+            _ => Err(Self::fail(&format!("checking the bucket “{bucket}”"), resp).await),
         }
+    }
+
+    /// Stores and deletes a small test object.
+    async fn try_objects(&self) -> Result<(), StoreError> {
+        self.put(PROBE_KEY, b"meetinghouse", "text/plain").await?;
+        self.delete(PROBE_KEY).await
     }
 
     pub(crate) async fn put(&self, key: &str, bytes: &[u8], mime: &str) -> Result<(), StoreError> {

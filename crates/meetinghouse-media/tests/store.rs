@@ -102,7 +102,7 @@ async fn s3_store_round_trip_against_a_real_server() {
         path_style: true,
     })
     .unwrap();
-    s3.ensure_bucket().await.unwrap();
-    s3.ensure_bucket().await.unwrap();
+    assert_eq!(s3.check_bucket().await.unwrap(), meetinghouse_media::BucketState::Created);
+    assert_eq!(s3.check_bucket().await.unwrap(), meetinghouse_media::BucketState::Exists);
     round_trip(&MediaStore::S3(s3)).await;
 }

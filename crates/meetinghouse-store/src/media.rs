@@ -30,10 +30,11 @@ pub struct NewMedia<'a> {
 }
 
 /// Records an upload with every key it stored, in one transaction; returns
-/// its id. Call it before the bytes are stored, not after: [`remove_unused`]
-/// checks that no row has a key before its bytes go, and on both backends
-/// this insert waits while that check runs, so bytes stored after the insert
-/// are never the ones being removed.
+/// its id. Call it before the bytes are stored, not after: the clean-up
+/// (core `media::remove_unused`) deletes a queued key's bytes only after
+/// asking [`key_in_use`], and asks again once they are gone, putting them
+/// back if a row recorded the key meanwhile; bytes stored after this insert
+/// therefore stay, whenever the clean-up ran.
 pub async fn insert(db: &Db, m: &NewMedia<'_>) -> Result<i64> {
     let mut tx = db.begin().await?;
     let (id,): (i64,) = sqlx::query_as(
@@ -134,7 +135,8 @@ pub async fn unused_before(db: &Db, cutoff: i64, limit: i64) -> Result<Vec<i64>>
 /// Starts the transaction [`remove_unused`] runs in. Until it ends no
 /// upload can record a key: on SQLite the transaction holds the write turn;
 /// on PostgreSQL it also locks `media_keys` against inserts (other app
-/// servers' uploads included), while reads go on.
+/// servers' uploads included), while reads go on. It holds only database
+/// work: commit it before any bytes are deleted.
 pub async fn begin_removal(db: &Db) -> Result<Tx> {
     let mut tx = db.begin().await?;
     if db.backend() == Backend::Postgres {
@@ -144,9 +146,9 @@ pub async fn begin_removal(db: &Db) -> Result<Tx> {
 }
 
 /// Deletes a media row if no story shows it (asked again here, in the
-/// transaction) and returns the keys that no row has any more: their bytes
-/// can be removed from the media store before the transaction commits (see
-/// [`begin_removal`]). `None` when the row is gone or a story shows it.
+/// transaction) and returns the keys that no row has any more, queued in the
+/// same transaction for their bytes to be deleted once it commits
+/// ([`queued_deletions`]). `None` when the row is gone or a story shows it.
 pub async fn remove_unused(tx: &mut Tx, id: i64) -> Result<Option<Vec<String>>> {
     let keys: Vec<(String,)> = sqlx::query_as("SELECT key FROM media_keys WHERE media_id = $1").bind(id).fetch_all(&mut **tx).await?;
     let done = sqlx::query("DELETE FROM media WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM story_photos WHERE media_id = $1)")
@@ -162,8 +164,37 @@ pub async fn remove_unused(tx: &mut Tx, id: i64) -> Result<Option<Vec<String>>> 
     for (key,) in keys {
         let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM media_keys WHERE key = $1").bind(&key).fetch_one(&mut **tx).await?;
         if left == 0 {
+            sqlx::query("INSERT INTO media_deletions (key, queued_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+                .bind(&key)
+                .bind(now())
+                .execute(&mut **tx)
+                .await?;
             orphaned.push(key);
         }
     }
     Ok(Some(orphaned))
+}
+
+/// Keys whose bytes wait to be deleted from the media store, oldest first:
+/// at most `limit`. A key stays queued until [`deletion_done`].
+pub async fn queued_deletions(db: &Db, limit: i64) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT key FROM media_deletions ORDER BY queued_at, key LIMIT $1").bind(limit).fetch_all(&db.pool).await?;
+    Ok(rows.into_iter().map(|(k,)| k).collect())
+}
+
+/// Whether an upload has a key now: a key queued for deletion may have been
+/// recorded again since (the same bytes uploaded again), and then its bytes
+/// must stay.
+pub async fn key_in_use(db: &Db, key: &str) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT media_id FROM media_keys WHERE key = $1 LIMIT 1").bind(key).fetch_optional(&db.pool).await?;
+    Ok(row.is_some())
+}
+
+/// Takes a key off the deletion queue: its bytes are gone, or in use again.
+pub async fn deletion_done(db: &Db, key: &str) -> Result<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM media_deletions WHERE key = $1").bind(key).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -4,6 +4,7 @@
 use sqlx::FromRow;
 
 use crate::error::Result;
+use crate::reads::{Read, from_sqlite_by_name};
 use crate::writes::{Arg, Batch, Inserted};
 use crate::{Db, Tx, now};
 
@@ -51,15 +52,33 @@ pub struct ReportRow {
     pub target_id: i64,
     pub category: String,
     pub details: String,
+    /// Whose queue it is in besides the instance moderators' (migration
+    /// 0023): a group's hosts, an organisation's active staff and admins, a
+    /// prompt's hosts. All `None` (a report about a person, or about a
+    /// reply nobody hosts): the instance moderators' only.
     pub group_id: Option<i64>,
+    pub org_id: Option<i64>,
+    pub prompt_id: Option<i64>,
     pub status: String,
     pub created_at: i64,
 }
 
-const REPORT: &str = "SELECT id, reporter, target_kind, target_id, category, details, group_id, status, created_at FROM reports";
+const COLUMNS: &str = "id, reporter, target_kind, target_id, category, details, group_id, org_id, prompt_id, status, created_at";
 
 /// Files a report; a second open report of the same thing by the same person
 /// is a conflict (once the first is closed, they may report it again).
+///
+/// `group_id` is the group whose hosts may act (the caller's
+/// `SubjectInfo::group_id`). For a report about a reply the insert also
+/// records, from the reply's subject as it is now, the organisation whose
+/// staff host it (its page, one of its collection objects, a story in its
+/// name: `org_id`) and the prompt whose hosts host it (the prompt, or a
+/// story answering it: `prompt_id`), the hosts core's `subjects::resolve`
+/// names. It is worked out here, in the statement that files the report,
+/// so every way a report is made records it: a person's report, a review
+/// request, and a first contribution's review written in the reply's own
+/// batch. Migration 0023 fills in open reports made before it by the same
+/// rule.
 pub async fn insert_report(
     tx: &mut Tx,
     reporter: Option<i64>,
@@ -75,6 +94,12 @@ pub async fn insert_report(
 }
 
 /// [`insert_report`], in a batch; the target may be an insert of the same batch.
+///
+/// For a report about a story (`target_kind` `story`) the insert records
+/// the story's organisation (`org_id`: the one it speaks for) and the prompt
+/// it answers (`prompt_id`); the caller passes its group. A story's review
+/// request (its author asking the instance moderators to look again at a
+/// story they removed) records none: only they may restore it.
 pub fn insert_report_into(
     b: &mut Batch,
     reporter: Option<i64>,
@@ -85,43 +110,104 @@ pub fn insert_report_into(
     group_id: Option<i64>,
 ) -> Inserted {
     b.insert_unique(
-        "INSERT INTO reports (reporter, target_kind, target_id, category, details, group_id, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'open', $7) RETURNING id",
+        "INSERT INTO reports (reporter, target_kind, target_id, category, details, group_id, org_id, prompt_id, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, \
+             COALESCE((SELECT CASE r.subject_kind \
+                 WHEN 'org' THEN (SELECT o.id FROM organisations o WHERE o.id = r.subject_id) \
+                 WHEN 'object' THEN (SELECT c.org_id FROM collection_objects c WHERE c.id = r.subject_id) \
+                 WHEN 'story' THEN (SELECT s.author_org FROM stories s WHERE s.id = r.subject_id) END \
+              FROM replies r WHERE $2 = 'reply' AND r.id = $3), \
+              (SELECT s.author_org FROM stories s WHERE $2 = 'story' AND $4 <> 'review-request' AND s.id = $3)), \
+             COALESCE((SELECT CASE r.subject_kind \
+                 WHEN 'prompt' THEN (SELECT p.id FROM prompts p WHERE p.id = r.subject_id) \
+                 WHEN 'story' THEN (SELECT s.prompt_id FROM stories s WHERE s.id = r.subject_id) END \
+              FROM replies r WHERE $2 = 'reply' AND r.id = $3), \
+              (SELECT s.prompt_id FROM stories s WHERE $2 = 'story' AND $4 <> 'review-request' AND s.id = $3)), \
+             'open', $7) RETURNING id",
         vec![reporter.into(), target_kind.into(), target, category.into(), details.into(), group_id.into(), now().into()],
         &[("reporter", "report")],
     )
 }
 
 pub async fn report_by_id(db: &Db, id: i64) -> Result<Option<ReportRow>> {
-    let sql = format!("{REPORT} WHERE id = $1");
+    let sql = format!("SELECT {COLUMNS} FROM reports WHERE id = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
 }
 
-/// Open items, oldest first: every one (`groups` = None) or those scoped to
-/// the given groups, leaving out those about `not_about` (a person id, 0 for
-/// nobody): reports of that person or of their replies.
-pub async fn open_reports(db: &Db, groups: Option<&[i64]>, not_about: i64, limit: i64) -> Result<Vec<ReportRow>> {
+/// The groups person `$N` hosts (an active, direct host).
+macro_rules! hosted_groups {
+    ($n:literal) => {
+        concat!(
+            "SELECT m.group_id FROM group_members m WHERE m.member_kind = 'person' AND m.member_id = $",
+            $n,
+            " AND m.role = 'host' AND m.status = 'active'"
+        )
+    };
+}
+
+/// The organisations person `$N` is active staff or an active admin of.
+macro_rules! staff_orgs {
+    ($n:literal) => {
+        concat!("SELECT om.org_id FROM org_members om WHERE om.person_id = $", $n, " AND om.status = 'active' AND om.role IN ('admin', 'staff')")
+    };
+}
+
+/// Open items, oldest first: every one (`host` = None) or those in the
+/// queue of person `host`, leaving out those about `not_about` (a person
+/// id, 0 for nobody): reports of that person, of their replies or of their
+/// stories.
+///
+/// A host's queue holds the open reports whose recorded scope they host
+/// now: a group they host, an organisation they are active staff or an
+/// admin of, or a prompt they host (its named host, its organisation's
+/// staff, its group's hosts). Each part is read from its own partial index
+/// of open reports (migration 0023).
+pub async fn open_reports(db: &Db, host: Option<i64>, not_about: i64, limit: i64) -> Result<Vec<ReportRow>> {
     const NOT_ABOUT: &str = "NOT (target_kind = 'person' AND target_id = $1) \
-         AND NOT (target_kind = 'reply' AND EXISTS (SELECT 1 FROM replies r WHERE r.id = reports.target_id AND r.author_person = $1))";
-    match groups {
+         AND NOT (target_kind = 'reply' AND EXISTS (SELECT 1 FROM replies r WHERE r.id = reports.target_id AND r.author_person = $1)) \
+         AND NOT (target_kind = 'story' AND EXISTS (SELECT 1 FROM stories s WHERE s.id = reports.target_id AND s.author_person = $1))";
+    match host {
         None => {
-            let sql = format!("{REPORT} WHERE status = 'open' AND {NOT_ABOUT} ORDER BY id LIMIT $2");
+            let sql = format!("SELECT {COLUMNS} FROM reports WHERE status = 'open' AND {NOT_ABOUT} ORDER BY id LIMIT $2");
             Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(not_about).bind(limit).fetch_all(&db.pool).await?)
         }
-        Some(ids) => {
-            let mut out = Vec::new();
-            for g in ids {
-                let sql = format!("{REPORT} WHERE status = 'open' AND group_id = $3 AND {NOT_ABOUT} ORDER BY id LIMIT $2");
-                out.extend(
-                    sqlx::query_as::<_, ReportRow>(sqlx::AssertSqlSafe(sql)).bind(not_about).bind(limit).bind(g).fetch_all(&db.pool).await?,
-                );
-            }
-            out.sort_by_key(|r| r.id);
-            out.truncate(limit as usize);
-            Ok(out)
+        Some(person) => {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM reports WHERE status = 'open' AND {NOT_ABOUT} AND id IN ( \
+                     SELECT g.id FROM reports g WHERE g.status = 'open' AND g.group_id IN ({groups}) \
+                     UNION SELECT o.id FROM reports o WHERE o.status = 'open' AND o.org_id IN ({orgs}) \
+                     UNION SELECT q.id FROM reports q JOIN prompts p ON p.id = q.prompt_id \
+                         WHERE q.status = 'open' AND (p.host_person = $3 OR p.host_org IN ({orgs}) OR p.group_id IN ({groups}))) \
+                 ORDER BY id LIMIT $2",
+                groups = hosted_groups!("3"),
+                orgs = staff_orgs!("3"),
+            );
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(not_about).bind(limit).bind(person).fetch_all(&db.pool).await?)
         }
     }
 }
+
+/// Whether a person has a part of the moderation queue: they host a group,
+/// are active staff or an admin of an organisation, or host a prompt. One
+/// indexed read (the header asks on every page a signed-in person opens).
+pub async fn hosts_anything(db: &Db, person: i64) -> Result<bool> {
+    let sql = concat!(
+        "SELECT CASE WHEN EXISTS (",
+        hosted_groups!("1"),
+        ") OR EXISTS (",
+        staff_orgs!("1"),
+        ") OR EXISTS (SELECT 1 FROM prompts p WHERE p.host_person = $1) THEN 1 ELSE 0 END AS hosts"
+    );
+    let row: Option<Hosts> = db.read_optional(Read::new(sql).int(person)).await?;
+    Ok(row.is_some_and(|r| r.hosts == 1))
+}
+
+#[derive(FromRow)]
+struct Hosts {
+    hosts: i64,
+}
+
+from_sqlite_by_name!(Hosts { hosts });
 
 /// Closes a report and every other open one about the same target (one
 /// action settles all its reports), only if that report is still open.
@@ -135,14 +221,80 @@ pub async fn open_reports(db: &Db, groups: Option<&[i64]>, not_about: i64, limit
 /// then finds them closed) rather than each holding one and waiting for the
 /// other.
 pub async fn close_report(tx: &mut Tx, report: &ReportRow) -> Result<Option<Vec<ReportRow>>> {
-    let sql = "UPDATE reports SET status = 'closed', closed_at = $3 WHERE target_kind = $1 AND target_id = $2 AND status = 'open' \
-         RETURNING id, reporter, target_kind, target_id, category, details, group_id, status, created_at";
-    let mut closed: Vec<ReportRow> = sqlx::query_as(sql).bind(&report.target_kind).bind(report.target_id).bind(now()).fetch_all(&mut **tx).await?;
+    let sql = format!("UPDATE reports SET status = 'closed', closed_at = $3 WHERE target_kind = $1 AND target_id = $2 AND status = 'open' RETURNING {COLUMNS}");
+    let mut closed: Vec<ReportRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&report.target_kind).bind(report.target_id).bind(now()).fetch_all(&mut **tx).await?;
     if !closed.iter().any(|r| r.id == report.id) {
         return Ok(None);
     }
     closed.sort_by_key(|r| r.id);
     Ok(Some(closed))
+}
+
+/// A story removed by moderation (migration 0028): why, and when.
+#[derive(Debug, Clone, FromRow)]
+pub struct StoryRemoval {
+    pub story_id: i64,
+    pub moderator: Option<i64>,
+    pub report_id: Option<i64>,
+    pub note: String,
+    pub removed_at: i64,
+}
+
+/// Removes a story by moderation: deletes it as its author would (it
+/// keeps its place for the restore window, then the purge removes it for
+/// good) and records that the moderators removed it. Only if it is still
+/// live with the title and text the moderator judged; returns whether it
+/// was removed (otherwise nothing is written).
+pub async fn remove_story(tx: &mut Tx, removal: &StoryRemoval, title: &str, body: &str) -> Result<bool> {
+    let done = sqlx::query("UPDATE stories SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL AND title = $3 AND body = $4")
+        .bind(removal.story_id)
+        .bind(removal.removed_at)
+        .bind(title)
+        .bind(body)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if done != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO story_removals (story_id, moderator, report_id, note, removed_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (story_id) DO UPDATE SET moderator = excluded.moderator, report_id = excluded.report_id, \
+         note = excluded.note, removed_at = excluded.removed_at",
+    )
+    .bind(removal.story_id)
+    .bind(removal.moderator)
+    .bind(removal.report_id)
+    .bind(&removal.note)
+    .bind(removal.removed_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(true)
+}
+
+/// Whether (and why) the moderators removed a story; `None` for a story
+/// that is live, deleted by its author, or restored.
+pub async fn story_removal(db: &Db, story: i64) -> Result<Option<StoryRemoval>> {
+    Ok(sqlx::query_as("SELECT story_id, moderator, report_id, note, removed_at FROM story_removals WHERE story_id = $1")
+        .bind(story)
+        .fetch_optional(&db.pool)
+        .await?)
+}
+
+/// Restores a story the moderators removed: it is live again. Only if it
+/// is still removed as of `removed_at`; returns whether it was restored.
+pub async fn unremove_story(tx: &mut Tx, story: i64, removed_at: i64) -> Result<bool> {
+    let gone = sqlx::query("DELETE FROM story_removals WHERE story_id = $1 AND removed_at = $2")
+        .bind(story)
+        .bind(removed_at)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if gone != 1 {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE stories SET deleted_at = NULL WHERE id = $1").bind(story).execute(&mut **tx).await?;
+    Ok(true)
 }
 
 /// One entry of the audit log.
@@ -299,13 +451,3 @@ pub async fn suspension_ends(db: &Db, people: &[i64]) -> Result<Vec<(i64, i64)>>
     Ok(q.fetch_all(&db.pool).await?)
 }
 
-/// Groups a person hosts directly: their part of the moderation queue.
-pub async fn hosted_groups(db: &Db, person: i64) -> Result<Vec<i64>> {
-    let rows: Vec<(i64,)> = sqlx::query_as(
-        "SELECT group_id FROM group_members WHERE member_kind = 'person' AND member_id = $1 AND role = 'host' AND status = 'active' ORDER BY group_id",
-    )
-    .bind(person)
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(rows.into_iter().map(|(g,)| g).collect())
-}

@@ -107,10 +107,15 @@ pub struct Byline<'a> {
     pub voice: &'a str,
 }
 
-/// Writes a story's new fields and voice, keeping the text it replaces as a
-/// revision only when readers were shown it: not while the story was a
-/// draft, and not when the title and body stay as they were. The revision
-/// records who it was shown to (the story's visibility and group until now).
+/// Writes a story's new fields and voice, keeping in the history the text
+/// readers were last shown when the new text is shown and differs from it.
+/// A revision records who it was shown to (the story's visibility and group
+/// then). A draft's own text is never kept: while a story is a draft again,
+/// the text readers last saw waits in `story_last_shown` (written when it
+/// goes back to a draft), and publishing it again with other words keeps
+/// that; publishing it with the same words, or editing it while it stays a
+/// draft, keeps nothing. So going through a draft cannot take a published
+/// text out of the history.
 /// The story's row is locked first (on PostgreSQL `FOR NO KEY UPDATE`; on
 /// SQLite the write transaction holds the write lock), so two edits at once
 /// take turns and the later one keeps the earlier one's text in the history.
@@ -124,21 +129,57 @@ pub async fn update(tx: &mut Tx, backend: Backend, id: i64, editor: i64, by: Byl
     };
     let current: Option<(String, String, String, Option<i64>)> = sqlx::query_as(lock).bind(id).fetch_optional(&mut **tx).await?;
     let Some((title, body, visibility, group_id)) = current else { return Err(StoreError::NotFound) };
-    let keep = visibility != "draft" && (title != f.title || body != f.body);
-    if keep {
+    // The text readers were last shown, and who was shown it: the story's
+    // own while it is shown, the one kept aside while it is a draft again.
+    let was_shown = visibility != "draft";
+    let shown: Option<(String, String, String, Option<i64>)> = if was_shown {
+        Some((title, body, visibility, group_id))
+    } else {
+        sqlx::query_as("SELECT title, body, visibility, group_id FROM story_last_shown WHERE story_id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?
+    };
+    let keep = match &shown {
+        Some((title, body, _, _)) => f.visibility != "draft" && (title != f.title || body != f.body),
+        None => false,
+    };
+    if keep && let Some((title, body, visibility, group_id)) = &shown {
         sqlx::query(
             "INSERT INTO story_revisions (story_id, title, body, edited_by, created_at, visibility, group_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id)
-        .bind(&title)
-        .bind(&body)
+        .bind(title)
+        .bind(body)
         .bind(editor)
         .bind(t)
-        .bind(&visibility)
-        .bind(group_id)
+        .bind(visibility)
+        .bind(*group_id)
         .execute(&mut **tx)
         .await?;
+    }
+    match (&shown, f.visibility) {
+        // Shown until now, a draft from now: what readers saw waits aside.
+        (Some((title, body, visibility, group_id)), "draft") if was_shown => {
+            sqlx::query(
+                "INSERT INTO story_last_shown (story_id, title, body, visibility, group_id) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (story_id) DO UPDATE SET title = excluded.title, body = excluded.body, \
+                     visibility = excluded.visibility, group_id = excluded.group_id",
+            )
+            .bind(id)
+            .bind(title)
+            .bind(body)
+            .bind(visibility)
+            .bind(*group_id)
+            .execute(&mut **tx)
+            .await?;
+        }
+        // Shown from now: the story's own text is what readers see.
+        (Some(_), v) if !was_shown && v != "draft" => {
+            sqlx::query("DELETE FROM story_last_shown WHERE story_id = $1").bind(id).execute(&mut **tx).await?;
+        }
+        _ => {}
     }
     sqlx::query(
         "UPDATE stories SET title = $2, body = $3, place_name = $4, lat_milli = $5, lon_milli = $6, period_text = $7, \
@@ -247,18 +288,39 @@ pub async fn set_deleted(tx: &mut Tx, id: i64, deleted_at: Option<i64>) -> Resul
 }
 
 /// Permanently removes stories deleted before `cutoff`; returns how many.
+/// Each goes in a transaction of its own with what belongs to it: its
+/// history, photos' places and links, and the replies, notifications,
+/// thanks, edges and closed reports about it ([`crate::purge::story_leftovers`]).
 /// The newest story is kept (still deleted) until a newer one exists: SQLite
 /// gives a new row the largest id plus one, so removing the largest would
-/// let the next story take its id, and with it the replies, thanks and
-/// reports that name the old one by id.
+/// let the next story take its id, and with it whatever still named the old
+/// one by id (the moderation log does).
 pub async fn purge_deleted_before(db: &Db, cutoff: i64) -> Result<u64> {
-    let done = sqlx::query(
-        "DELETE FROM stories WHERE deleted_at IS NOT NULL AND deleted_at < $1 AND id < (SELECT MAX(id) FROM stories)",
+    let due: Vec<(i64,)> = sqlx::query_as(
+        "SELECT id FROM stories WHERE deleted_at IS NOT NULL AND deleted_at < $1 AND id < (SELECT MAX(id) FROM stories) ORDER BY id",
     )
     .bind(cutoff)
-    .execute(&db.pool)
+    .fetch_all(&db.pool)
     .await?;
-    Ok(done.rows_affected())
+    let mut purged = 0;
+    for (id,) in due {
+        let mut tx = db.begin().await?;
+        // Asked again in the transaction: restored since (it cannot be, past
+        // the window, but this does not depend on it), it stays.
+        let still: Option<(i64,)> = sqlx::query_as("SELECT id FROM stories WHERE id = $1 AND deleted_at IS NOT NULL AND deleted_at < $2")
+            .bind(id)
+            .bind(cutoff)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if still.is_none() {
+            continue;
+        }
+        crate::purge::story_leftovers(&mut tx, id).await?;
+        sqlx::query("DELETE FROM stories WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        purged += 1;
+    }
+    Ok(purged)
 }
 
 /// Public, live stories written in an organisation's name (affiliated or announcement).
@@ -270,11 +332,14 @@ pub async fn recent_public_by_org(db: &Db, org: i64, limit: i64) -> Result<Vec<S
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org).bind(limit).fetch_all(&db.pool).await?)
 }
 
-/// Public, live stories by the people who are direct members of a group.
+/// Public, live stories by the people who are direct members of a group,
+/// only while their accounts are active: as on the group's page, a member
+/// suspended, banned or waiting for approval is not shown to the public.
 pub async fn recent_public_by_group_members(db: &Db, group: i64, limit: i64) -> Result<Vec<StoryRow>> {
     let sql = format!(
         "{SELECT} WHERE s.visibility = 'public' AND s.deleted_at IS NULL AND s.author_person IN \
-         (SELECT member_id FROM group_members WHERE group_id = $1 AND member_kind = 'person' AND status = 'active') \
+         (SELECT gm.member_id FROM group_members gm JOIN people mp ON mp.id = gm.member_id \
+          WHERE gm.group_id = $1 AND gm.member_kind = 'person' AND gm.status = 'active' AND mp.status = 'active') \
          ORDER BY s.created_at DESC, s.id DESC LIMIT $2"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(group).bind(limit).fetch_all(&db.pool).await?)

@@ -1,6 +1,8 @@
 //! The one web error: what the person sees is separate from what is logged.
-//! A 500 shows only a request id; the cause goes to the log with that id
-//! (see `middleware::observe`).
+//! A 500 shows only a request id; the cause goes to the log with that id.
+//! Error pages are rendered here without knowing who is asking;
+//! `middleware::observe` shows each again as the person asking, with the
+//! site's name (see [`ErrorShown`]).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -31,7 +33,8 @@ pub enum WebError {
 pub struct InternalCause(pub String);
 
 /// Marks an error page with what it says, so the observing middleware can
-/// show it again with a link back to the page the person came from.
+/// show it again as the person asking, with the site's name and a link back
+/// to the page the person came from.
 #[derive(Debug, Clone)]
 pub struct ErrorShown {
     pub title: &'static str,

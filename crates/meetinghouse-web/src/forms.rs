@@ -134,13 +134,91 @@ impl FromRequest<AppState> for Form {
 /// Largest upload request accepted (all files and fields together), in bytes.
 pub const MAX_UPLOAD_REQUEST_BYTES: usize = 120 * 1024 * 1024;
 
-/// How many uploads are read into memory at once on one app server; more
-/// wait their turn (within the upload routes' time limit). Each holds at most
-/// [`MAX_UPLOAD_REQUEST_BYTES`], so uploads hold at most 240 MB together on
-/// a small machine, however many are sent at once.
+// The largest photo a deployment may allow (`--max-upload-mb`) arrives in
+// one request with the form's text and the parts' framing.
+const _: () = assert!(meetinghouse_media::MAX_UPLOAD_MB_SETTING * 1024 * 1024 + 2 * MAX_FORM_BYTES <= MAX_UPLOAD_REQUEST_BYTES);
+
+/// How many uploads' files are read into memory at once on one app server;
+/// more wait their turn (within the upload routes' time limit). Each holds
+/// at most [`MAX_UPLOAD_REQUEST_BYTES`], so uploads hold at most 240 MB
+/// together on a small machine, however many are sent at once. A turn is
+/// taken only when a file's bytes start to arrive (a story sent without a
+/// photo never waits for one), one account holds at most one at a time
+/// ([`ACCOUNT_WAIT_SECS`]), and a sender that goes quiet for
+/// [`IDLE_SECS`] loses it.
 pub const UPLOADS_AT_ONCE: usize = 2;
 
+/// How long nothing may arrive of an upload's body before it is stopped.
+pub const IDLE_SECS: u64 = 30;
+
+/// How long a second upload from the same account waits for the first to
+/// finish before it is refused.
+pub const ACCOUNT_WAIT_SECS: u64 = 10;
+
+/// The most parts (fields and files) one multipart form may have.
+pub const MAX_FIELDS: usize = 200;
+
 static UPLOAD_TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(UPLOADS_AT_ONCE);
+
+/// The accounts reading an upload's files now, each with its one turn, by
+/// app (the address of its rate limiters: tests run several apps, each on
+/// its own database, in one process) and account.
+type AccountKey = (usize, i64);
+static ACCOUNT_TURNS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<AccountKey, std::sync::Arc<tokio::sync::Semaphore>>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// An upload's turn to read and process its files: one of
+/// [`UPLOADS_AT_ONCE`], and its account's one. Given back when dropped.
+pub struct UploadTurn {
+    _turn: tokio::sync::SemaphorePermit<'static>,
+    account: AccountKey,
+    mine: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Drop for UploadTurn {
+    fn drop(&mut self) {
+        let mut accounts = ACCOUNT_TURNS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(permit) = self.mine.take() {
+            let semaphore = permit.semaphore().clone();
+            drop(permit);
+            // Only the map and this one hold it: nobody waits, so it goes.
+            if std::sync::Arc::strong_count(&semaphore) == 2 {
+                accounts.remove(&self.account);
+            }
+        }
+    }
+}
+
+/// Says that someone is already sending files from this account.
+const ONE_AT_A_TIME: &str = "You are already sending files from another window or tab. Wait until that has finished, then send this form again.";
+
+impl UploadTurn {
+    /// Waits for the account's turn (at most [`ACCOUNT_WAIT_SECS`]), then
+    /// for one of the server's.
+    async fn take(account: AccountKey) -> Result<UploadTurn, WebError> {
+        let semaphore = {
+            let mut accounts = ACCOUNT_TURNS.lock().unwrap_or_else(|e| e.into_inner());
+            accounts.entry(account).or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(1))).clone()
+        };
+        let wait = std::time::Duration::from_secs(ACCOUNT_WAIT_SECS);
+        let mine = tokio::time::timeout(wait, semaphore.clone().acquire_owned()).await;
+        let mine = match mine {
+            Ok(Ok(permit)) => permit,
+            _ => {
+                // Give the map's entry back if this was its last holder.
+                let mut accounts = ACCOUNT_TURNS.lock().unwrap_or_else(|e| e.into_inner());
+                if std::sync::Arc::strong_count(&semaphore) == 2 && semaphore.available_permits() == 1 {
+                    accounts.remove(&account);
+                }
+                return Err(WebError::TooManyRequests(ONE_AT_A_TIME.into()));
+            }
+        };
+        drop(semaphore);
+        // The semaphore is never closed, so this only waits.
+        let turn = UPLOAD_TURNS.acquire().await.map_err(|e| WebError::Internal(e.into()))?;
+        Ok(UploadTurn { _turn: turn, account, mine: Some(mine) })
+    }
+}
 
 /// One uploaded file.
 #[derive(Debug, Clone)]
@@ -160,9 +238,13 @@ pub struct UploadedFile {
 /// its field arrives: the forms put it first, and a file sent before it is
 /// refused unread. Each file is capped at `per_file` bytes as it streams in,
 /// so an oversized file is refused before it is all in memory, and text
-/// fields are capped as they stream in too. At most [`UPLOADS_AT_ONCE`]
-/// bodies are read at once; the turn is held until the upload is dropped,
-/// so the files' processing counts too.
+/// fields are capped as they stream in too: their names, the files' names
+/// and the text together within [`MAX_FORM_BYTES`], at most [`MAX_FIELDS`]
+/// parts, and (with [`PendingUpload::read_form`]) only names the form uses.
+/// At most [`UPLOADS_AT_ONCE`] uploads read files at once, one per account
+/// ([`UploadTurn`]); the turn is held until the upload is dropped, so the
+/// files' processing counts too. A body of which nothing arrives for
+/// [`IDLE_SECS`] is stopped.
 pub struct Upload {
     pub viewer: Viewer,
     pub data: FormData,
@@ -174,7 +256,7 @@ pub struct Upload {
     /// This upload's turn (see [`UPLOADS_AT_ONCE`]), `None` for a form
     /// without files: a handler keeps it (`turn: _turn`) while it works on
     /// the files.
-    pub turn: Option<tokio::sync::SemaphorePermit<'static>>,
+    pub turn: Option<UploadTurn>,
 }
 
 /// An upload whose sender is signed in, its body not read yet: the handler
@@ -218,8 +300,15 @@ pub fn size_words(bytes: usize) -> String {
 }
 
 impl PendingUpload {
-    /// Reads the fields and files, checking the CSRF token first.
+    /// Reads the fields and files, checking the CSRF token first; any field
+    /// name is taken (see [`PendingUpload::read_form`]).
     pub async fn read(self, state: &AppState, per_file: usize) -> Result<Upload, WebError> {
+        self.read_form(state, per_file, |_| true).await
+    }
+
+    /// Reads the fields and files, checking the CSRF token first, and
+    /// refuses a part whose name `uses` says the form does not have.
+    pub async fn read_form(self, state: &AppState, per_file: usize, uses: fn(&str) -> bool) -> Result<Upload, WebError> {
         use axum::extract::Multipart;
         let PendingUpload { viewer, req } = self;
         let urlencoded = req
@@ -231,20 +320,28 @@ impl PendingUpload {
             // The same form without files (a client that sends no photos;
             // signed in, so it keeps cookies).
             let Form { viewer, data } = Form::from_request(req, state).await.map_err(FormRejection::into_web)?;
+            if data.0.len() > MAX_FIELDS {
+                return Err(WebError::TooLarge(TOO_MANY_FIELDS.into()));
+            }
+            if data.0.iter().any(|(name, _)| name != "csrf" && !uses(name)) {
+                return Err(WebError::BadRequest(UNKNOWN_FIELD.into()));
+            }
             return Ok(Upload { viewer, data, files: Vec::new(), too_large: Vec::new(), turn: None });
         }
-        // The semaphore is never closed, so this only waits.
-        let turn = UPLOAD_TURNS.acquire().await.ok();
+        let account = (std::sync::Arc::as_ptr(&state.limits) as usize, viewer.require()?.id);
         let mut multipart = Multipart::from_request(req, state)
             .await
             .map_err(|_| WebError::BadRequest("This address expects a form with files (multipart/form-data).".into()))?;
         let mut data = FormData::default();
         let mut files = Vec::new();
         let mut too_large = Vec::new();
+        let mut turn: Option<UploadTurn> = None;
         let mut text_bytes = 0usize;
+        let mut parts = 0usize;
         let mut csrf_checked = false;
+        let text_too_large = || WebError::TooLarge(format!("The form's text was larger than {} KB.", MAX_FORM_BYTES / 1024));
         loop {
-            let field = match multipart.next_field().await {
+            let field = match idle_limit(multipart.next_field()).await? {
                 Ok(Some(f)) => f,
                 Ok(None) => break,
                 Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
@@ -252,7 +349,21 @@ impl PendingUpload {
                 }
                 Err(_) => return Err(WebError::BadRequest("The upload was cut off or malformed; please try again.".into())),
             };
+            // Names count against the text budget too: a part's headers are
+            // read whole before it is seen here, but never more of them than
+            // the body's limit, and they are let go at once.
+            parts += 1;
+            if parts > MAX_FIELDS {
+                return Err(WebError::TooLarge(TOO_MANY_FIELDS.into()));
+            }
+            text_bytes += field.name().map_or(0, str::len) + field.file_name().map_or(0, str::len);
+            if text_bytes > MAX_FORM_BYTES {
+                return Err(text_too_large());
+            }
             let name = field.name().unwrap_or("").to_string();
+            if name != "csrf" && !uses(&name) {
+                return Err(WebError::BadRequest(UNKNOWN_FIELD.into()));
+            }
             match field.file_name().map(str::to_string) {
                 Some(_) if !csrf_checked => {
                     // Our forms send the token before any file; a file first
@@ -266,8 +377,13 @@ impl PendingUpload {
                     let mut bytes = Vec::new();
                     let mut over = false;
                     loop {
-                        match field.chunk().await {
+                        match idle_limit(field.chunk()).await? {
                             Ok(Some(chunk)) => {
+                                // The upload's turn, from the file's first
+                                // bytes (an empty file input sends none).
+                                if turn.is_none() && !chunk.is_empty() {
+                                    turn = Some(UploadTurn::take(account).await?);
+                                }
                                 // Past the limit the rest is read and let go
                                 // (the request's own limit still bounds it).
                                 if over || bytes.len() + chunk.len() > per_file {
@@ -294,15 +410,14 @@ impl PendingUpload {
                 None => {
                     // Capped as it streams in: a text field is never read
                     // past the form's text budget.
-                    let too_large = || WebError::TooLarge(format!("The form's text was larger than {} KB.", MAX_FORM_BYTES / 1024));
                     let mut field = field;
                     let mut raw = Vec::new();
                     loop {
-                        match field.chunk().await {
+                        match idle_limit(field.chunk()).await? {
                             Ok(Some(chunk)) => {
                                 text_bytes += chunk.len();
                                 if text_bytes > MAX_FORM_BYTES {
-                                    return Err(too_large());
+                                    return Err(text_too_large());
                                 }
                                 raw.extend_from_slice(&chunk);
                             }
@@ -327,4 +442,19 @@ impl PendingUpload {
         }
         Ok(Upload { viewer, data, files, too_large, turn })
     }
+}
+
+/// Says a form had more parts than [`MAX_FIELDS`].
+const TOO_MANY_FIELDS: &str = "The form had more fields than it can have. Reload the page and send the form again.";
+
+/// Says a form had a field it does not use.
+const UNKNOWN_FIELD: &str = "The form was sent with a field it does not have. Reload the page and send the form again.";
+
+/// Waits for the next piece of an upload's body, at most [`IDLE_SECS`].
+async fn idle_limit<T>(next: impl std::future::Future<Output = T>) -> Result<T, WebError> {
+    tokio::time::timeout(std::time::Duration::from_secs(IDLE_SECS), next).await.map_err(|_| {
+        WebError::BadRequest(format!(
+            "Nothing more of the form arrived for {IDLE_SECS} seconds, so it was stopped. Check your connection, then send the form again."
+        ))
+    })
 }

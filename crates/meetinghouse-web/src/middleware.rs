@@ -1,25 +1,28 @@
 //! What every request passes through: a request id, an anonymous cookie for
-//! CSRF before sign-in (signed, so only one the site issued is used), a
-//! check that a state-changing request comes from this site itself (not
-//! another site, nor another site on the same domain), the page cache
-//! (cleared after a change that went through), security headers, metrics,
-//! one log line, the 500 page, and the "Go back" link on error pages.
+//! CSRF before sign-in (signed, so only one the site issued is used; none
+//! for feeds, the sitemap and robots.txt), a check that a state-changing
+//! request comes from this site itself (not another site, nor another site
+//! on the same domain), the page cache (cleared after a change that went
+//! through, unless it changed only the person's own pages), security
+//! headers, metrics, one log line, and the error pages: every error a
+//! handler or the framework answers (a refusal, a bodyless or plain-text
+//! 4xx, the 500 page) is shown as the site's page, as the person asking
+//! and with the site's name, with a "Go back" link.
 
 use std::time::Instant;
 
-use askama::Template;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use meetinghouse_core::secrets;
 
 use crate::error::{ErrorShown, InternalCause};
-use crate::page::{ErrorPage, render_status};
+use crate::page::{ErrorPage, Page, render_status};
 use crate::state::AppState;
 use crate::viewer::{
-    ANON_COOKIE, FLASH_COOKIE, SESSION_COOKIE, TOOK_PART_COOKIE, Viewer, anon_cookie, new_anon_token, set_cookie, sets_cookie, signed_anon,
-    site_cookie,
+    ANON_COOKIE, FLASH_COOKIE, SESSION_COOKIE, TOOK_PART_COOKIE, Viewer, ViewerSlot, anon_cookie, new_anon_token, set_cookie, sets_cookie,
+    signed_anon, site_cookie,
 };
 
 /// How long the anonymous and took-part cookies last.
@@ -44,10 +47,12 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         .unwrap_or_else(|| "unmatched".into());
     let path = req.uri().path().to_string();
     let tls = state.config.tls;
-    // Images, the stylesheet and the operator's endpoints never need the
-    // anonymous cookie, and a response that sets a cookie is one a shared
-    // cache may refuse to keep.
-    let needs_anon = !["/media/", "/static/", "/healthz", "/metrics"].iter().any(|p| path.starts_with(p));
+    // Images, the stylesheet, the operator's endpoints and what programs
+    // read (feeds, the sitemap, robots.txt) never need the anonymous
+    // cookie, and a response that sets a cookie is one a shared cache may
+    // refuse to keep. Nor do they show a flash message, so they leave it.
+    let for_programs = for_programs(&path);
+    let needs_anon = !for_programs && !["/media/", "/static/", "/healthz", "/metrics"].iter().any(|p| path.starts_with(p));
     // The key that signs anonymous tokens is the instance's secret, as for CSRF.
     let settings = if needs_anon { Some(state.settings().await) } else { None };
     let secret_key = settings.as_ref().map(|s| s.secret_key.as_str());
@@ -67,6 +72,11 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     let (referer, host) = (req.headers().get(header::REFERER).cloned(), req.headers().get(header::HOST).cloned());
     let generation = state.page_cache.generation();
     let cached = if cacheable { state.page_cache.get(&cache_key) } else { None };
+    // Kept to show an error page as the person asking: the viewer the
+    // handler worked out, or, when none did, what works it out again.
+    let slot = ViewerSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let asker = Asker::of(&req, has_session);
     // A browser without a cookie this site issued gets a new token (one it
     // sent that the site did not issue is replaced).
     let new_anon = match secret_key {
@@ -90,10 +100,10 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         .is_some_and(|v| v.eq_ignore_ascii_case("cross-site") || v.eq_ignore_ascii_case("same-site"));
     let changes_state = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
     let mut resp = if other_site && changes_state {
-        render_status(
-            StatusCode::FORBIDDEN,
-            &ErrorPage::new("Request refused", "This form was sent from another website, so we did not act on it."),
-        )
+        let refused = ErrorShown { title: "Request refused", message: "This form was sent from another website, so we did not act on it.".into() };
+        let mut r = StatusCode::FORBIDDEN.into_response();
+        r.extensions_mut().insert(refused);
+        r
     } else if let Some(page) = cached {
         let mut r = axum::response::Response::new(axum::body::Body::from(page.body));
         r.headers_mut().insert(header::CONTENT_TYPE, page.content_type);
@@ -110,7 +120,9 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         // with 422 may have stored its new photos, which only their
         // uploader can see). A 5xx after a partial write is left to the
         // cache's few seconds, as a change on another app server is.
-        if changes_state && crate::pagecache::went_through(&route, &r) {
+        // Nor does a change to the person's own pages, which are never
+        // cached (`pagecache::only_own_pages`).
+        if changes_state && crate::pagecache::went_through(&route, &r) && !crate::pagecache::only_own_pages(&method, &route) {
             state.page_cache.invalidate();
         }
         if cacheable { keep_in_cache(&state, cache_key, generation, r).await } else { r }
@@ -124,41 +136,70 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     } else {
         None
     };
-    // The framework answers an address it cannot read (`/common-ground/abc`
-    // where a number belongs) with a line of plain text: people get a page.
-    let plain_text = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/plain"));
-    if matches!(method, Method::GET | Method::HEAD) && plain_text && resp.status() == StatusCode::BAD_REQUEST {
-        tracing::debug!(request_id = %request_id, %path, "plain-text 400 shown as a page");
-        resp = render_status(
-            StatusCode::BAD_REQUEST,
-            &ErrorPage::new(
-                "We could not read that address",
-                "Part of this web address is not in the form we expected (for example, a word where a number belongs). Check the link, or start again from the home page.",
-            )
-            .back_to(back.clone()),
-        );
-    }
-    // An error page says how to get back to where the person was (the same
-    // page again with the link; status, headers and extensions stay).
-    if back.is_some()
-        && let Some(shown) = resp.extensions().get::<ErrorShown>().cloned()
-        && let Ok(body) = ErrorPage::new(shown.title, &shown.message).back_to(back.clone()).render()
-    {
-        let (mut parts, _) = resp.into_parts();
-        parts.headers.remove(header::CONTENT_LENGTH);
-        resp = Response::from_parts(parts, axum::body::Body::from(body));
-    }
-    let status = resp.status();
-    if let Some(cause) = resp.extensions().get::<InternalCause>().cloned() {
+    // Every error is shown as the site's page: a handler's (marked with
+    // what it says), the framework's own bodyless or plain-text 4xx (a
+    // method an address does not take, a body over the limit, an address
+    // it cannot read), and the 500 page, whose cause is logged with the
+    // request id. Status and headers (such as `Allow`) stay.
+    let cause = resp.extensions().get::<InternalCause>().cloned();
+    let shown = if let Some(cause) = &cause {
         tracing::error!(request_id = %request_id, %method, %path, cause = %cause.0, "request failed");
-        let mut page = ErrorPage::new(
-            "Something went wrong on our side",
-            "Sorry — this is our fault, not yours. Please try again in a moment. If it keeps happening, tell the meeting house's admins and quote the reference below.",
-        );
-        page.request_id = Some(request_id.clone());
-        resp = render_status(StatusCode::INTERNAL_SERVER_ERROR, &page.back_to(back.clone()));
+        Some(ErrorShown {
+            title: "Something went wrong on our side",
+            message: "Sorry — this is our fault, not yours. Please try again in a moment. If it keeps happening, tell the meeting house's admins and quote the reference below.".into(),
+        })
+    } else if let Some(shown) = resp.extensions().get::<ErrorShown>() {
+        Some(shown.clone())
+    } else if resp.status().is_client_error() && is_bare(&resp) {
+        tracing::debug!(request_id = %request_id, %path, status = resp.status().as_u16(), "framework refusal shown as a page");
+        Some(in_plain_words(resp.status(), &method, &route))
+    } else {
+        None
+    };
+    if let Some(shown) = shown {
+        // After a failure the database may be what failed: the person as a
+        // handler saw them, or the signed-out frame, never another lookup.
+        let viewer = match slot.0.get() {
+            Some(v) => Some(v.clone()),
+            None if cause.is_none() => asker.viewer(&state).await,
+            None => None,
+        };
+        let frame = match &viewer {
+            Some(v) => Page::for_error(v, shown.title),
+            None => {
+                let name = match &settings {
+                    Some(s) => s.name.clone(),
+                    None => state.settings().await.name.clone(),
+                };
+                Page::signed_out(&name, shown.title)
+            }
+        };
+        let mut page = ErrorPage::new(shown.title, &shown.message).in_frame(frame).back_to(back.clone());
+        if cause.is_some() {
+            page.request_id = Some(request_id.clone());
+        }
+        let (mut parts, _) = resp.into_parts();
+        if cause.is_some() {
+            parts.status = StatusCode::INTERNAL_SERVER_ERROR;
+        }
+        let rendered = render_status(parts.status, &page);
+        if rendered.extensions().get::<InternalCause>().is_none() {
+            let (rendered, body) = rendered.into_parts();
+            for name in [header::CONTENT_TYPE, header::CACHE_CONTROL] {
+                if let Some(v) = rendered.headers.get(&name) {
+                    parts.headers.insert(name, v.clone());
+                }
+            }
+            parts.headers.remove(header::CONTENT_LENGTH);
+            parts.extensions.insert(shown);
+            resp = Response::from_parts(parts, body);
+        } else {
+            tracing::error!(request_id = %request_id, "the error page failed to render");
+            resp = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
     }
 
+    let status = resp.status();
     let headers = resp.headers_mut();
     let static_header = |v: &'static str| HeaderValue::from_static(v);
     headers.insert("content-security-policy", static_header(CSP));
@@ -180,7 +221,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         set_cookie(headers, ANON_COOKIE, &value, ONE_YEAR_SECS, tls);
     }
     // A flash message is shown once: the page that displays it clears it.
-    if had_flash && !sets_cookie(headers, FLASH_COOKIE, tls) && method == Method::GET && status.is_success() {
+    if had_flash && !for_programs && !sets_cookie(headers, FLASH_COOKIE, tls) && method == Method::GET && status.is_success() {
         set_cookie(headers, FLASH_COOKIE, "", 0, tls);
     }
 
@@ -197,17 +238,132 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     resp
 }
 
+/// Feeds, the sitemap and robots.txt: read by programs, kept by shared
+/// caches, so they set no cookie.
+fn for_programs(path: &str) -> bool {
+    path.ends_with(".atom") || path == "/robots.txt" || (path.starts_with("/sitemap") && path.ends_with(".xml"))
+}
+
+/// Who is asking, for an error page when no handler worked it out (an
+/// address nothing answers, a method it does not take, a body refused
+/// before a handler ran): a signed-in person's cookies and connection, to
+/// look them up again then. A signed-out browser needs no lookup.
+enum Asker {
+    SignedOut,
+    SignedIn {
+        method: Method,
+        uri: axum::http::Uri,
+        cookies: Vec<HeaderValue>,
+        connect: Option<ConnectInfo<std::net::SocketAddr>>,
+        anon: Option<AnonId>,
+    },
+}
+
+impl Asker {
+    fn of(req: &Request, has_session: bool) -> Asker {
+        if !has_session {
+            return Asker::SignedOut;
+        }
+        Asker::SignedIn {
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            cookies: req.headers().get_all(header::COOKIE).iter().cloned().collect(),
+            connect: req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().cloned(),
+            anon: req.extensions().get::<AnonId>().cloned(),
+        }
+    }
+
+    /// The signed-in person, worked out as a handler would; `None` when
+    /// signed out (or the session is no longer good, or the lookup failed).
+    async fn viewer(self, state: &AppState) -> Option<Viewer> {
+        let Asker::SignedIn { method, uri, cookies, connect, anon } = self else { return None };
+        let mut req = Request::builder().method(method).uri(uri);
+        for cookie in cookies {
+            req = req.header(header::COOKIE, cookie);
+        }
+        let (mut parts, ()) = req.body(()).ok()?.into_parts();
+        if let Some(c) = connect {
+            parts.extensions.insert(c);
+        }
+        if let Some(a) = anon {
+            parts.extensions.insert(a);
+        }
+        Viewer::from_request_parts(&mut parts, state).await.ok().filter(|v| v.actor.is_some())
+    }
+}
+
+/// Whether a 4xx comes from the framework rather than a page: no body type,
+/// or plain text ("Cannot parse …", "length limit exceeded").
+fn is_bare(resp: &Response) -> bool {
+    match resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(t) => t.starts_with("text/plain"),
+    }
+}
+
+/// What a framework refusal means, in plain words.
+fn in_plain_words(status: StatusCode, method: &Method, route: &str) -> ErrorShown {
+    let (title, message) = match status {
+        StatusCode::BAD_REQUEST => (
+            "We could not read that address",
+            "Part of this web address is not in the form we expected (for example, a word where a number belongs). Check the link, or start again from the home page.".to_string(),
+        ),
+        StatusCode::NOT_FOUND => ("Page not found", "We could not find that page. It may have moved, or it may be private.".to_string()),
+        StatusCode::METHOD_NOT_ALLOWED if matches!(*method, Method::GET | Method::HEAD) => (
+            "This is done with a button",
+            "This address does something (such as signing out, deleting or marking as read), so it only works from the button on its page, not from a link or typed in. Go back to the page and use its button.".to_string(),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "This address does not take forms",
+            "Nothing here can be sent a form. Go back to the page you were on and try again from there.".to_string(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("That was too large", too_large(route)),
+        StatusCode::REQUEST_TIMEOUT => (
+            "That took too long",
+            "We stopped waiting for the rest of what your browser was sending. Please try again; on a slow connection, fewer or smaller photos help.".to_string(),
+        ),
+        _ => (
+            "Something was wrong with the request",
+            "We could not act on this request. Go back and try again, or start again from the home page.".to_string(),
+        ),
+    };
+    ErrorShown { title, message }
+}
+
+/// The limit a body went over, in words: a form's, or an upload's.
+fn too_large(route: &str) -> String {
+    let limit = crate::routes::body_limit(route);
+    if limit == crate::forms::MAX_FORM_BYTES {
+        format!("A form can send at most {} KB of text. Shorten what you wrote and send it again.", limit / 1024)
+    } else {
+        format!("An upload can be at most {} MB in all, files and text together. Send fewer or smaller files.", limit / (1024 * 1024))
+    }
+}
+
 /// Stores a signed-out page view in the micro-cache when it is safe to share.
+/// A page larger than the cache keeps (or of unknown size that may be) is
+/// passed on as it is, unread and not kept.
 async fn keep_in_cache(state: &AppState, key: String, generation: u64, resp: Response) -> Response {
+    use axum::body::HttpBody;
     let is_html = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
     if resp.status() != StatusCode::OK || !is_html || resp.headers().contains_key(header::SET_COOKIE) || resp.extensions().get::<InternalCause>().is_some()
         || resp.extensions().get::<crate::pagecache::Personal>().is_some()
     {
         return resp;
     }
+    let largest = resp.body().size_hint().upper();
+    if largest.is_none_or(|n| n > crate::pagecache::MAX_PAGE_BYTES as u64) {
+        return resp;
+    }
     let (parts, body) = resp.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, crate::pagecache::MAX_PAGE_BYTES).await else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    // (Within the limit by its size: only a failing body stops this.)
+    let bytes = match axum::body::to_bytes(body, crate::pagecache::MAX_PAGE_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let mut resp = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            resp.extensions_mut().insert(InternalCause(format!("reading the page failed: {e}")));
+            return resp;
+        }
     };
     // A page with a form carries this browser's CSRF token: never share it.
     let has_form_token = bytes.windows(11).any(|w| w == b"name=\"csrf\"");

@@ -19,6 +19,8 @@ pub struct Page {
     pub banner: Option<String>,
     /// Unread notifications (capped; 0 when signed out), shown in the header.
     pub unread: i64,
+    /// Whether the header links to the moderation queue (the person has one).
+    pub has_queue: bool,
 }
 
 impl Page {
@@ -45,10 +47,26 @@ impl Page {
             flash: viewer.flash.clone(),
             banner,
             unread: viewer.unread,
+            has_queue: viewer.has_queue,
         }
     }
 
-    /// A frame for error pages, which are rendered without a viewer.
+    /// A frame for an error page shown to a known viewer: as [`Page::new`],
+    /// without the one-shot message, which waits for the next page that
+    /// works (only a page that succeeds clears it).
+    pub fn for_error(viewer: &Viewer, title: &str) -> Page {
+        Page { flash: None, ..Page::new(viewer, title) }
+    }
+
+    /// A frame for an error page when who is asking is not known (a
+    /// signed-out browser, or the database could not say): the site's name
+    /// when the settings are known, and the signed-out header.
+    pub fn signed_out(site_name: &str, title: &str) -> Page {
+        Page { site_name: site_name.into(), ..Page::bare(title) }
+    }
+
+    /// A frame for error pages rendered without a viewer or the settings
+    /// (`middleware::observe` shows them again with both when it can).
     pub fn bare(title: &str) -> Page {
         Page {
             site_name: "Meetinghouse".into(),
@@ -60,6 +78,7 @@ impl Page {
             flash: None,
             banner: None,
             unread: 0,
+            has_queue: false,
         }
     }
 }
@@ -99,6 +118,11 @@ impl ErrorPage {
 
     pub fn back_to(self, back: Option<String>) -> ErrorPage {
         ErrorPage { back, ..self }
+    }
+
+    /// The same page in another frame (the viewer's, the site's name).
+    pub fn in_frame(self, page: Page) -> ErrorPage {
+        ErrorPage { page, ..self }
     }
 }
 

@@ -5,8 +5,16 @@
 //! per-browser CSRF token). A state-changing request that went through
 //! (2xx or 3xx) on this server clears the cache at once; one that was
 //! refused changed nothing and leaves it (so rubbish posted by a script
-//! cannot keep it empty): see [`went_through`]. Other servers see a change
-//! within the TTL.
+//! cannot keep it empty), and so does one that changes only the person's
+//! own pages (see [`only_own_pages`]): see [`went_through`]. Other servers
+//! see a change within the TTL.
+//!
+//! The cache is bounded by count and by bytes ([`MAX_ENTRIES`],
+//! [`MAX_TOTAL_BYTES`]), and expired pages are dropped as new ones are kept
+//! (at most once a TTL), so addresses asked for once each (`?x=1`, `?x=2`,
+//! …) cannot make it grow: past either bound, once expired pages are gone,
+//! it starts afresh. A page larger than [`MAX_PAGE_BYTES`] is served but
+//! never kept.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -14,13 +22,44 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::response::Response;
 
-/// Largest number of pages kept; past it the cache starts afresh.
+/// Largest number of pages kept.
 const MAX_ENTRIES: usize = 10_000;
-/// Largest page kept, in bytes.
+/// Largest size of all the pages kept together (their addresses and
+/// bodies), in bytes (documented in the README).
+pub const MAX_TOTAL_BYTES: usize = 32 * 1024 * 1024;
+/// Largest page kept, in bytes: a larger one is served, not kept.
 pub const MAX_PAGE_BYTES: usize = 512 * 1024;
+
+/// State changes that change only the person's own pages, which are never
+/// cached (a signed-in person's pages, or a browser's that took part), so
+/// they leave the cache of signed-out pages alone: (method, route).
+/// Everything else that went through clears it, so a change missing here
+/// costs only a cleared cache.
+///
+/// - marking notifications read, and one's email settings for them;
+/// - blocking, unblocking, muting and unmuting someone (only the person's
+///   own notifications and views change);
+/// - a vote in a common-ground conversation: the pages a signed-out visitor
+///   may be served from the cache show the report that the background
+///   analysis redraws (no page shows live vote counts: the CSV, which does,
+///   is never cached), and the voter's own pages are never cached;
+/// - turning off email from an unsubscribe link.
+const OWN_PAGES_ONLY: &[(Method, &str)] = &[
+    (Method::POST, "/notifications/read"),
+    (Method::POST, "/notifications/settings"),
+    (Method::POST, "/people/{handle}/relation"),
+    (Method::POST, "/common-ground/{id}/vote"),
+    (Method::POST, "/unsubscribe"),
+];
+
+/// Whether a request to `route` (its pattern, as the router matched it)
+/// changes only the person's own pages: see [`OWN_PAGES_ONLY`].
+pub fn only_own_pages(method: &Method, route: &str) -> bool {
+    OWN_PAGES_ONLY.iter().any(|(m, r)| m == method && *r == route)
+}
 
 /// Whether a state-changing request to `route` went through, judged by its
 /// answer, so that signed-out pages may have changed and the cache must
@@ -55,15 +94,39 @@ pub struct CachedPage {
     generation: u64,
 }
 
+impl CachedPage {
+    /// What it costs to keep, counted against [`MAX_TOTAL_BYTES`] with its address.
+    fn size(&self, uri: &str) -> usize {
+        uri.len() + self.body.len()
+    }
+}
+
+/// The pages kept, with their total size and when expired ones were last dropped.
+struct Pages {
+    map: HashMap<String, CachedPage>,
+    bytes: usize,
+    swept: Instant,
+}
+
 pub struct PageCache {
     ttl: Duration,
+    max_bytes: usize,
     generation: AtomicU64,
-    pages: RwLock<HashMap<String, CachedPage>>,
+    pages: RwLock<Pages>,
 }
 
 impl PageCache {
     pub fn new(ttl: Duration) -> PageCache {
-        PageCache { ttl, generation: AtomicU64::new(0), pages: RwLock::new(HashMap::new()) }
+        PageCache::with_max_bytes(ttl, MAX_TOTAL_BYTES)
+    }
+
+    fn with_max_bytes(ttl: Duration, max_bytes: usize) -> PageCache {
+        PageCache {
+            ttl,
+            max_bytes,
+            generation: AtomicU64::new(0),
+            pages: RwLock::new(Pages { map: HashMap::new(), bytes: 0, swept: Instant::now() }),
+        }
     }
 
     pub fn enabled(&self) -> bool {
@@ -74,7 +137,7 @@ impl PageCache {
     pub fn get(&self, uri: &str) -> Option<CachedPage> {
         let generation = self.generation.load(Ordering::Acquire);
         let pages = self.pages.read().ok()?;
-        let page = pages.get(uri)?;
+        let page = pages.map.get(uri)?;
         (page.generation == generation && page.stored.elapsed() < self.ttl).then(|| page.clone())
     }
 
@@ -84,12 +147,35 @@ impl PageCache {
         if body.len() > MAX_PAGE_BYTES || generation != self.generation.load(Ordering::Acquire) {
             return;
         }
-        if let Ok(mut pages) = self.pages.write() {
-            if pages.len() >= MAX_ENTRIES {
-                pages.clear();
-            }
-            pages.insert(uri, CachedPage { body, content_type, stored: Instant::now(), generation });
+        let page = CachedPage { body, content_type, stored: Instant::now(), generation };
+        let size = page.size(&uri);
+        let Ok(mut pages) = self.pages.write() else { return };
+        // Each page lives one TTL, so dropping the expired ones once a TTL
+        // keeps at most about two TTLs' worth.
+        if pages.swept.elapsed() >= self.ttl {
+            self.sweep(&mut pages);
         }
+        if let Some(old) = pages.map.remove(&uri) {
+            pages.bytes -= old.size(&uri);
+        }
+        if pages.map.len() >= MAX_ENTRIES || pages.bytes + size > self.max_bytes {
+            self.sweep(&mut pages);
+            if pages.map.len() >= MAX_ENTRIES || pages.bytes + size > self.max_bytes {
+                pages.map.clear();
+                pages.bytes = 0;
+            }
+        }
+        pages.bytes += size;
+        pages.map.insert(uri, page);
+    }
+
+    /// Drops the pages that expired or were kept before the last change.
+    fn sweep(&self, pages: &mut Pages) {
+        let generation = self.generation.load(Ordering::Acquire);
+        let ttl = self.ttl;
+        pages.map.retain(|_, p| p.generation == generation && p.stored.elapsed() < ttl);
+        pages.bytes = pages.map.iter().map(|(uri, p)| p.size(uri)).sum();
+        pages.swept = Instant::now();
     }
 
     pub fn generation(&self) -> u64 {
@@ -101,7 +187,77 @@ impl PageCache {
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         if let Ok(mut pages) = self.pages.write() {
-            pages.clear();
+            pages.map.clear();
+            pages.bytes = 0;
         }
+    }
+
+    /// How many pages are kept, and their size in bytes.
+    #[cfg(test)]
+    fn held(&self) -> (usize, usize) {
+        let pages = self.pages.read().unwrap();
+        (pages.map.len(), pages.bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn html() -> HeaderValue {
+        HeaderValue::from_static("text/html; charset=utf-8")
+    }
+
+    #[test]
+    fn expired_pages_are_dropped_as_new_ones_are_kept() {
+        let cache = PageCache::new(Duration::from_millis(50));
+        for i in 0..100 {
+            cache.put(format!("/orgs?x={i}"), Bytes::from(vec![b'a'; 1000]), html(), 0);
+        }
+        assert_eq!(cache.held().0, 100);
+        std::thread::sleep(Duration::from_millis(80));
+        cache.put("/orgs?x=new".into(), Bytes::from_static(b"fresh"), html(), 0);
+        assert_eq!(cache.held(), (1, "/orgs?x=new".len() + 5), "only the fresh page is left");
+        assert!(cache.get("/orgs?x=new").is_some() && cache.get("/orgs?x=1").is_none());
+    }
+
+    #[test]
+    fn the_cache_is_bounded_by_bytes_too() {
+        let cache = PageCache::with_max_bytes(Duration::from_secs(60), 10_000);
+        for i in 0..50 {
+            cache.put(format!("/p{i}"), Bytes::from(vec![b'a'; 1000]), html(), 0);
+            let (_, bytes) = cache.held();
+            assert!(bytes <= 10_000, "{bytes} bytes after {i}");
+        }
+        assert!(cache.get("/p49").is_some(), "the newest is kept");
+        // Keeping a page again replaces it, counted once.
+        let before = cache.held();
+        cache.put("/p49".into(), Bytes::from(vec![b'b'; 1000]), html(), 0);
+        assert_eq!(cache.held(), before);
+        assert_eq!(&cache.get("/p49").unwrap().body[..1], b"b");
+        // The default bound is the documented 32 MB.
+        assert_eq!(PageCache::new(Duration::from_secs(2)).max_bytes, 32 * 1024 * 1024);
+    }
+
+    #[test]
+    fn pages_kept_before_a_change_are_gone_after_it() {
+        let cache = PageCache::new(Duration::from_secs(60));
+        cache.put("/orgs".into(), Bytes::from_static(b"old"), html(), 0);
+        cache.invalidate();
+        assert!(cache.get("/orgs").is_none());
+        assert_eq!(cache.held(), (0, 0));
+        cache.put("/orgs".into(), Bytes::from_static(b"stale render"), html(), 0);
+        assert!(cache.get("/orgs").is_none(), "rendered before the change: not kept");
+        cache.put("/orgs".into(), Bytes::from_static(b"new"), html(), 1);
+        assert_eq!(&cache.get("/orgs").unwrap().body[..], b"new");
+    }
+
+    #[test]
+    fn own_page_changes_are_listed_by_route_and_method() {
+        assert!(only_own_pages(&Method::POST, "/notifications/read"));
+        assert!(only_own_pages(&Method::POST, "/common-ground/{id}/vote"));
+        assert!(!only_own_pages(&Method::GET, "/notifications/read"));
+        assert!(!only_own_pages(&Method::POST, "/common-ground/{id}/statements"));
+        assert!(!only_own_pages(&Method::POST, "/me/profile"), "a profile is a public page");
     }
 }

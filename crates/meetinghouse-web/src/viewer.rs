@@ -43,6 +43,10 @@ pub struct Viewer {
     pub settings: Arc<Settings>,
     /// Unread notifications of the signed-in person (one indexed count).
     pub unread: i64,
+    /// Whether the signed-in person has a moderation queue (an instance
+    /// moderator, or a host of a group, an organisation or a prompt): the
+    /// header links to it.
+    pub has_queue: bool,
     /// This browser's anonymous token (from a cookie this site issued, or the
     /// one this response sets), without its signature: what identifies a
     /// participant without an account where a host allows that. Never shown
@@ -181,8 +185,15 @@ fn cookies_in(headers: &axum::http::HeaderMap) -> impl Iterator<Item = (&str, &s
         .filter_map(|kv| kv.trim().split_once('='))
 }
 
-/// The client's address: the socket peer, or the nearest untrusted address in
-/// `X-Forwarded-For` when the peer is a configured proxy.
+/// The client's address: the socket peer, or, when the peer is a configured
+/// proxy, the address `X-Forwarded-For` gives for the first hop that is not
+/// one. The header is read from the right, the end our own proxies wrote:
+/// each trusted proxy vouches for the entry before it, and nothing further
+/// left is trusted. An entry that cannot be read as an address (`ip:port`
+/// and `[v6]:port` can) ends the walk, and the last trusted proxy's address
+/// is the client's: entries to its left were written by whoever connected
+/// to it, so skipping one would let a made-up entry further left pass as
+/// the client.
 pub fn client_ip(parts: &Parts, trusted: &[IpAddr]) -> IpAddr {
     let peer = parts
         .extensions
@@ -192,16 +203,38 @@ pub fn client_ip(parts: &Parts, trusted: &[IpAddr]) -> IpAddr {
     if !trusted.contains(&peer) {
         return peer;
     }
-    let forwarded = parts
-        .headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-        .collect::<Vec<_>>();
-    forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer)
+    let forwarded = parts.headers.get_all("x-forwarded-for").iter().collect::<Vec<_>>();
+    // A header that is not text cannot be read at all: the proxy's address.
+    let Some(entries) = forwarded.iter().map(|v| v.to_str().ok()).collect::<Option<Vec<_>>>() else { return peer };
+    let mut client = peer;
+    for entry in entries.iter().flat_map(|v| v.split(',')).rev() {
+        match forwarded_address(entry) {
+            Some(ip) if trusted.contains(&ip) => client = ip,
+            Some(ip) => return ip,
+            None => return client,
+        }
+    }
+    client
 }
+
+/// One `X-Forwarded-For` entry as an address: `ip`, `ip:port`, `[v6]` or
+/// `[v6]:port`. Anything else (`unknown`, a name, rubbish) is `None`.
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    if let Ok(ip) = entry.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    if let Ok(addr) = entry.parse::<SocketAddr>() {
+        return Some(addr.ip());
+    }
+    entry.strip_prefix('[')?.strip_suffix(']')?.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6)
+}
+
+/// Where the [`Viewer`] a handler worked out is left for the middleware,
+/// which shows error pages as that person (signed in, the site's name)
+/// without asking the database again: see `middleware::observe`.
+#[derive(Clone, Default)]
+pub struct ViewerSlot(pub Arc<std::sync::OnceLock<Viewer>>);
 
 fn csrf_message(session_token: Option<&str>, anon: &str) -> String {
     match session_token {
@@ -228,6 +261,10 @@ impl FromRequestParts<AppState> for Viewer {
             None => (None, 0),
         };
         let session_token = if actor.is_some() { token } else { None };
+        let has_queue = match &actor {
+            Some(a) => meetinghouse_core::moderation::has_queue(&state.db, a).await.map_err(WebError::from)?,
+            None => false,
+        };
         let anon = anon_cookie(&parts.headers, &settings.secret_key, tls)
             .map(str::to_string)
             .or_else(|| parts.extensions.get::<AnonId>().map(|a| a.0.clone()))
@@ -240,6 +277,7 @@ impl FromRequestParts<AppState> for Viewer {
         let viewer = Viewer {
             anon: anon.clone(),
             unread,
+            has_queue,
             actor,
             session_token,
             csrf,
@@ -251,6 +289,9 @@ impl FromRequestParts<AppState> for Viewer {
                 .flatten()
                 .filter(|p| crate::middleware::is_local_path(p)),
         };
+        if let Some(slot) = parts.extensions.get::<ViewerSlot>() {
+            let _ = slot.0.set(viewer.clone());
+        }
         parts.extensions.insert(viewer.clone());
         Ok(viewer)
     }
@@ -283,6 +324,44 @@ mod tests {
         // A CSRF token is no anonymous cookie's signature.
         let csrf = secrets::sign(key.as_bytes(), &csrf_message(None, &token));
         assert_eq!(anon_cookie(&headers(&format!("mh_anon={token}.{csrf}")), key, false), None);
+    }
+
+    /// A request from `peer` with these `X-Forwarded-For` headers.
+    fn from(peer: &str, forwarded: &[&str]) -> Parts {
+        let mut req = axum::http::Request::builder();
+        for f in forwarded {
+            req = req.header("x-forwarded-for", *f);
+        }
+        let (mut parts, ()) = req.body(()).unwrap().into_parts();
+        parts.extensions.insert(ConnectInfo(SocketAddr::new(peer.parse().unwrap(), 443)));
+        parts
+    }
+
+    #[test]
+    fn forwarded_addresses_are_read_from_the_right_over_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let inner: IpAddr = "10.0.0.2".parse().unwrap();
+        let trusted = [proxy, inner];
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let client = |peer: &str, forwarded: &[&str]| client_ip(&from(peer, forwarded), &trusted);
+        // Not through a trusted proxy: the peer, whatever the header says.
+        assert_eq!(client("203.0.113.9", &["198.51.100.1"]), ip("203.0.113.9"));
+        assert_eq!(client("10.0.0.1", &["198.51.100.1"]), ip("198.51.100.1"));
+        // The nearest untrusted hop, past our own proxies; earlier entries are the client's to make up.
+        assert_eq!(client("10.0.0.1", &["1.1.1.1, 198.51.100.1, 10.0.0.2"]), ip("198.51.100.1"));
+        assert_eq!(client("10.0.0.1", &["1.1.1.1", "198.51.100.1"]), ip("198.51.100.1"));
+        // A proxy that appends `ip:port` (or `[v6]:port`) is read as well.
+        assert_eq!(client("10.0.0.1", &["1.1.1.1, 198.51.100.1:51234"]), ip("198.51.100.1"));
+        assert_eq!(client("10.0.0.1", &["1.1.1.1, [2001:db8::7]:443"]), ip("2001:db8::7"));
+        assert_eq!(client("10.0.0.1", &["[2001:db8::7]"]), ip("2001:db8::7"));
+        assert_eq!(client("10.0.0.1", &["10.0.0.2:80, 198.51.100.1"]), ip("198.51.100.1"));
+        // An entry that cannot be read ends the walk: never an address forged to its left.
+        assert_eq!(client("10.0.0.1", &["1.1.1.1, bogus"]), proxy);
+        assert_eq!(client("10.0.0.1", &["1.1.1.1, unknown, 10.0.0.2"]), inner);
+        assert_eq!(client("10.0.0.1", &["1.1.1.1, 198.51.100.1:port"]), proxy);
+        // Only trusted proxies all the way: the furthest of them.
+        assert_eq!(client("10.0.0.1", &["10.0.0.2"]), inner);
+        assert_eq!(client("10.0.0.1", &[]), proxy);
     }
 
     #[test]

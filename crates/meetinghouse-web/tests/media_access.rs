@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use meetinghouse_testkit::{TestApp, apps};
 
 const DAY: i64 = 24 * 3600;
-const PUBLIC_CACHE: &str = "public, max-age=31536000, immutable";
+const PUBLIC_CACHE: &str = "public, max-age=3600";
 const PRIVATE_CACHE: &str = "private, no-store";
 
 /// Every `/media/…` address in a page (`src` and `srcset`), without repeats.
@@ -114,6 +114,14 @@ async fn a_public_storys_photos_are_cached_publicly_until_it_is_made_private_or_
         let first = ann.other_browser().get(&srcs[0]).await;
         assert_eq!(first.status, StatusCode::OK);
         assert!(first.headers.get("set-cookie").is_none(), "{:?}", first.headers);
+        // Its content address is its ETag: asking again with it costs no bytes.
+        let etag = first.headers["etag"].to_str().unwrap().to_string();
+        assert!(srcs[0].contains(etag.trim_matches('"')), "{etag} names {}", srcs[0]);
+        let again = visitor.get_with(&srcs[0], &[("if-none-match", &etag)]).await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+        assert!(again.body.is_empty());
+        let other = visitor.get_with(&srcs[0], &[("if-none-match", "\"something else\"")]).await;
+        assert_eq!(other.status, StatusCode::OK);
 
         // Made a draft: only the author (who uploaded it) still gets it, uncached.
         let edit = format!("{path}/edit");

@@ -509,3 +509,123 @@ async fn the_edit_form_offers_only_voices_the_author_still_holds() {
         assert!(page.body.contains(">kit</a>") && !page.body.contains("kit · Tiverton Museum"), "{}", page.body);
     }
 }
+
+/// Starts the app on a real port (for requests sent by hand, slowly).
+async fn serve(app: &TestApp) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = meetinghouse_web::app(app.state.clone());
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
+    });
+    (addr, server)
+}
+
+/// Starts an upload by hand: the token, then a photo of which only the
+/// first kilobyte is sent; the connection stays open, sending nothing more.
+async fn stalled_upload(addr: SocketAddr, cookie: &str, token: &str) -> tokio::net::TcpStream {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /stories HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 5000000\r\nCookie: {cookie}\r\n\r\n"
+    );
+    let body = format!(
+        "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n\
+         --XyZ\r\nContent-Disposition: form-data; name=\"photo_file_0\"; filename=\"slow.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n{}",
+        "j".repeat(1024)
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body.as_bytes()).await.unwrap();
+    stream
+}
+
+/// The status and body of the answer on a connection, if one comes within `wait`.
+async fn answer(stream: &mut tokio::net::TcpStream, wait: Duration) -> Option<(u16, String)> {
+    let mut got = Vec::new();
+    let read = async {
+        let mut buf = [0u8; 8192];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(wait, read).await;
+    let text = String::from_utf8_lossy(&got).to_string();
+    let status = text.lines().next()?.split(' ').nth(1)?.parse().ok()?;
+    Some((status, text))
+}
+
+#[tokio::test]
+async fn slow_uploads_from_one_account_do_not_hold_up_anyone_else() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let mut bob = ann.other_browser();
+        bob.sign_up("bob").await;
+        let (addr, server) = serve(&ann).await;
+        let (cookie, token) = (ann.cookie_header(), ann.get("/stories/new").await.csrf());
+        // Ann sends two photos very slowly (both stall after a kilobyte).
+        let mut first = stalled_upload(addr, &cookie, &token).await;
+        let mut second = stalled_upload(addr, &cookie, &token).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+
+        // Bob's story without a photo, and then one with a photo, go through at once.
+        let quick = Duration::from_secs(5);
+        let fields = [("title", "Quick"), ("body", "x"), ("licence", "cc0"), ("visibility", "draft")];
+        let r = tokio::time::timeout(quick, bob.upload("/stories/new", "/stories", &fields, &[("photo_file_0", "", "application/octet-stream", b"")]))
+            .await
+            .expect("a story without a photo waits for no one's upload");
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let photo = meetinghouse_media::generated_picture(5, 320, 240);
+        let with_photo = [("photo_alt_0", "A bridge"), ("title", "Bridge"), ("body", "x"), ("licence", "cc0"), ("visibility", "draft")];
+        let r = tokio::time::timeout(quick, bob.upload("/stories/new", "/stories", &with_photo, &[("photo_file_0", "b.jpg", "image/jpeg", &photo)]))
+            .await
+            .expect("one account holds one upload turn, not all of them");
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+        // Ann's second upload waits for her first, then is refused in plain words.
+        let (status, text) = answer(&mut second, Duration::from_secs(20)).await.expect("the second upload is answered");
+        assert_eq!(status, 429, "{text}");
+        assert!(text.contains("already sending files"), "{text}");
+        // The first, of which nothing more arrives, is stopped.
+        let (status, text) = answer(&mut first, Duration::from_secs(40)).await.expect("a stalled upload is stopped");
+        assert_eq!(status, 400, "{text}");
+        assert!(text.contains("Nothing more of the form arrived"), "{text}");
+        server.abort();
+    }
+}
+
+#[tokio::test]
+async fn multipart_field_names_are_counted_capped_and_known() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let story = [("title", "Names"), ("body", "x"), ("licence", "cc0"), ("visibility", "draft")];
+        let no_file: [(&str, &str, &str, &[u8]); 1] = [("photo_file_0", "", "application/octet-stream", b"")];
+        let with = |extra: &[(&'static str, &'static str)]| story.iter().chain(extra).copied().collect::<Vec<_>>();
+
+        // A field name longer than the form's whole text budget.
+        let long_name: &'static str = "n".repeat(100 * 1024).leak();
+        let r = ann.upload("/stories/new", "/stories", &with(&[(long_name, "x")]), &no_file).await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+        // A file's name counts too.
+        let long_file: &'static str = "f".repeat(100 * 1024).leak();
+        let r = ann.upload("/stories/new", "/stories", &story, &[("photo_file_0", long_file, "image/jpeg", b"x")]).await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+        // Thousands of small fields.
+        let many: Vec<(&str, &str)> = std::iter::repeat_n(("title", "t"), 1_000).collect();
+        let r = ann.upload("/stories/new", "/stories", &with(&many), &no_file).await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+        assert!(r.body.contains("more fields than it can have"), "{}", r.body);
+        // A field the form does not have, in a multipart form or a plain one.
+        let r = ann.upload("/stories/new", "/stories", &with(&[("is_admin", "1")]), &no_file).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+        assert!(r.body.contains("a field it does not have"), "{}", r.body);
+        let r = ann.submit("/stories/new", "/stories", &with(&[("photo_alt_99", "x")])).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+        // Nothing was stored; the form as the page sends it still works.
+        let ann_id = meetinghouse_store::people::by_handle(&ann.db, "ann").await.unwrap().unwrap().id;
+        assert!(meetinghouse_store::stories::by_author(&ann.db, ann_id, 10).await.unwrap().is_empty());
+        let r = ann.upload("/stories/new", "/stories", &with(&[("photo_alt_0", ""), ("photo_caption_0", ""), ("speak_as", "self")]), &no_file).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+}

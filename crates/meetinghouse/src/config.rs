@@ -75,10 +75,10 @@ pub struct ServeArgs {
     /// How long a signed-out page view may be reused, in milliseconds (0 turns the micro-cache off) [default: 2000]
     #[arg(long, env = "MEETINGHOUSE_PAGE_CACHE_MS")]
     pub page_cache_ms: Option<u64>,
-    /// Largest image upload, in MB [default: 20]
+    /// Largest image upload, in MB, 1–100 [default: 20]
     #[arg(long, env = "MEETINGHOUSE_MAX_UPLOAD_MB")]
     pub max_upload_mb: Option<usize>,
-    /// Largest image, in megapixels [default: 50]
+    /// Largest image, in megapixels, 1–50 [default: 50]
     #[arg(long, env = "MEETINGHOUSE_MAX_IMAGE_MEGAPIXELS")]
     pub max_image_megapixels: Option<u64>,
     /// A reverse proxy whose X-Forwarded-For is trusted (repeatable)
@@ -353,6 +353,25 @@ impl GlobalArgs {
             bail!("--base-url must start with http:// or https://");
         }
         let smtp_url = args.smtp_url.clone().or(file.smtp_url).filter(|s| !s.is_empty());
+        // Only limits the code can honour: a larger one would be promised
+        // on the form and refused all the same.
+        let upload_mb = args.max_upload_mb.or(file.max_upload_mb).unwrap_or(20);
+        let most_mb = meetinghouse_media::MAX_UPLOAD_MB_SETTING;
+        if !(1..=most_mb).contains(&upload_mb) {
+            bail!(
+                "--max-upload-mb (MEETINGHOUSE_MAX_UPLOAD_MB, or max_upload_mb in the config file) must be from 1 to {most_mb} (MB per image), \
+                 not {upload_mb}: a story form with its photos can be at most 120 MB in all."
+            );
+        }
+        let megapixels = args.max_image_megapixels.or(file.max_image_megapixels).unwrap_or(50);
+        let most_mp = meetinghouse_media::MAX_MEGAPIXELS_SETTING;
+        if !(1..=most_mp).contains(&megapixels) {
+            bail!(
+                "--max-image-megapixels (MEETINGHOUSE_MAX_IMAGE_MEGAPIXELS, or max_image_megapixels in the config file) must be from 1 to {most_mp}, \
+                 not {megapixels}: opening an image may take at most {} MB of memory, which is {most_mp} megapixels of an 8-bit image.",
+                meetinghouse_media::MAX_DECODED_BYTES / 1_000_000
+            );
+        }
         Ok(ServeConfig {
             store: self.store()?,
             listen,
@@ -364,8 +383,8 @@ impl GlobalArgs {
             mail_from: args.mail_from.clone().or(file.mail_from).unwrap_or_else(|| "Meetinghouse <noreply@localhost>".into()),
             page_cache: std::time::Duration::from_millis(args.page_cache_ms.or(file.page_cache_ms).unwrap_or(2000).min(60_000)),
             media_limits: meetinghouse_media::Limits {
-                max_bytes: args.max_upload_mb.or(file.max_upload_mb).unwrap_or(20).clamp(1, 200) * 1024 * 1024,
-                max_pixels: args.max_image_megapixels.or(file.max_image_megapixels).unwrap_or(50).clamp(1, 500) * 1_000_000,
+                max_bytes: upload_mb * 1024 * 1024,
+                max_pixels: megapixels * 1_000_000,
             },
             metrics_token: args.metrics_token.clone().or(file.metrics_token).map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
             trusted_proxies: if args.trusted_proxies.is_empty() { file.trusted_proxies.unwrap_or_default() } else { args.trusted_proxies.clone() },
@@ -420,6 +439,28 @@ mod tests {
         let both = parse(&["--config", file.to_str().unwrap(), "--time-zone", "UTC"]);
         assert_eq!(both.time_zone().unwrap().name(), "UTC");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn image_limits_the_code_cannot_honour_are_refused_by_name() {
+        let serve = |args: &[&str]| {
+            let both = Both::try_parse_from([&["mh"], args].concat()).unwrap();
+            both.global.serve(&both.serve)
+        };
+        let limits = serve(&[]).unwrap().media_limits;
+        assert_eq!((limits.max_bytes, limits.max_pixels), (20 * 1024 * 1024, 50_000_000));
+        let limits = serve(&["--max-upload-mb", "100", "--max-image-megapixels", "50"]).unwrap().media_limits;
+        assert_eq!((limits.max_bytes, limits.max_pixels), (100 * 1024 * 1024, 50_000_000));
+        // A story form is at most 120 MB in all: a 150 MB photo could never arrive.
+        for too_much in ["0", "101", "150", "200"] {
+            let err = serve(&["--max-upload-mb", too_much]).map(|_| ()).unwrap_err().to_string();
+            assert!(err.contains("--max-upload-mb") && err.contains("from 1 to 100") && err.contains(too_much), "{err}");
+        }
+        // 200 MB of memory opens at most 50 megapixels of an 8-bit image.
+        for too_much in ["0", "51", "66", "500"] {
+            let err = serve(&["--max-image-megapixels", too_much]).map(|_| ()).unwrap_err().to_string();
+            assert!(err.contains("--max-image-megapixels") && err.contains("from 1 to 50") && err.contains(too_much), "{err}");
+        }
     }
 
     #[test]

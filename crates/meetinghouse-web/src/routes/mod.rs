@@ -34,13 +34,25 @@ pub const REQUEST_TIMEOUT_SECS: u64 = 30;
 /// import): 120 MB in ten minutes is about 1.6 Mbit/s.
 pub const UPLOAD_TIMEOUT_SECS: u64 = 600;
 
+/// The routes that take files (multipart forms).
+const UPLOAD_ROUTES: [&str; 3] = ["/orgs/{slug}/import", "/stories", "/stories/{id}/edit"];
+
+/// The largest request body a route takes, in bytes: a form's limit
+/// (`forms::MAX_FORM_BYTES`), or the upload limit for the routes that take
+/// files. A larger body is refused before it is read when its length is
+/// given, otherwise as it is read, with the same limit in the message.
+pub fn body_limit(route: &str) -> usize {
+    if UPLOAD_ROUTES.contains(&route) { forms::MAX_UPLOAD_REQUEST_BYTES } else { forms::MAX_FORM_BYTES }
+}
+
 pub fn router(state: AppState) -> Router {
     // Routes that take files: a larger body limit of their own; every file
     // is also capped as it streams in (see `forms::Upload`).
+    let [import, new_story, edit_story] = UPLOAD_ROUTES;
     let uploads = Router::new()
-        .route("/orgs/{slug}/import", get(objects::import::form).post(objects::import::submit))
-        .route("/stories", post(stories::new::submit))
-        .route("/stories/{id}/edit", get(stories::edit::form).post(stories::edit::submit))
+        .route(import, get(objects::import::form).post(objects::import::submit))
+        .route(new_story, post(stories::new::submit))
+        .route(edit_story, get(stories::edit::form).post(stories::edit::submit))
         .layer(axum::extract::DefaultBodyLimit::max(forms::MAX_UPLOAD_REQUEST_BYTES))
         .layer(RequestBodyLimitLayer::new(forms::MAX_UPLOAD_REQUEST_BYTES))
         // Sending photos from a phone on a slow connection, and an import's
@@ -113,6 +125,8 @@ pub fn router(state: AppState) -> Router {
         .route("/groups/{slug}/stories.atom", get(feeds::atom::group))
         .route("/prompts/{id}/stories.atom", get(feeds::atom::prompt))
         .route("/sitemap.xml", get(feeds::sitemap::show))
+        .route("/sitemap-{file}", get(feeds::sitemap::part))
+        .route("/robots.txt", get(feeds::robots::show))
         .route("/stories/{id}/label", get(labels::show::story))
         .route("/prompts/{id}/label", get(labels::show::prompt))
         .route("/admin", get(admin::index::show))
@@ -144,7 +158,9 @@ pub fn router(state: AppState) -> Router {
         .route("/moderation/log", get(moderation::log::show))
         .route("/admin/conversations", get(moderation::settings::form).post(moderation::settings::submit))
         .route("/people/{handle}/relation", post(moderation::relate::submit))
-        .layer(RequestBodyLimitLayer::new(forms::MAX_FORM_BYTES * 2))
+        // The same limit as a form's, so a body over it gets one answer
+        // (see `body_limit`).
+        .layer(RequestBodyLimitLayer::new(forms::MAX_FORM_BYTES))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(REQUEST_TIMEOUT_SECS)))
         .merge(uploads)
         .fallback(site::not_found::show)

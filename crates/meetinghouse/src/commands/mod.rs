@@ -17,9 +17,11 @@ use meetinghouse_store::{Backend, Db, DbOptions};
 use crate::config::StoreConfig;
 
 /// The configured media store (created and checked: the directory exists,
-/// or the S3 bucket is there).
+/// or the S3 bucket is there, created only when it is missing; a key that
+/// may not look at the bucket but can store and delete objects is used,
+/// with a warning).
 pub async fn open_media(store: &StoreConfig) -> anyhow::Result<meetinghouse_media::MediaStore> {
-    use meetinghouse_media::{LocalStore, MediaStore, S3Store};
+    use meetinghouse_media::{BucketState, LocalStore, MediaStore, S3Store};
     Ok(match &store.media {
         crate::config::MediaConfig::Local(dir) => {
             std::fs::create_dir_all(dir).with_context(|| format!("could not create the media directory {}", dir.display()))?;
@@ -27,7 +29,14 @@ pub async fn open_media(store: &StoreConfig) -> anyhow::Result<meetinghouse_medi
         }
         crate::config::MediaConfig::S3(config) => {
             let s3 = S3Store::new(config.clone())?;
-            s3.ensure_bucket().await.context("the S3 bucket for images is not reachable")?;
+            match s3.check_bucket().await.context("the S3 bucket for images cannot be used")? {
+                BucketState::Exists => {}
+                BucketState::Created => tracing::info!(bucket = %config.bucket, "created the S3 bucket for images"),
+                BucketState::ObjectsOnly => tracing::warn!(
+                    bucket = %config.bucket,
+                    "the S3 key may not look at the bucket (HEAD gave 403: no s3:ListBucket), but it can store and delete images, so serving goes on"
+                ),
+            }
             MediaStore::S3(s3)
         }
     })

@@ -1,6 +1,6 @@
 //! `GET /admin/people`, `/admin/orgs`, `/admin/groups`; `POST
 //! /admin/people/{id}/approve`, `POST /admin/people/{id}/lift` and `POST
-//! /admin/invites`.
+//! /admin/invites` (its answer is the people page showing the new code).
 
 use std::collections::HashMap;
 
@@ -53,7 +53,17 @@ struct LiftFailed {
     note: String,
 }
 
-async fn people_page(state: &AppState, viewer: &Viewer, q: &HashMap<String, String>, failed: Option<LiftFailed>) -> Result<Response, WebError> {
+/// What the people page shows besides the list: a refused "lift", or the
+/// invite code just made (only ever in the answer to the form that made it,
+/// never from the address: a code in an address stays in the browser's
+/// history and in proxies' logs, and any text there would be shown as one).
+enum Outcome {
+    Listed,
+    LiftFailed(LiftFailed),
+    Invited(String),
+}
+
+async fn people_page(state: &AppState, viewer: &Viewer, q: &HashMap<String, String>, outcome: Outcome) -> Result<Response, WebError> {
     viewer.require_admin()?;
     let pager = Pager::new(q, PAGE_SIZE);
     let (rows, prev_page, next_page) = pager.cut(people::list(&state.db, pager.limit(), pager.offset()).await?);
@@ -71,10 +81,11 @@ async fn people_page(state: &AppState, viewer: &Viewer, q: &HashMap<String, Stri
             Listed { person, status, suspended }
         })
         .collect();
-    let status = if failed.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let (lift_failed, lift_error, lift_note) = match failed {
-        Some(f) => (Some(f.person), f.error, f.note),
-        None => (None, String::new(), String::new()),
+    let status = if matches!(outcome, Outcome::LiftFailed(_)) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let (lift_failed, lift_error, lift_note, invite_code) = match outcome {
+        Outcome::Listed => (None, String::new(), String::new(), None),
+        Outcome::LiftFailed(f) => (Some(f.person), f.error, f.note, None),
+        Outcome::Invited(code) => (None, String::new(), String::new(), Some(code)),
     };
     Ok(render_status(status, &PeopleList {
         page: Page::new(viewer, "People"),
@@ -82,7 +93,7 @@ async fn people_page(state: &AppState, viewer: &Viewer, q: &HashMap<String, Stri
         next_page,
         prev_page,
         page_number: pager.number,
-        invite_code: q.get("invite").cloned(),
+        invite_code,
         lift_failed,
         lift_error,
         lift_note,
@@ -90,7 +101,7 @@ async fn people_page(state: &AppState, viewer: &Viewer, q: &HashMap<String, Stri
 }
 
 pub async fn people(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    people_page(&state, &viewer, &q, None).await
+    people_page(&state, &viewer, &q, Outcome::Listed).await
 }
 
 pub async fn approve(State(state): State<AppState>, Path(id): Path<i64>, form: Form) -> Result<Response, WebError> {
@@ -110,16 +121,18 @@ pub async fn lift(State(state): State<AppState>, Path(id): Path<i64>, Form { vie
             let failed = LiftFailed { person: id, error, note: note.to_string() };
             // The page the form was on, so the person is still in view.
             let q = HashMap::from([("page".to_string(), data.get("page").to_string())]);
-            people_page(&state, &viewer, &q, Some(failed)).await
+            people_page(&state, &viewer, &q, Outcome::LiftFailed(failed)).await
         }
         Err(other) => Err(other.into()),
     }
 }
 
+/// Makes a single-use invite code and shows it on the page that answers the
+/// form (first page of the list), not in an address.
 pub async fn invite(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require_admin()?;
     let code = accounts::create_invite(&state.db, actor, data.get("note")).await?;
-    Ok(axum::response::IntoResponse::into_response(axum::response::Redirect::to(&format!("/admin/people?invite={code}"))))
+    people_page(&state, &viewer, &HashMap::new(), Outcome::Invited(code)).await
 }
 
 #[derive(Template)]

@@ -1,23 +1,34 @@
 //! Atom feeds of new public stories: `GET /stories.atom` (everything),
 //! `/orgs/{slug}/stories.atom`, `/groups/{slug}/stories.atom` (by its
-//! members) and `/prompts/{id}/stories.atom` (answers).
+//! members whose accounts are active) and `/prompts/{id}/stories.atom`
+//! (answers). Anyone may keep one for five minutes; it says when its newest
+//! entry last changed (`Last-Modified`), and a reader that has that version
+//! is answered "not modified".
 
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use meetinghouse_core::stories;
+use meetinghouse_core::{groups, orgs, stories};
 use meetinghouse_store::stories::StoryRow;
-use meetinghouse_store::{groups, orgs, prompts, stories as store};
+use meetinghouse_store::{prompts, stories as store};
 
-use super::{rfc3339, xml};
+use super::{cache_headers, not_modified_since, rfc3339, xml};
 use crate::error::WebError;
 use crate::state::AppState;
 
 const ENTRIES: i64 = 50;
 
-fn feed(state: &AppState, title: &str, self_path: &str, html_path: &str, rows: &[StoryRow]) -> Response {
+fn feed(state: &AppState, asked: &HeaderMap, title: &str, self_path: &str, html_path: &str, rows: &[StoryRow]) -> Response {
     let base = &state.config.base_url;
-    let updated = rows.iter().map(|s| s.updated_at).max().unwrap_or(0);
+    let newest = rows.iter().map(|s| s.updated_at).max();
+    if let Some(ts) = newest
+        && not_modified_since(asked, ts)
+    {
+        let mut resp = StatusCode::NOT_MODIFIED.into_response();
+        cache_headers(resp.headers_mut(), newest);
+        return resp;
+    }
+    let updated = newest.unwrap_or(0);
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
     out += &format!("  <title>{}</title>\n  <id>{base}{self_path}</id>\n  <updated>{}</updated>\n", xml(title), rfc3339(updated));
     out += &format!("  <link rel=\"self\" type=\"application/atom+xml\" href=\"{base}{self_path}\"/>\n");
@@ -34,31 +45,37 @@ fn feed(state: &AppState, title: &str, self_path: &str, html_path: &str, rows: &
         out += &format!("    <rights>{}</rights>\n  </entry>\n", xml(&rights));
     }
     out += "</feed>\n";
-    ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], out).into_response()
+    let mut resp = ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], out).into_response();
+    cache_headers(resp.headers_mut(), newest);
+    resp
 }
 
-pub async fn instance(State(state): State<AppState>) -> Result<Response, WebError> {
+pub async fn instance(State(state): State<AppState>, asked: HeaderMap) -> Result<Response, WebError> {
     let rows = store::recent_public(&state.db, None, ENTRIES, 0).await?;
     let name = state.settings().await.name.clone();
-    Ok(feed(&state, &format!("New stories · {name}"), "/stories.atom", "/", &rows))
+    Ok(feed(&state, &asked, &format!("New stories · {name}"), "/stories.atom", "/", &rows))
 }
 
-pub async fn org(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Response, WebError> {
-    let org = orgs::by_slug(&state.db, &slug).await?.ok_or(WebError::NotFound)?;
+// (An address that cannot be a slug, such as one with a NUL byte, names no
+// organisation or group: core parses it before any query.)
+pub async fn org(State(state): State<AppState>, Path(slug): Path<String>, asked: HeaderMap) -> Result<Response, WebError> {
+    let org = orgs::by_address(&state.db, &slug).await?.ok_or(WebError::NotFound)?;
     let rows = store::recent_public_by_org(&state.db, org.id, ENTRIES).await?;
-    Ok(feed(&state, &format!("Stories from {}", org.name), &format!("/orgs/{slug}/stories.atom"), &format!("/orgs/{slug}"), &rows))
+    let slug = &org.slug;
+    Ok(feed(&state, &asked, &format!("Stories from {}", org.name), &format!("/orgs/{slug}/stories.atom"), &format!("/orgs/{slug}"), &rows))
 }
 
-pub async fn group(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Response, WebError> {
-    let group = groups::by_slug(&state.db, &slug).await?.ok_or(WebError::NotFound)?;
+pub async fn group(State(state): State<AppState>, Path(slug): Path<String>, asked: HeaderMap) -> Result<Response, WebError> {
+    let group = groups::by_address(&state.db, &slug).await?.ok_or(WebError::NotFound)?;
     if group.visibility != "public" {
         return Err(WebError::NotFound);
     }
     let rows = store::recent_public_by_group_members(&state.db, group.id, ENTRIES).await?;
-    Ok(feed(&state, &format!("Stories from {}", group.name), &format!("/groups/{slug}/stories.atom"), &format!("/groups/{slug}"), &rows))
+    let slug = &group.slug;
+    Ok(feed(&state, &asked, &format!("Stories from {}", group.name), &format!("/groups/{slug}/stories.atom"), &format!("/groups/{slug}"), &rows))
 }
 
-pub async fn prompt(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, WebError> {
+pub async fn prompt(State(state): State<AppState>, Path(id): Path<i64>, asked: HeaderMap) -> Result<Response, WebError> {
     let p = prompts::by_id(&state.db, id).await?.ok_or(WebError::NotFound)?;
     // Served whenever the prompt's page is public: a prompt for everyone or
     // for a public group (a members-only group's prompt is "not found").
@@ -66,5 +83,5 @@ pub async fn prompt(State(state): State<AppState>, Path(id): Path<i64>) -> Resul
         meetinghouse_core::groups::ensure_visible(&state.db, gid, None).await?;
     }
     let rows = store::recent_public(&state.db, Some(id), ENTRIES, 0).await?;
-    Ok(feed(&state, &format!("Answers to “{}”", p.question), &format!("/prompts/{id}/stories.atom"), &format!("/prompts/{id}"), &rows))
+    Ok(feed(&state, &asked, &format!("Answers to “{}”", p.question), &format!("/prompts/{id}/stories.atom"), &format!("/prompts/{id}"), &rows))
 }

@@ -1,46 +1,149 @@
-//! `GET /sitemap.xml` — the public pages: home, organisations, public
-//! groups, prompts with a public page and public stories (at most 50,000 URLs).
+//! `GET /sitemap.xml` and `GET /sitemap-{n}.xml` — the public pages: home,
+//! organisations, public groups, prompts with a public page, public stories
+//! and collection objects. A file holds at most 50,000 addresses (the
+//! sitemap protocol's limit): while everything fits in one, `/sitemap.xml`
+//! lists it all; past that it is an index of `/sitemap-1.xml` (the site's own
+//! pages), then files of stories, then files of objects, each in the order
+//! they were added, so an address keeps its file as more are added.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use meetinghouse_store::{groups, orgs, prompts, stories};
+use meetinghouse_core::collection::object_path;
+use meetinghouse_store::{groups, orgs, prompts, sitemap, stories};
 
-use super::{rfc3339, xml};
+use super::{CACHE_CONTROL, rfc3339, xml};
 use crate::error::WebError;
 use crate::state::AppState;
 
+/// Most addresses in one sitemap file.
 const MAX_URLS: i64 = 50_000;
+/// Most organisations, groups and prompts listed (each), so the site's own
+/// pages always fit in one file.
+const MAX_EACH: i64 = 5_000;
+
+/// One file of a sitemap split into several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// Home, prompts, organisations, public groups and public prompts.
+    Site,
+    /// Public stories from this offset.
+    Stories(i64),
+    /// Collection objects from this offset.
+    Objects(i64),
+}
+
+/// The files of a split sitemap, in order: the site's pages, then stories
+/// and objects, `per_file` to a file.
+fn plan(stories: i64, objects: i64, per_file: i64) -> Vec<Part> {
+    let mut parts = vec![Part::Site];
+    parts.extend((0..stories).step_by(per_file as usize).map(Part::Stories));
+    parts.extend((0..objects).step_by(per_file as usize).map(Part::Objects));
+    parts
+}
+
+type Urls = Vec<(String, Option<i64>)>;
 
 pub async fn show(State(state): State<AppState>) -> Result<Response, WebError> {
+    let site = site_pages(&state).await?;
+    let story_count = stories::count_public(&state.db).await?;
+    let object_count = sitemap::count_objects(&state.db).await?;
+    if site.len() as i64 + story_count + object_count <= MAX_URLS {
+        let mut urls = site;
+        urls.extend(story_urls(&state, MAX_URLS, 0).await?);
+        urls.extend(object_urls(&state, MAX_URLS, 0).await?);
+        return Ok(xml_response(urlset(&urls)));
+    }
     let base = &state.config.base_url;
-    let mut urls: Vec<(String, Option<i64>)> = vec![(format!("{base}/"), None), (format!("{base}/prompts"), None)];
-    for o in orgs::list(&state.db, 5_000, 0).await? {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    for n in 1..=plan(story_count, object_count, MAX_URLS).len() {
+        out += &format!("  <sitemap><loc>{}</loc></sitemap>\n", xml(&format!("{base}/sitemap-{n}.xml")));
+    }
+    out += "</sitemapindex>\n";
+    Ok(xml_response(out))
+}
+
+/// One file of the index (`file` is `{n}.xml`, counting from 1).
+pub async fn part(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, WebError> {
+    let n = file.strip_suffix(".xml").and_then(|n| n.parse::<usize>().ok()).filter(|n| *n >= 1).ok_or(WebError::NotFound)?;
+    let story_count = stories::count_public(&state.db).await?;
+    let object_count = sitemap::count_objects(&state.db).await?;
+    let urls = match plan(story_count, object_count, MAX_URLS).get(n - 1) {
+        None => return Err(WebError::NotFound),
+        Some(Part::Site) => site_pages(&state).await?,
+        Some(Part::Stories(offset)) => story_urls(&state, MAX_URLS, *offset).await?,
+        Some(Part::Objects(offset)) => object_urls(&state, MAX_URLS, *offset).await?,
+    };
+    Ok(xml_response(urlset(&urls)))
+}
+
+/// Home, prompts, organisations, public groups and the prompts whose pages are public.
+async fn site_pages(state: &AppState) -> Result<Urls, WebError> {
+    let base = &state.config.base_url;
+    let mut urls: Urls = vec![(format!("{base}/"), None), (format!("{base}/prompts"), None)];
+    for o in orgs::list(&state.db, MAX_EACH, 0).await? {
         urls.push((format!("{base}/orgs/{}", o.slug), None));
     }
     let mut public_groups = std::collections::HashSet::new();
-    for g in groups::list_public(&state.db, 5_000, 0).await? {
+    for g in groups::list_public(&state.db, MAX_EACH, 0).await? {
         urls.push((format!("{base}/groups/{}", g.slug), None));
         public_groups.insert(g.id);
     }
-    for p in prompts::list(&state.db, 5_000, 0).await? {
+    for p in prompts::list(&state.db, MAX_EACH, 0).await? {
         // A prompt for everyone, or for a public group: its page is public.
         if p.group_id.is_none_or(|g| public_groups.contains(&g)) {
             urls.push((format!("{base}/prompts/{}", p.id), Some(p.created_at)));
         }
     }
-    let room = MAX_URLS - urls.len() as i64;
-    for (id, updated) in stories::public_ids(&state.db, room.max(0)).await? {
-        urls.push((format!("{base}/stories/{id}"), Some(updated)));
-    }
+    Ok(urls)
+}
+
+async fn story_urls(state: &AppState, limit: i64, offset: i64) -> Result<Urls, WebError> {
+    let base = &state.config.base_url;
+    Ok(sitemap::public_stories(&state.db, limit, offset).await?.into_iter().map(|(id, updated)| (format!("{base}/stories/{id}"), Some(updated))).collect())
+}
+
+async fn object_urls(state: &AppState, limit: i64, offset: i64) -> Result<Urls, WebError> {
+    let base = &state.config.base_url;
+    Ok(sitemap::objects(&state.db, limit, offset)
+        .await?
+        .into_iter()
+        .map(|(org, accession, updated)| (format!("{base}{}", object_path(&org, &accession)), Some(updated)))
+        .collect())
+}
+
+fn urlset(urls: &[(String, Option<i64>)]) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     for (loc, updated) in urls {
-        out += &format!("  <url><loc>{}</loc>", xml(&loc));
+        out += &format!("  <url><loc>{}</loc>", xml(loc));
         if let Some(t) = updated {
-            out += &format!("<lastmod>{}</lastmod>", rfc3339(t));
+            out += &format!("<lastmod>{}</lastmod>", rfc3339(*t));
         }
         out += "</url>\n";
     }
     out += "</urlset>\n";
-    Ok(([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], out).into_response())
+    out
+}
+
+fn xml_response(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/xml; charset=utf-8"), (header::CACHE_CONTROL, CACHE_CONTROL)], body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Part, plan};
+
+    #[test]
+    fn a_split_sitemap_cuts_stories_and_objects_into_files() {
+        assert_eq!(plan(0, 0, 3), vec![Part::Site]);
+        assert_eq!(plan(3, 0, 3), vec![Part::Site, Part::Stories(0)]);
+        assert_eq!(plan(4, 7, 3), vec![
+            Part::Site,
+            Part::Stories(0),
+            Part::Stories(3),
+            Part::Objects(0),
+            Part::Objects(3),
+            Part::Objects(6)
+        ]);
+    }
 }

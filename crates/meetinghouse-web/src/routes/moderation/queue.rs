@@ -1,12 +1,14 @@
-//! `GET /moderation` (the queue: everything for instance moderators, their
-//! groups' content for group hosts) and `POST /moderation/{report}` (act on an item,
-//! as of the reply's text the page showed: field `seen`).
+//! `GET /moderation` (the queue: everything for instance moderators; for the
+//! hosts of a group, an organisation or a prompt, the reports about what they
+//! host, each saying whose queue it is in) and `POST /moderation/{report}`
+//! (act on an item, as of the reply's or story's text the page showed: field
+//! `seen`).
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use meetinghouse_core::moderation::{self, ACTIONS, ActionForm, QueueItem};
+use meetinghouse_core::moderation::{self, ActionForm, QueueItem};
 use meetinghouse_core::{CoreError, FieldErrors};
 
 use crate::error::WebError;
@@ -21,8 +23,8 @@ use crate::viewer::Viewer;
 #[template(path = "moderation/queue.html")]
 struct QueuePage {
     page: Page,
+    /// Each with the actions that apply to it (`QueueItem::choices`).
     items: Vec<QueueItem>,
-    actions: &'static [(&'static str, &'static str, bool)],
     /// The item whose form had a problem, with its input and errors.
     failed: Option<i64>,
     form: FormData,
@@ -51,7 +53,6 @@ async fn page(state: &AppState, viewer: &Viewer, failed: Option<i64>, form: Form
     Ok(render_status(status, &QueuePage {
         page: Page::new(viewer, "Moderation queue"),
         items,
-        actions: ACTIONS,
         failed,
         form,
         errors,
@@ -65,8 +66,10 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     page(&state, &viewer, None, FormData::default(), FieldErrors::new(), StatusCode::OK).await
 }
 
-pub async fn act(State(state): State<AppState>, Path(report): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+pub async fn act(State(state): State<AppState>, Path(report): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
+    // An address that names no report by number is answered as one that names none.
+    let report = report.parse::<i64>().map_err(|_| WebError::NotFound)?;
     let form = ActionForm { action: data.get("action").into(), note: data.get("note").into(), days: data.get("days").into() };
     // The version of the reply's text the moderator's page showed: a
     // decision about text that changed since changes nothing.

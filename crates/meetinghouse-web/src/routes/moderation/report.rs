@@ -1,4 +1,7 @@
-//! `GET /report?kind=reply|person&target=ID|HANDLE` (the form) and `POST /report`.
+//! `GET /report?kind=reply|story|person&target=ID|HANDLE` (the form) and
+//! `POST /report`. The author of a story the moderators removed asks for a
+//! review through the same form (category `review-request`, from the
+//! story's page).
 
 use std::collections::HashMap;
 
@@ -24,14 +27,19 @@ struct ReportPage {
     errors: FieldErrors,
     categories: &'static [(&'static str, &'static str)],
     what: String,
+    /// The author of a removed story asks for a review (no categories).
+    review: bool,
 }
 
 fn page(viewer: &Viewer, form: FormData, errors: FieldErrors, status: StatusCode) -> Response {
+    let review = form.get("target_kind") == "story" && form.get("category") == moderation::REVIEW_REQUEST;
     let what = match form.get("target_kind") {
         "person" => format!("the person @{}", form.get("target")),
+        "story" => "a story".to_string(),
         _ => "a reply".to_string(),
     };
-    render_status(status, &ReportPage { page: Page::new(viewer, "Report"), form, errors, categories: CATEGORIES, what })
+    let title = if review { "Ask for a review" } else { "Report" };
+    render_status(status, &ReportPage { page: Page::new(viewer, title), form, errors, categories: CATEGORIES, what, review })
 }
 
 pub async fn form(viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
@@ -54,6 +62,11 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
         details: data.get("details").into(),
     };
     match moderation::report(&state.db, actor, &form).await {
+        Ok(()) if form.target_kind == "story" && form.category == moderation::REVIEW_REQUEST => Ok(see_other_with_flash(
+            &format!("/stories/{}", form.target.trim()),
+            "You asked the moderators to look at your story again. You will hear what they decide.",
+            state.config.tls,
+        )),
         Ok(()) => Ok(see_other_with_flash("/", "Thank you for your report. A moderator will look at it, and you will hear what they decided.", state.config.tls)),
         Err(CoreError::Invalid(errors)) => Ok(page(&viewer, data, errors, StatusCode::UNPROCESSABLE_ENTITY)),
         Err(CoreError::Forbidden(m)) => Ok(page(&viewer, data, FieldErrors(vec![("form", m)]), StatusCode::FORBIDDEN)),

@@ -24,6 +24,9 @@ struct SearchPage {
     searched: bool,
     prev_url: Option<String>,
     next_url: Option<String>,
+    /// A page past the last page of results was asked for: the first page,
+    /// to go back to.
+    first_url: Option<String>,
 }
 
 /// The longest query searched (the search box's `maxlength`).
@@ -45,15 +48,18 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     let kind = q.get("type").filter(|k| ["story", "object", "prompt"].contains(&k.as_str())).cloned().unwrap_or_default();
     let n = page_number(&q);
     let (results, more) = if query.is_empty() { (Vec::new(), false) } else { search::search(&state.db, &query, &kind, n).await? };
-    let results = results.into_iter().map(|r| {
+    let results: Vec<(Result_, String)> = results.into_iter().map(|r| {
         let when = date(&r.created_at);
         (r, when)
     }).collect();
     let title = if query.is_empty() { "Search".to_string() } else { format!("Search: {query}") };
+    // Nothing on a later page is not "nothing found": the results ended before it.
+    let past_end = n > 1 && results.is_empty();
     Ok(render(&SearchPage {
         page: Page::new(&viewer, title),
         searched: !query.is_empty(),
-        prev_url: (n > 1).then(|| url(&query, &kind, n - 1)),
+        prev_url: (n > 1 && !past_end).then(|| url(&query, &kind, n - 1)),
+        first_url: past_end.then(|| url(&query, &kind, 1)),
         next_url: more.then(|| url(&query, &kind, n + 1)),
         q: query,
         kind,

@@ -77,7 +77,7 @@ pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, req: Req
     // and nothing of the story is loaded, for anyone else.
     let pending = Upload::start(req, &state).await?;
     let story = stories::ensure_can_edit(&state.db, &pending.viewer.settings, pending.viewer.require()?, id).await?;
-    let Upload { viewer, data, files, too_large, turn: _turn } = pending.read(&state, state.config.media_limits.max_bytes).await?;
+    let Upload { viewer, data, files, too_large, turn: _turn } = pending.read_form(&state, state.config.media_limits.max_bytes, super::form_field).await?;
     let actor = viewer.require()?;
     let existing: Vec<i64> = meetinghouse_store::media::photos_of_story(&state.db, id).await?.into_iter().map(|p| p.media_id).collect();
     let (data, photos, upload_errors) = super::take_photos(&state, actor, data, files, &too_large, &existing).await?;

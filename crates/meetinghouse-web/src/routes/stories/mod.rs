@@ -218,6 +218,21 @@ pub fn voice_notice(story: &meetinghouse_store::stories::StoryRow, choices: &Cho
     })
 }
 
+/// Whether the story form (new or edit) has a field of this name: what an
+/// upload to it may send (besides its token).
+pub fn form_field(name: &str) -> bool {
+    const FIELDS: [&str; 17] = [
+        "speak_as", "title", "body", "place_name", "latitude", "longitude", "period_text", "year_from", "year_to", "prompt_id", "licence",
+        "consent_people", "consent_minors", "visibility", "object_ids", "drop_missing_objects", "drop_prompt",
+    ];
+    const SLOT_PARTS: [&str; 5] = ["photo_file_", "photo_alt_", "photo_caption_", "photo_id_", "photo_remove_"];
+    FIELDS.contains(&name)
+        || SLOT_PARTS.iter().any(|part| name.strip_prefix(part).is_some_and(|n| (0..SLOTS_MAX).any(|i| n == i.to_string())))
+}
+
+/// The photo slots a form may send: as many as [`take_photos`] looks at.
+const SLOTS_MAX: usize = meetinghouse_core::media::PHOTOS_MAX + NEW_SLOTS;
+
 /// Reads the story form's fields.
 pub fn story_form(data: &FormData) -> StoryForm {
     StoryForm {

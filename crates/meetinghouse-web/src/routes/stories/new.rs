@@ -74,7 +74,7 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
     // confirmed, suspended) is refused before any file is read or stored.
     let pending = Upload::start(req, &state).await?;
     ensure_can_post(pending.viewer.require()?, &pending.viewer.settings)?;
-    let Upload { viewer, data, files, too_large, turn: _turn } = pending.read(&state, state.config.media_limits.max_bytes).await?;
+    let Upload { viewer, data, files, too_large, turn: _turn } = pending.read_form(&state, state.config.media_limits.max_bytes, super::form_field).await?;
     let actor = viewer.require()?;
     // Over the limit, no photo is processed and the text is shown again.
     let (data, outcome) = match state.limits.story(&actor.id.to_string()) {

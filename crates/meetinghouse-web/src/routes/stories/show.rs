@@ -21,11 +21,18 @@ struct StoryShow {
     json_ld: String,
     description: String,
     section: Option<crate::routes::conversations::Section>,
+    /// For its author, why the moderators removed it (and the way to ask
+    /// for a review), and the day it goes for good.
+    /// (the moderator's note, the last day it can be restored).
+    removal: Option<(String, String)>,
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
     let s = stories::page(&state.db, id, viewer.actor.as_ref()).await?;
     let section = crate::routes::conversations::story_section(&state, &viewer, &s).await?;
+    let removal = meetinghouse_core::moderation::removal_for_author(&state.db, viewer.actor.as_ref(), &s.story)
+        .await?
+        .map(|r| (r.note, date(&(r.removed_at + stories::RESTORE_WINDOW_SECS))));
     let coords = match (s.story.lat_milli, s.story.lon_milli) {
         (Some(a), Some(b)) => Some(format!("{:.3}, {:.3}", a as f64 / 1000.0, b as f64 / 1000.0)),
         _ => None,
@@ -59,6 +66,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         url,
         description,
         section,
+        removal,
         s,
     }))
 }

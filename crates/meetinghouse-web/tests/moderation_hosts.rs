@@ -1,0 +1,133 @@
+//! The moderation queue of organisation staff and prompt hosts through the
+//! real router, on every configured backend: the header links to the queue
+//! for whoever has one; each item says whose queue it is in; a host acts
+//! on what they host with the queue's form, and is refused (403, nothing
+//! changed) on anything else; someone who hosts nothing gets the plain
+//! refusal; bad input is a clear error, never a 500.
+
+use axum::http::StatusCode;
+use meetinghouse_testkit::{TestApp, apps};
+
+/// Where the queue's form for the item about `text` posts, and the version
+/// of the reply's text it showed (field `seen`).
+fn form_for(queue: &str, text: &str) -> (String, String) {
+    let item = queue.split("<li id=\"item-").find(|item| item.contains(text)).unwrap_or_else(|| panic!("no item about {text}: {queue}"));
+    let form = item.split("action=\"/moderation/").nth(1).unwrap();
+    let act = format!("/moderation/{}", form.split('"').next().unwrap());
+    let seen = form.split("name=\"seen\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    (act, seen)
+}
+
+/// Whether a page shows a text (its apostrophes escaped as the templates escape them).
+fn shows(body: &str, text: &str) -> bool {
+    body.contains(&text.replace('\'', "&#39;")) || body.contains(&text.replace('\'', "&#x27;"))
+}
+
+/// The header's link to the queue.
+const QUEUE_LINK: &str = "<a href=\"/moderation\">Moderation</a>";
+
+/// Starts an organisation from the form; returns its id.
+async fn start_org(app: &mut TestApp, name: &str, slug: &str) -> i64 {
+    let r = app.submit("/orgs/new", "/orgs", &[("name", name), ("slug", slug), ("sector", "heritage")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    meetinghouse_store::orgs::by_slug(&app.db, slug).await.unwrap().unwrap().id
+}
+
+/// Replies on a subject (`org/1`, `prompt/2`) from its page; returns the reply's address.
+async fn reply_on(app: &mut TestApp, page: &str, subject: &str, body: &str) -> String {
+    let r = app.submit(page, &format!("/conversations/{subject}/replies"), &[("body", body)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    r.location().unwrap().to_string()
+}
+
+/// Reports a reply (by its address) as harassment.
+async fn report(app: &mut TestApp, reply: &str) {
+    let id = reply.rsplit('/').next().unwrap();
+    let fields = [("target_kind", "reply"), ("target", id), ("category", "harassment")];
+    let r = app.submit(&format!("/report?kind=reply&target={id}"), "/report", &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
+
+#[tokio::test]
+async fn organisation_staff_and_prompt_hosts_moderate_from_the_queue_page() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        let museum = start_org(&mut sam, "Tiverton Museum", "tiverton-museum").await;
+        let mut sid = sam.other_browser();
+        sid.sign_up("sid").await;
+        assert!(!sid.get("/me").await.body.contains(QUEUE_LINK), "no queue before he is staff");
+        let r = sam.submit("/orgs/tiverton-museum", "/orgs/tiverton-museum/invite", &[("handle", "sid"), ("role", "staff")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(sid.submit("/orgs/tiverton-museum", "/orgs/tiverton-museum/accept", &[]).await.status, StatusCode::SEE_OTHER);
+        let mut bob = sam.other_browser();
+        bob.sign_up("bob").await;
+        let gallery = start_org(&mut bob, "Exeter Gallery", "exeter-gallery").await;
+        // Kit hosts a group and opens a prompt for it.
+        let mut kit = sam.other_browser();
+        kit.sign_up("kit").await;
+        let r = kit.submit("/groups/new", "/groups", &[("name", "Knitters"), ("slug", "knitters"), ("visibility", "public"), ("join_policy", "open")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = kit.submit("/prompts/new", "/prompts", &[("speak_as", "self"), ("question", "What was your first knit?"), ("group", "knitters")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let prompt_page = r.location().unwrap().to_string();
+        let prompt = prompt_page.rsplit('/').next().unwrap().to_string();
+
+        let mut bea = sam.other_browser();
+        bea.sign_up("bea").await;
+        let on_museum = reply_on(&mut bea, "/orgs/tiverton-museum", &format!("org/{museum}"), "Dusty old junk").await;
+        let on_gallery = reply_on(&mut bea, "/orgs/exeter-gallery", &format!("org/{gallery}"), "Daubs for tourists").await;
+        let on_prompt = reply_on(&mut bea, &prompt_page, &format!("prompt/{prompt}"), "Knitting is for grannies").await;
+        let mut ann = sam.other_browser();
+        ann.sign_up("ann").await;
+        for reply in [&on_museum, &on_gallery, &on_prompt] {
+            report(&mut ann, reply).await;
+        }
+
+        // The header links to the queue for the staff and the host; each item says whose queue it is in.
+        for host in [&mut sid, &mut sam, &mut kit] {
+            assert!(host.get("/me").await.body.contains(QUEUE_LINK));
+        }
+        let queue = sid.get("/moderation").await;
+        assert_eq!(queue.status, StatusCode::OK);
+        assert!(shows(&queue.body, "In your queue: Reports about Tiverton Museum's page and collection"), "{}", queue.body);
+        assert!(queue.body.contains("Dusty old junk") && !queue.body.contains("Daubs for tourists") && !queue.body.contains("grannies"));
+        assert!(!queue.body.contains("value=\"suspend\"") && !queue.body.contains("value=\"ban\""), "suspending stays with instance moderators");
+        let kits = kit.get("/moderation").await;
+        assert!(kits.body.contains("Reports about the prompt “What was your first knit?” and the stories answering it"), "{}", kits.body);
+        assert!(kits.body.contains("grannies") && !kits.body.contains("Dusty old junk"));
+
+        // Someone who hosts nothing: no link, and the plain refusal.
+        assert!(!ann.get("/me").await.body.contains(QUEUE_LINK));
+        let refused = ann.get("/moderation").await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert!(shows(&refused.body, meetinghouse_core::moderation::NO_QUEUE), "{}", refused.body);
+
+        // Staff of another organisation, or a prompt's host, cannot act on the museum's item: 403, nothing changed.
+        let (act, seen) = form_for(&queue.body, "Dusty old junk");
+        for outsider in [&mut bob, &mut kit, &mut ann] {
+            let r = outsider.submit("/me", &act, &[("action", "hide"), ("note", "Not nice."), ("seen", &seen)]).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        }
+        let (kits_act, kits_seen) = form_for(&kits.body, "grannies");
+        let r = sid.submit("/moderation", &kits_act, &[("action", "dismiss"), ("seen", &kits_seen)]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(sid.get("/moderation").await.body.contains("Dusty old junk"), "still open");
+
+        // Bad input: a note is needed to hide (422, linked to the field); no such report; not a number.
+        let r = sid.submit("/moderation", &act, &[("action", "hide"), ("seen", &seen)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("href=\"#note-") && r.body.contains("In your queue: Reports about Tiverton Museum"), "{}", r.body);
+        assert_eq!(sid.submit("/moderation", "/moderation/987654", &[("action", "dismiss")]).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(sid.submit("/moderation", "/moderation/not-a-number", &[("action", "dismiss")]).await.status, StatusCode::NOT_FOUND);
+
+        // The staff hide it with a note: the author and the reporter are told.
+        let r = sid.submit("/moderation", &act, &[("action", "hide"), ("note", "Please be kind about the collection."), ("seen", &seen)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert!(!sid.get("/moderation").await.body.contains("Dusty old junk"));
+        assert!(bea.get("/notifications").await.body.contains("Please be kind about the collection."));
+        assert!(ann.get("/notifications").await.body.contains("A moderator hid the reply"));
+        // The prompt's host dismisses theirs; the gallery's report waits for its staff.
+        assert_eq!(kit.submit("/moderation", &kits_act, &[("action", "dismiss"), ("seen", &kits_seen)]).await.status, StatusCode::SEE_OTHER);
+        assert!(bob.get("/moderation").await.body.contains("Daubs for tourists"));
+    }
+}

@@ -1,0 +1,428 @@
+//! The site's surface through the real router on every configured backend:
+//! pages too large for the page cache, what clears the cache, error pages
+//! (as the viewer, for every kind of refusal), addresses that cannot name
+//! anything, the feeds and their headers, robots.txt and the sitemap,
+//! search past the last page, the instance settings and admin invite codes.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use meetinghouse_testkit::{TestApp, apps, databases};
+
+/// An app whose page cache keeps pages for a minute.
+async fn cached_app(db: meetinghouse_store::Db) -> TestApp {
+    let config = meetinghouse_web::WebConfig { page_cache_ttl: std::time::Duration::from_secs(60), ..meetinghouse_testkit::web_config() };
+    TestApp::with_config(db, config).await
+}
+
+/// Shares a public story; returns its path.
+async fn public_story(app: &mut TestApp, title: &str, body: &str) -> String {
+    let r = app.submit("/stories/new", "/stories", &[("title", title), ("body", body), ("licence", "cc0"), ("visibility", "public")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    r.location().unwrap().to_string()
+}
+
+fn id_of(path: &str) -> i64 {
+    path.rsplit('/').next().unwrap().parse().unwrap()
+}
+
+/// Makes `handle` (signed up through `app`) an instance admin.
+async fn make_admin(app: &TestApp, handle: &str) {
+    let me = meetinghouse_store::people::by_handle(&app.db, handle).await.unwrap().unwrap();
+    meetinghouse_store::people::set_admin(&app.db, me.id, true).await.unwrap();
+}
+
+/// Whether the cache answered a signed-out visitor.
+fn from_cache(r: &meetinghouse_testkit::Reply) -> bool {
+    r.headers.get("x-page-cache").is_some_and(|v| v == "hit")
+}
+
+/// Sends a request by hand through the app (headers a browser sends that
+/// `TestApp` leaves out, such as `Content-Length`).
+async fn send(app: &TestApp, req: Request<Body>) -> meetinghouse_testkit::Reply {
+    let resp = tower::ServiceExt::oneshot(meetinghouse_web::app(app.state.clone()), req).await.unwrap();
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    let bytes = axum::body::to_bytes(resp.into_body(), 10 * 1024 * 1024).await.unwrap();
+    meetinghouse_testkit::Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+}
+
+/// A page over the cache's largest page (many long replies full of `&`,
+/// each written five times as long) is served to signed-out visitors, not
+/// turned into a blank 500, and is simply not kept.
+#[tokio::test]
+async fn pages_too_large_to_cache_are_served_uncached() {
+    for db in databases().await {
+        let mut ann = cached_app(db).await;
+        ann.sign_up("ann").await;
+        let path = public_story(&mut ann, "Fish & chips", "Salt & vinegar.").await;
+        let id = id_of(&path);
+        let conversation = format!("/conversations/story/{id}");
+        // (Rendering such a reply takes a while in a debug build: the token
+        // is read once, and the pages are loaded as few times as will do.)
+        let token = ann.get(&path).await.csrf();
+        let body = "&".repeat(9_800);
+        for _ in 0..12 {
+            let fields = [("csrf", token.as_str()), ("body", body.as_str()), ("pause_confirmed", "on")];
+            let r = ann.post_raw_from(&path, &format!("{conversation}/replies"), &fields).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        }
+        let mut visitor = ann.other_browser();
+        for (page, times) in [(path.as_str(), 1), (conversation.as_str(), 2)] {
+            for _ in 0..times {
+                let r = visitor.get(page).await;
+                assert_eq!(r.status, StatusCode::OK, "{page}");
+                assert!(r.body.len() > 512 * 1024, "{page}: {} bytes", r.body.len());
+                assert!(r.body.trim_end().ends_with("</html>"), "{page}: the whole page");
+                assert!(!from_cache(&r), "{page}: too large to keep");
+            }
+        }
+    }
+}
+
+/// Changes that only touch the person's own pages (marking notifications
+/// read, their email settings, a block or a mute, a vote in a common-ground
+/// conversation, whose report is redrawn by a background job) leave the
+/// cache of signed-out pages alone; a change others can see still clears it.
+#[tokio::test]
+async fn changes_to_ones_own_pages_leave_the_page_cache() {
+    for db in databases().await {
+        let mut ann = cached_app(db).await;
+        ann.sign_up("ann").await;
+        assert_eq!(ann.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await.status, StatusCode::SEE_OTHER);
+        let fields = [("speak_as", "org:tiverton-museum"), ("topic", "The bandstand"), ("seeds", "Repaint it green\nMove it"), ("allow_anonymous", "on")];
+        let r = ann.submit("/common-ground/new", "/common-ground", &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let cg = r.location().unwrap().to_string();
+        let mut bob = ann.other_browser();
+        bob.sign_up("bob").await;
+
+        let mut visitor = ann.other_browser();
+        visitor.get("/orgs").await;
+        assert!(from_cache(&visitor.get("/orgs").await));
+
+        assert_eq!(ann.submit("/notifications", "/notifications/read", &[]).await.status, StatusCode::SEE_OTHER);
+        let r = ann.submit("/notifications/settings", "/notifications/settings", &[("email_mode", "off")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(ann.submit("/@bob", "/people/bob/relation", &[("action", "mute")]).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(ann.submit("/@bob", "/people/bob/relation", &[("action", "block")]).await.status, StatusCode::SEE_OTHER);
+        let mut guest = ann.other_browser();
+        let page = guest.get(&cg).await.body;
+        let at = page.find(r#"name="statement" value=""#).expect("a statement to vote on") + r#"name="statement" value=""#.len();
+        let statement = page[at..].split('"').next().unwrap().to_string();
+        let r = guest.submit(&cg, &format!("{cg}/vote"), &[("statement", statement.as_str()), ("vote", "agree")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(from_cache(&visitor.get("/orgs").await), "none of these changed a page the cache holds");
+
+        // A change others can see clears it.
+        assert_eq!(bob.submit("/orgs/new", "/orgs", &[("name", "Bakery Bob"), ("sector", "heritage")]).await.status, StatusCode::SEE_OTHER);
+        let fresh = visitor.get("/orgs").await;
+        assert!(!from_cache(&fresh) && fresh.body.contains("Bakery Bob"), "{}", fresh.body);
+    }
+}
+
+/// An address that cannot be an organisation's or a group's (a NUL, which
+/// PostgreSQL cannot hold in text) is "not found", never a query.
+#[tokio::test]
+async fn addresses_that_cannot_be_slugs_are_not_found() {
+    for mut app in apps().await {
+        app.sign_up("ann").await;
+        for path in [
+            "/orgs/a%00b/stories.atom",
+            "/groups/a%00b/stories.atom",
+            "/orgs/a%00b",
+            "/groups/a%00b",
+            "/orgs/a%00b/objects",
+            "/orgs/a%00b/objects/x",
+        ] {
+            let r = app.get(path).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.body);
+            assert!(r.body.contains("Page not found"), "{path}");
+        }
+        let r = app.submit("/", "/groups/a%00b/join", &[]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    }
+}
+
+/// A group's feed, like its page, leaves out people whose accounts are not
+/// active (suspended, banned, waiting for approval).
+#[tokio::test]
+async fn group_feeds_leave_out_members_who_are_not_active() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let r = ann.submit("/groups/new", "/groups", &[("name", "Town Choir"), ("slug", "choir"), ("visibility", "public"), ("join_policy", "open")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        public_story(&mut ann, "Ann sings", "Tenor.").await;
+        // (A ban is a suspension that never ends: the same status.)
+        for (who, status) in [("bob", "suspended"), ("dan", "pending")] {
+            let mut member = ann.other_browser();
+            member.sign_up(who).await;
+            assert_eq!(member.submit("/groups/choir", "/groups/choir/join", &[]).await.status, StatusCode::SEE_OTHER);
+            public_story(&mut member, &format!("Story by {who}"), "Bass.").await;
+            ann.db.execute_admin(&format!("UPDATE people SET status = '{status}' WHERE handle = '{who}'")).await.unwrap();
+        }
+        let feed = ann.other_browser().get("/groups/choir/stories.atom").await;
+        assert_eq!(feed.status, StatusCode::OK);
+        assert!(feed.body.contains("Ann sings"), "{}", feed.body);
+        assert!(!feed.body.contains("Story by"), "{}", feed.body);
+    }
+}
+
+/// Error pages show the person as signed in, with the meeting house's name.
+#[tokio::test]
+async fn error_pages_know_who_is_asking() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        make_admin(&ann, "ann").await;
+        let settings = meetinghouse_core::settings::Settings::load(&ann.db).await.unwrap();
+        let r = ann
+            .submit("/admin/settings", "/admin/settings", &[
+                ("name", "Tiverton Meeting House"),
+                ("tagline", settings.tagline.as_str()),
+                ("about", settings.about.as_str()),
+                ("code_of_conduct", settings.code_of_conduct.as_str()),
+                ("registration", "open"),
+            ])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        for path in ["/does/not/exist", "/stories/987654", "/stories/abc", "/orgs/nobody-here"] {
+            let r = ann.get(path).await;
+            assert!(r.status.is_client_error(), "{path}");
+            assert!(r.body.contains("Sign out") && !r.body.contains(">Sign in<") && !r.body.contains(">Join<"), "{path}: {}", r.body);
+            assert!(r.body.contains("Tiverton Meeting House") && !r.body.contains("· Meetinghouse</title>"), "{path}: {}", r.body);
+            assert!(r.body.contains(r#"href="/admin""#), "{path}: the admin's header");
+        }
+        let signed_out = ann.other_browser().get("/does/not/exist").await;
+        assert!(signed_out.body.contains(">Sign in<") && signed_out.body.contains("Tiverton Meeting House"), "{}", signed_out.body);
+        assert!(signed_out.headers.get(header::SET_COOKIE).is_some(), "a signed-out browser still gets its cookie");
+    }
+}
+
+/// The framework's own refusals (a method an address does not take, a body
+/// over the limit, an address it cannot read) are the site's pages in plain
+/// words, not an empty body or a line of text.
+#[tokio::test]
+async fn every_refusal_is_a_page_in_plain_words() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let path = public_story(&mut ann, "Lace day", "Bobbins.").await;
+        for get in ["/logout", &format!("{path}/delete"), "/notifications/read"] {
+            let r = ann.get(get).await;
+            assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{get}");
+            assert!(r.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"), "{get}");
+            assert!(r.body.contains("button") && r.body.contains("Sign out"), "{get}: {}", r.body);
+            assert!(r.headers.contains_key(header::ALLOW), "{get}: says what it takes");
+        }
+        // A form over the limit, told before it is read (by its length) or as it is read.
+        let token = ann.get("/orgs/new").await.csrf();
+        let big = format!("csrf={token}&name={}", "x".repeat(200 * 1024));
+        for with_length in [true, false] {
+            let mut req = Request::post("/orgs")
+                .header(header::COOKIE, ann.cookie_header())
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            if with_length {
+                req = req.header(header::CONTENT_LENGTH, big.len());
+            }
+            let r = send(&ann, req.body(Body::from(big.clone())).unwrap()).await;
+            assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+            assert!(r.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"), "{}", r.body);
+            assert!(r.body.contains("64 KB") && !r.body.contains("length limit exceeded"), "{}", r.body);
+        }
+        // Between the old limits (64 KB for the form, 128 KB for the body).
+        let middling = format!("csrf={token}&name={}", "x".repeat(100 * 1024));
+        let req = Request::post("/orgs")
+            .header(header::COOKIE, ann.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::CONTENT_LENGTH, middling.len())
+            .body(Body::from(middling))
+            .unwrap();
+        let r = send(&ann, req).await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(r.body.contains("64 KB"), "{}", r.body);
+
+        let r = ann.submit(&path, "/stories/abc/delete", &[]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+        assert!(!r.body.contains("Cannot parse") && r.body.contains("Sign out"), "{}", r.body);
+    }
+}
+
+/// The meeting house's name and tagline are one line each.
+#[tokio::test]
+async fn the_name_and_tagline_are_one_line() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        make_admin(&ann, "ann").await;
+        let settings = meetinghouse_core::settings::Settings::load(&ann.db).await.unwrap();
+        let r = ann
+            .submit("/admin/settings", "/admin/settings", &[
+                ("name", "Tiverton\r\nMeeting House"),
+                ("tagline", "Stories\nand\tconversations"),
+                ("about", settings.about.as_str()),
+                ("code_of_conduct", settings.code_of_conduct.as_str()),
+                ("registration", "open"),
+            ])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let saved = meetinghouse_core::settings::Settings::load(&ann.db).await.unwrap();
+        assert_eq!(saved.name, "Tiverton Meeting House");
+        assert_eq!(saved.tagline, "Stories and conversations");
+    }
+}
+
+/// A new invite code is shown on the page that answers the form, never put
+/// in an address; an `invite=` in the address shows nothing.
+#[tokio::test]
+async fn invite_codes_stay_out_of_addresses() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        make_admin(&ann, "ann").await;
+        let r = ann.submit("/admin/people", "/admin/invites", &[("note", "for Bea")]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.location().is_none());
+        let at = r.body.find("New invite code: <code>").expect("the code is shown") + "New invite code: <code>".len();
+        let code = r.body[at..].split('<').next().unwrap().to_string();
+        assert!(code.len() >= 16, "{code}");
+        assert_eq!(r.headers[header::CACHE_CONTROL], "no-store");
+        // The code works for signing up.
+        let mut bea = ann.other_browser();
+        assert_eq!(bea.get(&format!("/signup?invite={code}")).await.status, StatusCode::OK);
+
+        let r = ann.get("/admin/people?invite=ANYTHING-AT-ALL").await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(!r.body.contains("ANYTHING-AT-ALL") && !r.body.contains("New invite code"), "{}", r.body);
+    }
+}
+
+/// `/robots.txt` lets crawlers in, keeps them out of forms and private
+/// pages, and names the sitemap; the sitemap lists collection objects.
+#[tokio::test]
+async fn robots_txt_and_collection_objects_in_the_sitemap() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        assert_eq!(sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await.status, StatusCode::SEE_OTHER);
+        let csv = "Object Number,Title\nTIV/1990 a,Lace collar\nTIV.3,Market bell\n";
+        let r = sam.upload("/orgs/tiverton-museum/import", "/orgs/tiverton-museum/import", &[], &[("file", "c.csv", "text/csv", csv.as_bytes())]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let story = public_story(&mut sam, "Lace day", "Bobbins.").await;
+
+        let mut crawler = sam.other_browser();
+        let robots = crawler.get("/robots.txt").await;
+        assert_eq!(robots.status, StatusCode::OK);
+        assert!(robots.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/plain"));
+        let base = &sam.state.config.base_url;
+        assert!(robots.body.contains("User-agent: *\n"), "{}", robots.body);
+        assert!(robots.body.contains(&format!("Sitemap: {base}/sitemap.xml\n")), "{}", robots.body);
+        for private in ["/admin", "/me$", "/me/", "/notifications", "/login", "/signup", "/report", "/moderation", "/stories/new"] {
+            assert!(robots.body.contains(&format!("Disallow: {private}\n")), "{private}: {}", robots.body);
+        }
+        assert!(!robots.headers.contains_key(header::SET_COOKIE));
+        assert!(!robots.body.contains("Disallow: /me\n") && !robots.body.contains("Disallow: /media"), "images stay crawlable");
+
+        let sitemap = crawler.get("/sitemap.xml").await;
+        assert_eq!(sitemap.status, StatusCode::OK);
+        assert!(sitemap.body.contains("<urlset"), "small enough for one file: {}", sitemap.body);
+        assert!(sitemap.body.contains(&format!("<loc>{base}/orgs/tiverton-museum/objects/TIV%2F1990%20a</loc>")), "{}", sitemap.body);
+        assert!(sitemap.body.contains(&format!("<loc>{base}/orgs/tiverton-museum/objects/TIV.3</loc>")), "{}", sitemap.body);
+        assert!(sitemap.body.contains(&format!("<loc>{base}{story}</loc>")));
+        assert!(!sitemap.headers.contains_key(header::SET_COOKIE));
+        // Past the last page of the sitemap: not found.
+        assert_eq!(crawler.get("/sitemap-9.xml").await.status, StatusCode::NOT_FOUND);
+    }
+}
+
+/// Past 50,000 addresses the sitemap is an index of files of at most
+/// 50,000 addresses each.
+#[tokio::test]
+async fn a_large_sitemap_is_an_index_of_pages() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        assert_eq!(sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await.status, StatusCode::SEE_OTHER);
+        let mut csv = String::from("Object Number,Title\n");
+        for i in 0..50_001 {
+            csv.push_str(&format!("T.{i},Object {i}\n"));
+        }
+        let r = sam.upload("/orgs/tiverton-museum/import", "/orgs/tiverton-museum/import", &[], &[("file", "c.csv", "text/csv", csv.as_bytes())]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        public_story(&mut sam, "Lace day", "Bobbins.").await;
+
+        let base = sam.state.config.base_url.clone();
+        let mut crawler = sam.other_browser();
+        let index = crawler.get("/sitemap.xml").await;
+        assert_eq!(index.status, StatusCode::OK);
+        assert!(index.body.contains("<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"), "{}", index.body);
+        let children: Vec<String> = index.body.split("<loc>").skip(1).map(|s| s.split('<').next().unwrap().to_string()).collect();
+        assert_eq!(children.len(), 4, "site pages, stories and two of objects: {}", index.body);
+        let mut objects = 0;
+        let mut seen = std::collections::HashSet::new();
+        for (n, child) in children.iter().enumerate() {
+            assert_eq!(child, &format!("{base}/sitemap-{}.xml", n + 1));
+            let page = crawler.get(child.strip_prefix(base.as_str()).unwrap()).await;
+            assert_eq!(page.status, StatusCode::OK, "{child}");
+            assert!(page.body.contains("<urlset"), "{child}");
+            let urls: Vec<&str> = page.body.split("<loc>").skip(1).map(|s| s.split('<').next().unwrap()).collect();
+            assert!(urls.len() <= 50_000, "{child}: {}", urls.len());
+            objects += urls.iter().filter(|u| u.contains("/objects/")).count();
+            for u in urls {
+                assert!(seen.insert(u.to_string()), "{u} listed twice");
+            }
+        }
+        assert_eq!(objects, 50_001);
+        assert!(seen.contains(&format!("{base}/orgs/tiverton-museum")) && seen.contains(&format!("{base}/stories/1")), "{seen:?}");
+    }
+}
+
+/// Feeds, the sitemap and robots.txt set no cookie; feeds may be kept for
+/// five minutes by anyone and answer "not modified" to a reader that has
+/// the latest.
+#[tokio::test]
+async fn feeds_set_no_cookie_and_can_be_cached() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let r = ann.submit("/groups/new", "/groups", &[("name", "Town Choir"), ("slug", "choir"), ("visibility", "public"), ("join_policy", "open")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(ann.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await.status, StatusCode::SEE_OTHER);
+        public_story(&mut ann, "Lace day", "Bobbins.").await;
+        let fields = [("speak_as", "org:tiverton-museum"), ("title", "From the stores"), ("body", "Boxes."), ("licence", "cc0"), ("visibility", "public")];
+        assert_eq!(ann.submit("/stories/new", "/stories", &fields).await.status, StatusCode::SEE_OTHER);
+        let mut reader = ann.other_browser();
+        for feed in ["/stories.atom", "/groups/choir/stories.atom", "/orgs/tiverton-museum/stories.atom"] {
+            let r = reader.get(feed).await;
+            assert_eq!(r.status, StatusCode::OK, "{feed}");
+            assert!(!r.headers.contains_key(header::SET_COOKIE), "{feed}: {:?}", r.headers);
+            assert_eq!(r.headers[header::CACHE_CONTROL], "public, max-age=300", "{feed}");
+            let modified = r.headers[header::LAST_MODIFIED].to_str().unwrap().to_string();
+            assert!(modified.ends_with(" GMT"), "{modified}");
+            let again = reader.get_with(feed, &[("if-modified-since", modified.as_str())]).await;
+            assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{feed}");
+            assert!(again.body.is_empty() && !again.headers.contains_key(header::SET_COOKIE));
+            let older = reader.get_with(feed, &[("if-modified-since", "Mon, 01 Jan 2001 00:00:00 GMT")]).await;
+            assert_eq!(older.status, StatusCode::OK, "{feed}");
+            assert!(older.body.contains("<feed"), "{feed}");
+        }
+        assert!(reader.cookie("mh_anon").is_none(), "no cookie from feeds");
+        // Even a browser holding a flash message keeps it for the page that shows it.
+        reader.set_cookie("mh_flash", "Saved");
+        for path in ["/stories.atom", "/sitemap.xml", "/robots.txt"] {
+            let r = reader.get(path).await;
+            assert!(!r.headers.contains_key(header::SET_COOKIE), "{path}: {:?}", r.headers);
+        }
+    }
+}
+
+/// A page of results past the last says so and leads back to the first.
+#[tokio::test]
+async fn search_past_the_last_page_leads_back_to_the_first() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        public_story(&mut ann, "The museum reopens", "At last.").await;
+        let first = ann.get("/search?q=museum").await;
+        assert!(first.body.contains("The <mark>museum</mark> reopens") || first.body.contains("<mark>museum</mark>"), "{}", first.body);
+        let past = ann.get("/search?q=museum&page=4").await;
+        assert_eq!(past.status, StatusCode::OK);
+        assert!(!past.body.contains("Nothing found"), "{}", past.body);
+        assert!(past.body.contains("There are no more results for “museum” on this page."), "{}", past.body);
+        assert!(past.body.contains(r#"href="/search?q=museum&#38;page=1""#), "{}", past.body);
+        assert!(!past.body.contains("Previous page"), "{}", past.body);
+        let none = ann.get("/search?q=zeppelin").await;
+        assert!(none.body.contains("Nothing found for “zeppelin”"), "{}", none.body);
+    }
+}

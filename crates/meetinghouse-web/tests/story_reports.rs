@@ -1,0 +1,121 @@
+//! Reporting a story and removing it from the queue, through the real
+//! router, on every configured backend: the story's page links to the
+//! report form for signed-in readers other than its author; a moderator
+//! removes it from the queue's form; it is then gone (its page, its photos,
+//! the lists) for everyone but its author, whose page says why, offers a
+//! review instead of a restore, and refuses a restore; a moderator restores
+//! it from the review request.
+
+use axum::http::StatusCode;
+use meetinghouse_testkit::{TestApp, apps};
+
+/// Where the queue's form for the item about `text` posts, and the version
+/// of the text it showed (field `seen`).
+fn form_for(queue: &str, text: &str) -> (String, String) {
+    let item = queue.split("<li id=\"item-").find(|item| item.contains(text)).unwrap_or_else(|| panic!("no item about {text}: {queue}"));
+    let form = item.split("action=\"/moderation/").nth(1).unwrap();
+    let act = format!("/moderation/{}", form.split('"').next().unwrap());
+    let seen = form.split("name=\"seen\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    (act, seen)
+}
+
+/// Every `/media/…` address in a page, without repeats.
+fn media_srcs(body: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (at, _) in body.match_indices("/media/") {
+        let key: String = body[at + "/media/".len()..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+        let src = format!("/media/{key}");
+        if !out.contains(&src) {
+            out.push(src);
+        }
+    }
+    out
+}
+
+/// Bea shares a public story with a photo; returns its path.
+async fn story_with_photo(bea: &mut TestApp) -> String {
+    let photo = meetinghouse_media::generated_picture(7, 640, 480);
+    let fields = [
+        ("title", "Our street party"),
+        ("body", "Everyone came out."),
+        ("licence", "cc0"),
+        ("visibility", "public"),
+        ("consent_people", "on"),
+        ("consent_minors", "on"),
+        ("photo_alt_0", "Neighbours at a long table"),
+    ];
+    let r = bea.upload("/stories/new", "/stories", &fields, &[("photo_file_0", "photo.jpg", "image/jpeg", &photo)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    r.location().unwrap().to_string()
+}
+
+const REPORT_LINK: &str = "Report this story</a>";
+
+#[tokio::test]
+async fn a_reported_story_is_removed_from_the_queue_and_restored_only_by_a_moderator() {
+    for mut mia in apps().await {
+        mia.sign_up("mia").await;
+        let me = meetinghouse_store::people::by_handle(&mia.db, "mia").await.unwrap().unwrap();
+        meetinghouse_store::people::set_admin(&mia.db, me.id, true).await.unwrap();
+        let mut bea = mia.other_browser();
+        bea.sign_up("bea").await;
+        let mut ann = mia.other_browser();
+        ann.sign_up("ann").await;
+        let mut visitor = mia.other_browser();
+        let path = story_with_photo(&mut bea).await;
+        let id = path.trim_start_matches("/stories/").to_string();
+        let srcs = media_srcs(&bea.get(&path).await.body);
+        assert!(!srcs.is_empty());
+
+        // The link is for signed-in readers, never the author.
+        assert!(!bea.get(&path).await.body.contains(REPORT_LINK));
+        assert!(!visitor.get(&path).await.body.contains(REPORT_LINK));
+        let page = ann.get(&path).await;
+        assert!(page.body.contains(REPORT_LINK), "{}", page.body);
+        let form = format!("/report?kind=story&target={id}");
+        let shown = ann.get(&form).await;
+        assert!(shown.body.contains("Report a story") && shown.body.contains("value=\"privacy\""), "{}", shown.body);
+        let r = ann.submit(&form, "/report", &[("target_kind", "story"), ("target", &id), ("category", "privacy"), ("details", "That is my house.")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = bea.submit(&form, "/report", &[("target_kind", "story"), ("target", &id), ("category", "spam")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "the author cannot report her own story");
+
+        // Mia removes it from the queue.
+        let queue = mia.get("/moderation").await;
+        assert!(queue.body.contains("Our street party") && queue.body.contains("That is my house."), "{}", queue.body);
+        assert!(queue.body.contains("Remove the story and its photos"), "{}", queue.body);
+        let (act, seen) = form_for(&queue.body, "Our street party");
+        let r = mia.submit("/moderation", &act, &[("action", "hide"), ("note", "The people in the photo did not agree."), ("seen", &seen)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert!(mia.get("/moderation").await.body.contains("Nothing is waiting"));
+
+        assert_eq!(ann.get(&path).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(visitor.get(&path).await.status, StatusCode::NOT_FOUND);
+        assert!(!visitor.get("/").await.body.contains("Our street party"));
+        for src in &srcs {
+            assert_eq!(visitor.get(src).await.status, StatusCode::NOT_FOUND, "{src}");
+            assert_eq!(ann.get(src).await.status, StatusCode::NOT_FOUND, "{src}");
+        }
+        assert!(ann.get("/notifications").await.body.contains("removed the story"));
+
+        // Bea sees why, and a review instead of a restore; a restore is refused.
+        let own = bea.get(&path).await;
+        assert_eq!(own.status, StatusCode::OK);
+        assert!(own.body.contains("The moderators removed this story") && own.body.contains("did not agree"), "{}", own.body);
+        assert!(own.body.contains("Ask for a review") && !own.body.contains("Restore it</button>"), "{}", own.body);
+        let r = bea.submit(&path, &format!("{path}/restore"), &[]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        let r = bea.submit(&path, "/report", &[("target_kind", "story"), ("target", &id), ("category", "review-request"), ("details", "They agreed after all.")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location(), Some(path.as_str()));
+
+        // Mia restores it from the review request.
+        let queue = mia.get("/moderation").await;
+        assert!(queue.body.contains("The author of a removed story asks for a review") && queue.body.contains("They agreed after all."), "{}", queue.body);
+        let (act, seen) = form_for(&queue.body, "Our street party");
+        let r = mia.submit("/moderation", &act, &[("action", "restore"), ("note", "Consent confirmed."), ("seen", &seen)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(visitor.get(&path).await.status, StatusCode::OK);
+        assert_eq!(visitor.get(&srcs[0]).await.status, StatusCode::OK);
+    }
+}
