@@ -34,6 +34,11 @@ pub mod caps {
     pub const TOPIC_MAX: usize = 200;
     /// Seconds between two analyses of one conversation (the debounce).
     pub const DEBOUNCE_SECS: i64 = 2;
+    /// Smallest opinion group whose figures a report shows: in a smaller
+    /// one, a share of the group is a few people's votes, so it would tell
+    /// how each of them voted (the product reports check-ins for groups of
+    /// at least five, too).
+    pub const GROUP_MIN: usize = 5;
 }
 
 /// The form that opens a conversation.
@@ -84,7 +89,7 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &Conversa
     let mut seeds: Vec<String> = Vec::new();
     for (i, line) in form.seeds.lines().enumerate() {
         let s = normalise(line);
-        if s.is_empty() {
+        if !crate::types::has_visible(&s) {
             continue;
         }
         let n = s.chars().count() as i64;
@@ -166,9 +171,12 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &Conversa
     Ok(id)
 }
 
-/// Collapses runs of whitespace (statements are one short line).
+/// Collapses runs of whitespace (statements are one short line) and drops
+/// control characters and characters that show nothing (zero-width spaces,
+/// direction marks: `types::without_invisible`), so a statement padded with
+/// them is the same statement to the unique check.
 fn normalise(raw: &str) -> String {
-    crate::types::without_controls(raw).split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::types::without_invisible(&crate::types::without_controls(raw)).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A conversation as a viewer sees it.
@@ -209,10 +217,13 @@ pub async fn load(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<Conversati
     Ok(Conversation { description_html: markdown::render(&row.description), host_label, viewer_hosts, row })
 }
 
-/// Whether a person hosts a conversation: its opener, staff of the
-/// organisation it was opened at, hosts of its group, or an instance admin.
+/// Whether a person hosts a conversation: staff of the organisation it was
+/// opened at, hosts of its group, the host of the prompt it answers if they
+/// opened it, and instance admins. The opener hosts only while they still may
+/// open conversations there: staff who left the organisation, or a group host
+/// who stepped down, no longer moderate or close it.
 pub async fn is_host(db: &Db, row: &ConversationRow, actor: &Actor) -> Result<bool> {
-    if actor.is_admin || actor.id == row.host_person {
+    if actor.is_admin {
         return Ok(true);
     }
     if let Some(org) = row.host_org
@@ -220,8 +231,15 @@ pub async fn is_host(db: &Db, row: &ConversationRow, actor: &Actor) -> Result<bo
     {
         return Ok(true);
     }
-    if let Some(g) = row.group_id {
-        return groups::is_host(db, actor, g).await;
+    if let Some(g) = row.group_id
+        && groups::is_host(db, actor, g).await?
+    {
+        return Ok(true);
+    }
+    if let Some(p) = row.prompt_id
+        && actor.id == row.host_person
+    {
+        return Ok(store_prompts::by_id(db, p).await?.is_some_and(|p| p.host_person == actor.id));
     }
     Ok(false)
 }
@@ -251,6 +269,19 @@ pub async fn participant_id(db: &Db, conversation: i64, p: &Participant<'_>) -> 
         Participant::Person(a) => store::participant(db, conversation, &Who::Person(a.id)).await?,
         Participant::Browser(t) => store::participant(db, conversation, &Who::Browser(&secrets::token_hash(t))).await?,
     })
+}
+
+/// Whether `p` is a browser without an account about to take part in an
+/// open conversation for the first time (no vote and no statement of theirs
+/// in it yet): the web layer limits how many of those one address brings
+/// (a script clearing its cookies is many new voters). False for a person
+/// with an account, and when the conversation would refuse the browser anyway.
+pub async fn is_newcomer(db: &Db, c: &Conversation, p: &Participant<'_>) -> Result<bool> {
+    let Participant::Browser(token) = p else { return Ok(false) };
+    if !c.is_open() || !c.allows_anonymous() {
+        return Ok(false);
+    }
+    Ok(!store::has_taken_part(db, c.row.id, &Who::Browser(&secrets::token_hash(token))).await?)
 }
 
 /// Registers `p` as a participant (after [`may_take_part`]).
@@ -300,7 +331,7 @@ pub async fn add_statement(db: &Db, settings: &Settings, c: &Conversation, p: &P
     may_take_part(settings, c, p)?;
     let body = normalise(raw);
     let n = body.chars().count() as i64;
-    if body.is_empty() {
+    if !crate::types::has_visible(&body) {
         return Err(FieldErrors::one("statement", "Write a statement first."));
     }
     if n > c.row.statement_max {
@@ -449,6 +480,9 @@ pub struct Ballot {
     pub decided: Vec<StatementRow>,
     /// This participant's own statements waiting for a host.
     pub mine_pending: usize,
+    /// The viewer's participant id, once they have taken part: the page
+    /// then shows their own votes.
+    pub me: Option<i64>,
 }
 
 /// The next statement for a participant: unvoted accepted statements,
@@ -488,7 +522,7 @@ pub async fn ballot(db: &Db, c: &Conversation, p: &Participant<'_>) -> Result<Ba
         Some(id) => statements.iter().filter(|s| s.status == "pending" && s.author == id).count(),
         None => 0,
     };
-    Ok(Ballot { next, voted: accepted.iter().filter(|s| voted.contains(&s.id)).count(), total, pending, decided, mine_pending })
+    Ok(Ballot { next, voted: accepted.iter().filter(|s| voted.contains(&s.id)).count(), total, pending, decided, mine_pending, me })
 }
 
 fn random_unit() -> f64 {
@@ -552,11 +586,15 @@ pub struct StatementVotes {
     pub agree: u32,
     pub disagree: u32,
     pub pass: u32,
-    /// Per group (aligned with `Summary::groups`): agree, disagree, seen.
-    pub by_group: Vec<[u32; 3]>,
-    /// Group-aware consensus: Π over groups of (A+1)/(S+2).
+    /// Per group (aligned with `Summary::groups`): agree, disagree, seen;
+    /// `None` for a group whose figures are withheld (fewer than
+    /// [`caps::GROUP_MIN`] people).
+    pub by_group: Vec<Option<[u32; 3]>>,
+    /// Group-aware consensus: Π over groups of (A+1)/(S+2) (over the groups
+    /// whose figures are shown, when some are withheld).
     pub bridging: f64,
-    /// Largest gap between two groups' agreement rates (0 with one group).
+    /// Largest gap between two groups' agreement rates (0 with one group),
+    /// among the groups whose figures are shown.
     pub division: f64,
 }
 
@@ -579,7 +617,18 @@ pub struct GroupSummary {
     /// Shown as "Group A", "Group B", …
     pub label: String,
     pub size: usize,
+    /// Empty for a group whose figures are withheld.
     pub representative: Vec<Representative>,
+}
+
+impl GroupSummary {
+    /// Whether the report shows this group's figures (its size, its shares
+    /// of each vote, what sets it apart): only for a group of at least
+    /// [`caps::GROUP_MIN`] people. A smaller one is named "a group of fewer
+    /// than five", without them.
+    pub fn shows_figures(&self) -> bool {
+        self.size >= caps::GROUP_MIN
+    }
 }
 
 /// One day of participation.
@@ -628,9 +677,12 @@ impl Summary {
     /// The most bridging statements (group-aware consensus), best first:
     /// only those that more than half of every group agrees with, of the
     /// people in it who voted on them, so the list can be shorter than `n`.
+    /// Only groups whose figures are shown count, and there must be two.
     pub fn bridging(&self, n: usize) -> Vec<&StatementVotes> {
         let every_group_agrees = |s: &StatementVotes| {
-            s.by_group.len() == self.groups.len() && s.by_group.iter().all(|&[agree, _, seen]| seen > 0 && 2 * agree > seen)
+            s.by_group.len() == self.groups.len()
+                && s.by_group.iter().flatten().count() >= 2
+                && s.by_group.iter().flatten().all(|&[agree, _, seen]| seen > 0 && 2 * agree > seen)
         };
         let mut v: Vec<&StatementVotes> = self.statements.iter().filter(|s| every_group_agrees(s)).collect();
         v.sort_by(|a, b| b.bridging.total_cmp(&a.bridging).then(a.statement.cmp(&b.statement)));
@@ -646,9 +698,61 @@ impl Summary {
     }
 }
 
-/// The latest stored summary, if the conversation has been analysed.
+impl Summary {
+    /// Withholds what would show how the people in a small group voted:
+    /// for each group of fewer than [`caps::GROUP_MIN`] people, its shares
+    /// of each statement's votes and its representative statements; and the
+    /// "everyone else" share of a group whose others are that few. The
+    /// division and bridging scores are then taken over the groups shown.
+    /// Run on each summary stored, and again on each read (summaries stored
+    /// before the rule kept every group's figures); running it twice changes
+    /// nothing more.
+    fn withhold_small_groups(&mut self) {
+        let shown: Vec<bool> = self.groups.iter().map(GroupSummary::shows_figures).collect();
+        let everyone: usize = self.groups.iter().map(|g| g.size).sum();
+        for g in &mut self.groups {
+            if !g.shows_figures() {
+                g.representative.clear();
+            } else if everyone - g.size < caps::GROUP_MIN {
+                for r in &mut g.representative {
+                    r.outside = None;
+                }
+            }
+        }
+        if shown.iter().all(|s| *s) {
+            return;
+        }
+        for s in &mut self.statements {
+            for (gi, t) in s.by_group.iter_mut().enumerate() {
+                if !shown.get(gi).copied().unwrap_or(false) {
+                    *t = None;
+                }
+            }
+            s.division = division(&s.by_group);
+            s.bridging = s.by_group.iter().flatten().map(|&[agree, _, seen]| f64::from(agree + 1) / f64::from(seen + 2)).product();
+        }
+    }
+}
+
+/// The largest gap between two groups' agreement rates, among the groups
+/// shown that at least three people in voted on (0 with fewer than two).
+fn division(by_group: &[Option<[u32; 3]>]) -> f64 {
+    let rates: Vec<f64> = by_group.iter().flatten().filter(|g| g[2] >= 3).map(|g| f64::from(g[0]) / f64::from(g[2])).collect();
+    if rates.len() >= 2 {
+        rates.iter().copied().fold(f64::MIN, f64::max) - rates.iter().copied().fold(f64::MAX, f64::min)
+    } else {
+        0.0
+    }
+}
+
+/// The latest stored summary, if the conversation has been analysed, with
+/// the figures of groups of fewer than [`caps::GROUP_MIN`] withheld.
 pub async fn summary(db: &Db, id: i64) -> Result<Option<Summary>> {
-    Ok(store::analysis(db, id).await?.and_then(|a| serde_json::from_str(&a).ok()))
+    let mut s: Option<Summary> = store::analysis(db, id).await?.and_then(|a| serde_json::from_str(&a).ok());
+    if let Some(s) = &mut s {
+        s.withhold_small_groups();
+    }
+    Ok(s)
 }
 
 /// Runs one analysis of every conversation that changed and has not been
@@ -716,8 +820,10 @@ pub async fn analyse(db: &Db, id: i64, claim: i64) -> Result<Run> {
     let votes = store::votes(db, id).await?;
     let state = store::engine_state(db, id).await?;
     // Taking part is voting or adding a statement: a host who has only
-    // opened the conversation, or a visitor who has only looked, is not counted.
-    let taking_part: HashSet<i64> = votes.iter().map(|v| v.participant_id).chain(statements.iter().map(|s| s.author)).collect();
+    // opened the conversation (the seed statements are theirs), or a visitor
+    // who has only looked, is not counted.
+    let taking_part: HashSet<i64> =
+        votes.iter().map(|v| v.participant_id).chain(statements.iter().filter(|s| s.is_seed == 0).map(|s| s.author)).collect();
     let (mut engine, misfit) = warm_engine(&statements, &votes, state.as_deref());
     for message in misfit {
         tracing::warn!(conversation = id, diagnostic = %message, "common ground: the stored state did not fit");
@@ -844,17 +950,12 @@ fn summarise(a: &Analysis, statements: &[StatementRow], votes: &[store::VoteRow]
         let t = overall.get(&s.id).copied().unwrap_or_default();
         let key = s.id.to_string();
         let c = col.get(key.as_str()).copied();
-        let by_group: Vec<[u32; 3]> = a
+        let by_group: Vec<Option<[u32; 3]>> = a
             .groups
             .iter()
-            .map(|g| c.and_then(|c| g.votes.get(c)).map(|t| [t.agree, t.disagree, t.seen]).unwrap_or_default())
+            .map(|g| Some(c.and_then(|c| g.votes.get(c)).map(|t| [t.agree, t.disagree, t.seen]).unwrap_or_default()))
             .collect();
-        let rates: Vec<f64> = by_group.iter().filter(|g| g[2] >= 3).map(|g| f64::from(g[0]) / f64::from(g[2])).collect();
-        let division = if rates.len() >= 2 {
-            rates.iter().copied().fold(f64::MIN, f64::max) - rates.iter().copied().fold(f64::MAX, f64::min)
-        } else {
-            0.0
-        };
+        let division = division(&by_group);
         rows.push(StatementVotes {
             statement: s.id,
             agree: t[0],
@@ -930,7 +1031,7 @@ fn summarise(a: &Analysis, statements: &[StatementRow], votes: &[store::VoteRow]
             if a.in_conv.len() == 1 { "person is" } else { "people are" }
         ));
     }
-    Summary {
+    let mut summary = Summary {
         computed_at: meetinghouse_store::now(),
         participants,
         votes: a.n_votes,
@@ -945,7 +1046,9 @@ fn summarise(a: &Analysis, statements: &[StatementRow], votes: &[store::VoteRow]
         timeline,
         notes,
         technical,
-    }
+    };
+    summary.withhold_small_groups();
+    summary
 }
 
 /// The conversation in the Pol.is openData layout (`comments.csv`,
@@ -1127,6 +1230,7 @@ mod tests {
     fn statements_are_one_line() {
         assert_eq!(normalise("  Parks\n matter   most "), "Parks matter most");
         assert_eq!(normalise("Par\u{0}ks"), "Parks");
+        assert_eq!(normalise("\u{FEFF}Par\u{200B}ks \u{202E}matter\u{202C}"), "Parks matter");
     }
 
     #[test]
@@ -1139,7 +1243,12 @@ mod tests {
     /// with, best score first, even when that leaves fewer than asked for.
     #[test]
     fn bridging_needs_a_majority_in_every_group() {
-        let row = |statement: i64, bridging: f64, by_group: Vec<[u32; 3]>| StatementVotes { statement, bridging, by_group, ..Default::default() };
+        let row = |statement: i64, bridging: f64, by_group: Vec<[u32; 3]>| StatementVotes {
+            statement,
+            bridging,
+            by_group: by_group.into_iter().map(Some).collect(),
+            ..Default::default()
+        };
         let group = |label: &str| GroupSummary { label: label.into(), size: 10, representative: Vec::new() };
         let summary = Summary {
             computed_at: 0,
@@ -1169,5 +1278,62 @@ mod tests {
         let ids: Vec<i64> = summary.bridging(5).iter().map(|s| s.statement).collect();
         assert_eq!(ids, vec![4, 1]);
         assert_eq!(summary.bridging(1).len(), 1);
+    }
+
+    /// A group of fewer than five keeps its name and size but loses every
+    /// figure that would show how its few people voted: its shares, what
+    /// sets it apart, and another group's "everyone else" share when they
+    /// are all the others. Division and bridging are taken over the groups
+    /// shown. Withholding twice changes nothing more.
+    #[test]
+    fn small_groups_figures_are_withheld() {
+        let rep = |statement: i64, outside: Option<f64>| Representative { statement, direction: "agree".into(), inside: 1.0, outside, repness: 1.0 };
+        let group = |label: &str, size: usize, statement: i64| GroupSummary { label: label.into(), size, representative: vec![rep(statement, Some(0.5))] };
+        let row = |statement: i64, by_group: Vec<[u32; 3]>| StatementVotes {
+            statement,
+            bridging: 0.9,
+            division: 0.9,
+            by_group: by_group.into_iter().map(Some).collect(),
+            ..Default::default()
+        };
+        let mut summary = Summary {
+            computed_at: 0,
+            participants: 13,
+            votes: 0,
+            in_conv: 13,
+            k: 3,
+            points: Vec::new(),
+            groups: vec![group("Group A", 6, 1), group("Group B", 5, 2), group("Group C", 2, 3)],
+            consensus_agree: Vec::new(),
+            consensus_disagree: Vec::new(),
+            statements: vec![row(1, vec![[6, 0, 6], [4, 1, 5], [0, 2, 2]]), row(2, vec![[0, 6, 6], [5, 0, 5], [2, 0, 2]])],
+            priorities: Vec::new(),
+            timeline: Vec::new(),
+            notes: Vec::new(),
+            technical: Vec::new(),
+        };
+        summary.withhold_small_groups();
+        let once = serde_json::to_string(&summary).unwrap();
+        assert!(summary.groups[0].shows_figures() && summary.groups[1].shows_figures() && !summary.groups[2].shows_figures());
+        assert!(summary.groups[2].representative.is_empty(), "what sets a small group apart is its people's votes");
+        assert_eq!(summary.groups[0].representative[0].outside, Some(0.5), "seven others: shown");
+        assert_eq!(summary.statements[0].by_group, vec![Some([6, 0, 6]), Some([4, 1, 5]), None]);
+        // 100% and 80% agree in the groups shown; Group C's 0% no longer counts.
+        assert!((summary.statements[0].division - 0.2).abs() < 1e-9, "{}", summary.statements[0].division);
+        assert!((summary.statements[0].bridging - (7.0 / 8.0) * (5.0 / 7.0)).abs() < 1e-9);
+        summary.withhold_small_groups();
+        assert_eq!(serde_json::to_string(&summary).unwrap(), once);
+        // Summaries stored before the rule read as every group's figures kept.
+        let old: StatementVotes =
+            serde_json::from_str(r#"{"statement":1,"agree":1,"disagree":0,"pass":0,"by_group":[[1,0,1],[0,0,0]],"bridging":0.5,"division":0.0}"#).unwrap();
+        assert_eq!(old.by_group, vec![Some([1, 0, 1]), Some([0, 0, 0])]);
+
+        // Everyone else is two people: Group A's "everyone else" is withheld.
+        summary.groups = vec![group("Group A", 8, 1), group("Group B", 2, 2)];
+        summary.statements = vec![row(1, vec![[8, 0, 8], [2, 0, 2]])];
+        summary.withhold_small_groups();
+        assert_eq!(summary.statements[0].by_group, vec![Some([8, 0, 8]), None]);
+        assert_eq!(summary.groups[0].representative[0].outside, None);
+        assert!(summary.bridging(5).is_empty(), "one group shown: nothing bridges groups");
     }
 }

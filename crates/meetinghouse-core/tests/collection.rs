@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use meetinghouse_core::collection::{self, Format, ImportOptions, ImportReport, Mapping};
 use meetinghouse_core::orgs::{self, OrgForm};
 use meetinghouse_core::settings::Settings;
+use meetinghouse_core::stories::{self, StoryForm};
 use meetinghouse_core::{Actor, Db, accounts, search};
 use meetinghouse_store::objects;
 
@@ -181,6 +182,208 @@ async fn json_arrays_json_lines_mappings_and_files_that_are_not_data() {
         let bad = Mapping::from_toml("[fields]\naccession_number = \"A\"\ncolour = \"B\"\n").unwrap_err();
         assert!(bad.contains("colour"), "{bad}");
         assert_eq!(objects::count(&db, org).await.unwrap(), 3);
+    }
+}
+
+/// Bad input loses nothing: a file without a column for some of our fields
+/// (here only the accession number and a condition) updates what it has and
+/// leaves the rest of each stored object as it was — title, makers, date
+/// and years, description, images, and the extra fields it does not name —
+/// and the report says which fields it lacked. A new object gets the
+/// defaults. An empty column is the file's word: it empties the field. The
+/// same holds per record in JSON, and the search entry keeps the stored words.
+#[tokio::test]
+async fn a_file_without_some_columns_leaves_those_fields_as_they_were() {
+    for db in meetinghouse_testkit::databases().await {
+        let (_, org) = museum(&db).await;
+        let full = "Object Number,Title,Artist,Date,Description,Image URL,Condition,Room\n\
+                    TIV.1,Lace collar,Siân Evans,c. 1890,Made in Tiverton.,https://img.example/1.jpg,Good,Gallery 2\n\
+                    TIV.2,Market bell,,1850,,,Fair,\n";
+        let r = import(&db, org, &temp_file("full.csv", full.as_bytes()), Mapping::default(), None).await;
+        assert_eq!((r.created, r.updated), (2, 0), "{r:?}");
+        let before = objects::by_accession(&db, org, "TIV.1").await.unwrap().unwrap();
+
+        let partial = "Object Number,Condition\nTIV.1,Worn\ntiv.2,Good\nTIV.3,New\n";
+        let path = temp_file("condition.csv", partial.as_bytes());
+        let r = import(&db, org, &path, Mapping::default(), None).await;
+        assert_eq!((r.created, r.updated, r.unchanged, r.skipped), (1, 2, 0, 0), "{r:?}");
+        let collar = objects::by_accession(&db, org, "TIV.1").await.unwrap().unwrap();
+        assert_eq!(collar.title, "Lace collar");
+        assert_eq!(collar.makers, "Siân Evans");
+        assert_eq!((collar.display_date.as_str(), collar.earliest_year, collar.latest_year), ("c. 1890", Some(1890), Some(1890)));
+        assert_eq!(collar.description, "Made in Tiverton.");
+        assert_eq!(collar.image_urls, before.image_urls);
+        assert!(collar.image_urls.contains("https://img.example/1.jpg"));
+        let extra: serde_json::Value = serde_json::from_str(&collar.extra).unwrap();
+        assert_eq!(extra, serde_json::json!({"Condition": "Worn", "Room": "Gallery 2"}), "the file's extra field updated, the other kept");
+        let bell = objects::by_accession(&db, org, "TIV.2").await.unwrap().unwrap();
+        assert_eq!((bell.title.as_str(), bell.earliest_year), ("Market bell", Some(1850)));
+        let new = objects::by_accession(&db, org, "TIV.3").await.unwrap().unwrap();
+        assert_eq!((new.title.as_str(), new.makers.as_str()), ("Untitled", ""), "a new object gets the defaults");
+        let lacking = ["title", "makers", "date", "medium", "dimensions", "description", "credit_line", "rights", "image_urls", "source_url", "classification"];
+        assert_eq!(r.not_in_file, lacking, "{r:?}");
+        let note = r.not_in_file_note().unwrap();
+        assert!(note.starts_with("11 fields not in this file were left as they were on objects already stored: title, makers, date"), "{note}");
+        // Still found by the words stored before.
+        let (hits, _) = search::search(&db, "sian lace", "object", 1).await.unwrap();
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        // Running it again changes nothing.
+        let again = import(&db, org, &path, Mapping::default(), None).await;
+        assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 3), "{again:?}");
+
+        // An empty column empties its field; the rest stays.
+        let emptied = "Object Number,Description,Room\nTIV.1,,\n";
+        let r = import(&db, org, &temp_file("emptied.csv", emptied.as_bytes()), Mapping::default(), None).await;
+        assert_eq!(r.updated, 1, "{r:?}");
+        let collar = objects::by_accession(&db, org, "TIV.1").await.unwrap().unwrap();
+        assert_eq!((collar.title.as_str(), collar.description.as_str()), ("Lace collar", ""));
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&collar.extra).unwrap(), serde_json::json!({"Condition": "Worn"}));
+        assert_eq!(r.not_in_file_note().unwrap().split(':').next().unwrap(), "10 fields not in this file were left as they were on objects already stored");
+
+        // JSON, record by record: a key the record lacks is left as it was.
+        let lines = "{\"Object Number\": \"TIV.2\", \"Title\": \"Bronze market bell\"}\n{\"Object Number\": \"TIV.1\", \"Artist\": null}\n";
+        let r = import(&db, org, &temp_file("some.jsonl", lines.as_bytes()), Mapping::default(), None).await;
+        assert_eq!(r.updated, 2, "{r:?}");
+        let bell = objects::by_accession(&db, org, "TIV.2").await.unwrap().unwrap();
+        assert_eq!((bell.title.as_str(), bell.earliest_year), ("Bronze market bell", Some(1850)));
+        let collar = objects::by_accession(&db, org, "TIV.1").await.unwrap().unwrap();
+        assert_eq!((collar.title.as_str(), collar.makers.as_str()), ("Lace collar", ""), "a null empties");
+        // With a mapping, what it does not name is not in the file either.
+        let mapping = Mapping::from_toml("[fields]\naccession_number = \"Object Number\"\nmedium = \"Material\"\n").unwrap();
+        let r = import(&db, org, &temp_file("medium.csv", b"Object Number,Material\nTIV.2,Bronze\n"), mapping, None).await;
+        assert_eq!(r.updated, 1, "{r:?}");
+        let bell = objects::by_accession(&db, org, "TIV.2").await.unwrap().unwrap();
+        assert_eq!((bell.title.as_str(), bell.medium.as_str()), ("Bronze market bell", "Bronze"));
+    }
+}
+
+/// Two imports of the same file at once (two people, or the browser and a
+/// scheduled command) both finish: the second writes over the first's
+/// records and search entries instead of failing on them, and each object
+/// is stored and indexed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_imports_of_the_same_records_at_once_both_finish() {
+    for db in meetinghouse_testkit::databases().await {
+        let (_, org) = museum(&db).await;
+        let mut csv = String::from("Object Number,Title,Artist,Date\n");
+        for i in 0..3000 {
+            csv.push_str(&format!("RACE.{i},Printing block number {i},Anon,1900\n"));
+        }
+        let path = temp_file("race.csv", csv.as_bytes());
+        let run = |db: Db, path: PathBuf| {
+            tokio::spawn(async move {
+                let opened = collection::open(&path, None, &Mapping::default()).expect("the file opens");
+                let options = ImportOptions { org_id: org, mapping: Mapping::default(), format: None };
+                collection::import_records(&db, &options, opened.records, &mut |_| {}).await
+            })
+        };
+        let (a, b) = (run(db.clone(), path.clone()), run(db.clone(), path.clone()));
+        for r in [a.await.unwrap(), b.await.unwrap()] {
+            let r = r.unwrap_or_else(|e| panic!("{:?}: an import failed: {e}", db.backend()));
+            assert_eq!(r.imported(), 3000, "{r:?}");
+        }
+        assert_eq!(objects::count(&db, org).await.unwrap(), 3000);
+        let (hits, _) = search::search(&db, "printing block number 1234", "object", 1).await.unwrap();
+        assert_eq!(hits.iter().filter(|h| h.title == "Printing block number 1234").count(), 1, "{hits:?}");
+        // The entry's insert is an upsert on both backends: indexing an
+        // object as new again replaces its entry and its index text.
+        let id = objects::by_accession(&db, org, "RACE.7").await.unwrap().unwrap().id;
+        let mut tx = db.begin().await.unwrap();
+        search::index_many(&mut tx, &db, "object", &[(id, "Printing block renamed", "a woodcut", 0)], true).await.unwrap();
+        tx.commit().await.unwrap();
+        let (hits, _) = search::search(&db, "woodcut", "object", 1).await.unwrap();
+        assert_eq!(hits.iter().map(|h| h.title.as_str()).collect::<Vec<_>>(), ["Printing block renamed"], "{hits:?}");
+        let (hits, _) = search::search(&db, "printing block number 7", "object", 1).await.unwrap();
+        assert!(hits.iter().all(|h| h.title != "Printing block number 7"), "the old text is out of the index: {hits:?}");
+    }
+}
+
+/// An organisation's objects are listed by accession number (ignoring
+/// case) compared byte by byte, and a story's objects by title, in one order
+/// on both databases: a PostgreSQL database with a language's collation
+/// would otherwise put "a_b" before "a-b" and ignore the punctuation.
+#[tokio::test]
+async fn objects_come_in_byte_order_on_both_databases() {
+    for db in meetinghouse_testkit::databases().await {
+        let (sam, org) = museum(&db).await;
+        let csv = "Object Number,Title\na_b,a_b\nA.2,a.2\nb,B\na-b,a-b\nab,ab\nA.10,a.10\na b,a b\n";
+        import(&db, org, &temp_file("order.csv", csv.as_bytes()), Mapping::default(), None).await;
+        let listed: Vec<String> = objects::list(&db, org, 50, 0).await.unwrap().into_iter().map(|o| o.accession_number).collect();
+        assert_eq!(listed, ["a b", "a-b", "A.10", "A.2", "a_b", "ab", "b"], "{:?}", db.backend());
+        let s = Settings::load(&db).await.unwrap();
+        let mut ids = Vec::new();
+        for a in ["a_b", "ab", "a-b", "a b"] {
+            ids.push(objects::by_accession(&db, org, a).await.unwrap().unwrap().id.to_string());
+        }
+        let form = StoryForm {
+            title: "Four things".into(),
+            body: "In one case.".into(),
+            licence: "cc0".into(),
+            visibility: "public".into(),
+            object_ids: ids.join(","),
+            ..Default::default()
+        };
+        let story = stories::create(&db, &s, &sam, &form).await.unwrap();
+        let titles: Vec<String> = objects::of_story(&db, story).await.unwrap().into_iter().map(|o| o.2).collect();
+        assert_eq!(titles, ["a b", "a-b", "a_b", "ab"], "{:?}", db.backend());
+    }
+}
+
+/// The home page's "objects with new stories": each object where its newest
+/// live public story puts it, newest first, drafts left out; the walk over
+/// the newest stories stops once it has enough objects, and goes on past a
+/// page of stories that name only a few.
+#[tokio::test]
+async fn objects_with_new_stories_come_by_their_newest_public_story() {
+    for db in meetinghouse_testkit::databases().await {
+        let (sam, org) = museum(&db).await;
+        let s = Settings::load(&db).await.unwrap();
+        let mut csv = String::from("Object Number,Title\n");
+        for i in 1..=20 {
+            csv.push_str(&format!("TIV.{i},Thing {i}\n"));
+        }
+        import(&db, org, &temp_file("things.csv", csv.as_bytes()), Mapping::default(), None).await;
+        let mut id = std::collections::HashMap::new();
+        for i in 1..=20 {
+            id.insert(i, objects::by_accession(&db, org, &format!("TIV.{i}")).await.unwrap().unwrap().id);
+        }
+        let tell = |about: &[i32], visibility: &str| {
+            let object_ids = about.iter().map(|i| id[i].to_string()).collect::<Vec<_>>().join(",");
+            StoryForm { title: "A memory".into(), body: "Of it.".into(), licence: "cc0".into(), visibility: visibility.into(), object_ids, ..Default::default() }
+        };
+        let second = std::time::Duration::from_millis(1100);
+        stories::create(&db, &s, &sam, &tell(&[6], "public")).await.unwrap();
+        tokio::time::sleep(second).await;
+        // Seventy links to ten objects: more than a page, few objects.
+        let ten: Vec<i32> = (11..=20).collect();
+        for _ in 0..7 {
+            stories::create(&db, &s, &sam, &tell(&ten, "public")).await.unwrap();
+        }
+        stories::create(&db, &s, &sam, &tell(&[1], "draft")).await.unwrap();
+        tokio::time::sleep(second).await;
+        stories::create(&db, &s, &sam, &tell(&[3, 4], "public")).await.unwrap();
+        tokio::time::sleep(second).await;
+        stories::create(&db, &s, &sam, &tell(&[5], "public")).await.unwrap();
+        tokio::time::sleep(second).await;
+        stories::create(&db, &s, &sam, &tell(&[3], "public")).await.unwrap();
+
+        let thing = |title: &str| title.trim_start_matches("Thing ").parse::<i32>().unwrap();
+        let recent = |n: i64| {
+            let db = db.clone();
+            async move { objects::with_recent_stories(&db, n).await.unwrap().into_iter().map(|(_, _, title)| thing(&title)).collect::<Vec<i32>>() }
+        };
+        let all = recent(20).await;
+        assert_eq!(all.len(), 14, "{all:?}");
+        assert_eq!(all[..3], [3, 5, 4], "{all:?}");
+        let mut middle = all[3..13].to_vec();
+        middle.sort();
+        assert_eq!(middle, ten, "{all:?}");
+        assert_eq!(all[13], 6, "{all:?}");
+        assert_eq!(recent(2).await, [3, 5]);
+        let eight = recent(8).await;
+        assert_eq!(eight.len(), 8);
+        assert_eq!(eight[..3], [3, 5, 4]);
+        assert!(eight[3..].iter().all(|i| ten.contains(i)), "{eight:?}");
     }
 }
 

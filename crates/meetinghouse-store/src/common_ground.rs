@@ -135,18 +135,31 @@ pub async fn change_open(tx: &mut Tx, id: i64) -> Result<bool> {
 pub const CLAIM_LEASE_SECS: i64 = 120;
 
 /// Conversations with changes, or with a claim past its lease, whose last
-/// analysis began at or before `not_after`.
+/// analysis began at or before `not_after`, oldest change (or claim) first.
+/// Asked every second: each condition is its own indexed query
+/// (`cg_conversations_dirty`, and migration 0027's partial index on claims),
+/// so it reads only the conversations that are due, never every one (an
+/// `OR` of the two made both backends scan the table).
 pub async fn due(db: &Db, not_after: i64, limit: i64) -> Result<Vec<i64>> {
-    let rows: Vec<(i64,)> = sqlx::query_as(
-        "SELECT id FROM cg_conversations WHERE (dirty_since IS NOT NULL OR claimed_at <= $2) \
-         AND (analysed_at IS NULL OR analysed_at <= $1) ORDER BY COALESCE(dirty_since, claimed_at) LIMIT $3",
+    // (id, when it became due, 0 for a change and 1 for a stale claim)
+    let mut rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT id, since, 0 AS stale FROM (SELECT id, dirty_since AS since FROM cg_conversations \
+             WHERE dirty_since IS NOT NULL AND (analysed_at IS NULL OR analysed_at <= $1) ORDER BY dirty_since LIMIT $3) changed \
+         UNION ALL \
+         SELECT id, since, 1 AS stale FROM (SELECT id, claimed_at AS since FROM cg_conversations \
+             WHERE claimed_at <= $2 AND (analysed_at IS NULL OR analysed_at <= $1) ORDER BY claimed_at LIMIT $3) claims",
     )
     .bind(not_after)
     .bind(now() - CLAIM_LEASE_SECS)
     .bind(limit)
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
+    // A changed conversation whose claim is stale too comes from both: its
+    // change orders it, as `COALESCE(dirty_since, claimed_at)` did.
+    rows.sort_by_key(|&(id, _, stale)| (id, stale));
+    rows.dedup_by_key(|r| r.0);
+    rows.sort_by_key(|&(id, since, _)| (since, id));
+    Ok(rows.into_iter().take(usize::try_from(limit).unwrap_or(0)).map(|r| r.0).collect())
 }
 
 /// Claims a due conversation for one analysis run: clears its change mark and
@@ -241,6 +254,25 @@ pub async fn participant(db: &Db, conversation: i64, who: &Who<'_>) -> Result<Op
             .await?,
     };
     Ok(row.map(|r| r.0))
+}
+
+/// Whether `who` has voted or added a statement in a conversation: one
+/// lookup by the participant's unique index, then the votes' primary key
+/// and the statements' author index (migration 0027).
+pub async fn has_taken_part(db: &Db, conversation: i64, who: &Who<'_>) -> Result<bool> {
+    const TOOK_PART: &str = "AND (EXISTS (SELECT 1 FROM cg_votes v WHERE v.participant_id = p.id) \
+        OR EXISTS (SELECT 1 FROM cg_statements s WHERE s.author = p.id)) LIMIT 1";
+    let row: Option<(i64,)> = match who {
+        Who::Person(person) => {
+            let sql = format!("SELECT p.id FROM cg_participants p WHERE p.conversation_id = $1 AND p.person_id = $2 {TOOK_PART}");
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(conversation).bind(*person).fetch_optional(&db.pool).await?
+        }
+        Who::Browser(hash) => {
+            let sql = format!("SELECT p.id FROM cg_participants p WHERE p.conversation_id = $1 AND p.anon_hash = $2 {TOOK_PART}");
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(conversation).bind(*hash).fetch_optional(&db.pool).await?
+        }
+    };
+    Ok(row.is_some())
 }
 
 /// The participant id of `who`, registering them on first use.

@@ -82,6 +82,74 @@ pub async fn existing(tx: &mut Tx, backend: Backend, org: i64, keys: &[&str]) ->
     Ok(out)
 }
 
+/// Whether an organisation has any collection object.
+pub async fn any_in_org(db: &Db, org: i64) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM collection_objects WHERE org_id = $1 LIMIT 1").bind(org).fetch_optional(&db.pool).await?;
+    Ok(row.is_some())
+}
+
+/// The content hashes stored for these keys (lower-cased accession numbers).
+pub async fn stored_hashes(db: &Db, org: i64, keys: &[&str]) -> Result<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(CHUNK * 4) {
+        let mut p = Params::new(db.backend());
+        let org_param = p.next();
+        let sql = format!(
+            "SELECT accession_key, content_hash FROM collection_objects WHERE org_id = {org_param} AND accession_key IN ({})",
+            p.list(chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql)).bind(org);
+        for k in chunk {
+            q = q.bind(*k);
+        }
+        out.extend(q.fetch_all(&db.pool).await?);
+    }
+    Ok(out)
+}
+
+/// The stored fields an import leaves as they are when its file lacks them.
+#[derive(Debug, Clone, FromRow)]
+pub struct StoredFields {
+    pub accession_key: String,
+    pub title: String,
+    pub makers: String,
+    pub display_date: String,
+    pub earliest_year: Option<i64>,
+    pub latest_year: Option<i64>,
+    pub medium: String,
+    pub dimensions: String,
+    pub description: String,
+    pub credit_line: String,
+    pub rights: String,
+    pub image_urls: String,
+    pub source_url: String,
+    pub classification: String,
+    pub extra: String,
+}
+
+/// What is stored for these keys (lower-cased accession numbers): key → fields.
+pub async fn stored_fields(db: &Db, org: i64, keys: &[&str]) -> Result<HashMap<String, StoredFields>> {
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(CHUNK * 4) {
+        let mut p = Params::new(db.backend());
+        let org_param = p.next();
+        let sql = format!(
+            "SELECT accession_key, title, makers, display_date, earliest_year, latest_year, medium, dimensions, description, \
+             credit_line, rights, image_urls, source_url, classification, extra \
+             FROM collection_objects WHERE org_id = {org_param} AND accession_key IN ({})",
+            p.list(chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, StoredFields>(sqlx::AssertSqlSafe(sql)).bind(org);
+        for k in chunk {
+            q = q.bind(*k);
+        }
+        for row in q.fetch_all(&db.pool).await? {
+            out.insert(row.accession_key.clone(), row);
+        }
+    }
+    Ok(out)
+}
+
 /// Inserts or updates records (by organisation and key); returns key → id.
 pub async fn upsert_many(tx: &mut Tx, backend: Backend, org: i64, rows: &[NewObject]) -> Result<HashMap<String, i64>> {
     let t = now();
@@ -155,9 +223,24 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<ObjectRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
 }
 
-/// An organisation's objects by accession number.
+/// Text compared byte by byte, on PostgreSQL under the "C" collation
+/// whatever the database's own, so a list comes in the same order on both
+/// databases (as `groups::name_key` does for names).
+fn bytewise(backend: Backend, expr: &str) -> String {
+    match backend {
+        Backend::Postgres => format!("{expr} COLLATE \"C\""),
+        Backend::Sqlite => expr.to_string(),
+    }
+}
+
+/// An organisation's objects by accession number (ignoring case), compared
+/// byte by byte on both databases; migration 0027's index holds that order
+/// on PostgreSQL, the unique index on SQLite.
 pub async fn list(db: &Db, org: i64, limit: i64, offset: i64) -> Result<Vec<ObjectRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM collection_objects WHERE org_id = $1 ORDER BY accession_key LIMIT $2 OFFSET $3");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM collection_objects WHERE org_id = $1 ORDER BY {} LIMIT $2 OFFSET $3",
+        bytewise(db.backend(), "accession_key")
+    );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org).bind(limit).bind(offset).fetch_all(&db.pool).await?)
 }
 
@@ -190,16 +273,16 @@ pub async fn ids_of_story(db: &Db, story: i64) -> Result<Vec<i64>> {
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
-/// Objects a story is about: (organisation slug, accession number, title).
+/// Objects a story is about: (organisation slug, accession number, title),
+/// by title compared byte by byte on both databases, then id.
 pub async fn of_story(db: &Db, story: i64) -> Result<Vec<(String, String, String)>> {
-    Ok(sqlx::query_as(
+    let sql = format!(
         "SELECT o.slug, c.accession_number, c.title FROM story_objects so \
          JOIN collection_objects c ON c.id = so.object_id JOIN organisations o ON o.id = c.org_id \
-         WHERE so.story_id = $1 ORDER BY c.title",
-    )
-    .bind(story)
-    .fetch_all(&db.pool)
-    .await?)
+         WHERE so.story_id = $1 ORDER BY {}, c.id",
+        bytewise(db.backend(), "c.title")
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(story).fetch_all(&db.pool).await?)
 }
 
 /// Who is asking for a list of stories: the live stories they may see are
@@ -274,16 +357,75 @@ pub async fn stories_about(db: &Db, object: i64, audience: &Audience, limit: i64
     Ok(audience.bind(q).fetch_all(&db.pool).await?)
 }
 
-/// Objects with the newest public stories: (slug, accession, title, story count is not kept — only recency).
+/// Objects with the newest public stories, newest first: (organisation
+/// slug, accession number, title), at most `limit`. The newest live public
+/// stories are walked in time order (by `stories_public` on SQLite, whose
+/// `CROSS JOIN` keeps the stories the outer loop; by migration 0027's
+/// partial index on PostgreSQL), a page of links at a time, until `limit`
+/// objects are found, so the home page reads a few stories, not all of
+/// them. An object comes where its newest such story does, as when every
+/// story was grouped; ties within one second come in no set order.
 pub async fn with_recent_stories(db: &Db, limit: i64) -> Result<Vec<(String, String, String)>> {
-    Ok(sqlx::query_as(
-        "SELECT o.slug, c.accession_number, c.title FROM collection_objects c \
-         JOIN organisations o ON o.id = c.org_id \
-         JOIN (SELECT so.object_id AS oid, MAX(s.created_at) AS latest FROM story_objects so JOIN stories s ON s.id = so.story_id \
-               WHERE s.visibility = 'public' AND s.deleted_at IS NULL GROUP BY so.object_id) r ON r.oid = c.id \
-         ORDER BY r.latest DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await?)
+    let want = usize::try_from(limit).unwrap_or(0);
+    let mut order: Vec<i64> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    // Stories at or before this time are still to read.
+    let mut before = i64::MAX;
+    let mut page: i64 = 64;
+    while order.len() < want {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT so.object_id, s.created_at FROM stories s CROSS JOIN story_objects so \
+             WHERE so.story_id = s.id AND s.visibility = 'public' AND s.deleted_at IS NULL AND s.created_at <= $1 \
+             ORDER BY s.created_at DESC LIMIT $2",
+        )
+        .bind(before)
+        .bind(page)
+        .fetch_all(&db.pool)
+        .await?;
+        let full = rows.len() as i64 == page;
+        let (Some(&(_, newest)), Some(&(_, oldest))) = (rows.first(), rows.last()) else { break };
+        for (object, _) in &rows {
+            if seen.insert(*object) {
+                order.push(*object);
+            }
+        }
+        if !full {
+            break;
+        }
+        if newest == oldest {
+            // A whole page in one second: read the rest of that second, then go on before it.
+            let rest: Vec<(i64,)> = sqlx::query_as(
+                "SELECT so.object_id FROM stories s CROSS JOIN story_objects so \
+                 WHERE so.story_id = s.id AND s.visibility = 'public' AND s.deleted_at IS NULL AND s.created_at = $1",
+            )
+            .bind(oldest)
+            .fetch_all(&db.pool)
+            .await?;
+            for (object,) in rest {
+                if seen.insert(object) {
+                    order.push(object);
+                }
+            }
+            before = oldest - 1;
+        } else {
+            // The last second may go on past the page: read it again next time.
+            before = oldest;
+        }
+        page = (page * 2).min(4096);
+    }
+    order.truncate(want);
+    if order.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut p = Params::new(db.backend());
+    let sql = format!(
+        "SELECT c.id, o.slug, c.accession_number, c.title FROM collection_objects c JOIN organisations o ON o.id = c.org_id WHERE c.id IN ({})",
+        p.list(order.len())
+    );
+    let mut q = sqlx::query_as::<_, (i64, String, String, String)>(sqlx::AssertSqlSafe(sql));
+    for id in &order {
+        q = q.bind(*id);
+    }
+    let mut found: HashMap<i64, (String, String, String)> = q.fetch_all(&db.pool).await?.into_iter().map(|(id, a, b, c)| (id, (a, b, c))).collect();
+    Ok(order.iter().filter_map(|id| found.remove(id)).collect())
 }

@@ -119,6 +119,10 @@ async fn remove_many(tx: &mut Tx, backend: Backend, kind: &str, chunk: &[Documen
     Ok(())
 }
 
+/// Inserts a chunk of documents, or replaces an entry already there for the
+/// same (kind, ref_id): an upsert, so two transactions indexing the same
+/// records at once (two imports of one file, each finding them new) both
+/// succeed, the later one's text kept.
 async fn insert_many(tx: &mut Tx, backend: Backend, kind: &str, chunk: &[Document<'_>]) -> Result<()> {
     {
         match backend {
@@ -126,7 +130,9 @@ async fn insert_many(tx: &mut Tx, backend: Backend, kind: &str, chunk: &[Documen
                 let mut p = Params::new(backend);
                 let values: Vec<String> = (0..chunk.len()).map(|_| p.tuple(5)).collect();
                 let sql = format!(
-                    "INSERT INTO search_documents (kind, ref_id, title, body, created_at) VALUES {} RETURNING id, ref_id",
+                    "INSERT INTO search_documents (kind, ref_id, title, body, created_at) VALUES {} \
+                     ON CONFLICT (kind, ref_id) DO UPDATE SET title = excluded.title, body = excluded.body, created_at = excluded.created_at \
+                     RETURNING id, ref_id",
                     values.join(", ")
                 );
                 let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql));
@@ -137,6 +143,15 @@ async fn insert_many(tx: &mut Tx, backend: Backend, kind: &str, chunk: &[Documen
                 if rows.is_empty() {
                     return Ok(());
                 }
+                // An entry replaced in place keeps its id: its old index
+                // text goes first (a no-op for the new ones).
+                let mut p = Params::new(backend);
+                let sql = format!("DELETE FROM search_fts WHERE rowid IN ({})", p.list(rows.len()));
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (id, _) in &rows {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut **tx).await?;
                 let by_ref: std::collections::HashMap<i64, &Document<'_>> = chunk.iter().map(|d| (d.ref_id, d)).collect();
                 let mut p = Params::new(backend);
                 let values: Vec<String> = (0..rows.len()).map(|_| p.tuple(3)).collect();
@@ -152,7 +167,9 @@ async fn insert_many(tx: &mut Tx, backend: Backend, kind: &str, chunk: &[Documen
                 let mut p = Params::new(backend);
                 let values: Vec<String> = (0..chunk.len()).map(|_| p.tuple(7)).collect();
                 let sql = format!(
-                    "INSERT INTO search_documents (kind, ref_id, title, body, created_at, title_folded, body_folded) VALUES {}",
+                    "INSERT INTO search_documents (kind, ref_id, title, body, created_at, title_folded, body_folded) VALUES {} \
+                     ON CONFLICT (kind, ref_id) DO UPDATE SET title = excluded.title, body = excluded.body, created_at = excluded.created_at, \
+                     title_folded = excluded.title_folded, body_folded = excluded.body_folded",
                     values.join(", ")
                 );
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));

@@ -139,7 +139,8 @@ async fn open_vote_moderate_map_export_and_close() {
         assert!(ann.get(&format!("{page}/report")).await.body.contains("has not been drawn yet"));
         assert!(common_ground::run_due(&db).await.unwrap() >= 1);
         let report = ann.get(&format!("{page}/report")).await;
-        assert!(report.body.contains("<strong>3</strong> people taking part"), "{}", report.body);
+        // Bea and the guest: Ann opened it (the seed statements are hers) but has not voted yet.
+        assert!(report.body.contains("<strong>2</strong> people taking part"), "{}", report.body);
         assert!(report.body.contains("on the map so far"), "few participants: said plainly");
         assert!(report.body.contains("role=\"img\"") && report.body.contains("<title id=\"map-title\">Opinion map</title>"));
         assert!(report.body.contains("Participation over time"));
@@ -328,6 +329,120 @@ async fn taking_part_renews_the_anonymous_cookie() {
             assert_eq!(set.iter().filter(|c| c.starts_with("mh_anon=")).count(), 1, "{set:?}");
         }
         assert_eq!(guest.cookie("mh_anon"), Some(token.as_str()), "the same token, renewed");
+    }
+}
+
+/// Two browsers voting make groups of one or two people, whose figures
+/// would be those people's own votes: the report and the CSV name such a
+/// group "a group of fewer than five", without its size, its shares or what
+/// sets it apart — for the hosts too — and the page says why.
+#[tokio::test]
+async fn groups_of_fewer_than_five_are_named_without_their_figures() {
+    for db in databases().await {
+        let mut ann = museum_host(db.clone()).await;
+        let id = open_for_everyone(&mut ann, "The bandstand", "Repaint it green\nMove it to the park\nPut a café in it").await;
+        let page = format!("/common-ground/{id}");
+        let statements = common_ground_statements(&db, id).await;
+        for votes in [["agree", "agree", "disagree"], ["disagree", "disagree", "agree"]] {
+            let mut guest = ann.other_browser();
+            for (s, v) in statements.iter().zip(votes) {
+                let r = guest.submit(&page, &format!("{page}/vote"), &[("statement", &s.id.to_string()), ("vote", v)]).await;
+                assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+            }
+        }
+        assert!(common_ground::run_due(&db).await.unwrap() >= 1);
+        let summary = common_ground::summary(&db, id).await.unwrap().unwrap();
+        assert!(!summary.groups.is_empty(), "{summary:?}");
+        for (who, is_host) in [(&mut ann.other_browser(), false), (&mut ann, true)] {
+            let report = who.get(&format!("{page}/report")).await.body;
+            assert!(!report.contains(": 1 person") && !report.contains(": 2 people"), "a small group's size: {report}");
+            assert!(!report.contains("<th scope=\"col\">In Group"), "a small group's shares: {report}");
+            if summary.groups.len() >= 2 {
+                assert!(report.contains("Group A: a group of fewer than five"), "{report}");
+                assert!(report.contains("would show how each of them voted"), "the page says why: {report}");
+                assert!(!report.contains("with 1 people") && !report.contains("with 1 person"), "the map's description: {report}");
+            }
+            let csv = who.get(&format!("{page}/report.csv")).await.body;
+            let header = csv.lines().next().unwrap();
+            assert_eq!(header, "statement_id,statement,status,seed,agree,disagree,pass,bridging,division,consensus", "host: {is_host}");
+            assert!(csv.lines().skip(1).all(|l| l.split(',').count() == 10 || l.contains('"')), "{csv}");
+        }
+    }
+}
+
+/// A browser without an account is a new participant each time it clears
+/// its cookies, so one address brings at most 30 new participants into one
+/// conversation an hour: the 31st is refused on the conversation's page,
+/// with the limit's message, for a vote and for a statement alike. People
+/// already taking part, people with an account and other conversations are
+/// not held back.
+#[tokio::test]
+async fn one_address_brings_a_limited_number_of_new_anonymous_participants() {
+    for db in databases().await {
+        let mut ann = museum_host(db.clone()).await;
+        let id = open_for_everyone(&mut ann, "The bandstand", "Repaint it green\nMove it to the park").await;
+        let page = format!("/common-ground/{id}");
+        let first = common_ground_statements(&db, id).await[0].id.to_string();
+        let mut regular = ann.other_browser();
+        for i in 0..30 {
+            let mut guest = if i == 0 { regular.other_browser() } else { ann.other_browser() };
+            let r = guest.submit(&page, &format!("{page}/vote"), &[("statement", &first), ("vote", "agree")]).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "newcomer {i}: {}", r.body);
+            if i == 0 {
+                regular = guest;
+            }
+        }
+        let mut stuffer = ann.other_browser();
+        let r = stuffer.submit(&page, &format!("{page}/vote"), &[("statement", &first), ("vote", "agree")]).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(r.body.contains("Very many new participants are joining this conversation from your connection"), "{}", r.body);
+        assert!(r.body.contains("You have voted on 0 of 2 statements"), "the conversation's own page: {}", r.body);
+        let r = stuffer.submit(&page, &format!("{page}/statements"), &[("statement", "Paint it red instead")]).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(r.body.contains("Very many new participants") && r.body.contains("Paint it red instead</textarea>"), "{}", r.body);
+        assert_eq!(meetinghouse_store::common_ground::votes(&db, id).await.unwrap().len(), 30, "nothing more was stored");
+        // Someone already taking part votes on; so do people with an account.
+        let r = regular.submit(&page, &format!("{page}/vote"), &[("statement", &first), ("vote", "disagree")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let mut bea = ann.other_browser();
+        bea.sign_up("bea").await;
+        assert_eq!(bea.submit(&page, &format!("{page}/vote"), &[("statement", &first), ("vote", "agree")]).await.status, StatusCode::SEE_OTHER);
+        // The budget is per conversation.
+        let other = open_for_everyone(&mut ann, "The harbour wall", "Rebuild it in stone").await;
+        let other_page = format!("/common-ground/{other}");
+        let statement = common_ground_statements(&db, other).await[0].id.to_string();
+        let r = stuffer.submit(&other_page, &format!("{other_page}/vote"), &[("statement", &statement), ("vote", "agree")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+}
+
+/// Once a conversation closes, its pages have no form, so they could be
+/// kept in the page cache: a page showing a participant's own votes never
+/// is, even for a browser that has lost its took-part cookie, so nobody
+/// else is served it.
+#[tokio::test]
+async fn a_participants_own_pages_are_never_served_to_someone_else() {
+    for db in databases().await {
+        let config = meetinghouse_web::WebConfig { page_cache_ttl: std::time::Duration::from_secs(60), ..meetinghouse_testkit::web_config() };
+        let mut ann = TestApp::with_config(db.clone(), config).await;
+        ann.sign_up("ann").await;
+        ann.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+        let id = open_for_everyone(&mut ann, "The bandstand", "Repaint it green\nMove it to the park").await;
+        let page = format!("/common-ground/{id}");
+        let mut voter = ann.other_browser();
+        let s = statement_on(&voter.get(&page).await.body).expect("a statement to vote on");
+        assert_eq!(voter.submit(&page, &format!("{page}/vote"), &[("statement", &s), ("vote", "disagree")]).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(ann.submit(&page, &format!("{page}/close"), &[]).await.status, StatusCode::SEE_OTHER);
+        // The same browser without its took-part cookie: only its anonymous token.
+        let mut same = ann.other_browser();
+        same.set_cookie("mh_anon", voter.cookie("mh_anon").unwrap());
+        let mine = same.get(&format!("{page}/mine")).await;
+        assert!(mine.body.contains("Your vote: <strong>Disagree</strong>"), "{}", mine.body);
+        assert!(same.get(&page).await.body.contains("You have voted on 1 of 2 statements"));
+        let mut stranger = ann.other_browser();
+        let theirs = stranger.get(&format!("{page}/mine")).await;
+        assert!(!theirs.body.contains("Your vote:") && theirs.body.contains("You have not voted in this conversation yet."), "{}", theirs.body);
+        assert!(stranger.get(&page).await.body.contains("You have voted on 0 of 2 statements"));
     }
 }
 

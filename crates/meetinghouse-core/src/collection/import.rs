@@ -11,6 +11,13 @@
 //! what was changed (control characters removed, an over-long extra field
 //! cut, a link that is not a web address left out). No record's content can
 //! make a batch's write fail.
+//!
+//! A field the file says nothing about is left as it is stored: a record
+//! without a column (CSV) or key (JSON) for one of our fields updates the
+//! stored object without touching that field, and keeps the stored extra
+//! fields it does not name; a new object gets the default (empty, or
+//! "Untitled"). An empty column is the file's word, and empties the field.
+//! The report names the fields the file lacked ([`ImportReport::not_in_file`]).
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -75,9 +82,27 @@ pub struct ImportReport {
     /// all are counted, the first [`ERRORS_LISTED`] listed.
     pub warned: u64,
     pub warnings: Vec<RecordError>,
+    /// Our fields some record had no column or key for (in the order of
+    /// `mapping::FIELDS`): objects already stored kept what they had there.
+    pub not_in_file: Vec<String>,
 }
 
 impl ImportReport {
+    /// What the report says about [`ImportReport::not_in_file`], if anything:
+    /// "3 fields not in this file were left as they were: …".
+    pub fn not_in_file_note(&self) -> Option<String> {
+        let n = self.not_in_file.len();
+        (n > 0).then(|| {
+            format!(
+                "{n} {} not in this file {} left as {} on objects already stored: {}.",
+                if n == 1 { "field" } else { "fields" },
+                if n == 1 { "was" } else { "were" },
+                if n == 1 { "it was" } else { "they were" },
+                self.not_in_file.iter().map(|f| field_label(f)).collect::<Vec<_>>().join(", ")
+            )
+        })
+    }
+
     fn skip(&mut self, e: RecordError) {
         self.skipped += 1;
         if self.errors.len() < ERRORS_LISTED {
@@ -95,6 +120,15 @@ impl ImportReport {
     /// Records stored or already up to date.
     pub fn imported(&self) -> u64 {
         self.created + self.updated + self.unchanged
+    }
+}
+
+/// One of our fields as a message names it.
+fn field_label(field: &str) -> String {
+    match field {
+        "image_urls" => "image links".into(),
+        "source_url" => "source link".into(),
+        other => other.replace('_', " "),
     }
 }
 
@@ -678,8 +712,12 @@ fn check(
     label: &str,
     source: &Source,
     mapping: &Mapping,
-) -> std::result::Result<(NewObject, Vec<RecordError>), RecordError> {
+) -> std::result::Result<(NewObject, Vec<RecordError>, Absent), RecordError> {
     let mut r = resolve(source, mapping);
+    let absent = match absent_parts(&r) {
+        0 => Absent::default(),
+        parts => Absent { parts, blank_extra: std::mem::take(&mut r.blank_extra) },
+    };
     let err = |field: &str, message: String| RecordError {
         record: label.to_string(),
         field: field.to_string(),
@@ -867,6 +905,113 @@ fn check(
         extra,
         content_hash: String::new(),
     };
+    o.content_hash = content_hash(&o);
+    Ok((o, warnings, absent))
+}
+
+/// The stored fields a record can leave as they are, one bit each.
+mod part {
+    pub const TITLE: u16 = 1;
+    pub const MAKERS: u16 = 1 << 1;
+    /// The date as shown.
+    pub const DATE: u16 = 1 << 2;
+    /// The earliest and latest years (taken from the date when the file has
+    /// a date but no years).
+    pub const YEARS: u16 = 1 << 3;
+    pub const MEDIUM: u16 = 1 << 4;
+    pub const DIMENSIONS: u16 = 1 << 5;
+    pub const DESCRIPTION: u16 = 1 << 6;
+    pub const CREDIT_LINE: u16 = 1 << 7;
+    pub const RIGHTS: u16 = 1 << 8;
+    pub const IMAGES: u16 = 1 << 9;
+    pub const SOURCE: u16 = 1 << 10;
+    pub const CLASSIFICATION: u16 = 1 << 11;
+}
+
+/// Each part with the field that fills it (the years go with the date in
+/// the report).
+const PARTS: [(u16, &str); 11] = [
+    (part::TITLE, "title"),
+    (part::MAKERS, "makers"),
+    (part::DATE, "date"),
+    (part::MEDIUM, "medium"),
+    (part::DIMENSIONS, "dimensions"),
+    (part::DESCRIPTION, "description"),
+    (part::CREDIT_LINE, "credit_line"),
+    (part::RIGHTS, "rights"),
+    (part::IMAGES, "image_urls"),
+    (part::SOURCE, "source_url"),
+    (part::CLASSIFICATION, "classification"),
+];
+
+/// What a record leaves as it is stored: the parts it has no column for
+/// ([`part`]), and its extra fields that are empty (so the stored extra
+/// fields it does not name are kept, and those it names empty dropped).
+#[derive(Debug, Clone, Default)]
+struct Absent {
+    parts: u16,
+    blank_extra: Vec<String>,
+}
+
+/// The parts a resolved record has no column or key for.
+fn absent_parts(r: &super::mapping::Resolved) -> u16 {
+    let mut parts = PARTS.iter().filter(|(_, field)| !r.has(field)).fold(0, |bits, (bit, _)| bits | bit);
+    if !r.has("date") && !r.has("earliest_year") && !r.has("latest_year") {
+        parts |= part::YEARS;
+    }
+    parts
+}
+
+/// Fills the parts `absent` names from what is stored for the object, and
+/// merges its stored extra fields under the record's; the content hash is
+/// taken again.
+fn fill(o: &mut NewObject, absent: &Absent, stored: &objects::StoredFields) {
+    let has = |bit: u16| absent.parts & bit != 0;
+    if has(part::TITLE) {
+        o.title.clone_from(&stored.title);
+    }
+    if has(part::MAKERS) {
+        o.makers.clone_from(&stored.makers);
+    }
+    if has(part::DATE) {
+        o.display_date.clone_from(&stored.display_date);
+    }
+    if has(part::YEARS) {
+        (o.earliest_year, o.latest_year) = (stored.earliest_year, stored.latest_year);
+    }
+    for (bit, ours, theirs) in [
+        (part::MEDIUM, &mut o.medium, &stored.medium),
+        (part::DIMENSIONS, &mut o.dimensions, &stored.dimensions),
+        (part::DESCRIPTION, &mut o.description, &stored.description),
+        (part::CREDIT_LINE, &mut o.credit_line, &stored.credit_line),
+        (part::RIGHTS, &mut o.rights, &stored.rights),
+        (part::IMAGES, &mut o.image_urls, &stored.image_urls),
+        (part::SOURCE, &mut o.source_url, &stored.source_url),
+        (part::CLASSIFICATION, &mut o.classification, &stored.classification),
+    ] {
+        if has(bit) {
+            ours.clone_from(theirs);
+        }
+    }
+    // The stored extra fields this record does not name stay; if together
+    // they would pass the limit, the record's own are stored, as before.
+    if let (Ok(Value::Object(mut merged)), Ok(Value::Object(own))) =
+        (serde_json::from_str::<Value>(&stored.extra), serde_json::from_str::<Value>(&o.extra))
+    {
+        for k in &absent.blank_extra {
+            merged.remove(k);
+        }
+        merged.extend(own);
+        let (json, left_out) = extra_json(merged);
+        if left_out.is_empty() {
+            o.extra = json;
+        }
+    }
+    o.content_hash = content_hash(o);
+}
+
+/// The hash an unchanged record is told by: every stored field.
+fn content_hash(o: &NewObject) -> String {
     let mut h = Sha256::new();
     for part in [
         &o.accession_number,
@@ -887,13 +1032,52 @@ fn check(
         h.update([0u8]);
     }
     h.update(format!("{:?}{:?}", o.earliest_year, o.latest_year).as_bytes());
-    o.content_hash = crate::secrets::hex(&h.finalize());
-    Ok((o, warnings))
+    crate::secrets::hex(&h.finalize())
+}
+
+/// Fills the records of a batch that lack some field from what is stored
+/// for them (records of objects not stored yet keep the defaults). Only the
+/// stored content hashes are read first: a record whose hash with the
+/// defaults is the stored one (a re-run of the same file, most often) is
+/// unchanged as it is, and only the others' fields are read.
+async fn fill_from_stored(db: &Db, org: i64, batch: &mut Batch) -> Result<()> {
+    if batch.partial.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<&str> = batch.partial.iter().map(|(i, _)| batch.objects[*i].0.key.as_str()).collect();
+    let hashes = objects::stored_hashes(db, org, &keys).await?;
+    drop(keys);
+    let differ: Vec<&(usize, Absent)> = batch
+        .partial
+        .iter()
+        .filter(|(i, _)| {
+            let o = &batch.objects[*i].0;
+            hashes.get(&o.key).is_some_and(|h| *h != o.content_hash)
+        })
+        .collect();
+    if differ.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<&str> = differ.iter().map(|(i, _)| batch.objects[*i].0.key.as_str()).collect();
+    let stored = objects::stored_fields(db, org, &keys).await?;
+    drop(keys);
+    for (i, absent) in differ {
+        let (o, text) = &mut batch.objects[*i];
+        if let Some(s) = stored.get(&o.key) {
+            fill(o, absent, s);
+            *text = search_text(o);
+        }
+    }
+    Ok(())
 }
 
 /// One batch of checked records, read while the previous one is written.
 struct Batch {
     objects: Vec<(NewObject, ObjectText)>,
+    /// The records of `objects` (by index) that lack some field.
+    partial: Vec<(usize, Absent)>,
+    /// Every part some record of the batch lacked.
+    absent: u16,
     /// The first and last records in it, for a message if it fails.
     first: String,
     last: String,
@@ -908,6 +1092,8 @@ impl Batch {
     fn new() -> Batch {
         Batch {
             objects: Vec::with_capacity(BATCH),
+            partial: Vec::new(),
+            absent: 0,
             first: String::new(),
             last: String::new(),
             skipped: Vec::new(),
@@ -1014,7 +1200,7 @@ pub async fn import_records(
             match item
                 .and_then(|(label, source)| check(&label, &source, &mapping).map(|o| (label, o)))
             {
-                Ok((label, (o, warnings))) => {
+                Ok((label, (o, warnings, absent))) => {
                     if !seen.insert(&o.key) {
                         batch.skipped.push(RecordError {
                             record: label,
@@ -1027,6 +1213,10 @@ pub async fn import_records(
                         continue;
                     }
                     batch.warnings.extend(warnings);
+                    if absent.parts != 0 {
+                        batch.absent |= absent.parts;
+                        batch.partial.push((batch.objects.len(), absent));
+                    }
                     let text = search_text(&o);
                     batch.objects.push((o, text));
                     if batch.first.is_empty() {
@@ -1060,26 +1250,38 @@ pub async fn import_records(
     let mut report = ImportReport::default();
     let mut outcome = Ok(());
     let mut written = 0u64;
+    // Records lacking a field are filled from what is stored only when
+    // something is: a first import (keys are distinct within one) skips it.
+    let had_objects = match objects::any_in_org(db, options.org_id).await {
+        Ok(any) => any,
+        Err(e) => return Err(failed(Failure::Write { records: "from the start".into(), error: e.into() }, report)),
+    };
+    let mut absent = 0u16;
     while let Some(message) = rx.recv().await {
-        let batch = match message {
+        let mut batch = match message {
             Message::Batch(b) => b,
             Message::Refused(e) => {
                 outcome = Err(Failure::File(e));
                 break;
             }
         };
-        for e in batch.skipped {
+        for e in std::mem::take(&mut batch.skipped) {
             report.skip(e);
         }
-        for w in batch.warnings {
+        for w in std::mem::take(&mut batch.warnings) {
             report.warn(w);
         }
+        absent |= batch.absent;
         if !batch.objects.is_empty() {
             let records = if batch.last.is_empty() {
                 batch.first.clone()
             } else {
                 format!("{} to {}", batch.first, batch.last)
             };
+            if had_objects && let Err(error) = fill_from_stored(db, options.org_id, &mut batch).await {
+                outcome = Err(Failure::Write { records, error });
+                break;
+            }
             let counts = match &mut writer {
                 Writer::Sqlite(w) => write_sqlite(db, w, options.org_id, batch.objects).await.map(|(counts, rows)| {
                     let _ = spent_tx.send(rows);
@@ -1111,6 +1313,7 @@ pub async fn import_records(
     }
     drop(rx);
     let _ = reader.join();
+    report.not_in_file = PARTS.iter().filter(|(bit, _)| absent & bit != 0).map(|(_, field)| field.to_string()).collect();
     match outcome {
         Ok(()) => Ok(report),
         Err(reason) => Err(failed(reason, report)),

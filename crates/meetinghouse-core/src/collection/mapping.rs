@@ -107,6 +107,20 @@ pub enum Source {
 pub struct Resolved {
     pub values: BTreeMap<&'static str, Vec<String>>,
     pub extra: serde_json::Map<String, Value>,
+    /// Which of our fields the record has a column or key for, empty or
+    /// not (bit `i` for `FIELDS[i]`): a field it lacks is one the file says
+    /// nothing about, so an import leaves what is stored for it.
+    pub present: u16,
+    /// The record's other columns or keys that are empty (or `null`), so
+    /// not in `extra`: the file says they are empty now.
+    pub blank_extra: Vec<String>,
+}
+
+impl Resolved {
+    /// Whether the record has a column or key for our field `field`.
+    pub fn has(&self, field: &str) -> bool {
+        FIELDS.iter().position(|f| *f == field).is_some_and(|i| self.present & (1 << i) != 0)
+    }
 }
 
 fn text_of(v: &Value) -> Option<String> {
@@ -294,31 +308,33 @@ pub fn resolve(source: &Source, mapping: &Mapping) -> Resolved {
         (Source::Json(Value::Object(map)), false) => map.keys().map(|k| normalise(k)).collect(),
         _ => Vec::new(),
     };
-    for field in FIELDS {
+    for (i, field) in FIELDS.iter().enumerate() {
         let field: &'static str = field;
-        let found: Vec<String> = match (source, explicit) {
+        let (present, found): (bool, Vec<String>) = match (source, explicit) {
             (Source::Row(cols), true) => match mapping.fields.get(field) {
                 Some(col) => {
                     used.push(col.clone());
-                    cols.iter().filter(|(k, _)| k == col).map(|(_, v)| v.clone()).collect()
+                    let found: Vec<String> = cols.iter().filter(|(k, _)| k == col).map(|(_, v)| v.clone()).collect();
+                    (!found.is_empty(), found)
                 }
-                None => Vec::new(),
+                None => (false, Vec::new()),
             },
             (Source::Json(v), true) => match mapping.fields.get(field) {
                 Some(ptr) => {
                     used.push(ptr.trim_start_matches('/').split('/').next().unwrap_or("").to_string());
-                    pointer_all(v, ptr)
+                    let found = pointer_all(v, ptr);
+                    (!found.is_empty() || pointer_found(v, ptr), found)
                 }
-                None => Vec::new(),
+                None => (false, Vec::new()),
             },
             (Source::Row(cols), false) => {
                 let names = SYNONYMS.iter().find(|(f, _)| *f == field).map(|(_, n)| *n).unwrap_or(&[]);
                 match names.iter().find_map(|n| normalised.iter().position(|k| k == n).map(|i| &cols[i])) {
                     Some((k, v)) => {
                         used.push(k.clone());
-                        vec![v.clone()]
+                        (true, vec![v.clone()])
                     }
-                    None => Vec::new(),
+                    None => (false, Vec::new()),
                 }
             }
             (Source::Json(v), false) => {
@@ -328,12 +344,15 @@ pub fn resolve(source: &Source, mapping: &Mapping) -> Resolved {
                         used.push(k.clone());
                         let mut out = Vec::new();
                         walk(val, &[], &mut out);
-                        out
+                        (true, out)
                     }
-                    _ => Vec::new(),
+                    _ => (false, Vec::new()),
                 }
             }
         };
+        if present {
+            r.present |= 1 << i;
+        }
         let found: Vec<String> = found.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
         if !found.is_empty() {
             r.values.insert(field, found);
@@ -342,14 +361,24 @@ pub fn resolve(source: &Source, mapping: &Mapping) -> Resolved {
     match source {
         Source::Row(cols) => {
             for (k, v) in cols {
-                if !used.contains(k) && !v.trim().is_empty() {
+                if used.contains(k) {
+                    continue;
+                }
+                if v.trim().is_empty() {
+                    r.blank_extra.push(k.clone());
+                } else {
                     r.extra.insert(k.clone(), Value::String(v.clone()));
                 }
             }
         }
         Source::Json(Value::Object(map)) => {
             for (k, v) in map {
-                if !used.contains(k) && !v.is_null() {
+                if used.contains(k) {
+                    continue;
+                }
+                if v.is_null() {
+                    r.blank_extra.push(k.clone());
+                } else {
                     r.extra.insert(k.clone(), v.clone());
                 }
             }
@@ -385,6 +414,22 @@ mod tests {
         assert_eq!(r.values["title"], vec!["Lace bobbin"]);
         assert_eq!(r.values["makers"], vec!["Unknown"]);
         assert_eq!(r.extra["Colour"], "red");
+        assert!(r.has("accession_number") && r.has("title") && r.has("makers") && !r.has("date") && !r.has("description"));
+    }
+
+    /// A field is in a record when it has a column or key for it, even an
+    /// empty one; with a mapping, when the column is there or the pointer
+    /// reaches something (`null` included).
+    #[test]
+    fn fields_a_record_has_are_told_from_ones_it_lacks() {
+        let row = Source::Row(vec![("Object Number".into(), "1990.1".into()), ("Title".into(), "".into()), ("Condition".into(), " ".into())]);
+        let r = resolve(&row, &Mapping::default());
+        assert!(r.has("title") && !r.values.contains_key("title"), "an empty title is the file's");
+        assert!(!r.has("makers") && !r.has("description"));
+        assert_eq!(r.blank_extra, vec!["Condition".to_string()]);
+        let m = Mapping::from_toml("[fields]\naccession_number = \"/id\"\ndescription = \"/text\"\nmakers = \"/who/*/name\"").unwrap();
+        let r = resolve(&Source::Json(serde_json::json!({"id": "1", "text": null})), &m);
+        assert!(r.has("accession_number") && r.has("description") && !r.has("makers") && !r.has("title"));
     }
 
     #[test]

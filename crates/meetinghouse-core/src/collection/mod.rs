@@ -41,7 +41,7 @@ pub const STORIES_PER_PAGE: i64 = 20;
 /// belong to (the rule of [`crate::stories::can_see`]). A page past the last
 /// is empty, with `stories_page` as asked.
 pub async fn page(db: &Db, org_slug: &str, accession: &str, viewer: Option<&Actor>, stories_page: i64) -> Result<ObjectPage> {
-    let org = orgs::by_slug(db, org_slug).await?.ok_or(CoreError::NotFound)?;
+    let org = crate::orgs::by_address(db, org_slug).await?.ok_or(CoreError::NotFound)?;
     let object = objects::by_accession(db, org.id, accession).await?.ok_or(CoreError::NotFound)?;
     let image_urls: Vec<String> = serde_json::from_str::<Vec<String>>(&object.image_urls)
         .unwrap_or_default()
@@ -84,7 +84,7 @@ pub async fn page(db: &Db, org_slug: &str, accession: &str, viewer: Option<&Acto
 
 /// Whether the actor may import into an organisation's collection.
 pub async fn ensure_can_import(db: &Db, actor: &Actor, org_slug: &str) -> Result<i64> {
-    let org = orgs::by_slug(db, org_slug).await?.ok_or_else(|| CoreError::Forbidden(format!("There is no organisation “{org_slug}”.")))?;
+    let org = crate::orgs::by_address(db, org_slug).await?.ok_or_else(|| CoreError::Forbidden(format!("There is no organisation “{org_slug}”.")))?;
     let admin = matches!(orgs::membership(db, org.id, actor.id).await?, Some((r, s)) if r == "admin" && s == "active");
     if admin || actor.is_admin {
         Ok(org.id)
@@ -93,15 +93,84 @@ pub async fn ensure_can_import(db: &Db, actor: &Actor, org_slug: &str) -> Result
     }
 }
 
-/// The URL-safe path of an object page.
+/// The URL-safe path of an object page: every byte but letters, digits
+/// and `-_.~` percent-encoded. An accession number of dots alone ("." or
+/// "..") would be a dot segment, which browsers resolve away (`/objects/..`
+/// is the organisation's page, and by the URL standard so is
+/// `/objects/%2E%2E`), so its dots are encoded twice, `%252E` each, and
+/// [`accession_in_path`] reads that back. An accession number that is
+/// itself "%2E" repeated is encoded byte by byte, so the two never meet.
 pub fn object_path(org_slug: &str, accession: &str) -> String {
+    format!("/orgs/{org_slug}/objects/{}", accession_segment(accession))
+}
+
+/// How a dot of an all-dots accession number is written in its path.
+const DOT_TWICE_ENCODED: &str = "%252E";
+
+fn accession_segment(accession: &str) -> String {
+    if !accession.is_empty() && accession.bytes().all(|b| b == b'.') {
+        return DOT_TWICE_ENCODED.repeat(accession.len());
+    }
+    let every_byte = repeats(accession, "%2E");
     let mut encoded = String::new();
     for b in accession.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+        if !every_byte && (b.is_ascii_alphanumeric() || b"-_.~".contains(&b)) {
             encoded.push(b as char);
         } else {
             encoded.push_str(&format!("%{b:02X}"));
         }
     }
-    format!("/orgs/{org_slug}/objects/{encoded}")
+    encoded
+}
+
+/// The accession number an object page's path names: `raw` is its segment
+/// as the request wrote it, `decoded` as the router percent-decoded it. Only
+/// a segment of twice-encoded dots (see [`object_path`]) reads otherwise.
+pub fn accession_in_path(raw: &str, decoded: &str) -> String {
+    if repeats(raw, DOT_TWICE_ENCODED) { ".".repeat(raw.len() / DOT_TWICE_ENCODED.len()) } else { decoded.to_string() }
+}
+
+/// Whether `s` is `unit` one or more times over.
+fn repeats(s: &str, unit: &str) -> bool {
+    !s.is_empty() && s.len().is_multiple_of(unit.len()) && s.as_bytes().chunks(unit.len()).all(|c| c == unit.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{accession_in_path, object_path};
+
+    /// Every accession number has a path that leads back to it, and none is
+    /// a dot segment a browser would resolve away.
+    #[test]
+    fn object_paths_lead_back_to_their_accession_numbers() {
+        for (accession, segment) in [
+            ("TIV/1990 a", "TIV%2F1990%20a"),
+            ("1985.12", "1985.12"),
+            (".", "%252E"),
+            ("..", "%252E%252E"),
+            ("...", "%252E%252E%252E"),
+            ("%2E", "%25%32%45"),
+            ("%2E%2E", "%25%32%45%25%32%45"),
+            ("%252E", "%25252E"),
+            ("%2e", "%252e"),
+            ("~.", "~."),
+        ] {
+            let path = object_path("museum", accession);
+            assert_eq!(path, format!("/orgs/museum/objects/{segment}"), "{accession}");
+            // As the router decodes it.
+            let mut decoded = Vec::new();
+            let mut bytes = segment.bytes();
+            while let Some(b) = bytes.next() {
+                if b == b'%' {
+                    let hex: String = [bytes.next().unwrap(), bytes.next().unwrap()].iter().map(|b| *b as char).collect();
+                    decoded.push(u8::from_str_radix(&hex, 16).unwrap());
+                } else {
+                    decoded.push(b);
+                }
+            }
+            assert_eq!(accession_in_path(segment, &String::from_utf8(decoded).unwrap()), accession, "{segment}");
+            let lower = segment.to_ascii_lowercase();
+            assert!(!matches!(lower.as_str(), "." | ".." | "%2e" | "%2e%2e" | ".%2e" | "%2e."), "{segment} is a dot segment");
+        }
+    }
 }

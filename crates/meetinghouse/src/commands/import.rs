@@ -120,6 +120,9 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<()> {
             report.unchanged,
             report.skipped
         );
+        if let Some(note) = report.not_in_file_note() {
+            println!("  {note}");
+        }
         for e in &report.errors {
             let field = if e.field.is_empty() { String::new() } else { format!(" ({})", e.field) };
             println!("  skipped {}{field}: {}", e.record, e.message);

@@ -1,22 +1,30 @@
 //! The forms of a common-ground conversation: `POST …/vote`,
 //! `POST …/statements`, `POST …/statements/{sid}/moderate` and `POST …/close`.
+//! A browser without an account taking part for the first time is counted
+//! against its address's budget of new participants in that conversation
+//! (`RateLimits::cg_newcomer`), so clearing cookies does not make a script
+//! many voters; past it, the page says so.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use meetinghouse_core::CoreError;
-use meetinghouse_core::common_ground::{self, Added};
+use meetinghouse_core::common_ground::{self, Added, Conversation};
+use meetinghouse_core::{CoreError, FieldErrors};
 
 use crate::error::WebError;
-use crate::forms::Form;
+use crate::forms::{Form, FormData};
 use crate::middleware::{mark_took_part, see_other_with_flash};
 use crate::routes::common_ground::{limit_key, load, participant, refused, show};
 use crate::state::AppState;
+use crate::viewer::Viewer;
 
 pub async fn vote(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let c = load(&state, &viewer, id).await?;
     if let Err(message) = state.limits.cg_vote(&limit_key(&viewer), viewer.ip) {
         return Err(WebError::TooManyRequests(message.into()));
+    }
+    if let Err(message) = newcomer_limit(&state, &viewer, &c).await? {
+        return show::render_show(&state, &viewer, c, StatusCode::TOO_MANY_REQUESTS, FormData::default(), FieldErrors::new(), Some(message.into())).await;
     }
     let statement = data
         .get("statement")
@@ -34,9 +42,13 @@ pub async fn vote(State(state): State<AppState>, Path(id): Path<i64>, Form { vie
 
 pub async fn add_statement(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let c = load(&state, &viewer, id).await?;
-    if let Err(message) = state.limits.cg_statement(&limit_key(&viewer), viewer.ip) {
-        let errors = meetinghouse_core::FieldErrors(vec![("statement", message.into())]);
-        return show::render_show(&state, &viewer, c, StatusCode::TOO_MANY_REQUESTS, data.without_secrets(), errors).await;
+    let limited = match state.limits.cg_statement(&limit_key(&viewer), viewer.ip) {
+        Ok(()) => newcomer_limit(&state, &viewer, &c).await?,
+        refused => refused,
+    };
+    if let Err(message) = limited {
+        let errors = FieldErrors(vec![("statement", message.into())]);
+        return show::render_show(&state, &viewer, c, StatusCode::TOO_MANY_REQUESTS, data.without_secrets(), errors, None).await;
     }
     match common_ground::add_statement(&state.db, &viewer.settings, &c, &participant(&viewer), data.get("statement")).await {
         Ok(added) => {
@@ -49,10 +61,20 @@ pub async fn add_statement(State(state): State<AppState>, Path(id): Path<i64>, F
             Ok(resp)
         }
         Err(CoreError::Invalid(errors)) => {
-            show::render_show(&state, &viewer, c, StatusCode::UNPROCESSABLE_ENTITY, data.without_secrets(), errors).await
+            show::render_show(&state, &viewer, c, StatusCode::UNPROCESSABLE_ENTITY, data.without_secrets(), errors, None).await
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// Counts a browser without an account that is about to take part in this
+/// conversation for the first time against its address's budget of new
+/// participants; the message when it is spent. Anyone else passes uncounted.
+async fn newcomer_limit(state: &AppState, viewer: &Viewer, c: &Conversation) -> Result<Result<(), &'static str>, WebError> {
+    if !common_ground::is_newcomer(&state.db, c, &participant(viewer)).await? {
+        return Ok(Ok(()));
+    }
+    Ok(state.limits.cg_newcomer(c.row.id, viewer.ip).await)
 }
 
 pub async fn moderate(

@@ -85,7 +85,12 @@ pub fn opinion_map(s: &Summary, me: Option<i64>) -> String {
     let (sx, sy) = (span(x0, x1), span(y0, y1));
     let px = |x: f64| if pts.len() < 2 || x1 - x0 <= 1e-9 { w / 2.0 } else { pad + (x - x0) / sx * (w - 2.0 * pad) };
     let py = |y: f64| if pts.len() < 2 || y1 - y0 <= 1e-9 { h / 2.0 } else { pad + (y - y0) / sy * (h - 2.0 * pad) };
-    let sizes: Vec<String> = s.groups.iter().map(|g| format!("{} with {} {}", g.label, g.size, if g.size == 1 { "person" } else { "people" })).collect();
+    // A group of fewer than five is named without its size, as on the page.
+    let sizes: Vec<String> = s
+        .groups
+        .iter()
+        .map(|g| if g.shows_figures() { format!("{} with {} people", g.label, g.size) } else { format!("{}, a group of fewer than five", g.label) })
+        .collect();
     let mut desc = format!(
         "{} {} placed by how they voted; people who voted alike are close together. ",
         s.points.len(),

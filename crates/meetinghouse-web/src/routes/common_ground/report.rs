@@ -2,7 +2,9 @@
 //! each group's representative statements (% agreeing inside and outside
 //! the group), consensus, bridging and divisive statements, participation
 //! over time; for hosts, the engine's technical notes on the last run.
-//! `GET /common-ground/{id}/report.csv` — the same per statement.
+//! `GET /common-ground/{id}/report.csv` — the same per statement. A group
+//! of fewer than five people is named without its figures, on the page and
+//! in the CSV (core withholds them: `GroupSummary::shows_figures`).
 
 use std::collections::HashMap;
 
@@ -33,13 +35,16 @@ struct Line {
     agree: String,
     disagree: String,
     votes: u32,
-    /// Per group: (label, swatch SVG, % agree of those in the group who voted).
+    /// Per group whose figures are shown: (label, swatch SVG, % agree of
+    /// those in the group who voted).
     by_group: Vec<(String, String, String)>,
 }
 
 struct GroupView {
     label: String,
     size: usize,
+    /// Fewer than five people: named, without its size or figures.
+    small: bool,
     swatch: String,
     /// (statement text, "agree"/"disagree", % inside, % outside or "–")
     representative: Vec<(String, String, String, String)>,
@@ -62,6 +67,8 @@ struct Report {
     map: String,
     timeline: String,
     groups: Vec<GroupView>,
+    /// Whether some group's figures are withheld (the page says why).
+    some_small: bool,
     consensus_agree: Vec<Line>,
     consensus_disagree: Vec<Line>,
     bridging: Vec<Line>,
@@ -79,8 +86,9 @@ fn line(s: &Summary, v: &StatementVotes, texts: &HashMap<i64, String>) -> Line {
             .groups
             .iter()
             .enumerate()
+            .filter(|(_, g)| g.shows_figures())
             .map(|(gi, g)| {
-                let t = v.by_group.get(gi).copied().unwrap_or_default();
+                let t = v.by_group.get(gi).copied().flatten().unwrap_or_default();
                 (g.label.clone(), draw::swatch(gi), share(t[0], t[2]))
             })
             .collect(),
@@ -103,6 +111,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         map: String::new(),
         timeline: String::new(),
         groups: Vec::new(),
+        some_small: false,
         consensus_agree: Vec::new(),
         consensus_disagree: Vec::new(),
         bridging: Vec::new(),
@@ -131,6 +140,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
             .map(|(gi, g)| GroupView {
                 label: g.label.clone(),
                 size: g.size,
+                small: !g.shows_figures(),
                 swatch: draw::swatch(gi),
                 representative: g
                     .representative
@@ -144,6 +154,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
             })
             .take(opinion_groups)
             .collect();
+        report.some_small = report.groups.iter().any(|g| g.small);
         let pick = |ids: &[i64]| ids.iter().filter_map(|i| s.votes_of(*i)).map(|v| line(s, v, &texts)).collect::<Vec<_>>();
         report.consensus_agree = pick(&s.consensus_agree);
         report.consensus_disagree = pick(&s.consensus_disagree);
@@ -153,7 +164,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         report.divisive = s.divisive(5).into_iter().map(|v| line(s, v, &texts)).collect();
     }
     let mut resp = render(&report);
-    if me.is_some() && viewer.actor.is_none() {
+    if me.is_some() {
         // Marks this browser's own position: never share it through the page cache.
         resp.extensions_mut().insert(crate::pagecache::Personal);
     }
@@ -161,7 +172,9 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
 }
 
 /// The report per statement as CSV: counts, bridging and division scores,
-/// and each group's agreement. Hosts get every statement with its status;
+/// and the agreement in each group of at least five people (a smaller
+/// group has no columns: they would be its few people's votes, for hosts
+/// too). Hosts get every statement with its status;
 /// everyone else only the accepted ones, as the pages show them (a statement
 /// waiting for a host, or taken out, is not published by the CSV either).
 pub async fn csv(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
@@ -172,9 +185,12 @@ pub async fn csv(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i
     // Counts come from the votes themselves, so a statement taken out of the
     // conversation still shows the votes it had; the scores from the analysis.
     let counts = common_ground::vote_counts(&state.db, id).await?;
-    let groups: Vec<String> = summary.as_ref().map(|s| s.groups.iter().map(|g| g.label.clone()).collect()).unwrap_or_default();
+    let groups: Vec<(usize, String)> = summary
+        .as_ref()
+        .map(|s| s.groups.iter().enumerate().filter(|(_, g)| g.shows_figures()).map(|(gi, g)| (gi, g.label.clone())).collect())
+        .unwrap_or_default();
     let mut out = String::from("statement_id,statement,status,seed,agree,disagree,pass,bridging,division,consensus");
-    for g in &groups {
+    for (_, g) in &groups {
         out.push_str(&format!(",{g} agree,{g} disagree,{g} voted"));
     }
     out.push('\n');
@@ -199,8 +215,8 @@ pub async fn csv(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i
             v.division,
             consensus
         ));
-        for gi in 0..groups.len() {
-            let t = v.by_group.get(gi).copied().unwrap_or_default();
+        for (gi, _) in &groups {
+            let t = v.by_group.get(*gi).copied().flatten().unwrap_or_default();
             out.push_str(&format!(",{},{},{}", t[0], t[1], t[2]));
         }
         out.push('\n');

@@ -1,7 +1,9 @@
 //! `GET /common-ground/{id}` — take part: the next statement to vote on,
 //! "you have voted on N of M", a form to add a statement and, for hosts,
 //! the statements waiting for them. `GET /common-ground/{id}/mine` — my
-//! votes, each changeable.
+//! votes, each changeable. Both show the viewer's own votes once they have
+//! taken part, so they are then never kept in the page cache (a closed
+//! conversation's pages have no form, which would otherwise keep them out).
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -28,6 +30,9 @@ struct Show {
     can_take_part: Result<(), String>,
     form: FormData,
     errors: FieldErrors,
+    /// A refusal shown in the voting panel (too many new participants from
+    /// this connection).
+    notice: Option<String>,
     opened: String,
     /// Tied to the statement box, so screen readers read the limit with it.
     statement_hint: String,
@@ -51,17 +56,24 @@ pub(super) async fn render_show(
     status: StatusCode,
     form: FormData,
     errors: FieldErrors,
+    notice: Option<String>,
 ) -> Result<Response, WebError> {
     let ballot = common_ground::ballot(&state.db, &c, &participant(viewer)).await?;
     let page = Page::new(viewer, c.row.topic.clone());
     let opened = date(&c.row.created_at);
     let statement_hint = format!("At most {} characters.", c.row.statement_max);
-    Ok(render_status(status, &Show { can_take_part: can_take_part(&c, viewer), page, ballot, form, errors, opened, statement_hint, c }))
+    let personal = ballot.me.is_some();
+    let mut resp = render_status(status, &Show { can_take_part: can_take_part(&c, viewer), page, ballot, form, errors, notice, opened, statement_hint, c });
+    if personal {
+        // "You have voted on N of M": this participant's own.
+        resp.extensions_mut().insert(crate::pagecache::Personal);
+    }
+    Ok(resp)
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
     let c = load(&state, &viewer, id).await?;
-    render_show(&state, &viewer, c, StatusCode::OK, FormData::default(), FieldErrors::new()).await
+    render_show(&state, &viewer, c, StatusCode::OK, FormData::default(), FieldErrors::new(), None).await
 }
 
 #[derive(Template)]
@@ -75,11 +87,16 @@ struct Mine {
 
 pub async fn mine(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
     let c = load(&state, &viewer, id).await?;
+    let me = common_ground::participant_id(&state.db, id, &participant(&viewer)).await?;
     let votes = common_ground::my_votes(&state.db, &c, &participant(&viewer))
         .await?
         .into_iter()
         .map(|(s, v)| (s, v, vote_label(v)))
         .collect();
     let page = Page::new(&viewer, format!("My votes: {}", c.row.topic));
-    Ok(render(&Mine { can_take_part: can_take_part(&c, &viewer), page, votes, c }))
+    let mut resp = render(&Mine { can_take_part: can_take_part(&c, &viewer), page, votes, c });
+    if me.is_some() {
+        resp.extensions_mut().insert(crate::pagecache::Personal);
+    }
+    Ok(resp)
 }

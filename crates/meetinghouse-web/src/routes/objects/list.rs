@@ -7,8 +7,8 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use meetinghouse_core::collection;
-use meetinghouse_store::{objects, orgs};
+use meetinghouse_core::{collection, orgs};
+use meetinghouse_store::objects;
 
 use crate::error::WebError;
 use crate::page::{Page, render_status};
@@ -36,7 +36,8 @@ struct ObjectList {
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(slug): Path<String>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    let org = orgs::by_slug(&state.db, &slug).await?.ok_or(WebError::NotFound)?;
+    // (Parsed first: an address that cannot be a slug names nothing.)
+    let org = orgs::by_address(&state.db, &slug).await?.ok_or(WebError::NotFound)?;
     // A page that is not a number is not a page; one past the end says so
     // (it used to show the first page as if it were the one asked for).
     let asked = match q.get("page") {

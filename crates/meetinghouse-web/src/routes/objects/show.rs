@@ -1,13 +1,15 @@
 //! `GET /orgs/{slug}/objects/{accession}` — an object, the stories about it
 //! that the viewer may see (`?page=N`, a page at a time) and "Share your
 //! story about this object"; `GET /objects/{id}` redirects there (search
-//! results link by id); `GET …/label` prints its label.
+//! results link by id); `GET …/label` prints its label. An accession number
+//! of dots alone is written with its dots encoded twice
+//! (`collection::object_path`), read back here from the path as written.
 
 use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use meetinghouse_core::collection::{self, ObjectPage};
 use meetinghouse_core::subjects::Subject;
@@ -45,12 +47,21 @@ fn page_asked(q: &HashMap<String, String>) -> Option<i64> {
     }
 }
 
+/// The accession number the path names, as written in it (an all-dots
+/// one is encoded twice: `collection::object_path`).
+fn accession(uri: &Uri, decoded: &str) -> String {
+    // "/orgs/{slug}/objects/{accession}…"
+    collection::accession_in_path(uri.path().split('/').nth(4).unwrap_or(""), decoded)
+}
+
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
+    uri: Uri,
     Path((slug, accession)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
+    let accession = self::accession(&uri, &accession);
     let asked = page_asked(&q).ok_or(WebError::NotFound)?;
     let o = collection::page(&state.db, &slug, &accession, viewer.actor.as_ref(), asked).await?;
     let past_end = o.stories.is_empty() && o.stories_page > 1;
@@ -114,9 +125,11 @@ pub async fn by_id(State(state): State<AppState>, Path(id): Path<i64>) -> Result
 pub async fn label(
     State(state): State<AppState>,
     viewer: Viewer,
+    uri: Uri,
     Path((slug, accession)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
+    let accession = self::accession(&uri, &accession);
     let o = collection::page(&state.db, &slug, &accession, viewer.actor.as_ref(), 1).await?;
     let path = collection::object_path(&o.org_slug, &o.object.accession_number);
     let url = format!("{}{path}", state.config.base_url);
