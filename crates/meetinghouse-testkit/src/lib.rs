@@ -78,6 +78,19 @@ pub fn csrf_from_html(html: &str) -> Option<String> {
     Some(rest[..rest.find('"')?].to_string())
 }
 
+/// Every `/media/…` address in a page, in order, without repeats.
+pub fn media_srcs(body: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (at, _) in body.match_indices("/media/") {
+        let key: String = body[at + "/media/".len()..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+        let src = format!("/media/{key}");
+        if !out.contains(&src) {
+            out.push(src);
+        }
+    }
+    out
+}
+
 /// The real application, in process, with a cookie jar.
 pub struct TestApp {
     pub db: Db,

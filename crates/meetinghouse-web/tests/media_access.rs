@@ -6,24 +6,11 @@
 //! bytes that another story still shows.
 
 use axum::http::StatusCode;
-use meetinghouse_testkit::{TestApp, apps};
+use meetinghouse_testkit::{TestApp, apps, media_srcs};
 
 const DAY: i64 = 24 * 3600;
 const PUBLIC_CACHE: &str = "public, max-age=3600";
 const PRIVATE_CACHE: &str = "private, no-store";
-
-/// Every `/media/…` address in a page (`src` and `srcset`), without repeats.
-fn media_srcs(body: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for (at, _) in body.match_indices("/media/") {
-        let key: String = body[at + "/media/".len()..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
-        let src = format!("/media/{key}");
-        if !out.contains(&src) {
-            out.push(src);
-        }
-    }
-    out
-}
 
 /// The fields of a story form with one photo (its alt text given).
 fn story_fields<'a>(title: &'a str, visibility: &'a str) -> Vec<(&'a str, &'a str)> {

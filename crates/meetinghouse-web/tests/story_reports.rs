@@ -7,7 +7,7 @@
 //! it from the review request.
 
 use axum::http::StatusCode;
-use meetinghouse_testkit::{TestApp, apps};
+use meetinghouse_testkit::{TestApp, apps, media_srcs};
 
 /// Where the queue's form for the item about `text` posts, and the version
 /// of the text it showed (field `seen`).
@@ -17,19 +17,6 @@ fn form_for(queue: &str, text: &str) -> (String, String) {
     let act = format!("/moderation/{}", form.split('"').next().unwrap());
     let seen = form.split("name=\"seen\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
     (act, seen)
-}
-
-/// Every `/media/…` address in a page, without repeats.
-fn media_srcs(body: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for (at, _) in body.match_indices("/media/") {
-        let key: String = body[at + "/media/".len()..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
-        let src = format!("/media/{key}");
-        if !out.contains(&src) {
-            out.push(src);
-        }
-    }
-    out
 }
 
 /// Bea shares a public story with a photo; returns its path.
