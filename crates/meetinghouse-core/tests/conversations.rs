@@ -1034,29 +1034,7 @@ async fn moderators_see_a_waiting_reply_and_long_threads_say_there_is_more() {
 
 /// A collection object of the organisation `org`, as an import writes it.
 async fn object(db: &Db, org: i64, accession: &str, title: &str) -> i64 {
-    let record = meetinghouse_store::objects::NewObject {
-        accession_number: accession.into(),
-        key: accession.to_lowercase(),
-        title: title.into(),
-        makers: String::new(),
-        display_date: String::new(),
-        earliest_year: None,
-        latest_year: None,
-        medium: String::new(),
-        dimensions: String::new(),
-        description: String::new(),
-        credit_line: String::new(),
-        rights: String::new(),
-        image_urls: String::new(),
-        source_url: String::new(),
-        classification: String::new(),
-        extra: "{}".into(),
-        content_hash: "x".into(),
-    };
-    let mut tx = db.begin().await.unwrap();
-    let id = meetinghouse_store::objects::upsert_many(&mut tx, db.backend(), org, &[record]).await.unwrap()[&accession.to_lowercase()];
-    tx.commit().await.unwrap();
-    id
+    meetinghouse_testkit::add_object(db, org, meetinghouse_testkit::object_record(accession, title)).await
 }
 
 /// A top-level reply on something no person owns (an organisation's page, a

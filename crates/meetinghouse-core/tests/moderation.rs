@@ -25,7 +25,6 @@ use meetinghouse_core::subjects::{self, Subject};
 use meetinghouse_core::{Actor, CoreError, Db, interactions};
 use meetinghouse_store::Backend;
 use meetinghouse_store::moderation::{self as store, Suspension};
-use meetinghouse_store::objects::NewObject;
 
 mod common;
 use common::{person, admin, reply, story};
@@ -732,29 +731,7 @@ async fn org(db: &Db, s: &Settings, admin: &Actor, name: &str, people: &[(&Actor
 
 /// A collection object of organisation `org`; returns its id.
 async fn object(db: &Db, org: i64, accession: &str, title: &str) -> i64 {
-    let record = NewObject {
-        accession_number: accession.into(),
-        key: accession.to_lowercase(),
-        title: title.into(),
-        makers: String::new(),
-        display_date: String::new(),
-        earliest_year: None,
-        latest_year: None,
-        medium: String::new(),
-        dimensions: String::new(),
-        description: String::new(),
-        credit_line: String::new(),
-        rights: String::new(),
-        image_urls: "[]".into(),
-        source_url: String::new(),
-        classification: String::new(),
-        extra: "{}".into(),
-        content_hash: accession.into(),
-    };
-    let mut tx = db.begin().await.unwrap();
-    let id = meetinghouse_store::objects::upsert_many(&mut tx, db.backend(), org, &[record]).await.unwrap()[&accession.to_lowercase()];
-    tx.commit().await.unwrap();
-    id
+    meetinghouse_testkit::add_object(db, org, meetinghouse_testkit::object_record(accession, title)).await
 }
 
 /// A prompt `host` opens today, speaking as `speak_as` (`self`, `org:SLUG`),

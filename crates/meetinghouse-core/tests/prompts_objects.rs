@@ -141,27 +141,10 @@ async fn an_objects_stories_are_those_the_viewer_may_see_a_page_at_a_time() {
         orgs::create(&db, &s, &sam, &OrgForm { name: "Museum".into(), sector: "heritage".into(), ..Default::default() }).await.unwrap();
         let org = meetinghouse_store::orgs::by_slug(&db, "museum").await.unwrap().unwrap().id;
         let record = NewObject {
-            accession_number: "1985/12 a".into(),
-            key: "1985/12 a".into(),
-            title: "Lace bobbin".into(),
-            makers: String::new(),
-            display_date: String::new(),
-            earliest_year: None,
-            latest_year: None,
-            medium: String::new(),
-            dimensions: String::new(),
-            description: String::new(),
-            credit_line: String::new(),
-            rights: String::new(),
             image_urls: r#"["https://images.example/1.jpg", "javascript:alert(1)", "https://images.example/2.jpg"]"#.into(),
-            source_url: String::new(),
-            classification: String::new(),
-            extra: "{}".into(),
-            content_hash: "x".into(),
+            ..meetinghouse_testkit::object_record("1985/12 a", "Lace bobbin")
         };
-        let mut tx = db.begin().await.unwrap();
-        let oid = meetinghouse_store::objects::upsert_many(&mut tx, db.backend(), org, &[record]).await.unwrap()["1985/12 a"];
-        tx.commit().await.unwrap();
+        let oid = meetinghouse_testkit::add_object(&db, org, record).await;
         members_group(&db, &s, &kit, "lacemakers", &[]).await;
         let about = |title: String, visibility: &str| StoryForm { object_ids: oid.to_string(), ..story(&title, visibility) };
         stories::create(&db, &s, &kit, &about("Our lace circle".into(), "group:lacemakers")).await.unwrap();

@@ -78,6 +78,51 @@ pub fn csrf_from_html(html: &str) -> Option<String> {
     Some(rest[..rest.find('"')?].to_string())
 }
 
+/// A collection record with only an accession number and a title: no
+/// images (`[]`), no extra fields (`{}`), the accession number as its
+/// content hash. Tests set other fields with `..object_record(…)`.
+pub fn object_record(accession: &str, title: &str) -> meetinghouse_store::objects::NewObject {
+    meetinghouse_store::objects::NewObject {
+        accession_number: accession.into(),
+        key: accession.to_lowercase(),
+        title: title.into(),
+        makers: String::new(),
+        display_date: String::new(),
+        earliest_year: None,
+        latest_year: None,
+        medium: String::new(),
+        dimensions: String::new(),
+        description: String::new(),
+        credit_line: String::new(),
+        rights: String::new(),
+        image_urls: "[]".into(),
+        source_url: String::new(),
+        classification: String::new(),
+        extra: "{}".into(),
+        content_hash: accession.into(),
+    }
+}
+
+/// Writes `record` to organisation `org`'s collection, as an import does;
+/// returns its id.
+pub async fn add_object(db: &Db, org: i64, record: meetinghouse_store::objects::NewObject) -> i64 {
+    let key = record.key.clone();
+    let mut tx = db.begin().await.unwrap();
+    let id = meetinghouse_store::objects::upsert_many(&mut tx, db.backend(), org, &[record]).await.unwrap()[&key];
+    tx.commit().await.unwrap();
+    id
+}
+
+/// Where a moderation queue page's form for the item about `text` posts,
+/// and the version of the text it showed (field `seen`).
+pub fn queue_form_for(queue: &str, text: &str) -> (String, String) {
+    let item = queue.split("<li id=\"item-").find(|item| item.contains(text)).unwrap_or_else(|| panic!("no item about {text}: {queue}"));
+    let form = item.split("action=\"/moderation/").nth(1).unwrap();
+    let act = format!("/moderation/{}", form.split('"').next().unwrap());
+    let seen = form.split("name=\"seen\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    (act, seen)
+}
+
 /// Every `/media/…` address in a page, in order, without repeats.
 pub fn media_srcs(body: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();

@@ -273,25 +273,7 @@ async fn an_abandoned_import_leaves_no_copy_of_the_upload_behind() {
         // Another writer holds TIV.3 in an open transaction: the import
         // waits for it (SQLite: the write turn; PostgreSQL: the row).
         let mut tx = db.begin().await.unwrap();
-        let held = NewObject {
-            accession_number: "TIV.3".into(),
-            key: "tiv.3".into(),
-            title: "Held".into(),
-            makers: String::new(),
-            display_date: String::new(),
-            earliest_year: None,
-            latest_year: None,
-            medium: String::new(),
-            dimensions: String::new(),
-            description: String::new(),
-            credit_line: String::new(),
-            rights: String::new(),
-            image_urls: "[]".into(),
-            source_url: String::new(),
-            classification: String::new(),
-            extra: "{}".into(),
-            content_hash: "held".into(),
-        };
+        let held = NewObject { content_hash: "held".into(), ..meetinghouse_testkit::object_record("TIV.3", "Held") };
         objects::upsert_many(&mut tx, backend, org, &[held]).await.unwrap();
 
         let fields = [("csrf", form.as_str())];

@@ -6,17 +6,7 @@
 //! refusal; bad input is a clear error, never a 500.
 
 use axum::http::StatusCode;
-use meetinghouse_testkit::{TestApp, apps};
-
-/// Where the queue's form for the item about `text` posts, and the version
-/// of the reply's text it showed (field `seen`).
-fn form_for(queue: &str, text: &str) -> (String, String) {
-    let item = queue.split("<li id=\"item-").find(|item| item.contains(text)).unwrap_or_else(|| panic!("no item about {text}: {queue}"));
-    let form = item.split("action=\"/moderation/").nth(1).unwrap();
-    let act = format!("/moderation/{}", form.split('"').next().unwrap());
-    let seen = form.split("name=\"seen\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    (act, seen)
-}
+use meetinghouse_testkit::{TestApp, apps, queue_form_for};
 
 /// Whether a page shows a text (its apostrophes escaped as the templates escape them).
 fn shows(body: &str, text: &str) -> bool {
@@ -103,12 +93,12 @@ async fn organisation_staff_and_prompt_hosts_moderate_from_the_queue_page() {
         assert!(shows(&refused.body, meetinghouse_core::moderation::NO_QUEUE), "{}", refused.body);
 
         // Staff of another organisation, or a prompt's host, cannot act on the museum's item: 403, nothing changed.
-        let (act, seen) = form_for(&queue.body, "Dusty old junk");
+        let (act, seen) = queue_form_for(&queue.body, "Dusty old junk");
         for outsider in [&mut bob, &mut kit, &mut ann] {
             let r = outsider.submit("/me", &act, &[("action", "hide"), ("note", "Not nice."), ("seen", &seen)]).await;
             assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
         }
-        let (kits_act, kits_seen) = form_for(&kits.body, "grannies");
+        let (kits_act, kits_seen) = queue_form_for(&kits.body, "grannies");
         let r = sid.submit("/moderation", &kits_act, &[("action", "dismiss"), ("seen", &kits_seen)]).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
         assert!(sid.get("/moderation").await.body.contains("Dusty old junk"), "still open");

@@ -266,27 +266,11 @@ TIV.5,Loom,HTTPS://collections.example/objects/5\n";
         // A row stored before this check is not shown as a link either.
         let org = meetinghouse_store::orgs::by_slug(&sam.db, "tiverton-museum").await.unwrap().unwrap();
         let old = meetinghouse_store::objects::NewObject {
-            accession_number: "OLD.1".into(),
-            key: "old.1".into(),
-            title: "Old record".into(),
-            makers: String::new(),
-            display_date: String::new(),
-            earliest_year: None,
-            latest_year: None,
-            medium: String::new(),
-            dimensions: String::new(),
-            description: String::new(),
-            credit_line: String::new(),
-            rights: String::new(),
             image_urls: r#"["javascript:alert(4)","https://images.example/old.jpg"]"#.into(),
             source_url: "javascript:alert(3)".into(),
-            classification: String::new(),
-            extra: "{}".into(),
-            content_hash: "x".into(),
+            ..meetinghouse_testkit::object_record("OLD.1", "Old record")
         };
-        let mut tx = sam.db.begin().await.unwrap();
-        meetinghouse_store::objects::upsert_many(&mut tx, sam.db.backend(), org.id, &[old]).await.unwrap();
-        tx.commit().await.unwrap();
+        meetinghouse_testkit::add_object(&sam.db, org.id, old).await;
         let page = visitor.get("/orgs/tiverton-museum/objects/OLD.1").await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         assert!(!page.body.contains("href=\"javascript:") && !page.body.contains("The record at its source"), "{}", page.body);

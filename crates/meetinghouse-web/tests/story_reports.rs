@@ -7,17 +7,7 @@
 //! it from the review request.
 
 use axum::http::StatusCode;
-use meetinghouse_testkit::{TestApp, apps, media_srcs};
-
-/// Where the queue's form for the item about `text` posts, and the version
-/// of the text it showed (field `seen`).
-fn form_for(queue: &str, text: &str) -> (String, String) {
-    let item = queue.split("<li id=\"item-").find(|item| item.contains(text)).unwrap_or_else(|| panic!("no item about {text}: {queue}"));
-    let form = item.split("action=\"/moderation/").nth(1).unwrap();
-    let act = format!("/moderation/{}", form.split('"').next().unwrap());
-    let seen = form.split("name=\"seen\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    (act, seen)
-}
+use meetinghouse_testkit::{TestApp, apps, media_srcs, queue_form_for};
 
 /// Bea shares a public story with a photo; returns its path.
 async fn story_with_photo(bea: &mut TestApp) -> String {
@@ -71,7 +61,7 @@ async fn a_reported_story_is_removed_from_the_queue_and_restored_only_by_a_moder
         let queue = mia.get("/moderation").await;
         assert!(queue.body.contains("Our street party") && queue.body.contains("That is my house."), "{}", queue.body);
         assert!(queue.body.contains("Remove the story and its photos"), "{}", queue.body);
-        let (act, seen) = form_for(&queue.body, "Our street party");
+        let (act, seen) = queue_form_for(&queue.body, "Our street party");
         let r = mia.submit("/moderation", &act, &[("action", "hide"), ("note", "The people in the photo did not agree."), ("seen", &seen)]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert!(mia.get("/moderation").await.body.contains("Nothing is waiting"));
@@ -99,7 +89,7 @@ async fn a_reported_story_is_removed_from_the_queue_and_restored_only_by_a_moder
         // Mia restores it from the review request.
         let queue = mia.get("/moderation").await;
         assert!(queue.body.contains("The author of a removed story asks for a review") && queue.body.contains("They agreed after all."), "{}", queue.body);
-        let (act, seen) = form_for(&queue.body, "Our street party");
+        let (act, seen) = queue_form_for(&queue.body, "Our street party");
         let r = mia.submit("/moderation", &act, &[("action", "restore"), ("note", "Consent confirmed."), ("seen", &seen)]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert_eq!(visitor.get(&path).await.status, StatusCode::OK);
