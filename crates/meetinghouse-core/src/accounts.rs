@@ -127,15 +127,18 @@ pub async fn start_session(db: &Db, person_id: i64) -> Result<String> {
 }
 
 /// The signed-in person for a session token, if the session is live, with
-/// their unread notifications counted up to [`crate::notifications::UNREAD_CAP`].
-pub async fn session_actor(db: &Db, token: &str) -> Result<Option<(Actor, i64)>> {
-    let Some((person, unread)) = people::by_session(db, &secrets::token_hash(token), crate::notifications::UNREAD_CAP).await? else {
+/// their unread notifications counted up to [`crate::notifications::UNREAD_CAP`]
+/// and whether they have a moderation queue, read in the same query.
+pub async fn session_actor(db: &Db, token: &str) -> Result<Option<(Actor, i64, bool)>> {
+    let Some((person, unread, hosts)) = people::by_session(db, &secrets::token_hash(token), crate::notifications::UNREAD_CAP).await? else {
         return Ok(None);
     };
     if person.status == "suspended" {
         return Ok(None);
     }
-    Ok(Some((Actor::from_row(&person), unread)))
+    let actor = Actor::from_row(&person);
+    let has_queue = crate::moderation::has_queue(&actor, hosts);
+    Ok(Some((actor, unread, has_queue)))
 }
 
 pub async fn end_session(db: &Db, token: &str) -> Result<()> {

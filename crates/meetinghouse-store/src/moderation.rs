@@ -134,21 +134,22 @@ pub async fn report_by_id(db: &Db, id: i64) -> Result<Option<ReportRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
 }
 
-/// The groups person `$N` hosts (an active, direct host).
+/// The groups person `who` (a parameter such as `"$1"`, or a column) hosts
+/// (an active, direct host).
 macro_rules! hosted_groups {
-    ($n:literal) => {
+    ($who:literal) => {
         concat!(
-            "SELECT m.group_id FROM group_members m WHERE m.member_kind = 'person' AND m.member_id = $",
-            $n,
+            "SELECT m.group_id FROM group_members m WHERE m.member_kind = 'person' AND m.member_id = ",
+            $who,
             " AND m.role = 'host' AND m.status = 'active'"
         )
     };
 }
 
-/// The organisations person `$N` is active staff or an active admin of.
+/// The organisations person `who` is active staff or an active admin of.
 macro_rules! staff_orgs {
-    ($n:literal) => {
-        concat!("SELECT om.org_id FROM org_members om WHERE om.person_id = $", $n, " AND om.status = 'active' AND om.role IN ('admin', 'staff')")
+    ($who:literal) => {
+        concat!("SELECT om.org_id FROM org_members om WHERE om.person_id = ", $who, " AND om.status = 'active' AND om.role IN ('admin', 'staff')")
     };
 }
 
@@ -179,25 +180,37 @@ pub async fn open_reports(db: &Db, host: Option<i64>, not_about: i64, limit: i64
                      UNION SELECT q.id FROM reports q JOIN prompts p ON p.id = q.prompt_id \
                          WHERE q.status = 'open' AND (p.host_person = $3 OR p.host_org IN ({orgs}) OR p.group_id IN ({groups}))) \
                  ORDER BY id LIMIT $2",
-                groups = hosted_groups!("3"),
-                orgs = staff_orgs!("3"),
+                groups = hosted_groups!("$3"),
+                orgs = staff_orgs!("$3"),
             );
             Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(not_about).bind(limit).bind(person).fetch_all(&db.pool).await?)
         }
     }
 }
 
-/// Whether a person has a part of the moderation queue: they host a group,
-/// are active staff or an admin of an organisation, or host a prompt. One
-/// indexed read (the header asks on every page a signed-in person opens).
+/// The condition that person `$who` (a parameter such as `"$1"`, or a
+/// column) has a part of the moderation queue: they
+/// host a group, are active staff or an admin of an organisation, or host a
+/// prompt. Also read with the session on every signed-in request
+/// ([`crate::people::by_session`]), for the header's link.
+macro_rules! hosts_any {
+    ($who:literal) => {
+        concat!(
+            "(EXISTS (",
+            $crate::moderation::hosted_groups!($who),
+            ") OR EXISTS (",
+            $crate::moderation::staff_orgs!($who),
+            ") OR EXISTS (SELECT 1 FROM prompts hp WHERE hp.host_person = ",
+            $who,
+            "))"
+        )
+    };
+}
+pub(crate) use {hosted_groups, hosts_any, staff_orgs};
+
+/// Whether a person has a part of the moderation queue (one indexed read).
 pub async fn hosts_anything(db: &Db, person: i64) -> Result<bool> {
-    let sql = concat!(
-        "SELECT CASE WHEN EXISTS (",
-        hosted_groups!("1"),
-        ") OR EXISTS (",
-        staff_orgs!("1"),
-        ") OR EXISTS (SELECT 1 FROM prompts p WHERE p.host_person = $1) THEN 1 ELSE 0 END AS hosts"
-    );
+    let sql = concat!("SELECT CASE WHEN ", hosts_any!("$1"), " THEN 1 ELSE 0 END AS hosts");
     let row: Option<Hosts> = db.read_optional(Read::new(sql).int(person)).await?;
     Ok(row.is_some_and(|r| r.hosts == 1))
 }

@@ -83,28 +83,33 @@ struct WithUnread {
     #[sqlx(flatten)]
     person: PersonRow,
     unread: i64,
+    hosts: i64,
 }
 
 impl FromSqlite for WithUnread {
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        Ok(WithUnread { person: PersonRow::from_sqlite(row)?, unread: row.get("unread")? })
+        Ok(WithUnread { person: PersonRow::from_sqlite(row)?, unread: row.get("unread")?, hosts: row.get("hosts")? })
     }
 }
 
 /// The person an unexpired session (by its token's hash) belongs to, with
-/// their unread notifications counted up to `unread_cap`: what every signed-in
-/// request needs, in one query.
-pub async fn by_session(db: &Db, token_hash: &str, unread_cap: i64) -> Result<Option<(PersonRow, i64)>> {
+/// their unread notifications counted up to `unread_cap` and whether they
+/// host anything (a part of the moderation queue: store
+/// `moderation::hosts_anything`): what every signed-in request needs, in
+/// one query.
+pub async fn by_session(db: &Db, token_hash: &str, unread_cap: i64) -> Result<Option<(PersonRow, i64, bool)>> {
     let session = "SELECT person_id FROM sessions WHERE token_hash = $1 AND expires_at > $2";
     // Counted as the notifications page lists them (store `notifications::list`).
     let sql = format!(
         "SELECT {COLUMNS}, (SELECT COUNT(*) FROM (SELECT 1 FROM notifications n WHERE n.person_id = ({session}) AND n.read_at IS NULL \
-         AND {shown} LIMIT $3) x) AS unread \
+         AND {shown} LIMIT $3) x) AS unread, \
+         CASE WHEN {hosts} THEN 1 ELSE 0 END AS hosts \
          FROM people WHERE id = ({session})",
-        shown = crate::notifications::shown!()
+        shown = crate::notifications::shown!(),
+        hosts = crate::moderation::hosts_any!("people.id"),
     );
     let row: Option<WithUnread> = db.read_optional(Read::new(sql).text(token_hash).int(now()).int(unread_cap)).await?;
-    Ok(row.map(|r| (r.person, r.unread)))
+    Ok(row.map(|r| (r.person, r.unread, r.hosts == 1)))
 }
 
 pub async fn by_email(db: &Db, email: &str) -> Result<Option<PersonRow>> {

@@ -60,9 +60,9 @@ async fn hot_lookups_answer_alike_on_every_path() {
 
         // The session: the person and their unread count, capped; expired and
         // unknown sessions find nobody.
-        let (person, unread) = people::by_session(&db, "hash-alice", 2).await.unwrap().expect(name);
+        let (person, unread, _) = people::by_session(&db, "hash-alice", 2).await.unwrap().expect(name);
         assert_eq!((person.id, person.handle.as_str(), person.email.as_str(), unread), (alice, "alice", "alice@reads.test", 2), "{name}");
-        assert_eq!(people::by_session(&db, "hash-alice", 10).await.unwrap().map(|(_, u)| u), Some(3), "{name}");
+        assert_eq!(people::by_session(&db, "hash-alice", 10).await.unwrap().map(|(_, u, _)| u), Some(3), "{name}");
         assert!(people::by_session(&db, "hash-bob", 10).await.unwrap().is_none(), "{name}: an expired session");
         assert!(people::by_session(&db, "no-such-hash", 10).await.unwrap().is_none(), "{name}: an unknown session");
 

@@ -253,18 +253,14 @@ impl FromRequestParts<AppState> for Viewer {
         let settings = state.settings().await;
         let tls = state.config.tls;
         let token = site_cookie(&parts.headers, SESSION_COOKIE, tls).filter(|t| t.len() == 64).map(str::to_string);
-        let (actor, unread) = match &token {
+        let (actor, unread, has_queue) = match &token {
             Some(t) => match accounts::session_actor(&state.db, t).await.map_err(WebError::from)? {
-                Some((actor, unread)) => (Some(actor), unread),
-                None => (None, 0),
+                Some((actor, unread, has_queue)) => (Some(actor), unread, has_queue),
+                None => (None, 0, false),
             },
-            None => (None, 0),
+            None => (None, 0, false),
         };
         let session_token = if actor.is_some() { token } else { None };
-        let has_queue = match &actor {
-            Some(a) => meetinghouse_core::moderation::has_queue(&state.db, a).await.map_err(WebError::from)?,
-            None => false,
-        };
         let anon = anon_cookie(&parts.headers, &settings.secret_key, tls)
             .map(str::to_string)
             .or_else(|| parts.extensions.get::<AnonId>().map(|a| a.0.clone()))
