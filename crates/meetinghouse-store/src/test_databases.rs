@@ -63,7 +63,15 @@ pub async fn create_for(admin_url: &str, prefix: &str, pid: u32) -> Result<Strin
     assert!(prefix.starts_with("mh_") && plain_name(prefix), "test database prefix {prefix:?}");
     let name = unique_name(prefix);
     let admin = Db::connect(admin_url, &DbOptions { max_connections: 1 }).await?;
-    let mut created = admin.execute_admin(&format!("CREATE DATABASE {name}")).await;
+    // A language collation, as a production server's databases usually
+    // have (en_US.UTF-8 and the like), so that a query sorting text by the
+    // database's collation rather than byte order (`COLLATE "C"`) comes out
+    // differently from SQLite's and a test can see it. A server built
+    // without ICU gets its default collation.
+    let mut created = admin.execute_admin(&format!("CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'")).await;
+    if created.is_err() {
+        created = admin.execute_admin(&format!("CREATE DATABASE {name}")).await;
+    }
     if created.is_ok()
         && let Some(mark) = mark(pid)
     {
