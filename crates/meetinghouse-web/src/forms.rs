@@ -2,6 +2,9 @@
 //! (repeated keys kept, for checkboxes), and the CSRF token is checked before
 //! a handler sees any field. A handler that takes [`Form`] cannot forget CSRF.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -10,6 +13,7 @@ use crate::error::{ErrorShown, WebError};
 use crate::page::{ErrorPage, render_status};
 use crate::state::AppState;
 use crate::viewer::{Viewer, carries_site_cookie};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Largest form body accepted, in bytes (documented in the README).
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -158,33 +162,50 @@ pub const ACCOUNT_WAIT_SECS: u64 = 10;
 /// The most parts (fields and files) one multipart form may have.
 pub const MAX_FIELDS: usize = 200;
 
-static UPLOAD_TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(UPLOADS_AT_ONCE);
+/// The upload turns of one app server: [`UPLOADS_AT_ONCE`] in all, and one
+/// for each account sending files now (an account's entry goes when its
+/// last upload ends). Kept in the app's state.
+pub struct UploadTurns {
+    server: Arc<Semaphore>,
+    accounts: Mutex<HashMap<i64, Arc<Semaphore>>>,
+}
 
-/// The accounts reading an upload's files now, each with its one turn, by
-/// app (the address of its rate limiters: tests run several apps, each on
-/// its own database, in one process) and account.
-type AccountKey = (usize, i64);
-static ACCOUNT_TURNS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<AccountKey, std::sync::Arc<tokio::sync::Semaphore>>>> =
-    std::sync::LazyLock::new(Default::default);
+impl Default for UploadTurns {
+    fn default() -> Self {
+        UploadTurns { server: Arc::new(Semaphore::new(UPLOADS_AT_ONCE)), accounts: Mutex::default() }
+    }
+}
+
+impl UploadTurns {
+    fn accounts(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Arc<Semaphore>>> {
+        self.accounts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Forgets `account`'s entry if nobody holds or awaits its turn: only
+    /// the map and the caller's `semaphore` hold it, and its one permit is free.
+    fn forget_if_idle(&self, account: i64, semaphore: &Arc<Semaphore>) {
+        let mut accounts = self.accounts();
+        if Arc::strong_count(semaphore) == 2 && semaphore.available_permits() == 1 {
+            accounts.remove(&account);
+        }
+    }
+}
 
 /// An upload's turn to read and process its files: one of
 /// [`UPLOADS_AT_ONCE`], and its account's one. Given back when dropped.
 pub struct UploadTurn {
-    _turn: tokio::sync::SemaphorePermit<'static>,
-    account: AccountKey,
-    mine: Option<tokio::sync::OwnedSemaphorePermit>,
+    _server: OwnedSemaphorePermit,
+    turns: Arc<UploadTurns>,
+    account: i64,
+    mine: Option<OwnedSemaphorePermit>,
 }
 
 impl Drop for UploadTurn {
     fn drop(&mut self) {
-        let mut accounts = ACCOUNT_TURNS.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(permit) = self.mine.take() {
             let semaphore = permit.semaphore().clone();
             drop(permit);
-            // Only the map and this one hold it: nobody waits, so it goes.
-            if std::sync::Arc::strong_count(&semaphore) == 2 {
-                accounts.remove(&self.account);
-            }
+            self.turns.forget_if_idle(self.account, &semaphore);
         }
     }
 }
@@ -195,28 +216,17 @@ const ONE_AT_A_TIME: &str = "You are already sending files from another window o
 impl UploadTurn {
     /// Waits for the account's turn (at most [`ACCOUNT_WAIT_SECS`]), then
     /// for one of the server's.
-    async fn take(account: AccountKey) -> Result<UploadTurn, WebError> {
-        let semaphore = {
-            let mut accounts = ACCOUNT_TURNS.lock().unwrap_or_else(|e| e.into_inner());
-            accounts.entry(account).or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(1))).clone()
-        };
+    async fn take(turns: &Arc<UploadTurns>, account: i64) -> Result<UploadTurn, WebError> {
+        let semaphore = turns.accounts().entry(account).or_insert_with(|| Arc::new(Semaphore::new(1))).clone();
         let wait = std::time::Duration::from_secs(ACCOUNT_WAIT_SECS);
-        let mine = tokio::time::timeout(wait, semaphore.clone().acquire_owned()).await;
-        let mine = match mine {
-            Ok(Ok(permit)) => permit,
-            _ => {
-                // Give the map's entry back if this was its last holder.
-                let mut accounts = ACCOUNT_TURNS.lock().unwrap_or_else(|e| e.into_inner());
-                if std::sync::Arc::strong_count(&semaphore) == 2 && semaphore.available_permits() == 1 {
-                    accounts.remove(&account);
-                }
-                return Err(WebError::TooManyRequests(ONE_AT_A_TIME.into()));
-            }
+        let Ok(Ok(mine)) = tokio::time::timeout(wait, semaphore.clone().acquire_owned()).await else {
+            turns.forget_if_idle(account, &semaphore);
+            return Err(WebError::TooManyRequests(ONE_AT_A_TIME.into()));
         };
         drop(semaphore);
         // The semaphore is never closed, so this only waits.
-        let turn = UPLOAD_TURNS.acquire().await.map_err(|e| WebError::Internal(e.into()))?;
-        Ok(UploadTurn { _turn: turn, account, mine: Some(mine) })
+        let server = turns.server.clone().acquire_owned().await.map_err(|e| WebError::Internal(e.into()))?;
+        Ok(UploadTurn { _server: server, turns: turns.clone(), account, mine: Some(mine) })
     }
 }
 
@@ -328,7 +338,7 @@ impl PendingUpload {
             }
             return Ok(Upload { viewer, data, files: Vec::new(), too_large: Vec::new(), turn: None });
         }
-        let account = (std::sync::Arc::as_ptr(&state.limits) as usize, viewer.require()?.id);
+        let account = viewer.require()?.id;
         let mut multipart = Multipart::from_request(req, state)
             .await
             .map_err(|_| WebError::BadRequest("This address expects a form with files (multipart/form-data).".into()))?;
@@ -382,7 +392,7 @@ impl PendingUpload {
                                 // The upload's turn, from the file's first
                                 // bytes (an empty file input sends none).
                                 if turn.is_none() && !chunk.is_empty() {
-                                    turn = Some(UploadTurn::take(account).await?);
+                                    turn = Some(UploadTurn::take(&state.uploads, account).await?);
                                 }
                                 // Past the limit the rest is read and let go
                                 // (the request's own limit still bounds it).

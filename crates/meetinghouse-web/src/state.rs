@@ -64,6 +64,8 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     pub metrics: Arc<Metrics>,
     pub page_cache: Arc<crate::pagecache::PageCache>,
+    /// Whose uploads are being read now (`forms::UploadTurns`).
+    pub uploads: Arc<crate::forms::UploadTurns>,
     settings: Arc<RwLock<(Instant, Arc<Settings>)>>,
 }
 
@@ -80,6 +82,7 @@ impl AppState {
             page_cache: Arc::new(crate::pagecache::PageCache::new(config.page_cache_ttl)),
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
+            uploads: Arc::default(),
             settings: Arc::new(RwLock::new((Instant::now(), Arc::new(settings)))),
         })
     }
