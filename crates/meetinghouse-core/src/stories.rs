@@ -222,10 +222,13 @@ async fn check(
         }
     };
     let photo_count = form.photo_count.max(form.photos.len());
-    if visibility == "public" && photo_count > 0 && !(form.consent_people && form.consent_minors) {
+    // Consent is asked before anyone but the author sees the photos: a
+    // group's members are people too, and a members-only story can be
+    // made public later without being asked again.
+    if visibility != "draft" && photo_count > 0 && !(form.consent_people && form.consent_minors) {
         e.add(
             "consent_people",
-            "Before a story with photos is public, confirm that everyone identifiable agreed and that no one under 18 is identifiable (or a guardian agreed). You can save it as a draft meanwhile.",
+            "Before others can see a story with photos, confirm that everyone identifiable agreed and that no one under 18 is identifiable (or a guardian agreed). You can save it as a draft meanwhile.",
         );
     }
     let prompt_id = match form.prompt_id.trim() {

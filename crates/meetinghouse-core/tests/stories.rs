@@ -77,7 +77,8 @@ async fn prompts_stories_history_and_restore() {
         let staff_story = stories::create(&db, &s, &sam, &StoryForm { speak_as: "org:museum".into(), ..story("From the stores") }).await.unwrap();
         assert_eq!(stories::page(&db, staff_story, None).await.unwrap().author_label, "sam · Museum");
 
-        // Public photos need both consents; a draft does not.
+        // Photos need both consents before anyone else sees them (public
+        // here, members-only below); a draft does not.
         let with_photos = StoryForm { photo_count: 2, ..story("Photos") };
         let Err(CoreError::Invalid(e)) = stories::create(&db, &s, &ann, &with_photos).await else { panic!() };
         assert!(e.get("consent_people").is_some());
@@ -120,6 +121,13 @@ async fn drafts_and_group_stories_are_private() {
         groups::join(&db, &s, &bob, "walkers").await.unwrap();
         assert!(stories::page(&db, members, Some(&bob)).await.is_ok());
         assert!(stories::recent(&db, None, 10, 0).await.unwrap().is_empty(), "neither is public");
+        // Members are people too: photos shared with a group need consent.
+        let photos = StoryForm { visibility: "group:walkers".into(), photo_count: 1, ..story("Walk photos") };
+        let Err(CoreError::Invalid(e)) = stories::create(&db, &s, &ann, &photos).await else {
+            panic!("a members-only story with photos needs consent too")
+        };
+        assert!(e.get("consent_people").is_some());
+        stories::create(&db, &s, &ann, &StoryForm { consent_people: true, consent_minors: true, ..photos }).await.unwrap();
     }
 }
 

@@ -137,3 +137,16 @@ pub fn date(ts: &i64) -> String {
 pub fn datetime(ts: &i64) -> String {
     meetinghouse_core::clock::zone().datetime(*ts)
 }
+
+/// Whether a request's `If-None-Match` names `etag` (a quoted tag), or is
+/// `*`: the asker has this version already. Weak tags compare as strong ones
+/// (only a 304 depends on it), and every `If-None-Match` line is read.
+pub fn etag_matches(headers: &axum::http::HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim())
+        .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+}

@@ -372,7 +372,8 @@ async fn a_large_sitemap_is_an_index_of_pages() {
 
 /// Feeds, the sitemap and robots.txt set no cookie; feeds may be kept for
 /// five minutes by anyone and answer "not modified" to a reader that has
-/// the latest.
+/// the latest version, and only to them: deleting an older entry makes a
+/// new version although the newest entry's date stays.
 #[tokio::test]
 async fn feeds_set_no_cookie_and_can_be_cached() {
     for mut ann in apps().await {
@@ -380,7 +381,7 @@ async fn feeds_set_no_cookie_and_can_be_cached() {
         let r = ann.submit("/groups/new", "/groups", &[("name", "Town Choir"), ("slug", "choir"), ("visibility", "public"), ("join_policy", "open")]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         assert_eq!(ann.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await.status, StatusCode::SEE_OTHER);
-        public_story(&mut ann, "Lace day", "Bobbins.").await;
+        let lace = public_story(&mut ann, "Lace day", "Bobbins.").await;
         let fields = [("speak_as", "org:tiverton-museum"), ("title", "From the stores"), ("body", "Boxes."), ("licence", "cc0"), ("visibility", "public")];
         assert_eq!(ann.submit("/stories/new", "/stories", &fields).await.status, StatusCode::SEE_OTHER);
         let mut reader = ann.other_browser();
@@ -391,13 +392,26 @@ async fn feeds_set_no_cookie_and_can_be_cached() {
             assert_eq!(r.headers[header::CACHE_CONTROL], "public, max-age=300", "{feed}");
             let modified = r.headers[header::LAST_MODIFIED].to_str().unwrap().to_string();
             assert!(modified.ends_with(" GMT"), "{modified}");
-            let again = reader.get_with(feed, &[("if-modified-since", modified.as_str())]).await;
+            let tag = r.headers[header::ETAG].to_str().unwrap().to_string();
+            let again = reader.get_with(feed, &[("if-none-match", tag.as_str())]).await;
             assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{feed}");
+            assert_eq!(again.headers[header::ETAG], tag.as_str(), "{feed}");
             assert!(again.body.is_empty() && !again.headers.contains_key(header::SET_COOKIE));
-            let older = reader.get_with(feed, &[("if-modified-since", "Mon, 01 Jan 2001 00:00:00 GMT")]).await;
+            let older = reader.get_with(feed, &[("if-none-match", "\"an-older-version\"")]).await;
             assert_eq!(older.status, StatusCode::OK, "{feed}");
             assert!(older.body.contains("<feed"), "{feed}");
         }
+        // Deleting the older story leaves the newest entry's date where it
+        // was; the reader that had the feed with it still gets the new one.
+        let before = reader.get("/stories.atom").await;
+        assert!(before.body.contains("Lace day"));
+        let tag = before.headers[header::ETAG].to_str().unwrap().to_string();
+        let modified = before.headers[header::LAST_MODIFIED].to_str().unwrap().to_string();
+        assert_eq!(ann.submit(&lace, &format!("{lace}/delete"), &[]).await.status, StatusCode::SEE_OTHER);
+        let after = reader.get_with("/stories.atom", &[("if-none-match", tag.as_str()), ("if-modified-since", modified.as_str())]).await;
+        assert_eq!(after.status, StatusCode::OK, "a deletion is a new version");
+        assert!(!after.body.contains("Lace day") && after.body.contains("From the stores"), "{}", after.body);
+        assert_eq!(after.headers[header::LAST_MODIFIED], modified.as_str(), "the newest entry did not change");
         assert!(reader.cookie("mh_anon").is_none(), "no cookie from feeds");
         // Even a browser holding a flash message keeps it for the page that shows it.
         reader.set_cookie("mh_flash", "Saved");

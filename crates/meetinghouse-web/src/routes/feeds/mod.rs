@@ -17,21 +17,23 @@ pub fn http_date(ts: i64) -> String {
     chrono::DateTime::from_timestamp(ts, 0).map(|d| d.format("%a, %d %b %Y %H:%M:%S GMT").to_string()).unwrap_or_default()
 }
 
-/// Whether the reader has the version last changed at `ts` already: its
-/// `If-Modified-Since` is that time or later. (HTTP dates count whole
-/// seconds, as stored times do.)
-pub fn not_modified_since(headers: &HeaderMap, ts: i64) -> bool {
-    headers
-        .get(header::IF_MODIFIED_SINCE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| chrono::DateTime::parse_from_rfc2822(v.trim()).ok())
-        .is_some_and(|since| since.timestamp() >= ts)
+/// A feed's version: a hash of the bytes it would send, quoted as an ETag.
+/// It moves with anything a reader would see change — an entry added,
+/// edited or gone, an author's new name — where a date of the newest entry
+/// would not move when an older one is deleted.
+pub fn etag(body: &str) -> String {
+    format!("\"{}\"", &meetinghouse_core::secrets::token_hash(body)[..32])
 }
 
-/// The headers that let a feed be kept: `Cache-Control` and, when something
-/// in it has a time, `Last-Modified`.
-pub fn cache_headers(headers: &mut HeaderMap, last_modified: Option<i64>) {
+/// The headers that let a feed be kept: `Cache-Control`, its `ETag` and,
+/// when something in it has a time, `Last-Modified` (for information: a
+/// reader's `If-Modified-Since` is not answered with 304, since a deleted
+/// entry does not move that date; its `If-None-Match` is).
+pub fn cache_headers(headers: &mut HeaderMap, etag: &str, last_modified: Option<i64>) {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE_CONTROL));
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, v);
+    }
     if let Some(ts) = last_modified
         && let Ok(v) = HeaderValue::from_str(&http_date(ts))
     {
@@ -72,20 +74,29 @@ pub fn rfc3339(ts: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{http_date, not_modified_since, xml};
+    use super::{etag, http_date, xml};
+    use crate::page::etag_matches;
     use axum::http::{HeaderMap, HeaderValue, header};
 
     #[test]
-    fn http_dates_both_ways() {
+    fn http_dates() {
         assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+    }
+
+    #[test]
+    fn a_feed_is_not_modified_only_for_its_own_version() {
+        let (tag, other) = (etag("<feed>a</feed>"), etag("<feed>b</feed>"));
+        assert!(tag.starts_with('"') && tag.ends_with('"') && tag.len() == 34, "{tag}");
+        assert_ne!(tag, other, "any change to the bytes changes the tag");
         let mut h = HeaderMap::new();
-        assert!(!not_modified_since(&h, 784_111_777), "no date: send it");
-        h.insert(header::IF_MODIFIED_SINCE, HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"));
-        assert!(not_modified_since(&h, 784_111_777));
-        assert!(not_modified_since(&h, 784_111_776));
-        assert!(!not_modified_since(&h, 784_111_778), "changed since");
-        h.insert(header::IF_MODIFIED_SINCE, HeaderValue::from_static("yesterday"));
-        assert!(!not_modified_since(&h, 0), "a date that cannot be read: send it");
+        assert!(!etag_matches(&h, &tag), "nothing asked: send it");
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_str(&format!("{other}, W/{tag}")).unwrap());
+        assert!(etag_matches(&h, &tag), "a list, and a weak tag, are read");
+        assert!(!etag_matches(&h, &etag("<feed>c</feed>")));
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        assert!(etag_matches(&h, &tag));
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("garbage"));
+        assert!(!etag_matches(&h, &tag), "a tag that cannot be ours: send it");
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(key): Path
     let etag = format!("\"{key}\"");
     if matches!(access, Access::Public)
         && !key.contains('"')
-        && headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag))
+        && crate::page::etag_matches(&headers, &etag)
     {
         return Ok((StatusCode::NOT_MODIFIED, [(header::CACHE_CONTROL, cache.to_string()), (header::ETAG, etag)]).into_response());
     }
