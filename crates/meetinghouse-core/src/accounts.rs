@@ -114,9 +114,26 @@ pub async fn login(db: &Db, email: &str, password: &str) -> Result<Actor> {
         return Err(wrong());
     }
     if person.status == "suspended" {
-        return Err(CoreError::Forbidden("This account is suspended. Contact the meeting house's admins if you think this is a mistake.".into()));
+        return Err(CoreError::Forbidden(suspended_message(db, person.id).await?));
     }
     Ok(Actor::from_row(&person))
+}
+
+/// What a suspended or banned person is told when they sign in with the
+/// right password: until when, and the moderators' note (they cannot sign
+/// in to read their notification).
+async fn suspended_message(db: &Db, person: i64) -> Result<String> {
+    let (until, note) = meetinghouse_store::moderation::suspension_of(db, person).await?.unwrap_or((0, String::new()));
+    let mut text = match until {
+        meetinghouse_store::moderation::BANNED => "This account is closed by the moderators.".to_string(),
+        0 => "This account is suspended.".to_string(),
+        end => format!("This account is suspended until {}.", crate::format_date(end)),
+    };
+    if !note.trim().is_empty() {
+        text.push_str(&format!(" The moderators' note: {}", note.trim()));
+    }
+    text.push_str(" Contact the meeting house's admins if you think this is a mistake.");
+    Ok(text)
 }
 
 /// Starts a session and returns the token for the cookie.
@@ -305,4 +322,91 @@ pub fn ensure_can_post(actor: &Actor, settings: &Settings) -> Result<()> {
         )),
         _ => Ok(()),
     }
+}
+
+/// An instance admin as the operator's `admin list` shows them.
+pub use meetinghouse_store::people::AdminRow;
+
+/// Every instance admin, by handle, with their account's status.
+pub async fn admins(db: &Db) -> Result<Vec<AdminRow>> {
+    Ok(people::admins(db).await?)
+}
+
+/// What an operator's change to an account did (the command line's
+/// `admin promote`, `admin demote`, `admin reset-password`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorChange {
+    pub handle: String,
+    /// The account's status: `active`, `pending` or `suspended`.
+    pub status: String,
+    /// False when the account already was as asked (nothing was written).
+    pub changed: bool,
+    /// Sessions ended (a new password ends them all).
+    pub sessions_ended: u64,
+}
+
+/// The account with a handle, as the operator typed it (`@sam` or `Sam`).
+/// Anything that cannot be a handle is "not found", never a query.
+async fn by_handle_for_operator(db: &Db, raw: &str) -> Result<people::PersonRow> {
+    let handle = raw.trim().trim_start_matches('@');
+    if handle.is_empty() || !handle.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(CoreError::NotFound);
+    }
+    people::by_handle(db, handle).await?.ok_or(CoreError::NotFound)
+}
+
+fn change(person: &people::PersonRow, changed: bool, sessions_ended: u64) -> OperatorChange {
+    OperatorChange { handle: person.handle.clone(), status: person.status.clone(), changed, sessions_ended }
+}
+
+/// Makes an existing account an instance admin (the operator's recovery
+/// path, when no admin can sign in to do it on `/admin/people`).
+pub async fn promote(db: &Db, handle: &str) -> Result<OperatorChange> {
+    let person = by_handle_for_operator(db, handle).await?;
+    let mut tx = db.begin().await?;
+    let changed = people::set_admin_in(&mut tx, person.id, true).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    if changed {
+        tracing::info!(person_id = person.id, "made an instance admin from the command line");
+    }
+    Ok(change(&person, changed, 0))
+}
+
+/// Takes away an account's instance admin role. The meeting house always
+/// keeps an active admin: the active admins are counted in the transaction
+/// that makes the change, their rows locked on PostgreSQL
+/// (`people::lock_active_admins`), so two demotions at once cannot each
+/// leave the other as the last and end with none.
+pub async fn demote(db: &Db, handle: &str) -> Result<OperatorChange> {
+    let person = by_handle_for_operator(db, handle).await?;
+    let mut tx = db.begin().await?;
+    let active = people::lock_active_admins(&mut tx, db.backend()).await?;
+    if active == [person.id] {
+        return Err(CoreError::Forbidden(format!(
+            "@{} is the only active instance admin, so they stay one: make someone else an admin first (meetinghouse admin promote HANDLE).",
+            person.handle
+        )));
+    }
+    let changed = people::set_admin_in(&mut tx, person.id, false).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    if changed {
+        tracing::info!(person_id = person.id, "instance admin role taken away from the command line");
+    }
+    Ok(change(&person, changed, 0))
+}
+
+/// Sets a new password for an account from the command line (checked as at
+/// sign-up), and ends every session of theirs and their outstanding reset
+/// links, in one transaction.
+pub async fn set_password_by_operator(db: &Db, handle: &str, new_password: &str) -> Result<OperatorChange> {
+    let password = Password::parse(new_password).map_err(|m| FieldErrors::one("password", m))?;
+    let person = by_handle_for_operator(db, handle).await?;
+    let hash = secrets::hash_password(password.expose())?;
+    let mut tx = db.begin().await?;
+    people::set_password(&mut tx, person.id, &hash).await?;
+    tokens::spend_all(&mut tx, person.id, "reset").await?;
+    let ended = people::end_sessions_in(&mut tx, person.id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(person_id = person.id, sessions_ended = ended, "password set from the command line; sessions ended");
+    Ok(change(&person, true, ended))
 }

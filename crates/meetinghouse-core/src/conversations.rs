@@ -472,7 +472,8 @@ pub struct ReplyView {
     /// "in reply to" (parent id, parent author) for flat replies.
     pub in_reply_to: Option<(i64, String)>,
     pub own: bool,
-    /// Shown to an instance moderator on the reply's own page, so a reply
+    /// Shown to an instance moderator on the reply's own page, or to a host
+    /// whose part of the queue holds an open report about it, so a reply
     /// waiting for review or hidden shows its text there (the queue links it).
     pub for_moderator: bool,
     pub edited: bool,
@@ -607,18 +608,36 @@ pub async fn visible_reply(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<(
 /// [`visible_reply`], and for its author also a reply on a subject they may
 /// no longer see (it became a draft or was deleted, they left its group):
 /// then the subject is None, and nothing of it may be shown to them.
-async fn own_or_visible_reply(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<(ReplyRow, Option<SubjectInfo>)> {
+pub(crate) async fn own_or_visible_reply(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<(ReplyRow, Option<SubjectInfo>)> {
+    let (r, info, _) = reply_for(db, id, viewer, false).await?;
+    Ok((r, info))
+}
+
+/// [`own_or_visible_reply`]; with `from_queue`, a reply readers do not see
+/// (waiting for review, or hidden) also opens to a host who may act on an
+/// open report about it, as they may from their part of the moderation
+/// queue (moderation's `Hosting` check), so the queue's link to it works.
+/// Also returns whether the viewer sees it as a moderator: an instance
+/// moderator, or such a host.
+async fn reply_for(db: &Db, id: i64, viewer: Option<&Actor>, from_queue: bool) -> Result<(ReplyRow, Option<SubjectInfo>, bool)> {
     let r = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+    let moderator = match viewer {
+        Some(a) if a.is_admin => true,
+        Some(a) if from_queue && r.status != "visible" && a.id != r.author_person => {
+            crate::moderation::hosts_open_report(db, a, "reply", r.id).await?
+        }
+        _ => false,
+    };
     // A reply readers were never shown (waiting for review, or hidden or
     // retracted before it was published) is its author's and the moderators'.
     let unseen = r.status == "pending" || (r.status != "visible" && r.published == 0);
-    if unseen && viewer.is_none_or(|a| a.id != r.author_person && !a.is_admin) {
+    if unseen && !moderator && viewer.is_none_or(|a| a.id != r.author_person) {
         return Err(CoreError::NotFound);
     }
     let subject = Subject::parse(&r.subject_kind, r.subject_id).ok_or(CoreError::NotFound)?;
     match subjects::resolve(db, subject, viewer).await {
-        Ok(info) => Ok((r, Some(info))),
-        Err(CoreError::NotFound) if viewer.is_some_and(|a| a.id == r.author_person) => Ok((r, None)),
+        Ok(info) => Ok((r, Some(info), moderator)),
+        Err(CoreError::NotFound) if viewer.is_some_and(|a| a.id == r.author_person) => Ok((r, None, moderator)),
         Err(other) => Err(other),
     }
 }
@@ -632,11 +651,12 @@ pub async fn thread(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<Thread> 
 /// order, [`ANSWERS_SHOWN`] at most), or from the first. An `after` that is
 /// not an answer to this reply (at any depth) is "not found".
 pub async fn thread_page(db: &Db, id: i64, viewer: Option<&Actor>, after: Option<i64>) -> Result<Thread> {
-    let (r, info) = own_or_visible_reply(db, id, viewer).await?;
+    // A host opening a waiting or hidden reply from their queue sees it, as
+    // its author would ([`reply_for`]); an instance moderator also sees what
+    // it answers that way.
+    let (r, info, moderator) = reply_for(db, id, viewer, true).await?;
     let empty = std::collections::HashMap::new();
-    // An instance moderator opening a reply from the queue sees it and what
-    // it answers, as its author would.
-    let moderator = viewer.is_some_and(|a| a.is_admin);
+    let instance_moderator = viewer.is_some_and(|a| a.is_admin);
     let Some(info) = info else {
         // Its author, who may no longer see the subject: their own words and
         // what became of them, nothing of the subject or its conversation.
@@ -694,7 +714,7 @@ pub async fn thread_page(db: &Db, id: i64, viewer: Option<&Actor>, after: Option
     };
     let mut names: std::collections::HashMap<i64, String> = answers.iter().map(|a| (a.id, author_label(a))).collect();
     names.insert(r.id, author_label(&r));
-    let parent = parent.and_then(|p| view_as(p, viewer, &empty, false, moderator));
+    let parent = parent.and_then(|p| view_as(p, viewer, &empty, false, instance_moderator));
     let mut reply = view_as(r, viewer, &empty, false, moderator).ok_or(CoreError::NotFound)?;
     reply.level = 0;
     reply.in_reply_to = None;
@@ -732,7 +752,8 @@ pub struct OwnReply {
     pub shown: Shown,
     /// The start of its text, on one line ("" once retracted).
     pub excerpt: String,
-    /// The note left when it was retracted (kept only if it was visible then).
+    /// The note left when it was retracted (kept only if it was visible
+    /// then), or, while it is hidden, the moderators' note saying why.
     pub note: String,
     /// The subject's (title, link) while its author may see it; None once they may not.
     pub subject: Option<(String, String)>,

@@ -295,6 +295,11 @@ pub struct QueueItem {
     pub pending: bool,
     /// The actions that apply to it as it is now, for the actor: (key, label).
     pub choices: Vec<(&'static str, String)>,
+    /// For an instance moderator, what the person concerned has posted and
+    /// is still shown (or waits for review): (stories, replies), for
+    /// "also remove everything they have posted". `None` for a host, on an
+    /// item about the moderator, or when there is no such person.
+    pub posted: Option<(i64, i64)>,
 }
 
 /// The version of a reply's text a moderator judges: a decision made from a
@@ -340,8 +345,9 @@ enum Scope {
     /// An organisation (its page, its collection, stories in its name): its
     /// active staff and admins.
     Org(i64),
-    /// A prompt (its replies, and stories answering it): its named host, its
-    /// organisation's staff and its group's hosts.
+    /// A prompt (its replies, and stories answering it): its hosts, by
+    /// `prompts::hosted_by` (its named host only while they hold the role
+    /// that let them open it, its organisation's admins, its group's hosts).
     Prompt(i64),
 }
 
@@ -394,15 +400,7 @@ impl<'a> Hosting<'a> {
             },
             Scope::Prompt(p) => {
                 let Some(prompt) = store_prompts::by_id(db, p).await? else { return Ok(None) };
-                let hosts = prompt.host_person == person
-                    || match prompt.host_org {
-                        Some(o) => crate::orgs::is_staff(db, o, person).await?,
-                        None => false,
-                    }
-                    || match prompt.group_id {
-                        Some(g) => self.hosts_group(g).await?,
-                        None => false,
-                    };
+                let hosts = crate::prompts::hosted_by(db, &prompt, person).await?;
                 hosts.then(|| format!("Reports about the prompt “{}” and the stories answering it", prompt.question))
             }
         })
@@ -415,6 +413,33 @@ impl<'a> Hosting<'a> {
             Some((role, status)) if role == "host" && status == "active"
         ))
     }
+}
+
+impl QueueItem {
+    /// What the person concerned has posted, in words ("2 stories and 1
+    /// reply"), and whether one decision can remove it all; `None` when
+    /// [`QueueItem::posted`] is, or they have posted nothing still shown.
+    pub fn posted_words(&self) -> Option<(String, bool)> {
+        let (stories, replies) = self.posted.filter(|(s, r)| s + r > 0)?;
+        Some((stories_and_replies(stories, replies), stories + replies <= REMOVE_ALL_MAX))
+    }
+}
+
+/// Whether someone may act on an open report about a thing (`target_kind`,
+/// `target_id`) as its host: the report is in their part of the queue, by
+/// the same [`Hosting`] check the queue and [`decide`] make. (Instance
+/// moderators act on every report; callers check that first.) A waiting
+/// reply's page opens to such a host (`conversations::thread_page`), so the
+/// queue's link to it works.
+pub(crate) async fn hosts_open_report(db: &Db, actor: &Actor, target_kind: &str, target_id: i64) -> Result<bool> {
+    let reports = store::open_reports_about(db, target_kind, target_id).await?;
+    let mut hosting = Hosting::new(db, actor.id);
+    for report in &reports {
+        if !hosting.of(report).await?.is_empty() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The open queue the actor may see, oldest first: everything for an
@@ -435,6 +460,8 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
         store::open_reports(db, Some(actor.id), actor.id, 200).await?
     };
     let mut hosting = Hosting::new(db, actor.id);
+    // Each person's posts are counted once a page.
+    let mut counted: HashMap<i64, (i64, i64)> = HashMap::new();
     let mut out = Vec::with_capacity(reports.len());
     for report in reports {
         // A host's items are the ones [`decide`] lets them act on (a role
@@ -494,7 +521,31 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
         };
         let about_actor = about == Some(actor.id);
         let choices = choices(&report.target_kind, actor.is_admin, pending, story.as_ref().map(|(s, removed)| (s, *removed)));
-        out.push(QueueItem { full_powers: actor.is_admin, report, category_label, what, link, excerpt_html, about_actor, scopes, version, pending, choices });
+        let posted = match about {
+            Some(person) if actor.is_admin && !about_actor => Some(match counted.get(&person) {
+                Some(n) => *n,
+                None => {
+                    let n = store::posted_counts(db, person).await?;
+                    counted.insert(person, n);
+                    n
+                }
+            }),
+            _ => None,
+        };
+        out.push(QueueItem {
+            full_powers: actor.is_admin,
+            report,
+            category_label,
+            what,
+            link,
+            excerpt_html,
+            about_actor,
+            scopes,
+            version,
+            pending,
+            choices,
+            posted,
+        });
     }
     Ok(out)
 }
@@ -505,6 +556,44 @@ pub struct ActionForm {
     pub action: String,
     pub note: String,
     pub days: String,
+    /// With a suspension or a ban: also remove everything the person has
+    /// posted ([`REMOVE_ALL_MAX`] at most; see [`Decision::apply`]). Only
+    /// instance moderators may ask for it.
+    pub remove_all: bool,
+}
+
+/// The most stories and replies one decision removes with "remove
+/// everything they have posted": it is done in the decision's one
+/// transaction, which on SQLite holds the write turn, so it stays short.
+/// Someone who has posted more is beyond one decision: it is refused.
+pub const REMOVE_ALL_MAX: i64 = 2_000;
+
+/// Why "remove everything they have posted" goes only with a suspension or a ban.
+pub const REMOVE_ALL_NEEDS_BAN: &str = "Removing everything they have posted goes with a suspension or a ban. \
+     Choose one of those, or untick the box.";
+
+/// Why only instance moderators may remove everything a person has posted.
+pub const REMOVE_ALL_MODERATORS_ONLY: &str = "Only the meeting house's moderators can remove everything a person has posted: \
+     it reaches beyond what you host.";
+
+/// Why a person's posts are too many for one decision.
+fn too_much_to_remove() -> String {
+    format!(
+        "This person has posted more than one decision can remove ({REMOVE_ALL_MAX} stories and replies), so nothing was changed. \
+         Decide without ticking the box, and deal with what they posted from its reports."
+    )
+}
+
+/// Why a "remove everything" decision changed nothing: something of theirs
+/// kept changing while it was carried out.
+pub const POSTS_CHANGED: &str = "Something this person posted changed while it was being removed (they may have edited it), \
+     so nothing was changed. Try again.";
+
+/// "2 stories and 1 reply".
+pub fn stories_and_replies(stories: i64, replies: i64) -> String {
+    let s = if stories == 1 { "story" } else { "stories" };
+    let r = if replies == 1 { "reply" } else { "replies" };
+    format!("{stories} {s} and {replies} {r}")
 }
 
 /// A moderator's checked decision on a queue item, made from the item as
@@ -529,6 +618,8 @@ pub struct Decision {
     title: String,
     /// What publishing the reply sets off, worked out before the transaction.
     planned: Option<conversations::Planned>,
+    /// With the suspension or the ban, remove everything the person posted.
+    remove_all: bool,
 }
 
 /// [`decide_seen`] for a decision about the reply as it is now (callers
@@ -562,6 +653,11 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
     };
     if *admins_only && !actor.is_admin {
         return Err(CoreError::Forbidden("Only the meeting house's moderators can suspend or ban accounts.".into()));
+    }
+    // A host's powers are what they host; everything a person posted is
+    // beyond that (and goes only with a suspension or a ban, theirs too).
+    if form.remove_all && !actor.is_admin {
+        return Err(CoreError::Forbidden(REMOVE_ALL_MODERATORS_ONLY.into()));
     }
     let reply = match report.target_kind.as_str() {
         "reply" => Some(store_replies::by_id(db, report.target_id).await?.ok_or(CoreError::NotFound)?),
@@ -606,6 +702,16 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
     } else {
         None
     };
+    if form.remove_all {
+        if !matches!(*action, "suspend" | "ban") {
+            e.add("remove_all", REMOVE_ALL_NEEDS_BAN);
+        } else {
+            let (stories, replies) = store::posted_counts(db, person).await?;
+            if stories + replies > REMOVE_ALL_MAX {
+                e.add("remove_all", too_much_to_remove());
+            }
+        }
+    }
     if let Some((s, removal)) = &story {
         // A story is removed (its photos with it) while it is live, and
         // only an instance moderator restores one the moderators removed,
@@ -645,7 +751,7 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
         (Some(r), "restore") if r.published == 0 => Some(conversations::publish_effects(db, r).await?),
         _ => None,
     };
-    Ok(Decision { moderator: actor.id, report, action, note, days, reply, story, person, title, planned })
+    Ok(Decision { moderator: actor.id, report, action, note, days, reply, story, person, title, planned, remove_all: form.remove_all })
 }
 
 /// Acts on a queue item ([`decide`], then [`Decision::apply`]); returns what
@@ -676,8 +782,16 @@ impl Decision {
     /// suspension never shortens a longer one in force (the later end
     /// stays, and the moderator is told); a banned account cannot be
     /// suspended, which would change nothing.
+    ///
+    /// With `remove_all` (a suspension or a ban by an instance moderator),
+    /// the same transaction also removes everything the person posted
+    /// ([`remove_all_posted`]): all of it, with the suspension or ban, or
+    /// nothing. The author is told once, in the suspension's or ban's
+    /// message; every reporter of the reports it closes is told once; the
+    /// log gets one more entry (`remove-all`, about the person) saying how
+    /// many were removed.
     pub async fn apply(self, db: &Db, mail: Mailer<'_>) -> Result<String> {
-        let Decision { moderator, report, action, note, days, reply, story, person, title, planned } = self;
+        let Decision { moderator, report, action, note, days, reply, story, person, title, planned, remove_all } = self;
         let changed = || FieldErrors::one("action", REPLY_CHANGED);
         let now = meetinghouse_store::now();
         let mut until = days.map(|d| now + d * 86_400);
@@ -686,7 +800,7 @@ impl Decision {
             (None, Some((s, _))) => format!("/stories/{}", s.id),
             _ => "/notifications".into(),
         };
-        let mut done = "Done. The action is in the moderation log.".to_string();
+        let mut done = "Done.".to_string();
         let mut tx = db.begin().await?;
         let Some(closed) = store::close_report(&mut tx, &report).await? else {
             return Err(FieldErrors::one("action", ALREADY_DEALT_WITH));
@@ -741,10 +855,7 @@ impl Decision {
                 Suspension::Until(end) if until.is_some_and(|asked| end > asked) => {
                     until = Some(end);
                     let date = crate::format_date(end);
-                    done = format!(
-                        "Done. An earlier suspension ends later, so it stays: the account is suspended until {date}. \
-                         The action is in the moderation log."
-                    );
+                    done = format!("Done. An earlier suspension ends later, so it stays: the account is suspended until {date}.");
                     Some(format!("A moderator has suspended your account again; it stays suspended until {date}. Why: {note}"))
                 }
                 Suspension::Until(_) => Some(format!("Your account is suspended for {} days. Why: {note}", days.unwrap_or(0))),
@@ -755,6 +866,36 @@ impl Decision {
             }
             _ => None,
         };
+        // `decide` allows it only with a suspension or a ban.
+        let removed = if remove_all && matches!(action, "suspend" | "ban") {
+            remove_all_posted(&mut tx, db, person, moderator, report.id, &note, now).await?
+        } else {
+            RemovedAll::default()
+        };
+        let told = match told {
+            Some(text) if removed.any() => Some(format!(
+                "{text} The moderators also removed everything you had posted: {}, with the same note. \
+                 Only you can still see them, on their pages; if you think this was a mistake, you can ask the moderators \
+                 to look again at each one there (a story within 30 days; after that it is removed for good).",
+                stories_and_replies(removed.stories, removed.replies)
+            )),
+            other => other,
+        };
+        if removed.any() {
+            let counted = stories_and_replies(removed.stories, removed.replies);
+            store::insert_action(&mut tx, &NewAction {
+                moderator,
+                report_id: Some(report.id),
+                target_kind: "person",
+                target_id: person,
+                action: "remove-all",
+                note: &format!("Removed everything they had posted: {counted}."),
+                until_at: None,
+            })
+            .await?;
+            done.push_str(&format!(" Everything they had posted was removed too: {counted}."));
+            tracing::info!(person_id = person, moderator, report = report.id, stories = removed.stories, replies = removed.replies, "removed everything a person had posted");
+        }
         store::insert_action(&mut tx, &NewAction {
             moderator,
             report_id: Some(report.id),
@@ -767,6 +908,9 @@ impl Decision {
         .await?;
         if let Some(text) = story_told.or(told) {
             notifications::notify(&mut tx, mail, person, Kind::Moderation, &text, &url).await?;
+            if matches!(action, "suspend" | "ban") {
+                tell_suspended(&mut tx, mail, person, &text, &note).await?;
+            }
         }
         // The author of a removed story asked to look again, and it stays removed.
         if let Some((_, Some(_))) = &story
@@ -798,19 +942,26 @@ impl Decision {
             "restore" if story.is_some() => "restored the story",
             "hide" => "hid the reply",
             "warn" => "warned the person",
+            "suspend" if removed.any() => "suspended the account and removed what they had posted",
+            "ban" if removed.any() => "closed the account and removed what they had posted",
             "suspend" => "suspended the account",
             "ban" => "closed the account",
             _ => "dealt with it",
         };
         let text = format!("Thank you for your report. A moderator {outcome}.");
-        let mut reporters: Vec<i64> = closed.iter().filter_map(|c| c.reporter).filter(|p| *p != moderator && *p != person).collect();
+        let mut reporters: Vec<i64> = closed
+            .iter()
+            .filter_map(|c| c.reporter)
+            .chain(removed.reporters.iter().copied())
+            .filter(|p| *p != moderator && *p != person)
+            .collect();
         reporters.sort_unstable();
         reporters.dedup();
         for reporter in reporters {
             notifications::notify(&mut tx, mail, reporter, Kind::Moderation, &text, "/notifications").await?;
         }
         tx.commit().await.map_err(StoreError::from)?;
-        Ok(done)
+        Ok(if removed.any() { format!("{done} The actions are in the moderation log.") } else { format!("{done} The action is in the moderation log.") })
     }
 }
 
@@ -834,10 +985,9 @@ async fn apply_to_story(
     match (action, removal) {
         ("hide", _) => {
             let removal = StoryRemoval { story_id: s.id, moderator: Some(moderator), report_id: Some(report), note: note.to_string(), removed_at: now };
-            if !store::remove_story(tx, &removal, &s.title, &s.body).await? {
+            if !remove_story_in(tx, db, &removal, &s.title, &s.body).await? {
                 return Err(FieldErrors::one("action", STORY_CHANGED));
             }
-            crate::search::unindex(tx, db, "story", s.id).await?;
             Ok(Some(format!(
                 "A moderator removed your story “{title}”, and its photos with it. Why: {note} \
                  Only you can still see it, on its page. If you think this was a mistake, you can ask the moderators \
@@ -862,11 +1012,134 @@ async fn apply_to_story(
     }
 }
 
+/// A suspended or banned person can no longer sign in to read their
+/// notification, and notification email goes only to active accounts, so
+/// they are told here: the moderators' note is kept with the suspension
+/// for the sign-in page, and the message goes straight to a confirmed
+/// address whatever their email choice (a service message, like a reset
+/// link). The notification is marked emailed, so no digest repeats it
+/// once the account is active again.
+async fn tell_suspended(tx: &mut meetinghouse_store::Tx, mail: Mailer<'_>, person: i64, text: &str, note: &str) -> Result<()> {
+    store::set_suspension_note(tx, person, note).await?;
+    let Some(row) = people::by_id_in(tx, person).await? else { return Ok(()) };
+    if row.email_verified_at.is_some() {
+        let body = format!(
+            "{text}\n\nYou cannot sign in while it lasts. If you think this is a mistake, \
+             write to the admins of {name} at {base}.\n",
+            name = mail.settings.name,
+            base = mail.base_url
+        );
+        meetinghouse_store::outbox::enqueue(tx, &row.email, &format!("{}: your account", mail.settings.name), &body, "moderation").await?;
+        store::mark_notice_emailed(tx, person, text).await?;
+    }
+    Ok(())
+}
+
+/// Removes a story by moderation, in the decision's transaction: deleted as
+/// its author would delete it (kept for the restore window, then purged),
+/// left out of the search index, and the removal recorded, so only an
+/// instance moderator restores it, on review. The one way a story is
+/// removed: for a decision about it ([`apply_to_story`]) and for "remove
+/// everything they have posted" ([`remove_all_posted`]). Only if it is
+/// still live with this title and text; returns whether it was removed
+/// (otherwise nothing is written).
+async fn remove_story_in(tx: &mut meetinghouse_store::Tx, db: &Db, removal: &StoryRemoval, title: &str, body: &str) -> Result<bool> {
+    if !store::remove_story(tx, removal, title, body).await? {
+        return Ok(false);
+    }
+    crate::search::unindex(tx, db, "story", removal.story_id).await?;
+    Ok(true)
+}
+
+/// What [`remove_all_posted`] removed.
+#[derive(Debug, Default)]
+struct RemovedAll {
+    stories: i64,
+    replies: i64,
+    /// The reporters of the reports it closed (to be told once each).
+    reporters: Vec<i64>,
+}
+
+impl RemovedAll {
+    fn any(&self) -> bool {
+        self.stories + self.replies > 0
+    }
+}
+
+/// "Remove everything they have posted", with a suspension or a ban, in
+/// the decision's one transaction: all of it goes with the suspension or
+/// the ban, the log entry and the messages, or none of it does. At most
+/// [`REMOVE_ALL_MAX`] stories and replies (`decide` checks it first; more
+/// found here refuses the decision), so the transaction stays short.
+///
+/// Each story still posted (not deleted; a draft was never posted) is
+/// removed with [`remove_story_in`] and each reply readers see or that
+/// waits for review is hidden with `conversations::set_status`, just as a
+/// single decision removes a story or hides a reply, with this decision's
+/// note and report: each says why on its page to its author, who may ask
+/// for a review, and only an instance moderator restores a story. The open
+/// reports about them are closed (their reporters returned, to be told
+/// once). Nobody is told here: the author hears once, in the decision's
+/// message, not once per story.
+///
+/// What is removed is read in the transaction, and each change is made only
+/// from the text read (as a single decision makes it only from the text
+/// judged). On SQLite nothing changes between the read and the write (the
+/// transaction holds the write turn); on PostgreSQL an edit can land in
+/// between, so what is still posted is read again and removed, up to three
+/// rounds; after that the decision is refused ([`POSTS_CHANGED`]).
+async fn remove_all_posted(
+    tx: &mut meetinghouse_store::Tx,
+    db: &Db,
+    person: i64,
+    moderator: i64,
+    report: i64,
+    note: &str,
+    now: i64,
+) -> Result<RemovedAll> {
+    let reports = store::open_reports_about_posts(tx, person).await?;
+    let mut removed = RemovedAll::default();
+    for round in 0..=3 {
+        let stories = store::live_stories_by(tx, person, REMOVE_ALL_MAX + 1).await?;
+        let replies = store_replies::live_by_author(tx, person, REMOVE_ALL_MAX + 1).await?;
+        if stories.is_empty() && replies.is_empty() {
+            break;
+        }
+        if round == 3 {
+            return Err(FieldErrors::one("remove_all", POSTS_CHANGED));
+        }
+        if removed.stories + removed.replies + (stories.len() + replies.len()) as i64 > REMOVE_ALL_MAX {
+            return Err(FieldErrors::one("remove_all", too_much_to_remove()));
+        }
+        for (id, title, body) in &stories {
+            let removal = StoryRemoval { story_id: *id, moderator: Some(moderator), report_id: Some(report), note: note.to_string(), removed_at: now };
+            if remove_story_in(tx, db, &removal, title, body).await? {
+                removed.stories += 1;
+            }
+        }
+        for (id, status, body) in &replies {
+            if store_replies::set_status(tx, *id, status, body, "hidden", note).await? {
+                removed.replies += 1;
+            }
+        }
+    }
+    for r in &reports {
+        // `None`: closed already, with another report about the same thing.
+        if let Some(closed) = store::close_report(tx, r).await? {
+            removed.reporters.extend(closed.iter().filter_map(|c| c.reporter));
+        }
+    }
+    Ok(removed)
+}
+
 /// The author of a hidden reply asks for a review (after editing it). A
 /// request already waiting is left as it is; after a review that kept the
-/// reply hidden, another needs an edit first.
+/// reply hidden, another needs an edit first. Its author may ask when they
+/// may no longer see what it is on (it was deleted or made a draft, they
+/// left its group): the request goes to the same queue as any other, the
+/// subject's group read as it is stored, since they may not see it.
 pub async fn request_review(db: &Db, actor: &Actor, reply_id: i64) -> Result<()> {
-    let (r, info) = conversations::visible_reply(db, reply_id, Some(actor)).await?;
+    let (r, info) = conversations::own_or_visible_reply(db, reply_id, Some(actor)).await?;
     if r.author_person != actor.id {
         return Err(CoreError::Forbidden("Only the author can ask for a review.".into()));
     }
@@ -882,14 +1155,29 @@ pub async fn request_review(db: &Db, actor: &Actor, reply_id: i64) -> Result<()>
             "A moderator already looked at this reply again, and it stays hidden. Edit it first, then you can ask for another review.",
         ));
     }
+    let group_id = match info {
+        Some(info) => info.group_id,
+        None => subject_group(db, &r).await?,
+    };
     let mut tx = db.begin().await?;
     if !store_replies::set_review_requested(&mut tx, reply_id).await? {
         // A moderator acted (or another request came) since it was loaded.
         return Err(CoreError::Forbidden("This reply changed meanwhile (a moderator may have acted on it). Look at it again.".into()));
     }
-    store::insert_report(&mut tx, None, "reply", reply_id, "review-request", "", info.group_id).await?;
+    store::insert_report(&mut tx, None, "reply", reply_id, "review-request", "", group_id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
+}
+
+/// The group a reply's subject belongs to, as `SubjectInfo::group_id` says,
+/// read as stored (for its author, who may no longer see the subject).
+async fn subject_group(db: &Db, r: &ReplyRow) -> Result<Option<i64>> {
+    Ok(match Subject::parse(&r.subject_kind, r.subject_id) {
+        Some(Subject::Group(g)) => Some(g),
+        Some(Subject::Story(id)) => store_stories::by_id(db, id).await?.and_then(|s| s.group_id),
+        Some(Subject::Prompt(id)) => store_prompts::by_id(db, id).await?.and_then(|p| p.group_id),
+        _ => None,
+    })
 }
 
 /// A log entry as shown: the public log names neither moderator nor reporter.
@@ -1023,6 +1311,10 @@ pub async fn relation(db: &Db, actor: &Actor, other: i64) -> Result<(bool, bool)
 /// An instance moderator ends a suspension or a ban early, with a note
 /// (kept in the log and sent to the person). The account gets back the
 /// status it had before: one still waiting for approval waits again.
+/// What the moderators removed of theirs (with "remove everything they
+/// have posted", or one at a time) stays removed: lifting brings none of it
+/// back, each comes back only when an instance moderator restores it on
+/// review, and both the moderator and the person are told so.
 /// Returns what to tell the moderator.
 pub async fn lift(db: &Db, mail: Mailer<'_>, actor: &Actor, person_id: i64, note: &str) -> Result<String> {
     if !actor.is_admin {
@@ -1035,6 +1327,7 @@ pub async fn lift(db: &Db, mail: Mailer<'_>, actor: &Actor, person_id: i64, note
     let mut e = FieldErrors::new();
     let note = text(&mut e, "note", "Why it is lifted", note, conversations::NOTE_MAX, true);
     e.into_result()?;
+    let removed = store::removed_counts(db, person.id).await?;
     let mut tx = db.begin().await?;
     let Some(resume) = store::lift(&mut tx, person.id).await? else {
         return Err(FieldErrors::one(
@@ -1053,18 +1346,36 @@ pub async fn lift(db: &Db, mail: Mailer<'_>, actor: &Actor, person_id: i64, note
     })
     .await?;
     let waits = resume == "pending";
-    let told = if waits {
+    let (stories, replies) = removed;
+    let stays = stories + replies > 0;
+    let mut told = if waits {
         format!("A moderator lifted the suspension on your account. It is waiting for an admin's approval again. Why: {note}")
     } else {
         format!("A moderator lifted the suspension on your account: welcome back. Why: {note}")
     };
+    if stays {
+        told.push_str(&format!(
+            " What the moderators removed of yours ({}) stays removed: on each one's page you can ask them to look at it again.",
+            stories_and_replies(stories, replies)
+        ));
+    }
     notifications::notify(&mut tx, mail, person.id, Kind::Moderation, &told, "/notifications").await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(if waits {
-        format!("Lifted. @{} is waiting for approval again, as before the suspension. The action is in the moderation log.", person.handle)
+    let lifted = if waits {
+        format!("Lifted. @{} is waiting for approval again, as before the suspension.", person.handle)
     } else {
-        format!("Lifted. @{} can sign in again. The action is in the moderation log.", person.handle)
-    })
+        format!("Lifted. @{} can sign in again.", person.handle)
+    };
+    let stays = if stays {
+        format!(
+            " What the moderators removed of theirs ({}) stays removed: lifting does not bring it back. \
+             Each comes back only if a moderator restores it from a review request in the queue.",
+            stories_and_replies(stories, replies)
+        )
+    } else {
+        String::new()
+    };
+    Ok(format!("{lifted}{stays} The action is in the moderation log."))
 }
 
 /// Lifts suspensions whose time is over; run by the jobs worker.

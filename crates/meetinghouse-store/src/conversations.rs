@@ -341,6 +341,18 @@ pub async fn still_as_judged(tx: &mut Tx, id: i64, status: &str, body: &str) -> 
     Ok(done.rows_affected() == 1)
 }
 
+/// A person's replies that readers see or that wait for review, by id, at
+/// most `limit`, read in the caller's transaction: (id, status, text). What
+/// a moderator's "remove everything they have posted" hides, each with
+/// [`set_status`] from the status and text read here.
+pub async fn live_by_author(tx: &mut Tx, person: i64, limit: i64) -> Result<Vec<(i64, String, String)>> {
+    Ok(sqlx::query_as("SELECT id, status, body FROM replies WHERE author_person = $1 AND status IN ('visible', 'pending') ORDER BY id LIMIT $2")
+        .bind(person)
+        .bind(limit)
+        .fetch_all(&mut **tx)
+        .await?)
+}
+
 /// A moderator looked at a hidden reply again at its author's request and it
 /// stays hidden: the request is answered (`review_requested` back to 0), and
 /// another needs an edit first (`review_declined`, cleared by [`write_body`]).

@@ -134,6 +134,59 @@ pub async fn report_by_id(db: &Db, id: i64) -> Result<Option<ReportRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
 }
 
+/// The open reports about one thing (a reply, a story, a person), oldest first.
+pub async fn open_reports_about(db: &Db, target_kind: &str, target_id: i64) -> Result<Vec<ReportRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM reports WHERE status = 'open' AND target_kind = $1 AND target_id = $2 ORDER BY id");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(target_kind).bind(target_id).fetch_all(&db.pool).await?)
+}
+
+/// What "everything a person has posted" is, for a moderator's "remove
+/// everything they have posted" (see [`posted_counts`]): their stories
+/// that are not deleted and not drafts (a draft was never posted: only its
+/// author sees it), and their replies readers see or that wait for review.
+const LIVE_STORIES: &str = "FROM stories WHERE author_person = $1 AND deleted_at IS NULL AND visibility <> 'draft'";
+const LIVE_REPLIES: &str = "FROM replies WHERE author_person = $1 AND status IN ('visible', 'pending')";
+
+/// How many stories and replies a person has posted that are still shown
+/// (or wait for review): (stories, replies), each an indexed count of the
+/// person's own rows.
+pub async fn posted_counts(db: &Db, person: i64) -> Result<(i64, i64)> {
+    let sql = format!("SELECT (SELECT COUNT(*) {LIVE_STORIES}) AS stories, (SELECT COUNT(*) {LIVE_REPLIES}) AS replies");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person).fetch_one(&db.pool).await?)
+}
+
+/// A person's posted stories (as [`posted_counts`] counts them), by id, at
+/// most `limit`, read in the caller's transaction: (id, title, text), what
+/// [`remove_story`] compares.
+pub async fn live_stories_by(tx: &mut Tx, person: i64, limit: i64) -> Result<Vec<(i64, String, String)>> {
+    let sql = format!("SELECT id, title, body {LIVE_STORIES} ORDER BY id LIMIT $2");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person).bind(limit).fetch_all(&mut **tx).await?)
+}
+
+/// What the moderators removed of a person's and is not restored:
+/// (stories removed by moderation, not yet purged; replies hidden).
+pub async fn removed_counts(db: &Db, person: i64) -> Result<(i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM stories s JOIN story_removals sr ON sr.story_id = s.id WHERE s.author_person = $1) AS stories, \
+             (SELECT COUNT(*) FROM replies WHERE author_person = $1 AND status = 'hidden') AS replies",
+    )
+    .bind(person)
+    .fetch_one(&db.pool)
+    .await?)
+}
+
+/// The open reports about what a person has posted (as [`posted_counts`]
+/// counts it), oldest first, read in the caller's transaction.
+pub async fn open_reports_about_posts(tx: &mut Tx, person: i64) -> Result<Vec<ReportRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM reports WHERE status = 'open' AND ( \
+             (target_kind = 'story' AND target_id IN (SELECT id {LIVE_STORIES})) \
+             OR (target_kind = 'reply' AND target_id IN (SELECT id {LIVE_REPLIES}))) \
+         ORDER BY id"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person).fetch_all(&mut **tx).await?)
+}
+
 /// The groups person `who` (a parameter such as `"$1"`, or a column) hosts
 /// (an active, direct host).
 macro_rules! hosted_groups {
@@ -153,6 +206,13 @@ macro_rules! staff_orgs {
     };
 }
 
+/// The organisations person `who` is an active admin of.
+macro_rules! admin_orgs {
+    ($who:literal) => {
+        concat!("SELECT oa.org_id FROM org_members oa WHERE oa.person_id = ", $who, " AND oa.status = 'active' AND oa.role = 'admin'")
+    };
+}
+
 /// Open items, oldest first: every one (`host` = None) or those in the
 /// queue of person `host`, leaving out those about `not_about` (a person
 /// id, 0 for nobody): reports of that person, of their replies or of their
@@ -160,9 +220,11 @@ macro_rules! staff_orgs {
 ///
 /// A host's queue holds the open reports whose recorded scope they host
 /// now: a group they host, an organisation they are active staff or an
-/// admin of, or a prompt they host (its named host, its organisation's
-/// staff, its group's hosts). Each part is read from its own partial index
-/// of open reports (migration 0023).
+/// admin of, or a prompt they host (its group's hosts, its organisation's
+/// admins, and its named host only while they are still active staff or an
+/// admin of the organisation they opened it at, or host its group: core
+/// `prompts::hosted_by`). Each part is read from its own partial index of
+/// open reports (migration 0023).
 pub async fn open_reports(db: &Db, host: Option<i64>, not_about: i64, limit: i64) -> Result<Vec<ReportRow>> {
     const NOT_ABOUT: &str = "NOT (target_kind = 'person' AND target_id = $1) \
          AND NOT (target_kind = 'reply' AND EXISTS (SELECT 1 FROM replies r WHERE r.id = reports.target_id AND r.author_person = $1)) \
@@ -178,10 +240,12 @@ pub async fn open_reports(db: &Db, host: Option<i64>, not_about: i64, limit: i64
                      SELECT g.id FROM reports g WHERE g.status = 'open' AND g.group_id IN ({groups}) \
                      UNION SELECT o.id FROM reports o WHERE o.status = 'open' AND o.org_id IN ({orgs}) \
                      UNION SELECT q.id FROM reports q JOIN prompts p ON p.id = q.prompt_id \
-                         WHERE q.status = 'open' AND (p.host_person = $3 OR p.host_org IN ({orgs}) OR p.group_id IN ({groups}))) \
+                         WHERE q.status = 'open' AND (p.group_id IN ({groups}) OR p.host_org IN ({admins}) \
+                             OR (p.host_person = $3 AND p.host_org IN ({orgs})))) \
                  ORDER BY id LIMIT $2",
                 groups = hosted_groups!("$3"),
                 orgs = staff_orgs!("$3"),
+                admins = admin_orgs!("$3"),
             );
             Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(not_about).bind(limit).bind(person).fetch_all(&db.pool).await?)
         }
@@ -190,20 +254,14 @@ pub async fn open_reports(db: &Db, host: Option<i64>, not_about: i64, limit: i64
 
 /// The condition that person `$who` (a parameter such as `"$1"`, or a
 /// column) has a part of the moderation queue: they
-/// host a group, are active staff or an admin of an organisation, or host a
-/// prompt. Also read with the session on every signed-in request
+/// host a group, or are active staff or an admin of an organisation. (A
+/// prompt's hosts are among those: its group's hosts, its organisation's
+/// admins, its named host while staff there or a host of its group.) Also
+/// read with the session on every signed-in request
 /// ([`crate::people::by_session`]), for the header's link.
 macro_rules! hosts_any {
     ($who:literal) => {
-        concat!(
-            "(EXISTS (",
-            $crate::moderation::hosted_groups!($who),
-            ") OR EXISTS (",
-            $crate::moderation::staff_orgs!($who),
-            ") OR EXISTS (SELECT 1 FROM prompts hp WHERE hp.host_person = ",
-            $who,
-            "))"
-        )
+        concat!("(EXISTS (", $crate::moderation::hosted_groups!($who), ") OR EXISTS (", $crate::moderation::staff_orgs!($who), "))")
     };
 }
 pub(crate) use {hosted_groups, hosts_any, staff_orgs};
@@ -445,6 +503,30 @@ pub async fn lift(tx: &mut Tx, person: i64) -> Result<Option<String>> {
 async fn resume_status(tx: &mut Tx, person: i64, resume: &str) -> Result<()> {
     let resume = if resume == "pending" { "pending" } else { "active" };
     sqlx::query("UPDATE people SET status = $2 WHERE id = $1 AND status = 'suspended'").bind(person).bind(resume).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Keeps the moderators' note with a person's suspension or ban (the one
+/// [`suspend`] just wrote), for the sign-in page to show them.
+pub async fn set_suspension_note(tx: &mut Tx, person: i64, note: &str) -> Result<()> {
+    sqlx::query("UPDATE suspensions SET note = $2 WHERE person_id = $1").bind(person).bind(note).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// A person's suspension: when it ends ([`BANNED`] for a ban) and the
+/// moderators' note; `None` when there is none.
+pub async fn suspension_of(db: &Db, person: i64) -> Result<Option<(i64, String)>> {
+    Ok(sqlx::query_as("SELECT until_at, note FROM suspensions WHERE person_id = $1").bind(person).fetch_optional(&db.pool).await?)
+}
+
+/// Marks as emailed a person's moderation notice with this text, which was
+/// just sent to them directly, so no later digest repeats it.
+pub async fn mark_notice_emailed(tx: &mut Tx, person: i64, text: &str) -> Result<()> {
+    sqlx::query("UPDATE notifications SET emailed = 1 WHERE person_id = $1 AND kind = 'moderation' AND emailed = 0 AND text = $2")
+        .bind(person)
+        .bind(text)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

@@ -78,6 +78,12 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<PersonRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
 }
 
+/// [`by_id`], inside a transaction.
+pub async fn by_id_in(tx: &mut Tx, id: i64) -> Result<Option<PersonRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM people WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?)
+}
+
 #[derive(FromRow)]
 struct WithUnread {
     #[sqlx(flatten)]
@@ -216,4 +222,59 @@ pub async fn set_admin(db: &Db, id: i64, is_admin: bool) -> Result<()> {
         .execute(&db.pool)
         .await?;
     Ok(())
+}
+
+/// An instance admin as `meetinghouse admin list` shows them.
+#[derive(Debug, Clone, FromRow)]
+pub struct AdminRow {
+    pub id: i64,
+    pub handle: String,
+    pub display_name: String,
+    pub email: String,
+    pub status: String,
+    pub email_verified_at: Option<i64>,
+    /// When a suspension ends (`moderation::BANNED` for a ban), if suspended.
+    pub suspended_until: Option<i64>,
+}
+
+/// Every instance admin, by handle.
+pub async fn admins(db: &Db) -> Result<Vec<AdminRow>> {
+    Ok(sqlx::query_as(
+        "SELECT p.id, p.handle, p.display_name, p.email, p.status, p.email_verified_at, s.until_at AS suspended_until \
+         FROM people p LEFT JOIN suspensions s ON s.person_id = p.id WHERE p.is_admin = 1 ORDER BY p.handle_lower",
+    )
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The ids of the active instance admins, in the caller's transaction; on
+/// PostgreSQL their rows are locked (`FOR UPDATE`) until it ends, so two
+/// demotions cannot each count the other and leave none (on SQLite the
+/// write transaction does that).
+pub async fn lock_active_admins(tx: &mut Tx, backend: crate::Backend) -> Result<Vec<i64>> {
+    let sql = match backend {
+        crate::Backend::Postgres => "SELECT id FROM people WHERE is_admin = 1 AND status = 'active' ORDER BY id FOR UPDATE",
+        crate::Backend::Sqlite => "SELECT id FROM people WHERE is_admin = 1 AND status = 'active' ORDER BY id",
+    };
+    let rows: Vec<(i64,)> = sqlx::query_as(sql).fetch_all(&mut **tx).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Makes a person an instance admin or not, in the caller's transaction;
+/// false when they already were what was asked.
+pub async fn set_admin_in(tx: &mut Tx, id: i64, is_admin: bool) -> Result<bool> {
+    let done = sqlx::query("UPDATE people SET is_admin = $1 WHERE id = $2 AND is_admin <> $3")
+        .bind(is_admin as i64)
+        .bind(id)
+        .bind(is_admin as i64)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends every session of a person, in the caller's transaction (with a new
+/// password set by the operator); how many there were.
+pub async fn end_sessions_in(tx: &mut Tx, id: i64) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE person_id = $1").bind(id).execute(&mut **tx).await?;
+    Ok(done.rows_affected())
 }

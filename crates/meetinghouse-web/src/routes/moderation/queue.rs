@@ -2,7 +2,8 @@
 //! hosts of a group, an organisation or a prompt, the reports about what they
 //! host, each saying whose queue it is in) and `POST /moderation/{report}`
 //! (act on an item, as of the reply's or story's text the page showed: field
-//! `seen`).
+//! `seen`; with a suspension or a ban, an instance moderator may tick
+//! `remove_all` to remove everything the person has posted too).
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -70,7 +71,12 @@ pub async fn act(State(state): State<AppState>, Path(report): Path<String>, Form
     let actor = viewer.require()?;
     // An address that names no report by number is answered as one that names none.
     let report = report.parse::<i64>().map_err(|_| WebError::NotFound)?;
-    let form = ActionForm { action: data.get("action").into(), note: data.get("note").into(), days: data.get("days").into() };
+    let form = ActionForm {
+        action: data.get("action").into(),
+        note: data.get("note").into(),
+        days: data.get("days").into(),
+        remove_all: data.checked("remove_all"),
+    };
     // The version of the reply's text the moderator's page showed: a
     // decision about text that changed since changes nothing.
     match moderation::act_seen(&state.db, mailer(&state, &viewer), actor, report, &form, data.get("seen")).await {
