@@ -7,14 +7,22 @@ use meetinghouse_store::notifications::{self as store, NotificationRow};
 use meetinghouse_store::writes::{Arg, Batch, Text};
 use meetinghouse_store::{Db, StoreError, Tx, outbox};
 
+use crate::clock::Zone;
 use crate::error::{CoreError, FieldErrors, Result};
 use crate::settings::Settings;
 use crate::{Actor, secrets};
 
 /// How long an unsubscribe link works.
 pub const UNSUBSCRIBE_TTL_SECS: i64 = 180 * 24 * 3600;
-/// How often a daily digest may go to one person.
-pub const DIGEST_EVERY_SECS: i64 = 24 * 3600;
+/// The hour, on the meeting house's clock ([`crate::clock::zone`]), at
+/// which the daily digests go out: 07:00, once a day. What arrives after it
+/// waits for the next day's.
+pub const DIGEST_HOUR: i8 = 7;
+/// How many digests [`send_digests`] looks for at a time; it goes on while
+/// batches come back full, at most [`DIGEST_ROUNDS`] of them a run (the
+/// jobs run every minute), since every digest is due at the same hour.
+pub const DIGEST_BATCH: i64 = 200;
+pub const DIGEST_ROUNDS: usize = 50;
 
 /// How many notifications one digest lists; it counts the rest and links to
 /// the notifications page.
@@ -38,6 +46,10 @@ pub enum Kind {
     Thanks,
     Moderation,
     JoinRequest,
+    /// An invitation to join a group or an organisation (migration 0030).
+    Invitation,
+    /// The answer to a request to join a group: approved or declined.
+    Membership,
 }
 
 impl Kind {
@@ -48,6 +60,8 @@ impl Kind {
             Kind::Thanks => "thanks",
             Kind::Moderation => "moderation",
             Kind::JoinRequest => "join_request",
+            Kind::Invitation => "invitation",
+            Kind::Membership => "membership",
         }
     }
 }
@@ -175,17 +189,31 @@ pub async fn mark_all_read(db: &Db, actor: &Actor) -> Result<()> {
     Ok(())
 }
 
-/// "Mark all as read" from a page whose newest notification was `upto`:
-/// what arrived after the page was shown stays unread.
-pub async fn mark_read_up_to(db: &Db, actor: &Actor, upto: i64) -> Result<()> {
-    store::mark_read_up_to(db, actor.id, upto).await?;
+/// "Mark all as read" from a page: marks read exactly the notifications it
+/// showed (`ids`, the unread ones, at most [`PAGE_SIZE`]), so one that
+/// arrived after the page was drawn stays unread whatever its id (on
+/// PostgreSQL a lower id can commit later). Ids that are not the person's
+/// are left alone. More than a page's worth is refused.
+pub async fn mark_read(db: &Db, actor: &Actor, ids: &[i64]) -> Result<()> {
+    if ids.len() as i64 > PAGE_SIZE {
+        return Err(CoreError::Forbidden("A page shows at most 50 notifications: mark them as read from the notifications page.".into()));
+    }
+    store::mark_read(db, actor.id, ids).await?;
     Ok(())
 }
 
 /// Follows one of the person's notifications: marks it read and returns its
 /// link. Someone else's (or no) notification is "not found".
 pub async fn open(db: &Db, actor: &Actor, id: i64) -> Result<String> {
-    store::open(db, actor.id, id).await?.ok_or(CoreError::NotFound)
+    Ok(store::open(db, actor.id, id).await?.ok_or(CoreError::NotFound)?.0)
+}
+
+/// [`open`], for the notifications page: the link only while the person is
+/// still shown the notification, `None` when what it is about has gone from
+/// their view since the page was drawn (it is marked read all the same).
+pub async fn follow(db: &Db, actor: &Actor, id: i64) -> Result<Option<String>> {
+    let (url, shown) = store::open(db, actor.id, id).await?.ok_or(CoreError::NotFound)?;
+    Ok(shown.then_some(url))
 }
 
 pub async fn mode(db: &Db, actor: &Actor) -> Result<String> {
@@ -203,6 +231,29 @@ pub async fn set_mode(db: &Db, actor: &Actor, mode: &str) -> Result<()> {
 /// How long a host who read a join request is not told of the same person's
 /// request again (while it is unread they are never told twice).
 pub const JOIN_REQUEST_QUIET_SECS: i64 = 86_400;
+
+/// How long someone who read an invitation to a group or an organisation
+/// is not told of another invitation to it (while it is unread they are
+/// never told twice): inviting, withdrawing and inviting again is no news.
+pub const INVITATION_QUIET_SECS: i64 = 7 * 86_400;
+
+/// Tells a person of an invitation (to what `url` links to: a group's or an
+/// organisation's page), in the caller's transaction, recording who sent it;
+/// not when they blocked or muted the sender, nor when they were already
+/// told of an invitation there, by anyone, that is unread or was read in the
+/// last [`INVITATION_QUIET_SECS`]. The invitation itself waits on their page
+/// either way. Returns whether they were told.
+pub async fn invited(tx: &mut Tx, mail: Mailer<'_>, person: i64, sender: i64, text: &str, url: &str) -> Result<bool> {
+    if store::silenced(tx, person, sender).await? {
+        return Ok(false);
+    }
+    let since = meetinghouse_store::now() - INVITATION_QUIET_SECS;
+    if meetinghouse_store::groups::invitation_told(tx, person, url, since).await? {
+        return Ok(false);
+    }
+    notify_from(tx, mail, person, Kind::Invitation, text, url, Source { sender: Some(sender), reply: None }).await?;
+    Ok(true)
+}
 
 /// Tells a group's hosts that someone asked to join, once: a host who has
 /// the same person's request unread, or read it in the last day, is not told
@@ -228,37 +279,102 @@ pub async fn join_requested(db: &Db, mail: Mailer<'_>, group_slug: &str, request
     Ok(())
 }
 
-/// Sends the daily digests that are due; returns how many went out.
-/// Idempotent: a digest is claimed (its time stamped) and its notifications
-/// marked emailed in the same transaction as the email is queued.
-pub async fn send_digests(db: &Db, mail: Mailer<'_>) -> Result<usize> {
-    let cutoff = meetinghouse_store::now() - DIGEST_EVERY_SECS;
+/// The daily send time a digest is due for at `now`: [`DIGEST_HOUR`]:00
+/// today on `zone`'s clock once it has struck, yesterday's before then. On a
+/// day a clock change skips that hour, the moment the clocks go forward past
+/// it; on one where it comes twice, the first time.
+pub fn digest_time(zone: &Zone, now: i64) -> i64 {
+    let tz = jiff::tz::TimeZone::get(zone.name()).unwrap_or(jiff::tz::TimeZone::UTC);
+    let at = |day: jiff::civil::Date| day.at(DIGEST_HOUR, 0, 0, 0).to_zoned(tz.clone()).ok().map(|z| z.timestamp().as_second());
+    let Ok(moment) = jiff::Timestamp::from_second(now) else { return now };
+    let today = moment.to_zoned(tz.clone()).date();
+    match at(today) {
+        Some(t) if t <= now => t,
+        _ => today.yesterday().ok().and_then(at).filter(|t| *t <= now).unwrap_or(now - 86_400),
+    }
+}
+
+/// Sends the daily digests due at `now` (unix seconds); returns how many
+/// went out. A digest goes once a day, at [`DIGEST_HOUR`] on the meeting
+/// house's clock (the jobs run every minute, so within a minute of it):
+/// to someone on the daily digest with a notification from before that
+/// time not yet emailed, and no digest since it. What arrives after it
+/// waits for the next day's, however quiet the day was.
+///
+/// Idempotent, and safe with several app servers: a digest is claimed
+/// (store `claim_digest`: still on the daily digest, none since the send
+/// time; its time stamped) and its notifications marked emailed in the
+/// same transaction as the email is queued. Each notification's subject is
+/// checked again there for that person, in the query that lists them
+/// (store `take_undigested`, by `shown!`: a deleted story, a group they
+/// left, a withdrawn invitation): one they may no longer see is marked
+/// emailed unlisted, so it never goes out.
+pub async fn send_digests(db: &Db, mail: Mailer<'_>, now: i64) -> Result<usize> {
+    let slot = digest_time(crate::clock::zone(), now);
     let mut sent = 0;
-    for person in store::digest_due(db, cutoff, 200).await? {
-        let mut tx = db.begin().await?;
-        if !store::claim_digest(&mut tx, person, cutoff).await? {
-            continue;
+    for _ in 0..DIGEST_ROUNDS {
+        let due = store::digest_due(db, slot, DIGEST_BATCH).await?;
+        let mut claimed = 0;
+        for person in &due {
+            match send_digest(db, mail, *person, slot, now).await? {
+                Digest::Sent => {
+                    sent += 1;
+                    claimed += 1;
+                }
+                Digest::Empty => claimed += 1,
+                Digest::NotClaimed => {}
+            }
         }
-        // Only to an active account with a confirmed address (checked again
-        // here: it may have changed since `digest_due`).
-        let Some((_, email)) = store::email_pref(&mut tx, person).await? else { continue };
-        let (items, more) = store::take_undigested(&mut tx, person, DIGEST_LISTS).await?;
-        if items.is_empty() {
-            continue;
+        // A short batch was the last; a full one may have more behind it
+        // (the ones claimed here are no longer due; if none was, another
+        // server is at them).
+        if (due.len() as i64) < DIGEST_BATCH || claimed == 0 {
+            break;
         }
-        let mut body = format!("Here is what happened on {} since your last digest:\n\n", mail.settings.name);
-        for n in &items {
-            body.push_str(&format!("- {}\n  {}{}\n", n.text, mail.base_url, n.url));
-        }
-        if more > 0 {
-            body.push_str(&format!("\n…and {more} more: {}/notifications\n", mail.base_url));
-        }
-        body.push('\n');
-        body.push_str(&footer(mail, person, "You get one digest a day at most."));
-        let subject = format!("{}: your daily digest ({} new)", mail.settings.name, items.len() as u64 + more);
-        outbox::enqueue(&mut tx, &email, &subject, &body, "digest").await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        sent += 1;
     }
     Ok(sent)
+}
+
+/// What became of one person's digest.
+enum Digest {
+    /// Another server claimed it first, or they may not have one now.
+    NotClaimed,
+    /// Claimed, with nothing left to list.
+    Empty,
+    Sent,
+}
+
+/// One person's digest for send time `slot`.
+async fn send_digest(db: &Db, mail: Mailer<'_>, person: i64, slot: i64, now: i64) -> Result<Digest> {
+    let mut tx = db.begin().await?;
+    if !store::claim_digest(&mut tx, person, slot, now).await? {
+        return Ok(Digest::NotClaimed);
+    }
+    // Only to an active account with a confirmed address, still on the
+    // daily digest (checked again here: it may have changed since `digest_due`).
+    let Some((mode, email)) = store::email_pref(&mut tx, person).await? else { return Ok(Digest::NotClaimed) };
+    if mode != "daily" {
+        return Ok(Digest::NotClaimed);
+    }
+    let (items, more) = store::take_undigested(&mut tx, person, DIGEST_LISTS).await?;
+    if items.is_empty() {
+        // Nothing left to tell: keep the claim and the marks, so what they
+        // may no longer see is never sent.
+        tx.commit().await.map_err(StoreError::from)?;
+        return Ok(Digest::Empty);
+    }
+    let mut body = format!("Here is what happened on {} since your last digest:\n\n", mail.settings.name);
+    for n in &items {
+        body.push_str(&format!("- {}\n  {}{}\n", n.text, mail.base_url, n.url));
+    }
+    if more > 0 {
+        body.push_str(&format!("\n…and {more} more: {}/notifications\n", mail.base_url));
+    }
+    body.push('\n');
+    let why = format!("You get a digest at {DIGEST_HOUR:02}:00 on days with news.");
+    body.push_str(&footer(mail, person, &why));
+    let subject = format!("{}: your daily digest ({} new)", mail.settings.name, items.len() as u64 + more);
+    outbox::enqueue(&mut tx, &email, &subject, &body, "digest").await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Digest::Sent)
 }

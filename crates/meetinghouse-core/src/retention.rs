@@ -1,8 +1,9 @@
 //! What is removed for good, and when: stories deleted longer ago than they
 //! can be restored, then the uploads no story shows any more (with their
 //! bytes in the media store), and mail in the outbox older than
-//! [`OUTBOX_KEEP_SECS`], and the rate limits' attempt counts no limit looks
-//! at any more. Run by the binary's periodic jobs; idempotent,
+//! [`OUTBOX_KEEP_SECS`], the rate limits' attempt counts no limit looks
+//! at any more, and notifications read more than
+//! [`READ_NOTIFICATIONS_KEEP_SECS`] ago. Run by the binary's periodic jobs; idempotent,
 //! so several app servers may run it at once.
 
 use meetinghouse_media::MediaStore;
@@ -18,6 +19,10 @@ use crate::stories::RESTORE_WINDOW_SECS;
 /// expired by then (the longest, email confirmation, lasts 7 days).
 pub const OUTBOX_KEEP_SECS: i64 = 30 * 24 * 3600;
 
+/// How long a notification is kept after it was read: half a year. Unread
+/// ones are kept however old.
+pub const READ_NOTIFICATIONS_KEEP_SECS: i64 = 180 * 24 * 3600;
+
 /// What one run removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Purged {
@@ -26,6 +31,8 @@ pub struct Purged {
     pub emails: u64,
     /// Attempt-count windows (core's `attempts`).
     pub attempts: u64,
+    /// Notifications read more than [`READ_NOTIFICATIONS_KEEP_SECS`] ago.
+    pub notifications: u64,
     /// Steps that failed (each logged): the others ran all the same.
     pub failed_steps: u64,
 }
@@ -36,8 +43,9 @@ pub struct Purged {
 /// about them; the newest story of all waits until a newer one exists, so
 /// its id is never given again), then the uploads no story shows that are
 /// older than [`media::UNUSED_KEEP_SECS`] — those purged stories' photos
-/// among them —, outbox mail older than [`OUTBOX_KEEP_SECS`] and old
-/// attempt counts. Each step runs whatever happened to the others: one that
+/// among them —, outbox mail older than [`OUTBOX_KEEP_SECS`], old
+/// attempt counts and notifications read more than
+/// [`READ_NOTIFICATIONS_KEEP_SECS`] ago. Each step runs whatever happened to the others: one that
 /// fails is logged and counted in [`Purged::failed_steps`], so (say) an
 /// object store that is down never keeps old mail past its 30 days. An
 /// image that cannot be deleted is skipped and counted
@@ -60,5 +68,9 @@ pub async fn purge(db: &Db, media_store: &MediaStore, now: i64) -> Result<Purged
     done("uploads", media_failed);
     let emails = done("outbox", meetinghouse_store::outbox::purge_before(db, now - OUTBOX_KEEP_SECS).await.map_err(Into::into));
     let attempts = done("attempts", crate::attempts::purge(db, now).await);
-    Ok(Purged { stories, media, emails, attempts, failed_steps })
+    let notifications = done(
+        "notifications",
+        meetinghouse_store::notifications::purge_read_before(db, now - READ_NOTIFICATIONS_KEEP_SECS).await.map_err(Into::into),
+    );
+    Ok(Purged { stories, media, emails, attempts, notifications, failed_steps })
 }

@@ -236,7 +236,7 @@ async fn a_long_digest_counts_what_it_does_not_list() {
             meetinghouse_store::notifications::insert(&mut tx, dan.id, "reply", &format!("news number {i}."), "/").await.unwrap();
         }
         tx.commit().await.unwrap();
-        assert_eq!(notifications::send_digests(&db, mail).await.unwrap(), 1);
+        assert_eq!(notifications::send_digests(&db, mail, meetinghouse_store::now() + 86_400).await.unwrap(), 1);
         let digest = meetinghouse_store::outbox::recent(&db, 1).await.unwrap().remove(0);
         assert_eq!(digest.to_addr, "dan@example.org");
         assert!(digest.subject.contains(&format!("({} new)", listed + 5)), "{}", digest.subject);
@@ -278,8 +278,8 @@ async fn notifications_email_and_unsubscribe() {
         assert!(link.starts_with("https://town.example/unsubscribe?t=") && to_ann.body.ends_with(link), "{link}");
 
         // Bea's digest: sent once, then not again the same day.
-        assert_eq!(notifications::send_digests(&db, mail).await.unwrap(), 1);
-        assert_eq!(notifications::send_digests(&db, mail).await.unwrap(), 0);
+        assert_eq!(notifications::send_digests(&db, mail, meetinghouse_store::now() + 86_400).await.unwrap(), 1);
+        assert_eq!(notifications::send_digests(&db, mail, meetinghouse_store::now() + 86_400).await.unwrap(), 0);
         let digest = meetinghouse_store::outbox::recent(&db, 1).await.unwrap().remove(0);
         assert_eq!(digest.to_addr, "bea@example.org");
         assert!(digest.body.contains("cal replied to you"), "{}", digest.body);
@@ -352,7 +352,7 @@ async fn reports_queue_actions_and_safety() {
 
         // Warn and suspend the person; the audit log has every action; the public log is off by default.
         let person_item = moderation::queue(&db, &mod_).await.unwrap().remove(0).report.id;
-        let suspend = ActionForm { action: "suspend".into(), note: "A week to cool off.".into(), days: "7".into() };
+        let suspend = ActionForm { action: "suspend".into(), note: "A week to cool off.".into(), days: "7".into(), ..Default::default() };
         moderation::act(&db, mail, &mod_, person_item, &suspend).await.unwrap();
         let bea_now = meetinghouse_store::people::by_id(&db, bea.id).await.unwrap().unwrap();
         assert_eq!(bea_now.status, "suspended");
@@ -814,7 +814,7 @@ async fn notifications_follow_later_blocks_mutes_and_retractions() {
         assert_eq!(notifications::unread(&db, &ann).await.unwrap(), 0);
         assert_eq!(header(db.clone(), session.clone()).await, 0);
         // Nothing is due for a digest either: a hidden reply is not news.
-        notifications::send_digests(&db, mail).await.unwrap();
+        notifications::send_digests(&db, mail, meetinghouse_store::now() + 86_400).await.unwrap();
         let mails = meetinghouse_store::outbox::recent(&db, 100).await.unwrap();
         assert!(mails.iter().all(|m| m.to_addr != "ann@example.org"), "no digest for Ann");
         moderation::request_review(&db, &bea, bs).await.unwrap();
@@ -848,7 +848,7 @@ async fn the_digest_skips_notifications_read_on_the_site() {
         // Dan reads the two older ones on the site.
         notifications::open(&db, &dan, shown[1].id).await.unwrap();
         notifications::open(&db, &dan, shown[2].id).await.unwrap();
-        assert_eq!(notifications::send_digests(&db, mail).await.unwrap(), 1);
+        assert_eq!(notifications::send_digests(&db, mail, meetinghouse_store::now() + 86_400).await.unwrap(), 1);
         let digest = meetinghouse_store::outbox::recent(&db, 1).await.unwrap().remove(0);
         assert!(digest.subject.contains("(1 new)"), "{}", digest.subject);
         assert!(digest.body.contains("- news number 2.") && !digest.body.contains("news number 0") && !digest.body.contains("news number 1"), "{}", digest.body);
@@ -863,7 +863,7 @@ async fn the_digest_skips_notifications_read_on_the_site() {
         meetinghouse_store::notifications::insert(&mut tx, eve.id, "reply", "seen already.", "/").await.unwrap();
         tx.commit().await.unwrap();
         notifications::mark_all_read(&db, &eve).await.unwrap();
-        assert_eq!(notifications::send_digests(&db, mail).await.unwrap(), 0);
+        assert_eq!(notifications::send_digests(&db, mail, meetinghouse_store::now() + 86_400).await.unwrap(), 0);
     }
 }
 
@@ -899,7 +899,7 @@ async fn notification_email_goes_only_to_active_confirmed_accounts() {
 
         conversations::post(&db, mail, &ann, subject, &reply("Welcome @una, @sue and @dee")).await.unwrap();
         assert_eq!(table_count(&db, "email_outbox").await, outbox_before, "no immediate email to an unconfirmed or suspended account");
-        assert_eq!(notifications::send_digests(&db, mail).await.unwrap(), 0, "no digest to an unconfirmed address");
+        assert_eq!(notifications::send_digests(&db, mail, meetinghouse_store::now() + 86_400).await.unwrap(), 0, "no digest to an unconfirmed address");
         assert_eq!(table_count(&db, "email_outbox").await, outbox_before);
         for who in [&una, &sue, &dee] {
             assert_eq!(notifications::unread(&db, who).await.unwrap(), 1, "{}: still told on the site", who.handle);
@@ -907,7 +907,7 @@ async fn notification_email_goes_only_to_active_confirmed_accounts() {
     }
 }
 
-/// "Mark all as read" goes up to the newest notification the page showed;
+/// "Mark all as read" marks the notifications the page showed;
 /// following one marks it read and gives its link, only to its owner.
 #[tokio::test]
 async fn marking_read_stops_at_what_the_page_showed() {
@@ -928,7 +928,7 @@ async fn marking_read_stops_at_what_the_page_showed() {
         let page_newest = notifications::list(&db, &ann, 0).await.unwrap()[0].id;
         assert_eq!(page_newest, second);
         let third = add("three, after the page was shown.").await;
-        notifications::mark_read_up_to(&db, &ann, page_newest).await.unwrap();
+        notifications::mark_read(&db, &ann, &[first, page_newest]).await.unwrap();
         let unread: Vec<i64> = notifications::list(&db, &ann, 0).await.unwrap().iter().filter(|n| n.read_at.is_none()).map(|n| n.id).collect();
         assert_eq!(unread, vec![third]);
         assert!(matches!(notifications::open(&db, &bea, third).await, Err(CoreError::NotFound)), "only the owner's");

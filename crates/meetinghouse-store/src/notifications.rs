@@ -3,11 +3,18 @@
 //! A notification may record who set it off (`sender_id`) and the reply it
 //! is about (`reply_id`, migration 0020). What the person is shown — the
 //! list, the unread count, the digest — leaves out, as things are now,
-//! notifications from someone they blocked or muted and ones whose reply is
-//! no longer shown (retracted or hidden): `shown!`. Rows without a sender
-//! or a reply (older ones, moderation outcomes) are always shown.
+//! notifications from someone they blocked or muted, ones whose reply is
+//! no longer shown (retracted or hidden), ones whose reply is on something
+//! they may no longer see (a deleted story, a group they left), and ones
+//! linking to the page of a members-only group they may no longer see (a
+//! withdrawn invitation): `shown!`. Rows without a sender or a reply (older
+//! ones, moderation outcomes) are otherwise always shown.
 //!
-//! Email goes only to an active account with a confirmed address.
+//! Email goes only to an active account with a confirmed address. The
+//! daily digest's set is the rows with `emailed = 0` (and unread): reading a
+//! notification on the site takes it out, and migration 0032's partial
+//! index holds just that set. Read notifications are purged after a while
+//! ([`purge_read_before`]).
 
 use sqlx::FromRow;
 
@@ -15,14 +22,88 @@ use crate::error::Result;
 use crate::writes::{Arg, Batch, Inserted, Text};
 use crate::{Db, Tx, now};
 
+/// Whether person `$p` (an SQL expression: the notification row's
+/// `n.person_id`, or the query's parameter for the person) may see group
+/// `$g` (an SQL expression): they belong to it at any depth — directly,
+/// through an active organisation membership, or through member groups, the
+/// recursive query of [`crate::groups::reachable_for_person`] — or are an
+/// instance admin, who sees every group. Part of [`shown!`]. Given the
+/// query's parameter, the groups they reach are worked out once for the
+/// statement rather than once for each row.
+macro_rules! sees_group {
+    ($p:literal, $g:literal) => {
+        concat!(
+            "(EXISTS (SELECT 1 FROM people na WHERE na.id = ",
+            $p,
+            " AND na.is_admin = 1) OR ",
+            $g,
+            " IN (WITH RECURSIVE n_reach(id) AS ( \
+                 SELECT gm.group_id FROM group_members gm WHERE gm.status = 'active' AND ( \
+                        (gm.member_kind = 'person' AND gm.member_id = ",
+            $p,
+            ") OR (gm.member_kind = 'org' AND gm.member_id IN \
+                            (SELECT om.org_id FROM org_members om WHERE om.person_id = ",
+            $p,
+            " AND om.status = 'active'))) \
+                 UNION \
+                 SELECT gm.group_id FROM group_members gm JOIN n_reach r ON gm.member_kind = 'group' AND gm.member_id = r.id \
+                  WHERE gm.status = 'active') \
+               SELECT n_reach.id FROM n_reach))"
+        )
+    };
+}
+
 /// The condition a notification row `n` meets while its person is shown it:
-/// its sender (if recorded) is not blocked or muted by them, and its reply
-/// (if recorded) is visible. Used by [`crate::people::by_session`] too.
+/// - its sender (if recorded) is not blocked or muted by them;
+/// - its reply (if recorded) is visible, on a subject they may see now, by
+///   the rule of core's `subjects::resolve`: a story not deleted, and public,
+///   or theirs, or shown to a group they belong to; a group's discussion
+///   that is public or theirs; a prompt not in a members-only group they are
+///   outside; an organisation or object that is still there;
+/// - a link to a group's page (`/groups/{slug}`, a join request, an
+///   invitation, an answer) is not to a members-only group they may no
+///   longer see: the page shows someone it invited only the invitation, and
+///   everyone else outside it "not found".
+///
+/// Group checks run only for the rows that need them (`CASE`). `shown!()`
+/// names the person as `n.person_id`; a query about one person passes its
+/// parameter (`shown!("$1")`), so the groups they reach are read once.
+/// Used by [`crate::people::by_session`] (the header's count) and store
+/// `groups` too.
 macro_rules! shown {
     () => {
-        "(n.sender_id IS NULL OR NOT EXISTS (SELECT 1 FROM person_relations sr \
-         WHERE sr.person_id = n.person_id AND sr.kind IN ('block', 'mute') AND sr.other_id = n.sender_id)) \
-         AND (n.reply_id IS NULL OR EXISTS (SELECT 1 FROM replies sn WHERE sn.id = n.reply_id AND sn.status = 'visible'))"
+        $crate::notifications::shown!("n.person_id")
+    };
+    ($p:literal) => {
+        concat!(
+            "(n.sender_id IS NULL OR NOT EXISTS (SELECT 1 FROM person_relations sr \
+             WHERE sr.person_id = n.person_id AND sr.kind IN ('block', 'mute') AND sr.other_id = n.sender_id)) \
+             AND (n.reply_id IS NULL OR EXISTS (SELECT 1 FROM replies sn WHERE sn.id = n.reply_id AND sn.status = 'visible' AND \
+               CASE sn.subject_kind \
+                 WHEN 'story' THEN EXISTS (SELECT 1 FROM stories ss WHERE ss.id = sn.subject_id AND ss.deleted_at IS NULL \
+                   AND (ss.visibility = 'public' OR ss.author_person = n.person_id \
+                        OR (ss.visibility = 'group' AND ss.group_id IS NOT NULL AND ",
+            $crate::notifications::sees_group!($p, "ss.group_id"),
+            "))) \
+                 WHEN 'group' THEN EXISTS (SELECT 1 FROM community_groups sg WHERE sg.id = sn.subject_id \
+                   AND (sg.visibility <> 'members' OR ",
+            $crate::notifications::sees_group!($p, "sg.id"),
+            ")) \
+                 WHEN 'prompt' THEN EXISTS (SELECT 1 FROM prompts sp LEFT JOIN community_groups pg ON pg.id = sp.group_id \
+                   WHERE sp.id = sn.subject_id AND (sp.group_id IS NULL OR pg.visibility = 'public' OR ",
+            $crate::notifications::sees_group!($p, "sp.group_id"),
+            ")) \
+                 WHEN 'org' THEN EXISTS (SELECT 1 FROM organisations so WHERE so.id = sn.subject_id) \
+                 WHEN 'object' THEN EXISTS (SELECT 1 FROM collection_objects sc WHERE sc.id = sn.subject_id) \
+                 ELSE TRUE END)) \
+             AND (n.reply_id IS NOT NULL OR n.url NOT LIKE '/groups/%' OR NOT EXISTS (SELECT 1 FROM community_groups ug \
+               WHERE ug.slug = SUBSTR(n.url, 9) AND ug.visibility = 'members' \
+               AND NOT EXISTS (SELECT 1 FROM group_members ui WHERE ui.group_id = ug.id AND ui.member_kind = 'person' \
+                   AND ui.member_id = n.person_id AND ui.status = 'invited') \
+               AND NOT ",
+            $crate::notifications::sees_group!($p, "ug.id"),
+            "))"
+        )
     };
 }
 
@@ -32,7 +113,7 @@ macro_rules! mailable {
         concat!($p, ".status = 'active' AND ", $p, ".email_verified_at IS NOT NULL")
     };
 }
-pub(crate) use shown;
+pub(crate) use {sees_group, shown};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct NotificationRow {
@@ -139,7 +220,7 @@ pub fn email_if_immediate_into(b: &mut Batch, person: i64, subject: &str, body: 
 pub async fn unread_count(db: &Db, person: i64, cap: i64) -> Result<i64> {
     let (n,): (i64,) = sqlx::query_as(concat!(
         "SELECT COUNT(*) FROM (SELECT 1 FROM notifications n WHERE n.person_id = $1 AND n.read_at IS NULL AND ",
-        shown!(),
+        shown!("$1"),
         " LIMIT $2) x"
     ))
     .bind(person)
@@ -155,7 +236,7 @@ pub async fn list(db: &Db, person: i64, before: i64, limit: i64) -> Result<Vec<N
     Ok(sqlx::query_as(concat!(
         "SELECT n.id, n.kind, n.text, n.url, n.created_at, n.read_at FROM notifications n \
          WHERE n.person_id = $1 AND ($2 = 0 OR n.id < $2) AND ",
-        shown!(),
+        shown!("$1"),
         " ORDER BY n.id DESC LIMIT $3"
     ))
     .bind(person)
@@ -165,34 +246,78 @@ pub async fn list(db: &Db, person: i64, before: i64, limit: i64) -> Result<Vec<N
     .await?)
 }
 
+/// Marks read every notification the person has. Reading one takes it out
+/// of the daily digest's set too (`emailed = 1`): the digest never lists
+/// what was read on the site.
 pub async fn mark_all_read(db: &Db, person: i64) -> Result<u64> {
-    mark_read_up_to(db, person, i64::MAX).await
-}
-
-/// Marks read the person's notifications up to id `upto`: the newest one a
-/// page showed, so "mark all as read" leaves unread what arrived after it.
-pub async fn mark_read_up_to(db: &Db, person: i64, upto: i64) -> Result<u64> {
-    let done = sqlx::query("UPDATE notifications SET read_at = $2 WHERE person_id = $1 AND read_at IS NULL AND id <= $3")
+    let done = sqlx::query("UPDATE notifications SET read_at = $2, emailed = 1 WHERE person_id = $1 AND read_at IS NULL")
         .bind(person)
         .bind(now())
-        .bind(upto)
         .execute(&db.pool)
         .await?;
     Ok(done.rows_affected())
 }
 
-/// Marks one of the person's notifications read (if it was not) and returns
-/// its link; `None` when they have no notification with that id.
-pub async fn open(db: &Db, person: i64, id: i64) -> Result<Option<String>> {
+/// Marks read the person's notifications with these ids (the unread ones a
+/// page showed, at most a page's worth): ids are handed out as rows are
+/// inserted, not as they commit, so "up to the newest id shown" could take
+/// in one that committed after the page was drawn. Someone else's ids are
+/// left alone.
+pub async fn mark_read(db: &Db, person: i64, ids: &[i64]) -> Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let list = (0..ids.len()).map(|i| format!("${}", i + 3)).collect::<Vec<_>>().join(", ");
+    let sql = format!("UPDATE notifications SET read_at = $2, emailed = 1 WHERE person_id = $1 AND read_at IS NULL AND id IN ({list})");
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(person).bind(now());
+    for id in ids {
+        q = q.bind(*id);
+    }
+    Ok(q.execute(&db.pool).await?.rows_affected())
+}
+
+/// Marks one of the person's notifications read (if it was not; out of the
+/// digest's set too) and returns its link, and whether they are still shown
+/// it (`shown!`: what it is about may have gone from their view since the
+/// page was drawn); `None` when they have no notification with that id.
+pub async fn open(db: &Db, person: i64, id: i64) -> Result<Option<(String, bool)>> {
+    let still: Option<(i64,)> = sqlx::query_as(concat!("SELECT n.id FROM notifications n WHERE n.id = $1 AND n.person_id = $2 AND ", shown!("$2")))
+        .bind(id)
+        .bind(person)
+        .fetch_optional(&db.pool)
+        .await?;
     let row: Option<(String,)> = sqlx::query_as(
-        "UPDATE notifications SET read_at = COALESCE(read_at, $3) WHERE id = $1 AND person_id = $2 RETURNING url",
+        "UPDATE notifications SET read_at = COALESCE(read_at, $3), emailed = 1 WHERE id = $1 AND person_id = $2 RETURNING url",
     )
     .bind(id)
     .bind(person)
     .bind(now())
     .fetch_optional(&db.pool)
     .await?;
-    Ok(row.map(|(url,)| url))
+    Ok(row.map(|(url,)| (url, still.is_some())))
+}
+
+/// Removes read notifications read before `cutoff` (unix seconds), a batch
+/// at a time so a large first purge never holds SQLite's write turn long.
+/// Unread ones stay however old. Returns how many went.
+pub async fn purge_read_before(db: &Db, cutoff: i64) -> Result<u64> {
+    const BATCH: i64 = 5_000;
+    let mut total = 0;
+    loop {
+        let done = sqlx::query(
+            "DELETE FROM notifications WHERE id IN \
+             (SELECT id FROM notifications WHERE read_at IS NOT NULL AND read_at < $1 LIMIT $2)",
+        )
+        .bind(cutoff)
+        .bind(BATCH)
+        .execute(&db.pool)
+        .await?
+        .rows_affected();
+        total += done;
+        if done < BATCH as u64 {
+            return Ok(total);
+        }
+    }
 }
 
 /// A person's email mode and address, read inside a transaction: (mode,
@@ -230,56 +355,64 @@ pub async fn set_mode(db: &Db, person: i64, mode: &str) -> Result<()> {
     Ok(())
 }
 
-/// People on the daily digest with something unread, shown to them and not
-/// yet emailed, no digest since `cutoff`, and an active account with a
-/// confirmed address.
-pub async fn digest_due(db: &Db, cutoff: i64, limit: i64) -> Result<Vec<i64>> {
+/// People due a daily digest at send time `slot` (unix seconds; core works
+/// it out on the meeting house's clock): on the daily digest, with
+/// something unread, shown to them and not yet emailed that arrived before
+/// `slot`, no digest since `slot`, and an active account with a confirmed
+/// address. Lowest ids first. Reads the digest's set through migration
+/// 0032's partial index (`emailed = 0 AND read_at IS NULL`), so the rows
+/// read on the site or already emailed cost nothing here.
+pub async fn digest_due(db: &Db, slot: i64, limit: i64) -> Result<Vec<i64>> {
     let rows: Vec<(i64,)> = sqlx::query_as(concat!(
-        "SELECT DISTINCT n.person_id FROM notifications n LEFT JOIN notification_prefs p ON p.person_id = n.person_id \
-         JOIN people pe ON pe.id = n.person_id \
-         WHERE n.emailed = 0 AND n.read_at IS NULL AND COALESCE(p.email_mode, 'daily') = 'daily' \
-         AND (p.last_digest_at IS NULL OR p.last_digest_at < $1) AND ",
+        "SELECT pe.id FROM people pe LEFT JOIN notification_prefs p ON p.person_id = pe.id \
+         WHERE pe.id IN (SELECT u.person_id FROM notifications u WHERE u.emailed = 0 AND u.read_at IS NULL AND u.created_at < $1) \
+         AND COALESCE(p.email_mode, 'daily') = 'daily' AND (p.last_digest_at IS NULL OR p.last_digest_at < $1) AND ",
         mailable!("pe"),
-        " AND ",
+        " AND EXISTS (SELECT 1 FROM notifications n WHERE n.person_id = pe.id AND n.emailed = 0 AND n.read_at IS NULL \
+           AND n.created_at < $1 AND ",
         shown!(),
-        " ORDER BY n.person_id LIMIT $2"
+        ") ORDER BY pe.id LIMIT $2"
     ))
-    .bind(cutoff)
+    .bind(slot)
     .bind(limit)
     .fetch_all(&db.pool)
     .await?;
     Ok(rows.into_iter().map(|(p,)| p).collect())
 }
 
-/// Claims a person's digest: stamps `last_digest_at` if no digest went out
-/// since `cutoff`. The first statement writes, so two workers cannot both claim it.
-pub async fn claim_digest(tx: &mut Tx, person: i64, cutoff: i64) -> Result<bool> {
-    let t = now();
+/// Claims a person's digest for send time `slot`: stamps `last_digest_at`
+/// with `now` if they are (still) on the daily digest and no digest went
+/// out since `slot`. The first statement writes, so two workers cannot both
+/// claim it, and email turned off before the claim stops it.
+pub async fn claim_digest(tx: &mut Tx, person: i64, slot: i64, now: i64) -> Result<bool> {
     let done = sqlx::query(
         "INSERT INTO notification_prefs (person_id, email_mode, last_digest_at) VALUES ($1, 'daily', $2) \
          ON CONFLICT (person_id) DO UPDATE SET last_digest_at = $2 \
-         WHERE notification_prefs.last_digest_at IS NULL OR notification_prefs.last_digest_at < $3",
+         WHERE notification_prefs.email_mode = 'daily' \
+         AND (notification_prefs.last_digest_at IS NULL OR notification_prefs.last_digest_at < $3)",
     )
     .bind(person)
-    .bind(t)
-    .bind(cutoff)
+    .bind(now)
+    .bind(slot)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// The notifications a digest must mention: the oldest `limit` not yet
-/// emailed, still unread and shown to the person, oldest first, and how many
-/// more there were. Marks all of them emailed. Ones read on the site (or no
-/// longer shown) are marked first, without being listed; then exactly the
-/// rows listed, then the rest, so a notification stored meanwhile is either
-/// listed or counted, never marked unseen.
+/// emailed, still unread and shown to the person (`shown!`, checked here,
+/// in the digest's transaction: what they may no longer see is never
+/// listed), oldest first, and how many more there were. Marks all of them
+/// emailed. Ones no longer shown are marked first, without being listed;
+/// then exactly the rows listed, then the rest, so a notification stored
+/// meanwhile is either listed or counted, never marked unseen. (Reading one
+/// on the site marks it emailed already.)
 pub async fn take_undigested(tx: &mut Tx, person: i64, limit: i64) -> Result<(Vec<NotificationRow>, u64)> {
     sqlx::query(concat!(
         "UPDATE notifications SET emailed = 1 WHERE id IN (SELECT n.id FROM notifications n \
-         WHERE n.person_id = $1 AND n.emailed = 0 AND (n.read_at IS NOT NULL OR NOT (",
-        shown!(),
-        ")))"
+         WHERE n.person_id = $1 AND n.emailed = 0 AND n.read_at IS NULL AND NOT (",
+        shown!("$1"),
+        "))"
     ))
     .bind(person)
     .execute(&mut **tx)
@@ -287,7 +420,7 @@ pub async fn take_undigested(tx: &mut Tx, person: i64, limit: i64) -> Result<(Ve
     let mut rows: Vec<NotificationRow> = sqlx::query_as(concat!(
         "UPDATE notifications SET emailed = 1 WHERE id IN \
          (SELECT n.id FROM notifications n WHERE n.person_id = $1 AND n.emailed = 0 AND n.read_at IS NULL AND ",
-        shown!(),
+        shown!("$1"),
         " ORDER BY n.id LIMIT $2) \
          RETURNING id, kind, text, url, created_at, read_at"
     ))
@@ -296,7 +429,7 @@ pub async fn take_undigested(tx: &mut Tx, person: i64, limit: i64) -> Result<(Ve
     .fetch_all(&mut **tx)
     .await?;
     rows.sort_by_key(|r| r.id);
-    let more = sqlx::query("UPDATE notifications SET emailed = 1 WHERE person_id = $1 AND emailed = 0")
+    let more = sqlx::query("UPDATE notifications SET emailed = 1 WHERE person_id = $1 AND emailed = 0 AND read_at IS NULL")
         .bind(person)
         .execute(&mut **tx)
         .await?

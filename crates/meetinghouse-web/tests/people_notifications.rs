@@ -144,9 +144,10 @@ async fn notifications_are_marked_read_up_to_the_page_and_one_by_following_it() 
 
         // Ann opens her notifications; another reply arrives; "mark all" leaves it unread.
         let page = ann.get("/notifications").await;
-        let upto = page.body.split(r#"name="upto" value=""#).nth(1).unwrap().split('"').next().unwrap().to_string();
+        let shown: Vec<String> = page.body.split(r#"name="shown" value=""#).skip(1).map(|s| s.split('"').next().unwrap().to_string()).collect();
+        assert_eq!(shown.len(), 1, "{}", page.body);
         let second = bea.submit(&path, &reply_path(&path), &[("body", "Second")]).await.location().unwrap().to_string();
-        let r = ann.post_raw_from("/notifications", "/notifications/read", &[("csrf", &page.csrf()), ("upto", &upto)]).await;
+        let r = ann.post_raw_from("/notifications", "/notifications/read", &[("csrf", &page.csrf()), ("shown", &shown[0])]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         let page = ann.get("/notifications").await;
         assert!(ann.get("/").await.body.contains("Notifications (1<span class=\"visually-hidden\"> unread</span>)"), "the later one stays unread");
@@ -162,7 +163,8 @@ async fn notifications_are_marked_read_up_to_the_page_and_one_by_following_it() 
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         assert_eq!(r.location(), Some(second.as_str()));
         assert!(!ann.get("/").await.body.contains("Notifications ("), "nothing unread");
-        assert_eq!(ann.submit("/notifications", "/notifications/read", &[("upto", "soon")]).await.status, StatusCode::BAD_REQUEST);
+        assert_eq!(ann.submit("/notifications", "/notifications/read", &[("shown", "soon")]).await.status, StatusCode::BAD_REQUEST);
+        assert_eq!(ann.submit("/notifications", "/notifications/read", &[("upto", "99")]).await.status, StatusCode::BAD_REQUEST, "a page from before");
 
         // A link that is not this site's own is never followed.
         let ann_id = person_id(&ann, "ann").await;

@@ -1,6 +1,7 @@
-//! Periodic jobs beside the mail worker: daily notification digests,
+//! Periodic jobs beside the mail worker: daily notification digests (at
+//! 07:00 on the meeting house's clock, core's `notifications::DIGEST_HOUR`),
 //! lifting suspensions whose time is over, and the hourly purge of deleted
-//! stories and unused uploads. Each run is idempotent (a digest is claimed
+//! stories, unused uploads and old read notifications. Each run is idempotent (a digest is claimed
 //! and its notifications marked in one transaction; a purge removes each
 //! upload in a transaction of its own), so several app servers may run them
 //! at once.
@@ -41,7 +42,7 @@ pub async fn run_purge(db: Db, media: MediaStore, mut stop: tokio::sync::watch::
     loop {
         match retention::purge(&db, &media, meetinghouse_store::now()).await {
             Ok(p) if p == Purged::default() => {}
-            Ok(p) => tracing::info!(stories = p.stories, uploads = p.media.rows, images = p.media.blobs, emails = p.emails, attempts = p.attempts, "purge: removed for good"),
+            Ok(p) => tracing::info!(stories = p.stories, uploads = p.media.rows, images = p.media.blobs, emails = p.emails, attempts = p.attempts, notifications = p.notifications, "purge: removed for good"),
             Err(e) => tracing::warn!(error = %e, "purge: removing deleted stories or unused uploads failed; will try again"),
         }
         tokio::select! {
@@ -74,7 +75,8 @@ pub async fn run_common_ground(db: Db, mut stop: tokio::sync::watch::Receiver<bo
 /// Runs every job once; returns (digests sent, suspensions lifted).
 pub async fn tick(db: &Db, base_url: &str) -> anyhow::Result<(usize, usize)> {
     let settings = Settings::load(db).await?;
-    let digests = notifications::send_digests(db, Mailer { settings: &settings, base_url }).await?;
+    // Due once a day, at `notifications::DIGEST_HOUR` on the town's clock.
+    let digests = notifications::send_digests(db, Mailer { settings: &settings, base_url }, meetinghouse_store::now()).await?;
     let lifted = moderation::lift_ended(db).await?;
     if digests + lifted > 0 {
         tracing::info!(digests, lifted, "jobs worker: done");
