@@ -118,7 +118,9 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &Conversa
         "" => None,
         raw => match raw.parse::<i64>() {
             Ok(id) => match store_prompts::by_id(db, id).await? {
-                Some(p) if p.host_person == actor.id || actor.is_admin => Some(p),
+                // Its hosts by the prompts' rule: an opener only while they
+                // still speak for what it names.
+                Some(p) if actor.is_admin || crate::prompts::hosted_by(db, &p, actor.id).await? => Some(p),
                 _ => {
                     e.add("prompt", format!("You host no prompt number {id}; only a prompt's host can open a conversation on it."));
                     None
@@ -140,7 +142,8 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &Conversa
         Some(g) => groups::is_host(db, actor, g.id).await?,
         None => false,
     };
-    let hosts_prompt = prompt.as_ref().is_some_and(|p| p.host_person == actor.id);
+    // `prompt` is set only for one the actor hosts (or an admin).
+    let hosts_prompt = prompt.is_some();
     if org_id.is_none() && !hosts_group && !hosts_prompt && !actor.is_admin {
         return Err(CoreError::Forbidden(
             "Common-ground conversations are opened by organisation staff (choose to speak at your organisation), \
@@ -236,10 +239,11 @@ pub async fn is_host(db: &Db, row: &ConversationRow, actor: &Actor) -> Result<bo
     {
         return Ok(true);
     }
+    // A conversation on a prompt is hosted by the prompt's hosts.
     if let Some(p) = row.prompt_id
-        && actor.id == row.host_person
+        && let Some(p) = store_prompts::by_id(db, p).await?
     {
-        return Ok(store_prompts::by_id(db, p).await?.is_some_and(|p| p.host_person == actor.id));
+        return crate::prompts::hosted_by(db, &p, actor.id).await;
     }
     Ok(false)
 }
@@ -1051,12 +1055,31 @@ fn summarise(a: &Analysis, statements: &[StatementRow], votes: &[store::VoteRow]
     summary
 }
 
+/// The files of the Pol.is openData layout: a folder holding any of them
+/// holds an export already.
+pub const OPENDATA_FILES: [&str; 5] = ["comments.csv", "votes.csv", "participants-votes.csv", "summary.csv", "stats-history.csv"];
+
 /// The conversation in the Pol.is openData layout (`comments.csv`,
 /// `votes.csv`), for `meetinghouse common-ground export`. Participant ids are
 /// the conversation's own participant numbers; statement ids its statement
 /// numbers. Rejected statements are kept, marked `moderated = -1`.
-pub async fn export_opendata(db: &Db, id: i64, dir: &std::path::Path) -> Result<(usize, usize)> {
+///
+/// A folder that already holds openData files ([`OPENDATA_FILES`]) is
+/// refused, with nothing written, unless `force`: the files would mix with
+/// another conversation's. With `force`, `comments.csv` and `votes.csv` are
+/// replaced (both, or neither when writing fails) and, once they are, the
+/// other openData files are removed, so none is left from another export.
+pub async fn export_opendata(db: &Db, id: i64, dir: &std::path::Path, force: bool) -> Result<(usize, usize)> {
     store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+    let present: Vec<&str> = OPENDATA_FILES.iter().copied().filter(|f| dir.join(f).symlink_metadata().is_ok()).collect();
+    if !force && !present.is_empty() {
+        return Err(CoreError::Forbidden(format!(
+            "{} already holds openData files ({}), perhaps another conversation's: nothing was written. \
+             Choose a new or empty folder, or give --force to replace them.",
+            dir.display(),
+            present.join(", ")
+        )));
+    }
     let statements = store::statements(db, id).await?;
     let votes = store::votes(db, id).await?;
     let export: Vec<common_ground::io::ExportStatement> = statements
@@ -1072,9 +1095,12 @@ pub async fn export_opendata(db: &Db, id: i64, dir: &std::path::Path) -> Result<
     let events = vote_events(&votes);
     // The error names the file (both are written, or neither is replaced).
     common_ground::io::write_opendata(dir, &export, &events).map_err(|e| CoreError::Internal(format!("could not write the export: {e}")))?;
+    for name in OPENDATA_FILES.iter().skip(2).filter(|f| present.contains(f)) {
+        let path = dir.join(name);
+        std::fs::remove_file(&path).map_err(|e| CoreError::Internal(format!("wrote the export, but could not remove {}, left from before: {e}", path.display())))?;
+    }
     Ok((export.len(), events.len()))
 }
-
 
 // ---------------------------------------------------------------------------
 // The demo town's conversation.

@@ -1,8 +1,11 @@
-//! Prompts: a host opens a question for stories, for a period.
+//! Prompts: a host opens a question for stories, for a period; its hosts
+//! ([`hosted_by`]) moderate it, edit it and close it.
 
 use chrono::NaiveDate;
+use meetinghouse_store::groups::{self as store_groups, MemberKind};
 use meetinghouse_store::objects::Audience;
-use meetinghouse_store::prompts::{self as store, NewPrompt, PromptRow};
+use meetinghouse_store::orgs as store_orgs;
+use meetinghouse_store::prompts::{self as store, NewPrompt, PromptEdit, PromptRow};
 use meetinghouse_store::stories::StoryRow;
 use meetinghouse_store::{Db, StoreError};
 
@@ -131,6 +134,95 @@ pub fn voice_name(v: &Voice) -> &'static str {
     }
 }
 
+/// A host's changes to a prompt: its question, description and closing
+/// date (its opening date stays as it was).
+#[derive(Debug, Clone, Default)]
+pub struct PromptEditForm {
+    pub question: String,
+    pub description: String,
+    /// `YYYY-MM-DD`, the last day it takes stories; empty means open-ended.
+    pub closes: String,
+    /// The closing date as the form showed it ([`closes_field`]): a closing
+    /// date left as it was keeps the moment stored (a prompt closed early
+    /// keeps its closing time, and a change made meanwhile by another host
+    /// is not undone).
+    pub closes_shown: String,
+}
+
+/// The closing date as a form shows it: the last day the prompt takes
+/// stories, on the meeting house's clock; empty when it is open-ended.
+pub fn closes_field(p: &PromptRow) -> String {
+    p.closes_at.and_then(|c| crate::clock::zone().day_of(c - 1)).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
+}
+
+/// A prompt the actor may manage: "not found" when they may not see it,
+/// refused when they do not host it.
+pub async fn for_managing(db: &Db, actor: &Actor, id: i64) -> Result<PromptRow> {
+    let p = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+    if let Some(gid) = p.group_id {
+        groups::ensure_visible(db, gid, Some(actor)).await?;
+    }
+    if !may_manage(db, &p, actor).await? {
+        return Err(CoreError::Forbidden(NOT_HOST.into()));
+    }
+    Ok(p)
+}
+
+/// Why someone who does not host a prompt may not change it.
+pub const NOT_HOST: &str = "Only the prompt's hosts can edit or close it: the staff of the organisation that asks it, or the hosts of its group.";
+
+/// A host edits a prompt's question, description and closing date. A
+/// closing date already past is refused (closing now is [`close`]); a later
+/// one, or none, reopens a closed prompt. A question changed after stories
+/// answered it marks the prompt "edited" (store `prompts::update`).
+pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &PromptEditForm) -> Result<()> {
+    ensure_can_post(actor, settings)?;
+    let p = for_managing(db, actor, id).await?;
+    let mut e = FieldErrors::new();
+    let question = text(&mut e, "question", "The question", &form.question, 300, true);
+    let description = text(&mut e, "description", "The description", &form.description, limits::DESCRIPTION_MAX, false);
+    let now = meetinghouse_store::now();
+    let closes_at = if form.closes.trim() == form.closes_shown.trim() {
+        None
+    } else {
+        // The midnight after the last day, on the meeting house's clock, as
+        // when it was opened.
+        let closes = day(&mut e, "closes", &form.closes).and_then(|d| crate::clock::zone().start_of(d.succ_opt()?));
+        match closes {
+            Some(c) if c <= now => e.add(
+                "closes",
+                "That closing date has already passed: choose today or a later day, leave it empty to keep the prompt open, or use “Close it now”.",
+            ),
+            Some(c) if c <= p.opens_at => {
+                e.add("closes", format!("The prompt opens on {}: choose that day or a later one to close it.", crate::format_date(p.opens_at)))
+            }
+            _ => {}
+        }
+        Some(closes)
+    };
+    e.into_result()?;
+    let mut tx = db.begin().await?;
+    if !store::update(&mut tx, id, &PromptEdit { question: &question, description: &description, closes_at }, now).await? {
+        return Err(CoreError::NotFound);
+    }
+    // Only a prompt for everyone is in the search index (as when opened).
+    if p.group_id.is_none() {
+        crate::search::index(&mut tx, db, "prompt", id, &question, &description, p.created_at).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// A host closes a prompt now: its closing moment becomes now, so it takes
+/// no new stories from now on (the rules of a closed prompt apply: see
+/// [`accepting`]). Returns false when it was closed already (nothing
+/// changed).
+pub async fn close(db: &Db, settings: &Settings, actor: &Actor, id: i64) -> Result<bool> {
+    ensure_can_post(actor, settings)?;
+    for_managing(db, actor, id).await?;
+    Ok(store::close(db, id, meetinghouse_store::now()).await?)
+}
+
 /// Whether a prompt takes answers at `at`, and if not, why.
 pub fn accepting(p: &PromptRow, at: i64) -> std::result::Result<(), String> {
     if at < p.opens_at {
@@ -144,13 +236,94 @@ pub fn accepting(p: &PromptRow, at: i64) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// Whether a person hosts a prompt now. Its named host hosts it only while
+/// they still hold the role that let them open it: active staff or admin of
+/// the organisation it was opened at, or an active host of its group. The
+/// organisation's active admins and the group's active hosts host it too, so
+/// a prompt is never left without hosts (an organisation always keeps an
+/// admin, a group a host). Instance admins are not hosts by being admins.
+/// The one rule for the moderation queue (`moderation`'s `Hosting`, and its
+/// SQL twin in store `moderation::open_reports`), for who hosts it as a
+/// subject (`subjects`, from store `prompts::hosts`) and for who may edit
+/// and close it ([`may_manage`]).
+pub async fn hosted_by(db: &Db, p: &PromptRow, person: i64) -> Result<bool> {
+    if let Some(org) = p.host_org
+        && let Some((role, status)) = store_orgs::membership(db, org, person).await?
+        && status == "active"
+        && (role == "admin" || (person == p.host_person && crate::orgs::acts_for_org(&role)))
+    {
+        return Ok(true);
+    }
+    Ok(match p.group_id {
+        Some(g) => hosts_group(db, g, person).await?,
+        None => false,
+    })
+}
+
+/// Whether a person is an active, direct host of a group.
+async fn hosts_group(db: &Db, group: i64, person: i64) -> Result<bool> {
+    Ok(matches!(
+        store_groups::direct_membership(db, group, MemberKind::Person, person).await?,
+        Some((role, status)) if role == "host" && status == "active"
+    ))
+}
+
+/// Whether the person who opened a prompt still speaks for what it names:
+/// the organisation it was opened at (as its active staff or admin), else
+/// the group it is for (as its active host). A prompt opened in a person's
+/// own name for everyone names only them, so they always do.
+async fn opener_speaks_for_it(db: &Db, p: &PromptRow) -> Result<bool> {
+    match (p.host_org, p.group_id) {
+        (Some(org), _) => crate::orgs::is_staff(db, org, p.host_person).await,
+        (None, Some(g)) => hosts_group(db, g, p.host_person).await,
+        (None, None) => Ok(true),
+    }
+}
+
+/// Whether someone may edit a prompt and close it: its hosts
+/// ([`hosted_by`]) and instance admins.
+pub async fn may_manage(db: &Db, p: &PromptRow, actor: &Actor) -> Result<bool> {
+    Ok(actor.is_admin || hosted_by(db, p, actor.id).await?)
+}
+
 /// A prompt page's content.
 #[derive(Debug, Clone)]
 pub struct PromptPage {
     pub prompt: PromptRow,
     pub description_html: String,
+    /// Who asks, in words: the organisation or group it is from, with the
+    /// person who opened it only while they still speak for it ("Priya
+    /// Natarajan · Tiverton Museum", later "Tiverton Museum").
     pub host_label: String,
+    /// Where the byline links: the person named, else the organisation or
+    /// group.
+    pub host_link: String,
+    /// Whether the byline names a person (else an organisation or a group).
+    pub host_is_person: bool,
+    /// The group it is for, when it is one group's: (address, name).
+    pub for_group: Option<(String, String)>,
+    /// When the question was last changed after stories answered it.
+    pub question_edited: Option<String>,
+    /// Whether the viewer may edit and close it ([`may_manage`]).
+    pub viewer_manages: bool,
     pub open: std::result::Result<(), String>,
+}
+
+/// How a prompt's host is named: (words, link, names a person). The
+/// organisation or group it is from is always named; the person who opened
+/// it only while they still speak for it (an organisation's announcement
+/// names the organisation alone).
+pub async fn byline(db: &Db, p: &PromptRow) -> Result<(String, String, bool)> {
+    let person = (p.host_name.clone(), format!("/@{}", p.host_handle), true);
+    let speaks = opener_speaks_for_it(db, p).await?;
+    Ok(match (p.voice.as_str(), &p.org_name, &p.org_slug, &p.group_name, &p.group_slug) {
+        ("announcement", Some(org), Some(slug), _, _) => (format!("{org} (announcement)"), format!("/orgs/{slug}"), false),
+        (_, Some(org), Some(slug), _, _) if !speaks => (org.clone(), format!("/orgs/{slug}"), false),
+        (_, Some(org), _, _, _) => (format!("{} · {org}", p.host_name), person.1, true),
+        (_, None, _, Some(group), Some(slug)) if !speaks => (group.clone(), format!("/groups/{slug}"), false),
+        (_, None, _, Some(group), _) => (format!("{} · {group}", p.host_name), person.1, true),
+        _ => person,
+    })
 }
 
 pub async fn page(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<PromptPage> {
@@ -158,15 +331,20 @@ pub async fn page(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<PromptPage
     if let Some(gid) = prompt.group_id {
         groups::ensure_visible(db, gid, viewer).await?;
     }
-    let host_label = match (prompt.voice.as_str(), &prompt.org_name) {
-        ("announcement", Some(org)) => format!("{org} (announcement)"),
-        (_, Some(org)) => format!("{} · {org}", prompt.host_name),
-        _ => prompt.host_name.clone(),
+    let (host_label, host_link, host_is_person) = byline(db, &prompt).await?;
+    let viewer_manages = match viewer {
+        Some(a) => may_manage(db, &prompt, a).await?,
+        None => false,
     };
     Ok(PromptPage {
         description_html: markdown::render(&prompt.description),
         open: accepting(&prompt, meetinghouse_store::now()),
         host_label,
+        host_link,
+        host_is_person,
+        for_group: prompt.group_slug.clone().zip(prompt.group_name.clone()),
+        question_edited: prompt.question_edited_at.map(crate::format_date),
+        viewer_manages,
         prompt,
     })
 }

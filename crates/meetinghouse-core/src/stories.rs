@@ -169,7 +169,7 @@ async fn check(
     db: &Db,
     actor: &Actor,
     form: &StoryForm,
-    existing_prompt: Option<i64>,
+    existing: Option<&StoryRow>,
     existing_photos: &[i64],
     mut e: FieldErrors,
 ) -> Result<Checked> {
@@ -236,8 +236,22 @@ async fn check(
         raw => match raw.parse::<i64>().ok() {
             Some(pid) => match store_prompts::by_id(db, pid).await? {
                 // A story already answering this prompt may be edited after
-                // it closes (or after its author left the prompt's group).
-                Some(_) if existing_prompt == Some(pid) => Some(pid),
+                // it closes (or after its author left the prompt's group),
+                // if it was shown to others before: a draft answer stays a
+                // draft answer, but is not published as one once the prompt
+                // has closed. (A story shown now, or a draft again after
+                // being shown, was shown before the prompt closed: a draft
+                // can only become shown after the close by this rule.)
+                Some(p) if existing.is_some_and(|s| s.prompt_id == Some(pid)) => {
+                    if visibility != "draft"
+                        && let Err(closed) = accepting(&p, meetinghouse_store::now())
+                        && let Some(story) = existing
+                        && !store_prompts::answer_was_shown(db, story.id).await?
+                    {
+                        e.add("prompt_id", format!("{closed} This story was a draft until now, so it cannot be published as an answer to it. Save it as a draft to keep it as it is, or share it without linking to this prompt."));
+                    }
+                    Some(pid)
+                }
                 // Only a prompt the person may see can be answered: the
                 // refusal says no more than its page would (not found).
                 Some(p) if !prompt_visible(db, &p, Some(actor)).await? => {
@@ -466,7 +480,7 @@ pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &S
         Err(other) => return Err(other),
     };
     let existing_photos: Vec<i64> = meetinghouse_store::media::photos_of_story(db, id).await?.into_iter().map(|p| p.media_id).collect();
-    let checked = check(db, actor, form, story.prompt_id, &existing_photos, e).await?;
+    let checked = check(db, actor, form, Some(&story), &existing_photos, e).await?;
     let Some(persona) = persona else { return Err(CoreError::Internal("a refused voice passed the story's checks".into())) };
     let mut tx = db.begin().await?;
     let kept = store::update(&mut tx, db.backend(), id, actor.id, byline(&persona.voice), &fields(&checked, form)).await?;

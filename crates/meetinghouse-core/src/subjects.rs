@@ -60,7 +60,8 @@ pub struct SubjectInfo {
     pub url: String,
     /// Whether everyone may see it (public content is exported; the rest is not).
     pub public: bool,
-    /// The person who contributed it (a story's author, a prompt's host).
+    /// The person who contributed it (a story's author; a prompt's opener
+    /// while they still host it).
     pub owner_person: Option<i64>,
     /// The organisation it was contributed as, or the organisation it is.
     pub owner_org: Option<i64>,
@@ -70,7 +71,9 @@ pub struct SubjectInfo {
     pub host_orgs: Vec<i64>,
     /// Groups whose hosts host it.
     pub host_groups: Vec<i64>,
-    /// People who host it directly (a prompt's host).
+    /// People who host it directly (a prompt's hosts besides its group's:
+    /// its organisation's admins, and its opener while they still hold the
+    /// role that let them open it).
     pub host_people: Vec<i64>,
 }
 
@@ -101,29 +104,42 @@ pub async fn resolve(db: &Db, subject: Subject, viewer: Option<&Actor>) -> Resul
             info.group_id = s.group_id;
             info.host_orgs.extend(s.author_org);
             info.host_groups.extend(s.group_id);
-            // A story answering a prompt is also hosted by the prompt's hosts.
+            // A story answering a prompt is also hosted by the prompt's hosts
+            // (`prompts::hosted_by`): its group's hosts, and the people
+            // store `prompts::hosts` names (its organisation's admins, its
+            // opener while they still hold their role).
             if let Some(p) = match s.prompt_id {
                 Some(pid) => prompts::by_id(db, pid).await?,
                 None => None,
             } {
-                info.host_people.push(p.host_person);
-                info.host_orgs.extend(p.host_org);
+                for person in prompts::hosts(db, p.id).await? {
+                    if !info.host_people.contains(&person) {
+                        info.host_people.push(person);
+                    }
+                }
                 info.host_groups.extend(p.group_id);
             }
             Ok(info)
         }
         Subject::Prompt(id) => {
-            let page = crate::prompts::page(db, id, viewer).await?;
-            let p = page.prompt;
+            // Seen as its page is: a members-only group's prompt is "not
+            // found" to people outside the group.
+            let p = prompts::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+            if let Some(gid) = p.group_id {
+                groups::ensure_visible(db, gid, viewer).await?;
+            }
             let mut info = base(p.question.clone(), format!("/prompts/{id}"));
             if let Some(gid) = p.group_id {
                 info.public = store_groups::by_id(db, gid).await?.is_some_and(|g| g.visibility == "public");
             }
-            info.owner_person = Some(p.host_person);
+            // Its hosts by `prompts::hosted_by`: its group's hosts, and the
+            // people store `prompts::hosts` names. The person who opened it
+            // owns it (is answered, and told of replies) only while they
+            // still host it; after that a reply reaches its current hosts.
+            info.host_people = prompts::hosts(db, id).await?;
+            info.owner_person = info.host_people.contains(&p.host_person).then_some(p.host_person);
             info.owner_org = p.host_org;
             info.group_id = p.group_id;
-            info.host_people.push(p.host_person);
-            info.host_orgs.extend(p.host_org);
             info.host_groups.extend(p.group_id);
             Ok(info)
         }
@@ -159,8 +175,10 @@ pub async fn resolve(db: &Db, subject: Subject, viewer: Option<&Actor>) -> Resul
 }
 
 /// Whether a person hosts a subject: staff or admin of an organisation that
-/// owns it, a host of its group, or its named host. Instance admins are not
-/// hosts by being admins: reciprocity counts the subject's own hosts.
+/// owns it, a host of its group, or one of the people named as its hosts
+/// (for a prompt, and a story answering one, by `prompts::hosted_by`).
+/// Instance admins are not hosts by being admins: reciprocity counts the
+/// subject's own hosts.
 pub async fn is_host(db: &Db, info: &SubjectInfo, person: i64) -> Result<bool> {
     if info.host_people.contains(&person) {
         return Ok(true);

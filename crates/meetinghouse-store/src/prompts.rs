@@ -18,16 +18,22 @@ pub struct PromptRow {
     pub closes_at: Option<i64>,
     pub group_id: Option<i64>,
     pub created_at: i64,
+    /// When the question last changed after stories answered it (migration 0031).
+    pub question_edited_at: Option<i64>,
     pub host_handle: String,
     pub host_name: String,
     pub org_slug: Option<String>,
     pub org_name: Option<String>,
+    /// The group it is for (only shown to those who may see the prompt).
+    pub group_slug: Option<String>,
+    pub group_name: Option<String>,
 }
 
 const SELECT: &str = "SELECT pr.id, pr.host_person, pr.host_org, pr.voice, pr.question, pr.description, pr.opens_at, \
-    pr.closes_at, pr.group_id, pr.created_at, p.handle AS host_handle, p.display_name AS host_name, \
-    o.slug AS org_slug, o.name AS org_name \
-    FROM prompts pr JOIN people p ON p.id = pr.host_person LEFT JOIN organisations o ON o.id = pr.host_org";
+    pr.closes_at, pr.group_id, pr.created_at, pr.question_edited_at, p.handle AS host_handle, p.display_name AS host_name, \
+    o.slug AS org_slug, o.name AS org_name, pg.slug AS group_slug, pg.name AS group_name \
+    FROM prompts pr JOIN people p ON p.id = pr.host_person LEFT JOIN organisations o ON o.id = pr.host_org \
+    LEFT JOIN community_groups pg ON pg.id = pr.group_id";
 
 #[derive(Debug, Clone)]
 pub struct NewPrompt<'a> {
@@ -63,6 +69,87 @@ pub async fn insert(tx: &mut Tx, p: &NewPrompt<'_>) -> Result<i64> {
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<PromptRow>> {
     let sql = format!("{SELECT} WHERE pr.id = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
+}
+
+/// The people who host a prompt now, besides its group's active hosts (who
+/// host it too): its named host only while they still hold the role that
+/// let them open it — active staff or admin of the organisation it was
+/// opened at, or an active host of its group — and the organisation's
+/// active admins, by id. The rule of core `prompts::hosted_by`, and of the
+/// prompt part of a host's moderation queue (`moderation::open_reports`).
+pub async fn hosts(db: &Db, id: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT om.person_id FROM prompts pr JOIN org_members om ON om.org_id = pr.host_org \
+         WHERE pr.id = $1 AND om.status = 'active' \
+           AND (om.role = 'admin' OR (om.role = 'staff' AND om.person_id = pr.host_person)) \
+         UNION SELECT m.member_id FROM prompts pr JOIN group_members m ON m.group_id = pr.group_id \
+         WHERE pr.id = $1 AND m.member_kind = 'person' AND m.member_id = pr.host_person \
+           AND m.role = 'host' AND m.status = 'active' \
+         ORDER BY 1",
+    )
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// A host's changes to a prompt: the question and description, and the
+/// closing moment when the host changed it (`None`: left as stored).
+#[derive(Debug, Clone)]
+pub struct PromptEdit<'a> {
+    pub question: &'a str,
+    pub description: &'a str,
+    pub closes_at: Option<Option<i64>>,
+}
+
+/// Writes a host's changes. A question that changes while stories answer
+/// the prompt (any story linked to it, a draft too: its author wrote to the
+/// question as it was) marks the prompt edited at `at`, compared with the
+/// question as stored in the same statement. Returns whether the prompt
+/// exists.
+pub async fn update(tx: &mut Tx, id: i64, e: &PromptEdit<'_>, at: i64) -> Result<bool> {
+    const EDITED: &str = "question_edited_at = CASE WHEN question <> $2 AND EXISTS (SELECT 1 FROM stories s WHERE s.prompt_id = $1) \
+         THEN $4 ELSE question_edited_at END";
+    let done = match e.closes_at {
+        None => {
+            let sql = format!("UPDATE prompts SET {EDITED}, question = $2, description = $3 WHERE id = $1");
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(e.question).bind(e.description).bind(at).execute(&mut **tx).await?
+        }
+        Some(closes) => {
+            let sql = format!("UPDATE prompts SET {EDITED}, question = $2, description = $3, closes_at = $5 WHERE id = $1");
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(e.question).bind(e.description).bind(at).bind(closes).execute(&mut **tx).await?
+        }
+    };
+    Ok(done.rows_affected() == 1)
+}
+
+/// Closes a prompt at `at`, only if it is open then (not closed already):
+/// its closing moment becomes `at` (and a prompt not yet open opens and
+/// closes at `at`). Returns whether it was closed by this call.
+pub async fn close(db: &Db, id: i64, at: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE prompts SET closes_at = $2, opens_at = CASE WHEN opens_at > $2 THEN $2 ELSE opens_at END \
+         WHERE id = $1 AND (closes_at IS NULL OR closes_at > $2)",
+    )
+    .bind(id)
+    .bind(at)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether a story answering a prompt was shown to others: it is shown now
+/// (public or to a group), or it was shown and is a draft again (its text
+/// waits in `story_last_shown`). A story that was a draft all along was not.
+pub async fn answer_was_shown(db: &Db, story: i64) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT s.id FROM stories s WHERE s.id = $1 \
+         AND (s.visibility <> 'draft' OR EXISTS (SELECT 1 FROM story_last_shown l WHERE l.story_id = s.id))",
+    )
+    .bind(story)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.is_some())
 }
 
 /// Prompts open to everyone (not scoped to a group) at `at`, newest first.

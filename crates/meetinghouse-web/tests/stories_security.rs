@@ -28,7 +28,7 @@ async fn private_story_with_photo(ann: &mut TestApp) -> (String, String) {
         .upload(
             "/stories/new",
             "/stories",
-            &[("title", "Our secret pattern"), ("body", "Only for the circle."), ("licence", "cc0"), ("visibility", "group:lace"), ("photo_alt_0", "A lace pattern")],
+            &[("title", "Our secret pattern"), ("body", "Only for the circle."), ("licence", "cc0"), ("visibility", "group:lace"), ("photo_alt_0", "A lace pattern"), ("consent_people", "on"), ("consent_minors", "on")],
             &[("photo_file_0", "pattern.jpg", "image/jpeg", &photo)],
         )
         .await;
@@ -80,7 +80,7 @@ async fn the_edit_form_never_shows_someone_elses_private_photos() {
             .upload(
                 &edit,
                 &edit,
-                &[("title", "Our pattern"), ("body", "Still ours."), ("licence", "cc0"), ("visibility", "group:lace"), ("photo_id_0", &media_id), ("photo_alt_0", "A lace pattern")],
+                &[("title", "Our pattern"), ("body", "Still ours."), ("licence", "cc0"), ("visibility", "group:lace"), ("photo_id_0", &media_id), ("photo_alt_0", "A lace pattern"), ("consent_people", "on"), ("consent_minors", "on")],
                 &[("photo_file_1", "notes.txt", "text/plain", not_an_image)],
             )
             .await;
@@ -567,8 +567,11 @@ async fn slow_uploads_from_one_account_do_not_hold_up_anyone_else() {
             .expect("one account holds one upload turn, not all of them");
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 
-        // Ann's second upload waits for her first, then is refused in plain words.
-        let (status, text) = answer(&mut second, Duration::from_secs(20)).await.expect("the second upload is answered");
+        // Ann's second upload waits for her first, then is refused in plain
+        // words. (The refusal comes after ACCOUNT_WAIT_SECS; the generous
+        // bound is for a loaded machine: a second upload that got a turn
+        // instead would end in a 400, not this 429.)
+        let (status, text) = answer(&mut second, Duration::from_secs(45)).await.expect("the second upload is answered");
         assert_eq!(status, 429, "{text}");
         assert!(text.contains("already sending files"), "{text}");
         // The first, of which nothing more arrives, is stopped.

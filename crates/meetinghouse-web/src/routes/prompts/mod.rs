@@ -1,4 +1,7 @@
-//! Prompts: list, open one, and a prompt's page with the stories answering it.
+//! Prompts: list, open one, a prompt's page with the stories answering it,
+//! and its hosts' edit and close.
+pub mod close;
+pub mod edit;
 pub mod list;
 pub mod new;
 pub mod show;

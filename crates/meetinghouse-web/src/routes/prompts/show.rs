@@ -1,5 +1,6 @@
 //! `GET /prompts/{id}` — a prompt and the stories answering it that the
-//! viewer may see (public ones, and their groups'), newest first, paginated.
+//! viewer may see (public ones, and their groups'), newest first, paginated;
+//! for its hosts, the way to edit it and to close it now.
 
 use std::collections::HashMap;
 
@@ -29,6 +30,8 @@ struct PromptShow {
     prev_page: Option<i64>,
     json_ld: String,
     section: crate::routes::conversations::Section,
+    /// Whether a host may close it now (it is not closed yet).
+    closable: bool,
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
@@ -47,8 +50,9 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         "name": p.prompt.question,
         "url": format!("{}/prompts/{id}", state.config.base_url),
         "dateCreated": crate::routes::feeds::rfc3339(p.prompt.created_at),
-        "author": {"@type": "Person", "name": p.host_label},
+        "author": {"@type": if p.host_is_person { "Person" } else { "Organization" }, "name": p.host_label},
     });
+    let closable = p.viewer_manages && p.prompt.closes_at.is_none_or(|c| c > meetinghouse_store::now());
     Ok(render(&PromptShow {
         json_ld: crate::routes::stories::show::json_for_script(&ld),
         page: Page::new(&viewer, p.prompt.question.clone()),
@@ -58,5 +62,6 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         next_page,
         prev_page,
         section,
+        closable,
     }))
 }

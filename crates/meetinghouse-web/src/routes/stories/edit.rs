@@ -57,6 +57,7 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         form = form.with(&format!("photo_id_{i}"), &p.media_id.to_string()).with(&format!("photo_alt_{i}"), &p.alt).with(&format!("photo_caption_{i}"), &p.caption);
     }
     let existing: Vec<i64> = page.photos.iter().map(|p| p.media_id).collect();
+    let prompt_group = super::new::prompt_group(&state.db, form.get("prompt_id"), actor, &choices).await?;
     Ok(render_status(StatusCode::OK, &StoryFormPage {
         photos: super::photo_slots(&state.db, actor, &form, &existing, &FieldErrors::new()).await?,
         max_upload_mb: state.config.media_limits.max_bytes / (1024 * 1024),
@@ -69,6 +70,7 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         prompt: page.prompt.clone(),
         editing: true,
         voice_notice,
+        prompt_group,
     }))
 }
 
@@ -96,7 +98,9 @@ pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, req: Req
                 Err(_) => None,
             };
             let choices = choices(&state.db, actor).await?;
+            let prompt_group = super::new::prompt_group(&state.db, data.get("prompt_id"), actor, &choices).await?;
             Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &StoryFormPage {
+                prompt_group,
                 voice_notice: super::voice_notice(&story, &choices),
                 objects: super::linked_objects(&state.db, data.get("object_ids")).await?,
                 photos: super::photo_slots(&state.db, actor, &data, &existing, &errors).await?,

@@ -35,12 +35,45 @@ pub struct StoryFormPage {
     pub editing: bool,
     /// On the edit form of a story in a voice its author no longer holds.
     pub voice_notice: Option<String>,
+    /// The group the prompt it answers is for, if it is one group's: the
+    /// form says, next to "Who can see it", that "Everyone" goes beyond it.
+    pub prompt_group: Option<PromptGroup>,
+}
+
+/// The group a prompt is for, as the story form names it.
+pub struct PromptGroup {
+    /// Its "Who can see it" choice: `group:SLUG`.
+    pub value: String,
+    pub name: String,
+    /// Whether the person may share with it (it is among their choices).
+    pub member: bool,
+}
+
+/// The group the prompt named in a form's `prompt_id` is for, when the
+/// person may see the prompt and it is one group's.
+pub async fn prompt_group(db: &meetinghouse_core::Db, prompt_id: &str, actor: &meetinghouse_core::Actor, choices: &Choices) -> Result<Option<PromptGroup>, WebError> {
+    let Ok(pid) = prompt_id.trim().parse::<i64>() else { return Ok(None) };
+    let p = match prompts::page(db, pid, Some(actor)).await {
+        Ok(p) => p,
+        Err(CoreError::NotFound) => return Ok(None),
+        Err(other) => return Err(other.into()),
+    };
+    Ok(group_choice(p.for_group, choices))
+}
+
+/// A prompt's group, (address, name), as the story form names it.
+fn group_choice(for_group: Option<(String, String)>, choices: &Choices) -> Option<PromptGroup> {
+    for_group.map(|(slug, name)| {
+        let value = format!("group:{slug}");
+        PromptGroup { member: choices.groups.iter().any(|(v, _)| *v == value), value, name }
+    })
 }
 
 pub async fn form(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    let mut form = FormData::default().with("licence", "cc-by-4.0").with("visibility", "public");
+    let mut form = FormData::default().with("licence", "cc-by-4.0");
     let mut prompt = None;
+    let mut for_group = None;
     if let Some(pid) = q.get("prompt").and_then(|p| p.parse::<i64>().ok()) {
         let p = prompts::page(&state.db, pid, Some(actor)).await?;
         if let Err(m) = &p.open {
@@ -48,12 +81,19 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Query(q): Query
         }
         form = form.with("prompt_id", &pid.to_string());
         prompt = Some((pid, p.prompt.question));
+        for_group = p.for_group;
     }
     if let Some(oid) = q.get("object").and_then(|o| o.parse::<i64>().ok()) {
         form = form.with("object_ids", &oid.to_string());
     }
     let objects = super::linked_objects(&state.db, form.get("object_ids")).await?;
     let choices = choices(&state.db, actor).await?;
+    // An answer to one group's prompt starts shared with that group's
+    // members, when the person may share with it; other stories start
+    // shared with everyone.
+    let prompt_group = group_choice(for_group, &choices);
+    let visibility = prompt_group.as_ref().filter(|g| g.member).map_or("public", |g| g.value.as_str());
+    let form = form.with("visibility", visibility);
     Ok(render_status(StatusCode::OK, &StoryFormPage {
         page: Page::new(&viewer, "Share a story"),
         photos: super::photo_slots(&state.db, actor, &form, &[], &FieldErrors::new()).await?,
@@ -66,6 +106,7 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Query(q): Query
         prompt,
         editing: false,
         voice_notice: None,
+        prompt_group,
     }))
 }
 
@@ -104,6 +145,7 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
                 Err(_) => None,
             };
             let choices = choices(&state.db, actor).await?;
+            let prompt_group = prompt_group(&state.db, data.get("prompt_id"), actor, &choices).await?;
             let data = data.without_secrets();
             Ok(render_status(status, &StoryFormPage {
                 objects: super::linked_objects(&state.db, data.get("object_ids")).await?,
@@ -117,6 +159,7 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
                 prompt,
                 editing: false,
                 voice_notice: None,
+                prompt_group,
             }))
         }
     }
