@@ -184,15 +184,20 @@ struct DemoGroup {
     people: &'static [&'static str],
 }
 
+/// The groups inside Tiverton Together choose their members (by request or
+/// by invitation), as the network does: a group anyone may join would let
+/// anyone into the network's members-only content, so such a nesting is
+/// refused (core `groups::nest`). The reading circle, open to all, stands on
+/// its own.
 const GROUPS: &[DemoGroup] = &[
     DemoGroup { slug: "devon-culture-community", name: "Devon Culture & Community Network", purpose: "A regional network of town networks across Devon: we share what works when culture, health, housing and councils act together.", visibility: "public", join_policy: "request", host: "claire", parents: &[], orgs: &[], people: &["rosa"] },
     DemoGroup { slug: "tiverton-together", name: "Tiverton Together", purpose: "The town's network of networks: museum, arts, library, housing and council people finding common ground and acting on it.", visibility: "public", join_policy: "request", host: "claire", parents: &["devon-culture-community"], orgs: &["tiverton-museum", "riverside-arts", "tiverton-council-engagement", "exe-valley-housing", "tiverton-library"], people: &["umar", "zainab", "pete"] },
-    DemoGroup { slug: "museum-volunteers", name: "Museum Volunteers", purpose: "Everyone who gives time to Tiverton Museum: rotas, training and stories from the stores.", visibility: "public", join_policy: "open", host: "sam", parents: &["tiverton-together"], orgs: &[], people: &["george", "tom", "poppy", "harry"] },
-    DemoGroup { slug: "arts-makers", name: "Riverside Makers", purpose: "Makers, printers and potters who use the arts centre's studios.", visibility: "public", join_policy: "open", host: "mei", parents: &["tiverton-together"], orgs: &[], people: &["rowan", "iris", "jo", "quinn"] },
-    DemoGroup { slug: "reading-circle", name: "Library Reading Circle", purpose: "One book a month, read together, argued over kindly.", visibility: "public", join_policy: "open", host: "sophie", parents: &["tiverton-together"], orgs: &[], people: &["alan", "ellen", "laura", "grace"] },
+    DemoGroup { slug: "museum-volunteers", name: "Museum Volunteers", purpose: "Everyone who gives time to Tiverton Museum: rotas, training and stories from the stores.", visibility: "public", join_policy: "request", host: "sam", parents: &["tiverton-together"], orgs: &[], people: &["george", "tom", "poppy", "harry"] },
+    DemoGroup { slug: "arts-makers", name: "Riverside Makers", purpose: "Makers, printers and potters who use the arts centre's studios.", visibility: "public", join_policy: "request", host: "mei", parents: &["tiverton-together"], orgs: &[], people: &["rowan", "iris", "jo", "quinn"] },
+    DemoGroup { slug: "reading-circle", name: "Library Reading Circle", purpose: "One book a month, read together, argued over kindly.", visibility: "public", join_policy: "open", host: "sophie", parents: &[], orgs: &[], people: &["alan", "ellen", "laura", "grace"] },
     DemoGroup { slug: "residents-voice", name: "Residents' Voice", purpose: "Tenants of Exe Valley Housing shaping the services they live with.", visibility: "members", join_policy: "request", host: "kwame", parents: &["tiverton-together"], orgs: &[], people: &["oliver", "stan", "beth", "linh"] },
     DemoGroup { slug: "youth-panel", name: "Tiverton Youth Panel", purpose: "Young people advising the council on what the town should be like for them.", visibility: "public", join_policy: "invite", host: "ibrahim", parents: &["tiverton-together"], orgs: &[], people: &["kit", "quinn", "lewis"] },
-    DemoGroup { slug: "wellbeing-walks", name: "Wellbeing Walks & Talks", purpose: "Walking groups and arts-on-prescription people meeting across health and culture.", visibility: "public", join_policy: "open", host: "megan", parents: &["tiverton-together"], orgs: &[], people: &["jas", "zainab", "olu", "fiona", "noah"] },
+    DemoGroup { slug: "wellbeing-walks", name: "Wellbeing Walks & Talks", purpose: "Walking groups and arts-on-prescription people meeting across health and culture.", visibility: "public", join_policy: "request", host: "megan", parents: &["tiverton-together"], orgs: &[], people: &["jas", "zainab", "olu", "fiona", "noah"] },
 ];
 
 /// The instance setting that marks the demo town complete, holding the
@@ -407,7 +412,8 @@ async fn seed_town(db: &Db) -> Result<(Town, usize, usize)> {
     let mut org_ids = std::collections::HashMap::new();
     for org in ORGS {
         let admin = PEOPLE.iter().find(|p| p.org == Some((org.slug, "admin"))).map(|p| ids[p.handle]).expect("each demo org has an admin");
-        let new = orgs::NewOrg { slug: org.slug, name: org.name, sector: org.sector, description: org.description, website: org.website, town: "Tiverton" };
+        let folded = crate::orgs::name_key(org.name);
+        let new = orgs::NewOrg { slug: org.slug, name: org.name, name_folded: &folded, sector: org.sector, description: org.description, website: org.website, town: "Tiverton" };
         let id = orgs::insert(&mut tx, &new, admin).await?;
         org_ids.insert(org.slug, id);
     }

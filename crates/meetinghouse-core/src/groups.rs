@@ -15,8 +15,18 @@ use crate::{Actor, markdown};
 pub use meetinghouse_store::groups::{GroupRow, MemberView};
 
 /// How many members a page of a group's members lists (and how many
-/// waiting requests its hosts see at once).
+/// waiting requests its hosts see at once: "More requests" for the next).
 pub const MEMBERS_PER_PAGE: i64 = 100;
+/// How many of the groups a group belongs to its page lists at once ("More
+/// networks" for the next).
+pub const PARENTS_PER_PAGE: i64 = 100;
+/// How many of a person's groups, and of their invitations to groups, their
+/// own page lists at once ("More" for the next).
+pub const MINE_PER_PAGE: i64 = 100;
+pub const INVITATIONS_PER_PAGE: i64 = 50;
+/// How many organisations and groups a group page offers a viewer to bring
+/// in (the ones they manage, by name).
+pub const OFFERS_MAX: i64 = 100;
 
 #[derive(Debug, Clone, Default)]
 pub struct GroupForm {
@@ -32,8 +42,17 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &GroupFor
     ensure_can_post(actor, settings)?;
     let mut e = FieldErrors::new();
     let name = line(&mut e, "name", "The name", &form.name, limits::NAME_MAX, true);
-    let slug_raw = if form.slug.trim().is_empty() { Slug::suggest(&name) } else { form.slug.clone() };
-    let slug = Slug::parse(&slug_raw).map_err(|m| e.add("slug", m)).ok();
+    let slug = if form.slug.trim().is_empty() {
+        let suggested = Slug::suggest(&name);
+        if suggested.is_empty() && !name.trim().is_empty() {
+            e.add("slug", crate::orgs::no_address_from(&name));
+            None
+        } else {
+            Slug::parse(&suggested).map_err(|m| e.add("slug", m)).ok()
+        }
+    } else {
+        Slug::parse(&form.slug).map_err(|m| e.add("slug", m)).ok()
+    };
     let purpose = text(&mut e, "purpose", "The purpose", &form.purpose, limits::PURPOSE_MAX, false);
     if !["public", "members"].contains(&form.visibility.as_str()) {
         e.add("visibility", "Choose whether the group is public or for members only.");
@@ -135,13 +154,20 @@ pub struct GroupPage {
     /// their profiles are not shown) and invitations, and every member group
     /// (those they may not open are listed in `unseen_groups`).
     pub members: Vec<MemberView>,
-    /// The oldest requests waiting for a host, for hosts only.
+    /// A page of the requests waiting for a host, oldest first, for hosts
+    /// only ([`MEMBERS_PER_PAGE`]); which page (from 1), and whether there
+    /// is another.
     pub requests: Vec<MemberView>,
+    pub requests_page: i64,
+    pub more_requests: bool,
     /// Member groups the viewer may not see: a host sees their names to
     /// manage them, with no link.
     pub unseen_groups: Vec<i64>,
-    /// The groups this one belongs to that the viewer may see.
+    /// A page ([`PARENTS_PER_PAGE`]) of the groups this one belongs to that
+    /// the viewer may see; which page (from 1), and whether there is another.
     pub parents: Vec<GroupRow>,
+    pub parents_page: i64,
+    pub more_parents: bool,
     /// Which page of members this is (from 1), and whether there is another.
     pub members_page: i64,
     pub more_members: bool,
@@ -149,6 +175,9 @@ pub struct GroupPage {
     /// last host may not go, whoever the others are).
     pub hosts: i64,
     pub viewer_is_member: bool,
+    /// For a viewer who belongs without a direct membership: what brings
+    /// them in, as (`org` or `group`, name), a few at most.
+    pub through: Vec<(String, String)>,
     pub viewer_is_host: bool,
     /// The viewer's own direct membership status, if any (e.g. `requested`).
     pub viewer_status: Option<String>,
@@ -182,6 +211,33 @@ impl GroupPage {
     pub fn host_count(&self) -> i64 {
         self.hosts
     }
+
+    /// Whether a member group brings its members no access here: anyone may
+    /// join it, and not anyone may join this group (stored before such a
+    /// nesting was refused). Its hosts see it marked.
+    pub fn lets_nobody_in(&self, m: &MemberView) -> bool {
+        m.member_kind == "group"
+            && !store::passes_up(m.group_join_policy.as_deref().unwrap_or("open"), &self.group.join_policy)
+    }
+
+    /// "Museum · Riverside Makers": what brings the viewer in, in words.
+    pub fn through_words(&self) -> String {
+        self.through.iter().map(|(_, name)| name.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Which parts of a group's page to show: each list's page, from 1.
+#[derive(Debug, Clone, Copy)]
+pub struct PageAt {
+    pub members: i64,
+    pub requests: i64,
+    pub parents: i64,
+}
+
+impl Default for PageAt {
+    fn default() -> Self {
+        PageAt { members: 1, requests: 1, parents: 1 }
+    }
 }
 
 /// The group at an address (a slug from a URL or a form), parsed first: one
@@ -204,8 +260,13 @@ pub async fn page(db: &Db, slug: &str, viewer: Option<&Actor>) -> Result<GroupPa
 /// members-only group is "not found" to outsiders, except to someone it
 /// invited, who sees only its name, its purpose and the invitation.
 pub async fn page_at(db: &Db, slug: &str, viewer: Option<&Actor>, number: i64) -> Result<GroupPage> {
+    page_parts(db, slug, viewer, PageAt { members: number, ..PageAt::default() }).await
+}
+
+/// Loads a group's page for a viewer with each list at its page ([`PageAt`]).
+pub async fn page_parts(db: &Db, slug: &str, viewer: Option<&Actor>, at: PageAt) -> Result<GroupPage> {
     let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
-    let number = number.max(1);
+    let number = at.members.max(1);
     let reach = match viewer {
         Some(a) => store::reachable_for_person(db, a.id).await?,
         None => Vec::new(),
@@ -224,12 +285,17 @@ pub async fn page_at(db: &Db, slug: &str, viewer: Option<&Actor>, number: i64) -
         purpose_html: markdown::render(&group.purpose),
         members: Vec::new(),
         requests: Vec::new(),
+        requests_page: at.requests.max(1),
+        more_requests: false,
         unseen_groups: Vec::new(),
         parents: Vec::new(),
+        parents_page: at.parents.max(1),
+        more_parents: false,
         members_page: number,
         more_members: false,
         hosts: 0,
         viewer_is_member: is_member,
+        through: Vec::new(),
         viewer_is_host: is_host,
         viewer_status: status,
         invitation_only: false,
@@ -260,7 +326,11 @@ pub async fn page_at(db: &Db, slug: &str, viewer: Option<&Actor>, number: i64) -
     if !is_host {
         members.retain(|m| !(m.member_kind == "group" && page.unseen_groups.contains(&m.member_id)));
     } else {
-        page.requests = store::requests(db, page.group.id, MEMBERS_PER_PAGE).await?;
+        let offset = (page.requests_page - 1).saturating_mul(MEMBERS_PER_PAGE);
+        let mut requests = store::requests(db, page.group.id, MEMBERS_PER_PAGE + 1, offset).await?;
+        page.more_requests = requests.len() as i64 > MEMBERS_PER_PAGE;
+        requests.truncate(MEMBERS_PER_PAGE as usize);
+        page.requests = requests;
         page.unseen_groups.extend(
             page.requests
                 .iter()
@@ -271,25 +341,45 @@ pub async fn page_at(db: &Db, slug: &str, viewer: Option<&Actor>, number: i64) -
     }
     page.members = members;
     page.hosts = store::host_count(db, page.group.id).await?;
-    page.parents = store::parents(db, page.group.id).await?.into_iter().filter(|g| visible(g.id, &g.visibility)).collect();
+    let who = match viewer {
+        Some(a) if a.is_admin => store::Viewer::Admin,
+        Some(a) => store::Viewer::Person(a.id),
+        None => store::Viewer::Public,
+    };
+    let offset = (page.parents_page - 1).saturating_mul(PARENTS_PER_PAGE);
+    let mut parents = store::parents(db, page.group.id, who, PARENTS_PER_PAGE + 1, offset).await?;
+    page.more_parents = parents.len() as i64 > PARENTS_PER_PAGE;
+    parents.truncate(PARENTS_PER_PAGE as usize);
+    page.parents = parents;
+    if let Some(a) = viewer
+        && is_member
+        && page.viewer_status.is_none()
+    {
+        page.through = store::through(db, a.id, page.group.id, 3).await?;
+    }
     Ok(page)
 }
 
-/// The groups that invited a person and wait for their answer.
-pub async fn invitations(db: &Db, person_id: i64) -> Result<Vec<GroupRow>> {
-    Ok(store::invitations_for(db, person_id).await?)
+/// A page (from 1, [`INVITATIONS_PER_PAGE`]) of the groups that invited a
+/// person and wait for their answer, and whether there is another.
+pub async fn invitations(db: &Db, person_id: i64, page: i64) -> Result<(Vec<GroupRow>, bool)> {
+    let offset = (page.max(1) - 1).saturating_mul(INVITATIONS_PER_PAGE);
+    let mut rows = store::invitations_for(db, person_id, INVITATIONS_PER_PAGE + 1, offset).await?;
+    let more = rows.len() as i64 > INVITATIONS_PER_PAGE;
+    rows.truncate(INVITATIONS_PER_PAGE as usize);
+    Ok((rows, more))
 }
 
 /// What the group page offers a signed-in viewer to bring in.
 #[derive(Debug, Clone, Default)]
 pub struct Offers {
-    /// Organisations they act for (staff or admin) that are not yet in the
-    /// group and have not asked to be.
+    /// Organisations they are an admin of that are not yet in the group and
+    /// have not asked to be.
     pub orgs: Vec<meetinghouse_store::orgs::OrgRow>,
     /// Groups they host, other than this one, not yet in it and not waiting.
     pub groups: Vec<GroupRow>,
-    /// Organisations they act for and groups they host that are in the
-    /// group or have asked to be: they may take them out, or withdraw the
+    /// Organisations they are an admin of and groups they host that are in
+    /// the group or have asked to be: they may take them out, or withdraw the
     /// request.
     pub theirs: Vec<Theirs>,
 }
@@ -308,29 +398,28 @@ pub struct Theirs {
 /// What a viewer could bring into a group: "Add to …" is never offered for
 /// something already in (or waiting), where it could only say so, nor by
 /// someone who does not host an invitation-only group, where it could only
-/// be refused. What they already brought (or asked to) is in `theirs`.
+/// be refused, nor for a group anyone may join into a group that chooses its
+/// members (refused: [`nest`]). Organisations are offered to their admins
+/// only. What they already brought (or asked to) is in `theirs`. A few
+/// queries whatever the number of groups and organisations (at most
+/// [`OFFERS_MAX`] of each).
 pub async fn offers(db: &Db, actor: &Actor, group_id: i64) -> Result<Offers> {
     let mut out = Offers::default();
     let Some(group) = store::by_id(db, group_id).await? else { return Ok(out) };
     let may_offer = group.join_policy != "invite" || is_host(db, actor, group_id).await?;
-    for (org, role) in orgs::of_person(db, actor.id).await? {
-        if !crate::orgs::acts_for_org(&role) {
-            continue;
-        }
-        match store::direct_membership(db, group_id, MemberKind::Org, org.id).await? {
+    for (org, status) in store::admin_orgs_with_status(db, actor.id, group_id, OFFERS_MAX).await? {
+        match status {
             None if may_offer => out.orgs.push(org),
             None => {}
-            Some((_, status)) => out.theirs.push(Theirs { kind: "org", id: org.id, name: org.name, status }),
+            Some(status) => out.theirs.push(Theirs { kind: "org", id: org.id, name: org.name, status }),
         }
     }
-    for other in reachable(db, actor.id).await? {
-        if other.id == group_id || !is_host(db, actor, other.id).await? {
-            continue;
-        }
-        match store::direct_membership(db, group_id, MemberKind::Group, other.id).await? {
-            None if may_offer => out.groups.push(other),
+    for row in store::hosted_with_status(db, actor.id, group_id, actor.is_admin, OFFERS_MAX).await? {
+        let other = row.group;
+        match row.status {
+            None if may_offer && store::passes_up(&other.join_policy, &group.join_policy) => out.groups.push(other),
             None => {}
-            Some((_, status)) => out.theirs.push(Theirs { kind: "group", id: other.id, name: other.name, status }),
+            Some(status) => out.theirs.push(Theirs { kind: "group", id: other.id, name: other.name, status }),
         }
     }
     Ok(out)
@@ -470,11 +559,29 @@ pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<Left> {
     Ok(Left { status, still_visible: can_see(db, &group, Some(actor)).await? })
 }
 
-/// Adds an organisation to a group. The actor must be staff or admin of the
-/// organisation; the group's join policy applies unless they also host it
-/// (checked in the transaction that adds it). An organisation already in is
-/// left as it is (`AlreadyMember`); a new request is told to the group's
-/// hosts once it is saved.
+/// The refusal when someone who does not manage an organisation would bring
+/// it into a group or take it out.
+fn not_org_admin(org: &str) -> CoreError {
+    CoreError::Forbidden(format!(
+        "Only admins of {org} can bring it into a group or take it out: its staff speak as themselves at it, its admins manage it."
+    ))
+}
+
+/// Whether the actor is an active admin of an organisation (or an instance
+/// admin), read in `tx` after the organisation's row is locked
+/// (`orgs::lock`), so it holds until the transaction ends.
+async fn org_admin_in(tx: &mut Tx, actor: &Actor, org_id: i64) -> Result<bool> {
+    Ok(actor.is_admin
+        || orgs::membership_in(tx, org_id, actor.id).await?.is_some_and(|(role, status)| role == "admin" && status == "active"))
+}
+
+/// Adds an organisation to a group. The actor must be an admin of the
+/// organisation (its staff speak at it, its admins manage it); the group's
+/// join policy applies unless they also host it. Both are checked in the
+/// transaction that adds it, after the group's row and then the
+/// organisation's are locked. An organisation already in is left as it is
+/// (`AlreadyMember`); a new request is told to the group's hosts once it is
+/// saved.
 pub async fn add_org(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, org_slug: &str) -> Result<JoinOutcome> {
     ensure_can_post(actor, mail.settings)?;
     let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
@@ -484,12 +591,12 @@ pub async fn add_org(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, org_s
     let org = crate::orgs::by_address(db, org_slug.trim())
         .await?
         .ok_or_else(|| FieldErrors::one("org", format!("There is no organisation at “{}”.", org_slug.trim())))?;
-    let role = orgs::membership(db, org.id, actor.id).await?.filter(|(_, s)| s == "active").map(|(r, _)| r);
-    if !matches!(role.as_deref(), Some("staff" | "admin")) && !actor.is_admin {
-        return Err(CoreError::Forbidden(format!("You can only act for {} if you are on its staff.", org.name)));
-    }
     let mut tx = db.begin().await?;
     store::lock_group(&mut tx, db.backend(), group.id).await?;
+    orgs::lock(&mut tx, db.backend(), org.id).await?;
+    if !org_admin_in(&mut tx, actor, org.id).await? {
+        return Err(not_org_admin(&org.name));
+    }
     let status = admission(&group, hosts_in(&mut tx, actor, group.id).await?)?;
     let outcome = admit(&mut tx, group.id, MemberKind::Org, org.id, status, actor.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -500,10 +607,24 @@ pub async fn add_org(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, org_s
     Ok(outcome)
 }
 
+/// The refusal of a nesting that would let anyone in: anyone may join
+/// `child`, and not anyone may join `parent`, so access would not pass up
+/// through it (`store::passes_up`) and its listing there would mislead.
+fn open_into_closed(child: &GroupRow, parent: &GroupRow) -> String {
+    format!(
+        "Anyone can join {child}, so joining it would let anyone into {parent}'s members-only content. \
+         Its members can ask to join {parent} themselves; or a group whose hosts choose its members can join instead.",
+        child = child.name,
+        parent = parent.name
+    )
+}
+
 /// Makes group `child_slug` a member of group `parent_slug`. The actor must
 /// host the child; the parent's join policy applies unless they host it too
 /// (both checked in the transaction that adds it). A nesting that would make
-/// a loop is refused; a child already in is left as it is (`AlreadyMember`).
+/// a loop is refused, and so is a group anyone may join into one that
+/// chooses its members (it would let anyone in); a child already in is left
+/// as it is (`AlreadyMember`).
 /// A child the actor may not see is answered exactly as a group that does
 /// not exist. A new request is told to the parent's hosts once it is saved.
 pub async fn nest(db: &Db, mail: Mailer<'_>, actor: &Actor, parent_slug: &str, child_slug: &str) -> Result<JoinOutcome> {
@@ -528,6 +649,9 @@ pub async fn nest(db: &Db, mail: Mailer<'_>, actor: &Actor, parent_slug: &str, c
     store::lock_group(&mut tx, db.backend(), parent.id).await?;
     if !hosts_in(&mut tx, actor, child.id).await? {
         return Err(not_host_of_child());
+    }
+    if !store::passes_up(&child.join_policy, &parent.join_policy) {
+        return Err(FieldErrors::one("child", open_into_closed(&child, &parent)));
     }
     let status = admission(&parent, hosts_in(&mut tx, actor, parent.id).await?)?;
     store::check_nest(&mut tx, db.backend(), parent.id, child.id).await.map_err(|err| match err {
@@ -558,50 +682,89 @@ fn not_waiting() -> CoreError {
     FieldErrors::one("form", "That request is no longer waiting: another host may have answered it, or it was withdrawn.")
 }
 
+/// Tells whoever asked for a request (the person, or who asked for their
+/// organisation or group) what a host answered, in the transaction that
+/// answers it, recording the host as its sender: not the host themselves,
+/// nor someone who blocked or muted them.
+async fn tell_answer(tx: &mut Tx, mail: Mailer<'_>, actor: &Actor, asker: Option<i64>, text: &str, group: &GroupRow) -> Result<()> {
+    let Some(asker) = asker.filter(|p| *p != actor.id) else { return Ok(()) };
+    if meetinghouse_store::notifications::silenced(tx, asker, actor.id).await? {
+        return Ok(());
+    }
+    let from = notifications::Source { sender: Some(actor.id), reply: None };
+    notifications::notify_from(tx, mail, asker, Kind::Membership, text, &format!("/groups/{}", group.slug), from).await
+}
+
 /// A host approves a pending request (person, organisation or group), in
-/// the transaction that checks they host the group. Approving one another
-/// host already approved changes nothing. A group whose joining would now
-/// make a loop is refused with the reason, for the whole form (the request
-/// is a row of the page, not a field).
-pub async fn approve(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<()> {
+/// the transaction that checks they host the group, and whoever asked is
+/// told there ([`tell_answer`]). Approving one another host already approved
+/// changes nothing. A group whose joining would now make a loop, or that
+/// anyone may join while this group chooses its members, is refused with the
+/// reason, for the whole form (the request is a row of the page, not a
+/// field).
+pub async fn approve(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<()> {
     let kind = parse_kind(kind)?;
     let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let (name, _) = member_name(db, kind, member_id).await?;
+    let child = match kind {
+        MemberKind::Group => store::by_id(db, member_id).await?,
+        _ => None,
+    };
     let mut tx = host_turn(db, actor, &group, "approve requests").await?;
+    if let Some(child) = &child
+        && !store::passes_up(&child.join_policy, &group.join_policy)
+    {
+        return Err(FieldErrors::one(
+            "form",
+            format!("{} Decline the request: approving it would let anyone in.", open_into_closed(child, &group)),
+        ));
+    }
     if kind == MemberKind::Group {
         // Re-check for a loop: the graph may have changed since the request.
         if let Err(err) = store::check_nest(&mut tx, db.backend(), group.id, member_id).await {
             drop(tx);
             return Err(match err {
-                StoreError::Conflict { .. } => {
-                    let (child, _) = member_name(db, kind, member_id).await?;
-                    FieldErrors::one(
-                        "form",
-                        format!(
-                            "{} cannot join: {} already belongs to it (directly or through other groups), so approving would make a loop.",
-                            child, group.name
-                        ),
-                    )
-                }
+                StoreError::Conflict { .. } => FieldErrors::one(
+                    "form",
+                    format!(
+                        "{} cannot join: {} already belongs to it (directly or through other groups), so approving would make a loop.",
+                        name, group.name
+                    ),
+                ),
                 other => other.into(),
             });
         }
     }
+    let asker = store::requested_by(&mut tx, group.id, kind, member_id).await?;
     if !store::approve_request(&mut tx, group.id, kind, member_id).await? {
         let now = store::membership_in(&mut tx, group.id, kind, member_id).await?;
         return if now.is_some_and(|(_, s)| s == "active") { Ok(()) } else { Err(not_waiting()) };
     }
+    let text = match kind {
+        MemberKind::Person => format!("You are now a member of {}: your request to join was approved.", group.name),
+        _ => format!("{name} is now a member of {}: your request for it to join was approved.", group.name),
+    };
+    tell_answer(&mut tx, mail, actor, asker, &text, &group).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
 
-/// A host declines a pending request (person, organisation or group).
-pub async fn decline(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<()> {
+/// A host declines a pending request (person, organisation or group); whoever
+/// asked is told in the same transaction ([`tell_answer`]).
+pub async fn decline(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<()> {
     let kind = parse_kind(kind)?;
     let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let (name, _) = member_name(db, kind, member_id).await?;
     let mut tx = host_turn(db, actor, &group, "answer requests").await?;
+    let asker = store::requested_by(&mut tx, group.id, kind, member_id).await?;
     if !store::decline_request(&mut tx, group.id, kind, member_id).await? {
         return Err(not_waiting());
     }
+    let text = match kind {
+        MemberKind::Person => format!("Your request to join {} was declined.", group.name),
+        _ => format!("Your request for {name} to join {} was declined.", group.name),
+    };
+    tell_answer(&mut tx, mail, actor, asker, &text, &group).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
@@ -684,11 +847,12 @@ pub struct Removed {
 }
 
 /// Takes a member out of a group: a host removes a member (a person, an
-/// organisation or a group), an invitation or a request; the staff and
-/// admins of an organisation take it out or withdraw its request, and the
+/// organisation or a group), an invitation or a request; the admins of an
+/// organisation (not its staff) take it out or withdraw its request, and the
 /// hosts of a member group likewise for their group. The last active host
 /// cannot be removed (counted in the transaction that removes them, where
-/// who may act is checked too).
+/// who may act is checked too, after the group's row and, for an
+/// organisation, its row are locked).
 pub async fn remove(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<Removed> {
     let kind = parse_kind(kind)?;
     let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
@@ -700,13 +864,19 @@ pub async fn remove(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i
     store::lock_group(&mut tx, db.backend(), group.id).await?;
     let may = hosts_in(&mut tx, actor, group.id).await?
         || match kind {
-            MemberKind::Org => orgs::membership_in(&mut tx, member_id, actor.id)
-                .await?
-                .is_some_and(|(role, status)| status == "active" && crate::orgs::acts_for_org(&role)),
+            MemberKind::Org => {
+                orgs::lock(&mut tx, db.backend(), member_id).await?;
+                org_admin_in(&mut tx, actor, member_id).await?
+            }
             MemberKind::Group => hosts_in(&mut tx, actor, member_id).await?,
             MemberKind::Person => false,
         };
     if !may {
+        let staff = kind == MemberKind::Org
+            && orgs::membership_in(&mut tx, member_id, actor.id).await?.is_some_and(|(role, status)| status == "active" && role == "staff");
+        if staff {
+            return Err(not_org_admin(&name));
+        }
         return Err(CoreError::Forbidden(format!("Only hosts of {} can remove members.", group.name)));
     }
     let Some((role, status)) = store::membership_in(&mut tx, group.id, kind, member_id).await? else {
@@ -722,9 +892,12 @@ pub async fn remove(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i
 }
 
 /// A host invites a person by handle, and the person is told in the same
-/// transaction, unless they blocked or muted the host (the notification
-/// links to the group's page, which shows a members-only group's invitation
-/// to them; their own page lists it either way). Someone already in, invited or
+/// transaction, with the host recorded as its sender, unless they blocked or
+/// muted the host or were already told of an invitation to the group that is
+/// unread or was read lately (`notifications::invited`: inviting,
+/// withdrawing and inviting again is no news). The notification links to the
+/// group's page, which shows a members-only group's invitation to them;
+/// their own page lists it either way. Someone already in, invited or
 /// waiting is told so; two invitations at once make one. Who may invite is
 /// checked in that transaction, so a host who was just stepped down cannot.
 pub async fn invite(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, handle: &str) -> Result<()> {
@@ -752,12 +925,11 @@ async fn invite_as(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str,
         };
         return Err(FieldErrors::one("handle", message));
     }
-    // Someone who blocked or muted the host is not told (the invitation still waits on their page).
-    if let Some(mail) = mail
-        && !meetinghouse_store::notifications::silenced(&mut tx, person.id, actor.id).await?
-    {
+    // Someone who blocked or muted the host, or was told of an invitation
+    // here lately, is not told (the invitation still waits on their page).
+    if let Some(mail) = mail {
         let text = format!("{} (@{}) invited you to join {}.", actor.display_name, actor.handle, group.name);
-        notifications::notify(&mut tx, mail, person.id, Kind::JoinRequest, &text, &format!("/groups/{}", group.slug)).await?;
+        notifications::invited(&mut tx, mail, person.id, actor.id, &text, &format!("/groups/{}", group.slug)).await?;
     }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
@@ -772,21 +944,28 @@ fn parse_kind(kind: &str) -> Result<MemberKind> {
     }
 }
 
-/// Public groups for the listing; admins see every group.
+/// Groups for the listing: public ones, and for a signed-in person the
+/// members-only ones they belong to (marked on the page); admins see every
+/// group.
 pub async fn list(db: &Db, viewer: Option<&Actor>, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
-    if viewer.is_some_and(|a| a.is_admin) {
-        return Ok(store::list_all(db, limit, offset).await?);
+    match viewer {
+        Some(a) if a.is_admin => Ok(store::list_all(db, limit, offset).await?),
+        Some(a) => Ok(store::list_for_person(db, a.id, limit, offset).await?),
+        None => Ok(store::list_public(db, limit, offset).await?),
     }
-    Ok(store::list_public(db, limit, offset).await?)
 }
 
-/// Groups the person belongs to at any depth, for their own pages.
+/// Every group the person belongs to at any depth, by name: one query.
 pub async fn reachable(db: &Db, person_id: i64) -> Result<Vec<GroupRow>> {
-    let mut out = Vec::new();
-    for id in store::reachable_for_person(db, person_id).await? {
-        if let Some(g) = store::by_id(db, id).await? {
-            out.push(g);
-        }
-    }
-    Ok(out)
+    Ok(store::reachable_groups(db, person_id, i64::MAX, 0).await?)
+}
+
+/// A page (from 1, [`MINE_PER_PAGE`]) of the groups a person belongs to at
+/// any depth, by name, for their own page, and whether there is another.
+pub async fn mine(db: &Db, person_id: i64, page: i64) -> Result<(Vec<GroupRow>, bool)> {
+    let offset = (page.max(1) - 1).saturating_mul(MINE_PER_PAGE);
+    let mut rows = store::reachable_groups(db, person_id, MINE_PER_PAGE + 1, offset).await?;
+    let more = rows.len() as i64 > MINE_PER_PAGE;
+    rows.truncate(MINE_PER_PAGE as usize);
+    Ok((rows, more))
 }

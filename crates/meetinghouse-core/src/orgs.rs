@@ -6,6 +6,7 @@ use meetinghouse_store::{Db, StoreError, Tx, groups, orgs};
 
 use crate::accounts::ensure_can_post;
 use crate::error::{CoreError, FieldErrors, Result};
+use crate::notifications::{self, Mailer};
 use crate::settings::Settings;
 use crate::types::{Handle, Slug, limits, line, parse_sector, text, website};
 use crate::{Actor, markdown};
@@ -33,7 +34,71 @@ pub struct OrgForm {
     pub town: String,
 }
 
+/// An organisation's name as it is compared with the others': case and
+/// accents folded as search folds them, and only its letters and digits
+/// kept (spaces, punctuation and invisible characters dropped) — so
+/// “Tiverton Museum”, “tiverton  museum”, “TivertonMuseum” and “Tivérton
+/// Museum.” are one name. A name of no letters or digits at all is compared
+/// by its folded characters without spaces.
+pub fn name_key(name: &str) -> String {
+    let kept: String = crate::search::index_text(name).chars().filter(|c| !c.is_whitespace()).collect();
+    if kept.is_empty() {
+        return crate::search::fold(name).chars().filter(|c| !c.is_whitespace()).collect();
+    }
+    kept
+}
+
+/// The message when no web address could be made from a name (one written
+/// in a script without a–z letters, or only of signs), so the person knows
+/// why they are asked to choose one.
+pub(crate) fn no_address_from(name: &str) -> String {
+    format!(
+        "We could not make a web address from “{name}”: an address uses only the letters a–z, digits and hyphens. \
+         Please choose one, for example the name written in Latin letters."
+    )
+}
+
+/// How many organisations stored before names were folded are given their
+/// folded name at a time (migration 0030; see [`fold_stored_names`]).
+const FOLD_BATCH: i64 = 500;
+
+/// Gives the organisations stored before migration 0030 their folded name,
+/// in `tx` (the one that creates an organisation, before it compares names):
+/// the oldest of a name keeps it; a later one of the same folded name is
+/// marked with its id (`name#id`, which no folded name can equal: one has
+/// either no `#` or no digits), so it is never compared and the migration never failed on
+/// names already taken twice. Once done, one query that finds none.
+async fn fold_stored_names(tx: &mut Tx) -> Result<()> {
+    loop {
+        let page = orgs::unfolded(tx, FOLD_BATCH).await?;
+        for (id, name) in &page {
+            let key = name_key(name);
+            orgs::set_folded(tx, *id, &key, &format!("{key}#{id}")).await?;
+        }
+        if (page.len() as i64) < FOLD_BATCH {
+            return Ok(());
+        }
+    }
+}
+
+/// The refusal when an organisation already has the name (folded).
+fn name_taken(name: &str, other: Option<&OrgRow>) -> CoreError {
+    let at = other.map(|o| format!(" (at /orgs/{})", o.slug)).unwrap_or_default();
+    FieldErrors::one(
+        "name",
+        format!(
+            "There is already an organisation called “{}”{at}. If you work there, ask one of its admins to invite you. \
+             If yours is a different organisation, add what tells them apart, such as the town.",
+            other.map(|o| o.name.as_str()).unwrap_or(name)
+        ),
+    )
+}
+
 /// Creates an organisation with the actor as its admin; returns its slug.
+/// A name another organisation has (ignoring case, accents, spacing and
+/// punctuation: [`name_key`]) is refused, so nobody can pose as it or speak
+/// in an announcement voice that reads the same; checked in the transaction
+/// that inserts it, and held by a unique index (two at once cannot both pass).
 pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &OrgForm) -> Result<String> {
     ensure_can_post(actor, settings)?;
     if settings.orgs_admin_only && !actor.is_admin {
@@ -41,24 +106,38 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &OrgForm)
     }
     let mut e = FieldErrors::new();
     let name = line(&mut e, "name", "The name", &form.name, limits::NAME_MAX, true);
-    let slug_raw = if form.slug.trim().is_empty() { Slug::suggest(&name) } else { form.slug.clone() };
-    let slug = Slug::parse(&slug_raw).map_err(|m| e.add("slug", m)).ok();
+    let suggested = if form.slug.trim().is_empty() { Some(Slug::suggest(&name)) } else { None };
+    let slug = match &suggested {
+        Some(s) if s.is_empty() && !name.trim().is_empty() => {
+            e.add("slug", no_address_from(&name));
+            None
+        }
+        Some(s) => Slug::parse(s).map_err(|m| e.add("slug", m)).ok(),
+        None => Slug::parse(&form.slug).map_err(|m| e.add("slug", m)).ok(),
+    };
     let sector = parse_sector(&form.sector).map_err(|_| e.add("sector", "Choose the organisation's sector.")).ok();
     let description = text(&mut e, "description", "The description", &form.description, limits::DESCRIPTION_MAX, false);
     let site = website(&mut e, "website", &form.website);
     let town = text(&mut e, "town", "The town", &form.town, limits::TOWN_MAX, false);
     e.into_result()?;
     let (slug, sector) = (slug.unwrap(), sector.unwrap());
+    let folded = name_key(&name);
     let mut tx = db.begin().await?;
+    fold_stored_names(&mut tx).await?;
+    if let Some(other) = orgs::by_folded_name(&mut tx, &folded).await? {
+        return Err(name_taken(&name, Some(&other)));
+    }
     let new = orgs::NewOrg {
         slug: slug.as_str(),
         name: &name,
+        name_folded: &folded,
         sector: &sector,
         description: &description,
         website: &site,
         town: &town,
     };
     orgs::insert(&mut tx, &new, actor.id).await.map_err(|err| match err {
+        StoreError::Conflict { what: "name" } => name_taken(&name, None),
         StoreError::Conflict { .. } => FieldErrors::one("slug", format!("The address “{}” is taken. Please choose another.", slug.as_str())),
         other => other.into(),
     })?;
@@ -68,6 +147,12 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &OrgForm)
 
 /// How many people a page of an organisation's members lists.
 pub const MEMBERS_PER_PAGE: i64 = 100;
+/// How many of the groups an organisation belongs to its page lists at once
+/// ("More groups" for the next).
+pub const GROUPS_PER_PAGE: i64 = 100;
+/// How many of a person's invitations to organisations their own page lists
+/// at once ("More invitations" for the next).
+pub const INVITATIONS_PER_PAGE: i64 = 50;
 
 /// An organisation page's content.
 #[derive(Debug, Clone)]
@@ -85,7 +170,11 @@ pub struct OrgPage {
     pub more_members: bool,
     /// How many active admins it has (the last keeps their role).
     pub admins: i64,
+    /// One page ([`GROUPS_PER_PAGE`]) of the public groups it belongs to,
+    /// which page (from 1), and whether there is another.
     pub groups: Vec<groups::GroupRow>,
+    pub groups_page: i64,
+    pub more_groups: bool,
     /// The viewer's (role, status), if any.
     pub viewer: Option<(String, String)>,
     /// Whether the viewer manages it: an active admin, or an instance admin.
@@ -121,8 +210,15 @@ pub async fn page(db: &Db, slug: &str, viewer: Option<&Actor>) -> Result<OrgPage
 /// Loads page `number` (from 1) of an organisation's members for a viewer;
 /// pending invitations are shown to those who manage it only.
 pub async fn page_at(db: &Db, slug: &str, viewer: Option<&Actor>, number: i64) -> Result<OrgPage> {
+    page_parts(db, slug, viewer, number, 1).await
+}
+
+/// Loads page `number` (from 1) of an organisation's members and page
+/// `groups_page` of the groups it belongs to, for a viewer.
+pub async fn page_parts(db: &Db, slug: &str, viewer: Option<&Actor>, number: i64, groups_page: i64) -> Result<OrgPage> {
     let org = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     let number = number.max(1);
+    let groups_page = groups_page.max(1);
     let viewer_role = match viewer {
         Some(a) => orgs::membership(db, org.id, a.id).await?,
         None => None,
@@ -132,7 +228,10 @@ pub async fn page_at(db: &Db, slug: &str, viewer: Option<&Actor>, number: i64) -
     let mut members = orgs::members(db, org.id, manages, manages, MEMBERS_PER_PAGE + 1, offset).await?;
     let more_members = members.len() as i64 > MEMBERS_PER_PAGE;
     members.truncate(MEMBERS_PER_PAGE as usize);
-    let groups = groups::of_org(db, org.id).await?.into_iter().filter(|g| g.visibility == "public").collect();
+    let mut groups =
+        groups::public_of_org(db, org.id, GROUPS_PER_PAGE + 1, (groups_page - 1).saturating_mul(GROUPS_PER_PAGE)).await?;
+    let more_groups = groups.len() as i64 > GROUPS_PER_PAGE;
+    groups.truncate(GROUPS_PER_PAGE as usize);
     Ok(OrgPage {
         description_html: markdown::render(&org.description),
         admins: orgs::active_admins(db, org.id).await?,
@@ -141,42 +240,86 @@ pub async fn page_at(db: &Db, slug: &str, viewer: Option<&Actor>, number: i64) -
         members_page: number,
         more_members,
         groups,
+        groups_page,
+        more_groups,
         viewer: viewer_role,
         viewer_manages: manages,
     })
 }
 
-async fn require_org_admin(db: &Db, actor: &Actor, org: &OrgRow) -> Result<()> {
-    match orgs::membership(db, org.id, actor.id).await? {
-        Some((role, status)) if role == "admin" && status == "active" => Ok(()),
-        _ if actor.is_admin => Ok(()),
-        _ => Err(CoreError::Forbidden(format!("Only admins of {} can do that.", org.name))),
+/// A page (from 1, [`INVITATIONS_PER_PAGE`]) of a person's invitations to
+/// organisations, with the role offered, and whether there is another.
+pub async fn invitations(db: &Db, person_id: i64, page: i64) -> Result<(Vec<(OrgRow, String)>, bool)> {
+    let offset = (page.max(1) - 1).saturating_mul(INVITATIONS_PER_PAGE);
+    let mut rows = orgs::invitations_for(db, person_id, INVITATIONS_PER_PAGE + 1, offset).await?;
+    let more = rows.len() as i64 > INVITATIONS_PER_PAGE;
+    rows.truncate(INVITATIONS_PER_PAGE as usize);
+    Ok((rows, more))
+}
+
+/// A role in a sentence ("an admin").
+pub fn role_words(role: &str) -> &'static str {
+    match role {
+        "admin" => "an admin",
+        "staff" => "on the staff",
+        _ => "a member",
     }
 }
 
-/// Invites a person by handle to an organisation with a role.
+/// Invites a person by handle to an organisation with a role, without
+/// telling them (for set-ups and tests with no way to link back; the web
+/// form uses [`invite_and_tell`]). Who may invite is checked in the
+/// transaction that writes the invitation.
 pub async fn invite(db: &Db, actor: &Actor, slug: &str, handle: &str, role: &str) -> Result<()> {
+    invite_as(db, None, actor, slug, handle, role).await
+}
+
+/// Invites a person by handle to an organisation with a role, and tells
+/// them in the same transaction (as [`notifications::invited`] does: not
+/// when they blocked or muted the admin, nor again while an earlier
+/// invitation there is unread or was read lately). Only an active admin of
+/// the organisation (or an instance admin) may: checked in that transaction,
+/// after the organisation's row is locked, so an admin who was just stepped
+/// down cannot.
+pub async fn invite_and_tell(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, handle: &str, role: &str) -> Result<()> {
+    invite_as(db, Some(mail), actor, slug, handle, role).await
+}
+
+async fn invite_as(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str, handle: &str, role: &str) -> Result<()> {
     let org = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
-    require_org_admin(db, actor, &org).await?;
     let mut e = FieldErrors::new();
     let handle = Handle::parse(handle).map_err(|m| e.add("handle", m)).ok();
     if !ROLES.contains(&role) {
         e.add("role", "Choose admin, staff or member.");
     }
+    // Looked up before the transaction (on SQLite it holds the write turn).
+    let person = match &handle {
+        Some(h) => meetinghouse_store::people::by_handle(db, h.as_str()).await?,
+        None => None,
+    };
+    let mut tx = member_turn(db, &org).await?;
+    require_org_admin_in(&mut tx, actor, &org).await?;
     e.into_result()?;
     let handle = handle.unwrap();
-    let person = meetinghouse_store::people::by_handle(db, handle.as_str())
-        .await?
-        .ok_or_else(|| FieldErrors::one("handle", format!("Nobody here has the handle @{}.", handle.as_str())))?;
-    orgs::invite(db, org.id, person.id, role, actor.id).await.map_err(|err| match err {
-        StoreError::Conflict { .. } => FieldErrors::one("handle", format!("@{} is already a member or already invited.", person.handle)),
-        other => other.into(),
-    })?;
+    let person = person.ok_or_else(|| FieldErrors::one("handle", format!("Nobody here has the handle @{}.", handle.as_str())))?;
+    if !orgs::invite_in(&mut tx, org.id, person.id, role, actor.id).await? {
+        return Err(FieldErrors::one("handle", format!("@{} is already a member or already invited.", person.handle)));
+    }
+    if let Some(mail) = mail {
+        let text = format!("{} (@{}) invited you to join {} as {}.", actor.display_name, actor.handle, org.name, role_words(role));
+        notifications::invited(&mut tx, mail, person.id, actor.id, &text, &format!("/orgs/{}", org.slug)).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
 
-/// Accepts an invitation to an organisation.
+/// Accepts an invitation to an organisation. Only an account that may post
+/// (active, its address confirmed where the meeting house asks for that)
+/// may: an invitation to be an admin is the power to speak in the
+/// organisation's name.
 pub async fn accept(db: &Db, actor: &Actor, slug: &str) -> Result<()> {
+    let settings = Settings::load(db).await?;
+    ensure_can_post(actor, &settings)?;
     let org = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     if !orgs::accept(db, org.id, actor.id).await? {
         return Err(CoreError::Forbidden(format!("You have no open invitation from {}.", org.name)));

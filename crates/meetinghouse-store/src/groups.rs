@@ -19,6 +19,8 @@ pub struct GroupRow {
 }
 
 const COLUMNS: &str = "id, slug, name, purpose, visibility, join_policy, created_at";
+/// [`COLUMNS`] of a `community_groups g`.
+const G_COLUMNS: &str = "g.id, g.slug, g.name, g.purpose, g.visibility, g.join_policy, g.created_at";
 
 #[derive(Debug, Clone)]
 pub struct NewGroup<'a> {
@@ -345,32 +347,95 @@ pub async fn is_within(tx: &mut Tx, inner: i64, outer: i64) -> Result<bool> {
     Ok(row.is_some())
 }
 
+/// The recursive `reach(id)` for a `WITH RECURSIVE`: every group person `$1`
+/// belongs to, directly, through an organisation they are an active member
+/// of, or through member groups at any depth. Access passes up from a member
+/// group into a group it is in only if not anyone may join the member group,
+/// or anyone may join the parent too: a group with the join policy `open`
+/// would otherwise let anyone in through it, to a parent that chooses its
+/// members (by request or by invitation). Core refuses such a nesting; this
+/// rule keeps rows stored before that refusal harmless as well.
+const REACH: &str = "reach(id) AS ( \
+     SELECT gm.group_id FROM group_members gm \
+      WHERE gm.status = 'active' AND ( \
+            (gm.member_kind = 'person' AND gm.member_id = $1) \
+         OR (gm.member_kind = 'org' AND gm.member_id IN \
+                (SELECT org_id FROM org_members WHERE person_id = $1 AND status = 'active'))) \
+     UNION \
+     SELECT gm.group_id FROM group_members gm \
+       JOIN reach r ON gm.member_kind = 'group' AND gm.member_id = r.id \
+       JOIN community_groups c ON c.id = r.id \
+       JOIN community_groups p ON p.id = gm.group_id \
+      WHERE gm.status = 'active' AND (c.join_policy <> 'open' OR p.join_policy = 'open') \
+ )";
+
+/// Whether access passes up from a member group with join policy `child`
+/// into a group with join policy `parent` (the rule of [`REACH`]).
+pub fn passes_up(child: &str, parent: &str) -> bool {
+    child != "open" || parent == "open"
+}
+
 /// Every group a person belongs to, directly, through an organisation they
-/// are an active member of, or through member groups at any depth. One
-/// recursive query, the same on both databases.
+/// are an active member of, or through member groups at any depth (as far as
+/// access passes up: [`REACH`]). One recursive query, the same on both
+/// databases.
 pub async fn reachable_for_person(db: &Db, person_id: i64) -> Result<Vec<i64>> {
-    let rows: Vec<(i64,)> = sqlx::query_as(
-        "WITH RECURSIVE reach(id) AS ( \
-             SELECT gm.group_id FROM group_members gm \
-              WHERE gm.status = 'active' AND ( \
-                    (gm.member_kind = 'person' AND gm.member_id = $1) \
-                 OR (gm.member_kind = 'org' AND gm.member_id IN \
-                        (SELECT org_id FROM org_members WHERE person_id = $1 AND status = 'active'))) \
-             UNION \
-             SELECT gm.group_id FROM group_members gm JOIN reach r \
-                 ON gm.member_kind = 'group' AND gm.member_id = r.id \
-              WHERE gm.status = 'active' \
-         ) SELECT id FROM reach ORDER BY id",
-    )
-    .bind(person_id)
-    .fetch_all(&db.pool)
-    .await?;
+    let sql = format!("WITH RECURSIVE {REACH} SELECT id FROM reach ORDER BY id");
+    let rows: Vec<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).fetch_all(&db.pool).await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// Whether a person belongs to a group at any depth.
 pub async fn person_reaches(db: &Db, person_id: i64, group_id: i64) -> Result<bool> {
-    Ok(reachable_for_person(db, person_id).await?.contains(&group_id))
+    let sql = format!("WITH RECURSIVE {REACH} SELECT 1 FROM reach WHERE id = $2");
+    let row: Option<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).bind(group_id).fetch_optional(&db.pool).await?;
+    Ok(row.is_some())
+}
+
+/// The groups a person belongs to at any depth, by name (ignoring case),
+/// then id, a page at a time: one query.
+pub async fn reachable_groups(db: &Db, person_id: i64, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
+    let sql = format!(
+        "WITH RECURSIVE {REACH} SELECT {G_COLUMNS} FROM community_groups g WHERE g.id IN (SELECT id FROM reach) \
+         ORDER BY {}, g.id LIMIT $2 OFFSET $3",
+        name_key(db.backend(), "g.name")
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).bind(limit).bind(offset).fetch_all(&db.pool).await?)
+}
+
+/// The listing of groups for a signed-in person: the public ones and the
+/// members-only ones they belong to, by name (ignoring case), then id.
+pub async fn list_for_person(db: &Db, person_id: i64, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
+    let sql = format!(
+        "WITH RECURSIVE {REACH} SELECT {G_COLUMNS} FROM community_groups g \
+         WHERE g.visibility = 'public' OR g.id IN (SELECT id FROM reach) \
+         ORDER BY {}, g.id LIMIT $2 OFFSET $3",
+        name_key(db.backend(), "g.name")
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).bind(limit).bind(offset).fetch_all(&db.pool).await?)
+}
+
+/// How a person belongs to a group without a direct membership: the names of
+/// the organisations (`org`) and member groups (`group`) that bring them in,
+/// at most `limit`, organisations first, each by name.
+pub async fn through(db: &Db, person_id: i64, group_id: i64, limit: i64) -> Result<Vec<(String, String)>> {
+    let sql = format!(
+        "WITH RECURSIVE {REACH} SELECT kind, name FROM ( \
+             SELECT 'org' AS kind, o.name AS name, 0 AS turn, o.id AS id FROM group_members gm \
+               JOIN organisations o ON o.id = gm.member_id \
+               JOIN org_members om ON om.org_id = o.id AND om.person_id = $1 AND om.status = 'active' \
+              WHERE gm.group_id = $2 AND gm.member_kind = 'org' AND gm.status = 'active' \
+             UNION ALL \
+             SELECT 'group' AS kind, c.name AS name, 1 AS turn, c.id AS id FROM group_members gm \
+               JOIN community_groups c ON c.id = gm.member_id \
+               JOIN community_groups p ON p.id = gm.group_id \
+              WHERE gm.group_id = $2 AND gm.member_kind = 'group' AND gm.status = 'active' \
+                AND gm.member_id IN (SELECT id FROM reach) \
+                AND (c.join_policy <> 'open' OR p.join_policy = 'open') \
+         ) x ORDER BY turn, {}, id LIMIT $3",
+        name_key(db.backend(), "name")
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).bind(group_id).bind(limit).fetch_all(&db.pool).await?)
 }
 
 /// A member of a group as shown on its page.
@@ -386,6 +451,9 @@ pub struct MemberView {
     /// A member group's visibility (`public` or `members`); `None` for people
     /// and organisations.
     pub group_visibility: Option<String>,
+    /// A member group's join policy (`open`, `request`, `invite`); `None`
+    /// for people and organisations.
+    pub group_join_policy: Option<String>,
     /// A person's account status (`active`, `pending`, `suspended`); `None`
     /// for organisations and groups.
     pub person_status: Option<String>,
@@ -407,7 +475,7 @@ pub struct MemberQuery {
 const MEMBER_SELECT: &str = "SELECT gm.member_kind, gm.member_id, gm.role, gm.status, \
                 COALESCE(p.handle, o.slug, g.slug) AS key, \
                 COALESCE(p.display_name, o.name, g.name) AS name, g.visibility AS group_visibility, \
-                p.status AS person_status \
+                g.join_policy AS group_join_policy, p.status AS person_status \
          FROM group_members gm \
          LEFT JOIN people p ON gm.member_kind = 'person' AND p.id = gm.member_id \
          LEFT JOIN organisations o ON gm.member_kind = 'org' AND o.id = gm.member_id \
@@ -436,47 +504,170 @@ pub async fn members(db: &Db, group_id: i64, q: MemberQuery) -> Result<Vec<Membe
         .await?)
 }
 
-/// The oldest `limit` requests waiting for a group's hosts (people,
+/// A page of the requests waiting for a group's hosts (people,
 /// organisations and groups), oldest first.
-pub async fn requests(db: &Db, group_id: i64, limit: i64) -> Result<Vec<MemberView>> {
+pub async fn requests(db: &Db, group_id: i64, limit: i64, offset: i64) -> Result<Vec<MemberView>> {
     let sql = format!(
         "{MEMBER_SELECT} WHERE gm.group_id = $1 AND gm.status = 'requested' \
-         ORDER BY gm.created_at, gm.member_kind, gm.member_id LIMIT $2"
+         ORDER BY gm.created_at, gm.member_kind, gm.member_id LIMIT $2 OFFSET $3"
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(group_id).bind(limit).fetch_all(&db.pool).await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(group_id).bind(limit).bind(offset).fetch_all(&db.pool).await?)
 }
 
-/// The groups that have invited a person and wait for their answer, by name.
-pub async fn invitations_for(db: &Db, person_id: i64) -> Result<Vec<GroupRow>> {
-    let sql = format!(
-        "SELECT g.id, g.slug, g.name, g.purpose, g.visibility, g.join_policy, g.created_at \
-         FROM group_members gm JOIN community_groups g ON g.id = gm.group_id \
-         WHERE gm.member_kind = 'person' AND gm.member_id = $1 AND gm.status = 'invited' ORDER BY {}, g.id",
-        name_key(db.backend(), "g.name")
-    );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).fetch_all(&db.pool).await?)
+/// Who asked for a waiting request (the person, or whoever asked for their
+/// organisation or group), read in the transaction that answers it; `None`
+/// when no request is waiting or nobody is recorded.
+pub async fn requested_by(tx: &mut Tx, group_id: i64, kind: MemberKind, member_id: i64) -> Result<Option<i64>> {
+    let row: Option<(Option<i64>,)> = sqlx::query_as(
+        "SELECT added_by FROM group_members \
+         WHERE group_id = $1 AND member_kind = $2 AND member_id = $3 AND status = 'requested'",
+    )
+    .bind(group_id)
+    .bind(kind.as_str())
+    .bind(member_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.and_then(|(by,)| by))
 }
 
-/// The groups a group is directly (and actively) a member of, of every
-/// visibility: callers show only those the viewer may see
-/// (`meetinghouse_core::groups::page` does).
-pub async fn parents(db: &Db, group_id: i64) -> Result<Vec<GroupRow>> {
+/// A page of the groups that have invited a person and wait for their
+/// answer, by name (ignoring case), then id.
+pub async fn invitations_for(db: &Db, person_id: i64, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
     let sql = format!(
-        "SELECT g.id, g.slug, g.name, g.purpose, g.visibility, g.join_policy, g.created_at \
+        "SELECT {G_COLUMNS} \
          FROM group_members gm JOIN community_groups g ON g.id = gm.group_id \
-         WHERE gm.member_kind = 'group' AND gm.member_id = $1 AND gm.status = 'active' ORDER BY {}, g.id",
+         WHERE gm.member_kind = 'person' AND gm.member_id = $1 AND gm.status = 'invited' ORDER BY {}, g.id LIMIT $2 OFFSET $3",
         name_key(db.backend(), "g.name")
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(group_id).fetch_all(&db.pool).await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).bind(limit).bind(offset).fetch_all(&db.pool).await?)
 }
 
-/// Groups that list an organisation as an active member.
-pub async fn of_org(db: &Db, org_id: i64) -> Result<Vec<GroupRow>> {
+/// Whose eyes a list of groups is for: the public's, a person's (the public
+/// groups and those they belong to at any depth) or an instance admin's
+/// (every group).
+#[derive(Debug, Clone, Copy)]
+pub enum Viewer {
+    Public,
+    Person(i64),
+    Admin,
+}
+
+impl Viewer {
+    fn person(self) -> i64 {
+        match self {
+            Viewer::Person(id) => id,
+            _ => 0,
+        }
+    }
+    fn sees_all(self) -> i64 {
+        i64::from(matches!(self, Viewer::Admin))
+    }
+}
+
+/// A page of the groups a group is directly (and actively) a member of that
+/// `viewer` may see, by name (ignoring case), then id: filtered in SQL, so
+/// pages are whole.
+pub async fn parents(db: &Db, group_id: i64, viewer: Viewer, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
     let sql = format!(
-        "SELECT g.id, g.slug, g.name, g.purpose, g.visibility, g.join_policy, g.created_at \
+        "WITH RECURSIVE {REACH} SELECT {G_COLUMNS} \
          FROM group_members gm JOIN community_groups g ON g.id = gm.group_id \
-         WHERE gm.member_kind = 'org' AND gm.member_id = $1 AND gm.status = 'active' ORDER BY {}, g.id",
+         WHERE gm.member_kind = 'group' AND gm.member_id = $2 AND gm.status = 'active' \
+           AND (g.visibility = 'public' OR $3 = 1 OR g.id IN (SELECT id FROM reach)) \
+         ORDER BY {}, g.id LIMIT $4 OFFSET $5",
         name_key(db.backend(), "g.name")
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(&db.pool).await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(viewer.person())
+        .bind(group_id)
+        .bind(viewer.sees_all())
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// A page of the public groups that list an organisation as an active
+/// member, by name (ignoring case), then id.
+pub async fn public_of_org(db: &Db, org_id: i64, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
+    let sql = format!(
+        "SELECT {G_COLUMNS} \
+         FROM group_members gm JOIN community_groups g ON g.id = gm.group_id \
+         WHERE gm.member_kind = 'org' AND gm.member_id = $1 AND gm.status = 'active' AND g.visibility = 'public' \
+         ORDER BY {}, g.id LIMIT $2 OFFSET $3",
+        name_key(db.backend(), "g.name")
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(limit).bind(offset).fetch_all(&db.pool).await?)
+}
+
+/// A group with the status of its own membership in another group, if any.
+#[derive(Debug, Clone, FromRow)]
+pub struct GroupWithStatus {
+    #[sqlx(flatten)]
+    pub group: GroupRow,
+    /// `active`, `requested` or `invited`; `None` when it is not in the group.
+    pub status: Option<String>,
+}
+
+/// The groups a person hosts (an active direct host), other than `group_id`,
+/// with each one's status in `group_id`; for an instance admin
+/// (`all_reached`) also the groups they belong to at any depth. The first
+/// `limit` by name (ignoring case), then id: one query.
+pub async fn hosted_with_status(db: &Db, person_id: i64, group_id: i64, all_reached: bool, limit: i64) -> Result<Vec<GroupWithStatus>> {
+    let sql = format!(
+        "WITH RECURSIVE {REACH} SELECT {G_COLUMNS}, gm.status AS status FROM community_groups g \
+         LEFT JOIN group_members gm ON gm.group_id = $2 AND gm.member_kind = 'group' AND gm.member_id = g.id \
+         WHERE g.id <> $2 AND (EXISTS (SELECT 1 FROM group_members h WHERE h.group_id = g.id AND h.member_kind = 'person' \
+                 AND h.member_id = $1 AND h.role = 'host' AND h.status = 'active') \
+              OR ($3 = 1 AND g.id IN (SELECT id FROM reach))) \
+         ORDER BY {}, g.id LIMIT $4",
+        name_key(db.backend(), "g.name")
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(person_id)
+        .bind(group_id)
+        .bind(i64::from(all_reached))
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// The organisations a person is an active admin of, with each one's status
+/// in group `group_id` (if any). The first `limit` by name (ignoring case),
+/// then id: one query.
+pub async fn admin_orgs_with_status(db: &Db, person_id: i64, group_id: i64, limit: i64) -> Result<Vec<(crate::orgs::OrgRow, Option<String>)>> {
+    #[derive(FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        org: crate::orgs::OrgRow,
+        status: Option<String>,
+    }
+    let sql = format!(
+        "SELECT o.id, o.slug, o.name, o.sector, o.description, o.website, o.town, o.created_at, gm.status AS status \
+         FROM org_members m JOIN organisations o ON o.id = m.org_id \
+         LEFT JOIN group_members gm ON gm.group_id = $2 AND gm.member_kind = 'org' AND gm.member_id = o.id \
+         WHERE m.person_id = $1 AND m.status = 'active' AND m.role = 'admin' \
+         ORDER BY {}, o.id LIMIT $3",
+        name_key(db.backend(), "o.name")
+    );
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).bind(group_id).bind(limit).fetch_all(&db.pool).await?;
+    Ok(rows.into_iter().map(|r| (r.org, r.status)).collect())
+}
+
+/// Whether a person was already told of an invitation to what `url` links
+/// to (a group's or an organisation's page), by anyone: the notification
+/// (kind `invitation`) is unread, or was read since `since`. Only one they
+/// are shown counts (not one from someone they have since blocked or muted).
+pub async fn invitation_told(tx: &mut Tx, person_id: i64, url: &str, since: i64) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as(concat!(
+        "SELECT n.id FROM notifications n WHERE n.person_id = $1 AND n.kind = 'invitation' AND n.url = $2 \
+         AND (n.read_at IS NULL OR n.created_at >= $3) AND ",
+        crate::notifications::shown!(),
+        " LIMIT 1"
+    ))
+    .bind(person_id)
+    .bind(url)
+    .bind(since)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.is_some())
 }

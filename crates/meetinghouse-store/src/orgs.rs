@@ -24,21 +24,27 @@ const COLUMNS: &str = "id, slug, name, sector, description, website, town, creat
 pub struct NewOrg<'a> {
     pub slug: &'a str,
     pub name: &'a str,
+    /// The name folded (core's `orgs::name_key`): unique among organisations
+    /// (migration 0030), so no organisation takes another's name.
+    pub name_folded: &'a str,
     pub sector: &'a str,
     pub description: &'a str,
     pub website: &'a str,
     pub town: &'a str,
 }
 
-/// Inserts an organisation with its creator as its first admin.
+/// Inserts an organisation with its creator as its first admin. A name
+/// whose folded form another organisation has is `Conflict { what: "name" }`,
+/// an address another has `Conflict { what: "address (slug)" }`.
 pub async fn insert(tx: &mut Tx, o: &NewOrg<'_>, creator: i64) -> Result<i64> {
     let t = now();
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO organisations (slug, name, sector, description, website, town, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        "INSERT INTO organisations (slug, name, name_folded, sector, description, website, town, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(o.slug)
     .bind(o.name)
+    .bind(o.name_folded)
     .bind(o.sector)
     .bind(o.description)
     .bind(o.website)
@@ -47,7 +53,7 @@ pub async fn insert(tx: &mut Tx, o: &NewOrg<'_>, creator: i64) -> Result<i64> {
     .bind(t)
     .fetch_one(&mut **tx)
     .await
-    .map_err(|e| StoreError::from_unique(e, &[("slug", "address (slug)")]))?;
+    .map_err(|e| StoreError::from_unique(e, &[("name_folded", "name"), ("slug", "address (slug)")]))?;
     sqlx::query(
         "INSERT INTO org_members (org_id, person_id, role, status, created_at) VALUES ($1, $2, 'admin', 'active', $3)",
     )
@@ -156,19 +162,21 @@ struct OrgWithRole {
     role: String,
 }
 
-/// Pending invitations for a person.
-pub async fn invitations_for(db: &Db, person_id: i64) -> Result<Vec<(OrgRow, String)>> {
+/// A page of a person's pending invitations, with the role offered, by the
+/// organisation's name (ignoring case), then id.
+pub async fn invitations_for(db: &Db, person_id: i64, limit: i64, offset: i64) -> Result<Vec<(OrgRow, String)>> {
     let sql = format!(
         "SELECT o.id, o.slug, o.name, o.sector, o.description, o.website, o.town, o.created_at, m.role \
          FROM org_members m JOIN organisations o ON o.id = m.org_id \
-         WHERE m.person_id = $1 AND m.status = 'invited' ORDER BY {}, o.id",
+         WHERE m.person_id = $1 AND m.status = 'invited' ORDER BY {}, o.id LIMIT $2 OFFSET $3",
         name_key(db.backend(), "o.name")
     );
-    let rows: Vec<OrgWithRole> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).fetch_all(&db.pool).await?;
+    let rows: Vec<OrgWithRole> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).bind(limit).bind(offset).fetch_all(&db.pool).await?;
     Ok(rows.into_iter().map(|r| (r.org, r.role)).collect())
 }
 
-/// Invites a person; an existing membership or invitation is a conflict.
+/// Invites a person, on its own (for set-ups); an existing membership or
+/// invitation is a conflict. Core invites with [`invite_in`].
 pub async fn invite(db: &Db, org_id: i64, person_id: i64, role: &str, invited_by: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO org_members (org_id, person_id, role, status, invited_by, created_at) \
@@ -182,6 +190,58 @@ pub async fn invite(db: &Db, org_id: i64, person_id: i64, role: &str, invited_by
     .execute(&db.pool)
     .await
     .map_err(|e| StoreError::from_unique(e, &[("", "membership")]))?;
+    Ok(())
+}
+
+/// Invites a person, in the caller's transaction (after [`lock`], where who
+/// may invite was checked); false, writing nothing, when they are already a
+/// member or invited.
+pub async fn invite_in(tx: &mut Tx, org_id: i64, person_id: i64, role: &str, invited_by: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO org_members (org_id, person_id, role, status, invited_by, created_at) \
+         VALUES ($1, $2, $3, 'invited', $4, $5) ON CONFLICT (org_id, person_id) DO NOTHING",
+    )
+    .bind(org_id)
+    .bind(person_id)
+    .bind(role)
+    .bind(invited_by)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The organisation whose folded name is `folded`, if any, read in the
+/// transaction that is about to insert one (the unique index on
+/// `name_folded` settles a race between two).
+pub async fn by_folded_name(tx: &mut Tx, folded: &str) -> Result<Option<OrgRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM organisations WHERE name_folded = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(folded).fetch_optional(&mut **tx).await?)
+}
+
+/// Up to `limit` organisations stored before names were folded (migration
+/// 0030 left their `name_folded` empty), oldest first: (id, name).
+pub async fn unfolded(tx: &mut Tx, limit: i64) -> Result<Vec<(i64, String)>> {
+    Ok(sqlx::query_as("SELECT id, name FROM organisations WHERE name_folded IS NULL ORDER BY id LIMIT $1")
+        .bind(limit)
+        .fetch_all(&mut **tx)
+        .await?)
+}
+
+/// Gives an organisation stored before names were folded its folded name:
+/// `folded`, or `duplicate` when another organisation already has `folded`
+/// (an older one of the same name keeps it). Only while it has none.
+pub async fn set_folded(tx: &mut Tx, org_id: i64, folded: &str, duplicate: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE organisations SET name_folded = CASE WHEN EXISTS \
+             (SELECT 1 FROM organisations o2 WHERE o2.name_folded = $2) THEN $3 ELSE $2 END \
+         WHERE id = $1 AND name_folded IS NULL",
+    )
+    .bind(org_id)
+    .bind(folded)
+    .bind(duplicate)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

@@ -295,4 +295,16 @@ impl TestApp {
         let r = self.submit("/me", "/logout", &[]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
     }
+
+    /// Starts a group from the form, as this browser's person.
+    pub async fn start_group(&mut self, name: &str, slug: &str, visibility: &str, policy: &str) {
+        let r = self.submit("/groups/new", "/groups", &[("name", name), ("slug", slug), ("visibility", visibility), ("join_policy", policy)]).await;
+        assert_eq!(r.location(), Some(format!("/groups/{slug}").as_str()), "{}", r.body);
+    }
+
+    /// Follows a redirect and returns the page, with its flash message.
+    pub async fn follow(&mut self, r: &Reply) -> Reply {
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        self.get(r.location().unwrap()).await
+    }
 }

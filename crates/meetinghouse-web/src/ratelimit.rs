@@ -1,6 +1,6 @@
 //! Rate limits on sign-in, sign-up and password reset, per client address and
-//! per account (email); on replies, reports, new stories and photos per
-//! account; and on common-ground votes and statements per participant and
+//! per account (email); on replies, reports, new stories, photos and
+//! invitations per account; and on common-ground votes and statements per participant and
 //! address, and new browsers without an account per address and
 //! conversation. Each has the plain-language message shown on the form.
 //!
@@ -96,6 +96,7 @@ pub struct RateLimits {
     resend_account: Limit,
     story_account: Limit,
     photo_account: Limit,
+    invite_account: Limit,
 }
 
 impl Default for RateLimits {
@@ -132,6 +133,8 @@ impl Default for RateLimits {
             story_account: Limit::new("story_account", 20, Duration::from_secs(3600), "You have shared many stories in the last hour. Please wait a while and send this one again — what you wrote is kept below, but photos need attaching again."),
             // Every photo is decoded and re-encoded, the costliest thing a person can ask of the server.
             photo_account: Limit::new("photo_account", 60, Duration::from_secs(3600), "you have added many photos in the last hour. Please wait a while and attach it again."),
+            // Invitations to groups and organisations together: each may notify and email someone.
+            invite_account: Limit::new("invite_account", 30, Duration::from_secs(3600), "You have sent many invitations in the last hour. Please wait a while before sending more: the people you invited can answer in the meantime."),
         }
     }
 }
@@ -215,6 +218,10 @@ impl RateLimits {
     /// "“name” was not added: ".
     pub fn photo(&self, account: &str) -> Result<(), &'static str> {
         self.photo_account.check(account)
+    }
+    /// An invitation to a group or an organisation, per account (person id).
+    pub fn invite(&self, account: &str) -> Result<(), &'static str> {
+        self.invite_account.check(account)
     }
     pub async fn reset(&self, ip: IpAddr, email: &str) -> Result<(), &'static str> {
         let account = email.trim().to_lowercase();

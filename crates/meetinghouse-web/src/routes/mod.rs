@@ -109,6 +109,8 @@ pub fn router(state: AppState) -> Router {
         .route("/prompts", get(prompts::list::show).post(prompts::new::submit))
         .route("/prompts/new", get(prompts::new::form))
         .route("/prompts/{id}", get(prompts::show::show))
+        .route("/prompts/{id}/edit", get(prompts::edit::form).post(prompts::edit::submit))
+        .route("/prompts/{id}/close", post(prompts::close::submit))
         .route("/search", get(search::show::show))
         .route("/common-ground", get(common_ground::list::show).post(common_ground::new::submit))
         .route("/common-ground/new", get(common_ground::new::form))

@@ -1,4 +1,5 @@
-//! `GET /groups` — public groups (admins see all), by name.
+//! `GET /groups` — public groups and, for a signed-in person, the
+//! members-only groups they belong to (marked); admins see all. By name.
 
 use std::collections::HashMap;
 

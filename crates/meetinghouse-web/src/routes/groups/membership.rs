@@ -4,7 +4,7 @@
 //! organisation), `/members/group` (nest a group — refused if it would make a
 //! loop), the hosts' `/members/role` (make a host, step a host down) and
 //! `/members/remove` (remove a person, an organisation or a group; also how
-//! an organisation's staff or a member group's hosts take it out, or
+//! an organisation's admins or a member group's hosts take it out, or
 //! withdraw its request).
 
 use axum::extract::{Path, State};
@@ -91,8 +91,13 @@ pub async fn leave(State(state): State<AppState>, Path(slug): Path<String>, Form
     }
 }
 
+/// A host invites a person; invitations are limited per account (they
+/// notify, and may email, someone else).
 pub async fn invite(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
+    if let Err(message) = state.limits.invite(&actor.id.to_string()) {
+        return render_group(&state, &viewer, &slug, StatusCode::TOO_MANY_REQUESTS, data, FieldErrors(vec![("handle", message.into())])).await;
+    }
     let r = groups::invite(&state.db, mailer(&state, &viewer), actor, &slug, data.get("handle"))
         .await
         .map(|()| format!("Invitation sent to @{}.", data.get("handle").trim().trim_start_matches('@')));
@@ -108,14 +113,14 @@ fn named_member(data: &FormData, what: &str) -> Result<(String, i64), WebError> 
 pub async fn approve(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let (kind, id) = named_member(&data, "request to approve")?;
-    let r = groups::approve(&state.db, actor, &slug, &kind, id).await.map(|()| "Request approved.".to_string());
+    let r = groups::approve(&state.db, mailer(&state, &viewer), actor, &slug, &kind, id).await.map(|()| "Request approved.".to_string());
     respond(&state, &viewer, &slug, data, r).await
 }
 
 pub async fn decline(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let (kind, id) = named_member(&data, "request to decline")?;
-    let r = groups::decline(&state.db, actor, &slug, &kind, id).await.map(|()| "Request declined.".to_string());
+    let r = groups::decline(&state.db, mailer(&state, &viewer), actor, &slug, &kind, id).await.map(|()| "Request declined.".to_string());
     respond(&state, &viewer, &slug, data, r).await
 }
 
@@ -135,7 +140,7 @@ pub async fn role(State(state): State<AppState>, Path(slug): Path<String>, Form 
 }
 
 /// A host removes a member (a person, an organisation or a group), or
-/// withdraws an invitation; an organisation's staff, or a member group's
+/// withdraws an invitation; an organisation's admins, or a member group's
 /// hosts, take it out or withdraw its request. Back to the group's page
 /// while it is still there for them; otherwise to the organisation's or the
 /// member group's page, or (a host who removed themselves) the list of groups.

@@ -1,7 +1,8 @@
 //! `GET /groups/{slug}` — a group's page: purpose, members (people,
 //! organisations and groups, a hundred at a time: `?page=2` for more), and
-//! the groups it belongs to that the viewer may see; for hosts, the member
-//! list with its actions. An address with capitals is sent on (308) to the
+//! the groups it belongs to that the viewer may see (a hundred at a time:
+//! `?part_of=2`); for hosts, the member list with its actions and the
+//! waiting requests (a hundred at a time: `?requests=2`). An address with capitals is sent on (308) to the
 //! same address in lower case, the only case addresses are stored in.
 
 use std::collections::HashMap;
@@ -26,7 +27,7 @@ use crate::viewer::Viewer;
 struct GroupShow {
     page: Page,
     g: GroupPage,
-    /// Organisations the viewer can act for (staff or admin), not yet in the group.
+    /// Organisations the viewer is an admin of, not yet in the group.
     my_orgs: Vec<OrgRow>,
     /// Groups the viewer hosts, other than this one, not yet in it.
     my_groups: Vec<groups::GroupRow>,
@@ -68,7 +69,13 @@ pub async fn show(
     if slug.chars().any(|c| c.is_ascii_uppercase()) {
         return Ok(lower_case_address("/groups", &slug, raw.as_deref()));
     }
-    render_group_at(&state, &viewer, &slug, StatusCode::OK, FormData::default(), FieldErrors::new(), page_number(&q)).await
+    let at = groups::PageAt { members: page_number(&q), requests: numbered(&q, "requests"), parents: numbered(&q, "part_of") };
+    render_group_at(&state, &viewer, &slug, StatusCode::OK, FormData::default(), FieldErrors::new(), at).await
+}
+
+/// A page number from the query's `name` (1 when absent or not a page).
+fn numbered(q: &HashMap<String, String>, name: &str) -> i64 {
+    q.get(name).and_then(|p| p.parse::<i64>().ok()).filter(|p| *p >= 1 && *p < 100_000).unwrap_or(1)
 }
 
 /// A permanent redirect (308) from an address with capitals to the same
@@ -91,7 +98,7 @@ pub async fn render_group(
     form: FormData,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    render_group_at(state, viewer, slug, status, form, errors, 1).await
+    render_group_at(state, viewer, slug, status, form, errors, groups::PageAt::default()).await
 }
 
 async fn render_group_at(
@@ -101,9 +108,9 @@ async fn render_group_at(
     status: StatusCode,
     form: FormData,
     errors: FieldErrors,
-    number: i64,
+    at: groups::PageAt,
 ) -> Result<Response, WebError> {
-    let g = groups::page_at(&state.db, slug, viewer.actor.as_ref(), number).await?;
+    let g = groups::page_parts(&state.db, slug, viewer.actor.as_ref(), at).await?;
     let section = if g.invitation_only {
         None
     } else {

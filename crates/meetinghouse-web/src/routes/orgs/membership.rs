@@ -11,13 +11,19 @@ use super::show::render_org;
 use crate::error::WebError;
 use crate::forms::{Form, FormData};
 use crate::middleware::see_other_with_flash;
+use crate::routes::conversations::mailer;
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
+/// An admin invites a person, who is told; invitations are limited per
+/// account (they notify, and may email, someone else).
 pub async fn invite(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
+    if let Err(message) = state.limits.invite(&actor.id.to_string()) {
+        return render_org(&state, &viewer, &slug, StatusCode::TOO_MANY_REQUESTS, data, FieldErrors(vec![("handle", message.into())])).await;
+    }
     let role = if data.get("role").is_empty() { "staff" } else { data.get("role") };
-    match orgs::invite(&state.db, actor, &slug, data.get("handle"), role).await {
+    match orgs::invite_and_tell(&state.db, mailer(&state, &viewer), actor, &slug, data.get("handle"), role).await {
         Ok(()) => Ok(see_other_with_flash(
             &format!("/orgs/{slug}"),
             &format!("Invitation sent to @{}.", data.get("handle").trim().trim_start_matches('@')),
@@ -29,10 +35,15 @@ pub async fn invite(State(state): State<AppState>, Path(slug): Path<String>, For
     }
 }
 
-pub async fn accept(State(state): State<AppState>, Path(slug): Path<String>, form: Form) -> Result<Response, WebError> {
-    let actor = form.viewer.require()?;
-    orgs::accept(&state.db, actor, &slug).await?;
-    Ok(see_other_with_flash(&format!("/orgs/{slug}"), "Welcome aboard: you are now a member.", state.config.tls))
+/// Accepts an invitation; an account that may not post yet (waiting for
+/// approval, its address not confirmed) is shown the page with the reason.
+pub async fn accept(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    let actor = viewer.require()?;
+    match orgs::accept(&state.db, actor, &slug).await {
+        Ok(()) => Ok(see_other_with_flash(&format!("/orgs/{slug}"), "Welcome aboard: you are now a member.", state.config.tls)),
+        Err(CoreError::Forbidden(m)) => render_org(&state, &viewer, &slug, StatusCode::FORBIDDEN, data, FieldErrors(vec![("form", m)])).await,
+        Err(other) => Err(other.into()),
+    }
 }
 
 pub async fn leave(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
@@ -64,7 +75,7 @@ pub async fn role(State(state): State<AppState>, Path(slug): Path<String>, Form 
     let actor = viewer.require()?;
     let person = named_person(&data)?;
     let role = data.get("role").to_string();
-    let r = orgs::change_role(&state.db, actor, &slug, person, &role).await.map(|name| format!("{name} is now {}.", role_words(&role)));
+    let r = orgs::change_role(&state.db, actor, &slug, person, &role).await.map(|name| format!("{name} is now {}.", orgs::role_words(&role)));
     respond(&state, &viewer, &slug, data, r).await
 }
 
@@ -73,13 +84,4 @@ pub async fn remove(State(state): State<AppState>, Path(slug): Path<String>, For
     let person = named_person(&data)?;
     let r = orgs::remove_member(&state.db, actor, &slug, person).await.map(|name| format!("{name} is no longer a member of the organisation."));
     respond(&state, &viewer, &slug, data, r).await
-}
-
-/// A role in a sentence ("an admin").
-fn role_words(role: &str) -> &'static str {
-    match role {
-        "admin" => "an admin",
-        "staff" => "on the staff",
-        _ => "a member",
-    }
 }

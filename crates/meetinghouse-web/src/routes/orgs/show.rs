@@ -1,5 +1,6 @@
 //! `GET /orgs/{slug}` — an organisation's page, with its people (a hundred
-//! at a time: `?page=2` for more) and groups. An address with capitals is
+//! at a time: `?page=2` for more) and the public groups it belongs to (a
+//! hundred at a time: `?groups=2`). An address with capitals is
 //! sent on (308) to the same address in lower case.
 
 use std::collections::HashMap;
@@ -64,7 +65,8 @@ pub async fn show(
     if slug.chars().any(|c| c.is_ascii_uppercase()) {
         return Ok(lower_case_address("/orgs", &slug, raw.as_deref()));
     }
-    render_org_at(&state, &viewer, &slug, StatusCode::OK, FormData::default(), FieldErrors::new(), page_number(&q)).await
+    let groups_page = q.get("groups").and_then(|p| p.parse::<i64>().ok()).filter(|p| *p >= 1 && *p < 100_000).unwrap_or(1);
+    render_org_at(&state, &viewer, &slug, StatusCode::OK, FormData::default(), FieldErrors::new(), (page_number(&q), groups_page)).await
 }
 
 /// Renders the page, optionally with a form's errors (used by the membership actions).
@@ -76,7 +78,7 @@ pub async fn render_org(
     form: FormData,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    render_org_at(state, viewer, slug, status, form, errors, 1).await
+    render_org_at(state, viewer, slug, status, form, errors, (1, 1)).await
 }
 
 async fn render_org_at(
@@ -86,9 +88,9 @@ async fn render_org_at(
     status: StatusCode,
     form: FormData,
     errors: FieldErrors,
-    number: i64,
+    (number, groups_page): (i64, i64),
 ) -> Result<Response, WebError> {
-    let o = orgs::page_at(&state.db, slug, viewer.actor.as_ref(), number).await?;
+    let o = orgs::page_parts(&state.db, slug, viewer.actor.as_ref(), number, groups_page).await?;
     let role = o.viewer.clone();
     let section = crate::routes::conversations::section(state, viewer, meetinghouse_core::subjects::Subject::Org(o.org.id)).await?;
     let is_admin = o.viewer_manages;

@@ -1,13 +1,15 @@
 //! `GET /me` — your own overview: organisations, invitations, groups, and
-//! the voices you can speak in.
+//! the voices you can speak in. Invitations come fifty at a time
+//! (`?invitations=2` for more), your groups a hundred (`?groups=2`).
+
+use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Response;
 use meetinghouse_core::groups::GroupRow;
 use meetinghouse_core::orgs::OrgRow;
-use meetinghouse_core::{groups, persona};
-use meetinghouse_store::orgs;
+use meetinghouse_core::{groups, orgs, persona};
 
 use crate::error::WebError;
 use crate::page::{Page, render};
@@ -20,27 +22,45 @@ struct Me {
     page: Page,
     verified: bool,
     orgs: Vec<(OrgRow, String)>,
+    /// A page of the invitations to organisations, with the role offered.
     invitations: Vec<(OrgRow, String)>,
-    /// Groups that invited you and wait for your answer.
+    /// A page of the groups that invited you and wait for your answer.
     group_invitations: Vec<GroupRow>,
+    /// Which page of invitations this is (from 1), and whether there is another.
+    invitations_page: i64,
+    more_invitations: bool,
+    /// A page of your groups, at any depth.
     groups: Vec<GroupRow>,
+    groups_page: i64,
+    more_groups: bool,
     personas: Vec<String>,
     stories: Vec<meetinghouse_store::stories::StoryRow>,
 }
 
-pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
+/// A page number from the query's `name` (1 when absent or not a page).
+fn numbered(q: &HashMap<String, String>, name: &str) -> i64 {
+    q.get(name).and_then(|p| p.parse::<i64>().ok()).filter(|p| *p >= 1 && *p < 100_000).unwrap_or(1)
+}
+
+pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    let orgs_of = orgs::of_person(&state.db, actor.id).await?;
-    let invitations = orgs::invitations_for(&state.db, actor.id).await?;
-    let groups = groups::reachable(&state.db, actor.id).await?;
+    let (invitations_page, groups_page) = (numbered(&q, "invitations"), numbered(&q, "groups"));
+    let orgs_of = meetinghouse_store::orgs::of_person(&state.db, actor.id).await?;
+    let (invitations, more_org_invitations) = orgs::invitations(&state.db, actor.id, invitations_page).await?;
+    let (group_invitations, more_group_invitations) = groups::invitations(&state.db, actor.id, invitations_page).await?;
+    let (groups, more_groups) = groups::mine(&state.db, actor.id, groups_page).await?;
     let personas = persona::available(&state.db, actor).await?.iter().map(|p| p.label()).collect();
     Ok(render(&Me {
         page: Page::new(&viewer, "Your meeting house"),
         verified: actor.email_verified,
         orgs: orgs_of,
         invitations,
-        group_invitations: groups::invitations(&state.db, actor.id).await?,
+        group_invitations,
+        invitations_page,
+        more_invitations: more_org_invitations || more_group_invitations,
         groups,
+        groups_page,
+        more_groups,
         personas,
         stories: meetinghouse_core::stories::mine(&state.db, actor).await?,
     }))
