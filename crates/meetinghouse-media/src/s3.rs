@@ -87,7 +87,7 @@ impl S3Store {
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
             .build()
-            .map_err(|e| StoreError::S3(format!("could not build the HTTP client: {e}")))?;
+            .map_err(|e| StoreError::S3(format!("could not build the HTTP client: {}", with_causes(&e))))?;
         let config = S3Config { endpoint: config.endpoint.trim_end_matches('/').to_string(), ..config };
         if !(config.endpoint.starts_with("http://") || config.endpoint.starts_with("https://")) {
             return Err(StoreError::S3(format!("the endpoint {:?} must start with http:// or https://", config.endpoint)));
@@ -150,9 +150,12 @@ impl S3Store {
         if let Some(m) = mime {
             req = req.header("content-type", m);
         }
-        req.body(body).send().await.map_err(|e| StoreError::S3(format!("request to {} failed: {e}", self.config.endpoint)))
+        req.body(body).send().await.map_err(|e| StoreError::S3(format!("request to {} failed: {}", self.config.endpoint, with_causes(&e))))
     }
 
+    /// An HTTP error and every cause under it, "error sending request: …:
+    /// connection refused": reqwest's own text alone ("builder error",
+    /// "error sending request") does not say what went wrong.
     async fn fail(what: &str, resp: reqwest::Response) -> StoreError {
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
@@ -210,7 +213,7 @@ impl S3Store {
     pub(crate) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let resp = self.send(reqwest::Method::GET, key, Vec::new(), None).await?;
         match resp.status().as_u16() {
-            200 => Ok(Some(resp.bytes().await.map_err(|e| StoreError::S3(format!("reading an image failed: {e}")))?.to_vec())),
+            200 => Ok(Some(resp.bytes().await.map_err(|e| StoreError::S3(format!("reading an image failed: {}", with_causes(&e))))?.to_vec())),
             404 => Ok(None),
             _ => Err(Self::fail("reading an image", resp).await),
         }
@@ -229,6 +232,22 @@ impl S3Store {
         let resp = self.send(reqwest::Method::DELETE, key, Vec::new(), None).await?;
         if resp.status().is_success() || resp.status().as_u16() == 404 { Ok(()) } else { Err(Self::fail("deleting an image", resp).await) }
     }
+}
+
+/// An error's text followed by its causes, each after ": " (a cause whose
+/// text its parent already ends with is not repeated).
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let more = e.to_string();
+        if !text.ends_with(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = e.source();
+    }
+    text
 }
 
 #[cfg(test)]
@@ -264,5 +283,26 @@ mod tests {
         c.endpoint = "https://s3.example.org".into();
         let s = S3Store::new(c).unwrap();
         assert_eq!(s.locate("ab.jpg").0, "https://media.s3.example.org/ab.jpg");
+    }
+
+    /// A request that cannot be made says why, not only "builder error" or
+    /// "error sending request".
+    #[tokio::test]
+    async fn errors_carry_their_causes() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let config = S3Config {
+            endpoint: format!("http://127.0.0.1:{closed}"),
+            bucket: "media".into(),
+            region: "us-east-1".into(),
+            access_key: "a".into(),
+            secret_key: "b".into(),
+            path_style: true,
+        };
+        let err = S3Store::new(config.clone()).unwrap().exists("ab.jpg").await.unwrap_err().to_string();
+        assert!(err.to_lowercase().contains("refused"), "{err}");
+        // BUCKET.127.0.0.1 is no host name.
+        let virtual_host = S3Store::new(S3Config { path_style: false, ..config }).unwrap();
+        let err = virtual_host.exists("ab.jpg").await.unwrap_err().to_string();
+        assert!(err.contains("builder error: "), "{err}");
     }
 }

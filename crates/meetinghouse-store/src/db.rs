@@ -108,30 +108,52 @@ pub struct MigrationStatus {
 impl Db {
     /// Opens a SQLite database file, creating it (and its directory) if absent.
     pub async fn open_sqlite(path: &Path, options: &DbOptions) -> Result<Db> {
-        if let Some(dir) = path.parent() {
+        Db::open_sqlite_file(path, options, true).await
+    }
+
+    /// Opens a SQLite database file. With `create`, a missing file (and its
+    /// directory) is created; without, a missing file is an error rather than
+    /// a new, empty database. The connection is made from the path itself, so
+    /// any name the file system allows works (spaces, `?`, `%`, `#`).
+    pub async fn open_sqlite_file(path: &Path, options: &DbOptions, create: bool) -> Result<Db> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if create {
             std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
         }
-        let url = format!("sqlite://{}?mode=rwc", path.display());
-        Db::connect(&url, options).await
+        let name = path.file_name().ok_or_else(|| config_error(format!("{} does not name a database file", path.display())))?;
+        // The directory's real name: a URL path would fold `..` segments the
+        // file system resolves differently (through a symbolic link).
+        let file = std::fs::canonicalize(dir).map_err(sqlx::Error::Io)?.join(name);
+        let url = sqlite_url(&file, create)?;
+        Db::open(&url, Backend::Sqlite, Some(file), options).await
     }
 
     /// Opens a database by URL: `sqlite://…` or `postgres://…`.
     pub async fn connect(url: &str, options: &DbOptions) -> Result<Db> {
-        sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
         } else if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else {
-            return Err(StoreError::Database(sqlx::Error::Configuration(
-                "the database URL must start with sqlite:// or postgres://".into(),
-            )));
+            return Err(config_error("the database URL must start with sqlite:// or postgres://".into()));
         };
         let sqlite_path = (backend == Backend::Sqlite).then(|| sqlite_file(url)).flatten();
+        Db::open(url, backend, sqlite_path, options).await
+    }
+
+    async fn open(url: &str, backend: Backend, sqlite_path: Option<PathBuf>, options: &DbOptions) -> Result<Db> {
+        sqlx::any::install_default_drivers();
         let connect = AnyConnectOptions::from_str(url)?;
+        // The pool retries a refused connection until its acquire timeout and
+        // then reports only "pool timed out"; one connection made first
+        // reports what really went wrong.
+        first_connection(&connect, backend).await?;
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(CONNECT_TIMEOUT)
             // A SQLite connection is a file handle that does not go stale;
             // pinging it on every checkout was one more hand-off to its
             // worker thread per query. PostgreSQL keeps the check.
@@ -186,6 +208,14 @@ impl Db {
     pub async fn migrate(&self) -> Result<()> {
         self.ensure_not_newer().await?;
         self.migrator().run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Applies the embedded migrations up to `version` only: the schema an
+    /// older binary left (for tests of upgrades).
+    #[doc(hidden)]
+    pub async fn migrate_to(&self, version: i64) -> Result<()> {
+        self.migrator().run_to(version, &self.pool).await?;
         Ok(())
     }
 
@@ -321,10 +351,121 @@ impl Db {
         self.max_connections
     }
 
-    /// Closes every pooled connection.
+    /// Closes every pooled connection and, on a SQLite file, the writer's:
+    /// first the write-ahead log is copied into the database file and
+    /// emptied (`PRAGMA wal_checkpoint(TRUNCATE)`), so the file alone then
+    /// holds every change — a copy of it is a whole backup. Writes after
+    /// this fail. A checkpoint that could not finish (another process was
+    /// reading) is logged; its pages stay in the log, which SQLite still reads.
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(w) = &self.sqlite_writer
+            && let Err(e) = w.stop().await
+        {
+            tracing::warn!(error = %e, "could not fold the SQLite write-ahead log into the database file");
+        }
     }
+
+    /// Writes a consistent copy of this SQLite database to `out` with
+    /// `VACUUM INTO` (while others keep reading and writing): first under a
+    /// temporary name beside it, then linked into place, so `out` is either
+    /// the whole copy or absent. Refuses an `out` that exists, and
+    /// PostgreSQL (use `pg_dump`).
+    pub async fn backup_sqlite(&self, out: &Path) -> Result<()> {
+        if self.backend != Backend::Sqlite || self.sqlite_path.is_none() {
+            return Err(config_error("only a SQLite database file can be copied this way; back up PostgreSQL with pg_dump".into()));
+        }
+        let exists = || {
+            StoreError::Database(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!("{} already exists: nothing was written", out.display()),
+            )))
+        };
+        if out.symlink_metadata().is_ok() {
+            return Err(exists());
+        }
+        let name = out.file_name().ok_or_else(|| config_error(format!("{} does not name a file", out.display())))?;
+        let tmp = out.with_file_name(format!(".{}.partial-{}", name.to_string_lossy(), std::process::id()));
+        let tmp_text = tmp.to_str().ok_or_else(|| config_error(format!("{} is not UTF-8, which SQLite needs for a file name", tmp.display())))?;
+        let _ = std::fs::remove_file(&tmp);
+        let result = async {
+            sqlx::query("VACUUM INTO $1").bind(tmp_text.to_string()).execute(&self.pool).await?;
+            // VACUUM INTO does not sync what it wrote.
+            std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(sqlx::Error::Io)?;
+            // A hard link never replaces a file that appeared meanwhile.
+            match std::fs::hard_link(&tmp, out) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists()),
+                // A file system without hard links.
+                Err(_) if out.symlink_metadata().is_err() => std::fs::rename(&tmp, out).map_err(|e| StoreError::Database(sqlx::Error::Io(e))),
+                Err(_) => Err(exists()),
+            }
+        }
+        .await;
+        let _ = std::fs::remove_file(&tmp);
+        result
+    }
+}
+
+/// How long opening a database may take before it is reported as failed.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Makes one connection and closes it, returning the driver's own error
+/// ("connection refused", "password authentication failed", "unable to open
+/// database file"). A refused connection is tried again until
+/// [`CONNECT_TIMEOUT`] (a server that is starting), with a warning at once.
+async fn first_connection(connect: &AnyConnectOptions, backend: Backend) -> Result<()> {
+    use sqlx::Connection;
+    let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
+    let mut wait = Duration::from_millis(100);
+    let mut warned = false;
+    loop {
+        let attempt = tokio::time::timeout_at(deadline, sqlx::AnyConnection::connect_with(connect)).await;
+        match attempt {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+                return Ok(());
+            }
+            Ok(Err(sqlx::Error::Io(e))) if e.kind() == std::io::ErrorKind::ConnectionRefused && tokio::time::Instant::now() + wait < deadline => {
+                if !warned {
+                    tracing::warn!(error = %e, "the database refused the connection; trying again for {} s", CONNECT_TIMEOUT.as_secs());
+                    warned = true;
+                }
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(2));
+            }
+            Ok(Err(e)) => return Err(e.into()),
+            Err(_) => {
+                let what = if backend == Backend::Postgres { "the PostgreSQL server" } else { "the SQLite database" };
+                return Err(StoreError::Database(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no connection to {what} within {} s", CONNECT_TIMEOUT.as_secs()),
+                ))));
+            }
+        }
+    }
+}
+
+fn config_error(message: String) -> StoreError {
+    StoreError::Database(sqlx::Error::Configuration(message.into()))
+}
+
+/// The `sqlite:` URL sqlx opens `file` with (an absolute path): every byte
+/// but letters, digits and `/-_.~` percent-encoded, which sqlx decodes
+/// again, so a space, `?`, `#` or `%` in a folder's name is no URL syntax.
+fn sqlite_url(file: &Path, create: bool) -> Result<String> {
+    use std::fmt::Write;
+    let text = file.to_str().ok_or_else(|| config_error(format!("{} is not UTF-8, which SQLite needs for a file name", file.display())))?;
+    let mut url = String::from("sqlite:");
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            url.push(b as char);
+        } else {
+            let _ = write!(url, "%{b:02X}");
+        }
+    }
+    url.push_str(if create { "?mode=rwc" } else { "?mode=rw" });
+    Ok(url)
 }
 
 /// The message for a database whose highest applied migration is above
@@ -342,7 +483,28 @@ fn sqlite_file(url: &str) -> Option<PathBuf> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let in_memory = path.is_empty() || path == ":memory:" || query.split('&').any(|kv| kv == "mode=memory");
-    (!in_memory).then(|| PathBuf::from(path))
+    (!in_memory).then(|| PathBuf::from(percent_decode(path)))
+}
+
+/// `%XX` escapes decoded, as sqlx decodes a `sqlite:` URL's path.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl Db {
@@ -375,5 +537,14 @@ mod tests {
         assert_eq!(sqlite_file("sqlite::memory:"), None);
         assert_eq!(sqlite_file("sqlite://shared.db?mode=memory&cache=shared"), None);
         assert_eq!(sqlite_file("postgres://localhost/mh"), None);
+        assert_eq!(sqlite_file("sqlite:///srv/my%20town%3F/mh.db?mode=rwc"), Some(PathBuf::from("/srv/my town?/mh.db")));
+    }
+
+    #[test]
+    fn a_path_becomes_a_url_sqlx_reads_back() {
+        let url = sqlite_url(Path::new("/srv/my town?/50% #1/mh.db"), true).unwrap();
+        assert_eq!(url, "sqlite:/srv/my%20town%3F/50%25%20%231/mh.db?mode=rwc");
+        assert_eq!(sqlite_file(&url), Some(PathBuf::from("/srv/my town?/50% #1/mh.db")));
+        assert!(sqlite_url(Path::new("/srv/mh.db"), false).unwrap().ends_with("?mode=rw"));
     }
 }

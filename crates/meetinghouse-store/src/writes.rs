@@ -301,10 +301,20 @@ struct Job {
     done: tokio::sync::oneshot::Sender<Result<Written>>,
 }
 
-/// The SQLite writer thread's mailbox. The thread ends when the last
-/// [`crate::Db`] holding it is dropped.
+/// What the writer thread is asked to do.
+enum Msg {
+    Write(Job),
+    /// Fold the write-ahead log into the database file, close the
+    /// connection and end the thread ([`SqliteWriter::stop`]).
+    Stop(tokio::sync::oneshot::Sender<Result<()>>),
+}
+
+/// The SQLite writer thread's mailbox. The thread ends when it is stopped
+/// ([`SqliteWriter::stop`], what [`crate::Db::close`] does) or when the last
+/// [`crate::Db`] holding it is dropped; either way it checkpoints the
+/// write-ahead log into the database file before it closes its connection.
 pub(crate) struct SqliteWriter {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Msg>,
 }
 
 impl SqliteWriter {
@@ -325,27 +335,53 @@ impl SqliteWriter {
     pub(crate) async fn write(&self, batch: Batch) -> Result<Written> {
         let (done, answer) = tokio::sync::oneshot::channel();
         let stopped = || StoreError::Bulk("the SQLite writer has stopped".into());
-        self.jobs.send(Job { batch, done }).map_err(|_| stopped())?;
+        self.jobs.send(Msg::Write(Job { batch, done })).map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+
+    /// Runs the batches already sent, then checkpoints the write-ahead log
+    /// into the database file (`wal_checkpoint(TRUNCATE)`), closes the
+    /// connection and ends the thread. Later writes fail ("the SQLite writer
+    /// has stopped"). A writer already stopped returns at once.
+    pub(crate) async fn stop(&self) -> Result<()> {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        if self.jobs.send(Msg::Stop(done)).is_err() {
+            return Ok(());
+        }
+        answer.await.unwrap_or(Ok(()))
     }
 }
 
-fn take_waiting(inbox: &mpsc::Receiver<Job>, jobs: &mut Vec<Job>) {
-    while jobs.len() < GROUP_MAX {
+/// Moves the messages waiting in the inbox into `jobs`, up to
+/// [`GROUP_MAX`]; a stop request is kept aside in `stop`, and nothing after
+/// it is taken.
+fn take_waiting(inbox: &mpsc::Receiver<Msg>, jobs: &mut Vec<Job>, stop: &mut Option<tokio::sync::oneshot::Sender<Result<()>>>) {
+    while jobs.len() < GROUP_MAX && stop.is_none() {
         match inbox.try_recv() {
-            Ok(j) => jobs.push(j),
+            Ok(Msg::Write(j)) => jobs.push(j),
+            Ok(Msg::Stop(done)) => *stop = Some(done),
             Err(_) => break,
         }
     }
 }
 
-fn serve(mut conn: Connection, inbox: mpsc::Receiver<Job>, turn: Arc<tokio::sync::Mutex<()>>) {
-    while let Ok(first) = inbox.recv() {
+fn serve(mut conn: Connection, inbox: mpsc::Receiver<Msg>, turn: Arc<tokio::sync::Mutex<()>>) {
+    let mut stop = None;
+    while stop.is_none() {
+        let first = match inbox.recv() {
+            Ok(Msg::Write(j)) => j,
+            Ok(Msg::Stop(done)) => {
+                stop = Some(done);
+                break;
+            }
+            // Every `Db` holding this writer is gone.
+            Err(_) => break,
+        };
         let mut jobs = vec![first];
-        take_waiting(&inbox, &mut jobs);
+        take_waiting(&inbox, &mut jobs, &mut stop);
         let guard = turn.blocking_lock();
         // More may have arrived while this thread waited for the turn.
-        take_waiting(&inbox, &mut jobs);
+        take_waiting(&inbox, &mut jobs, &mut stop);
         let (batches, dones): (Vec<Batch>, Vec<_>) = jobs.into_iter().map(|j| (j.batch, j.done)).unzip();
         let n = batches.len();
         let results = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| group(&mut conn, batches)))
@@ -356,6 +392,42 @@ fn serve(mut conn: Connection, inbox: mpsc::Receiver<Job>, turn: Arc<tokio::sync
             let _ = done.send(r);
         }
     }
+    // No more writes: this thread's messages end here, so a write sent from
+    // now on fails rather than waiting for an answer that never comes.
+    drop(inbox);
+    let closed = {
+        // A bulk writer (its own connection) may be inside a transaction.
+        let _guard = turn.blocking_lock();
+        checkpoint_and_close(conn)
+    };
+    match stop {
+        Some(done) => {
+            let _ = done.send(closed);
+        }
+        None => {
+            if let Err(e) = closed {
+                tracing::warn!(error = %e, "could not fold the SQLite write-ahead log into the database file");
+            }
+        }
+    }
+}
+
+/// Copies every page of the write-ahead log into the database file and
+/// empties the log, then closes the connection: afterwards the database file
+/// alone holds the data, so copying it is a whole backup, and a file copied
+/// over it is not overridden by an old log.
+fn checkpoint_and_close(conn: Connection) -> Result<()> {
+    let (busy, log, done): (i64, i64, i64) =
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    conn.close().map_err(|(_, e)| StoreError::from(e))?;
+    if busy != 0 {
+        // Another connection (another process) was reading: the pages it
+        // could not wait for stay in the log, which SQLite still reads.
+        return Err(StoreError::Bulk(format!(
+            "another connection kept the database busy: {done} of {log} pages of the write-ahead log were copied into the database file"
+        )));
+    }
+    Ok(())
 }
 
 /// Runs batches in one transaction, each in a savepoint: a batch that fails

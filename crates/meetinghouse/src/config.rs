@@ -1,5 +1,8 @@
 //! Typed, layered configuration: command-line flag, then `MEETINGHOUSE_*`
-//! environment variable, then the optional TOML file, then the default.
+//! environment variable, then the optional TOML file, then the default. The
+//! first source that sets a value wins, on/off settings included: each is an
+//! `Option<bool>` until the sources are combined, so `MEETINGHOUSE_TLS=off`
+//! turns off `tls = true` in the file.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -13,7 +16,7 @@ pub struct GlobalArgs {
     /// Directory for the SQLite database and media [default: ./meetinghouse-data]
     #[arg(long, global = true, env = "MEETINGHOUSE_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// PostgreSQL URL (postgres://…) to use instead of SQLite
+    /// Database URL: postgres://user@host/db for PostgreSQL (add ?sslmode=require or verify-full for TLS), or sqlite:PATH [default: SQLite in DATA_DIR]
     #[arg(long, global = true, env = "MEETINGHOUSE_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// A TOML file with any of the settings below
@@ -40,9 +43,9 @@ pub struct GlobalArgs {
     /// S3 secret access key
     #[arg(long, global = true, env = "MEETINGHOUSE_S3_SECRET_KEY", hide_env_values = true)]
     pub s3_secret_key: Option<String>,
-    /// Address the bucket as ENDPOINT/BUCKET (most self-hosted servers) rather than BUCKET.ENDPOINT
-    #[arg(long, global = true, env = "MEETINGHOUSE_S3_PATH_STYLE")]
-    pub s3_path_style: bool,
+    /// Address the bucket as ENDPOINT/BUCKET (most self-hosted servers) rather than BUCKET.ENDPOINT; always on for an endpoint given as an IP address
+    #[arg(long, global = true, env = "MEETINGHOUSE_S3_PATH_STYLE", value_name = "ON|OFF", value_parser = parse_switch, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub s3_path_style: Option<Switch>,
     /// The town's time zone, an IANA name such as Europe/London: dates on pages and prompt dates are in it [default: UTC]
     #[arg(long, global = true, env = "MEETINGHOUSE_TIME_ZONE")]
     pub time_zone: Option<String>,
@@ -54,25 +57,28 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080]
     #[arg(long, env = "MEETINGHOUSE_LISTEN")]
     pub listen: Option<String>,
-    /// Seed the demo town if the database is empty
-    #[arg(long, env = "MEETINGHOUSE_DEMO")]
-    pub demo: bool,
+    /// Seed the demo town if the database is empty (--demo=off turns off demo = true in the config file)
+    #[arg(long, env = "MEETINGHOUSE_DEMO", value_name = "ON|OFF", value_parser = parse_switch, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub demo: Option<Switch>,
     /// Apply pending migrations on PostgreSQL before serving
-    #[arg(long, env = "MEETINGHOUSE_MIGRATE")]
-    pub migrate: bool,
-    /// The public address people use, for links in emails [default: http://LISTEN]
+    #[arg(long, env = "MEETINGHOUSE_MIGRATE", value_name = "ON|OFF", value_parser = parse_switch, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub migrate: Option<Switch>,
+    /// The address people reach the site at (https://meet.example.org): links in emails, label QR codes, the sitemap and feeds [default: http://LISTEN; required when listening on all interfaces]
     #[arg(long, env = "MEETINGHOUSE_BASE_URL")]
     pub base_url: Option<String>,
-    /// Set when served over HTTPS (usually behind a proxy): Secure cookies and HSTS
-    #[arg(long, env = "MEETINGHOUSE_TLS")]
-    pub tls: bool,
-    /// SMTP server for outgoing mail, smtp://user:password@host:port [default: none, mail is shown to admins]
+    /// Set when served over HTTPS (usually behind a proxy): Secure cookies and HSTS; always on with an https:// base URL
+    #[arg(long, env = "MEETINGHOUSE_TLS", value_name = "ON|OFF", value_parser = parse_switch, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub tls: Option<Switch>,
+    /// How long, in seconds, requests in flight may take to finish after SIGINT or SIGTERM; a second signal stops at once [default: 30]
+    #[arg(long, env = "MEETINGHOUSE_SHUTDOWN_GRACE_SECS")]
+    pub shutdown_grace_secs: Option<u64>,
+    /// SMTP server for outgoing mail: smtps://user:password@host (TLS, port 465), smtp://user:password@host:587?tls=starttls, or smtp://host for a local relay [default: none, mail is shown to admins]
     #[arg(long, env = "MEETINGHOUSE_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
     /// The From address of outgoing mail
     #[arg(long, env = "MEETINGHOUSE_MAIL_FROM")]
     pub mail_from: Option<String>,
-    /// How long a signed-out page view may be reused, in milliseconds (0 turns the micro-cache off) [default: 2000]
+    /// How long a signed-out page view may be reused, in milliseconds, 0–60000 (0 turns the micro-cache off) [default: 2000]
     #[arg(long, env = "MEETINGHOUSE_PAGE_CACHE_MS")]
     pub page_cache_ms: Option<u64>,
     /// Largest image upload, in MB, 1–100 [default: 20]
@@ -106,6 +112,7 @@ struct FileConfig {
     trusted_proxies: Option<Vec<IpAddr>>,
     max_connections: Option<u32>,
     page_cache_ms: Option<u64>,
+    shutdown_grace_secs: Option<u64>,
     media_dir: Option<PathBuf>,
     s3_endpoint: Option<String>,
     s3_bucket: Option<String>,
@@ -118,6 +125,44 @@ struct FileConfig {
     metrics_token: Option<String>,
     time_zone: Option<String>,
 }
+
+/// An on/off setting as a flag or an environment variable gives it: on,
+/// off, or (an empty `MEETINGHOUSE_TLS=`) not set, so the next source decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Switch(Option<bool>);
+
+impl Switch {
+    /// The value, if this source sets one.
+    fn get(switch: Option<Switch>) -> Option<bool> {
+        switch.and_then(|s| s.0)
+    }
+}
+
+/// Reads an on/off value, from a flag (`--tls=off`) or an environment
+/// variable (`MEETINGHOUSE_TLS=0`): true/false, yes/no, on/off or 1/0, in
+/// any case; empty is "not set".
+pub fn parse_switch(raw: &str) -> Result<Switch, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "" => Ok(Switch(None)),
+        "1" | "true" | "yes" | "on" => Ok(Switch(Some(true))),
+        "0" | "false" | "no" | "off" => Ok(Switch(Some(false))),
+        _ => Err(format!("“{raw}” is neither on nor off: write true or false, yes or no, on or off, 1 or 0")),
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// The longest page micro-cache, in milliseconds: a minute.
+const PAGE_CACHE_MS_MAX: u64 = 60_000;
+/// How long requests in flight may take to finish after a stop signal, by default.
+const SHUTDOWN_GRACE_SECS: u64 = 30;
+/// The longest grace period accepted: an hour.
+const SHUTDOWN_GRACE_SECS_MAX: u64 = 3600;
 
 /// How a secret setting shows in `Debug` output: whether it is set, never its value.
 fn hidden(value: &Option<String>) -> &'static str {
@@ -153,6 +198,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("tls", &self.tls)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("mail_from", &self.mail_from)
+            .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .field("page_cache_ms", &self.page_cache_ms)
             .field("max_upload_mb", &self.max_upload_mb)
             .field("max_image_megapixels", &self.max_image_megapixels)
@@ -207,6 +253,11 @@ pub struct ServeConfig {
     pub page_cache: std::time::Duration,
     pub media_limits: meetinghouse_media::Limits,
     pub metrics_token: Option<String>,
+    /// How long requests in flight may take to finish after the first stop signal.
+    pub shutdown_grace: std::time::Duration,
+    /// Settings that work but are probably not what the operator wants:
+    /// logged as warnings when `serve` starts.
+    pub warnings: Vec<String>,
 }
 
 impl std::fmt::Debug for ServeConfig {
@@ -292,7 +343,79 @@ pub fn redact_url(url: &str) -> String {
 fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
     let Some(path) = path else { return Ok(FileConfig::default()) };
     let text = std::fs::read_to_string(path).with_context(|| format!("could not read the config file {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("the config file {} is not valid", path.display()))
+    // toml's own message quotes the line, which may hold a password: only
+    // the place, the key and what is wrong are reported, never the source.
+    toml::from_str(&text).map_err(|e| anyhow::anyhow!("the config file {} is not valid: {}", path.display(), describe_toml_error(&text, &e)))
+}
+
+/// The keys the config file may have, by name: a key is named in an error
+/// only when it is one of these (never text that might be a value).
+const FILE_KEYS: &[&str] = &[
+    "data_dir", "database_url", "log_format", "listen", "demo", "migrate", "base_url", "tls", "smtp_url", "mail_from",
+    "trusted_proxies", "max_connections", "page_cache_ms", "shutdown_grace_secs", "media_dir", "s3_endpoint", "s3_bucket",
+    "s3_region", "s3_access_key", "s3_secret_key", "s3_path_style", "max_upload_mb", "max_image_megapixels", "metrics_token",
+    "time_zone",
+];
+
+/// "line 3, column 12, at the key smtp_url: <what is wrong>", without any
+/// text of the file's values.
+fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = without_values(error.message());
+    let Some(start) = error.span().map(|s| s.start.min(text.len())) else { return message };
+    let before = text.get(..start).unwrap_or(text);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() + 1;
+    let column = before[line_start..].chars().count() + 1;
+    let line_text = text[line_start..].split('\n').next().unwrap_or("");
+    let key = line_text.split_once('=').map(|(k, _)| k.trim().trim_matches('"')).filter(|k| FILE_KEYS.contains(k));
+    match key {
+        Some(key) => format!("line {line}, column {column}, at the key {key}: {message}"),
+        None => format!("line {line}, column {column}: {message}"),
+    }
+}
+
+/// A TOML or serde message with the values it quotes left out: "invalid
+/// type: string "s3cret", expected u32" becomes "invalid type: string,
+/// expected u32"; any other double-quoted text becomes "…".
+fn without_values(message: &str) -> String {
+    let message = message.lines().next().unwrap_or("").trim();
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            let kind = rest.split(['"', '`', ',']).next().unwrap_or("").trim();
+            return match rest.rfind(", expected ") {
+                Some(at) => format!("{prefix}{kind}{}", &rest[at..]),
+                None => format!("{prefix}{kind}"),
+            };
+        }
+    }
+    // Text between two double quotes is hidden; a lone one (expected `"`) stays.
+    let parts: Vec<&str> = message.split('"').collect();
+    let mut out = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        match (i % 2, i + 1 == parts.len()) {
+            (0, _) => out.push_str(part),
+            (_, false) => out.push_str("\"…\""),
+            (_, true) => {
+                out.push('"');
+                out.push_str(part);
+            }
+        }
+    }
+    out
+}
+
+/// Whether an endpoint URL's host is an IP address (`http://10.0.0.5:9000`):
+/// a bucket cannot be a subdomain of one, so such an endpoint is always
+/// addressed path-style.
+fn host_is_ip(endpoint: &str) -> bool {
+    let rest = endpoint.split_once("://").map_or(endpoint, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if let Some(v6) = host_port.strip_prefix('[') {
+        return v6.split(']').next().is_some_and(|h| h.parse::<std::net::Ipv6Addr>().is_ok());
+    }
+    let host = host_port.rsplit_once(':').map_or(host_port, |(h, _)| h);
+    host.parse::<std::net::Ipv4Addr>().is_ok()
 }
 
 impl GlobalArgs {
@@ -303,12 +426,13 @@ impl GlobalArgs {
             Some(endpoint) => {
                 let need = |v: Option<String>, what: &str| v.filter(|s| !s.is_empty()).with_context(|| format!("S3 storage needs {what} as well as the endpoint"));
                 MediaConfig::S3(meetinghouse_media::S3Config {
-                    endpoint,
                     bucket: need(self.s3_bucket.clone().or(file.s3_bucket), "a bucket (--s3-bucket)")?,
                     region: self.s3_region.clone().or(file.s3_region).unwrap_or_else(|| "us-east-1".into()),
                     access_key: need(self.s3_access_key.clone().or(file.s3_access_key), "an access key (--s3-access-key)")?,
                     secret_key: need(self.s3_secret_key.clone().or(file.s3_secret_key), "a secret key (--s3-secret-key)")?,
-                    path_style: self.s3_path_style || file.s3_path_style.unwrap_or(false),
+                    // A virtual-hosted bucket (BUCKET.10.0.0.5) is no address at all.
+                    path_style: host_is_ip(&endpoint) || Switch::get(self.s3_path_style).or(file.s3_path_style).unwrap_or(false),
+                    endpoint,
                 })
             }
             None => MediaConfig::Local(self.media_dir.clone().or(file.media_dir).unwrap_or_else(|| data_dir.join("media"))),
@@ -331,9 +455,16 @@ impl GlobalArgs {
         }
     }
 
-    pub fn log_format(&self) -> String {
-        let file = read_file(self.config.as_deref()).unwrap_or_default();
-        self.log_format.clone().or(file.log_format).unwrap_or_else(|| "human".into())
+    /// `human` or `json` (in any case); anything else is an error naming
+    /// the setting, rather than human logs where JSON was asked for.
+    pub fn log_format(&self) -> anyhow::Result<LogFormat> {
+        let file = read_file(self.config.as_deref())?;
+        match self.log_format.clone().or(file.log_format) {
+            None => Ok(LogFormat::Human),
+            Some(f) if f.trim().eq_ignore_ascii_case("human") => Ok(LogFormat::Human),
+            Some(f) if f.trim().eq_ignore_ascii_case("json") => Ok(LogFormat::Json),
+            Some(f) => bail!("--log-format (MEETINGHOUSE_LOG_FORMAT, or log_format in the config file) must be human or json, not “{f}”"),
+        }
     }
 
     pub fn serve(&self, args: &ServeArgs) -> anyhow::Result<ServeConfig> {
@@ -342,15 +473,43 @@ impl GlobalArgs {
         let listen: SocketAddr = listen_raw
             .parse()
             .with_context(|| format!("--listen must be an address and port like 127.0.0.1:8080, not “{listen_raw}”"))?;
-        let base_url = args
-            .base_url
-            .clone()
-            .or(file.base_url)
-            .unwrap_or_else(|| format!("http://{listen}"))
-            .trim_end_matches('/')
-            .to_string();
+        let demo = Switch::get(args.demo).or(file.demo).unwrap_or(false);
+        let mut warnings = Vec::new();
+        let base_url = match args.base_url.clone().or(file.base_url).filter(|u| !u.trim().is_empty()) {
+            Some(url) => url.trim().trim_end_matches('/').to_string(),
+            // 0.0.0.0 or [::] is no address to send anyone to: the links
+            // in mail, on labels' QR codes, in the sitemap and in feeds
+            // need the one people actually use.
+            None if listen.ip().is_unspecified() && !demo => bail!(
+                "--listen {listen} listens on every network interface, so the address people reach the site at cannot be guessed. \
+                 Give it with --base-url (MEETINGHOUSE_BASE_URL, or base_url in the config file), for example --base-url https://meet.example.org: \
+                 it is used for links in emails, on labels' QR codes, in the sitemap and in feeds."
+            ),
+            None if listen.ip().is_unspecified() => {
+                let url = format!("http://localhost:{}", listen.port());
+                warnings.push(format!(
+                    "--listen {listen} listens on every network interface but no --base-url was given: links in emails, on labels' QR codes, \
+                     in the sitemap and in feeds will point at {url}, which works only on this machine. Give --base-url with the address people use."
+                ));
+                url
+            }
+            None => format!("http://{listen}"),
+        };
         if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
             bail!("--base-url must start with http:// or https://");
+        }
+        let page_cache_ms = args.page_cache_ms.or(file.page_cache_ms).unwrap_or(2000);
+        if page_cache_ms > PAGE_CACHE_MS_MAX {
+            bail!(
+                "--page-cache-ms (MEETINGHOUSE_PAGE_CACHE_MS, or page_cache_ms in the config file) must be from 0 to {PAGE_CACHE_MS_MAX} (a minute), \
+                 not {page_cache_ms}: other app servers and signed-out visitors would see changes that late."
+            );
+        }
+        let grace = args.shutdown_grace_secs.or(file.shutdown_grace_secs).unwrap_or(SHUTDOWN_GRACE_SECS);
+        if grace > SHUTDOWN_GRACE_SECS_MAX {
+            bail!(
+                "--shutdown-grace-secs (MEETINGHOUSE_SHUTDOWN_GRACE_SECS, or shutdown_grace_secs in the config file) must be from 0 to {SHUTDOWN_GRACE_SECS_MAX}, not {grace}"
+            );
         }
         let smtp_url = args.smtp_url.clone().or(file.smtp_url).filter(|s| !s.is_empty());
         // Only limits the code can honour: a larger one would be promised
@@ -375,13 +534,16 @@ impl GlobalArgs {
         Ok(ServeConfig {
             store: self.store()?,
             listen,
-            demo: args.demo || file.demo.unwrap_or(false),
-            migrate: args.migrate || file.migrate.unwrap_or(false),
-            tls: args.tls || file.tls.unwrap_or(false) || base_url.starts_with("https://"),
+            demo,
+            migrate: Switch::get(args.migrate).or(file.migrate).unwrap_or(false),
+            // A site people reach over https:// is served over TLS, whatever else is set.
+            tls: base_url.starts_with("https://") || Switch::get(args.tls).or(file.tls).unwrap_or(false),
             base_url,
             smtp_url,
             mail_from: args.mail_from.clone().or(file.mail_from).unwrap_or_else(|| "Meetinghouse <noreply@localhost>".into()),
-            page_cache: std::time::Duration::from_millis(args.page_cache_ms.or(file.page_cache_ms).unwrap_or(2000).min(60_000)),
+            page_cache: std::time::Duration::from_millis(page_cache_ms),
+            shutdown_grace: std::time::Duration::from_secs(grace),
+            warnings,
             media_limits: meetinghouse_media::Limits {
                 max_bytes: upload_mb * 1024 * 1024,
                 max_pixels: megapixels * 1_000_000,
@@ -396,7 +558,7 @@ impl GlobalArgs {
 mod tests {
     use clap::Parser;
 
-    use super::{GlobalArgs, ServeArgs, redact_url};
+    use super::{GlobalArgs, LogFormat, MediaConfig, ServeArgs, Switch, parse_switch, redact_url};
 
     #[derive(Debug, Parser)]
     struct Both {
@@ -461,6 +623,143 @@ mod tests {
             let err = serve(&["--max-image-megapixels", too_much]).map(|_| ()).unwrap_err().to_string();
             assert!(err.contains("--max-image-megapixels") && err.contains("from 1 to 50") && err.contains(too_much), "{err}");
         }
+    }
+
+    /// A config file in a fresh directory, named for the test.
+    fn config_file(test: &str, text: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("mh-config-{test}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("meetinghouse.toml");
+        std::fs::write(&file, text).unwrap();
+        file
+    }
+
+    fn both(args: &[&str]) -> Both {
+        Both::try_parse_from([&["mh"], args].concat()).unwrap()
+    }
+
+    #[test]
+    fn on_and_off_are_written_many_ways() {
+        for on in ["1", "true", "TRUE", "yes", "Yes", "on", "ON", " on "] {
+            assert_eq!(parse_switch(on), Ok(Switch(Some(true))), "{on}");
+        }
+        for off in ["0", "false", "False", "no", "NO", "off", "Off"] {
+            assert_eq!(parse_switch(off), Ok(Switch(Some(false))), "{off}");
+        }
+        // Empty (MEETINGHOUSE_TLS= in a container's settings) is not set.
+        assert_eq!(parse_switch(""), Ok(Switch(None)));
+        for neither in ["2", "maybe", "enabled"] {
+            let err = parse_switch(neither).unwrap_err();
+            assert!(err.contains("on or off") && err.contains("1 or 0"), "{err}");
+        }
+        // The flags read the same words, after "=".
+        let args = both(&["--demo=YES", "--tls=1", "--migrate=on", "--s3-path-style=true"]);
+        let on = Some(Switch(Some(true)));
+        assert_eq!((args.serve.demo, args.serve.tls, args.serve.migrate, args.global.s3_path_style), (on, on, on, on));
+        let err = Both::try_parse_from(["mh", "--demo=maybe"]).unwrap_err().to_string();
+        assert!(err.contains("maybe") && err.contains("on or off"), "{err}");
+    }
+
+    #[test]
+    fn a_flag_turns_off_what_the_config_file_turns_on() {
+        let file = config_file(
+            "switches",
+            "demo = true\nmigrate = true\ntls = true\ns3_path_style = true\n\
+             s3_endpoint = \"https://s3.example.org\"\ns3_bucket = \"media\"\ns3_access_key = \"a\"\ns3_secret_key = \"b\"\n",
+        );
+        let file = file.to_str().unwrap();
+        let read = |args: &[&str]| {
+            let args = both(&[&["--config", file], args].concat());
+            let serve = args.global.serve(&args.serve).unwrap();
+            let MediaConfig::S3(s3) = serve.store.media else { panic!("S3 is configured") };
+            (serve.demo, serve.migrate, serve.tls, s3.path_style)
+        };
+        assert_eq!(read(&[]), (true, true, true, true), "the file's values");
+        assert_eq!(read(&["--demo=off", "--migrate=0", "--tls=false", "--s3-path-style=no"]), (false, false, false, false), "the flags win");
+        assert_eq!(read(&["--tls=off", "--demo"]), (true, true, false, true));
+        // Nothing set anywhere: off.
+        let args = both(&[]);
+        let serve = args.global.serve(&args.serve).unwrap();
+        assert_eq!((serve.demo, serve.migrate, serve.tls), (false, false, false));
+        // An https:// base URL is TLS whatever else says.
+        let args = both(&["--base-url", "https://meet.example.org", "--tls=off"]);
+        assert!(args.global.serve(&args.serve).unwrap().tls);
+    }
+
+    #[test]
+    fn a_mistake_in_the_config_file_is_placed_without_quoting_its_values() {
+        for (text, place) in [
+            // Unterminated: toml's own message would print the whole line.
+            ("listen = \"127.0.0.1:8080\"\nsmtp_url = \"smtp://u:hunter2@relay:25\n", "line 2, column 38, at the key smtp_url: invalid basic string, expected `\"`"),
+            ("max_connections = \"hunter2\"\n", "line 1, column 19, at the key max_connections: invalid type: string, expected u32"),
+            ("s3_secret_key = 20240101\n", "line 1, column 17, at the key s3_secret_key: invalid type: integer, expected a string"),
+            ("tls = \"hunter2\"\n", "at the key tls: invalid type: string, expected a boolean"),
+            ("smtp_url = smtp://u:hunter2@relay\n", "line 1, column 12, at the key smtp_url"),
+            ("hunter2\n", "line 1"),
+            ("smtp_ur = \"smtp://u:hunter2@relay\"\n", "unknown field `smtp_ur`"),
+        ] {
+            let file = config_file("typo", text);
+            let err = both(&["--config", file.to_str().unwrap()]).global.store().unwrap_err();
+            for shown in [format!("{err}"), format!("{err:#}"), format!("{err:?}")] {
+                assert!(!shown.contains("hunter2") && !shown.contains("20240101"), "{text:?}: {shown}");
+                assert!(shown.contains("is not valid") && shown.contains(place), "{text:?}: {shown}");
+            }
+        }
+    }
+
+    #[test]
+    fn listening_on_every_interface_needs_the_public_address() {
+        let serve = |args: &[&str]| {
+            let args = both(args);
+            args.global.serve(&args.serve)
+        };
+        for everywhere in ["0.0.0.0:8080", "[::]:8080"] {
+            let err = serve(&["--listen", everywhere]).map(|_| ()).unwrap_err().to_string();
+            assert!(err.contains(everywhere) && err.contains("--base-url") && err.contains("every network interface"), "{err}");
+            let given = serve(&["--listen", everywhere, "--base-url", "https://meet.example.org/"]).unwrap();
+            assert_eq!((given.base_url.as_str(), given.warnings.len()), ("https://meet.example.org", 0));
+            // The demo town starts, loudly.
+            let demo = serve(&["--listen", everywhere, "--demo"]).unwrap();
+            assert_eq!(demo.base_url, "http://localhost:8080");
+            assert!(demo.warnings.iter().any(|w| w.contains("--base-url") && w.contains("only on this machine")), "{:?}", demo.warnings);
+        }
+        let local = serve(&["--listen", "127.0.0.1:8081"]).unwrap();
+        assert_eq!((local.base_url.as_str(), local.warnings.len()), ("http://127.0.0.1:8081", 0));
+    }
+
+    #[test]
+    fn settings_out_of_range_are_refused_not_bent() {
+        let serve = |args: &[&str]| {
+            let args = both(args);
+            args.global.serve(&args.serve).map(|c| (c.page_cache, c.shutdown_grace))
+        };
+        assert_eq!(serve(&[]).unwrap(), (std::time::Duration::from_secs(2), std::time::Duration::from_secs(30)));
+        assert_eq!(serve(&["--page-cache-ms", "60000"]).unwrap().0, std::time::Duration::from_secs(60));
+        let err = serve(&["--page-cache-ms", "60001"]).unwrap_err().to_string();
+        assert!(err.contains("--page-cache-ms") && err.contains("from 0 to 60000") && err.contains("60001"), "{err}");
+        assert_eq!(serve(&["--shutdown-grace-secs", "2"]).unwrap().1, std::time::Duration::from_secs(2));
+        assert!(serve(&["--shutdown-grace-secs", "3601"]).unwrap_err().to_string().contains("--shutdown-grace-secs"));
+        // The log format: human or json, in any case; nothing else.
+        assert_eq!(both(&[]).global.log_format().unwrap(), LogFormat::Human);
+        assert_eq!(both(&["--log-format", "JSON"]).global.log_format().unwrap(), LogFormat::Json);
+        let err = both(&["--log-format", "jsno"]).global.log_format().unwrap_err().to_string();
+        assert!(err.contains("--log-format") && err.contains("human or json") && err.contains("jsno"), "{err}");
+        let file = config_file("logformat", "log_format = \"yaml\"\n");
+        assert!(both(&["--config", file.to_str().unwrap()]).global.log_format().is_err());
+    }
+
+    #[test]
+    fn an_s3_endpoint_given_as_an_ip_address_is_addressed_path_style() {
+        let path_style = |endpoint: &str, extra: &[&str]| {
+            let args = both(&[&["--s3-endpoint", endpoint, "--s3-bucket", "media", "--s3-access-key", "a", "--s3-secret-key", "b"], extra].concat());
+            let MediaConfig::S3(s3) = args.global.store().unwrap().media else { panic!("S3 is configured") };
+            s3.path_style
+        };
+        assert!(path_style("http://10.0.0.5:9000", &[]));
+        assert!(path_style("http://[fd00::5]:9000/", &[]));
+        assert!(path_style("http://127.0.0.1", &["--s3-path-style=off"]), "BUCKET.127.0.0.1 is no address");
+        assert!(!path_style("https://s3.eu-west-2.amazonaws.com", &[]));
+        assert!(path_style("http://minio:9000", &["--s3-path-style"]));
     }
 
     #[test]

@@ -9,12 +9,18 @@
 //! The settings are checked once, at start-up ([`Outgoing::from_settings`]):
 //! `serve` refuses an SMTP URL or From address it could not use, rather than
 //! starting and keeping mail back.
+//!
+//! Mail goes out over implicit TLS (`smtps://`, port 465), STARTTLS
+//! (`smtp://…?tls=starttls`, port 587, refused by the server's lack of it
+//! before any password or message is sent) or plain SMTP (`smtp://`, port
+//! 25, for a relay nearby): rustls with ring and the system's trust store.
 
 use std::time::Duration;
 
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MessageBuilder};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use meetinghouse_store::outbox::{self, AfterFailure};
 use meetinghouse_store::{Db, now};
@@ -33,20 +39,36 @@ const HELD_NOTE: &str = "no SMTP server configured: shown on this page instead";
 pub struct Outgoing {
     smtp: Option<Smtp>,
     from: Mailbox,
+    /// Said at start-up: a password going over plain SMTP to another machine.
+    warning: Option<String>,
 }
 
 struct Smtp {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     /// `host:port`, for logs and the admin page (never the password).
     server: String,
+    security: Security,
 }
 
-/// An SMTP URL taken apart: `smtp://[user[:password]@]host[:port]`.
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Security {
+    /// `smtp://`: none (a relay on this machine or the local network).
+    Plain,
+    /// `smtps://`: TLS from the first byte (port 465 by default).
+    Tls,
+    /// `smtp://…?tls=starttls`: plain, then STARTTLS, which the server must
+    /// offer (port 587 by default).
+    StartTls,
+}
+
+/// An SMTP URL taken apart: `smtp[s]://[user[:password]@]host[:port][?tls=starttls]`.
 #[derive(Debug, PartialEq, Eq)]
 struct SmtpUrl {
     host: String,
     port: u16,
     credentials: Option<(String, String)>,
+    security: Security,
 }
 
 impl Outgoing {
@@ -63,51 +85,106 @@ impl Outgoing {
         let smtp = match smtp_url {
             None => None,
             Some(url) => {
+                let setting = "--smtp-url (MEETINGHOUSE_SMTP_URL, or smtp_url in the config file)";
                 let parsed = parse_smtp_url(url).map_err(|reason| {
                     anyhow::anyhow!(
-                        "--smtp-url (MEETINGHOUSE_SMTP_URL, or smtp_url in the config file) cannot be used: {reason}. \
-                         It should look like smtp://user:password@host:port, or smtp://host for a relay that needs no password"
+                        "{setting} cannot be used: {reason}. It should look like smtps://user:password@host (TLS, port 465), \
+                         smtp://user:password@host:587?tls=starttls, or smtp://host for a relay that needs no password"
                     )
                 })?;
-                Some(smtp(parsed))
+                let warning = plain_password_warning(&parsed);
+                let smtp = smtp(parsed).map_err(|e| anyhow::anyhow!("{setting} cannot be used: TLS could not be set up ({e})"))?;
+                return Ok(Outgoing { smtp: Some(smtp), from, warning });
             }
         };
-        Ok(Outgoing { smtp, from })
+        Ok(Outgoing { smtp, from, warning: None })
     }
 
     /// One line for the start-up log.
     pub fn describe(&self) -> String {
         match &self.smtp {
-            Some(s) => format!("sending mail through the SMTP server at {} as {}", s.server, self.from),
+            Some(s) => {
+                let how = match s.security {
+                    Security::Plain => "plain SMTP, unencrypted",
+                    Security::Tls => "TLS",
+                    Security::StartTls => "STARTTLS",
+                };
+                format!("sending mail through the SMTP server at {} ({how}) as {}", s.server, self.from)
+            }
             None => "no SMTP server configured: mail is logged and kept on /admin/outbox".to_string(),
         }
     }
+
+    /// A warning for the start-up log, when the settings work but expose
+    /// something: a password sent without encryption to another machine.
+    pub fn warning(&self) -> Option<&str> {
+        self.warning.as_deref()
+    }
 }
 
-fn smtp(url: SmtpUrl) -> Smtp {
+/// The warning for a user name and password sent over plain SMTP to a
+/// server that is not on this machine, where anyone on the way can read
+/// them (and every message).
+fn plain_password_warning(url: &SmtpUrl) -> Option<String> {
+    let loopback = url.host.eq_ignore_ascii_case("localhost") || url.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    (url.security == Security::Plain && url.credentials.is_some() && !loopback).then(|| {
+        format!(
+            "--smtp-url sends the SMTP user name and password, and every message, unencrypted to {}: use smtps://…@{} (TLS, port 465) \
+             or smtp://…@{}:587?tls=starttls if the server offers it, or a relay on this machine",
+            url.host, url.host, url.host
+        )
+    })
+}
+
+fn smtp(url: SmtpUrl) -> Result<Smtp, lettre::transport::smtp::Error> {
     let server = if url.host.contains(':') { format!("[{}]:{}", url.host, url.port) } else { format!("{}:{}", url.host, url.port) };
-    // Plain SMTP: TLS is left to a local relay (see the README).
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(url.host).port(url.port).timeout(Some(SMTP_TIMEOUT));
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(url.host.clone()).port(url.port).timeout(Some(SMTP_TIMEOUT));
+    builder = match url.security {
+        Security::Plain => builder,
+        // The certificate must name the host given in the URL.
+        Security::Tls => builder.tls(Tls::Wrapper(TlsParameters::new(url.host.clone())?)),
+        Security::StartTls => builder.tls(Tls::Required(TlsParameters::new(url.host.clone())?)),
+    };
     if let Some((user, password)) = url.credentials {
         builder = builder.credentials(Credentials::new(user, password));
     }
-    Smtp { transport: builder.build(), server }
+    Ok(Smtp { transport: builder.build(), server, security: url.security })
 }
 
-/// Takes `smtp://[user[:password]@]host[:port]` apart. The user name and
-/// password may hold %-escapes (`%40` for "@", `%25` for "%"). The reason
-/// given for a refusal never quotes the URL, which may hold a password.
+/// Takes `smtp[s]://[user[:password]@]host[:port][?tls=starttls]` apart.
+/// The user name and password may hold %-escapes (`%40` for "@", `%25` for
+/// "%"). The reason given for a refusal never quotes the URL, which may hold
+/// a password.
 fn parse_smtp_url(url: &str) -> Result<SmtpUrl, String> {
-    let rest = url.trim().strip_prefix("smtp://").ok_or_else(|| {
-        "it must start with smtp:// (the meeting house sends plain SMTP to a relay, which takes care of encryption onward)".to_string()
-    })?;
-    let (userinfo, hostport) = match rest.rsplit_once('@') {
+    let url = url.trim();
+    let (mut security, rest) = match (url.strip_prefix("smtps://"), url.strip_prefix("smtp://")) {
+        (Some(rest), _) => (Security::Tls, rest),
+        (None, Some(rest)) => (Security::Plain, rest),
+        (None, None) => return Err("it must start with smtps:// (TLS) or smtp://".to_string()),
+    };
+    let (userinfo, after) = match rest.rsplit_once('@') {
         Some((u, h)) => (Some(u), h),
         None => (None, rest),
     };
+    let (hostport, query) = match after.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (after, None),
+    };
     let hostport = hostport.strip_suffix('/').unwrap_or(hostport);
-    if hostport.contains(['/', '?', '#']) {
-        return Err("there is something after the server name and port; nothing may follow them".into());
+    if hostport.contains(['/', '#']) {
+        return Err("there is something after the server name and port; only ?tls=starttls may follow them".into());
+    }
+    if let Some(query) = query {
+        match (security, query.trim_end_matches('/')) {
+            (Security::Plain, "tls=starttls" | "tls=required") => security = Security::StartTls,
+            (Security::Plain, "tls=opportunistic") => {
+                return Err("tls=opportunistic is not offered: a server that does not offer STARTTLS (or someone in between who removes it) \
+                            would get the password and the mail unencrypted; write tls=starttls"
+                    .into());
+            }
+            (Security::Tls, _) => return Err("smtps:// is TLS already: nothing may follow the server name and port".into()),
+            _ => return Err("the only setting after “?” is tls=starttls".into()),
+        }
     }
     let (host, port) = if let Some(bracketed) = hostport.strip_prefix('[') {
         // An IPv6 address: [2001:db8::25]:25
@@ -133,7 +210,11 @@ fn parse_smtp_url(url: &str) -> Result<SmtpUrl, String> {
         return Err("the server name may hold only letters a–z, digits, “-” and “.”".into());
     }
     let port = match port {
-        None => 25,
+        None => match security {
+            Security::Plain => 25,
+            Security::Tls => 465,
+            Security::StartTls => 587,
+        },
         Some(p) => match p.parse::<u16>() {
             Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => n,
             _ => return Err("the port after the server name is not a number from 1 to 65535".into()),
@@ -151,7 +232,7 @@ fn parse_smtp_url(url: &str) -> Result<SmtpUrl, String> {
             Some((user, password))
         }
     };
-    Ok(SmtpUrl { host: host.to_string(), port, credentials })
+    Ok(SmtpUrl { host: host.to_string(), port, credentials, security })
 }
 
 /// Decodes %-escapes, byte by byte. Refuses a "%" not followed by two
@@ -467,11 +548,31 @@ mod tests {
     #[test]
     fn smtp_urls_are_read_or_refused_in_plain_words() {
         let read = |url: &str| parse_smtp_url(url);
-        assert_eq!(read("smtp://relay.internal"), Ok(SmtpUrl { host: "relay.internal".into(), port: 25, credentials: None }));
+        assert_eq!(read("smtp://relay.internal"), Ok(SmtpUrl { host: "relay.internal".into(), port: 25, credentials: None, security: Security::Plain }));
         assert_eq!(
             read("smtp://sam%40museum:p%C3%A9%25x:y@relay.internal:587/"),
-            Ok(SmtpUrl { host: "relay.internal".into(), port: 587, credentials: Some(("sam@museum".into(), "pé%x:y".into())) })
+            Ok(SmtpUrl {
+                host: "relay.internal".into(),
+                port: 587,
+                credentials: Some(("sam@museum".into(), "pé%x:y".into())),
+                security: Security::Plain
+            })
         );
+        // TLS from the first byte, on port 465 unless another is given.
+        assert_eq!(
+            read("smtps://sam:pw@mail.example.org"),
+            Ok(SmtpUrl { host: "mail.example.org".into(), port: 465, credentials: Some(("sam".into(), "pw".into())), security: Security::Tls })
+        );
+        assert_eq!(read("smtps://mail.example.org:2465").map(|u| (u.port, u.security)), Ok((2465, Security::Tls)));
+        // STARTTLS (lettre's own word, "required", too), on port 587 unless another is given.
+        for url in ["smtp://sam:p%3Fw@mail.example.org?tls=starttls", "smtp://sam:p%3Fw@mail.example.org/?tls=required"] {
+            assert_eq!(
+                read(url),
+                Ok(SmtpUrl { host: "mail.example.org".into(), port: 587, credentials: Some(("sam".into(), "p?w".into())), security: Security::StartTls }),
+                "{url}"
+            );
+        }
+        assert_eq!(read("smtp://mail.example.org:25?tls=starttls").map(|u| (u.port, u.security)), Ok((25, Security::StartTls)));
         assert_eq!(read("smtp://[::1]:2525").map(|u| (u.host, u.port)), Ok(("::1".into(), 2525)));
         // A multi-byte character after "%" once panicked the mail task.
         for bad in ["smtp://u:p%aé@relay", "smtp://u:p%é@relay", "smtp://u:100%@relay", "smtp://u:%zz@relay", "smtp://u:%FF@relay"] {
@@ -479,8 +580,11 @@ mod tests {
             assert!(err.starts_with("the password "), "{bad}: {err}");
         }
         for (bad, says) in [
-            ("smtps://relay", "smtp://"),
-            ("relay.internal", "smtp://"),
+            ("relay.internal", "smtps:// (TLS) or smtp://"),
+            ("imap://u:secret@relay", "smtps:// (TLS) or smtp://"),
+            ("smtp://u:secret@relay?tls=opportunistic", "tls=starttls"),
+            ("smtp://u:secret@relay?tls=yes", "the only setting"),
+            ("smtps://u:secret@relay?tls=starttls", "TLS already"),
             ("smtp://", "no server name"),
             ("smtp://u:secret@", "no server name"),
             ("smtp://relay:25x", "port"),
@@ -527,6 +631,85 @@ mod tests {
         let err = Outgoing::from_settings(None, "Meeting House").err().unwrap().to_string();
         assert!(err.starts_with("--mail-from") && err.contains("“Meeting House”"), "{err}");
         let ok = Outgoing::from_settings(Some("smtp://u:pw@relay:2525"), "Meeting House <mh@example.org>").unwrap();
-        assert_eq!(ok.describe(), "sending mail through the SMTP server at relay:2525 as Meeting House <mh@example.org>");
+        assert_eq!(ok.describe(), "sending mail through the SMTP server at relay:2525 (plain SMTP, unencrypted) as Meeting House <mh@example.org>");
+        let ok = Outgoing::from_settings(Some("smtps://u:pw@mail.example.org"), "mh@example.org").unwrap();
+        assert_eq!(ok.describe(), "sending mail through the SMTP server at mail.example.org:465 (TLS) as mh@example.org");
+        let ok = Outgoing::from_settings(Some("smtp://u:pw@mail.example.org?tls=starttls"), "mh@example.org").unwrap();
+        assert_eq!(ok.describe(), "sending mail through the SMTP server at mail.example.org:587 (STARTTLS) as mh@example.org");
+    }
+
+    #[test]
+    fn a_password_over_plain_smtp_to_another_machine_is_warned_about() {
+        let warning = |url: &str| Outgoing::from_settings(Some(url), "mh@example.org").unwrap().warning().map(str::to_string);
+        let said = warning("smtp://sam:s3cret@relay.example.org:25").expect("a warning");
+        assert!(said.contains("unencrypted to relay.example.org") && said.contains("smtps://") && said.contains("tls=starttls"), "{said}");
+        assert!(!said.contains("s3cret") && !said.contains("sam"), "{said}");
+        // A relay on this machine, one that needs no password, or an encrypted connection: nothing to say.
+        for fine in [
+            "smtp://sam:s3cret@localhost:25",
+            "smtp://sam:s3cret@127.0.0.1",
+            "smtp://sam:s3cret@[::1]:2525",
+            "smtp://relay.example.org",
+            "smtps://sam:s3cret@relay.example.org",
+            "smtp://sam:s3cret@relay.example.org:587?tls=starttls",
+        ] {
+            assert_eq!(warning(fine), None, "{fine}");
+        }
+    }
+
+    /// A plain-text server that records every line it is sent, greets and
+    /// answers EHLO without offering STARTTLS, and says "250 ok" to the rest.
+    async fn recording_smtp() -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = lines.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = socket.into_split();
+                    let mut read = BufReader::new(read);
+                    let _ = write.write_all(b"220 plain text only\r\n").await;
+                    let mut line = Vec::new();
+                    while let Ok(n) = read.read_until(b'\n', &mut line).await {
+                        if n == 0 {
+                            break;
+                        }
+                        let text = String::from_utf8_lossy(&line).trim_end().to_string();
+                        seen.lock().unwrap().push(text.clone());
+                        line.clear();
+                        let reply: &[u8] = if text.to_ascii_uppercase().starts_with("EHLO") { b"250 plain\r\n" } else { b"250 ok\r\n" };
+                        if write.write_all(reply).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        (port, lines)
+    }
+
+    /// TLS is really spoken: against a server that only speaks plain text,
+    /// `smtps://` fails in the TLS handshake and `?tls=starttls` stops when
+    /// STARTTLS is not offered, both before the password is sent.
+    #[tokio::test]
+    async fn tls_is_required_not_hoped_for() {
+        let (port, lines) = recording_smtp().await;
+        let plain = Outgoing::from_settings(Some(&format!("smtp://127.0.0.1:{port}")), "mh@example.org").unwrap();
+        assert!(plain.smtp.as_ref().unwrap().transport.test_connection().await.unwrap(), "the server works in plain text");
+        for (url, says) in [
+            // The server's plain "220" is no TLS record.
+            (format!("smtps://sam:s3cret@127.0.0.1:{port}"), "received corrupt message"),
+            (format!("smtp://sam:s3cret@127.0.0.1:{port}?tls=starttls"), "starttls is not supported"),
+        ] {
+            lines.lock().unwrap().clear();
+            let outgoing = Outgoing::from_settings(Some(&url), "mh@example.org").unwrap();
+            let err = outgoing.smtp.as_ref().unwrap().transport.test_connection().await.expect_err(&url);
+            let said = err.to_string().to_lowercase();
+            assert!(said.contains(says), "{url}: {said}");
+            let seen = lines.lock().unwrap().join("\n");
+            assert!(!seen.to_uppercase().contains("AUTH") && !seen.contains("s3cret") && !seen.to_uppercase().contains("MAIL FROM"), "{url}: {seen}");
+        }
     }
 }

@@ -42,12 +42,14 @@ enum Command {
     Import(commands::import::Args),
     /// Export open data (the interaction record as CSV)
     Export(commands::export::Args),
+    /// Write a consistent copy of the SQLite database (PostgreSQL: use pg_dump)
+    Backup(commands::backup::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     meetinghouse_media::install_crypto_provider();
     let cli = Cli::parse();
-    init_logging(&cli.global.log_format());
+    init_logging(cli.global.log_format()?);
     // Set before any date is drawn: pages, mail and the analysis job use it.
     meetinghouse_core::clock::set_zone(cli.global.time_zone()?);
     match cli.command {
@@ -63,6 +65,7 @@ fn main() -> anyhow::Result<()> {
                     Command::Admin { command } => commands::admin::run(&cli.global, command).await,
                     Command::Demo => commands::demo::run(&cli.global).await,
                     Command::Export(args) => commands::export::run(&cli.global, args).await,
+                    Command::Backup(args) => commands::backup::run(&cli.global, args).await,
                     Command::Import(args) => commands::import::run(&cli.global, args).await,
                     Command::CommonGround(args) => commands::common_ground::run_db(&cli.global, args).await,
                     Command::Bridges(_) => unreachable!("handled above"),
@@ -72,7 +75,7 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn init_logging(format: &str) {
+fn init_logging(format: config::LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("MEETINGHOUSE_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     use std::io::IsTerminal;
@@ -80,7 +83,7 @@ fn init_logging(format: &str) {
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
-    if format == "json" {
+    if format == config::LogFormat::Json {
         builder.json().init();
     } else {
         builder.init();

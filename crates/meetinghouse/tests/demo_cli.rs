@@ -120,6 +120,9 @@ fn a_real_sam_stops_the_demo_with_a_plain_message() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     for (dir, url) in backends(&runtime, "sam") {
         let url = url.as_deref();
+        // `admin create` needs a meeting house: `migrate` makes the SQLite one.
+        let migrated = run(&dir, url, &["migrate"]);
+        assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
         let mut admin = command(&dir, url, &["admin", "create", "--email", "sam@example.org", "--handle", "sam"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -173,6 +173,8 @@ fn an_unknown_time_zone_stops_the_program_with_a_message() {
 #[test]
 fn admin_create_reads_the_password_from_stdin() {
     let dir = temp_dir("admin");
+    // `admin create` needs a meeting house: `migrate` makes one.
+    assert!(run(&["migrate"], &dir).status.success());
     let mut child = Command::new(BIN)
         .args(["admin", "create", "--email", "boss@example.org", "--handle", "boss", "--data-dir", dir.to_str().unwrap()])
         .stdin(Stdio::piped())

@@ -145,7 +145,7 @@ fn the_demo_towns_interactions_export_as_csv() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `common-ground export` on SQLite and (with `TEST_DATABASE_URL`)
+/// `common-ground export --force` on SQLite and (with `TEST_DATABASE_URL`)
 /// PostgreSQL writes both files or replaces neither: when `votes.csv` cannot
 /// be written, the `comments.csv` already there is kept, nothing half-written
 /// is left, and the error names the file.
@@ -164,7 +164,7 @@ fn a_failed_common_ground_export_leaves_the_folder_as_it_was() {
         let out_dir = dir.join("opendata");
         std::fs::create_dir_all(out_dir.join("votes.csv")).unwrap();
         std::fs::write(out_dir.join("comments.csv"), "an earlier export\n").unwrap();
-        let out = backend.run(&["common-ground", "export", "--conversation", "1", "--out", out_dir.to_str().unwrap()]);
+        let out = backend.run(&["common-ground", "export", "--conversation", "1", "--out", out_dir.to_str().unwrap(), "--force"]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{err}");
         assert!(err.contains(&format!("could not write the export: {}", out_dir.join("votes.csv").display())), "{err}");
@@ -176,7 +176,7 @@ fn a_failed_common_ground_export_leaves_the_folder_as_it_was() {
         // Where it can, it replaces both.
         std::fs::remove_dir(out_dir.join("votes.csv")).unwrap();
         std::fs::write(out_dir.join("votes.csv"), "an earlier export\n").unwrap();
-        let out = backend.run(&["common-ground", "export", "--conversation", "1", "--out", out_dir.to_str().unwrap()]);
+        let out = backend.run(&["common-ground", "export", "--conversation", "1", "--out", out_dir.to_str().unwrap(), "--force"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let ds = common_ground::io::load_opendata(&out_dir).unwrap();
         assert_eq!((ds.statements.len(), ds.n_participants()), (26, 257));

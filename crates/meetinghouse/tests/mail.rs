@@ -51,7 +51,7 @@ fn serve_refuses_an_smtp_url_it_cannot_use_and_names_it() {
     assert!(err.contains("--smtp-url") && err.contains("%25"), "{err}");
     assert!(!err.contains("p%a"), "the password is not repeated: {err}");
     for (name, url, says) in [
-        ("scheme", "smtps://relay.internal", "smtp://"),
+        ("scheme", "submission://relay.internal", "smtps:// (TLS) or smtp://"),
         ("port", "smtp://relay.internal:25x", "port"),
         ("nohost", "smtp://sam:secret@", "server name"),
         ("escape", "smtp://sam:100%@relay.internal", "%25"),

@@ -1,58 +1,157 @@
-//! `meetinghouse admin create --email E --handle H` — make an instance admin.
-//! The password is read from standard input (one line) or asked for.
+//! `meetinghouse admin …` — the operator's tools for instance admins, which
+//! work when nobody can sign in: create one, list them, promote or demote an
+//! account, set a new password. A password is read from standard input (one
+//! line); at a terminal it is asked for and not shown as it is typed.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use meetinghouse_core::{CoreError, accounts};
+use meetinghouse_store::Db;
 
 use crate::commands::{Migrations, open_db};
 use crate::config::GlobalArgs;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum AdminCommand {
-    /// Create an instance admin
+    /// Create an instance admin. The password is read from standard input
+    /// (one line: `meetinghouse admin create … < password-file`); at a
+    /// terminal it is asked for and not shown
+    #[command(after_help = "The password is read from standard input, one line; at a terminal it is asked for and not shown as you type.")]
     Create {
+        /// The new admin's email address (counts as confirmed)
         #[arg(long)]
         email: String,
+        /// The new admin's handle: 1–30 of a–z, 0–9 and _
         #[arg(long)]
         handle: String,
         /// Display name [default: the handle]
-        #[arg(long, default_value = "")]
-        name: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the instance admins and the state of their accounts
+    List,
+    /// Make an existing account an instance admin
+    Promote {
+        /// The account's handle (with or without @)
+        handle: String,
+    },
+    /// Take the instance admin role away from an account (refused for the last active admin)
+    Demote {
+        /// The account's handle (with or without @)
+        handle: String,
+    },
+    /// Set a new password for an account and sign it out everywhere. The
+    /// password is read from standard input (one line); at a terminal it is
+    /// asked for and not shown
+    #[command(
+        name = "reset-password",
+        after_help = "The new password is read from standard input, one line; at a terminal it is asked for and not shown as you type. \
+                      Every session of the account ends, and reset links already sent stop working."
+    )]
+    ResetPassword {
+        /// The account's handle (with or without @)
+        handle: String,
     },
 }
 
 pub async fn run(global: &GlobalArgs, command: AdminCommand) -> anyhow::Result<()> {
-    let AdminCommand::Create { email, handle, name } = command;
-    let password = read_password()?;
+    // The password first: nothing is opened for a command that cannot go on.
+    let password = match &command {
+        AdminCommand::Create { .. } => Some(read_password("Password for the new admin: ")?),
+        AdminCommand::ResetPassword { handle } => Some(read_password(&format!("New password for @{}: ", handle.trim_start_matches('@')))?),
+        _ => None,
+    };
+    let password = password.unwrap_or_default();
     let db = open_db(&global.store()?, Migrations::RequireCurrent).await?;
-    match accounts::create_admin(&db, &email, &handle, &name, &password).await {
-        Ok(id) => println!("Created admin @{} (id {id}). They can sign in now.", handle.trim_start_matches('@').to_lowercase()),
-        Err(CoreError::Invalid(errors)) => {
-            for (field, message) in &errors.0 {
-                eprintln!("{field}: {message}");
-            }
-            bail!("the admin was not created");
-        }
-        Err(e) => return Err(e.into()),
-    }
+    let result = run_on(&db, command, &password).await;
     db.close().await;
+    result
+}
+
+async fn run_on(db: &Db, command: AdminCommand, password: &str) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::Create { email, handle, name } => {
+            let id = accounts::create_admin(db, &email, &handle, name.as_deref().unwrap_or(""), password).await.map_err(refused)?;
+            println!("Created admin @{} (id {id}). They can sign in now.", handle.trim().trim_start_matches('@').to_lowercase());
+        }
+        AdminCommand::List => {
+            let admins = accounts::admins(db).await?;
+            if admins.is_empty() {
+                println!("There are no instance admins. Make one with `meetinghouse admin create` or `meetinghouse admin promote HANDLE`.");
+            }
+            for admin in admins {
+                let state = match (admin.status.as_str(), admin.suspended_until) {
+                    ("suspended", Some(meetinghouse_store::moderation::BANNED)) => "banned".to_string(),
+                    ("suspended", Some(until)) => format!("suspended until {}", meetinghouse_core::clock::zone().datetime(until)),
+                    ("pending", _) => "waiting for approval".to_string(),
+                    (status, _) => status.to_string(),
+                };
+                let email = if admin.email_verified_at.is_some() { admin.email } else { format!("{} (not confirmed)", admin.email) };
+                println!("@{}\t{}\t{}\t{}", admin.handle, admin.display_name, email, state);
+            }
+        }
+        AdminCommand::Promote { handle } => {
+            let done = accounts::promote(db, &handle).await.map_err(|e| not_found(e, &handle))?;
+            if !done.changed {
+                println!("@{} is an instance admin already; nothing changed.", done.handle);
+            } else if done.status == "active" {
+                println!("@{} is now an instance admin.", done.handle);
+            } else {
+                println!("@{} is now an instance admin, but the account is {}: they cannot act as one until it is active.", done.handle, done.status);
+            }
+        }
+        AdminCommand::Demote { handle } => {
+            let done = accounts::demote(db, &handle).await.map_err(|e| not_found(e, &handle))?;
+            if done.changed {
+                println!("@{} is no longer an instance admin.", done.handle);
+            } else {
+                println!("@{} was not an instance admin; nothing changed.", done.handle);
+            }
+        }
+        AdminCommand::ResetPassword { handle } => {
+            let done = accounts::set_password_by_operator(db, &handle, password).await.map_err(|e| not_found(e, &handle))?;
+            println!("New password set for @{}; {} session(s) ended, so they sign in again with it.", done.handle, done.sessions_ended);
+        }
+    }
     Ok(())
 }
 
-fn read_password() -> anyhow::Result<String> {
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        // Echo cannot be turned off without a terminal crate, so say so.
-        eprint!("Password for the new admin (it will be visible as you type): ");
-        std::io::stderr().flush().ok();
+/// A refusal in plain words: each field's message on its own line.
+fn refused(e: CoreError) -> anyhow::Error {
+    match e {
+        CoreError::Invalid(errors) => {
+            for (field, message) in &errors.0 {
+                eprintln!("{field}: {message}");
+            }
+            anyhow::anyhow!("nothing was changed")
+        }
+        other => other.into(),
     }
-    let mut line = String::new();
-    stdin.lock().read_line(&mut line).context("could not read the password from standard input")?;
-    let password = line.trim_end_matches(['\n', '\r']).to_string();
+}
+
+fn not_found(e: CoreError, handle: &str) -> anyhow::Error {
+    match e {
+        CoreError::NotFound => anyhow::anyhow!("there is no account with the handle @{}", handle.trim().trim_start_matches('@')),
+        other => refused(other),
+    }
+}
+
+/// One line from standard input. At a terminal the prompt goes to standard
+/// error and what is typed is not shown (`rpassword` turns the terminal's
+/// echo off, and back on, also after Ctrl-C).
+fn read_password(prompt: &str) -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    let password = if stdin.is_terminal() {
+        rpassword::prompt_password(prompt).map_err(|e| anyhow::anyhow!("could not read the password from the terminal: {e}"))?
+    } else {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line).map_err(|e| anyhow::anyhow!("could not read the password from standard input: {e}"))?;
+        line
+    };
+    let password = password.trim_end_matches(['\n', '\r']).to_string();
     if password.is_empty() {
-        bail!("no password given: pipe it on standard input, e.g. `echo 'a long password' | meetinghouse admin create …`");
+        bail!("no password given: type it when asked, or give it on standard input, e.g. `meetinghouse admin … < password-file`");
     }
     Ok(password)
 }

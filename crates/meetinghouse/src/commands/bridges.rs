@@ -107,9 +107,12 @@ struct AnalyseArgs {
     /// Print one JSON object instead of a summary
     #[arg(long)]
     json: bool,
-    /// Write a self-contained HTML report here
+    /// Write a self-contained HTML report here (a new file, unless --force)
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Replace the --report file if it exists (never an input file)
+    #[arg(long)]
+    force: bool,
     /// Title of the HTML report
     #[arg(long, default_value = "Silos and bridges")]
     title: String,
@@ -187,6 +190,59 @@ fn open(
     Ok((Box::new(BufReader::with_capacity(1 << 20, f)), None))
 }
 
+/// Refuses, before any work, a `--report` path that is one of the input
+/// files (whatever `--force` says) or, without `force`, any file that exists.
+fn check_report_path(out: &Path, inputs: &[Option<&PathBuf>], force: bool) -> anyhow::Result<()> {
+    for input in inputs.iter().flatten() {
+        if !is_stdin(input) && same_file(out, input) {
+            anyhow::bail!(
+                "--report {} is the input file {}: writing the report there would destroy it. Name another file for the report.",
+                out.display(),
+                input.display()
+            );
+        }
+    }
+    if !force && out.symlink_metadata().is_ok() {
+        anyhow::bail!(
+            "the report file {} already exists: nothing was analysed. Name a new file, or give --force to replace it.",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Whether two paths name the same file (through links too).
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
+    }
+}
+
+/// Writes the report: into a new file (one that appeared meanwhile is not
+/// replaced) or, with `force`, over an existing one.
+fn write_report(out: &Path, html: &[u8], force: bool) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    options
+        .open(out)
+        .and_then(|mut f| f.write_all(html))
+        .with_context(|| format!("could not write the report {}", out.display()))
+}
+
 /// GML when the name ends in `.gml` or the text starts with a GML key.
 fn looks_like_gml(path: &Path, reader: &mut dyn BufRead) -> std::io::Result<bool> {
     if path
@@ -208,6 +264,9 @@ fn looks_like_gml(path: &Path, reader: &mut dyn BufRead) -> std::io::Result<bool
 fn analyse_cmd(args: AnalyseArgs) -> anyhow::Result<()> {
     if is_stdin(&args.edges) && args.groups.as_deref().is_some_and(is_stdin) {
         anyhow::bail!("only one of --edges and --groups can read standard input");
+    }
+    if let Some(out) = &args.report {
+        check_report_path(out, &[Some(&args.edges), args.groups.as_ref()], args.force)?;
     }
     let show_progress = std::io::stderr().is_terminal();
     let t0 = Instant::now();
@@ -309,8 +368,7 @@ fn analyse_cmd(args: AnalyseArgs) -> anyhow::Result<()> {
 
     if let Some(out) = &args.report {
         let html = report::render(&analysis, &args.title, args.seed);
-        std::fs::write(out, html)
-            .with_context(|| format!("could not write the report {}", out.display()))?;
+        write_report(out, html.as_bytes(), args.force)?;
     }
 
     super::write_stdout(|out| {

@@ -31,9 +31,16 @@ struct ExportArgs {
     /// The conversation's number (from its web address, /common-ground/N)
     #[arg(long)]
     conversation: i64,
-    /// Folder to write into (created if absent)
+    /// Folder to write into (created if absent); one that already holds
+    /// openData files is refused unless --force
     #[arg(long)]
     out: PathBuf,
+    /// Replace the openData files already in the folder (comments.csv,
+    /// votes.csv), and remove the ones this export does not write
+    /// (participants-votes.csv, summary.csv, stats-history.csv), so none is
+    /// left from another conversation
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -74,17 +81,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 /// The commands that read the meeting house's database.
 pub async fn run_db(global: &crate::config::GlobalArgs, args: Args) -> anyhow::Result<()> {
     let Command::Export(a) = args.command else { return run(args) };
-    let db = crate::commands::open_db(&global.store()?, crate::commands::Migrations::RequireCurrent).await?;
-    let result = meetinghouse_core::common_ground::export_opendata(&db, a.conversation, &a.out).await;
+    let store = global.store()?;
+    let db = crate::commands::open_db(&store, crate::commands::Migrations::RequireCurrent).await?;
+    let result = meetinghouse_core::common_ground::export_opendata(&db, a.conversation, &a.out, a.force).await;
     db.close().await;
     let (statements, votes) = match result {
         Ok(n) => n,
-        Err(meetinghouse_core::CoreError::NotFound) => anyhow::bail!("there is no common-ground conversation number {}", a.conversation),
+        Err(meetinghouse_core::CoreError::NotFound) => {
+            anyhow::bail!("there is no common-ground conversation number {} in {}", a.conversation, crate::commands::location(&store))
+        }
         Err(e) => return Err(e.into()),
     };
     eprintln!(
-        "Wrote {statements} statements and {votes} votes to {} (comments.csv, votes.csv). \
+        "Wrote {statements} statements and {votes} votes of conversation {} in {} to {} (comments.csv, votes.csv). \
          Read it back with `meetinghouse common-ground analyse {}`.",
+        a.conversation,
+        crate::commands::location(&store),
         a.out.display(),
         a.out.display()
     );

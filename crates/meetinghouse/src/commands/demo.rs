@@ -1,15 +1,117 @@
-//! `meetinghouse demo` — seed the demo town into the configured database.
+//! `meetinghouse demo` — seed the demo town into the configured database,
+//! and `serve --demo`'s seeding. Only into a database with no people, or one
+//! that already is the demo town (a run stopped part-way is finished; a
+//! complete town is left alone): the town's 44 made-up people share a
+//! published password, one of them is an instance admin, and seeding
+//! replaces the meeting house's name, tagline and about text.
 
+use std::net::SocketAddr;
+
+use anyhow::bail;
 use meetinghouse_core::demo;
+use meetinghouse_media::MediaStore;
+use meetinghouse_store::{Db, people, settings};
 
-use crate::commands::{Migrations, open_db};
-use crate::config::GlobalArgs;
+use crate::commands::{Migrations, open};
+use crate::config::{GlobalArgs, StoreConfig};
 
 pub async fn run(global: &GlobalArgs) -> anyhow::Result<()> {
-    let db = open_db(&global.store()?, Migrations::RequireCurrent).await?;
-    let media = crate::commands::open_media(&global.store()?).await?;
-    let report = demo::seed(&db, &media).await?;
+    let store = global.store()?;
+    let opened = open(&store, Migrations::RequireCurrent, true).await?;
+    let seeded = seed(&opened.db, &store, None, &opened.location, |line| eprintln!("{line}")).await;
+    opened.db.close().await;
+    let report = match seeded? {
+        Ok(report) => report,
+        Err(refusal) => bail!(refusal),
+    };
     println!("{report}");
-    db.close().await;
     Ok(())
+}
+
+/// `serve --demo`: seeds the town when [`seed`] may; otherwise says why not
+/// and serves the database as it is. Warns when the town is served on an
+/// address other machines can reach, as its passwords are public.
+pub async fn serve_demo(db: &Db, store: &StoreConfig, media: &MediaStore, listen: SocketAddr) -> anyhow::Result<()> {
+    let location = crate::commands::location(store);
+    match seed(db, store, Some(media), &location, |line| tracing::info!("{line}")).await? {
+        Ok(report) => tracing::info!("{}", report.to_string().replace('\n', " ")),
+        Err(refusal) => {
+            tracing::warn!("--demo: {refusal}");
+            return Ok(());
+        }
+    }
+    if !listen.ip().is_loopback() {
+        tracing::warn!(
+            %listen,
+            "THE DEMO TOWN IS REACHABLE FROM OTHER MACHINES: every demo account, the instance admin @sam included, \
+             signs in with the password “{}”, which is published in the README. Anyone who can reach {listen} can \
+             sign in as an admin. Serve the demo on 127.0.0.1 (--listen 127.0.0.1:8080) unless that is what you want.",
+            demo::DEMO_PASSWORD
+        );
+    }
+    Ok(())
+}
+
+/// What the database holds, as far as the demo town is concerned.
+enum State {
+    /// No people: a new meeting house.
+    Empty,
+    /// The demo town, left part-way by an earlier run.
+    Unfinished,
+    /// The demo town, complete.
+    Complete,
+    /// Someone's meeting house: why the demo may not go in (plain words).
+    Other(String),
+}
+
+/// The instance setting core's demo sets when the town is complete.
+const DEMO_DONE_KEY: &str = "demo_town";
+
+async fn state(db: &Db) -> anyhow::Result<State> {
+    if demo::is_empty(db).await? {
+        return Ok(State::Empty);
+    }
+    if demo::unfinished(db).await? {
+        return Ok(State::Unfinished);
+    }
+    if settings::get(db, DEMO_DONE_KEY).await?.is_some() {
+        return Ok(State::Complete);
+    }
+    let count = people::count(db).await?;
+    // Name an account: one that uses the demo's admin handle, if any.
+    let named = match people::by_handle(db, "sam").await? {
+        Some(p) => Some(p.handle),
+        None => people::list(db, 1, 0).await?.into_iter().next().map(|p| p.handle),
+    };
+    let who = match named {
+        Some(handle) => format!("@{handle} is an account of this meeting house, which has {count} {} and is not the demo town", if count == 1 { "person" } else { "people" }),
+        None => format!("this meeting house has {count} people and is not the demo town"),
+    };
+    Ok(State::Other(who))
+}
+
+/// Seeds the demo town into `db` when it has no people or is the demo town
+/// already (`Ok(Ok(report))`), saying first that it is seeding; otherwise
+/// writes nothing and returns the refusal, in plain words (`Ok(Err(why))`).
+/// The media store is opened from `store` unless given. `say` tells the person waiting (standard error for `demo`, whose report
+/// goes to standard output; the log for `serve`).
+async fn seed(db: &Db, store: &StoreConfig, media: Option<&MediaStore>, location: &str, say: impl Fn(&str)) -> anyhow::Result<Result<demo::DemoReport, String>> {
+    match state(db).await? {
+        State::Other(who) => {
+            return Ok(Err(format!(
+                "The demo town was not seeded: {who}. The demo adds 44 made-up people — among them an instance admin, @sam, \
+                 whose password is published — and replaces the meeting house's name, tagline and about text. Nothing was \
+                 written to {location}. Seed the demo town into a new, empty data folder instead (for example \
+                 `meetinghouse demo --data-dir ./demo-town`)."
+            )));
+        }
+        State::Complete => {}
+        State::Empty => say(&format!("Seeding the demo town into {location}… (this takes a little while)")),
+        State::Unfinished => say(&format!("Finishing the demo town an earlier run left part-way in {location}…")),
+    }
+    let report = match media {
+        Some(media) => demo::seed(db, media).await?,
+        None => demo::seed(db, &crate::commands::open_media(store).await?).await?,
+    };
+    Ok(Ok(report))
 }

@@ -33,14 +33,15 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<()> {
         Some(s) => interactions::parse_since(&s).map_err(anyhow::Error::msg)?,
         None => 0,
     };
-    let db = open_db(&global.store()?, Migrations::RequireCurrent).await?;
+    let store = global.store()?;
+    let db = open_db(&store, Migrations::RequireCurrent).await?;
     let stdout = std::io::stdout();
     let mut out = Output { inner: std::io::BufWriter::new(stdout.lock()), closed: false };
     let written = interactions::export_csv(&db, since, &mut out).await;
     db.close().await;
     let written = written.map_err(anyhow::Error::from).and_then(|n| out.flush().map(|()| n).context("could not write to standard output"));
     match written {
-        Ok(n) => eprintln!("Exported {n} interactions."),
+        Ok(n) => eprintln!("Exported {n} interactions from {}.", crate::commands::location(&store)),
         // The reader went away (`| head`): it asked for no more.
         Err(_) if out.closed => {}
         Err(e) => return Err(e),

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod admin;
+pub mod backup;
 pub mod bridges;
 pub mod common_ground;
 pub mod demo;
@@ -10,8 +11,9 @@ pub mod migrate;
 pub mod serve;
 
 use std::io::Write;
+use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use meetinghouse_store::{Backend, Db, DbOptions};
 
 use crate::config::StoreConfig;
@@ -62,25 +64,83 @@ pub enum Migrations {
     Apply,
     /// Refuse an outdated PostgreSQL schema with a clear message.
     RequireCurrent,
+    /// Neither apply nor check them: the database as it is (`backup`).
+    Leave,
 }
 
 /// Opens the configured database: SQLite in the data directory unless a
 /// PostgreSQL URL is given. SQLite is a single node, so it is migrated
-/// automatically; PostgreSQL is shared, so it is migrated only on request.
+/// automatically (after a backup beside it); PostgreSQL is shared, so it is
+/// migrated only on request. A SQLite database that is not there is refused,
+/// naming the path looked at: only `serve`, `migrate` and `demo` make a new
+/// one ([`open_or_create_db`]), so a command pointed at the wrong folder
+/// does not report success into a stray, empty database.
 pub async fn open_db(store: &StoreConfig, migrations: Migrations) -> anyhow::Result<Db> {
+    Ok(open(store, migrations, false).await?.db)
+}
+
+/// [`open_db`], creating the SQLite database (and its folder) when it is not
+/// there: for `serve`, `migrate` and `demo`, which make a meeting house.
+pub async fn open_or_create_db(store: &StoreConfig, migrations: Migrations) -> anyhow::Result<Db> {
+    Ok(open(store, migrations, true).await?.db)
+}
+
+/// An opened database, with what opening it did.
+pub struct Opened {
+    pub db: Db,
+    /// Where the database is, for the operator: the SQLite file's absolute
+    /// path, or the PostgreSQL URL without its password.
+    pub location: String,
+    /// The copy of a SQLite database taken before migrating it, if one was.
+    pub backup: Option<PathBuf>,
+}
+
+/// The SQLite file a configuration names, as an absolute path (the default
+/// data directory is relative to where the command runs).
+pub fn sqlite_file(store: &StoreConfig) -> PathBuf {
+    let path = store.data_dir.join("meetinghouse.db");
+    std::path::absolute(&path).unwrap_or(path)
+}
+
+/// Where the configured database is, for messages: the SQLite file's
+/// absolute path or the PostgreSQL URL without its password.
+pub fn location(store: &StoreConfig) -> String {
+    match &store.database_url {
+        Some(url) => crate::config::redact_url(url),
+        None => sqlite_file(store).display().to_string(),
+    }
+}
+
+/// Opens the database (see [`open_db`]); `create` lets a missing SQLite
+/// database be made.
+pub async fn open(store: &StoreConfig, migrations: Migrations, create: bool) -> anyhow::Result<Opened> {
     let options = DbOptions { max_connections: store.max_connections };
+    let location = location(store);
     let db = match &store.database_url {
         Some(url) => Db::connect(url, &options)
             .await
             .with_context(|| format!("could not connect to {}", crate::config::redact_url(url)))?,
         None => {
-            std::fs::create_dir_all(&store.data_dir)
-                .with_context(|| format!("could not create the data directory {}", store.data_dir.display()))?;
-            let path = store.data_dir.join("meetinghouse.db");
-            Db::open_sqlite(&path, &options).await.with_context(|| format!("could not open {}", path.display()))?
+            let path = sqlite_file(store);
+            if !create && !path.is_file() {
+                bail!(
+                    "there is no meeting-house database at {}: nothing was done. Point --data-dir (or MEETINGHOUSE_DATA_DIR, \
+                     or data_dir in the --config file) at the meeting house's data folder, the one holding meetinghouse.db; \
+                     `meetinghouse migrate` makes a new, empty one there",
+                    path.display()
+                );
+            }
+            Db::open_sqlite_file(&path, &options, create).await.with_context(|| format!("could not open {}", path.display()))?
         }
     };
-    if db.backend() == Backend::Sqlite || migrations == Migrations::Apply {
+    tracing::info!(database = %location, "opened the database");
+    let mut backup = None;
+    if migrations == Migrations::Leave {
+        // Read as it is.
+    } else if db.backend() == Backend::Sqlite || migrations == Migrations::Apply {
+        if db.backend() == Backend::Sqlite {
+            backup = backup_before_migrating(&db).await?;
+        }
         db.migrate().await.context("could not apply database migrations")?;
         // Data the SQL migrations cannot remake: the search index's text.
         let remade = meetinghouse_core::search::refresh_index_text(&db).await.context("could not update the search index")?;
@@ -90,5 +150,42 @@ pub async fn open_db(store: &StoreConfig, migrations: Migrations) -> anyhow::Res
     } else {
         db.ensure_current().await?;
     }
-    Ok(db)
+    Ok(Opened { db, location, backup })
+}
+
+/// Before migrations are applied to a SQLite database that has a schema
+/// already, copies it beside itself as
+/// `meetinghouse-backup-schema-<N>-<YYYY-MM-DD-HHMMSS>.db` (N its latest
+/// migration, the time in UTC), so going back means restoring that file.
+/// Nothing is copied for a new database, one that is current, or one a newer
+/// binary migrated (refused right after).
+async fn backup_before_migrating(db: &Db) -> anyhow::Result<Option<PathBuf>> {
+    let Some(file) = db.sqlite_path() else { return Ok(None) };
+    let status = db.migration_status().await?;
+    let Some(&from) = status.applied.iter().max() else { return Ok(None) };
+    if status.pending.is_empty() || from > db.latest_known_migration() {
+        return Ok(None);
+    }
+    let now = meetinghouse_store::now();
+    let day = meetinghouse_core::clock::Zone::utc().day_of(now).map(|d| d.to_string()).unwrap_or_default();
+    let secs = now.rem_euclid(86_400);
+    let stamp = format!("{day}-{:02}{:02}{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+    let dir = file.parent().unwrap_or(std::path::Path::new("."));
+    let mut out = dir.join(format!("meetinghouse-backup-schema-{from}-{stamp}.db"));
+    for n in 2.. {
+        if out.symlink_metadata().is_err() {
+            break;
+        }
+        out = dir.join(format!("meetinghouse-backup-schema-{from}-{stamp}-{n}.db"));
+    }
+    db.backup_sqlite(&out).await.with_context(|| {
+        format!("could not back up the database to {} before migrating it, so it was not migrated", out.display())
+    })?;
+    tracing::info!(
+        backup = %out.display(),
+        "migrating the database from schema {from} to {}: a copy from before is at {} (images are not in it: they stay in the media folder)",
+        db.latest_known_migration(),
+        out.display()
+    );
+    Ok(Some(out))
 }

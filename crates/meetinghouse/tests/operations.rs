@@ -1,0 +1,491 @@
+//! The operator's side of the binary, run as a person would: what keeps an
+//! instance's data safe.
+//!
+//! - `demo` seeds only an empty database or the demo town, and says so;
+//!   `serve --demo` on an address other machines reach warns that the demo
+//!   passwords are public.
+//! - After any command and after `serve` stops, the SQLite file alone holds
+//!   the data (the write-ahead log is folded in), so copying it is a backup;
+//!   `backup OUT` writes a consistent copy (never over a file), PostgreSQL is
+//!   pointed to pg_dump, and migrating a SQLite database copies it first.
+//! - Only `serve`, `migrate` and `demo` create a database; other commands
+//!   refuse a missing one, naming the absolute path they looked at.
+//! - `common-ground export` and `bridges analyse --report` do not overwrite
+//!   files unless told to, and never the report's own input.
+//! - A data folder with a space, `?`, `%` or `#` in its name works; an
+//!   unreachable PostgreSQL says "connection refused".
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use meetinghouse_store::{Db, DbOptions, people, settings};
+
+const BIN: &str = env!("CARGO_BIN_EXE_meetinghouse");
+const PASSWORD: &[u8] = b"a long enough password\n";
+
+fn temp_dir(name: &str) -> PathBuf {
+    meetinghouse_store::test_databases::temp_dir(&format!("mh_ops_{name}"))
+}
+
+/// The binary, with no configuration from this machine's environment.
+fn bin() -> Command {
+    let mut c = Command::new(BIN);
+    for var in ["MEETINGHOUSE_DATA_DIR", "MEETINGHOUSE_DATABASE_URL", "MEETINGHOUSE_CONFIG", "MEETINGHOUSE_DEMO", "MEETINGHOUSE_MEDIA_DIR"] {
+        c.env_remove(var);
+    }
+    c.env("MEETINGHOUSE_LOG", "warn");
+    c
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    bin().arg("--data-dir").arg(dir).args(args).output().expect("run the binary")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[track_caller]
+fn ok(out: &Output) {
+    assert!(out.status.success(), "stdout: {}\nstderr: {}", text(&out.stdout), text(&out.stderr));
+}
+
+/// `admin create` with the password on standard input.
+fn create_admin(dir: &Path, handle: &str) -> Output {
+    create_admin_logging(dir, handle, "warn")
+}
+
+fn create_admin_logging(dir: &Path, handle: &str, log_level: &str) -> Output {
+    let mut child = bin()
+        .env("MEETINGHOUSE_LOG", log_level)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["admin", "create", "--email", &format!("{handle}@example.org"), "--handle", handle])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(PASSWORD).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+async fn open(file: &Path) -> Db {
+    Db::open_sqlite(file, &DbOptions { max_connections: 2 }).await.unwrap()
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+}
+
+/// The handles of the people in the SQLite database `file`.
+fn handles(file: &Path) -> Vec<String> {
+    block_on(async {
+        let db = open(file).await;
+        let mut all: Vec<String> = people::list(&db, 1_000, 0).await.unwrap().into_iter().map(|p| p.handle).collect();
+        db.close().await;
+        all.sort();
+        all
+    })
+}
+
+/// Copies only `meetinghouse.db` from `dir` (not its `-wal` or `-shm`) into
+/// a new folder, as someone backing up the file would; returns the copy.
+fn copy_database_file(dir: &Path, name: &str) -> PathBuf {
+    let to = temp_dir(name);
+    std::fs::copy(dir.join("meetinghouse.db"), to.join("meetinghouse.db")).unwrap();
+    to.join("meetinghouse.db")
+}
+
+/// `meetinghouse serve` on port 0 (or `listen`), its log (at `log_level`)
+/// going to a file read after it stops.
+struct Server {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Server {
+    fn start(dir: &Path, listen: &str, log_level: &str, extra: &[&str]) -> Server {
+        let log = dir.with_extension("serve.log");
+        let mut child = bin()
+            .env("MEETINGHOUSE_LOG", log_level)
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["serve", "--listen", listen])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
+            .spawn()
+            .expect("start the binary");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert!(line.starts_with("meetinghouse listening on "), "unexpected first line: {line:?}; log: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        Server { child, log }
+    }
+
+    /// Stops it with SIGTERM, as a service manager would, and returns its log.
+    fn stop(mut self) -> String {
+        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "clean exit: {status:?}");
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "the server did not stop after SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::fs::read_to_string(&self.log).unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// --- 1. the demo town -------------------------------------------------------
+
+#[test]
+fn demo_refuses_a_meeting_house_that_is_not_the_demo_town() {
+    let dir = temp_dir("demo_live");
+    ok(&run(&dir, &["migrate"]));
+    ok(&create_admin(&dir, "alice"));
+    let file = dir.join("meetinghouse.db");
+    block_on(async {
+        let db = open(&file).await;
+        db.execute_admin("INSERT INTO instance_settings (key, value) VALUES ('name', 'Our Town')").await.unwrap();
+        db.close().await;
+    });
+
+    let out = run(&dir, &["demo"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("The demo town was not seeded: @alice is an account of this meeting house, which has 1 person and is not the demo town"), "{err}");
+    assert!(err.contains("@sam") && err.contains("published") && err.contains("new, empty data folder"), "{err}");
+    assert!(err.contains(&file.canonicalize().unwrap().display().to_string()), "names the database: {err}");
+    assert!(!err.contains("Seeding"), "{err}");
+    assert_eq!(handles(&file), ["alice"], "nobody was added");
+
+    // `serve --demo` serves the meeting house as it is, and says why.
+    let server = Server::start(&dir, "127.0.0.1:0", "warn", &["--demo"]);
+    let log = server.stop();
+    assert!(log.contains("--demo: The demo town was not seeded: @alice"), "{log}");
+    assert_eq!(handles(&file), ["alice"], "nobody was added");
+    let name = block_on(async {
+        let db = open(&file).await;
+        let name = settings::get(&db, "name").await.unwrap();
+        db.close().await;
+        name
+    });
+    assert_eq!(name.as_deref(), Some("Our Town"), "the instance's name is untouched");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn demo_says_it_is_seeding_and_serve_demo_on_every_address_warns() {
+    let dir = temp_dir("demo_warn");
+    let out = run(&dir, &["demo"]);
+    ok(&out);
+    let err = text(&out.stderr);
+    let file = dir.join("meetinghouse.db");
+    assert!(err.contains(&format!("Seeding the demo town into {}…", file.canonicalize().unwrap().display())), "{err}");
+    assert!(text(&out.stdout).starts_with("Seeded the demo town"), "{}", text(&out.stdout));
+
+    // A complete town: nothing to do, nothing seeded again.
+    let again = run(&dir, &["demo"]);
+    ok(&again);
+    assert!(text(&again.stdout).contains("already here: nothing to do"), "{}", text(&again.stdout));
+    assert!(!text(&again.stderr).contains("Seeding"), "{}", text(&again.stderr));
+
+    // On an address other machines reach, a loud warning; on loopback none.
+    let log = Server::start(&dir, "0.0.0.0:0", "warn", &["--demo"]).stop();
+    assert!(log.contains("THE DEMO TOWN IS REACHABLE FROM OTHER MACHINES") && log.contains("meetinghouse-demo"), "{log}");
+    let log = Server::start(&dir, "127.0.0.1:0", "warn", &["--demo"]).stop();
+    assert!(!log.contains("REACHABLE"), "{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// --- 2. backups -------------------------------------------------------------
+
+#[test]
+fn after_a_command_or_serve_the_database_file_alone_holds_the_data() {
+    let dir = temp_dir("wal");
+    ok(&run(&dir, &["migrate"]));
+    ok(&create_admin(&dir, "alice"));
+    let wal = dir.join("meetinghouse.db-wal");
+    assert!(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) == 0, "the write-ahead log is folded into the file");
+    let copy = copy_database_file(&dir, "wal_copy");
+    assert_eq!(handles(&copy), ["alice"], "a copy of the file alone has the admin");
+
+    // `serve` writes the instance's secret key when it first starts; after a
+    // clean stop the file has it too.
+    Server::start(&dir, "127.0.0.1:0", "warn", &[]).stop();
+    assert!(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) == 0, "the write-ahead log is folded into the file");
+    let copy = copy_database_file(&dir, "wal_copy_serve");
+    let key = block_on(async {
+        let db = open(&copy).await;
+        let key = settings::get(&db, "secret_key").await.unwrap();
+        db.close().await;
+        key
+    });
+    assert!(key.is_some(), "serve's writes are in the file");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn backup_writes_a_copy_that_restores_and_never_overwrites() {
+    let dir = temp_dir("backup");
+    ok(&run(&dir, &["migrate"]));
+    ok(&create_admin(&dir, "alice"));
+    let out_dir = temp_dir("backup_out");
+    let out = out_dir.join("town backup.db");
+
+    // While the server runs, as an operator would.
+    let server = Server::start(&dir, "127.0.0.1:0", "warn", &[]);
+    let backed = run(&dir, &["backup", out.to_str().unwrap()]);
+    ok(&backed);
+    let said = text(&backed.stdout);
+    assert!(said.contains(&format!("Backed up {}", dir.join("meetinghouse.db").canonicalize().unwrap().display())), "{said}");
+    assert!(said.contains(&out.display().to_string()) && said.contains("media folder"), "{said}");
+    assert_eq!(handles(&out), ["alice"]);
+
+    // A second backup to the same file is refused and leaves it alone.
+    let before = std::fs::read(&out).unwrap();
+    let again = run(&dir, &["backup", out.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("already exists"), "{}", text(&again.stderr));
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+
+    // Restore: stop the server, remove -wal and -shm, copy the file in.
+    ok(&create_admin(&dir, "bob"));
+    assert_eq!(handles(&dir.join("meetinghouse.db")), ["alice", "bob"]);
+    server.stop();
+    for extra in ["meetinghouse.db-wal", "meetinghouse.db-shm"] {
+        let _ = std::fs::remove_file(dir.join(extra));
+    }
+    std::fs::copy(&out, dir.join("meetinghouse.db")).unwrap();
+    let server = Server::start(&dir, "127.0.0.1:0", "warn", &[]);
+    server.stop();
+    assert_eq!(handles(&dir.join("meetinghouse.db")), ["alice"], "the restored file is what serves");
+
+    // PostgreSQL is backed up with pg_dump.
+    let pg = bin().args(["--database-url", "postgres://mh@127.0.0.1:1/town", "backup"]).arg(out_dir.join("pg.db")).output().unwrap();
+    assert_eq!(pg.status.code(), Some(1));
+    assert!(text(&pg.stderr).contains("pg_dump"), "{}", text(&pg.stderr));
+    assert!(!out_dir.join("pg.db").exists());
+
+    // A missing database is not backed up (nor created).
+    let nowhere = dir.join("nowhere");
+    let missing = run(&nowhere, &["backup", out_dir.join("missing.db").to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(!nowhere.exists() && !out_dir.join("missing.db").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&out_dir);
+}
+
+#[test]
+fn migrating_a_sqlite_database_backs_it_up_first() {
+    let dir = temp_dir("migrate_backup");
+    let file = dir.join("meetinghouse.db");
+    // The schema an older binary left, with something in it.
+    let older = block_on(async {
+        let db = open(&file).await;
+        let older = db.latest_known_migration() - 1;
+        db.migrate_to(older).await.unwrap();
+        db.execute_admin("INSERT INTO instance_settings (key, value) VALUES ('name', 'Tiverton before')").await.unwrap();
+        assert!(!db.migration_status().await.unwrap().pending.is_empty());
+        db.close().await;
+        older
+    });
+
+    let out = bin().env("MEETINGHOUSE_LOG", "info").arg("--data-dir").arg(&dir).arg("migrate").output().unwrap();
+    ok(&out);
+    let said = text(&out.stdout);
+    let line = said.lines().find(|l| l.starts_with("Backed up the database before migrating it: ")).unwrap_or_else(|| panic!("{said}"));
+    let backup = PathBuf::from(line.trim_start_matches("Backed up the database before migrating it: "));
+    let today = block_on(async { meetinghouse_core::clock::Zone::utc().day_of(meetinghouse_store::now()).unwrap().to_string() });
+    let name = backup.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with(&format!("meetinghouse-backup-schema-{older}-{today}-")) && name.ends_with(".db"), "{name}");
+    assert_eq!(backup.parent().unwrap(), file.canonicalize().unwrap().parent().unwrap(), "beside the database");
+    assert!(text(&out.stderr).contains(&backup.display().to_string()), "the log says where: {}", text(&out.stderr));
+    block_on(async {
+        let db = open(&backup).await;
+        let status = db.migration_status().await.unwrap();
+        assert_eq!(status.applied.iter().max(), Some(&older), "the copy is from before migrating");
+        assert_eq!(settings::get(&db, "name").await.unwrap().as_deref(), Some("Tiverton before"));
+        db.close().await;
+    });
+
+    // A current database is not copied again; a new one has nothing to copy.
+    let again = run(&dir, &["migrate"]);
+    ok(&again);
+    assert!(!text(&again.stdout).contains("Backed up"), "{}", text(&again.stdout));
+    let fresh = temp_dir("migrate_fresh");
+    let first = run(&fresh, &["migrate"]);
+    ok(&first);
+    assert!(!text(&first.stdout).contains("Backed up"), "{}", text(&first.stdout));
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&fresh);
+}
+
+// --- 3. the wrong folder ----------------------------------------------------
+
+#[test]
+fn commands_other_than_serve_migrate_and_demo_refuse_a_missing_database() {
+    // Run from a folder with no meeting house, with the default data folder.
+    let cwd = temp_dir("cwd");
+    let expected = cwd.canonicalize().unwrap().join("meetinghouse-data").join("meetinghouse.db");
+    let mut admin = bin()
+        .current_dir(&cwd)
+        .args(["admin", "create", "--email", "a@example.org", "--handle", "alice"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    admin.stdin.take().unwrap().write_all(PASSWORD).unwrap();
+    let out = admin.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(err.contains(&format!("there is no meeting-house database at {}", expected.display())), "{err}");
+    assert!(!text(&out.stdout).contains("Created admin"));
+    assert!(!cwd.join("meetinghouse-data").exists(), "no stray database was made");
+
+    let nonexist = cwd.join("nonexist");
+    std::fs::write(cwd.join("records.csv"), "accession number,title\n1,A jug\n").unwrap();
+    for args in [
+        &["export", "interactions"][..],
+        &["common-ground", "export", "--conversation", "1", "--out", cwd.join("od").to_str().unwrap()],
+        &["import", "objects", "--org", "museum", cwd.join("records.csv").to_str().unwrap()],
+    ] {
+        let out = run(&nonexist, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(&format!("there is no meeting-house database at {}", nonexist.join("meetinghouse.db").display())), "{args:?}: {}", text(&out.stderr));
+        assert!(!nonexist.exists(), "{args:?} made {}", nonexist.display());
+    }
+
+    // The commands that touch a meeting house say which one.
+    ok(&run(&nonexist, &["migrate"]));
+    let db_file = nonexist.join("meetinghouse.db").canonicalize().unwrap();
+    let out = run(&nonexist, &["export", "interactions"]);
+    ok(&out);
+    assert!(text(&out.stderr).contains(&format!("Exported 0 interactions from {}.", db_file.display())), "{}", text(&out.stderr));
+    let out = create_admin_logging(&nonexist, "alice", "info");
+    ok(&out);
+    assert!(text(&out.stderr).contains(&db_file.display().to_string()), "the log names the database: {}", text(&out.stderr));
+    let _ = std::fs::remove_dir_all(&cwd);
+}
+
+// --- 4. common-ground export ------------------------------------------------
+
+#[test]
+fn common_ground_export_refuses_a_folder_holding_an_export_unless_forced() {
+    let dir = temp_dir("cg_force");
+    ok(&run(&dir, &["migrate"]));
+    block_on(async {
+        let db = open(&dir.join("meetinghouse.db")).await;
+        let host = meetinghouse_core::accounts::create_admin(&db, "claire@example.org", "claire", "Claire", "a long enough password").await.unwrap();
+        meetinghouse_core::common_ground::seed_demo(&db, host, None, None, &[host]).await.unwrap();
+        db.close().await;
+    });
+    // Another conversation's export: Pol.is files this export does not write.
+    let od = dir.join("opendata");
+    std::fs::create_dir_all(&od).unwrap();
+    for f in ["participants-votes.csv", "summary.csv", "comments.csv"] {
+        std::fs::write(od.join(f), "another conversation\n").unwrap();
+    }
+    std::fs::write(od.join("notes.txt"), "mine\n").unwrap();
+    let export = |force: bool| {
+        let mut args = vec!["common-ground", "export", "--conversation", "1", "--out", od.to_str().unwrap()];
+        if force {
+            args.push("--force");
+        }
+        run(&dir, &args)
+    };
+    let refused = export(false);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = text(&refused.stderr);
+    assert!(err.contains("already holds openData files (comments.csv, participants-votes.csv, summary.csv)") && err.contains("--force"), "{err}");
+    for f in ["participants-votes.csv", "summary.csv", "comments.csv"] {
+        assert_eq!(std::fs::read_to_string(od.join(f)).unwrap(), "another conversation\n", "{f} untouched");
+    }
+    assert!(!od.join("votes.csv").exists());
+
+    let forced = export(true);
+    ok(&forced);
+    let mut left: Vec<String> = std::fs::read_dir(&od).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    left.sort();
+    assert_eq!(left, ["comments.csv", "notes.txt", "votes.csv"], "the other conversation's files are gone; other files stay");
+    let ds = common_ground::io::load_opendata(&od).unwrap();
+    assert_eq!(ds.statements.len(), 26);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// --- 5. bridges --report ----------------------------------------------------
+
+#[test]
+fn bridges_report_never_overwrites_its_input_and_asks_before_replacing_a_file() {
+    let dir = temp_dir("bridges_report");
+    let edges = dir.join("edges.csv");
+    let csv = "source,target,source_org,target_org\na,b,x,x\nb,c,x,y\nc,d,y,y\n";
+    std::fs::write(&edges, csv).unwrap();
+    let analyse = |report: &Path, force: bool| {
+        let mut c = bin();
+        c.args(["bridges", "analyse", "--group-attr", "org", "--edges"]).arg(&edges).arg("--report").arg(report);
+        if force {
+            c.arg("--force");
+        }
+        c.output().unwrap()
+    };
+    // The input itself, by its name or another path to it, even with --force.
+    for (report, force) in [(edges.clone(), false), (edges.clone(), true), (dir.join(".").join("edges.csv"), true)] {
+        let out = analyse(&report, force);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("is the input file"), "{}", text(&out.stderr));
+        assert_eq!(std::fs::read_to_string(&edges).unwrap(), csv, "the input is untouched");
+    }
+    // An existing file: refused, then replaced with --force.
+    let report = dir.join("report.html");
+    std::fs::write(&report, "an earlier report").unwrap();
+    let out = analyse(&report, false);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("already exists") && text(&out.stderr).contains("--force"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), "an earlier report");
+    ok(&analyse(&report, true));
+    assert!(std::fs::read_to_string(&report).unwrap().contains("<html"));
+    // A new file needs no --force.
+    ok(&analyse(&dir.join("new.html"), false));
+    assert!(dir.join("new.html").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// --- 6. where the database is -----------------------------------------------
+
+#[test]
+fn a_data_folder_with_a_space_question_mark_or_percent_works() {
+    let parent = temp_dir("odd_names");
+    let dir = parent.join("Town hall? 100% #1");
+    ok(&run(&dir, &["migrate"]));
+    assert!(dir.join("meetinghouse.db").is_file(), "the database is where it was asked to be");
+    ok(&create_admin(&dir, "alice"));
+    ok(&run(&dir, &["export", "interactions"]));
+    assert_eq!(handles(&dir.join("meetinghouse.db")), ["alice"]);
+    let mut made: Vec<String> = std::fs::read_dir(&parent).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    made.retain(|n| !n.starts_with('.'));
+    assert_eq!(made, ["Town hall? 100% #1"], "nothing made elsewhere");
+    let _ = std::fs::remove_dir_all(&parent);
+}
+
+#[test]
+fn an_unreachable_postgresql_says_connection_refused() {
+    let out = bin().args(["--database-url", "postgres://mh@127.0.0.1:1/town", "export", "interactions"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr).to_lowercase();
+    assert!(err.contains("connection refused"), "{err}");
+    assert!(!err.contains("pool timed out"), "{err}");
+}
