@@ -363,3 +363,35 @@ async fn long_lists_come_a_page_at_a_time() {
         assert_eq!(groups::reachable(&db, ann.id).await.unwrap().len(), 106);
     }
 }
+
+/// Notifications follow the same rule of who reaches a group as the pages:
+/// a notification about a reply on a network's members-only story is not
+/// shown to someone whose only way in is an open member group (a nesting
+/// stored before such nestings were refused).
+#[tokio::test]
+async fn notifications_follow_the_rule_of_who_reaches_a_network() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, sam, tara) = (person(&db, "claire").await, person(&db, "sam").await, person(&db, "tara").await);
+        let together = group(&db, &s, &claire, "Tiverton Together", "tiverton-together", "request").await;
+        let volunteers = group(&db, &s, &sam, "Museum Volunteers", "museum-volunteers", "open").await;
+        stored_nesting(&db, together, volunteers, "active").await;
+        groups::join(&db, &s, &tara, "museum-volunteers").await.unwrap();
+        let story = StoryForm { title: "For the network".into(), body: "Only for members.".into(), licence: "cc0".into(), visibility: "group:tiverton-together".into(), ..Default::default() };
+        let story = stories::create(&db, &s, &claire, &story).await.unwrap();
+        let form = meetinghouse_core::conversations::ReplyForm { body: "Members only, this.".into(), ..Default::default() };
+        let reply = meetinghouse_core::conversations::post(&db, mail(&s), &claire, meetinghouse_core::subjects::Subject::Story(story), &form).await.unwrap();
+        // A notification about that reply, as one written before would be.
+        let mut tx = db.begin().await.unwrap();
+        let n = meetinghouse_store::notifications::insert(&mut tx, tara.id, "reply", "Claire replied on “For the network”", &format!("/replies/{reply}")).await.unwrap();
+        tx.commit().await.unwrap();
+        db.execute_admin(&format!("UPDATE notifications SET reply_id = {reply}, sender_id = {} WHERE id = {n}", claire.id)).await.unwrap();
+        assert!(!told(&db, &tara).await.iter().any(|t| t.contains("For the network")), "{:?}", told(&db, &tara).await);
+        // Sam, a host of the open group, is not in the network either; Claire is.
+        let mut tx = db.begin().await.unwrap();
+        meetinghouse_store::notifications::insert(&mut tx, claire.id, "reply", "About “For the network”", &format!("/replies/{reply}")).await.unwrap();
+        tx.commit().await.unwrap();
+        db.execute_admin(&format!("UPDATE notifications SET reply_id = {reply} WHERE person_id = {}", claire.id)).await.unwrap();
+        assert!(told(&db, &claire).await.iter().any(|t| t.contains("For the network")), "the check is about the way in, not the reply");
+    }
+}

@@ -347,27 +347,43 @@ pub async fn is_within(tx: &mut Tx, inner: i64, outer: i64) -> Result<bool> {
     Ok(row.is_some())
 }
 
-/// The recursive `reach(id)` for a `WITH RECURSIVE`: every group person `$1`
-/// belongs to, directly, through an organisation they are an active member
+/// The recursive CTE `$name(id)` for a `WITH RECURSIVE`: every group person
+/// `$p` (an SQL expression) belongs to, directly, through an organisation they are an active member
 /// of, or through member groups at any depth. Access passes up from a member
 /// group into a group it is in only if not anyone may join the member group,
 /// or anyone may join the parent too: a group with the join policy `open`
 /// would otherwise let anyone in through it, to a parent that chooses its
 /// members (by request or by invitation). Core refuses such a nesting; this
 /// rule keeps rows stored before that refusal harmless as well.
-const REACH: &str = "reach(id) AS ( \
-     SELECT gm.group_id FROM group_members gm \
-      WHERE gm.status = 'active' AND ( \
-            (gm.member_kind = 'person' AND gm.member_id = $1) \
-         OR (gm.member_kind = 'org' AND gm.member_id IN \
-                (SELECT org_id FROM org_members WHERE person_id = $1 AND status = 'active'))) \
-     UNION \
-     SELECT gm.group_id FROM group_members gm \
-       JOIN reach r ON gm.member_kind = 'group' AND gm.member_id = r.id \
-       JOIN community_groups c ON c.id = r.id \
-       JOIN community_groups p ON p.id = gm.group_id \
-      WHERE gm.status = 'active' AND (c.join_policy <> 'open' OR p.join_policy = 'open') \
- )";
+macro_rules! reach {
+    ($name:literal, $p:literal) => {
+        concat!(
+            $name,
+            "(id) AS ( \
+             SELECT gm.group_id FROM group_members gm \
+              WHERE gm.status = 'active' AND ( \
+                    (gm.member_kind = 'person' AND gm.member_id = ",
+            $p,
+            ") OR (gm.member_kind = 'org' AND gm.member_id IN \
+                        (SELECT org_id FROM org_members WHERE person_id = ",
+            $p,
+            " AND status = 'active'))) \
+             UNION \
+             SELECT gm.group_id FROM group_members gm \
+               JOIN ",
+            $name,
+            " r ON gm.member_kind = 'group' AND gm.member_id = r.id \
+               JOIN community_groups c ON c.id = r.id \
+               JOIN community_groups p ON p.id = gm.group_id \
+              WHERE gm.status = 'active' AND (c.join_policy <> 'open' OR p.join_policy = 'open') \
+             )"
+        )
+    };
+}
+pub(crate) use reach;
+
+/// [`reach!`] for person `$1`, as `reach(id)`.
+const REACH: &str = reach!("reach", "$1");
 
 /// Whether access passes up from a member group with join policy `child`
 /// into a group with join policy `parent` (the rule of [`REACH`]).

@@ -25,9 +25,10 @@ use crate::{Db, Tx, now};
 /// Whether person `$p` (an SQL expression: the notification row's
 /// `n.person_id`, or the query's parameter for the person) may see group
 /// `$g` (an SQL expression): they belong to it at any depth — directly,
-/// through an active organisation membership, or through member groups, the
-/// recursive query of [`crate::groups::reachable_for_person`] — or are an
-/// instance admin, who sees every group. Part of [`shown!`]. Given the
+/// through an active organisation membership, or through member groups as
+/// far as access passes up, the store's one rule (`groups::reach!`, as in
+/// [`crate::groups::reachable_for_person`]) — or are an instance admin, who
+/// sees every group. Part of [`shown!`]. Given the
 /// query's parameter, the groups they reach are worked out once for the
 /// statement rather than once for each row.
 macro_rules! sees_group {
@@ -37,17 +38,9 @@ macro_rules! sees_group {
             $p,
             " AND na.is_admin = 1) OR ",
             $g,
-            " IN (WITH RECURSIVE n_reach(id) AS ( \
-                 SELECT gm.group_id FROM group_members gm WHERE gm.status = 'active' AND ( \
-                        (gm.member_kind = 'person' AND gm.member_id = ",
-            $p,
-            ") OR (gm.member_kind = 'org' AND gm.member_id IN \
-                            (SELECT om.org_id FROM org_members om WHERE om.person_id = ",
-            $p,
-            " AND om.status = 'active'))) \
-                 UNION \
-                 SELECT gm.group_id FROM group_members gm JOIN n_reach r ON gm.member_kind = 'group' AND gm.member_id = r.id \
-                  WHERE gm.status = 'active') \
+            " IN (WITH RECURSIVE ",
+            $crate::groups::reach!("n_reach", $p),
+            " \
                SELECT n_reach.id FROM n_reach))"
         )
     };
