@@ -85,6 +85,12 @@ pub async fn is_empty(db: &Db) -> Result<bool> {
     Ok(people::count(db).await? == 0)
 }
 
+/// Whether this meeting house is the demo town, seeded to the end by some
+/// version of [`seed`] (a later version's steps add only what is missing).
+pub async fn is_demo_town(db: &Db) -> Result<bool> {
+    Ok(settings::get(db, DONE_KEY).await?.is_some())
+}
+
 struct DemoPerson {
     handle: &'static str,
     name: &'static str,

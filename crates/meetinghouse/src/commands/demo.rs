@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use anyhow::bail;
 use meetinghouse_core::demo;
 use meetinghouse_media::MediaStore;
-use meetinghouse_store::{Db, people, settings};
+use meetinghouse_store::{Db, people};
 
 use crate::commands::{Migrations, open};
 use crate::config::{GlobalArgs, StoreConfig};
@@ -64,9 +64,6 @@ enum State {
     Other(String),
 }
 
-/// The instance setting core's demo sets when the town is complete.
-const DEMO_DONE_KEY: &str = "demo_town";
-
 async fn state(db: &Db) -> anyhow::Result<State> {
     if demo::is_empty(db).await? {
         return Ok(State::Empty);
@@ -74,7 +71,7 @@ async fn state(db: &Db) -> anyhow::Result<State> {
     if demo::unfinished(db).await? {
         return Ok(State::Unfinished);
     }
-    if settings::get(db, DEMO_DONE_KEY).await?.is_some() {
+    if demo::is_demo_town(db).await? {
         return Ok(State::Complete);
     }
     let count = people::count(db).await?;
