@@ -405,7 +405,7 @@ pub async fn set_password_by_operator(db: &Db, handle: &str, new_password: &str)
     let mut tx = db.begin().await?;
     people::set_password(&mut tx, person.id, &hash).await?;
     tokens::spend_all(&mut tx, person.id, "reset").await?;
-    let ended = people::end_sessions_in(&mut tx, person.id).await?;
+    let ended = sessions::delete_for_person_in(&mut tx, person.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     tracing::info!(person_id = person.id, sessions_ended = ended, "password set from the command line; sessions ended");
     Ok(change(&person, true, ended))

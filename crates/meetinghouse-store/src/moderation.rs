@@ -467,7 +467,7 @@ pub async fn suspend(tx: &mut Tx, person: i64, until_at: Option<i64>) -> Result<
     .fetch_one(&mut **tx)
     .await?;
     sqlx::query("UPDATE people SET status = 'suspended' WHERE id = $1").bind(person).execute(&mut **tx).await?;
-    sqlx::query("DELETE FROM sessions WHERE person_id = $1").bind(person).execute(&mut **tx).await?;
+    crate::sessions::delete_for_person_in(tx, person).await?;
     Ok(if end == BANNED { Suspension::Banned } else { Suspension::Until(end) })
 }
 

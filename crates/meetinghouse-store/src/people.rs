@@ -271,10 +271,3 @@ pub async fn set_admin_in(tx: &mut Tx, id: i64, is_admin: bool) -> Result<bool> 
         .await?;
     Ok(done.rows_affected() == 1)
 }
-
-/// Ends every session of a person, in the caller's transaction (with a new
-/// password set by the operator); how many there were.
-pub async fn end_sessions_in(tx: &mut Tx, id: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM sessions WHERE person_id = $1").bind(id).execute(&mut **tx).await?;
-    Ok(done.rows_affected())
-}

@@ -27,6 +27,13 @@ pub async fn delete_for_person(db: &Db, person_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// [`delete_for_person`], in the caller's transaction (a suspension, a new
+/// password set by the operator); how many there were.
+pub async fn delete_for_person_in(tx: &mut Tx, person_id: i64) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE person_id = $1").bind(person_id).execute(&mut **tx).await?;
+    Ok(done.rows_affected())
+}
+
 /// Ends every session of a person but one (by its token's hash), in the
 /// caller's transaction: after they change their password, only the browser
 /// they changed it in stays signed in.
