@@ -120,7 +120,19 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &Conversa
             Ok(id) => match store_prompts::by_id(db, id).await? {
                 // Its hosts by the prompts' rule: an opener only while they
                 // still speak for what it names.
-                Some(p) if actor.is_admin || crate::prompts::hosted_by(db, &p, actor.id).await? => Some(p),
+                Some(p) if actor.is_admin || crate::prompts::hosted_by(db, &p, actor.id).await? => {
+                    // Not on a prompt of an archived group.
+                    let group = match p.group_id {
+                        Some(g) => meetinghouse_store::groups::by_id(db, g).await?,
+                        None => None,
+                    };
+                    if let Some(g) = group
+                        && let Some(at) = g.archived_at
+                    {
+                        e.add("prompt", groups::archived_words(&g.name, at));
+                    }
+                    Some(p)
+                }
                 _ => {
                     e.add("prompt", format!("You host no prompt number {id}; only a prompt's host can open a conversation on it."));
                     None
@@ -152,6 +164,11 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &Conversa
         ));
     }
     let mut tx = db.begin().await?;
+    // An archived group takes no new conversation (the form's checks said
+    // so; checked again where it is written).
+    for g in group.as_ref().map(|g| g.id).into_iter().chain(prompt.as_ref().and_then(|p| p.group_id)) {
+        groups::ensure_open_for_changes(&mut tx, db.backend(), g).await?;
+    }
     let id = store::insert(&mut tx, &NewConversation {
         host_person: actor.id,
         host_org: org_id,
@@ -190,6 +207,10 @@ pub struct Conversation {
     pub host_label: String,
     /// Whether the viewer may accept or reject statements and close it.
     pub viewer_hosts: bool,
+    /// Why it takes no statements or votes while it stays open: the group it
+    /// belongs to is archived (`groups::archived_words`). Its hosts may
+    /// still check statements and close it.
+    pub group_archived: Option<String>,
 }
 
 impl Conversation {
@@ -205,8 +226,13 @@ impl Conversation {
 /// the viewer is not in.
 pub async fn load(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<Conversation> {
     let row = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+    let mut group_archived = None;
     if let Some(gid) = row.group_id {
-        groups::ensure_visible(db, gid, viewer).await?;
+        let group = meetinghouse_store::groups::by_id(db, gid).await?.ok_or(CoreError::NotFound)?;
+        if !groups::can_see(db, &group, viewer).await? {
+            return Err(CoreError::NotFound);
+        }
+        group_archived = group.archived_at.map(|at| groups::archived_words(&group.name, at));
     }
     let viewer_hosts = match viewer {
         Some(a) => is_host(db, &row, a).await?,
@@ -217,7 +243,7 @@ pub async fn load(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<Conversati
         (_, Some(org)) => format!("{} · {org}", row.host_name),
         _ => row.host_name.clone(),
     };
-    Ok(Conversation { description_html: markdown::render(&row.description), host_label, viewer_hosts, row })
+    Ok(Conversation { description_html: markdown::render(&row.description), host_label, viewer_hosts, group_archived, row })
 }
 
 /// Whether a person hosts a conversation: staff of the organisation it was
@@ -301,6 +327,11 @@ fn may_take_part(settings: &Settings, c: &Conversation, p: &Participant<'_>) -> 
     if !c.is_open() {
         return Err(closed());
     }
+    // An archived group's conversation takes no statement or vote (checked
+    // again in the writing transaction: [`in_open_group`]).
+    if let Some(why) = &c.group_archived {
+        return Err(CoreError::Forbidden(why.clone()));
+    }
     match p {
         Participant::Person(a) => ensure_can_post(a, settings)?,
         Participant::Browser(t) => {
@@ -353,6 +384,7 @@ pub async fn add_statement(db: &Db, settings: &Settings, c: &Conversation, p: &P
     if !store::change_open(&mut tx, c.row.id).await? {
         return Err(closed());
     }
+    in_open_group(&mut tx, db, c).await?;
     let author = join(c, p, &mut tx).await?;
     let mine = store::statements_by(&mut tx, c.row.id, author).await?;
     if mine >= caps::STATEMENTS_PER_PARTICIPANT as i64 {
@@ -375,6 +407,15 @@ pub async fn add_statement(db: &Db, settings: &Settings, c: &Conversation, p: &P
     };
     tx.commit().await.map_err(StoreError::from)?;
     Ok(if accepted { Added::Accepted(id) } else { Added::Pending(id) })
+}
+
+/// Refuses a statement or a vote, in the transaction that writes it, when
+/// the conversation's group was archived since the page was loaded.
+async fn in_open_group(tx: &mut meetinghouse_store::Tx, db: &Db, c: &Conversation) -> Result<()> {
+    match c.row.group_id {
+        Some(g) => groups::ensure_open_for_changes(tx, db.backend(), g).await,
+        None => Ok(()),
+    }
 }
 
 /// Why a statement already in the conversation (with this status) cannot be added.
@@ -446,6 +487,7 @@ pub async fn vote(db: &Db, settings: &Settings, c: &Conversation, p: &Participan
     if !store::change_open(&mut tx, c.row.id).await? {
         return Err(closed());
     }
+    in_open_group(&mut tx, db, c).await?;
     let participant = join(c, p, &mut tx).await?;
     if !store::upsert_vote(&mut tx, c.row.id, participant, statement_id, v).await? {
         // Taken out between the check above and this write.

@@ -289,9 +289,15 @@ async fn resolve_mentions(db: &Db, actor: &Actor, body: &str, e: &mut FieldError
 }
 
 /// Posts a reply to a subject (or to a reply on it); returns the reply's id.
+/// Nothing that belongs to an archived group (its discussion, a story shared
+/// with it, its prompts) takes a new reply: `groups::ensure_not_archived`,
+/// checked first, before the reply's one batch is written.
 pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, form: &ReplyForm) -> Result<i64> {
     ensure_can_post(actor, mail.settings)?;
     let info = subjects::resolve(db, subject, Some(actor)).await?;
+    if let Some(group) = info.group_id {
+        crate::groups::ensure_not_archived(db, group).await?;
+    }
     let persona = persona::resolve(db, actor, &form.speak_as).await?;
     let parent = match form.parent_id.trim() {
         "" => None,
@@ -542,6 +548,9 @@ pub struct Conversation {
     /// The voices the reader may reply with: (choice value, label).
     pub personas: Vec<(String, String)>,
     pub signed_in: bool,
+    /// Why it takes no new replies, when what it belongs to is an archived
+    /// group (`groups::archived_words`); its replies stay to read.
+    pub archived: Option<String>,
 }
 
 /// A page of a subject's conversation, after reply `after` (or from the start).
@@ -565,7 +574,11 @@ pub async fn conversation(db: &Db, subject: Subject, viewer: Option<&Actor>, aft
         Some(a) => persona::available(db, a).await?.iter().map(|p| (p.choice_value(), p.label())).collect(),
         None => Vec::new(),
     };
-    Ok(Conversation { info, replies: views(rows, viewer), next_after, later_page: after.is_some(), personas, signed_in: viewer.is_some() })
+    let archived = match info.group_id {
+        Some(g) => meetinghouse_store::groups::by_id(db, g).await?.and_then(|g| g.archived_at.map(|at| crate::groups::archived_words(&g.name, at))),
+        None => None,
+    };
+    Ok(Conversation { info, replies: views(rows, viewer), next_after, later_page: after.is_some(), personas, signed_in: viewer.is_some(), archived })
 }
 
 /// A reply on its own page: its parent for context, its answers a page at

@@ -283,6 +283,7 @@ pub async fn seed_first_steps(db: &Db, media: &meetinghouse_media::MediaStore, s
         return Ok(report);
     }
     report.replies = seed_conversations(db, &town.people, &town.orgs, &town.groups).await?;
+    report.replies += seed_amendment(db, &town).await?;
     tracing::debug!(elapsed = ?started.elapsed(), "demo: replies");
     if steps < 5 {
         return Ok(report);
@@ -480,6 +481,45 @@ async fn demo_conversation(db: &Db, host: i64) -> Result<Option<i64>> {
 /// out" prompt, threads that cross sectors, private thanks, and reports
 /// waiting in the moderation queue. Returns how many replies were written:
 /// none when an earlier run wrote them.
+/// An open amendment to Tiverton Together's purpose, so the demo shows how a
+/// network's purpose changes: Umar proposes it, Pete objects with a reason,
+/// and Umar answers in its conversation. Left open: its seven days run from
+/// when the demo was seeded. Returns the replies written (none when a run
+/// already proposed it).
+async fn seed_amendment(db: &Db, town: &Town) -> Result<usize> {
+    use crate::purposes::{self, AmendForm, ObjectionForm};
+    let group = town.groups["tiverton-together"];
+    let already = !meetinghouse_store::purposes::open_amendments(db, group).await?.is_empty()
+        || !meetinghouse_store::purposes::settled_amendments(db, group, 1).await?.is_empty();
+    if already {
+        return Ok(0);
+    }
+    let loaded = crate::settings::Settings::load(db).await?;
+    let mail = crate::notifications::Mailer { settings: &loaded, base_url: "http://localhost" };
+    let actor = |handle: &'static str| async move {
+        let row = people::by_id(db, town.people[handle]).await?.ok_or(crate::CoreError::NotFound)?;
+        Ok::<_, crate::CoreError>(crate::Actor::from_row(&row))
+    };
+    let (umar, pete) = (actor("umar").await?, actor("pete").await?);
+    let form = AmendForm {
+        text: "The town's network of networks: museum, arts, library, housing and council people, and the residents they serve, \
+               finding common ground, acting on it together and telling the town what came of it."
+            .into(),
+        why: "Residents are the reason we meet, so they belong in the sentence; and saying what came of our work keeps us honest.".into(),
+    };
+    let id = purposes::propose(db, mail, &umar, "tiverton-together", &form).await?;
+    let objection = ObjectionForm {
+        reason: "\"Telling the town\" sounds like a promise of a newsletter nobody has time to write. Could we say \"sharing what we learnt\" instead?".into(),
+    };
+    purposes::object(db, mail, &pete, "tiverton-together", id, &objection).await?;
+    let answer = crate::conversations::ReplyForm {
+        body: "Fair point, Pete. I meant the page on this site, not a newsletter. If \"sharing what we learnt\" reads better to others too, I will withdraw this and propose it with your words.".into(),
+        ..Default::default()
+    };
+    crate::conversations::post(db, mail, &umar, crate::subjects::Subject::Amendment(id), &answer).await?;
+    Ok(1)
+}
+
 async fn seed_conversations(
     db: &Db,
     ids: &std::collections::HashMap<&str, i64>,

@@ -37,11 +37,30 @@ pub struct GroupForm {
     pub join_policy: String,
 }
 
+/// The check of a group's name, for [`create`] and [`edit`] alike. Names
+/// need not be unique among groups (unlike organisations': a group speaks
+/// through its people, never as a voice of its own), so neither checks one
+/// against the others.
+fn check_name(e: &mut FieldErrors, raw: &str) -> String {
+    line(e, "name", "The name", raw, limits::NAME_MAX, true)
+}
+
+/// The checks of who can see a group and how people join it, for [`create`]
+/// and [`edit`] alike.
+fn check_choices(e: &mut FieldErrors, visibility: &str, join_policy: &str) {
+    if !["public", "members"].contains(&visibility) {
+        e.add("visibility", "Choose whether the group is public or for members only.");
+    }
+    if !["open", "request", "invite"].contains(&join_policy) {
+        e.add("join_policy", "Choose how people join: open, by request, or by invitation.");
+    }
+}
+
 /// Creates a group with the actor as host; returns its slug.
 pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &GroupForm) -> Result<String> {
     ensure_can_post(actor, settings)?;
     let mut e = FieldErrors::new();
-    let name = line(&mut e, "name", "The name", &form.name, limits::NAME_MAX, true);
+    let name = check_name(&mut e, &form.name);
     let slug = if form.slug.trim().is_empty() {
         let suggested = Slug::suggest(&name);
         if suggested.is_empty() && !name.trim().is_empty() {
@@ -54,12 +73,7 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &GroupFor
         Slug::parse(&form.slug).map_err(|m| e.add("slug", m)).ok()
     };
     let purpose = text(&mut e, "purpose", "The purpose", &form.purpose, limits::PURPOSE_MAX, false);
-    if !["public", "members"].contains(&form.visibility.as_str()) {
-        e.add("visibility", "Choose whether the group is public or for members only.");
-    }
-    if !["open", "request", "invite"].contains(&form.join_policy.as_str()) {
-        e.add("join_policy", "Choose how people join: open, by request, or by invitation.");
-    }
+    check_choices(&mut e, &form.visibility, &form.join_policy);
     e.into_result()?;
     let slug = slug.unwrap();
     let mut tx = db.begin().await?;
@@ -120,14 +134,17 @@ async fn closed_to(db: &Db, group: &GroupRow, actor: &Actor) -> Result<bool> {
 
 /// The group named by `slug` in a form that places something in it (a prompt,
 /// a common-ground conversation): the actor must belong to it at any depth
-/// (its hosts are active members, so they do). `Err` is the field error to
-/// show; a group the actor may not see is reported as not there, so its
-/// existence stays private.
+/// (its hosts are active members, so they do), and it must not be archived.
+/// `Err` is the field error to show; a group the actor may not see is
+/// reported as not there, so its existence stays private. (The writing
+/// transaction checks the archive again: [`ensure_open_for_changes`].)
 pub async fn for_placing(db: &Db, actor: &Actor, slug: &str) -> Result<std::result::Result<GroupRow, String>> {
     let missing = || Err(format!("There is no group at “{slug}”."));
     let Some(group) = by_address(db, slug).await? else { return Ok(missing()) };
     let belongs = actor.is_admin || is_member(db, actor.id, group.id).await?;
-    if belongs {
+    if belongs && let Some(at) = group.archived_at {
+        Ok(Err(archived_words(&group.name, at)))
+    } else if belongs {
         Ok(Ok(group))
     } else if group.visibility == "members" {
         Ok(missing())
@@ -218,6 +235,11 @@ impl GroupPage {
     pub fn lets_nobody_in(&self, m: &MemberView) -> bool {
         m.member_kind == "group"
             && !store::passes_up(m.group_join_policy.as_deref().unwrap_or("open"), &self.group.join_policy)
+    }
+
+    /// The day the group was archived, in words; `None` while it is open.
+    pub fn archived_on(&self) -> Option<String> {
+        self.group.archived_at.map(crate::format_date)
     }
 
     /// "Museum · Riverside Makers": what brings the viewer in, in words.
@@ -399,14 +421,16 @@ pub struct Theirs {
 /// something already in (or waiting), where it could only say so, nor by
 /// someone who does not host an invitation-only group, where it could only
 /// be refused, nor for a group anyone may join into a group that chooses its
-/// members (refused: [`nest`]). Organisations are offered to their admins
-/// only. What they already brought (or asked to) is in `theirs`. A few
+/// members (refused: [`nest`]), nor into or out of an archived group.
+/// Organisations are offered to their admins only. What they already
+/// brought (or asked to) is in `theirs`. A few
 /// queries whatever the number of groups and organisations (at most
 /// [`OFFERS_MAX`] of each).
 pub async fn offers(db: &Db, actor: &Actor, group_id: i64) -> Result<Offers> {
     let mut out = Offers::default();
     let Some(group) = store::by_id(db, group_id).await? else { return Ok(out) };
-    let may_offer = group.join_policy != "invite" || is_host(db, actor, group_id).await?;
+    // An archived group takes no one new; nor does an archived group join.
+    let may_offer = group.archived_at.is_none() && (group.join_policy != "invite" || is_host(db, actor, group_id).await?);
     for (org, status) in store::admin_orgs_with_status(db, actor.id, group_id, OFFERS_MAX).await? {
         match status {
             None if may_offer => out.orgs.push(org),
@@ -417,7 +441,7 @@ pub async fn offers(db: &Db, actor: &Actor, group_id: i64) -> Result<Offers> {
     for row in store::hosted_with_status(db, actor.id, group_id, actor.is_admin, OFFERS_MAX).await? {
         let other = row.group;
         match row.status {
-            None if may_offer && store::passes_up(&other.join_policy, &group.join_policy) => out.groups.push(other),
+            None if may_offer && other.archived_at.is_none() && store::passes_up(&other.join_policy, &group.join_policy) => out.groups.push(other),
             None => {}
             Some(status) => out.theirs.push(Theirs { kind: "group", id: other.id, name: other.name, status }),
         }
@@ -507,7 +531,8 @@ async fn tell_hosts(db: &Db, mail: Mailer<'_>, actor: &Actor, group: &GroupRow, 
 
 /// A person joins (or asks to join) a group themselves, or accepts an
 /// invitation. Asking again while a request waits answers
-/// `AlreadyRequested`, so the hosts are told once.
+/// `AlreadyRequested`, so the hosts are told once. An archived group takes
+/// no one new, by any of these ([`ensure_open_for_changes`]).
 pub async fn join(db: &Db, settings: &Settings, actor: &Actor, slug: &str) -> Result<JoinOutcome> {
     ensure_can_post(actor, settings)?;
     let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
@@ -519,8 +544,15 @@ pub async fn join(db: &Db, settings: &Settings, actor: &Actor, slug: &str) -> Re
     let outcome = match store::membership_in(&mut tx, group.id, MemberKind::Person, actor.id).await? {
         Some((_, status)) if status == "active" => JoinOutcome::AlreadyMember,
         Some((_, status)) if status == "requested" => JoinOutcome::AlreadyRequested,
-        Some(_) => admit(&mut tx, group.id, MemberKind::Person, actor.id, "active", actor.id).await?,
-        None => admit(&mut tx, group.id, MemberKind::Person, actor.id, admission(&group, false)?, actor.id).await?,
+        // Accepting an invitation, or joining: not into an archived group.
+        Some(_) => {
+            ensure_open_for_changes(&mut tx, db.backend(), group.id).await?;
+            admit(&mut tx, group.id, MemberKind::Person, actor.id, "active", actor.id).await?
+        }
+        None => {
+            ensure_open_for_changes(&mut tx, db.backend(), group.id).await?;
+            admit(&mut tx, group.id, MemberKind::Person, actor.id, admission(&group, false)?, actor.id).await?
+        }
     };
     tx.commit().await.map_err(StoreError::from)?;
     Ok(outcome)
@@ -598,6 +630,7 @@ pub async fn add_org(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, org_s
         return Err(not_org_admin(&org.name));
     }
     let status = admission(&group, hosts_in(&mut tx, actor, group.id).await?)?;
+    ensure_open_for_changes(&mut tx, db.backend(), group.id).await?;
     let outcome = admit(&mut tx, group.id, MemberKind::Org, org.id, status, actor.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     if outcome == JoinOutcome::Requested {
@@ -605,6 +638,16 @@ pub async fn add_org(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, org_s
         tell_hosts(db, mail, actor, &group, &text).await;
     }
     Ok(outcome)
+}
+
+/// A parent group and a member group read in the transaction that nests
+/// one in the other, after `store::check_nest`'s lock: plain reads (their
+/// rows are not locked here, so this never waits for a change of join
+/// policy that holds one and waits for that lock).
+async fn nesting_pair(tx: &mut Tx, parent: i64, child: i64) -> Result<(GroupRow, GroupRow)> {
+    let parent = store::by_id_in(tx, parent).await?.ok_or(CoreError::NotFound)?;
+    let child = store::by_id_in(tx, child).await?.ok_or(CoreError::NotFound)?;
+    Ok((parent, child))
 }
 
 /// The refusal of a nesting that would let anyone in: anyone may join
@@ -624,7 +667,8 @@ fn open_into_closed(child: &GroupRow, parent: &GroupRow) -> String {
 /// (both checked in the transaction that adds it). A nesting that would make
 /// a loop is refused, and so is a group anyone may join into one that
 /// chooses its members (it would let anyone in); a child already in is left
-/// as it is (`AlreadyMember`).
+/// as it is (`AlreadyMember`). An archived group takes no member group, and
+/// an archived group joins none.
 /// A child the actor may not see is answered exactly as a group that does
 /// not exist. A new request is told to the parent's hosts once it is saved.
 pub async fn nest(db: &Db, mail: Mailer<'_>, actor: &Actor, parent_slug: &str, child_slug: &str) -> Result<JoinOutcome> {
@@ -650,10 +694,8 @@ pub async fn nest(db: &Db, mail: Mailer<'_>, actor: &Actor, parent_slug: &str, c
     if !hosts_in(&mut tx, actor, child.id).await? {
         return Err(not_host_of_child());
     }
-    if !store::passes_up(&child.join_policy, &parent.join_policy) {
-        return Err(FieldErrors::one("child", open_into_closed(&child, &parent)));
-    }
     let status = admission(&parent, hosts_in(&mut tx, actor, parent.id).await?)?;
+    ensure_open_for_changes(&mut tx, db.backend(), parent.id).await?;
     store::check_nest(&mut tx, db.backend(), parent.id, child.id).await.map_err(|err| match err {
         StoreError::Conflict { what: "cycle" } => FieldErrors::one(
             "child",
@@ -668,6 +710,15 @@ pub async fn nest(db: &Db, mail: Mailer<'_>, actor: &Actor, parent_slug: &str, c
         ),
         other => other.into(),
     })?;
+    // Both groups as they are now, after the lock that makes nestings and
+    // changes of join policy take turns (`store::lock_nesting`).
+    let (parent, child) = nesting_pair(&mut tx, parent.id, child.id).await?;
+    if let Some(at) = child.archived_at {
+        return Err(FieldErrors::one("child", archived_words(&child.name, at)));
+    }
+    if !store::passes_up(&child.join_policy, &parent.join_policy) {
+        return Err(FieldErrors::one("child", open_into_closed(&child, &parent)));
+    }
     let outcome = admit(&mut tx, parent.id, MemberKind::Group, child.id, status, actor.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     if outcome == JoinOutcome::Requested {
@@ -701,24 +752,14 @@ async fn tell_answer(tx: &mut Tx, mail: Mailer<'_>, actor: &Actor, asker: Option
 /// changes nothing. A group whose joining would now make a loop, or that
 /// anyone may join while this group chooses its members, is refused with the
 /// reason, for the whole form (the request is a row of the page, not a
-/// field).
+/// field). An archived group approves none (its requests wait, and may be
+/// declined), and an archived group's request to join is not approved.
 pub async fn approve(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<()> {
     let kind = parse_kind(kind)?;
     let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     let (name, _) = member_name(db, kind, member_id).await?;
-    let child = match kind {
-        MemberKind::Group => store::by_id(db, member_id).await?,
-        _ => None,
-    };
     let mut tx = host_turn(db, actor, &group, "approve requests").await?;
-    if let Some(child) = &child
-        && !store::passes_up(&child.join_policy, &group.join_policy)
-    {
-        return Err(FieldErrors::one(
-            "form",
-            format!("{} Decline the request: approving it would let anyone in.", open_into_closed(child, &group)),
-        ));
-    }
+    ensure_open_for_changes(&mut tx, db.backend(), group.id).await?;
     if kind == MemberKind::Group {
         // Re-check for a loop: the graph may have changed since the request.
         if let Err(err) = store::check_nest(&mut tx, db.backend(), group.id, member_id).await {
@@ -733,6 +774,18 @@ pub async fn approve(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, kind:
                 ),
                 other => other.into(),
             });
+        }
+        // Both groups as they are now, after that lock (a join policy
+        // changed since the request, or since this page was drawn).
+        let (parent, child) = nesting_pair(&mut tx, group.id, member_id).await?;
+        if let Some(at) = child.archived_at {
+            return Err(FieldErrors::one("form", format!("{} Decline the request.", archived_words(&child.name, at))));
+        }
+        if !store::passes_up(&child.join_policy, &parent.join_policy) {
+            return Err(FieldErrors::one(
+                "form",
+                format!("{} Decline the request: approving it would let anyone in.", open_into_closed(&child, &parent)),
+            ));
         }
     }
     let asker = store::requested_by(&mut tx, group.id, kind, member_id).await?;
@@ -917,6 +970,7 @@ async fn invite_as(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str,
         .await?
         .ok_or_else(|| FieldErrors::one("handle", format!("Nobody here has the handle @{}.", handle.as_str())))?;
     let mut tx = host_turn(db, actor, &group, "invite people").await?;
+    ensure_open_for_changes(&mut tx, db.backend(), group.id).await?;
     if !store::insert_member(&mut tx, group.id, MemberKind::Person, person.id, "member", "invited", actor.id).await? {
         let message = match store::membership_in(&mut tx, group.id, MemberKind::Person, person.id).await? {
             Some((_, s)) if s == "requested" => format!("@{} has already asked to join: approve their request below.", person.handle),
@@ -968,4 +1022,263 @@ pub async fn mine(db: &Db, person_id: i64, page: i64) -> Result<(Vec<GroupRow>, 
     let more = rows.len() as i64 > MINE_PER_PAGE;
     rows.truncate(MINE_PER_PAGE as usize);
     Ok((rows, more))
+}
+
+/// Why a group takes nothing new: it is archived, since `at`.
+pub fn archived_words(name: &str, at: i64) -> String {
+    format!(
+        "{name} is archived (since {}): what it holds stays here to read, and it takes nothing new. Its hosts can open it again.",
+        crate::format_date(at)
+    )
+}
+
+/// Refuses, in plain words naming the group, a change that would write
+/// something into group `group_id` once it is archived: a member, a
+/// request, an invitation, a story placed in it, a reply in its discussion
+/// or on what is placed in it, a prompt, a common-ground conversation or a
+/// vote in one. Call it in the transaction that writes, before the write: on
+/// PostgreSQL it holds the group's row (`FOR SHARE`, store
+/// `groups::archived_in`) until that transaction ends, so archiving waits
+/// for the write and a write after the archiving is refused; on SQLite the
+/// write transaction is already the only writer. A group that is not there
+/// is "not found".
+pub async fn ensure_open_for_changes(tx: &mut Tx, backend: meetinghouse_store::Backend, group_id: i64) -> Result<()> {
+    match store::archived_in(tx, backend, group_id).await? {
+        None => Err(CoreError::NotFound),
+        Some((name, Some(at))) => Err(CoreError::Forbidden(archived_words(&name, at))),
+        Some((_, None)) => Ok(()),
+    }
+}
+
+/// [`ensure_open_for_changes`] outside a transaction, for a write that runs
+/// as one batch of statements (a reply: `Db::write`), where the check comes
+/// just before the batch: a reply that was already on its way when the
+/// group was archived may still land, a moment after.
+pub async fn ensure_not_archived(db: &Db, group_id: i64) -> Result<()> {
+    match store::by_id(db, group_id).await? {
+        None => Err(CoreError::NotFound),
+        Some(g) => match g.archived_at {
+            Some(at) => Err(CoreError::Forbidden(archived_words(&g.name, at))),
+            None => Ok(()),
+        },
+    }
+}
+
+/// How many of a group's (or an organisation's) latest changes its edit
+/// page lists.
+pub const CHANGES_SHOWN: i64 = 50;
+
+pub use meetinghouse_store::groups::ChangeRow;
+
+/// A host's changes to a group: its name, who can see it and how people
+/// join. Its address stays, so links, labels and QR codes keep working; its
+/// purpose changes only through amendments its members consent to.
+#[derive(Debug, Clone, Default)]
+pub struct GroupEditForm {
+    pub name: String,
+    pub visibility: String,
+    pub join_policy: String,
+    /// Ticked to make a members-only group public: the host confirms they
+    /// know what becomes visible to everyone ([`PUBLIC_WARNING`]).
+    pub confirm_public: bool,
+}
+
+/// What making a members-only group public shows to everyone, said before it
+/// is done (and asked to be confirmed).
+pub const PUBLIC_WARNING: &str = "Everyone, signed in or not, will see its members, its discussion, \
+     its prompts and its common-ground conversations. Stories shared with the group stay for its members only.";
+
+/// The edit page of a group, for its hosts.
+#[derive(Debug, Clone)]
+pub struct EditPage {
+    pub group: GroupRow,
+    /// The purpose, shown but not edited here (amendments change it).
+    pub purpose_html: String,
+    /// Its latest changes ([`CHANGES_SHOWN`]), newest first.
+    pub changes: Vec<ChangeRow>,
+}
+
+impl EditPage {
+    /// The day it was archived, in words; `None` while it is open.
+    pub fn archived_on(&self) -> Option<String> {
+        self.group.archived_at.map(crate::format_date)
+    }
+}
+
+/// A group the actor may manage (edit, archive): "not found" when they may
+/// not see it, refused when they do not host it (instance admins may act as
+/// hosts, as for its members).
+pub async fn for_managing(db: &Db, actor: &Actor, slug: &str) -> Result<GroupRow> {
+    let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
+    if !can_see(db, &group, Some(actor)).await? {
+        return Err(CoreError::NotFound);
+    }
+    if !is_host(db, actor, group.id).await? {
+        return Err(CoreError::Forbidden(format!("Only hosts of {} can change it.", group.name)));
+    }
+    Ok(group)
+}
+
+/// Loads a group's edit page for one of its hosts ([`for_managing`]).
+pub async fn edit_page(db: &Db, actor: &Actor, slug: &str) -> Result<EditPage> {
+    let group = for_managing(db, actor, slug).await?;
+    Ok(EditPage { purpose_html: markdown::render(&group.purpose), changes: store::changes(db, group.id, CHANGES_SHOWN).await?, group })
+}
+
+/// One change in a group's or an organisation's log, in words ("changed the
+/// name from “A” to “B”").
+pub fn change_words(c: &ChangeRow) -> String {
+    let policy = |p: &str| match p {
+        "open" => "anyone can join",
+        "request" => "people ask, a host approves",
+        "invite" => "by invitation only",
+        other => other,
+    }
+    .to_string();
+    match (c.field.as_str(), c.new_value.as_str()) {
+        ("visibility", "members") => "made it members only".into(),
+        ("visibility", _) => "made it public".into(),
+        ("join_policy", new) => format!("changed how people join from “{}” to “{}”", policy(&c.old_value), policy(new)),
+        ("archived", "archived") => "archived it".into(),
+        ("archived", _) => "opened it again".into(),
+        ("sector", new) => format!(
+            "changed the sector from “{}” to “{}”",
+            crate::types::sector_label(&c.old_value),
+            crate::types::sector_label(new)
+        ),
+        ("description", _) => "changed the description".into(),
+        (field, new) if c.old_value.is_empty() => format!("set the {field} to “{new}”"),
+        (field, "") => format!("removed the {field} (it was “{}”)", c.old_value),
+        (field, new) => format!("changed the {field} from “{}” to “{new}”", c.old_value),
+    }
+}
+
+/// Who made a change, in words: their display name and handle, or "Someone
+/// whose account is gone".
+pub fn change_by(c: &ChangeRow) -> String {
+    match (&c.changed_by_name, &c.changed_by_handle) {
+        (Some(name), Some(handle)) => format!("{name} (@{handle})"),
+        _ => "Someone whose account is gone".into(),
+    }
+}
+
+/// A host edits a group's name, visibility and join policy (never its
+/// address or purpose); returns the fields changed (none: nothing to save).
+/// Checked as when the group was created, then, in one transaction after the
+/// group's row is locked: that the actor hosts it (or is an instance admin),
+/// that a members-only group made public was confirmed
+/// ([`GroupEditForm::confirm_public`]), and that a new join policy keeps
+/// the networks rule (`store::passes_up`): a group anyone may join is never
+/// an active member of a group that chooses its members (it would let anyone
+/// in), so a group that is in such a network cannot become open, and a
+/// group with such member groups cannot stop being open — refused naming
+/// the groups. Each change is logged (`group_changes`) in that transaction.
+/// An archived group may be edited too (its hosts may still hide it, or
+/// rename it); its content stays read-only.
+pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, slug: &str, form: &GroupEditForm) -> Result<Vec<&'static str>> {
+    ensure_can_post(actor, settings)?;
+    let group = for_managing(db, actor, slug).await?;
+    let mut e = FieldErrors::new();
+    let name = check_name(&mut e, &form.name);
+    check_choices(&mut e, &form.visibility, &form.join_policy);
+    e.into_result()?;
+    let mut tx = db.begin().await?;
+    store::lock_group(&mut tx, db.backend(), group.id).await?;
+    if !hosts_in(&mut tx, actor, group.id).await? {
+        return Err(CoreError::Forbidden(format!("Only hosts of {} can change it.", group.name)));
+    }
+    // The group as it is now, with its row held: another host's change
+    // committed meanwhile is what this one changes.
+    let now = store::by_id_in(&mut tx, group.id).await?.ok_or(CoreError::NotFound)?;
+    if now.visibility == "members" && form.visibility == "public" && !form.confirm_public {
+        return Err(FieldErrors::one(
+            "confirm_public",
+            format!("Confirm that you want to make {} public: {PUBLIC_WARNING}", now.name),
+        ));
+    }
+    if now.join_policy != form.join_policy {
+        store::lock_nesting(&mut tx, db.backend()).await?;
+        let (parents, members) = store::nesting_in(&mut tx, group.id).await?;
+        if let Some(message) = nesting_refusal(&name, &form.join_policy, &parents, &members) {
+            return Err(FieldErrors::one("join_policy", message));
+        }
+    }
+    let mut changed = Vec::new();
+    for (field, old, new) in [
+        ("name", now.name.as_str(), name.as_str()),
+        ("visibility", now.visibility.as_str(), form.visibility.as_str()),
+        ("join_policy", now.join_policy.as_str(), form.join_policy.as_str()),
+    ] {
+        if old != new {
+            store::log_change(&mut tx, group.id, actor.id, field, old, new).await?;
+            changed.push(field);
+        }
+    }
+    if changed.is_empty() {
+        return Ok(changed);
+    }
+    store::update(&mut tx, group.id, &store::GroupEdit { name: &name, visibility: &form.visibility, join_policy: &form.join_policy }).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(changed)
+}
+
+/// Why group `name` may not take join policy `policy`, given the groups it
+/// is an active member of (`parents`) and its active member groups
+/// (`members`), naming them (at most a few); `None` when the networks rule
+/// holds.
+fn nesting_refusal(name: &str, policy: &str, parents: &[GroupRow], members: &[GroupRow]) -> Option<String> {
+    let names = |groups: Vec<&GroupRow>| {
+        let mut words: Vec<String> = groups.iter().take(3).map(|g| g.name.clone()).collect();
+        if groups.len() > 3 {
+            words.push(format!("{} more", groups.len() - 3));
+        }
+        words.join(", ")
+    };
+    let closed: Vec<&GroupRow> = parents.iter().filter(|p| !store::passes_up(policy, &p.join_policy)).collect();
+    if !closed.is_empty() {
+        return Some(format!(
+            "{name} is a member of {}, whose hosts choose their members. If anyone could join {name}, joining it would let anyone into them, \
+             so it cannot become open while it is in them: choose “People ask, a host approves” or “By invitation only”, \
+             or take {name} out of those networks first.",
+            names(closed)
+        ));
+    }
+    let open: Vec<&GroupRow> = members.iter().filter(|m| !store::passes_up(&m.join_policy, policy)).collect();
+    if !open.is_empty() {
+        return Some(format!(
+            "Anyone can join {}, which {} a member of {name}: if {name}'s hosts chose its members, joining {} would let anyone in. \
+             Keep {name} open, or take those groups out of it first (their hosts can make them choose their members instead).",
+            names(open.clone()),
+            if open.len() == 1 { "is" } else { "are each" },
+            if open.len() == 1 { "it" } else { "them" },
+        ));
+    }
+    None
+}
+
+/// A host archives a group: from now on it is read-only
+/// ([`ensure_open_for_changes`]) — what it holds stays readable to those who
+/// could read it, requests and invitations stay but cannot be accepted, and
+/// its page says since when. Checked and logged in one transaction after the
+/// group's row is locked. Returns false when it was archived already.
+pub async fn archive(db: &Db, actor: &Actor, slug: &str) -> Result<bool> {
+    set_archived(db, actor, slug, true).await
+}
+
+/// A host opens an archived group again; false when it was not archived.
+pub async fn unarchive(db: &Db, actor: &Actor, slug: &str) -> Result<bool> {
+    set_archived(db, actor, slug, false).await
+}
+
+async fn set_archived(db: &Db, actor: &Actor, slug: &str, archived: bool) -> Result<bool> {
+    let group = for_managing(db, actor, slug).await?;
+    let mut tx = host_turn(db, actor, &group, if archived { "archive it" } else { "open it again" }).await?;
+    let at = archived.then(meetinghouse_store::now);
+    if !store::set_archived(&mut tx, group.id, at).await? {
+        return Ok(false);
+    }
+    let (old, new) = if archived { ("open", "archived") } else { ("archived", "open") };
+    store::log_change(&mut tx, group.id, actor.id, "archived", old, new).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(true)
 }

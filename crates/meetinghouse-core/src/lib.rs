@@ -22,6 +22,7 @@ pub mod orgs;
 pub mod people;
 pub mod persona;
 pub mod prompts;
+pub mod purposes;
 pub mod retention;
 pub mod search;
 pub mod secrets;

@@ -1176,6 +1176,7 @@ async fn subject_group(db: &Db, r: &ReplyRow) -> Result<Option<i64>> {
         Some(Subject::Group(g)) => Some(g),
         Some(Subject::Story(id)) => store_stories::by_id(db, id).await?.and_then(|s| s.group_id),
         Some(Subject::Prompt(id)) => store_prompts::by_id(db, id).await?.and_then(|p| p.group_id),
+        Some(Subject::Amendment(id)) => meetinghouse_store::purposes::amendment(db, id).await?.map(|a| a.group_id),
         _ => None,
     })
 }

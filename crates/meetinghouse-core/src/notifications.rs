@@ -1,7 +1,8 @@
-//! Notifications: replies to you, mentions, thanks, moderation outcomes and
-//! join requests, listed in the app with an unread count, and emailed per
-//! person's choice — at once, in a daily digest, or never — through the
-//! outbox. Every email carries a signed one-click unsubscribe link.
+//! Notifications: replies to you, mentions, thanks, moderation outcomes,
+//! join requests, invitations and amendments to a group's purpose, listed
+//! in the app with an unread count, and emailed per person's choice — at
+//! once, in a daily digest, or never — through the outbox. Every email
+//! carries a signed one-click unsubscribe link.
 
 use meetinghouse_store::notifications::{self as store, NotificationRow};
 use meetinghouse_store::writes::{Arg, Batch, Text};
@@ -50,6 +51,14 @@ pub enum Kind {
     Invitation,
     /// The answer to a request to join a group: approved or declined.
     Membership,
+    /// An amendment to a group's purpose was proposed (told to its hosts;
+    /// migration 0034).
+    Amendment,
+    /// Someone objected to an amendment (told to its proposer).
+    Objection,
+    /// An amendment was settled (adopted, not adopted, superseded) or
+    /// withdrawn (told to its proposer and those who objected).
+    AmendmentOutcome,
 }
 
 impl Kind {
@@ -62,6 +71,9 @@ impl Kind {
             Kind::JoinRequest => "join_request",
             Kind::Invitation => "invitation",
             Kind::Membership => "membership",
+            Kind::Amendment => "amendment",
+            Kind::Objection => "objection",
+            Kind::AmendmentOutcome => "amendment_outcome",
         }
     }
 }

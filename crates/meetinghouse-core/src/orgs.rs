@@ -94,6 +94,30 @@ fn name_taken(name: &str, other: Option<&OrgRow>) -> CoreError {
     )
 }
 
+/// The check of an organisation's name, for [`create`] and [`edit`] alike
+/// (whether another has it is checked in their transactions).
+fn check_name(e: &mut FieldErrors, raw: &str) -> String {
+    line(e, "name", "The name", raw, limits::NAME_MAX, true)
+}
+
+/// An organisation's details besides its name and address, checked.
+struct Details {
+    sector: String,
+    description: String,
+    website: String,
+    town: String,
+}
+
+/// The checks of an organisation's sector, description, website and town,
+/// for [`create`] and [`edit`] alike.
+fn check_details(e: &mut FieldErrors, form: &OrgForm) -> Details {
+    let sector = parse_sector(&form.sector).map_err(|_| e.add("sector", "Choose the organisation's sector.")).unwrap_or_default();
+    let description = text(e, "description", "The description", &form.description, limits::DESCRIPTION_MAX, false);
+    let website = website(e, "website", &form.website);
+    let town = text(e, "town", "The town", &form.town, limits::TOWN_MAX, false);
+    Details { sector, description, website, town }
+}
+
 /// Creates an organisation with the actor as its admin; returns its slug.
 /// A name another organisation has (ignoring case, accents, spacing and
 /// punctuation: [`name_key`]) is refused, so nobody can pose as it or speak
@@ -105,7 +129,7 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &OrgForm)
         return Err(CoreError::Forbidden("On this meeting house only admins can create organisations. Ask an admin to add yours.".into()));
     }
     let mut e = FieldErrors::new();
-    let name = line(&mut e, "name", "The name", &form.name, limits::NAME_MAX, true);
+    let name = check_name(&mut e, &form.name);
     let suggested = if form.slug.trim().is_empty() { Some(Slug::suggest(&name)) } else { None };
     let slug = match &suggested {
         Some(s) if s.is_empty() && !name.trim().is_empty() => {
@@ -115,12 +139,10 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &OrgForm)
         Some(s) => Slug::parse(s).map_err(|m| e.add("slug", m)).ok(),
         None => Slug::parse(&form.slug).map_err(|m| e.add("slug", m)).ok(),
     };
-    let sector = parse_sector(&form.sector).map_err(|_| e.add("sector", "Choose the organisation's sector.")).ok();
-    let description = text(&mut e, "description", "The description", &form.description, limits::DESCRIPTION_MAX, false);
-    let site = website(&mut e, "website", &form.website);
-    let town = text(&mut e, "town", "The town", &form.town, limits::TOWN_MAX, false);
+    let details = check_details(&mut e, form);
     e.into_result()?;
-    let (slug, sector) = (slug.unwrap(), sector.unwrap());
+    let slug = slug.unwrap();
+    let Details { sector, description, website: site, town } = details;
     let folded = name_key(&name);
     let mut tx = db.begin().await?;
     fold_stored_names(&mut tx).await?;
@@ -430,4 +452,90 @@ pub async fn change_role(db: &Db, actor: &Actor, slug: &str, person_id: i64, rol
     orgs::set_role(&mut tx, org.id, person_id, role).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(name)
+}
+
+/// An organisation's edit page, for its admins.
+#[derive(Debug, Clone)]
+pub struct EditPage {
+    pub org: OrgRow,
+    /// Its latest changes (`groups::CHANGES_SHOWN`), newest first.
+    pub changes: Vec<groups::ChangeRow>,
+}
+
+/// An organisation the actor may change: its active admins (and instance
+/// admins, who may manage its members too); anyone else is refused.
+pub async fn for_managing(db: &Db, actor: &Actor, slug: &str) -> Result<OrgRow> {
+    let org = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
+    let admin = actor.is_admin || orgs::membership(db, org.id, actor.id).await?.is_some_and(|(role, status)| role == "admin" && status == "active");
+    if !admin {
+        return Err(CoreError::Forbidden(format!("Only admins of {} can change its details.", org.name)));
+    }
+    Ok(org)
+}
+
+/// Loads an organisation's edit page for one of its admins ([`for_managing`]).
+pub async fn edit_page(db: &Db, actor: &Actor, slug: &str) -> Result<EditPage> {
+    let org = for_managing(db, actor, slug).await?;
+    Ok(EditPage { changes: orgs::changes(db, org.id, crate::groups::CHANGES_SHOWN).await?, org })
+}
+
+/// An admin changes an organisation's name, sector, description, website and
+/// town (its address stays, and `form.slug` is not read); returns the fields
+/// changed (none: nothing to save). Checked as when it was created; then, in
+/// one transaction after its row is locked, that the actor is still an
+/// active admin (or an instance admin), and that no other organisation has
+/// the new name ([`name_key`], the message creation gives; a unique index
+/// settles two at once). A name that folds as before (only its case or
+/// spacing changed) is not compared again. Each change is logged
+/// (`org_changes`) in that transaction.
+pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, slug: &str, form: &OrgForm) -> Result<Vec<&'static str>> {
+    ensure_can_post(actor, settings)?;
+    let org = for_managing(db, actor, slug).await?;
+    let mut e = FieldErrors::new();
+    let name = check_name(&mut e, &form.name);
+    let details = check_details(&mut e, form);
+    e.into_result()?;
+    let mut tx = member_turn(db, &org).await?;
+    require_org_admin_in(&mut tx, actor, &org).await?;
+    let now = orgs::by_id_in(&mut tx, org.id).await?.ok_or(CoreError::NotFound)?;
+    let folded = name_key(&name);
+    let renamed = folded != name_key(&now.name);
+    if renamed {
+        fold_stored_names(&mut tx).await?;
+        if let Some(other) = orgs::by_folded_name(&mut tx, &folded).await?
+            && other.id != org.id
+        {
+            return Err(name_taken(&name, Some(&other)));
+        }
+    }
+    let mut changed = Vec::new();
+    for (field, old, new) in [
+        ("name", now.name.as_str(), name.as_str()),
+        ("sector", now.sector.as_str(), details.sector.as_str()),
+        ("description", now.description.as_str(), details.description.as_str()),
+        ("website", now.website.as_str(), details.website.as_str()),
+        ("town", now.town.as_str(), details.town.as_str()),
+    ] {
+        if old != new {
+            orgs::log_change(&mut tx, org.id, actor.id, field, old, new).await?;
+            changed.push(field);
+        }
+    }
+    if changed.is_empty() {
+        return Ok(changed);
+    }
+    let edit = orgs::OrgEdit {
+        name: &name,
+        name_folded: renamed.then_some(folded.as_str()),
+        sector: &details.sector,
+        description: &details.description,
+        website: &details.website,
+        town: &details.town,
+    };
+    orgs::update(&mut tx, org.id, &edit).await.map_err(|err| match err {
+        StoreError::Conflict { what: "name" } => name_taken(&name, None),
+        other => other.into(),
+    })?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(changed)
 }

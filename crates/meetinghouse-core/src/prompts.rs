@@ -108,6 +108,11 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &PromptFo
     }
     let voice = voice_name(&persona.voice);
     let mut tx = db.begin().await?;
+    // An archived group takes no new prompt (`for_placing` said so on the
+    // form; checked again where it is written).
+    if let Some(g) = &group {
+        groups::ensure_open_for_changes(&mut tx, db.backend(), g.id).await?;
+    }
     let id = store::insert(&mut tx, &NewPrompt {
         host_person: actor.id,
         host_org: org_id,
@@ -174,10 +179,14 @@ pub const NOT_HOST: &str = "Only the prompt's hosts can edit or close it: the st
 /// A host edits a prompt's question, description and closing date. A
 /// closing date already past is refused (closing now is [`close`]); a later
 /// one, or none, reopens a closed prompt. A question changed after stories
-/// answered it marks the prompt "edited" (store `prompts::update`).
+/// answered it marks the prompt "edited" (store `prompts::update`). A
+/// prompt of an archived group is kept as it is (it may still be closed).
 pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &PromptEditForm) -> Result<()> {
     ensure_can_post(actor, settings)?;
     let p = for_managing(db, actor, id).await?;
+    if let Some(g) = p.group_id {
+        groups::ensure_not_archived(db, g).await?;
+    }
     let mut e = FieldErrors::new();
     let question = text(&mut e, "question", "The question", &form.question, 300, true);
     let description = text(&mut e, "description", "The description", &form.description, limits::DESCRIPTION_MAX, false);
@@ -202,6 +211,9 @@ pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &P
     };
     e.into_result()?;
     let mut tx = db.begin().await?;
+    if let Some(g) = p.group_id {
+        groups::ensure_open_for_changes(&mut tx, db.backend(), g).await?;
+    }
     if !store::update(&mut tx, id, &PromptEdit { question: &question, description: &description, closes_at }, now).await? {
         return Err(CoreError::NotFound);
     }

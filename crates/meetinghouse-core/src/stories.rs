@@ -141,6 +141,11 @@ struct Checked {
     licence: String,
     visibility: &'static str,
     group_id: Option<i64>,
+    /// Groups this write puts the story into anew (shared with one, or
+    /// answering one's prompt): checked again in the writing transaction,
+    /// as an archived group takes no new story
+    /// (`groups::ensure_open_for_changes`).
+    new_in_groups: Vec<i64>,
     objects: Vec<i64>,
     photos: Vec<(i64, String, String)>,
 }
@@ -206,6 +211,16 @@ async fn check(
         // A members-only group the person may not see is answered as one
         // that does not exist: its name is not theirs to learn.
         v if v.starts_with("group:") => match groups::by_address(db, &v[6..]).await? {
+            // An archived group takes no new story; one shared with it
+            // before may still be edited there.
+            Some(g) if (groups::is_member(db, actor.id, g.id).await? || actor.is_admin)
+                && g.archived_at.is_some()
+                && existing.and_then(|s| s.group_id) != Some(g.id) =>
+            {
+                let words = groups::archived_words(&g.name, g.archived_at.unwrap_or_default());
+                e.add("visibility", format!("{words} Share your story with everyone, or keep it as a draft."));
+                ("draft", None)
+            }
             Some(g) if groups::is_member(db, actor.id, g.id).await? || actor.is_admin => ("group", Some(g.id)),
             Some(g) if groups::can_see(db, &g, Some(actor)).await? => {
                 e.add("visibility", format!("You can only share with {} if you are a member.", g.name));
@@ -261,6 +276,13 @@ async fn check(
                 Some(p) => {
                     if let Err(m) = accepting(&p, meetinghouse_store::now()) {
                         e.add("prompt_id", m);
+                    } else if let Some(g) = match p.group_id {
+                        Some(gid) => store_groups::by_id(db, gid).await?,
+                        None => None,
+                    } && let Some(at) = g.archived_at
+                    {
+                        // A prompt of an archived group takes no new answer.
+                        e.add("prompt_id", groups::archived_words(&g.name, at));
                     }
                     Some(pid)
                 }
@@ -324,7 +346,21 @@ async fn check(
         photos.push((p.media_id, alt.to_string(), p.caption.trim().to_string()));
     }
     e.into_result()?;
+    let mut new_in_groups = Vec::new();
+    if let Some(g) = group_id
+        && existing.and_then(|s| s.group_id) != Some(g)
+    {
+        new_in_groups.push(g);
+    }
+    if let Some(pid) = prompt_id
+        && existing.and_then(|s| s.prompt_id) != Some(pid)
+        && let Some(g) = store_prompts::by_id(db, pid).await?.and_then(|p| p.group_id)
+        && !new_in_groups.contains(&g)
+    {
+        new_in_groups.push(g);
+    }
     Ok(Checked {
+        new_in_groups,
         photos,
         objects,
         title,
@@ -385,6 +421,9 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &StoryFor
     let checked = check(db, actor, form, None, &[], FieldErrors::new()).await?;
     let by = byline(&persona.voice);
     let mut tx = db.begin().await?;
+    for g in &checked.new_in_groups {
+        groups::ensure_open_for_changes(&mut tx, db.backend(), *g).await?;
+    }
     let id = store::insert(&mut tx, actor.id, by.org, by.voice, &fields(&checked, form)).await?;
     meetinghouse_store::objects::set_story_objects(&mut tx, id, &checked.objects).await?;
     meetinghouse_store::media::set_story_photos(&mut tx, id, &checked.photos).await?;
@@ -483,6 +522,9 @@ pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &S
     let checked = check(db, actor, form, Some(&story), &existing_photos, e).await?;
     let Some(persona) = persona else { return Err(CoreError::Internal("a refused voice passed the story's checks".into())) };
     let mut tx = db.begin().await?;
+    for g in &checked.new_in_groups {
+        groups::ensure_open_for_changes(&mut tx, db.backend(), *g).await?;
+    }
     let kept = store::update(&mut tx, db.backend(), id, actor.id, byline(&persona.voice), &fields(&checked, form)).await?;
     meetinghouse_store::objects::set_story_objects(&mut tx, id, &checked.objects).await?;
     meetinghouse_store::media::set_story_photos(&mut tx, id, &checked.photos).await?;

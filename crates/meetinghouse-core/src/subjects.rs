@@ -1,7 +1,9 @@
 //! What a conversation is about. A subject is a kind and an id; adding a kind
-//! (events, calls to action, purposes) is a variant here and an arm in
-//! [`resolve`], with no migration: replies, reports and interactions all
-//! refer to subjects as `(subject_kind, subject_id)`.
+//! (events, calls to action, amendments to a purpose) is a variant here, an
+//! arm in [`resolve`], and one in the SQL that reads whether a subject is
+//! seen by kind (store `notifications::shown!`, `interactions::public_edges`),
+//! with no migration: replies, reports and interactions all refer to
+//! subjects as `(subject_kind, subject_id)`.
 
 use meetinghouse_store::groups::{self as store_groups, MemberKind};
 use meetinghouse_store::{Db, orgs, prompts, stories};
@@ -20,6 +22,8 @@ pub enum Subject {
     Group(i64),
     /// An organisation's page.
     Org(i64),
+    /// An amendment to a group's purpose (its discussion).
+    Amendment(i64),
 }
 
 impl Subject {
@@ -30,6 +34,7 @@ impl Subject {
             "prompt" => Subject::Prompt(id),
             "group" => Subject::Group(id),
             "org" => Subject::Org(id),
+            "amendment" => Subject::Amendment(id),
             _ => return None,
         })
     }
@@ -41,12 +46,13 @@ impl Subject {
             Subject::Prompt(_) => "prompt",
             Subject::Group(_) => "group",
             Subject::Org(_) => "org",
+            Subject::Amendment(_) => "amendment",
         }
     }
 
     pub fn id(&self) -> i64 {
         match *self {
-            Subject::Story(id) | Subject::Object(id) | Subject::Prompt(id) | Subject::Group(id) | Subject::Org(id) => id,
+            Subject::Story(id) | Subject::Object(id) | Subject::Prompt(id) | Subject::Group(id) | Subject::Org(id) | Subject::Amendment(id) => id,
         }
     }
 }
@@ -154,6 +160,23 @@ pub async fn resolve(db: &Db, subject: Subject, viewer: Option<&Actor>) -> Resul
             info.public = g.visibility == "public";
             info.group_id = Some(id);
             info.host_groups.push(id);
+            Ok(info)
+        }
+        Subject::Amendment(id) => {
+            // Seen as its group is: an amendment to a members-only group's
+            // purpose is "not found" to people outside the group. Its
+            // proposer owns it (is told of replies); the group's hosts host
+            // it (they moderate its conversation).
+            let a = meetinghouse_store::purposes::amendment(db, id).await?.ok_or(CoreError::NotFound)?;
+            let g = store_groups::by_id(db, a.group_id).await?.ok_or(CoreError::NotFound)?;
+            if !groups::can_see(db, &g, viewer).await? {
+                return Err(CoreError::NotFound);
+            }
+            let mut info = base(crate::purposes::amendment_title(id, &g.name), crate::purposes::amendment_path(&g.slug, id));
+            info.public = g.visibility == "public";
+            info.owner_person = Some(a.proposed_by);
+            info.group_id = Some(g.id);
+            info.host_groups.push(g.id);
             Ok(info)
         }
         Subject::Org(id) => {

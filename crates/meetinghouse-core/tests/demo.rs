@@ -88,6 +88,12 @@ async fn a_demo_stopped_part_way_is_finished_by_the_next_run() {
     let whole = counts(&reference).await;
     assert_eq!((whole.people, whole.stories, whole.stories_with_photos, whole.uploads, whole.uploads_unused), (44, 100, 100, 12, 0), "{whole:?}");
     assert!(whole.replies > 2_000 && whole.votes > 1_000 && whole.conversations == 1 && whole.analysed && whole.complete, "{whole:?}");
+    // The network's purpose has one amendment open, with an objection and an answer in its conversation.
+    let together = meetinghouse_store::groups::by_slug(&reference, "tiverton-together").await.unwrap().unwrap();
+    let open = meetinghouse_store::purposes::open_amendments(&reference, together.id).await.unwrap();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(meetinghouse_store::purposes::objections(&reference, open[0].id).await.unwrap().len(), 1);
+    assert_eq!(meetinghouse_store::conversations::page(&reference, "amendment", open[0].id, "", 0, 10).await.unwrap().len(), 1);
     let _ = std::fs::remove_dir_all(dir);
 
     for db in meetinghouse_testkit::databases().await {

@@ -274,3 +274,48 @@ async fn read_notifications_are_purged_after_180_days() {
         assert_eq!(texts(&db, &dan).await, vec!["never read.".to_string()]);
     }
 }
+
+/// Turning email down calls back the notification mail still waiting in the
+/// outbox, retries included: one-at-a-time mail unless the choice is "at
+/// once", the digest too when email is off. Mail a worker holds right now
+/// (its claim is fresh) goes out; other people's mail is left alone.
+#[tokio::test]
+async fn turning_email_down_calls_back_waiting_mail() {
+    use meetinghouse_store::outbox;
+    for db in meetinghouse_testkit::databases().await {
+        let dan = person(&db, "dan").await;
+        let _eve = person(&db, "eve").await;
+        let queue = |to: &'static str, kind: &'static str| {
+            let db = db.clone();
+            async move {
+                let mut tx = db.begin().await.unwrap();
+                let id = outbox::enqueue(&mut tx, to, "news", "body", kind).await.unwrap();
+                tx.commit().await.unwrap();
+                id
+            }
+        };
+        let waiting = queue("dan@example.org", "notification").await;
+        // One failed once and waits to be tried again.
+        let retrying = queue("dan@example.org", "notification").await;
+        let claim = outbox::claim(&db, retrying).await.unwrap().unwrap();
+        outbox::mark_failed(&db, &claim, "connection refused", false).await.unwrap();
+        // One a worker is sending now.
+        let sending = queue("dan@example.org", "notification").await;
+        assert!(outbox::claim(&db, sending).await.unwrap().is_some());
+        let digest = queue("dan@example.org", "digest").await;
+        let reset = queue("dan@example.org", "reset").await;
+        let eves = queue("eve@example.org", "notification").await;
+        let left = |db: Db| async move { outbox::recent(&db, 100).await.unwrap().into_iter().map(|m| m.id).collect::<Vec<_>>() };
+
+        notifications::set_mode(&db, &dan, "immediate").await.unwrap();
+        assert_eq!(left(db.clone()).await.len(), 6, "at once: nothing called back");
+        notifications::set_mode(&db, &dan, "daily").await.unwrap();
+        let ids = left(db.clone()).await;
+        assert!(!ids.contains(&waiting) && !ids.contains(&retrying), "daily: one-at-a-time mail called back, retries too: {ids:?}");
+        assert!(ids.contains(&sending) && ids.contains(&digest) && ids.contains(&reset) && ids.contains(&eves), "the rest stays: {ids:?}");
+        notifications::set_mode(&db, &dan, "off").await.unwrap();
+        let ids = left(db.clone()).await;
+        assert!(!ids.contains(&digest), "off: the digest called back too");
+        assert!(ids.contains(&sending) && ids.contains(&reset) && ids.contains(&eves), "mail being sent, a reset link and Eve's stay: {ids:?}");
+    }
+}

@@ -16,11 +16,14 @@ pub struct GroupRow {
     pub visibility: String,
     pub join_policy: String,
     pub created_at: i64,
+    /// When its hosts archived it (read-only from then on); `None` while it
+    /// is open for changes (migration 0035).
+    pub archived_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, slug, name, purpose, visibility, join_policy, created_at";
+const COLUMNS: &str = "id, slug, name, purpose, visibility, join_policy, created_at, archived_at";
 /// [`COLUMNS`] of a `community_groups g`.
-const G_COLUMNS: &str = "g.id, g.slug, g.name, g.purpose, g.visibility, g.join_policy, g.created_at";
+const G_COLUMNS: &str = "g.id, g.slug, g.name, g.purpose, g.visibility, g.join_policy, g.created_at, g.archived_at";
 
 #[derive(Debug, Clone)]
 pub struct NewGroup<'a> {
@@ -62,6 +65,139 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<GroupRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
 }
 
+/// A group read inside a transaction (after [`lock_group`], what it says of
+/// that group holds until the transaction ends).
+pub async fn by_id_in(tx: &mut Tx, id: i64) -> Result<Option<GroupRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM community_groups WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?)
+}
+
+/// A group's name and when it was archived (`None`: open for changes), read
+/// in the transaction that is about to write something into it. On
+/// PostgreSQL the group's row is held `FOR SHARE` until that transaction
+/// ends, so archiving it (which updates the row) waits for the write, and a
+/// write that comes after the archiving sees it; on SQLite the write
+/// transaction already holds the database's write lock. `None` when there is
+/// no such group.
+pub async fn archived_in(tx: &mut Tx, backend: Backend, id: i64) -> Result<Option<(String, Option<i64>)>> {
+    let sql = match backend {
+        Backend::Postgres => "SELECT name, archived_at FROM community_groups WHERE id = $1 FOR SHARE",
+        Backend::Sqlite => "SELECT name, archived_at FROM community_groups WHERE id = $1",
+    };
+    Ok(sqlx::query_as(sql).bind(id).fetch_optional(&mut **tx).await?)
+}
+
+/// What a host may change in a group (its address and purpose stay).
+#[derive(Debug, Clone)]
+pub struct GroupEdit<'a> {
+    pub name: &'a str,
+    pub visibility: &'a str,
+    pub join_policy: &'a str,
+}
+
+/// Writes a group's name, visibility and join policy, in the transaction
+/// where who may and what is allowed were checked (after [`lock_group`]).
+pub async fn update(tx: &mut Tx, id: i64, e: &GroupEdit<'_>) -> Result<()> {
+    sqlx::query("UPDATE community_groups SET name = $1, visibility = $2, join_policy = $3 WHERE id = $4")
+        .bind(e.name)
+        .bind(e.visibility)
+        .bind(e.join_policy)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Archives a group at `at` (`Some`) or opens it again (`None`); false,
+/// writing nothing, when it already was so.
+pub async fn set_archived(tx: &mut Tx, id: i64, at: Option<i64>) -> Result<bool> {
+    let done = match at {
+        Some(t) => {
+            sqlx::query("UPDATE community_groups SET archived_at = $1 WHERE id = $2 AND archived_at IS NULL")
+                .bind(t)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?
+        }
+        None => sqlx::query("UPDATE community_groups SET archived_at = NULL WHERE id = $1 AND archived_at IS NOT NULL").bind(id).execute(&mut **tx).await?,
+    };
+    Ok(done.rows_affected() == 1)
+}
+
+/// One change to a group or an organisation, as its change log shows it.
+#[derive(Debug, Clone, FromRow)]
+pub struct ChangeRow {
+    /// The column changed (`name`, `visibility`…; `archived` for a group
+    /// archived or opened again).
+    pub field: String,
+    pub old_value: String,
+    pub new_value: String,
+    pub created_at: i64,
+    /// Who changed it, while their account is there.
+    pub changed_by_name: Option<String>,
+    pub changed_by_handle: Option<String>,
+}
+
+/// Records that `by` changed `field` of a group from `old` to `new`, in the
+/// transaction that changes it.
+pub async fn log_change(tx: &mut Tx, group_id: i64, by: i64, field: &str, old: &str, new: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO group_changes (group_id, changed_by, field, old_value, new_value, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(group_id)
+    .bind(by)
+    .bind(field)
+    .bind(old)
+    .bind(new)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A group's latest `limit` changes, newest first.
+pub async fn changes(db: &Db, group_id: i64, limit: i64) -> Result<Vec<ChangeRow>> {
+    Ok(sqlx::query_as(
+        "SELECT c.field, c.old_value, c.new_value, c.created_at, p.display_name AS changed_by_name, p.handle AS changed_by_handle \
+         FROM group_changes c LEFT JOIN people p ON p.id = c.changed_by \
+         WHERE c.group_id = $1 ORDER BY c.id DESC LIMIT $2",
+    )
+    .bind(group_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The groups a group is an active member of, and its active member groups
+/// (as `(parents, members)`), read in the transaction that changes its join
+/// policy, after [`lock_nesting`]: what they say holds until it ends.
+pub async fn nesting_in(tx: &mut Tx, group_id: i64) -> Result<(Vec<GroupRow>, Vec<GroupRow>)> {
+    let parents = format!(
+        "SELECT {G_COLUMNS} FROM group_members gm JOIN community_groups g ON g.id = gm.group_id \
+         WHERE gm.member_kind = 'group' AND gm.member_id = $1 AND gm.status = 'active' ORDER BY g.id"
+    );
+    let members = format!(
+        "SELECT {G_COLUMNS} FROM group_members gm JOIN community_groups g ON g.id = gm.member_id \
+         WHERE gm.group_id = $1 AND gm.member_kind = 'group' AND gm.status = 'active' ORDER BY g.id"
+    );
+    let parents = sqlx::query_as(sqlx::AssertSqlSafe(parents)).bind(group_id).fetch_all(&mut **tx).await?;
+    let members = sqlx::query_as(sqlx::AssertSqlSafe(members)).bind(group_id).fetch_all(&mut **tx).await?;
+    Ok((parents, members))
+}
+
+/// Makes group-in-group changes take turns until the transaction ends: on
+/// PostgreSQL the membership table is locked against other writers (as
+/// [`check_nest`] locks it), on SQLite the write transaction already holds
+/// the database's write lock. Taken after [`lock_group`], never before, and
+/// other groups' rows are only read after it, never locked, so two
+/// transactions cannot wait for each other.
+pub async fn lock_nesting(tx: &mut Tx, backend: Backend) -> Result<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("LOCK TABLE group_members IN SHARE ROW EXCLUSIVE MODE").execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// The order of names in lists: folded to lower case (ASCII letters, as
 /// SQLite's `LOWER` folds them) and compared byte by byte, on PostgreSQL under
 /// the "C" collation whatever the database's own, so a list comes in the same
@@ -75,18 +211,28 @@ pub fn name_key(backend: Backend, expr: &str) -> String {
     }
 }
 
-/// Groups anyone may see, by name (ignoring case), then id.
+/// The order of the listing of groups: the groups open for changes first,
+/// then the archived ones, each by name (ignoring case), then id.
+fn listing_order(backend: Backend, prefix: &str) -> String {
+    format!(
+        "CASE WHEN {prefix}archived_at IS NULL THEN 0 ELSE 1 END, {}, {prefix}id",
+        name_key(backend, &format!("{prefix}name"))
+    )
+}
+
+/// Groups anyone may see, the archived ones last, each by name (ignoring
+/// case), then id.
 pub async fn list_public(db: &Db, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM community_groups WHERE visibility = 'public' ORDER BY {}, id LIMIT $1 OFFSET $2",
-        name_key(db.backend(), "name")
+        "SELECT {COLUMNS} FROM community_groups WHERE visibility = 'public' ORDER BY {} LIMIT $1 OFFSET $2",
+        listing_order(db.backend(), "")
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&db.pool).await?)
 }
 
 /// Every group, for admins, in the same order.
 pub async fn list_all(db: &Db, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM community_groups ORDER BY {}, id LIMIT $1 OFFSET $2", name_key(db.backend(), "name"));
+    let sql = format!("SELECT {COLUMNS} FROM community_groups ORDER BY {} LIMIT $1 OFFSET $2", listing_order(db.backend(), ""));
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&db.pool).await?)
 }
 
@@ -321,9 +467,7 @@ pub async fn nest(tx: &mut Tx, backend: Backend, parent: i64, child: i64, status
 /// (`Conflict { what: "cycle" }`), for a caller that then writes the edge
 /// itself (approving a request).
 pub async fn check_nest(tx: &mut Tx, backend: Backend, parent: i64, child: i64) -> Result<()> {
-    if backend == Backend::Postgres {
-        sqlx::query("LOCK TABLE group_members IN SHARE ROW EXCLUSIVE MODE").execute(&mut **tx).await?;
-    }
+    lock_nesting(tx, backend).await?;
     if parent == child || is_within(tx, parent, child).await? {
         return Err(StoreError::Conflict { what: "cycle" });
     }
@@ -420,13 +564,14 @@ pub async fn reachable_groups(db: &Db, person_id: i64, limit: i64, offset: i64) 
 }
 
 /// The listing of groups for a signed-in person: the public ones and the
-/// members-only ones they belong to, by name (ignoring case), then id.
+/// members-only ones they belong to, the archived ones last, each by name
+/// (ignoring case), then id.
 pub async fn list_for_person(db: &Db, person_id: i64, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
     let sql = format!(
         "WITH RECURSIVE {REACH} SELECT {G_COLUMNS} FROM community_groups g \
          WHERE g.visibility = 'public' OR g.id IN (SELECT id FROM reach) \
-         ORDER BY {}, g.id LIMIT $2 OFFSET $3",
-        name_key(db.backend(), "g.name")
+         ORDER BY {} LIMIT $2 OFFSET $3",
+        listing_order(db.backend(), "g.")
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).bind(limit).bind(offset).fetch_all(&db.pool).await?)
 }

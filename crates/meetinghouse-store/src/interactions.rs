@@ -67,7 +67,8 @@ pub struct EdgeRow {
 /// is public is read from the subject as it is, not from the edge's
 /// `public` mark (written when the edge was, and never kept in step): a
 /// story made members-only, turned into a draft or deleted since, a group
-/// made members-only, or a prompt whose group did, takes its edges out of
+/// made members-only, or a prompt or an amendment to the purpose whose
+/// group did, takes its edges out of
 /// the export, and one made public brings them in. An edge whose reply was
 /// since hidden, retracted or is waiting for review is left out too.
 pub async fn public_edges(db: &Db, since: i64, after: i64, limit: i64) -> Result<Vec<EdgeRow>> {
@@ -84,6 +85,8 @@ pub async fn public_edges(db: &Db, since: i64, after: i64, limit: i64) -> Result
                      WHERE p.id = i.subject_id AND (p.group_id IS NULL OR g.visibility <> 'members'))) \
              OR (i.subject_kind = 'group' AND EXISTS (SELECT 1 FROM community_groups g WHERE g.id = i.subject_id \
                      AND g.visibility <> 'members')) \
+             OR (i.subject_kind = 'amendment' AND EXISTS (SELECT 1 FROM purpose_amendments a JOIN community_groups ag ON ag.id = a.group_id \
+                     WHERE a.id = i.subject_id AND ag.visibility <> 'members')) \
              OR (i.subject_kind = 'object' AND EXISTS (SELECT 1 FROM collection_objects c WHERE c.id = i.subject_id)) \
              OR (i.subject_kind = 'org' AND EXISTS (SELECT 1 FROM organisations o WHERE o.id = i.subject_id))) \
          ORDER BY i.id LIMIT $3",

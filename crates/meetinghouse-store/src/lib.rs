@@ -31,6 +31,7 @@ pub mod outbox;
 pub mod people;
 pub mod prompts;
 pub mod purge;
+pub mod purposes;
 pub mod search;
 pub mod sessions;
 pub mod settings;

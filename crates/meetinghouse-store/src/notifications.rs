@@ -52,11 +52,16 @@ macro_rules! sees_group {
 ///   the rule of core's `subjects::resolve`: a story not deleted, and public,
 ///   or theirs, or shown to a group they belong to; a group's discussion
 ///   that is public or theirs; a prompt not in a members-only group they are
-///   outside; an organisation or object that is still there;
+///   outside; an amendment to the purpose of a group that is public or
+///   theirs; an organisation or object that is still there;
 /// - a link to a group's page (`/groups/{slug}`, a join request, an
 ///   invitation, an answer) is not to a members-only group they may no
 ///   longer see: the page shows someone it invited only the invitation, and
-///   everyone else outside it "not found".
+///   everyone else outside it "not found". A link to one of its amendments
+///   (`/groups/{slug}/amendments/{id}`: proposed, objected to, settled; the
+///   slug is the address with the trailing id and `/amendments/` taken
+///   off, since slugs hold no `/`) is shown only to its members, never on
+///   an invitation.
 ///
 /// Group checks run only for the rows that need them (`CASE`). `shown!()`
 /// names the person as `n.person_id`; a query about one person passes its
@@ -86,13 +91,19 @@ macro_rules! shown {
                    WHERE sp.id = sn.subject_id AND (sp.group_id IS NULL OR pg.visibility = 'public' OR ",
             $crate::notifications::sees_group!($p, "sp.group_id"),
             ")) \
+                 WHEN 'amendment' THEN EXISTS (SELECT 1 FROM purpose_amendments sa JOIN community_groups ag ON ag.id = sa.group_id \
+                   WHERE sa.id = sn.subject_id AND (ag.visibility <> 'members' OR ",
+            $crate::notifications::sees_group!($p, "ag.id"),
+            ")) \
                  WHEN 'org' THEN EXISTS (SELECT 1 FROM organisations so WHERE so.id = sn.subject_id) \
                  WHEN 'object' THEN EXISTS (SELECT 1 FROM collection_objects sc WHERE sc.id = sn.subject_id) \
                  ELSE TRUE END)) \
              AND (n.reply_id IS NOT NULL OR n.url NOT LIKE '/groups/%' OR NOT EXISTS (SELECT 1 FROM community_groups ug \
-               WHERE ug.slug = SUBSTR(n.url, 9) AND ug.visibility = 'members' \
-               AND NOT EXISTS (SELECT 1 FROM group_members ui WHERE ui.group_id = ug.id AND ui.member_kind = 'person' \
-                   AND ui.member_id = n.person_id AND ui.status = 'invited') \
+               WHERE ug.slug = CASE WHEN n.url LIKE '/groups/%/amendments/%' \
+                   THEN REPLACE(RTRIM(SUBSTR(n.url, 9), '0123456789'), '/amendments/', '') ELSE SUBSTR(n.url, 9) END \
+               AND ug.visibility = 'members' \
+               AND (n.url LIKE '/groups/%/%' OR NOT EXISTS (SELECT 1 FROM group_members ui WHERE ui.group_id = ug.id AND ui.member_kind = 'person' \
+                   AND ui.member_id = n.person_id AND ui.status = 'invited')) \
                AND NOT ",
             $crate::notifications::sees_group!($p, "ug.id"),
             "))"
@@ -336,16 +347,38 @@ pub async fn mode(db: &Db, person: i64) -> Result<String> {
     Ok(row.map(|(m,)| m).unwrap_or_else(|| "daily".into()))
 }
 
-pub async fn set_mode(db: &Db, person: i64, mode: &str) -> Result<()> {
+/// Sets how the person hears about notifications by email, and drops the
+/// notification mail still waiting in the outbox that the new choice no
+/// longer wants: one-at-a-time mail unless the choice is "immediate", and a
+/// digest too when it is "off". Mail a worker is sending right now (claimed
+/// within [`crate::outbox::CLAIM_LEASE_SECS`]) cannot be called back; mail
+/// waiting to be tried again after a failure can, and is. Returns how many
+/// messages were dropped.
+pub async fn set_mode(db: &Db, person: i64, mode: &str) -> Result<u64> {
+    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO notification_prefs (person_id, email_mode) VALUES ($1, $2) \
          ON CONFLICT (person_id) DO UPDATE SET email_mode = $2",
     )
     .bind(person)
     .bind(mode)
-    .execute(&db.pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    let now = now();
+    let dropped = sqlx::query(
+        "DELETE FROM email_outbox WHERE sent_at IS NULL \
+         AND to_addr = (SELECT email FROM people WHERE id = $1) \
+         AND ((kind = 'notification' AND $2 <> 'immediate') OR (kind = 'digest' AND $2 = 'off')) \
+         AND (claimed_at IS NULL OR claimed_at <= $3)",
+    )
+    .bind(person)
+    .bind(mode)
+    .bind(now - crate::outbox::CLAIM_LEASE_SECS)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(dropped)
 }
 
 /// People due a daily digest at send time `slot` (unix seconds; core works

@@ -219,6 +219,75 @@ pub async fn by_folded_name(tx: &mut Tx, folded: &str) -> Result<Option<OrgRow>>
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(folded).fetch_optional(&mut **tx).await?)
 }
 
+/// An organisation read inside a transaction (after [`lock`], what it says
+/// holds until the transaction ends).
+pub async fn by_id_in(tx: &mut Tx, id: i64) -> Result<Option<OrgRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM organisations WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?)
+}
+
+/// What an organisation's admins may change (its address stays).
+#[derive(Debug, Clone)]
+pub struct OrgEdit<'a> {
+    pub name: &'a str,
+    /// The name folded, as for [`NewOrg`]: unique among organisations.
+    /// `None` keeps the one stored (the name was only re-cased or
+    /// re-spaced, so it folds as before).
+    pub name_folded: Option<&'a str>,
+    pub sector: &'a str,
+    pub description: &'a str,
+    pub website: &'a str,
+    pub town: &'a str,
+}
+
+/// Writes an organisation's details, in the transaction where who may was
+/// checked (after [`lock`]). A folded name another organisation has is
+/// `Conflict { what: "name" }`, as for [`insert`].
+pub async fn update(tx: &mut Tx, id: i64, e: &OrgEdit<'_>) -> Result<()> {
+    sqlx::query(
+        "UPDATE organisations SET name = $1, name_folded = COALESCE($2, name_folded), sector = $3, description = $4, website = $5, town = $6 WHERE id = $7",
+    )
+    .bind(e.name)
+    .bind(e.name_folded)
+    .bind(e.sector)
+    .bind(e.description)
+    .bind(e.website)
+    .bind(e.town)
+    .bind(id)
+    .execute(&mut **tx)
+    .await
+    .map_err(|err| StoreError::from_unique(err, &[("name_folded", "name")]))?;
+    Ok(())
+}
+
+/// Records that `by` changed `field` of an organisation from `old` to `new`,
+/// in the transaction that changes it.
+pub async fn log_change(tx: &mut Tx, org_id: i64, by: i64, field: &str, old: &str, new: &str) -> Result<()> {
+    sqlx::query("INSERT INTO org_changes (org_id, changed_by, field, old_value, new_value, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(org_id)
+        .bind(by)
+        .bind(field)
+        .bind(old)
+        .bind(new)
+        .bind(now())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// An organisation's latest `limit` changes, newest first.
+pub async fn changes(db: &Db, org_id: i64, limit: i64) -> Result<Vec<crate::groups::ChangeRow>> {
+    Ok(sqlx::query_as(
+        "SELECT c.field, c.old_value, c.new_value, c.created_at, p.display_name AS changed_by_name, p.handle AS changed_by_handle \
+         FROM org_changes c LEFT JOIN people p ON p.id = c.changed_by \
+         WHERE c.org_id = $1 ORDER BY c.id DESC LIMIT $2",
+    )
+    .bind(org_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
 /// Up to `limit` organisations stored before names were folded (migration
 /// 0030 left their `name_folded` empty), oldest first: (id, name).
 pub async fn unfolded(tx: &mut Tx, limit: i64) -> Result<Vec<(i64, String)>> {

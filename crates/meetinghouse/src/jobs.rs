@@ -1,6 +1,7 @@
 //! Periodic jobs beside the mail worker: daily notification digests (at
 //! 07:00 on the meeting house's clock, core's `notifications::DIGEST_HOUR`),
-//! lifting suspensions whose time is over, and the hourly purge of deleted
+//! lifting suspensions whose time is over, settling amendments to groups'
+//! purposes whose consent window has closed, and the hourly purge of deleted
 //! stories, unused uploads and old read notifications. Each run is idempotent (a digest is claimed
 //! and its notifications marked in one transaction; a purge removes each
 //! upload in a transaction of its own), so several app servers may run them
@@ -78,6 +79,11 @@ pub async fn tick(db: &Db, base_url: &str) -> anyhow::Result<(usize, usize)> {
     // Due once a day, at `notifications::DIGEST_HOUR` on the town's clock.
     let digests = notifications::send_digests(db, Mailer { settings: &settings, base_url }, meetinghouse_store::now()).await?;
     let lifted = moderation::lift_ended(db).await?;
+    // Amendments to a group's purpose whose seven-day consent window has closed.
+    let settled = meetinghouse_core::purposes::settle_due(db, Mailer { settings: &settings, base_url }, meetinghouse_store::now()).await?;
+    if settled > 0 {
+        tracing::info!(settled, "jobs worker: amendments to purposes settled");
+    }
     if digests + lifted > 0 {
         tracing::info!(digests, lifted, "jobs worker: done");
     }

@@ -23,6 +23,7 @@ mod objects;
 mod orgs;
 mod people;
 mod prompts;
+mod purposes;
 mod replies;
 mod search;
 mod site;
@@ -101,6 +102,19 @@ pub fn router(state: AppState) -> Router {
         .route("/groups/{slug}/members/remove", post(groups::membership::remove))
         .route("/groups/{slug}/members/org", post(groups::membership::add_org))
         .route("/groups/{slug}/members/group", post(groups::membership::nest))
+        // Hosts edit and archive a group; admins edit an organisation.
+        .route("/groups/{slug}/edit", get(groups::edit::form).post(groups::edit::submit))
+        .route("/groups/{slug}/archive", get(groups::archive::confirm).post(groups::archive::archive))
+        .route("/groups/{slug}/unarchive", post(groups::archive::unarchive))
+        .route("/orgs/{slug}/edit", get(orgs::edit::form).post(orgs::edit::submit))
+        // A group's purpose: its versions, amendments and objections.
+        .route("/groups/{slug}/purpose", get(purposes::show::show))
+        .route("/groups/{slug}/purpose/versions/{n}", get(purposes::version::show))
+        .route("/groups/{slug}/purpose/amend", get(purposes::amend::form).post(purposes::amend::submit))
+        .route("/groups/{slug}/amendments/{id}", get(purposes::amendment::show))
+        .route("/groups/{slug}/amendments/{id}/object", post(purposes::object::submit))
+        .route("/groups/{slug}/amendments/{id}/objection/withdraw", post(purposes::withdraw_objection::submit))
+        .route("/groups/{slug}/amendments/{id}/withdraw", post(purposes::withdraw::submit))
         .route("/stories/new", get(stories::new::form))
         .route("/stories/{id}", get(stories::show::show))
         .route("/stories/{id}/history", get(stories::history::show))

@@ -43,6 +43,9 @@ fn can_take_part(c: &Conversation, viewer: &Viewer) -> Result<(), String> {
     if !c.is_open() {
         return Err("This conversation is closed. Its report stays open to read.".into());
     }
+    if let Some(why) = &c.group_archived {
+        return Err(why.clone());
+    }
     if viewer.actor.is_none() && !c.allows_anonymous() {
         return Err("Sign in to take part: this conversation is for people with an account.".into());
     }

@@ -1,5 +1,6 @@
 //! `GET /groups` — public groups and, for a signed-in person, the
-//! members-only groups they belong to (marked); admins see all. By name.
+//! members-only groups they belong to (marked); admins see all. By name,
+//! the archived ones last, under their own heading.
 
 use std::collections::HashMap;
 
@@ -9,7 +10,7 @@ use axum::response::Response;
 use meetinghouse_core::groups::{self, GroupRow};
 
 use crate::error::WebError;
-use crate::page::{Page, render};
+use crate::page::{Page, date, render};
 use crate::routes::orgs::list::{PAGE_SIZE, Pager};
 use crate::state::AppState;
 use crate::viewer::Viewer;
@@ -21,6 +22,19 @@ struct GroupList {
     groups: Vec<GroupRow>,
     next_page: Option<i64>,
     prev_page: Option<i64>,
+}
+
+impl GroupList {
+    /// The page's groups open for changes, then the archived ones (the
+    /// listing puts them last).
+    fn split(&self) -> (Vec<&GroupRow>, Vec<&GroupRow>) {
+        self.groups.iter().partition(|g| g.archived_at.is_none())
+    }
+
+    /// The day a group was archived, in words.
+    fn archived_on(&self, g: &GroupRow) -> Option<String> {
+        g.archived_at.as_ref().map(date)
+    }
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {

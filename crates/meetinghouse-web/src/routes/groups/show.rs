@@ -45,10 +45,10 @@ struct GroupShow {
 
 impl GroupShow {
     /// Whether the page shows the "Add a group" form: to a viewer who hosts
-    /// a group they could add, to the group's hosts, and again to whoever
-    /// was just told what was wrong with it.
+    /// a group they could add, to the group's hosts while it is not
+    /// archived, and again to whoever was just told what was wrong with it.
     fn shows_nest(&self) -> bool {
-        !self.my_groups.is_empty() || self.g.viewer_is_host || self.errors.get("child").is_some()
+        !self.my_groups.is_empty() || (self.g.viewer_is_host && self.g.group.archived_at.is_none()) || self.errors.get("child").is_some()
     }
 
     /// After a refused "Bring your organisation in", the address that was

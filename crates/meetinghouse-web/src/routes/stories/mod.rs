@@ -21,7 +21,13 @@ pub struct Choices {
 
 pub async fn choices(db: &Db, actor: &Actor) -> Result<Choices, WebError> {
     let personas = persona::available(db, actor).await?.iter().map(|p: &Persona| (p.choice_value(), p.label())).collect();
-    let groups = groups::reachable(db, actor.id).await?.into_iter().map(|g| (format!("group:{}", g.slug), g.name)).collect();
+    let groups = groups::reachable(db, actor.id).await?.into_iter().map(|g| {
+        // An archived group takes no new story: it stays listed, marked, so a
+        // story already shared with it keeps its choice when edited.
+        let name = if g.archived_at.is_some() { format!("{} (archived: takes no new stories)", g.name) } else { g.name };
+        (format!("group:{}", g.slug), name)
+    })
+    .collect();
     Ok(Choices { personas, groups, licences: meetinghouse_core::stories::LICENCES })
 }
 

@@ -1,0 +1,807 @@
+//! A group's purpose as a versioned statement that its members change by
+//! amendment, with consent (docs/design/0007-purposes.md).
+//!
+//! Version 1 is the purpose the group was started with, by its creator.
+//! A member proposes an amendment: the whole new text, why, and the version
+//! it amends. For [`WINDOW_SECS`] any member may object, with a reason;
+//! objectors may change their reason or withdraw their objection, and the
+//! proposer may withdraw the amendment, while the window is open. When it
+//! closes, [`settle_due`] settles it: with no objection left standing it is
+//! adopted (a new version, the group's purpose, and every other open
+//! amendment of the group, now on a stale base, superseded); with one or
+//! more standing it is not adopted. An amendment whose base is no longer
+//! the current version is superseded, never adopted. Nothing is deleted:
+//! every version, amendment and objection (withdrawn ones marked) stays
+//! visible to whoever may see the group.
+//!
+//! "Member" is the store's one rule of membership (`groups::reach!`:
+//! directly, through an organisation, through a member group), checked in
+//! the transaction that acts, with an active account. A members-only
+//! group's purpose pages are "not found" to people outside it.
+//!
+//! Each amendment has a conversation ([`crate::subjects::Subject::Amendment`]),
+//! moderated by the group's hosts.
+
+use meetinghouse_store::groups::{self as store_groups, GroupRow};
+use meetinghouse_store::notifications as store_notifications;
+use meetinghouse_store::purposes::{self as store, NewAmendment};
+use meetinghouse_store::{Db, StoreError, Tx};
+
+pub use meetinghouse_store::purposes::{AmendmentRow, ObjectionRow, VersionRow};
+
+use crate::accounts::ensure_can_post;
+use crate::attempts::{self, Budget};
+use crate::error::{CoreError, FieldErrors, Result};
+use crate::notifications::{self, Kind, Mailer, Source};
+use crate::settings::Settings;
+use crate::types::{limits, text};
+use crate::{Actor, groups, markdown};
+
+/// How long an amendment stays open for objections: seven days from when it
+/// was proposed, the same for every amendment (a fixed window, so nobody
+/// can shorten it to slip a change past the members).
+pub const WINDOW_SECS: i64 = 7 * 86_400;
+/// The longest reason for an amendment ("why"), in characters. The new
+/// text's limit is the purpose's own, [`limits::PURPOSE_MAX`].
+pub const WHY_MAX: usize = 1_000;
+/// The longest reason for an objection, in characters.
+pub const REASON_MAX: usize = 1_000;
+/// Most amendments one group may have open at once: members can weigh a
+/// handful of changes together, not dozens.
+pub const OPEN_PER_GROUP: i64 = 10;
+/// Most amendments one person may have open in one group at once.
+pub const OPEN_PER_PERSON: i64 = 3;
+/// Proposals per account: at most 10 in any hour, counted in the database
+/// (core's [`attempts`]), so every app server shares one budget. Each one
+/// tells the group's hosts.
+pub const PROPOSALS: Budget = Budget { name: "purpose_proposal", limit: 10, period_secs: 3600 };
+/// What someone past [`PROPOSALS`] is told.
+pub const PROPOSALS_MESSAGE: &str =
+    "You have proposed many amendments in the last hour. Please wait a while and send this one again — what you wrote is kept below.";
+/// How many versions the purpose page lists, newest first (each version's
+/// page links to the one before, so older ones stay reachable).
+pub const VERSIONS_LISTED: i64 = 100;
+/// How many settled amendments the purpose page lists, newest first.
+pub const SETTLED_LISTED: i64 = 50;
+/// How many of the people who shaped a purpose its page names.
+pub const SHAPERS_LISTED: i64 = 50;
+/// The most work a word difference may do: the product of the two texts'
+/// lengths in words, after the words they share at the start and the end
+/// are set aside. Purposes are at most 1,000 characters (about 500 words a
+/// side, 250,000 cells); a longer pair, stored before a limit changed, is
+/// shown as the whole old text removed and the whole new text added.
+pub const DIFF_CELLS_MAX: usize = 1_000_000;
+/// How many amendments [`settle_due`] looks for at a time, and how many such
+/// rounds one run makes at most (the jobs run every minute).
+pub const SETTLE_BATCH: i64 = 100;
+pub const SETTLE_ROUNDS: usize = 50;
+/// How long a proposer who read that someone objected is not told again of
+/// the same person's objection (withdrawing and objecting again is no news).
+pub const OBJECTION_QUIET_SECS: i64 = 86_400;
+
+/// The address of an amendment's page.
+pub fn amendment_path(slug: &str, id: i64) -> String {
+    format!("/groups/{slug}/amendments/{id}")
+}
+
+/// An amendment's title, as its page and its conversation name it.
+pub fn amendment_title(id: i64, group_name: &str) -> String {
+    format!("Amendment {id} to the purpose of {group_name}")
+}
+
+/// An amendment's state in words: "open", "adopted", "not adopted",
+/// "withdrawn", "superseded".
+pub fn state_words(state: &str) -> &'static str {
+    match state {
+        "open" => "open",
+        "adopted" => "adopted",
+        "not_adopted" => "not adopted",
+        "withdrawn" => "withdrawn",
+        _ => "superseded",
+    }
+}
+
+/// How an amendment was settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// No objection stood when its window closed: it is this version now.
+    Adopted { version: i64 },
+    /// This many objections still stood.
+    NotAdopted { standing: i64 },
+    /// Its base was no longer the current version.
+    Superseded,
+}
+
+impl Outcome {
+    fn state(self) -> &'static str {
+        match self {
+            Outcome::Adopted { .. } => "adopted",
+            Outcome::NotAdopted { .. } => "not_adopted",
+            Outcome::Superseded => "superseded",
+        }
+    }
+}
+
+/// One run of a word difference: words both texts share, words only the
+/// old one has, or words only the new one has, each run joined by spaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    Same(String),
+    Removed(String),
+    Added(String),
+}
+
+/// The words of `old` and `new` (split at white space) as runs of shared,
+/// removed and added words: a longest common subsequence over words, after
+/// the shared start and end are set aside, within [`DIFF_CELLS_MAX`]. Where
+/// words are replaced, the removed run comes before the added one.
+pub fn diff_words(old: &str, new: &str) -> Vec<Piece> {
+    let a: Vec<&str> = old.split_whitespace().collect();
+    let b: Vec<&str> = new.split_whitespace().collect();
+    let start = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let end = a[start..].iter().rev().zip(b[start..].iter().rev()).take_while(|(x, y)| x == y).count();
+    let (am, bm) = (&a[start..a.len() - end], &b[start..b.len() - end]);
+    // 0 shared, 1 removed, 2 added.
+    let mut steps: Vec<(u8, &str)> = a[..start].iter().map(|w| (0, *w)).collect();
+    let (n, m) = (am.len(), bm.len());
+    if n.saturating_mul(m) > DIFF_CELLS_MAX {
+        steps.extend(am.iter().map(|w| (1, *w)));
+        steps.extend(bm.iter().map(|w| (2, *w)));
+    } else {
+        // lcs[i * (m + 1) + j]: the longest common subsequence of am[i..] and bm[j..].
+        let mut lcs = vec![0u32; (n + 1) * (m + 1)];
+        for i in (0..n).rev() {
+            for j in (0..m).rev() {
+                lcs[i * (m + 1) + j] = if am[i] == bm[j] {
+                    lcs[(i + 1) * (m + 1) + j + 1] + 1
+                } else {
+                    lcs[(i + 1) * (m + 1) + j].max(lcs[i * (m + 1) + j + 1])
+                };
+            }
+        }
+        let (mut i, mut j) = (0, 0);
+        while i < n || j < m {
+            if i < n && j < m && am[i] == bm[j] {
+                steps.push((0, am[i]));
+                i += 1;
+                j += 1;
+            } else if j == m || (i < n && lcs[(i + 1) * (m + 1) + j] >= lcs[i * (m + 1) + j + 1]) {
+                steps.push((1, am[i]));
+                i += 1;
+            } else {
+                steps.push((2, bm[j]));
+                j += 1;
+            }
+        }
+    }
+    steps.extend(a[a.len() - end..].iter().map(|w| (0, *w)));
+    let mut out: Vec<Piece> = Vec::new();
+    let mut run: Option<(u8, String)> = None;
+    for (kind, word) in steps {
+        match &mut run {
+            Some((k, words)) if *k == kind => {
+                words.push(' ');
+                words.push_str(word);
+            }
+            _ => {
+                out.extend(run.take().map(piece));
+                run = Some((kind, word.to_string()));
+            }
+        }
+    }
+    out.extend(run.map(piece));
+    out
+}
+
+fn piece((kind, words): (u8, String)) -> Piece {
+    match kind {
+        0 => Piece::Same(words),
+        1 => Piece::Removed(words),
+        _ => Piece::Added(words),
+    }
+}
+
+/// Whether two texts have the same words in the same order (white space
+/// aside): an amendment that changes nothing else changes nothing readers
+/// see in the difference, and is refused.
+pub fn same_words(a: &str, b: &str) -> bool {
+    a.split_whitespace().eq(b.split_whitespace())
+}
+
+/// The group at `slug` as `viewer` may see it; "not found" when there is
+/// none or it is members-only and they are outside it (an invitation does
+/// not open its purpose).
+async fn visible_group(db: &Db, slug: &str, viewer: Option<&Actor>) -> Result<GroupRow> {
+    let group = groups::by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
+    if !groups::can_see(db, &group, viewer).await? {
+        return Err(CoreError::NotFound);
+    }
+    Ok(group)
+}
+
+/// Whether `viewer` may propose amendments to a group's purpose and object
+/// to them, or the plain sentence that says who may (for the pages).
+pub async fn may_take_part(db: &Db, settings: &Settings, group: &GroupRow, viewer: Option<&Actor>) -> Result<std::result::Result<(), String>> {
+    let Some(actor) = viewer else {
+        return Ok(Err(format!("Members of {} can propose amendments to its purpose and object to them. Sign in if you are one.", group.name)));
+    };
+    match ensure_can_post(actor, settings) {
+        Err(CoreError::Forbidden(m)) => return Ok(Err(m)),
+        Err(other) => return Err(other),
+        Ok(()) => {}
+    }
+    if !groups::is_member(db, actor.id, group.id).await? {
+        return Ok(Err(not_a_member(group)));
+    }
+    if let Some(at) = group.archived_at {
+        return Ok(Err(groups::archived_words(&group.name, at)));
+    }
+    Ok(Ok(()))
+}
+
+/// Who may take part, said to someone who is not a member.
+fn not_a_member(group: &GroupRow) -> String {
+    let how = match group.join_policy.as_str() {
+        "open" => "Join the group to take part.",
+        "request" => "Ask to join the group to take part.",
+        _ => "It takes members by invitation.",
+    };
+    format!("Only members of {} can propose amendments to its purpose and object to them; anyone who can see the group can join the conversation about an amendment. {how}", group.name)
+}
+
+/// A group's purpose page.
+#[derive(Debug, Clone)]
+pub struct PurposePage {
+    pub group: GroupRow,
+    /// The current version, and its text rendered (the safe markdown subset).
+    pub current: VersionRow,
+    pub current_html: String,
+    /// The versions, newest first, at most [`VERSIONS_LISTED`]; whether
+    /// there are older ones.
+    pub versions: Vec<VersionRow>,
+    pub more_versions: bool,
+    /// The open amendments, the first to close first.
+    pub open: Vec<AmendmentRow>,
+    /// The settled ones (adopted, not adopted, withdrawn, superseded),
+    /// newest first, at most [`SETTLED_LISTED`]; whether there are more.
+    pub settled: Vec<AmendmentRow>,
+    pub more_settled: bool,
+    /// Everyone who proposed a version, in the order they first did:
+    /// (handle, name), at most [`SHAPERS_LISTED`].
+    pub shapers: Vec<(String, String)>,
+    /// Whether the viewer may propose an amendment, or who may.
+    pub take_part: std::result::Result<(), String>,
+}
+
+/// The purpose page of the group at `slug`; "not found" to people who may
+/// not see the group.
+pub async fn page(db: &Db, settings: &Settings, slug: &str, viewer: Option<&Actor>) -> Result<PurposePage> {
+    let group = visible_group(db, slug, viewer).await?;
+    let mut versions = store::versions(db, group.id, VERSIONS_LISTED + 1).await?;
+    let more_versions = versions.len() as i64 > VERSIONS_LISTED;
+    versions.truncate(VERSIONS_LISTED as usize);
+    let current = versions.first().cloned().ok_or(CoreError::NotFound)?;
+    let mut settled = store::settled_amendments(db, group.id, SETTLED_LISTED + 1).await?;
+    let more_settled = settled.len() as i64 > SETTLED_LISTED;
+    settled.truncate(SETTLED_LISTED as usize);
+    Ok(PurposePage {
+        current_html: markdown::render(&current.text),
+        current,
+        versions,
+        more_versions,
+        open: store::open_amendments(db, group.id).await?,
+        settled,
+        more_settled,
+        shapers: store::shapers(db, group.id, SHAPERS_LISTED).await?,
+        take_part: may_take_part(db, settings, &group, viewer).await?,
+        group,
+    })
+}
+
+/// One version's page.
+#[derive(Debug, Clone)]
+pub struct VersionPage {
+    pub group: GroupRow,
+    pub version: VersionRow,
+    pub html: String,
+    /// The version before it (none for version 1), and what changed from it.
+    pub previous: Option<VersionRow>,
+    pub diff: Vec<Piece>,
+    /// The current version's number.
+    pub latest: i64,
+    /// The amendment it was adopted from (none for version 1).
+    pub amendment: Option<AmendmentRow>,
+}
+
+/// Version `n` of the purpose of the group at `slug`; "not found" when it
+/// has no such version or the viewer may not see the group.
+pub async fn version_page(db: &Db, slug: &str, n: i64, viewer: Option<&Actor>) -> Result<VersionPage> {
+    let group = visible_group(db, slug, viewer).await?;
+    let version = store::version(db, group.id, n).await?.ok_or(CoreError::NotFound)?;
+    let previous = if n > 1 { store::version(db, group.id, n - 1).await? } else { None };
+    let diff = previous.as_ref().map(|p| diff_words(&p.text, &version.text)).unwrap_or_default();
+    let amendment = match version.amendment_id {
+        Some(id) => store::amendment(db, id).await?,
+        None => None,
+    };
+    Ok(VersionPage {
+        html: markdown::render(&version.text),
+        latest: store::current_version(db, group.id).await?,
+        group,
+        version,
+        previous,
+        diff,
+        amendment,
+    })
+}
+
+/// What a person submits to propose an amendment.
+#[derive(Debug, Clone, Default)]
+pub struct AmendForm {
+    /// The whole new purpose.
+    pub text: String,
+    /// Why they propose it.
+    pub why: String,
+}
+
+/// The group at `slug` and its current version, as `viewer` may see them
+/// ("not found" when they may not see the group).
+pub async fn current(db: &Db, slug: &str, viewer: Option<&Actor>) -> Result<(GroupRow, VersionRow)> {
+    let group = visible_group(db, slug, viewer).await?;
+    let current = store::versions(db, group.id, 1).await?.into_iter().next().ok_or(CoreError::NotFound)?;
+    Ok((group, current))
+}
+
+/// [`current`], for the proposal form: only for someone who may propose (a
+/// member with an active account); otherwise a refusal that says who may.
+pub async fn for_amending(db: &Db, settings: &Settings, actor: &Actor, slug: &str) -> Result<(GroupRow, VersionRow)> {
+    let (group, current) = current(db, slug, Some(actor)).await?;
+    if let Err(why) = may_take_part(db, settings, &group, Some(actor)).await? {
+        return Err(CoreError::Forbidden(why));
+    }
+    Ok((group, current))
+}
+
+/// Counts a proposal against the person's [`PROPOSALS`] budget; false when
+/// it is spent (tell them [`PROPOSALS_MESSAGE`]).
+pub async fn count_proposal(db: &Db, settings: &Settings, actor: &Actor) -> Result<bool> {
+    attempts::attempt(db, &settings.secret_key, &PROPOSALS, &actor.id.to_string(), meetinghouse_store::now()).await
+}
+
+/// Proposes an amendment to the purpose of the group at `slug`; returns its
+/// id. The new text is the whole purpose (at most [`limits::PURPOSE_MAX`]
+/// characters, not the same words as the current version nor as another
+/// open amendment's), with a reason (at most [`WHY_MAX`]). In one
+/// transaction, after the group's row lock: the proposer must be a member
+/// now, within [`OPEN_PER_PERSON`] and [`OPEN_PER_GROUP`]; the amendment
+/// amends the current version and stays open for [`WINDOW_SECS`]; the
+/// group's hosts are told (not the proposer, nor a host who blocked or
+/// muted them).
+pub async fn propose(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, form: &AmendForm) -> Result<i64> {
+    ensure_can_post(actor, mail.settings)?;
+    let group = visible_group(db, slug, Some(actor)).await?;
+    let mut e = FieldErrors::new();
+    let new_text = text(&mut e, "text", "The new purpose", &form.text, limits::PURPOSE_MAX, true);
+    let why = text(&mut e, "why", "Why you propose it", &form.why, WHY_MAX, true);
+    e.into_result()?;
+    let mut tx = db.begin().await?;
+    store_groups::lock_group(&mut tx, db.backend(), group.id).await?;
+    groups::ensure_open_for_changes(&mut tx, db.backend(), group.id).await?;
+    if !store::takes_part_in(&mut tx, actor.id, group.id).await? {
+        return Err(CoreError::Forbidden(not_a_member(&group)));
+    }
+    let current = store::current_version_in(&mut tx, group.id).await?;
+    let purpose = store::purpose_in(&mut tx, group.id).await?.ok_or(CoreError::NotFound)?;
+    if same_words(&purpose, &new_text) {
+        return Err(FieldErrors::one(
+            "text",
+            format!("This is the purpose as it stands (version {current}). Change the words you want to amend, then send it."),
+        ));
+    }
+    if let Some((other, _)) = store::open_texts_in(&mut tx, group.id).await?.into_iter().find(|(_, t)| same_words(t, &new_text)) {
+        return Err(FieldErrors::one(
+            "text",
+            format!("Amendment {other} already proposes these words and is open: object to it, or talk it through in its conversation."),
+        ));
+    }
+    let (open, theirs) = store::open_counts_in(&mut tx, group.id, actor.id).await?;
+    if theirs >= OPEN_PER_PERSON {
+        return Err(CoreError::Forbidden(format!(
+            "You already have {OPEN_PER_PERSON} amendments open in {}: wait until one is settled, or withdraw one, before you propose another.",
+            group.name
+        )));
+    }
+    if open >= OPEN_PER_GROUP {
+        return Err(CoreError::Forbidden(format!(
+            "{} already has {OPEN_PER_GROUP} amendments open, the most it can weigh at once: wait until one is settled, then propose yours.",
+            group.name
+        )));
+    }
+    let now = meetinghouse_store::now();
+    let new = NewAmendment {
+        group_id: group.id,
+        base_version: current,
+        text: &new_text,
+        why: &why,
+        proposed_by: actor.id,
+        proposed_at: now,
+        closes_at: now + WINDOW_SECS,
+    };
+    let id = store::insert_amendment(&mut tx, &new).await?;
+    let told = format!("{} (@{}) proposed an amendment to the purpose of {}.", actor.display_name, actor.handle, group.name);
+    let url = amendment_path(&group.slug, id);
+    for host in store_groups::active_hosts(&mut tx, group.id).await? {
+        if host == actor.id || store_notifications::silenced(&mut tx, host, actor.id).await? {
+            continue;
+        }
+        notifications::notify_from(&mut tx, mail, host, Kind::Amendment, &told, &url, Source { sender: Some(actor.id), reply: None }).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(id)
+}
+
+/// An amendment's page.
+#[derive(Debug, Clone)]
+pub struct AmendmentPage {
+    pub group: GroupRow,
+    pub amendment: AmendmentRow,
+    pub title: String,
+    /// The version it amends, and what it changes in it.
+    pub base: VersionRow,
+    pub diff: Vec<Piece>,
+    pub proposed_html: String,
+    pub why_html: String,
+    /// The current version's number (an open amendment on an older base
+    /// will be superseded).
+    pub current_version: i64,
+    /// Every objection, withdrawn ones too, the first made first.
+    pub objections: Vec<ObjectionRow>,
+    /// The viewer's own objection, if they made one.
+    pub mine: Option<ObjectionRow>,
+    /// Whether the viewer proposed it.
+    pub is_proposer: bool,
+    /// Whether it takes objections and withdrawals now: open, and its window
+    /// has not closed.
+    pub window_open: bool,
+    /// Whether the viewer may object (a member with an active account), or
+    /// who may.
+    pub take_part: std::result::Result<(), String>,
+}
+
+impl AmendmentPage {
+    /// The version it became, when it was adopted.
+    pub fn adopted_as(&self) -> Option<i64> {
+        (self.amendment.state == "adopted").then_some(self.amendment.base_version + 1)
+    }
+
+    /// How many objections stand (not withdrawn).
+    pub fn standing(&self) -> usize {
+        self.objections.iter().filter(|o| o.withdrawn_at.is_none()).count()
+    }
+}
+
+/// Amendment `id` of the group at `slug`; "not found" when the group has no
+/// such amendment or the viewer may not see the group.
+pub async fn amendment_page(db: &Db, settings: &Settings, slug: &str, id: i64, viewer: Option<&Actor>) -> Result<AmendmentPage> {
+    let group = visible_group(db, slug, viewer).await?;
+    let amendment = store::amendment(db, id).await?.filter(|a| a.group_id == group.id).ok_or(CoreError::NotFound)?;
+    let base = store::version(db, group.id, amendment.base_version)
+        .await?
+        .ok_or_else(|| CoreError::Internal(format!("amendment {id} amends version {}, which is not stored", amendment.base_version)))?;
+    let objections = store::objections(db, id).await?;
+    let mine = viewer.and_then(|v| objections.iter().find(|o| o.person_id == v.id).cloned());
+    Ok(AmendmentPage {
+        title: amendment_title(id, &group.name),
+        diff: diff_words(&base.text, &amendment.text),
+        proposed_html: markdown::render(&amendment.text),
+        why_html: markdown::render(&amendment.why),
+        current_version: store::current_version(db, group.id).await?,
+        is_proposer: viewer.is_some_and(|v| v.id == amendment.proposed_by),
+        window_open: amendment.state == "open" && meetinghouse_store::now() < amendment.closes_at,
+        take_part: may_take_part(db, settings, &group, viewer).await?,
+        objections,
+        mine,
+        base,
+        amendment,
+        group,
+    })
+}
+
+/// What a member submits to object.
+#[derive(Debug, Clone, Default)]
+pub struct ObjectionForm {
+    pub reason: String,
+}
+
+/// What [`object`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Objected {
+    /// A first objection (its proposer is told).
+    New,
+    /// A standing objection's reason changed.
+    Changed,
+    /// A withdrawn objection stands again (its proposer is told, unless
+    /// they were told of it in the last [`OBJECTION_QUIET_SECS`]).
+    Again,
+}
+
+/// Loads an amendment of `group` in a transaction, locked (see store
+/// `lock_amendment`): "not found" when the group has none of that id.
+async fn locked(tx: &mut Tx, db: &Db, group: &GroupRow, id: i64) -> Result<AmendmentRow> {
+    store::lock_amendment(tx, db.backend(), id).await?.filter(|a| a.group_id == group.id).ok_or(CoreError::NotFound)
+}
+
+/// Refuses a change to an amendment that no longer takes one: settled, or
+/// its window closed (it is about to be settled as it stands).
+fn ensure_open(a: &AmendmentRow, now: i64) -> Result<()> {
+    if a.state != "open" {
+        let when = a.settled_at.map(crate::format_date).unwrap_or_default();
+        return Err(CoreError::Forbidden(format!("This amendment was {} on {when}: it takes no more changes.", state_words(&a.state))));
+    }
+    if now >= a.closes_at {
+        return Err(CoreError::Forbidden(format!(
+            "This amendment’s window closed at {}: it is being settled as it stood then.",
+            crate::clock::zone().datetime(a.closes_at)
+        )));
+    }
+    Ok(())
+}
+
+/// Objects to amendment `id` of the group at `slug`, with a reason (at most
+/// [`REASON_MAX`]), or changes the reason of one's objection, or makes a
+/// withdrawn one stand again. Only a member with an active account, not the
+/// proposer, while the amendment is open and its window has not closed: all
+/// checked in the transaction that writes, after the amendment's row lock.
+/// The proposer is told of a new objection (not of a changed reason; not
+/// when they blocked or muted the objector).
+pub async fn object(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, id: i64, form: &ObjectionForm) -> Result<Objected> {
+    ensure_can_post(actor, mail.settings)?;
+    let group = visible_group(db, slug, Some(actor)).await?;
+    let mut e = FieldErrors::new();
+    let reason = text(&mut e, "reason", "Your reason", &form.reason, REASON_MAX, true);
+    let mut tx = db.begin().await?;
+    // The group's row before the amendment's, as settling takes them.
+    groups::ensure_open_for_changes(&mut tx, db.backend(), group.id).await?;
+    let a = locked(&mut tx, db, &group, id).await?;
+    let now = meetinghouse_store::now();
+    ensure_open(&a, now)?;
+    if a.proposed_by == actor.id {
+        return Err(CoreError::Forbidden("You proposed this amendment, so you cannot object to it. You can withdraw it instead.".into()));
+    }
+    if !store::takes_part_in(&mut tx, actor.id, group.id).await? {
+        return Err(CoreError::Forbidden(not_a_member(&group)));
+    }
+    e.into_result()?;
+    let before = store::objection_in(&mut tx, id, actor.id).await?;
+    store::put_objection(&mut tx, id, actor.id, &reason, now).await?;
+    let done = match before {
+        None => Objected::New,
+        Some(true) => Objected::Changed,
+        Some(false) => Objected::Again,
+    };
+    if done != Objected::Changed && !store_notifications::silenced(&mut tx, a.proposed_by, actor.id).await? {
+        let told = format!("{} (@{}) objected to your amendment to the purpose of {}.", actor.display_name, actor.handle, group.name);
+        let url = amendment_path(&group.slug, id);
+        let since = now - OBJECTION_QUIET_SECS;
+        if !store_notifications::already_told_by(&mut tx, a.proposed_by, Kind::Objection.as_str(), actor.id, &url, &told, since).await? {
+            notifications::notify_from(&mut tx, mail, a.proposed_by, Kind::Objection, &told, &url, Source { sender: Some(actor.id), reply: None })
+                .await?;
+        }
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(done)
+}
+
+/// Withdraws one's standing objection to amendment `id` (kept, marked
+/// withdrawn), while the amendment is open and its window has not closed.
+/// Someone who left the group may still withdraw theirs while they can see it.
+pub async fn withdraw_objection(db: &Db, actor: &Actor, slug: &str, id: i64) -> Result<()> {
+    let group = visible_group(db, slug, Some(actor)).await?;
+    let mut tx = db.begin().await?;
+    let a = locked(&mut tx, db, &group, id).await?;
+    let now = meetinghouse_store::now();
+    ensure_open(&a, now)?;
+    if !store::withdraw_objection(&mut tx, id, actor.id, now).await? {
+        return Err(CoreError::Forbidden("You have no objection standing to this amendment, so there is nothing to withdraw.".into()));
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// Withdraws amendment `id`: only its proposer, while it is open and its
+/// window has not closed. Those whose objections stand are told.
+pub async fn withdraw(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, id: i64) -> Result<()> {
+    let group = visible_group(db, slug, Some(actor)).await?;
+    let mut tx = db.begin().await?;
+    let a = locked(&mut tx, db, &group, id).await?;
+    if a.proposed_by != actor.id {
+        return Err(CoreError::Forbidden("Only the person who proposed an amendment can withdraw it.".into()));
+    }
+    let now = meetinghouse_store::now();
+    ensure_open(&a, now)?;
+    if !store::leave_open(&mut tx, id, "withdrawn", now).await? {
+        return Err(CoreError::Forbidden("This amendment was settled meanwhile: it takes no more changes.".into()));
+    }
+    let told = format!("{} (@{}) withdrew amendment {id} to the purpose of {}.", actor.display_name, actor.handle, group.name);
+    let url = amendment_path(&group.slug, id);
+    for person in store::objectors_in(&mut tx, id, true).await? {
+        if person != actor.id && !store_notifications::silenced(&mut tx, person, actor.id).await? {
+            notifications::notify_from(&mut tx, mail, person, Kind::AmendmentOutcome, &told, &url, Source { sender: Some(actor.id), reply: None })
+                .await?;
+        }
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// Settles every open amendment whose window ended at or before `now`, the
+/// first to close first, each in a transaction of its own ([`settle`]);
+/// returns how many this run settled. Idempotent, and safe when several app
+/// servers run it at once: an amendment leaves `open` only by an update
+/// that requires it to be open, so one of them settles it and the others
+/// find nothing to do. One that fails to settle is left open for the next
+/// run, after the others had their turn; the first failure is returned.
+pub async fn settle_due(db: &Db, mail: Mailer<'_>, now: i64) -> Result<usize> {
+    let mut settled = 0;
+    let mut failed: Option<CoreError> = None;
+    let mut failing: Vec<i64> = Vec::new();
+    for _ in 0..SETTLE_ROUNDS {
+        let due: Vec<i64> = store::due(db, now, SETTLE_BATCH + failing.len() as i64).await?.into_iter().filter(|id| !failing.contains(id)).collect();
+        if due.is_empty() {
+            break;
+        }
+        for id in &due {
+            match settle(db, mail, *id, now).await {
+                Ok(Some(_)) => settled += 1,
+                Ok(None) => {}
+                Err(e) => {
+                    failing.push(*id);
+                    failed.get_or_insert(e);
+                }
+            }
+        }
+        if (due.len() as i64) < SETTLE_BATCH {
+            break;
+        }
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(settled),
+    }
+}
+
+/// Settles amendment `id` if it is open and its window ended at or before
+/// `now`: in one transaction, after the group's row lock and the
+/// amendment's, superseded when its base is no longer the current version;
+/// not adopted when an objection stands; otherwise adopted — a new version
+/// (with version 1 stored first if the group had none stored), the group's
+/// purpose changed, and every other open amendment of the group superseded.
+/// Its proposer and everyone who objected (withdrawn too) are told, and so
+/// are those of the amendments it superseded. `None` when there was nothing
+/// to settle (settled already, elsewhere too, or not due).
+pub async fn settle(db: &Db, mail: Mailer<'_>, id: i64, now: i64) -> Result<Option<Outcome>> {
+    let Some(first) = store::amendment(db, id).await? else { return Ok(None) };
+    let Some(group) = store_groups::by_id(db, first.group_id).await? else { return Ok(None) };
+    let mut tx = db.begin().await?;
+    store_groups::lock_group(&mut tx, db.backend(), group.id).await?;
+    let Some(a) = store::lock_amendment(&mut tx, db.backend(), id).await? else { return Ok(None) };
+    if a.state != "open" || a.closes_at > now {
+        return Ok(None);
+    }
+    let current = store::current_version_in(&mut tx, group.id).await?;
+    let outcome = if a.base_version != current {
+        Outcome::Superseded
+    } else if a.standing > 0 {
+        Outcome::NotAdopted { standing: a.standing }
+    } else {
+        Outcome::Adopted { version: current + 1 }
+    };
+    if !store::leave_open(&mut tx, id, outcome.state(), now).await? {
+        return Ok(None);
+    }
+    let title = amendment_title(id, &group.name);
+    let told = match outcome {
+        Outcome::Adopted { version } => format!("{title} was adopted: no objection stood when its window closed, so the purpose is now version {version}."),
+        Outcome::NotAdopted { standing: 1 } => format!("{title} was not adopted: an objection still stood when its window closed."),
+        Outcome::NotAdopted { standing } => format!("{title} was not adopted: {standing} objections still stood when its window closed."),
+        Outcome::Superseded => format!("{title} was superseded: another amendment to the purpose was adopted first. It can be proposed again on the new version."),
+    };
+    tell_settled(&mut tx, mail, &group, id, a.proposed_by, &told).await?;
+    if let Outcome::Adopted { version } = outcome {
+        store::ensure_first_version(&mut tx, group.id).await?;
+        store::adopt_version(&mut tx, group.id, version, &a.text, now, id, a.proposed_by).await?;
+        for (other, proposer) in store::supersede_older(&mut tx, group.id, version, now).await? {
+            let told = format!(
+                "{} was superseded: amendment {id} was adopted first, so the purpose is now version {version}. It can be proposed again on the new version.",
+                amendment_title(other, &group.name)
+            );
+            tell_settled(&mut tx, mail, &group, other, proposer, &told).await?;
+        }
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Some(outcome))
+}
+
+/// Tells an amendment's proposer and everyone who objected to it (withdrawn
+/// objections too: they shaped it), each once, what became of it.
+async fn tell_settled(tx: &mut Tx, mail: Mailer<'_>, group: &GroupRow, id: i64, proposer: i64, text: &str) -> Result<()> {
+    let url = amendment_path(&group.slug, id);
+    let mut people = vec![proposer];
+    for person in store::objectors_in(tx, id, false).await? {
+        if !people.contains(&person) {
+            people.push(person);
+        }
+    }
+    for person in people {
+        notifications::notify(tx, mail, person, Kind::AmendmentOutcome, text, &url).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn show(pieces: &[Piece]) -> String {
+        pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Same(w) => w.clone(),
+                Piece::Removed(w) => format!("[-{w}-]"),
+                Piece::Added(w) => format!("{{+{w}+}}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn words_are_compared_in_order_with_replacements_removed_first() {
+        let cases = [
+            ("We care for the canal.", "We care for the canal.", "We care for the canal."),
+            ("We care for the canal.", "We care for the river and the canal.", "We care for the {+river and the+} canal."),
+            ("We care for the old canal.", "We care for the canal.", "We care for the [-old-] canal."),
+            ("We care for the canal.", "We look after the canal.", "We [-care for-] {+look after+} the canal."),
+            ("", "A new purpose.", "{+A new purpose.+}"),
+            ("An old purpose.", "", "[-An old purpose.-]"),
+            ("a b c d", "b c d e", "[-a-] b c d {+e+}"),
+            ("one  two\nthree", "one two three", "one two three"),
+        ];
+        for (old, new, want) in cases {
+            assert_eq!(show(&diff_words(old, new)), want, "{old:?} → {new:?}");
+        }
+    }
+
+    #[test]
+    fn the_difference_keeps_every_word_of_both_texts() {
+        let old = "the quick brown fox jumps over the lazy dog by the river";
+        let new = "a quick red fox walks over the dog by the old river bank";
+        let pieces = diff_words(old, new);
+        let side = |keep: fn(&Piece) -> Option<&String>| pieces.iter().filter_map(keep).cloned().collect::<Vec<_>>().join(" ");
+        let olds = side(|p| match p {
+            Piece::Same(w) | Piece::Removed(w) => Some(w),
+            Piece::Added(_) => None,
+        });
+        let news = side(|p| match p {
+            Piece::Same(w) | Piece::Added(w) => Some(w),
+            Piece::Removed(_) => None,
+        });
+        assert_eq!(olds, old);
+        assert_eq!(news, new);
+        // Shared words are the longest common run: quick fox over the dog by the river.
+        let same: usize = pieces.iter().map(|p| if let Piece::Same(w) = p { w.split(' ').count() } else { 0 }).sum();
+        assert_eq!(same, 8, "{}", show(&pieces));
+    }
+
+    #[test]
+    fn a_pair_too_large_to_compare_is_shown_whole() {
+        let old = (0..1_200).map(|i| format!("o{i}")).collect::<Vec<_>>().join(" ");
+        let new = (0..1_200).map(|i| format!("n{i}")).collect::<Vec<_>>().join(" ");
+        assert_eq!(diff_words(&old, &new), vec![Piece::Removed(old.clone()), Piece::Added(new.clone())]);
+    }
+
+    #[test]
+    fn white_space_alone_is_no_change() {
+        assert!(same_words("We care\r\nfor  it.", "We care for it."));
+        assert!(!same_words("We care for it.", "We care for it!"));
+    }
+}

@@ -1,0 +1,489 @@
+//! A group's purpose, versioned and amended with consent, on every
+//! configured backend: who may propose and object (members by the store's
+//! one rule, active accounts only; a members-only group is "not found" to
+//! others), the limits, settling (adopted, not adopted, superseded; safe to
+//! run twice and from two servers at once), version 1 made from the group
+//! as it was started and kept, what people are told, and the conversation
+//! on an amendment, which follows its group's visibility.
+
+use meetinghouse_core::conversations;
+use meetinghouse_core::groups::{self, GroupForm, JoinOutcome};
+use meetinghouse_core::moderation::{self, ReportForm};
+use meetinghouse_core::notifications::Mailer;
+use meetinghouse_core::orgs::{self, OrgForm};
+use meetinghouse_core::purposes::{self, AmendForm, Objected, ObjectionForm, Outcome, Piece};
+use meetinghouse_core::settings::Settings;
+use meetinghouse_core::subjects::{self, Subject};
+use meetinghouse_core::{Actor, CoreError, Db};
+use meetinghouse_store::{DbOptions, test_databases};
+
+mod common;
+use common::{admin, person, reply};
+
+fn mail(s: &Settings) -> Mailer<'_> {
+    Mailer { settings: s, base_url: "https://town.example" }
+}
+
+/// A group started by `host` with `purpose`; returns its id.
+async fn group(db: &Db, s: &Settings, host: &Actor, slug: &str, visibility: &str, policy: &str, purpose: &str) -> i64 {
+    let form = GroupForm {
+        name: format!("Group {slug}"),
+        slug: slug.into(),
+        purpose: purpose.into(),
+        visibility: visibility.into(),
+        join_policy: policy.into(),
+    };
+    groups::create(db, s, host, &form).await.unwrap();
+    meetinghouse_store::groups::by_slug(db, slug).await.unwrap().unwrap().id
+}
+
+fn amend(text: &str, why: &str) -> AmendForm {
+    AmendForm { text: text.into(), why: why.into() }
+}
+
+fn because(reason: &str) -> ObjectionForm {
+    ObjectionForm { reason: reason.into() }
+}
+
+/// A moment after every window opened now has closed.
+fn after_the_window() -> i64 {
+    meetinghouse_store::now() + purposes::WINDOW_SECS + 60
+}
+
+/// The texts of a person's notifications as they are shown, newest first.
+async fn told(db: &Db, who: &Actor) -> Vec<String> {
+    meetinghouse_store::notifications::list(db, who.id, 0, 50).await.unwrap().into_iter().map(|n| n.text).collect()
+}
+
+fn invalid<T: std::fmt::Debug>(r: Result<T, CoreError>, field: &str) -> String {
+    match r {
+        Err(CoreError::Invalid(e)) => e.get(field).unwrap_or_else(|| panic!("no error for {field}: {e}")).to_string(),
+        other => panic!("expected an error for {field}, got {other:?}"),
+    }
+}
+
+fn forbidden<T: std::fmt::Debug>(r: Result<T, CoreError>) -> String {
+    match r {
+        Err(CoreError::Forbidden(m)) => m,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn not_found<T: std::fmt::Debug>(r: Result<T, CoreError>) {
+    assert!(matches!(r, Err(CoreError::NotFound)), "expected not found, got {r:?}");
+}
+
+#[tokio::test]
+async fn version_one_is_the_purpose_the_group_started_with_and_is_kept_when_the_first_amendment_is_adopted() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, sam) = (person(&db, "claire").await, person(&db, "sam").await);
+        let gid = group(&db, &s, &claire, "canal-friends", "public", "open", "We look after the canal.").await;
+        // No version is stored for a group started now: version 1 is made from it.
+        let page = purposes::page(&db, &s, "canal-friends", None).await.unwrap();
+        assert_eq!((page.current.version, page.current.id, page.current.text.as_str()), (1, 0, "We look after the canal."));
+        assert_eq!(page.current.proposer_handle.as_deref(), Some("claire"));
+        assert_eq!(page.versions.len(), 1);
+        assert_eq!(page.take_part, Err("Members of Group canal-friends can propose amendments to its purpose and object to them. Sign in if you are one.".into()));
+
+        groups::join(&db, &s, &sam, "canal-friends").await.unwrap();
+        let id = purposes::propose(&db, mail(&s), &sam, "canal-friends", &amend("We look after the canal and its towpath.", "The towpath needs care too.")).await.unwrap();
+        let a = purposes::amendment_page(&db, &s, "canal-friends", id, Some(&sam)).await.unwrap();
+        assert_eq!(a.amendment.base_version, 1);
+        assert_eq!(a.amendment.closes_at - a.amendment.proposed_at, purposes::WINDOW_SECS);
+        assert_eq!(a.diff, vec![
+            Piece::Same("We look after the".into()),
+            Piece::Removed("canal.".into()),
+            Piece::Added("canal and its towpath.".into())
+        ]);
+        // Nothing is settled before its window closes.
+        assert_eq!(purposes::settle_due(&db, mail(&s), meetinghouse_store::now()).await.unwrap(), 0);
+
+        assert_eq!(purposes::settle_due(&db, mail(&s), after_the_window()).await.unwrap(), 1);
+        let page = purposes::page(&db, &s, "canal-friends", Some(&sam)).await.unwrap();
+        assert_eq!((page.current.version, page.current.text.as_str()), (2, "We look after the canal and its towpath."));
+        assert_eq!(page.current.amendment_id, Some(id));
+        assert_eq!(page.current.proposer_handle.as_deref(), Some("sam"));
+        let first = &page.versions[1];
+        assert_eq!((first.version, first.text.as_str(), first.proposer_handle.as_deref()), (1, "We look after the canal.", Some("claire")));
+        assert_ne!(first.id, 0, "version 1 is stored with the adoption");
+        assert_eq!(page.shapers, vec![("claire".to_string(), "claire".to_string()), ("sam".to_string(), "sam".to_string())]);
+        assert_eq!(page.settled.len(), 1);
+        assert!(page.open.is_empty());
+        let stored = meetinghouse_store::groups::by_id(&db, gid).await.unwrap().unwrap();
+        assert_eq!(stored.purpose, "We look after the canal and its towpath.");
+        let v2 = purposes::version_page(&db, "canal-friends", 2, None).await.unwrap();
+        assert_eq!(v2.previous.as_ref().map(|p| p.version), Some(1));
+        assert!(v2.diff.contains(&Piece::Added("canal and its towpath.".into())), "{:?}", v2.diff);
+        assert_eq!(v2.amendment.map(|a| a.id), Some(id));
+        not_found(purposes::version_page(&db, "canal-friends", 3, None).await);
+        assert_eq!(purposes::amendment_page(&db, &s, "canal-friends", id, None).await.unwrap().adopted_as(), Some(2));
+    }
+}
+
+/// A database migrated to just before 0034, with a group and a notification
+/// in it, then migrated the rest of the way.
+async fn upgraded(db: Db) {
+    db.migrate_to(33).await.unwrap();
+    db.execute_admin(
+        "INSERT INTO people (email, email_lower, handle, handle_lower, display_name, password_hash, created_at) \
+         VALUES ('ann@example.org', 'ann@example.org', 'ann', 'ann', 'Ann', 'x', 1000)",
+    )
+    .await
+    .unwrap();
+    db.execute_admin(
+        "INSERT INTO community_groups (slug, name, purpose, visibility, join_policy, created_by, created_at) \
+         SELECT 'old-group', 'Old Group', 'We were here first.', 'public', 'open', id, 1234 FROM people WHERE handle = 'ann'",
+    )
+    .await
+    .unwrap();
+    db.execute_admin(
+        "INSERT INTO notifications (person_id, kind, text, url, created_at) SELECT id, 'invitation', 'Kept', '/groups/old-group', 1 FROM people WHERE handle = 'ann'",
+    )
+    .await
+    .unwrap();
+    db.migrate().await.unwrap();
+    let g = meetinghouse_store::groups::by_slug(&db, "old-group").await.unwrap().unwrap();
+    let v = meetinghouse_store::purposes::versions(&db, g.id, 10).await.unwrap();
+    assert_eq!(v.len(), 1);
+    assert_ne!(v[0].id, 0, "version 1 was stored by the migration");
+    assert_eq!((v[0].version, v[0].text.as_str(), v[0].adopted_at, v[0].proposer_handle.as_deref()), (1, "We were here first.", 1234, Some("ann")));
+    let ann = meetinghouse_store::people::by_handle(&db, "ann").await.unwrap().unwrap();
+    let kept = meetinghouse_store::notifications::list(&db, ann.id, 0, 10).await.unwrap();
+    assert_eq!(kept.iter().map(|n| n.text.as_str()).collect::<Vec<_>>(), vec!["Kept"]);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn the_migration_stores_version_one_of_every_group_there_is_and_keeps_notifications() {
+    let dir = test_databases::temp_dir("mh_purposes");
+    upgraded(Db::open_sqlite(&dir.join("test.db"), &DbOptions { max_connections: 4 }).await.unwrap()).await;
+    if let Some(url) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        let url = test_databases::create(&url, "mh_purposes").await.unwrap();
+        upgraded(Db::connect(&url, &DbOptions { max_connections: 4 }).await.unwrap()).await;
+    }
+}
+
+#[tokio::test]
+async fn members_by_any_path_may_propose_and_object_and_nobody_else() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, sam, mei, tara, bea, root) =
+            (person(&db, "claire").await, person(&db, "sam").await, person(&db, "mei").await, person(&db, "tara").await, person(&db, "bea").await, admin(&db, "ada").await);
+        group(&db, &s, &claire, "town-network", "public", "open", "A network for the town.").await;
+        // Mei belongs through her organisation, Tara through a member group.
+        let museum = orgs::create(&db, &s, &mei, &OrgForm { name: "Tiverton Museum".into(), sector: "heritage".into(), ..Default::default() }).await.unwrap();
+        assert_eq!(groups::add_org(&db, mail(&s), &mei, "town-network", &museum).await.unwrap(), JoinOutcome::Joined);
+        group(&db, &s, &tara, "makers", "public", "open", "Makers.").await;
+        assert_eq!(groups::nest(&db, mail(&s), &tara, "town-network", "makers").await.unwrap(), JoinOutcome::Joined);
+        groups::join(&db, &s, &sam, "town-network").await.unwrap();
+
+        let text = |n: usize| format!("A network for the whole town, draft {n}.");
+        let by_org = purposes::propose(&db, mail(&s), &mei, "town-network", &amend(&text(1), "Wider.")).await.unwrap();
+        let by_group = purposes::propose(&db, mail(&s), &tara, "town-network", &amend(&text(2), "Wider still.")).await.unwrap();
+        assert_eq!(purposes::object(&db, mail(&s), &sam, "town-network", by_org, &because("Too vague.")).await.unwrap(), Objected::New);
+        assert_eq!(purposes::object(&db, mail(&s), &mei, "town-network", by_group, &because("Mine is better.")).await.unwrap(), Objected::New);
+        assert_eq!(purposes::object(&db, mail(&s), &tara, "town-network", by_org, &because("Not this way.")).await.unwrap(), Objected::New);
+
+        // Someone who can see the group but is not in it is told who may.
+        let outsider = forbidden(purposes::propose(&db, mail(&s), &bea, "town-network", &amend(&text(3), "Mine.")).await);
+        assert!(outsider.starts_with("Only members of Group town-network can propose amendments"), "{outsider}");
+        assert!(outsider.ends_with("Join the group to take part."), "{outsider}");
+        forbidden(purposes::object(&db, mail(&s), &bea, "town-network", by_org, &because("No.")).await);
+        assert!(purposes::for_amending(&db, &s, &bea, "town-network").await.is_err());
+        // An instance admin sees every group but takes part only as a member.
+        forbidden(purposes::propose(&db, mail(&s), &root, "town-network", &amend(&text(4), "Admin.")).await);
+        // The proposer cannot object to their own amendment.
+        let own = forbidden(purposes::object(&db, mail(&s), &mei, "town-network", by_org, &because("Hmm.")).await);
+        assert!(own.contains("You proposed this amendment"), "{own}");
+
+        // An account waiting for approval, or suspended, takes no part.
+        let mut waiting = sam.clone();
+        waiting.status = "pending".into();
+        db.execute_admin(&format!("UPDATE people SET status = 'pending' WHERE id = {}", sam.id)).await.unwrap();
+        forbidden(purposes::propose(&db, mail(&s), &waiting, "town-network", &amend(&text(5), "Later.")).await);
+        forbidden(purposes::object(&db, mail(&s), &waiting, "town-network", by_group, &because("No.")).await);
+        let page = purposes::page(&db, &s, "town-network", Some(&waiting)).await.unwrap();
+        assert!(page.take_part.is_err());
+        // The rule is checked where the write happens too: a session that
+        // still says "active" after the account was suspended.
+        db.execute_admin(&format!("UPDATE people SET status = 'suspended' WHERE id = {}", sam.id)).await.unwrap();
+        let refused = forbidden(purposes::propose(&db, mail(&s), &sam, "town-network", &amend(&text(6), "Later.")).await);
+        assert!(refused.starts_with("Only members"), "{refused}");
+
+        // A members-only group is "not found" to people outside it, on every page and action.
+        group(&db, &s, &claire, "quiet-circle", "members", "invite", "Quiet.").await;
+        let quiet = purposes::propose(&db, mail(&s), &claire, "quiet-circle", &amend("Quieter.", "Calm.")).await.unwrap();
+        not_found(purposes::page(&db, &s, "quiet-circle", Some(&bea)).await);
+        not_found(purposes::page(&db, &s, "quiet-circle", None).await);
+        not_found(purposes::version_page(&db, "quiet-circle", 1, Some(&bea)).await);
+        not_found(purposes::amendment_page(&db, &s, "quiet-circle", quiet, Some(&bea)).await);
+        not_found(purposes::propose(&db, mail(&s), &bea, "quiet-circle", &amend("Mine.", "Mine.")).await);
+        not_found(purposes::object(&db, mail(&s), &bea, "quiet-circle", quiet, &because("No.")).await);
+        not_found(purposes::withdraw(&db, mail(&s), &bea, "quiet-circle", quiet).await);
+        // Someone it invited sees only the invitation, not its purpose's pages.
+        groups::invite_person(&db, &claire, "quiet-circle", "bea").await.unwrap();
+        not_found(purposes::page(&db, &s, "quiet-circle", Some(&bea)).await);
+        // An amendment is found only under its own group's address.
+        not_found(purposes::amendment_page(&db, &s, "town-network", quiet, Some(&claire)).await);
+        not_found(purposes::object(&db, mail(&s), &sam, "town-network", quiet, &because("No.")).await);
+    }
+}
+
+#[tokio::test]
+async fn proposals_are_checked_and_limited() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, sam) = (person(&db, "claire").await, person(&db, "sam").await);
+        group(&db, &s, &claire, "canal-friends", "public", "open", "We look after\r\nthe canal.").await;
+        groups::join(&db, &s, &sam, "canal-friends").await.unwrap();
+        let propose = |who: &Actor, text: String, why: &str| {
+            let (db, s, who, why) = (db.clone(), s.clone(), who.clone(), why.to_string());
+            async move { purposes::propose(&db, mail(&s), &who, "canal-friends", &amend(&text, &why)).await }
+        };
+
+        let same = invalid(propose(&sam, "We  look after the canal.".into(), "Tidier.").await, "text");
+        assert_eq!(same, "This is the purpose as it stands (version 1). Change the words you want to amend, then send it.");
+        assert_eq!(invalid(propose(&sam, "".into(), "Because.").await, "text"), "The new purpose is needed.");
+        assert_eq!(invalid(propose(&sam, "Something new.".into(), "  ").await, "why"), "Why you propose it is needed.");
+        let long = invalid(propose(&sam, "x".repeat(1_001), "Because.").await, "text");
+        assert!(long.starts_with("The new purpose can be at most 1000 characters long"), "{long}");
+        let long = invalid(propose(&sam, "Something new.".into(), &"y".repeat(purposes::WHY_MAX + 1)).await, "why");
+        assert!(long.starts_with("Why you propose it can be at most 1000 characters long"), "{long}");
+
+        // At most three open per person, and the same words only once.
+        for n in 0..purposes::OPEN_PER_PERSON {
+            propose(&sam, format!("Draft {n} of our purpose."), "Trying.").await.unwrap();
+        }
+        let again = invalid(propose(&claire, "Draft 0 of our  purpose.".into(), "Me too.").await, "text");
+        assert!(again.contains("already proposes these words"), "{again}");
+        let mine = forbidden(propose(&sam, "Draft 9 of our purpose.".into(), "More.").await);
+        assert!(mine.starts_with("You already have 3 amendments open in Group canal-friends"), "{mine}");
+        // At most ten open in a group.
+        let mut others = Vec::new();
+        for n in 0..(purposes::OPEN_PER_GROUP - purposes::OPEN_PER_PERSON) {
+            let who = person(&db, &format!("member{n}")).await;
+            groups::join(&db, &s, &who, "canal-friends").await.unwrap();
+            propose(&who, format!("Another draft, number {n}."), "Trying.").await.unwrap();
+            others.push(who);
+        }
+        let full = forbidden(propose(&claire, "The host's own draft.".into(), "Mine.").await);
+        assert!(full.starts_with("Group canal-friends already has 10 amendments open"), "{full}");
+        // Withdrawing one makes room again.
+        let open = purposes::page(&db, &s, "canal-friends", None).await.unwrap().open;
+        let first = open.iter().find(|a| a.proposed_by == sam.id).unwrap().id;
+        purposes::withdraw(&db, mail(&s), &sam, "canal-friends", first).await.unwrap();
+        propose(&claire, "The host's own draft.".into(), "Mine.").await.unwrap();
+
+        // The proposal budget is counted in the database, per person.
+        for _ in 0..purposes::PROPOSALS.limit {
+            assert!(purposes::count_proposal(&db, &s, &sam).await.unwrap());
+        }
+        assert!(!purposes::count_proposal(&db, &s, &sam).await.unwrap());
+        assert!(purposes::count_proposal(&db, &s, &claire).await.unwrap());
+    }
+}
+
+#[tokio::test]
+async fn consent_adopts_without_a_standing_objection_and_supersedes_the_rest() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, sam, mei, tara) = (person(&db, "claire").await, person(&db, "sam").await, person(&db, "mei").await, person(&db, "tara").await);
+        group(&db, &s, &claire, "canal-friends", "public", "open", "We look after the canal.").await;
+        for who in [&sam, &mei, &tara] {
+            groups::join(&db, &s, who, "canal-friends").await.unwrap();
+        }
+        let towpath = purposes::propose(&db, mail(&s), &sam, "canal-friends", &amend("We look after the canal and its towpath.", "Towpath.")).await.unwrap();
+        let boats = purposes::propose(&db, mail(&s), &mei, "canal-friends", &amend("We look after the canal and its boats.", "Boats.")).await.unwrap();
+        let wildlife = purposes::propose(&db, mail(&s), &tara, "canal-friends", &amend("We look after the canal's wildlife.", "Herons.")).await.unwrap();
+        // The hosts hear of each proposal.
+        assert!(told(&db, &claire).await.contains(&"sam (@sam) proposed an amendment to the purpose of Group canal-friends.".to_string()));
+
+        // Tara objects to the towpath, then changes her reason, then withdraws: it stands no more.
+        assert_eq!(purposes::object(&db, mail(&s), &tara, "canal-friends", towpath, &because("Cyclists.")).await.unwrap(), Objected::New);
+        assert_eq!(purposes::object(&db, mail(&s), &tara, "canal-friends", towpath, &because("Cyclists go too fast.")).await.unwrap(), Objected::Changed);
+        purposes::withdraw_objection(&db, &tara, "canal-friends", towpath).await.unwrap();
+        forbidden(purposes::withdraw_objection(&db, &tara, "canal-friends", towpath).await);
+        // Sam objects to the boats and keeps his objection.
+        purposes::object(&db, mail(&s), &sam, "canal-friends", boats, &because("Boats are private.")).await.unwrap();
+        assert!(told(&db, &mei).await.contains(&"sam (@sam) objected to your amendment to the purpose of Group canal-friends.".to_string()));
+        let page = purposes::amendment_page(&db, &s, "canal-friends", towpath, Some(&tara)).await.unwrap();
+        assert_eq!(page.objections.len(), 1, "a withdrawn objection is kept");
+        assert!(page.objections[0].withdrawn_at.is_some());
+        assert_eq!(page.objections[0].reason, "Cyclists go too fast.");
+        assert_eq!(page.standing(), 0);
+        assert!(page.mine.is_some());
+
+        let t = after_the_window();
+        // Settling one at a time in the order they close: the towpath first.
+        assert_eq!(purposes::settle(&db, mail(&s), towpath, t).await.unwrap(), Some(Outcome::Adopted { version: 2 }));
+        // The others were on version 1: superseded with it, whatever their objections.
+        let state = |id: i64| {
+            let db = db.clone();
+            async move { meetinghouse_store::purposes::amendment(&db, id).await.unwrap().unwrap().state }
+        };
+        assert_eq!(state(boats).await, "superseded");
+        assert_eq!(state(wildlife).await, "superseded");
+        // And settling them now does nothing: they are no longer open.
+        assert_eq!(purposes::settle(&db, mail(&s), boats, t).await.unwrap(), None);
+        assert_eq!(purposes::settle_due(&db, mail(&s), t).await.unwrap(), 0);
+        assert_eq!(purposes::settle(&db, mail(&s), towpath, t).await.unwrap(), None);
+
+        // Everyone who shaped each one is told what became of it.
+        let adopted = "Amendment 1 to the purpose of Group canal-friends was adopted: no objection stood when its window closed, so the purpose is now version 2.";
+        let adopted = adopted.replace("Amendment 1", &format!("Amendment {towpath}"));
+        assert!(told(&db, &sam).await.contains(&adopted), "{:?}", told(&db, &sam).await);
+        assert!(told(&db, &tara).await.contains(&adopted), "a withdrawn objector is told too");
+        let superseded = told(&db, &mei).await;
+        assert!(superseded.iter().any(|t| t.starts_with(&format!("Amendment {boats} to the purpose of Group canal-friends was superseded"))), "{superseded:?}");
+        assert!(told(&db, &tara).await.iter().any(|t| t.starts_with(&format!("Amendment {wildlife} to the purpose of Group canal-friends was superseded"))));
+
+        // A change after settling is refused in plain words.
+        let late = forbidden(purposes::object(&db, mail(&s), &tara, "canal-friends", towpath, &because("Late.")).await);
+        assert!(late.starts_with("This amendment was adopted on"), "{late}");
+        forbidden(purposes::withdraw(&db, mail(&s), &sam, "canal-friends", towpath).await);
+
+        // A standing objection at the window's end: not adopted.
+        let again = purposes::propose(&db, mail(&s), &mei, "canal-friends", &amend("We look after the canal, its towpath and its boats.", "Boats again.")).await.unwrap();
+        assert_eq!(meetinghouse_store::purposes::amendment(&db, again).await.unwrap().unwrap().base_version, 2);
+        purposes::object(&db, mail(&s), &sam, "canal-friends", again, &because("Still private.")).await.unwrap();
+        assert_eq!(purposes::settle_due(&db, mail(&s), after_the_window()).await.unwrap(), 1);
+        assert_eq!(state(again).await, "not_adopted");
+        let page = purposes::page(&db, &s, "canal-friends", None).await.unwrap();
+        assert_eq!(page.current.version, 2);
+        assert!(told(&db, &mei).await.contains(&format!(
+            "Amendment {again} to the purpose of Group canal-friends was not adopted: an objection still stood when its window closed."
+        )));
+
+        // An amendment whose base went stale without being superseded (as
+        // stored before a version was adopted some other way) is superseded.
+        let stale = purposes::propose(&db, mail(&s), &tara, "canal-friends", &amend("We look after water.", "Simpler.")).await.unwrap();
+        db.execute_admin(&format!("UPDATE purpose_amendments SET base_version = 1 WHERE id = {stale}")).await.unwrap();
+        assert_eq!(purposes::settle(&db, mail(&s), stale, after_the_window()).await.unwrap(), Some(Outcome::Superseded));
+        assert_eq!(purposes::page(&db, &s, "canal-friends", None).await.unwrap().current.version, 2);
+    }
+}
+
+#[tokio::test]
+async fn settling_twice_or_from_two_servers_at_once_settles_once() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, sam) = (person(&db, "claire").await, person(&db, "sam").await);
+        group(&db, &s, &claire, "canal-friends", "public", "open", "We look after the canal.").await;
+        groups::join(&db, &s, &sam, "canal-friends").await.unwrap();
+        let a = purposes::propose(&db, mail(&s), &sam, "canal-friends", &amend("We look after the canal and its towpath.", "Towpath.")).await.unwrap();
+        let b = purposes::propose(&db, mail(&s), &claire, "canal-friends", &amend("We look after the canal and its locks.", "Locks.")).await.unwrap();
+        let t = after_the_window();
+        let (one, two) = tokio::join!(purposes::settle_due(&db, mail(&s), t), purposes::settle_due(&db, mail(&s), t));
+        // The first adopted supersedes the second in the same transaction:
+        // one amendment settled by a run, the other by that adoption.
+        assert_eq!(one.unwrap() + two.unwrap(), 1);
+        assert_eq!(purposes::settle_due(&db, mail(&s), t).await.unwrap(), 0);
+        let page = purposes::page(&db, &s, "canal-friends", None).await.unwrap();
+        assert_eq!(page.versions.iter().map(|v| v.version).collect::<Vec<_>>(), vec![2, 1]);
+        assert_eq!(page.current.amendment_id, Some(a));
+        let states: Vec<String> = page.settled.iter().map(|x| format!("{}:{}", x.id, x.state)).collect();
+        assert_eq!(states, vec![format!("{b}:superseded"), format!("{a}:adopted")]);
+        // Told once each.
+        let outcome = told(&db, &sam).await.into_iter().filter(|t| t.contains("was adopted")).count();
+        assert_eq!(outcome, 1);
+    }
+}
+
+#[tokio::test]
+async fn objections_and_withdrawals_need_an_open_window() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, sam) = (person(&db, "claire").await, person(&db, "sam").await);
+        group(&db, &s, &claire, "canal-friends", "public", "open", "We look after the canal.").await;
+        groups::join(&db, &s, &sam, "canal-friends").await.unwrap();
+        let a = purposes::propose(&db, mail(&s), &sam, "canal-friends", &amend("We look after the towpath.", "Towpath.")).await.unwrap();
+        assert_eq!(invalid(purposes::object(&db, mail(&s), &claire, "canal-friends", a, &because(" ")).await, "reason"), "Your reason is needed.");
+        forbidden(purposes::withdraw(&db, mail(&s), &claire, "canal-friends", a).await);
+        purposes::object(&db, mail(&s), &claire, "canal-friends", a, &because("The canal matters most.")).await.unwrap();
+        // The window closed a moment ago; the job has not settled it yet.
+        db.execute_admin(&format!("UPDATE purpose_amendments SET closes_at = {} WHERE id = {a}", meetinghouse_store::now() - 1)).await.unwrap();
+        let closed = forbidden(purposes::withdraw_objection(&db, &claire, "canal-friends", a).await);
+        assert!(closed.starts_with("This amendment’s window closed at"), "{closed}");
+        forbidden(purposes::object(&db, mail(&s), &claire, "canal-friends", a, &because("Changed.")).await);
+        forbidden(purposes::withdraw(&db, mail(&s), &sam, "canal-friends", a).await);
+        assert!(!purposes::amendment_page(&db, &s, "canal-friends", a, Some(&claire)).await.unwrap().window_open);
+
+        // Withdrawn by its proposer: it is never settled, and objectors hear of it.
+        let b = purposes::propose(&db, mail(&s), &sam, "canal-friends", &amend("We look after the locks.", "Locks.")).await.unwrap();
+        purposes::object(&db, mail(&s), &claire, "canal-friends", b, &because("Locks are the trust's.")).await.unwrap();
+        purposes::withdraw(&db, mail(&s), &sam, "canal-friends", b).await.unwrap();
+        assert!(told(&db, &claire).await.contains(&format!("sam (@sam) withdrew amendment {b} to the purpose of Group canal-friends.")));
+        assert_eq!(purposes::settle(&db, mail(&s), b, after_the_window()).await.unwrap(), None);
+        assert_eq!(meetinghouse_store::purposes::amendment(&db, b).await.unwrap().unwrap().state, "withdrawn");
+    }
+}
+
+#[tokio::test]
+async fn an_amendments_conversation_is_hidden_from_people_outside_a_members_only_group() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, sam, bea) = (person(&db, "claire").await, person(&db, "sam").await, person(&db, "bea").await);
+        group(&db, &s, &claire, "quiet-circle", "members", "invite", "We meet quietly.").await;
+        groups::invite_person(&db, &claire, "quiet-circle", "sam").await.unwrap();
+        groups::join(&db, &s, &sam, "quiet-circle").await.unwrap();
+        let a = purposes::propose(&db, mail(&s), &sam, "quiet-circle", &amend("We meet quietly, monthly.", "Rhythm.")).await.unwrap();
+        let subject = Subject::Amendment(a);
+        let info = subjects::resolve(&db, subject, Some(&claire)).await.unwrap();
+        assert_eq!(info.url, format!("/groups/quiet-circle/amendments/{a}"));
+        assert_eq!(info.title, format!("Amendment {a} to the purpose of Group quiet-circle"));
+        assert!(!info.public);
+        assert!(subjects::is_host(&db, &info, claire.id).await.unwrap(), "the group's hosts host its amendments");
+        assert_eq!(Subject::parse("amendment", a), Some(subject));
+
+        // The host replies; the proposer (who owns it) is told.
+        let r = conversations::post(&db, mail(&s), &claire, subject, &reply("Monthly suits me.")).await.unwrap();
+        assert!(told(&db, &sam).await.contains(&format!("claire replied to “Amendment {a} to the purpose of Group quiet-circle”.")));
+        let convo = conversations::conversation(&db, subject, Some(&sam), None).await.unwrap();
+        assert_eq!(convo.replies.len(), 1);
+        // Outsiders see none of it.
+        not_found(conversations::conversation(&db, subject, Some(&bea), None).await);
+        not_found(conversations::conversation(&db, subject, None, None).await);
+        not_found(subjects::resolve(&db, subject, Some(&bea)).await);
+        not_found(conversations::visible_reply(&db, r, Some(&bea)).await);
+        not_found(conversations::post(&db, mail(&s), &bea, subject, &reply("Let me in.")).await);
+
+        // A report about a reply on it reaches the group's hosts.
+        purposes::object(&db, mail(&s), &claire, "quiet-circle", a, &because("Weekly is better.")).await.unwrap();
+        let sams_reply = conversations::post(&db, mail(&s), &sam, subject, &reply("Weekly is too much.")).await.unwrap();
+        moderation::report(&db, &sam, &ReportForm { target_kind: "reply".into(), target: r.to_string(), category: "other".into(), details: "Test.".into() }).await.unwrap();
+        let queue = moderation::queue(&db, &claire).await.unwrap();
+        assert!(queue.is_empty(), "a host never decides a report about their own reply");
+        moderation::report(&db, &claire, &ReportForm { target_kind: "reply".into(), target: sams_reply.to_string(), category: "other".into(), details: "Test.".into() }).await.unwrap();
+        let tara = person(&db, "tara").await;
+        groups::invite_person(&db, &claire, "quiet-circle", "tara").await.unwrap();
+        groups::join(&db, &s, &tara, "quiet-circle").await.unwrap();
+        groups::set_host(&db, &claire, "quiet-circle", tara.id, true).await.unwrap();
+        let queue = moderation::queue(&db, &tara).await.unwrap();
+        assert_eq!(queue.len(), 2, "both reports are in another host's queue");
+
+        // Someone who leaves no longer sees what was said, nor what they
+        // were told about it: the reply and the objection.
+        let before = told(&db, &sam).await;
+        assert!(before.iter().any(|t| t.starts_with("claire replied to")), "{before:?}");
+        assert!(before.iter().any(|t| t.starts_with("claire (@claire) objected")), "{before:?}");
+        groups::leave(&db, &sam, "quiet-circle").await.unwrap();
+        let after = told(&db, &sam).await;
+        assert!(!after.iter().any(|t| t.contains("quiet-circle")), "{after:?}");
+        not_found(conversations::conversation(&db, subject, Some(&sam), None).await);
+
+        // A public group's amendment is talked about in the open.
+        group(&db, &s, &claire, "canal-friends", "public", "open", "Canal.").await;
+        let open = purposes::propose(&db, mail(&s), &claire, "canal-friends", &amend("Canal and towpath.", "More.")).await.unwrap();
+        let info = subjects::resolve(&db, Subject::Amendment(open), None).await.unwrap();
+        assert!(info.public);
+        conversations::post(&db, mail(&s), &bea, Subject::Amendment(open), &reply("As a walker, yes please.")).await.unwrap();
+        assert_eq!(conversations::conversation(&db, Subject::Amendment(open), None, None).await.unwrap().replies.len(), 1);
+        // The interaction record's open export has the public one's reply, not the members-only one's.
+        let mut out = Vec::new();
+        meetinghouse_core::interactions::export_csv(&db, 0, &mut out).await.unwrap();
+        let csv = String::from_utf8(out).unwrap();
+        assert!(csv.lines().any(|l| l.starts_with("bea,claire,")), "{csv}");
+        assert!(!csv.lines().any(|l| l.starts_with("claire,sam,")), "{csv}");
+    }
+}

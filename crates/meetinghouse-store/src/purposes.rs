@@ -1,0 +1,372 @@
+//! A group's purpose over time (migration 0034): its versions, the
+//! amendments members propose to it, and their objections. Core's
+//! `purposes` holds the rules (who may, the consent window, settling);
+//! this module only reads and writes.
+//!
+//! A group stored with no version row (one started after migration 0034,
+//! before its first amendment) has one version all the same: its purpose as
+//! it stands, by its creator, at its creation. Every list and lookup of
+//! versions here answers with that version 1, and [`ensure_first_version`]
+//! stores it in the transaction that adopts the group's first amendment.
+
+use sqlx::FromRow;
+
+use crate::error::{Result, StoreError};
+use crate::{Backend, Db, Tx};
+
+/// One version of a group's purpose, with its proposer's handle and name
+/// (`None` when nobody is recorded).
+#[derive(Debug, Clone, FromRow)]
+pub struct VersionRow {
+    /// 0 for a version 1 not stored yet.
+    pub id: i64,
+    pub group_id: i64,
+    pub version: i64,
+    pub text: String,
+    pub adopted_at: i64,
+    /// The amendment it was adopted from; `None` for version 1.
+    pub amendment_id: Option<i64>,
+    pub proposed_by: Option<i64>,
+    pub proposer_handle: Option<String>,
+    pub proposer_name: Option<String>,
+}
+
+/// The versions of group `$1`, stored or (with none stored) the synthesised
+/// version 1, as `av`.
+const ALL_VERSIONS: &str = "(SELECT v.id, v.group_id, v.version, v.text, v.adopted_at, v.amendment_id, v.proposed_by, \
+        p.handle AS proposer_handle, p.display_name AS proposer_name \
+    FROM purpose_versions v LEFT JOIN people p ON p.id = v.proposed_by WHERE v.group_id = $1 \
+    UNION ALL \
+    SELECT CAST(0 AS BIGINT), g.id, CAST(1 AS BIGINT), g.purpose, g.created_at, CAST(NULL AS BIGINT), g.created_by, \
+        p.handle, p.display_name \
+    FROM community_groups g LEFT JOIN people p ON p.id = g.created_by \
+    WHERE g.id = $1 AND NOT EXISTS (SELECT 1 FROM purpose_versions x WHERE x.group_id = $1)) av";
+
+/// A group's versions, newest first, at most `limit`.
+pub async fn versions(db: &Db, group_id: i64, limit: i64) -> Result<Vec<VersionRow>> {
+    let sql = format!("SELECT av.* FROM {ALL_VERSIONS} ORDER BY av.version DESC LIMIT $2");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(group_id).bind(limit).fetch_all(&db.pool).await?)
+}
+
+/// Version `n` of a group's purpose, if it has one.
+pub async fn version(db: &Db, group_id: i64, n: i64) -> Result<Option<VersionRow>> {
+    let sql = format!("SELECT av.* FROM {ALL_VERSIONS} WHERE av.version = $2");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(group_id).bind(n).fetch_optional(&db.pool).await?)
+}
+
+/// The current version's number: the highest stored, or 1 when none is.
+pub async fn current_version(db: &Db, group_id: i64) -> Result<i64> {
+    let (n,): (Option<i64>,) =
+        sqlx::query_as("SELECT MAX(version) FROM purpose_versions WHERE group_id = $1").bind(group_id).fetch_one(&db.pool).await?;
+    Ok(n.unwrap_or(1))
+}
+
+/// [`current_version`], read in a transaction (after `groups::lock_group`,
+/// it holds until the transaction ends).
+pub async fn current_version_in(tx: &mut Tx, group_id: i64) -> Result<i64> {
+    let (n,): (Option<i64>,) =
+        sqlx::query_as("SELECT MAX(version) FROM purpose_versions WHERE group_id = $1").bind(group_id).fetch_one(&mut **tx).await?;
+    Ok(n.unwrap_or(1))
+}
+
+/// The people who proposed a version of a group's purpose (its creator for
+/// version 1), each once, in the order they first shaped it: (handle,
+/// display name), at most `limit`.
+pub async fn shapers(db: &Db, group_id: i64, limit: i64) -> Result<Vec<(String, String)>> {
+    let sql = format!(
+        "SELECT p.handle, p.display_name FROM {ALL_VERSIONS} JOIN people p ON p.id = av.proposed_by \
+         GROUP BY p.id, p.handle, p.display_name ORDER BY MIN(av.version), p.id LIMIT $2"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(group_id).bind(limit).fetch_all(&db.pool).await?)
+}
+
+/// Stores version 1 of a group that has no version stored: its purpose as
+/// it stands, by its creator, at its creation. Does nothing when the group
+/// has versions.
+pub async fn ensure_first_version(tx: &mut Tx, group_id: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO purpose_versions (group_id, version, text, adopted_at, amendment_id, proposed_by) \
+         SELECT g.id, 1, g.purpose, g.created_at, NULL, g.created_by FROM community_groups g \
+         WHERE g.id = $1 AND NOT EXISTS (SELECT 1 FROM purpose_versions x WHERE x.group_id = $1) \
+         ON CONFLICT (group_id, version) DO NOTHING",
+    )
+    .bind(group_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Stores version `version` of a group's purpose, adopted from amendment
+/// `amendment_id` proposed by `proposed_by`, and makes its text the group's
+/// purpose. A version of that number already stored is a
+/// `Conflict { what: "version" }`.
+pub async fn adopt_version(tx: &mut Tx, group_id: i64, version: i64, text: &str, at: i64, amendment_id: i64, proposed_by: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO purpose_versions (group_id, version, text, adopted_at, amendment_id, proposed_by) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(group_id)
+    .bind(version)
+    .bind(text)
+    .bind(at)
+    .bind(amendment_id)
+    .bind(proposed_by)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| StoreError::from_unique(e, &[("version", "version")]))?;
+    sqlx::query("UPDATE community_groups SET purpose = $2 WHERE id = $1").bind(group_id).bind(text).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// An amendment, with its proposer's handle and name and how many of its
+/// objections stand (not withdrawn).
+#[derive(Debug, Clone, FromRow)]
+pub struct AmendmentRow {
+    pub id: i64,
+    pub group_id: i64,
+    pub base_version: i64,
+    pub text: String,
+    pub why: String,
+    pub proposed_by: i64,
+    pub proposer_handle: String,
+    pub proposer_name: String,
+    pub proposed_at: i64,
+    pub closes_at: i64,
+    /// `open`, `adopted`, `not_adopted`, `withdrawn` or `superseded`.
+    pub state: String,
+    pub settled_at: Option<i64>,
+    pub standing: i64,
+}
+
+const AMENDMENT: &str = "SELECT a.id, a.group_id, a.base_version, a.text, a.why, a.proposed_by, p.handle AS proposer_handle, \
+        p.display_name AS proposer_name, a.proposed_at, a.closes_at, a.state, a.settled_at, \
+        (SELECT COUNT(*) FROM purpose_objections o WHERE o.amendment_id = a.id AND o.withdrawn_at IS NULL) AS standing \
+    FROM purpose_amendments a JOIN people p ON p.id = a.proposed_by";
+
+pub async fn amendment(db: &Db, id: i64) -> Result<Option<AmendmentRow>> {
+    let sql = format!("{AMENDMENT} WHERE a.id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
+}
+
+/// Locks an amendment's row until the transaction ends (on PostgreSQL
+/// `FOR UPDATE`; on SQLite the write transaction holds the database) and
+/// reads it: an objection, a withdrawal and settling then take turns on it,
+/// so none of them acts on a state another has just changed.
+pub async fn lock_amendment(tx: &mut Tx, backend: Backend, id: i64) -> Result<Option<AmendmentRow>> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT id FROM purpose_amendments WHERE id = $1 FOR UPDATE").bind(id).execute(&mut **tx).await?;
+    }
+    let sql = format!("{AMENDMENT} WHERE a.id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await?)
+}
+
+/// A group's open amendments, the first to close first.
+pub async fn open_amendments(db: &Db, group_id: i64) -> Result<Vec<AmendmentRow>> {
+    let sql = format!("{AMENDMENT} WHERE a.group_id = $1 AND a.state = 'open' ORDER BY a.closes_at, a.id");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(group_id).fetch_all(&db.pool).await?)
+}
+
+/// A group's settled amendments (adopted, not adopted, withdrawn,
+/// superseded), the latest proposed first, at most `limit`.
+pub async fn settled_amendments(db: &Db, group_id: i64, limit: i64) -> Result<Vec<AmendmentRow>> {
+    let sql = format!("{AMENDMENT} WHERE a.group_id = $1 AND a.state <> 'open' ORDER BY a.id DESC LIMIT $2");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(group_id).bind(limit).fetch_all(&db.pool).await?)
+}
+
+/// How many amendments of a group are open: all of them, and those
+/// `person` proposed. Read in the proposing transaction, after
+/// `groups::lock_group`.
+pub async fn open_counts_in(tx: &mut Tx, group_id: i64, person: i64) -> Result<(i64, i64)> {
+    let (all, theirs): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN proposed_by = $2 THEN 1 ELSE 0 END), 0) \
+         FROM purpose_amendments WHERE group_id = $1 AND state = 'open'",
+    )
+    .bind(group_id)
+    .bind(person)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok((all, theirs))
+}
+
+/// The open amendments of a group, read in a transaction: (id, text).
+pub async fn open_texts_in(tx: &mut Tx, group_id: i64) -> Result<Vec<(i64, String)>> {
+    Ok(sqlx::query_as("SELECT id, text FROM purpose_amendments WHERE group_id = $1 AND state = 'open' ORDER BY id")
+        .bind(group_id)
+        .fetch_all(&mut **tx)
+        .await?)
+}
+
+/// A new amendment, open.
+#[derive(Debug, Clone)]
+pub struct NewAmendment<'a> {
+    pub group_id: i64,
+    pub base_version: i64,
+    pub text: &'a str,
+    pub why: &'a str,
+    pub proposed_by: i64,
+    pub proposed_at: i64,
+    pub closes_at: i64,
+}
+
+pub async fn insert_amendment(tx: &mut Tx, a: &NewAmendment<'_>) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO purpose_amendments (group_id, base_version, text, why, proposed_by, proposed_at, closes_at, state) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'open') RETURNING id",
+    )
+    .bind(a.group_id)
+    .bind(a.base_version)
+    .bind(a.text)
+    .bind(a.why)
+    .bind(a.proposed_by)
+    .bind(a.proposed_at)
+    .bind(a.closes_at)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Moves an open amendment to `state` (settled at `at`); false, changing
+/// nothing, when it is no longer open.
+pub async fn leave_open(tx: &mut Tx, id: i64, state: &str, at: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE purpose_amendments SET state = $2, settled_at = $3 WHERE id = $1 AND state = 'open'")
+        .bind(id)
+        .bind(state)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks superseded every amendment of a group still open on a base older
+/// than `version` (just adopted); returns each one's (id, proposer), by id.
+pub async fn supersede_older(tx: &mut Tx, group_id: i64, version: i64, at: i64) -> Result<Vec<(i64, i64)>> {
+    let mut rows: Vec<(i64, i64)> = sqlx::query_as(
+        "UPDATE purpose_amendments SET state = 'superseded', settled_at = $3 \
+         WHERE group_id = $1 AND state = 'open' AND base_version < $2 RETURNING id, proposed_by",
+    )
+    .bind(group_id)
+    .bind(version)
+    .bind(at)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.sort_unstable();
+    Ok(rows)
+}
+
+/// A group's purpose as it stands, read in a transaction.
+pub async fn purpose_in(tx: &mut Tx, group_id: i64) -> Result<Option<String>> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT purpose FROM community_groups WHERE id = $1").bind(group_id).fetch_optional(&mut **tx).await?;
+    Ok(row.map(|(p,)| p))
+}
+
+/// Open amendments whose window ended at or before `now`, the first to
+/// close first, at most `limit` (read through the partial index on open
+/// amendments' closing times).
+pub async fn due(db: &Db, now: i64, limit: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> =
+        sqlx::query_as("SELECT id FROM purpose_amendments WHERE state = 'open' AND closes_at <= $1 ORDER BY closes_at, id LIMIT $2")
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// An objection, with its author's handle and name.
+#[derive(Debug, Clone, FromRow)]
+pub struct ObjectionRow {
+    pub id: i64,
+    pub amendment_id: i64,
+    pub person_id: i64,
+    pub handle: String,
+    pub display_name: String,
+    pub reason: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub withdrawn_at: Option<i64>,
+}
+
+/// An amendment's objections, withdrawn ones too, the first made first.
+pub async fn objections(db: &Db, amendment_id: i64) -> Result<Vec<ObjectionRow>> {
+    Ok(sqlx::query_as(
+        "SELECT o.id, o.amendment_id, o.person_id, p.handle, p.display_name, o.reason, o.created_at, o.updated_at, o.withdrawn_at \
+         FROM purpose_objections o JOIN people p ON p.id = o.person_id WHERE o.amendment_id = $1 ORDER BY o.created_at, o.id",
+    )
+    .bind(amendment_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Whether `person` has an objection to an amendment, read in a
+/// transaction: `Some(standing)` (true unless withdrawn), `None` for none.
+pub async fn objection_in(tx: &mut Tx, amendment_id: i64, person: i64) -> Result<Option<bool>> {
+    let row: Option<(Option<i64>,)> = sqlx::query_as("SELECT withdrawn_at FROM purpose_objections WHERE amendment_id = $1 AND person_id = $2")
+        .bind(amendment_id)
+        .bind(person)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.map(|(withdrawn,)| withdrawn.is_none()))
+}
+
+/// Records `person`'s objection with `reason`, or changes the one they
+/// have (a withdrawn one stands again).
+pub async fn put_objection(tx: &mut Tx, amendment_id: i64, person: i64, reason: &str, at: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO purpose_objections (amendment_id, person_id, reason, created_at, updated_at, withdrawn_at) \
+         VALUES ($1, $2, $3, $4, $4, NULL) \
+         ON CONFLICT (amendment_id, person_id) DO UPDATE SET reason = excluded.reason, updated_at = excluded.updated_at, withdrawn_at = NULL",
+    )
+    .bind(amendment_id)
+    .bind(person)
+    .bind(reason)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Marks `person`'s standing objection withdrawn; false when they have none
+/// standing.
+pub async fn withdraw_objection(tx: &mut Tx, amendment_id: i64, person: i64, at: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE purpose_objections SET withdrawn_at = $3 WHERE amendment_id = $1 AND person_id = $2 AND withdrawn_at IS NULL",
+    )
+    .bind(amendment_id)
+    .bind(person)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Everyone who objected to an amendment (withdrawn objections too, or only
+/// standing ones), in a transaction, by id.
+pub async fn objectors_in(tx: &mut Tx, amendment_id: i64, standing_only: bool) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT person_id FROM purpose_objections WHERE amendment_id = $1 AND ($2 = 0 OR withdrawn_at IS NULL) ORDER BY person_id",
+    )
+    .bind(amendment_id)
+    .bind(i64::from(standing_only))
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().map(|(p,)| p).collect())
+}
+
+/// Whether a person may take part in a group's purpose now, read in a
+/// transaction: their account is active and they belong to the group at
+/// any depth, by the store's one rule of membership (`groups::reach!`:
+/// directly, through an active organisation membership, or through member
+/// groups as far as access passes up).
+pub async fn takes_part_in(tx: &mut Tx, person: i64, group_id: i64) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as(concat!(
+        "WITH RECURSIVE ",
+        crate::groups::reach!("reach", "$1"),
+        " SELECT 1 FROM reach WHERE reach.id = $2 AND EXISTS (SELECT 1 FROM people pp WHERE pp.id = $1 AND pp.status = 'active') LIMIT 1"
+    ))
+    .bind(person)
+    .bind(group_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.is_some())
+}
