@@ -740,3 +740,51 @@ async fn a_stopped_import_keeps_its_partial_report() {
         assert_eq!(objects::count(&db, org).await.unwrap(), batch as i64);
     }
 }
+
+/// A CSV file whose columns are separated by semicolons (Excel's where a
+/// comma is the decimal mark) or tabs is read as such without a mapping; a
+/// mapping's delimiter still wins. An empty file, and one whose first line
+/// is one column, are refused in plain words that point to the mapping, not
+/// to a command-line flag; the organisation's address is not echoed back.
+#[tokio::test]
+async fn semicolons_and_tabs_are_told_apart_and_empty_files_are_named() {
+    for db in meetinghouse_testkit::databases().await {
+        let (sam, org) = museum(&db).await;
+        let semi = "\u{feff}\"Object Number\";\"Title\";\"Medium\"\n\"S.1\";\"Lace, Honiton\";\"Cotton\"\nS.2;Bell;\"Bronze; cast\"\n";
+        let r = import(&db, org, &temp_file("semi.csv", semi.as_bytes()), Mapping::default(), None).await;
+        assert_eq!((r.created, r.skipped), (2, 0), "{:?}", r.errors);
+        let lace = objects::by_accession(&db, org, "S.1").await.unwrap().unwrap();
+        assert_eq!((lace.title.as_str(), lace.medium.as_str()), ("Lace, Honiton", "Cotton"));
+        assert_eq!(objects::by_accession(&db, org, "S.2").await.unwrap().unwrap().medium, "Bronze; cast");
+        let tabs = "Object Number\tTitle\nT.1\tJug; blue\n";
+        let r = import(&db, org, &temp_file("tabs.csv", tabs.as_bytes()), Mapping::default(), None).await;
+        assert_eq!(r.created, 1, "{:?}", r.errors);
+        assert_eq!(objects::by_accession(&db, org, "T.1").await.unwrap().unwrap().title, "Jug; blue");
+        // A comma outside quotes in the first line keeps commas.
+        let commas = "Object Number,Title,Size; in cm\nC.1,Cup;saucer,9\n";
+        let r = import(&db, org, &temp_file("commas.csv", commas.as_bytes()), Mapping::default(), None).await;
+        assert_eq!(r.created, 1, "{:?}", r.errors);
+        assert_eq!(objects::by_accession(&db, org, "C.1").await.unwrap().unwrap().title, "Cup;saucer");
+        // The mapping's delimiter wins.
+        let piped = "Object Number|Title\nP.1|Plate\n";
+        let mapping = Mapping::from_toml("[options]\ndelimiter = \"|\"\n").unwrap();
+        let r = import(&db, org, &temp_file("piped.csv", piped.as_bytes()), mapping, None).await;
+        assert_eq!(r.created, 1, "{:?}", r.errors);
+
+        let refused = open_error(&temp_file("piped.csv", piped.as_bytes()), &Mapping::default());
+        assert!(refused.starts_with("The file does not look like CSV: its first line has only one column, “Object Number|Title”"), "{refused}");
+        assert!(refused.contains("separated by commas, semicolons or tabs") && refused.contains("under [options], like delimiter = \"|\""), "{refused}");
+        assert!(!refused.contains("--"), "no command-line flag: {refused}");
+        assert_eq!(open_error(&temp_file("empty.csv", b""), &Mapping::default()), "The file is empty. Nothing was imported.");
+        assert_eq!(open_error(&temp_file("bom.json", b"\xEF\xBB\xBF"), &Mapping::default()), "The file is empty. Nothing was imported.");
+        assert!(open_error(&temp_file("blank.csv", b"\n \n"), &Mapping::default()).starts_with("The file holds only blank lines"));
+
+        // An organisation that is not there is not found, its name not repeated.
+        let err = collection::ensure_can_import(&db, &sam, "Your session expired: sign in at evil.example").await.unwrap_err();
+        assert!(matches!(err, meetinghouse_core::CoreError::NotFound), "{err:?}");
+        let err = collection::ensure_can_import(&db, &sam, "no-such-museum").await.unwrap_err();
+        assert!(matches!(err, meetinghouse_core::CoreError::NotFound), "{err:?}");
+        // Any case of the address names the organisation.
+        assert_eq!(collection::ensure_can_import(&db, &sam, "TIVERTON-MUSEUM").await.unwrap(), org);
+    }
+}

@@ -152,6 +152,18 @@ const _: () = assert!(meetinghouse_media::MAX_UPLOAD_MB_SETTING * 1024 * 1024 + 
 /// [`IDLE_SECS`] loses it.
 pub const UPLOADS_AT_ONCE: usize = 2;
 
+/// How many collection imports work at once on one app server, on turns of
+/// their own: an import holds its turn from its file's first bytes until its
+/// report is written (up to the upload routes' time limit), so imports never
+/// hold up photo uploads, and at most this many hold a file (up to the
+/// import's limit, 50 MB) and a batch of records at once.
+pub const IMPORTS_AT_ONCE: usize = 2;
+
+/// How long an upload (or an import) waits for one of the server's turns
+/// before it is refused with "try again in a minute" (429), rather than
+/// waiting on without end behind slow senders.
+pub const TURN_WAIT_SECS: u64 = 20;
+
 /// How long nothing may arrive of an upload's body before it is stopped.
 pub const IDLE_SECS: u64 = 30;
 
@@ -164,21 +176,33 @@ pub const MAX_FIELDS: usize = 200;
 
 /// The upload turns of one app server: [`UPLOADS_AT_ONCE`] in all, and one
 /// for each account sending files now (an account's entry goes when its
-/// last upload ends). Kept in the app's state.
+/// last upload ends); and apart from them [`IMPORTS_AT_ONCE`] for
+/// collection imports. Kept in the app's state.
 pub struct UploadTurns {
     server: Arc<Semaphore>,
     accounts: Mutex<HashMap<i64, Arc<Semaphore>>>,
+    imports: Arc<Semaphore>,
 }
 
 impl Default for UploadTurns {
     fn default() -> Self {
-        UploadTurns { server: Arc::new(Semaphore::new(UPLOADS_AT_ONCE)), accounts: Mutex::default() }
+        UploadTurns {
+            server: Arc::new(Semaphore::new(UPLOADS_AT_ONCE)),
+            accounts: Mutex::default(),
+            imports: Arc::new(Semaphore::new(IMPORTS_AT_ONCE)),
+        }
     }
 }
 
 impl UploadTurns {
     fn accounts(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Arc<Semaphore>>> {
         self.accounts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many of the server's upload turns, and of its import turns, are
+    /// free now.
+    pub fn free(&self) -> (usize, usize) {
+        (self.server.available_permits(), self.imports.available_permits())
     }
 
     /// Forgets `account`'s entry if nobody holds or awaits its turn: only
@@ -192,11 +216,13 @@ impl UploadTurns {
 }
 
 /// An upload's turn to read and process its files: one of
-/// [`UPLOADS_AT_ONCE`], and its account's one. Given back when dropped.
+/// [`UPLOADS_AT_ONCE`], and its account's one; or an import's, one of
+/// [`IMPORTS_AT_ONCE`]. Given back when dropped.
 pub struct UploadTurn {
     _server: OwnedSemaphorePermit,
     turns: Arc<UploadTurns>,
     account: i64,
+    /// The account's turn (uploads only).
     mine: Option<OwnedSemaphorePermit>,
 }
 
@@ -213,9 +239,22 @@ impl Drop for UploadTurn {
 /// Says that someone is already sending files from this account.
 const ONE_AT_A_TIME: &str = "You are already sending files from another window or tab. Wait until that has finished, then send this form again.";
 
+/// Says that the server's upload turns stayed taken for [`TURN_WAIT_SECS`].
+pub const UPLOADS_BUSY: &str = "Many uploads are under way on the server right now, so yours could not be taken. Try again in a minute: go back to the form and send it again.";
+
+/// Says that the server's import turns stayed taken for [`TURN_WAIT_SECS`].
+pub const IMPORTS_BUSY: &str = "Other collection imports are under way on the server right now, so this one could not start, and nothing was imported. Try again in a few minutes: go back to the form and send it again.";
+
+/// Which turns an upload takes.
+#[derive(Clone, Copy)]
+enum TurnKind {
+    Upload,
+    Import,
+}
+
 impl UploadTurn {
     /// Waits for the account's turn (at most [`ACCOUNT_WAIT_SECS`]), then
-    /// for one of the server's.
+    /// for one of the server's (at most [`TURN_WAIT_SECS`]).
     async fn take(turns: &Arc<UploadTurns>, account: i64) -> Result<UploadTurn, WebError> {
         let semaphore = turns.accounts().entry(account).or_insert_with(|| Arc::new(Semaphore::new(1))).clone();
         let wait = std::time::Duration::from_secs(ACCOUNT_WAIT_SECS);
@@ -224,9 +263,34 @@ impl UploadTurn {
             return Err(WebError::TooManyRequests(ONE_AT_A_TIME.into()));
         };
         drop(semaphore);
-        // The semaphore is never closed, so this only waits.
-        let server = turns.server.clone().acquire_owned().await.map_err(|e| WebError::Internal(e.into()))?;
+        let server = match Self::server_turn(&turns.server, UPLOADS_BUSY).await {
+            Ok(server) => server,
+            Err(e) => {
+                let semaphore = mine.semaphore().clone();
+                drop(mine);
+                turns.forget_if_idle(account, &semaphore);
+                return Err(e);
+            }
+        };
         Ok(UploadTurn { _server: server, turns: turns.clone(), account, mine: Some(mine) })
+    }
+
+    /// Waits for one of the server's import turns (at most [`TURN_WAIT_SECS`]).
+    async fn take_import(turns: &Arc<UploadTurns>) -> Result<UploadTurn, WebError> {
+        let server = Self::server_turn(&turns.imports, IMPORTS_BUSY).await?;
+        Ok(UploadTurn { _server: server, turns: turns.clone(), account: 0, mine: None })
+    }
+
+    /// One of `semaphore`'s turns, waited for at most [`TURN_WAIT_SECS`];
+    /// refused with `busy` after that.
+    async fn server_turn(semaphore: &Arc<Semaphore>, busy: &str) -> Result<OwnedSemaphorePermit, WebError> {
+        let wait = std::time::Duration::from_secs(TURN_WAIT_SECS);
+        match tokio::time::timeout(wait, semaphore.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            // The semaphores are never closed.
+            Ok(Err(e)) => Err(WebError::Internal(e.into())),
+            Err(_) => Err(WebError::TooManyRequests(busy.into())),
+        }
     }
 }
 
@@ -250,10 +314,12 @@ pub struct UploadedFile {
 /// so an oversized file is refused before it is all in memory, and text
 /// fields are capped as they stream in too: their names, the files' names
 /// and the text together within [`MAX_FORM_BYTES`], at most [`MAX_FIELDS`]
-/// parts, and (with [`PendingUpload::read_form`]) only names the form uses.
+/// parts, and only names the form uses.
 /// At most [`UPLOADS_AT_ONCE`] uploads read files at once, one per account
-/// ([`UploadTurn`]); the turn is held until the upload is dropped, so the
-/// files' processing counts too. A body of which nothing arrives for
+/// ([`UploadTurn`]), and apart from them at most [`IMPORTS_AT_ONCE`]
+/// imports ([`PendingUpload::read_import`]); the turn is held until the
+/// upload is dropped, so the files' processing counts too, and waited for at
+/// most [`TURN_WAIT_SECS`]. A body of which nothing arrives for
 /// [`IDLE_SECS`] is stopped.
 pub struct Upload {
     pub viewer: Viewer,
@@ -271,7 +337,7 @@ pub struct Upload {
 
 /// An upload whose sender is signed in, its body not read yet: the handler
 /// checks what it must (may this person post, edit this story…) before
-/// calling [`PendingUpload::read`].
+/// calling [`PendingUpload::read_form`] (or [`PendingUpload::read_import`]).
 pub struct PendingUpload {
     pub viewer: Viewer,
     req: Request,
@@ -288,17 +354,6 @@ impl Upload {
     }
 }
 
-impl Upload {
-    /// Refuses the whole upload (413) when a file was over the limit: for
-    /// forms that cannot go on without it.
-    pub fn refuse_too_large(&self, per_file: usize) -> Result<(), WebError> {
-        match self.too_large.first() {
-            Some((_, filename)) => Err(WebError::TooLarge(too_large_message(filename, per_file))),
-            None => Ok(()),
-        }
-    }
-}
-
 /// "The file … is larger than 20 MB, the limit for one file."
 pub fn too_large_message(filename: &str, per_file: usize) -> String {
     format!("The file “{filename}” is larger than {}, the limit for one file.", size_words(per_file))
@@ -310,15 +365,20 @@ pub fn size_words(bytes: usize) -> String {
 }
 
 impl PendingUpload {
-    /// Reads the fields and files, checking the CSRF token first; any field
-    /// name is taken (see [`PendingUpload::read_form`]).
-    pub async fn read(self, state: &AppState, per_file: usize) -> Result<Upload, WebError> {
-        self.read_form(state, per_file, |_| true).await
-    }
-
     /// Reads the fields and files, checking the CSRF token first, and
     /// refuses a part whose name `uses` says the form does not have.
     pub async fn read_form(self, state: &AppState, per_file: usize, uses: fn(&str) -> bool) -> Result<Upload, WebError> {
+        self.read_parts(state, per_file, uses, TurnKind::Upload).await
+    }
+
+    /// As [`PendingUpload::read_form`], for a collection import: its file is
+    /// read on one of the import turns ([`IMPORTS_AT_ONCE`]), not the
+    /// uploads' (an import holds its turn for as long as it runs).
+    pub async fn read_import(self, state: &AppState, per_file: usize, uses: fn(&str) -> bool) -> Result<Upload, WebError> {
+        self.read_parts(state, per_file, uses, TurnKind::Import).await
+    }
+
+    async fn read_parts(self, state: &AppState, per_file: usize, uses: fn(&str) -> bool, kind: TurnKind) -> Result<Upload, WebError> {
         use axum::extract::Multipart;
         let PendingUpload { viewer, req } = self;
         let urlencoded = req
@@ -392,7 +452,10 @@ impl PendingUpload {
                                 // The upload's turn, from the file's first
                                 // bytes (an empty file input sends none).
                                 if turn.is_none() && !chunk.is_empty() {
-                                    turn = Some(UploadTurn::take(&state.uploads, account).await?);
+                                    turn = Some(match kind {
+                                        TurnKind::Upload => UploadTurn::take(&state.uploads, account).await?,
+                                        TurnKind::Import => UploadTurn::take_import(&state.uploads).await?,
+                                    });
                                 }
                                 // Past the limit the rest is read and let go
                                 // (the request's own limit still bounds it).

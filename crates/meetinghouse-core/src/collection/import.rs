@@ -12,6 +12,12 @@
 //! cut, a link that is not a web address left out). No record's content can
 //! make a batch's write fail.
 //!
+//! What an import holds in memory does not grow with the file's bad records
+//! or its length: a JSON array is checked whole as it streams past, then
+//! read an item at a time; an item or a JSON line longer than [`RECORD_MAX`]
+//! is skipped unparsed; and only the first [`ERRORS_LISTED`] errors and
+//! warnings are kept (all are counted).
+//!
 //! A field the file says nothing about is left as it is stored: a record
 //! without a column (CSV) or key (JSON) for one of our fields updates the
 //! stored object without touching that field, and keeps the stored extra
@@ -48,10 +54,21 @@ pub const FIELD_MAX: usize = 20_000;
 /// stored JSON; fields past it are left out, with a warning.
 pub const EXTRA_MAX: usize = 100_000;
 /// At most this many errors (and as many warnings) are listed one by one;
-/// all are counted.
+/// all are counted. The reader keeps no more than these while it reads, so
+/// a file of bad records holds no more memory than a file of good ones.
 pub const ERRORS_LISTED: usize = 1_000;
 /// How much of a file is read first to tell its format and encoding, in bytes.
 pub const SNIFF: usize = 256 * 1024;
+/// The longest item of a JSON array, or line of JSON Lines, read as one
+/// record, in bytes of JSON text: a longer one is skipped, and named, without
+/// being parsed, so reading holds at most one record of this size (and the
+/// values parsed from it) at a time. A record this long is far past what an
+/// object stores ([`FIELD_MAX`] per field, [`EXTRA_MAX`] for the rest).
+pub const RECORD_MAX: usize = 2 * 1024 * 1024;
+/// How a file read as CSV whose first line has one column is told to name
+/// its delimiter, in the words of the browser's Mapping box; the command line
+/// says how to give a mapping file instead.
+pub const DELIMITER_ADVICE: &str = "If its columns are separated by another character, name it in the mapping, under [options], like delimiter = \"|\".";
 
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -103,18 +120,15 @@ impl ImportReport {
         })
     }
 
-    fn skip(&mut self, e: RecordError) {
-        self.skipped += 1;
-        if self.errors.len() < ERRORS_LISTED {
-            self.errors.push(e);
-        }
-    }
-
-    fn warn(&mut self, w: RecordError) {
-        self.warned += 1;
-        if self.warnings.len() < ERRORS_LISTED {
-            self.warnings.push(w);
-        }
+    /// Takes a batch's counts, and its errors and warnings to list (the
+    /// reader keeps no more than [`ERRORS_LISTED`] of each in all).
+    fn add_listed(&mut self, batch: &mut Batch) {
+        self.skipped += batch.skipped;
+        self.warned += batch.warned;
+        let room = ERRORS_LISTED.saturating_sub(self.errors.len());
+        self.errors.extend(std::mem::take(&mut batch.errors).into_iter().take(room));
+        let room = ERRORS_LISTED.saturating_sub(self.warnings.len());
+        self.warnings.extend(std::mem::take(&mut batch.warnings).into_iter().take(room));
     }
 
     /// Records stored or already up to date.
@@ -284,7 +298,11 @@ fn sniff(head: &[u8], whole: bool) -> std::result::Result<(), FileError> {
 /// The file-level error for text that is not UTF-8; `before` is the text
 /// before the first byte that is not.
 fn not_utf8(before: &[u8]) -> FileError {
-    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    not_utf8_at(before.iter().filter(|b| **b == b'\n').count() + 1)
+}
+
+/// The file-level error for text that is not UTF-8 on line `line`.
+fn not_utf8_at(line: usize) -> FileError {
     FileError(format!(
         "This file is not UTF-8 text: line {line} has a character in another encoding (Excel's plain “CSV” uses Windows-1252). {SAVE_AS_UTF8}"
     ))
@@ -327,6 +345,13 @@ pub fn open(
     let bom = head.starts_with(BOM);
     let head = if bom { &head[BOM.len()..] } else { &head[..] };
     sniff(head, whole)?;
+    // (The first read comes back empty only at the end of the file.)
+    if head.is_empty() {
+        return Err(FileError("The file is empty. Nothing was imported.".into()));
+    }
+    if whole && head.iter().all(u8::is_ascii_whitespace) {
+        return Err(FileError("The file holds only blank lines or spaces, so it has no records. Nothing was imported.".into()));
+    }
     // The byte order mark is not part of the first record.
     if bom {
         reader.consume(BOM.len());
@@ -345,9 +370,19 @@ pub fn open(
             _ => None,
         })
         .unwrap_or(Format::Csv);
-    let records = match format {
-        Format::Csv => csv_rows(reader, mapping)?,
-        Format::Json => json_array(reader)?,
+    let records: Box<dyn Iterator<Item = Item> + Send> = match format {
+        Format::Csv => csv_rows(reader, mapping, delimiter(mapping, head))?,
+        Format::Json => {
+            // A file is checked whole first (a pipe cannot be read twice):
+            // JSON that does not parse is refused before anything is written.
+            if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+                check_json(path)?;
+            }
+            if first != Some(b'[') {
+                return Err(not_an_array());
+            }
+            Box::new(JsonArrayItems::new(reader))
+        }
         Format::JsonLines => Box::new(json_lines(reader)),
     };
     Ok(Opened {
@@ -358,16 +393,37 @@ pub fn open(
     })
 }
 
+/// The delimiter to read a CSV file with: the mapping's, or, when it names
+/// none, a semicolon or a tab if the file's first line has one of them and
+/// no comma outside quotes (Excel writes semicolons where a comma is the
+/// decimal mark), otherwise a comma.
+fn delimiter(mapping: &Mapping, head: &[u8]) -> u8 {
+    if let Some(d) = mapping.options.delimiter.as_deref() {
+        return if d == "\\t" { b'\t' } else { d.as_bytes()[0] };
+    }
+    let (mut quoted, mut commas, mut semicolons, mut tabs) = (false, 0, 0, 0);
+    for b in head.iter().copied() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted => break,
+            b',' if !quoted => commas += 1,
+            b';' if !quoted => semicolons += 1,
+            b'\t' if !quoted => tabs += 1,
+            _ => {}
+        }
+    }
+    match (commas, semicolons, tabs) {
+        (0, s, t) if s > 0 && s >= t => b';',
+        (0, _, t) if t > 0 => b'\t',
+        _ => b',',
+    }
+}
+
 fn csv_rows(
     reader: impl BufRead + Send + 'static,
     mapping: &Mapping,
+    delimiter: u8,
 ) -> std::result::Result<Box<dyn Iterator<Item = Item> + Send>, FileError> {
-    let delimiter = mapping
-        .options
-        .delimiter
-        .as_deref()
-        .map(|d| if d == "\\t" { b'\t' } else { d.as_bytes()[0] })
-        .unwrap_or(b',');
     let mut csv = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -379,9 +435,14 @@ fn csv_rows(
         .map(|h| h.trim().to_string())
         .collect();
     if headers.len() < 2 {
+        let separated = match delimiter {
+            b',' => "commas, semicolons or tabs".to_string(),
+            b'\t' => "tabs, as the mapping says".to_string(),
+            d => format!("“{}”, as the mapping says", d as char),
+        };
         return Err(FileError(format!(
-            "The file does not look like CSV: its header has {} column(s). Check the delimiter (--mapping [options] delimiter).",
-            headers.len()
+            "The file does not look like CSV: its first line has only one column, “{}”, where the columns should be separated by {separated}. {DELIMITER_ADVICE} Nothing was imported.",
+            shown(headers.first().map(String::as_str).unwrap_or(""))
         )));
     }
     // Every column the mapping names must be in the header, or every row
@@ -436,76 +497,328 @@ fn csv_rows(
     )))
 }
 
-/// A JSON array is parsed whole before any record is written, so text that
-/// is not UTF-8 anywhere in it is one file-level error.
-fn json_array(
-    mut reader: impl Read + Send,
-) -> std::result::Result<Box<dyn Iterator<Item = Item> + Send>, FileError> {
-    let mut bytes = Vec::new();
-    reader
-        .read_to_end(&mut bytes)
-        .map_err(|e| FileError(format!("The file could not be read: {e}")))?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| not_utf8(&bytes[..e.valid_up_to()]))?;
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| FileError(format!("The file is not valid JSON: {e}.")))?;
-    drop(bytes);
-    let Value::Array(items) = value else {
-        return Err(FileError(
-            "The JSON file must hold an array of records ([{…}, {…}]), or use JSON Lines.".into(),
-        ));
-    };
-    Ok(Box::new(items.into_iter().enumerate().map(|(i, v)| {
-        let label = format!("item {}", i + 1);
-        if v.is_object() {
-            Ok((label, Source::Json(v)))
-        } else {
-            Err(RecordError {
-                record: label,
-                field: String::new(),
-                message: "This item is not a JSON object.".into(),
-            })
-        }
-    })))
+/// What a JSON file that is not an array of records is told.
+fn not_an_array() -> FileError {
+    FileError("The JSON file must hold an array of records ([{…}, {…}]), or use JSON Lines.".into())
 }
 
-fn json_lines(reader: impl BufRead + Send + 'static) -> impl Iterator<Item = Item> {
-    reader.lines().enumerate().filter_map(|(i, line)| {
-        let label = format!("line {}", i + 1);
-        let line = match line {
-            Ok(l) => l,
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                return Some(Err(RecordError {
-                    record: label,
-                    field: String::new(),
-                    message: "This line is not UTF-8 text, so it was skipped. Save the file as UTF-8 and import it again.".into(),
-                }));
+/// Checks a JSON file whole before any record is read from it, holding no
+/// more of it than a read buffer: that it is UTF-8 text and valid JSON,
+/// either refused with the line it fails at.
+fn check_json(path: &Path) -> std::result::Result<(), FileError> {
+    let file = std::fs::File::open(path).map_err(|e| FileError(format!("Could not open {}: {e}", path.display())))?;
+    let mut reader = BufReader::new(Utf8Check { inner: file, pending: Vec::new(), line: 1, bad_line: None });
+    let starts_with_bom = reader.fill_buf().map(|b| b.starts_with(BOM)).unwrap_or(false);
+    if starts_with_bom {
+        reader.consume(BOM.len());
+    }
+    let mut de = serde_json::Deserializer::from_reader(&mut reader);
+    let checked = <serde::de::IgnoredAny as serde::Deserialize>::deserialize(&mut de).and_then(|_| de.end());
+    drop(de);
+    if let Some(line) = reader.get_ref().bad_line {
+        return Err(not_utf8_at(line));
+    }
+    checked.map_err(|e| FileError(format!("The file is not valid JSON: {e}.")))
+}
+
+/// A reader that stops at the first byte that is not UTF-8, noting its line.
+struct Utf8Check<R> {
+    inner: R,
+    /// The start of a character cut by the last read (at most 3 bytes).
+    pending: Vec<u8>,
+    /// The line the next byte is on.
+    line: usize,
+    bad_line: Option<usize>,
+}
+
+impl<R: Read> Read for Utf8Check<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let not_utf8 = || std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8");
+        if n == 0 {
+            if !self.pending.is_empty() {
+                self.bad_line = Some(self.line);
+                return Err(not_utf8());
             }
+            return Ok(0);
+        }
+        // The cut character's first bytes, then this read's.
+        let mut joined = std::mem::take(&mut self.pending);
+        joined.extend_from_slice(&buf[..n]);
+        match std::str::from_utf8(&joined) {
+            Ok(_) => {}
+            Err(e) if e.error_len().is_none() => self.pending = joined[e.valid_up_to()..].to_vec(),
             Err(e) => {
-                return Some(Err(RecordError {
-                    record: label,
-                    field: String::new(),
-                    message: format!("This line could not be read: {e}"),
-                }));
+                self.bad_line = Some(self.line + joined[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count());
+                return Err(not_utf8());
             }
+        }
+        self.line += buf[..n].iter().filter(|b| **b == b'\n').count();
+        Ok(n)
+    }
+}
+
+/// The items of a JSON array, read one at a time: each is cut out of the
+/// text by its brackets and quotes (at most [`RECORD_MAX`] bytes of it are
+/// kept; a longer item is read past and named) and parsed on its own, so
+/// reading holds one record, never the whole array.
+struct JsonArrayItems<R> {
+    reader: R,
+    /// Items read so far.
+    count: usize,
+    state: ArrayState,
+    item: Vec<u8>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ArrayState {
+    /// Before the opening bracket.
+    Start,
+    /// After the opening bracket: the array may be empty.
+    First,
+    /// After a comma: an item follows.
+    Next,
+    Done,
+}
+
+/// How an item's text ended.
+enum ItemEnd {
+    Comma,
+    Bracket,
+    /// The file ended inside the item.
+    Eof,
+}
+
+impl<R: BufRead> JsonArrayItems<R> {
+    fn new(reader: R) -> JsonArrayItems<R> {
+        JsonArrayItems { reader, count: 0, state: ArrayState::Start, item: Vec::new() }
+    }
+
+    /// The next byte that is not white space, left unread; `None` at the end.
+    fn peek(&mut self) -> std::io::Result<Option<u8>> {
+        loop {
+            let buf = self.reader.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+                Some(i) => {
+                    let b = buf[i];
+                    self.reader.consume(i);
+                    return Ok(Some(b));
+                }
+                None => {
+                    let n = buf.len();
+                    self.reader.consume(n);
+                }
+            }
+        }
+    }
+
+    /// Reads one item's text into `self.item` (up to [`RECORD_MAX`] bytes),
+    /// and the comma or bracket after it; the item's whole length in bytes.
+    fn read_item(&mut self) -> std::io::Result<(usize, ItemEnd)> {
+        self.item.clear();
+        let (mut depth, mut quoted, mut escaped, mut len) = (0usize, false, false, 0usize);
+        loop {
+            let buf = self.reader.fill_buf()?;
+            if buf.is_empty() {
+                return Ok((len, ItemEnd::Eof));
+            }
+            let mut end = None;
+            for (i, b) in buf.iter().copied().enumerate() {
+                if quoted {
+                    if escaped {
+                        escaped = false;
+                    } else if b == b'\\' {
+                        escaped = true;
+                    } else if b == b'"' {
+                        quoted = false;
+                    }
+                    continue;
+                }
+                match b {
+                    b'"' => quoted = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' if depth > 0 => depth -= 1,
+                    b']' => {
+                        end = Some((i, ItemEnd::Bracket));
+                        break;
+                    }
+                    b',' if depth == 0 => {
+                        end = Some((i, ItemEnd::Comma));
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let taken = end.as_ref().map_or(buf.len(), |(i, _)| *i);
+            if len + taken <= RECORD_MAX {
+                self.item.extend_from_slice(&buf[..taken]);
+            } else {
+                self.item = Vec::new();
+            }
+            len += taken;
+            match end {
+                Some((i, how)) => {
+                    self.reader.consume(i + 1);
+                    return Ok((len, how));
+                }
+                None => {
+                    let n = buf.len();
+                    self.reader.consume(n);
+                }
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for JsonArrayItems<R> {
+    type Item = Item;
+
+    fn next(&mut self) -> Option<Item> {
+        let error = |record: String, message: String| Some(Err(RecordError { record, field: String::new(), message }));
+        let unreadable = |e: std::io::Error| format!("The rest of the file could not be read: {e}");
+        loop {
+            match self.state {
+                ArrayState::Done => return None,
+                ArrayState::Start => match self.peek() {
+                    Ok(Some(b'[')) => {
+                        self.reader.consume(1);
+                        self.state = ArrayState::First;
+                    }
+                    Ok(_) => {
+                        self.state = ArrayState::Done;
+                        return error("the file".into(), not_an_array().0);
+                    }
+                    Err(e) => {
+                        self.state = ArrayState::Done;
+                        return error("the file".into(), unreadable(e));
+                    }
+                },
+                ArrayState::First | ArrayState::Next => {
+                    if self.state == ArrayState::First && matches!(self.peek(), Ok(Some(b']'))) {
+                        self.state = ArrayState::Done;
+                        return None;
+                    }
+                    self.count += 1;
+                    let label = format!("item {}", self.count);
+                    let (len, end) = match self.read_item() {
+                        Ok(read) => read,
+                        Err(e) => {
+                            self.state = ArrayState::Done;
+                            return error(label, unreadable(e));
+                        }
+                    };
+                    self.state = match end {
+                        ItemEnd::Comma => ArrayState::Next,
+                        ItemEnd::Bracket => ArrayState::Done,
+                        ItemEnd::Eof => {
+                            self.state = ArrayState::Done;
+                            return error(label, "The file ends inside this item (the array is not closed with “]”), so it was skipped.".into());
+                        }
+                    };
+                    if len > RECORD_MAX {
+                        self.item = Vec::new();
+                        return error(label, too_long("item", len));
+                    }
+                    return Some(match serde_json::from_slice::<Value>(&self.item) {
+                        Ok(v) if v.is_object() => Ok((label, Source::Json(v))),
+                        Ok(_) => Err(RecordError { record: label, field: String::new(), message: "This item is not a JSON object.".into() }),
+                        Err(e) => Err(RecordError { record: label, field: String::new(), message: format!("This item is not valid JSON: {e}") }),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Says a record (an "item" or a "line") was longer than [`RECORD_MAX`].
+fn too_long(what: &str, len: usize) -> String {
+    format!(
+        "This {what} is {} of JSON; one record may be at most {} MB, so it was skipped.",
+        size_in_words(len),
+        RECORD_MAX / (1024 * 1024)
+    )
+}
+
+/// A size in bytes, in words: "3.2 MB".
+fn size_in_words(bytes: usize) -> String {
+    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// The records of JSON Lines, one a line; a line longer than [`RECORD_MAX`]
+/// is read past, not kept, and named.
+fn json_lines(mut reader: impl BufRead + Send + 'static) -> impl Iterator<Item = Item> {
+    let mut number = 0usize;
+    let mut bytes = Vec::new();
+    std::iter::from_fn(move || loop {
+        number += 1;
+        let label = format!("line {number}");
+        let error = |message: String| Some(Err(RecordError { record: label.clone(), field: String::new(), message }));
+        let len = match read_line_capped(&mut reader, &mut bytes, RECORD_MAX) {
+            Ok(None) => return None,
+            Ok(Some(len)) => len,
+            Err(e) => return error(format!("This line could not be read: {e}")),
+        };
+        if len > RECORD_MAX {
+            return error(too_long("line", len));
+        }
+        let Ok(line) = std::str::from_utf8(&bytes) else {
+            return error("This line is not UTF-8 text, so it was skipped. Save the file as UTF-8 and import it again.".into());
         };
         let line = line.trim_start_matches('\u{feff}').trim();
         if line.is_empty() {
-            return None;
+            continue;
         }
-        Some(match serde_json::from_str::<Value>(line) {
+        return Some(match serde_json::from_str::<Value>(line) {
             Ok(v) if v.is_object() => Ok((label, Source::Json(v))),
-            Ok(_) => Err(RecordError {
-                record: label,
-                field: String::new(),
-                message: "This line is not a JSON object.".into(),
-            }),
-            Err(e) => Err(RecordError {
-                record: label,
-                field: String::new(),
-                message: format!("This line is not valid JSON: {e}"),
-            }),
-        })
+            Ok(_) => Err(RecordError { record: label, field: String::new(), message: "This line is not a JSON object.".into() }),
+            Err(e) => Err(RecordError { record: label, field: String::new(), message: format!("This line is not valid JSON: {e}") }),
+        });
     })
+}
+
+/// Reads a line into `line` without its line break, keeping at most `max`
+/// bytes of it (the rest is read past); the line's whole length, or `None`
+/// at the end of the input.
+fn read_line_capped(reader: &mut impl BufRead, line: &mut Vec<u8>, max: usize) -> std::io::Result<Option<usize>> {
+    line.clear();
+    let mut len = 0usize;
+    let mut any = false;
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            break;
+        }
+        any = true;
+        let (taken, done) = match buf.iter().position(|b| *b == b'\n') {
+            Some(i) => (i, true),
+            None => (buf.len(), false),
+        };
+        if len + taken <= max {
+            line.extend_from_slice(&buf[..taken]);
+        } else {
+            line.clear();
+        }
+        len += taken;
+        reader.consume(if done { taken + 1 } else { taken });
+        if done {
+            break;
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    if line.last() == Some(&b'\r') {
+        line.pop();
+        len -= 1;
+    }
+    Ok(Some(len))
 }
 
 /// One file of a folder: a JSON object in UTF-8.
@@ -1081,11 +1394,25 @@ struct Batch {
     /// The first and last records in it, for a message if it fails.
     first: String,
     last: String,
-    skipped: Vec<RecordError>,
-    /// Records imported with a value changed or left out.
+    /// Records skipped in it, and the errors to list: only while fewer than
+    /// [`ERRORS_LISTED`] have been kept in the whole import (see [`Kept`]),
+    /// so a batch of bad records holds no more than that.
+    pub skipped: u64,
+    errors: Vec<RecordError>,
+    /// Warnings about records imported with a value changed or left out,
+    /// counted, and kept to list as errors are.
+    warned: u64,
     warnings: Vec<RecordError>,
     /// Records read so far, this batch included.
     read: u64,
+}
+
+/// How many errors and warnings the reader has kept to list so far, over
+/// every batch of one import: past [`ERRORS_LISTED`] each is only counted.
+#[derive(Default)]
+struct Kept {
+    errors: usize,
+    warnings: usize,
 }
 
 impl Batch {
@@ -1096,9 +1423,30 @@ impl Batch {
             absent: 0,
             first: String::new(),
             last: String::new(),
-            skipped: Vec::new(),
+            skipped: 0,
+            errors: Vec::new(),
+            warned: 0,
             warnings: Vec::new(),
             read: 0,
+        }
+    }
+
+    /// Counts a skipped record, keeping its error while fewer than
+    /// [`ERRORS_LISTED`] are kept.
+    fn skip(&mut self, e: RecordError, kept: &mut Kept) {
+        self.skipped += 1;
+        if kept.errors < ERRORS_LISTED {
+            kept.errors += 1;
+            self.errors.push(e);
+        }
+    }
+
+    /// Counts a warning, keeping it while fewer than [`ERRORS_LISTED`] are kept.
+    fn warn(&mut self, w: RecordError, kept: &mut Kept) {
+        self.warned += 1;
+        if kept.warnings < ERRORS_LISTED {
+            kept.warnings += 1;
+            self.warnings.push(w);
         }
     }
 }
@@ -1187,6 +1535,7 @@ pub async fn import_records(
     let reader = std::thread::spawn(move || {
         let mut batch = Batch::new();
         let mut read = 0u64;
+        let mut kept = Kept::default();
         let mut seen = SeenKeys::new();
         // Checked over the first batch only; a field is normally found in
         // its first few records, after which noting costs nothing.
@@ -1202,17 +1551,20 @@ pub async fn import_records(
             {
                 Ok((label, (o, warnings, absent))) => {
                     if !seen.insert(&o.key) {
-                        batch.skipped.push(RecordError {
+                        let e = RecordError {
                             record: label,
                             field: "accession_number".into(),
                             message: format!(
                                 "The accession number {} appears earlier in the file; the first record with it was imported and this one skipped.",
                                 o.accession_number
                             ),
-                        });
+                        };
+                        batch.skip(e, &mut kept);
                         continue;
                     }
-                    batch.warnings.extend(warnings);
+                    for w in warnings {
+                        batch.warn(w, &mut kept);
+                    }
                     if absent.parts != 0 {
                         batch.absent |= absent.parts;
                         batch.partial.push((batch.objects.len(), absent));
@@ -1225,7 +1577,7 @@ pub async fn import_records(
                         batch.last = label;
                     }
                 }
-                Err(e) => batch.skipped.push(e),
+                Err(e) => batch.skip(e, &mut kept),
             }
             if batch.objects.len() >= BATCH {
                 if let Some(e) = refused(&mut coverage) {
@@ -1265,12 +1617,7 @@ pub async fn import_records(
                 break;
             }
         };
-        for e in std::mem::take(&mut batch.skipped) {
-            report.skip(e);
-        }
-        for w in std::mem::take(&mut batch.warnings) {
-            report.warn(w);
-        }
+        report.add_listed(&mut batch);
         absent |= batch.absent;
         if !batch.objects.is_empty() {
             let records = if batch.last.is_empty() {

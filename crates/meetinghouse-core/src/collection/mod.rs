@@ -5,6 +5,7 @@ pub mod import;
 pub mod mapping;
 
 use meetinghouse_store::objects::{self, ObjectRow};
+use meetinghouse_store::orgs::OrgRow;
 use meetinghouse_store::{Db, orgs};
 
 use crate::error::{CoreError, Result};
@@ -82,12 +83,20 @@ pub async fn page(db: &Db, org_slug: &str, accession: &str, viewer: Option<&Acto
     })
 }
 
-/// Whether the actor may import into an organisation's collection.
-pub async fn ensure_can_import(db: &Db, actor: &Actor, org_slug: &str) -> Result<i64> {
-    let org = crate::orgs::by_address(db, org_slug).await?.ok_or_else(|| CoreError::Forbidden(format!("There is no organisation “{org_slug}”.")))?;
+/// Whether the actor may import into an organisation's collection; its id.
+pub async fn ensure_can_import(db: &Db, actor: &Actor, org_address: &str) -> Result<i64> {
+    Ok(import_target(db, actor, org_address).await?.id)
+}
+
+/// The organisation at an address (its slug in any case) whose collection
+/// the actor may import into: its admins and the site's may. An address that
+/// names no organisation is not found (never echoed back: it is whatever
+/// the address bar held).
+pub async fn import_target(db: &Db, actor: &Actor, org_address: &str) -> Result<OrgRow> {
+    let org = crate::orgs::by_address(db, org_address).await?.ok_or(CoreError::NotFound)?;
     let admin = matches!(orgs::membership(db, org.id, actor.id).await?, Some((r, s)) if r == "admin" && s == "active");
     if admin || actor.is_admin {
-        Ok(org.id)
+        Ok(org)
     } else {
         Err(CoreError::Forbidden(format!("Only admins of {} can import its collection.", org.name)))
     }

@@ -19,7 +19,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Args as ClapArgs, Subcommand};
 use meetinghouse_core::collection::{self, Failure, Format, ImportFailed, ImportOptions, Mapping, Unit};
-use meetinghouse_store::orgs;
+use meetinghouse_core::orgs;
 
 use crate::commands::{Migrations, open_db};
 use crate::config::GlobalArgs;
@@ -65,10 +65,14 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<()> {
     };
     let format = args.format.as_deref().and_then(Format::parse);
     let db = open_db(&global.store()?, Migrations::RequireCurrent).await?;
-    let org = orgs::by_slug(&db, &args.org)
+    // The slug in any case, as in the organisation's address.
+    let org = orgs::by_address(&db, &args.org)
         .await?
         .with_context(|| format!("there is no organisation with the slug “{}” (see /orgs)", args.org))?;
-    let opened = collection::open(&args.path, format, &mapping).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // A file that is not CSV as read is told how to name its delimiter
+    // here: in a mapping file given with --mapping.
+    let opened = collection::open(&args.path, format, &mapping)
+        .map_err(|e| anyhow::anyhow!("{}", e.to_string().replace(collection::import::DELIMITER_ADVICE, DELIMITER_FLAG_ADVICE)))?;
 
     let bar = progress_bar(opened.total, opened.unit);
     let position = opened.position.clone();
@@ -147,6 +151,9 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// How the command line names a CSV file's delimiter.
+const DELIMITER_FLAG_ADVICE: &str = "If its columns are separated by another character, name it in a mapping file given with --mapping, under [options], like delimiter = \"|\".";
 
 /// A progress bar with rate and ETA, on a terminal only.
 fn progress_bar(total: u64, unit: Unit) -> Option<indicatif::ProgressBar> {

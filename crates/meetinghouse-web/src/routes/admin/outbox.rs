@@ -1,6 +1,11 @@
 //! `GET /admin/outbox` — the email outbox: what was sent, what waits, and
-//! (when no SMTP server is configured) the messages themselves, so an admin
-//! can pass on a verification or reset link by hand. `POST
+//! the messages themselves, with one exception: a message with a one-time
+//! link (a confirmation or a password reset, store
+//! `outbox::ONE_TIME_LINK_KINDS`) is shown only while it is held because no
+//! SMTP server is configured (the page is then the only way to pass the link
+//! on), and never when it is for an admin account (whose link would let one
+//! admin take over another's account; `meetinghouse admin reset-password`
+//! resets an admin's password on the server). `POST
 //! /admin/outbox/{id}/send-again` — "Send again" on a message that failed
 //! or was held: it is tried afresh within seconds.
 
@@ -25,7 +30,10 @@ struct Outbox {
 
 /// A message as the admin's table shows it.
 struct Listed {
+    /// The row, its body taken out: what is shown of it is `body`.
     email: EmailRow,
+    /// The message's text, or why it is not shown.
+    body: Body,
     written: String,
     /// Where it is, in words: "sent …", "not sent: …".
     status: String,
@@ -39,8 +47,41 @@ fn tries(n: i64) -> String {
     if n == 1 { "once".to_string() } else { format!("{n} times") }
 }
 
-fn listed(email: EmailRow, now: i64) -> Listed {
+/// What the page shows of a message's text.
+enum Body {
+    Text(String),
+    /// Not shown: why, in a plain sentence.
+    Withheld(&'static str),
+}
+
+/// Says why a one-time link's message is not shown unless it is held.
+const LINK_GOES_BY_MAIL: &str = "This message holds a one-time link (to confirm an email address or reset a password). Its text is shown here only when it is kept for you because no SMTP server is configured; this one is for sending by email, so its link goes only to the recipient’s inbox.";
+
+/// Says why a one-time link's message for an admin account is not shown.
+const LINK_FOR_AN_ADMIN: &str = "This message holds a one-time link for an admin account, so its text is not shown here, even with no SMTP server configured: the link would let whoever reads it into that account. To set a new password for an admin account, run meetinghouse admin reset-password on the server.";
+
+/// What the page may show of a message's text: a one-time link's only while
+/// the message is held for want of an SMTP server, and never an admin
+/// account's (`to_admin`).
+fn body_shown(email: &mut EmailRow, state: Sending, to_admin: bool) -> Body {
+    let body = std::mem::take(&mut email.body);
+    if !outbox::ONE_TIME_LINK_KINDS.contains(&email.kind.as_str()) {
+        Body::Text(body)
+    } else if to_admin {
+        Body::Withheld(LINK_FOR_AN_ADMIN)
+    } else if state == Sending::Held {
+        Body::Text(body)
+    } else if state == Sending::Sent {
+        // Its text was replaced when it was sent.
+        Body::Text(outbox::LINK_REMOVED.to_string())
+    } else {
+        Body::Withheld(LINK_GOES_BY_MAIL)
+    }
+}
+
+fn listed(mut email: EmailRow, now: i64, to_admin: bool) -> Listed {
     let state = email.state(now);
+    let body = body_shown(&mut email, state, to_admin);
     let status = match state {
         Sending::Sent => format!("Sent {}", email.sent_at.map(|at| datetime(&at)).unwrap_or_default()),
         Sending::Sending => "Being sent now".to_string(),
@@ -52,6 +93,7 @@ fn listed(email: EmailRow, now: i64) -> Listed {
     };
     let failed = matches!(state, Sending::Retrying(_) | Sending::GaveUp);
     Listed {
+        body,
         written: datetime(&email.created_at),
         status,
         error: if failed { email.last_error.clone() } else { None },
@@ -63,7 +105,17 @@ fn listed(email: EmailRow, now: i64) -> Listed {
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
     viewer.require_admin()?;
     let now = meetinghouse_store::now();
-    let emails = outbox::recent(&state.db, 200).await?.into_iter().map(|e| listed(e, now)).collect();
+    // The admin accounts' addresses, for the one-time links never shown.
+    let admins: std::collections::HashSet<String> =
+        meetinghouse_store::people::admins(&state.db).await?.into_iter().map(|a| a.email.to_lowercase()).collect();
+    let emails = outbox::recent(&state.db, 200)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let to_admin = admins.contains(&e.to_addr.to_lowercase());
+            listed(e, now, to_admin)
+        })
+        .collect();
     Ok(render(&Outbox { page: Page::new(&viewer, "Email outbox"), emails }))
 }
 

@@ -4,13 +4,14 @@
 
 use askama::Template;
 use axum::extract::{Path, Request, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use meetinghouse_core::collection::{self, Failure, Format, ImportFailed, ImportOptions, ImportReport, Mapping};
-use meetinghouse_store::orgs;
+use meetinghouse_core::error::FieldErrors;
+use meetinghouse_core::orgs;
 
 use crate::error::WebError;
-use crate::forms::{FormData, Upload};
+use crate::forms::{FormData, Upload, too_large_message};
 use crate::page::{Page, render_status};
 use crate::state::AppState;
 use crate::viewer::Viewer;
@@ -26,21 +27,33 @@ struct ImportPage {
     slug: String,
     org_name: String,
     form: FormData,
-    error: Option<String>,
+    /// What is wrong with the file (`file`) or the mapping (`mapping`).
+    errors: FieldErrors,
+    /// Why an import stopped part-way (the report says what was stored).
+    stopped: Option<String>,
     report: Option<ImportReport>,
     max_mb: usize,
 }
 
-pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(slug): Path<String>) -> Result<Response, WebError> {
-    let actor = viewer.require()?;
-    collection::ensure_can_import(&state.db, actor, &slug).await?;
-    let org = orgs::by_slug(&state.db, &slug).await?.ok_or(WebError::NotFound)?;
+/// The form's fields.
+fn form_field(name: &str) -> bool {
+    matches!(name, "file" | "format" | "mapping")
+}
+
+pub async fn form(State(state): State<AppState>, viewer: Viewer, uri: Uri, Path(slug): Path<String>) -> Result<Response, WebError> {
+    // At the organisation's own address, as its page is.
+    let org = orgs::by_address(&state.db, &slug).await?.ok_or(WebError::NotFound)?;
+    if let Some(to) = super::own_address(&uri, &org.slug) {
+        return Ok(to);
+    }
+    let org = collection::import_target(&state.db, viewer.require()?, &slug).await?;
     Ok(render_status(StatusCode::OK, &ImportPage {
         page: Page::new(&viewer, format!("Import into {}", org.name)),
-        slug,
+        slug: org.slug,
         org_name: org.name,
         form: FormData::default(),
-        error: None,
+        errors: FieldErrors::new(),
+        stopped: None,
         report: None,
         max_mb: MAX_IMPORT_BYTES / (1024 * 1024),
     }))
@@ -49,34 +62,40 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(slug): Pat
 pub async fn submit(State(state): State<AppState>, Path(slug): Path<String>, req: Request) -> Result<Response, WebError> {
     // Only someone who may import here gets their file read.
     let pending = Upload::start(req, &state).await?;
-    let org_id = collection::ensure_can_import(&state.db, pending.viewer.require()?, &slug).await?;
-    let upload = pending.read(&state, MAX_IMPORT_BYTES).await?;
-    // The import cannot go on without its file: a file over the limit is refused whole.
-    upload.refuse_too_large(MAX_IMPORT_BYTES)?;
-    let Upload { viewer, data, files, turn: _turn, .. } = upload;
-    let org = orgs::by_slug(&state.db, &slug).await?.ok_or(WebError::NotFound)?;
-    let page = |error: Option<String>, report: Option<ImportReport>, form: FormData| {
-        let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let org = collection::import_target(&state.db, pending.viewer.require()?, &slug).await?;
+    // On a turn of the imports' own, held until the report is written.
+    let upload = pending.read_import(&state, MAX_IMPORT_BYTES, form_field).await?;
+    let Upload { viewer, data, files, too_large, turn: _turn } = upload;
+    let page = |errors: FieldErrors, stopped: Option<String>, report: Option<ImportReport>, form: FormData| {
+        let status = if !errors.is_empty() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
         render_status(status, &ImportPage {
             page: Page::new(&viewer, format!("Import into {}", org.name)),
-            slug: slug.clone(),
+            slug: org.slug.clone(),
             org_name: org.name.clone(),
             form,
-            error,
+            errors,
+            stopped,
             report,
             max_mb: MAX_IMPORT_BYTES / (1024 * 1024),
         })
     };
     let form = data.without_secrets();
+    // The import cannot go on without its file: a file over the limit is
+    // refused whole, with the form as it was sent.
+    if let Some((_, filename)) = too_large.first() {
+        let mut resp = page(file_error(too_large_message(filename, MAX_IMPORT_BYTES)), None, None, form);
+        *resp.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+        return Ok(resp);
+    }
     let mapping = match data.get("mapping").trim() {
         "" => Mapping::default(),
         text => match Mapping::from_toml(text) {
             Ok(m) => m,
-            Err(e) => return Ok(page(Some(e), None, form)),
+            Err(e) => return Ok(page(FieldErrors(vec![("mapping", e)]), None, None, form)),
         },
     };
     let Some(file) = files.into_iter().find(|f| f.field == "file") else {
-        return Ok(page(Some("Choose a CSV or JSON file to import.".into()), None, form));
+        return Ok(page(file_error("Choose a CSV or JSON file to import.".into()), None, None, form));
     };
     let format = Format::parse(data.get("format"));
     // The reader works on files (it streams large ones), so the upload is
@@ -92,30 +111,35 @@ pub async fn submit(State(state): State<AppState>, Path(slug): Path<String>, req
         .map_err(|e| WebError::Internal(e.into()))?;
     let opened = match collection::open(tmp.path(), format, &mapping) {
         Ok(o) => o,
-        Err(e) => return Ok(page(Some(e.to_string()), None, form)),
+        Err(e) => return Ok(page(file_error(e.to_string()), None, None, form)),
     };
-    let options = ImportOptions { org_id, mapping: mapping.clone(), format };
+    let options = ImportOptions { org_id: org.id, mapping: mapping.clone(), format };
     let result = collection::import_records(&state.db, &options, opened.records, &mut |_| {}).await;
     drop(tmp);
     match result {
         Ok(report) => {
-            tracing::info!(org = %slug, created = report.created, updated = report.updated, skipped = report.skipped, "browser import");
-            Ok(page(None, Some(report), form))
+            tracing::info!(org = %org.slug, created = report.created, updated = report.updated, skipped = report.skipped, "browser import");
+            Ok(page(FieldErrors::new(), None, Some(report), form))
         }
-        Err(ImportFailed { reason: Failure::File(e), .. }) => Ok(page(Some(e.to_string()), None, form)),
+        Err(ImportFailed { reason: Failure::File(e), .. }) => Ok(page(file_error(e.to_string()), None, None, form)),
         // Batches committed before the failure stay: the report says what
         // was stored, and running the same file again completes it.
         Err(ImportFailed { report, reason: Failure::Write { records, error } }) => {
-            tracing::error!(org = %slug, records = %records, error = %error, created = report.created, updated = report.updated, "browser import stopped");
+            tracing::error!(org = %org.slug, records = %records, error = %error, created = report.created, updated = report.updated, "browser import stopped");
             let message = format!(
                 "The import stopped part-way: the records {records} could not be stored because of a problem on our side. The {} records counted below were stored; import the same file again to complete it. If it happens again, tell the site's administrators.",
                 report.imported()
             );
-            let mut resp = page(Some(message), Some(report), form);
+            let mut resp = page(FieldErrors::new(), Some(message), Some(report), form);
             *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
             Ok(resp)
         }
     }
+}
+
+/// A problem with the file, shown at its field.
+fn file_error(message: String) -> FieldErrors {
+    FieldErrors(vec![("file", message)])
 }
 
 /// An uploaded file's private copy on disk: created new, readable only by

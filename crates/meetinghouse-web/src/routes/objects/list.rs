@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use meetinghouse_core::{collection, orgs};
 use meetinghouse_store::objects;
@@ -35,9 +35,13 @@ struct ObjectList {
     past_end: Option<(i64, i64)>,
 }
 
-pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(slug): Path<String>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+pub async fn show(State(state): State<AppState>, viewer: Viewer, uri: Uri, Path(slug): Path<String>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     // (Parsed first: an address that cannot be a slug names nothing.)
     let org = orgs::by_address(&state.db, &slug).await?.ok_or(WebError::NotFound)?;
+    if let Some(to) = super::own_address(&uri, &org.slug) {
+        return Ok(to);
+    }
+    let slug = org.slug;
     // A page that is not a number is not a page; one past the end says so
     // (it used to show the first page as if it were the one asked for).
     let asked = match q.get("page") {

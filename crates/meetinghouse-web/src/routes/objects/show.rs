@@ -64,6 +64,9 @@ pub async fn show(
     let accession = self::accession(&uri, &accession);
     let asked = page_asked(&q).ok_or(WebError::NotFound)?;
     let o = collection::page(&state.db, &slug, &accession, viewer.actor.as_ref(), asked).await?;
+    if let Some(to) = super::own_address(&uri, &o.org_slug) {
+        return Ok(to);
+    }
     let past_end = o.stories.is_empty() && o.stories_page > 1;
     let prev_page = (o.stories_page > 1 && !past_end).then_some(o.stories_page - 1);
     let next_page = o.more_stories.then_some(o.stories_page + 1);
@@ -131,6 +134,9 @@ pub async fn label(
 ) -> Result<Response, WebError> {
     let accession = self::accession(&uri, &accession);
     let o = collection::page(&state.db, &slug, &accession, viewer.actor.as_ref(), 1).await?;
+    if let Some(to) = super::own_address(&uri, &o.org_slug) {
+        return Ok(to);
+    }
     let path = collection::object_path(&o.org_slug, &o.object.accession_number);
     let url = format!("{}{path}", state.config.base_url);
     let mut kicker = o.org_name.clone();
