@@ -208,9 +208,14 @@ pub struct Conversation {
     /// Whether the viewer may accept or reject statements and close it.
     pub viewer_hosts: bool,
     /// Why it takes no statements or votes while it stays open: the group it
-    /// belongs to is archived (`groups::archived_words`). Its hosts may
-    /// still check statements and close it.
+    /// belongs to, or the group of the prompt it answers, is archived
+    /// (`groups::archived_words`). Its hosts may still check statements and
+    /// close it.
     pub group_archived: Option<String>,
+    /// The group of the prompt it answers, if the prompt is in one (a
+    /// conversation opened on a prompt need not name that group itself):
+    /// checked for the archive too, where a statement or vote is written.
+    pub prompt_group: Option<i64>,
 }
 
 impl Conversation {
@@ -223,7 +228,7 @@ impl Conversation {
 }
 
 /// Loads a conversation; "not found" when it belongs to a members-only group
-/// the viewer is not in.
+/// the viewer is not in, or answers a prompt of one.
 pub async fn load(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<Conversation> {
     let row = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
     let mut group_archived = None;
@@ -234,6 +239,24 @@ pub async fn load(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<Conversati
         }
         group_archived = group.archived_at.map(|at| groups::archived_words(&group.name, at));
     }
+    // One opened on a prompt of a group is that group's too, as far as its
+    // archive goes, whether or not it names the group itself.
+    let prompt_group = match row.prompt_id {
+        Some(pid) => store_prompts::by_id(db, pid).await?.and_then(|p| p.group_id),
+        None => None,
+    };
+    // And one on a members-only group's prompt is that group's as far as
+    // who may see it goes: "not found" to people outside the group.
+    if let Some(gid) = prompt_group.filter(|g| Some(*g) != row.group_id)
+        && let Some(group) = meetinghouse_store::groups::by_id(db, gid).await?
+    {
+        if !groups::can_see(db, &group, viewer).await? {
+            return Err(CoreError::NotFound);
+        }
+        if group_archived.is_none() {
+            group_archived = group.archived_at.map(|at| groups::archived_words(&group.name, at));
+        }
+    }
     let viewer_hosts = match viewer {
         Some(a) => is_host(db, &row, a).await?,
         None => false,
@@ -243,7 +266,7 @@ pub async fn load(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<Conversati
         (_, Some(org)) => format!("{} · {org}", row.host_name),
         _ => row.host_name.clone(),
     };
-    Ok(Conversation { description_html: markdown::render(&row.description), host_label, viewer_hosts, group_archived, row })
+    Ok(Conversation { description_html: markdown::render(&row.description), host_label, viewer_hosts, group_archived, prompt_group, row })
 }
 
 /// Whether a person hosts a conversation: staff of the organisation it was
@@ -410,12 +433,13 @@ pub async fn add_statement(db: &Db, settings: &Settings, c: &Conversation, p: &P
 }
 
 /// Refuses a statement or a vote, in the transaction that writes it, when
-/// the conversation's group was archived since the page was loaded.
+/// the conversation's group, or the group of the prompt it answers, was
+/// archived since the page was loaded.
 async fn in_open_group(tx: &mut meetinghouse_store::Tx, db: &Db, c: &Conversation) -> Result<()> {
-    match c.row.group_id {
-        Some(g) => groups::ensure_open_for_changes(tx, db.backend(), g).await,
-        None => Ok(()),
+    for g in c.row.group_id.into_iter().chain(c.prompt_group.filter(|g| Some(*g) != c.row.group_id)) {
+        groups::ensure_open_for_changes(tx, db.backend(), g).await?;
     }
+    Ok(())
 }
 
 /// Why a statement already in the conversation (with this status) cannot be added.

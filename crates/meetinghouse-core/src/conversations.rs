@@ -290,8 +290,11 @@ async fn resolve_mentions(db: &Db, actor: &Actor, body: &str, e: &mut FieldError
 
 /// Posts a reply to a subject (or to a reply on it); returns the reply's id.
 /// Nothing that belongs to an archived group (its discussion, a story shared
-/// with it, its prompts) takes a new reply: `groups::ensure_not_archived`,
-/// checked first, before the reply's one batch is written.
+/// with it, its prompts, its amendments) takes a new reply: checked first
+/// (`groups::ensure_not_archived`, so a refused reply costs no more work),
+/// then by the reply's insert itself, in the one batch that writes it
+/// (store `conversations::insert_in_open_group_into`), so a reply never
+/// lands in a group archived before it was written.
 pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, form: &ReplyForm) -> Result<i64> {
     ensure_can_post(actor, mail.settings)?;
     let info = subjects::resolve(db, subject, Some(actor)).await?;
@@ -368,12 +371,26 @@ pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, fo
     };
     // One batch: on SQLite it runs on the writer thread in one hand-off.
     let mut b = Batch::new();
-    let step = store::insert_into(&mut b, &new);
+    let step = match info.group_id {
+        Some(group) => store::insert_in_open_group_into(&mut b, &new, group),
+        None => store::insert_into(&mut b, &new),
+    };
     apply(&mut b, mail, &info, ReplyId::New(step), &published, &effects);
     if pending {
         store_moderation::insert_report_into(&mut b, None, "reply", step.into(), "first-contributions", "", info.group_id);
     }
-    Ok(db.write(b).await?.id(step))
+    match db.write(b).await {
+        Ok(written) => Ok(written.id(step)),
+        // The insert wrote nothing: the group was archived meanwhile (the
+        // check says so in its words).
+        Err(StoreError::NotFound) => {
+            if let Some(group) = info.group_id {
+                crate::groups::ensure_not_archived(db, group).await?;
+            }
+            Err(CoreError::NotFound)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// What publishing a reviewed reply sets off, worked out before the transaction.

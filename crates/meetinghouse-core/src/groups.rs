@@ -463,6 +463,17 @@ pub enum JoinOutcome {
     AlreadyMember,
 }
 
+/// [`admission`] under the group's join policy as it is in `tx`: call it
+/// after the group's row is held (`store::lock_group`, or
+/// [`ensure_open_for_changes`]'s share lock), so a host's edit of the
+/// policy (which takes the row's lock) either committed before and is read
+/// here, or waits until this transaction ends. A row read before the
+/// transaction may be stale now that join policies can be edited.
+async fn admitted_as(tx: &mut Tx, group_id: i64, by_host: bool) -> Result<&'static str> {
+    let group = store::by_id_in(tx, group_id).await?.ok_or(CoreError::NotFound)?;
+    admission(&group, by_host)
+}
+
 /// The status a newcomer gets under a join policy, or a refusal.
 fn admission(group: &GroupRow, by_host: bool) -> Result<&'static str> {
     if by_host {
@@ -532,7 +543,10 @@ async fn tell_hosts(db: &Db, mail: Mailer<'_>, actor: &Actor, group: &GroupRow, 
 /// A person joins (or asks to join) a group themselves, or accepts an
 /// invitation. Asking again while a request waits answers
 /// `AlreadyRequested`, so the hosts are told once. An archived group takes
-/// no one new, by any of these ([`ensure_open_for_changes`]).
+/// no one new, by any of these ([`ensure_open_for_changes`]). The join
+/// policy that decides is the group's as read in the joining transaction,
+/// after that check holds its row ([`admitted_as`]): a host's change of
+/// policy committed meanwhile is the one that applies.
 pub async fn join(db: &Db, settings: &Settings, actor: &Actor, slug: &str) -> Result<JoinOutcome> {
     ensure_can_post(actor, settings)?;
     let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
@@ -551,7 +565,8 @@ pub async fn join(db: &Db, settings: &Settings, actor: &Actor, slug: &str) -> Re
         }
         None => {
             ensure_open_for_changes(&mut tx, db.backend(), group.id).await?;
-            admit(&mut tx, group.id, MemberKind::Person, actor.id, admission(&group, false)?, actor.id).await?
+            let status = admitted_as(&mut tx, group.id, false).await?;
+            admit(&mut tx, group.id, MemberKind::Person, actor.id, status, actor.id).await?
         }
     };
     tx.commit().await.map_err(StoreError::from)?;
@@ -609,9 +624,9 @@ async fn org_admin_in(tx: &mut Tx, actor: &Actor, org_id: i64) -> Result<bool> {
 
 /// Adds an organisation to a group. The actor must be an admin of the
 /// organisation (its staff speak at it, its admins manage it); the group's
-/// join policy applies unless they also host it. Both are checked in the
-/// transaction that adds it, after the group's row and then the
-/// organisation's are locked. An organisation already in is left as it is
+/// join policy (as read there: [`admitted_as`]) applies unless they also
+/// host it. Both are checked in the transaction that adds it, after the
+/// group's row and then the organisation's are locked. An organisation already in is left as it is
 /// (`AlreadyMember`); a new request is told to the group's hosts once it is
 /// saved.
 pub async fn add_org(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, org_slug: &str) -> Result<JoinOutcome> {
@@ -629,7 +644,8 @@ pub async fn add_org(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, org_s
     if !org_admin_in(&mut tx, actor, org.id).await? {
         return Err(not_org_admin(&org.name));
     }
-    let status = admission(&group, hosts_in(&mut tx, actor, group.id).await?)?;
+    let by_host = hosts_in(&mut tx, actor, group.id).await?;
+    let status = admitted_as(&mut tx, group.id, by_host).await?;
     ensure_open_for_changes(&mut tx, db.backend(), group.id).await?;
     let outcome = admit(&mut tx, group.id, MemberKind::Org, org.id, status, actor.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -663,8 +679,9 @@ fn open_into_closed(child: &GroupRow, parent: &GroupRow) -> String {
 }
 
 /// Makes group `child_slug` a member of group `parent_slug`. The actor must
-/// host the child; the parent's join policy applies unless they host it too
-/// (both checked in the transaction that adds it). A nesting that would make
+/// host the child; the parent's join policy, as read in the transaction that
+/// adds it (after the parent's row lock), applies unless they host it too
+/// (both checked there). A nesting that would make
 /// a loop is refused, and so is a group anyone may join into one that
 /// chooses its members (it would let anyone in); a child already in is left
 /// as it is (`AlreadyMember`). An archived group takes no member group, and
@@ -694,7 +711,7 @@ pub async fn nest(db: &Db, mail: Mailer<'_>, actor: &Actor, parent_slug: &str, c
     if !hosts_in(&mut tx, actor, child.id).await? {
         return Err(not_host_of_child());
     }
-    let status = admission(&parent, hosts_in(&mut tx, actor, parent.id).await?)?;
+    let by_host = hosts_in(&mut tx, actor, parent.id).await?;
     ensure_open_for_changes(&mut tx, db.backend(), parent.id).await?;
     store::check_nest(&mut tx, db.backend(), parent.id, child.id).await.map_err(|err| match err {
         StoreError::Conflict { what: "cycle" } => FieldErrors::one(
@@ -713,6 +730,9 @@ pub async fn nest(db: &Db, mail: Mailer<'_>, actor: &Actor, parent_slug: &str, c
     // Both groups as they are now, after the lock that makes nestings and
     // changes of join policy take turns (`store::lock_nesting`).
     let (parent, child) = nesting_pair(&mut tx, parent.id, child.id).await?;
+    // The parent's join policy as it is now (its row has been held since
+    // the transaction's first statement), not as it was read before.
+    let status = admission(&parent, by_host)?;
     if let Some(at) = child.archived_at {
         return Err(FieldErrors::one("child", archived_words(&child.name, at)));
     }
@@ -1086,7 +1106,9 @@ pub struct GroupEditForm {
 /// What making a members-only group public shows to everyone, said before it
 /// is done (and asked to be confirmed).
 pub const PUBLIC_WARNING: &str = "Everyone, signed in or not, will see its members, its discussion, \
-     its prompts and its common-ground conversations. Stories shared with the group stay for its members only.";
+     its prompts and its common-ground conversations, and its purpose's history: every amendment proposed to it, \
+     every objection with the name of the person who made it and their reason, and the conversation on each \
+     amendment. Stories shared with the group stay for its members only.";
 
 /// The edit page of a group, for its hosts.
 #[derive(Debug, Clone)]

@@ -9,10 +9,14 @@
 //! closes, [`settle_due`] settles it: with no objection left standing it is
 //! adopted (a new version, the group's purpose, and every other open
 //! amendment of the group, now on a stale base, superseded); with one or
-//! more standing it is not adopted. An amendment whose base is no longer
-//! the current version is superseded, never adopted. Nothing is deleted:
-//! every version, amendment and objection (withdrawn ones marked) stays
-//! visible to whoever may see the group.
+//! more standing it is not adopted. An objection stands while it is not
+//! withdrawn and its author still takes part in the group (someone who left
+//! or was removed can no longer withdraw theirs, so it no longer counts).
+//! An amendment whose base is no longer the current version is superseded,
+//! never adopted, and so is one whose group is archived when it is settled:
+//! an archived group's purpose never changes. Nothing is deleted:
+//! every version, amendment and objection (withdrawn ones marked, ones no
+//! longer counted marked) stays visible to whoever may see the group.
 //!
 //! "Member" is the store's one rule of membership (`groups::reach!`:
 //! directly, through an organisation, through a member group), checked in
@@ -110,6 +114,10 @@ pub enum Outcome {
     NotAdopted { standing: i64 },
     /// Its base was no longer the current version.
     Superseded,
+    /// Its group was archived (stored as `superseded`: the archive overtook
+    /// it, as an adoption would have; it can be proposed again if the group
+    /// is opened again).
+    Archived,
 }
 
 impl Outcome {
@@ -117,7 +125,7 @@ impl Outcome {
         match self {
             Outcome::Adopted { .. } => "adopted",
             Outcome::NotAdopted { .. } => "not_adopted",
-            Outcome::Superseded => "superseded",
+            Outcome::Superseded | Outcome::Archived => "superseded",
         }
     }
 }
@@ -368,6 +376,21 @@ pub async fn count_proposal(db: &Db, settings: &Settings, actor: &Actor) -> Resu
     attempts::attempt(db, &settings.secret_key, &PROPOSALS, &actor.id.to_string(), meetinghouse_store::now()).await
 }
 
+/// [`propose`] within the person's [`PROPOSALS`] budget, counting only a
+/// proposal that would be taken: every check of [`propose`] runs first (in
+/// a transaction that writes nothing), so a form sent back with a mistake,
+/// or by someone who may not propose, uses up none of it; a member who keeps
+/// sending proposals that would be taken is still limited. `Ok(None)` when
+/// the budget is spent (tell them [`PROPOSALS_MESSAGE`]); the checks run
+/// again where the amendment is written.
+pub async fn propose_counted(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, form: &AmendForm) -> Result<Option<i64>> {
+    proposing(db, mail, actor, slug, form, false).await?;
+    if !count_proposal(db, mail.settings, actor).await? {
+        return Ok(None);
+    }
+    proposing(db, mail, actor, slug, form, true).await
+}
+
 /// Proposes an amendment to the purpose of the group at `slug`; returns its
 /// id. The new text is the whole purpose (at most [`limits::PURPOSE_MAX`]
 /// characters, not the same words as the current version nor as another
@@ -378,6 +401,13 @@ pub async fn count_proposal(db: &Db, settings: &Settings, actor: &Actor) -> Resu
 /// group's hosts are told (not the proposer, nor a host who blocked or
 /// muted them).
 pub async fn propose(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, form: &AmendForm) -> Result<i64> {
+    proposing(db, mail, actor, slug, form, true).await?.ok_or_else(|| CoreError::Internal("a proposal was checked but not written".into()))
+}
+
+/// [`propose`]'s checks, and with `write` the amendment written and the
+/// hosts told (`Some(id)`); without, everything checked and nothing written
+/// (`None`; the transaction is rolled back).
+async fn proposing(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, form: &AmendForm, write: bool) -> Result<Option<i64>> {
     ensure_can_post(actor, mail.settings)?;
     let group = visible_group(db, slug, Some(actor)).await?;
     let mut e = FieldErrors::new();
@@ -417,6 +447,10 @@ pub async fn propose(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, form:
             group.name
         )));
     }
+    if !write {
+        tx.rollback().await.map_err(StoreError::from)?;
+        return Ok(None);
+    }
     let now = meetinghouse_store::now();
     let new = NewAmendment {
         group_id: group.id,
@@ -437,7 +471,7 @@ pub async fn propose(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, form:
         notifications::notify_from(&mut tx, mail, host, Kind::Amendment, &told, &url, Source { sender: Some(actor.id), reply: None }).await?;
     }
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(id)
+    Ok(Some(id))
 }
 
 /// An amendment's page.
@@ -466,6 +500,12 @@ pub struct AmendmentPage {
     /// Whether the viewer may object (a member with an active account), or
     /// who may.
     pub take_part: std::result::Result<(), String>,
+    /// Whether it was superseded because its group was archived when its
+    /// window closed ([`Outcome::Archived`]), not by an adoption: no version
+    /// after the one it amends had been adopted when it was settled (an
+    /// adoption supersedes in its own transaction, at the same moment, and a
+    /// stale base means a later version was adopted before).
+    pub superseded_by_archive: bool,
 }
 
 impl AmendmentPage {
@@ -474,9 +514,32 @@ impl AmendmentPage {
         (self.amendment.state == "adopted").then_some(self.amendment.base_version + 1)
     }
 
-    /// How many objections stand (not withdrawn).
+    /// How many objections stand: not withdrawn, by someone who takes part
+    /// in the group now (the ones settling counts).
     pub fn standing(&self) -> usize {
-        self.objections.iter().filter(|o| o.withdrawn_at.is_none()).count()
+        self.objections.iter().filter(|o| o.withdrawn_at.is_none() && o.author_takes_part != 0).count()
+    }
+
+    /// Why an objection that was not withdrawn does not count (its author no
+    /// longer takes part in the group), in words for the page; `None` for one
+    /// that stands or was withdrawn. It is kept, never deleted: what they
+    /// said shaped the amendment. While the amendment is open, and once it is
+    /// adopted (it could be only because no such objection counted), the
+    /// words say it is no longer counted; on an amendment settled otherwise
+    /// they say only how things stand now.
+    pub fn not_counted(&self, o: &ObjectionRow) -> Option<String> {
+        if o.withdrawn_at.is_some() || o.author_takes_part != 0 {
+            return None;
+        }
+        let why = if o.author_status == "active" {
+            format!("{} is no longer a member", o.display_name)
+        } else {
+            format!("{}’s account is no longer active", o.display_name)
+        };
+        Some(match self.amendment.state.as_str() {
+            "open" | "adopted" => format!("no longer counted: {why}"),
+            _ => why,
+        })
     }
 }
 
@@ -490,6 +553,11 @@ pub async fn amendment_page(db: &Db, settings: &Settings, slug: &str, id: i64, v
         .ok_or_else(|| CoreError::Internal(format!("amendment {id} amends version {}, which is not stored", amendment.base_version)))?;
     let objections = store::objections(db, id).await?;
     let mine = viewer.and_then(|v| objections.iter().find(|o| o.person_id == v.id).cloned());
+    let superseded_by_archive = amendment.state == "superseded"
+        && match store::version(db, group.id, amendment.base_version + 1).await? {
+            None => true,
+            Some(next) => amendment.settled_at.is_some_and(|at| next.adopted_at > at),
+        };
     Ok(AmendmentPage {
         title: amendment_title(id, &group.name),
         diff: diff_words(&base.text, &amendment.text),
@@ -499,6 +567,7 @@ pub async fn amendment_page(db: &Db, settings: &Settings, slug: &str, id: i64, v
         is_proposer: viewer.is_some_and(|v| v.id == amendment.proposed_by),
         window_open: amendment.state == "open" && meetinghouse_store::now() < amendment.closes_at,
         take_part: may_take_part(db, settings, &group, viewer).await?,
+        superseded_by_archive,
         objections,
         mine,
         base,
@@ -553,7 +622,8 @@ fn ensure_open(a: &AmendmentRow, now: i64) -> Result<()> {
 /// proposer, while the amendment is open and its window has not closed: all
 /// checked in the transaction that writes, after the amendment's row lock.
 /// The proposer is told of a new objection (not of a changed reason; not
-/// when they blocked or muted the objector).
+/// when they blocked or muted the objector, nor when they may no longer see
+/// the group: [`told_of`]).
 pub async fn object(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, id: i64, form: &ObjectionForm) -> Result<Objected> {
     ensure_can_post(actor, mail.settings)?;
     let group = visible_group(db, slug, Some(actor)).await?;
@@ -579,7 +649,10 @@ pub async fn object(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, id: i6
         Some(true) => Objected::Changed,
         Some(false) => Objected::Again,
     };
-    if done != Objected::Changed && !store_notifications::silenced(&mut tx, a.proposed_by, actor.id).await? {
+    if done != Objected::Changed
+        && !store_notifications::silenced(&mut tx, a.proposed_by, actor.id).await?
+        && told_of(&mut tx, &group, a.proposed_by).await?
+    {
         let told = format!("{} (@{}) objected to your amendment to the purpose of {}.", actor.display_name, actor.handle, group.name);
         let url = amendment_path(&group.slug, id);
         let since = now - OBJECTION_QUIET_SECS;
@@ -593,11 +666,17 @@ pub async fn object(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, id: i6
 }
 
 /// Withdraws one's standing objection to amendment `id` (kept, marked
-/// withdrawn), while the amendment is open and its window has not closed.
-/// Someone who left the group may still withdraw theirs while they can see it.
+/// withdrawn), while the amendment is open and its window has not closed,
+/// and its group is not archived (an archived group's purpose never changes,
+/// so nothing there may clear an amendment's way: it is superseded when its
+/// window closes, unless the group is opened again first). Someone who left
+/// the group may still withdraw theirs while they can see it (it no longer
+/// counts either way).
 pub async fn withdraw_objection(db: &Db, actor: &Actor, slug: &str, id: i64) -> Result<()> {
     let group = visible_group(db, slug, Some(actor)).await?;
     let mut tx = db.begin().await?;
+    // The group's row before the amendment's, as settling takes them.
+    groups::ensure_open_for_changes(&mut tx, db.backend(), group.id).await?;
     let a = locked(&mut tx, db, &group, id).await?;
     let now = meetinghouse_store::now();
     ensure_open(&a, now)?;
@@ -609,7 +688,9 @@ pub async fn withdraw_objection(db: &Db, actor: &Actor, slug: &str, id: i64) -> 
 }
 
 /// Withdraws amendment `id`: only its proposer, while it is open and its
-/// window has not closed. Those whose objections stand are told.
+/// window has not closed (an archived group's too: withdrawing changes no
+/// purpose). Those whose objections stand are told, if they may still see
+/// the group ([`told_of`]).
 pub async fn withdraw(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, id: i64) -> Result<()> {
     let group = visible_group(db, slug, Some(actor)).await?;
     let mut tx = db.begin().await?;
@@ -625,7 +706,7 @@ pub async fn withdraw(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, id: 
     let told = format!("{} (@{}) withdrew amendment {id} to the purpose of {}.", actor.display_name, actor.handle, group.name);
     let url = amendment_path(&group.slug, id);
     for person in store::objectors_in(&mut tx, id, true).await? {
-        if person != actor.id && !store_notifications::silenced(&mut tx, person, actor.id).await? {
+        if person != actor.id && !store_notifications::silenced(&mut tx, person, actor.id).await? && told_of(&mut tx, &group, person).await? {
             notifications::notify_from(&mut tx, mail, person, Kind::AmendmentOutcome, &told, &url, Source { sender: Some(actor.id), reply: None })
                 .await?;
         }
@@ -673,17 +754,23 @@ pub async fn settle_due(db: &Db, mail: Mailer<'_>, now: i64) -> Result<usize> {
 /// Settles amendment `id` if it is open and its window ended at or before
 /// `now`: in one transaction, after the group's row lock and the
 /// amendment's, superseded when its base is no longer the current version;
-/// not adopted when an objection stands; otherwise adopted — a new version
-/// (with version 1 stored first if the group had none stored), the group's
-/// purpose changed, and every other open amendment of the group superseded.
-/// Its proposer and everyone who objected (withdrawn too) are told, and so
-/// are those of the amendments it superseded. `None` when there was nothing
-/// to settle (settled already, elsewhere too, or not due).
+/// superseded too ([`Outcome::Archived`]) when the group is archived, since
+/// an archived group's purpose never changes; not adopted when an objection
+/// stands — not withdrawn, by someone who still takes part in the group (an
+/// active account, a member by the store's one rule), read there; otherwise
+/// adopted — a new version (with version 1 stored first if the group had
+/// none stored), the group's purpose changed, and every other open amendment
+/// of the group superseded. Its proposer and everyone who objected
+/// (withdrawn too) are told, and so are those of the amendments it
+/// superseded, if they may still see the group. `None` when there was
+/// nothing to settle (settled already, elsewhere too, or not due).
 pub async fn settle(db: &Db, mail: Mailer<'_>, id: i64, now: i64) -> Result<Option<Outcome>> {
     let Some(first) = store::amendment(db, id).await? else { return Ok(None) };
-    let Some(group) = store_groups::by_id(db, first.group_id).await? else { return Ok(None) };
     let mut tx = db.begin().await?;
-    store_groups::lock_group(&mut tx, db.backend(), group.id).await?;
+    store_groups::lock_group(&mut tx, db.backend(), first.group_id).await?;
+    // The group as it is now, with its row held: archiving waits for this
+    // settling, or this settling sees the archive.
+    let Some(group) = store_groups::by_id_in(&mut tx, first.group_id).await? else { return Ok(None) };
     let Some(a) = store::lock_amendment(&mut tx, db.backend(), id).await? else { return Ok(None) };
     if a.state != "open" || a.closes_at > now {
         return Ok(None);
@@ -691,6 +778,8 @@ pub async fn settle(db: &Db, mail: Mailer<'_>, id: i64, now: i64) -> Result<Opti
     let current = store::current_version_in(&mut tx, group.id).await?;
     let outcome = if a.base_version != current {
         Outcome::Superseded
+    } else if group.archived_at.is_some() {
+        Outcome::Archived
     } else if a.standing > 0 {
         Outcome::NotAdopted { standing: a.standing }
     } else {
@@ -705,6 +794,10 @@ pub async fn settle(db: &Db, mail: Mailer<'_>, id: i64, now: i64) -> Result<Opti
         Outcome::NotAdopted { standing: 1 } => format!("{title} was not adopted: an objection still stood when its window closed."),
         Outcome::NotAdopted { standing } => format!("{title} was not adopted: {standing} objections still stood when its window closed."),
         Outcome::Superseded => format!("{title} was superseded: another amendment to the purpose was adopted first. It can be proposed again on the new version."),
+        Outcome::Archived => format!(
+            "{title} was superseded: {} was archived when its window closed, and an archived group's purpose does not change. It can be proposed again if the group is opened again.",
+            group.name
+        ),
     };
     tell_settled(&mut tx, mail, &group, id, a.proposed_by, &told).await?;
     if let Outcome::Adopted { version } = outcome {
@@ -722,8 +815,21 @@ pub async fn settle(db: &Db, mail: Mailer<'_>, id: i64, now: i64) -> Result<Opti
     Ok(Some(outcome))
 }
 
+/// Whether `person` may be told of something about `group`'s purpose: they
+/// may still see the group, by the rule conversations use before telling
+/// anyone of a reply (core `groups::can_see`: public, or they belong to it
+/// at any depth, or an instance admin), read in the acting transaction
+/// (store `purposes::sees_group_in`). The app hides such a notification from
+/// someone outside a members-only group anyway, but an "immediate" email is
+/// written with it at once and would name the group, the amendment and who
+/// objected.
+async fn told_of(tx: &mut Tx, group: &GroupRow, person: i64) -> Result<bool> {
+    Ok(store::sees_group_in(tx, person, group.id).await?)
+}
+
 /// Tells an amendment's proposer and everyone who objected to it (withdrawn
-/// objections too: they shaped it), each once, what became of it.
+/// objections too: they shaped it), each once, what became of it: those who
+/// may still see the group ([`told_of`]).
 async fn tell_settled(tx: &mut Tx, mail: Mailer<'_>, group: &GroupRow, id: i64, proposer: i64, text: &str) -> Result<()> {
     let url = amendment_path(&group.slug, id);
     let mut people = vec![proposer];
@@ -733,7 +839,9 @@ async fn tell_settled(tx: &mut Tx, mail: Mailer<'_>, group: &GroupRow, id: i64, 
         }
     }
     for person in people {
-        notifications::notify(tx, mail, person, Kind::AmendmentOutcome, text, &url).await?;
+        if told_of(tx, group, person).await? {
+            notifications::notify(tx, mail, person, Kind::AmendmentOutcome, text, &url).await?;
+        }
     }
     Ok(())
 }

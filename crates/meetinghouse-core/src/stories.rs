@@ -142,7 +142,8 @@ struct Checked {
     visibility: &'static str,
     group_id: Option<i64>,
     /// Groups this write puts the story into anew (shared with one, or
-    /// answering one's prompt): checked again in the writing transaction,
+    /// answering one's prompt: linked to it now, or a draft answer to it
+    /// published now): checked again in the writing transaction,
     /// as an archived group takes no new story
     /// (`groups::ensure_open_for_changes`).
     new_in_groups: Vec<i64>,
@@ -264,6 +265,19 @@ async fn check(
                         && !store_prompts::answer_was_shown(db, story.id).await?
                     {
                         e.add("prompt_id", format!("{closed} This story was a draft until now, so it cannot be published as an answer to it. Save it as a draft to keep it as it is, or share it without linking to this prompt."));
+                    } else if visibility != "draft"
+                        && existing.is_some_and(|s| s.visibility == "draft")
+                        && let Some(g) = match p.group_id {
+                            Some(gid) => store_groups::by_id(db, gid).await?,
+                            None => None,
+                        }
+                        && let Some(at) = g.archived_at
+                    {
+                        // A draft answer to an archived group's prompt is
+                        // not published as one: publishing it would be a
+                        // new answer, and an archived group takes nothing
+                        // new (checked again where it is written).
+                        e.add("prompt_id", format!("{} This story is a draft, so it cannot be published as an answer to its prompt. Save it as a draft to keep it as it is, or share it without linking to this prompt.", groups::archived_words(&g.name, at)));
                     }
                     Some(pid)
                 }
@@ -352,8 +366,11 @@ async fn check(
     {
         new_in_groups.push(g);
     }
+    // A new answer to a group's prompt: linked to it now, or a draft answer
+    // published now.
+    let publishing = visibility != "draft" && existing.is_some_and(|s| s.visibility == "draft");
     if let Some(pid) = prompt_id
-        && existing.and_then(|s| s.prompt_id) != Some(pid)
+        && (existing.and_then(|s| s.prompt_id) != Some(pid) || publishing)
         && let Some(g) = store_prompts::by_id(db, pid).await?.and_then(|p| p.group_id)
         && !new_in_groups.contains(&g)
     {

@@ -116,3 +116,79 @@ async fn the_opener_hosts_only_while_they_may_open_conversations_there() {
         common_ground::close(&db, &c).await.unwrap();
     }
 }
+
+/// A conversation opened on a group's prompt belongs to that group as far as
+/// its archive goes, even when it does not name the group itself: once the
+/// group is archived it takes no statement or vote, also from a page loaded
+/// before the archive (checked where the write happens).
+#[tokio::test]
+async fn a_conversation_on_an_archived_groups_prompt_takes_no_statements_or_votes() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, sam) = (person(&db, "claire").await, person(&db, "sam").await);
+        let form = meetinghouse_core::groups::GroupForm {
+            name: "Canal Friends".into(),
+            slug: "canal".into(),
+            visibility: "public".into(),
+            join_policy: "open".into(),
+            ..Default::default()
+        };
+        meetinghouse_core::groups::create(&db, &s, &claire, &form).await.unwrap();
+        let prompt = meetinghouse_core::prompts::PromptForm { speak_as: "self".into(), group: "canal".into(), question: "What lives in the canal?".into(), ..Default::default() };
+        let prompt = meetinghouse_core::prompts::create(&db, &s, &claire, &prompt).await.unwrap();
+        // Opened by the prompt's host from the prompt, without naming the group.
+        let talk = ConversationForm { topic: "Herons".into(), seeds: "Herons belong here".into(), prompt: prompt.to_string(), ..Default::default() };
+        let talk = common_ground::create(&db, &s, &claire, &talk).await.unwrap();
+        assert_eq!(meetinghouse_store::common_ground::by_id(&db, talk).await.unwrap().unwrap().group_id, None);
+        let statement = meetinghouse_store::common_ground::statements(&db, talk).await.unwrap()[0].id;
+        let before = common_ground::load(&db, talk, Some(&sam)).await.unwrap();
+        assert!(before.group_archived.is_none());
+
+        meetinghouse_core::groups::archive(&db, &claire, "canal").await.unwrap();
+        let archived = |r: Result<_, meetinghouse_core::CoreError>| match r {
+            Err(meetinghouse_core::CoreError::Forbidden(m)) => assert!(m.starts_with("Canal Friends is archived (since "), "{m}"),
+            other => panic!("expected the archive's refusal, got {other:?}"),
+        };
+        let loaded = common_ground::load(&db, talk, Some(&sam)).await.unwrap();
+        assert!(loaded.group_archived.is_some(), "its page says why it takes nothing");
+        archived(common_ground::vote(&db, &s, &loaded, &Participant::Person(&sam), statement, "agree").await.map(|_| ()));
+        archived(common_ground::add_statement(&db, &s, &loaded, &Participant::Person(&sam), "Eels too").await.map(|_| ()));
+        // A page loaded before the archive: the writing transaction refuses.
+        archived(common_ground::vote(&db, &s, &before, &Participant::Person(&sam), statement, "agree").await.map(|_| ()));
+        archived(common_ground::add_statement(&db, &s, &before, &Participant::Person(&sam), "Eels too").await.map(|_| ()));
+        assert!(common_ground::my_votes(&db, &before, &Participant::Person(&sam)).await.unwrap().is_empty());
+
+        // Opened again, it takes them.
+        meetinghouse_core::groups::unarchive(&db, &claire, "canal").await.unwrap();
+        let loaded = common_ground::load(&db, talk, Some(&sam)).await.unwrap();
+        common_ground::vote(&db, &s, &loaded, &Participant::Person(&sam), statement, "agree").await.unwrap();
+    }
+}
+
+/// A conversation opened from a members-only group's prompt, without naming
+/// the group, is that group's: "not found" to someone outside it, signed in
+/// or not; its members and hosts see it. (It was open to everyone: only the
+/// conversation's own group was checked.)
+#[tokio::test]
+async fn a_conversation_on_a_members_only_groups_prompt_is_hidden_from_outsiders() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, outsider) = (person(&db, "claire").await, person(&db, "olu").await);
+        let form = meetinghouse_core::groups::GroupForm {
+            name: "Residents' Voice".into(),
+            slug: "residents".into(),
+            visibility: "members".into(),
+            join_policy: "request".into(),
+            ..Default::default()
+        };
+        meetinghouse_core::groups::create(&db, &s, &claire, &form).await.unwrap();
+        let prompt = meetinghouse_core::prompts::PromptForm { speak_as: "self".into(), group: "residents".into(), question: "What should the landlord fix first?".into(), ..Default::default() };
+        let prompt = meetinghouse_core::prompts::create(&db, &s, &claire, &prompt).await.unwrap();
+        let talk = ConversationForm { topic: "Repairs".into(), seeds: "Damp comes first".into(), prompt: prompt.to_string(), ..Default::default() };
+        let talk = common_ground::create(&db, &s, &claire, &talk).await.unwrap();
+        assert_eq!(meetinghouse_store::common_ground::by_id(&db, talk).await.unwrap().unwrap().group_id, None, "opened without naming the group");
+        assert!(matches!(common_ground::load(&db, talk, None).await, Err(meetinghouse_core::CoreError::NotFound)), "signed out");
+        assert!(matches!(common_ground::load(&db, talk, Some(&outsider)).await, Err(meetinghouse_core::CoreError::NotFound)), "outsider");
+        assert!(common_ground::load(&db, talk, Some(&claire)).await.is_ok(), "the group's host");
+    }
+}

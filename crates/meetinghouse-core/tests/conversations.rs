@@ -1259,3 +1259,59 @@ async fn authors_keep_their_replies_when_the_subject_is_gone() {
         assert!(conversations::mine(&db, &cal, None).await.unwrap().replies.is_empty(), "only one's own");
     }
 }
+
+/// A reply on something that belongs to a group is written by an insert
+/// that itself reads whether the group is archived, in the reply's one
+/// batch: nothing of the batch is stored once it is, by either way a batch
+/// runs (SQLite's writer thread, a sqlx transaction); and posting says why
+/// in the archive's words.
+#[tokio::test]
+async fn a_reply_in_an_archived_group_is_refused_by_the_insert_that_would_write_it() {
+    use meetinghouse_store::conversations::{NewReply, insert_in_open_group_into};
+    use meetinghouse_store::writes::Batch;
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let claire = person(&db, "claire").await;
+        let form = GroupForm { name: "Canal Friends".into(), slug: "canal".into(), visibility: "public".into(), join_policy: "open".into(), ..Default::default() };
+        groups::create(&db, &s, &claire, &form).await.unwrap();
+        let canal = meetinghouse_store::groups::by_slug(&db, "canal").await.unwrap().unwrap().id;
+        let new = NewReply {
+            subject_kind: "group",
+            subject_id: canal,
+            parent: None,
+            author_person: claire.id,
+            author_org: None,
+            voice: "person",
+            body: "Clean-up on Saturday.",
+            status: "visible",
+            by_host: true,
+            public: true,
+        };
+        let batch = || {
+            let mut b = Batch::new();
+            let step = insert_in_open_group_into(&mut b, &new, canal);
+            // A later statement of the batch, as a notification would be.
+            b.execute("UPDATE replies SET body = body WHERE id = $1", vec![step.into()]);
+            (b, step)
+        };
+        let replies = |db: Db| async move { conversations::conversation(&db, Subject::Group(canal), None, None).await.unwrap().replies.len() };
+
+        let (b, step) = batch();
+        assert!(db.write(b).await.unwrap().id(step) > 0, "written while the group is open");
+        assert_eq!(replies(db.clone()).await, 1);
+
+        groups::archive(&db, &claire, "canal").await.unwrap();
+        let (b, _) = batch();
+        assert!(matches!(db.write(b).await, Err(meetinghouse_store::StoreError::NotFound)));
+        let (b, _) = batch();
+        let mut tx = db.begin().await.unwrap();
+        assert!(matches!(b.run_in(&mut tx).await, Err(meetinghouse_store::StoreError::NotFound)));
+        tx.rollback().await.unwrap();
+        assert_eq!(replies(db.clone()).await, 1, "nothing of either batch was stored");
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        match conversations::post(&db, mail, &claire, Subject::Group(canal), &reply("Anyone there?")).await {
+            Err(CoreError::Forbidden(m)) => assert!(m.starts_with("Canal Friends is archived (since "), "{m}"),
+            other => panic!("expected the archive's refusal, got {other:?}"),
+        }
+    }
+}

@@ -129,6 +129,10 @@ async fn making_a_members_only_group_public_must_be_confirmed() {
         group(&db, &s, &claire, "Quiet Room", "quiet-room", "members", "request").await;
         let said = invalid(groups::edit(&db, &s, &claire, "quiet-room", &edit_form("Quiet Room", "public", "request")).await, "confirm_public");
         assert!(said.contains("Everyone, signed in or not, will see its members, its discussion"), "{said}");
+        // What its purpose's history shows becomes public too: who objected, and why.
+        for shown in ["every amendment proposed to it", "every objection with the name of the person who made it and their reason", "the conversation on each amendment"] {
+            assert!(said.contains(shown), "{said}");
+        }
         assert_eq!(row(&db, "quiet-room").await.visibility, "members");
         let confirmed = GroupEditForm { confirm_public: true, ..edit_form("Quiet Room", "public", "request") };
         groups::edit(&db, &s, &claire, "quiet-room", &confirmed).await.unwrap();
@@ -350,5 +354,79 @@ async fn an_organisations_admins_edit_it_and_its_name_stays_its_own() {
         invalid(orgs::edit(&db, &s, &sam, &museum, &OrgForm { sector: "".into(), ..details("Tiverton Museum") }).await, "sector");
         invalid(orgs::edit(&db, &s, &sam, &museum, &OrgForm { website: "javascript:alert(1)".into(), ..details("Tiverton Museum") }).await, "website");
         invalid(orgs::edit(&db, &s, &sam, &museum, &details("")).await, "name");
+    }
+}
+
+/// Runs `act` while another transaction holds an edit of group `id`'s join
+/// policy to `policy`, not yet committed, then commits the edit once `act`
+/// waits for it, and returns what `act` did. PostgreSQL only: it shows that
+/// a join, an organisation brought in or a nesting decides by the policy
+/// read in its own transaction, after the group's row lock, and not by the
+/// row it read before (which still had the old policy). The wait is seen
+/// in `pg_stat_activity`, so the order is certain, not timed. (SQLite's
+/// one-writer turn is an in-process lock no query can see waiting; the code
+/// path under test is the same on both.)
+async fn while_the_policy_changes<T: Send + 'static>(
+    db: &Db,
+    id: i64,
+    name: &str,
+    policy: &str,
+    act: impl std::future::Future<Output = T> + Send + 'static,
+) -> T {
+    let mut tx = db.begin().await.unwrap();
+    meetinghouse_store::groups::lock_group(&mut tx, db.backend(), id).await.unwrap();
+    let edit = meetinghouse_store::groups::GroupEdit { name, visibility: "public", join_policy: policy };
+    meetinghouse_store::groups::update(&mut tx, id, &edit).await.unwrap();
+    let acting = tokio::spawn(act);
+    let waiting = "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock') \
+                   THEN RAISE EXCEPTION 'nobody is waiting yet'; END IF; END $$";
+    let mut tries = 0;
+    while !acting.is_finished() && db.execute_admin(waiting).await.is_err() {
+        tries += 1;
+        assert!(tries < 10_000, "the action never waited for the edit's lock");
+        tokio::task::yield_now().await;
+    }
+    tx.commit().await.unwrap();
+    acting.await.unwrap()
+}
+
+#[tokio::test]
+async fn joining_and_nesting_go_by_the_join_policy_as_it_is_when_they_are_written() {
+    for db in meetinghouse_testkit::databases().await {
+        if db.backend() != meetinghouse_store::Backend::Postgres {
+            continue;
+        }
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, sam, eve, tara) = (person(&db, "claire").await, person(&db, "sam").await, person(&db, "eve").await, person(&db, "tara").await);
+
+        // A person joins an open group as its host makes it invitation only.
+        let canal = group(&db, &s, &claire, "Canal Friends", "canal", "public", "open").await;
+        let (d, st, who) = (db.clone(), s.clone(), sam.clone());
+        let joined = while_the_policy_changes(&db, canal, "Canal Friends", "invite", async move { groups::join(&d, &st, &who, "canal").await }).await;
+        let said = forbidden(joined);
+        assert!(said.contains("is invitation only"), "{said}");
+        assert_eq!(meetinghouse_store::groups::direct_membership(&db, canal, MemberKind::Person, sam.id).await.unwrap(), None);
+
+        // An organisation is brought into an open group as it becomes invitation only.
+        let locks = group(&db, &s, &claire, "Lock Keepers", "locks", "public", "open").await;
+        let museum = orgs::create(&db, &s, &eve, &OrgForm { name: "Tiverton Museum".into(), sector: "heritage".into(), ..Default::default() }).await.unwrap();
+        let (d, st, who) = (db.clone(), s.clone(), eve.clone());
+        let added = while_the_policy_changes(&db, locks, "Lock Keepers", "invite", async move {
+            groups::add_org(&d, Mailer { settings: &st, base_url: "https://town.example" }, &who, "locks", &museum).await
+        })
+        .await;
+        assert!(forbidden(added).contains("is invitation only"));
+
+        // A group is nested into an open network as its hosts make it choose its members.
+        let network = group(&db, &s, &claire, "Tiverton Together", "together", "public", "open").await;
+        let makers = group(&db, &s, &tara, "Riverside Makers", "makers", "public", "request").await;
+        let (d, st, who) = (db.clone(), s.clone(), tara.clone());
+        let nested = while_the_policy_changes(&db, network, "Tiverton Together", "request", async move {
+            groups::nest(&d, Mailer { settings: &st, base_url: "https://town.example" }, &who, "together", "makers").await
+        })
+        .await;
+        assert_eq!(nested.unwrap(), groups::JoinOutcome::Requested, "a request for the hosts, not a member at once");
+        let status = meetinghouse_store::groups::direct_membership(&db, network, MemberKind::Group, makers).await.unwrap().map(|m| m.1);
+        assert_eq!(status.as_deref(), Some("requested"));
     }
 }

@@ -324,6 +324,7 @@ async fn consent_adopts_without_a_standing_objection_and_supersedes_the_rest() {
         };
         assert_eq!(state(boats).await, "superseded");
         assert_eq!(state(wildlife).await, "superseded");
+        assert!(!purposes::amendment_page(&db, &s, "canal-friends", boats, None).await.unwrap().superseded_by_archive, "superseded by the adoption");
         // And settling them now does nothing: they are no longer open.
         assert_eq!(purposes::settle(&db, mail(&s), boats, t).await.unwrap(), None);
         assert_eq!(purposes::settle_due(&db, mail(&s), t).await.unwrap(), 0);
@@ -360,6 +361,7 @@ async fn consent_adopts_without_a_standing_objection_and_supersedes_the_rest() {
         let stale = purposes::propose(&db, mail(&s), &tara, "canal-friends", &amend("We look after water.", "Simpler.")).await.unwrap();
         db.execute_admin(&format!("UPDATE purpose_amendments SET base_version = 1 WHERE id = {stale}")).await.unwrap();
         assert_eq!(purposes::settle(&db, mail(&s), stale, after_the_window()).await.unwrap(), Some(Outcome::Superseded));
+        assert!(!purposes::amendment_page(&db, &s, "canal-friends", stale, None).await.unwrap().superseded_by_archive);
         assert_eq!(purposes::page(&db, &s, "canal-friends", None).await.unwrap().current.version, 2);
     }
 }
@@ -485,5 +487,187 @@ async fn an_amendments_conversation_is_hidden_from_people_outside_a_members_only
         let csv = String::from_utf8(out).unwrap();
         assert!(csv.lines().any(|l| l.starts_with("bea,claire,")), "{csv}");
         assert!(!csv.lines().any(|l| l.starts_with("claire,sam,")), "{csv}");
+    }
+}
+
+/// The emails waiting for, or sent to, `who`'s address: their bodies.
+async fn emails_to(db: &Db, who: &Actor) -> Vec<String> {
+    let to = format!("{}@example.org", who.handle);
+    meetinghouse_store::outbox::recent(db, 500).await.unwrap().into_iter().filter(|e| e.to_addr == to).map(|e| e.body).collect()
+}
+
+#[tokio::test]
+async fn people_who_may_no_longer_see_a_members_only_group_are_told_nothing_of_its_amendments() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (grace, alan, bea) = (person(&db, "grace").await, person(&db, "alan").await, person(&db, "bea").await);
+        group(&db, &s, &grace, "reading-circle", "members", "invite", "We read together.").await;
+        for who in [&alan, &bea] {
+            groups::invite_person(&db, &grace, "reading-circle", &who.handle).await.unwrap();
+            groups::join(&db, &s, who, "reading-circle").await.unwrap();
+            meetinghouse_core::notifications::set_mode(&db, who, "immediate").await.unwrap();
+        }
+        let alans = purposes::propose(&db, mail(&s), &alan, "reading-circle", &amend("We read together, aloud.", "Aloud.")).await.unwrap();
+        let beas = purposes::propose(&db, mail(&s), &bea, "reading-circle", &amend("We read together, quietly.", "Quietly.")).await.unwrap();
+        purposes::object(&db, mail(&s), &alan, "reading-circle", beas, &because("Aloud is better.")).await.unwrap();
+        let before = emails_to(&db, &alan).await.len();
+        // Alan is removed from the group: he may no longer see it.
+        groups::remove(&db, &grace, "reading-circle", "person", alan.id).await.unwrap();
+
+        // Grace objects to his amendment: nothing goes to him, in the app or by email.
+        purposes::object(&db, mail(&s), &grace, "reading-circle", alans, &because("Not aloud.")).await.unwrap();
+        // Bea withdraws hers, to which his objection stands.
+        purposes::withdraw(&db, mail(&s), &bea, "reading-circle", beas).await.unwrap();
+        // His amendment is settled.
+        assert_eq!(purposes::settle_due(&db, mail(&s), after_the_window()).await.unwrap(), 1);
+        let emails = emails_to(&db, &alan).await;
+        assert_eq!(emails.len(), before, "no email names the group to someone outside it: {emails:?}");
+        assert!(!emails.iter().any(|e| e.contains("objected") || e.contains("withdrew") || e.contains("not adopted")), "{emails:?}");
+        // Bea, still a member, is told by email as she chose.
+        groups::invite_person(&db, &grace, "reading-circle", "alan").await.unwrap();
+        let beas_mail = emails_to(&db, &bea).await;
+        assert!(beas_mail.iter().any(|e| e.contains("alan (@alan) objected to your amendment to the purpose of Group reading-circle.")), "{beas_mail:?}");
+        // Once he is a member again he sees the group, and is told again.
+        groups::join(&db, &s, &alan, "reading-circle").await.unwrap();
+        let again = purposes::propose(&db, mail(&s), &alan, "reading-circle", &amend("We read together, in the garden.", "Sun.")).await.unwrap();
+        purposes::object(&db, mail(&s), &grace, "reading-circle", again, &because("Rain.")).await.unwrap();
+        assert!(emails_to(&db, &alan).await.iter().any(|e| e.contains("grace (@grace) objected to your amendment")), "{:?}", emails_to(&db, &alan).await);
+    }
+}
+
+#[tokio::test]
+async fn an_archived_groups_purpose_never_changes() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, sam, tara) = (person(&db, "claire").await, person(&db, "sam").await, person(&db, "tara").await);
+        group(&db, &s, &claire, "canal-friends", "public", "open", "We look after the canal.").await;
+        for who in [&sam, &tara] {
+            groups::join(&db, &s, who, "canal-friends").await.unwrap();
+        }
+        let blocked = purposes::propose(&db, mail(&s), &sam, "canal-friends", &amend("We look after the canal and its towpath.", "Towpath.")).await.unwrap();
+        let second = purposes::propose(&db, mail(&s), &tara, "canal-friends", &amend("We look after the canal and its locks.", "Locks.")).await.unwrap();
+        purposes::object(&db, mail(&s), &tara, "canal-friends", blocked, &because("Cyclists.")).await.unwrap();
+        purposes::object(&db, mail(&s), &sam, "canal-friends", second, &because("Locks are the trust's.")).await.unwrap();
+        groups::archive(&db, &claire, "canal-friends").await.unwrap();
+
+        // Nothing may clear an amendment's way, nor add one, while it is archived.
+        let archived = |m: String| assert!(m.starts_with("Group canal-friends is archived (since "), "{m}");
+        archived(forbidden(purposes::withdraw_objection(&db, &tara, "canal-friends", blocked).await));
+        archived(forbidden(purposes::object(&db, mail(&s), &claire, "canal-friends", blocked, &because("Me too.")).await));
+        archived(forbidden(purposes::propose(&db, mail(&s), &claire, "canal-friends", &amend("We were.", "Done.")).await));
+        let page = purposes::amendment_page(&db, &s, "canal-friends", blocked, Some(&tara)).await.unwrap();
+        assert_eq!(page.standing(), 1, "the objection still stands");
+        // Its proposer may still withdraw one: that changes no purpose.
+        purposes::withdraw(&db, mail(&s), &tara, "canal-friends", second).await.unwrap();
+
+        // Settled while archived: superseded, whatever its objections, and the purpose stays.
+        db.execute_admin(&format!("UPDATE purpose_objections SET withdrawn_at = 1 WHERE amendment_id = {blocked}")).await.unwrap();
+        assert_eq!(purposes::settle(&db, mail(&s), blocked, after_the_window()).await.unwrap(), Some(Outcome::Archived));
+        let page = purposes::page(&db, &s, "canal-friends", None).await.unwrap();
+        assert_eq!((page.current.version, page.current.text.as_str()), (1, "We look after the canal."));
+        let a = purposes::amendment_page(&db, &s, "canal-friends", blocked, None).await.unwrap();
+        assert_eq!(a.amendment.state, "superseded");
+        assert!(a.superseded_by_archive);
+        assert!(told(&db, &sam).await.contains(&format!(
+            "Amendment {blocked} to the purpose of Group canal-friends was superseded: Group canal-friends was archived when its window closed, \
+             and an archived group's purpose does not change. It can be proposed again if the group is opened again."
+        )), "{:?}", told(&db, &sam).await);
+
+        // Opened again before an amendment's window closes, it settles as usual.
+        let later = purposes::propose(&db, mail(&s), &tara, "canal-friends", &amend("We look after the canal and its herons.", "Herons.")).await;
+        archived(forbidden(later));
+        groups::unarchive(&db, &claire, "canal-friends").await.unwrap();
+        let herons = purposes::propose(&db, mail(&s), &tara, "canal-friends", &amend("We look after the canal and its herons.", "Herons.")).await.unwrap();
+        purposes::object(&db, mail(&s), &sam, "canal-friends", herons, &because("Fish first.")).await.unwrap();
+        groups::archive(&db, &claire, "canal-friends").await.unwrap();
+        groups::unarchive(&db, &claire, "canal-friends").await.unwrap();
+        purposes::withdraw_objection(&db, &sam, "canal-friends", herons).await.unwrap();
+        assert_eq!(purposes::settle(&db, mail(&s), herons, after_the_window() + 1).await.unwrap(), Some(Outcome::Adopted { version: 2 }));
+        assert!(!purposes::amendment_page(&db, &s, "canal-friends", herons, None).await.unwrap().superseded_by_archive);
+        // A version adopted later does not change why the first was superseded.
+        assert!(purposes::amendment_page(&db, &s, "canal-friends", blocked, None).await.unwrap().superseded_by_archive);
+    }
+}
+
+#[tokio::test]
+async fn an_objection_from_someone_no_longer_in_the_group_no_longer_counts() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (grace, mei, una, bea) = (person(&db, "grace").await, person(&db, "mei").await, person(&db, "una").await, person(&db, "bea").await);
+        group(&db, &s, &grace, "reading-circle", "members", "invite", "We read together.").await;
+        for who in [&mei, &una, &bea] {
+            groups::invite_person(&db, &grace, "reading-circle", &who.handle).await.unwrap();
+            groups::join(&db, &s, who, "reading-circle").await.unwrap();
+        }
+        let a = purposes::propose(&db, mail(&s), &grace, "reading-circle", &amend("We read together, aloud.", "Aloud.")).await.unwrap();
+        purposes::object(&db, mail(&s), &mei, "reading-circle", a, &because("I read slowly.")).await.unwrap();
+        purposes::object(&db, mail(&s), &una, "reading-circle", a, &because("Too loud.")).await.unwrap();
+        purposes::object(&db, mail(&s), &bea, "reading-circle", a, &because("Not for me.")).await.unwrap();
+        assert_eq!(purposes::amendment_page(&db, &s, "reading-circle", a, Some(&grace)).await.unwrap().standing(), 3);
+
+        // Mei leaves, Una is removed: neither can see the group, nor so withdraw theirs.
+        groups::leave(&db, &mei, "reading-circle").await.unwrap();
+        groups::remove(&db, &grace, "reading-circle", "person", una.id).await.unwrap();
+        not_found(purposes::withdraw_objection(&db, &mei, "reading-circle", a).await);
+        not_found(purposes::withdraw_objection(&db, &una, "reading-circle", a).await);
+        // Bea's account is suspended.
+        db.execute_admin(&format!("UPDATE people SET status = 'suspended' WHERE id = {}", bea.id)).await.unwrap();
+
+        // Their objections are kept, shown as no longer counted.
+        let page = purposes::amendment_page(&db, &s, "reading-circle", a, Some(&grace)).await.unwrap();
+        assert_eq!(page.objections.len(), 3, "nothing is deleted");
+        assert_eq!(page.standing(), 0);
+        assert_eq!(page.amendment.standing, 0);
+        let words: Vec<Option<String>> = page.objections.iter().map(|o| page.not_counted(o)).collect();
+        assert_eq!(words, vec![
+            Some("no longer counted: mei is no longer a member".to_string()),
+            Some("no longer counted: una is no longer a member".to_string()),
+            Some("no longer counted: bea’s account is no longer active".to_string()),
+        ]);
+
+        // Settling counts only objections by people who still take part: adopted.
+        assert_eq!(purposes::settle(&db, mail(&s), a, after_the_window()).await.unwrap(), Some(Outcome::Adopted { version: 2 }));
+        let page = purposes::amendment_page(&db, &s, "reading-circle", a, Some(&grace)).await.unwrap();
+        assert_eq!(page.objections.iter().filter(|o| page.not_counted(o).is_some()).count(), 3);
+
+        // Someone who comes back counts again while a window is open.
+        let b = purposes::propose(&db, mail(&s), &grace, "reading-circle", &amend("We read together, aloud, weekly.", "Weekly.")).await.unwrap();
+        groups::invite_person(&db, &grace, "reading-circle", "mei").await.unwrap();
+        groups::join(&db, &s, &mei, "reading-circle").await.unwrap();
+        purposes::object(&db, mail(&s), &mei, "reading-circle", b, &because("Monthly.")).await.unwrap();
+        groups::leave(&db, &mei, "reading-circle").await.unwrap();
+        assert_eq!(purposes::amendment_page(&db, &s, "reading-circle", b, Some(&grace)).await.unwrap().standing(), 0);
+        groups::invite_person(&db, &grace, "reading-circle", "mei").await.unwrap();
+        groups::join(&db, &s, &mei, "reading-circle").await.unwrap();
+        let page = purposes::amendment_page(&db, &s, "reading-circle", b, Some(&grace)).await.unwrap();
+        assert_eq!((page.standing(), page.not_counted(&page.objections[0])), (1, None));
+        assert_eq!(purposes::settle(&db, mail(&s), b, after_the_window()).await.unwrap(), Some(Outcome::NotAdopted { standing: 1 }));
+    }
+}
+
+#[tokio::test]
+async fn only_a_proposal_that_would_be_taken_uses_up_the_budget() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, sam, bea) = (person(&db, "claire").await, person(&db, "sam").await, person(&db, "bea").await);
+        group(&db, &s, &claire, "canal-friends", "public", "open", "We look after the canal.").await;
+        groups::join(&db, &s, &sam, "canal-friends").await.unwrap();
+        // Sent back with a mistake, or from someone who may not propose: not counted.
+        for _ in 0..purposes::PROPOSALS.limit {
+            invalid(purposes::propose_counted(&db, mail(&s), &sam, "canal-friends", &amend("Draft.", "")).await, "why");
+            invalid(purposes::propose_counted(&db, mail(&s), &sam, "canal-friends", &amend("We look after the canal.", "Same.")).await, "text");
+            forbidden(purposes::propose_counted(&db, mail(&s), &bea, "canal-friends", &amend("Mine.", "Mine.")).await);
+        }
+        let first = purposes::propose_counted(&db, mail(&s), &sam, "canal-friends", &amend("We look after the canal, draft 0.", "Try.")).await.unwrap();
+        assert!(first.is_some(), "a good proposal after ten refused ones is taken");
+        // A member who keeps proposing is still limited.
+        purposes::withdraw(&db, mail(&s), &sam, "canal-friends", first.unwrap()).await.unwrap();
+        for n in 1..purposes::PROPOSALS.limit {
+            let id = purposes::propose_counted(&db, mail(&s), &sam, "canal-friends", &amend(&format!("We look after the canal, draft {n}."), "Try.")).await.unwrap();
+            purposes::withdraw(&db, mail(&s), &sam, "canal-friends", id.expect("within the budget")).await.unwrap();
+        }
+        let over = purposes::propose_counted(&db, mail(&s), &sam, "canal-friends", &amend("We look after the canal, at last.", "Try.")).await.unwrap();
+        assert_eq!(over, None);
+        assert!(purposes::page(&db, &s, "canal-friends", None).await.unwrap().open.is_empty(), "nothing was written past the budget");
     }
 }

@@ -589,3 +589,39 @@ async fn the_purge_holds_no_database_lock_while_it_deletes_images() {
         assert_eq!((p.media.rows, p.media.blobs, p.media.failed), (1, 1, 0), "{p:?}");
     }
 }
+
+/// A draft answer to the prompt of a group that is archived since is not
+/// published as an answer (an archived group takes nothing new), as a draft
+/// answer to a closed prompt is not; it may still be edited as a draft, or
+/// published once the group is opened again.
+#[tokio::test]
+async fn a_draft_answer_to_an_archived_groups_prompt_is_not_published() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, sam) = (person(&db, "claire").await, person(&db, "sam").await);
+        let form = groups::GroupForm { name: "Canal Friends".into(), slug: "canal".into(), purpose: String::new(), visibility: "public".into(), join_policy: "open".into() };
+        groups::create(&db, &s, &claire, &form).await.unwrap();
+        groups::join(&db, &s, &sam, "canal").await.unwrap();
+        let prompt = prompts::create(&db, &s, &claire, &PromptForm { speak_as: "self".into(), group: "canal".into(), question: "What lives in the canal?".into(), ..Default::default() }).await.unwrap();
+        let draft = StoryForm { visibility: "draft".into(), prompt_id: prompt.to_string(), ..story("Herons at the lock") };
+        let id = stories::create(&db, &s, &sam, &draft).await.unwrap();
+        groups::archive(&db, &claire, "canal").await.unwrap();
+
+        let public = StoryForm { visibility: "public".into(), ..draft.clone() };
+        match stories::edit(&db, &s, &sam, id, &public).await {
+            Err(CoreError::Invalid(e)) => {
+                let said = e.get("prompt_id").unwrap_or_default();
+                assert!(said.starts_with("Canal Friends is archived (since ") && said.contains("This story is a draft, so it cannot be published as an answer to its prompt."), "{said}");
+            }
+            other => panic!("expected the archive's refusal, got {other:?}"),
+        }
+        assert_eq!(meetinghouse_store::stories::by_id(&db, id).await.unwrap().unwrap().visibility, "draft");
+        // Kept as a draft, it may still be edited.
+        stories::edit(&db, &s, &sam, id, &StoryForm { body: "Two herons.".into(), ..draft.clone() }).await.unwrap();
+        // Opened again, it is published as an answer.
+        groups::unarchive(&db, &claire, "canal").await.unwrap();
+        stories::edit(&db, &s, &sam, id, &public).await.unwrap();
+        let stored = meetinghouse_store::stories::by_id(&db, id).await.unwrap().unwrap();
+        assert_eq!((stored.visibility.as_str(), stored.prompt_id), ("public", Some(prompt)));
+    }
+}

@@ -71,6 +71,13 @@ const INSERT_REPLY: &str = "INSERT INTO replies (subject_kind, subject_id, paren
     voice, body, status, by_host, public, published, created_at, updated_at) \
     VALUES ($1, $2, $3, $4, '', $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id";
 
+/// [`INSERT_REPLY`] for a subject that belongs to group `$14`: the reply is
+/// written only while that group is not archived, read by the insert itself.
+const INSERT_REPLY_IN_OPEN_GROUP: &str = "INSERT INTO replies (subject_kind, subject_id, parent_id, depth, path, author_person, author_org, \
+    voice, body, status, by_host, public, published, created_at, updated_at) \
+    SELECT $1, $2, $3, $4, '', $5, $6, $7, $8, $9, $10, $11, $12, $13, $13 \
+    WHERE NOT EXISTS (SELECT 1 FROM community_groups g WHERE g.id = $14 AND g.archived_at IS NOT NULL) RETURNING id";
+
 /// How deep replies nest. A reply to one this deep is placed beside it, in
 /// the order written, and still names it as its parent (shown "in reply to").
 /// It keeps a path to at most 64 segments of 13 bytes: PostgreSQL refuses an
@@ -100,25 +107,44 @@ pub fn reply_path(parent_path: Option<&str>, id: i64) -> String {
 /// the reply's. It is a write, so a batch can start with it. A reply written
 /// `visible` is published from the start (see [`published_count`]).
 pub fn insert_into(b: &mut Batch, r: &NewReply<'_>) -> Inserted {
+    placed(b, r, None)
+}
+
+/// [`insert_into`] for a reply on something that belongs to group
+/// `group_id` (its discussion, a story shared with it, its prompt, an
+/// amendment to its purpose): the insert writes the reply only if the group
+/// is not archived as the batch runs — the check and the write are one
+/// statement, in the batch's transaction (on SQLite inside the write turn,
+/// which archiving takes too). If it is archived, the batch fails with
+/// `StoreError::NotFound` and stores nothing ([`Batch::insert_if`]).
+pub fn insert_in_open_group_into(b: &mut Batch, r: &NewReply<'_>, group_id: i64) -> Inserted {
+    placed(b, r, Some(group_id))
+}
+
+fn placed(b: &mut Batch, r: &NewReply<'_>, open_group: Option<i64>) -> Inserted {
     let (depth, under) = placement(r.parent);
-    let id = b.insert(
-        INSERT_REPLY,
-        vec![
-            r.subject_kind.into(),
-            r.subject_id.into(),
-            r.parent.map(|(id, _, _)| id).into(),
-            depth.into(),
-            r.author_person.into(),
-            r.author_org.into(),
-            r.voice.into(),
-            r.body.into(),
-            r.status.into(),
-            r.by_host.into(),
-            r.public.into(),
-            (r.status == "visible").into(),
-            now().into(),
-        ],
-    );
+    let mut args: Vec<Arg> = vec![
+        r.subject_kind.into(),
+        r.subject_id.into(),
+        r.parent.map(|(id, _, _)| id).into(),
+        depth.into(),
+        r.author_person.into(),
+        r.author_org.into(),
+        r.voice.into(),
+        r.body.into(),
+        r.status.into(),
+        r.by_host.into(),
+        r.public.into(),
+        (r.status == "visible").into(),
+        now().into(),
+    ];
+    let id = match open_group {
+        Some(g) => {
+            args.push(g.into());
+            b.insert_if(INSERT_REPLY_IN_OPEN_GROUP, args)
+        }
+        None => b.insert(INSERT_REPLY, args),
+    };
     let under = under.map(str::to_string);
     b.execute("UPDATE replies SET path = $2 WHERE id = $1", vec![id.into(), Arg::text_from_id(id, move |id| reply_path(under.as_deref(), id))]);
     id

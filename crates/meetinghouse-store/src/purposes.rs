@@ -118,8 +118,28 @@ pub async fn adopt_version(tx: &mut Tx, group_id: i64, version: i64, text: &str,
     Ok(())
 }
 
+/// The condition an objection `o` meets while its author takes part in group
+/// `$g` (an SQL expression) now: an active account that belongs to the group
+/// at any depth, by the store's one rule of membership (`groups::reach!`).
+/// Only such an author's objection is counted when an amendment is settled
+/// (core `purposes`): someone who left the group, was removed from it or is
+/// suspended can no longer withdraw theirs, so it must not block for good.
+macro_rules! author_takes_part {
+    ($g:literal) => {
+        concat!(
+            "(EXISTS (SELECT 1 FROM people op WHERE op.id = o.person_id AND op.status = 'active') AND ",
+            $g,
+            " IN (WITH RECURSIVE ",
+            crate::groups::reach!("o_reach", "o.person_id"),
+            " SELECT o_reach.id FROM o_reach))"
+        )
+    };
+}
+
 /// An amendment, with its proposer's handle and name and how many of its
-/// objections stand (not withdrawn).
+/// objections stand: not withdrawn, by someone who still takes part in the
+/// group (`author_takes_part!`), read as things are now. In the settling
+/// transaction (after [`lock_amendment`]) that is the number settling counts.
 #[derive(Debug, Clone, FromRow)]
 pub struct AmendmentRow {
     pub id: i64,
@@ -138,10 +158,14 @@ pub struct AmendmentRow {
     pub standing: i64,
 }
 
-const AMENDMENT: &str = "SELECT a.id, a.group_id, a.base_version, a.text, a.why, a.proposed_by, p.handle AS proposer_handle, \
+const AMENDMENT: &str = concat!(
+    "SELECT a.id, a.group_id, a.base_version, a.text, a.why, a.proposed_by, p.handle AS proposer_handle, \
         p.display_name AS proposer_name, a.proposed_at, a.closes_at, a.state, a.settled_at, \
-        (SELECT COUNT(*) FROM purpose_objections o WHERE o.amendment_id = a.id AND o.withdrawn_at IS NULL) AS standing \
-    FROM purpose_amendments a JOIN people p ON p.id = a.proposed_by";
+        (SELECT COUNT(*) FROM purpose_objections o WHERE o.amendment_id = a.id AND o.withdrawn_at IS NULL AND ",
+    author_takes_part!("a.group_id"),
+    ") AS standing \
+    FROM purpose_amendments a JOIN people p ON p.id = a.proposed_by"
+);
 
 pub async fn amendment(db: &Db, id: i64) -> Result<Option<AmendmentRow>> {
     let sql = format!("{AMENDMENT} WHERE a.id = $1");
@@ -273,7 +297,8 @@ pub async fn due(db: &Db, now: i64, limit: i64) -> Result<Vec<i64>> {
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
-/// An objection, with its author's handle and name.
+/// An objection, with its author's handle and name, and whether they take
+/// part in the amendment's group now.
 #[derive(Debug, Clone, FromRow)]
 pub struct ObjectionRow {
     pub id: i64,
@@ -285,14 +310,23 @@ pub struct ObjectionRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub withdrawn_at: Option<i64>,
+    /// 1 while its author takes part in the group (`author_takes_part!`):
+    /// a standing objection counts only then.
+    pub author_takes_part: i64,
+    /// Its author's account status (`active`, `suspended`, …).
+    pub author_status: String,
 }
 
 /// An amendment's objections, withdrawn ones too, the first made first.
 pub async fn objections(db: &Db, amendment_id: i64) -> Result<Vec<ObjectionRow>> {
-    Ok(sqlx::query_as(
-        "SELECT o.id, o.amendment_id, o.person_id, p.handle, p.display_name, o.reason, o.created_at, o.updated_at, o.withdrawn_at \
-         FROM purpose_objections o JOIN people p ON p.id = o.person_id WHERE o.amendment_id = $1 ORDER BY o.created_at, o.id",
-    )
+    Ok(sqlx::query_as(concat!(
+        "SELECT o.id, o.amendment_id, o.person_id, p.handle, p.display_name, o.reason, o.created_at, o.updated_at, o.withdrawn_at, \
+         CAST(CASE WHEN ",
+        author_takes_part!("a.group_id"),
+        " THEN 1 ELSE 0 END AS BIGINT) AS author_takes_part, p.status AS author_status \
+         FROM purpose_objections o JOIN people p ON p.id = o.person_id JOIN purpose_amendments a ON a.id = o.amendment_id \
+         WHERE o.amendment_id = $1 ORDER BY o.created_at, o.id"
+    ))
     .bind(amendment_id)
     .fetch_all(&db.pool)
     .await?)
@@ -363,6 +397,25 @@ pub async fn takes_part_in(tx: &mut Tx, person: i64, group_id: i64) -> Result<bo
         "WITH RECURSIVE ",
         crate::groups::reach!("reach", "$1"),
         " SELECT 1 FROM reach WHERE reach.id = $2 AND EXISTS (SELECT 1 FROM people pp WHERE pp.id = $1 AND pp.status = 'active') LIMIT 1"
+    ))
+    .bind(person)
+    .bind(group_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// Whether a person may see a group now, read in a transaction: it is not
+/// members-only, or they are an instance admin, or they belong to it at any
+/// depth (`notifications::sees_group!`, the rule of core's `groups::can_see`).
+/// Whatever names a members-only group's amendment (a notification, and the
+/// email an "immediate" choice writes with it at once) goes only to people
+/// who pass this.
+pub async fn sees_group_in(tx: &mut Tx, person: i64, group_id: i64) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as(concat!(
+        "SELECT 1 FROM community_groups g WHERE g.id = $2 AND (g.visibility <> 'members' OR ",
+        crate::notifications::sees_group!("$1", "g.id"),
+        ")"
     ))
     .bind(person)
     .bind(group_id)

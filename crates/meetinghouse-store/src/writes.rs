@@ -145,6 +145,9 @@ struct Statement {
     sql: &'static str,
     args: Vec<Arg>,
     returns_id: bool,
+    /// An insert that may write nothing (`INSERT … SELECT … WHERE`): when it
+    /// returns no id, the batch fails with [`StoreError::NotFound`].
+    may_write_nothing: bool,
     /// How a unique violation maps to [`StoreError::Conflict`].
     unique: &'static [(&'static str, &'static str)],
 }
@@ -227,7 +230,7 @@ impl Batch {
 
     /// Adds a statement that returns nothing.
     pub fn execute(&mut self, sql: &'static str, args: Vec<Arg>) {
-        self.statements.push(Statement { sql, args, returns_id: false, unique: &[] });
+        self.statements.push(Statement { sql, args, returns_id: false, may_write_nothing: false, unique: &[] });
     }
 
     /// Adds an insert ending in `RETURNING id`.
@@ -238,7 +241,18 @@ impl Batch {
     /// Adds an insert ending in `RETURNING id` whose unique violations become
     /// [`StoreError::Conflict`]: `(text in the constraint, what to call it)`.
     pub fn insert_unique(&mut self, sql: &'static str, args: Vec<Arg>, unique: &'static [(&'static str, &'static str)]) -> Inserted {
-        self.statements.push(Statement { sql, args, returns_id: true, unique });
+        self.statements.push(Statement { sql, args, returns_id: true, may_write_nothing: false, unique });
+        Inserted(self.statements.len() - 1)
+    }
+
+    /// Adds an insert ending in `RETURNING id` that writes its row only when
+    /// a condition holds as the batch runs (`INSERT … SELECT … WHERE …`):
+    /// the check and the write are one statement in the batch's
+    /// transaction. When it writes nothing the batch fails with
+    /// [`StoreError::NotFound`] and nothing of it is stored (the statements
+    /// after it would need its id); the caller says why in its own words.
+    pub fn insert_if(&mut self, sql: &'static str, args: Vec<Arg>) -> Inserted {
+        self.statements.push(Statement { sql, args, returns_id: true, may_write_nothing: true, unique: &[] });
         Inserted(self.statements.len() - 1)
     }
 
@@ -256,7 +270,12 @@ impl Batch {
             let unique = s.unique;
             let conflict = |e: sqlx::Error| StoreError::from_unique(e, unique);
             if s.returns_id {
-                let row = q.fetch_one(&mut **tx).await.map_err(conflict)?;
+                let row = q.fetch_optional(&mut **tx).await.map_err(conflict)?;
+                let row = match row {
+                    Some(row) => row,
+                    None if s.may_write_nothing => return Err(StoreError::NotFound),
+                    None => return Err(StoreError::Database(sqlx::Error::RowNotFound)),
+                };
                 ids[i] = Some(row.try_get::<i64, _>(0)?);
             } else {
                 q.execute(&mut **tx).await.map_err(conflict)?;
@@ -275,7 +294,11 @@ impl Batch {
             bind_sqlite(&mut stmt, &resolve(s.args, &ids)?).map_err(conflict)?;
             if s.returns_id {
                 let mut rows = stmt.raw_query();
-                let row = rows.next().map_err(conflict)?.ok_or_else(|| StoreError::Bulk("an insert returned no id".into()))?;
+                let row = match rows.next().map_err(conflict)? {
+                    Some(row) => row,
+                    None if s.may_write_nothing => return Err(StoreError::NotFound),
+                    None => return Err(StoreError::Bulk("an insert returned no id".into())),
+                };
                 ids[i] = Some(row.get::<_, i64>(0).map_err(conflict)?);
             } else {
                 stmt.raw_execute().map_err(conflict)?;

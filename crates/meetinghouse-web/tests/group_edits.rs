@@ -107,6 +107,9 @@ async fn making_a_members_only_group_public_asks_for_confirmation() {
         let r = claire.submit("/groups/quiet-room/edit", "/groups/quiet-room/edit", &fields).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains(r##"<a href="#confirm_public">Confirm that you want to make Quiet Room public"##), "{}", r.body);
+        // The warning names what its purpose's history shows: who objected, and why.
+        let said = text(&r.body);
+        assert!(said.contains("every amendment proposed to it, every objection with the name of the person who made it and their reason, and the conversation on each amendment"), "{said}");
         let mut confirmed = fields.to_vec();
         confirmed.push(("confirm_public", "on"));
         let r = claire.submit("/groups/quiet-room/edit", "/groups/quiet-room/edit", &confirmed).await;

@@ -1,6 +1,6 @@
 //! A group's purpose through the real router, on every configured backend:
 //! a member proposes an amendment (a refused one comes back with what was
-//! typed; past the hourly budget, 429), members object, change and
+//! typed and uses none of the hourly budget; past it, 429), members object, change and
 //! withdraw their objections, the proposer withdraws; people outside a
 //! members-only group get "not found" on every purpose page and action; a
 //! form without its token changes nothing; once settled, the purpose page
@@ -231,11 +231,20 @@ async fn proposing_past_the_hourly_budget_is_refused_with_the_text_kept() {
     for mut sam in apps().await {
         sam.sign_up("sam").await;
         start_group(&mut sam, "canal-friends", "public", "open").await;
+        let form = "/groups/canal-friends/purpose/amend";
+        // Forms sent back with a mistake use up none of the budget.
         for _ in 0..purposes::PROPOSALS.limit {
-            let r = sam.submit("/groups/canal-friends/purpose/amend", "/groups/canal-friends/purpose/amend", &[("text", "Draft."), ("why", "")]).await;
+            let r = sam.submit(form, form, &[("text", "Draft."), ("why", "")]).await;
             assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         }
-        let r = sam.submit("/groups/canal-friends/purpose/amend", "/groups/canal-friends/purpose/amend", &[("text", NEW_PURPOSE), ("why", "At last.")]).await;
+        // Proposals that are taken do: withdrawn each time, so no other limit is reached first.
+        for n in 0..purposes::PROPOSALS.limit {
+            let text = format!("We look after the canal, draft {n}.");
+            let at = propose(&mut sam, "canal-friends", &text, "Trying.").await;
+            let r = sam.submit(&at, &format!("{at}/withdraw"), &[]).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        }
+        let r = sam.submit(form, form, &[("text", NEW_PURPOSE), ("why", "At last.")]).await;
         assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
         assert!(r.body.contains("You have proposed many amendments in the last hour."), "{}", r.body);
         assert!(r.body.contains(&format!(">{NEW_PURPOSE}</textarea>")) && r.body.contains("At last.</textarea>"));
@@ -278,5 +287,45 @@ async fn once_settled_the_purpose_is_version_two_and_its_page_shows_what_changed
         assert!(!a.contains("Withdraw this amendment</button>"));
         // The proposer hears of it.
         assert!(claire.get("/notifications").await.body.contains("was adopted: no objection stood when its window closed, so the purpose is now version 2."));
+    }
+}
+
+#[tokio::test]
+async fn an_objection_from_someone_who_left_is_shown_no_longer_counted_and_an_archive_supersedes() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        start_group(&mut sam, "canal-friends", "public", "open").await;
+        let mut claire = sam.other_browser();
+        claire.sign_up("claire").await;
+        claire.submit("/groups/canal-friends", "/groups/canal-friends/join", &[]).await;
+        let at = propose(&mut sam, "canal-friends", NEW_PURPOSE, "Towpath.").await;
+        claire.submit(&at, &format!("{at}/object"), &[("reason", "Cyclists go too fast.")]).await;
+        assert!(sam.get(&at).await.body.contains("<strong>stands</strong>"));
+
+        // Claire leaves: her objection is kept, and no longer counts.
+        let r = claire.submit("/groups/canal-friends", "/groups/canal-friends/leave", &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = sam.get(&at).await.body;
+        assert!(page.contains("Cyclists go too fast.</p>"), "{page}");
+        assert!(page.contains("<strong>no longer counted: claire is no longer a member</strong>"), "{page}");
+        assert!(!page.contains("<strong>stands</strong>"), "{page}");
+        assert!(!sam.get("/groups/canal-friends/purpose").await.body.contains("1 objection stands"));
+        assert_eq!(settle(&sam).await, 1);
+        let page = sam.get(&at).await.body;
+        assert!(page.contains("<strong>Adopted.</strong>"), "{page}");
+        assert!(page.contains("<strong>no longer counted: claire is no longer a member</strong>"), "{page}");
+
+        // An archived group's open amendment says what will become of it, and is superseded.
+        let at = propose(&mut sam, "canal-friends", "We look after the canal, its towpath and its herons.", "Herons.").await;
+        let r = sam.submit("/groups/canal-friends/archive", "/groups/canal-friends/archive", &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = sam.get(&at).await.body.replace("&#39;", "'").replace("&#x27;", "'");
+        assert!(page.contains("Group canal-friends is archived, and an archived group’s purpose does not change"), "{page}");
+        assert!(sam.get("/groups/canal-friends/purpose").await.body.contains("the group is archived, so it will be superseded unless the group is opened again first"));
+        assert_eq!(settle(&sam).await, 1);
+        let page = sam.get(&at).await.body;
+        assert!(page.contains("<strong>Superseded.</strong>"), "{page}");
+        assert!(page.contains("Group canal-friends was archived when its window closed"), "{page}");
+        assert!(sam.get("/groups/canal-friends/purpose").await.body.contains(NEW_PURPOSE), "the purpose stayed version 2");
     }
 }

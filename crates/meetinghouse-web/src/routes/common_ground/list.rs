@@ -27,8 +27,8 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     let (rows, prev_page, next_page) = pager.cut(store::list(&state.db, pager.limit(), pager.offset()).await?);
     let mut visible = Vec::new();
     for c in rows {
-        // Conversations of members-only groups are left out for outsiders.
-        if c.group_id.is_some() && meetinghouse_core::common_ground::load(&state.db, c.id, viewer.actor.as_ref()).await.is_err() {
+        // Conversations of members-only groups, or on their prompts, are left out for outsiders.
+        if (c.group_id.is_some() || c.prompt_id.is_some()) && meetinghouse_core::common_ground::load(&state.db, c.id, viewer.actor.as_ref()).await.is_err() {
             continue;
         }
         let when = match c.closed_at {

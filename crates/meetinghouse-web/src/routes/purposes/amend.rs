@@ -1,7 +1,8 @@
 //! `GET /groups/{slug}/purpose/amend` (the form, the new text starting as
 //! the current purpose) and `POST /groups/{slug}/purpose/amend` (propose
 //! it): for the group's members. A refused proposal is shown again with
-//! what was typed.
+//! what was typed; only one that would be taken counts against the hourly
+//! budget (`purposes::propose_counted`).
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -56,13 +57,12 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(slug): Pat
 pub async fn submit(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let again = |errors: FieldErrors, status: StatusCode| render_form(&state, &viewer, &slug, data.clone(), errors, status);
-    if !purposes::count_proposal(&state.db, &viewer.settings, actor).await? {
-        return again(FieldErrors(vec![("form", purposes::PROPOSALS_MESSAGE.into())]), StatusCode::TOO_MANY_REQUESTS).await;
-    }
     let form = AmendForm { text: data.get("text").into(), why: data.get("why").into() };
     let mail = crate::routes::conversations::mailer(&state, &viewer);
-    match purposes::propose(&state.db, mail, actor, &slug, &form).await {
-        Ok(id) => {
+    // Only a proposal that would be taken is counted against the budget.
+    match purposes::propose_counted(&state.db, mail, actor, &slug, &form).await {
+        Ok(None) => again(FieldErrors(vec![("form", purposes::PROPOSALS_MESSAGE.into())]), StatusCode::TOO_MANY_REQUESTS).await,
+        Ok(Some(id)) => {
             let message = format!(
                 "Your amendment is proposed. Members have {} days to object, until the time shown below; the group’s hosts are told.",
                 purposes::WINDOW_SECS / 86_400
