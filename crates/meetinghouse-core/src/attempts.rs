@@ -10,6 +10,8 @@
 //! Keys (addresses, email addresses) are stored only as HMACs under the
 //! instance's secret key, so the table cannot be read back into addresses.
 
+use meetinghouse_store::Tx;
+
 use crate::Db;
 use crate::error::Result;
 
@@ -29,11 +31,25 @@ pub const LONGEST_PERIOD_SECS: i64 = 24 * 3600;
 /// true while the attempts in the last period, this one included, are
 /// within the limit. `secret` is the instance's secret key.
 pub async fn attempt(db: &Db, secret: &str, budget: &Budget, key: &str, now: i64) -> Result<bool> {
-    let period = budget.period_secs.clamp(1, LONGEST_PERIOD_SECS);
-    let window = now.div_euclid(period) * period;
-    let bucket = crate::secrets::sign(secret.as_bytes(), &format!("{}\n{key}", budget.name));
+    let (bucket, window, period) = bucket(secret, budget, key, now);
     let (current, previous) = meetinghouse_store::attempts::hit(db, &bucket, window, window - period).await?;
     Ok(estimate(current, previous, now - window, period) <= f64::from(budget.limit))
+}
+
+/// [`attempt`] in the caller's transaction, so an attempt can be counted
+/// after checks that ran in it, without a second transaction.
+pub async fn attempt_in(tx: &mut Tx, secret: &str, budget: &Budget, key: &str, now: i64) -> Result<bool> {
+    let (bucket, window, period) = bucket(secret, budget, key, now);
+    let (current, previous) = meetinghouse_store::attempts::hit_in(tx, &bucket, window, window - period).await?;
+    Ok(estimate(current, previous, now - window, period) <= f64::from(budget.limit))
+}
+
+/// A budget's bucket for `key` (an HMAC under the instance's key), and the
+/// start and length of the window `now` falls in.
+fn bucket(secret: &str, budget: &Budget, key: &str, now: i64) -> (String, i64, i64) {
+    let period = budget.period_secs.clamp(1, LONGEST_PERIOD_SECS);
+    let window = now.div_euclid(period) * period;
+    (crate::secrets::sign(secret.as_bytes(), &format!("{}\n{key}", budget.name)), window, period)
 }
 
 /// The sliding-window count: all of this window's attempts and the share of

@@ -241,10 +241,7 @@ pub async fn load(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<Conversati
     }
     // One opened on a prompt of a group is that group's too, as far as its
     // archive goes, whether or not it names the group itself.
-    let prompt_group = match row.prompt_id {
-        Some(pid) => store_prompts::by_id(db, pid).await?.and_then(|p| p.group_id),
-        None => None,
-    };
+    let prompt_group = row.prompt_group_id;
     // And one on a members-only group's prompt is that group's as far as
     // who may see it goes: "not found" to people outside the group.
     if let Some(gid) = prompt_group.filter(|g| Some(*g) != row.group_id)

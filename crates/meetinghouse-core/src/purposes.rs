@@ -377,17 +377,13 @@ pub async fn count_proposal(db: &Db, settings: &Settings, actor: &Actor) -> Resu
 }
 
 /// [`propose`] within the person's [`PROPOSALS`] budget, counting only a
-/// proposal that would be taken: every check of [`propose`] runs first (in
-/// a transaction that writes nothing), so a form sent back with a mistake,
-/// or by someone who may not propose, uses up none of it; a member who keeps
-/// sending proposals that would be taken is still limited. `Ok(None)` when
-/// the budget is spent (tell them [`PROPOSALS_MESSAGE`]); the checks run
-/// again where the amendment is written.
+/// proposal that would be taken: the attempt is counted in the proposal's
+/// transaction after every check of [`propose`] passed, so a form sent back
+/// with a mistake, or by someone who may not propose, uses up none of it; a
+/// member who keeps sending proposals that would be taken is still limited.
+/// `Ok(None)` when the budget is spent (tell them [`PROPOSALS_MESSAGE`]):
+/// the attempt is counted and nothing else is written.
 pub async fn propose_counted(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, form: &AmendForm) -> Result<Option<i64>> {
-    proposing(db, mail, actor, slug, form, false).await?;
-    if !count_proposal(db, mail.settings, actor).await? {
-        return Ok(None);
-    }
     proposing(db, mail, actor, slug, form, true).await
 }
 
@@ -401,13 +397,14 @@ pub async fn propose_counted(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &st
 /// group's hosts are told (not the proposer, nor a host who blocked or
 /// muted them).
 pub async fn propose(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, form: &AmendForm) -> Result<i64> {
-    proposing(db, mail, actor, slug, form, true).await?.ok_or_else(|| CoreError::Internal("a proposal was checked but not written".into()))
+    proposing(db, mail, actor, slug, form, false).await?.ok_or_else(|| CoreError::Internal("a proposal was checked but not written".into()))
 }
 
-/// [`propose`]'s checks, and with `write` the amendment written and the
-/// hosts told (`Some(id)`); without, everything checked and nothing written
-/// (`None`; the transaction is rolled back).
-async fn proposing(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, form: &AmendForm, write: bool) -> Result<Option<i64>> {
+/// [`propose`]: its checks, then (with `counted`) the attempt counted
+/// against [`PROPOSALS`] in the same transaction, then the amendment written
+/// and the hosts told (`Some(id)`); `None` when the budget is spent, with
+/// only the attempt committed.
+async fn proposing(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, form: &AmendForm, counted: bool) -> Result<Option<i64>> {
     ensure_can_post(actor, mail.settings)?;
     let group = visible_group(db, slug, Some(actor)).await?;
     let mut e = FieldErrors::new();
@@ -447,8 +444,8 @@ async fn proposing(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, form: &
             group.name
         )));
     }
-    if !write {
-        tx.rollback().await.map_err(StoreError::from)?;
+    if counted && !attempts::attempt_in(&mut tx, &mail.settings.secret_key, &PROPOSALS, &actor.id.to_string(), meetinghouse_store::now()).await? {
+        tx.commit().await.map_err(StoreError::from)?;
         return Ok(None);
     }
     let now = meetinghouse_store::now();

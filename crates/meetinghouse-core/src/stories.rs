@@ -212,17 +212,16 @@ async fn check(
         // A members-only group the person may not see is answered as one
         // that does not exist: its name is not theirs to learn.
         v if v.starts_with("group:") => match groups::by_address(db, &v[6..]).await? {
-            // An archived group takes no new story; one shared with it
-            // before may still be edited there.
-            Some(g) if (groups::is_member(db, actor.id, g.id).await? || actor.is_admin)
-                && g.archived_at.is_some()
-                && existing.and_then(|s| s.group_id) != Some(g.id) =>
-            {
-                let words = groups::archived_words(&g.name, g.archived_at.unwrap_or_default());
-                e.add("visibility", format!("{words} Share your story with everyone, or keep it as a draft."));
-                ("draft", None)
-            }
-            Some(g) if groups::is_member(db, actor.id, g.id).await? || actor.is_admin => ("group", Some(g.id)),
+            Some(g) if actor.is_admin || groups::is_member(db, actor.id, g.id).await? => match g.archived_at {
+                // An archived group takes no new story; one shared with it
+                // before may still be edited there.
+                Some(at) if existing.and_then(|s| s.group_id) != Some(g.id) => {
+                    let words = groups::archived_words(&g.name, at);
+                    e.add("visibility", format!("{words} Share your story with everyone, or keep it as a draft."));
+                    ("draft", None)
+                }
+                _ => ("group", Some(g.id)),
+            },
             Some(g) if groups::can_see(db, &g, Some(actor)).await? => {
                 e.add("visibility", format!("You can only share with {} if you are a member.", g.name));
                 ("draft", None)

@@ -26,12 +26,17 @@ pub struct ConversationRow {
     pub host_handle: String,
     pub host_name: String,
     pub org_name: Option<String>,
+    /// The group of the prompt it answers, if any (a conversation opened
+    /// from a group's prompt belongs to that group whether or not it names
+    /// it in `group_id`).
+    pub prompt_group_id: Option<i64>,
 }
 
 const SELECT: &str = "SELECT c.id, c.host_person, c.host_org, c.voice, c.group_id, c.prompt_id, c.topic, c.description, \
     c.allow_anonymous, c.statement_max, c.moderation, c.status, c.created_at, c.closed_at, c.analysed_at, \
-    p.handle AS host_handle, p.display_name AS host_name, o.name AS org_name \
-    FROM cg_conversations c JOIN people p ON p.id = c.host_person LEFT JOIN organisations o ON o.id = c.host_org";
+    p.handle AS host_handle, p.display_name AS host_name, o.name AS org_name, pr.group_id AS prompt_group_id \
+    FROM cg_conversations c JOIN people p ON p.id = c.host_person LEFT JOIN organisations o ON o.id = c.host_org \
+    LEFT JOIN prompts pr ON pr.id = c.prompt_id";
 
 #[derive(Debug, Clone)]
 pub struct NewConversation<'a> {

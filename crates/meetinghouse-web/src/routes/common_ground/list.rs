@@ -28,7 +28,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     let mut visible = Vec::new();
     for c in rows {
         // Conversations of members-only groups, or on their prompts, are left out for outsiders.
-        if (c.group_id.is_some() || c.prompt_id.is_some()) && meetinghouse_core::common_ground::load(&state.db, c.id, viewer.actor.as_ref()).await.is_err() {
+        if (c.group_id.is_some() || c.prompt_group_id.is_some()) && meetinghouse_core::common_ground::load(&state.db, c.id, viewer.actor.as_ref()).await.is_err() {
             continue;
         }
         let when = match c.closed_at {
