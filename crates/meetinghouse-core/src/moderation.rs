@@ -3,6 +3,12 @@
 //! they host), restorative actions with an audit log, an optional public
 //! log, review of new accounts' first replies, the "pause before posting"
 //! word list, blocks and mutes.
+//!
+//! Amendments to a group's purpose and objections to them are reported like
+//! replies, but only instance moderators decide those reports: the group's
+//! hosts have a stake in what becomes of its purpose. A decision can hide
+//! their words, never change whether an objection counts or undo an
+//! adoption (docs/design/0007-purposes.md, "Reports").
 
 use std::collections::HashMap;
 
@@ -10,6 +16,7 @@ use meetinghouse_store::conversations as store_replies;
 use meetinghouse_store::conversations::ReplyRow;
 use meetinghouse_store::groups::{self as store_groups, MemberKind};
 use meetinghouse_store::moderation::{self as store, ActionRow, NewAction, ReportRow, StoryRemoval, Suspension};
+use meetinghouse_store::purposes::{self as store_purposes, AmendmentRow, ObjectionRow};
 use meetinghouse_store::stories::{self as store_stories, Byline, StoryRow};
 use meetinghouse_store::{Db, StoreError, orgs as store_orgs, people, prompts as store_prompts, settings as store_settings};
 
@@ -122,12 +129,13 @@ pub async fn save_policy(db: &Db, actor: &Actor, form: &PolicyForm) -> Result<()
     Ok(())
 }
 
-/// What a person submits to report a reply, a story or a person.
+/// What a person submits to report a reply, a story, a person, an
+/// amendment to a group's purpose or an objection to one.
 #[derive(Debug, Clone, Default)]
 pub struct ReportForm {
-    /// `reply`, `story` or `person`.
+    /// `reply`, `story`, `person`, `amendment` or `objection`.
     pub target_kind: String,
-    /// The reply's or the story's id, or the person's handle.
+    /// The reply's, story's, amendment's or objection's id, or the person's handle.
     pub target: String,
     pub category: String,
     pub details: String,
@@ -141,6 +149,10 @@ pub const REVIEW_REQUEST: &str = "review-request";
 pub const STORY_REMOVED: &str = "The moderators removed this story, so you cannot restore it yourself. \
      If you think this was a mistake, ask them to look again: use “Ask for a review” on the story's page.";
 
+/// Why an amendment or an objection whose words the moderators hid cannot
+/// be reported again.
+pub const WORDS_REMOVED: &str = "The moderators have already removed these words.";
+
 /// Files a report. Reporting the same thing twice is refused kindly.
 /// Anyone signed in may report harm, an account still waiting for approval
 /// or with an unconfirmed email address included; a suspended account may
@@ -152,6 +164,13 @@ pub const STORY_REMOVED: &str = "The moderators removed this story, so you canno
 /// speaks for, the hosts of its group and of the prompt it answers). Its
 /// author may instead, once the moderators removed it, ask them to look
 /// again (category [`REVIEW_REQUEST`]): only instance moderators see that.
+///
+/// An amendment to a group's purpose, or an objection to one, is reported
+/// as a reply is: by anyone who may see the group (others get "not found"),
+/// never by its author, and not once the moderators hid its words
+/// ([`WORDS_REMOVED`]). The report records no scope: only instance
+/// moderators decide it, never the group's hosts, who have a stake in what
+/// becomes of its purpose.
 pub async fn report(db: &Db, actor: &Actor, form: &ReportForm) -> Result<()> {
     if !matches!(actor.status.as_str(), "active" | "pending") {
         return Err(CoreError::Forbidden("This account is suspended, so it cannot send reports.".into()));
@@ -180,6 +199,31 @@ pub async fn report(db: &Db, actor: &Actor, form: &ReportForm) -> Result<()> {
             }
             ("story", id, story.group_id)
         }
+        "amendment" => {
+            let id = form.target.trim().parse::<i64>().map_err(|_| CoreError::NotFound)?;
+            let a = store_purposes::amendment(db, id).await?.ok_or(CoreError::NotFound)?;
+            visible_amendment_group(db, &a, actor).await?;
+            if a.proposed_by == actor.id {
+                return Err(CoreError::Forbidden("This is your own amendment: you can withdraw it while it is open.".into()));
+            }
+            if a.hidden_at.is_some() {
+                return Err(CoreError::Forbidden(WORDS_REMOVED.into()));
+            }
+            ("amendment", id, None)
+        }
+        "objection" => {
+            let id = form.target.trim().parse::<i64>().map_err(|_| CoreError::NotFound)?;
+            let o = store_purposes::objection(db, id).await?.ok_or(CoreError::NotFound)?;
+            let a = store_purposes::amendment(db, o.amendment_id).await?.ok_or(CoreError::NotFound)?;
+            visible_amendment_group(db, &a, actor).await?;
+            if o.person_id == actor.id {
+                return Err(CoreError::Forbidden("This is your own objection: you can change or withdraw it while the amendment is open.".into()));
+            }
+            if o.hidden_at.is_some() {
+                return Err(CoreError::Forbidden(WORDS_REMOVED.into()));
+            }
+            ("objection", id, None)
+        }
         "person" => {
             let handle = Handle::parse(&form.target).map_err(|_| CoreError::NotFound)?;
             let p = people::by_handle(db, handle.as_str()).await?.ok_or(CoreError::NotFound)?;
@@ -203,6 +247,47 @@ pub async fn report(db: &Db, actor: &Actor, form: &ReportForm) -> Result<()> {
     })?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
+}
+
+/// The group of an amendment, if `actor` may see it; "not found" otherwise
+/// (a members-only group's amendments and objections are not there for
+/// people outside it).
+async fn visible_amendment_group(db: &Db, a: &AmendmentRow, actor: &Actor) -> Result<store_groups::GroupRow> {
+    let g = store_groups::by_id(db, a.group_id).await?.ok_or(CoreError::NotFound)?;
+    if !crate::groups::can_see(db, &g, Some(actor)).await? {
+        return Err(CoreError::NotFound);
+    }
+    Ok(g)
+}
+
+/// The version of an amendment a moderator judges: its state, text and
+/// reason (a decision made from a page that showed another changes nothing).
+pub fn amendment_version(a: &AmendmentRow) -> String {
+    crate::secrets::token_hash(&format!("{}\n{}\n{}", a.state, a.text, a.why))[..16].to_string()
+}
+
+/// The version of an objection's reason a moderator judges.
+pub fn objection_version(o: &ObjectionRow) -> String {
+    crate::secrets::token_hash(&o.reason)[..16].to_string()
+}
+
+/// Plain text as HTML: escaped, in one paragraph (an objection's reason is
+/// shown as typed, not as markdown, on its page).
+fn plain_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 7);
+    out.push_str("<p>");
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out.push_str("</p>");
+    out
 }
 
 /// The author of a story the moderators removed asks them to look again
@@ -246,12 +331,27 @@ pub fn story_version(s: &StoryRow) -> String {
     crate::secrets::token_hash(&format!("{}\n{}", s.title, s.body))[..16].to_string()
 }
 
-/// The actions that apply to a queue item as it is: (key, label).
-fn choices(target_kind: &str, full_powers: bool, pending: bool, story: Option<(&StoryRow, bool)>) -> Vec<(&'static str, String)> {
+/// The actions that apply to a queue item as it is: (key, label). For an
+/// amendment or an objection, `words` is the amendment's state (empty for
+/// an objection) and whether its words are hidden already: hiding them is
+/// the one change a decision makes to it (no publishing, no restoring).
+fn choices(target_kind: &str, full_powers: bool, pending: bool, story: Option<(&StoryRow, bool)>, words: Option<(&str, bool)>) -> Vec<(&'static str, String)> {
     ACTIONS
         .iter()
         .filter(|(_, _, admins_only)| !admins_only || full_powers)
         .filter_map(|(key, label, _)| {
+            if let Some((state, hidden)) = words {
+                let label = match (target_kind, *key, state) {
+                    (_, "approve" | "restore", _) => return None,
+                    (_, "hide", _) if hidden => return None,
+                    ("objection", "hide", _) => "Hide its reason, with a note to its author (the objection still counts while it stands)".into(),
+                    (_, "hide", "open") => "Hide its words and withdraw it, with a note to the proposer".into(),
+                    (_, "hide", "adopted") => "Hide its reason, with a note to the proposer (its text is a version of the purpose and stays)".into(),
+                    (_, "hide", _) => "Hide its words, with a note to the proposer".into(),
+                    _ => label.to_string(),
+                };
+                return Some((*key, label));
+            }
             let label = match (target_kind, *key, story) {
                 ("story", "approve", _) => return None,
                 ("story", "hide", Some((s, _))) if s.deleted_at.is_none() => "Remove the story and its photos, with a note to the author".into(),
@@ -288,6 +388,8 @@ pub struct QueueItem {
     /// moderator, who sees every item.
     pub scopes: Vec<String>,
     /// The version of the reported reply's text shown here ([`version`]),
+    /// or of the story's, the amendment's or the objection's
+    /// ([`story_version`], [`amendment_version`], [`objection_version`]),
     /// sent back with the decision ([`act_seen`]); empty for a person.
     pub version: String,
     /// Whether the reply waits for review: only publishing or hiding it
@@ -310,6 +412,11 @@ pub fn version(r: &ReplyRow) -> String {
 
 /// Why a moderator may not decide an item about themselves.
 pub const ABOUT_YOU: &str = "This is about you or your own reply, so another moderator needs to decide it.";
+
+/// Why a group's hosts do not decide reports about amendments to its purpose
+/// and objections to them.
+pub const PURPOSE_REPORTS: &str = "Only the meeting house's moderators decide reports about amendments and objections: \
+     a group's hosts have a stake in what becomes of its purpose.";
 
 /// What a moderator is told when the item changed after they loaded it.
 pub const ALREADY_DEALT_WITH: &str = "This report was already dealt with, perhaps by another moderator while you were looking at it. Nothing was changed.";
@@ -481,6 +588,8 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
                 other => other.to_string(),
             });
         let (mut version, mut pending, mut story) = (String::new(), false, None);
+        // An amendment's state (empty for an objection), and whether its words are hidden.
+        let mut words: Option<(String, bool)> = None;
         let (what, link, excerpt_html, about) = match report.target_kind.as_str() {
             "reply" => match store_replies::by_id(db, report.target_id).await? {
                 Some(r) => {
@@ -512,6 +621,49 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
                 }
                 None => ("A story that no longer exists".into(), String::new(), String::new(), None),
             },
+            "amendment" => match store_purposes::amendment(db, report.target_id).await? {
+                Some(a) => {
+                    version = amendment_version(&a);
+                    let g = store_groups::by_id(db, a.group_id).await?;
+                    let (title, link) = match &g {
+                        Some(g) => (crate::purposes::amendment_title(a.id, &g.name), crate::purposes::amendment_path(&g.slug, a.id)),
+                        None => (format!("Amendment {}", a.id), String::new()),
+                    };
+                    let hidden = if a.hidden_at.is_some() { ", its words removed by the moderators" } else { "" };
+                    let what = format!("{title}, proposed by {} (@{}), now {}{hidden}", a.proposer_name, a.proposer_handle, crate::purposes::state_words(&a.state));
+                    let excerpt = format!(
+                        "<p><strong>Why:</strong></p>{}<p><strong>The proposed purpose:</strong></p>{}",
+                        crate::markdown::render(&a.why),
+                        crate::markdown::render(&a.text)
+                    );
+                    words = Some((a.state.clone(), a.hidden_at.is_some()));
+                    (what, link, excerpt, Some(a.proposed_by))
+                }
+                None => ("An amendment that no longer exists".into(), String::new(), String::new(), None),
+            },
+            "objection" => match store_purposes::objection(db, report.target_id).await? {
+                Some(o) => {
+                    version = objection_version(&o);
+                    let a = store_purposes::amendment(db, o.amendment_id).await?;
+                    let g = match &a {
+                        Some(a) => store_groups::by_id(db, a.group_id).await?,
+                        None => None,
+                    };
+                    let (title, link) = match &g {
+                        Some(g) => (format!("amendment {} to the purpose of {}", o.amendment_id, g.name), crate::purposes::amendment_path(&g.slug, o.amendment_id)),
+                        None => (format!("amendment {}", o.amendment_id), String::new()),
+                    };
+                    let now = match (o.withdrawn_at, o.hidden_at) {
+                        (_, Some(_)) => ", its reason removed by the moderators",
+                        (Some(_), None) => ", withdrawn",
+                        (None, None) => "",
+                    };
+                    let what = format!("An objection by {} (@{}) to {title}{now}", o.display_name, o.handle);
+                    words = Some((String::new(), o.hidden_at.is_some()));
+                    (what, link, plain_html(&o.reason), Some(o.person_id))
+                }
+                None => ("An objection that no longer exists".into(), String::new(), String::new(), None),
+            },
             _ => match people::by_id(db, report.target_id).await? {
                 Some(p) => {
                     (format!("The person {} (@{}), {}", p.display_name, p.handle, p.status), format!("/@{}", p.handle), String::new(), Some(p.id))
@@ -520,7 +672,13 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
             },
         };
         let about_actor = about == Some(actor.id);
-        let choices = choices(&report.target_kind, actor.is_admin, pending, story.as_ref().map(|(s, removed)| (s, *removed)));
+        let choices = choices(
+            &report.target_kind,
+            actor.is_admin,
+            pending,
+            story.as_ref().map(|(s, removed)| (s, *removed)),
+            words.as_ref().map(|(state, hidden)| (state.as_str(), *hidden)),
+        );
         let posted = match about {
             Some(person) if actor.is_admin && !about_actor => Some(match counted.get(&person) {
                 Some(n) => *n,
@@ -612,6 +770,9 @@ pub struct Decision {
     /// The reported story as loaded (its text is the one judged), and,
     /// when the moderators removed it, the removal.
     story: Option<(StoryRow, Option<StoryRemoval>)>,
+    /// The reported amendment or objection as loaded (its words are the
+    /// ones judged).
+    words: Option<Words>,
     /// The person concerned: the reply's author, or the reported person.
     person: i64,
     /// The subject's title, for the author's notification.
@@ -639,10 +800,16 @@ pub async fn decide(db: &Db, actor: &Actor, report_id: i64, form: &ActionForm) -
 /// organisation, a prompt), and never with the powers kept for instance
 /// moderators (suspending, banning). A reply waiting for review is
 /// published or hidden, never dismissed or only warned about (it would wait
-/// for good); suspending or banning its author hides it too.
+/// for good); suspending or banning its author hides it too. A report
+/// about an amendment or an objection is decided by instance moderators
+/// only ([`PURPOSE_REPORTS`]); hiding its words is the one change made to
+/// it, from the words judged ([`WORDS_CHANGED`] otherwise).
 pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionForm, seen: Option<&str>) -> Result<Decision> {
     let report = store::report_by_id(db, report_id).await?.ok_or(CoreError::NotFound)?;
     let host = actor.is_admin || !Hosting::new(db, actor.id).of(&report).await?.is_empty();
+    if !host && matches!(report.target_kind.as_str(), "amendment" | "objection") {
+        return Err(CoreError::Forbidden(PURPOSE_REPORTS.into()));
+    }
     if !host {
         return Err(CoreError::Forbidden(
             "Only the meeting house's moderators, and the hosts of what a report is about, can act on it.".into(),
@@ -671,7 +838,26 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
         }
         _ => None,
     };
-    let person = reply.as_ref().map(|r| r.author_person).or(story.as_ref().map(|(s, _)| s.author_person)).unwrap_or(report.target_id);
+    let words = match report.target_kind.as_str() {
+        "amendment" => {
+            let a = store_purposes::amendment(db, report.target_id).await?.ok_or(CoreError::NotFound)?;
+            let group = store_groups::by_id(db, a.group_id).await?.ok_or(CoreError::NotFound)?;
+            Some(Words::Amendment { a, group })
+        }
+        "objection" => {
+            let o = store_purposes::objection(db, report.target_id).await?.ok_or(CoreError::NotFound)?;
+            let a = store_purposes::amendment(db, o.amendment_id).await?.ok_or(CoreError::NotFound)?;
+            let group = store_groups::by_id(db, a.group_id).await?.ok_or(CoreError::NotFound)?;
+            Some(Words::Objection { o, a, group })
+        }
+        _ => None,
+    };
+    let person = reply
+        .as_ref()
+        .map(|r| r.author_person)
+        .or(story.as_ref().map(|(s, _)| s.author_person))
+        .or(words.as_ref().map(Words::author))
+        .unwrap_or(report.target_id);
     if person == actor.id {
         return Err(CoreError::Forbidden(ABOUT_YOU.into()));
     }
@@ -682,6 +868,11 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
         && version(r) != seen
     {
         return Err(FieldErrors::one("action", REPLY_CHANGED));
+    }
+    if let (Some(w), Some(seen)) = (&words, seen)
+        && w.version() != seen
+    {
+        return Err(FieldErrors::one("action", WORDS_CHANGED));
     }
     if let (Some((s, _)), Some(seen)) = (&story, seen)
         && story_version(s) != seen
@@ -728,6 +919,13 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
             ("approve" | "hide" | "restore", _) => e.add("action", "That does not apply to this item as it is now."),
             _ => {}
         }
+    } else if let Some(w) = &words {
+        // Hiding the words is the one change a decision makes to them.
+        match *action {
+            "hide" if !w.hidden() => {}
+            "approve" | "hide" | "restore" => e.add("action", "That does not apply to this item as it is now."),
+            _ => {}
+        }
     } else {
         match (*action, reply.as_ref().map(|r| r.status.as_str())) {
             ("approve", Some("pending")) | ("hide", Some("visible" | "pending")) | ("restore", Some("hidden")) => {}
@@ -742,7 +940,10 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
             Some(s) => subjects::resolve(db, s, None).await.map(|i| i.title).unwrap_or_else(|_| "a conversation".into()),
             None => "a conversation".into(),
         },
-        None => story.as_ref().map(|(s, _)| s.title.clone()).unwrap_or_default(),
+        None => match &words {
+            Some(w) => w.title(),
+            None => story.as_ref().map(|(s, _)| s.title.clone()).unwrap_or_default(),
+        },
     };
     // Publishing: approving a reply that waits for review, or restoring one
     // hidden before readers were ever shown it (it waited, then was hidden).
@@ -751,7 +952,7 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
         (Some(r), "restore") if r.published == 0 => Some(conversations::publish_effects(db, r).await?),
         _ => None,
     };
-    Ok(Decision { moderator: actor.id, report, action, note, days, reply, story, person, title, planned, remove_all: form.remove_all })
+    Ok(Decision { moderator: actor.id, report, action, note, days, reply, story, words, person, title, planned, remove_all: form.remove_all })
 }
 
 /// Acts on a queue item ([`decide`], then [`Decision::apply`]); returns what
@@ -791,13 +992,14 @@ impl Decision {
     /// log gets one more entry (`remove-all`, about the person) saying how
     /// many were removed.
     pub async fn apply(self, db: &Db, mail: Mailer<'_>) -> Result<String> {
-        let Decision { moderator, report, action, note, days, reply, story, person, title, planned, remove_all } = self;
+        let Decision { moderator, report, action, note, days, reply, story, words, person, title, planned, remove_all } = self;
         let changed = || FieldErrors::one("action", REPLY_CHANGED);
         let now = meetinghouse_store::now();
         let mut until = days.map(|d| now + d * 86_400);
         let url = match (&reply, &story) {
             (Some(r), _) => format!("/replies/{}", r.id),
             (None, Some((s, _))) => format!("/stories/{}", s.id),
+            _ if words.is_some() => words.as_ref().map(Words::url).unwrap_or_default(),
             _ => "/notifications".into(),
         };
         let mut done = "Done.".to_string();
@@ -906,7 +1108,11 @@ impl Decision {
             until_at: until,
         })
         .await?;
-        if let Some(text) = story_told.or(told) {
+        let words_told = match (&words, action) {
+            (Some(w), "hide") => Some(hide_words(&mut tx, db, mail, w, &note, now).await?),
+            _ => None,
+        };
+        if let Some(text) = story_told.or(words_told).or(told) {
             notifications::notify(&mut tx, mail, person, Kind::Moderation, &text, &url).await?;
             if matches!(action, "suspend" | "ban") {
                 tell_suspended(&mut tx, mail, person, &text, &note).await?;
@@ -939,8 +1145,14 @@ impl Decision {
         let outcome = match action {
             "dismiss" => "looked at it and decided no action was needed",
             "hide" if story.is_some() => "removed the story",
+            "hide" => match &words {
+                Some(Words::Amendment { a, .. }) if a.state == "open" => "hid the amendment's words and withdrew it",
+                Some(Words::Amendment { a, .. }) if a.state == "adopted" => "hid the amendment's reason",
+                Some(Words::Amendment { .. }) => "hid the amendment's words",
+                Some(Words::Objection { .. }) => "hid the objection's reason",
+                None => "hid the reply",
+            },
             "restore" if story.is_some() => "restored the story",
-            "hide" => "hid the reply",
             "warn" => "warned the person",
             "suspend" if removed.any() => "suspended the account and removed what they had posted",
             "ban" if removed.any() => "closed the account and removed what they had posted",
@@ -962,6 +1174,104 @@ impl Decision {
         }
         tx.commit().await.map_err(StoreError::from)?;
         Ok(if removed.any() { format!("{done} The actions are in the moderation log.") } else { format!("{done} The action is in the moderation log.") })
+    }
+}
+
+/// What a moderator is told when an amendment or an objection is not what
+/// their page showed.
+pub const WORDS_CHANGED: &str = "It changed since you opened the page (its author changed it, it was settled or withdrawn, or another moderator acted), \
+     so nothing was changed. Look at it again, then decide.";
+
+/// An amendment or an objection a decision is about, as [`decide`] loaded
+/// it, with its group.
+enum Words {
+    Amendment { a: AmendmentRow, group: store_groups::GroupRow },
+    Objection { o: ObjectionRow, a: AmendmentRow, group: store_groups::GroupRow },
+}
+
+impl Words {
+    /// Who wrote it: the amendment's proposer, the objection's author.
+    fn author(&self) -> i64 {
+        match self {
+            Words::Amendment { a, .. } => a.proposed_by,
+            Words::Objection { o, .. } => o.person_id,
+        }
+    }
+
+    /// The version judged ([`amendment_version`], [`objection_version`]).
+    fn version(&self) -> String {
+        match self {
+            Words::Amendment { a, .. } => amendment_version(a),
+            Words::Objection { o, .. } => objection_version(o),
+        }
+    }
+
+    fn hidden(&self) -> bool {
+        match self {
+            Words::Amendment { a, .. } => a.hidden_at.is_some(),
+            Words::Objection { o, .. } => o.hidden_at.is_some(),
+        }
+    }
+
+    /// The amendment's title ("Amendment 3 to the purpose of …").
+    fn title(&self) -> String {
+        match self {
+            Words::Amendment { a, group } | Words::Objection { a, group, .. } => crate::purposes::amendment_title(a.id, &group.name),
+        }
+    }
+
+    /// The amendment in a sentence ("amendment 3 to the purpose of …").
+    fn named(&self) -> String {
+        match self {
+            Words::Amendment { a, group } | Words::Objection { a, group, .. } => format!("amendment {} to the purpose of {}", a.id, group.name),
+        }
+    }
+
+    /// The amendment's page.
+    fn url(&self) -> String {
+        match self {
+            Words::Amendment { a, group } | Words::Objection { a, group, .. } => crate::purposes::amendment_path(&group.slug, a.id),
+        }
+    }
+}
+
+/// Hides an amendment's or an objection's words, in the decision's
+/// transaction, only as they were judged (otherwise [`WORDS_CHANGED`], and
+/// nothing is written): an amendment's through `purposes::hide_words_in`
+/// (an open one is withdrawn, and those who objected are told), an
+/// objection's reason alone (whether it counts is not touched). Returns
+/// what its author is told.
+async fn hide_words(tx: &mut meetinghouse_store::Tx, db: &Db, mail: Mailer<'_>, w: &Words, note: &str, now: i64) -> Result<String> {
+    let title = w.named();
+    match w {
+        Words::Amendment { a, .. } => {
+            let Some(withdrawn) = crate::purposes::hide_words_in(tx, db, mail, a, now).await? else {
+                return Err(FieldErrors::one("action", WORDS_CHANGED));
+            };
+            Ok(if withdrawn {
+                format!(
+                    "A moderator removed the words of your {title}: readers see “removed by the moderators” in their place. \
+                     An amendment whose words readers cannot see cannot be adopted, so it is withdrawn. Why: {note} \
+                     You can propose the change again, in other words."
+                )
+            } else if a.state == "adopted" {
+                format!(
+                    "A moderator removed the reason you gave for your {title}: readers see “removed by the moderators” in its place. \
+                     Its text is a version of the purpose and stays. Why: {note}"
+                )
+            } else {
+                format!("A moderator removed the words of your {title}: readers see “removed by the moderators” in their place. Why: {note}")
+            })
+        }
+        Words::Objection { o, .. } => {
+            if !store_purposes::hide_objection(tx, o.id, &o.reason, now).await? {
+                return Err(FieldErrors::one("action", WORDS_CHANGED));
+            }
+            Ok(format!(
+                "A moderator removed the reason of your objection to {title}: readers see “removed by the moderators” in its place. \
+                 Your objection counts as before while it stands: moderation does not change that. Why: {note}"
+            ))
+        }
     }
 }
 
@@ -1228,7 +1538,8 @@ pub async fn log_page(db: &Db, viewer: Option<&Actor>, before: i64) -> Result<Lo
             after = row.id;
             if !moderator {
                 let key = match row.target_kind.as_str() {
-                    "reply" => row.subject_kind.clone().zip(row.subject_id),
+                    // An amendment's or an objection's: the amendment (its group's visibility).
+                    "reply" | "amendment" | "objection" => row.subject_kind.clone().zip(row.subject_id),
                     "story" => Some(("story".to_string(), row.target_id)),
                     _ => None,
                 };
@@ -1244,8 +1555,8 @@ pub async fn log_page(db: &Db, viewer: Option<&Actor>, before: i64) -> Result<Lo
                             shown
                         }
                     },
-                    // A reply no longer stored: nothing to check it against.
-                    ("reply" | "story", None) => false,
+                    // A reply or an objection no longer stored: nothing to check it against.
+                    ("reply" | "story" | "amendment" | "objection", None) => false,
                     _ => true,
                 };
                 if !shown {
@@ -1254,9 +1565,13 @@ pub async fn log_page(db: &Db, viewer: Option<&Actor>, before: i64) -> Result<Lo
                 row.moderator_handle = None;
                 row.report_id = None;
             }
-            let (what, link) = match row.target_kind.as_str() {
-                "reply" => (format!("reply {}", row.target_id), format!("/replies/{}", row.target_id)),
-                "story" => (format!("story {}", row.target_id), String::new()),
+            let (what, link) = match (row.target_kind.as_str(), row.subject_id) {
+                ("amendment", Some(a)) => (format!("amendment {a}"), amendment_link(db, a).await?),
+                ("objection", Some(a)) => (format!("an objection to amendment {a}"), amendment_link(db, a).await?),
+                ("amendment", None) => (format!("amendment {}", row.target_id), String::new()),
+                ("objection", None) => ("an objection".to_string(), String::new()),
+                ("reply", _) => (format!("reply {}", row.target_id), format!("/replies/{}", row.target_id)),
+                ("story", _) => (format!("story {}", row.target_id), String::new()),
                 _ => ("an account".to_string(), String::new()),
             };
             entries.push(LogEntry { row, what, link });
@@ -1269,6 +1584,13 @@ pub async fn log_page(db: &Db, viewer: Option<&Actor>, before: i64) -> Result<Lo
         }
     }
     Ok(LogPage { entries, older: Some(after) })
+}
+
+/// The address of an amendment's page, for the log; empty when it or its
+/// group is no longer stored.
+async fn amendment_link(db: &Db, id: i64) -> Result<String> {
+    let Some(a) = store_purposes::amendment(db, id).await? else { return Ok(String::new()) };
+    Ok(store_groups::by_id(db, a.group_id).await?.map(|g| crate::purposes::amendment_path(&g.slug, id)).unwrap_or_default())
 }
 
 /// Whether a viewer may see a subject (a deleted story is its author's only).

@@ -14,9 +14,13 @@
 //! or was removed can no longer withdraw theirs, so it no longer counts).
 //! An amendment whose base is no longer the current version is superseded,
 //! never adopted, and so is one whose group is archived when it is settled:
-//! an archived group's purpose never changes. Nothing is deleted:
-//! every version, amendment and objection (withdrawn ones marked, ones no
-//! longer counted marked) stays visible to whoever may see the group.
+//! an archived group's purpose never changes. When an amendment leaves
+//! `open` (settled, withdrawn) whether each objection counted, and why not,
+//! is recorded, so its page keeps saying how things stood then. Nothing is
+//! deleted: every version, amendment and objection (withdrawn ones marked,
+//! ones no longer counted marked) stays visible to whoever may see the
+//! group; words the moderators hid are shown as "removed by the moderators"
+//! (core `moderation`), and that never changes what counts.
 //!
 //! "Member" is the store's one rule of membership (`groups::reach!`:
 //! directly, through an organisation, through a member group), checked in
@@ -503,6 +507,8 @@ pub struct AmendmentPage {
     /// adoption supersedes in its own transaction, at the same moment, and a
     /// stale base means a later version was adopted before).
     pub superseded_by_archive: bool,
+    /// The viewer's id, when signed in (who may report what).
+    pub viewer: Option<i64>,
 }
 
 impl AmendmentPage {
@@ -511,21 +517,56 @@ impl AmendmentPage {
         (self.amendment.state == "adopted").then_some(self.amendment.base_version + 1)
     }
 
-    /// How many objections stand: not withdrawn, by someone who takes part
-    /// in the group now (the ones settling counts).
-    pub fn standing(&self) -> usize {
-        self.objections.iter().filter(|o| o.withdrawn_at.is_none() && o.author_takes_part != 0).count()
+    /// What was recorded of an objection when the amendment left `open`
+    /// (store `purposes::record_counting`); `None` while it is open, and for
+    /// an amendment that left `open` before migration 0036 recorded it.
+    fn recorded<'o>(&self, o: &'o ObjectionRow) -> Option<&'o str> {
+        if self.amendment.state == "open" { None } else { o.counted_at_settling.as_deref() }
     }
 
-    /// Why an objection that was not withdrawn does not count (its author no
-    /// longer takes part in the group), in words for the page; `None` for one
-    /// that stands or was withdrawn. It is kept, never deleted: what they
-    /// said shaped the amendment. While the amendment is open, and once it is
-    /// adopted (it could be only because no such objection counted), the
-    /// words say it is no longer counted; on an amendment settled otherwise
-    /// they say only how things stand now.
+    /// Whether an objection counts: once the amendment has left `open`, as
+    /// recorded then; while it is open (and for an amendment settled before
+    /// anything was recorded), not withdrawn and by someone who takes part
+    /// in the group now.
+    pub fn counts(&self, o: &ObjectionRow) -> bool {
+        match self.recorded(o) {
+            Some(code) => code == "counted",
+            None => o.withdrawn_at.is_none() && o.author_takes_part != 0,
+        }
+    }
+
+    /// How many objections stand ([`AmendmentPage::counts`]): while it is
+    /// open, the ones settling would count now; once settled, the ones it
+    /// counted.
+    pub fn standing(&self) -> usize {
+        self.objections.iter().filter(|o| self.counts(o)).count()
+    }
+
+    /// Why an objection that was not withdrawn does not count, in words for
+    /// the page; `None` for one that counts or was withdrawn. It is kept,
+    /// never deleted: what they said shaped the amendment.
+    ///
+    /// Once the amendment has left `open`, the words say what was recorded
+    /// then, whatever happened since: "X was no longer a member when it was
+    /// settled", or "X’s account was not active" (which never says why: a
+    /// suspension is not the readers' business). While it is open they say
+    /// how things stand now ("no longer counted: X is no longer a member").
+    /// An amendment settled before migration 0036 has nothing recorded, and
+    /// its page keeps working it out as things are now, as it always did:
+    /// "no longer counted: …" when it was adopted (it could be only because
+    /// no such objection counted), otherwise only the present fact ("X is no
+    /// longer a member"), which may differ from how things stood then.
     pub fn not_counted(&self, o: &ObjectionRow) -> Option<String> {
-        if o.withdrawn_at.is_some() || o.author_takes_part != 0 {
+        if o.withdrawn_at.is_some() {
+            return None;
+        }
+        match self.recorded(o) {
+            Some("left") => return Some(format!("not counted: {} was no longer a member when it was settled", o.display_name)),
+            Some("inactive") => return Some(format!("not counted: {}’s account was not active when it was settled", o.display_name)),
+            Some(_) => return None,
+            None => {}
+        }
+        if o.author_takes_part != 0 {
             return None;
         }
         let why = if o.author_status == "active" {
@@ -538,6 +579,36 @@ impl AmendmentPage {
             _ => why,
         })
     }
+
+    /// Whether the moderators hid the amendment's words: its reason, and its
+    /// text unless it was adopted ([`AmendmentPage::text_hidden`]).
+    pub fn words_hidden(&self) -> bool {
+        self.amendment.hidden_at.is_some()
+    }
+
+    /// Whether its proposed text is hidden: hidden by the moderators and not
+    /// adopted (an adopted text is a version of the purpose and stays).
+    pub fn text_hidden(&self) -> bool {
+        self.words_hidden() && self.amendment.state != "adopted"
+    }
+
+    /// Whether the moderators withdrew it by hiding its words while it was
+    /// open (its proposer did not).
+    pub fn withdrawn_by_moderators(&self) -> bool {
+        self.amendment.state == "withdrawn" && self.amendment.hidden_at.is_some() && self.amendment.hidden_at == self.amendment.settled_at
+    }
+
+    /// Whether the viewer may report the amendment: signed in, not its
+    /// proposer, and its words still shown (core `moderation::report`).
+    pub fn may_report(&self) -> bool {
+        self.viewer.is_some_and(|v| v != self.amendment.proposed_by) && !self.words_hidden()
+    }
+
+    /// Whether the viewer may report an objection: signed in, not its
+    /// author, and its reason still shown.
+    pub fn may_report_objection(&self, o: &ObjectionRow) -> bool {
+        self.viewer.is_some_and(|v| v != o.person_id) && o.hidden_at.is_none()
+    }
 }
 
 /// Amendment `id` of the group at `slug`; "not found" when the group has no
@@ -548,18 +619,33 @@ pub async fn amendment_page(db: &Db, settings: &Settings, slug: &str, id: i64, v
     let base = store::version(db, group.id, amendment.base_version)
         .await?
         .ok_or_else(|| CoreError::Internal(format!("amendment {id} amends version {}, which is not stored", amendment.base_version)))?;
-    let objections = store::objections(db, id).await?;
+    let mut objections = store::objections(db, id).await?;
+    // Its author keeps their own words (the form to change them starts with them).
     let mine = viewer.and_then(|v| objections.iter().find(|o| o.person_id == v.id).cloned());
+    // Words the moderators hid never reach a page (they read them in the queue).
+    for o in objections.iter_mut().filter(|o| o.hidden_at.is_some()) {
+        o.reason.clear();
+    }
+    let mut amendment = amendment;
+    let hidden = amendment.hidden_at.is_some();
+    if hidden {
+        amendment.why.clear();
+        if amendment.state != "adopted" {
+            amendment.text.clear();
+        }
+    }
     let superseded_by_archive = amendment.state == "superseded"
         && match store::version(db, group.id, amendment.base_version + 1).await? {
             None => true,
             Some(next) => amendment.settled_at.is_some_and(|at| next.adopted_at > at),
         };
+    let text_hidden = hidden && amendment.state != "adopted";
     Ok(AmendmentPage {
         title: amendment_title(id, &group.name),
-        diff: diff_words(&base.text, &amendment.text),
-        proposed_html: markdown::render(&amendment.text),
-        why_html: markdown::render(&amendment.why),
+        diff: if text_hidden { Vec::new() } else { diff_words(&base.text, &amendment.text) },
+        proposed_html: if text_hidden { String::new() } else { markdown::render(&amendment.text) },
+        why_html: if hidden { String::new() } else { markdown::render(&amendment.why) },
+        viewer: viewer.map(|v| v.id),
         current_version: store::current_version(db, group.id).await?,
         is_proposer: viewer.is_some_and(|v| v.id == amendment.proposed_by),
         window_open: amendment.state == "open" && meetinghouse_store::now() < amendment.closes_at,
@@ -686,7 +772,8 @@ pub async fn withdraw_objection(db: &Db, actor: &Actor, slug: &str, id: i64) -> 
 
 /// Withdraws amendment `id`: only its proposer, while it is open and its
 /// window has not closed (an archived group's too: withdrawing changes no
-/// purpose). Those whose objections stand are told, if they may still see
+/// purpose). What each objection counted is recorded, as when one is
+/// settled. Those whose objections stand are told, if they may still see
 /// the group ([`told_of`]).
 pub async fn withdraw(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, id: i64) -> Result<()> {
     let group = visible_group(db, slug, Some(actor)).await?;
@@ -700,6 +787,7 @@ pub async fn withdraw(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, id: 
     if !store::leave_open(&mut tx, id, "withdrawn", now).await? {
         return Err(CoreError::Forbidden("This amendment was settled meanwhile: it takes no more changes.".into()));
     }
+    store::record_counting(&mut tx, id, group.id).await?;
     let told = format!("{} (@{}) withdrew amendment {id} to the purpose of {}.", actor.display_name, actor.handle, group.name);
     let url = amendment_path(&group.slug, id);
     for person in store::objectors_in(&mut tx, id, true).await? {
@@ -757,8 +845,11 @@ pub async fn settle_due(db: &Db, mail: Mailer<'_>, now: i64) -> Result<usize> {
 /// active account, a member by the store's one rule), read there; otherwise
 /// adopted — a new version (with version 1 stored first if the group had
 /// none stored), the group's purpose changed, and every other open amendment
-/// of the group superseded. Its proposer and everyone who objected
-/// (withdrawn too) are told, and so are those of the amendments it
+/// of the group superseded. What each objection counted is recorded in the
+/// same transaction (store `purposes::record_counting`, migration 0036), for
+/// it and for each amendment it superseded, so the page shows how things
+/// stood when it was settled, not later. Its proposer and everyone who
+/// objected (withdrawn too) are told, and so are those of the amendments it
 /// superseded, if they may still see the group. `None` when there was
 /// nothing to settle (settled already, elsewhere too, or not due).
 pub async fn settle(db: &Db, mail: Mailer<'_>, id: i64, now: i64) -> Result<Option<Outcome>> {
@@ -785,6 +876,8 @@ pub async fn settle(db: &Db, mail: Mailer<'_>, id: i64, now: i64) -> Result<Opti
     if !store::leave_open(&mut tx, id, outcome.state(), now).await? {
         return Ok(None);
     }
+    // What was just counted, kept: the page shows it from now on.
+    store::record_counting(&mut tx, id, group.id).await?;
     let title = amendment_title(id, &group.name);
     let told = match outcome {
         Outcome::Adopted { version } => format!("{title} was adopted: no objection stood when its window closed, so the purpose is now version {version}."),
@@ -801,6 +894,7 @@ pub async fn settle(db: &Db, mail: Mailer<'_>, id: i64, now: i64) -> Result<Opti
         store::ensure_first_version(&mut tx, group.id).await?;
         store::adopt_version(&mut tx, group.id, version, &a.text, now, id, a.proposed_by).await?;
         for (other, proposer) in store::supersede_older(&mut tx, group.id, version, now).await? {
+            store::record_counting(&mut tx, other, group.id).await?;
             let told = format!(
                 "{} was superseded: amendment {id} was adopted first, so the purpose is now version {version}. It can be proposed again on the new version.",
                 amendment_title(other, &group.name)
@@ -810,6 +904,51 @@ pub async fn settle(db: &Db, mail: Mailer<'_>, id: i64, now: i64) -> Result<Opti
     }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Some(outcome))
+}
+
+/// Hides an amendment's words, a moderator's decision (core `moderation`),
+/// in the decision's transaction: after the group's row lock and the
+/// amendment's (the order settling takes them), only if it is still in the
+/// state, and has the text and reason, that the moderator judged (`judged`,
+/// as loaded when they decided) and its words are shown; `Ok(None)`,
+/// writing nothing, otherwise. An open amendment is also withdrawn in the
+/// same transaction, with `settled_at` the moment its words were hidden (an
+/// amendment readers cannot read cannot be adopted), what its objections
+/// counted is recorded as for any amendment leaving `open`, and everyone who
+/// objected (withdrawn too) and may still see the group is told, as of any
+/// other outcome; its proposer is told by the decision, with the note.
+/// Whether objections count is never touched. Returns `Some(true)` when it
+/// was withdrawn, `Some(false)` when only its words were hidden (settled
+/// already: an adopted amendment's text is a version of the purpose and
+/// stays shown; only its reason is hidden).
+pub(crate) async fn hide_words_in(tx: &mut Tx, db: &Db, mail: Mailer<'_>, judged: &AmendmentRow, now: i64) -> Result<Option<bool>> {
+    store_groups::lock_group(tx, db.backend(), judged.group_id).await?;
+    let Some(group) = store_groups::by_id_in(tx, judged.group_id).await? else { return Ok(None) };
+    let Some(a) = store::lock_amendment(tx, db.backend(), judged.id).await? else { return Ok(None) };
+    if a.state != judged.state || a.text != judged.text || a.why != judged.why || a.hidden_at.is_some() {
+        return Ok(None);
+    }
+    if !store::hide_amendment(tx, a.id, &a.state, &a.text, &a.why, now).await? {
+        return Ok(None);
+    }
+    if a.state != "open" {
+        return Ok(Some(false));
+    }
+    if !store::leave_open(tx, a.id, "withdrawn", now).await? {
+        return Ok(None);
+    }
+    store::record_counting(tx, a.id, group.id).await?;
+    let told = format!(
+        "{} was withdrawn: the moderators removed its words, and an amendment whose words readers cannot see cannot be adopted.",
+        amendment_title(a.id, &group.name)
+    );
+    let url = amendment_path(&group.slug, a.id);
+    for person in store::objectors_in(tx, a.id, false).await? {
+        if person != a.proposed_by && told_of(tx, &group, person).await? {
+            notifications::notify(tx, mail, person, Kind::AmendmentOutcome, &told, &url).await?;
+        }
+    }
+    Ok(Some(true))
 }
 
 /// Whether `person` may be told of something about `group`'s purpose: they

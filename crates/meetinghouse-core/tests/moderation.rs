@@ -10,7 +10,11 @@
 //! the public log keeps members-only notes to members. Organisation staff
 //! and prompt hosts moderate what they host as group hosts do, and only
 //! that: the scope recorded on a report (migration 0023, also over reports
-//! stored before it) is the subject's hosts.
+//! stored before it) is the subject's hosts. Amendments to a group's
+//! purpose and objections to them are reported by anyone who may see them
+//! and decided by instance moderators only, who may hide their words but
+//! never change whether an objection counts or undo an adoption (migration
+//! 0037, which keeps every report and its links).
 
 use meetinghouse_core::conversations::{self, Shown};
 use meetinghouse_core::groups::{self, GroupForm};
@@ -19,6 +23,7 @@ use meetinghouse_core::notifications::{self, Mailer};
 use meetinghouse_core::accounts::{self, SignupForm};
 use meetinghouse_core::orgs::{self, OrgForm};
 use meetinghouse_core::prompts::{self, PromptForm};
+use meetinghouse_core::purposes::{self, AmendForm, ObjectionForm};
 use meetinghouse_core::settings::{RegistrationMode, Settings};
 use meetinghouse_core::stories::{self, StoryForm};
 use meetinghouse_core::subjects::{self, Subject};
@@ -1287,5 +1292,293 @@ async fn a_suspended_person_is_told_why_and_until_when() {
         assert!(m.contains("closed by the moderators") && m.contains("Repeated abuse.") && !m.contains("until"), "{m}");
         let to_dan = meetinghouse_store::outbox::recent(&db, 20).await.unwrap().into_iter().filter(|m| m.to_addr == "dan@example.org").count();
         assert_eq!(to_dan, 2);
+    }
+}
+
+// Amendments to a group's purpose and objections to them (migration 0037).
+
+fn report_words(kind: &str, id: i64) -> ReportForm {
+    ReportForm { target_kind: kind.into(), target: id.to_string(), category: "harassment".into(), details: String::new() }
+}
+
+/// A group `slug` (`visibility`, open to join) hosted by `host`, with
+/// `members` in it; returns its id.
+async fn purpose_group(db: &Db, s: &Settings, host: &Actor, slug: &str, visibility: &str, members: &[&Actor]) -> i64 {
+    let form = GroupForm { name: format!("Group {slug}"), slug: slug.into(), purpose: "We look after the canal.".into(), visibility: visibility.into(), join_policy: "open".into() };
+    groups::create(db, s, host, &form).await.unwrap();
+    for who in members {
+        groups::join(db, s, who, slug).await.unwrap();
+    }
+    meetinghouse_store::groups::by_slug(db, slug).await.unwrap().unwrap().id
+}
+
+async fn propose(db: &Db, mail: Mailer<'_>, who: &Actor, slug: &str, text: &str, why: &str) -> i64 {
+    purposes::propose(db, mail, who, slug, &AmendForm { text: text.into(), why: why.into() }).await.unwrap()
+}
+
+/// Objects to amendment `id`; returns the objection's id.
+async fn object_to(db: &Db, mail: Mailer<'_>, who: &Actor, slug: &str, id: i64, reason: &str) -> i64 {
+    purposes::object(db, mail, who, slug, id, &ObjectionForm { reason: reason.into() }).await.unwrap();
+    let all = meetinghouse_store::purposes::objections(db, id).await.unwrap();
+    all.into_iter().find(|o| o.person_id == who.id).unwrap().id
+}
+
+fn forbidden_says(r: &Result<(), CoreError>, says: &str) -> bool {
+    matches!(r, Err(CoreError::Forbidden(m)) if m.contains(says))
+}
+
+/// Anyone who may see an amendment may report it and each objection to it,
+/// as replies are reported: not their own, not while suspended, one open
+/// report each, and "not found" outside a members-only group. Only instance
+/// moderators see and decide those reports: the group's hosts have a stake
+/// in what becomes of its purpose. The queue shows the words and a link.
+#[tokio::test]
+async fn anyone_who_sees_an_amendment_may_report_it_and_only_instance_moderators_decide() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let (mia, hal, sam, tara, bea) = (admin(&db, "mia").await, person(&db, "hal").await, person(&db, "sam").await, person(&db, "tara").await, person(&db, "bea").await);
+        purpose_group(&db, &s, &hal, "canal-friends", "public", &[&sam, &tara]).await;
+        let a = propose(&db, mail, &sam, "canal-friends", "We look after the canal and its towpath.", "The towpath is **ours** too.").await;
+        let o = object_to(&db, mail, &tara, "canal-friends", a, "Sam is a <liar>.").await;
+
+        // Bea, who is not a member, can see the public group: she may report both.
+        moderation::report(&db, &bea, &report_words("amendment", a)).await.unwrap();
+        moderation::report(&db, &bea, &report_words("objection", o)).await.unwrap();
+        let again = moderation::report(&db, &bea, &report_words("objection", o)).await;
+        assert!(matches!(&again, Err(CoreError::Invalid(e)) if e.get("category").is_some_and(|m| m.contains("already reported"))), "{again:?}");
+        // The proposer may report an objection; nobody reports their own words.
+        moderation::report(&db, &sam, &report_words("objection", o)).await.unwrap();
+        assert!(forbidden_says(&moderation::report(&db, &sam, &report_words("amendment", a)).await, "your own amendment"));
+        assert!(forbidden_says(&moderation::report(&db, &tara, &report_words("objection", o)).await, "your own objection"));
+        let suspended = Actor { status: "suspended".into(), ..bea.clone() };
+        assert!(forbidden_says(&moderation::report(&db, &suspended, &report_words("amendment", a)).await, "suspended"));
+        assert!(matches!(moderation::report(&db, &bea, &report_words("objection", 999_999)).await, Err(CoreError::NotFound)));
+        assert!(matches!(moderation::report(&db, &bea, &report_words("amendment", 999_999)).await, Err(CoreError::NotFound)));
+        // A members-only group's amendments are not there for people outside it.
+        purpose_group(&db, &s, &hal, "quiet-circle", "members", &[&sam, &tara]).await;
+        let quiet = propose(&db, mail, &sam, "quiet-circle", "We look after the canal, quietly.", "Calm.").await;
+        let quiet_o = object_to(&db, mail, &tara, "quiet-circle", quiet, "Too quiet.").await;
+        assert!(matches!(moderation::report(&db, &bea, &report_words("amendment", quiet)).await, Err(CoreError::NotFound)));
+        assert!(matches!(moderation::report(&db, &bea, &report_words("objection", quiet_o)).await, Err(CoreError::NotFound)));
+        moderation::report(&db, &tara, &report_words("amendment", quiet)).await.expect("a member may");
+
+        // Hal hosts the group: the reports are not in his queue, and he may not decide them.
+        let his = moderation::queue(&db, &hal).await.unwrap();
+        assert!(his.iter().all(|q| !matches!(q.report.target_kind.as_str(), "amendment" | "objection")), "{his:?}");
+        let report_about = |kind: &'static str, id: i64| {
+            let (db, mia) = (db.clone(), mia.clone());
+            async move { moderation::queue(&db, &mia).await.unwrap().into_iter().find(|q| q.report.target_kind == kind && q.report.target_id == id).unwrap() }
+        };
+        let item = report_about("objection", o).await;
+        let r = moderation::act(&db, mail, &hal, item.report.id, &action("dismiss", "")).await;
+        assert!(matches!(&r, Err(CoreError::Forbidden(m)) if m == moderation::PURPOSE_REPORTS), "{r:?}");
+        assert_eq!((item.report.group_id, item.report.org_id, item.report.prompt_id), (None, None, None), "no host's scope");
+
+        // The instance moderators' queue shows the words, escaped, and a link.
+        assert!(item.what.starts_with(&format!("An objection by tara (@tara) to amendment {a} to the purpose of Group canal-friends")), "{}", item.what);
+        assert_eq!(item.excerpt_html, "<p>Sam is a &lt;liar&gt;.</p>");
+        assert_eq!(item.link, format!("/groups/canal-friends/amendments/{a}"));
+        let keys: Vec<&str> = item.choices.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, vec!["dismiss", "hide", "warn", "suspend", "ban"]);
+        let item = report_about("amendment", a).await;
+        assert!(item.excerpt_html.contains("<strong>ours</strong>") && item.excerpt_html.contains("its towpath"), "{}", item.excerpt_html);
+        assert!(item.choices.iter().any(|(k, label)| *k == "hide" && label.starts_with("Hide its words and withdraw it")), "{:?}", item.choices);
+        assert!(!item.choices.iter().any(|(k, _)| matches!(*k, "approve" | "restore")));
+        // Nothing but hiding changes the words.
+        let r = moderation::act(&db, mail, &mia, item.report.id, &action("restore", "")).await;
+        assert!(is_invalid(&r, "action", "does not apply"), "{r:?}");
+        // A dismissal closes every report about it; the reporter hears so.
+        moderation::act(&db, mail, &mia, item.report.id, &action("dismiss", "")).await.unwrap();
+        assert_eq!(told(&db, &bea, "A moderator looked at it and decided no action was needed").await, 1);
+        assert_eq!(meetinghouse_store::purposes::amendment(&db, a).await.unwrap().unwrap().state, "open");
+    }
+}
+
+/// Hiding an objection's reason shows "removed by the moderators" in its
+/// place and never changes whether it counts: it still stands, still keeps
+/// the amendment from being adopted, and a reason its author writes later
+/// stays hidden. A decision about words that changed since the moderator's
+/// page showed them changes nothing. The reporters and the author are told;
+/// the public log names the amendment to those who may see it.
+#[tokio::test]
+async fn hiding_an_objections_reason_never_changes_whether_it_counts() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let (mia, hal, sam, tara, una, bea) =
+            (admin(&db, "mia").await, person(&db, "hal").await, person(&db, "sam").await, person(&db, "tara").await, person(&db, "una").await, person(&db, "bea").await);
+        purpose_group(&db, &s, &hal, "canal-friends", "public", &[&sam, &tara, &una]).await;
+        moderation::save_policy(&db, &mia, &PolicyForm { public_log: true, pause_words: String::new(), review_first: "0".into() }).await.unwrap();
+        let a = propose(&db, mail, &sam, "canal-friends", "We look after the canal and its towpath.", "Towpath.").await;
+        let o = object_to(&db, mail, &tara, "canal-friends", a, "Sam should move away.").await;
+        let u = object_to(&db, mail, &una, "canal-friends", a, "Cyclists.").await;
+        moderation::report(&db, &bea, &report_words("objection", o)).await.unwrap();
+        moderation::report(&db, &sam, &report_words("objection", u)).await.unwrap();
+
+        // Una changes her reason after the moderator's page showed it: nothing is hidden.
+        let una_item = item(&db, &mia, "objection", u, "harassment").await;
+        let was = seen(&db, &mia, una_item).await;
+        object_to(&db, mail, &una, "canal-friends", a, "Cyclists go too fast.").await;
+        let r = moderation::act_seen(&db, mail, &mia, una_item, &action("hide", "Not needed."), &was).await;
+        assert!(is_invalid(&r, "action", "It changed since you opened the page"), "{r:?}");
+        assert_eq!(meetinghouse_store::purposes::objection(&db, u).await.unwrap().unwrap().hidden_at, None);
+        moderation::act(&db, mail, &mia, una_item, &action("dismiss", "")).await.unwrap();
+
+        let tara_item = item(&db, &mia, "objection", o, "harassment").await;
+        let now_seen = seen(&db, &mia, tara_item).await;
+        let done = moderation::act_seen(&db, mail, &mia, tara_item, &action("hide", "Talk about the text, not the person."), &now_seen).await.unwrap();
+        assert!(done.starts_with("Done."), "{done}");
+        let page = purposes::amendment_page(&db, &s, "canal-friends", a, Some(&bea)).await.unwrap();
+        let hidden = page.objections.iter().find(|x| x.id == o).unwrap();
+        assert!(hidden.hidden_at.is_some());
+        assert_eq!(hidden.reason, "", "the words never reach the page");
+        assert!(!page.may_report_objection(hidden), "not reported again");
+        assert_eq!((page.standing(), page.amendment.standing), (2, 2), "it still counts");
+        assert!(matches!(&moderation::report(&db, &una, &report_words("objection", o)).await, Err(CoreError::Forbidden(m)) if m == moderation::WORDS_REMOVED));
+        assert_eq!(told(&db, &tara, "A moderator removed the reason of your objection").await, 1);
+        assert_eq!(told(&db, &tara, "Your objection counts as before while it stands").await, 1);
+        assert_eq!(told(&db, &bea, "A moderator hid the objection's reason").await, 1);
+        // Her own page keeps her words for the form; a new reason stays hidden.
+        let hers = purposes::amendment_page(&db, &s, "canal-friends", a, Some(&tara)).await.unwrap();
+        assert_eq!(hers.mine.as_ref().unwrap().reason, "Sam should move away.");
+        object_to(&db, mail, &tara, "canal-friends", a, "The towpath is fine as it is.").await;
+        let page = purposes::amendment_page(&db, &s, "canal-friends", a, Some(&bea)).await.unwrap();
+        assert_eq!(page.objections.iter().find(|x| x.id == o).unwrap().reason, "");
+        // Withdrawn and made again, it is still the same objection, still hidden, still counted.
+        purposes::withdraw_objection(&db, &tara, "canal-friends", a).await.unwrap();
+        object_to(&db, mail, &tara, "canal-friends", a, "Really fine.").await;
+        assert!(meetinghouse_store::purposes::objection(&db, o).await.unwrap().unwrap().hidden_at.is_some());
+        assert_eq!(purposes::settle(&db, mail, a, meetinghouse_store::now() + purposes::WINDOW_SECS + 60).await.unwrap(), Some(purposes::Outcome::NotAdopted { standing: 2 }));
+
+        // The public log says what was done, about which amendment.
+        let entries = moderation::log_page(&db, None, 0).await.unwrap().entries;
+        let entry = entries.iter().find(|e| e.row.target_kind == "objection").expect("in the public log");
+        assert_eq!((entry.row.action.as_str(), entry.what.clone(), entry.link.clone()), ("hide", format!("an objection to amendment {a}"), format!("/groups/canal-friends/amendments/{a}")));
+        assert_eq!(entry.row.note, "Talk about the text, not the person.");
+    }
+}
+
+/// Hiding an open amendment's words withdraws it (an amendment readers
+/// cannot read cannot be adopted): its proposer hears why, everyone who
+/// objected hears what became of it, and the reporters hear the outcome;
+/// its page shows "removed by the moderators" for its reason and text. An
+/// adopted amendment keeps its text (a version of the purpose): only its
+/// reason is hidden, and the purpose stays as adopted. The public log keeps
+/// a members-only group's entries to its members.
+#[tokio::test]
+async fn hiding_an_amendments_words_withdraws_it_but_never_undoes_an_adoption() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let (mia, hal, sam, tara, una, bea) =
+            (admin(&db, "mia").await, person(&db, "hal").await, person(&db, "sam").await, person(&db, "tara").await, person(&db, "una").await, person(&db, "bea").await);
+        moderation::save_policy(&db, &mia, &PolicyForm { public_log: true, pause_words: String::new(), review_first: "0".into() }).await.unwrap();
+        purpose_group(&db, &s, &hal, "quiet-circle", "members", &[&sam, &tara, &una]).await;
+        let a = propose(&db, mail, &sam, "quiet-circle", "We look after the canal, and Una is banned from it.", "Una is a menace.").await;
+        object_to(&db, mail, &tara, "quiet-circle", a, "Unkind.").await;
+        object_to(&db, mail, &una, "quiet-circle", a, "This is about me.").await;
+        purposes::withdraw_objection(&db, &una, "quiet-circle", a).await.unwrap();
+        moderation::report(&db, &una, &report_words("amendment", a)).await.unwrap();
+        moderation::report(&db, &tara, &report_words("amendment", a)).await.unwrap();
+
+        let it = item(&db, &mia, "amendment", a, "harassment").await;
+        let was = seen(&db, &mia, it).await;
+        moderation::act_seen(&db, mail, &mia, it, &action("hide", "No amendment about a person."), &was).await.unwrap();
+        let stored = meetinghouse_store::purposes::amendment(&db, a).await.unwrap().unwrap();
+        assert_eq!(stored.state, "withdrawn");
+        assert!(stored.hidden_at.is_some() && stored.hidden_at == stored.settled_at);
+        let page = purposes::amendment_page(&db, &s, "quiet-circle", a, Some(&tara)).await.unwrap();
+        assert!(page.words_hidden() && page.text_hidden() && page.withdrawn_by_moderators());
+        assert!(page.why_html.is_empty() && page.proposed_html.is_empty() && page.diff.is_empty());
+        assert!(page.amendment.text.is_empty() && page.amendment.why.is_empty());
+        assert!(!page.may_report());
+        assert_eq!(page.objections.iter().map(|o| o.counted_at_settling.clone().unwrap_or_default()).collect::<Vec<_>>(), vec!["counted", "withdrawn"]);
+        assert_eq!(told(&db, &sam, "A moderator removed the words of your amendment").await, 1);
+        assert_eq!(told(&db, &sam, "so it is withdrawn. Why: No amendment about a person.").await, 1);
+        for who in [&tara, &una] {
+            assert_eq!(told(&db, who, "was withdrawn: the moderators removed its words").await, 1, "{}", who.handle);
+            assert_eq!(told(&db, who, "A moderator hid the amendment's words and withdrew it").await, 1, "{}", who.handle);
+        }
+        assert_eq!(purposes::settle_due(&db, mail, meetinghouse_store::now() + purposes::WINDOW_SECS + 60).await.unwrap(), 0);
+        assert_eq!(purposes::page(&db, &s, "quiet-circle", Some(&tara)).await.unwrap().current.version, 1);
+        // The public log leaves it out for people outside the group; members see it.
+        let kinds = |entries: Vec<moderation::LogEntry>| entries.into_iter().filter(|e| e.row.target_kind == "amendment").count();
+        assert_eq!(kinds(moderation::log_page(&db, None, 0).await.unwrap().entries), 0);
+        assert_eq!(kinds(moderation::log_page(&db, Some(&bea), 0).await.unwrap().entries), 0);
+        assert_eq!(kinds(moderation::log_page(&db, Some(&tara), 0).await.unwrap().entries), 1);
+
+        // Adopted, it stays adopted: only its reason is hidden.
+        let b = propose(&db, mail, &sam, "quiet-circle", "We look after the canal and its herons.", "Herons, and Hal never helps.").await;
+        assert_eq!(purposes::settle(&db, mail, b, meetinghouse_store::now() + purposes::WINDOW_SECS + 60).await.unwrap(), Some(purposes::Outcome::Adopted { version: 2 }));
+        moderation::report(&db, &hal, &report_words("amendment", b)).await.unwrap();
+        let it = item(&db, &mia, "amendment", b, "harassment").await;
+        let q = moderation::queue(&db, &mia).await.unwrap().into_iter().find(|q| q.report.id == it).unwrap();
+        assert!(q.choices.iter().any(|(k, label)| *k == "hide" && label.starts_with("Hide its reason")), "{:?}", q.choices);
+        moderation::act_seen(&db, mail, &mia, it, &action("hide", "Be kind to Hal."), &q.version).await.unwrap();
+        let page = purposes::amendment_page(&db, &s, "quiet-circle", b, Some(&tara)).await.unwrap();
+        assert_eq!(page.amendment.state, "adopted");
+        assert!(page.words_hidden() && !page.text_hidden() && !page.withdrawn_by_moderators());
+        assert!(page.why_html.is_empty() && page.proposed_html.contains("herons"));
+        let p = purposes::page(&db, &s, "quiet-circle", Some(&tara)).await.unwrap();
+        assert_eq!((p.current.version, p.current.text.as_str()), (2, "We look after the canal and its herons."));
+        assert_eq!(told(&db, &sam, "A moderator removed the reason you gave for your amendment").await, 1);
+        assert_eq!(told(&db, &hal, "A moderator hid the amendment's reason").await, 1);
+    }
+}
+
+/// Migration 0037 rebuilds the reports table on SQLite (and widens its CHECK
+/// on PostgreSQL): every report stays with its id, and the moderation log
+/// and a story's removal still name the report they came from.
+async fn reports_through_0037(db: Db) {
+    db.migrate_to(36).await.unwrap();
+    let s = Settings::load(&db).await.unwrap();
+    let mail = Mailer { settings: &s, base_url: "https://town.example" };
+    let (mia, ann, bea) = (admin(&db, "mia").await, person(&db, "ann").await, person(&db, "bea").await);
+    let subject = story(&db, &s, &ann).await;
+    let story_id = story_id(subject);
+    let r = conversations::post(&db, mail, &bea, subject, &reply("Nobody cares.")).await.unwrap();
+    moderation::report(&db, &ann, &report_reply(r, "harassment")).await.unwrap();
+    moderation::report(&db, &bea, &report_story(story_id, "spam")).await.unwrap();
+    moderation::report(&db, &bea, &report_person("ann")).await.unwrap();
+    let hidden = item(&db, &mia, "reply", r, "harassment").await;
+    moderation::act(&db, mail, &mia, hidden, &action("hide", "Be kind.")).await.unwrap();
+    let removed = item(&db, &mia, "story", story_id, "spam").await;
+    moderation::act(&db, mail, &mia, removed, &action("hide", "Spam.")).await.unwrap();
+    let open = item(&db, &mia, "person", ann.id, "harassment").await;
+    let mut before = Vec::new();
+    for id in 1..=open {
+        before.push(format!("{:?}", store::report_by_id(&db, id).await.unwrap()));
+    }
+    let links: Vec<(String, Option<i64>)> = moderation::log(&db, Some(&mia), 0).await.unwrap().into_iter().map(|e| (e.row.action, e.row.report_id)).collect();
+    assert_eq!(links, vec![("hide".to_string(), Some(removed)), ("hide".to_string(), Some(hidden))]);
+
+    db.migrate().await.unwrap_or_else(|e| panic!("0037 over stored reports: {e}"));
+
+    let mut after = Vec::new();
+    for id in 1..=open {
+        after.push(format!("{:?}", store::report_by_id(&db, id).await.unwrap()));
+    }
+    assert_eq!(after, before, "every report kept, with its id");
+    let kept: Vec<(String, Option<i64>)> = moderation::log(&db, Some(&mia), 0).await.unwrap().into_iter().map(|e| (e.row.action, e.row.report_id)).collect();
+    assert_eq!(kept, links, "the log still names the reports it settled");
+    assert_eq!(store::story_removal(&db, story_id).await.unwrap().unwrap().report_id, Some(removed), "the removal still names its report");
+    assert!(matches!(moderation::report(&db, &bea, &report_person("ann")).await, Err(CoreError::Invalid(_))), "one open report at a time");
+    // And an amendment can be reported now.
+    purpose_group(&db, &s, &ann, "canal-friends", "public", &[&bea]).await;
+    let a = propose(&db, mail, &bea, "canal-friends", "We look after the canal and its towpath.", "Towpath.").await;
+    moderation::report(&db, &mia, &report_words("amendment", a)).await.unwrap();
+    assert_eq!(moderation::queue(&db, &mia).await.unwrap().iter().filter(|q| q.report.target_kind == "amendment").count(), 1);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn migration_0037_keeps_reports_and_their_links() {
+    let dir = meetinghouse_store::test_databases::temp_dir("mh_reports_0037");
+    let options = meetinghouse_store::DbOptions { max_connections: 4 };
+    reports_through_0037(Db::open_sqlite(&dir.join("test.db"), &options).await.unwrap()).await;
+    if let Some(url) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        let url = meetinghouse_store::test_databases::create(&url, "mh_reports_0037").await.unwrap();
+        reports_through_0037(Db::connect(&url, &options).await.unwrap()).await;
     }
 }

@@ -671,3 +671,189 @@ async fn only_a_proposal_that_would_be_taken_uses_up_the_budget() {
         assert!(purposes::page(&db, &s, "canal-friends", None).await.unwrap().open.is_empty(), "nothing was written past the budget");
     }
 }
+
+/// The objection of `who` on an amendment's page.
+fn objection_of<'p>(page: &'p purposes::AmendmentPage, who: &Actor) -> &'p purposes::ObjectionRow {
+    page.objections.iter().find(|o| o.person_id == who.id).unwrap_or_else(|| panic!("no objection by {}", who.handle))
+}
+
+/// What was recorded of each objection when its amendment left `open`, by
+/// author (as `viewer` sees the page).
+async fn recorded(db: &Db, s: &Settings, viewer: &Actor, slug: &str, id: i64) -> Vec<(String, Option<String>)> {
+    let page = purposes::amendment_page(db, s, slug, id, Some(viewer)).await.unwrap();
+    page.objections.iter().map(|o| (o.handle.clone(), o.counted_at_settling.clone())).collect()
+}
+
+/// Settling records on each objection whether it counted then, and why not
+/// (migration 0036): the page keeps saying how things stood when the
+/// amendment was settled, whoever leaves, comes back, is suspended or lets
+/// their account lapse later. So does an amendment withdrawn by its proposer
+/// or superseded by an adoption. An amendment settled before anything was
+/// recorded is worked out as things are now, as its page always did.
+#[tokio::test]
+async fn settling_keeps_how_each_objection_counted_then() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (grace, mei, una, bea, tom) =
+            (person(&db, "grace").await, person(&db, "mei").await, person(&db, "una").await, person(&db, "bea").await, person(&db, "tom").await);
+        group(&db, &s, &grace, "reading-circle", "members", "invite", "We read together.").await;
+        for who in [&mei, &una, &bea, &tom] {
+            groups::invite_person(&db, &grace, "reading-circle", &who.handle).await.unwrap();
+            groups::join(&db, &s, who, "reading-circle").await.unwrap();
+        }
+        let a = purposes::propose(&db, mail(&s), &grace, "reading-circle", &amend("We read together, aloud.", "Aloud.")).await.unwrap();
+        let b = purposes::propose(&db, mail(&s), &grace, "reading-circle", &amend("We read together, in the garden.", "Sun.")).await.unwrap();
+        for who in [&mei, &una, &bea, &tom] {
+            purposes::object(&db, mail(&s), who, "reading-circle", a, &because("Not like this.")).await.unwrap();
+        }
+        purposes::object(&db, mail(&s), &tom, "reading-circle", b, &because("Rain.")).await.unwrap();
+        // Nothing is recorded while an amendment is open.
+        assert!(recorded(&db, &s, &grace, "reading-circle", a).await.iter().all(|(_, r)| r.is_none()));
+        // Its proposer withdraws b: Tom's objection counted then.
+        purposes::withdraw(&db, mail(&s), &grace, "reading-circle", b).await.unwrap();
+        assert_eq!(recorded(&db, &s, &grace, "reading-circle", b).await, vec![("tom".to_string(), Some("counted".to_string()))]);
+
+        // Mei leaves, Una withdraws hers, Bea's account is suspended; Tom's stands.
+        groups::leave(&db, &mei, "reading-circle").await.unwrap();
+        purposes::withdraw_objection(&db, &una, "reading-circle", a).await.unwrap();
+        db.execute_admin(&format!("UPDATE people SET status = 'suspended' WHERE id = {}", bea.id)).await.unwrap();
+        assert_eq!(purposes::settle(&db, mail(&s), a, after_the_window()).await.unwrap(), Some(Outcome::NotAdopted { standing: 1 }));
+        let want = vec![
+            ("mei".to_string(), Some("left".to_string())),
+            ("una".to_string(), Some("withdrawn".to_string())),
+            ("bea".to_string(), Some("inactive".to_string())),
+            ("tom".to_string(), Some("counted".to_string())),
+        ];
+        assert_eq!(recorded(&db, &s, &grace, "reading-circle", a).await, want);
+
+        // Then everything changes: Mei comes back, Bea's account is active
+        // again, Tom leaves. The settled pages still say how things stood.
+        groups::invite_person(&db, &grace, "reading-circle", "mei").await.unwrap();
+        groups::join(&db, &s, &mei, "reading-circle").await.unwrap();
+        db.execute_admin(&format!("UPDATE people SET status = 'active' WHERE id = {}", bea.id)).await.unwrap();
+        groups::leave(&db, &tom, "reading-circle").await.unwrap();
+        let page = purposes::amendment_page(&db, &s, "reading-circle", a, Some(&grace)).await.unwrap();
+        assert_eq!((page.standing(), page.amendment.standing), (1, 1), "Tom's objection counted when it was settled");
+        assert_eq!(page.not_counted(objection_of(&page, &mei)).as_deref(), Some("not counted: mei was no longer a member when it was settled"));
+        assert_eq!(page.not_counted(objection_of(&page, &bea)).as_deref(), Some("not counted: bea’s account was not active when it was settled"));
+        assert_eq!(page.not_counted(objection_of(&page, &una)), None, "withdrawn, and shown so");
+        assert_eq!(page.not_counted(objection_of(&page, &tom)), None);
+        assert!(page.counts(objection_of(&page, &tom)) && !page.counts(objection_of(&page, &mei)));
+        let page = purposes::amendment_page(&db, &s, "reading-circle", b, Some(&grace)).await.unwrap();
+        assert_eq!((page.standing(), page.not_counted(objection_of(&page, &tom))), (1, None));
+        let listed = purposes::page(&db, &s, "reading-circle", Some(&grace)).await.unwrap().settled;
+        assert_eq!(listed.iter().find(|x| x.id == a).unwrap().standing, 1);
+
+        // An amendment superseded by an adoption records its objections too.
+        let c = purposes::propose(&db, mail(&s), &grace, "reading-circle", &amend("We read together, weekly.", "Weekly.")).await.unwrap();
+        let d = purposes::propose(&db, mail(&s), &mei, "reading-circle", &amend("We read together, monthly.", "Monthly.")).await.unwrap();
+        purposes::object(&db, mail(&s), &bea, "reading-circle", d, &because("Too rare.")).await.unwrap();
+        assert_eq!(purposes::settle(&db, mail(&s), c, after_the_window()).await.unwrap(), Some(Outcome::Adopted { version: 2 }));
+        assert_eq!(recorded(&db, &s, &grace, "reading-circle", d).await, vec![("bea".to_string(), Some("counted".to_string()))]);
+        groups::leave(&db, &bea, "reading-circle").await.unwrap();
+        let page = purposes::amendment_page(&db, &s, "reading-circle", d, Some(&grace)).await.unwrap();
+        assert_eq!((page.amendment.state.as_str(), page.standing(), page.not_counted(objection_of(&page, &bea))), ("superseded", 1, None));
+
+        // Settled before migration 0036 recorded anything: worked out as things are now.
+        db.execute_admin(&format!("UPDATE purpose_objections SET counted_at_settling = NULL WHERE amendment_id = {a}")).await.unwrap();
+        let page = purposes::amendment_page(&db, &s, "reading-circle", a, Some(&grace)).await.unwrap();
+        assert_eq!(page.not_counted(objection_of(&page, &mei)), None, "Mei is a member again");
+        assert_eq!(page.not_counted(objection_of(&page, &tom)).as_deref(), Some("tom is no longer a member"));
+        assert_eq!(page.not_counted(objection_of(&page, &bea)).as_deref(), Some("bea is no longer a member"), "she left since");
+        assert_eq!(page.standing(), 1);
+    }
+}
+
+/// A database migrated to just before 0036 with an amendment settled then,
+/// migrated the rest of the way: nothing was recorded of its objections,
+/// so its page works out as things are now whether they count.
+async fn settled_before_0036(db: Db) {
+    db.migrate_to(35).await.unwrap();
+    for (n, handle) in ["ann", "ben"].iter().enumerate() {
+        db.execute_admin(&format!(
+            "INSERT INTO people (email, email_lower, handle, handle_lower, display_name, password_hash, created_at) \
+             VALUES ('{handle}@example.org', '{handle}@example.org', '{handle}', '{handle}', '{handle}', 'x', {n})"
+        ))
+        .await
+        .unwrap();
+    }
+    let setup = [
+        "INSERT INTO community_groups (slug, name, purpose, visibility, join_policy, created_by, created_at) \
+         SELECT 'old-group', 'Old Group', 'We were here first.', 'public', 'open', id, 1234 FROM people WHERE handle = 'ann'",
+        "INSERT INTO purpose_amendments (group_id, base_version, text, why, proposed_by, proposed_at, closes_at, state, settled_at) \
+         SELECT g.id, 1, 'We are here.', 'Now.', p.id, 2000, 3000, 'not_adopted', 3001 FROM community_groups g, people p WHERE p.handle = 'ann'",
+        "INSERT INTO purpose_objections (amendment_id, person_id, reason, created_at, updated_at) \
+         SELECT a.id, p.id, 'Not now.', 2500, 2500 FROM purpose_amendments a, people p WHERE p.handle = 'ben'",
+    ];
+    for sql in setup {
+        db.execute_admin(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    db.migrate().await.unwrap();
+    let s = Settings::load(&db).await.unwrap();
+    let g = meetinghouse_store::groups::by_slug(&db, "old-group").await.unwrap().unwrap();
+    let id = meetinghouse_store::purposes::settled_amendments(&db, g.id, 10).await.unwrap()[0].id;
+    let page = purposes::amendment_page(&db, &s, "old-group", id, None).await.unwrap();
+    assert_eq!(page.objections.len(), 1);
+    assert_eq!(page.objections[0].counted_at_settling, None);
+    assert_eq!(page.objections[0].hidden_at, None);
+    assert_eq!(page.amendment.hidden_at, None);
+    // Ben is not a member (now, and so as far as the page can tell).
+    assert_eq!(page.not_counted(&page.objections[0]).as_deref(), Some("ben is no longer a member"));
+    db.close().await;
+}
+
+#[tokio::test]
+async fn an_amendment_settled_before_migration_0036_is_worked_out_as_things_are_now() {
+    let dir = test_databases::temp_dir("mh_purposes_0036");
+    settled_before_0036(Db::open_sqlite(&dir.join("test.db"), &DbOptions { max_connections: 4 }).await.unwrap()).await;
+    if let Some(url) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        let url = test_databases::create(&url, "mh_purposes_0036").await.unwrap();
+        settled_before_0036(Db::connect(&url, &DbOptions { max_connections: 4 }).await.unwrap()).await;
+    }
+}
+
+fn report(kind: &str, id: i64) -> ReportForm {
+    ReportForm { target_kind: kind.into(), target: id.to_string(), category: "harassment".into(), details: String::new() }
+}
+
+/// An objection whose author the moderators suspend or ban stops counting
+/// (an active account takes part, a suspended one does not), so a
+/// bad-faith objector is dealt with by suspending the person, never by
+/// setting their objection aside. Settling records it as `inactive`, and
+/// lifting the suspension afterwards does not change what was recorded.
+#[tokio::test]
+async fn a_suspended_or_banned_objectors_objection_stops_counting() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, sam, tara, una, ada) =
+            (person(&db, "claire").await, person(&db, "sam").await, person(&db, "tara").await, person(&db, "una").await, admin(&db, "ada").await);
+        group(&db, &s, &claire, "canal-friends", "public", "open", "We look after the canal.").await;
+        for who in [&sam, &tara, &una] {
+            groups::join(&db, &s, who, "canal-friends").await.unwrap();
+        }
+        let a = purposes::propose(&db, mail(&s), &sam, "canal-friends", &amend("We look after the canal and its towpath.", "Towpath.")).await.unwrap();
+        purposes::object(&db, mail(&s), &tara, "canal-friends", a, &because("You are all idiots.")).await.unwrap();
+        purposes::object(&db, mail(&s), &una, "canal-friends", a, &because("Same as Tara, forever.")).await.unwrap();
+        assert_eq!(purposes::amendment_page(&db, &s, "canal-friends", a, None).await.unwrap().standing(), 2);
+
+        let page = purposes::amendment_page(&db, &s, "canal-friends", a, None).await.unwrap();
+        for (who, action) in [(&tara, "suspend"), (&una, "ban")] {
+            let objection = objection_of(&page, who).id;
+            moderation::report(&db, &sam, &report("objection", objection)).await.unwrap();
+            let item = moderation::queue(&db, &ada).await.unwrap().into_iter().find(|q| q.report.target_id == objection).unwrap();
+            let form = moderation::ActionForm { action: action.into(), note: "Objecting in bad faith.".into(), days: "3".into(), ..Default::default() };
+            moderation::act(&db, mail(&s), &ada, item.report.id, &form).await.unwrap();
+        }
+        let page = purposes::amendment_page(&db, &s, "canal-friends", a, None).await.unwrap();
+        assert_eq!((page.standing(), page.amendment.standing), (0, 0));
+        assert_eq!(page.not_counted(objection_of(&page, &tara)).as_deref(), Some("no longer counted: tara’s account is no longer active"));
+        assert_eq!(objection_of(&page, &una).reason, "Same as Tara, forever.", "their words are not hidden: the person was dealt with");
+
+        assert_eq!(purposes::settle(&db, mail(&s), a, after_the_window()).await.unwrap(), Some(Outcome::Adopted { version: 2 }));
+        let tara_row = meetinghouse_store::people::by_handle(&db, "tara").await.unwrap().unwrap();
+        moderation::lift(&db, mail(&s), &ada, tara_row.id, "Cooled off.").await.unwrap();
+        let page = purposes::amendment_page(&db, &s, "canal-friends", a, None).await.unwrap();
+        assert_eq!(page.not_counted(objection_of(&page, &tara)).as_deref(), Some("not counted: tara’s account was not active when it was settled"));
+        assert_eq!(page.not_counted(objection_of(&page, &una)).as_deref(), Some("not counted: una’s account was not active when it was settled"));
+    }
+}

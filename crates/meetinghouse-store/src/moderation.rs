@@ -99,7 +99,9 @@ pub async fn insert_report(
 /// the story's organisation (`org_id`: the one it speaks for) and the prompt
 /// it answers (`prompt_id`); the caller passes its group. A story's review
 /// request (its author asking the instance moderators to look again at a
-/// story they removed) records none: only they may restore it.
+/// story they removed) records none: only they may restore it. A report
+/// about an amendment or an objection (migration 0037) records none either
+/// (the caller passes no group): only instance moderators decide it.
 pub fn insert_report_into(
     b: &mut Batch,
     reporter: Option<i64>,
@@ -134,7 +136,8 @@ pub async fn report_by_id(db: &Db, id: i64) -> Result<Option<ReportRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
 }
 
-/// The open reports about one thing (a reply, a story, a person), oldest first.
+/// The open reports about one thing (a reply, a story, a person, an
+/// amendment, an objection), oldest first.
 pub async fn open_reports_about(db: &Db, target_kind: &str, target_id: i64) -> Result<Vec<ReportRow>> {
     let sql = format!("SELECT {COLUMNS} FROM reports WHERE status = 'open' AND target_kind = $1 AND target_id = $2 ORDER BY id");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(target_kind).bind(target_id).fetch_all(&db.pool).await?)
@@ -215,8 +218,8 @@ macro_rules! admin_orgs {
 
 /// Open items, oldest first: every one (`host` = None) or those in the
 /// queue of person `host`, leaving out those about `not_about` (a person
-/// id, 0 for nobody): reports of that person, of their replies or of their
-/// stories.
+/// id, 0 for nobody): reports of that person, of their replies, of their
+/// stories, or of their amendments and objections.
 ///
 /// A host's queue holds the open reports whose recorded scope they host
 /// now: a group they host, an organisation they are active staff or an
@@ -228,7 +231,9 @@ macro_rules! admin_orgs {
 pub async fn open_reports(db: &Db, host: Option<i64>, not_about: i64, limit: i64) -> Result<Vec<ReportRow>> {
     const NOT_ABOUT: &str = "NOT (target_kind = 'person' AND target_id = $1) \
          AND NOT (target_kind = 'reply' AND EXISTS (SELECT 1 FROM replies r WHERE r.id = reports.target_id AND r.author_person = $1)) \
-         AND NOT (target_kind = 'story' AND EXISTS (SELECT 1 FROM stories s WHERE s.id = reports.target_id AND s.author_person = $1))";
+         AND NOT (target_kind = 'story' AND EXISTS (SELECT 1 FROM stories s WHERE s.id = reports.target_id AND s.author_person = $1)) \
+         AND NOT (target_kind = 'amendment' AND EXISTS (SELECT 1 FROM purpose_amendments pa WHERE pa.id = reports.target_id AND pa.proposed_by = $1)) \
+         AND NOT (target_kind = 'objection' AND EXISTS (SELECT 1 FROM purpose_objections po WHERE po.id = reports.target_id AND po.person_id = $1))";
     match host {
         None => {
             let sql = format!("SELECT {COLUMNS} FROM reports WHERE status = 'open' AND {NOT_ABOUT} ORDER BY id LIMIT $2");
@@ -412,7 +417,9 @@ pub struct ActionRow {
     pub until_at: Option<i64>,
     pub created_at: i64,
     /// For an action on a reply, what the reply is about (for who may read
-    /// the entry); `None` for other targets, or a reply no longer stored.
+    /// the entry); for one on an amendment or an objection, the amendment
+    /// (`amendment`, its id); `None` for other targets, or a reply or an
+    /// objection no longer stored.
     pub subject_kind: Option<String>,
     pub subject_id: Option<i64>,
 }
@@ -421,9 +428,13 @@ pub struct ActionRow {
 pub async fn actions(db: &Db, before: i64, limit: i64) -> Result<Vec<ActionRow>> {
     Ok(sqlx::query_as(
         "SELECT a.id, p.handle AS moderator_handle, a.report_id, a.target_kind, a.target_id, a.action, a.note, a.until_at, a.created_at, \
-             r.subject_kind, r.subject_id \
+             CASE a.target_kind WHEN 'reply' THEN r.subject_kind WHEN 'amendment' THEN 'amendment' \
+                 WHEN 'objection' THEN CASE WHEN po.id IS NULL THEN NULL ELSE 'amendment' END END AS subject_kind, \
+             CASE a.target_kind WHEN 'reply' THEN r.subject_id WHEN 'amendment' THEN a.target_id \
+                 WHEN 'objection' THEN po.amendment_id END AS subject_id \
          FROM moderation_actions a LEFT JOIN people p ON p.id = a.moderator \
          LEFT JOIN replies r ON a.target_kind = 'reply' AND r.id = a.target_id \
+         LEFT JOIN purpose_objections po ON a.target_kind = 'objection' AND po.id = a.target_id \
          WHERE ($1 = 0 OR a.id < $1) ORDER BY a.id DESC LIMIT $2",
     )
     .bind(before)

@@ -137,9 +137,12 @@ macro_rules! author_takes_part {
 }
 
 /// An amendment, with its proposer's handle and name and how many of its
-/// objections stand: not withdrawn, by someone who still takes part in the
-/// group (`author_takes_part!`), read as things are now. In the settling
-/// transaction (after [`lock_amendment`]) that is the number settling counts.
+/// objections stand: while it is open (and for one that left `open` before
+/// migration 0036, which recorded nothing), those not withdrawn, by someone
+/// who still takes part in the group (`author_takes_part!`), read as things
+/// are now; once it has left `open`, those recorded as counted then
+/// ([`record_counting`]). In the settling transaction (after
+/// [`lock_amendment`]) that is the number settling counts.
 #[derive(Debug, Clone, FromRow)]
 pub struct AmendmentRow {
     pub id: i64,
@@ -156,14 +159,19 @@ pub struct AmendmentRow {
     pub state: String,
     pub settled_at: Option<i64>,
     pub standing: i64,
+    /// When the moderators hid its words (migration 0037): readers see
+    /// "removed by the moderators" instead of its reason and, unless it was
+    /// adopted, its text. `None` while they are shown.
+    pub hidden_at: Option<i64>,
 }
 
 const AMENDMENT: &str = concat!(
     "SELECT a.id, a.group_id, a.base_version, a.text, a.why, a.proposed_by, p.handle AS proposer_handle, \
         p.display_name AS proposer_name, a.proposed_at, a.closes_at, a.state, a.settled_at, \
-        (SELECT COUNT(*) FROM purpose_objections o WHERE o.amendment_id = a.id AND o.withdrawn_at IS NULL AND ",
+        (SELECT COUNT(*) FROM purpose_objections o WHERE o.amendment_id = a.id AND (o.counted_at_settling = 'counted' \
+            OR (o.counted_at_settling IS NULL AND o.withdrawn_at IS NULL AND ",
     author_takes_part!("a.group_id"),
-    ") AS standing \
+    "))) AS standing, a.hidden_at \
     FROM purpose_amendments a JOIN people p ON p.id = a.proposed_by"
 );
 
@@ -261,6 +269,32 @@ pub async fn leave_open(tx: &mut Tx, id: i64, state: &str, at: i64) -> Result<bo
     Ok(done.rows_affected() == 1)
 }
 
+/// Records on each objection to amendment `amendment_id` (of group
+/// `group_id`) whether it counts as things are now, and if not why
+/// (`purpose_objections.counted_at_settling`, migration 0036): `counted`,
+/// `withdrawn`, `left` (an active account no longer in the group, by the
+/// store's one rule of membership) or `inactive` (an account that is not
+/// active). Called in the transaction that moves the amendment out of
+/// `open`, after its row lock, so what is recorded is what that transaction
+/// read (settling: the objections it counted). Objections already recorded
+/// keep what they have.
+pub async fn record_counting(tx: &mut Tx, amendment_id: i64, group_id: i64) -> Result<()> {
+    sqlx::query(concat!(
+        "UPDATE purpose_objections AS o SET counted_at_settling = CASE \
+             WHEN o.withdrawn_at IS NOT NULL THEN 'withdrawn' \
+             WHEN NOT EXISTS (SELECT 1 FROM people ip WHERE ip.id = o.person_id AND ip.status = 'active') THEN 'inactive' \
+             WHEN ",
+        author_takes_part!("$2"),
+        " THEN 'counted' ELSE 'left' END \
+         WHERE o.amendment_id = $1 AND o.counted_at_settling IS NULL"
+    ))
+    .bind(amendment_id)
+    .bind(group_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Marks superseded every amendment of a group still open on a base older
 /// than `version` (just adopted); returns each one's (id, proposer), by id.
 pub async fn supersede_older(tx: &mut Tx, group_id: i64, version: i64, at: i64) -> Result<Vec<(i64, i64)>> {
@@ -315,21 +349,66 @@ pub struct ObjectionRow {
     pub author_takes_part: i64,
     /// Its author's account status (`active`, `suspended`, …).
     pub author_status: String,
+    /// Whether it counted when its amendment left `open`, and if not why
+    /// ([`record_counting`]): `counted`, `withdrawn`, `left` or `inactive`.
+    /// `None` while the amendment is open, and for an amendment that left
+    /// `open` before migration 0036.
+    pub counted_at_settling: Option<String>,
+    /// When the moderators hid its reason (migration 0037); `None` while it
+    /// is shown. It counts (or not) all the same.
+    pub hidden_at: Option<i64>,
 }
+
+const OBJECTION: &str = concat!(
+    "SELECT o.id, o.amendment_id, o.person_id, p.handle, p.display_name, o.reason, o.created_at, o.updated_at, o.withdrawn_at, \
+     CAST(CASE WHEN ",
+    author_takes_part!("a.group_id"),
+    " THEN 1 ELSE 0 END AS BIGINT) AS author_takes_part, p.status AS author_status, o.counted_at_settling, o.hidden_at \
+     FROM purpose_objections o JOIN people p ON p.id = o.person_id JOIN purpose_amendments a ON a.id = o.amendment_id"
+);
 
 /// An amendment's objections, withdrawn ones too, the first made first.
 pub async fn objections(db: &Db, amendment_id: i64) -> Result<Vec<ObjectionRow>> {
-    Ok(sqlx::query_as(concat!(
-        "SELECT o.id, o.amendment_id, o.person_id, p.handle, p.display_name, o.reason, o.created_at, o.updated_at, o.withdrawn_at, \
-         CAST(CASE WHEN ",
-        author_takes_part!("a.group_id"),
-        " THEN 1 ELSE 0 END AS BIGINT) AS author_takes_part, p.status AS author_status \
-         FROM purpose_objections o JOIN people p ON p.id = o.person_id JOIN purpose_amendments a ON a.id = o.amendment_id \
-         WHERE o.amendment_id = $1 ORDER BY o.created_at, o.id"
-    ))
-    .bind(amendment_id)
-    .fetch_all(&db.pool)
-    .await?)
+    let sql = format!("{OBJECTION} WHERE o.amendment_id = $1 ORDER BY o.created_at, o.id");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(amendment_id).fetch_all(&db.pool).await?)
+}
+
+/// One objection, by its id (what a report about it names).
+pub async fn objection(db: &Db, id: i64) -> Result<Option<ObjectionRow>> {
+    let sql = format!("{OBJECTION} WHERE o.id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
+}
+
+/// Hides an amendment's words (`hidden_at`), a moderator's decision: only
+/// while they are shown, in the state and with the text and reason the
+/// moderator judged; false, changing nothing, otherwise. Read after
+/// [`lock_amendment`] in the decision's transaction.
+pub async fn hide_amendment(tx: &mut Tx, id: i64, state: &str, text: &str, why: &str, at: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE purpose_amendments SET hidden_at = $5 \
+         WHERE id = $1 AND hidden_at IS NULL AND state = $2 AND text = $3 AND why = $4",
+    )
+    .bind(id)
+    .bind(state)
+    .bind(text)
+    .bind(why)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Hides an objection's reason (`hidden_at`), a moderator's decision: only
+/// while it is shown and with the reason the moderator judged; false,
+/// changing nothing, otherwise. Whether it counts is not touched.
+pub async fn hide_objection(tx: &mut Tx, id: i64, reason: &str, at: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE purpose_objections SET hidden_at = $3 WHERE id = $1 AND hidden_at IS NULL AND reason = $2")
+        .bind(id)
+        .bind(reason)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Whether `person` has an objection to an amendment, read in a

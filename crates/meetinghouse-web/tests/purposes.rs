@@ -4,7 +4,8 @@
 //! withdraw their objections, the proposer withdraws; people outside a
 //! members-only group get "not found" on every purpose page and action; a
 //! form without its token changes nothing; once settled, the purpose page
-//! shows version 2 and the version page what changed, word by word.
+//! shows version 2 and the version page what changed, word by word, and the
+//! amendment's page how each objection counted then (migration 0036).
 
 use axum::http::StatusCode;
 use meetinghouse_core::notifications::Mailer;
@@ -313,7 +314,8 @@ async fn an_objection_from_someone_who_left_is_shown_no_longer_counted_and_an_ar
         assert_eq!(settle(&sam).await, 1);
         let page = sam.get(&at).await.body;
         assert!(page.contains("<strong>Adopted.</strong>"), "{page}");
-        assert!(page.contains("<strong>no longer counted: claire is no longer a member</strong>"), "{page}");
+        // Settled, it says how things stood then (migration 0036).
+        assert!(page.contains("<strong>not counted: claire was no longer a member when it was settled</strong>"), "{page}");
 
         // An archived group's open amendment says what will become of it, and is superseded.
         let at = propose(&mut sam, "canal-friends", "We look after the canal, its towpath and its herons.", "Herons.").await;
@@ -327,5 +329,33 @@ async fn an_objection_from_someone_who_left_is_shown_no_longer_counted_and_an_ar
         assert!(page.contains("<strong>Superseded.</strong>"), "{page}");
         assert!(page.contains("Group canal-friends was archived when its window closed"), "{page}");
         assert!(sam.get("/groups/canal-friends/purpose").await.body.contains(NEW_PURPOSE), "the purpose stayed version 2");
+    }
+}
+
+/// A settled amendment's page says how each objection counted when it was
+/// settled (migration 0036), not how things stand later: an objector who
+/// left is marked as no longer a member then, and stays so marked after
+/// coming back.
+#[tokio::test]
+async fn a_settled_amendment_keeps_saying_how_each_objection_counted() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        start_group(&mut sam, "canal-friends", "public", "open").await;
+        let (mut claire, mut tara) = (sam.other_browser(), sam.other_browser());
+        for (app, handle) in [(&mut claire, "claire"), (&mut tara, "tara")] {
+            app.sign_up(handle).await;
+            assert_eq!(app.submit("/groups/canal-friends", "/groups/canal-friends/join", &[]).await.status, StatusCode::SEE_OTHER);
+        }
+        let at = propose(&mut claire, "canal-friends", NEW_PURPOSE, "Towpath.").await;
+        assert_eq!(tara.submit(&at, &format!("{at}/object"), &[("reason", "Cyclists.")]).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(tara.submit("/groups/canal-friends", "/groups/canal-friends/leave", &[]).await.status, StatusCode::SEE_OTHER);
+        assert!(sam.get(&at).await.body.contains("no longer counted: tara is no longer a member"));
+        assert_eq!(settle(&sam).await, 1);
+        let said = "<strong>not counted: tara was no longer a member when it was settled</strong>";
+        assert!(sam.get(&at).await.body.contains(said), "{}", sam.get(&at).await.body);
+        // She comes back: the settled page still says how it stood then.
+        assert_eq!(tara.submit("/groups/canal-friends", "/groups/canal-friends/join", &[]).await.status, StatusCode::SEE_OTHER);
+        let page = sam.get(&at).await.body;
+        assert!(page.contains(said) && !page.contains("<strong>stands</strong>"), "{page}");
     }
 }

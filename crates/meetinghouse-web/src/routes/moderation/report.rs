@@ -1,4 +1,4 @@
-//! `GET /report?kind=reply|story|person&target=ID|HANDLE` (the form) and
+//! `GET /report?kind=reply|story|person|amendment|objection&target=ID|HANDLE` (the form) and
 //! `POST /report`. The author of a story the moderators removed asks for a
 //! review through the same form (category `review-request`, from the
 //! story's page).
@@ -36,6 +36,8 @@ fn page(viewer: &Viewer, form: FormData, errors: FieldErrors, status: StatusCode
     let what = match form.get("target_kind") {
         "person" => format!("the person @{}", form.get("target")),
         "story" => "a story".to_string(),
+        "amendment" => "an amendment to a group's purpose".to_string(),
+        "objection" => "an objection to an amendment".to_string(),
         _ => "a reply".to_string(),
     };
     let title = if review { "Ask for a review" } else { "Report" };

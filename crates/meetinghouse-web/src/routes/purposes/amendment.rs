@@ -1,8 +1,10 @@
 //! `GET /groups/{slug}/amendments/{id}` — an amendment: what it changes in
 //! the version it amends, word by word, why, its state and when its window
 //! closes (on the meeting house's clock), every objection (withdrawn ones
-//! marked), the forms to object, change or withdraw one's objection and to
-//! withdraw the amendment, and its conversation.
+//! marked, and once it is settled as each counted then), the forms to
+//! object, change or withdraw one's objection and to withdraw the
+//! amendment, links to report it and each objection (words the moderators
+//! hid shown as removed), and its conversation.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -39,6 +41,11 @@ impl AmendmentShow {
     /// Whether the viewer's objection stands.
     fn mine_stands(&self) -> bool {
         self.a.mine.as_ref().is_some_and(|o| o.withdrawn_at.is_none())
+    }
+
+    /// Whether the moderators hid the reason of the viewer's objection.
+    fn mine_hidden(&self) -> bool {
+        self.a.mine.as_ref().is_some_and(|o| o.hidden_at.is_some())
     }
 
     fn reason_hint(&self) -> String {
