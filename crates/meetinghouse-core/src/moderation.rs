@@ -1608,10 +1608,20 @@ async fn may_see_subject(db: &Db, subject: Subject, viewer: Option<&Actor>) -> R
     }
 }
 
-/// Block, unblock, mute or unmute another person by handle.
-pub async fn relate(db: &Db, actor: &Actor, handle: &str, action: &str) -> Result<String> {
-    let handle = Handle::parse(handle).map_err(|_| CoreError::NotFound)?;
-    let other = people::by_handle(db, handle.as_str()).await?.ok_or(CoreError::NotFound)?;
+/// What [`relate`] did: the person's handle as stored (for their profile's
+/// address) and what to tell the actor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub handle: String,
+    pub message: String,
+}
+
+/// Block, unblock, mute or unmute another person by handle. A person whose
+/// profile the actor may not see (a suspended account, one waiting for
+/// approval, an address that names nobody) is "not found", as their profile
+/// is (`people::profile`), and nothing is saved.
+pub async fn relate(db: &Db, actor: &Actor, handle: &str, action: &str) -> Result<Related> {
+    let other = crate::people::visible_person(db, Some(actor), handle).await?;
     if other.id == actor.id {
         return Err(CoreError::Forbidden("You cannot block or mute yourself.".into()));
     }
@@ -1623,7 +1633,7 @@ pub async fn relate(db: &Db, actor: &Actor, handle: &str, action: &str) -> Resul
         _ => return Err(FieldErrors::one("action", "Choose block, unblock, mute or unmute.")),
     };
     store::set_relation(db, actor.id, other.id, kind, on).await?;
-    Ok(message)
+    Ok(Related { handle: other.handle, message })
 }
 
 /// Whether the actor blocked / muted a person: (blocked, muted).

@@ -4,7 +4,7 @@ use meetinghouse_store::{Db, StoreError, orgs, people};
 
 use crate::error::{CoreError, FieldErrors, Result};
 use crate::settings::Settings;
-use crate::types::{limits, line, parse_sector, text};
+use crate::types::{is_blank, is_invisible, is_zero_width, limits, line, parse_sector, text};
 use crate::{Actor, markdown};
 
 /// A profile ready to show.
@@ -29,33 +29,148 @@ pub struct Profile {
 
 /// Dots that, with a space beside them, read as the one between a person
 /// and their organisation in "Sam · Tiverton Museum".
-const LABEL_DOTS: &[char] = &['·', '•', '∙', '⋅', '‧', '・', '･', '\u{0387}'];
+///
+/// Scope: every character that shows as one small filled dot at the middle
+/// of the line, from the size of the middle dot to that of a bullet,
+/// whatever its script or purpose (written by hand from the Unicode
+/// character names and the confusables of U+00B7 in Unicode Technical
+/// Standard #39): the middle dot U+00B7, Greek ano teleia U+0387, runic
+/// single punctuation U+16EB, Canadian syllabics final middle dot U+1427,
+/// the bullet U+2022, hyphenation point U+2027, bullet operator U+2219, dot
+/// operator U+22C5, black circle U+25CF, Z notation spot U+2981, word
+/// separator middle dot U+2E31, raised dot U+2E33, katakana middle dot
+/// U+30FB and its halfwidth form U+FF65, Hangul letter araea U+318D, Latin
+/// letter sinological dot U+A78F, Aegean word separator dot U+10101 and
+/// black slightly small circle U+1F784. Not hollow rings (◦, ∘), dots on
+/// the baseline (the full stop, the one dot leader “․”), dots above the
+/// line (the Tibetan tsheg) nor large circles and emoji (⬤, ⚫), which do not
+/// read as that dot.
+const LABEL_DOTS: &[char] = &[
+    '\u{00B7}', '\u{0387}', '\u{16EB}', '\u{1427}', '\u{2022}', '\u{2027}', '\u{2219}', '\u{22C5}', '\u{25CF}', '\u{2981}', '\u{2E31}', '\u{2E33}',
+    '\u{30FB}', '\u{318D}', '\u{A78F}', '\u{FF65}', '\u{10101}', '\u{1F784}',
+];
+
+/// How an organisation's announcements are marked after its name; a
+/// person's name may not end in it, however it is written ([`latin_look`]).
+const ANNOUNCEMENT_MARK: &str = "(announcement)";
+
+/// Letters of other alphabets (and Latin small capitals, and the digit
+/// zero) that look like the Latin letters of [`ANNOUNCEMENT_MARK`] (a, c,
+/// e, m, n, o, t, u), as (the character, the Latin letter it reads as).
+/// Read before case is folded, so a capital reads as the capital it looks
+/// like (Greek “Μ” as M) and a small letter as the small one (Greek “μ”
+/// as u). Written by hand from Unicode's confusables data (UTS #39) for
+/// these eight letters only, keeping Cyrillic, Greek, Armenian and Coptic
+/// letters whose shape is the Latin letter's in common fonts, and a few
+/// that only resemble it (Cyrillic “п” and Greek “η” for n): it is used
+/// only to read the end of a name as that mark, which no honest name
+/// imitates, so a loose match costs nothing. (Core's `orgs::LOOK_ALIKES`
+/// is a wider table of the same kind for organisation names, kept strict
+/// because it decides which names are one; the two could share one list.)
+const MARK_LOOK_ALIKES: &[(char, char)] = &[
+    // Capitals, read as capitals.
+    ('\u{0410}', 'A'), // Cyrillic А
+    ('\u{0391}', 'A'), // Greek Α
+    ('\u{0421}', 'C'), // Cyrillic С
+    ('\u{03F9}', 'C'), // Greek lunate sigma Ϲ
+    ('\u{2CA4}', 'C'), // Coptic Ⲥ
+    ('\u{0415}', 'E'), // Cyrillic Е
+    ('\u{0395}', 'E'), // Greek Ε
+    ('\u{041C}', 'M'), // Cyrillic М
+    ('\u{039C}', 'M'), // Greek Μ
+    ('\u{039D}', 'N'), // Greek Ν
+    ('\u{041E}', 'O'), // Cyrillic О
+    ('\u{039F}', 'O'), // Greek Ο
+    ('\u{0555}', 'O'), // Armenian Օ
+    ('\u{2C9E}', 'O'), // Coptic Ⲟ
+    ('0', 'O'),
+    ('\u{0422}', 'T'), // Cyrillic Т
+    ('\u{03A4}', 'T'), // Greek Τ
+    ('\u{054D}', 'U'), // Armenian Ս
+    // Small letters.
+    ('\u{0430}', 'a'), // Cyrillic а
+    ('\u{03B1}', 'a'), // Greek α
+    ('\u{0251}', 'a'), // Latin alpha ɑ
+    ('\u{0441}', 'c'), // Cyrillic с
+    ('\u{03F2}', 'c'), // Greek lunate sigma ϲ
+    ('\u{1D04}', 'c'), // Latin small capital ᴄ
+    ('\u{2CA5}', 'c'), // Coptic ⲥ
+    ('\u{0435}', 'e'), // Cyrillic е
+    ('\u{04BD}', 'e'), // Cyrillic abkhasian che ҽ
+    ('\u{1D07}', 'e'), // Latin small capital ᴇ
+    ('\u{043C}', 'm'), // Cyrillic м
+    ('\u{1D0D}', 'm'), // Latin small capital ᴍ
+    ('\u{0578}', 'n'), // Armenian ո
+    ('\u{057C}', 'n'), // Armenian ռ
+    ('\u{03B7}', 'n'), // Greek η
+    ('\u{043F}', 'n'), // Cyrillic п
+    ('\u{0274}', 'n'), // Latin small capital ɴ
+    ('\u{043E}', 'o'), // Cyrillic о
+    ('\u{03BF}', 'o'), // Greek ο
+    ('\u{03C3}', 'o'), // Greek σ
+    ('\u{0585}', 'o'), // Armenian օ
+    ('\u{1D0F}', 'o'), // Latin small capital ᴏ
+    ('\u{2C9F}', 'o'), // Coptic ⲟ
+    ('\u{0442}', 't'), // Cyrillic т
+    ('\u{03C4}', 't'), // Greek τ
+    ('\u{1D1B}', 't'), // Latin small capital ᴛ
+    ('\u{057D}', 'u'), // Armenian ս
+    ('\u{03C5}', 'u'), // Greek υ
+    ('\u{03BC}', 'u'), // Greek μ
+    ('\u{028B}', 'u'), // Latin ʋ
+    ('\u{1D1C}', 'u'), // Latin small capital ᴜ
+];
+
+/// Brackets that look like “(” and “)”.
+fn latin_bracket(c: char) -> Option<char> {
+    match c {
+        '（' | '﹙' | '⁽' | '₍' | '❨' | '❪' | '﴾' => Some('('),
+        '）' | '﹚' | '⁾' | '₎' | '❩' | '❫' | '﴿' => Some(')'),
+        _ => None,
+    }
+}
+
+/// A name as it reads for [`ANNOUNCEMENT_MARK`]: without anything that
+/// shows as a space or as nothing ([`is_blank`]); compatibility forms as
+/// the letters they are written with (fullwidth “ａ”, mathematical “𝐚”:
+/// Unicode NFKD) and without accents (combining marks); look-alike letters
+/// ([`MARK_LOOK_ALIKES`]) and brackets as the Latin ones; small letters;
+/// and “rn”, which looks like “m” in many fonts, as “m”.
+fn latin_look(name: &str) -> String {
+    use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+    let mut out = String::new();
+    for c in name.chars().filter(|&c| !is_blank(c)) {
+        decompose_compatible(c, |d| {
+            if is_combining_mark(d) || is_blank(d) {
+                return;
+            }
+            let d = latin_bracket(d).or_else(|| MARK_LOOK_ALIKES.iter().find(|(l, _)| *l == d).map(|(_, latin)| *latin)).unwrap_or(d);
+            out.extend(d.to_lowercase());
+        });
+    }
+    out.replace("rn", "m")
+}
 
 /// Checks a display name (sign-up, profile, `admin create`): one line
 /// ([`line`]: line breaks and tabs become spaces, invisible characters are
 /// dropped), at most [`limits::DISPLAY_NAME_MAX`] characters, and nothing
 /// that reads like the way the meeting house shows someone speaking for an
-/// organisation: a dot with a space beside it ("Cal · Tiverton Museum") or
-/// an ending "(announcement)". A dot between letters ("Gal·la") is fine.
+/// organisation: a dot ([`LABEL_DOTS`]) with a space beside it (“Cal ·
+/// Tiverton Museum”; a blank filler such as the Braille blank counts as a
+/// space, and zero-width characters are looked through) or an ending
+/// “(announcement)”, however it is spaced or spelt with look-alike letters
+/// ([`latin_look`]). A dot between letters (“Gal·la”) is fine. Only checked
+/// when a name is set: a name stored before a rule was widened stays until
+/// its owner changes it.
 pub fn display_name(errors: &mut FieldErrors, field: &'static str, label: &str, raw: &str, required: bool) -> String {
     let name = line(errors, field, label, raw, limits::DISPLAY_NAME_MAX, required);
     if errors.get(field).is_some() {
         return name;
     }
-    // Joiners show nothing, so "Cal\u{200d} · x" reads as "Cal · x".
-    let chars: Vec<char> = name.chars().filter(|c| !matches!(c, '\u{200C}' | '\u{200D}')).collect();
-    let spaced = |i: Option<usize>| i.and_then(|i| chars.get(i)).is_none_or(|c| c.is_whitespace());
+    // Zero-width characters show nothing, so "Cal\u{200d} · x" reads as "Cal · x".
+    let chars: Vec<char> = name.chars().filter(|&c| !is_zero_width(c) && !is_invisible(c)).collect();
+    let spaced = |i: Option<usize>| i.and_then(|i| chars.get(i)).is_none_or(|&c| is_blank(c));
     let posing_dot = chars.iter().enumerate().any(|(i, c)| LABEL_DOTS.contains(c) && (spaced(i.checked_sub(1)) || spaced(Some(i + 1))));
-    let folded: String = chars
-        .iter()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            '（' | '﹙' | '⁽' | '₍' => '(',
-            '）' | '﹚' | '⁾' | '₎' => ')',
-            c => *c,
-        })
-        .collect::<String>()
-        .to_lowercase();
     if posing_dot {
         errors.add(
             field,
@@ -63,7 +178,7 @@ pub fn display_name(errors: &mut FieldErrors, field: &'static str, label: &str, 
                 "{label} cannot have a dot with a space beside it (“ · ”): that is how the meeting house shows someone speaking for an organisation, as in “Sam · Tiverton Museum”. Leave the dot out, or use a comma or a hyphen."
             ),
         );
-    } else if folded.ends_with("(announcement)") {
+    } else if latin_look(&name).ends_with(ANNOUNCEMENT_MARK) {
         errors.add(
             field,
             format!("{label} cannot end in “(announcement)”: that is how the meeting house marks an organisation's announcements."),
@@ -80,12 +195,12 @@ fn profile_handle(raw: &str) -> Option<&str> {
     ok.then_some(raw)
 }
 
-/// A profile as `viewer` may see it. A suspended account has none; an
-/// account still waiting for an admin's approval shows its profile only to
-/// its owner and to admins, so a sign-up nobody approved cannot publish a
-/// bio (and its links) to the town. Where posting waits for a confirmed
-/// email (`post_before_verify` off), so does the bio, for the same reason.
-pub async fn profile(db: &Db, settings: &Settings, viewer: Option<&Actor>, handle: &str) -> Result<Profile> {
+/// The person a profile address names, when `viewer` may see their
+/// profile ([`profile`]'s rule): a suspended account is "not found" to
+/// everyone, one waiting for approval to all but its owner and admins.
+/// Whatever acts on a person by their address (blocking, muting) looks
+/// them up here, so it answers "not found" exactly when the profile does.
+pub(crate) async fn visible_person(db: &Db, viewer: Option<&Actor>, handle: &str) -> Result<people::PersonRow> {
     let handle = profile_handle(handle).ok_or(CoreError::NotFound)?;
     let p = people::by_handle(db, handle).await?.ok_or(CoreError::NotFound)?;
     let owner_or_admin = viewer.is_some_and(|v| v.id == p.id || v.is_admin);
@@ -94,9 +209,17 @@ pub async fn profile(db: &Db, settings: &Settings, viewer: Option<&Actor>, handl
         "pending" => owner_or_admin,
         _ => true,
     };
-    if !may_see {
-        return Err(CoreError::NotFound);
-    }
+    if may_see { Ok(p) } else { Err(CoreError::NotFound) }
+}
+
+/// A profile as `viewer` may see it. A suspended account has none; an
+/// account still waiting for an admin's approval shows its profile only to
+/// its owner and to admins, so a sign-up nobody approved cannot publish a
+/// bio (and its links) to the town. Where posting waits for a confirmed
+/// email (`post_before_verify` off), so does the bio, for the same reason.
+pub async fn profile(db: &Db, settings: &Settings, viewer: Option<&Actor>, handle: &str) -> Result<Profile> {
+    let p = visible_person(db, viewer, handle).await?;
+    let owner_or_admin = viewer.is_some_and(|v| v.id == p.id || v.is_admin);
     let sectors = people::sectors(db, p.id).await?;
     let orgs = orgs::of_person(db, p.id)
         .await?

@@ -251,17 +251,41 @@ pub fn without_invisible(raw: &str) -> std::borrow::Cow<'_, str> {
     if raw.contains(is_invisible) { raw.chars().filter(|&c| !is_invisible(c)).collect::<String>().into() } else { raw.into() }
 }
 
+/// Characters kept in text (unlike [`is_invisible`] ones) that take no
+/// room and show nothing of their own: the zero-width joiner and
+/// non-joiner, the soft hyphen (seen only where a line breaks), the
+/// combining grapheme joiner, variation selectors (U+FE00–FE0F, the
+/// supplement U+E0100–E01EF, Mongolian U+180B–180D and U+180F), tag
+/// characters (U+E0000–E007F), Khmer's inherent vowels U+17B4–17B5, the
+/// deprecated format characters U+206A–206F, the shorthand format controls
+/// U+1BCA0–1BCA3, musical beam and phrase controls U+1D173–1D17A, Egyptian
+/// hieroglyph format controls U+13430–1343F and the Khitan filler U+16FE4.
+pub fn is_zero_width(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{17B4}' | '\u{17B5}' | '\u{180B}'..='\u{180D}' | '\u{180F}' | '\u{200C}' | '\u{200D}'
+        | '\u{206A}'..='\u{206F}' | '\u{FE00}'..='\u{FE0F}' | '\u{13430}'..='\u{1343F}' | '\u{16FE4}' | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E007F}' | '\u{E0100}'..='\u{E01EF}')
+}
+
+/// Characters that are not Unicode white space but show as an empty gap,
+/// as a space does: the Braille blank U+2800 and the Hangul fillers
+/// U+115F, U+1160, U+3164 and U+FFA0.
+pub fn is_blank_filler(c: char) -> bool {
+    matches!(c, '\u{115F}' | '\u{1160}' | '\u{2800}' | '\u{3164}' | '\u{FFA0}')
+}
+
+/// Whether a character shows as a space or as nothing at all: white space,
+/// a blank filler ([`is_blank_filler`]), an invisible or zero-width
+/// character ([`is_invisible`], [`is_zero_width`]) or a control character.
+pub fn is_blank(c: char) -> bool {
+    c.is_whitespace() || c.is_control() || is_invisible(c) || is_zero_width(c) || is_blank_filler(c)
+}
+
 /// Whether `s` has something a reader sees: not only spaces, joiners,
-/// variation selectors, tag characters or blank-looking fillers.
+/// variation selectors, tag characters or blank-looking fillers
+/// ([`is_blank`]).
 pub fn has_visible(s: &str) -> bool {
-    s.chars().any(|c| {
-        !c.is_whitespace()
-            && !c.is_control()
-            && !is_invisible(c)
-            && !matches!(c,
-                '\u{00AD}' | '\u{034F}' | '\u{115F}' | '\u{1160}' | '\u{200C}' | '\u{200D}' | '\u{2800}' | '\u{3164}' | '\u{FFA0}'
-                | '\u{FE00}'..='\u{FE0F}' | '\u{E0000}'..='\u{E007F}' | '\u{E0100}'..='\u{E01EF}')
-    })
+    s.chars().any(|c| !is_blank(c))
 }
 
 /// `raw` without control characters other than line breaks and tabs.

@@ -170,14 +170,19 @@ async fn notifications_about_what_is_gone_leave_the_list_count_and_digest() {
         let on_lock = conversations::post(&db, mail, &bea, lock, &reply("The gates creak")).await.unwrap();
         conversations::post(&db, mail, &cal, lock, &to(on_lock, "They still do")).await.unwrap();
 
-        // A members-only group Bea belongs to directly and through another group.
-        let quiet = GroupForm { name: "Quiet room".into(), slug: "quiet-room".into(), purpose: String::new(), visibility: "members".into(), join_policy: "open".into() };
+        // A members-only group Bea belongs to directly and through another
+        // group. (Both are open while they join, then choose their members:
+        // a members-only group cannot be open, a group anyone may join
+        // passes nobody into one that chooses, and asking would notify Bea.)
+        let quiet = GroupForm { name: "Quiet room".into(), slug: "quiet-room".into(), purpose: String::new(), visibility: "public".into(), join_policy: "open".into() };
         groups::create(&db, &s, &hal, &quiet).await.unwrap();
         let keepers = GroupForm { name: "Keepers".into(), slug: "keepers".into(), purpose: String::new(), visibility: "public".into(), join_policy: "open".into() };
         groups::create(&db, &s, &hal, &keepers).await.unwrap();
         groups::join(&db, &s, &bea, "quiet-room").await.unwrap();
         groups::join(&db, &s, &bea, "keepers").await.unwrap();
         groups::nest(&db, mail, &hal, "quiet-room", "keepers").await.unwrap();
+        db.execute_admin("UPDATE community_groups SET join_policy = 'request' WHERE slug IN ('quiet-room', 'keepers')").await.unwrap();
+        db.execute_admin("UPDATE community_groups SET visibility = 'members' WHERE slug = 'quiet-room'").await.unwrap();
         let gid = meetinghouse_store::groups::by_slug(&db, "quiet-room").await.unwrap().unwrap().id;
         // Mia, an instance admin, sees every group: she is told of a mention there, and it stays.
         let mia = common::admin(&db, "mia").await;
@@ -317,5 +322,61 @@ async fn turning_email_down_calls_back_waiting_mail() {
         let ids = left(db.clone()).await;
         assert!(!ids.contains(&digest), "off: the digest called back too");
         assert!(ids.contains(&sending) && ids.contains(&reset) && ids.contains(&eves), "mail being sent, a reset link and Eve's stay: {ids:?}");
+    }
+}
+
+/// Switching from "email at once" to the daily digest calls back the
+/// one-at-a-time mail still waiting, and the notifications it was for go
+/// into the next digest instead of being lost. Not the ones whose mail went
+/// (or is going out now), nor those read on the site; a switch to "off"
+/// puts nothing back (no email is wanted), so a later switch to the digest
+/// finds nothing of them either.
+#[tokio::test]
+async fn switching_to_the_digest_puts_called_back_news_in_it() {
+    london();
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let dan = person(&db, "dan").await;
+        notifications::set_mode(&db, &dan, "immediate").await.unwrap();
+        let tell = |text: &'static str| {
+            let db = db.clone();
+            async move {
+                let mut tx = db.begin().await.unwrap();
+                notifications::notify(&mut tx, mail, dan.id, notifications::Kind::Reply, text, "/stories/1").await.unwrap();
+                tx.commit().await.unwrap();
+                let queued = meetinghouse_store::outbox::recent(&db, 100).await.unwrap();
+                queued.into_iter().find(|m| m.kind == "notification" && m.body.starts_with(text)).expect("mailed at once").id
+            }
+        };
+        tell("Ann replied: waiting.").await;
+        let went = tell("Ann replied: already sent.").await;
+        let claim = meetinghouse_store::outbox::claim(&db, went).await.unwrap().unwrap();
+        assert!(meetinghouse_store::outbox::mark_sent(&db, claim.email.id).await.unwrap());
+        let going = tell("Ann replied: being sent.").await;
+        assert!(meetinghouse_store::outbox::claim(&db, going).await.unwrap().is_some());
+        tell("Ann replied: read on the site.").await;
+        let read = notifications::list(&db, &dan, 0).await.unwrap().into_iter().find(|n| n.text.contains("read on the site")).unwrap();
+        notifications::mark_read(&db, &dan, &[read.id]).await.unwrap();
+
+        notifications::set_mode(&db, &dan, "daily").await.unwrap();
+        assert_eq!(notifications::send_digests(&db, mail, utc(2036, 5, 5, 12, 0)).await.unwrap(), 1);
+        let sent = digests_to(&db, "dan@example.org").await;
+        assert_eq!(sent.len(), 1);
+        assert!(sent[0].subject.contains("(1 new)") && sent[0].body.contains("Ann replied: waiting."), "{}", sent[0].body);
+        for gone in ["already sent", "being sent", "read on the site"] {
+            assert!(!sent[0].body.contains(gone), "{gone}: {}", sent[0].body);
+        }
+
+        // At once, then off: the waiting mail is called back and not put back.
+        let eve = person(&db, "eve").await;
+        notifications::set_mode(&db, &eve, "immediate").await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        notifications::notify(&mut tx, mail, eve.id, notifications::Kind::Reply, "Ann replied to Eve.", "/stories/1").await.unwrap();
+        tx.commit().await.unwrap();
+        notifications::set_mode(&db, &eve, "off").await.unwrap();
+        notifications::set_mode(&db, &eve, "daily").await.unwrap();
+        assert_eq!(notifications::send_digests(&db, mail, utc(2036, 5, 6, 12, 0)).await.unwrap(), 0, "off wanted no email");
+        assert!(digests_to(&db, "eve@example.org").await.is_empty());
     }
 }

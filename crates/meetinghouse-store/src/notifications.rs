@@ -347,6 +347,11 @@ pub async fn mode(db: &Db, person: i64) -> Result<String> {
     Ok(row.map(|(m,)| m).unwrap_or_else(|| "daily".into()))
 }
 
+/// How far apart (seconds) a notification and its one-at-a-time mail may
+/// be stamped: the batch that writes both reads the clock once for each, so
+/// they differ by at most a second boundary crossed between the two.
+pub const CALLED_BACK_WINDOW_SECS: i64 = 2;
+
 /// Sets how the person hears about notifications by email, and drops the
 /// notification mail still waiting in the outbox that the new choice no
 /// longer wants: one-at-a-time mail unless the choice is "immediate", and a
@@ -354,6 +359,14 @@ pub async fn mode(db: &Db, person: i64) -> Result<String> {
 /// within [`crate::outbox::CLAIM_LEASE_SECS`]) cannot be called back; mail
 /// waiting to be tried again after a failure can, and is. Returns how many
 /// messages were dropped.
+///
+/// On a switch to "daily", the unread notifications whose one-at-a-time
+/// mail is called back go back into the digest's set (`emailed = 0`), so
+/// the next digest lists them instead of their news being lost. (A
+/// notification and its mail are written by one batch, with the same text
+/// first in the mail and the same time to within
+/// [`CALLED_BACK_WINDOW_SECS`]: that is how one is matched to the other.)
+/// On a switch to "off" nothing is put back: no email is wanted.
 pub async fn set_mode(db: &Db, person: i64, mode: &str) -> Result<u64> {
     let mut tx = db.begin().await?;
     sqlx::query(
@@ -365,6 +378,25 @@ pub async fn set_mode(db: &Db, person: i64, mode: &str) -> Result<u64> {
     .execute(&mut *tx)
     .await?;
     let now = now();
+    let lease_ended = now - crate::outbox::CLAIM_LEASE_SECS;
+    if mode == "daily" {
+        // Before the mail goes: the notifications it was for, still unread.
+        sqlx::query(
+            "UPDATE notifications SET emailed = 0 \
+             WHERE person_id = $1 AND emailed = 1 AND read_at IS NULL \
+             AND EXISTS (SELECT 1 FROM email_outbox o WHERE o.sent_at IS NULL AND o.kind = 'notification' \
+               AND o.to_addr = (SELECT email FROM people WHERE id = $1) \
+               AND (o.claimed_at IS NULL OR o.claimed_at <= $2) \
+               AND o.created_at BETWEEN notifications.created_at - $3 AND notifications.created_at + $3 \
+               AND substr(o.body, 1, length(notifications.text) + 2) = notifications.text || $4)",
+        )
+        .bind(person)
+        .bind(lease_ended)
+        .bind(CALLED_BACK_WINDOW_SECS)
+        .bind("\n\n")
+        .execute(&mut *tx)
+        .await?;
+    }
     let dropped = sqlx::query(
         "DELETE FROM email_outbox WHERE sent_at IS NULL \
          AND to_addr = (SELECT email FROM people WHERE id = $1) \
@@ -373,7 +405,7 @@ pub async fn set_mode(db: &Db, person: i64, mode: &str) -> Result<u64> {
     )
     .bind(person)
     .bind(mode)
-    .bind(now - crate::outbox::CLAIM_LEASE_SECS)
+    .bind(lease_ended)
     .execute(&mut *tx)
     .await?
     .rows_affected();

@@ -440,3 +440,87 @@ async fn search_past_the_last_page_leads_back_to_the_first() {
         assert!(none.body.contains("Nothing found for “zeppelin”"), "{}", none.body);
     }
 }
+
+/// The `<updated>` of a feed (Atom requires one).
+fn feed_updated(body: &str) -> &str {
+    body.split("<updated>").nth(1).and_then(|rest| rest.split("</updated>").next()).unwrap_or_else(|| panic!("no updated: {body}"))
+}
+
+/// A feed with no entries says when what it belongs to was made (an
+/// organisation, a group), not 1 January 1970; with entries, the newest
+/// entry's time when that is later. The whole town's feed with no story
+/// yet says the time of the request.
+#[tokio::test]
+async fn an_empty_feed_is_updated_when_what_it_belongs_to_was_made() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let r = ann.submit("/groups/new", "/groups", &[("name", "Town Choir"), ("slug", "choir"), ("visibility", "public"), ("join_policy", "open")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(ann.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await.status, StatusCode::SEE_OTHER);
+        // Made on 14 November 2023, so the time is not the test's own.
+        ann.db.execute_admin("UPDATE organisations SET created_at = 1700000000 WHERE slug = 'tiverton-museum'").await.unwrap();
+        ann.db.execute_admin("UPDATE community_groups SET created_at = 1700000060 WHERE slug = 'choir'").await.unwrap();
+        let mut reader = ann.other_browser();
+        let before = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let town = reader.get("/stories.atom").await;
+        let after = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        assert!(!town.body.contains("<entry>"));
+        let at = feed_updated(&town.body);
+        assert!(before.as_str() <= at && at <= after.as_str(), "the time of the request: {at} ({before}–{after})");
+        let org = reader.get("/orgs/tiverton-museum/stories.atom").await;
+        assert_eq!(org.status, StatusCode::OK);
+        assert_eq!(feed_updated(&org.body), "2023-11-14T22:13:20Z", "{}", org.body);
+        let group = reader.get("/groups/choir/stories.atom").await;
+        assert_eq!(feed_updated(&group.body), "2023-11-14T22:14:20Z", "{}", group.body);
+        for body in [&town.body, &org.body, &group.body] {
+            assert!(!body.contains("1970-01-01"), "{body}");
+        }
+        // With an entry, the entry's time (later than the organisation's).
+        let fields = [("speak_as", "org:tiverton-museum"), ("title", "From the stores"), ("body", "Boxes."), ("licence", "cc0"), ("visibility", "public")];
+        assert_eq!(ann.submit("/stories/new", "/stories", &fields).await.status, StatusCode::SEE_OTHER);
+        let org = reader.get("/orgs/tiverton-museum/stories.atom").await;
+        assert!(org.body.contains("<entry>") && feed_updated(&org.body) >= before.as_str(), "{}", org.body);
+    }
+}
+
+/// Behind a proxy on this machine that adds no `X-Forwarded-For` (nginx's
+/// `proxy_pass` on its own), every visitor arrives from the proxy's
+/// address: with that address given as a trusted proxy, nothing from it
+/// counts as the operator on this machine, so the figures need the token.
+#[tokio::test]
+async fn metrics_behind_a_trusted_proxy_need_the_token() {
+    let db = databases().await.remove(0);
+    let config = meetinghouse_web::WebConfig {
+        // (The test router's requests come from 127.0.0.1.)
+        trusted_proxies: vec![std::net::IpAddr::from([127, 0, 0, 1])],
+        metrics_token: Some(meetinghouse_web::Secret("scrape-me-7d21".into())),
+        ..meetinghouse_testkit::web_config()
+    };
+    let mut app = TestApp::with_config(db.clone(), config).await;
+    let r = app.get("/metrics").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "no forwarded-for header, from the proxy: {}", r.body);
+    assert!(!r.body.contains("meetinghouse_http"));
+    assert_eq!(app.get_with("/metrics", &[("x-forwarded-for", "127.0.0.1")]).await.status, StatusCode::NOT_FOUND);
+    let r = app.get_with("/metrics", &[("authorization", "Bearer scrape-me-7d21")]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("meetinghouse_db_pool_connections"));
+    // With no proxy configured, a client on this machine reads them directly.
+    assert_eq!(TestApp::new(db).await.get("/metrics").await.status, StatusCode::OK);
+}
+
+/// The moderation log's table scrolls inside its own labelled, focusable
+/// region, so the page reflows at 320 px (WCAG 1.4.10).
+#[tokio::test]
+async fn the_moderation_log_table_scrolls_in_its_own_region() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        make_admin(&ann, "ann").await;
+        let r = ann.get("/moderation/log").await;
+        assert_eq!(r.status, StatusCode::OK);
+        let region = r#"<div class="table-scroll" role="region" aria-labelledby="log-caption" tabindex="0">"#;
+        let (start, table) = (r.body.find(region).expect("a scrolling region"), r.body.find("<table").unwrap());
+        assert!(start < table && r.body[table..].contains(r#"<caption id="log-caption""#), "{}", r.body);
+        let end = table + r.body[table..].find("</table>").unwrap() + "</table>".len();
+        assert!(r.body[end..].trim_start().starts_with("</div>"), "the region holds the table: {}", r.body);
+    }
+}

@@ -5,6 +5,12 @@
 //! its bytes, and a reader that has that version is answered "not
 //! modified". (`Last-Modified`, the newest entry's time, is sent but not
 //! answered with 304: deleting an older entry would not move it.)
+//!
+//! The feed's `updated` (which Atom requires) is its newest entry's time,
+//! or, when it is later or there is no entry, the time of what the feed
+//! belongs to: when the organisation or group was made, when the prompt
+//! was made or its question last changed. The whole town's feed with no
+//! story yet has nothing of its own, so it says the time of the request.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -19,10 +25,26 @@ use crate::state::AppState;
 
 const ENTRIES: i64 = 50;
 
-fn feed(state: &AppState, asked: &HeaderMap, title: &str, self_path: &str, html_path: &str, rows: &[StoryRow]) -> Response {
+/// What a feed is and where it lives.
+struct Head<'a> {
+    title: &'a str,
+    self_path: &'a str,
+    html_path: &'a str,
+    /// The time of what the feed belongs to (see the module's notes);
+    /// `None` for the whole town's feed.
+    own_time: Option<i64>,
+}
+
+fn feed(state: &AppState, asked: &HeaderMap, head: Head<'_>, rows: &[StoryRow]) -> Response {
+    let Head { title, self_path, html_path, own_time } = head;
     let base = &state.config.base_url;
     let newest = rows.iter().map(|s| s.updated_at).max();
-    let updated = newest.unwrap_or(0);
+    let updated = match (newest, own_time) {
+        (Some(n), Some(own)) => n.max(own),
+        (Some(n), None) => n,
+        (None, Some(own)) => own,
+        (None, None) => meetinghouse_store::now(),
+    };
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
     out += &format!("  <title>{}</title>\n  <id>{base}{self_path}</id>\n  <updated>{}</updated>\n", xml(title), rfc3339(updated));
     out += &format!("  <link rel=\"self\" type=\"application/atom+xml\" href=\"{base}{self_path}\"/>\n");
@@ -55,7 +77,8 @@ fn feed(state: &AppState, asked: &HeaderMap, title: &str, self_path: &str, html_
 pub async fn instance(State(state): State<AppState>, asked: HeaderMap) -> Result<Response, WebError> {
     let rows = store::recent_public(&state.db, None, ENTRIES, 0).await?;
     let name = state.settings().await.name.clone();
-    Ok(feed(&state, &asked, &format!("New stories · {name}"), "/stories.atom", "/", &rows))
+    let head = Head { title: &format!("New stories · {name}"), self_path: "/stories.atom", html_path: "/", own_time: None };
+    Ok(feed(&state, &asked, head, &rows))
 }
 
 // (An address that cannot be a slug, such as one with a NUL byte, names no
@@ -64,7 +87,8 @@ pub async fn org(State(state): State<AppState>, Path(slug): Path<String>, asked:
     let org = orgs::by_address(&state.db, &slug).await?.ok_or(WebError::NotFound)?;
     let rows = store::recent_public_by_org(&state.db, org.id, ENTRIES).await?;
     let slug = &org.slug;
-    Ok(feed(&state, &asked, &format!("Stories from {}", org.name), &format!("/orgs/{slug}/stories.atom"), &format!("/orgs/{slug}"), &rows))
+    let head = Head { title: &format!("Stories from {}", org.name), self_path: &format!("/orgs/{slug}/stories.atom"), html_path: &format!("/orgs/{slug}"), own_time: Some(org.created_at) };
+    Ok(feed(&state, &asked, head, &rows))
 }
 
 pub async fn group(State(state): State<AppState>, Path(slug): Path<String>, asked: HeaderMap) -> Result<Response, WebError> {
@@ -74,7 +98,8 @@ pub async fn group(State(state): State<AppState>, Path(slug): Path<String>, aske
     }
     let rows = store::recent_public_by_group_members(&state.db, group.id, ENTRIES).await?;
     let slug = &group.slug;
-    Ok(feed(&state, &asked, &format!("Stories from {}", group.name), &format!("/groups/{slug}/stories.atom"), &format!("/groups/{slug}"), &rows))
+    let head = Head { title: &format!("Stories from {}", group.name), self_path: &format!("/groups/{slug}/stories.atom"), html_path: &format!("/groups/{slug}"), own_time: Some(group.created_at) };
+    Ok(feed(&state, &asked, head, &rows))
 }
 
 pub async fn prompt(State(state): State<AppState>, Path(id): Path<i64>, asked: HeaderMap) -> Result<Response, WebError> {
@@ -85,5 +110,7 @@ pub async fn prompt(State(state): State<AppState>, Path(id): Path<i64>, asked: H
         meetinghouse_core::groups::ensure_visible(&state.db, gid, None).await?;
     }
     let rows = store::recent_public(&state.db, Some(id), ENTRIES, 0).await?;
-    Ok(feed(&state, &asked, &format!("Answers to “{}”", p.question), &format!("/prompts/{id}/stories.atom"), &format!("/prompts/{id}"), &rows))
+    let own_time = Some(p.created_at.max(p.question_edited_at.unwrap_or(0)));
+    let head = Head { title: &format!("Answers to “{}”", p.question), self_path: &format!("/prompts/{id}/stories.atom"), html_path: &format!("/prompts/{id}"), own_time };
+    Ok(feed(&state, &asked, head, &rows))
 }

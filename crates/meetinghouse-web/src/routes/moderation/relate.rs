@@ -1,5 +1,8 @@
 //! `POST /people/{handle}/relation` — block, unblock, mute or unmute a person
-//! (field `action`); back to where the person came from.
+//! (field `action`); back to where the person came from, or to the
+//! person's profile at its own address (the handle as stored, never the
+//! address as typed). Someone whose profile the viewer may not see is
+//! "not found", with nothing saved.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -12,13 +15,14 @@ use crate::state::AppState;
 
 pub async fn submit(State(state): State<AppState>, Path(handle): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    let message = moderation::relate(&state.db, actor, &handle, data.get("action")).await.map_err(|e| match e {
-        meetinghouse_core::CoreError::Invalid(errors) => WebError::Unprocessable(errors.to_string()),
+    let done = moderation::relate(&state.db, actor, &handle, data.get("action")).await.map_err(|e| match e {
+        // The messages only: a field's name means nothing to the person.
+        meetinghouse_core::CoreError::Invalid(errors) => WebError::Unprocessable(errors.0.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join(" ")),
         other => other.into(),
     })?;
     let back = match data.get("back") {
         b if crate::middleware::is_local_path(b) => b.to_string(),
-        _ => format!("/@{handle}"),
+        _ => format!("/@{}", done.handle),
     };
-    Ok(see_other_with_flash(&back, &message, state.config.tls))
+    Ok(see_other_with_flash(&back, &done.message, state.config.tls))
 }
