@@ -6,6 +6,7 @@ use meetinghouse_store::groups::{self as store, MemberKind, MemberQuery};
 use meetinghouse_store::{Db, StoreError, Tx, orgs};
 
 use crate::accounts::ensure_can_post;
+use crate::attempts::{self, Budget};
 use crate::error::{CoreError, FieldErrors, Result};
 use crate::notifications::{self, Kind, Mailer};
 use crate::settings::Settings;
@@ -27,6 +28,26 @@ pub const INVITATIONS_PER_PAGE: i64 = 50;
 /// How many organisations and groups a group page offers a viewer to bring
 /// in (the ones they manage, by name).
 pub const OFFERS_MAX: i64 = 100;
+/// How many of a person's own requests to join groups, still waiting for a
+/// host, their page lists at once ("More" for the next).
+pub const ASKED_PER_PAGE: i64 = 50;
+
+/// Groups started per account: at most 10 in any hour, counted in the
+/// database (core's [`attempts`]), so every app server shares one budget
+/// and nobody floods the lists of groups. Instance admins are not counted:
+/// they set up a meeting house's groups, and can already see and change
+/// every one. Only a group that would be created counts
+/// ([`create_counted`]).
+pub const GROUPS_PER_HOUR: Budget = Budget { name: "group_create", limit: 10, period_secs: 3600 };
+/// What someone past [`GROUPS_PER_HOUR`] is told.
+pub const GROUPS_PER_HOUR_MESSAGE: &str =
+    "You have started many groups in the last hour. Please wait a while and try again — what you wrote is kept below.";
+
+/// Why a members-only group cannot have the join policy "open": anyone who
+/// has its address could join it and read everything it keeps from
+/// outsiders. Said on the form, beside the choice, and as the refusal.
+pub const MEMBERS_ONLY_NOT_OPEN: &str =
+    "A members-only group cannot let anyone join: choose “People ask, a host approves” or “By invitation only”, or make it public.";
 
 #[derive(Debug, Clone, Default)]
 pub struct GroupForm {
@@ -46,18 +67,40 @@ fn check_name(e: &mut FieldErrors, raw: &str) -> String {
 }
 
 /// The checks of who can see a group and how people join it, for [`create`]
-/// and [`edit`] alike.
+/// and [`edit`] alike. A members-only group chooses its members (by request
+/// or by invitation): were anyone able to join it, its address would be all
+/// an outsider needed to read what it hides ([`MEMBERS_ONLY_NOT_OPEN`],
+/// said on the join policy; migration 0039 moved groups stored that way to
+/// "by request").
 fn check_choices(e: &mut FieldErrors, visibility: &str, join_policy: &str) {
     if !["public", "members"].contains(&visibility) {
         e.add("visibility", "Choose whether the group is public or for members only.");
     }
     if !["open", "request", "invite"].contains(&join_policy) {
         e.add("join_policy", "Choose how people join: open, by request, or by invitation.");
+    } else if visibility == "members" && join_policy == "open" {
+        e.add("join_policy", MEMBERS_ONLY_NOT_OPEN);
     }
 }
 
-/// Creates a group with the actor as host; returns its slug.
+/// Creates a group with the actor as host; returns its slug. Not counted
+/// against [`GROUPS_PER_HOUR`]: people starting groups from the site go
+/// through [`create_counted`].
 pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &GroupForm) -> Result<String> {
+    Ok(creating(db, settings, actor, form, false).await?.expect("an uncounted creation is never over a budget"))
+}
+
+/// [`create`] within the person's [`GROUPS_PER_HOUR`] budget (instance
+/// admins are not counted): the attempt is counted in the creating
+/// transaction after every check passed, so a form sent back with a mistake
+/// (an address taken included) uses up none of it. `Ok(None)` when the
+/// budget is spent (tell them [`GROUPS_PER_HOUR_MESSAGE`]): the attempt is
+/// counted and nothing else is written.
+pub async fn create_counted(db: &Db, settings: &Settings, actor: &Actor, form: &GroupForm) -> Result<Option<String>> {
+    creating(db, settings, actor, form, !actor.is_admin).await
+}
+
+async fn creating(db: &Db, settings: &Settings, actor: &Actor, form: &GroupForm, counted: bool) -> Result<Option<String>> {
     ensure_can_post(actor, settings)?;
     let mut e = FieldErrors::new();
     let name = check_name(&mut e, &form.name);
@@ -84,12 +127,18 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &GroupFor
         visibility: &form.visibility,
         join_policy: &form.join_policy,
     };
+    // Counted in the transaction that writes the group: over the budget,
+    // only the count is kept; a taken address rolls the count back with it.
+    if counted && !attempts::attempt_in(&mut tx, &settings.secret_key, &GROUPS_PER_HOUR, &actor.id.to_string(), meetinghouse_store::now()).await? {
+        tx.commit().await.map_err(StoreError::from)?;
+        return Ok(None);
+    }
     store::insert(&mut tx, &new, actor.id).await.map_err(|err| match err {
         StoreError::Conflict { .. } => FieldErrors::one("slug", format!("The address “{}” is taken. Please choose another.", slug.as_str())),
         other => other.into(),
     })?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(slug.as_str().to_string())
+    Ok(Some(slug.as_str().to_string()))
 }
 
 /// Whether the actor hosts a group (a direct host, or an instance admin).
@@ -125,11 +174,22 @@ pub async fn ensure_visible(db: &Db, group_id: i64, viewer: Option<&Actor>) -> R
 }
 
 /// Whether a group hides from someone who would come in without a host:
-/// members-only and not open to anyone who has its address, and they do not
-/// belong. Joining it, or asking it to take in an organisation or a group,
-/// is then answered as for a group that does not exist.
+/// members-only, and they do not belong (a members-only group is never open
+/// to anyone who has its address: [`check_choices`]). Joining it, or asking
+/// it to take in an organisation or a group, is then answered as for a
+/// group that does not exist.
 async fn closed_to(db: &Db, group: &GroupRow, actor: &Actor) -> Result<bool> {
-    Ok(group.join_policy != "open" && !can_see(db, group, Some(actor)).await?)
+    Ok(!can_see(db, group, Some(actor)).await?)
+}
+
+/// Whether the group at `slug` shows its page to a viewer ([`can_see`]);
+/// false when there is no such group. (Someone it invited sees only the
+/// invitation on it: [`page_parts`].)
+pub async fn can_see_address(db: &Db, slug: &str, viewer: Option<&Actor>) -> Result<bool> {
+    match by_address(db, slug).await? {
+        Some(group) => can_see(db, &group, viewer).await,
+        None => Ok(false),
+    }
 }
 
 /// The group named by `slug` in a form that places something in it (a prompt,
@@ -295,7 +355,7 @@ pub async fn page_parts(db: &Db, slug: &str, viewer: Option<&Actor>, at: PageAt)
     };
     let sees_all = viewer.is_some_and(|a| a.is_admin);
     let visible = |id: i64, visibility: &str| sees_all || visibility == "public" || reach.contains(&id);
-    let (is_member, is_host, status) = match viewer {
+    let (is_member, is_host, mut status) = match viewer {
         Some(a) => (
             reach.contains(&group.id),
             is_host(db, a, group.id).await?,
@@ -303,6 +363,15 @@ pub async fn page_parts(db: &Db, slug: &str, viewer: Option<&Actor>, at: PageAt)
         ),
         None => (false, false, None),
     };
+    // An invitation from someone the viewer blocks or mutes is not shown to
+    // them, here or on their own page: it waits unseen (a members-only
+    // group's page is then "not found" to them, as to anyone outside).
+    if let Some(a) = viewer
+        && status.as_deref() == Some("invited")
+        && !store::invitation_shown(db, group.id, a.id).await?
+    {
+        status = None;
+    }
     let mut page = GroupPage {
         purpose_html: markdown::render(&group.purpose),
         members: Vec::new(),
@@ -392,6 +461,21 @@ pub async fn invitations(db: &Db, person_id: i64, page: i64) -> Result<(Vec<Grou
     Ok((rows, more))
 }
 
+pub use meetinghouse_store::groups::AskedGroup;
+
+/// A page (from 1, [`ASKED_PER_PAGE`]) of the groups a person asked to join
+/// that have not answered yet, for their own page, each with whether they
+/// may see the group's page (a group made members only since they asked is
+/// "not found" to them, so their page is where they withdraw the request),
+/// and whether there is another.
+pub async fn asked(db: &Db, actor: &Actor, page: i64) -> Result<(Vec<AskedGroup>, bool)> {
+    let offset = (page.max(1) - 1).saturating_mul(ASKED_PER_PAGE);
+    let mut rows = store::asked_by(db, actor.id, actor.is_admin, ASKED_PER_PAGE + 1, offset).await?;
+    let more = rows.len() as i64 > ASKED_PER_PAGE;
+    rows.truncate(ASKED_PER_PAGE as usize);
+    Ok((rows, more))
+}
+
 /// What the group page offers a signed-in viewer to bring in.
 #[derive(Debug, Clone, Default)]
 pub struct Offers {
@@ -469,20 +553,33 @@ pub enum JoinOutcome {
 /// policy (which takes the row's lock) either committed before and is read
 /// here, or waits until this transaction ends. A row read before the
 /// transaction may be stale now that join policies can be edited.
-async fn admitted_as(tx: &mut Tx, group_id: i64, by_host: bool) -> Result<&'static str> {
+async fn admitted_as(tx: &mut Tx, group_id: i64, kind: MemberKind, by_host: bool) -> Result<&'static str> {
     let group = store::by_id_in(tx, group_id).await?.ok_or(CoreError::NotFound)?;
-    admission(&group, by_host)
+    admission(&group, kind, by_host)
 }
 
-/// The status a newcomer gets under a join policy, or a refusal.
-fn admission(group: &GroupRow, by_host: bool) -> Result<&'static str> {
+/// The status a newcomer of `kind` gets under a join policy, or a refusal:
+/// an invitation-only group takes people its hosts invite, and no
+/// organisation or group but one its hosts bring in themselves (only people
+/// are invited).
+fn admission(group: &GroupRow, kind: MemberKind, by_host: bool) -> Result<&'static str> {
     if by_host {
         return Ok("active");
     }
-    match group.join_policy.as_str() {
-        "open" => Ok("active"),
-        "request" => Ok("requested"),
-        _ => Err(CoreError::Forbidden(format!("{} is invitation only: ask one of its hosts to invite you.", group.name))),
+    match (group.join_policy.as_str(), kind) {
+        ("open", _) => Ok("active"),
+        ("request", _) => Ok("requested"),
+        (_, MemberKind::Person) => Err(CoreError::Forbidden(format!("{} is invitation only: ask one of its hosts to invite you.", group.name))),
+        (_, MemberKind::Org) => Err(CoreError::Forbidden(format!(
+            "{name} is invitation only: its hosts invite people one by one, and an organisation cannot ask to join it. \
+             Only someone who hosts {name} and is an admin of the organisation can bring it in.",
+            name = group.name
+        ))),
+        (_, MemberKind::Group) => Err(CoreError::Forbidden(format!(
+            "{name} is invitation only: its hosts invite people one by one, and a group cannot ask to join it. \
+             Only someone who hosts both groups can add it.",
+            name = group.name
+        ))),
     }
 }
 
@@ -515,21 +612,29 @@ async fn hosts_in(tx: &mut Tx, actor: &Actor, group_id: i64) -> Result<bool> {
 }
 
 /// Tells a group's hosts of a new request for an organisation or a group to
-/// join, after it was saved. A host who has the same request unread, or read
-/// it in the last day, is not told again (a request withdrawn and made again
-/// is not news), nor one who blocked or muted the person asking. The request
-/// stands whatever happens here: a failure is logged, never reported as the
-/// request's.
-async fn tell_hosts(db: &Db, mail: Mailer<'_>, actor: &Actor, group: &GroupRow, text: &str) {
+/// join, after it was saved, recording the person asking as its sender (as
+/// a person's own request does: `notifications::join_requested`). The text
+/// is the person's display name, then `ending`: "(@kit) asked for Museum to
+/// join Town." A host who has that person's request for the same thing
+/// unread, or read it in the last day
+/// ([`notifications::JOIN_REQUEST_QUIET_SECS`]), is not told again, whatever
+/// name the person goes by now (`store::request_told`: a request withdrawn
+/// and made again is not news), nor one who blocked or muted them; one who
+/// blocks them later no longer sees it. The request stands whatever happens
+/// here: a failure is logged, never reported as the request's.
+async fn tell_hosts(db: &Db, mail: Mailer<'_>, actor: &Actor, group: &GroupRow, ending: &str) {
+    let text = format!("{} {ending}", actor.display_name);
+    let text = text.as_str();
     let told = async {
         let url = format!("/groups/{}", group.slug);
         let since = meetinghouse_store::now() - notifications::JOIN_REQUEST_QUIET_SECS;
+        let from = notifications::Source { sender: Some(actor.id), reply: None };
         let mut tx = db.begin().await?;
         for host in store::active_hosts(&mut tx, group.id).await? {
             if !meetinghouse_store::notifications::silenced(&mut tx, host, actor.id).await?
-                && !meetinghouse_store::notifications::already_told(&mut tx, host, Kind::JoinRequest.as_str(), text, &url, since).await?
+                && !store::request_told(&mut tx, host, actor.id, &url, text, ending, since).await?
             {
-                notifications::notify(&mut tx, mail, host, Kind::JoinRequest, text, &url).await?;
+                notifications::notify_from(&mut tx, mail, host, Kind::JoinRequest, text, &url, from).await?;
             }
         }
         tx.commit().await.map_err(StoreError::from)?;
@@ -543,29 +648,43 @@ async fn tell_hosts(db: &Db, mail: Mailer<'_>, actor: &Actor, group: &GroupRow, 
 /// A person joins (or asks to join) a group themselves, or accepts an
 /// invitation. Asking again while a request waits answers
 /// `AlreadyRequested`, so the hosts are told once. An archived group takes
-/// no one new, by any of these ([`ensure_open_for_changes`]). The join
-/// policy that decides is the group's as read in the joining transaction,
-/// after that check holds its row ([`admitted_as`]): a host's change of
-/// policy committed meanwhile is the one that applies.
+/// no one new, by any of these ([`ensure_open_for_changes`]). Everything is
+/// read in the joining transaction after the group's row lock: the person's
+/// membership (an invitation withdrawn meanwhile is gone, and only a
+/// waiting invitation is accepted: `store::accept_invitation`), the group's
+/// visibility (a members-only group is "not found" to someone outside it
+/// with no invitation or request, exactly as an address with no group) and
+/// its join policy ([`admitted_as`]): a host's change committed meanwhile is
+/// the one that applies.
 pub async fn join(db: &Db, settings: &Settings, actor: &Actor, slug: &str) -> Result<JoinOutcome> {
     ensure_can_post(actor, settings)?;
     let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
-    let has_row = store::direct_membership(db, group.id, MemberKind::Person, actor.id).await?.is_some();
-    if !has_row && closed_to(db, &group, actor).await? {
-        return Err(CoreError::NotFound);
-    }
     let mut tx = db.begin().await?;
+    // The group's row first, as a host's withdrawal of an invitation, a
+    // change of policy or of visibility takes it: the membership read after
+    // it holds until this transaction ends, so an invitation withdrawn
+    // meanwhile is not accepted.
+    store::lock_group(&mut tx, db.backend(), group.id).await?;
     let outcome = match store::membership_in(&mut tx, group.id, MemberKind::Person, actor.id).await? {
         Some((_, status)) if status == "active" => JoinOutcome::AlreadyMember,
         Some((_, status)) if status == "requested" => JoinOutcome::AlreadyRequested,
-        // Accepting an invitation, or joining: not into an archived group.
+        // Accepting an invitation: not into an archived group.
         Some(_) => {
             ensure_open_for_changes(&mut tx, db.backend(), group.id).await?;
-            admit(&mut tx, group.id, MemberKind::Person, actor.id, "active", actor.id).await?
+            if !store::accept_invitation(&mut tx, group.id, actor.id).await? {
+                return Err(CoreError::NotFound);
+            }
+            JoinOutcome::Joined
         }
+        // Someone outside a members-only group, with no invitation, is
+        // answered as for an address with no group.
         None => {
+            let now = store::by_id_in(&mut tx, group.id).await?.ok_or(CoreError::NotFound)?;
+            if now.visibility == "members" && !actor.is_admin && !store::person_reaches_in(&mut tx, actor.id, group.id).await? {
+                return Err(CoreError::NotFound);
+            }
             ensure_open_for_changes(&mut tx, db.backend(), group.id).await?;
-            let status = admitted_as(&mut tx, group.id, false).await?;
+            let status = admitted_as(&mut tx, group.id, MemberKind::Person, false).await?;
             admit(&mut tx, group.id, MemberKind::Person, actor.id, status, actor.id).await?
         }
     };
@@ -645,13 +764,13 @@ pub async fn add_org(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, org_s
         return Err(not_org_admin(&org.name));
     }
     let by_host = hosts_in(&mut tx, actor, group.id).await?;
-    let status = admitted_as(&mut tx, group.id, by_host).await?;
+    let status = admitted_as(&mut tx, group.id, MemberKind::Org, by_host).await?;
     ensure_open_for_changes(&mut tx, db.backend(), group.id).await?;
     let outcome = admit(&mut tx, group.id, MemberKind::Org, org.id, status, actor.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     if outcome == JoinOutcome::Requested {
-        let text = format!("{} (@{}) asked for {} to join {}.", actor.display_name, actor.handle, org.name, group.name);
-        tell_hosts(db, mail, actor, &group, &text).await;
+        let ending = format!("(@{}) asked for {} to join {}.", actor.handle, org.name, group.name);
+        tell_hosts(db, mail, actor, &group, &ending).await;
     }
     Ok(outcome)
 }
@@ -669,13 +788,18 @@ async fn nesting_pair(tx: &mut Tx, parent: i64, child: i64) -> Result<(GroupRow,
 /// The refusal of a nesting that would let anyone in: anyone may join
 /// `child`, and not anyone may join `parent`, so access would not pass up
 /// through it (`store::passes_up`) and its listing there would mislead.
+/// Said of the parent as it is: what a members-only one hides, or the
+/// membership of a public one; and how `child`'s members may come in
+/// themselves (ask, or be invited by its hosts).
 fn open_into_closed(child: &GroupRow, parent: &GroupRow) -> String {
-    format!(
-        "Anyone can join {child}, so joining it would let anyone into {parent}'s members-only content. \
-         Its members can ask to join {parent} themselves; or a group whose hosts choose its members can join instead.",
-        child = child.name,
-        parent = parent.name
-    )
+    let (c, p) = (&child.name, &parent.name);
+    let into = if parent.visibility == "members" { format!("{p}'s members-only content") } else { format!("{p}, whose hosts choose its members") };
+    let themselves = if parent.join_policy == "request" {
+        format!("Its members can ask to join {p} themselves")
+    } else {
+        format!("{p} is invitation only: its hosts can invite the members of {c} one by one")
+    };
+    format!("Anyone can join {c}, so joining it would let anyone into {into}. {themselves}; or a group whose hosts choose its members can join instead.")
 }
 
 /// Makes group `child_slug` a member of group `parent_slug`. The actor must
@@ -732,7 +856,7 @@ pub async fn nest(db: &Db, mail: Mailer<'_>, actor: &Actor, parent_slug: &str, c
     let (parent, child) = nesting_pair(&mut tx, parent.id, child.id).await?;
     // The parent's join policy as it is now (its row has been held since
     // the transaction's first statement), not as it was read before.
-    let status = admission(&parent, by_host)?;
+    let status = admission(&parent, MemberKind::Group, by_host)?;
     if let Some(at) = child.archived_at {
         return Err(FieldErrors::one("child", archived_words(&child.name, at)));
     }
@@ -742,8 +866,8 @@ pub async fn nest(db: &Db, mail: Mailer<'_>, actor: &Actor, parent_slug: &str, c
     let outcome = admit(&mut tx, parent.id, MemberKind::Group, child.id, status, actor.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     if outcome == JoinOutcome::Requested {
-        let text = format!("{} (@{}) asked for the group {} to join {}.", actor.display_name, actor.handle, child.name, parent.name);
-        tell_hosts(db, mail, actor, &parent, &text).await;
+        let ending = format!("(@{}) asked for the group {} to join {}.", actor.handle, child.name, parent.name);
+        tell_hosts(db, mail, actor, &parent, &ending).await;
     }
     Ok(outcome)
 }
@@ -869,9 +993,12 @@ async fn member_name(db: &Db, kind: MemberKind, member_id: i64) -> Result<(Strin
     Ok(found.unwrap_or_default())
 }
 
-/// The answer when a host acts on someone who is no longer in the group.
-fn not_a_member(group: &GroupRow) -> CoreError {
-    FieldErrors::one("form", format!("They are not a member of {} any more.", group.name))
+/// The answer when a host acts on someone (or an organisation, or a group)
+/// with no membership, invitation or request in the group: they left, were
+/// removed, or never were in it. `name` is empty when nobody has that id.
+fn not_a_member(group: &GroupRow, name: &str) -> CoreError {
+    let who = if name.is_empty() { "They are".to_string() } else { format!("{name} is") };
+    FieldErrors::one("form", format!("{who} not in {}: not a member, not invited and not waiting to join.", group.name))
 }
 
 /// A host makes an active person member a host (`host`), or steps a host down
@@ -882,7 +1009,7 @@ pub async fn set_host(db: &Db, actor: &Actor, slug: &str, person_id: i64, host: 
     let (name, _) = member_name(db, MemberKind::Person, person_id).await?;
     let mut tx = host_turn(db, actor, &group, if host { "make people hosts" } else { "step hosts down" }).await?;
     let Some((role, status)) = store::membership_in(&mut tx, group.id, MemberKind::Person, person_id).await? else {
-        return Err(not_a_member(&group));
+        return Err(not_a_member(&group, &name));
     };
     if status != "active" {
         return Err(FieldErrors::one("form", format!("{name} has not joined {} yet: only members can be hosts.", group.name)));
@@ -953,7 +1080,7 @@ pub async fn remove(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i
         return Err(CoreError::Forbidden(format!("Only hosts of {} can remove members.", group.name)));
     }
     let Some((role, status)) = store::membership_in(&mut tx, group.id, kind, member_id).await? else {
-        return Err(not_a_member(&group));
+        return Err(not_a_member(&group, &name));
     };
     if kind == MemberKind::Person && role == "host" && status == "active" && store::active_host_count(&mut tx, group.id).await? <= 1 {
         return Err(last_host(&group, &name, member_id == actor.id));
@@ -973,6 +1100,9 @@ pub async fn remove(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i
 /// their own page lists it either way. Someone already in, invited or
 /// waiting is told so; two invitations at once make one. Who may invite is
 /// checked in that transaction, so a host who was just stepped down cannot.
+/// Someone who blocked or muted the host is not invited at all
+/// ([`refuses_invitations_from`]): nothing is written, and the host is
+/// answered exactly as for an invitation sent, so the block stays private.
 pub async fn invite(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, handle: &str) -> Result<()> {
     invite_as(db, Some(mail), actor, slug, handle).await
 }
@@ -991,6 +1121,11 @@ async fn invite_as(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str,
         .ok_or_else(|| FieldErrors::one("handle", format!("Nobody here has the handle @{}.", handle.as_str())))?;
     let mut tx = host_turn(db, actor, &group, "invite people").await?;
     ensure_open_for_changes(&mut tx, db.backend(), group.id).await?;
+    let none_yet = store::membership_in(&mut tx, group.id, MemberKind::Person, person.id).await?.is_none();
+    if none_yet && refuses_invitations_from(&mut tx, person.id, actor.id).await? {
+        // As if sent: the transaction ends with nothing written.
+        return Ok(());
+    }
     if !store::insert_member(&mut tx, group.id, MemberKind::Person, person.id, "member", "invited", actor.id).await? {
         let message = match store::membership_in(&mut tx, group.id, MemberKind::Person, person.id).await? {
             Some((_, s)) if s == "requested" => format!("@{} has already asked to join: approve their request below.", person.handle),
@@ -1007,6 +1142,16 @@ async fn invite_as(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str,
     }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
+}
+
+/// Whether `invitee` takes no invitation from `inviter`: they blocked or
+/// muted them, so anything the inviter chose (a group's or an
+/// organisation's name and purpose) would reach their page. Read in the
+/// inviting transaction. The caller then writes nothing and answers the
+/// inviter exactly as for an invitation sent, never revealing the block;
+/// for invitations to groups ([`invite`]) and to organisations alike.
+pub async fn refuses_invitations_from(tx: &mut Tx, invitee: i64, inviter: i64) -> Result<bool> {
+    Ok(invitee != inviter && meetinghouse_store::notifications::silenced(tx, invitee, inviter).await?)
 }
 
 fn parse_kind(kind: &str) -> Result<MemberKind> {
@@ -1161,6 +1306,11 @@ pub fn change_words(c: &ChangeRow) -> String {
         ("visibility", "members") => "made it members only".into(),
         ("visibility", _) => "made it public".into(),
         ("join_policy", new) => format!("changed how people join from “{}” to “{}”", policy(&c.old_value), policy(new)),
+        (MEMBERS_ONLY_RULE, new) => format!(
+            "changed how people join from “{}” to “{}”: a members-only group can no longer let anyone join",
+            policy(&c.old_value),
+            policy(new)
+        ),
         ("archived", "archived") => "archived it".into(),
         ("archived", _) => "opened it again".into(),
         ("sector", new) => format!(
@@ -1175,18 +1325,25 @@ pub fn change_words(c: &ChangeRow) -> String {
     }
 }
 
-/// Who made a change, in words: their display name and handle, or "Someone
-/// whose account is gone".
+/// The `group_changes.field` of the change migration 0039 made to every
+/// members-only group anyone could join (to "by request"), made by no one.
+pub const MEMBERS_ONLY_RULE: &str = "join_policy_members_only";
+
+/// Who made a change, in words: their display name and handle, "The meeting
+/// house's update" for a change an upgrade made ([`MEMBERS_ONLY_RULE`]), or
+/// "Someone whose account is gone".
 pub fn change_by(c: &ChangeRow) -> String {
     match (&c.changed_by_name, &c.changed_by_handle) {
         (Some(name), Some(handle)) => format!("{name} (@{handle})"),
+        _ if c.field == MEMBERS_ONLY_RULE => "An update of the meeting house".into(),
         _ => "Someone whose account is gone".into(),
     }
 }
 
 /// A host edits a group's name, visibility and join policy (never its
 /// address or purpose); returns the fields changed (none: nothing to save).
-/// Checked as when the group was created, then, in one transaction after the
+/// Checked as when the group was created (a members-only group never lets
+/// anyone join, whichever of the two changes), then, in one transaction after the
 /// group's row is locked: that the actor hosts it (or is an instance admin),
 /// that a members-only group made public was confirmed
 /// ([`GroupEditForm::confirm_public`]), and that a new join policy keeps

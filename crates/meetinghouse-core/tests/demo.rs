@@ -94,6 +94,15 @@ async fn a_demo_stopped_part_way_is_finished_by_the_next_run() {
     assert_eq!(open.len(), 1, "{open:?}");
     assert_eq!(meetinghouse_store::purposes::objections(&reference, open[0].id).await.unwrap().len(), 1);
     assert_eq!(meetinghouse_store::conversations::page(&reference, "amendment", open[0].id, "", 0, 10).await.unwrap().len(), 1);
+    // No members-only group lets anyone join; Tara's request to the
+    // members-only Residents' Voice, whose page she may not see, is on her
+    // own page to withdraw.
+    for g in groups::list_all(&reference, 100, 0).await.unwrap() {
+        assert!(!(g.visibility == "members" && g.join_policy == "open"), "{} is members only and open", g.slug);
+    }
+    let tara = Actor::from_row(&people::by_handle(&reference, "tara").await.unwrap().unwrap());
+    let asked = meetinghouse_core::groups::asked(&reference, &tara, 1).await.unwrap().0;
+    assert_eq!(asked.iter().map(|a| (a.group.slug.as_str(), a.visible)).collect::<Vec<_>>(), [("residents-voice", 0)]);
     let _ = std::fs::remove_dir_all(dir);
 
     for db in meetinghouse_testkit::databases().await {

@@ -342,7 +342,8 @@ async fn leaving_says_whether_the_group_is_still_there_for_you() {
         let s = Settings::load(&db).await.unwrap();
         let (ann, bob) = (person(&db, "ann").await, person(&db, "bob").await);
         group(&db, &s, &ann, "open-house", "open").await;
-        private_group(&db, &s, &ann, "back-room", "open").await;
+        private_group(&db, &s, &ann, "back-room", "invite").await;
+        groups::invite_person(&db, &ann, "back-room", "bob").await.unwrap();
         for slug in ["open-house", "back-room"] {
             groups::join(&db, &s, &bob, slug).await.unwrap();
         }
@@ -616,7 +617,8 @@ async fn a_host_who_removes_themselves_from_a_members_only_group_is_told_it_is_g
     for db in meetinghouse_testkit::databases().await {
         let s = Settings::load(&db).await.unwrap();
         let (ann, bob) = (person(&db, "ann").await, person(&db, "bob").await);
-        private_group(&db, &s, &ann, "back-room", "open").await;
+        private_group(&db, &s, &ann, "back-room", "invite").await;
+        groups::invite_person(&db, &ann, "back-room", "bob").await.unwrap();
         groups::join(&db, &s, &bob, "back-room").await.unwrap();
         groups::set_host(&db, &ann, "back-room", bob.id, true).await.unwrap();
         let gone = groups::remove(&db, &ann, "back-room", "person", ann.id).await.unwrap();

@@ -697,8 +697,9 @@ async fn the_public_log_keeps_members_only_notes_to_members() {
         let hal = person(&db, "hal").await;
         let kit = person(&db, "kit").await;
         let ann = person(&db, "ann").await;
-        let form = GroupForm { name: "Carers".into(), slug: "carers".into(), purpose: String::new(), visibility: "members".into(), join_policy: "open".into() };
+        let form = GroupForm { name: "Carers".into(), slug: "carers".into(), purpose: String::new(), visibility: "members".into(), join_policy: "invite".into() };
         groups::create(&db, &s, &hal, &form).await.unwrap();
+        groups::invite_person(&db, &hal, "carers", "kit").await.unwrap();
         groups::join(&db, &s, &kit, "carers").await.unwrap();
         let gid = meetinghouse_store::groups::by_slug(&db, "carers").await.unwrap().unwrap().id;
         let private = conversations::post(&db, mail, &kit, Subject::Group(gid), &reply("My neighbour Jane at 4 Mill Lane has dementia")).await.unwrap();
@@ -1301,12 +1302,16 @@ fn report_words(kind: &str, id: i64) -> ReportForm {
     ReportForm { target_kind: kind.into(), target: id.to_string(), category: "harassment".into(), details: String::new() }
 }
 
-/// A group `slug` (`visibility`, open to join) hosted by `host`, with
-/// `members` in it; returns its id.
+/// A group `slug` (`visibility`; open to join when public, by invitation
+/// when members only) hosted by `host`, with `members` in it; returns its id.
 async fn purpose_group(db: &Db, s: &Settings, host: &Actor, slug: &str, visibility: &str, members: &[&Actor]) -> i64 {
-    let form = GroupForm { name: format!("Group {slug}"), slug: slug.into(), purpose: "We look after the canal.".into(), visibility: visibility.into(), join_policy: "open".into() };
+    let policy = if visibility == "members" { "invite" } else { "open" };
+    let form = GroupForm { name: format!("Group {slug}"), slug: slug.into(), purpose: "We look after the canal.".into(), visibility: visibility.into(), join_policy: policy.into() };
     groups::create(db, s, host, &form).await.unwrap();
     for who in members {
+        if visibility == "members" {
+            groups::invite_person(db, host, slug, &who.handle).await.unwrap();
+        }
         groups::join(db, s, who, slug).await.unwrap();
     }
     meetinghouse_store::groups::by_slug(db, slug).await.unwrap().unwrap().id

@@ -28,9 +28,10 @@ fn story(title: &str, visibility: &str) -> StoryForm {
 
 /// A members-only group `host` hosts, which `members` join.
 async fn members_group(db: &Db, s: &Settings, host: &Actor, slug: &str, members: &[&Actor]) {
-    let form = GroupForm { name: format!("Group {slug}"), slug: slug.into(), purpose: String::new(), visibility: "members".into(), join_policy: "open".into() };
+    let form = GroupForm { name: format!("Group {slug}"), slug: slug.into(), purpose: String::new(), visibility: "members".into(), join_policy: "invite".into() };
     groups::create(db, s, host, &form).await.unwrap();
     for m in members {
+        groups::invite_person(db, host, slug, &m.handle).await.unwrap();
         groups::join(db, s, m, slug).await.unwrap();
     }
 }

@@ -552,6 +552,14 @@ pub async fn person_reaches(db: &Db, person_id: i64, group_id: i64) -> Result<bo
     Ok(row.is_some())
 }
 
+/// [`person_reaches`], read in the transaction that acts on it (after
+/// [`lock_group`] of that group).
+pub async fn person_reaches_in(tx: &mut Tx, person_id: i64, group_id: i64) -> Result<bool> {
+    let sql = format!("WITH RECURSIVE {REACH} SELECT 1 FROM reach WHERE id = $2");
+    let row: Option<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).bind(group_id).fetch_optional(&mut **tx).await?;
+    Ok(row.is_some())
+}
+
 /// The groups a person belongs to at any depth, by name (ignoring case),
 /// then id, a page at a time: one query.
 pub async fn reachable_groups(db: &Db, person_id: i64, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
@@ -691,16 +699,83 @@ pub async fn requested_by(tx: &mut Tx, group_id: i64, kind: MemberKind, member_i
     Ok(row.and_then(|(by,)| by))
 }
 
+/// The condition that an invitation `gm` (a `group_members` row) was sent by
+/// someone its person has not blocked or muted: one from such a person is
+/// not shown to them (their page, the group's invitation page), even when
+/// the block came later.
+const INVITER_NOT_SILENCED: &str = "NOT EXISTS (SELECT 1 FROM person_relations ir \
+     WHERE ir.person_id = gm.member_id AND ir.kind IN ('block', 'mute') AND ir.other_id = gm.added_by)";
+
 /// A page of the groups that have invited a person and wait for their
-/// answer, by name (ignoring case), then id.
+/// answer, by name (ignoring case), then id; not those whose invitation came
+/// from someone the person blocks or mutes ([`INVITER_NOT_SILENCED`]).
 pub async fn invitations_for(db: &Db, person_id: i64, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
     let sql = format!(
         "SELECT {G_COLUMNS} \
          FROM group_members gm JOIN community_groups g ON g.id = gm.group_id \
-         WHERE gm.member_kind = 'person' AND gm.member_id = $1 AND gm.status = 'invited' ORDER BY {}, g.id LIMIT $2 OFFSET $3",
+         WHERE gm.member_kind = 'person' AND gm.member_id = $1 AND gm.status = 'invited' AND {INVITER_NOT_SILENCED} \
+         ORDER BY {}, g.id LIMIT $2 OFFSET $3",
         name_key(db.backend(), "g.name")
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).bind(limit).bind(offset).fetch_all(&db.pool).await?)
+}
+
+/// Whether a person has an invitation to a group that is shown to them: one
+/// waits, and whoever sent it is not someone they block or mute.
+pub async fn invitation_shown(db: &Db, group_id: i64, person_id: i64) -> Result<bool> {
+    let sql = format!(
+        "SELECT 1 FROM group_members gm WHERE gm.group_id = $1 AND gm.member_kind = 'person' AND gm.member_id = $2 \
+         AND gm.status = 'invited' AND {INVITER_NOT_SILENCED}"
+    );
+    let row: Option<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(group_id).bind(person_id).fetch_optional(&db.pool).await?;
+    Ok(row.is_some())
+}
+
+/// Accepts a person's invitation to a group: their membership becomes
+/// active only while it is still an invitation. False, writing nothing, when
+/// there is none (withdrawn, declined, or already accepted).
+pub async fn accept_invitation(tx: &mut Tx, group_id: i64, person_id: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE group_members SET status = 'active' \
+         WHERE group_id = $1 AND member_kind = 'person' AND member_id = $2 AND status = 'invited'",
+    )
+    .bind(group_id)
+    .bind(person_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A group a person asked to join, with whether they may see it now
+/// (public, reached another way, or they are an instance admin).
+#[derive(Debug, Clone, FromRow)]
+pub struct AskedGroup {
+    #[sqlx(flatten)]
+    pub group: GroupRow,
+    /// 1 when they may see the group's page, 0 when it is members only and
+    /// they are outside it.
+    pub visible: i64,
+}
+
+/// A page of the groups a person asked to join themselves whose hosts have
+/// not answered yet, by name (ignoring case), then id, each with whether
+/// they may see it (`sees_all`: an instance admin sees every group).
+pub async fn asked_by(db: &Db, person_id: i64, sees_all: bool, limit: i64, offset: i64) -> Result<Vec<AskedGroup>> {
+    let sql = format!(
+        "WITH RECURSIVE {REACH} SELECT {G_COLUMNS}, \
+             CASE WHEN g.visibility = 'public' OR $2 = 1 OR g.id IN (SELECT id FROM reach) THEN 1 ELSE 0 END AS visible \
+         FROM group_members gm JOIN community_groups g ON g.id = gm.group_id \
+         WHERE gm.member_kind = 'person' AND gm.member_id = $1 AND gm.status = 'requested' \
+         ORDER BY {}, g.id LIMIT $3 OFFSET $4",
+        name_key(db.backend(), "g.name")
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(person_id)
+        .bind(i64::from(sees_all))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&db.pool)
+        .await?)
 }
 
 /// Whose eyes a list of groups is for: the public's, a person's (the public
@@ -812,6 +887,33 @@ pub async fn admin_orgs_with_status(db: &Db, person_id: i64, group_id: i64, limi
     );
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).bind(group_id).bind(limit).fetch_all(&db.pool).await?;
     Ok(rows.into_iter().map(|r| (r.org, r.status)).collect())
+}
+
+/// Whether a group's host was already told of `sender`'s request for an
+/// organisation or a group to join (a `join_request` notification linking
+/// to `url`, the group's page), whatever name the sender goes by now: one
+/// from them whose text ends with `ending` (what they asked for: "(@kit)
+/// asked for Museum to join Town.") is unread, or was read since `since`.
+/// Rows stored before senders were recorded are matched by their whole
+/// `text`. Each thing asked for is told once, a person's own request apart
+/// (store `notifications::already_told_by`).
+pub async fn request_told(tx: &mut Tx, host: i64, sender: i64, url: &str, text: &str, ending: &str, since: i64) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM notifications WHERE person_id = $1 AND kind = 'join_request' AND url = $3 \
+         AND ((sender_id = $2 AND LENGTH(text) >= LENGTH(CAST($5 AS TEXT)) \
+               AND SUBSTR(text, LENGTH(text) - LENGTH(CAST($5 AS TEXT)) + 1) = CAST($5 AS TEXT)) \
+              OR (sender_id IS NULL AND text = $4)) \
+         AND (read_at IS NULL OR created_at >= $6) LIMIT 1",
+    )
+    .bind(host)
+    .bind(sender)
+    .bind(url)
+    .bind(text)
+    .bind(ending)
+    .bind(since)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.is_some())
 }
 
 /// Whether a person was already told of an invitation to what `url` links

@@ -196,13 +196,16 @@ async fn a_ban_can_remove_everything_they_posted_once_and_only_a_review_brings_i
 async fn a_hidden_reply_whose_subject_is_gone_can_still_be_reviewed() {
     for mut hal in apps().await {
         hal.sign_up("hal").await;
-        let fields = [("name", "Carers"), ("slug", "carers"), ("purpose", "Support"), ("visibility", "members"), ("join_policy", "open")];
+        let fields = [("name", "Carers"), ("slug", "carers"), ("purpose", "Support"), ("visibility", "members"), ("join_policy", "invite")];
         assert_eq!(hal.submit("/groups/new", "/groups", &fields).await.status, StatusCode::SEE_OTHER);
         let gid = meetinghouse_store::groups::by_slug(&hal.db, "carers").await.unwrap().unwrap().id;
         let mut dan = hal.other_browser();
         dan.sign_up("dan").await;
         let mut ann = hal.other_browser();
         ann.sign_up("ann").await;
+        for handle in ["dan", "ann"] {
+            assert_eq!(hal.submit("/groups/carers", "/groups/carers/invite", &[("handle", handle)]).await.status, StatusCode::SEE_OTHER);
+        }
         for member in [&mut dan, &mut ann] {
             assert_eq!(member.submit("/me", "/groups/carers/join", &[]).await.status, StatusCode::SEE_OTHER);
         }

@@ -419,12 +419,13 @@ async fn object_pages_lead_back_after_sign_in_and_say_where_pages_end() {
 async fn your_replies_reach_what_you_can_no_longer_see() {
     for mut hal in apps().await {
         hal.sign_up("hal").await;
-        let fields = [("name", "Carers"), ("slug", "carers"), ("purpose", "Support"), ("visibility", "members"), ("join_policy", "open")];
+        let fields = [("name", "Carers"), ("slug", "carers"), ("purpose", "Support"), ("visibility", "members"), ("join_policy", "invite")];
         assert_eq!(hal.submit("/groups/new", "/groups", &fields).await.status, StatusCode::SEE_OTHER);
         let gid = meetinghouse_store::groups::by_slug(&hal.db, "carers").await.unwrap().unwrap().id;
         let post = format!("/conversations/group/{gid}/replies");
         let mut dan = hal.other_browser();
         dan.sign_up("dan").await;
+        assert_eq!(hal.submit("/groups/carers", "/groups/carers/invite", &[("handle", "dan")]).await.status, StatusCode::SEE_OTHER);
         assert_eq!(dan.submit("/me", "/groups/carers/join", &[]).await.status, StatusCode::SEE_OTHER);
         let reply = dan.submit("/groups/carers", &post, &[("body", "Rent goes up in *May*")]).await.location().unwrap().to_string();
         assert!(hal.get("/notifications").await.body.contains("dan started a conversation in “Carers”."), "the group's host hears of it");

@@ -104,10 +104,11 @@ fn checked(form: &str, value: &str) -> bool {
 async fn a_group_prompt_says_whom_it_is_for_and_answers_start_with_the_group() {
     for mut kit in apps().await {
         kit.sign_up("kit").await;
-        let fields = [("name", "Knitters"), ("slug", "knitters"), ("purpose", "Wool"), ("visibility", "members"), ("join_policy", "open")];
+        let fields = [("name", "Knitters"), ("slug", "knitters"), ("purpose", "Wool"), ("visibility", "members"), ("join_policy", "invite")];
         assert_eq!(kit.submit("/groups/new", "/groups", &fields).await.status, StatusCode::SEE_OTHER);
         let mut lu = kit.other_browser();
         lu.sign_up("lu").await;
+        assert_eq!(kit.submit("/groups/knitters", "/groups/knitters/invite", &[("handle", "lu")]).await.status, StatusCode::SEE_OTHER);
         assert_eq!(lu.submit("/me", "/groups/knitters/join", &[]).await.status, StatusCode::SEE_OTHER);
         let page = open_prompt(&mut kit, &[("speak_as", "self"), ("question", "What was your first knit?"), ("group", "knitters")]).await;
         let prompt = id_of(&page);

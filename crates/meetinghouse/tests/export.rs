@@ -209,7 +209,7 @@ fn the_interactions_export_follows_what_is_public_now() {
             let [ann, bea, cal, dan] = &people[..] else { unreachable!() };
             let s = meetinghouse_core::settings::Settings::load(&db).await.unwrap();
             let mail = meetinghouse_core::notifications::Mailer { settings: &s, base_url: "https://town.example" };
-            let form = GroupForm { name: "Tenants".into(), slug: "tenants".into(), purpose: String::new(), visibility: "members".into(), join_policy: "open".into() };
+            let form = GroupForm { name: "Tenants".into(), slug: "tenants".into(), purpose: String::new(), visibility: "members".into(), join_policy: "invite".into() };
             groups::create(&db, &s, ann, &form).await.unwrap();
             let story = |title: &str| StoryForm { title: title.into(), body: "We met.".into(), licence: "cc0".into(), visibility: "public".into(), ..Default::default() };
             let mut ids = Vec::new();

@@ -1,4 +1,5 @@
-//! `GET /groups/new` (the form) and `POST /groups` (create a group).
+//! `GET /groups/new` (the form) and `POST /groups` (create a group): at most
+//! `groups::GROUPS_PER_HOUR` an hour per account, instance admins aside.
 
 use askama::Template;
 use axum::extract::State;
@@ -24,7 +25,8 @@ struct NewGroup {
 
 pub async fn form(viewer: Viewer) -> Result<Response, WebError> {
     viewer.require()?;
-    let form = FormData::default().with("visibility", "public").with("join_policy", "open");
+    // A join policy every visibility takes: a members-only group cannot let anyone join.
+    let form = FormData::default().with("visibility", "public").with("join_policy", "request");
     Ok(render(&NewGroup { page: Page::new(&viewer, "Start a group"), form, errors: FieldErrors::new() }))
 }
 
@@ -38,8 +40,10 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
         join_policy: data.get("join_policy").into(),
     };
     let again = |status, errors| render_status(status, &NewGroup { page: Page::new(&viewer, "Start a group"), form: data.clone(), errors });
-    match groups::create(&state.db, &viewer.settings, actor, &form).await {
-        Ok(slug) => Ok(see_other_with_flash(&format!("/groups/{slug}"), "Your group is started. You are its host.", state.config.tls)),
+    // Only a group that would be started counts against the hourly budget.
+    match groups::create_counted(&state.db, &viewer.settings, actor, &form).await {
+        Ok(Some(slug)) => Ok(see_other_with_flash(&format!("/groups/{slug}"), "Your group is started. You are its host.", state.config.tls)),
+        Ok(None) => Ok(again(StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", groups::GROUPS_PER_HOUR_MESSAGE.into())]))),
         Err(CoreError::Invalid(errors)) => Ok(again(StatusCode::UNPROCESSABLE_ENTITY, errors)),
         Err(CoreError::Forbidden(m)) => Ok(again(StatusCode::FORBIDDEN, FieldErrors(vec![("form", m)]))),
         Err(other) => Err(other.into()),

@@ -56,6 +56,10 @@ fn outcome_message(o: JoinOutcome, joined: &str, already: &str) -> String {
     }
 }
 
+/// Joining, asking to join or accepting an invitation goes back to the
+/// group's page; a request that waits for a group the person may not see
+/// (made members only since they asked) goes to their own page instead,
+/// which lists it with a way to withdraw it.
 pub async fn join(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let r = groups::join(&state.db, &viewer.settings, actor, &slug).await;
@@ -66,14 +70,20 @@ pub async fn join(State(state): State<AppState>, Path(slug): Path<String>, Form 
     {
         tracing::warn!(group = %slug, error = %err, "a request to join was saved, but its hosts could not be told");
     }
+    if let Ok(o @ (JoinOutcome::Requested | JoinOutcome::AlreadyRequested)) = r
+        && !groups::can_see_address(&state.db, &slug, Some(actor)).await?
+    {
+        let message = outcome_message(o, "", "");
+        return Ok(see_other_with_flash("/me", &message, state.config.tls));
+    }
     let r = r.map(|o| outcome_message(o, "Welcome: you have joined the group.", "You are already a member of this group."));
     respond(&state, &viewer, &slug, data, r).await
 }
 
 /// Leaving goes back to the group's page only while it is still there for
 /// them: a members-only group is "not found" to someone who just left it.
-/// Declining an invitation goes back to their own page, where invitations
-/// are listed.
+/// Declining an invitation, or withdrawing a request to a group they may
+/// not see, goes back to their own page, where both are listed.
 pub async fn leave(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     match groups::leave(&state.db, actor, &slug).await {
@@ -81,7 +91,7 @@ pub async fn leave(State(state): State<AppState>, Path(slug): Path<String>, Form
             let (to, message) = match left.status.as_str() {
                 "invited" => ("/me".to_string(), "You have declined the invitation."),
                 "requested" if left.still_visible => (format!("/groups/{slug}"), "Your request is withdrawn."),
-                "requested" => ("/groups".to_string(), "Your request is withdrawn."),
+                "requested" => ("/me".to_string(), "Your request is withdrawn."),
                 _ if left.still_visible => (format!("/groups/{slug}"), "You have left the group."),
                 _ => ("/groups".to_string(), "You have left the group."),
             };

@@ -1,13 +1,16 @@
-//! `GET /me` — your own overview: organisations, invitations, groups, and
-//! the voices you can speak in. Invitations come fifty at a time
-//! (`?invitations=2` for more), your groups a hundred (`?groups=2`).
+//! `GET /me` — your own overview: organisations, invitations, your requests
+//! to join groups still waiting (each with a way to withdraw it, also for a
+//! group made members only since you asked, whose page you no longer see),
+//! groups, and the voices you can speak in. Invitations come fifty at a
+//! time (`?invitations=2` for more), your requests fifty (`?asked=2`), your
+//! groups a hundred (`?groups=2`).
 
 use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use meetinghouse_core::groups::GroupRow;
+use meetinghouse_core::groups::{AskedGroup, GroupRow};
 use meetinghouse_core::orgs::OrgRow;
 use meetinghouse_core::{groups, orgs, persona};
 
@@ -29,6 +32,12 @@ struct Me {
     /// Which page of invitations this is (from 1), and whether there is another.
     invitations_page: i64,
     more_invitations: bool,
+    /// A page of the groups you asked to join that have not answered yet,
+    /// each with whether you may see its page; which page (from 1), and
+    /// whether there is another.
+    asked: Vec<AskedGroup>,
+    asked_page: i64,
+    more_asked: bool,
     /// A page of your groups, at any depth.
     groups: Vec<GroupRow>,
     groups_page: i64,
@@ -44,10 +53,11 @@ fn numbered(q: &HashMap<String, String>, name: &str) -> i64 {
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    let (invitations_page, groups_page) = (numbered(&q, "invitations"), numbered(&q, "groups"));
+    let (invitations_page, groups_page, asked_page) = (numbered(&q, "invitations"), numbered(&q, "groups"), numbered(&q, "asked"));
     let orgs_of = meetinghouse_store::orgs::of_person(&state.db, actor.id).await?;
     let (invitations, more_org_invitations) = orgs::invitations(&state.db, actor.id, invitations_page).await?;
     let (group_invitations, more_group_invitations) = groups::invitations(&state.db, actor.id, invitations_page).await?;
+    let (asked, more_asked) = groups::asked(&state.db, actor, asked_page).await?;
     let (groups, more_groups) = groups::mine(&state.db, actor.id, groups_page).await?;
     let personas = persona::available(&state.db, actor).await?.iter().map(|p| p.label()).collect();
     Ok(render(&Me {
@@ -58,6 +68,9 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
         group_invitations,
         invitations_page,
         more_invitations: more_org_invitations || more_group_invitations,
+        asked,
+        asked_page,
+        more_asked,
         groups,
         groups_page,
         more_groups,
