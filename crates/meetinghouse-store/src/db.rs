@@ -115,20 +115,41 @@ impl Db {
     /// directory) is created; without, a missing file is an error rather than
     /// a new, empty database. The connection is made from the path itself, so
     /// any name the file system allows works (spaces, `?`, `%`, `#`).
+    ///
+    /// What it creates only its owner may read: the folders it makes are
+    /// 0700 and the database file 0600 (SQLite gives its `-wal` and `-shm`
+    /// files the database's mode), as they hold password hashes, email
+    /// addresses, the instance's secret key and reset links. An existing
+    /// folder or file keeps the mode it has. A file or folder this user may
+    /// not write is refused at once, in plain words (see [`first_connection`]).
     pub async fn open_sqlite_file(path: &Path, options: &DbOptions, create: bool) -> Result<Db> {
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
         if create {
-            std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+            create_private_dir(dir)?;
         }
         let name = path.file_name().ok_or_else(|| config_error(format!("{} does not name a database file", path.display())))?;
         // The directory's real name: a URL path would fold `..` segments the
         // file system resolves differently (through a symbolic link).
-        let file = std::fs::canonicalize(dir).map_err(sqlx::Error::Io)?.join(name);
+        let dir = std::fs::canonicalize(dir).map_err(sqlx::Error::Io)?;
+        let file = dir.join(name);
+        if file.is_dir() {
+            return Err(plain(std::io::ErrorKind::IsADirectory, format!("{} is a folder, not a database file", file.display())));
+        }
+        if create {
+            create_private_file(&dir, &file)?;
+        }
         let url = sqlite_url(&file, create)?;
         Db::open(&url, Backend::Sqlite, Some(file), options).await
+    }
+
+    /// The file a `sqlite:` URL names (`sqlite:PATH` or `sqlite://PATH`, its
+    /// `%XX` escapes decoded, anything after `?` left out), or `None` for an
+    /// in-memory database or a URL that is not `sqlite:`.
+    pub fn sqlite_url_file(url: &str) -> Option<PathBuf> {
+        sqlite_file(url)
     }
 
     /// Opens a database by URL: `sqlite://…` or `postgres://…`.
@@ -148,9 +169,9 @@ impl Db {
         sqlx::any::install_default_drivers();
         let connect = AnyConnectOptions::from_str(url)?;
         // The pool retries a refused connection until its acquire timeout and
-        // then reports only "pool timed out"; one connection made first
-        // reports what really went wrong.
-        first_connection(&connect, backend).await?;
+        // then reports only "pool timed out"; one connection made first, set
+        // up as every pooled one is, reports what really went wrong.
+        first_connection(&connect, backend, sqlite_path.as_deref()).await?;
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(CONNECT_TIMEOUT)
@@ -161,18 +182,7 @@ impl Db {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL lets readers run beside the one writer; the busy
-                        // timeout makes a second writer wait rather than fail.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                        conn.execute("PRAGMA busy_timeout = 5000").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        // A 32 MB page cache per connection. No memory mapping:
-                        // while replies are being written, every read began by
-                        // unmapping and remapping the grown file, and the
-                        // unmapping stalled the other core (about a tenth of
-                        // the server's time when posting flat out).
-                        conn.execute("PRAGMA cache_size = -32000").await?;
+                        set_up_sqlite(conn).await?;
                     }
                     Ok(())
                 })
@@ -389,6 +399,9 @@ impl Db {
         let tmp_text = tmp.to_str().ok_or_else(|| config_error(format!("{} is not UTF-8, which SQLite needs for a file name", tmp.display())))?;
         let _ = std::fs::remove_file(&tmp);
         let result = async {
+            // Made empty, readable by its owner only (it holds what the
+            // database holds); VACUUM INTO fills an empty file.
+            private_file_options().open(&tmp).map_err(sqlx::Error::Io)?;
             sqlx::query("VACUUM INTO $1").bind(tmp_text.to_string()).execute(&self.pool).await?;
             // VACUUM INTO does not sync what it wrote.
             std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(sqlx::Error::Io)?;
@@ -410,11 +423,155 @@ impl Db {
 /// How long opening a database may take before it is reported as failed.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Sets up a SQLite connection as every one of the pool is.
+async fn set_up_sqlite(conn: &mut sqlx::AnyConnection) -> std::result::Result<(), sqlx::Error> {
+    // WAL lets readers run beside the one writer; the busy
+    // timeout makes a second writer wait rather than fail.
+    conn.execute("PRAGMA journal_mode = WAL").await?;
+    conn.execute("PRAGMA synchronous = NORMAL").await?;
+    conn.execute("PRAGMA busy_timeout = 5000").await?;
+    conn.execute("PRAGMA foreign_keys = ON").await?;
+    // A 32 MB page cache per connection. No memory mapping:
+    // while replies are being written, every read began by
+    // unmapping and remapping the grown file, and the
+    // unmapping stalled the other core (about a tenth of
+    // the server's time when posting flat out).
+    conn.execute("PRAGMA cache_size = -32000").await?;
+    Ok(())
+}
+
+/// An error in plain words, of the file system's `kind`.
+fn plain(kind: std::io::ErrorKind, message: String) -> StoreError {
+    StoreError::Database(sqlx::Error::Io(std::io::Error::new(kind, message)))
+}
+
+/// Whether an error says this user may not write there.
+fn is_read_only(e: &std::io::Error) -> bool {
+    matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem)
+}
+
+/// SQLite's (extended) result code in an error, if it is SQLite's.
+fn sqlite_code(e: &sqlx::Error) -> Option<i32> {
+    match e {
+        sqlx::Error::Database(db) => db.code().and_then(|c| c.parse().ok()),
+        _ => None,
+    }
+}
+
+/// `SQLITE_READONLY`: the database cannot be written (the file, or the
+/// folder its `-wal` and `-shm` files go in, is read-only for this user).
+const SQLITE_READONLY: i32 = 8;
+/// `SQLITE_READONLY_DIRECTORY`: the folder is the read-only part.
+const SQLITE_READONLY_DIRECTORY: i32 = SQLITE_READONLY | (6 << 8);
+/// `SQLITE_BUSY`: another connection holds the lock.
+const SQLITE_BUSY: i32 = 5;
+/// `SQLITE_CANTOPEN`: the file could not be opened (for a file that is
+/// there: this user may not read it).
+const SQLITE_CANTOPEN: i32 = 14;
+
+/// What to do about a database file, or its folder (`what`), this user may
+/// not write; `kind` says whether it is the user's permissions or a
+/// read-only file system.
+fn read_only(what: &Path, dir: &Path, file: &Path, kind: std::io::ErrorKind) -> StoreError {
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let why = match kind {
+        std::io::ErrorKind::ReadOnlyFilesystem => "is on a read-only file system",
+        std::io::ErrorKind::PermissionDenied => "is read-only for this user",
+        _ => "cannot be opened by this user",
+    };
+    plain(
+        kind,
+        format!(
+            "{} {why}: make the folder {} and {name} in it readable and writable by the user running meetinghouse \
+             (SQLite writes its {name}-wal and {name}-shm files beside the database)",
+            what.display(),
+            dir.display()
+        ),
+    )
+}
+
+/// Options that make a new file only its owner may read and write (0600).
+fn private_file_options() -> std::fs::OpenOptions {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+/// Makes `dir` and any missing folder above it, each only its owner may
+/// open (0700); an existing folder is left as it is. A folder that cannot be
+/// made is refused saying why: a file in the way, or no permission.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    let Err(e) = builder.create(dir) else { return Ok(()) };
+    // The nearest part of the path that is there.
+    let there = dir.ancestors().skip(1).find(|a| a.as_os_str().is_empty() || a.symlink_metadata().is_ok()).unwrap_or(Path::new("/"));
+    let there = if there.as_os_str().is_empty() { Path::new(".") } else { there };
+    let in_the_way = dir.ancestors().find(|a| !a.as_os_str().is_empty() && a.symlink_metadata().is_ok() && !a.is_dir());
+    let why = match in_the_way {
+        Some(file) => format!("{} is a file, not a folder", file.display()),
+        None if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            format!("the user running meetinghouse may not make folders in {}", there.display())
+        }
+        None if e.kind() == std::io::ErrorKind::ReadOnlyFilesystem => format!("{} is on a read-only file system", there.display()),
+        None => e.to_string(),
+    };
+    Err(plain(e.kind(), format!("could not make the folder {} for the database: {why}", dir.display())))
+}
+
+/// Makes the database file, empty, only its owner may read (0600), unless
+/// it is there: SQLite then fills it, and gives its `-wal` and `-shm` files
+/// the same mode.
+fn create_private_file(dir: &Path, file: &Path) -> Result<()> {
+    match private_file_options().open(file) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) if is_read_only(&e) => Err(read_only(dir, dir, file, e.kind())),
+        Err(e) => Err(plain(e.kind(), format!("could not make the database file {}: {e}", file.display()))),
+    }
+}
+
+/// Sets a new SQLite connection up and makes sure the database can be
+/// written, with a change that is rolled back: SQLite opens a file it may
+/// not write read-only, without a word, and fails only on the first write.
+/// Another writer holding the lock is no sign of trouble and is not waited for.
+async fn check_sqlite_writable(conn: &mut sqlx::AnyConnection) -> std::result::Result<(), sqlx::Error> {
+    set_up_sqlite(conn).await?;
+    conn.execute("PRAGMA busy_timeout = 0").await?;
+    let tried = async {
+        conn.execute("BEGIN IMMEDIATE").await?;
+        let changed = async {
+            let (version,): (i64,) = sqlx::query_as("PRAGMA user_version").fetch_one(&mut *conn).await?;
+            conn.execute(sqlx::AssertSqlSafe(format!("PRAGMA user_version = {version}"))).await?;
+            Ok::<(), sqlx::Error>(())
+        }
+        .await;
+        conn.execute("ROLLBACK").await?;
+        changed
+    }
+    .await;
+    match tried {
+        Err(e) if sqlite_code(&e).map(|c| c & 0xff) != Some(SQLITE_BUSY) => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// Makes one connection and closes it, returning the driver's own error
 /// ("connection refused", "password authentication failed", "unable to open
 /// database file"). A refused connection is tried again until
 /// [`CONNECT_TIMEOUT`] (a server that is starting), with a warning at once.
-async fn first_connection(connect: &AnyConnectOptions, backend: Backend) -> Result<()> {
+/// A SQLite connection is set up as the pool's will be and must be able to
+/// write: a read-only database file or folder (`sqlite_file` and the folder
+/// it is in) is refused here, once, in plain words, rather than by every
+/// pooled connection in turn until the pool gives up.
+async fn first_connection(connect: &AnyConnectOptions, backend: Backend, sqlite_file: Option<&Path>) -> Result<()> {
     use sqlx::Connection;
     let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
     let mut wait = Duration::from_millis(100);
@@ -422,9 +579,10 @@ async fn first_connection(connect: &AnyConnectOptions, backend: Backend) -> Resu
     loop {
         let attempt = tokio::time::timeout_at(deadline, sqlx::AnyConnection::connect_with(connect)).await;
         match attempt {
-            Ok(Ok(conn)) => {
+            Ok(Ok(mut conn)) => {
+                let checked = if backend == Backend::Sqlite { check_sqlite_writable(&mut conn).await } else { Ok(()) };
                 let _ = conn.close().await;
-                return Ok(());
+                return checked.map_err(|e| explained(e, sqlite_file));
             }
             Ok(Err(sqlx::Error::Io(e))) if e.kind() == std::io::ErrorKind::ConnectionRefused && tokio::time::Instant::now() + wait < deadline => {
                 if !warned {
@@ -434,7 +592,7 @@ async fn first_connection(connect: &AnyConnectOptions, backend: Backend) -> Resu
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(2));
             }
-            Ok(Err(e)) => return Err(e.into()),
+            Ok(Err(e)) => return Err(explained(e, sqlite_file)),
             Err(_) => {
                 let what = if backend == Backend::Postgres { "the PostgreSQL server" } else { "the SQLite database" };
                 return Err(StoreError::Database(sqlx::Error::Io(std::io::Error::new(
@@ -443,6 +601,22 @@ async fn first_connection(connect: &AnyConnectOptions, backend: Backend) -> Resu
                 ))));
             }
         }
+    }
+}
+
+/// SQLite's refusal to open or write the database `sqlite_file`, in plain
+/// words (this user may not write the file or its folder, or may not read
+/// the file); any other error as it is.
+fn explained(e: sqlx::Error, sqlite_file: Option<&Path>) -> StoreError {
+    let (Some(file), Some(code)) = (sqlite_file, sqlite_code(&e)) else { return e.into() };
+    let dir = file.parent().unwrap_or(Path::new("."));
+    match code & 0xff {
+        SQLITE_READONLY => {
+            let what = if code == SQLITE_READONLY_DIRECTORY { dir } else { file };
+            read_only(what, dir, file, std::io::ErrorKind::PermissionDenied)
+        }
+        SQLITE_CANTOPEN if file.is_file() => read_only(file, dir, file, std::io::ErrorKind::Other),
+        _ => e.into(),
     }
 }
 

@@ -2,10 +2,14 @@
 //! environment variable, then the optional TOML file, then the default. The
 //! first source that sets a value wins, on/off settings included: each is an
 //! `Option<bool>` until the sources are combined, so `MEETINGHOUSE_TLS=off`
-//! turns off `tls = true` in the file.
+//! turns off `tls = true` in the file. A `MEETINGHOUSE_*` variable that is
+//! set but empty (or only spaces) counts as not set ([`without_empty_env`]).
+//! The file is read once, however many settings come from it, so a file
+//! that can be read only once (a pipe, `--config /dev/stdin`) works.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
@@ -49,6 +53,10 @@ pub struct GlobalArgs {
     /// The town's time zone, an IANA name such as Europe/London: dates on pages and prompt dates are in it [default: UTC]
     #[arg(long, global = true, env = "MEETINGHOUSE_TIME_ZONE")]
     pub time_zone: Option<String>,
+    /// The config file, once read (or why it could not be): every setting
+    /// is taken from this one reading.
+    #[arg(skip)]
+    file: OnceLock<Result<Arc<FileConfig>, String>>,
 }
 
 /// Options of `serve`. `Debug` hides the secrets.
@@ -60,6 +68,9 @@ pub struct ServeArgs {
     /// Seed the demo town if the database is empty (--demo=off turns off demo = true in the config file)
     #[arg(long, env = "MEETINGHOUSE_DEMO", value_name = "ON|OFF", value_parser = parse_switch, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub demo: Option<Switch>,
+    /// Serve the demo town on an address other machines can reach, although its accounts' password (an instance admin's too) is published; without it, serve refuses
+    #[arg(long, env = "MEETINGHOUSE_DEMO_PUBLIC", value_name = "ON|OFF", value_parser = parse_switch, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub demo_public: Option<Switch>,
     /// Apply pending migrations on PostgreSQL before serving
     #[arg(long, env = "MEETINGHOUSE_MIGRATE", value_name = "ON|OFF", value_parser = parse_switch, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub migrate: Option<Switch>,
@@ -70,7 +81,7 @@ pub struct ServeArgs {
     #[arg(long, env = "MEETINGHOUSE_TLS", value_name = "ON|OFF", value_parser = parse_switch, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub tls: Option<Switch>,
     /// How long, in seconds, requests in flight may take to finish after SIGINT or SIGTERM; a second signal stops at once [default: 30]
-    #[arg(long, env = "MEETINGHOUSE_SHUTDOWN_GRACE_SECS")]
+    #[arg(long, env = "MEETINGHOUSE_SHUTDOWN_GRACE_SECS", value_parser = whole_number::<u64>("MEETINGHOUSE_SHUTDOWN_GRACE_SECS"))]
     pub shutdown_grace_secs: Option<u64>,
     /// SMTP server for outgoing mail: smtps://user:password@host (TLS, port 465), smtp://user:password@host:587?tls=starttls, or smtp://host for a local relay [default: none, mail is shown to admins]
     #[arg(long, env = "MEETINGHOUSE_SMTP_URL", hide_env_values = true)]
@@ -79,16 +90,16 @@ pub struct ServeArgs {
     #[arg(long, env = "MEETINGHOUSE_MAIL_FROM")]
     pub mail_from: Option<String>,
     /// How long a signed-out page view may be reused, in milliseconds, 0–60000 (0 turns the micro-cache off) [default: 2000]
-    #[arg(long, env = "MEETINGHOUSE_PAGE_CACHE_MS")]
+    #[arg(long, env = "MEETINGHOUSE_PAGE_CACHE_MS", value_parser = whole_number::<u64>("MEETINGHOUSE_PAGE_CACHE_MS"))]
     pub page_cache_ms: Option<u64>,
     /// Largest image upload, in MB, 1–100 [default: 20]
-    #[arg(long, env = "MEETINGHOUSE_MAX_UPLOAD_MB")]
+    #[arg(long, env = "MEETINGHOUSE_MAX_UPLOAD_MB", value_parser = whole_number::<usize>("MEETINGHOUSE_MAX_UPLOAD_MB"))]
     pub max_upload_mb: Option<usize>,
     /// Largest image, in megapixels, 1–50 [default: 50]
-    #[arg(long, env = "MEETINGHOUSE_MAX_IMAGE_MEGAPIXELS")]
+    #[arg(long, env = "MEETINGHOUSE_MAX_IMAGE_MEGAPIXELS", value_parser = whole_number::<u64>("MEETINGHOUSE_MAX_IMAGE_MEGAPIXELS"))]
     pub max_image_megapixels: Option<u64>,
-    /// A reverse proxy whose X-Forwarded-For is trusted (repeatable)
-    #[arg(long = "trusted-proxy", env = "MEETINGHOUSE_TRUSTED_PROXIES", value_delimiter = ',')]
+    /// A reverse proxy whose X-Forwarded-For is trusted (repeatable; MEETINGHOUSE_TRUSTED_PROXIES takes a comma-separated list)
+    #[arg(long = "trusted-proxy", env = "MEETINGHOUSE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = proxy_address)]
     pub trusted_proxies: Vec<IpAddr>,
     /// A bearer token that lets a scraper on another host read /metrics [default: none, only local clients]
     #[arg(long, env = "MEETINGHOUSE_METRICS_TOKEN", hide_env_values = true)]
@@ -96,7 +107,7 @@ pub struct ServeArgs {
 }
 
 /// The TOML file: every key optional. (No `Debug`: it holds secrets.)
-#[derive(Default, Deserialize)]
+#[derive(Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     data_dir: Option<PathBuf>,
@@ -104,6 +115,7 @@ struct FileConfig {
     log_format: Option<String>,
     listen: Option<String>,
     demo: Option<bool>,
+    demo_public: Option<bool>,
     migrate: Option<bool>,
     base_url: Option<String>,
     tls: Option<bool>,
@@ -150,6 +162,35 @@ pub fn parse_switch(raw: &str) -> Result<Switch, String> {
     }
 }
 
+/// Reads a whole number from a flag or the environment variable `var`,
+/// spaces around it allowed; the refusal names the variable, as the value
+/// may have come from it.
+fn whole_number<T: std::str::FromStr + Clone + Send + Sync + 'static>(var: &'static str) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static {
+    move |raw: &str| raw.trim().parse::<T>().map_err(|_| format!("“{raw}” is not a whole number (from the flag or {var})"))
+}
+
+/// Reads one trusted proxy's IP address (an item of
+/// `MEETINGHOUSE_TRUSTED_PROXIES=10.0.0.1, 10.0.0.2`), spaces around it allowed.
+fn proxy_address(raw: &str) -> Result<IpAddr, String> {
+    raw.trim().parse().map_err(|_| {
+        format!("“{raw}” is not an IP address such as 10.0.0.2 or fd00::2 (from --trusted-proxy or MEETINGHOUSE_TRUSTED_PROXIES, a comma-separated list)")
+    })
+}
+
+/// `command` (and its subcommands) with the environment variable of every
+/// option that is set but empty, or only spaces, left unread: such a
+/// `MEETINGHOUSE_DATA_DIR=` (an unset entry in a container's settings)
+/// counts as not set, so the next source decides, as an empty
+/// `MEETINGHOUSE_TLS=` always has.
+pub fn without_empty_env(command: clap::Command) -> clap::Command {
+    command
+        .mut_args(|arg| {
+            let empty = arg.get_env().and_then(std::env::var_os).is_some_and(|value| value.to_string_lossy().trim().is_empty());
+            if empty { arg.env(None::<&'static str>) } else { arg }
+        })
+        .mut_subcommands(without_empty_env)
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -159,6 +200,10 @@ pub enum LogFormat {
 
 /// The longest page micro-cache, in milliseconds: a minute.
 const PAGE_CACHE_MS_MAX: u64 = 60_000;
+/// Database connections in the pool, by default.
+const MAX_CONNECTIONS: u32 = 16;
+/// The most database connections `max_connections` may ask for.
+const MAX_CONNECTIONS_MAX: u32 = 1000;
 /// How long requests in flight may take to finish after a stop signal, by default.
 const SHUTDOWN_GRACE_SECS: u64 = 30;
 /// The longest grace period accepted: an hour.
@@ -193,6 +238,7 @@ impl std::fmt::Debug for ServeArgs {
         f.debug_struct("ServeArgs")
             .field("listen", &self.listen)
             .field("demo", &self.demo)
+            .field("demo_public", &self.demo_public)
             .field("migrate", &self.migrate)
             .field("base_url", &self.base_url)
             .field("tls", &self.tls)
@@ -244,6 +290,9 @@ pub struct ServeConfig {
     pub store: StoreConfig,
     pub listen: SocketAddr,
     pub demo: bool,
+    /// The demo town may be served on an address other machines reach
+    /// (`--demo-public`); without it `serve` refuses to.
+    pub demo_public: bool,
     pub migrate: bool,
     pub base_url: String,
     pub tls: bool,
@@ -351,7 +400,7 @@ fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
 /// The keys the config file may have, by name: a key is named in an error
 /// only when it is one of these (never text that might be a value).
 const FILE_KEYS: &[&str] = &[
-    "data_dir", "database_url", "log_format", "listen", "demo", "migrate", "base_url", "tls", "smtp_url", "mail_from",
+    "data_dir", "database_url", "log_format", "listen", "demo", "demo_public", "migrate", "base_url", "tls", "smtp_url", "mail_from",
     "trusted_proxies", "max_connections", "page_cache_ms", "shutdown_grace_secs", "media_dir", "s3_endpoint", "s3_bucket",
     "s3_region", "s3_access_key", "s3_secret_key", "s3_path_style", "max_upload_mb", "max_image_megapixels", "metrics_token",
     "time_zone",
@@ -419,28 +468,41 @@ fn host_is_ip(endpoint: &str) -> bool {
 }
 
 impl GlobalArgs {
+    /// The config file's settings (none without `--config`), read and
+    /// checked on the first call; later calls use that reading.
+    fn file(&self) -> anyhow::Result<Arc<FileConfig>> {
+        self.file
+            .get_or_init(|| read_file(self.config.as_deref()).map(Arc::new).map_err(|e| format!("{e:#}")))
+            .clone()
+            .map_err(anyhow::Error::msg)
+    }
+
     pub fn store(&self) -> anyhow::Result<StoreConfig> {
-        let file = read_file(self.config.as_deref())?;
-        let data_dir = self.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("meetinghouse-data"));
-        let media = match self.s3_endpoint.clone().or(file.s3_endpoint).filter(|e| !e.is_empty()) {
+        let file = self.file()?;
+        let data_dir = self.data_dir.clone().or(file.data_dir.clone()).unwrap_or_else(|| PathBuf::from("meetinghouse-data"));
+        let media = match self.s3_endpoint.clone().or(file.s3_endpoint.clone()).filter(|e| !e.is_empty()) {
             Some(endpoint) => {
                 let need = |v: Option<String>, what: &str| v.filter(|s| !s.is_empty()).with_context(|| format!("S3 storage needs {what} as well as the endpoint"));
                 MediaConfig::S3(meetinghouse_media::S3Config {
-                    bucket: need(self.s3_bucket.clone().or(file.s3_bucket), "a bucket (--s3-bucket)")?,
-                    region: self.s3_region.clone().or(file.s3_region).unwrap_or_else(|| "us-east-1".into()),
-                    access_key: need(self.s3_access_key.clone().or(file.s3_access_key), "an access key (--s3-access-key)")?,
-                    secret_key: need(self.s3_secret_key.clone().or(file.s3_secret_key), "a secret key (--s3-secret-key)")?,
+                    bucket: need(self.s3_bucket.clone().or(file.s3_bucket.clone()), "a bucket (--s3-bucket)")?,
+                    region: self.s3_region.clone().or(file.s3_region.clone()).unwrap_or_else(|| "us-east-1".into()),
+                    access_key: need(self.s3_access_key.clone().or(file.s3_access_key.clone()), "an access key (--s3-access-key)")?,
+                    secret_key: need(self.s3_secret_key.clone().or(file.s3_secret_key.clone()), "a secret key (--s3-secret-key)")?,
                     // A virtual-hosted bucket (BUCKET.10.0.0.5) is no address at all.
                     path_style: host_is_ip(&endpoint) || Switch::get(self.s3_path_style).or(file.s3_path_style).unwrap_or(false),
                     endpoint,
                 })
             }
-            None => MediaConfig::Local(self.media_dir.clone().or(file.media_dir).unwrap_or_else(|| data_dir.join("media"))),
+            None => MediaConfig::Local(self.media_dir.clone().or(file.media_dir.clone()).unwrap_or_else(|| data_dir.join("media"))),
         };
+        let max_connections = file.max_connections.unwrap_or(MAX_CONNECTIONS);
+        if !(1..=MAX_CONNECTIONS_MAX).contains(&max_connections) {
+            bail!("max_connections in the config file must be from 1 to {MAX_CONNECTIONS_MAX} (database connections per app server), not {max_connections}");
+        }
         Ok(StoreConfig {
             data_dir,
-            database_url: self.database_url.clone().or(file.database_url).filter(|u| !u.is_empty()),
-            max_connections: file.max_connections.unwrap_or(16).clamp(1, 1000),
+            database_url: self.database_url.clone().or(file.database_url.clone()).map(|u| u.trim().to_string()).filter(|u| !u.is_empty()),
+            max_connections,
             media,
         })
     }
@@ -448,18 +510,19 @@ impl GlobalArgs {
     /// The meeting house's time zone; an unknown name is an error that says
     /// what is accepted.
     pub fn time_zone(&self) -> anyhow::Result<meetinghouse_core::clock::Zone> {
-        let file = read_file(self.config.as_deref())?;
-        match self.time_zone.clone().or(file.time_zone) {
+        let file = self.file()?;
+        match self.time_zone.clone().or(file.time_zone.clone()) {
             None => Ok(meetinghouse_core::clock::Zone::utc()),
-            Some(name) => meetinghouse_core::clock::Zone::parse(&name).map_err(|e| anyhow::anyhow!("--time-zone: {e}")),
+            Some(name) => meetinghouse_core::clock::Zone::parse(&name)
+                .map_err(|e| anyhow::anyhow!("--time-zone (MEETINGHOUSE_TIME_ZONE, or time_zone in the config file): {e}")),
         }
     }
 
     /// `human` or `json` (in any case); anything else is an error naming
     /// the setting, rather than human logs where JSON was asked for.
     pub fn log_format(&self) -> anyhow::Result<LogFormat> {
-        let file = read_file(self.config.as_deref())?;
-        match self.log_format.clone().or(file.log_format) {
+        let file = self.file()?;
+        match self.log_format.clone().or(file.log_format.clone()) {
             None => Ok(LogFormat::Human),
             Some(f) if f.trim().eq_ignore_ascii_case("human") => Ok(LogFormat::Human),
             Some(f) if f.trim().eq_ignore_ascii_case("json") => Ok(LogFormat::Json),
@@ -468,19 +531,20 @@ impl GlobalArgs {
     }
 
     pub fn serve(&self, args: &ServeArgs) -> anyhow::Result<ServeConfig> {
-        let file = read_file(self.config.as_deref())?;
-        let listen_raw = args.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
-        let listen: SocketAddr = listen_raw
-            .parse()
-            .with_context(|| format!("--listen must be an address and port like 127.0.0.1:8080, not “{listen_raw}”"))?;
+        let file = self.file()?;
+        let listen_raw = args.listen.clone().or(file.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_raw.trim().parse().map_err(|_| {
+            anyhow::anyhow!("--listen (MEETINGHOUSE_LISTEN, or listen in the config file) must be an address and port like 127.0.0.1:8080, not “{listen_raw}”")
+        })?;
         let demo = Switch::get(args.demo).or(file.demo).unwrap_or(false);
+        let demo_public = Switch::get(args.demo_public).or(file.demo_public).unwrap_or(false);
         let mut warnings = Vec::new();
-        let base_url = match args.base_url.clone().or(file.base_url).filter(|u| !u.trim().is_empty()) {
+        let base_url = match args.base_url.clone().or(file.base_url.clone()).filter(|u| !u.trim().is_empty()) {
             Some(url) => url.trim().trim_end_matches('/').to_string(),
             // 0.0.0.0 or [::] is no address to send anyone to: the links
             // in mail, on labels' QR codes, in the sitemap and in feeds
             // need the one people actually use.
-            None if listen.ip().is_unspecified() && !demo => bail!(
+            None if listen.ip().is_unspecified() && !demo && !demo_public => bail!(
                 "--listen {listen} listens on every network interface, so the address people reach the site at cannot be guessed. \
                  Give it with --base-url (MEETINGHOUSE_BASE_URL, or base_url in the config file), for example --base-url https://meet.example.org: \
                  it is used for links in emails, on labels' QR codes, in the sitemap and in feeds."
@@ -511,7 +575,7 @@ impl GlobalArgs {
                 "--shutdown-grace-secs (MEETINGHOUSE_SHUTDOWN_GRACE_SECS, or shutdown_grace_secs in the config file) must be from 0 to {SHUTDOWN_GRACE_SECS_MAX}, not {grace}"
             );
         }
-        let smtp_url = args.smtp_url.clone().or(file.smtp_url).filter(|s| !s.is_empty());
+        let smtp_url = args.smtp_url.clone().or(file.smtp_url.clone()).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         // Only limits the code can honour: a larger one would be promised
         // on the form and refused all the same.
         let upload_mb = args.max_upload_mb.or(file.max_upload_mb).unwrap_or(20);
@@ -535,12 +599,13 @@ impl GlobalArgs {
             store: self.store()?,
             listen,
             demo,
+            demo_public,
             migrate: Switch::get(args.migrate).or(file.migrate).unwrap_or(false),
             // A site people reach over https:// is served over TLS, whatever else is set.
             tls: base_url.starts_with("https://") || Switch::get(args.tls).or(file.tls).unwrap_or(false),
             base_url,
             smtp_url,
-            mail_from: args.mail_from.clone().or(file.mail_from).unwrap_or_else(|| "Meetinghouse <noreply@localhost>".into()),
+            mail_from: args.mail_from.clone().or(file.mail_from.clone()).unwrap_or_else(|| "Meetinghouse <noreply@localhost>".into()),
             page_cache: std::time::Duration::from_millis(page_cache_ms),
             shutdown_grace: std::time::Duration::from_secs(grace),
             warnings,
@@ -548,8 +613,8 @@ impl GlobalArgs {
                 max_bytes: upload_mb * 1024 * 1024,
                 max_pixels: megapixels * 1_000_000,
             },
-            metrics_token: args.metrics_token.clone().or(file.metrics_token).map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
-            trusted_proxies: if args.trusted_proxies.is_empty() { file.trusted_proxies.unwrap_or_default() } else { args.trusted_proxies.clone() },
+            metrics_token: args.metrics_token.clone().or(file.metrics_token.clone()).map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
+            trusted_proxies: if args.trusted_proxies.is_empty() { file.trusted_proxies.clone().unwrap_or_default() } else { args.trusted_proxies.clone() },
         })
     }
 }
@@ -746,6 +811,78 @@ mod tests {
         assert!(err.contains("--log-format") && err.contains("human or json") && err.contains("jsno"), "{err}");
         let file = config_file("logformat", "log_format = \"yaml\"\n");
         assert!(both(&["--config", file.to_str().unwrap()]).global.log_format().is_err());
+    }
+
+    #[test]
+    fn max_connections_out_of_range_is_refused_not_bent() {
+        let store = |text: &str| {
+            let file = config_file("maxconn", text);
+            both(&["--config", file.to_str().unwrap()]).global.store().map(|s| s.max_connections)
+        };
+        assert_eq!(store("").unwrap(), 16);
+        assert_eq!(store("max_connections = 1\n").unwrap(), 1);
+        assert_eq!(store("max_connections = 1000\n").unwrap(), 1000);
+        for too_many in ["0", "1001", "50000"] {
+            let err = store(&format!("max_connections = {too_many}\n")).unwrap_err().to_string();
+            assert!(err.contains("max_connections") && err.contains("from 1 to 1000") && err.contains(too_many), "{err}");
+        }
+    }
+
+    #[test]
+    fn numbers_and_proxy_lists_allow_spaces_and_a_refusal_names_the_variable() {
+        let args = both(&["--trusted-proxy", " 10.0.0.1", "--trusted-proxy", "fd00::2 ", "--page-cache-ms", " 500 "]);
+        let serve = args.global.serve(&args.serve).unwrap();
+        assert_eq!(serve.trusted_proxies, ["10.0.0.1".parse::<std::net::IpAddr>().unwrap(), "fd00::2".parse().unwrap()]);
+        assert_eq!(serve.page_cache, std::time::Duration::from_millis(500));
+        for (args, names) in [
+            (&["--trusted-proxy", "proxy.internal"][..], "MEETINGHOUSE_TRUSTED_PROXIES"),
+            (&["--page-cache-ms", "soon"], "MEETINGHOUSE_PAGE_CACHE_MS"),
+            (&["--shutdown-grace-secs", "30s"], "MEETINGHOUSE_SHUTDOWN_GRACE_SECS"),
+            (&["--max-upload-mb", "20MB"], "MEETINGHOUSE_MAX_UPLOAD_MB"),
+            (&["--max-image-megapixels", "lots"], "MEETINGHOUSE_MAX_IMAGE_MEGAPIXELS"),
+        ] {
+            let err = Both::try_parse_from([&["mh"], args].concat()).unwrap_err().to_string();
+            assert!(err.contains(names) && err.contains(args[1]), "{args:?}: {err}");
+        }
+        let args = both(&["--listen", "nowhere"]);
+        let err = args.global.serve(&args.serve).map(|_| ()).unwrap_err().to_string();
+        assert!(err.contains("--listen (MEETINGHOUSE_LISTEN") && err.contains("“nowhere”"), "{err}");
+        let args = both(&["--listen", " 127.0.0.1:8081 "]);
+        assert_eq!(args.global.serve(&args.serve).unwrap().listen.port(), 8081);
+    }
+
+    #[test]
+    fn the_demo_may_be_public_only_when_asked() {
+        let serve = |args: &[&str]| {
+            let args = both(args);
+            args.global.serve(&args.serve).unwrap().demo_public
+        };
+        assert!(!serve(&[]));
+        assert!(serve(&["--demo-public"]));
+        let file = config_file("demopublic", "demo_public = true\n");
+        let file = file.to_str().unwrap();
+        assert!(serve(&["--config", file]));
+        assert!(!serve(&["--config", file, "--demo-public=off"]));
+        // A public demo town may listen everywhere without --base-url, as --demo may.
+        let args = both(&["--listen", "0.0.0.0:8080", "--demo-public"]);
+        assert_eq!(args.global.serve(&args.serve).unwrap().base_url, "http://localhost:8080");
+    }
+
+    #[test]
+    fn the_config_file_is_read_once() {
+        let file = config_file("once", "listen = \"127.0.0.1:8082\"\ndata_dir = \"/srv/town\"\nlog_format = \"json\"\ntime_zone = \"Europe/London\"\n");
+        let args = both(&["--config", file.to_str().unwrap()]);
+        assert_eq!(args.global.log_format().unwrap(), LogFormat::Json);
+        // Gone after the first reading: every later setting comes from that reading.
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(args.global.time_zone().unwrap().name(), "Europe/London");
+        let serve = args.global.serve(&args.serve).unwrap();
+        assert_eq!((serve.listen.port(), serve.store.data_dir), (8082, std::path::PathBuf::from("/srv/town")));
+        // A file that cannot be read is refused each time it is asked for, the same way.
+        let missing = both(&["--config", file.to_str().unwrap()]);
+        let first = missing.global.log_format().unwrap_err().to_string();
+        assert!(first.contains("could not read the config file") && first.contains("meetinghouse.toml"), "{first}");
+        assert_eq!(missing.global.store().map(|_| ()).unwrap_err().to_string(), first);
     }
 
     #[test]

@@ -10,6 +10,11 @@
 //! `serve` refuses an SMTP URL or From address it could not use, rather than
 //! starting and keeping mail back.
 //!
+//! Each message is one `text/plain; charset=utf-8` MIME part
+//! (`MIME-Version: 1.0`) with a `Message-ID` at the site's host name
+//! ([`compose`]). A message the server refuses for good (a 5xx reply, such
+//! as "550 no such mailbox") is not tried again ([`refused_for_good`]).
+//!
 //! Mail goes out over implicit TLS (`smtps://`, port 465), STARTTLS
 //! (`smtp://…?tls=starttls`, port 587, refused by the server's lack of it
 //! before any password or message is sent) or plain SMTP (`smtp://`, port
@@ -18,7 +23,7 @@
 use std::time::Duration;
 
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MessageBuilder};
+use lettre::message::{Mailbox, MessageBuilder, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -41,6 +46,8 @@ pub struct Outgoing {
     from: Mailbox,
     /// Said at start-up: a password going over plain SMTP to another machine.
     warning: Option<String>,
+    /// The right-hand side of each `Message-ID`: the site's host name.
+    message_id_host: String,
 }
 
 struct Smtp {
@@ -74,8 +81,10 @@ struct SmtpUrl {
 impl Outgoing {
     /// Checks `--smtp-url` (none: mail is kept for the admin page) and
     /// `--mail-from`. An error names the setting and says what is wrong in
-    /// plain words; it never repeats a password.
-    pub fn from_settings(smtp_url: Option<&str>, mail_from: &str) -> anyhow::Result<Outgoing> {
+    /// plain words; it never repeats a password. `base_url` is the address
+    /// people reach the site at: its host names the messages (`Message-ID`).
+    pub fn from_settings(smtp_url: Option<&str>, mail_from: &str, base_url: &str) -> anyhow::Result<Outgoing> {
+        let message_id_host = message_id_host(base_url);
         let from = mail_from.trim().parse::<Mailbox>().map_err(|_| {
             anyhow::anyhow!(
                 "--mail-from (MEETINGHOUSE_MAIL_FROM, or mail_from in the config file) is not an email address: “{mail_from}”. \
@@ -94,10 +103,10 @@ impl Outgoing {
                 })?;
                 let warning = plain_password_warning(&parsed);
                 let smtp = smtp(parsed).map_err(|e| anyhow::anyhow!("{setting} cannot be used: TLS could not be set up ({e})"))?;
-                return Ok(Outgoing { smtp: Some(smtp), from, warning });
+                return Ok(Outgoing { smtp: Some(smtp), from, warning, message_id_host });
             }
         };
-        Ok(Outgoing { smtp, from, warning: None })
+        Ok(Outgoing { smtp, from, warning: None, message_id_host })
     }
 
     /// One line for the start-up log.
@@ -120,6 +129,23 @@ impl Outgoing {
     pub fn warning(&self) -> Option<&str> {
         self.warning.as_deref()
     }
+}
+
+/// The host of the site's address (`meet.example.org` of
+/// `https://meet.example.org:8443/`; `[::1]` of `http://[::1]:8080`), for
+/// the right-hand side of a `Message-ID`; `localhost` when it is no plain
+/// ASCII host name.
+fn message_id_host(base_url: &str) -> String {
+    let rest = base_url.trim().split_once("://").map_or(base_url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map(|(addr, _)| format!("[{addr}]")).unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or("").to_ascii_lowercase(),
+    };
+    let plain = |h: &str| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    let literal = |h: &str| h.strip_prefix('[').and_then(|h| h.strip_suffix(']')).is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok());
+    if plain(&host) || literal(&host) { host } else { "localhost".to_string() }
 }
 
 /// The warning for a user name and password sent over plain SMTP to a
@@ -289,7 +315,7 @@ pub async fn tick(db: &Db, outgoing: &Outgoing, stop: &watch::Receiver<bool>) ->
             outbox::mark_held(db, id, HELD_NOTE).await?;
             continue;
         };
-        match send(smtp, &outgoing.from, email).await {
+        match send(smtp, &outgoing.from, &outgoing.message_id_host, email).await {
             Ok(()) => {
                 outbox::mark_sent(db, id).await?;
                 sent += 1;
@@ -313,21 +339,52 @@ pub async fn tick(db: &Db, outgoing: &Outgoing, stop: &watch::Receiver<bool>) ->
 /// Why a message was not sent, in words an admin reads on the outbox page.
 struct Failure {
     message: String,
-    /// It can never be sent as it is (a malformed address): no retries.
+    /// It can never be sent as it is (a malformed address, one the server
+    /// refuses for good): no retries.
     permanent: bool,
 }
 
-async fn send(smtp: &Smtp, from: &Mailbox, email: &outbox::EmailRow) -> Result<(), Failure> {
+async fn send(smtp: &Smtp, from: &Mailbox, message_id_host: &str, email: &outbox::EmailRow) -> Result<(), Failure> {
+    let message = compose(from, message_id_host, email)?;
+    smtp.transport.send(message).await.map_err(|e| Failure {
+        message: format!("the SMTP server at {} did not take it: {e}", smtp.server),
+        permanent: refused_for_good(&e),
+    })?;
+    Ok(())
+}
+
+/// The message as it is sent: From, To, Subject, Date, a `Message-ID` and
+/// the unsubscribe headers ([`with_list_unsubscribe`]), and the text as one
+/// `text/plain; charset=utf-8` part (`MIME-Version: 1.0`), so every mail
+/// program shows its letters as written.
+///
+/// The `Message-ID` is `<32 hex digits@host>`, the digits a hash of the
+/// outbox row (id, when it was queued, recipient, subject): unique to the
+/// message and the same each time it is sent, so a copy sent twice (a claim
+/// that lapsed, "Send again") is shown once by mail programs that go by it.
+fn compose(from: &Mailbox, message_id_host: &str, email: &outbox::EmailRow) -> Result<Message, Failure> {
     let permanent = |message: String| Failure { message, permanent: true };
     let to = email.to_addr.parse::<Mailbox>().map_err(|_| permanent(format!("“{}” is not an address mail can be sent to", email.to_addr)))?;
-    let message = with_list_unsubscribe(Message::builder().from(from.clone()).to(to).subject(email.subject.clone()), email)
-        .body(email.body.clone())
-        .map_err(|e| permanent(format!("the message could not be written: {e}")))?;
-    smtp.transport
-        .send(message)
-        .await
-        .map_err(|e| Failure { message: format!("the SMTP server at {} did not take it: {e}", smtp.server), permanent: false })?;
-    Ok(())
+    let hash = meetinghouse_core::secrets::token_hash(&format!("{}\n{}\n{}\n{}", email.id, email.created_at, email.to_addr, email.subject));
+    let message_id = format!("<{}@{message_id_host}>", &hash[..32]);
+    let builder = Message::builder().message_id(Some(message_id)).from(from.clone()).to(to).subject(email.subject.clone());
+    with_list_unsubscribe(builder, email)
+        .singlepart(SinglePart::plain(email.body.clone()))
+        .map_err(|e| permanent(format!("the message could not be written: {e}")))
+}
+
+/// SMTP replies that refuse the server's own setup rather than the message:
+/// authentication required (530), too weak (534) or failed (535),
+/// encryption required (538). They are 5xx too, but once the operator fixes
+/// `--smtp-url` the same message goes, so it is tried again.
+const SETUP_REFUSALS: &[&str] = &["530", "534", "535", "538"];
+
+/// Whether the SMTP server refused the message for good — a 5xx reply such
+/// as "550 no such mailbox" or "553 address not allowed" — so sending it
+/// again would get the same answer; a 4xx reply, a connection or TLS
+/// failure, or one of [`SETUP_REFUSALS`] is worth another try.
+fn refused_for_good(e: &lettre::transport::smtp::Error) -> bool {
+    e.is_permanent() && !e.status().is_some_and(|code| SETUP_REFUSALS.contains(&code.to_string().as_str()))
 }
 
 /// Notification emails and digests name their signed one-click unsubscribe
@@ -356,6 +413,9 @@ mod tests {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
     use super::*;
+
+    /// The site's address in these tests.
+    const TOWN: &str = "https://town.example";
 
     /// A fresh SQLite database, and a PostgreSQL one when
     /// `TEST_DATABASE_URL` is set, each with its backend's name.
@@ -425,7 +485,7 @@ mod tests {
     }
 
     fn through(port: u16) -> Outgoing {
-        Outgoing::from_settings(Some(&format!("smtp://127.0.0.1:{port}")), "Meeting House <mh@example.org>").unwrap()
+        Outgoing::from_settings(Some(&format!("smtp://127.0.0.1:{port}")), "Meeting House <mh@example.org>", TOWN).unwrap()
     }
 
     fn not_stopping() -> watch::Receiver<bool> {
@@ -492,7 +552,7 @@ mod tests {
     async fn without_smtp_mail_is_held_with_its_text_until_sent_again() {
         for (backend, db) in databases().await {
             let id = enqueue(&db, "ann@example.org", "reset").await;
-            let none = Outgoing::from_settings(None, "Meeting House <mh@example.org>").unwrap();
+            let none = Outgoing::from_settings(None, "Meeting House <mh@example.org>", TOWN).unwrap();
             let stop = not_stopping();
             tick(&db, &none, &stop).await.unwrap();
             tick(&db, &none, &stop).await.unwrap();
@@ -533,7 +593,7 @@ mod tests {
         let _logging = tracing::subscriber::set_default(subscriber);
         for (backend, db) in databases().await {
             let id = enqueue(&db, "ann@example.org", "reset").await;
-            let none = Outgoing::from_settings(None, "Meeting House <mh@example.org>").unwrap();
+            let none = Outgoing::from_settings(None, "Meeting House <mh@example.org>", TOWN).unwrap();
             tick(&db, &none, &not_stopping()).await.unwrap();
             let log = String::from_utf8(logged.lock().unwrap().clone()).unwrap();
             let line = log.lines().find(|l| l.contains(&format!("id={id}")) && l.contains("no SMTP")).unwrap_or_else(|| panic!("{backend}: {log}"));
@@ -615,8 +675,7 @@ mod tests {
                 tx.commit().await.unwrap();
                 let email = row(&db, id).await;
                 let from: Mailbox = "Meeting House <mh@example.org>".parse().unwrap();
-                let builder = Message::builder().from(from).to("ann@example.org".parse().unwrap()).subject("News");
-                let message = with_list_unsubscribe(builder, &email).body(email.body.clone()).unwrap();
+                let Ok(message) = compose(&from, "town.example", &email) else { panic!("{kind}: the message is written") };
                 let text = String::from_utf8(message.formatted()).unwrap();
                 assert_eq!(text.contains(&format!("List-Unsubscribe: <{link}>\r\n")), named, "{kind}: {text}");
                 assert_eq!(text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"), named, "{kind}: {text}");
@@ -626,21 +685,21 @@ mod tests {
 
     #[test]
     fn settings_are_checked_at_start_up_and_named() {
-        let err = Outgoing::from_settings(Some("smtp://u:p%aé@relay"), "mh@example.org").err().unwrap().to_string();
+        let err = Outgoing::from_settings(Some("smtp://u:p%aé@relay"), "mh@example.org", TOWN).err().unwrap().to_string();
         assert!(err.starts_with("--smtp-url") && err.contains("%25") && !err.contains("p%a"), "{err}");
-        let err = Outgoing::from_settings(None, "Meeting House").err().unwrap().to_string();
+        let err = Outgoing::from_settings(None, "Meeting House", TOWN).err().unwrap().to_string();
         assert!(err.starts_with("--mail-from") && err.contains("“Meeting House”"), "{err}");
-        let ok = Outgoing::from_settings(Some("smtp://u:pw@relay:2525"), "Meeting House <mh@example.org>").unwrap();
+        let ok = Outgoing::from_settings(Some("smtp://u:pw@relay:2525"), "Meeting House <mh@example.org>", TOWN).unwrap();
         assert_eq!(ok.describe(), "sending mail through the SMTP server at relay:2525 (plain SMTP, unencrypted) as Meeting House <mh@example.org>");
-        let ok = Outgoing::from_settings(Some("smtps://u:pw@mail.example.org"), "mh@example.org").unwrap();
+        let ok = Outgoing::from_settings(Some("smtps://u:pw@mail.example.org"), "mh@example.org", TOWN).unwrap();
         assert_eq!(ok.describe(), "sending mail through the SMTP server at mail.example.org:465 (TLS) as mh@example.org");
-        let ok = Outgoing::from_settings(Some("smtp://u:pw@mail.example.org?tls=starttls"), "mh@example.org").unwrap();
+        let ok = Outgoing::from_settings(Some("smtp://u:pw@mail.example.org?tls=starttls"), "mh@example.org", TOWN).unwrap();
         assert_eq!(ok.describe(), "sending mail through the SMTP server at mail.example.org:587 (STARTTLS) as mh@example.org");
     }
 
     #[test]
     fn a_password_over_plain_smtp_to_another_machine_is_warned_about() {
-        let warning = |url: &str| Outgoing::from_settings(Some(url), "mh@example.org").unwrap().warning().map(str::to_string);
+        let warning = |url: &str| Outgoing::from_settings(Some(url), "mh@example.org", TOWN).unwrap().warning().map(str::to_string);
         let said = warning("smtp://sam:s3cret@relay.example.org:25").expect("a warning");
         assert!(said.contains("unencrypted to relay.example.org") && said.contains("smtps://") && said.contains("tls=starttls"), "{said}");
         assert!(!said.contains("s3cret") && !said.contains("sam"), "{said}");
@@ -654,6 +713,121 @@ mod tests {
             "smtp://sam:s3cret@relay.example.org:587?tls=starttls",
         ] {
             assert_eq!(warning(fine), None, "{fine}");
+        }
+    }
+
+    /// A mail server that answers MAIL FROM with `mail_reply` and RCPT TO
+    /// with `rcpt_reply` (both "250 ok" when all is well), and keeps the
+    /// text of every message it takes (what came between DATA and ".").
+    async fn answering_smtp(mail_reply: &'static str, rcpt_reply: &'static str) -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let messages = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = messages.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let kept = kept.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = socket.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    let _ = write.write_all(b"220 test\r\n").await;
+                    let mut data: Option<Vec<String>> = None;
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        if let Some(text) = data.as_mut() {
+                            if line != "." {
+                                text.push(line);
+                                continue;
+                            }
+                            kept.lock().unwrap().push(text.join("\n"));
+                            data = None;
+                            let _ = write.write_all(b"250 queued\r\n").await;
+                            continue;
+                        }
+                        let command = line.to_ascii_uppercase();
+                        let reply = if command.starts_with("MAIL FROM") {
+                            mail_reply.to_string()
+                        } else if command.starts_with("RCPT TO") {
+                            rcpt_reply.to_string()
+                        } else if command.starts_with("DATA") {
+                            data = Some(Vec::new());
+                            "354 go on".to_string()
+                        } else if command.starts_with("QUIT") {
+                            "221 bye".to_string()
+                        } else {
+                            "250 ok".to_string()
+                        };
+                        if write.write_all(format!("{reply}\r\n").as_bytes()).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        (port, messages)
+    }
+
+    /// What is sent is a MIME message a mail program shows as written: one
+    /// UTF-8 text part, named by a Message-ID at the site's host.
+    #[tokio::test]
+    async fn mail_is_sent_as_utf8_text_with_a_message_id() {
+        for (backend, db) in databases().await {
+            let (port, messages) = answering_smtp("250 ok", "250 ok").await;
+            let mut tx = db.begin().await.unwrap();
+            let id = outbox::enqueue(&mut tx, "ann@example.org", "Café news", "Zoë replied: “see you at the café”.", "notification").await.unwrap();
+            tx.commit().await.unwrap();
+            let outgoing = Outgoing::from_settings(Some(&format!("smtp://127.0.0.1:{port}")), "Meeting House <mh@example.org>", "https://Meet.Example.org:8443/town").unwrap();
+            assert_eq!(tick(&db, &outgoing, &not_stopping()).await.unwrap(), 1, "{backend}");
+            let sent = messages.lock().unwrap().clone();
+            assert_eq!(sent.len(), 1, "{backend}");
+            let headers: Vec<&str> = sent[0].split("\n\n").next().unwrap().lines().collect();
+            assert!(headers.contains(&"MIME-Version: 1.0"), "{backend}: {headers:?}");
+            assert!(headers.contains(&"Content-Type: text/plain; charset=utf-8"), "{backend}: {headers:?}");
+            let message_id = headers.iter().find_map(|h| h.strip_prefix("Message-ID: ")).unwrap_or_else(|| panic!("{backend}: no Message-ID in {headers:?}"));
+            let (digits, host) = message_id.strip_prefix('<').and_then(|m| m.strip_suffix('>')).and_then(|m| m.split_once('@')).unwrap();
+            assert_eq!(host, "meet.example.org", "{backend}");
+            assert!(digits.len() == 32 && digits.bytes().all(|b| b.is_ascii_hexdigit()), "{backend}: {message_id}");
+            // The same message has the same id each time it is written; another has another.
+            let email = row(&db, id).await;
+            let from: Mailbox = "mh@example.org".parse().unwrap();
+            let id_of = |email: &outbox::EmailRow| {
+                let Ok(message) = compose(&from, "meet.example.org", email) else { panic!("written") };
+                let text = String::from_utf8(message.formatted()).unwrap();
+                text.lines().find_map(|h| h.strip_prefix("Message-ID: ")).unwrap().to_string()
+            };
+            assert_eq!(id_of(&email), message_id, "{backend}");
+            let other = outbox::EmailRow { id: email.id + 1, ..email.clone() };
+            assert_ne!(id_of(&other), message_id, "{backend}");
+        }
+    }
+
+    /// A server that refuses the recipient for good (5xx) is believed at
+    /// once; a refusal for now (4xx) or of the server's own setup (530
+    /// authentication required) is tried again later.
+    #[tokio::test]
+    async fn a_permanent_refusal_is_given_up_at_once_and_a_passing_one_retried() {
+        for (backend, db) in databases().await {
+            for (mail_reply, rcpt_reply, gives_up) in [
+                ("250 ok", "550 5.1.1 no such mailbox here", true),
+                ("250 ok", "553 5.1.3 address not allowed", true),
+                ("250 ok", "450 4.2.1 mailbox busy, try later", false),
+                ("530 5.7.0 authentication required", "250 ok", false),
+            ] {
+                let (port, messages) = answering_smtp(mail_reply, rcpt_reply).await;
+                let id = enqueue(&db, "gone@example.org", "digest").await;
+                tick(&db, &through(port), &not_stopping()).await.unwrap();
+                let email = row(&db, id).await;
+                let code = if gives_up { &rcpt_reply[..3] } else if mail_reply.starts_with('5') { &mail_reply[..3] } else { &rcpt_reply[..3] };
+                assert!(email.last_error.as_deref().unwrap_or("").contains(code), "{backend} {code}: {:?}", email.last_error);
+                assert_eq!(email.attempts, 1, "{backend} {code}");
+                if gives_up {
+                    assert_eq!(email.state(now()), State::GaveUp, "{backend} {code}");
+                } else {
+                    assert!(matches!(email.state(now()), State::Retrying(_)), "{backend} {code}: {:?}", email.state(now()));
+                }
+                assert!(messages.lock().unwrap().is_empty(), "{backend} {code}: nothing was taken");
+                // Out of the way of the next case.
+                db.execute_admin(&format!("DELETE FROM email_outbox WHERE id = {id}")).await.unwrap();
+            }
         }
     }
 
@@ -696,7 +870,7 @@ mod tests {
     #[tokio::test]
     async fn tls_is_required_not_hoped_for() {
         let (port, lines) = recording_smtp().await;
-        let plain = Outgoing::from_settings(Some(&format!("smtp://127.0.0.1:{port}")), "mh@example.org").unwrap();
+        let plain = Outgoing::from_settings(Some(&format!("smtp://127.0.0.1:{port}")), "mh@example.org", TOWN).unwrap();
         assert!(plain.smtp.as_ref().unwrap().transport.test_connection().await.unwrap(), "the server works in plain text");
         for (url, says) in [
             // The server's plain "220" is no TLS record.
@@ -704,7 +878,7 @@ mod tests {
             (format!("smtp://sam:s3cret@127.0.0.1:{port}?tls=starttls"), "starttls is not supported"),
         ] {
             lines.lock().unwrap().clear();
-            let outgoing = Outgoing::from_settings(Some(&url), "mh@example.org").unwrap();
+            let outgoing = Outgoing::from_settings(Some(&url), "mh@example.org", TOWN).unwrap();
             let err = outgoing.smtp.as_ref().unwrap().transport.test_connection().await.expect_err(&url);
             let said = err.to_string().to_lowercase();
             assert!(said.contains(says), "{url}: {said}");

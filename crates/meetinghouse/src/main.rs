@@ -1,8 +1,10 @@
 //! `meetinghouse`: the one binary. It parses configuration, opens the
 //! database and wires the web, worker and command-line parts together.
 
+use std::process::ExitCode;
+
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod commands;
 mod config;
@@ -46,9 +48,21 @@ enum Command {
     Backup(commands::backup::Args),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {}", report(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     meetinghouse_media::install_crypto_provider();
-    let cli = Cli::parse();
+    // An empty MEETINGHOUSE_* variable counts as not set.
+    let matches = config::without_empty_env(Cli::command()).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     init_logging(cli.global.log_format()?);
     // Set before any date is drawn: pages, mail and the analysis job use it.
     meetinghouse_core::clock::set_zone(cli.global.time_zone()?);
@@ -75,9 +89,49 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// An error and its causes, as the operator reads them: the message, then
+/// "Caused by:" and each cause that says something the message before it
+/// did not (a driver's error often repeats the one it wraps: "error with
+/// configuration: error with configuration: …"), with a run of the same
+/// words collapsed to one.
+fn report(error: &anyhow::Error) -> String {
+    let mut shown: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = without_repeats(&cause.to_string());
+        if shown.last().is_some_and(|previous| previous.contains(&text)) {
+            continue;
+        }
+        shown.push(text);
+    }
+    let mut out = shown.first().cloned().unwrap_or_default();
+    if shown.len() > 1 {
+        out.push_str("\n\nCaused by:");
+        for (i, cause) in shown[1..].iter().enumerate() {
+            out.push_str(&format!("\n    {i}: {cause}"));
+        }
+    }
+    out
+}
+
+/// "a: a: b" as "a: b": a message part repeated straight after itself, once.
+fn without_repeats(message: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in message.split(": ") {
+        if parts.last() != Some(&part) {
+            parts.push(part);
+        }
+    }
+    parts.join(": ")
+}
+
 fn init_logging(format: config::LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("MEETINGHOUSE_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    // Unset, empty or not a filter: the default.
+    let filter = std::env::var("MEETINGHOUSE_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .and_then(|v| EnvFilter::try_new(v.trim()).ok())
+        .unwrap_or_else(|| EnvFilter::new("info,sqlx=warn"));
     use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

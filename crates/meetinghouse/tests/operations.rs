@@ -1,9 +1,7 @@
 //! The operator's side of the binary, run as a person would: what keeps an
 //! instance's data safe.
 //!
-//! - `demo` seeds only an empty database or the demo town, and says so;
-//!   `serve --demo` on an address other machines reach warns that the demo
-//!   passwords are public.
+//! - `demo` seeds only an empty database or the demo town, and says so.
 //! - After any command and after `serve` stops, the SQLite file alone holds
 //!   the data (the write-ahead log is folded in), so copying it is a backup;
 //!   `backup OUT` writes a consistent copy (never over a file), PostgreSQL is
@@ -13,7 +11,15 @@
 //! - `common-ground export` and `bridges analyse --report` do not overwrite
 //!   files unless told to, and never the report's own input.
 //! - A data folder with a space, `?`, `%` or `#` in its name works; an
-//!   unreachable PostgreSQL says "connection refused".
+//!   unreachable PostgreSQL says "connection refused"; a `sqlite:PATH` URL
+//!   is made only by `serve`, `migrate` and `demo`; a file where a folder
+//!   should be is named; a driver's error is said once.
+//! - The demo town is served on loopback with a warning and refused
+//!   elsewhere without `--demo-public`; `serve` takes its port before it
+//!   touches the database; two `demo` runs at once leave one town.
+//! - What meetinghouse makes only its owner may read (folders 0700, the
+//!   database and its copies 0600); a read-only data folder or database is
+//!   refused at once in plain words (as root, the check runs as nobody).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -202,11 +208,95 @@ fn demo_says_it_is_seeding_and_serve_demo_on_every_address_warns() {
     assert!(text(&again.stdout).contains("already here: nothing to do"), "{}", text(&again.stdout));
     assert!(!text(&again.stderr).contains("Seeding"), "{}", text(&again.stderr));
 
-    // On an address other machines reach, a loud warning; on loopback none.
-    let log = Server::start(&dir, "0.0.0.0:0", "warn", &["--demo"]).stop();
+    // On an address other machines reach, the demo town is refused, with
+    // --demo or without (README's recipe: `demo`, then `serve`)…
+    for extra in [&["--demo"][..], &["--base-url", "http://town.example"]] {
+        let (code, out, err) = serve_to_the_end(&dir, &[&["--listen", "0.0.0.0:0"], extra].concat());
+        assert_eq!(code, Some(1), "{extra:?}: {err}");
+        assert!(!out.contains("listening"), "{extra:?}: {out}");
+        assert!(err.contains("holds the demo town") && err.contains("meetinghouse-demo") && err.contains("--demo-public"), "{extra:?}: {err}");
+    }
+    // …unless asked for, with a loud warning; on loopback, a plain one.
+    let log = Server::start(&dir, "0.0.0.0:0", "warn", &["--demo", "--demo-public"]).stop();
     assert!(log.contains("THE DEMO TOWN IS REACHABLE FROM OTHER MACHINES") && log.contains("meetinghouse-demo"), "{log}");
-    let log = Server::start(&dir, "127.0.0.1:0", "warn", &["--demo"]).stop();
-    assert!(!log.contains("REACHABLE"), "{log}");
+    for extra in [&["--demo"][..], &[]] {
+        let log = Server::start(&dir, "127.0.0.1:0", "warn", extra).stop();
+        assert!(!log.contains("REACHABLE") && log.contains("serving the demo town") && log.contains("meetinghouse-demo"), "{extra:?}: {log}");
+    }
+    // A meeting house of its own is served anywhere, without a word about the demo.
+    let own = temp_dir("demo_own");
+    ok(&run(&own, &["migrate"]));
+    let log = Server::start(&own, "0.0.0.0:0", "warn", &["--base-url", "http://town.example"]).stop();
+    assert!(!log.contains("demo"), "{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&own);
+}
+
+/// `serve` with `args` in `dir`, run until it stops by itself (a minute at
+/// most): its exit code, standard output and standard error.
+fn serve_to_the_end(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut child = bin()
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("serve {args:?} kept running: {}", text(&out.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn serve_demo_on_a_public_address_is_refused_before_seeding() {
+    let dir = temp_dir("demo_public_empty");
+    let (code, _, err) = serve_to_the_end(&dir, &["--listen", "0.0.0.0:0", "--demo"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("--demo would seed the demo town") && err.contains("--demo-public"), "{err}");
+    assert!(!err.contains("Seeding"), "{err}");
+    assert_eq!(handles(&dir.join("meetinghouse.db")), Vec::<String>::new(), "nothing was seeded");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_port_in_use_stops_serve_before_it_touches_the_database() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = temp_dir("port_taken");
+    let (code, _, err) = serve_to_the_end(&dir, &["--listen", &addr, "--demo"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains(&format!("could not listen on {addr}")), "{err}");
+    assert!(!err.contains("Seeding") && !dir.join("meetinghouse.db").exists(), "nothing was made or seeded: {err}");
+    drop(taken);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn two_demo_runs_at_once_leave_one_town_and_say_what_happened() {
+    let dir = temp_dir("demo_twice");
+    let spawn = || bin().arg("--data-dir").arg(&dir).arg("demo").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let (a, b) = (spawn(), spawn());
+    for out in [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()] {
+        let err = text(&out.stderr);
+        // Whichever lost the race says so, in words; never a bare database error.
+        assert!(out.status.success() || err.contains("another demo seeding"), "{err}");
+        assert!(!err.contains("UNIQUE constraint") && !err.contains("Error: handle is already taken"), "{err}");
+    }
+    let third = run(&dir, &["demo"]);
+    ok(&third);
+    let said = text(&third.stdout);
+    assert!(said.contains("already here: nothing to do") || said.starts_with("Finished the demo town"), "{said}");
+    assert_eq!(handles(&dir.join("meetinghouse.db")).len(), 44);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -253,6 +343,7 @@ fn backup_writes_a_copy_that_restores_and_never_overwrites() {
     assert!(said.contains(&format!("Backed up {}", dir.join("meetinghouse.db").canonicalize().unwrap().display())), "{said}");
     assert!(said.contains(&out.display().to_string()) && said.contains("media folder"), "{said}");
     assert_eq!(handles(&out), ["alice"]);
+    assert_eq!(mode(&out), 0o600, "only its owner may read the copy");
 
     // A second backup to the same file is refused and leaves it alone.
     let before = std::fs::read(&out).unwrap();
@@ -312,6 +403,7 @@ fn migrating_a_sqlite_database_backs_it_up_first() {
     let name = backup.file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.starts_with(&format!("meetinghouse-backup-schema-{older}-{today}-")) && name.ends_with(".db"), "{name}");
     assert_eq!(backup.parent().unwrap(), file.canonicalize().unwrap().parent().unwrap(), "beside the database");
+    assert_eq!(mode(&backup), 0o600, "only its owner may read the copy");
     assert!(text(&out.stderr).contains(&backup.display().to_string()), "the log says where: {}", text(&out.stderr));
     block_on(async {
         let db = open(&backup).await;
@@ -479,6 +571,199 @@ fn a_data_folder_with_a_space_question_mark_or_percent_works() {
     made.retain(|n| !n.starts_with('.'));
     assert_eq!(made, ["Town hall? 100% #1"], "nothing made elsewhere");
     let _ = std::fs::remove_dir_all(&parent);
+}
+
+/// A file's permission bits.
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+// --- 7. who may read and write the data -------------------------------------
+
+#[test]
+fn what_meetinghouse_makes_only_its_owner_may_read() {
+    let parent = temp_dir("modes");
+    let dir = parent.join("town").join("data");
+    ok(&run(&dir, &["migrate"]));
+    assert_eq!((mode(&parent.join("town")), mode(&dir)), (0o700, 0o700), "the folders it made");
+    assert_eq!(mode(&dir.join("meetinghouse.db")), 0o600);
+    // SQLite's write-ahead log and shared memory, while the server runs.
+    let server = Server::start(&dir, "127.0.0.1:0", "warn", &[]);
+    for extra in ["meetinghouse.db-wal", "meetinghouse.db-shm"] {
+        assert_eq!(mode(&dir.join(extra)), 0o600, "{extra}");
+    }
+    assert_eq!(mode(&dir.join("media")), 0o700, "the media folder serve made");
+    server.stop();
+    let backup = parent.join("town backup.db");
+    ok(&run(&dir, &["backup", backup.to_str().unwrap()]));
+    assert_eq!(mode(&backup), 0o600);
+
+    // A folder the operator made keeps its mode (the README says to set it).
+    let theirs = parent.join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    std::fs::set_permissions(&theirs, std::os::unix::fs::PermissionsExt::from_mode(0o750)).unwrap();
+    ok(&run(&theirs, &["migrate"]));
+    assert_eq!((mode(&theirs), mode(&theirs.join("meetinghouse.db"))), (0o750, 0o600));
+    let _ = std::fs::remove_dir_all(&parent);
+}
+
+/// Whether the tests run as root, whom file permissions do not stop
+/// (`/proc/self` belongs to the process's effective user).
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
+}
+
+/// The binary with `args`, as a user whom the permissions stop: this one,
+/// or, as root, `nobody` (util-linux `setpriv`). `None`, said loudly, when
+/// root cannot become another user here.
+fn as_a_plain_user(test: &str, args: &[&str]) -> Option<Output> {
+    if !running_as_root() {
+        return Some(bin().args(args).output().unwrap());
+    }
+    let nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+    let works = Command::new("setpriv").args(nobody).arg(BIN).arg("--version").output();
+    if !works.is_ok_and(|o| o.status.success()) {
+        eprintln!(
+            "SKIPPED {test}: the tests run as root, whom file permissions do not stop, and `setpriv` cannot run the binary as nobody here \
+             (util-linux missing, or the binary is not readable by others); run them as another user to check this"
+        );
+        return None;
+    }
+    let mut command = Command::new("setpriv");
+    for var in ["MEETINGHOUSE_DATA_DIR", "MEETINGHOUSE_DATABASE_URL", "MEETINGHOUSE_CONFIG", "MEETINGHOUSE_DEMO", "MEETINGHOUSE_MEDIA_DIR"] {
+        command.env_remove(var);
+    }
+    Some(command.env("MEETINGHOUSE_LOG", "warn").args(nobody).arg(BIN).args(args).output().unwrap())
+}
+
+#[test]
+fn a_read_only_data_folder_is_refused_at_once_in_plain_words() {
+    let parent = temp_dir("read_only");
+    let dir = parent.join("data");
+    ok(&run(&dir, &["migrate"]));
+    use std::os::unix::fs::PermissionsExt;
+    // Readable, not writable, by the user who runs the command (as root:
+    // nobody, for whom the owner's write bits do not count).
+    std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    std::fs::set_permissions(dir.join("meetinghouse.db"), std::fs::Permissions::from_mode(0o444)).unwrap();
+    let d = dir.to_str().unwrap();
+    let Some(out) = as_a_plain_user("a_read_only_data_folder_is_refused_at_once_in_plain_words", &["--data-dir", d, "admin", "list"]) else {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        return;
+    };
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("is read-only for this user") && err.contains("writable by the user running meetinghouse"), "{err}");
+    assert!(!err.contains("pool timed out") && !err.contains("ERROR"), "one plain message, not the driver's: {err}");
+
+    // The database file alone read-only.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = as_a_plain_user("a_read_only_data_folder_is_refused_at_once_in_plain_words", &["--data-dir", d, "admin", "list"]).unwrap();
+    let err = text(&out.stderr);
+    assert!(!out.status.success() && err.contains("meetinghouse.db is read-only for this user"), "{err}");
+
+    // A folder that cannot be made says why.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let deeper = dir.join("new").join("town");
+    let out = as_a_plain_user("a_read_only_data_folder_is_refused_at_once_in_plain_words", &["--data-dir", deeper.to_str().unwrap(), "migrate"]).unwrap();
+    let err = text(&out.stderr);
+    assert!(!out.status.success() && err.contains(&format!("could not make the folder {}", deeper.display())) && err.contains("may not make folders in"), "{err}");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let _ = std::fs::remove_dir_all(&parent);
+}
+
+#[test]
+fn a_file_where_a_folder_should_be_is_named() {
+    let dir = temp_dir("file_not_folder");
+    let file = dir.join("notes.txt");
+    std::fs::write(&file, "not a folder\n").unwrap();
+    for args in [&["migrate"][..], &["export", "interactions"]] {
+        let out = run(&file, args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(&format!("{} is a file, not a folder", file.display())) && !err.contains("os error"), "{args:?}: {err}");
+    }
+    let out = run(&file.join("deeper"), &["migrate"]);
+    assert!(text(&out.stderr).contains(&format!("{} is a file, not a folder", file.display())), "{}", text(&out.stderr));
+
+    ok(&run(&dir.join("data"), &["migrate"]));
+    let out = run(&dir.join("data"), &["common-ground", "export", "--conversation", "1", "--out", file.to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("is a file, not a folder") && !err.contains("os error"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a folder\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_sqlite_url_is_a_file_made_only_by_serve_migrate_and_demo() {
+    let dir = temp_dir("sqlite_url");
+    let file = dir.join("new folder").join("town.db");
+    let url = format!("sqlite:{}", file.display());
+    let out = bin().args(["--database-url", &url, "migrate"]).output().unwrap();
+    ok(&out);
+    assert!(file.is_file(), "migrate made it: {}", text(&out.stdout));
+    assert!(text(&out.stdout).contains(&file.display().to_string()), "{}", text(&out.stdout));
+    assert_eq!(mode(&file), 0o600);
+    let out = bin().args(["--database-url", &url, "export", "interactions"]).output().unwrap();
+    ok(&out);
+
+    // Elsewhere, any other command refuses, even asked to make it (mode=rwc).
+    let stray = dir.join("stray.db");
+    for url in [format!("sqlite:{}", stray.display()), format!("sqlite://{}?mode=rwc", stray.display())] {
+        let out = bin().args(["--database-url", &url, "export", "interactions"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(text(&out.stderr).contains(&format!("there is no meeting-house database at {}", stray.display())), "{}", text(&out.stderr));
+        assert!(!stray.exists(), "{url} made a stray database");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_driver_error_is_said_once() {
+    let out = bin().args(["--database-url", "postgres://mh@127.0.0.1:1/town?sslmode=sometimes", "export", "interactions"]).output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("sometimes") && err.contains("ssl_mode"), "{err}");
+    assert!(!err.contains("error with configuration: error with configuration"), "{err}");
+    assert_eq!(err.matches("ssl_mode").count(), 1, "{err}");
+}
+
+#[test]
+fn backup_says_when_there_are_no_images_and_quotes_the_pg_dump_command() {
+    let dir = temp_dir("backup_words");
+    ok(&run(&dir, &["migrate"]));
+    let out_dir = temp_dir("backup_words_out");
+    let out = run(&dir, &["backup", out_dir.join("town.db").to_str().unwrap()]);
+    ok(&out);
+    let said = text(&out.stdout);
+    assert!(said.contains("there is no media folder at") && !said.contains("copy the media folder"), "{said}");
+
+    let file = out_dir.join("town backup.dump");
+    let pg = bin().args(["--database-url", "postgres://mh:s3cret@127.0.0.1:1/town?sslmode=require", "backup"]).arg(&file).output().unwrap();
+    let err = text(&pg.stderr);
+    assert_eq!(pg.status.code(), Some(1));
+    assert!(err.contains(&format!("pg_dump --format=custom --file '{}' 'postgres://mh:[redacted]@127.0.0.1:1/town?sslmode=require'", file.display())), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&out_dir);
+}
+
+#[test]
+fn bridges_refuses_a_file_that_is_not_text() {
+    let dir = temp_dir("bridges_binary");
+    let file = dir.join("edges.xlsx");
+    let mut bytes = b"PK\x03\x04\x14\x00\x06\x00".to_vec();
+    bytes.extend((0u8..=255).cycle().take(4096));
+    std::fs::write(&file, &bytes).unwrap();
+    let out = bin().args(["bridges", "analyse", "--edges"]).arg(&file).output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("is not text") && err.contains("CSV or GML"), "{err}");
+    assert!(!out.stderr.contains(&0) && !out.stderr.contains(&0x03), "no raw bytes on the terminal: {err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! The operator's side of the real binary, run as a person would: stopping
 //! the server (a half-sent request, a second Ctrl-C), settings that are
 //! refused or warned about at start-up, on/off settings from the
-//! environment, the `admin` commands, and TLS to PostgreSQL.
+//! environment (an empty variable is not set), a config file on a pipe, the
+//! `admin` commands (a new password asked for twice at a terminal), and TLS
+//! to PostgreSQL.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -174,6 +176,17 @@ fn a_second_signal_stops_at_once() {
     assert!(again.elapsed() < Duration::from_secs(3), "{:?}", again.elapsed());
     assert_eq!(status.code(), Some(130), "{}", server.log());
     assert!(server.log().contains("stopping now"), "{}", server.log());
+
+    // SIGTERM twice (a service manager that gives up waiting): 128 + 15.
+    let dir = temp_dir("twice_term");
+    let mut server = start(&dir, &["--listen", "127.0.0.1:0", "--shutdown-grace-secs", "300"], &[]);
+    let _slow = server.half_sent_request();
+    std::thread::sleep(Duration::from_millis(200));
+    server.signal("TERM");
+    assert_eq!(server.wait_for_exit(Duration::from_millis(700)), None, "still finishing the request in flight");
+    server.signal("TERM");
+    let status = server.wait_for_exit(Duration::from_secs(5)).expect("the second SIGTERM stops the server");
+    assert_eq!(status.code(), Some(143), "{}", server.log());
 }
 
 // --- Start-up settings ----------------------------------------------------------
@@ -196,8 +209,9 @@ fn listening_everywhere_needs_the_public_address_except_for_the_demo() {
     );
     assert!(!out.status.success() && text(&out).1.contains("--base-url"), "{}", text(&out).1);
 
-    // The demo town starts, with a loud warning; MEETINGHOUSE_DEMO=1 is on.
-    let server = start(&dir, &["--listen", "0.0.0.0:0"], &[("MEETINGHOUSE_DEMO", "1")]);
+    // The demo town starts, asked to be public, with a loud warning;
+    // MEETINGHOUSE_DEMO=1 is on.
+    let server = start(&dir, &["--listen", "0.0.0.0:0"], &[("MEETINGHOUSE_DEMO", "1"), ("MEETINGHOUSE_DEMO_PUBLIC", "1")]);
     let page = get_head(&server.addr, "/@sam");
     assert!(page.starts_with("HTTP/1.1 200"), "the demo town was seeded: {page}");
     let log = server.log();
@@ -225,6 +239,74 @@ fn an_environment_variable_turns_off_what_the_file_turns_on() {
     let out = run(&["serve", "--data-dir", dir.to_str().unwrap()], "", &[("MEETINGHOUSE_TLS", "perhaps")]);
     let (_, err) = text(&out);
     assert!(!out.status.success() && err.contains("perhaps") && err.contains("on or off"), "{err}");
+}
+
+#[test]
+fn empty_environment_variables_count_as_not_set_and_a_bad_one_is_named() {
+    // MEETINGHOUSE_DATA_DIR= and MEETINGHOUSE_CONFIG=: the default data folder.
+    let cwd = temp_dir("emptyenv");
+    let mut migrate = bin();
+    migrate.current_dir(&cwd).arg("migrate").envs([("MEETINGHOUSE_DATA_DIR", ""), ("MEETINGHOUSE_CONFIG", " "), ("MEETINGHOUSE_LOG", "")]);
+    let out = migrate.output().unwrap();
+    assert!(out.status.success(), "{}", text(&out).1);
+    assert!(cwd.join("meetinghouse-data").join("meetinghouse.db").is_file());
+
+    // An empty MEETINGHOUSE_LISTEN leaves the choice to the file; empty
+    // numbers and proxies are not set; a proxy list may have spaces.
+    let dir = temp_dir("emptyenv_serve");
+    let config = dir.with_extension("toml");
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\n").unwrap();
+    let server = start(
+        &dir,
+        &["--config", config.to_str().unwrap()],
+        &[
+            ("MEETINGHOUSE_LISTEN", ""),
+            ("MEETINGHOUSE_PAGE_CACHE_MS", ""),
+            ("MEETINGHOUSE_MAX_UPLOAD_MB", " "),
+            ("MEETINGHOUSE_BASE_URL", ""),
+            ("MEETINGHOUSE_TRUSTED_PROXIES", "10.0.0.1, 10.0.0.2"),
+        ],
+    );
+    assert!(get_head(&server.addr, "/healthz").starts_with("HTTP/1.1 200"));
+    drop(server);
+
+    for (var, value) in [
+        ("MEETINGHOUSE_LISTEN", "nowhere"),
+        ("MEETINGHOUSE_PAGE_CACHE_MS", "soon"),
+        ("MEETINGHOUSE_TRUSTED_PROXIES", "10.0.0.1, proxy.internal"),
+    ] {
+        let out = run(&["serve", "--data-dir", dir.to_str().unwrap()], "", &[(var, value)]);
+        let (_, err) = text(&out);
+        assert!(!out.status.success() && err.contains(var), "{var}={value}: {err}");
+    }
+}
+
+/// `--config` names a file that can be read only once (a pipe, here
+/// standard input): every setting in it is used, not the defaults.
+#[test]
+fn a_config_file_on_a_pipe_is_read_once() {
+    let cwd = temp_dir("configpipe");
+    let data = cwd.join("town");
+    let mut child = bin()
+        .current_dir(&cwd)
+        .env("MEETINGHOUSE_LOG", "info")
+        .args(["serve", "--config", "/dev/stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let settings = format!("listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nlog_format = \"json\"\n", data.display());
+    child.stdin.take().unwrap().write_all(settings.as_bytes()).unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    assert!(line.starts_with("meetinghouse listening on http://127.0.0.1:") && !line.contains(":8080"), "{line:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(data.join("meetinghouse.db").is_file(), "the file's data folder");
+    assert!(!cwd.join("meetinghouse-data").exists(), "not the default one");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("opened the database") && log.lines().all(|l| l.starts_with('{')), "the file's log format: {log}");
 }
 
 #[test]
@@ -385,6 +467,72 @@ fn admins_are_listed_promoted_and_demoted_but_one_always_stays() {
         let (_, list, _) = admin(&dir, db, &["list"], "");
         assert_eq!(list.lines().count(), 1, "{list}");
     }
+}
+
+/// Runs `meetinghouse ARGS` at a terminal (util-linux `script` gives it one),
+/// typing `typed`; returns its exit code and what the terminal showed.
+fn at_a_terminal(args: &str, typed: &str) -> (Option<i32>, String) {
+    let mut script = Command::new("script");
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("MEETINGHOUSE_") {
+            script.env_remove(name);
+        }
+    }
+    let mut child = script
+        .env("MEETINGHOUSE_LOG", "warn")
+        .args(["-qec", &format!("{BIN} {args}"), "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start script");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(typed.as_bytes()).unwrap();
+    // Kept open until the command ends: an end of input would reach it as one.
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("{args} did not finish at the terminal");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// At a terminal, where what is typed is not shown, a new password is asked
+/// for twice and two that differ are refused with nothing changed.
+#[test]
+fn at_a_terminal_a_new_password_is_asked_for_twice() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!(
+            "SKIPPED at_a_terminal_a_new_password_is_asked_for_twice: util-linux `script`, which gives the binary a terminal, is not installed"
+        );
+        return;
+    }
+    let dir = temp_dir("tty");
+    migrate(&dir, None);
+    let d = dir.to_str().unwrap();
+    let create = format!("--data-dir {d} admin create --email boss@example.org --handle boss");
+    let (code, shown) = at_a_terminal(&create, "a long enough password\na long enough passwerd\n");
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(shown.contains("The same password again") && shown.contains("the two passwords typed differ"), "{shown}");
+    let (_, list, _) = admin(&dir, None, &["list"], "");
+    assert!(!list.contains("@boss"), "nobody was made: {list}");
+
+    let (code, shown) = at_a_terminal(&create, "a long enough password\na long enough password\n");
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("Created admin @boss"), "{shown}");
+
+    let reset = format!("--data-dir {d} admin reset-password boss");
+    let (code, shown) = at_a_terminal(&reset, "a brand new password\nA brand new password\n");
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(shown.contains("the two passwords typed differ") && !shown.contains("New password set"), "{shown}");
+    let (code, shown) = at_a_terminal(&reset, "a brand new password\na brand new password\n");
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("New password set for @boss"), "{shown}");
 }
 
 #[test]

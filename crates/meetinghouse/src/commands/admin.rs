@@ -137,13 +137,17 @@ fn not_found(e: CoreError, handle: &str) -> anyhow::Error {
     }
 }
 
-/// One line from standard input. At a terminal the prompt goes to standard
-/// error and what is typed is not shown (`rpassword` turns the terminal's
-/// echo off, and back on, also after Ctrl-C).
+/// A new password: one line from standard input. At a terminal the prompt
+/// goes to the terminal, what is typed is not shown (`rpassword` turns the
+/// terminal's echo off, and back on, also after Ctrl-C), and it is asked for
+/// twice, as a slip of the finger nobody saw would otherwise be the
+/// password; two that differ are refused.
 fn read_password(prompt: &str) -> anyhow::Result<String> {
     let stdin = std::io::stdin();
-    let password = if stdin.is_terminal() {
-        rpassword::prompt_password(prompt).map_err(|e| anyhow::anyhow!("could not read the password from the terminal: {e}"))?
+    let at_terminal = stdin.is_terminal();
+    let ask = |prompt: &str| rpassword::prompt_password(prompt).map_err(|e| anyhow::anyhow!("could not read the password from the terminal: {e}"));
+    let password = if at_terminal {
+        ask(prompt)?
     } else {
         let mut line = String::new();
         stdin.lock().read_line(&mut line).map_err(|e| anyhow::anyhow!("could not read the password from standard input: {e}"))?;
@@ -152,6 +156,12 @@ fn read_password(prompt: &str) -> anyhow::Result<String> {
     let password = password.trim_end_matches(['\n', '\r']).to_string();
     if password.is_empty() {
         bail!("no password given: type it when asked, or give it on standard input, e.g. `meetinghouse admin … < password-file`");
+    }
+    if at_terminal {
+        let again = ask("The same password again: ")?;
+        if again.trim_end_matches(['\n', '\r']) != password {
+            bail!("the two passwords typed differ: nothing was changed. Run the command again and type the same password twice");
+        }
     }
     Ok(password)
 }

@@ -156,7 +156,37 @@ fn is_stdin(p: &Path) -> bool {
 /// Files larger than this get a progress bar (on a terminal).
 const PROGRESS_BYTES: u64 = 16 * 1024 * 1024;
 
+/// Opens an input file (`-`: standard input) and refuses one that is not
+/// text (see [`refuse_binary`]).
 fn open(
+    path: &Path,
+    what: &str,
+    show_progress: bool,
+) -> anyhow::Result<(Box<dyn BufRead>, Option<ProgressBar>)> {
+    let (mut reader, pb) = open_file(path, what, show_progress)?;
+    refuse_binary(&mut *reader, path, what)?;
+    Ok((reader, pb))
+}
+
+/// Refuses an input whose first block (what the reader holds, up to 1 MB;
+/// nothing is consumed) has a NUL byte, which no CSV or GML text has but
+/// spreadsheets, archives, programs and UTF-16 text do: the reader's error
+/// would otherwise quote its bytes to the terminal.
+fn refuse_binary(reader: &mut dyn BufRead, path: &Path, what: &str) -> anyhow::Result<()> {
+    let head = reader
+        .fill_buf()
+        .with_context(|| format!("could not read the {what} file {}", path.display()))?;
+    if head.contains(&0) {
+        let name = if is_stdin(path) { "standard input".to_string() } else { path.display().to_string() };
+        anyhow::bail!(
+            "the {what} file {name} is not text: it holds NUL bytes, as a spreadsheet (.xlsx, .ods), an archive, a program \
+             or UTF-16 text does. Give a CSV or GML file saved as text (UTF-8)"
+        );
+    }
+    Ok(())
+}
+
+fn open_file(
     path: &Path,
     what: &str,
     show_progress: bool,

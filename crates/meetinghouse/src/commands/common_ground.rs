@@ -81,6 +81,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 /// The commands that read the meeting house's database.
 pub async fn run_db(global: &crate::config::GlobalArgs, args: Args) -> anyhow::Result<()> {
     let Command::Export(a) = args.command else { return run(args) };
+    // A file where the folder (or a folder above it) should be: said before
+    // anything is read, rather than as "File exists (os error 17)".
+    if let Some(file) = a.out.ancestors().find(|p| !p.as_os_str().is_empty() && p.exists() && !p.is_dir()) {
+        anyhow::bail!(
+            "--out {}: {} is a file, not a folder. Name a folder for comments.csv and votes.csv (it is made if it is not there)",
+            a.out.display(),
+            file.display()
+        );
+    }
     let store = global.store()?;
     let db = crate::commands::open_db(&store, crate::commands::Migrations::RequireCurrent).await?;
     let result = meetinghouse_core::common_ground::export_opendata(&db, a.conversation, &a.out, a.force).await;

@@ -8,9 +8,9 @@
 use std::net::SocketAddr;
 
 use anyhow::bail;
-use meetinghouse_core::demo;
+use meetinghouse_core::{CoreError, demo};
 use meetinghouse_media::MediaStore;
-use meetinghouse_store::{Db, people};
+use meetinghouse_store::{Db, StoreError, people};
 
 use crate::commands::{Migrations, open};
 use crate::config::{GlobalArgs, StoreConfig};
@@ -29,24 +29,56 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<()> {
 }
 
 /// `serve --demo`: seeds the town when [`seed`] may; otherwise says why not
-/// and serves the database as it is. Warns when the town is served on an
-/// address other machines can reach, as its passwords are public.
-pub async fn serve_demo(db: &Db, store: &StoreConfig, media: &MediaStore, listen: SocketAddr) -> anyhow::Result<()> {
+/// and serves the database as it is.
+pub async fn serve_demo(db: &Db, store: &StoreConfig, media: &MediaStore) -> anyhow::Result<()> {
     let location = crate::commands::location(store);
     match seed(db, store, Some(media), &location, |line| tracing::info!("{line}")).await? {
         Ok(report) => tracing::info!("{}", report.to_string().replace('\n', " ")),
-        Err(refusal) => {
-            tracing::warn!("--demo: {refusal}");
-            return Ok(());
-        }
+        Err(refusal) => tracing::warn!("--demo: {refusal}"),
     }
-    if !listen.ip().is_loopback() {
+    Ok(())
+}
+
+/// Run by every `serve`, before `--demo` seeds anything: whether the
+/// database is the demo town (complete or part-way), or `--demo` is about to
+/// make it one. Its 44 accounts, the instance admin @sam among them, sign in
+/// with a password the README publishes, so on an address other machines
+/// reach it is refused unless `demo_public` (`--demo-public`) says that is
+/// what the operator wants, and then served with a loud warning; on
+/// loopback it is served with a warning line.
+pub async fn check_public(db: &Db, store: &StoreConfig, listen: SocketAddr, seeding: bool, demo_public: bool) -> anyhow::Result<()> {
+    let now = state(db).await?;
+    let town = match now {
+        State::Unfinished | State::Complete => true,
+        State::Empty => seeding,
+        State::Other(_) => false,
+    };
+    if !town {
+        return Ok(());
+    }
+    let password = demo::DEMO_PASSWORD;
+    let location = crate::commands::location(store);
+    if listen.ip().is_loopback() {
         tracing::warn!(
             %listen,
-            "THE DEMO TOWN IS REACHABLE FROM OTHER MACHINES: every demo account, the instance admin @sam included, \
-             signs in with the password “{}”, which is published in the README. Anyone who can reach {listen} can \
-             sign in as an admin. Serve the demo on 127.0.0.1 (--listen 127.0.0.1:8080) unless that is what you want.",
-            demo::DEMO_PASSWORD
+            "serving the demo town: every demo account, the instance admin @sam included, signs in with the published password “{password}”. \
+             {listen} is reached only from this machine; do not pass it on to others (through a proxy) unless strangers signing in as an admin is what you want."
+        );
+    } else if demo_public {
+        tracing::warn!(
+            %listen,
+            "THE DEMO TOWN IS REACHABLE FROM OTHER MACHINES (--demo-public): every demo account, the instance admin @sam included, \
+             signs in with the password “{password}”, which is published in the README. Anyone who can reach {listen} can \
+             sign in as an admin."
+        );
+    } else {
+        let what = if matches!(now, State::Empty) { format!("--demo would seed the demo town into {location}") } else { format!("{location} holds the demo town") };
+        bail!(
+            "{what}, and --listen {listen} can be reached from other machines: serve did not start. Every demo account, the instance \
+             admin @sam included, signs in with the password “{password}”, which is published in the README, so anyone who can reach \
+             {listen} could sign in as an admin. Serve the demo on this machine only (--listen 127.0.0.1:8080), or, if strangers \
+             signing in as an admin is what you want (a public demo), add --demo-public (MEETINGHOUSE_DEMO_PUBLIC=on, or demo_public = true \
+             in the config file)."
         );
     }
     Ok(())
@@ -106,9 +138,21 @@ async fn seed(db: &Db, store: &StoreConfig, media: Option<&MediaStore>, location
         State::Empty => say(&format!("Seeding the demo town into {location}… (this takes a little while)")),
         State::Unfinished => say(&format!("Finishing the demo town an earlier run left part-way in {location}…")),
     }
-    let report = match media {
-        Some(media) => demo::seed(db, media).await?,
-        None => demo::seed(db, &crate::commands::open_media(store).await?).await?,
+    let seeded = match media {
+        Some(media) => demo::seed(db, media).await,
+        None => demo::seed(db, &crate::commands::open_media(store).await?).await,
     };
-    Ok(Ok(report))
+    match seeded {
+        Ok(report) => Ok(Ok(report)),
+        // A row this run was about to add is there after all: another run
+        // added it since this one looked.
+        Err(e @ CoreError::Store(StoreError::Conflict { .. })) if matches!(state(db).await, Ok(State::Unfinished | State::Complete)) => {
+            Err(anyhow::Error::new(e).context(format!(
+                "another demo seeding (`meetinghouse demo` or `serve --demo`) is running on {location}, or finished meanwhile, so this one \
+                 stopped. Nothing is lost: once the other has ended, `meetinghouse demo` finishes the town if anything is missing, \
+                 or says it is complete"
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -26,7 +26,13 @@ pub async fn open_media(store: &StoreConfig) -> anyhow::Result<meetinghouse_medi
     use meetinghouse_media::{BucketState, LocalStore, MediaStore, S3Store};
     Ok(match &store.media {
         crate::config::MediaConfig::Local(dir) => {
-            std::fs::create_dir_all(dir).with_context(|| format!("could not create the media directory {}", dir.display()))?;
+            // Made, with any folder above it, for its owner only, as the
+            // data folder is (the images of members-only stories are in it).
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder.create(dir).with_context(|| format!("could not create the media directory {}", dir.display()))?;
             MediaStore::Local(LocalStore::new(dir))
         }
         crate::config::MediaConfig::S3(config) => {
@@ -96,41 +102,74 @@ pub struct Opened {
 }
 
 /// The SQLite file a configuration names, as an absolute path (the default
-/// data directory is relative to where the command runs).
-pub fn sqlite_file(store: &StoreConfig) -> PathBuf {
-    let path = store.data_dir.join("meetinghouse.db");
-    std::path::absolute(&path).unwrap_or(path)
+/// data directory is relative to where the command runs): `meetinghouse.db`
+/// in the data folder, or the file a `sqlite:PATH` URL names. `None` for
+/// PostgreSQL and an in-memory SQLite URL.
+pub fn sqlite_file(store: &StoreConfig) -> Option<PathBuf> {
+    let path = match &store.database_url {
+        Some(url) => Db::sqlite_url_file(url)?,
+        None => store.data_dir.join("meetinghouse.db"),
+    };
+    Some(std::path::absolute(&path).unwrap_or(path))
 }
 
 /// Where the configured database is, for messages: the SQLite file's
 /// absolute path or the PostgreSQL URL without its password.
 pub fn location(store: &StoreConfig) -> String {
-    match &store.database_url {
-        Some(url) => crate::config::redact_url(url),
-        None => sqlite_file(store).display().to_string(),
+    match (sqlite_file(store), &store.database_url) {
+        (Some(file), _) => file.display().to_string(),
+        (None, Some(url)) => crate::config::redact_url(url),
+        (None, None) => unreachable!("without a URL the database is a SQLite file"),
     }
 }
 
+/// The store's error, with a message in plain words (a folder that cannot
+/// be made, a read-only database) shown as itself rather than as "error
+/// communicating with database: …".
+fn plainly(e: meetinghouse_store::StoreError) -> anyhow::Error {
+    use std::error::Error;
+    if let meetinghouse_store::StoreError::Database(_) = &e
+        && let Some(io) = e.source().and_then(|s| s.downcast_ref::<std::io::Error>())
+    {
+        return anyhow::anyhow!("{io}");
+    }
+    e.into()
+}
+
 /// Opens the database (see [`open_db`]); `create` lets a missing SQLite
-/// database be made.
+/// database be made. A `sqlite:PATH` URL opens PATH as the data folder's
+/// `meetinghouse.db` is opened: made only with `create`.
 pub async fn open(store: &StoreConfig, migrations: Migrations, create: bool) -> anyhow::Result<Opened> {
     let options = DbOptions { max_connections: store.max_connections };
     let location = location(store);
-    let db = match &store.database_url {
-        Some(url) => Db::connect(url, &options)
+    let db = match (sqlite_file(store), &store.database_url) {
+        (None, Some(url)) => Db::connect(url, &options)
             .await
             .with_context(|| format!("could not connect to {}", crate::config::redact_url(url)))?,
-        None => {
-            let path = sqlite_file(store);
-            if !create && !path.is_file() {
-                bail!(
-                    "there is no meeting-house database at {}: nothing was done. Point --data-dir (or MEETINGHOUSE_DATA_DIR, \
-                     or data_dir in the --config file) at the meeting house's data folder, the one holding meetinghouse.db; \
-                     `meetinghouse migrate` makes a new, empty one there",
-                    path.display()
-                );
+        (None, None) => unreachable!("without a URL the database is a SQLite file"),
+        (Some(path), url) => {
+            let setting = match url {
+                Some(_) => "--database-url (or MEETINGHOUSE_DATABASE_URL, or database_url in the --config file) at the meeting house's database file",
+                None => "--data-dir (or MEETINGHOUSE_DATA_DIR, or data_dir in the --config file) at the meeting house's data folder, the one holding meetinghouse.db",
+            };
+            if url.is_none() && store.data_dir.exists() && !store.data_dir.is_dir() {
+                let dir = std::path::absolute(&store.data_dir).unwrap_or(store.data_dir.clone());
+                bail!("the data folder {} is a file, not a folder: nothing was done. Point --data-dir (or MEETINGHOUSE_DATA_DIR, or data_dir in the --config file) at a folder", dir.display());
             }
-            Db::open_sqlite_file(&path, &options, create).await.with_context(|| format!("could not open {}", path.display()))?
+            match std::fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => {}
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => bail!(
+                    "{} cannot be reached by this user: nothing was done. Make the folders on the way to it, the folder it is in, and the file \
+                     readable and writable by the user running meetinghouse",
+                    path.display()
+                ),
+                _ if create => {}
+                _ => bail!(
+                    "there is no meeting-house database at {}: nothing was done. Point {setting}; `meetinghouse migrate` makes a new, empty one there",
+                    path.display()
+                ),
+            }
+            Db::open_sqlite_file(&path, &options, create).await.map_err(plainly).with_context(|| format!("could not open {}", path.display()))?
         }
     };
     tracing::info!(database = %location, "opened the database");
@@ -138,6 +177,12 @@ pub async fn open(store: &StoreConfig, migrations: Migrations, create: bool) -> 
     if migrations == Migrations::Leave {
         // Read as it is.
     } else if db.backend() == Backend::Sqlite || migrations == Migrations::Apply {
+        // sqlx takes no lock to migrate SQLite: two commands started at once
+        // on a new database would both migrate it. The second waits here.
+        let _migrating = match db.sqlite_path().and_then(|file| file.parent()) {
+            Some(dir) => lock_folder(dir).await,
+            None => None,
+        };
         if db.backend() == Backend::Sqlite {
             backup = backup_before_migrating(&db).await?;
         }
@@ -151,6 +196,30 @@ pub async fn open(store: &StoreConfig, migrations: Migrations, create: bool) -> 
         db.ensure_current().await?;
     }
     Ok(Opened { db, location, backup })
+}
+
+/// Waits for, and holds until the returned file is dropped, an exclusive
+/// advisory lock on the folder `dir` (the SQLite database's), which every
+/// meetinghouse process migrating a database in it takes. The folder is
+/// locked, not the database file: closing a handle of the database file
+/// would drop the locks SQLite holds on it in this process. Where the lock
+/// cannot be had (a file system without locks), nothing is waited for.
+async fn lock_folder(dir: &std::path::Path) -> Option<std::fs::File> {
+    let dir = dir.to_path_buf();
+    let locked = tokio::task::spawn_blocking(move || {
+        let folder = std::fs::File::open(&dir)?;
+        folder.lock()?;
+        Ok::<_, std::io::Error>(folder)
+    })
+    .await;
+    match locked {
+        Ok(Ok(folder)) => Some(folder),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "could not lock the data folder while migrating");
+            None
+        }
+        Err(_) => None,
+    }
 }
 
 /// Before migrations are applied to a SQLite database that has a schema

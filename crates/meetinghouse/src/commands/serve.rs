@@ -34,13 +34,24 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     }
     // Checked before anything else starts: a mail setting the worker could
     // not use stops the server here, with the setting named.
-    let outgoing = mail::Outgoing::from_settings(config.smtp_url.as_deref(), &config.mail_from)?;
+    let outgoing = mail::Outgoing::from_settings(config.smtp_url.as_deref(), &config.mail_from, &config.base_url)?;
     tracing::info!("mail: {}", outgoing.describe());
     if let Some(warning) = outgoing.warning() {
         tracing::warn!("{warning}");
     }
+    // The port first: one that is taken stops `serve` before it opens,
+    // migrates or seeds anything.
+    let listener = TcpListener::bind(config.listen).await.with_context(|| format!("could not listen on {}", config.listen))?;
+    let local = listener.local_addr()?;
     let migrations = if config.migrate { Migrations::Apply } else { Migrations::RequireCurrent };
     let db = open_or_create_db(&config.store, migrations).await?;
+    // The demo town's password is published: refused on an address other
+    // machines reach unless asked for (before seeding, so nothing is seeded
+    // for a server that will not start).
+    if let Err(refusal) = crate::commands::demo::check_public(&db, &config.store, config.listen, config.demo, config.demo_public).await {
+        db.close().await;
+        return Err(refusal);
+    }
     if let (Backend::Postgres, MediaConfig::Local(dir)) = (db.backend(), &config.store.media) {
         // PostgreSQL is how a meeting house grows to several app servers;
         // each would then see only the images uploaded to it.
@@ -52,11 +63,9 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     }
     let media = crate::commands::open_media(&config.store).await?;
     if config.demo {
-        // Only into an empty database or the demo town; warns when served beyond this machine.
-        crate::commands::demo::serve_demo(&db, &config.store, &media, config.listen).await?;
+        // Only into an empty database or the demo town.
+        crate::commands::demo::serve_demo(&db, &config.store, &media).await?;
     }
-    let listener = TcpListener::bind(config.listen).await.with_context(|| format!("could not listen on {}", config.listen))?;
-    let local = listener.local_addr()?;
     let web = WebConfig {
         base_url: config.base_url.clone(),
         tls: config.tls,
@@ -111,7 +120,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
         () = stopping => Ok(()),
         signal = signals.next() => {
             tracing::warn!("{signal} received again: stopping now, without waiting for requests in flight");
-            std::process::exit(130);
+            std::process::exit(exit_code(signal));
         }
     }
 }
@@ -175,6 +184,15 @@ async fn connection(socket: TcpStream, remote: SocketAddr, app: axum::Router, he
     }
     if let Err(e) = conn.await {
         tracing::debug!(error = %e, %remote, "connection ended with an error while closing");
+    }
+}
+
+/// The exit code of a process stopped at once by `signal`, as the shell
+/// gives one a signal ended: 128 and the signal's number (SIGINT 2, SIGTERM 15).
+fn exit_code(signal: &str) -> i32 {
+    match signal {
+        "SIGTERM" => 128 + 15,
+        _ => 128 + 2,
     }
 }
 
