@@ -1,7 +1,13 @@
 //! Accounts: sign-up, sign-in, email verification, password reset, invites.
+//!
+//! Nothing a stranger can send says whether an address has an account: a
+//! sign-up with one is answered as any other (its owner is emailed instead,
+//! [`register`]), a sign-in with a wrong password as one with an unknown
+//! address, and a password reset the same either way.
 
 use meetinghouse_store::{Db, StoreError, outbox, people, sessions, tokens};
 
+use crate::attempts::Budget;
 use crate::error::{CoreError, FieldErrors, Result};
 use crate::secrets;
 use crate::settings::{RegistrationMode, Settings};
@@ -32,8 +38,70 @@ pub struct SignedUp {
     pub status: String,
 }
 
-/// Creates an account, and queues the verification email in the same transaction.
+/// What a sign-up came to. The sign-up form answers both the same way
+/// ("check your email"), so it never tells anyone whether an address has an
+/// account; only the address's owner learns which, from the email.
+#[derive(Debug, Clone)]
+pub enum Registered {
+    /// A new account, its confirmation email queued in the same transaction.
+    Created(SignedUp),
+    /// The address already has an account: nothing was created, and its
+    /// owner is emailed that someone tried (at most once an hour:
+    /// [`ADDRESS_TAKEN_MAIL`]).
+    AddressHasAccount,
+}
+
+/// How often the owner of an address is told that someone tried to sign up
+/// with it: at most once an hour per address, counted in the database
+/// (`attempts`), so nobody can fill a person's inbox through the sign-up
+/// form, from any number of app servers. Every try counts, the ones that
+/// send nothing too: tries at least every hour keep further mail back, so
+/// the owner hears once, not once an hour, until they stop.
+pub const ADDRESS_TAKEN_MAIL: Budget = Budget { name: "signup-address-has-account", limit: 1, period_secs: 3600 };
+
+/// The outbox kind of the email telling an address's owner that someone
+/// tried to sign up with it.
+pub const ADDRESS_TAKEN_KIND: &str = "signup_existing";
+
+/// The sign-up form: creates an account and queues its confirmation email,
+/// or, when the address already has an account, emails that account's
+/// owner instead ([`Registered::AddressHasAccount`]). Either way the same
+/// checks run first (every field, the invite code, whether the handle is
+/// taken — handles are public — each in its own words), and the password is
+/// hashed in both, so neither the answer nor the time it takes says which
+/// it was. An invite code is used only by an account it creates.
+pub async fn register(db: &Db, settings: &Settings, base_url: &str, form: &SignupForm) -> Result<Registered> {
+    match create(db, settings, base_url, form).await? {
+        Created::Account(done) => Ok(Registered::Created(done)),
+        Created::AddressTaken(owner) => {
+            tell_owner(db, settings, base_url, &owner).await?;
+            Ok(Registered::AddressHasAccount)
+        }
+    }
+}
+
+/// Creates an account for someone the caller knows (tests, tools), and
+/// queues the verification email in the same transaction. An address that
+/// already has an account is an error on the email field here, so never
+/// answer a stranger with this: the sign-up form uses [`register`].
 pub async fn signup(db: &Db, settings: &Settings, base_url: &str, form: &SignupForm) -> Result<SignedUp> {
+    match create(db, settings, base_url, form).await? {
+        Created::Account(done) => Ok(done),
+        Created::AddressTaken(_) => Err(FieldErrors::one("email", EMAIL_TAKEN)),
+    }
+}
+
+/// Why [`signup`] refuses an address that already has an account.
+const EMAIL_TAKEN: &str = "There is already an account with this email. Sign in, or reset your password if you forgot it.";
+
+/// What [`create`] did: made the account, or found the address taken (by
+/// the account returned), having written nothing.
+enum Created {
+    Account(SignedUp),
+    AddressTaken(people::PersonRow),
+}
+
+async fn create(db: &Db, settings: &Settings, base_url: &str, form: &SignupForm) -> Result<Created> {
     let mut e = FieldErrors::new();
     let email = Email::parse(&form.email).map_err(|m| e.add("email", m)).ok();
     let handle = Handle::parse(&form.handle).map_err(|m| e.add("handle", m)).ok();
@@ -42,18 +110,37 @@ pub async fn signup(db: &Db, settings: &Settings, base_url: &str, form: &SignupF
     if !form.accept_conduct {
         e.add("accept_conduct", "Please read and accept the code of conduct to join.");
     }
-    let invite_hash = secrets::token_hash(form.invite_code.trim());
+    let invite_hash = invite_hash(&form.invite_code);
     if settings.registration == RegistrationMode::Invite {
         if form.invite_code.trim().is_empty() {
             e.add("invite_code", "This meeting house is invite only: enter the invite code you were given.");
         } else if !tokens::invite_is_open(db, &invite_hash).await? {
-            e.add("invite_code", "That invite code is not valid, or has already been used.");
+            e.add("invite_code", "That invite code is not valid, has expired or has already been used.");
         }
+    }
+    // A handle is public (a person's page is /@handle), so saying it is
+    // taken tells nothing new; it is said whether or not the address has an
+    // account, with the other fields' errors.
+    if let Some(h) = &handle
+        && people::by_handle(db, h.as_str()).await?.is_some()
+    {
+        e.add("handle", HANDLE_TAKEN);
     }
     e.into_result()?;
     let (email, handle, password) = (email.unwrap(), handle.unwrap(), password.unwrap());
-    let hash = secrets::hash_password(password.expose())?;
+    // Hashed before the address is looked up, so a sign-up with an address
+    // that has an account takes as long as one that makes an account.
+    let hash = secrets::hash_password_queued(password.expose()).await?;
+    if let Some(owner) = people::by_email(db, email.as_str()).await? {
+        return Ok(Created::AddressTaken(owner));
+    }
     let status = if settings.registration == RegistrationMode::Approval { "pending" } else { "active" };
+    // Who is told that a new account waits for approval.
+    let approvers: Vec<i64> = if status == "pending" {
+        people::admins(db).await?.into_iter().filter(|a| a.status == "active").map(|a| a.id).collect()
+    } else {
+        Vec::new()
+    };
 
     let mut tx = db.begin().await?;
     let new = people::NewPerson {
@@ -64,23 +151,65 @@ pub async fn signup(db: &Db, settings: &Settings, base_url: &str, form: &SignupF
         is_admin: false,
         status,
     };
-    let id = people::insert(&mut tx, &new).await.map_err(conflict_to_field)?;
+    let id = match people::insert(&mut tx, &new).await {
+        Ok(id) => id,
+        // Taken by a sign-up a moment ago, between the look-up and the insert.
+        Err(StoreError::Conflict { what: "email" }) => {
+            drop(tx);
+            return match people::by_email(db, email.as_str()).await? {
+                Some(owner) => Ok(Created::AddressTaken(owner)),
+                None => Err(FieldErrors::one("email", "Something changed while your account was being made. Please send the form again.")),
+            };
+        }
+        Err(other) => return Err(conflict_to_field(other)),
+    };
     if settings.registration == RegistrationMode::Invite && !tokens::use_invite(&mut tx, &invite_hash, id).await? {
         return Err(FieldErrors::one("invite_code", "That invite code has just been used by someone else."));
     }
     queue_verification(&mut tx, settings, base_url, id, email.as_str()).await?;
+    let mail = crate::notifications::Mailer { settings, base_url };
+    let waiting = format!("@{} ({display_name}) made an account and is waiting for an admin's approval.", handle.as_str());
+    for admin in approvers {
+        crate::notifications::notify(&mut tx, mail, admin, crate::notifications::Kind::JoinRequest, &waiting, "/admin/people").await?;
+    }
     tx.commit().await.map_err(StoreError::from)?;
     tracing::info!(person_id = id, status, "account created");
-    Ok(SignedUp { person_id: id, status: status.into() })
+    Ok(Created::Account(SignedUp { person_id: id, status: status.into() }))
 }
+
+/// Emails the owner of an address someone tried to sign up with, unless
+/// they were told within the hour ([`ADDRESS_TAKEN_MAIL`]): the count and
+/// the email are written in one transaction.
+async fn tell_owner(db: &Db, settings: &Settings, base_url: &str, owner: &people::PersonRow) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let key = owner.email.to_lowercase();
+    if crate::attempts::attempt_in(&mut tx, &settings.secret_key, &ADDRESS_TAKEN_MAIL, &key, meetinghouse_store::now()).await? {
+        let body = format!(
+            "Someone tried to make a new account on {name} with this email address. You already have an account here (@{handle}), \
+             so no new account was made.\n\n\
+             If it was you, sign in with this email address and your password:\n\n{base_url}/login\n\n\
+             If you forgot your password, choose a new one here:\n\n{base_url}/reset\n\n\
+             If it was not you, you can ignore this email: nothing about your account has changed.\n",
+            name = settings.name,
+            handle = owner.handle
+        );
+        let subject = format!("Someone tried to join {} with your email address", settings.name);
+        outbox::enqueue(&mut tx, &owner.email, &subject, &body, ADDRESS_TAKEN_KIND).await?;
+        tracing::info!(person_id = owner.id, "sign-up with an address that has an account: its owner is told");
+    } else {
+        tracing::info!(person_id = owner.id, "sign-up with an address that has an account: its owner was told within the hour");
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// Why a handle cannot be had.
+const HANDLE_TAKEN: &str = "That handle is taken. Please choose another.";
 
 fn conflict_to_field(e: StoreError) -> CoreError {
     match e {
-        StoreError::Conflict { what: "email" } => FieldErrors::one(
-            "email",
-            "There is already an account with this email. Sign in, or reset your password if you forgot it.",
-        ),
-        StoreError::Conflict { what: "handle" } => FieldErrors::one("handle", "That handle is taken. Please choose another."),
+        StoreError::Conflict { what: "email" } => FieldErrors::one("email", EMAIL_TAKEN),
+        StoreError::Conflict { what: "handle" } => FieldErrors::one("handle", HANDLE_TAKEN),
         other => other.into(),
     }
 }
@@ -102,15 +231,15 @@ async fn queue_verification(tx: &mut meetinghouse_store::Tx, settings: &Settings
 /// email address at all (a control character, say), which is never looked up.
 pub async fn login(db: &Db, email: &str, password: &str) -> Result<Actor> {
     let wrong = || FieldErrors::one("password", "That email and password do not match an account. Check both and try again.");
-    let Ok(email) = Email::parse(email) else {
-        secrets::dummy_verify(password);
+    let Ok(email) = Email::parse_loosely(email) else {
+        secrets::dummy_verify_queued(password).await;
         return Err(wrong());
     };
     let Some(person) = people::by_email(db, email.as_str()).await? else {
-        secrets::dummy_verify(password);
+        secrets::dummy_verify_queued(password).await;
         return Err(wrong());
     };
-    if !secrets::verify_password(password, &person.password_hash) {
+    if !secrets::verify_password_queued(password, &person.password_hash).await {
         return Err(wrong());
     }
     if person.status == "suspended" {
@@ -174,13 +303,26 @@ pub async fn verify_email(db: &Db, token: &str) -> Result<i64> {
     Ok(id)
 }
 
-/// Sends a new verification email to a signed-in person.
-pub async fn resend_verification(db: &Db, settings: &Settings, base_url: &str, actor: &Actor) -> Result<()> {
+/// What [`resend_verification`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resent {
+    /// A new confirmation link is on its way.
+    Sent,
+    /// The address is already confirmed: nothing was sent.
+    AlreadyConfirmed,
+}
+
+/// Sends a new verification email to a signed-in person, unless their
+/// address is already confirmed (a link would only confuse them).
+pub async fn resend_verification(db: &Db, settings: &Settings, base_url: &str, actor: &Actor) -> Result<Resent> {
     let person = people::by_id(db, actor.id).await?.ok_or(CoreError::NotFound)?;
+    if person.email_verified_at.is_some() {
+        return Ok(Resent::AlreadyConfirmed);
+    }
     let mut tx = db.begin().await?;
     queue_verification(&mut tx, settings, base_url, person.id, &person.email).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(())
+    Ok(Resent::Sent)
 }
 
 /// Queues a reset email if the address has an account. Says nothing either
@@ -206,14 +348,33 @@ pub async fn request_reset(db: &Db, settings: &Settings, base_url: &str, email: 
     Ok(())
 }
 
+/// What a reset link that cannot be used is answered with.
+pub const RESET_LINK_DEAD: &str = "This link is not valid, has expired or was already used — ask for a new one.";
+
+/// Whether a reset link's token is live (read-only: the link still works
+/// afterwards). Its page shows the form only for a live link.
+pub async fn reset_link_is_live(db: &Db, token: &str) -> Result<bool> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Ok(false);
+    }
+    Ok(tokens::is_live(db, &secrets::token_hash(token), "reset").await?)
+}
+
 /// Sets a new password from a reset token, spends the account's other reset
-/// tokens and ends every session.
+/// tokens and ends every session. The token is checked (read-only) before
+/// the new password is hashed, so a stranger sending made-up links costs a
+/// look-up, never an argon2 hash; it is used in the transaction that sets
+/// the password, so two sends of one link set it once.
 pub async fn reset_password(db: &Db, token: &str, new_password: &str) -> Result<i64> {
     let password = Password::parse(new_password).map_err(|m| FieldErrors::one("password", m))?;
-    let hash = secrets::hash_password(password.expose())?;
+    if !reset_link_is_live(db, token).await? {
+        return Err(FieldErrors::one("token", RESET_LINK_DEAD));
+    }
+    let hash = secrets::hash_password_queued(password.expose()).await?;
     let mut tx = db.begin().await?;
     let Some(id) = tokens::consume(&mut tx, &secrets::token_hash(token.trim()), "reset").await? else {
-        return Err(FieldErrors::one("token", "This reset link is not valid, has expired or was already used. Ask for a new one."));
+        return Err(FieldErrors::one("token", RESET_LINK_DEAD));
     };
     people::set_password(&mut tx, id, &hash).await?;
     // Other reset links sent earlier die with this one.
@@ -235,12 +396,12 @@ pub async fn change_password(db: &Db, actor: &Actor, current: &str, new_password
     let mut e = FieldErrors::new();
     if current.is_empty() {
         e.add("current_password", "Enter your current password.");
-    } else if !secrets::verify_password(current, &person.password_hash) {
+    } else if !secrets::verify_password_queued(current, &person.password_hash).await {
         e.add("current_password", "That is not your current password. Check it and try again, or sign out and reset it if you forgot it.");
     }
     let password = Password::parse(new_password).map_err(|m| e.add("new_password", m)).ok();
     e.into_result()?;
-    let hash = secrets::hash_password(password.expect("checked above").expose())?;
+    let hash = secrets::hash_password_queued(password.expect("checked above").expose()).await?;
     let mut tx = db.begin().await?;
     people::set_password(&mut tx, person.id, &hash).await?;
     tokens::spend_all(&mut tx, person.id, "reset").await?;
@@ -263,7 +424,7 @@ pub async fn create_admin(db: &Db, email: &str, handle: &str, display_name: &str
     let password = Password::parse(password).map_err(|m| e.add("password", m)).ok();
     e.into_result()?;
     let (email, handle, password) = (email.unwrap(), handle.unwrap(), password.unwrap());
-    let hash = secrets::hash_password(password.expose())?;
+    let hash = secrets::hash_password_queued(password.expose()).await?;
     let name = if display_name.is_empty() { handle.as_str().to_string() } else { display_name };
     let mut tx = db.begin().await?;
     let new = people::NewPerson {
@@ -280,24 +441,82 @@ pub async fn create_admin(db: &Db, email: &str, handle: &str, display_name: &str
     Ok(id)
 }
 
-/// Makes an invite code (admins, in invite-only mode). Returns the code to share.
+/// How long an invite code works: 30 days from when it is made. (Codes
+/// made before codes expired got theirs counted from the upgrade, in
+/// migration 0040.)
+pub const INVITE_TTL_SECS: i64 = 30 * 24 * 3600;
+
+/// How many open invite codes the admins' page lists.
+pub const OPEN_INVITES_SHOWN: i64 = 200;
+
+/// The form an invite code is hashed in: trimmed and lower-cased, so a code
+/// typed in capitals (or read aloud and written down) still works. Codes are
+/// made in lower case, so every code ever made is found this way.
+fn invite_hash(code: &str) -> String {
+    secrets::token_hash(&code.trim().to_lowercase())
+}
+
+/// Makes an invite code (admins, in invite-only mode). Returns the code to
+/// share; it works once, for [`INVITE_TTL_SECS`].
 pub async fn create_invite(db: &Db, actor: &Actor, note: &str) -> Result<String> {
     if !actor.is_admin {
         return Err(CoreError::Forbidden("Only admins can create invite codes.".into()));
     }
-    let code = secrets::random_token()[..20].to_string();
-    tokens::create_invite(db, &secrets::token_hash(&code), actor.id, note.trim()).await?;
+    let code = secrets::random_token()[..20].to_lowercase();
+    let expires_at = meetinghouse_store::now() + INVITE_TTL_SECS;
+    tokens::create_invite(db, &invite_hash(&code), actor.id, note.trim(), expires_at).await?;
     Ok(code)
 }
 
-/// Approves a pending account (approval mode).
-pub async fn approve(db: &Db, actor: &Actor, person_id: i64) -> Result<()> {
+pub use meetinghouse_store::tokens::OpenInvite;
+
+/// The invite codes that still work, newest first (admins only): at most
+/// [`OPEN_INVITES_SHOWN`].
+pub async fn open_invites(db: &Db, actor: &Actor) -> Result<Vec<OpenInvite>> {
+    if !actor.is_admin {
+        return Err(CoreError::Forbidden("Only admins can see invite codes.".into()));
+    }
+    Ok(tokens::open_invites(db, OPEN_INVITES_SHOWN).await?)
+}
+
+/// Withdraws an unused invite code by its hash (as the list names it), so
+/// it no longer works. False when it was used or withdrawn already.
+pub async fn withdraw_invite(db: &Db, actor: &Actor, code_hash: &str) -> Result<bool> {
+    if !actor.is_admin {
+        return Err(CoreError::Forbidden("Only admins can withdraw invite codes.".into()));
+    }
+    let done = tokens::withdraw_invite(db, code_hash.trim()).await?;
+    if done {
+        tracing::info!(admin = actor.id, "invite code withdrawn");
+    }
+    Ok(done)
+}
+
+/// The outbox kind of the email telling a person their account is approved.
+pub const APPROVED_KIND: &str = "approved";
+
+/// Approves a pending account (approval mode) and emails the person that
+/// they can take part now, in the same transaction.
+pub async fn approve(db: &Db, mail: crate::notifications::Mailer<'_>, actor: &Actor, person_id: i64) -> Result<()> {
     if !actor.is_admin {
         return Err(CoreError::Forbidden("Only admins can approve accounts.".into()));
     }
-    if people::approve_pending(db, person_id).await? {
+    let mut tx = db.begin().await?;
+    if people::approve_pending_in(&mut tx, person_id).await? {
+        let person = people::by_id_in(&mut tx, person_id).await?.ok_or(CoreError::NotFound)?;
+        let body = format!(
+            "Your account on {name} (@{handle}) is approved: you can now share stories, reply and join groups.\n\n\
+             Sign in here:\n\n{base}/login\n",
+            name = mail.settings.name,
+            handle = person.handle,
+            base = mail.base_url
+        );
+        outbox::enqueue(&mut tx, &person.email, &format!("Your {} account is approved", mail.settings.name), &body, APPROVED_KIND).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        tracing::info!(person_id, admin = actor.id, "account approved; the person is emailed");
         return Ok(());
     }
+    drop(tx);
     // Only a pending account is approved: a stale list must not lift a
     // suspension or a ban, which only moderation's `lift` does (and logs).
     match people::by_id(db, person_id).await? {
@@ -401,7 +620,7 @@ pub async fn demote(db: &Db, handle: &str) -> Result<OperatorChange> {
 pub async fn set_password_by_operator(db: &Db, handle: &str, new_password: &str) -> Result<OperatorChange> {
     let password = Password::parse(new_password).map_err(|m| FieldErrors::one("password", m))?;
     let person = by_handle_for_operator(db, handle).await?;
-    let hash = secrets::hash_password(password.expose())?;
+    let hash = secrets::hash_password_queued(password.expose()).await?;
     let mut tx = db.begin().await?;
     people::set_password(&mut tx, person.id, &hash).await?;
     tokens::spend_all(&mut tx, person.id, "reset").await?;

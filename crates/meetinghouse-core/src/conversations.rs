@@ -288,19 +288,70 @@ async fn resolve_mentions(db: &Db, actor: &Actor, body: &str, e: &mut FieldError
     Ok((found, rel))
 }
 
+/// The groups whose archiving closes a subject's conversation: the group it
+/// belongs to (`SubjectInfo::group_id`) and every group that hosts it
+/// (`host_groups`), each once. Besides its own group, that is the group of
+/// the prompt a story answers: a story answering a group's prompt, even a
+/// public one shared with no group or shared with another group, is listed
+/// on that prompt's page and its conversation is moderated by that group's
+/// hosts, so it is part of what the group holds. An archived group is
+/// read-only, so such a story takes no new replies while the prompt's group
+/// is archived; its replies stay to read, and it opens again with the group.
+/// Its author, whose story it stays, can unlink it from the prompt (edit it,
+/// and share it without linking to the prompt) to have it answered again.
+/// A subject is held by at most two groups (a story: its own and its
+/// prompt's), the two the reply's insert reads ([`ARCHIVE_GROUPS_MAX`]).
+fn holding_groups(info: &SubjectInfo) -> Vec<i64> {
+    let mut out: Vec<i64> = Vec::new();
+    for g in info.group_id.iter().chain(info.host_groups.iter()) {
+        if !out.contains(g) {
+            out.push(*g);
+        }
+    }
+    out
+}
+
+/// Most groups a subject is held by ([`holding_groups`]): a story's own
+/// group and its prompt's group. The reply's insert checks this many.
+pub const ARCHIVE_GROUPS_MAX: usize = 2;
+
+/// Why a subject held by `groups` ([`holding_groups`]) takes no new
+/// replies, in the words of `groups::archived_words`, when one of them is
+/// archived.
+async fn archived_holder(db: &Db, groups: &[i64]) -> Result<Option<String>> {
+    for g in groups {
+        if let Some(g) = meetinghouse_store::groups::by_id(db, *g).await?
+            && let Some(at) = g.archived_at
+        {
+            return Ok(Some(crate::groups::archived_words(&g.name, at)));
+        }
+    }
+    Ok(None)
+}
+
+/// Refuses a reply on a subject held by an archived group.
+async fn ensure_not_archived(db: &Db, groups: &[i64]) -> Result<()> {
+    match archived_holder(db, groups).await? {
+        Some(why) => Err(CoreError::Forbidden(why)),
+        None => Ok(()),
+    }
+}
+
 /// Posts a reply to a subject (or to a reply on it); returns the reply's id.
 /// Nothing that belongs to an archived group (its discussion, a story shared
-/// with it, its prompts, its amendments) takes a new reply: checked first
+/// with it, its prompts and the stories answering them, its amendments:
+/// [`holding_groups`]) takes a new reply: checked first
 /// (`groups::ensure_not_archived`, so a refused reply costs no more work),
 /// then by the reply's insert itself, in the one batch that writes it
-/// (store `conversations::insert_in_open_group_into`), so a reply never
+/// (store `conversations::insert_in_open_group_into`, which reads every
+/// group that holds it), so a reply never
 /// lands in a group archived before it was written.
 pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, form: &ReplyForm) -> Result<i64> {
     ensure_can_post(actor, mail.settings)?;
     let info = subjects::resolve(db, subject, Some(actor)).await?;
-    if let Some(group) = info.group_id {
-        crate::groups::ensure_not_archived(db, group).await?;
-    }
+    let holders = holding_groups(&info);
+    debug_assert!(holders.len() <= ARCHIVE_GROUPS_MAX, "a subject held by more groups than the reply's insert checks");
+    ensure_not_archived(db, &holders).await?;
     let persona = persona::resolve(db, actor, &form.speak_as).await?;
     let parent = match form.parent_id.trim() {
         "" => None,
@@ -371,9 +422,10 @@ pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, fo
     };
     // One batch: on SQLite it runs on the writer thread in one hand-off.
     let mut b = Batch::new();
-    let step = match info.group_id {
-        Some(group) => store::insert_in_open_group_into(&mut b, &new, group),
-        None => store::insert_into(&mut b, &new),
+    let step = match holders[..] {
+        [] => store::insert_into(&mut b, &new),
+        [group] => store::insert_in_open_group_into(&mut b, &new, group, group),
+        [group, also, ..] => store::insert_in_open_group_into(&mut b, &new, group, also),
     };
     apply(&mut b, mail, &info, ReplyId::New(step), &published, &effects);
     if pending {
@@ -384,9 +436,7 @@ pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, fo
         // The insert wrote nothing: the group was archived meanwhile (the
         // check says so in its words).
         Err(StoreError::NotFound) => {
-            if let Some(group) = info.group_id {
-                crate::groups::ensure_not_archived(db, group).await?;
-            }
+            ensure_not_archived(db, &holders).await?;
             Err(CoreError::NotFound)
         }
         Err(e) => Err(e.into()),
@@ -591,10 +641,7 @@ pub async fn conversation(db: &Db, subject: Subject, viewer: Option<&Actor>, aft
         Some(a) => persona::available(db, a).await?.iter().map(|p| (p.choice_value(), p.label())).collect(),
         None => Vec::new(),
     };
-    let archived = match info.group_id {
-        Some(g) => meetinghouse_store::groups::by_id(db, g).await?.and_then(|g| g.archived_at.map(|at| crate::groups::archived_words(&g.name, at))),
-        None => None,
-    };
+    let archived = archived_holder(db, &holding_groups(&info)).await?;
     Ok(Conversation { info, replies: views(rows, viewer), next_after, later_page: after.is_some(), personas, signed_in: viewer.is_some(), archived })
 }
 

@@ -5,6 +5,7 @@
 use meetinghouse_store::{Db, StoreError, Tx, groups, orgs};
 
 use crate::accounts::ensure_can_post;
+use crate::attempts::{self, Budget};
 use crate::error::{CoreError, FieldErrors, Result};
 use crate::notifications::{self, Mailer};
 use crate::settings::Settings;
@@ -35,17 +36,131 @@ pub struct OrgForm {
 }
 
 /// An organisation's name as it is compared with the others': case and
-/// accents folded as search folds them, and only its letters and digits
-/// kept (spaces, punctuation and invisible characters dropped) — so
-/// “Tiverton Museum”, “tiverton  museum”, “TivertonMuseum” and “Tivérton
-/// Museum.” are one name. A name of no letters or digits at all is compared
-/// by its folded characters without spaces.
+/// accents folded as search folds them, only its letters and digits kept
+/// (spaces, punctuation and invisible characters dropped), and letters that
+/// look like Latin ones read as those letters ([`LOOK_ALIKES`], and
+/// compatibility forms such as fullwidth “Ｍ”, mathematical “𝐌” or the
+/// ligature “ﬁ” read as the letters they are written with: Unicode NFKC of
+/// each letter or digit) — so “Tiverton Museum”, “tiverton  museum”,
+/// “TivertonMuseum”, “Tivérton Museum.”, “Tiverton Мuseum” (a Cyrillic М)
+/// and “TIVERTΟN MUSEUM” (a Greek Ο) are one name. A name of no letters or
+/// digits at all is compared by its folded characters without spaces.
+///
+/// Look-alike letters are read word by word (a word: what stands between
+/// spaces). In a word that also has Latin letters (a–z, accented or not),
+/// each Greek or Cyrillic letter is read as what it looks like in the case
+/// it is written in: a capital Greek “Ν” as N, a small Greek “ν” as v, a
+/// small Cyrillic “м”, which looks like no Latin small letter, as itself.
+/// In a word of no Latin letters (a Greek or Cyrillic word, or one written
+/// to look like a Latin word) the case must not matter, as it does not for
+/// any name, so each letter is read one way in both cases (the last
+/// column of [`LOOK_ALIKES`]): “МУЗЕЙ” and “Музей” stay one name.
 pub fn name_key(name: &str) -> String {
-    let kept: String = crate::search::index_text(name).chars().filter(|c| !c.is_whitespace()).collect();
-    if kept.is_empty() {
+    use unicode_normalization::UnicodeNormalization;
+    let mut key = String::new();
+    for word in name.split(char::is_whitespace) {
+        // (folded, written as a capital) for each letter or digit.
+        let mut letters: Vec<(char, bool)> = Vec::new();
+        for c in word.chars().filter(|c| c.is_alphanumeric()) {
+            for d in std::iter::once(c).nfkc() {
+                let f = crate::search::fold_char(d);
+                if f.is_alphanumeric() {
+                    letters.push((f, d.is_uppercase()));
+                }
+            }
+        }
+        let mixed = letters.iter().any(|(f, _)| f.is_ascii_lowercase());
+        key.extend(letters.iter().map(|&(f, capital)| look_alike(f, capital, mixed).unwrap_or(f)));
+    }
+    if key.is_empty() {
         return crate::search::fold(name).chars().filter(|c| !c.is_whitespace()).collect();
     }
-    kept
+    key
+}
+
+/// One row of [`LOOK_ALIKES`]: (a Greek or Cyrillic small letter, the
+/// Latin letter its capital looks like, the Latin letter its small form
+/// looks like, how it is read in a word of no Latin letters).
+pub type LookAlike = (char, Option<char>, Option<char>, Option<char>);
+
+/// Greek and Cyrillic letters that look like a Latin letter ([`LookAlike`]). Read in [`name_key`], after case and accents are folded (so
+/// “Ё” is read as “е”, then as e).
+///
+/// Source and scope: written by hand from the Unicode confusables data
+/// (Unicode Technical Standard #39, *Unicode Security Mechanisms*,
+/// `confusables.txt`), keeping only the Greek and Cyrillic letters whose
+/// shape is the Latin letter's in common serif and sans-serif fonts (Arial,
+/// Helvetica, Times, the system fonts of phones): not the letters that only
+/// resemble one (Cyrillic small “п” and n, Greek “ω” and w), nor letters
+/// that look like digits (Cyrillic “З” and 3), nor other scripts
+/// (Armenian, Cherokee), nor Latin letters among themselves (capital I and
+/// small l, O and the digit 0), which would merge real names such as
+/// “Mill” and “Miii” or “Studio 10” and “Studio IO”.
+///
+/// What it merges besides look-alikes: in a word of no Latin letters, a
+/// letter stands for the Latin letter of its capital where the two cases
+/// differ (Greek “η” is read as h, like “Η”, although it looks like n;
+/// “ν” as n; “υ” as y), so such a word written in small letters to look
+/// like a Latin word (“νο” for “vo”) is not caught; and Greek and Cyrillic
+/// words whose letters are all look-alikes (Greek “ΤΟ”, Cyrillic “ТО”)
+/// are one name, as they look the same. Two different words of one
+/// alphabet are never merged: the last column reads no two letters of
+/// one alphabet as the same Latin letter (so Cyrillic “һ” and “ү”, which
+/// look like h and y as “Н” and “у” do, are read as themselves there).
+pub const LOOK_ALIKES: &[LookAlike] = &[
+    // Cyrillic
+    ('а', Some('a'), Some('a'), Some('a')),
+    ('в', Some('b'), None, Some('b')),
+    ('е', Some('e'), Some('e'), Some('e')),
+    ('ѕ', Some('s'), Some('s'), Some('s')),
+    ('і', Some('i'), Some('i'), Some('i')),
+    ('ј', Some('j'), Some('j'), Some('j')),
+    ('к', Some('k'), None, Some('k')),
+    ('м', Some('m'), None, Some('m')),
+    ('н', Some('h'), None, Some('h')),
+    ('о', Some('o'), Some('o'), Some('o')),
+    ('р', Some('p'), Some('p'), Some('p')),
+    ('с', Some('c'), Some('c'), Some('c')),
+    ('т', Some('t'), None, Some('t')),
+    ('у', Some('y'), Some('y'), Some('y')),
+    ('х', Some('x'), Some('x'), Some('x')),
+    ('һ', None, Some('h'), None),
+    ('ү', Some('y'), Some('y'), None),
+    ('ѵ', Some('v'), Some('v'), Some('v')),
+    ('ԁ', None, Some('d'), Some('d')),
+    ('ԛ', Some('q'), Some('q'), Some('q')),
+    ('ԝ', Some('w'), Some('w'), Some('w')),
+    ('ӏ', Some('i'), Some('l'), Some('l')),
+    // Greek
+    ('α', Some('a'), Some('a'), Some('a')),
+    ('β', Some('b'), None, Some('b')),
+    ('ε', Some('e'), None, Some('e')),
+    ('ζ', Some('z'), None, Some('z')),
+    ('η', Some('h'), Some('n'), Some('h')),
+    ('ι', Some('i'), Some('i'), Some('i')),
+    ('κ', Some('k'), None, Some('k')),
+    ('μ', Some('m'), None, Some('m')),
+    ('ν', Some('n'), Some('v'), Some('n')),
+    ('ο', Some('o'), Some('o'), Some('o')),
+    ('ρ', Some('p'), Some('p'), Some('p')),
+    ('τ', Some('t'), None, Some('t')),
+    ('υ', Some('y'), Some('u'), Some('y')),
+    ('χ', Some('x'), Some('x'), Some('x')),
+    ('γ', None, Some('y'), None),
+    ('ϲ', Some('c'), Some('c'), Some('c')),
+    ('ϳ', Some('j'), Some('j'), Some('j')),
+];
+
+/// The Latin letter a folded Greek or Cyrillic letter `f` is read as
+/// ([`LOOK_ALIKES`]): as written (a capital or not) in a word with Latin
+/// letters (`mixed`), one way for both cases otherwise.
+fn look_alike(f: char, capital: bool, mixed: bool) -> Option<char> {
+    let &(_, as_capital, as_small, in_word) = LOOK_ALIKES.iter().find(|row| row.0 == f)?;
+    match (mixed, capital) {
+        (true, true) => as_capital,
+        (true, false) => as_small,
+        (false, _) => in_word,
+    }
 }
 
 /// The message when no web address could be made from a name (one written
@@ -58,12 +173,16 @@ pub(crate) fn no_address_from(name: &str) -> String {
     )
 }
 
-/// How many organisations stored before names were folded are given their
-/// folded name at a time (migration 0030; see [`fold_stored_names`]).
+/// How many organisations stored before names were folded (migration 0030),
+/// or before they were folded by today's rule (migration 0038), are given
+/// their folded name at a time (see [`fold_stored_names`]).
 const FOLD_BATCH: i64 = 500;
 
-/// Gives the organisations stored before migration 0030 their folded name,
-/// in `tx` (the one that creates an organisation, before it compares names):
+/// Gives the organisations whose folded name is empty — stored before
+/// migration 0030, or emptied by migration 0038 to be folded again by
+/// today's [`name_key`] — their folded name, in `tx` (the one that creates
+/// or renames an organisation, before it compares names; nothing else reads
+/// the folded name, so one not folded yet is never missed):
 /// the oldest of a name keeps it; a later one of the same folded name is
 /// marked with its id (`name#id`, which no folded name can equal: one has
 /// either no `#` or no digits), so it is never compared and the migration never failed on
@@ -81,15 +200,20 @@ async fn fold_stored_names(tx: &mut Tx) -> Result<()> {
     }
 }
 
-/// The refusal when an organisation already has the name (folded).
+/// The refusal when an organisation already has the name (folded,
+/// [`name_key`]): it names that organisation and, when the name given is
+/// not written exactly as its name, says that the two look the same.
 fn name_taken(name: &str, other: Option<&OrgRow>) -> CoreError {
-    let at = other.map(|o| format!(" (at /orgs/{})", o.slug)).unwrap_or_default();
+    let said = match other {
+        Some(o) if o.name == name => format!("There is already an organisation called “{}” (at /orgs/{}).", o.name, o.slug),
+        Some(o) => format!("There is already an organisation called “{}” (at /orgs/{}). “{name}” looks the same as its name.", o.name, o.slug),
+        None => format!("There is already an organisation called “{name}”, or one whose name looks the same."),
+    };
     FieldErrors::one(
         "name",
         format!(
-            "There is already an organisation called “{}”{at}. If you work there, ask one of its admins to invite you. \
-             If yours is a different organisation, add what tells them apart, such as the town.",
-            other.map(|o| o.name.as_str()).unwrap_or(name)
+            "{said} Names are compared without case, accents, spaces or punctuation, and letters of other alphabets that look like Latin letters count as those letters. \
+             If you work there, ask one of its admins to invite you. If yours is a different organisation, add what tells them apart, such as the town."
         ),
     )
 }
@@ -120,10 +244,36 @@ fn check_details(e: &mut FieldErrors, form: &OrgForm) -> Details {
 
 /// Creates an organisation with the actor as its admin; returns its slug.
 /// A name another organisation has (ignoring case, accents, spacing and
-/// punctuation: [`name_key`]) is refused, so nobody can pose as it or speak
+/// punctuation, and reading look-alike letters as the Latin ones:
+/// [`name_key`]) is refused, so nobody can pose as it or speak
 /// in an announcement voice that reads the same; checked in the transaction
 /// that inserts it, and held by a unique index (two at once cannot both pass).
+/// The form (`POST /orgs`) goes through [`create_counted`].
 pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &OrgForm) -> Result<String> {
+    Ok(creating(db, settings, actor, form, false).await?.expect("an uncounted creation is never over a budget"))
+}
+
+/// Organisations added per account: at most 5 in any hour, counted in the
+/// database (core's [`crate::attempts`]), so every app server shares one
+/// budget and nobody floods the directory (or takes many names). Instance
+/// admins are not counted: they set up a meeting house's organisations.
+/// Only an organisation that would be created counts ([`create_counted`]).
+pub const ORGS_PER_HOUR: Budget = Budget { name: "org_create", limit: 5, period_secs: 3600 };
+/// What someone past [`ORGS_PER_HOUR`] is told.
+pub const ORGS_PER_HOUR_MESSAGE: &str =
+    "You have added many organisations in the last hour. Please wait a while and try again — what you wrote is kept below.";
+
+/// [`create`] within the person's [`ORGS_PER_HOUR`] budget (instance admins
+/// are not counted): the attempt is counted in the creating transaction
+/// after every check passed, so a form sent back with a mistake (a name or
+/// address taken included) uses up none of it. `Ok(None)` when the budget
+/// is spent (tell them [`ORGS_PER_HOUR_MESSAGE`]): the attempt is counted
+/// and nothing else is written.
+pub async fn create_counted(db: &Db, settings: &Settings, actor: &Actor, form: &OrgForm) -> Result<Option<String>> {
+    creating(db, settings, actor, form, !actor.is_admin).await
+}
+
+async fn creating(db: &Db, settings: &Settings, actor: &Actor, form: &OrgForm, counted: bool) -> Result<Option<String>> {
     ensure_can_post(actor, settings)?;
     if settings.orgs_admin_only && !actor.is_admin {
         return Err(CoreError::Forbidden("On this meeting house only admins can create organisations. Ask an admin to add yours.".into()));
@@ -158,13 +308,19 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &OrgForm)
         website: &site,
         town: &town,
     };
+    // Counted in the transaction that writes the organisation: over the
+    // budget, only the count is kept; a taken address rolls it back.
+    if counted && !attempts::attempt_in(&mut tx, &settings.secret_key, &ORGS_PER_HOUR, &actor.id.to_string(), meetinghouse_store::now()).await? {
+        tx.commit().await.map_err(StoreError::from)?;
+        return Ok(None);
+    }
     orgs::insert(&mut tx, &new, actor.id).await.map_err(|err| match err {
         StoreError::Conflict { what: "name" } => name_taken(&name, None),
         StoreError::Conflict { .. } => FieldErrors::one("slug", format!("The address “{}” is taken. Please choose another.", slug.as_str())),
         other => other.into(),
     })?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(slug.as_str().to_string())
+    Ok(Some(slug.as_str().to_string()))
 }
 
 /// How many people a page of an organisation's members lists.
@@ -298,8 +454,10 @@ pub async fn invite(db: &Db, actor: &Actor, slug: &str, handle: &str, role: &str
 
 /// Invites a person by handle to an organisation with a role, and tells
 /// them in the same transaction (as [`notifications::invited`] does: not
-/// when they blocked or muted the admin, nor again while an earlier
-/// invitation there is unread or was read lately). Only an active admin of
+/// again while an earlier invitation there is unread or was read lately).
+/// Someone who blocked or muted the admin is not invited at all
+/// ([`crate::groups::refuses_invitations_from`]): nothing is written, and
+/// the admin is answered exactly as for an invitation sent. Only an active admin of
 /// the organisation (or an instance admin) may: checked in that transaction,
 /// after the organisation's row is locked, so an admin who was just stepped
 /// down cannot.
@@ -324,6 +482,14 @@ async fn invite_as(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str,
     e.into_result()?;
     let handle = handle.unwrap();
     let person = person.ok_or_else(|| FieldErrors::one("handle", format!("Nobody here has the handle @{}.", handle.as_str())))?;
+    // Someone who blocked or muted the inviter is not invited at all: the
+    // transaction ends with nothing written, and the inviter is answered as
+    // for an invitation sent, so the block stays private.
+    if orgs::membership_in(&mut tx, org.id, person.id).await?.is_none()
+        && crate::groups::refuses_invitations_from(&mut tx, person.id, actor.id).await?
+    {
+        return Ok(());
+    }
     if !orgs::invite_in(&mut tx, org.id, person.id, role, actor.id).await? {
         return Err(FieldErrors::one("handle", format!("@{} is already a member or already invited.", person.handle)));
     }
@@ -382,16 +548,24 @@ fn last_admin(org: &OrgRow, name: &str, is_actor: bool) -> CoreError {
     CoreError::Forbidden(format!("{who} the last admin of {}: make someone else an admin first.", org.name))
 }
 
-/// The answer when an admin acts on someone who is no longer a member.
+/// The answer when an admin acts on someone who is not a member (never
+/// was, or no longer is, or whose invitation is gone).
 fn not_a_member(org: &OrgRow) -> CoreError {
-    FieldErrors::one("form", format!("They are not a member of {} any more.", org.name))
+    FieldErrors::one("form", format!("They are not a member of {}, nor invited to it.", org.name))
+}
+
+/// What [`leave`] did: left as a member, or declined an invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Left {
+    Left,
+    Declined,
 }
 
 /// Leaves an organisation (or declines an invitation). The last active admin
 /// may not leave: the admins are counted in the transaction that removes
 /// them, with the membership locked, so two admins leaving at once cannot
 /// leave none.
-pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<()> {
+pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<Left> {
     let org = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     let mut tx = member_turn(db, &org).await?;
     let Some(current) = orgs::membership_in(&mut tx, org.id, actor.id).await? else {
@@ -405,7 +579,7 @@ pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<()> {
     }
     orgs::remove(&mut tx, org.id, actor.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(())
+    Ok(if current.1 == "invited" { Left::Declined } else { Left::Left })
 }
 
 /// The display name of a person, for messages.
@@ -485,8 +659,10 @@ pub async fn edit_page(db: &Db, actor: &Actor, slug: &str) -> Result<EditPage> {
 /// one transaction after its row is locked, that the actor is still an
 /// active admin (or an instance admin), and that no other organisation has
 /// the new name ([`name_key`], the message creation gives; a unique index
-/// settles two at once). A name that folds as before (only its case or
-/// spacing changed) is not compared again. Each change is logged
+/// settles two at once). A name that folds as its stored folded name does
+/// (only its case or spacing changed) is not compared again; the name of
+/// one marked as a later duplicate of an older organisation's (after
+/// migrations 0030 and 0038) is, however little it changes. Each change is logged
 /// (`org_changes`) in that transaction.
 pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, slug: &str, form: &OrgForm) -> Result<Vec<&'static str>> {
     ensure_can_post(actor, settings)?;
@@ -499,14 +675,18 @@ pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, slug: &str, form:
     require_org_admin_in(&mut tx, actor, &org).await?;
     let now = orgs::by_id_in(&mut tx, org.id).await?.ok_or(CoreError::NotFound)?;
     let folded = name_key(&name);
-    let renamed = folded != name_key(&now.name);
-    if renamed {
+    // Compared with the folded name stored, not the old name folded now: one
+    // marked as a later duplicate (`name#id`, [`fold_stored_names`]) takes
+    // its name, even re-cased, only if nobody else has it.
+    let renamed = name != now.name && {
         fold_stored_names(&mut tx).await?;
-        if let Some(other) = orgs::by_folded_name(&mut tx, &folded).await?
-            && other.id != org.id
-        {
-            return Err(name_taken(&name, Some(&other)));
-        }
+        orgs::folded_name_in(&mut tx, org.id).await?.as_deref() != Some(folded.as_str())
+    };
+    if renamed
+        && let Some(other) = orgs::by_folded_name(&mut tx, &folded).await?
+        && other.id != org.id
+    {
+        return Err(name_taken(&name, Some(&other)));
     }
     let mut changed = Vec::new();
     for (field, old, new) in [

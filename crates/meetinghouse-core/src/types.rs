@@ -59,9 +59,21 @@ impl Handle {
     }
 }
 
-/// An email address: one `@`, something either side, a dot in the domain.
+/// An email address that a mail server can be given as it is: before the
+/// `@`, a dot-atom of RFC 5321/5322 (letters a–z, digits and
+/// ``! # $ % & ' * + - / = ? ^ _ ` { | } ~``, in parts joined by single
+/// dots, at most [`EMAIL_LOCAL_MAX`] characters); after it, a domain of at
+/// least two labels of letters (any script, for international domains),
+/// digits and inner hyphens. Anything that would need quoting (`;`, `"`,
+/// spaces, brackets) is refused, so every address taken can be mailed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Email(String);
+
+/// The longest part before the `@` that mail servers must accept (RFC 5321).
+pub const EMAIL_LOCAL_MAX: usize = 64;
+
+/// The longest label (the part between dots) in a domain name.
+const DOMAIN_LABEL_MAX: usize = 63;
 
 impl std::fmt::Debug for Email {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -69,8 +81,46 @@ impl std::fmt::Debug for Email {
     }
 }
 
+/// Whether `c` may stand unquoted before the `@` (RFC 5322 `atext`).
+fn is_atext(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c)
+}
+
 impl Email {
+    /// An address for a new account or a reset: one a mail server can be
+    /// given unquoted (see [`Email`]), each problem in its own words.
     pub fn parse(raw: &str) -> Result<Email, String> {
+        let email = Email::parse_loosely(raw)?;
+        let (local, domain) = email.0.rsplit_once('@').expect("checked by parse_loosely");
+        if let Some(c) = local.chars().find(|&c| c != '.' && !is_atext(c)) {
+            let shown = if c.is_ascii_graphic() || c.is_alphanumeric() { format!("“{c}”") } else { "a character".to_string() };
+            return Err(format!(
+                "Email cannot be delivered to an address with {shown} before the @. Use letters, digits, dots and signs such as + - _ there, or another address."
+            ));
+        }
+        if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+            return Err("The part before the @ cannot start or end with a dot, or have two dots in a row.".into());
+        }
+        if local.chars().count() > EMAIL_LOCAL_MAX {
+            return Err(format!("The part before the @ can be at most {EMAIL_LOCAL_MAX} characters long."));
+        }
+        let labels_ok = domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.chars().count() <= DOMAIN_LABEL_MAX
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        });
+        if !labels_ok {
+            return Err("After the @ there should be a domain name like example.org: letters, digits and hyphens, with dots between the parts.".into());
+        }
+        Ok(email)
+    }
+
+    /// An address to look an account up by (signing in): the rules accounts
+    /// were made under before [`Email::parse`] refused what mail cannot
+    /// carry, so an older account with such an address can still sign in.
+    pub fn parse_loosely(raw: &str) -> Result<Email, String> {
         let s = raw.trim();
         if s.is_empty() {
             return Err("Enter your email address.".into());

@@ -129,18 +129,18 @@ async fn registration_modes() {
         let admin = accounts::login(&db, "admin@example.org", "a long enough password").await.unwrap();
         assert_eq!(admin.id, admin_id);
         assert!(profiles::profile(&db, &s, Some(&admin), "pending_one").await.is_ok(), "admins see pending profiles");
-        accounts::approve(&db, &admin, actor.id).await.unwrap();
+        accounts::approve(&db, meetinghouse_core::notifications::Mailer { settings: &s, base_url: "http://x" }, &admin, actor.id).await.unwrap();
         let approved = profiles::profile(&db, &s, None, "pending_one").await.unwrap();
         assert!(!approved.pending);
-        accounts::approve(&db, &admin, actor.id).await.expect("approving twice is no error");
-        assert!(matches!(accounts::approve(&db, &admin, 999_999).await, Err(CoreError::NotFound)));
+        accounts::approve(&db, meetinghouse_core::notifications::Mailer { settings: &s, base_url: "http://x" }, &admin, actor.id).await.expect("approving twice is no error");
+        assert!(matches!(accounts::approve(&db, meetinghouse_core::notifications::Mailer { settings: &s, base_url: "http://x" }, &admin, 999_999).await, Err(CoreError::NotFound)));
         // A stale "approve" never lifts a ban given since.
         let approval = Settings { registration: RegistrationMode::Approval, ..s.clone() };
         let banned = accounts::signup(&db, &approval, "http://x", &form("b@example.org", "banned_one")).await.unwrap().person_id;
         let mut tx = db.begin().await.unwrap();
         meetinghouse_store::moderation::suspend(&mut tx, banned, None).await.unwrap();
         tx.commit().await.unwrap();
-        let r = accounts::approve(&db, &admin, banned).await;
+        let r = accounts::approve(&db, meetinghouse_core::notifications::Mailer { settings: &s, base_url: "http://x" }, &admin, banned).await;
         assert!(matches!(&r, Err(CoreError::Forbidden(m)) if m.contains("not waiting for approval")), "{r:?}");
         assert_eq!(meetinghouse_store::people::by_id(&db, banned).await.unwrap().unwrap().status, "suspended");
         let code = accounts::create_invite(&db, &admin, "for Jo").await.unwrap();

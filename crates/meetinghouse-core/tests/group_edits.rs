@@ -161,13 +161,13 @@ async fn an_edit_keeps_the_networks_rule_both_ways() {
 
         // A network with an open member group cannot stop being open.
         group(&db, &s, &mei, "Open Network", "open-network", "public", "open").await;
-        group(&db, &s, &mei, "Walkers", "walkers", "members", "open").await;
+        group(&db, &s, &mei, "Walkers", "walkers", "public", "open").await;
         groups::nest(&db, mail(&s), &mei, "open-network", "walkers").await.unwrap();
         let said = invalid(groups::edit(&db, &s, &mei, "open-network", &edit_form("Open Network", "public", "request")).await, "join_policy");
         assert!(said.starts_with("Anyone can join Walkers, which is a member of Open Network"), "{said}");
         assert_eq!(row(&db, "open-network").await.join_policy, "open");
-        // Its name and visibility may still change.
-        groups::edit(&db, &s, &mei, "open-network", &edit_form("The Open Network", "members", "open")).await.unwrap();
+        // Its name may still change.
+        groups::edit(&db, &s, &mei, "open-network", &edit_form("The Open Network", "public", "open")).await.unwrap();
 
         // Once the member group is out, the change goes through.
         groups::remove(&db, &claire, "tiverton-together", "group", makers).await.unwrap();
@@ -267,6 +267,79 @@ async fn an_archived_group_takes_nothing_new_and_opens_again() {
     }
 }
 
+/// A story answering an archived group's prompt is listed on that prompt's
+/// page and moderated by the group's hosts, so it takes no new replies
+/// while the group is archived, whether it is public and shared with no
+/// group or shared with another, open group (`conversations::post`,
+/// `holding_groups`). Its replies stay; unlinked from the prompt by its
+/// author, or with the group opened again, it takes replies.
+#[tokio::test]
+async fn a_story_answering_an_archived_groups_prompt_takes_no_new_replies() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, sam, tara, eve) = (person(&db, "claire").await, person(&db, "sam").await, person(&db, "tara").await, person(&db, "eve").await);
+        group(&db, &s, &claire, "Canal Friends", "canal", "public", "open").await;
+        group(&db, &s, &tara, "Walkers", "walkers", "public", "open").await;
+        let prompt = prompts::create(&db, &s, &claire, &PromptForm { speak_as: "self".into(), group: "canal".into(), question: "What lives in the canal?".into(), ..Default::default() }).await.unwrap();
+        // Sam's answer is public and shared with no group; Tara's is shared with her own, open group.
+        let public = stories::create(&db, &s, &sam, &story_form("Eels", "public", &prompt.to_string())).await.unwrap();
+        let walkers = stories::create(&db, &s, &tara, &story_form("Herons", "group:walkers", &prompt.to_string())).await.unwrap();
+        let kept = conversations::post(&db, mail(&s), &eve, Subject::Story(public), &reply("Eels? Really?")).await.unwrap();
+        // Both are listed on the prompt's page.
+        let listed: Vec<i64> = prompts::stories(&db, prompt, Some(&tara), 10, 0).await.unwrap().iter().map(|s| s.id).collect();
+        assert!(listed.contains(&public) && listed.contains(&walkers), "{listed:?}");
+
+        groups::archive(&db, &claire, "canal").await.unwrap();
+        let refused = |m: String| assert!(is_archived_refusal(&m, "Canal Friends"), "{m}");
+        refused(forbidden(conversations::post(&db, mail(&s), &eve, Subject::Story(public), &reply("Still there?")).await));
+        refused(forbidden(conversations::post(&db, mail(&s), &sam, Subject::Story(public), &common::to(kept, "Really.")).await)); // an answer to a reply on it
+        refused(forbidden(conversations::post(&db, mail(&s), &tara, Subject::Story(walkers), &reply("Grey ones.")).await));
+        // The conversation says why, and keeps what was said.
+        let convo = conversations::conversation(&db, Subject::Story(public), Some(&eve), None).await.unwrap();
+        assert!(convo.archived.as_deref().is_some_and(|m| is_archived_refusal(m, "Canal Friends")), "{:?}", convo.archived);
+        assert_eq!(convo.replies.len(), 1);
+        // A story of its own, answering no prompt, is not touched.
+        let own = common::story(&db, &s, &sam).await;
+        conversations::post(&db, mail(&s), &eve, own, &reply("Lovely.")).await.unwrap();
+        assert!(conversations::conversation(&db, own, None, None).await.unwrap().archived.is_none());
+
+        // Tara unlinks hers from the prompt: it is hers alone again, and takes replies.
+        stories::edit(&db, &s, &tara, walkers, &story_form("Herons", "group:walkers", "")).await.unwrap();
+        conversations::post(&db, mail(&s), &tara, Subject::Story(walkers), &reply("Grey ones.")).await.unwrap();
+        // Opened again, the group's prompt's answers take replies too.
+        groups::unarchive(&db, &claire, "canal").await.unwrap();
+        conversations::post(&db, mail(&s), &eve, Subject::Story(public), &reply("Still there?")).await.unwrap();
+    }
+}
+
+/// The insert itself reads the prompt's group: a reply planned before the
+/// archive (the subject resolved while the group was open) is not written.
+#[tokio::test]
+async fn the_replys_insert_reads_the_prompts_group() {
+    use meetinghouse_store::conversations::{self as store_replies, NewReply};
+    use meetinghouse_store::writes::Batch;
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, sam) = (person(&db, "claire").await, person(&db, "sam").await);
+        let canal = group(&db, &s, &claire, "Canal Friends", "canal", "public", "open").await;
+        let walkers = group(&db, &s, &sam, "Walkers", "walkers", "public", "open").await;
+        let prompt = prompts::create(&db, &s, &claire, &PromptForm { speak_as: "self".into(), group: "canal".into(), question: "What lives in the canal?".into(), ..Default::default() }).await.unwrap();
+        let story = stories::create(&db, &s, &sam, &story_form("Eels", "group:walkers", &prompt.to_string())).await.unwrap();
+        groups::archive(&db, &claire, "canal").await.unwrap();
+        let new = NewReply { subject_kind: "story", subject_id: story, parent: None, author_person: sam.id, author_org: None, voice: "person", body: "Eels!", status: "visible", by_host: false, public: false };
+        for (first, also) in [(walkers, canal), (canal, walkers)] {
+            let mut b = Batch::new();
+            store_replies::insert_in_open_group_into(&mut b, &new, first, also);
+            assert!(matches!(db.write(b).await, Err(meetinghouse_store::StoreError::NotFound)), "on {:?}", db.backend());
+        }
+        assert!(conversations::conversation(&db, Subject::Story(story), Some(&sam), None).await.unwrap().replies.is_empty());
+        // With the open group alone, it is written.
+        let mut b = Batch::new();
+        store_replies::insert_in_open_group_into(&mut b, &new, walkers, walkers);
+        db.write(b).await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn an_archived_group_is_listed_after_the_others() {
     for db in meetinghouse_testkit::databases().await {
@@ -294,7 +367,7 @@ async fn a_group_made_members_only_hides_what_it_holds_from_the_public() {
         let prompt = prompts::create(&db, &s, &claire, &PromptForm { speak_as: "self".into(), group: "canal".into(), question: "What lives in the canal?".into(), ..Default::default() }).await.unwrap();
         assert!(subjects::resolve(&db, Subject::Group(canal), None).await.unwrap().public);
 
-        groups::edit(&db, &s, &claire, "canal", &edit_form("Canal Friends", "members", "open")).await.unwrap();
+        groups::edit(&db, &s, &claire, "canal", &edit_form("Canal Friends", "members", "request")).await.unwrap();
         assert!(matches!(groups::page(&db, "canal", None).await, Err(CoreError::NotFound)));
         assert!(matches!(subjects::resolve(&db, Subject::Group(canal), None).await, Err(CoreError::NotFound)));
         assert!(matches!(conversations::conversation(&db, Subject::Group(canal), None, None).await, Err(CoreError::NotFound)));

@@ -151,3 +151,75 @@ async fn organisation_names_are_one_line() {
         assert_eq!(groups::page(&db, &slug, None).await.unwrap().group.name, "Town Choir");
     }
 }
+
+/// Someone who blocked or muted an organisation's admin gets no invitation
+/// from them: the admin is answered as for one sent, nothing is written,
+/// and an invitation sent before the block is no longer listed.
+#[tokio::test]
+async fn no_invitation_to_an_organisation_from_someone_blocked_or_muted() {
+    use meetinghouse_core::moderation;
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let (eve, mo, kit) = (person(&db, "eve").await, person(&db, "mo").await, person(&db, "kit").await);
+        let slug = orgs::create(&db, &s, &ann, &OrgForm { name: "Harbour Trust".into(), sector: "heritage".into(), ..Default::default() }).await.unwrap();
+        // Kit was invited before blocking Ann.
+        orgs::invite_and_tell(&db, mail(&s), &ann, &slug, "kit", "member").await.unwrap();
+        assert_eq!(orgs::invitations(&db, kit.id, 1).await.unwrap().0.len(), 1);
+        moderation::relate(&db, &eve, "ann", "block").await.unwrap();
+        moderation::relate(&db, &mo, "ann", "mute").await.unwrap();
+        moderation::relate(&db, &kit, "ann", "block").await.unwrap();
+        for who in [&eve, &mo] {
+            orgs::invite_and_tell(&db, mail(&s), &ann, &slug, &who.handle, "admin").await.expect("answered as if sent");
+            assert_eq!(role_of(&db, &slug, who).await, None, "nothing written for @{}", who.handle);
+            assert!(orgs::invitations(&db, who.id, 1).await.unwrap().0.is_empty());
+            assert!(meetinghouse_core::notifications::list(&db, who, i64::MAX).await.unwrap().is_empty());
+        }
+        assert!(orgs::invitations(&db, kit.id, 1).await.unwrap().0.is_empty(), "an earlier one is no longer listed");
+        // Someone else still invites them.
+        let bea = person(&db, "bea").await;
+        orgs::invite(&db, &ann, &slug, "bea", "admin").await.unwrap();
+        orgs::accept(&db, &bea, &slug).await.unwrap();
+        orgs::invite(&db, &bea, &slug, "eve", "member").await.unwrap();
+        assert_eq!(orgs::invitations(&db, eve.id, 1).await.unwrap().0.len(), 1);
+    }
+}
+
+/// Organisations added per account are limited per hour (instance admins
+/// are not counted); a form with a mistake uses none of the budget.
+#[tokio::test]
+async fn organisations_added_per_hour_are_limited() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let sam = person(&db, "sam").await;
+        let boss = admin(&db, "boss").await;
+        let form = |name: &str| OrgForm { name: name.into(), sector: "heritage".into(), ..Default::default() };
+        for i in 0..orgs::ORGS_PER_HOUR.limit {
+            assert!(orgs::create_counted(&db, &s, &sam, &OrgForm { sector: String::new(), ..form(&format!("Bad {i}")) }).await.is_err());
+            assert!(orgs::create_counted(&db, &s, &sam, &form(&format!("Club {i}"))).await.unwrap().is_some());
+        }
+        assert_eq!(orgs::create_counted(&db, &s, &sam, &form("One Too Many")).await.unwrap(), None);
+        assert!(orgs::by_address(&db, "one-too-many").await.unwrap().is_none(), "nothing made");
+        for i in 0..orgs::ORGS_PER_HOUR.limit + 2 {
+            assert!(orgs::create_counted(&db, &s, &boss, &form(&format!("Council {i}"))).await.unwrap().is_some(), "admins are not counted");
+        }
+    }
+}
+
+/// Declining an invitation is not leaving, and acting on someone who never
+/// was a member does not say "any more".
+#[tokio::test]
+async fn declining_and_never_a_member_are_said_plainly() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let (sam, jo) = (person(&db, "sam").await, person(&db, "jo").await);
+        let slug = org(&db, &s, &ann, "Harbour Trust", &[(&sam, "member")]).await;
+        orgs::invite(&db, &ann, &slug, "jo", "staff").await.unwrap();
+        assert_eq!(orgs::leave(&db, &jo, &slug).await.unwrap(), orgs::Left::Declined);
+        assert_eq!(orgs::leave(&db, &sam, &slug).await.unwrap(), orgs::Left::Left);
+        let Err(CoreError::Invalid(e)) = orgs::remove_member(&db, &ann, &slug, jo.id).await else { panic!() };
+        let said = e.get("form").unwrap();
+        assert!(!said.contains("any more") && said.contains("not a member of Harbour Trust"), "{said}");
+    }
+}

@@ -71,12 +71,13 @@ const INSERT_REPLY: &str = "INSERT INTO replies (subject_kind, subject_id, paren
     voice, body, status, by_host, public, published, created_at, updated_at) \
     VALUES ($1, $2, $3, $4, '', $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id";
 
-/// [`INSERT_REPLY`] for a subject that belongs to group `$14`: the reply is
-/// written only while that group is not archived, read by the insert itself.
+/// [`INSERT_REPLY`] for a subject that belongs to groups `$14` and `$15`
+/// (the same one twice when it belongs to one): the reply is written only
+/// while neither group is archived, read by the insert itself.
 const INSERT_REPLY_IN_OPEN_GROUP: &str = "INSERT INTO replies (subject_kind, subject_id, parent_id, depth, path, author_person, author_org, \
     voice, body, status, by_host, public, published, created_at, updated_at) \
     SELECT $1, $2, $3, $4, '', $5, $6, $7, $8, $9, $10, $11, $12, $13, $13 \
-    WHERE NOT EXISTS (SELECT 1 FROM community_groups g WHERE g.id = $14 AND g.archived_at IS NOT NULL) RETURNING id";
+    WHERE NOT EXISTS (SELECT 1 FROM community_groups g WHERE g.id IN ($14, $15) AND g.archived_at IS NOT NULL) RETURNING id";
 
 /// How deep replies nest. A reply to one this deep is placed beside it, in
 /// the order written, and still names it as its parent (shown "in reply to").
@@ -112,16 +113,18 @@ pub fn insert_into(b: &mut Batch, r: &NewReply<'_>) -> Inserted {
 
 /// [`insert_into`] for a reply on something that belongs to group
 /// `group_id` (its discussion, a story shared with it, its prompt, an
-/// amendment to its purpose): the insert writes the reply only if the group
-/// is not archived as the batch runs — the check and the write are one
-/// statement, in the batch's transaction (on SQLite inside the write turn,
-/// which archiving takes too). If it is archived, the batch fails with
-/// `StoreError::NotFound` and stores nothing ([`Batch::insert_if`]).
-pub fn insert_in_open_group_into(b: &mut Batch, r: &NewReply<'_>, group_id: i64) -> Inserted {
-    placed(b, r, Some(group_id))
+/// amendment to its purpose) and to group `also` (a story answering another
+/// group's prompt; `group_id` again when there is no other): the insert
+/// writes the reply only if neither group is archived as the batch runs —
+/// the check and the write are one statement, in the batch's transaction
+/// (on SQLite inside the write turn, which archiving takes too). If one is
+/// archived, the batch fails with `StoreError::NotFound` and stores nothing
+/// ([`Batch::insert_if`]).
+pub fn insert_in_open_group_into(b: &mut Batch, r: &NewReply<'_>, group_id: i64, also: i64) -> Inserted {
+    placed(b, r, Some((group_id, also)))
 }
 
-fn placed(b: &mut Batch, r: &NewReply<'_>, open_group: Option<i64>) -> Inserted {
+fn placed(b: &mut Batch, r: &NewReply<'_>, open_groups: Option<(i64, i64)>) -> Inserted {
     let (depth, under) = placement(r.parent);
     let mut args: Vec<Arg> = vec![
         r.subject_kind.into(),
@@ -138,9 +141,10 @@ fn placed(b: &mut Batch, r: &NewReply<'_>, open_group: Option<i64>) -> Inserted 
         (r.status == "visible").into(),
         now().into(),
     ];
-    let id = match open_group {
-        Some(g) => {
+    let id = match open_groups {
+        Some((g, also)) => {
             args.push(g.into());
+            args.push(also.into());
             b.insert_if(INSERT_REPLY_IN_OPEN_GROUP, args)
         }
         None => b.insert(INSERT_REPLY, args),

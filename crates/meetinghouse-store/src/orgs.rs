@@ -163,12 +163,16 @@ struct OrgWithRole {
 }
 
 /// A page of a person's pending invitations, with the role offered, by the
-/// organisation's name (ignoring case), then id.
+/// organisation's name (ignoring case), then id; not those sent by someone
+/// the person blocks or mutes (even when the block came later).
 pub async fn invitations_for(db: &Db, person_id: i64, limit: i64, offset: i64) -> Result<Vec<(OrgRow, String)>> {
     let sql = format!(
         "SELECT o.id, o.slug, o.name, o.sector, o.description, o.website, o.town, o.created_at, m.role \
          FROM org_members m JOIN organisations o ON o.id = m.org_id \
-         WHERE m.person_id = $1 AND m.status = 'invited' ORDER BY {}, o.id LIMIT $2 OFFSET $3",
+         WHERE m.person_id = $1 AND m.status = 'invited' \
+           AND NOT EXISTS (SELECT 1 FROM person_relations ir \
+                           WHERE ir.person_id = m.person_id AND ir.kind IN ('block', 'mute') AND ir.other_id = m.invited_by) \
+         ORDER BY {}, o.id LIMIT $2 OFFSET $3",
         name_key(db.backend(), "o.name")
     );
     let rows: Vec<OrgWithRole> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).bind(limit).bind(offset).fetch_all(&db.pool).await?;
@@ -217,6 +221,13 @@ pub async fn invite_in(tx: &mut Tx, org_id: i64, person_id: i64, role: &str, inv
 pub async fn by_folded_name(tx: &mut Tx, folded: &str) -> Result<Option<OrgRow>> {
     let sql = format!("SELECT {COLUMNS} FROM organisations WHERE name_folded = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(folded).fetch_optional(&mut **tx).await?)
+}
+
+/// An organisation's folded name as stored (None while it waits to be
+/// folded), read in the transaction that renames it.
+pub async fn folded_name_in(tx: &mut Tx, id: i64) -> Result<Option<String>> {
+    let row: Option<(Option<String>,)> = sqlx::query_as("SELECT name_folded FROM organisations WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
+    Ok(row.and_then(|(f,)| f))
 }
 
 /// An organisation read inside a transaction (after [`lock`], what it says

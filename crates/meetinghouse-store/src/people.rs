@@ -215,6 +215,13 @@ pub async fn approve_pending(db: &Db, id: i64) -> Result<bool> {
     Ok(r.rows_affected() == 1)
 }
 
+/// [`approve_pending`] in the caller's transaction (so the email telling
+/// the person is written with it).
+pub async fn approve_pending_in(tx: &mut Tx, id: i64) -> Result<bool> {
+    let r = sqlx::query("UPDATE people SET status = 'active' WHERE id = $1 AND status = 'pending'").bind(id).execute(&mut **tx).await?;
+    Ok(r.rows_affected() == 1)
+}
+
 pub async fn set_admin(db: &Db, id: i64, is_admin: bool) -> Result<()> {
     sqlx::query("UPDATE people SET is_admin = $1 WHERE id = $2")
         .bind(is_admin as i64)

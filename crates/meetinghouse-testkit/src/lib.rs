@@ -275,7 +275,10 @@ impl TestApp {
         self.post_multipart(path, &all, files).await
     }
 
-    /// Signs up a person (and stays signed in as them).
+    /// Signs up a person, then signs in as them and stays signed in (a
+    /// sign-up itself signs nobody in: it answers "check your email" whether
+    /// or not the address has an account). Returns the sign-in's answer,
+    /// which sets the session cookie.
     pub async fn sign_up(&mut self, handle: &str) -> Reply {
         let email = format!("{handle}@example.org");
         let reply = self
@@ -287,7 +290,9 @@ impl TestApp {
                 ("accept_conduct", "on"),
             ])
             .await;
-        assert_eq!(reply.status, StatusCode::SEE_OTHER, "sign-up of {handle} failed: {}", reply.body);
+        assert_eq!(reply.location(), Some("/signup?sent=1"), "sign-up of {handle} failed: {}", reply.body);
+        let reply = self.submit("/login", "/login", &[("email", email.as_str()), ("password", "a long enough password")]).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "sign-in of {handle} after sign-up failed: {}", reply.body);
         reply
     }
 

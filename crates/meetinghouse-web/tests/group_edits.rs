@@ -138,7 +138,7 @@ async fn a_group_made_members_only_is_gone_for_a_signed_out_visitor_its_feed_and
         assert!(visitor.get("/sitemap.xml").await.body.contains("/groups/canal</loc>"));
         assert!(visitor.get("/groups").await.body.contains("/groups/canal\""));
 
-        let r = claire.submit("/groups/canal/edit", "/groups/canal/edit", &[("name", "Canal Friends"), ("visibility", "members"), ("join_policy", "open")]).await;
+        let r = claire.submit("/groups/canal/edit", "/groups/canal/edit", &[("name", "Canal Friends"), ("visibility", "members"), ("join_policy", "request")]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         // Nothing members-only leaks, and nothing becomes an error page.
         assert_eq!(visitor.get("/groups/canal").await.status, StatusCode::NOT_FOUND);
@@ -232,6 +232,42 @@ async fn an_archived_group_refuses_every_way_in_and_opens_again() {
         assert_eq!(sam.submit("/groups/canal", &format!("/conversations/group/{id}/replies"), &[("body", "We are back.")]).await.status, StatusCode::SEE_OTHER);
         let log = text(&claire.get("/groups/canal/edit").await.body);
         assert!(log.contains("claire (@claire) opened it again.") && log.contains("claire (@claire) archived it."), "{log}");
+    }
+}
+
+/// A public story answering an archived group's prompt is listed on the
+/// prompt's page, so its conversation is closed with the group: the story's
+/// page says why instead of showing the reply form, and a reply sent anyway
+/// is refused with the same words.
+#[tokio::test]
+async fn a_public_story_answering_an_archived_groups_prompt_takes_no_replies() {
+    for mut claire in apps().await {
+        claire.sign_up("claire").await;
+        claire.start_group("Canal Friends", "canal", "public", "open").await;
+        let r = claire.submit("/prompts/new", "/prompts", &[("speak_as", "self"), ("question", "What lives in the canal?"), ("group", "canal")]).await;
+        let prompt = r.location().unwrap().to_string();
+        let prompt_id = prompt.rsplit('/').next().unwrap().to_string();
+        let mut sam = claire.other_browser();
+        sam.sign_up("sam").await;
+        let r = sam.submit("/stories/new", "/stories", &[("title", "Eels"), ("body", "Under the bridge."), ("licence", "cc0"), ("visibility", "public"), ("prompt_id", &prompt_id)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let story = r.location().unwrap().to_string();
+        let story_id = story.rsplit('/').next().unwrap().to_string();
+        assert!(claire.get(&prompt).await.body.contains(&format!("href=\"{story}\"")), "listed on the prompt's page");
+        let mut eve = claire.other_browser();
+        eve.sign_up("eve").await;
+        let reply = format!("/conversations/story/{story_id}/replies");
+        assert_eq!(eve.submit(&story, &reply, &[("body", "Eels? Really?")]).await.status, StatusCode::SEE_OTHER);
+
+        claire.submit("/groups/canal", "/groups/canal/archive", &[]).await;
+        let page = eve.get(&story).await;
+        assert!(archived(&page.body, "Canal Friends") && !page.body.contains(&format!(r#"action="{reply}""#)), "{}", page.body);
+        assert!(page.body.contains("Eels? Really?"), "its replies stay to read");
+        let r = eve.submit(&story, &reply, &[("body", "Still there?")]).await;
+        assert!(r.status == StatusCode::FORBIDDEN && archived(&r.body, "Canal Friends"), "reply: {} {}", r.status, r.body);
+
+        claire.submit("/groups/canal", "/groups/canal/unarchive", &[]).await;
+        assert_eq!(eve.submit(&story, &reply, &[("body", "Still there?")]).await.status, StatusCode::SEE_OTHER);
     }
 }
 

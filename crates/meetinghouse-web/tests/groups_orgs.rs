@@ -509,7 +509,7 @@ async fn addresses_with_capitals_lead_to_the_page() {
 async fn a_host_removing_themselves_from_a_members_only_group_lands_on_a_page_that_exists() {
     for mut ann in apps().await {
         ann.sign_up("ann").await;
-        ann.start_group("Back Room", "back-room", "members", "open").await;
+        ann.start_group("Back Room", "back-room", "members", "invite").await;
         let mut bob = ann.other_browser();
         bob.sign_up("bob").await;
         ann.submit("/groups/back-room", "/groups/back-room/invite", &[("handle", "bob")]).await;
@@ -560,5 +560,53 @@ async fn a_saved_request_is_never_answered_with_an_error_when_the_hosts_cannot_b
         let r = bob.submit("/groups/quiet", "/groups/quiet/join", &[]).await;
         assert!(bob.follow(&r).await.body.contains("Your request is sent"), "on {:?}", ann.db.backend());
         assert!(ann.get("/groups/quiet").await.body.contains("Waiting for approval"));
+    }
+}
+
+/// Declining an invitation to an organisation says so (not "you have
+/// left"); a person who blocked its admin is not invited, and the admin is
+/// answered as for an invitation sent; adding organisations meets an hourly
+/// limit, the form kept.
+#[tokio::test]
+async fn organisation_invitations_respect_blocks_and_declining_is_said_plainly() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        let r = sam.submit("/orgs/new", "/orgs", &[("name", "Harbour Trust"), ("slug", "harbour"), ("sector", "heritage")]).await;
+        assert_eq!(r.location(), Some("/orgs/harbour"), "{}", r.body);
+        let mut kit = sam.other_browser();
+        kit.sign_up("kit").await;
+        let mut eve = sam.other_browser();
+        eve.sign_up("eve").await;
+        let r = eve.submit("/@sam", "/people/sam/relation", &[("action", "block")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+        let said = |b: &str| b.split("class=\"flash").nth(1).map(|s| s.split("</").next().unwrap_or("").replace("@kit", "@eve"));
+        let sent = sam.submit("/orgs/harbour", "/orgs/harbour/invite", &[("handle", "kit"), ("role", "member")]).await;
+        let sent_words = said(&sam.follow(&sent).await.body);
+        let refused = sam.submit("/orgs/harbour", "/orgs/harbour/invite", &[("handle", "eve"), ("role", "member")]).await;
+        assert_eq!((sent.status, sent.location()), (refused.status, refused.location()), "the same answer");
+        assert_eq!(sent_words, said(&sam.follow(&refused).await.body), "the same words");
+        assert!(sent_words.is_some_and(|w| w.contains("Invitation sent")));
+        assert!(!eve.get("/me").await.body.contains("Harbour Trust"), "nothing for eve");
+
+        let me = kit.get("/me").await;
+        assert!(me.body.contains("Harbour Trust"), "{}", me.body);
+        let r = kit.submit("/me", "/orgs/harbour/leave", &[]).await;
+        let page = kit.follow(&r).await;
+        assert!(page.body.contains("You have declined the invitation.") && !page.body.contains("You have left"), "{}", page.body);
+
+        // The hourly limit on adding organisations (the first counted too).
+        let mut refused = None;
+        for i in 0..10 {
+            let name = format!("Club Number {i}");
+            let r = sam.submit("/orgs/new", "/orgs", &[("name", name.as_str()), ("sector", "heritage"), ("description", "Kept text")]).await;
+            if r.status == StatusCode::TOO_MANY_REQUESTS {
+                refused = Some((i, r.body));
+                break;
+            }
+        }
+        let (i, body) = refused.expect("refused within ten");
+        assert_eq!(i, 4, "five an hour, the first one included");
+        assert!(body.contains("added many organisations") && body.contains("Kept text"), "{body}");
     }
 }

@@ -77,16 +77,14 @@ async fn a_person_walks_through_the_meeting_house() {
     ])
     .await;
     assert!(r.status().is_success(), "sign-up: {}", r.status());
-    assert!(r.url().path().starts_with("/me"));
-    let me = r.text().await.unwrap();
-    assert!(me.contains("Hello, Sam Okafor"));
-
-    form_then_post(&client, &base, "/me", "/logout", &[]).await;
+    assert_eq!(r.url().path(), "/signup", "a sign-up signs nobody in: it says to check the email");
+    assert!(r.text().await.unwrap().contains("Check your email"));
     let page = client.get(format!("{base}/me")).send().await.unwrap();
-    assert!(page.url().path().starts_with("/login"), "signed out: /me sends to sign-in");
+    assert!(page.url().path().starts_with("/login"), "not signed in yet: /me sends to sign-in");
 
     let r = form_then_post(&client, &base, "/login", "/login", &[("email", "sam@example.org"), ("password", "a long enough password")]).await;
     assert_eq!(r.url().path(), "/me");
+    assert!(r.text().await.unwrap().contains("Hello, Sam Okafor"));
 
     let r = form_then_post(&client, &base, "/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage"), ("town", "Tiverton")]).await;
     assert_eq!(r.url().path(), "/orgs/tiverton-museum");
@@ -327,7 +325,7 @@ async fn verification_mail_goes_out_over_smtp() {
     let page = client.get(format!("{}{link}", server.base)).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Confirm my email address"), "{page}");
     let r = form_then_post(&client, &server.base, &link, "/verify", &[("token", &token)]).await;
-    assert_eq!(r.url().path(), "/me");
+    assert_eq!(r.url().path(), "/login", "confirmed, and asked to sign in (a sign-up signs nobody in)");
     assert!(r.text().await.unwrap().contains("your email address is confirmed"));
 }
 

@@ -7,7 +7,8 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use meetinghouse_core::{CoreError, FieldErrors, accounts};
+use meetinghouse_core::types::Password;
+use meetinghouse_core::{CoreError, FieldErrors, accounts, secrets};
 
 use crate::error::WebError;
 use crate::forms::{Form, FormData};
@@ -31,6 +32,9 @@ struct ResetConfirm {
     page: Page,
     form: FormData,
     errors: FieldErrors,
+    /// The link is not valid, has expired or was used: no form, only the
+    /// way to ask for a new one.
+    dead: bool,
 }
 
 pub async fn request_form(viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Response {
@@ -56,18 +60,36 @@ pub async fn request_submit(State(state): State<AppState>, Form { viewer, data }
     }
 }
 
-pub async fn confirm_form(viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Response {
-    let form = FormData::default().with("token", q.get("token").map(String::as_str).unwrap_or(""));
-    render(&ResetConfirm { page: Page::new(&viewer, "Choose a new password"), form, errors: FieldErrors::new() })
+/// The emailed link's page: the form for a live link, or (checked
+/// read-only, so the link still works) why it does not work.
+pub async fn confirm_form(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let token = q.get("token").map(String::as_str).unwrap_or("");
+    let page = Page::new(&viewer, "Choose a new password");
+    if !accounts::reset_link_is_live(&state.db, token).await? {
+        let errors = FieldErrors(vec![("token", accounts::RESET_LINK_DEAD.to_string())]);
+        return Ok(render_status(StatusCode::NOT_FOUND, &ResetConfirm { page, form: FormData::default(), errors, dead: true }));
+    }
+    Ok(render(&ResetConfirm { page, form: FormData::default().with("token", token), errors: FieldErrors::new(), dead: false }))
 }
 
+/// Sets the new password. A send that would hash a password (one that
+/// meets the rules) counts against the reset limits the request uses: per
+/// connection, and per link where the request counts per address (the form
+/// has no address).
 pub async fn confirm_submit(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    let again = |status, errors: FieldErrors| {
+        let dead = errors.get("token").is_some();
+        render_status(status, &ResetConfirm { page: Page::new(&viewer, "Choose a new password"), form: data.without_secrets(), errors, dead })
+    };
+    if Password::parse(data.get("password")).is_ok() {
+        let link = format!("reset link {}", secrets::token_hash(data.get("token").trim()));
+        if let Err(m) = state.limits.reset(viewer.ip, &link).await {
+            return Ok(again(StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", m.to_string())])));
+        }
+    }
     match accounts::reset_password(&state.db, data.get("token"), data.get("password")).await {
         Ok(_) => Ok(see_other_with_flash("/login", "Your password is changed. Please sign in with it.", state.config.tls)),
-        Err(CoreError::Invalid(errors)) => Ok(render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &ResetConfirm { page: Page::new(&viewer, "Choose a new password"), form: data.without_secrets(), errors },
-        )),
+        Err(CoreError::Invalid(errors)) => Ok(again(StatusCode::UNPROCESSABLE_ENTITY, errors)),
         Err(other) => Err(other.into()),
     }
 }

@@ -30,6 +30,9 @@ struct VerifyConfirm {
 
 const TITLE: &str = "Confirm your email address";
 
+/// What someone whose address is confirmed is told when they ask for a link.
+const ALREADY_CONFIRMED: &str = "Your address is already confirmed.";
+
 pub async fn confirm_form(viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Response {
     let token = q.get("token").map(|t| t.trim()).unwrap_or("");
     let errors = if token.is_empty() {
@@ -57,7 +60,14 @@ pub async fn confirm(State(state): State<AppState>, Form { viewer, data }: Form)
 
 pub async fn resend(State(state): State<AppState>, form: Form) -> Result<Response, WebError> {
     let actor = form.viewer.require()?;
+    // A confirmed address gets nothing, and asking does not count.
+    if actor.email_verified {
+        return Ok(see_other_with_flash("/me", ALREADY_CONFIRMED, state.config.tls));
+    }
     state.limits.resend(&actor.id.to_string()).await.map_err(|m| WebError::TooManyRequests(m.into()))?;
-    accounts::resend_verification(&state.db, &form.viewer.settings, &state.config.base_url, actor).await?;
-    Ok(see_other_with_flash("/me", "We sent you a new confirmation link.", state.config.tls))
+    let said = match accounts::resend_verification(&state.db, &form.viewer.settings, &state.config.base_url, actor).await? {
+        accounts::Resent::Sent => "We sent you a new confirmation link.",
+        accounts::Resent::AlreadyConfirmed => ALREADY_CONFIRMED,
+    };
+    Ok(see_other_with_flash("/me", said, state.config.tls))
 }

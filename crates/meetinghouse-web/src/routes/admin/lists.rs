@@ -1,6 +1,7 @@
 //! `GET /admin/people`, `/admin/orgs`, `/admin/groups`; `POST
 //! /admin/people/{id}/approve`, `POST /admin/people/{id}/lift` and `POST
-//! /admin/invites` (its answer is the people page showing the new code).
+//! /admin/invites` (its answer is the people page showing the new code; with
+//! a `withdraw` field, it withdraws that open code instead).
 
 use std::collections::HashMap;
 
@@ -33,6 +34,10 @@ struct PeopleList {
     prev_page: Option<i64>,
     page_number: i64,
     invite_code: Option<String>,
+    /// The sign-up link that carries the new code, in full.
+    invite_link: String,
+    /// The codes that still work, with their notes.
+    invites: Vec<InviteShown>,
     /// A "lift" that was refused: whose, why, and the note typed.
     lift_failed: Option<i64>,
     lift_error: String,
@@ -45,6 +50,15 @@ struct Listed {
     /// "banned", "suspended until 3 December 2026", or the status.
     status: String,
     suspended: bool,
+}
+
+/// An open invite code on the admins' list.
+struct InviteShown {
+    code_hash: String,
+    note: String,
+    made: String,
+    expires: String,
+    made_by: String,
 }
 
 struct LiftFailed {
@@ -64,7 +78,7 @@ enum Outcome {
 }
 
 async fn people_page(state: &AppState, viewer: &Viewer, q: &HashMap<String, String>, outcome: Outcome) -> Result<Response, WebError> {
-    viewer.require_admin()?;
+    let actor = viewer.require_admin()?;
     let pager = Pager::new(q, PAGE_SIZE);
     let (rows, prev_page, next_page) = pager.cut(people::list(&state.db, pager.limit(), pager.offset()).await?);
     let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
@@ -81,14 +95,22 @@ async fn people_page(state: &AppState, viewer: &Viewer, q: &HashMap<String, Stri
             Listed { person, status, suspended }
         })
         .collect();
+    let invites = accounts::open_invites(&state.db, actor)
+        .await?
+        .into_iter()
+        .map(|i| InviteShown { code_hash: i.code_hash, note: i.note, made: format_date(i.created_at), expires: format_date(i.expires_at), made_by: i.made_by })
+        .collect();
     let status = if matches!(outcome, Outcome::LiftFailed(_)) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let (lift_failed, lift_error, lift_note, invite_code) = match outcome {
         Outcome::Listed => (None, String::new(), String::new(), None),
         Outcome::LiftFailed(f) => (Some(f.person), f.error, f.note, None),
         Outcome::Invited(code) => (None, String::new(), String::new(), Some(code)),
     };
+    let invite_link = invite_code.as_deref().map(|code| format!("{}/signup?invite={code}", state.config.base_url.trim_end_matches('/'))).unwrap_or_default();
     Ok(render_status(status, &PeopleList {
         page: Page::new(viewer, "People"),
+        invite_link,
+        invites,
         people,
         next_page,
         prev_page,
@@ -106,8 +128,8 @@ pub async fn people(State(state): State<AppState>, viewer: Viewer, Query(q): Que
 
 pub async fn approve(State(state): State<AppState>, Path(id): Path<i64>, form: Form) -> Result<Response, WebError> {
     let actor = form.viewer.require_admin()?;
-    accounts::approve(&state.db, actor, id).await?;
-    Ok(see_other_with_flash("/admin/people", "Account approved.", state.config.tls))
+    accounts::approve(&state.db, mailer(&state, &form.viewer), actor, id).await?;
+    Ok(see_other_with_flash("/admin/people", "Account approved. We emailed them to say so.", state.config.tls))
 }
 
 /// Ends a suspension or a ban early, with a note for the person and the log.
@@ -131,6 +153,14 @@ pub async fn lift(State(state): State<AppState>, Path(id): Path<i64>, Form { vie
 /// form (first page of the list), not in an address.
 pub async fn invite(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require_admin()?;
+    if !data.get("withdraw").is_empty() {
+        let said = if accounts::withdraw_invite(&state.db, actor, data.get("withdraw")).await? {
+            "Invite code withdrawn: it no longer works."
+        } else {
+            "That invite code was already used or withdrawn."
+        };
+        return Ok(see_other_with_flash("/admin/people", said, state.config.tls));
+    }
     let code = accounts::create_invite(&state.db, actor, data.get("note")).await?;
     people_page(&state, &viewer, &HashMap::new(), Outcome::Invited(code)).await
 }

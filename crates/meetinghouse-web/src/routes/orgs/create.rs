@@ -42,8 +42,9 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
     let again = |status, errors| {
         render_status(status, &NewOrg { page: Page::new(&viewer, "Add an organisation"), form: data.clone(), errors, sectors: SECTORS })
     };
-    match orgs::create(&state.db, &viewer.settings, actor, &form).await {
-        Ok(slug) => Ok(see_other_with_flash(&format!("/orgs/{slug}"), "Your organisation is created. You are its admin.", state.config.tls)),
+    match orgs::create_counted(&state.db, &viewer.settings, actor, &form).await {
+        Ok(None) => Ok(again(StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", orgs::ORGS_PER_HOUR_MESSAGE.to_string())]))),
+        Ok(Some(slug)) => Ok(see_other_with_flash(&format!("/orgs/{slug}"), "Your organisation is created. You are its admin.", state.config.tls)),
         Err(CoreError::Invalid(errors)) => Ok(again(StatusCode::UNPROCESSABLE_ENTITY, errors)),
         Err(CoreError::Forbidden(m)) => Ok(again(StatusCode::FORBIDDEN, FieldErrors(vec![("form", m)]))),
         Err(other) => Err(other.into()),

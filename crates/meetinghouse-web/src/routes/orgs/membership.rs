@@ -49,7 +49,8 @@ pub async fn accept(State(state): State<AppState>, Path(slug): Path<String>, For
 pub async fn leave(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     match orgs::leave(&state.db, actor, &slug).await {
-        Ok(()) => Ok(see_other_with_flash("/me", "You have left the organisation.", state.config.tls)),
+        Ok(orgs::Left::Left) => Ok(see_other_with_flash("/me", "You have left the organisation.", state.config.tls)),
+        Ok(orgs::Left::Declined) => Ok(see_other_with_flash("/me", "You have declined the invitation.", state.config.tls)),
         Err(CoreError::Forbidden(m)) => render_org(&state, &viewer, &slug, StatusCode::FORBIDDEN, data, FieldErrors(vec![("form", m)])).await,
         Err(other) => Err(other.into()),
     }

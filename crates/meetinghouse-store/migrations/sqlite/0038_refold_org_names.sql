@@ -1,0 +1,12 @@
+-- Organisation names are now also compared with look-alike letters folded
+-- (core's `orgs::name_key`: a Cyrillic "М" or a Greek "Ο" written in place
+-- of a Latin letter, fullwidth and other compatibility forms, count as the
+-- Latin letters they look like). The folding is Rust's, not SQL's, so every
+-- stored folded name is emptied here and core folds them again by the new
+-- rule (`orgs::fold_stored_names`) in the transaction of the next
+-- organisation created or renamed, before it compares names, as after
+-- migration 0030: the oldest of a name keeps it, a later one that now folds
+-- to the same name gets it marked with its id ("name#id"), and is never
+-- compared. Nothing reads the folded name outside those transactions, so a
+-- name not folded yet is never missed.
+UPDATE organisations SET name_folded = NULL;
