@@ -451,14 +451,7 @@ async fn while_the_policy_changes<T: Send + 'static>(
     let edit = meetinghouse_store::groups::GroupEdit { name, visibility: "public", join_policy: policy };
     meetinghouse_store::groups::update(&mut tx, id, &edit).await.unwrap();
     let acting = tokio::spawn(act);
-    let waiting = "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock') \
-                   THEN RAISE EXCEPTION 'nobody is waiting yet'; END IF; END $$";
-    let mut tries = 0;
-    while !acting.is_finished() && db.execute_admin(waiting).await.is_err() {
-        tries += 1;
-        assert!(tries < 10_000, "the action never waited for the edit's lock");
-        tokio::task::yield_now().await;
-    }
+    meetinghouse_testkit::until_waiting_for_a_lock(db, &acting, "the action").await;
     tx.commit().await.unwrap();
     acting.await.unwrap()
 }

@@ -245,14 +245,7 @@ async fn while_withdrawn<T: Send + 'static>(db: &Db, id: i64, who: i64, act: imp
     meetinghouse_store::groups::lock_group(&mut tx, db.backend(), id).await.unwrap();
     assert!(meetinghouse_store::groups::remove_member(&mut tx, id, MemberKind::Person, who).await.unwrap());
     let acting = tokio::spawn(act);
-    let waiting = "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock') \
-                   THEN RAISE EXCEPTION 'nobody is waiting yet'; END IF; END $$";
-    let mut tries = 0;
-    while !acting.is_finished() && db.execute_admin(waiting).await.is_err() {
-        tries += 1;
-        assert!(tries < 10_000, "the acceptance never waited for the withdrawal's lock");
-        tokio::task::yield_now().await;
-    }
+    meetinghouse_testkit::until_waiting_for_a_lock(db, &acting, "the acceptance").await;
     tx.commit().await.unwrap();
     acting.await.unwrap()
 }

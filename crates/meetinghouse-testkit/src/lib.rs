@@ -39,6 +39,22 @@ pub async fn databases() -> Vec<Db> {
 
 /// The web defaults, with uploads kept in a marked temporary directory that a
 /// later test process removes (`test_databases::temp_dir`).
+/// On PostgreSQL, returns once some session of the database waits for a
+/// lock (or `acting` has finished without waiting): for race tests that hold
+/// a row lock in one transaction, start the action in `acting`, and commit
+/// only when the action is blocked behind it. Panics when the action never
+/// waits, so such a test cannot pass by the action running first.
+pub async fn until_waiting_for_a_lock<T>(db: &Db, acting: &tokio::task::JoinHandle<T>, what: &str) {
+    let waiting = "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock') \
+                   THEN RAISE EXCEPTION 'nobody is waiting yet'; END IF; END $$";
+    let mut tries = 0;
+    while !acting.is_finished() && db.execute_admin(waiting).await.is_err() {
+        tries += 1;
+        assert!(tries < 10_000, "{what} never waited for the lock");
+        tokio::task::yield_now().await;
+    }
+}
+
 pub fn web_config() -> meetinghouse_web::WebConfig {
     let media = meetinghouse_media::LocalStore::new(test_databases::temp_dir("mh_media"));
     meetinghouse_web::WebConfig { media: meetinghouse_media::MediaStore::Local(media), ..meetinghouse_web::WebConfig::default() }
