@@ -618,7 +618,7 @@ async fn hosts_in(tx: &mut Tx, actor: &Actor, group_id: i64) -> Result<bool> {
 /// join Town." A host who has that person's request for the same thing
 /// unread, or read it in the last day
 /// ([`notifications::JOIN_REQUEST_QUIET_SECS`]), is not told again, whatever
-/// name the person goes by now (`store::request_told`: a request withdrawn
+/// name the person goes by now (store `notifications::already_told_of`: a request withdrawn
 /// and made again is not news), nor one who blocked or muted them; one who
 /// blocks them later no longer sees it. The request stands whatever happens
 /// here: a failure is logged, never reported as the request's.
@@ -632,7 +632,7 @@ async fn tell_hosts(db: &Db, mail: Mailer<'_>, actor: &Actor, group: &GroupRow, 
         let mut tx = db.begin().await?;
         for host in store::active_hosts(&mut tx, group.id).await? {
             if !meetinghouse_store::notifications::silenced(&mut tx, host, actor.id).await?
-                && !store::request_told(&mut tx, host, actor.id, &url, text, ending, since).await?
+                && !meetinghouse_store::notifications::already_told_of(&mut tx, host, Kind::JoinRequest.as_str(), actor.id, &url, text, ending, since).await?
             {
                 notifications::notify_from(&mut tx, mail, host, Kind::JoinRequest, text, &url, from).await?;
             }

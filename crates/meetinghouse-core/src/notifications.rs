@@ -268,12 +268,14 @@ pub async fn invited(tx: &mut Tx, mail: Mailer<'_>, person: i64, sender: i64, te
 }
 
 /// Tells a group's hosts that someone asked to join, once: a host who has
-/// the same person's request unread, or read it in the last day, is not told
-/// again (whatever name the person goes by now). A host who blocked or muted
+/// the same person's own request unread, or read it in the last day, is not
+/// told again (whatever name the person goes by now; their requests for an
+/// organisation or a group do not count). A host who blocked or muted
 /// the person is not told at all.
 pub async fn join_requested(db: &Db, mail: Mailer<'_>, group_slug: &str, requester: &Actor) -> Result<()> {
     let Some(group) = meetinghouse_store::groups::by_slug(db, group_slug).await? else { return Ok(()) };
-    let text = format!("{} (@{}) asked to join {}.", requester.display_name, requester.handle, group.name);
+    let ending = format!("(@{}) asked to join {}.", requester.handle, group.name);
+    let text = format!("{} {ending}", requester.display_name);
     let url = format!("/groups/{}", group.slug);
     let since = meetinghouse_store::now() - JOIN_REQUEST_QUIET_SECS;
     let from = Source { sender: Some(requester.id), reply: None };
@@ -282,8 +284,10 @@ pub async fn join_requested(db: &Db, mail: Mailer<'_>, group_slug: &str, request
         if store::silenced(&mut tx, host, requester.id).await? {
             continue;
         }
-        // Withdrawing and asking again tells a host nothing new.
-        if !store::already_told_by(&mut tx, host, Kind::JoinRequest.as_str(), requester.id, &url, &text, since).await? {
+        // Withdrawing and asking again tells a host nothing new; the
+        // person's request for an organisation or a group they speak for is
+        // other news (`already_told_of` goes by what was asked).
+        if !store::already_told_of(&mut tx, host, Kind::JoinRequest.as_str(), requester.id, &url, &text, &ending, since).await? {
             notify_from(&mut tx, mail, host, Kind::JoinRequest, &text, &url, from).await?;
         }
     }

@@ -10,7 +10,7 @@
 //! wrong.
 
 use meetinghouse_core::groups::{self, GroupEditForm, GroupForm, JoinOutcome};
-use meetinghouse_core::notifications::Mailer;
+use meetinghouse_core::notifications::{self, Mailer};
 use meetinghouse_core::orgs::{self, OrgForm};
 use meetinghouse_core::people::{self, ProfileForm};
 use meetinghouse_core::settings::Settings;
@@ -354,6 +354,11 @@ async fn a_request_for_an_organisation_or_a_group_is_told_once_whatever_the_aske
                 "kit (@kit) asked for Tiverton Museum to join Tiverton Together."
             ]
         );
+        assert_eq!(groups::join(&db, &s, &kit, "together").await.unwrap(), JoinOutcome::Requested);
+        notifications::join_requested(&db, mail(&s), "together", &kit).await.unwrap();
+        notifications::join_requested(&db, mail(&s), "together", &kit).await.unwrap();
+        assert_eq!(told(&db, &claire).await[0], "Someone New (@kit) asked to join Tiverton Together.", "on {:?}", db.backend());
+        assert_eq!(told(&db, &claire).await.len(), 3, "each thing asked for once");
         // Blocking Kit later takes them off her list.
         moderation::relate(&db, &claire, "kit", "block").await.unwrap();
         assert!(told(&db, &claire).await.is_empty());

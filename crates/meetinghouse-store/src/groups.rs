@@ -889,33 +889,6 @@ pub async fn admin_orgs_with_status(db: &Db, person_id: i64, group_id: i64, limi
     Ok(rows.into_iter().map(|r| (r.org, r.status)).collect())
 }
 
-/// Whether a group's host was already told of `sender`'s request for an
-/// organisation or a group to join (a `join_request` notification linking
-/// to `url`, the group's page), whatever name the sender goes by now: one
-/// from them whose text ends with `ending` (what they asked for: "(@kit)
-/// asked for Museum to join Town.") is unread, or was read since `since`.
-/// Rows stored before senders were recorded are matched by their whole
-/// `text`. Each thing asked for is told once, a person's own request apart
-/// (store `notifications::already_told_by`).
-pub async fn request_told(tx: &mut Tx, host: i64, sender: i64, url: &str, text: &str, ending: &str, since: i64) -> Result<bool> {
-    let row: Option<(i64,)> = sqlx::query_as(
-        "SELECT id FROM notifications WHERE person_id = $1 AND kind = 'join_request' AND url = $3 \
-         AND ((sender_id = $2 AND LENGTH(text) >= LENGTH(CAST($5 AS TEXT)) \
-               AND SUBSTR(text, LENGTH(text) - LENGTH(CAST($5 AS TEXT)) + 1) = CAST($5 AS TEXT)) \
-              OR (sender_id IS NULL AND text = $4)) \
-         AND (read_at IS NULL OR created_at >= $6) LIMIT 1",
-    )
-    .bind(host)
-    .bind(sender)
-    .bind(url)
-    .bind(text)
-    .bind(ending)
-    .bind(since)
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(row.is_some())
-}
-
 /// Whether a person was already told of an invitation to what `url` links
 /// to (a group's or an organisation's page), by anyone: the notification
 /// (kind `invitation`) is unread, or was read since `since`. Only one they

@@ -159,9 +159,21 @@ pub async fn already_told(tx: &mut Tx, person: i64, kind: &str, text: &str, url:
 /// this kind and link: it is unread, or was read since `since`. Rows stored
 /// before senders were recorded are matched by their text.
 pub async fn already_told_by(tx: &mut Tx, person: i64, kind: &str, sender: i64, url: &str, text: &str, since: i64) -> Result<bool> {
+    already_told_of(tx, person, kind, sender, url, text, "", since).await
+}
+
+/// [`already_told_by`], counting only the sender's notifications whose text
+/// ends with `ending` (what they asked for, without the name they go by:
+/// "(@kit) asked to join Town.", "(@kit) asked for Museum to join Town."),
+/// so each thing one person asks for is told once, whatever they are
+/// called now, and one never hides another. An empty `ending` counts all.
+#[allow(clippy::too_many_arguments)]
+pub async fn already_told_of(tx: &mut Tx, person: i64, kind: &str, sender: i64, url: &str, text: &str, ending: &str, since: i64) -> Result<bool> {
     let row: Option<(i64,)> = sqlx::query_as(
         "SELECT id FROM notifications WHERE person_id = $1 AND kind = $2 AND url = $4 \
-         AND (sender_id = $3 OR (sender_id IS NULL AND text = $6)) \
+         AND ((sender_id = $3 AND LENGTH(text) >= LENGTH(CAST($7 AS TEXT)) \
+               AND SUBSTR(text, LENGTH(text) - LENGTH(CAST($7 AS TEXT)) + 1) = CAST($7 AS TEXT)) \
+              OR (sender_id IS NULL AND text = $6)) \
          AND (read_at IS NULL OR created_at >= $5) LIMIT 1",
     )
     .bind(person)
@@ -170,6 +182,7 @@ pub async fn already_told_by(tx: &mut Tx, person: i64, kind: &str, sender: i64, 
     .bind(url)
     .bind(since)
     .bind(text)
+    .bind(ending)
     .fetch_optional(&mut **tx)
     .await?;
     Ok(row.is_some())
