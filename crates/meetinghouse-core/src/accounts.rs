@@ -1,11 +1,12 @@
-//! Accounts: sign-up, sign-in, email verification, password reset, invites.
+//! Accounts: sign-up, sign-in, email verification, password reset, a
+//! change of email address, invites.
 //!
 //! Nothing a stranger can send says whether an address has an account: a
 //! sign-up with one is answered as any other (its owner is emailed instead,
 //! [`register`]), a sign-in with a wrong password as one with an unknown
 //! address, and a password reset the same either way.
 
-use meetinghouse_store::{Db, StoreError, outbox, people, sessions, tokens};
+use meetinghouse_store::{Db, StoreError, email_changes, outbox, people, sessions, tokens};
 
 use crate::attempts::Budget;
 use crate::error::{CoreError, FieldErrors, Result};
@@ -362,7 +363,8 @@ pub async fn reset_link_is_live(db: &Db, token: &str) -> Result<bool> {
 }
 
 /// Sets a new password from a reset token, spends the account's other reset
-/// tokens and ends every session. The token is checked (read-only) before
+/// tokens, cancels a waiting change of email address (someone who knew the
+/// old password may have asked for it) and ends every session. The token is checked (read-only) before
 /// the new password is hashed, so a stranger sending made-up links costs a
 /// look-up, never an argon2 hash; it is used in the transaction that sets
 /// the password, so two sends of one link set it once.
@@ -379,6 +381,8 @@ pub async fn reset_password(db: &Db, token: &str, new_password: &str) -> Result<
     people::set_password(&mut tx, id, &hash).await?;
     // Other reset links sent earlier die with this one.
     tokens::spend_all(&mut tx, id, "reset").await?;
+    // So does a change of address someone who knew the old password asked for.
+    email_changes::cancel(&mut tx, id).await?;
     // Whoever got the link also controls the mailbox, so the email is confirmed.
     people::mark_verified(&mut tx, id).await?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -389,8 +393,9 @@ pub async fn reset_password(db: &Db, token: &str, new_password: &str) -> Result<
 /// A signed-in person changes their password. The current one is asked for
 /// (a browser left signed in is not enough) and the new one is checked as at
 /// sign-up; both are checked before anything is written. Every other session
-/// of theirs ends and reset links already sent stop working; the session
-/// whose token is `keep` (the one asking) stays signed in.
+/// of theirs ends, reset links already sent stop working, and so does a
+/// waiting change of email address; the session whose token is `keep` (the
+/// one asking) stays signed in.
 pub async fn change_password(db: &Db, actor: &Actor, current: &str, new_password: &str, keep: &str) -> Result<()> {
     let person = people::by_id(db, actor.id).await?.ok_or(CoreError::NotFound)?;
     let mut e = FieldErrors::new();
@@ -405,10 +410,280 @@ pub async fn change_password(db: &Db, actor: &Actor, current: &str, new_password
     let mut tx = db.begin().await?;
     people::set_password(&mut tx, person.id, &hash).await?;
     tokens::spend_all(&mut tx, person.id, "reset").await?;
+    email_changes::cancel(&mut tx, person.id).await?;
     sessions::delete_others_in(&mut tx, person.id, &secrets::token_hash(keep)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     tracing::info!(person_id = person.id, "password changed; other sessions ended");
     Ok(())
+}
+
+/// How long a link to confirm a new email address works: 24 hours.
+pub const EMAIL_CHANGE_TTL_SECS: i64 = 24 * 3600;
+
+/// How many address-change emails one person can set off: at most five an
+/// hour (asking and sending the link again together), counted in the
+/// database, so nobody can fill a stranger's inbox with confirmation links.
+pub const EMAIL_CHANGE_MAIL: Budget = Budget { name: "email-change-mail", limit: 5, period_secs: 3600 };
+
+/// The outbox kind of the link to the new address. It is an email
+/// confirmation like sign-up's, so it is kind `verify`: its text, like every
+/// one-time link's, leaves the outbox once it is sent.
+pub const EMAIL_CHANGE_LINK_KIND: &str = "verify";
+
+/// The outbox kind of the notice to the old address that a change was asked for.
+pub const EMAIL_CHANGE_NOTICE_KIND: &str = "email_change_asked";
+
+/// The outbox kind of the notice to the old address that the change was made.
+pub const EMAIL_CHANGED_KIND: &str = "email_changed";
+
+/// The outbox kind of the email to the owner of an address someone asked
+/// to move their account to.
+pub const EMAIL_CHANGE_TAKEN_KIND: &str = "email_change_existing";
+
+/// What an address-change link that cannot be used is answered with.
+pub const EMAIL_CHANGE_LINK_DEAD: &str =
+    "This link is not valid, has expired, was replaced by a newer one or was already used. Sign in and ask for the change again on your profile page.";
+
+/// What a link followed after its address got an account of its own is answered with.
+pub const EMAIL_CHANGE_ADDRESS_TAKEN: &str =
+    "Someone made an account with that address after you asked for the change, so your address stays as it was. Ask again with another address.";
+
+/// What [`request_email_change`] and [`resend_email_change`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailChangeAsked {
+    /// The link is on its way (or, unknown to the asker, the address's
+    /// owner is told: the answer is the same).
+    Sent,
+    /// [`EMAIL_CHANGE_MAIL`] is spent: nothing was sent.
+    TooMany,
+    /// No change is waiting (resending only).
+    NothingWaiting,
+}
+
+/// Why [`EmailChangeAsked::TooMany`] sent nothing, in the person's words.
+pub const EMAIL_CHANGE_TOO_MANY: &str =
+    "You have asked for several address changes in the last hour. Please check the new inbox (and its spam folder), or wait an hour and try again.";
+
+/// A change of address waiting for its link to be followed, as the
+/// person's own page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingEmailChange {
+    /// The new address with most of the part before the @ hidden
+    /// ([`mask_email`]).
+    pub masked: String,
+    pub asked_at: i64,
+    pub expires_at: i64,
+}
+
+/// An address with all but the first character before the @ hidden, as
+/// mail about it and the person's page name it: `n•••@example.org`.
+pub fn mask_email(email: &str) -> String {
+    match email.rsplit_once('@') {
+        Some((local, domain)) => format!("{}•••@{domain}", local.chars().next().map(String::from).unwrap_or_default()),
+        None => "•••".to_string(),
+    }
+}
+
+/// A person's email address as their own profile page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailStatus {
+    pub address: String,
+    pub confirmed: bool,
+    /// A change of address waiting for its link to be followed.
+    pub pending: Option<PendingEmailChange>,
+}
+
+/// The signed-in person's address, whether it is confirmed, and the change
+/// of address that waits for its link, if any.
+pub async fn email_status(db: &Db, actor: &Actor) -> Result<EmailStatus> {
+    let person = people::by_id(db, actor.id).await?.ok_or(CoreError::NotFound)?;
+    let pending = email_changes::pending(db, actor.id)
+        .await?
+        .map(|p| PendingEmailChange { masked: mask_email(&p.new_email), asked_at: p.created_at, expires_at: p.expires_at });
+    Ok(EmailStatus { address: person.email, confirmed: person.email_verified_at.is_some(), pending })
+}
+
+/// A signed-in person asks to move their account to a new address: the
+/// current password (checked off the async threads, as for a password
+/// change), and the new address checked as sign-up checks it. Nothing
+/// changes yet: a link is mailed to the new address (working for
+/// [`EMAIL_CHANGE_TTL_SECS`], replacing any earlier one), and the old
+/// address is told that a change was asked for, naming the new one masked.
+///
+/// The answer never says whether the new address has an account: when it
+/// does, no link is made, and that account's owner is emailed instead (at
+/// most once an hour, [`ADDRESS_TAKEN_MAIL`], the budget sign-up uses), but
+/// the change is recorded as waiting all the same, so the person's page
+/// looks the same either way.
+pub async fn request_email_change(db: &Db, settings: &Settings, base_url: &str, actor: &Actor, new_email: &str, current: &str) -> Result<EmailChangeAsked> {
+    let person = people::by_id(db, actor.id).await?.ok_or(CoreError::NotFound)?;
+    let mut e = FieldErrors::new();
+    let email = Email::parse(new_email).map_err(|m| e.add("new_email", m)).ok();
+    if let Some(email) = &email
+        && email.as_str().to_lowercase() == person.email.to_lowercase()
+    {
+        e.add("new_email", "That is already your email address.");
+    }
+    if current.is_empty() {
+        e.add("email_password", "Enter your current password.");
+    } else if !secrets::verify_password_queued(current, &person.password_hash).await {
+        e.add("email_password", "That is not your current password. Check it and try again, or sign out and reset it if you forgot it.");
+    }
+    e.into_result()?;
+    send_email_change(db, settings, base_url, &person, email.expect("checked above").as_str(), true).await
+}
+
+/// Sends the link for a person's waiting change again (a new link: the
+/// earlier one stops working), counted in [`EMAIL_CHANGE_MAIL`].
+pub async fn resend_email_change(db: &Db, settings: &Settings, base_url: &str, actor: &Actor) -> Result<EmailChangeAsked> {
+    let person = people::by_id(db, actor.id).await?.ok_or(CoreError::NotFound)?;
+    let Some(pending) = email_changes::pending(db, person.id).await? else {
+        return Ok(EmailChangeAsked::NothingWaiting);
+    };
+    send_email_change(db, settings, base_url, &person, &pending.new_email, false).await
+}
+
+/// Cancels a person's waiting change: its link stops working. False when
+/// none was waiting.
+pub async fn cancel_email_change(db: &Db, actor: &Actor) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    let done = email_changes::cancel(&mut tx, actor.id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    if done {
+        tracing::info!(person_id = actor.id, "change of email address cancelled");
+    }
+    Ok(done)
+}
+
+/// Records a change as waiting and mails what goes with it, in one
+/// transaction: the link to the new address (or, when that address has an
+/// account, a note to its owner), and when `tell_old`, the notice to the
+/// old address.
+async fn send_email_change(db: &Db, settings: &Settings, base_url: &str, person: &people::PersonRow, new_email: &str, tell_old: bool) -> Result<EmailChangeAsked> {
+    let owner = people::by_email(db, new_email).await?.filter(|owner| owner.id != person.id);
+    let now = meetinghouse_store::now();
+    let mut tx = db.begin().await?;
+    if !crate::attempts::attempt_in(&mut tx, &settings.secret_key, &EMAIL_CHANGE_MAIL, &person.id.to_string(), now).await? {
+        // Counted all the same, so asking on and on stays refused.
+        tx.commit().await.map_err(StoreError::from)?;
+        return Ok(EmailChangeAsked::TooMany);
+    }
+    let name = &settings.name;
+    match &owner {
+        None => {
+            let token = secrets::random_token();
+            email_changes::put(&mut tx, person.id, Some(&secrets::token_hash(&token)), new_email, EMAIL_CHANGE_TTL_SECS).await?;
+            let body = format!(
+                "Someone signed in to {name} as @{handle} asked to use this email address for their account from now on.\n\n\
+                 If it was you, confirm the change by opening this link within 24 hours:\n\n{base_url}/me/email/confirm?token={token}\n\n\
+                 If it was not you, ignore this email: nothing changes.\n",
+                handle = person.handle
+            );
+            outbox::enqueue(&mut tx, new_email, &format!("Confirm your new email address for {name}"), &body, EMAIL_CHANGE_LINK_KIND).await?;
+        }
+        Some(owner) => {
+            // No link: the page shows the change as waiting, as above.
+            email_changes::put(&mut tx, person.id, None, new_email, EMAIL_CHANGE_TTL_SECS).await?;
+            if crate::attempts::attempt_in(&mut tx, &settings.secret_key, &ADDRESS_TAKEN_MAIL, &owner.email.to_lowercase(), now).await? {
+                let body = format!(
+                    "Someone signed in to {name} asked to move their account to this email address. You already have an account here \
+                     with this address (@{handle}), so nothing was changed, and no account can take it from yours.\n\n\
+                     If it was you, trying to join two accounts: an address belongs to one account. Sign in as @{handle} here:\n\n\
+                     {base_url}/login\n\n\
+                     If it was not you, you can ignore this email: nothing about your account has changed.\n",
+                    handle = owner.handle
+                );
+                outbox::enqueue(&mut tx, &owner.email, &format!("Someone asked to use your email address on {name}"), &body, EMAIL_CHANGE_TAKEN_KIND)
+                    .await?;
+                tracing::info!(person_id = person.id, "email change to an address with an account: its owner is told");
+            } else {
+                tracing::info!(person_id = person.id, "email change to an address with an account: its owner was told within the hour");
+            }
+        }
+    }
+    if tell_old {
+        let body = format!(
+            "Someone signed in to your {name} account (@{handle}) asked to change its email address to {masked}.\n\n\
+             Nothing changes until the link we sent to that address is opened, within 24 hours.\n\n\
+             If it was you, there is nothing more to do here.\n\n\
+             If it was not you, someone may know your password. Choose a new one now, which also cancels the change:\n\n\
+             {base_url}/reset\n\n\
+             Or sign in and cancel the change on your profile page:\n\n{base_url}/me/profile\n",
+            handle = person.handle,
+            masked = mask_email(new_email)
+        );
+        outbox::enqueue(&mut tx, &person.email, &format!("Your {name} email address: a change was asked for"), &body, EMAIL_CHANGE_NOTICE_KIND).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(person_id = person.id, "change of email address asked for");
+    Ok(EmailChangeAsked::Sent)
+}
+
+/// Forgets the address changes whose links expired by `now`, so a new
+/// address nobody confirmed is kept no longer than its link works (the
+/// hourly purge, core `retention`). Returns how many went.
+pub async fn purge_expired_email_changes(db: &Db, now: i64) -> Result<u64> {
+    Ok(email_changes::purge_expired_before(db, now).await?)
+}
+
+/// Whether an address-change link is live (read-only: the link still works
+/// afterwards). Its page shows the button only for a live link.
+pub async fn email_change_link_is_live(db: &Db, token: &str) -> Result<bool> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Ok(false);
+    }
+    Ok(email_changes::is_live(db, &secrets::token_hash(token)).await?)
+}
+
+/// Follows an address-change link: the account moves to the new address,
+/// which counts as confirmed (its owner opened the link). In the same
+/// transaction every other session of the person ends (the one whose token
+/// is `keep`, when it is theirs, stays), the reset and confirmation links
+/// sent to the old address stop working, and the old address is told. The
+/// link works once; an address that got an account of its own since the
+/// change was asked for is checked again here, and refused in plain words.
+pub async fn confirm_email_change(db: &Db, settings: &Settings, base_url: &str, token: &str, keep: &str) -> Result<i64> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(FieldErrors::one("token", EMAIL_CHANGE_LINK_DEAD));
+    }
+    let hash = secrets::token_hash(token);
+    let mut tx = db.begin().await?;
+    let Some((person, new_email)) = email_changes::take(&mut tx, &hash).await? else {
+        return Err(FieldErrors::one("token", EMAIL_CHANGE_LINK_DEAD));
+    };
+    if email_changes::taken_by_other(&mut tx, person, &new_email).await? {
+        // The link is spent: it can never work now.
+        tx.commit().await.map_err(StoreError::from)?;
+        return Err(FieldErrors::one("token", EMAIL_CHANGE_ADDRESS_TAKEN));
+    }
+    let old = people::by_id_in(&mut tx, person).await?.ok_or(CoreError::NotFound)?;
+    match email_changes::set_email(&mut tx, person, &new_email).await {
+        Ok(()) => {}
+        // Taken between the check and the update (a sign-up committing just then).
+        Err(StoreError::Conflict { .. }) => {
+            drop(tx);
+            email_changes::drop_link(db, &hash).await?;
+            return Err(FieldErrors::one("token", EMAIL_CHANGE_ADDRESS_TAKEN));
+        }
+        Err(other) => return Err(other.into()),
+    }
+    tokens::spend_all(&mut tx, person, "reset").await?;
+    tokens::spend_all(&mut tx, person, "verify").await?;
+    let ended = sessions::delete_others_in(&mut tx, person, &secrets::token_hash(keep)).await?;
+    let name = &settings.name;
+    let body = format!(
+        "The email address of your {name} account (@{handle}) is now {masked}: this address gets no more email from {name}.\n\n\
+         If it was not you, someone may be in your account. Write to the meeting house's admins at once, from this address, \
+         naming your account (@{handle}), so they can help you get it back.\n\n{base_url}/about\n",
+        handle = old.handle,
+        masked = mask_email(&new_email)
+    );
+    outbox::enqueue(&mut tx, &old.email, &format!("Your {name} email address was changed"), &body, EMAIL_CHANGED_KIND).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(person_id = person, sessions_ended = ended, "email address changed; other sessions ended");
+    Ok(person)
 }
 
 /// Creates an instance admin (the `admin create` command). The email counts
@@ -615,8 +890,8 @@ pub async fn demote(db: &Db, handle: &str) -> Result<OperatorChange> {
 }
 
 /// Sets a new password for an account from the command line (checked as at
-/// sign-up), and ends every session of theirs and their outstanding reset
-/// links, in one transaction.
+/// sign-up), and ends every session of theirs, their outstanding reset
+/// links and a waiting change of email address, in one transaction.
 pub async fn set_password_by_operator(db: &Db, handle: &str, new_password: &str) -> Result<OperatorChange> {
     let password = Password::parse(new_password).map_err(|m| FieldErrors::one("password", m))?;
     let person = by_handle_for_operator(db, handle).await?;
@@ -624,6 +899,7 @@ pub async fn set_password_by_operator(db: &Db, handle: &str, new_password: &str)
     let mut tx = db.begin().await?;
     people::set_password(&mut tx, person.id, &hash).await?;
     tokens::spend_all(&mut tx, person.id, "reset").await?;
+    email_changes::cancel(&mut tx, person.id).await?;
     let ended = sessions::delete_for_person_in(&mut tx, person.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     tracing::info!(person_id = person.id, sessions_ended = ended, "password set from the command line; sessions ended");

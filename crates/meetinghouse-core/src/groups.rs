@@ -1330,10 +1330,12 @@ pub fn change_words(c: &ChangeRow) -> String {
 pub const MEMBERS_ONLY_RULE: &str = "join_policy_members_only";
 
 /// Who made a change, in words: their display name and handle, "The meeting
-/// house's update" for a change an upgrade made ([`MEMBERS_ONLY_RULE`]), or
-/// "Someone whose account is gone".
+/// house's update" for a change an upgrade made ([`MEMBERS_ONLY_RULE`]),
+/// "A former member" for a closed account (whose handle reads as empty:
+/// core `closing`), or "Someone whose account is gone".
 pub fn change_by(c: &ChangeRow) -> String {
     match (&c.changed_by_name, &c.changed_by_handle) {
+        (Some(_), Some(handle)) if handle.is_empty() => crate::closing::A_FORMER_MEMBER.into(),
         (Some(name), Some(handle)) => format!("{name} (@{handle})"),
         _ if c.field == MEMBERS_ONLY_RULE => "An update of the meeting house".into(),
         _ => "Someone whose account is gone".into(),
@@ -1353,7 +1355,9 @@ pub fn change_by(c: &ChangeRow) -> String {
 /// group with such member groups cannot stop being open — refused naming
 /// the groups. Each change is logged (`group_changes`) in that transaction.
 /// An archived group may be edited too (its hosts may still hide it, or
-/// rename it); its content stays read-only.
+/// rename it); its content stays read-only. A change of visibility puts the
+/// group's prompts in the search index or takes them out, in that
+/// transaction (`prompts::index_group_prompts`).
 pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, slug: &str, form: &GroupEditForm) -> Result<Vec<&'static str>> {
     ensure_can_post(actor, settings)?;
     let group = for_managing(db, actor, slug).await?;
@@ -1397,6 +1401,12 @@ pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, slug: &str, form:
         return Ok(changed);
     }
     store::update(&mut tx, group.id, &store::GroupEdit { name: &name, visibility: &form.visibility, join_policy: &form.join_policy }).await?;
+    // A public group's prompts have public pages and are in the search
+    // index; a members-only group's are not (the index holds only what the
+    // public may see, changed in the same transaction).
+    if changed.contains(&"visibility") {
+        crate::prompts::index_group_prompts(&mut tx, db, group.id, form.visibility == "public").await?;
+    }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(changed)
 }
@@ -1445,6 +1455,8 @@ pub async fn archive(db: &Db, actor: &Actor, slug: &str) -> Result<bool> {
 }
 
 /// A host opens an archived group again; false when it was not archived.
+/// One the meeting house's moderators archived only an instance moderator
+/// opens again (`moderation::HELD_BY_MODERATORS` to its hosts).
 pub async fn unarchive(db: &Db, actor: &Actor, slug: &str) -> Result<bool> {
     set_archived(db, actor, slug, false).await
 }
@@ -1452,6 +1464,15 @@ pub async fn unarchive(db: &Db, actor: &Actor, slug: &str) -> Result<bool> {
 async fn set_archived(db: &Db, actor: &Actor, slug: &str, archived: bool) -> Result<bool> {
     let group = for_managing(db, actor, slug).await?;
     let mut tx = host_turn(db, actor, &group, if archived { "archive it" } else { "open it again" }).await?;
+    // A group the meeting house's moderators archived is theirs to open
+    // again (core `moderation`, migration 0043): its hosts are refused, and
+    // an instance moderator who opens it lets the moderators' hold go.
+    if !archived && meetinghouse_store::moderation::group_held_in(&mut tx, group.id).await?.is_some() {
+        if !actor.is_admin {
+            return Err(CoreError::Forbidden(crate::moderation::HELD_BY_MODERATORS.into()));
+        }
+        meetinghouse_store::moderation::set_group_held(&mut tx, group.id, None).await?;
+    }
     let at = archived.then(meetinghouse_store::now);
     if !store::set_archived(&mut tx, group.id, at).await? {
         return Ok(false);

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod attempts;
 pub mod clock;
+pub mod closing;
 pub mod collection;
 pub mod common_ground;
 pub mod conversations;
@@ -21,6 +22,7 @@ pub mod notifications;
 pub mod orgs;
 pub mod people;
 pub mod persona;
+pub mod personal_data;
 pub mod prompts;
 pub mod purposes;
 pub mod retention;

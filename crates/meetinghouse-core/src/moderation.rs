@@ -8,14 +8,24 @@
 //! replies, but only instance moderators decide those reports: the group's
 //! hosts have a stake in what becomes of its purpose. A decision can hide
 //! their words, never change whether an objection counts or undo an
-//! adoption (docs/design/0007-purposes.md, "Reports").
+//! adoption (docs/design/0007-purposes.md, "Reports"); their author may ask
+//! the moderators to look again.
+//!
+//! Groups and organisations themselves are reported too (a group set up to
+//! harass someone, an organisation posing as the council), and only
+//! instance moderators decide those reports: a group's hosts and an
+//! organisation's admins have a stake in it. A decision can warn its hosts
+//! or admins, archive a group and hold it archived (only the moderators open
+//! it again), hide an organisation's description and website, or flag an
+//! organisation as not confirmed to be who its name says; "restore" undoes
+//! them, and its hosts or admins may ask for that (migration 0043).
 
 use std::collections::HashMap;
 
 use meetinghouse_store::conversations as store_replies;
 use meetinghouse_store::conversations::ReplyRow;
 use meetinghouse_store::groups::{self as store_groups, MemberKind};
-use meetinghouse_store::moderation::{self as store, ActionRow, NewAction, ReportRow, StoryRemoval, Suspension};
+use meetinghouse_store::moderation::{self as store, ActionRow, NewAction, OrgMarks, Posted, ReportRow, StoryRemoval, Suspension};
 use meetinghouse_store::purposes::{self as store_purposes, AmendmentRow, ObjectionRow};
 use meetinghouse_store::stories::{self as store_stories, Byline, StoryRow};
 use meetinghouse_store::{Db, StoreError, orgs as store_orgs, people, prompts as store_prompts, settings as store_settings};
@@ -37,6 +47,7 @@ pub const CATEGORIES: &[(&str, &str)] = &[
     ("privacy", "It shares someone's private details"),
     ("spam", "Spam or advertising"),
     ("misleading", "False or misleading information"),
+    ("impersonation", "It pretends to be someone else (a person, an organisation, the council)"),
     ("other", "Something else"),
 ];
 
@@ -49,6 +60,8 @@ pub const ACTIONS: &[(&str, &str, bool)] = &[
     ("warn", "Warn the author, with a note", false),
     ("suspend", "Suspend the author for some days", true),
     ("ban", "Ban the author", true),
+    ("archive", "Archive the group, with a note to its hosts", true),
+    ("flag", "Flag the organisation as not confirmed, with a note to its admins", true),
 ];
 
 /// Words that prompt a pause before posting, unless the admins set their own.
@@ -130,19 +143,23 @@ pub async fn save_policy(db: &Db, actor: &Actor, form: &PolicyForm) -> Result<()
 }
 
 /// What a person submits to report a reply, a story, a person, an
-/// amendment to a group's purpose or an objection to one.
+/// amendment to a group's purpose or an objection to one, a group or an
+/// organisation.
 #[derive(Debug, Clone, Default)]
 pub struct ReportForm {
-    /// `reply`, `story`, `person`, `amendment` or `objection`.
+    /// `reply`, `story`, `person`, `amendment`, `objection`, `group` or `org`.
     pub target_kind: String,
-    /// The reply's, story's, amendment's or objection's id, or the person's handle.
+    /// The reply's, story's, amendment's or objection's id, the person's
+    /// handle, or the group's or organisation's address (its slug).
     pub target: String,
     pub category: String,
     pub details: String,
 }
 
-/// The category of a request to look again at a story the moderators
-/// removed, sent by its author through [`report`].
+/// The category of a request to look again at what the moderators did,
+/// sent through [`report`]: by the author of a story they removed or of an
+/// amendment or objection whose words they hid, or by the hosts of a group
+/// they archived or the admins of an organisation they marked.
 pub const REVIEW_REQUEST: &str = "review-request";
 
 /// Why the author of a story the moderators removed cannot restore it.
@@ -157,6 +174,12 @@ pub const WORDS_REMOVED: &str = "The moderators have already removed these words
 /// Anyone signed in may report harm, an account still waiting for approval
 /// or with an unconfirmed email address included; a suspended account may
 /// not (it cannot sign in, but a session could outlive the suspension).
+///
+/// A group or an organisation is reported by anyone who may see it (a
+/// members-only group is "not found" to others), never by its own hosts or
+/// admins, who can change it themselves ([`OWN_GROUP`], [`OWN_ORG`]). The
+/// report records no scope: only instance moderators decide it
+/// ([`PLACE_REPORTS`]).
 ///
 /// A story is reported as a reply is: only by someone who may see it, never
 /// by its author, and the report is in the queue of the instance
@@ -175,9 +198,19 @@ pub async fn report(db: &Db, actor: &Actor, form: &ReportForm) -> Result<()> {
     if !matches!(actor.status.as_str(), "active" | "pending") {
         return Err(CoreError::Forbidden("This account is suspended, so it cannot send reports.".into()));
     }
-    if form.target_kind == "story" && form.category == REVIEW_REQUEST {
-        let id = form.target.trim().parse::<i64>().map_err(|_| CoreError::NotFound)?;
-        return request_story_review(db, actor, id, &form.details).await;
+    if form.category == REVIEW_REQUEST {
+        return match form.target_kind.as_str() {
+            "story" => {
+                let id = form.target.trim().parse::<i64>().map_err(|_| CoreError::NotFound)?;
+                request_story_review(db, actor, id, &form.details).await
+            }
+            "amendment" | "objection" => {
+                let id = form.target.trim().parse::<i64>().map_err(|_| CoreError::NotFound)?;
+                request_words_review(db, actor, &form.target_kind, id, &form.details).await
+            }
+            "group" | "org" => request_place_review(db, actor, &form.target_kind, &form.target, &form.details).await,
+            _ => Err(CoreError::NotFound),
+        };
     }
     let (kind, target_id, group_id) = match form.target_kind.as_str() {
         "reply" => {
@@ -223,6 +256,23 @@ pub async fn report(db: &Db, actor: &Actor, form: &ReportForm) -> Result<()> {
                 return Err(CoreError::Forbidden(WORDS_REMOVED.into()));
             }
             ("objection", id, None)
+        }
+        "group" => {
+            let g = crate::groups::by_address(db, form.target.trim()).await?.ok_or(CoreError::NotFound)?;
+            if !crate::groups::can_see(db, &g, Some(actor)).await? {
+                return Err(CoreError::NotFound);
+            }
+            if hosts_group(db, g.id, actor.id).await? {
+                return Err(CoreError::Forbidden(OWN_GROUP.into()));
+            }
+            ("group", g.id, None)
+        }
+        "org" => {
+            let o = crate::orgs::by_address(db, form.target.trim()).await?.ok_or(CoreError::NotFound)?;
+            if admin_of(db, o.id, actor.id).await? {
+                return Err(CoreError::Forbidden(OWN_ORG.into()));
+            }
+            ("org", o.id, None)
         }
         "person" => {
             let handle = Handle::parse(&form.target).map_err(|_| CoreError::NotFound)?;
@@ -274,8 +324,12 @@ pub fn objection_version(o: &ObjectionRow) -> String {
 /// Plain text as HTML: escaped, in one paragraph (an objection's reason is
 /// shown as typed, not as markdown, on its page).
 fn plain_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 7);
-    out.push_str("<p>");
+    format!("<p>{}</p>", escape(text))
+}
+
+/// Text escaped for HTML.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -286,8 +340,21 @@ fn plain_html(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out.push_str("</p>");
     out
+}
+
+/// The version of a group a moderator judges: its name, its purpose, and
+/// whether it is archived and by whom (a decision made from a page that
+/// showed another changes nothing).
+pub fn group_version(g: &store_groups::GroupRow, held: Option<i64>) -> String {
+    crate::secrets::token_hash(&format!("{}\n{}\n{:?}\n{:?}", g.name, g.purpose, g.archived_at, held))[..16].to_string()
+}
+
+/// The version of an organisation a moderator judges: its name, its
+/// description and website, and what the moderators did to it.
+pub fn org_version(o: &store_orgs::OrgRow, marks: OrgMarks) -> String {
+    crate::secrets::token_hash(&format!("{}\n{}\n{}\n{:?}\n{:?}", o.name, o.description, o.website, marks.words_hidden_at, marks.flagged_at))[..16]
+        .to_string()
 }
 
 /// The author of a story the moderators removed asks them to look again
@@ -316,6 +383,157 @@ pub async fn request_story_review(db: &Db, actor: &Actor, story_id: i64, details
     Ok(())
 }
 
+/// Why the moderators' "restore" cannot bring back an amendment they
+/// withdrew by hiding its words.
+pub const WITHDRAWN_FOR_GOOD: &str = "The moderators withdrew this amendment when they removed its words, and a withdrawn amendment \
+     does not open again, so there is nothing to review. You can propose the change again, in other words.";
+
+/// What the author of words already waiting for a review is told.
+pub const REVIEW_WAITING: &str = "You have already asked for a review. A moderator will look at it, and you will hear what they decided.";
+
+/// The author of an amendment or an objection whose words the moderators
+/// hid asks them to look again (with what they want to say), as the author
+/// of a removed story does ([`request_story_review`]): only its author,
+/// only while its words are hidden, and never for an amendment the
+/// moderators withdrew by hiding them ([`WITHDRAWN_FOR_GOOD`]). Someone
+/// else who may not see the group gets "not found". A request already
+/// waiting is refused kindly ([`REVIEW_WAITING`]); once it is answered the
+/// author may ask again. The request records no scope: only instance
+/// moderators decide it, and "restore" shows the words again, changing
+/// nothing else (an objection counts, or not, as before).
+pub async fn request_words_review(db: &Db, actor: &Actor, kind: &str, id: i64, details: &str) -> Result<()> {
+    let (a, author, hidden) = match kind {
+        "amendment" => {
+            let a = store_purposes::amendment(db, id).await?.ok_or(CoreError::NotFound)?;
+            let (author, hidden) = (a.proposed_by, a.hidden_at.is_some());
+            (a, author, hidden)
+        }
+        "objection" => {
+            let o = store_purposes::objection(db, id).await?.ok_or(CoreError::NotFound)?;
+            let a = store_purposes::amendment(db, o.amendment_id).await?.ok_or(CoreError::NotFound)?;
+            (a, o.person_id, o.hidden_at.is_some())
+        }
+        _ => return Err(CoreError::NotFound),
+    };
+    if author != actor.id {
+        visible_amendment_group(db, &a, actor).await?;
+        return Err(CoreError::Forbidden("Only the author can ask for a review.".into()));
+    }
+    if !hidden {
+        return Err(CoreError::Forbidden("Only words the moderators removed can be reviewed again.".into()));
+    }
+    if kind == "amendment" && withdrawn_by_moderators(&a) {
+        return Err(CoreError::Forbidden(WITHDRAWN_FOR_GOOD.into()));
+    }
+    file_review_request(db, actor, kind, id, details).await
+}
+
+/// The hosts of a group the moderators archived, or the admins of an
+/// organisation whose description they hid or which they flagged, ask them
+/// to look again (with what they want to say): only while something of the
+/// moderators' stands on it ([`REVIEW_NOTHING`] otherwise). Someone else
+/// is refused ("not found" when they may not see the group). A request
+/// already waiting is refused kindly ([`REVIEW_WAITING`]). Only instance
+/// moderators see it; "restore" undoes what they did.
+pub async fn request_place_review(db: &Db, actor: &Actor, kind: &str, address: &str, details: &str) -> Result<()> {
+    let id = match kind {
+        "group" => {
+            let g = crate::groups::by_address(db, address.trim()).await?.ok_or(CoreError::NotFound)?;
+            if !hosts_group(db, g.id, actor.id).await? {
+                if !crate::groups::can_see(db, &g, Some(actor)).await? {
+                    return Err(CoreError::NotFound);
+                }
+                return Err(CoreError::Forbidden("Only the group's hosts can ask for a review.".into()));
+            }
+            if store::group_held(db, g.id).await?.is_none() {
+                return Err(CoreError::Forbidden(REVIEW_NOTHING.into()));
+            }
+            g.id
+        }
+        "org" => {
+            let o = crate::orgs::by_address(db, address.trim()).await?.ok_or(CoreError::NotFound)?;
+            if !admin_of(db, o.id, actor.id).await? {
+                return Err(CoreError::Forbidden("Only the organisation's admins can ask for a review.".into()));
+            }
+            let marks = store::org_marks(db, o.id).await?;
+            if marks.words_hidden_at.is_none() && marks.flagged_at.is_none() {
+                return Err(CoreError::Forbidden(REVIEW_NOTHING.into()));
+            }
+            o.id
+        }
+        _ => return Err(CoreError::NotFound),
+    };
+    file_review_request(db, actor, kind, id, details).await
+}
+
+/// Why a review request finds nothing of the moderators' to look at again.
+pub const REVIEW_NOTHING: &str = "The moderators have not archived, hidden or flagged anything here, so there is nothing to review.";
+
+/// Files a review request by `actor` about a thing (no scope: instance
+/// moderators only), with their optional words.
+async fn file_review_request(db: &Db, actor: &Actor, kind: &str, id: i64, details: &str) -> Result<()> {
+    let mut e = FieldErrors::new();
+    let details = text(&mut e, "details", "What you want the moderators to know", details, DETAILS_MAX, false);
+    e.into_result()?;
+    let mut tx = db.begin().await?;
+    store::insert_report(&mut tx, Some(actor.id), kind, id, REVIEW_REQUEST, &details, None).await.map_err(|err| match err {
+        StoreError::Conflict { .. } => FieldErrors::one("details", REVIEW_WAITING),
+        other => other.into(),
+    })?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// Whether the moderators withdrew an amendment by hiding its words while
+/// it was open (as core `purposes::AmendmentPage::withdrawn_by_moderators`
+/// says): its words are hidden since the moment it was settled.
+fn withdrawn_by_moderators(a: &AmendmentRow) -> bool {
+    a.state == "withdrawn" && a.hidden_at.is_some() && a.hidden_at == a.settled_at
+}
+
+/// Why a group's hosts cannot open again a group the moderators archived
+/// (core `groups::unarchive` refuses them; only instance moderators may).
+pub const HELD_BY_MODERATORS: &str = "The meeting house's moderators archived this group, so only they can open it again. \
+     You can ask them to, on its page.";
+
+/// Why a group's hosts do not report their own group.
+pub const OWN_GROUP: &str = "You host this group: you can change it, or archive it, yourself.";
+
+/// Why an organisation's admins do not report their own organisation.
+pub const OWN_ORG: &str = "You are an admin of this organisation: you can change its details yourself.";
+
+/// Why only instance moderators decide reports about groups and organisations.
+pub const PLACE_REPORTS: &str = "Only the meeting house's moderators decide reports about groups and organisations: \
+     their hosts and admins have a stake in them.";
+
+/// Why a moderator does not decide a report about a group they host or an
+/// organisation they work for.
+pub const YOUR_PLACE: &str = "You host this group or work for this organisation, so another moderator needs to decide it.";
+
+/// Whether a person is an active, direct host of a group.
+async fn hosts_group(db: &Db, group: i64, person: i64) -> Result<bool> {
+    Ok(matches!(
+        store_groups::direct_membership(db, group, MemberKind::Person, person).await?,
+        Some((role, status)) if role == "host" && status == "active"
+    ))
+}
+
+/// Whether a person is an active admin of an organisation.
+async fn admin_of(db: &Db, org: i64, person: i64) -> Result<bool> {
+    Ok(matches!(store_orgs::membership(db, org, person).await?, Some((role, status)) if role == "admin" && status == "active"))
+}
+
+/// Whether a moderator has a stake in a report about a group or an
+/// organisation: they host the group, or are active staff or an admin of
+/// the organisation. They do not decide it ([`YOUR_PLACE`]).
+async fn has_stake(db: &Db, target_kind: &str, target_id: i64, person: i64) -> Result<bool> {
+    Ok(match target_kind {
+        "group" => hosts_group(db, target_id, person).await?,
+        "org" => crate::orgs::is_staff(db, target_id, person).await?,
+        _ => false,
+    })
+}
+
 /// Why the moderators removed a story, for its author (the story's page
 /// says so instead of offering to restore it); `None` for anyone else, and
 /// for a story not removed by moderation.
@@ -331,39 +549,96 @@ pub fn story_version(s: &StoryRow) -> String {
     crate::secrets::token_hash(&format!("{}\n{}", s.title, s.body))[..16].to_string()
 }
 
-/// The actions that apply to a queue item as it is: (key, label). For an
-/// amendment or an objection, `words` is the amendment's state (empty for
-/// an objection) and whether its words are hidden already: hiding them is
-/// the one change a decision makes to it (no publishing, no restoring).
-fn choices(target_kind: &str, full_powers: bool, pending: bool, story: Option<(&StoryRow, bool)>, words: Option<(&str, bool)>) -> Vec<(&'static str, String)> {
+/// What decides which actions apply to a queue item, as the queue loaded it.
+enum Shape<'a> {
+    /// A reply (`pending`: it waits for review), a person, or a thing no
+    /// longer stored.
+    Plain { pending: bool },
+    /// A story as loaded, and whether the moderators removed it.
+    Story(&'a StoryRow, bool),
+    /// An amendment's or an objection's words: the amendment's state (empty
+    /// for an objection), whether they are hidden, and whether "restore"
+    /// could show them again (not for an amendment the moderators withdrew).
+    Words { state: &'a str, hidden: bool, restorable: bool },
+    /// A group, and whether the moderators hold it archived.
+    Group { held: bool },
+    /// An organisation, and what the moderators did to it.
+    Org(OrgMarks),
+}
+
+/// The actions that apply to a queue item as it is: (key, label). Hiding
+/// an amendment's or an objection's words is the one change a decision
+/// makes to them, and showing them again on review; a group is warned
+/// about, archived or opened again, an organisation warned about, hidden,
+/// flagged or restored; `archive` and `flag` apply to nothing else.
+fn choices(target_kind: &str, full_powers: bool, shape: Shape<'_>) -> Vec<(&'static str, String)> {
     ACTIONS
         .iter()
         .filter(|(_, _, admins_only)| !admins_only || full_powers)
         .filter_map(|(key, label, _)| {
-            if let Some((state, hidden)) = words {
-                let label = match (target_kind, *key, state) {
-                    (_, "approve" | "restore", _) => return None,
-                    (_, "hide", _) if hidden => return None,
+            let label: String = match (&shape, *key) {
+                (Shape::Group { held }, key) => match key {
+                    "dismiss" => label.to_string(),
+                    "warn" => "Warn its hosts, with a note".into(),
+                    "archive" if !held => {
+                        "Archive it, with a note to its hosts: it takes nothing new, and only the moderators can open it again".into()
+                    }
+                    "restore" if *held => "Open it again (the moderators archived it)".into(),
+                    _ => return None,
+                },
+                (Shape::Org(marks), key) => match key {
+                    "dismiss" => label.to_string(),
+                    "hide" if marks.words_hidden_at.is_none() => "Hide its description and website, with a note to its admins".into(),
+                    "restore" if marks.words_hidden_at.is_some() || marks.flagged_at.is_some() => restore_org_label(*marks),
+                    "warn" => "Warn its admins, with a note".into(),
+                    "flag" if marks.flagged_at.is_none() => {
+                        "Flag it, with a note to its admins: its page says the moderators could not confirm it is who its name says".into()
+                    }
+                    _ => return None,
+                },
+                (_, "archive" | "flag") => return None,
+                (Shape::Words { state, hidden, restorable }, key) => match (target_kind, key, *state) {
+                    (_, "approve", _) => return None,
+                    (_, "restore", _) if !(*hidden && *restorable) => return None,
+                    ("objection", "restore", _) => "Show its reason again".into(),
+                    (_, "restore", "adopted") => "Show its reason again".into(),
+                    (_, "restore", _) => "Show its words again (it stays as it was settled)".into(),
+                    (_, "hide", _) if *hidden => return None,
                     ("objection", "hide", _) => "Hide its reason, with a note to its author (the objection still counts while it stands)".into(),
                     (_, "hide", "open") => "Hide its words and withdraw it, with a note to the proposer".into(),
                     (_, "hide", "adopted") => "Hide its reason, with a note to the proposer (its text is a version of the purpose and stays)".into(),
                     (_, "hide", _) => "Hide its words, with a note to the proposer".into(),
                     _ => label.to_string(),
-                };
-                return Some((*key, label));
-            }
-            let label = match (target_kind, *key, story) {
-                ("story", "approve", _) => return None,
-                ("story", "hide", Some((s, _))) if s.deleted_at.is_none() => "Remove the story and its photos, with a note to the author".into(),
-                ("story", "hide", _) => return None,
-                ("story", "restore", Some((_, true))) if full_powers => "Restore the story the moderators removed (show it again)".into(),
-                ("story", "restore", _) => return None,
-                (_, "dismiss" | "warn" | "restore", _) if pending => return None,
-                _ => label.to_string(),
+                },
+                (Shape::Story(s, removed), key) => match key {
+                    "approve" => return None,
+                    "hide" if s.deleted_at.is_none() => "Remove the story and its photos, with a note to the author".into(),
+                    "hide" => return None,
+                    "restore" if *removed && full_powers => "Restore the story the moderators removed (show it again)".into(),
+                    "restore" => return None,
+                    _ => label.to_string(),
+                },
+                (Shape::Plain { pending }, key) => match (target_kind, key) {
+                    // A group or an organisation no longer stored: nothing to do but close it.
+                    ("group" | "org", "dismiss") => label.to_string(),
+                    ("group" | "org", _) => return None,
+                    ("story", "approve" | "hide" | "restore") => return None,
+                    (_, "dismiss" | "warn" | "restore") if *pending => return None,
+                    _ => label.to_string(),
+                },
             };
             Some((*key, label))
         })
         .collect()
+}
+
+/// What "restore" undoes on an organisation, in words.
+fn restore_org_label(marks: OrgMarks) -> String {
+    match (marks.words_hidden_at.is_some(), marks.flagged_at.is_some()) {
+        (true, true) => "Restore it: show its description and website again, and take the flag off".into(),
+        (true, false) => "Restore it: show its description and website again".into(),
+        _ => "Restore it: take the flag off".into(),
+    }
 }
 
 /// A queue item with what the moderator needs to judge it.
@@ -400,8 +675,12 @@ pub struct QueueItem {
     /// For an instance moderator, what the person concerned has posted and
     /// is still shown (or waits for review): (stories, replies), for
     /// "also remove everything they have posted". `None` for a host, on an
-    /// item about the moderator, or when there is no such person.
+    /// item about the moderator, or when there is no such person (a group,
+    /// an organisation).
     pub posted: Option<(i64, i64)>,
+    /// The same, with the amendments and objections whose words are still
+    /// shown: everything "remove everything they have posted" removes.
+    pub posted_all: Option<Posted>,
 }
 
 /// The version of a reply's text a moderator judges: a decision made from a
@@ -524,11 +803,12 @@ impl<'a> Hosting<'a> {
 
 impl QueueItem {
     /// What the person concerned has posted, in words ("2 stories and 1
-    /// reply"), and whether one decision can remove it all; `None` when
-    /// [`QueueItem::posted`] is, or they have posted nothing still shown.
+    /// reply", "2 stories, 1 reply and 1 objection"), and whether one
+    /// decision can remove it all; `None` when [`QueueItem::posted`] is, or
+    /// they have posted nothing still shown.
     pub fn posted_words(&self) -> Option<(String, bool)> {
-        let (stories, replies) = self.posted.filter(|(s, r)| s + r > 0)?;
-        Some((stories_and_replies(stories, replies), stories + replies <= REMOVE_ALL_MAX))
+        let posted = self.posted_all.filter(|p| p.total() > 0)?;
+        Some((posted_words(posted), posted.total() <= REMOVE_ALL_MAX))
     }
 }
 
@@ -568,7 +848,7 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
     };
     let mut hosting = Hosting::new(db, actor.id);
     // Each person's posts are counted once a page.
-    let mut counted: HashMap<i64, (i64, i64)> = HashMap::new();
+    let mut counted: HashMap<i64, Posted> = HashMap::new();
     let mut out = Vec::with_capacity(reports.len());
     for report in reports {
         // A host's items are the ones [`decide`] lets them act on (a role
@@ -584,19 +864,27 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
             .unwrap_or_else(|| match report.category.as_str() {
                 "first-contributions" => "A new account's first contribution, waiting for review".into(),
                 "review-request" if report.target_kind == "story" => "The author of a removed story asks for a review".into(),
+                "review-request" if report.target_kind == "amendment" => "The proposer asks for a review of the words the moderators hid".into(),
+                "review-request" if report.target_kind == "objection" => "The author of an objection asks for a review of the reason the moderators hid".into(),
+                "review-request" if report.target_kind == "group" => "A host asks the moderators to open the group they archived again".into(),
+                "review-request" if report.target_kind == "org" => "An admin asks the moderators to look again at what they did to the organisation".into(),
                 "review-request" => "The author edited a hidden reply and asks for a review".into(),
                 other => other.to_string(),
             });
         let (mut version, mut pending, mut story) = (String::new(), false, None);
-        // An amendment's state (empty for an objection), and whether its words are hidden.
-        let mut words: Option<(String, bool)> = None;
+        // An amendment's state (empty for an objection), whether its words
+        // are hidden, and whether they could be shown again.
+        let mut words: Option<(String, bool, bool)> = None;
+        // A group (whether the moderators hold it archived), or an organisation.
+        let mut place: Option<Shape<'static>> = None;
+        let mut stake = false;
         let (what, link, excerpt_html, about) = match report.target_kind.as_str() {
             "reply" => match store_replies::by_id(db, report.target_id).await? {
                 Some(r) => {
                     version = self::version(&r);
                     pending = r.status == "pending";
                     (
-                        format!("A reply by {} (@{}), now {}", conversations::author_label(&r), r.author_handle, r.status),
+                        format!("A reply by {}, now {}", crate::closing::named(&conversations::author_label(&r), &r.author_handle), r.status),
                         format!("/replies/{}", r.id),
                         crate::markdown::render(&r.body),
                         Some(r.author_person),
@@ -613,7 +901,7 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
                         (Some(_), true) => ", removed by the moderators".into(),
                         (Some(_), false) => ", deleted by its author".into(),
                     };
-                    let what = format!("The story “{}” by {} (@{}){now}", s.title, crate::stories::author_label(&s), s.author_handle);
+                    let what = format!("The story “{}” by {}{now}", s.title, crate::closing::named(&crate::stories::author_label(&s), &s.author_handle));
                     let link = if s.deleted_at.is_none() { format!("/stories/{}", s.id) } else { String::new() };
                     let (excerpt, author) = (crate::markdown::render(&s.body), s.author_person);
                     story = Some((s, removed));
@@ -630,13 +918,13 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
                         None => (format!("Amendment {}", a.id), String::new()),
                     };
                     let hidden = if a.hidden_at.is_some() { ", its words removed by the moderators" } else { "" };
-                    let what = format!("{title}, proposed by {} (@{}), now {}{hidden}", a.proposer_name, a.proposer_handle, crate::purposes::state_words(&a.state));
+                    let what = format!("{title}, proposed by {}, now {}{hidden}", crate::closing::named(&a.proposer_name, &a.proposer_handle), crate::purposes::state_words(&a.state));
                     let excerpt = format!(
                         "<p><strong>Why:</strong></p>{}<p><strong>The proposed purpose:</strong></p>{}",
                         crate::markdown::render(&a.why),
                         crate::markdown::render(&a.text)
                     );
-                    words = Some((a.state.clone(), a.hidden_at.is_some()));
+                    words = Some((a.state.clone(), a.hidden_at.is_some(), !withdrawn_by_moderators(&a)));
                     (what, link, excerpt, Some(a.proposed_by))
                 }
                 None => ("An amendment that no longer exists".into(), String::new(), String::new(), None),
@@ -658,28 +946,70 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
                         (Some(_), None) => ", withdrawn",
                         (None, None) => "",
                     };
-                    let what = format!("An objection by {} (@{}) to {title}{now}", o.display_name, o.handle);
-                    words = Some((String::new(), o.hidden_at.is_some()));
+                    let what = format!("An objection by {} to {title}{now}", crate::closing::named(&o.display_name, &o.handle));
+                    words = Some((String::new(), o.hidden_at.is_some(), true));
                     (what, link, plain_html(&o.reason), Some(o.person_id))
                 }
                 None => ("An objection that no longer exists".into(), String::new(), String::new(), None),
             },
+            "group" => match store_groups::by_id(db, report.target_id).await? {
+                Some(g) => {
+                    let held = store::group_held(db, g.id).await?;
+                    version = group_version(&g, held);
+                    stake = actor.is_admin && hosts_group(db, g.id, actor.id).await?;
+                    let seen_by = if g.visibility == "members" { "members only" } else { "public" };
+                    let now = match (g.archived_at, held) {
+                        (_, Some(_)) => ", archived by the moderators",
+                        (Some(_), None) => ", archived by its hosts",
+                        (None, None) => "",
+                    };
+                    let what = format!("The group “{}” ({seen_by}){now}", g.name);
+                    let excerpt = format!("<p><strong>Its purpose:</strong></p>{}", crate::markdown::render(&g.purpose));
+                    place = Some(Shape::Group { held: held.is_some() });
+                    (what, format!("/groups/{}", g.slug), excerpt, None)
+                }
+                None => ("A group that no longer exists".into(), String::new(), String::new(), None),
+            },
+            "org" => match store_orgs::by_id(db, report.target_id).await? {
+                Some(o) => {
+                    let marks = store::org_marks(db, o.id).await?;
+                    version = org_version(&o, marks);
+                    stake = actor.is_admin && crate::orgs::is_staff(db, o.id, actor.id).await?;
+                    let mut now = Vec::new();
+                    if marks.words_hidden_at.is_some() {
+                        now.push("its description and website hidden by the moderators");
+                    }
+                    if marks.flagged_at.is_some() {
+                        now.push("flagged by the moderators as not confirmed");
+                    }
+                    let now = if now.is_empty() { String::new() } else { format!(", {}", now.join(", ")) };
+                    let what = format!("The organisation “{}” ({}){now}", o.name, crate::types::sector_label(&o.sector));
+                    let website = if o.website.is_empty() { "none".to_string() } else { escape(&o.website) };
+                    let excerpt =
+                        format!("<p><strong>Its description:</strong></p>{}<p><strong>Its website:</strong> {website}</p>", crate::markdown::render(&o.description));
+                    place = Some(Shape::Org(marks));
+                    (what, format!("/orgs/{}", o.slug), excerpt, None)
+                }
+                None => ("An organisation that no longer exists".into(), String::new(), String::new(), None),
+            },
             _ => match people::by_id(db, report.target_id).await? {
+                // A closed account: no page, and no status that means anything.
+                Some(p) if p.handle.is_empty() => ("A former member (the account was closed)".into(), String::new(), String::new(), Some(p.id)),
                 Some(p) => {
                     (format!("The person {} (@{}), {}", p.display_name, p.handle, p.status), format!("/@{}", p.handle), String::new(), Some(p.id))
                 }
                 None => ("A person who no longer has an account".into(), String::new(), String::new(), None),
             },
         };
-        let about_actor = about == Some(actor.id);
-        let choices = choices(
-            &report.target_kind,
-            actor.is_admin,
-            pending,
-            story.as_ref().map(|(s, removed)| (s, *removed)),
-            words.as_ref().map(|(state, hidden)| (state.as_str(), *hidden)),
-        );
-        let posted = match about {
+        let about_actor = about == Some(actor.id) || stake;
+        let shape = match (place, &story, &words) {
+            (Some(place), _, _) => place,
+            (None, Some((s, removed)), _) => Shape::Story(s, *removed),
+            (None, None, Some((state, hidden, restorable))) => Shape::Words { state: state.as_str(), hidden: *hidden, restorable: *restorable },
+            (None, None, None) => Shape::Plain { pending },
+        };
+        let choices = choices(&report.target_kind, actor.is_admin, shape);
+        let posted_all = match about {
             Some(person) if actor.is_admin && !about_actor => Some(match counted.get(&person) {
                 Some(n) => *n,
                 None => {
@@ -690,6 +1020,7 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
             }),
             _ => None,
         };
+        let posted = posted_all.map(|p| (p.stories, p.replies));
         out.push(QueueItem {
             full_powers: actor.is_admin,
             report,
@@ -703,6 +1034,7 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
             pending,
             choices,
             posted,
+            posted_all,
         });
     }
     Ok(out)
@@ -720,10 +1052,12 @@ pub struct ActionForm {
     pub remove_all: bool,
 }
 
-/// The most stories and replies one decision removes with "remove
-/// everything they have posted": it is done in the decision's one
-/// transaction, which on SQLite holds the write turn, so it stays short.
-/// Someone who has posted more is beyond one decision: it is refused.
+/// The most things one decision removes with "remove everything they have
+/// posted": stories, replies, amendments to a group's purpose and
+/// objections to them, counted together (one story and one objection are
+/// two). It is done in the decision's one transaction, which on SQLite
+/// holds the write turn, so it stays short. Someone who has posted more is
+/// beyond one decision: it is refused.
 pub const REMOVE_ALL_MAX: i64 = 2_000;
 
 /// Why "remove everything they have posted" goes only with a suspension or a ban.
@@ -737,7 +1071,8 @@ pub const REMOVE_ALL_MODERATORS_ONLY: &str = "Only the meeting house's moderator
 /// Why a person's posts are too many for one decision.
 fn too_much_to_remove() -> String {
     format!(
-        "This person has posted more than one decision can remove ({REMOVE_ALL_MAX} stories and replies), so nothing was changed. \
+        "This person has posted more than one decision can remove ({REMOVE_ALL_MAX} stories, replies, amendments and objections in all), \
+         so nothing was changed. \
          Decide without ticking the box, and deal with what they posted from its reports."
     )
 }
@@ -752,6 +1087,22 @@ pub fn stories_and_replies(stories: i64, replies: i64) -> String {
     let s = if stories == 1 { "story" } else { "stories" };
     let r = if replies == 1 { "reply" } else { "replies" };
     format!("{stories} {s} and {replies} {r}")
+}
+
+/// What a person posted, in words: "2 stories and 1 reply" (as
+/// [`stories_and_replies`]) when that is all; with amendments or objections
+/// too, the kinds they have ("1 story, 1 amendment and 2 objections").
+pub fn posted_words(p: Posted) -> String {
+    if p.amendments + p.objections == 0 {
+        return stories_and_replies(p.stories, p.replies);
+    }
+    let kinds = [(p.stories, "story", "stories"), (p.replies, "reply", "replies"), (p.amendments, "amendment", "amendments"), (p.objections, "objection", "objections")];
+    let parts: Vec<String> = kinds.iter().filter(|(n, _, _)| *n > 0).map(|(n, one, many)| format!("{n} {}", if *n == 1 { one } else { many })).collect();
+    match parts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
 
 /// A moderator's checked decision on a queue item, made from the item as
@@ -773,7 +1124,10 @@ pub struct Decision {
     /// The reported amendment or objection as loaded (its words are the
     /// ones judged).
     words: Option<Words>,
-    /// The person concerned: the reply's author, or the reported person.
+    /// The reported group or organisation as loaded (what was judged).
+    place: Option<Place>,
+    /// The person concerned: the reply's author, or the reported person
+    /// (0 for a group or an organisation, whose hosts or admins are told).
     person: i64,
     /// The subject's title, for the author's notification.
     title: String,
@@ -803,12 +1157,18 @@ pub async fn decide(db: &Db, actor: &Actor, report_id: i64, form: &ActionForm) -
 /// for good); suspending or banning its author hides it too. A report
 /// about an amendment or an objection is decided by instance moderators
 /// only ([`PURPOSE_REPORTS`]); hiding its words is the one change made to
-/// it, from the words judged ([`WORDS_CHANGED`] otherwise).
+/// it, from the words judged ([`WORDS_CHANGED`] otherwise), and showing
+/// them again on review. A report about a group or an organisation is
+/// decided by instance moderators only ([`PLACE_REPORTS`]), and not by one
+/// who hosts the group or works for the organisation ([`YOUR_PLACE`]).
 pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionForm, seen: Option<&str>) -> Result<Decision> {
     let report = store::report_by_id(db, report_id).await?.ok_or(CoreError::NotFound)?;
     let host = actor.is_admin || !Hosting::new(db, actor.id).of(&report).await?.is_empty();
     if !host && matches!(report.target_kind.as_str(), "amendment" | "objection") {
         return Err(CoreError::Forbidden(PURPOSE_REPORTS.into()));
+    }
+    if !host && matches!(report.target_kind.as_str(), "group" | "org") {
+        return Err(CoreError::Forbidden(PLACE_REPORTS.into()));
     }
     if !host {
         return Err(CoreError::Forbidden(
@@ -852,12 +1212,31 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
         }
         _ => None,
     };
-    let person = reply
-        .as_ref()
-        .map(|r| r.author_person)
-        .or(story.as_ref().map(|(s, _)| s.author_person))
-        .or(words.as_ref().map(Words::author))
-        .unwrap_or(report.target_id);
+    let place = match report.target_kind.as_str() {
+        "group" => {
+            let g = store_groups::by_id(db, report.target_id).await?.ok_or(CoreError::NotFound)?;
+            let held = store::group_held(db, g.id).await?;
+            Some(Place::Group { g, held })
+        }
+        "org" => {
+            let o = store_orgs::by_id(db, report.target_id).await?.ok_or(CoreError::NotFound)?;
+            let marks = store::org_marks(db, o.id).await?;
+            Some(Place::Org { o, marks })
+        }
+        _ => None,
+    };
+    if place.is_some() && has_stake(db, &report.target_kind, report.target_id, actor.id).await? {
+        return Err(CoreError::Forbidden(YOUR_PLACE.into()));
+    }
+    let person = match place {
+        Some(_) => 0,
+        None => reply
+            .as_ref()
+            .map(|r| r.author_person)
+            .or(story.as_ref().map(|(s, _)| s.author_person))
+            .or(words.as_ref().map(Words::author))
+            .unwrap_or(report.target_id),
+    };
     if person == actor.id {
         return Err(CoreError::Forbidden(ABOUT_YOU.into()));
     }
@@ -879,8 +1258,13 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
     {
         return Err(FieldErrors::one("action", STORY_CHANGED));
     }
+    if let (Some(p), Some(seen)) = (&place, seen)
+        && p.version() != seen
+    {
+        return Err(FieldErrors::one("action", PLACE_CHANGED));
+    }
     let mut e = FieldErrors::new();
-    let needs_note = matches!(*action, "hide" | "warn" | "suspend" | "ban");
+    let needs_note = matches!(*action, "hide" | "warn" | "suspend" | "ban" | "archive" | "flag");
     let note = text(&mut e, "note", "A note to the author", &form.note, conversations::NOTE_MAX, needs_note);
     let days = if *action == "suspend" {
         match form.days.trim().parse::<i64>() {
@@ -897,13 +1281,25 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
         if !matches!(*action, "suspend" | "ban") {
             e.add("remove_all", REMOVE_ALL_NEEDS_BAN);
         } else {
-            let (stories, replies) = store::posted_counts(db, person).await?;
-            if stories + replies > REMOVE_ALL_MAX {
+            if store::posted_counts(db, person).await?.total() > REMOVE_ALL_MAX {
                 e.add("remove_all", too_much_to_remove());
             }
         }
     }
-    if let Some((s, removal)) = &story {
+    if place.is_none() && matches!(*action, "archive" | "flag") {
+        e.add("action", DOES_NOT_APPLY);
+    } else if let Some(p) = &place {
+        // A group is warned about, archived or opened again; an
+        // organisation is warned about, hidden, flagged or restored.
+        match (*action, p) {
+            ("dismiss" | "warn", _) => {}
+            ("archive", Place::Group { held: None, .. }) | ("restore", Place::Group { held: Some(_), .. }) => {}
+            ("hide", Place::Org { marks, .. }) if marks.words_hidden_at.is_none() => {}
+            ("flag", Place::Org { marks, .. }) if marks.flagged_at.is_none() => {}
+            ("restore", Place::Org { marks, .. }) if marks.words_hidden_at.is_some() || marks.flagged_at.is_some() => {}
+            _ => e.add("action", DOES_NOT_APPLY),
+        }
+    } else if let Some((s, removal)) = &story {
         // A story is removed (its photos with it) while it is live, and
         // only an instance moderator restores one the moderators removed,
         // while it can still be restored.
@@ -916,20 +1312,23 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
                 e.add("action", "This story was removed more than 30 days ago and can no longer be restored.")
             }
             ("restore", Some(_)) => {}
-            ("approve" | "hide" | "restore", _) => e.add("action", "That does not apply to this item as it is now."),
+            ("approve" | "hide" | "restore", _) => e.add("action", DOES_NOT_APPLY),
             _ => {}
         }
     } else if let Some(w) = &words {
-        // Hiding the words is the one change a decision makes to them.
+        // Hiding the words is the one change a decision makes to them, and
+        // showing them again (on review) the one way back.
         match *action {
             "hide" if !w.hidden() => {}
-            "approve" | "hide" | "restore" => e.add("action", "That does not apply to this item as it is now."),
+            "restore" if w.hidden() && w.restorable() => {}
+            "restore" if w.hidden() => e.add("action", WITHDRAWN_FOR_GOOD),
+            "approve" | "hide" | "restore" => e.add("action", DOES_NOT_APPLY),
             _ => {}
         }
     } else {
         match (*action, reply.as_ref().map(|r| r.status.as_str())) {
             ("approve", Some("pending")) | ("hide", Some("visible" | "pending")) | ("restore", Some("hidden")) => {}
-            ("approve" | "hide" | "restore", _) => e.add("action", "That does not apply to this item as it is now."),
+            ("approve" | "hide" | "restore", _) => e.add("action", DOES_NOT_APPLY),
             ("dismiss" | "warn", Some("pending")) => e.add("action", PENDING_NEEDS_DECISION),
             _ => {}
         }
@@ -940,9 +1339,10 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
             Some(s) => subjects::resolve(db, s, None).await.map(|i| i.title).unwrap_or_else(|_| "a conversation".into()),
             None => "a conversation".into(),
         },
-        None => match &words {
-            Some(w) => w.title(),
-            None => story.as_ref().map(|(s, _)| s.title.clone()).unwrap_or_default(),
+        None => match (&words, &place) {
+            (Some(w), _) => w.title(),
+            (None, Some(p)) => p.name().to_string(),
+            (None, None) => story.as_ref().map(|(s, _)| s.title.clone()).unwrap_or_default(),
         },
     };
     // Publishing: approving a reply that waits for review, or restoring one
@@ -952,7 +1352,7 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
         (Some(r), "restore") if r.published == 0 => Some(conversations::publish_effects(db, r).await?),
         _ => None,
     };
-    Ok(Decision { moderator: actor.id, report, action, note, days, reply, story, words, person, title, planned, remove_all: form.remove_all })
+    Ok(Decision { moderator: actor.id, report, action, note, days, reply, story, words, place, person, title, planned, remove_all: form.remove_all })
 }
 
 /// Acts on a queue item ([`decide`], then [`Decision::apply`]); returns what
@@ -984,6 +1384,12 @@ impl Decision {
     /// stays, and the moderator is told); a banned account cannot be
     /// suspended, which would change nothing.
     ///
+    /// A story, an amendment's or objection's words, a group or an
+    /// organisation is changed the same way, only as judged
+    /// ([`STORY_CHANGED`], [`WORDS_CHANGED`], [`PLACE_CHANGED`]); a group's
+    /// hosts or an organisation's admins hear a decision about it, and
+    /// whoever asked for a review that leaves things as they are hears so.
+    ///
     /// With `remove_all` (a suspension or a ban by an instance moderator),
     /// the same transaction also removes everything the person posted
     /// ([`remove_all_posted`]): all of it, with the suspension or ban, or
@@ -992,7 +1398,7 @@ impl Decision {
     /// log gets one more entry (`remove-all`, about the person) saying how
     /// many were removed.
     pub async fn apply(self, db: &Db, mail: Mailer<'_>) -> Result<String> {
-        let Decision { moderator, report, action, note, days, reply, story, words, person, title, planned, remove_all } = self;
+        let Decision { moderator, report, action, note, days, reply, story, words, place, person, title, planned, remove_all } = self;
         let changed = || FieldErrors::one("action", REPLY_CHANGED);
         let now = meetinghouse_store::now();
         let mut until = days.map(|d| now + d * 86_400);
@@ -1000,6 +1406,7 @@ impl Decision {
             (Some(r), _) => format!("/replies/{}", r.id),
             (None, Some((s, _))) => format!("/stories/{}", s.id),
             _ if words.is_some() => words.as_ref().map(Words::url).unwrap_or_default(),
+            _ if place.is_some() => place.as_ref().map(Place::url).unwrap_or_default(),
             _ => "/notifications".into(),
         };
         let mut done = "Done.".to_string();
@@ -1029,7 +1436,13 @@ impl Decision {
             Some((s, removal)) => apply_to_story(&mut tx, db, s, removal.as_ref(), action, moderator, report.id, &note, now).await?,
             None => None,
         };
+        let place_told = match &place {
+            Some(p) => apply_to_place(&mut tx, db, p, action, &note, now).await?,
+            None => None,
+        };
         let told: Option<String> = match (action, &reply) {
+            // A group's hosts or an organisation's admins are told above.
+            _ if place.is_some() => None,
             ("approve", Some(r)) => {
                 if let Some(p) = &planned {
                     conversations::apply_published(&mut tx, mail, r, p).await?;
@@ -1070,7 +1483,7 @@ impl Decision {
         };
         // `decide` allows it only with a suspension or a ban.
         let removed = if remove_all && matches!(action, "suspend" | "ban") {
-            remove_all_posted(&mut tx, db, person, moderator, report.id, &note, now).await?
+            remove_all_posted(&mut tx, db, mail, person, moderator, report.id, &note, now).await?
         } else {
             RemovedAll::default()
         };
@@ -1079,12 +1492,12 @@ impl Decision {
                 "{text} The moderators also removed everything you had posted: {}, with the same note. \
                  Only you can still see them, on their pages; if you think this was a mistake, you can ask the moderators \
                  to look again at each one there (a story within 30 days; after that it is removed for good).",
-                stories_and_replies(removed.stories, removed.replies)
+                posted_words(removed.counts)
             )),
             other => other,
         };
         if removed.any() {
-            let counted = stories_and_replies(removed.stories, removed.replies);
+            let counted = posted_words(removed.counts);
             store::insert_action(&mut tx, &NewAction {
                 moderator,
                 report_id: Some(report.id),
@@ -1096,7 +1509,17 @@ impl Decision {
             })
             .await?;
             done.push_str(&format!(" Everything they had posted was removed too: {counted}."));
-            tracing::info!(person_id = person, moderator, report = report.id, stories = removed.stories, replies = removed.replies, "removed everything a person had posted");
+            let c = removed.counts;
+            tracing::info!(
+                person_id = person,
+                moderator,
+                report = report.id,
+                stories = c.stories,
+                replies = c.replies,
+                amendments = c.amendments,
+                objections = c.objections,
+                "removed everything a person had posted"
+            );
         }
         store::insert_action(&mut tx, &NewAction {
             moderator,
@@ -1110,8 +1533,14 @@ impl Decision {
         .await?;
         let words_told = match (&words, action) {
             (Some(w), "hide") => Some(hide_words(&mut tx, db, mail, w, &note, now).await?),
+            (Some(w), "restore") => Some(show_words(&mut tx, w).await?),
             _ => None,
         };
+        if let Some((people, text)) = &place_told {
+            for p in people {
+                notifications::notify(&mut tx, mail, *p, Kind::Moderation, text, &url).await?;
+            }
+        }
         if let Some(text) = story_told.or(words_told).or(told) {
             notifications::notify(&mut tx, mail, person, Kind::Moderation, &text, &url).await?;
             if matches!(action, "suspend" | "ban") {
@@ -1126,6 +1555,34 @@ impl Decision {
             let why = if note.is_empty() { String::new() } else { format!(" Why: {note}") };
             let text = format!("A moderator looked at your story “{title}” again, and it stays removed.{why}");
             notifications::notify(&mut tx, mail, person, Kind::Moderation, &text, &url).await?;
+        }
+        // The author of hidden words asked to look again, and they stay hidden.
+        if let Some(w) = &words
+            && w.hidden()
+            && action != "restore"
+            && closed.iter().any(|c| c.category == REVIEW_REQUEST)
+        {
+            let why = if note.is_empty() { String::new() } else { format!(" Why: {note}") };
+            let what = match w {
+                Words::Amendment { .. } => format!("the words of your {}, and they stay hidden", w.named()),
+                Words::Objection { .. } => format!("the reason of your objection to {}, and it stays hidden", w.named()),
+            };
+            let text = format!("A moderator looked again at {what}.{why}");
+            notifications::notify(&mut tx, mail, person, Kind::Moderation, &text, &url).await?;
+        }
+        // A group's host or an organisation's admin asked to look again, and
+        // what the moderators did stays: each who asked hears so.
+        if let Some(p) = &place
+            && p.marked()
+            && action != "restore"
+        {
+            let why = if note.is_empty() { String::new() } else { format!(" Why: {note}") };
+            let text = format!("A moderator looked again at “{}”, as you asked, and what the moderators did stays.{why}", p.name());
+            let mut asked: Vec<i64> = closed.iter().filter(|c| c.category == REVIEW_REQUEST).filter_map(|c| c.reporter).collect();
+            asked.dedup();
+            for who in asked {
+                notifications::notify(&mut tx, mail, who, Kind::Moderation, &text, &url).await?;
+            }
         }
         // A review the author asked for, closed with the reply still hidden:
         // the request is answered, and they hear so (another needs an edit).
@@ -1145,6 +1602,13 @@ impl Decision {
         let outcome = match action {
             "dismiss" => "looked at it and decided no action was needed",
             "hide" if story.is_some() => "removed the story",
+            "hide" if place.is_some() => "hid the organisation's description and website",
+            "archive" => "archived the group",
+            "flag" => "flagged the organisation as not confirmed to be who its name says",
+            "warn" if matches!(place, Some(Place::Group { .. })) => "warned the group's hosts",
+            "warn" if matches!(place, Some(Place::Org { .. })) => "warned the organisation's admins",
+            "restore" if place.is_some() => "took back what the moderators had done",
+            "restore" if words.is_some() => "showed the words again",
             "hide" => match &words {
                 Some(Words::Amendment { a, .. }) if a.state == "open" => "hid the amendment's words and withdrew it",
                 Some(Words::Amendment { a, .. }) if a.state == "adopted" => "hid the amendment's reason",
@@ -1161,8 +1625,10 @@ impl Decision {
             _ => "dealt with it",
         };
         let text = format!("Thank you for your report. A moderator {outcome}.");
+        // Those who asked for a review heard above (or are the author).
         let mut reporters: Vec<i64> = closed
             .iter()
+            .filter(|c| c.category != REVIEW_REQUEST)
             .filter_map(|c| c.reporter)
             .chain(removed.reporters.iter().copied())
             .filter(|p| *p != moderator && *p != person)
@@ -1175,6 +1641,158 @@ impl Decision {
         tx.commit().await.map_err(StoreError::from)?;
         Ok(if removed.any() { format!("{done} The actions are in the moderation log.") } else { format!("{done} The action is in the moderation log.") })
     }
+}
+
+/// What a moderator is told when the action chosen does not fit the item.
+pub const DOES_NOT_APPLY: &str = "That does not apply to this item as it is now.";
+
+/// What a moderator is told when a group or an organisation is not what
+/// their page showed.
+pub const PLACE_CHANGED: &str = "It changed since you opened the page (its hosts or admins changed it, or another moderator acted), \
+     so nothing was changed. Look at it again, then decide.";
+
+/// A group or an organisation a decision is about, as [`decide`] loaded it.
+enum Place {
+    /// A group, and when the moderators archived it if they hold it so.
+    Group { g: store_groups::GroupRow, held: Option<i64> },
+    /// An organisation, and what the moderators did to it.
+    Org { o: store_orgs::OrgRow, marks: OrgMarks },
+}
+
+impl Place {
+    /// The version judged ([`group_version`], [`org_version`]).
+    fn version(&self) -> String {
+        match self {
+            Place::Group { g, held } => group_version(g, *held),
+            Place::Org { o, marks } => org_version(o, *marks),
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            Place::Group { g, .. } => &g.name,
+            Place::Org { o, .. } => &o.name,
+        }
+    }
+
+    /// Its page.
+    fn url(&self) -> String {
+        match self {
+            Place::Group { g, .. } => format!("/groups/{}", g.slug),
+            Place::Org { o, .. } => format!("/orgs/{}", o.slug),
+        }
+    }
+
+    /// Whether something of the moderators' stands on it (what a review
+    /// request asks them to look at again).
+    fn marked(&self) -> bool {
+        match self {
+            Place::Group { held, .. } => held.is_some(),
+            Place::Org { marks, .. } => marks.words_hidden_at.is_some() || marks.flagged_at.is_some(),
+        }
+    }
+}
+
+/// What a decision about a group or an organisation changes, in its
+/// transaction, after the group's row lock (`groups::lock_group`) or the
+/// organisation's (`orgs::lock`) and only if it is still as judged
+/// ([`PLACE_CHANGED`] otherwise, and nothing is written): a group archived
+/// as its hosts would archive it and held so (only the moderators open it
+/// again), or opened again and let go; an organisation's description and
+/// website hidden, the organisation flagged, or both undone. Returns who is
+/// told (the group's active hosts, the organisation's active admins) and
+/// what; `None` for a dismissal.
+async fn apply_to_place(tx: &mut meetinghouse_store::Tx, db: &Db, p: &Place, action: &str, note: &str, now: i64) -> Result<Option<(Vec<i64>, String)>> {
+    let why = if note.is_empty() { String::new() } else { format!(" Why: {note}") };
+    match p {
+        Place::Group { g, .. } => {
+            store_groups::lock_group(tx, db.backend(), g.id).await?;
+            let Some(current) = store_groups::by_id_in(tx, g.id).await? else { return Err(CoreError::NotFound) };
+            let held = store::group_held_in(tx, g.id).await?;
+            if group_version(&current, held) != p.version() {
+                return Err(FieldErrors::one("action", PLACE_CHANGED));
+            }
+            let name = &g.name;
+            let told = match action {
+                "archive" => {
+                    store_groups::set_archived(tx, g.id, Some(now)).await?;
+                    store::set_group_held(tx, g.id, Some(now)).await?;
+                    format!(
+                        "The meeting house's moderators archived your group “{name}”: it takes nothing new, and what it holds stays there to read. \
+                         Only the moderators can open it again; you can ask them to, on its page.{why}"
+                    )
+                }
+                "restore" => {
+                    store_groups::set_archived(tx, g.id, None).await?;
+                    store::set_group_held(tx, g.id, None).await?;
+                    format!("The meeting house's moderators opened your group “{name}” again: it takes new members, stories and replies as before.{why}")
+                }
+                "warn" => format!("The meeting house's moderators sent the hosts of “{name}” a warning: {note}"),
+                _ => return Ok(None),
+            };
+            Ok(Some((store_groups::active_hosts(tx, g.id).await?, told)))
+        }
+        Place::Org { o, .. } => {
+            store_orgs::lock(tx, db.backend(), o.id).await?;
+            let Some(current) = store_orgs::by_id_in(tx, o.id).await? else { return Err(CoreError::NotFound) };
+            let Some(marks) = store::org_marks_in(tx, o.id).await? else { return Err(CoreError::NotFound) };
+            if org_version(&current, marks) != p.version() {
+                return Err(FieldErrors::one("action", PLACE_CHANGED));
+            }
+            let name = &o.name;
+            let (marks, told) = match action {
+                "hide" => (
+                    OrgMarks { words_hidden_at: Some(now), ..marks },
+                    format!(
+                        "The meeting house's moderators hid the description and website of “{name}”: its page shows “removed by the moderators” \
+                         in their place. You can still edit them, but what you write stays hidden until the moderators look again; \
+                         you can ask them to, on its page.{why}"
+                    ),
+                ),
+                "flag" => (
+                    OrgMarks { flagged_at: Some(now), ..marks },
+                    format!(
+                        "The meeting house's moderators flagged “{name}”: its page now says they could not confirm it is who its name says. \
+                         If it is, you can ask them to look again, on its page.{why}"
+                    ),
+                ),
+                "restore" => (
+                    OrgMarks::default(),
+                    format!("The meeting house's moderators looked at “{name}” again and took back what they had done: its page shows it as before.{why}"),
+                ),
+                "warn" => (marks, format!("The meeting house's moderators sent the admins of “{name}” a warning: {note}")),
+                _ => return Ok(None),
+            };
+            store::set_org_marks(tx, o.id, marks).await?;
+            Ok(Some((store::org_admins_in(tx, o.id).await?, told)))
+        }
+    }
+}
+
+/// Shows an amendment's or an objection's words again (a moderator's
+/// decision on review), in the decision's transaction, only while they are
+/// hidden as they were judged ([`WORDS_CHANGED`] otherwise, and nothing is
+/// written). Nothing else changes: an amendment stays as it was settled, an
+/// objection counts (or not) as before. Returns what its author is told.
+async fn show_words(tx: &mut meetinghouse_store::Tx, w: &Words) -> Result<String> {
+    let title = w.named();
+    let shown = match w {
+        Words::Amendment { a, .. } => match a.hidden_at {
+            Some(at) => store_purposes::show_amendment_words(tx, a.id, at).await?,
+            None => false,
+        },
+        Words::Objection { o, .. } => match o.hidden_at {
+            Some(at) => store_purposes::show_objection_reason(tx, o.id, &o.reason, at).await?,
+            None => false,
+        },
+    };
+    if !shown {
+        return Err(FieldErrors::one("action", WORDS_CHANGED));
+    }
+    Ok(match w {
+        Words::Amendment { .. } => format!("A moderator looked again at the words of your {title} and shows them again on its page."),
+        Words::Objection { .. } => format!("A moderator looked again at the reason of your objection to {title} and shows it again on its page."),
+    })
 }
 
 /// What a moderator is told when an amendment or an objection is not what
@@ -1210,6 +1828,15 @@ impl Words {
         match self {
             Words::Amendment { a, .. } => a.hidden_at.is_some(),
             Words::Objection { o, .. } => o.hidden_at.is_some(),
+        }
+    }
+
+    /// Whether "restore" could show its words again: not for an amendment
+    /// the moderators withdrew by hiding them.
+    fn restorable(&self) -> bool {
+        match self {
+            Words::Amendment { a, .. } => !withdrawn_by_moderators(a),
+            Words::Objection { .. } => true,
         }
     }
 
@@ -1364,33 +1991,40 @@ async fn remove_story_in(tx: &mut meetinghouse_store::Tx, db: &Db, removal: &Sto
 /// What [`remove_all_posted`] removed.
 #[derive(Debug, Default)]
 struct RemovedAll {
-    stories: i64,
-    replies: i64,
+    counts: Posted,
     /// The reporters of the reports it closed (to be told once each).
     reporters: Vec<i64>,
 }
 
 impl RemovedAll {
     fn any(&self) -> bool {
-        self.stories + self.replies > 0
+        self.counts.total() > 0
     }
 }
 
 /// "Remove everything they have posted", with a suspension or a ban, in
 /// the decision's one transaction: all of it goes with the suspension or
 /// the ban, the log entry and the messages, or none of it does. At most
-/// [`REMOVE_ALL_MAX`] stories and replies (`decide` checks it first; more
-/// found here refuses the decision), so the transaction stays short.
+/// [`REMOVE_ALL_MAX`] things in all (`decide` checks it first; more found
+/// here refuses the decision), so the transaction stays short.
 ///
 /// Each story still posted (not deleted; a draft was never posted) is
-/// removed with [`remove_story_in`] and each reply readers see or that
-/// waits for review is hidden with `conversations::set_status`, just as a
-/// single decision removes a story or hides a reply, with this decision's
-/// note and report: each says why on its page to its author, who may ask
-/// for a review, and only an instance moderator restores a story. The open
-/// reports about them are closed (their reporters returned, to be told
-/// once). Nobody is told here: the author hears once, in the decision's
-/// message, not once per story.
+/// removed with [`remove_story_in`], each reply readers see or that waits
+/// for review is hidden with `conversations::set_status`, the words of each
+/// amendment to a group's purpose they proposed are hidden with
+/// `purposes::hide_words_in` (an open one is withdrawn and those who
+/// objected are told; an adopted one keeps its text, a version of the
+/// purpose, and only its reason is hidden), and the reason of each of their
+/// objections is hidden with `purposes::hide_objection` (whether it counts
+/// is not touched: a banned person's objection stops counting through their
+/// account's status anyway) — each just as a single decision does it, with
+/// this decision's note and report: each says why on its page to its
+/// author, who may ask for a review, and only an instance moderator
+/// restores it. Amendments are taken group by group, in one order, each
+/// after its group's row lock as settling takes them. The open reports
+/// about them are closed (their reporters returned, to be told once).
+/// Nobody is told here of their own things: the author hears once, in the
+/// decision's message, not once per story.
 ///
 /// What is removed is read in the transaction, and each change is made only
 /// from the text read (as a single decision makes it only from the text
@@ -1398,9 +2032,11 @@ impl RemovedAll {
 /// transaction holds the write turn); on PostgreSQL an edit can land in
 /// between, so what is still posted is read again and removed, up to three
 /// rounds; after that the decision is refused ([`POSTS_CHANGED`]).
+#[allow(clippy::too_many_arguments)]
 async fn remove_all_posted(
     tx: &mut meetinghouse_store::Tx,
     db: &Db,
+    mail: Mailer<'_>,
     person: i64,
     moderator: i64,
     report: i64,
@@ -1412,24 +2048,37 @@ async fn remove_all_posted(
     for round in 0..=3 {
         let stories = store::live_stories_by(tx, person, REMOVE_ALL_MAX + 1).await?;
         let replies = store_replies::live_by_author(tx, person, REMOVE_ALL_MAX + 1).await?;
-        if stories.is_empty() && replies.is_empty() {
+        let amendments = store_purposes::amendments_shown_by(tx, person, REMOVE_ALL_MAX + 1).await?;
+        let objections = store_purposes::objections_shown_by(tx, person, REMOVE_ALL_MAX + 1).await?;
+        let found = (stories.len() + replies.len() + amendments.len() + objections.len()) as i64;
+        if found == 0 {
             break;
         }
         if round == 3 {
             return Err(FieldErrors::one("remove_all", POSTS_CHANGED));
         }
-        if removed.stories + removed.replies + (stories.len() + replies.len()) as i64 > REMOVE_ALL_MAX {
+        if removed.counts.total() + found > REMOVE_ALL_MAX {
             return Err(FieldErrors::one("remove_all", too_much_to_remove()));
         }
         for (id, title, body) in &stories {
             let removal = StoryRemoval { story_id: *id, moderator: Some(moderator), report_id: Some(report), note: note.to_string(), removed_at: now };
             if remove_story_in(tx, db, &removal, title, body).await? {
-                removed.stories += 1;
+                removed.counts.stories += 1;
             }
         }
         for (id, status, body) in &replies {
             if store_replies::set_status(tx, *id, status, body, "hidden", note).await? {
-                removed.replies += 1;
+                removed.counts.replies += 1;
+            }
+        }
+        for a in &amendments {
+            if crate::purposes::hide_words_in(tx, db, mail, a, now).await?.is_some() {
+                removed.counts.amendments += 1;
+            }
+        }
+        for (id, reason) in &objections {
+            if store_purposes::hide_objection(tx, *id, reason, now).await? {
+                removed.counts.objections += 1;
             }
         }
     }
@@ -1521,8 +2170,10 @@ pub async fn log(db: &Db, viewer: Option<&Actor>, before: i64) -> Result<Vec<Log
 /// the log is public) sees only entries about what they may see themselves:
 /// an action on a reply only if they may see what the reply is about (never
 /// one in a members-only group they are not in), on a story only if they may
-/// see the story; actions on accounts name nobody. An entry left out is left
-/// out whole, its note with it: a note can repeat what was hidden.
+/// see the story, on a group only if they may see the group (an
+/// organisation's page is public); actions on accounts name nobody. An
+/// entry left out is left out whole, its note with it: a note can repeat
+/// what was hidden.
 pub async fn log_page(db: &Db, viewer: Option<&Actor>, before: i64) -> Result<LogPage> {
     let moderator = viewer.is_some_and(|a| a.is_admin);
     if !moderator && !Policy::load(db).await?.public_log {
@@ -1538,8 +2189,9 @@ pub async fn log_page(db: &Db, viewer: Option<&Actor>, before: i64) -> Result<Lo
             after = row.id;
             if !moderator {
                 let key = match row.target_kind.as_str() {
-                    // An amendment's or an objection's: the amendment (its group's visibility).
-                    "reply" | "amendment" | "objection" => row.subject_kind.clone().zip(row.subject_id),
+                    // An amendment's or an objection's: the amendment (its group's visibility);
+                    // a group's or an organisation's: itself.
+                    "reply" | "amendment" | "objection" | "group" | "org" => row.subject_kind.clone().zip(row.subject_id),
                     "story" => Some(("story".to_string(), row.target_id)),
                     _ => None,
                 };
@@ -1556,7 +2208,7 @@ pub async fn log_page(db: &Db, viewer: Option<&Actor>, before: i64) -> Result<Lo
                         }
                     },
                     // A reply or an objection no longer stored: nothing to check it against.
-                    ("reply" | "story" | "amendment" | "objection", None) => false,
+                    ("reply" | "story" | "amendment" | "objection" | "group" | "org", None) => false,
                     _ => true,
                 };
                 if !shown {
@@ -1570,6 +2222,14 @@ pub async fn log_page(db: &Db, viewer: Option<&Actor>, before: i64) -> Result<Lo
                 ("objection", Some(a)) => (format!("an objection to amendment {a}"), amendment_link(db, a).await?),
                 ("amendment", None) => (format!("amendment {}", row.target_id), String::new()),
                 ("objection", None) => ("an objection".to_string(), String::new()),
+                ("group", _) => match store_groups::by_id(db, row.target_id).await? {
+                    Some(g) => (format!("the group “{}”", g.name), format!("/groups/{}", g.slug)),
+                    None => ("a group".to_string(), String::new()),
+                },
+                ("org", _) => match store_orgs::by_id(db, row.target_id).await? {
+                    Some(o) => (format!("the organisation “{}”", o.name), format!("/orgs/{}", o.slug)),
+                    None => ("an organisation".to_string(), String::new()),
+                },
                 ("reply", _) => (format!("reply {}", row.target_id), format!("/replies/{}", row.target_id)),
                 ("story", _) => (format!("story {}", row.target_id), String::new()),
                 _ => ("an account".to_string(), String::new()),
@@ -1606,6 +2266,88 @@ async fn may_see_subject(db: &Db, subject: Subject, viewer: Option<&Actor>) -> R
         Err(CoreError::NotFound) => Ok(false),
         Err(other) => Err(other),
     }
+}
+
+/// What a group's or an organisation's page shows of moderation (migration
+/// 0043): where the viewer may report it, what the moderators did to it
+/// that stands, and whether the viewer may ask them to look again.
+#[derive(Debug, Clone, Default)]
+pub struct PageMarks {
+    /// The report form's address for it; `None` when the viewer may not
+    /// report it (signed out, or its own hosts or admins, who change it
+    /// themselves).
+    pub report_link: Option<String>,
+    /// What the moderators did that stands, in words, for everyone.
+    pub notices: Vec<String>,
+    /// A group the moderators archived: only they open it again (its
+    /// hosts' "Open it again" is not offered, instance moderators' is).
+    pub held: bool,
+    /// An organisation whose description and website the moderators hid:
+    /// the page has neither ([`org_page_marks`] blanks them).
+    pub words_hidden: bool,
+    /// Whether the viewer may ask the moderators to look again (a host of
+    /// the group, an admin of the organisation, while something of theirs
+    /// stands): the form posts a review request to `/report`.
+    pub may_ask_review: bool,
+}
+
+/// The moderators' marks on a group's page, for `viewer`: a report link
+/// for anyone signed in who may see it and does not host it, the notice
+/// that the moderators archived it, and for its hosts the way to ask them
+/// to open it again.
+pub async fn group_page_marks(db: &Db, group: &store_groups::GroupRow, viewer: Option<&Actor>) -> Result<PageMarks> {
+    let held = store::group_held(db, group.id).await?.is_some() && group.archived_at.is_some();
+    let host = match viewer {
+        Some(a) => hosts_group(db, group.id, a.id).await?,
+        None => false,
+    };
+    let may_report = match viewer {
+        Some(a) if !host => crate::groups::can_see(db, group, Some(a)).await?,
+        _ => false,
+    };
+    let mut notices = Vec::new();
+    if held {
+        notices.push("The meeting house's moderators archived this group: only they can open it again.".to_string());
+    }
+    Ok(PageMarks {
+        report_link: may_report.then(|| format!("/report?kind=group&target={}", group.slug)),
+        notices,
+        held,
+        words_hidden: false,
+        may_ask_review: host && held,
+    })
+}
+
+/// The moderators' marks on an organisation's page, for `viewer`: a report
+/// link for anyone signed in but its admins, and what the moderators did
+/// that stands — its description and website hidden (blanked here, so the
+/// words never reach the page; its admins still read them on its edit
+/// page), or the flag saying the moderators could not confirm it is who its
+/// name says — and for its admins the way to ask them to look again.
+pub async fn org_page_marks(db: &Db, page: &mut crate::orgs::OrgPage, viewer: Option<&Actor>) -> Result<PageMarks> {
+    let marks = store::org_marks(db, page.org.id).await?;
+    let admin = match viewer {
+        Some(a) => admin_of(db, page.org.id, a.id).await?,
+        None => false,
+    };
+    let mut notices = Vec::new();
+    let words_hidden = marks.words_hidden_at.is_some();
+    if words_hidden {
+        page.description_html.clear();
+        page.org.description.clear();
+        page.org.website.clear();
+        notices.push("The moderators removed this organisation's description and website.".to_string());
+    }
+    if marks.flagged_at.is_some() {
+        notices.push("The meeting house's moderators could not confirm that this organisation is who its name says.".to_string());
+    }
+    Ok(PageMarks {
+        report_link: (viewer.is_some() && !admin).then(|| format!("/report?kind=org&target={}", page.org.slug)),
+        notices,
+        held: false,
+        words_hidden,
+        may_ask_review: admin && (words_hidden || marks.flagged_at.is_some()),
+    })
 }
 
 /// What [`relate`] did: the person's handle as stored (for their profile's
@@ -1679,8 +2421,7 @@ pub async fn lift(db: &Db, mail: Mailer<'_>, actor: &Actor, person_id: i64, note
     })
     .await?;
     let waits = resume == "pending";
-    let (stories, replies) = removed;
-    let stays = stories + replies > 0;
+    let stays = removed.total() > 0;
     let mut told = if waits {
         format!("A moderator lifted the suspension on your account. It is waiting for an admin's approval again. Why: {note}")
     } else {
@@ -1689,7 +2430,7 @@ pub async fn lift(db: &Db, mail: Mailer<'_>, actor: &Actor, person_id: i64, note
     if stays {
         told.push_str(&format!(
             " What the moderators removed of yours ({}) stays removed: on each one's page you can ask them to look at it again.",
-            stories_and_replies(stories, replies)
+            posted_words(removed)
         ));
     }
     notifications::notify(&mut tx, mail, person.id, Kind::Moderation, &told, "/notifications").await?;
@@ -1703,7 +2444,7 @@ pub async fn lift(db: &Db, mail: Mailer<'_>, actor: &Actor, person_id: i64, note
         format!(
             " What the moderators removed of theirs ({}) stays removed: lifting does not bring it back. \
              Each comes back only if a moderator restores it from a review request in the queue.",
-            stories_and_replies(stories, replies)
+            posted_words(removed)
         )
     } else {
         String::new()

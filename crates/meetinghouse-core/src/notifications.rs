@@ -314,38 +314,36 @@ pub fn digest_time(zone: &Zone, now: i64) -> i64 {
 /// went out. A digest goes once a day, at [`DIGEST_HOUR`] on the meeting
 /// house's clock (the jobs run every minute, so within a minute of it):
 /// to someone on the daily digest with a notification from before that
-/// time not yet emailed, and no digest since it. What arrives after it
-/// waits for the next day's, however quiet the day was.
+/// time not yet emailed, and no digest claimed for that send time. What
+/// arrives after it waits for the next day's, however quiet the day was.
 ///
 /// Idempotent, and safe with several app servers: a digest is claimed
-/// (store `claim_digest`: still on the daily digest, none since the send
-/// time; its time stamped) and its notifications marked emailed in the
-/// same transaction as the email is queued. Each notification's subject is
-/// checked again there for that person, in the query that lists them
-/// (store `take_undigested`, by `shown!`: a deleted story, a group they
-/// left, a withdrawn invitation): one they may no longer see is marked
-/// emailed unlisted, so it never goes out.
+/// (store `claim_digest`: still on the daily digest, none claimed for the
+/// send time, which it records) and its notifications marked emailed in
+/// the same transaction as the email is queued. The claim is by send time,
+/// not by the clock's reading, so a clock that ran ahead and was set back
+/// stops no digest. Each notification's subject is checked again there for
+/// that person, in the query that lists them (store `take_undigested`, by
+/// `shown!`: a deleted story, a group they left, a withdrawn invitation):
+/// one they may no longer see is marked emailed unlisted, so it never goes
+/// out. One person's digest that fails is logged and rolled back, and the
+/// run goes on with the next person; theirs is tried again on the next run.
 pub async fn send_digests(db: &Db, mail: Mailer<'_>, now: i64) -> Result<usize> {
     let slot = digest_time(crate::clock::zone(), now);
-    let mut sent = 0;
+    let (mut sent, mut after) = (0, 0);
     for _ in 0..DIGEST_ROUNDS {
-        let due = store::digest_due(db, slot, DIGEST_BATCH).await?;
-        let mut claimed = 0;
+        let due = store::digest_due(db, slot, now, after, DIGEST_BATCH).await?;
         for person in &due {
-            match send_digest(db, mail, *person, slot, now).await? {
-                Digest::Sent => {
-                    sent += 1;
-                    claimed += 1;
-                }
-                Digest::Empty => claimed += 1,
-                Digest::NotClaimed => {}
+            match send_digest(db, mail, *person, slot, now).await {
+                Ok(Digest::Sent) => sent += 1,
+                Ok(Digest::Empty | Digest::NotClaimed) => {}
+                Err(e) => tracing::warn!(person, error = %e, "digest: one person's digest failed; skipped until the next run"),
             }
         }
-        // A short batch was the last; a full one may have more behind it
-        // (the ones claimed here are no longer due; if none was, another
-        // server is at them).
-        if (due.len() as i64) < DIGEST_BATCH || claimed == 0 {
-            break;
+        // A short batch was the last; a full one may have more behind it.
+        match due.last() {
+            Some(last) if (due.len() as i64) == DIGEST_BATCH => after = *last,
+            _ => break,
         }
     }
     Ok(sent)

@@ -2,8 +2,9 @@
 //! can be restored, then the uploads no story shows any more (with their
 //! bytes in the media store), and mail in the outbox older than
 //! [`OUTBOX_KEEP_SECS`], the rate limits' attempt counts no limit looks
-//! at any more, and notifications read more than
-//! [`READ_NOTIFICATIONS_KEEP_SECS`] ago. Run by the binary's periodic jobs; idempotent,
+//! at any more, notifications read more than
+//! [`READ_NOTIFICATIONS_KEEP_SECS`] ago, and changes of email address
+//! whose links expired (their new address unconfirmed). Run by the binary's periodic jobs; idempotent,
 //! so several app servers may run it at once.
 
 use meetinghouse_media::MediaStore;
@@ -33,6 +34,12 @@ pub struct Purged {
     pub attempts: u64,
     /// Notifications read more than [`READ_NOTIFICATIONS_KEEP_SECS`] ago.
     pub notifications: u64,
+    /// Notifications and sessions that reached closed accounts after they
+    /// closed (core `closing::purge_leftovers`).
+    pub closed_leftovers: u64,
+    /// Changes of email address whose links expired
+    /// ([`crate::accounts::EMAIL_CHANGE_TTL_SECS`]).
+    pub email_changes: u64,
     /// Steps that failed (each logged): the others ran all the same.
     pub failed_steps: u64,
 }
@@ -40,12 +47,14 @@ pub struct Purged {
 /// Removes, as of `now` (unix seconds), the stories deleted more than
 /// [`RESTORE_WINDOW_SECS`] ago (their photos' places, history and links go
 /// with them, and the replies, notifications, thanks and closed reports
-/// about them; the newest story of all waits until a newer one exists, so
+/// about them; the newest story of all is emptied instead — its words and
+/// photos go, and the rest with them — and its row waits until a newer one exists, so
 /// its id is never given again), then the uploads no story shows that are
 /// older than [`media::UNUSED_KEEP_SECS`] — those purged stories' photos
 /// among them —, outbox mail older than [`OUTBOX_KEEP_SECS`], old
-/// attempt counts and notifications read more than
-/// [`READ_NOTIFICATIONS_KEEP_SECS`] ago. Each step runs whatever happened to the others: one that
+/// attempt counts, notifications read more than
+/// [`READ_NOTIFICATIONS_KEEP_SECS`] ago and changes of email address whose
+/// links expired. Each step runs whatever happened to the others: one that
 /// fails is logged and counted in [`Purged::failed_steps`], so (say) an
 /// object store that is down never keeps old mail past its 30 days. An
 /// image that cannot be deleted is skipped and counted
@@ -60,7 +69,8 @@ pub async fn purge(db: &Db, media_store: &MediaStore, now: i64) -> Result<Purged
             0
         }
     };
-    let stories = done("stories", store_stories::purge_deleted_before(db, now - RESTORE_WINDOW_SECS).await.map_err(Into::into));
+    let stories = done("stories", store_stories::purge_deleted_before(db, now - RESTORE_WINDOW_SECS).await.map_err(Into::into))
+        + done("newest story", store_stories::empty_newest_deleted_before(db, now - RESTORE_WINDOW_SECS).await.map_err(Into::into));
     let (media, media_failed) = match media::remove_unused(db, media_store, now).await {
         Ok(m) => (m, Ok(0)),
         Err(e) => (media::Removed::default(), Err(e)),
@@ -72,5 +82,7 @@ pub async fn purge(db: &Db, media_store: &MediaStore, now: i64) -> Result<Purged
         "notifications",
         meetinghouse_store::notifications::purge_read_before(db, now - READ_NOTIFICATIONS_KEEP_SECS).await.map_err(Into::into),
     );
-    Ok(Purged { stories, media, emails, attempts, notifications, failed_steps })
+    let closed_leftovers = done("closed accounts", crate::closing::purge_leftovers(db).await);
+    let email_changes = done("email changes", crate::accounts::purge_expired_email_changes(db, now).await);
+    Ok(Purged { stories, media, emails, attempts, notifications, closed_leftovers, email_changes, failed_steps })
 }

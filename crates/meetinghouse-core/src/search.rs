@@ -1,5 +1,7 @@
-//! Search over public stories, collection objects and prompts: folding for
-//! accent- and case-insensitive matching, the query, and highlighted snippets.
+//! Search over public stories, collection objects and prompts (for
+//! everyone, or for a public group): folding for accent- and
+//! case-insensitive matching, the query, and highlighted snippets of the
+//! text as readers see it.
 
 use meetinghouse_store::search::{self as store, Document, Hit};
 use meetinghouse_store::{Db, Tx};
@@ -216,10 +218,12 @@ const INDEX_TEXT_KEY: &str = "search_index_text";
 /// [`index_text`] (version 1 kept punctuation and fewer accents), in pages
 /// of 500, each in its own transaction; returns how many it remade.
 /// Idempotent, and safe to run on several servers at once: each writes the
-/// same text. Run after migrations.
+/// same text. Run after migrations. First indexes the prompts of public
+/// groups stored before they were indexed ([`index_group_prompts`]).
 pub async fn refresh_index_text(db: &Db) -> Result<u64> {
+    let added = index_group_prompts(db).await?;
     if meetinghouse_store::settings::get(db, INDEX_TEXT_KEY).await?.as_deref() == Some(INDEX_TEXT_VERSION) {
-        return Ok(0);
+        return Ok(added);
     }
     let (mut after, mut done) = (0, 0);
     loop {
@@ -239,6 +243,25 @@ pub async fn refresh_index_text(db: &Db) -> Result<u64> {
     Ok(done)
 }
 
+const GROUP_PROMPTS_KEY: &str = "search_group_prompts";
+
+/// Indexes, once, the prompts of public groups (whose pages are public),
+/// which were left out of the index before; returns how many. Idempotent:
+/// indexing one again replaces it.
+async fn index_group_prompts(db: &Db) -> Result<u64> {
+    if meetinghouse_store::settings::get(db, GROUP_PROMPTS_KEY).await?.is_some() {
+        return Ok(0);
+    }
+    let mut tx = db.begin().await?;
+    let prompts = meetinghouse_store::prompts::of_public_groups(&mut tx).await?;
+    for (id, question, description, created_at) in &prompts {
+        index(&mut tx, db, "prompt", *id, question, description, *created_at).await?;
+    }
+    meetinghouse_store::settings::put(&mut tx, GROUP_PROMPTS_KEY, "1").await?;
+    tx.commit().await.map_err(meetinghouse_store::StoreError::from)?;
+    Ok(prompts.len() as u64)
+}
+
 pub async fn unindex(tx: &mut Tx, db: &Db, kind: &str, ref_id: i64) -> Result<()> {
     store::remove(tx, db.backend(), kind, ref_id).await?;
     Ok(())
@@ -248,25 +271,73 @@ pub async fn unindex(tx: &mut Tx, db: &Db, kind: &str, ref_id: i64) -> Result<()
 #[derive(Debug, Clone)]
 pub struct Result_ {
     pub kind: String,
+    /// What it is, in words: "Story", "Collection object" or "Prompt".
+    pub kind_label: &'static str,
     pub url: String,
     pub title: String,
     /// The title with matched words marked.
     pub title_marked: Snippet,
+    /// A piece of the text, as readers see it (without Markdown's marks),
+    /// with matched words marked.
     pub snippet: Snippet,
     pub created_at: i64,
 }
 
+/// A kind of document in words.
+pub fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "story" => "Story",
+        "prompt" => "Prompt",
+        _ => "Collection object",
+    }
+}
+
+/// One page of results.
+#[derive(Debug, Clone, Default)]
+pub struct Results {
+    pub items: Vec<Result_>,
+    /// Whether a later page has more.
+    pub more: bool,
+    /// Whether the query matched more than the newest
+    /// `store::search::RANK_WINDOW` documents that a query with a common
+    /// word reaches ([`capped_note`]).
+    pub capped: bool,
+}
+
+/// What a search whose results were cut ([`Results::capped`]) says.
+pub fn capped_note() -> String {
+    format!(
+        "Only the newest {} matches are shown, since a word you searched for is common. Add another word to find older ones.",
+        store::RANK_WINDOW
+    )
+}
+
 /// Runs a search; `kind` is `story`, `object`, `prompt` or empty for all.
+/// Returns one page of results and whether a later page has more.
 pub async fn search(db: &Db, query: &str, kind: &str, page: i64) -> Result<(Vec<Result_>, bool)> {
+    let r = search_page(db, query, kind, page).await?;
+    Ok((r.items, r.more))
+}
+
+/// [`search`], also saying whether the results were cut ([`Results::capped`]).
+pub async fn search_page(db: &Db, query: &str, kind: &str, page: i64) -> Result<Results> {
     let words = words(query);
     let kind = ["story", "object", "prompt"]
         .contains(&kind)
         .then_some(kind);
-    let hits: Vec<Hit> =
-        store::query(db, &words, kind, PER_PAGE + 1, (page.max(1) - 1) * PER_PAGE).await?;
+    let found = store::query(db, &words, kind, PER_PAGE + 1, (page.max(1) - 1) * PER_PAGE).await?;
+    let hits: Vec<Hit> = found.hits;
     let more = hits.len() as i64 > PER_PAGE;
     let mut out = Vec::new();
     for h in hits.into_iter().take(PER_PAGE as usize) {
+        // A prompt is indexed while its page is public (for everyone, or
+        // for a public group: `prompts::is_public`); one whose group has
+        // just become members-only is never shown, whatever the index holds.
+        if h.kind == "prompt"
+            && !meetinghouse_store::prompts::by_id(db, h.ref_id).await?.is_some_and(|p| crate::prompts::is_public(&p))
+        {
+            continue;
+        }
         let url = match h.kind.as_str() {
             "story" => format!("/stories/{}", h.ref_id),
             "prompt" => format!("/prompts/{}", h.ref_id),
@@ -274,14 +345,42 @@ pub async fn search(db: &Db, query: &str, kind: &str, page: i64) -> Result<(Vec<
         };
         out.push(Result_ {
             title_marked: snippet(&h.title, &words, 1_000),
-            snippet: snippet(&h.body, &words, 220),
+            // Stories and prompts are written in Markdown; an object's
+            // text is shown as it was imported.
+            snippet: match h.kind.as_str() {
+                "object" => snippet(&h.body, &words, 220),
+                _ => snippet(&plain_text(&h.body), &words, 220),
+            },
+            kind_label: kind_label(&h.kind),
             kind: h.kind,
             url,
             title: h.title,
             created_at: h.created_at,
         });
     }
-    Ok((out, more))
+    Ok(Results { items: out, more, capped: found.capped })
+}
+
+/// Markdown as the words a reader sees: the text of paragraphs, links,
+/// list items and code, with no marks (`**`, `#`, `[…](…)`), blocks and
+/// line breaks as single spaces. Raw HTML stays as its text, as pages show it.
+pub fn plain_text(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Options, Parser, TagEnd};
+    let mut out = String::with_capacity(markdown.len());
+    let space = |out: &mut String| {
+        if !out.is_empty() && !out.ends_with(' ') {
+            out.push(' ');
+        }
+    };
+    for event in Parser::new_ext(markdown, Options::empty()) {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak | Event::Rule => space(&mut out),
+            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::BlockQuote(_) | TagEnd::CodeBlock) => space(&mut out),
+            _ => {}
+        }
+    }
+    out.trim_end().to_string()
 }
 
 #[cfg(test)]
@@ -309,6 +408,16 @@ mod tests {
         let text = index_text("A@B.org co-op");
         let indexed: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
         assert_eq!(indexed, words("a@b.org co-op"));
+    }
+
+    #[test]
+    fn snippets_are_text_as_readers_see_it() {
+        assert_eq!(
+            plain_text("# A title\n\nSome **bold** and _soft_ words, a [link](https://example.org) and `code`.\n\n- one\n- two\n\n> quoted\nline"),
+            "A title Some bold and soft words, a link and code. one two quoted line"
+        );
+        assert_eq!(plain_text("1 < 2 <b>not bold</b>"), "1 < 2 <b>not bold</b>", "raw HTML is text, as pages show it");
+        assert_eq!(kind_label("object"), "Collection object");
     }
 
     #[test]

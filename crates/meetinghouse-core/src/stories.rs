@@ -10,18 +10,43 @@ use meetinghouse_store::moderation::{self as store_moderation, NewAction};
 use meetinghouse_store::{Db, StoreError, groups as store_groups, orgs as store_orgs, prompts as store_prompts};
 
 use crate::accounts::ensure_can_post;
+use crate::attempts::{self, Budget};
 use crate::error::{CoreError, FieldErrors, Result};
 use crate::notifications::{self, Kind, Mailer};
 use crate::persona::{self, Voice};
 use crate::prompts::{accepting, voice_name};
 use crate::settings::Settings;
-use crate::types::{limits, line, text};
+use crate::types::{has_visible, limits, line, text};
 use crate::{Actor, groups, markdown};
 
 /// How long a deleted story can be restored.
 pub const RESTORE_WINDOW_SECS: i64 = 30 * 24 * 3600;
 pub const TITLE_MAX: usize = 200;
 pub const BODY_MAX: usize = 20_000;
+
+/// New stories one person may write in an hour (instance admins are not
+/// counted; see [`create_counted`]). Only stories written count: a form
+/// sent back with a mistake, or refused, costs nothing.
+pub const STORIES_PER_HOUR: i64 = 20;
+/// What someone at [`STORIES_PER_HOUR`] is told.
+pub const STORIES_PER_HOUR_MESSAGE: &str = "You have shared 20 stories in the last hour: thank you! The meeting house takes at most 20 new stories an hour from one person, so please send this one a little later. What you wrote is kept below.";
+
+/// Saved edits of stories one person may make in an hour, counted across
+/// app servers (instance admins are not counted; see [`edit_counted`]).
+/// Only an edit that passed every check counts. An edit of a shown story
+/// keeps the text it replaces in the history, so this also bounds how fast
+/// a history can grow; no revision is ever dropped.
+pub const EDITS_PER_HOUR: Budget = Budget { name: "story_edit", limit: 30, period_secs: 3600 };
+/// What someone past [`EDITS_PER_HOUR`] is told.
+pub const EDITS_PER_HOUR_MESSAGE: &str =
+    "You have saved changes to stories 30 times in the last hour. Please wait a little before saving again: what you wrote is kept below.";
+
+/// Earlier versions shown on one page of a story's history.
+pub const HISTORY_PAGE_SIZE: usize = 20;
+
+/// Why consent is asked again: the boxes came ticked for the photos a story
+/// had, and photos were added.
+pub const CONSENT_AGAIN: &str = "You added photos: tick both boxes again to confirm, for the new photos too, that everyone identifiable agreed and that no one under 18 is identifiable (or a guardian agreed). You can save it as a draft meanwhile.";
 
 /// The licences a story can carry: (key, label, link).
 pub const LICENCES: &[(&str, &str, &str)] = &[
@@ -59,6 +84,11 @@ pub struct StoryForm {
     pub object_ids: String,
     /// Photos, in order: already uploaded media with alt text and caption.
     pub photos: Vec<PhotoInput>,
+    /// The photos the consent boxes were ticked for when the form came with
+    /// them ticked already (the edit form shows the consent given before):
+    /// a photo outside these needs the boxes ticked again. `None` when the
+    /// boxes were ticked on this form, for every photo on it.
+    pub consent_covers: Option<Vec<i64>>,
 }
 
 /// One photo on the story form.
@@ -239,12 +269,18 @@ async fn check(
     let photo_count = form.photo_count.max(form.photos.len());
     // Consent is asked before anyone but the author sees the photos: a
     // group's members are people too, and a members-only story can be
-    // made public later without being asked again.
-    if visibility != "draft" && photo_count > 0 && !(form.consent_people && form.consent_minors) {
-        e.add(
-            "consent_people",
-            "Before others can see a story with photos, confirm that everyone identifiable agreed and that no one under 18 is identifiable (or a guardian agreed). You can save it as a draft meanwhile.",
-        );
+    // made public later without being asked again. Boxes that came ticked
+    // for the photos a story had do not cover photos added since.
+    let uncovered = form.consent_covers.as_ref().is_some_and(|covers| form.photos.iter().any(|p| !covers.contains(&p.media_id)));
+    if visibility != "draft" && photo_count > 0 {
+        if !(form.consent_people && form.consent_minors) {
+            e.add(
+                "consent_people",
+                "Before others can see a story with photos, confirm that everyone identifiable agreed and that no one under 18 is identifiable (or a guardian agreed). You can save it as a draft meanwhile.",
+            );
+        } else if uncovered {
+            e.add("consent_people", CONSENT_AGAIN);
+        }
     }
     let prompt_id = match form.prompt_id.trim() {
         "" => None,
@@ -347,16 +383,21 @@ async fn check(
                 continue;
             }
         }
-        let alt = p.alt.trim();
+        // One line each, cleaned as every text is (no control characters,
+        // which PostgreSQL cannot store, nor invisible ones), and the alt
+        // text must show something: an image is never published without
+        // words for people who cannot see it.
+        let (alt_field, caption_field) = (photo_field("alt", i), photo_field("caption", i));
+        let mut too_long = FieldErrors::new();
+        let alt = line(&mut too_long, alt_field, &format!("The description of photo {n}"), &p.alt, crate::media::ALT_MAX, false);
         if alt.is_empty() {
-            e.add(photo_field("alt", i), format!("Describe photo {n} for people who cannot see it (alt text)."));
-        } else if alt.chars().count() > crate::media::ALT_MAX {
-            e.add(photo_field("alt", i), format!("The description of photo {n} is longer than {} characters.", crate::media::ALT_MAX));
+            e.add(alt_field, format!("Describe photo {n} for people who cannot see it (alt text)."));
+        } else if !has_visible(&alt) {
+            e.add(alt_field, format!("The description of photo {n} shows nothing when read: describe the photo in words for people who cannot see it."));
         }
-        if p.caption.trim().chars().count() > crate::media::ALT_MAX {
-            e.add(photo_field("caption", i), format!("The caption of photo {n} is longer than {} characters.", crate::media::ALT_MAX));
-        }
-        photos.push((p.media_id, alt.to_string(), p.caption.trim().to_string()));
+        e.0.extend(too_long.0);
+        let caption = line(&mut e, caption_field, &format!("The caption of photo {n}"), &p.caption, crate::media::ALT_MAX, false);
+        photos.push((p.media_id, alt, caption));
     }
     e.into_result()?;
     let mut new_in_groups = Vec::new();
@@ -430,37 +471,98 @@ fn fields<'a>(c: &'a Checked, form: &StoryForm) -> StoryFields<'a> {
     }
 }
 
-/// Publishes (or saves as a draft) a new story; returns its id.
+/// Publishes (or saves as a draft) a new story; returns its id. Not
+/// counted against [`STORIES_PER_HOUR`]: people writing from the site go
+/// through [`create_counted`].
 pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &StoryForm) -> Result<i64> {
+    Ok(creating(db, settings, actor, form, FieldErrors::new(), false).await?.expect("an uncounted story is never over the limit"))
+}
+
+/// [`create`] within the person's [`STORIES_PER_HOUR`] (instance admins
+/// are not counted), with `found`: problems found before (a photo that
+/// could not be added), reported with the form's own. `Ok(None)` when the
+/// person has written that many stories in the last hour (tell them
+/// [`STORIES_PER_HOUR_MESSAGE`]): nothing is written. The stories written
+/// are counted in the writing transaction, after every check passed.
+pub async fn create_counted(db: &Db, settings: &Settings, actor: &Actor, form: &StoryForm, found: FieldErrors) -> Result<Option<i64>> {
+    creating(db, settings, actor, form, found, !actor.is_admin).await
+}
+
+/// Whether the person has written [`STORIES_PER_HOUR`] stories in the last
+/// hour already (never for an instance admin): asked before the photos of
+/// a new story are read, so none is stored for a story that cannot be
+/// written. [`create_counted`] counts again as it writes.
+pub async fn at_story_limit(db: &Db, actor: &Actor) -> Result<bool> {
+    Ok(!actor.is_admin && store::count_written_since(db, actor.id, meetinghouse_store::now() - 3600).await? >= STORIES_PER_HOUR)
+}
+
+async fn creating(db: &Db, settings: &Settings, actor: &Actor, form: &StoryForm, found: FieldErrors, counted: bool) -> Result<Option<i64>> {
     ensure_can_post(actor, settings)?;
-    let persona = persona::resolve(db, actor, &form.speak_as).await?;
-    let checked = check(db, actor, form, None, &[], FieldErrors::new()).await?;
+    let mut found = found;
+    let persona = match persona::resolve(db, actor, &form.speak_as).await {
+        Ok(p) => Some(p),
+        Err(CoreError::Invalid(errors)) => {
+            found.0.extend(errors.0);
+            None
+        }
+        Err(other) => return Err(other),
+    };
+    let checked = check(db, actor, form, None, &[], found).await?;
+    let Some(persona) = persona else { return Err(CoreError::Internal("a refused voice passed the story's checks".into())) };
     let by = byline(&persona.voice);
+    let now = meetinghouse_store::now();
     let mut tx = db.begin().await?;
+    if counted && store::written_since(&mut tx, actor.id, now - 3600).await? >= STORIES_PER_HOUR {
+        return Ok(None);
+    }
     for g in &checked.new_in_groups {
         groups::ensure_open_for_changes(&mut tx, db.backend(), *g).await?;
     }
     let id = store::insert(&mut tx, actor.id, by.org, by.voice, &fields(&checked, form)).await?;
     meetinghouse_store::objects::set_story_objects(&mut tx, id, &checked.objects).await?;
-    meetinghouse_store::media::set_story_photos(&mut tx, id, &checked.photos).await?;
-    reindex(&mut tx, db, id, &checked, meetinghouse_store::now()).await?;
+    meetinghouse_store::media::replace_story_photos(&mut tx, id, &checked.photos, removed_photo_kept_until(now)).await?;
+    reindex(&mut tx, db, id, &checked, now).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(id)
+    Ok(Some(id))
+}
+
+/// Until when (as the purge of unused uploads compares it, a day behind
+/// the clock) a photo taken off a story at `now` is kept: it goes when the
+/// story's restore window would have ended, as a deleted story's photos
+/// do, not at the next hourly purge.
+fn removed_photo_kept_until(now: i64) -> i64 {
+    now + RESTORE_WINDOW_SECS - crate::media::UNUSED_KEEP_SECS
 }
 
 /// Whether the person may edit a story now (they can post, it exists, they
 /// wrote it, it is not deleted); returns it. The edit form's handler asks
 /// this before it reads anything else of the request.
+/// Someone who may not see the story is not told it exists (not found, as
+/// its page answers them).
 pub async fn ensure_can_edit(db: &Db, settings: &Settings, actor: &Actor, id: i64) -> Result<StoryRow> {
     ensure_can_post(actor, settings)?;
     let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
     if story.author_person != actor.id {
-        return Err(CoreError::Forbidden("Only the author can edit this story.".into()));
+        return Err(if can_see(db, &story, Some(actor)).await? {
+            CoreError::Forbidden("Only the author can edit this story.".into())
+        } else {
+            CoreError::NotFound
+        });
     }
     if story.deleted_at.is_some() {
-        return Err(CoreError::Forbidden("This story is deleted: restore it first to edit it.".into()));
+        return Err(CoreError::Forbidden(deleted_words(&story).into()));
     }
     Ok(story)
+}
+
+/// Why a deleted story cannot be edited or deleted again, with the way
+/// back: the author restores it, or asks the moderators to.
+fn deleted_words(story: &StoryRow) -> &'static str {
+    if story.removed != 0 {
+        "The moderators removed this story, so it cannot be changed. If you think this was a mistake, ask them to look again: use “Ask for a review” on the story's page."
+    } else {
+        "This story is deleted. To change it, restore it first: your page lists it, with a button to restore it, for 30 days after you deleted it."
+    }
 }
 
 /// Who a story speaks as, as stored.
@@ -520,8 +622,21 @@ fn voice_refused(story: &StoryRow, choice: &str, why: String) -> String {
 /// organisation's name only while its author may speak for it. Returns
 /// whether the replaced text went to the history.
 pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &StoryForm) -> Result<bool> {
+    Ok(editing(db, settings, actor, id, form, FieldErrors::new(), false).await?.expect("an uncounted edit is never over the budget"))
+}
+
+/// [`edit`] within the person's [`EDITS_PER_HOUR`] (instance admins are
+/// not counted), with `found`: problems found before (a photo that could
+/// not be added), reported with the form's own. The edit is counted in its
+/// transaction after every check passed; `Ok(None)` when the budget is
+/// spent (tell them [`EDITS_PER_HOUR_MESSAGE`]): only the count is kept.
+pub async fn edit_counted(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &StoryForm, found: FieldErrors) -> Result<Option<bool>> {
+    editing(db, settings, actor, id, form, found, !actor.is_admin).await
+}
+
+async fn editing(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &StoryForm, found: FieldErrors, counted: bool) -> Result<Option<bool>> {
     let story = ensure_can_edit(db, settings, actor, id).await?;
-    let mut e = FieldErrors::new();
+    let mut e = found;
     let persona = match persona::resolve(db, actor, &form.speak_as).await {
         Ok(p) => Some(p),
         Err(CoreError::Forbidden(why)) => {
@@ -537,16 +652,23 @@ pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &S
     let existing_photos: Vec<i64> = meetinghouse_store::media::photos_of_story(db, id).await?.into_iter().map(|p| p.media_id).collect();
     let checked = check(db, actor, form, Some(&story), &existing_photos, e).await?;
     let Some(persona) = persona else { return Err(CoreError::Internal("a refused voice passed the story's checks".into())) };
+    let now = meetinghouse_store::now();
     let mut tx = db.begin().await?;
+    // Counted in the transaction that writes: over the budget, only the
+    // count is kept.
+    if counted && !attempts::attempt_in(&mut tx, &settings.secret_key, &EDITS_PER_HOUR, &actor.id.to_string(), now).await? {
+        tx.commit().await.map_err(StoreError::from)?;
+        return Ok(None);
+    }
     for g in &checked.new_in_groups {
         groups::ensure_open_for_changes(&mut tx, db.backend(), *g).await?;
     }
     let kept = store::update(&mut tx, db.backend(), id, actor.id, byline(&persona.voice), &fields(&checked, form)).await?;
     meetinghouse_store::objects::set_story_objects(&mut tx, id, &checked.objects).await?;
-    meetinghouse_store::media::set_story_photos(&mut tx, id, &checked.photos).await?;
+    meetinghouse_store::media::replace_story_photos(&mut tx, id, &checked.photos, removed_photo_kept_until(now)).await?;
     reindex(&mut tx, db, id, &checked, story.created_at).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(kept)
+    Ok(Some(kept))
 }
 
 /// Keeps the search index in step: only public stories are findable.
@@ -660,24 +782,53 @@ pub async fn history(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<(StoryR
     let mut member_of: HashMap<i64, bool> = HashMap::new();
     let mut shown = Vec::new();
     for r in store::revisions(db, id).await? {
-        let seen = own
-            || match (r.visibility.as_str(), viewer, r.group_id) {
-                ("public", _, _) => true,
-                ("group", Some(a), Some(g)) => match member_of.get(&g) {
-                    Some(m) => *m,
-                    None => {
-                        let m = a.is_admin || groups::is_member(db, a.id, g).await?;
-                        member_of.insert(g, m);
-                        m
-                    }
-                },
-                _ => false,
-            };
-        if seen {
+        if own || revision_seen(db, viewer, &r.visibility, r.group_id, &mut member_of).await? {
             shown.push(r);
         }
     }
     Ok((story, shown))
+}
+
+/// One page of a story's history: the story, the earlier versions the
+/// viewer may read on page `page` (from 1, [`HISTORY_PAGE_SIZE`] a page,
+/// newest first, by the rule of [`history`]), and whether there are more.
+/// Who was shown each version is read first, without the text; only the
+/// page's versions are loaded whole.
+pub async fn history_page(db: &Db, id: i64, viewer: Option<&Actor>, page: usize) -> Result<(StoryRow, Vec<RevisionRow>, bool)> {
+    let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+    if !can_see(db, &story, viewer).await? {
+        return Err(CoreError::NotFound);
+    }
+    let own = viewer.is_some_and(|a| a.id == story.author_person);
+    let mut member_of: HashMap<i64, bool> = HashMap::new();
+    let mut readable = Vec::new();
+    for (rid, visibility, group_id) in store::revision_audiences(db, id).await? {
+        if own || revision_seen(db, viewer, &visibility, group_id, &mut member_of).await? {
+            readable.push(rid);
+        }
+    }
+    let skip = page.max(1).saturating_sub(1).saturating_mul(HISTORY_PAGE_SIZE);
+    let ids: Vec<i64> = readable.iter().skip(skip).take(HISTORY_PAGE_SIZE).copied().collect();
+    let more = readable.len() > skip.saturating_add(HISTORY_PAGE_SIZE);
+    let versions = store::revisions_by_id(db, id, &ids).await?;
+    Ok((story, versions, more))
+}
+
+/// Whether a viewer who is not the author may read a version shown under
+/// `visibility` and `group_id` (group memberships looked up once each).
+async fn revision_seen(db: &Db, viewer: Option<&Actor>, visibility: &str, group_id: Option<i64>, member_of: &mut HashMap<i64, bool>) -> Result<bool> {
+    Ok(match (visibility, viewer, group_id) {
+        ("public", _, _) => true,
+        ("group", Some(a), Some(g)) => match member_of.get(&g) {
+            Some(m) => *m,
+            None => {
+                let m = a.is_admin || groups::is_member(db, a.id, g).await?;
+                member_of.insert(g, m);
+                m
+            }
+        },
+        _ => false,
+    })
 }
 
 /// Whether the actor may delete a story: its author, or, for a story shared
@@ -714,8 +865,16 @@ pub async fn delete(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64) -> Result
     } else {
         return Err(CoreError::Forbidden("Only the author can delete this story.".into()));
     };
+    // Deleting it again would move the start of its restore window (or of
+    // a removal by the moderators): it stays as it is.
+    if story.deleted_at.is_some() {
+        return Err(CoreError::Forbidden(deleted_words(&story).into()));
+    }
     let mut tx = db.begin().await?;
-    store::set_deleted(&mut tx, id, Some(meetinghouse_store::now())).await?;
+    if !store::set_deleted(&mut tx, id, Some(meetinghouse_store::now())).await? {
+        // Deleted (or removed) meanwhile.
+        return Err(CoreError::Forbidden("This story was deleted a moment ago.".into()));
+    }
     crate::search::unindex(&mut tx, db, "story", id).await?;
     if let DeletedBy::OrgAdmin { org_name, .. } = &by {
         // Someone else took down the author's words: the moderators' log
@@ -739,7 +898,12 @@ pub async fn delete(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64) -> Result
 pub async fn restore(db: &Db, actor: &Actor, id: i64) -> Result<bool> {
     let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
     if story.author_person != actor.id {
-        return Err(CoreError::Forbidden("Only the author can restore this story.".into()));
+        // Someone who may not see it is not told it exists.
+        return Err(if can_see(db, &story, Some(actor)).await? {
+            CoreError::Forbidden("Only the author can restore this story.".into())
+        } else {
+            CoreError::NotFound
+        });
     }
     // A story the moderators removed comes back only by their decision.
     if story.deleted_at.is_some() && store_moderation::story_removal(db, id).await?.is_some() {
@@ -771,8 +935,14 @@ pub async fn recent(db: &Db, prompt: Option<i64>, limit: i64, offset: i64) -> Re
     Ok(store::recent_public(db, prompt, limit, offset).await?)
 }
 
+/// A person's own stories for their page: drafts and deleted ones too,
+/// but not those deleted longer ago than they could be restored (gone for
+/// good, or waiting emptied for the purge).
 pub async fn mine(db: &Db, actor: &Actor) -> Result<Vec<StoryRow>> {
-    Ok(store::by_author(db, actor.id, 200).await?)
+    let now = meetinghouse_store::now();
+    let mut stories = store::by_author(db, actor.id, 200).await?;
+    stories.retain(|s| s.deleted_at.is_none_or(|at| now - at <= RESTORE_WINDOW_SECS));
+    Ok(stories)
 }
 
 #[cfg(test)]

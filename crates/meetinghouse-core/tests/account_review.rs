@@ -210,3 +210,410 @@ async fn approval_tells_the_admins_and_then_the_person() {
         assert_eq!(again, 1, "approving twice emails once");
     }
 }
+
+// Changing the email address while signed in.
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Sam, signed up and confirmed, signed in; the outbox emptied.
+async fn sam(db: &Db, s: &Settings) -> meetinghouse_core::Actor {
+    accounts::signup(db, s, "http://mh.test", &form("sam@example.org", "sam")).await.unwrap();
+    let token = token_in_last(db, "/verify?token=").await;
+    accounts::verify_email(db, &token).await.unwrap();
+    db.execute_admin("DELETE FROM email_outbox").await.unwrap();
+    accounts::login(db, "sam@example.org", PASSWORD).await.unwrap()
+}
+
+/// Every mail in the outbox, oldest first.
+async fn mails(db: &Db) -> Vec<outbox::EmailRow> {
+    let mut all = outbox::recent(db, 100).await.unwrap();
+    all.reverse();
+    all
+}
+
+/// The token after `marker` in `body`.
+fn token_after(body: &str, marker: &str) -> String {
+    let at = body.find(marker).expect("link in email") + marker.len();
+    body[at..].chars().take_while(|c| c.is_ascii_hexdigit()).collect()
+}
+
+const CONFIRM: &str = "/me/email/confirm?token=";
+
+#[tokio::test]
+async fn an_email_change_waits_for_the_link_to_the_new_address_then_ends_other_sessions_and_old_links() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let actor = sam(&db, &s).await;
+        let here = accounts::start_session(&db, actor.id).await.unwrap();
+        let elsewhere = accounts::start_session(&db, actor.id).await.unwrap();
+        // A reset link asked for earlier, sent to the old address.
+        accounts::request_reset(&db, &s, "http://mh.test", "sam@example.org").await.unwrap();
+        let reset = token_in_last(&db, "/reset/confirm?token=").await;
+        db.execute_admin("DELETE FROM email_outbox").await.unwrap();
+
+        let asked = accounts::request_email_change(&db, &s, "http://mh.test", &actor, " Sam.New@Example.net ", PASSWORD).await.unwrap();
+        assert_eq!(asked, accounts::EmailChangeAsked::Sent);
+        let sent = mails(&db).await;
+        assert_eq!(sent.len(), 2, "{sent:?}");
+        let (link, notice) = (&sent[0], &sent[1]);
+        assert_eq!(link.to_addr, "Sam.New@Example.net");
+        assert_eq!(link.kind, accounts::EMAIL_CHANGE_LINK_KIND, "a one-time link: dropped from the outbox once sent");
+        assert!(link.body.contains("http://mh.test/me/email/confirm?token=") && link.body.contains("24 hours"), "{}", link.body);
+        assert_eq!(notice.to_addr, "sam@example.org");
+        assert_eq!(notice.kind, accounts::EMAIL_CHANGE_NOTICE_KIND);
+        assert!(notice.body.contains("S•••@Example.net") && !notice.body.contains("Sam.New"), "masked: {}", notice.body);
+        assert!(notice.body.contains("http://mh.test/reset") && !notice.body.contains(CONFIRM), "{}", notice.body);
+
+        // Nothing changed yet; the page shows the change waiting, masked.
+        let status = accounts::email_status(&db, &actor).await.unwrap();
+        assert_eq!(status.address, "sam@example.org");
+        let pending = status.pending.expect("waiting");
+        assert_eq!(pending.masked, "S•••@Example.net");
+        assert_eq!(pending.expires_at - pending.asked_at, accounts::EMAIL_CHANGE_TTL_SECS);
+        accounts::login(&db, "sam@example.org", PASSWORD).await.unwrap();
+
+        let token = token_after(&link.body, CONFIRM);
+        assert!(accounts::email_change_link_is_live(&db, &token).await.unwrap());
+        assert!(accounts::email_change_link_is_live(&db, &token).await.unwrap(), "looking does not use it");
+        assert_eq!(accounts::confirm_email_change(&db, &s, "http://mh.test", &format!(" {token} "), &here).await.unwrap(), actor.id);
+
+        // Moved, confirmed, signed in here only, the old links dead.
+        let status = accounts::email_status(&db, &actor).await.unwrap();
+        assert_eq!((status.address.as_str(), status.confirmed, status.pending), ("Sam.New@Example.net", true, None));
+        accounts::login(&db, "sam.new@example.net", PASSWORD).await.unwrap();
+        assert!(accounts::login(&db, "sam@example.org", PASSWORD).await.is_err());
+        assert!(accounts::session_actor(&db, &here).await.unwrap().is_some(), "the session that confirmed stays");
+        assert!(accounts::session_actor(&db, &elsewhere).await.unwrap().is_none(), "other sessions end");
+        assert!(!accounts::reset_link_is_live(&db, &reset).await.unwrap(), "reset links sent to the old address die");
+        let told = mails(&db).await.into_iter().find(|m| m.kind == accounts::EMAIL_CHANGED_KIND).expect("the old address is told");
+        assert_eq!(told.to_addr, "sam@example.org");
+        assert!(told.body.contains("S•••@Example.net"), "{}", told.body);
+
+        // The link works once.
+        assert!(!accounts::email_change_link_is_live(&db, &token).await.unwrap());
+        let Err(CoreError::Invalid(e)) = accounts::confirm_email_change(&db, &s, "http://mh.test", &token, &here).await else { panic!("used") };
+        assert_eq!(e.get("token"), Some(accounts::EMAIL_CHANGE_LINK_DEAD));
+    }
+}
+
+#[tokio::test]
+async fn an_email_change_needs_the_password_and_an_address_mail_can_reach() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let actor = sam(&db, &s).await;
+        let refused = [
+            ("new@example.org", "a wrong password", "email_password", "not your current password"),
+            ("new@example.org", "", "email_password", "Enter your current password"),
+            ("bob;x@example.org", PASSWORD, "new_email", "“;”"),
+            ("not an address", PASSWORD, "new_email", "like name@example.org"),
+            ("", PASSWORD, "new_email", "Enter your email address"),
+            ("SAM@example.org", PASSWORD, "new_email", "already your email address"),
+        ];
+        for (address, password, field, says) in refused {
+            let Err(CoreError::Invalid(e)) = accounts::request_email_change(&db, &s, "http://x", &actor, address, password).await else {
+                panic!("{address} / {password} refused")
+            };
+            assert!(e.get(field).is_some_and(|m| m.contains(says)), "{address} / {password}: {e}");
+        }
+        assert!(mails(&db).await.is_empty(), "nothing sent");
+        assert_eq!(accounts::email_status(&db, &actor).await.unwrap().pending, None, "nothing waits");
+    }
+}
+
+#[tokio::test]
+async fn an_address_with_an_account_gets_the_same_answer_its_owner_is_told_and_no_link_is_made() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        accounts::signup(&db, &s, "http://mh.test", &form("bea@example.org", "bea")).await.unwrap();
+        let actor = sam(&db, &s).await;
+
+        let asked = accounts::request_email_change(&db, &s, "http://mh.test", &actor, "Bea@example.org", PASSWORD).await.unwrap();
+        assert_eq!(asked, accounts::EmailChangeAsked::Sent, "the same answer");
+        let pending = accounts::email_status(&db, &actor).await.unwrap().pending.expect("shown as waiting, the same");
+        assert_eq!(pending.masked, "B•••@example.org");
+        let sent = mails(&db).await;
+        assert_eq!(sent.len(), 2, "{sent:?}");
+        assert_eq!((sent[0].to_addr.as_str(), sent[0].kind.as_str()), ("bea@example.org", accounts::EMAIL_CHANGE_TAKEN_KIND));
+        assert!(sent[0].body.contains("@bea") && !sent[0].body.contains("@sam") && !sent[0].body.contains(CONFIRM), "{}", sent[0].body);
+        assert_eq!(sent[1].kind, accounts::EMAIL_CHANGE_NOTICE_KIND, "the old address hears as always");
+        // No link exists: nothing to confirm.
+        let links = mails(&db).await.into_iter().filter(|m| m.body.contains(CONFIRM)).count();
+        assert_eq!(links, 0);
+        assert!(!meetinghouse_store::email_changes::has_link(&db, actor.id).await.unwrap(), "no token is written");
+
+        // Again within the hour (sending again too): the owner is not told again.
+        accounts::request_email_change(&db, &s, "http://mh.test", &actor, "bea@example.org", PASSWORD).await.unwrap();
+        assert_eq!(accounts::resend_email_change(&db, &s, "http://mh.test", &actor).await.unwrap(), accounts::EmailChangeAsked::Sent);
+        let to_bea = mails(&db).await.into_iter().filter(|m| m.to_addr == "bea@example.org").count();
+        assert_eq!(to_bea, 1, "once an hour, the budget sign-up uses");
+        // ...which sign-up shares.
+        accounts::register(&db, &s, "http://mh.test", &form("bea@example.org", "bea2")).await.unwrap();
+        let to_bea = mails(&db).await.into_iter().filter(|m| m.to_addr == "bea@example.org").count();
+        assert_eq!(to_bea, 1);
+        assert_eq!(accounts::email_status(&db, &actor).await.unwrap().address, "sam@example.org");
+    }
+}
+
+#[tokio::test]
+async fn a_newer_link_replaces_the_older_one_and_an_expired_or_cancelled_one_is_dead() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let actor = sam(&db, &s).await;
+        let link = |db: Db| async move {
+            let mail = mails(&db).await.into_iter().rev().find(|m| m.body.contains(CONFIRM)).expect("a link");
+            token_after(&mail.body, CONFIRM)
+        };
+        accounts::request_email_change(&db, &s, "http://x", &actor, "one@example.org", PASSWORD).await.unwrap();
+        let first = link(db.clone()).await;
+        accounts::request_email_change(&db, &s, "http://x", &actor, "two@example.org", PASSWORD).await.unwrap();
+        let second = link(db.clone()).await;
+        assert!(!accounts::email_change_link_is_live(&db, &first).await.unwrap(), "replaced by the newer change");
+        assert!(accounts::confirm_email_change(&db, &s, "http://x", &first, "").await.is_err());
+        // Sending again: a new link, the one before it dead; the old address is not told twice.
+        let notices = mails(&db).await.into_iter().filter(|m| m.kind == accounts::EMAIL_CHANGE_NOTICE_KIND).count();
+        assert_eq!(accounts::resend_email_change(&db, &s, "http://x", &actor).await.unwrap(), accounts::EmailChangeAsked::Sent);
+        let third = link(db.clone()).await;
+        assert_ne!(second, third);
+        assert!(!accounts::email_change_link_is_live(&db, &second).await.unwrap());
+        assert_eq!(mails(&db).await.into_iter().filter(|m| m.kind == accounts::EMAIL_CHANGE_NOTICE_KIND).count(), notices);
+        assert_eq!(mails(&db).await.into_iter().filter(|m| m.to_addr == "two@example.org").count(), 2, "the new link goes to the waiting address");
+
+        // Expired: dead, shown as waiting no more, and purged.
+        db.execute_admin("UPDATE email_changes SET expires_at = 1000").await.unwrap();
+        assert!(!accounts::email_change_link_is_live(&db, &third).await.unwrap());
+        let Err(CoreError::Invalid(e)) = accounts::confirm_email_change(&db, &s, "http://x", &third, "").await else { panic!("expired") };
+        assert_eq!(e.get("token"), Some(accounts::EMAIL_CHANGE_LINK_DEAD));
+        assert_eq!(accounts::email_status(&db, &actor).await.unwrap().pending, None);
+        assert_eq!(accounts::resend_email_change(&db, &s, "http://x", &actor).await.unwrap(), accounts::EmailChangeAsked::NothingWaiting);
+        assert_eq!(accounts::purge_expired_email_changes(&db, meetinghouse_store::now()).await.unwrap(), 1);
+
+        // Cancelled: dead.
+        accounts::request_email_change(&db, &s, "http://x", &actor, "three@example.org", PASSWORD).await.unwrap();
+        let fourth = link(db.clone()).await;
+        assert!(accounts::cancel_email_change(&db, &actor).await.unwrap());
+        assert!(!accounts::cancel_email_change(&db, &actor).await.unwrap(), "nothing left to cancel");
+        assert!(!accounts::email_change_link_is_live(&db, &fourth).await.unwrap());
+        assert_eq!(accounts::email_status(&db, &actor).await.unwrap().address, "sam@example.org");
+    }
+}
+
+#[tokio::test]
+async fn a_password_reset_or_change_cancels_a_waiting_email_change() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let actor = sam(&db, &s).await;
+        // Someone who knew the password asks to move the account...
+        accounts::request_email_change(&db, &s, "http://x", &actor, "thief@example.net", PASSWORD).await.unwrap();
+        let token = token_after(&mails(&db).await[0].body, CONFIRM);
+        // ...and the owner, told, resets the password.
+        accounts::request_reset(&db, &s, "http://x", "sam@example.org").await.unwrap();
+        let reset = token_in_last(&db, "/reset/confirm?token=").await;
+        accounts::reset_password(&db, &reset, "a brand new password").await.unwrap();
+        assert!(!accounts::email_change_link_is_live(&db, &token).await.unwrap(), "the change dies with the old password");
+        assert!(accounts::confirm_email_change(&db, &s, "http://x", &token, "").await.is_err());
+
+        // A password change while signed in does the same.
+        accounts::request_email_change(&db, &s, "http://x", &actor, "thief@example.net", "a brand new password").await.unwrap();
+        let token = token_after(&mails(&db).await.into_iter().rev().find(|m| m.body.contains(CONFIRM)).unwrap().body, CONFIRM);
+        accounts::change_password(&db, &actor, "a brand new password", "another new password", "").await.unwrap();
+        assert!(!accounts::email_change_link_is_live(&db, &token).await.unwrap());
+        assert_eq!(accounts::email_status(&db, &actor).await.unwrap().address, "sam@example.org");
+    }
+}
+
+#[tokio::test]
+async fn a_change_confirmed_after_the_address_got_an_account_is_refused_in_plain_words() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let actor = sam(&db, &s).await;
+        accounts::request_email_change(&db, &s, "http://x", &actor, "kit@example.org", PASSWORD).await.unwrap();
+        let token = token_after(&mails(&db).await[0].body, CONFIRM);
+        // Meanwhile someone joins with that address.
+        accounts::signup(&db, &s, "http://x", &form("KIT@example.org", "kit")).await.unwrap();
+        let Err(CoreError::Invalid(e)) = accounts::confirm_email_change(&db, &s, "http://x", &token, "").await else { panic!("refused") };
+        assert_eq!(e.get("token"), Some(accounts::EMAIL_CHANGE_ADDRESS_TAKEN));
+        assert_eq!(accounts::email_status(&db, &actor).await.unwrap().address, "sam@example.org", "nothing changed");
+        accounts::login(&db, "sam@example.org", PASSWORD).await.unwrap();
+        assert!(!accounts::email_change_link_is_live(&db, &token).await.unwrap(), "the link is spent");
+        assert_eq!(accounts::email_status(&db, &actor).await.unwrap().pending, None);
+    }
+}
+
+#[tokio::test]
+async fn email_changes_send_at_most_five_mails_an_hour() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let actor = sam(&db, &s).await;
+        for i in 0..5 {
+            let asked = accounts::request_email_change(&db, &s, "http://x", &actor, &format!("n{i}@example.org"), PASSWORD).await.unwrap();
+            assert_eq!(asked, accounts::EmailChangeAsked::Sent);
+        }
+        let before = mails(&db).await.len();
+        assert_eq!(accounts::request_email_change(&db, &s, "http://x", &actor, "n9@example.org", PASSWORD).await.unwrap(), accounts::EmailChangeAsked::TooMany);
+        assert_eq!(accounts::resend_email_change(&db, &s, "http://x", &actor).await.unwrap(), accounts::EmailChangeAsked::TooMany);
+        assert_eq!(mails(&db).await.len(), before, "nothing more sent");
+        assert_eq!(accounts::email_status(&db, &actor).await.unwrap().pending.unwrap().masked, "n•••@example.org");
+    }
+}
+
+// Downloading your data.
+
+#[tokio::test]
+async fn the_data_download_holds_what_the_person_made_and_nothing_private_of_others() {
+    use meetinghouse_core::common_ground::{self, ConversationForm, Participant};
+    use meetinghouse_core::conversations::{self, ReplyForm};
+    use meetinghouse_core::groups::{self, GroupForm};
+    use meetinghouse_core::moderation::{self, ReportForm};
+    use meetinghouse_core::notifications::Mailer;
+    use meetinghouse_core::personal_data;
+    use meetinghouse_core::stories::{self, StoryForm};
+    use meetinghouse_core::subjects::Subject;
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "http://mh.test" };
+        let sam = sam(&db, &s).await;
+        let bea = common_person(&db).await; // @pat
+        accounts::create_admin(&db, "kit@example.org", "kit", "Kit", "a long enough password").await.unwrap();
+        meetinghouse_core::people::update_profile(&db, &sam, &meetinghouse_core::people::ProfileForm {
+            display_name: "Sam O".into(),
+            pronouns: "he/him".into(),
+            bio: "I walk by the *canal*.".into(),
+            sectors: vec!["heritage".into(), "resident".into()],
+        })
+        .await
+        .unwrap();
+
+        // Someone else's members-only group and its story.
+        let group = |name: &str, slug: &str, visibility: &str, policy: &str| GroupForm {
+            name: name.into(),
+            slug: slug.into(),
+            purpose: String::new(),
+            visibility: visibility.into(),
+            join_policy: policy.into(),
+        };
+        groups::create(&db, &s, &bea, &group("Quiet circle", "quiet", "members", "request")).await.unwrap();
+        let secret = StoryForm { title: "Pat's secret".into(), body: "Only the circle reads this.".into(), licence: "cc0".into(), visibility: "group:quiet".into(), ..Default::default() };
+        let secret = stories::create(&db, &s, &bea, &secret).await.unwrap();
+        let pats = StoryForm { title: "Pat's walk".into(), body: "Public.".into(), licence: "cc0".into(), visibility: "public".into(), ..Default::default() };
+        let pats = stories::create(&db, &s, &bea, &pats).await.unwrap();
+
+        // Sam's own group, stories (one edited), replies, thanks, blocks, reports, votes.
+        groups::create(&db, &s, &sam, &group("Canal walkers", "walkers", "public", "open")).await.unwrap();
+        let first = StoryForm {
+            title: "Sundays on the canal".into(),
+            body: "We walked to the lock.".into(),
+            licence: "cc-by-4.0".into(),
+            consent_people: true,
+            visibility: "group:walkers".into(),
+            place_name: "Grand Western Canal".into(),
+            ..Default::default()
+        };
+        let mine = stories::create(&db, &s, &sam, &first).await.unwrap();
+        let edited = StoryForm { body: "We walked all the way to the lock.".into(), ..first.clone() };
+        stories::edit(&db, &s, &sam, mine, &edited).await.unwrap();
+        let draft = StoryForm { title: "Not ready yet".into(), body: "A draft.".into(), licence: "cc0".into(), visibility: "draft".into(), ..Default::default() };
+        stories::create(&db, &s, &sam, &draft).await.unwrap();
+
+        groups::join(&db, &s, &bea, "walkers").await.unwrap();
+        let pats_reply = conversations::post(&db, mail, &bea, Subject::Story(mine), &ReplyForm { body: "Pat answers Sam here.".into(), ..Default::default() }).await.unwrap();
+        conversations::post(&db, mail, &sam, Subject::Story(pats), &ReplyForm { body: "Sam writes on Pat's walk.".into(), ..Default::default() }).await.unwrap();
+        conversations::thank(&db, mail, &sam, pats_reply, "resonated").await.unwrap();
+        moderation::relate(&db, &sam, "kit", "block").await.unwrap();
+        moderation::relate(&db, &sam, "pat", "mute").await.unwrap();
+        let report = |kind: &str, target: &str, details: &str| ReportForm { target_kind: kind.into(), target: target.into(), category: "spam".into(), details: details.into() };
+        moderation::report(&db, &sam, &report("story", &pats.to_string(), "Sam thinks this is an advert.")).await.unwrap();
+        moderation::report(&db, &bea, &report("person", "sam", "Pat reports Sam.")).await.unwrap();
+
+        let cg = ConversationForm { topic: "The old library".into(), seeds: "Keep it open".into(), moderation: "post".into(), group: "walkers".into(), ..Default::default() };
+        let cg = common_ground::create(&db, &s, &sam, &cg).await.unwrap();
+        let c = common_ground::load(&db, cg, Some(&sam)).await.unwrap();
+        common_ground::add_statement(&db, &s, &c, &Participant::Person(&sam), "Make it a cafe").await.unwrap();
+        let seed = meetinghouse_store::common_ground::statements(&db, cg).await.unwrap().into_iter().find(|st| st.body == "Keep it open").unwrap().id;
+        common_ground::vote(&db, &s, &c, &Participant::Person(&sam), seed, "agree").await.unwrap();
+        // A statement of Pat's that Sam was shown and voted on: its text is in Sam's file.
+        let as_pat = common_ground::load(&db, cg, Some(&bea)).await.unwrap();
+        common_ground::add_statement(&db, &s, &as_pat, &Participant::Person(&bea), "A reading room upstairs").await.unwrap();
+        let pats_statement = meetinghouse_store::common_ground::statements(&db, cg).await.unwrap().into_iter().find(|st| st.body == "A reading room upstairs").unwrap().id;
+        common_ground::vote(&db, &s, &c, &Participant::Person(&sam), pats_statement, "disagree").await.unwrap();
+
+        let now = meetinghouse_store::now();
+        let file = personal_data::build(&db, &s, "http://mh.test/", sam.id, now, personal_data::FILE_MAX_BYTES).await.unwrap();
+        assert!(file.complete);
+        assert!(file.filename.starts_with("meetinghouse-sam-") && file.filename.ends_with(".json"), "{}", file.filename);
+        let text = String::from_utf8(file.json.clone()).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&file.json).expect("valid JSON");
+        assert_eq!(v["format"], personal_data::FORMAT);
+        assert_eq!(v["complete"], true);
+        assert_eq!(v["account"]["email"], "sam@example.org");
+        assert_eq!(v["account"]["pronouns"], "he/him");
+        assert_eq!(v["account"]["sectors"], serde_json::json!(["heritage", "resident"]));
+        assert_eq!(v["notification_settings"]["email"], "daily");
+        let groups = v["groups"].as_array().unwrap();
+        assert_eq!(groups.len(), 1, "only Sam's own memberships: {groups:?}");
+        assert_eq!((groups[0]["name"].as_str(), groups[0]["role"].as_str()), (Some("Canal walkers"), Some("host")));
+
+        let stories = v["stories"].as_array().unwrap();
+        assert_eq!(stories.len(), 2, "both of Sam's, the draft too");
+        let canal = &stories[0];
+        assert_eq!(canal["text"], "We walked all the way to the lock.");
+        assert_eq!(canal["shown_to"], "group");
+        assert_eq!(canal["group"], "walkers");
+        assert_eq!(canal["licence"], "cc-by-4.0");
+        assert_eq!(canal["consent"]["everyone_identifiable_agreed"], true);
+        assert_eq!(canal["consent"]["no_under_18s_identifiable_or_guardian_agreed"], false);
+        assert_eq!(canal["address"], format!("http://mh.test/stories/{mine}"));
+        assert_eq!(canal["earlier_versions"][0]["text"], "We walked to the lock.", "{canal}");
+        assert_eq!(stories[1]["shown_to"], "draft");
+
+        let replies = v["replies"].as_array().unwrap();
+        assert_eq!(replies.len(), 1);
+        assert_eq!(replies[0]["text"], "Sam writes on Pat's walk.");
+        assert_eq!(replies[0]["on"], serde_json::json!({ "kind": "story", "id": pats }));
+        assert_eq!(v["thanks_given"][0]["to"], "pat");
+        assert_eq!(v["thanks_given"][0]["kind"], "resonated");
+        let relations: Vec<(String, String)> = v["blocks_and_mutes"].as_array().unwrap().iter().map(|r| (r["kind"].as_str().unwrap().into(), r["handle"].as_str().unwrap().into())).collect();
+        assert_eq!(relations, [("block".to_string(), "kit".to_string()), ("mute".into(), "pat".into())]);
+        let reports = v["reports_made"].as_array().unwrap();
+        assert_eq!(reports.len(), 1);
+        assert_eq!(reports[0]["details"], "Sam thinks this is an advert.");
+        let statements: Vec<&str> = v["common_ground_statements"].as_array().unwrap().iter().map(|x| x["text"].as_str().unwrap()).collect();
+        assert_eq!(statements, ["Keep it open", "Make it a cafe"], "the host's seed is theirs too");
+        assert_eq!(v["common_ground_votes"][0]["statement"], "Keep it open");
+        assert_eq!(v["common_ground_votes"][0]["vote"], "agree");
+        assert_eq!(v["common_ground_votes"][1]["statement"], "A reading room upstairs");
+        assert_eq!(v["common_ground_votes"][1]["vote"], "disagree");
+        assert_eq!(v["common_ground_conversations_opened"][0]["topic"], "The old library");
+        assert_eq!(v["common_ground_conversations_opened"][0]["group"], "walkers");
+
+        // Others' words and anything private of theirs stay out.
+        for absent in ["Pat's secret", "Only the circle", "Pat answers Sam", "Pat reports Sam", "Quiet circle", "quiet", "pat@example.org", "password"] {
+            assert!(!text.contains(absent), "{absent} must not be in the file: {text}");
+        }
+        assert!(!text.contains(&format!("/stories/{secret}\"")));
+
+        // A file past its limit is cut at a list, says so, and is still JSON.
+        let small = personal_data::build(&db, &s, "http://mh.test", sam.id, now, 2_500).await.unwrap();
+        assert!(!small.complete);
+        let v: serde_json::Value = serde_json::from_slice(&small.json).expect("still valid JSON");
+        assert_eq!(v["complete"], false);
+        let left_out: Vec<&str> = v["left_out"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+        assert!(left_out.contains(&"stories"), "{left_out:?}");
+        assert!(small.json.len() <= 2_500 + 200, "{}", small.json.len());
+        assert_eq!(v["account"]["handle"], "sam", "the account always comes first");
+    }
+}
+
+#[tokio::test]
+async fn the_data_download_is_limited_to_five_an_hour() {
+    use meetinghouse_core::personal_data::{self, Prepared};
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let sam = sam(&db, &s).await;
+        for _ in 0..personal_data::DOWNLOADS.limit {
+            assert!(matches!(personal_data::download(&db, &s, "http://x", &sam).await.unwrap(), Prepared::Ready(_)));
+        }
+        assert!(matches!(personal_data::download(&db, &s, "http://x", &sam).await.unwrap(), Prepared::TooMany));
+        let pat = common_person(&db).await;
+        assert!(matches!(personal_data::download(&db, &s, "http://x", &pat).await.unwrap(), Prepared::Ready(_)), "per person");
+    }
+}

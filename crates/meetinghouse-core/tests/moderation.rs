@@ -14,7 +14,13 @@
 //! purpose and objections to them are reported by anyone who may see them
 //! and decided by instance moderators only, who may hide their words but
 //! never change whether an objection counts or undo an adoption (migration
-//! 0037, which keeps every report and its links).
+//! 0037, which keeps every report and its links), and show them again when
+//! their author asks for a review. "Remove everything they have posted"
+//! hides a person's amendments and objections too. Groups and
+//! organisations are reported and decided by instance moderators only:
+//! warned about, a group archived and held so, an organisation's words
+//! hidden or the organisation flagged, each undone on review (migration
+//! 0043, which keeps every report and its links).
 
 use meetinghouse_core::conversations::{self, Shown};
 use meetinghouse_core::groups::{self, GroupForm};
@@ -1532,6 +1538,13 @@ async fn hiding_an_amendments_words_withdraws_it_but_never_undoes_an_adoption() 
     }
 }
 
+/// The id of the open report of a category about a target, read from the
+/// store (the queue reads columns of later migrations, so a test of a
+/// migration finds its reports this way before migrating).
+async fn open_report(db: &Db, kind: &str, target: i64, category: &str) -> i64 {
+    store::open_reports_about(db, kind, target).await.unwrap().into_iter().find(|r| r.category == category).unwrap().id
+}
+
 /// Migration 0037 rebuilds the reports table on SQLite (and widens its CHECK
 /// on PostgreSQL): every report stays with its id, and the moderation log
 /// and a story's removal still name the report they came from.
@@ -1546,11 +1559,11 @@ async fn reports_through_0037(db: Db) {
     moderation::report(&db, &ann, &report_reply(r, "harassment")).await.unwrap();
     moderation::report(&db, &bea, &report_story(story_id, "spam")).await.unwrap();
     moderation::report(&db, &bea, &report_person("ann")).await.unwrap();
-    let hidden = item(&db, &mia, "reply", r, "harassment").await;
+    let hidden = open_report(&db, "reply", r, "harassment").await;
     moderation::act(&db, mail, &mia, hidden, &action("hide", "Be kind.")).await.unwrap();
-    let removed = item(&db, &mia, "story", story_id, "spam").await;
+    let removed = open_report(&db, "story", story_id, "spam").await;
     moderation::act(&db, mail, &mia, removed, &action("hide", "Spam.")).await.unwrap();
-    let open = item(&db, &mia, "person", ann.id, "harassment").await;
+    let open = open_report(&db, "person", ann.id, "harassment").await;
     let mut before = Vec::new();
     for id in 1..=open {
         before.push(format!("{:?}", store::report_by_id(&db, id).await.unwrap()));
@@ -1585,5 +1598,428 @@ async fn migration_0037_keeps_reports_and_their_links() {
     if let Some(url) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         let url = meetinghouse_store::test_databases::create(&url, "mh_reports_0037").await.unwrap();
         reports_through_0037(Db::connect(&url, &options).await.unwrap()).await;
+    }
+}
+
+fn report_place(kind: &str, slug: &str, category: &str) -> ReportForm {
+    ReportForm { target_kind: kind.into(), target: slug.into(), category: category.into(), details: String::new() }
+}
+
+fn review_of(kind: &str, target: &str) -> ReportForm {
+    ReportForm { target_kind: kind.into(), target: target.into(), category: moderation::REVIEW_REQUEST.into(), details: "Please look again.".into() }
+}
+
+/// The open queue item about a thing, as an instance moderator sees it.
+async fn queue_item(db: &Db, moderator: &Actor, kind: &str, target: i64, category: &str) -> moderation::QueueItem {
+    moderation::queue(db, moderator)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|q| q.report.target_kind == kind && q.report.target_id == target && q.report.category == category)
+        .unwrap_or_else(|| panic!("no open {category} report about {kind} {target}"))
+}
+
+fn keys(item: &moderation::QueueItem) -> Vec<&'static str> {
+    item.choices.iter().map(|(k, _)| *k).collect()
+}
+
+/// A group or an organisation is reported by anyone signed in who may see
+/// it, never by its own hosts or admins; the report records no scope, so no
+/// host's queue lists it and only instance moderators decide it, never one
+/// who hosts the group or works for the organisation. The queue shows its
+/// words, a link and the actions that fit it; a decision made from a page
+/// that showed other words changes nothing.
+#[tokio::test]
+async fn groups_and_organisations_are_reported_and_decided_by_moderators_only() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let (mia, max, hal, oz, bea) = (admin(&db, "mia").await, admin(&db, "max").await, person(&db, "hal").await, person(&db, "oz").await, person(&db, "bea").await);
+        let gid = purpose_group(&db, &s, &hal, "expose-jo", "public", &[]).await;
+        let form = OrgForm { name: "Tiverton Town Council".into(), sector: "local_government".into(), description: "The **official** council.".into(), website: "https://council.example".into(), ..Default::default() };
+        let slug = orgs::create(&db, &s, &oz, &form).await.unwrap();
+        let oid = meetinghouse_store::orgs::by_slug(&db, &slug).await.unwrap().unwrap().id;
+        orgs::invite(&db, &oz, &slug, "max", "staff").await.unwrap();
+        orgs::accept(&db, &max, &slug).await.unwrap();
+
+        moderation::report(&db, &bea, &report_place("group", "expose-jo", "harassment")).await.unwrap();
+        moderation::report(&db, &bea, &report_place("org", &slug, "impersonation")).await.unwrap();
+        let again = moderation::report(&db, &bea, &report_place("org", &slug, "impersonation")).await;
+        assert!(matches!(&again, Err(CoreError::Invalid(e)) if e.get("category").is_some_and(|m| m.contains("already reported"))), "{again:?}");
+        assert!(forbidden_says(&moderation::report(&db, &hal, &report_place("group", "expose-jo", "spam")).await, moderation::OWN_GROUP));
+        assert!(forbidden_says(&moderation::report(&db, &oz, &report_place("org", &slug, "spam")).await, moderation::OWN_ORG));
+        moderation::report(&db, &max, &report_place("org", &slug, "misleading")).await.expect("staff may report their organisation");
+        for missing in ["no-such-group", "Bad Slug\0"] {
+            assert!(matches!(moderation::report(&db, &bea, &report_place("group", missing, "spam")).await, Err(CoreError::NotFound)), "{missing}");
+            assert!(matches!(moderation::report(&db, &bea, &report_place("org", missing, "spam")).await, Err(CoreError::NotFound)), "{missing}");
+        }
+        purpose_group(&db, &s, &hal, "quiet-circle", "members", &[]).await;
+        assert!(matches!(moderation::report(&db, &bea, &report_place("group", "quiet-circle", "spam")).await, Err(CoreError::NotFound)));
+
+        // Hal hosts the group and Oz runs the organisation: neither sees the reports or may decide them.
+        for host in [&hal, &oz] {
+            let theirs = moderation::queue(&db, host).await.unwrap();
+            assert!(theirs.iter().all(|q| !matches!(q.report.target_kind.as_str(), "group" | "org")), "{theirs:?}");
+        }
+        let g = queue_item(&db, &mia, "group", gid, "harassment").await;
+        assert_eq!((g.report.group_id, g.report.org_id, g.report.prompt_id), (None, None, None), "no host's scope");
+        let r = moderation::act(&db, mail, &hal, g.report.id, &action("dismiss", "")).await;
+        assert!(matches!(&r, Err(CoreError::Forbidden(m)) if m == moderation::PLACE_REPORTS), "{r:?}");
+        assert!(g.what.starts_with("The group “Group expose-jo” (public)"), "{}", g.what);
+        assert_eq!(g.link, "/groups/expose-jo");
+        assert!(g.excerpt_html.contains("We look after the canal."), "{}", g.excerpt_html);
+        assert_eq!(keys(&g), vec!["dismiss", "warn", "archive"]);
+        assert_eq!(g.posted, None);
+        let o = queue_item(&db, &mia, "org", oid, "impersonation").await;
+        assert_eq!(o.category_label, "It pretends to be someone else (a person, an organisation, the council)");
+        assert!(o.excerpt_html.contains("<strong>official</strong>") && o.excerpt_html.contains("https://council.example"), "{}", o.excerpt_html);
+        assert_eq!(keys(&o), vec!["dismiss", "hide", "warn", "flag"]);
+        // Nothing else fits: suspending "the author" of a group means nothing.
+        for (item, wrong) in [(&g, "suspend"), (&g, "hide"), (&g, "flag"), (&o, "archive"), (&o, "restore"), (&o, "ban")] {
+            let r = moderation::act(&db, mail, &mia, item.report.id, &ActionForm { action: wrong.into(), note: "No.".into(), days: "3".into(), ..Default::default() }).await;
+            assert!(is_invalid(&r, "action", "does not apply"), "{wrong}: {r:?}");
+        }
+        // Archiving and flagging need a note to the hosts or admins.
+        assert!(is_invalid(&moderation::act(&db, mail, &mia, g.report.id, &action("archive", "")).await, "note", ""));
+        // And "archive" and "flag" apply to nothing else.
+        let person_report = { moderation::report(&db, &bea, &report_person("hal")).await.unwrap(); item(&db, &mia, "person", hal.id, "harassment").await };
+        assert!(is_invalid(&moderation::act(&db, mail, &mia, person_report, &action("archive", "No.")).await, "action", "does not apply"));
+
+        // Max works for the organisation: it is in his queue, marked, and he may not decide it.
+        let his = queue_item(&db, &max, "org", oid, "impersonation").await;
+        assert!(his.about_actor);
+        let r = moderation::act(&db, mail, &max, his.report.id, &action("dismiss", "")).await;
+        assert!(matches!(&r, Err(CoreError::Forbidden(m)) if m == moderation::YOUR_PLACE), "{r:?}");
+
+        // Oz edits the description after Mia's page showed it: her decision changes nothing.
+        let was = o.version.clone();
+        let edit = OrgForm { description: "The council, really.".into(), ..form.clone() };
+        orgs::edit(&db, &s, &oz, &slug, &edit).await.unwrap();
+        let r = moderation::act_seen(&db, mail, &mia, o.report.id, &action("hide", "Not the council."), &was).await;
+        assert!(is_invalid(&r, "action", "It changed since you opened the page"), "{r:?}");
+        assert_eq!(store::org_marks(&db, oid).await.unwrap(), store::OrgMarks::default());
+        // A dismissal closes every report about it and tells each reporter.
+        moderation::act(&db, mail, &mia, o.report.id, &action("dismiss", "")).await.unwrap();
+        assert_eq!(told(&db, &bea, "A moderator looked at it and decided no action was needed").await, 1);
+        assert_eq!(told(&db, &max, "A moderator looked at it and decided no action was needed").await, 1);
+        assert!(!moderation::queue(&db, &mia).await.unwrap().iter().any(|q| q.report.target_kind == "org"));
+    }
+}
+
+/// Archiving a reported group archives it as its hosts would and holds it
+/// so: it takes nothing new, its page says the moderators archived it, its
+/// hosts are told and may ask for a review, which only instance moderators
+/// answer. A review that keeps it archived is answered; "restore" opens it
+/// again. The log keeps each decision; the public log shows a public
+/// group's entries to everyone.
+#[tokio::test]
+async fn moderators_archive_a_group_and_only_they_open_it_again() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let (mia, hal, ann, bea, kit) = (admin(&db, "mia").await, person(&db, "hal").await, person(&db, "ann").await, person(&db, "bea").await, person(&db, "kit").await);
+        moderation::save_policy(&db, &mia, &PolicyForm { public_log: true, pause_words: String::new(), review_first: "0".into() }).await.unwrap();
+        let gid = purpose_group(&db, &s, &hal, "expose-jo", "public", &[&ann]).await;
+        moderation::report(&db, &bea, &report_place("group", "expose-jo", "harassment")).await.unwrap();
+        // Nothing to review yet.
+        assert!(forbidden_says(&moderation::report(&db, &hal, &review_of("group", "expose-jo")).await, moderation::REVIEW_NOTHING));
+
+        let g = queue_item(&db, &mia, "group", gid, "harassment").await;
+        let done = moderation::act_seen(&db, mail, &mia, g.report.id, &action("archive", "This group targets a neighbour."), &g.version).await.unwrap();
+        assert!(done.starts_with("Done."), "{done}");
+        let row = meetinghouse_store::groups::by_id(&db, gid).await.unwrap().unwrap();
+        assert!(row.archived_at.is_some());
+        assert_eq!(store::group_held(&db, gid).await.unwrap(), row.archived_at);
+        assert!(matches!(groups::join(&db, &s, &kit, "expose-jo").await, Err(CoreError::Forbidden(_))), "it takes nothing new");
+        assert_eq!(told(&db, &hal, "The meeting house's moderators archived your group “Group expose-jo”").await, 1);
+        assert_eq!(told(&db, &hal, "Why: This group targets a neighbour.").await, 1);
+        assert_eq!(told(&db, &ann, "archived your group").await, 0, "members are not its hosts");
+        assert_eq!(told(&db, &bea, "Thank you for your report. A moderator archived the group.").await, 1);
+        let marks = moderation::group_page_marks(&db, &row, Some(&hal)).await.unwrap();
+        assert!(marks.held && marks.may_ask_review && marks.report_link.is_none(), "{marks:?}");
+        assert_eq!(marks.notices, vec!["The meeting house's moderators archived this group: only they can open it again.".to_string()]);
+        let marks = moderation::group_page_marks(&db, &row, Some(&kit)).await.unwrap();
+        assert!(!marks.may_ask_review && marks.report_link.as_deref() == Some("/report?kind=group&target=expose-jo"), "{marks:?}");
+        assert!(moderation::group_page_marks(&db, &row, None).await.unwrap().report_link.is_none(), "signed out: no link");
+        let entries = moderation::log_page(&db, None, 0).await.unwrap().entries;
+        let entry = entries.iter().find(|e| e.row.target_kind == "group").expect("in the public log");
+        assert_eq!((entry.row.action.as_str(), entry.what.as_str(), entry.link.as_str()), ("archive", "the group “Group expose-jo”", "/groups/expose-jo"));
+
+        // Hal asks for a review; only a host may, once at a time.
+        assert!(forbidden_says(&moderation::report(&db, &ann, &review_of("group", "expose-jo")).await, "Only the group's hosts"));
+        moderation::report(&db, &hal, &review_of("group", "expose-jo")).await.unwrap();
+        let twice = moderation::report(&db, &hal, &review_of("group", "expose-jo")).await;
+        assert!(matches!(&twice, Err(CoreError::Invalid(e)) if e.get("details") == Some(moderation::REVIEW_WAITING)), "{twice:?}");
+        let review = queue_item(&db, &mia, "group", gid, moderation::REVIEW_REQUEST).await;
+        assert_eq!(review.report.details, "Please look again.");
+        assert_eq!(keys(&review), vec!["dismiss", "restore", "warn"]);
+        // It stays archived: Hal hears so.
+        moderation::act_seen(&db, mail, &mia, review.report.id, &action("dismiss", "It still targets her."), &review.version).await.unwrap();
+        assert_eq!(told(&db, &hal, "A moderator looked again at “Group expose-jo”, as you asked, and what the moderators did stays. Why: It still targets her.").await, 1);
+        assert!(store::group_held(&db, gid).await.unwrap().is_some());
+        // Asked again, it is opened again.
+        moderation::report(&db, &hal, &review_of("group", "expose-jo")).await.unwrap();
+        let review = queue_item(&db, &mia, "group", gid, moderation::REVIEW_REQUEST).await;
+        moderation::act_seen(&db, mail, &mia, review.report.id, &action("restore", ""), &review.version).await.unwrap();
+        let row = meetinghouse_store::groups::by_id(&db, gid).await.unwrap().unwrap();
+        assert_eq!((row.archived_at, store::group_held(&db, gid).await.unwrap()), (None, None));
+        assert_eq!(told(&db, &hal, "opened your group “Group expose-jo” again").await, 1);
+        groups::join(&db, &s, &kit, "expose-jo").await.expect("open for new members again");
+        assert_eq!((logged(&db, &mia, "archive").await, logged(&db, &mia, "restore").await, logged(&db, &mia, "dismiss").await), (1, 1, 1));
+        assert!(!moderation::group_page_marks(&db, &row, Some(&hal)).await.unwrap().held);
+        // A hold older than the group's latest archiving is spent: its hosts' own archiving is theirs.
+        groups::archive(&db, &hal, "expose-jo").await.unwrap();
+        db.execute_admin(&format!("UPDATE community_groups SET moderators_archived_at = 1 WHERE id = {gid}")).await.unwrap();
+        assert_eq!(store::group_held(&db, gid).await.unwrap(), None);
+        assert!(groups::unarchive(&db, &hal, "expose-jo").await.unwrap());
+    }
+}
+
+/// Hiding a reported organisation's description and website takes them off
+/// its page ("removed by the moderators"); flagging it says on its page that
+/// the moderators could not confirm it is who its name says. Its admins are
+/// told and may ask for a review; "restore" undoes both.
+#[tokio::test]
+async fn moderators_hide_an_organisations_words_and_flag_it() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let (mia, oz, ida, bea) = (admin(&db, "mia").await, person(&db, "oz").await, person(&db, "ida").await, person(&db, "bea").await);
+        let form = OrgForm { name: "Tiverton Town Council".into(), sector: "local_government".into(), description: "Pay your parking fines here.".into(), website: "https://pay-fines.example".into(), ..Default::default() };
+        let slug = orgs::create(&db, &s, &oz, &form).await.unwrap();
+        orgs::invite(&db, &oz, &slug, "ida", "admin").await.unwrap();
+        orgs::accept(&db, &ida, &slug).await.unwrap();
+        let oid = meetinghouse_store::orgs::by_slug(&db, &slug).await.unwrap().unwrap().id;
+        moderation::report(&db, &bea, &report_place("org", &slug, "impersonation")).await.unwrap();
+
+        let o = queue_item(&db, &mia, "org", oid, "impersonation").await;
+        moderation::act_seen(&db, mail, &mia, o.report.id, &action("hide", "A parking scam."), &o.version).await.unwrap();
+        let mut page = orgs::page(&db, &slug, Some(&bea)).await.unwrap();
+        let marks = moderation::org_page_marks(&db, &mut page, Some(&bea)).await.unwrap();
+        assert!(marks.words_hidden && page.description_html.is_empty() && page.org.website.is_empty() && page.org.description.is_empty());
+        assert_eq!(marks.notices, vec!["The moderators removed this organisation's description and website.".to_string()]);
+        assert!(!marks.may_ask_review && marks.report_link.is_some());
+        for admin in [&oz, &ida] {
+            assert_eq!(told(&db, admin, "hid the description and website of “Tiverton Town Council”").await, 1, "{}", admin.handle);
+        }
+        assert_eq!(told(&db, &bea, "A moderator hid the organisation's description and website.").await, 1);
+        // What its admins write now stays hidden until the moderators look again.
+        orgs::edit(&db, &s, &oz, &slug, &OrgForm { description: "Pay here instead.".into(), ..form.clone() }).await.unwrap();
+        let mut page = orgs::page(&db, &slug, None).await.unwrap();
+        assert!(moderation::org_page_marks(&db, &mut page, None).await.unwrap().report_link.is_none());
+        assert!(page.description_html.is_empty());
+
+        // Reported again, it is flagged too.
+        moderation::report(&db, &bea, &report_place("org", &slug, "impersonation")).await.unwrap();
+        let o = queue_item(&db, &mia, "org", oid, "impersonation").await;
+        assert_eq!(keys(&o), vec!["dismiss", "restore", "warn", "flag"]);
+        assert!(o.excerpt_html.contains("Pay here instead."), "moderators read the hidden words: {}", o.excerpt_html);
+        moderation::act_seen(&db, mail, &mia, o.report.id, &action("flag", "Not the council."), &o.version).await.unwrap();
+        let mut page = orgs::page(&db, &slug, Some(&ida)).await.unwrap();
+        let marks = moderation::org_page_marks(&db, &mut page, Some(&ida)).await.unwrap();
+        assert!(marks.notices.iter().any(|n| n.contains("could not confirm that this organisation is who its name says")), "{marks:?}");
+        assert!(marks.may_ask_review && marks.report_link.is_none(), "an admin asks for a review, never reports it");
+        assert_eq!(told(&db, &ida, "flagged “Tiverton Town Council”").await, 1);
+
+        // Ida asks for a review; Mia takes both marks off.
+        assert!(forbidden_says(&moderation::report(&db, &bea, &review_of("org", &slug)).await, "Only the organisation's admins"));
+        moderation::report(&db, &ida, &review_of("org", &slug)).await.unwrap();
+        let review = queue_item(&db, &mia, "org", oid, moderation::REVIEW_REQUEST).await;
+        let restore = review.choices.iter().find(|(k, _)| *k == "restore").unwrap();
+        assert_eq!(restore.1, "Restore it: show its description and website again, and take the flag off");
+        moderation::act_seen(&db, mail, &mia, review.report.id, &action("restore", ""), &review.version).await.unwrap();
+        assert_eq!(store::org_marks(&db, oid).await.unwrap(), store::OrgMarks::default());
+        let mut page = orgs::page(&db, &slug, Some(&bea)).await.unwrap();
+        let marks = moderation::org_page_marks(&db, &mut page, Some(&bea)).await.unwrap();
+        assert!(marks.notices.is_empty() && page.description_html.contains("Pay here instead."));
+        assert_eq!(told(&db, &oz, "took back what they had done").await, 1);
+        assert_eq!((logged(&db, &mia, "hide").await, logged(&db, &mia, "flag").await, logged(&db, &mia, "restore").await), (1, 1, 1));
+        assert!(matches!(&moderation::report(&db, &ida, &review_of("org", &slug)).await, Err(CoreError::Forbidden(m)) if m == moderation::REVIEW_NOTHING));
+    }
+}
+
+/// "Remove everything they have posted" hides a person's amendments and
+/// objections as a single decision about each does: an open amendment is
+/// withdrawn (those who objected are told), an adopted one keeps its text
+/// and only its reason is hidden, an objection's reason is hidden and it is
+/// not withdrawn (a banned person's objection stops counting through their
+/// account's status). The reports about them are closed, their reporters
+/// told once; the count, the log and the author's one message name them.
+#[tokio::test]
+async fn removing_everything_posted_covers_amendments_and_objections() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let (mia, hal, sam, tara, bea) = (admin(&db, "mia").await, person(&db, "hal").await, person(&db, "sam").await, person(&db, "tara").await, person(&db, "bea").await);
+        let gid = purpose_group(&db, &s, &hal, "canal-friends", "public", &[&sam, &tara]).await;
+        let adopted = propose(&db, mail, &sam, "canal-friends", "We look after the canal and its herons.", "Herons, and Hal never helps.").await;
+        assert_eq!(purposes::settle(&db, mail, adopted, meetinghouse_store::now() + purposes::WINDOW_SECS + 60).await.unwrap(), Some(purposes::Outcome::Adopted { version: 2 }));
+        let open = propose(&db, mail, &sam, "canal-friends", "We look after the canal, and Tara stays away.", "Tara is a menace.").await;
+        object_to(&db, mail, &tara, "canal-friends", open, "This is about me.").await;
+        let taras = propose(&db, mail, &tara, "canal-friends", "We look after the canal and its towpath.", "Towpath.").await;
+        let objection = object_to(&db, mail, &sam, "canal-friends", taras, "Tara should move away.").await;
+        let r = conversations::post(&db, mail, &sam, Subject::Group(gid), &reply("Tara, leave.")).await.unwrap();
+        moderation::report(&db, &tara, &report_reply(r, "harassment")).await.unwrap();
+        moderation::report(&db, &bea, &report_words("objection", objection)).await.unwrap();
+
+        let item = queue_item(&db, &mia, "reply", r, "harassment").await;
+        assert_eq!(item.posted, Some((0, 1)));
+        assert_eq!(item.posted_all, Some(store::Posted { stories: 0, replies: 1, amendments: 2, objections: 1 }));
+        assert_eq!(item.posted_words(), Some(("1 reply, 2 amendments and 1 objection".to_string(), true)));
+        let ban = ActionForm { action: "ban".into(), note: "Targeting a member.".into(), remove_all: true, ..Default::default() };
+        let done = moderation::act_seen(&db, mail, &mia, item.report.id, &ban, &item.version).await.unwrap();
+        assert!(done.contains("Everything they had posted was removed too: 1 reply, 2 amendments and 1 objection."), "{done}");
+
+        let open_row = meetinghouse_store::purposes::amendment(&db, open).await.unwrap().unwrap();
+        assert_eq!(open_row.state, "withdrawn");
+        assert!(open_row.hidden_at.is_some() && open_row.hidden_at == open_row.settled_at, "withdrawn by the moderators");
+        let adopted_row = meetinghouse_store::purposes::amendment(&db, adopted).await.unwrap().unwrap();
+        assert_eq!(adopted_row.state, "adopted");
+        assert!(adopted_row.hidden_at.is_some());
+        let p = purposes::page(&db, &s, "canal-friends", Some(&tara)).await.unwrap();
+        assert_eq!((p.current.version, p.current.text.as_str()), (2, "We look after the canal and its herons."), "an adoption is never undone");
+        let page = purposes::amendment_page(&db, &s, "canal-friends", adopted, Some(&tara)).await.unwrap();
+        assert!(page.why_html.is_empty() && page.proposed_html.contains("herons"));
+        let o = meetinghouse_store::purposes::objection(&db, objection).await.unwrap().unwrap();
+        assert!(o.hidden_at.is_some() && o.withdrawn_at.is_none(), "hidden, not withdrawn");
+        assert_eq!(meetinghouse_store::purposes::amendment(&db, taras).await.unwrap().unwrap().state, "open", "Tara's amendment stays open");
+        assert_eq!(told(&db, &tara, "was withdrawn: the moderators removed its words").await, 1, "who objected hears what became of it");
+        assert_eq!(told(&db, &bea, "Thank you for your report.").await, 1, "the objection's reporter is told once");
+        assert_eq!(told(&db, &tara, "Thank you for your report.").await, 1);
+        assert!(moderation::queue(&db, &mia).await.unwrap().is_empty(), "every report about what was removed is closed");
+        let told_sam = notifications::list(&db, &sam, 0).await.unwrap();
+        assert_eq!(told_sam.iter().filter(|n| n.text.contains("removed everything you had posted: 1 reply, 2 amendments and 1 objection")).count(), 1, "{told_sam:?}");
+        assert_eq!(told_sam.iter().filter(|n| n.text.contains("A moderator removed the")).count(), 0, "told once, not per item");
+        let entry = moderation::log(&db, Some(&mia), 0).await.unwrap().into_iter().find(|e| e.row.action == "remove-all").unwrap();
+        assert_eq!(entry.row.note, "Removed everything they had posted: 1 reply, 2 amendments and 1 objection.");
+        assert_eq!(store::posted_counts(&db, sam.id).await.unwrap().total(), 0);
+
+        let lifted = moderation::lift(&db, mail, &mia, sam.id, "Apologised.").await.unwrap();
+        assert!(lifted.contains("(1 reply, 2 amendments and 1 objection) stays removed"), "{lifted}");
+        assert!(meetinghouse_store::purposes::objection(&db, objection).await.unwrap().unwrap().hidden_at.is_some());
+    }
+}
+
+/// The author of an amendment or an objection whose words the moderators
+/// hid asks them to look again, as a removed story's author does: only the
+/// author, once at a time, and never for an amendment the moderators
+/// withdrew (it does not open again). A review that keeps them hidden is
+/// answered; "restore" shows them again and changes nothing else.
+#[tokio::test]
+async fn authors_ask_for_a_review_of_hidden_words() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let (mia, hal, sam, tara, una, bea) =
+            (admin(&db, "mia").await, person(&db, "hal").await, person(&db, "sam").await, person(&db, "tara").await, person(&db, "una").await, person(&db, "bea").await);
+        purpose_group(&db, &s, &hal, "canal-friends", "public", &[&sam, &tara, &una]).await;
+        let adopted = propose(&db, mail, &sam, "canal-friends", "We look after the canal and its herons.", "Herons, and Hal never helps.").await;
+        purposes::settle(&db, mail, adopted, meetinghouse_store::now() + purposes::WINDOW_SECS + 60).await.unwrap();
+        let open = propose(&db, mail, &sam, "canal-friends", "We look after the canal and its towpath.", "Una is a menace.").await;
+        let o = object_to(&db, mail, &tara, "canal-friends", open, "Sam should move away.").await;
+        object_to(&db, mail, &una, "canal-friends", open, "Cyclists.").await;
+        for (kind, id) in [("amendment", adopted), ("amendment", open), ("objection", o)] {
+            moderation::report(&db, &bea, &report_words(kind, id)).await.unwrap();
+            let it = queue_item(&db, &mia, kind, id, "harassment").await;
+            moderation::act_seen(&db, mail, &mia, it.report.id, &action("hide", "Be kind."), &it.version).await.unwrap();
+        }
+        let ask = |kind: &str, id: i64| review_of(kind, &id.to_string());
+
+        // Only the author, only hidden words, never a withdrawn amendment.
+        assert!(forbidden_says(&moderation::report(&db, &bea, &ask("objection", o)).await, "Only the author"));
+        assert!(forbidden_says(&moderation::report(&db, &sam, &ask("amendment", open)).await, moderation::WITHDRAWN_FOR_GOOD));
+        let shown = meetinghouse_store::purposes::objections(&db, open).await.unwrap().into_iter().find(|x| x.person_id == una.id).unwrap().id;
+        assert!(forbidden_says(&moderation::report(&db, &una, &ask("objection", shown)).await, "Only words the moderators removed"));
+        assert!(matches!(moderation::report(&db, &bea, &ask("objection", 999_999)).await, Err(CoreError::NotFound)));
+
+        // Tara asks; Mia keeps her reason hidden; Tara hears so, and may ask again.
+        moderation::report(&db, &tara, &ask("objection", o)).await.unwrap();
+        let twice = moderation::report(&db, &tara, &ask("objection", o)).await;
+        assert!(matches!(&twice, Err(CoreError::Invalid(e)) if e.get("details") == Some(moderation::REVIEW_WAITING)), "{twice:?}");
+        let review = queue_item(&db, &mia, "objection", o, moderation::REVIEW_REQUEST).await;
+        assert_eq!(review.category_label, "The author of an objection asks for a review of the reason the moderators hid");
+        assert_eq!(keys(&review), vec!["dismiss", "restore", "warn", "suspend", "ban"]);
+        moderation::act_seen(&db, mail, &mia, review.report.id, &action("dismiss", "It names Sam."), &review.version).await.unwrap();
+        assert_eq!(told(&db, &tara, "A moderator looked again at the reason of your objection to amendment").await, 1);
+        assert_eq!(told(&db, &tara, "and it stays hidden. Why: It names Sam.").await, 1);
+        assert_eq!(told(&db, &tara, "Thank you for your report").await, 0, "a review request is no report of hers");
+        moderation::report(&db, &tara, &ask("objection", o)).await.unwrap();
+        let review = queue_item(&db, &mia, "objection", o, moderation::REVIEW_REQUEST).await;
+        moderation::act_seen(&db, mail, &mia, review.report.id, &action("restore", ""), &review.version).await.unwrap();
+        let page = purposes::amendment_page(&db, &s, "canal-friends", open, Some(&bea)).await.unwrap();
+        assert_eq!(page.objections.iter().find(|x| x.id == o).unwrap().reason, "Sam should move away.");
+        assert_eq!(page.amendment.state, "withdrawn", "nothing else changes");
+        assert_eq!(told(&db, &tara, "shows it again on its page").await, 1);
+
+        // Sam asks about his adopted amendment's reason; Mia shows it again.
+        moderation::report(&db, &sam, &ask("amendment", adopted)).await.unwrap();
+        let review = queue_item(&db, &mia, "amendment", adopted, moderation::REVIEW_REQUEST).await;
+        assert!(review.choices.iter().any(|(k, label)| *k == "restore" && label == "Show its reason again"), "{:?}", review.choices);
+        // A decision from a page that showed another state changes nothing.
+        let r = moderation::act_seen(&db, mail, &mia, review.report.id, &action("restore", ""), "not what was shown").await;
+        assert!(is_invalid(&r, "action", "It changed since you opened the page"), "{r:?}");
+        moderation::act_seen(&db, mail, &mia, review.report.id, &action("restore", ""), &review.version).await.unwrap();
+        let page = purposes::amendment_page(&db, &s, "canal-friends", adopted, Some(&bea)).await.unwrap();
+        assert!(!page.words_hidden() && page.why_html.contains("Hal never helps"));
+        assert_eq!(told(&db, &sam, "A moderator looked again at the words of your amendment").await, 1);
+        assert_eq!(logged(&db, &mia, "restore").await, 2);
+    }
+}
+
+/// Migration 0043 rebuilds the reports table and the moderation log on
+/// SQLite (and widens their CHECKs on PostgreSQL): every report stays with
+/// its id, and the log and a story's removal still name the report they
+/// came from.
+async fn reports_through_0043(db: Db) {
+    db.migrate_to(42).await.unwrap();
+    let s = Settings::load(&db).await.unwrap();
+    let mail = Mailer { settings: &s, base_url: "https://town.example" };
+    let (mia, ann, bea) = (admin(&db, "mia").await, person(&db, "ann").await, person(&db, "bea").await);
+    let subject = story(&db, &s, &ann).await;
+    let story_id = story_id(subject);
+    let r = conversations::post(&db, mail, &bea, subject, &reply("Nobody cares.")).await.unwrap();
+    moderation::report(&db, &ann, &report_reply(r, "harassment")).await.unwrap();
+    moderation::report(&db, &bea, &report_story(story_id, "spam")).await.unwrap();
+    moderation::report(&db, &bea, &report_person("ann")).await.unwrap();
+    let hidden = open_report(&db, "reply", r, "harassment").await;
+    moderation::act(&db, mail, &mia, hidden, &action("hide", "Be kind.")).await.unwrap();
+    let removed = open_report(&db, "story", story_id, "spam").await;
+    moderation::act(&db, mail, &mia, removed, &action("hide", "Spam.")).await.unwrap();
+    let open = open_report(&db, "person", ann.id, "harassment").await;
+    let mut before = Vec::new();
+    for id in 1..=open {
+        before.push(format!("{:?}", store::report_by_id(&db, id).await.unwrap()));
+    }
+    let entries = |log: Vec<moderation::LogEntry>| log.into_iter().map(|e| (e.row.id, e.row.action, e.row.report_id, e.row.note)).collect::<Vec<_>>();
+    let links = entries(moderation::log(&db, Some(&mia), 0).await.unwrap());
+    assert_eq!(links.iter().map(|(_, a, r, _)| (a.clone(), *r)).collect::<Vec<_>>(), vec![("hide".to_string(), Some(removed)), ("hide".to_string(), Some(hidden))]);
+
+    db.migrate().await.unwrap_or_else(|e| panic!("0043 over stored reports: {e}"));
+
+    let mut after = Vec::new();
+    for id in 1..=open {
+        after.push(format!("{:?}", store::report_by_id(&db, id).await.unwrap()));
+    }
+    assert_eq!(after, before, "every report kept, with its id");
+    assert_eq!(entries(moderation::log(&db, Some(&mia), 0).await.unwrap()), links, "every entry kept, with its id, report and note");
+    assert_eq!(store::story_removal(&db, story_id).await.unwrap().unwrap().report_id, Some(removed), "the removal still names its report");
+    assert!(matches!(moderation::report(&db, &bea, &report_person("ann")).await, Err(CoreError::Invalid(_))), "one open report at a time");
+    // And a group can be reported and archived now.
+    let gid = purpose_group(&db, &s, &ann, "canal-friends", "public", &[]).await;
+    moderation::report(&db, &bea, &report_place("group", "canal-friends", "harassment")).await.unwrap();
+    let g = item(&db, &mia, "group", gid, "harassment").await;
+    moderation::act(&db, mail, &mia, g, &action("archive", "No.")).await.unwrap();
+    assert_eq!(logged(&db, &mia, "archive").await, 1);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn migration_0043_keeps_reports_and_their_links() {
+    let dir = meetinghouse_store::test_databases::temp_dir("mh_reports_0043");
+    let options = meetinghouse_store::DbOptions { max_connections: 4 };
+    reports_through_0043(Db::open_sqlite(&dir.join("test.db"), &options).await.unwrap()).await;
+    if let Some(url) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        let url = meetinghouse_store::test_databases::create(&url, "mh_reports_0043").await.unwrap();
+        reports_through_0043(Db::connect(&url, &options).await.unwrap()).await;
     }
 }

@@ -2,8 +2,9 @@
 //! someone may no longer see leaves their list, their count and their
 //! digest (a deleted story, a members-only group they left, a withdrawn
 //! invitation); the digest goes once a day at 07:00 on the town's clock,
-//! clock changes included, claimed once across app servers and only while
-//! the person is on the daily digest; reading a notification takes it out
+//! clock changes included, claimed once across app servers (by send time,
+//! so a clock set back still sends it) and only while the person is on the
+//! daily digest, one failing digest stopping no other; reading a notification takes it out
 //! of the digest's set; read notifications are purged after 180 days.
 //!
 //! This file is its own test program, so it sets the meeting house's zone
@@ -132,7 +133,7 @@ async fn a_digest_is_claimed_only_while_the_person_is_on_the_daily_digest() {
         note(&db, dan.id, "news.").await;
         let at = utc(2036, 5, 5, 12, 0);
         let slot = digest_time(clock::zone(), at);
-        assert_eq!(store::digest_due(&db, slot, 200).await.unwrap(), vec![dan.id], "due");
+        assert_eq!(store::digest_due(&db, slot, at, 0, 200).await.unwrap(), vec![dan.id], "due");
         // Dan turns email off after the worker listed him, before it claims him.
         for mode in ["off", "immediate"] {
             notifications::set_mode(&db, &dan, mode).await.unwrap();
@@ -378,5 +379,71 @@ async fn switching_to_the_digest_puts_called_back_news_in_it() {
         notifications::set_mode(&db, &eve, "daily").await.unwrap();
         assert_eq!(notifications::send_digests(&db, mail, utc(2036, 5, 6, 12, 0)).await.unwrap(), 0, "off wanted no email");
         assert!(digests_to(&db, "eve@example.org").await.is_empty());
+    }
+}
+
+/// A clock that ran a day ahead and was set back: the digest is claimed by
+/// its send time, so the next 07:00 on the right date still sends it (the
+/// claim once stamped with the wrong date no longer holds it up), once.
+#[tokio::test]
+async fn a_clock_set_back_still_sends_the_digest() {
+    london();
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let dan = person(&db, "dan").await;
+        note(&db, dan.id, "news one.").await;
+        // The clock reads 26 November, a day ahead, at 07:00:30.
+        let ahead = utc(2036, 11, 26, 7, 0) + 30;
+        assert_eq!(notifications::send_digests(&db, mail, ahead).await.unwrap(), 1, "{:?}", db.backend());
+        // It is set back to 25 November; news comes; 07:00 strikes.
+        note(&db, dan.id, "news two.").await;
+        let right = utc(2036, 11, 25, 7, 0);
+        assert_eq!(notifications::send_digests(&db, mail, right + 30).await.unwrap(), 1, "{:?}: sent at 07:00 on the right date", db.backend());
+        assert_eq!(notifications::send_digests(&db, mail, right + 90).await.unwrap(), 0, "once");
+        let sent = digests_to(&db, "dan@example.org").await;
+        assert!(sent.len() == 2 && sent[1].body.contains("- news two.") && !sent[1].body.contains("news one"), "{sent:?}");
+    }
+}
+
+/// One person's digest that cannot be queued (here the outbox refuses it,
+/// as a broken row or a full disk would) is skipped: the others still go,
+/// and theirs goes on a later run once it can.
+#[tokio::test]
+async fn one_failing_digest_does_not_stop_the_others() {
+    london();
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let (ann, sam, priya) = (person(&db, "ann").await, person(&db, "sam").await, person(&db, "priya").await);
+        for who in [&ann, &sam, &priya] {
+            note(&db, who.id, "news.").await;
+        }
+        let postgres = db.backend() == meetinghouse_store::Backend::Postgres;
+        if postgres {
+            db.execute_admin(
+                "CREATE FUNCTION refuse_digest() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.to_addr LIKE 'sam@%' AND NEW.kind = 'digest' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+            )
+            .await
+            .unwrap();
+            db.execute_admin("CREATE TRIGGER refuse BEFORE INSERT ON email_outbox FOR EACH ROW EXECUTE FUNCTION refuse_digest()").await.unwrap();
+        } else {
+            db.execute_admin(
+                "CREATE TRIGGER refuse BEFORE INSERT ON email_outbox WHEN NEW.to_addr LIKE 'sam@%' AND NEW.kind = 'digest' \
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            )
+            .await
+            .unwrap();
+        }
+        let at = utc(2036, 11, 26, 7, 0) + 30;
+        assert_eq!(notifications::send_digests(&db, mail, at).await.unwrap(), 2, "{:?}: Ann's and Priya's", db.backend());
+        assert_eq!(digests_to(&db, "ann@example.org").await.len(), 1);
+        assert_eq!(digests_to(&db, "priya@example.org").await.len(), 1);
+        assert!(digests_to(&db, "sam@example.org").await.is_empty());
+        // Nothing of Sam's was marked: once the outbox takes it, it goes.
+        db.execute_admin(if postgres { "DROP TRIGGER refuse ON email_outbox" } else { "DROP TRIGGER refuse" }).await.unwrap();
+        assert_eq!(notifications::send_digests(&db, mail, at + 60).await.unwrap(), 1);
+        assert!(digests_to(&db, "sam@example.org").await[0].body.contains("- news."));
     }
 }

@@ -278,14 +278,74 @@ async fn hosts_edit_close_and_reopen_a_prompt() {
         assert!(prompts::accepting(&row().await, meetinghouse_store::now()).is_err());
         assert!(!prompts::close(&db, &s, &sam, pid).await.unwrap());
         assert!(matches!(stories::create(&db, &s, &zed, &answer(pid, "Late", "public")).await, Err(CoreError::Invalid(_))));
-        // An edit that leaves the closing date as the form showed it keeps it closed.
+        // Closed early today, the form shows today: saving it reopens the
+        // prompt until the end of today (there is no other way to choose that).
         let shown = prompts::closes_field(&row().await);
-        prompts::edit(&db, &s, &priya, pid, &edit("What needs mending in your home?", &shown, &shown)).await.unwrap();
-        assert_eq!(row().await.closes_at, Some(closed_at));
+        assert_eq!(shown, day(meetinghouse_store::now()));
+        let saved = prompts::edit(&db, &s, &priya, pid, &edit("What needs mending in your home?", &shown, &shown)).await.unwrap();
+        assert_eq!(saved, prompts::Saved::Reopened);
+        assert!(row().await.closes_at.unwrap() > meetinghouse_store::now());
+        assert_eq!(prompts::closes_field(&row().await), shown, "its last day is today");
+        assert!(prompts::accepting(&row().await, meetinghouse_store::now()).is_ok());
+        // Closed on an earlier day, an edit that leaves the closing date as
+        // the form showed it keeps the moment stored (still closed).
+        let yesterday_noon = meetinghouse_store::now() - 86_400;
+        assert!(meetinghouse_store::prompts::close(&db, pid, yesterday_noon).await.unwrap());
+        let shown = prompts::closes_field(&row().await);
+        let saved = prompts::edit(&db, &s, &priya, pid, &edit("What needs mending in your home?", &shown, &shown)).await.unwrap();
+        assert_eq!((saved, row().await.closes_at), (prompts::Saved::StillClosed, Some(yesterday_noon)));
         // Reopened by a later closing date, or none.
-        prompts::edit(&db, &s, &priya, pid, &edit("What needs mending in your home?", "", &shown)).await.unwrap();
-        assert_eq!(row().await.closes_at, None);
+        let saved = prompts::edit(&db, &s, &priya, pid, &edit("What needs mending in your home?", "", &shown)).await.unwrap();
+        assert_eq!((saved, row().await.closes_at), (prompts::Saved::Reopened, None));
         stories::create(&db, &s, &zed, &answer(pid, "The gate", "public")).await.unwrap();
+        let saved = prompts::edit(&db, &s, &priya, pid, &edit("What needs mending in your home?", "", "")).await.unwrap();
+        assert_eq!(saved, prompts::Saved::AsItWas);
+    }
+}
+
+/// A members-only group's prompt opened in an organisation's voice: the
+/// organisation's admin who is not in the group neither hosts it nor sees
+/// its reports, nor is told of its replies (the reviewer's case); the staff
+/// member who opened it hosts it only while they belong to the group.
+#[tokio::test]
+async fn nobody_outside_a_members_only_group_hosts_its_prompt() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let (hana, kwame, nadia, oliver, stan) =
+            (person(&db, "hana").await, person(&db, "kwame").await, person(&db, "nadia").await, person(&db, "oliver").await, person(&db, "stan").await);
+        let exe = org(&db, &s, &nadia, "Exe Valley Housing", &[(&kwame, "staff")]).await;
+        let form = GroupForm { name: "Residents' Voice".into(), slug: "residents-voice".into(), purpose: String::new(), visibility: "members".into(), join_policy: "invite".into() };
+        groups::create(&db, &s, &hana, &form).await.unwrap();
+        for who in [&kwame, &oliver, &stan] {
+            groups::invite_person(&db, &hana, "residents-voice", &who.handle).await.unwrap();
+            groups::join(&db, &s, who, "residents-voice").await.unwrap();
+        }
+        let question = "What should the landlord fix first?";
+        let pid = open_prompt(&db, &s, &kwame, &format!("org:{exe}"), "residents-voice", question).await;
+        let story = stories::create(&db, &s, &oliver, &answer(pid, "The damp", "group:residents-voice")).await.unwrap();
+        let on_prompt = conversations::post(&db, mail, &oliver, Subject::Prompt(pid), &reply("The damp in flat 4 makes my children ill.")).await.unwrap();
+        let on_story = conversations::post(&db, mail, &stan, Subject::Story(story), &reply("Same in flat 6.")).await.unwrap();
+        moderation::report(&db, &stan, &report_reply(on_prompt)).await.unwrap();
+        moderation::report(&db, &oliver, &report_reply(on_story)).await.unwrap();
+        let reported = [(Subject::Prompt(pid), on_prompt), (Subject::Story(story), on_story)];
+
+        hosting_agrees(&db, &mia, &[(&kwame, true), (&hana, true), (&nadia, false), (&oliver, false)], &reported).await;
+        assert_eq!(meetinghouse_store::prompts::hosts(&db, pid).await.unwrap(), vec![kwame.id]);
+        assert_eq!(told(&db, &nadia, question).await, 0, "the organisation's admin outside the group is not told of replies");
+        assert!(matches!(prompts::close(&db, &s, &nadia, pid).await, Err(CoreError::NotFound)), "nor may she close it");
+
+        // Kwame leaves the group: still staff, he no longer hosts its prompt.
+        groups::leave(&db, &kwame, "residents-voice").await.unwrap();
+        hosting_agrees(&db, &mia, &[(&kwame, false), (&hana, true), (&nadia, false)], &reported).await;
+        assert!(meetinghouse_store::prompts::hosts(&db, pid).await.unwrap().is_empty());
+
+        // Nadia joins it: as the organisation's admin, she hosts it now.
+        groups::invite_person(&db, &hana, "residents-voice", &nadia.handle).await.unwrap();
+        groups::join(&db, &s, &nadia, "residents-voice").await.unwrap();
+        hosting_agrees(&db, &mia, &[(&nadia, true), (&kwame, false), (&hana, true)], &reported).await;
+        assert_eq!(meetinghouse_store::prompts::hosts(&db, pid).await.unwrap(), vec![nadia.id]);
     }
 }
 

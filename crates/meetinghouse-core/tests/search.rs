@@ -1,6 +1,7 @@
 //! Search finds the same words on SQLite and PostgreSQL, filters by kind
-//! before it narrows a broad query, and remakes text indexed by an older
-//! version.
+//! before it narrows a broad query (and says when it stops short), shows
+//! results in words without Markdown's marks, and remakes text indexed by
+//! an older version.
 
 use meetinghouse_core::search;
 use meetinghouse_store::search::{self as store, Document};
@@ -97,5 +98,52 @@ async fn every_match_of_a_specific_word_is_reached_by_paging() {
         assert_eq!(seen.len(), 250, "{:?}: reached {} of 250", db.backend(), seen.len());
         assert!(seen.contains("Lantern slide 1"), "{:?}: the oldest is reached", db.backend());
         assert_eq!(page, 13, "{:?}", db.backend());
+    }
+}
+
+/// A search cut to its newest matches says so (`capped`), on its last page
+/// too; one that reaches every match does not.
+#[tokio::test]
+async fn a_search_cut_to_its_newest_matches_says_so() {
+    for db in meetinghouse_testkit::databases().await {
+        let mut tx = db.begin().await.unwrap();
+        let objects: Vec<(i64, String)> = (1..=store::COMMON_WORD + 20).map(|i| (i, format!("Harbour photograph {i}"))).collect();
+        let docs: Vec<(i64, &str, &str, i64)> = objects.iter().map(|(i, t)| (*i, t.as_str(), "A view of the harbour.", 1_700_000_000 + i)).collect();
+        search::index_many(&mut tx, &db, "object", &docs, true).await.unwrap();
+        search::index(&mut tx, &db, "story", 1, "Harbour memory", "The harbour wall in winter.", 1_600_000_000).await.unwrap();
+        tx.commit().await.unwrap();
+        let first = search::search_page(&db, "harbour", "", 1).await.unwrap();
+        assert!(first.capped && first.more, "{:?}", db.backend());
+        let last_page = store::RANK_WINDOW / search::PER_PAGE;
+        let last = search::search_page(&db, "harbour", "", last_page).await.unwrap();
+        assert!(last.capped && !last.more && last.items.len() == search::PER_PAGE as usize, "{:?}", db.backend());
+        assert!(search::search_page(&db, "harbour", "", last_page + 1).await.unwrap().capped);
+        // A common word with a narrow one, a kind with few matches: every match is reached.
+        for (query, kind) in [("harbour 7", ""), ("harbour", "story"), ("photograph 301", "object")] {
+            let r = search::search_page(&db, query, kind, 1).await.unwrap();
+            assert!(!r.capped && !r.items.is_empty(), "{:?}: {query} {kind}", db.backend());
+        }
+    }
+}
+
+/// A result says what it is in words, and its snippet is the text as
+/// readers see it, without Markdown's marks.
+#[tokio::test]
+async fn results_say_what_they_are_and_show_text_without_markdown() {
+    for db in meetinghouse_testkit::databases().await {
+        let mut tx = db.begin().await.unwrap();
+        let body = "## The mill\n\nWe went to **the mill** by the [river](https://example.org) and _swam_.";
+        search::index(&mut tx, &db, "story", 1, "Sundays", body, 1_600_000_000).await.unwrap();
+        search::index(&mut tx, &db, "object", 2, "Mill wheel", "A **wooden** mill wheel.", 1_600_000_001).await.unwrap();
+        tx.commit().await.unwrap();
+        let found = search::search_page(&db, "mill", "", 1).await.unwrap().items;
+        let story = found.iter().find(|r| r.kind == "story").unwrap();
+        let shown: String = story.snippet.0.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(shown, "The mill We went to the mill by the river and swam.", "{:?}", db.backend());
+        assert_eq!(story.kind_label, "Story");
+        let object = found.iter().find(|r| r.kind == "object").unwrap();
+        assert_eq!(object.kind_label, "Collection object");
+        let shown: String = object.snippet.0.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(shown, "A **wooden** mill wheel.", "an object's text is shown as it was imported");
     }
 }

@@ -1,7 +1,10 @@
 //! Stories and prompts on every configured backend: personas, licences,
-//! consent, visibility, closed prompts, edit history (only what readers were
-//! shown, to those who were shown it), voices on edit, delete and restore,
-//! overlapping edits, images in markdown.
+//! consent (asked again for photos added in an edit), visibility, closed
+//! prompts, edit history (only what readers were shown, to those who were
+//! shown it, a page at a time), voices on edit, delete and restore (hidden
+//! stories not revealed, the window never moved), overlapping edits, images
+//! in markdown, alt text cleaned, the hourly limits on new stories and
+//! edits, and what the purge keeps and empties.
 
 use meetinghouse_core::orgs::{self, OrgForm};
 use meetinghouse_core::prompts::{self, PromptForm};
@@ -623,5 +626,257 @@ async fn a_draft_answer_to_an_archived_groups_prompt_is_not_published() {
         stories::edit(&db, &s, &sam, id, &public).await.unwrap();
         let stored = meetinghouse_store::stories::by_id(&db, id).await.unwrap().unwrap();
         assert_eq!((stored.visibility.as_str(), stored.prompt_id), ("public", Some(prompt)));
+    }
+}
+
+/// A photo on a story form: an upload of `owner`'s with alt text and caption.
+fn photo(media_id: i64, alt: &str, caption: &str) -> stories::PhotoInput {
+    stories::PhotoInput { media_id, alt: alt.into(), caption: caption.into() }
+}
+
+/// Alt text and captions are cleaned as every text is: a control character
+/// (a NUL, which PostgreSQL cannot store: it was a 500 there) or an
+/// invisible one goes, a line break becomes a space, and alt text that
+/// shows nothing is refused in plain words, never stored.
+#[tokio::test]
+async fn alt_text_and_captions_are_cleaned_and_alt_text_must_show_something() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let m = media_row(&db, &ann, &media_key('c')).await;
+        let with = |alt: &str, caption: &str| StoryForm { photos: vec![photo(m, alt, caption)], consent_people: true, consent_minors: true, ..story("The lock") };
+
+        let id = stories::create(&db, &s, &ann, &with("The lock\u{0} gates\u{202E}", "Summer\n1962\u{200B}")).await.unwrap();
+        let shown = stories::page(&db, id, None).await.unwrap().photos;
+        assert_eq!((shown[0].alt.as_str(), shown[0].caption.as_str()), ("The lock gates", "Summer 1962"));
+
+        for (alt, why) in [
+            ("\u{200B}", "Describe photo 1 for people who cannot see it"),
+            ("\u{200E}\u{200F}", "Describe photo 1 for people who cannot see it"),
+            (" \u{0} ", "Describe photo 1 for people who cannot see it"),
+            ("\u{200D}\u{FE0F}", "The description of photo 1 shows nothing when read"),
+            ("\u{2800}", "The description of photo 1 shows nothing when read"),
+        ] {
+            let Err(CoreError::Invalid(e)) = stories::create(&db, &s, &ann, &with(alt, "")).await else { panic!("{alt:?} is refused") };
+            assert!(e.get("photo_alt_0").is_some_and(|m| m.starts_with(why)), "{alt:?}: {e:?}");
+        }
+        let long = "x".repeat(meetinghouse_core::media::ALT_MAX + 1);
+        let Err(CoreError::Invalid(e)) = stories::create(&db, &s, &ann, &with("A lock", &long)).await else { panic!() };
+        assert!(e.get("photo_caption_0").is_some_and(|m| m.contains("at most 500 characters")), "{e:?}");
+        let Err(CoreError::Invalid(e)) = stories::edit(&db, &s, &ann, id, &with("\u{200B}", "")).await else { panic!("an edit is checked the same") };
+        assert!(e.get("photo_alt_0").is_some(), "{e:?}");
+    }
+}
+
+/// The consent given for a story's photos does not cover photos added in
+/// an edit: boxes that came ticked for the photos it had are asked again.
+#[tokio::test]
+async fn consent_is_asked_again_for_photos_added_in_an_edit() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let (first, added) = (media_row(&db, &ann, &media_key('d')).await, media_row(&db, &ann, &media_key('e')).await);
+        let form = StoryForm { photos: vec![photo(first, "A boat", "")], consent_people: true, consent_minors: true, ..story("Boats") };
+        let id = stories::create(&db, &s, &ann, &form).await.unwrap();
+
+        // The edit form's boxes come ticked for the first photo only.
+        let covers = Some(vec![first]);
+        let edited = StoryForm { body: "More boats.".into(), consent_covers: covers.clone(), ..form.clone() };
+        stories::edit(&db, &s, &ann, id, &edited).await.expect("the same photos: the consent given stands");
+        let more = StoryForm { photos: vec![photo(first, "A boat", ""), photo(added, "Children on a boat", "")], ..edited.clone() };
+        let Err(CoreError::Invalid(e)) = stories::edit(&db, &s, &ann, id, &more).await else { panic!("an added photo needs consent again") };
+        assert_eq!(e.get("consent_people"), Some(stories::CONSENT_AGAIN));
+        assert_eq!(stories::page(&db, id, None).await.unwrap().photos.len(), 1, "nothing was written");
+        // A draft needs none; ticked again on the form, it covers them all.
+        stories::edit(&db, &s, &ann, id, &StoryForm { visibility: "draft".into(), ..more.clone() }).await.unwrap();
+        stories::edit(&db, &s, &ann, id, &StoryForm { consent_covers: None, ..more }).await.unwrap();
+        assert_eq!(stories::page(&db, id, None).await.unwrap().photos.len(), 2);
+    }
+}
+
+/// Only stories written count against the hourly limit on new stories: a
+/// form refused for a mistake costs nothing.
+#[tokio::test]
+async fn only_stories_written_count_against_the_hourly_limit() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let boss = admin(&db, "boss").await;
+        let none = meetinghouse_core::FieldErrors::new();
+        for _ in 0..9 {
+            let r = stories::create_counted(&db, &s, &ann, &StoryForm { title: String::new(), ..story("x") }, none.clone()).await;
+            assert!(matches!(r, Err(CoreError::Invalid(_))), "{r:?}");
+        }
+        for n in 0..stories::STORIES_PER_HOUR {
+            assert!(!stories::at_story_limit(&db, &ann).await.unwrap(), "story {n}");
+            stories::create_counted(&db, &s, &ann, &story("Market day"), none.clone()).await.unwrap().expect("within the limit");
+        }
+        assert!(stories::at_story_limit(&db, &ann).await.unwrap());
+        assert_eq!(stories::create_counted(&db, &s, &ann, &story("One more"), none.clone()).await.unwrap(), None);
+        let ann_id = ann.id;
+        assert_eq!(meetinghouse_store::stories::by_author(&db, ann_id, 100).await.unwrap().len(), 20, "nothing more was written");
+        // Problems found before are reported with the form's own.
+        let found = meetinghouse_core::FieldErrors(vec![("photo_file_0", "“a.heic” was not added.".into())]);
+        let Err(CoreError::Invalid(e)) = stories::create_counted(&db, &s, &boss, &StoryForm { title: String::new(), ..story("x") }, found).await else { panic!() };
+        assert!(e.get("photo_file_0").is_some() && e.get("title").is_some(), "{e:?}");
+        // An instance admin is not counted.
+        for _ in 0..21 {
+            stories::create_counted(&db, &s, &boss, &story("Notices"), none.clone()).await.unwrap().expect("admins are not counted");
+        }
+    }
+}
+
+/// Saved edits are limited per hour (only an edit that passed its checks
+/// counts), and a history is read a page at a time, by the same rule of
+/// who may read each version.
+#[tokio::test]
+async fn edits_are_limited_per_hour_and_history_comes_in_pages() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let bob = person(&db, "bob").await;
+        group(&db, &s, &ann, "The circle", "circle", "members").await;
+        let none = meetinghouse_core::FieldErrors::new();
+        let id = stories::create(&db, &s, &ann, &StoryForm { visibility: "group:circle".into(), ..story("Version 0") }).await.unwrap();
+        // Three versions shown only to the circle, then public ones.
+        for n in 1..=3 {
+            stories::edit_counted(&db, &s, &ann, id, &StoryForm { visibility: "group:circle".into(), ..story(&format!("Version {n}")) }, none.clone())
+                .await
+                .unwrap()
+                .expect("within the budget");
+        }
+        let bad = StoryForm { title: String::new(), ..story("x") };
+        assert!(matches!(stories::edit_counted(&db, &s, &ann, id, &bad, none.clone()).await, Err(CoreError::Invalid(_))), "refused: not counted");
+        for n in 4..=30 {
+            stories::edit_counted(&db, &s, &ann, id, &story(&format!("Version {n}")), none.clone()).await.unwrap().expect("within the budget");
+        }
+        assert_eq!(stories::edit_counted(&db, &s, &ann, id, &story("Version 31"), none.clone()).await.unwrap(), None);
+        assert_eq!(stories::page(&db, id, None).await.unwrap().story.title, "Version 30", "the edit over the budget wrote nothing");
+
+        // 30 earlier versions for Ann: 20, then 10.
+        let (_, page1, more) = stories::history_page(&db, id, Some(&ann), 1).await.unwrap();
+        assert_eq!((page1.len(), more), (20, true));
+        assert_eq!(page1[0].title, "Version 29", "newest first");
+        let (_, page2, more) = stories::history_page(&db, id, Some(&ann), 2).await.unwrap();
+        assert_eq!((page2.len(), more), (10, false));
+        assert_eq!(page2.last().unwrap().title, "Version 0");
+        // Bob is not in the circle: the four versions shown only to it are not his to read.
+        let (_, page1, _) = stories::history_page(&db, id, Some(&bob), 1).await.unwrap();
+        let (_, page2, more) = stories::history_page(&db, id, Some(&bob), 2).await.unwrap();
+        assert_eq!((page1.len(), page2.len(), more), (20, 6, false));
+        assert!(page2.iter().all(|r| r.visibility == "public"), "{page2:?}");
+        assert!(stories::history_page(&db, id, None, 3).await.unwrap().1.is_empty());
+    }
+}
+
+/// Editing or restoring a story someone may not see answers as its page
+/// does (not found), so the answer does not say it exists; a story they
+/// may see but did not write is refused in plain words.
+#[tokio::test]
+async fn edit_and_restore_do_not_reveal_hidden_stories() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let tom = person(&db, "tom").await;
+        group(&db, &s, &ann, "The circle", "circle", "members").await;
+        let draft = stories::create(&db, &s, &ann, &StoryForm { visibility: "draft".into(), ..story("Draft") }).await.unwrap();
+        let circle = stories::create(&db, &s, &ann, &StoryForm { visibility: "group:circle".into(), ..story("Circle") }).await.unwrap();
+        let deleted = stories::create(&db, &s, &ann, &story("Deleted")).await.unwrap();
+        stories::delete(&db, mail(&s), &ann, deleted).await.unwrap();
+        let public = stories::create(&db, &s, &ann, &story("Public")).await.unwrap();
+        for id in [draft, circle, deleted, 999_999] {
+            assert!(matches!(stories::edit(&db, &s, &tom, id, &story("Mine")).await, Err(CoreError::NotFound)), "edit {id}");
+            assert!(matches!(stories::ensure_can_edit(&db, &s, &tom, id).await, Err(CoreError::NotFound)), "edit form {id}");
+            assert!(matches!(stories::restore(&db, &tom, id).await, Err(CoreError::NotFound)), "restore {id}");
+        }
+        assert!(matches!(stories::edit(&db, &s, &tom, public, &story("Mine")).await, Err(CoreError::Forbidden(_))));
+        assert!(matches!(stories::restore(&db, &tom, public).await, Err(CoreError::Forbidden(_))));
+        // Its author is told to restore a deleted story before editing it.
+        let Err(CoreError::Forbidden(why)) = stories::ensure_can_edit(&db, &s, &ann, deleted).await else { panic!() };
+        assert!(why.contains("restore it first"), "{why}");
+    }
+}
+
+/// Deleting a deleted story again changes nothing: its restore window (or
+/// the moderators' removal) runs from when it was first deleted.
+#[tokio::test]
+async fn deleting_again_does_not_move_the_restore_window() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let mine = stories::create(&db, &s, &ann, &story("Mine")).await.unwrap();
+        let removed = stories::create(&db, &s, &ann, &story("Removed")).await.unwrap();
+        let gone = stories::create(&db, &s, &ann, &story("Long gone")).await.unwrap();
+        let (earlier, removed_at) = (meetinghouse_store::now() - 2 * DAY, meetinghouse_store::now() - DAY);
+        for id in [mine, gone] {
+            stories::delete(&db, mail(&s), &ann, id).await.unwrap();
+        }
+        let mut tx = db.begin().await.unwrap();
+        let removal = meetinghouse_store::moderation::StoryRemoval { story_id: removed, moderator: None, report_id: None, note: "No consent.".into(), removed_at };
+        assert!(meetinghouse_store::moderation::remove_story(&mut tx, &removal, "Removed", "We walked along the canal *every* Sunday.").await.unwrap());
+        tx.commit().await.unwrap();
+        db.execute_admin(&format!("UPDATE stories SET deleted_at = {earlier} WHERE id = {mine}")).await.unwrap();
+        db.execute_admin(&format!("UPDATE stories SET deleted_at = {} WHERE id = {gone}", earlier - 30 * DAY)).await.unwrap();
+        for (id, at) in [(mine, earlier), (removed, removed_at)] {
+            let r = stories::delete(&db, mail(&s), &ann, id).await;
+            assert!(matches!(r, Err(CoreError::Forbidden(_))), "{r:?}");
+            assert_eq!(meetinghouse_store::stories::by_id(&db, id).await.unwrap().unwrap().deleted_at, Some(at), "story {id}");
+        }
+        let Err(CoreError::Forbidden(why)) = stories::delete(&db, mail(&s), &ann, removed).await else { panic!() };
+        assert!(why.contains("The moderators removed this story"), "{why}");
+        // Her page lists the removed story as removed, the deleted one as
+        // hers to restore, and not the one past its restore window.
+        let listed = stories::mine(&db, &ann).await.unwrap();
+        assert!(listed.iter().any(|r| r.id == removed && r.removed == 1) && listed.iter().any(|r| r.id == mine && r.removed == 0), "{listed:?}");
+        assert!(!listed.iter().any(|r| r.id == gone), "{listed:?}");
+    }
+}
+
+/// The newest story deleted past its restore window is emptied (its words,
+/// photos and replies go) though its row waits for a newer story; a photo
+/// taken off a story in an edit is kept for the restore window, not
+/// removed at the next hourly purge.
+#[tokio::test]
+async fn the_newest_story_is_emptied_and_a_removed_photo_is_kept_for_the_window() {
+    use meetinghouse_core::conversations::{self, ReplyForm};
+    use meetinghouse_core::subjects::Subject;
+    use meetinghouse_media::{LocalStore, MediaStore};
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let bob = person(&db, "bob").await;
+        let media = MediaStore::Local(LocalStore::new(meetinghouse_store::test_databases::temp_dir("mh_purge_newest")));
+        let (kept, taken_off, newest_photo) = (media_row(&db, &ann, &media_key('1')).await, media_row(&db, &ann, &media_key('2')).await, media_row(&db, &ann, &media_key('3')).await);
+        let consent = |photos| StoryForm { photos, consent_people: true, consent_minors: true, ..story("The mill") };
+        let edited = stories::create(&db, &s, &ann, &consent(vec![photo(kept, "A mill", ""), photo(taken_off, "A wheel", "")])).await.unwrap();
+        stories::edit(&db, &s, &ann, edited, &consent(vec![photo(kept, "A mill", "")])).await.unwrap();
+        let newest = stories::create(&db, &s, &ann, &consent(vec![photo(newest_photo, "A weir", "")])).await.unwrap();
+        conversations::post(&db, mail(&s), &bob, Subject::Story(newest), &ReplyForm { body: "I was there.".into(), ..Default::default() }).await.unwrap();
+        stories::delete(&db, mail(&s), &ann, newest).await.unwrap();
+        let now = meetinghouse_store::now();
+
+        // Two days on: the photo taken off stays (an unused upload goes after a day).
+        let p = meetinghouse_core::retention::purge(&db, &media, now + 2 * DAY).await.unwrap();
+        assert_eq!((p.stories, p.media.rows), (0, 0), "{p:?}");
+        assert!(meetinghouse_store::media::by_id(&db, taken_off).await.unwrap().is_some());
+
+        // 31 days on: the photo taken off goes; the newest story is emptied,
+        // and its photo goes with the unused uploads of the same run.
+        let p = meetinghouse_core::retention::purge(&db, &media, now + 31 * DAY).await.unwrap();
+        assert_eq!((p.stories, p.media.rows), (1, 2), "{p:?}");
+        assert!(meetinghouse_store::media::by_id(&db, newest_photo).await.unwrap().is_none());
+        let row = meetinghouse_store::stories::by_id(&db, newest).await.unwrap().expect("its row waits");
+        assert_eq!((row.title.as_str(), row.body.as_str(), row.place_name.as_str(), row.lat_milli), ("", "", "", None));
+        assert!(meetinghouse_store::purge::rows_naming_story(&db, newest).await.unwrap().iter().all(|(table, _)| table == "stories"));
+        assert!(meetinghouse_store::media::by_id(&db, taken_off).await.unwrap().is_none(), "taken off 31 days ago");
+        assert!(meetinghouse_store::media::by_id(&db, kept).await.unwrap().is_some(), "still shown");
+        // Nothing is emptied twice.
+        let p = meetinghouse_core::retention::purge(&db, &media, now + 32 * DAY).await.unwrap();
+        assert_eq!(p, meetinghouse_core::retention::Purged::default());
+        // Once a newer story exists, its row goes too.
+        stories::create(&db, &s, &bob, &story("Newer")).await.unwrap();
+        let p = meetinghouse_core::retention::purge(&db, &media, now + 32 * DAY).await.unwrap();
+        assert_eq!(p.stories, 1, "{p:?}");
+        assert!(meetinghouse_store::stories::by_id(&db, newest).await.unwrap().is_none());
     }
 }

@@ -1,9 +1,12 @@
 //! Images people upload, made safe to publish, and where they are kept.
 //!
 //! [`process`] takes the uploaded bytes and returns re-encoded images only:
-//! the type is told from the bytes (never the file name), the byte and pixel
-//! limits are checked from the header before anything is decoded (so a
-//! decompression bomb costs nothing), the EXIF orientation is applied, and
+//! the type is told from the bytes (never the file name; HEIC and AVIF
+//! photos are named in the refusal), the byte and pixel limits are checked
+//! from the header before anything is decoded (so a decompression bomb costs
+//! nothing), a JPEG that does not run to its end is refused as cut short
+//! (the decoder would fill the rest with grey), the EXIF orientation is
+//! applied, a Display P3 image's colours are turned into sRGB, and
 //! re-encoding drops every piece of metadata (EXIF with GPS, XMP, IPTC,
 //! comments, ICC). It keeps a master (long edge capped) and responsive
 //! derivatives, each named by the SHA-256 of its bytes.

@@ -69,6 +69,21 @@ impl Kind {
     }
 }
 
+/// Photos in a format phones save in that cannot be published: HEIC/HEIF
+/// (iPhones and many Android phones) and AVIF. Told from an ISO media
+/// file's `ftyp` box, so the refusal can say what the file is and what to
+/// do with it.
+fn phone_format(bytes: &[u8]) -> Option<MediaError> {
+    if bytes.len() < 12 || &bytes[4..8] != b"ftyp" {
+        return None;
+    }
+    match &bytes[8..12] {
+        b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" | b"hevm" | b"hevs" | b"mif1" | b"msf1" => Some(MediaError::Heic),
+        b"avif" | b"avis" => Some(MediaError::Avif),
+        _ => None,
+    }
+}
+
 /// Tells the image type from its first bytes.
 pub fn sniff(bytes: &[u8]) -> Option<Kind> {
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
@@ -89,6 +104,16 @@ pub fn sniff(bytes: &[u8]) -> Option<Kind> {
 pub enum MediaError {
     #[error("That file is not a JPEG, PNG, WebP or GIF image.")]
     NotAnImage,
+    /// A HEIC/HEIF photo, as iPhones and many Android phones save them.
+    #[error(
+        "That photo is a HEIC file (the format iPhones and many other phones save photos in), which this site cannot show yet. \
+         Save it as a JPEG and add it again: on a Mac, open it in Preview and choose File, Export, JPEG; on a phone, choose it from your photo library \
+         (phones send library photos as JPEG), or set the camera to save “Most Compatible” photos."
+    )]
+    Heic,
+    /// An AVIF image.
+    #[error("That image is an AVIF file, which this site cannot show yet. Save it as a JPEG or PNG and add it again.")]
+    Avif,
     #[error("The file is {size_mb:.1} MB; the limit is {limit_mb} MB.")]
     TooManyBytes { size_mb: f64, limit_mb: usize },
     #[error("The image is {width} × {height} pixels ({megapixels} megapixels); the limit is {limit} megapixels.")]
@@ -132,7 +157,15 @@ pub fn process(bytes: &[u8], limits: &Limits) -> Result<Processed, MediaError> {
     if bytes.len() > limits.max_bytes {
         return Err(MediaError::TooManyBytes { size_mb: bytes.len() as f64 / (1024.0 * 1024.0), limit_mb: limits.max_bytes / (1024 * 1024) });
     }
+    if let Some(refused) = phone_format(bytes) {
+        return Err(refused);
+    }
     let kind = sniff(bytes).ok_or(MediaError::NotAnImage)?;
+    // A JPEG cut short decodes without an error, its missing part grey:
+    // one that does not run to its end marker is refused as damaged.
+    if kind == Kind::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(MediaError::Corrupt);
+    }
     // The header alone gives the size: refuse a bomb before decoding it.
     let reader = ImageReader::with_format(Cursor::new(bytes), kind.format());
     let (width, height) = reader.into_dimensions().map_err(|_| MediaError::Corrupt)?;
@@ -164,6 +197,9 @@ pub fn process(bytes: &[u8], limits: &Limits) -> Result<Processed, MediaError> {
         return Err(MediaError::TooMuchMemory { width, height, needed_mb: needed.div_ceil(1_000_000), limit_mb: MAX_DECODED_BYTES / 1_000_000 });
     }
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    // Only the colour profile's meaning is kept: a Display P3 photo is
+    // turned into sRGB below, as the profile itself is not stored.
+    let display_p3 = decoder.icc_profile().ok().flatten().is_some_and(|icc| is_display_p3(&icc));
     let img = DynamicImage::from_decoder(decoder).map_err(|_| MediaError::Corrupt)?;
 
     let alpha = img.color().has_alpha() && has_transparency(&img);
@@ -175,6 +211,11 @@ pub fn process(bytes: &[u8], limits: &Limits) -> Result<Processed, MediaError> {
         (img, false) => Pixels::rgb(img.into_rgb8()),
     };
     source = source.fit(MASTER_LONG_EDGE, MASTER_LONG_EDGE)?;
+    // Converted once it is small: the stored images carry no profile, and
+    // are shown as sRGB.
+    if display_p3 {
+        source = source.p3_to_srgb()?;
+    }
     // Turned upright once it is small (the fit box is square, so the size
     // is the same either way round).
     source = source.orient(orientation)?;
@@ -222,6 +263,34 @@ impl Pixels {
         }
         data.truncate(n * 3);
         Pixels { width, height, alpha: false, data }
+    }
+
+    /// Converts Display P3 colours to sRGB (colours outside sRGB are clipped
+    /// to its edge), with the image crate's own colour transforms. Should
+    /// that fail, the image is kept as it was (logged): duller, not lost.
+    fn p3_to_srgb(self) -> Result<Pixels, MediaError> {
+        use image::metadata::Cicp;
+        let failed = |e: image::ImageError| tracing::warn!(error = %e, "converting a Display P3 image to sRGB failed; kept as it was");
+        let (width, height) = (self.width, self.height);
+        Ok(if self.alpha {
+            let mut from = image::RgbaImage::from_raw(width, height, self.data).ok_or(MediaError::Corrupt)?;
+            match from.set_color_space(Cicp::DISPLAY_P3).and_then(|()| from.to_color_space::<image::Rgba<u8>>(Cicp::SRGB, image::ConvertColorOptions::default())) {
+                Ok(srgb) => Pixels::rgba(srgb),
+                Err(e) => {
+                    failed(e);
+                    Pixels::rgba(from)
+                }
+            }
+        } else {
+            let mut from = image::RgbImage::from_raw(width, height, self.data).ok_or(MediaError::Corrupt)?;
+            match from.set_color_space(Cicp::DISPLAY_P3).and_then(|()| from.to_color_space::<image::Rgb<u8>>(Cicp::SRGB, image::ConvertColorOptions::default())) {
+                Ok(srgb) => Pixels::rgb(srgb),
+                Err(e) => {
+                    failed(e);
+                    Pixels::rgb(from)
+                }
+            }
+        })
     }
 
     /// Applies an EXIF orientation.
@@ -295,3 +364,128 @@ fn has_transparency(img: &DynamicImage) -> bool {
     }
 }
 
+
+/// Whether a JPEG runs, marker by marker, from its start to its end-of-image
+/// marker. A file cut short (sent half, copied half) ends inside its data:
+/// the decoder fills what is missing with grey and reports no error, so
+/// this is asked before it runs. Segments are skipped by their lengths (an
+/// EXIF thumbnail's own end marker is inside one), and the compressed data
+/// of each scan is read to the next marker that is neither a stuffed byte
+/// nor a restart marker. Whatever follows the end marker is not looked at.
+pub(crate) fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    // After the start-of-image marker.
+    let mut at = 2;
+    loop {
+        // A marker may follow any number of fill bytes (0xFF).
+        while bytes.get(at) == Some(&0xFF) && bytes.get(at + 1) == Some(&0xFF) {
+            at += 1;
+        }
+        if bytes.get(at) != Some(&0xFF) {
+            return false;
+        }
+        let Some(&marker) = bytes.get(at + 1) else { return false };
+        at += 2;
+        match marker {
+            0xD9 => return true,
+            // Markers without a length.
+            0x01 | 0xD0..=0xD7 => continue,
+            _ => {}
+        }
+        let Some(length) = bytes.get(at..at + 2).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]]))) else { return false };
+        if length < 2 {
+            return false;
+        }
+        at += length;
+        if at > bytes.len() {
+            return false;
+        }
+        if marker == 0xDA {
+            loop {
+                let Some(offset) = bytes[at..].iter().position(|&b| b == 0xFF) else { return false };
+                at += offset;
+                match bytes.get(at + 1) {
+                    None => return false,
+                    Some(0x00 | 0xD0..=0xD7) => at += 2,
+                    Some(0xFF) => at += 1,
+                    Some(_) => break,
+                }
+            }
+        }
+    }
+}
+
+/// Whether an ICC profile describes Display P3 (the wide colour space of
+/// most phones' photos and of Mac screenshots): RGB, with the P3 primaries
+/// (as D50 colorants, within the rounding of the tools that write them) and
+/// the sRGB tone curve. Other profiles are not converted: the image crate
+/// converts only between colour spaces it can name, and Display P3 is the
+/// one photos come in that sRGB shows duller.
+pub(crate) fn is_display_p3(icc: &[u8]) -> bool {
+    const RED: [f64; 3] = [0.5151, 0.2412, -0.0011];
+    const GREEN: [f64; 3] = [0.2920, 0.6922, 0.0419];
+    const BLUE: [f64; 3] = [0.1571, 0.0666, 0.7841];
+    if icc.len() < 132 || &icc[16..20] != b"RGB " {
+        return false;
+    }
+    let colorant = |sig: &[u8; 4], want: [f64; 3]| {
+        icc_tag(icc, sig).is_some_and(|t| {
+            t.len() >= 20 && &t[0..4] == b"XYZ " && (0..3).all(|i| (s15_fixed16(&t[8 + 4 * i..12 + 4 * i]) - want[i]).abs() < 0.003)
+        })
+    };
+    colorant(b"rXYZ", RED)
+        && colorant(b"gXYZ", GREEN)
+        && colorant(b"bXYZ", BLUE)
+        && [b"rTRC", b"gTRC", b"bTRC"].iter().all(|sig| icc_tag(icc, sig).is_some_and(srgb_curve))
+}
+
+/// A tag's data in an ICC profile, by its signature.
+fn icc_tag<'a>(icc: &'a [u8], sig: &[u8; 4]) -> Option<&'a [u8]> {
+    let count = u32::from_be_bytes(icc.get(128..132)?.try_into().ok()?) as usize;
+    (0..count.min(100)).find_map(|i| {
+        let entry = icc.get(132 + 12 * i..144 + 12 * i)?;
+        if &entry[0..4] != sig {
+            return None;
+        }
+        let offset = u32::from_be_bytes(entry[4..8].try_into().ok()?) as usize;
+        let size = u32::from_be_bytes(entry[8..12].try_into().ok()?) as usize;
+        icc.get(offset..offset.checked_add(size)?)
+    })
+}
+
+fn s15_fixed16(b: &[u8]) -> f64 {
+    f64::from(i32::from_be_bytes([b[0], b[1], b[2], b[3]])) / 65536.0
+}
+
+/// The sRGB tone curve, from a value in 0–1.
+fn srgb_decode(v: f64) -> f64 {
+    if v <= 0.04045 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+}
+
+/// Whether a tone-curve tag is the sRGB curve: a parametric curve with its
+/// parameters, or a table that follows it.
+fn srgb_curve(tag: &[u8]) -> bool {
+    match tag.get(0..4) {
+        Some(b"para") => {
+            let kind = tag.get(8..10).map(|b| u16::from_be_bytes([b[0], b[1]]));
+            let params: Vec<f64> = tag.get(12..).unwrap_or(&[]).chunks_exact(4).map(s15_fixed16).collect();
+            let near = |got: Option<&f64>, want: f64| got.is_some_and(|g| (g - want).abs() < 0.002);
+            matches!(kind, Some(3 | 4))
+                && (params.first().is_some_and(|g| (g - 2.4).abs() < 0.01))
+                && near(params.get(1), 1.0 / 1.055)
+                && near(params.get(2), 0.055 / 1.055)
+                && near(params.get(3), 1.0 / 12.92)
+                && params.get(4).is_some_and(|d| (d - 0.04045).abs() < 0.001)
+        }
+        Some(b"curv") => {
+            let Some(n) = tag.get(8..12).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize) else { return false };
+            let Some(table) = tag.get(12..12 + 2 * n) else { return false };
+            n >= 16
+                && (0..=8).all(|k| {
+                    let i = k * (n - 1) / 8;
+                    let got = f64::from(u16::from_be_bytes([table[2 * i], table[2 * i + 1]])) / 65535.0;
+                    (got - srgb_decode(i as f64 / (n - 1) as f64)).abs() < 0.01
+                })
+        }
+        _ => false,
+    }
+}

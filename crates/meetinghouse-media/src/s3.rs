@@ -175,7 +175,7 @@ impl S3Store {
         match resp.status().as_u16() {
             200..=299 => Ok(BucketState::Exists),
             404 => {
-                let resp = self.send(reqwest::Method::PUT, "", Vec::new(), None).await?;
+                let resp = self.send(reqwest::Method::PUT, "", self.create_bucket_body(), None).await?;
                 let status = resp.status();
                 if status.is_success() || status.as_u16() == 409 {
                     Ok(BucketState::Created)
@@ -197,6 +197,22 @@ impl S3Store {
             },
             _ => Err(Self::fail(&format!("checking the bucket “{bucket}”"), resp).await),
         }
+    }
+
+    /// The body of the request that creates the bucket: AWS creates a
+    /// bucket in another region than us-east-1 only when the request names
+    /// it (`CreateBucketConfiguration`, `LocationConstraint`), and refuses
+    /// us-east-1 named there; other servers take either.
+    fn create_bucket_body(&self) -> Vec<u8> {
+        let region = self.config.region.trim();
+        if region.is_empty() || region == "us-east-1" {
+            return Vec::new();
+        }
+        let region: String = region.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+        format!(
+            "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>{region}</LocationConstraint></CreateBucketConfiguration>"
+        )
+        .into_bytes()
     }
 
     /// Stores and deletes a small test object.
@@ -265,6 +281,26 @@ mod tests {
             key = hmac(&key, part);
         }
         assert_eq!(hex(&key), "dbb893acc010964918f1fd433add87c70e8b0db6be30c1fbeafefa5ec6ba8378");
+    }
+
+    /// A bucket outside us-east-1 is created in its region; in us-east-1
+    /// the request has no body (AWS refuses that region named).
+    #[test]
+    fn bucket_creation_names_the_region_outside_us_east_1() {
+        let config = |region: &str| S3Config {
+            endpoint: "https://s3.example.org".into(),
+            bucket: "media".into(),
+            region: region.into(),
+            access_key: "a".into(),
+            secret_key: "b".into(),
+            path_style: true,
+        };
+        let body = S3Store::new(config("eu-west-2")).unwrap().create_bucket_body();
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>eu-west-2</LocationConstraint></CreateBucketConfiguration>"
+        );
+        assert!(S3Store::new(config("us-east-1")).unwrap().create_bucket_body().is_empty());
     }
 
     #[test]

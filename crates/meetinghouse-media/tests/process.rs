@@ -1,9 +1,10 @@
 //! The media pipeline on real encoded images: metadata stripped (EXIF with
 //! GPS, PNG text chunks), orientation applied, derivative sizes, GIF's first
-//! frame, WebP, and refusals (wrong type, too many bytes, a decompression
-//! bomb refused from its header alone, a truncated file, a small deep-colour
-//! PNG that would take hundreds of megabytes to open); small 16-bit images
-//! still work.
+//! frame, WebP, Display P3 colours turned into sRGB, and refusals (wrong
+//! type, HEIC and AVIF named, too many bytes, a decompression bomb refused
+//! from its header alone, a JPEG cut short anywhere, a small deep-colour PNG
+//! that would take hundreds of megabytes to open); small 16-bit images still
+//! work.
 
 use std::io::Cursor;
 
@@ -232,8 +233,160 @@ fn refusals_are_explained_before_decoding() {
 
     // A JPEG cut short.
     let cut = &bytes[..bytes.len() / 3];
-    assert!(matches!(process(cut, &limits), Err(MediaError::Corrupt) | Ok(_)), "a truncated file never panics");
+    assert_eq!(process(cut, &limits).unwrap_err(), MediaError::Corrupt);
     assert_eq!(process(&bytes[..40], &limits).unwrap_err(), MediaError::Corrupt);
+}
+
+/// A JPEG made by `jpeg_encoder`: baseline or progressive, with restart
+/// markers or not.
+fn jpeg(img: &RgbImage, progressive: bool, restarts: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut e = jpeg_encoder::Encoder::new(&mut out, 85);
+    e.set_progressive(progressive);
+    if restarts {
+        e.set_restart_interval(2);
+    }
+    e.encode(img.as_raw(), img.width() as u16, img.height() as u16, jpeg_encoder::ColorType::Rgb).unwrap();
+    out
+}
+
+/// A JPEG cut short decodes "successfully" with its missing part grey (the
+/// decoder does not say): cut anywhere, baseline or progressive, with
+/// restart markers or an EXIF block holding an end marker of its own, it is
+/// refused as damaged. Whole, and with bytes after its end, it is taken.
+#[test]
+fn a_jpeg_cut_short_anywhere_is_refused_as_damaged() {
+    let limits = Limits::default();
+    let picture = card(64, 48);
+    // An APP1 block whose bytes hold an end-of-image marker, as an EXIF
+    // thumbnail does.
+    let mut with_thumbnail = jpeg(&picture, false, false);
+    let thumb: &[u8] = b"Exif\0\0\xFF\xD8\xFF\xD9";
+    let mut app1 = vec![0xFF, 0xE1];
+    app1.extend_from_slice(&((thumb.len() + 2) as u16).to_be_bytes());
+    app1.extend_from_slice(thumb);
+    with_thumbnail.splice(2..2, app1);
+    for (name, whole) in [
+        ("baseline", jpeg(&picture, false, false)),
+        ("progressive", jpeg(&picture, true, false)),
+        ("restart markers", jpeg(&picture, false, true)),
+        ("progressive with restart markers", jpeg(&picture, true, true)),
+        ("an end marker inside EXIF", with_thumbnail),
+    ] {
+        let p = process(&whole, &limits).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!((p.master.width, p.master.height), (64, 48), "{name}");
+        let mut trailing = whole.clone();
+        trailing.extend_from_slice(b"bytes some cameras add after the image");
+        assert!(process(&trailing, &limits).is_ok(), "{name}: bytes after the end");
+        for len in 3..whole.len() - 1 {
+            assert_eq!(process(&whole[..len], &limits).unwrap_err(), MediaError::Corrupt, "{name} cut to {len} of {} bytes", whole.len());
+        }
+    }
+
+    // A real photo-sized one cut where a phone's upload might stop: refused,
+    // not published with a grey block.
+    let photo = meetinghouse_media::generated_picture(7, 800, 1200);
+    for fraction in [0.3, 0.6, 0.9, 0.999] {
+        let len = (photo.len() as f64 * fraction) as usize;
+        assert_eq!(process(&photo[..len], &limits).unwrap_err(), MediaError::Corrupt, "cut at {fraction}");
+    }
+    assert!(process(&photo, &limits).is_ok());
+}
+
+/// HEIC and AVIF, as phones save photos, are told apart from other files so
+/// the person hears what to do.
+#[test]
+fn heic_and_avif_photos_are_named_with_the_way_forward() {
+    let limits = Limits::default();
+    let ftyp = |brand: &[u8; 4]| {
+        let mut b = vec![0, 0, 0, 24];
+        b.extend_from_slice(b"ftyp");
+        b.extend_from_slice(brand);
+        b.extend_from_slice(&[0, 0, 0, 0]);
+        b.extend_from_slice(b"mif1heic");
+        b.extend_from_slice(&[0; 64]);
+        b
+    };
+    for brand in [b"heic", b"heix", b"mif1"] {
+        let err = process(&ftyp(brand), &limits).unwrap_err();
+        assert_eq!(err, MediaError::Heic);
+        assert!(err.to_string().contains("HEIC") && err.to_string().contains("JPEG"), "{err}");
+    }
+    assert_eq!(process(&ftyp(b"avif"), &limits).unwrap_err(), MediaError::Avif);
+    // A video is not a photo format at all.
+    assert_eq!(process(&ftyp(b"isom"), &limits).unwrap_err(), MediaError::NotAnImage);
+}
+
+/// A minimal ICC profile: RGB, the given D50 colorants and the sRGB tone
+/// curve (parametric), the tags this pipeline reads.
+fn icc_profile(red: [f64; 3], green: [f64; 3], blue: [f64; 3]) -> Vec<u8> {
+    let fixed = |v: f64| ((v * 65536.0).round() as i32).to_be_bytes();
+    let xyz = |c: [f64; 3]| {
+        let mut t = b"XYZ \0\0\0\0".to_vec();
+        for v in c {
+            t.extend_from_slice(&fixed(v));
+        }
+        t
+    };
+    let mut trc = b"para\0\0\0\0\0\x03\0\0".to_vec();
+    for v in [2.4, 1.0 / 1.055, 0.055 / 1.055, 1.0 / 12.92, 0.04045] {
+        trc.extend_from_slice(&fixed(v));
+    }
+    let tags: Vec<(&[u8; 4], Vec<u8>)> = vec![(b"rXYZ", xyz(red)), (b"gXYZ", xyz(green)), (b"bXYZ", xyz(blue)), (b"rTRC", trc.clone()), (b"gTRC", trc.clone()), (b"bTRC", trc)];
+    let mut header = vec![0u8; 128];
+    header[8..12].copy_from_slice(&[4, 0x30, 0, 0]);
+    header[12..16].copy_from_slice(b"mntr");
+    header[16..20].copy_from_slice(b"RGB ");
+    header[20..24].copy_from_slice(b"XYZ ");
+    header[36..40].copy_from_slice(b"acsp");
+    let mut table = (tags.len() as u32).to_be_bytes().to_vec();
+    let mut data = Vec::new();
+    let start = 128 + 4 + 12 * tags.len();
+    for (sig, bytes) in &tags {
+        table.extend_from_slice(*sig);
+        table.extend_from_slice(&((start + data.len()) as u32).to_be_bytes());
+        table.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        data.extend_from_slice(bytes);
+    }
+    let mut icc = header;
+    icc.extend_from_slice(&table);
+    icc.extend_from_slice(&data);
+    let size = (icc.len() as u32).to_be_bytes();
+    icc[0..4].copy_from_slice(&size);
+    icc
+}
+
+/// The average colour of an encoded image's middle.
+fn middle_colour(bytes: &[u8]) -> [u8; 3] {
+    let img = image::load_from_memory(bytes).unwrap().into_rgb8();
+    img.get_pixel(img.width() / 2, img.height() / 2).0
+}
+
+/// A Display P3 photo (most phones', and Mac screenshots) is turned into
+/// sRGB before its profile is dropped, so it does not look duller than it
+/// is; a photo with an sRGB profile, or none, keeps its colours.
+#[test]
+fn display_p3_colours_are_turned_into_srgb() {
+    const P3: ([f64; 3], [f64; 3], [f64; 3]) = ([0.5151, 0.2412, -0.0011], [0.2920, 0.6922, 0.0419], [0.1571, 0.0666, 0.7841]);
+    const SRGB: ([f64; 3], [f64; 3], [f64; 3]) = ([0.4361, 0.2225, 0.0139], [0.3851, 0.7169, 0.0971], [0.1431, 0.0606, 0.7141]);
+    let red = RgbImage::from_pixel(200, 100, Rgb([200, 60, 60]));
+    let with = |profile: Option<([f64; 3], [f64; 3], [f64; 3])>| {
+        let mut out = Vec::new();
+        let mut e = jpeg_encoder::Encoder::new(&mut out, 95);
+        if let Some((r, g, b)) = profile {
+            e.add_icc_profile(&icc_profile(r, g, b)).unwrap();
+        }
+        e.encode(red.as_raw(), 200, 100, jpeg_encoder::ColorType::Rgb).unwrap();
+        let p = process(&out, &Limits::default()).unwrap();
+        middle_colour(&p.master.bytes)
+    };
+    let [r, g, _] = with(None);
+    assert!(r.abs_diff(200) <= 3 && g.abs_diff(60) <= 3, "no profile: kept ({r}, {g})");
+    let [r, g, _] = with(Some(SRGB));
+    assert!(r.abs_diff(200) <= 3 && g.abs_diff(60) <= 3, "an sRGB profile: kept ({r}, {g})");
+    // P3 (200, 60, 60) is about (218, 42, 52) in sRGB.
+    let [r, g, b] = with(Some(P3));
+    assert!(r >= 212 && g <= 48 && b <= 56, "Display P3 turned into sRGB: ({r}, {g}, {b})");
 }
 
 /// Writes deflate bits, least significant first.

@@ -93,15 +93,22 @@ fn s3_endpoint() -> (String, Moto) {
 #[tokio::test]
 async fn s3_store_round_trip_against_a_real_server() {
     let (endpoint, _moto) = s3_endpoint();
-    let s3 = S3Store::new(S3Config {
+    let config = S3Config {
         endpoint,
         bucket: format!("mh-test-{}", std::process::id()),
         region: "us-east-1".into(),
         access_key: "testing".into(),
         secret_key: "testing".into(),
         path_style: true,
-    })
-    .unwrap();
+    };
+    let s3 = S3Store::new(config.clone()).unwrap();
+    assert_eq!(s3.check_bucket().await.unwrap(), meetinghouse_media::BucketState::Created);
+    assert_eq!(s3.check_bucket().await.unwrap(), meetinghouse_media::BucketState::Exists);
+    round_trip(&MediaStore::S3(s3)).await;
+
+    // Outside us-east-1 the bucket is created in its own region (S3 refuses
+    // a creation there that does not name it), and works the same.
+    let s3 = S3Store::new(S3Config { bucket: format!("mh-test-eu-{}", std::process::id()), region: "eu-west-2".into(), ..config }).unwrap();
     assert_eq!(s3.check_bucket().await.unwrap(), meetinghouse_media::BucketState::Created);
     assert_eq!(s3.check_bucket().await.unwrap(), meetinghouse_media::BucketState::Exists);
     round_trip(&MediaStore::S3(s3)).await;

@@ -139,8 +139,17 @@ pub async fn change_open(tx: &mut Tx, id: i64) -> Result<bool> {
 /// scale benchmark's full update of 10 million votes takes well under 2 s.
 pub const CLAIM_LEASE_SECS: i64 = 120;
 
+/// How far ahead of this server's clock a stamp (`analysed_at`,
+/// `claimed_at`) may be and still count as made by a clock that agrees with
+/// it. Further ahead, it was made while a clock ran ahead that has since
+/// been set back: read as long past, so the conversation is not held up
+/// until that time comes round. (App servers' clocks agree far more
+/// closely than a minute.)
+pub const CLOCK_SLACK_SECS: i64 = 60;
+
 /// Conversations with changes, or with a claim past its lease, whose last
-/// analysis began at or before `not_after`, oldest change (or claim) first.
+/// analysis began at or before `not_after` (or ahead of the clock by more
+/// than [`CLOCK_SLACK_SECS`]), oldest change (or claim) first.
 /// Asked every second: each condition is its own indexed query
 /// (`cg_conversations_dirty`, and migration 0027's partial index on claims),
 /// so it reads only the conversations that are due, never every one (an
@@ -149,14 +158,15 @@ pub async fn due(db: &Db, not_after: i64, limit: i64) -> Result<Vec<i64>> {
     // (id, when it became due, 0 for a change and 1 for a stale claim)
     let mut rows: Vec<(i64, i64, i64)> = sqlx::query_as(
         "SELECT id, since, 0 AS stale FROM (SELECT id, dirty_since AS since FROM cg_conversations \
-             WHERE dirty_since IS NOT NULL AND (analysed_at IS NULL OR analysed_at <= $1) ORDER BY dirty_since LIMIT $3) changed \
+             WHERE dirty_since IS NOT NULL AND (analysed_at IS NULL OR analysed_at <= $1 OR analysed_at > $4) ORDER BY dirty_since LIMIT $3) changed \
          UNION ALL \
          SELECT id, since, 1 AS stale FROM (SELECT id, claimed_at AS since FROM cg_conversations \
-             WHERE claimed_at <= $2 AND (analysed_at IS NULL OR analysed_at <= $1) ORDER BY claimed_at LIMIT $3) claims",
+             WHERE (claimed_at <= $2 OR claimed_at > $4) AND (analysed_at IS NULL OR analysed_at <= $1 OR analysed_at > $4) ORDER BY claimed_at LIMIT $3) claims",
     )
     .bind(not_after)
     .bind(now() - CLAIM_LEASE_SECS)
     .bind(limit)
+    .bind(now() + CLOCK_SLACK_SECS)
     .fetch_all(&db.pool)
     .await?;
     // A changed conversation whose claim is stale too comes from both: its
@@ -171,19 +181,23 @@ pub async fn due(db: &Db, not_after: i64, limit: i64) -> Result<Vec<i64>> {
 /// stamps the start, so other app servers skip it and the next run waits for
 /// the debounce interval. The claim's time stays until [`save_analysis`]
 /// stores the run, so a run that never finishes is due again after
-/// [`CLAIM_LEASE_SECS`]. Returns the run's claim number (see
-/// [`save_analysis`]), or `None` when another run took it first.
+/// [`CLAIM_LEASE_SECS`]. A stamp further ahead of the clock than
+/// [`CLOCK_SLACK_SECS`] (left by a clock since set back) holds nothing up.
+/// Returns the run's claim number (see [`save_analysis`]), or `None` when
+/// another run took it first.
 pub async fn claim(db: &Db, id: i64, not_after: i64) -> Result<Option<i64>> {
     let now = now();
     let row: Option<(i64,)> = sqlx::query_as(
         "UPDATE cg_conversations SET dirty_since = NULL, analysed_at = $1, claimed_at = $1, analysis_claims = analysis_claims + 1 \
-         WHERE id = $2 AND (dirty_since IS NOT NULL OR claimed_at <= $4) AND (analysed_at IS NULL OR analysed_at <= $3) \
+         WHERE id = $2 AND (dirty_since IS NOT NULL OR claimed_at <= $4 OR claimed_at > $5) \
+           AND (analysed_at IS NULL OR analysed_at <= $3 OR analysed_at > $5) \
          RETURNING analysis_claims",
     )
     .bind(now)
     .bind(id)
     .bind(not_after)
     .bind(now - CLAIM_LEASE_SECS)
+    .bind(now + CLOCK_SLACK_SECS)
     .fetch_optional(&db.pool)
     .await?;
     Ok(row.map(|r| r.0))

@@ -507,6 +507,8 @@ pub async fn thanks_sent(db: &Db, target_kind: &str, target_id: i64, sender: i64
 /// People a writer mentions, and the blocks and mutes set against the writer
 /// by them and by `also` (the person replied to), in one query: the people
 /// found by (lower-case) handle as (id, handle), and (person, kind) pairs.
+/// A closed account, whose handle reads as empty (store `closing`), is not
+/// found by it: a mention of it is answered as one of a handle nobody has.
 pub async fn mentions_and_relations(db: &Db, writer: i64, handles: &[String], also: Option<i64>) -> Result<(Vec<(i64, String)>, Vec<(i64, String)>)> {
     if handles.is_empty() && also.is_none() {
         return Ok((Vec::new(), Vec::new()));
@@ -515,7 +517,7 @@ pub async fn mentions_and_relations(db: &Db, writer: i64, handles: &[String], al
     let writer_param = p.next();
     let mut wanted = Vec::new();
     if !handles.is_empty() {
-        wanted.push(format!("p.handle_lower IN {}", p.tuple(handles.len())));
+        wanted.push(format!("(p.handle_lower IN {} AND p.handle <> '')", p.tuple(handles.len())));
     }
     if also.is_some() {
         wanted.push(format!("p.id = {}", p.next()));

@@ -70,10 +70,15 @@ pub struct EdgeRow {
 /// made members-only, or a prompt or an amendment to the purpose whose
 /// group did, takes its edges out of
 /// the export, and one made public brings them in. An edge whose reply was
-/// since hidden, retracted or is waiting for review is left out too.
+/// since hidden, retracted or is waiting for review is left out too. A
+/// closed account (store `closing`: its handle reads as empty) is named
+/// `former-member-{id}`, which no handle can be: its edges still count, and
+/// the open data never names it.
 pub async fn public_edges(db: &Db, since: i64, after: i64, limit: i64) -> Result<Vec<EdgeRow>> {
     Ok(sqlx::query_as(
-        "SELECT i.id, i.source_person, sp.handle AS source, i.target_person, tp.handle AS target, i.created_at, i.kind, \
+        "SELECT i.id, i.source_person, \
+             CASE WHEN sp.handle = '' THEN 'former-member-' || CAST(sp.id AS TEXT) ELSE sp.handle END AS source, i.target_person, \
+             CASE WHEN tp.handle = '' THEN 'former-member-' || CAST(tp.id AS TEXT) ELSE tp.handle END AS target, i.created_at, i.kind, \
              so.slug AS source_org, tor.slug AS target_org \
          FROM interactions i JOIN people sp ON sp.id = i.source_person JOIN people tp ON tp.id = i.target_person \
          LEFT JOIN organisations so ON so.id = i.source_org LEFT JOIN organisations tor ON tor.id = i.target_org \

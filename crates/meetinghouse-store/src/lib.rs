@@ -18,8 +18,10 @@ mod reads;
 
 pub mod attempts;
 pub mod bulk;
+pub mod closing;
 pub mod common_ground;
 pub mod conversations;
+pub mod email_changes;
 pub mod groups;
 pub mod interactions;
 pub mod media;
@@ -29,6 +31,7 @@ pub mod objects;
 pub mod orgs;
 pub mod outbox;
 pub mod people;
+pub mod personal_data;
 pub mod prompts;
 pub mod purge;
 pub mod purposes;

@@ -91,7 +91,40 @@ pub async fn photos_of_story(db: &Db, story: i64) -> Result<Vec<PhotoRow>> {
 }
 
 /// Replaces a story's photos: (media id, alt text, caption), in order.
+/// A photo taken off keeps nothing extra: once no story shows it, it goes
+/// with the other unused uploads. See [`replace_story_photos`].
 pub async fn set_story_photos(tx: &mut Tx, story: i64, photos: &[(i64, String, String)]) -> Result<()> {
+    write_story_photos(tx, story, photos).await
+}
+
+/// [`set_story_photos`], and a photo taken off the story that no other
+/// story shows is kept until `kept_until` (`media.kept_until`, migration
+/// 0044: [`unused_before`] leaves it until then), so an edit does not
+/// remove an image for good within the hour; a photo put back on a story
+/// is kept as any shown photo is.
+pub async fn replace_story_photos(tx: &mut Tx, story: i64, photos: &[(i64, String, String)], kept_until: i64) -> Result<()> {
+    let before: Vec<(i64,)> = sqlx::query_as("SELECT media_id FROM story_photos WHERE story_id = $1").bind(story).fetch_all(&mut **tx).await?;
+    write_story_photos(tx, story, photos).await?;
+    for (media,) in before {
+        if photos.iter().any(|(m, _, _)| *m == media) {
+            continue;
+        }
+        sqlx::query(
+            "UPDATE media SET kept_until = $2 WHERE id = $1 AND (kept_until IS NULL OR kept_until < $2) \
+             AND NOT EXISTS (SELECT 1 FROM story_photos p WHERE p.media_id = $1)",
+        )
+        .bind(media)
+        .bind(kept_until)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for (media, _, _) in photos {
+        sqlx::query("UPDATE media SET kept_until = NULL WHERE id = $1 AND kept_until IS NOT NULL").bind(*media).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+async fn write_story_photos(tx: &mut Tx, story: i64, photos: &[(i64, String, String)]) -> Result<()> {
     sqlx::query("DELETE FROM story_photos WHERE story_id = $1").bind(story).execute(&mut **tx).await?;
     for (i, (media, alt, caption)) in photos.iter().enumerate() {
         sqlx::query("INSERT INTO story_photos (story_id, media_id, position, alt, caption) VALUES ($1, $2, $3, $4, $5)")
@@ -118,11 +151,12 @@ pub async fn owners_of_key(db: &Db, key: &str) -> Result<Vec<i64>> {
     Ok(rows.into_iter().map(|(p,)| p).collect())
 }
 
-/// Media rows that no story shows, created before `cutoff`: at most `limit`
-/// ids, oldest first.
+/// Media rows that no story shows, created before `cutoff` and not kept
+/// past it (`kept_until`, a photo recently taken off a story): at most
+/// `limit` ids, oldest first.
 pub async fn unused_before(db: &Db, cutoff: i64, limit: i64) -> Result<Vec<i64>> {
     let rows: Vec<(i64,)> = sqlx::query_as(
-        "SELECT m.id FROM media m WHERE m.created_at < $1 \
+        "SELECT m.id FROM media m WHERE m.created_at < $1 AND (m.kept_until IS NULL OR m.kept_until < $1) \
          AND NOT EXISTS (SELECT 1 FROM story_photos p WHERE p.media_id = m.id) ORDER BY m.id LIMIT $2",
     )
     .bind(cutoff)

@@ -146,15 +146,39 @@ pub async fn open_reports_about(db: &Db, target_kind: &str, target_id: i64) -> R
 /// What "everything a person has posted" is, for a moderator's "remove
 /// everything they have posted" (see [`posted_counts`]): their stories
 /// that are not deleted and not drafts (a draft was never posted: only its
-/// author sees it), and their replies readers see or that wait for review.
+/// author sees it), their replies readers see or that wait for review, and
+/// the amendments to a group's purpose and objections to them whose words
+/// are still shown (not hidden by the moderators), whatever their state.
 const LIVE_STORIES: &str = "FROM stories WHERE author_person = $1 AND deleted_at IS NULL AND visibility <> 'draft'";
 const LIVE_REPLIES: &str = "FROM replies WHERE author_person = $1 AND status IN ('visible', 'pending')";
+const LIVE_AMENDMENTS: &str = "FROM purpose_amendments WHERE proposed_by = $1 AND hidden_at IS NULL";
+const LIVE_OBJECTIONS: &str = "FROM purpose_objections WHERE person_id = $1 AND hidden_at IS NULL";
 
-/// How many stories and replies a person has posted that are still shown
-/// (or wait for review): (stories, replies), each an indexed count of the
-/// person's own rows.
-pub async fn posted_counts(db: &Db, person: i64) -> Result<(i64, i64)> {
-    let sql = format!("SELECT (SELECT COUNT(*) {LIVE_STORIES}) AS stories, (SELECT COUNT(*) {LIVE_REPLIES}) AS replies");
+/// How many things of each kind a person has posted ([`posted_counts`]),
+/// or had removed by the moderators ([`removed_counts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromRow)]
+pub struct Posted {
+    pub stories: i64,
+    pub replies: i64,
+    pub amendments: i64,
+    pub objections: i64,
+}
+
+impl Posted {
+    /// All of them together (what `REMOVE_ALL_MAX` limits).
+    pub fn total(&self) -> i64 {
+        self.stories + self.replies + self.amendments + self.objections
+    }
+}
+
+/// How many stories, replies, amendments and objections a person has
+/// posted that are still shown (or, for replies, wait for review), each an
+/// indexed count of the person's own rows.
+pub async fn posted_counts(db: &Db, person: i64) -> Result<Posted> {
+    let sql = format!(
+        "SELECT (SELECT COUNT(*) {LIVE_STORIES}) AS stories, (SELECT COUNT(*) {LIVE_REPLIES}) AS replies, \
+             (SELECT COUNT(*) {LIVE_AMENDMENTS}) AS amendments, (SELECT COUNT(*) {LIVE_OBJECTIONS}) AS objections"
+    );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person).fetch_one(&db.pool).await?)
 }
 
@@ -166,12 +190,15 @@ pub async fn live_stories_by(tx: &mut Tx, person: i64, limit: i64) -> Result<Vec
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person).bind(limit).fetch_all(&mut **tx).await?)
 }
 
-/// What the moderators removed of a person's and is not restored:
-/// (stories removed by moderation, not yet purged; replies hidden).
-pub async fn removed_counts(db: &Db, person: i64) -> Result<(i64, i64)> {
+/// What the moderators removed of a person's and is not restored: stories
+/// removed by moderation and not yet purged, replies hidden, amendments and
+/// objections whose words are hidden.
+pub async fn removed_counts(db: &Db, person: i64) -> Result<Posted> {
     Ok(sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM stories s JOIN story_removals sr ON sr.story_id = s.id WHERE s.author_person = $1) AS stories, \
-             (SELECT COUNT(*) FROM replies WHERE author_person = $1 AND status = 'hidden') AS replies",
+             (SELECT COUNT(*) FROM replies WHERE author_person = $1 AND status = 'hidden') AS replies, \
+             (SELECT COUNT(*) FROM purpose_amendments WHERE proposed_by = $1 AND hidden_at IS NOT NULL) AS amendments, \
+             (SELECT COUNT(*) FROM purpose_objections WHERE person_id = $1 AND hidden_at IS NOT NULL) AS objections",
     )
     .bind(person)
     .fetch_one(&db.pool)
@@ -184,7 +211,9 @@ pub async fn open_reports_about_posts(tx: &mut Tx, person: i64) -> Result<Vec<Re
     let sql = format!(
         "SELECT {COLUMNS} FROM reports WHERE status = 'open' AND ( \
              (target_kind = 'story' AND target_id IN (SELECT id {LIVE_STORIES})) \
-             OR (target_kind = 'reply' AND target_id IN (SELECT id {LIVE_REPLIES}))) \
+             OR (target_kind = 'reply' AND target_id IN (SELECT id {LIVE_REPLIES})) \
+             OR (target_kind = 'amendment' AND target_id IN (SELECT id {LIVE_AMENDMENTS})) \
+             OR (target_kind = 'objection' AND target_id IN (SELECT id {LIVE_OBJECTIONS}))) \
          ORDER BY id"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person).fetch_all(&mut **tx).await?)
@@ -209,13 +238,6 @@ macro_rules! staff_orgs {
     };
 }
 
-/// The organisations person `who` is an active admin of.
-macro_rules! admin_orgs {
-    ($who:literal) => {
-        concat!("SELECT oa.org_id FROM org_members oa WHERE oa.person_id = ", $who, " AND oa.status = 'active' AND oa.role = 'admin'")
-    };
-}
-
 /// Open items, oldest first: every one (`host` = None) or those in the
 /// queue of person `host`, leaving out those about `not_about` (a person
 /// id, 0 for nobody): reports of that person, of their replies, of their
@@ -223,11 +245,12 @@ macro_rules! admin_orgs {
 ///
 /// A host's queue holds the open reports whose recorded scope they host
 /// now: a group they host, an organisation they are active staff or an
-/// admin of, or a prompt they host (its group's hosts, its organisation's
-/// admins, and its named host only while they are still active staff or an
-/// admin of the organisation they opened it at, or host its group: core
-/// `prompts::hosted_by`). Each part is read from its own partial index of
-/// open reports (migration 0023).
+/// admin of, or a prompt they host by the one rule of store
+/// `prompts::hosted_prompts!` (core `prompts::hosted_by`: its group's
+/// hosts, its organisation's admins, and its named host only while they
+/// are still active staff or an admin of the organisation they opened it
+/// at, or host its group; nobody outside a members-only group). Each part
+/// is read from its own partial index of open reports (migration 0023).
 pub async fn open_reports(db: &Db, host: Option<i64>, not_about: i64, limit: i64) -> Result<Vec<ReportRow>> {
     const NOT_ABOUT: &str = "NOT (target_kind = 'person' AND target_id = $1) \
          AND NOT (target_kind = 'reply' AND EXISTS (SELECT 1 FROM replies r WHERE r.id = reports.target_id AND r.author_person = $1)) \
@@ -244,13 +267,11 @@ pub async fn open_reports(db: &Db, host: Option<i64>, not_about: i64, limit: i64
                 "SELECT {COLUMNS} FROM reports WHERE status = 'open' AND {NOT_ABOUT} AND id IN ( \
                      SELECT g.id FROM reports g WHERE g.status = 'open' AND g.group_id IN ({groups}) \
                      UNION SELECT o.id FROM reports o WHERE o.status = 'open' AND o.org_id IN ({orgs}) \
-                     UNION SELECT q.id FROM reports q JOIN prompts p ON p.id = q.prompt_id \
-                         WHERE q.status = 'open' AND (p.group_id IN ({groups}) OR p.host_org IN ({admins}) \
-                             OR (p.host_person = $3 AND p.host_org IN ({orgs})))) \
+                     UNION SELECT q.id FROM reports q WHERE q.status = 'open' AND q.prompt_id IN ({prompts})) \
                  ORDER BY id LIMIT $2",
                 groups = hosted_groups!("$3"),
                 orgs = staff_orgs!("$3"),
-                admins = admin_orgs!("$3"),
+                prompts = crate::prompts::hosted_prompts!("$3"),
             );
             Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(not_about).bind(limit).bind(person).fetch_all(&db.pool).await?)
         }
@@ -418,8 +439,9 @@ pub struct ActionRow {
     pub created_at: i64,
     /// For an action on a reply, what the reply is about (for who may read
     /// the entry); for one on an amendment or an objection, the amendment
-    /// (`amendment`, its id); `None` for other targets, or a reply or an
-    /// objection no longer stored.
+    /// (`amendment`, its id); for one on a group or an organisation, the
+    /// group or organisation itself (`group` or `org`, its id); `None` for
+    /// other targets, or a reply or an objection no longer stored.
     pub subject_kind: Option<String>,
     pub subject_id: Option<i64>,
 }
@@ -429,9 +451,10 @@ pub async fn actions(db: &Db, before: i64, limit: i64) -> Result<Vec<ActionRow>>
     Ok(sqlx::query_as(
         "SELECT a.id, p.handle AS moderator_handle, a.report_id, a.target_kind, a.target_id, a.action, a.note, a.until_at, a.created_at, \
              CASE a.target_kind WHEN 'reply' THEN r.subject_kind WHEN 'amendment' THEN 'amendment' \
-                 WHEN 'objection' THEN CASE WHEN po.id IS NULL THEN NULL ELSE 'amendment' END END AS subject_kind, \
+                 WHEN 'objection' THEN CASE WHEN po.id IS NULL THEN NULL ELSE 'amendment' END \
+                 WHEN 'group' THEN 'group' WHEN 'org' THEN 'org' END AS subject_kind, \
              CASE a.target_kind WHEN 'reply' THEN r.subject_id WHEN 'amendment' THEN a.target_id \
-                 WHEN 'objection' THEN po.amendment_id END AS subject_id \
+                 WHEN 'objection' THEN po.amendment_id WHEN 'group' THEN a.target_id WHEN 'org' THEN a.target_id END AS subject_id \
          FROM moderation_actions a LEFT JOIN people p ON p.id = a.moderator \
          LEFT JOIN replies r ON a.target_kind = 'reply' AND r.id = a.target_id \
          LEFT JOIN purpose_objections po ON a.target_kind = 'objection' AND po.id = a.target_id \
@@ -557,3 +580,72 @@ pub async fn suspension_ends(db: &Db, people: &[i64]) -> Result<Vec<(i64, i64)>>
     Ok(q.fetch_all(&db.pool).await?)
 }
 
+
+/// What the moderators did to an organisation that stays until they undo it
+/// (migration 0043): when they hid its description and website, and when
+/// they flagged it as not confirmed to be who its name says; `None` for
+/// what they did not do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromRow)]
+pub struct OrgMarks {
+    pub words_hidden_at: Option<i64>,
+    pub flagged_at: Option<i64>,
+}
+
+/// An organisation's [`OrgMarks`] (none for one not stored).
+pub async fn org_marks(db: &Db, org: i64) -> Result<OrgMarks> {
+    let row: Option<OrgMarks> = sqlx::query_as("SELECT words_hidden_at, flagged_at FROM organisations WHERE id = $1").bind(org).fetch_optional(&db.pool).await?;
+    Ok(row.unwrap_or_default())
+}
+
+/// [`org_marks`] in the caller's transaction (after `orgs::lock`); `None`
+/// for an organisation not stored.
+pub async fn org_marks_in(tx: &mut Tx, org: i64) -> Result<Option<OrgMarks>> {
+    Ok(sqlx::query_as("SELECT words_hidden_at, flagged_at FROM organisations WHERE id = $1").bind(org).fetch_optional(&mut **tx).await?)
+}
+
+/// Sets an organisation's [`OrgMarks`], in the decision's transaction.
+pub async fn set_org_marks(tx: &mut Tx, org: i64, marks: OrgMarks) -> Result<()> {
+    sqlx::query("UPDATE organisations SET words_hidden_at = $2, flagged_at = $3 WHERE id = $1")
+        .bind(org)
+        .bind(marks.words_hidden_at)
+        .bind(marks.flagged_at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// When the moderators archived a group and hold it archived (migration
+/// 0043: only they open it again); `None` when they do not (or there is no
+/// such group). A hold holds only while the group is still archived from
+/// then on: one older than the group's latest archiving is spent (it was
+/// opened again since, and archived again by its hosts).
+pub async fn group_held(db: &Db, group: i64) -> Result<Option<i64>> {
+    let row: Option<(Option<i64>,)> = sqlx::query_as(HELD).bind(group).fetch_optional(&db.pool).await?;
+    Ok(row.and_then(|(at,)| at))
+}
+
+/// [`group_held`] in the caller's transaction (after `groups::lock_group`).
+pub async fn group_held_in(tx: &mut Tx, group: i64) -> Result<Option<i64>> {
+    let row: Option<(Option<i64>,)> = sqlx::query_as(HELD).bind(group).fetch_optional(&mut **tx).await?;
+    Ok(row.and_then(|(at,)| at))
+}
+
+const HELD: &str = "SELECT CASE WHEN archived_at IS NOT NULL AND moderators_archived_at >= archived_at THEN moderators_archived_at END \
+     FROM community_groups WHERE id = $1";
+
+/// Holds a group archived by the moderators since `at` (`Some`), or lets
+/// it go (`None`), in the transaction that archives or opens it.
+pub async fn set_group_held(tx: &mut Tx, group: i64, at: Option<i64>) -> Result<()> {
+    sqlx::query("UPDATE community_groups SET moderators_archived_at = $2 WHERE id = $1").bind(group).bind(at).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// The active admins of an organisation, read in the caller's transaction
+/// (whom a decision about it tells).
+pub async fn org_admins_in(tx: &mut Tx, org: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as("SELECT person_id FROM org_members WHERE org_id = $1 AND role = 'admin' AND status = 'active' ORDER BY person_id")
+        .bind(org)
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(rows.into_iter().map(|(p,)| p).collect())
+}

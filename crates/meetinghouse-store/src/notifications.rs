@@ -426,18 +426,41 @@ pub async fn set_mode(db: &Db, person: i64, mode: &str) -> Result<u64> {
     Ok(dropped)
 }
 
-/// People due a daily digest at send time `slot` (unix seconds; core works
-/// it out on the meeting house's clock): on the daily digest, with
-/// something unread, shown to them and not yet emailed that arrived before
-/// `slot`, no digest since `slot`, and an active account with a confirmed
-/// address. Lowest ids first. Reads the digest's set through migration
-/// 0032's partial index (`emailed = 0 AND read_at IS NULL`), so the rows
-/// read on the site or already emailed cost nothing here.
-pub async fn digest_due(db: &Db, slot: i64, limit: i64) -> Result<Vec<i64>> {
+/// Whether the digest of the person whose `notification_prefs` row is `p`
+/// (all NULL when they have none) is due at send time `slot` (unix
+/// seconds; core works it out on the meeting house's clock) at `now`
+/// (parameters such as `"$1"`): no digest was claimed for that send time
+/// (`digest_slot`, migration 0045). A digest claimed for another one — an
+/// earlier day, or a later day while a clock ran ahead and was then set
+/// back — does not stop it. Before its first claim by send time, the row
+/// says only when the last digest went out (`last_digest_at`): due when
+/// that was before the send time, or is still ahead of `now` (stamped by a
+/// clock since set back).
+macro_rules! digest_is_due {
+    ($p:literal, $slot:literal, $now:literal) => {
+        concat!(
+            "((", $p, ".digest_slot IS NULL AND (", $p, ".last_digest_at IS NULL OR ", $p, ".last_digest_at < ", $slot, " OR ", $p,
+            ".last_digest_at > ", $now, ")) OR ", $p, ".digest_slot <> ", $slot, ")"
+        )
+    };
+}
+
+/// People due a daily digest at send time `slot` at `now` (unix seconds;
+/// core works the send time out on the meeting house's clock): on the daily
+/// digest, with something unread, shown to them and not yet emailed that
+/// arrived before `slot`, no digest claimed for `slot` ([`digest_is_due!`]),
+/// and an active account with a confirmed address. Lowest ids first, after
+/// id `after` (so a run goes on past people whose digest failed). Reads
+/// the digest's set through migration 0032's partial index (`emailed = 0
+/// AND read_at IS NULL`), so the rows read on the site or already emailed
+/// cost nothing here.
+pub async fn digest_due(db: &Db, slot: i64, now: i64, after: i64, limit: i64) -> Result<Vec<i64>> {
     let rows: Vec<(i64,)> = sqlx::query_as(concat!(
         "SELECT pe.id FROM people pe LEFT JOIN notification_prefs p ON p.person_id = pe.id \
-         WHERE pe.id IN (SELECT u.person_id FROM notifications u WHERE u.emailed = 0 AND u.read_at IS NULL AND u.created_at < $1) \
-         AND COALESCE(p.email_mode, 'daily') = 'daily' AND (p.last_digest_at IS NULL OR p.last_digest_at < $1) AND ",
+         WHERE pe.id > $4 AND pe.id IN (SELECT u.person_id FROM notifications u WHERE u.emailed = 0 AND u.read_at IS NULL AND u.created_at < $1) \
+         AND COALESCE(p.email_mode, 'daily') = 'daily' AND ",
+        digest_is_due!("p", "$1", "$3"),
+        " AND ",
         mailable!("pe"),
         " AND EXISTS (SELECT 1 FROM notifications n WHERE n.person_id = pe.id AND n.emailed = 0 AND n.read_at IS NULL \
            AND n.created_at < $1 AND ",
@@ -446,22 +469,25 @@ pub async fn digest_due(db: &Db, slot: i64, limit: i64) -> Result<Vec<i64>> {
     ))
     .bind(slot)
     .bind(limit)
+    .bind(now)
+    .bind(after)
     .fetch_all(&db.pool)
     .await?;
     Ok(rows.into_iter().map(|(p,)| p).collect())
 }
 
-/// Claims a person's digest for send time `slot`: stamps `last_digest_at`
-/// with `now` if they are (still) on the daily digest and no digest went
-/// out since `slot`. The first statement writes, so two workers cannot both
-/// claim it, and email turned off before the claim stops it.
+/// Claims a person's digest for send time `slot`: records the send time
+/// (`digest_slot`) and stamps `last_digest_at` with `now`, if they are
+/// (still) on the daily digest and no digest was claimed for that send
+/// time ([`digest_is_due!`]). The first statement writes, so two workers
+/// cannot both claim it, and email turned off before the claim stops it.
 pub async fn claim_digest(tx: &mut Tx, person: i64, slot: i64, now: i64) -> Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO notification_prefs (person_id, email_mode, last_digest_at) VALUES ($1, 'daily', $2) \
-         ON CONFLICT (person_id) DO UPDATE SET last_digest_at = $2 \
-         WHERE notification_prefs.email_mode = 'daily' \
-         AND (notification_prefs.last_digest_at IS NULL OR notification_prefs.last_digest_at < $3)",
-    )
+    let done = sqlx::query(concat!(
+        "INSERT INTO notification_prefs (person_id, email_mode, last_digest_at, digest_slot) VALUES ($1, 'daily', $2, $3) \
+         ON CONFLICT (person_id) DO UPDATE SET last_digest_at = $2, digest_slot = $3 \
+         WHERE notification_prefs.email_mode = 'daily' AND ",
+        digest_is_due!("notification_prefs", "$3", "$2"),
+    ))
     .bind(person)
     .bind(now)
     .bind(slot)

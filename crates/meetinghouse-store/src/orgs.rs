@@ -82,6 +82,15 @@ pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<OrgRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&db.pool).await?)
 }
 
+/// [`list`] without the organisations the meeting house's moderators
+/// flagged as not confirmed to be who their names say (migration 0043,
+/// core `moderation`): the public list and the sitemap, which would lend
+/// them the meeting house's listing. Their pages stay, with the flag.
+pub async fn list_unflagged(db: &Db, limit: i64, offset: i64) -> Result<Vec<OrgRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM organisations WHERE flagged_at IS NULL ORDER BY {}, id LIMIT $1 OFFSET $2", name_key(db.backend(), "name"));
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&db.pool).await?)
+}
+
 pub async fn count(db: &Db) -> Result<i64> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM organisations").fetch_one(&db.pool).await?;
     Ok(n)

@@ -98,7 +98,9 @@ impl FromSqlite for WithUnread {
     }
 }
 
-/// The person an unexpired session (by its token's hash) belongs to, with
+/// The open account an unexpired session (by its token's hash) belongs to
+/// (a closed account, whose handle reads as empty, had its sessions ended
+/// with it; one a sign-in started just before is never accepted), with
 /// their unread notifications counted up to `unread_cap` and whether they
 /// host anything (a part of the moderation queue: store
 /// `moderation::hosts_anything`): what every signed-in request needs, in
@@ -110,7 +112,7 @@ pub async fn by_session(db: &Db, token_hash: &str, unread_cap: i64) -> Result<Op
         "SELECT {COLUMNS}, (SELECT COUNT(*) FROM (SELECT 1 FROM notifications n WHERE n.person_id = ({session}) AND n.read_at IS NULL \
          AND {shown} LIMIT $3) x) AS unread, \
          CASE WHEN {hosts} THEN 1 ELSE 0 END AS hosts \
-         FROM people WHERE id = ({session})",
+         FROM people WHERE id = ({session}) AND handle <> ''",
         shown = crate::notifications::shown!(),
         hosts = crate::moderation::hosts_any!("people.id"),
     );
@@ -126,8 +128,13 @@ pub async fn by_email(db: &Db, email: &str) -> Result<Option<PersonRow>> {
         .await?)
 }
 
+/// The open account with a handle (any case). A closed account keeps its
+/// handle reserved (`handle_lower` stays, so nobody can take it up) while
+/// `handle` reads as empty (store `closing`), and is nobody to find: not
+/// to invite, report, block or mention (its profile page says it was
+/// closed).
 pub async fn by_handle(db: &Db, handle: &str) -> Result<Option<PersonRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM people WHERE handle_lower = $1");
+    let sql = format!("SELECT {COLUMNS} FROM people WHERE handle_lower = $1 AND handle <> ''");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(handle.to_lowercase())
         .fetch_optional(&db.pool)

@@ -27,11 +27,16 @@ pub struct PromptRow {
     /// The group it is for (only shown to those who may see the prompt).
     pub group_slug: Option<String>,
     pub group_name: Option<String>,
+    /// Its group's visibility (`public` or `members`).
+    pub group_visibility: Option<String>,
+    /// When its group was archived, while it is.
+    pub group_archived_at: Option<i64>,
 }
 
 const SELECT: &str = "SELECT pr.id, pr.host_person, pr.host_org, pr.voice, pr.question, pr.description, pr.opens_at, \
     pr.closes_at, pr.group_id, pr.created_at, pr.question_edited_at, p.handle AS host_handle, p.display_name AS host_name, \
-    o.slug AS org_slug, o.name AS org_name, pg.slug AS group_slug, pg.name AS group_name \
+    o.slug AS org_slug, o.name AS org_name, pg.slug AS group_slug, pg.name AS group_name, \
+    pg.visibility AS group_visibility, pg.archived_at AS group_archived_at \
     FROM prompts pr JOIN people p ON p.id = pr.host_person LEFT JOIN organisations o ON o.id = pr.host_org \
     LEFT JOIN community_groups pg ON pg.id = pr.group_id";
 
@@ -71,26 +76,74 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<PromptRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?)
 }
 
+/// The ids of the prompts person `who` (a parameter such as `"$1"`) hosts
+/// now, as one subquery (it begins with its own `WITH RECURSIVE`, so use it
+/// inside `IN (…)`): the one rule of who hosts a prompt, core
+/// `prompts::hosted_by`, which [`hosted_by`], [`hosts`] and the prompt part
+/// of a host's moderation queue (`moderation::open_reports`) all read.
+///
+/// A person hosts a prompt when they are an active, direct host of its
+/// group; or an active admin of the organisation it was opened at; or they
+/// opened it and are still active staff or an admin there. Nobody outside
+/// a members-only group hosts its prompt (an organisation's admin who does
+/// not belong to the group included), and the person who opened a group's
+/// prompt hosts it only while they belong to the group (at any depth: the
+/// membership rule of `groups::reach!`). A group's hosts belong to it, so
+/// a prompt always keeps hosts.
+macro_rules! hosted_prompts {
+    ($who:literal) => {
+        concat!(
+            "WITH RECURSIVE ",
+            $crate::groups::reach!("host_reach", $who),
+            " SELECT hp.id FROM prompts hp LEFT JOIN community_groups hg ON hg.id = hp.group_id \
+             WHERE hp.group_id IN (SELECT hm.group_id FROM group_members hm WHERE hm.member_kind = 'person' AND hm.member_id = ",
+            $who,
+            " AND hm.role = 'host' AND hm.status = 'active') \
+             OR (hp.host_org IN (SELECT ha.org_id FROM org_members ha WHERE ha.person_id = ",
+            $who,
+            " AND ha.status = 'active' AND ha.role = 'admin') \
+                 AND (hp.group_id IS NULL OR hg.visibility <> 'members' OR hp.group_id IN (SELECT id FROM host_reach))) \
+             OR (hp.host_person = ",
+            $who,
+            " AND hp.host_org IN (SELECT hs.org_id FROM org_members hs WHERE hs.person_id = ",
+            $who,
+            " AND hs.status = 'active' AND hs.role IN ('admin', 'staff')) \
+                 AND (hp.group_id IS NULL OR hp.group_id IN (SELECT id FROM host_reach)))"
+        )
+    };
+}
+// Read by store `moderation::open_reports` too.
+pub(crate) use hosted_prompts;
+
+/// Whether a person hosts a prompt now ([`hosted_prompts!`]).
+pub async fn hosted_by(db: &Db, prompt: i64, person: i64) -> Result<bool> {
+    let sql = concat!("SELECT 1 AS hosts FROM prompts WHERE id = $2 AND id IN (", hosted_prompts!("$1"), ")");
+    let row: Option<(i64,)> = sqlx::query_as(sql).bind(person).bind(prompt).fetch_optional(&db.pool).await?;
+    Ok(row.is_some())
+}
+
 /// The people who host a prompt now, besides its group's active hosts (who
-/// host it too): its named host only while they still hold the role that
-/// let them open it — active staff or admin of the organisation it was
-/// opened at, or an active host of its group — and the organisation's
-/// active admins, by id. The rule of core `prompts::hosted_by`, and of the
-/// prompt part of a host's moderation queue (`moderation::open_reports`).
+/// host it too), by id: of its organisation's active admins and the person
+/// who opened it, those [`hosted_prompts!`] names (so an admin outside a
+/// members-only group is not one, nor an opener who left the group). The
+/// people a reply on it is told to (core `subjects`).
 pub async fn hosts(db: &Db, id: i64) -> Result<Vec<i64>> {
-    let rows: Vec<(i64,)> = sqlx::query_as(
+    let candidates: Vec<(i64,)> = sqlx::query_as(
         "SELECT om.person_id FROM prompts pr JOIN org_members om ON om.org_id = pr.host_org \
-         WHERE pr.id = $1 AND om.status = 'active' \
-           AND (om.role = 'admin' OR (om.role = 'staff' AND om.person_id = pr.host_person)) \
-         UNION SELECT m.member_id FROM prompts pr JOIN group_members m ON m.group_id = pr.group_id \
-         WHERE pr.id = $1 AND m.member_kind = 'person' AND m.member_id = pr.host_person \
-           AND m.role = 'host' AND m.status = 'active' \
+         WHERE pr.id = $1 AND om.status = 'active' AND om.role = 'admin' \
+         UNION SELECT pr.host_person FROM prompts pr WHERE pr.id = $1 \
          ORDER BY 1",
     )
     .bind(id)
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
+    let mut out = Vec::with_capacity(candidates.len());
+    for (person,) in candidates {
+        if hosted_by(db, id, person).await? {
+            out.push(person);
+        }
+    }
+    Ok(out)
 }
 
 /// A host's changes to a prompt: the question and description, and the
@@ -167,20 +220,47 @@ pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<PromptRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&db.pool).await?)
 }
 
-/// The prompts `audience` may see, newest first: those for everyone, those
-/// of a group that is not members-only, and those of a group they belong
-/// to. Filtered before it is cut into pages, so no page comes out empty
-/// while later ones have prompts.
-pub async fn list_for(db: &Db, audience: &Audience, limit: i64, offset: i64) -> Result<Vec<PromptRow>> {
+/// The prompts `audience` may see: those for everyone, those of a group
+/// that is not members-only, and those of a group they belong to. Those
+/// open at `now` come first, the latest opened first; then those not open
+/// yet, the soonest first (so one opening years ahead never heads the
+/// list); then the closed ones, the latest closed first. Filtered before it
+/// is cut into pages, so no page comes out empty while later ones have
+/// prompts.
+pub async fn list_for(db: &Db, audience: &Audience, now: i64, limit: i64, offset: i64) -> Result<Vec<PromptRow>> {
     let sql = format!(
         "{SELECT} LEFT JOIN community_groups g ON g.id = pr.group_id \
          WHERE pr.group_id IS NULL OR g.visibility <> 'members' OR {} \
-         ORDER BY pr.opens_at DESC, pr.id DESC LIMIT $1 OFFSET $2",
-        audience.groups_where("pr.group_id", 3)
+         ORDER BY CASE WHEN pr.opens_at > $3 THEN 1 WHEN pr.closes_at <= $3 THEN 2 ELSE 0 END, \
+                  CASE WHEN pr.opens_at > $3 THEN pr.opens_at WHEN pr.closes_at <= $3 THEN -pr.closes_at ELSE -pr.opens_at END, \
+                  pr.id DESC LIMIT $1 OFFSET $2",
+        audience.groups_where("pr.group_id", 4)
     );
     // Only placeholders are formatted in; every value is bound.
-    let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset);
+    let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).bind(now);
     Ok(audience.bind_groups(q).fetch_all(&db.pool).await?)
+}
+
+/// The prompts of a group, for the search index when the group's
+/// visibility changes: (id, question, description, created at), read in
+/// the caller's transaction.
+pub async fn of_group_in(tx: &mut Tx, group: i64) -> Result<Vec<(i64, String, String, i64)>> {
+    Ok(sqlx::query_as("SELECT id, question, description, created_at FROM prompts WHERE group_id = $1 ORDER BY id")
+        .bind(group)
+        .fetch_all(&mut **tx)
+        .await?)
+}
+
+/// The prompts of public groups, for indexing those stored before they
+/// were: (id, question, description, created at), read in the caller's
+/// transaction.
+pub async fn of_public_groups(tx: &mut Tx) -> Result<Vec<(i64, String, String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT pr.id, pr.question, pr.description, pr.created_at FROM prompts pr \
+         JOIN community_groups g ON g.id = pr.group_id WHERE g.visibility = 'public' ORDER BY pr.id",
+    )
+    .fetch_all(&mut **tx)
+    .await?)
 }
 
 /// The ids of the live stories answering a prompt that `audience` may see,

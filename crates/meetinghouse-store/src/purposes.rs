@@ -502,3 +502,54 @@ pub async fn sees_group_in(tx: &mut Tx, person: i64, group_id: i64) -> Result<bo
     .await?;
     Ok(row.is_some())
 }
+
+/// The amendments a person proposed whose words are still shown (not
+/// hidden by the moderators), whatever their state, read in the caller's
+/// transaction, at most `limit`: what "remove everything they have posted"
+/// hides (core `moderation`). Ordered by group, then id, so a decision that
+/// locks their groups one after another takes them in one order.
+pub async fn amendments_shown_by(tx: &mut Tx, person: i64, limit: i64) -> Result<Vec<AmendmentRow>> {
+    let sql = format!("{AMENDMENT} WHERE a.proposed_by = $1 AND a.hidden_at IS NULL ORDER BY a.group_id, a.id LIMIT $2");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person).bind(limit).fetch_all(&mut **tx).await?)
+}
+
+/// A person's objections whose reason is still shown, withdrawn ones too,
+/// read in the caller's transaction, at most `limit`: (id, reason), what
+/// [`hide_objection`] compares.
+pub async fn objections_shown_by(tx: &mut Tx, person: i64, limit: i64) -> Result<Vec<(i64, String)>> {
+    Ok(sqlx::query_as("SELECT id, reason FROM purpose_objections WHERE person_id = $1 AND hidden_at IS NULL ORDER BY id LIMIT $2")
+        .bind(person)
+        .bind(limit)
+        .fetch_all(&mut **tx)
+        .await?)
+}
+
+/// Shows an amendment's words again (a moderator's decision on review):
+/// only while they are hidden since `hidden_at`, the moment the moderator
+/// judged, and never for one the moderators withdrew by hiding them (its
+/// `settled_at` is that moment: an amendment does not open again, and its
+/// page says who withdrew it). False, changing nothing, otherwise.
+pub async fn show_amendment_words(tx: &mut Tx, id: i64, hidden_at: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE purpose_amendments SET hidden_at = NULL \
+         WHERE id = $1 AND hidden_at = $2 AND NOT (state = 'withdrawn' AND settled_at IS NOT NULL AND settled_at = hidden_at)",
+    )
+    .bind(id)
+    .bind(hidden_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Shows an objection's reason again (a moderator's decision on review):
+/// only while it is hidden since `hidden_at` and reads `reason`, as the
+/// moderator judged it. False, changing nothing, otherwise.
+pub async fn show_objection_reason(tx: &mut Tx, id: i64, reason: &str, hidden_at: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE purpose_objections SET hidden_at = NULL WHERE id = $1 AND hidden_at = $2 AND reason = $3")
+        .bind(id)
+        .bind(hidden_at)
+        .bind(reason)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -212,6 +212,15 @@ pub struct Hit {
 
 /// How many of the newest matching documents a broad query ranks.
 pub const RANK_WINDOW: i64 = 200;
+
+/// What a query found: one page of hits, and whether it was cut to the
+/// newest [`RANK_WINDOW`] matches (a query with a common word that matches
+/// more documents than that: the older ones cannot be paged to).
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    pub hits: Vec<Hit>,
+    pub capped: bool,
+}
 /// A word matching more documents than this is "common": BM25 would scan
 /// its whole document list for its weight, so broad queries rank differently.
 pub const COMMON_WORD: i64 = 300;
@@ -228,9 +237,11 @@ pub const COMMON_WORD: i64 = 300;
 /// with every word in the title first, then the rest, newest first within
 /// each; on PostgreSQL by `ts_rank`. Both backends tell a common word by
 /// the same bounded probe (is there a match past the first `COMMON_WORD`?).
-pub async fn query(db: &Db, words: &[String], kind: Option<&str>, limit: i64, offset: i64) -> Result<Vec<Hit>> {
+/// `Found::capped` says when such a query has more matches than the
+/// window holds.
+pub async fn query(db: &Db, words: &[String], kind: Option<&str>, limit: i64, offset: i64) -> Result<Found> {
     if words.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Found::default());
     }
     let kind = kind.unwrap_or("");
     match db.backend() {
@@ -259,9 +270,9 @@ pub async fn query(db: &Db, words: &[String], kind: Option<&str>, limit: i64, of
                 common = beyond.is_some() as i64;
             }
             let common = common != 0;
-            let ordered: Vec<i64> = if !common {
+            let (ordered, capped): (Vec<i64>, bool) = if !common {
                 // Rank inside the index first; fetch only the page's documents after.
-                sqlx::query_as::<_, (i64,)>(
+                let ids: Vec<i64> = sqlx::query_as::<_, (i64,)>(
                     "SELECT f.rowid FROM search_fts f WHERE search_fts MATCH $1 \
                        AND ($2 = '' OR (SELECT d.kind FROM search_documents d WHERE d.id = f.rowid) = $2) \
                      ORDER BY bm25(search_fts, 4.0, 1.0), f.rowid DESC LIMIT $3 OFFSET $4",
@@ -274,11 +285,12 @@ pub async fn query(db: &Db, words: &[String], kind: Option<&str>, limit: i64, of
                 .await?
                 .into_iter()
                 .map(|(id,)| id)
-                .collect()
+                .collect();
+                (ids, false)
             } else {
                 broad_order(db, &expr, kind, limit, offset).await?
             };
-            fetch_in_order(db, &ordered).await
+            Ok(Found { hits: fetch_in_order(db, &ordered).await?, capped })
         }
         Backend::Postgres => {
             // As on SQLite, only a query with a common word is narrowed to
@@ -318,14 +330,29 @@ pub async fn query(db: &Db, words: &[String], kind: Option<&str>, limit: i64, of
             if common {
                 q = q.bind(RANK_WINDOW - 1);
             }
-            Ok(q.fetch_all(&db.pool).await?)
+            let hits = q.fetch_all(&db.pool).await?;
+            // Is there a match older than the window? (The same bounded probe.)
+            let capped = common && {
+                let (beyond,): (bool,) = sqlx::query_as(
+                    "SELECT EXISTS (SELECT 1 FROM search_documents w WHERE w.tsv @@ plainto_tsquery('simple', $1) \
+                                      AND ($2 = '' OR w.kind = $2) OFFSET $3 LIMIT 1)",
+                )
+                .bind(words.join(" "))
+                .bind(kind)
+                .bind(RANK_WINDOW)
+                .fetch_one(&db.pool)
+                .await?;
+                beyond
+            };
+            Ok(Found { hits, capped })
         }
     }
 }
 
 /// Orders a broad query's newest `RANK_WINDOW` matches: every word in the
-/// title first, then the rest, newest first within each; returns one page of ids.
-async fn broad_order(db: &Db, expr: &str, kind: &str, limit: i64, offset: i64) -> Result<Vec<i64>> {
+/// title first, then the rest, newest first within each; returns one page
+/// of ids, and whether there were more matches than the window.
+async fn broad_order(db: &Db, expr: &str, kind: &str, limit: i64, offset: i64) -> Result<(Vec<i64>, bool)> {
     // The kind is part of the window: the newest matches of that kind, not
     // those of the newest matches that happen to be of it.
     let candidates: Vec<(i64,)> = sqlx::query_as(
@@ -334,11 +361,14 @@ async fn broad_order(db: &Db, expr: &str, kind: &str, limit: i64, offset: i64) -
          ORDER BY f.rowid DESC LIMIT $2",
     )
     .bind(expr)
-    .bind(RANK_WINDOW)
+    .bind(RANK_WINDOW + 1)
     .bind(kind)
     .fetch_all(&db.pool)
     .await?;
-    let Some(&(oldest,)) = candidates.last() else { return Ok(Vec::new()) };
+    // One past the window says whether it holds every match.
+    let capped = candidates.len() as i64 > RANK_WINDOW;
+    let candidates = &candidates[..candidates.len().min(RANK_WINDOW as usize)];
+    let Some(&(oldest,)) = candidates.last() else { return Ok((Vec::new(), false)) };
     let in_title: std::collections::HashSet<i64> =
         sqlx::query_as::<_, (i64,)>("SELECT rowid FROM search_fts WHERE search_fts MATCH $1 AND rowid >= $2")
             .bind(format!("title : ({expr})"))
@@ -350,7 +380,7 @@ async fn broad_order(db: &Db, expr: &str, kind: &str, limit: i64, offset: i64) -
             .collect();
     let mut ordered: Vec<i64> = candidates.iter().map(|(id,)| *id).filter(|id| in_title.contains(id)).collect();
     ordered.extend(candidates.iter().map(|(id,)| *id).filter(|id| !in_title.contains(id)));
-    Ok(ordered.into_iter().skip(offset.max(0) as usize).take(limit.max(0) as usize).collect())
+    Ok((ordered.into_iter().skip(offset.max(0) as usize).take(limit.max(0) as usize).collect(), capped))
 }
 
 /// Integers joined for an `IN (…)` list; the ids come from the database, so

@@ -34,18 +34,22 @@ pub struct StoryRow {
     pub author_name: String,
     pub org_slug: Option<String>,
     pub org_name: Option<String>,
+    /// 1 when it is deleted because the moderators removed it (a
+    /// `story_removals` row), so only they can bring it back; else 0.
+    pub removed: i64,
 }
 
 from_sqlite_by_name!(StoryRow {
     id, author_person, author_org, voice, title, body, place_name, lat_milli, lon_milli, period_text, year_from, year_to, prompt_id,
     licence, consent_people, consent_minors, visibility, group_id, created_at, updated_at, deleted_at, author_handle, author_name,
-    org_slug, org_name,
+    org_slug, org_name, removed,
 });
 
 const SELECT: &str = "SELECT s.id, s.author_person, s.author_org, s.voice, s.title, s.body, s.place_name, \
     s.lat_milli, s.lon_milli, s.period_text, s.year_from, s.year_to, s.prompt_id, s.licence, \
     s.consent_people, s.consent_minors, s.visibility, s.group_id, s.created_at, s.updated_at, s.deleted_at, \
-    p.handle AS author_handle, p.display_name AS author_name, o.slug AS org_slug, o.name AS org_name \
+    p.handle AS author_handle, p.display_name AS author_name, o.slug AS org_slug, o.name AS org_name, \
+    CASE WHEN s.deleted_at IS NOT NULL AND EXISTS (SELECT 1 FROM story_removals r WHERE r.story_id = s.id) THEN 1 ELSE 0 END AS removed \
     FROM stories s JOIN people p ON p.id = s.author_person LEFT JOIN organisations o ON o.id = s.author_org";
 
 /// The fields a story is written with. `Default` is every optional field
@@ -257,6 +261,29 @@ pub async fn by_author(db: &Db, person: i64, limit: i64) -> Result<Vec<StoryRow>
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person).bind(limit).fetch_all(&db.pool).await?)
 }
 
+/// How many stories a person has written (drafts and deleted ones
+/// included) since `since`: what the hourly limit on new stories counts,
+/// so only stories actually written count. In the writing transaction.
+pub async fn written_since(tx: &mut Tx, person: i64, since: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM stories WHERE author_person = $1 AND created_at > $2")
+        .bind(person)
+        .bind(since)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(n)
+}
+
+/// [`written_since`] outside a transaction: to tell someone at the limit
+/// before their photos are read.
+pub async fn count_written_since(db: &Db, person: i64, since: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM stories WHERE author_person = $1 AND created_at > $2")
+        .bind(person)
+        .bind(since)
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(n)
+}
+
 /// An earlier version of a story, with who it was shown to before it was
 /// replaced: `visibility` is `public`, `group` (the members of `group_id`)
 /// or `draft` (its author only: versions stored before this was recorded).
@@ -271,6 +298,35 @@ pub struct RevisionRow {
     pub group_id: Option<i64>,
 }
 
+/// Who each earlier version was shown to, without its text: (id,
+/// visibility, group), newest first. What a history page filters by
+/// before it loads the text of the versions it shows ([`revisions_by_id`]).
+pub async fn revision_audiences(db: &Db, story: i64) -> Result<Vec<(i64, String, Option<i64>)>> {
+    Ok(sqlx::query_as("SELECT id, visibility, group_id FROM story_revisions WHERE story_id = $1 ORDER BY id DESC")
+        .bind(story)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// The earlier versions of a story with these ids (at most a page's
+/// worth), newest first.
+pub async fn revisions_by_id(db: &Db, story: i64, ids: &[i64]) -> Result<Vec<RevisionRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT id, title, body, edited_by, created_at, visibility, group_id FROM story_revisions \
+         WHERE story_id = $1 AND id IN ({}) ORDER BY id DESC",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(story);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    Ok(q.fetch_all(&db.pool).await?)
+}
+
 /// Earlier versions, newest first.
 pub async fn revisions(db: &Db, story: i64) -> Result<Vec<RevisionRow>> {
     Ok(sqlx::query_as(
@@ -282,9 +338,16 @@ pub async fn revisions(db: &Db, story: i64) -> Result<Vec<RevisionRow>> {
     .await?)
 }
 
-pub async fn set_deleted(tx: &mut Tx, id: i64, deleted_at: Option<i64>) -> Result<()> {
-    sqlx::query("UPDATE stories SET deleted_at = $2 WHERE id = $1").bind(id).bind(deleted_at).execute(&mut **tx).await?;
-    Ok(())
+/// Deletes a story as of `deleted_at` (only one that is not deleted yet:
+/// deleting it again never moves the start of its restore window, nor of a
+/// removal by the moderators), or restores it (`None`). Returns whether the
+/// story changed.
+pub async fn set_deleted(tx: &mut Tx, id: i64, deleted_at: Option<i64>) -> Result<bool> {
+    let done = match deleted_at {
+        Some(at) => sqlx::query("UPDATE stories SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL").bind(id).bind(at).execute(&mut **tx).await?,
+        None => sqlx::query("UPDATE stories SET deleted_at = NULL WHERE id = $1").bind(id).execute(&mut **tx).await?,
+    };
+    Ok(done.rows_affected() > 0)
 }
 
 /// Permanently removes stories deleted before `cutoff`; returns how many.
@@ -321,6 +384,36 @@ pub async fn purge_deleted_before(db: &Db, cutoff: i64) -> Result<u64> {
         purged += 1;
     }
     Ok(purged)
+}
+
+/// Empties the newest story of all when it was deleted before `cutoff`
+/// ([`purge_deleted_before`] keeps its row, so that its id is never given
+/// again): its words, place, dates and links go, with everything
+/// [`crate::purge::story_leftovers`] removes (its photos' places, history,
+/// replies…), and the row waits, deleted and empty, until a newer story
+/// lets the purge remove it. Returns how many it emptied (0 or 1; one
+/// already empty is left as it is).
+pub async fn empty_newest_deleted_before(db: &Db, cutoff: i64) -> Result<u64> {
+    let mut tx = db.begin().await?;
+    let due: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM stories WHERE id = (SELECT MAX(id) FROM stories) AND deleted_at IS NOT NULL AND deleted_at < $1 \
+         AND (title <> '' OR body <> '' OR place_name <> '' OR period_text <> '' OR lat_milli IS NOT NULL \
+              OR EXISTS (SELECT 1 FROM story_photos p WHERE p.story_id = stories.id))",
+    )
+    .bind(cutoff)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((id,)) = due else { return Ok(0) };
+    crate::purge::story_leftovers(&mut tx, id).await?;
+    sqlx::query(
+        "UPDATE stories SET title = '', body = '', place_name = '', lat_milli = NULL, lon_milli = NULL, period_text = '', \
+             year_from = NULL, year_to = NULL, prompt_id = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(1)
 }
 
 /// Public, live stories written in an organisation's name (affiliated or announcement).

@@ -2,8 +2,9 @@
 //! (repeated keys kept, for checkboxes), and the CSRF token is checked before
 //! a handler sees any field. A handler that takes [`Form`] cannot forget CSRF.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
@@ -37,6 +38,10 @@ impl FormData {
     /// Whether a checkbox was ticked.
     pub fn checked(&self, name: &str) -> bool {
         matches!(self.get(name), "on" | "true" | "yes" | "1")
+    }
+    /// Whether the form has a field of this name (even an empty one).
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
     }
     /// Whether a repeated field holds `value` (for re-ticking checkboxes).
     pub fn has(&self, name: &str, value: &str) -> bool {
@@ -148,8 +153,10 @@ const _: () = assert!(meetinghouse_media::MAX_UPLOAD_MB_SETTING * 1024 * 1024 + 
 /// together on a small machine, however many are sent at once. A turn is
 /// taken only when a file's bytes start to arrive (a story sent without a
 /// photo never waits for one), one account holds at most one at a time
-/// ([`ACCOUNT_WAIT_SECS`]), and a sender that goes quiet for
-/// [`IDLE_SECS`] loses it.
+/// ([`ACCOUNT_WAIT_SECS`]) and takes at most [`UPLOAD_TURNS_PER_HOUR`], and
+/// a photo upload keeps its turn only while it arrives at
+/// [`MIN_BYTES_PER_SEC`] and for at most [`TURN_DEADLINE_SECS`]: slow
+/// senders cannot hold every turn.
 pub const UPLOADS_AT_ONCE: usize = 2;
 
 /// How many collection imports work at once on one app server, on turns of
@@ -160,12 +167,33 @@ pub const UPLOADS_AT_ONCE: usize = 2;
 pub const IMPORTS_AT_ONCE: usize = 2;
 
 /// How long an upload (or an import) waits for one of the server's turns
-/// before it is refused with "try again in a minute" (429), rather than
-/// waiting on without end behind slow senders.
+/// before its photos are refused with "try again in a minute" (the story
+/// form comes back, 429, with what was typed; an import is refused whole),
+/// rather than waiting on without end behind slow senders.
 pub const TURN_WAIT_SECS: u64 = 20;
 
 /// How long nothing may arrive of an upload's body before it is stopped.
 pub const IDLE_SECS: u64 = 30;
+
+/// The longest a photo upload holds one of the server's turns while its
+/// files arrive: 15 MB (three phone photos) at 125 KB a second. Past it the
+/// turn goes to others, the rest of the body is read and let go, and the
+/// form comes back with what was typed and the photos named.
+pub const TURN_DEADLINE_SECS: u64 = 120;
+
+/// The slowest a photo upload may arrive, on average since it took its
+/// turn, and keep it (checked from [`RATE_GRACE_SECS`] on): a trickle of
+/// bytes, enough to keep a connection open, does not hold a turn.
+pub const MIN_BYTES_PER_SEC: u64 = 32 * 1024;
+
+/// How long a photo upload holds its turn before its rate is looked at
+/// (a connection can be slow to start).
+pub const RATE_GRACE_SECS: u64 = 30;
+
+/// How many upload turns one account may take in an hour on one app
+/// server (counted before the turn is waited for): three new photos a
+/// visit to the form, as often as the hourly photo limit (60) allows.
+pub const UPLOAD_TURNS_PER_HOUR: usize = 20;
 
 /// How long a second upload from the same account waits for the first to
 /// finish before it is refused.
@@ -176,11 +204,13 @@ pub const MAX_FIELDS: usize = 200;
 
 /// The upload turns of one app server: [`UPLOADS_AT_ONCE`] in all, and one
 /// for each account sending files now (an account's entry goes when its
-/// last upload ends); and apart from them [`IMPORTS_AT_ONCE`] for
-/// collection imports. Kept in the app's state.
+/// last upload ends); the turns each account took in the last hour; and
+/// apart from them [`IMPORTS_AT_ONCE`] for collection imports. Kept in the
+/// app's state.
 pub struct UploadTurns {
     server: Arc<Semaphore>,
     accounts: Mutex<HashMap<i64, Arc<Semaphore>>>,
+    taken: Mutex<HashMap<i64, VecDeque<Instant>>>,
     imports: Arc<Semaphore>,
 }
 
@@ -189,6 +219,7 @@ impl Default for UploadTurns {
         UploadTurns {
             server: Arc::new(Semaphore::new(UPLOADS_AT_ONCE)),
             accounts: Mutex::default(),
+            taken: Mutex::default(),
             imports: Arc::new(Semaphore::new(IMPORTS_AT_ONCE)),
         }
     }
@@ -213,6 +244,27 @@ impl UploadTurns {
             accounts.remove(&account);
         }
     }
+
+    /// Counts a turn taken by `account` now; false (not counted) when it
+    /// took [`UPLOAD_TURNS_PER_HOUR`] in the last hour.
+    fn count_turn(&self, account: i64) -> bool {
+        let now = Instant::now();
+        let hour = Duration::from_secs(3600);
+        let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
+        // Accounts that took none in the last hour are forgotten now and then.
+        if taken.len() >= 1024 {
+            taken.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < hour));
+        }
+        let times = taken.entry(account).or_default();
+        while times.front().is_some_and(|t| now.duration_since(*t) >= hour) {
+            times.pop_front();
+        }
+        if times.len() >= UPLOAD_TURNS_PER_HOUR {
+            return false;
+        }
+        times.push_back(now);
+        true
+    }
 }
 
 /// An upload's turn to read and process its files: one of
@@ -236,61 +288,77 @@ impl Drop for UploadTurn {
     }
 }
 
-/// Says that someone is already sending files from this account.
-const ONE_AT_A_TIME: &str = "You are already sending files from another window or tab. Wait until that has finished, then send this form again.";
-
-/// Says that the server's upload turns stayed taken for [`TURN_WAIT_SECS`].
-pub const UPLOADS_BUSY: &str = "Many uploads are under way on the server right now, so yours could not be taken. Try again in a minute: go back to the form and send it again.";
+/// Says that the server's upload turns stayed taken for [`TURN_WAIT_SECS`]:
+/// the story form comes back with it, and the photos are named.
+pub const UPLOADS_BUSY: &str = "Many uploads are under way on the server right now, so your photos could not be added. Try again in a minute: what you wrote is kept below, so choose the photos again and send the form.";
 
 /// Says that the server's import turns stayed taken for [`TURN_WAIT_SECS`].
 pub const IMPORTS_BUSY: &str = "Other collection imports are under way on the server right now, so this one could not start, and nothing was imported. Try again in a few minutes: go back to the form and send it again.";
 
 /// Which turns an upload takes.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum TurnKind {
     Upload,
     Import,
 }
 
 impl UploadTurn {
-    /// Waits for the account's turn (at most [`ACCOUNT_WAIT_SECS`]), then
-    /// for one of the server's (at most [`TURN_WAIT_SECS`]).
-    async fn take(turns: &Arc<UploadTurns>, account: i64) -> Result<UploadTurn, WebError> {
+    /// Counts the turn against the account's [`UPLOAD_TURNS_PER_HOUR`],
+    /// waits for the account's turn (at most [`ACCOUNT_WAIT_SECS`]), then
+    /// for one of the server's (at most [`TURN_WAIT_SECS`]). Refused with
+    /// why, for the form to say.
+    async fn take(turns: &Arc<UploadTurns>, account: i64) -> Result<UploadTurn, Unread> {
+        if !turns.count_turn(account) {
+            return Err(Unread::TooOften);
+        }
         let semaphore = turns.accounts().entry(account).or_insert_with(|| Arc::new(Semaphore::new(1))).clone();
-        let wait = std::time::Duration::from_secs(ACCOUNT_WAIT_SECS);
+        let wait = Duration::from_secs(ACCOUNT_WAIT_SECS);
         let Ok(Ok(mine)) = tokio::time::timeout(wait, semaphore.clone().acquire_owned()).await else {
             turns.forget_if_idle(account, &semaphore);
-            return Err(WebError::TooManyRequests(ONE_AT_A_TIME.into()));
+            return Err(Unread::AlreadySending);
         };
         drop(semaphore);
-        let server = match Self::server_turn(&turns.server, UPLOADS_BUSY).await {
-            Ok(server) => server,
-            Err(e) => {
-                let semaphore = mine.semaphore().clone();
-                drop(mine);
-                turns.forget_if_idle(account, &semaphore);
-                return Err(e);
-            }
+        let wait = Duration::from_secs(TURN_WAIT_SECS);
+        let Ok(Ok(server)) = tokio::time::timeout(wait, turns.server.clone().acquire_owned()).await else {
+            let semaphore = mine.semaphore().clone();
+            drop(mine);
+            turns.forget_if_idle(account, &semaphore);
+            return Err(Unread::Busy);
         };
         Ok(UploadTurn { _server: server, turns: turns.clone(), account, mine: Some(mine) })
     }
 
     /// Waits for one of the server's import turns (at most [`TURN_WAIT_SECS`]).
     async fn take_import(turns: &Arc<UploadTurns>) -> Result<UploadTurn, WebError> {
-        let server = Self::server_turn(&turns.imports, IMPORTS_BUSY).await?;
-        Ok(UploadTurn { _server: server, turns: turns.clone(), account: 0, mine: None })
-    }
-
-    /// One of `semaphore`'s turns, waited for at most [`TURN_WAIT_SECS`];
-    /// refused with `busy` after that.
-    async fn server_turn(semaphore: &Arc<Semaphore>, busy: &str) -> Result<OwnedSemaphorePermit, WebError> {
-        let wait = std::time::Duration::from_secs(TURN_WAIT_SECS);
-        match tokio::time::timeout(wait, semaphore.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(permit),
+        let wait = Duration::from_secs(TURN_WAIT_SECS);
+        match tokio::time::timeout(wait, turns.imports.clone().acquire_owned()).await {
+            Ok(Ok(server)) => Ok(UploadTurn { _server: server, turns: turns.clone(), account: 0, mine: None }),
             // The semaphores are never closed.
             Ok(Err(e)) => Err(WebError::Internal(e.into())),
-            Err(_) => Err(WebError::TooManyRequests(busy.into())),
+            Err(_) => Err(WebError::TooManyRequests(IMPORTS_BUSY.into())),
         }
+    }
+}
+
+/// How a photo upload holding a turn is doing: since when it holds it,
+/// and how many bytes of the body arrived since.
+struct Holding {
+    since: Instant,
+    bytes: u64,
+}
+
+impl Holding {
+    /// When it loses its turn if nothing more arrives: [`TURN_DEADLINE_SECS`]
+    /// after taking it, or as soon as it has arrived slower than
+    /// [`MIN_BYTES_PER_SEC`] on average, from [`RATE_GRACE_SECS`] on.
+    fn lost_at(&self) -> Instant {
+        let slow = Duration::from_secs(RATE_GRACE_SECS).max(Duration::from_secs_f64(self.bytes as f64 / MIN_BYTES_PER_SEC as f64));
+        self.since + slow.min(Duration::from_secs(TURN_DEADLINE_SECS))
+    }
+
+    /// Whether it has lost its turn at `now`.
+    fn lost(&self, now: Instant) -> bool {
+        now >= self.lost_at()
     }
 }
 
@@ -302,6 +370,34 @@ pub struct UploadedFile {
     /// The name on the sender's computer (for messages only).
     pub filename: String,
     pub bytes: Vec<u8>,
+}
+
+/// Why a file on a story's form was read past, not kept: the form comes
+/// back with what was typed, and says so at the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unread {
+    /// Over the per-file limit.
+    TooLarge,
+    /// No upload turn came free within [`TURN_WAIT_SECS`].
+    Busy,
+    /// It lost its turn: slower than [`MIN_BYTES_PER_SEC`], or not in
+    /// within [`TURN_DEADLINE_SECS`].
+    TooSlow,
+    /// The account took [`UPLOAD_TURNS_PER_HOUR`] turns in the last hour.
+    TooOften,
+    /// The account was sending files from another window for
+    /// [`ACCOUNT_WAIT_SECS`].
+    AlreadySending,
+    /// The handler wanted no files: the form is refused whatever they are.
+    NotWanted,
+}
+
+/// A file read past, not kept: (form field, file name, why).
+#[derive(Debug, Clone)]
+pub struct UnreadFile {
+    pub field: String,
+    pub filename: String,
+    pub why: Unread,
 }
 
 /// A CSRF-checked `multipart/form-data` submission (or a plain form, with
@@ -320,7 +416,8 @@ pub struct UploadedFile {
 /// imports ([`PendingUpload::read_import`]); the turn is held until the
 /// upload is dropped, so the files' processing counts too, and waited for at
 /// most [`TURN_WAIT_SECS`]. A body of which nothing arrives for
-/// [`IDLE_SECS`] is stopped.
+/// [`IDLE_SECS`] is stopped. (A story form's upload is a [`FormUpload`]:
+/// its files can also be refused for the turn, and the form comes back.)
 pub struct Upload {
     pub viewer: Viewer,
     pub data: FormData,
@@ -332,6 +429,22 @@ pub struct Upload {
     /// This upload's turn (see [`UPLOADS_AT_ONCE`]), `None` for a form
     /// without files: a handler keeps it (`turn: _turn`) while it works on
     /// the files.
+    pub turn: Option<UploadTurn>,
+}
+
+/// A story form's submission ([`PendingUpload::read_form`]): as [`Upload`],
+/// and a file is read past, not kept, for the turn too ([`Unread`]): the
+/// server's turns stayed busy, the account took too many, or the file
+/// arrived too slowly and lost its turn (then every file of the form goes,
+/// and the rest of the body is read without a turn). A handler must report
+/// every `unread` file, and shows the form again with what was typed.
+pub struct FormUpload {
+    pub viewer: Viewer,
+    pub data: FormData,
+    pub files: Vec<UploadedFile>,
+    pub unread: Vec<UnreadFile>,
+    /// This upload's turn, `None` for a form without files (or whose files
+    /// were all read past): keep it while working on the files.
     pub turn: Option<UploadTurn>,
 }
 
@@ -364,21 +477,43 @@ pub fn size_words(bytes: usize) -> String {
     if bytes >= 1024 * 1024 { format!("{} MB", bytes / (1024 * 1024)) } else { format!("{} KB", bytes.div_ceil(1024)) }
 }
 
+/// What [`PendingUpload::read_parts`] read.
+struct Parts {
+    viewer: Viewer,
+    data: FormData,
+    files: Vec<UploadedFile>,
+    unread: Vec<UnreadFile>,
+    turn: Option<UploadTurn>,
+}
+
+/// The next piece of a body, or the turn lost while waiting for it.
+enum Next<T> {
+    Got(T),
+    TurnLost,
+}
+
 impl PendingUpload {
-    /// Reads the fields and files, checking the CSRF token first, and
-    /// refuses a part whose name `uses` says the form does not have.
-    pub async fn read_form(self, state: &AppState, per_file: usize, uses: fn(&str) -> bool) -> Result<Upload, WebError> {
-        self.read_parts(state, per_file, uses, TurnKind::Upload).await
+    /// Reads a story form's fields and files, checking the CSRF token
+    /// first, and refuses a part whose name `uses` says the form does not
+    /// have. With `want_files` false (the form will be refused whatever
+    /// its photos are) no file is kept and no turn is taken: each is read
+    /// past as [`Unread::NotWanted`].
+    pub async fn read_form(self, state: &AppState, per_file: usize, uses: fn(&str) -> bool, want_files: bool) -> Result<FormUpload, WebError> {
+        let p = self.read_parts(state, per_file, uses, TurnKind::Upload, want_files).await?;
+        Ok(FormUpload { viewer: p.viewer, data: p.data, files: p.files, unread: p.unread, turn: p.turn })
     }
 
     /// As [`PendingUpload::read_form`], for a collection import: its file is
     /// read on one of the import turns ([`IMPORTS_AT_ONCE`]), not the
-    /// uploads' (an import holds its turn for as long as it runs).
+    /// uploads' (an import holds its turn for as long as it runs), and a
+    /// busy server refuses it whole (429).
     pub async fn read_import(self, state: &AppState, per_file: usize, uses: fn(&str) -> bool) -> Result<Upload, WebError> {
-        self.read_parts(state, per_file, uses, TurnKind::Import).await
+        let p = self.read_parts(state, per_file, uses, TurnKind::Import, true).await?;
+        let too_large = p.unread.into_iter().filter(|u| u.why == Unread::TooLarge).map(|u| (u.field, u.filename)).collect();
+        Ok(Upload { viewer: p.viewer, data: p.data, files: p.files, too_large, turn: p.turn })
     }
 
-    async fn read_parts(self, state: &AppState, per_file: usize, uses: fn(&str) -> bool, kind: TurnKind) -> Result<Upload, WebError> {
+    async fn read_parts(self, state: &AppState, per_file: usize, uses: fn(&str) -> bool, kind: TurnKind, want_files: bool) -> Result<Parts, WebError> {
         use axum::extract::Multipart;
         let PendingUpload { viewer, req } = self;
         let urlencoded = req
@@ -396,7 +531,7 @@ impl PendingUpload {
             if data.0.iter().any(|(name, _)| name != "csrf" && !uses(name)) {
                 return Err(WebError::BadRequest(UNKNOWN_FIELD.into()));
             }
-            return Ok(Upload { viewer, data, files: Vec::new(), too_large: Vec::new(), turn: None });
+            return Ok(Parts { viewer, data, files: Vec::new(), unread: Vec::new(), turn: None });
         }
         let account = viewer.require()?.id;
         let mut multipart = Multipart::from_request(req, state)
@@ -404,20 +539,41 @@ impl PendingUpload {
             .map_err(|_| WebError::BadRequest("This address expects a form with files (multipart/form-data).".into()))?;
         let mut data = FormData::default();
         let mut files = Vec::new();
-        let mut too_large = Vec::new();
+        let mut unread: Vec<UnreadFile> = Vec::new();
         let mut turn: Option<UploadTurn> = None;
+        // A photo upload's hold on its turn (imports are not timed).
+        let mut holding: Option<Holding> = None;
+        // Once a file is refused for the turn, every later one is too.
+        let mut refused: Option<Unread> = if want_files { None } else { Some(Unread::NotWanted) };
         let mut text_bytes = 0usize;
         let mut parts = 0usize;
         let mut csrf_checked = false;
+        // When the last piece of the body arrived (or a wait for a turn ended).
+        let mut last = Instant::now();
         let text_too_large = || WebError::TooLarge(format!("The form's text was larger than {} KB.", MAX_FORM_BYTES / 1024));
+        let cut_off = || WebError::BadRequest("The upload was cut off or malformed; please try again.".into());
+        let too_large_in_all = || WebError::TooLarge(format!("The upload was larger than {} MB in all.", MAX_UPLOAD_REQUEST_BYTES / (1024 * 1024)));
+        // The turn lost: every file read so far goes too, and the rest of
+        // the body is read without a turn.
+        let lose_turn = |turn: &mut Option<UploadTurn>, holding: &mut Option<Holding>, files: &mut Vec<UploadedFile>, unread: &mut Vec<UnreadFile>| {
+            *turn = None;
+            *holding = None;
+            unread.extend(files.drain(..).map(|f| UnreadFile { field: f.field, filename: f.filename, why: Unread::TooSlow }));
+        };
         loop {
-            let field = match idle_limit(multipart.next_field()).await? {
+            let next = match timed(multipart.next_field(), holding.as_ref(), &mut last).await? {
+                Next::Got(next) => next,
+                Next::TurnLost => {
+                    lose_turn(&mut turn, &mut holding, &mut files, &mut unread);
+                    refused = Some(Unread::TooSlow);
+                    continue;
+                }
+            };
+            let field = match next {
                 Ok(Some(f)) => f,
                 Ok(None) => break,
-                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                    return Err(WebError::TooLarge(format!("The upload was larger than {} MB in all.", MAX_UPLOAD_REQUEST_BYTES / (1024 * 1024))));
-                }
-                Err(_) => return Err(WebError::BadRequest("The upload was cut off or malformed; please try again.".into())),
+                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large_in_all()),
+                Err(_) => return Err(cut_off()),
             };
             // Names count against the text budget too: a part's headers are
             // read whole before it is seen here, but never more of them than
@@ -446,36 +602,73 @@ impl PendingUpload {
                     let mut field = field;
                     let mut bytes = Vec::new();
                     let mut over = false;
+                    let mut why: Option<Unread> = None;
+                    let mut arrived = 0usize;
                     loop {
-                        match idle_limit(field.chunk()).await? {
+                        let chunk = match timed(field.chunk(), holding.as_ref(), &mut last).await? {
+                            Next::Got(chunk) => chunk,
+                            Next::TurnLost => {
+                                lose_turn(&mut turn, &mut holding, &mut files, &mut unread);
+                                refused = Some(Unread::TooSlow);
+                                why = Some(Unread::TooSlow);
+                                bytes = Vec::new();
+                                continue;
+                            }
+                        };
+                        match chunk {
                             Ok(Some(chunk)) => {
+                                arrived += chunk.len();
+                                let lost = holding.as_mut().is_some_and(|h| {
+                                    h.bytes += chunk.len() as u64;
+                                    h.lost(Instant::now())
+                                });
+                                // A sender that keeps the bytes coming still
+                                // loses its turn at the deadline.
+                                if lost {
+                                    lose_turn(&mut turn, &mut holding, &mut files, &mut unread);
+                                    refused = Some(Unread::TooSlow);
+                                    why = Some(Unread::TooSlow);
+                                    bytes = Vec::new();
+                                    continue;
+                                }
                                 // The upload's turn, from the file's first
                                 // bytes (an empty file input sends none).
-                                if turn.is_none() && !chunk.is_empty() {
-                                    turn = Some(match kind {
-                                        TurnKind::Upload => UploadTurn::take(&state.uploads, account).await?,
-                                        TurnKind::Import => UploadTurn::take_import(&state.uploads).await?,
-                                    });
+                                if turn.is_none() && refused.is_none() && !chunk.is_empty() {
+                                    match kind {
+                                        TurnKind::Upload => match UploadTurn::take(&state.uploads, account).await {
+                                            Ok(t) => {
+                                                turn = Some(t);
+                                                holding = Some(Holding { since: Instant::now(), bytes: chunk.len() as u64 });
+                                            }
+                                            Err(no) => refused = Some(no),
+                                        },
+                                        TurnKind::Import => turn = Some(UploadTurn::take_import(&state.uploads).await?),
+                                    }
+                                    last = Instant::now();
                                 }
-                                // Past the limit the rest is read and let go
-                                // (the request's own limit still bounds it).
-                                if over || bytes.len() + chunk.len() > per_file {
-                                    over = true;
+                                // Refused, or past the limit: the rest is read
+                                // and let go (the request's own limit still
+                                // bounds it).
+                                if why.is_none() && !chunk.is_empty() && turn.is_none() {
+                                    why = refused;
+                                }
+                                if why.is_some() || over || bytes.len() + chunk.len() > per_file {
+                                    over |= why.is_none();
                                     bytes = Vec::new();
                                     continue;
                                 }
                                 bytes.extend_from_slice(&chunk);
                             }
                             Ok(None) => break,
-                            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                                return Err(WebError::TooLarge(format!("The upload was larger than {} MB in all.", MAX_UPLOAD_REQUEST_BYTES / (1024 * 1024))));
-                            }
-                            Err(_) => return Err(WebError::BadRequest("The upload was cut off or malformed; please try again.".into())),
+                            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large_in_all()),
+                            Err(_) => return Err(cut_off()),
                         }
                     }
-                    if over {
-                        too_large.push((name, filename));
-                    } else if !(filename.is_empty() && bytes.is_empty()) {
+                    if let Some(why) = why {
+                        unread.push(UnreadFile { field: name, filename, why });
+                    } else if over {
+                        unread.push(UnreadFile { field: name, filename, why: Unread::TooLarge });
+                    } else if !(filename.is_empty() && arrived == 0) {
                         // (A file input left empty still sends a part with no name and no bytes.)
                         files.push(UploadedFile { field: name, filename, bytes });
                     }
@@ -486,8 +679,19 @@ impl PendingUpload {
                     let mut field = field;
                     let mut raw = Vec::new();
                     loop {
-                        match idle_limit(field.chunk()).await? {
+                        let chunk = match timed(field.chunk(), holding.as_ref(), &mut last).await? {
+                            Next::Got(chunk) => chunk,
+                            Next::TurnLost => {
+                                lose_turn(&mut turn, &mut holding, &mut files, &mut unread);
+                                refused = Some(Unread::TooSlow);
+                                continue;
+                            }
+                        };
+                        match chunk {
                             Ok(Some(chunk)) => {
+                                if let Some(h) = &mut holding {
+                                    h.bytes += chunk.len() as u64;
+                                }
                                 text_bytes += chunk.len();
                                 if text_bytes > MAX_FORM_BYTES {
                                     return Err(text_too_large());
@@ -495,7 +699,7 @@ impl PendingUpload {
                                 raw.extend_from_slice(&chunk);
                             }
                             Ok(None) => break,
-                            Err(_) => return Err(WebError::BadRequest("The upload was cut off or malformed; please try again.".into())),
+                            Err(_) => return Err(cut_off()),
                         }
                     }
                     let value = String::from_utf8(raw).map_err(|_| WebError::BadRequest("The form could not be read.".into()))?;
@@ -513,7 +717,7 @@ impl PendingUpload {
         if !csrf_checked {
             return Err(WebError::Csrf);
         }
-        Ok(Upload { viewer, data, files, too_large, turn })
+        Ok(Parts { viewer, data, files, unread, turn })
     }
 }
 
@@ -523,11 +727,22 @@ const TOO_MANY_FIELDS: &str = "The form had more fields than it can have. Reload
 /// Says a form had a field it does not use.
 const UNKNOWN_FIELD: &str = "The form was sent with a field it does not have. Reload the page and send the form again.";
 
-/// Waits for the next piece of an upload's body, at most [`IDLE_SECS`].
-async fn idle_limit<T>(next: impl std::future::Future<Output = T>) -> Result<T, WebError> {
-    tokio::time::timeout(std::time::Duration::from_secs(IDLE_SECS), next).await.map_err(|_| {
-        WebError::BadRequest(format!(
+/// Waits for the next piece of an upload's body: until [`IDLE_SECS`] after
+/// the `last` piece arrived (set anew when one does), and, while a photo
+/// upload holds a turn (`holding`), only until it loses it
+/// ([`Holding::lost_at`]). The pieces come from a stream, so a wait cut
+/// short loses nothing: the next one asks again.
+async fn timed<T>(next: impl std::future::Future<Output = T>, holding: Option<&Holding>, last: &mut Instant) -> Result<Next<T>, WebError> {
+    let idle = tokio::time::Instant::from_std(*last + Duration::from_secs(IDLE_SECS));
+    let until = holding.map_or(idle, |h| idle.min(tokio::time::Instant::from_std(h.lost_at())));
+    match tokio::time::timeout_at(until, next).await {
+        Ok(got) => {
+            *last = Instant::now();
+            Ok(Next::Got(got))
+        }
+        Err(_) if holding.is_some_and(|h| h.lost(Instant::now())) => Ok(Next::TurnLost),
+        Err(_) => Err(WebError::BadRequest(format!(
             "Nothing more of the form arrived for {IDLE_SECS} seconds, so it was stopped. Check your connection, then send the form again."
-        ))
-    })
+        ))),
+    }
 }

@@ -46,13 +46,21 @@ pub const MAX_PAGE_BYTES: usize = 512 * 1024;
 ///   may be served from the cache show the report that the background
 ///   analysis redraws (no page shows live vote counts: the CSV, which does,
 ///   is never cached), and the voter's own pages are never cached;
-/// - turning off email from an unsubscribe link.
+/// - turning off email from an unsubscribe link;
+/// - one's own email address (asking to change it, sending its link again,
+///   cancelling, confirming: no page a signed-out visitor sees shows it),
+///   and downloading one's data (a posted form that changes nothing).
 const OWN_PAGES_ONLY: &[(Method, &str)] = &[
     (Method::POST, "/notifications/read"),
     (Method::POST, "/notifications/settings"),
     (Method::POST, "/people/{handle}/relation"),
     (Method::POST, "/common-ground/{id}/vote"),
     (Method::POST, "/unsubscribe"),
+    (Method::POST, "/me/email"),
+    (Method::POST, "/me/email/send-again"),
+    (Method::POST, "/me/email/cancel"),
+    (Method::POST, "/me/email/confirm"),
+    (Method::POST, "/me/data"),
 ];
 
 /// Whether a request to `route` (its pattern, as the router matched it)

@@ -1,6 +1,7 @@
 //! Rate limits on sign-in, sign-up and password reset, per client address and
-//! per account (email); on replies, reports, new stories, photos and
-//! invitations per account; and on common-ground votes and statements per participant and
+//! per account (email); on replies, reports, photos and invitations per
+//! account (new stories and edits of stories are counted by core
+//! `stories`, from what was written); and on common-ground votes and statements per participant and
 //! address, and new browsers without an account per address and
 //! conversation. Each has the plain-language message shown on the form.
 //!
@@ -94,7 +95,6 @@ pub struct RateLimits {
     cg_statement_participant: Limit,
     cg_statement_ip: Limit,
     resend_account: Limit,
-    story_account: Limit,
     photo_account: Limit,
     invite_account: Limit,
 }
@@ -130,7 +130,6 @@ impl Default for RateLimits {
             // Browsers without an account are participants too, and a script can be many browsers.
             cg_statement_ip: Limit::new("cg_statement_ip", 100, Duration::from_secs(10 * 60), "Very many statements are coming from your connection. Please try again in a few minutes — what you wrote is kept below."),
             resend_account: Limit::new("resend_account", 3, Duration::from_secs(3600), "We have sent you several confirmation links in the last hour. Please check your inbox (and spam folder), or wait an hour and ask again."),
-            story_account: Limit::new("story_account", 20, Duration::from_secs(3600), "You have shared many stories in the last hour. Please wait a while and send this one again — what you wrote is kept below, but photos need attaching again."),
             // Every photo is decoded and re-encoded, the costliest thing a person can ask of the server.
             photo_account: Limit::new("photo_account", 60, Duration::from_secs(3600), "you have added many photos in the last hour. Please wait a while and attach it again."),
             // Invitations to groups and organisations together: each may notify and email someone.
@@ -209,10 +208,6 @@ impl RateLimits {
     /// Reports, per account (person id).
     pub fn report(&self, account: &str) -> Result<(), &'static str> {
         self.report_account.check(account)
-    }
-    /// A new story (not an edit), per account (person id).
-    pub fn story(&self, account: &str) -> Result<(), &'static str> {
-        self.story_account.check(account)
     }
     /// One uploaded photo, per account (person id); the message continues
     /// "“name” was not added: ".

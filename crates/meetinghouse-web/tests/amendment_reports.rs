@@ -5,6 +5,9 @@
 //! host neither sees it in their queue nor may decide it); the queue shows
 //! the words and a link; hiding them shows "removed by the moderators" on
 //! the page, and an open amendment whose words are hidden is withdrawn.
+//! The author of hidden words asks for a review from the amendment's page
+//! (never for an amendment the moderators withdrew), and a moderator shows
+//! them again.
 
 use axum::http::StatusCode;
 use meetinghouse_testkit::{TestApp, apps, queue_form_for};
@@ -126,5 +129,32 @@ async fn amendments_and_objections_are_reported_from_their_page_and_decided_by_m
         assert!(tara.get("/notifications").await.body.contains("was withdrawn: the moderators removed its words"));
         assert!(bea.get("/notifications").await.body.contains("words and withdrew it"));
         assert!(mia.get("/moderation").await.body.contains("Nothing is waiting"));
+
+        // Tara asks for a review of her reason from the page; Sam's amendment,
+        // withdrawn by the moderators, offers him none.
+        assert!(!sam.get(&at).await.body.contains("Ask the moderators to look at your words again"));
+        let page = tara.get(&at).await.body;
+        assert!(page.contains("Ask the moderators to look at your reason again"), "{page}");
+        assert!(!bea.get(&at).await.body.contains("Ask the moderators to look at your reason again"));
+        let r = tara.submit(&at, "/report", &[
+            ("target_kind", "objection"),
+            ("target", &objection),
+            ("category", "review-request"),
+            ("back", &format!("{at}#objections")),
+            ("details", "I meant the proposal, not Sam."),
+        ])
+        .await;
+        assert_eq!(r.location(), Some(format!("{at}#objections").as_str()), "{}", r.body);
+        let r = sam.submit(&at, "/report", &[("target_kind", "amendment"), ("target", &amendment), ("category", "review-request"), ("back", &at)]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("does not open again"), "{}", r.body);
+        let queue = mia.get("/moderation").await.body;
+        assert!(queue.contains("I meant the proposal, not Sam.") && queue.contains("Show its reason again"), "{queue}");
+        let (act, seen) = queue_form_for(&queue, "I meant the proposal, not Sam.");
+        let r = mia.submit("/moderation", &act, &[("action", "restore"), ("note", ""), ("seen", &seen)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = bea.get(&at).await.body;
+        assert!(page.contains(REASON) && page.contains(REPORT_TARAS), "{page}");
+        assert!(tara.get("/notifications").await.body.contains("shows it again on its page"));
     }
 }

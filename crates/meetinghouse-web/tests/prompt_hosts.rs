@@ -3,9 +3,11 @@
 //! link and its byline; a group's prompt says whom it is for, and an answer
 //! to it starts shared with the group (the form says plainly what
 //! "Everyone" means); its hosts edit it and close it with plain,
-//! CSRF-protected forms, and reopen it by its closing date; a draft answer
-//! is not published as an answer after the close, and the form says why
-//! and how to keep it.
+//! CSRF-protected forms, and reopen it by its closing date (today's too,
+//! after closing it early); a draft answer is not published as an answer
+//! after the close, and the form says why and how to keep it. Nobody
+//! outside a members-only group moderates its prompt; an archived group's
+//! prompt says it takes nothing new; opening prompts is limited per day.
 
 use axum::http::StatusCode;
 use meetinghouse_core::Actor;
@@ -221,17 +223,123 @@ async fn hosts_edit_close_and_reopen_a_prompt_with_plain_forms() {
         assert_eq!(priya.get(&format!("/stories/new?prompt={prompt}")).await.status, StatusCode::FORBIDDEN);
         assert!(priya.get("/prompts").await.body.contains("closed "));
 
-        // Saving the form as it came keeps it closed; emptying the closing date reopens it.
-        let shown_date = closes_value(&priya.get(&edit).await.body);
+        // Closed early today, the form says so and shows today: saving it as
+        // it came reopens it until the end of today, and the page says so.
+        let form = priya.get(&edit).await.body;
+        assert!(form.contains("This prompt closed on") && form.contains("to open it again until the end of that day"), "{form}");
+        let shown_date = closes_value(&form);
         assert!(!shown_date.is_empty());
         let r = priya.submit(&edit, &edit, &[("question", "What needs mending in your home?"), ("closes", &shown_date), ("closes_shown", &shown_date)]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        assert!(priya.get(&page).await.body.contains("This prompt closed on"));
+        let shown = priya.get(&page).await.body;
+        assert!(shown.contains("The prompt is saved and open again") && shown.contains("Share your story"), "{shown}");
+        assert!(!priya.get(&edit).await.body.contains("This prompt closed on"), "open: nothing to say");
+        // Closed again, emptying the closing date reopens it with no end.
+        assert_eq!(priya.submit(&page, &close, &[]).await.status, StatusCode::SEE_OTHER);
+        let shown_date = closes_value(&priya.get(&edit).await.body);
         let r = priya.submit(&edit, &edit, &[("question", "What needs mending in your home?"), ("closes", ""), ("closes_shown", &shown_date)]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert!(priya.get(&page).await.body.contains("Share your story"));
+        assert_eq!(stored().await.closes_at, None);
         // The museum's admin manages it too.
         assert_eq!(sam.submit(&page, &close, &[]).await.status, StatusCode::SEE_OTHER);
+    }
+}
+
+/// The reviewer's case: a members-only group's prompt opened in an
+/// organisation's voice. The organisation's admin, who is not in the group,
+/// gets "not found" on its page, sees nothing of its reports in
+/// `/moderation` and cannot act on them; a member's page of it offers no
+/// feed or poster (both are for public prompts).
+#[tokio::test]
+async fn an_admin_outside_a_members_only_group_cannot_moderate_its_prompt() {
+    for mut nadia in apps().await {
+        nadia.sign_up("nadia").await;
+        let mut kwame = nadia.other_browser();
+        kwame.sign_up("kwame").await;
+        start_org(&mut nadia, "Exe Valley Housing", "exe-valley-housing").await;
+        add_staff(&mut nadia, "exe-valley-housing", &mut kwame, "kwame").await;
+        let fields = [("name", "Residents' Voice"), ("slug", "residents-voice"), ("purpose", "Our homes"), ("visibility", "members"), ("join_policy", "invite")];
+        assert_eq!(kwame.submit("/groups/new", "/groups", &fields).await.status, StatusCode::SEE_OTHER);
+        let (mut oliver, mut stan) = (nadia.other_browser(), nadia.other_browser());
+        for (who, handle) in [(&mut oliver, "oliver"), (&mut stan, "stan")] {
+            who.sign_up(handle).await;
+            let r = kwame.submit("/groups/residents-voice", "/groups/residents-voice/invite", &[("handle", handle)]).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+            assert_eq!(who.submit("/me", "/groups/residents-voice/join", &[]).await.status, StatusCode::SEE_OTHER);
+        }
+        let page = open_prompt(
+            &mut kwame,
+            &[("speak_as", "org:exe-valley-housing"), ("group", "residents-voice"), ("question", "What should the landlord fix first?")],
+        )
+        .await;
+        let prompt = id_of(&page);
+        let private = "The damp in flat 4 makes my children ill.";
+        let r = oliver.submit(&page, &format!("/conversations/prompt/{prompt}/replies"), &[("body", private)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let reply = r.location().unwrap().rsplit('/').next().unwrap().to_string();
+        let fields = [("target_kind", "reply"), ("target", reply.as_str()), ("category", "harassment")];
+        assert_eq!(stan.submit(&format!("/report?kind=reply&target={reply}"), "/report", &fields).await.status, StatusCode::SEE_OTHER);
+
+        // Nadia: not found, nothing in her queue, no acting on it.
+        assert_eq!(nadia.get(&page).await.status, StatusCode::NOT_FOUND);
+        let queue = nadia.get("/moderation").await;
+        assert!(!queue.body.contains(private) && !queue.body.contains("What should the landlord fix first?"), "{}", queue.body);
+        let (act, seen) = queue_form_for(&kwame.get("/moderation").await.body, private);
+        let r = nadia.submit("/moderation", &act, &[("action", "hide"), ("note", "Not nice."), ("seen", &seen)]).await;
+        assert!(matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{}: {}", r.status, r.body);
+        let stored = meetinghouse_store::conversations::by_id(&nadia.db, reply.parse().unwrap()).await.unwrap().unwrap();
+        assert_eq!(stored.status, "visible");
+        // Kwame, who opened it and belongs to the group, acts on it.
+        assert_eq!(kwame.submit("/moderation", &act, &[("action", "dismiss"), ("seen", &seen)]).await.status, StatusCode::SEE_OTHER);
+
+        // Its page offers no feed or poster, which are for public prompts only.
+        let shown = oliver.get(&page).await.body;
+        assert!(!shown.contains(&format!("{page}/stories.atom")) && !shown.contains(&format!("{page}/label")), "{shown}");
+        assert_eq!(oliver.get(&format!("{page}/stories.atom")).await.status, StatusCode::NOT_FOUND);
+    }
+}
+
+/// An archived group's prompt takes nothing new and says so, with no "Share
+/// your story" and no way to edit it; closing it does not suggest reopening.
+/// A public prompt offers its feed and its poster.
+#[tokio::test]
+async fn an_archived_groups_prompt_says_it_takes_nothing_new() {
+    for mut kit in apps().await {
+        kit.sign_up("kit").await;
+        let fields = [("name", "Walkers"), ("slug", "walkers"), ("purpose", "Paths"), ("visibility", "public"), ("join_policy", "open")];
+        assert_eq!(kit.submit("/groups/new", "/groups", &fields).await.status, StatusCode::SEE_OTHER);
+        let page = open_prompt(&mut kit, &[("speak_as", "self"), ("question", "Where do you walk?"), ("group", "walkers")]).await;
+        let shown = kit.get(&page).await.body;
+        assert!(shown.contains("Share your story") && shown.contains(&format!("href=\"{page}/label\"")) && shown.contains(&format!("href=\"{page}/stories.atom\"")), "{shown}");
+        assert_eq!(kit.submit("/groups/walkers/archive", "/groups/walkers/archive", &[]).await.status, StatusCode::SEE_OTHER);
+
+        let shown = kit.get(&page).await.body;
+        assert!(shown.contains("Walkers is archived") && !shown.contains("Share your story"), "{shown}");
+        assert!(!shown.contains(&format!("href=\"{page}/edit\"")) && !shown.contains("You can reopen it"), "{shown}");
+        assert!(kit.get("/prompts").await.body.contains("its group is archived"));
+        assert_eq!(kit.get(&format!("{page}/edit")).await.status, StatusCode::FORBIDDEN);
+        let r = kit.submit(&page, &format!("{page}/close"), &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let shown = kit.get(&page).await.body;
+        assert!(shown.contains("The prompt is closed: it takes no new stories.") && !shown.contains("To reopen it"), "{shown}");
+    }
+}
+
+/// An account opens at most `PROMPTS_PER_DAY` prompts a day: past it the
+/// form comes back with 429, saying so, with what was typed kept.
+#[tokio::test]
+async fn opening_too_many_prompts_is_refused_in_plain_words() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        start_org(&mut sam, "Tiverton Museum", "tiverton-museum").await;
+        for n in 0..meetinghouse_core::prompts::PROMPTS_PER_DAY.limit {
+            open_prompt(&mut sam, &[("speak_as", "org:tiverton-museum"), ("question", &format!("Question {n}?"))]).await;
+        }
+        let r = sam.submit("/prompts/new", "/prompts", &[("speak_as", "org:tiverton-museum"), ("question", "Buy cheap things?")]).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+        assert!(r.body.contains("You have opened many prompts in the last day.") && r.body.contains("value=\"Buy cheap things?\""), "{}", r.body);
+        assert!(!sam.get("/prompts").await.body.contains("Buy cheap things?"));
     }
 }
 

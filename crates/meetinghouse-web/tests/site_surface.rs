@@ -1,8 +1,9 @@
 //! The site's surface through the real router on every configured backend:
 //! pages too large for the page cache, what clears the cache, error pages
 //! (as the viewer, for every kind of refusal), addresses that cannot name
-//! anything, the feeds and their headers, robots.txt and the sitemap,
-//! search past the last page, the instance settings and admin invite codes.
+//! anything, the feeds and their headers, robots.txt and the sitemap (its
+//! parts only when it is split), search past the last page, results in
+//! words, the instance settings and admin invite codes.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -324,8 +325,11 @@ async fn robots_txt_and_collection_objects_in_the_sitemap() {
         assert!(sitemap.body.contains(&format!("<loc>{base}/orgs/tiverton-museum/objects/TIV.3</loc>")), "{}", sitemap.body);
         assert!(sitemap.body.contains(&format!("<loc>{base}{story}</loc>")));
         assert!(!sitemap.headers.contains_key(header::SET_COOKIE));
-        // Past the last page of the sitemap: not found.
-        assert_eq!(crawler.get("/sitemap-9.xml").await.status, StatusCode::NOT_FOUND);
+        // Past the last page of the sitemap: not found; and while it is one
+        // file, it has no parts at all.
+        for part in ["/sitemap-9.xml", "/sitemap-1.xml", "/sitemap-2.xml"] {
+            assert_eq!(crawler.get(part).await.status, StatusCode::NOT_FOUND, "{part}");
+        }
     }
 }
 
@@ -438,6 +442,31 @@ async fn search_past_the_last_page_leads_back_to_the_first() {
         assert!(!past.body.contains("Previous page"), "{}", past.body);
         let none = ann.get("/search?q=zeppelin").await;
         assert!(none.body.contains("Nothing found for “zeppelin”"), "{}", none.body);
+    }
+}
+
+/// Results say what they are in words and show text as readers see it,
+/// not Markdown's marks; a search with a common word says where it stops.
+#[tokio::test]
+async fn search_results_read_as_words_and_say_when_they_stop_short() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        public_story(&mut ann, "Sundays", "We went to **the mill** by the [river](https://example.org).").await;
+        let found = ann.get("/search?q=mill").await.body;
+        assert!(found.contains("<span class=\"meta\">Story · "), "{found}");
+        assert!(found.contains("We went to the <mark>mill</mark> by the river.") && !found.contains("**"), "{found}");
+        assert!(!found.contains("newest 200 matches"), "{found}");
+
+        let mut tx = ann.db.begin().await.unwrap();
+        let titles: Vec<(i64, String)> = (1..=meetinghouse_store::search::COMMON_WORD + 1).map(|i| (i, format!("Harbour photograph {i}"))).collect();
+        let docs: Vec<(i64, &str, &str, i64)> = titles.iter().map(|(i, t)| (*i, t.as_str(), "A view of the harbour.", 1_700_000_000 + i)).collect();
+        meetinghouse_core::search::index_many(&mut tx, &ann.db, "object", &docs, true).await.unwrap();
+        tx.commit().await.unwrap();
+        let note = "Only the newest 200 matches are shown, since a word you searched for is common. Add another word to find older ones.";
+        let first = ann.get("/search?q=harbour").await.body;
+        assert!(first.contains("Collection object · ") && !first.contains(note), "{first}");
+        let last = ann.get("/search?q=harbour&page=10").await.body;
+        assert!(last.contains(note) && !last.contains("rel=\"next\""), "{last}");
     }
 }
 

@@ -5,7 +5,8 @@
 //! stories, unused uploads and old read notifications. Each run is idempotent (a digest is claimed
 //! and its notifications marked in one transaction; a purge removes each
 //! upload in a transaction of its own), so several app servers may run them
-//! at once.
+//! at once. Each job runs and fails on its own: one that fails is logged
+//! and tried again on the next tick, and the others still run.
 
 use std::time::Duration;
 
@@ -21,8 +22,12 @@ const EVERY: Duration = Duration::from_secs(60);
 
 pub async fn run(db: Db, base_url: String, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
-        if let Err(e) = tick(&db, &base_url).await {
-            tracing::warn!(error = %e, "jobs worker: a periodic job failed; will try again");
+        let done = tick(&db, &base_url, meetinghouse_store::now()).await;
+        if done.settled.is_some_and(|n| n > 0) {
+            tracing::info!(settled = done.settled, "jobs worker: amendments to purposes settled");
+        }
+        if done.digests.unwrap_or(0) + done.lifted.unwrap_or(0) > 0 {
+            tracing::info!(digests = done.digests, lifted = done.lifted, "jobs worker: done");
         }
         tokio::select! {
             _ = tokio::time::sleep(EVERY) => {},
@@ -43,7 +48,7 @@ pub async fn run_purge(db: Db, media: MediaStore, mut stop: tokio::sync::watch::
     loop {
         match retention::purge(&db, &media, meetinghouse_store::now()).await {
             Ok(p) if p == Purged::default() => {}
-            Ok(p) => tracing::info!(stories = p.stories, uploads = p.media.rows, images = p.media.blobs, emails = p.emails, attempts = p.attempts, notifications = p.notifications, "purge: removed for good"),
+            Ok(p) => tracing::info!(stories = p.stories, uploads = p.media.rows, images = p.media.blobs, emails = p.emails, attempts = p.attempts, notifications = p.notifications, closed_accounts = p.closed_leftovers, email_changes = p.email_changes, "purge: removed for good"),
             Err(e) => tracing::warn!(error = %e, "purge: removing deleted stories or unused uploads failed; will try again"),
         }
         tokio::select! {
@@ -73,19 +78,165 @@ pub async fn run_common_ground(db: Db, mut stop: tokio::sync::watch::Receiver<bo
     }
 }
 
-/// Runs every job once; returns (digests sent, suspensions lifted).
-pub async fn tick(db: &Db, base_url: &str) -> anyhow::Result<(usize, usize)> {
-    let settings = Settings::load(db).await?;
+/// What one tick did: how many digests went out, suspensions were lifted
+/// and amendments settled, each `None` when that job failed (it was logged
+/// and is tried again on the next tick).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticked {
+    pub digests: Option<usize>,
+    pub lifted: Option<usize>,
+    pub settled: Option<usize>,
+}
+
+/// Runs every job once, each on its own: one that fails (the settings
+/// included, which the digests and the amendments' mail need) is logged and
+/// leaves the others to run. `now` is the time the digests and the
+/// amendments are due by (suspensions end by the store's clock).
+pub async fn tick(db: &Db, base_url: &str, now: i64) -> Ticked {
+    let settings = match Settings::load(db).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "jobs worker: could not read the settings; digests and amendments wait for the next tick");
+            None
+        }
+    };
     // Due once a day, at `notifications::DIGEST_HOUR` on the town's clock.
-    let digests = notifications::send_digests(db, Mailer { settings: &settings, base_url }, meetinghouse_store::now()).await?;
-    let lifted = moderation::lift_ended(db).await?;
+    let digests = match &settings {
+        Some(settings) => logged("digests", notifications::send_digests(db, Mailer { settings, base_url }, now).await),
+        None => None,
+    };
+    let lifted = logged("suspensions ending", moderation::lift_ended(db).await);
     // Amendments to a group's purpose whose seven-day consent window has closed.
-    let settled = meetinghouse_core::purposes::settle_due(db, Mailer { settings: &settings, base_url }, meetinghouse_store::now()).await?;
-    if settled > 0 {
-        tracing::info!(settled, "jobs worker: amendments to purposes settled");
+    let settled = match &settings {
+        Some(settings) => logged("amendments settling", meetinghouse_core::purposes::settle_due(db, Mailer { settings, base_url }, now).await),
+        None => None,
+    };
+    Ticked { digests, lifted, settled }
+}
+
+/// A job's result, its failure logged under its name.
+fn logged<T, E: std::fmt::Display>(job: &'static str, result: Result<T, E>) -> Option<T> {
+    result.map_err(|e| tracing::warn!(job, error = %e, "jobs worker: a periodic job failed; the others ran, and it is tried again on the next tick")).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use meetinghouse_core::accounts;
+    use meetinghouse_core::common_ground::{self, ConversationForm};
+    use meetinghouse_store::{Backend, DbOptions, test_databases};
+
+    use super::*;
+
+    const TOWN: &str = "https://town.example";
+
+    /// A fresh SQLite database, and a PostgreSQL one when
+    /// `TEST_DATABASE_URL` is set.
+    async fn databases() -> Vec<Db> {
+        let dir = test_databases::temp_dir("mh_jobs");
+        let options = DbOptions { max_connections: 4 };
+        let mut out = vec![Db::open_sqlite(&dir.join("test.db"), &options).await.unwrap()];
+        if let Some(url) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+            let url = test_databases::create(&url, "mh_jobs").await.unwrap();
+            out.push(Db::connect(&url, &options).await.unwrap());
+        }
+        for db in &out {
+            db.migrate().await.unwrap();
+        }
+        out
     }
-    if digests + lifted > 0 {
-        tracing::info!(digests, lifted, "jobs worker: done");
+
+    /// An account with a confirmed address, `{handle}@example.org`; its id.
+    async fn person(db: &Db, handle: &str) -> i64 {
+        let id = accounts::create_admin(db, &format!("{handle}@example.org"), handle, handle, "a long enough password").await.unwrap();
+        meetinghouse_store::people::set_admin(db, id, false).await.unwrap();
+        id
     }
-    Ok((digests, lifted))
+
+    async fn note(db: &Db, person: i64) {
+        let mut tx = db.begin().await.unwrap();
+        meetinghouse_store::notifications::insert(&mut tx, person, "reply", "Ann replied.", "/").await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// How many digests went to an address.
+    async fn digests_to(db: &Db, addr: &str) -> usize {
+        meetinghouse_store::outbox::recent(db, 1_000).await.unwrap().iter().filter(|m| m.kind == "digest" && m.to_addr == addr).count()
+    }
+
+    /// Makes statements of `table` fail: inserting a digest for Sam into
+    /// the outbox, or (`suspensions`) deleting a suspension.
+    async fn refuse(db: &Db, table: &str, when: &str) {
+        if db.backend() == Backend::Postgres {
+            db.execute_admin(&format!(
+                "CREATE FUNCTION refuse_{table}() RETURNS trigger AS $$ BEGIN IF {} THEN RAISE EXCEPTION 'refused'; END IF; \
+                 RETURN {}; END $$ LANGUAGE plpgsql",
+                when.replace("ROW.", if table == "suspensions" { "OLD." } else { "NEW." }),
+                if table == "suspensions" { "OLD" } else { "NEW" }
+            ))
+            .await
+            .unwrap();
+            let on = if table == "suspensions" { "DELETE" } else { "INSERT" };
+            db.execute_admin(&format!("CREATE TRIGGER refuse_{table} BEFORE {on} ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_{table}()")).await.unwrap();
+        } else {
+            let (on, row) = if table == "suspensions" { ("DELETE", "OLD.") } else { ("INSERT", "NEW.") };
+            db.execute_admin(&format!(
+                "CREATE TRIGGER refuse_{table} BEFORE {on} ON {table} WHEN {} BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                when.replace("ROW.", row)
+            ))
+            .await
+            .unwrap();
+        }
+    }
+
+    /// The reviewer's case: Sam's digest cannot be queued, and Tom's
+    /// suspension has ended. Priya still gets her digest and Tom his
+    /// account back; and a job that fails as a whole (ending suspensions,
+    /// here) leaves the others to run.
+    #[tokio::test]
+    async fn each_job_runs_whatever_another_does() {
+        for db in databases().await {
+            let (sam, priya, tom) = (person(&db, "sam").await, person(&db, "priya").await, person(&db, "tom").await);
+            note(&db, sam).await;
+            note(&db, priya).await;
+            let mut tx = db.begin().await.unwrap();
+            meetinghouse_store::moderation::suspend(&mut tx, tom, Some(meetinghouse_store::now() - 60)).await.unwrap();
+            tx.commit().await.unwrap();
+            refuse(&db, "email_outbox", "ROW.to_addr LIKE 'sam@%' AND ROW.kind = 'digest'").await;
+
+            // Two days on, after 07:00: the digests are due.
+            let tomorrow = meetinghouse_store::now() + 2 * 86_400;
+            let done = tick(&db, TOWN, tomorrow).await;
+            assert_eq!(done, Ticked { digests: Some(1), lifted: Some(1), settled: Some(0) }, "{:?}", db.backend());
+            assert_eq!((digests_to(&db, "priya@example.org").await, digests_to(&db, "sam@example.org").await), (1, 0));
+            let tom_now = meetinghouse_store::people::by_id(&db, tom).await.unwrap().unwrap();
+            assert_eq!(tom_now.status, "active", "the suspension ended");
+
+            // Ending suspensions fails as a whole: the digests still go.
+            let pat = person(&db, "pat").await;
+            note(&db, pat).await;
+            let mut tx = db.begin().await.unwrap();
+            meetinghouse_store::moderation::suspend(&mut tx, tom, Some(meetinghouse_store::now() - 60)).await.unwrap();
+            tx.commit().await.unwrap();
+            refuse(&db, "suspensions", "1 = 1").await;
+            let done = tick(&db, TOWN, tomorrow + 60).await;
+            assert_eq!(done, Ticked { digests: Some(1), lifted: None, settled: Some(0) }, "{:?}", db.backend());
+            assert_eq!(digests_to(&db, "pat@example.org").await, 1);
+        }
+    }
+
+    /// A conversation last analysed by a clock that ran a day ahead and was
+    /// set back is analysed again after new votes, not a day later.
+    #[tokio::test]
+    async fn a_clock_set_back_does_not_hold_up_the_analysis() {
+        for db in databases().await {
+            let settings = Settings::load(&db).await.unwrap();
+            accounts::create_admin(&db, "mia@example.org", "mia", "Mia", "a long enough password").await.unwrap();
+            let mia = accounts::login(&db, "mia@example.org", "a long enough password").await.unwrap();
+            let form = ConversationForm { topic: "The bus station".into(), seeds: "Move it.\nKeep it.".into(), ..Default::default() };
+            let id = common_ground::create(&db, &settings, &mia, &form).await.unwrap();
+            let (now, ahead) = (meetinghouse_store::now(), meetinghouse_store::now() + 86_400);
+            db.execute_admin(&format!("UPDATE cg_conversations SET dirty_since = {now}, analysed_at = {ahead}, claimed_at = NULL WHERE id = {id}")).await.unwrap();
+            assert_eq!(common_ground::run_due(&db).await.unwrap(), 1, "{:?}", db.backend());
+        }
+    }
 }

@@ -55,7 +55,9 @@ fn feed(state: &AppState, asked: &HeaderMap, head: Head<'_>, rows: &[StoryRow]) 
         out += "  <entry>\n";
         out += &format!("    <title>{}</title>\n    <id>{url}</id>\n    <link rel=\"alternate\" type=\"text/html\" href=\"{url}\"/>\n", xml(&s.title));
         out += &format!("    <published>{}</published>\n    <updated>{}</updated>\n", rfc3339(s.created_at), rfc3339(s.updated_at));
-        out += &format!("    <author><name>{}</name><uri>{base}/@{}</uri></author>\n", xml(&stories::author_label(s)), xml(&s.author_handle));
+        // A closed account (its handle reads as empty) has no page to point to.
+        let uri = if s.author_handle.is_empty() { String::new() } else { format!("<uri>{base}/@{}</uri>", xml(&s.author_handle)) };
+        out += &format!("    <author><name>{}</name>{uri}</author>\n", xml(&stories::author_label(s)));
         out += &format!("    <content type=\"html\">{}</content>\n", xml(&meetinghouse_core::markdown::render(&s.body)));
         let rights = if licence_url.is_empty() { licence.to_string() } else { format!("{licence} ({licence_url})") };
         out += &format!("    <rights>{}</rights>\n  </entry>\n", xml(&rights));

@@ -4,7 +4,9 @@
 //! sitemap protocol's limit): while everything fits in one, `/sitemap.xml`
 //! lists it all; past that it is an index of `/sitemap-1.xml` (the site's own
 //! pages), then files of stories, then files of objects, each in the order
-//! they were added, so an address keeps its file as more are added.
+//! they were added, so an address keeps its file as more are added. While
+//! there is one file, no `/sitemap-{n}.xml` is served (it would say the
+//! same again).
 
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -44,11 +46,16 @@ fn plan(stories: i64, objects: i64, per_file: i64) -> Vec<Part> {
 
 type Urls = Vec<(String, Option<i64>)>;
 
+/// Whether the whole sitemap fits in one file (`/sitemap.xml` alone).
+fn fits_one_file(site: usize, stories: i64, objects: i64) -> bool {
+    site as i64 + stories + objects <= MAX_URLS
+}
+
 pub async fn show(State(state): State<AppState>) -> Result<Response, WebError> {
     let site = site_pages(&state).await?;
     let story_count = stories::count_public(&state.db).await?;
     let object_count = sitemap::count_objects(&state.db).await?;
-    if site.len() as i64 + story_count + object_count <= MAX_URLS {
+    if fits_one_file(site.len(), story_count, object_count) {
         let mut urls = site;
         urls.extend(story_urls(&state, MAX_URLS, 0).await?);
         urls.extend(object_urls(&state, MAX_URLS, 0).await?);
@@ -68,9 +75,14 @@ pub async fn part(State(state): State<AppState>, Path(file): Path<String>) -> Re
     let n = file.strip_suffix(".xml").and_then(|n| n.parse::<usize>().ok()).filter(|n| *n >= 1).ok_or(WebError::NotFound)?;
     let story_count = stories::count_public(&state.db).await?;
     let object_count = sitemap::count_objects(&state.db).await?;
+    let site = site_pages(&state).await?;
+    // One file holds it all: `/sitemap.xml` is that file, and there are no parts.
+    if fits_one_file(site.len(), story_count, object_count) {
+        return Err(WebError::NotFound);
+    }
     let urls = match plan(story_count, object_count, MAX_URLS).get(n - 1) {
         None => return Err(WebError::NotFound),
-        Some(Part::Site) => site_pages(&state).await?,
+        Some(Part::Site) => site,
         Some(Part::Stories(offset)) => story_urls(&state, MAX_URLS, *offset).await?,
         Some(Part::Objects(offset)) => object_urls(&state, MAX_URLS, *offset).await?,
     };
@@ -81,17 +93,15 @@ pub async fn part(State(state): State<AppState>, Path(file): Path<String>) -> Re
 async fn site_pages(state: &AppState) -> Result<Urls, WebError> {
     let base = &state.config.base_url;
     let mut urls: Urls = vec![(format!("{base}/"), None), (format!("{base}/prompts"), None)];
-    for o in orgs::list(&state.db, MAX_EACH, 0).await? {
+    for o in orgs::list_unflagged(&state.db, MAX_EACH, 0).await? {
         urls.push((format!("{base}/orgs/{}", o.slug), None));
     }
-    let mut public_groups = std::collections::HashSet::new();
     for g in groups::list_public(&state.db, MAX_EACH, 0).await? {
         urls.push((format!("{base}/groups/{}", g.slug), None));
-        public_groups.insert(g.id);
     }
     for p in prompts::list(&state.db, MAX_EACH, 0).await? {
         // A prompt for everyone, or for a public group: its page is public.
-        if p.group_id.is_none_or(|g| public_groups.contains(&g)) {
+        if meetinghouse_core::prompts::is_public(&p) {
             urls.push((format!("{base}/prompts/{}", p.id), Some(p.created_at)));
         }
     }
@@ -132,6 +142,12 @@ fn xml_response(body: String) -> Response {
 #[cfg(test)]
 mod tests {
     use super::{Part, plan};
+
+    #[test]
+    fn parts_only_when_it_is_split() {
+        assert!(super::fits_one_file(3, 49_997, 0));
+        assert!(!super::fits_one_file(3, 49_997, 1));
+    }
 
     #[test]
     fn a_split_sitemap_cuts_stories_and_objects_into_files() {

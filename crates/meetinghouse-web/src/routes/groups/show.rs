@@ -41,6 +41,8 @@ struct GroupShow {
     errors: FieldErrors,
     /// The conversation, except on an invitation's page.
     section: Option<crate::routes::conversations::Section>,
+    /// The report link, and what the moderators did to it that stands.
+    marks: meetinghouse_core::moderation::PageMarks,
 }
 
 impl GroupShow {
@@ -120,6 +122,7 @@ async fn render_group_at(
         Some(actor) if !g.invitation_only => groups::offers(&state.db, actor, g.group.id).await?,
         _ => groups::Offers::default(),
     };
+    let marks = meetinghouse_core::moderation::group_page_marks(&state.db, &g.group, viewer.actor.as_ref()).await?;
     let count = |kind: &str| g.members.iter().filter(|m| m.member_kind == kind).count();
     let (n_groups, n_orgs, n_people) = (count("group"), count("org"), count("person"));
     Ok(render_status(
@@ -137,6 +140,7 @@ async fn render_group_at(
             form,
             errors,
             section,
+            marks,
         },
     ))
 }

@@ -1,8 +1,8 @@
 //! `GET /moderation` (the queue: everything for instance moderators; for the
 //! hosts of a group, an organisation or a prompt, the reports about what they
 //! host, each saying whose queue it is in) and `POST /moderation/{report}`
-//! (act on an item, as of the reply's or story's text the page showed: field
-//! `seen`; with a suspension or a ban, an instance moderator may tick
+//! (act on an item, as of the reply's, story's, amendment's, objection's,
+//! group's or organisation's text the page showed: field `seen`; with a suspension or a ban, an instance moderator may tick
 //! `remove_all` to remove everything the person has posted too).
 
 use askama::Template;
@@ -35,6 +35,9 @@ struct QueuePage {
     gone: bool,
     /// Said instead of the form on an item about the moderator.
     about_you: &'static str,
+    /// Said instead of the form on an item about a group the moderator
+    /// hosts or an organisation they work for.
+    your_place: &'static str,
     /// Whether the moderation log is public (notes are published there).
     public_log: bool,
 }
@@ -59,6 +62,7 @@ async fn page(state: &AppState, viewer: &Viewer, failed: Option<i64>, form: Form
         errors,
         gone,
         about_you: moderation::ABOUT_YOU,
+        your_place: moderation::YOUR_PLACE,
         public_log,
     }))
 }

@@ -1,7 +1,10 @@
-//! `GET /report?kind=reply|story|person|amendment|objection&target=ID|HANDLE` (the form) and
-//! `POST /report`. The author of a story the moderators removed asks for a
-//! review through the same form (category `review-request`, from the
-//! story's page).
+//! `GET /report?kind=reply|story|person|amendment|objection|group|org&target=ID|HANDLE|SLUG`
+//! (the form) and `POST /report`. A review request goes through the same
+//! form (category `review-request`): from the author of a story the
+//! moderators removed (from the story's page), of an amendment or an
+//! objection whose words they hid (from the amendment's page, field `back`
+//! saying where to return), or from the hosts of a group they archived or
+//! the admins of an organisation they hid or flagged (from its page).
 
 use std::collections::HashMap;
 
@@ -27,17 +30,32 @@ struct ReportPage {
     errors: FieldErrors,
     categories: &'static [(&'static str, &'static str)],
     what: String,
-    /// The author of a removed story asks for a review (no categories).
+    /// A review request (no categories): the author of a removed story or
+    /// of hidden words, or the hosts or admins of what the moderators
+    /// archived, hid or flagged, asks them to look again.
     review: bool,
 }
 
+impl ReportPage {
+    /// The hint under a review request's text box.
+    fn review_hint(&self) -> &'static str {
+        match self.form.get("target_kind") {
+            "story" => "For example, that everyone in the photos agreed to share it.",
+            "amendment" | "objection" => "For example, what you meant, or how you would put it now.",
+            _ => "For example, who you are and how the moderators can check it.",
+        }
+    }
+}
+
 fn page(viewer: &Viewer, form: FormData, errors: FieldErrors, status: StatusCode) -> Response {
-    let review = form.get("target_kind") == "story" && form.get("category") == moderation::REVIEW_REQUEST;
+    let review = form.get("category") == moderation::REVIEW_REQUEST;
     let what = match form.get("target_kind") {
         "person" => format!("the person @{}", form.get("target")),
         "story" => "a story".to_string(),
         "amendment" => "an amendment to a group's purpose".to_string(),
         "objection" => "an objection to an amendment".to_string(),
+        "group" => format!("the group at /groups/{}", form.get("target")),
+        "org" => format!("the organisation at /orgs/{}", form.get("target")),
         _ => "a reply".to_string(),
     };
     let title = if review { "Ask for a review" } else { "Report" };
@@ -69,9 +87,25 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
             "You asked the moderators to look at your story again. You will hear what they decide.",
             state.config.tls,
         )),
+        Ok(()) if form.category == moderation::REVIEW_REQUEST => Ok(see_other_with_flash(
+            &review_back(&form.target_kind, form.target.trim(), data.get("back")),
+            "You asked the moderators to look again. You will hear what they decide.",
+            state.config.tls,
+        )),
         Ok(()) => Ok(see_other_with_flash("/", "Thank you for your report. A moderator will look at it, and you will hear what they decided.", state.config.tls)),
         Err(CoreError::Invalid(errors)) => Ok(page(&viewer, data, errors, StatusCode::UNPROCESSABLE_ENTITY)),
         Err(CoreError::Forbidden(m)) => Ok(page(&viewer, data, FieldErrors(vec![("form", m)]), StatusCode::FORBIDDEN)),
         Err(other) => Err(other.into()),
+    }
+}
+
+/// Where a review request returns to: a group's or an organisation's page,
+/// or the same-site page it was sent from (`back`), else the front page.
+fn review_back(kind: &str, target: &str, back: &str) -> String {
+    match kind {
+        "group" => format!("/groups/{target}"),
+        "org" => format!("/orgs/{target}"),
+        _ if crate::middleware::is_local_path(back) => back.to_string(),
+        _ => "/".to_string(),
     }
 }

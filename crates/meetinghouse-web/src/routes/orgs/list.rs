@@ -1,4 +1,5 @@
-//! `GET /orgs` — every organisation, by name.
+//! `GET /orgs` — every organisation, by name, but those the moderators
+//! flagged as not confirmed to be who their names say.
 
 use std::collections::HashMap;
 
@@ -59,7 +60,7 @@ impl Pager {
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let pager = Pager::new(&q, PAGE_SIZE);
-    let (rows, prev_page, next_page) = pager.cut(orgs::list(&state.db, pager.limit(), pager.offset()).await?);
+    let (rows, prev_page, next_page) = pager.cut(orgs::list_unflagged(&state.db, pager.limit(), pager.offset()).await?);
     let orgs = rows.into_iter().map(|o| {
         let label = meetinghouse_core::types::SECTORS.iter().find(|(k, _)| *k == o.sector).map(|(_, l)| *l).unwrap_or("Other");
         (o, label)

@@ -35,6 +35,8 @@ struct OrgShow {
     form: FormData,
     errors: FieldErrors,
     section: crate::routes::conversations::Section,
+    /// The report link, and what the moderators did to it that stands.
+    marks: meetinghouse_core::moderation::PageMarks,
 }
 
 impl OrgShow {
@@ -90,7 +92,8 @@ async fn render_org_at(
     errors: FieldErrors,
     (number, groups_page): (i64, i64),
 ) -> Result<Response, WebError> {
-    let o = orgs::page_parts(&state.db, slug, viewer.actor.as_ref(), number, groups_page).await?;
+    let mut o = orgs::page_parts(&state.db, slug, viewer.actor.as_ref(), number, groups_page).await?;
+    let marks = meetinghouse_core::moderation::org_page_marks(&state.db, &mut o, viewer.actor.as_ref()).await?;
     let role = o.viewer.clone();
     let section = crate::routes::conversations::section(state, viewer, meetinghouse_core::subjects::Subject::Org(o.org.id)).await?;
     let is_admin = o.viewer_manages;
@@ -107,6 +110,7 @@ async fn render_org_at(
             form,
             errors,
             section,
+            marks,
         },
     ))
 }

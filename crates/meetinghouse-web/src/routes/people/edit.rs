@@ -1,10 +1,13 @@
 //! `GET/POST /me/profile` — edit your own profile, and change your password
-//! (the same page; that form sends `form=password`).
+//! (the same page; that form sends `form=password`). The page's "Your
+//! account" part also holds the email address form (posted to `/me/email`,
+//! `email.rs`) and the way to download your data (`/me/data`, `data.rs`).
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use meetinghouse_core::accounts::EmailStatus;
 use meetinghouse_core::people::{self, ProfileForm};
 use meetinghouse_core::types::SECTORS;
 use meetinghouse_core::{CoreError, FieldErrors, accounts};
@@ -12,7 +15,7 @@ use meetinghouse_core::{CoreError, FieldErrors, accounts};
 use crate::error::WebError;
 use crate::forms::{Form, FormData};
 use crate::middleware::see_other_with_flash;
-use crate::page::{Page, render, render_status};
+use crate::page::{Page, datetime, render, render_status};
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -25,6 +28,19 @@ struct EditProfile {
     sectors: &'static [(&'static str, &'static str)],
     /// The password form's errors (it is never filled in again).
     password_errors: FieldErrors,
+    /// The email address form's errors (its new address is kept in `form`).
+    email_errors: FieldErrors,
+    email: EmailStatus,
+    /// Until when a waiting change's link works, as people read it.
+    pending_until: String,
+}
+
+/// Which of the page's forms was refused, with its errors.
+pub(super) enum Refused {
+    None,
+    Password(FieldErrors),
+    /// The email form's errors and the new address as it was typed.
+    Email(FieldErrors, String),
 }
 
 /// The profile form as stored.
@@ -41,16 +57,24 @@ async fn stored(state: &AppState, viewer: &Viewer) -> Result<FormData, WebError>
     Ok(form)
 }
 
+/// The page with the profile form as `form` holds it and the errors of the
+/// form that was refused.
+async fn page(state: &AppState, viewer: &Viewer, form: FormData, errors: FieldErrors, refused: Refused) -> Result<EditProfile, WebError> {
+    let actor = viewer.require()?;
+    let email = accounts::email_status(&state.db, actor).await?;
+    let pending_until = email.pending.as_ref().map(|p| datetime(&p.expires_at)).unwrap_or_default();
+    let (password_errors, email_errors, form) = match refused {
+        Refused::None => (FieldErrors::new(), FieldErrors::new(), form),
+        Refused::Password(e) => (e, FieldErrors::new(), form),
+        Refused::Email(e, typed) => (FieldErrors::new(), e, form.with("new_email", &typed)),
+    };
+    Ok(EditProfile { page: Page::new(viewer, "Edit your profile"), form, errors, sectors: SECTORS, password_errors, email_errors, email, pending_until })
+}
+
 pub async fn form(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
     viewer.require()?;
     let form = stored(&state, &viewer).await?;
-    Ok(render(&EditProfile {
-        page: Page::new(&viewer, "Edit your profile"),
-        form,
-        errors: FieldErrors::new(),
-        sectors: SECTORS,
-        password_errors: FieldErrors::new(),
-    }))
+    Ok(render(&page(&state, &viewer, form, FieldErrors::new(), Refused::None).await?))
 }
 
 pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
@@ -66,16 +90,7 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
     };
     match people::update_profile(&state.db, actor, &form).await {
         Ok(()) => Ok(see_other_with_flash(&format!("/@{}", actor.handle), "Your profile is saved.", state.config.tls)),
-        Err(CoreError::Invalid(errors)) => Ok(render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &EditProfile {
-                page: Page::new(&viewer, "Edit your profile"),
-                form: data,
-                errors,
-                sectors: SECTORS,
-                password_errors: FieldErrors::new(),
-            },
-        )),
+        Err(CoreError::Invalid(errors)) => Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&state, &viewer, data, errors, Refused::None).await?)),
         Err(other) => Err(other.into()),
     }
 }
@@ -85,7 +100,7 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
 async fn change_password(state: AppState, viewer: Viewer, data: FormData) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     if let Err(message) = state.limits.login(viewer.ip, &format!("person {}", actor.id)).await {
-        return password_again(&state, &viewer, StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", message.to_string())])).await;
+        return again(&state, &viewer, StatusCode::TOO_MANY_REQUESTS, Refused::Password(FieldErrors(vec![("form", message.to_string())]))).await;
     }
     let keep = viewer.session_token.as_deref().unwrap_or_default();
     match accounts::change_password(&state.db, actor, data.get("current_password"), data.get("new_password"), keep).await {
@@ -94,15 +109,14 @@ async fn change_password(state: AppState, viewer: Viewer, data: FormData) -> Res
             "Your password is changed. Anywhere else you were signed in, you are now signed out.",
             state.config.tls,
         )),
-        Err(CoreError::Invalid(errors)) => password_again(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, errors).await,
+        Err(CoreError::Invalid(errors)) => again(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, Refused::Password(errors)).await,
         Err(other) => Err(other.into()),
     }
 }
 
-/// The page again after the password form was refused: the profile as
-/// stored, the password fields empty.
-async fn password_again(state: &AppState, viewer: &Viewer, status: StatusCode, password_errors: FieldErrors) -> Result<Response, WebError> {
+/// The page again after the password or email form was refused: the
+/// profile as stored, the password fields empty.
+pub(super) async fn again(state: &AppState, viewer: &Viewer, status: StatusCode, refused: Refused) -> Result<Response, WebError> {
     let form = stored(state, viewer).await?;
-    let page = EditProfile { page: Page::new(viewer, "Edit your profile"), form, errors: FieldErrors::new(), sectors: SECTORS, password_errors };
-    Ok(render_status(status, &page))
+    Ok(render_status(status, &page(state, viewer, form, FieldErrors::new(), refused).await?))
 }

@@ -1,4 +1,7 @@
 //! People: profiles, editing your own, and your own overview page.
+pub mod close;
+pub mod data;
 pub mod edit;
+pub mod email;
 pub mod me;
 pub mod profile;

@@ -1,10 +1,11 @@
 //! `GET /@{handle}` — a person's profile, with (for someone else's) whether
-//! the viewer blocked or muted them and the buttons to change that.
+//! the viewer blocked or muted them and the buttons to change that; for a
+//! closed account, a page saying it was closed (`close::profile`).
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use meetinghouse_core::moderation;
+use meetinghouse_core::{CoreError, moderation};
 use meetinghouse_core::people::{self, Profile};
 use meetinghouse_core::types::sector_label;
 
@@ -28,7 +29,10 @@ struct ProfilePage {
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(at_handle): Path<String>) -> Result<Response, WebError> {
     let Some(handle) = at_handle.strip_prefix('@') else { return Err(WebError::NotFound) };
-    let p = people::profile(&state.db, &viewer.settings, viewer.actor.as_ref(), handle).await?;
+    let p = match people::profile(&state.db, &viewer.settings, viewer.actor.as_ref(), handle).await {
+        Err(CoreError::NotFound) => return super::close::profile(&state, &viewer, handle).await?.ok_or(WebError::NotFound),
+        found => found?,
+    };
     let sectors = p
         .sectors
         .iter()

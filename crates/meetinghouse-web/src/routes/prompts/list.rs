@@ -1,4 +1,5 @@
-//! `GET /prompts` — the prompts the viewer may see, newest first (filtered
+//! `GET /prompts` — the prompts the viewer may see: open now first, then
+//! those to come, then the closed ones (core `prompts::list`; filtered
 //! before paging, so no page is empty while a later one is not).
 
 use std::collections::HashMap;
@@ -30,9 +31,10 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     let now = meetinghouse_store::now();
     let mut visible = Vec::new();
     for p in rows {
-        let open = meetinghouse_core::prompts::accepting(&p, now).is_ok();
+        let open = meetinghouse_core::prompts::taking_stories(&p, now).is_ok();
         // (`closes_at` is the midnight after the last day it takes stories.)
         let when = match p.closes_at {
+            _ if p.group_archived_at.is_some() => "its group is archived: it takes no new stories".to_string(),
             Some(c) if now < p.opens_at => format!("opens on {}, open until {}", date(&p.opens_at), date(&(c - 1))),
             None if now < p.opens_at => format!("opens on {}", date(&p.opens_at)),
             Some(c) if open => format!("open until {}", date(&(c - 1))),

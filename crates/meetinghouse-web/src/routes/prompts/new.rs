@@ -1,4 +1,5 @@
-//! `GET /prompts/new` (the form) and `POST /prompts` (open a prompt).
+//! `GET /prompts/new` (the form) and `POST /prompts` (open a prompt): at
+//! most `prompts::PROMPTS_PER_DAY` a day per account, instance admins aside.
 
 use askama::Template;
 use axum::extract::State;
@@ -44,8 +45,10 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
         closes: data.get("closes").into(),
         group: data.get("group").into(),
     };
-    let (status, errors) = match prompts::create(&state.db, &viewer.settings, actor, &form).await {
-        Ok(id) => return Ok(see_other_with_flash(&format!("/prompts/{id}"), "Your prompt is open.", state.config.tls)),
+    // Only a prompt that would be opened counts against the daily budget.
+    let (status, errors) = match prompts::create_counted(&state.db, &viewer.settings, actor, &form).await {
+        Ok(Some(id)) => return Ok(see_other_with_flash(&format!("/prompts/{id}"), "Your prompt is open.", state.config.tls)),
+        Ok(None) => (StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", prompts::PROMPTS_PER_DAY_MESSAGE.into())])),
         Err(CoreError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
         Err(CoreError::Forbidden(m)) => (StatusCode::FORBIDDEN, FieldErrors(vec![("form", m)])),
         Err(other) => return Err(other.into()),

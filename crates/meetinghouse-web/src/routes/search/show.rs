@@ -1,5 +1,6 @@
 //! `GET /search?q=…&type=story|object|prompt&page=N` — ranked results with
-//! highlighted snippets; only public content is ever indexed.
+//! highlighted snippets; only public content is ever indexed. A search with
+//! a common word reaches only its newest matches, and its last page says so.
 
 use std::collections::HashMap;
 
@@ -22,6 +23,8 @@ struct SearchPage {
     kind: String,
     results: Vec<(Result_, String)>,
     searched: bool,
+    /// On the last page of a search cut to its newest matches: saying so.
+    capped: Option<String>,
     prev_url: Option<String>,
     next_url: Option<String>,
     /// A page past the last page of results was asked for: the first page,
@@ -47,7 +50,8 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     let query: String = q.get("q").map(|s| s.trim().chars().take(QUERY_MAX).collect::<String>().trim_end().to_string()).unwrap_or_default();
     let kind = q.get("type").filter(|k| ["story", "object", "prompt"].contains(&k.as_str())).cloned().unwrap_or_default();
     let n = page_number(&q);
-    let (results, more) = if query.is_empty() { (Vec::new(), false) } else { search::search(&state.db, &query, &kind, n).await? };
+    let found = if query.is_empty() { search::Results::default() } else { search::search_page(&state.db, &query, &kind, n).await? };
+    let (results, more) = (found.items, found.more);
     let results: Vec<(Result_, String)> = results.into_iter().map(|r| {
         let when = date(&r.created_at);
         (r, when)
@@ -55,9 +59,12 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     let title = if query.is_empty() { "Search".to_string() } else { format!("Search: {query}") };
     // Nothing on a later page is not "nothing found": the results ended before it.
     let past_end = n > 1 && results.is_empty();
+    // The results stop short of every match: said where they stop.
+    let capped = (found.capped && !more).then(search::capped_note);
     Ok(render(&SearchPage {
         page: Page::new(&viewer, title),
         searched: !query.is_empty(),
+        capped,
         prev_url: (n > 1 && !past_end).then(|| url(&query, &kind, n - 1)),
         first_url: past_end.then(|| url(&query, &kind, 1)),
         next_url: more.then(|| url(&query, &kind, n + 1)),

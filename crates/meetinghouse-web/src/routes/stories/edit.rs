@@ -9,7 +9,7 @@ use meetinghouse_core::{CoreError, FieldErrors, prompts, stories};
 use super::new::StoryFormPage;
 use super::{choices, story_form};
 use crate::error::WebError;
-use crate::forms::{FormData, Upload};
+use crate::forms::{FormData, FormUpload, Upload};
 use crate::middleware::see_other_with_flash;
 use crate::page::{Page, render_status};
 use crate::state::AppState;
@@ -17,10 +17,10 @@ use crate::viewer::Viewer;
 
 pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
     let actor = viewer.require()?;
+    // As saving it would answer: not found to whoever may not see it, and
+    // a deleted story is restored before it is edited.
+    stories::ensure_can_edit(&state.db, &viewer.settings, actor, id).await?;
     let page = stories::page(&state.db, id, Some(actor)).await?;
-    if !page.own {
-        return Err(WebError::Forbidden("Only the author can edit this story.".into()));
-    }
     let s = &page.story;
     let choices = choices(&state.db, actor).await?;
     let voice_notice = super::voice_notice(s, &choices);
@@ -47,11 +47,16 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         .with("licence", &s.licence)
         .with("visibility", &visibility)
         .with("object_ids", &meetinghouse_store::objects::ids_of_story(&state.db, id).await?.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+    // The consent given before is shown, for the photos it was given for:
+    // a photo added now needs it given again (core `stories::check`).
     if s.consent_people != 0 {
         form = form.with("consent_people", "on");
     }
     if s.consent_minors != 0 {
         form = form.with("consent_minors", "on");
+    }
+    if s.consent_people != 0 || s.consent_minors != 0 {
+        form = form.with("consented_photos", &page.photos.iter().map(|p| p.media_id.to_string()).collect::<Vec<_>>().join(","));
     }
     for (i, p) in page.photos.iter().enumerate() {
         form = form.with(&format!("photo_id_{i}"), &p.media_id.to_string()).with(&format!("photo_alt_{i}"), &p.alt).with(&format!("photo_caption_{i}"), &p.caption);
@@ -79,27 +84,33 @@ pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, req: Req
     // and nothing of the story is loaded, for anyone else.
     let pending = Upload::start(req, &state).await?;
     let story = stories::ensure_can_edit(&state.db, &pending.viewer.settings, pending.viewer.require()?, id).await?;
-    let Upload { viewer, data, files, too_large, turn: _turn } = pending.read_form(&state, state.config.media_limits.max_bytes, super::form_field).await?;
+    let FormUpload { viewer, data, files, unread, turn: _turn } = pending.read_form(&state, state.config.media_limits.max_bytes, super::form_field, true).await?;
     let actor = viewer.require()?;
     let existing: Vec<i64> = meetinghouse_store::media::photos_of_story(&state.db, id).await?.into_iter().map(|p| p.media_id).collect();
-    let (data, photos, upload_errors) = super::take_photos(&state, actor, data, files, &too_large, &existing).await?;
+    let (data, photos, found) = super::take_photos(&state, actor, data, files, &unread, &existing).await?;
     let data = super::drop_unwanted_links(&state.db, data).await?;
     let form = StoryForm { photos, ..story_form(&data) };
-    let outcome = if upload_errors.is_empty() { stories::edit(&state.db, &viewer.settings, actor, id, &form).await } else { Err(CoreError::Invalid(upload_errors)) };
+    // The form's own problems are reported with the photos'.
+    let outcome = match stories::edit_counted(&state.db, &viewer.settings, actor, id, &form, found).await {
+        Ok(Some(kept)) => Ok(kept),
+        Ok(None) => Err((StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", stories::EDITS_PER_HOUR_MESSAGE.to_string())]))),
+        Err(CoreError::Invalid(errors)) => Err((super::refused_status(&unread), errors)),
+        Err(other) => return Err(other.into()),
+    };
     match outcome {
         Ok(kept) => {
             let message = if kept { "Your changes are saved; the earlier version is in the history." } else { "Your changes are saved." };
             Ok(see_other_with_flash(&format!("/stories/{id}"), message, state.config.tls))
         }
-        Err(CoreError::Invalid(errors)) => {
-            let data = data.without_secrets();
+        Err((status, errors)) => {
+            let data = super::consent_for_shown_photos(data.without_secrets(), &form.photos);
             let prompt = match data.get("prompt_id").parse::<i64>() {
                 Ok(pid) => prompts::page(&state.db, pid, Some(actor)).await.ok().map(|p| (pid, p.prompt.question)),
                 Err(_) => None,
             };
             let choices = choices(&state.db, actor).await?;
             let prompt_group = super::new::prompt_group(&state.db, data.get("prompt_id"), actor, &choices).await?;
-            Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &StoryFormPage {
+            Ok(render_status(status, &StoryFormPage {
                 prompt_group,
                 voice_notice: super::voice_notice(&story, &choices),
                 objects: super::linked_objects(&state.db, data.get("object_ids")).await?,
@@ -114,6 +125,5 @@ pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, req: Req
                 editing: true,
             }))
         }
-        Err(other) => Err(other.into()),
     }
 }

@@ -1,7 +1,10 @@
-//! `GET /stories/{id}/history` — every earlier version of a story's text.
+//! `GET /stories/{id}/history` — the earlier versions of a story's text the
+//! viewer may read, newest first, 20 a page (`?page=N`).
+
+use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use meetinghouse_core::stories;
 
@@ -17,10 +20,21 @@ struct History {
     id: i64,
     /// (when, title, body) newest first.
     versions: Vec<(String, String, String)>,
+    base: String,
+    prev_page: Option<i64>,
+    next_page: Option<i64>,
 }
 
-pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
-    let (story, revisions) = stories::history(&state.db, id, viewer.actor.as_ref()).await?;
+pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let number = crate::routes::orgs::list::page_number(&q);
+    let (story, revisions, more) = stories::history_page(&state.db, id, viewer.actor.as_ref(), number as usize).await?;
     let versions = revisions.into_iter().map(|r| (datetime(&r.created_at), r.title, r.body)).collect();
-    Ok(render(&History { page: Page::new(&viewer, format!("History of “{}”", story.title)), id, versions }))
+    Ok(render(&History {
+        page: Page::new(&viewer, format!("History of “{}”", story.title)),
+        id,
+        versions,
+        base: format!("/stories/{id}/history"),
+        prev_page: (number > 1).then_some(number - 1),
+        next_page: more.then_some(number + 1),
+    }))
 }

@@ -114,7 +114,7 @@ pub async fn take_photos(
     actor: &Actor,
     data: FormData,
     files: Vec<crate::forms::UploadedFile>,
-    too_large: &[(String, String)],
+    unread: &[crate::forms::UnreadFile],
     existing: &[i64],
 ) -> Result<(FormData, Vec<meetinghouse_core::stories::PhotoInput>, FieldErrors), WebError> {
     use meetinghouse_core::stories::{PhotoInput, photo_field};
@@ -128,12 +128,11 @@ pub async fn take_photos(
         let caption = data.get(&format!("photo_caption_{i}")).to_string();
         let slot = format!("photo_file_{i}");
         let file = files.iter().find(|f| f.field == slot);
-        let over = too_large.iter().find(|(field, _)| *field == slot);
+        let not_read = unread.iter().find(|u| u.field == slot);
         let media_id = if data.checked(&format!("photo_remove_{i}")) {
             None
-        } else if let Some((_, name)) = over {
-            let limit = state.config.media_limits.max_bytes;
-            refused.push((name.clone(), format!("it is larger than {}, the limit for one photo.", crate::forms::size_words(limit)), alt, caption));
+        } else if let Some(u) = not_read {
+            refused.push((u.filename.clone(), unread_words(u.why, state.config.media_limits.max_bytes), alt, caption));
             continue;
         } else if let Some(file) = file {
             if let Err(message) = state.limits.photo(&actor.id.to_string()) {
@@ -173,6 +172,9 @@ pub async fn take_photos(
         };
         errors.add("photos", message);
     }
+    if unread.iter().any(|u| u.why == crate::forms::Unread::Busy) {
+        errors.add("form", crate::forms::UPLOADS_BUSY);
+    }
     for (k, (name, message, alt, caption)) in refused.iter().enumerate() {
         // Refusals are reported on the empty slots after the kept photos,
         // where the form shows again what was typed for them.
@@ -181,6 +183,35 @@ pub async fn take_photos(
         out = out.with(&format!("photo_alt_{index}"), alt).with(&format!("photo_caption_{index}"), caption);
     }
     Ok((out, photos, errors))
+}
+
+/// Why a photo was not added, after "“name” was not added: ".
+fn unread_words(why: crate::forms::Unread, max_bytes: usize) -> String {
+    use crate::forms::{TURN_DEADLINE_SECS, Unread, UPLOAD_TURNS_PER_HOUR};
+    match why {
+        Unread::TooLarge => format!("it is larger than {}, the limit for one photo.", crate::forms::size_words(max_bytes)),
+        Unread::Busy => "the server was busy with other uploads. Choose it again and send the form in a minute.".into(),
+        Unread::TooSlow => format!(
+            "it was arriving too slowly to finish in {} minutes. Choose it again, with fewer photos at a time (you can add more after saving), or where your connection is better.",
+            TURN_DEADLINE_SECS / 60
+        ),
+        Unread::TooOften => {
+            format!("you have sent photos {UPLOAD_TURNS_PER_HOUR} times in the last hour, the most the server takes. Please wait a while, then choose it again.")
+        }
+        Unread::AlreadySending => "you are already sending photos from another window or tab. Wait until that has finished, then choose it again.".into(),
+        Unread::NotWanted => "choose it again when you send the form.".into(),
+    }
+}
+
+/// The status a story form comes back with: 429 when a photo was refused
+/// for the server's sake (busy, or sent too often), else 422.
+pub fn refused_status(unread: &[crate::forms::UnreadFile]) -> axum::http::StatusCode {
+    use crate::forms::Unread;
+    if unread.iter().any(|u| matches!(u.why, Unread::Busy | Unread::TooOften | Unread::AlreadySending)) {
+        axum::http::StatusCode::TOO_MANY_REQUESTS
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    }
 }
 
 /// Applies the form's "share it without linking" choices, offered when a
@@ -227,9 +258,9 @@ pub fn voice_notice(story: &meetinghouse_store::stories::StoryRow, choices: &Cho
 /// Whether the story form (new or edit) has a field of this name: what an
 /// upload to it may send (besides its token).
 pub fn form_field(name: &str) -> bool {
-    const FIELDS: [&str; 17] = [
+    const FIELDS: [&str; 18] = [
         "speak_as", "title", "body", "place_name", "latitude", "longitude", "period_text", "year_from", "year_to", "prompt_id", "licence",
-        "consent_people", "consent_minors", "visibility", "object_ids", "drop_missing_objects", "drop_prompt",
+        "consent_people", "consent_minors", "visibility", "object_ids", "drop_missing_objects", "drop_prompt", "consented_photos",
     ];
     const SLOT_PARTS: [&str; 5] = ["photo_file_", "photo_alt_", "photo_caption_", "photo_id_", "photo_remove_"];
     FIELDS.contains(&name)
@@ -259,5 +290,28 @@ pub fn story_form(data: &FormData) -> StoryForm {
         photo_count: 0,
         object_ids: data.get("object_ids").into(),
         photos: Vec::new(),
+        consent_covers: consent_covers(data),
+    }
+}
+
+/// The photos the consent boxes were shown ticked for (`consented_photos`,
+/// the edit form's record of the consent given before), or `None` when
+/// they were not shown ticked: then a tick was given on the form itself.
+fn consent_covers(data: &FormData) -> Option<Vec<i64>> {
+    if !data.contains("consented_photos") {
+        return None;
+    }
+    Some(data.get("consented_photos").split(',').filter_map(|id| id.trim().parse().ok()).collect())
+}
+
+/// The edit form as it comes back after a problem: boxes that came ticked
+/// for the photos the story had do not cover photos added since, so they
+/// come back unticked (ticked again, they cover every photo shown).
+pub fn consent_for_shown_photos(data: FormData, photos: &[meetinghouse_core::stories::PhotoInput]) -> FormData {
+    match consent_covers(&data) {
+        Some(covers) if photos.iter().any(|p| !covers.contains(&p.media_id)) => {
+            data.without_prefix("consent_people").without_prefix("consent_minors").without_prefix("consented_photos")
+        }
+        _ => data,
     }
 }

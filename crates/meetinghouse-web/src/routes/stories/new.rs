@@ -13,7 +13,7 @@ use meetinghouse_core::{CoreError, FieldErrors, prompts, stories};
 
 use super::{Choices, choices, story_form};
 use crate::error::WebError;
-use crate::forms::{FormData, Upload};
+use crate::forms::{FormData, FormUpload, Upload};
 use crate::middleware::see_other_with_flash;
 use crate::page::{Page, render_status};
 use crate::state::AppState;
@@ -115,24 +115,31 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
     // confirmed, suspended) is refused before any file is read or stored.
     let pending = Upload::start(req, &state).await?;
     ensure_can_post(pending.viewer.require()?, &pending.viewer.settings)?;
-    let Upload { viewer, data, files, too_large, turn: _turn } = pending.read_form(&state, state.config.media_limits.max_bytes, super::form_field).await?;
+    // At the hourly limit, the text is read (to show it again) and no photo
+    // is taken.
+    let at_limit = stories::at_story_limit(&state.db, pending.viewer.require()?).await?;
+    let FormUpload { viewer, data, files, unread, turn: _turn } =
+        pending.read_form(&state, state.config.media_limits.max_bytes, super::form_field, !at_limit).await?;
     let actor = viewer.require()?;
-    // Over the limit, no photo is processed and the text is shown again.
-    let (data, outcome) = match state.limits.story(&actor.id.to_string()) {
-        Err(message) => (data, Err((StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", message.to_string())])))),
-        Ok(()) => {
-            let (data, photos, upload_errors) = super::take_photos(&state, actor, data, files, &too_large, &[]).await?;
-            let data = super::drop_unwanted_links(&state.db, data).await?;
-            let form = StoryForm { photos, ..story_form(&data) };
-            let outcome = if upload_errors.is_empty() { stories::create(&state.db, &viewer.settings, actor, &form).await } else { Err(CoreError::Invalid(upload_errors)) };
-            let outcome = match outcome {
-                Ok(id) => Ok((id, form.visibility == "draft")),
-                Err(CoreError::Invalid(errors)) => Err((StatusCode::UNPROCESSABLE_ENTITY, errors)),
-                Err(CoreError::Forbidden(m)) => Err((StatusCode::FORBIDDEN, FieldErrors(vec![("form", m)]))),
-                Err(other) => return Err(other.into()),
-            };
-            (data, outcome)
+    let (data, photos, found) = super::take_photos(&state, actor, data, files, &unread, &[]).await?;
+    let data = super::drop_unwanted_links(&state.db, data).await?;
+    let form = StoryForm { photos, ..story_form(&data) };
+    let outcome = if at_limit {
+        Ok(None)
+    } else {
+        // The form's own problems are reported with the photos'.
+        stories::create_counted(&state.db, &viewer.settings, actor, &form, found.clone()).await
+    };
+    let outcome = match outcome {
+        Ok(Some(id)) => Ok((id, form.visibility == "draft")),
+        Ok(None) => {
+            let mut errors = FieldErrors(vec![("form", stories::STORIES_PER_HOUR_MESSAGE.to_string())]);
+            errors.0.extend(found.0);
+            Err((StatusCode::TOO_MANY_REQUESTS, errors))
         }
+        Err(CoreError::Invalid(errors)) => Err((super::refused_status(&unread), errors)),
+        Err(CoreError::Forbidden(m)) => Err((StatusCode::FORBIDDEN, FieldErrors(vec![("form", m)]))),
+        Err(other) => return Err(other.into()),
     };
     match outcome {
         Ok((id, draft)) => {

@@ -49,6 +49,10 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         "author": {"@type": "Person", "name": s.story.author_name, "url": format!("{}/@{}", state.config.base_url, s.story.author_handle)},
         "inLanguage": "en-GB",
     });
+    // A closed account (its handle reads as empty) has no page to point to.
+    if s.story.author_handle.is_empty() {
+        ld["author"] = serde_json::json!({"@type": "Person", "name": s.story.author_name});
+    }
     if !s.licence_url.is_empty() {
         ld["license"] = serde_json::Value::String(s.licence_url.to_string());
     }

@@ -1,0 +1,298 @@
+//! Closing one's own account (`/me/close`; docs/design/0008-closing-accounts.md).
+//!
+//! A signed-in person closes their account with their password and one
+//! choice: their stories and replies are removed ([`Posts::Remove`], the
+//! default) or stay, shown as by a former member ([`Posts::Keep`]). Closing
+//! is refused, saying what to do first, while it would leave a group with
+//! other members without a host, an organisation with other members without
+//! an admin, or the meeting house without an instance admin ([`plan`] says
+//! so before the form is sent; [`close`] checks again in its transaction).
+//!
+//! What closing does, in one transaction ([`close`]):
+//! - the person's row stays as a tombstone, since rows everywhere refer to
+//!   it (store `closing::tombstone`): closed, named [`FORMER_MEMBER`], no
+//!   pronouns, bio or sectors; its email a placeholder that is no address, so
+//!   the address may sign up again; a password hash nothing matches; its
+//!   handle kept reserved (`handle_lower`) but shown nowhere (`handle` is
+//!   empty), so nobody can take it up and pose as them, and its page says
+//!   the account was closed;
+//! - sessions, email and reset links, a pending change of address,
+//!   notification settings, notifications to them, mail to their address in
+//!   the outbox, their own blocks and mutes, thanks sent to them,
+//!   memberships, invitations and requests, and invite codes they made that
+//!   were not used: removed;
+//! - a group they host alone that has no other members is archived (logged
+//!   as their change); an organisation they run alone with no other members
+//!   is left as it is, without an admin (organisations have no archived
+//!   state; the instance moderators still act on what it holds);
+//! - drafts are deleted whatever the choice (nobody else could ever publish
+//!   them); with [`Posts::Remove`], every story shown to others is deleted
+//!   as its author deletes one (store `stories::set_deleted` and the search
+//!   index, so the hourly retention purge erases it and its photos after
+//!   the restore window), every reply not retracted is retracted as its
+//!   author retracts one (its text and history go at once), and their
+//!   statements in common-ground conversations still open are taken out as
+//!   a host takes one out. An organisation's announcements they wrote stay
+//!   with the organisation under either choice: they are its words;
+//! - their votes stay, anonymous as all votes are; reports and the
+//!   moderation log stay, naming them as a former member; the notifications
+//!   others were sent about them name "A former member" instead
+//!   (store `closing::rename_in_notifications`);
+//! - a last email to their old address (when it was confirmed) says it is
+//!   closed.
+
+use meetinghouse_store::closing::{self as store, GroupRunAlone, OrgRunAlone, Posted, Tombstone};
+use meetinghouse_store::common_ground as store_cg;
+use meetinghouse_store::conversations as store_replies;
+use meetinghouse_store::{StoreError, email_changes, groups as store_groups, orgs as store_orgs, outbox, people, sessions, stories as store_stories};
+
+use crate::error::{CoreError, FieldErrors, Result};
+use crate::notifications::Mailer;
+use crate::types::Handle;
+use crate::{Actor, Db, secrets};
+
+/// The name a closed account goes by wherever it is still shown.
+pub const FORMER_MEMBER: &str = "Former member";
+
+/// How the notifications others were sent about a closed account name it.
+pub const A_FORMER_MEMBER: &str = "A former member";
+
+/// The password hash of a closed account: not a PHC string, so no password
+/// ever verifies against it (`secrets::verify_password` is false on a hash
+/// it cannot read).
+const UNUSABLE_HASH: &str = "!closed";
+
+/// The outbox kind of the last email, telling the person it is closed.
+pub const CLOSED_KIND: &str = "account_closed";
+
+/// Someone named by their name and handle, as the moderators' pages and
+/// logs name people ("Sam (@sam)"), or "a former member" for a closed
+/// account, whose handle reads as empty.
+pub fn named(name: &str, handle: &str) -> String {
+    if handle.is_empty() { "a former member".into() } else { format!("{name} (@{handle})") }
+}
+
+/// What happens to a person's stories and replies when they close their account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Posts {
+    /// Removed: stories deleted, replies retracted, open statements taken out.
+    Remove,
+    /// Kept, shown as by a former member.
+    Keep,
+}
+
+impl Posts {
+    /// The form's value: `remove` or `keep`.
+    pub fn parse(raw: &str) -> Option<Posts> {
+        match raw.trim() {
+            "remove" => Some(Posts::Remove),
+            "keep" => Some(Posts::Keep),
+            _ => None,
+        }
+    }
+}
+
+/// What a person sends to close their account.
+#[derive(Debug, Clone, Default)]
+pub struct CloseForm {
+    /// Their current password.
+    pub password: String,
+    /// `remove` or `keep` ([`Posts::parse`]).
+    pub posts: String,
+}
+
+/// What closing an account would do, and what stands in its way, for the
+/// page that explains it.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// Why it cannot be closed yet, each saying what to do first; empty
+    /// when it can.
+    pub refusals: Vec<String>,
+    /// The groups it would archive: (address, name).
+    pub archives: Vec<(String, String)>,
+    /// The organisations it would leave without an admin: (address, name).
+    pub leaves_without_admin: Vec<(String, String)>,
+    pub posted: Posted,
+}
+
+/// What [`close`] did.
+#[derive(Debug, Clone, Copy)]
+pub struct Closed {
+    pub posts: Posts,
+    /// Stories deleted (drafts included) and replies retracted.
+    pub stories_deleted: usize,
+    pub replies_retracted: usize,
+    /// Common-ground statements taken out.
+    pub statements_taken_out: usize,
+    /// Groups archived because nobody else was in them.
+    pub groups_archived: usize,
+    /// Whether the last email was queued (only to a confirmed address).
+    pub emailed: bool,
+}
+
+fn last_host(g: &GroupRunAlone) -> String {
+    format!(
+        "You are the only host of the group “{}”, which has other members: make one of them a host on the group’s page \
+         (or remove them), then close your account.",
+        g.name
+    )
+}
+
+fn last_admin(o: &OrgRunAlone) -> String {
+    format!(
+        "You are the only admin of the organisation “{}”, which has other members: make one of them an admin on its page \
+         (or remove them), then close your account.",
+        o.name
+    )
+}
+
+/// Why the last instance admin cannot close their account.
+pub const LAST_INSTANCE_ADMIN: &str = "You are the meeting house’s only instance admin: someone else must be one first. \
+     The operator makes an account an admin with `meetinghouse admin promote HANDLE`; then close your account.";
+
+fn refusals(last_admin_here: bool, groups: &[GroupRunAlone], orgs: &[OrgRunAlone]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if last_admin_here {
+        out.push(LAST_INSTANCE_ADMIN.into());
+    }
+    out.extend(groups.iter().filter(|g| g.others > 0).map(last_host));
+    out.extend(orgs.iter().filter(|o| o.others > 0).map(last_admin));
+    out
+}
+
+/// What closing `actor`'s account would do now, and what stands in its way.
+pub async fn plan(db: &Db, actor: &Actor) -> Result<Plan> {
+    let active_admins: Vec<i64> = people::admins(db).await?.into_iter().filter(|a| a.status == "active").map(|a| a.id).collect();
+    let groups = store::groups_run_alone(db, actor.id).await?;
+    let orgs = store::orgs_run_alone(db, actor.id).await?;
+    Ok(Plan {
+        refusals: refusals(active_admins == [actor.id], &groups, &orgs),
+        archives: groups.iter().filter(|g| g.others == 0 && g.archived == 0).map(|g| (g.slug.clone(), g.name.clone())).collect(),
+        leaves_without_admin: orgs.iter().filter(|o| o.others == 0).map(|o| (o.slug.clone(), o.name.clone())).collect(),
+        posted: store::posted(db, actor.id).await?,
+    })
+}
+
+/// Closes `actor`'s account (see the module's comment), after checking
+/// their password — off the async threads, two at a time, as every
+/// password check — and their choice. Refused with what to do first
+/// ([`CoreError::Forbidden`]) while they are the last host of a group or
+/// the last admin of an organisation with other members, or the last
+/// instance admin: counted in the closing transaction after the rows of
+/// those groups, organisations and admins are locked (`groups::lock_group`,
+/// `orgs::lock`, `people::lock_active_admins`), as every change that could
+/// leave one without a host or an admin counts them. The caller signs the
+/// browser out; every other session is gone with the account.
+pub async fn close(db: &Db, mail: Mailer<'_>, actor: &Actor, form: &CloseForm) -> Result<Closed> {
+    let mut e = FieldErrors::new();
+    let posts = Posts::parse(&form.posts);
+    if posts.is_none() {
+        e.add("posts", "Choose what happens to your stories and replies.");
+    }
+    let person = people::by_id(db, actor.id).await?.ok_or(CoreError::NotFound)?;
+    if form.password.is_empty() {
+        e.add("password", "Enter your password: closing your account needs it.");
+    } else if !secrets::verify_password_queued(&form.password, &person.password_hash).await {
+        e.add("password", "That is not your password. Check it and try again; if you forgot it, sign out and choose a new one first.");
+    }
+    e.into_result()?;
+    let posts = posts.expect("checked above");
+
+    let backend = db.backend();
+    let mut tx = db.begin().await?;
+    let person = people::by_id_in(&mut tx, actor.id).await?.ok_or(CoreError::NotFound)?;
+    let last_admin_here = person.is_admin != 0 && people::lock_active_admins(&mut tx, backend).await? == [person.id];
+    for g in store::hosted_groups_in(&mut tx, person.id).await? {
+        store_groups::lock_group(&mut tx, backend, g).await?;
+    }
+    let groups = store::groups_run_alone_in(&mut tx, person.id).await?;
+    for o in store::admin_orgs_in(&mut tx, person.id).await? {
+        store_orgs::lock(&mut tx, backend, o).await?;
+    }
+    let orgs = store::orgs_run_alone_in(&mut tx, person.id).await?;
+    let refused = refusals(last_admin_here, &groups, &orgs);
+    if !refused.is_empty() {
+        return Err(CoreError::Forbidden(refused.join(" ")));
+    }
+
+    let placeholder = format!("closed-account-{}", person.id);
+    let tombstone = Tombstone { placeholder: &placeholder, unusable_hash: UNUSABLE_HASH, display_name: FORMER_MEMBER };
+    if !store::tombstone(&mut tx, person.id, &tombstone).await? {
+        // Closed by another request a moment ago.
+        return Err(CoreError::NotFound);
+    }
+    let now = meetinghouse_store::now();
+    let mut groups_archived = 0;
+    for g in groups.iter().filter(|g| g.others == 0) {
+        if store_groups::set_archived(&mut tx, g.id, Some(now)).await? {
+            store_groups::log_change(&mut tx, g.id, person.id, "archived", "open", "archived").await?;
+            groups_archived += 1;
+        }
+    }
+    store::remove_personal(&mut tx, person.id).await?;
+    email_changes::cancel(&mut tx, person.id).await?;
+    sessions::delete_for_person_in(&mut tx, person.id).await?;
+    store::rename_in_notifications(&mut tx, person.id, &person.display_name, &person.handle, A_FORMER_MEMBER).await?;
+    store::remove_mail_to(&mut tx, &person.email).await?;
+
+    // What they posted, through the paths that remove it one at a time.
+    let stories = store::stories_to_delete(&mut tx, person.id, posts == Posts::Remove).await?;
+    for id in &stories {
+        store_stories::set_deleted(&mut tx, *id, Some(now)).await?;
+        crate::search::unindex(&mut tx, db, "story", *id).await?;
+    }
+    let (mut replies_retracted, mut statements_taken_out) = (0, 0);
+    if posts == Posts::Remove {
+        for id in store::replies_to_retract(&mut tx, person.id).await? {
+            store_replies::retract(&mut tx, id, "").await?;
+            replies_retracted += 1;
+        }
+        for (statement, conversation) in store::open_statements_by(&mut tx, person.id).await? {
+            if store_cg::change_open(&mut tx, conversation).await? {
+                store_cg::set_statement_status(&mut tx, statement, "rejected").await?;
+                statements_taken_out += 1;
+            }
+        }
+    }
+
+    let emailed = person.email_verified_at.is_some();
+    if emailed {
+        let (subject, body) = last_email(mail, &person.handle, posts);
+        outbox::enqueue(&mut tx, &person.email, &subject, &body, CLOSED_KIND).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(person_id = person.id, removed = (posts == Posts::Remove), groups_archived, "account closed by its owner");
+    Ok(Closed { posts, stories_deleted: stories.len(), replies_retracted, statements_taken_out, groups_archived, emailed })
+}
+
+/// The last email, to the old address: (subject, body).
+fn last_email(mail: Mailer<'_>, handle: &str, posts: Posts) -> (String, String) {
+    let name = &mail.settings.name;
+    let what = match posts {
+        Posts::Remove => "Your stories and replies are removed: nobody sees them any more, and the stories and their photos \
+                          are erased for good within 30 days. Announcements you wrote in an organisation's name stay with it.",
+        Posts::Keep => "Your stories and replies stay, shown as by “a former member”, without your name. Your drafts are deleted.",
+    };
+    let body = format!(
+        "Your account on {name} (@{handle}) is closed, as you asked. You are signed out everywhere, and nobody can sign in to it.\n\n\
+         {what}\n\n\
+         Your email address is no longer part of the account: you are welcome to make a new account with it at any time, \
+         at {base}/signup. The meeting house keeps this message, with your address, for at most 30 days.\n\n\
+         If you did not close it, write to the admins of {name} at {base}.\n",
+        base = mail.base_url
+    );
+    (format!("Your {name} account is closed"), body)
+}
+
+/// Whether the account whose profile address is `/@{handle}` was closed
+/// (its profile says so, where an address that names nobody is "not found").
+pub async fn handle_closed(db: &Db, handle: &str) -> Result<bool> {
+    let Ok(handle) = Handle::parse(handle) else { return Ok(false) };
+    Ok(store::closed_by_handle(db, handle.as_str()).await?.is_some())
+}
+
+/// Removes what reached closed accounts after they closed (run by the
+/// hourly purge, core `retention`): see store `closing::purge_leftovers`.
+pub async fn purge_leftovers(db: &Db) -> Result<u64> {
+    Ok(store::purge_leftovers(db).await?)
+}

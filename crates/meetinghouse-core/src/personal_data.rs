@@ -1,0 +1,596 @@
+//! "Download your data": everything a person put into the meeting house, as
+//! one JSON file for them alone (web `/me/data`).
+//!
+//! What is in it: the account (profile, email address, sectors, a change of
+//! address waiting to be confirmed), notification settings, memberships of
+//! organisations and groups with their roles, the people they blocked or
+//! muted (by handle), the reports they made, the thanks they gave, their
+//! common-ground votes and statements and the conversations they opened,
+//! the prompts they opened, their amendments to groups' purposes and their
+//! objections, their replies (with earlier versions) and their stories
+//! (every state, deleted ones too, with earlier versions, audience, dates,
+//! licence, consent flags, the collection objects they are about, and their
+//! photos' addresses, alt text and captions).
+//!
+//! What is not: anything about other people beyond what the person was
+//! shown when they acted — a handle they blocked or thanked, the text of a
+//! statement they voted on while it was accepted — so never who reported
+//! or blocked them, others' replies around theirs, or the titles of what
+//! they replied to (a reply names its subject by kind and id only: a story
+//! in a group they have left stays closed to them).
+//!
+//! How big: the file is made in memory, the long lists read a page of
+//! [`PAGE`] rows at a time, and it stops growing at [`FILE_MAX_BYTES`]: the
+//! lists that did not fit are named in `left_out` and `complete` is false
+//! (the page says to ask the admins then). The smaller sections come first
+//! and stories last, so the cut, if it comes, falls on the longest list.
+//! Each person may download [`DOWNLOADS`] a limited number of times.
+//! Times are in UTC (RFC 3339), as in every export.
+
+use std::collections::HashMap;
+
+use meetinghouse_store::personal_data as pd;
+use serde_json::{Value, json};
+
+use crate::attempts::Budget;
+use crate::error::{CoreError, Result};
+use crate::settings::Settings;
+use crate::{Actor, Db};
+
+/// How often a person may download their data: five times an hour,
+/// counted in the database (across app servers). Each file reads all they
+/// ever wrote, so this keeps one account (or a stolen session) from
+/// keeping the database busy.
+pub const DOWNLOADS: Budget = Budget { name: "personal-data-download", limit: 5, period_secs: 3600 };
+
+/// The largest file made: 32 MB, far beyond what a person writes (a story
+/// is at most 20,000 characters: this holds over a thousand of the
+/// longest). Past it, the remaining lists are left out and named.
+pub const FILE_MAX_BYTES: usize = 32 * 1024 * 1024;
+
+/// How many rows of a long list are read at once.
+pub const PAGE: i64 = 200;
+
+/// The file's format and version, its first field.
+pub const FORMAT: &str = "meetinghouse-personal-data/1";
+
+/// What the page says when [`DOWNLOADS`] is spent.
+pub const TOO_MANY: &str = "You have downloaded your data several times in the last hour. Please wait an hour and try again.";
+
+/// A person's data, ready to send.
+#[derive(Debug, Clone)]
+pub struct Download {
+    /// `meetinghouse-<handle>-<YYYY-MM-DD>.json` (the date in UTC).
+    pub filename: String,
+    pub json: Vec<u8>,
+    /// False when [`FILE_MAX_BYTES`] cut it short.
+    pub complete: bool,
+}
+
+/// What [`download`] came to.
+#[derive(Debug, Clone)]
+pub enum Prepared {
+    Ready(Download),
+    /// [`DOWNLOADS`] is spent: nothing was read.
+    TooMany,
+}
+
+/// The signed-in person's own data, counted against [`DOWNLOADS`].
+/// `base_url` makes the addresses in it absolute.
+pub async fn download(db: &Db, settings: &Settings, base_url: &str, actor: &Actor) -> Result<Prepared> {
+    let now = meetinghouse_store::now();
+    if !crate::attempts::attempt(db, &settings.secret_key, &DOWNLOADS, &actor.id.to_string(), now).await? {
+        return Ok(Prepared::TooMany);
+    }
+    let download = build(db, settings, base_url, actor.id, now, FILE_MAX_BYTES).await?;
+    tracing::info!(person_id = actor.id, bytes = download.json.len(), complete = download.complete, "personal data downloaded");
+    Ok(Prepared::Ready(download))
+}
+
+/// Makes the file for `person` as of `now`, at most about `max_bytes`
+/// long (a test can make the cut happen with a small one).
+pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, now: i64, max_bytes: usize) -> Result<Download> {
+    let base = base_url.trim_end_matches('/');
+    let account = pd::account(db, person).await?.ok_or(CoreError::NotFound)?;
+    let mut out = Out::new(max_bytes);
+    out.field("format", &json!(FORMAT));
+    out.field("meeting_house", &json!({ "name": settings.name, "address": base }));
+    out.field("made_at", &json!(utc(now)));
+
+    let pending = meetinghouse_store::email_changes::pending(db, person).await?;
+    out.field(
+        "account",
+        &json!({
+            "handle": account.handle,
+            "profile": format!("{base}/@{}", account.handle),
+            "display_name": account.display_name,
+            "pronouns": account.pronouns,
+            "bio": account.bio,
+            "email": account.email,
+            "email_confirmed_at": account.email_verified_at.map(utc),
+            "email_change_waiting": pending.map(|p| json!({ "new_email": p.new_email, "asked_at": utc(p.created_at), "link_expires_at": utc(p.expires_at) })),
+            "sectors": pd::sectors(db, person).await?,
+            "status": account.status,
+            "instance_admin": account.is_admin != 0,
+            "joined_at": utc(account.created_at),
+        }),
+    );
+    out.field("notification_settings", &json!({ "email": account.email_mode }));
+
+    // Lists read by position (their rows have no id of their own).
+    out.open("organisations");
+    let mut offset = 0;
+    'pages: loop {
+        if out.is_cut() {
+            break;
+        }
+        let rows = pd::organisations(db, person, offset, PAGE).await?;
+        for m in &rows {
+            if !out.push(&membership(base, "orgs", m)) {
+                break 'pages;
+            }
+        }
+        offset += PAGE;
+        if (rows.len() as i64) < PAGE {
+            break;
+        }
+    }
+    out.close();
+
+    out.open("groups");
+    let mut offset = 0;
+    'pages: loop {
+        if out.is_cut() {
+            break;
+        }
+        let rows = pd::groups(db, person, offset, PAGE).await?;
+        for m in &rows {
+            if !out.push(&membership(base, "groups", m)) {
+                break 'pages;
+            }
+        }
+        offset += PAGE;
+        if (rows.len() as i64) < PAGE {
+            break;
+        }
+    }
+    out.close();
+
+    out.open("blocks_and_mutes");
+    let mut offset = 0;
+    'pages: loop {
+        if out.is_cut() {
+            break;
+        }
+        let rows = pd::relations(db, person, offset, PAGE).await?;
+        for (kind, handle, at) in &rows {
+            if !out.push(&json!({ "kind": kind, "handle": handle, "since": utc(*at) })) {
+                break 'pages;
+            }
+        }
+        offset += PAGE;
+        if (rows.len() as i64) < PAGE {
+            break;
+        }
+    }
+    out.close();
+
+    out.open("reports_made");
+    let mut after = 0;
+    'pages: loop {
+        if out.is_cut() {
+            break;
+        }
+        let rows = pd::reports(db, person, after, PAGE).await?;
+        for r in &rows {
+            after = r.id;
+            let item = json!({
+                "about": { "kind": r.target_kind, "id": r.target_id },
+                "category": r.category,
+                "details": r.details,
+                "status": r.status,
+                "made_at": utc(r.created_at),
+                "closed_at": r.closed_at.map(utc),
+            });
+            if !out.push(&item) {
+                break 'pages;
+            }
+        }
+        if (rows.len() as i64) < PAGE {
+            break;
+        }
+    }
+    out.close();
+
+    out.open("thanks_given");
+    let mut offset = 0;
+    'pages: loop {
+        if out.is_cut() {
+            break;
+        }
+        let rows = pd::thanks_given(db, person, offset, PAGE).await?;
+        for t in &rows {
+            let item = json!({ "kind": t.kind, "on": { "kind": t.target_kind, "id": t.target_id }, "to": t.recipient_handle, "at": utc(t.created_at) });
+            if !out.push(&item) {
+                break 'pages;
+            }
+        }
+        offset += PAGE;
+        if (rows.len() as i64) < PAGE {
+            break;
+        }
+    }
+    out.close();
+
+    out.open("common_ground_votes");
+    let mut offset = 0;
+    'pages: loop {
+        if out.is_cut() {
+            break;
+        }
+        let rows = pd::votes(db, person, offset, PAGE).await?;
+        for v in &rows {
+            let vote = match v.vote {
+                1 => "agree",
+                -1 => "disagree",
+                _ => "pass",
+            };
+            let item = json!({
+                "conversation": format!("{base}/common-ground/{}", v.conversation_id),
+                "statement_id": v.statement_id,
+                "statement": v.statement,
+                "vote": vote,
+                "at": utc(v.updated_at),
+            });
+            if !out.push(&item) {
+                break 'pages;
+            }
+        }
+        offset += PAGE;
+        if (rows.len() as i64) < PAGE {
+            break;
+        }
+    }
+    out.close();
+
+    out.open("common_ground_statements");
+    let mut after = 0;
+    'pages: loop {
+        if out.is_cut() {
+            break;
+        }
+        let rows = pd::statements(db, person, after, PAGE).await?;
+        for s in &rows {
+            after = s.id;
+            let item = json!({
+                "conversation": format!("{base}/common-ground/{}", s.conversation_id),
+                "statement_id": s.id,
+                "text": s.body,
+                "status": s.status,
+                "at": utc(s.created_at),
+            });
+            if !out.push(&item) {
+                break 'pages;
+            }
+        }
+        if (rows.len() as i64) < PAGE {
+            break;
+        }
+    }
+    out.close();
+
+    out.open("common_ground_conversations_opened");
+    let mut after = 0;
+    'pages: loop {
+        if out.is_cut() {
+            break;
+        }
+        let rows = pd::conversations_hosted(db, person, after, PAGE).await?;
+        for c in &rows {
+            after = c.id;
+            let item = json!({
+                "address": format!("{base}/common-ground/{}", c.id),
+                "topic": c.topic,
+                "description": c.description,
+                "voice": c.voice,
+                "organisation": c.org_slug,
+                "group": c.group_slug,
+                "status": c.status,
+                "opened_at": utc(c.created_at),
+                "closed_at": c.closed_at.map(utc),
+            });
+            if !out.push(&item) {
+                break 'pages;
+            }
+        }
+        if (rows.len() as i64) < PAGE {
+            break;
+        }
+    }
+    out.close();
+
+    out.open("prompts_opened");
+    let mut after = 0;
+    'pages: loop {
+        if out.is_cut() {
+            break;
+        }
+        let rows = pd::prompts(db, person, after, PAGE).await?;
+        for p in &rows {
+            after = p.id;
+            let item = json!({
+                "address": format!("{base}/prompts/{}", p.id),
+                "question": p.question,
+                "description": p.description,
+                "voice": p.voice,
+                "organisation": p.org_slug,
+                "group": p.group_slug,
+                "opens_at": utc(p.opens_at),
+                "closes_at": p.closes_at.map(utc),
+                "made_at": utc(p.created_at),
+            });
+            if !out.push(&item) {
+                break 'pages;
+            }
+        }
+        if (rows.len() as i64) < PAGE {
+            break;
+        }
+    }
+    out.close();
+
+    out.open("purpose_amendments");
+    let mut after = 0;
+    'pages: loop {
+        if out.is_cut() {
+            break;
+        }
+        let rows = pd::amendments(db, person, after, PAGE).await?;
+        for a in &rows {
+            after = a.id;
+            let item = json!({
+                "address": format!("{base}/groups/{}/amendments/{}", a.group_slug, a.id),
+                "group": a.group_slug,
+                "proposed_text": a.text,
+                "why": a.why,
+                "state": a.state,
+                "proposed_at": utc(a.proposed_at),
+                "settled_at": a.settled_at.map(utc),
+            });
+            if !out.push(&item) {
+                break 'pages;
+            }
+        }
+        if (rows.len() as i64) < PAGE {
+            break;
+        }
+    }
+    out.close();
+
+    out.open("purpose_objections");
+    let mut after = 0;
+    'pages: loop {
+        if out.is_cut() {
+            break;
+        }
+        let rows = pd::objections(db, person, after, PAGE).await?;
+        for o in &rows {
+            after = o.id;
+            let item = json!({
+                "amendment_id": o.amendment_id,
+                "reason": o.reason,
+                "made_at": utc(o.created_at),
+                "changed_at": utc(o.updated_at),
+                "withdrawn_at": o.withdrawn_at.map(utc),
+            });
+            if !out.push(&item) {
+                break 'pages;
+            }
+        }
+        if (rows.len() as i64) < PAGE {
+            break;
+        }
+    }
+    out.close();
+
+    out.open("replies");
+    let mut after = 0;
+    'pages: loop {
+        if out.is_cut() {
+            break;
+        }
+        let rows = pd::replies(db, person, after, PAGE).await?;
+        let mut earlier: HashMap<i64, Vec<Value>> = HashMap::new();
+        for (reply, body, at) in pd::reply_revisions(db, person, after, PAGE).await? {
+            earlier.entry(reply).or_default().push(json!({ "text": body, "replaced_at": utc(at) }));
+        }
+        for r in &rows {
+            after = r.id;
+            let item = json!({
+                "address": format!("{base}/replies/{}", r.id),
+                "on": { "kind": r.subject_kind, "id": r.subject_id },
+                "in_answer_to_reply": r.parent_id,
+                "voice": r.voice,
+                "organisation": r.org_slug,
+                "text": r.body,
+                "status": r.status,
+                "note": r.note,
+                "written_at": utc(r.created_at),
+                "changed_at": utc(r.updated_at),
+                "earlier_versions": earlier.remove(&r.id).unwrap_or_default(),
+            });
+            if !out.push(&item) {
+                break 'pages;
+            }
+        }
+        if (rows.len() as i64) < PAGE {
+            break;
+        }
+    }
+    out.close();
+
+    out.open("stories");
+    let mut after = 0;
+    'pages: loop {
+        if out.is_cut() {
+            break;
+        }
+        let rows = pd::stories(db, person, after, PAGE).await?;
+        let mut photos: HashMap<i64, Vec<Value>> = HashMap::new();
+        for p in pd::story_photos(db, person, after, PAGE).await? {
+            let item = json!({
+                "address": format!("{base}{}", crate::media::url(&p.master_key)),
+                "alt_text": p.alt,
+                "caption": p.caption,
+                "width": p.width,
+                "height": p.height,
+            });
+            photos.entry(p.story_id).or_default().push(item);
+        }
+        let mut earlier: HashMap<i64, Vec<Value>> = HashMap::new();
+        for v in pd::story_revisions(db, person, after, PAGE).await? {
+            let item = json!({ "title": v.title, "text": v.body, "shown_to": v.visibility, "group": v.group_slug, "replaced_at": utc(v.created_at) });
+            earlier.entry(v.story_id).or_default().push(item);
+        }
+        let mut objects: HashMap<i64, Vec<Value>> = HashMap::new();
+        for (story, id, org, accession, title) in pd::story_objects(db, person, after, PAGE).await? {
+            let item = json!({ "address": format!("{base}/objects/{id}"), "organisation": org, "accession_number": accession, "title": title });
+            objects.entry(story).or_default().push(item);
+        }
+        for s in &rows {
+            after = s.id;
+            let item = json!({
+                "address": format!("{base}/stories/{}", s.id),
+                "title": s.title,
+                "text": s.body,
+                "voice": s.voice,
+                "organisation": s.org_slug,
+                "shown_to": s.visibility,
+                "group": s.group_slug,
+                "licence": s.licence,
+                "consent": {
+                    "everyone_identifiable_agreed": s.consent_people != 0,
+                    "no_under_18s_identifiable_or_guardian_agreed": s.consent_minors != 0,
+                },
+                "place": s.place_name,
+                "latitude": s.lat_milli.map(|m| m as f64 / 1000.0),
+                "longitude": s.lon_milli.map(|m| m as f64 / 1000.0),
+                "period": s.period_text,
+                "year_from": s.year_from,
+                "year_to": s.year_to,
+                "answers_prompt": s.prompt_id.map(|id| format!("{base}/prompts/{id}")),
+                "objects": objects.remove(&s.id).unwrap_or_default(),
+                "photos": photos.remove(&s.id).unwrap_or_default(),
+                "written_at": utc(s.created_at),
+                "changed_at": utc(s.updated_at),
+                "deleted_at": s.deleted_at.map(utc),
+                "earlier_versions": earlier.remove(&s.id).unwrap_or_default(),
+            });
+            if !out.push(&item) {
+                break 'pages;
+            }
+        }
+        if (rows.len() as i64) < PAGE {
+            break;
+        }
+    }
+    out.close();
+
+    let complete = out.left_out.is_empty();
+    let left_out = std::mem::take(&mut out.left_out);
+    out.field("complete", &json!(complete));
+    out.field("left_out", &json!(left_out));
+    let json = out.finish();
+    let date = utc(now).get(..10).unwrap_or("").to_string();
+    Ok(Download { filename: format!("meetinghouse-{}-{date}.json", account.handle), json, complete })
+}
+
+/// A membership as the file lists it.
+fn membership(base: &str, kind: &str, m: &pd::Membership) -> Value {
+    json!({ "name": m.name, "address": format!("{base}/{kind}/{}", m.slug), "role": m.role, "status": m.status, "since": utc(m.created_at) })
+}
+
+/// Unix seconds as an RFC 3339 time in UTC (`2026-03-03T09:30:00Z`).
+fn utc(ts: i64) -> String {
+    chrono::DateTime::from_timestamp(ts, 0).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
+}
+
+/// The file as it is written: one JSON object whose lists are filled an
+/// item at a time, until the next item would take it past its limit.
+struct Out {
+    buf: Vec<u8>,
+    max: usize,
+    /// Whether the object or the open list has no entry yet.
+    first: bool,
+    /// The list open now.
+    list: &'static str,
+    /// The lists cut short (every list after the first cut is one).
+    left_out: Vec<&'static str>,
+}
+
+impl Out {
+    fn new(max: usize) -> Out {
+        Out { buf: b"{".to_vec(), max, first: true, list: "", left_out: Vec::new() }
+    }
+
+    fn comma(&mut self) {
+        if !self.first {
+            self.buf.push(b',');
+        }
+        self.first = false;
+    }
+
+    /// A field of the object, outside any list.
+    fn field(&mut self, name: &str, value: &Value) {
+        self.comma();
+        self.buf.push(b'\n');
+        serde_json::to_writer(&mut self.buf, name).expect("writing to memory");
+        self.buf.push(b':');
+        serde_json::to_writer(&mut self.buf, value).expect("writing to memory");
+    }
+
+    fn open(&mut self, name: &'static str) {
+        self.comma();
+        self.buf.push(b'\n');
+        serde_json::to_writer(&mut self.buf, name).expect("writing to memory");
+        self.buf.extend_from_slice(b":[");
+        self.first = true;
+        self.list = name;
+        // Once one list was cut, the rest are left out whole.
+        if !self.left_out.is_empty() {
+            self.left_out.push(name);
+        }
+    }
+
+    /// Adds an item to the open list; false (and the list is named in
+    /// `left_out`) when it does not fit.
+    fn push(&mut self, item: &Value) -> bool {
+        if !self.left_out.is_empty() {
+            return false;
+        }
+        let bytes = serde_json::to_vec(item).expect("a JSON value always serialises");
+        if self.buf.len() + bytes.len() + 2 > self.max {
+            self.left_out.push(self.list);
+            return false;
+        }
+        self.comma();
+        self.buf.push(b'\n');
+        self.buf.extend_from_slice(&bytes);
+        true
+    }
+
+    /// Whether a list was cut: nothing more goes in.
+    fn is_cut(&self) -> bool {
+        !self.left_out.is_empty()
+    }
+
+    fn close(&mut self) {
+        self.buf.push(b']');
+        self.first = false;
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        self.buf.extend_from_slice(b"\n}\n");
+        self.buf
+    }
+}
