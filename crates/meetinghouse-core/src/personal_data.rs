@@ -82,14 +82,16 @@ pub async fn download(db: &Db, settings: &Settings, base_url: &str, actor: &Acto
     if !crate::attempts::attempt(db, &settings.secret_key, &DOWNLOADS, &actor.id.to_string(), now).await? {
         return Ok(Prepared::TooMany);
     }
-    let download = build(db, settings, base_url, actor.id, now, FILE_MAX_BYTES).await?;
+    let download = build(db, settings, base_url, actor.id, now, FILE_MAX_BYTES, PAGE).await?;
     tracing::info!(person_id = actor.id, bytes = download.json.len(), complete = download.complete, "personal data downloaded");
     Ok(Prepared::Ready(download))
 }
 
 /// Makes the file for `person` as of `now`, at most about `max_bytes`
-/// long (a test can make the cut happen with a small one).
-pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, now: i64, max_bytes: usize) -> Result<Download> {
+/// long, reading `page` rows at a time ([`PAGE`]; a test can make the cut
+/// happen with a small `max_bytes`, and read across pages with a small
+/// `page`: the file is the same whatever the page).
+pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, now: i64, max_bytes: usize, page: i64) -> Result<Download> {
     let base = base_url.trim_end_matches('/');
     let account = pd::account(db, person).await?.ok_or(CoreError::NotFound)?;
     let mut out = Out::new(max_bytes);
@@ -118,72 +120,40 @@ pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, no
     out.field("notification_settings", &json!({ "email": account.email_mode }));
 
     // Lists read by position (their rows have no id of their own).
-    out.open("organisations");
-    let mut offset = 0;
-    'pages: loop {
-        if out.is_cut() {
-            break;
-        }
-        let rows = pd::organisations(db, person, offset, PAGE).await?;
+    list(&mut out, page, "organisations", |offset| async move {
+        let rows = pd::organisations(db, person, offset, page).await?;
+        let mut items = Vec::with_capacity(rows.len());
         for m in &rows {
-            if !out.push(&membership(base, "orgs", m)) {
-                break 'pages;
-            }
+            items.push(membership(base, "orgs", m));
         }
-        offset += PAGE;
-        if (rows.len() as i64) < PAGE {
-            break;
-        }
-    }
-    out.close();
+        Ok::<_, CoreError>((items, offset + page))
+    })
+    .await?;
 
-    out.open("groups");
-    let mut offset = 0;
-    'pages: loop {
-        if out.is_cut() {
-            break;
-        }
-        let rows = pd::groups(db, person, offset, PAGE).await?;
+    list(&mut out, page, "groups", |offset| async move {
+        let rows = pd::groups(db, person, offset, page).await?;
+        let mut items = Vec::with_capacity(rows.len());
         for m in &rows {
-            if !out.push(&membership(base, "groups", m)) {
-                break 'pages;
-            }
+            items.push(membership(base, "groups", m));
         }
-        offset += PAGE;
-        if (rows.len() as i64) < PAGE {
-            break;
-        }
-    }
-    out.close();
+        Ok::<_, CoreError>((items, offset + page))
+    })
+    .await?;
 
-    out.open("blocks_and_mutes");
-    let mut offset = 0;
-    'pages: loop {
-        if out.is_cut() {
-            break;
-        }
-        let rows = pd::relations(db, person, offset, PAGE).await?;
+    list(&mut out, page, "blocks_and_mutes", |offset| async move {
+        let rows = pd::relations(db, person, offset, page).await?;
+        let mut items = Vec::with_capacity(rows.len());
         for (kind, handle, at) in &rows {
-            if !out.push(&json!({ "kind": kind, "handle": handle, "since": utc(*at) })) {
-                break 'pages;
-            }
+            items.push(json!({ "kind": kind, "handle": handle, "since": utc(*at) }));
         }
-        offset += PAGE;
-        if (rows.len() as i64) < PAGE {
-            break;
-        }
-    }
-    out.close();
+        Ok::<_, CoreError>((items, offset + page))
+    })
+    .await?;
 
-    out.open("reports_made");
-    let mut after = 0;
-    'pages: loop {
-        if out.is_cut() {
-            break;
-        }
-        let rows = pd::reports(db, person, after, PAGE).await?;
+    list(&mut out, page, "reports_made", |after| async move {
+        let rows = pd::reports(db, person, after, page).await?;
+        let mut items = Vec::with_capacity(rows.len());
         for r in &rows {
-            after = r.id;
             let item = json!({
                 "about": { "kind": r.target_kind, "id": r.target_id },
                 "category": r.category,
@@ -192,43 +162,26 @@ pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, no
                 "made_at": utc(r.created_at),
                 "closed_at": r.closed_at.map(utc),
             });
-            if !out.push(&item) {
-                break 'pages;
-            }
+            items.push(item);
         }
-        if (rows.len() as i64) < PAGE {
-            break;
-        }
-    }
-    out.close();
+        Ok::<_, CoreError>((items, rows.last().map_or(after, |r| r.id)))
+    })
+    .await?;
 
-    out.open("thanks_given");
-    let mut offset = 0;
-    'pages: loop {
-        if out.is_cut() {
-            break;
-        }
-        let rows = pd::thanks_given(db, person, offset, PAGE).await?;
+    list(&mut out, page, "thanks_given", |offset| async move {
+        let rows = pd::thanks_given(db, person, offset, page).await?;
+        let mut items = Vec::with_capacity(rows.len());
         for t in &rows {
             let item = json!({ "kind": t.kind, "on": { "kind": t.target_kind, "id": t.target_id }, "to": t.recipient_handle, "at": utc(t.created_at) });
-            if !out.push(&item) {
-                break 'pages;
-            }
+            items.push(item);
         }
-        offset += PAGE;
-        if (rows.len() as i64) < PAGE {
-            break;
-        }
-    }
-    out.close();
+        Ok::<_, CoreError>((items, offset + page))
+    })
+    .await?;
 
-    out.open("common_ground_votes");
-    let mut offset = 0;
-    'pages: loop {
-        if out.is_cut() {
-            break;
-        }
-        let rows = pd::votes(db, person, offset, PAGE).await?;
+    list(&mut out, page, "common_ground_votes", |offset| async move {
+        let rows = pd::votes(db, person, offset, page).await?;
+        let mut items = Vec::with_capacity(rows.len());
         for v in &rows {
             let vote = match v.vote {
                 1 => "agree",
@@ -242,26 +195,16 @@ pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, no
                 "vote": vote,
                 "at": utc(v.updated_at),
             });
-            if !out.push(&item) {
-                break 'pages;
-            }
+            items.push(item);
         }
-        offset += PAGE;
-        if (rows.len() as i64) < PAGE {
-            break;
-        }
-    }
-    out.close();
+        Ok::<_, CoreError>((items, offset + page))
+    })
+    .await?;
 
-    out.open("common_ground_statements");
-    let mut after = 0;
-    'pages: loop {
-        if out.is_cut() {
-            break;
-        }
-        let rows = pd::statements(db, person, after, PAGE).await?;
+    list(&mut out, page, "common_ground_statements", |after| async move {
+        let rows = pd::statements(db, person, after, page).await?;
+        let mut items = Vec::with_capacity(rows.len());
         for s in &rows {
-            after = s.id;
             let item = json!({
                 "conversation": format!("{base}/common-ground/{}", s.conversation_id),
                 "statement_id": s.id,
@@ -269,25 +212,16 @@ pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, no
                 "status": s.status,
                 "at": utc(s.created_at),
             });
-            if !out.push(&item) {
-                break 'pages;
-            }
+            items.push(item);
         }
-        if (rows.len() as i64) < PAGE {
-            break;
-        }
-    }
-    out.close();
+        Ok::<_, CoreError>((items, rows.last().map_or(after, |r| r.id)))
+    })
+    .await?;
 
-    out.open("common_ground_conversations_opened");
-    let mut after = 0;
-    'pages: loop {
-        if out.is_cut() {
-            break;
-        }
-        let rows = pd::conversations_hosted(db, person, after, PAGE).await?;
+    list(&mut out, page, "common_ground_conversations_opened", |after| async move {
+        let rows = pd::conversations_hosted(db, person, after, page).await?;
+        let mut items = Vec::with_capacity(rows.len());
         for c in &rows {
-            after = c.id;
             let item = json!({
                 "address": format!("{base}/common-ground/{}", c.id),
                 "topic": c.topic,
@@ -299,25 +233,16 @@ pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, no
                 "opened_at": utc(c.created_at),
                 "closed_at": c.closed_at.map(utc),
             });
-            if !out.push(&item) {
-                break 'pages;
-            }
+            items.push(item);
         }
-        if (rows.len() as i64) < PAGE {
-            break;
-        }
-    }
-    out.close();
+        Ok::<_, CoreError>((items, rows.last().map_or(after, |r| r.id)))
+    })
+    .await?;
 
-    out.open("prompts_opened");
-    let mut after = 0;
-    'pages: loop {
-        if out.is_cut() {
-            break;
-        }
-        let rows = pd::prompts(db, person, after, PAGE).await?;
+    list(&mut out, page, "prompts_opened", |after| async move {
+        let rows = pd::prompts(db, person, after, page).await?;
+        let mut items = Vec::with_capacity(rows.len());
         for p in &rows {
-            after = p.id;
             let item = json!({
                 "address": format!("{base}/prompts/{}", p.id),
                 "question": p.question,
@@ -329,25 +254,16 @@ pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, no
                 "closes_at": p.closes_at.map(utc),
                 "made_at": utc(p.created_at),
             });
-            if !out.push(&item) {
-                break 'pages;
-            }
+            items.push(item);
         }
-        if (rows.len() as i64) < PAGE {
-            break;
-        }
-    }
-    out.close();
+        Ok::<_, CoreError>((items, rows.last().map_or(after, |r| r.id)))
+    })
+    .await?;
 
-    out.open("purpose_amendments");
-    let mut after = 0;
-    'pages: loop {
-        if out.is_cut() {
-            break;
-        }
-        let rows = pd::amendments(db, person, after, PAGE).await?;
+    list(&mut out, page, "purpose_amendments", |after| async move {
+        let rows = pd::amendments(db, person, after, page).await?;
+        let mut items = Vec::with_capacity(rows.len());
         for a in &rows {
-            after = a.id;
             let item = json!({
                 "address": format!("{base}/groups/{}/amendments/{}", a.group_slug, a.id),
                 "group": a.group_slug,
@@ -357,25 +273,16 @@ pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, no
                 "proposed_at": utc(a.proposed_at),
                 "settled_at": a.settled_at.map(utc),
             });
-            if !out.push(&item) {
-                break 'pages;
-            }
+            items.push(item);
         }
-        if (rows.len() as i64) < PAGE {
-            break;
-        }
-    }
-    out.close();
+        Ok::<_, CoreError>((items, rows.last().map_or(after, |r| r.id)))
+    })
+    .await?;
 
-    out.open("purpose_objections");
-    let mut after = 0;
-    'pages: loop {
-        if out.is_cut() {
-            break;
-        }
-        let rows = pd::objections(db, person, after, PAGE).await?;
+    list(&mut out, page, "purpose_objections", |after| async move {
+        let rows = pd::objections(db, person, after, page).await?;
+        let mut items = Vec::with_capacity(rows.len());
         for o in &rows {
-            after = o.id;
             let item = json!({
                 "amendment_id": o.amendment_id,
                 "reason": o.reason,
@@ -383,29 +290,20 @@ pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, no
                 "changed_at": utc(o.updated_at),
                 "withdrawn_at": o.withdrawn_at.map(utc),
             });
-            if !out.push(&item) {
-                break 'pages;
-            }
+            items.push(item);
         }
-        if (rows.len() as i64) < PAGE {
-            break;
-        }
-    }
-    out.close();
+        Ok::<_, CoreError>((items, rows.last().map_or(after, |r| r.id)))
+    })
+    .await?;
 
-    out.open("replies");
-    let mut after = 0;
-    'pages: loop {
-        if out.is_cut() {
-            break;
-        }
-        let rows = pd::replies(db, person, after, PAGE).await?;
+    list(&mut out, page, "replies", |after| async move {
+        let rows = pd::replies(db, person, after, page).await?;
         let mut earlier: HashMap<i64, Vec<Value>> = HashMap::new();
-        for (reply, body, at) in pd::reply_revisions(db, person, after, PAGE).await? {
+        for (reply, body, at) in pd::reply_revisions(db, person, after, page).await? {
             earlier.entry(reply).or_default().push(json!({ "text": body, "replaced_at": utc(at) }));
         }
+        let mut items = Vec::with_capacity(rows.len());
         for r in &rows {
-            after = r.id;
             let item = json!({
                 "address": format!("{base}/replies/{}", r.id),
                 "on": { "kind": r.subject_kind, "id": r.subject_id },
@@ -419,25 +317,16 @@ pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, no
                 "changed_at": utc(r.updated_at),
                 "earlier_versions": earlier.remove(&r.id).unwrap_or_default(),
             });
-            if !out.push(&item) {
-                break 'pages;
-            }
+            items.push(item);
         }
-        if (rows.len() as i64) < PAGE {
-            break;
-        }
-    }
-    out.close();
+        Ok::<_, CoreError>((items, rows.last().map_or(after, |r| r.id)))
+    })
+    .await?;
 
-    out.open("stories");
-    let mut after = 0;
-    'pages: loop {
-        if out.is_cut() {
-            break;
-        }
-        let rows = pd::stories(db, person, after, PAGE).await?;
+    list(&mut out, page, "stories", |after| async move {
+        let rows = pd::stories(db, person, after, page).await?;
         let mut photos: HashMap<i64, Vec<Value>> = HashMap::new();
-        for p in pd::story_photos(db, person, after, PAGE).await? {
+        for p in pd::story_photos(db, person, after, page).await? {
             let item = json!({
                 "address": format!("{base}{}", crate::media::url(&p.master_key)),
                 "alt_text": p.alt,
@@ -448,17 +337,17 @@ pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, no
             photos.entry(p.story_id).or_default().push(item);
         }
         let mut earlier: HashMap<i64, Vec<Value>> = HashMap::new();
-        for v in pd::story_revisions(db, person, after, PAGE).await? {
+        for v in pd::story_revisions(db, person, after, page).await? {
             let item = json!({ "title": v.title, "text": v.body, "shown_to": v.visibility, "group": v.group_slug, "replaced_at": utc(v.created_at) });
             earlier.entry(v.story_id).or_default().push(item);
         }
         let mut objects: HashMap<i64, Vec<Value>> = HashMap::new();
-        for (story, id, org, accession, title) in pd::story_objects(db, person, after, PAGE).await? {
+        for (story, id, org, accession, title) in pd::story_objects(db, person, after, page).await? {
             let item = json!({ "address": format!("{base}/objects/{id}"), "organisation": org, "accession_number": accession, "title": title });
             objects.entry(story).or_default().push(item);
         }
+        let mut items = Vec::with_capacity(rows.len());
         for s in &rows {
-            after = s.id;
             let item = json!({
                 "address": format!("{base}/stories/{}", s.id),
                 "title": s.title,
@@ -486,15 +375,11 @@ pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, no
                 "deleted_at": s.deleted_at.map(utc),
                 "earlier_versions": earlier.remove(&s.id).unwrap_or_default(),
             });
-            if !out.push(&item) {
-                break 'pages;
-            }
+            items.push(item);
         }
-        if (rows.len() as i64) < PAGE {
-            break;
-        }
-    }
-    out.close();
+        Ok::<_, CoreError>((items, rows.last().map_or(after, |r| r.id)))
+    })
+    .await?;
 
     let complete = out.left_out.is_empty();
     let left_out = std::mem::take(&mut out.left_out);
@@ -503,6 +388,34 @@ pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, no
     let json = out.finish();
     let date = utc(now).get(..10).unwrap_or("").to_string();
     Ok(Download { filename: format!("meetinghouse-{}-{date}.json", account.handle), json, complete })
+}
+
+/// One list of the file, read a page at a time: `page(cursor)` gives a
+/// page's items (one per row read) and the cursor of the next page (an
+/// offset, or the last id read); a page shorter than `page_rows` is the last.
+/// Once an item does not fit, the list is cut and nothing more is read.
+async fn list<F, Fut>(out: &mut Out, page_rows: i64, name: &'static str, mut page: F) -> Result<()>
+where
+    F: FnMut(i64) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<Value>, i64)>>,
+{
+    out.open(name);
+    let mut cursor = 0;
+    while !out.is_cut() {
+        let (items, next) = page(cursor).await?;
+        let last = (items.len() as i64) < page_rows;
+        for item in &items {
+            if !out.push(item) {
+                break;
+            }
+        }
+        if last {
+            break;
+        }
+        cursor = next;
+    }
+    out.close();
+    Ok(())
 }
 
 /// A membership as the file lists it.

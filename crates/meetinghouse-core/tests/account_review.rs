@@ -537,7 +537,10 @@ async fn the_data_download_holds_what_the_person_made_and_nothing_private_of_oth
         common_ground::vote(&db, &s, &c, &Participant::Person(&sam), pats_statement, "disagree").await.unwrap();
 
         let now = meetinghouse_store::now();
-        let file = personal_data::build(&db, &s, "http://mh.test/", sam.id, now, personal_data::FILE_MAX_BYTES).await.unwrap();
+        let file = personal_data::build(&db, &s, "http://mh.test/", sam.id, now, personal_data::FILE_MAX_BYTES, personal_data::PAGE).await.unwrap();
+        // Read a row at a time, every list crosses pages: the file is the same.
+        let by_rows = personal_data::build(&db, &s, "http://mh.test/", sam.id, now, personal_data::FILE_MAX_BYTES, 1).await.unwrap();
+        assert_eq!(String::from_utf8(by_rows.json).unwrap(), String::from_utf8(file.json.clone()).unwrap());
         assert!(file.complete);
         assert!(file.filename.starts_with("meetinghouse-sam-") && file.filename.ends_with(".json"), "{}", file.filename);
         let text = String::from_utf8(file.json.clone()).unwrap();
@@ -592,7 +595,7 @@ async fn the_data_download_holds_what_the_person_made_and_nothing_private_of_oth
         assert!(!text.contains(&format!("/stories/{secret}\"")));
 
         // A file past its limit is cut at a list, says so, and is still JSON.
-        let small = personal_data::build(&db, &s, "http://mh.test", sam.id, now, 2_500).await.unwrap();
+        let small = personal_data::build(&db, &s, "http://mh.test", sam.id, now, 2_500, personal_data::PAGE).await.unwrap();
         assert!(!small.complete);
         let v: serde_json::Value = serde_json::from_slice(&small.json).expect("still valid JSON");
         assert_eq!(v["complete"], false);
