@@ -399,11 +399,7 @@ pub async fn reset_password(db: &Db, token: &str, new_password: &str) -> Result<
 pub async fn change_password(db: &Db, actor: &Actor, current: &str, new_password: &str, keep: &str) -> Result<()> {
     let person = people::by_id(db, actor.id).await?.ok_or(CoreError::NotFound)?;
     let mut e = FieldErrors::new();
-    if current.is_empty() {
-        e.add("current_password", "Enter your current password.");
-    } else if !secrets::verify_password_queued(current, &person.password_hash).await {
-        e.add("current_password", "That is not your current password. Check it and try again, or sign out and reset it if you forgot it.");
-    }
+    check_current_password(&mut e, "current_password", current, &person.password_hash).await;
     let password = Password::parse(new_password).map_err(|m| e.add("new_password", m)).ok();
     e.into_result()?;
     let hash = secrets::hash_password_queued(password.expect("checked above").expose()).await?;
@@ -524,11 +520,7 @@ pub async fn request_email_change(db: &Db, settings: &Settings, base_url: &str, 
     {
         e.add("new_email", "That is already your email address.");
     }
-    if current.is_empty() {
-        e.add("email_password", "Enter your current password.");
-    } else if !secrets::verify_password_queued(current, &person.password_hash).await {
-        e.add("email_password", "That is not your current password. Check it and try again, or sign out and reset it if you forgot it.");
-    }
+    check_current_password(&mut e, "email_password", current, &person.password_hash).await;
     e.into_result()?;
     send_email_change(db, settings, base_url, &person, email.expect("checked above").as_str(), true).await
 }
@@ -684,6 +676,17 @@ pub async fn confirm_email_change(db: &Db, settings: &Settings, base_url: &str, 
     tx.commit().await.map_err(StoreError::from)?;
     tracing::info!(person_id = person, sessions_ended = ended, "email address changed; other sessions ended");
     Ok(person)
+}
+
+/// The current password a change to the account asks for (a browser left
+/// signed in is not enough), checked off the async threads; a problem is
+/// added to `e` under `field`.
+async fn check_current_password(e: &mut FieldErrors, field: &'static str, given: &str, stored_hash: &str) {
+    if given.is_empty() {
+        e.add(field, "Enter your current password.");
+    } else if !secrets::verify_password_queued(given, stored_hash).await {
+        e.add(field, "That is not your current password. Check it and try again, or sign out and reset it if you forgot it.");
+    }
 }
 
 /// Creates an instance admin (the `admin create` command). The email counts
