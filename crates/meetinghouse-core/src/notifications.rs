@@ -119,12 +119,12 @@ pub fn notify_into(b: &mut Batch, mail: Mailer<'_>, person: i64, kind: Kind, tex
 /// of the same batch that writes the reply).
 #[allow(clippy::too_many_arguments)]
 pub fn notify_from_into(b: &mut Batch, mail: Mailer<'_>, person: i64, kind: Kind, text: &str, url: &Text, sender: Option<i64>, reply: Arg) {
-    store::insert_from_into(b, person, kind.as_str(), text, url, sender, reply);
+    let notification = store::insert_from_into(b, person, kind.as_str(), text, url, sender, reply);
     let subject = format!("{}: {}", mail.settings.name, short(text));
     let (text, base) = (text.to_string(), mail.base_url.to_string());
     let footer = footer(mail, person, "You get an email for each notification.");
     let body = url.map(move |url| format!("{text}\n\n{base}{url}\n\n{footer}"));
-    store::email_if_immediate_into(b, person, &subject, &body);
+    store::email_if_immediate_into(b, person, &subject, &body, notification);
 }
 
 fn short(text: &str) -> String {

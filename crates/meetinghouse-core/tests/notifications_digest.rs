@@ -359,12 +359,24 @@ async fn switching_to_the_digest_puts_called_back_news_in_it() {
         tell("Ann replied: read on the site.").await;
         let read = notifications::list(&db, &dan, 0).await.unwrap().into_iter().find(|n| n.text.contains("read on the site")).unwrap();
         notifications::mark_read(&db, &dan, &[read.id]).await.unwrap();
+        // The same words twice in the same second: one mail went, the
+        // other waits. Only the waiting one's notification goes back (each
+        // mail names its notification; its words and time would match both).
+        let mut tx = db.begin().await.unwrap();
+        for _ in 0..2 {
+            notifications::notify(&mut tx, mail, dan.id, notifications::Kind::Reply, "Ann replied: twice.", "/stories/1").await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let twice = meetinghouse_store::outbox::recent(&db, 100).await.unwrap().into_iter().filter(|m| m.body.starts_with("Ann replied: twice.")).map(|m| m.id).min().unwrap();
+        let claim = meetinghouse_store::outbox::claim(&db, twice).await.unwrap().unwrap();
+        assert!(meetinghouse_store::outbox::mark_sent(&db, claim.email.id).await.unwrap());
 
         notifications::set_mode(&db, &dan, "daily").await.unwrap();
         assert_eq!(notifications::send_digests(&db, mail, utc(2036, 5, 5, 12, 0)).await.unwrap(), 1);
         let sent = digests_to(&db, "dan@example.org").await;
         assert_eq!(sent.len(), 1);
-        assert!(sent[0].subject.contains("(1 new)") && sent[0].body.contains("Ann replied: waiting."), "{}", sent[0].body);
+        assert!(sent[0].subject.contains("(2 new)") && sent[0].body.contains("Ann replied: waiting."), "{}", sent[0].body);
+        assert_eq!(sent[0].body.matches("Ann replied: twice.").count(), 1, "{}", sent[0].body);
         for gone in ["already sent", "being sent", "read on the site"] {
             assert!(!sent[0].body.contains(gone), "{gone}: {}", sent[0].body);
         }

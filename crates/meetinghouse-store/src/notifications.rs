@@ -220,15 +220,18 @@ pub fn insert_from_into(b: &mut Batch, person: i64, kind: &str, text: &str, url:
 /// Puts an email for a notification in the outbox, in a batch, when (as the
 /// batch runs) the person has chosen to be emailed at once and their account
 /// is active with a confirmed address.
-pub fn email_if_immediate_into(b: &mut Batch, person: i64, subject: &str, body: &Text) {
+/// The mail records the notification it tells of (`notification`, the
+/// insert of the same batch), so a change of mind can call one back and put
+/// the other back in the digest ([`set_mode`]).
+pub fn email_if_immediate_into(b: &mut Batch, person: i64, subject: &str, body: &Text, notification: Inserted) {
     b.execute(
         concat!(
-            "INSERT INTO email_outbox (to_addr, subject, body, kind, created_at) \
-             SELECT p.email, $2, $3, 'notification', $4 FROM people p LEFT JOIN notification_prefs n ON n.person_id = p.id \
+            "INSERT INTO email_outbox (to_addr, subject, body, kind, created_at, notification_id) \
+             SELECT p.email, $2, $3, 'notification', $4, $5 FROM people p LEFT JOIN notification_prefs n ON n.person_id = p.id \
              WHERE p.id = $1 AND COALESCE(n.email_mode, 'daily') = 'immediate' AND ",
             mailable!("p")
         ),
-        vec![person.into(), subject.into(), body.arg(), now().into()],
+        vec![person.into(), subject.into(), body.arg(), now().into(), notification.into()],
     );
 }
 
@@ -360,11 +363,6 @@ pub async fn mode(db: &Db, person: i64) -> Result<String> {
     Ok(row.map(|(m,)| m).unwrap_or_else(|| "daily".into()))
 }
 
-/// How far apart (seconds) a notification and its one-at-a-time mail may
-/// be stamped: the batch that writes both reads the clock once for each, so
-/// they differ by at most a second boundary crossed between the two.
-pub const CALLED_BACK_WINDOW_SECS: i64 = 2;
-
 /// Sets how the person hears about notifications by email, and drops the
 /// notification mail still waiting in the outbox that the new choice no
 /// longer wants: one-at-a-time mail unless the choice is "immediate", and a
@@ -375,10 +373,8 @@ pub const CALLED_BACK_WINDOW_SECS: i64 = 2;
 ///
 /// On a switch to "daily", the unread notifications whose one-at-a-time
 /// mail is called back go back into the digest's set (`emailed = 0`), so
-/// the next digest lists them instead of their news being lost. (A
-/// notification and its mail are written by one batch, with the same text
-/// first in the mail and the same time to within
-/// [`CALLED_BACK_WINDOW_SECS`]: that is how one is matched to the other.)
+/// the next digest lists them instead of their news being lost. (A mail
+/// names its notification, `email_outbox.notification_id`, migration 0046.)
 /// On a switch to "off" nothing is put back: no email is wanted.
 pub async fn set_mode(db: &Db, person: i64, mode: &str) -> Result<u64> {
     let mut tx = db.begin().await?;
@@ -398,15 +394,12 @@ pub async fn set_mode(db: &Db, person: i64, mode: &str) -> Result<u64> {
             "UPDATE notifications SET emailed = 0 \
              WHERE person_id = $1 AND emailed = 1 AND read_at IS NULL \
              AND EXISTS (SELECT 1 FROM email_outbox o WHERE o.sent_at IS NULL AND o.kind = 'notification' \
+               AND o.notification_id = notifications.id \
                AND o.to_addr = (SELECT email FROM people WHERE id = $1) \
-               AND (o.claimed_at IS NULL OR o.claimed_at <= $2) \
-               AND o.created_at BETWEEN notifications.created_at - $3 AND notifications.created_at + $3 \
-               AND substr(o.body, 1, length(notifications.text) + 2) = notifications.text || $4)",
+               AND (o.claimed_at IS NULL OR o.claimed_at <= $2))",
         )
         .bind(person)
         .bind(lease_ended)
-        .bind(CALLED_BACK_WINDOW_SECS)
-        .bind("\n\n")
         .execute(&mut *tx)
         .await?;
     }
