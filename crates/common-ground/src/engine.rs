@@ -433,8 +433,9 @@ impl Engine {
             diags.push(Diagnostic::new(
                 DiagnosticCode::UnknownStatement,
                 format!(
-                    "{} votes on unknown statements were ignored (e.g. {})",
-                    self.unknown_statement_votes,
+                    "{} on unknown statements {} ignored (e.g. {})",
+                    if self.unknown_statement_votes == 1 { "1 vote".to_string() } else { format!("{} votes", self.unknown_statement_votes) },
+                    if self.unknown_statement_votes == 1 { "was" } else { "were" },
                     self.unknown_examples.join(", ")
                 ),
             ));
@@ -610,7 +611,11 @@ impl Engine {
             if n_rows > 0 && (cfg.base_k >= 2 || kmeans::count_distinct(&points) < 2) {
                 diags.push(Diagnostic::new(
                     DiagnosticCode::TooFewParticipants,
-                    format!("{} participants in the conversation with {} distinct positions: no opinion groups yet", in_conv_idx.len(), distinct),
+                    format!(
+                        "{} in the conversation with {}: no opinion groups yet",
+                        if in_conv_idx.len() == 1 { "1 participant".to_string() } else { format!("{} participants", in_conv_idx.len()) },
+                        if distinct == 1 { "1 distinct position".to_string() } else { format!("{distinct} distinct positions") }
+                    ),
                 ));
             }
             chosen = if n_base > 0 {

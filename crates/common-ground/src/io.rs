@@ -183,6 +183,79 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// Watches a CSV file's records for a quote (`"`) left open: the rows after
+/// it become one field, up to the next quote or the end of the file, and
+/// the reader has nothing to refuse. Warns (in [`LoadReport::warnings`])
+/// about a field that runs over several lines holding what look like rows
+/// of the file (as many commas as the header has, less one), and about a
+/// file that ends inside a quoted field. Only warnings: what is read is
+/// read as before.
+struct QuoteWatch {
+    file: &'static str,
+    columns: usize,
+    /// The line of the last record read, when its last field ran over
+    /// several lines (it may have run to the end of the file), and the
+    /// warning it would get otherwise.
+    last: Option<(u64, Option<String>)>,
+}
+
+impl QuoteWatch {
+    fn new(file: &'static str, columns: usize) -> QuoteWatch {
+        QuoteWatch { file, columns, last: None }
+    }
+
+    fn record(&mut self, line: u64, rec: &csv::StringRecord, report: &mut LoadReport) {
+        if let Some((_, Some(w))) = self.last.take() {
+            report.warnings.push(w);
+        }
+        let mut warning = None;
+        for field in rec.iter().filter(|f| f.contains('\n')) {
+            let lines = field.lines().count();
+            let rows = field.lines().skip(1).filter(|l| self.columns >= 2 && l.matches(',').count() + 1 >= self.columns).count();
+            if rows > 0 {
+                warning = Some(format!(
+                    "{} line {line}: a quoted field runs over {lines} lines, {rows} of which look like rows of their own: is a quote (\") left open there? \
+                     Those rows were read as part of that field, not as rows",
+                    self.file
+                ));
+                break;
+            }
+        }
+        if rec.iter().next_back().is_some_and(|f| f.contains('\n')) {
+            self.last = Some((line, warning));
+        } else if let Some(w) = warning {
+            report.warnings.push(w);
+        }
+    }
+
+    /// After the last record: `path` is the file read.
+    fn finish(&mut self, path: &Path, report: &mut LoadReport) {
+        let Some((line, warning)) = self.last.take() else { return };
+        if ends_inside_quote(path) {
+            report.warnings.push(format!(
+                "{} line {line}: the file ends inside a quoted field that starts there: a quote (\") is left open, \
+                 and every line after it was read as that one field",
+                self.file
+            ));
+        } else if let Some(w) = warning {
+            report.warnings.push(w);
+        }
+    }
+}
+
+/// Whether a file's last character (blank space aside) is not a closing
+/// quote; read from its last few bytes. False when it cannot be read.
+fn ends_inside_quote(path: &Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else { return false };
+    let Ok(len) = f.seek(SeekFrom::End(0)) else { return false };
+    let mut tail = Vec::new();
+    if f.seek(SeekFrom::Start(len.saturating_sub(64))).is_err() || f.read_to_end(&mut tail).is_err() {
+        return false;
+    }
+    tail.iter().rev().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b != b'"')
+}
+
 /// Reads `comments.csv`.
 pub fn read_comments_csv(path: &Path, report: &mut LoadReport) -> Result<Vec<(String, StatementMeta)>, LoadError> {
     let (mut r, headers) = open_csv(path)?;
@@ -196,6 +269,7 @@ pub fn read_comments_csv(path: &Path, report: &mut LoadReport) -> Result<Vec<(St
     let mut out: Vec<(String, StatementMeta)> = Vec::new();
     let mut seen = HashSet::new();
     let mut empty_moderated: Vec<String> = Vec::new();
+    let mut quotes = QuoteWatch::new(file, headers.len());
     for (n, rec) in r.records().enumerate() {
         let line = n as u64 + 2;
         let rec = match rec {
@@ -207,6 +281,7 @@ pub fn read_comments_csv(path: &Path, report: &mut LoadReport) -> Result<Vec<(St
             }
         };
         let line = rec.position().map_or(line, |p| p.line());
+        quotes.record(line, &rec, report);
         let Some(id) = rec.get(c_id).map(str::trim).filter(|s| !s.is_empty()) else {
             report.skip(file, line, "no comment-id");
             continue;
@@ -240,6 +315,7 @@ pub fn read_comments_csv(path: &Path, report: &mut LoadReport) -> Result<Vec<(St
         }
         out.push((id.to_owned(), StatementMeta { moderation, is_meta }));
     }
+    quotes.finish(path, report);
     if !empty_moderated.is_empty() {
         let n = empty_moderated.len();
         empty_moderated.truncate(5);
@@ -258,6 +334,7 @@ pub fn read_votes_csv(path: &Path, report: &mut LoadReport) -> Result<Vec<VoteEv
     let c_vote = column(path, &headers, "vote")?;
     let c_time = headers.iter().position(|h| h == "timestamp");
     let mut out = Vec::new();
+    let mut quotes = QuoteWatch::new(file, headers.len());
     for (n, rec) in r.records().enumerate() {
         let line = n as u64 + 2;
         let rec = match rec {
@@ -269,6 +346,7 @@ pub fn read_votes_csv(path: &Path, report: &mut LoadReport) -> Result<Vec<VoteEv
             }
         };
         let line = rec.position().map_or(line, |p| p.line());
+        quotes.record(line, &rec, report);
         let (Some(s), Some(p), Some(v)) = (rec.get(c_stmt), rec.get(c_voter), rec.get(c_vote)) else {
             report.skip(file, line, "too few fields");
             continue;
@@ -294,6 +372,7 @@ pub fn read_votes_csv(path: &Path, report: &mut LoadReport) -> Result<Vec<VoteEv
         };
         out.push(VoteEvent { participant: p.to_owned(), statement: s.to_owned(), vote, time });
     }
+    quotes.finish(path, report);
     Ok(out)
 }
 

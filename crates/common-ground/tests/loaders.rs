@@ -132,3 +132,37 @@ fn moderation_values_and_overflowing_timestamps() {
     assert_eq!(votes, vec![3, 5], "{skipped:?}");
     assert!(skipped.iter().any(|s| s.2.contains("timestamp \"99999999999999999999\"")), "{skipped:?}");
 }
+
+/// A quote left open in comments.csv makes the rows after it one
+/// statement's text, with nothing for the reader to refuse: it is said
+/// (the reader warned of nothing, and only "2 statements have votes but no
+/// row in comments.csv" hinted at it). What is read is read as before.
+#[test]
+fn a_quote_left_open_is_warned_about() {
+    let header = "timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body\n";
+    let votes = "timestamp,datetime,comment-id,voter-id,vote\n1,x,3,1,1\n2,x,4,1,1\n3,x,4,2,-1\n";
+    let open = |name: &str, comments: &str| {
+        let d = tmpdir(name);
+        std::fs::write(d.join("comments.csv"), format!("{header}{comments}")).unwrap();
+        std::fs::write(d.join("votes.csv"), votes).unwrap();
+        load_opendata(&d).unwrap()
+    };
+    // Open to the end of the file: the review's folder.
+    let ds = open("quote-eof", "1,x,1,1,0,0,1,hi\n2,x,2,1,0,0,1,\"unterminated\n3,x,3,1,0,0,1,third\n4,x,4,1,0,0,1,fourth\n");
+    assert_eq!(ds.statements.iter().map(|s| s.0.as_str()).collect::<Vec<_>>(), vec!["1", "2"], "read as before");
+    assert!(
+        ds.report.warnings.iter().any(|w| w.starts_with("comments.csv line 3: the file ends inside a quoted field that starts there")),
+        "{:?}",
+        ds.report.warnings
+    );
+    // Closed again further on: the rows between are one field.
+    let ds = open("quote-mid", "1,x,1,1,0,0,1,\"unterminated\n2,x,2,1,0,0,1,second\n3,x,3,1,0,0,1,third \"\n4,x,4,1,0,0,1,fourth\n");
+    assert!(
+        ds.report.warnings.iter().any(|w| w.starts_with("comments.csv line 2: a quoted field runs over 3 lines, 2 of which look like rows of their own")),
+        "{:?}",
+        ds.report.warnings
+    );
+    // A statement written over two lines, quoted as it should be, is no warning.
+    let ds = open("quote-fine", "1,x,1,1,0,0,1,\"Two lines,\nof one statement\"\n3,x,3,1,0,0,1,third\n4,x,4,1,0,0,1,fourth\n");
+    assert!(ds.report.warnings.is_empty(), "{:?}", ds.report.warnings);
+}

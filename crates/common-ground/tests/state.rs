@@ -315,7 +315,7 @@ fn the_unknown_statement_diagnostic_is_reported_once() {
     e.vote("x", "nope2", Vote::Agree);
     let a = e.update();
     assert_eq!(unknown(&a), 1);
-    assert!(a.diagnostics.iter().any(|d| d.message.starts_with("1 votes") && d.message.contains("nope2") && !d.message.contains("nope,")));
+    assert!(a.diagnostics.iter().any(|d| d.message.starts_with("1 vote on unknown statements was ignored") && d.message.contains("nope2") && !d.message.contains("nope,")));
 }
 
 /// max_k below 2 and base_k below 2 are said, not silently changed (base_k 0

@@ -170,8 +170,11 @@ async fn create(db: &Db, settings: &Settings, base_url: &str, form: &SignupForm)
     queue_verification(&mut tx, settings, base_url, id, email.as_str()).await?;
     let mail = crate::notifications::Mailer { settings, base_url };
     let waiting = format!("@{} ({display_name}) made an account and is waiting for an admin's approval.", handle.as_str());
+    // Sent by the new account, so closing it takes the notice away
+    // (store `closing::rename_in_notifications`).
+    let from = crate::notifications::Source { sender: Some(id), reply: None };
     for admin in approvers {
-        crate::notifications::notify(&mut tx, mail, admin, crate::notifications::Kind::JoinRequest, &waiting, "/admin/people").await?;
+        crate::notifications::notify_from(&mut tx, mail, admin, crate::notifications::Kind::JoinRequest, &waiting, "/admin/people", from).await?;
     }
     tx.commit().await.map_err(StoreError::from)?;
     tracing::info!(person_id = id, status, "account created");
@@ -262,30 +265,108 @@ async fn suspended_message(db: &Db, person: i64) -> Result<String> {
     if !note.trim().is_empty() {
         text.push_str(&format!(" The moderators' note: {}", note.trim()));
     }
-    text.push_str(" Contact the meeting house's admins if you think this is a mistake.");
+    // They cannot sign in to report or ask for a review: how to reach the admins.
+    let contact = crate::settings::contact(db).await?;
+    text.push_str(&format!(" If you think this is a mistake, write to the meeting house's admins: {}.", crate::settings::admins_contact(&contact, "")));
     Ok(text)
 }
 
 /// Starts a session and returns the token for the cookie.
 pub async fn start_session(db: &Db, person_id: i64) -> Result<String> {
+    start_session_from(db, person_id, "").await
+}
+
+/// The longest a device's name may be as stored (the web layer names it
+/// in a few words: "Firefox on Windows").
+pub const DEVICE_MAX: usize = 60;
+
+/// [`start_session`], naming the browser and system it was started from,
+/// roughly ("Firefox on Windows"; cut to [`DEVICE_MAX`] characters), for
+/// the person's list of their sessions ([`sessions`]).
+pub async fn start_session_from(db: &Db, person_id: i64, device: &str) -> Result<String> {
     let token = secrets::random_token();
-    sessions::create(db, &secrets::token_hash(&token), person_id, SESSION_TTL_SECS).await?;
+    let device: String = device.chars().filter(|c| !c.is_control()).take(DEVICE_MAX).collect();
+    sessions::create_from(db, &secrets::token_hash(&token), person_id, SESSION_TTL_SECS, device.trim()).await?;
     Ok(token)
 }
 
+/// How often a session's "last used" time is written: at most once in
+/// this many seconds, so a person browsing costs one write every few
+/// minutes, not one per page.
+pub const SESSION_SEEN_EVERY_SECS: i64 = 300;
+
 /// The signed-in person for a session token, if the session is live, with
 /// their unread notifications counted up to [`crate::notifications::UNREAD_CAP`]
-/// and whether they have a moderation queue, read in the same query.
+/// and whether they have a moderation queue, read in the same query. The
+/// session's "last used" time is written when it is older than
+/// [`SESSION_SEEN_EVERY_SECS`]; a write that fails is logged, and the
+/// request goes on.
 pub async fn session_actor(db: &Db, token: &str) -> Result<Option<(Actor, i64, bool)>> {
-    let Some((person, unread, hosts)) = people::by_session(db, &secrets::token_hash(token), crate::notifications::UNREAD_CAP).await? else {
+    let hash = secrets::token_hash(token);
+    let Some(found) = people::by_session_seen(db, &hash, crate::notifications::UNREAD_CAP).await? else {
         return Ok(None);
     };
-    if person.status == "suspended" {
+    if found.person.status == "suspended" {
         return Ok(None);
     }
-    let actor = Actor::from_row(&person);
-    let has_queue = crate::moderation::has_queue(&actor, hosts);
-    Ok(Some((actor, unread, has_queue)))
+    let now = meetinghouse_store::now();
+    if now - found.seen_at >= SESSION_SEEN_EVERY_SECS
+        && let Err(e) = sessions::touch(db, &hash, now, SESSION_SEEN_EVERY_SECS).await
+    {
+        tracing::warn!(error = %e, person_id = found.person.id, "could not record when a session was used");
+    }
+    let actor = Actor::from_row(&found.person);
+    let has_queue = crate::moderation::has_queue(&actor, found.hosts);
+    Ok(Some((actor, found.unread, has_queue)))
+}
+
+/// The most sessions a person's list shows (the newest used first).
+pub const SESSIONS_LISTED: i64 = 100;
+
+/// One of the person's sessions, as their list shows it.
+pub use meetinghouse_store::sessions::SessionRow;
+
+/// The signed-in person's live sessions: the one asking (`current`, its
+/// token) first, then by when they were last used, at most
+/// [`SESSIONS_LISTED`].
+pub async fn sessions(db: &Db, actor: &Actor, current: &str) -> Result<Vec<SessionRow>> {
+    Ok(sessions::list_for(db, actor.id, &secrets::token_hash(current), SESSIONS_LISTED).await?)
+}
+
+/// "Sign out everywhere else": ends every session of the person but the
+/// one asking (`keep`, its token); how many ended. Their password, links
+/// and everything else stay as they are.
+pub async fn end_other_sessions(db: &Db, actor: &Actor, keep: &str) -> Result<u64> {
+    let ended = sessions::delete_others(db, actor.id, &secrets::token_hash(keep)).await?;
+    tracing::info!(person_id = actor.id, ended, "signed out everywhere else");
+    Ok(ended)
+}
+
+/// What a write refused because its author's account was closed
+/// meanwhile is answered with.
+pub const ACCOUNT_CLOSED: &str = "This account is closed, so nothing more can be posted from it.";
+
+/// The guard every write of content takes first in its transaction (a
+/// story written, edited or restored; a reply written or edited; a
+/// common-ground conversation or statement; a prompt; an amendment or an
+/// objection): refused ([`ACCOUNT_CLOSED`]) once the author's account is
+/// closed, and otherwise holding their row until the transaction ends
+/// (store `people::still_open_in`), so closing — which takes that row
+/// before it reads what they posted — never misses what a request that
+/// began before it writes: the write finishes first and closing removes
+/// it, or it waits for closing and is refused. For a write batch, add
+/// store `people::still_open_into` as its first statement and, when the
+/// batch fails with `StoreError::NotFound`, ask [`refuse_if_closed`].
+pub async fn ensure_still_open(tx: &mut meetinghouse_store::Tx, person: i64) -> Result<()> {
+    if people::still_open_in(tx, person).await? { Ok(()) } else { Err(CoreError::Forbidden(ACCOUNT_CLOSED.into())) }
+}
+
+/// After a write batch that began with store `people::still_open_into`
+/// wrote nothing: [`ACCOUNT_CLOSED`] when the author's account is closed,
+/// otherwise `Ok` (the batch was refused for another reason, which the
+/// caller gives).
+pub async fn refuse_if_closed(db: &Db, person: i64) -> Result<()> {
+    if people::is_closed(db, person).await? { Err(CoreError::Forbidden(ACCOUNT_CLOSED.into())) } else { Ok(()) }
 }
 
 pub async fn end_session(db: &Db, token: &str) -> Result<()> {
@@ -293,10 +374,22 @@ pub async fn end_session(db: &Db, token: &str) -> Result<()> {
     Ok(())
 }
 
-/// Confirms an email address from the emailed token.
+/// What a confirmation link followed after its address was confirmed is
+/// answered with (rather than as a dead link).
+pub const ALREADY_CONFIRMED: &str = "This email address is already confirmed: there is nothing more to do.";
+
+/// Confirms an email address from the emailed token. A link that cannot
+/// be used is refused on the `token` field: with [`ALREADY_CONFIRMED`] when
+/// the account it was sent to has a confirmed address now (the link was
+/// followed already, or another one was), otherwise as not valid.
 pub async fn verify_email(db: &Db, token: &str) -> Result<i64> {
+    let hash = secrets::token_hash(token.trim());
     let mut tx = db.begin().await?;
-    let Some(id) = tokens::consume(&mut tx, &secrets::token_hash(token.trim()), "verify").await? else {
+    let Some(id) = tokens::consume(&mut tx, &hash, "verify").await? else {
+        drop(tx);
+        if people::confirmed_by_link(db, &hash).await? == Some(true) {
+            return Err(FieldErrors::one("token", ALREADY_CONFIRMED));
+        }
         return Err(FieldErrors::one("token", "This confirmation link is not valid, has expired or was already used."));
     };
     people::mark_verified(&mut tx, id).await?;
@@ -734,15 +827,22 @@ fn invite_hash(code: &str) -> String {
     secrets::token_hash(&code.trim().to_lowercase())
 }
 
+/// The longest note an invite code keeps (who it is for), in characters.
+pub const INVITE_NOTE_MAX: usize = 200;
+
 /// Makes an invite code (admins, in invite-only mode). Returns the code to
-/// share; it works once, for [`INVITE_TTL_SECS`].
+/// share; it works once, for [`INVITE_TTL_SECS`]. Its note is one line of
+/// at most [`INVITE_NOTE_MAX`] characters, control characters dropped.
 pub async fn create_invite(db: &Db, actor: &Actor, note: &str) -> Result<String> {
     if !actor.is_admin {
         return Err(CoreError::Forbidden("Only admins can create invite codes.".into()));
     }
+    let mut e = FieldErrors::new();
+    let note = crate::types::line(&mut e, "note", "The note", note, INVITE_NOTE_MAX, false);
+    e.into_result()?;
     let code = secrets::random_token()[..20].to_lowercase();
     let expires_at = meetinghouse_store::now() + INVITE_TTL_SECS;
-    tokens::create_invite(db, &invite_hash(&code), actor.id, note.trim(), expires_at).await?;
+    tokens::create_invite(db, &invite_hash(&code), actor.id, &note, expires_at).await?;
     Ok(code)
 }
 
@@ -856,8 +956,8 @@ fn change(person: &people::PersonRow, changed: bool, sessions_ended: u64) -> Ope
     OperatorChange { handle: person.handle.clone(), status: person.status.clone(), changed, sessions_ended }
 }
 
-/// Makes an existing account an instance admin (the operator's recovery
-/// path, when no admin can sign in to do it on `/admin/people`).
+/// Makes an existing account an instance admin: the operator's command
+/// (`meetinghouse admin promote`; no page does it).
 pub async fn promote(db: &Db, handle: &str) -> Result<OperatorChange> {
     let person = by_handle_for_operator(db, handle).await?;
     let mut tx = db.begin().await?;

@@ -202,6 +202,14 @@ pub async fn close(db: &Db, mail: Mailer<'_>, actor: &Actor, form: &CloseForm) -
     let mut tx = db.begin().await?;
     let person = people::by_id_in(&mut tx, actor.id).await?.ok_or(CoreError::NotFound)?;
     let last_admin_here = person.is_admin != 0 && people::lock_active_admins(&mut tx, backend).await? == [person.id];
+    // Their own row next, before any group's (as every write of theirs
+    // takes it first: `accounts::ensure_still_open`), so a story or a reply
+    // being written now either finishes first, and is found below, or waits
+    // and is refused.
+    if !people::still_open_in(&mut tx, person.id).await? {
+        // Closed by another request a moment ago.
+        return Err(CoreError::NotFound);
+    }
     for g in store::hosted_groups_in(&mut tx, person.id).await? {
         store_groups::lock_group(&mut tx, backend, g).await?;
     }
@@ -216,7 +224,11 @@ pub async fn close(db: &Db, mail: Mailer<'_>, actor: &Actor, form: &CloseForm) -
     }
 
     let placeholder = format!("closed-account-{}", person.id);
-    let tombstone = Tombstone { placeholder: &placeholder, unusable_hash: UNUSABLE_HASH, display_name: FORMER_MEMBER };
+    let choice = match posts {
+        Posts::Remove => "remove",
+        Posts::Keep => "keep",
+    };
+    let tombstone = Tombstone { placeholder: &placeholder, unusable_hash: UNUSABLE_HASH, display_name: FORMER_MEMBER, posts: choice };
     if !store::tombstone(&mut tx, person.id, &tombstone).await? {
         // Closed by another request a moment ago.
         return Err(CoreError::NotFound);
@@ -278,7 +290,7 @@ fn last_email(mail: Mailer<'_>, handle: &str, posts: Posts) -> (String, String) 
          {what}\n\n\
          Your email address is no longer part of the account: you are welcome to make a new account with it at any time, \
          at {base}/signup. The meeting house keeps this message, with your address, for at most 30 days.\n\n\
-         If you did not close it, write to the admins of {name} at {base}.\n",
+         If you did not close it, write to the admins of {name}: {base}/about says how to reach them.\n",
         base = mail.base_url
     );
     (format!("Your {name} account is closed"), body)
@@ -291,8 +303,45 @@ pub async fn handle_closed(db: &Db, handle: &str) -> Result<bool> {
     Ok(store::closed_by_handle(db, handle.as_str()).await?.is_some())
 }
 
+/// How many stories, replies and statements of closed accounts one run of
+/// [`purge_leftovers`] removes at most, of each.
+const LATE_PER_RUN: i64 = 500;
+
 /// Removes what reached closed accounts after they closed (run by the
 /// hourly purge, core `retention`): see store `closing::purge_leftovers`.
+/// And, as a backstop to the guard every write of content takes first
+/// (`accounts::ensure_still_open`), what closing would remove now and finds
+/// still there — a story or a reply that a request begun before the close
+/// wrote after it, had the guard been missed — through the same paths
+/// closing removes them by: every draft, and with the choice "remove"
+/// every story, reply and open statement. Returns how many rows went.
 pub async fn purge_leftovers(db: &Db) -> Result<u64> {
-    Ok(store::purge_leftovers(db).await?)
+    let mut n = store::purge_leftovers(db).await?;
+    let now = meetinghouse_store::now();
+    for id in store::late_stories(db, LATE_PER_RUN).await? {
+        let mut tx = db.begin().await?;
+        if store_stories::set_deleted(&mut tx, id, Some(now)).await? {
+            crate::search::unindex(&mut tx, db, "story", id).await?;
+            n += 1;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+    }
+    for id in store::late_replies(db, LATE_PER_RUN).await? {
+        let mut tx = db.begin().await?;
+        store_replies::retract(&mut tx, id, "").await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        n += 1;
+    }
+    for (statement, conversation) in store::late_statements(db, LATE_PER_RUN).await? {
+        let mut tx = db.begin().await?;
+        if store_cg::change_open(&mut tx, conversation).await? {
+            store_cg::set_statement_status(&mut tx, statement, "rejected").await?;
+            n += 1;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+    }
+    if n > 0 {
+        tracing::info!(rows = n, "removed what reached or was left of closed accounts");
+    }
+    Ok(n)
 }

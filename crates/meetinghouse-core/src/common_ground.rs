@@ -164,6 +164,8 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &Conversa
         ));
     }
     let mut tx = db.begin().await?;
+    // First, so closing the account takes turns with it.
+    crate::accounts::ensure_still_open(&mut tx, actor.id).await?;
     // An archived group takes no new conversation (the form's checks said
     // so; checked again where it is written).
     for g in group.as_ref().map(|g| g.id).into_iter().chain(prompt.as_ref().and_then(|p| p.group_id)) {
@@ -189,6 +191,54 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &Conversa
     store::mark_dirty(&mut tx, id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(id)
+}
+
+/// Whether a person may open a conversation somewhere, so the list offers
+/// them the form: instance admins, active staff or admins of an
+/// organisation, active hosts of a group and hosts of a prompt (by the
+/// prompts' rule). Where exactly is the form's to check ([`create`]).
+pub async fn may_open(db: &Db, actor: &Actor) -> Result<bool> {
+    Ok(actor.is_admin || store::may_open(db, actor.id).await?)
+}
+
+/// Who opens conversations, said where someone who cannot is told so.
+pub const WHO_OPENS: &str = "Conversations are opened by organisation staff, by a group's hosts for their group, and by a prompt's host for their prompt.";
+
+/// The host's changes to an open conversation's words: the topic and the
+/// description, checked as when it was opened.
+#[derive(Debug, Clone, Default)]
+pub struct EditForm {
+    pub topic: String,
+    pub description: String,
+}
+
+/// A host changes the topic or the description of an open conversation
+/// (a closed one stays as it closed: reopen it first). Returns whether the
+/// words changed; a change is marked on the page (`edited_at`), since
+/// people may have voted under the words before. Refused in an archived
+/// group, checked where it is written.
+pub async fn edit(db: &Db, c: &Conversation, form: &EditForm) -> Result<bool> {
+    if !c.viewer_hosts {
+        return Err(CoreError::Forbidden("Only the conversation's hosts can change its topic or description.".into()));
+    }
+    if !c.is_open() {
+        return Err(edit_closed());
+    }
+    let mut e = FieldErrors::new();
+    let topic = text(&mut e, "topic", "The topic", &form.topic, caps::TOPIC_MAX, true);
+    let description = text(&mut e, "description", "The description", &form.description, limits::DESCRIPTION_MAX, false);
+    e.into_result()?;
+    let mut tx = db.begin().await?;
+    in_open_group(&mut tx, db, c).await?;
+    if !store::edit(&mut tx, c.row.id, &topic, &description).await? {
+        return Err(edit_closed());
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(topic != c.row.topic || description != c.row.description)
+}
+
+fn edit_closed() -> CoreError {
+    CoreError::Forbidden("This conversation is closed, so its words stay as they were when it closed. Reopen it to change them.".into())
 }
 
 /// Collapses runs of whitespace (statements are one short line) and drops
@@ -377,12 +427,19 @@ pub enum Added {
     Pending(i64),
 }
 
-/// Adds a participant's statement. What could be raced by a parallel
-/// request is decided in the transaction that writes: whether the
-/// conversation is still open and the participant's statement count (after
-/// [`store::change_open`], which makes changes to one conversation take
-/// turns), and whether the text is already there (the unique index).
-pub async fn add_statement(db: &Db, settings: &Settings, c: &Conversation, p: &Participant<'_>, raw: &str) -> Result<Added> {
+/// A statement that passed every check made before writing
+/// ([`check_statement`]): the text as it will be stored.
+#[derive(Debug, Clone)]
+pub struct CheckedStatement {
+    body: String,
+}
+
+/// Checks a participant's statement before anything is written: whether
+/// they may take part, and its text (something visible, within the
+/// conversation's limit, not there already). The web layer counts a new
+/// browser against its address's budget only after this passed, so a
+/// refused request costs nothing.
+pub async fn check_statement(db: &Db, settings: &Settings, c: &Conversation, p: &Participant<'_>, raw: &str) -> Result<CheckedStatement> {
     may_take_part(settings, c, p)?;
     let body = normalise(raw);
     let n = body.chars().count() as i64;
@@ -396,11 +453,31 @@ pub async fn add_statement(db: &Db, settings: &Settings, c: &Conversation, p: &P
         ));
     }
     // Said already? Most repeats are caught here, with a message that says
-    // what became of the first; the index below catches the rest.
+    // what became of the first; the index in [`write_statement`] catches the rest.
     if let Some(status) = store::statement_status(db, c.row.id, &body).await? {
         return Err(already_there(&status));
     }
+    Ok(CheckedStatement { body })
+}
+
+/// Adds a participant's statement ([`check_statement`], then [`write_statement`]).
+pub async fn add_statement(db: &Db, settings: &Settings, c: &Conversation, p: &Participant<'_>, raw: &str) -> Result<Added> {
+    let checked = check_statement(db, settings, c, p, raw).await?;
+    write_statement(db, c, p, &checked).await
+}
+
+/// Writes a checked statement. What could be raced by a parallel request
+/// is decided in the transaction that writes: whether the conversation is
+/// still open and the participant's statement count (after
+/// [`store::change_open`], which makes changes to one conversation take
+/// turns), and whether the text is already there (the unique index).
+pub async fn write_statement(db: &Db, c: &Conversation, p: &Participant<'_>, checked: &CheckedStatement) -> Result<Added> {
+    let body = &checked.body;
     let mut tx = db.begin().await?;
+    // First, so closing the account takes turns with it.
+    if let Participant::Person(actor) = p {
+        crate::accounts::ensure_still_open(&mut tx, actor.id).await?;
+    }
     if !store::change_open(&mut tx, c.row.id).await? {
         return Err(closed());
     }
@@ -414,13 +491,13 @@ pub async fn add_statement(db: &Db, settings: &Settings, c: &Conversation, p: &P
         ));
     }
     let accepted = c.row.moderation == "post" || c.viewer_hosts;
-    let id = match store::insert_statement(&mut tx, c.row.id, author, &body, if accepted { "accepted" } else { "pending" }, false).await {
+    let id = match store::insert_statement(&mut tx, c.row.id, author, body, if accepted { "accepted" } else { "pending" }, false).await {
         Ok(id) => id,
-        // The same text arrived from someone else between the check above
-        // and this insert: say so just as the check would have.
+        // The same text arrived from someone else between the check and
+        // this insert: say so just as the check would have.
         Err(StoreError::Conflict { what: "statement" }) => {
             tx.rollback().await.map_err(StoreError::from)?;
-            let status = store::statement_status(db, c.row.id, &body).await?;
+            let status = store::statement_status(db, c.row.id, body).await?;
             return Err(already_there(status.as_deref().unwrap_or("accepted")));
         }
         Err(e) => return Err(e.into()),
@@ -488,17 +565,51 @@ pub fn parse_vote(raw: &str) -> Option<i64> {
     }
 }
 
-/// Records a vote (a later vote on the same statement replaces the earlier one).
-pub async fn vote(db: &Db, settings: &Settings, c: &Conversation, p: &Participant<'_>, statement_id: i64, raw_vote: &str) -> Result<()> {
-    may_take_part(settings, c, p)?;
-    let v = parse_vote(raw_vote).ok_or_else(|| FieldErrors::one("vote", "Choose agree, disagree or pass."))?;
-    let s = store::statement(db, statement_id).await?.filter(|s| s.conversation_id == c.row.id);
-    match s.as_ref().map(|s| s.status.as_str()) {
-        None => return Err(FieldErrors::one("vote", "There is no such statement in this conversation.")),
-        Some("rejected") => return Err(FieldErrors::one("vote", TAKEN_OUT)),
-        Some("pending") => return Err(FieldErrors::one("vote", "That statement is waiting for the hosts to check it.")),
-        Some(_) => {}
+/// A vote that passed every check made before writing ([`check_vote`]).
+#[derive(Debug, Clone)]
+pub struct CheckedVote {
+    statement: StatementRow,
+    vote: i64,
+}
+
+impl CheckedVote {
+    /// The statement voted on, as it was when checked.
+    pub fn statement(&self) -> &StatementRow {
+        &self.statement
     }
+    /// 1 agree, -1 disagree, 0 pass.
+    pub fn vote(&self) -> i64 {
+        self.vote
+    }
+}
+
+/// Checks a vote before anything is written: whether the participant may
+/// take part, the choice, and that the statement is in this conversation
+/// and takes votes. The web layer counts a new browser against its
+/// address's budget only after this passed, so a refused request costs
+/// nothing.
+pub async fn check_vote(db: &Db, settings: &Settings, c: &Conversation, p: &Participant<'_>, statement_id: i64, raw_vote: &str) -> Result<CheckedVote> {
+    may_take_part(settings, c, p)?;
+    let vote = parse_vote(raw_vote).ok_or_else(|| FieldErrors::one("vote", "Choose agree, disagree or pass."))?;
+    let Some(statement) = store::statement(db, statement_id).await?.filter(|s| s.conversation_id == c.row.id) else {
+        return Err(FieldErrors::one("vote", "There is no such statement in this conversation."));
+    };
+    match statement.status.as_str() {
+        "rejected" => Err(FieldErrors::one("vote", TAKEN_OUT)),
+        "pending" => Err(FieldErrors::one("vote", "That statement is waiting for the hosts to check it.")),
+        _ => Ok(CheckedVote { statement, vote }),
+    }
+}
+
+/// Records a vote ([`check_vote`], then [`write_vote`]); a later vote on
+/// the same statement replaces the earlier one.
+pub async fn vote(db: &Db, settings: &Settings, c: &Conversation, p: &Participant<'_>, statement_id: i64, raw_vote: &str) -> Result<()> {
+    let checked = check_vote(db, settings, c, p, statement_id, raw_vote).await?;
+    write_vote(db, c, p, &checked).await
+}
+
+/// Writes a checked vote.
+pub async fn write_vote(db: &Db, c: &Conversation, p: &Participant<'_>, checked: &CheckedVote) -> Result<()> {
     let mut tx = db.begin().await?;
     // Checked again where the vote is written: the conversation may have
     // closed since this request loaded it, and a vote must not land after.
@@ -510,8 +621,8 @@ pub async fn vote(db: &Db, settings: &Settings, c: &Conversation, p: &Participan
     }
     in_open_group(&mut tx, db, c).await?;
     let participant = join(c, p, &mut tx).await?;
-    if !store::upsert_vote(&mut tx, c.row.id, participant, statement_id, v).await? {
-        // Taken out between the check above and this write.
+    if !store::upsert_vote(&mut tx, c.row.id, participant, checked.statement.id, checked.vote).await? {
+        // Taken out between the check and this write.
         return Err(FieldErrors::one("vote", TAKEN_OUT));
     }
     tx.commit().await.map_err(StoreError::from)?;
@@ -530,6 +641,23 @@ pub async fn close(db: &Db, c: &Conversation) -> Result<()> {
     store::close(&mut tx, c.row.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
+}
+
+/// A host opens a closed conversation again: it takes statements and votes
+/// once more, everything from before stays (statements, votes, who took
+/// part), the map is redrawn as people vote, and its page says since when
+/// it is open again (`reopened_at`; the date it had closed is cleared, as
+/// it is no longer closed). Refused in an archived group, checked where it
+/// is written. Returns false when it was open already.
+pub async fn reopen(db: &Db, c: &Conversation) -> Result<bool> {
+    if !c.viewer_hosts {
+        return Err(CoreError::Forbidden("Only the conversation's hosts can reopen it.".into()));
+    }
+    let mut tx = db.begin().await?;
+    in_open_group(&mut tx, db, c).await?;
+    let reopened = store::reopen(&mut tx, c.row.id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(reopened)
 }
 
 /// What the voting card shows.
@@ -563,16 +691,14 @@ pub async fn ballot(db: &Db, c: &Conversation, p: &Participant<'_>) -> Result<Ba
         Some(id) => store::votes_of(db, id).await?.into_iter().map(|(s, _)| s).collect(),
         None => Default::default(),
     };
-    // Only the priorities: the rest of the stored summary (every point on
-    // the map) is skipped over, not built, on this page of every vote.
-    #[derive(Deserialize)]
-    struct Priorities {
-        priorities: Vec<(i64, f64)>,
-    }
-    let analysis = store::analysis(db, c.row.id).await?;
-    let priorities: HashMap<i64, f64> = analysis
-        .and_then(|a| serde_json::from_str::<Priorities>(&a).ok())
-        .map(|p| p.priorities.into_iter().collect())
+    // Only the priorities, stored apart from the analysis (migration 0048),
+    // so this page of every vote reads no point of the map. Before a
+    // conversation's first analysis, and in the moment after the upgrade
+    // before its redraw, every statement counts as unseen.
+    let priorities: HashMap<i64, f64> = store::priorities(db, c.row.id)
+        .await?
+        .and_then(|p| serde_json::from_str::<Vec<(i64, f64)>>(&p).ok())
+        .map(|p| p.into_iter().collect())
         .unwrap_or_default();
     let fresh = common_ground::stats::priority(Tally::default(), 0.0, false);
     let accepted: Vec<&StatementRow> = statements.iter().filter(|s| s.status == "accepted").collect();
@@ -741,65 +867,225 @@ impl Summary {
     pub fn is_on_map(&self, participant: Option<i64>) -> bool {
         participant.is_some_and(|me| self.points.iter().any(|p| p.participant == me))
     }
+    /// The opinion group this participant (if any) is placed in, when
+    /// there are groups of opinion (two or more).
+    pub fn group_of(&self, participant: Option<i64>) -> Option<usize> {
+        let me = participant?;
+        if self.groups.len() < 2 {
+            return None;
+        }
+        self.points.iter().find(|p| p.participant == me).and_then(|p| p.group).filter(|g| *g < self.groups.len())
+    }
+    /// Whether the report shows group `g`'s figures: there are groups of
+    /// opinion (one group is everyone on the map, not a group of opinion,
+    /// and its figures would be everyone's) and it has at least
+    /// [`caps::GROUP_MIN`] people.
+    pub fn shows_group(&self, g: usize) -> bool {
+        self.groups.len() >= 2 && self.groups.get(g).is_some_and(GroupSummary::shows_figures)
+    }
+    /// Whether some group of opinion is named without its figures.
+    pub fn withholds_a_group(&self) -> bool {
+        self.groups.len() >= 2 && self.groups.iter().any(|g| !g.shows_figures())
+    }
+    /// The people on the map in groups whose figures are shown.
+    pub fn in_groups_shown(&self) -> usize {
+        (0..self.groups.len()).filter(|g| self.shows_group(*g)).map(|g| self.groups[g].size).sum()
+    }
     /// The most bridging statements (group-aware consensus), best first:
-    /// only those that more than half of every group agrees with, of the
-    /// people in it who voted on them, so the list can be shorter than `n`.
-    /// Only groups whose figures are shown count, and there must be two.
+    /// only those that more than half of every group whose figures are
+    /// shown agrees with, of the people in it who voted on them (at least
+    /// [`caps::GROUP_MIN`] of them, or the group's figure is not shown and
+    /// its view is unknown), so the list can be shorter than `n`. There
+    /// must be two such groups.
     pub fn bridging(&self, n: usize) -> Vec<&StatementVotes> {
+        let shown: Vec<usize> = (0..self.groups.len()).filter(|g| self.shows_group(*g)).collect();
         let every_group_agrees = |s: &StatementVotes| {
-            s.by_group.len() == self.groups.len()
-                && s.by_group.iter().flatten().count() >= 2
-                && s.by_group.iter().flatten().all(|&[agree, _, seen]| seen > 0 && 2 * agree > seen)
+            shown.len() >= 2
+                && s.by_group.len() == self.groups.len()
+                && shown.iter().all(|&g| matches!(s.by_group[g], Some([agree, _, seen]) if seen > 0 && 2 * agree > seen))
         };
         let mut v: Vec<&StatementVotes> = self.statements.iter().filter(|s| every_group_agrees(s)).collect();
         v.sort_by(|a, b| b.bridging.total_cmp(&a.bridging).then(a.statement.cmp(&b.statement)));
         v.truncate(n);
         v
     }
-    /// The statements the groups disagree on most (a gap of at least 30 points).
+    /// The statements the groups disagree on most (a gap of at least
+    /// [`DIVIDED`] between two groups' shares agreeing).
     pub fn divisive(&self, n: usize) -> Vec<&StatementVotes> {
-        let mut v: Vec<&StatementVotes> = self.statements.iter().filter(|s| s.division >= 0.3).collect();
+        let mut v: Vec<&StatementVotes> = self.statements.iter().filter(|s| s.division >= DIVIDED).collect();
         v.sort_by(|a, b| b.division.total_cmp(&a.division).then(a.statement.cmp(&b.statement)));
         v.truncate(n);
         v
     }
+    /// What most people said: the statements a clear majority of the people
+    /// counted in their figures ([`StatementVotes::overall`]) agreed with
+    /// (`.0`) or disagreed with (`.1`), by Pol.is's test for consensus
+    /// (the smoothed share over a half, and a one-sided z-test at 90%),
+    /// strongest first, at most `n` each. A statement the groups split on
+    /// ([`DIVIDED`]) is left out, even with a majority: counting everyone
+    /// together, a large group outvotes a small one, and the report lists
+    /// it where the groups differ instead.
+    pub fn majority(&self, n: usize) -> (Vec<&StatementVotes>, Vec<&StatementVotes>) {
+        let (mut agree, mut disagree) = (Vec::new(), Vec::new());
+        for s in &self.statements {
+            if s.division >= DIVIDED {
+                continue;
+            }
+            match majority_of(&s.overall()) {
+                Some(("agree", strength)) => agree.push((strength, s)),
+                Some((_, strength)) => disagree.push((strength, s)),
+                None => {}
+            }
+        }
+        fn best(mut v: Vec<(f64, &StatementVotes)>, n: usize) -> Vec<&StatementVotes> {
+            v.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.statement.cmp(&b.1.statement)));
+            v.into_iter().take(n).map(|(_, s)| s).collect()
+        }
+        (best(agree, n), best(disagree, n))
+    }
 }
 
-impl Summary {
-    /// Withholds what would show how the people in a small group voted:
-    /// for each group of fewer than [`caps::GROUP_MIN`] people, its shares
-    /// of each statement's votes and its representative statements; and the
-    /// "everyone else" share of a group whose others are that few. The
-    /// division and bridging scores are then taken over the groups shown.
-    /// Run on each summary stored, and again on each read (summaries stored
-    /// before the rule kept every group's figures); running it twice changes
-    /// nothing more.
-    fn withhold_small_groups(&mut self) {
-        let shown: Vec<bool> = self.groups.iter().map(GroupSummary::shows_figures).collect();
-        let everyone: usize = self.groups.iter().map(|g| g.size).sum();
-        for g in &mut self.groups {
-            if !g.shows_figures() {
-                g.representative.clear();
-            } else if everyone - g.size < caps::GROUP_MIN {
-                for r in &mut g.representative {
-                    r.outside = None;
-                }
-            }
-        }
-        if shown.iter().all(|s| *s) {
-            return;
-        }
-        for s in &mut self.statements {
-            for (gi, t) in s.by_group.iter_mut().enumerate() {
-                if !shown.get(gi).copied().unwrap_or(false) {
-                    *t = None;
-                }
-            }
-            s.division = division(&s.by_group);
-            s.bridging = s.by_group.iter().flatten().map(|&[agree, _, seen]| f64::from(agree + 1) / f64::from(seen + 2)).product();
+/// The gap between two groups' shares agreeing from which a statement
+/// counts as dividing them.
+pub const DIVIDED: f64 = 0.3;
+
+/// What the report may say about the votes on a statement as a whole. No
+/// figure is about fewer than [`caps::GROUP_MIN`] people, and none gives
+/// away, taken with the groups' figures, how fewer than that voted: with
+/// everyone's counts and each group's, everyone's less the groups' would
+/// be the votes of the people outside the groups shown (a group of two,
+/// someone not yet on the map).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overall {
+    /// Fewer than five people voted on it: no figures.
+    TooFew,
+    /// Everyone who voted on it: agree, disagree, pass.
+    Everyone([u32; 3]),
+    /// The people in the groups whose figures are shown: agree, disagree,
+    /// pass. One to four others voted on it too, whose votes are left out.
+    GroupsShown([u32; 3]),
+}
+
+impl Overall {
+    /// Agree, disagree and pass, when there are figures.
+    pub fn counts(&self) -> Option<[u32; 3]> {
+        match self {
+            Overall::TooFew => None,
+            Overall::Everyone(c) | Overall::GroupsShown(c) => Some(*c),
         }
     }
 }
+
+/// The [`Overall`] figures of a statement with `counts` (agree, disagree,
+/// pass) from everyone, and `cells` (agree, disagree, seen) per group,
+/// `None` where a group's figure is not shown.
+pub fn overall(counts: [u32; 3], cells: &[Option<[u32; 3]>]) -> Overall {
+    let min = caps::GROUP_MIN as u32;
+    let voted: u32 = counts.iter().sum();
+    let [agree, disagree, seen] = cells.iter().flatten().fold([0u32; 3], |t, c| [t[0] + c[0], t[1] + c[1], t[2] + c[2]]);
+    let others = voted.saturating_sub(seen);
+    if voted < min {
+        Overall::TooFew
+    } else if others == 0 || others >= min {
+        Overall::Everyone(counts)
+    } else if seen >= min {
+        Overall::GroupsShown([agree, disagree, seen.saturating_sub(agree + disagree)])
+    } else {
+        Overall::TooFew
+    }
+}
+
+/// Which way a clear majority voted in these figures, "agree" or
+/// "disagree", and how clearly (Pol.is's consensus: the share smoothed as
+/// (n + 1) / (votes + 2) over a half, and its z-test over
+/// [`common_ground::stats::Z_90`]; the strength is their product, Pol.is's
+/// order).
+pub fn majority_of(o: &Overall) -> Option<(&'static str, f64)> {
+    let [agree, disagree, pass] = o.counts()?;
+    let seen = f64::from(agree + disagree + pass);
+    [("agree", agree), ("disagree", disagree)].into_iter().find_map(|(d, n)| {
+        let n = f64::from(n);
+        let share = (n + 1.0) / (seen + 2.0);
+        let z = common_ground::stats::prop_test(n, seen);
+        (share > 0.5 && z > common_ground::stats::Z_90).then_some((d, share * z))
+    })
+}
+
+impl StatementVotes {
+    /// What the report may say about this statement's votes as a whole
+    /// (of a summary whose small figures are withheld).
+    pub fn overall(&self) -> Overall {
+        overall([self.agree, self.disagree, self.pass], &self.by_group)
+    }
+}
+
+impl Summary {
+    /// Withholds what would show how fewer than [`caps::GROUP_MIN`] people
+    /// voted, and writes the plain notes for the page:
+    /// - every figure of a group not shown ([`Summary::shows_group`]): its
+    ///   shares of each statement's votes and what sets it apart;
+    /// - a group's share of a statement fewer than five in it voted on;
+    /// - the division and bridging scores, then taken over the figures
+    ///   shown (only where one was withheld: otherwise the engine's);
+    /// - "in the group" and "everyone else" of a representative statement,
+    ///   taken again from the figures shown, so "everyone else" leaves out
+    ///   smaller groups (and is withheld when fewer than five voted).
+    ///
+    /// A statement's figures as a whole follow from what is left
+    /// ([`StatementVotes::overall`]). Run on each summary stored, and again
+    /// on each read (summaries stored before a rule kept what it
+    /// withholds); running it twice changes nothing more.
+    fn withhold_small_groups(&mut self) {
+        let min = caps::GROUP_MIN as u32;
+        let shown: Vec<bool> = (0..self.groups.len()).map(|g| self.shows_group(g)).collect();
+        for s in &mut self.statements {
+            let mut withheld = false;
+            for (gi, t) in s.by_group.iter_mut().enumerate() {
+                if t.is_some_and(|[_, _, seen]| !shown.get(gi).copied().unwrap_or(false) || seen < min) {
+                    *t = None;
+                    withheld = true;
+                }
+            }
+            if withheld {
+                s.division = division(&s.by_group);
+                s.bridging = s.by_group.iter().flatten().map(|&[agree, _, seen]| f64::from(agree + 1) / f64::from(seen + 2)).product();
+            }
+        }
+        let statements = &self.statements;
+        for (gi, g) in self.groups.iter_mut().enumerate() {
+            if !shown[gi] {
+                g.representative.clear();
+                continue;
+            }
+            g.representative.retain_mut(|r| {
+                let Some(s) = statements.iter().find(|s| s.statement == r.statement) else { return false };
+                let Some(own) = s.by_group.get(gi).copied().flatten() else { return false };
+                let that_way = |t: [u32; 3]| f64::from(if r.direction == "disagree" { t[1] } else { t[0] }) / f64::from(t[2]);
+                let others = s
+                    .by_group
+                    .iter()
+                    .enumerate()
+                    .filter(|(gj, _)| *gj != gi)
+                    .filter_map(|(_, t)| *t)
+                    .fold([0u32; 3], |t, c| [t[0] + c[0], t[1] + c[1], t[2] + c[2]]);
+                r.inside = that_way(own);
+                r.outside = (others[2] >= min).then(|| that_way(others));
+                true
+            });
+        }
+        self.notes.retain(|n| !n.ends_with(MAP_NOTE_END) && n != NOBODY_ON_THE_MAP);
+        if self.in_conv == 0 {
+            self.notes.insert(0, NOBODY_ON_THE_MAP.into());
+        } else if self.in_conv < SMALL_MAP {
+            self.notes.insert(0, format!("Fewer than {SMALL_MAP} people are on the map so far: {MAP_NOTE_END}"));
+        }
+    }
+}
+
+/// How the note on a small map ends (notes stored before it gave the
+/// number of people, "Only 0 people are on the map", are replaced on read).
+const MAP_NOTE_END: &str = "the groups become meaningful as more people take part.";
+const NOBODY_ON_THE_MAP: &str = "Nobody is on the map yet: a person appears on it once they have voted on a few statements.";
 
 /// The largest gap between two groups' agreement rates, among the groups
 /// shown that at least three people in voted on (0 with fewer than two).
@@ -813,7 +1099,8 @@ fn division(by_group: &[Option<[u32; 3]>]) -> f64 {
 }
 
 /// The latest stored summary, if the conversation has been analysed, with
-/// the figures of groups of fewer than [`caps::GROUP_MIN`] withheld.
+/// what would show how fewer than [`caps::GROUP_MIN`] people voted withheld
+/// (`Summary::withhold_small_groups`).
 pub async fn summary(db: &Db, id: i64) -> Result<Option<Summary>> {
     let mut s: Option<Summary> = store::analysis(db, id).await?.and_then(|a| serde_json::from_str(&a).ok());
     if let Some(s) = &mut s {
@@ -915,7 +1202,8 @@ pub async fn analyse(db: &Db, id: i64, claim: i64) -> Result<Run> {
 /// a newer one. Returns whether it was stored.
 pub async fn keep(db: &Db, run: &Run) -> Result<bool> {
     let json = serde_json::to_string(&run.summary).map_err(|e| CoreError::Internal(e.to_string()))?;
-    let stored = store::save_analysis(db, run.conversation, run.claim, &json, &run.state).await?;
+    let priorities = serde_json::to_string(&run.summary.priorities).map_err(|e| CoreError::Internal(e.to_string()))?;
+    let stored = store::save_analysis(db, run.conversation, run.claim, &store::Analysed { summary: &json, state: &run.state, priorities: &priorities }).await?;
     if !stored {
         tracing::debug!(conversation = run.conversation, claim = run.claim, "common ground: a later analysis was stored first; this older one is dropped");
     }
@@ -1090,14 +1378,8 @@ fn summarise(a: &Analysis, statements: &[StatementRow], votes: &[store::VoteRow]
         by_day.entry(day_of(*t)).or_default().1 += 1;
     }
     let timeline = by_day.into_iter().map(|(day, (votes, new_participants))| Day { day, votes, new_participants }).collect();
-    let mut notes = Vec::new();
-    if a.in_conv.len() < SMALL_MAP {
-        notes.push(format!(
-            "Only {} {} on the map so far: the groups become meaningful as more people take part.",
-            a.in_conv.len(),
-            if a.in_conv.len() == 1 { "person is" } else { "people are" }
-        ));
-    }
+    // The plain notes are written by `withhold_small_groups`, below.
+    let notes = Vec::new();
     let mut summary = Summary {
         computed_at: meetinghouse_store::now(),
         participants,
@@ -1405,7 +1687,9 @@ mod tests {
         let once = serde_json::to_string(&summary).unwrap();
         assert!(summary.groups[0].shows_figures() && summary.groups[1].shows_figures() && !summary.groups[2].shows_figures());
         assert!(summary.groups[2].representative.is_empty(), "what sets a small group apart is its people's votes");
-        assert_eq!(summary.groups[0].representative[0].outside, Some(0.5), "seven others: shown");
+        // "Everyone else" is taken again over the groups shown: Group B's 4 of 5, without Group C's two.
+        assert_eq!(summary.groups[0].representative[0].outside, Some(0.8), "five others shown: {:?}", summary.groups[0].representative);
+        assert_eq!(summary.groups[1].representative[0].outside, Some(0.0), "{:?}", summary.groups[1].representative);
         assert_eq!(summary.statements[0].by_group, vec![Some([6, 0, 6]), Some([4, 1, 5]), None]);
         // 100% and 80% agree in the groups shown; Group C's 0% no longer counts.
         assert!((summary.statements[0].division - 0.2).abs() < 1e-9, "{}", summary.statements[0].division);
@@ -1424,5 +1708,110 @@ mod tests {
         assert_eq!(summary.statements[0].by_group, vec![Some([8, 0, 8]), None]);
         assert_eq!(summary.groups[0].representative[0].outside, None);
         assert!(summary.bridging(5).is_empty(), "one group shown: nothing bridges groups");
+    }
+
+    /// No figure of a statement as a whole is about fewer than five people,
+    /// and none, taken with the groups' figures, gives away how fewer than
+    /// five voted: everyone's counts less the groups shown would be theirs.
+    #[test]
+    fn a_statements_figures_never_give_away_fewer_than_five_votes() {
+        use Overall::*;
+        /// What is asked, everyone's counts, each group's shown counts, what is shown.
+        type Case<'a> = (&'a str, [u32; 3], &'a [Option<[u32; 3]>], Overall);
+        let cases: &[Case] = &[
+            ("one person voted", [1, 0, 0], &[], TooFew),
+            ("four people, no groups", [3, 1, 0], &[], TooFew),
+            ("five people, no groups", [4, 1, 0], &[], Everyone([4, 1, 0])),
+            // The review's conversation: nine agree in Group A; Group B's two are withheld.
+            ("two outside the group shown", [10, 1, 0], &[Some([9, 0, 9]), None], GroupsShown([9, 0, 0])),
+            ("everyone in the groups shown", [9, 6, 1], &[Some([9, 0, 9]), Some([0, 6, 7])], Everyone([9, 6, 1])),
+            ("five outside the groups shown", [12, 2, 0], &[Some([9, 0, 9]), None], Everyone([12, 2, 0])),
+            ("no group's figures shown", [4, 2, 0], &[None, None], Everyone([4, 2, 0])),
+            ("one outside, four inside", [4, 1, 0], &[Some([4, 0, 4])], TooFew),
+        ];
+        for (what, counts, cells, want) in cases {
+            assert_eq!(overall(*counts, cells), *want, "{what}");
+        }
+    }
+
+    /// "What most people said" is what a clear majority of the people
+    /// counted said, and never a statement the groups split on (a large
+    /// group outvoting a small one).
+    #[test]
+    fn the_majority_leaves_out_what_divides_the_groups() {
+        let row = |statement: i64, counts: [u32; 3], by_group: Vec<[u32; 3]>| StatementVotes {
+            statement,
+            agree: counts[0],
+            disagree: counts[1],
+            pass: counts[2],
+            division: division(&by_group.iter().copied().map(Some).collect::<Vec<_>>()),
+            by_group: by_group.into_iter().map(Some).collect(),
+            bridging: 0.0,
+        };
+        let group = |label: &str, size: usize| GroupSummary { label: label.into(), size, representative: Vec::new() };
+        let mut summary = Summary {
+            computed_at: 0,
+            participants: 30,
+            votes: 0,
+            in_conv: 30,
+            k: 2,
+            points: Vec::new(),
+            groups: vec![group("Group A", 22), group("Group B", 8)],
+            consensus_agree: Vec::new(),
+            consensus_disagree: Vec::new(),
+            statements: vec![
+                // 86% of Group A agree, all of Group B disagree: a majority, and divided.
+                row(1, [19, 11, 0], vec![[19, 3, 22], [0, 8, 8]]),
+                // Most of each group disagree: bridging in neither way, a majority against.
+                row(2, [2, 28, 0], vec![[2, 20, 22], [0, 8, 8]]),
+                // Every group agrees: bridging, and a majority too.
+                row(3, [28, 2, 0], vec![[21, 1, 22], [7, 1, 8]]),
+                // Split down the middle: no majority.
+                row(4, [15, 15, 0], vec![[11, 11, 22], [4, 4, 8]]),
+            ],
+            priorities: Vec::new(),
+            timeline: Vec::new(),
+            notes: Vec::new(),
+            technical: Vec::new(),
+        };
+        summary.withhold_small_groups();
+        let ids = |v: Vec<&StatementVotes>| v.iter().map(|s| s.statement).collect::<Vec<_>>();
+        assert_eq!(ids(summary.divisive(5)), vec![1]);
+        assert_eq!(ids(summary.bridging(5)), vec![3]);
+        let (agree, disagree) = summary.majority(5);
+        assert_eq!((ids(agree), ids(disagree)), (vec![3], vec![2]));
+        // Counted alone, statement 1 has a majority: only the split keeps it out.
+        assert!(matches!(majority_of(&summary.statements[0].overall()), Some(("agree", _))));
+    }
+
+    /// The small map's note no longer gives a number (with a group named
+    /// without its size, "Only 11 people are on the map" less the other
+    /// groups' sizes was that group's size), and says so for nobody.
+    #[test]
+    fn the_small_maps_note_gives_no_number() {
+        let mut summary = Summary {
+            computed_at: 0,
+            participants: 1,
+            votes: 1,
+            in_conv: 0,
+            k: 0,
+            points: Vec::new(),
+            groups: Vec::new(),
+            consensus_agree: Vec::new(),
+            consensus_disagree: Vec::new(),
+            statements: Vec::new(),
+            priorities: Vec::new(),
+            timeline: Vec::new(),
+            notes: vec!["Only 0 people are on the map so far: the groups become meaningful as more people take part.".into()],
+            technical: Vec::new(),
+        };
+        summary.withhold_small_groups();
+        assert_eq!(summary.notes, vec![NOBODY_ON_THE_MAP.to_string()]);
+        summary.in_conv = 11;
+        summary.withhold_small_groups();
+        assert_eq!(summary.notes, vec!["Fewer than 15 people are on the map so far: the groups become meaningful as more people take part.".to_string()]);
+        summary.in_conv = 15;
+        summary.withhold_small_groups();
+        assert!(summary.notes.is_empty(), "{:?}", summary.notes);
     }
 }

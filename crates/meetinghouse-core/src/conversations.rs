@@ -12,6 +12,12 @@
 //! a retraction's note hold only what readers were shown. An author keeps
 //! their own replies (their list, and each reply's page) when the subject is
 //! gone from their view, to see what became of them and retract them.
+//!
+//! Edits and thanks are bounded per account and hour (counted in the
+//! database), an edit goes through the reply form's checks and, while its
+//! author's replies still wait for review, back to review; nothing in an
+//! archived group is edited or thanked; every answer says what it answers
+//! in words (`ReplyView::in_reply_to`), not only by indentation.
 
 use meetinghouse_store::conversations::{self as store, NewReply, ReplyRow};
 use meetinghouse_store::interactions::{self as store_interactions, NewInteraction};
@@ -20,6 +26,7 @@ use meetinghouse_store::writes::{Arg, Batch, Inserted, Text};
 use meetinghouse_store::{Db, StoreError, Tx};
 
 use crate::accounts::ensure_can_post;
+use crate::attempts::{self, Budget};
 use crate::error::{CoreError, FieldErrors, Result};
 use crate::notifications::{self, Kind, Mailer};
 use crate::persona::{self, Voice};
@@ -43,6 +50,61 @@ pub const MENTIONS_MAX: usize = 10;
 /// have every reply told hundreds of times over, and one new account could
 /// write that many rows (and emails) with each reply.
 pub const HOSTS_TOLD_MAX: i64 = 50;
+
+/// Saved edits of replies one person may make in an hour, counted in the
+/// database so app servers share it (instance admins are not counted), as
+/// for stories (`stories::EDITS_PER_HOUR`). Only an edit that passed every
+/// check counts. An edit of a shown reply keeps the text it replaces in the
+/// history, so this also bounds how fast a history grows; no revision is
+/// ever dropped, and the history is read [`HISTORY_PAGE_SIZE`] at a time.
+pub const EDITS_PER_HOUR: Budget = Budget { name: "reply_edit", limit: 30, period_secs: 3600 };
+/// What someone past [`EDITS_PER_HOUR`] is told.
+pub const EDITS_PER_HOUR_MESSAGE: &str =
+    "You have saved changes to replies 30 times in the last hour. Please wait a little before saving again: what you wrote is kept below.";
+/// Earlier versions shown on one page of a reply's history.
+pub const HISTORY_PAGE_SIZE: i64 = 20;
+/// Thanks one person may send in an hour (each kind for each reply counts
+/// once; sending one again changes nothing and is not counted), counted in
+/// the database; instance admins are not counted. Each thanks may tell the
+/// author at once, by email too, so a flood of them is refused.
+pub const THANKS_PER_HOUR: Budget = Budget { name: "reply_thanks", limit: 30, period_secs: 3600 };
+/// What someone past [`THANKS_PER_HOUR`] is told.
+pub const THANKS_PER_HOUR_MESSAGE: &str =
+    "You have sent 30 thanks in the last hour — thank you for being so generous! Please wait a little before sending more.";
+
+/// Why a reply whose quotes or lists nest too deeply is refused: deeper
+/// levels could not be shown (`markdown::NESTING_MAX`).
+fn too_deep(levels: usize) -> String {
+    format!(
+        "Your reply puts quotes or lists {levels} levels deep; at most {} can be shown. Take out some of the “>” or list markers.",
+        markdown::NESTING_MAX
+    )
+}
+
+/// The checks a reply's text gets on posting and on editing, after its
+/// length: not nested deeper than can be shown.
+fn check_body(e: &mut FieldErrors, body: &str) {
+    let levels = markdown::nesting(body);
+    if levels > markdown::NESTING_MAX {
+        e.add("body", too_deep(levels));
+    }
+}
+
+/// The "pause before posting" prompt: a text with a listed word is sent
+/// only once the person ticked that they read it again.
+fn pause(policy: &crate::moderation::Policy, body: &str, confirmed: bool, doing: &str) -> Result<()> {
+    let hits = policy.pause_hits(body);
+    if hits.is_empty() || confirmed {
+        return Ok(());
+    }
+    Err(FieldErrors::one(
+        "pause_confirmed",
+        format!(
+            "Before you {doing}: your reply contains “{}”, which can hurt. Take a moment to read it again. You may still {doing} it: tick the box and send it.",
+            hits.join("”, “")
+        ),
+    ))
+}
 
 /// The kinds of private appreciation: (key, what the button says, what the author reads).
 pub const THANKS: &[(&str, &str, &str)] = &[
@@ -329,6 +391,12 @@ async fn archived_holder(db: &Db, groups: &[i64]) -> Result<Option<String>> {
     Ok(None)
 }
 
+/// Why a subject takes no new replies, edits or thanks, when what it
+/// belongs to is an archived group (`groups::archived_words`).
+pub async fn archived(db: &Db, info: &SubjectInfo) -> Result<Option<String>> {
+    archived_holder(db, &holding_groups(info)).await
+}
+
 /// Refuses a reply on a subject held by an archived group.
 async fn ensure_not_archived(db: &Db, groups: &[i64]) -> Result<()> {
     match archived_holder(db, groups).await? {
@@ -337,7 +405,22 @@ async fn ensure_not_archived(db: &Db, groups: &[i64]) -> Result<()> {
     }
 }
 
+/// A reply just posted: its id, and whether it waits for a moderator's
+/// review (first-contribution review) before readers see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Posted {
+    pub id: i64,
+    pub waiting: bool,
+}
+
 /// Posts a reply to a subject (or to a reply on it); returns the reply's id.
+/// See [`post_reply`].
+pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, form: &ReplyForm) -> Result<i64> {
+    Ok(post_reply(db, mail, actor, subject, form).await?.id)
+}
+
+/// Posts a reply to a subject (or to a reply on it); returns its id and
+/// whether it waits for review.
 /// Nothing that belongs to an archived group (its discussion, a story shared
 /// with it, its prompts and the stories answering them, its amendments:
 /// [`holding_groups`]) takes a new reply: checked first
@@ -346,7 +429,7 @@ async fn ensure_not_archived(db: &Db, groups: &[i64]) -> Result<()> {
 /// (store `conversations::insert_in_open_group_into`, which reads every
 /// group that holds it), so a reply never
 /// lands in a group archived before it was written.
-pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, form: &ReplyForm) -> Result<i64> {
+pub async fn post_reply(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, form: &ReplyForm) -> Result<Posted> {
     ensure_can_post(actor, mail.settings)?;
     let info = subjects::resolve(db, subject, Some(actor)).await?;
     let holders = holding_groups(&info);
@@ -363,7 +446,10 @@ pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, fo
             }
             match p.status.as_str() {
                 "visible" => {}
-                "pending" if p.author_person != actor.id => return Err(CoreError::NotFound),
+                "pending" if p.author_person != actor.id && p.published == 0 => return Err(CoreError::NotFound),
+                "pending" if p.author_person != actor.id => {
+                    return Err(CoreError::Forbidden("That reply was edited and waits for a moderator’s review: you can answer it once it is shown again.".into()));
+                }
                 "pending" => return Err(CoreError::Forbidden("Your reply is waiting for review: you can answer it once it is published.".into())),
                 "hidden" => return Err(CoreError::Forbidden("That reply was hidden by the moderators, so it cannot be answered.".into())),
                 _ => return Err(CoreError::Forbidden("That reply was retracted by its author, so it cannot be answered.".into())),
@@ -374,6 +460,7 @@ pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, fo
     let target = parent.as_ref().map(|p| p.author_person).or(info.owner_person);
     let mut e = FieldErrors::new();
     let body = text(&mut e, "body", "Your reply", &form.body, BODY_MAX, true);
+    check_body(&mut e, &body);
     let (mentioned, rel) = resolve_mentions(db, actor, &body, &mut e, target).await?;
     if target.is_some_and(|t| rel.has(t, "block")) {
         return Err(CoreError::Forbidden("You cannot reply to this person.".into()));
@@ -381,16 +468,7 @@ pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, fo
     e.into_result()?;
     // The settings the caller loaded (the web layer caches them for a few seconds).
     let policy = &mail.settings.policy;
-    let hits = policy.pause_hits(&body);
-    if !hits.is_empty() && !form.pause_confirmed {
-        return Err(FieldErrors::one(
-            "pause_confirmed",
-            format!(
-                "Before you post: your reply contains “{}”, which can hurt. Take a moment to read it again. You may still post it: tick the box and send it.",
-                hits.join("”, “")
-            ),
-        ));
-    }
+    pause(policy, &body, form.pause_confirmed, "post")?;
     // A subject nobody hosts (a resident's own story) is answered by a host
     // when someone replies as staff of an organisation: that counts for
     // reciprocity, but only the subject's own hosts skip review (anyone can
@@ -422,6 +500,9 @@ pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, fo
     };
     // One batch: on SQLite it runs on the writer thread in one hand-off.
     let mut b = Batch::new();
+    // First, so closing the account takes turns with it
+    // (`accounts::ensure_still_open`).
+    meetinghouse_store::people::still_open_into(&mut b, actor.id);
     let step = match holders[..] {
         [] => store::insert_into(&mut b, &new),
         [group] => store::insert_in_open_group_into(&mut b, &new, group, group),
@@ -432,10 +513,11 @@ pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, fo
         store_moderation::insert_report_into(&mut b, None, "reply", step.into(), "first-contributions", "", info.group_id);
     }
     match db.write(b).await {
-        Ok(written) => Ok(written.id(step)),
-        // The insert wrote nothing: the group was archived meanwhile (the
-        // check says so in its words).
+        Ok(written) => Ok(Posted { id: written.id(step), waiting: pending }),
+        // The batch wrote nothing: the account was closed or the group
+        // archived meanwhile (the checks say so in their words).
         Err(StoreError::NotFound) => {
+            crate::accounts::refuse_if_closed(db, actor.id).await?;
             ensure_not_archived(db, &holders).await?;
             Err(CoreError::NotFound)
         }
@@ -466,6 +548,12 @@ pub(crate) async fn publish_effects(db: &Db, reply: &ReplyRow) -> Result<Planned
             subjects::resolve(db, subject, Some(&Actor::from_row(&author))).await?
         }
     };
+    // A reply published before, and sent back for review by an edit
+    // ([`edit_reply`]), set off its notifications and edges when it was
+    // first published: approving the edit sets off nothing again.
+    if reply.published != 0 {
+        return Ok(Planned { info, effects: Vec::new(), mentioned: Vec::new(), parent: None });
+    }
     let parent = match reply.parent_id {
         Some(p) => store::by_id(db, p).await?,
         None => None,
@@ -542,8 +630,17 @@ pub struct ReplyView {
     pub author_label: String,
     /// Indentation: the depth, up to [`NEST_MAX`].
     pub level: i64,
-    /// "in reply to" (parent id, parent author) for flat replies.
+    /// What it answers, (parent id, parent author), for every answer in a
+    /// list of replies: said in words to screen readers, and on narrow
+    /// screens, where indentation tells less.
     pub in_reply_to: Option<(i64, String)>,
+    /// Whether "in reply to" is shown to everyone: past [`NEST_MAX`], where
+    /// indentation stops, and at the top of a later page, where what it
+    /// answers is not above it.
+    pub in_reply_to_shown: bool,
+    /// Whether what it belongs to is an archived group: it takes no
+    /// answers, edits or thanks (it can still be retracted and reported).
+    pub archived: bool,
     pub own: bool,
     /// Shown to an instance moderator on the reply's own page, or to a host
     /// whose part of the queue holds an open report about it, so a reply
@@ -564,6 +661,10 @@ fn view_as(row: ReplyRow, viewer: Option<&Actor>, names: &std::collections::Hash
     let shown = match row.status.as_str() {
         "visible" => Shown::Text,
         "pending" if sees_all => Shown::Pending,
+        // Published, then edited while its author's replies still wait for
+        // review: readers see that it waits, not its new text, so the
+        // thread keeps its shape.
+        "pending" if row.published != 0 => Shown::Pending,
         "pending" => return None,
         // Readers never saw it, so they see no trace of it either.
         _ if row.published == 0 && !sees_all => return None,
@@ -571,18 +672,17 @@ fn view_as(row: ReplyRow, viewer: Option<&Actor>, names: &std::collections::Hash
         _ => Shown::Retracted,
     };
     let html = match shown {
-        Shown::Text | Shown::Pending => markdown::render(&row.body),
-        Shown::Hidden if sees_all => markdown::render(&row.body),
+        Shown::Text => markdown::render(&row.body),
+        Shown::Pending | Shown::Hidden if sees_all => markdown::render(&row.body),
         _ => String::new(),
     };
-    let in_reply_to = match row.parent_id {
-        Some(p) if row.depth > NEST_MAX || first => Some((p, names.get(&p).cloned().unwrap_or_else(|| "an earlier reply".into()))),
-        _ => None,
-    };
+    let in_reply_to = row.parent_id.map(|p| (p, names.get(&p).cloned().unwrap_or_else(|| "an earlier reply".into())));
     Some(ReplyView {
         author_label: author_label(&row),
         level: row.depth.min(NEST_MAX),
+        in_reply_to_shown: in_reply_to.is_some() && (row.depth > NEST_MAX || first),
         in_reply_to,
+        archived: false,
         own,
         for_moderator,
         edited: row.updated_at > row.created_at && row.status != "retracted",
@@ -642,7 +742,11 @@ pub async fn conversation(db: &Db, subject: Subject, viewer: Option<&Actor>, aft
         None => Vec::new(),
     };
     let archived = archived_holder(db, &holding_groups(&info)).await?;
-    Ok(Conversation { info, replies: views(rows, viewer), next_after, later_page: after.is_some(), personas, signed_in: viewer.is_some(), archived })
+    let mut replies = views(rows, viewer);
+    for r in &mut replies {
+        r.archived = archived.is_some();
+    }
+    Ok(Conversation { info, replies, next_after, later_page: after.is_some(), personas, signed_in: viewer.is_some(), archived })
 }
 
 /// A reply on its own page: its parent for context, its answers a page at
@@ -669,6 +773,9 @@ pub struct Thread {
     /// When a host first answered it, for community replies: (reply id, time).
     pub host_reply: Option<(i64, i64)>,
     pub personas: Vec<(String, String)>,
+    /// Why it takes no answers, edits or thanks, when what it belongs to is
+    /// an archived group (`groups::archived_words`).
+    pub archived: Option<String>,
 }
 
 /// How many answers a page of a reply's own page lists.
@@ -707,7 +814,9 @@ async fn reply_for(db: &Db, id: i64, viewer: Option<&Actor>, from_queue: bool) -
     };
     // A reply readers were never shown (waiting for review, or hidden or
     // retracted before it was published) is its author's and the moderators'.
-    let unseen = r.status == "pending" || (r.status != "visible" && r.published == 0);
+    // A published reply sent back for review by an edit keeps its place
+    // (readers see that it waits, not its text: [`view_as`]).
+    let unseen = r.status != "visible" && r.published == 0;
     if unseen && !moderator && viewer.is_none_or(|a| a.id != r.author_person) {
         return Err(CoreError::NotFound);
     }
@@ -743,6 +852,7 @@ pub async fn thread_page(db: &Db, id: i64, viewer: Option<&Actor>, after: Option
         let mut reply = view_as(r, viewer, &empty, false, moderator).ok_or(CoreError::NotFound)?;
         reply.level = 0;
         reply.in_reply_to = None;
+        reply.in_reply_to_shown = false;
         return Ok(Thread {
             info: None,
             reply,
@@ -755,6 +865,7 @@ pub async fn thread_page(db: &Db, id: i64, viewer: Option<&Actor>, after: Option
             sent: Vec::new(),
             host_reply: None,
             personas: Vec::new(),
+            archived: None,
         });
     };
     let after_path = match after {
@@ -791,10 +902,18 @@ pub async fn thread_page(db: &Db, id: i64, viewer: Option<&Actor>, after: Option
     };
     let mut names: std::collections::HashMap<i64, String> = answers.iter().map(|a| (a.id, author_label(a))).collect();
     names.insert(r.id, author_label(&r));
-    let parent = parent.and_then(|p| view_as(p, viewer, &empty, false, instance_moderator));
+    let archived = archived_holder(db, &holding_groups(&info)).await?;
+    let parent = parent.and_then(|p| view_as(p, viewer, &empty, false, instance_moderator)).map(|mut p| {
+        p.in_reply_to = None;
+        p.in_reply_to_shown = false;
+        p.archived = archived.is_some();
+        p
+    });
     let mut reply = view_as(r, viewer, &empty, false, moderator).ok_or(CoreError::NotFound)?;
     reply.level = 0;
     reply.in_reply_to = None;
+    reply.in_reply_to_shown = false;
+    reply.archived = archived.is_some();
     let base = reply.row.depth + 1;
     // The first answer shown on a later page says what it answers, unless
     // it answers the reply itself.
@@ -806,15 +925,26 @@ pub async fn thread_page(db: &Db, id: i64, viewer: Option<&Actor>, after: Option
             let mut v = view(a, viewer, &names, false)?;
             let starts = std::mem::take(&mut first) && v.row.parent_id != Some(id);
             v.level = depth.min(NEST_MAX - 1) + 1;
-            v.in_reply_to = if depth >= NEST_MAX || starts {
-                v.row.parent_id.map(|p| (p, names.get(&p).cloned().unwrap_or_else(|| "an earlier answer".into())))
-            } else {
-                None
-            };
+            v.in_reply_to = v.row.parent_id.map(|p| (p, names.get(&p).cloned().unwrap_or_else(|| "an earlier answer".into())));
+            v.in_reply_to_shown = depth >= NEST_MAX || starts;
+            v.archived = archived.is_some();
             Some(v)
         })
         .collect();
-    Ok(Thread { info: Some(info), reply, parent, answers, more_answers, next_after, later_page: after.is_some(), thanks, sent, host_reply, personas })
+    Ok(Thread {
+        info: Some(info),
+        reply,
+        parent,
+        answers,
+        more_answers,
+        next_after,
+        later_page: after.is_some(),
+        thanks,
+        sent,
+        host_reply,
+        personas,
+        archived,
+    })
 }
 
 /// Replies per page of a person's own list.
@@ -900,45 +1030,177 @@ fn excerpt(body: &str) -> String {
     }
 }
 
-/// The author edits a reply. While it is visible the earlier text goes to its
-/// history; while it waits for review or is hidden the text is replaced and
-/// not kept, since the history shows readers only what they were shown.
-/// Returns whether the earlier text was kept in the history.
-pub async fn edit(db: &Db, settings: &crate::settings::Settings, actor: &Actor, id: i64, body: &str) -> Result<bool> {
-    ensure_can_post(actor, settings)?;
-    let (r, _) = visible_reply(db, id, Some(actor)).await?;
+/// What the author submits on the edit form.
+#[derive(Debug, Clone, Default)]
+pub struct EditForm {
+    pub body: String,
+    /// Ticked after the "pause before posting" prompt: save it anyway.
+    pub pause_confirmed: bool,
+}
+
+/// What became of an edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edited {
+    /// Saved; the earlier text is in the history.
+    Kept,
+    /// Saved; nothing kept: it was not on show (waiting or hidden), or the
+    /// text was the same.
+    Replaced,
+    /// Saved, and it waits for a moderator's review before readers see the
+    /// new text (its author's replies still do: first-contribution review);
+    /// the earlier text is in the history, and readers see that it waits.
+    Waiting,
+    /// Not saved: the person is past [`EDITS_PER_HOUR`] (tell them
+    /// [`EDITS_PER_HOUR_MESSAGE`]); only the count is kept.
+    OverBudget,
+}
+
+/// A reply as its edit form needs it: the reply, and whether saving a
+/// change sends it back to wait for review ([`edit_reply`]), so the form
+/// can say so before it is saved.
+#[derive(Debug, Clone)]
+pub struct Editing {
+    pub reply: ReplyRow,
+    pub goes_to_review: bool,
+}
+
+/// Only the author edits a reply, and only until it is retracted, and not
+/// in an archived group: the reply to edit, or why not.
+async fn editable(db: &Db, actor: &Actor, id: i64) -> Result<(ReplyRow, SubjectInfo)> {
+    let (r, info) = visible_reply(db, id, Some(actor)).await?;
     if r.author_person != actor.id {
         return Err(CoreError::Forbidden("Only the author can edit this reply.".into()));
     }
     if r.status == "retracted" {
         return Err(CoreError::Forbidden("This reply was retracted, so it can no longer be edited.".into()));
     }
+    ensure_not_archived(db, &holding_groups(&info)).await?;
+    Ok((r, info))
+}
+
+/// Whether an edit of `r` by its author sends it back to wait for review:
+/// it is shown, and its author's replies still wait for review there (not
+/// for the subject's own hosts), as for a new reply.
+async fn edit_goes_to_review(db: &Db, policy: &crate::moderation::Policy, actor: &Actor, r: &ReplyRow, info: &SubjectInfo) -> Result<bool> {
+    Ok(r.status == "visible"
+        && policy.review_first > 0
+        && !subjects::is_host(db, info, actor.id).await?
+        && store::published_count(db, actor.id, policy.review_first).await? < policy.review_first)
+}
+
+/// The reply its author is about to edit ([`Editing`]); refused as
+/// [`edit_reply`] refuses.
+pub async fn for_editing(db: &Db, settings: &crate::settings::Settings, actor: &Actor, id: i64) -> Result<Editing> {
+    let (reply, info) = editable(db, actor, id).await?;
+    let goes_to_review = edit_goes_to_review(db, &settings.policy, actor, &reply, &info).await?;
+    Ok(Editing { reply, goes_to_review })
+}
+
+/// The author edits a reply with the reply form's checks (length, nesting,
+/// mentions, the pause prompt). While it is visible the earlier text goes to
+/// its history; while it waits for review or is hidden the text is replaced
+/// and not kept, since the history shows readers only what they were shown.
+///
+/// An edit is a new text that no moderator has read: while its author's
+/// replies still wait for review (first-contribution review, as
+/// [`post_reply`] decides it: not for the subject's own hosts), a shown
+/// reply goes back to waiting, with a new report in the queue, and readers
+/// see that it waits until a moderator publishes or hides it (publishing
+/// sets off no notification again: [`publish_effects`]). Nothing is edited
+/// in an archived group (checked again in the transaction that writes), and
+/// an account saves at most [`EDITS_PER_HOUR`] edits an hour (instance
+/// admins are not counted), counted in that transaction.
+pub async fn edit_reply(db: &Db, settings: &crate::settings::Settings, actor: &Actor, id: i64, form: &EditForm) -> Result<Edited> {
+    ensure_can_post(actor, settings)?;
+    let (r, info) = editable(db, actor, id).await?;
+    let holders = holding_groups(&info);
     let mut e = FieldErrors::new();
-    let body = text(&mut e, "body", "Your reply", body, BODY_MAX, true);
+    let body = text(&mut e, "body", "Your reply", &form.body, BODY_MAX, true);
+    check_body(&mut e, &body);
     resolve_mentions(db, actor, &body, &mut e, None).await?;
     e.into_result()?;
     if body == r.body {
-        return Ok(false);
+        return Ok(Edited::Replaced);
     }
+    let policy = &settings.policy;
+    pause(policy, &body, form.pause_confirmed, "save")?;
+    let review = edit_goes_to_review(db, policy, actor, &r, &info).await?;
     let mut tx = db.begin().await?;
+    // First, so closing the account takes turns with it.
+    crate::accounts::ensure_still_open(&mut tx, actor.id).await?;
+    // Counted in the transaction that writes, after every check: over the
+    // budget, only the count is kept.
+    if !actor.is_admin && !attempts::attempt_in(&mut tx, &settings.secret_key, &EDITS_PER_HOUR, &actor.id.to_string(), meetinghouse_store::now()).await? {
+        tx.commit().await.map_err(StoreError::from)?;
+        return Ok(Edited::OverBudget);
+    }
+    for g in &holders {
+        crate::groups::ensure_open_for_changes(&mut tx, db.backend(), *g).await?;
+    }
     let kept = match store::write_body(&mut tx, id, &body).await? {
         store::BodyUpdate::Kept => true,
         store::BodyUpdate::Replaced => false,
         // Retracted since it was loaded: nothing was written.
         store::BodyUpdate::Retracted => return Err(CoreError::Forbidden("This reply was retracted, so it can no longer be edited.".into())),
     };
+    // Only while it is still shown (a moderator may have hidden it meanwhile).
+    let waiting = review && store::send_back_for_review(&mut tx, id).await?;
+    if waiting {
+        store_moderation::insert_report(&mut tx, None, "reply", id, "first-contributions", "", info.group_id).await?;
+    }
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(kept)
+    Ok(match (waiting, kept) {
+        (true, _) => Edited::Waiting,
+        (false, true) => Edited::Kept,
+        (false, false) => Edited::Replaced,
+    })
 }
 
-/// Earlier versions of a reply: (text as HTML, written at), newest first.
+/// [`edit_reply`] with the text alone (the pause prompt not answered);
+/// returns whether the earlier text was kept in the history. An edit past
+/// [`EDITS_PER_HOUR`] is refused with [`EDITS_PER_HOUR_MESSAGE`].
+pub async fn edit(db: &Db, settings: &crate::settings::Settings, actor: &Actor, id: i64, body: &str) -> Result<bool> {
+    match edit_reply(db, settings, actor, id, &EditForm { body: body.into(), pause_confirmed: false }).await? {
+        Edited::Kept | Edited::Waiting => Ok(true),
+        Edited::Replaced => Ok(false),
+        Edited::OverBudget => Err(CoreError::Forbidden(EDITS_PER_HOUR_MESSAGE.into())),
+    }
+}
+
+/// One page of a reply's earlier versions.
+#[derive(Debug, Clone)]
+pub struct History {
+    pub reply: ReplyRow,
+    pub info: SubjectInfo,
+    /// (text as HTML, written at), newest first, at most [`HISTORY_PAGE_SIZE`].
+    pub versions: Vec<(String, i64)>,
+    /// The page (from 1), and whether there is a later one (older versions).
+    pub page: i64,
+    pub more: bool,
+}
+
+/// Earlier versions of a reply: (text as HTML, written at), newest first
+/// (the first page of [`history_page`]).
 pub async fn history(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<(ReplyRow, SubjectInfo, Vec<(String, i64)>)> {
-    let (r, info) = visible_reply(db, id, viewer).await?;
-    if r.status == "hidden" && viewer.is_none_or(|a| a.id != r.author_person) {
+    let h = history_page(db, id, viewer, 1).await?;
+    Ok((h.reply, h.info, h.versions))
+}
+
+/// Page `page` (from 1) of a reply's earlier versions, [`HISTORY_PAGE_SIZE`]
+/// a page, newest first: only the page's versions are read and rendered.
+/// A hidden reply's history is its author's only.
+pub async fn history_page(db: &Db, id: i64, viewer: Option<&Actor>, page: i64) -> Result<History> {
+    let (reply, info) = visible_reply(db, id, viewer).await?;
+    if reply.status == "hidden" && viewer.is_none_or(|a| a.id != reply.author_person) {
         return Err(CoreError::NotFound);
     }
-    let revisions = store::revisions(db, id).await?.into_iter().map(|(b, t)| (markdown::render(&b), t)).collect();
-    Ok((r, info, revisions))
+    let page = page.max(1);
+    let skip = (page - 1).saturating_mul(HISTORY_PAGE_SIZE);
+    let mut rows = store::revisions_page(db, id, skip, HISTORY_PAGE_SIZE + 1).await?;
+    let more = rows.len() as i64 > HISTORY_PAGE_SIZE;
+    rows.truncate(HISTORY_PAGE_SIZE as usize);
+    let versions = rows.into_iter().map(|(b, t)| (markdown::render(&b), t)).collect();
+    Ok(History { reply, info, versions, page, more })
 }
 
 /// The author retracts a reply: its text is replaced by "retracted by the
@@ -967,11 +1229,32 @@ pub async fn retract(db: &Db, actor: &Actor, id: i64, note: &str) -> Result<bool
     Ok(left_out)
 }
 
+/// What became of a thanks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Thanked {
+    /// Sent (or sent before: the same kind twice changes nothing).
+    Sent,
+    /// Not sent: the person is past [`THANKS_PER_HOUR`] (tell them
+    /// [`THANKS_PER_HOUR_MESSAGE`]); only the count is kept.
+    OverBudget,
+}
+
 /// Sends private appreciation for a reply. Only the author learns who sent
 /// it; nobody sees a count. Sending the same kind twice changes nothing.
 /// Someone the author blocked cannot send it; someone they muted can, but the
 /// author is not notified, nor is an author who may no longer see the subject.
+/// A reply in an archived group takes no thanks (checked again in the
+/// transaction that writes). See [`thank_counted`] for the hourly budget.
 pub async fn thank(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, kind: &str) -> Result<()> {
+    match thank_counted(db, mail, actor, id, kind).await? {
+        Thanked::Sent => Ok(()),
+        Thanked::OverBudget => Err(CoreError::Forbidden(THANKS_PER_HOUR_MESSAGE.into())),
+    }
+}
+
+/// [`thank`], within the person's [`THANKS_PER_HOUR`] (instance admins are
+/// not counted): a new thanks is counted in the transaction that writes it.
+pub async fn thank_counted(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, kind: &str) -> Result<Thanked> {
     ensure_can_post(actor, mail.settings)?;
     let (r, info) = visible_reply(db, id, Some(actor)).await?;
     let Some((_, _, said)) = THANKS.iter().find(|(k, _, _)| *k == kind) else {
@@ -983,6 +1266,12 @@ pub async fn thank(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, kind: &str
     if r.status != "visible" {
         return Err(CoreError::Forbidden("This reply is not shown at the moment, so it cannot be thanked.".into()));
     }
+    let holders = holding_groups(&info);
+    ensure_not_archived(db, &holders).await?;
+    // Sent before: nothing changes, and nothing is counted.
+    if store::thanks_sent(db, "reply", id, actor.id).await?.iter().any(|k| k == kind) {
+        return Ok(Thanked::Sent);
+    }
     let (_, rel) = Relations::load(db, actor.id, &[], Some(r.author_person)).await?;
     if rel.has(r.author_person, "block") {
         return Err(CoreError::Forbidden("You cannot thank this person.".into()));
@@ -990,6 +1279,15 @@ pub async fn thank(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, kind: &str
     let tell = !rel.has(r.author_person, "mute") && may_see(db, &info, r.author_person).await?;
     let persona_org = None;
     let mut tx = db.begin().await?;
+    // First, so closing the account takes turns with it.
+    crate::accounts::ensure_still_open(&mut tx, actor.id).await?;
+    if !actor.is_admin && !attempts::attempt_in(&mut tx, &mail.settings.secret_key, &THANKS_PER_HOUR, &actor.id.to_string(), meetinghouse_store::now()).await? {
+        tx.commit().await.map_err(StoreError::from)?;
+        return Ok(Thanked::OverBudget);
+    }
+    for g in &holders {
+        crate::groups::ensure_open_for_changes(&mut tx, db.backend(), *g).await?;
+    }
     if store::add_thanks(&mut tx, "reply", id, actor.id, r.author_person, kind).await? {
         let edge = NewInteraction {
             source_person: actor.id,
@@ -1009,7 +1307,7 @@ pub async fn thank(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, kind: &str
         }
     }
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(())
+    Ok(Thanked::Sent)
 }
 
 /// When a host first replied to a contribution (`"story"`, `"reply"`, …):

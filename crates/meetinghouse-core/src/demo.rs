@@ -422,6 +422,8 @@ async fn seed_town(db: &Db) -> Result<(Town, usize, usize)> {
         let folded = crate::orgs::name_key(org.name);
         let new = orgs::NewOrg { slug: org.slug, name: org.name, name_folded: &folded, sector: org.sector, description: org.description, website: org.website, town: "Tiverton" };
         let id = orgs::insert(&mut tx, &new, admin).await?;
+        // The demo's organisations are its own: their imports never wait for an instance admin.
+        orgs::open_collection(&mut tx, id, meetinghouse_store::now()).await?;
         org_ids.insert(org.slug, id);
     }
     for person in PEOPLE {

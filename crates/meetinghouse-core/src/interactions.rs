@@ -1,6 +1,7 @@
 //! The interaction record as data: `meetinghouse export interactions` writes
-//! the edges on public content as CSV for the `bridges` analytics crate and
-//! for anyone's own silo analysis.
+//! the replies and mentions between people on public content as CSV for the
+//! `bridges` analytics crate and for anyone's own silo analysis. Thanks are
+//! private ("Only they will know it was you") and are never exported.
 
 use std::collections::HashMap;
 
@@ -9,7 +10,8 @@ use meetinghouse_store::interactions as store;
 
 use crate::error::{CoreError, Result};
 
-/// The CSV header, in the order every row follows.
+/// The CSV header, in the order every row follows. `kind` is `reply` or
+/// `mention`; a thanks never appears.
 pub const HEADER: &str = "source,target,timestamp,kind,source_org,target_org,source_sectors,target_sectors";
 
 /// Parses `--since` as a date (`2026-03-01`) or a date and time in RFC 3339; unix seconds.
@@ -27,7 +29,9 @@ fn rfc3339(ts: i64) -> String {
     chrono::DateTime::from_timestamp(ts, 0).map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default()
 }
 
-/// Writes every public edge since `since` (unix seconds) as CSV, header
+/// Writes every public edge (store `interactions::public_edges`: replies and
+/// mentions on what the public may see now, never thanks, never a person to
+/// themselves) since `since` (unix seconds) as CSV, header
 /// first, oldest first; returns how many rows were written. Handles, slugs
 /// and sector keys never contain commas or quotes, so no field needs quoting.
 pub async fn export_csv<W: std::io::Write>(db: &Db, since: i64, out: &mut W) -> Result<usize> {

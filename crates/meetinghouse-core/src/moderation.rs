@@ -19,6 +19,14 @@
 //! it again), hide an organisation's description and website, or flag an
 //! organisation as not confirmed to be who its name says; "restore" undoes
 //! them, and its hosts or admins may ask for that (migration 0043).
+//!
+//! What the meeting house's moderators (instance admins) do is theirs to
+//! undo: a story they removed, and a reply they hid (migration 0051,
+//! [`store::ReplyHiding`]), are shown again only by them, and the author's
+//! request for a review reaches only them. An instance admin is never
+//! suspended or banned from the queue ([`ADMINS_NOT_SUSPENDED`]); the
+//! operator demotes one first, and lifts a suspension or a ban from the
+//! command line when no admin can sign in ([`lift_by_operator`]).
 
 use std::collections::HashMap;
 
@@ -551,9 +559,12 @@ pub fn story_version(s: &StoryRow) -> String {
 
 /// What decides which actions apply to a queue item, as the queue loaded it.
 enum Shape<'a> {
-    /// A reply (`pending`: it waits for review), a person, or a thing no
-    /// longer stored.
-    Plain { pending: bool },
+    /// A reply in its status (`pending`: it waits for review), and whether
+    /// the actor may show it again once hidden (not a host, when the
+    /// meeting house's moderators hid it).
+    Reply { status: &'a str, restorable: bool },
+    /// A person, or a thing no longer stored.
+    Plain,
     /// A story as loaded, and whether the moderators removed it.
     Story(&'a StoryRow, bool),
     /// An amendment's or an objection's words: the amendment's state (empty
@@ -618,12 +629,25 @@ fn choices(target_kind: &str, full_powers: bool, shape: Shape<'_>) -> Vec<(&'sta
                     "restore" => return None,
                     _ => label.to_string(),
                 },
-                (Shape::Plain { pending }, key) => match (target_kind, key) {
+                // A reply waiting for review is published or hidden (a
+                // suspension or a ban hides it too), one readers see is
+                // hidden, a hidden one shown again; nothing else changes it.
+                (Shape::Reply { status, restorable }, key) => match (*status, key) {
+                    ("pending", "approve" | "hide" | "suspend" | "ban") => label.to_string(),
+                    ("pending", _) => return None,
+                    ("visible", "approve" | "restore") => return None,
+                    ("hidden", "approve" | "hide") => return None,
+                    ("hidden", "restore") if !*restorable => return None,
+                    ("hidden", "dismiss") => "Keep it hidden: nothing more needs doing".into(),
+                    ("retracted", "approve" | "hide" | "restore") => return None,
+                    _ => label.to_string(),
+                },
+                (Shape::Plain, key) => match (target_kind, key) {
                     // A group or an organisation no longer stored: nothing to do but close it.
                     ("group" | "org", "dismiss") => label.to_string(),
                     ("group" | "org", _) => return None,
-                    ("story", "approve" | "hide" | "restore") => return None,
-                    (_, "dismiss" | "warn" | "restore") if *pending => return None,
+                    // A person (or a thing no longer stored) is not published, hidden or shown again.
+                    (_, "approve" | "hide" | "restore") => return None,
                     _ => label.to_string(),
                 },
             };
@@ -670,6 +694,10 @@ pub struct QueueItem {
     /// Whether the reply waits for review: only publishing or hiding it
     /// applies (a dismissal or a warning would leave it waiting for good).
     pub pending: bool,
+    /// For a hidden reply, who hid it, when, and their note, in words
+    /// ("Hidden by the meeting house's moderators on 3 March 2026. Their
+    /// note: “…”"); `None` otherwise.
+    pub hidden: Option<String>,
     /// The actions that apply to it as it is now, for the actor: (key, label).
     pub choices: Vec<(&'static str, String)>,
     /// For an instance moderator, what the person concerned has posted and
@@ -686,7 +714,12 @@ pub struct QueueItem {
 /// The version of a reply's text a moderator judges: a decision made from a
 /// page that showed another text changes nothing ([`decide_seen`]).
 pub fn version(r: &ReplyRow) -> String {
-    crate::secrets::token_hash(&r.body)[..16].to_string()
+    body_version(&r.body)
+}
+
+/// [`version`] of a reply's text.
+fn body_version(body: &str) -> String {
+    crate::secrets::token_hash(body)[..16].to_string()
 }
 
 /// Why a moderator may not decide an item about themselves.
@@ -834,18 +867,48 @@ pub(crate) async fn hosts_open_report(db: &Db, actor: &Actor, target_kind: &str,
 /// group's content, an organisation's page, collection and stories in its
 /// name, a prompt and the stories answering it), each saying whose queue
 /// it is in ([`QueueItem::scopes`]). A host's part leaves out reports
-/// about them and their own replies; an instance moderator sees those
-/// too, marked [`QueueItem::about_actor`]. Someone who hosts nothing has
+/// about them and their own replies, and about replies the meeting
+/// house's moderators hid; an instance moderator sees those too, the
+/// first marked [`QueueItem::about_actor`]. Each item offers only the
+/// actions that apply to it as it is ([`QueueItem::choices`]). Someone who hosts nothing has
 /// no queue ([`NO_QUEUE`]).
 pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
-    let reports = if actor.is_admin {
-        store::open_reports(db, None, 0, 200).await?
+    Ok(queue_list(db, actor).await?.items)
+}
+
+/// The most items the queue lists at once, oldest first; the page says how
+/// many more wait ([`QueueList::more`]).
+pub const QUEUE_MAX: i64 = 200;
+
+/// The queue as its page shows it: the oldest [`QUEUE_MAX`] items, and how
+/// many more open reports wait behind them.
+#[derive(Debug, Clone)]
+pub struct QueueList {
+    pub items: Vec<QueueItem>,
+    /// Open reports in the actor's queue beyond the ones listed (they are
+    /// listed as those are dealt with).
+    pub more: i64,
+}
+
+/// [`queue`], with how many more items wait beyond the oldest [`QUEUE_MAX`].
+pub async fn queue_list(db: &Db, actor: &Actor) -> Result<QueueList> {
+    let host = if actor.is_admin {
+        None
     } else {
         if !store::hosts_anything(db, actor.id).await? {
             return Err(CoreError::Forbidden(NO_QUEUE.into()));
         }
-        store::open_reports(db, Some(actor.id), actor.id, 200).await?
+        Some(actor.id)
     };
+    // An instance moderator's list leaves out nothing; a host's, what is about them.
+    let not_about = if actor.is_admin { 0 } else { actor.id };
+    let reports = store::open_reports(db, host, not_about, QUEUE_MAX).await?;
+    let more = if reports.len() as i64 == QUEUE_MAX { store::count_open_reports(db, host, not_about).await? - QUEUE_MAX } else { 0 };
+    Ok(QueueList { items: queue_items(db, actor, reports).await?, more: more.max(0) })
+}
+
+/// The queue items of these open reports, as [`queue`] describes them.
+async fn queue_items(db: &Db, actor: &Actor, reports: Vec<ReportRow>) -> Result<Vec<QueueItem>> {
     let mut hosting = Hosting::new(db, actor.id);
     // Each person's posts are counted once a page.
     let mut counted: HashMap<i64, Posted> = HashMap::new();
@@ -857,7 +920,7 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
         if !actor.is_admin && scopes.is_empty() {
             continue;
         }
-        let category_label = CATEGORIES
+        let mut category_label = CATEGORIES
             .iter()
             .find(|(k, _)| *k == report.category)
             .map(|(_, l)| l.to_string())
@@ -868,10 +931,13 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
                 "review-request" if report.target_kind == "objection" => "The author of an objection asks for a review of the reason the moderators hid".into(),
                 "review-request" if report.target_kind == "group" => "A host asks the moderators to open the group they archived again".into(),
                 "review-request" if report.target_kind == "org" => "An admin asks the moderators to look again at what they did to the organisation".into(),
-                "review-request" => "The author edited a hidden reply and asks for a review".into(),
+                "review-request" => "The author of a hidden reply asks for a review".into(),
                 other => other.to_string(),
             });
         let (mut version, mut pending, mut story) = (String::new(), false, None);
+        // A reply's status, whether the actor may show it again, and who hid it.
+        let mut reply_status: Option<(String, bool)> = None;
+        let mut hidden = None;
         // An amendment's state (empty for an objection), whether its words
         // are hidden, and whether they could be shown again.
         let mut words: Option<(String, bool, bool)> = None;
@@ -883,6 +949,19 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
                 Some(r) => {
                     version = self::version(&r);
                     pending = r.status == "pending";
+                    let hiding = if r.status == "hidden" { store::reply_hiding(db, r.id).await? } else { None };
+                    let by_moderators = hiding.as_ref().is_some_and(|h| h.by_moderators == 1);
+                    // What the moderators hid is theirs to look at again: not in a host's queue.
+                    if by_moderators && !actor.is_admin {
+                        continue;
+                    }
+                    if let Some(h) = &hiding {
+                        if report.category == REVIEW_REQUEST && edited_since_hidden(&r, h) {
+                            category_label = "The author edited a hidden reply and asks for a review".into();
+                        }
+                        hidden = Some(hidden_words(h, &r.note, actor.is_admin));
+                    }
+                    reply_status = Some((r.status.clone(), actor.is_admin || !by_moderators));
                     (
                         format!("A reply by {}, now {}", crate::closing::named(&conversations::author_label(&r), &r.author_handle), r.status),
                         format!("/replies/{}", r.id),
@@ -1002,11 +1081,12 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
             },
         };
         let about_actor = about == Some(actor.id) || stake;
-        let shape = match (place, &story, &words) {
-            (Some(place), _, _) => place,
-            (None, Some((s, removed)), _) => Shape::Story(s, *removed),
-            (None, None, Some((state, hidden, restorable))) => Shape::Words { state: state.as_str(), hidden: *hidden, restorable: *restorable },
-            (None, None, None) => Shape::Plain { pending },
+        let shape = match (place, &story, &words, &reply_status) {
+            (Some(place), _, _, _) => place,
+            (None, Some((s, removed)), _, _) => Shape::Story(s, *removed),
+            (None, None, Some((state, hidden, restorable)), _) => Shape::Words { state: state.as_str(), hidden: *hidden, restorable: *restorable },
+            (None, None, None, Some((status, restorable))) => Shape::Reply { status: status.as_str(), restorable: *restorable },
+            (None, None, None, None) => Shape::Plain,
         };
         let choices = choices(&report.target_kind, actor.is_admin, shape);
         let posted_all = match about {
@@ -1032,12 +1112,42 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
             scopes,
             version,
             pending,
+            hidden,
             choices,
             posted,
             posted_all,
         });
     }
     Ok(out)
+}
+
+/// Whether the author changed a hidden reply's text since it was hidden:
+/// its text is not the text hidden, or, for a reply hidden before that was
+/// recorded (migration 0051), it was written to since.
+fn edited_since_hidden(r: &ReplyRow, h: &store::ReplyHiding) -> bool {
+    match &h.version {
+        Some(v) => *v != version(r),
+        None => r.updated_at > h.hidden_at,
+    }
+}
+
+/// Who hid a reply, when, and why, for the queue. An instance moderator
+/// sees who did it; a host sees a fellow host's handle, and "the meeting
+/// house's moderators" for them.
+fn hidden_words(h: &store::ReplyHiding, note: &str, for_moderator: bool) -> String {
+    let handle = match h.moderator_handle.as_deref() {
+        Some("") => Some("a former member".to_string()),
+        Some(handle) => Some(format!("@{handle}")),
+        None => None,
+    };
+    let who = match (h.by_moderators == 1, handle) {
+        (true, Some(handle)) if for_moderator => format!("the meeting house's moderators ({handle})"),
+        (true, _) => "the meeting house's moderators".to_string(),
+        (false, Some(handle)) => format!("a host ({handle})"),
+        (false, None) => "a host".to_string(),
+    };
+    let why = if note.trim().is_empty() { String::new() } else { format!(" Their note: “{}”", note.trim()) };
+    format!("Hidden by {who} on {}.{why}", crate::format_date(h.hidden_at))
 }
 
 /// What a moderator submits for a queue item.
@@ -1135,7 +1245,19 @@ pub struct Decision {
     planned: Option<conversations::Planned>,
     /// With the suspension or the ban, remove everything the person posted.
     remove_all: bool,
+    /// Whether the moderator acts as one of the meeting house's moderators
+    /// (an instance admin), not as a host: a reply they hide only they
+    /// show again ([`store::ReplyHiding`]).
+    by_moderators: bool,
 }
+
+/// Why a host cannot act on a reply the meeting house's moderators hid.
+pub const HIDDEN_BY_MODERATORS: &str = "The meeting house's moderators hid this reply, so only they can look at it again.";
+
+/// Why an instance admin is not suspended or banned from the queue.
+pub const ADMINS_NOT_SUSPENDED: &str = "This person is one of the meeting house's admins, so they are not suspended or banned from the queue: \
+     two admins could lock each other out. The operator first takes the admin role away on the command line \
+     (meetinghouse admin demote HANDLE); then decide again. You can warn them.";
 
 /// [`decide_seen`] for a decision about the reply as it is now (callers
 /// that showed no page: the command line, tests).
@@ -1161,6 +1283,9 @@ pub async fn decide(db: &Db, actor: &Actor, report_id: i64, form: &ActionForm) -
 /// them again on review. A report about a group or an organisation is
 /// decided by instance moderators only ([`PLACE_REPORTS`]), and not by one
 /// who hosts the group or works for the organisation ([`YOUR_PLACE`]).
+/// A reply the meeting house's moderators hid is decided by them only
+/// ([`HIDDEN_BY_MODERATORS`]), and an instance admin is not suspended or
+/// banned ([`ADMINS_NOT_SUSPENDED`], checked again in [`Decision::apply`]).
 pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionForm, seen: Option<&str>) -> Result<Decision> {
     let report = store::report_by_id(db, report_id).await?.ok_or(CoreError::NotFound)?;
     let host = actor.is_admin || !Hosting::new(db, actor.id).of(&report).await?.is_empty();
@@ -1240,6 +1365,13 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
     if person == actor.id {
         return Err(CoreError::Forbidden(ABOUT_YOU.into()));
     }
+    if let Some(r) = &reply
+        && r.status == "hidden"
+        && !actor.is_admin
+        && store::reply_hiding(db, r.id).await?.is_some_and(|h| h.by_moderators == 1)
+    {
+        return Err(CoreError::Forbidden(HIDDEN_BY_MODERATORS.into()));
+    }
     if report.status != "open" {
         return Err(FieldErrors::one("action", ALREADY_DEALT_WITH));
     }
@@ -1264,6 +1396,10 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
         return Err(FieldErrors::one("action", PLACE_CHANGED));
     }
     let mut e = FieldErrors::new();
+    // Checked again in the decision's transaction, after the person's row is held.
+    if matches!(*action, "suspend" | "ban") && people::by_id(db, person).await?.is_some_and(|p| p.is_admin != 0) {
+        e.add("action", ADMINS_NOT_SUSPENDED);
+    }
     let needs_note = matches!(*action, "hide" | "warn" | "suspend" | "ban" | "archive" | "flag");
     let note = text(&mut e, "note", "A note to the author", &form.note, conversations::NOTE_MAX, needs_note);
     let days = if *action == "suspend" {
@@ -1352,7 +1488,22 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
         (Some(r), "restore") if r.published == 0 => Some(conversations::publish_effects(db, r).await?),
         _ => None,
     };
-    Ok(Decision { moderator: actor.id, report, action, note, days, reply, story, words, place, person, title, planned, remove_all: form.remove_all })
+    Ok(Decision {
+        moderator: actor.id,
+        report,
+        action,
+        note,
+        days,
+        reply,
+        story,
+        words,
+        place,
+        person,
+        title,
+        planned,
+        remove_all: form.remove_all,
+        by_moderators: actor.is_admin,
+    })
 }
 
 /// Acts on a queue item ([`decide`], then [`Decision::apply`]); returns what
@@ -1398,7 +1549,7 @@ impl Decision {
     /// log gets one more entry (`remove-all`, about the person) saying how
     /// many were removed.
     pub async fn apply(self, db: &Db, mail: Mailer<'_>) -> Result<String> {
-        let Decision { moderator, report, action, note, days, reply, story, words, place, person, title, planned, remove_all } = self;
+        let Decision { moderator, report, action, note, days, reply, story, words, place, person, title, planned, remove_all, by_moderators } = self;
         let changed = || FieldErrors::one("action", REPLY_CHANGED);
         let now = meetinghouse_store::now();
         let mut until = days.map(|d| now + d * 86_400);
@@ -1414,6 +1565,18 @@ impl Decision {
         let Some(closed) = store::close_report(&mut tx, &report).await? else {
             return Err(FieldErrors::one("action", ALREADY_DEALT_WITH));
         };
+        // A suspension or a ban takes the person's row before any reply or
+        // story of theirs, in the order each of their own writes takes them
+        // (`accounts::ensure_still_open` first): the two never deadlock.
+        if matches!(action, "suspend" | "ban") {
+            meetinghouse_store::people::still_open_in(&mut tx, person).await?;
+            // With their row held, a promotion cannot land in between: an
+            // admin is never suspended or banned from the queue, so two
+            // admins acting at once cannot leave none.
+            if people::by_id_in(&mut tx, person).await?.is_some_and(|p| p.is_admin != 0) {
+                return Err(FieldErrors::one("action", ADMINS_NOT_SUSPENDED));
+            }
+        }
         let waiting = reply.as_ref().is_some_and(|r| r.status == "pending");
         let new_status = match action {
             "approve" | "restore" => Some(("visible", "")),
@@ -1430,6 +1593,11 @@ impl Decision {
             };
             if !same {
                 return Err(changed());
+            }
+            match new_status {
+                Some(("hidden", _)) => store::record_reply_hiding(&mut tx, r.id, moderator, by_moderators, &version(r), now).await?,
+                Some(_) => store::clear_reply_hiding(&mut tx, r.id).await?,
+                None => {}
             }
         }
         let story_told = match &story {
@@ -1488,12 +1656,27 @@ impl Decision {
             RemovedAll::default()
         };
         let told = match told {
-            Some(text) if removed.any() => Some(format!(
-                "{text} The moderators also removed everything you had posted: {}, with the same note. \
-                 Only you can still see them, on their pages; if you think this was a mistake, you can ask the moderators \
-                 to look again at each one there (a story within 30 days; after that it is removed for good).",
-                posted_words(removed.counts)
-            )),
+            Some(text) if removed.any() => {
+                let window = crate::stories::RESTORE_WINDOW_SECS;
+                // A banned person never signs in again to ask; a suspended
+                // one does when it ends, unless a story's window ends first.
+                let after = match until {
+                    None => String::new(),
+                    Some(end) if removed.counts.stories > 0 && end - now > window => {
+                        " When the suspension ends you can ask the moderators to look again at each one, on its page. \
+                         A removed story can be restored only within 30 days, which is before your suspension ends: \
+                         for a story, write to the admins instead."
+                            .to_string()
+                    }
+                    Some(_) => " When the suspension ends you can ask the moderators to look again at each one, on its page \
+                                (a story within 30 days of its removal; after that it is removed for good)."
+                        .to_string(),
+                };
+                Some(format!(
+                    "{text} The moderators also removed everything you had posted: {}, with the same note.{after}",
+                    posted_words(removed.counts)
+                ))
+            }
             other => other,
         };
         if removed.any() {
@@ -1544,7 +1727,7 @@ impl Decision {
         if let Some(text) = story_told.or(words_told).or(told) {
             notifications::notify(&mut tx, mail, person, Kind::Moderation, &text, &url).await?;
             if matches!(action, "suspend" | "ban") {
-                tell_suspended(&mut tx, mail, person, &text, &note).await?;
+                tell_suspended(&mut tx, mail, person, &text, &note, action == "ban").await?;
             }
         }
         // The author of a removed story asked to look again, and it stays removed.
@@ -1955,16 +2138,19 @@ async fn apply_to_story(
 /// for the sign-in page, and the message goes straight to a confirmed
 /// address whatever their email choice (a service message, like a reset
 /// link). The notification is marked emailed, so no digest repeats it
-/// once the account is active again.
-async fn tell_suspended(tx: &mut meetinghouse_store::Tx, mail: Mailer<'_>, person: i64, text: &str, note: &str) -> Result<()> {
+/// once the account is active again. They cannot report or ask for a
+/// review either, so the email says how to reach the admins
+/// (`Settings::admins_contact`: the contact the admins set, or the About
+/// page), never "reply to this email".
+async fn tell_suspended(tx: &mut meetinghouse_store::Tx, mail: Mailer<'_>, person: i64, text: &str, note: &str, banned: bool) -> Result<()> {
     store::set_suspension_note(tx, person, note).await?;
     let Some(row) = people::by_id_in(tx, person).await? else { return Ok(()) };
     if row.email_verified_at.is_some() {
+        let when = if banned { "You cannot sign in any more." } else { "You cannot sign in until the suspension ends." };
         let body = format!(
-            "{text}\n\nYou cannot sign in while it lasts. If you think this is a mistake, \
-             write to the admins of {name} at {base}.\n",
+            "{text}\n\n{when} If you think this is a mistake, write to the admins of {name}: {contact}.\n",
             name = mail.settings.name,
-            base = mail.base_url
+            contact = mail.settings.admins_contact(mail.base_url),
         );
         meetinghouse_store::outbox::enqueue(tx, &row.email, &format!("{}: your account", mail.settings.name), &body, "moderation").await?;
         store::mark_notice_emailed(tx, person, text).await?;
@@ -2068,6 +2254,8 @@ async fn remove_all_posted(
         }
         for (id, status, body) in &replies {
             if store_replies::set_status(tx, *id, status, body, "hidden", note).await? {
+                // Only instance moderators remove everything: only they show it again.
+                store::record_reply_hiding(tx, *id, moderator, true, &body_version(body), now).await?;
                 removed.counts.replies += 1;
             }
         }
@@ -2091,9 +2279,13 @@ async fn remove_all_posted(
     Ok(removed)
 }
 
-/// The author of a hidden reply asks for a review (after editing it). A
-/// request already waiting is left as it is; after a review that kept the
-/// reply hidden, another needs an edit first. Its author may ask when they
+/// The author of a hidden reply asks for a review (after editing it, or
+/// not). A request already waiting is left as it is; after a review that
+/// kept the reply hidden, another needs an edit first. A reply the meeting
+/// house's moderators hid is reviewed by them only: the request records no
+/// host (no group, organisation or prompt), so it is in no host's queue;
+/// one a host hid goes to the hosts of what it is on, and to the
+/// moderators. Its author may ask when they
 /// may no longer see what it is on (it was deleted or made a draft, they
 /// left its group): the request goes to the same queue as any other, the
 /// subject's group read as it is stored, since they may not see it.
@@ -2114,7 +2306,10 @@ pub async fn request_review(db: &Db, actor: &Actor, reply_id: i64) -> Result<()>
             "A moderator already looked at this reply again, and it stays hidden. Edit it first, then you can ask for another review.",
         ));
     }
+    // What the meeting house's moderators hid goes back to them only.
+    let by_moderators = store::reply_hiding(db, reply_id).await?.is_some_and(|h| h.by_moderators == 1);
     let group_id = match info {
+        _ if by_moderators => None,
         Some(info) => info.group_id,
         None => subject_group(db, &r).await?,
     };
@@ -2123,7 +2318,10 @@ pub async fn request_review(db: &Db, actor: &Actor, reply_id: i64) -> Result<()>
         // A moderator acted (or another request came) since it was loaded.
         return Err(CoreError::Forbidden("This reply changed meanwhile (a moderator may have acted on it). Look at it again.".into()));
     }
-    store::insert_report(&mut tx, None, "reply", reply_id, "review-request", "", group_id).await?;
+    let filed = store::insert_report(&mut tx, None, "reply", reply_id, "review-request", "", group_id).await?;
+    if by_moderators {
+        store::unscope_report(&mut tx, filed).await?;
+    }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
@@ -2146,6 +2344,34 @@ pub struct LogEntry {
     pub row: ActionRow,
     pub what: String,
     pub link: String,
+    /// What was done, in words ([`action_words`]).
+    pub done: &'static str,
+}
+
+/// What a logged action did, in words for the log ("Hidden", "Suspension
+/// lifted"), for the thing it was about.
+pub fn action_words(action: &str, target_kind: &str) -> &'static str {
+    match (action, target_kind) {
+        ("dismiss", _) => "Looked at: no action needed",
+        ("approve", _) => "Published after review",
+        ("hide", "story") => "Removed",
+        ("hide", "org") => "Description and website hidden",
+        ("hide", "object") => "Withdrawn from the collection",
+        ("hide", "collection") => "Collection withdrawn",
+        ("restore", "object" | "collection") => "Put back in the collection",
+        ("hide", _) => "Hidden",
+        ("restore", "story") => "Restored",
+        ("restore", "group") => "Opened again",
+        ("restore", _) => "Shown again",
+        ("warn", _) => "Warning sent",
+        ("suspend", _) => "Account suspended",
+        ("ban", _) => "Account banned",
+        ("lift", _) => "Suspension or ban lifted",
+        ("remove-all", _) => "Everything they had posted removed",
+        ("archive", _) => "Group archived",
+        ("flag", _) => "Flagged as not confirmed",
+        _ => "Other",
+    }
 }
 
 /// Entries on a page of the moderation log.
@@ -2172,8 +2398,10 @@ pub async fn log(db: &Db, viewer: Option<&Actor>, before: i64) -> Result<Vec<Log
 /// one in a members-only group they are not in), on a story only if they may
 /// see the story, on a group only if they may see the group (an
 /// organisation's page is public); actions on accounts name nobody. An
-/// entry left out is left out whole, its note with it: a note can repeat
-/// what was hidden.
+/// action on a reply readers were never shown (a first contribution that
+/// waited for review and was hidden, or is still waiting) is left out too:
+/// such a reply leaves readers no trace. An entry left out is left out
+/// whole, its note with it: a note can repeat what was hidden.
 pub async fn log_page(db: &Db, viewer: Option<&Actor>, before: i64) -> Result<LogPage> {
     let moderator = viewer.is_some_and(|a| a.is_admin);
     if !moderator && !Policy::load(db).await?.public_log {
@@ -2211,6 +2439,8 @@ pub async fn log_page(db: &Db, viewer: Option<&Actor>, before: i64) -> Result<Lo
                     ("reply" | "story" | "amendment" | "objection" | "group" | "org", None) => false,
                     _ => true,
                 };
+                // A reply never published leaves readers no trace, in the log too.
+                let shown = shown && (row.target_kind != "reply" || row.reply_published == Some(1));
                 if !shown {
                     continue;
                 }
@@ -2230,11 +2460,14 @@ pub async fn log_page(db: &Db, viewer: Option<&Actor>, before: i64) -> Result<Lo
                     Some(o) => (format!("the organisation “{}”", o.name), format!("/orgs/{}", o.slug)),
                     None => ("an organisation".to_string(), String::new()),
                 },
+                // An object withdrawn (or put back) by the moderators, or a whole collection.
+                ("object" | "collection", _) => crate::collection::log_entry_words(db, &row.target_kind, row.target_id).await?.unwrap_or_default(),
                 ("reply", _) => (format!("reply {}", row.target_id), format!("/replies/{}", row.target_id)),
                 ("story", _) => (format!("story {}", row.target_id), String::new()),
                 _ => ("an account".to_string(), String::new()),
             };
-            entries.push(LogEntry { row, what, link });
+            let done = action_words(&row.action, &row.target_kind);
+            entries.push(LogEntry { row, what, link, done });
             if entries.len() == LOG_PAGE {
                 return Ok(LogPage { entries, older: Some(after) });
             }
@@ -2450,6 +2683,68 @@ pub async fn lift(db: &Db, mail: Mailer<'_>, actor: &Actor, person_id: i64, note
         String::new()
     };
     Ok(format!("{lifted}{stays} The action is in the moderation log."))
+}
+
+/// What the operator's lift did ([`lift_by_operator`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorLift {
+    pub handle: String,
+    /// The status the account has again: `active`, or `pending` (waiting
+    /// for approval, as before the suspension).
+    pub status: String,
+    /// Whether it was a ban.
+    pub was_ban: bool,
+    pub is_admin: bool,
+}
+
+/// The note the log keeps for a lift from the command line without one.
+pub const OPERATOR_LIFT_NOTE: &str = "Lifted by the meeting house's operator.";
+
+/// The operator ends a suspension or a ban from the command line
+/// (`meetinghouse admin lift HANDLE`): the way back when no admin can sign
+/// in to do it on `/admin/people`. As [`lift`]: the account gets back the
+/// status it had before, what the moderators removed stays removed, and
+/// the log keeps the lift with its note (no moderator: the operator). The
+/// person hears it in their notifications, and by email to a confirmed
+/// address (a plain message, as the suspension's was: the command line
+/// knows no site address to link to). The account is found by handle, as
+/// typed (`@sam` or `Sam`); an account not suspended is refused, nothing
+/// changed.
+pub async fn lift_by_operator(db: &Db, settings: &crate::settings::Settings, handle: &str, note: &str) -> Result<OperatorLift> {
+    let raw = handle.trim().trim_start_matches('@');
+    let handle = Handle::parse(raw).map_err(|_| CoreError::NotFound)?;
+    let person = people::by_handle(db, handle.as_str()).await?.ok_or(CoreError::NotFound)?;
+    let mut e = FieldErrors::new();
+    let note = text(&mut e, "note", "Why it is lifted", note, conversations::NOTE_MAX, false);
+    e.into_result()?;
+    let note = if note.is_empty() { OPERATOR_LIFT_NOTE.to_string() } else { note };
+    let was_ban = store::suspension_of(db, person.id).await?.is_some_and(|(until, _)| until == store::BANNED);
+    let removed = store::removed_counts(db, person.id).await?;
+    let mut tx = db.begin().await?;
+    let Some(resume) = store::lift(&mut tx, person.id).await? else {
+        return Err(CoreError::Forbidden(format!("@{} is not suspended or banned, so nothing was changed.", person.handle)));
+    };
+    store::insert_operator_action(&mut tx, "person", person.id, "lift", &note).await?;
+    let mut told = if resume == "pending" {
+        format!("The suspension on your account was lifted. It is waiting for an admin's approval again. Why: {note}")
+    } else {
+        format!("The suspension on your account was lifted: you can sign in again. Why: {note}")
+    };
+    if removed.total() > 0 {
+        told.push_str(&format!(
+            " What the moderators removed of yours ({}) stays removed: on each one's page you can ask them to look at it again.",
+            posted_words(removed)
+        ));
+    }
+    meetinghouse_store::notifications::insert(&mut tx, person.id, Kind::Moderation.as_str(), &told, "/notifications").await?;
+    if person.email_verified_at.is_some() {
+        let subject = format!("{}: your account", settings.name);
+        meetinghouse_store::outbox::enqueue(&mut tx, &person.email, &subject, &format!("{told}\n"), "moderation").await?;
+        store::mark_notice_emailed(&mut tx, person.id, &told).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(person_id = person.id, "suspension lifted from the command line");
+    Ok(OperatorLift { handle: person.handle, status: resume, was_ban, is_admin: person.is_admin != 0 })
 }
 
 /// Lifts suspensions whose time is over; run by the jobs worker.

@@ -2,7 +2,9 @@
 //! join requests, invitations and amendments to a group's purpose, listed
 //! in the app with an unread count, and emailed per person's choice — at
 //! once, in a daily digest, or never — through the outbox. Every email
-//! carries a signed one-click unsubscribe link.
+//! carries a signed one-click unsubscribe link. The same news told many
+//! times over (one person's twenty replies to a story) is shown as one line
+//! with its count, in the list and in the digest ([`group`]).
 
 use meetinghouse_store::notifications::{self as store, NotificationRow};
 use meetinghouse_store::writes::{Arg, Batch, Text};
@@ -196,6 +198,56 @@ pub async fn list(db: &Db, actor: &Actor, before: i64) -> Result<Vec<Notificatio
     Ok(store::list(db, actor.id, before, PAGE_SIZE).await?)
 }
 
+/// Notifications that tell the same news: of one kind, from one sender
+/// (or none), in the same words — which name the subject ("Hannah Lee
+/// replied to “Heathcoat's lace factory”."). Shown as one line with how
+/// many there are and how many are unread; each stays there to open.
+#[derive(Debug, Clone)]
+pub struct News {
+    /// In the order they were given (the list's newest first, the
+    /// digest's oldest first); never empty.
+    pub items: Vec<NotificationRow>,
+}
+
+impl News {
+    /// The first of them, as given: the list shows when the newest came,
+    /// the digest links the oldest, where the news starts.
+    pub fn first(&self) -> &NotificationRow {
+        &self.items[0]
+    }
+
+    /// The words they share.
+    pub fn text(&self) -> &str {
+        &self.first().text
+    }
+
+    pub fn count(&self) -> usize {
+        self.items.len()
+    }
+
+    /// How many of them are unread.
+    pub fn unread(&self) -> usize {
+        self.items.iter().filter(|n| n.read_at.is_none()).count()
+    }
+}
+
+/// Groups notifications that tell the same news ([`News`]), keeping the
+/// order of each group's first one; within a group, the order given.
+pub fn group(rows: Vec<NotificationRow>) -> Vec<News> {
+    let mut out: Vec<News> = Vec::new();
+    for row in rows {
+        let same = out.iter_mut().find(|g| {
+            let f = g.first();
+            f.kind == row.kind && f.sender_id == row.sender_id && f.text == row.text
+        });
+        match same {
+            Some(g) => g.items.push(row),
+            None => out.push(News { items: vec![row] }),
+        }
+    }
+    out
+}
+
 pub async fn mark_all_read(db: &Db, actor: &Actor) -> Result<()> {
     store::mark_all_read(db, actor.id).await?;
     Ok(())
@@ -377,9 +429,15 @@ async fn send_digest(db: &Db, mail: Mailer<'_>, person: i64, slot: i64, now: i64
         tx.commit().await.map_err(StoreError::from)?;
         return Ok(Digest::Empty);
     }
+    let total = items.len() as u64 + more;
     let mut body = format!("Here is what happened on {} since your last digest:\n\n", mail.settings.name);
-    for n in &items {
-        body.push_str(&format!("- {}\n  {}{}\n", n.text, mail.base_url, n.url));
+    // The same news told many times is one line, linking the first.
+    for news in group(items) {
+        let n = news.first();
+        match news.count() {
+            1 => body.push_str(&format!("- {}\n  {}{}\n", n.text, mail.base_url, n.url)),
+            count => body.push_str(&format!("- {} ({count} times)\n  {}{}\n", n.text, mail.base_url, n.url)),
+        }
     }
     if more > 0 {
         body.push_str(&format!("\n…and {more} more: {}/notifications\n", mail.base_url));
@@ -387,7 +445,7 @@ async fn send_digest(db: &Db, mail: Mailer<'_>, person: i64, slot: i64, now: i64
     body.push('\n');
     let why = format!("You get a digest at {DIGEST_HOUR:02}:00 on days with news.");
     body.push_str(&footer(mail, person, &why));
-    let subject = format!("{}: your daily digest ({} new)", mail.settings.name, items.len() as u64 + more);
+    let subject = format!("{}: your daily digest ({total} new)", mail.settings.name);
     outbox::enqueue(&mut tx, &email, &subject, &body, "digest").await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Digest::Sent)

@@ -1,6 +1,8 @@
 //! Organisations: create, show, invite, accept, leave; admins remove
 //! members and change their roles, never leaving the organisation without an
-//! active admin.
+//! active admin. Every change to its members is logged with its other
+//! changes (`org_changes`, shown on its edit page), and a member whose role
+//! changes or who is removed is told.
 
 use meetinghouse_store::{Db, StoreError, Tx, groups, orgs};
 
@@ -493,6 +495,7 @@ async fn invite_as(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str,
     if !orgs::invite_in(&mut tx, org.id, person.id, role, actor.id).await? {
         return Err(FieldErrors::one("handle", format!("@{} is already a member or already invited.", person.handle)));
     }
+    orgs::log_member_change(&mut tx, org.id, actor.id, MEMBER_INVITED, "", role, person.id).await?;
     if let Some(mail) = mail {
         let text = format!("{} (@{}) invited you to join {} as {}.", actor.display_name, actor.handle, org.name, role_words(role));
         notifications::invited(&mut tx, mail, person.id, actor.id, &text, &format!("/orgs/{}", org.slug)).await?;
@@ -509,10 +512,49 @@ pub async fn accept(db: &Db, actor: &Actor, slug: &str) -> Result<()> {
     let settings = Settings::load(db).await?;
     ensure_can_post(actor, &settings)?;
     let org = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
-    if !orgs::accept(db, org.id, actor.id).await? {
+    let mut tx = member_turn(db, &org).await?;
+    let role = match orgs::membership_in(&mut tx, org.id, actor.id).await? {
+        Some((role, status)) if status == "invited" => role,
+        _ => return Err(CoreError::Forbidden(format!("You have no open invitation from {}.", org.name))),
+    };
+    if !orgs::accept_in(&mut tx, org.id, actor.id).await? {
         return Err(CoreError::Forbidden(format!("You have no open invitation from {}.", org.name)));
     }
+    orgs::log_member_change(&mut tx, org.id, actor.id, MEMBER_JOINED, "", &role, actor.id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
     Ok(())
+}
+
+/// The `org_changes.field` of each change to an organisation's members
+/// (`old_value` and `new_value` are roles; `about_person` the member).
+pub const MEMBER_INVITED: &str = "member_invited";
+pub const MEMBER_JOINED: &str = "member_joined";
+pub const INVITATION_DECLINED: &str = "invitation_declined";
+pub const MEMBER_LEFT: &str = "member_left";
+pub const MEMBER_REMOVED: &str = "member_removed";
+pub const INVITATION_WITHDRAWN: &str = "invitation_withdrawn";
+pub const MEMBER_ROLE: &str = "member_role";
+
+/// A change of an organisation's log in words, after who made it: "changed
+/// the role of Amara (@amara) from an admin to a member". `None` for a
+/// change of its details (`groups::change_words` says those).
+pub fn member_change_words(c: &orgs::OrgChangeRow) -> Option<String> {
+    let about = match (&c.about_name, &c.about_handle) {
+        (Some(_), Some(handle)) if handle.is_empty() => crate::closing::A_FORMER_MEMBER.to_lowercase(),
+        (Some(name), Some(handle)) => format!("{name} (@{handle})"),
+        _ => "someone whose account is gone".to_string(),
+    };
+    let (old, new) = (role_words(&c.change.old_value), role_words(&c.change.new_value));
+    Some(match c.change.field.as_str() {
+        MEMBER_INVITED => format!("invited {about} to join as {new}"),
+        MEMBER_JOINED => format!("accepted the invitation to join as {new}"),
+        INVITATION_DECLINED => "declined the invitation to join".to_string(),
+        MEMBER_LEFT => format!("left the organisation (was {old})"),
+        MEMBER_REMOVED => format!("removed {about} (was {old})"),
+        INVITATION_WITHDRAWN => format!("withdrew the invitation of {about}"),
+        MEMBER_ROLE => format!("changed the role of {about} from {old} to {new}"),
+        _ => return None,
+    })
 }
 
 /// The roles an organisation member can hold.
@@ -578,6 +620,8 @@ pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<Left> {
         )));
     }
     orgs::remove(&mut tx, org.id, actor.id).await?;
+    let field = if current.1 == "invited" { INVITATION_DECLINED } else { MEMBER_LEFT };
+    orgs::log_member_change(&mut tx, org.id, actor.id, field, &current.0, "", actor.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(if current.1 == "invited" { Left::Declined } else { Left::Left })
 }
@@ -588,8 +632,19 @@ async fn person_name(db: &Db, person_id: i64) -> Result<String> {
 }
 
 /// An organisation admin removes a member (or withdraws an invitation). The
-/// last active admin cannot be removed. Returns the person's name.
+/// last active admin cannot be removed. Returns the person's name. Logged;
+/// nobody is told (the web form uses [`remove_member_and_tell`]).
 pub async fn remove_member(db: &Db, actor: &Actor, slug: &str, person_id: i64) -> Result<String> {
+    removing(db, None, actor, slug, person_id).await
+}
+
+/// [`remove_member`], telling a member who was removed (not someone whose
+/// invitation was withdrawn), in the transaction that removes them.
+pub async fn remove_member_and_tell(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, person_id: i64) -> Result<String> {
+    removing(db, Some(mail), actor, slug, person_id).await
+}
+
+async fn removing(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str, person_id: i64) -> Result<String> {
     let org = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     let name = person_name(db, person_id).await?;
     let mut tx = member_turn(db, &org).await?;
@@ -601,14 +656,36 @@ pub async fn remove_member(db: &Db, actor: &Actor, slug: &str, person_id: i64) -
         return Err(last_admin(&org, &name, person_id == actor.id));
     }
     orgs::remove(&mut tx, org.id, person_id).await?;
+    let invited = current.1 == "invited";
+    let field = if invited { INVITATION_WITHDRAWN } else { MEMBER_REMOVED };
+    orgs::log_member_change(&mut tx, org.id, actor.id, field, &current.0, "", person_id).await?;
+    if let Some(mail) = mail
+        && !invited
+        && person_id != actor.id
+    {
+        let text = format!("{} (@{}) removed you from {}, where you were {}.", actor.display_name, actor.handle, org.name, role_words(&current.0));
+        let from = notifications::Source { sender: Some(actor.id), reply: None };
+        notifications::notify_from(&mut tx, mail, person_id, notifications::Kind::Membership, &text, &format!("/orgs/{}", org.slug), from).await?;
+    }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(name)
 }
 
 /// An organisation admin changes a member's (or an invitation's) role:
 /// admin, staff or member. The last active admin cannot be made anything
-/// else. Returns the person's name.
+/// else. Returns the person's name. Logged; nobody is told (the web form
+/// uses [`change_role_and_tell`]).
 pub async fn change_role(db: &Db, actor: &Actor, slug: &str, person_id: i64, role: &str) -> Result<String> {
+    changing_role(db, None, actor, slug, person_id, role).await
+}
+
+/// [`change_role`], telling the member (or the person invited) of their new
+/// role in the transaction that changes it, unless it is the actor's own.
+pub async fn change_role_and_tell(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, person_id: i64, role: &str) -> Result<String> {
+    changing_role(db, Some(mail), actor, slug, person_id, role).await
+}
+
+async fn changing_role(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str, person_id: i64, role: &str) -> Result<String> {
     let org = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     if !ROLES.contains(&role) {
         // A row of the page, not the invitation's "Role" field.
@@ -623,7 +700,22 @@ pub async fn change_role(db: &Db, actor: &Actor, slug: &str, person_id: i64, rol
     if role != "admin" && would_leave_no_admin(&mut tx, &org, &current).await? {
         return Err(last_admin(&org, &name, person_id == actor.id));
     }
+    if current.0 == role {
+        return Ok(name);
+    }
     orgs::set_role(&mut tx, org.id, person_id, role).await?;
+    orgs::log_member_change(&mut tx, org.id, actor.id, MEMBER_ROLE, &current.0, role, person_id).await?;
+    if let Some(mail) = mail
+        && person_id != actor.id
+    {
+        let text = if current.1 == "invited" {
+            format!("{} (@{}) changed your invitation to {}: you are invited as {}.", actor.display_name, actor.handle, org.name, role_words(role))
+        } else {
+            format!("{} (@{}) changed your role at {} from {} to {}.", actor.display_name, actor.handle, org.name, role_words(&current.0), role_words(role))
+        };
+        let from = notifications::Source { sender: Some(actor.id), reply: None };
+        notifications::notify_from(&mut tx, mail, person_id, notifications::Kind::Membership, &text, &format!("/orgs/{}", org.slug), from).await?;
+    }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(name)
 }
@@ -632,8 +724,9 @@ pub async fn change_role(db: &Db, actor: &Actor, slug: &str, person_id: i64, rol
 #[derive(Debug, Clone)]
 pub struct EditPage {
     pub org: OrgRow,
-    /// Its latest changes (`groups::CHANGES_SHOWN`), newest first.
-    pub changes: Vec<groups::ChangeRow>,
+    /// Its latest changes (`groups::CHANGES_SHOWN`), to its details and its
+    /// members, newest first.
+    pub changes: Vec<orgs::OrgChangeRow>,
 }
 
 /// An organisation the actor may change: its active admins (and instance
@@ -650,7 +743,7 @@ pub async fn for_managing(db: &Db, actor: &Actor, slug: &str) -> Result<OrgRow> 
 /// Loads an organisation's edit page for one of its admins ([`for_managing`]).
 pub async fn edit_page(db: &Db, actor: &Actor, slug: &str) -> Result<EditPage> {
     let org = for_managing(db, actor, slug).await?;
-    Ok(EditPage { changes: orgs::changes(db, org.id, crate::groups::CHANGES_SHOWN).await?, org })
+    Ok(EditPage { changes: orgs::changes_with_people(db, org.id, crate::groups::CHANGES_SHOWN).await?, org })
 }
 
 /// An admin changes an organisation's name, sector, description, website and

@@ -183,8 +183,28 @@ pub fn display_name(errors: &mut FieldErrors, field: &'static str, label: &str, 
             field,
             format!("{label} cannot end in “(announcement)”: that is how the meeting house marks an organisation's announcements."),
         );
+    } else if poses_as_former_member(&name) {
+        errors.add(
+            field,
+            format!(
+                "{label} cannot be “{}”: that is how the meeting house shows someone whose account was closed. Choose another name.",
+                crate::closing::FORMER_MEMBER
+            ),
+        );
     }
     name
+}
+
+/// Whether a name reads as the one closed accounts go by,
+/// [`crate::closing::FORMER_MEMBER`] or [`crate::closing::A_FORMER_MEMBER`]:
+/// compared by its letters alone, case and accents folded, with the
+/// look-alike letters of both tables read as Latin ones (organisation
+/// names' [`crate::orgs::name_key`], and [`latin_look`]), so “former
+/// MEMBER”, “Former-member.” or one with a Cyrillic “е” is that name too.
+fn poses_as_former_member(name: &str) -> bool {
+    let reserved = [crate::closing::FORMER_MEMBER, crate::closing::A_FORMER_MEMBER];
+    let letters = |n: &str| latin_look(n).chars().filter(|c| c.is_alphanumeric()).collect::<String>();
+    reserved.iter().any(|r| crate::orgs::name_key(name) == crate::orgs::name_key(r) || letters(name) == letters(r))
 }
 
 /// The handle a profile address names, if it could be one: a handle holds
@@ -271,4 +291,23 @@ pub async fn update_profile(db: &Db, actor: &Actor, form: &ProfileForm) -> Resul
     people::update_profile(&mut tx, actor.id, &update).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
+}
+
+/// The most people one page of [`blocked_and_muted`] lists.
+pub const RELATIONS_PAGE: i64 = 100;
+
+/// Someone the person blocked or muted, as their own list shows them.
+pub use meetinghouse_store::people::Related;
+
+/// The people `actor` blocked or muted, by handle, a page of
+/// [`RELATIONS_PAGE`] after the handle `after` ('' from the start), and
+/// whether there are more. Only active accounts are listed (store
+/// `people::relations_of`): a closed, suspended or waiting one has no
+/// profile to undo a block from, and its block stays as it is.
+pub async fn blocked_and_muted(db: &Db, actor: &Actor, after: &str) -> Result<(Vec<Related>, bool)> {
+    let after = profile_handle(after.trim()).map(str::to_lowercase).unwrap_or_default();
+    let mut rows = people::relations_of(db, actor.id, &after, RELATIONS_PAGE + 1).await?;
+    let more = rows.len() as i64 > RELATIONS_PAGE;
+    rows.truncate(RELATIONS_PAGE as usize);
+    Ok((rows, more))
 }

@@ -155,6 +155,8 @@ async fn creating(db: &Db, settings: &Settings, actor: &Actor, form: &PromptForm
     }
     let voice = voice_name(&persona.voice);
     let mut tx = db.begin().await?;
+    // First, so closing the account takes turns with it.
+    crate::accounts::ensure_still_open(&mut tx, actor.id).await?;
     // An archived group takes no new prompt (`for_placing` said so on the
     // form; checked again where it is written).
     if let Some(g) = &group {
@@ -315,6 +317,8 @@ pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &P
     };
     e.into_result()?;
     let mut tx = db.begin().await?;
+    // First, so closing the account takes turns with it.
+    crate::accounts::ensure_still_open(&mut tx, actor.id).await?;
     if let Some(g) = p.group_id {
         groups::ensure_open_for_changes(&mut tx, db.backend(), g).await?;
     }

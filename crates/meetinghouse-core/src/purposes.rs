@@ -416,6 +416,8 @@ async fn proposing(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, form: &
     let why = text(&mut e, "why", "Why you propose it", &form.why, WHY_MAX, true);
     e.into_result()?;
     let mut tx = db.begin().await?;
+    // First, so closing the account takes turns with it.
+    crate::accounts::ensure_still_open(&mut tx, actor.id).await?;
     store_groups::lock_group(&mut tx, db.backend(), group.id).await?;
     groups::ensure_open_for_changes(&mut tx, db.backend(), group.id).await?;
     if !store::takes_part_in(&mut tx, actor.id, group.id).await? {
@@ -713,6 +715,8 @@ pub async fn object(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, id: i6
     let mut e = FieldErrors::new();
     let reason = text(&mut e, "reason", "Your reason", &form.reason, REASON_MAX, true);
     let mut tx = db.begin().await?;
+    // First, so closing the account takes turns with it.
+    crate::accounts::ensure_still_open(&mut tx, actor.id).await?;
     // The group's row before the amendment's, as settling takes them.
     groups::ensure_open_for_changes(&mut tx, db.backend(), group.id).await?;
     let a = locked(&mut tx, db, &group, id).await?;

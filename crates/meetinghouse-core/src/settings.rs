@@ -44,6 +44,16 @@ pub struct Settings {
     pub post_before_verify: bool,
     /// Whether only admins may create organisations (default no).
     pub orgs_admin_only: bool,
+    /// Whether an organisation's first import from the browser waits for
+    /// an instance admin to open its collection (default yes; core
+    /// `collection::jobs::APPROVAL_SETTING`, which reads it too).
+    pub collection_approval: bool,
+    /// How to reach the meeting house's admins (an email address, or a few
+    /// words: "the front desk at Tiverton Museum, 01884 256295"), shown on
+    /// `/about` and in what a suspended or banned person is told (they
+    /// cannot sign in to report or ask for a review). Empty: not set, and
+    /// those messages point to the About page ([`Settings::admins_contact`]).
+    pub contact: String,
     /// The key for CSRF tokens and signed links; made once, shared by all servers.
     pub secret_key: String,
     /// The conversation rules (review of first replies, pause words, public log).
@@ -95,10 +105,41 @@ impl Settings {
             registration: get("registration").and_then(|s| RegistrationMode::parse(&s)).unwrap_or(RegistrationMode::Open),
             post_before_verify: get("post_before_verify").map(|v| v != "false").unwrap_or(true),
             orgs_admin_only: get("orgs_admin_only").map(|v| v == "true").unwrap_or(false),
+            collection_approval: get(crate::collection::jobs::APPROVAL_SETTING).is_none_or(|v| v != "off" && v != "false"),
+            contact: get("contact").unwrap_or_default(),
             secret_key,
             policy: crate::moderation::Policy::from_settings(&all),
         })
     }
+}
+
+/// The longest admins' contact ([`Settings::contact`]), in characters.
+pub const CONTACT_MAX: usize = 200;
+
+impl Settings {
+    /// How a person who cannot sign in (suspended or banned) reaches the
+    /// admins, said to end a sentence ("write to the admins of Tiverton
+    /// Meeting House: {this}."): the contact the admins set, or, when they
+    /// set none, the About page at `base_url`. Never "reply to this email":
+    /// the sending address may be one nobody reads.
+    pub fn admins_contact(&self, base_url: &str) -> String {
+        admins_contact(&self.contact, base_url)
+    }
+}
+
+/// [`Settings::admins_contact`] from the stored contact (empty when not
+/// set) and the site's address (empty for a page of the site itself).
+pub fn admins_contact(contact: &str, base_url: &str) -> String {
+    match contact.trim() {
+        "" => format!("the About page ({}/about) says how to reach them", base_url.trim_end_matches('/')),
+        contact => contact.to_string(),
+    }
+}
+
+/// The admins' contact as stored, empty when not set (for a message made
+/// without the whole settings at hand, such as the sign-in page's).
+pub async fn contact(db: &Db) -> Result<String> {
+    Ok(store::get(db, "contact").await?.unwrap_or_default())
 }
 
 /// What an admin submits on the settings page.
@@ -111,6 +152,9 @@ pub struct SettingsForm {
     pub registration: String,
     pub post_before_verify: bool,
     pub orgs_admin_only: bool,
+    pub collection_approval: bool,
+    /// [`Settings::contact`]: one line, at most [`CONTACT_MAX`] characters.
+    pub contact: String,
 }
 
 /// Saves instance settings (admins only; the caller checks the role).
@@ -124,6 +168,7 @@ pub async fn save(db: &Db, actor: &crate::Actor, form: &SettingsForm) -> Result<
     let tagline = line(&mut e, "tagline", "The tagline", &form.tagline, limits::NAME_MAX * 2, false);
     let about = text(&mut e, "about", "The about text", &form.about, limits::SETTING_TEXT_MAX, false);
     let conduct = text(&mut e, "code_of_conduct", "The code of conduct", &form.code_of_conduct, limits::SETTING_TEXT_MAX, true);
+    let contact = line(&mut e, "contact", "How to reach the admins", &form.contact, CONTACT_MAX, false);
     let mode = RegistrationMode::parse(&form.registration);
     if mode.is_none() {
         e.add("registration", "Choose open, approval required, or invite only.");
@@ -138,6 +183,8 @@ pub async fn save(db: &Db, actor: &crate::Actor, form: &SettingsForm) -> Result<
         ("registration", mode.map(|m| m.as_str()).unwrap_or("open")),
         ("post_before_verify", if form.post_before_verify { "true" } else { "false" }),
         ("orgs_admin_only", if form.orgs_admin_only { "true" } else { "false" }),
+        (crate::collection::jobs::APPROVAL_SETTING, if form.collection_approval { "on" } else { "off" }),
+        ("contact", contact.as_str()),
     ] {
         store::put(&mut tx, k, v).await?;
     }

@@ -512,6 +512,8 @@ async fn creating(db: &Db, settings: &Settings, actor: &Actor, form: &StoryForm,
     let by = byline(&persona.voice);
     let now = meetinghouse_store::now();
     let mut tx = db.begin().await?;
+    // First, so closing the account takes turns with it.
+    crate::accounts::ensure_still_open(&mut tx, actor.id).await?;
     if counted && store::written_since(&mut tx, actor.id, now - 3600).await? >= STORIES_PER_HOUR {
         return Ok(None);
     }
@@ -654,6 +656,8 @@ async fn editing(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &St
     let Some(persona) = persona else { return Err(CoreError::Internal("a refused voice passed the story's checks".into())) };
     let now = meetinghouse_store::now();
     let mut tx = db.begin().await?;
+    // First, so closing the account takes turns with it.
+    crate::accounts::ensure_still_open(&mut tx, actor.id).await?;
     // Counted in the transaction that writes: over the budget, only the
     // count is kept.
     if counted && !attempts::attempt_in(&mut tx, &settings.secret_key, &EDITS_PER_HOUR, &actor.id.to_string(), now).await? {
@@ -747,11 +751,8 @@ pub async fn page(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<StoryPage>
         Some(a) if !own && story.author_org.is_some() && story.deleted_at.is_none() => may_delete(db, a, &story).await?,
         _ => false,
     };
-    let objects = meetinghouse_store::objects::of_story(db, id)
-        .await?
-        .into_iter()
-        .map(|(slug, accession, title)| (crate::collection::object_path(&slug, &accession), title))
-        .collect();
+    // A withdrawn object stays linked, its title saying it is no longer in the collection.
+    let objects = crate::collection::story_objects(db, id).await?;
     Ok(StoryPage {
         photos: crate::media::story_photos(db, id).await?,
         objects,
@@ -917,6 +918,8 @@ pub async fn restore(db: &Db, actor: &Actor, id: i64) -> Result<bool> {
         Some(_) => {
             let own_voice = !author_holds_voice(db, &story).await?;
             let mut tx = db.begin().await?;
+            // First, so closing the account takes turns with it.
+            crate::accounts::ensure_still_open(&mut tx, actor.id).await?;
             store::set_deleted(&mut tx, id, None).await?;
             if own_voice {
                 store::set_byline(&mut tx, id, Byline { org: None, voice: "person" }).await?;

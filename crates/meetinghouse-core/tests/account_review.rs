@@ -2,7 +2,10 @@
 //! link is checked read-only before anything is hashed, a confirmed address
 //! gets no more confirmation links, sign-up refuses addresses no mail can
 //! reach, invite codes expire, can be withdrawn and ignore case, and
-//! approval tells the admins and the person.
+//! approval tells the admins and the person. A confirmation link followed
+//! again says the address is confirmed; a person sees their sessions (the
+//! browser, when last used) and signs out everywhere else, and sees the
+//! people they blocked or muted.
 
 use meetinghouse_core::accounts::{self, SignupForm};
 use meetinghouse_core::settings::Settings;
@@ -618,5 +621,93 @@ async fn the_data_download_is_limited_to_five_an_hour() {
         assert!(matches!(personal_data::download(&db, &s, "http://x", &sam).await.unwrap(), Prepared::TooMany));
         let pat = common_person(&db).await;
         assert!(matches!(personal_data::download(&db, &s, "http://x", &pat).await.unwrap(), Prepared::Ready(_)), "per person");
+    }
+}
+
+#[tokio::test]
+async fn a_confirmation_link_followed_again_says_the_address_is_confirmed() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        accounts::signup(&db, &s, "http://mh.test", &form("sam@example.org", "sam")).await.unwrap();
+        let token = token_in_last(&db, "/verify?token=").await;
+        accounts::verify_email(&db, &token).await.unwrap();
+        let Err(CoreError::Invalid(e)) = accounts::verify_email(&db, &token).await else { panic!("used once") };
+        assert_eq!(e.get("token"), Some(accounts::ALREADY_CONFIRMED));
+        // A link nobody sent is still dead.
+        let Err(CoreError::Invalid(e)) = accounts::verify_email(&db, "0123abcd").await else { panic!() };
+        assert!(e.get("token").unwrap().contains("not valid"), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn a_person_sees_where_they_are_signed_in_and_signs_out_everywhere_else() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let sam = self::sam(&db, &s).await;
+        let here = accounts::start_session_from(&db, sam.id, "Firefox on Windows").await.unwrap();
+        let phone = accounts::start_session_from(&db, sam.id, "Safari on an iPhone\u{7}").await.unwrap();
+        let old = accounts::start_session(&db, sam.id).await.unwrap();
+        let bea = accounts::signup(&db, &s, "http://mh.test", &form("bea@example.org", "bea")).await.unwrap();
+        let beas = accounts::start_session(&db, bea.person_id).await.unwrap();
+
+        let listed = accounts::sessions(&db, &sam, &here).await.unwrap();
+        assert_eq!(listed.len(), 3, "only Sam's");
+        assert_eq!((listed[0].current, listed[0].device.as_str()), (1, "Firefox on Windows"), "the one asking first");
+        let devices: Vec<&str> = listed.iter().map(|r| r.device.as_str()).collect();
+        assert!(devices.contains(&"Safari on an iPhone") && devices.contains(&""), "control characters dropped: {devices:?}");
+
+        // Using a session stamps it, at most every few minutes.
+        let long_ago = meetinghouse_store::now() - 3 * 3600;
+        let hash = meetinghouse_core::secrets::token_hash(&phone);
+        db.execute_admin(&format!("UPDATE sessions SET last_seen_at = {long_ago} WHERE token_hash = '{hash}'")).await.unwrap();
+        let when = |rows: Vec<accounts::SessionRow>| rows.into_iter().find(|r| r.device == "Safari on an iPhone").unwrap().last_seen_at;
+        assert_eq!(when(accounts::sessions(&db, &sam, &here).await.unwrap()), long_ago);
+        accounts::session_actor(&db, &phone).await.unwrap().unwrap();
+        assert!(when(accounts::sessions(&db, &sam, &here).await.unwrap()) > long_ago, "used now");
+        assert!(!meetinghouse_store::sessions::touch(&db, &hash, meetinghouse_store::now(), accounts::SESSION_SEEN_EVERY_SECS).await.unwrap(), "not again so soon");
+
+        assert_eq!(accounts::end_other_sessions(&db, &sam, &here).await.unwrap(), 2);
+        assert!(accounts::session_actor(&db, &here).await.unwrap().is_some(), "this one stays");
+        for gone in [&phone, &old] {
+            assert!(accounts::session_actor(&db, gone).await.unwrap().is_none());
+        }
+        assert!(accounts::session_actor(&db, &beas).await.unwrap().is_some(), "nobody else's");
+        accounts::login(&db, "sam@example.org", PASSWORD).await.unwrap();
+        assert_eq!(accounts::end_other_sessions(&db, &sam, &here).await.unwrap(), 0);
+    }
+}
+
+#[tokio::test]
+async fn a_person_sees_whom_they_blocked_or_muted() {
+    use meetinghouse_core::{moderation, people};
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let sam = self::sam(&db, &s).await;
+        for h in ["zed", "amy", "kit", "gone"] {
+            accounts::signup(&db, &s, "http://mh.test", &form(&format!("{h}@example.org"), h)).await.unwrap();
+        }
+        moderation::relate(&db, &sam, "zed", "block").await.unwrap();
+        moderation::relate(&db, &sam, "amy", "mute").await.unwrap();
+        moderation::relate(&db, &sam, "amy", "block").await.unwrap();
+        moderation::relate(&db, &sam, "kit", "mute").await.unwrap();
+        moderation::relate(&db, &sam, "gone", "block").await.unwrap();
+        // Gone's account is suspended: there is no profile to undo it from.
+        let gone = meetinghouse_store::people::by_handle(&db, "gone").await.unwrap().unwrap();
+        let mut tx = db.begin().await.unwrap();
+        meetinghouse_store::moderation::suspend(&mut tx, gone.id, None).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let (list, more) = people::blocked_and_muted(&db, &sam, "").await.unwrap();
+        assert!(!more);
+        let seen: Vec<(&str, i64, i64)> = list.iter().map(|r| (r.handle.as_str(), r.blocked, r.muted)).collect();
+        assert_eq!(seen, vec![("amy", 1, 1), ("kit", 0, 1), ("zed", 1, 0)]);
+        let (after, _) = people::blocked_and_muted(&db, &sam, "kit").await.unwrap();
+        assert_eq!(after.iter().map(|r| r.handle.as_str()).collect::<Vec<_>>(), vec!["zed"]);
+        moderation::relate(&db, &sam, "zed", "unblock").await.unwrap();
+        let (list, _) = people::blocked_and_muted(&db, &sam, "").await.unwrap();
+        assert_eq!(list.len(), 2);
+        // Nobody else's list shows them.
+        let zed = accounts::login(&db, "zed@example.org", "correct horse battery").await.unwrap();
+        assert!(people::blocked_and_muted(&db, &zed, "").await.unwrap().0.is_empty());
     }
 }

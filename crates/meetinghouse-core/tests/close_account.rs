@@ -13,6 +13,14 @@
 //! got about them name "A former member" and the open data names them
 //! `former-member-{id}`; a mention of the handle is refused as one nobody
 //! has, and what reaches the account afterwards goes with the hourly purge.
+//! Every write of content takes turns with closing (core
+//! `accounts::ensure_still_open`): one from a request that began before the
+//! close is refused once it is closed, on PostgreSQL after waiting for the
+//! close's lock, and one that got there first is removed with the rest; the
+//! hourly purge removes anything of a "remove" choice still found. Nobody
+//! can take the name "Former member"; the admins' notice that a closed
+//! account waited for approval goes; the page counts only replies others
+//! can see; the last email points to `/about`.
 
 use meetinghouse_core::closing::{self, CloseForm};
 use meetinghouse_core::common_ground::{self, ConversationForm, Participant};
@@ -22,6 +30,8 @@ use meetinghouse_core::orgs::{self, OrgForm};
 use meetinghouse_core::settings::Settings;
 use meetinghouse_core::stories::{self, StoryForm};
 use meetinghouse_core::subjects::Subject;
+use meetinghouse_core::purposes::{self, AmendForm, ObjectionForm};
+use meetinghouse_core::prompts::{self, PromptForm};
 use meetinghouse_core::{Actor, CoreError, Db, accounts, conversations, moderation, people, search};
 use meetinghouse_store::closing::left_of;
 
@@ -320,5 +330,252 @@ async fn nothing_of_theirs_is_left_but_a_last_email_and_others_hear_of_a_former_
             assert!(text.starts_with("A former member "), "{text}");
             assert!(!text.contains("Ann Lock") && !text.contains("@ann"), "{text}");
         }
+    }
+}
+
+fn refused_as_closed<T: std::fmt::Debug>(what: &str, r: Result<T, CoreError>) {
+    assert!(matches!(&r, Err(CoreError::Forbidden(m)) if m == accounts::ACCOUNT_CLOSED), "{what}: {r:?}");
+}
+
+#[tokio::test]
+async fn every_write_of_content_from_a_session_begun_before_the_close_is_refused_after_it() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mia = admin(&db, "mia").await;
+        // An instance admin, so that only the closed account stands in the
+        // way of opening a prompt or a conversation.
+        let ann = admin(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let canal = group(&db, &s, &mia, "Canal Friends", "canal").await;
+        groups::join(&db, &s, &bea, &canal).await.unwrap();
+        groups::join(&db, &s, &ann, &canal).await.unwrap();
+        let amendment = purposes::propose(&db, mail(&s), &bea, &canal, &AmendForm { text: "We look after the canal.".into(), why: "Say what we do.".into() }).await.unwrap();
+        let shown = public_story(&db, &s, &ann, "Heron at the weir", "public").await;
+        let deleted = public_story(&db, &s, &ann, "Half a thought", "public").await;
+        stories::delete(&db, mail(&s), &ann, deleted).await.unwrap();
+        let beas = public_story(&db, &s, &bea, "Sundays on the canal", "public").await;
+        let mine = conversations::post(&db, mail(&s), &ann, Subject::Story(beas), &reply("I walked there too.")).await.unwrap();
+        let hers = conversations::post(&db, mail(&s), &bea, Subject::Story(shown), &reply("Lovely heron.")).await.unwrap();
+        let form = ConversationForm { topic: "The old library".into(), seeds: "Keep it open".into(), moderation: "post".into(), ..Default::default() };
+        let cg = common_ground::create(&db, &s, &mia, &form).await.unwrap();
+        let c = common_ground::load(&db, cg, Some(&ann)).await.unwrap();
+
+        // Ann closes her account, keeping what she wrote; `ann` is the
+        // session a request already past its check still holds.
+        closing::close(&db, mail(&s), &ann, &keep()).await.unwrap();
+        let story = StoryForm { title: "One more".into(), body: "Written late.".into(), licence: "cc0".into(), visibility: "public".into(), ..Default::default() };
+        refused_as_closed("a new story", stories::create(&db, &s, &ann, &story).await);
+        refused_as_closed("an edit", stories::edit(&db, &s, &ann, shown, &story).await);
+        refused_as_closed("a restore", stories::restore(&db, &ann, deleted).await);
+        refused_as_closed("a reply", conversations::post(&db, mail(&s), &ann, Subject::Story(beas), &reply("And again.")).await);
+        refused_as_closed("a reply's edit", conversations::edit(&db, &s, &ann, mine, "Changed late.").await);
+        refused_as_closed("thanks", conversations::thank(&db, mail(&s), &ann, hers, "thanks").await);
+        let prompt = PromptForm { speak_as: "self".into(), question: "What lives in the canal?".into(), ..Default::default() };
+        refused_as_closed("a prompt", prompts::create(&db, &s, &ann, &prompt).await);
+        let conversation = ConversationForm { topic: "The towpath".into(), seeds: "Mend it".into(), moderation: "post".into(), ..Default::default() };
+        refused_as_closed("a conversation", common_ground::create(&db, &s, &ann, &conversation).await);
+        refused_as_closed("a statement", common_ground::add_statement(&db, &s, &c, &Participant::Person(&ann), "Open it on Sundays").await);
+        refused_as_closed("an amendment", purposes::propose(&db, mail(&s), &ann, &canal, &AmendForm { text: "Ours.".into(), why: "Late.".into() }).await);
+        refused_as_closed("an objection", purposes::object(&db, mail(&s), &ann, &canal, amendment, &ObjectionForm { reason: "Late.".into() }).await);
+        // Nothing of it was written.
+        let kept = stories::page(&db, shown, None).await.unwrap();
+        assert_eq!(kept.story.title, "Heron at the weir");
+        assert_eq!(meetinghouse_store::conversations::by_id(&db, mine).await.unwrap().unwrap().body, "I walked there too.");
+        assert!(meetinghouse_store::stories::by_id(&db, deleted).await.unwrap().unwrap().deleted_at.is_some());
+        assert_eq!(meetinghouse_store::common_ground::statements(&db, cg).await.unwrap().len(), 1);
+        assert!(stories::mine(&db, &ann).await.unwrap().iter().all(|st| st.title != "One more"));
+    }
+}
+
+/// A public story titled `title`, as a request that began before the close sends it.
+fn late_story(title: &str) -> StoryForm {
+    StoryForm { title: title.into(), body: "Written as the account closed.".into(), licence: "cc0".into(), visibility: "public".into(), ..Default::default() }
+}
+
+#[tokio::test]
+async fn on_postgresql_a_write_waits_for_the_close_and_is_refused_or_goes_first_and_is_removed() {
+    for db in meetinghouse_testkit::databases().await {
+        if db.backend() != meetinghouse_store::Backend::Postgres {
+            continue;
+        }
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let beas = public_story(&db, &s, &bea, "Sundays on the canal", "public").await;
+
+        // The close has written the tombstone and not committed: a story
+        // (Ann's) and a reply (Cal's) from another browser wait for it,
+        // then are refused.
+        let cal = person(&db, "cal").await;
+        for (write, who) in [("story", ann.clone()), ("reply", cal.clone())] {
+            let mut tx = db.begin().await.unwrap();
+            let placeholder = format!("closed-account-{}", who.id);
+            let t = meetinghouse_store::closing::Tombstone { placeholder: &placeholder, unusable_hash: "!closed", display_name: "Former member", posts: "remove" };
+            assert!(meetinghouse_store::closing::tombstone(&mut tx, who.id, &t).await.unwrap());
+            let (d, st) = (db.clone(), s.clone());
+            let acting = tokio::spawn(async move {
+                match write {
+                    "story" => stories::create(&d, &st, &who, &late_story("Heron at dusk")).await.map(|_| ()),
+                    _ => conversations::post(&d, Mailer { settings: &st, base_url: "https://town.example" }, &who, Subject::Story(beas), &reply("Me too!")).await.map(|_| ()),
+                }
+            });
+            meetinghouse_testkit::until_waiting_for_a_lock(&db, &acting, &format!("the {write}")).await;
+            tx.commit().await.unwrap();
+            refused_as_closed(write, acting.await.unwrap());
+        }
+        assert!(stories::mine(&db, &ann).await.unwrap().is_empty(), "no story of Ann's");
+        assert!(meetinghouse_store::conversations::by_author(&db, cal.id, i64::MAX, 10).await.unwrap().is_empty(), "no reply of Cal's");
+
+        // Bea's reply is being written (its guard taken, the reply in, not
+        // committed) when she closes with "remove": the close waits, then
+        // finds the reply and retracts it with the rest.
+        let mut tx = db.begin().await.unwrap();
+        accounts::ensure_still_open(&mut tx, bea.id).await.unwrap();
+        let late = meetinghouse_store::conversations::NewReply {
+            subject_kind: "story",
+            subject_id: beas,
+            parent: None,
+            author_person: bea.id,
+            author_org: None,
+            voice: "person",
+            body: "Written as the account closed.",
+            status: "visible",
+            by_host: false,
+            public: true,
+        };
+        let (late, _) = meetinghouse_store::conversations::insert(&mut tx, &late).await.unwrap();
+        let (d, st, who) = (db.clone(), s.clone(), bea.clone());
+        let acting = tokio::spawn(async move { closing::close(&d, Mailer { settings: &st, base_url: "https://town.example" }, &who, &remove()).await });
+        meetinghouse_testkit::until_waiting_for_a_lock(&db, &acting, "the close").await;
+        tx.commit().await.unwrap();
+        let done = acting.await.unwrap().unwrap();
+        assert_eq!((done.stories_deleted, done.replies_retracted), (1, 1));
+        assert_eq!(meetinghouse_store::conversations::by_id(&db, late).await.unwrap().unwrap().status, "retracted");
+    }
+}
+
+#[tokio::test]
+async fn the_hourly_purge_removes_what_a_remove_choice_left_and_what_reached_the_account() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let cal = person(&db, "cal").await;
+        let shown = public_story(&db, &s, &ann, "Heron at the weir", "public").await;
+        let beas = public_story(&db, &s, &bea, "Sundays on the canal", "public").await;
+        let answer = conversations::post(&db, mail(&s), &ann, Subject::Story(beas), &reply("I walked there too.")).await.unwrap();
+        let form = ConversationForm { topic: "The old library".into(), seeds: "Keep it open".into(), moderation: "post".into(), ..Default::default() };
+        let cg = common_ground::create(&db, &s, &mia, &form).await.unwrap();
+        let c = common_ground::load(&db, cg, Some(&ann)).await.unwrap();
+        common_ground::add_statement(&db, &s, &c, &Participant::Person(&ann), "Open it on Sundays").await.unwrap();
+        let cals = public_story(&db, &s, &cal, "Kingfisher by the lock", "public").await;
+        let cals_draft = public_story(&db, &s, &cal, "Half a thought", "draft").await;
+        closing::close(&db, mail(&s), &ann, &remove()).await.unwrap();
+        closing::close(&db, mail(&s), &cal, &keep()).await.unwrap();
+
+        // What a write that slipped past closing would have left: Ann's
+        // story, reply and statement back, Cal's draft back, and a block
+        // Ann's stale session made.
+        let mut tx = db.begin().await.unwrap();
+        meetinghouse_store::stories::set_deleted(&mut tx, shown, None).await.unwrap();
+        meetinghouse_store::stories::set_deleted(&mut tx, cals_draft, None).await.unwrap();
+        assert!(meetinghouse_store::conversations::set_status(&mut tx, answer, "retracted", "", "visible", "").await.unwrap());
+        let statement = meetinghouse_store::common_ground::statements(&db, cg).await.unwrap().into_iter().find(|st| st.body == "Open it on Sundays").unwrap();
+        meetinghouse_store::common_ground::set_statement_status(&mut tx, statement.id, "accepted").await.unwrap();
+        tx.commit().await.unwrap();
+        moderation::relate(&db, &ann, "bea", "block").await.unwrap();
+        assert_eq!(left_of(&db, ann.id).await.unwrap(), vec![("blocks and mutes", 1)]);
+
+        let removed = closing::purge_leftovers(&db).await.unwrap();
+        assert_eq!(removed, 5, "a block, two stories, a reply and a statement");
+        assert_eq!(left_of(&db, ann.id).await.unwrap(), vec![]);
+        for id in [shown, cals_draft] {
+            assert!(meetinghouse_store::stories::by_id(&db, id).await.unwrap().unwrap().deleted_at.is_some(), "story {id}");
+        }
+        assert_eq!(meetinghouse_store::conversations::by_id(&db, answer).await.unwrap().unwrap().status, "retracted");
+        let statements = meetinghouse_store::common_ground::statements(&db, cg).await.unwrap();
+        assert_eq!(statements.iter().find(|st| st.id == statement.id).unwrap().status, "rejected");
+        // What Cal chose to keep stays; others' words are theirs.
+        assert!(stories::page(&db, cals, None).await.is_ok());
+        assert!(stories::page(&db, beas, None).await.is_ok());
+        assert_eq!(closing::purge_leftovers(&db).await.unwrap(), 0, "nothing more");
+    }
+}
+
+#[tokio::test]
+async fn nobody_can_take_the_name_closed_accounts_go_by() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        for name in ["Former member", "A former member", "FORMER MEMBER", "former-member.", "Fоrmer member", "A  Former\u{200b} Member", "Ｆormer member"] {
+            let r = people::update_profile(&db, &ann, &people::ProfileForm { display_name: name.into(), ..Default::default() }).await;
+            assert!(
+                matches!(&r, Err(CoreError::Invalid(e)) if e.get("display_name").is_some_and(|m| m.contains("someone whose account was closed"))),
+                "{name:?}: {r:?}"
+            );
+            let form = accounts::SignupForm {
+                email: "new@example.org".into(),
+                handle: "newcomer".into(),
+                display_name: name.into(),
+                password: PASSWORD.into(),
+                accept_conduct: true,
+                invite_code: String::new(),
+            };
+            assert!(matches!(accounts::signup(&db, &s, "https://town.example", &form).await, Err(CoreError::Invalid(e)) if e.get("display_name").is_some()), "{name:?}");
+        }
+        for name in ["Former member of the choir", "Formerly a member", "Member", "Anne Former"] {
+            people::update_profile(&db, &ann, &people::ProfileForm { display_name: name.into(), ..Default::default() }).await.unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_admins_notice_that_a_closed_account_waited_for_approval_goes_with_it() {
+    use meetinghouse_core::settings::RegistrationMode;
+    for db in meetinghouse_testkit::databases().await {
+        let mut s = Settings::load(&db).await.unwrap();
+        let mia = admin(&db, "mia").await;
+        s.registration = RegistrationMode::Approval;
+        let form = accounts::SignupForm {
+            email: "sam@example.org".into(),
+            handle: "sam".into(),
+            display_name: "Sam Weir".into(),
+            password: PASSWORD.into(),
+            accept_conduct: true,
+            invite_code: String::new(),
+        };
+        accounts::signup(&db, &s, "https://town.example", &form).await.unwrap();
+        let told = notifications::list(&db, &mia, 0).await.unwrap();
+        assert_eq!(told.len(), 1);
+        assert!(told[0].text.starts_with("@sam (Sam Weir) made an account"), "{}", told[0].text);
+        let sam = accounts::login(&db, "sam@example.org", PASSWORD).await.unwrap();
+        assert_eq!(sam.status, "pending");
+        closing::close(&db, mail(&s), &sam, &remove()).await.unwrap();
+        assert!(notifications::list(&db, &mia, 0).await.unwrap().is_empty(), "nothing waits any more");
+    }
+}
+
+#[tokio::test]
+async fn the_page_counts_only_replies_others_can_see_and_the_last_email_points_to_the_about_page() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let beas = public_story(&db, &s, &bea, "Sundays on the canal", "public").await;
+        conversations::post(&db, mail(&s), &ann, Subject::Story(beas), &reply("I walked there too.")).await.unwrap();
+        let hidden = conversations::post(&db, mail(&s), &ann, Subject::Story(beas), &reply("And a rude word.")).await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        assert!(meetinghouse_store::conversations::set_status(&mut tx, hidden, "visible", "And a rude word.", "hidden", "Rude.").await.unwrap());
+        tx.commit().await.unwrap();
+        assert_eq!(closing::plan(&db, &ann).await.unwrap().posted.replies, 1, "the hidden one is not counted");
+
+        let mut tx = db.begin().await.unwrap();
+        meetinghouse_store::people::mark_verified(&mut tx, ann.id).await.unwrap();
+        tx.commit().await.unwrap();
+        let done = closing::close(&db, mail(&s), &ann, &remove()).await.unwrap();
+        assert_eq!(done.replies_retracted, 2, "both go");
+        let last = meetinghouse_store::outbox::recent(&db, 50).await.unwrap().into_iter().find(|m| m.kind == closing::CLOSED_KIND).unwrap();
+        assert!(last.body.contains("https://town.example/about says how to reach them"), "{}", last.body);
     }
 }

@@ -160,7 +160,7 @@ async fn json_arrays_json_lines_mappings_and_files_that_are_not_data() {
         let jug = objects::by_accession(&db, org, "J.1").await.unwrap().unwrap();
         assert_eq!(jug.makers, "Ann; Bob", "`*` maps over the array");
         assert_eq!(jug.earliest_year, Some(1850));
-        assert!(jug.extra.contains("Gallery 2"), "unmapped fields go to the extra JSON: {}", jug.extra);
+        assert!(jug.extra_private.contains("Gallery 2") && jug.extra == "{}", "unmapped fields are kept, private: {}", jug.extra_private);
 
         // (A mapping names only fields the file has: makers and years are in
         // none of these records, and would be refused.)
@@ -214,7 +214,7 @@ async fn a_file_without_some_columns_leaves_those_fields_as_they_were() {
         assert_eq!(collar.description, "Made in Tiverton.");
         assert_eq!(collar.image_urls, before.image_urls);
         assert!(collar.image_urls.contains("https://img.example/1.jpg"));
-        let extra: serde_json::Value = serde_json::from_str(&collar.extra).unwrap();
+        let extra: serde_json::Value = serde_json::from_str(&collar.extra_private).unwrap();
         assert_eq!(extra, serde_json::json!({"Condition": "Worn", "Room": "Gallery 2"}), "the file's extra field updated, the other kept");
         let bell = objects::by_accession(&db, org, "TIV.2").await.unwrap().unwrap();
         assert_eq!((bell.title.as_str(), bell.earliest_year), ("Market bell", Some(1850)));
@@ -237,7 +237,7 @@ async fn a_file_without_some_columns_leaves_those_fields_as_they_were() {
         assert_eq!(r.updated, 1, "{r:?}");
         let collar = objects::by_accession(&db, org, "TIV.1").await.unwrap().unwrap();
         assert_eq!((collar.title.as_str(), collar.description.as_str()), ("Lace collar", ""));
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&collar.extra).unwrap(), serde_json::json!({"Condition": "Worn"}));
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&collar.extra_private).unwrap(), serde_json::json!({"Condition": "Worn"}));
         assert_eq!(r.not_in_file_note().unwrap().split(':').next().unwrap(), "10 fields not in this file were left as they were on objects already stored");
 
         // JSON, record by record: a key the record lacks is left as it was.
@@ -299,9 +299,10 @@ async fn two_imports_of_the_same_records_at_once_both_finish() {
 }
 
 /// An organisation's objects are listed by accession number (ignoring
-/// case) compared byte by byte, and a story's objects by title, in one order
-/// on both databases: a PostgreSQL database with a language's collation
-/// would otherwise put "a_b" before "a-b" and ignore the punctuation.
+/// case) compared byte by byte but for runs of digits, compared as numbers
+/// (A.2 before A.10), and a story's objects by title, in one order on both
+/// databases: a PostgreSQL database with a language's collation would
+/// otherwise put "a_b" before "a-b" and ignore the punctuation.
 #[tokio::test]
 async fn objects_come_in_byte_order_on_both_databases() {
     for db in meetinghouse_testkit::databases().await {
@@ -309,7 +310,7 @@ async fn objects_come_in_byte_order_on_both_databases() {
         let csv = "Object Number,Title\na_b,a_b\nA.2,a.2\nb,B\na-b,a-b\nab,ab\nA.10,a.10\na b,a b\n";
         import(&db, org, &temp_file("order.csv", csv.as_bytes()), Mapping::default(), None).await;
         let listed: Vec<String> = objects::list(&db, org, 50, 0).await.unwrap().into_iter().map(|o| o.accession_number).collect();
-        assert_eq!(listed, ["a b", "a-b", "A.10", "A.2", "a_b", "ab", "b"], "{:?}", db.backend());
+        assert_eq!(listed, ["a b", "a-b", "A.2", "A.10", "a_b", "ab", "b"], "{:?}", db.backend());
         let s = Settings::load(&db).await.unwrap();
         let mut ids = Vec::new();
         for a in ["a_b", "ab", "a-b", "a b"] {
@@ -404,7 +405,9 @@ async fn real_tate_records_import_with_the_committed_mapping() {
         assert!(all.iter().filter(|o| !o.makers.is_empty()).count() >= 35, "makers come from /contributors/*/fc");
         assert!(all.iter().any(|o| o.earliest_year.is_some()), "years come from /dateRange");
         assert!(all.iter().all(|o| o.image_urls.starts_with('[')));
-        assert!(all.iter().all(|o| o.extra.contains("acquisitionYear")), "other fields are kept");
+        // Other fields are kept: public if the committed mapping publishes them, private otherwise.
+        let kept = |o: &objects::ObjectRow| if tate_mapping().publishes("acquisitionYear") { o.extra.clone() } else { o.extra_private.clone() };
+        assert!(all.iter().all(|o| kept(o).contains("acquisitionYear")), "other fields are kept");
         let again = import(&db, org, &fixture, tate_mapping(), None).await;
         assert_eq!(again.unchanged, 40);
     }
@@ -467,8 +470,8 @@ async fn a_nul_in_a_record_is_removed_with_a_warning_and_nothing_else_is_lost() 
         assert!(r.warnings[0].field.contains("title") && r.warnings[0].field.contains("notes"), "{r:?}");
         let bowl = objects::by_accession(&db, org, "N.2").await.unwrap().expect("stored, cleaned");
         assert_eq!(bowl.title, "Bad bowl");
-        assert!(bowl.extra.contains("kept here") && bowl.extra.contains("oddkey") && bowl.extra.contains("\"ab\""), "{}", bowl.extra);
-        assert!(!bowl.extra.contains("\\u0000") && !bowl.extra.contains("\\u0001"), "{}", bowl.extra);
+        assert!(bowl.extra_private.contains("kept here") && bowl.extra_private.contains("oddkey") && bowl.extra_private.contains("\"ab\""), "{}", bowl.extra_private);
+        assert!(!bowl.extra_private.contains("\\u0000") && !bowl.extra_private.contains("\\u0001"), "{}", bowl.extra_private);
 
         // CSV: a NUL in the first part read (not taken for binary data) and
         // one past the first 256 KB, in a mapped field and an extra one.
@@ -489,7 +492,7 @@ async fn a_nul_in_a_record_is_removed_with_a_warning_and_nothing_else_is_lost() 
         assert_eq!(objects::by_accession(&db, org, "C.1").await.unwrap().unwrap().title, "First row");
         let late = objects::by_accession(&db, org, &format!("C.{i}")).await.unwrap().unwrap();
         assert_eq!(late.title, "Late row");
-        assert!(late.extra.contains("late note"), "{}", late.extra);
+        assert!(late.extra_private.contains("late note"), "{}", late.extra_private);
         assert_eq!(objects::count(&db, org).await.unwrap(), 3 + rows);
         // Found by search like any other record.
         let (hits, _) = search::search(&db, "late row", "object", 1).await.unwrap();
@@ -638,11 +641,11 @@ async fn long_extra_fields_are_cut_and_their_total_is_capped() {
         assert_eq!(r.warnings[1].record, "row 3");
         assert!(r.warnings[1].message.contains("more than 100000 characters") && r.warnings[1].message.contains("“F”"), "{:?}", r.warnings);
         let x1 = objects::by_accession(&db, org, "X.1").await.unwrap().unwrap();
-        let notes: serde_json::Value = serde_json::from_str(&x1.extra).unwrap();
+        let notes: serde_json::Value = serde_json::from_str(&x1.extra_private).unwrap();
         assert_eq!(notes["Notes"].as_str().unwrap().chars().count(), 20_000);
         let x2 = objects::by_accession(&db, org, "X.2").await.unwrap().unwrap();
-        assert!(x2.extra.chars().count() <= 100_000, "{}", x2.extra.len());
-        let kept: serde_json::Value = serde_json::from_str(&x2.extra).unwrap();
+        assert!(x2.extra_private.chars().count() <= 100_000, "{}", x2.extra_private.len());
+        let kept: serde_json::Value = serde_json::from_str(&x2.extra_private).unwrap();
         assert_eq!(kept.as_object().unwrap().len(), 5, "five of the seven fit");
     }
 }
@@ -720,7 +723,7 @@ async fn a_stopped_import_keeps_its_partial_report() {
             }
             let label = format!("r {}", i + 1);
             if i % 1_000 == 7 {
-                return Err(collection::RecordError { record: label, field: String::new(), message: "broken".into() });
+                return Err(collection::RecordError::new(label, "", "broken"));
             }
             good += 1;
             Ok((label, Source::Row(vec![("Accession Number".into(), format!("S.{i}")), ("Title".into(), "Thing".into())])))
@@ -786,5 +789,268 @@ async fn semicolons_and_tabs_are_told_apart_and_empty_files_are_named() {
         assert!(matches!(err, meetinghouse_core::CoreError::NotFound), "{err:?}");
         // Any case of the address names the organisation.
         assert_eq!(collection::ensure_can_import(&db, &sam, "TIVERTON-MUSEUM").await.unwrap(), org);
+    }
+}
+
+/// Runs an import as `run` says on a file; the report or why it failed.
+async fn import_run(db: &Db, org: i64, path: &Path, mapping: Mapping, run: &collection::ImportRun) -> Result<ImportReport, collection::ImportFailed> {
+    let opened = collection::open(path, None, &mapping).expect("the file opens");
+    let options = ImportOptions { org_id: org, mapping, format: None };
+    collection::import_records_run(db, &options, run, opened.records, &mut |_| {}).await
+}
+
+/// A CSV quote that is never closed would make the rest of the file one
+/// value: the reader says where it opened and how much was not read, and
+/// nothing is imported when it is in the first batch; later, the batches
+/// before it stay and the import stops (the review's repro: 10,000 rows
+/// lost behind row 4, "exit 0"). A quote that closes before the end of its
+/// value is named; a record past the size limit stops reading.
+#[tokio::test]
+async fn a_csv_quote_never_closed_stops_the_import_and_says_where() {
+    for db in meetinghouse_testkit::databases().await {
+        let backend = db.backend();
+        let (_, org) = museum(&db).await;
+        let mut csv = String::from("Object Number,Title,Maker,Date\nU/1,ok,m,1900\nU/2,\"12\" ruler,m,1900\nU/3,\"Smith, 5 tall,m,1900\n");
+        for i in 0..10_000 {
+            csv.push_str(&format!("G/{i},Good,m,1900\n"));
+        }
+        let path = temp_file("unclosed.csv", csv.as_bytes());
+        let failed = import_run(&db, org, &path, Mapping::default(), &Default::default()).await.expect_err("refused");
+        let message = failed.to_string();
+        assert!(matches!(failed.reason, collection::Failure::File(_)), "{backend:?}: {message}");
+        assert!(
+            message.starts_with("The quote opened on line 4 (in row 4) is never closed, so the rest of the file (10001 lines) would be read as one value, and was not read.")
+                && message.ends_with("Nothing was imported."),
+            "{message}"
+        );
+        assert_eq!(objects::count(&db, org).await.unwrap(), 0, "{backend:?}");
+
+        // Past the first batch: what came before is stored, and the import stops.
+        let mut csv = String::from("Object Number,Title\n");
+        for i in 0..25_000 {
+            csv.push_str(&format!("E/{i},Early\n"));
+        }
+        csv.push_str("E/late,\"never closed\nE/after,Lost\n");
+        let failed = import_run(&db, org, &temp_file("late.csv", csv.as_bytes()), Mapping::default(), &Default::default()).await.expect_err("stopped");
+        let message = failed.to_string();
+        assert!(matches!(failed.reason, collection::Failure::Stopped(_)), "{message}");
+        assert!(message.contains("The quote opened on line 25002 (in row 25002) is never closed, so the rest of the file (2 lines)"), "{message}");
+        assert_eq!(failed.report.created, 25_000, "{backend:?}: the records before it are stored");
+        assert!(objects::by_accession(&db, org, "E/after").await.unwrap().is_none());
+
+        // A quote closed before the end of its value: imported, and named.
+        let r = import(&db, org, &temp_file("ruler.csv", b"Object Number,Title\nR/1,\"12\" ruler\nR/2,\"Fine, quoted\"\n"), Mapping::default(), None).await;
+        assert_eq!((r.created, r.warned), (2, 1), "{r:?}");
+        assert_eq!((r.warnings[0].record.as_str(), r.warnings[0].field.as_str()), ("row 2", "Title"), "{r:?}");
+        assert!(r.warnings[0].message.contains("a quote closed before the end of the value, so it was read as “12 ruler”"), "{r:?}");
+
+        // A record over the size limit (here a quote closed 3 MB later).
+        let mut csv = String::from("Object Number,Title\nL/1,\"long\n");
+        csv.push_str(&"x\n".repeat(1_600_000));
+        csv.push_str("\"\nL/2,After\n");
+        let failed = import_run(&db, org, &temp_file("long.csv", csv.as_bytes()), Mapping::default(), &Default::default()).await.expect_err("refused");
+        assert!(failed.to_string().starts_with("Row 2 (from line 2) is longer than 2 MB, so the file was not read past it"), "{failed}");
+        assert!(objects::by_accession(&db, org, "L/2").await.unwrap().is_none());
+    }
+}
+
+/// JSON files are read as they are laid out, whatever their name says: JSON
+/// Lines named .json, an array named .jsonl, and records in a list inside
+/// an object, named by the mapping's `records` (an object without it is
+/// told which lists it has).
+#[tokio::test]
+async fn json_is_read_as_it_is_laid_out() {
+    for db in meetinghouse_testkit::databases().await {
+        let (_, org) = museum(&db).await;
+        let lines = "{\"Object Number\": \"J/1\", \"Title\": \"Jug\"}\n{\"Object Number\": \"J/2\", \"Title\": \"Bowl\"}\n";
+        let r = import(&db, org, &temp_file("lines.json", lines.as_bytes()), Mapping::default(), None).await;
+        assert_eq!((r.created, r.skipped), (2, 0), "JSON Lines named .json: {r:?}");
+        let array = "[{\"Object Number\": \"J/3\", \"Title\": \"Cup\"},\n {\"Object Number\": \"J/4\", \"Title\": \"Plate\"}]";
+        let r = import(&db, org, &temp_file("array.jsonl", array.as_bytes()), Mapping::default(), None).await;
+        assert_eq!((r.created, r.skipped), (2, 0), "an array named .jsonl: {r:?}");
+
+        let wrapped = "{\"meta\": {\"count\": 2, \"note\": \"a [tricky] \\\"value\\\"\"}, \"objects\": [{\"Object Number\": \"J/5\", \"Title\": \"Spoon\"}, {\"Object Number\": \"J/6\", \"Title\": \"Fork\"}], \"after\": 1}";
+        let path = temp_file("wrapped.json", wrapped.as_bytes());
+        let refused = collection::open(&path, None, &Mapping::default()).err().expect("refused");
+        assert_eq!(refused.field, "mapping");
+        assert!(refused.message.contains("records = \"/objects\"") && refused.message.contains("The lists in it are at “/objects”"), "{refused}");
+        let mapping = Mapping::from_toml("[options]\nrecords = \"/objects\"\n").unwrap();
+        let r = import(&db, org, &path, mapping, None).await;
+        assert_eq!((r.created, r.skipped), (2, 0), "{r:?}");
+        assert_eq!(objects::by_accession(&db, org, "J/6").await.unwrap().unwrap().title, "Fork");
+        let nested = "{\"data\": {\"items\": [{\"Object Number\": \"J/7\", \"Title\": \"Knife\"}]}}";
+        let r = import(&db, org, &temp_file("nested.json", nested.as_bytes()), Mapping::from_toml("[options]\nrecords = \"/data/items\"").unwrap(), None).await;
+        assert_eq!(r.created, 1, "{r:?}");
+        let wrong = collection::open(&path, None, &Mapping::from_toml("[options]\nrecords = \"/items\"").unwrap()).err().expect("refused");
+        assert!(wrong.field == "mapping" && wrong.message.contains("names /items, which this file does not have"), "{wrong}");
+        assert!(Mapping::from_toml("[options]\nrecords = \"objects\"").unwrap_err().contains("starting with “/”"));
+    }
+}
+
+/// A mistake in the mapping is told as one: a column it names that the
+/// file lacks is the mapping's to correct (not the file's), and a TOML
+/// mistake is one sentence with its line and column, not the parser's
+/// diagram.
+#[tokio::test]
+async fn mapping_mistakes_are_the_mappings() {
+    let headers = temp_file("h.csv", b"Object Number,Title\nM/1,Jug\n");
+    let missing = collection::open(&headers, None, &Mapping::from_toml("[fields]\naccession_number = \"Object Number\"\ntitle = \"Titel\"").unwrap()).err().unwrap();
+    assert_eq!(missing.field, "mapping", "{missing}");
+    let none = collection::open(&temp_file("n.csv", b"Thing,Title\nM/1,Jug\n"), None, &Mapping::default()).err().unwrap();
+    assert_eq!(none.field, "mapping", "{none}");
+    let published = collection::open(&headers, None, &Mapping::from_toml("[options]\npublish = [\"Colour\"]").unwrap()).err().unwrap();
+    assert!(published.field == "mapping" && published.message.contains("“Colour” (for publish)"), "{published}");
+    let e = Mapping::from_toml("[fields]\naccession_number = \"A\"\ntitle = Title\n").unwrap_err();
+    assert!(e.starts_with("The mapping is not valid at line 3, column 9:") && !e.contains('\n') && !e.contains('^'), "{e}");
+    let e = Mapping::from_toml("[fields\nbroken").unwrap_err();
+    assert!(e.starts_with("The mapping is not valid at line 1") && !e.contains('\n'), "{e}");
+}
+
+/// Invisible characters (zero-width spaces, bidirectional controls) are
+/// taken out of accession numbers, with a warning, so two records cannot
+/// look alike and be two objects, nor one read back to front.
+#[tokio::test]
+async fn invisible_characters_leave_accession_numbers() {
+    for db in meetinghouse_testkit::databases().await {
+        let (_, org) = museum(&db).await;
+        let csv = "Object Number,Title\nZ/1,First\nZ/\u{200B}1,Looks the same\n\u{202E}Z/2,Reversed\n";
+        let r = import(&db, org, &temp_file("invisible.csv", csv.as_bytes()), Mapping::default(), None).await;
+        assert_eq!((r.created, r.skipped, r.warned), (2, 1, 1), "{r:?}");
+        assert!(r.errors[0].message.contains("Z/1 appears earlier"), "the look-alike is the same number: {r:?}");
+        assert!(r.warnings[0].message.contains("U+202E") && r.warnings[0].message.contains("so it is Z/2"), "{r:?}");
+        assert_eq!(objects::by_accession(&db, org, "Z/2").await.unwrap().unwrap().title, "Reversed");
+        assert_eq!(objects::count(&db, org).await.unwrap(), 2);
+    }
+}
+
+/// Columns no field of ours takes are kept private unless the mapping
+/// publishes them (the review's repro: a valuation, a store location and a
+/// donor's address shown to everyone); the report names both; a partial
+/// re-import keeps each as it was; `*` publishes every one. A dry run
+/// reads and counts and writes nothing.
+#[tokio::test]
+async fn unmapped_columns_are_private_unless_published() {
+    for db in meetinghouse_testkit::databases().await {
+        let (_, org) = museum(&db).await;
+        let csv = "Object Number,Title,Insurance Value,Current Location,Donor Name and Address,Gallery\n\
+                   PRIV/1,Silver chalice,£45000,Store B - Shelf 3 - Box 12,Mrs J Smith 12 Lowman Green EX16 4AA,Gallery 2\n";
+        let path = temp_file("private.csv", csv.as_bytes());
+        let dry = import_run(&db, org, &path, Mapping::default(), &collection::ImportRun { dry_run: true, ..Default::default() }).await.unwrap();
+        assert!(dry.dry_run && dry.created == 1, "{dry:?}");
+        assert_eq!(objects::count(&db, org).await.unwrap(), 0, "a dry run writes nothing");
+        assert!(search::search(&db, "chalice", "object", 1).await.unwrap().0.is_empty());
+        let r = import(&db, org, &path, Mapping::default(), None).await;
+        assert!(r.public_columns.is_empty(), "{r:?}");
+        assert_eq!(r.private_columns, ["Current Location", "Donor Name and Address", "Gallery", "Insurance Value"]);
+        assert!(r.columns_note().unwrap().starts_with("Kept private"), "{r:?}");
+        let chalice = objects::by_accession(&db, org, "PRIV/1").await.unwrap().unwrap();
+        assert_eq!(chalice.extra, "{}");
+        assert!(chalice.extra_private.contains("£45000") && chalice.extra_private.contains("EX16 4AA"), "{}", chalice.extra_private);
+        // Its page: the private fields for the museum's staff, nobody else.
+        let (sam, _) = (accounts::login(&db, "sam@example.org", "a long enough password").await.unwrap(), ());
+        let page = collection::page(&db, "tiverton-museum", "PRIV/1", None, 1).await.unwrap();
+        assert!(page.extra.is_empty() && page.private.is_empty() && !page.manages);
+        let page = collection::page(&db, "tiverton-museum", "PRIV/1", Some(&sam), 1).await.unwrap();
+        assert!(page.manages && page.private.iter().any(|(k, v)| k == "Insurance Value" && v == "£45000"), "{:?}", page.private);
+
+        // Published by the mapping: shown to everyone; the rest stay private.
+        let publish = Mapping::from_toml("[options]\npublish = [\"Gallery\"]").unwrap();
+        let dry = import_run(&db, org, &path, publish.clone(), &collection::ImportRun { dry_run: true, ..Default::default() }).await.unwrap();
+        assert_eq!((dry.updated, dry.unchanged), (1, 0), "{dry:?}");
+        let r = import(&db, org, &path, publish, None).await;
+        assert_eq!((r.updated, r.public_columns.clone()), (1, vec!["Gallery".to_string()]), "{r:?}");
+        let page = collection::page(&db, "tiverton-museum", "PRIV/1", None, 1).await.unwrap();
+        assert_eq!(page.extra, [("Gallery".to_string(), "Gallery 2".to_string())]);
+        // A file of one column leaves each kept field as it was, public or private.
+        let r = import(&db, org, &temp_file("title.csv", b"Object Number,Title\nPRIV/1,Silver chalice (gilt)\n"), Mapping::default(), None).await;
+        assert_eq!(r.updated, 1);
+        let chalice = objects::by_accession(&db, org, "PRIV/1").await.unwrap().unwrap();
+        assert_eq!(chalice.extra, "{\"Gallery\":\"Gallery 2\"}");
+        assert!(chalice.extra_private.contains("£45000") && !chalice.extra_private.contains("Gallery 2"), "{}", chalice.extra_private);
+        let all = Mapping::from_toml("[options]\npublish = [\"*\"]").unwrap();
+        let r = import(&db, org, &path, all, None).await;
+        assert_eq!(r.public_columns.len(), 4, "{r:?}");
+    }
+}
+
+/// Withdrawn objects leave the list, search and the sitemap, and no import
+/// writes them; the organisation's staff put theirs back, only moderators
+/// theirs (logged); a moderator withdraws a whole collection and holds it;
+/// a story about a withdrawn object says so. An import can withdraw the
+/// objects its file lacks, unless a record was skipped; a dry run counts
+/// them. A collection has a cap.
+#[tokio::test]
+async fn withdrawn_objects_leave_the_collection_and_come_back() {
+    use meetinghouse_core::collection::withdraw::{self, As};
+    for db in meetinghouse_testkit::databases().await {
+        let backend = db.backend();
+        let (sam, org) = museum(&db).await;
+        let csv = "Object Number,Title\nW/1,Wrong museum's jug\nW/2,Bowl\nW/3,Cup\n";
+        let path = temp_file("w.csv", csv.as_bytes());
+        import(&db, org, &path, Mapping::default(), None).await;
+        let jug = objects::by_accession(&db, org, "W/1").await.unwrap().unwrap();
+        let s = Settings::load(&db).await.unwrap();
+        let story = StoryForm { title: "Gran's jug".into(), body: "It held milk.".into(), licence: "cc0".into(), visibility: "public".into(), object_ids: jug.id.to_string(), ..Default::default() };
+        let story = stories::create(&db, &s, &sam, &story).await.unwrap();
+
+        withdraw::withdraw(&db, &sam, jug.id, As::Org, "Imported into the wrong museum.").await.unwrap();
+        let listed: Vec<String> = objects::list(&db, org, 50, 0).await.unwrap().into_iter().map(|o| o.accession_number).collect();
+        assert_eq!(listed, ["W/2", "W/3"], "{backend:?}");
+        assert!(search::search(&db, "jug", "object", 1).await.unwrap().0.is_empty(), "{backend:?}: out of search");
+        assert_eq!(meetinghouse_store::sitemap::count_objects(&db).await.unwrap(), 2);
+        assert_eq!(collection::story_objects(&db, story).await.unwrap()[0].1, "Wrong museum's jug (no longer in the collection)");
+        let page = collection::page(&db, "tiverton-museum", "W/1", None, 1).await.unwrap();
+        assert!(page.object.withdrawn() && page.stories.len() == 1, "the story stays");
+        // An import leaves it as it is, and says so.
+        let r = import(&db, org, &temp_file("again.csv", b"Object Number,Title\nW/1,Renamed\nW/2,Bowl\n"), Mapping::default(), None).await;
+        assert_eq!((r.withdrawn, r.withdrawn_listed.clone(), r.unchanged), (1, vec!["W/1".to_string()], 1), "{r:?}");
+        assert!(r.withdrawn_note().unwrap().contains("W/1"), "{r:?}");
+        assert_eq!(objects::by_id(&db, jug.id).await.unwrap().unwrap().title, "Wrong museum's jug");
+        withdraw::restore(&db, &sam, jug.id).await.unwrap();
+        assert_eq!(search::search(&db, "jug", "object", 1).await.unwrap().0.len(), 1, "{backend:?}: back in search");
+
+        // A moderator's withdrawal is theirs to undo, and logged.
+        let mod_id = accounts::create_admin(&db, "mo@example.org", "mo", "Mo", "a long enough password").await.unwrap();
+        let mo = accounts::login(&db, "mo@example.org", "a long enough password").await.unwrap();
+        withdraw::withdraw(&db, &mo, jug.id, As::Moderator, "Spam.").await.unwrap();
+        assert!(matches!(withdraw::restore(&db, &sam, jug.id).await, Err(meetinghouse_core::CoreError::Forbidden(_))));
+        let log = meetinghouse_store::moderation::actions(&db, 0, 10).await.unwrap();
+        assert_eq!((log[0].target_kind.as_str(), log[0].action.as_str(), log[0].target_id, log[0].note.as_str()), ("object", "hide", jug.id, "Spam."));
+        let (what, link) = collection::log_entry_words(&db, "object", jug.id).await.unwrap().unwrap();
+        assert!(what.contains("Wrong museum's jug") && link.ends_with("/objects/W%2F1"), "{what} {link}");
+        withdraw::restore(&db, &mo, jug.id).await.unwrap();
+
+        // The whole collection: withdrawn, held, and put back.
+        let n = withdraw::withdraw_collection(&db, &mo, "tiverton-museum", "A spam museum.").await.unwrap();
+        assert_eq!(n, 3);
+        assert!(objects::list(&db, org, 50, 0).await.unwrap().is_empty() && search::search(&db, "bowl", "object", 1).await.unwrap().0.is_empty());
+        assert_eq!(collection::jobs::gate(&db, &sam, org).await.unwrap(), collection::jobs::Gate::Held);
+        assert_eq!(meetinghouse_store::moderation::actions(&db, 0, 1).await.unwrap()[0].target_kind, "collection");
+        assert_eq!(withdraw::restore_collection(&db, &mo, "tiverton-museum").await.unwrap(), 3);
+        assert_eq!(search::search(&db, "bowl", "object", 1).await.unwrap().0.len(), 1);
+        assert!(matches!(withdraw::withdraw_collection(&db, &sam, "tiverton-museum", "").await, Err(meetinghouse_core::CoreError::Forbidden(_))));
+        let _ = mod_id;
+
+        // Withdrawing what the file lacks: counted by a dry run, done by an
+        // import, refused when a record was skipped.
+        let lacking = temp_file("lacking.csv", b"Object Number,Title\nW/2,Bowl\nW/3,Cup\n");
+        let run = collection::ImportRun { withdraw_missing: true, dry_run: true, ..Default::default() };
+        let r = import_run(&db, org, &lacking, Mapping::default(), &run).await.unwrap();
+        assert_eq!(r.withdrawn_missing, 1, "{r:?}");
+        assert!(!objects::by_id(&db, jug.id).await.unwrap().unwrap().withdrawn());
+        let broken = temp_file("broken.csv", b"Object Number,Title\nW/2,Bowl\nW/3,Cup,extra\n");
+        let run = collection::ImportRun { withdraw_missing: true, ..Default::default() };
+        let r = import_run(&db, org, &broken, Mapping::default(), &run).await.unwrap();
+        assert!(r.withdrawn_missing == 0 && r.withdraw_missing_refused.as_deref().unwrap_or("").contains("1 record was skipped"), "{r:?}");
+        let r = import_run(&db, org, &lacking, Mapping::default(), &run).await.unwrap();
+        assert_eq!(r.withdrawn_missing, 1, "{r:?}");
+        assert!(objects::by_id(&db, jug.id).await.unwrap().unwrap().withdrawn());
+
+        // The cap (lowered here): an import that would pass it stops first.
+        let more = temp_file("more.csv", b"Object Number,Title\nW/4,Spoon\nW/5,Fork\n");
+        let run = collection::ImportRun { max_objects: Some(4), ..Default::default() };
+        let failed = import_run(&db, org, &more, Mapping::default(), &run).await.expect_err("over the cap");
+        assert!(failed.to_string().contains("holds at most 4 objects, and this one has 3"), "{failed}");
+        assert_eq!(objects::count(&db, org).await.unwrap(), 3);
     }
 }

@@ -91,7 +91,9 @@ async fn the_opener_hosts_only_while_they_may_open_conversations_there() {
         let form = ConversationForm { speak_as: format!("org:{slug}"), topic: "The old library".into(), seeds: "Keep it open".into(), ..Default::default() };
         let id = common_ground::create(&db, &s, &bea, &form).await.unwrap();
         assert!(common_ground::load(&db, id, Some(&bea)).await.unwrap().viewer_hosts);
+        assert!(common_ground::may_open(&db, &bea).await.unwrap(), "staff may open conversations");
         orgs::leave(&db, &bea, &slug).await.unwrap();
+        assert!(!common_ground::may_open(&db, &bea).await.unwrap(), "nobody she speaks for: the list offers her no form");
         let c = common_ground::load(&db, id, Some(&bea)).await.unwrap();
         assert!(!c.viewer_hosts, "staff who left still host");
         let statement = meetinghouse_store::common_ground::statements(&db, id).await.unwrap()[0].id;
@@ -157,11 +159,26 @@ async fn a_conversation_on_an_archived_groups_prompt_takes_no_statements_or_vote
         archived(common_ground::vote(&db, &s, &before, &Participant::Person(&sam), statement, "agree").await.map(|_| ()));
         archived(common_ground::add_statement(&db, &s, &before, &Participant::Person(&sam), "Eels too").await.map(|_| ()));
         assert!(common_ground::my_votes(&db, &before, &Participant::Person(&sam)).await.unwrap().is_empty());
+        // Its host may still close it, but neither change its words nor reopen it.
+        let hosted = common_ground::load(&db, talk, Some(&claire)).await.unwrap();
+        let words = common_ground::EditForm { topic: "Herons and eels".into(), description: String::new() };
+        archived(common_ground::edit(&db, &hosted, &words).await.map(|_| ()));
+        common_ground::close(&db, &hosted).await.unwrap();
+        let hosted = common_ground::load(&db, talk, Some(&claire)).await.unwrap();
+        archived(common_ground::reopen(&db, &hosted).await.map(|_| ()));
+        let row = meetinghouse_store::common_ground::by_id(&db, talk).await.unwrap().unwrap();
+        assert_eq!((row.status.as_str(), row.topic.as_str(), row.reopened_at), ("closed", "Herons", None));
 
-        // Opened again, it takes them.
+        // Opened again, it can be reopened, and takes them.
         meetinghouse_core::groups::unarchive(&db, &claire, "canal").await.unwrap();
+        let hosted = common_ground::load(&db, talk, Some(&claire)).await.unwrap();
+        assert!(common_ground::reopen(&db, &hosted).await.unwrap());
+        assert!(!common_ground::reopen(&db, &common_ground::load(&db, talk, Some(&claire)).await.unwrap()).await.unwrap(), "open already");
         let loaded = common_ground::load(&db, talk, Some(&sam)).await.unwrap();
+        assert!(matches!(common_ground::reopen(&db, &loaded).await, Err(meetinghouse_core::CoreError::Forbidden(_))), "only hosts reopen");
         common_ground::vote(&db, &s, &loaded, &Participant::Person(&sam), statement, "agree").await.unwrap();
+        let row = meetinghouse_store::common_ground::by_id(&db, talk).await.unwrap().unwrap();
+        assert!(row.status == "open" && row.closed_at.is_none() && row.reopened_at.is_some(), "{row:?}");
     }
 }
 
@@ -190,5 +207,37 @@ async fn a_conversation_on_a_members_only_groups_prompt_is_hidden_from_outsiders
         assert!(matches!(common_ground::load(&db, talk, None).await, Err(meetinghouse_core::CoreError::NotFound)), "signed out");
         assert!(matches!(common_ground::load(&db, talk, Some(&outsider)).await, Err(meetinghouse_core::CoreError::NotFound)), "outsider");
         assert!(common_ground::load(&db, talk, Some(&claire)).await.is_ok(), "the group's host");
+    }
+}
+
+/// The voting page draws the next statement by the routing priorities
+/// stored apart from the analysis (`cg_routing`, migration 0048), so it
+/// never reads the map's points: a statement whose stored priority towers
+/// over the others' comes up every time, whatever the analysis JSON says.
+#[tokio::test]
+async fn the_next_statement_follows_the_priorities_stored_apart_from_the_analysis() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mia = admin(&db, "mia").await;
+        let form = ConversationForm { topic: "The old library".into(), seeds: "Keep it open\nMake it a hub\nSell it".into(), allow_anonymous: true, ..Default::default() };
+        let id = common_ground::create(&db, &s, &mia, &form).await.unwrap();
+        assert!(meetinghouse_store::common_ground::priorities(&db, id).await.unwrap().is_none(), "not analysed yet");
+        let ids: Vec<i64> = meetinghouse_store::common_ground::statements(&db, id).await.unwrap().iter().map(|s| s.id).collect();
+        let c = common_ground::load(&db, id, None).await.unwrap();
+        for (i, statement) in ids.iter().enumerate() {
+            common_ground::vote(&db, &s, &c, &Participant::Browser("a-browser-voting-0001"), *statement, ["agree", "disagree", "pass"][i]).await.unwrap();
+        }
+        let summary = common_ground::recompute(&db, id).await.unwrap();
+        let stored: Vec<(i64, f64)> = serde_json::from_str(&meetinghouse_store::common_ground::priorities(&db, id).await.unwrap().expect("stored with the analysis")).unwrap();
+        assert_eq!(stored.iter().map(|p| p.0).collect::<Vec<_>>(), ids);
+        // The summary keeps its own copy, as the report reads it.
+        assert_eq!(summary.priorities, stored);
+        let towering = format!("[[{}, 1e12], [{}, 1e-9], [{}, 1e-9]]", ids[2], ids[0], ids[1]);
+        db.execute_admin(&format!("UPDATE cg_routing SET priorities = '{towering}' WHERE conversation_id = {id}")).await.unwrap();
+        for i in 0..20 {
+            let token = format!("a-browser-looking-{i:04}");
+            let ballot = common_ground::ballot(&db, &c, &Participant::Browser(&token)).await.unwrap();
+            assert_eq!(ballot.next.map(|n| n.id), Some(ids[2]), "draw {i}");
+        }
     }
 }

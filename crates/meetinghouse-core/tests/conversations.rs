@@ -3,7 +3,9 @@
 //! notifications and email (only to people who may see the subject), reports
 //! and the moderation queue, blocks and mutes (thanks and approval too), the
 //! pause prompt, first-contribution review (published replies only, and its
-//! migration), what history and retraction notes keep, and the export.
+//! migration), what history and retraction notes keep, and the export;
+//! nesting bounds, edits that wait for review again, the hourly budgets of
+//! edits and thanks, the paged history, and archived groups' replies.
 
 use meetinghouse_core::conversations::{self, ReplyForm, Shown};
 use meetinghouse_core::groups::{self, GroupForm};
@@ -93,7 +95,11 @@ async fn threads_personas_hosts_and_paging() {
         let deepest = page.replies.iter().find(|r| r.row.id == parent).unwrap();
         assert_eq!(deepest.row.depth, 6);
         assert_eq!(deepest.level, 4);
-        assert!(deepest.in_reply_to.is_some());
+        assert!(deepest.in_reply_to.is_some() && deepest.in_reply_to_shown);
+        // Every answer says what it answers to screen readers; shown where indentation tells it, it is not.
+        let shallow = page.replies.iter().find(|r| r.row.depth == 1).unwrap();
+        assert!(shallow.in_reply_to.is_some() && !shallow.in_reply_to_shown);
+        assert!(page.replies.iter().filter(|r| r.row.parent_id.is_none()).all(|r| r.in_reply_to.is_none()));
 
         // Paging: 120 more replies, 50 a page, in threaded order, no reply twice.
         for i in 0..120 {
@@ -723,7 +729,7 @@ async fn blocks_stop_thanks_and_approved_replies() {
         assert!(ann_heard.iter().all(|n| !n.text.contains("eve")), "{:?}", ann_heard.iter().map(|n| &n.text).collect::<Vec<_>>());
         let edges = every_edge(&db).await;
         assert!(!has_edge(&edges, "eve", "cal", "reply") && !has_edge(&edges, "eve", "ann", "mention"), "{edges}");
-        assert!(has_edge(&edges, "dan", "cal", "thanks"), "{edges}");
+        assert!(!has_edge(&edges, "dan", "cal", "thanks"), "a thanks is private: never in the export: {edges}");
     }
 }
 
@@ -1035,7 +1041,9 @@ async fn moderators_see_a_waiting_reply_and_long_threads_say_there_is_more() {
         assert!(next.later_page && next.next_after.is_none() && !next.more_answers);
         assert_eq!(next.answers[0].row.id, nested);
         assert_eq!(next.answers[0].in_reply_to.as_ref().map(|(p, _)| *p), Some(last));
-        assert_eq!(next.answers[1].in_reply_to, None, "an answer to the reply itself needs no pointer");
+        assert!(next.answers[0].in_reply_to_shown, "shown to everyone: what it answers is on an earlier page");
+        assert_eq!(next.answers[1].in_reply_to.as_ref().map(|(p, _)| *p), Some(first), "said to screen readers");
+        assert!(!next.answers[1].in_reply_to_shown, "an answer to the reply itself needs no visible pointer");
         // A place to go on from that is not an answer to this reply is not a page of it.
         for wrong in [asked, first, pending, 987_654] {
             assert!(matches!(conversations::thread_page(&db, first, None, Some(wrong)).await, Err(CoreError::NotFound)), "{wrong}");
@@ -1324,5 +1332,278 @@ async fn a_reply_in_an_archived_group_is_refused_by_the_insert_that_would_write_
             Err(CoreError::Forbidden(m)) => assert!(m.starts_with("Canal Friends is archived (since "), "{m}"),
             other => panic!("expected the archive's refusal, got {other:?}"),
         }
+    }
+}
+
+/// Quotes nested past what can be shown are refused in plain words on
+/// posting and on editing; text stored before that (written straight to
+/// the store here) renders with its deeper levels flattened, to bounded
+/// HTML, on the conversation and in the history.
+#[tokio::test]
+async fn deeply_nested_replies_are_refused_and_old_ones_render_bounded() {
+    use meetinghouse_core::markdown::NESTING_MAX;
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let subject = story(&db, &s, &ann).await;
+        let deep = ">".repeat(9_990);
+        match conversations::post(&db, mail, &bea, subject, &reply(&deep)).await {
+            Err(CoreError::Invalid(e)) => {
+                let m = e.get("body").unwrap();
+                assert!(m.contains("9990 levels deep") && m.contains(&format!("at most {NESTING_MAX}")), "{m}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        let ok = format!("{} as she said", "> ".repeat(NESTING_MAX));
+        let id = conversations::post(&db, mail, &bea, subject, &reply(&ok)).await.unwrap();
+        assert!(matches!(conversations::edit(&db, &s, &bea, id, &deep).await, Err(CoreError::Invalid(_))), "an edit is refused too");
+
+        // Stored before the refusal: 9,990 levels, and an edit that kept it in the history.
+        let new = meetinghouse_store::conversations::NewReply {
+            subject_kind: "story",
+            subject_id: subject.id(),
+            parent: None,
+            author_person: bea.id,
+            author_org: None,
+            voice: "person",
+            body: &deep,
+            status: "visible",
+            by_host: false,
+            public: true,
+        };
+        let mut tx = db.begin().await.unwrap();
+        let (old, _) = meetinghouse_store::conversations::insert(&mut tx, &new).await.unwrap();
+        meetinghouse_store::conversations::update_body(&mut tx, old, "Sorry, my cat sat on the keyboard.").await.unwrap();
+        tx.commit().await.unwrap();
+        // Put the deep text back as the current one, as it was stored.
+        let mut tx = db.begin().await.unwrap();
+        meetinghouse_store::conversations::update_body(&mut tx, old, &deep).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let page = conversations::conversation(&db, subject, None, None).await.unwrap();
+        let shown = page.replies.iter().find(|r| r.row.id == old).unwrap();
+        assert_eq!(shown.html.matches("<blockquote>").count(), NESTING_MAX, "levels past the bound are flattened");
+        assert!(shown.html.len() < 2_000, "bounded HTML: {} bytes", shown.html.len());
+        let (_, _, versions) = conversations::history(&db, old, None).await.unwrap();
+        assert!(versions.iter().all(|(html, _)| html.matches("<blockquote>").count() <= NESTING_MAX && html.len() < 2_000));
+        assert!(versions.iter().any(|(html, _)| html.matches("<blockquote>").count() == NESTING_MAX), "the deep version is in the history, flattened");
+    }
+}
+
+/// An edit of a published reply by an author whose replies still wait for
+/// review goes back to waiting: readers see that it waits (not its new
+/// text, on the conversation or at its address), the queue has it, and
+/// approving it publishes the new text without telling anyone again.
+/// Once the author is past review, or review is off, an edit shows at once.
+#[tokio::test]
+async fn an_edit_during_first_contribution_review_waits_for_review_again() {
+    for db in meetinghouse_testkit::databases().await {
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let dav = person(&db, "dav").await;
+        let s = review_first(&db, &mia, 2).await;
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let subject = story(&db, &s, &ann).await;
+
+        let first = conversations::post_reply(&db, mail, &dav, subject, &reply("A polite first reply")).await.unwrap();
+        assert!(first.waiting);
+        moderate(&db, mail, &mia, &ann, first.id, "approve").await;
+        assert_eq!(shown(&db, first.id, &dav).await, Shown::Text);
+        let told = notifications::list(&db, &ann, 0).await.unwrap().len();
+        let edges = every_edge_count(&db).await;
+
+        let spam = conversations::EditForm { body: "BUY CHEAP PILLS http://spam.example".into(), pause_confirmed: false };
+        assert_eq!(conversations::edit_reply(&db, &s, &dav, first.id, &spam).await.unwrap(), conversations::Edited::Waiting);
+        // Readers: a placeholder keeps its place, with no text; its page says the same.
+        let page = conversations::conversation(&db, subject, None, None).await.unwrap();
+        let r = page.replies.iter().find(|r| r.row.id == first.id).expect("it keeps its place in the thread");
+        assert_eq!(r.shown, Shown::Pending);
+        assert!(r.html.is_empty());
+        let t = conversations::thread(&db, first.id, None).await.unwrap();
+        assert!(t.reply.html.is_empty() && t.reply.shown == Shown::Pending);
+        assert!(!format!("{:?}", t.reply.html).contains("PILLS"));
+        // Its author sees the new text; the earlier one is in the history.
+        assert!(conversations::thread(&db, first.id, Some(&dav)).await.unwrap().reply.html.contains("PILLS"));
+        let (_, _, versions) = conversations::history(&db, first.id, None).await.unwrap();
+        assert!(versions.iter().any(|(h, _)| h.contains("A polite first reply")));
+        // The queue has it, and its approval shows the new text and tells nobody again.
+        let item = moderation::queue(&db, &mia).await.unwrap().into_iter().find(|q| q.report.target_kind == "reply" && q.report.target_id == first.id).expect("in the queue");
+        assert_eq!(item.report.category, "first-contributions");
+        assert!(item.excerpt_html.contains("PILLS"), "the moderator judges the new text");
+        moderation::act(&db, mail, &mia, item.report.id, &ActionForm { action: "approve".into(), ..Default::default() }).await.unwrap();
+        assert!(conversations::thread(&db, first.id, None).await.unwrap().reply.html.contains("PILLS"));
+        assert_eq!(notifications::list(&db, &ann, 0).await.unwrap().len(), told, "no second notification");
+        assert_eq!(every_edge_count(&db).await, edges, "no second edge");
+
+        // Edited again: it waits again.
+        let edit = |body: &str| conversations::EditForm { body: body.into(), pause_confirmed: false };
+        assert_eq!(conversations::edit_reply(&db, &s, &dav, first.id, &edit("Worse words")).await.unwrap(), conversations::Edited::Waiting);
+        // An edit while it waits replaces the waiting text and keeps no version.
+        assert_eq!(conversations::edit_reply(&db, &s, &dav, first.id, &edit("Even worse")).await.unwrap(), conversations::Edited::Replaced);
+        let item = moderation::queue(&db, &mia).await.unwrap().into_iter().filter(|q| q.report.target_kind == "reply" && q.report.target_id == first.id).count();
+        assert_eq!(item, 1, "one report while it waits");
+
+        // Past review (two published replies), an edit shows at once.
+        let second = conversations::post_reply(&db, mail, &dav, subject, &reply("Another one")).await.unwrap();
+        moderate(&db, mail, &mia, &ann, second.id, "approve").await;
+        assert_eq!(conversations::edit_reply(&db, &s, &dav, second.id, &edit("Another one, corrected")).await.unwrap(), conversations::Edited::Kept);
+        // With review off, nobody waits.
+        let bea = person(&db, "bea").await;
+        let s = review_first(&db, &mia, 0).await;
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let hers = conversations::post(&db, mail, &bea, subject, &reply("Hello")).await.unwrap();
+        assert_eq!(conversations::edit_reply(&db, &s, &bea, hers, &edit("Hello there")).await.unwrap(), conversations::Edited::Kept);
+    }
+}
+
+async fn every_edge_count(db: &Db) -> i64 {
+    table_count(db, "interactions").await
+}
+
+/// Edits go through the reply form's pause prompt, an account saves at
+/// most `EDITS_PER_HOUR` of them an hour, and the history is read a page
+/// of `HISTORY_PAGE_SIZE` at a time.
+#[tokio::test]
+async fn edits_pause_are_limited_and_their_history_is_paged() {
+    use conversations::{EDITS_PER_HOUR, EditForm, Edited, HISTORY_PAGE_SIZE};
+    for db in meetinghouse_testkit::databases().await {
+        let mia = admin(&db, "mia").await;
+        moderation::save_policy(&db, &mia, &PolicyForm { public_log: false, pause_words: "idiot".into(), review_first: "0".into() }).await.unwrap();
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let subject = story(&db, &s, &ann).await;
+        let id = conversations::post(&db, mail, &bea, subject, &reply("nice")).await.unwrap();
+
+        let unconfirmed = EditForm { body: "you idiot".into(), pause_confirmed: false };
+        match conversations::edit_reply(&db, &s, &bea, id, &unconfirmed).await {
+            Err(CoreError::Invalid(e)) => assert!(e.get("pause_confirmed").unwrap().contains("“idiot”"), "{e}"),
+            other => panic!("expected the pause prompt, got {other:?}"),
+        }
+        assert!(conversations::thread(&db, id, None).await.unwrap().reply.html.contains("nice"), "nothing saved");
+        let confirmed = EditForm { pause_confirmed: true, ..unconfirmed };
+        assert_eq!(conversations::edit_reply(&db, &s, &bea, id, &confirmed).await.unwrap(), Edited::Kept);
+
+        // The first edit above counted; the budget runs out at the limit.
+        for i in 1..EDITS_PER_HOUR.limit {
+            let form = EditForm { body: format!("version {i}"), pause_confirmed: false };
+            assert_eq!(conversations::edit_reply(&db, &s, &bea, id, &form).await.unwrap(), Edited::Kept, "edit {i}");
+        }
+        let over = EditForm { body: "one too many".into(), pause_confirmed: false };
+        assert_eq!(conversations::edit_reply(&db, &s, &bea, id, &over).await.unwrap(), Edited::OverBudget);
+        assert!(!conversations::thread(&db, id, None).await.unwrap().reply.html.contains("one too many"), "nothing saved");
+        // An instance admin is not counted.
+        let hers = conversations::post(&db, mail, &mia, subject, &reply("From the admin")).await.unwrap();
+        for i in 0..=EDITS_PER_HOUR.limit {
+            let form = EditForm { body: format!("admin version {i}"), pause_confirmed: false };
+            assert_eq!(conversations::edit_reply(&db, &s, &mia, hers, &form).await.unwrap(), Edited::Kept);
+        }
+
+        // 30 versions kept: a page of 20, then 10.
+        let first = conversations::history_page(&db, id, None, 1).await.unwrap();
+        assert_eq!(first.versions.len() as i64, HISTORY_PAGE_SIZE);
+        assert!(first.more);
+        assert!(first.versions[0].0.contains("version 28"), "newest first: {}", first.versions[0].0);
+        let second = conversations::history_page(&db, id, None, 2).await.unwrap();
+        assert_eq!(second.versions.len() as i64, i64::from(EDITS_PER_HOUR.limit) - HISTORY_PAGE_SIZE);
+        assert!(!second.more);
+        assert!(second.versions.last().unwrap().0.contains("nice"), "the first text is last");
+        assert!(conversations::history_page(&db, id, None, 3).await.unwrap().versions.is_empty());
+    }
+}
+
+/// A reply in an archived group is not edited or thanked (its author can
+/// still retract it), and the pages say it takes nothing new.
+#[tokio::test]
+async fn replies_in_an_archived_group_are_not_edited_or_thanked() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let kwa = person(&db, "kwa").await;
+        let stan = person(&db, "stan").await;
+        let form = GroupForm { name: "Residents".into(), slug: "residents".into(), visibility: "public".into(), join_policy: "open".into(), ..Default::default() };
+        groups::create(&db, &s, &kwa, &form).await.unwrap();
+        groups::join(&db, &s, &stan, "residents").await.unwrap();
+        let gid = meetinghouse_store::groups::by_slug(&db, "residents").await.unwrap().unwrap().id;
+        let subject = Subject::Group(gid);
+        let id = conversations::post(&db, mail, &stan, subject, &reply("Before the archive")).await.unwrap();
+        let other = conversations::post(&db, mail, &stan, subject, &reply("Another")).await.unwrap();
+        assert!(conversations::thread(&db, id, Some(&kwa)).await.unwrap().archived.is_none());
+        groups::archive(&db, &kwa, "residents").await.unwrap();
+
+        let refused = |r: Result<(), CoreError>| match r {
+            Err(CoreError::Forbidden(m)) => assert!(m.starts_with("Residents is archived"), "{m}"),
+            other => panic!("expected the archive's refusal, got {other:?}"),
+        };
+        refused(conversations::edit(&db, &s, &stan, id, "Edited after the archive").await.map(|_| ()));
+        refused(conversations::thank(&db, mail, &kwa, id, "thanks").await);
+        assert!(conversations::for_editing(&db, &s, &stan, id).await.is_err(), "no edit form either");
+        let (_, _, versions) = conversations::history(&db, id, None).await.unwrap();
+        assert!(versions.is_empty(), "no revision kept");
+        assert!(notifications::list(&db, &stan, 0).await.unwrap().iter().all(|n| n.kind != "thanks"));
+        let t = conversations::thread(&db, id, Some(&kwa)).await.unwrap();
+        assert!(t.archived.as_deref().is_some_and(|w| w.starts_with("Residents is archived")));
+        assert!(t.reply.archived);
+        let page = conversations::conversation(&db, subject, Some(&kwa), None).await.unwrap();
+        assert!(page.replies.iter().all(|r| r.archived));
+        // Retracting stays open to its author.
+        conversations::retract(&db, &stan, other, "").await.unwrap();
+        assert_eq!(shown(&db, other, &stan).await, Shown::Retracted);
+    }
+}
+
+/// Thanks: each new one counts against `THANKS_PER_HOUR`; sending one
+/// again changes nothing and is not counted.
+#[tokio::test]
+async fn thanks_are_limited_per_hour() {
+    use conversations::{THANKS, THANKS_PER_HOUR, Thanked};
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let subject = story(&db, &s, &ann).await;
+        let limit = THANKS_PER_HOUR.limit as usize;
+        let mut ids = Vec::new();
+        for i in 0..limit / THANKS.len() + 1 {
+            ids.push(conversations::post(&db, mail, &bea, subject, &reply(&format!("Reply {i}"))).await.unwrap());
+        }
+        let mut sent = 0;
+        'all: for id in &ids {
+            for (kind, _, _) in THANKS {
+                if sent == limit {
+                    break 'all;
+                }
+                assert_eq!(conversations::thank_counted(&db, mail, &ann, *id, kind).await.unwrap(), Thanked::Sent);
+                sent += 1;
+            }
+        }
+        // Again: nothing new, not counted.
+        assert_eq!(conversations::thank_counted(&db, mail, &ann, ids[0], "thanks").await.unwrap(), Thanked::Sent);
+        let last = *ids.last().unwrap();
+        assert_eq!(conversations::thank_counted(&db, mail, &ann, last, "learnt").await.unwrap(), Thanked::OverBudget);
+        assert!(!conversations::thread(&db, last, Some(&ann)).await.unwrap().sent.contains(&"learnt".to_string()), "not stored");
+        assert_eq!(notifications::list(&db, &bea, 0).await.unwrap().iter().filter(|n| n.kind == "thanks").count(), limit);
+    }
+}
+
+/// Retracting a reply that waits for review closes its review: the queue
+/// no longer lists it, and nobody has to dismiss it.
+#[tokio::test]
+async fn retracting_a_waiting_reply_closes_its_review() {
+    for db in meetinghouse_testkit::databases().await {
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let dav = person(&db, "dav").await;
+        let s = review_first(&db, &mia, 1).await;
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let subject = story(&db, &s, &ann).await;
+        let waiting = conversations::post(&db, mail, &dav, subject, &reply("Hello all")).await.unwrap();
+        assert!(moderation::queue(&db, &mia).await.unwrap().iter().any(|q| q.report.target_kind == "reply" && q.report.target_id == waiting));
+        conversations::retract(&db, &dav, waiting, "").await.unwrap();
+        assert!(!moderation::queue(&db, &mia).await.unwrap().iter().any(|q| q.report.target_kind == "reply" && q.report.target_id == waiting));
     }
 }

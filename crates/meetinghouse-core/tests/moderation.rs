@@ -1545,11 +1545,37 @@ async fn open_report(db: &Db, kind: &str, target: i64, category: &str) -> i64 {
     store::open_reports_about(db, kind, target).await.unwrap().into_iter().find(|r| r.category == category).unwrap().id
 }
 
+/// What migrations after the one a test stops at add that today's code
+/// writes whatever it does (a notification's mail names the notification,
+/// migration 0046; hiding a reply records who hid it, 0051): added while
+/// the test stores its data through today's code, and dropped again
+/// before the migrations run.
+struct LaterColumns;
+
+impl LaterColumns {
+    async fn add(db: &Db) -> LaterColumns {
+        for sql in [
+            "ALTER TABLE email_outbox ADD COLUMN notification_id BIGINT",
+            "CREATE TABLE reply_hidings (reply_id BIGINT PRIMARY KEY, moderator BIGINT, by_moderators BIGINT NOT NULL, version TEXT, hidden_at BIGINT NOT NULL)",
+        ] {
+            db.execute_admin(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        LaterColumns
+    }
+
+    async fn drop(db: &Db) {
+        for sql in ["ALTER TABLE email_outbox DROP COLUMN notification_id", "DROP TABLE reply_hidings"] {
+            db.execute_admin(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    }
+}
+
 /// Migration 0037 rebuilds the reports table on SQLite (and widens its CHECK
 /// on PostgreSQL): every report stays with its id, and the moderation log
 /// and a story's removal still name the report they came from.
 async fn reports_through_0037(db: Db) {
     db.migrate_to(36).await.unwrap();
+    let _later = LaterColumns::add(&db).await;
     let s = Settings::load(&db).await.unwrap();
     let mail = Mailer { settings: &s, base_url: "https://town.example" };
     let (mia, ann, bea) = (admin(&db, "mia").await, person(&db, "ann").await, person(&db, "bea").await);
@@ -1571,6 +1597,7 @@ async fn reports_through_0037(db: Db) {
     let links: Vec<(String, Option<i64>)> = moderation::log(&db, Some(&mia), 0).await.unwrap().into_iter().map(|e| (e.row.action, e.row.report_id)).collect();
     assert_eq!(links, vec![("hide".to_string(), Some(removed)), ("hide".to_string(), Some(hidden))]);
 
+    LaterColumns::drop(&db).await;
     db.migrate().await.unwrap_or_else(|e| panic!("0037 over stored reports: {e}"));
 
     let mut after = Vec::new();
@@ -1972,6 +1999,7 @@ async fn authors_ask_for_a_review_of_hidden_words() {
 /// came from.
 async fn reports_through_0043(db: Db) {
     db.migrate_to(42).await.unwrap();
+    let _later = LaterColumns::add(&db).await;
     let s = Settings::load(&db).await.unwrap();
     let mail = Mailer { settings: &s, base_url: "https://town.example" };
     let (mia, ann, bea) = (admin(&db, "mia").await, person(&db, "ann").await, person(&db, "bea").await);
@@ -1994,6 +2022,7 @@ async fn reports_through_0043(db: Db) {
     let links = entries(moderation::log(&db, Some(&mia), 0).await.unwrap());
     assert_eq!(links.iter().map(|(_, a, r, _)| (a.clone(), *r)).collect::<Vec<_>>(), vec![("hide".to_string(), Some(removed)), ("hide".to_string(), Some(hidden))]);
 
+    LaterColumns::drop(&db).await;
     db.migrate().await.unwrap_or_else(|e| panic!("0043 over stored reports: {e}"));
 
     let mut after = Vec::new();
@@ -2021,5 +2050,316 @@ async fn migration_0043_keeps_reports_and_their_links() {
     if let Some(url) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         let url = meetinghouse_store::test_databases::create(&url, "mh_reports_0043").await.unwrap();
         reports_through_0043(Db::connect(&url, &options).await.unwrap()).await;
+    }
+}
+
+// The admin and moderation review (fixadmin).
+
+/// A reply the meeting house's moderators hid is theirs to look at again
+/// (migration 0051), as a story they removed is: its author's review
+/// request is in no host's queue, a host cannot restore it, and the
+/// moderators' item says who hid it and why, and that the author edited it
+/// only when they did. One a host hid goes back to the hosts.
+#[tokio::test]
+async fn a_reply_the_moderators_hid_is_theirs_to_look_at_again() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let ops = admin(&db, "ops").await;
+        let sophie = person(&db, "sophie").await;
+        let laura = person(&db, "laura").await;
+        let kit = person(&db, "kit").await;
+        let gid = group(&db, &s, &sophie, "reading-circle").await;
+        let hers = conversations::post(&db, mail, &laura, Subject::Group(gid), &reply("Only fools read crime novels.")).await.unwrap();
+        moderation::report(&db, &kit, &report_reply(hers, "harassment")).await.unwrap();
+        assert!(moderation::queue(&db, &sophie).await.unwrap().iter().any(|q| q.report.target_id == hers), "the host sees the report");
+        let note = "This breaks the code of conduct.";
+        moderation::act(&db, mail, &ops, item(&db, &ops, "reply", hers, "harassment").await, &action("hide", note)).await.unwrap();
+
+        // Laura asks for a review without editing: only the moderators see it, and only they restore.
+        moderation::request_review(&db, &laura, hers).await.unwrap();
+        assert!(moderation::queue(&db, &sophie).await.unwrap().iter().all(|q| q.report.target_id != hers), "not in the host's queue");
+        let review = item(&db, &ops, "reply", hers, "review-request").await;
+        let r = moderation::act(&db, mail, &sophie, review, &action("restore", "")).await;
+        assert!(matches!(&r, Err(CoreError::Forbidden(_))), "{r:?}");
+        assert_eq!(reply_row(&db, hers).await.status, "hidden");
+        let shown = moderation::queue(&db, &ops).await.unwrap().into_iter().find(|q| q.report.id == review).unwrap();
+        assert_eq!(shown.category_label, "The author of a hidden reply asks for a review", "she did not edit it");
+        let hidden = shown.hidden.clone().unwrap();
+        assert!(hidden.starts_with("Hidden by the meeting house's moderators (@ops) on ") && hidden.contains(note), "{hidden}");
+        let keys: Vec<&str> = shown.choices.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, ["dismiss", "restore", "warn", "suspend", "ban"]);
+
+        // Kept hidden; she edits it and asks again: "edited", and still the moderators' only.
+        moderation::act(&db, mail, &ops, review, &action("dismiss", "Still unkind.")).await.unwrap();
+        conversations::edit(&db, &s, &laura, hers, "I prefer other books to crime novels.").await.unwrap();
+        moderation::request_review(&db, &laura, hers).await.unwrap();
+        assert!(moderation::queue(&db, &sophie).await.unwrap().is_empty());
+        let again = moderation::queue(&db, &ops).await.unwrap().into_iter().find(|q| q.report.target_id == hers).unwrap();
+        assert_eq!(again.category_label, "The author edited a hidden reply and asks for a review");
+        moderation::act(&db, mail, &ops, again.report.id, &action("restore", "")).await.unwrap();
+        assert_eq!(reply_row(&db, hers).await.status, "visible");
+        assert!(store::reply_hiding(&db, hers).await.unwrap().is_none(), "shown again: nobody's hiding");
+
+        // One the host hid goes back to the host, who sees it was theirs and may restore it.
+        moderation::report(&db, &kit, &report_reply(hers, "spam")).await.unwrap();
+        moderation::act(&db, mail, &sophie, item(&db, &ops, "reply", hers, "spam").await, &action("hide", "Off topic.")).await.unwrap();
+        moderation::request_review(&db, &laura, hers).await.unwrap();
+        let hosts = moderation::queue(&db, &sophie).await.unwrap();
+        let theirs = hosts.iter().find(|q| q.report.target_id == hers).expect("the host's to look at again");
+        assert!(theirs.hidden.as_deref().is_some_and(|h| h.starts_with("Hidden by a host (@sophie) on ") && h.contains("Off topic.")), "{:?}", theirs.hidden);
+        moderation::act(&db, mail, &sophie, theirs.report.id, &action("restore", "")).await.unwrap();
+        assert_eq!(reply_row(&db, hers).await.status, "visible");
+
+        // What "remove everything" hid is the moderators' too.
+        moderation::report(&db, &kit, &report_person("laura")).await.unwrap();
+        let ban = ActionForm { action: "ban".into(), note: "Repeated abuse.".into(), remove_all: true, ..Default::default() };
+        moderation::act(&db, mail, &ops, item(&db, &ops, "person", laura.id, "harassment").await, &ban).await.unwrap();
+        assert_eq!(store::reply_hiding(&db, hers).await.unwrap().map(|h| (h.by_moderators, h.moderator)), Some((1, Some(ops.id))));
+        moderation::request_review(&db, &laura, hers).await.unwrap();
+        assert!(moderation::queue(&db, &sophie).await.unwrap().is_empty(), "not the host's to restore");
+    }
+}
+
+/// Migration 0051 over replies hidden before it: each is the moderators'
+/// unless the latest decision that hid it was a host's (someone who is not
+/// an instance admin), and review requests already waiting about the
+/// moderators' leave the hosts' queues.
+#[tokio::test]
+async fn migration_0051_says_who_hid_each_reply() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let ops = admin(&db, "ops").await;
+        let sophie = person(&db, "sophie").await;
+        let laura = person(&db, "laura").await;
+        let kit = person(&db, "kit").await;
+        let gid = group(&db, &s, &sophie, "reading-circle").await;
+        let by_ops = conversations::post(&db, mail, &laura, Subject::Group(gid), &reply("Only fools read crime novels.")).await.unwrap();
+        let by_host = conversations::post(&db, mail, &laura, Subject::Group(gid), &reply("Buy my books at my shop.")).await.unwrap();
+        for (id, who) in [(by_ops, &ops), (by_host, &sophie)] {
+            moderation::report(&db, &kit, &report_reply(id, "harassment")).await.unwrap();
+            moderation::act(&db, mail, who, item(&db, &ops, "reply", id, "harassment").await, &action("hide", "No.")).await.unwrap();
+            moderation::request_review(&db, &laura, id).await.unwrap();
+        }
+
+        // Back to before 0051: no record, and the review requests scoped to the group as they were filed then.
+        for sql in [
+            "DROP TABLE reply_hidings".to_string(),
+            "DELETE FROM _sqlx_migrations WHERE version = 51".to_string(),
+            format!("UPDATE reports SET group_id = {gid} WHERE category = 'review-request'"),
+        ] {
+            db.execute_admin(&sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        db.migrate().await.unwrap_or_else(|e| panic!("0051 over stored replies: {e}"));
+
+        let ops_hiding = store::reply_hiding(&db, by_ops).await.unwrap().unwrap();
+        assert_eq!((ops_hiding.by_moderators, ops_hiding.moderator, ops_hiding.version), (1, Some(ops.id), None));
+        let host_hiding = store::reply_hiding(&db, by_host).await.unwrap().unwrap();
+        assert_eq!((host_hiding.by_moderators, host_hiding.moderator), (0, Some(sophie.id)));
+        assert_eq!(targets(&db, &sophie).await, vec![by_host], "only the host's own hiding is in her queue");
+        let shown = moderation::queue(&db, &ops).await.unwrap().into_iter().find(|q| q.report.target_id == by_ops).unwrap();
+        assert_eq!(shown.category_label, "The author of a hidden reply asks for a review");
+    }
+}
+
+/// A first contribution that waited for review and was hidden was never
+/// shown to readers (its address is "not found"): the public log leaves
+/// its entry out, note and all; the moderators see it. A published reply's
+/// entry stays public, with its action in words.
+#[tokio::test]
+async fn the_public_log_leaves_out_replies_never_published() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let bob = person(&db, "bob").await;
+        let subject = story(&db, &s, &ann).await;
+        moderation::save_policy(&db, &mia, &PolicyForm { public_log: true, pause_words: String::new(), review_first: "1".into() }).await.unwrap();
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let waiting = conversations::post(&db, mail, &bob, subject, &reply("Alice at 12 Mill Lane is a thief.")).await.unwrap();
+        assert_eq!(reply_row(&db, waiting).await.status, "pending");
+        let note = "Names a neighbour (Alice, Mill Lane).";
+        moderation::act(&db, mail, &mia, item(&db, &mia, "reply", waiting, "first-contributions").await, &action("hide", note)).await.unwrap();
+        // Bob's next one waits too (none was published); approved, then reported and hidden: that one is public.
+        let second = conversations::post(&db, mail, &bob, subject, &reply("Sorry, I was angry.")).await.unwrap();
+        moderation::act(&db, mail, &mia, item(&db, &mia, "reply", second, "first-contributions").await, &action("approve", "")).await.unwrap();
+        let third = conversations::post(&db, mail, &bob, subject, &reply("You are all idiots.")).await.unwrap();
+        moderation::report(&db, &ann, &report_reply(third, "harassment")).await.unwrap();
+        moderation::act(&db, mail, &mia, item(&db, &mia, "reply", third, "harassment").await, &action("hide", "Be kind.")).await.unwrap();
+
+        for viewer in [None, Some(&ann), Some(&bob)] {
+            let page = moderation::log_page(&db, viewer, 0).await.unwrap();
+            let shown: Vec<(i64, &str, &str)> = page.entries.iter().map(|e| (e.row.target_id, e.row.note.as_str(), e.done)).collect();
+            assert_eq!(shown, vec![(third, "Be kind.", "Hidden"), (second, "", "Published after review")], "{viewer:?}");
+        }
+        let all = moderation::log(&db, Some(&mia), 0).await.unwrap();
+        assert!(all.iter().any(|e| e.row.target_id == waiting && e.row.note == note), "the moderators see it");
+    }
+}
+
+/// An instance admin is never suspended or banned from the queue: two
+/// admins reporting and banning each other at once would leave none. The
+/// moderator is told to have the operator demote them first; a warning
+/// still goes. It is checked again in the decision's transaction, with the
+/// person's row held: someone made an admin after the decision was checked
+/// is not banned either.
+#[tokio::test]
+async fn admins_are_not_suspended_or_banned_from_the_queue() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let jo = admin(&db, "jo").await;
+        let sam = admin(&db, "sam").await;
+        let ann = person(&db, "ann").await;
+        moderation::report(&db, &jo, &report_person("sam")).await.unwrap();
+        moderation::report(&db, &sam, &report_person("jo")).await.unwrap();
+        let (on_sam, on_jo) = (item(&db, &jo, "person", sam.id, "harassment").await, item(&db, &sam, "person", jo.id, "harassment").await);
+        let (ban, suspension) = (action("ban", "Out."), suspend(30));
+        let (a, b) = tokio::join!(moderation::act(&db, mail, &jo, on_sam, &ban), moderation::act(&db, mail, &sam, on_jo, &suspension));
+        for r in [&a, &b] {
+            assert!(is_invalid(r, "action", "one of the meeting house's admins") && is_invalid(r, "action", "meetinghouse admin demote"), "{r:?}");
+        }
+        assert_eq!((status(&db, &jo).await, status(&db, &sam).await), ("active".to_string(), "active".to_string()));
+        assert_eq!(logged(&db, &jo, "ban").await + logged(&db, &jo, "suspend").await, 0);
+        moderation::act(&db, mail, &jo, on_sam, &action("warn", "Please stop.")).await.expect("a warning goes");
+
+        // Made an admin between the check and the carrying out: refused in the transaction.
+        moderation::report(&db, &jo, &report_person("ann")).await.unwrap();
+        let decided = moderation::decide(&db, &jo, item(&db, &jo, "person", ann.id, "harassment").await, &action("ban", "Out.")).await.unwrap();
+        meetinghouse_store::people::set_admin(&db, ann.id, true).await.unwrap();
+        let r = decided.apply(&db, mail).await;
+        assert!(is_invalid(&r, "action", "one of the meeting house's admins"), "{r:?}");
+        assert_eq!(status(&db, &ann).await, "active");
+    }
+}
+
+/// The queue offers only the actions that can apply to an item as it is
+/// (each other one would be refused as not applying): a reply readers see
+/// is not published or restored; a hidden one is not published or hidden
+/// again; one waiting for review is published or hidden (a suspension or a
+/// ban hides it too); a person is not published, hidden or restored.
+#[tokio::test]
+async fn the_queue_offers_only_what_applies() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let cal = person(&db, "cal").await;
+        let subject = story(&db, &s, &ann).await;
+        let visible = conversations::post(&db, mail, &bea, subject, &reply("Nobody asked you")).await.unwrap();
+        let hidden = conversations::post(&db, mail, &bea, subject, &reply("You again?")).await.unwrap();
+        moderation::report(&db, &cal, &report_reply(visible, "harassment")).await.unwrap();
+        moderation::report(&db, &cal, &report_reply(hidden, "harassment")).await.unwrap();
+        moderation::report(&db, &ann, &report_person("bea")).await.unwrap();
+        moderation::act(&db, mail, &mia, item(&db, &mia, "reply", hidden, "harassment").await, &action("hide", "Be kind.")).await.unwrap();
+        moderation::request_review(&db, &bea, hidden).await.unwrap();
+        moderation::save_policy(&db, &mia, &PolicyForm { public_log: false, pause_words: String::new(), review_first: "1".into() }).await.unwrap();
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let dan = person(&db, "dan").await;
+        let waiting = conversations::post(&db, mail, &dan, subject, &reply("Hello, I am new.")).await.unwrap();
+
+        let queue = moderation::queue(&db, &mia).await.unwrap();
+        let keys = |kind: &str, target: i64| -> Vec<&'static str> {
+            queue.iter().find(|q| q.report.target_kind == kind && q.report.target_id == target).unwrap().choices.iter().map(|(k, _)| *k).collect()
+        };
+        assert_eq!(keys("reply", visible), ["dismiss", "hide", "warn", "suspend", "ban"]);
+        assert_eq!(keys("reply", hidden), ["dismiss", "restore", "warn", "suspend", "ban"]);
+        assert_eq!(keys("reply", waiting), ["approve", "hide", "suspend", "ban"]);
+        assert_eq!(keys("person", bea.id), ["dismiss", "warn", "suspend", "ban"]);
+        let on_bea = item(&db, &mia, "person", bea.id, "harassment").await;
+        for what in ["approve", "hide", "restore"] {
+            let r = moderation::act(&db, mail, &mia, on_bea, &action(what, "A note.")).await;
+            assert!(is_invalid(&r, "action", "does not apply"), "{what}: {r:?}");
+        }
+    }
+}
+
+/// The queue lists the oldest 200 items and says how many more wait.
+#[tokio::test]
+async fn the_queue_says_how_many_more_wait() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let bea = person(&db, "bea").await;
+        let cal = person(&db, "cal").await;
+        let subject = story(&db, &s, &ann).await;
+        let mut ids = Vec::new();
+        for n in 0..203 {
+            let id = conversations::post(&db, mail, &bea, subject, &reply(&format!("Reply number {n}"))).await.unwrap();
+            moderation::report(&db, &cal, &report_reply(id, "spam")).await.unwrap();
+            ids.push(id);
+        }
+        let listed = moderation::queue_list(&db, &mia).await.unwrap();
+        assert_eq!((listed.items.len() as i64, listed.more), (moderation::QUEUE_MAX, 3));
+        assert_eq!(listed.items.iter().map(|q| q.report.target_id).collect::<Vec<_>>(), ids[..200], "the oldest first");
+        moderation::act(&db, mail, &mia, listed.items[0].report.id, &action("dismiss", "")).await.unwrap();
+        assert_eq!(moderation::queue_list(&db, &mia).await.unwrap().more, 2);
+    }
+}
+
+/// A suspended or banned person cannot sign in to report or ask for a
+/// review, so they are told how to reach the admins: the contact the
+/// admins set, or else the About page (never "reply to this email"). A ban
+/// says they cannot sign in any more, and never that they can ask for a
+/// review of what was removed; a suspension longer than a removed story's
+/// restore window says to write to the admins for a story.
+#[tokio::test]
+async fn a_suspended_or_banned_person_is_told_how_to_reach_the_admins() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let ann = person(&db, "ann").await;
+        let dan = person(&db, "dan").await;
+        let eve = person(&db, "eve").await;
+        let subject = story(&db, &s, &ann).await;
+        for who in [&dan, &eve] {
+            story(&db, &s, who).await;
+            conversations::post(&db, mail, who, subject, &reply("Same old faces.")).await.unwrap();
+        }
+        let email_to = |who: &'static str| {
+            let db = db.clone();
+            async move {
+                let mails = meetinghouse_store::outbox::recent(&db, 50).await.unwrap();
+                mails.into_iter().filter(|m| m.to_addr == format!("{who}@example.org") && m.kind == "moderation").map(|m| m.body).collect::<Vec<_>>().join("\n---\n")
+            }
+        };
+
+        // No contact set: the About page.
+        moderation::report(&db, &ann, &report_person("dan")).await.unwrap();
+        let ban = ActionForm { action: "ban".into(), note: "Repeated abuse.".into(), remove_all: true, ..Default::default() };
+        moderation::act(&db, mail, &mia, item(&db, &mia, "person", dan.id, "harassment").await, &ban).await.unwrap();
+        let body = email_to("dan").await;
+        assert!(body.contains("Repeated abuse.") && body.contains("You cannot sign in any more."), "{body}");
+        assert!(body.contains("write to the admins of Meetinghouse: the About page (https://town.example/about) says how to reach them."), "{body}");
+        assert!(!body.contains("Only you can still see them") && !body.contains("look again") && !body.contains("reply to this"), "{body}");
+
+        // With a contact: it is named. A 60-day suspension outlasts a removed story's 30 days.
+        let form = meetinghouse_core::settings::SettingsForm {
+            name: "Canal Town".into(),
+            code_of_conduct: "Be kind.".into(),
+            registration: "open".into(),
+            contact: "help@canal.example".into(),
+            ..Default::default()
+        };
+        meetinghouse_core::settings::save(&db, &mia, &form).await.unwrap();
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        moderation::report(&db, &ann, &report_person("eve")).await.unwrap();
+        let long = ActionForm { remove_all: true, ..suspend(60) };
+        moderation::act(&db, mail, &mia, item(&db, &mia, "person", eve.id, "harassment").await, &long).await.unwrap();
+        let body = email_to("eve").await;
+        assert!(body.contains("You cannot sign in until the suspension ends. If you think this is a mistake, write to the admins of Canal Town: help@canal.example."), "{body}");
+        assert!(body.contains("1 story and 1 reply") && body.contains("for a story, write to the admins instead"), "{body}");
+        let too_long = meetinghouse_core::settings::SettingsForm { contact: "x".repeat(201), ..form };
+        let r = meetinghouse_core::settings::save(&db, &mia, &too_long).await;
+        assert!(matches!(&r, Err(CoreError::Invalid(e)) if e.get("contact").is_some_and(|m| m.contains("at most 200"))), "{r:?}");
     }
 }

@@ -459,3 +459,36 @@ async fn one_failing_digest_does_not_stop_the_others() {
         assert!(digests_to(&db, "sam@example.org").await[0].body.contains("- news."));
     }
 }
+
+/// The same news many times over — one person's twenty replies to a
+/// story — is one line with its count in the digest and one group in the
+/// list, with every notification still counted and there to open.
+#[tokio::test]
+async fn repeated_news_is_one_line_with_its_count() {
+    london();
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let (ann, han, bea) = (person(&db, "ann").await, person(&db, "hannah").await, person(&db, "bea").await);
+        let canal = story(&db, &s, &ann).await;
+        for i in 0..20 {
+            conversations::post(&db, mail, &han, canal, &reply(&format!("And another thing, {i}"))).await.unwrap();
+        }
+        conversations::post(&db, mail, &bea, canal, &reply("Lovely")).await.unwrap();
+
+        let list = notifications::list(&db, &ann, 0).await.unwrap();
+        assert_eq!(list.len(), 21);
+        let news = notifications::group(list);
+        assert_eq!(news.len(), 2, "{:?}", news.iter().map(|n| n.text().to_string()).collect::<Vec<_>>());
+        assert_eq!(news[0].text(), "bea replied to “Sundays on the canal”.", "the newest first");
+        assert_eq!((news[1].count(), news[1].unread()), (20, 20));
+        assert_eq!(header(&db, &ann).await, 21, "every one still counted");
+
+        assert_eq!(notifications::send_digests(&db, mail, utc(2036, 5, 5, 12, 0)).await.unwrap(), 1);
+        let digest = digests_to(&db, "ann@example.org").await.pop().unwrap();
+        assert!(digest.subject.ends_with("(21 new)"), "{}", digest.subject);
+        assert_eq!(digest.body.matches("hannah replied to").count(), 1, "{}", digest.body);
+        assert!(digest.body.contains("- hannah replied to “Sundays on the canal”. (20 times)\n  https://town.example/replies/"), "{}", digest.body);
+        assert!(digest.body.contains("- bea replied to “Sundays on the canal”.\n"), "{}", digest.body);
+    }
+}

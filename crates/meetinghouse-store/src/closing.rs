@@ -112,7 +112,8 @@ pub struct Posted {
     pub drafts: i64,
     /// Stories in an organisation's announcement voice, not deleted.
     pub announcements: i64,
-    /// Replies not retracted, in their own name or with an organisation's.
+    /// Replies others can see (published and not hidden, retracted or
+    /// waiting for review), in their own name or with an organisation's.
     pub replies: i64,
 }
 
@@ -123,7 +124,7 @@ pub async fn posted(db: &Db, person: i64) -> Result<Posted> {
            (SELECT COUNT(*) FROM stories WHERE author_person = $1 AND deleted_at IS NULL AND visibility <> 'draft' AND voice <> 'announcement') AS stories, \
            (SELECT COUNT(*) FROM stories WHERE author_person = $1 AND deleted_at IS NULL AND visibility = 'draft') AS drafts, \
            (SELECT COUNT(*) FROM stories WHERE author_person = $1 AND deleted_at IS NULL AND visibility <> 'draft' AND voice = 'announcement') AS announcements, \
-           (SELECT COUNT(*) FROM replies WHERE author_person = $1 AND status <> 'retracted' AND voice <> 'announcement') AS replies",
+           (SELECT COUNT(*) FROM replies WHERE author_person = $1 AND status = 'visible' AND voice <> 'announcement') AS replies",
     )
     .bind(person)
     .fetch_one(&db.pool)
@@ -138,6 +139,9 @@ pub struct Tombstone<'a> {
     /// Stored as the password hash: a string no password hash ever equals.
     pub unusable_hash: &'a str,
     pub display_name: &'a str,
+    /// The choice made, `remove` or `keep`, kept for the hourly purge
+    /// ([`late_stories`], [`late_replies`], [`late_statements`]).
+    pub posts: &'a str,
 }
 
 /// Turns an open account's row into its tombstone (see the module's
@@ -148,7 +152,7 @@ pub struct Tombstone<'a> {
 pub async fn tombstone(tx: &mut Tx, person: i64, t: &Tombstone<'_>) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE people SET email = $2, email_lower = $2, handle = '', display_name = $3, pronouns = '', bio = '', \
-           password_hash = $4, is_admin = 0, status = 'active', email_verified_at = NULL, closed_at = $5 \
+           password_hash = $4, is_admin = 0, status = 'active', email_verified_at = NULL, closed_at = $5, closed_posts = $6 \
          WHERE id = $1 AND closed_at IS NULL",
     )
     .bind(person)
@@ -156,6 +160,7 @@ pub async fn tombstone(tx: &mut Tx, person: i64, t: &Tombstone<'_>) -> Result<bo
     .bind(t.display_name)
     .bind(t.unusable_hash)
     .bind(now())
+    .bind(t.posts)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -188,27 +193,45 @@ pub async fn remove_personal(tx: &mut Tx, person: i64) -> Result<()> {
 
 /// Renames the person in the notifications others were sent about them
 /// (`sender_id`): a text that starts with how it named them — "Name
-/// (@handle)" or "Name" and a space — starts with `replacement` instead.
-/// A text written under a name they have changed since is left as it is.
+/// (@handle)", "@handle (Name)" or "Name" and a space — starts with
+/// `replacement` instead. A text written under a name they have changed
+/// since is left as it is. The admins' notices that the account waited for
+/// approval (sent by it, to `/admin/people`; those written before the
+/// notice recorded its sender are found by their "@handle (" opening) are
+/// removed instead: nothing waits any more.
 pub async fn rename_in_notifications(tx: &mut Tx, person: i64, name: &str, handle: &str, replacement: &str) -> Result<u64> {
-    let long = format!("{name} (@{handle})");
-    let short = format!("{name} ");
+    let waiting = format!("@{handle} (");
+    let mut n = sqlx::query(
+        "DELETE FROM notifications WHERE kind = 'join_request' AND url = '/admin/people' \
+           AND (sender_id = $1 OR (sender_id IS NULL AND SUBSTR(text, 1, LENGTH(CAST($2 AS TEXT))) = CAST($2 AS TEXT)))",
+    )
+    .bind(person)
+    .bind(&waiting)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    let (long, handle_first, short) = (format!("{name} (@{handle})"), format!("@{handle} ({name})"), format!("{name} "));
     let done = sqlx::query(
         "UPDATE notifications SET text = CASE \
            WHEN SUBSTR(text, 1, LENGTH(CAST($2 AS TEXT))) = CAST($2 AS TEXT) \
-             THEN CAST($4 AS TEXT) || SUBSTR(text, LENGTH(CAST($2 AS TEXT)) + 1) \
-           ELSE CAST($4 AS TEXT) || SUBSTR(text, LENGTH(CAST($3 AS TEXT))) END \
+             THEN CAST($5 AS TEXT) || SUBSTR(text, LENGTH(CAST($2 AS TEXT)) + 1) \
+           WHEN SUBSTR(text, 1, LENGTH(CAST($3 AS TEXT))) = CAST($3 AS TEXT) \
+             THEN CAST($5 AS TEXT) || SUBSTR(text, LENGTH(CAST($3 AS TEXT)) + 1) \
+           ELSE CAST($5 AS TEXT) || SUBSTR(text, LENGTH(CAST($4 AS TEXT))) END \
          WHERE sender_id = $1 AND (SUBSTR(text, 1, LENGTH(CAST($2 AS TEXT))) = CAST($2 AS TEXT) \
-           OR SUBSTR(text, 1, LENGTH(CAST($3 AS TEXT))) = CAST($3 AS TEXT))",
+           OR SUBSTR(text, 1, LENGTH(CAST($3 AS TEXT))) = CAST($3 AS TEXT) \
+           OR SUBSTR(text, 1, LENGTH(CAST($4 AS TEXT))) = CAST($4 AS TEXT))",
     )
     .bind(person)
     .bind(long)
+    .bind(handle_first)
     .bind(short)
     .bind(replacement)
-    // (The second form keeps its space: the text goes on from it.)
+    // (The last form keeps its space: the text goes on from it.)
     .execute(&mut **tx)
     .await?;
-    Ok(done.rows_affected())
+    n += done.rows_affected();
+    Ok(n)
 }
 
 /// Removes every message to `address` from the outbox, sent or not (a
@@ -272,17 +295,75 @@ pub async fn closed_by_handle(db: &Db, handle: &str) -> Result<Option<(i64, i64)
 /// Removes what reached closed accounts after they closed (the hourly
 /// purge): a reply to a story they kept or a mention still writes a
 /// notification, which nobody can read; a sign-in that began before the
-/// close could leave a session, which no request accepts. Returns how many
-/// rows went.
+/// close could leave a session, which no request accepts; a block, a
+/// confirmation link or a membership written by a request that began
+/// before the close. (A host's or an admin's membership stays: closing
+/// counted them, and only it may take one away.) What they posted is
+/// core's to remove ([`late_stories`], [`late_replies`],
+/// [`late_statements`]). Returns how many rows went.
 pub async fn purge_leftovers(db: &Db) -> Result<u64> {
     let mut n = 0;
     for sql in [
         "DELETE FROM notifications WHERE person_id IN (SELECT id FROM people WHERE closed_at IS NOT NULL)",
         "DELETE FROM sessions WHERE person_id IN (SELECT id FROM people WHERE closed_at IS NOT NULL)",
+        "DELETE FROM person_relations WHERE person_id IN (SELECT id FROM people WHERE closed_at IS NOT NULL)",
+        "DELETE FROM email_tokens WHERE person_id IN (SELECT id FROM people WHERE closed_at IS NOT NULL)",
+        "DELETE FROM notification_prefs WHERE person_id IN (SELECT id FROM people WHERE closed_at IS NOT NULL)",
+        "DELETE FROM group_members WHERE member_kind = 'person' AND role <> 'host' \
+           AND member_id IN (SELECT id FROM people WHERE closed_at IS NOT NULL)",
+        "DELETE FROM org_members WHERE role <> 'admin' AND person_id IN (SELECT id FROM people WHERE closed_at IS NOT NULL)",
     ] {
         n += sqlx::query(sql).execute(&db.pool).await?.rows_affected();
     }
     Ok(n)
+}
+
+/// Stories of closed accounts that closing would delete now, at most
+/// `limit`, by id: every draft, and with the choice "remove" every story
+/// not deleted that is not an organisation's announcement. Closing deleted
+/// those it found; these were written by a request that began before the
+/// close (core's guard, `people::still_open_in`, refuses any that begin
+/// after).
+pub async fn late_stories(db: &Db, limit: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT s.id FROM stories s JOIN people p ON p.id = s.author_person \
+         WHERE p.closed_at IS NOT NULL AND s.deleted_at IS NULL \
+           AND (s.visibility = 'draft' OR (p.closed_posts = 'remove' AND s.voice <> 'announcement')) ORDER BY s.id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Replies not retracted of accounts closed with the choice "remove",
+/// except an organisation's announcements, at most `limit`, by id (see
+/// [`late_stories`]).
+pub async fn late_replies(db: &Db, limit: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT r.id FROM replies r JOIN people p ON p.id = r.author_person \
+         WHERE p.closed_at IS NOT NULL AND p.closed_posts = 'remove' AND r.status <> 'retracted' AND r.voice <> 'announcement' \
+         ORDER BY r.id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Statements not taken out, in conversations still open, of accounts
+/// closed with the choice "remove": (statement, conversation), at most
+/// `limit` (see [`late_stories`]).
+pub async fn late_statements(db: &Db, limit: i64) -> Result<Vec<(i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT s.id, s.conversation_id FROM cg_statements s JOIN cg_participants cp ON cp.id = s.author \
+         JOIN people p ON p.id = cp.person_id JOIN cg_conversations c ON c.id = s.conversation_id \
+         WHERE p.closed_at IS NOT NULL AND p.closed_posts = 'remove' AND s.status <> 'rejected' AND c.status = 'open' \
+         ORDER BY s.id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
 }
 
 /// What is still stored of a person that closing removes, as (what, how

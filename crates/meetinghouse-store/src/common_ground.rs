@@ -4,6 +4,7 @@
 use sqlx::FromRow;
 
 use crate::error::{Result, StoreError};
+use crate::objects::Audience;
 use crate::{Db, Tx, now};
 
 #[derive(Debug, Clone, FromRow)]
@@ -23,6 +24,10 @@ pub struct ConversationRow {
     pub created_at: i64,
     pub closed_at: Option<i64>,
     pub analysed_at: Option<i64>,
+    /// When a host last changed the topic or description (migration 0048).
+    pub edited_at: Option<i64>,
+    /// When a host last opened it again after it closed (migration 0048).
+    pub reopened_at: Option<i64>,
     pub host_handle: String,
     pub host_name: String,
     pub org_name: Option<String>,
@@ -33,7 +38,7 @@ pub struct ConversationRow {
 }
 
 const SELECT: &str = "SELECT c.id, c.host_person, c.host_org, c.voice, c.group_id, c.prompt_id, c.topic, c.description, \
-    c.allow_anonymous, c.statement_max, c.moderation, c.status, c.created_at, c.closed_at, c.analysed_at, \
+    c.allow_anonymous, c.statement_max, c.moderation, c.status, c.created_at, c.closed_at, c.analysed_at, c.edited_at, c.reopened_at, \
     p.handle AS host_handle, p.display_name AS host_name, o.name AS org_name, pr.group_id AS prompt_group_id \
     FROM cg_conversations c JOIN people p ON p.id = c.host_person LEFT JOIN organisations o ON o.id = c.host_org \
     LEFT JOIN prompts pr ON pr.id = c.prompt_id";
@@ -83,6 +88,75 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<ConversationRow>> {
 pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<ConversationRow>> {
     let sql = format!("{SELECT} ORDER BY c.created_at DESC, c.id DESC LIMIT $1 OFFSET $2");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&db.pool).await?)
+}
+
+/// The conversations `audience` may see, newest first: every one not in a
+/// members-only group, nor on a prompt of one, and those of the
+/// members-only groups the audience belongs to (every group for an
+/// instance admin): core `common_ground::load`'s rule, in SQL, so the list
+/// is cut into pages after it is filtered.
+pub async fn list_for(db: &Db, audience: &Audience, limit: i64, offset: i64) -> Result<Vec<ConversationRow>> {
+    let groups = audience.groups.len();
+    let sql = format!(
+        "{SELECT} LEFT JOIN community_groups g ON g.id = c.group_id LEFT JOIN community_groups pg ON pg.id = pr.group_id \
+         WHERE (c.group_id IS NULL OR g.visibility <> 'members' OR {}) \
+           AND (pr.group_id IS NULL OR pg.visibility <> 'members' OR {}) \
+         ORDER BY c.created_at DESC, c.id DESC LIMIT $1 OFFSET $2",
+        audience.groups_where("c.group_id", 3),
+        audience.groups_where("pr.group_id", 4 + groups)
+    );
+    // Only placeholders are formatted in; every value is bound.
+    let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset);
+    Ok(audience.bind_groups(audience.bind_groups(q)).fetch_all(&db.pool).await?)
+}
+
+/// Whether a person may open a conversation somewhere (core
+/// `common_ground::may_open`): active staff or admin of an organisation,
+/// an active host of a group, or a host of a prompt by the prompts' rule.
+pub async fn may_open(db: &Db, person: i64) -> Result<bool> {
+    let sql = concat!(
+        "SELECT 1 AS may FROM people WHERE id = $1 AND (",
+        "EXISTS (SELECT 1 FROM org_members om WHERE om.person_id = $1 AND om.status = 'active' AND om.role IN ('admin', 'staff')) ",
+        "OR EXISTS (SELECT 1 FROM group_members gm WHERE gm.member_kind = 'person' AND gm.member_id = $1 AND gm.role = 'host' AND gm.status = 'active') ",
+        "OR EXISTS (SELECT 1 FROM prompts WHERE id IN (",
+        crate::prompts::hosted_prompts!("$1"),
+        ")))"
+    );
+    let row: Option<(i64,)> = sqlx::query_as(sql).bind(person).fetch_optional(&db.pool).await?;
+    Ok(row.is_some())
+}
+
+/// Changes an open conversation's topic and description, in the caller's
+/// transaction, marking when (`edited_at`) if the words changed; false,
+/// and nothing changed, when it is closed.
+pub async fn edit(tx: &mut Tx, id: i64, topic: &str, description: &str) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE cg_conversations SET edited_at = CASE WHEN topic <> $1 OR description <> $2 THEN $3 ELSE edited_at END, \
+         topic = $1, description = $2 WHERE id = $4 AND status = 'open'",
+    )
+    .bind(topic)
+    .bind(description)
+    .bind(now())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Opens a closed conversation again, in the caller's transaction: open,
+/// no closing date, `reopened_at` now, and marked changed so the map is
+/// redrawn. False when it was open already.
+pub async fn reopen(tx: &mut Tx, id: i64) -> Result<bool> {
+    let at = now();
+    let r = sqlx::query(
+        "UPDATE cg_conversations SET status = 'open', closed_at = NULL, reopened_at = $1, dirty_since = COALESCE(dirty_since, $1) \
+         WHERE id = $2 AND status = 'closed'",
+    )
+    .bind(at)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
 }
 
 /// Closes an open conversation, in the caller's transaction; false when it
@@ -215,26 +289,52 @@ pub async fn claim_now(db: &Db, id: i64) -> Result<Option<i64>> {
     Ok(row.map(|r| r.0))
 }
 
-/// Stores the engine's result (for pages) and its carried state (for the
-/// next update), unless a run claimed later has stored its own already:
-/// compare-and-set on the claim number. A run that outlived the claim's
-/// lease (the debounce) can be claimed again on another app server, whose
-/// run reads every vote cast before its claim; returns false when this
-/// result was the older one and was dropped. Storing the latest claim's run
-/// releases the claim (see [`claim`]).
-pub async fn save_analysis(db: &Db, id: i64, claim: i64, analysis_json: &str, state_json: &str) -> Result<bool> {
+/// What one analysis run stores, as JSON: the summary pages show, the
+/// engine's state for the next update, and the routing priorities the
+/// voting page reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Analysed<'a> {
+    pub summary: &'a str,
+    pub state: &'a str,
+    pub priorities: &'a str,
+}
+
+/// Stores the engine's result (for pages), its carried state (for the
+/// next update) and the routing priorities (in `cg_routing`, apart from
+/// the summary, so the page of every vote reads them without the map's
+/// points: migration 0048), unless a run claimed later has stored its own
+/// already: compare-and-set on the claim number, all in one transaction.
+/// A run that outlived the claim's lease (the debounce) can be claimed
+/// again on another app server, whose run reads every vote cast before its
+/// claim; returns false when this result was the older one and was
+/// dropped. Storing the latest claim's run releases the claim (see
+/// [`claim`]).
+pub async fn save_analysis(db: &Db, id: i64, claim: i64, run: &Analysed<'_>) -> Result<bool> {
+    let mut tx = db.begin().await?;
     let r = sqlx::query(
         "UPDATE cg_conversations SET analysis_json = $1, state_json = $2, analysis_claim = $3, \
          claimed_at = CASE WHEN analysis_claims = $3 THEN NULL ELSE claimed_at END \
          WHERE id = $4 AND (analysis_claim IS NULL OR analysis_claim < $3)",
     )
-    .bind(analysis_json)
-    .bind(state_json)
+    .bind(run.summary)
+    .bind(run.state)
     .bind(claim)
     .bind(id)
-    .execute(&db.pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(r.rows_affected() == 1)
+    if r.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO cg_routing (conversation_id, priorities) VALUES ($1, $2) \
+         ON CONFLICT (conversation_id) DO UPDATE SET priorities = excluded.priorities",
+    )
+    .bind(id)
+    .bind(run.priorities)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// The latest analysis as pages show it (JSON), when analysed.
@@ -242,6 +342,14 @@ pub async fn analysis(db: &Db, id: i64) -> Result<Option<String>> {
     let row: Option<(Option<String>,)> =
         sqlx::query_as("SELECT analysis_json FROM cg_conversations WHERE id = $1").bind(id).fetch_optional(&db.pool).await?;
     Ok(row.and_then(|r| r.0))
+}
+
+/// The routing priorities of the latest analysis (JSON: statement id and
+/// priority pairs), when analysed since migration 0048.
+pub async fn priorities(db: &Db, id: i64) -> Result<Option<String>> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT priorities FROM cg_routing WHERE conversation_id = $1").bind(id).fetch_optional(&db.pool).await?;
+    Ok(row.map(|r| r.0))
 }
 
 /// The engine state carried to the next update (JSON), when analysed.

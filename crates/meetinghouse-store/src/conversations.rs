@@ -321,7 +321,10 @@ pub async fn update_body(tx: &mut Tx, id: i64, body: &str) -> Result<bool> {
 /// The author takes a reply back: the text and its history go, the note
 /// stays. Only a visible reply keeps the note: one that waits for review or
 /// is hidden was not on show, and a note readers see would publish text no
-/// moderator looked at.
+/// moderator looked at. The open reports that ask a moderator to publish it
+/// — a first contribution's review, a review request — are closed: nothing
+/// is left to publish, and a reply that waits is never dismissed. Reports
+/// people made about what it said stay open for the moderators.
 pub async fn retract(tx: &mut Tx, id: i64, note: &str) -> Result<()> {
     sqlx::query(
         "UPDATE replies SET status = 'retracted', body = '', note = CASE WHEN status = 'visible' THEN $2 ELSE '' END, \
@@ -333,7 +336,24 @@ pub async fn retract(tx: &mut Tx, id: i64, note: &str) -> Result<()> {
     .execute(&mut **tx)
     .await?;
     sqlx::query("DELETE FROM reply_revisions WHERE reply_id = $1").bind(id).execute(&mut **tx).await?;
+    sqlx::query(
+        "UPDATE reports SET status = 'closed', closed_at = $2 WHERE target_kind = 'reply' AND target_id = $1 AND status = 'open' \
+         AND reporter IS NULL AND category IN ('first-contributions', 'review-request')",
+    )
+    .bind(id)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
     Ok(())
+}
+
+/// Sends a shown reply back to wait for review after its author edited it
+/// (core `conversations::edit_reply`): false, and nothing written, unless
+/// it is still visible. It stays published (`published`), so readers keep
+/// its place in the thread and approving it tells nobody again.
+pub async fn send_back_for_review(tx: &mut Tx, id: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE replies SET status = 'pending' WHERE id = $1 AND status = 'visible'").bind(id).execute(&mut **tx).await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Sets a reply's moderation status and note (hide, restore, approve), only
@@ -417,6 +437,17 @@ pub async fn set_review_requested(tx: &mut Tx, id: i64) -> Result<bool> {
 pub async fn revisions(db: &Db, id: i64) -> Result<Vec<(String, i64)>> {
     Ok(sqlx::query_as("SELECT body, created_at FROM reply_revisions WHERE reply_id = $1 ORDER BY id DESC")
         .bind(id)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// [`revisions`], `limit` of them after skipping the newest `skip`: a page
+/// of a reply's history.
+pub async fn revisions_page(db: &Db, id: i64, skip: i64, limit: i64) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as("SELECT body, created_at FROM reply_revisions WHERE reply_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3")
+        .bind(id)
+        .bind(limit)
+        .bind(skip)
         .fetch_all(&db.pool)
         .await?)
 }

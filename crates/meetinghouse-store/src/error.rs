@@ -44,3 +44,11 @@ impl StoreError {
 }
 
 pub(crate) type Result<T> = std::result::Result<T, StoreError>;
+
+/// An error of a connection of the store's own (SQLite's bulk import path,
+/// the writer thread), told as the store's.
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        StoreError::Bulk(e.to_string())
+    }
+}

@@ -1,5 +1,8 @@
 //! The interaction record: every reply, mention and thanks as an edge from
-//! one person (and organisation) to another, for the dashboard and exports.
+//! one person (and organisation) to another, for the dashboard and the open
+//! data export. Thanks are private (only the person thanked knows who
+//! thanked them): they stay in the meeting house, and the export
+//! ([`public_edges`]) publishes replies and mentions only.
 
 use sqlx::FromRow;
 
@@ -73,7 +76,11 @@ pub struct EdgeRow {
 /// since hidden, retracted or is waiting for review is left out too. A
 /// closed account (store `closing`: its handle reads as empty) is named
 /// `former-member-{id}`, which no handle can be: its edges still count, and
-/// the open data never names it.
+/// the open data never names it. Only replies and mentions are read (the
+/// `IN` list), which anyone can read on the page: never a thanks, which is
+/// private, nor a kind added later until it is listed there. An edge from a person to themselves (a reply on their own story,
+/// a mention of themselves) is no interaction between people and is left
+/// out.
 pub async fn public_edges(db: &Db, since: i64, after: i64, limit: i64) -> Result<Vec<EdgeRow>> {
     Ok(sqlx::query_as(
         "SELECT i.id, i.source_person, \
@@ -83,7 +90,8 @@ pub async fn public_edges(db: &Db, since: i64, after: i64, limit: i64) -> Result
          FROM interactions i JOIN people sp ON sp.id = i.source_person JOIN people tp ON tp.id = i.target_person \
          LEFT JOIN organisations so ON so.id = i.source_org LEFT JOIN organisations tor ON tor.id = i.target_org \
          LEFT JOIN replies r ON r.id = i.reply_id \
-         WHERE i.created_at >= $1 AND i.id > $2 AND (r.id IS NULL OR r.status = 'visible') \
+         WHERE i.created_at >= $1 AND i.id > $2 AND i.kind IN ('reply', 'mention') AND i.source_person <> i.target_person \
+           AND (r.id IS NULL OR r.status = 'visible') \
            AND ((i.subject_kind = 'story' AND EXISTS (SELECT 1 FROM stories s WHERE s.id = i.subject_id \
                      AND s.visibility = 'public' AND s.deleted_at IS NULL)) \
              OR (i.subject_kind = 'prompt' AND EXISTS (SELECT 1 FROM prompts p LEFT JOIN community_groups g ON g.id = p.group_id \

@@ -6,8 +6,9 @@
 //! `ON CONFLICT`, recursive CTEs. Timestamps are unix seconds and flags are
 //! 0/1 integers so rows decode identically on both. Each stored aggregate has
 //! its own module; nothing outside this crate writes SQL. The one exception to
-//! "through sqlx" is [`bulk`], SQLite's collection-import path, which runs
-//! prepared statements on a connection of its own (rusqlite) for speed, and
+//! "through sqlx" is [`objects::ObjectWriter`], SQLite's collection-import
+//! path, which runs prepared statements on a connection of its own
+//! (rusqlite) for speed, and
 //! [`writes`], whose batches run on SQLite on a writer thread that also uses
 //! rusqlite, with the same `$N` SQL as the sqlx path, and `reads`, which runs
 //! the few lookups nearly every request makes on the calling thread.
@@ -17,8 +18,8 @@ mod error;
 mod reads;
 
 pub mod attempts;
-pub mod bulk;
 pub mod closing;
+pub mod collection_imports;
 pub mod common_ground;
 pub mod conversations;
 pub mod email_changes;

@@ -252,30 +252,53 @@ macro_rules! staff_orgs {
 /// at, or host its group; nobody outside a members-only group). Each part
 /// is read from its own partial index of open reports (migration 0023).
 pub async fn open_reports(db: &Db, host: Option<i64>, not_about: i64, limit: i64) -> Result<Vec<ReportRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM reports WHERE {} ORDER BY id LIMIT $2", open_where(host));
+    let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(not_about).bind(limit);
+    Ok(match host {
+        None => q.fetch_all(&db.pool).await?,
+        Some(person) => q.bind(person).fetch_all(&db.pool).await?,
+    })
+}
+
+/// How many items [`open_reports`] has in all, without a limit (the queue
+/// shows the oldest few hundred and says how many more wait).
+pub async fn count_open_reports(db: &Db, host: Option<i64>, not_about: i64) -> Result<i64> {
+    let sql = format!("SELECT COUNT(*) FROM (SELECT id FROM reports WHERE {} LIMIT $2) listed", open_where(host));
+    let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(not_about).bind(i64::MAX);
+    let (n,): (i64,) = match host {
+        None => q.fetch_one(&db.pool).await?,
+        Some(person) => q.bind(person).fetch_one(&db.pool).await?,
+    };
+    Ok(n)
+}
+
+/// The condition of [`open_reports`] (`$1` the person left out, `$3` the host).
+fn open_where(host: Option<i64>) -> String {
     const NOT_ABOUT: &str = "NOT (target_kind = 'person' AND target_id = $1) \
          AND NOT (target_kind = 'reply' AND EXISTS (SELECT 1 FROM replies r WHERE r.id = reports.target_id AND r.author_person = $1)) \
          AND NOT (target_kind = 'story' AND EXISTS (SELECT 1 FROM stories s WHERE s.id = reports.target_id AND s.author_person = $1)) \
          AND NOT (target_kind = 'amendment' AND EXISTS (SELECT 1 FROM purpose_amendments pa WHERE pa.id = reports.target_id AND pa.proposed_by = $1)) \
          AND NOT (target_kind = 'objection' AND EXISTS (SELECT 1 FROM purpose_objections po WHERE po.id = reports.target_id AND po.person_id = $1))";
     match host {
-        None => {
-            let sql = format!("SELECT {COLUMNS} FROM reports WHERE status = 'open' AND {NOT_ABOUT} ORDER BY id LIMIT $2");
-            Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(not_about).bind(limit).fetch_all(&db.pool).await?)
-        }
-        Some(person) => {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM reports WHERE status = 'open' AND {NOT_ABOUT} AND id IN ( \
-                     SELECT g.id FROM reports g WHERE g.status = 'open' AND g.group_id IN ({groups}) \
-                     UNION SELECT o.id FROM reports o WHERE o.status = 'open' AND o.org_id IN ({orgs}) \
-                     UNION SELECT q.id FROM reports q WHERE q.status = 'open' AND q.prompt_id IN ({prompts})) \
-                 ORDER BY id LIMIT $2",
-                groups = hosted_groups!("$3"),
-                orgs = staff_orgs!("$3"),
-                prompts = crate::prompts::hosted_prompts!("$3"),
-            );
-            Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(not_about).bind(limit).bind(person).fetch_all(&db.pool).await?)
-        }
+        None => format!("status = 'open' AND {NOT_ABOUT}"),
+        Some(_) => format!(
+            "status = 'open' AND {NOT_ABOUT} AND id IN ( \
+                 SELECT g.id FROM reports g WHERE g.status = 'open' AND g.group_id IN ({groups}) \
+                 UNION SELECT o.id FROM reports o WHERE o.status = 'open' AND o.org_id IN ({orgs}) \
+                 UNION SELECT q.id FROM reports q WHERE q.status = 'open' AND q.prompt_id IN ({prompts}))",
+            groups = hosted_groups!("$3"),
+            orgs = staff_orgs!("$3"),
+            prompts = crate::prompts::hosted_prompts!("$3"),
+        ),
     }
+}
+
+/// Keeps a report just filed for the instance moderators only: no group,
+/// organisation or prompt scope, so no host's queue lists it (a review
+/// request about a reply the moderators hid, [`ReplyHiding`]).
+pub async fn unscope_report(tx: &mut Tx, id: i64) -> Result<()> {
+    sqlx::query("UPDATE reports SET group_id = NULL, org_id = NULL, prompt_id = NULL WHERE id = $1").bind(id).execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// The condition that person `$who` (a parameter such as `"$1"`, or a
@@ -424,6 +447,77 @@ pub async fn insert_action(tx: &mut Tx, a: &NewAction<'_>) -> Result<()> {
     Ok(())
 }
 
+/// An entry of the audit log made by the operator from the command line
+/// (`meetinghouse admin lift`): no moderator.
+pub async fn insert_operator_action(tx: &mut Tx, target_kind: &str, target_id: i64, action: &str, note: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO moderation_actions (moderator, report_id, target_kind, target_id, action, note, until_at, created_at) \
+         VALUES (NULL, NULL, $1, $2, $3, $4, NULL, $5)",
+    )
+    .bind(target_kind)
+    .bind(target_id)
+    .bind(action)
+    .bind(note)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Who hid a reply (migration 0051), for the queue and for who may show it
+/// again.
+#[derive(Debug, Clone, FromRow)]
+pub struct ReplyHiding {
+    pub reply_id: i64,
+    /// Who hid it; `None` when not known (hidden before migration 0051 by
+    /// "remove everything they have posted").
+    pub moderator: Option<i64>,
+    /// Their handle now (empty for a closed account).
+    pub moderator_handle: Option<String>,
+    /// 1 when the meeting house's moderators hid it (only they show it
+    /// again, and only they see its author's review request); 0 for a host.
+    pub by_moderators: i64,
+    /// The version of the text hidden (core `moderation::version`); `None`
+    /// for a reply hidden before migration 0051.
+    pub version: Option<String>,
+    pub hidden_at: i64,
+}
+
+/// Records who hid a reply, in the transaction that hides it (a reply
+/// hidden again replaces the record).
+pub async fn record_reply_hiding(tx: &mut Tx, reply: i64, moderator: i64, by_moderators: bool, version: &str, at: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO reply_hidings (reply_id, moderator, by_moderators, version, hidden_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (reply_id) DO UPDATE SET moderator = excluded.moderator, by_moderators = excluded.by_moderators, \
+         version = excluded.version, hidden_at = excluded.hidden_at",
+    )
+    .bind(reply)
+    .bind(moderator)
+    .bind(by_moderators as i64)
+    .bind(version)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Forgets who hid a reply, in the transaction that shows it again.
+pub async fn clear_reply_hiding(tx: &mut Tx, reply: i64) -> Result<()> {
+    sqlx::query("DELETE FROM reply_hidings WHERE reply_id = $1").bind(reply).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Who hid a reply; `None` for one nobody hid (or shown again since).
+pub async fn reply_hiding(db: &Db, reply: i64) -> Result<Option<ReplyHiding>> {
+    Ok(sqlx::query_as(
+        "SELECT h.reply_id, h.moderator, p.handle AS moderator_handle, h.by_moderators, h.version, h.hidden_at \
+         FROM reply_hidings h LEFT JOIN people p ON p.id = h.moderator WHERE h.reply_id = $1",
+    )
+    .bind(reply)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
 /// An audit log entry with the moderator's handle (the public log leaves it out).
 #[derive(Debug, Clone, FromRow)]
 pub struct ActionRow {
@@ -444,6 +538,10 @@ pub struct ActionRow {
     /// other targets, or a reply or an objection no longer stored.
     pub subject_kind: Option<String>,
     pub subject_id: Option<i64>,
+    /// For an action on a reply, whether readers were ever shown the reply
+    /// (`replies.published`): the public log leaves out entries about a
+    /// first contribution never published. `None` for other targets.
+    pub reply_published: Option<i64>,
 }
 
 /// Newest first, before id `before` (0 for the newest).
@@ -454,7 +552,8 @@ pub async fn actions(db: &Db, before: i64, limit: i64) -> Result<Vec<ActionRow>>
                  WHEN 'objection' THEN CASE WHEN po.id IS NULL THEN NULL ELSE 'amendment' END \
                  WHEN 'group' THEN 'group' WHEN 'org' THEN 'org' END AS subject_kind, \
              CASE a.target_kind WHEN 'reply' THEN r.subject_id WHEN 'amendment' THEN a.target_id \
-                 WHEN 'objection' THEN po.amendment_id WHEN 'group' THEN a.target_id WHEN 'org' THEN a.target_id END AS subject_id \
+                 WHEN 'objection' THEN po.amendment_id WHEN 'group' THEN a.target_id WHEN 'org' THEN a.target_id END AS subject_id, \
+             r.published AS reply_published \
          FROM moderation_actions a LEFT JOIN people p ON p.id = a.moderator \
          LEFT JOIN replies r ON a.target_kind = 'reply' AND r.id = a.target_id \
          LEFT JOIN purpose_objections po ON a.target_kind = 'objection' AND po.id = a.target_id \

@@ -127,6 +127,9 @@ pub struct NotificationRow {
     pub url: String,
     pub created_at: i64,
     pub read_at: Option<i64>,
+    /// Who set it off, when recorded: repeated news from one sender is
+    /// shown as one line (core `notifications::group`).
+    pub sender_id: Option<i64>,
 }
 
 /// Adds a notification, marked for the daily digest when the person is on
@@ -254,7 +257,7 @@ pub async fn unread_count(db: &Db, person: i64, cap: i64) -> Result<i64> {
 /// (0 for the newest).
 pub async fn list(db: &Db, person: i64, before: i64, limit: i64) -> Result<Vec<NotificationRow>> {
     Ok(sqlx::query_as(concat!(
-        "SELECT n.id, n.kind, n.text, n.url, n.created_at, n.read_at FROM notifications n \
+        "SELECT n.id, n.kind, n.text, n.url, n.created_at, n.read_at, n.sender_id FROM notifications n \
          WHERE n.person_id = $1 AND ($2 = 0 OR n.id < $2) AND ",
         shown!("$1"),
         " ORDER BY n.id DESC LIMIT $3"
@@ -512,7 +515,7 @@ pub async fn take_undigested(tx: &mut Tx, person: i64, limit: i64) -> Result<(Ve
          (SELECT n.id FROM notifications n WHERE n.person_id = $1 AND n.emailed = 0 AND n.read_at IS NULL AND ",
         shown!("$1"),
         " ORDER BY n.id LIMIT $2) \
-         RETURNING id, kind, text, url, created_at, read_at"
+         RETURNING id, kind, text, url, created_at, read_at, sender_id"
     ))
     .bind(person)
     .bind(limit)

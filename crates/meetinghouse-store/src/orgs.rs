@@ -35,12 +35,14 @@ pub struct NewOrg<'a> {
 
 /// Inserts an organisation with its creator as its first admin. A name
 /// whose folded form another organisation has is `Conflict { what: "name" }`,
-/// an address another has `Conflict { what: "address (slug)" }`.
+/// an address another has `Conflict { what: "address (slug)" }`. Its
+/// collection is open for imports at once when an instance admin creates
+/// it ([`CollectionGate`]).
 pub async fn insert(tx: &mut Tx, o: &NewOrg<'_>, creator: i64) -> Result<i64> {
     let t = now();
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO organisations (slug, name, name_folded, sector, description, website, town, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        "INSERT INTO organisations (slug, name, name_folded, sector, description, website, town, created_by, created_at, collection_opened_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, (SELECT $9 FROM people WHERE id = $8 AND is_admin = 1)) RETURNING id",
     )
     .bind(o.slug)
     .bind(o.name)
@@ -295,6 +297,94 @@ pub async fn log_change(tx: &mut Tx, org_id: i64, by: i64, field: &str, old: &st
     Ok(())
 }
 
+/// Records a change to an organisation's members (`field`: `member_invited`,
+/// `member_role`…) about `person`, in the transaction that makes it.
+pub async fn log_member_change(tx: &mut Tx, org_id: i64, by: i64, field: &str, old: &str, new: &str, person: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO org_changes (org_id, changed_by, field, old_value, new_value, created_at, about_person) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(org_id)
+    .bind(by)
+    .bind(field)
+    .bind(old)
+    .bind(new)
+    .bind(now())
+    .bind(person)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A change of an organisation's log, with who made it and whom it was about.
+#[derive(Debug, Clone, FromRow)]
+pub struct OrgChangeRow {
+    #[sqlx(flatten)]
+    pub change: crate::groups::ChangeRow,
+    /// The member a change of members was about, while their account is there.
+    pub about_name: Option<String>,
+    pub about_handle: Option<String>,
+}
+
+impl std::ops::Deref for OrgChangeRow {
+    type Target = crate::groups::ChangeRow;
+
+    fn deref(&self) -> &crate::groups::ChangeRow {
+        &self.change
+    }
+}
+
+/// An organisation's latest `limit` changes (its details and its members),
+/// newest first.
+pub async fn changes_with_people(db: &Db, org_id: i64, limit: i64) -> Result<Vec<OrgChangeRow>> {
+    Ok(sqlx::query_as(
+        "SELECT c.field, c.old_value, c.new_value, c.created_at, p.display_name AS changed_by_name, p.handle AS changed_by_handle, \
+             a.display_name AS about_name, a.handle AS about_handle \
+         FROM org_changes c LEFT JOIN people p ON p.id = c.changed_by LEFT JOIN people a ON a.id = c.about_person \
+         WHERE c.org_id = $1 ORDER BY c.id DESC LIMIT $2",
+    )
+    .bind(org_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Whether an organisation's collection is open for imports from the
+/// browser, and whether the moderators hold it (migration 0050).
+#[derive(Debug, Clone, Copy, Default, FromRow)]
+pub struct CollectionGate {
+    /// When an instance admin opened it (or it was created by one); `None`
+    /// while its first import waits for one.
+    pub collection_opened_at: Option<i64>,
+    /// When the moderators withdrew its whole collection; `None` otherwise.
+    pub collection_held_at: Option<i64>,
+}
+
+pub async fn collection_gate(db: &Db, org_id: i64) -> Result<CollectionGate> {
+    Ok(sqlx::query_as("SELECT collection_opened_at, collection_held_at FROM organisations WHERE id = $1")
+        .bind(org_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .unwrap_or_default())
+}
+
+/// Opens an organisation's collection for imports (only once: the first
+/// time stays).
+pub async fn open_collection(tx: &mut Tx, org_id: i64, at: i64) -> Result<()> {
+    sqlx::query("UPDATE organisations SET collection_opened_at = COALESCE(collection_opened_at, $1) WHERE id = $2")
+        .bind(at)
+        .bind(org_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Marks an organisation's collection held by the moderators (`Some`), or
+/// no longer (`None`).
+pub async fn hold_collection(tx: &mut Tx, org_id: i64, at: Option<i64>) -> Result<()> {
+    sqlx::query("UPDATE organisations SET collection_held_at = $1 WHERE id = $2").bind(at).bind(org_id).execute(&mut **tx).await?;
+    Ok(())
+}
+
 /// An organisation's latest `limit` changes, newest first.
 pub async fn changes(db: &Db, org_id: i64, limit: i64) -> Result<Vec<crate::groups::ChangeRow>> {
     Ok(sqlx::query_as(
@@ -358,6 +448,17 @@ pub async fn accept(db: &Db, org_id: i64, person_id: i64) -> Result<bool> {
     .bind(person_id)
     .execute(&db.pool)
     .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Accepts an invitation in the caller's transaction (after [`lock`]);
+/// false when there was none.
+pub async fn accept_in(tx: &mut Tx, org_id: i64, person_id: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE org_members SET status = 'active' WHERE org_id = $1 AND person_id = $2 AND status = 'invited'")
+        .bind(org_id)
+        .bind(person_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -90,12 +90,26 @@ struct WithUnread {
     person: PersonRow,
     unread: i64,
     hosts: i64,
+    seen_at: i64,
 }
 
 impl FromSqlite for WithUnread {
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        Ok(WithUnread { person: PersonRow::from_sqlite(row)?, unread: row.get("unread")?, hosts: row.get("hosts")? })
+        Ok(WithUnread { person: PersonRow::from_sqlite(row)?, unread: row.get("unread")?, hosts: row.get("hosts")?, seen_at: row.get("seen_at")? })
     }
+}
+
+/// What every signed-in request needs, read in one query ([`by_session_seen`]).
+#[derive(Debug, Clone)]
+pub struct SessionPerson {
+    pub person: PersonRow,
+    /// Unread notifications, counted up to the cap asked for.
+    pub unread: i64,
+    /// Whether they host anything (a part of the moderation queue).
+    pub hosts: bool,
+    /// When the session was last recorded as used (`sessions::touch`), or
+    /// began.
+    pub seen_at: i64,
 }
 
 /// The open account an unexpired session (by its token's hash) belongs to
@@ -106,18 +120,24 @@ impl FromSqlite for WithUnread {
 /// `moderation::hosts_anything`): what every signed-in request needs, in
 /// one query.
 pub async fn by_session(db: &Db, token_hash: &str, unread_cap: i64) -> Result<Option<(PersonRow, i64, bool)>> {
+    Ok(by_session_seen(db, token_hash, unread_cap).await?.map(|s| (s.person, s.unread, s.hosts)))
+}
+
+/// [`by_session`], with when the session was last recorded as used.
+pub async fn by_session_seen(db: &Db, token_hash: &str, unread_cap: i64) -> Result<Option<SessionPerson>> {
     let session = "SELECT person_id FROM sessions WHERE token_hash = $1 AND expires_at > $2";
     // Counted as the notifications page lists them (store `notifications::list`).
     let sql = format!(
         "SELECT {COLUMNS}, (SELECT COUNT(*) FROM (SELECT 1 FROM notifications n WHERE n.person_id = ({session}) AND n.read_at IS NULL \
          AND {shown} LIMIT $3) x) AS unread, \
-         CASE WHEN {hosts} THEN 1 ELSE 0 END AS hosts \
+         CASE WHEN {hosts} THEN 1 ELSE 0 END AS hosts, \
+         (SELECT COALESCE(s.last_seen_at, s.created_at) FROM sessions s WHERE s.token_hash = $1) AS seen_at \
          FROM people WHERE id = ({session}) AND handle <> ''",
         shown = crate::notifications::shown!(),
         hosts = crate::moderation::hosts_any!("people.id"),
     );
     let row: Option<WithUnread> = db.read_optional(Read::new(sql).text(token_hash).int(now()).int(unread_cap)).await?;
-    Ok(row.map(|r| (r.person, r.unread, r.hosts == 1)))
+    Ok(row.map(|r| SessionPerson { person: r.person, unread: r.unread, hosts: r.hosts == 1, seen_at: r.seen_at }))
 }
 
 pub async fn by_email(db: &Db, email: &str) -> Result<Option<PersonRow>> {
@@ -284,4 +304,112 @@ pub async fn set_admin_in(tx: &mut Tx, id: i64, is_admin: bool) -> Result<bool> 
         .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The one statement that keeps a person's writes of content in step with
+/// closing their account: it touches their row (changing nothing) only
+/// while the account is open, returning its id. (An open account's handle
+/// is never empty and closing empties it, `closing::tombstone`: the same
+/// test `by_session` makes, which holds on every schema version, those
+/// before migration 0042's `closed_at` too.) On PostgreSQL the update
+/// takes the row's lock, which closing's own update of the row
+/// (`closing::tombstone`) also takes: a write that got it first finishes
+/// before closing reads what the person posted (each statement of
+/// closing's READ COMMITTED transaction sees what committed before it), and
+/// one that waited reads the row again after closing committed and finds
+/// it closed. On SQLite the write turn orders them the same way.
+const STILL_OPEN: &str = "UPDATE people SET handle = handle WHERE id = $1 AND handle <> '' RETURNING id";
+
+/// Whether `person`'s account is still open, in the caller's transaction,
+/// holding their row until it ends (see [`STILL_OPEN`]): the first
+/// statement of every transaction that writes a story, a reply, a
+/// statement, a prompt, an amendment or an objection (core
+/// `accounts::ensure_still_open`). False, and nothing written, once the
+/// account is closed.
+pub async fn still_open_in(tx: &mut Tx, person: i64) -> Result<bool> {
+    Ok(sqlx::query(STILL_OPEN).bind(person).fetch_optional(&mut **tx).await?.is_some())
+}
+
+/// [`still_open_in`] as the first statement of a write batch: when the
+/// account is closed the batch fails with [`StoreError::NotFound`] and
+/// stores nothing (`Batch::insert_if`); the caller asks
+/// [`is_closed`] to say why.
+pub fn still_open_into(b: &mut crate::writes::Batch, person: i64) {
+    b.insert_if(STILL_OPEN, vec![person.into()]);
+}
+
+/// Whether `person`'s account is closed (a write refused by
+/// [`still_open_into`] says so in its own words).
+pub async fn is_closed(db: &Db, person: i64) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM people WHERE id = $1 AND handle = ''")
+        .bind(person)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// When each of `people` closed their account, for those who did: (id,
+/// closed_at). The feeds date a story kept after its author closed their
+/// account by the later of the two, since its byline changed then.
+pub async fn closed_at_of(db: &Db, people: &[i64]) -> Result<Vec<(i64, i64)>> {
+    if people.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut p = crate::Params::new(db.backend());
+    let sql = format!("SELECT id, closed_at FROM people WHERE closed_at IS NOT NULL AND id IN {}", p.tuple(people.len()));
+    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for id in people {
+        q = q.bind(*id);
+    }
+    Ok(q.fetch_all(&db.pool).await?)
+}
+
+/// Whether the account an email confirmation link (by its token's hash)
+/// was sent to has a confirmed address now, used or not, expired or not:
+/// `None` when no such link is stored. Following a link again after the
+/// address was confirmed is answered with that, not as a dead link.
+pub async fn confirmed_by_link(db: &Db, token_hash: &str) -> Result<Option<bool>> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT CASE WHEN p.email_verified_at IS NULL THEN 0 ELSE 1 END FROM email_tokens t JOIN people p ON p.id = t.person_id \
+         WHERE t.token_hash = $1 AND t.purpose = 'verify' AND p.handle <> ''",
+    )
+    .bind(token_hash)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.map(|(c,)| c == 1))
+}
+
+/// Someone a person blocked or muted, as their own list shows them.
+#[derive(Debug, Clone, FromRow)]
+pub struct Related {
+    pub handle: String,
+    pub display_name: String,
+    /// 1 when blocked, 1 when muted (both may be).
+    pub blocked: i64,
+    pub muted: i64,
+    /// When the newer of the two was chosen.
+    pub since: i64,
+}
+
+/// The people `person` blocked or muted, by handle, at most `limit` after
+/// the handle `after` (in lower case; '' from the start). Only active
+/// accounts: a closed one can do nothing any more and has no handle, and
+/// a suspended one (or one waiting for approval) has no profile to undo a
+/// block from (core `moderation::relate` answers as its profile does);
+/// they come back to the list when their account does.
+pub async fn relations_of(db: &Db, person: i64, after: &str, limit: i64) -> Result<Vec<Related>> {
+    Ok(sqlx::query_as(
+        "SELECT p.handle, p.display_name, \
+           MAX(CASE WHEN r.kind = 'block' THEN 1 ELSE 0 END) AS blocked, \
+           MAX(CASE WHEN r.kind = 'mute' THEN 1 ELSE 0 END) AS muted, \
+           MAX(r.created_at) AS since \
+         FROM person_relations r JOIN people p ON p.id = r.other_id \
+         WHERE r.person_id = $1 AND p.handle <> '' AND p.status = 'active' AND p.handle_lower > $2 \
+         GROUP BY p.id, p.handle, p.handle_lower, p.display_name ORDER BY p.handle_lower LIMIT $3",
+    )
+    .bind(person)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
 }

@@ -200,6 +200,26 @@ pub async fn remove(tx: &mut Tx, backend: Backend, kind: &str, ref_id: i64) -> R
     Ok(())
 }
 
+/// Removes from the index every object of an organisation that is withdrawn
+/// from its collection, in the caller's transaction (the one that withdrew
+/// them).
+pub async fn remove_withdrawn_objects(tx: &mut Tx, backend: Backend, org: i64) -> Result<()> {
+    let withdrawn = "SELECT c.id FROM collection_objects c WHERE c.org_id = $1 AND c.withdrawn_at IS NOT NULL";
+    if backend == Backend::Sqlite {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM search_fts WHERE rowid IN (SELECT d.id FROM search_documents d WHERE d.kind = 'object' AND d.ref_id IN ({withdrawn}))"
+        )))
+        .bind(org)
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM search_documents WHERE kind = 'object' AND ref_id IN ({withdrawn})")))
+        .bind(org)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct Hit {
     pub kind: String,

@@ -110,14 +110,48 @@ async fn a_claim_that_never_stored_is_due_again_after_its_lease() {
         assert_eq!(store::due(&db, now, 10).await.unwrap(), vec![id], "{name}");
         assert_eq!(store::claim(&db, id, now).await.unwrap(), Some(2), "{name}");
         // The older run stores late (nothing newer is stored yet) but does not release the newer claim.
-        assert!(store::save_analysis(&db, id, 1, "{\"run\": 1}", "{}").await.unwrap(), "{name}");
+        let run = |summary: &'static str, priorities: &'static str| store::Analysed { summary, state: "{}", priorities };
+        assert!(store::save_analysis(&db, id, 1, &run("{\"run\": 1}", "[[1, 0.5]]")).await.unwrap(), "{name}");
         db.execute_admin(&format!("UPDATE cg_conversations SET claimed_at = claimed_at - {back}, analysed_at = analysed_at - {back} WHERE id = {id}"))
             .await
             .unwrap();
         assert_eq!(store::due(&db, now, 10).await.unwrap(), vec![id], "{name}: claim 2 has not stored yet");
-        assert!(store::save_analysis(&db, id, 2, "{\"run\": 2}", "{}").await.unwrap(), "{name}");
+        assert!(store::save_analysis(&db, id, 2, &run("{\"run\": 2}", "[[1, 0.25]]")).await.unwrap(), "{name}");
         assert!(store::due(&db, now, 10).await.unwrap().is_empty(), "{name}: stored, released, nothing changed since");
         assert_eq!(store::analysis(&db, id).await.unwrap().as_deref(), Some("{\"run\": 2}"), "{name}");
+        // The routing priorities are stored with it (migration 0048), and an older run's never replace a newer's.
+        assert_eq!(store::priorities(&db, id).await.unwrap().as_deref(), Some("[[1, 0.25]]"), "{name}");
+        assert!(!store::save_analysis(&db, id, 1, &run("{\"run\": 1}", "[[1, 0.5]]")).await.unwrap(), "{name}");
+        assert_eq!(store::priorities(&db, id).await.unwrap().as_deref(), Some("[[1, 0.25]]"), "{name}");
+        db.close().await;
+    }
+}
+
+/// Migration 0048 over conversations analysed before it: the open ones are
+/// queued to be redrawn, which stores their routing priorities apart
+/// (`cg_routing`); a closed one is left as it is. The marks of a host's
+/// edit and reopening start empty.
+#[tokio::test]
+async fn migration_0048_queues_open_analysed_conversations_for_their_routing() {
+    let mut all = vec![("SQLite", common::sqlite_file("mh_cg48").await)];
+    all.extend(common::postgres("mh_cg48").await.map(|db| ("PostgreSQL", db)));
+    for (name, db) in all {
+        db.migrate_to(47).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut tx = db.begin().await.unwrap();
+        let ann = ann(&mut tx).await;
+        let (open, closed) = (store::insert(&mut tx, &library(ann)).await.unwrap(), store::insert(&mut tx, &library(ann)).await.unwrap());
+        tx.commit().await.unwrap();
+        db.execute_admin(&format!("UPDATE cg_conversations SET analysis_json = '{{}}', analysed_at = 1, dirty_since = NULL WHERE id IN ({open}, {closed})"))
+            .await
+            .unwrap();
+        db.execute_admin(&format!("UPDATE cg_conversations SET status = 'closed', closed_at = 2 WHERE id = {closed}")).await.unwrap();
+        db.migrate().await.unwrap_or_else(|e| panic!("{name}: 0048: {e}"));
+        assert_eq!(store::due(&db, meetinghouse_store::now(), 10).await.unwrap(), vec![open], "{name}");
+        for id in [open, closed] {
+            let row = store::by_id(&db, id).await.unwrap().unwrap();
+            assert_eq!((row.edited_at, row.reopened_at), (None, None), "{name}");
+            assert!(store::priorities(&db, id).await.unwrap().is_none(), "{name}");
+        }
         db.close().await;
     }
 }

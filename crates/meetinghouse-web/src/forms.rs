@@ -19,6 +19,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// Largest form body accepted, in bytes (documented in the README).
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
 
+/// Largest body of the admins' settings form (`/admin/settings`, read with
+/// [`SettingsForm`]), in bytes: its two long texts, 20,000 characters each,
+/// take up to 12 bytes a character once percent-encoded (480 KB together).
+pub const MAX_SETTINGS_FORM_BYTES: usize = 512 * 1024;
+
 /// Submitted fields, in order, after the CSRF check passed.
 #[derive(Debug, Clone, Default)]
 pub struct FormData(Vec<(String, String)>);
@@ -117,6 +122,24 @@ impl FromRequest<AppState> for Form {
     type Rejection = FormRejection;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        Form::read(req, state, MAX_FORM_BYTES).await
+    }
+}
+
+/// A [`Form`] of up to [`MAX_SETTINGS_FORM_BYTES`]: the admins' settings form.
+pub struct SettingsForm(pub Form);
+
+impl FromRequest<AppState> for SettingsForm {
+    type Rejection = FormRejection;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        Form::read(req, state, MAX_SETTINGS_FORM_BYTES).await.map(SettingsForm)
+    }
+}
+
+impl Form {
+    /// Reads a form of at most `limit` bytes, checking its token.
+    async fn read(req: Request, state: &AppState, limit: usize) -> Result<Form, FormRejection> {
         let (mut parts, body) = req.into_parts();
         let viewer = <Viewer as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, state).await?;
         let ok_type = parts
@@ -127,9 +150,9 @@ impl FromRequest<AppState> for Form {
         if !ok_type {
             return Err(WebError::BadRequest("This address expects a submitted form.".into()).into());
         }
-        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+        let bytes = axum::body::to_bytes(body, limit)
             .await
-            .map_err(|_| WebError::TooLarge(format!("The form was larger than {} KB.", MAX_FORM_BYTES / 1024)))?;
+            .map_err(|_| WebError::TooLarge(format!("The form was larger than {} KB.", limit / 1024)))?;
         let data = FormData::parse(&bytes);
         if !viewer.csrf_ok(data.get("csrf")) {
             // Without any of our cookies the token cannot match; with one,

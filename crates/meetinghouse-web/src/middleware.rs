@@ -333,7 +333,8 @@ fn in_plain_words(status: StatusCode, method: &Method, route: &str) -> ErrorShow
 /// The limit a body went over, in words: a form's, or an upload's.
 fn too_large(route: &str) -> String {
     let limit = crate::routes::body_limit(route);
-    if limit == crate::forms::MAX_FORM_BYTES {
+    // A form's (the settings form's is larger than others': `forms::MAX_SETTINGS_FORM_BYTES`).
+    if limit < crate::forms::MAX_UPLOAD_REQUEST_BYTES {
         format!("A form can send at most {} KB of text. Shorten what you wrote and send it again.", limit / 1024)
     } else {
         format!("An upload can be at most {} MB in all, files and text together. Send fewer or smaller files.", limit / (1024 * 1024))

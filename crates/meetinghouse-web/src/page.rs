@@ -21,6 +21,8 @@ pub struct Page {
     pub unread: i64,
     /// Whether the header links to the moderation queue (the person has one).
     pub has_queue: bool,
+    /// Whether the moderation log is public: the footer links to it.
+    pub public_log: bool,
 }
 
 impl Page {
@@ -48,6 +50,7 @@ impl Page {
             banner,
             unread: viewer.unread,
             has_queue: viewer.has_queue,
+            public_log: viewer.settings.policy.public_log,
         }
     }
 
@@ -79,6 +82,7 @@ impl Page {
             banner: None,
             unread: 0,
             has_queue: false,
+            public_log: false,
         }
     }
 }

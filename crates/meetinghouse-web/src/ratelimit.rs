@@ -1,18 +1,32 @@
 //! Rate limits on sign-in, sign-up and password reset, per client address and
-//! per account (email); on replies, reports, photos and invitations per
+//! per account (email); on the forms that take a signed-in person's
+//! password (changing it or the email address, closing the account), per
+//! person; on replies, reports, photos and invitations per
 //! account (new stories and edits of stories are counted by core
 //! `stories`, from what was written); and on common-ground votes and statements per participant and
 //! address, and new browsers without an account per address and
 //! conversation. Each has the plain-language message shown on the form.
 //!
+//! Signing in counts wrong passwords, not sign-ins ([`RateLimits::login`]
+//! before the password is checked, [`RateLimits::login_failed`] after a
+//! wrong one): a library or a museum whose visitors share one address can
+//! have many people sign in, while guessing stays as slow as before. Every
+//! attempt also counts against a much higher budget per address, which
+//! only bounds the password checks one connection can ask for.
+//!
 //! Every limit is kept in memory, per app server. The ones that guard
-//! accounts (sign-in, sign-up, resets, confirmation links) and the one on
-//! new anonymous participants are also counted in the database (core's
-//! `attempts`), so several app servers behind a load balancer share one
-//! budget. The figures are in the README.
+//! accounts (sign-in, sign-up, resets, confirmation links, wrong passwords)
+//! and the one on new anonymous participants are also counted in the
+//! database (core's `attempts`), so several app servers behind a load
+//! balancer share one budget. (A wrong password is counted there after it
+//! is found wrong, and a budget the database says is spent is marked spent
+//! in memory too: each app server allows at most one check past a budget
+//! the others spent.) The figures are in the README.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -55,6 +69,93 @@ impl Limit {
     }
 }
 
+/// A budget of failures (wrong passwords): looked at before an attempt
+/// ([`Failures::spent`], which counts nothing) and counted only when the
+/// attempt fails ([`Failures::fail`]). In memory, a sliding window over two
+/// fixed ones, as core's `attempts` counts in the database.
+struct Failures {
+    counts: Mutex<HashMap<String, Window>>,
+    message: &'static str,
+    checks: AtomicU32,
+    budget: Budget,
+}
+
+/// One key's failures: those in the window starting at `start`, and in the
+/// one before it.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    start: i64,
+    current: f64,
+    previous: f64,
+}
+
+impl Window {
+    /// The window as it stands at `now`.
+    fn at(self, now: i64, period: i64) -> Window {
+        let start = now.div_euclid(period) * period;
+        match start - self.start {
+            0 => self,
+            d if d == period => Window { start, current: 0.0, previous: self.current },
+            _ => Window { start, current: 0.0, previous: 0.0 },
+        }
+    }
+
+    /// The failures within one period of `now`.
+    fn estimate(self, now: i64, period: i64) -> f64 {
+        let into = (now - self.start).clamp(0, period);
+        self.current + self.previous * (period - into) as f64 / period as f64
+    }
+}
+
+impl Failures {
+    fn new(name: &'static str, limit: u32, period: Duration, message: &'static str) -> Failures {
+        assert!(limit > 0 && period.as_secs() > 0, "a failure budget allows at least one failure in a period of seconds");
+        let budget = Budget { name, limit, period_secs: period.as_secs() as i64 };
+        Failures { counts: Mutex::new(HashMap::new()), message, checks: AtomicU32::new(0), budget }
+    }
+
+    fn period(&self) -> i64 {
+        self.budget.period_secs
+    }
+
+    /// Refused (with the message) while the failures within the period have
+    /// reached the limit. Counts nothing.
+    fn spent(&self, key: &str, now: i64) -> Result<(), &'static str> {
+        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let failed = counts.get(key).map(|w| w.at(now, self.period()).estimate(now, self.period())).unwrap_or(0.0);
+        if failed >= f64::from(self.budget.limit) { Err(self.message) } else { Ok(()) }
+    }
+
+    /// Counts one failure.
+    fn fail(&self, key: &str, now: i64) {
+        self.update(key, now, |w| w.current += 1.0);
+    }
+
+    /// Marks the budget spent (the database said so): refused until enough
+    /// of the period has passed.
+    fn mark_spent(&self, key: &str, now: i64) {
+        let (limit, period) = (f64::from(self.budget.limit), self.period());
+        self.update(key, now, |w| {
+            // Enough in this window that the estimate reaches the limit now.
+            let from_previous = w.previous * (period - (now - w.start).clamp(0, period)) as f64 / period as f64;
+            w.current = w.current.max(limit - from_previous);
+        });
+    }
+
+    fn update(&self, key: &str, now: i64, change: impl FnOnce(&mut Window)) {
+        let period = self.period();
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        if self.checks.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
+            // Keys with nothing left within a period are forgotten.
+            counts.retain(|_, w| w.at(now, period).estimate(now, period) > 0.0);
+            counts.shrink_to_fit();
+        }
+        let w = counts.entry(key.to_string()).or_insert(Window { start: now.div_euclid(period) * period, current: 0.0, previous: 0.0 });
+        *w = w.at(now, period);
+        change(w);
+    }
+}
+
 /// The key a client address is limited under. An IPv6 client usually holds a
 /// whole /64, so its addresses share one budget.
 fn address_key(ip: IpAddr) -> String {
@@ -81,9 +182,11 @@ struct Shared {
 pub struct RateLimits {
     shared: Option<Shared>,
     cg_newcomer_ip: Limit,
-    login_ip: Limit,
-    login_account_address: Limit,
-    login_account: Limit,
+    login_ip_attempts: Limit,
+    login_ip: Failures,
+    login_account_address: Failures,
+    login_account: Failures,
+    password_person: Failures,
     signup_ip: Limit,
     signup_account: Limit,
     reset_ip: Limit,
@@ -101,7 +204,9 @@ pub struct RateLimits {
 
 impl Default for RateLimits {
     fn default() -> Self {
-        const SIGN_IN: &str = "Too many sign-in attempts. Please wait a few minutes and try again — or reset your password.";
+        const SIGN_IN: &str = "Too many sign-in attempts with a wrong password. Please wait a few minutes and try again — or reset your password.";
+        const SIGN_IN_BUSY: &str = "Very many people are signing in from your connection. Please wait a few minutes and try again.";
+        const WRONG_PASSWORD: &str = "Your password was entered wrongly several times. For your account's safety, please wait an hour and try again. If you have forgotten it, sign out and choose a new one with “Forgot your password?” on the sign-in page.";
         const SIGN_UP: &str = "Too many new accounts from your connection. Please wait an hour and try again.";
         const RESET: &str = "Too many reset requests. Please check your inbox (and spam folder), or wait an hour and try again.";
         RateLimits {
@@ -111,12 +216,22 @@ impl Default for RateLimits {
             // is many voters. A class or a library sharing one connection
             // stays well within it; past it, people can sign in to take part.
             cg_newcomer_ip: Limit::new("cg_newcomer_ip", 30, Duration::from_secs(3600), "Very many new participants are joining this conversation from your connection. If you share it with others (a school, a library), sign in to take part — or try again in an hour."),
-            login_ip: Limit::new("login_ip", 20, Duration::from_secs(5 * 60), SIGN_IN),
+            // Every sign-in from one connection, right or wrong: only a
+            // bound on the password checks it can ask for, far above what
+            // a library's or a museum's visitors signing in ever reach.
+            login_ip_attempts: Limit::new("login_ip_attempts", 300, Duration::from_secs(5 * 60), SIGN_IN_BUSY),
+            // Wrong passwords from one connection, whatever the accounts.
+            login_ip: Failures::new("login_ip_failed", 20, Duration::from_secs(5 * 60), SIGN_IN),
             // Guessing one account's password from one connection.
-            login_account_address: Limit::new("login_account_address", 10, Duration::from_secs(15 * 60), SIGN_IN),
+            login_account_address: Failures::new("login_account_address_failed", 10, Duration::from_secs(15 * 60), SIGN_IN),
             // Guessing it from many: a backstop high enough that one
             // connection cannot use it to keep the owner out.
-            login_account: Limit::new("login_account", 100, Duration::from_secs(3600), SIGN_IN),
+            login_account: Failures::new("login_account_failed", 100, Duration::from_secs(3600), SIGN_IN),
+            // A browser left signed in must not become a way to guess the
+            // password: the forms that ask for it (a new password, a new
+            // email address, closing the account) count wrong ones per
+            // person, apart from signing in.
+            password_person: Failures::new("password_person_failed", 10, Duration::from_secs(3600), WRONG_PASSWORD),
             signup_ip: Limit::new("signup_ip", 10, Duration::from_secs(3600), SIGN_UP),
             signup_account: Limit::new("signup_account", 5, Duration::from_secs(3600), "Too many attempts to join with this email address. Please wait an hour and try again."),
             reset_ip: Limit::new("reset_ip", 10, Duration::from_secs(3600), RESET),
@@ -168,14 +283,64 @@ impl RateLimits {
         Ok(())
     }
 
-    /// A sign-in attempt: per address, per account from that address, and
-    /// per account from anywhere (a higher backstop). Someone who spends an
-    /// account's budget from their own connection does not keep its owner,
-    /// elsewhere, from signing in.
+    /// Before a sign-in's password is checked: refused while the wrong
+    /// passwords per address, per account from that address, or per
+    /// account from anywhere (a higher backstop) reached their budgets, or
+    /// when the address has asked for very many sign-ins (counted here,
+    /// right or wrong). Someone who spends an account's budget from their
+    /// own connection does not keep its owner, elsewhere, from signing in.
+    /// A wrong password is then counted with [`RateLimits::login_failed`].
     pub async fn login(&self, ip: IpAddr, email: &str) -> Result<(), &'static str> {
         let (address, account) = (address_key(ip), email.trim().to_lowercase());
         let from = format!("{account} from {address}");
-        self.checked(&[(&self.login_ip, &address), (&self.login_account_address, &from), (&self.login_account, &account)]).await
+        let now = meetinghouse_store::now();
+        self.login_ip.spent(&address, now)?;
+        self.login_account_address.spent(&from, now)?;
+        self.login_account.spent(&account, now)?;
+        self.checked(&[(&self.login_ip_attempts, &address)]).await
+    }
+
+    /// A sign-in whose password was wrong (or whose address has no
+    /// account): counted per address, per account from that address and
+    /// per account, in memory and in the database.
+    pub async fn login_failed(&self, ip: IpAddr, email: &str) {
+        let (address, account) = (address_key(ip), email.trim().to_lowercase());
+        let from = format!("{account} from {address}");
+        self.failed(&[(&self.login_ip, &address), (&self.login_account_address, &from), (&self.login_account, &account)]).await;
+    }
+
+    /// Before a signed-in person's password is checked on a form that asks
+    /// for it (a new password, a new email address, closing the account):
+    /// refused while their wrong passwords reached the budget. A wrong one
+    /// is counted with [`RateLimits::password_failed`].
+    pub fn password(&self, person: i64) -> Result<(), &'static str> {
+        self.password_person.spent(&person.to_string(), meetinghouse_store::now())
+    }
+
+    /// A wrong password on one of those forms, counted per person.
+    pub async fn password_failed(&self, person: i64) {
+        self.failed(&[(&self.password_person, &person.to_string())]).await;
+    }
+
+    /// Counts a failure against each budget under its key, in memory and in
+    /// the database; a budget the database says is spent is marked spent in
+    /// memory too. A database that cannot count is logged.
+    async fn failed(&self, budgets: &[(&Failures, &str)]) {
+        let now = meetinghouse_store::now();
+        for (failures, key) in budgets {
+            failures.fail(key, now);
+        }
+        let Some(shared) = &self.shared else { return };
+        for (failures, key) in budgets {
+            match attempts::attempt(&shared.db, &shared.secret, &failures.budget, key, now).await {
+                Ok(true) => {}
+                Ok(false) => failures.mark_spent(key, now),
+                Err(e) => {
+                    tracing::warn!(error = %e, limit = failures.budget.name, "could not count a failure in the database; the in-memory limit applies");
+                    return;
+                }
+            }
+        }
     }
     pub async fn signup(&self, ip: IpAddr, email: &str) -> Result<(), &'static str> {
         let account = email.trim().to_lowercase();
@@ -237,27 +402,96 @@ mod tests {
         assert_eq!(address_key(ip("192.0.2.7")), "192.0.2.7");
     }
 
+    /// Signs in as a form does: looked at first, a failure counted after.
+    async fn guess(limits: &RateLimits, ip: IpAddr, email: &str) -> bool {
+        if limits.login(ip, email).await.is_err() {
+            return false;
+        }
+        limits.login_failed(ip, email).await;
+        true
+    }
+
     #[tokio::test]
     async fn guessing_an_account_from_one_connection_does_not_lock_its_owner_out() {
         let limits = RateLimits::default();
         let (guesser, owner) = ("192.0.2.66".parse::<IpAddr>().unwrap(), "198.51.100.7".parse::<IpAddr>().unwrap());
         let mut refused = 0;
         for _ in 0..15 {
-            refused += usize::from(limits.login(guesser, "sam@example.org").await.is_err());
+            refused += usize::from(!guess(&limits, guesser, "sam@example.org").await);
         }
-        assert_eq!(refused, 5, "ten attempts per account from one connection");
+        assert_eq!(refused, 5, "ten wrong passwords per account from one connection");
         assert!(limits.login(owner, "Sam@example.org ").await.is_ok(), "the owner elsewhere still signs in");
         assert!(limits.login(guesser, "bea@example.org").await.is_ok(), "other accounts from that connection are not refused yet");
         // Many connections together meet the account's backstop.
         let mut refused_at = None;
         for i in 0..200u8 {
             let ip = IpAddr::from([203, 0, 113, i]);
-            if limits.login(ip, "sam@example.org").await.is_err() {
+            if !guess(&limits, ip, "sam@example.org").await {
                 refused_at = Some(i);
                 break;
             }
         }
         assert!(refused_at.is_some_and(|i| i >= 80), "a backstop per account: {refused_at:?}");
+    }
+
+    #[tokio::test]
+    async fn only_wrong_passwords_count_so_a_shared_connection_signs_many_people_in() {
+        let limits = RateLimits::default();
+        let library = "192.0.2.10".parse::<IpAddr>().unwrap();
+        // Two hundred visitors sign in rightly from one address.
+        for i in 0..200 {
+            assert!(limits.login(library, &format!("visitor{i}@example.org")).await.is_ok(), "visitor {i}");
+        }
+        // Wrong passwords from it still meet the address's budget.
+        let mut wrong = 0;
+        while guess(&limits, library, &format!("typo{wrong}@example.org")).await {
+            wrong += 1;
+            assert!(wrong <= 20, "twenty wrong passwords per address");
+        }
+        assert_eq!(wrong, 20);
+        // And every attempt meets a far higher one.
+        let busy = "192.0.2.11".parse::<IpAddr>().unwrap();
+        let allowed = {
+            let mut n = 0;
+            while limits.login(busy, &format!("v{n}@example.org")).await.is_ok() {
+                n += 1;
+            }
+            n
+        };
+        assert_eq!(allowed, 300);
+    }
+
+    #[tokio::test]
+    async fn a_signed_in_persons_wrong_passwords_are_their_own_budget() {
+        let limits = RateLimits::default();
+        for _ in 0..10 {
+            assert!(limits.password(7).is_ok());
+            limits.password_failed(7).await;
+        }
+        let refused = limits.password(7).unwrap_err();
+        assert!(refused.contains("entered wrongly several times"), "{refused}");
+        assert!(limits.password(8).is_ok(), "another person's budget is their own");
+        // Signing in from anywhere is not refused by it.
+        assert!(limits.login("192.0.2.1".parse().unwrap(), "seven@example.org").await.is_ok());
+    }
+
+    #[test]
+    fn a_failure_window_slides() {
+        let f = Failures::new("test", 4, Duration::from_secs(100), "slow down");
+        for _ in 0..4 {
+            f.fail("k", 1_000);
+        }
+        assert!(f.spent("k", 1_050).is_err(), "four within the window");
+        // Half a period into the next window, half the previous one counts.
+        assert!(f.spent("k", 1_150).is_ok());
+        f.fail("k", 1_150);
+        f.fail("k", 1_150);
+        assert!(f.spent("k", 1_150).is_err(), "2 + 4 × 0.5");
+        assert!(f.spent("k", 1_400).is_ok(), "forgotten after two periods");
+        // Marked spent by the database: refused now, and later allowed.
+        f.mark_spent("m", 1_050);
+        assert!(f.spent("m", 1_050).is_err());
+        assert!(f.spent("m", 1_300).is_ok());
     }
 
     #[test]

@@ -1,8 +1,13 @@
 //! Fixes from a review of accounts, through the real router on every
 //! configured backend: reset links checked before their form is shown and
 //! before a password is hashed, the reset limits on `/reset/confirm`,
-//! confirmation links not re-sent to a confirmed address, invite codes an
-//! admin can see and withdraw, and approval that tells the people concerned.
+//! confirmation links not re-sent to a confirmed address (and one followed
+//! again says so), invite codes an admin can see and withdraw, approval
+//! that tells the people concerned; signing in limited by wrong passwords,
+//! not by sign-ins, and the forms that take a signed-in person's password
+//! limited per person; a refused account form summed up under the page's
+//! heading; the list of your sessions with "sign out everywhere else", and
+//! of the people you blocked or muted.
 
 use axum::http::StatusCode;
 use meetinghouse_store::outbox;
@@ -277,7 +282,7 @@ async fn a_link_followed_after_someone_took_the_address_is_refused_plainly() {
 }
 
 #[tokio::test]
-async fn email_change_guesses_meet_the_sign_in_limits() {
+async fn email_change_guesses_meet_the_persons_own_password_limit() {
     for mut app in apps().await {
         confirmed(&mut app, "sam").await;
         let mut statuses = Vec::new();
@@ -285,11 +290,164 @@ async fn email_change_guesses_meet_the_sign_in_limits() {
             let r = app.submit("/me/profile", "/me/email", &[("new_email", "sam@example.net"), ("email_password", "a guess at it")]).await;
             statuses.push(r.status);
             if r.status == StatusCode::TOO_MANY_REQUESTS {
-                assert!(r.body.contains("Too many sign-in attempts"), "{}", r.body);
+                assert!(r.body.contains("Your password was entered wrongly several times"), "{}", r.body);
             }
         }
         assert_eq!(statuses.iter().filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY).count(), 10, "{statuses:?}");
         assert_eq!(statuses[10], StatusCode::TOO_MANY_REQUESTS);
+        // The same budget holds for a new password and for closing.
+        let r = app.submit("/me/profile", "/me/profile", &[("form", "password"), ("current_password", "correct at last?"), ("new_password", "a brand new password")]).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        let r = app.submit("/me/close", "/me/close", &[("password", "a long enough password"), ("posts", "keep")]).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        // Signing in is a budget of its own: it is not spent.
+        let mut other = app.other_browser();
+        let r = other.submit("/login", "/login", &[("email", "sam@example.org"), ("password", "a long enough password")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn many_people_sign_in_from_one_connection_and_only_wrong_passwords_count() {
+    for mut app in apps().await {
+        // A library's visitors, all from one address: 25 sign in rightly.
+        for i in 0..25 {
+            let handle = format!("visitor{i}");
+            let id = meetinghouse_core::accounts::create_admin(&app.db, &format!("{handle}@example.org"), &handle, &handle, "a long enough password").await.unwrap();
+            meetinghouse_store::people::set_admin(&app.db, id, false).await.unwrap();
+            let mut browser = app.other_browser();
+            let r = browser.submit("/login", "/login", &[("email", &format!("{handle}@example.org")), ("password", "a long enough password")]).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "visitor {i}: {}", r.body);
+            if i == 24 {
+                // The last one changes their password from there.
+                let r = browser
+                    .submit("/me/profile", "/me/profile", &[("form", "password"), ("current_password", "a long enough password"), ("new_password", "a brand new password")])
+                    .await;
+                assert_eq!(r.location(), Some("/me/profile"), "{}", r.body);
+            }
+        }
+        // Wrong passwords from that address still meet its budget of twenty.
+        let mut refused = None;
+        for i in 0..25 {
+            let r = app.submit("/login", "/login", &[("email", &format!("visitor{i}@example.org")), ("password", "a wrong password")]).await;
+            if r.status == StatusCode::TOO_MANY_REQUESTS {
+                refused = Some((i, r.body));
+                break;
+            }
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        let (at, body) = refused.expect("wrong passwords are limited per address");
+        assert_eq!(at, 20);
+        assert!(body.contains("Too many sign-in attempts with a wrong password"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_email_or_password_form_is_summed_up_under_the_heading() {
+    for mut app in apps().await {
+        confirmed(&mut app, "sam").await;
+        let fine = app.get("/me/profile").await;
+        assert!(fine.body.contains("<title>Edit your profile ·"), "{}", fine.body);
+        assert!(!fine.body.contains("error-summary"));
+        for (path, fields, field) in [
+            ("/me/email", vec![("new_email", "sam@example.net"), ("email_password", "")], "email_password"),
+            ("/me/profile", vec![("form", "password"), ("current_password", ""), ("new_password", "a brand new password")], "current_password"),
+        ] {
+            let r = app.submit("/me/profile", path, &fields).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+            assert!(r.body.contains("<title>Error: Edit your profile ·"), "{}", r.body);
+            let heading = r.body.find("<h1>Edit your profile</h1>").unwrap();
+            let summary = r.body.find(r#"<div class="error-summary""#).expect("a summary");
+            assert!(summary > heading && summary < r.body.find(r#"<form method="post" action="/me/profile""#).unwrap(), "right under the heading");
+            assert!(r.body.contains(&format!(r##"<a href="#{field}">"##)), "linked to the field: {}", r.body);
+            assert_eq!(r.body.matches(r#"id="error-summary-title""#).count(), 1, "one summary");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_confirmation_link_followed_again_says_the_address_is_confirmed() {
+    for mut app in apps().await {
+        app.sign_up("sam").await;
+        let token = token_in_mail(&app, "verify", "/verify?token=").await;
+        let page = format!("/verify?token={token}");
+        let r = app.submit(&page, "/verify", &[("token", &token)]).await;
+        assert_eq!(r.location(), Some("/me"));
+        app.follow(&r).await;
+        let r = app.submit(&page, "/verify", &[("token", &token)]).await;
+        assert_eq!(r.location(), Some("/me"), "{}", r.body);
+        let me = app.follow(&r).await;
+        assert!(me.body.contains("Your email address is already confirmed"), "{}", me.body);
+        // Signed out, the same, on the way to signing in.
+        app.sign_out().await;
+        let r = app.submit(&page, "/verify", &[("token", &token)]).await;
+        assert_eq!(r.location(), Some("/login"), "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn your_sessions_name_their_browsers_and_you_can_sign_out_everywhere_else() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    for mut app in apps().await {
+        app.sign_up("sam").await;
+        let sam = meetinghouse_core::accounts::login(&app.db, "sam@example.org", "a long enough password").await.unwrap();
+        // Signing in from a phone names it, roughly.
+        let mut phone = app.other_browser();
+        let token = phone.get("/login").await.csrf();
+        let body = format!("csrf={token}&email=sam%40example.org&password=a+long+enough+password");
+        let req = Request::post("/login")
+            .header(header::COOKIE, phone.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::USER_AGENT, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
+            .body(Body::from(body))
+            .unwrap();
+        let r = tower::ServiceExt::oneshot(meetinghouse_web::app(app.state.clone()), req).await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+        let page = app.get("/me/sessions").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("A browser <strong>(this one)</strong>"), "{}", page.body);
+        assert!(page.body.contains("Safari on an iPhone"), "{}", page.body);
+        assert!(!page.body.contains("Mozilla"), "never the header itself");
+        assert!(app.get("/me/profile").await.body.contains(r#"href="/me/sessions""#), "the account part links to it");
+
+        let r = app.submit("/me/sessions", "/me/sessions/end-others", &[]).await;
+        assert_eq!(r.location(), Some("/me/sessions"));
+        let page = app.follow(&r).await;
+        assert!(page.body.contains("You are signed out of the one other place you were signed in."), "{}", page.body);
+        assert!(!page.body.contains("Safari on an iPhone") && page.body.contains("You are not signed in anywhere else."), "{}", page.body);
+        assert_eq!(meetinghouse_core::accounts::sessions(&app.db, &sam, "").await.unwrap().len(), 1);
+        // Still signed in here; the form needs its token and a session.
+        assert_eq!(app.get("/me").await.status, StatusCode::OK);
+        assert_eq!(app.post_raw("/me/sessions/end-others", &[]).await.status, StatusCode::FORBIDDEN);
+        let mut stranger = app.other_browser();
+        assert_eq!(stranger.get("/me/sessions").await.location(), Some("/login?need=1&next=%2Fme%2Fsessions"));
+    }
+}
+
+#[tokio::test]
+async fn the_people_you_blocked_or_muted_are_listed_with_buttons_that_undo_it() {
+    for mut app in apps().await {
+        for h in ["zed", "amy"] {
+            app.other_browser().sign_up(h).await;
+        }
+        app.sign_up("sam").await;
+        let empty = app.get("/me/blocked").await;
+        assert!(empty.body.contains("You have not blocked or muted anyone."), "{}", empty.body);
+        for (who, action) in [("zed", "block"), ("amy", "mute")] {
+            let r = app.submit(&format!("/@{who}"), &format!("/people/{who}/relation"), &[("action", action)]).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        }
+        let page = app.get("/me/blocked").await;
+        assert!(page.body.contains("(@amy) —\n    muted since") || page.body.contains("(@amy)"), "{}", page.body);
+        assert!(page.body.contains(r#"aria-label="Unblock @zed""#) && page.body.contains(r#"aria-label="Unmute @amy""#), "{}", page.body);
+        assert!(!page.body.contains(r#"aria-label="Unmute @zed""#));
+        let r = app.submit("/me/blocked", "/people/zed/relation", &[("action", "unblock"), ("back", "/me/blocked")]).await;
+        assert_eq!(r.location(), Some("/me/blocked"));
+        let page = app.follow(&r).await;
+        assert!(page.body.contains("You unblocked @zed."), "{}", page.body);
+        assert!(!page.body.contains("@zed)") && page.body.contains("(@amy)"), "{}", page.body);
     }
 }
 

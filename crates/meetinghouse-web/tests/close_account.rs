@@ -2,10 +2,14 @@
 //! signed-in person with the form's token reaches it; a wrong password is
 //! answered on the form, which never shows it again; the last host of a
 //! group with other members is told what to do first and nothing closes;
-//! closing signs the browser out and shows what happened, the profile says
+//! the page offers the data download first and says the handle is nobody's
+//! again, its owner's included; closing signs the browser out and sends it
+//! to a page that shows what happened (reloading it sends nothing), a signed-in
+//! browser goes from that page to its own; the profile says
 //! the account was closed, a kept story is by "Former member" without a
 //! link and a removed one is gone, signing in with the old address is
-//! answered as a wrong password is, and the address makes a new account.
+//! answered as a wrong password is, and the address makes a new account;
+//! the feeds date a kept story's entry by its author's closing.
 
 use axum::http::StatusCode;
 use meetinghouse_core::settings::Settings;
@@ -95,13 +99,18 @@ async fn closing_signs_out_and_leaves_a_former_member_whose_address_is_free() {
         let bea_actor = actor(&bea, "bea").await;
         let removed = story(&bea, &bea_actor, "Kingfisher by the lock").await;
 
-        // Ann keeps hers.
+        // Ann keeps hers. The answer is a redirect to a signed-out page, so
+        // reloading it sends nothing again.
         let r = app.submit("/me/close", "/me/close", &[("password", PASSWORD), ("posts", "keep")]).await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        assert!(r.body.contains("Your account is closed") && r.body.contains("shown as by “a former member”"), "{}", r.body);
+        assert_eq!(r.location(), Some("/closed"), "{}", r.body);
+        assert_eq!(app.cookie("mh_session"), None, "signed out");
+        let r = app.follow(&r).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("<h1>Your account is closed</h1>") && r.body.contains("shown as by “a former member”"), "{}", r.body);
         assert!(r.body.contains("We have sent a last email"), "{}", r.body);
         assert!(!r.body.contains("Sign out"), "the page is drawn signed out");
-        assert_eq!(app.cookie("mh_session"), None, "signed out");
+        let again = app.get("/closed").await;
+        assert!(again.body.contains("<h1>Account closed</h1>") && !again.body.contains("former member"), "reloaded: {}", again.body);
         assert_eq!(app.get("/me").await.location(), Some("/login?need=1&next=%2Fme"));
 
         let page = app.get(&format!("/stories/{kept}")).await;
@@ -115,7 +124,7 @@ async fn closing_signs_out_and_leaves_a_former_member_whose_address_is_free() {
 
         // Bea removes hers.
         let r = bea.submit("/me/close", "/me/close", &[("password", PASSWORD), ("posts", "remove")]).await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = bea.follow(&r).await;
         assert!(r.body.contains("Your stories and replies are removed"), "{}", r.body);
         assert!(!r.body.contains("We have sent a last email"), "her address was never confirmed");
         assert_eq!(app.get(&format!("/stories/{removed}")).await.status, StatusCode::NOT_FOUND);
@@ -164,5 +173,39 @@ async fn closing_signs_out_and_leaves_a_former_member_whose_address_is_free() {
         let r = stranger.submit("/login", "/login", &[("email", "ann@example.org"), ("password", PASSWORD)]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert!(stranger.get("/me").await.body.contains("Hello, Ann"));
+    }
+}
+
+#[tokio::test]
+async fn the_page_offers_the_data_first_and_says_nobody_can_use_the_handle_again() {
+    for mut app in apps().await {
+        app.sign_up("rowan").await;
+        let page = app.get("/me/close").await;
+        assert!(page.body.contains(r#"<a href="/me/data">Download your data first</a>"#), "{}", page.body);
+        assert!(page.body.contains("nobody, you included, can use @rowan again"), "{}", page.body);
+        // Someone signed in has nothing closed to be shown.
+        assert_eq!(app.get("/closed").await.location(), Some("/me"));
+    }
+}
+
+#[tokio::test]
+async fn the_feeds_date_a_kept_story_by_its_authors_closing() {
+    for mut app in apps().await {
+        app.sign_up("ann").await;
+        let ann = actor(&app, "ann").await;
+        let kept = story(&app, &ann, "Heron at the weir").await;
+        // Written a while ago.
+        app.db.execute_admin(&format!("UPDATE stories SET created_at = 1000000000, updated_at = 1000000000 WHERE id = {kept}")).await.unwrap();
+        let before = app.get("/stories.atom").await;
+        assert!(before.body.contains("<updated>2001-09-09T01:46:40Z</updated>"), "{}", before.body);
+        let tag = before.headers.get("etag").unwrap().to_str().unwrap().to_string();
+
+        let r = app.submit("/me/close", "/me/close", &[("password", PASSWORD), ("posts", "keep")]).await;
+        assert_eq!(r.location(), Some("/closed"));
+        let after = app.get_with("/stories.atom", &[("if-none-match", &tag)]).await;
+        assert_eq!(after.status, StatusCode::OK, "a changed feed");
+        assert!(after.body.contains("<name>Former member</name>"), "{}", after.body);
+        assert!(!after.body.contains("<updated>2001-09-09T01:46:40Z</updated>"), "the entry and the feed are dated by the closing: {}", after.body);
+        assert!(after.body.contains("<published>2001-09-09T01:46:40Z</published>"), "first published as it was");
     }
 }

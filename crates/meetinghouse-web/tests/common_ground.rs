@@ -10,6 +10,9 @@ use axum::http::StatusCode;
 use meetinghouse_core::common_ground;
 use meetinghouse_testkit::{TestApp, databases};
 
+/// The report's CSV columns before the groups' (after a byte order mark).
+const CSV_HEADER: &str = "statement_id,statement,status,seed,agree,disagree,pass,counted,bridging,division,majority";
+
 fn statement_on(body: &str) -> Option<String> {
     let at = body.find(r#"name="statement" value=""#)?;
     let rest = &body[at + r#"name="statement" value=""#.len()..];
@@ -82,8 +85,12 @@ async fn open_vote_moderate_map_export_and_close() {
         assert_eq!(mine.body.matches("Your vote:").count(), 1, "one vote per statement");
         // …and can be changed from "my votes".
         let r = bea.submit(&format!("{page}/mine"), &format!("{page}/vote"), &[("statement", &first), ("vote", "pass"), ("back", "mine")]).await;
-        assert_eq!(r.location(), Some(format!("{page}/mine").as_str()));
-        assert!(bea.get(&format!("{page}/mine")).await.body.contains("Your vote: <strong>Pass</strong>"));
+        // Back to the statement on "my votes", with the change said.
+        assert_eq!(r.location(), Some(format!("{page}/mine#s-{first}").as_str()));
+        let mine = bea.get(&format!("{page}/mine")).await.body;
+        assert!(mine.contains("Your vote: <strong>Pass</strong>") && mine.contains(&format!(r#"<li id="s-{first}">"#)), "{mine}");
+        let body = common_ground_statements(&db, id).await.into_iter().find(|s| s.id.to_string() == first).unwrap().body;
+        assert!(mine.contains(&format!("Your vote on “{body}” is now Pass.")), "the flash: {mine}");
 
         // Statements: over the limit and duplicates refused with the text kept; under pre-moderation a new one waits.
         let r = bea.submit(&page, &format!("{page}/statements"), &[("statement", &long)]).await;
@@ -142,6 +149,9 @@ async fn open_vote_moderate_map_export_and_close() {
         // Bea and the guest: Ann opened it (the seed statements are hers) but has not voted yet.
         assert!(report.body.contains("<strong>2</strong> people taking part"), "{}", report.body);
         assert!(report.body.contains("on the map so far"), "few participants: said plainly");
+        // A small map places everyone who voted; each is told where they are.
+        let theirs = guest.get(&format!("{page}/report")).await.body;
+        assert!(theirs.contains("Your own position is ringed and labelled “You”.</strong></p>"), "{theirs}");
         assert!(report.body.contains("role=\"img\"") && report.body.contains("<title id=\"map-title\">Opinion map</title>"));
         assert!(report.body.contains("Participation over time"));
         assert_eq!(ann.submit(&page, &format!("{page}/vote"), &[("statement", &s), ("vote", "agree")]).await.status, StatusCode::SEE_OTHER);
@@ -152,7 +162,8 @@ async fn open_vote_moderate_map_export_and_close() {
         assert_eq!(csv.status, StatusCode::OK);
         assert!(csv.headers.get("content-type").unwrap().to_str().unwrap().starts_with("text/csv"));
         let mut lines = csv.body.lines();
-        assert!(lines.next().unwrap().starts_with("statement_id,statement,status,seed,agree,disagree,pass,bridging,division,consensus"));
+        // A byte order mark first, so a spreadsheet reads the text as UTF-8.
+        assert_eq!(lines.next().unwrap(), format!("\u{feff}{CSV_HEADER}"));
         assert_eq!(lines.count(), 4, "every statement, accepted or not");
         assert!(csv.body.contains("A repair café once a month,accepted,0"));
 
@@ -203,6 +214,36 @@ async fn planted_opinion_groups_are_found_and_reported() {
             assert!(report.body.contains(text), "{text}");
         }
         assert!(report.body.contains("The town should decide together"), "a consensus statement");
+        // Finding 3: no heading calls a majority "common ground", and no
+        // statement is both in what most people said and where the groups
+        // differ (the demo's "A mix of flats…" was both).
+        assert!(!report.body.contains("<h2>Common ground</h2>"), "{}", report.body);
+        let section = |from: &str, to: &str| {
+            let start = report.body.find(from).unwrap_or_else(|| panic!("{from}: {}", report.body)) + from.len();
+            report.body[start..].split(to).next().unwrap().to_string()
+        };
+        let bridging = section("<h2>What every group agrees with</h2>", "<h2>");
+        let majority = section("<h2>What most people said</h2>", "<h2>Where the groups differ most</h2>");
+        let divisive = section("<h2>Where the groups differ most</h2>", "<h2>Participation over time</h2>");
+        let listed = |part: &str| part.matches("<li>").count();
+        assert!(listed(&bridging) > 0 && listed(&majority) > 0 && listed(&divisive) > 0, "{}", report.body);
+        for s in common_ground_statements(&db, id).await {
+            let text = format!("<li>{} <span", s.body);
+            assert!(!(majority.contains(&text) && divisive.contains(&text)), "{} is in both: {}", s.body, report.body);
+        }
+        assert!(!majority.contains("A mix of flats upstairs"), "a camp's statement is no majority view: {majority}");
+        // Finding 5: the viewer is told their group in words; finding 6: "You" has a halo; finding 12: the timeline as a table.
+        assert!(report.body.contains("<strong>You are in Group "), "{}", report.body);
+        assert!(report.body.contains(r#"paint-order="stroke">You</text>"#));
+        assert!(report.body.contains("Participation over time as a table") && report.body.contains(r#"<th scope="col">Day</th>"#), "{}", report.body);
+        // Someone who has voted once is not on a map of 257 yet, and is told why.
+        let mut newcomer = ann.other_browser();
+        let page = format!("/common-ground/{id}");
+        let s = statement_on(&newcomer.get(&page).await.body).expect("a statement to vote on");
+        assert_eq!(newcomer.submit(&page, &format!("{page}/vote"), &[("statement", &s), ("vote", "agree")]).await.status, StatusCode::SEE_OTHER);
+        common_ground::recompute(&db, id).await.unwrap();
+        let theirs = newcomer.get(&format!("{page}/report")).await.body;
+        assert!(theirs.contains("You are not on the map yet: people appear on it once they have voted on a few statements"), "{theirs}");
         // The engine's state is kept with the conversation for the next warm start.
         let state = meetinghouse_store::common_ground::engine_state(&db, id).await.unwrap().expect("state stored");
         let state: serde_json::Value = serde_json::from_str(&state).unwrap();
@@ -242,7 +283,7 @@ async fn post_moderation_hosts_take_statements_out_and_put_them_back() {
         assert!(report.body.contains("<strong>0</strong> people taking part"), "opening is not taking part: {}", report.body);
         assert!(report.body.contains("<strong>0</strong> votes") && report.body.contains("No groups of opinion yet"));
 
-        let fields = [("speak_as", "org:tiverton-museum"), ("topic", "The harbour wall"), ("seeds", "Rebuild it in stone\nLet the sea take it")];
+        let fields = [("speak_as", "org:tiverton-museum"), ("topic", "The harbour wall"), ("seeds", "Rebuild it in stone\nLet the sea take it"), ("allow_anonymous", "on")];
         let page = ann.submit("/common-ground/new", "/common-ground", &fields).await.location().unwrap().to_string();
         let id: i64 = page.rsplit('/').next().unwrap().parse().unwrap();
         let mut bea = ann.other_browser();
@@ -250,6 +291,11 @@ async fn post_moderation_hosts_take_statements_out_and_put_them_back() {
         assert_eq!(bea.submit(&page, &format!("{page}/statements"), &[("statement", "Ask the fishermen first")]).await.status, StatusCode::SEE_OTHER);
         let sea = common_ground_statements(&db, id).await.into_iter().find(|s| s.body == "Let the sea take it").unwrap();
         assert_eq!(bea.submit(&page, &format!("{page}/vote"), &[("statement", &sea.id.to_string()), ("vote", "agree")]).await.status, StatusCode::SEE_OTHER);
+        // Four more agree, from browsers without an account: five votes, so the CSV may count them.
+        for _ in 0..4 {
+            let mut guest = ann.other_browser();
+            assert_eq!(guest.submit(&page, &format!("{page}/vote"), &[("statement", &sea.id.to_string()), ("vote", "agree")]).await.status, StatusCode::SEE_OTHER);
+        }
 
         // Nothing waits for the host, but every statement in the conversation can be taken out.
         let host_view = ann.get(&page).await;
@@ -265,7 +311,7 @@ async fn post_moderation_hosts_take_statements_out_and_put_them_back() {
         assert_eq!(voted(&bea.get(&page).await.body), "You have voted on 0 of 2 statements");
         // The CSV still shows the votes the taken-out statement had.
         let csv = ann.get(&format!("{page}/report.csv")).await;
-        assert!(csv.body.contains(&format!("{},Let the sea take it,rejected,1,1,0,0,", sea.id)), "{}", csv.body);
+        assert!(csv.body.contains(&format!("{},Let the sea take it,rejected,1,5,0,0,everyone,", sea.id)), "{}", csv.body);
         // Everyone else gets the accepted statements only.
         let public = bea.get(&format!("{page}/report.csv")).await;
         assert!(!public.body.contains("Let the sea take it") && !public.body.contains("rejected"), "{}", public.body);
@@ -364,8 +410,10 @@ async fn groups_of_fewer_than_five_are_named_without_their_figures() {
             }
             let csv = who.get(&format!("{page}/report.csv")).await.body;
             let header = csv.lines().next().unwrap();
-            assert_eq!(header, "statement_id,statement,status,seed,agree,disagree,pass,bridging,division,consensus", "host: {is_host}");
-            assert!(csv.lines().skip(1).all(|l| l.split(',').count() == 10 || l.contains('"')), "{csv}");
+            assert_eq!(header, format!("\u{feff}{CSV_HEADER}"), "host: {is_host}");
+            assert!(csv.lines().skip(1).all(|l| l.split(',').count() == 11 || l.contains('"')), "{csv}");
+            // Two people voted on each statement: no counts, for hosts too.
+            assert!(csv.lines().skip(1).all(|l| l.contains(",,,fewer than 5 votes,")), "{csv}");
         }
     }
 }
@@ -822,11 +870,255 @@ async fn engine_diagnostics_are_shown_to_hosts_only() {
         bea.sign_up("bea").await;
         for (who, host) in [(&mut ann.other_browser(), false), (&mut bea, false), (&mut ann, true)] {
             let body = who.get(&report).await.body;
-            assert!(body.contains("people are on the map so far"), "the plain note is for everyone: {body}");
+            assert!(body.contains("Nobody is on the map yet"), "the plain note is for everyone: {body}");
             assert_eq!(body.contains("Technical notes from the analysis"), host, "{body}");
             for t in &technical {
                 assert_eq!(body.contains(t.as_str()), host, "{t}: {body}");
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The review of the common-ground pages (/tmp/reviews/cg.md): each finding
+// as a test that failed before its fix.
+
+/// Finding 1. Nine people agree with every statement; two disagree, but
+/// one of them agrees with the first. The engine names the two "a group of
+/// fewer than five", without figures, yet everyone's counts less the big
+/// group's gave them away ("10 agree, 1 disagree" less "9, 0, 9": the two
+/// split one and one). Now a statement's figures count only the groups
+/// shown where one to four people outside them voted, on the page and in
+/// the CSV, for hosts too; the number of people on the map (less the big
+/// group's size, the small group's size) is not given; a statement one
+/// person voted on has no figures at all.
+#[tokio::test]
+async fn a_small_groups_votes_cannot_be_worked_out_from_the_totals() {
+    for db in databases().await {
+        let mut ann = museum_host(db.clone()).await;
+        let seeds: Vec<String> = (1..=8).map(|i| format!("Small test statement number {i}")).collect();
+        let id = open_for_everyone(&mut ann, "A small town question", &seeds.join("\n")).await;
+        let page = format!("/common-ground/{id}");
+        let statements = common_ground_statements(&db, id).await;
+        for person in 0..11 {
+            let mut guest = ann.other_browser();
+            for (i, s) in statements.iter().enumerate() {
+                let agree = person < 9 || (person == 9 && i == 0);
+                let r = guest.submit(&page, &format!("{page}/vote"), &[("statement", &s.id.to_string()), ("vote", if agree { "agree" } else { "disagree" })]).await;
+                assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+            }
+        }
+        assert!(common_ground::run_due(&db).await.unwrap() >= 1);
+        let summary = common_ground::summary(&db, id).await.unwrap().unwrap();
+        let mut sizes: Vec<usize> = summary.groups.iter().map(|g| g.size).collect();
+        sizes.sort();
+        assert_eq!(sizes, vec![2, 9], "the review's two groups: {summary:?}");
+        let first = statements[0].id;
+        for (who, is_host) in [(&mut ann.other_browser(), false), (&mut ann, true)] {
+            let report = who.get(&format!("{page}/report")).await.body;
+            assert!(report.contains("a group of fewer than five"), "{report}");
+            for leak in ["11 votes", "82%", "91%", "18%", "<strong>11</strong> on the map", "11 people are placed"] {
+                assert!(!report.contains(leak), "host {is_host}: {leak:?} gives the small group away: {report}");
+            }
+            assert!(report.contains("<strong>9</strong> on the map in groups of five or more"), "{report}");
+            assert!(report.contains("100% agree · 0% disagree · 9 votes in the groups shown; a few others are not counted"), "{report}");
+            assert!(report.contains("their votes are not counted in its figures"), "the page says why: {report}");
+            // "Everyone else" is the small group alone: not shown, and said in words (it read "– agree").
+            assert!(report.contains("<td>too few voted to show</td>") && !report.contains("– agree"), "{report}");
+            let csv = who.get(&format!("{page}/report.csv")).await.body;
+            let row = csv.lines().find(|l| l.starts_with(&format!("{first},"))).unwrap();
+            assert!(row.contains(",9,0,0,groups shown only,"), "host {is_host}: {row}");
+            assert!(row.ends_with(",9,0,9"), "the big group's own figures: {row}");
+            assert!(!csv.contains(",10,1,0,") && !csv.contains(",9,2,0,"), "everyone's counts: {csv}");
+        }
+
+        // One person voting on one statement: no figures for it anywhere.
+        let solo = open_for_everyone(&mut ann, "A quiet question", "+1+2\nKeep it open").await;
+        let solo_page = format!("/common-ground/{solo}");
+        let s = common_ground_statements(&db, solo).await[0].id.to_string();
+        let mut guest = ann.other_browser();
+        assert_eq!(guest.submit(&solo_page, &format!("{solo_page}/vote"), &[("statement", &s), ("vote", "agree")]).await.status, StatusCode::SEE_OTHER);
+        assert!(common_ground::run_due(&db).await.unwrap() >= 1);
+        let report = ann.get(&format!("{solo_page}/report")).await.body;
+        assert!(!report.contains("100% agree") && !report.contains("1 votes") && !report.contains("1 vote<"), "{report}");
+        assert!(report.contains("What most people said") && report.contains("None yet."), "{report}");
+        let csv = ann.get(&format!("{solo_page}/report.csv")).await.body;
+        assert!(csv.contains(&format!("{s},'+1+2,accepted,1,,,,fewer than 5 votes,")), "{csv}");
+    }
+}
+
+/// Finding 2. A browser's refused requests (a statement that is not
+/// there, one too long) store nothing and leave it a newcomer; they used
+/// to spend its address's budget of new participants each time, so one
+/// browser locked everyone new behind its address out for an hour.
+#[tokio::test]
+async fn a_refused_request_costs_the_address_nothing() {
+    for db in databases().await {
+        let mut ann = museum_host(db.clone()).await;
+        let id = open_for_everyone(&mut ann, "The bandstand", "Repaint it green\nMove it to the park").await;
+        let page = format!("/common-ground/{id}");
+        let mut pest = ann.other_browser();
+        for _ in 0..31 {
+            let r = pest.submit(&page, &format!("{page}/vote"), &[("statement", "999999"), ("vote", "agree")]).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        }
+        let long = "x".repeat(300);
+        for _ in 0..5 {
+            let r = pest.submit(&page, &format!("{page}/statements"), &[("statement", &long)]).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        }
+        let first = common_ground_statements(&db, id).await[0].id.to_string();
+        let mut newcomer = ann.other_browser();
+        let r = newcomer.submit(&page, &format!("{page}/vote"), &[("statement", &first), ("vote", "agree")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "a new browser behind the same address: {}", r.body);
+        // A browser is counted once: its later votes are not newcomers'.
+        for vote in ["disagree", "pass", "agree"].iter().cycle().take(40) {
+            let r = newcomer.submit(&page, &format!("{page}/vote"), &[("statement", &first), ("vote", vote)]).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        }
+        let mut another = ann.other_browser();
+        assert_eq!(another.submit(&page, &format!("{page}/vote"), &[("statement", &first), ("vote", "agree")]).await.status, StatusCode::SEE_OTHER);
+    }
+}
+
+/// Finding 4. Closing asks first, on a page that says what closing does;
+/// the hosts (only) reopen a closed conversation, which keeps everything
+/// and says since when it is open again; the hosts (only) edit the topic
+/// and the description while it is open, checked as when it was opened.
+#[tokio::test]
+async fn closing_asks_first_and_hosts_reopen_and_edit() {
+    for db in databases().await {
+        let mut ann = museum_host(db.clone()).await;
+        let id = open_for_everyone(&mut ann, "The bandstand", "Repaint it green\nMove it to the park").await;
+        let page = format!("/common-ground/{id}");
+        let mut bea = ann.other_browser();
+        bea.sign_up("bea").await;
+        let first = common_ground_statements(&db, id).await[0].id.to_string();
+        assert_eq!(bea.submit(&page, &format!("{page}/vote"), &[("statement", &first), ("vote", "agree")]).await.status, StatusCode::SEE_OTHER);
+
+        // The host panel links to the question, not to a one-click close.
+        let host_view = ann.get(&page).await.body;
+        assert!(host_view.contains(&format!(r#"<a href="{page}/close">Close the conversation…</a>"#)), "{host_view}");
+        assert!(!host_view.contains(&format!(r#"action="{page}/close""#)), "{host_view}");
+        let confirm = ann.get(&format!("{page}/close")).await;
+        assert_eq!(confirm.status, StatusCode::OK);
+        assert!(confirm.body.contains("Close “The bandstand”?") && confirm.body.contains("can reopen it later"), "{}", confirm.body);
+        assert!(confirm.body.contains(&format!(r#"action="{page}/close""#)), "{}", confirm.body);
+        assert_eq!(bea.get(&format!("{page}/close")).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(ann.submit(&format!("{page}/close"), &format!("{page}/close"), &[]).await.status, StatusCode::SEE_OTHER);
+        assert!(ann.get(&format!("{page}/close")).await.body.contains("closed already"));
+        assert!(ann.get("/common-ground").await.body.contains("closed "), "the list says it is closed");
+
+        // Reopening: hosts only; everything from before stays, and it takes votes again.
+        assert_eq!(bea.submit(&page, &format!("{page}/reopen"), &[]).await.status, StatusCode::FORBIDDEN);
+        let r = ann.submit(&page, &format!("{page}/reopen"), &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let p = bea.get(&page).await.body;
+        assert!(p.contains("open again since") && p.contains("You have voted on 1 of 2 statements"), "{p}");
+        assert!(ann.get("/common-ground").await.body.contains("open again since"), "the list says so too");
+        assert_eq!(bea.submit(&page, &format!("{page}/vote"), &[("statement", &first), ("vote", "disagree")]).await.status, StatusCode::SEE_OTHER);
+        assert!(ann.get(&page).await.body.contains(&format!(r#"<a href="{page}/close">"#)), "it can be closed again");
+
+        // Editing the topic and the description: hosts only, checked as when opening.
+        assert_eq!(bea.get(&format!("{page}/edit")).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(bea.submit(&page, &format!("{page}/edit"), &[("topic", "Taken over")]).await.status, StatusCode::FORBIDDEN);
+        let form = ann.get(&format!("{page}/edit")).await.body;
+        assert!(form.contains(r#"value="The bandstand""#), "{form}");
+        let r = ann.submit(&format!("{page}/edit"), &format!("{page}/edit"), &[("topic", " "), ("description", "Kept text")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("The topic is needed") && r.body.contains("Kept text</textarea>"), "{}", r.body);
+        let long = "t".repeat(201);
+        let r = ann.submit(&format!("{page}/edit"), &format!("{page}/edit"), &[("topic", &long)]).await;
+        assert!(r.body.contains("at most 200 characters"), "{}", r.body);
+        assert!(!ann.get(&page).await.body.contains("edited"), "nothing was saved");
+        let r = ann.submit(&format!("{page}/edit"), &format!("{page}/edit"), &[("topic", "The bandstand on the green"), ("description", "**Where** it goes")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let p = bea.get(&page).await.body;
+        assert!(p.contains("The bandstand on the green") && p.contains("<strong>Where</strong> it goes") && p.contains(" · edited "), "{p}");
+        // Closed, its words stay as they were.
+        assert_eq!(ann.submit(&page, &format!("{page}/close"), &[]).await.status, StatusCode::SEE_OTHER);
+        let r = ann.submit(&format!("{page}/edit"), &format!("{page}/edit"), &[("topic", "Changed after closing")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("Reopen it to change them"), "{}", r.body);
+        assert!(bea.get(&page).await.body.contains("The bandstand on the green"));
+    }
+}
+
+/// Finding 9. "Open a conversation" is offered only to someone who may
+/// open one; everyone else is told who can, and the form's page says so
+/// instead of a form that would end in "forbidden".
+#[tokio::test]
+async fn only_people_who_may_open_a_conversation_are_offered_the_form() {
+    for db in databases().await {
+        let mut ann = museum_host(db.clone()).await;
+        let mut bea = ann.other_browser();
+        bea.sign_up("bea").await;
+        let button = r#"<a class="button" href="/common-ground/new">"#;
+        assert!(ann.get("/common-ground").await.body.contains(button));
+        for who in [&mut bea, &mut ann.other_browser()] {
+            let list = who.get("/common-ground").await.body;
+            assert!(!list.contains(button) && list.contains("Conversations are opened by organisation staff"), "{list}");
+        }
+        let form = bea.get("/common-ground/new").await.body;
+        assert!(form.contains("You cannot open one yet") && !form.contains(r#"action="/common-ground""#), "{form}");
+        // A group's host may.
+        let r = bea.submit("/groups/new", "/groups", &[("name", "Bandstand friends"), ("slug", "bandstand-friends"), ("visibility", "public"), ("join_policy", "open")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert!(bea.get("/common-ground").await.body.contains(button));
+        assert!(bea.get("/common-ground/new").await.body.contains(r#"action="/common-ground""#));
+    }
+}
+
+/// Finding 10. The list is filtered before it is cut into pages: a page
+/// of members-only conversations no longer leaves an outsider an empty
+/// first page with a "next" link.
+#[tokio::test]
+async fn the_list_leaves_out_members_only_conversations_before_paging() {
+    for db in databases().await {
+        let mut ann = museum_host(db.clone()).await;
+        let public = open_for_everyone(&mut ann, "The bandstand", "Repaint it green").await;
+        let mut cal = ann.other_browser();
+        cal.sign_up("cal").await;
+        let r = cal.submit("/groups/new", "/groups", &[("name", "Secret circle"), ("slug", "secret-circle"), ("visibility", "members"), ("join_policy", "invite")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let cal_actor = actor(&cal, "cal").await;
+        let settings = meetinghouse_core::settings::Settings::load(&db).await.unwrap();
+        for i in 0..51 {
+            let form = common_ground::ConversationForm { topic: format!("Circle business {i}"), group: "secret-circle".into(), ..Default::default() };
+            common_ground::create(&db, &settings, &cal_actor, &form).await.unwrap();
+        }
+        let list = ann.get("/common-ground").await.body;
+        assert!(list.contains(&format!(r#"<a href="/common-ground/{public}">The bandstand</a>"#)), "{list}");
+        assert!(!list.contains("Circle business") && !list.contains("Next page"), "{list}");
+        let list = cal.get("/common-ground").await.body;
+        assert!(list.contains("Circle business 50") && list.contains("Next page") && !list.contains("The bandstand"), "a member's first page: {list}");
+        assert!(cal.get("/common-ground?page=2").await.body.contains("The bandstand"));
+    }
+}
+
+/// Finding 14. The hosts' lists of statements come 25 at a time.
+#[tokio::test]
+async fn the_hosts_lists_of_statements_come_a_page_at_a_time() {
+    use common_ground::Participant;
+    for db in databases().await {
+        let mut ann = museum_host(db.clone()).await;
+        let fields = [("speak_as", "org:tiverton-museum"), ("topic", "Many ideas"), ("moderation", "pre"), ("allow_anonymous", "on")];
+        let page = ann.submit("/common-ground/new", "/common-ground", &fields).await.location().unwrap().to_string();
+        let id: i64 = page.rsplit('/').next().unwrap().parse().unwrap();
+        let settings = meetinghouse_core::settings::Settings::load(&db).await.unwrap();
+        let c = common_ground::load(&db, id, None).await.unwrap();
+        for i in 0..30 {
+            let token = format!("an-idea-browser-{i:04}");
+            common_ground::add_statement(&db, &settings, &c, &Participant::Browser(&token), &format!("Idea number {i}")).await.unwrap();
+        }
+        let first = ann.get(&page).await.body;
+        assert!(first.contains("Waiting for you (30)"), "{first}");
+        assert_eq!(first.matches(r#"value="accept""#).count(), 25, "{first}");
+        assert!(first.contains(&format!(r#"<a href="{page}?waiting=2#host" rel="next">Next page</a>"#)), "{first}");
+        let second = ann.get(&format!("{page}?waiting=2")).await.body;
+        assert_eq!(second.matches(r#"value="accept""#).count(), 5);
+        assert!(second.contains("Idea number 29") && !second.contains("Idea number 0<"), "{second}");
+        // Past the last page: the last page.
+        assert_eq!(ann.get(&format!("{page}?waiting=9")).await.body.matches(r#"value="accept""#).count(), 5);
     }
 }

@@ -3,7 +3,10 @@
 //! the header count, unsubscribe links, reports and the moderation queue,
 //! what a hidden reply's edits and retraction leave, and blocked thanks;
 //! the queue form's errors and the text it acts on, the public log, and
-//! object pages' sign-in link, image links and pages past the end.
+//! object pages' sign-in link, image links and pages past the end; nesting
+//! refused, edits that wait for review again, "in reply to" in words,
+//! repeated news grouped, the paged and limited history, and an archived
+//! group's replies.
 
 use axum::http::StatusCode;
 use meetinghouse_testkit::{TestApp, apps};
@@ -380,6 +383,8 @@ async fn object_pages_lead_back_after_sign_in_and_say_where_pages_end() {
     for mut sam in apps().await {
         sam.sign_up("sam").await;
         assert_eq!(sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await.status, StatusCode::SEE_OTHER);
+        // An instance admin opened its collection: a first import waits for one otherwise (core `collection::jobs`).
+        sam.db.execute_admin("UPDATE organisations SET collection_opened_at = 1").await.unwrap();
         let r = sam.upload("/orgs/tiverton-museum/import", "/orgs/tiverton-museum/import", &[], &[("file", "c.csv", "text/csv", OBJECTS.as_bytes())]).await;
         assert!(r.body.contains("2 created"), "{}", r.body);
         let object = "/orgs/tiverton-museum/objects/1985%2F12%20a";
@@ -519,5 +524,141 @@ async fn a_reply_page_pages_through_its_answers() {
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert!(r.body.contains("which answers to show"), "{}", r.body);
         assert_eq!(ann.get(&format!("{reply}?after=987654")).await.status, StatusCode::NOT_FOUND);
+    }
+}
+
+/// Through the pages: a reply nested past what can be shown is refused with
+/// a plain message; a first reply says it waits for review, and an edit of
+/// it once approved waits again, its place kept for readers; every answer
+/// says what it answers in words; the thanks link only on shown replies;
+/// unsafe links as plain text; repeated news as one line with its count;
+/// "Mark these as read"; the history paged, edits limited, the pause prompt
+/// on the edit form.
+#[tokio::test]
+async fn nesting_review_answers_news_and_edits_through_the_pages() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let path = story(&mut ann).await;
+        let post = format!("/conversations/story/{}/replies", id_of(&path));
+        let mut bea = ann.other_browser();
+        bea.sign_up("bea").await;
+        let mut dav = ann.other_browser();
+        dav.sign_up("dav").await;
+        let mut anon = ann.other_browser();
+
+        // 9,990 `>`: refused, in words, with the text kept.
+        let deep = ">".repeat(9_990);
+        let r = bea.submit(&path, &post, &[("body", &deep)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("9990 levels deep") && r.body.contains("at most 16 can be shown"), "{}", r.body);
+
+        // Answers say what they answer: to screen readers (and on phones) below depth 4.
+        let top = id_of(bea.submit(&path, &post, &[("body", "Lace day was lovely. [x](javascript:alert(1))")]).await.location().unwrap());
+        let answer = id_of(ann.submit(&path, &post, &[("body", "Thank you, Bea"), ("parent_id", &top)]).await.location().unwrap());
+        let page = anon.get(&path).await.body;
+        assert!(page.contains("<p class=\"in-reply-to by-indent\">In reply to bea</p>"), "{page}");
+        assert!(!page.contains("javascript") && page.contains("Lace day was lovely. x"), "an unsafe link is its text alone");
+        let thread = anon.get(&format!("/replies/{top}")).await.body;
+        assert!(thread.contains("In reply to bea</p>"), "answers on a reply's page too");
+
+        // A retracted reply offers no thanks.
+        assert_eq!(ann.submit(&path, &format!("/replies/{answer}/retract"), &[]).await.status, StatusCode::SEE_OTHER);
+        let page = dav.get(&path).await.body;
+        assert!(page.contains(&format!("/replies/{top}#thank")), "a shown reply offers thanks");
+        assert!(!page.contains(&format!("/replies/{answer}#thank")), "a retracted one does not");
+
+        // Repeated news: one line with its count, each one there to open.
+        for i in 0..3 {
+            bea.submit(&path, &post, &[("body", &format!("And another thing, {i}"))]).await;
+        }
+        let list = ann.get("/notifications").await.body;
+        assert!(list.contains("bea replied to “Lace day”. <span class=\"count\">(4 times, 4 unread)</span>"), "{list}");
+        assert_eq!(list.matches("name=\"open\"").count(), 4, "each one can be opened");
+        assert!(list.contains("Mark these as read") && !list.contains("Mark all as read"));
+
+        // First-contribution review: the flash says the reply waits.
+        let admin = meetinghouse_store::people::by_handle(&ann.db, "ann").await.unwrap().unwrap();
+        meetinghouse_store::people::set_admin(&ann.db, admin.id, true).await.unwrap();
+        assert_eq!(ann.submit("/admin/conversations", "/admin/conversations", &[("review_first", "50"), ("pause_words", "idiot")]).await.status, StatusCode::SEE_OTHER);
+        let r = dav.submit(&path, &post, &[("body", "A polite first reply")]).await;
+        let reply = r.location().unwrap().to_string();
+        let shown = dav.follow(&r).await.body;
+        assert!(shown.contains("Your reply will appear once a moderator has looked at it") && !shown.contains("Your reply is posted."), "{shown}");
+        let queue = ann.get("/moderation").await.body;
+        let (act, seen) = meetinghouse_testkit::queue_form_for(&queue, "A polite first reply");
+        assert_eq!(ann.submit("/moderation", &act, &[("action", "approve"), ("seen", &seen)]).await.status, StatusCode::SEE_OTHER);
+        assert!(anon.get(&reply).await.body.contains("A polite first reply"));
+
+        // Its edit waits again: the edit form says so, readers see a placeholder, the queue has it.
+        let edit = format!("{reply}/edit");
+        assert!(dav.get(&edit).await.body.contains("once you save, readers see that your reply is waiting for review"));
+        let r = dav.submit(&edit, &edit, &[("body", "BUY CHEAP PILLS http://spam.example")]).await;
+        assert!(dav.follow(&r).await.body.contains("A moderator will look at it before others see it"));
+        let seen_by_anon = anon.get(&reply).await;
+        assert_eq!(seen_by_anon.status, StatusCode::OK);
+        assert!(!seen_by_anon.body.contains("PILLS") && seen_by_anon.body.contains("Edited, and waiting for a moderator’s review"));
+        assert!(!anon.get(&path).await.body.contains("PILLS"));
+        assert!(ann.get("/moderation").await.body.contains("BUY CHEAP PILLS"));
+
+        // The pause prompt on the edit form (review off again).
+        assert_eq!(ann.submit("/admin/conversations", "/admin/conversations", &[("review_first", "0"), ("pause_words", "idiot")]).await.status, StatusCode::SEE_OTHER);
+        let bea_reply = format!("/replies/{top}");
+        let bea_edit = format!("{bea_reply}/edit");
+        let r = bea.submit(&bea_edit, &bea_edit, &[("body", "you idiot")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("Take a moment") && r.body.contains("name=\"pause_confirmed\""), "{}", r.body);
+        let r = bea.submit(&bea_edit, &bea_edit, &[("body", "you idiot"), ("pause_confirmed", "on")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+        // The history, 20 a page; the 30-an-hour limit (one used above).
+        for i in 1..30 {
+            let r = bea.submit(&bea_edit, &bea_edit, &[("body", &format!("Lace day, take {i}"))]).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "edit {i}");
+        }
+        let r = bea.submit(&bea_edit, &bea_edit, &[("body", "One too many")]).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(r.body.contains("30 times in the last hour") && r.body.contains("One too many</textarea>"), "{}", r.body);
+        let history = anon.get(&format!("{bea_reply}/history")).await.body;
+        assert_eq!(history.matches("<p class=\"meta\">Written").count(), 20);
+        assert!(history.contains(&format!("href=\"{bea_reply}/history?page=2\" rel=\"next\">Older versions")));
+        let older = anon.get(&format!("{bea_reply}/history?page=2")).await.body;
+        assert_eq!(older.matches("<p class=\"meta\">Written").count(), 10);
+        assert!(older.contains("Lace day was lovely.") && older.contains("rel=\"prev\">Newer versions"));
+        assert_eq!(anon.get(&format!("{bea_reply}/history?page=none")).await.status, StatusCode::BAD_REQUEST);
+    }
+}
+
+/// In an archived group a reply is read, retracted and reported, never
+/// edited, thanked or answered: the forms are refused and the pages offer
+/// none of them.
+#[tokio::test]
+async fn an_archived_groups_replies_offer_no_edit_thanks_or_answer() {
+    for mut kwa in apps().await {
+        kwa.sign_up("kwa").await;
+        kwa.start_group("Residents", "residents", "public", "open").await;
+        let mut stan = kwa.other_browser();
+        stan.sign_up("stan").await;
+        assert_eq!(stan.submit("/groups/residents", "/groups/residents/join", &[]).await.status, StatusCode::SEE_OTHER);
+        let gid = meetinghouse_store::groups::by_slug(&kwa.db, "residents").await.unwrap().unwrap().id;
+        let post = format!("/conversations/group/{gid}/replies");
+        let reply = stan.submit("/groups/residents", &post, &[("body", "Before the archive")]).await.location().unwrap().to_string();
+        assert!(kwa.get(&reply).await.body.contains("Your answer"));
+        assert_eq!(kwa.submit("/groups/residents/archive", "/groups/residents/archive", &[]).await.status, StatusCode::SEE_OTHER);
+
+        let edit = format!("{reply}/edit");
+        assert_eq!(stan.get(&edit).await.status, StatusCode::FORBIDDEN);
+        let r = stan.submit(&reply, &edit, &[("body", "Edited after the archive")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("is archived"), "{}", r.body);
+        let r = kwa.submit(&reply, &format!("{reply}/thanks"), &[("kind", "thanks")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let page = kwa.get(&reply).await.body;
+        assert!(!page.contains("Your answer") && !page.contains("id=\"thank\"") && !page.contains("?to="), "{page}");
+        assert!(page.contains("Residents is archived") && page.contains("/report?kind=reply"));
+        let form = kwa.get(&format!("/conversations/group/{gid}/reply?to={}", id_of(&reply))).await.body;
+        assert!(form.contains("Residents is archived") && !form.contains("Post reply"), "{form}");
+        let own = stan.get(&reply).await.body;
+        assert!(!own.contains(&format!("{reply}/edit\"")) && own.contains("id=\"retract\""), "{own}");
+        assert_eq!(stan.submit(&reply, &format!("{reply}/retract"), &[]).await.status, StatusCode::SEE_OTHER);
     }
 }

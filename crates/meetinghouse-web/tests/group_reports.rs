@@ -101,7 +101,7 @@ async fn a_group_is_reported_from_its_page_and_archived_by_the_moderators() {
         let gid = meetinghouse_store::groups::by_slug(&mia.db, "expose-jo").await.unwrap().unwrap().id;
         assert_eq!(meetinghouse_store::moderation::group_held(&mia.db, gid).await.unwrap(), None);
         let log = mia.get("/moderation/log").await.body;
-        assert!(log.contains("the group “Expose Jo”") && log.contains("<td>archive</td>") && log.contains("<td>restore</td>"), "{log}");
+        assert!(log.contains("the group “Expose Jo”") && log.contains("<td>Group archived</td>") && log.contains("<td>Opened again</td>"), "{log}");
     }
 }
 

@@ -610,3 +610,39 @@ async fn organisation_invitations_respect_blocks_and_declining_is_said_plainly()
         assert!(body.contains("added many organisations") && body.contains("Kept text"), "{body}");
     }
 }
+
+/// Changes to an organisation's members are logged on its edit page and
+/// told to the person they are about (the review's repro: george, just
+/// invited as an admin, demoted amara, who heard nothing and found no
+/// trace); an invitation says the role it offers.
+#[tokio::test]
+async fn member_changes_are_logged_and_told_and_invitations_say_the_role() {
+    for mut amara in apps().await {
+        amara.sign_up("amara").await;
+        amara.submit("/orgs/new", "/orgs", &[("name", "Riverside Arts"), ("sector", "arts")]).await;
+        let mut george = amara.other_browser();
+        george.sign_up("george").await;
+        amara.submit("/orgs/riverside-arts", "/orgs/riverside-arts/invite", &[("handle", "george"), ("role", "admin")]).await;
+        let invited = george.get("/orgs/riverside-arts").await;
+        assert!(invited.body.contains("You are invited to join Riverside Arts as an admin."), "{}", invited.body);
+        george.submit("/orgs/riverside-arts", "/orgs/riverside-arts/accept", &[]).await;
+        let before = unread(&amara, "amara").await;
+        let amara_id = id_of(&amara, "amara").await;
+        let r = george.submit("/orgs/riverside-arts", "/orgs/riverside-arts/members/role", &[("person_id", &amara_id), ("role", "member")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(unread(&amara, "amara").await, before + 1, "amara is told");
+        assert!(amara.get("/notifications").await.body.contains("george (@george) changed your role at Riverside Arts from an admin to a member."));
+        let edit = george.get("/orgs/riverside-arts/edit").await.body;
+        for line in [
+            "amara (@amara) invited george (@george) to join as an admin.",
+            "george (@george) accepted the invitation to join as an admin.",
+            "george (@george) changed the role of amara (@amara) from an admin to a member.",
+        ] {
+            assert!(edit.contains(line), "{line}: {edit}");
+        }
+        let r = george.submit("/orgs/riverside-arts", "/orgs/riverside-arts/members/remove", &[("person_id", &amara_id)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert!(amara.get("/notifications").await.body.contains("george (@george) removed you from Riverside Arts, where you were a member."));
+        assert!(george.get("/orgs/riverside-arts/edit").await.body.contains("george (@george) removed amara (@amara) (was a member)."));
+    }
+}

@@ -13,17 +13,28 @@ async fn two_app_servers_share_one_sign_in_budget() {
     for db in meetinghouse_testkit::databases().await {
         let (a, b) = (RateLimits::shared(db.clone(), SECRET.into()), RateLimits::shared(db.clone(), SECRET.into()));
         let guesser: IpAddr = "192.0.2.66".parse().unwrap();
-        // A load balancer sends the guesses to each server in turn: ten per
-        // account from one connection in all, not ten per server. (Fourteen
-        // tries: the connection's own budget, twenty, is not reached yet.)
+        // A load balancer sends the guesses to each server in turn: ten
+        // wrong passwords per account from one connection in all, not ten
+        // per server — each server checks at most one more once the others
+        // spent the budget (the database says so after a failure). Fourteen
+        // tries: the connection's own budget, twenty, is not reached yet.
         let mut allowed = 0;
         for i in 0..14 {
             let server = if i % 2 == 0 { &a } else { &b };
-            allowed += usize::from(server.login(guesser, "sam@example.org").await.is_ok());
+            if server.login(guesser, "sam@example.org").await.is_ok() {
+                allowed += 1;
+                server.login_failed(guesser, "sam@example.org").await;
+            }
         }
-        assert_eq!(allowed, 10, "{:?}", db.backend());
+        assert_eq!(allowed, 12, "{:?}", db.backend());
         let refused = b.login(guesser, "Sam@Example.org").await.unwrap_err();
         assert!(refused.contains("Too many sign-in attempts"), "{refused}");
+        // Signing in rightly counts no failure: a third server, fresh, lets
+        // a hundred people sign in from one connection.
+        let c = RateLimits::shared(db.clone(), SECRET.into());
+        for i in 0..100 {
+            assert!(c.login("198.51.100.99".parse().unwrap(), &format!("visitor{i}@example.org")).await.is_ok());
+        }
         // Its owner, elsewhere, still signs in; other accounts are not refused.
         assert!(a.login("198.51.100.7".parse().unwrap(), "sam@example.org").await.is_ok());
         assert!(a.login(guesser, "bea@example.org").await.is_ok());
@@ -31,6 +42,8 @@ async fn two_app_servers_share_one_sign_in_budget() {
         // Another instance's database (another secret key) shares nothing:
         // counts are keyed by the instance's own secret.
         let other = RateLimits::shared(db.clone(), "another instance".into());
+        assert!(other.login(guesser, "sam@example.org").await.is_ok());
+        other.login_failed(guesser, "sam@example.org").await;
         assert!(other.login(guesser, "sam@example.org").await.is_ok());
 
         // Resets: three per account, across servers.

@@ -167,3 +167,33 @@ fn a_broken_participants_votes_file_beside_votes_csv_is_a_warning() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no column \"participant\""));
 }
+
+/// One participant, one vote each way: counts read as words do ("1
+/// participant", "1 opinion group", "67% of 1 vote") and the smoothed
+/// share is explained, since one agreeing vote reads 67%.
+#[test]
+fn the_summary_counts_in_words_and_explains_its_shares() {
+    let votes = "timestamp,datetime,comment-id,voter-id,vote\n1,x,0,a,1\n2,x,1,a,-1\n";
+    let dir = folder("one", &[("comments.csv", COMMENTS), ("votes.csv", votes)]);
+    let out = analyse_cmd(&dir, &[]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("1 participant (1 in the conversation), 2 statements, 2 votes\n1 opinion group\n"), "{text}");
+    assert!(text.contains("group 0: 1 participant\n") && text.contains("67% of 1 vote "), "{text}");
+    assert!(text.contains("(votes that way + 1) / (votes + 2)") && text.contains("one agreeing vote reads 67%"), "{text}");
+    // (The engine's own notes, "note: …", are its crate's to word.)
+    let ours = text.split("\nnote: ").next().unwrap();
+    assert!(!ours.contains("1 participants") && !ours.contains("1 opinion groups") && !ours.contains("of 1 (repness"), "{text}");
+}
+
+/// A quote left open in comments.csv is warned about on the command line
+/// (it read the rows after it as one statement, and said nothing).
+#[test]
+fn a_quote_left_open_in_comments_csv_is_warned_about() {
+    let comments = "timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body\n1,x,0,a,0,0,1,\"Parks\n1,x,1,a,0,0,1,Buses\n";
+    let votes = "timestamp,datetime,comment-id,voter-id,vote\n10,x,0,a,1\n11,x,1,a,-1\n";
+    let dir = folder("openquote", &[("comments.csv", comments), ("votes.csv", votes)]);
+    let out = analyse_cmd(&dir, &[]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning: comments.csv line 2: the file ends inside a quoted field that starts there"), "{err}");
+}

@@ -66,7 +66,9 @@ fn the_demo_towns_interactions_export_as_csv() {
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert!(rows.len() > 2_000, "the long thread and the story replies: {}", rows.len());
     assert!(rows.iter().all(|r| r.len() == 8));
-    assert!(rows.iter().any(|r| r[3] == "thanks") && rows.iter().all(|r| ["reply", "mention", "thanks"].contains(&r[3])));
+    // The demo town's people thank each other, privately: no thanks leaves the meeting house.
+    assert!(rows.iter().all(|r| ["reply", "mention"].contains(&r[3])), "no thanks: {:?}", rows.iter().find(|r| r[3] == "thanks"));
+    assert!(rows.iter().all(|r| r[0] != r[1]), "no one's interaction with themselves");
     assert!(rows.iter().any(|r| !r[4].is_empty()), "staff speak as themselves · their organisation");
     assert!(rows.iter().any(|r| r[6].contains(';')), "several sectors are ;-separated");
     assert!(rows.iter().all(|r| r[2].ends_with('Z') && r[2].len() == 20));
@@ -189,7 +191,8 @@ fn a_failed_common_ground_export_leaves_the_folder_as_it_was() {
 /// PostgreSQL keeps only edges on content the public may see now: a story
 /// made members-only or a draft, or deleted, after people replied takes
 /// its edges out of the export (they were public when written); the edges
-/// on a story still public stay.
+/// on a story still public stay. A thanks is private and never exported,
+/// nor a reply to one's own story.
 #[test]
 fn the_interactions_export_follows_what_is_public_now() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -212,13 +215,20 @@ fn the_interactions_export_follows_what_is_public_now() {
             let form = GroupForm { name: "Tenants".into(), slug: "tenants".into(), purpose: String::new(), visibility: "members".into(), join_policy: "invite".into() };
             groups::create(&db, &s, ann, &form).await.unwrap();
             let story = |title: &str| StoryForm { title: title.into(), body: "We met.".into(), licence: "cc0".into(), visibility: "public".into(), ..Default::default() };
-            let mut ids = Vec::new();
+            let (mut ids, mut replies) = (Vec::new(), Vec::new());
             for (title, who) in [("Still public", bea), ("Made members-only", cal), ("Made a draft", dan), ("Deleted", bea)] {
                 let id = stories::create(&db, &s, ann, &story(title)).await.unwrap();
                 let subject = meetinghouse_core::subjects::Subject::Story(id);
-                conversations::post(&db, mail, who, subject, &ReplyForm { body: format!("Lovely, from {}", who.handle), ..Default::default() }).await.unwrap();
+                let reply = conversations::post(&db, mail, who, subject, &ReplyForm { body: format!("Lovely, from {}", who.handle), ..Default::default() }).await.unwrap();
                 ids.push(id);
+                replies.push(reply);
             }
+            // On the public story: Ann thanks Bea (private) and answers on her own story (no edge to herself); Cal answers Bea.
+            let still = meetinghouse_core::subjects::Subject::Story(ids[0]);
+            conversations::thank(&db, mail, ann, replies[0], "thanks").await.unwrap();
+            conversations::post(&db, mail, ann, still, &ReplyForm { body: "Thank you all for coming.".into(), ..Default::default() }).await.unwrap();
+            let answer = ReplyForm { body: "Lovely indeed.".into(), parent_id: replies[0].to_string(), ..Default::default() };
+            conversations::post(&db, mail, cal, still, &answer).await.unwrap();
             stories::edit(&db, &s, ann, ids[1], &StoryForm { visibility: "group:tenants".into(), ..story("Made members-only") }).await.unwrap();
             stories::edit(&db, &s, ann, ids[2], &StoryForm { visibility: "draft".into(), ..story("Made a draft") }).await.unwrap();
             stories::delete(&db, mail, ann, ids[3]).await.unwrap();
@@ -232,7 +242,7 @@ fn the_interactions_export_follows_what_is_public_now() {
             let f: Vec<&str> = l.split(',').collect();
             (f[0], f[1], f[3])
         }).collect();
-        assert_eq!(edges, [("bea", "ann", "reply")], "{csv}");
+        assert_eq!(edges, [("bea", "ann", "reply"), ("cal", "bea", "reply")], "{csv}");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

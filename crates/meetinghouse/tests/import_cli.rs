@@ -2,7 +2,10 @@
 //! `TEST_DATABASE_URL` is set) PostgreSQL: an import in which every record
 //! was skipped exits non-zero, so a scheduled sync notices, with the report
 //! printed (and in `--json`); a refused file exits non-zero with one plain
-//! message; a good import exits 0.
+//! message (and, with `--json`, that message as JSON on standard output); a
+//! file with no records, and one whose CSV quote is never closed, exit
+//! non-zero; a dry run writes nothing; a good import exits 0, its summary
+//! in plain words.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -36,6 +39,7 @@ fn exercise(target: &[&str], dir: &Path) {
     let out = import(&[&empty]);
     assert!(!out.status.success(), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains("0 created, 0 updated, 0 unchanged, 2 skipped"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).starts_with("Read 2 records for Tiverton Museum"), "not \"Imported\": {}", text(&out.stdout));
     assert!(text(&out.stdout).contains("skipped row 2 (accession_number)"), "{}", text(&out.stdout));
     assert!(text(&out.stderr).contains("No record was imported: all 2 records were skipped"), "{}", text(&out.stderr));
     let out = import(&["--json", &empty]);
@@ -58,6 +62,42 @@ fn exercise(target: &[&str], dir: &Path) {
     assert!(report.get("error").is_none(), "{report}");
     // Unchanged counts as imported: a re-run of the same file succeeds.
     assert!(import(&[&good]).status.success());
+    let one = write("one.csv", "Accession Number,Title\nCLI.1,Jug\n");
+    let out = import(&[&one]);
+    assert!(out.status.success() && text(&out.stdout).starts_with("Read 1 record for"), "{}", text(&out.stdout));
+
+    // A refused file, with --json: the reason as JSON on standard output too.
+    let out = import(&["--json", "--mapping", &mapping, &good]);
+    assert!(!out.status.success());
+    let refused: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the refusal, as JSON");
+    assert!(refused["refused"].as_bool() == Some(true) && refused["error"].as_str().unwrap().contains("“Titel” (for title)"), "{refused}");
+
+    // A header and nothing else: not a success.
+    let header = write("header.csv", "Accession Number,Title\n");
+    let out = import(&[&header]);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("The file has no records"), "{}", text(&out.stderr));
+
+    // A quote never closed: the rest of the file was not read, and it says so.
+    let mut unclosed = String::from("Accession Number,Title\nQ.1,ok\nQ.2,\"never closed\n");
+    for i in 0..100 {
+        unclosed.push_str(&format!("Q.{},fine\n", i + 10));
+    }
+    let out = import(&[&write("quote.csv", &unclosed)]);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("The quote opened on line 3 (in row 3) is never closed, so the rest of the file (101 lines)"), "{}", text(&out.stderr));
+
+    // A dry run says what would happen, and writes nothing.
+    let fresh = write("fresh.csv", "Accession Number,Title\nDRY.1,Spoon\n");
+    let out = import(&["--dry-run", &fresh]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("nothing was written. Importing it would create 1"), "{}", text(&out.stdout));
+    let out = import(&["--dry-run", "--json", &fresh]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["dry_run"].as_bool(), report["created"].as_u64()), (Some(true), Some(1)), "{report}");
+    assert_eq!(import(&["--json", &fresh]).status.code(), Some(0), "the real import creates it, so the dry run wrote nothing");
+    let report: serde_json::Value = serde_json::from_slice(&import(&["--json", &fresh]).stdout).unwrap();
+    assert_eq!(report["unchanged"].as_u64(), Some(1), "{report}");
 }
 
 #[test]

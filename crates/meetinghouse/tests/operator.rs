@@ -2,8 +2,8 @@
 //! the server (a half-sent request, a second Ctrl-C), settings that are
 //! refused or warned about at start-up, on/off settings from the
 //! environment (an empty variable is not set), a config file on a pipe, the
-//! `admin` commands (a new password asked for twice at a terminal), and TLS
-//! to PostgreSQL.
+//! `admin` commands (a new password asked for twice at a terminal; lifting
+//! a ban when no admin is active), and TLS to PostgreSQL.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -466,6 +466,69 @@ fn admins_are_listed_promoted_and_demoted_but_one_always_stays() {
         );
         let (_, list, _) = admin(&dir, db, &["list"], "");
         assert_eq!(list.lines().count(), 1, "{list}");
+    }
+}
+
+/// Two admins banned each other (as the queue let them before it refused
+/// banning an admin): `admin list` says no admin is active and names the
+/// way back, `admin lift` ends a ban from the command line (kept in the
+/// moderation log, the person told), and an account not suspended, or no
+/// account, is refused. `admin create` with an address that already has an
+/// account names the account to promote instead.
+#[test]
+fn the_operator_lifts_a_ban_when_no_admin_is_active() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    for (dir, db) in backends("lift") {
+        let db = db.as_deref();
+        for (email, handle) in [("jo@example.org", "jo"), ("sam@example.org", "sam")] {
+            let (ok, out, err) = admin(&dir, db, &["create", "--email", email, "--handle", handle], "a long enough password\n");
+            assert!(ok, "{out}{err}");
+        }
+        runtime.block_on(async {
+            let options = meetinghouse_store::DbOptions { max_connections: 2 };
+            let store = match db {
+                Some(url) => meetinghouse_store::Db::connect(url, &options).await.unwrap(),
+                None => meetinghouse_store::Db::open_sqlite(&dir.join("meetinghouse.db"), &options).await.unwrap(),
+            };
+            for handle in ["jo", "sam"] {
+                let p = meetinghouse_store::people::by_handle(&store, handle).await.unwrap().unwrap();
+                let mut tx = store.begin().await.unwrap();
+                meetinghouse_store::moderation::suspend(&mut tx, p.id, None).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+            store.close().await;
+        });
+        let (ok, list, err) = admin(&dir, db, &["list"], "");
+        assert!(ok && list.contains("@jo\tjo\tjo@example.org\tbanned") && list.lines().count() == 2, "{list}");
+        assert!(err.contains("No instance admin is active") && err.contains("meetinghouse admin lift jo"), "{err}");
+
+        let (ok, out, err) = admin(&dir, db, &["lift", "@Jo", "--note", "Banned by mistake."], "");
+        assert!(ok && out.contains("Lifted the ban on @jo: they can sign in again") && out.contains("@jo is an instance admin, and active again."), "{out}{err}");
+        let (_, list, err) = admin(&dir, db, &["list"], "");
+        assert!(list.contains("@jo\tjo\tjo@example.org\tactive") && !err.contains("No instance admin is active"), "{list}{err}");
+        let (ok, _, err) = admin(&dir, db, &["lift", "jo"], "");
+        assert!(!ok && err.contains("@jo is not suspended or banned, so nothing was changed"), "{err}");
+        let (ok, _, err) = admin(&dir, db, &["lift", "nobody"], "");
+        assert!(!ok && err.contains("no account with the handle @nobody"), "{err}");
+        runtime.block_on(async {
+            let options = meetinghouse_store::DbOptions { max_connections: 2 };
+            let store = match db {
+                Some(url) => meetinghouse_store::Db::connect(url, &options).await.unwrap(),
+                None => meetinghouse_store::Db::open_sqlite(&dir.join("meetinghouse.db"), &options).await.unwrap(),
+            };
+            let log = meetinghouse_store::moderation::actions(&store, 0, 10).await.unwrap();
+            assert_eq!(log.iter().map(|a| (a.action.as_str(), a.note.as_str(), a.moderator_handle.is_none())).collect::<Vec<_>>(), [("lift", "Banned by mistake.", true)]);
+            let jo = meetinghouse_store::people::by_handle(&store, "jo").await.unwrap().unwrap();
+            let told = meetinghouse_store::notifications::list(&store, jo.id, 0, 10).await.unwrap();
+            assert!(told.iter().any(|n| n.text.contains("The suspension on your account was lifted: you can sign in again. Why: Banned by mistake.")), "{told:?}");
+            let mails = meetinghouse_store::outbox::recent(&store, 10).await.unwrap();
+            assert!(mails.iter().any(|m| m.to_addr == "jo@example.org" && m.body.contains("Banned by mistake.")), "{mails:?}");
+            store.close().await;
+        });
+
+        // An address with an account already: the account to promote is named.
+        let (ok, out, err) = admin(&dir, db, &["create", "--email", "SAM@example.org", "--handle", "samuel"], "a long enough password\n");
+        assert!(!ok && err.contains("@sam already has this email address") && err.contains("meetinghouse admin promote sam"), "{out}{err}");
     }
 }
 

@@ -24,6 +24,21 @@
 //! fields it does not name; a new object gets the default (empty, or
 //! "Untitled"). An empty column is the file's word, and empties the field.
 //! The report names the fields the file lacked ([`ImportReport::not_in_file`]).
+//!
+//! A column no field of ours takes is kept, private (shown only to the
+//! organisation's staff and admins), unless the mapping publishes it
+//! (`[options] publish`); the report names the columns that are public and
+//! those kept private. A record of an object withdrawn from the collection
+//! is not written (the report names it). A run can be a dry run ("check the
+//! file": everything is read and checked, what would change is counted,
+//! nothing is written), and can withdraw the objects the file does not have
+//! ([`ImportRun`]). An organisation's collection holds at most
+//! [`MAX_OBJECTS_PER_ORG`] objects.
+//!
+//! In CSV a quote that is never closed would make the rest of the file one
+//! value: the reader follows the quotes itself, stops there and says where
+//! the quote opened and how much of the file was not read; a record longer
+//! than [`RECORD_MAX`] stops it too, so reading holds no more than that.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -33,11 +48,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use meetinghouse_store::bulk::{BatchCounts, ObjectText, ObjectWriter};
-use meetinghouse_store::objects::{self, NewObject};
+use meetinghouse_store::objects::{self, BatchCounts, ImportRow, NewObject, ObjectText, ObjectWriter};
 use meetinghouse_store::search::Document;
 use meetinghouse_store::{Backend, Db, StoreError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -65,6 +79,12 @@ pub const SNIFF: usize = 256 * 1024;
 /// values parsed from it) at a time. A record this long is far past what an
 /// object stores ([`FIELD_MAX`] per field, [`EXTRA_MAX`] for the rest).
 pub const RECORD_MAX: usize = 2 * 1024 * 1024;
+/// The most objects one organisation's collection holds (withdrawn ones
+/// included): an import that would pass it stops before the batch that
+/// would, with the batches before it stored.
+pub const MAX_OBJECTS_PER_ORG: i64 = 500_000;
+/// How many column names the report lists as public, and as private.
+pub const COLUMNS_LISTED: usize = 200;
 /// How a file read as CSV whose first line has one column is told to name
 /// its delimiter, in the words of the browser's Mapping box; the command line
 /// says how to give a mapping file instead.
@@ -77,16 +97,43 @@ pub struct ImportOptions {
     pub format: Option<Format>,
 }
 
+/// How an import runs, besides what it reads ([`import_records_run`]).
+#[derive(Debug, Clone, Default)]
+pub struct ImportRun {
+    /// Read and check everything and count what would change; write nothing.
+    pub dry_run: bool,
+    /// After a complete import, withdraw the organisation's objects the file
+    /// does not have (not when any record was skipped but for repeating an
+    /// accession number, nor when none was imported).
+    pub withdraw_missing: bool,
+    /// Who runs it (recorded on the objects it withdraws).
+    pub by: Option<i64>,
+    /// A cap on the collection's size lower than [`MAX_OBJECTS_PER_ORG`]
+    /// (`None`: that one), for tests.
+    pub max_objects: Option<i64>,
+}
+
 /// One record that was skipped, and why.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RecordError {
     /// Where it is: "row 12", "line 7", "item 3" or a file name.
     pub record: String,
     pub field: String,
     pub message: String,
+    /// Reading cannot go on past it (a CSV quote never closed, a record too
+    /// long): the import stops there.
+    #[serde(skip)]
+    pub stops: bool,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+impl RecordError {
+    pub fn new(record: impl Into<String>, field: impl Into<String>, message: impl Into<String>) -> RecordError {
+        RecordError { record: record.into(), field: field.into(), message: message.into(), stops: false }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ImportReport {
     pub created: u64,
     pub updated: u64,
@@ -102,14 +149,35 @@ pub struct ImportReport {
     /// Our fields some record had no column or key for (in the order of
     /// `mapping::FIELDS`): objects already stored kept what they had there.
     pub not_in_file: Vec<String>,
+    /// Whether the collection had objects when the import began (what the
+    /// note about fields not in the file is about).
+    pub stored_before: bool,
+    /// The columns (or top-level JSON keys) no field of ours took, shown to
+    /// everyone because the mapping publishes them, and the ones kept
+    /// private; at most [`COLUMNS_LISTED`] each, in order of name.
+    pub public_columns: Vec<String>,
+    pub private_columns: Vec<String>,
+    /// Records of objects withdrawn from the collection, left as they are,
+    /// and the first accession numbers among them.
+    pub withdrawn: u64,
+    pub withdrawn_listed: Vec<String>,
+    /// A dry run: the counts say what an import would do; nothing was written.
+    pub dry_run: bool,
+    /// Objects the file did not have that were withdrawn (or would be, in a
+    /// dry run), when the import was asked to.
+    pub withdrawn_missing: u64,
+    /// Why the objects the file did not have were not withdrawn, when the
+    /// import was asked to and did not.
+    pub withdraw_missing_refused: Option<String>,
 }
 
 impl ImportReport {
-    /// What the report says about [`ImportReport::not_in_file`], if anything:
-    /// "3 fields not in this file were left as they were: …".
+    /// What the report says about [`ImportReport::not_in_file`], if
+    /// anything: "3 fields not in this file were left as they were: …";
+    /// nothing when the collection had no objects before (nothing was left).
     pub fn not_in_file_note(&self) -> Option<String> {
         let n = self.not_in_file.len();
-        (n > 0).then(|| {
+        (n > 0 && self.stored_before).then(|| {
             format!(
                 "{n} {} not in this file {} left as {} on objects already stored: {}.",
                 if n == 1 { "field" } else { "fields" },
@@ -135,6 +203,63 @@ impl ImportReport {
     pub fn imported(&self) -> u64 {
         self.created + self.updated + self.unchanged
     }
+
+    /// Records read from the file (imported, skipped or of withdrawn objects).
+    pub fn read(&self) -> u64 {
+        self.imported() + self.skipped + self.withdrawn
+    }
+
+    /// What it says about the columns no field of ours took: which are
+    /// shown to everyone and which are kept private; `None` when there were none.
+    pub fn columns_note(&self) -> Option<String> {
+        let verb = if self.dry_run { "would be" } else { "are" };
+        match (self.public_columns.is_empty(), self.private_columns.is_empty()) {
+            (true, true) => None,
+            (false, true) => Some(format!("Shown to everyone on the object pages: {}.", listed(self.public_columns.iter().map(String::as_str), COLUMNS_LISTED))),
+            (true, false) => Some(format!(
+                "Kept private (only {verb} shown to the organisation's staff and admins, marked private): {}. To show a column to everyone, name it in the mapping under [options], like publish = [\"{}\"].",
+                listed(self.private_columns.iter().map(String::as_str), COLUMNS_LISTED),
+                self.private_columns[0].replace('"', "\\\"")
+            )),
+            (false, false) => Some(format!(
+                "Shown to everyone on the object pages: {}. Kept private (only shown to the organisation's staff and admins): {}.",
+                listed(self.public_columns.iter().map(String::as_str), COLUMNS_LISTED),
+                listed(self.private_columns.iter().map(String::as_str), COLUMNS_LISTED)
+            )),
+        }
+    }
+
+    /// What it says about records of withdrawn objects, if any.
+    pub fn withdrawn_note(&self) -> Option<String> {
+        (self.withdrawn > 0).then(|| {
+            let more = self.withdrawn.saturating_sub(self.withdrawn_listed.len() as u64);
+            let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+            format!(
+                "{} {} of objects withdrawn from the collection, so {} left as {} (put an object back from its page to import it again): {}{more}.",
+                self.withdrawn,
+                if self.withdrawn == 1 { "record is" } else { "records are" },
+                if self.withdrawn == 1 { "it was" } else { "they were" },
+                if self.withdrawn == 1 { "it is" } else { "they are" },
+                self.withdrawn_listed.join(", ")
+            )
+        })
+    }
+
+    /// What it says about withdrawing the objects the file does not have.
+    pub fn withdraw_missing_note(&self) -> Option<String> {
+        if let Some(why) = &self.withdraw_missing_refused {
+            return Some(why.clone());
+        }
+        let n = self.withdrawn_missing;
+        (n > 0).then(|| {
+            let objects = if n == 1 { "object" } else { "objects" };
+            if self.dry_run {
+                format!("{n} {objects} of the collection that this file does not have would be withdrawn.")
+            } else {
+                format!("{n} {objects} of the collection that this file does not have {} withdrawn (each can be put back from its page).", if n == 1 { "was" } else { "were" })
+            }
+        })
+    }
 }
 
 /// One of our fields as a message names it.
@@ -156,13 +281,28 @@ fn shown(value: &str) -> String {
     out
 }
 
-/// A whole-file problem: the import does not start.
+/// A whole-file problem: the import does not start. `field` says what is
+/// to be corrected: `file` (the file itself) or `mapping` (a column or key
+/// the mapping names that the file does not have).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileError(pub String);
+pub struct FileError {
+    pub message: String,
+    pub field: &'static str,
+}
+
+impl FileError {
+    pub fn file(message: impl Into<String>) -> FileError {
+        FileError { message: message.into(), field: "file" }
+    }
+
+    pub fn mapping(message: impl Into<String>) -> FileError {
+        FileError { message: message.into(), field: "mapping" }
+    }
+}
 
 impl std::fmt::Display for FileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -182,6 +322,10 @@ pub enum Failure {
     /// Storing the batch holding `records` ("row 20002 to row 40001")
     /// failed; the batches before it stay committed.
     Write { records: String, error: CoreError },
+    /// Reading stopped at a problem in the file (a CSV quote never closed,
+    /// a record too long) or at the cap on a collection's size, after some
+    /// batches were stored: they stay, and the message says what was not read.
+    Stopped(String),
 }
 
 impl std::fmt::Display for ImportFailed {
@@ -193,6 +337,7 @@ impl std::fmt::Display for ImportFailed {
                 "The import stopped: the records {records} could not be stored ({error}). The {} records before them are stored; running the import again completes it.",
                 self.report.imported()
             ),
+            Failure::Stopped(message) => f.write_str(message),
         }
     }
 }
@@ -202,8 +347,9 @@ impl std::error::Error for ImportFailed {}
 impl From<ImportFailed> for CoreError {
     fn from(e: ImportFailed) -> CoreError {
         match e.reason {
-            Failure::File(FileError(message)) => FieldErrors::one("file", message),
+            Failure::File(FileError { message, field }) => FieldErrors::one(field, message),
             Failure::Write { error, .. } => error,
+            Failure::Stopped(message) => FieldErrors::one("file", message),
         }
     }
 }
@@ -275,17 +421,17 @@ fn looks_binary(head: &[u8]) -> bool {
 /// binary data, or text that is not UTF-8. `whole`: `head` is the whole file.
 fn sniff(head: &[u8], whole: bool) -> std::result::Result<(), FileError> {
     if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") || utf16_without_bom(head) {
-        return Err(FileError(format!(
+        return Err(FileError::file(format!(
             "This file is not UTF-8 text: it is UTF-16 (what Excel calls “Unicode Text”). {SAVE_AS_UTF8}"
         )));
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"\xD0\xCF\x11\xE0") {
-        return Err(FileError(format!(
+        return Err(FileError::file(format!(
             "This is not a CSV or JSON file: it looks like a spreadsheet workbook (.xlsx, .xls or .ods). {SAVE_AS_UTF8}"
         )));
     }
     if looks_binary(head) {
-        return Err(FileError("This is not a CSV or JSON file (it looks like binary data).".into()));
+        return Err(FileError::file("This is not a CSV or JSON file (it looks like binary data)."));
     }
     match std::str::from_utf8(head) {
         Ok(_) => Ok(()),
@@ -303,7 +449,7 @@ fn not_utf8(before: &[u8]) -> FileError {
 
 /// The file-level error for text that is not UTF-8 on line `line`.
 fn not_utf8_at(line: usize) -> FileError {
-    FileError(format!(
+    FileError::file(format!(
         "This file is not UTF-8 text: line {line} has a character in another encoding (Excel's plain “CSV” uses Windows-1252). {SAVE_AS_UTF8}"
     ))
 }
@@ -326,7 +472,7 @@ pub fn open(
         });
     }
     let file = std::fs::File::open(path)
-        .map_err(|e| FileError(format!("Could not open {}: {e}", path.display())))?;
+        .map_err(|e| FileError::file(format!("Could not open {}: {e}", path.display())))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut reader = BufReader::with_capacity(
         SNIFF,
@@ -337,7 +483,7 @@ pub fn open(
     );
     let head = reader
         .fill_buf()
-        .map_err(|e| FileError(format!("Could not read {}: {e}", path.display())))?
+        .map_err(|e| FileError::file(format!("Could not read {}: {e}", path.display())))?
         .to_vec();
     // Whether the first read holds the whole file (a pipe's size is 0:
     // never taken as whole, so a character cut by the read is not an error).
@@ -347,10 +493,10 @@ pub fn open(
     sniff(head, whole)?;
     // (The first read comes back empty only at the end of the file.)
     if head.is_empty() {
-        return Err(FileError("The file is empty. Nothing was imported.".into()));
+        return Err(FileError::file("The file is empty. Nothing was imported."));
     }
     if whole && head.iter().all(u8::is_ascii_whitespace) {
-        return Err(FileError("The file holds only blank lines or spaces, so it has no records. Nothing was imported.".into()));
+        return Err(FileError::file("The file holds only blank lines or spaces, so it has no records. Nothing was imported."));
     }
     // The byte order mark is not part of the first record.
     if bom {
@@ -362,28 +508,49 @@ pub fn open(
         .unwrap_or("")
         .to_ascii_lowercase();
     let first = head.iter().find(|b| !b.is_ascii_whitespace()).copied();
-    let format = format
-        .or_else(|| Format::parse(&ext))
+    let chosen = format.or_else(|| Format::parse(&ext));
+    let format = chosen
         .or(match first {
             Some(b'[') => Some(Format::Json),
             Some(b'{') => Some(Format::JsonLines),
             _ => None,
         })
         .unwrap_or(Format::Csv);
-    let records: Box<dyn Iterator<Item = Item> + Send> = match format {
-        Format::Csv => csv_rows(reader, mapping, delimiter(mapping, head))?,
-        Format::Json => {
+    let is_file = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    let records: Box<dyn Iterator<Item = Item> + Send> = match (format, first, mapping.options.records.as_deref()) {
+        (Format::Csv, _, _) => csv_rows(reader, mapping, delimiter(mapping, head))?,
+        // JSON, however it was named: the first character says how it is
+        // laid out (a list, a list inside an object, or one object a line).
+        (_, Some(b'['), Some(pointer)) => {
+            return Err(FileError::mapping(format!(
+                "The mapping says the records are in the list at {pointer} (records = …), but this file is itself a list of records. Remove the records line from the mapping. Nothing was imported."
+            )));
+        }
+        (_, Some(b'['), None) => {
             // A file is checked whole first (a pipe cannot be read twice):
             // JSON that does not parse is refused before anything is written.
-            if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            if is_file {
                 check_json(path)?;
-            }
-            if first != Some(b'[') {
-                return Err(not_an_array());
             }
             Box::new(JsonArrayItems::new(reader))
         }
-        Format::JsonLines => Box::new(json_lines(reader)),
+        (_, Some(b'{'), Some(pointer)) => {
+            if is_file {
+                check_json(path)?;
+            }
+            let mut reader = reader;
+            descend(&mut reader, pointer)?;
+            Box::new(JsonArrayItems::new(reader))
+        }
+        (Format::Json, Some(b'{'), None) if is_file => match check_json(path) {
+            // One object: its records are in a list inside it.
+            Ok(()) => return Err(wrapped_json(reader)),
+            // Several objects, one after another: JSON Lines named .json.
+            Err(e) if e.message.contains("trailing characters") => Box::new(json_lines(reader)),
+            Err(e) => return Err(e),
+        },
+        (Format::Json, _, _) if first != Some(b'{') => return Err(not_an_array()),
+        (_, _, _) => Box::new(json_lines(reader)),
     };
     Ok(Opened {
         records,
@@ -391,6 +558,206 @@ pub fn open(
         position,
         unit: Unit::Bytes,
     })
+}
+
+/// The next byte of `reader` that is not white space, left unread; `None`
+/// at the end.
+fn peek_byte(reader: &mut impl BufRead) -> std::io::Result<Option<u8>> {
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => {
+                let b = buf[i];
+                reader.consume(i);
+                return Ok(Some(b));
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
+        }
+    }
+}
+
+/// Reads a JSON string (its opening quote next) and returns it decoded;
+/// `None` at the end of the file, or for a string longer than [`RECORD_MAX`].
+fn read_json_string(reader: &mut impl BufRead) -> std::io::Result<Option<String>> {
+    let mut raw = Vec::new();
+    let mut escaped = false;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() || raw.len() > RECORD_MAX {
+            return Ok(None);
+        }
+        let mut end = None;
+        for (i, b) in buf.iter().copied().enumerate() {
+            raw.push(b);
+            if raw.len() == 1 {
+                continue;
+            }
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                end = Some(i + 1);
+                break;
+            }
+        }
+        let n = end.unwrap_or(buf.len());
+        reader.consume(n);
+        if end.is_some() {
+            return Ok(serde_json::from_slice::<String>(&raw).ok());
+        }
+    }
+}
+
+/// Reads past one JSON value (a string, an object or a list, or a number,
+/// `true`, `false` or `null`), leaving the comma or bracket after it.
+fn skip_json_value(reader: &mut impl BufRead) -> std::io::Result<()> {
+    let (mut depth, mut quoted, mut escaped, mut started) = (0usize, false, false, false);
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let mut taken = buf.len();
+        let mut done = false;
+        for (i, b) in buf.iter().copied().enumerate() {
+            if quoted {
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    quoted = false;
+                    if depth == 0 {
+                        taken = i + 1;
+                        done = true;
+                        break;
+                    }
+                }
+                continue;
+            }
+            match b {
+                b'"' => quoted = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth > 0 => {
+                    depth -= 1;
+                    if depth == 0 {
+                        taken = i + 1;
+                        done = true;
+                        break;
+                    }
+                }
+                b',' | b'}' | b']' if depth == 0 && started => {
+                    taken = i;
+                    done = true;
+                    break;
+                }
+                _ => {}
+            }
+            started = true;
+        }
+        reader.consume(taken);
+        if done {
+            return Ok(());
+        }
+    }
+}
+
+/// The keys of the JSON object `reader` is at (its `{` next), each with
+/// whether its value is a list: at most 20, for a message.
+fn object_keys(reader: &mut impl BufRead) -> std::io::Result<Vec<(String, bool)>> {
+    let mut keys = Vec::new();
+    if peek_byte(reader)? != Some(b'{') {
+        return Ok(keys);
+    }
+    reader.consume(1);
+    while keys.len() < 20 {
+        if peek_byte(reader)? != Some(b'"') {
+            break;
+        }
+        let Some(key) = read_json_string(reader)? else { break };
+        if peek_byte(reader)? != Some(b':') {
+            break;
+        }
+        reader.consume(1);
+        let list = peek_byte(reader)? == Some(b'[');
+        keys.push((key, list));
+        skip_json_value(reader)?;
+        if peek_byte(reader)? != Some(b',') {
+            break;
+        }
+        reader.consume(1);
+    }
+    Ok(keys)
+}
+
+/// What a JSON file holding one object (not a list of records) is told:
+/// to name the list of records inside it, with the lists it has.
+fn wrapped_json(mut reader: impl BufRead) -> FileError {
+    let keys = object_keys(&mut reader).unwrap_or_default();
+    let lists: Vec<String> = keys.iter().filter(|(_, list)| *list).map(|(k, _)| format!("/{}", k.replace('~', "~0").replace('/', "~1"))).collect();
+    let example = lists.first().cloned().unwrap_or_else(|| "/objects".into());
+    let has = if lists.is_empty() {
+        format!("Its keys are {}; none of them holds a list.", listed(keys.iter().map(|(k, _)| k.as_str()), 20))
+    } else {
+        format!("The lists in it are at {}.", listed(lists.iter().map(String::as_str), 20))
+    };
+    FileError::mapping(format!(
+        "This JSON file holds one object, not a list of records ([{{…}}, {{…}}]). If its records are in a list inside it, name that list in the mapping under [options], like records = \"{example}\". {has} Nothing was imported."
+    ))
+}
+
+/// Moves `reader` to the list a JSON pointer names in the object it is at
+/// (its `{` next), each step a key (`/objects`, `/data/items`): the list's
+/// `[` is next after it. A pointer that names nothing, or names something
+/// that is not a list, is a mistake in the mapping.
+fn descend(reader: &mut impl BufRead, pointer: &str) -> std::result::Result<(), FileError> {
+    let io = |e: std::io::Error| FileError::file(format!("The file could not be read: {e}"));
+    let steps: Vec<String> = pointer.trim_start_matches('/').split('/').map(|p| p.replace("~1", "/").replace("~0", "~")).collect();
+    let mut at = String::new();
+    for step in &steps {
+        if peek_byte(reader).map_err(io)? != Some(b'{') {
+            return Err(FileError::mapping(format!("The mapping's records = \"{pointer}\" goes into {}, which is not an object. Nothing was imported.", if at.is_empty() { "the file".to_string() } else { at.clone() })));
+        }
+        reader.consume(1);
+        let mut found = false;
+        loop {
+            if peek_byte(reader).map_err(io)? != Some(b'"') {
+                break;
+            }
+            let Some(key) = read_json_string(reader).map_err(io)? else { break };
+            if peek_byte(reader).map_err(io)? != Some(b':') {
+                break;
+            }
+            reader.consume(1);
+            if key == *step {
+                found = true;
+                break;
+            }
+            skip_json_value(reader).map_err(io)?;
+            if peek_byte(reader).map_err(io)? != Some(b',') {
+                break;
+            }
+            reader.consume(1);
+        }
+        at.push('/');
+        at.push_str(step);
+        if !found {
+            return Err(FileError::mapping(format!(
+                "The mapping's records = \"{pointer}\" names {at}, which this file does not have. Nothing was imported."
+            )));
+        }
+    }
+    if peek_byte(reader).map_err(io)? != Some(b'[') {
+        return Err(FileError::mapping(format!("The mapping's records = \"{pointer}\" names something that is not a list of records. Nothing was imported.")));
+    }
+    Ok(())
 }
 
 /// The delimiter to read a CSV file with: the mapping's, or, when it names
@@ -424,89 +791,313 @@ fn csv_rows(
     mapping: &Mapping,
     delimiter: u8,
 ) -> std::result::Result<Box<dyn Iterator<Item = Item> + Send>, FileError> {
+    let watch = Arc::new(std::sync::Mutex::new(QuoteWatch::new(delimiter)));
     let mut csv = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
-        .from_reader(reader);
+        .from_reader(Watched { inner: reader, watch: watch.clone() });
     let headers: Vec<String> = csv
         .headers()
-        .map_err(|e| FileError(format!("The CSV header could not be read: {e}")))?
+        .map_err(|e| FileError::file(format!("The CSV header could not be read: {e}")))?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
+    let header_line = csv.headers().ok().and_then(|h| h.position()).map_or(1, |p| p.line());
+    if let Some(stop) = watched(&watch).stop.as_ref().filter(|s| s.record_line <= header_line) {
+        return Err(FileError::file(format!("{} Nothing was imported.", stop.message("the header"))));
+    }
     if headers.len() < 2 {
         let separated = match delimiter {
             b',' => "commas, semicolons or tabs".to_string(),
             b'\t' => "tabs, as the mapping says".to_string(),
             d => format!("“{}”, as the mapping says", d as char),
         };
-        return Err(FileError(format!(
+        return Err(FileError::file(format!(
             "The file does not look like CSV: its first line has only one column, “{}”, where the columns should be separated by {separated}. {DELIMITER_ADVICE} Nothing was imported.",
             shown(headers.first().map(String::as_str).unwrap_or(""))
         )));
     }
     // Every column the mapping names must be in the header, or every row
     // would be stored without it (overwriting what an earlier import stored).
-    if mapping.fields.is_empty() {
-        if recognised_column("accession_number", &headers).is_none() {
-            return Err(FileError(format!(
-                "None of this file's columns is recognised as the accession number (we look for names like “Accession Number”, “Object Number” or “Inventory Number”). The file's columns are: {}. Name the column in a mapping (accession_number = \"…\") and import again. Nothing was imported.",
-                listed(headers.iter().map(String::as_str), 60)
-            )));
-        }
-    } else {
-        check_columns(mapping, &headers).map_err(FileError)?;
+    if mapping.fields.is_empty() && recognised_column("accession_number", &headers).is_none() {
+        return Err(FileError::mapping(format!(
+            "None of this file's columns is recognised as the accession number (we look for names like “Accession Number”, “Object Number” or “Inventory Number”). The file's columns are: {}. Name the column in a mapping (accession_number = \"…\") and import again. Nothing was imported.",
+            listed(headers.iter().map(String::as_str), 60)
+        )));
     }
+    check_columns(mapping, &headers).map_err(FileError::mapping)?;
     let width = headers.len();
-    Ok(Box::new(csv.into_records().enumerate().map(
-        move |(i, rec)| {
-            // Row numbers count the header as row 1, as spreadsheets do.
-            let label = format!("row {}", i + 2);
-            match rec {
-                Err(e) => {
-                    let message = match e.kind() {
-                        csv::ErrorKind::Utf8 { err, .. } => format!(
-                            "This row is not UTF-8 text (in the column “{}”), so it was skipped. Save the file as “CSV UTF-8” and import it again.",
-                            headers.get(err.field()).map(String::as_str).unwrap_or("?")
-                        ),
-                        _ => format!("This row could not be read as CSV: {e}"),
-                    };
-                    Err(RecordError {
-                        record: label,
-                        field: String::new(),
-                        message,
-                    })
-                }
-                Ok(r) if r.len() != width => Err(RecordError {
-                    record: label,
-                    field: String::new(),
-                    message: format!("This row has {} fields; the header has {width}.", r.len()),
-                }),
-                Ok(r) => Ok((
-                    label,
-                    Source::Row(
-                        headers
-                            .iter()
-                            .cloned()
-                            .zip(r.iter().map(str::to_string))
-                            .collect(),
-                    ),
-                )),
+    let mut row = 1usize;
+    let mut record = csv::StringRecord::new();
+    let mut done = false;
+    Ok(Box::new(std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        // Row numbers count the header as row 1, as spreadsheets do.
+        row += 1;
+        let label = format!("row {row}");
+        let read = csv.read_record(&mut record);
+        let line = record.position().map_or(0, |p| p.line());
+        let (stop, after_quote) = {
+            let mut w = watched(&watch);
+            let stop = w.stop.clone().filter(|s| s.record_line == line);
+            (stop, w.after_quote(line))
+        };
+        if let Some(stop) = stop {
+            done = true;
+            let mut e = RecordError::new(label.clone(), "", stop.message(&label));
+            e.stops = true;
+            return Some(Err(e));
+        }
+        Some(match read {
+            Ok(false) => {
+                done = true;
+                return None;
             }
-        },
-    )))
+            Err(e) => {
+                let message = match e.kind() {
+                    csv::ErrorKind::Utf8 { err, .. } => format!(
+                        "This row is not UTF-8 text (in the column “{}”), so it was skipped. Save the file as “CSV UTF-8” and import it again.",
+                        headers.get(err.field()).map(String::as_str).unwrap_or("?")
+                    ),
+                    _ => format!("This row could not be read as CSV: {e}"),
+                };
+                Err(RecordError::new(label, "", message))
+            }
+            Ok(true) if record.len() != width => {
+                let lines = if record.iter().any(|v| v.contains('\n')) {
+                    " Its values run over several lines: a quote in it, or in a row just before it, may not be closed where it should be (a quote inside a value is written twice, \"\")."
+                } else {
+                    ""
+                };
+                Err(RecordError::new(label, "", format!("This row has {} fields; the header has {width}.{lines}", record.len())))
+            }
+            Ok(true) => {
+                let quoted: Vec<&str> = after_quote.iter().filter_map(|f| headers.get(*f).map(String::as_str)).collect();
+                let source = Source::Row(headers.iter().cloned().zip(record.iter().map(str::to_string)).collect());
+                let label = if quoted.is_empty() { label } else { format!("{label}{AFTER_QUOTE_MARK}{}", quoted.join("\u{1f}")) };
+                Ok((label, source))
+            }
+        })
+    })))
+}
+
+/// Marks a CSV row's label with the columns whose value had text after its
+/// closing quote (names separated by U+001F), for [`check`] to warn about.
+const AFTER_QUOTE_MARK: &str = "\u{1e}";
+
+/// Splits a row's label from the columns [`AFTER_QUOTE_MARK`] names.
+fn label_and_quoted(label: &str) -> (&str, Vec<&str>) {
+    match label.split_once(AFTER_QUOTE_MARK) {
+        Some((label, cols)) => (label, cols.split('\u{1f}').collect()),
+        None => (label, Vec::new()),
+    }
+}
+
+/// The reader's watch over a CSV file's quotes, kept beside the `csv`
+/// crate's parser (whose rules it follows: a quote opens a quoted value only
+/// at its start, `""` inside one is a quote, text after the closing quote
+/// is kept as plain text), which says nothing of a quote never closed (the
+/// rest of the file becomes one value) or of a record's length.
+#[derive(Debug)]
+struct QuoteWatch {
+    delimiter: u8,
+    state: QuoteState,
+    /// The line the next byte is on (from 1, as the `csv` crate counts).
+    line: u64,
+    /// The line the current record began on, and its length so far.
+    record_line: u64,
+    record_bytes: usize,
+    /// The line the open quote was opened on, and its column (from 0).
+    quote_line: u64,
+    field: usize,
+    /// (record's line, column) of values with text after their closing
+    /// quote, read ahead of the parser.
+    after_quote: std::collections::VecDeque<(u64, usize)>,
+    stop: Option<CsvStop>,
+    /// Whether the last byte read was a line break.
+    at_line_start: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QuoteState {
+    RecordStart,
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted value: the end of it, or the first of `""`.
+    QuoteInQuoted,
+}
+
+/// Where reading a CSV file stopped, and why.
+#[derive(Debug, Clone)]
+struct CsvStop {
+    /// The line the record it stopped in began on.
+    record_line: u64,
+    kind: StopKind,
+}
+
+#[derive(Debug, Clone)]
+enum StopKind {
+    /// The quote opened on `line` was never closed; the file has `lines` lines from there.
+    Unclosed { line: u64, lines: u64 },
+    /// The record is longer than [`RECORD_MAX`].
+    TooLong,
+}
+
+impl CsvStop {
+    fn message(&self, row: &str) -> String {
+        match self.kind {
+            StopKind::Unclosed { line, lines } => format!(
+                "The quote opened on line {line} (in {row}) is never closed, so the rest of the file ({lines} {}) would be read as one value, and was not read. \
+                 Close the quote, or write a quote inside a value twice (\"\"), and import again.",
+                if lines == 1 { "line" } else { "lines" }
+            ),
+            StopKind::TooLong => format!(
+                "{} (from line {}) is longer than {} MB, so the file was not read past it: most likely a quote in it is never closed. \
+                 Close the quote, or write a quote inside a value twice (\"\"), and import again.",
+                capitalised(row),
+                self.record_line,
+                RECORD_MAX / (1024 * 1024)
+            ),
+        }
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+fn watched(watch: &std::sync::Mutex<QuoteWatch>) -> std::sync::MutexGuard<'_, QuoteWatch> {
+    watch.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl QuoteWatch {
+    fn new(delimiter: u8) -> QuoteWatch {
+        QuoteWatch {
+            delimiter,
+            state: QuoteState::RecordStart,
+            line: 1,
+            record_line: 1,
+            record_bytes: 0,
+            quote_line: 0,
+            field: 0,
+            after_quote: std::collections::VecDeque::new(),
+            stop: None,
+            at_line_start: true,
+        }
+    }
+
+    /// Follows `bytes`; how many of them the parser may have: all, unless
+    /// a record grows past [`RECORD_MAX`] (then reading stops there).
+    fn follow(&mut self, bytes: &[u8]) -> usize {
+        use QuoteState::*;
+        for (i, &b) in bytes.iter().enumerate() {
+            let newline = b == b'\n' || b == b'\r';
+            if self.state == RecordStart && !newline {
+                self.state = FieldStart;
+                self.record_line = self.line;
+                self.record_bytes = 0;
+                self.field = 0;
+            }
+            if self.state != RecordStart {
+                self.record_bytes += 1;
+                if self.record_bytes > RECORD_MAX {
+                    self.stop = Some(CsvStop { record_line: self.record_line, kind: StopKind::TooLong });
+                    return i;
+                }
+            }
+            self.state = match (self.state, b) {
+                (RecordStart, _) => RecordStart,
+                (FieldStart, b'"') => {
+                    self.quote_line = self.line;
+                    Quoted
+                }
+                (Quoted, b'"') => QuoteInQuoted,
+                (Quoted, _) => Quoted,
+                (QuoteInQuoted, b'"') => Quoted,
+                (FieldStart | Unquoted | QuoteInQuoted, d) if d == self.delimiter => {
+                    self.field += 1;
+                    FieldStart
+                }
+                (FieldStart | Unquoted | QuoteInQuoted, _) if newline => RecordStart,
+                (QuoteInQuoted, _) => {
+                    if self.after_quote.len() < ERRORS_LISTED {
+                        self.after_quote.push_back((self.record_line, self.field));
+                    }
+                    Unquoted
+                }
+                (FieldStart | Unquoted, _) => Unquoted,
+            };
+            if b == b'\n' {
+                self.line += 1;
+            }
+            self.at_line_start = b == b'\n';
+        }
+        bytes.len()
+    }
+
+    /// The end of the file: a quote still open was never closed.
+    fn end(&mut self) {
+        if self.state == QuoteState::Quoted && self.stop.is_none() {
+            // The last line is the one before the line break that ends the file.
+            let last = if self.at_line_start { self.line - 1 } else { self.line };
+            let lines = last.saturating_sub(self.quote_line) + 1;
+            self.stop = Some(CsvStop { record_line: self.record_line, kind: StopKind::Unclosed { line: self.quote_line, lines } });
+        }
+    }
+
+    /// The columns of the record on `line` whose value had text after its
+    /// closing quote (those of earlier records are dropped).
+    fn after_quote(&mut self, line: u64) -> Vec<usize> {
+        let mut fields = Vec::new();
+        while let Some(&(l, f)) = self.after_quote.front() {
+            if l > line {
+                break;
+            }
+            if l == line {
+                fields.push(f);
+            }
+            self.after_quote.pop_front();
+        }
+        fields
+    }
+}
+
+/// A reader that shows what it reads to a [`QuoteWatch`], and ends where it
+/// says reading stops.
+struct Watched<R> {
+    inner: R,
+    watch: Arc<std::sync::Mutex<QuoteWatch>>,
+}
+
+impl<R: Read> Read for Watched<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if watched(&self.watch).stop.is_some() {
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?;
+        let mut watch = watched(&self.watch);
+        if n == 0 {
+            watch.end();
+            return Ok(0);
+        }
+        Ok(watch.follow(&buf[..n]))
+    }
 }
 
 /// What a JSON file that is not an array of records is told.
 fn not_an_array() -> FileError {
-    FileError("The JSON file must hold an array of records ([{…}, {…}]), or use JSON Lines.".into())
+    FileError::file("The JSON file must hold an array of records ([{…}, {…}]), or use JSON Lines.")
 }
 
 /// Checks a JSON file whole before any record is read from it, holding no
 /// more of it than a read buffer: that it is UTF-8 text and valid JSON,
 /// either refused with the line it fails at.
 fn check_json(path: &Path) -> std::result::Result<(), FileError> {
-    let file = std::fs::File::open(path).map_err(|e| FileError(format!("Could not open {}: {e}", path.display())))?;
+    let file = std::fs::File::open(path).map_err(|e| FileError::file(format!("Could not open {}: {e}", path.display())))?;
     let mut reader = BufReader::new(Utf8Check { inner: file, pending: Vec::new(), line: 1, bad_line: None });
     let starts_with_bom = reader.fill_buf().map(|b| b.starts_with(BOM)).unwrap_or(false);
     if starts_with_bom {
@@ -518,7 +1109,7 @@ fn check_json(path: &Path) -> std::result::Result<(), FileError> {
     if let Some(line) = reader.get_ref().bad_line {
         return Err(not_utf8_at(line));
     }
-    checked.map_err(|e| FileError(format!("The file is not valid JSON: {e}.")))
+    checked.map_err(|e| FileError::file(format!("The file is not valid JSON: {e}.")))
 }
 
 /// A reader that stops at the first byte that is not UTF-8, noting its line.
@@ -677,7 +1268,7 @@ impl<R: BufRead> Iterator for JsonArrayItems<R> {
     type Item = Item;
 
     fn next(&mut self) -> Option<Item> {
-        let error = |record: String, message: String| Some(Err(RecordError { record, field: String::new(), message }));
+        let error = |record: String, message: String| Some(Err(RecordError::new(record, "", message)));
         let unreadable = |e: std::io::Error| format!("The rest of the file could not be read: {e}");
         loop {
             match self.state {
@@ -689,7 +1280,7 @@ impl<R: BufRead> Iterator for JsonArrayItems<R> {
                     }
                     Ok(_) => {
                         self.state = ArrayState::Done;
-                        return error("the file".into(), not_an_array().0);
+                        return error("the file".into(), not_an_array().message);
                     }
                     Err(e) => {
                         self.state = ArrayState::Done;
@@ -724,8 +1315,8 @@ impl<R: BufRead> Iterator for JsonArrayItems<R> {
                     }
                     return Some(match serde_json::from_slice::<Value>(&self.item) {
                         Ok(v) if v.is_object() => Ok((label, Source::Json(v))),
-                        Ok(_) => Err(RecordError { record: label, field: String::new(), message: "This item is not a JSON object.".into() }),
-                        Err(e) => Err(RecordError { record: label, field: String::new(), message: format!("This item is not valid JSON: {e}") }),
+                        Ok(_) => Err(RecordError::new(label, String::new(), "This item is not a JSON object.")),
+                        Err(e) => Err(RecordError::new(label, String::new(), format!("This item is not valid JSON: {e}"))),
                     });
                 }
             }
@@ -755,7 +1346,7 @@ fn json_lines(mut reader: impl BufRead + Send + 'static) -> impl Iterator<Item =
     std::iter::from_fn(move || loop {
         number += 1;
         let label = format!("line {number}");
-        let error = |message: String| Some(Err(RecordError { record: label.clone(), field: String::new(), message }));
+        let error = |message: String| Some(Err(RecordError::new(label.clone(), String::new(), message)));
         let len = match read_line_capped(&mut reader, &mut bytes, RECORD_MAX) {
             Ok(None) => return None,
             Ok(Some(len)) => len,
@@ -773,8 +1364,8 @@ fn json_lines(mut reader: impl BufRead + Send + 'static) -> impl Iterator<Item =
         }
         return Some(match serde_json::from_str::<Value>(line) {
             Ok(v) if v.is_object() => Ok((label, Source::Json(v))),
-            Ok(_) => Err(RecordError { record: label, field: String::new(), message: "This line is not a JSON object.".into() }),
-            Err(e) => Err(RecordError { record: label, field: String::new(), message: format!("This line is not valid JSON: {e}") }),
+            Ok(_) => Err(RecordError::new(label, String::new(), "This line is not a JSON object.")),
+            Err(e) => Err(RecordError::new(label, String::new(), format!("This line is not valid JSON: {e}"))),
         });
     })
 }
@@ -840,7 +1431,7 @@ fn json_dir(
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let entries = std::fs::read_dir(&d)
-            .map_err(|e| FileError(format!("Could not read the folder {}: {e}", d.display())))?;
+            .map_err(|e| FileError::file(format!("Could not read the folder {}: {e}", d.display())))?;
         for entry in entries.flatten() {
             let p = entry.path();
             if p.is_dir() {
@@ -854,7 +1445,7 @@ fn json_dir(
         }
     }
     if files.is_empty() {
-        return Err(FileError(format!(
+        return Err(FileError::file(format!(
             "The folder {} has no .json files.",
             dir.display()
         )));
@@ -872,16 +1463,8 @@ fn json_dir(
                 .and_then(|bytes| json_file(&bytes));
             match parsed {
                 Ok(v) if v.is_object() => Ok((label, Source::Json(v))),
-                Ok(_) => Err(RecordError {
-                    record: label,
-                    field: String::new(),
-                    message: "This file does not hold a JSON object.".into(),
-                }),
-                Err(message) => Err(RecordError {
-                    record: label,
-                    field: String::new(),
-                    message,
-                }),
+                Ok(_) => Err(RecordError::new(label, String::new(), "This file does not hold a JSON object.")),
+                Err(message) => Err(RecordError::new(label, String::new(), message)),
             }
         }),
     ))
@@ -899,21 +1482,20 @@ fn year(raw: Option<&String>) -> Option<i64> {
 
 /// What the search index holds for one object, folded ahead of the write.
 fn search_text(o: &NewObject) -> ObjectText {
-    let body = [
-        o.makers.as_str(),
-        o.display_date.as_str(),
-        o.medium.as_str(),
-        o.classification.as_str(),
-        o.description.as_str(),
-        o.accession_number.as_str(),
-    ]
-    .iter()
-    .filter(|s| !s.is_empty())
-    .copied()
-    .collect::<Vec<_>>()
-    .join(" · ");
+    text_of_fields(&o.title, [&o.makers, &o.display_date, &o.medium, &o.classification, &o.description, &o.accession_number])
+}
+
+/// What the search index holds for a stored object (one put back in its
+/// collection is indexed again).
+pub(crate) fn row_text(o: &objects::ObjectRow) -> ObjectText {
+    text_of_fields(&o.title, [&o.makers, &o.display_date, &o.medium, &o.classification, &o.description, &o.accession_number])
+}
+
+/// The title, and the other fields joined by " · ", folded for the index.
+fn text_of_fields(title: &str, fields: [&String; 6]) -> ObjectText {
+    let body = fields.iter().map(|s| s.as_str()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ");
     ObjectText {
-        title_folded: crate::search::index_text(&o.title),
+        title_folded: crate::search::index_text(title),
         body_folded: crate::search::index_text(&body),
         body,
     }
@@ -986,14 +1568,15 @@ fn cut_json(v: &mut Value) -> Option<usize> {
     }
 }
 
-/// Keeps a record's extra fields within [`EXTRA_MAX`] characters of stored
-/// JSON, in their order, leaving out each field that does not fit; the
-/// stored JSON and the names left out.
-fn extra_json(extra: Map<String, Value>) -> (String, Vec<String>) {
+/// Keeps a record's extra fields within `max` characters of stored JSON
+/// (of [`EXTRA_MAX`] for its public and private ones together), in their
+/// order, leaving out each field that does not fit; the stored JSON and the
+/// names left out.
+fn extra_json(extra: Map<String, Value>, max: usize) -> (String, Vec<String>) {
     let value = Value::Object(extra);
     let whole = value.to_string();
     // Bytes are at least as many as characters: most records stop here.
-    if whole.len() <= EXTRA_MAX || whole.chars().count() <= EXTRA_MAX {
+    if whole.len() <= max || whole.chars().count() <= max {
         return (whole, Vec::new());
     }
     let Value::Object(extra) = value else {
@@ -1005,7 +1588,7 @@ fn extra_json(extra: Map<String, Value>) -> (String, Vec<String>) {
     let mut size = 2;
     for (k, v) in extra {
         let n = Value::String(k.clone()).to_string().chars().count() + v.to_string().chars().count() + 2;
-        if size + n <= EXTRA_MAX {
+        if size + n <= max {
             size += n;
             kept.insert(k, v);
         } else {
@@ -1025,17 +1608,15 @@ fn check(
     label: &str,
     source: &Source,
     mapping: &Mapping,
-) -> std::result::Result<(NewObject, Vec<RecordError>, Absent), RecordError> {
+    quoted: &[&str],
+    columns: &mut ColumnsSeen,
+) -> std::result::Result<Checked, RecordError> {
     let mut r = resolve(source, mapping);
     let absent = match absent_parts(&r) {
         0 => Absent::default(),
         parts => Absent { parts, blank_extra: std::mem::take(&mut r.blank_extra) },
     };
-    let err = |field: &str, message: String| RecordError {
-        record: label.to_string(),
-        field: field.to_string(),
-        message,
-    };
+    let err = |field: &str, message: String| RecordError::new(label.to_string(), field.to_string(), message);
     let mut warnings = Vec::new();
     let mut cleaned_fields: Vec<&str> = Vec::new();
     for (field, values) in r.values.iter_mut() {
@@ -1084,7 +1665,33 @@ fn check(
             .cloned()
             .unwrap_or_default()
     };
-    let accession = first("accession_number");
+    let mut accession = first("accession_number");
+    if accession.chars().any(invisible) {
+        let found: Vec<String> = accession.chars().filter(|c| invisible(*c)).map(|c| format!("U+{:04X}", c as u32)).collect();
+        accession = accession.chars().filter(|c| !invisible(*c)).collect::<String>().trim().to_string();
+        warnings.push(err(
+            "accession_number",
+            format!(
+                "The accession number had invisible characters ({}), which would make it look like another or show it back to front; they were removed, so it is {}.",
+                found.join(", "),
+                shown(&accession)
+            ),
+        ));
+    }
+    for column in quoted {
+        let value = match source {
+            Source::Row(cols) => cols.iter().find(|(k, _)| k == column).map(|(_, v)| v.as_str()).unwrap_or(""),
+            Source::Json(_) => "",
+        };
+        warnings.push(err(
+            column,
+            format!(
+                "In the column “{}” a quote closed before the end of the value, so it was read as “{}”, without that quote. In CSV a value that holds quotes is written in quotes with each quote inside it doubled, like \"\"\"12\"\" ruler\".",
+                shown(column),
+                shown(value)
+            ),
+        ));
+    }
     if accession.is_empty() {
         return Err(err(
             "accession_number",
@@ -1180,7 +1787,17 @@ fn check(
             String::new()
         }
     };
-    let (extra, left_out) = extra_json(std::mem::take(&mut r.extra));
+    // Columns no field of ours took are private unless the mapping publishes them.
+    let (mut public, mut private) = (Map::new(), Map::new());
+    for (k, v) in std::mem::take(&mut r.extra) {
+        let shown_to_all = mapping.publishes(&k);
+        columns.note(&k, shown_to_all);
+        if shown_to_all { public.insert(k, v) } else { private.insert(k, v) };
+    }
+    let (extra, mut left_out) = extra_json(public, EXTRA_MAX);
+    let room = EXTRA_MAX.saturating_sub(extra.chars().count());
+    let (private, more_left_out) = extra_json(private, room);
+    left_out.extend(more_left_out);
     if !left_out.is_empty() {
         warnings.push(err(
             &left_out.join(", "),
@@ -1218,8 +1835,44 @@ fn check(
         extra,
         content_hash: String::new(),
     };
-    o.content_hash = content_hash(&o);
-    Ok((o, warnings, absent))
+    o.content_hash = content_hash(&o, &private);
+    Ok(Checked { object: o, private, warnings, absent })
+}
+
+/// A record checked: the row to store, its private extra fields (JSON),
+/// warnings about values changed or left out, and what it leaves as stored.
+struct Checked {
+    object: NewObject,
+    private: String,
+    warnings: Vec<RecordError>,
+    absent: Absent,
+}
+
+/// The names of the columns no field of ours took, seen so far, shown to
+/// everyone or kept private (at most [`COLUMNS_LISTED`] of each).
+#[derive(Debug, Default)]
+struct ColumnsSeen {
+    public: std::collections::BTreeSet<String>,
+    private: std::collections::BTreeSet<String>,
+}
+
+impl ColumnsSeen {
+    fn note(&mut self, name: &str, public: bool) {
+        let set = if public { &mut self.public } else { &mut self.private };
+        if set.len() < COLUMNS_LISTED && !set.contains(name) {
+            set.insert(name.to_string());
+        }
+    }
+}
+
+/// Characters that show nothing, or turn the text around them (format
+/// characters: zero-width spaces and joiners, bidirectional controls, the
+/// byte order mark, the soft hyphen): an accession number with one looks
+/// like another, or reads back to front.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}' | '\u{180E}'
+        | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}'
+        | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF9}'..='\u{FFFB}')
 }
 
 /// The stored fields a record can leave as they are, one bit each.
@@ -1276,9 +1929,9 @@ fn absent_parts(r: &super::mapping::Resolved) -> u16 {
 }
 
 /// Fills the parts `absent` names from what is stored for the object, and
-/// merges its stored extra fields under the record's; the content hash is
-/// taken again.
-fn fill(o: &mut NewObject, absent: &Absent, stored: &objects::StoredFields) {
+/// merges its stored extra fields (public and private, each staying as it
+/// was stored) under the record's; the content hash is taken again.
+fn fill(o: &mut NewObject, private: &mut String, absent: &Absent, stored: &objects::StoredFields) {
     let has = |bit: u16| absent.parts & bit != 0;
     if has(part::TITLE) {
         o.title.clone_from(&stored.title);
@@ -1306,25 +1959,36 @@ fn fill(o: &mut NewObject, absent: &Absent, stored: &objects::StoredFields) {
             ours.clone_from(theirs);
         }
     }
-    // The stored extra fields this record does not name stay; if together
-    // they would pass the limit, the record's own are stored, as before.
-    if let (Ok(Value::Object(mut merged)), Ok(Value::Object(own))) =
-        (serde_json::from_str::<Value>(&stored.extra), serde_json::from_str::<Value>(&o.extra))
+    // The stored extra fields this record does not name stay, as they were
+    // (public or private); if together they would pass the limit, the
+    // record's own are stored, as before.
+    let parse = |json: &str| match serde_json::from_str::<Value>(json) {
+        Ok(Value::Object(map)) => Some(map),
+        _ => None,
+    };
+    if let (Some(mut public), Some(mut kept_private), Some(own_public), Some(own_private)) =
+        (parse(&stored.extra), parse(&stored.extra_private), parse(&o.extra), parse(private))
     {
-        for k in &absent.blank_extra {
-            merged.remove(k);
+        for k in absent.blank_extra.iter().chain(own_public.keys()).chain(own_private.keys()) {
+            public.remove(k);
+            kept_private.remove(k);
         }
-        merged.extend(own);
-        let (json, left_out) = extra_json(merged);
-        if left_out.is_empty() {
+        public.extend(own_public);
+        kept_private.extend(own_private);
+        let (json, left_out) = extra_json(public, EXTRA_MAX);
+        let room = EXTRA_MAX.saturating_sub(json.chars().count());
+        let (private_json, more_left_out) = extra_json(kept_private, room);
+        if left_out.is_empty() && more_left_out.is_empty() {
             o.extra = json;
+            *private = private_json;
         }
     }
-    o.content_hash = content_hash(o);
+    o.content_hash = content_hash(o, private);
 }
 
-/// The hash an unchanged record is told by: every stored field.
-fn content_hash(o: &NewObject) -> String {
+/// The hash an unchanged record is told by: every stored field, the
+/// private extra fields included.
+fn content_hash(o: &NewObject, private: &str) -> String {
     let mut h = Sha256::new();
     for part in [
         &o.accession_number,
@@ -1344,6 +2008,12 @@ fn content_hash(o: &NewObject) -> String {
         h.update(part.as_bytes());
         h.update([0u8]);
     }
+    // Only when there are private fields, so a record without any hashes
+    // as it did before they were kept apart.
+    if private != "{}" {
+        h.update(private.as_bytes());
+        h.update([0u8]);
+    }
     h.update(format!("{:?}{:?}", o.earliest_year, o.latest_year).as_bytes());
     crate::secrets::hex(&h.finalize())
 }
@@ -1357,28 +2027,28 @@ async fn fill_from_stored(db: &Db, org: i64, batch: &mut Batch) -> Result<()> {
     if batch.partial.is_empty() {
         return Ok(());
     }
-    let keys: Vec<&str> = batch.partial.iter().map(|(i, _)| batch.objects[*i].0.key.as_str()).collect();
+    let keys: Vec<&str> = batch.partial.iter().map(|(i, _)| batch.objects[*i].object.key.as_str()).collect();
     let hashes = objects::stored_hashes(db, org, &keys).await?;
     drop(keys);
     let differ: Vec<&(usize, Absent)> = batch
         .partial
         .iter()
         .filter(|(i, _)| {
-            let o = &batch.objects[*i].0;
+            let o = &batch.objects[*i].object;
             hashes.get(&o.key).is_some_and(|h| *h != o.content_hash)
         })
         .collect();
     if differ.is_empty() {
         return Ok(());
     }
-    let keys: Vec<&str> = differ.iter().map(|(i, _)| batch.objects[*i].0.key.as_str()).collect();
+    let keys: Vec<&str> = differ.iter().map(|(i, _)| batch.objects[*i].object.key.as_str()).collect();
     let stored = objects::stored_fields(db, org, &keys).await?;
     drop(keys);
     for (i, absent) in differ {
-        let (o, text) = &mut batch.objects[*i];
-        if let Some(s) = stored.get(&o.key) {
-            fill(o, absent, s);
-            *text = search_text(o);
+        let row = &mut batch.objects[*i];
+        if let Some(s) = stored.get(&row.object.key) {
+            fill(&mut row.object, &mut row.private, absent, s);
+            row.text = search_text(&row.object);
         }
     }
     Ok(())
@@ -1386,7 +2056,7 @@ async fn fill_from_stored(db: &Db, org: i64, batch: &mut Batch) -> Result<()> {
 
 /// One batch of checked records, read while the previous one is written.
 struct Batch {
-    objects: Vec<(NewObject, ObjectText)>,
+    objects: Vec<ImportRow>,
     /// The records of `objects` (by index) that lack some field.
     partial: Vec<(usize, Absent)>,
     /// Every part some record of the batch lacked.
@@ -1449,20 +2119,38 @@ impl Batch {
             self.warnings.push(w);
         }
     }
+
+    /// "row 2 to row 20001": the records in it, for a message.
+    fn records(&self) -> String {
+        if self.last.is_empty() { self.first.clone() } else { format!("{} to {}", self.first, self.last) }
+    }
 }
 
 /// What the reader thread sends the writer.
 enum Message {
     Batch(Batch),
-    /// The file cannot be imported as it is (found in the first batch).
+    /// The file cannot be imported as it is (found before any batch was sent).
     Refused(FileError),
+    /// Reading stopped at a problem in the file after some batch was sent:
+    /// the last batch came before this.
+    Stopped(String),
+}
+
+/// What the reader thread hands back when it is done: the accession numbers
+/// it saw, the columns, and how many records were skipped for another
+/// reason than repeating an accession number.
+struct ReadEnd {
+    seen: SeenKeys,
+    columns: ColumnsSeen,
+    bad_records: u64,
 }
 
 /// The accession numbers seen so far in one import, as 128-bit keyed
 /// fingerprints (16 bytes each, about 36 MB for a million records with the
 /// table's overhead), so a later record with the same number is skipped
-/// however far apart they are. Two different numbers share a fingerprint with
-/// a chance of about one in 10^26 for a million records.
+/// however far apart they are, and the objects a file does not have are
+/// told apart. Two different numbers share a fingerprint with a chance of
+/// about one in 10^26 for a million records.
 struct SeenKeys {
     seen: HashSet<u128, BuildHasherDefault<Fingerprint>>,
     a: RandomState,
@@ -1497,34 +2185,68 @@ impl SeenKeys {
         SeenKeys { seen: HashSet::default(), a: RandomState::new(), b: RandomState::new() }
     }
 
+    fn fingerprint(&self, key: &str) -> u128 {
+        (u128::from(self.a.hash_one(key)) << 64) | u128::from(self.b.hash_one(key))
+    }
+
     /// Whether `key` is new (and now seen).
     fn insert(&mut self, key: &str) -> bool {
-        let fingerprint = (u128::from(self.a.hash_one(key)) << 64) | u128::from(self.b.hash_one(key));
+        let fingerprint = self.fingerprint(key);
         self.seen.insert(fingerprint)
+    }
+
+    /// Whether `key` was seen.
+    fn contains(&self, key: &str) -> bool {
+        self.seen.contains(&self.fingerprint(key))
     }
 }
 
 /// Imports a stream of records into an organisation's collection, calling
-/// `progress` with the number of records read after each batch.
-///
-/// Reading and checking run on their own thread, one batch ahead of the
-/// database writes, so parsing and storing overlap. The first record with an
-/// accession number is imported; later ones with the same number (ignoring
-/// case) are skipped and named, wherever they are in the file. With a
-/// mapping, the first batch is written only if each mapped field is in at
-/// least one of its records (see [`Coverage`]).
-///
-/// When it stops early, [`ImportFailed`] holds what was committed by then.
+/// `progress` with the number of records read after each batch: an import
+/// that writes ([`ImportRun::default`]). See [`import_records_run`].
 pub async fn import_records(
     db: &Db,
     options: &ImportOptions,
     records: impl Iterator<Item = Item> + Send + 'static,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> std::result::Result<ImportReport, ImportFailed> {
+    import_records_run(db, options, &ImportRun::default(), records, progress).await
+}
+
+/// Imports a stream of records into an organisation's collection as `run`
+/// says, calling `progress` with the number of records read after each batch.
+///
+/// Reading and checking run on their own thread, one batch ahead of the
+/// database writes, so parsing and storing overlap. The first record with an
+/// accession number is imported; later ones with the same number (ignoring
+/// case) are skipped and named, wherever they are in the file. With a
+/// mapping, the first batch is written only if each mapped field (and each
+/// column it publishes) is in at least one of its records (see
+/// [`Coverage`]). A record of a withdrawn object is not written. A batch that
+/// would take the collection past [`MAX_OBJECTS_PER_ORG`] stops the import.
+/// A dry run reads, checks and counts as an import would, and writes nothing.
+///
+/// When it stops early, [`ImportFailed`] holds what was committed by then.
+pub async fn import_records_run(
+    db: &Db,
+    options: &ImportOptions,
+    run: &ImportRun,
+    records: impl Iterator<Item = Item> + Send + 'static,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> std::result::Result<ImportReport, ImportFailed> {
     let failed = |reason: Failure, report: ImportReport| ImportFailed { report, reason };
-    let mut writer = match Writer::open(db) {
-        Ok(w) => w,
-        Err(error) => return Err(failed(Failure::Write { records: "from the start".into(), error }, ImportReport::default())),
+    let start = |error: CoreError| Failure::Write { records: "from the start".into(), error };
+    let mut report = ImportReport { dry_run: run.dry_run, ..ImportReport::default() };
+    if let Err(e) = super::fill_sort_keys(db).await {
+        return Err(failed(start(e), report));
+    }
+    let mut writer = if run.dry_run {
+        Writer::DryRun
+    } else {
+        match Writer::open(db) {
+            Ok(w) => w,
+            Err(error) => return Err(failed(start(error), report)),
+        }
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Message>(2);
     // Written rows come back to the reader to be freed: glibc frees memory
@@ -1537,28 +2259,36 @@ pub async fn import_records(
         let mut read = 0u64;
         let mut kept = Kept::default();
         let mut seen = SeenKeys::new();
+        let mut columns = ColumnsSeen::default();
+        let mut bad_records = 0u64;
+        let mut sent = false;
         // Checked over the first batch only; a field is normally found in
         // its first few records, after which noting costs nothing.
-        let mut coverage = (!mapping.fields.is_empty()).then(|| Coverage::new(&mapping));
-        let refused = |coverage: &mut Option<Coverage>| coverage.take().and_then(|c| c.error()).map(FileError);
+        let mut coverage = Coverage::needed(&mapping).then(|| Coverage::new(&mapping));
+        let refused = |coverage: &mut Option<Coverage>| coverage.take().and_then(|c| c.error()).map(FileError::mapping);
+        let mut stop = None;
         for item in records {
+            if let Err(e) = &item
+                && e.stops
+            {
+                stop = Some(e.message.clone());
+                break;
+            }
             read += 1;
             if let (Some(c), Ok((_, source))) = (&mut coverage, &item) {
                 c.note(source);
             }
-            match item
-                .and_then(|(label, source)| check(&label, &source, &mapping).map(|o| (label, o)))
-            {
-                Ok((label, (o, warnings, absent))) => {
-                    if !seen.insert(&o.key) {
-                        let e = RecordError {
-                            record: label,
-                            field: "accession_number".into(),
-                            message: format!(
-                                "The accession number {} appears earlier in the file; the first record with it was imported and this one skipped.",
-                                o.accession_number
-                            ),
-                        };
+            match item.and_then(|(label, source)| {
+                let (label, quoted) = label_and_quoted(&label);
+                let checked = check(label, &source, &mapping, &quoted, &mut columns)?;
+                Ok((label.to_string(), checked))
+            }) {
+                Ok((label, Checked { object, private, warnings, absent })) => {
+                    if !seen.insert(&object.key) {
+                        let e = RecordError::new(label, "accession_number", format!(
+                            "The accession number {} appears earlier in the file; the first record with it was imported and this one skipped.",
+                            object.accession_number
+                        ));
                         batch.skip(e, &mut kept);
                         continue;
                     }
@@ -1569,25 +2299,29 @@ pub async fn import_records(
                         batch.absent |= absent.parts;
                         batch.partial.push((batch.objects.len(), absent));
                     }
-                    let text = search_text(&o);
-                    batch.objects.push((o, text));
+                    let text = search_text(&object);
+                    batch.objects.push(ImportRow { object, private, text });
                     if batch.first.is_empty() {
                         batch.first = label;
                     } else {
                         batch.last = label;
                     }
                 }
-                Err(e) => batch.skip(e, &mut kept),
+                Err(e) => {
+                    bad_records += 1;
+                    batch.skip(e, &mut kept)
+                }
             }
             if batch.objects.len() >= BATCH {
                 if let Some(e) = refused(&mut coverage) {
                     let _ = tx.blocking_send(Message::Refused(e));
-                    return;
+                    return None;
                 }
                 let full = std::mem::replace(&mut batch, Batch::new());
                 if tx.blocking_send(Message::Batch(Batch { read, ..full })).is_err() {
-                    return;
+                    return None;
                 }
+                sent = true;
                 while let Ok(spent) = spent_rx.try_recv() {
                     drop(spent);
                 }
@@ -1595,19 +2329,33 @@ pub async fn import_records(
         }
         if let Some(e) = refused(&mut coverage) {
             let _ = tx.blocking_send(Message::Refused(e));
-            return;
+            return None;
         }
-        let _ = tx.blocking_send(Message::Batch(Batch { read, ..batch }));
+        match stop {
+            // Nothing written yet: the file is refused whole.
+            Some(message) if !sent => {
+                let _ = tx.blocking_send(Message::Refused(FileError::file(format!("{message} Nothing was imported."))));
+                return None;
+            }
+            Some(message) => {
+                let _ = tx.blocking_send(Message::Batch(Batch { read, ..batch }));
+                let _ = tx.blocking_send(Message::Stopped(message));
+            }
+            None => {
+                let _ = tx.blocking_send(Message::Batch(Batch { read, ..batch }));
+            }
+        }
+        Some(ReadEnd { seen, columns, bad_records })
     });
-    let mut report = ImportReport::default();
     let mut outcome = Ok(());
     let mut written = 0u64;
     // Records lacking a field are filled from what is stored only when
     // something is: a first import (keys are distinct within one) skips it.
-    let had_objects = match objects::any_in_org(db, options.org_id).await {
-        Ok(any) => any,
-        Err(e) => return Err(failed(Failure::Write { records: "from the start".into(), error: e.into() }, report)),
+    let mut stored = match objects::count(db, options.org_id).await {
+        Ok(n) => n,
+        Err(e) => return Err(failed(start(e.into()), report)),
     };
+    report.stored_before = stored > 0;
     let mut absent = 0u16;
     while let Some(message) = rx.recv().await {
         let mut batch = match message {
@@ -1616,18 +2364,43 @@ pub async fn import_records(
                 outcome = Err(Failure::File(e));
                 break;
             }
+            Message::Stopped(message) => {
+                outcome = Err(Failure::Stopped(format!(
+                    "{message} The records before it were {}.",
+                    if run.dry_run { "checked" } else { "imported (import the file again once it is corrected, to complete it)" }
+                )));
+                break;
+            }
         };
         report.add_listed(&mut batch);
         absent |= batch.absent;
         if !batch.objects.is_empty() {
-            let records = if batch.last.is_empty() {
-                batch.first.clone()
-            } else {
-                format!("{} to {}", batch.first, batch.last)
-            };
-            if had_objects && let Err(error) = fill_from_stored(db, options.org_id, &mut batch).await {
+            let records = batch.records();
+            if report.stored_before && let Err(error) = fill_from_stored(db, options.org_id, &mut batch).await {
                 outcome = Err(Failure::Write { records, error });
                 break;
+            }
+            // The cap: counted exactly only when this batch might pass it.
+            let cap = run.max_objects.unwrap_or(MAX_OBJECTS_PER_ORG).min(MAX_OBJECTS_PER_ORG);
+            if stored + batch.objects.len() as i64 > cap {
+                let keys: Vec<&str> = batch.objects.iter().map(|r| r.object.key.as_str()).collect();
+                let new = match objects::count_existing(db, options.org_id, &keys).await {
+                    Ok(n) => keys.len() as i64 - n,
+                    Err(e) => {
+                        outcome = Err(Failure::Write { records, error: e.into() });
+                        break;
+                    }
+                };
+                if stored + new > cap {
+                    let message = format!(
+                        "An organisation's collection holds at most {} objects, and this one has {}: the records {records} would pass that, so the import stopped there, before them.{} Ask the meeting house's admins if your collection needs more.",
+                        thousands(cap),
+                        thousands(stored),
+                        if written > 0 { " The records before them were imported." } else { " Nothing was imported." }
+                    );
+                    outcome = if written == 0 { Err(Failure::File(FileError::file(message))) } else { Err(Failure::Stopped(message)) };
+                    break;
+                }
             }
             let counts = match &mut writer {
                 Writer::Sqlite(w) => write_sqlite(db, w, options.org_id, batch.objects).await.map(|(counts, rows)| {
@@ -1635,12 +2408,17 @@ pub async fn import_records(
                     counts
                 }),
                 Writer::Postgres => write_postgres(db, options.org_id, batch.objects).await,
+                Writer::DryRun => count_dry(db, options.org_id, &batch.objects).await,
             };
             match counts {
                 Ok(c) => {
                     report.created += c.created;
                     report.updated += c.updated;
                     report.unchanged += c.unchanged;
+                    report.withdrawn += c.withdrawn;
+                    let room = objects::WITHDRAWN_LISTED.saturating_sub(report.withdrawn_listed.len());
+                    report.withdrawn_listed.extend(c.withdrawn_listed.into_iter().take(room));
+                    stored += c.created as i64;
                 }
                 Err(error) => {
                     outcome = Err(Failure::Write { records, error });
@@ -1649,7 +2427,8 @@ pub async fn import_records(
             }
             // After the 1st, 2nd, 4th, 8th… batch: the tables have doubled.
             written += 1;
-            if written.is_power_of_two()
+            if !run.dry_run
+                && written.is_power_of_two()
                 && let Err(e) = objects::refresh_statistics(db).await
             {
                 outcome = Err(Failure::Write { records, error: e.into() });
@@ -1659,22 +2438,90 @@ pub async fn import_records(
         progress(batch.read);
     }
     drop(rx);
-    let _ = reader.join();
+    let end = reader.join().ok().flatten();
     report.not_in_file = PARTS.iter().filter(|(bit, _)| absent & bit != 0).map(|(_, field)| field.to_string()).collect();
+    if let Some(end) = &end {
+        report.public_columns = end.columns.public.iter().cloned().collect();
+        report.private_columns = end.columns.private.iter().cloned().collect();
+    }
+    if let (Ok(()), true, Some(end)) = (&outcome, run.withdraw_missing, &end) {
+        if end.bad_records > 0 {
+            report.withdraw_missing_refused = Some(format!(
+                "No object was withdrawn for not being in this file: {} {} skipped (see why below), and {} objects would have been withdrawn with {}. Correct the file and import it again.",
+                end.bad_records,
+                if end.bad_records == 1 { "record was" } else { "records were" },
+                if end.bad_records == 1 { "its" } else { "their" },
+                if end.bad_records == 1 { "it" } else { "them" },
+            ));
+        } else if report.imported() == 0 {
+            report.withdraw_missing_refused =
+                Some("No object was withdrawn for not being in this file: no record of it was imported, so it cannot be the whole collection.".into());
+        } else if let Err(error) = withdraw_missing(db, options.org_id, run, &end.seen, &mut report).await {
+            outcome = Err(Failure::Write { records: "withdrawing the objects not in the file".into(), error });
+        }
+    }
     match outcome {
         Ok(()) => Ok(report),
         Err(reason) => Err(failed(reason, report)),
     }
 }
 
+/// A number with thousands separated by commas: "500,000".
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// Withdraws the organisation's objects still in its collection whose
+/// accession numbers the file did not have (`seen`), a page at a time, each
+/// page in one transaction with their search entries; in a dry run only
+/// counts them.
+async fn withdraw_missing(db: &Db, org: i64, run: &ImportRun, seen: &SeenKeys, report: &mut ImportReport) -> Result<()> {
+    const PAGE: i64 = 1_000;
+    let note = "Not in the file of a later import, which was set to withdraw the objects it did not have.";
+    let mut after = 0;
+    loop {
+        let page = objects::live_keys_after(db, org, after, PAGE).await?;
+        let Some(&(last, _)) = page.last() else { break };
+        after = last;
+        let missing: Vec<i64> = page.iter().filter(|(_, key)| !seen.contains(key)).map(|(id, _)| *id).collect();
+        if !missing.is_empty() && !run.dry_run {
+            let mut tx = db.begin().await?;
+            let at = meetinghouse_store::now();
+            for id in &missing {
+                if objects::withdraw(&mut tx, *id, run.by, objects::BY_ORG, note, at).await? {
+                    meetinghouse_store::search::remove(&mut tx, db.backend(), "object", *id).await?;
+                    report.withdrawn_missing += 1;
+                }
+            }
+            tx.commit().await.map_err(StoreError::from)?;
+        } else {
+            report.withdrawn_missing += missing.len() as u64;
+        }
+        if (page.len() as i64) < PAGE {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// A written batch on its way back to the reader thread to be freed.
-type Spent = Vec<(NewObject, ObjectText)>;
+type Spent = Vec<ImportRow>;
 
 /// Where batches are written: SQLite through its bulk writer (moved to a
-/// blocking thread for each batch and back), PostgreSQL through the pool.
+/// blocking thread for each batch and back), PostgreSQL through the pool;
+/// or nowhere, in a dry run.
 enum Writer {
     Sqlite(Option<ObjectWriter>),
     Postgres,
+    DryRun,
 }
 
 impl Writer {
@@ -1691,12 +2538,7 @@ impl Writer {
     }
 }
 
-async fn write_sqlite(
-    db: &Db,
-    slot: &mut Option<ObjectWriter>,
-    org: i64,
-    rows: Vec<(NewObject, ObjectText)>,
-) -> Result<(BatchCounts, Vec<(NewObject, ObjectText)>)> {
+async fn write_sqlite(db: &Db, slot: &mut Option<ObjectWriter>, org: i64, rows: Vec<ImportRow>) -> Result<(BatchCounts, Vec<ImportRow>)> {
     let Some(mut writer) = slot.take() else {
         return Err(StoreError::Bulk("the import's database connection was lost after an earlier failure".into()).into());
     };
@@ -1713,43 +2555,48 @@ async fn write_sqlite(
     Ok((counts?, rows))
 }
 
-async fn write_postgres(db: &Db, org: i64, batch: Vec<(NewObject, ObjectText)>) -> Result<BatchCounts> {
+async fn write_postgres(db: &Db, org: i64, batch: Vec<ImportRow>) -> Result<BatchCounts> {
     let mut tx = db.begin().await?;
-    let keys: Vec<&str> = batch.iter().map(|(o, _)| o.key.as_str()).collect();
+    let keys: Vec<&str> = batch.iter().map(|r| r.object.key.as_str()).collect();
     let existing = objects::existing(&mut tx, db.backend(), org, &keys).await?;
     drop(keys);
     let mut counts = BatchCounts::default();
-    let mut objects = Vec::with_capacity(batch.len());
-    let mut texts = Vec::with_capacity(batch.len());
-    for (o, text) in batch {
-        match existing.get(&o.key) {
-            Some((_, hash)) if *hash == o.content_hash => {
+    let mut rows = Vec::with_capacity(batch.len());
+    for r in &batch {
+        match existing.get(&r.object.key) {
+            Some(e) if e.withdrawn => {
+                counts.withdrawn += 1;
+                if counts.withdrawn_listed.len() < objects::WITHDRAWN_LISTED {
+                    counts.withdrawn_listed.push(r.object.accession_number.clone());
+                }
+                continue;
+            }
+            Some(e) if e.content_hash == r.object.content_hash => {
                 counts.unchanged += 1;
                 continue;
             }
             Some(_) => counts.updated += 1,
             None => counts.created += 1,
         }
-        objects.push(o);
-        texts.push(text);
+        rows.push(r);
     }
-    let ids = objects::upsert_many(&mut tx, db.backend(), org, &objects).await?;
+    let ids = objects::upsert_rows(&mut tx, db.backend(), org, &rows).await?;
     let now = meetinghouse_store::now();
     let (mut fresh, mut replaced) = (Vec::new(), Vec::new());
-    for (o, t) in objects.iter().zip(&texts) {
-        let Some(&ref_id) = ids.get(&o.key) else {
+    for r in &rows {
+        let Some(&ref_id) = ids.get(&r.object.key) else {
             continue;
         };
         let doc = Document {
             kind: "object",
             ref_id,
-            title: &o.title,
-            body: &t.body,
-            title_folded: &t.title_folded,
-            body_folded: &t.body_folded,
+            title: &r.object.title,
+            body: &r.text.body,
+            title_folded: &r.text.title_folded,
+            body_folded: &r.text.body_folded,
             created_at: now,
         };
-        if existing.contains_key(&o.key) {
+        if existing.contains_key(&r.object.key) {
             replaced.push(doc)
         } else {
             fresh.push(doc)
@@ -1758,6 +2605,27 @@ async fn write_postgres(db: &Db, org: i64, batch: Vec<(NewObject, ObjectText)>) 
     crate::search::index_many_folded(&mut tx, db, "object", &fresh, true).await?;
     crate::search::index_many_folded(&mut tx, db, "object", &replaced, false).await?;
     tx.commit().await.map_err(StoreError::from)?;
+    Ok(counts)
+}
+
+/// What writing a batch would do, from what is stored: a dry run's counts.
+async fn count_dry(db: &Db, org: i64, batch: &[ImportRow]) -> Result<BatchCounts> {
+    let keys: Vec<&str> = batch.iter().map(|r| r.object.key.as_str()).collect();
+    let stored = objects::stored_states(db, org, &keys).await?;
+    let mut counts = BatchCounts::default();
+    for r in batch {
+        match stored.get(&r.object.key) {
+            Some((_, true)) => {
+                counts.withdrawn += 1;
+                if counts.withdrawn_listed.len() < objects::WITHDRAWN_LISTED {
+                    counts.withdrawn_listed.push(r.object.accession_number.clone());
+                }
+            }
+            Some((hash, false)) if *hash == r.object.content_hash => counts.unchanged += 1,
+            Some(_) => counts.updated += 1,
+            None => counts.created += 1,
+        }
+    }
     Ok(counts)
 }
 

@@ -56,7 +56,12 @@ impl Format {
 }
 
 /// A mapping file: `[fields]` our field = column name (CSV) or JSON pointer,
-/// where `*` maps over an array; `[options]` delimiter.
+/// where `*` maps over an array; `[options]`: `delimiter`; `publish`, the
+/// other columns (or top-level JSON keys) to show on the public object page
+/// (`["*"]` for all of them; every other column is kept private, shown only
+/// to the organisation's staff and admins); `records`, a JSON pointer to
+/// the array of records in a JSON file that wraps it (`"/objects"` for
+/// `{"objects": [...]}`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Mapping {
@@ -70,12 +75,30 @@ pub struct Mapping {
 #[serde(deny_unknown_fields)]
 pub struct MappingOptions {
     pub delimiter: Option<String>,
+    #[serde(default)]
+    pub publish: Vec<String>,
+    pub records: Option<String>,
 }
 
+/// What `publish` holds to publish every column no field of ours takes.
+pub const PUBLISH_ALL: &str = "*";
+
 impl Mapping {
-    /// Parses and checks a mapping file.
+    /// Whether the column (or top-level JSON key) `name`, which no field of
+    /// ours takes, is shown to everyone.
+    pub fn publishes(&self, name: &str) -> bool {
+        self.options.publish.iter().any(|p| p == PUBLISH_ALL || p == name)
+    }
+
+    /// The columns `publish` names (not `*`).
+    pub fn published_names(&self) -> impl Iterator<Item = &str> {
+        self.options.publish.iter().map(String::as_str).filter(|p| *p != PUBLISH_ALL)
+    }
+
+    /// Parses and checks a mapping file. A mistake in its TOML is told by
+    /// line and column, in one sentence.
     pub fn from_toml(text: &str) -> Result<Mapping, String> {
-        let m: Mapping = toml::from_str(text).map_err(|e| format!("The mapping file is not valid: {e}"))?;
+        let m: Mapping = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         for key in m.fields.keys() {
             if !FIELDS.contains(&key.as_str()) {
                 return Err(format!("The mapping names “{key}”, which is not one of our fields ({}).", FIELDS.join(", ")));
@@ -89,7 +112,33 @@ impl Mapping {
         {
             return Err("The delimiter must be a single character, like \",\" or \";\" or \"\\t\".".into());
         }
+        if let Some(p) = &m.options.records
+            && !p.starts_with('/')
+        {
+            return Err(format!("records must be a JSON pointer to the array of records, starting with “/”, like records = \"/objects\" (not “{p}”)."));
+        }
+        if let Some(p) = m.options.publish.iter().find(|p| p.trim().is_empty()) {
+            return Err(format!("publish lists an empty column name (“{p}”): name the columns to show to everyone, like publish = [\"Colour\", \"Gallery\"]."));
+        }
+        if let Some((field, col)) = m.fields.iter().find(|(_, col)| m.options.publish.contains(col)) {
+            return Err(format!("publish names “{col}”, which the mapping already takes for {field}: our fields are always shown, so leave it out of publish."));
+        }
         Ok(m)
+    }
+}
+
+/// A TOML parse error in one sentence: where (line and column) and what,
+/// without the parser's diagram of the line.
+fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let what = e.message().trim().trim_end_matches('.');
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("The mapping is not valid at line {line}, column {column}: {what}. Each line is like title = \"Object Title\", under a [fields] or [options] heading.")
+        }
+        None => format!("The mapping is not valid: {what}. Each line is like title = \"Object Title\", under a [fields] or [options] heading."),
     }
 }
 
@@ -212,7 +261,15 @@ pub fn listed<'a>(names: impl IntoIterator<Item = &'a str>, max: usize) -> Strin
 /// listing them and the columns the file has, so a misspelt column is caught
 /// before anything is written. A column must match the header exactly.
 pub fn check_columns(mapping: &Mapping, headers: &[String]) -> Result<(), String> {
-    let missing: Vec<(&String, &String)> = mapping.fields.iter().filter(|(_, col)| !headers.contains(col)).collect();
+    const PUBLISH: &str = "publish";
+    let published = mapping.published_names().map(|p| (PUBLISH, p));
+    let missing: Vec<(&str, &str)> = mapping
+        .fields
+        .iter()
+        .map(|(f, c)| (f.as_str(), c.as_str()))
+        .chain(published)
+        .filter(|(_, col)| !headers.iter().any(|h| h == col))
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -220,6 +277,7 @@ pub fn check_columns(mapping: &Mapping, headers: &[String]) -> Result<(), String
         .iter()
         .map(|(field, col)| {
             let near = headers.iter().find(|h| h.trim().eq_ignore_ascii_case(col.trim()));
+            let field = if *field == PUBLISH { "publish".to_string() } else { field.to_string() };
             match near {
                 Some(h) => format!("“{col}” (for {field}; the file has “{h}”)"),
                 None => format!("“{col}” (for {field})"),
@@ -249,7 +307,13 @@ pub struct Coverage {
 
 impl Coverage {
     pub fn new(mapping: &Mapping) -> Coverage {
-        Coverage { missing: mapping.fields.iter().map(|(f, c)| (f.clone(), c.clone())).collect(), ..Coverage::default() }
+        let published = mapping.published_names().map(|p| ("publish".to_string(), format!("/{}", p.replace('~', "~0").replace('/', "~1"))));
+        Coverage { missing: mapping.fields.iter().map(|(f, c)| (f.clone(), c.clone())).chain(published).collect(), ..Coverage::default() }
+    }
+
+    /// Whether there is anything to check (a mapping with fields or columns to publish).
+    pub fn needed(mapping: &Mapping) -> bool {
+        !mapping.fields.is_empty() || mapping.published_names().next().is_some()
     }
 
     /// Whether every mapped field has been found.
@@ -265,7 +329,7 @@ impl Coverage {
         self.records += 1;
         match source {
             Source::Row(cols) => {
-                self.missing.retain(|(_, col)| !cols.iter().any(|(k, _)| k == col));
+                self.missing.retain(|(_, col)| !cols.iter().any(|(k, _)| k == col || format!("/{k}") == *col));
                 if self.seen.len() < 200 {
                     self.seen.extend(cols.iter().map(|(k, _)| k.clone()));
                 }

@@ -1,17 +1,32 @@
 //! The collection: objects an organisation keeps, imported from its
 //! collection system, and the pages and stories about them.
+//!
+//! Who may do what: an organisation's active staff and admins import its
+//! records (in the browser, [`jobs`]), check a file without importing it,
+//! see the private fields of its objects, and withdraw an object or put it
+//! back ([`withdraw`]); only its admins may have an import withdraw the
+//! objects its file does not have. Instance admins, the meeting house's
+//! moderators, may do all of that, open an organisation's collection for
+//! its first import, and withdraw an object or a whole collection as a
+//! moderation decision, which only they undo. The operator's command line
+//! (`meetinghouse import objects`) imports into any organisation.
 
 pub mod import;
+pub mod jobs;
 pub mod mapping;
+pub mod withdraw;
 
 use meetinghouse_store::objects::{self, ObjectRow};
 use meetinghouse_store::orgs::OrgRow;
-use meetinghouse_store::{Db, orgs};
+use meetinghouse_store::{Db, StoreError, orgs};
 
 use crate::error::{CoreError, Result};
 use crate::{Actor, markdown};
 
-pub use import::{Failure, FileError, ImportFailed, ImportOptions, ImportReport, Opened, RecordError, Unit, import_records, open};
+pub use import::{
+    Failure, FileError, ImportFailed, ImportOptions, ImportReport, ImportRun, MAX_OBJECTS_PER_ORG, Opened, RecordError, Unit, import_records,
+    import_records_run, open, thousands,
+};
 pub use mapping::{Format, Mapping};
 
 /// An object page's content.
@@ -24,8 +39,18 @@ pub struct ObjectPage {
     /// The images at the source that are web addresses (`types::web_url`;
     /// an older import may have stored anything), to link to.
     pub image_urls: Vec<String>,
-    /// Fields kept from the source that have no column of their own.
+    /// Fields kept from the source that have no column of their own, that
+    /// an import's mapping published: shown to everyone.
     pub extra: Vec<(String, String)>,
+    /// The other fields kept from the source, private: only for those who
+    /// manage the collection ([`ObjectPage::manages`]); empty for others.
+    pub private: Vec<(String, String)>,
+    /// Whether the viewer manages the organisation's collection: its active
+    /// staff or admins, or an instance admin.
+    pub manages: bool,
+    /// Whether the viewer is one of the meeting house's moderators (an
+    /// instance admin).
+    pub moderator: bool,
     /// One page of the live stories about it that the viewer may see,
     /// newest first: (id, title).
     pub stories: Vec<(i64, String)>,
@@ -41,29 +66,23 @@ pub const STORIES_PER_PAGE: i64 = 20;
 /// that the viewer may see: public ones, and those shared with a group they
 /// belong to (the rule of [`crate::stories::can_see`]). A page past the last
 /// is empty, with `stories_page` as asked.
+///
+/// A withdrawn object's page says it is no longer in the collection; only
+/// those who manage the collection see its record (to put it back).
 pub async fn page(db: &Db, org_slug: &str, accession: &str, viewer: Option<&Actor>, stories_page: i64) -> Result<ObjectPage> {
     let org = crate::orgs::by_address(db, org_slug).await?.ok_or(CoreError::NotFound)?;
     let object = objects::by_accession(db, org.id, accession).await?.ok_or(CoreError::NotFound)?;
+    let manages = match viewer {
+        Some(a) => manages(db, a, org.id).await?,
+        None => false,
+    };
     let image_urls: Vec<String> = serde_json::from_str::<Vec<String>>(&object.image_urls)
         .unwrap_or_default()
         .into_iter()
         .filter_map(|u| crate::types::web_url(&u).map(str::to_string))
         .collect();
-    let extra = match serde_json::from_str::<serde_json::Value>(&object.extra) {
-        Ok(serde_json::Value::Object(map)) => map
-            .into_iter()
-            .filter_map(|(k, v)| {
-                let text = match v {
-                    serde_json::Value::Null => return None,
-                    serde_json::Value::String(s) if s.trim().is_empty() => return None,
-                    serde_json::Value::String(s) => s,
-                    other => other.to_string(),
-                };
-                Some((k, text.chars().take(500).collect()))
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+    let extra = fields_of(&object.extra);
+    let private = if manages { fields_of(&object.extra_private) } else { Vec::new() };
     let stories_page = stories_page.max(1);
     let audience = crate::prompts::audience(db, viewer).await?;
     let offset = (stories_page - 1).saturating_mul(STORIES_PER_PAGE);
@@ -78,9 +97,43 @@ pub async fn page(db: &Db, org_slug: &str, accession: &str, viewer: Option<&Acto
         org_name: org.name,
         image_urls,
         extra,
+        private,
+        manages,
+        moderator: viewer.is_some_and(|a| a.is_admin),
         stories,
         object,
     })
+}
+
+/// The fields of an object's extra JSON, to show (empty ones left out, each
+/// cut to 500 characters).
+fn fields_of(json: &str) -> Vec<(String, String)> {
+    match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(serde_json::Value::Object(map)) => map
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let text = match v {
+                    serde_json::Value::Null => return None,
+                    serde_json::Value::String(s) if s.trim().is_empty() => return None,
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                Some((k, text.chars().take(500).collect()))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether the actor manages an organisation's collection: its active staff
+/// or admins, or an instance admin.
+pub async fn manages(db: &Db, actor: &Actor, org: i64) -> Result<bool> {
+    Ok(actor.is_admin || crate::orgs::is_staff(db, org, actor.id).await?)
+}
+
+/// Whether the actor is an active admin of the organisation, or an instance admin.
+pub async fn is_org_admin(db: &Db, actor: &Actor, org: i64) -> Result<bool> {
+    Ok(actor.is_admin || matches!(orgs::membership(db, org, actor.id).await?, Some((r, s)) if r == "admin" && s == "active"))
 }
 
 /// Whether the actor may import into an organisation's collection; its id.
@@ -89,17 +142,71 @@ pub async fn ensure_can_import(db: &Db, actor: &Actor, org_address: &str) -> Res
 }
 
 /// The organisation at an address (its slug in any case) whose collection
-/// the actor may import into: its admins and the site's may. An address that
-/// names no organisation is not found (never echoed back: it is whatever
-/// the address bar held).
+/// the actor may import into: its active staff and admins (host staff
+/// publish the collection), and the site's admins. An address that names
+/// no organisation is not found (never echoed back: it is whatever the
+/// address bar held). Whether the import runs at once, waits for an
+/// instance admin or is refused is [`jobs::gate`].
 pub async fn import_target(db: &Db, actor: &Actor, org_address: &str) -> Result<OrgRow> {
     let org = crate::orgs::by_address(db, org_address).await?.ok_or(CoreError::NotFound)?;
-    let admin = matches!(orgs::membership(db, org.id, actor.id).await?, Some((r, s)) if r == "admin" && s == "active");
-    if admin || actor.is_admin {
+    if manages(db, actor, org.id).await? {
         Ok(org)
     } else {
-        Err(CoreError::Forbidden(format!("Only admins of {} can import its collection.", org.name)))
+        Err(CoreError::Forbidden(format!("Only the staff and admins of {} can import its collection.", org.name)))
     }
+}
+
+/// Gives the objects stored before migration 0050 their sort key
+/// (`objects::sort_key`), a thousand at a time; how many. Run after
+/// migrating (`meetinghouse migrate` and every command that migrates) and
+/// before each import; once done, one query that finds none.
+pub async fn fill_sort_keys(db: &Db) -> Result<u64> {
+    let mut done = 0;
+    loop {
+        let page = objects::unsorted(db, 1_000).await?;
+        if page.is_empty() {
+            return Ok(done);
+        }
+        let keys: Vec<(i64, String)> = page.iter().map(|(id, accession)| (*id, objects::sort_key(accession))).collect();
+        let mut tx = db.begin().await?;
+        objects::set_sort_keys(&mut tx, &keys).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        done += keys.len() as u64;
+    }
+}
+
+/// The objects a story is about, for its page: (the object's path, its
+/// title), a withdrawn one's title saying it is no longer in the collection.
+pub async fn story_objects(db: &Db, story: i64) -> Result<Vec<(String, String)>> {
+    Ok(objects::of_story_marked(db, story)
+        .await?
+        .into_iter()
+        .map(|(slug, accession, title, withdrawn)| {
+            let title = if withdrawn { format!("{title} (no longer in the collection)") } else { title };
+            (object_path(&slug, &accession), title)
+        })
+        .collect())
+}
+
+/// What the moderation log says an entry about an object (`object`) or a
+/// whole collection (`collection`, the organisation's id) is about, and a
+/// link to it; `None` for other kinds of entry.
+pub async fn log_entry_words(db: &Db, target_kind: &str, target_id: i64) -> Result<Option<(String, String)>> {
+    Ok(match target_kind {
+        "object" => Some(match objects::by_id(db, target_id).await? {
+            Some(o) => {
+                let org = orgs::by_id(db, o.org_id).await?;
+                let (slug, name) = org.map(|g| (g.slug, g.name)).unwrap_or_default();
+                (format!("the object “{}” ({}) of {name}", o.title, o.accession_number), object_path(&slug, &o.accession_number))
+            }
+            None => ("an object".to_string(), String::new()),
+        }),
+        "collection" => Some(match orgs::by_id(db, target_id).await? {
+            Some(o) => (format!("the collection of “{}”", o.name), format!("/orgs/{}/objects", o.slug)),
+            None => ("a collection".to_string(), String::new()),
+        }),
+        _ => None,
+    })
 }
 
 /// The URL-safe path of an object page: every byte but letters, digits

@@ -43,8 +43,18 @@ const UPLOAD_ROUTES: [&str; 3] = ["/orgs/{slug}/import", "/stories", "/stories/{
 /// files. A larger body is refused before it is read when its length is
 /// given, otherwise as it is read, with the same limit in the message.
 pub fn body_limit(route: &str) -> usize {
-    if UPLOAD_ROUTES.contains(&route) { forms::MAX_UPLOAD_REQUEST_BYTES } else { forms::MAX_FORM_BYTES }
+    if UPLOAD_ROUTES.contains(&route) {
+        forms::MAX_UPLOAD_REQUEST_BYTES
+    } else if route == SETTINGS_ROUTE {
+        forms::MAX_SETTINGS_FORM_BYTES
+    } else {
+        forms::MAX_FORM_BYTES
+    }
 }
+
+/// The admins' settings form: two long texts, so a larger limit of its own
+/// (`forms::MAX_SETTINGS_FORM_BYTES`).
+const SETTINGS_ROUTE: &str = "/admin/settings";
 
 pub fn router(state: AppState) -> Router {
     // Routes that take files: a larger body limit of their own; every file
@@ -59,6 +69,10 @@ pub fn router(state: AppState) -> Router {
         // Sending photos from a phone on a slow connection, and an import's
         // work after its file arrives, take longer than a page.
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(UPLOAD_TIMEOUT_SECS)));
+    let settings = Router::new()
+        .route(SETTINGS_ROUTE, get(admin::settings::form).post(admin::settings::submit))
+        .layer(RequestBodyLimitLayer::new(forms::MAX_SETTINGS_FORM_BYTES))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(REQUEST_TIMEOUT_SECS)));
     Router::new()
         .route("/", get(site::home::show))
         .route("/about", get(site::about::show))
@@ -83,6 +97,10 @@ pub fn router(state: AppState) -> Router {
         .route("/me/data", get(people::data::show).post(people::data::download))
         .route("/me/replies", get(replies::mine::show))
         .route("/me/close", get(people::close::form).post(people::close::submit))
+        .route("/closed", get(people::close::closed))
+        .route("/me/sessions", get(people::sessions::show))
+        .route("/me/sessions/end-others", post(people::sessions::end_others))
+        .route("/me/blocked", get(people::relations::show))
         .route("/{at_handle}", get(people::profile::show))
         .route("/orgs", get(orgs::list::show).post(orgs::create::submit))
         .route("/orgs/new", get(orgs::create::form))
@@ -96,6 +114,14 @@ pub fn router(state: AppState) -> Router {
         .route("/orgs/{slug}/objects/{accession}", get(objects::show::show))
         .route("/orgs/{slug}/objects/{accession}/label", get(objects::show::label))
         .route("/objects/{id}", get(objects::show::by_id))
+        .route("/objects/{id}/withdraw", post(objects::withdraw::object))
+        .route("/objects/{id}/restore", post(objects::withdraw::restore))
+        .route("/orgs/{slug}/collection/withdraw", post(objects::withdraw::collection))
+        .route("/orgs/{slug}/collection/restore", post(objects::withdraw::restore_collection))
+        .route("/orgs/{slug}/imports/{id}", get(objects::status::show))
+        .route("/orgs/{slug}/imports/{id}/approve", post(objects::status::approve))
+        .route("/orgs/{slug}/imports/{id}/decline", post(objects::status::decline))
+        .route("/imports/waiting", get(objects::status::waiting))
         .route("/groups", get(groups::list::show).post(groups::create::submit))
         .route("/groups/new", get(groups::create::form))
         .route("/groups/{slug}", get(groups::show::show))
@@ -141,7 +167,9 @@ pub fn router(state: AppState) -> Router {
         .route("/common-ground/{id}/vote", post(common_ground::act::vote))
         .route("/common-ground/{id}/statements", post(common_ground::act::add_statement))
         .route("/common-ground/{id}/statements/{statement}/moderate", post(common_ground::act::moderate))
-        .route("/common-ground/{id}/close", post(common_ground::act::close))
+        .route("/common-ground/{id}/close", get(common_ground::close::confirm).post(common_ground::close::close))
+        .route("/common-ground/{id}/reopen", post(common_ground::close::reopen))
+        .route("/common-ground/{id}/edit", get(common_ground::edit::form).post(common_ground::edit::submit))
         .route("/stories.atom", get(feeds::atom::instance))
         .route("/orgs/{slug}/stories.atom", get(feeds::atom::org))
         .route("/groups/{slug}/stories.atom", get(feeds::atom::group))
@@ -152,7 +180,6 @@ pub fn router(state: AppState) -> Router {
         .route("/stories/{id}/label", get(labels::show::story))
         .route("/prompts/{id}/label", get(labels::show::prompt))
         .route("/admin", get(admin::index::show))
-        .route("/admin/settings", get(admin::settings::form).post(admin::settings::submit))
         .route("/admin/people", get(admin::lists::people))
         .route("/admin/people/{id}/approve", post(admin::lists::approve))
         .route("/admin/people/{id}/lift", post(admin::lists::lift))
@@ -185,6 +212,7 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(forms::MAX_FORM_BYTES))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(REQUEST_TIMEOUT_SECS)))
         .merge(uploads)
+        .merge(settings)
         .fallback(site::not_found::show)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
         .with_state(state)

@@ -1,7 +1,8 @@
 //! `meetinghouse admin …` — the operator's tools for instance admins, which
 //! work when nobody can sign in: create one, list them, promote or demote an
-//! account, set a new password. A password is read from standard input (one
-//! line); at a terminal it is asked for and not shown as it is typed.
+//! account, set a new password, lift a suspension or a ban. A password is
+//! read from standard input (one line); at a terminal it is asked for and
+//! not shown as it is typed.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -53,6 +54,16 @@ pub enum AdminCommand {
         /// The account's handle (with or without @)
         handle: String,
     },
+    /// End an account's suspension or ban now, as a moderator's "lift" on
+    /// /admin/people does: the way back when no admin can sign in. It is
+    /// kept in the moderation log, and the person is told
+    Lift {
+        /// The account's handle (with or without @)
+        handle: String,
+        /// Why, for the person and the moderation log [default: "Lifted by the meeting house's operator."]
+        #[arg(long)]
+        note: Option<String>,
+    },
 }
 
 pub async fn run(global: &GlobalArgs, command: AdminCommand) -> anyhow::Result<()> {
@@ -72,7 +83,21 @@ pub async fn run(global: &GlobalArgs, command: AdminCommand) -> anyhow::Result<(
 async fn run_on(db: &Db, command: AdminCommand, password: &str) -> anyhow::Result<()> {
     match command {
         AdminCommand::Create { email, handle, name } => {
-            let id = accounts::create_admin(db, &email, &handle, name.as_deref().unwrap_or(""), password).await.map_err(refused)?;
+            let id = match accounts::create_admin(db, &email, &handle, name.as_deref().unwrap_or(""), password).await {
+                Ok(id) => id,
+                Err(CoreError::Invalid(errors)) if errors.get("email").is_some() => {
+                    // An address with an account already: that account is made an admin instead.
+                    let existing = meetinghouse_store::people::by_email(db, email.trim()).await?.filter(|p| !p.handle.is_empty());
+                    if let Some(p) = existing {
+                        bail!(
+                            "@{handle} already has this email address: to make that account an instance admin, run `meetinghouse admin promote {handle}`",
+                            handle = p.handle
+                        );
+                    }
+                    return Err(refused(CoreError::Invalid(errors)));
+                }
+                Err(other) => return Err(refused(other)),
+            };
             println!("Created admin @{} (id {id}). They can sign in now.", handle.trim().trim_start_matches('@').to_lowercase());
         }
         AdminCommand::List => {
@@ -80,6 +105,8 @@ async fn run_on(db: &Db, command: AdminCommand, password: &str) -> anyhow::Resul
             if admins.is_empty() {
                 println!("There are no instance admins. Make one with `meetinghouse admin create` or `meetinghouse admin promote HANDLE`.");
             }
+            let none_active = !admins.is_empty() && admins.iter().all(|a| a.status != "active");
+            let suspended: Vec<String> = admins.iter().filter(|a| a.status == "suspended").map(|a| a.handle.clone()).collect();
             for admin in admins {
                 let state = match (admin.status.as_str(), admin.suspended_until) {
                     ("suspended", Some(meetinghouse_store::moderation::BANNED)) => "banned".to_string(),
@@ -89,6 +116,14 @@ async fn run_on(db: &Db, command: AdminCommand, password: &str) -> anyhow::Resul
                 };
                 let email = if admin.email_verified_at.is_some() { admin.email } else { format!("{} (not confirmed)", admin.email) };
                 println!("@{}\t{}\t{}\t{}", admin.handle, admin.display_name, email, state);
+            }
+            if none_active {
+                // Said on standard error: the list itself stays one line an admin.
+                let lift = match suspended.first() {
+                    Some(handle) => format!("lift a suspension or a ban with `meetinghouse admin lift {handle}`, or "),
+                    None => String::new(),
+                };
+                eprintln!("No instance admin is active, so nobody can sign in to moderate: {lift}make an active account an admin with `meetinghouse admin promote HANDLE`.");
             }
         }
         AdminCommand::Promote { handle } => {
@@ -107,6 +142,21 @@ async fn run_on(db: &Db, command: AdminCommand, password: &str) -> anyhow::Resul
                 println!("@{} is no longer an instance admin.", done.handle);
             } else {
                 println!("@{} was not an instance admin; nothing changed.", done.handle);
+            }
+        }
+        AdminCommand::Lift { handle, note } => {
+            let settings = meetinghouse_core::settings::Settings::load(db).await?;
+            let done = meetinghouse_core::moderation::lift_by_operator(db, &settings, &handle, note.as_deref().unwrap_or(""))
+                .await
+                .map_err(|e| not_found(e, &handle))?;
+            let what = if done.was_ban { "ban" } else { "suspension" };
+            if done.status == "pending" {
+                println!("Lifted the {what} on @{}: the account waits for an admin's approval again, as before. They are told.", done.handle);
+            } else {
+                println!("Lifted the {what} on @{}: they can sign in again, and are told.", done.handle);
+            }
+            if done.is_admin && done.status == "active" {
+                println!("@{} is an instance admin, and active again.", done.handle);
             }
         }
         AdminCommand::ResetPassword { handle } => {

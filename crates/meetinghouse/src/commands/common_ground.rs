@@ -233,18 +233,29 @@ fn to_json(a: &Analysis, n_statements: usize, load_ms: f64, update_ms: f64) -> s
     })
 }
 
+/// "1 vote", "2 votes": a count with its noun, singular for one.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn print_summary(out: &mut dyn Write, a: &Analysis, n_statements: usize, load_ms: f64, update_ms: f64) -> std::io::Result<()> {
     writeln!(
         out,
-        "{} participants ({} in the conversation), {} statements, {} votes",
-        a.participants.len(),
+        "{} ({} in the conversation), {}, {}",
+        count(a.participants.len(), "participant", "participants"),
         a.in_conv.len(),
-        n_statements,
-        a.n_votes
+        count(n_statements, "statement", "statements"),
+        count(a.n_votes, "vote", "votes")
     )?;
-    writeln!(out, "{} opinion groups", a.k)?;
+    writeln!(out, "{}", count(a.k, "opinion group", "opinion groups"))?;
+    if a.groups.iter().any(|g| !g.repness.is_empty()) {
+        writeln!(
+            out,
+            "(a group's share voting a way is Pol.is's estimate, (votes that way + 1) / (votes + 2): it leans to 50% on few votes, so one agreeing vote reads 67%)"
+        )?;
+    }
     for (i, g) in a.groups.iter().enumerate() {
-        writeln!(out, "\ngroup {i}: {} participants", g.members.len())?;
+        writeln!(out, "\ngroup {i}: {}", count(g.members.len(), "participant", "participants"))?;
         for r in &g.repness {
             writeln!(
                 out,
@@ -252,7 +263,7 @@ fn print_summary(out: &mut dyn Write, a: &Analysis, n_statements: usize, load_ms
                 direction(r.direction),
                 r.statement,
                 r.p_success * 100.0,
-                r.n_trials,
+                count(r.n_trials as usize, "vote", "votes"),
                 r.repness,
                 r.repness_test
             )?;

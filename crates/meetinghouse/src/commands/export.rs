@@ -1,6 +1,7 @@
 //! `meetinghouse export interactions [--since DATE] > edges.csv` — the
 //! interaction record on public content, as CSV on standard output:
-//! `source,target,timestamp,kind,source_org,target_org,source_sectors,target_sectors`.
+//! `source,target,timestamp,kind,source_org,target_org,source_sectors,target_sectors`,
+//! `kind` being `reply` or `mention`. Thanks are private and never exported.
 
 use std::io::Write;
 
@@ -19,7 +20,7 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 enum What {
-    /// Replies, mentions and thanks between people on public content
+    /// Replies and mentions between people on public content (thanks are private and never exported)
     Interactions {
         /// Only interactions on or after this date (2026-03-01, or RFC 3339)
         #[arg(long)]

@@ -192,6 +192,11 @@ pub async fn open(store: &StoreConfig, migrations: Migrations, create: bool) -> 
         if remade > 0 {
             tracing::info!(documents = remade, "search index: remade the text of documents indexed by an older version");
         }
+        // Collection objects stored before migration 0050 get their place in the list's order.
+        let sorted = meetinghouse_core::collection::fill_sort_keys(&db).await.context("could not order the collection objects")?;
+        if sorted > 0 {
+            tracing::info!(objects = sorted, "collection: gave older objects their place in the list's order");
+        }
     } else {
         db.ensure_current().await?;
     }

@@ -1,10 +1,13 @@
-//! `GET/POST /login` — sign in with email and password.
+//! `GET/POST /login` — sign in with email and password. Limited by wrong
+//! passwords, not by sign-ins (`ratelimit::RateLimits::login`); the
+//! session records the browser it was started from, roughly
+//! (`people::sessions::device`).
 
 use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use meetinghouse_core::{CoreError, FieldErrors, accounts};
 
@@ -32,7 +35,7 @@ pub async fn form(viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> R
     render(&Login { page: Page::new(&viewer, "Sign in"), form, errors: FieldErrors::new(), need: q.contains_key("need") })
 }
 
-pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let again = |status, errors| {
         render_status(status, &Login { page: Page::new(&viewer, "Sign in"), form: data.without_secrets(), errors, need: false })
     };
@@ -45,10 +48,16 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
             if let Some(old) = &viewer.session_token {
                 accounts::end_session(&state.db, old).await?;
             }
-            let token = accounts::start_session(&state.db, actor.id).await?;
+            let device = crate::routes::people::sessions::device(&headers);
+            let token = accounts::start_session_from(&state.db, actor.id, &device).await?;
             Ok(signed_in_redirect(safe_next(data.get("next")), &token, state.config.tls))
         }
-        Err(CoreError::Invalid(errors)) => Ok(again(StatusCode::UNPROCESSABLE_ENTITY, errors)),
+        Err(CoreError::Invalid(errors)) => {
+            // Only a wrong password (or an address with no account) counts
+            // against the sign-in limits.
+            state.limits.login_failed(viewer.ip, email).await;
+            Ok(again(StatusCode::UNPROCESSABLE_ENTITY, errors))
+        }
         Err(CoreError::Forbidden(m)) => Ok(again(StatusCode::FORBIDDEN, FieldErrors(vec![("form", m)]))),
         Err(other) => Err(other.into()),
     }

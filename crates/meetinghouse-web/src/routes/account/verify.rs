@@ -3,7 +3,9 @@
 //!
 //! Opening the link changes nothing: mail scanners and link previews fetch
 //! links, and a GET that spent the token would leave the person with a dead
-//! link. The page holds the token in a one-button form.
+//! link. The page holds the token in a one-button form. A link followed
+//! again once the address is confirmed says so (core
+//! `accounts::ALREADY_CONFIRMED`), not that the link is dead.
 
 use std::collections::HashMap;
 
@@ -49,6 +51,12 @@ pub async fn confirm(State(state): State<AppState>, Form { viewer, data }: Form)
         Ok(_) => {
             let to = if viewer.actor.is_some() { "/me" } else { "/login" };
             Ok(see_other_with_flash(to, "Thank you — your email address is confirmed.", state.config.tls))
+        }
+        // Followed again after the address was confirmed: nothing to do,
+        // and nothing wrong either.
+        Err(CoreError::Invalid(errors)) if errors.get("token") == Some(accounts::ALREADY_CONFIRMED) => {
+            let to = if viewer.actor.is_some() { "/me" } else { "/login" };
+            Ok(see_other_with_flash(to, "Your email address is already confirmed: there is nothing more to do.", state.config.tls))
         }
         Err(CoreError::Invalid(errors)) => Ok(render_status(
             StatusCode::UNPROCESSABLE_ENTITY,

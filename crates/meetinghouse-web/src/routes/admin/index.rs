@@ -1,4 +1,5 @@
-//! `GET /admin` — the admin overview.
+//! `GET /admin` — the admin overview: every admin page, the conversation
+//! settings and the moderation queue and log among them.
 
 use askama::Template;
 use axum::extract::State;
@@ -18,6 +19,8 @@ struct AdminIndex {
     orgs: i64,
     groups: i64,
     registration: &'static str,
+    /// Whether the moderation log is public.
+    public_log: bool,
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
@@ -28,5 +31,6 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         orgs: orgs::count(&state.db).await?,
         groups: groups::count(&state.db).await?,
         registration: viewer.settings.registration.as_str(),
+        public_log: viewer.settings.policy.public_log,
     }))
 }

@@ -42,6 +42,11 @@ struct PeopleList {
     lift_failed: Option<i64>,
     lift_error: String,
     lift_note: String,
+    /// Whether the moderation log is public (a lift's note is published there).
+    public_log: bool,
+    /// An invite note that was refused: why, and the note typed.
+    invite_error: Option<String>,
+    invite_note: String,
 }
 
 /// A person on the admin's list, with their suspension in words.
@@ -75,6 +80,8 @@ enum Outcome {
     Listed,
     LiftFailed(LiftFailed),
     Invited(String),
+    /// An invite code not made: why, and the note typed.
+    InviteFailed(String, String),
 }
 
 async fn people_page(state: &AppState, viewer: &Viewer, q: &HashMap<String, String>, outcome: Outcome) -> Result<Response, WebError> {
@@ -100,11 +107,16 @@ async fn people_page(state: &AppState, viewer: &Viewer, q: &HashMap<String, Stri
         .into_iter()
         .map(|i| InviteShown { code_hash: i.code_hash, note: i.note, made: format_date(i.created_at), expires: format_date(i.expires_at), made_by: i.made_by })
         .collect();
-    let status = if matches!(outcome, Outcome::LiftFailed(_)) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if matches!(outcome, Outcome::LiftFailed(_) | Outcome::InviteFailed(..)) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let (mut invite_error, mut invite_note) = (None, String::new());
     let (lift_failed, lift_error, lift_note, invite_code) = match outcome {
         Outcome::Listed => (None, String::new(), String::new(), None),
         Outcome::LiftFailed(f) => (Some(f.person), f.error, f.note, None),
         Outcome::Invited(code) => (None, String::new(), String::new(), Some(code)),
+        Outcome::InviteFailed(error, note) => {
+            (invite_error, invite_note) = (Some(error), note);
+            (None, String::new(), String::new(), None)
+        }
     };
     let invite_link = invite_code.as_deref().map(|code| format!("{}/signup?invite={code}", state.config.base_url.trim_end_matches('/'))).unwrap_or_default();
     Ok(render_status(status, &PeopleList {
@@ -119,6 +131,9 @@ async fn people_page(state: &AppState, viewer: &Viewer, q: &HashMap<String, Stri
         lift_failed,
         lift_error,
         lift_note,
+        public_log: viewer.settings.policy.public_log,
+        invite_error,
+        invite_note,
     }))
 }
 
@@ -126,8 +141,17 @@ pub async fn people(State(state): State<AppState>, viewer: Viewer, Query(q): Que
     people_page(&state, &viewer, &q, Outcome::Listed).await
 }
 
+/// Approves an account waiting for approval. One already approved (a
+/// second click, or another admin meanwhile) is said to be so: nothing is
+/// done or sent again.
 pub async fn approve(State(state): State<AppState>, Path(id): Path<i64>, form: Form) -> Result<Response, WebError> {
     let actor = form.viewer.require_admin()?;
+    if let Some(p) = people::by_id(&state.db, id).await?
+        && p.status == "active"
+    {
+        let said = format!("@{} was already approved: nothing was changed.", p.handle);
+        return Ok(see_other_with_flash("/admin/people", &said, state.config.tls));
+    }
     accounts::approve(&state.db, mailer(&state, &form.viewer), actor, id).await?;
     Ok(see_other_with_flash("/admin/people", "Account approved. We emailed them to say so.", state.config.tls))
 }
@@ -161,8 +185,14 @@ pub async fn invite(State(state): State<AppState>, Form { viewer, data }: Form) 
         };
         return Ok(see_other_with_flash("/admin/people", said, state.config.tls));
     }
-    let code = accounts::create_invite(&state.db, actor, data.get("note")).await?;
-    people_page(&state, &viewer, &HashMap::new(), Outcome::Invited(code)).await
+    match accounts::create_invite(&state.db, actor, data.get("note")).await {
+        Ok(code) => people_page(&state, &viewer, &HashMap::new(), Outcome::Invited(code)).await,
+        Err(CoreError::Invalid(errors)) => {
+            let error = errors.0.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join(" ");
+            people_page(&state, &viewer, &HashMap::new(), Outcome::InviteFailed(error, data.get("note").to_string())).await
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 #[derive(Template)]

@@ -1,5 +1,5 @@
-//! `GET/POST /admin/settings` — name, tagline, about, code of conduct,
-//! registration mode and posting rules.
+//! `GET/POST /admin/settings` — name, tagline, about, code of conduct, how
+//! to reach the admins, registration mode and posting rules.
 
 use askama::Template;
 use axum::extract::State;
@@ -9,7 +9,7 @@ use meetinghouse_core::settings::{self, SettingsForm};
 use meetinghouse_core::{CoreError, FieldErrors};
 
 use crate::error::WebError;
-use crate::forms::{Form, FormData};
+use crate::forms::{Form, FormData, SettingsForm as LargeForm};
 use crate::middleware::see_other_with_flash;
 use crate::page::{Page, render, render_status};
 use crate::state::AppState;
@@ -31,17 +31,23 @@ pub async fn form(viewer: Viewer) -> Result<Response, WebError> {
         .with("tagline", &s.tagline)
         .with("about", &s.about)
         .with("code_of_conduct", &s.code_of_conduct)
-        .with("registration", s.registration.as_str());
+        .with("registration", s.registration.as_str())
+        .with("contact", &s.contact);
     if s.post_before_verify {
         form = form.with("post_before_verify", "on");
     }
     if s.orgs_admin_only {
         form = form.with("orgs_admin_only", "on");
     }
+    if s.collection_approval {
+        form = form.with("collection_approval", "on");
+    }
     Ok(render(&SettingsPage { page: Page::new(&viewer, "Settings"), form, errors: FieldErrors::new() }))
 }
 
-pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+/// The form's body may be up to `forms::MAX_SETTINGS_FORM_BYTES`: its two
+/// long texts are 20,000 characters each, in any script.
+pub async fn submit(State(state): State<AppState>, LargeForm(Form { viewer, data }): LargeForm) -> Result<Response, WebError> {
     let actor = viewer.require_admin()?;
     let form = SettingsForm {
         name: data.get("name").into(),
@@ -51,6 +57,8 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
         registration: data.get("registration").into(),
         post_before_verify: data.checked("post_before_verify"),
         orgs_admin_only: data.checked("orgs_admin_only"),
+        collection_approval: data.checked("collection_approval"),
+        contact: data.get("contact").into(),
     };
     match settings::save(&state.db, actor, &form).await {
         Ok(()) => {

@@ -1,14 +1,20 @@
 //! The forms of a common-ground conversation: `POST …/vote`,
-//! `POST …/statements`, `POST …/statements/{sid}/moderate` and `POST …/close`.
+//! `POST …/statements` and `POST …/statements/{sid}/moderate`.
 //! A browser without an account taking part for the first time is counted
 //! against its address's budget of new participants in that conversation
 //! (`RateLimits::cg_newcomer`), so clearing cookies does not make a script
-//! many voters; past it, the page says so.
+//! many voters; past it, the page says so. It is counted only once the
+//! vote or statement has passed every check made before writing (core
+//! `check_vote`, `check_statement`): a refused request stores nothing,
+//! leaves the browser a newcomer, and costs the address nothing, so one
+//! browser sending bad forms cannot lock out everyone else behind its
+//! address. A browser is counted once: its first write that goes through
+//! makes it a participant, no longer a newcomer.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use meetinghouse_core::common_ground::{self, Added, Conversation};
+use meetinghouse_core::common_ground::{self, Added, Conversation, vote_label};
 use meetinghouse_core::{CoreError, FieldErrors};
 
 use crate::error::WebError;
@@ -23,34 +29,53 @@ pub async fn vote(State(state): State<AppState>, Path(id): Path<i64>, Form { vie
     if let Err(message) = state.limits.cg_vote(&limit_key(&viewer), viewer.ip) {
         return Err(WebError::TooManyRequests(message.into()));
     }
-    if let Err(message) = newcomer_limit(&state, &viewer, &c).await? {
-        return show::render_show(&state, &viewer, c, StatusCode::TOO_MANY_REQUESTS, FormData::default(), FieldErrors::new(), Some(message.into())).await;
-    }
     let statement = data
         .get("statement")
         .parse::<i64>()
         .map_err(|_| WebError::Unprocessable("The vote did not say which statement it was for.".into()))?;
-    common_ground::vote(&state.db, &viewer.settings, &c, &participant(&viewer), statement, data.get("vote"))
-        .await
-        .map_err(refused)?;
-    // Back to where the vote was cast: the next statement, or "my votes".
-    let to = if data.get("back") == "mine" { format!("/common-ground/{id}/mine") } else { format!("/common-ground/{id}#vote") };
-    let mut resp = Redirect::to(&to).into_response();
+    let me = participant(&viewer);
+    let checked = common_ground::check_vote(&state.db, &viewer.settings, &c, &me, statement, data.get("vote")).await.map_err(refused)?;
+    if let Err(message) = newcomer_limit(&state, &viewer, &c).await? {
+        return show::render_show(&state, &viewer, c, StatusCode::TOO_MANY_REQUESTS, FormData::default(), FieldErrors::new(), Some(message.into())).await;
+    }
+    common_ground::write_vote(&state.db, &c, &me, &checked).await.map_err(refused)?;
+    // Back to where the vote was cast: the next statement, or the vote
+    // changed on "my votes", said there (the list does not change, so
+    // nothing else would show the button did something).
+    let mut resp = if data.get("back") == "mine" {
+        let message = format!("Your vote on “{}” is now {}.", shortened(&checked.statement().body), vote_label(checked.vote()));
+        see_other_with_flash(&format!("/common-ground/{id}/mine#s-{statement}"), &message, state.config.tls)
+    } else {
+        Redirect::to(&format!("/common-ground/{id}#vote")).into_response()
+    };
     mark_took_part(&mut resp, &viewer, state.config.tls);
     Ok(resp)
 }
 
+/// A statement as a one-line message quotes it: at most 80 characters.
+fn shortened(body: &str) -> String {
+    const MAX: usize = 80;
+    if body.chars().count() <= MAX {
+        return body.to_string();
+    }
+    let cut: String = body.chars().take(MAX - 1).collect();
+    format!("{}…", cut.trim_end())
+}
+
 pub async fn add_statement(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let c = load(&state, &viewer, id).await?;
-    let limited = match state.limits.cg_statement(&limit_key(&viewer), viewer.ip) {
-        Ok(()) => newcomer_limit(&state, &viewer, &c).await?,
-        refused => refused,
-    };
-    if let Err(message) = limited {
-        let errors = FieldErrors(vec![("statement", message.into())]);
-        return show::render_show(&state, &viewer, c, StatusCode::TOO_MANY_REQUESTS, data.without_secrets(), errors, None).await;
+    if let Err(message) = state.limits.cg_statement(&limit_key(&viewer), viewer.ip) {
+        return too_many(&state, &viewer, c, &data, message).await;
     }
-    match common_ground::add_statement(&state.db, &viewer.settings, &c, &participant(&viewer), data.get("statement")).await {
+    let me = participant(&viewer);
+    let written = match common_ground::check_statement(&state.db, &viewer.settings, &c, &me, data.get("statement")).await {
+        Ok(checked) => match newcomer_limit(&state, &viewer, &c).await? {
+            Err(message) => return too_many(&state, &viewer, c, &data, message).await,
+            Ok(()) => common_ground::write_statement(&state.db, &c, &me, &checked).await,
+        },
+        Err(e) => Err(e),
+    };
+    match written {
         Ok(added) => {
             let message = match added {
                 Added::Accepted(_) => "Thank you: your statement is in, and others can vote on it now.",
@@ -67,9 +92,17 @@ pub async fn add_statement(State(state): State<AppState>, Path(id): Path<i64>, F
     }
 }
 
+/// The statement form again, with a limit's message tied to the box and
+/// the text kept.
+async fn too_many(state: &AppState, viewer: &Viewer, c: Conversation, data: &FormData, message: &str) -> Result<Response, WebError> {
+    let errors = FieldErrors(vec![("statement", message.into())]);
+    show::render_show(state, viewer, c, StatusCode::TOO_MANY_REQUESTS, data.without_secrets(), errors, None).await
+}
+
 /// Counts a browser without an account that is about to take part in this
 /// conversation for the first time against its address's budget of new
 /// participants; the message when it is spent. Anyone else passes uncounted.
+/// Called only for a request that passed every check before writing.
 async fn newcomer_limit(state: &AppState, viewer: &Viewer, c: &Conversation) -> Result<Result<(), &'static str>, WebError> {
     if !common_ground::is_newcomer(&state.db, c, &participant(viewer)).await? {
         return Ok(Ok(()));
@@ -92,11 +125,4 @@ pub async fn moderate(
     common_ground::moderate(&state.db, &c, statement, accept).await.map_err(refused)?;
     let message = if accept { "Accepted: people can vote on it now." } else { "Rejected: it is out of the conversation and the map." };
     Ok(see_other_with_flash(&format!("/common-ground/{id}"), message, state.config.tls))
-}
-
-pub async fn close(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, .. }: Form) -> Result<Response, WebError> {
-    viewer.require()?;
-    let c = load(&state, &viewer, id).await?;
-    common_ground::close(&state.db, &c).await.map_err(refused)?;
-    Ok(see_other_with_flash(&format!("/common-ground/{id}/report"), "The conversation is closed. Its report stays open to read.", state.config.tls))
 }

@@ -3,7 +3,9 @@
 //! and report, with a CSV export. The engine runs as a debounced job (see
 //! `meetinghouse_core::common_ground::run_due`), never in a request.
 pub mod act;
+pub mod close;
 pub mod draw;
+pub mod edit;
 pub mod list;
 pub mod new;
 pub mod report;

@@ -22,6 +22,10 @@ struct New {
     errors: FieldErrors,
     personas: Vec<(String, String)>,
     max_hint: String,
+    /// False for someone who may open a conversation nowhere: the page
+    /// says who can, instead of a form they would fill in for nothing.
+    may_open: bool,
+    who_opens: &'static str,
 }
 
 async fn personas(state: &AppState, viewer: &Viewer) -> Result<Vec<(String, String)>, WebError> {
@@ -43,8 +47,10 @@ pub async fn form(
             form = form.with(key, v);
         }
     }
+    let may_open = common_ground::may_open(&state.db, viewer.require()?).await?;
     let page = Page::new(&viewer, "Open a common-ground conversation");
-    Ok(render_status(StatusCode::OK, &New { page, form, errors: FieldErrors::new(), personas, max_hint: format!("Leave empty for {}.", caps::STATEMENT_DEFAULT) }))
+    let max_hint = format!("Leave empty for {}.", caps::STATEMENT_DEFAULT);
+    Ok(render_status(StatusCode::OK, &New { page, form, errors: FieldErrors::new(), personas, max_hint, may_open, who_opens: common_ground::WHO_OPENS }))
 }
 
 pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
@@ -70,5 +76,6 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
     };
     let personas = personas(&state, &viewer).await?;
     let page = Page::new(&viewer, "Open a common-ground conversation");
-    Ok(render_status(status, &New { page, form: data, errors, personas, max_hint: format!("Leave empty for {}.", caps::STATEMENT_DEFAULT) }))
+    let max_hint = format!("Leave empty for {}.", caps::STATEMENT_DEFAULT);
+    Ok(render_status(status, &New { page, form: data, errors, personas, max_hint, may_open: true, who_opens: common_ground::WHO_OPENS }))
 }

@@ -4,9 +4,15 @@
 //! votes, each changeable. Both show the viewer's own votes once they have
 //! taken part, so they are then never kept in the page cache (a closed
 //! conversation's pages have no form, which would otherwise keep them out).
+//! The hosts' lists of statements waiting for them and of statements in
+//! the conversation come [`HOST_PAGE`] at a time (`?waiting=N`,
+//! `?decided=N`), so a conversation of a thousand statements is not a
+//! thousand forms on one page.
+
+use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use meetinghouse_core::FieldErrors;
@@ -34,8 +40,36 @@ struct Show {
     /// this connection).
     notice: Option<String>,
     opened: String,
+    /// "closed 3 May 2025", "open again since …", "edited …": said after
+    /// the opening date.
+    since: Vec<String>,
     /// Tied to the statement box, so screen readers read the limit with it.
     statement_hint: String,
+    /// The page of the statements waiting for a host, and of those in the
+    /// conversation or taken out, each with its neighbours' numbers.
+    waiting: HostList,
+    decided: HostList,
+}
+
+/// How many statements each of the hosts' lists shows at a time.
+pub const HOST_PAGE: usize = 25;
+
+/// One page of a host's list of statements.
+struct HostList {
+    statements: Vec<StatementRow>,
+    /// The 1-based number of this page, and the previous and next, if any.
+    page: usize,
+    prev: Option<usize>,
+    next: Option<usize>,
+}
+
+impl HostList {
+    fn cut(all: &[StatementRow], asked: Option<&String>) -> HostList {
+        let pages = all.len().div_ceil(HOST_PAGE).max(1);
+        let page = asked.and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).clamp(1, pages);
+        let statements = all.iter().skip((page - 1) * HOST_PAGE).take(HOST_PAGE).cloned().collect();
+        HostList { statements, page, prev: (page > 1).then(|| page - 1), next: (page < pages).then(|| page + 1) }
+    }
 }
 
 /// Why the viewer cannot take part, if they cannot.
@@ -52,6 +86,20 @@ fn can_take_part(c: &Conversation, viewer: &Viewer) -> Result<(), String> {
     Ok(())
 }
 
+/// What the page says after the opening date: closed, open again, edited.
+pub(super) fn since(c: &Conversation) -> Vec<String> {
+    let mut out = Vec::new();
+    if !c.is_open() {
+        out.push(c.row.closed_at.map_or_else(|| "closed".to_string(), |t| format!("closed {}", date(&t))));
+    } else if let Some(t) = c.row.reopened_at {
+        out.push(format!("open again since {}", date(&t)));
+    }
+    if let Some(t) = c.row.edited_at {
+        out.push(format!("edited {}", date(&t)));
+    }
+    out
+}
+
 pub(super) async fn render_show(
     state: &AppState,
     viewer: &Viewer,
@@ -61,12 +109,29 @@ pub(super) async fn render_show(
     errors: FieldErrors,
     notice: Option<String>,
 ) -> Result<Response, WebError> {
+    render_page(state, viewer, c, status, form, errors, notice, &HashMap::new()).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render_page(
+    state: &AppState,
+    viewer: &Viewer,
+    c: Conversation,
+    status: StatusCode,
+    form: FormData,
+    errors: FieldErrors,
+    notice: Option<String>,
+    q: &HashMap<String, String>,
+) -> Result<Response, WebError> {
     let ballot = common_ground::ballot(&state.db, &c, &participant(viewer)).await?;
     let page = Page::new(viewer, c.row.topic.clone());
     let opened = date(&c.row.created_at);
     let statement_hint = format!("At most {} characters.", c.row.statement_max);
     let personal = ballot.me.is_some();
-    let mut resp = render_status(status, &Show { can_take_part: can_take_part(&c, viewer), page, ballot, form, errors, notice, opened, statement_hint, c });
+    let waiting = HostList::cut(&ballot.pending, q.get("waiting"));
+    let decided = HostList::cut(&ballot.decided, q.get("decided"));
+    let show = Show { can_take_part: can_take_part(&c, viewer), page, ballot, form, errors, notice, opened, since: since(&c), statement_hint, waiting, decided, c };
+    let mut resp = render_status(status, &show);
     if personal {
         // "You have voted on N of M": this participant's own.
         resp.extensions_mut().insert(crate::pagecache::Personal);
@@ -74,9 +139,9 @@ pub(super) async fn render_show(
     Ok(resp)
 }
 
-pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
+pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let c = load(&state, &viewer, id).await?;
-    render_show(&state, &viewer, c, StatusCode::OK, FormData::default(), FieldErrors::new(), None).await
+    render_page(&state, &viewer, c, StatusCode::OK, FormData::default(), FieldErrors::new(), None, &q).await
 }
 
 #[derive(Template)]

@@ -29,6 +29,8 @@ struct ReplyFormPage {
     form: FormData,
     errors: FieldErrors,
     action: String,
+    /// Why it takes no replies, when what it belongs to is an archived group.
+    archived: Option<String>,
 }
 
 async fn render_form(state: &AppState, viewer: &Viewer, kind: &str, id: i64, form: FormData, errors: FieldErrors, status: StatusCode) -> Result<Response, WebError> {
@@ -41,7 +43,8 @@ async fn render_form(state: &AppState, viewer: &Viewer, kind: &str, id: i64, for
     let personas = persona::available(&state.db, actor).await?.iter().map(|p| (p.choice_value(), p.label())).collect();
     let page = Page::new(viewer, format!("Reply: {}", info.title));
     let action = format!("/conversations/{kind}/{id}/replies");
-    Ok(render_status(status, &ReplyFormPage { page, info, parent, personas, form, errors, action }))
+    let archived = conversations::archived(&state.db, &info).await?;
+    Ok(render_status(status, &ReplyFormPage { page, info, parent, personas, form, errors, action, archived }))
 }
 
 pub async fn form(
@@ -60,8 +63,15 @@ pub async fn submit(State(state): State<AppState>, Path((kind, id)): Path<(Strin
         return render_form(&state, &viewer, &kind, id, data, FieldErrors(vec![("form", message.into())]), StatusCode::TOO_MANY_REQUESTS).await;
     }
     let subject = subject(&kind, id)?;
-    match conversations::post(&state.db, mailer(&state, &viewer), actor, subject, &reply_form(&data)).await {
-        Ok(reply) => Ok(see_other_with_flash(&format!("/replies/{reply}"), "Your reply is posted.", state.config.tls)),
+    match conversations::post_reply(&state.db, mailer(&state, &viewer), actor, subject, &reply_form(&data)).await {
+        Ok(posted) => {
+            let message = if posted.waiting {
+                "Thank you. Your reply will appear once a moderator has looked at it: until then, only you can see it."
+            } else {
+                "Your reply is posted."
+            };
+            Ok(see_other_with_flash(&format!("/replies/{}", posted.id), message, state.config.tls))
+        }
         Err(CoreError::Invalid(errors)) => render_form(&state, &viewer, &kind, id, data, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
         Err(CoreError::Forbidden(m)) => render_form(&state, &viewer, &kind, id, data, FieldErrors(vec![("form", m)]), StatusCode::FORBIDDEN).await,
         Err(other) => Err(other.into()),

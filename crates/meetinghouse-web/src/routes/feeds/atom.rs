@@ -6,6 +6,9 @@
 //! modified". (`Last-Modified`, the newest entry's time, is sent but not
 //! answered with 304: deleting an older entry would not move it.)
 //!
+//! An entry's `updated` is when its story last changed or, when it is
+//! later, when its author closed their account (a story kept then is shown
+//! as by "Former member" from that moment: a changed entry to a reader).
 //! The feed's `updated` (which Atom requires) is its newest entry's time,
 //! or, when it is later or there is no entry, the time of what the feed
 //! belongs to: when the organisation or group was made, when the prompt
@@ -17,7 +20,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use meetinghouse_core::{groups, orgs, stories};
 use meetinghouse_store::stories::StoryRow;
-use meetinghouse_store::{prompts, stories as store};
+use meetinghouse_store::{people, prompts, stories as store};
 
 use super::{cache_headers, etag, rfc3339, xml};
 use crate::error::WebError;
@@ -35,10 +38,21 @@ struct Head<'a> {
     own_time: Option<i64>,
 }
 
-fn feed(state: &AppState, asked: &HeaderMap, head: Head<'_>, rows: &[StoryRow]) -> Response {
+/// When each story last changed as a reader sees it: its own change, or
+/// its author's closing, whichever is later (see the module's notes).
+async fn changed_at(state: &AppState, rows: &[StoryRow]) -> Result<Vec<i64>, WebError> {
+    let mut authors: Vec<i64> = rows.iter().map(|s| s.author_person).collect();
+    authors.sort_unstable();
+    authors.dedup();
+    let closed: std::collections::HashMap<i64, i64> = people::closed_at_of(&state.db, &authors).await?.into_iter().collect();
+    Ok(rows.iter().map(|s| closed.get(&s.author_person).map_or(s.updated_at, |&c| c.max(s.updated_at))).collect())
+}
+
+async fn feed(state: &AppState, asked: &HeaderMap, head: Head<'_>, rows: &[StoryRow]) -> Result<Response, WebError> {
     let Head { title, self_path, html_path, own_time } = head;
     let base = &state.config.base_url;
-    let newest = rows.iter().map(|s| s.updated_at).max();
+    let changed = changed_at(state, rows).await?;
+    let newest = changed.iter().copied().max();
     let updated = match (newest, own_time) {
         (Some(n), Some(own)) => n.max(own),
         (Some(n), None) => n,
@@ -49,12 +63,12 @@ fn feed(state: &AppState, asked: &HeaderMap, head: Head<'_>, rows: &[StoryRow]) 
     out += &format!("  <title>{}</title>\n  <id>{base}{self_path}</id>\n  <updated>{}</updated>\n", xml(title), rfc3339(updated));
     out += &format!("  <link rel=\"self\" type=\"application/atom+xml\" href=\"{base}{self_path}\"/>\n");
     out += &format!("  <link rel=\"alternate\" type=\"text/html\" href=\"{base}{html_path}\"/>\n");
-    for s in rows {
+    for (s, changed) in rows.iter().zip(&changed) {
         let url = format!("{base}/stories/{}", s.id);
         let (licence, licence_url) = stories::licence(&s.licence);
         out += "  <entry>\n";
         out += &format!("    <title>{}</title>\n    <id>{url}</id>\n    <link rel=\"alternate\" type=\"text/html\" href=\"{url}\"/>\n", xml(&s.title));
-        out += &format!("    <published>{}</published>\n    <updated>{}</updated>\n", rfc3339(s.created_at), rfc3339(s.updated_at));
+        out += &format!("    <published>{}</published>\n    <updated>{}</updated>\n", rfc3339(s.created_at), rfc3339(*changed));
         // A closed account (its handle reads as empty) has no page to point to.
         let uri = if s.author_handle.is_empty() { String::new() } else { format!("<uri>{base}/@{}</uri>", xml(&s.author_handle)) };
         out += &format!("    <author><name>{}</name>{uri}</author>\n", xml(&stories::author_label(s)));
@@ -69,18 +83,18 @@ fn feed(state: &AppState, asked: &HeaderMap, head: Head<'_>, rows: &[StoryRow]) 
     if crate::page::etag_matches(asked, &tag) {
         let mut resp = StatusCode::NOT_MODIFIED.into_response();
         cache_headers(resp.headers_mut(), &tag, newest);
-        return resp;
+        return Ok(resp);
     }
     let mut resp = ([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], out).into_response();
     cache_headers(resp.headers_mut(), &tag, newest);
-    resp
+    Ok(resp)
 }
 
 pub async fn instance(State(state): State<AppState>, asked: HeaderMap) -> Result<Response, WebError> {
     let rows = store::recent_public(&state.db, None, ENTRIES, 0).await?;
     let name = state.settings().await.name.clone();
     let head = Head { title: &format!("New stories · {name}"), self_path: "/stories.atom", html_path: "/", own_time: None };
-    Ok(feed(&state, &asked, head, &rows))
+    feed(&state, &asked, head, &rows).await
 }
 
 // (An address that cannot be a slug, such as one with a NUL byte, names no
@@ -90,7 +104,7 @@ pub async fn org(State(state): State<AppState>, Path(slug): Path<String>, asked:
     let rows = store::recent_public_by_org(&state.db, org.id, ENTRIES).await?;
     let slug = &org.slug;
     let head = Head { title: &format!("Stories from {}", org.name), self_path: &format!("/orgs/{slug}/stories.atom"), html_path: &format!("/orgs/{slug}"), own_time: Some(org.created_at) };
-    Ok(feed(&state, &asked, head, &rows))
+    feed(&state, &asked, head, &rows).await
 }
 
 pub async fn group(State(state): State<AppState>, Path(slug): Path<String>, asked: HeaderMap) -> Result<Response, WebError> {
@@ -101,7 +115,7 @@ pub async fn group(State(state): State<AppState>, Path(slug): Path<String>, aske
     let rows = store::recent_public_by_group_members(&state.db, group.id, ENTRIES).await?;
     let slug = &group.slug;
     let head = Head { title: &format!("Stories from {}", group.name), self_path: &format!("/groups/{slug}/stories.atom"), html_path: &format!("/groups/{slug}"), own_time: Some(group.created_at) };
-    Ok(feed(&state, &asked, head, &rows))
+    feed(&state, &asked, head, &rows).await
 }
 
 pub async fn prompt(State(state): State<AppState>, Path(id): Path<i64>, asked: HeaderMap) -> Result<Response, WebError> {
@@ -114,5 +128,5 @@ pub async fn prompt(State(state): State<AppState>, Path(id): Path<i64>, asked: H
     let rows = store::recent_public(&state.db, Some(id), ENTRIES, 0).await?;
     let own_time = Some(p.created_at.max(p.question_edited_at.unwrap_or(0)));
     let head = Head { title: &format!("Answers to “{}”", p.question), self_path: &format!("/prompts/{id}/stories.atom"), html_path: &format!("/prompts/{id}"), own_time };
-    Ok(feed(&state, &asked, head, &rows))
+    feed(&state, &asked, head, &rows).await
 }

@@ -7,6 +7,10 @@ pub mod show;
 use qrcode::QrCode;
 use qrcode::render::svg;
 
+/// What a label's QR code is called for screen readers: the address is
+/// printed just below it, so it is not read twice.
+pub const QR_LABEL: &str = "QR code for the address printed below";
+
 /// An accessible SVG QR code for a URL.
 pub fn qr_svg(url: &str, label: &str) -> String {
     match QrCode::new(url.as_bytes()) {

@@ -12,7 +12,7 @@ use axum::response::Response;
 use meetinghouse_core::subjects::{self, Subject};
 use meetinghouse_core::{CoreError, prompts, stories};
 
-use super::qr_svg;
+use super::{QR_LABEL, qr_svg};
 use crate::error::WebError;
 use crate::page::{Page, render};
 use crate::state::AppState;
@@ -25,6 +25,8 @@ pub struct Label {
     pub poster: bool,
     pub kicker: String,
     pub heading: String,
+    /// An object's accession number, printed under its title.
+    pub number: Option<String>,
     pub invitation: String,
     pub url: String,
     pub qr: String,
@@ -58,8 +60,9 @@ pub async fn story(State(state): State<AppState>, viewer: Viewer, Path(id): Path
         page: Page::new(&viewer, format!("Label: {}", s.story.title)),
         poster: poster(&q),
         kicker: format!("A story by {}", s.author_label),
-        qr: qr_svg(&url, &format!("QR code linking to {url}")),
+        qr: qr_svg(&url, QR_LABEL),
         heading: s.story.title,
+        number: None,
         invitation: "Scan to read it — and share a story of your own.".into(),
         back: format!("/stories/{id}"),
         url,
@@ -78,8 +81,9 @@ pub async fn prompt(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
         page: Page::new(&viewer, format!("Label: {}", p.prompt.question)),
         poster: poster(&q),
         kicker: format!("A question from {}", p.host_label),
-        qr: qr_svg(&url, &format!("QR code linking to {url}")),
+        qr: qr_svg(&url, QR_LABEL),
         heading: p.prompt.question,
+        number: None,
         invitation: "Scan to share your story.".into(),
         back: format!("/prompts/{id}"),
         url,

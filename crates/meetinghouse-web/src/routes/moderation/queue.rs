@@ -40,6 +40,8 @@ struct QueuePage {
     your_place: &'static str,
     /// Whether the moderation log is public (notes are published there).
     public_log: bool,
+    /// Open reports waiting beyond the ones listed (`moderation::QUEUE_MAX`).
+    more: i64,
 }
 
 impl QueuePage {
@@ -51,7 +53,7 @@ impl QueuePage {
 
 async fn page(state: &AppState, viewer: &Viewer, failed: Option<i64>, form: FormData, errors: FieldErrors, status: StatusCode) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    let items = moderation::queue(&state.db, actor).await?;
+    let moderation::QueueList { items, more } = moderation::queue_list(&state.db, actor).await?;
     let gone = failed.is_some_and(|id| !items.iter().any(|q| q.report.id == id));
     let public_log = moderation::Policy::load(&state.db).await?.public_log;
     Ok(render_status(status, &QueuePage {
@@ -64,6 +66,7 @@ async fn page(state: &AppState, viewer: &Viewer, failed: Option<i64>, form: Form
         about_you: moderation::ABOUT_YOU,
         your_place: moderation::YOUR_PLACE,
         public_log,
+        more,
     }))
 }
 

@@ -1,6 +1,8 @@
-//! `GET /notifications` (newest first, `?before=ID` for older ones) and
+//! `GET /notifications` (newest first, `?before=ID` for older ones; the
+//! same news told many times over is one line with its count, opening to
+//! each of them: core `notifications::group`) and
 //! `POST /notifications/read`: with `shown` (one field per unread
-//! notification the page showed, at most 50), "mark all as read" marks
+//! notification the page showed, at most 50), "mark these as read" marks
 //! exactly those — what arrived after the page was drawn stays unread,
 //! whatever its id; with `open`, following one notification: it is marked
 //! read and the browser goes on to its link (a page on this site), or back
@@ -12,8 +14,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use meetinghouse_core::notifications::{self, PAGE_SIZE};
-use meetinghouse_store::notifications::NotificationRow;
+use meetinghouse_core::notifications::{self, News, PAGE_SIZE};
 
 use crate::error::WebError;
 use crate::forms::Form;
@@ -26,7 +27,7 @@ use crate::viewer::Viewer;
 #[template(path = "notifications/list.html")]
 struct ListPage {
     page: Page,
-    items: Vec<NotificationRow>,
+    items: Vec<News>,
     older: Option<i64>,
     /// The unread notifications shown: "mark all as read" marks these.
     unread: Vec<i64>,
@@ -38,6 +39,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     let items = notifications::list(&state.db, actor, before).await?;
     let older = if items.len() as i64 == PAGE_SIZE { items.last().map(|n| n.id) } else { None };
     let unread = items.iter().filter(|n| n.read_at.is_none()).map(|n| n.id).collect();
+    let items = notifications::group(items);
     Ok(render(&ListPage { page: Page::new(&viewer, "Notifications"), items, older, unread }))
 }
 

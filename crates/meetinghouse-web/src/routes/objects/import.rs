@@ -1,24 +1,37 @@
-//! `GET/POST /orgs/{slug}/import` — organisation admins import collection
-//! records from the browser: the same formats, mapping and report as
-//! `meetinghouse import objects`.
+//! `GET/POST /orgs/{slug}/import` — an organisation's staff and admins
+//! import collection records from the browser: the same formats, mapping
+//! and report as `meetinghouse import objects`. The import runs in the
+//! background (core `collection::jobs`), whatever becomes of this request:
+//! a file done within [`INLINE_WAIT_MS`] gets its report on this page, a
+//! longer one its status page (`/orgs/{slug}/imports/{id}`, which shows its
+//! progress and then its report). The first import into a collection an
+//! instance admin has not opened waits for one ("Check the file" never waits).
 
 use askama::Template;
 use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
-use meetinghouse_core::collection::{self, Failure, Format, ImportFailed, ImportOptions, ImportReport, Mapping};
+use meetinghouse_core::collection::jobs::{self, Asked, Gate, Outcome};
+use meetinghouse_core::collection::{self, ImportReport};
 use meetinghouse_core::error::FieldErrors;
-use meetinghouse_core::orgs;
+use meetinghouse_core::{CoreError, orgs};
+use meetinghouse_store::orgs::OrgRow;
 
 use crate::error::WebError;
-use crate::forms::{FormData, Upload, too_large_message};
+use crate::forms::{FormData, Upload, UploadTurn, too_large_message};
+use crate::middleware::see_other_with_flash;
 use crate::page::{Page, render_status};
+use crate::routes::conversations::mailer;
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
 /// Largest collection file accepted from the browser, in bytes (the command
 /// line has no limit).
 pub const MAX_IMPORT_BYTES: usize = 50 * 1024 * 1024;
+
+/// How long the form's request waits for its import before it sends the
+/// person to the import's status page instead of showing the report.
+pub const INLINE_WAIT_MS: u64 = 3_000;
 
 #[derive(Template)]
 #[template(path = "objects/import.html")]
@@ -33,11 +46,19 @@ struct ImportPage {
     stopped: Option<String>,
     report: Option<ImportReport>,
     max_mb: usize,
+    /// The viewer may have an import withdraw the objects its file lacks.
+    is_org_admin: bool,
+    /// The collection waits for an instance admin before its first import.
+    waits: bool,
+    /// The moderators hold the collection.
+    held: bool,
+    /// The import the report is of, for its page.
+    status: Option<String>,
 }
 
 /// The form's fields.
 fn form_field(name: &str) -> bool {
-    matches!(name, "file" | "format" | "mapping")
+    matches!(name, "file" | "format" | "mapping" | "action" | "withdraw_missing")
 }
 
 pub async fn form(State(state): State<AppState>, viewer: Viewer, uri: Uri, Path(slug): Path<String>) -> Result<Response, WebError> {
@@ -46,95 +67,158 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, uri: Uri, Path(
     if let Some(to) = super::own_address(&uri, &org.slug) {
         return Ok(to);
     }
-    let org = collection::import_target(&state.db, viewer.require()?, &slug).await?;
-    Ok(render_status(StatusCode::OK, &ImportPage {
-        page: Page::new(&viewer, format!("Import into {}", org.name)),
-        slug: org.slug,
-        org_name: org.name,
-        form: FormData::default(),
-        errors: FieldErrors::new(),
+    let actor = viewer.require()?;
+    let org = collection::import_target(&state.db, actor, &slug).await?;
+    let page = page_for(&state, &viewer, &org, FormData::default(), FieldErrors::new()).await?;
+    Ok(render_status(StatusCode::OK, &page))
+}
+
+/// The form page for `org`, as `viewer` sees it.
+async fn page_for(state: &AppState, viewer: &Viewer, org: &OrgRow, form: FormData, errors: FieldErrors) -> Result<ImportPage, WebError> {
+    let actor = viewer.require()?;
+    let gate = jobs::gate(&state.db, actor, org.id).await?;
+    Ok(ImportPage {
+        page: Page::new(viewer, format!("Import into {}", org.name)),
+        slug: org.slug.clone(),
+        org_name: org.name.clone(),
+        form,
+        errors,
         stopped: None,
         report: None,
         max_mb: MAX_IMPORT_BYTES / (1024 * 1024),
-    }))
+        is_org_admin: collection::is_org_admin(&state.db, actor, org.id).await?,
+        waits: gate == Gate::Waits,
+        held: gate == Gate::Held,
+        status: None,
+    })
 }
 
 pub async fn submit(State(state): State<AppState>, Path(slug): Path<String>, req: Request) -> Result<Response, WebError> {
     // Only someone who may import here gets their file read.
     let pending = Upload::start(req, &state).await?;
     let org = collection::import_target(&state.db, pending.viewer.require()?, &slug).await?;
-    // On a turn of the imports' own, held until the report is written.
+    // On a turn of the imports' own, held until the import ends.
     let upload = pending.read_import(&state, MAX_IMPORT_BYTES, form_field).await?;
-    let Upload { viewer, data, files, too_large, turn: _turn } = upload;
-    let page = |errors: FieldErrors, stopped: Option<String>, report: Option<ImportReport>, form: FormData| {
-        let status = if !errors.is_empty() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-        render_status(status, &ImportPage {
-            page: Page::new(&viewer, format!("Import into {}", org.name)),
-            slug: org.slug.clone(),
-            org_name: org.name.clone(),
-            form,
-            errors,
-            stopped,
-            report,
-            max_mb: MAX_IMPORT_BYTES / (1024 * 1024),
-        })
-    };
+    let Upload { viewer, data, files, too_large, turn } = upload;
+    let actor = viewer.require()?.clone();
     let form = data.without_secrets();
+    let again = async |status: StatusCode, errors: FieldErrors, form: FormData| -> Result<Response, WebError> {
+        let page = page_for(&state, &viewer, &org, form, errors).await?;
+        Ok(render_status(status, &page))
+    };
     // The import cannot go on without its file: a file over the limit is
     // refused whole, with the form as it was sent.
     if let Some((_, filename)) = too_large.first() {
-        let mut resp = page(file_error(too_large_message(filename, MAX_IMPORT_BYTES)), None, None, form);
-        *resp.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-        return Ok(resp);
+        return again(StatusCode::PAYLOAD_TOO_LARGE, file_error(too_large_message(filename, MAX_IMPORT_BYTES)), form).await;
     }
-    let mapping = match data.get("mapping").trim() {
-        "" => Mapping::default(),
-        text => match Mapping::from_toml(text) {
-            Ok(m) => m,
-            Err(e) => return Ok(page(FieldErrors(vec![("mapping", e)]), None, None, form)),
-        },
+    let asked = Asked {
+        format: data.get("format").to_string(),
+        mapping: data.get("mapping").to_string(),
+        dry_run: data.get("action") == "check",
+        withdraw_missing: !data.get("withdraw_missing").is_empty(),
     };
+    if let Err(CoreError::Invalid(errors)) = asked.parsed_mapping() {
+        return again(StatusCode::UNPROCESSABLE_ENTITY, errors, form).await;
+    }
     let Some(file) = files.into_iter().find(|f| f.field == "file") else {
-        return Ok(page(file_error("Choose a CSV or JSON file to import.".into()), None, None, form));
+        return again(StatusCode::UNPROCESSABLE_ENTITY, file_error("Choose a CSV or JSON file to import.".into()), form).await;
     };
-    let format = Format::parse(data.get("format"));
+    let gate = match jobs::check(&state.db, &actor, &org, &asked).await {
+        Ok(g) => g,
+        Err(CoreError::Invalid(errors)) => return again(StatusCode::UNPROCESSABLE_ENTITY, errors, form).await,
+        Err(CoreError::Forbidden(m)) => return again(StatusCode::FORBIDDEN, FieldErrors(vec![("form", m)]), form).await,
+        Err(other) => return Err(other.into()),
+    };
+    if gate == Gate::Waits {
+        let id = jobs::wait_for_admin(&state.db, mailer(&state, &viewer), &actor, &org, &file.filename, &file.bytes, &asked).await?;
+        return Ok(see_other_with_flash(
+            &jobs::status_path(&org.slug, id),
+            "Your file is kept: this collection's first import waits for an admin of the meeting house, who has been told. It runs once they open the collection.",
+            state.config.tls,
+        ));
+    }
+    let (handle, id) = start(&state, Job::New { actor: Box::new(actor.clone()), org: Box::new(org.clone()) }, &file.filename, file.bytes, asked, turn).await?;
+    // Small files are done at once: their report is shown here. A longer
+    // import goes on by itself; its page shows how far it has got.
+    let status = jobs::status_path(&org.slug, id.await.map_err(|e| WebError::Internal(e.into()))?.map_err(WebError::from)?);
+    let outcome = match tokio::time::timeout(std::time::Duration::from_millis(INLINE_WAIT_MS), handle).await {
+        Ok(Ok(Some(outcome))) => outcome,
+        _ => return Ok(see_other_with_flash(&status, "The import is under way: this page shows how far it has got, then its report.", state.config.tls)),
+    };
+    let mut page = page_for(&state, &viewer, &org, form, FieldErrors::new()).await?;
+    page.status = Some(status);
+    let code = match outcome {
+        Outcome::Done(report) => {
+            page.report = Some(report);
+            StatusCode::OK
+        }
+        Outcome::Refused(e) => {
+            page.errors = FieldErrors(vec![(e.field, e.message)]);
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        // Batches committed before it stopped stay: the report says what
+        // was stored, and running the same file again completes it.
+        Outcome::Stopped { report, message, ours } => {
+            page.report = Some(report);
+            page.stopped = Some(message);
+            if ours { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::UNPROCESSABLE_ENTITY }
+        }
+    };
+    Ok(render_status(code, &page))
+}
+
+/// Which import [`start`] runs: a new one, recorded on its task (so a
+/// request dropped after the task began cannot leave it half made), or one
+/// recorded before (a waiting import an instance admin approved).
+pub(crate) enum Job {
+    New { actor: Box<meetinghouse_core::Actor>, org: Box<OrgRow> },
+    Recorded { id: i64, org_id: i64, by: i64 },
+}
+
+/// Starts an import of `bytes` on a task of its own, which records it (a
+/// new one), runs it to its end, and keeps the import's turn (if it has
+/// one) and the file's private copy until then. Returns the task, and the
+/// import's id once it is recorded.
+pub(crate) async fn start(
+    state: &AppState,
+    job: Job,
+    filename: &str,
+    bytes: Vec<u8>,
+    asked: Asked,
+    turn: Option<UploadTurn>,
+) -> Result<(tokio::task::JoinHandle<Option<Outcome>>, tokio::sync::oneshot::Receiver<Result<i64, CoreError>>), WebError> {
     // The reader works on files (it streams large ones), so the upload is
-    // written to a private temporary file, removed when `tmp` is dropped:
-    // also when this request is (a timeout, a closed connection).
-    let ext = std::path::Path::new(&file.filename).extension().and_then(|e| e.to_str()).unwrap_or("dat").to_ascii_lowercase();
+    // written to a private temporary file, removed when the import ends.
+    let ext = std::path::Path::new(filename).extension().and_then(|e| e.to_str()).unwrap_or("dat").to_ascii_lowercase();
     let ext: String = ext.chars().filter(|c| c.is_ascii_alphanumeric()).take(8).collect();
     let path = std::env::temp_dir().join(format!("meetinghouse-import-{}.{ext}", meetinghouse_core::secrets::random_token()));
-    let bytes = file.bytes;
+    let size = bytes.len();
     let tmp = tokio::task::spawn_blocking(move || TempUpload::create(path, &bytes))
         .await
         .map_err(|e| WebError::Internal(e.into()))?
         .map_err(|e| WebError::Internal(e.into()))?;
-    let opened = match collection::open(tmp.path(), format, &mapping) {
-        Ok(o) => o,
-        Err(e) => return Ok(page(file_error(e.to_string()), None, None, form)),
-    };
-    let options = ImportOptions { org_id: org.id, mapping: mapping.clone(), format };
-    let result = collection::import_records(&state.db, &options, opened.records, &mut |_| {}).await;
-    drop(tmp);
-    match result {
-        Ok(report) => {
-            tracing::info!(org = %org.slug, created = report.created, updated = report.updated, skipped = report.skipped, "browser import");
-            Ok(page(FieldErrors::new(), None, Some(report), form))
-        }
-        Err(ImportFailed { reason: Failure::File(e), .. }) => Ok(page(file_error(e.to_string()), None, None, form)),
-        // Batches committed before the failure stay: the report says what
-        // was stored, and running the same file again completes it.
-        Err(ImportFailed { report, reason: Failure::Write { records, error } }) => {
-            tracing::error!(org = %org.slug, records = %records, error = %error, created = report.created, updated = report.updated, "browser import stopped");
-            let message = format!(
-                "The import stopped part-way: the records {records} could not be stored because of a problem on our side. The {} records counted below were stored; import the same file again to complete it. If it happens again, tell the site's administrators.",
-                report.imported()
-            );
-            let mut resp = page(FieldErrors::new(), Some(message), Some(report), form);
-            *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-            Ok(resp)
-        }
-    }
+    let db = state.db.clone();
+    let filename = filename.to_string();
+    let (id_tx, id_rx) = tokio::sync::oneshot::channel();
+    let handle = tokio::spawn(async move {
+        let (id, org_id, by) = match job {
+            Job::Recorded { id, org_id, by } => (id, org_id, by),
+            Job::New { actor, org } => match jobs::record(&db, &actor, &org, &filename, size, &asked).await {
+                Ok(id) => (id, org.id, actor.id),
+                Err(e) => {
+                    tracing::error!(org = %org.slug, error = %e, "a collection import could not be recorded");
+                    let _ = id_tx.send(Err(e));
+                    return None;
+                }
+            },
+        };
+        let _ = id_tx.send(Ok(id));
+        let outcome = jobs::run(&db, id, org_id, by, tmp.path(), &asked).await;
+        drop(tmp);
+        drop(turn);
+        Some(outcome)
+    });
+    Ok((handle, id_rx))
 }
 
 /// A problem with the file, shown at its field.

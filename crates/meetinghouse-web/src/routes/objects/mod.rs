@@ -1,8 +1,11 @@
 //! Collection objects: an organisation's list, each object's page with the
-//! stories about it, its printable label, and the browser import.
+//! stories about it, its printable label, the browser import and its status
+//! page, and withdrawing objects.
 pub mod import;
 pub mod list;
 pub mod show;
+pub mod status;
+pub mod withdraw;
 
 use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect, Response};

@@ -17,7 +17,7 @@ use meetinghouse_core::subjects::Subject;
 use crate::error::WebError;
 use crate::page::{Page, render, render_status};
 use crate::routes::conversations::Section;
-use crate::routes::labels::qr_svg;
+use crate::routes::labels::{QR_LABEL, qr_svg};
 use crate::routes::labels::show::Label;
 use crate::state::AppState;
 use crate::viewer::Viewer;
@@ -68,6 +68,8 @@ pub async fn show(
         return Ok(to);
     }
     let past_end = o.stories.is_empty() && o.stories_page > 1;
+    // A withdrawn object's page says so: 410, and not in search engines.
+    let gone = o.object.withdrawn();
     let prev_page = (o.stories_page > 1 && !past_end).then_some(o.stories_page - 1);
     let next_page = o.more_stories.then_some(o.stories_page + 1);
     let path = collection::object_path(&o.org_slug, &o.object.accession_number);
@@ -104,7 +106,13 @@ pub async fn show(
         .copied()
         .collect::<Vec<_>>()
         .join(", ");
-    let status = if past_end { StatusCode::NOT_FOUND } else { StatusCode::OK };
+    let status = if gone {
+        StatusCode::GONE
+    } else if past_end {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
     Ok(render_status(status, &ObjectShow {
         page: Page::new(&viewer, o.object.title.clone()),
         prev_page,
@@ -138,6 +146,9 @@ pub async fn label(
         return Ok(to);
     }
     let path = collection::object_path(&o.org_slug, &o.object.accession_number);
+    if o.object.withdrawn() {
+        return Err(WebError::Forbidden("This object is no longer in the collection, so it has no label.".into()));
+    }
     let url = format!("{}{path}", state.config.base_url);
     let mut kicker = o.org_name.clone();
     if !o.object.makers.is_empty() {
@@ -147,8 +158,9 @@ pub async fn label(
         page: Page::new(&viewer, format!("Label: {}", o.object.title)),
         poster: q.get("size").is_some_and(|s| s == "a4"),
         kicker,
-        qr: qr_svg(&url, &format!("QR code linking to {url}")),
+        qr: qr_svg(&url, QR_LABEL),
         heading: o.object.title,
+        number: Some(o.object.accession_number),
         invitation: "Does this object remind you of something? Scan to share your story about it.".into(),
         back: path,
         url,

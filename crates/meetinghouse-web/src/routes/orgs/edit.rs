@@ -1,12 +1,14 @@
 //! `GET /orgs/{slug}/edit` (the form) and `POST /orgs/{slug}/edit` (save):
 //! an organisation's admins change its name, sector, description, website
-//! and town. Its address stays. The page lists its latest changes.
+//! and town. Its address stays. The page lists its latest changes, to its
+//! details and to its members.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use meetinghouse_core::groups::{self, ChangeRow};
+use meetinghouse_core::groups;
+use meetinghouse_store::orgs::OrgChangeRow;
 use meetinghouse_core::orgs::{self, EditPage, OrgForm};
 use meetinghouse_core::types::SECTORS;
 use meetinghouse_core::{CoreError, FieldErrors};
@@ -30,8 +32,9 @@ struct EditOrg {
 
 impl EditOrg {
     /// One change of the log, in words, with who made it and when.
-    fn change(&self, c: &ChangeRow) -> (String, String, String) {
-        (date(&c.created_at), groups::change_by(c), groups::change_words(c))
+    fn change(&self, c: &OrgChangeRow) -> (String, String, String) {
+        let what = orgs::member_change_words(c).unwrap_or_else(|| groups::change_words(&c.change));
+        (date(&c.change.created_at), groups::change_by(&c.change), what)
     }
 }
 

@@ -1,6 +1,8 @@
 //! `POST /orgs/{slug}/invite`, `/accept` and `/leave` — organisation
 //! membership — and the admins' `/members/role` (change a member's role) and
-//! `/members/remove` (remove a member or withdraw an invitation).
+//! `/members/remove` (remove a member or withdraw an invitation): each
+//! logged on the organisation's edit page, and a member whose role changes
+//! or who is removed is told.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -76,13 +78,17 @@ pub async fn role(State(state): State<AppState>, Path(slug): Path<String>, Form 
     let actor = viewer.require()?;
     let person = named_person(&data)?;
     let role = data.get("role").to_string();
-    let r = orgs::change_role(&state.db, actor, &slug, person, &role).await.map(|name| format!("{name} is now {}.", orgs::role_words(&role)));
+    let r = orgs::change_role_and_tell(&state.db, mailer(&state, &viewer), actor, &slug, person, &role)
+        .await
+        .map(|name| format!("{name} is now {}.", orgs::role_words(&role)));
     respond(&state, &viewer, &slug, data, r).await
 }
 
 pub async fn remove(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let person = named_person(&data)?;
-    let r = orgs::remove_member(&state.db, actor, &slug, person).await.map(|name| format!("{name} is no longer a member of the organisation."));
+    let r = orgs::remove_member_and_tell(&state.db, mailer(&state, &viewer), actor, &slug, person)
+        .await
+        .map(|name| format!("{name} is no longer a member of the organisation."));
     respond(&state, &viewer, &slug, data, r).await
 }

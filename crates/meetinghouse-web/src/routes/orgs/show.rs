@@ -50,6 +50,11 @@ impl OrgShow {
         }
     }
 
+    /// The role the viewer is invited to take, in words ("an admin").
+    fn invited_as(&self) -> &'static str {
+        orgs::role_words(self.o.viewer.as_ref().map_or("member", |(role, _)| role.as_str()))
+    }
+
     /// The role the invitation form shows: what was chosen in it, not in a
     /// member's row (a row's refused change keeps its choice in the row).
     fn invite_role(&self) -> &str {

@@ -1,7 +1,10 @@
 //! `GET/POST /me/profile` — edit your own profile, and change your password
 //! (the same page; that form sends `form=password`). The page's "Your
 //! account" part also holds the email address form (posted to `/me/email`,
-//! `email.rs`) and the way to download your data (`/me/data`, `data.rs`).
+//! `email.rs`), the way to download your data (`/me/data`, `data.rs`), and
+//! links to your sessions (`sessions.rs`) and the people you blocked or
+//! muted (`relations.rs`). Whichever form is refused, its errors are summed
+//! up under the page's heading and its title starts "Error:".
 
 use askama::Template;
 use axum::extract::State;
@@ -33,7 +36,12 @@ struct EditProfile {
     email: EmailStatus,
     /// Until when a waiting change's link works, as people read it.
     pending_until: String,
+    /// The refused form's errors, summed up under the page's heading (each
+    /// linked to its field), whichever of the page's forms it was.
+    summary: FieldErrors,
 }
+
+const TITLE: &str = "Edit your profile";
 
 /// Which of the page's forms was refused, with its errors.
 pub(super) enum Refused {
@@ -68,7 +76,10 @@ async fn page(state: &AppState, viewer: &Viewer, form: FormData, errors: FieldEr
         Refused::Password(e) => (e, FieldErrors::new(), form),
         Refused::Email(e, typed) => (FieldErrors::new(), e, form.with("new_email", &typed)),
     };
-    Ok(EditProfile { page: Page::new(viewer, "Edit your profile"), form, errors, sectors: SECTORS, password_errors, email_errors, email, pending_until })
+    let summary = [&errors, &password_errors, &email_errors].into_iter().find(|e| !e.is_empty()).cloned().unwrap_or_default();
+    // A refused form says so in the page's title too, which a screen reader reads first.
+    let title = if summary.is_empty() { TITLE.to_string() } else { format!("Error: {TITLE}") };
+    Ok(EditProfile { page: Page::new(viewer, title), form, errors, sectors: SECTORS, password_errors, email_errors, email, pending_until, summary })
 }
 
 pub async fn form(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
@@ -95,11 +106,12 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
     }
 }
 
-/// A new password, with the current one: limited as signing in is (a
-/// browser left signed in must not become a way to guess the password).
+/// A new password, with the current one: limited by the person's wrong
+/// passwords (a browser left signed in must not become a way to guess the
+/// password; `ratelimit::RateLimits::password`), apart from signing in.
 async fn change_password(state: AppState, viewer: Viewer, data: FormData) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    if let Err(message) = state.limits.login(viewer.ip, &format!("person {}", actor.id)).await {
+    if let Err(message) = state.limits.password(actor.id) {
         return again(&state, &viewer, StatusCode::TOO_MANY_REQUESTS, Refused::Password(FieldErrors(vec![("form", message.to_string())]))).await;
     }
     let keep = viewer.session_token.as_deref().unwrap_or_default();
@@ -109,8 +121,19 @@ async fn change_password(state: AppState, viewer: Viewer, data: FormData) -> Res
             "Your password is changed. Anywhere else you were signed in, you are now signed out.",
             state.config.tls,
         )),
-        Err(CoreError::Invalid(errors)) => again(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, Refused::Password(errors)).await,
+        Err(CoreError::Invalid(errors)) => {
+            count_wrong_password(&state, actor.id, &errors, "current_password", data.get("current_password")).await;
+            again(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, Refused::Password(errors)).await
+        }
         Err(other) => Err(other.into()),
+    }
+}
+
+/// Counts a wrong password given on a form that asks for the person's own
+/// (`field` refused while something was typed in it).
+pub(super) async fn count_wrong_password(state: &AppState, person: i64, errors: &FieldErrors, field: &str, typed: &str) {
+    if errors.get(field).is_some() && !typed.is_empty() {
+        state.limits.password_failed(person).await;
     }
 }
 

@@ -40,13 +40,13 @@ fn check_inbox(masked: &str) -> String {
     format!("Check your new inbox: we sent a link to {masked}. Your address changes when you open it, within 24 hours. Until then it stays as it is.")
 }
 
-/// Asks for the change. Limited as a password change is (the form takes
-/// the current password), then by the mail budget
-/// (`accounts::EMAIL_CHANGE_MAIL`).
+/// Asks for the change. Limited as a password change is, by the person's
+/// wrong passwords (the form takes the current one), then by the mail
+/// budget (`accounts::EMAIL_CHANGE_MAIL`).
 pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let typed = data.get("new_email").to_string();
-    if let Err(message) = state.limits.login(viewer.ip, &format!("person {}", actor.id)).await {
+    if let Err(message) = state.limits.password(actor.id) {
         return again(&state, &viewer, StatusCode::TOO_MANY_REQUESTS, Refused::Email(form_error(message), typed)).await;
     }
     let asked = accounts::request_email_change(&state.db, &viewer.settings, &state.config.base_url, actor, &typed, data.get("email_password")).await;
@@ -59,7 +59,10 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
             again(&state, &viewer, StatusCode::TOO_MANY_REQUESTS, Refused::Email(form_error(accounts::EMAIL_CHANGE_TOO_MANY), typed)).await
         }
         Ok(EmailChangeAsked::NothingWaiting) => Ok(see_other_with_flash("/me/profile", "No change of address is waiting.", state.config.tls)),
-        Err(CoreError::Invalid(errors)) => again(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, Refused::Email(errors, typed)).await,
+        Err(CoreError::Invalid(errors)) => {
+            super::edit::count_wrong_password(&state, actor.id, &errors, "email_password", data.get("email_password")).await;
+            again(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, Refused::Email(errors, typed)).await
+        }
         Err(other) => Err(other.into()),
     }
 }

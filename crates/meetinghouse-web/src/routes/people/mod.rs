@@ -5,3 +5,5 @@ pub mod edit;
 pub mod email;
 pub mod me;
 pub mod profile;
+pub mod relations;
+pub mod sessions;

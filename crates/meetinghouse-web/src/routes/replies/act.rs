@@ -1,4 +1,5 @@
-//! `POST /replies/{id}/retract`, `POST /replies/{id}/thanks` and
+//! `POST /replies/{id}/retract`, `POST /replies/{id}/thanks` (at most
+//! `conversations::THANKS_PER_HOUR` an hour: 429 past it) and
 //! `POST /replies/{id}/review`: the small actions on a reply.
 
 use axum::extract::{Path, State};
@@ -36,8 +37,10 @@ pub async fn retract(State(state): State<AppState>, Path(id): Path<i64>, Form { 
 
 pub async fn thanks(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    conversations::thank(&state.db, mailer(&state, &viewer), actor, id, data.get("kind")).await.map_err(refused)?;
-    Ok(back(&state, id, "Sent. Only the author sees it, and nobody sees a count."))
+    match conversations::thank_counted(&state.db, mailer(&state, &viewer), actor, id, data.get("kind")).await.map_err(refused)? {
+        conversations::Thanked::Sent => Ok(back(&state, id, "Sent. Only the author sees it, and nobody sees a count.")),
+        conversations::Thanked::OverBudget => Err(WebError::TooManyRequests(conversations::THANKS_PER_HOUR_MESSAGE.into())),
+    }
 }
 
 pub async fn review(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, .. }: Form) -> Result<Response, WebError> {

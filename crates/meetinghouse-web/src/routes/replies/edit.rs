@@ -1,12 +1,17 @@
 //! `GET/POST /replies/{id}/edit` (the author edits; the earlier text is kept
-//! while the reply is on show) and `GET /replies/{id}/history` (earlier
-//! versions readers were shown).
+//! while the reply is on show; the reply form's checks and pause prompt;
+//! at most `conversations::EDITS_PER_HOUR` saves an hour; while the
+//! author's replies still wait for review, an edit of a shown one waits
+//! too) and `GET /replies/{id}/history` (earlier versions readers were
+//! shown, `conversations::HISTORY_PAGE_SIZE` a page, `?page=N`).
+
+use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use meetinghouse_core::conversations;
+use meetinghouse_core::conversations::{self, EditForm, Edited};
 use meetinghouse_core::{CoreError, FieldErrors};
 
 use crate::error::WebError;
@@ -23,29 +28,33 @@ struct EditPage {
     id: i64,
     note: String,
     hidden: bool,
+    /// Saving sends the reply back to wait for review (say so first).
+    goes_to_review: bool,
     form: FormData,
     errors: FieldErrors,
 }
 
 pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    let (r, _) = conversations::visible_reply(&state.db, id, Some(actor)).await?;
-    if r.author_person != actor.id || r.status == "retracted" {
-        return Err(WebError::Forbidden("Only the author can edit this reply, and only until it is retracted.".into()));
-    }
-    let form = FormData::default().with("body", &r.body);
+    let e = conversations::for_editing(&state.db, &viewer.settings, actor, id).await?;
+    let form = FormData::default().with("body", &e.reply.body);
     let page = Page::new(&viewer, "Edit your reply");
-    Ok(render(&EditPage { page, id, hidden: r.status == "hidden", note: r.note, form, errors: FieldErrors::new() }))
+    let hidden = e.reply.status == "hidden";
+    Ok(render(&EditPage { page, id, hidden, goes_to_review: e.goes_to_review, note: e.reply.note, form, errors: FieldErrors::new() }))
 }
 
 pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    let (status, errors) = match conversations::edit(&state.db, &viewer.settings, actor, id, data.get("body")).await {
-        Ok(kept) => {
-            let message = if kept {
-                "Your reply is updated. The earlier text is in its history."
-            } else {
-                "Your reply is updated."
+    let edit = EditForm { body: data.get("body").into(), pause_confirmed: data.checked("pause_confirmed") };
+    let (status, errors) = match conversations::edit_reply(&state.db, &viewer.settings, actor, id, &edit).await {
+        Ok(Edited::OverBudget) => (StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", conversations::EDITS_PER_HOUR_MESSAGE.into())])),
+        Ok(done) => {
+            let message = match done {
+                Edited::Kept => "Your reply is updated. The earlier text is in its history.",
+                Edited::Waiting => {
+                    "Your change is saved. A moderator will look at it before others see it: until then, readers see that your reply is waiting for review."
+                }
+                _ => "Your reply is updated.",
             };
             return Ok(see_other_with_flash(&format!("/replies/{id}"), message, state.config.tls));
         }
@@ -54,8 +63,12 @@ pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, Form { v
         Err(other) => return Err(other.into()),
     };
     let (r, _) = conversations::visible_reply(&state.db, id, Some(actor)).await?;
+    let goes_to_review = match conversations::for_editing(&state.db, &viewer.settings, actor, id).await {
+        Ok(e) => e.goes_to_review,
+        Err(_) => false,
+    };
     let page = Page::new(&viewer, "Edit your reply");
-    Ok(render_status(status, &EditPage { page, id, hidden: r.status == "hidden", note: r.note, form: data, errors }))
+    Ok(render_status(status, &EditPage { page, id, hidden: r.status == "hidden", goes_to_review, note: r.note, form: data, errors }))
 }
 
 #[derive(Template)]
@@ -66,10 +79,24 @@ struct HistoryPage {
     title: String,
     url: String,
     revisions: Vec<(String, i64)>,
+    /// This page's number (from 1), and whether older versions follow.
+    number: i64,
+    more: bool,
 }
 
-pub async fn history(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
-    let (_, info, revisions) = conversations::history(&state.db, id, viewer.actor.as_ref()).await?;
+pub async fn history(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    let number = match q.get("page") {
+        Some(p) => p.trim().parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            WebError::BadRequest("We could not tell which page of earlier versions to show: the address should end with ?page= and a page number. Open the reply's history again from its link.".into())
+        })?,
+        None => 1,
+    };
+    let h = conversations::history_page(&state.db, id, viewer.actor.as_ref(), number).await?;
     let page = Page::new(&viewer, "Earlier versions of a reply");
-    Ok(render(&HistoryPage { page, id, title: info.title, url: info.url, revisions }))
+    Ok(render(&HistoryPage { page, id, title: h.info.title, url: h.info.url, revisions: h.versions, number: h.page, more: h.more }))
 }

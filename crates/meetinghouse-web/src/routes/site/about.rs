@@ -1,4 +1,5 @@
-//! `GET /about` — the instance's about text.
+//! `GET /about` — the instance's about text, and how to reach its admins
+//! (the contact they set on `/admin/settings`, when they set one).
 
 use askama::Template;
 use axum::response::Response;
@@ -13,6 +14,17 @@ pub struct Prose {
     pub html: String,
 }
 
+#[derive(Template)]
+#[template(path = "about.html")]
+struct About {
+    page: Page,
+    html: String,
+    /// How to reach the admins (empty: not set).
+    contact: String,
+    /// Whether the contact is an email address (shown as a `mailto:` link).
+    contact_is_email: bool,
+}
+
 pub async fn show(viewer: Viewer) -> Response {
     let s = &viewer.settings;
     let html = if s.about.trim().is_empty() {
@@ -20,7 +32,9 @@ pub async fn show(viewer: Viewer) -> Response {
     } else {
         meetinghouse_core::markdown::render(&s.about)
     };
-    render(&Prose { page: Page::new(&viewer, format!("About {}", s.name)), html })
+    let contact = s.contact.trim().to_string();
+    let contact_is_email = meetinghouse_core::types::Email::parse(&contact).is_ok();
+    render(&About { page: Page::new(&viewer, format!("About {}", s.name)), html, contact, contact_is_email })
 }
 
 fn askama_escape(s: &str) -> String {

@@ -1,0 +1,333 @@
+//! Browser imports in the background: an import is recorded (store
+//! `collection_imports`), runs on its own task whatever becomes of the
+//! request that sent it — it finishes or fails by itself, and is logged
+//! either way — and notes its progress and then its report in the
+//! database, so any app server shows its status page.
+//!
+//! The first import into an organisation's collection waits for an
+//! instance admin ([`gate`]): a spam account may create an organisation,
+//! but cannot fill the meeting house's search with thousands of pages. The
+//! file is kept in the database until an instance admin opens the
+//! collection (the import then runs) or declines it; an organisation an
+//! instance admin created is open from the start, and the instance setting
+//! `collection_approval` ("off") lets every organisation's imports run at
+//! once. Checking a file without importing it never waits.
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+
+use meetinghouse_store::collection_imports::{self as store, ImportRow};
+use meetinghouse_store::orgs::OrgRow;
+use meetinghouse_store::{Db, StoreError, orgs};
+use serde::{Deserialize, Serialize};
+
+use super::import::{self, Failure, FileError, ImportFailed, ImportOptions, ImportReport, ImportRun};
+use super::mapping::{Format, Mapping};
+use crate::Actor;
+use crate::error::{CoreError, FieldErrors, Result};
+use crate::notifications::{self, Kind, Mailer};
+
+/// The instance setting that makes an organisation's first import wait for
+/// an instance admin: on unless it is "off".
+pub const APPROVAL_SETTING: &str = "collection_approval";
+
+/// A running import that noted no progress for this long stopped without
+/// finishing (its server went away): its page says so.
+pub const STALE_SECS: i64 = 10 * 60;
+
+/// What was asked of an import, as the form sent it (kept with it, so an
+/// import that waited runs as it was asked).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Asked {
+    /// "csv", "json", "jsonl", or empty to tell from the file.
+    pub format: String,
+    /// The mapping's text, as typed.
+    pub mapping: String,
+    pub dry_run: bool,
+    pub withdraw_missing: bool,
+}
+
+impl Asked {
+    /// The mapping, parsed; an error at the form's `mapping` field.
+    pub fn parsed_mapping(&self) -> Result<Mapping> {
+        match self.mapping.trim() {
+            "" => Ok(Mapping::default()),
+            text => Mapping::from_toml(text).map_err(|e| FieldErrors::one("mapping", e)),
+        }
+    }
+}
+
+/// Whether an import into a collection runs now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    Open,
+    /// Its first import waits for an instance admin.
+    Waits,
+    /// The moderators withdrew the whole collection: nothing is imported.
+    Held,
+}
+
+/// Whether an import by `actor` into organisation `org` runs now, waits for
+/// an instance admin, or is refused.
+pub async fn gate(db: &Db, actor: &Actor, org: i64) -> Result<Gate> {
+    let g = orgs::collection_gate(db, org).await?;
+    if g.collection_held_at.is_some() {
+        return Ok(Gate::Held);
+    }
+    if g.collection_opened_at.is_some() || actor.is_admin || !approval_needed(db).await? {
+        return Ok(Gate::Open);
+    }
+    Ok(Gate::Waits)
+}
+
+/// Whether first imports wait for an instance admin (the setting is on
+/// unless it is "off").
+pub async fn approval_needed(db: &Db) -> Result<bool> {
+    Ok(!matches!(meetinghouse_store::settings::get(db, APPROVAL_SETTING).await?.as_deref(), Some("off" | "false")))
+}
+
+/// What the refusal of an import into a held collection says.
+pub const HELD: &str = "The meeting house's moderators withdrew this organisation's collection, so nothing can be imported into it. Ask them to look again: use “Report this organisation” on its page.";
+
+/// Checks that `actor` (who may import into `org`: `super::import_target`)
+/// may send this import, and says whether it runs now or waits for an
+/// instance admin ([`Gate::Open`] or [`Gate::Waits`]; a check of a file
+/// never waits): refused for a collection the moderators hold, and for
+/// "withdraw objects not in this file" from someone who is not an admin of
+/// the organisation. Writes nothing.
+pub async fn check(db: &Db, actor: &Actor, org: &OrgRow, asked: &Asked) -> Result<Gate> {
+    if asked.withdraw_missing && !super::is_org_admin(db, actor, org.id).await? {
+        return Err(FieldErrors::one(
+            "withdraw_missing",
+            format!("Only the admins of {} can have an import withdraw the objects its file does not have.", org.name),
+        ));
+    }
+    Ok(match gate(db, actor, org.id).await? {
+        _ if asked.dry_run => Gate::Open,
+        Gate::Held => return Err(CoreError::Forbidden(HELD.into())),
+        g => g,
+    })
+}
+
+/// Records an import that runs now ([`check`] said [`Gate::Open`]): its id,
+/// for [`run`]. An instance admin's import opens the collection.
+pub async fn record(db: &Db, actor: &Actor, org: &OrgRow, file_name: &str, file_bytes: usize, asked: &Asked) -> Result<i64> {
+    let options = serde_json::to_string(asked).unwrap_or_default();
+    let mut tx = db.begin().await?;
+    if actor.is_admin && !asked.dry_run {
+        orgs::open_collection(&mut tx, org.id, meetinghouse_store::now()).await?;
+    }
+    let id = store::insert(&mut tx, org.id, actor.id, &file_label(file_name), file_bytes as i64, &options, "running").await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(id)
+}
+
+/// Records an import that waits for an instance admin ([`check`] said
+/// [`Gate::Waits`]), its file kept with it, and tells the instance admins;
+/// its id.
+pub async fn wait_for_admin(db: &Db, mail: Mailer<'_>, actor: &Actor, org: &OrgRow, file_name: &str, file: &[u8], asked: &Asked) -> Result<i64> {
+    let options = serde_json::to_string(asked).unwrap_or_default();
+    let name = file_label(file_name);
+    let mut tx = db.begin().await?;
+    let id = store::insert(&mut tx, org.id, actor.id, &name, file.len() as i64, &options, "waiting").await?;
+    store::keep_file(&mut tx, id, file).await?;
+    let text = format!(
+        "{} (@{}) asks to import {} into the collection of {}: its first import waits for an instance admin.",
+        actor.display_name, actor.handle, name, org.name
+    );
+    let from = notifications::Source { sender: Some(actor.id), reply: None };
+    for admin in store::instance_admins(&mut tx).await? {
+        notifications::notify_from(&mut tx, mail, admin, Kind::Moderation, &text, &status_path(&org.slug, id), from).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(org = %org.slug, import = id, "collection import waiting for an instance admin");
+    Ok(id)
+}
+
+/// A file's name as its import's page shows it.
+fn file_label(file_name: &str) -> String {
+    let name: String = crate::types::without_controls(file_name.trim()).chars().take(200).collect();
+    if name.is_empty() { "a file".to_string() } else { name }
+}
+
+/// The address of an import's status page.
+pub fn status_path(org_slug: &str, id: i64) -> String {
+    format!("/orgs/{org_slug}/imports/{id}")
+}
+
+/// How an import ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// It read the whole file (a dry run included).
+    Done(ImportReport),
+    /// The file was refused before anything was written (`FileError::field`
+    /// says what to correct).
+    Refused(FileError),
+    /// It stopped part-way: the report says what was stored first. `ours`:
+    /// a problem on the meeting house's side (a write failed), not the file's.
+    Stopped { report: ImportReport, message: String, ours: bool },
+}
+
+/// Runs a recorded import ([`begin`], [`approve`]) of the file at `path`
+/// into organisation `org_id` to its end, noting its progress (after each
+/// batch) and then its report and outcome in the database, and logging
+/// how it ended.
+pub async fn run(db: &Db, id: i64, org_id: i64, by: i64, path: &Path, asked: &Asked) -> Outcome {
+    let outcome = run_inner(db, id, org_id, by, path, asked).await;
+    let (state, report, message) = match &outcome {
+        Outcome::Done(report) => ("done", Some(report), String::new()),
+        Outcome::Refused(e) => ("failed", None, e.message.clone()),
+        Outcome::Stopped { report, message, .. } => ("failed", Some(report), message.clone()),
+    };
+    let json = report.map(|r| serde_json::to_string(r).unwrap_or_default()).unwrap_or_default();
+    let read = report.map_or(0, |r| r.read() as i64);
+    if let Err(e) = store::finish(db, id, state, read, &json, &message).await {
+        tracing::error!(import = id, error = %e, "could not record how a collection import ended");
+    }
+    match &outcome {
+        Outcome::Done(r) => tracing::info!(
+            import = id, org = org_id, dry_run = r.dry_run, created = r.created, updated = r.updated, unchanged = r.unchanged,
+            skipped = r.skipped, withdrawn_missing = r.withdrawn_missing, "collection import finished"
+        ),
+        Outcome::Refused(e) => tracing::info!(import = id, org = org_id, reason = %e, "collection import refused"),
+        Outcome::Stopped { report, message, ours } => tracing::error!(
+            import = id, org = org_id, created = report.created, updated = report.updated, ours, reason = %message, "collection import stopped"
+        ),
+    }
+    outcome
+}
+
+async fn run_inner(db: &Db, id: i64, org_id: i64, by: i64, path: &Path, asked: &Asked) -> Outcome {
+    let mapping = match asked.parsed_mapping() {
+        Ok(m) => m,
+        Err(CoreError::Invalid(e)) => return Outcome::Refused(FileError::mapping(e.0.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(" "))),
+        Err(e) => return Outcome::Refused(FileError::file(e.to_string())),
+    };
+    let format = Format::parse(&asked.format);
+    let opened = match import::open(path, format, &mapping) {
+        Ok(o) => o,
+        Err(e) => return Outcome::Refused(e),
+    };
+    let options = ImportOptions { org_id, mapping, format };
+    let run = ImportRun { dry_run: asked.dry_run, withdraw_missing: asked.withdraw_missing, by: Some(by), max_objects: None };
+    let position = opened.position.clone();
+    let progress_db = db.clone();
+    let result = import::import_records_run(db, &options, &run, opened.records, &mut |read| {
+        // Noted on its own task: a progress note never holds up the import.
+        let (db, bytes) = (progress_db.clone(), position.load(Ordering::Relaxed) as i64);
+        tokio::spawn(async move {
+            let _ = store::progress(&db, id, read as i64, bytes).await;
+        });
+    })
+    .await;
+    match result {
+        Ok(report) => Outcome::Done(report),
+        Err(ImportFailed { reason: Failure::File(e), .. }) => Outcome::Refused(e),
+        Err(ImportFailed { report, reason: Failure::Stopped(message) }) => Outcome::Stopped { report, message, ours: false },
+        Err(ImportFailed { report, reason: Failure::Write { records, error } }) => {
+            tracing::error!(import = id, records = %records, error = %error, "a batch of a collection import could not be stored");
+            let message = format!(
+                "The import stopped part-way: the records {records} could not be stored because of a problem on our side. The {} records counted below were stored; import the same file again to complete it. If it happens again, tell the site's administrators.",
+                report.imported()
+            );
+            Outcome::Stopped { report, message, ours: true }
+        }
+    }
+}
+
+/// An instance admin opens an organisation's collection for imports and
+/// takes its waiting import to run: returns the import, what was asked and
+/// its file (for [`run`]); the person who sent it is told. `None` when it
+/// was no longer waiting (another admin took it, or it was declined).
+pub async fn approve(db: &Db, mail: Mailer<'_>, actor: &Actor, import_id: i64) -> Result<Option<(ImportRow, Asked, Vec<u8>)>> {
+    if !actor.is_admin {
+        return Err(CoreError::Forbidden("Only the meeting house's admins can open a collection for its first import.".into()));
+    }
+    let row = store::by_id(db, import_id).await?.ok_or(CoreError::NotFound)?;
+    let org = orgs::by_id(db, row.org_id).await?.ok_or(CoreError::NotFound)?;
+    let mut tx = db.begin().await?;
+    let Some(file) = store::take_waiting(&mut tx, import_id).await? else {
+        return Ok(None);
+    };
+    orgs::open_collection(&mut tx, org.id, meetinghouse_store::now()).await?;
+    if let Some(person) = row.person_id {
+        let text = format!("An admin opened the collection of {} for imports: your import of {} is running now.", org.name, row.file_name);
+        notifications::notify(&mut tx, mail, person, Kind::Moderation, &text, &status_path(&org.slug, import_id)).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(org = %org.slug, import = import_id, "collection opened for imports by an instance admin");
+    let asked = serde_json::from_str(&row.options).unwrap_or_default();
+    Ok(Some((row, asked, file)))
+}
+
+/// An instance admin declines a waiting import: its file goes, and the
+/// person who sent it is told why (`reason`, optional).
+pub async fn decline(db: &Db, mail: Mailer<'_>, actor: &Actor, import_id: i64, reason: &str) -> Result<bool> {
+    if !actor.is_admin {
+        return Err(CoreError::Forbidden("Only the meeting house's admins can decline an import.".into()));
+    }
+    let row = store::by_id(db, import_id).await?.ok_or(CoreError::NotFound)?;
+    let org = orgs::by_id(db, row.org_id).await?.ok_or(CoreError::NotFound)?;
+    let reason: String = crate::types::without_controls(reason.trim()).chars().take(1_000).collect();
+    let outcome = if reason.is_empty() {
+        "An admin of the meeting house declined this import.".to_string()
+    } else {
+        format!("An admin of the meeting house declined this import: {reason}")
+    };
+    let mut tx = db.begin().await?;
+    if !store::decline(&mut tx, import_id, &outcome).await? {
+        return Ok(false);
+    }
+    if let Some(person) = row.person_id {
+        let text = format!("Your import of {} into the collection of {} was declined. {outcome}", row.file_name, org.name);
+        notifications::notify(&mut tx, mail, person, Kind::Moderation, &text, &status_path(&org.slug, import_id)).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(true)
+}
+
+/// An import's status page.
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub import: ImportRow,
+    pub org: OrgRow,
+    pub asked: Asked,
+    /// Its report, once it has one.
+    pub report: Option<ImportReport>,
+    /// It was running but noted nothing for [`STALE_SECS`]: it stopped
+    /// without finishing.
+    pub stale: bool,
+    /// How far through the file it is, in per cent, while it runs.
+    pub percent: Option<i64>,
+    /// The viewer may approve or decline it (an instance admin, while it waits).
+    pub may_decide: bool,
+}
+
+/// An import's status, for those who manage the organisation's collection
+/// (its staff and admins, and instance admins); "not found" to others.
+pub async fn status(db: &Db, actor: &Actor, org_slug: &str, import_id: i64) -> Result<Status> {
+    let org = crate::orgs::by_address(db, org_slug).await?.ok_or(CoreError::NotFound)?;
+    let import = store::by_id(db, import_id).await?.filter(|i| i.org_id == org.id).ok_or(CoreError::NotFound)?;
+    if !super::manages(db, actor, org.id).await? {
+        return Err(CoreError::NotFound);
+    }
+    let report = (!import.report.is_empty()).then(|| serde_json::from_str(&import.report).ok()).flatten();
+    let stale = import.state == "running" && meetinghouse_store::now() - import.updated_at > STALE_SECS;
+    let percent = (import.state == "running" && import.file_bytes > 0).then(|| (import.bytes_read * 100 / import.file_bytes).clamp(0, 100));
+    let asked = serde_json::from_str(&import.options).unwrap_or_default();
+    Ok(Status { may_decide: actor.is_admin && import.state == "waiting", report, stale, percent, asked, import, org })
+}
+
+/// The imports waiting for an instance admin, oldest first (instance admins
+/// only): each with its organisation's slug and name.
+pub async fn waiting(db: &Db, actor: &Actor) -> Result<Vec<(ImportRow, String, String)>> {
+    if !actor.is_admin {
+        return Err(CoreError::NotFound);
+    }
+    Ok(store::waiting(db, 100).await?)
+}
+
+/// An organisation's latest imports (for those who manage its collection).
+pub async fn recent(db: &Db, org_id: i64) -> Result<Vec<ImportRow>> {
+    Ok(store::of_org(db, org_id, 10).await?)
+}

@@ -1,0 +1,177 @@
+//! Browser imports of collection records, run in the background (core
+//! `collection::jobs`): what was asked, how far each has gone and, once
+//! finished, its report, in the database so any app server shows them; and
+//! the file of an import that waits for an instance admin.
+
+use sqlx::FromRow;
+
+use crate::error::Result;
+use crate::{Db, Tx, now};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ImportRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub person_id: Option<i64>,
+    pub file_name: String,
+    pub file_bytes: i64,
+    /// JSON of what was asked (core's `jobs::Asked`).
+    pub options: String,
+    /// `waiting`, `running`, `done`, `failed` or `declined`.
+    pub state: String,
+    pub records_read: i64,
+    pub bytes_read: i64,
+    /// JSON of the report, once there is one ('' before).
+    pub report: String,
+    /// Why it stopped or was refused, in plain words.
+    pub outcome: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, org_id, person_id, file_name, file_bytes, options, state, records_read, bytes_read, report, outcome, \
+    created_at, updated_at, finished_at";
+
+/// Records an import, `running` or `waiting`; its id.
+pub async fn insert(tx: &mut Tx, org_id: i64, person_id: i64, file_name: &str, file_bytes: i64, options: &str, state: &str) -> Result<i64> {
+    let t = now();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO collection_imports (org_id, person_id, file_name, file_bytes, options, state, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(person_id)
+    .bind(file_name)
+    .bind(file_bytes)
+    .bind(options)
+    .bind(state)
+    .bind(t)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Keeps the file of a waiting import until it runs or is declined.
+pub async fn keep_file(tx: &mut Tx, import_id: i64, bytes: &[u8]) -> Result<()> {
+    sqlx::query("INSERT INTO collection_import_files (import_id, bytes) VALUES ($1, $2)")
+        .bind(import_id)
+        .bind(bytes.to_vec())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Takes a waiting import to run it, in the caller's transaction: its state
+/// becomes `running` and its file is returned and no longer kept; `None`
+/// when it was not waiting (another admin took it first, or it was declined).
+pub async fn take_waiting(tx: &mut Tx, import_id: i64) -> Result<Option<Vec<u8>>> {
+    let done = sqlx::query("UPDATE collection_imports SET state = 'running', updated_at = $1 WHERE id = $2 AND state = 'waiting'")
+        .bind(now())
+        .bind(import_id)
+        .execute(&mut **tx)
+        .await?;
+    if done.rows_affected() != 1 {
+        return Ok(None);
+    }
+    let file: Option<(Vec<u8>,)> =
+        sqlx::query_as("SELECT bytes FROM collection_import_files WHERE import_id = $1").bind(import_id).fetch_optional(&mut **tx).await?;
+    sqlx::query("DELETE FROM collection_import_files WHERE import_id = $1").bind(import_id).execute(&mut **tx).await?;
+    Ok(Some(file.map(|(b,)| b).unwrap_or_default()))
+}
+
+/// Declines a waiting import: its file goes; false when it was not waiting.
+pub async fn decline(tx: &mut Tx, import_id: i64, outcome: &str) -> Result<bool> {
+    let t = now();
+    let done = sqlx::query(
+        "UPDATE collection_imports SET state = 'declined', outcome = $1, updated_at = $2, finished_at = $2 WHERE id = $3 AND state = 'waiting'",
+    )
+    .bind(outcome)
+    .bind(t)
+    .bind(import_id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM collection_import_files WHERE import_id = $1").bind(import_id).execute(&mut **tx).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Notes how far a running import has read (a note that arrives after a
+/// later one changes nothing).
+pub async fn progress(db: &Db, import_id: i64, records_read: i64, bytes_read: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE collection_imports SET records_read = $1, bytes_read = $2, updated_at = $3 \
+         WHERE id = $4 AND state = 'running' AND records_read <= $1",
+    )
+        .bind(records_read)
+        .bind(bytes_read)
+        .bind(now())
+        .bind(import_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Records how a running import ended: `done` or `failed`, its report (JSON)
+/// and why it stopped ('' when it did not).
+pub async fn finish(db: &Db, import_id: i64, state: &str, records_read: i64, report: &str, outcome: &str) -> Result<()> {
+    let t = now();
+    sqlx::query(
+        "UPDATE collection_imports SET state = $1, records_read = $2, report = $3, outcome = $4, updated_at = $5, finished_at = $5 \
+         WHERE id = $6 AND state = 'running'",
+    )
+    .bind(state)
+    .bind(records_read)
+    .bind(report)
+    .bind(outcome)
+    .bind(t)
+    .bind(import_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn by_id(db: &Db, import_id: i64) -> Result<Option<ImportRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM collection_imports WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(import_id).fetch_optional(&db.pool).await?)
+}
+
+/// An organisation's latest imports, newest first.
+pub async fn of_org(db: &Db, org_id: i64, limit: i64) -> Result<Vec<ImportRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM collection_imports WHERE org_id = $1 ORDER BY id DESC LIMIT $2");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(limit).fetch_all(&db.pool).await?)
+}
+
+/// The imports waiting for an instance admin, oldest first, with their
+/// organisation's slug and name.
+pub async fn waiting(db: &Db, limit: i64) -> Result<Vec<(ImportRow, String, String)>> {
+    #[derive(FromRow)]
+    struct Waiting {
+        #[sqlx(flatten)]
+        import: ImportRow,
+        slug: String,
+        name: String,
+    }
+    let sql = format!(
+        "SELECT {}, o.slug, o.name FROM collection_imports i JOIN organisations o ON o.id = i.org_id \
+         WHERE i.state = 'waiting' ORDER BY i.id LIMIT $1",
+        COLUMNS.split(", ").map(|c| format!("i.{}", c.trim())).collect::<Vec<_>>().join(", ")
+    );
+    let rows: Vec<Waiting> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(&db.pool).await?;
+    Ok(rows.into_iter().map(|w| (w.import, w.slug, w.name)).collect())
+}
+
+/// Whether an organisation has an import waiting for an instance admin.
+pub async fn has_waiting(db: &Db, org_id: i64) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM collection_imports WHERE org_id = $1 AND state = 'waiting' LIMIT 1")
+        .bind(org_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// The active instance admins, who approve waiting imports.
+pub async fn instance_admins(tx: &mut Tx) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> =
+        sqlx::query_as("SELECT id FROM people WHERE is_admin = 1 AND status = 'active' ORDER BY id LIMIT 100").fetch_all(&mut **tx).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
