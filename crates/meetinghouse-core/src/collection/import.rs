@@ -615,10 +615,48 @@ fn read_json_string(reader: &mut impl BufRead) -> std::io::Result<Option<String>
     }
 }
 
+/// Where a byte of JSON text stands to its strings, for the scans below that
+/// step over what a string holds (brackets and commas in it included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InString {
+    /// Not in a string: the byte is JSON's own.
+    Outside,
+    /// In a string, its opening quote included.
+    Inside,
+    /// The quote that closes a string.
+    Closed,
+}
+
+/// The state of a byte-at-a-time scan of JSON text: inside a string, and
+/// just after a backslash in it.
+#[derive(Debug, Default)]
+struct Strings {
+    quoted: bool,
+    escaped: bool,
+}
+
+impl Strings {
+    fn take(&mut self, b: u8) -> InString {
+        if !self.quoted {
+            self.quoted = b == b'"';
+            return if self.quoted { InString::Inside } else { InString::Outside };
+        }
+        if self.escaped {
+            self.escaped = false;
+        } else if b == b'\\' {
+            self.escaped = true;
+        } else if b == b'"' {
+            self.quoted = false;
+            return InString::Closed;
+        }
+        InString::Inside
+    }
+}
+
 /// Reads past one JSON value (a string, an object or a list, or a number,
 /// `true`, `false` or `null`), leaving the comma or bracket after it.
 fn skip_json_value(reader: &mut impl BufRead) -> std::io::Result<()> {
-    let (mut depth, mut quoted, mut escaped, mut started) = (0usize, false, false, false);
+    let (mut depth, mut strings, mut started) = (0usize, Strings::default(), false);
     loop {
         let buf = reader.fill_buf()?;
         if buf.is_empty() {
@@ -627,23 +665,17 @@ fn skip_json_value(reader: &mut impl BufRead) -> std::io::Result<()> {
         let mut taken = buf.len();
         let mut done = false;
         for (i, b) in buf.iter().copied().enumerate() {
-            if quoted {
-                if escaped {
-                    escaped = false;
-                } else if b == b'\\' {
-                    escaped = true;
-                } else if b == b'"' {
-                    quoted = false;
-                    if depth == 0 {
-                        taken = i + 1;
-                        done = true;
-                        break;
-                    }
+            match strings.take(b) {
+                InString::Inside => continue,
+                InString::Closed if depth == 0 => {
+                    taken = i + 1;
+                    done = true;
+                    break;
                 }
-                continue;
+                InString::Closed => continue,
+                InString::Outside => {}
             }
             match b {
-                b'"' => quoted = true,
                 b'{' | b'[' => depth += 1,
                 b'}' | b']' if depth > 0 => {
                     depth -= 1;
@@ -1210,7 +1242,7 @@ impl<R: BufRead> JsonArrayItems<R> {
     /// and the comma or bracket after it; the item's whole length in bytes.
     fn read_item(&mut self) -> std::io::Result<(usize, ItemEnd)> {
         self.item.clear();
-        let (mut depth, mut quoted, mut escaped, mut len) = (0usize, false, false, 0usize);
+        let (mut depth, mut strings, mut len) = (0usize, Strings::default(), 0usize);
         loop {
             let buf = self.reader.fill_buf()?;
             if buf.is_empty() {
@@ -1218,18 +1250,10 @@ impl<R: BufRead> JsonArrayItems<R> {
             }
             let mut end = None;
             for (i, b) in buf.iter().copied().enumerate() {
-                if quoted {
-                    if escaped {
-                        escaped = false;
-                    } else if b == b'\\' {
-                        escaped = true;
-                    } else if b == b'"' {
-                        quoted = false;
-                    }
+                if strings.take(b) != InString::Outside {
                     continue;
                 }
                 match b {
-                    b'"' => quoted = true,
                     b'{' | b'[' => depth += 1,
                     b'}' | b']' if depth > 0 => depth -= 1,
                     b']' => {
