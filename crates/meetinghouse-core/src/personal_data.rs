@@ -118,6 +118,14 @@ pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, no
         }),
     );
     out.field("notification_settings", &json!({ "email": account.email_mode }));
+    // Where the person is signed in, as `/me/sessions` shows it: the browser
+    // roughly named (never the User-Agent or an address) and two times.
+    let sessions = meetinghouse_store::sessions::list_for(db, person, "", crate::accounts::SESSIONS_LISTED).await?;
+    let sessions: Vec<_> = sessions
+        .iter()
+        .map(|s| json!({ "browser": s.device, "signed_in_at": utc(s.created_at), "last_used_at": utc(s.last_seen_at) }))
+        .collect();
+    out.field("signed_in_sessions", &json!(sessions));
 
     // Lists read by position (their rows have no id of their own).
     list(&mut out, page, "organisations", |offset| async move {

@@ -350,6 +350,7 @@ async fn check(
     // so a form with thousands of ids costs no more than one with ten.
     let mut objects = Vec::new();
     let mut unknown = false;
+    let mut withdrawn = false;
     for raw in form.object_ids.split([',', ' ']).map(str::trim).filter(|r| !r.is_empty()) {
         match raw.parse::<i64>() {
             Ok(oid) if !objects.contains(&oid) => objects.push(oid),
@@ -363,12 +364,24 @@ async fn check(
     if objects.len() > OBJECTS_MAX {
         e.add("object_ids", format!("A story can be about at most {OBJECTS_MAX} collection objects."));
     } else {
+        // A story keeps an object it is already about after the object is
+        // withdrawn (its page says so); it cannot be newly linked to one.
+        let already = match existing {
+            Some(s) => meetinghouse_store::objects::ids_of_story(db, s.id).await?,
+            None => Vec::new(),
+        };
         for oid in &objects {
-            unknown |= meetinghouse_store::objects::by_id(db, *oid).await?.is_none();
+            match meetinghouse_store::objects::by_id(db, *oid).await? {
+                None => unknown = true,
+                Some(o) if o.withdrawn() && !already.contains(oid) => withdrawn = true,
+                Some(_) => {}
+            }
         }
     }
     if unknown {
         e.add("object_ids", "One of the collection objects this story was linked to no longer exists.");
+    } else if withdrawn {
+        e.add("object_ids", "One of the collection objects this story was linked to has been withdrawn from its collection.");
     }
     if form.photos.len() > crate::media::PHOTOS_MAX {
         e.add("photos", format!("A story can have at most {} photos.", crate::media::PHOTOS_MAX));

@@ -539,6 +539,9 @@ async fn the_data_download_holds_what_the_person_made_and_nothing_private_of_oth
         let pats_statement = meetinghouse_store::common_ground::statements(&db, cg).await.unwrap().into_iter().find(|st| st.body == "A reading room upstairs").unwrap().id;
         common_ground::vote(&db, &s, &c, &Participant::Person(&sam), pats_statement, "disagree").await.unwrap();
 
+        accounts::start_session_from(&db, sam.id, "Firefox on Linux").await.unwrap();
+        accounts::start_session_from(&db, bea.id, "Safari on an iPhone").await.unwrap();
+
         let now = meetinghouse_store::now();
         let file = personal_data::build(&db, &s, "http://mh.test/", sam.id, now, personal_data::FILE_MAX_BYTES, personal_data::PAGE).await.unwrap();
         // Read a row at a time, every list crosses pages: the file is the same.
@@ -554,6 +557,9 @@ async fn the_data_download_holds_what_the_person_made_and_nothing_private_of_oth
         assert_eq!(v["account"]["pronouns"], "he/him");
         assert_eq!(v["account"]["sectors"], serde_json::json!(["heritage", "resident"]));
         assert_eq!(v["notification_settings"]["email"], "daily");
+        let browsers: Vec<&str> = v["signed_in_sessions"].as_array().unwrap().iter().map(|x| x["browser"].as_str().unwrap()).collect();
+        assert_eq!(browsers, ["Firefox on Linux"], "Sam's own session, not Pat's");
+        assert!(v["signed_in_sessions"][0]["last_used_at"].as_str().is_some_and(|t| t.ends_with('Z')));
         let groups = v["groups"].as_array().unwrap();
         assert_eq!(groups.len(), 1, "only Sam's own memberships: {groups:?}");
         assert_eq!((groups[0]["name"].as_str(), groups[0]["role"].as_str()), (Some("Canal walkers"), Some("host")));

@@ -1001,6 +1001,13 @@ async fn withdrawn_objects_leave_the_collection_and_come_back() {
         assert_eq!(collection::story_objects(&db, story).await.unwrap()[0].1, "Wrong museum's jug (no longer in the collection)");
         let page = collection::page(&db, "tiverton-museum", "W/1", None, 1).await.unwrap();
         assert!(page.object.withdrawn() && page.stories.len() == 1, "the story stays");
+        // The story keeps it through an edit; a new story cannot link it.
+        let kept = StoryForm { title: "Gran's jug, again".into(), body: "It held milk.".into(), licence: "cc0".into(), visibility: "public".into(), object_ids: jug.id.to_string(), ..Default::default() };
+        assert!(stories::edit(&db, &s, &sam, story, &kept).await.unwrap(), "{backend:?}");
+        match stories::create(&db, &s, &sam, &kept).await {
+            Err(meetinghouse_core::CoreError::Invalid(e)) => assert!(e.get("object_ids").is_some_and(|m| m.contains("withdrawn")), "{e:?}"),
+            other => panic!("{backend:?}: a new story linked a withdrawn object: {other:?}"),
+        }
         // An import leaves it as it is, and says so.
         let r = import(&db, org, &temp_file("again.csv", b"Object Number,Title\nW/1,Renamed\nW/2,Bowl\n"), Mapping::default(), None).await;
         assert_eq!((r.withdrawn, r.withdrawn_listed.clone(), r.unchanged), (1, vec!["W/1".to_string()], 1), "{r:?}");

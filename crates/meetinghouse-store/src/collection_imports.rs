@@ -160,6 +160,13 @@ pub async fn waiting(db: &Db, limit: i64) -> Result<Vec<(ImportRow, String, Stri
     Ok(rows.into_iter().map(|w| (w.import, w.slug, w.name)).collect())
 }
 
+/// Imports that began waiting for an instance admin before `before`,
+/// oldest first, at most `limit`.
+pub async fn waiting_before(db: &Db, before: i64, limit: i64) -> Result<Vec<ImportRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM collection_imports WHERE state = 'waiting' AND created_at < $1 ORDER BY id LIMIT $2");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(before).bind(limit).fetch_all(&db.pool).await?)
+}
+
 /// Whether an organisation has an import waiting for an instance admin.
 pub async fn has_waiting(db: &Db, org_id: i64) -> Result<bool> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM collection_imports WHERE org_id = $1 AND state = 'waiting' LIMIT 1")

@@ -49,7 +49,9 @@ pub const MAX_PAGE_BYTES: usize = 512 * 1024;
 /// - turning off email from an unsubscribe link;
 /// - one's own email address (asking to change it, sending its link again,
 ///   cancelling, confirming: no page a signed-out visitor sees shows it),
-///   and downloading one's data (a posted form that changes nothing).
+///   and downloading one's data (a posted form that changes nothing);
+/// - signing out one's other browsers (their sessions; no page shows them
+///   but one's own `/me/sessions`).
 const OWN_PAGES_ONLY: &[(Method, &str)] = &[
     (Method::POST, "/notifications/read"),
     (Method::POST, "/notifications/settings"),
@@ -61,6 +63,7 @@ const OWN_PAGES_ONLY: &[(Method, &str)] = &[
     (Method::POST, "/me/email/cancel"),
     (Method::POST, "/me/email/confirm"),
     (Method::POST, "/me/data"),
+    (Method::POST, "/me/sessions/end-others"),
 ];
 
 /// Whether a request to `route` (its pattern, as the router matched it)

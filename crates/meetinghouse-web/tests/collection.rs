@@ -411,6 +411,20 @@ async fn a_first_import_waits_for_an_instance_admin() {
         assert!(sam.get(&status).await.body.contains("declined this import: This is not a museum."));
         assert!(sam.get("/notifications").await.body.contains("was declined"));
 
+        // Sent again and never answered: after 30 days it is declined by
+        // itself, its file goes, and Sam is told.
+        let r = send(&mut sam, &[("action", "import")], "museum.csv", CSV).await;
+        let unanswered = r.location().unwrap().to_string();
+        let settings = meetinghouse_core::settings::Settings::load(&db).await.unwrap();
+        let mail = meetinghouse_core::notifications::Mailer { settings: &settings, base_url: "http://mh.test" };
+        let now = meetinghouse_store::now();
+        use meetinghouse_core::collection::jobs::{WAIT_SECS, expire_waiting};
+        assert_eq!(expire_waiting(&db, mail, now + WAIT_SECS - 3600).await.unwrap(), 0, "{backend:?}: not yet");
+        assert_eq!(expire_waiting(&db, mail, now + WAIT_SECS + 3600).await.unwrap(), 1, "{backend:?}");
+        assert_eq!(expire_waiting(&db, mail, now + WAIT_SECS + 3600).await.unwrap(), 0, "{backend:?}: once");
+        assert!(sam.get(&unanswered).await.body.contains("No admin of the meeting house answered within 30 days"));
+        assert!(sam.get("/notifications").await.body.contains("Your import of museum.csv into the collection of Tiverton Museum was declined"));
+
         // Sent again and approved: it runs, and later imports do not wait.
         let r = send(&mut sam, &[("action", "import")], "museum.csv", CSV).await;
         let status = r.location().unwrap().to_string();

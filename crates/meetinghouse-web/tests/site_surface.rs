@@ -105,6 +105,7 @@ async fn changes_to_ones_own_pages_leave_the_page_cache() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert_eq!(ann.submit("/@bob", "/people/bob/relation", &[("action", "mute")]).await.status, StatusCode::SEE_OTHER);
         assert_eq!(ann.submit("/@bob", "/people/bob/relation", &[("action", "block")]).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(ann.submit("/me/sessions", "/me/sessions/end-others", &[]).await.status, StatusCode::SEE_OTHER);
         let mut guest = ann.other_browser();
         let page = guest.get(&cg).await.body;
         let at = page.find(r#"name="statement" value=""#).expect("a statement to vote on") + r#"name="statement" value=""#.len();

@@ -1,7 +1,8 @@
 //! Periodic jobs beside the mail worker: daily notification digests (at
 //! 07:00 on the meeting house's clock, core's `notifications::DIGEST_HOUR`),
 //! lifting suspensions whose time is over, settling amendments to groups'
-//! purposes whose consent window has closed, and the hourly purge of deleted
+//! purposes whose consent window has closed, declining collection imports
+//! that waited 30 days for an admin, and the hourly purge of deleted
 //! stories, unused uploads and old read notifications. Each run is idempotent (a digest is claimed
 //! and its notifications marked in one transaction; a purge removes each
 //! upload in a transaction of its own), so several app servers may run them
@@ -25,6 +26,9 @@ pub async fn run(db: Db, base_url: String, mut stop: tokio::sync::watch::Receive
         let done = tick(&db, &base_url, meetinghouse_store::now()).await;
         if done.settled.is_some_and(|n| n > 0) {
             tracing::info!(settled = done.settled, "jobs worker: amendments to purposes settled");
+        }
+        if done.expired.is_some_and(|n| n > 0) {
+            tracing::info!(declined = done.expired, "jobs worker: imports nobody answered in 30 days declined");
         }
         if done.digests.unwrap_or(0) + done.lifted.unwrap_or(0) > 0 {
             tracing::info!(digests = done.digests, lifted = done.lifted, "jobs worker: done");
@@ -78,14 +82,16 @@ pub async fn run_common_ground(db: Db, mut stop: tokio::sync::watch::Receiver<bo
     }
 }
 
-/// What one tick did: how many digests went out, suspensions were lifted
-/// and amendments settled, each `None` when that job failed (it was logged
+/// What one tick did: how many digests went out, suspensions were lifted,
+/// amendments settled and waiting imports declined, each `None` when that job failed (it was logged
 /// and is tried again on the next tick).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ticked {
     pub digests: Option<usize>,
     pub lifted: Option<usize>,
     pub settled: Option<usize>,
+    /// Collection imports declined after waiting 30 days for an admin.
+    pub expired: Option<usize>,
 }
 
 /// Runs every job once, each on its own: one that fails (the settings
@@ -111,7 +117,15 @@ pub async fn tick(db: &Db, base_url: &str, now: i64) -> Ticked {
         Some(settings) => logged("amendments settling", meetinghouse_core::purposes::settle_due(db, Mailer { settings, base_url }, now).await),
         None => None,
     };
-    Ticked { digests, lifted, settled }
+    // Collection imports nobody answered in 30 days (their files go).
+    let expired = match &settings {
+        Some(settings) => logged(
+            "waiting imports",
+            meetinghouse_core::collection::jobs::expire_waiting(db, Mailer { settings, base_url }, now).await,
+        ),
+        None => None,
+    };
+    Ticked { digests, lifted, settled, expired }
 }
 
 /// A job's result, its failure logged under its name.
@@ -206,7 +220,7 @@ mod tests {
             // Two days on, after 07:00: the digests are due.
             let tomorrow = meetinghouse_store::now() + 2 * 86_400;
             let done = tick(&db, TOWN, tomorrow).await;
-            assert_eq!(done, Ticked { digests: Some(1), lifted: Some(1), settled: Some(0) }, "{:?}", db.backend());
+            assert_eq!(done, Ticked { digests: Some(1), lifted: Some(1), settled: Some(0), expired: Some(0) }, "{:?}", db.backend());
             assert_eq!((digests_to(&db, "priya@example.org").await, digests_to(&db, "sam@example.org").await), (1, 0));
             let tom_now = meetinghouse_store::people::by_id(&db, tom).await.unwrap().unwrap();
             assert_eq!(tom_now.status, "active", "the suspension ended");
@@ -219,7 +233,7 @@ mod tests {
             tx.commit().await.unwrap();
             refuse(&db, "suspensions", "1 = 1").await;
             let done = tick(&db, TOWN, tomorrow + 60).await;
-            assert_eq!(done, Ticked { digests: Some(1), lifted: None, settled: Some(0) }, "{:?}", db.backend());
+            assert_eq!(done, Ticked { digests: Some(1), lifted: None, settled: Some(0), expired: Some(0) }, "{:?}", db.backend());
             assert_eq!(digests_to(&db, "pat@example.org").await, 1);
         }
     }

@@ -286,6 +286,38 @@ pub async fn decline(db: &Db, mail: Mailer<'_>, actor: &Actor, import_id: i64, r
     Ok(true)
 }
 
+/// How long an import waits for an instance admin: one nobody answered in
+/// 30 days is declined by itself ([`expire_waiting`]), so a file is not
+/// kept for ever.
+pub const WAIT_SECS: i64 = 30 * 24 * 3600;
+
+/// What an import declined for want of an answer says.
+pub const UNANSWERED: &str =
+    "No admin of the meeting house answered within 30 days, so its file was not kept. Send it again if you still want it imported.";
+
+/// Declines the imports that waited [`WAIT_SECS`] by `now` (their files
+/// go) and tells each one's sender, at most 100 a run; how many. Run by the
+/// binary's periodic jobs; several app servers may run it at once (an
+/// import is declined once).
+pub async fn expire_waiting(db: &Db, mail: Mailer<'_>, now: i64) -> Result<usize> {
+    let mut declined = 0;
+    for row in store::waiting_before(db, now - WAIT_SECS, 100).await? {
+        let mut tx = db.begin().await?;
+        if !store::decline(&mut tx, row.id, UNANSWERED).await? {
+            continue;
+        }
+        if let Some(person) = row.person_id
+            && let Some(org) = orgs::by_id(db, row.org_id).await?
+        {
+            let text = format!("Your import of {} into the collection of {} was declined. {UNANSWERED}", row.file_name, org.name);
+            notifications::notify(&mut tx, mail, person, Kind::Moderation, &text, &status_path(&org.slug, row.id)).await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        declined += 1;
+    }
+    Ok(declined)
+}
+
 /// An import's status page.
 #[derive(Debug, Clone)]
 pub struct Status {

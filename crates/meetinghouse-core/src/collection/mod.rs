@@ -175,16 +175,19 @@ pub async fn fill_sort_keys(db: &Db) -> Result<u64> {
     }
 }
 
+/// An object's title where a story names it: a withdrawn object's says it is
+/// no longer in the collection.
+pub fn marked_title(title: String, withdrawn: bool) -> String {
+    if withdrawn { format!("{title} (no longer in the collection)") } else { title }
+}
+
 /// The objects a story is about, for its page: (the object's path, its
 /// title), a withdrawn one's title saying it is no longer in the collection.
 pub async fn story_objects(db: &Db, story: i64) -> Result<Vec<(String, String)>> {
     Ok(objects::of_story_marked(db, story)
         .await?
         .into_iter()
-        .map(|(slug, accession, title, withdrawn)| {
-            let title = if withdrawn { format!("{title} (no longer in the collection)") } else { title };
-            (object_path(&slug, &accession), title)
-        })
+        .map(|(slug, accession, title, withdrawn)| (object_path(&slug, &accession), marked_title(title, withdrawn)))
         .collect())
 }
 

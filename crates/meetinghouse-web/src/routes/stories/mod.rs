@@ -38,7 +38,8 @@ pub async fn linked_objects(db: &Db, ids: &str) -> Result<Vec<(String, String)>,
         if let Some(o) = meetinghouse_store::objects::by_id(db, id).await?
             && let Some(org) = meetinghouse_store::orgs::by_id(db, o.org_id).await?
         {
-            out.push((meetinghouse_core::collection::object_path(&org.slug, &o.accession_number), o.title));
+            let withdrawn = o.withdrawn();
+            out.push((meetinghouse_core::collection::object_path(&org.slug, &o.accession_number), meetinghouse_core::collection::marked_title(o.title, withdrawn)));
         }
     }
     Ok(out)
@@ -229,7 +230,7 @@ pub async fn drop_unwanted_links(db: &Db, data: FormData) -> Result<FormData, We
             let Ok(id) = raw.parse::<i64>() else { continue };
             if kept.len() < meetinghouse_core::stories::OBJECTS_MAX
                 && !kept.contains(&id.to_string())
-                && meetinghouse_store::objects::by_id(db, id).await?.is_some()
+                && meetinghouse_store::objects::by_id(db, id).await?.is_some_and(|o| !o.withdrawn())
             {
                 kept.push(id.to_string());
             }

@@ -83,7 +83,11 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Query(q): Query
         prompt = Some((pid, p.prompt.question));
         for_group = p.for_group;
     }
-    if let Some(oid) = q.get("object").and_then(|o| o.parse::<i64>().ok()) {
+    // A withdrawn object's page answers 410 and offers no story link; an
+    // address made by hand to one starts the form without it.
+    if let Some(oid) = q.get("object").and_then(|o| o.parse::<i64>().ok())
+        && meetinghouse_store::objects::by_id(&state.db, oid).await?.is_some_and(|o| !o.withdrawn())
+    {
         form = form.with("object_ids", &oid.to_string());
     }
     let objects = super::linked_objects(&state.db, form.get("object_ids")).await?;
