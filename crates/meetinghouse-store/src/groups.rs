@@ -474,17 +474,18 @@ pub async fn check_nest(tx: &mut Tx, backend: Backend, parent: i64, child: i64) 
     Ok(())
 }
 
+/// Whether group `$1` is (transitively) a member of group `$2`; the
+/// recursive step reads `up` first, as [`reach!`] does.
+const IS_WITHIN: &str = "WITH RECURSIVE up(id) AS ( \
+         SELECT CAST($1 AS BIGINT) \
+         UNION \
+         SELECT gm.group_id FROM up CROSS JOIN group_members gm \
+          WHERE gm.member_kind = 'group' AND gm.member_id = up.id AND gm.status = 'active' \
+     ) SELECT 1 FROM up WHERE id = $2";
+
 /// Whether group `inner` is (transitively) a member of group `outer`.
 pub async fn is_within(tx: &mut Tx, inner: i64, outer: i64) -> Result<bool> {
-    let row: Option<(i64,)> = sqlx::query_as(
-        "WITH RECURSIVE up(id) AS ( \
-             SELECT CAST($1 AS BIGINT) \
-             UNION \
-             SELECT gm.group_id FROM group_members gm JOIN up ON gm.member_kind = 'group' AND gm.member_id = up.id \
-              WHERE gm.status = 'active' \
-         ) SELECT 1 FROM up WHERE id = $2",
-    )
-    .bind(inner)
+    let row: Option<(i64,)> = sqlx::query_as(IS_WITHIN).bind(inner)
     .bind(outer)
     .fetch_optional(&mut **tx)
     .await?;
@@ -499,6 +500,12 @@ pub async fn is_within(tx: &mut Tx, inner: i64, outer: i64) -> Result<bool> {
 /// would otherwise let anyone in through it, to a parent that chooses its
 /// members (by request or by invitation). Core refuses such a nesting; this
 /// rule keeps rows stored before that refusal harmless as well.
+///
+/// The recursive step reads `$name` first (`CROSS JOIN` fixes SQLite's join
+/// order), so each group reached is looked up in the `(member_kind,
+/// member_id)` index; joined the other way round SQLite scanned every
+/// group-in-group row once per group reached (300 ms for a person in 300
+/// of 2,000 nested groups, 0.5 ms this way).
 macro_rules! reach {
     ($name:literal, $p:literal) => {
         concat!(
@@ -513,13 +520,13 @@ macro_rules! reach {
             $p,
             " AND status = 'active'))) \
              UNION \
-             SELECT gm.group_id FROM group_members gm \
-               JOIN ",
+             SELECT gm.group_id FROM ",
             $name,
-            " r ON gm.member_kind = 'group' AND gm.member_id = r.id \
+            " r CROSS JOIN group_members gm \
                JOIN community_groups c ON c.id = r.id \
                JOIN community_groups p ON p.id = gm.group_id \
-              WHERE gm.status = 'active' AND (c.join_policy <> 'open' OR p.join_policy = 'open') \
+              WHERE gm.member_kind = 'group' AND gm.member_id = r.id AND gm.status = 'active' \
+                AND (c.join_policy <> 'open' OR p.join_policy = 'open') \
              )"
         )
     };
@@ -906,4 +913,32 @@ pub async fn invitation_told(tx: &mut Tx, person_id: i64, url: &str, since: i64)
     .fetch_optional(&mut **tx)
     .await?;
     Ok(row.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{IS_WITHIN, REACH};
+    use crate::{Db, DbOptions, test_databases};
+
+    /// The recursive steps of the reach and nesting queries look each group
+    /// reached up in the `(member_kind, member_id)` index on SQLite. Joined
+    /// the other way round, the planner scanned every group-in-group row
+    /// once per group reached (300 ms for a person in 300 of 2,000 nested
+    /// groups, against 0.5 ms).
+    #[tokio::test]
+    async fn recursive_steps_look_groups_up_in_the_membership_index() {
+        let dir = test_databases::temp_dir("mh_reach_plan");
+        let db = Db::open_sqlite(&dir.join("plan.db"), &DbOptions { max_connections: 1 }).await.unwrap();
+        db.migrate().await.unwrap();
+        for sql in [format!("WITH RECURSIVE {REACH} SELECT id FROM reach"), IS_WITHIN.to_string()] {
+            let plan: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"))).bind(1_i64).bind(2_i64).fetch_all(&db.pool).await.unwrap();
+            let steps: Vec<&str> = plan.iter().map(|r| r.3.as_str()).skip_while(|d| *d != "RECURSIVE STEP").collect();
+            assert!(
+                steps.iter().any(|d| d.starts_with("SEARCH gm USING INDEX group_members_member (member_kind=? AND member_id=?)")),
+                "{steps:?}"
+            );
+            assert!(!steps.iter().any(|d| d.starts_with("SCAN gm") || d.contains("gm USING INDEX group_members_member (member_kind=?)")), "{steps:?}");
+        }
+    }
 }
