@@ -252,6 +252,20 @@ pub async fn login(db: &Db, email: &str, password: &str) -> Result<Actor> {
     Ok(Actor::from_row(&person))
 }
 
+/// The account an address typed at sign-in names, if any (the web layer
+/// asks only for a browser that carries a known-device cookie, to see
+/// whether it is this account's).
+pub async fn account_of(db: &Db, email: &str) -> Result<Option<i64>> {
+    let Ok(email) = Email::parse_loosely(email) else { return Ok(None) };
+    Ok(people::by_email(db, email.as_str()).await?.map(|p| p.id))
+}
+
+/// The address a person signs in with now (after a reset, or a change of
+/// address, the web layer lifts that account's sign-in lock).
+pub async fn sign_in_address(db: &Db, person: i64) -> Result<Option<String>> {
+    Ok(people::by_id(db, person).await?.map(|p| p.email))
+}
+
 /// What a suspended or banned person is told when they sign in with the
 /// right password: until when, and the moderators' note (they cannot sign
 /// in to read their notification).
@@ -419,17 +433,34 @@ pub async fn resend_verification(db: &Db, settings: &Settings, base_url: &str, a
     Ok(Resent::Sent)
 }
 
+/// How many counters (one row each per hour, purged with the other attempt
+/// counts) the work done for a reset asked for an unknown address is spread
+/// over, so a flood of them does not queue behind one row.
+const UNKNOWN_RESET_BUCKETS: usize = 16;
+
 /// Queues a reset email if the address has an account. Says nothing either
-/// way, so the form does not reveal who has an account.
+/// way, so the form does not reveal who has an account — nor does the time
+/// it takes: an unknown address costs the same store work as a known one
+/// (a transaction of two writes, committed), which only counts the request
+/// in one of [`UNKNOWN_RESET_BUCKETS`] hourly counters (bounded: nothing is
+/// stored per address, and the counters are purged with the other
+/// attempt counts).
 pub async fn request_reset(db: &Db, settings: &Settings, base_url: &str, email: &str) -> Result<()> {
     let email = Email::parse(email).map_err(|m| FieldErrors::one("email", m))?;
-    let Some(person) = people::by_email(db, email.as_str()).await? else {
+    let person = people::by_email(db, email.as_str()).await?;
+    let token = secrets::random_token();
+    let token_hash = secrets::token_hash(&token);
+    let mut tx = db.begin().await?;
+    let Some(person) = person else {
+        let now = meetinghouse_store::now();
+        let window = now.div_euclid(3600) * 3600;
+        let spread = usize::from(token_hash.as_bytes()[0]) % UNKNOWN_RESET_BUCKETS;
+        meetinghouse_store::attempts::hit_in(&mut tx, &format!("{UNKNOWN_RESET_BUCKET} {spread}"), window, window - 3600).await?;
+        tx.commit().await.map_err(StoreError::from)?;
         tracing::info!("password reset asked for an unknown address");
         return Ok(());
     };
-    let token = secrets::random_token();
-    let mut tx = db.begin().await?;
-    tokens::create(&mut tx, &secrets::token_hash(&token), person.id, "reset", RESET_TTL_SECS).await?;
+    tokens::create(&mut tx, &token_hash, person.id, "reset", RESET_TTL_SECS).await?;
     let body = format!(
         "Someone asked to reset the password for your {name} account (@{handle}).\n\n\
          To choose a new password, open this link within an hour:\n\n{base_url}/reset/confirm?token={token}\n\n\
@@ -441,6 +472,11 @@ pub async fn request_reset(db: &Db, settings: &Settings, base_url: &str, email: 
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
+
+/// The name of the hourly counters a reset asked for an unknown address
+/// counts in (followed by a space and `0`..[`UNKNOWN_RESET_BUCKETS`]); the
+/// other attempt counters are named by 64-digit HMACs, so never collide.
+pub const UNKNOWN_RESET_BUCKET: &str = "reset asked for an unknown address";
 
 /// What a reset link that cannot be used is answered with.
 pub const RESET_LINK_DEAD: &str = "This link is not valid, has expired or was already used — ask for a new one.";

@@ -44,6 +44,23 @@ pub async fn attempt_in(tx: &mut Tx, secret: &str, budget: &Budget, key: &str, n
     Ok(estimate(current, previous, now - window, period) <= f64::from(budget.limit))
 }
 
+/// Forgets every attempt counted against `budget` under `key`: the budget
+/// is whole again at once (a password reset lifting an account's sign-in
+/// lock). `secret` is the instance's secret key.
+pub async fn forget(db: &Db, secret: &str, budget: &Budget, key: &str) -> Result<()> {
+    let (bucket, _, _) = bucket(secret, budget, key, 0);
+    meetinghouse_store::attempt_forgetting::forget(db, &bucket).await?;
+    Ok(())
+}
+
+/// Whether `budget` under `key` is spent at `now` (the attempts within the
+/// last period reached the limit), counting nothing.
+pub async fn spent(db: &Db, secret: &str, budget: &Budget, key: &str, now: i64) -> Result<bool> {
+    let (bucket, window, period) = bucket(secret, budget, key, now);
+    let (current, previous) = meetinghouse_store::attempt_forgetting::hits(db, &bucket, window, window - period).await?;
+    Ok(estimate(current, previous, now - window, period) >= f64::from(budget.limit))
+}
+
 /// A budget's bucket for `key` (an HMAC under the instance's key), and the
 /// start and length of the window `now` falls in.
 fn bucket(secret: &str, budget: &Budget, key: &str, now: i64) -> (String, i64, i64) {

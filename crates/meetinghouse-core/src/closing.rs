@@ -241,7 +241,15 @@ pub async fn close(db: &Db, mail: Mailer<'_>, actor: &Actor, form: &CloseForm) -
             groups_archived += 1;
         }
     }
+    // Their open amendments are withdrawn (nobody could withdraw them any
+    // more, and silence must not adopt them), and those whose objections
+    // stand are told; each group's row, then the amendment's, is locked as
+    // settling takes them.
+    crate::purposes::withdraw_for_closing(&mut tx, db, mail, person.id, now).await?;
     store::remove_personal(&mut tx, person.id).await?;
+    // Their collection imports waiting for an instance admin are declined
+    // (their files go): nobody is left to run them for, or to tell.
+    meetinghouse_store::collection_imports::decline_waiting_of(&mut tx, person.id, crate::collection::jobs::SENDER_CLOSED).await?;
     email_changes::cancel(&mut tx, person.id).await?;
     sessions::delete_for_person_in(&mut tx, person.id).await?;
     store::rename_in_notifications(&mut tx, person.id, &person.display_name, &person.handle, A_FORMER_MEMBER).await?;

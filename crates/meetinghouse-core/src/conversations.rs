@@ -391,9 +391,13 @@ async fn archived_holder(db: &Db, groups: &[i64]) -> Result<Option<String>> {
     Ok(None)
 }
 
-/// Why a subject takes no new replies, edits or thanks, when what it
-/// belongs to is an archived group (`groups::archived_words`).
+/// Why a subject takes no new replies, edits or thanks: it is closed of
+/// its own accord (`SubjectInfo::closed`: a withdrawn collection object),
+/// or what it belongs to is an archived group (`groups::archived_words`).
 pub async fn archived(db: &Db, info: &SubjectInfo) -> Result<Option<String>> {
+    if let Some(why) = &info.closed {
+        return Ok(Some(why.clone()));
+    }
     archived_holder(db, &holding_groups(info)).await
 }
 
@@ -432,6 +436,10 @@ pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, fo
 pub async fn post_reply(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, form: &ReplyForm) -> Result<Posted> {
     ensure_can_post(actor, mail.settings)?;
     let info = subjects::resolve(db, subject, Some(actor)).await?;
+    // A subject closed of its own accord (a withdrawn collection object).
+    if let Some(why) = &info.closed {
+        return Err(CoreError::Forbidden(why.clone()));
+    }
     let holders = holding_groups(&info);
     debug_assert!(holders.len() <= ARCHIVE_GROUPS_MAX, "a subject held by more groups than the reply's insert checks");
     ensure_not_archived(db, &holders).await?;
@@ -741,7 +749,7 @@ pub async fn conversation(db: &Db, subject: Subject, viewer: Option<&Actor>, aft
         Some(a) => persona::available(db, a).await?.iter().map(|p| (p.choice_value(), p.label())).collect(),
         None => Vec::new(),
     };
-    let archived = archived_holder(db, &holding_groups(&info)).await?;
+    let archived = archived(db, &info).await?;
     let mut replies = views(rows, viewer);
     for r in &mut replies {
         r.archived = archived.is_some();
@@ -902,7 +910,7 @@ pub async fn thread_page(db: &Db, id: i64, viewer: Option<&Actor>, after: Option
     };
     let mut names: std::collections::HashMap<i64, String> = answers.iter().map(|a| (a.id, author_label(a))).collect();
     names.insert(r.id, author_label(&r));
-    let archived = archived_holder(db, &holding_groups(&info)).await?;
+    let archived = archived(db, &info).await?;
     let parent = parent.and_then(|p| view_as(p, viewer, &empty, false, instance_moderator)).map(|mut p| {
         p.in_reply_to = None;
         p.in_reply_to_shown = false;

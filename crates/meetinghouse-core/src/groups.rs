@@ -21,6 +21,10 @@ pub const MEMBERS_PER_PAGE: i64 = 100;
 /// How many of the groups a group belongs to its page lists at once ("More
 /// networks" for the next).
 pub const PARENTS_PER_PAGE: i64 = 100;
+/// How many members, and how many waiting requests, a host's tools list at
+/// a time (`?manage=2`, `?requests=2`): each row carries its own forms, so a
+/// page of a hundred was about 190 KB of buttons.
+pub const HOST_TOOLS_PER_PAGE: i64 = 25;
 /// How many of a person's groups, and of their invitations to groups, their
 /// own page lists at once ("More" for the next).
 pub const MINE_PER_PAGE: i64 = 100;
@@ -232,7 +236,7 @@ pub struct GroupPage {
     /// (those they may not open are listed in `unseen_groups`).
     pub members: Vec<MemberView>,
     /// A page of the requests waiting for a host, oldest first, for hosts
-    /// only ([`MEMBERS_PER_PAGE`]); which page (from 1), and whether there
+    /// only ([`HOST_TOOLS_PER_PAGE`]); which page (from 1), and whether there
     /// is another.
     pub requests: Vec<MemberView>,
     pub requests_page: i64,
@@ -417,10 +421,10 @@ pub async fn page_parts(db: &Db, slug: &str, viewer: Option<&Actor>, at: PageAt)
     if !is_host {
         members.retain(|m| !(m.member_kind == "group" && page.unseen_groups.contains(&m.member_id)));
     } else {
-        let offset = (page.requests_page - 1).saturating_mul(MEMBERS_PER_PAGE);
-        let mut requests = store::requests(db, page.group.id, MEMBERS_PER_PAGE + 1, offset).await?;
-        page.more_requests = requests.len() as i64 > MEMBERS_PER_PAGE;
-        requests.truncate(MEMBERS_PER_PAGE as usize);
+        let offset = (page.requests_page - 1).saturating_mul(HOST_TOOLS_PER_PAGE);
+        let mut requests = store::requests(db, page.group.id, HOST_TOOLS_PER_PAGE + 1, offset).await?;
+        page.more_requests = requests.len() as i64 > HOST_TOOLS_PER_PAGE;
+        requests.truncate(HOST_TOOLS_PER_PAGE as usize);
         page.requests = requests;
         page.unseen_groups.extend(
             page.requests
@@ -449,6 +453,26 @@ pub async fn page_parts(db: &Db, slug: &str, viewer: Option<&Actor>, at: PageAt)
         page.through = store::through(db, a.id, page.group.id, 3).await?;
     }
     Ok(page)
+}
+
+/// A page (from 1) of a group's members and invitations as its host tools
+/// list them, [`HOST_TOOLS_PER_PAGE`] at a time, in the order of its member
+/// list, and whether there is another; empty for anyone who is not one of
+/// its hosts (nor an instance admin).
+pub async fn managed(db: &Db, actor: &Actor, group_id: i64, page: i64) -> Result<(Vec<MemberView>, bool)> {
+    if !is_host(db, actor, group_id).await? {
+        return Ok((Vec::new(), false));
+    }
+    let q = MemberQuery {
+        invited: true,
+        inactive_people: true,
+        limit: HOST_TOOLS_PER_PAGE + 1,
+        offset: (page.max(1) - 1).saturating_mul(HOST_TOOLS_PER_PAGE),
+    };
+    let mut rows = store::members(db, group_id, q).await?;
+    let more = rows.len() as i64 > HOST_TOOLS_PER_PAGE;
+    rows.truncate(HOST_TOOLS_PER_PAGE as usize);
+    Ok((rows, more))
 }
 
 /// A page (from 1, [`INVITATIONS_PER_PAGE`]) of the groups that invited a
@@ -1053,7 +1077,28 @@ pub struct Removed {
 /// cannot be removed (counted in the transaction that removes them, where
 /// who may act is checked too, after the group's row and, for an
 /// organisation, its row are locked).
+///
+/// A removal that would take someone other than the one acting out of a
+/// group where their objection to an open amendment stands is refused
+/// (read before and after the removal, in its transaction: store
+/// `purposes::counting_objections_from`, which covers the groups this one
+/// belongs to as well): an objection stops counting when its author leaves,
+/// closes their account or is suspended, never because a host removed them,
+/// or a host could push an amendment through by removing its objectors. The
+/// moderators can still suspend someone who breaks the rules. This does not
+/// tell the person removed: see [`remove_telling`].
 pub async fn remove(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<Removed> {
+    removing(db, None, actor, slug, kind, member_id).await
+}
+
+/// [`remove`], and a person removed from active membership by someone else
+/// is told, in the same transaction, where to find the group if they still
+/// may (a members-only group's page is not theirs any more).
+pub async fn remove_telling(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<Removed> {
+    removing(db, Some(mail), actor, slug, kind, member_id).await
+}
+
+async fn removing(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<Removed> {
     let kind = parse_kind(kind)?;
     let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     if !can_see(db, &group, Some(actor)).await? {
@@ -1085,10 +1130,46 @@ pub async fn remove(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i
     if kind == MemberKind::Person && role == "host" && status == "active" && store::active_host_count(&mut tx, group.id).await? <= 1 {
         return Err(last_host(&group, &name, member_id == actor.id));
     }
+    let counting = meetinghouse_store::purposes::counting_objections_from(&mut tx, group.id).await?;
     store::remove_member(&mut tx, group.id, kind, member_id).await?;
+    if !counting.is_empty() {
+        let after = meetinghouse_store::purposes::counting_objections_from(&mut tx, group.id).await?;
+        if let Some((amendment, objector)) = counting.into_iter().find(|c| c.1 != actor.id && !after.contains(c)) {
+            let who = meetinghouse_store::people::by_id_in(&mut tx, objector).await?.map(|p| p.display_name).unwrap_or_default();
+            return Err(objection_stands(&name, kind == MemberKind::Person && objector == member_id, &who, amendment));
+        }
+    }
+    if let Some(mail) = mail
+        && kind == MemberKind::Person
+        && status == "active"
+        && member_id != actor.id
+    {
+        let (told, url) = if group.visibility == "members" {
+            (format!("You were removed from {}, a members-only group, by one of its hosts.", group.name), "/groups".to_string())
+        } else {
+            (format!("You were removed from {} by one of its hosts.", group.name), format!("/groups/{}", group.slug))
+        };
+        notifications::notify(&mut tx, mail, member_id, Kind::Membership, &told, &url).await?;
+    }
     tx.commit().await.map_err(StoreError::from)?;
     let still_visible = can_see(db, &group, Some(actor)).await?;
     Ok(Removed { name, key, kind: kind.as_str(), status, still_visible })
+}
+
+/// The refusal of a removal that would stop a standing objection counting:
+/// `name` is who would be removed, `who` the objector (the same person when
+/// `same`).
+fn objection_stands(name: &str, same: bool, who: &str, amendment: i64) -> CoreError {
+    let first = if same {
+        format!("{name} objects to amendment {amendment}, and their objection stands while its window is open: removing them would stop it counting.")
+    } else {
+        format!(
+            "Taking {name} out would take {who} out too, whose objection to amendment {amendment} stands while its window is open: it would stop counting."
+        )
+    };
+    CoreError::Forbidden(format!(
+        "{first} Wait until the amendment is settled, or until they withdraw their objection. If someone breaks the meeting house’s rules, report them to the moderators."
+    ))
 }
 
 /// A host invites a person by handle, and the person is told in the same
@@ -1450,18 +1531,29 @@ fn nesting_refusal(name: &str, policy: &str, parents: &[GroupRow], members: &[Gr
 /// could read it, requests and invitations stay but cannot be accepted, and
 /// its page says since when. Checked and logged in one transaction after the
 /// group's row is locked. Returns false when it was archived already.
+///
+/// Archiving supersedes the group's open amendments in the same transaction
+/// (core `purposes::supersede_for_archive`): nobody may object while it is
+/// archived, so none may run on through it. [`archive`] tells nobody of
+/// that; [`archive_telling`] tells their proposers and objectors.
 pub async fn archive(db: &Db, actor: &Actor, slug: &str) -> Result<bool> {
-    set_archived(db, actor, slug, true).await
+    set_archived(db, None, actor, slug, true).await
+}
+
+/// [`archive`], telling the proposers and objectors of the amendments it
+/// supersedes.
+pub async fn archive_telling(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str) -> Result<bool> {
+    set_archived(db, Some(mail), actor, slug, true).await
 }
 
 /// A host opens an archived group again; false when it was not archived.
 /// One the meeting house's moderators archived only an instance moderator
 /// opens again (`moderation::HELD_BY_MODERATORS` to its hosts).
 pub async fn unarchive(db: &Db, actor: &Actor, slug: &str) -> Result<bool> {
-    set_archived(db, actor, slug, false).await
+    set_archived(db, None, actor, slug, false).await
 }
 
-async fn set_archived(db: &Db, actor: &Actor, slug: &str, archived: bool) -> Result<bool> {
+async fn set_archived(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str, archived: bool) -> Result<bool> {
     let group = for_managing(db, actor, slug).await?;
     let mut tx = host_turn(db, actor, &group, if archived { "archive it" } else { "open it again" }).await?;
     // A group the meeting house's moderators archived is theirs to open
@@ -1479,6 +1571,9 @@ async fn set_archived(db: &Db, actor: &Actor, slug: &str, archived: bool) -> Res
     }
     let (old, new) = if archived { ("open", "archived") } else { ("archived", "open") };
     store::log_change(&mut tx, group.id, actor.id, "archived", old, new).await?;
+    if let Some(at) = at {
+        crate::purposes::supersede_for_archive(&mut tx, db, mail, &group, at).await?;
+    }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(true)
 }

@@ -876,8 +876,9 @@ pub async fn queue(db: &Db, actor: &Actor) -> Result<Vec<QueueItem>> {
     Ok(queue_list(db, actor).await?.items)
 }
 
-/// The most items the queue lists at once, oldest first; the page says how
-/// many more wait ([`QueueList::more`]).
+/// The most items [`queue`] and [`queue_list`] return at once, oldest
+/// first, with how many more wait ([`QueueList::more`]); the queue's page
+/// lists [`QUEUE_PAGE`] at a time instead ([`queue_page`]).
 pub const QUEUE_MAX: i64 = 200;
 
 /// The queue as its page shows it: the oldest [`QUEUE_MAX`] items, and how
@@ -905,6 +906,107 @@ pub async fn queue_list(db: &Db, actor: &Actor) -> Result<QueueList> {
     let reports = store::open_reports(db, host, not_about, QUEUE_MAX).await?;
     let more = if reports.len() as i64 == QUEUE_MAX { store::count_open_reports(db, host, not_about).await? - QUEUE_MAX } else { 0 };
     Ok(QueueList { items: queue_items(db, actor, reports).await?, more: more.max(0) })
+}
+
+/// How many items one page of the queue lists ([`queue_page`]): each
+/// carries a form, so a page stays small enough for a phone and a screen
+/// reader (documented in the README).
+pub const QUEUE_PAGE: usize = 25;
+
+/// The most open reports, oldest first, that the queue's pages and its
+/// counts by kind look through ([`queue_page`]); the page says how many
+/// more wait beyond them.
+pub const QUEUE_SCAN: i64 = 1000;
+
+/// The kinds of thing a report can be about, as the queue filters them:
+/// (`target_kind`, plural words).
+pub const QUEUE_KINDS: [(&str, &str); 7] = [
+    ("reply", "Replies"),
+    ("story", "Stories"),
+    ("amendment", "Amendments"),
+    ("objection", "Objections"),
+    ("group", "Groups"),
+    ("org", "Organisations"),
+    ("person", "People"),
+];
+
+/// Which page of the queue to show, and of which kind of report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueQuery {
+    /// A `target_kind` of [`QUEUE_KINDS`], or `None` for every kind.
+    pub kind: Option<String>,
+    /// The page, from 1 (one past the last shows the last).
+    pub page: usize,
+}
+
+impl QueueQuery {
+    /// From an address's `kind` and `page`: an unknown kind shows every
+    /// kind, and a page that is not a number from 1 shows the first.
+    pub fn parse(kind: &str, page: &str) -> QueueQuery {
+        let kind = QUEUE_KINDS.iter().find(|(k, _)| *k == kind).map(|(k, _)| k.to_string());
+        let page = page.trim().parse::<usize>().ok().filter(|p| *p >= 1).unwrap_or(1);
+        QueueQuery { kind, page }
+    }
+
+    /// The query string for this page and kind ("?kind=reply&page=2"), or
+    /// "" for the first page of every kind.
+    pub fn query_string(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(k) = &self.kind {
+            parts.push(format!("kind={k}"));
+        }
+        if self.page > 1 {
+            parts.push(format!("page={}", self.page));
+        }
+        if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
+    }
+}
+
+/// One page of the queue ([`queue_page`]).
+#[derive(Debug, Clone)]
+pub struct QueuePage {
+    pub items: Vec<QueueItem>,
+    /// The page shown (clamped to the last) and how many there are (at least 1).
+    pub page: usize,
+    pub pages: usize,
+    /// The kind shown, as asked for.
+    pub kind: Option<String>,
+    /// Open reports of the kind shown among those looked through.
+    pub listed: usize,
+    /// For each kind with open reports: (`target_kind`, words, how many).
+    pub kinds: Vec<(&'static str, &'static str, usize)>,
+    /// Open reports beyond the oldest [`QUEUE_SCAN`], of any kind: listed
+    /// as the older ones are dealt with.
+    pub more: i64,
+}
+
+/// A page of the queue [`queue`] describes: the oldest [`QUEUE_SCAN`]
+/// open reports, of one kind if asked, [`QUEUE_PAGE`] at a time, oldest
+/// first. A host's counts are of the open reports whose recorded scope
+/// they host; an item they may no longer act on is left out of its page.
+pub async fn queue_page(db: &Db, actor: &Actor, query: &QueueQuery) -> Result<QueuePage> {
+    let host = if actor.is_admin {
+        None
+    } else {
+        if !store::hosts_anything(db, actor.id).await? {
+            return Err(CoreError::Forbidden(NO_QUEUE.into()));
+        }
+        Some(actor.id)
+    };
+    let not_about = if actor.is_admin { 0 } else { actor.id };
+    let reports = store::open_reports(db, host, not_about, QUEUE_SCAN).await?;
+    let more = if reports.len() as i64 == QUEUE_SCAN { store::count_open_reports(db, host, not_about).await? - QUEUE_SCAN } else { 0 };
+    let kinds = QUEUE_KINDS
+        .iter()
+        .map(|(k, words)| (*k, *words, reports.iter().filter(|r| r.target_kind == *k).count()))
+        .filter(|(_, _, n)| *n > 0)
+        .collect();
+    let chosen: Vec<ReportRow> = reports.into_iter().filter(|r| query.kind.as_deref().is_none_or(|k| r.target_kind == k)).collect();
+    let listed = chosen.len();
+    let pages = listed.div_ceil(QUEUE_PAGE).max(1);
+    let page = query.page.clamp(1, pages);
+    let on_page = chosen.into_iter().skip((page - 1) * QUEUE_PAGE).take(QUEUE_PAGE).collect();
+    Ok(QueuePage { items: queue_items(db, actor, on_page).await?, page, pages, kind: query.kind.clone(), listed, kinds, more: more.max(0) })
 }
 
 /// The queue items of these open reports, as [`queue`] describes them.
@@ -1900,6 +2002,10 @@ async fn apply_to_place(tx: &mut meetinghouse_store::Tx, db: &Db, p: &Place, act
                 "archive" => {
                     store_groups::set_archived(tx, g.id, Some(now)).await?;
                     store::set_group_held(tx, g.id, Some(now)).await?;
+                    // Its open amendments are superseded, as a host's archive does
+                    // (nobody may object while it is archived); no mailer here, so
+                    // their proposers and objectors learn it on the amendment's page.
+                    crate::purposes::supersede_for_archive(tx, db, None, &current, now).await?;
                     format!(
                         "The meeting house's moderators archived your group “{name}”: it takes nothing new, and what it holds stays there to read. \
                          Only the moderators can open it again; you can ask them to, on its page.{why}"

@@ -10,11 +10,23 @@
 //! adopted (a new version, the group's purpose, and every other open
 //! amendment of the group, now on a stale base, superseded); with one or
 //! more standing it is not adopted. An objection stands while it is not
-//! withdrawn and its author still takes part in the group (someone who left
-//! or was removed can no longer withdraw theirs, so it no longer counts).
-//! An amendment whose base is no longer the current version is superseded,
-//! never adopted, and so is one whose group is archived when it is settled:
-//! an archived group's purpose never changes. When an amendment leaves
+//! withdrawn and its author still takes part in the group (someone who left,
+//! closed their account or was suspended can no longer withdraw theirs, so
+//! it no longer counts). A host cannot make an objection stop counting:
+//! core `groups::remove` refuses a removal that would take a standing
+//! objector out of the group while the amendment is open. An amendment
+//! whose base is no longer the current version is superseded, never
+//! adopted; archiving a group supersedes its open amendments at once
+//! ([`supersede_for_archive`]: nobody may object while it is archived, so
+//! none may run on through it), and one found open in an archived group
+//! when it is settled is superseded too: an archived group's purpose never
+//! changes. One whose proposer's account is no longer active (closed,
+//! suspended, banned) is withdrawn, never adopted: closing an account
+//! withdraws its open amendments in the closing transaction
+//! ([`withdraw_for_closing`]), and settling treats any other inactive
+//! proposer the same way ([`Outcome::ProposerGone`]). When an amendment is
+//! proposed every member is told, and the group's page says how many are
+//! open and until when. When an amendment leaves
 //! `open` (settled, withdrawn) whether each objection counted, and why not,
 //! is recorded, so its page keeps saying how things stood then. Nothing is
 //! deleted: every version, amendment and objection (withdrawn ones marked,
@@ -83,6 +95,10 @@ pub const DIFF_CELLS_MAX: usize = 1_000_000;
 /// rounds one run makes at most (the jobs run every minute).
 pub const SETTLE_BATCH: i64 = 100;
 pub const SETTLE_ROUNDS: usize = 50;
+/// The most members told that an amendment is open, when it is proposed
+/// (the group's hosts always are): the group's page says so to everyone
+/// else. A limit on the work one proposal does in its transaction.
+pub const OPENING_TOLD_MAX: i64 = 2_000;
 /// How long a proposer who read that someone objected is not told again of
 /// the same person's objection (withdrawing and objecting again is no news).
 pub const OBJECTION_QUIET_SECS: i64 = 86_400;
@@ -122,6 +138,10 @@ pub enum Outcome {
     /// it, as an adoption would have; it can be proposed again if the group
     /// is opened again).
     Archived,
+    /// Its proposer's account was no longer active (closed, suspended or
+    /// banned) when its window closed: stored as `withdrawn`, as for the
+    /// objections of such an account, which no longer count either.
+    ProposerGone,
 }
 
 impl Outcome {
@@ -130,6 +150,7 @@ impl Outcome {
             Outcome::Adopted { .. } => "adopted",
             Outcome::NotAdopted { .. } => "not_adopted",
             Outcome::Superseded | Outcome::Archived => "superseded",
+            Outcome::ProposerGone => "withdrawn",
         }
     }
 }
@@ -398,8 +419,10 @@ pub async fn propose_counted(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &st
 /// transaction, after the group's row lock: the proposer must be a member
 /// now, within [`OPEN_PER_PERSON`] and [`OPEN_PER_GROUP`]; the amendment
 /// amends the current version and stays open for [`WINDOW_SECS`]; the
-/// group's hosts are told (not the proposer, nor a host who blocked or
-/// muted them).
+/// group's hosts are told, and so is every other member (by the store's one
+/// rule, at most [`OPENING_TOLD_MAX`]), with when the window closes: consent
+/// is silence, so nobody may be left unaware. Not the proposer, nor anyone
+/// who blocked or muted them; email only as each chose.
 pub async fn propose(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, form: &AmendForm) -> Result<i64> {
     proposing(db, mail, actor, slug, form, false).await?.ok_or_else(|| CoreError::Internal("a proposal was checked but not written".into()))
 }
@@ -413,7 +436,7 @@ async fn proposing(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, form: &
     let group = visible_group(db, slug, Some(actor)).await?;
     let mut e = FieldErrors::new();
     let new_text = text(&mut e, "text", "The new purpose", &form.text, limits::PURPOSE_MAX, true);
-    let why = text(&mut e, "why", "Why you propose it", &form.why, WHY_MAX, true);
+    let why = text(&mut e, "why", "The reason for your amendment", &form.why, WHY_MAX, true);
     e.into_result()?;
     let mut tx = db.begin().await?;
     // First, so closing the account takes turns with it.
@@ -467,14 +490,125 @@ async fn proposing(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, form: &
     let id = store::insert_amendment(&mut tx, &new).await?;
     let told = format!("{} (@{}) proposed an amendment to the purpose of {}.", actor.display_name, actor.handle, group.name);
     let url = amendment_path(&group.slug, id);
-    for host in store_groups::active_hosts(&mut tx, group.id).await? {
-        if host == actor.id || store_notifications::silenced(&mut tx, host, actor.id).await? {
+    let hosts = store_groups::active_hosts(&mut tx, group.id).await?;
+    for host in &hosts {
+        if *host == actor.id || store_notifications::silenced(&mut tx, *host, actor.id).await? {
             continue;
         }
-        notifications::notify_from(&mut tx, mail, host, Kind::Amendment, &told, &url, Source { sender: Some(actor.id), reply: None }).await?;
+        notifications::notify_from(&mut tx, mail, *host, Kind::Amendment, &told, &url, Source { sender: Some(actor.id), reply: None }).await?;
+    }
+    let to_members = opening_words(actor, &group, new.closes_at);
+    for person in store::people_taking_part_in(&mut tx, group.id, OPENING_TOLD_MAX).await? {
+        if person == actor.id || hosts.contains(&person) || store_notifications::silenced(&mut tx, person, actor.id).await? {
+            continue;
+        }
+        notifications::notify_from(&mut tx, mail, person, Kind::Amendment, &to_members, &url, Source { sender: Some(actor.id), reply: None })
+            .await?;
     }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Some(id))
+}
+
+/// What a member is told when an amendment to their group's purpose opens.
+pub fn opening_words(proposer: &Actor, group: &GroupRow, closes_at: i64) -> String {
+    format!(
+        "{} (@{}) proposed an amendment to the purpose of {}. It is adopted unless a member objects before {}: read it, and object if you disagree.",
+        proposer.display_name,
+        proposer.handle,
+        group.name,
+        crate::clock::zone().datetime(closes_at)
+    )
+}
+
+/// How many amendments of a group are open and when the first closes, for
+/// its page ("1 amendment open until …").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpenSummary {
+    pub open: i64,
+    pub first_closes_at: Option<i64>,
+}
+
+impl OpenSummary {
+    /// "1 amendment open until 3 March 2026 at 14:05" or "2 amendments
+    /// open, the first until …"; `None` with none open.
+    pub fn words(&self) -> Option<String> {
+        let at = crate::clock::zone().datetime(self.first_closes_at?);
+        match self.open {
+            0 => None,
+            1 => Some(format!("1 amendment to its purpose is open until {at}")),
+            n => Some(format!("{n} amendments to its purpose are open, the first until {at}")),
+        }
+    }
+}
+
+/// [`OpenSummary`] of a group (its page checks who may see it).
+pub async fn open_summary(db: &Db, group_id: i64) -> Result<OpenSummary> {
+    let (open, first_closes_at) = store::open_summary(db, group_id).await?;
+    Ok(OpenSummary { open, first_closes_at })
+}
+
+/// Supersedes every open amendment of a group being archived, in the
+/// archiving transaction (core `groups::archive`, after the group's row
+/// lock): nobody may object while a group is archived, so no amendment may
+/// run on through it and be adopted the moment it is opened again. What
+/// each objection counted is recorded; its proposer and everyone who
+/// objected are told (with `mail`), and may propose it again once the group
+/// is open.
+/// Returns how many were superseded.
+pub async fn supersede_for_archive(tx: &mut Tx, db: &Db, mail: Option<Mailer<'_>>, group: &GroupRow, now: i64) -> Result<usize> {
+    let mut done = 0;
+    for (id, proposer) in store::open_in(tx, group.id).await? {
+        if store::lock_amendment(tx, db.backend(), id).await?.is_none_or(|a| a.state != "open") {
+            continue;
+        }
+        if !store::leave_open(tx, id, "superseded", now).await? {
+            continue;
+        }
+        store::record_counting(tx, id, group.id).await?;
+        let told = format!(
+            "{} was superseded: {} was archived, and an archived group's purpose does not change. It can be proposed again if the group is opened again.",
+            amendment_title(id, &group.name),
+            group.name
+        );
+        if let Some(mail) = mail {
+            tell_settled(tx, mail, group, id, proposer, &told).await?;
+        }
+        done += 1;
+    }
+    Ok(done)
+}
+
+/// Withdraws every open amendment `person` proposed, in the transaction
+/// that closes their account (core `closing`): an amendment nobody can
+/// withdraw any more must not be adopted by their silence. Each group's row
+/// is locked, then the amendment's, the order settling takes them; what its
+/// objections counted is recorded, and those whose objections stand are
+/// told (if they may still see the group). Returns how many were withdrawn.
+pub async fn withdraw_for_closing(tx: &mut Tx, db: &Db, mail: Mailer<'_>, person: i64, now: i64) -> Result<usize> {
+    let mut done = 0;
+    for (id, group_id) in store::open_by_in(tx, person).await? {
+        store_groups::lock_group(tx, db.backend(), group_id).await?;
+        let Some(group) = store_groups::by_id_in(tx, group_id).await? else { continue };
+        if store::lock_amendment(tx, db.backend(), id).await?.is_none_or(|a| a.state != "open") {
+            continue;
+        }
+        if !store::leave_open(tx, id, "withdrawn", now).await? {
+            continue;
+        }
+        store::record_counting(tx, id, group.id).await?;
+        let told = format!(
+            "{} was withdrawn: the person who proposed it closed their account.",
+            amendment_title(id, &group.name)
+        );
+        let url = amendment_path(&group.slug, id);
+        for objector in store::objectors_in(tx, id, true).await? {
+            if objector != person && told_of(tx, &group, objector).await? {
+                notifications::notify(tx, mail, objector, Kind::AmendmentOutcome, &told, &url).await?;
+            }
+        }
+        done += 1;
+    }
+    Ok(done)
 }
 
 /// An amendment's page.
@@ -846,7 +980,9 @@ pub async fn settle_due(db: &Db, mail: Mailer<'_>, now: i64) -> Result<usize> {
 /// superseded too ([`Outcome::Archived`]) when the group is archived, since
 /// an archived group's purpose never changes; not adopted when an objection
 /// stands — not withdrawn, by someone who still takes part in the group (an
-/// active account, a member by the store's one rule), read there; otherwise
+/// active account, a member by the store's one rule), read there; withdrawn
+/// ([`Outcome::ProposerGone`]) when its proposer's account is not active,
+/// the rule objections follow; otherwise
 /// adopted — a new version (with version 1 stored first if the group had
 /// none stored), the group's purpose changed, and every other open amendment
 /// of the group superseded. What each objection counted is recorded in the
@@ -872,6 +1008,8 @@ pub async fn settle(db: &Db, mail: Mailer<'_>, id: i64, now: i64) -> Result<Opti
         Outcome::Superseded
     } else if group.archived_at.is_some() {
         Outcome::Archived
+    } else if a.proposer_status != "active" {
+        Outcome::ProposerGone
     } else if a.standing > 0 {
         Outcome::NotAdopted { standing: a.standing }
     } else {
@@ -892,6 +1030,7 @@ pub async fn settle(db: &Db, mail: Mailer<'_>, id: i64, now: i64) -> Result<Opti
             "{title} was superseded: {} was archived when its window closed, and an archived group's purpose does not change. It can be proposed again if the group is opened again.",
             group.name
         ),
+        Outcome::ProposerGone => format!("{title} was withdrawn: the account of the person who proposed it is no longer active, so it cannot be adopted."),
     };
     tell_settled(&mut tx, mail, &group, id, a.proposed_by, &told).await?;
     if let Outcome::Adopted { version } = outcome {

@@ -4,7 +4,8 @@
 //! [`OUTBOX_KEEP_SECS`], the rate limits' attempt counts no limit looks
 //! at any more, notifications read more than
 //! [`READ_NOTIFICATIONS_KEEP_SECS`] ago, and changes of email address
-//! whose links expired (their new address unconfirmed). Run by the binary's periodic jobs; idempotent,
+//! whose links expired (their new address unconfirmed), and the files of
+//! collection-import checks kept for a day. Run by the binary's periodic jobs; idempotent,
 //! so several app servers may run it at once.
 
 use meetinghouse_media::MediaStore;
@@ -40,6 +41,9 @@ pub struct Purged {
     /// Changes of email address whose links expired
     /// ([`crate::accounts::EMAIL_CHANGE_TTL_SECS`]).
     pub email_changes: u64,
+    /// Files of collection-import checks kept longer than
+    /// [`crate::collection::jobs::CHECKED_KEEP_SECS`].
+    pub checked_files: u64,
     /// Steps that failed (each logged): the others ran all the same.
     pub failed_steps: u64,
 }
@@ -53,8 +57,9 @@ pub struct Purged {
 /// older than [`media::UNUSED_KEEP_SECS`] — those purged stories' photos
 /// among them —, outbox mail older than [`OUTBOX_KEEP_SECS`], old
 /// attempt counts, notifications read more than
-/// [`READ_NOTIFICATIONS_KEEP_SECS`] ago and changes of email address whose
-/// links expired. Each step runs whatever happened to the others: one that
+/// [`READ_NOTIFICATIONS_KEEP_SECS`] ago, changes of email address whose
+/// links expired and the files of collection-import checks sent more than
+/// a day ago. Each step runs whatever happened to the others: one that
 /// fails is logged and counted in [`Purged::failed_steps`], so (say) an
 /// object store that is down never keeps old mail past its 30 days. An
 /// image that cannot be deleted is skipped and counted
@@ -84,5 +89,9 @@ pub async fn purge(db: &Db, media_store: &MediaStore, now: i64) -> Result<Purged
     );
     let closed_leftovers = done("closed accounts", crate::closing::purge_leftovers(db).await);
     let email_changes = done("email changes", crate::accounts::purge_expired_email_changes(db, now).await);
-    Ok(Purged { stories, media, emails, attempts, notifications, closed_leftovers, email_changes, failed_steps })
+    let checked_files = done(
+        "checked import files",
+        meetinghouse_store::collection_imports::forget_checks_before(db, now - crate::collection::jobs::CHECKED_KEEP_SECS).await.map_err(Into::into),
+    );
+    Ok(Purged { stories, media, emails, attempts, notifications, closed_leftovers, email_changes, checked_files, failed_steps })
 }

@@ -782,51 +782,52 @@ pub async fn page(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<StoryPage>
     })
 }
 
-/// A story and the earlier versions the viewer may read, newest first. Each
-/// version is shown to the people who could read it before it was replaced:
-/// a public version to everyone who may see the story now, a version from
-/// while the story was shared with a group to that group's members (and
-/// instance admins), and its author sees every version.
-pub async fn history(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<(StoryRow, Vec<RevisionRow>)> {
-    let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
-    if !can_see(db, &story, viewer).await? {
-        return Err(CoreError::NotFound);
-    }
-    let own = viewer.is_some_and(|a| a.id == story.author_person);
-    let mut member_of: HashMap<i64, bool> = HashMap::new();
-    let mut shown = Vec::new();
-    for r in store::revisions(db, id).await? {
-        if own || revision_seen(db, viewer, &r.visibility, r.group_id, &mut member_of).await? {
-            shown.push(r);
-        }
-    }
-    Ok((story, shown))
-}
-
 /// One page of a story's history: the story, the earlier versions the
 /// viewer may read on page `page` (from 1, [`HISTORY_PAGE_SIZE`] a page,
-/// newest first, by the rule of [`history`]), and whether there are more.
-/// Who was shown each version is read first, without the text; only the
-/// page's versions are loaded whole.
+/// newest first), and whether there are more. Each version is shown to the
+/// people who could read it before it was replaced: a public version to
+/// everyone who may see the story now, a version from while the story was
+/// shared with a group to that group's members (and instance admins), and
+/// its author sees every version. Who was shown each version is read
+/// [`HISTORY_AUDIENCE_BATCH`] versions at a time, without the text, only
+/// until the page (and one more) is found; only the page's versions are
+/// loaded whole.
 pub async fn history_page(db: &Db, id: i64, viewer: Option<&Actor>, page: usize) -> Result<(StoryRow, Vec<RevisionRow>, bool)> {
     let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
     if !can_see(db, &story, viewer).await? {
         return Err(CoreError::NotFound);
     }
     let own = viewer.is_some_and(|a| a.id == story.author_person);
+    let skip = page.max(1).saturating_sub(1).saturating_mul(HISTORY_PAGE_SIZE);
+    // The readable versions up to the end of the page, and one more.
+    let wanted = skip.saturating_add(HISTORY_PAGE_SIZE).saturating_add(1);
     let mut member_of: HashMap<i64, bool> = HashMap::new();
     let mut readable = Vec::new();
-    for (rid, visibility, group_id) in store::revision_audiences(db, id).await? {
-        if own || revision_seen(db, viewer, &visibility, group_id, &mut member_of).await? {
-            readable.push(rid);
+    let mut before = i64::MAX;
+    'batches: loop {
+        let batch = store::revision_audiences(db, id, before, HISTORY_AUDIENCE_BATCH).await?;
+        let last_batch = (batch.len() as i64) < HISTORY_AUDIENCE_BATCH;
+        for (rid, visibility, group_id) in batch {
+            before = rid;
+            if own || revision_seen(db, viewer, &visibility, group_id, &mut member_of).await? {
+                readable.push(rid);
+                if readable.len() >= wanted {
+                    break 'batches;
+                }
+            }
+        }
+        if last_batch {
+            break;
         }
     }
-    let skip = page.max(1).saturating_sub(1).saturating_mul(HISTORY_PAGE_SIZE);
     let ids: Vec<i64> = readable.iter().skip(skip).take(HISTORY_PAGE_SIZE).copied().collect();
     let more = readable.len() > skip.saturating_add(HISTORY_PAGE_SIZE);
     let versions = store::revisions_by_id(db, id, &ids).await?;
     Ok((story, versions, more))
 }
+
+/// How many versions' audiences a history page reads at a time.
+pub const HISTORY_AUDIENCE_BATCH: i64 = 100;
 
 /// Whether a viewer who is not the author may read a version shown under
 /// `visibility` and `group_id` (group memberships looked up once each).
@@ -951,14 +952,67 @@ pub async fn recent(db: &Db, prompt: Option<i64>, limit: i64, offset: i64) -> Re
     Ok(store::recent_public(db, prompt, limit, offset).await?)
 }
 
-/// A person's own stories for their page: drafts and deleted ones too,
-/// but not those deleted longer ago than they could be restored (gone for
-/// good, or waiting emptied for the purge).
+/// How many of one's own stories `/me` lists a page.
+pub const MINE_PAGE_SIZE: i64 = 50;
+/// How many stories a person's profile lists a page.
+pub const PROFILE_PAGE_SIZE: i64 = 20;
+
+/// A page of a list of stories, newest first.
+#[derive(Debug, Clone)]
+pub struct StoryList {
+    pub stories: Vec<StoryRow>,
+    /// The story the next (older) page starts after, if there is one.
+    pub next_before: Option<i64>,
+    /// Whether this page starts later than the newest.
+    pub later_page: bool,
+}
+
+/// Where a page starts: after story `before`, when it is one `fits`
+/// (a story gone since the link was made starts the list again).
+async fn start_after(db: &Db, before: Option<i64>, fits: impl Fn(&StoryRow) -> bool) -> Result<(store::After, bool)> {
+    let Some(before) = before else { return Ok((store::After::START, false)) };
+    Ok(match store::by_id(db, before).await? {
+        Some(s) if fits(&s) => (store::After { created_at: s.created_at, id: s.id }, true),
+        _ => (store::After::START, false),
+    })
+}
+
+/// Cuts `rows` (a page and one more, if there is one) to a page.
+fn listed(mut rows: Vec<StoryRow>, size: i64, later_page: bool) -> StoryList {
+    let next_before = if rows.len() as i64 > size {
+        rows.truncate(size as usize);
+        rows.last().map(|s| s.id)
+    } else {
+        None
+    };
+    StoryList { stories: rows, next_before, later_page }
+}
+
+/// A person's own stories for their page, [`MINE_PAGE_SIZE`] a page, newest
+/// first, after story `before` (or from the newest): drafts and deleted
+/// ones too, but not those deleted longer ago than they could be restored
+/// (gone for good, or waiting emptied for the purge).
+pub async fn mine_page(db: &Db, actor: &Actor, before: Option<i64>) -> Result<StoryList> {
+    let deleted_since = meetinghouse_store::now() - RESTORE_WINDOW_SECS;
+    let (after, later_page) = start_after(db, before, |s| s.author_person == actor.id).await?;
+    let rows = store::own_page(db, actor.id, deleted_since, after, MINE_PAGE_SIZE + 1).await?;
+    Ok(listed(rows, MINE_PAGE_SIZE, later_page))
+}
+
+/// The first page of [`mine_page`].
 pub async fn mine(db: &Db, actor: &Actor) -> Result<Vec<StoryRow>> {
-    let now = meetinghouse_store::now();
-    let mut stories = store::by_author(db, actor.id, 200).await?;
-    stories.retain(|s| s.deleted_at.is_none_or(|at| now - at <= RESTORE_WINDOW_SECS));
-    Ok(stories)
+    Ok(mine_page(db, actor, None).await?.stories)
+}
+
+/// The stories a person's profile lists, [`PROFILE_PAGE_SIZE`] a page,
+/// newest first, after story `before` (or from the newest): public and
+/// live ones in their own name or as an organisation's staff. Never an
+/// announcement: its byline is the organisation's, not the person's.
+/// Shown to whoever may see the profile.
+pub async fn on_profile(db: &Db, person: i64, before: Option<i64>) -> Result<StoryList> {
+    let (after, later_page) = start_after(db, before, |s| s.author_person == person).await?;
+    let rows = store::public_page_by_author(db, person, after, PROFILE_PAGE_SIZE + 1).await?;
+    Ok(listed(rows, PROFILE_PAGE_SIZE, later_page))
 }
 
 #[cfg(test)]

@@ -81,6 +81,11 @@ pub struct SubjectInfo {
     /// its organisation's admins, and its opener while they still hold the
     /// role that let them open it).
     pub host_people: Vec<i64>,
+    /// Why it takes no new replies, edits or thanks, when it takes none of
+    /// its own accord (a collection object withdrawn from its collection);
+    /// its replies stay to read. An archived group's are its own check
+    /// (`conversations::archived`).
+    pub closed: Option<String>,
 }
 
 /// Loads a subject as the viewer may see it; "not found" when they may not.
@@ -96,6 +101,7 @@ pub async fn resolve(db: &Db, subject: Subject, viewer: Option<&Actor>) -> Resul
         host_orgs: Vec::new(),
         host_groups: Vec::new(),
         host_people: Vec::new(),
+        closed: None,
     };
     match subject {
         Subject::Story(id) => {
@@ -189,9 +195,23 @@ pub async fn resolve(db: &Db, subject: Subject, viewer: Option<&Actor>) -> Resul
         Subject::Object(id) => {
             let o = meetinghouse_store::objects::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
             let org = orgs::by_id(db, o.org_id).await?.ok_or(CoreError::NotFound)?;
-            let mut info = base(o.title.clone(), crate::collection::object_path(&org.slug, &o.accession_number));
+            // One the moderators withdrew is named only to those who manage
+            // the collection (as its page: `collection::sealed`).
+            let manages = match viewer {
+                Some(a) => crate::collection::manages(db, a, org.id).await?,
+                None => false,
+            };
+            let title = if crate::collection::sealed(&o, manages) { crate::collection::WITHDRAWN_TITLE.to_string() } else { o.title.clone() };
+            let mut info = base(title, crate::collection::object_path(&org.slug, &o.accession_number));
             info.owner_org = Some(org.id);
             info.host_orgs.push(org.id);
+            if o.withdrawn() {
+                info.closed = Some(if o.withdrawn_how == meetinghouse_store::objects::BY_MODERATION {
+                    "The meeting house's moderators withdrew this object from the collection, so its conversation is closed.".to_string()
+                } else {
+                    format!("This object is no longer in the collection of {}, so its conversation is closed.", org.name)
+                });
+            }
             Ok(info)
         }
     }

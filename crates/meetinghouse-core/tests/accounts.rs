@@ -304,3 +304,42 @@ async fn a_signed_in_password_change_needs_the_current_one_and_ends_other_sessio
         assert!(hash.starts_with("$argon2id$"), "stored as argon2id");
     }
 }
+
+/// The hits counted for resets asked for unknown addresses, over every
+/// bucket, in the hour now falls in and the one before (so an hour turning
+/// mid-test changes nothing).
+async fn unknown_reset_hits(db: &Db) -> i64 {
+    let now = meetinghouse_store::now();
+    let window = now.div_euclid(3600) * 3600;
+    let mut all = 0;
+    for spread in 0..16 {
+        let bucket = format!("{} {spread}", accounts::UNKNOWN_RESET_BUCKET);
+        let (current, previous) = meetinghouse_store::attempt_forgetting::hits(db, &bucket, window, window - 3600).await.unwrap();
+        all += current + previous;
+    }
+    all
+}
+
+#[tokio::test]
+async fn a_reset_for_an_unknown_address_does_the_same_store_work_and_keeps_nothing_about_it() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        accounts::signup(&db, &s, "http://mh.test", &form("sam@example.org", "sam")).await.unwrap();
+        let mails = outbox::recent(&db, 100).await.unwrap().len();
+        // An unknown address: a committed write in one transaction, as a
+        // known one's token and email, but into a few hourly counters.
+        for i in 0..40 {
+            accounts::request_reset(&db, &s, "http://mh.test", &format!("nobody{i}@example.org")).await.unwrap();
+        }
+        assert_eq!(unknown_reset_hits(&db).await, 40, "{:?}", db.backend());
+        assert_eq!(outbox::recent(&db, 100).await.unwrap().len(), mails, "nothing sent");
+        // A known address counts there nothing, and gets its link.
+        accounts::request_reset(&db, &s, "http://mh.test", "sam@example.org").await.unwrap();
+        assert_eq!(unknown_reset_hits(&db).await, 40);
+        assert_eq!(last_email(&db).await.kind, "reset");
+        // Nothing is kept per address: at most one row per counter and hour
+        // (the purge, which removes them all here, says how many there were).
+        let rows = meetinghouse_store::attempts::purge_before(&db, i64::MAX).await.unwrap();
+        assert!((1..=32).contains(&rows), "{rows} rows");
+    }
+}

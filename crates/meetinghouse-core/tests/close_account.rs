@@ -579,3 +579,26 @@ async fn the_page_counts_only_replies_others_can_see_and_the_last_email_points_t
         assert!(last.body.contains("https://town.example/about says how to reach them"), "{}", last.body);
     }
 }
+
+/// Closing withdraws the person's open amendments in the closing
+/// transaction, and those whose objections stand are told (groups review
+/// M1): nobody could withdraw them any more.
+#[tokio::test]
+async fn closing_withdraws_ones_open_amendments_and_tells_the_objectors() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (david, tom, bea) = (person(&db, "david").await, person(&db, "tom").await, person(&db, "bea").await);
+        let slug = group(&db, &s, &david, "Tiny Club", "tiny-club").await;
+        for who in [&tom, &bea] {
+            groups::join(&db, &s, who, &slug).await.unwrap();
+        }
+        let a = purposes::propose(&db, mail(&s), &tom, &slug, &AmendForm { text: "We meet monthly.".into(), why: "Monthly.".into() }).await.unwrap();
+        purposes::object(&db, mail(&s), &bea, &slug, a, &ObjectionForm { reason: "Too rare.".into() }).await.unwrap();
+        closing::close(&db, mail(&s), &tom, &keep()).await.unwrap();
+        let page = purposes::amendment_page(&db, &s, &slug, a, None).await.unwrap();
+        assert_eq!(page.amendment.state, "withdrawn");
+        let told: Vec<String> = meetinghouse_store::notifications::list(&db, bea.id, 0, 50).await.unwrap().into_iter().map(|n| n.text).collect();
+        assert!(told.iter().any(|t| t.ends_with("was withdrawn: the person who proposed it closed their account.")), "{told:?}");
+        assert_eq!(purposes::settle_due(&db, mail(&s), meetinghouse_store::now() + purposes::WINDOW_SECS + 60).await.unwrap(), 0);
+    }
+}

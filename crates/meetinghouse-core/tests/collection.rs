@@ -1061,3 +1061,309 @@ async fn withdrawn_objects_leave_the_collection_and_come_back() {
         assert_eq!(objects::count(&db, org).await.unwrap(), 3);
     }
 }
+
+/// Stops after `at` records until told to go on (`go`), saying so first
+/// (`reached`): lets a test act between an import's batches.
+struct PauseAt<I> {
+    inner: I,
+    read: usize,
+    at: usize,
+    reached: Option<tokio::sync::oneshot::Sender<()>>,
+    go: std::sync::mpsc::Receiver<()>,
+}
+
+impl<I: Iterator> Iterator for PauseAt<I> {
+    type Item = I::Item;
+    fn next(&mut self) -> Option<I::Item> {
+        if self.read == self.at
+            && let Some(reached) = self.reached.take()
+        {
+            let _ = reached.send(());
+            let _ = self.go.recv();
+        }
+        self.read += 1;
+        self.inner.next()
+    }
+}
+
+/// The review's H1: moderators withdrew (and held) a collection while an
+/// import ran, and it went on adding public objects. Now the next batch
+/// finds the hold in its own write transaction, writes nothing and stops
+/// the import, saying why; what it wrote before is withdrawn with the
+/// collection, so nothing of the file is public.
+#[tokio::test]
+async fn an_import_stops_when_the_moderators_withdraw_its_collection() {
+    use meetinghouse_core::collection::import::{BATCH, Failure};
+    use meetinghouse_core::collection::withdraw;
+    for db in meetinghouse_testkit::databases().await {
+        let backend = db.backend();
+        let (_, org) = museum(&db).await;
+        accounts::create_admin(&db, "mo@example.org", "mo", "Mo", "a long enough password").await.unwrap();
+        let mo = accounts::login(&db, "mo@example.org", "a long enough password").await.unwrap();
+        let total = BATCH + 500;
+        let mut csv = String::from("Object Number,Title\n");
+        for i in 0..total {
+            csv.push_str(&format!("BIG{i},Big object {i}\n"));
+        }
+        let path = temp_file("big.csv", csv.as_bytes());
+        let opened = collection::open(&path, None, &Mapping::default()).unwrap();
+        let (reached_tx, reached) = tokio::sync::oneshot::channel();
+        let (go, go_rx) = std::sync::mpsc::channel();
+        let records = PauseAt { inner: opened.records, read: 0, at: BATCH + 1, reached: Some(reached_tx), go: go_rx };
+        let importer = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let options = ImportOptions { org_id: org, mapping: Mapping::default(), format: None };
+                collection::import_records_run(&db, &options, &collection::ImportRun::default(), records, &mut |_| {}).await
+            })
+        };
+        reached.await.unwrap();
+        // The first batch is written; the reader waits before the rest.
+        tokio::time::timeout(std::time::Duration::from_secs(120), async {
+            while objects::count(&db, org).await.unwrap() < BATCH as i64 {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the first batch is written");
+        let n = withdraw::withdraw_collection(&db, &mo, "tiverton-museum", "Spam museum.").await.unwrap();
+        assert_eq!(n, BATCH as u64, "{backend:?}");
+        go.send(()).unwrap();
+        let failed = importer.await.unwrap().expect_err("the import stops");
+        match &failed.reason {
+            Failure::Stopped(m) => assert!(
+                m.contains("moderators withdrew this collection while it was importing") && m.contains("The 20,000 records written before then are withdrawn with it"),
+                "{backend:?}: {m}"
+            ),
+            other => panic!("{backend:?}: {other:?}"),
+        }
+        assert_eq!(failed.report.created, BATCH as u64, "{backend:?}");
+        assert_eq!(objects::count(&db, org).await.unwrap(), BATCH as i64, "{backend:?}: the last batch wrote nothing");
+        assert!(objects::list(&db, org, 10, 0).await.unwrap().is_empty(), "{backend:?}: nothing public");
+        assert!(objects::by_accession(&db, org, &format!("BIG{}", total - 1)).await.unwrap().is_none(), "{backend:?}");
+        assert!(search::search(&db, "big object", "object", 1).await.unwrap().0.is_empty(), "{backend:?}: nothing in search");
+        assert_eq!(meetinghouse_store::sitemap::count_objects(&db).await.unwrap(), 0, "{backend:?}");
+    }
+}
+
+/// The review's H2 and M5: the organisation withdrew an object ahead of
+/// the moderators; a moderator's withdrawal of it used to do nothing (and
+/// say it was logged), and its staff could put it back inside a collection
+/// the moderators hold. Now the moderators take the withdrawal over
+/// (logged), and nothing in a held collection is put back by anyone until
+/// the moderators put the collection back.
+#[tokio::test]
+async fn the_moderators_hold_keeps_everything_withdrawn() {
+    use meetinghouse_core::CoreError;
+    use meetinghouse_core::collection::withdraw::{self, As};
+    for db in meetinghouse_testkit::databases().await {
+        let backend = db.backend();
+        let (sam, org) = museum(&db).await;
+        import(&db, org, &temp_file("s.csv", b"Object Number,Title\nS1,Spam one\nS2,Spam two\nS3,Spam three\n"), Mapping::default(), None).await;
+        accounts::create_admin(&db, "mo@example.org", "mo", "Mo", "a long enough password").await.unwrap();
+        let mo = accounts::login(&db, "mo@example.org", "a long enough password").await.unwrap();
+        let (s1, s2) = (objects::by_accession(&db, org, "S1").await.unwrap().unwrap(), objects::by_accession(&db, org, "S2").await.unwrap().unwrap());
+
+        // M5: the moderators take over the organisation's withdrawal.
+        withdraw::withdraw(&db, &sam, s2.id, As::Org, "deaccessioned 2026").await.unwrap();
+        withdraw::withdraw(&db, &mo, s2.id, As::Moderator, "offensive").await.unwrap();
+        let now = objects::by_id(&db, s2.id).await.unwrap().unwrap();
+        assert_eq!((now.withdrawn_how.as_str(), now.withdrawn_note.as_str()), ("moderation", "offensive"), "{backend:?}");
+        let log = meetinghouse_store::moderation::actions(&db, 0, 10).await.unwrap();
+        assert_eq!((log[0].target_kind.as_str(), log[0].action.as_str(), log[0].target_id), ("object", "hide", s2.id), "{backend:?}: logged");
+        assert!(matches!(withdraw::restore(&db, &sam, s2.id).await, Err(CoreError::Forbidden(_))), "{backend:?}");
+
+        // H2: withdrawn by the organisation first, then the whole collection.
+        withdraw::withdraw(&db, &sam, s1.id, As::Org, "").await.unwrap();
+        withdraw::withdraw_collection(&db, &mo, "tiverton-museum", "Spam museum.").await.unwrap();
+        match withdraw::restore(&db, &sam, s1.id).await {
+            Err(CoreError::Forbidden(m)) => assert!(m.contains("until they put the collection back"), "{m}"),
+            other => panic!("{backend:?}: staff put an object back into a held collection: {other:?}"),
+        }
+        assert!(matches!(withdraw::restore(&db, &mo, s2.id).await, Err(CoreError::Forbidden(_))), "{backend:?}: the collection first");
+        assert!(objects::by_id(&db, s1.id).await.unwrap().unwrap().withdrawn(), "{backend:?}");
+        assert!(objects::list(&db, org, 10, 0).await.unwrap().is_empty(), "{backend:?}");
+
+        // Put back: the organisation's own withdrawal is theirs again.
+        withdraw::restore_collection(&db, &mo, "tiverton-museum").await.unwrap();
+        withdraw::restore(&db, &sam, s1.id).await.unwrap();
+        assert!(!objects::by_id(&db, s1.id).await.unwrap().unwrap().withdrawn(), "{backend:?}");
+    }
+}
+
+/// The review's M1, M2 and L1: approving a waiting import through another
+/// organisation's address took its file and left it "running" for ever;
+/// approving one into a held collection ran it; a closed account's waiting
+/// import could still be approved. Now each is refused and the import left
+/// as it was, or declined when its sender closes their account.
+#[tokio::test]
+async fn approving_a_waiting_import_checks_its_organisation_and_the_hold() {
+    use meetinghouse_core::CoreError;
+    use meetinghouse_core::collection::jobs::{self, Asked};
+    use meetinghouse_core::collection::withdraw;
+    use meetinghouse_store::collection_imports as store;
+    for db in meetinghouse_testkit::databases().await {
+        let backend = db.backend();
+        let (sam, org) = museum(&db).await;
+        accounts::create_admin(&db, "mo@example.org", "mo", "Mo", "a long enough password").await.unwrap();
+        let mo = accounts::login(&db, "mo@example.org", "a long enough password").await.unwrap();
+        let s = Settings::load(&db).await.unwrap();
+        orgs::create(&db, &s, &mo, &OrgForm { name: "Other Museum".into(), sector: "heritage".into(), ..Default::default() }).await.unwrap();
+        let other = meetinghouse_store::orgs::by_slug(&db, "other-museum").await.unwrap().unwrap();
+        let mail = meetinghouse_core::notifications::Mailer { settings: &s, base_url: "http://mh.test" };
+        let row = meetinghouse_store::orgs::by_id(&db, org).await.unwrap().unwrap();
+        let asked = Asked::default();
+        let id = jobs::wait_for_admin(&db, mail, &sam, &row, "s.csv", b"Object Number,Title\nS1,One\n", &asked).await.unwrap();
+
+        // M2: at another organisation's address, nothing changes.
+        assert!(matches!(jobs::approve(&db, mail, &mo, other.id, id).await, Err(CoreError::NotFound)), "{backend:?}");
+        assert_eq!(store::by_id(&db, id).await.unwrap().unwrap().state, "waiting", "{backend:?}");
+        assert!(meetinghouse_store::orgs::collection_gate(&db, org).await.unwrap().collection_opened_at.is_none(), "{backend:?}: not opened");
+
+        // M1: not into a held collection.
+        withdraw::withdraw_collection(&db, &mo, "tiverton-museum", "").await.unwrap();
+        match jobs::approve(&db, mail, &mo, org, id).await {
+            Err(CoreError::Forbidden(m)) => assert!(m.contains("put the collection back from its page first"), "{m}"),
+            other => panic!("{backend:?}: approved into a held collection: {other:?}"),
+        }
+        assert_eq!(store::by_id(&db, id).await.unwrap().unwrap().state, "waiting", "{backend:?}");
+        withdraw::restore_collection(&db, &mo, "tiverton-museum").await.unwrap();
+        let (taken, _, file) = jobs::approve(&db, mail, &mo, org, id).await.unwrap().expect("it was waiting");
+        assert_eq!((taken.id, file.as_slice()), (id, b"Object Number,Title\nS1,One\n".as_slice()), "{backend:?}");
+        assert_eq!(store::by_id(&db, id).await.unwrap().unwrap().state, "running");
+        // The import could not start: it fails, rather than seem under way.
+        jobs::start_failed(&db, id).await.unwrap();
+        let failed = store::by_id(&db, id).await.unwrap().unwrap();
+        assert!(failed.state == "failed" && failed.outcome.contains("could not be started"), "{backend:?}: {failed:?}");
+
+        // L1: a closed account's waiting imports are declined, their files gone.
+        let hid = accounts::create_admin(&db, "hannah@example.org", "hannah", "Hannah", "a long enough password").await.unwrap();
+        meetinghouse_store::people::set_admin(&db, hid, false).await.unwrap();
+        let mut hannah = accounts::login(&db, "hannah@example.org", "a long enough password").await.unwrap();
+        hannah.is_admin = false;
+        orgs::create(&db, &s, &hannah, &OrgForm { name: "Hannah Museum".into(), sector: "heritage".into(), ..Default::default() }).await.unwrap();
+        let hers = meetinghouse_store::orgs::by_slug(&db, "hannah-museum").await.unwrap().unwrap();
+        let waiting = jobs::wait_for_admin(&db, mail, &hannah, &hers, "h.csv", b"Object Number,Title\nH1,One\n", &asked).await.unwrap();
+        let form = meetinghouse_core::closing::CloseForm { password: "a long enough password".into(), posts: "keep".into() };
+        meetinghouse_core::closing::close(&db, mail, &hannah, &form).await.unwrap();
+        let row = store::by_id(&db, waiting).await.unwrap().unwrap();
+        assert_eq!((row.state.as_str(), row.outcome.as_str()), ("declined", jobs::SENDER_CLOSED), "{backend:?}");
+        assert!(jobs::waiting(&db, &mo).await.unwrap().is_empty(), "{backend:?}");
+        assert!(jobs::approve(&db, mail, &mo, hers.id, waiting).await.unwrap().is_none(), "{backend:?}");
+    }
+}
+
+/// The review's M3: after a restart an import stayed "running" for ever.
+/// One that noted nothing for `STALE_SECS` is marked failed by the
+/// periodic job, once, and its sender told; one still going is left.
+#[tokio::test]
+async fn an_import_whose_server_went_away_is_marked_failed() {
+    use meetinghouse_core::collection::jobs::{self, Asked, STALE_OUTCOME, STALE_SECS};
+    use meetinghouse_store::collection_imports as store;
+    for db in meetinghouse_testkit::databases().await {
+        let backend = db.backend();
+        let (sam, org) = museum(&db).await;
+        let s = Settings::load(&db).await.unwrap();
+        let mail = meetinghouse_core::notifications::Mailer { settings: &s, base_url: "http://mh.test" };
+        let row = meetinghouse_store::orgs::by_id(&db, org).await.unwrap().unwrap();
+        let gone = jobs::record(&db, &sam, &row, "big.csv", 1000, &Asked::default()).await.unwrap();
+        let going = jobs::record(&db, &sam, &row, "small.csv", 10, &Asked::default()).await.unwrap();
+        store::progress(&db, gone, 80_000, 600).await.unwrap();
+        let long_ago = meetinghouse_store::now() - STALE_SECS - 30;
+        db.execute_admin(&format!("UPDATE collection_imports SET updated_at = {long_ago} WHERE id = {gone}")).await.unwrap();
+        assert!(jobs::status(&db, &sam, "tiverton-museum", gone).await.unwrap().stale, "{backend:?}");
+
+        let now = meetinghouse_store::now();
+        assert_eq!(jobs::fail_stale(&db, mail, now).await.unwrap(), 1, "{backend:?}");
+        assert_eq!(jobs::fail_stale(&db, mail, now).await.unwrap(), 0, "{backend:?}: once");
+        let failed = store::by_id(&db, gone).await.unwrap().unwrap();
+        assert_eq!((failed.state.as_str(), failed.outcome.as_str(), failed.records_read), ("failed", STALE_OUTCOME, 80_000), "{backend:?}");
+        assert!(failed.finished_at.is_some());
+        assert_eq!(store::by_id(&db, going).await.unwrap().unwrap().state, "running", "{backend:?}: still going");
+        let told = meetinghouse_store::notifications::list(&db, sam.id, i64::MAX, 10).await.unwrap();
+        assert!(told.iter().any(|n| n.text.contains("Your import of big.csv into the collection of Tiverton Museum stopped without finishing")), "{backend:?}: {told:?}");
+        // A heartbeat keeps a running import from being taken for stopped.
+        store::heartbeat(&db, going).await.unwrap();
+        assert_eq!(jobs::fail_stale(&db, mail, meetinghouse_store::now() + 60).await.unwrap(), 0, "{backend:?}");
+        assert!(jobs::HEARTBEAT_SECS as i64 * 4 <= STALE_SECS, "several heartbeats fit in the stale time");
+    }
+}
+
+/// The review's M4: a withdrawn object's conversation took new replies, and
+/// one the moderators withdrew still showed its title and record to
+/// everyone. Its conversation is closed now (`SubjectInfo::closed`), and
+/// it is named and shown only as withdrawn to those who do not manage the
+/// collection.
+#[tokio::test]
+async fn withdrawn_objects_are_closed_and_the_moderators_ones_sealed() {
+    use meetinghouse_core::collection::withdraw::{self, As};
+    use meetinghouse_core::subjects::{self, Subject};
+    for db in meetinghouse_testkit::databases().await {
+        let backend = db.backend();
+        let (sam, org) = museum(&db).await;
+        import(&db, org, &temp_file("m.csv", b"Object Number,Title,Description\nB5,Big object 5,Rude words\nB6,Jug,Milk\n"), Mapping::default(), None).await;
+        accounts::create_admin(&db, "mo@example.org", "mo", "Mo", "a long enough password").await.unwrap();
+        let mo = accounts::login(&db, "mo@example.org", "a long enough password").await.unwrap();
+        let (b5, b6) = (objects::by_accession(&db, org, "B5").await.unwrap().unwrap(), objects::by_accession(&db, org, "B6").await.unwrap().unwrap());
+        assert!(subjects::resolve(&db, Subject::Object(b6.id), None).await.unwrap().closed.is_none(), "{backend:?}: open while in the collection");
+
+        withdraw::withdraw(&db, &sam, b6.id, As::Org, "").await.unwrap();
+        let info = subjects::resolve(&db, Subject::Object(b6.id), None).await.unwrap();
+        assert!(info.closed.as_deref().is_some_and(|w| w.contains("no longer in the collection")) && info.title == "Jug", "{backend:?}: {info:?}");
+
+        withdraw::withdraw(&db, &mo, b5.id, As::Moderator, "Rude.").await.unwrap();
+        let info = subjects::resolve(&db, Subject::Object(b5.id), None).await.unwrap();
+        assert!(info.closed.is_some() && info.title == collection::WITHDRAWN_TITLE, "{backend:?}: {info:?}");
+        assert_eq!(subjects::resolve(&db, Subject::Object(b5.id), Some(&sam)).await.unwrap().title, "Big object 5", "{backend:?}: its staff");
+        let page = collection::page(&db, "tiverton-museum", "B5", None, 1).await.unwrap();
+        assert!(page.sealed && page.object.title == collection::WITHDRAWN_TITLE && page.object.description.is_empty() && page.description_html.is_empty(), "{backend:?}");
+        let page = collection::page(&db, "tiverton-museum", "B5", Some(&mo), 1).await.unwrap();
+        assert!(!page.sealed && page.object.title == "Big object 5", "{backend:?}: the moderators see it");
+        assert!(!collection::page(&db, "tiverton-museum", "B6", None, 1).await.unwrap().sealed, "{backend:?}: only the moderators' withdrawals");
+    }
+}
+
+/// The review's L3: "Kept private (only are shown to …)".
+#[test]
+fn the_report_says_who_sees_private_columns_in_plain_words() {
+    let mut r = ImportReport { private_columns: vec!["Value".into()], ..ImportReport::default() };
+    assert!(r.columns_note().unwrap().starts_with("Kept private (shown only to the organisation's staff and admins, marked private)"), "{:?}", r.columns_note());
+    r.dry_run = true;
+    assert!(r.columns_note().unwrap().starts_with("Kept private (would be shown only to"), "{:?}", r.columns_note());
+    r.public_columns = vec!["Gallery".into()];
+    assert!(r.columns_note().unwrap().contains("Kept private (would be shown only to the organisation's staff and admins): “Value”"), "{:?}", r.columns_note());
+}
+
+/// The review's M4: a withdrawn object's page (410) took new replies, to
+/// it and to its replies. Its conversation is closed now: a reply is
+/// refused, saying why, and its replies stay to read.
+#[tokio::test]
+async fn a_withdrawn_objects_conversation_takes_no_new_replies() {
+    use meetinghouse_core::CoreError;
+    use meetinghouse_core::collection::withdraw::{self, As};
+    use meetinghouse_core::conversations::{self, ReplyForm};
+    use meetinghouse_core::subjects::Subject;
+    for db in meetinghouse_testkit::databases().await {
+        let backend = db.backend();
+        let (sam, org) = museum(&db).await;
+        import(&db, org, &temp_file("r.csv", b"Object Number,Title\nR1,Jug\n"), Mapping::default(), None).await;
+        let jug = objects::by_accession(&db, org, "R1").await.unwrap().unwrap();
+        let id = accounts::create_admin(&db, "george@example.org", "george", "George", "a long enough password").await.unwrap();
+        meetinghouse_store::people::set_admin(&db, id, false).await.unwrap();
+        let mut george = accounts::login(&db, "george@example.org", "a long enough password").await.unwrap();
+        george.is_admin = false;
+        let s = Settings::load(&db).await.unwrap();
+        let mail = meetinghouse_core::notifications::Mailer { settings: &s, base_url: "http://mh.test" };
+        let first = conversations::post(&db, mail, &george, Subject::Object(jug.id), &ReplyForm { body: "My gran had one.".into(), ..Default::default() }).await.unwrap();
+        withdraw::withdraw(&db, &sam, jug.id, As::Org, "").await.unwrap();
+        for parent in [String::new(), first.to_string()] {
+            let form = ReplyForm { body: "Still here?".into(), parent_id: parent, ..Default::default() };
+            match conversations::post(&db, mail, &george, Subject::Object(jug.id), &form).await {
+                Err(CoreError::Forbidden(m)) => assert!(m.contains("so its conversation is closed"), "{m}"),
+                other => panic!("{backend:?}: a reply on a withdrawn object: {other:?}"),
+            }
+        }
+        let convo = conversations::conversation(&db, Subject::Object(jug.id), Some(&george), None).await.unwrap();
+        assert!(convo.archived.is_some() && convo.replies.len() == 1, "{backend:?}: its replies stay to read, closed");
+    }
+}

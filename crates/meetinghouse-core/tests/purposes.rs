@@ -245,11 +245,11 @@ async fn proposals_are_checked_and_limited() {
         let same = invalid(propose(&sam, "We  look after the canal.".into(), "Tidier.").await, "text");
         assert_eq!(same, "This is the purpose as it stands (version 1). Change the words you want to amend, then send it.");
         assert_eq!(invalid(propose(&sam, "".into(), "Because.").await, "text"), "The new purpose is needed.");
-        assert_eq!(invalid(propose(&sam, "Something new.".into(), "  ").await, "why"), "Why you propose it is needed.");
+        assert_eq!(invalid(propose(&sam, "Something new.".into(), "  ").await, "why"), "The reason for your amendment is needed.");
         let long = invalid(propose(&sam, "x".repeat(1_001), "Because.").await, "text");
         assert!(long.starts_with("The new purpose can be at most 1000 characters long"), "{long}");
         let long = invalid(propose(&sam, "Something new.".into(), &"y".repeat(purposes::WHY_MAX + 1)).await, "why");
-        assert!(long.starts_with("Why you propose it can be at most 1000 characters long"), "{long}");
+        assert!(long.starts_with("The reason for your amendment can be at most 1000 characters long"), "{long}");
 
         // At most three open per person, and the same words only once.
         for n in 0..purposes::OPEN_PER_PERSON {
@@ -511,8 +511,10 @@ async fn people_who_may_no_longer_see_a_members_only_group_are_told_nothing_of_i
         let beas = purposes::propose(&db, mail(&s), &bea, "reading-circle", &amend("We read together, quietly.", "Quietly.")).await.unwrap();
         purposes::object(&db, mail(&s), &alan, "reading-circle", beas, &because("Aloud is better.")).await.unwrap();
         let before = emails_to(&db, &alan).await.len();
-        // Alan is removed from the group: he may no longer see it.
-        groups::remove(&db, &grace, "reading-circle", "person", alan.id).await.unwrap();
+        // Alan leaves the group (a host may not remove him while his objection
+        // stands): he may no longer see it.
+        assert!(forbidden(groups::remove(&db, &grace, "reading-circle", "person", alan.id).await).contains("alan objects to amendment"));
+        groups::leave(&db, &alan, "reading-circle").await.unwrap();
 
         // Grace objects to his amendment: nothing goes to him, in the app or by email.
         purposes::object(&db, mail(&s), &grace, "reading-circle", alans, &because("Not aloud.")).await.unwrap();
@@ -548,44 +550,49 @@ async fn an_archived_groups_purpose_never_changes() {
         let second = purposes::propose(&db, mail(&s), &tara, "canal-friends", &amend("We look after the canal and its locks.", "Locks.")).await.unwrap();
         purposes::object(&db, mail(&s), &tara, "canal-friends", blocked, &because("Cyclists.")).await.unwrap();
         purposes::object(&db, mail(&s), &sam, "canal-friends", second, &because("Locks are the trust's.")).await.unwrap();
-        groups::archive(&db, &claire, "canal-friends").await.unwrap();
+        groups::archive_telling(&db, mail(&s), &claire, "canal-friends").await.unwrap();
 
+        // Archiving superseded both at once: nobody may object while it is archived.
+        for (id, proposer) in [(blocked, &sam), (second, &tara)] {
+            let a = purposes::amendment_page(&db, &s, "canal-friends", id, None).await.unwrap();
+            assert_eq!(a.amendment.state, "superseded");
+            assert!(a.superseded_by_archive);
+            assert!(told(&db, proposer).await.contains(&format!(
+                "Amendment {id} to the purpose of Group canal-friends was superseded: Group canal-friends was archived, \
+                 and an archived group's purpose does not change. It can be proposed again if the group is opened again."
+            )), "{:?}", told(&db, proposer).await);
+        }
+        // What counted is kept: Tara's objection stood.
+        assert_eq!(purposes::amendment_page(&db, &s, "canal-friends", blocked, Some(&tara)).await.unwrap().standing(), 1);
         // Nothing may clear an amendment's way, nor add one, while it is archived.
         let archived = |m: String| assert!(m.starts_with("Group canal-friends is archived (since "), "{m}");
         archived(forbidden(purposes::withdraw_objection(&db, &tara, "canal-friends", blocked).await));
         archived(forbidden(purposes::object(&db, mail(&s), &claire, "canal-friends", blocked, &because("Me too.")).await));
         archived(forbidden(purposes::propose(&db, mail(&s), &claire, "canal-friends", &amend("We were.", "Done.")).await));
-        let page = purposes::amendment_page(&db, &s, "canal-friends", blocked, Some(&tara)).await.unwrap();
-        assert_eq!(page.standing(), 1, "the objection still stands");
-        // Its proposer may still withdraw one: that changes no purpose.
-        purposes::withdraw(&db, mail(&s), &tara, "canal-friends", second).await.unwrap();
 
-        // Settled while archived: superseded, whatever its objections, and the purpose stays.
-        db.execute_admin(&format!("UPDATE purpose_objections SET withdrawn_at = 1 WHERE amendment_id = {blocked}")).await.unwrap();
-        assert_eq!(purposes::settle(&db, mail(&s), blocked, after_the_window()).await.unwrap(), Some(Outcome::Archived));
+        // Opened again just before the window would have closed, nothing goes
+        // through: there is nothing left to settle (the review's archive,
+        // wait, unarchive).
+        groups::unarchive(&db, &claire, "canal-friends").await.unwrap();
+        assert_eq!(purposes::settle(&db, mail(&s), blocked, after_the_window()).await.unwrap(), None);
+        assert_eq!(purposes::settle_due(&db, mail(&s), after_the_window()).await.unwrap(), 0);
         let page = purposes::page(&db, &s, "canal-friends", None).await.unwrap();
         assert_eq!((page.current.version, page.current.text.as_str()), (1, "We look after the canal."));
-        let a = purposes::amendment_page(&db, &s, "canal-friends", blocked, None).await.unwrap();
-        assert_eq!(a.amendment.state, "superseded");
-        assert!(a.superseded_by_archive);
-        assert!(told(&db, &sam).await.contains(&format!(
-            "Amendment {blocked} to the purpose of Group canal-friends was superseded: Group canal-friends was archived when its window closed, \
-             and an archived group's purpose does not change. It can be proposed again if the group is opened again."
-        )), "{:?}", told(&db, &sam).await);
 
-        // Opened again before an amendment's window closes, it settles as usual.
-        let later = purposes::propose(&db, mail(&s), &tara, "canal-friends", &amend("We look after the canal and its herons.", "Herons.")).await;
-        archived(forbidden(later));
-        groups::unarchive(&db, &claire, "canal-friends").await.unwrap();
+        // Proposed again on the open group, it settles as usual.
         let herons = purposes::propose(&db, mail(&s), &tara, "canal-friends", &amend("We look after the canal and its herons.", "Herons.")).await.unwrap();
-        purposes::object(&db, mail(&s), &sam, "canal-friends", herons, &because("Fish first.")).await.unwrap();
-        groups::archive(&db, &claire, "canal-friends").await.unwrap();
-        groups::unarchive(&db, &claire, "canal-friends").await.unwrap();
-        purposes::withdraw_objection(&db, &sam, "canal-friends", herons).await.unwrap();
         assert_eq!(purposes::settle(&db, mail(&s), herons, after_the_window() + 1).await.unwrap(), Some(Outcome::Adopted { version: 2 }));
         assert!(!purposes::amendment_page(&db, &s, "canal-friends", herons, None).await.unwrap().superseded_by_archive);
         // A version adopted later does not change why the first was superseded.
         assert!(purposes::amendment_page(&db, &s, "canal-friends", blocked, None).await.unwrap().superseded_by_archive);
+
+        // One found open in an archived group when it is settled (archived
+        // by other means than `archive`, such as a hold by the moderators)
+        // is superseded, never adopted.
+        let late = purposes::propose(&db, mail(&s), &sam, "canal-friends", &amend("We look after the canal, its herons and its otters.", "Otters.")).await.unwrap();
+        db.execute_admin("UPDATE community_groups SET archived_at = 1 WHERE slug = 'canal-friends'").await.unwrap();
+        assert_eq!(purposes::settle(&db, mail(&s), late, after_the_window() + 2).await.unwrap(), Some(Outcome::Archived));
+        assert_eq!(purposes::page(&db, &s, "canal-friends", None).await.unwrap().current.version, 2);
     }
 }
 
@@ -605,9 +612,11 @@ async fn an_objection_from_someone_no_longer_in_the_group_no_longer_counts() {
         purposes::object(&db, mail(&s), &bea, "reading-circle", a, &because("Not for me.")).await.unwrap();
         assert_eq!(purposes::amendment_page(&db, &s, "reading-circle", a, Some(&grace)).await.unwrap().standing(), 3);
 
-        // Mei leaves, Una is removed: neither can see the group, nor so withdraw theirs.
+        // Mei and Una leave (a host may not remove them while their objections
+        // stand): neither can see the group, nor so withdraw theirs.
         groups::leave(&db, &mei, "reading-circle").await.unwrap();
-        groups::remove(&db, &grace, "reading-circle", "person", una.id).await.unwrap();
+        forbidden(groups::remove(&db, &grace, "reading-circle", "person", una.id).await);
+        groups::leave(&db, &una, "reading-circle").await.unwrap();
         not_found(purposes::withdraw_objection(&db, &mei, "reading-circle", a).await);
         not_found(purposes::withdraw_objection(&db, &una, "reading-circle", a).await);
         // Bea's account is suspended.
@@ -855,5 +864,128 @@ async fn a_suspended_or_banned_objectors_objection_stops_counting() {
         let page = purposes::amendment_page(&db, &s, "canal-friends", a, None).await.unwrap();
         assert_eq!(page.not_counted(objection_of(&page, &tara)).as_deref(), Some("not counted: tara’s account was not active when it was settled"));
         assert_eq!(page.not_counted(objection_of(&page, &una)).as_deref(), Some("not counted: una’s account was not active when it was settled"));
+    }
+}
+
+/// The review's H1: a host cannot push an amendment through by removing
+/// the members who object — directly, or by taking out the member group
+/// that brings one in. The refusal says why; settling still counts both.
+/// Someone removed who had no standing objection is removed, and told.
+#[tokio::test]
+async fn a_host_cannot_remove_objectors_to_push_an_amendment_through() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (lewis, mei, rowan, tom) = (person(&db, "lewis").await, person(&db, "mei").await, person(&db, "rowan").await, person(&db, "tom").await);
+        group(&db, &s, &lewis, "canal-friends", "public", "open", "We look after the canal.").await;
+        let walkers = group(&db, &s, &lewis, "walkers", "public", "request", "We walk.").await;
+        assert_eq!(groups::nest(&db, mail(&s), &lewis, "canal-friends", "walkers").await.unwrap(), JoinOutcome::Joined);
+        groups::join(&db, &s, &mei, "canal-friends").await.unwrap();
+        groups::join(&db, &s, &tom, "canal-friends").await.unwrap();
+        // Rowan belongs only through the walkers.
+        groups::invite_person(&db, &lewis, "walkers", "rowan").await.unwrap();
+        groups::join(&db, &s, &rowan, "walkers").await.unwrap();
+        let a = purposes::propose(&db, mail(&s), &lewis, "canal-friends", &amend("We look after the canal and sell its towpath.", "Money.")).await.unwrap();
+        purposes::object(&db, mail(&s), &mei, "canal-friends", a, &because("Not for sale.")).await.unwrap();
+        purposes::object(&db, mail(&s), &rowan, "canal-friends", a, &because("We walk there.")).await.unwrap();
+
+        let said = forbidden(groups::remove(&db, &lewis, "canal-friends", "person", mei.id).await);
+        assert!(said.starts_with(&format!("mei objects to amendment {a}, and their objection stands while its window is open")), "{said}");
+        let said = forbidden(groups::remove(&db, &lewis, "canal-friends", "group", walkers).await);
+        assert!(said.starts_with("Taking Group walkers out would take rowan out too"), "{said}");
+        // Nor from the member group itself (it would take Rowan out of the network).
+        forbidden(groups::remove(&db, &lewis, "walkers", "person", rowan.id).await);
+        // An instance admin is held to the same rule (the moderators suspend instead).
+        let moira = admin(&db, "moira").await;
+        forbidden(groups::remove_telling(&db, mail(&s), &moira, "canal-friends", "person", mei.id).await);
+
+        // Tom, who did not object, can be removed, and is told.
+        groups::remove_telling(&db, mail(&s), &lewis, "canal-friends", "person", tom.id).await.unwrap();
+        assert!(told(&db, &tom).await.contains(&"You were removed from Group canal-friends by one of its hosts.".to_string()), "{:?}", told(&db, &tom).await);
+
+        assert_eq!(purposes::settle(&db, mail(&s), a, after_the_window()).await.unwrap(), Some(Outcome::NotAdopted { standing: 2 }));
+        // Once settled, the removal goes through.
+        groups::remove(&db, &lewis, "canal-friends", "person", mei.id).await.unwrap();
+        groups::remove(&db, &lewis, "canal-friends", "group", walkers).await.unwrap();
+        assert_eq!(purposes::page(&db, &s, "canal-friends", None).await.unwrap().current.version, 1);
+    }
+}
+
+/// The review's M1: an amendment whose proposer closed their account, or
+/// whose account is no longer active, is withdrawn, never adopted; closing
+/// withdraws it in its own transaction and tells those who objected.
+#[tokio::test]
+async fn an_amendment_whose_proposer_is_gone_is_withdrawn_not_adopted() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (david, tom, ann, bea) = (person(&db, "david").await, person(&db, "tom").await, person(&db, "ann").await, person(&db, "bea").await);
+        group(&db, &s, &david, "tiny-club", "public", "open", "We meet.").await;
+        for who in [&tom, &ann, &bea] {
+            groups::join(&db, &s, who, "tiny-club").await.unwrap();
+        }
+        // Settling: a suspended proposer's amendment, with no objection, is withdrawn.
+        let anns = purposes::propose(&db, mail(&s), &ann, "tiny-club", &amend("We meet weekly.", "Weekly.")).await.unwrap();
+        db.execute_admin(&format!("UPDATE people SET status = 'suspended' WHERE id = {}", ann.id)).await.unwrap();
+        assert_eq!(purposes::settle(&db, mail(&s), anns, after_the_window()).await.unwrap(), Some(Outcome::ProposerGone));
+        let page = purposes::amendment_page(&db, &s, "tiny-club", anns, None).await.unwrap();
+        assert_eq!(page.amendment.state, "withdrawn");
+        assert_eq!(purposes::page(&db, &s, "tiny-club", None).await.unwrap().current.version, 1);
+
+        // Closing: Tom's open amendment is withdrawn at once, and Bea, who objected, is told.
+        let toms = purposes::propose(&db, mail(&s), &tom, "tiny-club", &amend("We meet monthly.", "Monthly.")).await.unwrap();
+        purposes::object(&db, mail(&s), &bea, "tiny-club", toms, &because("Too rare.")).await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        let n = purposes::withdraw_for_closing(&mut tx, &db, mail(&s), tom.id, meetinghouse_store::now()).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(n, 1);
+        let page = purposes::amendment_page(&db, &s, "tiny-club", toms, None).await.unwrap();
+        assert_eq!(page.amendment.state, "withdrawn");
+        assert!(told(&db, &bea).await.contains(&format!(
+            "Amendment {toms} to the purpose of Group tiny-club was withdrawn: the person who proposed it closed their account."
+        )), "{:?}", told(&db, &bea).await);
+        assert_eq!(purposes::settle_due(&db, mail(&s), after_the_window()).await.unwrap(), 0);
+        assert_eq!(purposes::page(&db, &s, "tiny-club", None).await.unwrap().current.version, 1);
+    }
+}
+
+/// The review's M2: when an amendment is proposed every member is told (by
+/// email only as each chose), however they belong; not the proposer, nor
+/// someone who muted them; the group's page can say how many are open.
+#[tokio::test]
+async fn members_are_told_when_an_amendment_opens() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (grace, sam, una, ivy, kit) =
+            (person(&db, "grace").await, person(&db, "sam").await, person(&db, "una").await, person(&db, "ivy").await, person(&db, "kit").await);
+        let circle = group(&db, &s, &grace, "reading-circle", "members", "invite", "We read together.").await;
+        group(&db, &s, &grace, "poets", "members", "invite", "We write.").await;
+        assert_eq!(groups::nest(&db, mail(&s), &grace, "reading-circle", "poets").await.unwrap(), JoinOutcome::Joined);
+        for who in [&sam, &una, &kit] {
+            groups::invite_person(&db, &grace, "reading-circle", &who.handle).await.unwrap();
+            groups::join(&db, &s, who, "reading-circle").await.unwrap();
+        }
+        // Ivy belongs through the poets.
+        groups::invite_person(&db, &grace, "poets", "ivy").await.unwrap();
+        groups::join(&db, &s, &ivy, "poets").await.unwrap();
+        meetinghouse_core::notifications::set_mode(&db, &una, "immediate").await.unwrap();
+        meetinghouse_core::notifications::set_mode(&db, &ivy, "off").await.unwrap();
+        assert_eq!(purposes::open_summary(&db, circle).await.unwrap().words(), None);
+
+        let a = purposes::propose(&db, mail(&s), &sam, "reading-circle", &amend("We read together, aloud.", "Aloud.")).await.unwrap();
+        let closes = meetinghouse_store::purposes::amendment(&db, a).await.unwrap().unwrap().closes_at;
+        let words = format!(
+            "sam (@sam) proposed an amendment to the purpose of Group reading-circle. It is adopted unless a member objects before {}: read it, and object if you disagree.",
+            meetinghouse_core::clock::zone().datetime(closes)
+        );
+        for who in [&una, &ivy, &kit] {
+            assert!(told(&db, who).await.contains(&words), "{}: {:?}", who.handle, told(&db, who).await);
+        }
+        // The host is told as hosts are; the proposer nothing.
+        assert_eq!(told(&db, &grace).await, vec!["sam (@sam) proposed an amendment to the purpose of Group reading-circle.".to_string()]);
+        assert!(told(&db, &sam).await.iter().all(|t| !t.contains("proposed an amendment")));
+        // Email as each chose: Una at once, Ivy none.
+        assert!(emails_to(&db, &una).await.iter().any(|e| e.contains("It is adopted unless a member objects before")));
+        assert!(emails_to(&db, &ivy).await.is_empty());
+        let summary = purposes::open_summary(&db, circle).await.unwrap();
+        assert_eq!(summary.words(), Some(format!("1 amendment to its purpose is open until {}", meetinghouse_core::clock::zone().datetime(closes))));
     }
 }

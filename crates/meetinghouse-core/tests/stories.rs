@@ -21,9 +21,17 @@ async fn group(db: &Db, s: &Settings, host: &Actor, name: &str, slug: &str, visi
     groups::create(db, s, host, &form).await.unwrap();
 }
 
-/// The bodies of the earlier versions `viewer` may read, newest first.
+/// The bodies of the earlier versions `viewer` may read, newest first (every page).
 async fn versions(db: &Db, id: i64, viewer: Option<&Actor>) -> Vec<String> {
-    stories::history(db, id, viewer).await.unwrap().1.into_iter().map(|r| r.body).collect()
+    let mut all = Vec::new();
+    for page in 1.. {
+        let (_, shown, more) = stories::history_page(db, id, viewer, page).await.unwrap();
+        all.extend(shown.into_iter().map(|r| r.body));
+        if !more {
+            return all;
+        }
+    }
+    unreachable!()
 }
 
 fn mail(s: &Settings) -> meetinghouse_core::notifications::Mailer<'_> {
@@ -91,7 +99,7 @@ async fn prompts_stories_history_and_restore() {
         // Edits keep history; only the author edits.
         stories::edit(&db, &s, &ann, id, &StoryForm { prompt_id: open.to_string(), ..story("Sundays on the Grand Western") }).await.unwrap();
         assert!(matches!(stories::edit(&db, &s, &sam, id, &story("hijack")).await, Err(CoreError::Forbidden(_))));
-        let (now, versions) = stories::history(&db, id, None).await.unwrap();
+        let (now, versions, _) = stories::history_page(&db, id, None, 1).await.unwrap();
         assert_eq!(now.title, "Sundays on the Grand Western");
         assert_eq!(versions.len(), 1);
         assert_eq!(versions[0].title, "Sundays on the canal");
@@ -310,7 +318,7 @@ async fn overlapping_edits_keep_both_versions() {
         a.commit().await.unwrap();
         b.await.unwrap();
 
-        let (now, _) = stories::history(&db, id, None).await.unwrap();
+        let (now, _, _) = stories::history_page(&db, id, None, 1).await.unwrap();
         assert_eq!(now.body, "B's version.");
         assert_eq!(versions(&db, id, None).await, ["A's version.", "As first written."], "A's text is in the history");
     }
@@ -382,7 +390,7 @@ async fn the_migration_makes_stored_titles_one_line() {
         let now = stories::page(&db, id, Some(&ann)).await.unwrap().story;
         assert_eq!((now.title.as_str(), now.place_name.as_str(), now.period_text.as_str()), ("The lock", "Grand Western", "the 1960s"));
         assert_eq!(now.body, "a\nb", "a story's body keeps its lines");
-        let (_, old) = stories::history(&db, id, Some(&ann)).await.unwrap();
+        let (_, old, _) = stories::history_page(&db, id, Some(&ann), 1).await.unwrap();
         assert_eq!(old[0].title, "Old title");
     }
 }
@@ -766,6 +774,27 @@ async fn edits_are_limited_per_hour_and_history_comes_in_pages() {
         assert_eq!((page1.len(), page2.len(), more), (20, 6, false));
         assert!(page2.iter().all(|r| r.visibility == "public"), "{page2:?}");
         assert!(stories::history_page(&db, id, None, 3).await.unwrap().1.is_empty());
+        // Past one batch of audiences (100 versions read at a time): 230
+        // more versions, of which Bob may read the public ones only.
+        for n in 0..230 {
+            let visibility = if n % 2 == 0 { "group" } else { "public" };
+            let sql = format!(
+                "INSERT INTO story_revisions (story_id, title, body, edited_by, created_at, visibility, group_id) \
+                 SELECT id, 'Later {n}', 'Later {n}', author_person, 0, '{visibility}', \
+                 CASE WHEN '{visibility}' = 'group' THEN (SELECT MAX(group_id) FROM story_revisions WHERE story_id = {id}) END \
+                 FROM stories WHERE id = {id}"
+            );
+            db.execute_admin(&sql).await.unwrap();
+        }
+        let all = versions(&db, id, Some(&ann)).await;
+        assert_eq!(all.len(), 30 + 230);
+        assert_eq!(all[0], "Later 229");
+        let bobs = versions(&db, id, Some(&bob)).await;
+        assert_eq!(bobs.len(), 26 + 115, "{bobs:?}");
+        assert!(!bobs.iter().any(|b| b == "Later 228"), "a version only the circle saw");
+        let (_, page7, more) = stories::history_page(&db, id, Some(&bob), 7).await.unwrap();
+        assert_eq!((page7.len(), more), (20, true));
+        assert_eq!(page7[0].body, bobs[120]);
     }
 }
 

@@ -62,15 +62,19 @@ pub async fn keep_file(tx: &mut Tx, import_id: i64, bytes: &[u8]) -> Result<()> 
     Ok(())
 }
 
-/// Takes a waiting import to run it, in the caller's transaction: its state
-/// becomes `running` and its file is returned and no longer kept; `None`
-/// when it was not waiting (another admin took it first, or it was declined).
-pub async fn take_waiting(tx: &mut Tx, import_id: i64) -> Result<Option<Vec<u8>>> {
-    let done = sqlx::query("UPDATE collection_imports SET state = 'running', updated_at = $1 WHERE id = $2 AND state = 'waiting'")
-        .bind(now())
-        .bind(import_id)
-        .execute(&mut **tx)
-        .await?;
+/// Takes a waiting import into organisation `org_id` to run it, in the
+/// caller's transaction: its state becomes `running` and its file is
+/// returned and no longer kept; `None` when it was not waiting (another
+/// admin took it first, or it was declined) or is not that organisation's.
+pub async fn take_waiting(tx: &mut Tx, import_id: i64, org_id: i64) -> Result<Option<Vec<u8>>> {
+    let done = sqlx::query(
+        "UPDATE collection_imports SET state = 'running', updated_at = $1 WHERE id = $2 AND org_id = $3 AND state = 'waiting'",
+    )
+    .bind(now())
+    .bind(import_id)
+    .bind(org_id)
+    .execute(&mut **tx)
+    .await?;
     if done.rows_affected() != 1 {
         return Ok(None);
     }
@@ -92,6 +96,62 @@ pub async fn decline(tx: &mut Tx, import_id: i64, outcome: &str) -> Result<bool>
     .execute(&mut **tx)
     .await?;
     sqlx::query("DELETE FROM collection_import_files WHERE import_id = $1").bind(import_id).execute(&mut **tx).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Declines every import a person sent that still waits (their account
+/// closes), in the caller's transaction: their files go. The imports
+/// declined: (id, organisation).
+pub async fn decline_waiting_of(tx: &mut Tx, person_id: i64, outcome: &str) -> Result<Vec<(i64, i64)>> {
+    let t = now();
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "UPDATE collection_imports SET state = 'declined', outcome = $1, updated_at = $2, finished_at = $2 \
+         WHERE person_id = $3 AND state = 'waiting' RETURNING id, org_id",
+    )
+    .bind(outcome)
+    .bind(t)
+    .bind(person_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (id, _) in &rows {
+        sqlx::query("DELETE FROM collection_import_files WHERE import_id = $1").bind(id).execute(&mut **tx).await?;
+    }
+    Ok(rows)
+}
+
+/// Notes that a running import is still going (its task does every
+/// `jobs::HEARTBEAT_SECS`, however long a batch takes).
+pub async fn heartbeat(db: &Db, import_id: i64) -> Result<()> {
+    sqlx::query("UPDATE collection_imports SET updated_at = $1 WHERE id = $2 AND state = 'running'")
+        .bind(now())
+        .bind(import_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Running imports that noted nothing since before `before` (their server
+/// went away), oldest first, at most `limit`.
+pub async fn running_before(db: &Db, before: i64, limit: i64) -> Result<Vec<ImportRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM collection_imports WHERE state = 'running' AND updated_at < $1 ORDER BY id LIMIT $2");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(before).bind(limit).fetch_all(&db.pool).await?)
+}
+
+/// Marks a running import that noted nothing since before `before` failed,
+/// with why, in the caller's transaction; false when it is no longer
+/// running or noted something meanwhile.
+pub async fn fail_stale(tx: &mut Tx, import_id: i64, before: i64, outcome: &str) -> Result<bool> {
+    let t = now();
+    let done = sqlx::query(
+        "UPDATE collection_imports SET state = 'failed', outcome = $1, updated_at = $2, finished_at = $2 \
+         WHERE id = $3 AND state = 'running' AND updated_at < $4",
+    )
+    .bind(outcome)
+    .bind(t)
+    .bind(import_id)
+    .bind(before)
+    .execute(&mut **tx)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -158,6 +218,55 @@ pub async fn waiting(db: &Db, limit: i64) -> Result<Vec<(ImportRow, String, Stri
     );
     let rows: Vec<Waiting> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(&db.pool).await?;
     Ok(rows.into_iter().map(|w| (w.import, w.slug, w.name)).collect())
+}
+
+/// Whether an import's file is kept (a waiting import's, or a finished
+/// check's, kept so it can be imported without choosing it again).
+pub async fn has_file(db: &Db, import_id: i64) -> Result<bool> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT import_id FROM collection_import_files WHERE import_id = $1").bind(import_id).fetch_optional(&db.pool).await?;
+    Ok(row.is_some())
+}
+
+/// Takes a finished check's kept file, in the caller's transaction: it is
+/// no longer kept. `None` when it is not (taken already, or forgotten).
+pub async fn take_checked_file(tx: &mut Tx, import_id: i64) -> Result<Option<Vec<u8>>> {
+    let file: Option<(Vec<u8>,)> = sqlx::query_as(
+        "DELETE FROM collection_import_files WHERE import_id = $1 \
+           AND import_id IN (SELECT id FROM collection_imports WHERE state = 'done') RETURNING bytes",
+    )
+    .bind(import_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(file.map(|(b,)| b))
+}
+
+/// Forgets the kept files of the finished checks `person_id` sent to
+/// `org_id`, but `except`'s.
+pub async fn forget_checks_of(tx: &mut Tx, org_id: i64, person_id: i64, except: i64) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM collection_import_files WHERE import_id IN \
+           (SELECT id FROM collection_imports WHERE org_id = $1 AND person_id = $2 AND state <> 'waiting' AND id <> $3)",
+    )
+    .bind(org_id)
+    .bind(person_id)
+    .bind(except)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Forgets the kept files of imports that are not waiting and were sent
+/// before `before` (finished checks'); how many.
+pub async fn forget_checks_before(db: &Db, before: i64) -> Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM collection_import_files WHERE import_id IN \
+           (SELECT id FROM collection_imports WHERE state <> 'waiting' AND created_at < $1)",
+    )
+    .bind(before)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Imports that began waiting for an instance admin before `before`,

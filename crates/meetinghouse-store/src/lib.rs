@@ -18,12 +18,14 @@ mod error;
 mod reads;
 
 pub mod attempts;
+pub mod attempt_forgetting;
 pub mod closing;
 pub mod collection_imports;
 pub mod common_ground;
 pub mod conversations;
 pub mod email_changes;
 pub mod groups;
+pub mod health;
 pub mod interactions;
 pub mod media;
 pub mod moderation;

@@ -140,6 +140,9 @@ pub struct BatchCounts {
     pub unchanged: u64,
     pub withdrawn: u64,
     pub withdrawn_listed: Vec<String>,
+    /// The moderators hold the organisation's collection: nothing of the
+    /// batch was written (the import stops).
+    pub held: bool,
 }
 
 /// How many accession numbers of withdrawn objects a batch names.
@@ -494,12 +497,18 @@ pub async fn set_sort_keys(tx: &mut Tx, keys: &[(i64, String)]) -> Result<()> {
 }
 
 /// Withdraws an object from the collection, in the caller's transaction;
-/// false when it was withdrawn already (nothing changes).
+/// false when it was withdrawn already (nothing changes). A withdrawal by the
+/// moderators ([`BY_MODERATION`]) also takes over one by the organisation
+/// ([`BY_ORG`]), so only the moderators can put it back.
 pub async fn withdraw(tx: &mut Tx, id: i64, by: Option<i64>, how: &str, note: &str, at: i64) -> Result<bool> {
-    let done = sqlx::query(
+    let sql = if how == BY_MODERATION {
         "UPDATE collection_objects SET withdrawn_at = $1, withdrawn_by = $2, withdrawn_how = $3, withdrawn_note = $4 \
-         WHERE id = $5 AND withdrawn_at IS NULL",
-    )
+         WHERE id = $5 AND (withdrawn_at IS NULL OR withdrawn_how <> 'moderation')"
+    } else {
+        "UPDATE collection_objects SET withdrawn_at = $1, withdrawn_by = $2, withdrawn_how = $3, withdrawn_note = $4 \
+         WHERE id = $5 AND withdrawn_at IS NULL"
+    };
+    let done = sqlx::query(sql)
     .bind(at)
     .bind(by)
     .bind(how)
@@ -822,7 +831,9 @@ impl ObjectWriter {
     /// updated, unchanged ones left alone, those of withdrawn objects left
     /// alone and counted; each written record's search entry is replaced.
     /// Keys must be distinct within the batch. Nothing of the batch is
-    /// stored if any statement fails.
+    /// stored if any statement fails, or when the moderators hold the
+    /// organisation's collection (read in the batch's transaction:
+    /// `BatchCounts::held`).
     pub fn write(&mut self, org: i64, rows: &[ImportRow], now: i64) -> Result<BatchCounts> {
         self.write_inner(org, rows, now).map_err(bulk_error)
     }
@@ -831,6 +842,16 @@ impl ObjectWriter {
         use rusqlite::{OptionalExtension, TransactionBehavior, params};
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut counts = BatchCounts::default();
+        // Read inside the write lock, which a withdrawal of the whole
+        // collection also takes: a hold that came first stops the batch.
+        let held: bool = tx
+            .query_row("SELECT collection_held_at IS NOT NULL FROM organisations WHERE id = ?1", [org], |row| row.get(0))
+            .optional()?
+            .unwrap_or(false);
+        if held {
+            counts.held = true;
+            return Ok(counts);
+        }
         {
             let mut find = tx.prepare(
                 "SELECT id, content_hash, withdrawn_at IS NOT NULL FROM collection_objects WHERE org_id = ?1 AND accession_key = ?2",

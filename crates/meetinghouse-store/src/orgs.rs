@@ -484,6 +484,20 @@ pub async fn lock(tx: &mut Tx, backend: Backend, org_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// Whether the moderators hold an organisation's collection, read in the
+/// caller's transaction so that it stays true until commit: on PostgreSQL
+/// under a share lock on its row, which waits for (and holds off) [`lock`],
+/// the lock a withdrawal of the whole collection takes; on SQLite the write
+/// transaction already holds the database's write lock.
+pub async fn collection_held_in(tx: &mut Tx, backend: Backend, org_id: i64) -> Result<bool> {
+    let sql = match backend {
+        Backend::Postgres => "SELECT collection_held_at FROM organisations WHERE id = $1 FOR SHARE",
+        Backend::Sqlite => "SELECT collection_held_at FROM organisations WHERE id = $1",
+    };
+    let row: Option<(Option<i64>,)> = sqlx::query_as(sql).bind(org_id).fetch_optional(&mut **tx).await?;
+    Ok(row.is_some_and(|(held,)| held.is_some()))
+}
+
 /// Removes a membership or invitation; false when there was none.
 pub async fn remove(tx: &mut Tx, org_id: i64, person_id: i64) -> Result<bool> {
     let done = sqlx::query("DELETE FROM org_members WHERE org_id = $1 AND person_id = $2")

@@ -153,6 +153,10 @@ pub struct AmendmentRow {
     pub proposed_by: i64,
     pub proposer_handle: String,
     pub proposer_name: String,
+    /// Its proposer's account status now (`active`, `suspended`, `closed`,
+    /// …): settling treats an amendment whose proposer is not active as
+    /// withdrawn (core `purposes::settle`).
+    pub proposer_status: String,
     pub proposed_at: i64,
     pub closes_at: i64,
     /// `open`, `adopted`, `not_adopted`, `withdrawn` or `superseded`.
@@ -167,7 +171,7 @@ pub struct AmendmentRow {
 
 const AMENDMENT: &str = concat!(
     "SELECT a.id, a.group_id, a.base_version, a.text, a.why, a.proposed_by, p.handle AS proposer_handle, \
-        p.display_name AS proposer_name, a.proposed_at, a.closes_at, a.state, a.settled_at, \
+        p.display_name AS proposer_name, p.status AS proposer_status, a.proposed_at, a.closes_at, a.state, a.settled_at, \
         (SELECT COUNT(*) FROM purpose_objections o WHERE o.amendment_id = a.id AND (o.counted_at_settling = 'counted' \
             OR (o.counted_at_settling IS NULL AND o.withdrawn_at IS NULL AND ",
     author_takes_part!("a.group_id"),
@@ -552,4 +556,88 @@ pub async fn show_objection_reason(tx: &mut Tx, id: i64, reason: &str, hidden_at
         .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The groups a change to group `$1`'s membership can reach: it, and every
+/// group it belongs to at any depth as a member group (a superset of those
+/// whose members it changes), as `up(id)`.
+const UP_FROM: &str = "up(id) AS (SELECT CAST($1 AS BIGINT) UNION \
+     SELECT gm.group_id FROM up CROSS JOIN group_members gm \
+     WHERE gm.member_kind = 'group' AND gm.member_id = up.id AND gm.status = 'active')";
+
+/// The objections that count now on the open amendments of group
+/// `group_id` and of every group it belongs to (a change to its members can
+/// change who takes part there): (amendment id, objector), not withdrawn, by
+/// someone who takes part in the amendment's group (`author_takes_part!`),
+/// by amendment then person. Read in a transaction that changes who belongs
+/// to `group_id`, before and after the change: an objection in the first
+/// list and not the second would stop counting because of it (core
+/// `groups::remove` refuses that).
+pub async fn counting_objections_from(tx: &mut Tx, group_id: i64) -> Result<Vec<(i64, i64)>> {
+    let sql = format!(
+        concat!(
+            "WITH RECURSIVE {up} SELECT o.amendment_id, o.person_id FROM purpose_objections o \
+             JOIN purpose_amendments a ON a.id = o.amendment_id \
+             WHERE a.state = 'open' AND a.group_id IN (SELECT id FROM up) AND o.withdrawn_at IS NULL AND ",
+            author_takes_part!("a.group_id"),
+            " ORDER BY o.amendment_id, o.person_id"
+        ),
+        up = UP_FROM
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(group_id).fetch_all(&mut **tx).await?)
+}
+
+/// Everyone who takes part in group `group_id` now, by the store's one rule
+/// of membership read downwards (`groups::reach!` the other way round):
+/// active accounts that are active members directly, through an
+/// organisation that is an active member, or through member groups at any
+/// depth as far as access passes up; by id, at most `limit`. Read in the
+/// proposing transaction, to tell them an amendment is open.
+pub async fn people_taking_part_in(tx: &mut Tx, group_id: i64, limit: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "WITH RECURSIVE down(id) AS (SELECT CAST($1 AS BIGINT) UNION \
+             SELECT gm.member_id FROM down CROSS JOIN group_members gm \
+               JOIN community_groups c ON c.id = gm.member_id \
+               JOIN community_groups p ON p.id = gm.group_id \
+              WHERE gm.group_id = down.id AND gm.member_kind = 'group' AND gm.status = 'active' \
+                AND (c.join_policy <> 'open' OR p.join_policy = 'open')) \
+         SELECT pp.id FROM people pp WHERE pp.status = 'active' AND ( \
+             EXISTS (SELECT 1 FROM group_members gm WHERE gm.member_kind = 'person' AND gm.member_id = pp.id \
+                 AND gm.status = 'active' AND gm.group_id IN (SELECT id FROM down)) \
+             OR EXISTS (SELECT 1 FROM group_members gm JOIN org_members om ON om.org_id = gm.member_id \
+                 WHERE gm.member_kind = 'org' AND gm.status = 'active' AND om.person_id = pp.id AND om.status = 'active' \
+                   AND gm.group_id IN (SELECT id FROM down))) \
+         ORDER BY pp.id LIMIT $2",
+    )
+    .bind(group_id)
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().map(|(p,)| p).collect())
+}
+
+/// The open amendments of a group, read in a transaction: (id, proposer), by id.
+pub async fn open_in(tx: &mut Tx, group_id: i64) -> Result<Vec<(i64, i64)>> {
+    Ok(sqlx::query_as("SELECT id, proposed_by FROM purpose_amendments WHERE group_id = $1 AND state = 'open' ORDER BY id")
+        .bind(group_id)
+        .fetch_all(&mut **tx)
+        .await?)
+}
+
+/// The open amendments a person proposed, read in a transaction: (id,
+/// group id), by group then id (so groups are locked in one order).
+pub async fn open_by_in(tx: &mut Tx, person: i64) -> Result<Vec<(i64, i64)>> {
+    Ok(sqlx::query_as("SELECT id, group_id FROM purpose_amendments WHERE proposed_by = $1 AND state = 'open' ORDER BY group_id, id")
+        .bind(person)
+        .fetch_all(&mut **tx)
+        .await?)
+}
+
+/// How many amendments of a group are open, and when the first of them
+/// closes (`None` with none open): what the group's page says.
+pub async fn open_summary(db: &Db, group_id: i64) -> Result<(i64, Option<i64>)> {
+    Ok(sqlx::query_as("SELECT COUNT(*), MIN(closes_at) FROM purpose_amendments WHERE group_id = $1 AND state = 'open'")
+        .bind(group_id)
+        .fetch_one(&db.pool)
+        .await?)
 }

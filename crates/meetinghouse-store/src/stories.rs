@@ -261,6 +261,53 @@ pub async fn by_author(db: &Db, person: i64, limit: i64) -> Result<Vec<StoryRow>
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person).bind(limit).fetch_all(&db.pool).await?)
 }
 
+/// Where a page of a list of stories starts: after the story written at
+/// `created_at` with this `id`, in the order newest first (written at the
+/// same second: the higher id first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct After {
+    pub created_at: i64,
+    pub id: i64,
+}
+
+impl After {
+    /// The start of a list: before every story.
+    pub const START: After = After { created_at: i64::MAX, id: i64::MAX };
+}
+
+/// A page of a person's own stories, newest first, from after `after`, at
+/// most `limit`: drafts and deleted ones too, but not those deleted
+/// before `deleted_since` (past their restore window). Through the index
+/// on (author, written at).
+pub async fn own_page(db: &Db, person: i64, deleted_since: i64, after: After, limit: i64) -> Result<Vec<StoryRow>> {
+    let sql = format!(
+        "{SELECT} WHERE s.author_person = $1 AND (s.deleted_at IS NULL OR s.deleted_at >= $2) \
+         AND (s.created_at < $3 OR (s.created_at = $3 AND s.id < $4)) \
+         ORDER BY s.created_at DESC, s.id DESC LIMIT $5"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(person)
+        .bind(deleted_since)
+        .bind(after.created_at)
+        .bind(after.id)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// A page of the stories a person's profile lists, newest first, from
+/// after `after`, at most `limit`: public, live, and in their own name or
+/// as an organisation's staff — never an announcement, whose byline is the
+/// organisation's alone.
+pub async fn public_page_by_author(db: &Db, person: i64, after: After, limit: i64) -> Result<Vec<StoryRow>> {
+    let sql = format!(
+        "{SELECT} WHERE s.author_person = $1 AND s.visibility = 'public' AND s.deleted_at IS NULL AND s.voice <> 'announcement' \
+         AND (s.created_at < $2 OR (s.created_at = $2 AND s.id < $3)) \
+         ORDER BY s.created_at DESC, s.id DESC LIMIT $4"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person).bind(after.created_at).bind(after.id).bind(limit).fetch_all(&db.pool).await?)
+}
+
 /// How many stories a person has written (drafts and deleted ones
 /// included) since `since`: what the hourly limit on new stories counts,
 /// so only stories actually written count. In the writing transaction.
@@ -299,11 +346,15 @@ pub struct RevisionRow {
 }
 
 /// Who each earlier version was shown to, without its text: (id,
-/// visibility, group), newest first. What a history page filters by
-/// before it loads the text of the versions it shows ([`revisions_by_id`]).
-pub async fn revision_audiences(db: &Db, story: i64) -> Result<Vec<(i64, String, Option<i64>)>> {
-    Ok(sqlx::query_as("SELECT id, visibility, group_id FROM story_revisions WHERE story_id = $1 ORDER BY id DESC")
+/// visibility, group), newest first, at most `limit` of those older than
+/// version `before` (`i64::MAX`: from the newest). What a history page
+/// filters by, a batch at a time, before it loads the text of the
+/// versions it shows ([`revisions_by_id`]).
+pub async fn revision_audiences(db: &Db, story: i64, before: i64, limit: i64) -> Result<Vec<(i64, String, Option<i64>)>> {
+    Ok(sqlx::query_as("SELECT id, visibility, group_id FROM story_revisions WHERE story_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3")
         .bind(story)
+        .bind(before)
+        .bind(limit)
         .fetch_all(&db.pool)
         .await?)
 }
@@ -325,17 +376,6 @@ pub async fn revisions_by_id(db: &Db, story: i64, ids: &[i64]) -> Result<Vec<Rev
         q = q.bind(*id);
     }
     Ok(q.fetch_all(&db.pool).await?)
-}
-
-/// Earlier versions, newest first.
-pub async fn revisions(db: &Db, story: i64) -> Result<Vec<RevisionRow>> {
-    Ok(sqlx::query_as(
-        "SELECT id, title, body, edited_by, created_at, visibility, group_id FROM story_revisions \
-         WHERE story_id = $1 ORDER BY id DESC",
-    )
-    .bind(story)
-    .fetch_all(&db.pool)
-    .await?)
 }
 
 /// Deletes a story as of `deleted_at` (only one that is not deleted yet:

@@ -25,7 +25,53 @@ pub enum WebError {
     /// The form's CSRF token was missing or stale; the fields are kept so the
     /// person can send them again with a fresh token.
     Csrf,
+    /// The disk holding the database is full, so nothing could be saved
+    /// (503): a plain page that says so, showing what the person typed,
+    /// (label, text), so they can copy it ([`WebError::keeping`]).
+    DiskFull(Vec<(&'static str, String)>),
     Internal(anyhow::Error),
+}
+
+/// The title of the page a write refused for a full disk shows.
+pub const DISK_FULL_TITLE: &str = "The server is out of disk space";
+/// What that page says.
+pub const DISK_FULL_MESSAGE: &str = "The meeting house’s server has run out of disk space, so what you sent could not be saved: \
+     nothing of it was stored. The people who run the server need to free some space. Please try again later.";
+
+/// The page a write refused for a full disk shows (see [`WebError::DiskFull`]).
+#[derive(askama::Template)]
+#[template(path = "disk_full.html")]
+struct DiskFullPage {
+    page: crate::page::Page,
+    message: &'static str,
+    /// (id, label, text) of each text kept.
+    kept: Vec<(String, &'static str, String)>,
+}
+
+impl WebError {
+    /// On a write refused for a full disk, keeps the texts the person
+    /// typed, (label, text), to show them back; any other error is left
+    /// as it is. Empty texts are left out.
+    // Used by the reply and story forms' handlers.
+    #[allow(dead_code)]
+    pub fn keeping(self, texts: &[(&'static str, &str)]) -> WebError {
+        match self {
+            WebError::DiskFull(mut kept) => {
+                kept.extend(texts.iter().filter(|(_, t)| !t.trim().is_empty()).map(|(label, text)| (*label, (*text).to_string())));
+                WebError::DiskFull(kept)
+            }
+            other => other,
+        }
+    }
+}
+
+/// Whether an error, or anything it was caused by, is a write the full
+/// disk refused.
+fn disk_full_cause(cause: &anyhow::Error) -> bool {
+    cause.chain().any(|e| {
+        e.downcast_ref::<meetinghouse_store::StoreError>().is_some_and(|s| s.is_disk_full())
+            || e.downcast_ref::<CoreError>().is_some_and(|c| matches!(c, CoreError::Store(s) if s.is_disk_full()))
+    })
 }
 
 /// Marks a 500 response so the observing middleware logs the cause with the request id.
@@ -47,6 +93,10 @@ impl From<CoreError> for WebError {
             CoreError::NotFound => WebError::NotFound,
             CoreError::Forbidden(m) => WebError::Forbidden(m),
             CoreError::Invalid(errors) => WebError::BadRequest(errors.to_string()),
+            CoreError::Store(e) if e.is_disk_full() => {
+                tracing::error!(error = %e, "a write failed: the disk holding the database is full");
+                WebError::DiskFull(Vec::new())
+            }
             other => WebError::Internal(anyhow::Error::new(other)),
         }
     }
@@ -82,9 +132,15 @@ impl IntoResponse for WebError {
                 StatusCode::FORBIDDEN,
                 "Your form had expired",
                 "For your safety, forms only work from the page we sent them on, and expire when you sign in or out. \
-                 Go back, reload the page, and send it again — your browser usually keeps what you typed."
+                 Go back and copy anything you typed that you want to keep (a reloaded page can lose it), \
+                 then open the form again and send it from there."
                     .to_string(),
             ),
+            WebError::DiskFull(kept) => return disk_full_page(kept),
+            WebError::Internal(cause) if disk_full_cause(&cause) => {
+                tracing::error!(error = %format!("{cause:#}"), "a write failed: the disk holding the database is full");
+                return disk_full_page(Vec::new());
+            }
             WebError::Internal(cause) => {
                 let mut resp = StatusCode::INTERNAL_SERVER_ERROR.into_response();
                 resp.extensions_mut().insert(InternalCause(format!("{cause:#}")));
@@ -94,5 +150,41 @@ impl IntoResponse for WebError {
         let mut resp = render_status(status, &ErrorPage::new(title, &message));
         resp.extensions_mut().insert(ErrorShown { title, message });
         resp
+    }
+}
+
+/// The 503 page for a full disk: plain (it is shown as it is, without the
+/// person's frame, which would need the database), never cached, with
+/// `Retry-After`, and each kept text in a read-only box to copy from.
+fn disk_full_page(kept: Vec<(&'static str, String)>) -> Response {
+    let kept = kept.into_iter().enumerate().map(|(i, (label, text))| (format!("kept-{}", i + 1), label, text)).collect();
+    let page = DiskFullPage { page: crate::page::Page::bare(DISK_FULL_TITLE), message: DISK_FULL_MESSAGE, kept };
+    let mut resp = render_status(StatusCode::SERVICE_UNAVAILABLE, &page);
+    resp.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("300"));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_disk_is_a_plain_503_with_what_was_typed() {
+        let full = meetinghouse_store::StoreError::Bulk("database or disk is full".into());
+        let e = WebError::from(CoreError::Store(full)).keeping(&[("Your reply", "It was <b>lovely</b>"), ("Title", "  ")]);
+        let resp = e.into_response();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(resp.extensions().get::<InternalCause>().is_none(), "not the 500 page");
+        assert_eq!(resp.headers()[axum::http::header::RETRY_AFTER], "300");
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        assert!(body.contains(DISK_FULL_TITLE), "{body}");
+        assert!(body.contains(r#"<label for="kept-1">Your reply</label>"#), "{body}");
+        assert!(body.contains("It was &#60;b&#62;lovely&#60;/b&#62;") || body.contains("It was &lt;b&gt;lovely&lt;/b&gt;"), "escaped: {body}");
+        assert!(!body.contains("kept-2"), "an empty text is left out: {body}");
+        // Any other error keeps nothing and stays as it was.
+        assert!(matches!(WebError::NotFound.keeping(&[("Your reply", "x")]), WebError::NotFound));
+        let other = WebError::Internal(anyhow::Error::new(CoreError::Store(meetinghouse_store::StoreError::Bulk("database or disk is full".into()))));
+        assert_eq!(other.into_response().status(), StatusCode::SERVICE_UNAVAILABLE, "found inside an internal error too");
     }
 }

@@ -137,9 +137,50 @@ impl FromRequest<AppState> for SettingsForm {
     }
 }
 
+/// Says, on a form shown again, that its token had expired: what was
+/// typed is kept and the form carries a fresh token (see [`KeptForm`]).
+pub const EXPIRED_FORM: &str = "Your form had expired, so nothing was sent: forms stop working when you sign in or out, or when the page is old. \
+                                What you typed is kept below. Check it and send the form again.";
+
+/// A form whose CSRF token may have expired (the browser still sends our
+/// cookies): a handler that can show its form again takes this instead of
+/// [`Form`], and when [`KeptForm::expired`] shows the form with what was
+/// typed (without passwords), [`EXPIRED_FORM`] and the page's fresh token,
+/// and does nothing else. A browser without any of our cookies is refused
+/// as [`Form`] refuses it. Showing the form again is safe: a page of
+/// another site that posts here is sent no session (our cookies are
+/// SameSite), cannot read the answer, and nothing is done with the fields.
+pub struct KeptForm {
+    pub viewer: Viewer,
+    pub data: FormData,
+    /// The token did not match: nothing may be done with `data` but
+    /// showing it again.
+    pub expired: bool,
+}
+
+impl FromRequest<AppState> for KeptForm {
+    type Rejection = FormRejection;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        match Form::read_checked(req, state, MAX_FORM_BYTES).await? {
+            (Form { viewer, data }, true) => Ok(KeptForm { viewer, data, expired: false }),
+            (Form { viewer, data }, false) => Ok(KeptForm { viewer, data: data.without_secrets(), expired: true }),
+        }
+    }
+}
+
 impl Form {
     /// Reads a form of at most `limit` bytes, checking its token.
     async fn read(req: Request, state: &AppState, limit: usize) -> Result<Form, FormRejection> {
+        match Form::read_checked(req, state, limit).await? {
+            (form, true) => Ok(form),
+            (_, false) => Err(WebError::Csrf.into()),
+        }
+    }
+
+    /// Reads a form of at most `limit` bytes, and whether its token
+    /// matched; a browser that sent none of our cookies is refused.
+    async fn read_checked(req: Request, state: &AppState, limit: usize) -> Result<(Form, bool), FormRejection> {
         let (mut parts, body) = req.into_parts();
         let viewer = <Viewer as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, state).await?;
         let ok_type = parts
@@ -156,10 +197,13 @@ impl Form {
         let data = FormData::parse(&bytes);
         if !viewer.csrf_ok(data.get("csrf")) {
             // Without any of our cookies the token cannot match; with one,
-            // the page was old (or signed in or out since): reload.
-            return Err(if carries_site_cookie(&parts.headers) { WebError::Csrf.into() } else { FormRejection::NoCookies });
+            // the page was old (or signed in or out since).
+            if !carries_site_cookie(&parts.headers) {
+                return Err(FormRejection::NoCookies);
+            }
+            return Ok((Form { viewer, data }, false));
         }
-        Ok(Form { viewer, data })
+        Ok((Form { viewer, data }, true))
     }
 }
 
@@ -352,7 +396,7 @@ impl UploadTurn {
     }
 
     /// Waits for one of the server's import turns (at most [`TURN_WAIT_SECS`]).
-    async fn take_import(turns: &Arc<UploadTurns>) -> Result<UploadTurn, WebError> {
+    pub(crate) async fn take_import(turns: &Arc<UploadTurns>) -> Result<UploadTurn, WebError> {
         let wait = Duration::from_secs(TURN_WAIT_SECS);
         match tokio::time::timeout(wait, turns.imports.clone().acquire_owned()).await {
             Ok(Ok(server)) => Ok(UploadTurn { _server: server, turns: turns.clone(), account: 0, mine: None }),
@@ -469,6 +513,11 @@ pub struct FormUpload {
     /// This upload's turn, `None` for a form without files (or whose files
     /// were all read past): keep it while working on the files.
     pub turn: Option<UploadTurn>,
+    /// The form's token had expired: its text was read up to its first
+    /// chosen file (named in `unread` as [`Unread::NotWanted`], and the rest
+    /// of the body left unread) only to show the form again, with
+    /// [`EXPIRED_FORM`]; nothing else may be done with it.
+    pub expired: bool,
 }
 
 /// An upload whose sender is signed in, its body not read yet: the handler
@@ -507,6 +556,8 @@ struct Parts {
     files: Vec<UploadedFile>,
     unread: Vec<UnreadFile>,
     turn: Option<UploadTurn>,
+    /// The token did not match (only an upload's form reads on past it).
+    expired: bool,
 }
 
 /// The next piece of a body, or the turn lost while waiting for it.
@@ -523,7 +574,7 @@ impl PendingUpload {
     /// past as [`Unread::NotWanted`].
     pub async fn read_form(self, state: &AppState, per_file: usize, uses: fn(&str) -> bool, want_files: bool) -> Result<FormUpload, WebError> {
         let p = self.read_parts(state, per_file, uses, TurnKind::Upload, want_files).await?;
-        Ok(FormUpload { viewer: p.viewer, data: p.data, files: p.files, unread: p.unread, turn: p.turn })
+        Ok(FormUpload { viewer: p.viewer, data: p.data, files: p.files, unread: p.unread, turn: p.turn, expired: p.expired })
     }
 
     /// As [`PendingUpload::read_form`], for a collection import: its file is
@@ -532,6 +583,9 @@ impl PendingUpload {
     /// busy server refuses it whole (429).
     pub async fn read_import(self, state: &AppState, per_file: usize, uses: fn(&str) -> bool) -> Result<Upload, WebError> {
         let p = self.read_parts(state, per_file, uses, TurnKind::Import, true).await?;
+        if p.expired {
+            return Err(WebError::Csrf);
+        }
         let too_large = p.unread.into_iter().filter(|u| u.why == Unread::TooLarge).map(|u| (u.field, u.filename)).collect();
         Ok(Upload { viewer: p.viewer, data: p.data, files: p.files, too_large, turn: p.turn })
     }
@@ -547,14 +601,14 @@ impl PendingUpload {
         if urlencoded {
             // The same form without files (a client that sends no photos;
             // signed in, so it keeps cookies).
-            let Form { viewer, data } = Form::from_request(req, state).await.map_err(FormRejection::into_web)?;
+            let (Form { viewer, data }, checked) = Form::read_checked(req, state, MAX_FORM_BYTES).await.map_err(FormRejection::into_web)?;
             if data.0.len() > MAX_FIELDS {
                 return Err(WebError::TooLarge(TOO_MANY_FIELDS.into()));
             }
             if data.0.iter().any(|(name, _)| name != "csrf" && !uses(name)) {
                 return Err(WebError::BadRequest(UNKNOWN_FIELD.into()));
             }
-            return Ok(Parts { viewer, data, files: Vec::new(), unread: Vec::new(), turn: None });
+            return Ok(Parts { viewer, data, files: Vec::new(), unread: Vec::new(), turn: None, expired: !checked });
         }
         let account = viewer.require()?.id;
         let mut multipart = Multipart::from_request(req, state)
@@ -571,6 +625,9 @@ impl PendingUpload {
         let mut text_bytes = 0usize;
         let mut parts = 0usize;
         let mut csrf_checked = false;
+        // An upload's form whose token expired is read on for its text, to
+        // show it again, up to its first chosen file; no file is kept.
+        let mut expired = false;
         // When the last piece of the body arrived (or a wait for a turn ended).
         let mut last = Instant::now();
         let text_too_large = || WebError::TooLarge(format!("The form's text was larger than {} KB.", MAX_FORM_BYTES / 1024));
@@ -620,6 +677,14 @@ impl PendingUpload {
                     return Err(WebError::BadRequest(
                         "The form's security token must come before any file. Reload the page and send the form again.".into(),
                     ));
+                }
+                Some(filename) if expired && !filename.is_empty() => {
+                    // A chosen file after an expired token is not read: the
+                    // form comes back now with the text read so far (a
+                    // story's title and text come before its photos), the
+                    // file named to choose again.
+                    unread.push(UnreadFile { field: name, filename, why: Unread::NotWanted });
+                    break;
                 }
                 Some(filename) => {
                     let mut field = field;
@@ -729,7 +794,11 @@ impl PendingUpload {
                     if name == "csrf" && !csrf_checked {
                         // The first token sent is the one that counts.
                         if !viewer.csrf_ok(&value) {
-                            return Err(WebError::Csrf);
+                            if kind != TurnKind::Upload {
+                                return Err(WebError::Csrf);
+                            }
+                            expired = true;
+                            refused = Some(Unread::NotWanted);
                         }
                         csrf_checked = true;
                     }
@@ -740,7 +809,7 @@ impl PendingUpload {
         if !csrf_checked {
             return Err(WebError::Csrf);
         }
-        Ok(Parts { viewer, data, files, unread, turn })
+        Ok(Parts { viewer, data, files, unread, turn, expired })
     }
 }
 

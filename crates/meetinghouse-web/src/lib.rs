@@ -14,7 +14,9 @@ mod state;
 mod viewer;
 
 pub use metrics::Metrics;
+pub use metrics::{Job, job_succeeded};
 pub use ratelimit::RateLimits;
+pub use ratelimit::Browser;
 pub use state::{AppState, Secret, WebConfig};
 
 /// Builds the whole application: routes plus the middleware every response passes through.

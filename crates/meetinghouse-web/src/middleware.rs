@@ -72,6 +72,9 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     let (referer, host) = (req.headers().get(header::REFERER).cloned(), req.headers().get(header::HOST).cloned());
     let generation = state.page_cache.generation();
     let cached = if cacheable { state.page_cache.get(&cache_key) } else { None };
+    if cacheable {
+        state.metrics.page_cache(cached.is_some());
+    }
     // Kept to show an error page as the person asking: the viewer the
     // handler worked out, or, when none did, what works it out again.
     let slot = ViewerSlot::default();

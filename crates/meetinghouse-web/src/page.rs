@@ -95,13 +95,44 @@ pub fn render<T: Template>(t: &T) -> Response {
 /// Renders a template with a status (422 for a form with errors, and so on).
 pub fn render_status<T: Template>(status: StatusCode, t: &T) -> Response {
     match t.render() {
-        Ok(body) => (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response(),
+        Ok(body) => (status, [(header::CACHE_CONTROL, "no-store")], Html(error_titled(body))).into_response(),
         Err(e) => {
             let mut resp = StatusCode::INTERNAL_SERVER_ERROR.into_response();
             resp.extensions_mut().insert(crate::error::InternalCause(format!("template failed: {e}")));
             resp
         }
     }
+}
+
+/// What marks a page as answering a form with errors: the error summary
+/// (`macros.html` `summary`) or an error beside a field (`<p class="error"`).
+const FORM_ERROR_MARKS: [&str; 2] = [r#"class="error-summary""#, r#"<p class="error""#];
+
+/// A page answering a form with errors says so first in its title
+/// ("Error: Sign in · …"): the title is the first thing a screen reader
+/// reads of a new page (WCAG 3.3.1), and nothing else can move attention
+/// to the problem without JavaScript. Done here, where every page is
+/// rendered, so no route can forget it; a title that says so already is
+/// left alone.
+fn error_titled(body: String) -> String {
+    if !FORM_ERROR_MARKS.iter().any(|mark| body.contains(mark)) {
+        return body;
+    }
+    let (Some(start), Some(end)) = (body.find("<title>").map(|at| at + "<title>".len()), body.find("</title>")) else {
+        return body;
+    };
+    if start > end || body[start..end].starts_with("Error: ") {
+        return body;
+    }
+    // Once, first: a route's own "Error: " after a one-shot message moves up.
+    let title = body[start..end].replace("Error: ", "");
+    format!("{}Error: {title}{}", &body[..start], &body[end..])
+}
+
+/// A list's title with its page number past the first ("Organisations,
+/// page 2"), so each page of a list has its own title (WCAG 2.4.2).
+pub fn paged(title: &str, page: i64) -> String {
+    if page > 1 { format!("{title}, page {page}") } else { title.to_string() }
 }
 
 #[derive(Template)]
@@ -153,4 +184,25 @@ pub fn etag_matches(headers: &axum::http::HeaderMap, etag: &str) -> bool {
         .flat_map(|v| v.split(','))
         .map(|t| t.trim())
         .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{error_titled, paged};
+
+    #[test]
+    fn a_page_answering_with_form_errors_says_so_first_in_its_title() {
+        let page = |title: &str, main: &str| format!("<html><head><title>{title} · Town</title></head><body>{main}</body></html>");
+        let cases = [
+            (page("Sign in", r#"<div class="error-summary" role="alert">"#), "<title>Error: Sign in · Town</title>"),
+            (page("People", r#"<p class="error" id="note-error">"#), "<title>Error: People · Town</title>"),
+            (page("Error: Edit your profile", r#"<div class="error-summary">"#), "<title>Error: Edit your profile · Town</title>"),
+            (page("Saved. – Error: Edit your profile", r#"<div class="error-summary">"#), "<title>Error: Saved. – Edit your profile · Town</title>"),
+            (page("Sign in", "<p>Welcome.</p>"), "<title>Sign in · Town</title>"),
+        ];
+        for (body, title) in cases {
+            assert!(error_titled(body.clone()).contains(title), "{body}");
+        }
+        assert_eq!((paged("Prompts", 1), paged("Prompts", 3)), ("Prompts".to_string(), "Prompts, page 3".to_string()));
+    }
 }

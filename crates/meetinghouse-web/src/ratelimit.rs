@@ -10,9 +10,21 @@
 //! Signing in counts wrong passwords, not sign-ins ([`RateLimits::login`]
 //! before the password is checked, [`RateLimits::login_failed`] after a
 //! wrong one): a library or a museum whose visitors share one address can
-//! have many people sign in, while guessing stays as slow as before. Every
+//! have many people sign in, while guessing stays as slow as before. Wrong
+//! passwords count per account from one address (one visitor's mistakes
+//! hold back only that account there), per account from anywhere, and per
+//! address over all accounts (a cap against trying many accounts); every
 //! attempt also counts against a much higher budget per address, which
 //! only bounds the password checks one connection can ask for.
+//!
+//! A browser that signed in to the account before (it carries that
+//! account's signed known-device cookie, `routes::account::known_device`)
+//! is refused by none of those: it has a small budget of its own
+//! ([`Browser::Known`]), and only once that is spent does it count as any
+//! other browser. So nobody can keep an owner out of their account from
+//! their usual browser, and a stolen cookie guesses no faster than anyone.
+//! A completed password reset or change of address lifts the account's
+//! lock at once ([`RateLimits::lift_account`]).
 //!
 //! Every limit is kept in memory, per app server. The ones that guard
 //! accounts (sign-in, sign-up, resets, confirmation links, wrong passwords)
@@ -126,6 +138,11 @@ impl Failures {
         if failed >= f64::from(self.budget.limit) { Err(self.message) } else { Ok(()) }
     }
 
+    /// Forgets the failures of every key `which` picks.
+    fn forget(&self, which: impl Fn(&str) -> bool) {
+        self.counts.lock().unwrap_or_else(|e| e.into_inner()).retain(|k, _| !which(k));
+    }
+
     /// Counts one failure.
     fn fail(&self, key: &str, now: i64) {
         self.update(key, now, |w| w.current += 1.0);
@@ -154,6 +171,26 @@ impl Failures {
         *w = w.at(now, period);
         change(w);
     }
+}
+
+/// Wrong passwords per address over all accounts, per 5 minutes: a cap
+/// against one connection trying many accounts (credential stuffing), far
+/// above what the visitors of a library or a museum mistype, whose mistakes
+/// meet the budget per account from the address first.
+pub const LOGIN_IP_FAILED: u32 = 300;
+/// Sign-ins per address, right or wrong, per 5 minutes, from browsers the
+/// account does not know: a bound on the password checks one connection
+/// can ask for.
+pub const LOGIN_IP_ATTEMPTS: u32 = 600;
+
+/// Who is signing in, as far as the sign-in limits care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Browser<'a> {
+    /// A browser with no known-device cookie for the account it names.
+    Unknown,
+    /// A browser that signed in to this account before: its valid
+    /// known-device cookie for it, by a key of its own (the cookie's nonce).
+    Known(&'a str),
 }
 
 /// The key a client address is limited under. An IPv6 client usually holds a
@@ -186,6 +223,7 @@ pub struct RateLimits {
     login_ip: Failures,
     login_account_address: Failures,
     login_account: Failures,
+    login_device: Failures,
     password_person: Failures,
     signup_ip: Limit,
     signup_account: Limit,
@@ -204,8 +242,10 @@ pub struct RateLimits {
 
 impl Default for RateLimits {
     fn default() -> Self {
-        const SIGN_IN: &str = "Too many sign-in attempts with a wrong password. Please wait a few minutes and try again — or reset your password.";
-        const SIGN_IN_BUSY: &str = "Very many people are signing in from your connection. Please wait a few minutes and try again.";
+        const SIGN_IN: &str = "This account is locked for a while after many sign-in attempts with a wrong password. You can still sign in from the browser you usually sign in from, or reset your password with “Forgot your password?” — a reset lifts the lock at once. Otherwise, please try again in an hour.";
+        const SIGN_IN_HERE: &str = "Too many wrong passwords for this account from your connection. Please check your password and try again in 15 minutes, sign in from the browser you usually use, or reset your password with “Forgot your password?” — a reset lifts the lock at once.";
+        const SIGN_IN_STUFFING: &str = "Very many wrong passwords have come from your connection, for many accounts. If you share it (a library, a museum), someone there may be trying to guess passwords. You can still sign in from the browser you usually sign in from; otherwise, please try again in a few minutes.";
+        const SIGN_IN_BUSY: &str = "Very many people are signing in from your connection. You can still sign in from the browser you usually sign in from; otherwise, please wait a few minutes and try again.";
         const WRONG_PASSWORD: &str = "Your password was entered wrongly several times. For your account's safety, please wait an hour and try again. If you have forgotten it, sign out and choose a new one with “Forgot your password?” on the sign-in page.";
         const SIGN_UP: &str = "Too many new accounts from your connection. Please wait an hour and try again.";
         const RESET: &str = "Too many reset requests. Please check your inbox (and spam folder), or wait an hour and try again.";
@@ -216,17 +256,26 @@ impl Default for RateLimits {
             // is many voters. A class or a library sharing one connection
             // stays well within it; past it, people can sign in to take part.
             cg_newcomer_ip: Limit::new("cg_newcomer_ip", 30, Duration::from_secs(3600), "Very many new participants are joining this conversation from your connection. If you share it with others (a school, a library), sign in to take part — or try again in an hour."),
-            // Every sign-in from one connection, right or wrong: only a
-            // bound on the password checks it can ask for, far above what
-            // a library's or a museum's visitors signing in ever reach.
-            login_ip_attempts: Limit::new("login_ip_attempts", 300, Duration::from_secs(5 * 60), SIGN_IN_BUSY),
-            // Wrong passwords from one connection, whatever the accounts.
-            login_ip: Failures::new("login_ip_failed", 20, Duration::from_secs(5 * 60), SIGN_IN),
-            // Guessing one account's password from one connection.
-            login_account_address: Failures::new("login_account_address_failed", 10, Duration::from_secs(15 * 60), SIGN_IN),
-            // Guessing it from many: a backstop high enough that one
-            // connection cannot use it to keep the owner out.
+            // Every sign-in from one connection, right or wrong, from a
+            // browser not known to the account: only a bound on the
+            // password checks it can ask for, far above what a library's
+            // or a museum's visitors signing in ever reach.
+            login_ip_attempts: Limit::new("login_ip_attempts", LOGIN_IP_ATTEMPTS, Duration::from_secs(5 * 60), SIGN_IN_BUSY),
+            // Wrong passwords from one connection over all accounts: only
+            // a cap on trying many accounts (credential stuffing), far
+            // above one visitor's mistakes, which meet the budget below.
+            login_ip: Failures::new("login_ip_failed", LOGIN_IP_FAILED, Duration::from_secs(5 * 60), SIGN_IN_STUFFING),
+            // Guessing one account's password from one connection (or one
+            // visitor forgetting theirs): holds back that account there,
+            // no other.
+            login_account_address: Failures::new("login_account_address_failed", 10, Duration::from_secs(15 * 60), SIGN_IN_HERE),
+            // Guessing it from many connections: it refuses only browsers
+            // the account does not know, and a reset lifts it.
             login_account: Failures::new("login_account_failed", 100, Duration::from_secs(3600), SIGN_IN),
+            // A browser the account knows: its own budget, so a stolen
+            // known-device cookie is no faster a way to guess. Past it,
+            // the browser counts as an unknown one.
+            login_device: Failures::new("login_device_failed", 10, Duration::from_secs(15 * 60), SIGN_IN),
             // A browser left signed in must not become a way to guess the
             // password: the forms that ask for it (a new password, a new
             // email address, closing the account) count wrong ones per
@@ -283,30 +332,87 @@ impl RateLimits {
         Ok(())
     }
 
-    /// Before a sign-in's password is checked: refused while the wrong
-    /// passwords per address, per account from that address, or per
-    /// account from anywhere (a higher backstop) reached their budgets, or
-    /// when the address has asked for very many sign-ins (counted here,
-    /// right or wrong). Someone who spends an account's budget from their
-    /// own connection does not keep its owner, elsewhere, from signing in.
-    /// A wrong password is then counted with [`RateLimits::login_failed`].
-    pub async fn login(&self, ip: IpAddr, email: &str) -> Result<(), &'static str> {
+    /// Before a sign-in's password is checked. A browser the account knows
+    /// ([`Browser::Known`]) is refused by no budget of the account's or the
+    /// address's while its own budget of wrong passwords lasts. Any other
+    /// is refused while the wrong passwords per account from this address,
+    /// per account from anywhere, or per address over all accounts (a cap
+    /// against trying many accounts) reached their budgets, or when the
+    /// address has asked for very many sign-ins (counted here, right or
+    /// wrong). A wrong password is then counted with
+    /// [`RateLimits::login_failed`], given the same `browser`.
+    pub async fn login(&self, ip: IpAddr, email: &str, browser: Browser<'_>) -> Result<(), &'static str> {
+        let now = meetinghouse_store::now();
+        if self.known(browser, now).is_some() {
+            return Ok(());
+        }
         let (address, account) = (address_key(ip), email.trim().to_lowercase());
         let from = format!("{account} from {address}");
-        let now = meetinghouse_store::now();
+        self.still_spent(&self.login_account_address, &from, now).await?;
+        self.still_spent(&self.login_account, &account, now).await?;
         self.login_ip.spent(&address, now)?;
-        self.login_account_address.spent(&from, now)?;
-        self.login_account.spent(&account, now)?;
         self.checked(&[(&self.login_ip_attempts, &address)]).await
     }
 
+    /// An account's budget of wrong passwords, as [`Failures::spent`]; but
+    /// one spent here is asked of the database too, where another app
+    /// server may have lifted it ([`RateLimits::lift_account`]): then it is
+    /// forgotten here as well.
+    async fn still_spent(&self, failures: &Failures, key: &str, now: i64) -> Result<(), &'static str> {
+        let Err(message) = failures.spent(key, now) else { return Ok(()) };
+        let Some(shared) = &self.shared else { return Err(message) };
+        match attempts::spent(&shared.db, &shared.secret, &failures.budget, key, now).await {
+            Ok(false) => {
+                failures.forget(|k| k == key);
+                Ok(())
+            }
+            Ok(true) => Err(message),
+            Err(e) => {
+                tracing::warn!(error = %e, limit = failures.budget.name, "could not read a failure count in the database; the in-memory limit applies");
+                Err(message)
+            }
+        }
+    }
+
+    /// The known browser's budget key, while that budget lasts.
+    fn known<'b>(&self, browser: Browser<'b>, now: i64) -> Option<&'b str> {
+        match browser {
+            Browser::Known(device) if self.login_device.spent(device, now).is_ok() => Some(device),
+            _ => None,
+        }
+    }
+
     /// A sign-in whose password was wrong (or whose address has no
-    /// account): counted per address, per account from that address and
-    /// per account, in memory and in the database.
-    pub async fn login_failed(&self, ip: IpAddr, email: &str) {
+    /// account): from a browser the account knows, counted against that
+    /// browser's own budget; from any other, per address, per account from
+    /// that address and per account; in memory and in the database.
+    pub async fn login_failed(&self, ip: IpAddr, email: &str, browser: Browser<'_>) {
+        if let Some(device) = self.known(browser, meetinghouse_store::now()) {
+            return self.failed(&[(&self.login_device, device)]).await;
+        }
         let (address, account) = (address_key(ip), email.trim().to_lowercase());
         let from = format!("{account} from {address}");
         self.failed(&[(&self.login_ip, &address), (&self.login_account_address, &from), (&self.login_account, &account)]).await;
+    }
+
+    /// After a completed password reset or change of address: the wrong
+    /// passwords counted against the account `email` are forgotten — from
+    /// anywhere, and from each address in memory (in the database, from
+    /// `ip`, where the person is: the others are stored only as HMACs) —
+    /// so its owner signs in again at once. A database that cannot forget
+    /// is logged.
+    pub async fn lift_account(&self, email: &str, ip: IpAddr) {
+        let account = email.trim().to_lowercase();
+        let from_any = format!("{account} from ");
+        self.login_account.forget(|k| k == account);
+        self.login_account_address.forget(|k| k.starts_with(&from_any));
+        let Some(shared) = &self.shared else { return };
+        let here = format!("{from_any}{}", address_key(ip));
+        for (failures, key) in [(&self.login_account, account.as_str()), (&self.login_account_address, here.as_str())] {
+            if let Err(e) = attempts::forget(&shared.db, &shared.secret, &failures.budget, key).await {
+                tracing::warn!(error = %e, limit = failures.budget.name, "could not lift an account's sign-in lock in the database");
+            }
+        }
     }
 
     /// Before a signed-in person's password is checked on a form that asks
@@ -404,10 +510,10 @@ mod tests {
 
     /// Signs in as a form does: looked at first, a failure counted after.
     async fn guess(limits: &RateLimits, ip: IpAddr, email: &str) -> bool {
-        if limits.login(ip, email).await.is_err() {
+        if limits.login(ip, email, Browser::Unknown).await.is_err() {
             return false;
         }
-        limits.login_failed(ip, email).await;
+        limits.login_failed(ip, email, Browser::Unknown).await;
         true
     }
 
@@ -420,8 +526,8 @@ mod tests {
             refused += usize::from(!guess(&limits, guesser, "sam@example.org").await);
         }
         assert_eq!(refused, 5, "ten wrong passwords per account from one connection");
-        assert!(limits.login(owner, "Sam@example.org ").await.is_ok(), "the owner elsewhere still signs in");
-        assert!(limits.login(guesser, "bea@example.org").await.is_ok(), "other accounts from that connection are not refused yet");
+        assert!(limits.login(owner, "Sam@example.org ", Browser::Unknown).await.is_ok(), "the owner elsewhere still signs in");
+        assert!(limits.login(guesser, "bea@example.org", Browser::Unknown).await.is_ok(), "other accounts from that connection are not refused yet");
         // Many connections together meet the account's backstop.
         let mut refused_at = None;
         for i in 0..200u8 {
@@ -440,25 +546,80 @@ mod tests {
         let library = "192.0.2.10".parse::<IpAddr>().unwrap();
         // Two hundred visitors sign in rightly from one address.
         for i in 0..200 {
-            assert!(limits.login(library, &format!("visitor{i}@example.org")).await.is_ok(), "visitor {i}");
+            assert!(limits.login(library, &format!("visitor{i}@example.org"), Browser::Unknown).await.is_ok(), "visitor {i}");
         }
-        // Wrong passwords from it still meet the address's budget.
+        // Wrong passwords for many accounts from it still meet the
+        // address's cap against credential stuffing.
         let mut wrong = 0;
         while guess(&limits, library, &format!("typo{wrong}@example.org")).await {
             wrong += 1;
-            assert!(wrong <= 20, "twenty wrong passwords per address");
+            assert!(wrong <= LOGIN_IP_FAILED, "a cap per address");
         }
-        assert_eq!(wrong, 20);
+        assert_eq!(wrong, LOGIN_IP_FAILED);
+        let refused = limits.login(library, "visitor1@example.org", Browser::Unknown).await.unwrap_err();
+        assert!(refused.contains("for many accounts") && refused.contains("browser you usually sign in from"), "{refused}");
+        assert!(limits.login(library, "visitor1@example.org", Browser::Known("visitor1's browser")).await.is_ok(), "known browsers still sign in");
         // And every attempt meets a far higher one.
         let busy = "192.0.2.11".parse::<IpAddr>().unwrap();
         let allowed = {
             let mut n = 0;
-            while limits.login(busy, &format!("v{n}@example.org")).await.is_ok() {
+            while limits.login(busy, &format!("v{n}@example.org"), Browser::Unknown).await.is_ok() {
                 n += 1;
             }
             n
         };
-        assert_eq!(allowed, 300);
+        assert_eq!(allowed, LOGIN_IP_ATTEMPTS);
+    }
+
+    #[tokio::test]
+    async fn one_visitors_mistakes_on_a_shared_connection_hold_back_only_their_account() {
+        let limits = RateLimits::default();
+        let museum = "192.0.2.20".parse::<IpAddr>().unwrap();
+        let mut wrong = 0;
+        while guess(&limits, museum, "bea@example.org").await {
+            wrong += 1;
+        }
+        assert_eq!(wrong, 10, "ten per account from one connection");
+        let refused = limits.login(museum, "bea@example.org", Browser::Unknown).await.unwrap_err();
+        assert!(refused.contains("from your connection") && refused.contains("a reset lifts the lock at once"), "{refused}");
+        // Twenty more visitors mistype theirs: everyone else there still signs in.
+        for i in 0..20 {
+            for _ in 0..5 {
+                assert!(guess(&limits, museum, &format!("visitor{i}@example.org")).await, "visitor {i}");
+            }
+        }
+        assert!(limits.login(museum, "sam@example.org", Browser::Unknown).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_locked_account_still_signs_in_from_a_known_browser_and_a_reset_lifts_the_lock() {
+        let limits = RateLimits::default();
+        for i in 0..20u8 {
+            for _ in 0..5 {
+                guess(&limits, IpAddr::from([203, 0, 113, i]), "sam@example.org").await;
+            }
+        }
+        let owner = "198.51.100.7".parse::<IpAddr>().unwrap();
+        let refused = limits.login(owner, "sam@example.org", Browser::Unknown).await.unwrap_err();
+        assert!(refused.contains("browser you usually sign in from") && refused.contains("a reset lifts the lock at once"), "{refused}");
+        // The owner's usual browser is not refused, from anywhere.
+        for ip in [owner, IpAddr::from([203, 0, 113, 1])] {
+            assert!(limits.login(ip, "sam@example.org", Browser::Known("sam's laptop")).await.is_ok());
+        }
+        // A known browser's own budget: ten wrong passwords, then it is
+        // treated as any other browser (refused here, the account locked).
+        let thief = Browser::Known("a stolen cookie");
+        for _ in 0..10 {
+            assert!(limits.login(owner, "sam@example.org", thief).await.is_ok());
+            limits.login_failed(owner, "sam@example.org", thief).await;
+        }
+        assert!(limits.login(owner, "sam@example.org", thief).await.is_err(), "no guessing oracle");
+        assert!(limits.login(owner, "sam@example.org", Browser::Known("sam's laptop")).await.is_ok(), "each cookie its own budget");
+        // A reset lifts the account's lock, from every address.
+        limits.lift_account("Sam@Example.org", owner).await;
+        assert!(limits.login(owner, "sam@example.org", Browser::Unknown).await.is_ok());
+        assert!(limits.login(IpAddr::from([203, 0, 113, 1]), "sam@example.org", Browser::Unknown).await.is_ok());
+        assert!(limits.login(owner, "sam@example.org", thief).await.is_ok(), "and the stolen cookie counts as an unknown browser");
     }
 
     #[tokio::test]
@@ -472,7 +633,7 @@ mod tests {
         assert!(refused.contains("entered wrongly several times"), "{refused}");
         assert!(limits.password(8).is_ok(), "another person's budget is their own");
         // Signing in from anywhere is not refused by it.
-        assert!(limits.login("192.0.2.1".parse().unwrap(), "seven@example.org").await.is_ok());
+        assert!(limits.login("192.0.2.1".parse().unwrap(), "seven@example.org", Browser::Unknown).await.is_ok());
     }
 
     #[test]

@@ -158,3 +158,35 @@ async fn approving_twice_says_so_and_a_lift_note_says_the_log_is_public() {
         assert!(mia.get("/admin").await.body.contains("<span class=\"meta\">public</span>"));
     }
 }
+
+/// Admin pages have titles of their own ("Admin: …", with the page number
+/// past the first); the people table says "no" for someone who is not an
+/// admin; the outbox names each message's kind in words; the lift and
+/// invite forms answer at their row or section (a fragment on the address).
+#[tokio::test]
+async fn admin_pages_are_titled_and_say_things_in_words() {
+    for mut mia in apps().await {
+        moderator(&mut mia, "mia").await;
+        let mut newbie = mia.other_browser();
+        newbie.sign_up("newbie").await;
+        let people = mia.get("/admin/people").await.body;
+        assert!(people.contains("<title>Admin: People ·"), "{people}");
+        assert!(people.contains("<td>no</td><td>no</td>"), "the admin cell says no: {people}");
+        assert!(people.contains(r#"action="/admin/invites#invites""#), "{people}");
+        assert!(mia.get("/admin/people?page=2").await.body.contains("<title>Admin: People, page 2 ·"));
+        assert!(mia.get("/admin/orgs").await.body.contains("<title>Admin: Organisations ·"));
+        let outbox = mia.get("/admin/outbox").await.body;
+        assert!(outbox.contains("<td>Email address confirmation</td>") && !outbox.contains("<td>verify</td>"), "{outbox}");
+
+        let id = meetinghouse_store::people::by_handle(&mia.db, "newbie").await.unwrap().unwrap().id;
+        let mut tx = mia.db.begin().await.unwrap();
+        meetinghouse_store::moderation::suspend(&mut tx, id, Some(meetinghouse_store::now() + 86_400)).await.unwrap();
+        tx.commit().await.unwrap();
+        let people = mia.get("/admin/people").await.body;
+        let lift = format!("/admin/people/{id}/lift#person-{id}");
+        assert!(people.contains(&format!("action=\"{lift}\"")) && people.contains(&format!("<tr id=\"person-{id}\">")), "{people}");
+        let r = mia.submit("/admin/people", &lift, &[("note", "")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("<title>Error: Admin: People ·"), "{}", r.body);
+    }
+}

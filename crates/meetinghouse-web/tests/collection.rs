@@ -346,7 +346,7 @@ async fn an_import_goes_on_after_its_request_is_dropped_and_reports_on_its_page(
         assert_eq!(visitor.get(&format!("/orgs/tiverton-museum/imports/{id}")).await.status, StatusCode::NOT_FOUND);
 
         // An import under way: how far it has got, and a page that refreshes
-        // itself until the person stops it (WCAG 2.2.1).
+        // itself only when asked, the way to stop it first (WCAG 2.2.1).
         let person = meetinghouse_store::people::by_handle(&db, "sam").await.unwrap().unwrap().id;
         let mut tx = db.begin().await.unwrap();
         let running = meetinghouse_store::collection_imports::insert(&mut tx, org, person, "big.csv", 1000, "{}", "running").await.unwrap();
@@ -354,10 +354,12 @@ async fn an_import_goes_on_after_its_request_is_dropped_and_reports_on_its_page(
         meetinghouse_store::collection_imports::progress(&db, running, 20_000, 250).await.unwrap();
         let page = sam.get(&format!("/orgs/tiverton-museum/imports/{running}")).await;
         assert!(page.body.contains("Under way") && page.body.contains("20000 records read so far, about 25% of the file"), "{}", page.body);
-        assert!(page.body.contains("<meta http-equiv=\"refresh\" content=\"5\">"), "{}", page.body);
-        assert!(page.body.contains("?refresh=off\">Stop refreshing</a>"), "{}", page.body);
-        let still = sam.get(&format!("/orgs/tiverton-museum/imports/{running}?refresh=off")).await;
-        assert!(!still.body.contains("http-equiv=\"refresh\"") && still.body.contains(">Refresh</a>"), "{}", still.body);
+        assert!(!page.body.contains("http-equiv=\"refresh\"") && page.body.contains(">Refresh</a>"), "{}", page.body);
+        assert!(page.body.contains("?refresh=on\">Refresh every 30 seconds</a>"), "{}", page.body);
+        let asked = sam.get(&format!("/orgs/tiverton-museum/imports/{running}?refresh=on")).await;
+        assert!(asked.body.contains("<meta http-equiv=\"refresh\" content=\"30\">"), "{}", asked.body);
+        let stop = asked.body.find(">Stop refreshing</a>").expect("a way to stop");
+        assert!(stop < asked.body.find("records read so far").unwrap(), "the way to stop comes first");
         // One whose server went away says so, rather than "under way" for ever.
         db.execute_admin(&format!("UPDATE collection_imports SET updated_at = 1 WHERE id = {running}")).await.unwrap();
         let page = sam.get(&format!("/orgs/tiverton-museum/imports/{running}")).await;
@@ -471,8 +473,8 @@ async fn columns_an_import_does_not_map_are_private_on_the_object_page() {
                    PRIV/1,Silver chalice,£45000,Store B - Shelf 3 - Box 12,Mrs J Smith 12 Lowman Green EX16 4AA,Gallery 2\n";
         let r = send(&mut amara, &[("action", "import"), ("mapping", "[options]\npublish = [\"Gallery\"]")], "p.csv", csv).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        assert!(r.body.contains("Shown to everyone on the object pages: “Gallery”. Kept private (only shown to the organisation&#x27;s staff and admins): “Current Location”, “Donor Name and Address”, “Insurance Value”.")
-            || r.body.contains("Shown to everyone on the object pages: “Gallery”. Kept private (only shown to the organisation&#39;s staff and admins): “Current Location”, “Donor Name and Address”, “Insurance Value”."), "{}", r.body);
+        assert!(r.body.contains("Shown to everyone on the object pages: “Gallery”. Kept private (shown only to the organisation&#x27;s staff and admins): “Current Location”, “Donor Name and Address”, “Insurance Value”.")
+            || r.body.contains("Shown to everyone on the object pages: “Gallery”. Kept private (shown only to the organisation&#39;s staff and admins): “Current Location”, “Donor Name and Address”, “Insurance Value”."), "{}", r.body);
         let mut visitor = amara.other_browser();
         let page = visitor.get("/orgs/tiverton-museum/objects/PRIV%2F1").await.body;
         assert!(page.contains("Gallery 2"), "{page}");
@@ -574,5 +576,137 @@ async fn the_collection_list_orders_numbers_finds_words_and_counts_pages() {
         let label = sam.get("/orgs/tiverton-museum/objects/B%2F10005/label").await.body;
         assert!(label.contains("<p class=\"label-number\">B/10005</p>"), "{label}");
         assert!(label.contains("aria-label=\"QR code for the address printed below\"") && !label.contains("aria-label=\"QR code linking to"), "{label}");
+    }
+}
+
+/// The review's M4, M2, M3 and L2 through the browser. A withdrawn object's
+/// page (410) has no reply form, and one the moderators withdrew shows
+/// others only that, not its title or record. Approving a waiting import
+/// at another organisation's address is "not found" and leaves it waiting.
+/// An import whose server went away (no note for over two minutes) is not
+/// "under way" and its page does not refresh. The import form lists the
+/// organisation's recent imports, to come back to.
+#[tokio::test]
+async fn withdrawn_pages_waiting_imports_and_the_way_back_to_an_import() {
+    for db in databases().await {
+        let backend = db.backend();
+        let mut sam = TestApp::new(db.clone()).await;
+        sam.sign_up("sam").await;
+        sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+        opened(&sam, "tiverton-museum").await;
+        let r = send(&mut sam, &[("action", "import")], "c.csv", "Object Number,Title,Description\nBIG5,Big object 5,Rude words\nTIV.2,Jug,Milk\n").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let org = meetinghouse_store::orgs::by_slug(&db, "tiverton-museum").await.unwrap().unwrap();
+        let big = meetinghouse_store::objects::by_accession(&db, org.id, "BIG5").await.unwrap().unwrap();
+        let jug = meetinghouse_store::objects::by_accession(&db, org.id, "TIV.2").await.unwrap().unwrap();
+        let mut ada = sam.other_browser();
+        instance_admin(&mut ada, "ada").await;
+        let mut george = sam.other_browser();
+        george.sign_up("george").await;
+        assert!(george.get("/orgs/tiverton-museum/objects/TIV.2").await.body.contains("action=\"/conversations/object/"), "{backend:?}: open before");
+
+        // M4: closed conversations, and a sealed page.
+        sam.submit("/orgs/tiverton-museum/objects/TIV.2", &format!("/objects/{}/withdraw", jug.id), &[("note", "deaccessioned 2026")]).await;
+        let page = george.get("/orgs/tiverton-museum/objects/TIV.2").await;
+        assert_eq!(page.status, StatusCode::GONE);
+        assert!(!page.body.contains("action=\"/conversations/object/") && page.body.contains("so its conversation is closed"), "{backend:?}: {}", page.body);
+        ada.submit("/orgs/tiverton-museum/objects/BIG5", &format!("/objects/{}/withdraw", big.id), &[("as", "moderator"), ("note", "Offensive.")]).await;
+        let mut visitor = sam.other_browser();
+        let page = visitor.get("/orgs/tiverton-museum/objects/BIG5").await;
+        assert_eq!(page.status, StatusCode::GONE, "{backend:?}");
+        assert!(page.body.contains("by the meeting house&#x27;s moderators") || page.body.contains("by the meeting house&#39;s moderators") || page.body.contains("by the meeting house's moderators"), "{}", page.body);
+        assert!(!page.body.contains("Big object 5") && !page.body.contains("Rude words") && page.body.contains("A withdrawn object"), "{backend:?}: {}", page.body);
+        assert!(!george.get("/orgs/tiverton-museum/objects/BIG5").await.body.contains("Big object 5"), "{backend:?}");
+        assert!(sam.get("/orgs/tiverton-museum/objects/BIG5").await.body.contains("Big object 5"), "{backend:?}: its staff still see it");
+
+        // M2: a waiting import, approved at another organisation's address.
+        let mut kim = sam.other_browser();
+        kim.sign_up("kim").await;
+        kim.submit("/orgs/new", "/orgs", &[("name", "Kim Gallery"), ("sector", "heritage")]).await;
+        let r = kim.upload("/orgs/kim-gallery/import", "/orgs/kim-gallery/import", &[("action", "import")], &[("file", "k.csv", "text/csv", b"Object Number,Title\nK1,One\n")]).await;
+        let status = r.location().expect("it waits").to_string();
+        let id = status.rsplit('/').next().unwrap().to_string();
+        let r = ada.submit(&status, &format!("/orgs/tiverton-museum/imports/{id}/approve"), &[]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{backend:?}");
+        let row = meetinghouse_store::collection_imports::by_id(&db, id.parse().unwrap()).await.unwrap().unwrap();
+        assert_eq!(row.state, "waiting", "{backend:?}: left as it was");
+        assert!(ada.get("/imports/waiting").await.body.contains(&format!("href=\"{status}\"")), "{backend:?}");
+
+        // L2: the way back, on the import form (for those who manage it).
+        let form = kim.get("/orgs/kim-gallery/import").await.body;
+        assert!(form.contains("Recent imports") && form.contains(&format!("<a href=\"{status}\">k.csv</a>: Waiting for an admin")), "{backend:?}: {form}");
+
+        // M3: an import that noted nothing for over two minutes has stopped.
+        let recorded = meetinghouse_store::collection_imports::by_id(&db, row.id).await.unwrap().unwrap();
+        let long_ago = meetinghouse_store::now() - 150;
+        db.execute_admin(&format!("UPDATE collection_imports SET state = 'running', updated_at = {long_ago} WHERE id = {}", recorded.id)).await.unwrap();
+        let page = kim.get(&status).await.body;
+        assert!(page.contains("This import stopped without finishing") && !page.contains("Under way") && !page.contains("http-equiv=\"refresh\""), "{backend:?}: {page}");
+        assert!(kim.get("/orgs/kim-gallery/import").await.body.contains("k.csv</a>: Stopped without finishing"), "{backend:?}");
+    }
+}
+
+/// A file that was checked is imported as checked without choosing it
+/// again (WCAG 3.3.7), by the person who checked it, once; a day later it
+/// is no longer kept.
+#[tokio::test]
+async fn a_checked_file_is_imported_without_choosing_it_again() {
+    for db in databases().await {
+        let backend = db.backend();
+        let mut sam = TestApp::new(db.clone()).await;
+        sam.sign_up("sam").await;
+        sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+        opened(&sam, "tiverton-museum").await;
+        let mapping = "[fields]\naccession_number = \"Object Number\"\ntitle = \"Title\"\n";
+        let r = send(&mut sam, &[("action", "check"), ("mapping", mapping)], "museum.csv", CSV).await;
+        assert!(r.body.contains("Check finished: nothing was imported"), "{backend:?}: {}", r.body);
+        let at = r.body.find("/import\">").expect("an import-as-checked form");
+        let action = r.body[..at].rsplit("action=\"").next().unwrap().to_string() + "/import";
+        assert!(action.starts_with("/orgs/tiverton-museum/imports/"), "{action}");
+        let check = action.trim_end_matches("/import").to_string();
+        assert!(sam.get(&check).await.body.contains("Import this file as checked"), "the check's page offers it too");
+
+        // Someone else on the staff cannot import Sam's check.
+        let mut kit = sam.other_browser();
+        kit.sign_up("kit").await;
+        sam.submit("/orgs/tiverton-museum", "/orgs/tiverton-museum/invite", &[("handle", "kit"), ("role", "staff")]).await;
+        kit.submit("/orgs/tiverton-museum", "/orgs/tiverton-museum/accept", &[]).await;
+        assert!(!kit.get(&check).await.body.contains("Import this file as checked"));
+        assert_eq!(kit.submit(&check, &action, &[]).await.status, StatusCode::NOT_FOUND, "{backend:?}");
+
+        let r = sam.submit(&check, &action, &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend:?}: {}", r.body);
+        let status = r.location().unwrap().to_string();
+        assert_ne!(status, check);
+        let done = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            loop {
+                let page = sam.get(&status).await;
+                if page.body.contains("Import finished") {
+                    return page;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .expect("the import of the checked file runs");
+        assert!(done.body.contains("2 created, 0 updated, 0 unchanged, 1 skipped"), "{}", done.body);
+        assert!(sam.get("/orgs/tiverton-museum/objects").await.body.contains("Market bell"));
+        // Once: the file went with it.
+        let r = sam.submit(&check, &action, &[]).await;
+        assert_eq!(r.location(), Some("/orgs/tiverton-museum/import"), "{backend:?}");
+        assert!(sam.get("/orgs/tiverton-museum/import").await.body.contains("no longer kept"));
+
+        // A check's file is kept a day.
+        let r = send(&mut sam, &[("action", "check")], "museum.csv", CSV).await;
+        let at = r.body.find("/import\">").expect("an import-as-checked form");
+        let action = r.body[..at].rsplit("action=\"").next().unwrap().to_string() + "/import";
+        let media = sam.state.config.media.clone();
+        let now = meetinghouse_store::now();
+        let p = meetinghouse_core::retention::purge(&db, &media, now + 3600).await.unwrap();
+        assert_eq!(p.checked_files, 0, "{backend:?}: not yet");
+        let p = meetinghouse_core::retention::purge(&db, &media, now + meetinghouse_core::collection::jobs::CHECKED_KEEP_SECS + 60).await.unwrap();
+        assert_eq!(p.checked_files, 1, "{backend:?}");
+        let check = action.trim_end_matches("/import").to_string();
+        assert!(!sam.get(&check).await.body.contains("Import this file as checked"));
     }
 }

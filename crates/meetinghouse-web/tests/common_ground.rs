@@ -1122,3 +1122,39 @@ async fn the_hosts_lists_of_statements_come_a_page_at_a_time() {
         assert_eq!(ann.get(&format!("{page}?waiting=9")).await.body.matches(r#"value="accept""#).count(), 5);
     }
 }
+
+/// A vote is confirmed in words in the vote section, above the next
+/// statement (and first in the title), with a way to change it; the forms'
+/// addresses carry fragments, so an answer opens at its section; a
+/// statement form whose token expired comes back with its text.
+#[tokio::test]
+async fn a_vote_is_confirmed_above_the_next_statement() {
+    for db in databases().await {
+        let mut ann = TestApp::new(db.clone()).await;
+        ann.sign_up("ann").await;
+        assert_eq!(ann.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await.status, StatusCode::SEE_OTHER);
+        let id = open_for_everyone(&mut ann, "The old library", "Keep the reading room\nMake it a hub").await;
+        let page = format!("/common-ground/{id}");
+        let mut bea = ann.other_browser();
+        bea.sign_up("bea").await;
+        let p = bea.get(&page).await.body;
+        assert!(p.contains(&format!("action=\"{page}/vote#vote\"")) && p.contains(&format!("action=\"{page}/statements#add\"")), "{p}");
+        let first = statement_on(&p).unwrap();
+        let r = bea.submit(&page, &format!("{page}/vote"), &[("statement", &first), ("vote", "agree")]).await;
+        assert_eq!(r.location(), Some(format!("{page}?voted={first}#vote").as_str()));
+        let next = bea.follow(&r).await.body;
+        let said = format!("Your vote on statement {first} (“");
+        let vote = next.find(r#"<h2 id="vote""#).unwrap();
+        let confirmed = vote + next[vote..].find(&said).expect("confirmed");
+        assert!(vote < confirmed && confirmed < next.find(r#"name="statement" value=""#).unwrap(), "in the vote section, above the next statement: {next}");
+        assert!(next.contains("”) is counted: agree.") && next.contains(&format!("<a href=\"{page}/mine\">Change your votes</a>")), "{next}");
+        assert!(next.contains(&format!("<title>{said}")), "{next}");
+        assert!(!next.contains(r#"<div class="flash""#), "said once");
+
+        let stale = [("csrf", "stale"), ("statement", "Open it on Sundays too")];
+        let r = bea.post_raw_from(&page, &format!("{page}/statements"), &stale).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains("Open it on Sundays too") && r.body.contains("Your form had expired") && r.body.contains("<title>Error: "), "{}", r.body);
+        assert!(!ann.get(&page).await.body.contains("Open it on Sundays too"), "nothing added");
+    }
+}

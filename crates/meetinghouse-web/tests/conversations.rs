@@ -26,7 +26,8 @@ fn id_of(location: &str) -> String {
 /// the version of the reply's text it showed (field `seen`).
 fn queue_form(body: &str) -> (String, String) {
     let form = body.split("action=\"/moderation/").nth(1).unwrap();
-    let act = format!("/moderation/{}", form.split('"').next().unwrap());
+    // (The address ends with a fragment that opens the answer at the item.)
+    let act = format!("/moderation/{}", form.split(['"', '#']).next().unwrap());
     let seen = form.split("name=\"seen\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
     (act, seen)
 }
@@ -269,7 +270,7 @@ async fn a_ban_is_lifted_from_the_admin_people_page() {
         assert!(list.body.contains("<td>banned</td>") && list.body.contains("Lift the ban"), "{}", list.body);
         let bea_id = meetinghouse_store::people::by_handle(&ann.db, "bea").await.unwrap().unwrap().id;
         let lift = format!("/admin/people/{bea_id}/lift");
-        assert!(list.body.contains(&format!("action=\"{lift}\"")));
+        assert!(list.body.contains(&format!("action=\"{lift}#person-{bea_id}\"")));
         // Only admins.
         assert_eq!(carl.submit("/me", &lift, &[("note", "Please.")]).await.status, StatusCode::FORBIDDEN);
         // A note is needed: the form comes back open with the error beside the field.

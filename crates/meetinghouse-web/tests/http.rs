@@ -26,6 +26,20 @@ async fn pages_carry_security_headers_and_work_signed_out() {
         assert!(m.body.contains("meetinghouse_http_request_duration_seconds_bucket"));
         assert!(m.body.contains("meetinghouse_db_pool_connections"));
         assert_eq!(m.headers["cache-control"], "no-store");
+        // The operator's figures: mail, jobs, page cache, database errors, writes.
+        for series in [
+            r#"meetinghouse_outbox_emails{state="waiting"} "#,
+            r#"meetinghouse_outbox_emails{state="failed"} 0"#,
+            r#"meetinghouse_job_last_success_timestamp_seconds{job="digests"} "#,
+            r#"meetinghouse_job_last_success_timestamp_seconds{job="purge"} "#,
+            r#"meetinghouse_job_last_success_timestamp_seconds{job="amendments"} "#,
+            r#"meetinghouse_job_last_success_timestamp_seconds{job="common_ground"} "#,
+            r#"meetinghouse_page_cache_requests_total{result="hit"} "#,
+            r#"meetinghouse_db_errors_total{kind="disk_full"} "#,
+            "meetinghouse_db_writable 1\n",
+        ] {
+            assert!(m.body.contains(series), "{series}: {}", m.body);
+        }
         // Through a proxy on this machine, the figures are not public.
         let proxied = app.get_with("/metrics", &[("x-forwarded-for", "203.0.113.9")]).await;
         assert_eq!(proxied.status, StatusCode::NOT_FOUND);
@@ -80,9 +94,21 @@ async fn sign_in_errors_and_rate_limit() {
     for mut app in apps().await {
         app.sign_up("sam").await;
         app.sign_out().await;
+        // Sam's own browser is one the account knows (its known-device
+        // cookie): a stranger's browser meets the limits.
+        let mut sams = app;
+        let mut app = sams.other_browser();
         let r = app.submit("/login", "/login", &[("email", "sam@example.org"), ("password", "wrong password")]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("do not match an account") && r.body.contains(r#"value="sam@example.org""#));
+        // Empty fields are named, and are no guess.
+        for _ in 0..12 {
+            let r = app.submit("/login", "/login", &[("email", "sam@example.org"), ("password", "")]).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(r.body.contains("Enter your password.") && !r.body.contains("Enter your email address."), "{}", r.body);
+        }
+        let r = app.submit("/login", "/login", &[("email", " "), ("password", "")]).await;
+        assert!(r.body.contains("Enter your email address.") && r.body.contains("Enter your password."), "{}", r.body);
         let unknown = app.submit("/login", "/login", &[("email", "who@example.org"), ("password", "wrong password")]).await;
         assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(unknown.body.contains("do not match an account"), "same message for unknown email");
@@ -96,10 +122,13 @@ async fn sign_in_errors_and_rate_limit() {
             }
         }
         let r = limited.expect("sign-in is rate limited per account");
-        assert!(r.body.contains("Too many sign-in attempts"));
+        assert!(r.body.contains("Too many wrong passwords for this account from your connection"), "{}", r.body);
         // Even the right password waits now, and nothing else was written.
         let r = app.submit("/login", "/login", &[("email", "sam@example.org"), ("password", "a long enough password")]).await;
         assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        // Not in Sam's own browser.
+        let r = sams.submit("/login", "/login", &[("email", "sam@example.org"), ("password", "a long enough password")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     }
 }
 
@@ -669,5 +698,33 @@ async fn a_very_long_search_is_cut_to_the_box() {
         let r = app.get(&format!("/search?q={long}")).await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.body.contains(&"lace".repeat(50)) && !r.body.contains(&format!("{}l", "lace".repeat(50))), "the query is shown cut");
+    }
+}
+
+/// The sitemap is kept for the five minutes its `Cache-Control` declares,
+/// so asking again does not make it again; a change that goes through on
+/// this app server makes it anew.
+#[tokio::test]
+async fn the_sitemap_is_kept_until_a_change_goes_through() {
+    for mut app in apps().await {
+        app.sign_up("ann").await;
+        let ann = meetinghouse_store::people::by_handle(&app.db, "ann").await.unwrap().unwrap().id;
+        let mut visitor = app.other_browser();
+        let first = visitor.get("/sitemap.xml").await;
+        assert_eq!(first.status, StatusCode::OK);
+        assert_eq!(first.headers["cache-control"], "public, max-age=300");
+        // A story written behind the app's back (as by another app server).
+        let mut tx = app.db.begin().await.unwrap();
+        let fields = meetinghouse_store::stories::StoryFields { title: "Quay", body: "x", licence: "cc0", visibility: "public", ..Default::default() };
+        let id = meetinghouse_store::stories::insert(&mut tx, ann, None, "person", &fields).await.unwrap();
+        tx.commit().await.unwrap();
+        let again = visitor.get("/sitemap.xml").await;
+        assert_eq!(again.body, first.body, "kept, not made again");
+        assert!(!again.body.contains(&format!("/stories/{id}</loc>")));
+        // A change through this app server: made anew.
+        let r = app.submit("/stories/new", "/stories", &[("title", "The mill"), ("body", "Wheels."), ("licence", "cc0"), ("visibility", "public")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let fresh = visitor.get("/sitemap.xml").await;
+        assert!(fresh.body.contains(&format!("/stories/{id}</loc>")), "{}", fresh.body);
     }
 }

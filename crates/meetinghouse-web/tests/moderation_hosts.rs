@@ -121,3 +121,85 @@ async fn organisation_staff_and_prompt_hosts_moderate_from_the_queue_page() {
         assert!(bob.get("/moderation").await.body.contains("Daubs for tourists"));
     }
 }
+
+/// Files `n` open reports about `kind`/`id` with no reporter (as a first
+/// contribution's review is filed), straight into the store.
+async fn file_reports(app: &TestApp, kind: &str, id: i64, n: usize) {
+    let mut tx = app.db.begin().await.unwrap();
+    for _ in 0..n {
+        meetinghouse_store::moderation::insert_report(&mut tx, None, kind, id, "spam", "", None).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+/// The ids of a queue page's items, in order.
+fn items_on(page: &str) -> Vec<String> {
+    page.split("<li id=\"item-").skip(1).map(|item| item.split('"').next().unwrap().to_string()).collect()
+}
+
+/// The queue lists 25 items a page, oldest first, with a pager and a title
+/// that says which page; it filters by kind, with counts; each item's
+/// heading, labels and button say which report they are for; a refused
+/// action answers on the same page and kind, opened at the item (a
+/// fragment on the form's address), titled "Error: …"; a done one goes
+/// back to that page.
+#[tokio::test]
+async fn the_queue_comes_a_page_at_a_time_and_by_kind() {
+    for mut mia in apps().await {
+        mia.sign_up("mia").await;
+        let me = meetinghouse_store::people::by_handle(&mia.db, "mia").await.unwrap().unwrap();
+        meetinghouse_store::people::set_admin(&mia.db, me.id, true).await.unwrap();
+        let mut bea = mia.other_browser();
+        bea.sign_up("bea").await;
+        let r = bea.submit("/stories/new", "/stories", &[("title", "Canal days"), ("body", "We swam in it."), ("licence", "cc0"), ("visibility", "public")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let story: i64 = r.location().unwrap().rsplit('/').next().unwrap().parse().unwrap();
+        let bea_id = meetinghouse_store::people::by_handle(&mia.db, "bea").await.unwrap().unwrap().id;
+        file_reports(&mia, "person", bea_id, 29).await;
+        file_reports(&mia, "story", story, 1).await;
+
+        let first = mia.get("/moderation").await.body;
+        let ids = items_on(&first);
+        assert_eq!(ids.len(), meetinghouse_core::moderation::QUEUE_PAGE, "{first}");
+        assert!(first.contains("<title>Moderation queue, page 1 of 2 ·"), "{first}");
+        assert!(first.contains("30 reports wait, oldest first: this is page 1 of 2, 25 to a page."), "{first}");
+        assert!(first.contains(r#"<a href="/moderation?page=2" rel="next">Next page</a>"#), "{first}");
+        assert!(first.contains(">People (29)</a>") && first.contains(">Stories (1)</a>"), "{first}");
+        let id = &ids[0];
+        assert!(first.contains(&format!("<h2>Report {id}: Spam or advertising</h2>")) || first.contains(&format!("<h2>Report {id}: ")), "{first}");
+        assert!(first.contains(&format!("Do it <span class=\"visually-hidden\">for report {id}: ")), "{first}");
+        assert!(first.contains(&format!("action=\"/moderation/{id}#item-{id}\"")), "{first}");
+
+        let second = mia.get("/moderation?page=2").await.body;
+        let later = items_on(&second);
+        assert_eq!(later.len(), 5, "{second}");
+        assert!(later.iter().all(|i| !ids.contains(i)), "no item twice");
+        assert!(second.contains("<title>Moderation queue, page 2 of 2 ·") && second.contains("rel=\"prev\""), "{second}");
+        // A page past the last shows the last; a page that is no number, the first.
+        assert_eq!(items_on(&mia.get("/moderation?page=9").await.body), later);
+        assert_eq!(items_on(&mia.get("/moderation?page=x").await.body), ids);
+
+        // By kind: the story's report alone; an unknown kind shows everything.
+        let stories = mia.get("/moderation?kind=story").await.body;
+        assert_eq!(items_on(&stories).len(), 1, "{stories}");
+        assert!(stories.contains("Canal days") && stories.contains("<title>Moderation queue: stories ·"), "{stories}");
+        assert!(stories.contains(r#"aria-current="page"><strong>Stories (1)</strong>"#), "{stories}");
+        assert_eq!(items_on(&mia.get("/moderation?kind=nonsense").await.body), ids);
+        assert!(mia.get("/moderation?kind=reply").await.body.contains("Nothing of this kind is waiting."));
+
+        // A refused action on page 2 answers there, at the item, with "Error:" first in the title.
+        let target = &later[0];
+        let action = format!("/moderation/{target}?page=2#item-{target}");
+        assert!(second.contains(&format!("action=\"{action}\"")), "{second}");
+        let r = mia.submit("/moderation?page=2", &action, &[("action", "suspend"), ("note", "Too much."), ("days", "abc")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("<title>Error: Moderation queue, page 2 of 2 ·"), "{}", r.body);
+        assert_eq!(items_on(&r.body), later, "the same page");
+        assert!(r.body.contains(&format!("id=\"days-error-{target}\"")), "{}", r.body);
+        // Done: back to the same page and kind.
+        let r = mia.submit("/moderation?page=2", &format!("/moderation/{target}?page=2"), &[("action", "dismiss"), ("note", "")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location(), Some("/moderation?page=2"));
+        assert!(!items_on(&mia.get("/moderation?page=2").await.body).contains(target), "dealt with");
+    }
+}

@@ -90,3 +90,82 @@ async fn odd_addresses_name_nobody_and_the_answer_goes_to_the_stored_handle() {
         assert_eq!(relation(&ann, me, tom).await, ["block", "mute"]);
     }
 }
+
+/// Writes `n` stories for `person` through the store, oldest first, each a
+/// second older than the next: "Story 1" … "Story n".
+async fn stories_for(app: &TestApp, person: i64, n: i64, visibility: &str, org: Option<i64>, voice: &str) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for i in 1..=n {
+        let title = format!("{visibility} story {i}");
+        let mut tx = app.db.begin().await.unwrap();
+        let fields = meetinghouse_store::stories::StoryFields { title: &title, body: "Words.", licence: "cc0", visibility, ..Default::default() };
+        let id = meetinghouse_store::stories::insert(&mut tx, person, org, voice, &fields).await.unwrap();
+        tx.commit().await.unwrap();
+        app.db.execute_admin(&format!("UPDATE stories SET created_at = {}, updated_at = {} WHERE id = {id}", 1_000_000 + i, 1_000_000 + i)).await.unwrap();
+        ids.push(id);
+    }
+    ids
+}
+
+/// `/me` lists every one of one's stories, fifty a page with a link to the
+/// older ones (it listed the newest 200 and no more); a story deleted past
+/// its restore window is not counted into a page. The profile lists the
+/// person's public stories, twenty a page, never a draft, a group's story
+/// or an announcement in an organisation's name.
+#[tokio::test]
+async fn me_pages_every_story_and_the_profile_lists_public_ones() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let me = person_id(&ann, "ann").await;
+        let ids = stories_for(&ann, me, 230, "draft", None, "person").await;
+        // One deleted long ago (gone for good), one deleted yesterday (restorable).
+        let now = meetinghouse_store::now();
+        ann.db.execute_admin(&format!("UPDATE stories SET deleted_at = {} WHERE id = {}", now - 40 * 86_400, ids[229])).await.unwrap();
+        ann.db.execute_admin(&format!("UPDATE stories SET deleted_at = {} WHERE id = {}", now - 86_400, ids[228])).await.unwrap();
+        let mut seen = Vec::new();
+        let mut page = "/me".to_string();
+        for n in 0.. {
+            let r = ann.get(&page).await;
+            assert_eq!(r.status, StatusCode::OK, "{page}: {}", r.body);
+            let mut listed: Vec<(usize, i64)> =
+                ids.iter().filter_map(|id| r.body.find(&format!(r#"<a href="/stories/{id}">"#)).map(|at| (at, *id))).collect();
+            listed.sort();
+            let listed: Vec<i64> = listed.into_iter().map(|(_, id)| id).collect();
+            assert!(listed.len() <= 50, "page {n}: {}", listed.len());
+            seen.extend(listed);
+            match r.body.split(r#"<a href="/me?stories_before="#).nth(1) {
+                Some(rest) => page = format!("/me?stories_before={}", &rest[..rest.find('#').unwrap()]),
+                None => {
+                    assert_eq!(n, 4, "229 stories: four full pages and one of 29");
+                    assert!(r.body.contains("Back to your newest stories"), "{}", r.body);
+                    break;
+                }
+            }
+        }
+        assert_eq!(seen.len(), 229, "every story once, but the one deleted past its window");
+        assert!(!seen.contains(&ids[229]) && seen.contains(&ids[228]) && seen.contains(&ids[0]));
+        let mut newest_first = ids[..229].to_vec();
+        newest_first.reverse();
+        assert_eq!(seen, newest_first, "newest first, none twice");
+        assert_eq!(ann.get("/me?stories_before=x").await.status, StatusCode::BAD_REQUEST);
+
+        // The profile: public stories only, twenty a page.
+        ann.db.execute_admin("INSERT INTO organisations (slug, name, sector, created_at) VALUES ('mill', 'The Mill', 'heritage', 0)").await.unwrap();
+        let org = meetinghouse_store::orgs::by_slug(&ann.db, "mill").await.unwrap().unwrap().id;
+        let public = stories_for(&ann, me, 25, "public", None, "person").await;
+        let announced = stories_for(&ann, me, 1, "public", Some(org), "announcement").await;
+        let visitor = &mut ann.other_browser();
+        let first = visitor.get("/@ann").await;
+        assert_eq!(first.status, StatusCode::OK);
+        assert!(first.body.contains(r#"<h2 id="stories-title">Stories</h2>"#), "{}", first.body);
+        let on = |body: &str, id: &i64| body.contains(&format!(r#"<a href="/stories/{id}">"#));
+        assert_eq!(public.iter().filter(|id| on(&first.body, id)).count(), 20);
+        assert!(on(&first.body, &public[24]) && !on(&first.body, &public[4]), "newest first");
+        assert!(!ids.iter().chain(&announced).any(|id| on(&first.body, id)), "no draft, no announcement: {}", first.body);
+        let next = format!("/@ann?before={}#stories-title", public[5]);
+        assert!(first.body.contains(&format!(r#"href="{next}" rel="next""#)), "{}", first.body);
+        let second = visitor.get(&format!("/@ann?before={}", public[5])).await;
+        assert_eq!(public.iter().filter(|id| on(&second.body, id)).count(), 5, "{}", second.body);
+        assert!(!second.body.contains(r#"rel="next""#));
+    }
+}

@@ -63,7 +63,7 @@ async fn a_member_proposes_and_a_refused_proposal_keeps_what_was_typed() {
         // A reason is needed: the form comes back with the text typed.
         let r = claire.submit("/groups/canal-friends/purpose/amend", "/groups/canal-friends/purpose/amend", &[("text", NEW_PURPOSE), ("why", "")]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(r.body.contains("<a href=\"#why\">Why you propose it is needed.</a>"), "{}", r.body);
+        assert!(r.body.contains("<a href=\"#why\">The reason for your amendment is needed.</a>"), "{}", r.body);
         assert!(r.body.contains(&format!(">{NEW_PURPOSE}</textarea>")), "{}", r.body);
         // The same words as now are refused in plain words.
         let r = claire.submit("/groups/canal-friends/purpose/amend", "/groups/canal-friends/purpose/amend", &[("text", PURPOSE), ("why", "Tidier.")]).await;
@@ -317,17 +317,22 @@ async fn an_objection_from_someone_who_left_is_shown_no_longer_counted_and_an_ar
         // Settled, it says how things stood then (migration 0036).
         assert!(page.contains("<strong>not counted: claire was no longer a member when it was settled</strong>"), "{page}");
 
-        // An archived group's open amendment says what will become of it, and is superseded.
+        // Archiving supersedes an open amendment at once (nobody may object
+        // while it is archived), and its objector is told.
         let at = propose(&mut sam, "canal-friends", "We look after the canal, its towpath and its herons.", "Herons.").await;
+        claire.submit("/groups/canal-friends", "/groups/canal-friends/join", &[]).await;
+        let r = claire.submit(&at, &format!("{at}/object"), &[("reason", "Herons eat the fish.")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let r = sam.submit("/groups/canal-friends/archive", "/groups/canal-friends/archive", &[]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        let page = sam.get(&at).await.body.replace("&#39;", "'").replace("&#x27;", "'");
-        assert!(page.contains("Group canal-friends is archived, and an archived group’s purpose does not change"), "{page}");
-        assert!(sam.get("/groups/canal-friends/purpose").await.body.contains("the group is archived, so it will be superseded unless the group is opened again first"));
-        assert_eq!(settle(&sam).await, 1);
         let page = sam.get(&at).await.body;
         assert!(page.contains("<strong>Superseded.</strong>"), "{page}");
-        assert!(page.contains("Group canal-friends was archived when its window closed"), "{page}");
+        assert!(page.contains("Group canal-friends was archived ("), "{page}");
+        assert!(claire.get("/notifications").await.body.contains("was superseded: Group canal-friends was archived"));
+        // Opened again, nothing runs on: there is nothing left to settle.
+        let r = sam.submit("/groups/canal-friends", "/groups/canal-friends/unarchive", &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(settle(&sam).await, 0);
         assert!(sam.get("/groups/canal-friends/purpose").await.body.contains(NEW_PURPOSE), "the purpose stayed version 2");
     }
 }
@@ -357,5 +362,94 @@ async fn a_settled_amendment_keeps_saying_how_each_objection_counted() {
         assert_eq!(tara.submit("/groups/canal-friends", "/groups/canal-friends/join", &[]).await.status, StatusCode::SEE_OTHER);
         let page = sam.get(&at).await.body;
         assert!(page.contains(said) && !page.contains("<strong>stands</strong>"), "{page}");
+    }
+}
+
+/// The group's page says an amendment is open and until when (members
+/// learn of it there as well as in a notification); a host cannot remove
+/// an objector, and is told why at the error, which every form's address
+/// scrolls to (`#problem`); the host tools list 25 members at a time, with
+/// a way back; the join-policy radios are described by their hint.
+#[tokio::test]
+async fn the_group_page_shows_open_amendments_and_a_host_cannot_remove_an_objector() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        start_group(&mut sam, "canal-friends", "public", "open").await;
+        let mut claire = sam.other_browser();
+        claire.sign_up("claire").await;
+        claire.submit("/groups/canal-friends", "/groups/canal-friends/join", &[]).await;
+        let page = claire.get("/groups/canal-friends").await.body;
+        assert!(!page.contains("amendment to its purpose is open"), "{page}");
+        let at = propose(&mut sam, "canal-friends", NEW_PURPOSE, "Towpath.").await;
+        let a = meetinghouse_store::purposes::amendment(&sam.db, at.rsplit('/').next().unwrap().parse().unwrap()).await.unwrap().unwrap();
+        let until = meetinghouse_core::clock::zone().datetime(a.closes_at);
+        let page = claire.get("/groups/canal-friends").await.body;
+        assert!(page.contains(&format!("1 amendment to its purpose is open until {until}.")), "{page}");
+        // Claire, a member, was told it opened, and until when.
+        let told = claire.get("/notifications").await.body;
+        assert!(told.contains("sam (@sam) proposed an amendment to the purpose of Group canal-friends. It is adopted unless a member objects before"), "{told}");
+
+        // Every form on the page scrolls to where its error is shown.
+        assert!(page.contains("action=\"/groups/canal-friends/leave#problem\""), "{page}");
+        let objection = claire.get(&at).await.body;
+        assert!(objection.contains(&format!("action=\"{at}/object#problem\"")), "{objection}");
+        let r = claire.submit(&at, &format!("{at}/object"), &[("reason", "")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let problem = r.body.split("<div id=\"problem\">").nth(1).expect("the error is where the form's address points");
+        assert!(problem.trim_start().starts_with("<div class=\"error-summary\""), "{}", r.body);
+        claire.submit(&at, &format!("{at}/object"), &[("reason", "Cyclists go too fast.")]).await;
+
+        // Sam, host and proposer, cannot take Claire out while her objection stands.
+        let claire_id = meetinghouse_store::people::by_handle(&sam.db, "claire").await.unwrap().unwrap().id.to_string();
+        let r = sam.submit("/groups/canal-friends", "/groups/canal-friends/members/remove", &[("kind", "person"), ("member_id", &claire_id)]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        let said = r.body.replace("&#39;", "'").replace("&#x27;", "'");
+        assert!(said.contains("claire objects to amendment"), "{said}");
+        assert!(said.contains("<div id=\"problem\">"), "{said}");
+        assert!(claire.get("/groups/canal-friends").await.body.contains("Leave the group"), "she is still a member");
+        assert_eq!(settle(&sam).await, 1);
+        assert!(sam.get(&at).await.body.contains("<strong>Not adopted.</strong>"));
+
+        // The host tools: 25 members at a time, with the way on and back.
+        let t = meetinghouse_store::now();
+        let gid = meetinghouse_store::groups::by_slug(&sam.db, "canal-friends").await.unwrap().unwrap().id;
+        let people: Vec<String> =
+            (0..130).map(|i| format!("('w{i:03}@example.org', 'w{i:03}@example.org', 'walker{i:03}', 'walker{i:03}', 'Walker {i:03}', '!', 'active', {t})")).collect();
+        sam.db
+            .execute_admin(&format!(
+                "INSERT INTO people (email, email_lower, handle, handle_lower, display_name, password_hash, status, created_at) VALUES {}",
+                people.join(", ")
+            ))
+            .await
+            .unwrap();
+        sam.db
+            .execute_admin(&format!(
+                "INSERT INTO group_members (group_id, member_kind, member_id, role, status, created_at) \
+                 SELECT {gid}, 'person', id, 'member', 'active', {t} FROM people WHERE handle LIKE 'walker%'"
+            ))
+            .await
+            .unwrap();
+        let page = sam.get("/groups/canal-friends").await.body;
+        let tools = page.split("id=\"manage-members\"").nth(1).unwrap();
+        assert_eq!(tools.split("</ul>").next().unwrap().matches("<li>").count(), 25, "{tools}");
+        assert!(tools.contains("<a href=\"/groups/canal-friends?manage=2#manage-members\" rel=\"next\">More members to manage</a>"), "{tools}");
+        let second = sam.get("/groups/canal-friends?manage=2").await.body;
+        let tools = second.split("id=\"manage-members\"").nth(1).unwrap();
+        assert!(tools.contains("<a href=\"/groups/canal-friends#manage-members\" rel=\"prev\">Previous members to manage</a>"), "{tools}");
+        // 132 members: the sixth page has the last 7, and steps back to the fifth.
+        let last = sam.get("/groups/canal-friends?manage=6").await.body;
+        let tools = last.split("id=\"manage-members\"").nth(1).unwrap();
+        assert_eq!(tools.split("</ul>").next().unwrap().matches("<li>").count(), 7, "{tools}");
+        assert!(tools.contains("<a href=\"/groups/canal-friends?manage=5#manage-members\" rel=\"prev\">"), "{tools}");
+        assert!(!tools.contains("rel=\"next\""), "{tools}");
+        // The member list, 100 a page, steps back as well as on (review L4).
+        assert!(page.contains("<a href=\"/groups/canal-friends?page=2\" rel=\"next\">More members</a>"), "{page}");
+        let members = claire.get("/groups/canal-friends?page=2").await.body;
+        assert!(members.contains("<a href=\"/groups/canal-friends\" rel=\"prev\">Previous members</a>"), "{members}");
+        assert!(page.len() < 60_000, "a host's page is {} bytes", page.len());
+
+        // The radios of the group form are described by their hint.
+        let form = sam.get("/groups/new").await.body;
+        assert!(form.contains("id=\"jp-open\" name=\"join_policy\" value=\"open\" aria-describedby=\"join_policy-hint\""), "{form}");
     }
 }

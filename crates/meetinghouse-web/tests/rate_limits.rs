@@ -4,7 +4,9 @@
 use std::net::IpAddr;
 
 use meetinghouse_core::attempts::{self, Budget};
-use meetinghouse_web::RateLimits;
+use meetinghouse_web::{Browser, RateLimits};
+use meetinghouse_testkit::{TestApp, apps};
+use axum::http::StatusCode;
 
 const SECRET: &str = "the instance's secret key";
 
@@ -17,34 +19,34 @@ async fn two_app_servers_share_one_sign_in_budget() {
         // wrong passwords per account from one connection in all, not ten
         // per server — each server checks at most one more once the others
         // spent the budget (the database says so after a failure). Fourteen
-        // tries: the connection's own budget, twenty, is not reached yet.
+        // tries: the connection's own cap, over all accounts, is far off.
         let mut allowed = 0;
         for i in 0..14 {
             let server = if i % 2 == 0 { &a } else { &b };
-            if server.login(guesser, "sam@example.org").await.is_ok() {
+            if server.login(guesser, "sam@example.org", Browser::Unknown).await.is_ok() {
                 allowed += 1;
-                server.login_failed(guesser, "sam@example.org").await;
+                server.login_failed(guesser, "sam@example.org", Browser::Unknown).await;
             }
         }
         assert_eq!(allowed, 12, "{:?}", db.backend());
-        let refused = b.login(guesser, "Sam@Example.org").await.unwrap_err();
-        assert!(refused.contains("Too many sign-in attempts"), "{refused}");
+        let refused = b.login(guesser, "Sam@Example.org", Browser::Unknown).await.unwrap_err();
+        assert!(refused.contains("Too many wrong passwords for this account from your connection"), "{refused}");
         // Signing in rightly counts no failure: a third server, fresh, lets
         // a hundred people sign in from one connection.
         let c = RateLimits::shared(db.clone(), SECRET.into());
         for i in 0..100 {
-            assert!(c.login("198.51.100.99".parse().unwrap(), &format!("visitor{i}@example.org")).await.is_ok());
+            assert!(c.login("198.51.100.99".parse().unwrap(), &format!("visitor{i}@example.org"), Browser::Unknown).await.is_ok());
         }
         // Its owner, elsewhere, still signs in; other accounts are not refused.
-        assert!(a.login("198.51.100.7".parse().unwrap(), "sam@example.org").await.is_ok());
-        assert!(a.login(guesser, "bea@example.org").await.is_ok());
+        assert!(a.login("198.51.100.7".parse().unwrap(), "sam@example.org", Browser::Unknown).await.is_ok());
+        assert!(a.login(guesser, "bea@example.org", Browser::Unknown).await.is_ok());
 
         // Another instance's database (another secret key) shares nothing:
         // counts are keyed by the instance's own secret.
         let other = RateLimits::shared(db.clone(), "another instance".into());
-        assert!(other.login(guesser, "sam@example.org").await.is_ok());
-        other.login_failed(guesser, "sam@example.org").await;
-        assert!(other.login(guesser, "sam@example.org").await.is_ok());
+        assert!(other.login(guesser, "sam@example.org", Browser::Unknown).await.is_ok());
+        other.login_failed(guesser, "sam@example.org", Browser::Unknown).await;
+        assert!(other.login(guesser, "sam@example.org", Browser::Unknown).await.is_ok());
 
         // Resets: three per account, across servers.
         let mut resets = 0;
@@ -53,6 +55,147 @@ async fn two_app_servers_share_one_sign_in_budget() {
             resets += usize::from(server.reset(guesser, "kit@example.org").await.is_ok());
         }
         assert_eq!(resets, 3);
+    }
+}
+
+/// Wrong passwords for `email` from twenty connections, five each, as
+/// the sign-in form counts them: the account's budget from anywhere is spent.
+async fn guessed_from_many_connections(limits: &RateLimits, email: &str, per_connection: u8) {
+    for i in 0..20u8 {
+        for _ in 0..per_connection {
+            limits.login_failed(IpAddr::from([203, 0, 113, i]), email, Browser::Unknown).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_reset_on_one_app_server_lifts_the_lock_on_every_one() {
+    for db in meetinghouse_testkit::databases().await {
+        let (a, b) = (RateLimits::shared(db.clone(), SECRET.into()), RateLimits::shared(db.clone(), SECRET.into()));
+        // Guessers spread over both servers, past the account's budget
+        // (each server hears from the database that it is spent).
+        for i in 0..20u8 {
+            for j in 0..6 {
+                let server = if j % 2 == 0 { &a } else { &b };
+                server.login_failed(IpAddr::from([203, 0, 113, i]), "sam@example.org", Browser::Unknown).await;
+            }
+        }
+        let owner: IpAddr = "198.51.100.7".parse().unwrap();
+        for server in [&a, &b] {
+            let refused = server.login(owner, "sam@example.org", Browser::Unknown).await.unwrap_err();
+            assert!(refused.contains("a reset lifts the lock at once"), "{refused}");
+            assert!(server.login(owner, "sam@example.org", Browser::Known("sam's laptop")).await.is_ok());
+        }
+        // The reset is done on one; the other reads the lift in the database.
+        a.lift_account("sam@example.org", owner).await;
+        assert!(a.login(owner, "sam@example.org", Browser::Unknown).await.is_ok(), "{:?}", db.backend());
+        assert!(b.login(owner, "sam@example.org", Browser::Unknown).await.is_ok(), "{:?}", db.backend());
+        // A fresh server too.
+        let c = RateLimits::shared(db.clone(), SECRET.into());
+        c.login_failed(owner, "sam@example.org", Browser::Unknown).await;
+        assert!(c.login(owner, "sam@example.org", Browser::Unknown).await.is_ok());
+    }
+}
+
+/// Signs in from the form; the reply.
+async fn sign_in(browser: &mut TestApp, email: &str, password: &str) -> meetinghouse_testkit::Reply {
+    browser.submit("/login", "/login", &[("email", email), ("password", password)]).await
+}
+
+#[tokio::test]
+async fn guessing_from_many_connections_keeps_no_owner_out_and_a_reset_lifts_the_lock() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        let device = sam.cookie("mh_device").expect("a sign-in leaves a known-device cookie").to_string();
+        sam.sign_out().await;
+        assert_eq!(sam.cookie("mh_device"), Some(device.as_str()), "kept after signing out");
+        guessed_from_many_connections(&sam.state.limits, "sam@example.org", 5).await;
+
+        // A browser that never signed in to the account is refused, and
+        // told plainly what works.
+        let mut elsewhere = sam.other_browser();
+        let r = sign_in(&mut elsewhere, "sam@example.org", "a long enough password").await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+        assert!(r.body.contains("the browser you usually sign in from") && r.body.contains("a reset lifts the lock at once"), "{}", r.body);
+        // Sam's usual browser is not; a mistake there counts against its own budget.
+        let r = sign_in(&mut sam, "sam@example.org", "not my password").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let r = sign_in(&mut sam, "sam@example.org", "a long enough password").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_ne!(sam.cookie("mh_device"), Some(device.as_str()), "a new cookie at each sign-in");
+        // Another person's cookie is not this account's.
+        let mut bea = sam.other_browser();
+        bea.sign_up("bea").await;
+        bea.sign_out().await;
+        let r = sign_in(&mut bea, "sam@example.org", "a long enough password").await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+
+        // A reset, done from the browser that was refused, lifts the lock.
+        let r = elsewhere.submit("/reset", "/reset", &[("email", "sam@example.org")]).await;
+        assert_eq!(r.location(), Some("/reset?sent=1"), "{}", r.body);
+        let mail = meetinghouse_store::outbox::recent(&sam.db, 50).await.unwrap().into_iter().find(|m| m.kind == "reset").expect("the reset email");
+        let at = mail.body.find("token=").unwrap() + "token=".len();
+        let token: String = mail.body[at..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+        let page = format!("/reset/confirm?token={token}");
+        let r = elsewhere.submit(&page, "/reset/confirm", &[("token", &token), ("password", "a brand new password")]).await;
+        assert_eq!(r.location(), Some("/login"), "{}", r.body);
+        assert!(elsewhere.cookie("mh_device").is_some(), "the browser that chose the password is known now");
+        let mut third = sam.other_browser();
+        let r = sign_in(&mut third, "sam@example.org", "a brand new password").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "a browser the account never saw signs in too: {}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn a_confirmed_change_of_address_lifts_the_lock() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        let r = sam.submit("/me/profile", "/me/email", &[("new_email", "sam.new@example.org"), ("email_password", "a long enough password")]).await;
+        assert!(r.status.is_redirection(), "{}", r.body);
+        // Guessers lock the new address's account before the link is opened.
+        guessed_from_many_connections(&sam.state.limits, "sam.new@example.org", 5).await;
+        let mut elsewhere = sam.other_browser();
+        let r = sign_in(&mut elsewhere, "sam.new@example.org", "a long enough password").await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "locked before the change: {}", r.body);
+        let mail = meetinghouse_store::outbox::recent(&sam.db, 50).await.unwrap().into_iter().find(|m| m.to_addr == "sam.new@example.org").expect("the link");
+        let at = mail.body.find("token=").unwrap() + "token=".len();
+        let token: String = mail.body[at..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+        let r = sam.submit(&format!("/me/email/confirm?token={token}"), "/me/email/confirm", &[("token", &token)]).await;
+        assert!(r.status.is_redirection(), "{}", r.body);
+        let r = sign_in(&mut elsewhere, "sam.new@example.org", "a long enough password").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn a_visitor_mistyping_on_a_shared_connection_keeps_nobody_else_out() {
+    // Every test browser comes from one address, as a museum's visitors do.
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        let mut bea = sam.other_browser();
+        bea.sign_up("bea").await;
+        let mut visitor = sam.other_browser();
+        let mut answers = Vec::new();
+        for _ in 0..13 {
+            answers.push(sign_in(&mut visitor, "bea@example.org", "not bea's password").await.status);
+        }
+        for i in 0..15 {
+            answers.push(sign_in(&mut visitor, &format!("guess{i}@example.org"), "not a password").await.status);
+        }
+        let refused = answers.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+        assert_eq!(refused, 3, "ten wrong passwords per account from one connection, and only for that account: {answers:?}");
+        // Twenty-five wrong passwords from the connection: Sam, on a new
+        // browser there, signs in.
+        let mut fresh = sam.other_browser();
+        let r = sign_in(&mut fresh, "sam@example.org", "a long enough password").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        // Bea's account is held back there for browsers it does not know,
+        // not for hers.
+        let r = sign_in(&mut fresh, "bea@example.org", "a long enough password").await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+        bea.sign_out().await;
+        let r = sign_in(&mut bea, "bea@example.org", "a long enough password").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     }
 }
 

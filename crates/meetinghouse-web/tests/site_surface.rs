@@ -571,3 +571,98 @@ async fn the_moderation_log_table_scrolls_in_its_own_region() {
         assert!(r.body[end..].trim_start().starts_with("</div>"), "the region holds the table: {}", r.body);
     }
 }
+
+/// The report form shows what is reported and links to it; its radios are
+/// tied to their error; a refused form is titled "Error: …"; a sent report
+/// returns to the reply, its thanks in the title; a form whose token
+/// expired comes back with what was typed and a fresh token that works.
+#[tokio::test]
+async fn a_report_shows_what_it_is_about_and_returns_to_it() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let story = public_story(&mut ann, "The old mill", "It ground corn until 1950.").await;
+        let r = ann.submit(&story, &format!("/conversations/story/{}/replies", id_of(&story)), &[("body", "Mills are dull, frankly.")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let reply = r.location().unwrap().to_string();
+        let id = reply.rsplit('/').next().unwrap().to_string();
+        let form = format!("/report?kind=reply&target={id}");
+        let mut cal = ann.other_browser();
+        cal.sign_up("cal").await;
+        let page = cal.get(&form).await.body;
+        assert!(page.contains("<title>Report a reply ·"), "{page}");
+        assert!(page.contains(&format!("<a href=\"/replies/{id}\">A reply by ann</a>")) && page.contains("Mills are dull, frankly."), "{page}");
+
+        let fields = [("target_kind", "reply"), ("target", id.as_str()), ("details", "Rude to everyone.")];
+        let r = cal.submit(&form, "/report", &fields).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("<title>Error: Report a reply ·"), "{}", r.body);
+        assert!(r.body.contains(r#"value="harassment" aria-invalid="true" aria-describedby="category-error">"#), "{}", r.body);
+        assert!(r.body.contains("Rude to everyone."), "kept");
+
+        // Expired: shown again, nothing filed; its new token works.
+        let stale = [("csrf", "stale-token"), ("target_kind", "reply"), ("target", id.as_str()), ("category", "harassment"), ("details", "Rude to everyone, again.")];
+        let r = cal.post_raw_from(&form, "/report", &stale).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains("Your form had expired, so nothing was sent") && r.body.contains("Rude to everyone, again."), "{}", r.body);
+        assert!(r.body.contains(r#"value="harassment" checked"#), "the choice kept: {}", r.body);
+        assert!(meetinghouse_store::moderation::open_reports(&cal.db, None, 0, 10).await.unwrap().is_empty(), "nothing filed");
+        let token = r.csrf();
+        let mut again = vec![("csrf", token.as_str())];
+        again.extend_from_slice(&stale[1..]);
+        let r = cal.post_raw_from(&form, "/report", &again).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location(), Some(reply.as_str()), "back to the reply");
+        let back = cal.follow(&r).await.body;
+        assert!(back.contains("<title>Thank you for your report."), "{back}");
+    }
+}
+
+/// Every page answering a form with errors says "Error:" first in its
+/// title (rendered in one place); fields without a hint or an error carry
+/// no empty `aria-describedby`; a search's title names what was searched.
+#[tokio::test]
+async fn error_pages_say_so_in_the_title_and_fields_carry_no_empty_descriptions() {
+    for mut ann in apps().await {
+        let login = ann.get("/login").await.body;
+        assert!(!login.contains(r#"aria-describedby="""#), "{login}");
+        assert!(login.contains("<title>Sign in ·"), "{login}");
+        let r = ann.submit("/login", "/login", &[("email", "nobody@example.org"), ("password", "wrong wrong wrong")]).await;
+        assert!(r.status.is_client_error(), "{}", r.status);
+        assert!(r.body.contains("<title>Error: Sign in ·"), "{}", r.body);
+        let r = ann.submit("/signup", "/signup", &[("email", "x"), ("handle", ""), ("password", "short")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("<title>Error: "), "{}", r.body);
+        assert!(!r.body.contains(r#"aria-describedby="""#) && !r.body.contains(r#"-hint ""#), "{}", r.body);
+        let found = ann.get("/search?q=canal").await.body;
+        assert!(found.contains("<title>Search results for “canal” ·"), "{found}");
+        assert!(!found.contains("<title>Error"), "{found}");
+    }
+}
+
+/// A label's page says what "Back" goes back to; a story its author
+/// deleted has no label until restored, and one the moderators removed
+/// says so, without telling the author to restore it.
+#[tokio::test]
+async fn label_pages_say_where_back_goes_and_why_a_removed_story_has_none() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        make_admin(&ann, "ann").await;
+        let mut bea = ann.other_browser();
+        bea.sign_up("bea").await;
+        let story = public_story(&mut bea, "The old mill", "It ground corn.").await;
+        let label = bea.get(&format!("{story}/label")).await.body;
+        assert!(label.contains(&format!("<a href=\"{story}\">Back to “The old mill”</a>")), "{label}");
+
+        let id = id_of(&story);
+        let mut tx = ann.db.begin().await.unwrap();
+        meetinghouse_store::moderation::insert_report(&mut tx, None, "story", id, "spam", "", None).await.unwrap();
+        tx.commit().await.unwrap();
+        let queue = ann.get("/moderation").await.body;
+        let (act, seen) = meetinghouse_testkit::queue_form_for(&queue, "The old mill");
+        let r = ann.submit("/moderation", &act, &[("action", "hide"), ("note", "Not yours to share."), ("seen", &seen)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = bea.get(&format!("{story}/label")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("The moderators removed this story, so it has no label.") && !r.body.contains("Restore it first"), "{}", r.body);
+    }
+}

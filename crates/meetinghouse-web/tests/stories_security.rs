@@ -166,7 +166,7 @@ async fn uploads_are_refused_before_the_body_is_read() {
 
         ann.sign_up("ann").await;
         let cookie = ann.cookie_header();
-        // A wrong token is refused as soon as it arrives, before the file.
+        // A wrong token: the form comes back at the first file, which is not read.
         let status = partial_upload(addr, "/stories", &cookie, &format!("{}{file_part}", csrf_part("not-the-token"))).await;
         assert_eq!(status, Some(403));
         // A file before the token is not read at all.
@@ -872,5 +872,51 @@ async fn db_edits(app: &TestApp, id: i64, n: usize) {
             ))
             .await
             .unwrap();
+    }
+}
+
+/// A story form whose token expired (sent with or without photos, as a new
+/// story or an edit) comes back with what was typed, a fresh token and the
+/// photos named to choose again; nothing is stored. The story box is marked
+/// required, and each licence's "(what this means)" link names its licence.
+#[tokio::test]
+async fn an_expired_story_form_comes_back_with_what_was_typed() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let form = ann.get("/stories/new").await.body;
+        assert!(form.contains(r#"<textarea id="body" name="body" rows="12" required"#), "{form}");
+        assert!(form.contains(r#"(what this means<span class="visually-hidden">: "#), "{form}");
+        let long = "We walked the towpath every Sunday. ".repeat(40);
+        let text = [("csrf", "stale"), ("title", "Towpath Sundays"), ("body", long.as_str()), ("licence", "cc0"), ("visibility", "public")];
+        let photo = meetinghouse_media::generated_picture(5, 320, 240);
+        for files in [vec![], vec![("photo_file_0", "lock.jpg", "image/jpeg", photo.as_slice())]] {
+            let r = ann.post_multipart("/stories", &text, &files).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+            assert!(r.body.contains("<title>Error: Share a story ·"), "{}", r.body);
+            assert!(r.body.contains("Your form had expired, so nothing was sent"), "{}", r.body);
+            assert!(r.body.contains(r#"value="Towpath Sundays""#) && r.body.contains(long.trim_end()), "what was typed is kept");
+            if !files.is_empty() {
+                assert!(r.body.contains("lock.jpg"), "the photo is named to choose again: {}", r.body);
+            }
+            assert_ne!(r.csrf(), "stale");
+        }
+        let r = ann.post_raw_from("/stories/new", "/stories", &text).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains(r#"value="Towpath Sundays""#), "{}", r.body);
+        assert!(!ann.get("/stories.atom").await.body.contains("Towpath Sundays"), "nothing stored");
+        // The fresh token works.
+        let token = r.csrf();
+        let mut fields = vec![("csrf", token.as_str())];
+        fields.extend_from_slice(&text[1..]);
+        let r = ann.post_raw_from("/stories/new", "/stories", &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let story = r.location().unwrap().to_string();
+
+        // An edit: the same, and the story is unchanged.
+        let edit = [("csrf", "stale"), ("title", "Towpath Sundays, changed"), ("body", "Shorter now."), ("licence", "cc0"), ("visibility", "public")];
+        let r = ann.post_multipart(&format!("{story}/edit"), &edit, &[]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains(r#"value="Towpath Sundays, changed""#) && r.body.contains("Your form had expired"), "{}", r.body);
+        assert!(!ann.get(&story).await.body.contains("Towpath Sundays, changed"), "unchanged");
     }
 }

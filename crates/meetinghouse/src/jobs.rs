@@ -2,7 +2,8 @@
 //! 07:00 on the meeting house's clock, core's `notifications::DIGEST_HOUR`),
 //! lifting suspensions whose time is over, settling amendments to groups'
 //! purposes whose consent window has closed, declining collection imports
-//! that waited 30 days for an admin, and the hourly purge of deleted
+//! that waited 30 days for an admin, marking failed the collection imports
+//! whose server went away while they ran (their senders are told), and the hourly purge of deleted
 //! stories, unused uploads and old read notifications. Each run is idempotent (a digest is claimed
 //! and its notifications marked in one transaction; a purge removes each
 //! upload in a transaction of its own), so several app servers may run them
@@ -17,6 +18,7 @@ use meetinghouse_core::moderation;
 use meetinghouse_core::retention::{self, Purged};
 use meetinghouse_media::MediaStore;
 use meetinghouse_store::Db;
+use meetinghouse_web::{Job, job_succeeded};
 
 /// How often the jobs run.
 const EVERY: Duration = Duration::from_secs(60);
@@ -29,6 +31,9 @@ pub async fn run(db: Db, base_url: String, mut stop: tokio::sync::watch::Receive
         }
         if done.expired.is_some_and(|n| n > 0) {
             tracing::info!(declined = done.expired, "jobs worker: imports nobody answered in 30 days declined");
+        }
+        if done.stale.is_some_and(|n| n > 0) {
+            tracing::warn!(failed = done.stale, "jobs worker: collection imports that stopped without finishing marked failed");
         }
         if done.digests.unwrap_or(0) + done.lifted.unwrap_or(0) > 0 {
             tracing::info!(digests = done.digests, lifted = done.lifted, "jobs worker: done");
@@ -50,9 +55,13 @@ const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// media store never holds up digests.
 pub async fn run_purge(db: Db, media: MediaStore, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
-        match retention::purge(&db, &media, meetinghouse_store::now()).await {
+        let purged = retention::purge(&db, &media, meetinghouse_store::now()).await;
+        if purged.is_ok() {
+            job_succeeded(Job::Purge);
+        }
+        match purged {
             Ok(p) if p == Purged::default() => {}
-            Ok(p) => tracing::info!(stories = p.stories, uploads = p.media.rows, images = p.media.blobs, emails = p.emails, attempts = p.attempts, notifications = p.notifications, closed_accounts = p.closed_leftovers, email_changes = p.email_changes, "purge: removed for good"),
+            Ok(p) => tracing::info!(stories = p.stories, uploads = p.media.rows, images = p.media.blobs, emails = p.emails, attempts = p.attempts, notifications = p.notifications, closed_accounts = p.closed_leftovers, email_changes = p.email_changes, checked_import_files = p.checked_files, "purge: removed for good"),
             Err(e) => tracing::warn!(error = %e, "purge: removing deleted stories or unused uploads failed; will try again"),
         }
         tokio::select! {
@@ -70,7 +79,11 @@ const ANALYSIS_POLL: Duration = Duration::from_secs(1);
 /// database makes that hold across app servers too).
 pub async fn run_common_ground(db: Db, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
-        match meetinghouse_core::common_ground::run_due(&db).await {
+        let analysed = meetinghouse_core::common_ground::run_due(&db).await;
+        if analysed.is_ok() {
+            job_succeeded(Job::CommonGround);
+        }
+        match analysed {
             Ok(0) => {}
             Ok(n) => tracing::debug!(conversations = n, "common ground: analysed"),
             Err(e) => tracing::warn!(error = %e, "common ground: an analysis failed; will try again"),
@@ -92,6 +105,9 @@ pub struct Ticked {
     pub settled: Option<usize>,
     /// Collection imports declined after waiting 30 days for an admin.
     pub expired: Option<usize>,
+    /// Running collection imports that noted nothing for
+    /// `collection::jobs::STALE_SECS` (their server went away), marked failed.
+    pub stale: Option<usize>,
 }
 
 /// Runs every job once, each on its own: one that fails (the settings
@@ -125,7 +141,26 @@ pub async fn tick(db: &Db, base_url: &str, now: i64) -> Ticked {
         ),
         None => None,
     };
-    Ticked { digests, lifted, settled, expired }
+    // Collection imports whose server went away while they ran.
+    let stale = match &settings {
+        Some(settings) => logged(
+            "stopped imports",
+            meetinghouse_core::collection::jobs::fail_stale(db, Mailer { settings, base_url }, meetinghouse_store::now()).await,
+        ),
+        None => None,
+    };
+    // What ran through is noted for `/metrics`.
+    let ran = [
+        (Job::Digests, digests.is_some()),
+        (Job::SuspensionsEnding, lifted.is_some()),
+        (Job::Amendments, settled.is_some()),
+        (Job::ImportsWaiting, expired.is_some()),
+        (Job::ImportsStopped, stale.is_some()),
+    ];
+    for (job, _) in ran.iter().filter(|(_, ok)| *ok) {
+        job_succeeded(*job);
+    }
+    Ticked { digests, lifted, settled, expired, stale }
 }
 
 /// A job's result, its failure logged under its name.
@@ -220,7 +255,7 @@ mod tests {
             // Two days on, after 07:00: the digests are due.
             let tomorrow = meetinghouse_store::now() + 2 * 86_400;
             let done = tick(&db, TOWN, tomorrow).await;
-            assert_eq!(done, Ticked { digests: Some(1), lifted: Some(1), settled: Some(0), expired: Some(0) }, "{:?}", db.backend());
+            assert_eq!(done, Ticked { digests: Some(1), lifted: Some(1), settled: Some(0), expired: Some(0), stale: Some(0) }, "{:?}", db.backend());
             assert_eq!((digests_to(&db, "priya@example.org").await, digests_to(&db, "sam@example.org").await), (1, 0));
             let tom_now = meetinghouse_store::people::by_id(&db, tom).await.unwrap().unwrap();
             assert_eq!(tom_now.status, "active", "the suspension ended");
@@ -233,7 +268,7 @@ mod tests {
             tx.commit().await.unwrap();
             refuse(&db, "suspensions", "1 = 1").await;
             let done = tick(&db, TOWN, tomorrow + 60).await;
-            assert_eq!(done, Ticked { digests: Some(1), lifted: None, settled: Some(0), expired: Some(0) }, "{:?}", db.backend());
+            assert_eq!(done, Ticked { digests: Some(1), lifted: None, settled: Some(0), expired: Some(0), stale: Some(0) }, "{:?}", db.backend());
             assert_eq!(digests_to(&db, "pat@example.org").await, 1);
         }
     }

@@ -307,11 +307,14 @@ pub async fn tick(db: &Db, outgoing: &Outgoing, stop: &watch::Receiver<bool>) ->
         // Another app server may have claimed it since: then it is theirs.
         let Some(claim) = outbox::claim(db, id).await? else { continue };
         let email = &claim.email;
+        // Never the address in full, nor the text: an address is personal
+        // data, the text may hold a reset link or an unsubscribe token, and
+        // logs are read by more people (and kept longer) than the admin
+        // page, which shows both. The outbox id finds the message there.
+        let to = meetinghouse_core::accounts::mask_email(&email.to_addr);
+        let private = |message: &str| if email.to_addr.is_empty() { message.to_string() } else { message.replace(&email.to_addr, &to) };
         let Some(smtp) = &outgoing.smtp else {
-            // Never the text: it may hold a reset link or an unsubscribe
-            // token, and logs are read by more people (and kept longer) than
-            // the admin page, which shows it.
-            tracing::info!(id, to = %email.to_addr, kind = %email.kind, "email held (no SMTP configured; its text is on /admin/outbox)");
+            tracing::info!(id, to = %to, kind = %email.kind, "email held (no SMTP configured; its text is on /admin/outbox)");
             outbox::mark_held(db, id, HELD_NOTE).await?;
             continue;
         };
@@ -321,14 +324,16 @@ pub async fn tick(db: &Db, outgoing: &Outgoing, stop: &watch::Receiver<bool>) ->
                 sent += 1;
             }
             Err(failure) => match outbox::mark_failed(db, &claim, &failure.message, failure.permanent).await? {
+                // The admin page shows the server's words as they are; the
+                // log, without the address (a server often repeats it).
                 AfterFailure::RetryAt(at) => {
-                    tracing::warn!(id, error = %failure.message, retry_in_seconds = at - now(), "sending an email failed; it will be tried again");
+                    tracing::warn!(id, error = %private(&failure.message), retry_in_seconds = at - now(), "sending an email failed; it will be tried again");
                 }
                 AfterFailure::GaveUp => {
-                    tracing::warn!(id, error = %failure.message, "sending an email failed; it will not be tried again unless an admin sends it again from /admin/outbox");
+                    tracing::warn!(id, error = %private(&failure.message), "sending an email failed; it will not be tried again unless an admin sends it again from /admin/outbox");
                 }
                 AfterFailure::ClaimLost => {
-                    tracing::warn!(id, error = %failure.message, "sending an email failed, and meanwhile it was taken over (the claim had lapsed) or reset by an admin");
+                    tracing::warn!(id, error = %private(&failure.message), "sending an email failed, and meanwhile it was taken over (the claim had lapsed) or reset by an admin");
                 }
             },
         }
@@ -597,7 +602,9 @@ mod tests {
             tick(&db, &none, &not_stopping()).await.unwrap();
             let log = String::from_utf8(logged.lock().unwrap().clone()).unwrap();
             let line = log.lines().find(|l| l.contains(&format!("id={id}")) && l.contains("no SMTP")).unwrap_or_else(|| panic!("{backend}: {log}"));
-            assert!(line.contains("ann@example.org") && line.contains("reset"), "{backend}: {line}");
+            assert!(line.contains("to=a•••@example.org") && line.contains("reset"), "{backend}: {line}");
+            // Nor the address in full: the outbox id finds it on /admin/outbox.
+            assert!(!log.contains("ann@example.org"), "{backend}: {log}");
             // A reset link or an unsubscribe token in the logs would let
             // whoever reads them act as the person: the text stays on /admin/outbox.
             assert!(!log.contains("token=abc") && !log.contains("Hello"), "{backend}: {log}");

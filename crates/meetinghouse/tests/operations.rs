@@ -405,6 +405,13 @@ fn migrating_a_sqlite_database_backs_it_up_first() {
     assert_eq!(backup.parent().unwrap(), file.canonicalize().unwrap().parent().unwrap(), "beside the database");
     assert_eq!(mode(&backup), 0o600, "only its owner may read the copy");
     assert!(text(&out.stderr).contains(&backup.display().to_string()), "the log says where: {}", text(&out.stderr));
+    let known = block_on(async {
+        let db = open(&backup).await;
+        let n = db.migration_status().await.unwrap();
+        db.close().await;
+        n.applied.len() + n.pending.len()
+    });
+    assert!(said.contains(&format!("Applied 1 migration now; the database schema is current ({known} migrations in all): ")), "{said}");
     block_on(async {
         let db = open(&backup).await;
         let status = db.migration_status().await.unwrap();
@@ -417,10 +424,12 @@ fn migrating_a_sqlite_database_backs_it_up_first() {
     let again = run(&dir, &["migrate"]);
     ok(&again);
     assert!(!text(&again.stdout).contains("Backed up"), "{}", text(&again.stdout));
+    assert!(text(&again.stdout).starts_with(&format!("Nothing to apply: the database schema is current ({known} migrations in all): ")), "{}", text(&again.stdout));
     let fresh = temp_dir("migrate_fresh");
     let first = run(&fresh, &["migrate"]);
     ok(&first);
     assert!(!text(&first.stdout).contains("Backed up"), "{}", text(&first.stdout));
+    assert!(text(&first.stdout).starts_with(&format!("Applied {known} migrations now; the database schema is current ({known} migrations in all): ")), "{}", text(&first.stdout));
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&fresh);
 }
@@ -773,4 +782,130 @@ fn an_unreachable_postgresql_says_connection_refused() {
     let err = text(&out.stderr).to_lowercase();
     assert!(err.contains("connection refused"), "{err}");
     assert!(!err.contains("pool timed out"), "{err}");
+}
+
+// --- operating: an empty PostgreSQL database, a full disk -------------------
+
+/// `serve` on a new, empty PostgreSQL database says it is empty and to run
+/// `migrate` (it listed every migration's number). PostgreSQL only.
+#[test]
+fn serve_on_an_empty_postgresql_database_says_to_run_migrate() {
+    let Some(url) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
+        eprintln!("TEST_DATABASE_URL is not set: serve_on_an_empty_postgresql_database_says_to_run_migrate is skipped (CI sets it)");
+        return;
+    };
+    let db_url = block_on(meetinghouse_store::test_databases::create(&url, "mh_ops_empty")).expect("a test database");
+    let dir = temp_dir("pg_empty");
+    let out = bin().args(["serve", "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap(), "--database-url", &db_url]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("is empty (it has no meeting-house tables yet)") && err.contains("Run `meetinghouse migrate`"), "{err}");
+    assert!(!err.contains("1, 2, 3"), "no list of migration numbers: {err}");
+    let migrated = bin().args(["migrate", "--database-url", &db_url]).output().unwrap();
+    ok(&migrated);
+    assert!(text(&migrated.stdout).starts_with("Applied "), "{}", text(&migrated.stdout));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// With the data folder's disk full, `/healthz` answers 503 saying so (it
+/// answered "ok" while every write failed), a form that writes answers 503
+/// with a plain page saying the server is out of space (not the 500 page),
+/// `/metrics` counts the failed writes as `disk_full`, and once space is
+/// freed all is well again. Needs a small tmpfs of its own: as root only,
+/// skipped (said loudly) otherwise.
+#[test]
+fn a_full_disk_is_told_by_healthz_metrics_and_a_plain_503() {
+    const TEST: &str = "a_full_disk_is_told_by_healthz_metrics_and_a_plain_503";
+    if !running_as_root() {
+        eprintln!("SKIPPED {TEST}: it mounts a 16 MB tmpfs to fill, which needs root; run the tests as root to check a full disk for real");
+        return;
+    }
+    let dir = temp_dir("disk_full");
+    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=16m", "tmpfs"]).arg(&dir).output();
+    if !mounted.as_ref().is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIPPED {TEST}: could not mount a tmpfs at {} ({mounted:?}); a container without CAP_SYS_ADMIN cannot", dir.display());
+        return;
+    }
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(dir.clone());
+    ok(&run(&dir, &["migrate"]));
+    ok(&create_admin(&dir, "sam"));
+    let mut child = bin()
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().trim_start_matches("meetinghouse listening on ").to_string();
+    struct Stop(Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = Stop(child);
+    block_on(async {
+        meetinghouse_media::install_crypto_provider();
+        let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        let get = |path: &str| client.get(format!("{base}{path}")).send();
+        let health = get("/healthz").await.unwrap();
+        assert_eq!(health.status(), 200, "{:?}", health.text().await);
+        // The sign-in form, then the disk filled to the last byte.
+        let page = get("/login").await.unwrap().text().await.unwrap();
+        let marker = r#"name="csrf" value=""#;
+        let at = page.find(marker).expect("a CSRF token") + marker.len();
+        let token = page[at..at + page[at..].find('"').unwrap()].to_string();
+        let filler = dir.join("filler");
+        {
+            let mut f = std::fs::File::create(&filler).unwrap();
+            let chunk = vec![1u8; 64 * 1024];
+            while f.write_all(&chunk).is_ok() {}
+            while f.write_all(&chunk[..512]).is_ok() {}
+            let _ = f.sync_all();
+        }
+        // Reused for 5 s: wait for a fresh finding.
+        tokio::time::sleep(Duration::from_millis(5_200)).await;
+        let health = get("/healthz").await.unwrap();
+        assert_eq!(health.status(), 503);
+        let said = health.text().await.unwrap();
+        assert!(said.starts_with("database out of disk space: "), "{said}");
+        let r = client
+            .post(format!("{base}/login"))
+            .form(&[("csrf", token.as_str()), ("email", "sam@example.org"), ("password", "a long enough password")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 503, "a write the full disk refused");
+        let body = r.text().await.unwrap();
+        assert!(body.contains("The server is out of disk space") && !body.contains("our fault"), "{body}");
+        let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+        let full = metrics.lines().find(|l| l.starts_with(r#"meetinghouse_db_errors_total{kind="disk_full"} "#)).unwrap_or_else(|| panic!("{metrics}"));
+        assert_ne!(full, r#"meetinghouse_db_errors_total{kind="disk_full"} 0"#, "{metrics}");
+        assert!(metrics.contains("meetinghouse_db_writable 0\n"), "{metrics}");
+        // Space freed: writes work again.
+        std::fs::remove_file(&filler).unwrap();
+        tokio::time::sleep(Duration::from_millis(5_200)).await;
+        assert_eq!(get("/healthz").await.unwrap().status(), 200);
+        let page = get("/login").await.unwrap().text().await.unwrap();
+        let at = page.find(marker).unwrap() + marker.len();
+        let token = page[at..at + page[at..].find('"').unwrap()].to_string();
+        let r = client
+            .post(format!("{base}/login"))
+            .form(&[("csrf", token.as_str()), ("email", "sam@example.org"), ("password", "a long enough password")])
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+        assert_eq!(r.url().path(), "/me");
+    });
 }

@@ -212,17 +212,17 @@ impl ImportReport {
     /// What it says about the columns no field of ours took: which are
     /// shown to everyone and which are kept private; `None` when there were none.
     pub fn columns_note(&self) -> Option<String> {
-        let verb = if self.dry_run { "would be" } else { "are" };
+        let verb = if self.dry_run { "would be shown" } else { "shown" };
         match (self.public_columns.is_empty(), self.private_columns.is_empty()) {
             (true, true) => None,
             (false, true) => Some(format!("Shown to everyone on the object pages: {}.", listed(self.public_columns.iter().map(String::as_str), COLUMNS_LISTED))),
             (true, false) => Some(format!(
-                "Kept private (only {verb} shown to the organisation's staff and admins, marked private): {}. To show a column to everyone, name it in the mapping under [options], like publish = [\"{}\"].",
+                "Kept private ({verb} only to the organisation's staff and admins, marked private): {}. To show a column to everyone, name it in the mapping under [options], like publish = [\"{}\"].",
                 listed(self.private_columns.iter().map(String::as_str), COLUMNS_LISTED),
                 self.private_columns[0].replace('"', "\\\"")
             )),
             (false, false) => Some(format!(
-                "Shown to everyone on the object pages: {}. Kept private (only shown to the organisation's staff and admins): {}.",
+                "Shown to everyone on the object pages: {}. Kept private ({verb} only to the organisation's staff and admins): {}.",
                 listed(self.public_columns.iter().map(String::as_str), COLUMNS_LISTED),
                 listed(self.private_columns.iter().map(String::as_str), COLUMNS_LISTED)
             )),
@@ -2246,7 +2246,10 @@ pub async fn import_records(
 /// case) are skipped and named, wherever they are in the file. With a
 /// mapping, the first batch is written only if each mapped field (and each
 /// column it publishes) is in at least one of its records (see
-/// [`Coverage`]). A record of a withdrawn object is not written. A batch that
+/// [`Coverage`]). A record of a withdrawn object is not written. Each batch
+/// reads, in its own write transaction, whether the moderators hold the
+/// collection (`collection::withdraw_collection`): if they do, it writes
+/// nothing and the import stops ([`held_message`]). A batch that
 /// would take the collection past [`MAX_OBJECTS_PER_ORG`] stops the import.
 /// A dry run reads, checks and counts as an import would, and writes nothing.
 ///
@@ -2435,6 +2438,10 @@ pub async fn import_records_run(
                 Writer::DryRun => count_dry(db, options.org_id, &batch.objects).await,
             };
             match counts {
+                Ok(c) if c.held => {
+                    outcome = Err(Failure::Stopped(held_message(report.created + report.updated)));
+                    break;
+                }
                 Ok(c) => {
                     report.created += c.created;
                     report.updated += c.updated;
@@ -2488,6 +2495,20 @@ pub async fn import_records_run(
         Ok(()) => Ok(report),
         Err(reason) => Err(failed(reason, report)),
     }
+}
+
+/// What an import says when the moderators withdrew (and hold) the
+/// collection while it ran: the batch that found the hold wrote nothing,
+/// and the `written` records before it were withdrawn with the collection.
+pub fn held_message(written: u64) -> String {
+    let before = match written {
+        0 => "Nothing of this file was written.".to_string(),
+        1 => "The 1 record written before then is withdrawn with it.".to_string(),
+        n => format!("The {} records written before then are withdrawn with it.", thousands(n as i64)),
+    };
+    format!(
+        "The meeting house's moderators withdrew this collection while it was importing, so the import stopped. {before} Nothing more can be imported until they put the collection back."
+    )
 }
 
 /// A number with thousands separated by commas: "500,000".
@@ -2581,6 +2602,11 @@ async fn write_sqlite(db: &Db, slot: &mut Option<ObjectWriter>, org: i64, rows: 
 
 async fn write_postgres(db: &Db, org: i64, batch: Vec<ImportRow>) -> Result<BatchCounts> {
     let mut tx = db.begin().await?;
+    // Under a lock that takes turns with a withdrawal of the whole
+    // collection: a hold that came first stops the batch, writing nothing.
+    if meetinghouse_store::orgs::collection_held_in(&mut tx, db.backend(), org).await? {
+        return Ok(BatchCounts { held: true, ..BatchCounts::default() });
+    }
     let keys: Vec<&str> = batch.iter().map(|r| r.object.key.as_str()).collect();
     let existing = objects::existing(&mut tx, db.backend(), org, &keys).await?;
     drop(keys);

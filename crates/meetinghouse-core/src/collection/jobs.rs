@@ -31,9 +31,23 @@ use crate::notifications::{self, Kind, Mailer};
 /// an instance admin: on unless it is "off".
 pub const APPROVAL_SETTING: &str = "collection_approval";
 
-/// A running import that noted no progress for this long stopped without
-/// finishing (its server went away): its page says so.
-pub const STALE_SECS: i64 = 10 * 60;
+/// How often a running import's task notes that it is still going, in
+/// seconds, however long a batch takes ([`run`]).
+pub const HEARTBEAT_SECS: u64 = 20;
+
+/// A running import that noted nothing for this long stopped without
+/// finishing (its server went away): its page says so, and the periodic
+/// jobs mark it failed and tell its sender ([`fail_stale`]). Six missed
+/// heartbeats ([`HEARTBEAT_SECS`]).
+pub const STALE_SECS: i64 = 2 * 60;
+
+/// What an import that stopped without finishing says (its server went
+/// away: restarted, or stopped).
+pub const STALE_OUTCOME: &str = "The import stopped without finishing: the meeting house's server was restarted or stopped while it ran. \
+What it stored before then is kept (it stores whole batches of records); import the same file again to complete it (records already stored are left as they are).";
+
+/// What a waiting import says when its sender closed their account.
+pub const SENDER_CLOSED: &str = "The person who sent this import closed their account, so it was declined and its file not kept.";
 
 /// What was asked of an import, as the form sent it (kept with it, so an
 /// import that waited runs as it was asked).
@@ -173,7 +187,21 @@ pub enum Outcome {
 /// batch) and then its report and outcome in the database, and logging
 /// how it ended.
 pub async fn run(db: &Db, id: i64, org_id: i64, by: i64, path: &Path, asked: &Asked) -> Outcome {
+    // Notes every HEARTBEAT_SECS that the import is still going, whatever a
+    // batch takes, so one whose server went away is told apart quickly.
+    let beat_db = db.clone();
+    let heartbeat = tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(HEARTBEAT_SECS));
+        every.tick().await;
+        loop {
+            every.tick().await;
+            if let Err(e) = store::heartbeat(&beat_db, id).await {
+                tracing::warn!(import = id, error = %e, "could not note that a collection import is still running");
+            }
+        }
+    });
     let outcome = run_inner(db, id, org_id, by, path, asked).await;
+    heartbeat.abort();
     let (state, report, message) = match &outcome {
         Outcome::Done(report) => ("done", Some(report), String::new()),
         Outcome::Refused(e) => ("failed", None, e.message.clone()),
@@ -235,18 +263,27 @@ async fn run_inner(db: &Db, id: i64, org_id: i64, by: i64, path: &Path, asked: &
     }
 }
 
-/// An instance admin opens an organisation's collection for imports and
-/// takes its waiting import to run: returns the import, what was asked and
-/// its file (for [`run`]); the person who sent it is told. `None` when it
-/// was no longer waiting (another admin took it, or it was declined).
-pub async fn approve(db: &Db, mail: Mailer<'_>, actor: &Actor, import_id: i64) -> Result<Option<(ImportRow, Asked, Vec<u8>)>> {
+/// What approving a waiting import into a held collection says.
+pub const APPROVE_HELD: &str = "The moderators withdrew this organisation's whole collection, so nothing can be imported into it: put the collection back from its page first, then approve this import (or decline it).";
+
+/// An instance admin opens organisation `org_id`'s collection for imports
+/// and takes its waiting import to run: returns the import, what was asked
+/// and its file (for [`run`]); the person who sent it is told. `None` when
+/// it was no longer waiting (another admin took it, or it was declined);
+/// "not found" when it is not that organisation's import. Refused while the
+/// moderators hold the collection (read under the lock their withdrawal
+/// takes): nothing changes.
+pub async fn approve(db: &Db, mail: Mailer<'_>, actor: &Actor, org_id: i64, import_id: i64) -> Result<Option<(ImportRow, Asked, Vec<u8>)>> {
     if !actor.is_admin {
         return Err(CoreError::Forbidden("Only the meeting house's admins can open a collection for its first import.".into()));
     }
-    let row = store::by_id(db, import_id).await?.ok_or(CoreError::NotFound)?;
+    let row = store::by_id(db, import_id).await?.filter(|r| r.org_id == org_id).ok_or(CoreError::NotFound)?;
     let org = orgs::by_id(db, row.org_id).await?.ok_or(CoreError::NotFound)?;
     let mut tx = db.begin().await?;
-    let Some(file) = store::take_waiting(&mut tx, import_id).await? else {
+    if orgs::collection_held_in(&mut tx, db.backend(), org.id).await? {
+        return Err(CoreError::Forbidden(APPROVE_HELD.into()));
+    }
+    let Some(file) = store::take_waiting(&mut tx, import_id, org.id).await? else {
         return Ok(None);
     };
     orgs::open_collection(&mut tx, org.id, meetinghouse_store::now()).await?;
@@ -258,6 +295,44 @@ pub async fn approve(db: &Db, mail: Mailer<'_>, actor: &Actor, import_id: i64) -
     tracing::info!(org = %org.slug, import = import_id, "collection opened for imports by an instance admin");
     let asked = serde_json::from_str(&row.options).unwrap_or_default();
     Ok(Some((row, asked, file)))
+}
+
+/// Records that an approved import could not be started (its file could
+/// not be written for the reader, on our side): it fails with `why`, so its
+/// page does not say it is under way.
+pub async fn start_failed(db: &Db, import_id: i64) -> Result<()> {
+    let why = "The import could not be started because of a problem on our side, and its file was not kept. Send the file again; if it happens again, tell the site's administrators.";
+    store::finish(db, import_id, "failed", 0, "", why).await?;
+    Ok(())
+}
+
+/// Marks failed the running imports that noted nothing for [`STALE_SECS`]
+/// by `now` (their server went away), with [`STALE_OUTCOME`], and tells
+/// each one's sender; at most 100 a run; how many. Run by the binary's
+/// periodic jobs; several app servers may run it at once (an import is
+/// marked once), and one still going notes a heartbeat well within the
+/// time, so it is never taken for stopped.
+pub async fn fail_stale(db: &Db, mail: Mailer<'_>, now: i64) -> Result<usize> {
+    let before = now - STALE_SECS;
+    let mut failed = 0;
+    for row in store::running_before(db, before, 100).await? {
+        let org = orgs::by_id(db, row.org_id).await?;
+        let mut tx = db.begin().await?;
+        if !store::fail_stale(&mut tx, row.id, before, STALE_OUTCOME).await? {
+            continue;
+        }
+        if let (Some(person), Some(org)) = (row.person_id, &org) {
+            let text = format!(
+                "Your import of {} into the collection of {} stopped without finishing: the server was restarted. Its page says what was stored; import the same file again to complete it.",
+                row.file_name, org.name
+            );
+            notifications::notify(&mut tx, mail, person, Kind::Moderation, &text, &status_path(&org.slug, row.id)).await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        tracing::warn!(import = row.id, org = row.org_id, "a collection import stopped without finishing (its server went away): marked failed");
+        failed += 1;
+    }
+    Ok(failed)
 }
 
 /// An instance admin declines a waiting import: its file goes, and the
@@ -318,6 +393,57 @@ pub async fn expire_waiting(db: &Db, mail: Mailer<'_>, now: i64) -> Result<usize
     Ok(declined)
 }
 
+/// How long a finished check's file is kept, so the person who sent it can
+/// import it without choosing it again: a day, and only their latest
+/// check's for each organisation (core `retention` forgets older ones).
+pub const CHECKED_KEEP_SECS: i64 = 24 * 3600;
+
+/// Keeps the file of check `import_id`, which read the whole file, for
+/// [`take_checked`]; the same person's earlier checks' files for the
+/// organisation go.
+pub async fn keep_checked(db: &Db, import_id: i64, bytes: &[u8]) -> Result<()> {
+    let row = store::by_id(db, import_id).await?.ok_or(CoreError::NotFound)?;
+    let Some(person) = row.person_id else { return Ok(()) };
+    let mut tx = db.begin().await?;
+    store::forget_checks_of(&mut tx, row.org_id, person, import_id).await?;
+    store::keep_file(&mut tx, import_id, bytes).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// A checked file, taken to be imported as it was checked.
+#[derive(Debug)]
+pub enum Checked {
+    /// Its file is no longer kept (imported already, or a day went by).
+    Gone,
+    /// The file, its name, what was asked (no longer a check) and whether
+    /// it runs now or waits for an instance admin.
+    Ready { file_name: String, asked: Asked, bytes: Vec<u8>, gate: Gate },
+}
+
+/// Takes the file of check `check_id` to import it as it was checked: only
+/// for the person who sent the check (who still may import: `org` is
+/// `super::import_target`'s), and refused as a new import would be
+/// ([`check`]: a held collection, withdrawing by someone not an admin).
+pub async fn take_checked(db: &Db, actor: &Actor, org: &OrgRow, check_id: i64) -> Result<Checked> {
+    let row = store::by_id(db, check_id)
+        .await?
+        .filter(|r| r.org_id == org.id && r.person_id == Some(actor.id))
+        .ok_or(CoreError::NotFound)?;
+    let checked: Asked = serde_json::from_str(&row.options).unwrap_or_default();
+    if !checked.dry_run {
+        return Err(CoreError::NotFound);
+    }
+    let asked = Asked { dry_run: false, ..checked };
+    let gate = check(db, actor, org, &asked).await?;
+    let mut tx = db.begin().await?;
+    let Some(bytes) = store::take_checked_file(&mut tx, check_id).await? else {
+        return Ok(Checked::Gone);
+    };
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Checked::Ready { file_name: row.file_name, asked, bytes, gate })
+}
+
 /// An import's status page.
 #[derive(Debug, Clone)]
 pub struct Status {
@@ -333,6 +459,9 @@ pub struct Status {
     pub percent: Option<i64>,
     /// The viewer may approve or decline it (an instance admin, while it waits).
     pub may_decide: bool,
+    /// It is a finished check the viewer sent, whose file is kept: they may
+    /// import it as it was checked ([`take_checked`]).
+    pub may_import_checked: bool,
 }
 
 /// An import's status, for those who manage the organisation's collection
@@ -346,8 +475,10 @@ pub async fn status(db: &Db, actor: &Actor, org_slug: &str, import_id: i64) -> R
     let report = (!import.report.is_empty()).then(|| serde_json::from_str(&import.report).ok()).flatten();
     let stale = import.state == "running" && meetinghouse_store::now() - import.updated_at > STALE_SECS;
     let percent = (import.state == "running" && import.file_bytes > 0).then(|| (import.bytes_read * 100 / import.file_bytes).clamp(0, 100));
-    let asked = serde_json::from_str(&import.options).unwrap_or_default();
-    Ok(Status { may_decide: actor.is_admin && import.state == "waiting", report, stale, percent, asked, import, org })
+    let asked: Asked = serde_json::from_str(&import.options).unwrap_or_default();
+    let may_import_checked =
+        asked.dry_run && import.state == "done" && import.person_id == Some(actor.id) && store::has_file(db, import.id).await?;
+    Ok(Status { may_decide: actor.is_admin && import.state == "waiting", may_import_checked, report, stale, percent, asked, import, org })
 }
 
 /// The imports waiting for an instance admin, oldest first (instance admins
@@ -359,7 +490,24 @@ pub async fn waiting(db: &Db, actor: &Actor) -> Result<Vec<(ImportRow, String, S
     Ok(store::waiting(db, 100).await?)
 }
 
-/// An organisation's latest imports (for those who manage its collection).
-pub async fn recent(db: &Db, org_id: i64) -> Result<Vec<ImportRow>> {
+/// An organisation's latest imports, newest first (for those who manage
+/// its collection: its staff and admins, and instance admins; none for
+/// others).
+pub async fn recent(db: &Db, actor: &Actor, org_id: i64) -> Result<Vec<ImportRow>> {
+    if !super::manages(db, actor, org_id).await? {
+        return Ok(Vec::new());
+    }
     Ok(store::of_org(db, org_id, 10).await?)
+}
+
+/// How an import's state reads in a list of imports.
+pub fn state_words(import: &ImportRow) -> &'static str {
+    match import.state.as_str() {
+        "waiting" => "Waiting for an admin",
+        "running" if meetinghouse_store::now() - import.updated_at > STALE_SECS => "Stopped without finishing",
+        "running" => "Under way",
+        "done" => "Done",
+        "declined" => "Declined",
+        _ => "Stopped",
+    }
 }

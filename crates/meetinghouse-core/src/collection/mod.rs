@@ -51,6 +51,10 @@ pub struct ObjectPage {
     /// Whether the viewer is one of the meeting house's moderators (an
     /// instance admin).
     pub moderator: bool,
+    /// The moderators withdrew it and the viewer does not manage the
+    /// collection: the page says only that (its record, title included, is
+    /// blanked here, and no stories or conversation are listed).
+    pub sealed: bool,
     /// One page of the live stories about it that the viewer may see,
     /// newest first: (id, title).
     pub stories: Vec<(i64, String)>,
@@ -68,14 +72,20 @@ pub const STORIES_PER_PAGE: i64 = 20;
 /// is empty, with `stories_page` as asked.
 ///
 /// A withdrawn object's page says it is no longer in the collection; only
-/// those who manage the collection see its record (to put it back).
+/// those who manage the collection see its record (to put it back). One
+/// the moderators withdrew (for its content, say) shows others nothing of
+/// it but that: not even its title ([`ObjectPage::sealed`]).
 pub async fn page(db: &Db, org_slug: &str, accession: &str, viewer: Option<&Actor>, stories_page: i64) -> Result<ObjectPage> {
     let org = crate::orgs::by_address(db, org_slug).await?.ok_or(CoreError::NotFound)?;
-    let object = objects::by_accession(db, org.id, accession).await?.ok_or(CoreError::NotFound)?;
+    let mut object = objects::by_accession(db, org.id, accession).await?.ok_or(CoreError::NotFound)?;
     let manages = match viewer {
         Some(a) => manages(db, a, org.id).await?,
         None => false,
     };
+    let sealed = sealed(&object, manages);
+    if sealed {
+        object = sealed_row(object);
+    }
     let image_urls: Vec<String> = serde_json::from_str::<Vec<String>>(&object.image_urls)
         .unwrap_or_default()
         .into_iter()
@@ -86,7 +96,8 @@ pub async fn page(db: &Db, org_slug: &str, accession: &str, viewer: Option<&Acto
     let stories_page = stories_page.max(1);
     let audience = crate::prompts::audience(db, viewer).await?;
     let offset = (stories_page - 1).saturating_mul(STORIES_PER_PAGE);
-    let mut stories = objects::stories_about(db, object.id, &audience, STORIES_PER_PAGE + 1, offset).await?;
+    let mut stories =
+        if sealed { Vec::new() } else { objects::stories_about(db, object.id, &audience, STORIES_PER_PAGE + 1, offset).await? };
     let more_stories = stories.len() as i64 > STORIES_PER_PAGE;
     stories.truncate(STORIES_PER_PAGE as usize);
     Ok(ObjectPage {
@@ -100,10 +111,47 @@ pub async fn page(db: &Db, org_slug: &str, accession: &str, viewer: Option<&Acto
         private,
         manages,
         moderator: viewer.is_some_and(|a| a.is_admin),
+        sealed,
         stories,
         object,
     })
 }
+
+/// Whether an object is shown to someone as withdrawn by the moderators and
+/// nothing more: it is, and they do not manage its collection (its staff
+/// and admins, and instance admins, still see it).
+pub fn sealed(object: &ObjectRow, manages: bool) -> bool {
+    object.withdrawn() && object.withdrawn_how == objects::BY_MODERATION && !manages
+}
+
+/// What a page may show of an object the moderators withdrew, to someone
+/// who does not manage its collection: its id, accession number and that
+/// it was withdrawn.
+fn sealed_row(o: ObjectRow) -> ObjectRow {
+    ObjectRow {
+        title: WITHDRAWN_TITLE.to_string(),
+        makers: String::new(),
+        display_date: String::new(),
+        earliest_year: None,
+        latest_year: None,
+        medium: String::new(),
+        dimensions: String::new(),
+        description: String::new(),
+        credit_line: String::new(),
+        rights: String::new(),
+        image_urls: "[]".into(),
+        source_url: String::new(),
+        classification: String::new(),
+        extra: "{}".into(),
+        extra_private: "{}".into(),
+        withdrawn_note: String::new(),
+        ..o
+    }
+}
+
+/// The title shown for an object the moderators withdrew, to those who do
+/// not manage its collection.
+pub const WITHDRAWN_TITLE: &str = "A withdrawn object";
 
 /// The fields of an object's extra JSON, to show (empty ones left out, each
 /// cut to 500 characters).

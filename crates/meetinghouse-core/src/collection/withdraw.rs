@@ -10,7 +10,11 @@
 //! organisation's collection — which also holds it, so no import runs
 //! until they restore it — as a moderation decision, logged in the
 //! moderation log (`object` and `collection` entries, `hide` and `restore`),
-//! and only they put those back.
+//! and only they put those back. A moderator's withdrawal also takes over
+//! one the organisation made first. While the moderators hold a collection
+//! nothing in it is put back, by anyone, until they put the collection
+//! back; and an import running when they withdraw it stops at its next
+//! batch (`import::held_message`).
 
 use meetinghouse_store::moderation::{self as moderation_store, NewAction};
 use meetinghouse_store::objects::{self, BY_MODERATION, BY_ORG, ObjectRow};
@@ -33,7 +37,9 @@ pub enum As {
 /// admins (`As::Org`) or as a moderator (`As::Moderator`, an instance admin;
 /// logged); `note` says why (shown to those who manage the collection, and
 /// in the moderation log). Returns the object as it was. An object already
-/// withdrawn is left as it is (`Ok`, nothing written).
+/// withdrawn is left as it is (`Ok`, nothing written), except that the
+/// moderators take over one its organisation withdrew (logged): only they
+/// put it back then.
 pub async fn withdraw(db: &Db, actor: &Actor, object_id: i64, how: As, note: &str) -> Result<ObjectRow> {
     let object = objects::by_id(db, object_id).await?.ok_or(CoreError::NotFound)?;
     allowed(db, actor, &object, how).await?;
@@ -53,7 +59,9 @@ pub async fn withdraw(db: &Db, actor: &Actor, object_id: i64, how: As, note: &st
 
 /// Puts a withdrawn object back in its collection and in search: one its
 /// organisation withdrew, as its staff or admins (or an instance admin);
-/// one the moderators withdrew, only as a moderator (logged).
+/// one the moderators withdrew, only as a moderator (logged). Refused, for
+/// everyone, while the moderators hold the whole collection (read under
+/// the lock their withdrawal of it takes).
 pub async fn restore(db: &Db, actor: &Actor, object_id: i64) -> Result<ObjectRow> {
     let object = objects::by_id(db, object_id).await?.ok_or(CoreError::NotFound)?;
     if !object.withdrawn() {
@@ -64,12 +72,14 @@ pub async fn restore(db: &Db, actor: &Actor, object_id: i64) -> Result<ObjectRow
         return Err(CoreError::Forbidden("The meeting house's moderators withdrew this object, so only they can put it back. Ask them to look again.".into()));
     }
     allowed(db, actor, &object, how).await?;
-    if how == As::Moderator && orgs::collection_gate(db, object.org_id).await?.collection_held_at.is_some() {
-        return Err(CoreError::Forbidden(
-            "The moderators withdrew this organisation's whole collection: put the collection back from its page first.".into(),
-        ));
-    }
     let mut tx = db.begin().await?;
+    if orgs::collection_held_in(&mut tx, db.backend(), object.org_id).await? {
+        return Err(CoreError::Forbidden(if actor.is_admin {
+            "The moderators withdrew this organisation's whole collection: put the collection back from its page first.".into()
+        } else {
+            "The meeting house's moderators withdrew this organisation's whole collection, so nothing in it can be put back until they put the collection back. Ask them to look again: use “Report this organisation” on its page.".into()
+        }));
+    }
     let stored_how = if how == As::Moderator { BY_MODERATION } else { BY_ORG };
     if objects::restore(&mut tx, object.id, stored_how).await? {
         index(&mut tx, db, &object).await?;

@@ -57,6 +57,8 @@ pub fn body_limit(route: &str) -> usize {
 const SETTINGS_ROUTE: &str = "/admin/settings";
 
 pub fn router(state: AppState) -> Router {
+    // The sitemap's files, kept for as long as they say (`feeds::sitemap::Cache`).
+    let sitemap = feeds::sitemap::Cache::shared();
     // Routes that take files: a larger body limit of their own; every file
     // is also capped as it streams in (see `forms::Upload`).
     let [import, new_story, edit_story] = UPLOAD_ROUTES;
@@ -121,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/orgs/{slug}/imports/{id}", get(objects::status::show))
         .route("/orgs/{slug}/imports/{id}/approve", post(objects::status::approve))
         .route("/orgs/{slug}/imports/{id}/decline", post(objects::status::decline))
+        .route("/orgs/{slug}/imports/{id}/import", post(objects::import::import_checked))
         .route("/imports/waiting", get(objects::status::waiting))
         .route("/groups", get(groups::list::show).post(groups::create::submit))
         .route("/groups/new", get(groups::create::form))
@@ -174,8 +177,8 @@ pub fn router(state: AppState) -> Router {
         .route("/orgs/{slug}/stories.atom", get(feeds::atom::org))
         .route("/groups/{slug}/stories.atom", get(feeds::atom::group))
         .route("/prompts/{id}/stories.atom", get(feeds::atom::prompt))
-        .route("/sitemap.xml", get(feeds::sitemap::show))
-        .route("/sitemap-{file}", get(feeds::sitemap::part))
+        .route("/sitemap.xml", get(feeds::sitemap::show).layer(axum::Extension(sitemap.clone())))
+        .route("/sitemap-{file}", get(feeds::sitemap::part).layer(axum::Extension(sitemap)))
         .route("/robots.txt", get(feeds::robots::show))
         .route("/stories/{id}/label", get(labels::show::story))
         .route("/prompts/{id}/label", get(labels::show::prompt))

@@ -44,7 +44,10 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen).await.with_context(|| format!("could not listen on {}", config.listen))?;
     let local = listener.local_addr()?;
     let migrations = if config.migrate { Migrations::Apply } else { Migrations::RequireCurrent };
-    let db = open_or_create_db(&config.store, migrations).await?;
+    let db = match open_or_create_db(&config.store, migrations).await {
+        Ok(db) => db,
+        Err(e) => return Err(unmigrated(&config.store, e).await),
+    };
     // The demo town's password is published: refused on an address other
     // machines reach unless asked for (before seeding, so nothing is seeded
     // for a server that will not start).
@@ -122,6 +125,26 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
             tracing::warn!("{signal} received again: stopping now, without waiting for requests in flight");
             std::process::exit(exit_code(signal));
         }
+    }
+}
+
+/// A refusal to serve an out-of-date schema, said plainly when the
+/// database has no meeting-house schema at all (a new, empty PostgreSQL
+/// database): run `migrate` first. Any other error is returned as it is.
+async fn unmigrated(store: &crate::config::StoreConfig, e: anyhow::Error) -> anyhow::Error {
+    if !matches!(e.downcast_ref::<meetinghouse_store::StoreError>(), Some(meetinghouse_store::StoreError::Outdated(_))) {
+        return e;
+    }
+    let Ok(opened) = crate::commands::open(store, Migrations::Leave, false).await else { return e };
+    let status = opened.db.migration_status().await;
+    opened.db.close().await;
+    match status {
+        Ok(status) if status.applied.is_empty() => anyhow::anyhow!(
+            "the database at {} is empty (it has no meeting-house tables yet), so its schema is out of date and nothing was served. Run \
+             `meetinghouse migrate` with the same database settings to make them, or start once with `serve --migrate`",
+            opened.location
+        ),
+        _ => e,
     }
 }
 

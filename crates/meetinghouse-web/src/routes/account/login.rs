@@ -1,7 +1,9 @@
 //! `GET/POST /login` — sign in with email and password. Limited by wrong
-//! passwords, not by sign-ins (`ratelimit::RateLimits::login`); the
-//! session records the browser it was started from, roughly
-//! (`people::sessions::device`).
+//! passwords, not by sign-ins (`ratelimit::RateLimits::login`), and a
+//! browser that signed in to the account before (its known-device cookie,
+//! [`known_device`]) by a budget of its own; a sign-in gives the browser a
+//! new such cookie. The session records the browser it was started from,
+//! roughly (`people::sessions::device`).
 
 use std::collections::HashMap;
 
@@ -11,10 +13,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use meetinghouse_core::{CoreError, FieldErrors, accounts};
 
-use super::{safe_next, signed_in_redirect};
+use super::{known_device, safe_next, signed_in_redirect};
 use crate::error::WebError;
 use crate::forms::{Form, FormData};
 use crate::page::{Page, render, render_status};
+use crate::ratelimit::Browser;
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -40,7 +43,26 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Form { vi
         render_status(status, &Login { page: Page::new(&viewer, "Sign in"), form: data.without_secrets(), errors, need: false })
     };
     let email = data.get("email");
-    if let Err(message) = state.limits.login(viewer.ip, email).await {
+    // A field left empty is said so (WCAG 3.3.3), and is no guess: it
+    // counts against no limit.
+    let mut empty = FieldErrors::new();
+    if email.trim().is_empty() {
+        empty.add("email", "Enter your email address.");
+    }
+    if data.get("password").is_empty() {
+        empty.add("password", "Enter your password.");
+    }
+    if !empty.is_empty() {
+        return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, empty));
+    }
+    let (secret, tls) = (&viewer.settings.secret_key, state.config.tls);
+    // A browser that signed in to this account before has budgets of its own.
+    let device = known_device::read(&headers, secret, tls, meetinghouse_store::now());
+    let browser = match &device {
+        Some(d) if accounts::account_of(&state.db, email).await? == Some(d.person) => Browser::Known(&d.nonce),
+        _ => Browser::Unknown,
+    };
+    if let Err(message) = state.limits.login(viewer.ip, email, browser).await {
         return Ok(again(StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", message.to_string())])));
     }
     match accounts::login(&state.db, email, data.get("password")).await {
@@ -50,12 +72,14 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Form { vi
             }
             let device = crate::routes::people::sessions::device(&headers);
             let token = accounts::start_session_from(&state.db, actor.id, &device).await?;
-            Ok(signed_in_redirect(safe_next(data.get("next")), &token, state.config.tls))
+            let mut resp = signed_in_redirect(safe_next(data.get("next")), &token, tls);
+            known_device::remember(resp.headers_mut(), secret, actor.id, tls);
+            Ok(resp)
         }
         Err(CoreError::Invalid(errors)) => {
             // Only a wrong password (or an address with no account) counts
             // against the sign-in limits.
-            state.limits.login_failed(viewer.ip, email).await;
+            state.limits.login_failed(viewer.ip, email, browser).await;
             Ok(again(StatusCode::UNPROCESSABLE_ENTITY, errors))
         }
         Err(CoreError::Forbidden(m)) => Ok(again(StatusCode::FORBIDDEN, FieldErrors(vec![("form", m)]))),

@@ -1,4 +1,5 @@
 //! Accounts: sign up, sign in, sign out, verify email, reset password.
+pub mod known_device;
 pub mod login;
 pub mod logout;
 pub mod reset;
@@ -14,6 +15,18 @@ pub fn signed_in_redirect(location: &str, token: &str, tls: bool) -> Response {
     let mut resp = Redirect::to(location).into_response();
     set_cookie(resp.headers_mut(), SESSION_COOKIE, token, meetinghouse_core::accounts::SESSION_TTL_SECS, tls);
     resp
+}
+
+/// After a completed password reset or a confirmed change of address: the
+/// wrong passwords counted against the account are forgotten, so its owner
+/// signs in again at once (`RateLimits::lift_account`). A failure to look
+/// the account up is logged; what was done stands.
+pub async fn lift_sign_in_lock(state: &crate::state::AppState, person: i64, ip: std::net::IpAddr) {
+    match meetinghouse_core::accounts::sign_in_address(&state.db, person).await {
+        Ok(Some(address)) => state.limits.lift_account(&address, ip).await,
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, person_id = person, "could not lift an account's sign-in lock"),
+    }
 }
 
 /// Only same-site paths are followed after sign-in.

@@ -1,5 +1,7 @@
 //! `GET/POST /reset` (ask for a reset link) and `GET/POST /reset/confirm`
-//! (choose a new password from the emailed link).
+//! (choose a new password from the emailed link). A new password lifts the
+//! account's sign-in lock (`RateLimits::lift_account`) and makes the
+//! browser one the account knows (`known_device`).
 
 use std::collections::HashMap;
 
@@ -88,7 +90,14 @@ pub async fn confirm_submit(State(state): State<AppState>, Form { viewer, data }
         }
     }
     match accounts::reset_password(&state.db, data.get("token"), data.get("password")).await {
-        Ok(_) => Ok(see_other_with_flash("/login", "Your password is changed. Please sign in with it.", state.config.tls)),
+        Ok(person) => {
+            // Whoever chose the new password controls the mailbox: the
+            // account's sign-in lock goes, and this browser is one it knows.
+            super::lift_sign_in_lock(&state, person, viewer.ip).await;
+            let mut resp = see_other_with_flash("/login", "Your password is changed. Please sign in with it.", state.config.tls);
+            super::known_device::remember(resp.headers_mut(), &viewer.settings.secret_key, person, state.config.tls);
+            Ok(resp)
+        }
         Err(CoreError::Invalid(errors)) => Ok(again(StatusCode::UNPROCESSABLE_ENTITY, errors)),
         Err(other) => Err(other.into()),
     }

@@ -120,7 +120,7 @@ async fn people_page(state: &AppState, viewer: &Viewer, q: &HashMap<String, Stri
     };
     let invite_link = invite_code.as_deref().map(|code| format!("{}/signup?invite={code}", state.config.base_url.trim_end_matches('/'))).unwrap_or_default();
     Ok(render_status(status, &PeopleList {
-        page: Page::new(viewer, "People"),
+        page: Page::new(viewer, crate::page::paged("Admin: People", pager.number)),
         invite_link,
         invites,
         people,
@@ -208,7 +208,7 @@ pub async fn orgs(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     viewer.require_admin()?;
     let pager = Pager::new(&q, PAGE_SIZE);
     let (rows, prev_page, next_page) = pager.cut(orgs::list(&state.db, pager.limit(), pager.offset()).await?);
-    Ok(render(&OrgsList { page: Page::new(&viewer, "Organisations"), orgs: rows, next_page, prev_page }))
+    Ok(render(&OrgsList { page: Page::new(&viewer, crate::page::paged("Admin: Organisations", pager.number)), orgs: rows, next_page, prev_page }))
 }
 
 #[derive(Template)]
@@ -224,7 +224,7 @@ pub async fn groups(State(state): State<AppState>, viewer: Viewer, Query(q): Que
     viewer.require_admin()?;
     let pager = Pager::new(&q, PAGE_SIZE);
     let (rows, prev_page, next_page) = pager.cut(groups::list_all(&state.db, pager.limit(), pager.offset()).await?);
-    Ok(render(&GroupsList { page: Page::new(&viewer, "Groups"), groups: rows, next_page, prev_page }))
+    Ok(render(&GroupsList { page: Page::new(&viewer, crate::page::paged("Admin: Groups", pager.number)), groups: rows, next_page, prev_page }))
 }
 
 #[allow(dead_code)]

@@ -43,6 +43,26 @@ struct Listed {
     can_send_again: bool,
 }
 
+/// A message's kind in words, for the table's "Kind" column; a kind not
+/// known here is shown as stored.
+pub fn kind_words(kind: &str) -> String {
+    match kind {
+        "verify" => "Email address confirmation",
+        "reset" => "Password reset",
+        "digest" => "Notification digest",
+        "notification" => "Notification",
+        "moderation" => "Moderation notice",
+        "approved" => "Account approved",
+        "account_closed" => "Account closed",
+        "signup_existing" => "Sign-up with an address already in use",
+        "email_change_asked" => "Email change asked for",
+        "email_changed" => "Email address changed",
+        "email_change_existing" => "Email change to an address already in use",
+        other => return other.to_string(),
+    }
+    .to_string()
+}
+
 fn tries(n: i64) -> String {
     if n == 1 { "once".to_string() } else { format!("{n} times") }
 }
@@ -116,7 +136,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
             listed(e, now, to_admin)
         })
         .collect();
-    Ok(render(&Outbox { page: Page::new(&viewer, "Email outbox"), emails }))
+    Ok(render(&Outbox { page: Page::new(&viewer, "Admin: Email outbox"), emails }))
 }
 
 /// "Send again": a failed or held message is due at once, its tries counted

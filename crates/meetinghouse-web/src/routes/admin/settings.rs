@@ -42,7 +42,7 @@ pub async fn form(viewer: Viewer) -> Result<Response, WebError> {
     if s.collection_approval {
         form = form.with("collection_approval", "on");
     }
-    Ok(render(&SettingsPage { page: Page::new(&viewer, "Settings"), form, errors: FieldErrors::new() }))
+    Ok(render(&SettingsPage { page: Page::new(&viewer, "Admin: Settings"), form, errors: FieldErrors::new() }))
 }
 
 /// The form's body may be up to `forms::MAX_SETTINGS_FORM_BYTES`: its two
@@ -67,7 +67,7 @@ pub async fn submit(State(state): State<AppState>, LargeForm(Form { viewer, data
         }
         Err(CoreError::Invalid(errors)) => Ok(render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &SettingsPage { page: Page::new(&viewer, "Settings"), form: data, errors },
+            &SettingsPage { page: Page::new(&viewer, "Admin: Settings"), form: data, errors },
         )),
         Err(other) => Err(other.into()),
     }

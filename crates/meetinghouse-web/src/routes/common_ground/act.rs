@@ -13,12 +13,12 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use meetinghouse_core::common_ground::{self, Added, Conversation, vote_label};
 use meetinghouse_core::{CoreError, FieldErrors};
 
 use crate::error::WebError;
-use crate::forms::{Form, FormData};
+use crate::forms::{EXPIRED_FORM, Form, FormData, KeptForm};
 use crate::middleware::{mark_took_part, see_other_with_flash};
 use crate::routes::common_ground::{limit_key, load, participant, refused, show};
 use crate::state::AppState;
@@ -46,7 +46,10 @@ pub async fn vote(State(state): State<AppState>, Path(id): Path<i64>, Form { vie
         let message = format!("Your vote on “{}” is now {}.", shortened(&checked.statement().body), vote_label(checked.vote()));
         see_other_with_flash(&format!("/common-ground/{id}/mine#s-{statement}"), &message, state.config.tls)
     } else {
-        Redirect::to(&format!("/common-ground/{id}#vote")).into_response()
+        // Said above the next statement (`?voted`), so the voter knows the
+        // button did something and where to change it.
+        let message = format!("Your vote on statement {statement} (“{}”) is counted: {}.", shortened(&checked.statement().body), vote_label(checked.vote()).to_lowercase());
+        see_other_with_flash(&format!("/common-ground/{id}?voted={statement}#vote"), &message, state.config.tls)
     };
     mark_took_part(&mut resp, &viewer, state.config.tls);
     Ok(resp)
@@ -62,8 +65,13 @@ fn shortened(body: &str) -> String {
     format!("{}…", cut.trim_end())
 }
 
-pub async fn add_statement(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+pub async fn add_statement(State(state): State<AppState>, Path(id): Path<i64>, KeptForm { viewer, data, expired }: KeptForm) -> Result<Response, WebError> {
     let c = load(&state, &viewer, id).await?;
+    if expired {
+        // Shown again with what was typed and a fresh token; nothing is added.
+        let errors = FieldErrors(vec![("statement", EXPIRED_FORM.to_string())]);
+        return show::render_show(&state, &viewer, c, StatusCode::FORBIDDEN, data, errors, None).await;
+    }
     if let Err(message) = state.limits.cg_statement(&limit_key(&viewer), viewer.ip) {
         return too_many(&state, &viewer, c, &data, message).await;
     }

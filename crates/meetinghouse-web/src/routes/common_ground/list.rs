@@ -48,6 +48,6 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
         Some(a) => common_ground::may_open(&state.db, a).await?,
         None => false,
     };
-    let page = Page::new(&viewer, "Common ground");
+    let page = Page::new(&viewer, crate::page::paged("Common ground", pager.number));
     Ok(render(&List { page, conversations, next_page, prev_page, may_open, who_opens: common_ground::WHO_OPENS }))
 }

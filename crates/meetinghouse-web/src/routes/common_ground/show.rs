@@ -39,6 +39,8 @@ struct Show {
     /// A refusal shown in the voting panel (too many new participants from
     /// this connection).
     notice: Option<String>,
+    /// The vote just cast, in words (the one-shot message after `?voted`).
+    voted: Option<String>,
     opened: String,
     /// "closed 3 May 2025", "open again since …", "edited …": said after
     /// the opening date.
@@ -124,13 +126,19 @@ async fn render_page(
     q: &HashMap<String, String>,
 ) -> Result<Response, WebError> {
     let ballot = common_ground::ballot(&state.db, &c, &participant(viewer)).await?;
-    let page = Page::new(viewer, c.row.topic.clone());
+    let mut page = Page::new(viewer, c.row.topic.clone());
+    // A vote just cast is confirmed in the vote section, above the next
+    // statement, rather than at the top of the page; the title says it too.
+    let voted = if q.contains_key("voted") { page.flash.take() } else { None };
+    if let Some(v) = &voted {
+        page.title = format!("{v} – {}", page.title);
+    }
     let opened = date(&c.row.created_at);
     let statement_hint = format!("At most {} characters.", c.row.statement_max);
     let personal = ballot.me.is_some();
     let waiting = HostList::cut(&ballot.pending, q.get("waiting"));
     let decided = HostList::cut(&ballot.decided, q.get("decided"));
-    let show = Show { can_take_part: can_take_part(&c, viewer), page, ballot, form, errors, notice, opened, since: since(&c), statement_hint, waiting, decided, c };
+    let show = Show { can_take_part: can_take_part(&c, viewer), page, ballot, form, errors, notice, voted, opened, since: since(&c), statement_hint, waiting, decided, c };
     let mut resp = render_status(status, &show);
     if personal {
         // "You have voted on N of M": this participant's own.

@@ -1,5 +1,7 @@
 //! `GET /conversations/{kind}/{id}/reply` (the reply form, `?to=REPLY_ID` to
-//! answer a reply) and `POST /conversations/{kind}/{id}/replies` (post it).
+//! answer a reply) and `POST /conversations/{kind}/{id}/replies` (post it;
+//! a form whose token expired comes back with what was typed and a fresh
+//! token, `forms::KeptForm`).
 
 use std::collections::HashMap;
 
@@ -13,7 +15,7 @@ use meetinghouse_core::{CoreError, FieldErrors, persona};
 
 use super::{mailer, reply_form, subject};
 use crate::error::WebError;
-use crate::forms::{Form, FormData};
+use crate::forms::{EXPIRED_FORM, FormData, KeptForm};
 use crate::middleware::see_other_with_flash;
 use crate::page::{Page, render_status};
 use crate::state::AppState;
@@ -41,7 +43,12 @@ async fn render_form(state: &AppState, viewer: &Viewer, kind: &str, id: i64, for
         Err(_) => None,
     };
     let personas = persona::available(&state.db, actor).await?.iter().map(|p| (p.choice_value(), p.label())).collect();
-    let page = Page::new(viewer, format!("Reply: {}", info.title));
+    // The title says who is answered (WCAG 2.4.2).
+    let title = match &parent {
+        Some(p) => format!("Reply to {}: {}", p.author_label, info.title),
+        None => format!("Reply: {}", info.title),
+    };
+    let page = Page::new(viewer, title);
     let action = format!("/conversations/{kind}/{id}/replies");
     let archived = conversations::archived(&state.db, &info).await?;
     Ok(render_status(status, &ReplyFormPage { page, info, parent, personas, form, errors, action, archived }))
@@ -57,8 +64,12 @@ pub async fn form(
     render_form(&state, &viewer, &kind, id, form, FieldErrors::new(), StatusCode::OK).await
 }
 
-pub async fn submit(State(state): State<AppState>, Path((kind, id)): Path<(String, i64)>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+pub async fn submit(State(state): State<AppState>, Path((kind, id)): Path<(String, i64)>, KeptForm { viewer, data, expired }: KeptForm) -> Result<Response, WebError> {
     let actor = viewer.require()?;
+    if expired {
+        // Shown again with what was typed and a fresh token; nothing is posted.
+        return render_form(&state, &viewer, &kind, id, data, FieldErrors(vec![("form", EXPIRED_FORM.into())]), StatusCode::FORBIDDEN).await;
+    }
     if let Err(message) = state.limits.reply(&actor.id.to_string()) {
         return render_form(&state, &viewer, &kind, id, data, FieldErrors(vec![("form", message.into())]), StatusCode::TOO_MANY_REQUESTS).await;
     }
@@ -74,6 +85,7 @@ pub async fn submit(State(state): State<AppState>, Path((kind, id)): Path<(Strin
         }
         Err(CoreError::Invalid(errors)) => render_form(&state, &viewer, &kind, id, data, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
         Err(CoreError::Forbidden(m)) => render_form(&state, &viewer, &kind, id, data, FieldErrors(vec![("form", m)]), StatusCode::FORBIDDEN).await,
-        Err(other) => Err(other.into()),
+        // A full disk: what was typed is shown back to copy.
+        Err(other) => Err(WebError::from(other).keeping(&[("Your reply", data.get("body"))])),
     }
 }

@@ -7,7 +7,21 @@
 //! they were added, so an address keeps its file as more are added. While
 //! there is one file, no `/sitemap-{n}.xml` is served (it would say the
 //! same again).
+//!
+//! Each file is kept in memory once made, per app server, for the
+//! [`KEEP`] its `Cache-Control` lets clients keep it, or until a change
+//! goes through on this app server (the page cache's generation moves on)
+//! ([`Cache`]): the page cache keeps only HTML, and a sitemap of a large
+//! town takes its queries and megabytes to make, which nobody should be
+//! able to make the server do again and again. A change made through
+//! another app server shows within [`KEEP`].
 
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Extension;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -23,6 +37,46 @@ const MAX_URLS: i64 = 50_000;
 /// Most organisations, groups and prompts listed (each), so the site's own
 /// pages always fit in one file.
 const MAX_EACH: i64 = 5_000;
+
+/// How long a made file is served again: the `max-age` of
+/// [`CACHE_CONTROL`] (`feeds::CACHE_CONTROL`).
+pub const KEEP: Duration = Duration::from_secs(300);
+
+/// The sitemap files made in the last [`KEEP`] since the last change, by
+/// number (0 for `/sitemap.xml`, `n` for `/sitemap-{n}.xml`): at most as
+/// many as the sitemap has files, as an address past the last is not
+/// kept. One file is made at a time; a request for it meanwhile waits and
+/// is given it.
+#[derive(Default)]
+pub struct Cache {
+    /// Each file: when it was made, at which page-cache generation, and its bytes.
+    files: tokio::sync::Mutex<HashMap<usize, (Instant, u64, Bytes)>>,
+}
+
+impl Cache {
+    /// A cache for one router, shared by its two sitemap routes.
+    pub fn shared() -> Arc<Cache> {
+        Arc::new(Cache::default())
+    }
+
+    /// File `n`, kept or made now by `make` (None: no such file, not
+    /// kept). `generation` is the page cache's now: a file made before a
+    /// change went through is made again.
+    async fn get_or_make<F>(&self, n: usize, generation: u64, make: F) -> Result<Option<Bytes>, WebError>
+    where
+        F: std::future::Future<Output = Result<Option<String>, WebError>>,
+    {
+        let mut files = self.files.lock().await;
+        files.retain(|_, (at, made_in, _)| at.elapsed() < KEEP && *made_in == generation);
+        if let Some((_, _, body)) = files.get(&n) {
+            return Ok(Some(body.clone()));
+        }
+        let Some(made) = make.await? else { return Ok(None) };
+        let body = Bytes::from(made);
+        files.insert(n, (Instant::now(), generation, body.clone()));
+        Ok(Some(body))
+    }
+}
 
 /// One file of a sitemap split into several.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,15 +105,22 @@ fn fits_one_file(site: usize, stories: i64, objects: i64) -> bool {
     site as i64 + stories + objects <= MAX_URLS
 }
 
-pub async fn show(State(state): State<AppState>) -> Result<Response, WebError> {
-    let site = site_pages(&state).await?;
+pub async fn show(State(state): State<AppState>, Extension(cache): Extension<Arc<Cache>>) -> Result<Response, WebError> {
+    let generation = state.page_cache.generation();
+    let body = cache.get_or_make(0, generation, async { make_whole(&state).await.map(Some) }).await?;
+    Ok(xml_response(body.unwrap_or_default()))
+}
+
+/// `/sitemap.xml`: the whole sitemap, or the index of its files.
+async fn make_whole(state: &AppState) -> Result<String, WebError> {
+    let site = site_pages(state).await?;
     let story_count = stories::count_public(&state.db).await?;
     let object_count = sitemap::count_objects(&state.db).await?;
     if fits_one_file(site.len(), story_count, object_count) {
         let mut urls = site;
-        urls.extend(story_urls(&state, MAX_URLS, 0).await?);
-        urls.extend(object_urls(&state, MAX_URLS, 0).await?);
-        return Ok(xml_response(urlset(&urls)));
+        urls.extend(story_urls(state, MAX_URLS, 0).await?);
+        urls.extend(object_urls(state, MAX_URLS, 0).await?);
+        return Ok(urlset(&urls));
     }
     let base = &state.config.base_url;
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
@@ -67,26 +128,33 @@ pub async fn show(State(state): State<AppState>) -> Result<Response, WebError> {
         out += &format!("  <sitemap><loc>{}</loc></sitemap>\n", xml(&format!("{base}/sitemap-{n}.xml")));
     }
     out += "</sitemapindex>\n";
-    Ok(xml_response(out))
+    Ok(out)
 }
 
 /// One file of the index (`file` is `{n}.xml`, counting from 1).
-pub async fn part(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, WebError> {
+pub async fn part(State(state): State<AppState>, Extension(cache): Extension<Arc<Cache>>, Path(file): Path<String>) -> Result<Response, WebError> {
     let n = file.strip_suffix(".xml").and_then(|n| n.parse::<usize>().ok()).filter(|n| *n >= 1).ok_or(WebError::NotFound)?;
+    let generation = state.page_cache.generation();
+    let body = cache.get_or_make(n, generation, make_part(&state, n)).await?.ok_or(WebError::NotFound)?;
+    Ok(xml_response(body))
+}
+
+/// `/sitemap-{n}.xml`, or None when there is no such file.
+async fn make_part(state: &AppState, n: usize) -> Result<Option<String>, WebError> {
     let story_count = stories::count_public(&state.db).await?;
     let object_count = sitemap::count_objects(&state.db).await?;
-    let site = site_pages(&state).await?;
+    let site = site_pages(state).await?;
     // One file holds it all: `/sitemap.xml` is that file, and there are no parts.
     if fits_one_file(site.len(), story_count, object_count) {
-        return Err(WebError::NotFound);
+        return Ok(None);
     }
     let urls = match plan(story_count, object_count, MAX_URLS).get(n - 1) {
-        None => return Err(WebError::NotFound),
+        None => return Ok(None),
         Some(Part::Site) => site,
-        Some(Part::Stories(offset)) => story_urls(&state, MAX_URLS, *offset).await?,
-        Some(Part::Objects(offset)) => object_urls(&state, MAX_URLS, *offset).await?,
+        Some(Part::Stories(offset)) => story_urls(state, MAX_URLS, *offset).await?,
+        Some(Part::Objects(offset)) => object_urls(state, MAX_URLS, *offset).await?,
     };
-    Ok(xml_response(urlset(&urls)))
+    Ok(Some(urlset(&urls)))
 }
 
 /// Home, prompts, organisations, public groups and the prompts whose pages are public.
@@ -135,7 +203,7 @@ fn urlset(urls: &[(String, Option<i64>)]) -> String {
     out
 }
 
-fn xml_response(body: String) -> Response {
+fn xml_response(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/xml; charset=utf-8"), (header::CACHE_CONTROL, CACHE_CONTROL)], body).into_response()
 }
 

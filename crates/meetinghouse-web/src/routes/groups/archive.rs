@@ -2,7 +2,8 @@
 //! confirm it), `POST /groups/{slug}/archive` (archive it) and `POST
 //! /groups/{slug}/unarchive` (open it again): for the group's hosts. An
 //! archived group is read-only: what it holds stays to read, and it takes
-//! nothing new (core `groups::ensure_open_for_changes`).
+//! nothing new (core `groups::ensure_open_for_changes`); archiving
+//! supersedes its open amendments (core `purposes::supersede_for_archive`).
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -32,8 +33,8 @@ pub async fn confirm(State(state): State<AppState>, viewer: Viewer, Path(slug): 
 
 pub async fn archive(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, .. }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    let message = if groups::archive(&state.db, actor, &slug).await? {
-        "The group is archived: what it holds stays to read, and it takes nothing new."
+    let message = if groups::archive_telling(&state.db, crate::routes::conversations::mailer(&state, &viewer), actor, &slug).await? {
+        "The group is archived: what it holds stays to read, and it takes nothing new. Amendments to its purpose that were open are superseded."
     } else {
         "The group was archived already."
     };

@@ -41,7 +41,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     let pager = Pager::new(&q, PAGE_SIZE);
     let (rows, prev_page, next_page) = pager.cut(groups::list(&state.db, viewer.actor.as_ref(), pager.limit(), pager.offset()).await?);
     Ok(render(&GroupList {
-        page: Page::new(&viewer, "Groups and networks"),
+        page: Page::new(&viewer, crate::page::paged("Groups and networks", pager.number)),
         groups: rows,
         next_page,
         prev_page,

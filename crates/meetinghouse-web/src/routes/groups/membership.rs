@@ -157,7 +157,7 @@ pub async fn role(State(state): State<AppState>, Path(slug): Path<String>, Form 
 pub async fn remove(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let (kind, id) = named_member(&data, "member to remove")?;
-    match groups::remove(&state.db, actor, &slug, &kind, id).await {
+    match groups::remove_telling(&state.db, mailer(&state, &viewer), actor, &slug, &kind, id).await {
         Ok(gone) => {
             let message = match gone.status.as_str() {
                 "requested" => format!("The request for {} to join is withdrawn.", gone.name),

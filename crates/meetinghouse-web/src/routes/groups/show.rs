@@ -2,7 +2,9 @@
 //! organisations and groups, a hundred at a time: `?page=2` for more), and
 //! the groups it belongs to that the viewer may see (a hundred at a time:
 //! `?part_of=2`); for hosts, the member list with its actions and the
-//! waiting requests (a hundred at a time: `?requests=2`). An address with capitals is sent on (308) to the
+//! waiting requests, each with its forms, 25 at a time (`?manage=2`,
+//! `?requests=2`, core `groups::HOST_TOOLS_PER_PAGE`); how many amendments
+//! to its purpose are open, and until when. An address with capitals is sent on (308) to the
 //! same address in lower case, the only case addresses are stored in.
 
 use std::collections::HashMap;
@@ -21,6 +23,9 @@ use crate::page::{Page, render_status};
 use crate::routes::orgs::list::page_number;
 use crate::state::AppState;
 use crate::viewer::Viewer;
+
+/// How many rows the host tools list at a time (for the page's words).
+pub const HOST_ROWS: i64 = groups::HOST_TOOLS_PER_PAGE;
 
 #[derive(Template)]
 #[template(path = "groups/show.html")]
@@ -43,6 +48,14 @@ struct GroupShow {
     section: Option<crate::routes::conversations::Section>,
     /// The report link, and what the moderators did to it that stands.
     marks: meetinghouse_core::moderation::PageMarks,
+    /// "1 amendment to its purpose is open until …", when any is.
+    open_amendments: Option<String>,
+    /// The host tools' page of members and invitations
+    /// ([`groups::HOST_TOOLS_PER_PAGE`]), which page (from 1), and whether
+    /// there is another.
+    managed: Vec<meetinghouse_core::groups::MemberView>,
+    manage_page: i64,
+    more_managed: bool,
 }
 
 impl GroupShow {
@@ -72,7 +85,7 @@ pub async fn show(
         return Ok(lower_case_address("/groups", &slug, raw.as_deref()));
     }
     let at = groups::PageAt { members: page_number(&q), requests: numbered(&q, "requests"), parents: numbered(&q, "part_of") };
-    render_group_at(&state, &viewer, &slug, StatusCode::OK, FormData::default(), FieldErrors::new(), at).await
+    render_group_at(&state, &viewer, &slug, StatusCode::OK, FormData::default(), FieldErrors::new(), (at, numbered(&q, "manage"))).await
 }
 
 /// A page number from the query's `name` (1 when absent or not a page).
@@ -100,7 +113,7 @@ pub async fn render_group(
     form: FormData,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    render_group_at(state, viewer, slug, status, form, errors, groups::PageAt::default()).await
+    render_group_at(state, viewer, slug, status, form, errors, (groups::PageAt::default(), 1)).await
 }
 
 async fn render_group_at(
@@ -110,7 +123,8 @@ async fn render_group_at(
     status: StatusCode,
     form: FormData,
     errors: FieldErrors,
-    at: groups::PageAt,
+    // Each list's page, and the host tools' page (from 1).
+    (at, manage_page): (groups::PageAt, i64),
 ) -> Result<Response, WebError> {
     let g = groups::page_parts(&state.db, slug, viewer.actor.as_ref(), at).await?;
     let section = if g.invitation_only {
@@ -123,6 +137,12 @@ async fn render_group_at(
         _ => groups::Offers::default(),
     };
     let marks = meetinghouse_core::moderation::group_page_marks(&state.db, &g.group, viewer.actor.as_ref()).await?;
+    let open_amendments =
+        if g.invitation_only { None } else { meetinghouse_core::purposes::open_summary(&state.db, g.group.id).await?.words() };
+    let (managed, more_managed) = match &viewer.actor {
+        Some(actor) if g.viewer_is_host => groups::managed(&state.db, actor, g.group.id, manage_page).await?,
+        _ => (Vec::new(), false),
+    };
     let count = |kind: &str| g.members.iter().filter(|m| m.member_kind == kind).count();
     let (n_groups, n_orgs, n_people) = (count("group"), count("org"), count("person"));
     Ok(render_status(
@@ -141,6 +161,10 @@ async fn render_group_at(
             errors,
             section,
             marks,
+            open_amendments,
+            managed,
+            manage_page,
+            more_managed,
         },
     ))
 }

@@ -33,6 +33,12 @@ pub struct Label {
     pub back: String,
 }
 
+/// Why a story its author deleted has no label.
+pub const STORY_DELETED: &str = "This story is deleted, so it has no label. Restore it first if you want one.";
+
+/// Why a story the moderators removed has no label.
+pub const STORY_REMOVED: &str = "The moderators removed this story, so it has no label.";
+
 fn poster(q: &HashMap<String, String>) -> bool {
     q.get("size").is_some_and(|s| s == "a4")
 }
@@ -50,7 +56,10 @@ async fn public(state: &AppState, subject: Subject) -> Result<bool, WebError> {
 pub async fn story(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let s = stories::page(&state.db, id, viewer.actor.as_ref()).await?;
     if s.story.deleted_at.is_some() {
-        return Err(WebError::Forbidden("This story is deleted, so it has no label. Restore it first if you want one.".into()));
+        // Only the moderators can bring back a story they removed: its
+        // author is not told to restore it.
+        let removed = meetinghouse_store::moderation::story_removal(&state.db, id).await?.is_some();
+        return Err(WebError::Forbidden(if removed { STORY_REMOVED } else { STORY_DELETED }.into()));
     }
     if s.story.visibility != "public" || !public(&state, Subject::Story(id)).await? {
         return Err(WebError::Forbidden("Only public stories have labels: a QR code on a wall is for everyone.".into()));

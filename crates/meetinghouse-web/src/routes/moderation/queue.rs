@@ -1,15 +1,20 @@
-//! `GET /moderation` (the queue: everything for instance moderators; for the
+//! `GET /moderation?kind=&page=` (the queue, [`moderation::QUEUE_PAGE`]
+//! items a page, of one kind of report if asked: everything for instance moderators; for the
 //! hosts of a group, an organisation or a prompt, the reports about what they
 //! host, each saying whose queue it is in) and `POST /moderation/{report}`
 //! (act on an item, as of the reply's, story's, amendment's, objection's,
 //! group's or organisation's text the page showed: field `seen`; with a suspension or a ban, an instance moderator may tick
-//! `remove_all` to remove everything the person has posted too).
+//! `remove_all` to remove everything the person has posted too; the
+//! address keeps the queue page's `kind` and `page`, and its fragment
+//! opens the answer at the item).
+
+use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use meetinghouse_core::moderation::{self, ActionForm, QueueItem};
+use meetinghouse_core::moderation::{self, ActionForm, QueueQuery};
 use meetinghouse_core::{CoreError, FieldErrors};
 
 use crate::error::WebError;
@@ -24,8 +29,19 @@ use crate::viewer::Viewer;
 #[template(path = "moderation/queue.html")]
 struct QueuePage {
     page: Page,
-    /// Each with the actions that apply to it (`QueueItem::choices`).
-    items: Vec<QueueItem>,
+    /// This page's items, each with the actions that apply to it
+    /// (`QueueItem::choices`), and the counts by kind.
+    queue: moderation::QueuePage,
+    /// This page's address query ("?kind=reply&page=2"), kept on each form.
+    query: String,
+    /// The pager's address, ending in "?" or "&".
+    pager_base: String,
+    prev_page: Option<usize>,
+    next_page: Option<usize>,
+    /// The number of the page's first item in the whole list.
+    first_number: usize,
+    per_page: usize,
+    scan: i64,
     /// The item whose form had a problem, with its input and errors.
     failed: Option<i64>,
     form: FormData,
@@ -40,8 +56,6 @@ struct QueuePage {
     your_place: &'static str,
     /// Whether the moderation log is public (notes are published there).
     public_log: bool,
-    /// Open reports waiting beyond the ones listed (`moderation::QUEUE_MAX`).
-    more: i64,
 }
 
 impl QueuePage {
@@ -51,14 +65,41 @@ impl QueuePage {
     }
 }
 
-async fn page(state: &AppState, viewer: &Viewer, failed: Option<i64>, form: FormData, errors: FieldErrors, status: StatusCode) -> Result<Response, WebError> {
+/// The queue's page and kind from its address query (`kind`, `page`).
+fn queue_query(q: &HashMap<String, String>) -> QueueQuery {
+    let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
+    QueueQuery::parse(get("kind"), get("page"))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn page(state: &AppState, viewer: &Viewer, query: &QueueQuery, failed: Option<i64>, form: FormData, errors: FieldErrors, status: StatusCode) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    let moderation::QueueList { items, more } = moderation::queue_list(&state.db, actor).await?;
-    let gone = failed.is_some_and(|id| !items.iter().any(|q| q.report.id == id));
+    let queue = moderation::queue_page(&state.db, actor, query).await?;
+    let gone = failed.is_some_and(|id| !queue.items.iter().any(|q| q.report.id == id));
     let public_log = moderation::Policy::load(&state.db).await?.public_log;
+    let shown = QueueQuery { kind: queue.kind.clone(), page: queue.page };
+    let kind_words = queue.kind.as_deref().and_then(|k| moderation::QUEUE_KINDS.iter().find(|(key, _)| *key == k)).map(|(_, words)| *words);
+    let mut title = match kind_words {
+        Some(words) => format!("Moderation queue: {}", words.to_lowercase()),
+        None => "Moderation queue".to_string(),
+    };
+    if queue.pages > 1 {
+        title.push_str(&format!(", page {} of {}", queue.page, queue.pages));
+    }
+    let pager_base = match &queue.kind {
+        Some(k) => format!("/moderation?kind={k}&"),
+        None => "/moderation?".to_string(),
+    };
     Ok(render_status(status, &QueuePage {
-        page: Page::new(viewer, "Moderation queue"),
-        items,
+        page: Page::new(viewer, title),
+        query: shown.query_string(),
+        pager_base,
+        prev_page: (queue.page > 1).then(|| queue.page - 1),
+        next_page: (queue.page < queue.pages).then(|| queue.page + 1),
+        first_number: (queue.page - 1) * moderation::QUEUE_PAGE + 1,
+        per_page: moderation::QUEUE_PAGE,
+        scan: moderation::QUEUE_SCAN,
+        queue,
         failed,
         form,
         errors,
@@ -66,15 +107,19 @@ async fn page(state: &AppState, viewer: &Viewer, failed: Option<i64>, form: Form
         about_you: moderation::ABOUT_YOU,
         your_place: moderation::YOUR_PLACE,
         public_log,
-        more,
     }))
 }
 
-pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
-    page(&state, &viewer, None, FormData::default(), FieldErrors::new(), StatusCode::OK).await
+pub async fn show(State(state): State<AppState>, Query(params): Query<HashMap<String, String>>, viewer: Viewer) -> Result<Response, WebError> {
+    page(&state, &viewer, &queue_query(&params), None, FormData::default(), FieldErrors::new(), StatusCode::OK).await
 }
 
-pub async fn act(State(state): State<AppState>, Path(report): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+pub async fn act(
+    State(state): State<AppState>,
+    Path(report): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+    Form { viewer, data }: Form,
+) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     // An address that names no report by number is answered as one that names none.
     let report = report.parse::<i64>().map_err(|_| WebError::NotFound)?;
@@ -87,8 +132,8 @@ pub async fn act(State(state): State<AppState>, Path(report): Path<String>, Form
     // The version of the reply's text the moderator's page showed: a
     // decision about text that changed since changes nothing.
     match moderation::act_seen(&state.db, mailer(&state, &viewer), actor, report, &form, data.get("seen")).await {
-        Ok(done) => Ok(see_other_with_flash("/moderation", &done, state.config.tls)),
-        Err(CoreError::Invalid(errors)) => page(&state, &viewer, Some(report), data, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Ok(done) => Ok(see_other_with_flash(&format!("/moderation{}", queue_query(&params).query_string()), &done, state.config.tls)),
+        Err(CoreError::Invalid(errors)) => page(&state, &viewer, &queue_query(&params), Some(report), data, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
         Err(other) => Err(other.into()),
     }
 }

@@ -40,7 +40,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     let older = if items.len() as i64 == PAGE_SIZE { items.last().map(|n| n.id) } else { None };
     let unread = items.iter().filter(|n| n.read_at.is_none()).map(|n| n.id).collect();
     let items = notifications::group(items);
-    Ok(render(&ListPage { page: Page::new(&viewer, "Notifications"), items, older, unread }))
+    Ok(render(&ListPage { page: Page::new(&viewer, if before > 0 { "Notifications: older ones" } else { "Notifications" }), items, older, unread }))
 }
 
 pub async fn read(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {

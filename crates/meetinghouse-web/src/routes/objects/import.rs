@@ -54,6 +54,9 @@ struct ImportPage {
     held: bool,
     /// The import the report is of, for its page.
     status: Option<String>,
+    /// The organisation's latest imports: (its page, file name, state in
+    /// words, when it was sent).
+    recent: Vec<(String, String, &'static str, String)>,
 }
 
 /// The form's fields.
@@ -77,6 +80,11 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, uri: Uri, Path(
 async fn page_for(state: &AppState, viewer: &Viewer, org: &OrgRow, form: FormData, errors: FieldErrors) -> Result<ImportPage, WebError> {
     let actor = viewer.require()?;
     let gate = jobs::gate(&state.db, actor, org.id).await?;
+    let recent = jobs::recent(&state.db, actor, org.id)
+        .await?
+        .iter()
+        .map(|i| (jobs::status_path(&org.slug, i.id), i.file_name.clone(), jobs::state_words(i), crate::page::datetime(&i.created_at)))
+        .collect();
     Ok(ImportPage {
         page: Page::new(viewer, format!("Import into {}", org.name)),
         slug: org.slug.clone(),
@@ -90,6 +98,7 @@ async fn page_for(state: &AppState, viewer: &Viewer, org: &OrgRow, form: FormDat
         waits: gate == Gate::Waits,
         held: gate == Gate::Held,
         status: None,
+        recent,
     })
 }
 
@@ -167,6 +176,41 @@ pub async fn submit(State(state): State<AppState>, Path(slug): Path<String>, req
     Ok(render_status(code, &page))
 }
 
+/// `POST /orgs/{slug}/imports/{id}/import` — imports the file of a check
+/// as it was checked, without choosing it again (only its sender, within a
+/// day; WCAG 3.3.7). It goes to the new import's page.
+pub async fn import_checked(State(state): State<AppState>, Path((slug, id)): Path<(String, i64)>, form: crate::forms::Form) -> Result<Response, WebError> {
+    let viewer = form.viewer;
+    let actor = viewer.require()?.clone();
+    let org = collection::import_target(&state.db, &actor, &slug).await?;
+    let check = jobs::status_path(&org.slug, id);
+    let (file_name, asked, bytes, gate) = match jobs::take_checked(&state.db, &actor, &org, id).await {
+        Ok(jobs::Checked::Ready { file_name, asked, bytes, gate }) => (file_name, asked, bytes, gate),
+        Ok(jobs::Checked::Gone) => {
+            let gone = "This check's file is no longer kept (a check's file is kept for a day, and only your latest one): choose the file again to import it.";
+            return Ok(see_other_with_flash(&format!("/orgs/{}/import", org.slug), gone, state.config.tls));
+        }
+        Err(CoreError::Forbidden(m)) => return Ok(see_other_with_flash(&check, &m, state.config.tls)),
+        Err(CoreError::Invalid(errors)) => {
+            let m = errors.0.first().map(|(_, m)| m.clone()).unwrap_or_default();
+            return Ok(see_other_with_flash(&check, &m, state.config.tls));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    if gate == Gate::Waits {
+        let id = jobs::wait_for_admin(&state.db, mailer(&state, &viewer), &actor, &org, &file_name, &bytes, &asked).await?;
+        return Ok(see_other_with_flash(
+            &jobs::status_path(&org.slug, id),
+            "Your file is kept: this collection's first import waits for an admin of the meeting house, who has been told. It runs once they open the collection.",
+            state.config.tls,
+        ));
+    }
+    let turn = crate::forms::UploadTurn::take_import(&state.uploads).await?;
+    let (_, id) = start(&state, Job::New { actor: Box::new(actor.clone()), org: Box::new(org.clone()) }, &file_name, bytes, asked, Some(turn)).await?;
+    let status = jobs::status_path(&org.slug, id.await.map_err(|e| WebError::Internal(e.into()))?.map_err(WebError::from)?);
+    Ok(see_other_with_flash(&status, "The import of the file you checked is under way: this page shows how far it has got, then its report.", state.config.tls))
+}
+
 /// Which import [`start`] runs: a new one, recorded on its task (so a
 /// request dropped after the task began cannot leave it half made), or one
 /// recorded before (a waiting import an instance admin approved).
@@ -214,6 +258,17 @@ pub(crate) async fn start(
         };
         let _ = id_tx.send(Ok(id));
         let outcome = jobs::run(&db, id, org_id, by, tmp.path(), &asked).await;
+        // A check that read the whole file keeps it a day, so its sender
+        // can import it without choosing it again.
+        if asked.dry_run && matches!(outcome, Outcome::Done(_)) {
+            let kept = match tokio::fs::read(tmp.path()).await {
+                Ok(bytes) => jobs::keep_checked(&db, id, &bytes).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = kept {
+                tracing::warn!(import = id, error = %e, "a checked collection file could not be kept; it can be chosen again");
+            }
+        }
         drop(tmp);
         drop(turn);
         Some(outcome)

@@ -117,7 +117,11 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, uri: Uri, Path(
     let base = if query.is_empty() { format!("/orgs/{slug}/objects") } else { format!("/orgs/{slug}/objects?{}", query.join("&")) };
     let status = if past_end.is_some() { StatusCode::NOT_FOUND } else { StatusCode::OK };
     Ok(render_status(status, &ObjectList {
-        page: Page::new(&viewer, format!("Collection: {}", org.name)),
+        // Each page and each search has its own title (WCAG 2.4.2).
+        page: Page::new(&viewer, {
+            let title = if words.is_empty() { format!("Collection: {}", org.name) } else { format!("Collection: {}, search for “{words}”", org.name) };
+            crate::page::paged(&title, pager.number)
+        }),
         total: thousands(total),
         one: total == 1,
         q: words,

@@ -74,7 +74,15 @@ pub async fn show(
     let next_page = o.more_stories.then_some(o.stories_page + 1);
     let path = collection::object_path(&o.org_slug, &o.object.accession_number);
     let url = format!("{}{path}", state.config.base_url);
-    let section = crate::routes::conversations::section(&state, &viewer, Subject::Object(o.object.id)).await?;
+    let mut section = crate::routes::conversations::section(&state, &viewer, Subject::Object(o.object.id)).await?;
+    // A withdrawn object's conversation is closed (its replies stay to read):
+    // the form gives way to why (core `subjects::resolve`).
+    if section.convo.archived.is_none() && section.convo.info.closed.is_some() {
+        section.convo.archived.clone_from(&section.convo.info.closed);
+        for r in &mut section.convo.replies {
+            r.archived = true;
+        }
+    }
     let mut ld = serde_json::json!({
         "@context": "https://schema.org",
         "@type": "VisualArtwork",
@@ -114,6 +122,7 @@ pub async fn show(
         StatusCode::OK
     };
     Ok(render_status(status, &ObjectShow {
+        // Blanked for those who may see only that the moderators withdrew it.
         page: Page::new(&viewer, o.object.title.clone()),
         prev_page,
         next_page,

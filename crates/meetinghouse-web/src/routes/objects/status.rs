@@ -1,6 +1,7 @@
 //! `GET /orgs/{slug}/imports/{id}` — a browser import's page: waiting for
 //! an instance admin, under way (how far through the file it is; the page
-//! refreshes itself every few seconds until the person stops it), or its
+//! refreshes itself only when the person asks, `?refresh=on`, and says how
+//! to stop it before anything else: WCAG 2.2.1), or its
 //! report; for its organisation's staff and admins and instance admins.
 //! `POST …/approve` and `…/decline`: an instance admin opens the
 //! collection and runs a waiting import, or declines it.
@@ -22,8 +23,9 @@ use crate::routes::conversations::mailer;
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
-/// How often a page of an import under way refreshes itself, in seconds.
-pub const REFRESH_SECS: u64 = 5;
+/// How often a page of an import under way refreshes itself, once the
+/// person asked it to, in seconds.
+pub const REFRESH_SECS: u64 = 30;
 
 #[derive(Template)]
 #[template(path = "objects/import_status.html")]
@@ -31,8 +33,8 @@ struct StatusPage {
     page: Page,
     s: Status,
     path: String,
-    /// Refresh the page by itself (an import under way, and the person did
-    /// not stop it).
+    /// Refresh the page by itself (an import under way, and the person
+    /// asked for it).
     refresh: bool,
     refresh_secs: u64,
     started: String,
@@ -46,11 +48,12 @@ pub async fn show(
 ) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let s = jobs::status(&state.db, actor, &slug, id).await?;
+    // A stale import is not under way: the page says it stopped, and does not refresh.
     let running = s.import.state == "running" && !s.stale;
     let path = jobs::status_path(&s.org.slug, id);
     Ok(render(&StatusPage {
         page: Page::new(&viewer, format!("Import into {}", s.org.name)),
-        refresh: running && q.get("refresh").is_none_or(|r| r != "off"),
+        refresh: running && q.get("refresh").is_some_and(|r| r == "on"),
         refresh_secs: REFRESH_SECS,
         started: datetime(&s.import.created_at),
         path,
@@ -62,15 +65,17 @@ pub async fn approve(State(state): State<AppState>, Path((slug, id)): Path<(Stri
     let actor = viewer.require()?;
     let org = meetinghouse_core::orgs::by_address(&state.db, &slug).await?.ok_or(WebError::NotFound)?;
     let path = jobs::status_path(&org.slug, id);
-    let Some((row, asked, file)) = jobs::approve(&state.db, mailer(&state, &viewer), actor, id).await? else {
+    // Only at its own organisation's address, and never into a held collection.
+    let Some((row, asked, file)) = jobs::approve(&state.db, mailer(&state, &viewer), actor, org.id, id).await? else {
         return Ok(see_other_with_flash(&path, "This import is no longer waiting: another admin may have decided on it.", state.config.tls));
     };
-    if row.org_id != org.id {
-        return Err(WebError::NotFound);
-    }
     let by = row.person_id.unwrap_or(actor.id);
     let job = super::import::Job::Recorded { id, org_id: org.id, by };
-    super::import::start(&state, job, &row.file_name, file, asked, None).await?;
+    if let Err(e) = super::import::start(&state, job, &row.file_name, file, asked, None).await {
+        // Its file is gone from the database: it fails, rather than seem under way.
+        jobs::start_failed(&state.db, id).await?;
+        return Err(e);
+    }
     Ok(see_other_with_flash(&path, "The collection is open for imports, and this import is running.", state.config.tls))
 }
 

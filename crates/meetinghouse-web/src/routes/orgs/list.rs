@@ -68,7 +68,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     let _ = sector_label;
     let can_create = viewer.actor.as_ref().is_some_and(|a| a.is_admin || !viewer.settings.orgs_admin_only);
     Ok(render(&OrgList {
-        page: Page::new(&viewer, "Organisations"),
+        page: Page::new(&viewer, crate::page::paged("Organisations", pager.number)),
         orgs,
         next_page,
         prev_page,

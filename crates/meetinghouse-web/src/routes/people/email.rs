@@ -114,6 +114,9 @@ pub async fn confirm(State(state): State<AppState>, Form { viewer, data }: Form)
     let keep = viewer.session_token.as_deref().unwrap_or_default();
     match accounts::confirm_email_change(&state.db, &viewer.settings, &state.config.base_url, data.get("token"), keep).await {
         Ok(person) => {
+            // The owner of the new address opened the link: the account's
+            // sign-in lock goes (`RateLimits::lift_account`).
+            crate::routes::account::lift_sign_in_lock(&state, person, viewer.ip).await;
             let signed_in = viewer.actor.as_ref().is_some_and(|a| a.id == person);
             let (to, said) = if signed_in {
                 ("/me/profile", "Your email address is changed and confirmed. Anywhere else you were signed in, you are now signed out.")

@@ -3,7 +3,9 @@
 //! group made members only since you asked, whose page you no longer see),
 //! groups, and the voices you can speak in. Invitations come fifty at a
 //! time (`?invitations=2` for more), your requests fifty (`?asked=2`), your
-//! groups a hundred (`?groups=2`).
+//! groups a hundred (`?groups=2`), and your stories fifty, newest first
+//! (`?stories_before=STORY_ID` for older ones), drafts and those you may
+//! still restore included.
 
 use std::collections::HashMap;
 
@@ -12,6 +14,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use meetinghouse_core::groups::{AskedGroup, GroupRow};
 use meetinghouse_core::orgs::OrgRow;
+use meetinghouse_core::stories::StoryList;
 use meetinghouse_core::{groups, orgs, persona};
 
 use crate::error::WebError;
@@ -43,7 +46,8 @@ struct Me {
     groups_page: i64,
     more_groups: bool,
     personas: Vec<String>,
-    stories: Vec<meetinghouse_store::stories::StoryRow>,
+    /// A page of your stories, and where the next starts.
+    stories: StoryList,
 }
 
 /// A page number from the query's `name` (1 when absent or not a page).
@@ -59,6 +63,12 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     let (group_invitations, more_group_invitations) = groups::invitations(&state.db, actor.id, invitations_page).await?;
     let (asked, more_asked) = groups::asked(&state.db, actor, asked_page).await?;
     let (groups, more_groups) = groups::mine(&state.db, actor.id, groups_page).await?;
+    let stories_before = match q.get("stories_before") {
+        Some(b) => Some(b.trim().parse::<i64>().map_err(|_| {
+            WebError::BadRequest("We could not tell which of your stories to show: the address should end with ?stories_before= and a story's number. Go back to your newest stories at /me.".into())
+        })?),
+        None => None,
+    };
     let personas = persona::available(&state.db, actor).await?.iter().map(|p| p.label()).collect();
     Ok(render(&Me {
         page: Page::new(&viewer, "Your meeting house"),
@@ -75,6 +85,6 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
         groups_page,
         more_groups,
         personas,
-        stories: meetinghouse_core::stories::mine(&state.db, actor).await?,
+        stories: meetinghouse_core::stories::mine_page(&state.db, actor, stories_before).await?,
     }))
 }

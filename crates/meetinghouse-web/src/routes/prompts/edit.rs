@@ -43,6 +43,12 @@ fn closed_note(p: &PromptRow) -> Option<String> {
     ))
 }
 
+/// The edit page's title names the prompt (WCAG 2.4.2): "Edit the prompt
+/// “What did the canal mean to you?”".
+fn edit_title(question: &str) -> String {
+    format!("Edit the prompt “{question}”")
+}
+
 pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let prompt = prompts::for_managing(&state.db, actor, id).await?;
@@ -57,7 +63,7 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         .with("closes", &closes)
         .with("closes_shown", &closes);
     let closed = closed_note(&prompt);
-    Ok(render_status(StatusCode::OK, &EditPrompt { page: Page::new(&viewer, "Edit the prompt"), prompt, form, errors: FieldErrors::new(), closed }))
+    Ok(render_status(StatusCode::OK, &EditPrompt { page: Page::new(&viewer, edit_title(&prompt.question)), prompt, form, errors: FieldErrors::new(), closed }))
 }
 
 pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
@@ -82,5 +88,5 @@ pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, Form { v
     };
     let prompt = prompts::for_managing(&state.db, actor, id).await?;
     let closed = closed_note(&prompt);
-    Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &EditPrompt { page: Page::new(&viewer, "Edit the prompt"), prompt, form: data, errors, closed }))
+    Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &EditPrompt { page: Page::new(&viewer, edit_title(&prompt.question)), prompt, form: data, errors, closed }))
 }

@@ -43,5 +43,5 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
         };
         visible.push((p, when, open));
     }
-    Ok(render(&PromptList { page: Page::new(&viewer, "Prompts"), prompts: visible, next_page, prev_page }))
+    Ok(render(&PromptList { page: Page::new(&viewer, crate::page::paged("Prompts", pager.number)), prompts: visible, next_page, prev_page }))
 }

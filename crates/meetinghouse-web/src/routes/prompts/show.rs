@@ -55,7 +55,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     let closable = p.viewer_manages && p.prompt.closes_at.is_none_or(|c| c > meetinghouse_store::now());
     Ok(render(&PromptShow {
         json_ld: crate::routes::stories::show::json_for_script(&ld),
-        page: Page::new(&viewer, p.prompt.question.clone()),
+        page: Page::new(&viewer, crate::page::paged(&p.prompt.question, pager.number)),
         base: format!("/prompts/{id}"),
         p,
         stories,

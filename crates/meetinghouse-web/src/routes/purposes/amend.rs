@@ -13,7 +13,7 @@ use meetinghouse_core::purposes::{self, AmendForm, VersionRow};
 use meetinghouse_core::{CoreError, FieldErrors};
 
 use crate::error::WebError;
-use crate::forms::{Form, FormData};
+use crate::forms::{EXPIRED_FORM, FormData, KeptForm};
 use crate::middleware::see_other_with_flash;
 use crate::page::{Page, render_status};
 use crate::state::AppState;
@@ -54,9 +54,13 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(slug): Pat
     Ok(render_status(StatusCode::OK, &AmendPage { page, group, current, form, errors: FieldErrors::new() }))
 }
 
-pub async fn submit(State(state): State<AppState>, Path(slug): Path<String>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+pub async fn submit(State(state): State<AppState>, Path(slug): Path<String>, KeptForm { viewer, data, expired }: KeptForm) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let again = |errors: FieldErrors, status: StatusCode| render_form(&state, &viewer, &slug, data.clone(), errors, status);
+    if expired {
+        // Shown again with what was typed and a fresh token; nothing is proposed.
+        return again(FieldErrors(vec![("form", EXPIRED_FORM.into())]), StatusCode::FORBIDDEN).await;
+    }
     let form = AmendForm { text: data.get("text").into(), why: data.get("why").into() };
     let mail = crate::routes::conversations::mailer(&state, &viewer);
     // Only a proposal that would be taken is counted against the budget.

@@ -9,13 +9,17 @@ use meetinghouse_core::{CoreError, FieldErrors};
 
 use super::amendment::render_amendment;
 use crate::error::WebError;
-use crate::forms::Form;
+use crate::forms::{EXPIRED_FORM, KeptForm};
 use crate::middleware::see_other_with_flash;
 use crate::state::AppState;
 
-pub async fn submit(State(state): State<AppState>, Path((slug, id)): Path<(String, String)>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+pub async fn submit(State(state): State<AppState>, Path((slug, id)): Path<(String, String)>, KeptForm { viewer, data, expired }: KeptForm) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    if expired {
+        // Shown again with what was typed and a fresh token; nothing is recorded.
+        return render_amendment(&state, &viewer, &slug, id, data, FieldErrors(vec![("form", EXPIRED_FORM.into())]), StatusCode::FORBIDDEN).await;
+    }
     let form = ObjectionForm { reason: data.get("reason").into() };
     let mail = crate::routes::conversations::mailer(&state, &viewer);
     let message = match purposes::object(&state.db, mail, actor, &slug, id, &form).await {

@@ -15,7 +15,7 @@ use meetinghouse_core::conversations::{self, EditForm, Edited};
 use meetinghouse_core::{CoreError, FieldErrors};
 
 use crate::error::WebError;
-use crate::forms::{Form, FormData};
+use crate::forms::{EXPIRED_FORM, FormData, KeptForm};
 use crate::middleware::see_other_with_flash;
 use crate::page::{Page, render, render_status};
 use crate::state::AppState;
@@ -43,10 +43,18 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     Ok(render(&EditPage { page, id, hidden, goes_to_review: e.goes_to_review, note: e.reply.note, form, errors: FieldErrors::new() }))
 }
 
-pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, KeptForm { viewer, data, expired }: KeptForm) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let edit = EditForm { body: data.get("body").into(), pause_confirmed: data.checked("pause_confirmed") };
-    let (status, errors) = match conversations::edit_reply(&state.db, &viewer.settings, actor, id, &edit).await {
+    // A form whose token expired is shown again with what was typed and a
+    // fresh token, once the author may still edit the reply.
+    let edited = if expired {
+        conversations::for_editing(&state.db, &viewer.settings, actor, id).await?;
+        Err(CoreError::Forbidden(EXPIRED_FORM.into()))
+    } else {
+        conversations::edit_reply(&state.db, &viewer.settings, actor, id, &edit).await
+    };
+    let (status, errors) = match edited {
         Ok(Edited::OverBudget) => (StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", conversations::EDITS_PER_HOUR_MESSAGE.into())])),
         Ok(done) => {
             let message = match done {
@@ -60,7 +68,8 @@ pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, Form { v
         }
         Err(CoreError::Invalid(e)) => (StatusCode::UNPROCESSABLE_ENTITY, e),
         Err(CoreError::Forbidden(m)) => (StatusCode::FORBIDDEN, FieldErrors(vec![("form", m)])),
-        Err(other) => return Err(other.into()),
+        // A full disk: what was typed is shown back to copy.
+        Err(other) => return Err(WebError::from(other).keeping(&[("Your reply", edit.body.as_str())])),
     };
     let (r, _) = conversations::visible_reply(&state.db, id, Some(actor)).await?;
     let goes_to_review = match conversations::for_editing(&state.db, &viewer.settings, actor, id).await {

@@ -30,7 +30,8 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
         None => None,
     };
     let list = conversations::mine(&state.db, actor, before).await?;
-    Ok(render(&MinePage { page: Page::new(&viewer, "Your replies"), list }))
+    let title = if before.is_some() { "Your replies: older ones" } else { "Your replies" };
+    Ok(render(&MinePage { page: Page::new(&viewer, title), list }))
 }
 
 /// What became of a reply, in words.

@@ -56,7 +56,8 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
         let when = date(&r.created_at);
         (r, when)
     }).collect();
-    let title = if query.is_empty() { "Search".to_string() } else { format!("Search: {query}") };
+    // Each search, and each of its pages, has its own title (WCAG 2.4.2).
+    let title = if query.is_empty() { "Search".to_string() } else { crate::page::paged(&format!("Search results for “{query}”"), n) };
     // Nothing on a later page is not "nothing found": the results ended before it.
     let past_end = n > 1 && results.is_empty();
     // The results stop short of every match: said where they stop.

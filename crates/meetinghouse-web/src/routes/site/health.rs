@@ -1,4 +1,5 @@
-//! `GET /healthz` (is the database reachable?) and `GET /metrics` (Prometheus).
+//! `GET /healthz` (does the database answer and take writes?) and
+//! `GET /metrics` (Prometheus).
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -7,8 +8,10 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use meetinghouse_core::secrets;
+use meetinghouse_store::health::{self, Unwritable};
 
 use crate::error::WebError;
+use crate::metrics::{HEALTH_REUSE, Read};
 use crate::state::AppState;
 use crate::viewer::client_ip;
 
@@ -34,14 +37,45 @@ fn local_operator(parts: &Parts, trusted_proxies: &[IpAddr]) -> bool {
     !forwarded && !trusted_proxies.contains(&peer) && client_ip(parts, trusted_proxies).is_loopback()
 }
 
+/// `ok` (200) while the database answers and takes writes; otherwise 503
+/// with the reason on one line: `database unavailable`, `database out of
+/// disk space: …` or `database not writable: …` (store
+/// `health::check_writable`: a write rolled back, and on SQLite a
+/// megabyte written beside the database and removed). A finding is reused
+/// for [`HEALTH_REUSE`], so asking often never writes often.
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], "ok\n").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+    let no_store = [(header::CACHE_CONTROL, "no-store")];
+    if let Err(e) = state.db.ping().await {
+        tracing::error!(error = %e, "health check: database unreachable");
+        return (StatusCode::SERVICE_UNAVAILABLE, no_store, "database unavailable\n").into_response();
+    }
+    match writable(&state).await {
+        Ok(()) => (StatusCode::OK, no_store, "ok\n").into_response(),
+        Err(why) => {
+            let line = match &why {
+                Unwritable::DiskFull(detail) => format!("database out of disk space: {detail}\n"),
+                Unwritable::Other(detail) => format!("database not writable: {detail}\n"),
+            };
+            (StatusCode::SERVICE_UNAVAILABLE, no_store, line).into_response()
         }
     }
+}
+
+/// Whether the database takes writes, found at most every [`HEALTH_REUSE`]
+/// per app server (one check at a time; the others wait for its finding).
+async fn writable(state: &AppState) -> Result<(), Unwritable> {
+    let mut last = state.metrics.health.lock().await;
+    if let Some((at, found)) = last.as_ref()
+        && at.elapsed() < HEALTH_REUSE
+    {
+        return found.clone();
+    }
+    let found = health::check_writable(&state.db).await;
+    if let Err(why) = &found {
+        tracing::error!(error = %why, "health check: the database takes no writes");
+    }
+    *last = Some((std::time::Instant::now(), found.clone()));
+    found
 }
 
 /// The figures name every route and its traffic, so they are for the
@@ -54,7 +88,8 @@ pub async fn metrics(State(state): State<AppState>, req: Request) -> Response {
     if !may_read_metrics(&parts, &state) {
         return WebError::NotFound.into_response();
     }
-    let body = state.metrics.render(state.db.pool_stats(), state.db.max_connections());
+    let read = Read { outbox: health::outbox_counts(&state.db).await.ok(), writable: Some(writable(&state).await.is_ok()) };
+    let body = state.metrics.render(state.db.pool_stats(), state.db.max_connections(), &read);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], body).into_response()
 }
 

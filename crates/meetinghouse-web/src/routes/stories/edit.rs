@@ -84,18 +84,28 @@ pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, req: Req
     // and nothing of the story is loaded, for anyone else.
     let pending = Upload::start(req, &state).await?;
     let story = stories::ensure_can_edit(&state.db, &pending.viewer.settings, pending.viewer.require()?, id).await?;
-    let FormUpload { viewer, data, files, unread, turn: _turn } = pending.read_form(&state, state.config.media_limits.max_bytes, super::form_field, true).await?;
+    let FormUpload { viewer, data, files, unread, turn: _turn, expired } = pending.read_form(&state, state.config.media_limits.max_bytes, super::form_field, true).await?;
     let actor = viewer.require()?;
     let existing: Vec<i64> = meetinghouse_store::media::photos_of_story(&state.db, id).await?.into_iter().map(|p| p.media_id).collect();
     let (data, photos, found) = super::take_photos(&state, actor, data, files, &unread, &existing).await?;
     let data = super::drop_unwanted_links(&state.db, data).await?;
     let form = StoryForm { photos, ..story_form(&data) };
     // The form's own problems are reported with the photos'.
-    let outcome = match stories::edit_counted(&state.db, &viewer.settings, actor, id, &form, found).await {
+    let edited = if expired {
+        // Shown again with what was typed and a fresh token; nothing is stored.
+        let mut errors = FieldErrors(vec![("form", crate::forms::EXPIRED_FORM.to_string())]);
+        errors.0.extend(found.0);
+        Err(CoreError::Invalid(errors))
+    } else {
+        stories::edit_counted(&state.db, &viewer.settings, actor, id, &form, found).await
+    };
+    let outcome = match edited {
+        Err(CoreError::Invalid(errors)) if expired => Err((StatusCode::FORBIDDEN, errors)),
         Ok(Some(kept)) => Ok(kept),
         Ok(None) => Err((StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", stories::EDITS_PER_HOUR_MESSAGE.to_string())]))),
         Err(CoreError::Invalid(errors)) => Err((super::refused_status(&unread), errors)),
-        Err(other) => return Err(other.into()),
+        // A full disk: what was typed is shown back to copy.
+        Err(other) => return Err(WebError::from(other).keeping(&[("Title", form.title.as_str()), ("Your story", form.body.as_str())])),
     };
     match outcome {
         Ok(kept) => {

@@ -122,13 +122,16 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
     // At the hourly limit, the text is read (to show it again) and no photo
     // is taken.
     let at_limit = stories::at_story_limit(&state.db, pending.viewer.require()?).await?;
-    let FormUpload { viewer, data, files, unread, turn: _turn } =
+    let FormUpload { viewer, data, files, unread, turn: _turn, expired } =
         pending.read_form(&state, state.config.media_limits.max_bytes, super::form_field, !at_limit).await?;
     let actor = viewer.require()?;
     let (data, photos, found) = super::take_photos(&state, actor, data, files, &unread, &[]).await?;
     let data = super::drop_unwanted_links(&state.db, data).await?;
     let form = StoryForm { photos, ..story_form(&data) };
-    let outcome = if at_limit {
+    let outcome = if expired {
+        // Shown again with what was typed and a fresh token; nothing is stored.
+        Err(CoreError::Invalid(FieldErrors(vec![("form", crate::forms::EXPIRED_FORM.to_string())])))
+    } else if at_limit {
         Ok(None)
     } else {
         // The form's own problems are reported with the photos'.
@@ -141,9 +144,14 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
             errors.0.extend(found.0);
             Err((StatusCode::TOO_MANY_REQUESTS, errors))
         }
+        Err(CoreError::Invalid(mut errors)) if expired => {
+            errors.0.extend(found.0);
+            Err((StatusCode::FORBIDDEN, errors))
+        }
         Err(CoreError::Invalid(errors)) => Err((super::refused_status(&unread), errors)),
         Err(CoreError::Forbidden(m)) => Err((StatusCode::FORBIDDEN, FieldErrors(vec![("form", m)]))),
-        Err(other) => return Err(other.into()),
+        // A full disk: what was typed is shown back to copy.
+        Err(other) => return Err(WebError::from(other).keeping(&[("Title", form.title.as_str()), ("Your story", form.body.as_str())])),
     };
     match outcome {
         Ok((id, draft)) => {
