@@ -891,18 +891,24 @@ pub struct QueueList {
     pub more: i64,
 }
 
+/// Whose open reports `actor`'s queue holds: (the host it is limited to,
+/// `None` for an instance moderator; the person whose own reports it
+/// leaves out, 0 for none). An instance moderator's queue leaves out
+/// nothing; a host's, what is about them. Refused to someone who hosts
+/// nothing.
+async fn queue_scope(db: &Db, actor: &Actor) -> Result<(Option<i64>, i64)> {
+    if actor.is_admin {
+        return Ok((None, 0));
+    }
+    if !store::hosts_anything(db, actor.id).await? {
+        return Err(CoreError::Forbidden(NO_QUEUE.into()));
+    }
+    Ok((Some(actor.id), actor.id))
+}
+
 /// [`queue`], with how many more items wait beyond the oldest [`QUEUE_MAX`].
 pub async fn queue_list(db: &Db, actor: &Actor) -> Result<QueueList> {
-    let host = if actor.is_admin {
-        None
-    } else {
-        if !store::hosts_anything(db, actor.id).await? {
-            return Err(CoreError::Forbidden(NO_QUEUE.into()));
-        }
-        Some(actor.id)
-    };
-    // An instance moderator's list leaves out nothing; a host's, what is about them.
-    let not_about = if actor.is_admin { 0 } else { actor.id };
+    let (host, not_about) = queue_scope(db, actor).await?;
     let reports = store::open_reports(db, host, not_about, QUEUE_MAX).await?;
     let more = if reports.len() as i64 == QUEUE_MAX { store::count_open_reports(db, host, not_about).await? - QUEUE_MAX } else { 0 };
     Ok(QueueList { items: queue_items(db, actor, reports).await?, more: more.max(0) })
@@ -985,15 +991,7 @@ pub struct QueuePage {
 /// first. A host's counts are of the open reports whose recorded scope
 /// they host; an item they may no longer act on is left out of its page.
 pub async fn queue_page(db: &Db, actor: &Actor, query: &QueueQuery) -> Result<QueuePage> {
-    let host = if actor.is_admin {
-        None
-    } else {
-        if !store::hosts_anything(db, actor.id).await? {
-            return Err(CoreError::Forbidden(NO_QUEUE.into()));
-        }
-        Some(actor.id)
-    };
-    let not_about = if actor.is_admin { 0 } else { actor.id };
+    let (host, not_about) = queue_scope(db, actor).await?;
     let reports = store::open_reports(db, host, not_about, QUEUE_SCAN).await?;
     let more = if reports.len() as i64 == QUEUE_SCAN { store::count_open_reports(db, host, not_about).await? - QUEUE_SCAN } else { 0 };
     let kinds = QUEUE_KINDS

@@ -368,6 +368,21 @@ async fn an_import_goes_on_after_its_request_is_dropped_and_reports_on_its_page(
 }
 
 /// Uploads a file to the import form with the form's fields.
+/// An import's page once it says the import finished (within 30 s).
+async fn finished(app: &mut TestApp, status: &str) -> meetinghouse_testkit::Reply {
+    tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        loop {
+            let page = app.get(status).await;
+            if page.body.contains("Import finished") {
+                return page;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the import finishes")
+}
+
 async fn send(app: &mut TestApp, fields: &[(&str, &str)], name: &str, body: &str) -> meetinghouse_testkit::Reply {
     app.upload("/orgs/tiverton-museum/import", "/orgs/tiverton-museum/import", fields, &[("file", name, "text/csv", body.as_bytes())]).await
 }
@@ -432,17 +447,7 @@ async fn a_first_import_waits_for_an_instance_admin() {
         let status = r.location().unwrap().to_string();
         let r = ada.submit(&status, &format!("{status}/approve"), &[]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        let done = tokio::time::timeout(std::time::Duration::from_secs(30), async {
-            loop {
-                let page = sam.get(&status).await;
-                if page.body.contains("Import finished") {
-                    return page;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-        })
-        .await
-        .expect("the approved import runs");
+        let done = finished(&mut sam, &status).await;
         assert!(done.body.contains("2 created, 0 updated, 0 unchanged, 1 skipped"), "{}", done.body);
         // Staff import too, at once; only admins may withdraw what a file lacks.
         let mut kit = sam.other_browser();
@@ -678,17 +683,7 @@ async fn a_checked_file_is_imported_without_choosing_it_again() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend:?}: {}", r.body);
         let status = r.location().unwrap().to_string();
         assert_ne!(status, check);
-        let done = tokio::time::timeout(std::time::Duration::from_secs(30), async {
-            loop {
-                let page = sam.get(&status).await;
-                if page.body.contains("Import finished") {
-                    return page;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-        })
-        .await
-        .expect("the import of the checked file runs");
+        let done = finished(&mut sam, &status).await;
         assert!(done.body.contains("2 created, 0 updated, 0 unchanged, 1 skipped"), "{}", done.body);
         assert!(sam.get("/orgs/tiverton-museum/objects").await.body.contains("Market bell"));
         // Once: the file went with it.
