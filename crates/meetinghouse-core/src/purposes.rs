@@ -561,10 +561,9 @@ pub async fn supersede_for_archive(tx: &mut Tx, db: &Db, mail: Option<Mailer<'_>
         if store::lock_amendment(tx, db.backend(), id).await?.is_none_or(|a| a.state != "open") {
             continue;
         }
-        if !store::leave_open(tx, id, "superseded", now).await? {
+        if !leave_open_counted(tx, id, group.id, "superseded", now).await? {
             continue;
         }
-        store::record_counting(tx, id, group.id).await?;
         let told = format!(
             "{} was superseded: {} was archived, and an archived group's purpose does not change. It can be proposed again if the group is opened again.",
             amendment_title(id, &group.name),
@@ -576,6 +575,19 @@ pub async fn supersede_for_archive(tx: &mut Tx, db: &Db, mail: Option<Mailer<'_>
         done += 1;
     }
     Ok(done)
+}
+
+/// Moves open amendment `id` of group `group_id` to `state` and records
+/// what its objections counted then (store `record_counting`), in the
+/// caller's transaction after the amendment's row lock: every way out of
+/// `open` keeps that record. False, changing nothing, when it was no
+/// longer open.
+async fn leave_open_counted(tx: &mut Tx, id: i64, group_id: i64, state: &str, now: i64) -> Result<bool> {
+    if !store::leave_open(tx, id, state, now).await? {
+        return Ok(false);
+    }
+    store::record_counting(tx, id, group_id).await?;
+    Ok(true)
 }
 
 /// Withdraws every open amendment `person` proposed, in the transaction
@@ -592,10 +604,9 @@ pub async fn withdraw_for_closing(tx: &mut Tx, db: &Db, mail: Mailer<'_>, person
         if store::lock_amendment(tx, db.backend(), id).await?.is_none_or(|a| a.state != "open") {
             continue;
         }
-        if !store::leave_open(tx, id, "withdrawn", now).await? {
+        if !leave_open_counted(tx, id, group.id, "withdrawn", now).await? {
             continue;
         }
-        store::record_counting(tx, id, group.id).await?;
         let told = format!(
             "{} was withdrawn: the person who proposed it closed their account.",
             amendment_title(id, &group.name)
@@ -922,10 +933,9 @@ pub async fn withdraw(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, id: 
     }
     let now = meetinghouse_store::now();
     ensure_open(&a, now)?;
-    if !store::leave_open(&mut tx, id, "withdrawn", now).await? {
+    if !leave_open_counted(&mut tx, id, group.id, "withdrawn", now).await? {
         return Err(CoreError::Forbidden("This amendment was settled meanwhile: it takes no more changes.".into()));
     }
-    store::record_counting(&mut tx, id, group.id).await?;
     let told = format!("{} (@{}) withdrew amendment {id} to the purpose of {}.", actor.display_name, actor.handle, group.name);
     let url = amendment_path(&group.slug, id);
     for person in store::objectors_in(&mut tx, id, true).await? {
@@ -1015,11 +1025,10 @@ pub async fn settle(db: &Db, mail: Mailer<'_>, id: i64, now: i64) -> Result<Opti
     } else {
         Outcome::Adopted { version: current + 1 }
     };
-    if !store::leave_open(&mut tx, id, outcome.state(), now).await? {
+    // What was just counted is kept with it: the page shows it from now on.
+    if !leave_open_counted(&mut tx, id, group.id, outcome.state(), now).await? {
         return Ok(None);
     }
-    // What was just counted, kept: the page shows it from now on.
-    store::record_counting(&mut tx, id, group.id).await?;
     let title = amendment_title(id, &group.name);
     let told = match outcome {
         Outcome::Adopted { version } => format!("{title} was adopted: no objection stood when its window closed, so the purpose is now version {version}."),
@@ -1077,10 +1086,9 @@ pub(crate) async fn hide_words_in(tx: &mut Tx, db: &Db, mail: Mailer<'_>, judged
     if a.state != "open" {
         return Ok(Some(false));
     }
-    if !store::leave_open(tx, a.id, "withdrawn", now).await? {
+    if !leave_open_counted(tx, a.id, group.id, "withdrawn", now).await? {
         return Ok(None);
     }
-    store::record_counting(tx, a.id, group.id).await?;
     let told = format!(
         "{} was withdrawn: the moderators removed its words, and an amendment whose words readers cannot see cannot be adopted.",
         amendment_title(a.id, &group.name)

@@ -474,14 +474,23 @@ pub async fn check_nest(tx: &mut Tx, backend: Backend, parent: i64, child: i64) 
     Ok(())
 }
 
-/// Whether group `$1` is (transitively) a member of group `$2`; the
-/// recursive step reads `up` first, as [`reach!`] does.
-const IS_WITHIN: &str = "WITH RECURSIVE up(id) AS ( \
+/// The recursive CTE `up(id)` for a `WITH RECURSIVE`: group `$1` and every
+/// group it is (transitively) an active member of. The recursive step
+/// reads `up` first, as [`reach!`] does.
+macro_rules! up {
+    () => {
+        "up(id) AS ( \
          SELECT CAST($1 AS BIGINT) \
          UNION \
          SELECT gm.group_id FROM up CROSS JOIN group_members gm \
           WHERE gm.member_kind = 'group' AND gm.member_id = up.id AND gm.status = 'active' \
-     ) SELECT 1 FROM up WHERE id = $2";
+         )"
+    };
+}
+pub(crate) use up;
+
+/// Whether group `$1` is (transitively) a member of group `$2`.
+const IS_WITHIN: &str = concat!("WITH RECURSIVE ", up!(), " SELECT 1 FROM up WHERE id = $2");
 
 /// Whether group `inner` is (transitively) a member of group `outer`.
 pub async fn is_within(tx: &mut Tx, inner: i64, outer: i64) -> Result<bool> {

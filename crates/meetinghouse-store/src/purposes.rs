@@ -561,9 +561,7 @@ pub async fn show_objection_reason(tx: &mut Tx, id: i64, reason: &str, hidden_at
 /// The groups a change to group `$1`'s membership can reach: it, and every
 /// group it belongs to at any depth as a member group (a superset of those
 /// whose members it changes), as `up(id)`.
-const UP_FROM: &str = "up(id) AS (SELECT CAST($1 AS BIGINT) UNION \
-     SELECT gm.group_id FROM up CROSS JOIN group_members gm \
-     WHERE gm.member_kind = 'group' AND gm.member_id = up.id AND gm.status = 'active')";
+const UP_FROM: &str = crate::groups::up!();
 
 /// The objections that count now on the open amendments of group
 /// `group_id` and of every group it belongs to (a change to its members can
