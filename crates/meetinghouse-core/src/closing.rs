@@ -197,10 +197,38 @@ pub async fn close(db: &Db, mail: Mailer<'_>, actor: &Actor, form: &CloseForm) -
     }
     e.into_result()?;
     let posts = posts.expect("checked above");
+    let closed = close_account(db, mail, actor.id, posts, Closer::Owner).await?;
+    tracing::info!(person_id = actor.id, removed = (posts == Posts::Remove), groups_archived = closed.groups_archived, "account closed by its owner");
+    Ok(closed)
+}
 
+/// Who closes an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Closer {
+    /// Its owner, from `/me/close`.
+    Owner,
+    /// The operator, on the command line, for an erasure request from
+    /// someone who cannot sign in (suspended, banned, waiting for approval).
+    Operator,
+}
+
+/// Closes the account with handle `handle` for the meeting house's
+/// operator (`meetinghouse admin close`), without its password: as its
+/// owner closing it would, with the same refusals (the last host of a group
+/// or admin of an organisation with other members, the last instance
+/// admin) and the same last email, which says the operator closed it.
+pub async fn close_by_operator(db: &Db, mail: Mailer<'_>, handle: &str, posts: Posts) -> Result<(String, Closed)> {
+    let handle = Handle::parse(handle.trim().trim_start_matches('@')).map_err(|_| CoreError::NotFound)?;
+    let person = people::by_handle(db, handle.as_str()).await?.ok_or(CoreError::NotFound)?;
+    let closed = close_account(db, mail, person.id, posts, Closer::Operator).await?;
+    tracing::info!(person_id = person.id, removed = (posts == Posts::Remove), groups_archived = closed.groups_archived, "account closed by the operator");
+    Ok((person.handle, closed))
+}
+
+async fn close_account(db: &Db, mail: Mailer<'_>, person_id: i64, posts: Posts, closer: Closer) -> Result<Closed> {
     let backend = db.backend();
     let mut tx = db.begin().await?;
-    let person = people::by_id_in(&mut tx, actor.id).await?.ok_or(CoreError::NotFound)?;
+    let person = people::by_id_in(&mut tx, person_id).await?.ok_or(CoreError::NotFound)?;
     let last_admin_here = person.is_admin != 0 && people::lock_active_admins(&mut tx, backend).await? == [person.id];
     // Their own row next, before any group's (as every write of theirs
     // takes it first: `accounts::ensure_still_open`), so a story or a reply
@@ -277,16 +305,15 @@ pub async fn close(db: &Db, mail: Mailer<'_>, actor: &Actor, form: &CloseForm) -
 
     let emailed = person.email_verified_at.is_some();
     if emailed {
-        let (subject, body) = last_email(mail, &person.handle, posts);
+        let (subject, body) = last_email(mail, &person.handle, posts, closer);
         outbox::enqueue(&mut tx, &person.email, &subject, &body, CLOSED_KIND).await?;
     }
     tx.commit().await.map_err(StoreError::from)?;
-    tracing::info!(person_id = person.id, removed = (posts == Posts::Remove), groups_archived, "account closed by its owner");
     Ok(Closed { posts, stories_deleted: stories.len(), replies_retracted, statements_taken_out, groups_archived, emailed })
 }
 
 /// The last email, to the old address: (subject, body).
-fn last_email(mail: Mailer<'_>, handle: &str, posts: Posts) -> (String, String) {
+fn last_email(mail: Mailer<'_>, handle: &str, posts: Posts, closer: Closer) -> (String, String) {
     let name = &mail.settings.name;
     let what = match posts {
         Posts::Remove => "Your stories and replies are removed: nobody sees them any more, and the stories and their photos \
@@ -294,12 +321,13 @@ fn last_email(mail: Mailer<'_>, handle: &str, posts: Posts) -> (String, String) 
         Posts::Keep => "Your stories and replies stay, shown as by “a former member”, without your name. Your drafts are deleted.",
     };
     let body = format!(
-        "Your account on {name} (@{handle}) is closed, as you asked. You are signed out everywhere, and nobody can sign in to it.\n\n\
+        "Your account on {name} (@{handle}) is closed, as you asked{by}. You are signed out everywhere, and nobody can sign in to it.\n\n\
          {what}\n\n\
          Your email address is no longer part of the account: you are welcome to make a new account with it at any time, \
          at {base}/signup. The meeting house keeps this message, with your address, for at most 30 days.\n\n\
          If you did not close it, write to the admins of {name}: {base}/about says how to reach them.\n",
-        base = mail.base_url
+        base = mail.base_url,
+        by = if closer == Closer::Operator { " (the meeting house’s operator closed it for you)" } else { "" },
     );
     (format!("Your {name} account is closed"), body)
 }

@@ -15,6 +15,9 @@ pub enum WebError {
     /// The page needs a signed-in person; the page to come back to after.
     SignInNeeded(Option<String>),
     NotFound,
+    /// A page of a list past its end (`?page=N`, N > 1, with nothing on
+    /// it): 404 with a link to the list's first page ([`crate::paging`]).
+    NoSuchPage(i64),
     Forbidden(String),
     BadRequest(String),
     /// Input that cannot be accepted, on a form with nothing to re-render (422).
@@ -78,6 +81,14 @@ fn disk_full_cause(cause: &anyhow::Error) -> bool {
 #[derive(Debug, Clone)]
 pub struct InternalCause(pub String);
 
+/// Marks the 404 for a page past the end of a list, so the error page
+/// shown as the person asking links to the list's first page.
+#[derive(Debug, Clone, Copy)]
+pub struct PastTheEnd;
+
+/// The title of the page for a page past the end of a list.
+pub const NO_SUCH_PAGE_TITLE: &str = "There is no such page";
+
 /// Marks an error page with what it says, so the observing middleware can
 /// show it again as the person asking, with the site's name and a link back
 /// to the page the person came from.
@@ -123,6 +134,13 @@ impl IntoResponse for WebError {
                 "Page not found",
                 "We could not find that page. It may have moved, or it may be private.".to_string(),
             ),
+            WebError::NoSuchPage(n) => {
+                let message = format!("This list has no page {n}: it is shorter than that. Lists change as things are added and taken away.");
+                let mut resp = render_status(StatusCode::NOT_FOUND, &ErrorPage::new(NO_SUCH_PAGE_TITLE, &message));
+                resp.extensions_mut().insert(ErrorShown { title: NO_SUCH_PAGE_TITLE, message });
+                resp.extensions_mut().insert(PastTheEnd);
+                return resp;
+            }
             WebError::Forbidden(m) => (StatusCode::FORBIDDEN, "You can’t do that here", m),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Something was wrong with the request", m),
             WebError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, "Please check what you sent", m),

@@ -8,6 +8,7 @@ mod metrics;
 mod middleware;
 mod page;
 mod pagecache;
+mod paging;
 mod ratelimit;
 mod routes;
 mod state;

@@ -68,6 +68,8 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         && !had_flash
         && !took_part;
     let cache_key = req.uri().to_string();
+    // Kept for the first-page link of a page past the end of a list.
+    let query = req.uri().query().map(str::to_string);
     // Kept for an error page's "Go back" link, worked out only if one is shown.
     let (referer, host) = (req.headers().get(header::REFERER).cloned(), req.headers().get(header::HOST).cloned());
     let generation = state.page_cache.generation();
@@ -180,6 +182,12 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         let mut page = ErrorPage::new(shown.title, &shown.message).in_frame(frame).back_to(back.clone());
         if cause.is_some() {
             page.request_id = Some(request_id.clone());
+        }
+        if resp.extensions().get::<crate::error::PastTheEnd>().is_some() {
+            page.first_page = Some(crate::paging::first_page(&match &query {
+                Some(q) => format!("{path}?{q}"),
+                None => path.clone(),
+            }));
         }
         let (mut parts, _) = resp.into_parts();
         if cause.is_some() {

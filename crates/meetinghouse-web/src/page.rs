@@ -144,11 +144,13 @@ pub struct ErrorPage {
     /// The page the person came from on this site (a form's page), linked as
     /// "Go back"; see `middleware::referring_page`.
     pub back: Option<String>,
+    /// For a page past the end of a list, the list's first page.
+    pub first_page: Option<String>,
 }
 
 impl ErrorPage {
     pub fn new(title: &str, message: &str) -> ErrorPage {
-        ErrorPage { page: Page::bare(title), message: message.into(), request_id: None, back: None }
+        ErrorPage { page: Page::bare(title), message: message.into(), request_id: None, back: None, first_page: None }
     }
 
     pub fn back_to(self, back: Option<String>) -> ErrorPage {

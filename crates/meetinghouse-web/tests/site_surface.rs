@@ -144,6 +144,33 @@ async fn addresses_that_cannot_be_slugs_are_not_found() {
     }
 }
 
+/// A page past the end of a list is "no such page" (404) with a link to the
+/// list's first page, never the first page shown as if it were the one
+/// asked for; a page number that is not a number still means the first page.
+#[tokio::test]
+async fn pages_past_the_end_of_a_list_are_not_found() {
+    for mut app in apps().await {
+        app.sign_up("ann").await;
+        let story = public_story(&mut app, "Lace", "Bobbins").await;
+        for (path, first) in [
+            ("/groups?page=40", "/groups"),
+            ("/orgs?page=2", "/orgs"),
+            ("/prompts?page=7", "/prompts"),
+            ("/common-ground?page=3", "/common-ground"),
+            (&*format!("{story}/history?page=5"), &*format!("{story}/history")),
+        ] {
+            let r = app.get(path).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.body);
+            assert!(r.body.contains("There is no such page"), "{path}: {}", r.body);
+            assert!(r.body.contains(&format!("href=\"{first}\"")), "{path} links to {first}: {}", r.body);
+        }
+        for path in ["/groups?page=abc", "/groups?page=0", "/groups", "/orgs?page=1", &*format!("{story}/history")] {
+            let r = app.get(path).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+        }
+    }
+}
+
 /// A group's feed, like its page, leaves out people whose accounts are not
 /// active (suspended, banned, waiting for approval).
 #[tokio::test]

@@ -502,6 +502,41 @@ fn the_operator_lifts_a_ban_when_no_admin_is_active() {
         assert!(ok && list.contains("@jo\tjo\tjo@example.org\tbanned") && list.lines().count() == 2, "{list}");
         assert!(err.contains("No instance admin is active") && err.contains("meetinghouse admin lift jo"), "{err}");
 
+        // A banned person cannot sign in to download their data: the operator
+        // writes it for them (a subject access request), to a new private file.
+        let file = dir.join("jo-data.json");
+        let (ok, out, err) = admin(&dir, db, &["personal-data", "@Jo", "--out", file.to_str().unwrap(), "--base-url", "https://meet.example.org"], "");
+        assert!(ok && out.contains("Wrote the personal data of @jo to"), "{out}{err}");
+        let data: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        assert_eq!(data["format"], "meetinghouse-personal-data/1", "{data}");
+        assert_eq!(data["account"]["handle"], "jo", "{data}");
+        assert_eq!(data["account"]["email"], "jo@example.org", "{data}");
+        assert_eq!(data["account"]["profile"], "https://meet.example.org/@jo", "{data}");
+        assert_eq!(data["account"]["status"], "suspended", "{data}");
+        #[cfg(unix)]
+        assert_eq!(std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions()) & 0o777, 0o600);
+        let (ok, _, err) = admin(&dir, db, &["personal-data", "jo", "--out", file.to_str().unwrap()], "");
+        assert!(!ok && err.contains("exists already; nothing was written"), "{err}");
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(&std::fs::read(&file).unwrap()).unwrap(), data, "never overwritten");
+        let (ok, _, err) = admin(&dir, db, &["personal-data", "nobody", "--out", dir.join("n.json").to_str().unwrap()], "");
+        assert!(!ok && err.contains("no account with the handle @nobody") && !dir.join("n.json").exists(), "{err}");
+        // …and closes it for an erasure request (the last active instance
+        // admin is refused first, as on /me/close).
+        let (ok, out, err) = admin(&dir, db, &["create", "--email", "max@example.org", "--handle", "max"], "a long enough password\n");
+        assert!(ok, "{out}{err}");
+        let (ok, out, err) = admin(&dir, db, &["close", "max", "--posts", "keep"], "");
+        assert!(!ok && err.contains("only instance admin"), "{out}{err}");
+        let (ok, out, err) = admin(&dir, db, &["create", "--email", "kit@example.org", "--handle", "kit"], "a long enough password\n");
+        assert!(ok, "{out}{err}");
+        let (ok, out, err) = admin(&dir, db, &["close", "@Kit", "--posts", "remove"], "");
+        assert!(ok && out.contains("Closed the account @kit: 0 stories deleted") && out.contains("They are emailed."), "{out}{err}");
+        let (ok, _, err) = admin(&dir, db, &["personal-data", "kit", "--out", dir.join("k.json").to_str().unwrap()], "");
+        assert!(!ok && err.contains("no account with the handle @kit"), "closed: {err}");
+        let (ok, _, err) = admin(&dir, db, &["close", "kit", "--posts", "remove"], "");
+        assert!(!ok && err.contains("no account with the handle @kit"), "{err}");
+        let (ok, _, err) = admin(&dir, db, &["close", "jo", "--posts", "everything"], "");
+        assert!(!ok && err.contains("possible values: remove, keep"), "{err}");
+
         let (ok, out, err) = admin(&dir, db, &["lift", "@Jo", "--note", "Banned by mistake."], "");
         assert!(ok && out.contains("Lifted the ban on @jo: they can sign in again") && out.contains("@jo is an instance admin, and active again."), "{out}{err}");
         let (_, list, err) = admin(&dir, db, &["list"], "");

@@ -1,6 +1,8 @@
 //! `meetinghouse admin …` — the operator's tools for instance admins, which
 //! work when nobody can sign in: create one, list them, promote or demote an
-//! account, set a new password, lift a suspension or a ban. A password is
+//! account, set a new password, lift a suspension or a ban, write an
+//! account's personal data for a subject access request or close it for an
+//! erasure request. A password is
 //! read from standard input (one line); at a terminal it is asked for and
 //! not shown as it is typed.
 
@@ -63,6 +65,44 @@ pub enum AdminCommand {
         /// Why, for the person and the moderation log [default: "Lifted by the meeting house's operator."]
         #[arg(long)]
         note: Option<String>,
+    },
+    /// Close an account for an erasure request from someone who cannot sign
+    /// in to close it themselves (suspended, banned, waiting for approval),
+    /// as "Close your account" on /me/close does: refused, with what to do
+    /// first, for the last host of a group or admin of an organisation with
+    /// other members, and for the last instance admin
+    #[command(after_help = "Nobody can sign in to a closed account again; its address is free for a new account. \
+                      --posts remove deletes its stories (erased for good within 30 days), retracts its replies and takes out its open statements; \
+                      --posts keep leaves them, shown as by \"a former member\". The person is emailed at a confirmed address.")]
+    Close {
+        /// The account's handle (with or without @)
+        handle: String,
+        /// What happens to its stories and replies: remove or keep
+        #[arg(long, value_parser = ["remove", "keep"])]
+        posts: String,
+        /// The address people reach the site at, for the link in the last email
+        #[arg(long, env = "MEETINGHOUSE_BASE_URL", default_value = "http://localhost:8080")]
+        base_url: String,
+    },
+    /// Write an account's personal data (the file "Download your data" on
+    /// /me/data gives) for a subject access request, also for an account
+    /// that is suspended, banned or waiting for approval and so cannot sign
+    /// in to download it
+    #[command(
+        name = "personal-data",
+        after_help = "The file is written only if it does not exist yet, readable by its owner alone; hand it to the person in a safe way. \
+                      Its addresses start with --base-url. The file is whole however long (/me/data cuts its file at 32 MB); \
+                      not counted against the person's five downloads an hour."
+    )]
+    PersonalData {
+        /// The account's handle (with or without @)
+        handle: String,
+        /// The file to write (refused if it exists)
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// The address people reach the site at, for the links in the file
+        #[arg(long, env = "MEETINGHOUSE_BASE_URL", default_value = "http://localhost:8080")]
+        base_url: String,
     },
 }
 
@@ -159,10 +199,69 @@ async fn run_on(db: &Db, command: AdminCommand, password: &str) -> anyhow::Resul
                 println!("@{} is an instance admin, and active again.", done.handle);
             }
         }
+        AdminCommand::Close { handle, posts, base_url } => {
+            let settings = meetinghouse_core::settings::Settings::load(db).await?;
+            let mail = meetinghouse_core::notifications::Mailer { settings: &settings, base_url: &base_url };
+            let posts = meetinghouse_core::closing::Posts::parse(&posts).expect("clap allows only remove and keep");
+            let (handle, closed) = meetinghouse_core::closing::close_by_operator(db, mail, &handle, posts).await.map_err(|e| not_found(e, &handle))?;
+            let what = match closed.posts {
+                meetinghouse_core::closing::Posts::Remove => format!(
+                    "{} stories deleted, {} replies retracted, {} statements taken out",
+                    closed.stories_deleted, closed.replies_retracted, closed.statements_taken_out
+                ),
+                meetinghouse_core::closing::Posts::Keep => "its stories and replies kept, shown as by a former member".to_string(),
+            };
+            let told = if closed.emailed { "They are emailed." } else { "Their address was not confirmed, so no email was sent." };
+            println!("Closed the account @{handle}: {what}; {} groups archived. {told}", closed.groups_archived);
+        }
+        AdminCommand::PersonalData { handle, out, base_url } => {
+            let person = meetinghouse_store::people::by_handle(db, handle.trim().trim_start_matches('@').to_lowercase().as_str())
+                .await?
+                .ok_or_else(|| not_found(CoreError::NotFound, &handle))?;
+            let settings = meetinghouse_core::settings::Settings::load(db).await?;
+            let now = meetinghouse_store::now();
+            let file = meetinghouse_core::personal_data::build(
+                db,
+                &settings,
+                &base_url,
+                person.id,
+                now,
+                // Whole, however long: /me/data cuts its file at 32 MB and
+                // sends the person to the admins for the rest.
+                usize::MAX,
+                meetinghouse_core::personal_data::PAGE,
+            )
+            .await
+            .map_err(|e| not_found(e, &handle))?;
+            write_new_private_file(&out, &file.json)?;
+            tracing::info!(person_id = person.id, bytes = file.json.len(), "personal data written by the operator");
+            println!("Wrote the personal data of @{} to {} ({} bytes).", person.handle, out.display(), file.json.len());
+        }
         AdminCommand::ResetPassword { handle } => {
             let done = accounts::set_password_by_operator(db, &handle, password).await.map_err(|e| not_found(e, &handle))?;
             println!("New password set for @{}; {} session(s) ended, so they sign in again with it.", done.handle, done.sessions_ended);
         }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to a new file at `path`, readable by its owner alone;
+/// refuses a path that exists (never overwrites) and removes a file it
+/// could not finish.
+fn write_new_private_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => anyhow::anyhow!("{} exists already; nothing was written (choose a new file name)", path.display()),
+        _ => anyhow::anyhow!("could not create {}: {e}", path.display()),
+    })?;
+    if let Err(e) = f.write_all(bytes).and_then(|()| f.sync_all()) {
+        drop(f);
+        let _ = std::fs::remove_file(path);
+        anyhow::bail!("could not write {}: {e}; the unfinished file was removed", path.display());
     }
     Ok(())
 }

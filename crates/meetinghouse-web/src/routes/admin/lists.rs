@@ -21,7 +21,8 @@ use crate::forms::Form;
 use crate::middleware::see_other_with_flash;
 use crate::page::{Page, date, render, render_status};
 use crate::routes::conversations::mailer;
-use crate::routes::orgs::list::{PAGE_SIZE, Pager};
+use crate::paging::Pager;
+use crate::routes::orgs::list::PAGE_SIZE;
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -87,7 +88,7 @@ enum Outcome {
 async fn people_page(state: &AppState, viewer: &Viewer, q: &HashMap<String, String>, outcome: Outcome) -> Result<Response, WebError> {
     let actor = viewer.require_admin()?;
     let pager = Pager::new(q, PAGE_SIZE);
-    let (rows, prev_page, next_page) = pager.cut(people::list(&state.db, pager.limit(), pager.offset()).await?);
+    let (rows, prev_page, next_page) = pager.cut(people::list(&state.db, pager.limit(), pager.offset()).await?)?;
     let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
     let ends: HashMap<i64, i64> = suspension_ends(&state.db, &ids).await?.into_iter().collect();
     let people = rows
@@ -207,7 +208,7 @@ struct OrgsList {
 pub async fn orgs(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     viewer.require_admin()?;
     let pager = Pager::new(&q, PAGE_SIZE);
-    let (rows, prev_page, next_page) = pager.cut(orgs::list(&state.db, pager.limit(), pager.offset()).await?);
+    let (rows, prev_page, next_page) = pager.cut(orgs::list(&state.db, pager.limit(), pager.offset()).await?)?;
     Ok(render(&OrgsList { page: Page::new(&viewer, crate::page::paged("Admin: Organisations", pager.number)), orgs: rows, next_page, prev_page }))
 }
 
@@ -223,7 +224,7 @@ struct GroupsList {
 pub async fn groups(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     viewer.require_admin()?;
     let pager = Pager::new(&q, PAGE_SIZE);
-    let (rows, prev_page, next_page) = pager.cut(groups::list_all(&state.db, pager.limit(), pager.offset()).await?);
+    let (rows, prev_page, next_page) = pager.cut(groups::list_all(&state.db, pager.limit(), pager.offset()).await?)?;
     Ok(render(&GroupsList { page: Page::new(&viewer, crate::page::paged("Admin: Groups", pager.number)), groups: rows, next_page, prev_page }))
 }
 

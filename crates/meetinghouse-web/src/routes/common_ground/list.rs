@@ -13,7 +13,8 @@ use meetinghouse_store::common_ground::{self as store, ConversationRow};
 
 use crate::error::WebError;
 use crate::page::{Page, date, render};
-use crate::routes::orgs::list::{PAGE_SIZE, Pager};
+use crate::paging::Pager;
+use crate::routes::orgs::list::PAGE_SIZE;
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -32,7 +33,7 @@ struct List {
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let pager = Pager::new(&q, PAGE_SIZE);
     let audience = meetinghouse_core::prompts::audience(&state.db, viewer.actor.as_ref()).await?;
-    let (rows, prev_page, next_page) = pager.cut(store::list_for(&state.db, &audience, pager.limit(), pager.offset()).await?);
+    let (rows, prev_page, next_page) = pager.cut(store::list_for(&state.db, &audience, pager.limit(), pager.offset()).await?)?;
     let conversations = rows
         .into_iter()
         .map(|c| {

@@ -11,7 +11,8 @@ use meetinghouse_core::groups::{self, GroupRow};
 
 use crate::error::WebError;
 use crate::page::{Page, date, render};
-use crate::routes::orgs::list::{PAGE_SIZE, Pager};
+use crate::paging::Pager;
+use crate::routes::orgs::list::PAGE_SIZE;
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -39,7 +40,7 @@ impl GroupList {
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let pager = Pager::new(&q, PAGE_SIZE);
-    let (rows, prev_page, next_page) = pager.cut(groups::list(&state.db, viewer.actor.as_ref(), pager.limit(), pager.offset()).await?);
+    let (rows, prev_page, next_page) = pager.cut(groups::list(&state.db, viewer.actor.as_ref(), pager.limit(), pager.offset()).await?)?;
     Ok(render(&GroupList {
         page: Page::new(&viewer, crate::page::paged("Groups and networks", pager.number)),
         groups: rows,

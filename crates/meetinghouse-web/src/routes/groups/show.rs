@@ -20,7 +20,7 @@ use meetinghouse_core::orgs::OrgRow;
 use crate::error::WebError;
 use crate::forms::FormData;
 use crate::page::{Page, render_status};
-use crate::routes::orgs::list::page_number;
+use crate::paging::{numbered, page_number};
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -86,11 +86,6 @@ pub async fn show(
     }
     let at = groups::PageAt { members: page_number(&q), requests: numbered(&q, "requests"), parents: numbered(&q, "part_of") };
     render_group_at(&state, &viewer, &slug, StatusCode::OK, FormData::default(), FieldErrors::new(), (at, numbered(&q, "manage"))).await
-}
-
-/// A page number from the query's `name` (1 when absent or not a page).
-fn numbered(q: &HashMap<String, String>, name: &str) -> i64 {
-    q.get(name).and_then(|p| p.parse::<i64>().ok()).filter(|p| *p >= 1 && *p < 100_000).unwrap_or(1)
 }
 
 /// A permanent redirect (308) from an address with capitals to the same

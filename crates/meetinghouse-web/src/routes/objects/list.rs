@@ -17,7 +17,7 @@ use meetinghouse_store::objects::{self, Filter};
 
 use crate::error::WebError;
 use crate::page::{Page, render_status};
-use crate::routes::orgs::list::Pager;
+use crate::paging::Pager;
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -98,7 +98,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, uri: Uri, Path(
     let (rows, prev_page, next_page) = if past_end.is_some() {
         (Vec::new(), None, None)
     } else {
-        pager.cut(objects::list_filtered(&state.db, org.id, &filter, pager.limit(), pager.offset()).await?)
+        pager.cut(objects::list_filtered(&state.db, org.id, &filter, pager.limit(), pager.offset()).await?)?
     };
     let gate = meetinghouse_store::orgs::collection_gate(&state.db, org.id).await?;
     let (withdrawn_count, waiting) = if manages {

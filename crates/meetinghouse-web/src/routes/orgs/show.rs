@@ -17,7 +17,7 @@ use crate::error::WebError;
 use crate::forms::FormData;
 use crate::page::{Page, render_status};
 use crate::routes::groups::show::lower_case_address;
-use crate::routes::orgs::list::page_number;
+use crate::paging::{numbered, page_number};
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -72,7 +72,7 @@ pub async fn show(
     if slug.chars().any(|c| c.is_ascii_uppercase()) {
         return Ok(lower_case_address("/orgs", &slug, raw.as_deref()));
     }
-    let groups_page = q.get("groups").and_then(|p| p.parse::<i64>().ok()).filter(|p| *p >= 1 && *p < 100_000).unwrap_or(1);
+    let groups_page = numbered(&q, "groups");
     render_org_at(&state, &viewer, &slug, StatusCode::OK, FormData::default(), FieldErrors::new(), (page_number(&q), groups_page)).await
 }
 

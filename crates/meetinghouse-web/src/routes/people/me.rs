@@ -18,6 +18,7 @@ use meetinghouse_core::stories::StoryList;
 use meetinghouse_core::{groups, orgs, persona};
 
 use crate::error::WebError;
+use crate::paging::numbered;
 use crate::page::{Page, render};
 use crate::state::AppState;
 use crate::viewer::Viewer;
@@ -48,11 +49,6 @@ struct Me {
     personas: Vec<String>,
     /// A page of your stories, and where the next starts.
     stories: StoryList,
-}
-
-/// A page number from the query's `name` (1 when absent or not a page).
-fn numbered(q: &HashMap<String, String>, name: &str) -> i64 {
-    q.get(name).and_then(|p| p.parse::<i64>().ok()).filter(|p| *p >= 1 && *p < 100_000).unwrap_or(1)
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {

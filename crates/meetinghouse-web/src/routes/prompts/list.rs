@@ -11,7 +11,8 @@ use meetinghouse_store::prompts::PromptRow;
 
 use crate::error::WebError;
 use crate::page::{Page, date, render};
-use crate::routes::orgs::list::{PAGE_SIZE, Pager};
+use crate::paging::Pager;
+use crate::routes::orgs::list::PAGE_SIZE;
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -27,7 +28,7 @@ struct PromptList {
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let pager = Pager::new(&q, PAGE_SIZE);
     let listed = meetinghouse_core::prompts::list(&state.db, viewer.actor.as_ref(), pager.limit(), pager.offset()).await?;
-    let (rows, prev_page, next_page) = pager.cut(listed);
+    let (rows, prev_page, next_page) = pager.cut(listed)?;
     let now = meetinghouse_store::now();
     let mut visible = Vec::new();
     for p in rows {

@@ -13,7 +13,7 @@ use meetinghouse_store::stories::StoryRow;
 
 use crate::error::WebError;
 use crate::page::{Page, date, render};
-use crate::routes::orgs::list::Pager;
+use crate::paging::Pager;
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -38,7 +38,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     let p = prompts::page(&state.db, id, viewer.actor.as_ref()).await?;
     let section = crate::routes::conversations::section(&state, &viewer, meetinghouse_core::subjects::Subject::Prompt(id)).await?;
     let pager = Pager::new(&q, STORIES_PER_PAGE);
-    let (rows, prev_page, next_page) = pager.cut(prompts::stories(&state.db, id, viewer.actor.as_ref(), pager.limit(), pager.offset()).await?);
+    let (rows, prev_page, next_page) = pager.cut(prompts::stories(&state.db, id, viewer.actor.as_ref(), pager.limit(), pager.offset()).await?)?;
     let stories = rows.into_iter().map(|s| {
         let by = stories::author_label(&s);
         let when = date(&s.created_at);

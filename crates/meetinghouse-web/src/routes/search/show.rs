@@ -11,7 +11,7 @@ use meetinghouse_core::search::{self, Result_};
 
 use crate::error::WebError;
 use crate::page::{Page, date, render};
-use crate::routes::orgs::list::page_number;
+use crate::paging::page_number;
 use crate::state::AppState;
 use crate::viewer::Viewer;
 

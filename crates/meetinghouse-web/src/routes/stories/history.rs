@@ -26,8 +26,9 @@ struct History {
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    let number = crate::routes::orgs::list::page_number(&q);
+    let number = crate::paging::page_number(&q);
     let (story, revisions, more) = stories::history_page(&state.db, id, viewer.actor.as_ref(), number as usize).await?;
+    crate::paging::within(number, revisions.is_empty())?;
     let versions = revisions.into_iter().map(|r| (datetime(&r.created_at), r.title, r.body)).collect();
     Ok(render(&History {
         page: Page::new(&viewer, format!("History of “{}”", story.title)),

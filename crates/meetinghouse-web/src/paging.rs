@@ -1,0 +1,102 @@
+//! Page-number pagination for the lists (`?page=N`, from 1).
+//!
+//! A page number that is not a number, or is below 1, means the first page
+//! (a forgiving reading of a hand-typed address). A page past the end of a
+//! list is not its first page: it answers 404 "There is no such page", with
+//! a link to the list's first page ([`WebError::NoSuchPage`]) — lists get
+//! shorter as things are taken away, and an old link must not show page 1
+//! as if it were the page asked for.
+
+use std::collections::HashMap;
+
+use crate::error::WebError;
+
+/// The highest page number read; anything above is read as 1.
+const PAGE_MAX: i64 = 100_000;
+
+/// The page number in the query's `page` (1 when absent or not a page).
+pub fn page_number(q: &HashMap<String, String>) -> i64 {
+    numbered(q, "page")
+}
+
+/// The page number in the query's `name` (1 when absent or not a page).
+pub fn numbered(q: &HashMap<String, String>, name: &str) -> i64 {
+    q.get(name).and_then(|p| p.trim().parse::<i64>().ok()).filter(|p| *p >= 1 && *p < PAGE_MAX).unwrap_or(1)
+}
+
+/// Refuses a page past the end of its list: page `number` came back with
+/// nothing on it although it is not the first.
+pub fn within(number: i64, empty: bool) -> Result<(), WebError> {
+    if number > 1 && empty { Err(WebError::NoSuchPage(number)) } else { Ok(()) }
+}
+
+/// A page of rows with the previous and next page numbers.
+pub type Cut<T> = (Vec<T>, Option<i64>, Option<i64>);
+
+/// Page-number pagination: ask the database for one row more than a page to
+/// learn whether there is a next page.
+#[derive(Debug, Clone, Copy)]
+pub struct Pager {
+    pub number: i64,
+    pub size: i64,
+}
+
+impl Pager {
+    pub fn new(q: &HashMap<String, String>, size: i64) -> Pager {
+        Pager { number: page_number(q), size }
+    }
+    /// The LIMIT to ask for: a page and one more row.
+    pub fn limit(&self) -> i64 {
+        self.size + 1
+    }
+    pub fn offset(&self) -> i64 {
+        (self.number - 1) * self.size
+    }
+    /// Cuts the rows to a page; returns them with the previous and next
+    /// page numbers. A page past the end (nothing on it, not the first) is
+    /// refused with [`WebError::NoSuchPage`].
+    pub fn cut<T>(&self, mut rows: Vec<T>) -> Result<Cut<T>, WebError> {
+        within(self.number, rows.is_empty())?;
+        let more = rows.len() as i64 > self.size;
+        rows.truncate(self.size as usize);
+        Ok((rows, (self.number > 1).then_some(self.number - 1), more.then_some(self.number + 1)))
+    }
+}
+
+/// The address of a list's first page: `path_and_query` without its `page`
+/// pair (other pairs, such as a search, kept in order).
+pub fn first_page(path_and_query: &str) -> String {
+    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let kept: Vec<&str> = query.split('&').filter(|pair| !pair.is_empty() && pair.split('=').next() != Some("page")).collect();
+    if kept.is_empty() { path.to_string() } else { format!("{path}?{}", kept.join("&")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn page_numbers_are_forgiving_but_a_page_past_the_end_is_not_page_one() {
+        assert_eq!(page_number(&q(&[])), 1);
+        assert_eq!(page_number(&q(&[("page", "abc")])), 1);
+        assert_eq!(page_number(&q(&[("page", "0")])), 1);
+        assert_eq!(page_number(&q(&[("page", " 3 ")])), 3);
+        let pager = Pager { number: 3, size: 2 };
+        assert!(matches!(pager.cut(Vec::<u8>::new()), Err(WebError::NoSuchPage(3))));
+        assert!(Pager { number: 1, size: 2 }.cut(Vec::<u8>::new()).unwrap().0.is_empty(), "an empty first page is an empty list");
+        let (rows, prev, next) = pager.cut(vec![1, 2, 3]).unwrap();
+        assert_eq!((rows, prev, next), (vec![1, 2], Some(2), Some(4)));
+    }
+
+    #[test]
+    fn the_first_page_keeps_the_rest_of_the_address() {
+        assert_eq!(first_page("/groups?page=9"), "/groups");
+        assert_eq!(first_page("/orgs/x?requests=2&page=5&q=a%26b"), "/orgs/x?requests=2&q=a%26b");
+        assert_eq!(first_page("/groups"), "/groups");
+        assert_eq!(first_page("/groups?pages=2"), "/groups?pages=2");
+    }
+}
