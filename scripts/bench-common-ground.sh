@@ -124,4 +124,41 @@ echo " metadata statements from ${META_FILE:-nowhere (META_FILE empty)}; MB = pr
 if [ -z "${SKIP_SCALE:-}" ]; then
   echo
   "$BIN/scale"
+
+  # The command line at the same scale: `meetinghouse common-ground analyse`
+  # on a generated openData folder of 10,000,000 votes (100,000 participants
+  # x 100 of 200 statements, three planted camps), its peak memory measured
+  # as a whole process (design 0002, "Memory of the command line": the loader
+  # holds 16 bytes a vote besides the engine's 4). Refused above 1 GB.
+  cargo build --release --quiet -p meetinghouse
+  CLI_DIR="$(mktemp -d -t cg-cli-XXXX)"
+  trap 'rm -f "$RD_SCRIPT"; rm -rf "$CLI_DIR"' EXIT
+  python3 - "$CLI_DIR" <<'PY'
+import random, sys
+out = sys.argv[1]
+random.seed(1)
+n_p, per, n_s = 100_000, 100, 200
+with open(f"{out}/comments.csv", "w") as f:
+    f.write("timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,is-meta,comment-body\n")
+    for s in range(n_s):
+        f.write(f"{1000 + s},x,{s},0,0,0,1,false,Statement {s}\n")
+with open(f"{out}/votes.csv", "w") as f:
+    f.write("timestamp,datetime,comment-id,voter-id,vote\n")
+    t = 1_600_000_000_000
+    for p in range(n_p):
+        for s in random.sample(range(n_s), per):
+            t += 7
+            v = 1 if s % 3 == p % 3 else (-1 if random.random() < 0.6 else random.choice((0, 1)))
+            f.write(f"{t},x,{s},{p},{v}\n")
+PY
+  /usr/bin/time -v "${CARGO_TARGET_DIR:-target}/release/meetinghouse" common-ground analyse "$CLI_DIR" --json > "$CLI_DIR/out.json" 2> "$CLI_DIR/time.txt"
+  peak_kb="$(awk -F': ' '/Maximum resident set size/ {print $2}' "$CLI_DIR/time.txt")"
+  python3 - "$CLI_DIR/out.json" "$peak_kb" <<'PY'
+import json, sys
+o, peak_mb = json.load(open(sys.argv[1])), int(sys.argv[2]) / 1024
+print(f"command line, 10M votes: {o['votes']} votes, k = {o['k']}, load {o['timings_ms']['load']:.0f} ms, "
+      f"update {o['timings_ms']['update']:.0f} ms, peak RSS {peak_mb:.0f} MB")
+if peak_mb > 1024:
+    sys.exit(f"peak RSS {peak_mb:.0f} MB is over the 1 GB target")
+PY
 fi

@@ -2,12 +2,16 @@
 //! and writing the openData layout.
 //!
 //! Broken rows are skipped and reported in [`LoadReport`]; a missing file or
-//! column that the format cannot do without is an error.
+//! column that the format cannot do without is an error, and so is text
+//! that is not UTF-8 in a column that is read (a file saved as UTF-16 or
+//! Windows-1252): the other columns (a statement's text, say) are never
+//! decoded, so they may hold anything.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use crate::table::{VoteSink, VoteTable};
 use crate::{Config, Engine, Moderation, StatementMeta, Vote, VoteEvent};
 
 #[derive(Debug)]
@@ -17,18 +21,25 @@ pub enum LoadError {
     MissingColumn { path: PathBuf, column: &'static str, found: Vec<String> },
     Csv { path: PathBuf, message: String },
     Json { path: PathBuf, message: String },
+    /// Text the loader must read is not UTF-8 (the message says what to do).
+    Encoding { path: PathBuf, message: String },
 }
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LoadError::Io { path, source } => write!(f, "cannot read {}: {source}", path.display()),
-            LoadError::NoVotes { dir } => write!(f, "{} has neither votes.csv nor participants-votes.csv", dir.display()),
+            LoadError::NoVotes { dir } => write!(
+                f,
+                "{} has neither votes.csv nor participants-votes.csv (the Pol.is openData layout), nor votes.json and comments.json (a Pol.is API dump)",
+                dir.display()
+            ),
             LoadError::MissingColumn { path, column, found } => {
                 write!(f, "{} has no column \"{column}\" (columns: {})", path.display(), found.join(", "))
             }
             LoadError::Csv { path, message } => write!(f, "{}: {message}", path.display()),
             LoadError::Json { path, message } => write!(f, "{}: {message}", path.display()),
+            LoadError::Encoding { path, message } => write!(f, "{}: {message}", path.display()),
         }
     }
 }
@@ -67,12 +78,14 @@ pub enum VotesSource {
     ApiJson,
 }
 
-/// A loaded conversation.
+/// A loaded conversation. Its votes are a list of [`VoteEvent`]s, or, from
+/// [`load_compact`], a [`VoteTable`] (each id kept once: for large
+/// conversations).
 #[derive(Debug, Clone)]
-pub struct Dataset {
+pub struct Dataset<V = Vec<VoteEvent>> {
     /// Statements in id order (numeric ids numerically).
     pub statements: Vec<(String, StatementMeta)>,
-    pub votes: Vec<VoteEvent>,
+    pub votes: V,
     pub source: VotesSource,
     /// Pol.is's own group per participant from `participants-votes.csv`
     /// (None = not in a group).
@@ -80,12 +93,7 @@ pub struct Dataset {
     pub report: LoadReport,
 }
 
-impl Dataset {
-    /// True when every vote has a timestamp.
-    pub fn has_times(&self) -> bool {
-        !self.votes.is_empty() && self.votes.iter().all(|v| v.time.is_some())
-    }
-
+impl<V> Dataset<V> {
     /// A fresh engine holding the statements (but no votes).
     pub fn engine(&self, config: Config) -> Engine {
         let mut e = Engine::new(config);
@@ -114,10 +122,24 @@ impl Dataset {
         }
         unknown
     }
+}
+
+impl Dataset {
+    /// True when every vote has a timestamp.
+    pub fn has_times(&self) -> bool {
+        !self.votes.is_empty() && self.votes.iter().all(|v| v.time.is_some())
+    }
 
     /// Distinct participants in the votes.
     pub fn n_participants(&self) -> usize {
         self.votes.iter().map(|v| v.participant.as_str()).collect::<HashSet<_>>().len()
+    }
+}
+
+impl Dataset<VoteTable> {
+    /// True when every vote has a timestamp.
+    pub fn has_times(&self) -> bool {
+        !self.votes.is_empty() && self.votes.untimed() == 0
     }
 }
 
@@ -129,10 +151,14 @@ pub fn read_meta_annotations(path: &Path) -> Result<BTreeMap<String, Vec<String>
     let (mut rdr, headers) = open_csv(path)?;
     let (c_conv, c_ids) = (column(path, &headers, "conversation")?, column(path, &headers, "meta-statements")?);
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| LoadError::Csv { path: path.to_owned(), message: e.to_string() })?;
-        let conv = rec.get(c_conv).unwrap_or_default().trim().to_owned();
-        out.entry(conv).or_default().extend(rec.get(c_ids).unwrap_or_default().split_whitespace().map(str::to_owned));
+    let mut rec = csv::ByteRecord::new();
+    let mut n = 0;
+    while next_record(&mut rdr, &mut rec).map_err(|e| LoadError::Csv { path: path.to_owned(), message: e.to_string() })? {
+        n += 1;
+        let line = rec.position().map_or(n + 1, csv::Position::line);
+        let conv = text(path, line, &rec, c_conv, "conversation")?.unwrap_or_default().trim().to_owned();
+        let ids = text(path, line, &rec, c_ids, "meta-statements")?.unwrap_or_default();
+        out.entry(conv).or_default().extend(ids.split_whitespace().map(str::to_owned));
     }
     Ok(out)
 }
@@ -149,16 +175,72 @@ pub fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
+/// What to do about a file that is not UTF-8, said once per file.
+const SAVE_AS_UTF8: &str = "save it as UTF-8 (in Excel: \"CSV UTF-8 (Comma delimited)\"; in LibreOffice: character set \"Unicode (UTF-8)\") and run this again";
+
+/// Opens a CSV file and reads its header. A file that starts with a UTF-16
+/// (or UTF-32) byte order mark, or whose first line holds NUL bytes, is
+/// refused with what to do about it: read as UTF-8 it is one column of
+/// noise. Records are read as bytes ([`next_record`]); only the columns
+/// used are decoded ([`text`]).
 fn open_csv(path: &Path) -> Result<(csv::Reader<std::fs::File>, Vec<String>), LoadError> {
-    let file = std::fs::File::open(path).map_err(|e| LoadError::Io { path: path.to_owned(), source: e })?;
+    use std::io::Read;
+    let io = |e| LoadError::Io { path: path.to_owned(), source: e };
+    let mut head = Vec::with_capacity(512);
+    std::fs::File::open(path).map_err(io)?.take(512).read_to_end(&mut head).map_err(io)?;
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let utf16 = if head.starts_with(&[0xFF, 0xFE]) {
+        Some("UTF-16 (little-endian: it starts with the byte order mark FF FE)")
+    } else if head.starts_with(&[0xFE, 0xFF]) || head.starts_with(&[0, 0, 0xFE, 0xFF]) {
+        Some("UTF-16 (big-endian: it starts with the byte order mark FE FF)")
+    } else if first_line.contains(&0) {
+        Some("UTF-16 without a byte order mark, or not text at all (its first line holds NUL bytes)")
+    } else {
+        None
+    };
+    if let Some(what) = utf16 {
+        return Err(LoadError::Encoding { path: path.to_owned(), message: format!("the file is {what}, not UTF-8: {SAVE_AS_UTF8}") });
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
     let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(file);
-    let headers = r.headers().map_err(|e| LoadError::Csv { path: path.to_owned(), message: e.to_string() })?;
-    let headers = headers.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_owned()).collect();
+    let headers = r.byte_headers().map_err(|e| LoadError::Csv { path: path.to_owned(), message: e.to_string() })?;
+    // A header that is not UTF-8 is no column the loader looks for; it is
+    // shown (when a column is missing) with U+FFFD for what it cannot read.
+    let headers = headers.iter().map(|h| String::from_utf8_lossy(h).trim().trim_start_matches('\u{feff}').to_owned()).collect();
     Ok((r, headers))
 }
 
+/// Reads the next record into `rec`; false at the end of the file.
+fn next_record(r: &mut csv::Reader<std::fs::File>, rec: &mut csv::ByteRecord) -> csv::Result<bool> {
+    r.read_byte_record(rec)
+}
+
+/// Field `col` of a record as text (None when the record is shorter). A
+/// field that is not UTF-8 is an error for the whole file: it says which
+/// line and column, and what to do.
+fn text<'r>(path: &Path, line: u64, rec: &'r csv::ByteRecord, col: usize, column: &str) -> Result<Option<&'r str>, LoadError> {
+    let Some(bytes) = rec.get(col) else { return Ok(None) };
+    std::str::from_utf8(bytes).map(Some).map_err(|_| LoadError::Encoding {
+        path: path.to_owned(),
+        message: format!(
+            "line {line}: the \"{column}\" column is not UTF-8 text (the file may be saved as Windows-1252 or Latin-1, as Excel on Windows saves CSV): {SAVE_AS_UTF8}"
+        ),
+    })
+}
+
+/// The index of a column the loader needs. When it is missing and the
+/// header is not UTF-8, that is what is said.
 fn column(path: &Path, headers: &[String], name: &'static str) -> Result<usize, LoadError> {
-    headers.iter().position(|h| h == name).ok_or_else(|| LoadError::MissingColumn { path: path.to_owned(), column: name, found: headers.to_vec() })
+    headers.iter().position(|h| h == name).ok_or_else(|| {
+        if headers.iter().any(|h| h.contains('\u{FFFD}')) {
+            LoadError::Encoding {
+                path: path.to_owned(),
+                message: format!("line 1: the header is not UTF-8 text, and no column of it is \"{name}\": {SAVE_AS_UTF8}"),
+            }
+        } else {
+            LoadError::MissingColumn { path: path.to_owned(), column: name, found: headers.to_vec() }
+        }
+    })
 }
 
 /// A whole number: an integer, or a float with no fractional part ("1.0"),
@@ -204,12 +286,15 @@ impl QuoteWatch {
         QuoteWatch { file, columns, last: None }
     }
 
-    fn record(&mut self, line: u64, rec: &csv::StringRecord, report: &mut LoadReport) {
+    fn record(&mut self, line: u64, rec: &csv::ByteRecord, report: &mut LoadReport) {
         if let Some((_, Some(w))) = self.last.take() {
             report.warnings.push(w);
         }
         let mut warning = None;
-        for field in rec.iter().filter(|f| f.contains('\n')) {
+        // Only the lines and commas are counted, so a field that is not
+        // UTF-8 is read as far as it can be.
+        for field in rec.iter().filter(|f| f.contains(&b'\n')) {
+            let field = String::from_utf8_lossy(field);
             let lines = field.lines().count();
             let rows = field.lines().skip(1).filter(|l| self.columns >= 2 && l.matches(',').count() + 1 >= self.columns).count();
             if rows > 0 {
@@ -221,7 +306,7 @@ impl QuoteWatch {
                 break;
             }
         }
-        if rec.iter().next_back().is_some_and(|f| f.contains('\n')) {
+        if rec.iter().next_back().is_some_and(|f| f.contains(&b'\n')) {
             self.last = Some((line, warning));
         } else if let Some(w) = warning {
             report.warnings.push(w);
@@ -256,9 +341,62 @@ fn ends_inside_quote(path: &Path) -> bool {
     tail.iter().rev().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b != b'"')
 }
 
-/// Reads `comments.csv`.
+/// Reads records one by one into a reused buffer, with the record's line
+/// (the header is line 1), skipping (and reporting) unreadable ones and
+/// telling the [`QuoteWatch`] about the others.
+struct Rows<'a> {
+    reader: csv::Reader<std::fs::File>,
+    rec: csv::ByteRecord,
+    n: u64,
+    file: &'static str,
+    quotes: Option<QuoteWatch>,
+    report: &'a mut LoadReport,
+}
+
+impl<'a> Rows<'a> {
+    fn new(reader: csv::Reader<std::fs::File>, file: &'static str, quotes: Option<QuoteWatch>, report: &'a mut LoadReport) -> Rows<'a> {
+        Rows { reader, rec: csv::ByteRecord::new(), n: 0, file, quotes, report }
+    }
+
+    /// The next readable record's line, or None at the end of the file.
+    fn next(&mut self) -> Option<u64> {
+        loop {
+            self.n += 1;
+            let line = self.n + 1;
+            match next_record(&mut self.reader, &mut self.rec) {
+                Ok(false) => return None,
+                Ok(true) => {
+                    let line = self.rec.position().map_or(line, csv::Position::line);
+                    if let Some(q) = &mut self.quotes {
+                        q.record(line, &self.rec, self.report);
+                    }
+                    return Some(line);
+                }
+                Err(e) => {
+                    // A read error that is not about one record (the disk)
+                    // would repeat for ever: the file ends there.
+                    if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                        self.report.skip(self.file, line, format!("the rest of the file could not be read: {e}"));
+                        return None;
+                    }
+                    let line = e.position().map_or(line, csv::Position::line);
+                    self.report.skip(self.file, line, format!("unreadable row: {e}"));
+                }
+            }
+        }
+    }
+
+    fn finish(mut self, path: &Path) {
+        if let Some(q) = &mut self.quotes {
+            q.finish(path, self.report);
+        }
+    }
+}
+
+/// Reads `comments.csv`. Only `comment-id`, `moderated` and `is-meta` are
+/// read: the statement's text may be in any encoding.
 pub fn read_comments_csv(path: &Path, report: &mut LoadReport) -> Result<Vec<(String, StatementMeta)>, LoadError> {
-    let (mut r, headers) = open_csv(path)?;
+    let (r, headers) = open_csv(path)?;
     let file = "comments.csv";
     let c_id = column(path, &headers, "comment-id")?;
     let c_mod = headers.iter().position(|h| h == "moderated");
@@ -269,53 +407,47 @@ pub fn read_comments_csv(path: &Path, report: &mut LoadReport) -> Result<Vec<(St
     let mut out: Vec<(String, StatementMeta)> = Vec::new();
     let mut seen = HashSet::new();
     let mut empty_moderated: Vec<String> = Vec::new();
-    let mut quotes = QuoteWatch::new(file, headers.len());
-    for (n, rec) in r.records().enumerate() {
-        let line = n as u64 + 2;
-        let rec = match rec {
-            Ok(rec) => rec,
-            Err(e) => {
-                let line = e.position().map_or(line, |p| p.line());
-                report.skip(file, line, format!("unreadable row: {e}"));
-                continue;
-            }
-        };
-        let line = rec.position().map_or(line, |p| p.line());
-        quotes.record(line, &rec, report);
-        let Some(id) = rec.get(c_id).map(str::trim).filter(|s| !s.is_empty()) else {
-            report.skip(file, line, "no comment-id");
+    let mut rows = Rows::new(r, file, Some(QuoteWatch::new(file, headers.len())), report);
+    while let Some(line) = rows.next() {
+        let rec = &rows.rec;
+        let Some(id) = text(path, line, rec, c_id, "comment-id")?.map(str::trim).filter(|s| !s.is_empty()) else {
+            rows.report.skip(file, line, "no comment-id");
             continue;
         };
-        let moderation = match c_mod.map(|c| rec.get(c).map(str::trim)) {
+        let moderation = match c_mod {
             None => Moderation::Unmoderated,
-            Some(None | Some("")) => {
-                // Counted as not moderated (0); said once for all below.
-                empty_moderated.push(id.to_owned());
-                Moderation::Unmoderated
-            }
-            Some(Some(v)) => match parse_int(v) {
-                Some(v @ -1..=1) => Moderation::from_polis(v),
+            Some(c) => match text(path, line, rec, c, "moderated")?.map(str::trim) {
+                None | Some("") => {
+                    // Counted as not moderated (0); said once for all below.
+                    empty_moderated.push(id.to_owned());
+                    Moderation::Unmoderated
+                }
+                Some(v) => match parse_int(v) {
+                    Some(v @ -1..=1) => Moderation::from_polis(v),
+                    _ => {
+                        rows.report.skip(file, line, format!("comment {id}: \"moderated\" is \"{v}\", not -1, 0 or 1"));
+                        continue;
+                    }
+                },
+            },
+        };
+        let is_meta = match c_meta {
+            None => false,
+            Some(c) => match text(path, line, rec, c, "is-meta")?.map(parse_bool) {
+                Some(Some(b)) => b,
                 _ => {
-                    report.skip(file, line, format!("comment {id}: \"moderated\" is \"{v}\", not -1, 0 or 1"));
+                    rows.report.skip(file, line, format!("comment {id}: \"is-meta\" is not true/false"));
                     continue;
                 }
             },
         };
-        let is_meta = match c_meta.map(|c| rec.get(c).map(parse_bool)) {
-            None => false,
-            Some(Some(Some(b))) => b,
-            Some(_) => {
-                report.skip(file, line, format!("comment {id}: \"is-meta\" is not true/false"));
-                continue;
-            }
-        };
         if !seen.insert(id.to_owned()) {
-            report.skip(file, line, format!("comment {id} appears twice; the first row is kept"));
+            rows.report.skip(file, line, format!("comment {id} appears twice; the first row is kept"));
             continue;
         }
         out.push((id.to_owned(), StatementMeta { moderation, is_meta }));
     }
-    quotes.finish(path, report);
+    rows.finish(path);
     if !empty_moderated.is_empty() {
         let n = empty_moderated.len();
         empty_moderated.truncate(5);
@@ -327,53 +459,56 @@ pub fn read_comments_csv(path: &Path, report: &mut LoadReport) -> Result<Vec<(St
 
 /// Reads `votes.csv` (one row per vote event, +1 agree / −1 disagree / 0 pass).
 pub fn read_votes_csv(path: &Path, report: &mut LoadReport) -> Result<Vec<VoteEvent>, LoadError> {
-    let (mut r, headers) = open_csv(path)?;
+    let mut votes = Vec::new();
+    read_votes_into(path, report, &mut votes)?;
+    Ok(votes)
+}
+
+/// Reads `votes.csv` into `out`: only `comment-id`, `voter-id`, `vote` and
+/// `timestamp` are read.
+pub fn read_votes_into<V: VoteSink>(path: &Path, report: &mut LoadReport, out: &mut V) -> Result<(), LoadError> {
+    let (r, headers) = open_csv(path)?;
     let file = "votes.csv";
     let c_stmt = column(path, &headers, "comment-id")?;
     let c_voter = column(path, &headers, "voter-id")?;
     let c_vote = column(path, &headers, "vote")?;
     let c_time = headers.iter().position(|h| h == "timestamp");
-    let mut out = Vec::new();
-    let mut quotes = QuoteWatch::new(file, headers.len());
-    for (n, rec) in r.records().enumerate() {
-        let line = n as u64 + 2;
-        let rec = match rec {
-            Ok(rec) => rec,
-            Err(e) => {
-                let line = e.position().map_or(line, |p| p.line());
-                report.skip(file, line, format!("unreadable row: {e}"));
-                continue;
-            }
-        };
-        let line = rec.position().map_or(line, |p| p.line());
-        quotes.record(line, &rec, report);
-        let (Some(s), Some(p), Some(v)) = (rec.get(c_stmt), rec.get(c_voter), rec.get(c_vote)) else {
-            report.skip(file, line, "too few fields");
+    let mut rows = Rows::new(r, file, Some(QuoteWatch::new(file, headers.len())), report);
+    while let Some(line) = rows.next() {
+        let rec = &rows.rec;
+        let (s, p, v) = (text(path, line, rec, c_stmt, "comment-id")?, text(path, line, rec, c_voter, "voter-id")?, text(path, line, rec, c_vote, "vote")?);
+        let (Some(s), Some(p), Some(v)) = (s, p, v) else {
+            rows.report.skip(file, line, "too few fields");
             continue;
         };
         let (s, p) = (s.trim(), p.trim());
         if s.is_empty() || p.is_empty() {
-            report.skip(file, line, "empty comment-id or voter-id");
+            rows.report.skip(file, line, "empty comment-id or voter-id");
             continue;
         }
         let Some(vote) = parse_int(v).and_then(Vote::from_export_sign) else {
-            report.skip(file, line, format!("vote \"{}\" is not 1, -1 or 0", v.trim()));
+            rows.report.skip(file, line, format!("vote \"{}\" is not 1, -1 or 0", v.trim()));
             continue;
         };
-        let time = match c_time.and_then(|c| rec.get(c)).map(str::trim) {
-            None | Some("") => None,
-            Some(t) => match parse_int(t) {
-                Some(t) => Some(t),
-                None => {
-                    report.skip(file, line, format!("timestamp \"{t}\" is not a whole number within range"));
-                    continue;
-                }
+        let time = match c_time {
+            None => None,
+            Some(c) => match text(path, line, rec, c, "timestamp")?.map(str::trim) {
+                None | Some("") => None,
+                Some(t) => match parse_int(t) {
+                    Some(t) => Some(t),
+                    None => {
+                        rows.report.skip(file, line, format!("timestamp \"{t}\" is not a whole number within range"));
+                        continue;
+                    }
+                },
             },
         };
-        out.push(VoteEvent { participant: p.to_owned(), statement: s.to_owned(), vote, time });
+        if !out.push_vote(p, s, vote, time) {
+            rows.report.skip(file, line, "more distinct participants or statements than can be held");
+        }
     }
-    quotes.finish(path, report);
-    Ok(out)
+    rows.finish(path);
+    Ok(())
 }
 
 const PV_FIXED: [&str; 7] = ["participant", "xid", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree"];
@@ -381,42 +516,45 @@ const PV_FIXED: [&str; 7] = ["participant", "xid", "group-id", "n-comments", "n-
 /// Reads `participants-votes.csv`: (votes, Pol.is group per participant).
 #[allow(clippy::type_complexity)]
 pub fn read_participants_votes_csv(path: &Path, report: &mut LoadReport) -> Result<(Vec<VoteEvent>, Vec<(String, Option<String>)>), LoadError> {
-    let (mut r, headers) = open_csv(path)?;
+    let mut votes = Vec::new();
+    let groups = read_participants_votes_into(path, report, Some(&mut votes))?;
+    Ok((votes, groups))
+}
+
+/// Reads `participants-votes.csv`: the Pol.is group per participant, and
+/// the votes into `votes` when given (a row with a vote that cannot be read
+/// is skipped either way). Only `participant`, `group-id` and the
+/// statements' columns are read.
+#[allow(clippy::type_complexity)]
+pub fn read_participants_votes_into<V: VoteSink>(path: &Path, report: &mut LoadReport, mut votes: Option<&mut V>) -> Result<Vec<(String, Option<String>)>, LoadError> {
+    let (r, headers) = open_csv(path)?;
     let file = "participants-votes.csv";
     let c_p = column(path, &headers, "participant")?;
     let c_g = headers.iter().position(|h| h == "group-id");
     let stmt_cols: Vec<(usize, String)> = headers.iter().enumerate().filter(|(_, h)| !PV_FIXED.contains(&h.as_str()) && !h.is_empty()).map(|(i, h)| (i, h.clone())).collect();
-    let mut votes = Vec::new();
     let mut groups = Vec::new();
     let mut seen = HashSet::new();
-    for (n, rec) in r.records().enumerate() {
-        let line = n as u64 + 2;
-        let rec = match rec {
-            Ok(rec) => rec,
-            Err(e) => {
-                let line = e.position().map_or(line, |p| p.line());
-                report.skip(file, line, format!("unreadable row: {e}"));
-                continue;
-            }
-        };
-        let line = rec.position().map_or(line, |p| p.line());
+    let mut row_votes: Vec<(usize, Vote)> = Vec::new();
+    let mut rows = Rows::new(r, file, None, report);
+    while let Some(line) = rows.next() {
+        let rec = &rows.rec;
         if rec.len() != headers.len() {
-            report.skip(file, line, format!("{} fields, the header has {}", rec.len(), headers.len()));
+            rows.report.skip(file, line, format!("{} fields, the header has {}", rec.len(), headers.len()));
             continue;
         }
-        let Some(p) = rec.get(c_p).map(str::trim).filter(|s| !s.is_empty()) else {
-            report.skip(file, line, "empty participant");
+        let Some(p) = text(path, line, rec, c_p, "participant")?.map(str::trim).filter(|s| !s.is_empty()) else {
+            rows.report.skip(file, line, "empty participant");
             continue;
         };
         let mut bad = None;
-        let mut row_votes = Vec::new();
-        for (c, sid) in &stmt_cols {
-            let cell = rec.get(*c).unwrap_or("").trim();
+        row_votes.clear();
+        for (i, (c, sid)) in stmt_cols.iter().enumerate() {
+            let cell = text(path, line, rec, *c, sid)?.unwrap_or("").trim();
             if cell.is_empty() {
                 continue;
             }
             match parse_int(cell).and_then(Vote::from_export_sign) {
-                Some(vote) => row_votes.push(VoteEvent { participant: p.to_owned(), statement: sid.clone(), vote, time: None }),
+                Some(vote) => row_votes.push((i, vote)),
                 None => {
                     bad = Some(format!("participant {p}, comment {sid}: vote \"{cell}\" is not 1, -1 or 0"));
                     break;
@@ -424,18 +562,26 @@ pub fn read_participants_votes_csv(path: &Path, report: &mut LoadReport) -> Resu
             }
         }
         if let Some(reason) = bad {
-            report.skip(file, line, reason);
+            rows.report.skip(file, line, reason);
             continue;
         }
         if !seen.insert(p.to_owned()) {
-            report.skip(file, line, format!("participant {p} appears twice; the first row is kept"));
+            rows.report.skip(file, line, format!("participant {p} appears twice; the first row is kept"));
             continue;
         }
-        votes.extend(row_votes);
-        let g = c_g.and_then(|c| rec.get(c)).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        if let Some(out) = votes.as_deref_mut() {
+            for &(i, vote) in &row_votes {
+                out.push_vote(p, &stmt_cols[i].1, vote, None);
+            }
+        }
+        let g = match c_g {
+            Some(c) => text(path, line, rec, c, "group-id")?.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
+            None => None,
+        };
         groups.push((p.to_owned(), g));
     }
-    Ok((votes, groups))
+    rows.finish(path);
+    Ok(groups)
 }
 
 /// Loads a directory in the Pol.is openData layout: `comments.csv` plus
@@ -444,6 +590,32 @@ pub fn read_participants_votes_csv(path: &Path, report: &mut LoadReport) -> Resu
 /// `participants-votes.csv` supplies Pol.is's groups; if it cannot be read
 /// (a missing `participant` column, say) that is a warning, not an error.
 pub fn load_opendata(dir: &Path) -> Result<Dataset, LoadError> {
+    load_opendata_into(dir)
+}
+
+/// [`load_opendata`], the votes held as a [`VoteTable`] (each id once, 16
+/// bytes a vote) for large conversations.
+pub fn load_opendata_compact(dir: &Path) -> Result<Dataset<VoteTable>, LoadError> {
+    load_opendata_into(dir)
+}
+
+/// Loads a conversation folder in either layout it may come in, the votes
+/// as a [`VoteTable`]: the Pol.is openData layout ([`load_opendata`]) or,
+/// when the folder has neither `votes.csv` nor `participants-votes.csv`
+/// but has `votes.json` and `comments.json`, a Pol.is API dump
+/// ([`load_polis_api`]).
+pub fn load_compact(dir: &Path) -> Result<Dataset<VoteTable>, LoadError> {
+    let csv = ["votes.csv", "participants-votes.csv"].iter().any(|f| dir.join(f).exists());
+    let api = ["votes.json", "comments.json"].iter().all(|f| dir.join(f).exists());
+    if csv || !api {
+        return load_opendata_compact(dir);
+    }
+    let ds = load_polis_api(dir)?;
+    let votes = VoteTable::from_events(&ds.votes);
+    Ok(Dataset { statements: ds.statements, votes, source: ds.source, polis_groups: ds.polis_groups, report: ds.report })
+}
+
+fn load_opendata_into<V: VoteSink>(dir: &Path) -> Result<Dataset<V>, LoadError> {
     let mut report = LoadReport::default();
     let votes_p = dir.join("votes.csv");
     let pv_p = dir.join("participants-votes.csv");
@@ -451,25 +623,27 @@ pub fn load_opendata(dir: &Path) -> Result<Dataset, LoadError> {
     if !dir.is_dir() {
         return Err(LoadError::Io { path: dir.to_owned(), source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory") });
     }
-    let (votes, source) = if votes_p.exists() {
-        (read_votes_csv(&votes_p, &mut report)?, VotesSource::VoteEvents)
+    let mut votes = V::default();
+    let source = if votes_p.exists() {
+        read_votes_into(&votes_p, &mut report, &mut votes)?;
+        VotesSource::VoteEvents
     } else if pv_p.exists() {
-        (Vec::new(), VotesSource::FinalMatrix)
+        VotesSource::FinalMatrix
     } else {
         return Err(LoadError::NoVotes { dir: dir.to_owned() });
     };
-    let (votes, polis_groups) = if !pv_p.exists() {
-        (votes, Vec::new())
+    let polis_groups = if !pv_p.exists() {
+        Vec::new()
     } else if source == VotesSource::FinalMatrix {
-        read_participants_votes_csv(&pv_p, &mut report)?
+        read_participants_votes_into(&pv_p, &mut report, Some(&mut votes))?
     } else {
         // Only Pol.is's groups come from it: one that cannot be read costs
         // the comparison with them, not the analysis.
-        match read_participants_votes_csv(&pv_p, &mut report) {
-            Ok((_, groups)) => (votes, groups),
+        match read_participants_votes_into::<V>(&pv_p, &mut report, None) {
+            Ok(groups) => groups,
             Err(e) => {
                 report.warnings.push(format!("{e}; the votes come from votes.csv, and Pol.is's own groups are left out"));
-                (votes, Vec::new())
+                Vec::new()
             }
         }
     };
@@ -481,7 +655,8 @@ pub fn load_opendata(dir: &Path) -> Result<Dataset, LoadError> {
     };
     let mut statements = statements;
     let known: HashSet<&str> = statements.iter().map(|s| s.0.as_str()).collect();
-    let mut extra: Vec<String> = votes.iter().map(|v| v.statement.as_str()).filter(|s| !known.contains(s)).collect::<BTreeSet<_>>().into_iter().map(str::to_owned).collect();
+    let mut extra: Vec<String> =
+        votes.voted_statements().into_iter().filter(|s| !known.contains(s)).collect::<BTreeSet<_>>().into_iter().map(str::to_owned).collect();
     if !extra.is_empty() && comments_p.exists() {
         report.warnings.push(format!("{} statements have votes but no row in comments.csv; their votes are ignored", extra.len()));
         extra.clear();
@@ -655,8 +830,16 @@ pub fn iso_utc(ms: i64) -> String {
 /// place only once both are written, so a failure (a full disk) leaves the
 /// files that were there before, not a new `comments.csv` beside an old or
 /// missing `votes.csv`. An error names the file.
+///
+/// On Unix the files are `0600` and the folders this makes (`dir` and any
+/// missing above it) `0700`: only their owner reads them. A folder that is
+/// already there keeps its mode.
 pub fn write_opendata(dir: &Path, statements: &[ExportStatement], votes: &[VoteEvent]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| named(dir, e))?;
+    let mut folders = std::fs::DirBuilder::new();
+    folders.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut folders, 0o700);
+    folders.create(dir).map_err(|e| named(dir, e))?;
     let mut agrees: HashMap<&str, u64> = HashMap::new();
     let mut disagrees: HashMap<&str, u64> = HashMap::new();
     for v in votes {
@@ -718,7 +901,14 @@ fn write_csv<const N: usize>(path: &Path, shown: &Path, header: &[&str; N], rows
             _ => named(shown, std::io::Error::other(message)),
         }
     };
-    let file = std::fs::File::create(path).map_err(|e| named(shown, e))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path).map_err(|e| named(shown, e))?;
+    // A temporary file left from before keeps its mode when opened: set it.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600)).map_err(|e| named(shown, e))?;
     let mut w = csv::Writer::from_writer(file);
     w.write_record(header).map_err(to_io)?;
     for row in rows {

@@ -21,6 +21,7 @@ pub mod prng;
 pub mod replay;
 pub mod stats;
 mod store;
+pub mod table;
 mod types;
 
 pub use engine::{Analysis, BaseCluster, Consensus, Engine, Group, PcaOut, PersistedCluster, PersistedState, STATE_VERSION, Smoother};

@@ -46,47 +46,65 @@ impl Default for ReplayOptions {
 pub fn tick_batches(votes: &[VoteEvent], opts: ReplayOptions) -> Vec<Vec<VoteEvent>> {
     let mut sorted: Vec<&VoteEvent> = votes.iter().collect();
     sorted.sort_by_key(|v| v.time.unwrap_or(i64::MAX));
+    let mut rest = sorted.as_slice();
+    tick_sizes(rest.iter().map(|v| v.time), opts)
+        .into_iter()
+        .map(|n| {
+            let (batch, after) = rest.split_at(n);
+            rest = after;
+            batch.iter().map(|&v| v.clone()).collect()
+        })
+        .collect()
+}
+
+/// The sizes of the tick batches of [`tick_batches`], from the votes'
+/// times in the order they are applied (by time, untimed votes last): the
+/// split on its own, for votes held another way ([`crate::table::VoteTable`]).
+pub fn tick_sizes<I>(sorted_times: I, opts: ReplayOptions) -> Vec<usize>
+where
+    I: Iterator<Item = Option<i64>> + Clone,
+{
+    let mut sizes: Vec<usize> = Vec::new();
     if opts.clock_ms > 0 {
-        let mut out: Vec<Vec<VoteEvent>> = Vec::new();
         let mut current: Option<i64> = None;
-        for v in sorted {
-            let period = v.time.map(|t| t.saturating_add(opts.clock_offset_ms).div_euclid(opts.clock_ms));
+        for time in sorted_times {
+            let period = time.map(|t| t.saturating_add(opts.clock_offset_ms).div_euclid(opts.clock_ms));
             // Untimed votes (sorted last) join the last tick, as in the windowed split.
-            if out.is_empty() || (period.is_some() && period != current) {
-                out.push(Vec::new());
+            if sizes.is_empty() || (period.is_some() && period != current) {
+                sizes.push(0);
                 current = period;
             }
-            if let Some(last) = out.last_mut() {
-                last.push(v.clone());
+            if let Some(last) = sizes.last_mut() {
+                *last += 1;
             }
         }
-        return out;
+        return sizes;
     }
-    let times: Vec<i64> = sorted.iter().filter_map(|v| v.time).collect();
-    let span = match (times.first(), times.last()) {
-        (Some(a), Some(b)) => b.saturating_sub(*a),
+    let mut times = sorted_times.clone().flatten();
+    let first = times.next();
+    let span = match (first, times.last().or(first)) {
+        (Some(a), Some(b)) => b.saturating_sub(a),
         _ => 0,
     };
     let window = opts.min_tick_ms.max(span / opts.max_ticks.max(1) as i64).max(0);
-    let mut out: Vec<Vec<VoteEvent>> = Vec::new();
     let mut start: Option<i64> = None;
-    for v in sorted {
-        let new_tick = match (v.time, start) {
+    for time in sorted_times {
+        let new_tick = match (time, start) {
             (Some(t), Some(s)) => t > s.saturating_add(window),
             (Some(_), None) => true,
-            (None, _) => out.is_empty(),
+            (None, _) => sizes.is_empty(),
         };
         if new_tick {
-            out.push(Vec::new());
-            if let Some(t) = v.time {
+            sizes.push(0);
+            if let Some(t) = time {
                 start = Some(t);
             }
         }
-        if let Some(last) = out.last_mut() {
-            last.push(v.clone());
+        if let Some(last) = sizes.last_mut() {
+            *last += 1;
         }
     }
-    out
+    sizes
 }
 
 /// Replays `votes` through `engine`, one update per tick; `on_tick` sees every

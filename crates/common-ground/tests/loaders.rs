@@ -166,3 +166,100 @@ fn a_quote_left_open_is_warned_about() {
     let ds = open("quote-fine", "1,x,1,1,0,0,1,\"Two lines,\nof one statement\"\n3,x,3,1,0,0,1,third\n4,x,4,1,0,0,1,fourth\n");
     assert!(ds.report.warnings.is_empty(), "{:?}", ds.report.warnings);
 }
+
+/// A comments.csv saved as Windows-1252 (what Excel on Windows writes):
+/// the statements' text is never read, so every statement and every vote
+/// loads (half the rows, and all their votes, used to be skipped as
+/// "invalid utf-8", with the analysis going on and exiting 0).
+#[test]
+fn a_comments_file_not_in_utf8_loads_whole() {
+    let d = tmpdir("latin1");
+    let mut comments = b"timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body\n".to_vec();
+    for i in 0..4 {
+        comments.extend_from_slice(format!("1,x,{i},a,0,0,1,").as_bytes());
+        // "café" and "naïve" in Windows-1252: 0xE9 and 0xEF are not UTF-8.
+        comments.extend_from_slice(if i % 2 == 0 { b"Un caf\xe9 na\xefve\n" } else { b"Plain words\n" });
+    }
+    std::fs::write(d.join("comments.csv"), comments).unwrap();
+    let votes: String = (0..4).flat_map(|s| (0..3).map(move |p| format!("{},x,{s},{p},1\n", s * 3 + p))).collect();
+    std::fs::write(d.join("votes.csv"), format!("timestamp,datetime,comment-id,voter-id,vote\n{votes}")).unwrap();
+    let ds = load_opendata(&d).unwrap();
+    assert_eq!(ds.statements.len(), 4);
+    assert_eq!(ds.votes.len(), 12);
+    assert!(ds.report.skipped.is_empty() && ds.report.warnings.is_empty(), "{:?}", ds.report);
+}
+
+/// Text the loader must read that is not UTF-8 (an id, a vote) stops the
+/// load with one message naming the file, the line and the column, and
+/// saying what to do; a UTF-16 file is named as such (it was "invalid
+/// UTF-8 in field 0").
+#[test]
+fn text_that_must_be_read_and_is_not_utf8_is_one_clear_error() {
+    let encoding = |d: &std::path::Path| match load_opendata(d) {
+        Err(e @ LoadError::Encoding { .. }) => e.to_string(),
+        other => panic!("expected an encoding error, got {other:?}"),
+    };
+    let d = tmpdir("voter-latin1");
+    std::fs::write(d.join("votes.csv"), b"timestamp,datetime,comment-id,voter-id,vote\n1,x,0,p1,1\n2,x,0,Ren\xe9e,1\n".as_slice()).unwrap();
+    let m = encoding(&d);
+    assert!(m.contains("votes.csv: line 3: the \"voter-id\" column is not UTF-8") && m.contains("Windows-1252") && m.contains("save it as UTF-8"), "{m}");
+
+    let d = tmpdir("utf16");
+    let text = "timestamp,datetime,comment-id,voter-id,vote\n1,x,0,p1,1\n";
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(d.join("votes.csv"), &bytes).unwrap();
+    let m = encoding(&d);
+    assert!(m.contains("votes.csv") && m.contains("UTF-16 (little-endian") && m.contains("save it as UTF-8"), "{m}");
+    // Without its byte order mark.
+    std::fs::write(d.join("votes.csv"), &bytes[2..]).unwrap();
+    assert!(encoding(&d).contains("UTF-16 without a byte order mark"));
+
+    let d = tmpdir("header-latin1");
+    std::fs::write(d.join("votes.csv"), b"timestamp,datetime,comment-id,voter-id\xe9,vote\n1,x,0,p1,1\n".as_slice()).unwrap();
+    let m = encoding(&d);
+    assert!(m.contains("the header is not UTF-8 text, and no column of it is \"voter-id\""), "{m}");
+
+    // A moderation cell of comments.csv is read: not UTF-8 there is the same error.
+    let d = tmpdir("moderated-latin1");
+    std::fs::write(d.join("votes.csv"), "timestamp,datetime,comment-id,voter-id,vote\n1,x,0,p1,1\n").unwrap();
+    std::fs::write(d.join("comments.csv"), b"comment-id,moderated,comment-body\n0,\xe91,text\n".as_slice()).unwrap();
+    assert!(encoding(&d).contains("comments.csv: line 2: the \"moderated\" column"));
+}
+
+/// The compact loader holds the same votes, and an engine fed from it
+/// (at once, or replayed in updates) gives the same analysis as one fed
+/// the events, on every openData conversation.
+#[test]
+fn the_compact_loader_gives_the_same_analysis() {
+    use common_ground::io::load_opendata_compact;
+    use common_ground::replay::{ReplayOptions, tick_batches};
+    use common_ground::Config;
+    let root = common::shared_data().join("polis-opendata");
+    for name in ["scoop-hivemind.ubi", "15-per-hour-seattle", "brexit-consensus"] {
+        let ds = load_opendata(&root.join(name)).unwrap();
+        let mut compact = load_opendata_compact(&root.join(name)).unwrap();
+        assert_eq!(compact.statements, ds.statements, "{name}");
+        assert_eq!(compact.report, ds.report, "{name}");
+        assert_eq!(compact.polis_groups, ds.polis_groups, "{name}");
+        let back: Vec<common_ground::VoteEvent> =
+            compact.votes.iter().map(|(p, s, vote, time)| common_ground::VoteEvent { participant: p.into(), statement: s.into(), vote, time }).collect();
+        assert_eq!(back, ds.votes, "{name}: the votes in the order read");
+        let config = Config { seed: 3, ..Config::default() };
+
+        let (mut a, mut b) = (ds.engine(config.clone()), compact.engine(config.clone()));
+        a.add_votes(&ds.votes);
+        compact.votes.clone().add_to(&mut b);
+        assert_eq!(format!("{:?}", a.update()), format!("{:?}", b.update()), "{name}");
+
+        let (mut a, mut b) = (ds.engine(config.clone()), compact.engine(config));
+        let batches = tick_batches(&ds.votes, ReplayOptions::default());
+        let ranges = compact.votes.tick_ranges(ReplayOptions::default());
+        assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), ranges.iter().map(|r| r.len()).collect::<Vec<_>>(), "{name}");
+        for (batch, range) in batches.iter().zip(ranges) {
+            a.add_votes(batch);
+            compact.votes.apply(&mut b, range);
+            assert_eq!(format!("{:?}", a.update()), format!("{:?}", b.update()), "{name}: replayed");
+        }
+    }
+}

@@ -256,8 +256,33 @@ pub async fn login(db: &Db, email: &str, password: &str) -> Result<Actor> {
 /// asks only for a browser that carries a known-device cookie, to see
 /// whether it is this account's).
 pub async fn account_of(db: &Db, email: &str) -> Result<Option<i64>> {
+    Ok(devices_of(db, email).await?.map(|d| d.person))
+}
+
+/// Whose browsers a known-device cookie may name, and which generation of
+/// them is current: a cookie is this account's only while it names the
+/// person and carries this generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Devices {
+    pub person: i64,
+    /// Goes up with every new password (a reset, a change, one set from the
+    /// command line) and every "sign out everywhere else", so the cookies
+    /// issued before make no browser known.
+    pub generation: i64,
+}
+
+/// The account an address typed at sign-in names, with the current
+/// generation of the browsers it knows ([`Devices`]).
+pub async fn devices_of(db: &Db, email: &str) -> Result<Option<Devices>> {
     let Ok(email) = Email::parse_loosely(email) else { return Ok(None) };
-    Ok(people::by_email(db, email.as_str()).await?.map(|p| p.id))
+    Ok(people::device_generation_by_email(db, email.as_str()).await?.map(|(person, generation)| Devices { person, generation }))
+}
+
+/// The current generation of the browsers `person`'s account knows, for a
+/// new known-device cookie (0 for nobody: a cookie for nobody is never read
+/// as anyone's).
+pub async fn device_generation(db: &Db, person: i64) -> Result<i64> {
+    Ok(people::device_generation(db, person).await?.unwrap_or(0))
 }
 
 /// The address a person signs in with now (after a reset, or a change of
@@ -348,10 +373,15 @@ pub async fn sessions(db: &Db, actor: &Actor, current: &str) -> Result<Vec<Sessi
 }
 
 /// "Sign out everywhere else": ends every session of the person but the
-/// one asking (`keep`, its token); how many ended. Their password, links
-/// and everything else stay as they are.
+/// one asking (`keep`, its token), and forgets every browser the account
+/// knows (the device generation goes up, so no known-device cookie issued
+/// before counts); how many sessions ended. Their password, links and
+/// everything else stay as they are.
 pub async fn end_other_sessions(db: &Db, actor: &Actor, keep: &str) -> Result<u64> {
-    let ended = sessions::delete_others(db, actor.id, &secrets::token_hash(keep)).await?;
+    let mut tx = db.begin().await?;
+    let ended = sessions::delete_others_in(&mut tx, actor.id, &secrets::token_hash(keep)).await?;
+    people::bump_device_generation_in(&mut tx, actor.id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
     tracing::info!(person_id = actor.id, ended, "signed out everywhere else");
     Ok(ended)
 }
@@ -493,10 +523,12 @@ pub async fn reset_link_is_live(db: &Db, token: &str) -> Result<bool> {
 
 /// Sets a new password from a reset token, spends the account's other reset
 /// tokens, cancels a waiting change of email address (someone who knew the
-/// old password may have asked for it) and ends every session. The token is checked (read-only) before
-/// the new password is hashed, so a stranger sending made-up links costs a
-/// look-up, never an argon2 hash; it is used in the transaction that sets
-/// the password, so two sends of one link set it once.
+/// old password may have asked for it) and ends every session; no browser
+/// the account knew is known any more (store `people::set_password`). The
+/// token is checked (read-only) before the new password is hashed, so a
+/// stranger sending made-up links costs a look-up, never an argon2 hash; it
+/// is used in the transaction that sets the password, so two sends of one
+/// link set it once.
 pub async fn reset_password(db: &Db, token: &str, new_password: &str) -> Result<i64> {
     let password = Password::parse(new_password).map_err(|m| FieldErrors::one("password", m))?;
     if !reset_link_is_live(db, token).await? {
@@ -522,9 +554,10 @@ pub async fn reset_password(db: &Db, token: &str, new_password: &str) -> Result<
 /// A signed-in person changes their password. The current one is asked for
 /// (a browser left signed in is not enough) and the new one is checked as at
 /// sign-up; both are checked before anything is written. Every other session
-/// of theirs ends, reset links already sent stop working, and so does a
-/// waiting change of email address; the session whose token is `keep` (the
-/// one asking) stays signed in.
+/// of theirs ends, no browser the account knew is known any more (store
+/// `people::set_password`), reset links already sent stop working, and so
+/// does a waiting change of email address; the session whose token is
+/// `keep` (the one asking) stays signed in.
 pub async fn change_password(db: &Db, actor: &Actor, current: &str, new_password: &str, keep: &str) -> Result<()> {
     let person = people::by_id(db, actor.id).await?.ok_or(CoreError::NotFound)?;
     let mut e = FieldErrors::new();
@@ -1030,7 +1063,8 @@ pub async fn demote(db: &Db, handle: &str) -> Result<OperatorChange> {
 
 /// Sets a new password for an account from the command line (checked as at
 /// sign-up), and ends every session of theirs, their outstanding reset
-/// links and a waiting change of email address, in one transaction.
+/// links, a waiting change of email address and what browsers the account
+/// knew, in one transaction.
 pub async fn set_password_by_operator(db: &Db, handle: &str, new_password: &str) -> Result<OperatorChange> {
     let password = Password::parse(new_password).map_err(|m| FieldErrors::one("password", m))?;
     let person = by_handle_for_operator(db, handle).await?;

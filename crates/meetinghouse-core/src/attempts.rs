@@ -36,6 +36,34 @@ pub async fn attempt(db: &Db, secret: &str, budget: &Budget, key: &str, now: i64
     Ok(estimate(current, previous, now - window, period) <= f64::from(budget.limit))
 }
 
+/// One attempt counted by [`hold`], which can be given back
+/// ([`give_back`]) when it turns out not to be one the budget counts (a
+/// reserved sign-in whose password was right).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    bucket: String,
+    window: i64,
+}
+
+/// Counts an attempt against `budget` under `key` at `now`, as [`attempt`]
+/// does, in one statement (so attempts made at once each see a count of
+/// their own, and no more than the limit are ever within it), and returns
+/// whether it is within the limit with what to [`give_back`]. Reserving an
+/// attempt before the work it guards, not counting it after, is what keeps
+/// a burst of requests at once within the budget.
+pub async fn hold(db: &Db, secret: &str, budget: &Budget, key: &str, now: i64) -> Result<(bool, Held)> {
+    let (bucket, window, period) = bucket(secret, budget, key, now);
+    let (current, previous) = meetinghouse_store::attempts::hit(db, &bucket, window, window - period).await?;
+    Ok((estimate(current, previous, now - window, period) <= f64::from(budget.limit), Held { bucket, window }))
+}
+
+/// Gives back an attempt [`hold`] counted: in the window it was counted in,
+/// never below nothing, and not at all once the budget was forgotten.
+pub async fn give_back(db: &Db, held: &Held) -> Result<()> {
+    meetinghouse_store::attempts::give_back(db, &held.bucket, held.window).await?;
+    Ok(())
+}
+
 /// [`attempt`] in the caller's transaction, so an attempt can be counted
 /// after checks that ran in it, without a second transaction.
 pub async fn attempt_in(tx: &mut Tx, secret: &str, budget: &Budget, key: &str, now: i64) -> Result<bool> {

@@ -1117,6 +1117,12 @@ pub async fn summary(db: &Db, id: i64) -> Result<Option<Summary>> {
 /// after about 3 s) stores its result only if no later claim stored first.
 /// A run that never stores (its process killed mid-run) leaves its claim,
 /// and the conversation is due again after the store's `CLAIM_LEASE_SECS`.
+///
+/// A conversation whose analysis fails is logged (one warning a try) and
+/// tried again after a wait that doubles with each failure in a row, from
+/// 4 s to 10 minutes (store `analysis_failed`), on every app server alike;
+/// the other conversations due are analysed all the same. An error is
+/// returned only when the database cannot say what is due.
 pub async fn run_due(db: &Db) -> Result<usize> {
     // Times are whole seconds: one more second makes "at least 2 s apart" hold
     // even when the last run began just before a second ticked over.
@@ -1132,11 +1138,15 @@ pub async fn run_due(db: &Db) -> Result<usize> {
             Ok(true) => done += 1,
             Ok(false) => {}
             Err(e) => {
-                // Put the change mark back so the next run tries again.
-                let mut tx = db.begin().await?;
-                store::mark_dirty(&mut tx, id).await?;
-                tx.commit().await.map_err(StoreError::from)?;
-                return Err(e);
+                // Marked changed again, to be tried after its wait.
+                let (failures, wait) = store::analysis_failed(db, id, claim).await?;
+                tracing::warn!(
+                    conversation = id,
+                    failures,
+                    retry_in_secs = wait,
+                    error = %e,
+                    "common ground: analysing a conversation failed; it is tried again after a wait that doubles with each failure (up to 10 minutes)"
+                );
             }
         }
     }
@@ -1173,11 +1183,17 @@ pub async fn analyse(db: &Db, id: i64, claim: i64) -> Result<Run> {
     let statements = store::statements(db, id).await?;
     let votes = store::votes(db, id).await?;
     let state = store::engine_state(db, id).await?;
-    // Taking part is voting or adding a statement: a host who has only
-    // opened the conversation (the seed statements are theirs), or a visitor
-    // who has only looked, is not counted.
-    let taking_part: HashSet<i64> =
-        votes.iter().map(|v| v.participant_id).chain(statements.iter().filter(|s| s.is_seed == 0).map(|s| s.author)).collect();
+    // Taking part is voting or adding a statement that is in the
+    // conversation or waiting for a host: a host who has only opened the
+    // conversation (the seed statements are theirs), a visitor who has only
+    // looked, and someone whose only statement was taken out are not
+    // counted (counting them would tell everyone a statement was written
+    // and taken out).
+    let taking_part: HashSet<i64> = votes
+        .iter()
+        .map(|v| v.participant_id)
+        .chain(statements.iter().filter(|s| s.is_seed == 0 && s.status != "rejected").map(|s| s.author))
+        .collect();
     let (mut engine, misfit) = warm_engine(&statements, &votes, state.as_deref());
     for message in misfit {
         tracing::warn!(conversation = id, diagnostic = %message, "common ground: the stored state did not fit");
@@ -1219,7 +1235,13 @@ fn warm_engine(statements: &[StatementRow], votes: &[store::VoteRow], state: Opt
     for s in statements {
         engine.upsert_statement(&s.id.to_string(), statement_meta(s));
     }
-    engine.add_votes(&vote_events(votes));
+    // As `engine.add_votes(&vote_events(votes))` would apply them (by time,
+    // stably), without a list holding two strings per vote.
+    let mut order: Vec<&store::VoteRow> = votes.iter().collect();
+    order.sort_by_key(|v| v.updated_at);
+    for v in order {
+        engine.vote(&v.participant_id.to_string(), &v.statement_id.to_string(), Vote::from_export_sign(v.vote).unwrap_or(Vote::Pass));
+    }
     let mut misfit = Vec::new();
     match state.map(serde_json::from_str::<PersistedState>) {
         None => {}
@@ -1404,20 +1426,54 @@ fn summarise(a: &Analysis, statements: &[StatementRow], votes: &[store::VoteRow]
 /// holds an export already.
 pub const OPENDATA_FILES: [&str; 5] = ["comments.csv", "votes.csv", "participants-votes.csv", "summary.csv", "stats-history.csv"];
 
+/// How [`export_opendata`] writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExportOptions {
+    /// Replace openData files already in the folder.
+    pub force: bool,
+    /// Write the text of statements waiting for a host or taken out (for
+    /// the host's own archive): never of those taken out because their
+    /// author closed their account choosing "remove".
+    pub include_moderated_text: bool,
+}
+
+/// What [`export_opendata`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exported {
+    pub statements: usize,
+    pub votes: usize,
+    /// Statements written without their text (waiting for a host, or taken
+    /// out).
+    pub without_text: usize,
+}
+
 /// The conversation in the Pol.is openData layout (`comments.csv`,
-/// `votes.csv`), for `meetinghouse common-ground export`. Participant ids are
-/// the conversation's own participant numbers; statement ids its statement
-/// numbers. Rejected statements are kept, marked `moderated = -1`.
+/// `votes.csv`), for `meetinghouse common-ground export`. Participant and
+/// statement ids are the row ids of the conversation's participants and
+/// statements.
+///
+/// What it leaves out, so that a folder that is published says no more than
+/// the pages do:
+/// - a statement waiting for a host (`moderated = 0`) or taken out
+///   (`moderated = -1`: rejected by a host, or removed when its author
+///   closed their account) keeps its row, so ids and votes agree, with an
+///   empty `comment-body`; with `include_moderated_text` the text is
+///   written, except for statements whose author closed their account
+///   choosing "remove";
+/// - a seed statement (the host's, opening the conversation) has an empty
+///   `author-id`: the page names the host, and their participant number is
+///   also their `voter-id`, so it would name the host's votes.
 ///
 /// A folder that already holds openData files ([`OPENDATA_FILES`]) is
 /// refused, with nothing written, unless `force`: the files would mix with
 /// another conversation's. With `force`, `comments.csv` and `votes.csv` are
 /// replaced (both, or neither when writing fails) and, once they are, the
 /// other openData files are removed, so none is left from another export.
-pub async fn export_opendata(db: &Db, id: i64, dir: &std::path::Path, force: bool) -> Result<(usize, usize)> {
+/// The files are `0600`, in a folder made `0700` if it is made here.
+pub async fn export_opendata(db: &Db, id: i64, dir: &std::path::Path, options: ExportOptions) -> Result<Exported> {
     store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
     let present: Vec<&str> = OPENDATA_FILES.iter().copied().filter(|f| dir.join(f).symlink_metadata().is_ok()).collect();
-    if !force && !present.is_empty() {
+    if !options.force && !present.is_empty() {
         return Err(CoreError::Forbidden(format!(
             "{} already holds openData files ({}), perhaps another conversation's: nothing was written. \
              Choose a new or empty folder, or give --force to replace them.",
@@ -1426,15 +1482,23 @@ pub async fn export_opendata(db: &Db, id: i64, dir: &std::path::Path, force: boo
         )));
     }
     let statements = store::statements(db, id).await?;
+    let removed: HashSet<i64> = store::statements_of_removed_accounts(db, id).await?.into_iter().collect();
     let votes = store::votes(db, id).await?;
+    let mut without_text = 0;
     let export: Vec<common_ground::io::ExportStatement> = statements
         .iter()
-        .map(|s| common_ground::io::ExportStatement {
-            id: s.id.to_string(),
-            author: s.author.to_string(),
-            text: s.body.clone(),
-            created_ms: s.created_at * 1000,
-            meta: statement_meta(s),
+        .map(|s| {
+            let text_shown = s.status == "accepted" || (options.include_moderated_text && !removed.contains(&s.id));
+            if !text_shown {
+                without_text += 1;
+            }
+            common_ground::io::ExportStatement {
+                id: s.id.to_string(),
+                author: if s.is_seed != 0 { String::new() } else { s.author.to_string() },
+                text: if text_shown { s.body.clone() } else { String::new() },
+                created_ms: s.created_at * 1000,
+                meta: statement_meta(s),
+            }
         })
         .collect();
     let events = vote_events(&votes);
@@ -1444,7 +1508,7 @@ pub async fn export_opendata(db: &Db, id: i64, dir: &std::path::Path, force: boo
         let path = dir.join(name);
         std::fs::remove_file(&path).map_err(|e| CoreError::Internal(format!("wrote the export, but could not remove {}, left from before: {e}", path.display())))?;
     }
-    Ok((export.len(), events.len()))
+    Ok(Exported { statements: export.len(), votes: events.len(), without_text })
 }
 
 // ---------------------------------------------------------------------------
@@ -1580,6 +1644,23 @@ mod tests {
 
     /// A later analysis continues from the stored state: every statement and
     /// participant in it is known to the engine when it is restored.
+    /// The worker feeds the engine without a list of events, in the order
+    /// `add_votes` would: the analysis is the same.
+    #[test]
+    fn the_worker_feeds_the_votes_as_add_votes_would() {
+        let statements: Vec<StatementRow> = (1..=6).map(st).collect();
+        let votes: Vec<store::VoteRow> = (1..=30)
+            .flat_map(|p| (1..=6).map(move |s| store::VoteRow { participant_id: 31 - p, statement_id: s, vote: (p * s) % 3 - 1, created_at: 0, updated_at: (p * 7 + s) % 11 }))
+            .collect();
+        let (mut fed, _) = warm_engine(&statements, &votes, None);
+        let mut listed = Engine::new(Config { threads: 1, ..Config::default() });
+        for s in &statements {
+            listed.upsert_statement(&s.id.to_string(), statement_meta(s));
+        }
+        listed.add_votes(&vote_events(&votes));
+        assert_eq!(format!("{:?}", fed.update()), format!("{:?}", listed.update()));
+    }
+
     #[test]
     fn the_stored_state_fits_the_next_analysis() {
         let statements: Vec<StatementRow> = (1..=6).map(st).collect();

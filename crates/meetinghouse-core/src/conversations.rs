@@ -175,8 +175,8 @@ struct Relations(Vec<(i64, String)>);
 impl Relations {
     /// Finds the people `handles` name, with the blocks and mutes they and
     /// `also` set against `writer`, in one query.
-    async fn load(db: &Db, writer: i64, handles: &[String], also: Option<i64>) -> Result<(Vec<(i64, String)>, Relations)> {
-        let (found, rel) = store::mentions_and_relations(db, writer, handles, also).await?;
+    async fn load(db: &Db, writer: i64, handles: &[String], also: &[i64]) -> Result<(Vec<(i64, String)>, Relations)> {
+        let (found, rel) = store::mentions_and_relations_with(db, writer, handles, also).await?;
         Ok((found, Relations(rel)))
     }
 
@@ -331,8 +331,9 @@ fn org_of(voice: &Voice) -> Option<i64> {
 
 /// Resolves mentioned handles: unknown handles, and people who blocked the
 /// writer, are input errors. Also returns the blocks and mutes towards the
-/// writer of everyone mentioned and of `also` (the person replied to).
-async fn resolve_mentions(db: &Db, actor: &Actor, body: &str, e: &mut FieldErrors, also: Option<i64>) -> Result<(Vec<(i64, String)>, Relations)> {
+/// writer of everyone mentioned and of `also` (the people answered:
+/// [`answered`]).
+async fn resolve_mentions(db: &Db, actor: &Actor, body: &str, e: &mut FieldErrors, also: &[i64]) -> Result<(Vec<(i64, String)>, Relations)> {
     let handles = mentions(body);
     if handles.len() > MENTIONS_MAX {
         e.add("body", format!("A reply can mention at most {MENTIONS_MAX} people."));
@@ -349,6 +350,33 @@ async fn resolve_mentions(db: &Db, actor: &Actor, body: &str, e: &mut FieldError
     }
     Ok((found, rel))
 }
+
+/// The people a reply answers, whose block refuses it: the author of the
+/// reply it answers, and the subject's owner (a story's author) — a block
+/// holds on the blocker's own story even when the reply answers someone
+/// else there.
+fn answered(parent_author: Option<i64>, info: &SubjectInfo) -> Vec<i64> {
+    let mut out: Vec<i64> = parent_author.into_iter().collect();
+    if let Some(owner) = info.owner_person.filter(|o| !out.contains(o)) {
+        out.push(owner);
+    }
+    out
+}
+
+/// Why `actor` may not answer on this subject (or answer reply `parent`,
+/// by `parent_author`): the subject's owner or that reply's author blocked
+/// them. Pages leave out the reply form then, as posting would refuse it.
+pub async fn answer_refused(db: &Db, actor: &Actor, info: &SubjectInfo, parent_author: Option<i64>) -> Result<Option<String>> {
+    let among: Vec<i64> = answered(parent_author, info).into_iter().filter(|p| *p != actor.id).collect();
+    if store::blocked_by_among(db, actor.id, &among).await?.is_empty() {
+        Ok(None)
+    } else {
+        Ok(Some(REPLY_BLOCKED.into()))
+    }
+}
+
+/// What a person is told when a block refuses their reply.
+pub const REPLY_BLOCKED: &str = "You cannot reply to this person.";
 
 /// The groups whose archiving closes a subject's conversation: the group it
 /// belongs to (`SubjectInfo::group_id`) and every group that hosts it
@@ -465,13 +493,13 @@ pub async fn post_reply(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subje
             Some(p)
         }
     };
-    let target = parent.as_ref().map(|p| p.author_person).or(info.owner_person);
+    let answering = answered(parent.as_ref().map(|p| p.author_person), &info);
     let mut e = FieldErrors::new();
     let body = text(&mut e, "body", "Your reply", &form.body, BODY_MAX, true);
     check_body(&mut e, &body);
-    let (mentioned, rel) = resolve_mentions(db, actor, &body, &mut e, target).await?;
-    if target.is_some_and(|t| rel.has(t, "block")) {
-        return Err(CoreError::Forbidden("You cannot reply to this person.".into()));
+    let (mentioned, rel) = resolve_mentions(db, actor, &body, &mut e, &answering).await?;
+    if answering.iter().any(|t| *t != actor.id && rel.has(*t, "block")) {
+        return Err(CoreError::Forbidden(REPLY_BLOCKED.into()));
     }
     e.into_result()?;
     // The settings the caller loaded (the web layer caches them for a few seconds).
@@ -567,7 +595,7 @@ pub(crate) async fn publish_effects(db: &Db, reply: &ReplyRow) -> Result<Planned
         None => None,
     };
     let target = parent.as_ref().map(|p| p.author_person).or(info.owner_person);
-    let (mentioned, rel) = Relations::load(db, reply.author_person, &mentions(&reply.body), target).await?;
+    let (mentioned, rel) = Relations::load(db, reply.author_person, &mentions(&reply.body), target.as_slice()).await?;
     let label = author_label(reply);
     let published = Published {
         author: reply.author_person,
@@ -655,6 +683,29 @@ pub struct ReplyView {
     /// waiting for review or hidden shows its text there (the queue links it).
     pub for_moderator: bool,
     pub edited: bool,
+    /// Whether the reader may not answer it: its author, or the subject's
+    /// owner, blocked them ([`answer_refused`]), so no "Reply" link is shown.
+    pub answer_refused: bool,
+}
+
+/// Marks the replies the reader may not answer (`ReplyView::answer_refused`)
+/// in one query; returns whether the subject's owner blocked the reader,
+/// which refuses every reply on it.
+async fn mark_refused(db: &Db, viewer: Option<&Actor>, info: &SubjectInfo, views: &mut [&mut ReplyView]) -> Result<bool> {
+    let Some(actor) = viewer else { return Ok(false) };
+    let mut among: Vec<i64> = info.owner_person.into_iter().collect();
+    for v in views.iter() {
+        if !among.contains(&v.row.author_person) {
+            among.push(v.row.author_person);
+        }
+    }
+    among.retain(|p| *p != actor.id);
+    let blockers = store::blocked_by_among(db, actor.id, &among).await?;
+    let by_owner = info.owner_person.is_some_and(|o| blockers.contains(&o));
+    for v in views.iter_mut() {
+        v.answer_refused = by_owner || blockers.contains(&v.row.author_person);
+    }
+    Ok(by_owner)
 }
 
 fn view(row: ReplyRow, viewer: Option<&Actor>, names: &std::collections::HashMap<i64, String>, first: bool) -> Option<ReplyView> {
@@ -694,6 +745,7 @@ fn view_as(row: ReplyRow, viewer: Option<&Actor>, names: &std::collections::Hash
         own,
         for_moderator,
         edited: row.updated_at > row.created_at && row.status != "retracted",
+        answer_refused: false,
         html,
         shown,
         row,
@@ -726,6 +778,9 @@ pub struct Conversation {
     /// Why it takes no new replies, when what it belongs to is an archived
     /// group (`groups::archived_words`); its replies stay to read.
     pub archived: Option<String>,
+    /// Why the reader may not reply on it: its owner blocked them
+    /// ([`answer_refused`]); the form is left out.
+    pub refused: Option<String>,
 }
 
 /// A page of a subject's conversation, after reply `after` (or from the start).
@@ -754,7 +809,9 @@ pub async fn conversation(db: &Db, subject: Subject, viewer: Option<&Actor>, aft
     for r in &mut replies {
         r.archived = archived.is_some();
     }
-    Ok(Conversation { info, replies, next_after, later_page: after.is_some(), personas, signed_in: viewer.is_some(), archived })
+    let by_owner = mark_refused(db, viewer, &info, &mut replies.iter_mut().collect::<Vec<_>>()).await?;
+    let refused = by_owner.then(|| REPLY_BLOCKED.to_string());
+    Ok(Conversation { info, replies, next_after, later_page: after.is_some(), personas, signed_in: viewer.is_some(), archived, refused })
 }
 
 /// A reply on its own page: its parent for context, its answers a page at
@@ -784,6 +841,9 @@ pub struct Thread {
     /// Why it takes no answers, edits or thanks, when what it belongs to is
     /// an archived group (`groups::archived_words`).
     pub archived: Option<String>,
+    /// Why the reader may not answer it: its author or the subject's owner
+    /// blocked them ([`answer_refused`]); the form is left out.
+    pub refused: Option<String>,
 }
 
 /// How many answers a page of a reply's own page lists.
@@ -874,6 +934,7 @@ pub async fn thread_page(db: &Db, id: i64, viewer: Option<&Actor>, after: Option
             host_reply: None,
             personas: Vec::new(),
             archived: None,
+            refused: None,
         });
     };
     let after_path = match after {
@@ -938,7 +999,13 @@ pub async fn thread_page(db: &Db, id: i64, viewer: Option<&Actor>, after: Option
             v.archived = archived.is_some();
             Some(v)
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let mut answers = answers;
+    let mut parent = parent;
+    let mut marked: Vec<&mut ReplyView> = answers.iter_mut().chain(parent.iter_mut()).collect();
+    marked.push(&mut reply);
+    mark_refused(db, viewer, &info, &mut marked).await?;
+    let refused = reply.answer_refused.then(|| REPLY_BLOCKED.to_string());
     Ok(Thread {
         info: Some(info),
         reply,
@@ -952,6 +1019,7 @@ pub async fn thread_page(db: &Db, id: i64, viewer: Option<&Actor>, after: Option
         host_reply,
         personas,
         archived,
+        refused,
     })
 }
 
@@ -1125,7 +1193,17 @@ pub async fn edit_reply(db: &Db, settings: &crate::settings::Settings, actor: &A
     let mut e = FieldErrors::new();
     let body = text(&mut e, "body", "Your reply", &form.body, BODY_MAX, true);
     check_body(&mut e, &body);
-    resolve_mentions(db, actor, &body, &mut e, None).await?;
+    // A block by the person answered or by the subject's owner refuses an
+    // edit as it refuses a new reply (retracting stays open).
+    let parent_author = match r.parent_id {
+        Some(p) => store::by_id(db, p).await?.map(|p| p.author_person),
+        None => None,
+    };
+    let answering = answered(parent_author, &info);
+    let (_, rel) = resolve_mentions(db, actor, &body, &mut e, &answering).await?;
+    if answering.iter().any(|t| *t != actor.id && rel.has(*t, "block")) {
+        return Err(CoreError::Forbidden("You cannot change a reply to this person. You can still retract it.".into()));
+    }
     e.into_result()?;
     if body == r.body {
         return Ok(Edited::Replaced);
@@ -1249,7 +1327,8 @@ pub enum Thanked {
 
 /// Sends private appreciation for a reply. Only the author learns who sent
 /// it; nobody sees a count. Sending the same kind twice changes nothing.
-/// Someone the author blocked cannot send it; someone they muted can, but the
+/// Someone the author blocked cannot send it, nor can someone the subject's
+/// owner blocked; someone the author muted can, but the
 /// author is not notified, nor is an author who may no longer see the subject.
 /// A reply in an archived group takes no thanks (checked again in the
 /// transaction that writes). See [`thank_counted`] for the hourly budget.
@@ -1280,9 +1359,14 @@ pub async fn thank_counted(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, ki
     if store::thanks_sent(db, "reply", id, actor.id).await?.iter().any(|k| k == kind) {
         return Ok(Thanked::Sent);
     }
-    let (_, rel) = Relations::load(db, actor.id, &[], Some(r.author_person)).await?;
+    // A block by the reply's author, or by the subject's owner (on the
+    // blocker's own story, as for replies), refuses it.
+    let (_, rel) = Relations::load(db, actor.id, &[], &answered(Some(r.author_person), &info)).await?;
     if rel.has(r.author_person, "block") {
         return Err(CoreError::Forbidden("You cannot thank this person.".into()));
+    }
+    if info.owner_person.is_some_and(|o| o != actor.id && rel.has(o, "block")) {
+        return Err(CoreError::Forbidden("You cannot thank replies here.".into()));
     }
     let tell = !rel.has(r.author_person, "mute") && may_see(db, &info, r.author_person).await?;
     let persona_org = None;

@@ -606,7 +606,10 @@ pub enum Left {
 /// Leaves an organisation (or declines an invitation). The last active admin
 /// may not leave: the admins are counted in the transaction that removes
 /// them, with the membership locked, so two admins leaving at once cannot
-/// leave none.
+/// leave none. Leaving is one's own choice: an objection of theirs to an
+/// amendment of a group they took part in only through the organisation
+/// stops counting, as when they leave the group itself (an admin may not
+/// remove them for that: [`remove_member`]).
 pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<Left> {
     let org = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     let mut tx = member_turn(db, &org).await?;
@@ -634,6 +637,15 @@ async fn person_name(db: &Db, person_id: i64) -> Result<String> {
 /// An organisation admin removes a member (or withdraws an invitation). The
 /// last active admin cannot be removed. Returns the person's name. Logged;
 /// nobody is told (the web form uses [`remove_member_and_tell`]).
+///
+/// A removal that would stop the person's objection to an open amendment
+/// counting (they take part in its group only through this organisation,
+/// in a group it belongs to at any depth) is refused, as `groups::remove`
+/// refuses it for a group's own members: read before and after the removal,
+/// in its transaction (store `orgs::counting_objections_of`). An objection
+/// stops counting when its author leaves ([`leave`]: their own choice),
+/// closes their account or is suspended, never because an admin removed
+/// them, or an organisation's admin could push an amendment through.
 pub async fn remove_member(db: &Db, actor: &Actor, slug: &str, person_id: i64) -> Result<String> {
     removing(db, None, actor, slug, person_id).await
 }
@@ -655,7 +667,17 @@ async fn removing(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str, 
     if would_leave_no_admin(&mut tx, &org, &current).await? {
         return Err(last_admin(&org, &name, person_id == actor.id));
     }
+    // Only an active member takes part through the organisation, and taking
+    // oneself out is leaving ([`leave`]): one's own choice.
+    let guarded = current.1 == "active" && person_id != actor.id;
+    let counting = if guarded { orgs::counting_objections_of(&mut tx, person_id).await? } else { Vec::new() };
     orgs::remove(&mut tx, org.id, person_id).await?;
+    if !counting.is_empty() {
+        let after = orgs::counting_objections_of(&mut tx, person_id).await?;
+        if let Some((amendment, group)) = counting.into_iter().find(|c| !after.contains(c)) {
+            return Err(objection_stands(&org, &name, &group, amendment));
+        }
+    }
     let invited = current.1 == "invited";
     let field = if invited { INVITATION_WITHDRAWN } else { MEMBER_REMOVED };
     orgs::log_member_change(&mut tx, org.id, actor.id, field, &current.0, "", person_id).await?;
@@ -669,6 +691,15 @@ async fn removing(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str, 
     }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(name)
+}
+
+/// The refusal of a removal from `org` that would stop `name`'s objection
+/// to amendment `amendment` of `group` counting.
+fn objection_stands(org: &OrgRow, name: &str, group: &str, amendment: i64) -> CoreError {
+    CoreError::Forbidden(format!(
+        "{name} takes part in {group} through {}, and objects to amendment {amendment} there: their objection stands while its window is open, and removing them from {} would stop it counting. Wait until the amendment is settled, or until they withdraw their objection. If someone breaks the meeting house’s rules, report them to the moderators.",
+        org.name, org.name
+    ))
 }
 
 /// An organisation admin changes a member's (or an invitation's) role:

@@ -311,3 +311,87 @@ pub async fn blocked_and_muted(db: &Db, actor: &Actor, after: &str) -> Result<(V
     rows.truncate(RELATIONS_PAGE as usize);
     Ok((rows, more))
 }
+
+/// How long an account may wait for an admin's approval (approval mode):
+/// after 90 days the hourly purge erases it, as if it had been declined
+/// (core `retention`), so the name, address and bio of a sign-up nobody
+/// approves are not kept for ever.
+pub const WAITING_KEEP_SECS: i64 = 90 * 24 * 3600;
+
+/// The outbox kind of the email telling a person their sign-up was declined.
+pub const DECLINED_KIND: &str = "declined";
+
+/// An admin declines an account waiting for approval: it is erased (its
+/// row, sessions, email links and settings, and the notices that told the
+/// admins it was waiting), and, when its address was confirmed, the person
+/// is emailed that it was not approved, in the same transaction (an
+/// unconfirmed address may not be theirs, so it gets nothing). Returns the
+/// handle it had. An account no longer waiting (approved meanwhile) is
+/// refused with plain words and nothing changes.
+pub async fn decline(db: &Db, mail: crate::notifications::Mailer<'_>, actor: &Actor, person_id: i64) -> Result<String> {
+    if !actor.is_admin {
+        return Err(CoreError::Forbidden("Only admins can decline accounts.".into()));
+    }
+    let mut tx = db.begin().await?;
+    let Some((email, handle, confirmed)) = meetinghouse_store::purge::waiting_account(&mut tx, person_id).await? else {
+        drop(tx);
+        return match people::by_id(db, person_id).await? {
+            None => Err(CoreError::NotFound),
+            Some(p) => Err(CoreError::Forbidden(format!(
+                "@{} is not waiting for approval any more (the account is {}), so nothing was changed.",
+                p.handle, p.status
+            ))),
+        };
+    };
+    if confirmed {
+        let body = format!(
+            "Your sign-up on {name} (@{handle}) was not approved, so the account has been erased: \
+             your name, email address and anything else you gave are no longer kept.\n\n\
+             If you think this is a mistake, you can contact the meeting house's admins.\n",
+            name = mail.settings.name,
+        );
+        let subject = format!("Your {} sign-up was not approved", mail.settings.name);
+        meetinghouse_store::outbox::enqueue(&mut tx, &email, &subject, &body, DECLINED_KIND).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(person_id, admin = actor.id, emailed = confirmed, "waiting account declined and erased");
+    Ok(handle)
+}
+
+/// Erases the accounts that waited for approval longer than
+/// [`WAITING_KEEP_SECS`] before `now`, a batch at a time, each in its own
+/// transaction (nobody is emailed: the purge has no mailer, and the person
+/// was told on signing up that an admin had to approve the account).
+/// Returns how many.
+pub(crate) async fn purge_waiting(db: &Db, now: i64) -> Result<u64> {
+    const BATCH: i64 = 500;
+    let mut total = 0;
+    loop {
+        let ids = meetinghouse_store::purge::waiting_before(db, now - WAITING_KEEP_SECS, BATCH).await?;
+        for id in &ids {
+            let mut tx = db.begin().await?;
+            if meetinghouse_store::purge::waiting_account(&mut tx, *id).await?.is_some() {
+                tx.commit().await.map_err(StoreError::from)?;
+                total += 1;
+            }
+        }
+        if (ids.len() as i64) < BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// Ends one of the person's other sessions, named by the key their
+/// sessions page shows (store `sessions::SessionRow::key`), leaving the one
+/// asking (`keep`, its token) and every other as they are; false when there
+/// is no such other session (ended already). A key that is not one a page
+/// shows is refused as "not found".
+pub async fn end_session(db: &Db, actor: &Actor, keep: &str, key: &str) -> Result<bool> {
+    use meetinghouse_store::sessions;
+    if key.len() != sessions::KEY_LEN || !key.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return Err(CoreError::NotFound);
+    }
+    let ended = sessions::delete_other_by_key(db, actor.id, key, &crate::secrets::token_hash(keep)).await?;
+    tracing::info!(person_id = actor.id, ended, "one other session ended");
+    Ok(ended)
+}

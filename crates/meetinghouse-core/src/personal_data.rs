@@ -1,29 +1,43 @@
-//! "Download your data": everything a person put into the meeting house, as
-//! one JSON file for them alone (web `/me/data`).
+//! "Download your data": everything a person put into the meeting house,
+//! and what it keeps about them, as one JSON file for them alone (web
+//! `/me/data`).
 //!
 //! What is in it: the account (profile, email address, sectors, a change of
-//! address waiting to be confirmed), notification settings, memberships of
-//! organisations and groups with their roles, the people they blocked or
-//! muted (by handle), the reports they made, the thanks they gave, their
-//! common-ground votes and statements and the conversations they opened,
-//! the prompts they opened, their amendments to groups' purposes and their
-//! objections, their replies (with earlier versions) and their stories
-//! (every state, deleted ones too, with earlier versions, audience, dates,
-//! licence, consent flags, the collection objects they are about, and their
-//! photos' addresses, alt text and captions).
+//! address waiting to be confirmed, a suspension in force with the
+//! moderators' note), notification settings, memberships of organisations
+//! and groups with their roles, the people they blocked or muted (by
+//! handle), the invite codes they made (note and dates), the reports they
+//! made, the moderators' decisions about them or their words (what was done,
+//! the note, when), the thanks they gave and got (with who sent them, as
+//! the reply's page shows its author), their common-ground votes and
+//! statements and the conversations they opened, the prompts they opened,
+//! their amendments to groups' purposes and their objections, the changes
+//! they made to groups and organisations (and those about their own
+//! membership of an organisation), the collection imports they sent (file
+//! name, options, outcome and report), their replies (with earlier
+//! versions), their stories (every state, deleted ones too, with earlier
+//! versions, audience, dates, licence, consent flags, the collection objects
+//! they are about, and their photos' addresses, alt text and captions), the
+//! images they uploaded that no story of theirs shows, their notifications
+//! (moderation notices too), and their edges in the interaction record.
 //!
 //! What is not: anything about other people beyond what the person was
-//! shown when they acted — a handle they blocked or thanked, the text of a
-//! statement they voted on while it was accepted — so never who reported
-//! or blocked them, others' replies around theirs, or the titles of what
-//! they replied to (a reply names its subject by kind and id only: a story
-//! in a group they have left stays closed to them).
+//! shown when they acted — a handle they blocked or thanked, who thanked
+//! them, the text of a statement they voted on while it was accepted — so
+//! never who reported, moderated or blocked them, a report about them that
+//! was dismissed, who used an invite code of theirs, who changed their
+//! membership, others' replies around theirs (nor an edge towards them from
+//! a reply they were not shown), or the titles of what they replied to (a
+//! reply names its subject by kind and id only: a story in a group they
+//! have left stays closed to them).
 //!
 //! How big: the file is made in memory, the long lists read a page of
 //! [`PAGE`] rows at a time, and it stops growing at [`FILE_MAX_BYTES`]: the
 //! lists that did not fit are named in `left_out` and `complete` is false
-//! (the page says to ask the admins then). The smaller sections come first
-//! and stories last, so the cut, if it comes, falls on the longest list.
+//! (the page says to ask the admins then). The smaller sections come first,
+//! then the person's replies and stories, and last the long lists the
+//! meeting house wrote about them (notifications, interaction edges), so the
+//! cut, if it comes, falls on those first.
 //! Each person may download [`DOWNLOADS`] a limited number of times.
 //! Times are in UTC (RFC 3339), as in every export.
 
@@ -117,6 +131,13 @@ pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, no
             "joined_at": utc(account.created_at),
         }),
     );
+    // A suspension or ban in force, with the note the sign-in page shows them.
+    let suspension = meetinghouse_store::moderation::suspension_of(db, person).await?;
+    let suspension = suspension.map(|(until, note)| {
+        let banned = until == meetinghouse_store::moderation::BANNED;
+        json!({ "banned": banned, "until": (!banned).then(|| utc(until)), "note": note })
+    });
+    out.field("suspension", &json!(suspension));
     out.field("notification_settings", &json!({ "email": account.email_mode }));
     // Where the person is signed in, as `/me/sessions` shows it: the browser
     // roughly named (never the User-Agent or an address) and two times.
@@ -158,6 +179,16 @@ pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, no
     })
     .await?;
 
+    list(&mut out, page, "invite_codes_made", |offset| async move {
+        let rows = pd::invites(db, person, offset, page).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for i in &rows {
+            items.push(json!({ "note": i.note, "made_at": utc(i.created_at), "expires_at": utc(i.expires_at), "used_at": i.used_at.map(utc) }));
+        }
+        Ok::<_, CoreError>((items, offset + page))
+    })
+    .await?;
+
     list(&mut out, page, "reports_made", |after| async move {
         let rows = pd::reports(db, person, after, page).await?;
         let mut items = Vec::with_capacity(rows.len());
@@ -176,11 +207,34 @@ pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, no
     })
     .await?;
 
+    list(&mut out, page, "moderation_decisions_about_you", |after| async move {
+        let rows = pd::decisions_about(db, person, after, page).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for d in &rows {
+            let about = if d.target_kind == "person" { json!("you") } else { json!({ "kind": d.target_kind, "id": d.target_id }) };
+            let until = d.until_at.filter(|u| *u != meetinghouse_store::moderation::BANNED).map(utc);
+            items.push(json!({ "about": about, "decision": d.action, "note": d.note, "until": until, "at": utc(d.created_at) }));
+        }
+        Ok::<_, CoreError>((items, rows.last().map_or(after, |r| r.id)))
+    })
+    .await?;
+
     list(&mut out, page, "thanks_given", |offset| async move {
         let rows = pd::thanks_given(db, person, offset, page).await?;
         let mut items = Vec::with_capacity(rows.len());
         for t in &rows {
             let item = json!({ "kind": t.kind, "on": { "kind": t.target_kind, "id": t.target_id }, "to": t.recipient_handle, "at": utc(t.created_at) });
+            items.push(item);
+        }
+        Ok::<_, CoreError>((items, offset + page))
+    })
+    .await?;
+
+    list(&mut out, page, "thanks_received", |offset| async move {
+        let rows = pd::thanks_received(db, person, offset, page).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for t in &rows {
+            let item = json!({ "kind": t.kind, "on": { "kind": t.target_kind, "id": t.target_id }, "from": handle_or_former(&t.sender_handle), "at": utc(t.created_at) });
             items.push(item);
         }
         Ok::<_, CoreError>((items, offset + page))
@@ -304,6 +358,58 @@ pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, no
     })
     .await?;
 
+    list(&mut out, page, "group_changes", |after| async move {
+        let rows = pd::group_changes(db, person, after, page).await?;
+        let items = rows.iter().map(|c| change(base, "groups", c)).collect();
+        Ok::<_, CoreError>((items, rows.last().map_or(after, |r| r.id)))
+    })
+    .await?;
+
+    list(&mut out, page, "organisation_changes", |after| async move {
+        let rows = pd::org_changes(db, person, after, page).await?;
+        let items = rows.iter().map(|c| change(base, "orgs", c)).collect();
+        Ok::<_, CoreError>((items, rows.last().map_or(after, |r| r.id)))
+    })
+    .await?;
+
+    list(&mut out, page, "collection_imports", |after| async move {
+        let rows = pd::imports(db, person, after, page).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for i in &rows {
+            let item = json!({
+                "organisation": i.org_slug,
+                "file_name": i.file_name,
+                "file_bytes": i.file_bytes,
+                "options": stored_json(&i.options),
+                "state": i.state,
+                "records_read": i.records_read,
+                "outcome": i.outcome,
+                "report": stored_json(&i.report),
+                "sent_at": utc(i.created_at),
+                "finished_at": i.finished_at.map(utc),
+            });
+            items.push(item);
+        }
+        Ok::<_, CoreError>((items, rows.last().map_or(after, |r| r.id)))
+    })
+    .await?;
+
+    list(&mut out, page, "uploads_on_none_of_your_stories", |after| async move {
+        let rows = pd::loose_uploads(db, person, after, page).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for u in &rows {
+            let item = json!({
+                "address": format!("{base}{}", crate::media::url(&u.master_key)),
+                "width": u.width,
+                "height": u.height,
+                "uploaded_at": utc(u.created_at),
+            });
+            items.push(item);
+        }
+        Ok::<_, CoreError>((items, rows.last().map_or(after, |r| r.id)))
+    })
+    .await?;
+
     list(&mut out, page, "replies", |after| async move {
         let rows = pd::replies(db, person, after, page).await?;
         let mut earlier: HashMap<i64, Vec<Value>> = HashMap::new();
@@ -389,6 +495,37 @@ pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, no
     })
     .await?;
 
+    // The long lists the meeting house wrote about them come last.
+    list(&mut out, page, "notifications", |after| async move {
+        let rows = pd::notifications(db, person, after, page).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for n in &rows {
+            let address = if n.url.starts_with('/') { format!("{base}{}", n.url) } else { n.url.clone() };
+            items.push(json!({ "kind": n.kind, "text": n.text, "address": address, "at": utc(n.created_at), "read_at": n.read_at.map(utc) }));
+        }
+        Ok::<_, CoreError>((items, rows.last().map_or(after, |r| r.id)))
+    })
+    .await?;
+
+    list(&mut out, page, "interactions", |after| async move {
+        let rows = pd::edges(db, person, after, page).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for e in &rows {
+            let item = json!({
+                "kind": e.kind,
+                "by_you": e.by_them != 0,
+                "with": handle_or_former(&e.other_handle),
+                "on": { "kind": e.subject_kind, "id": e.subject_id },
+                "from_organisation": e.source_org,
+                "to_organisation": e.target_org,
+                "at": utc(e.created_at),
+            });
+            items.push(item);
+        }
+        Ok::<_, CoreError>((items, rows.last().map_or(after, |r| r.id)))
+    })
+    .await?;
+
     let complete = out.left_out.is_empty();
     let left_out = std::mem::take(&mut out.left_out);
     out.field("complete", &json!(complete));
@@ -429,6 +566,37 @@ where
 /// A membership as the file lists it.
 fn membership(base: &str, kind: &str, m: &pd::Membership) -> Value {
     json!({ "name": m.name, "address": format!("{base}/{kind}/{}", m.slug), "role": m.role, "status": m.status, "since": utc(m.created_at) })
+}
+
+/// A change to a group or an organisation as the file lists it.
+fn change(base: &str, kind: &str, c: &pd::Change) -> Value {
+    let mut item = json!({
+        "address": format!("{base}/{kind}/{}", c.slug),
+        "what": c.field,
+        "from": c.old_value,
+        "to": c.new_value,
+        "by_you": c.by_them != 0,
+        "at": utc(c.created_at),
+    });
+    if let Some(handle) = &c.about_handle {
+        item["about"] = json!(handle_or_former(handle));
+    }
+    item
+}
+
+/// Someone else as the file names them: their handle, or "A former member"
+/// for a closed account (no handle has a space).
+fn handle_or_former(handle: &str) -> &str {
+    if handle.is_empty() { crate::closing::A_FORMER_MEMBER } else { handle }
+}
+
+/// A JSON text the meeting house stored, as JSON in the file (as the text
+/// itself if it does not read as JSON; null when empty).
+fn stored_json(text: &str) -> Value {
+    if text.is_empty() {
+        return Value::Null;
+    }
+    serde_json::from_str(text).unwrap_or_else(|_| json!(text))
 }
 
 /// Unix seconds as an RFC 3339 time in UTC (`2026-03-03T09:30:00Z`).

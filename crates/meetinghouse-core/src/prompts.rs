@@ -31,6 +31,9 @@ pub struct PromptForm {
     pub group: String,
 }
 
+/// The longest question, in characters (the form's `maxlength` too).
+pub const QUESTION_MAX: usize = 300;
+
 /// The earliest year a prompt's date may be in.
 pub const FIRST_YEAR: i32 = 2000;
 /// How many years ahead a prompt's closing date may be.
@@ -105,7 +108,7 @@ pub async fn create_counted(db: &Db, settings: &Settings, actor: &Actor, form: &
 async fn creating(db: &Db, settings: &Settings, actor: &Actor, form: &PromptForm, counted: bool) -> Result<Option<i64>> {
     ensure_can_post(actor, settings)?;
     let mut e = FieldErrors::new();
-    let question = text(&mut e, "question", "The question", &form.question, 300, true);
+    let question = text(&mut e, "question", "The question", &form.question, QUESTION_MAX, true);
     let description = text(&mut e, "description", "The description", &form.description, limits::DESCRIPTION_MAX, false);
     // A prompt opens at the first moment of its opening day and closes at
     // the midnight after its last day, both on the meeting house's clock (a
@@ -190,7 +193,9 @@ async fn creating(db: &Db, settings: &Settings, actor: &Actor, form: &PromptForm
 
 /// Whether a prompt's page is public (shown to anyone, in the sitemap, its
 /// answers' feed and its poster, and in the search index): it is for
-/// everyone, or for a group that is not members-only.
+/// everyone, or for a group that is not members-only. Store
+/// `search::query` holds the same rule in SQL, so search shows a prompt
+/// only while it is public whatever the index holds.
 pub fn is_public(p: &PromptRow) -> bool {
     p.group_id.is_none() || p.group_visibility.as_deref().is_some_and(|v| v != "members")
 }
@@ -291,7 +296,7 @@ pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &P
         groups::ensure_not_archived(db, g).await?;
     }
     let mut e = FieldErrors::new();
-    let question = text(&mut e, "question", "The question", &form.question, 300, true);
+    let question = text(&mut e, "question", "The question", &form.question, QUESTION_MAX, true);
     let description = text(&mut e, "description", "The description", &form.description, limits::DESCRIPTION_MAX, false);
     let now = meetinghouse_store::now();
     let was_open = p.closes_at.is_none_or(|c| c > now);
@@ -377,9 +382,13 @@ pub fn taking_stories(p: &PromptRow, at: i64) -> std::result::Result<(), String>
 /// opened it while they are still active staff or an admin there — but
 /// nobody outside a members-only group (an organisation's admin included),
 /// and the opener of a group's prompt only while they belong to the group.
-/// A group's hosts belong to it and an organisation always keeps an admin,
-/// so a prompt is never left without hosts. Instance admins are not hosts
-/// by being admins. The one rule is SQL, store `prompts::hosted_prompts!`:
+/// A prompt with no organisation and no group (an instance admin's, in
+/// their own name) is hosted by its opener while they are an active
+/// instance admin, and after that (demoted, suspended, their account
+/// closed) by the active instance admins. A group's hosts belong to it, an
+/// organisation always keeps an admin and the meeting house an instance
+/// admin, so a prompt is never left without hosts. Otherwise instance
+/// admins are not hosts by being admins. The one rule is SQL, store `prompts::hosted_prompts!`:
 /// the moderation queue reads it (`moderation`'s `Hosting` through this
 /// function, store `moderation::open_reports` in SQL), and so do who hosts
 /// it as a subject (`subjects`, from store `prompts::hosts`) and who may

@@ -5,8 +5,12 @@
 //! at any more, notifications read more than
 //! [`READ_NOTIFICATIONS_KEEP_SECS`] ago, and changes of email address
 //! whose links expired (their new address unconfirmed), and the files of
-//! collection-import checks kept for a day. Run by the binary's periodic jobs; idempotent,
-//! so several app servers may run it at once.
+//! collection-import checks kept for a day; sessions and email links a week
+//! after they ended ([`SPENT_KEEP_SECS`]), invite codes 30 days after they
+//! expired ([`EXPIRED_INVITES_KEEP_SECS`]) and accounts that waited for an
+//! admin's approval for 90 days (`people::WAITING_KEEP_SECS`). Run by the
+//! binary's periodic jobs; idempotent, so several app servers may run it at
+//! once.
 
 use meetinghouse_media::MediaStore;
 use meetinghouse_store::stories as store_stories;
@@ -24,6 +28,16 @@ pub const OUTBOX_KEEP_SECS: i64 = 30 * 24 * 3600;
 /// How long a notification is kept after it was read: half a year. Unread
 /// ones are kept however old.
 pub const READ_NOTIFICATIONS_KEEP_SECS: i64 = 180 * 24 * 3600;
+
+/// How long an expired session, and an email link (confirmation, password
+/// reset) that expired or was used, is kept before it is removed: a week,
+/// so a link followed again soon after is still answered as used rather
+/// than unknown.
+pub const SPENT_KEEP_SECS: i64 = 7 * 24 * 3600;
+
+/// How long an invite code is kept after it expired (used or not), with the
+/// admin's note on who it was for: 30 days.
+pub const EXPIRED_INVITES_KEEP_SECS: i64 = 30 * 24 * 3600;
 
 /// What one run removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -44,6 +58,15 @@ pub struct Purged {
     /// Files of collection-import checks kept longer than
     /// [`crate::collection::jobs::CHECKED_KEEP_SECS`].
     pub checked_files: u64,
+    /// Sessions that ended more than [`SPENT_KEEP_SECS`] ago.
+    pub sessions: u64,
+    /// Email links that expired or were used more than [`SPENT_KEEP_SECS`] ago.
+    pub email_links: u64,
+    /// Invite codes that expired more than [`EXPIRED_INVITES_KEEP_SECS`] ago.
+    pub invites: u64,
+    /// Accounts that waited for approval longer than
+    /// [`crate::people::WAITING_KEEP_SECS`], erased.
+    pub waiting_accounts: u64,
     /// Steps that failed (each logged): the others ran all the same.
     pub failed_steps: u64,
 }
@@ -58,8 +81,11 @@ pub struct Purged {
 /// among them —, outbox mail older than [`OUTBOX_KEEP_SECS`], old
 /// attempt counts, notifications read more than
 /// [`READ_NOTIFICATIONS_KEEP_SECS`] ago, changes of email address whose
-/// links expired and the files of collection-import checks sent more than
-/// a day ago. Each step runs whatever happened to the others: one that
+/// links expired, the files of collection-import checks sent more than
+/// a day ago, sessions and email links that ended more than
+/// [`SPENT_KEEP_SECS`] ago, invite codes expired more than
+/// [`EXPIRED_INVITES_KEEP_SECS`] ago and accounts that waited for approval
+/// longer than [`crate::people::WAITING_KEEP_SECS`]. Each step runs whatever happened to the others: one that
 /// fails is logged and counted in [`Purged::failed_steps`], so (say) an
 /// object store that is down never keeps old mail past its 30 days. An
 /// image that cannot be deleted is skipped and counted
@@ -93,5 +119,26 @@ pub async fn purge(db: &Db, media_store: &MediaStore, now: i64) -> Result<Purged
         "checked import files",
         meetinghouse_store::collection_imports::forget_checks_before(db, now - crate::collection::jobs::CHECKED_KEEP_SECS).await.map_err(Into::into),
     );
-    Ok(Purged { stories, media, emails, attempts, notifications, closed_leftovers, email_changes, checked_files, failed_steps })
+    let sessions = done("sessions", meetinghouse_store::sessions::purge_expired_before(db, now - SPENT_KEEP_SECS).await.map_err(Into::into));
+    let email_links = done("email links", meetinghouse_store::tokens::purge_spent_before(db, now - SPENT_KEEP_SECS).await.map_err(Into::into));
+    let invites = done(
+        "invite codes",
+        meetinghouse_store::tokens::purge_invites_expired_before(db, now - EXPIRED_INVITES_KEEP_SECS).await.map_err(Into::into),
+    );
+    let waiting_accounts = done("accounts waiting for approval", crate::people::purge_waiting(db, now).await);
+    Ok(Purged {
+        stories,
+        media,
+        emails,
+        attempts,
+        notifications,
+        closed_leftovers,
+        email_changes,
+        checked_files,
+        sessions,
+        email_links,
+        invites,
+        waiting_accounts,
+        failed_steps,
+    })
 }

@@ -329,15 +329,11 @@ pub async fn search_page(db: &Db, query: &str, kind: &str, page: i64) -> Result<
     let hits: Vec<Hit> = found.hits;
     let more = hits.len() as i64 > PER_PAGE;
     let mut out = Vec::new();
+    // A prompt is indexed while its page is public (for everyone, or for a
+    // public group: `prompts::is_public`); the store's query shows one
+    // only while it is, whatever the index holds, before the page is cut,
+    // so a page is full while a later one has results.
     for h in hits.into_iter().take(PER_PAGE as usize) {
-        // A prompt is indexed while its page is public (for everyone, or
-        // for a public group: `prompts::is_public`); one whose group has
-        // just become members-only is never shown, whatever the index holds.
-        if h.kind == "prompt"
-            && !meetinghouse_store::prompts::by_id(db, h.ref_id).await?.is_some_and(|p| crate::prompts::is_public(&p))
-        {
-            continue;
-        }
         let url = match h.kind.as_str() {
             "story" => format!("/stories/{}", h.ref_id),
             "prompt" => format!("/prompts/{}", h.ref_id),

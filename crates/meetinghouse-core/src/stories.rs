@@ -1,7 +1,9 @@
 //! Stories: what people share. Written as a persona, under a licence, with
 //! consent for the people in the photos, visible to everyone, to a group's
 //! members, or only to the author (draft). Edits keep the history readers
-//! were shown; deletion is restorable by the author for 30 days.
+//! were shown (a version's text can be removed by its author or the
+//! moderators); replies written for a group keep the story with that group;
+//! deletion is restorable by the author for 30 days.
 
 use std::collections::HashMap;
 
@@ -35,11 +37,16 @@ pub const STORIES_PER_HOUR_MESSAGE: &str = "You have shared 20 stories in the la
 /// app servers (instance admins are not counted; see [`edit_counted`]).
 /// Only an edit that passed every check counts. An edit of a shown story
 /// keeps the text it replaces in the history, so this also bounds how fast
-/// a history can grow; no revision is ever dropped.
+/// a history can grow; no revision is ever dropped (its text may be
+/// removed: [`remove_revision`]).
 pub const EDITS_PER_HOUR: Budget = Budget { name: "story_edit", limit: 30, period_secs: 3600 };
 /// What someone past [`EDITS_PER_HOUR`] is told.
 pub const EDITS_PER_HOUR_MESSAGE: &str =
     "You have saved changes to stories 30 times in the last hour. Please wait a little before saving again: what you wrote is kept below.";
+
+/// Why an edit that would show a story more widely was refused after a
+/// reply was written for its group only while the form was being sent.
+pub const REPLIED_MEANWHILE: &str = "Someone replied to this story just now, while only its group could see it, so it cannot be shared more widely: nothing was changed. Keep it shared with its group, or choose “Only me (a draft)”.";
 
 /// Earlier versions shown on one page of a story's history.
 pub const HISTORY_PAGE_SIZE: usize = 20;
@@ -179,6 +186,24 @@ struct Checked {
     new_in_groups: Vec<i64>,
     objects: Vec<i64>,
     photos: Vec<(i64, String, String)>,
+    /// The group the story was last shown to, when this edit shows it to
+    /// others: checked again in the writing transaction, as no reply
+    /// written for that group only may be on it then ([`shown_group`]).
+    widening_from: Option<i64>,
+}
+
+/// The group whose members were last shown a story's text, if it was
+/// shared with a group: its own while it is shown, or, while it is a draft
+/// again, the group it was shown to before.
+async fn shown_group(db: &Db, story: &StoryRow) -> Result<Option<i64>> {
+    Ok(match story.visibility.as_str() {
+        "group" => story.group_id,
+        "draft" => match store::last_shown_audience(db, story.id).await? {
+            Some((v, g)) if v == "group" => g,
+            _ => None,
+        },
+        _ => None,
+    })
 }
 
 /// The form field of one photo slot: `photo_alt_0`, `photo_file_2`…
@@ -252,6 +277,22 @@ async fn check(
                 }
                 _ => ("group", Some(g.id)),
             },
+            // The group the story is shared with, which its author has
+            // left: their edits no longer reach its members (as a voice
+            // they no longer hold is refused), said in words that say why.
+            Some(g) if existing.is_some_and(|s| s.visibility == "group" && s.group_id == Some(g.id)) => {
+                let replied = match existing {
+                    Some(s) => store::narrow_replies(db, s.id, 1).await? > 0,
+                    None => false,
+                };
+                let way_out = if replied {
+                    format!("Choose “Only me (a draft)” to keep your changes to yourself: the story cannot be shared more widely, as people replied to it while only the members of {} could see it.", g.name)
+                } else {
+                    "Choose “Everyone” or another of your groups to share your changes there, or “Only me (a draft)” to keep them to yourself.".to_string()
+                };
+                e.add("visibility", format!("You are no longer a member of {}, so you can no longer change what its members see of this story. {way_out}", g.name));
+                ("draft", None)
+            }
             Some(g) if groups::can_see(db, &g, Some(actor)).await? => {
                 e.add("visibility", format!("You can only share with {} if you are a member.", g.name));
                 ("draft", None)
@@ -266,6 +307,37 @@ async fn check(
             ("draft", None)
         }
     };
+    // Replies written while only a group could see the story stay with
+    // that group: the story is not shown more widely while they are on it.
+    let mut widening_from = None;
+    if let Some(story) = existing
+        && visibility != "draft"
+        && e.get("visibility").is_none()
+        && let Some(from) = shown_group(db, story).await?
+        && (visibility, group_id) != ("group", Some(from))
+    {
+        if store::narrow_replies(db, story.id, 1).await? > 0 {
+            let from_name = store_groups::by_id(db, from).await?.map(|g| g.name).unwrap_or_else(|| "its group".into());
+            let wider = match group_id {
+                Some(to) => format!("with the members of {}", store_groups::by_id(db, to).await?.map(|g| g.name).unwrap_or_default()),
+                None => "with everyone".to_string(),
+            };
+            let may_keep = actor.is_admin || groups::is_member(db, actor.id, from).await?;
+            let way_out = if may_keep {
+                format!("Keep it shared with {from_name}, or choose “Only me (a draft)”.")
+            } else {
+                "Choose “Only me (a draft)” to keep your changes to yourself.".to_string()
+            };
+            e.add(
+                "visibility",
+                format!(
+                    "People replied to this story while only the members of {from_name} could see it, and wrote their replies for them. Sharing it {wider} would show those replies to people they did not write for, so it cannot be shared {wider} while they are on it. {way_out} To share what you wrote more widely, start a new story with it."
+                ),
+            );
+        } else {
+            widening_from = Some(from);
+        }
+    }
     let photo_count = form.photo_count.max(form.photos.len());
     // Consent is asked before anyone but the author sees the photos: a
     // group's members are people too, and a members-only story can be
@@ -430,6 +502,7 @@ async fn check(
         new_in_groups.push(g);
     }
     Ok(Checked {
+        widening_from,
         new_in_groups,
         photos,
         objects,
@@ -649,6 +722,14 @@ pub async fn edit_counted(db: &Db, settings: &Settings, actor: &Actor, id: i64, 
     editing(db, settings, actor, id, form, found, !actor.is_admin).await
 }
 
+/// Whether the person has spent their [`EDITS_PER_HOUR`] already (never
+/// for an instance admin), counting nothing: asked before the photos of an
+/// edit are read, so none is stored for an edit that cannot be saved.
+/// [`edit_counted`] counts as it writes.
+pub async fn at_edit_limit(db: &Db, settings: &Settings, actor: &Actor) -> Result<bool> {
+    Ok(!actor.is_admin && attempts::spent(db, &settings.secret_key, &EDITS_PER_HOUR, &actor.id.to_string(), meetinghouse_store::now()).await?)
+}
+
 async fn editing(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &StoryForm, found: FieldErrors, counted: bool) -> Result<Option<bool>> {
     let story = ensure_can_edit(db, settings, actor, id).await?;
     let mut e = found;
@@ -681,6 +762,11 @@ async fn editing(db: &Db, settings: &Settings, actor: &Actor, id: i64, form: &St
         groups::ensure_open_for_changes(&mut tx, db.backend(), *g).await?;
     }
     let kept = store::update(&mut tx, db.backend(), id, actor.id, byline(&persona.voice), &fields(&checked, form)).await?;
+    // With the story's row held: a reply written for its group only since
+    // the form was checked keeps it where it was (nothing is written).
+    if checked.widening_from.is_some() && store::narrow_replies_in(&mut tx, id, 1).await? > 0 {
+        return Err(FieldErrors::one("visibility", REPLIED_MEANWHILE));
+    }
     meetinghouse_store::objects::set_story_objects(&mut tx, id, &checked.objects).await?;
     meetinghouse_store::media::replace_story_photos(&mut tx, id, &checked.photos, removed_photo_kept_until(now)).await?;
     reindex(&mut tx, db, id, &checked, story.created_at).await?;
@@ -725,6 +811,8 @@ pub struct StoryPage {
     /// Whether the viewer may delete it without being its author: an admin
     /// of the organisation it speaks for, whose author no longer may.
     pub org_may_delete: bool,
+    /// Where its by-line links to ([`byline_link`]); `None`: a name alone.
+    pub author_link: Option<String>,
     pub edited: bool,
     pub prompt: Option<(i64, String)>,
     pub group: Option<(String, String)>,
@@ -739,6 +827,25 @@ pub fn author_label(s: &StoryRow) -> String {
         (_, Some(org)) => format!("{} · {org}", s.author_name),
         _ => s.author_name.clone(),
     }
+}
+
+/// Where a story's by-line links to, as a path: an announcement is the
+/// organisation's (its page); otherwise its author's profile, only while
+/// anyone may see it (not for a suspended or banned account, nor one
+/// waiting for approval, whose profile is "not found", nor a closed one,
+/// which has no handle). `None`: the name stands alone.
+pub fn byline_link(s: &StoryRow) -> Option<String> {
+    match (s.voice.as_str(), &s.org_slug) {
+        ("announcement", Some(slug)) => Some(format!("/orgs/{slug}")),
+        _ if s.author_handle.is_empty() || s.author_status != "active" => None,
+        _ => Some(format!("/@{}", s.author_handle)),
+    }
+}
+
+/// Whether a story speaks as its organisation (an announcement), not as a
+/// person: feeds and structured data name the organisation as its author.
+pub fn by_organisation(s: &StoryRow) -> bool {
+    s.voice == "announcement" && s.org_slug.is_some()
 }
 
 pub async fn page(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<StoryPage> {
@@ -771,6 +878,7 @@ pub async fn page(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<StoryPage>
         objects,
         body_html: markdown::render(&story.body),
         author_label: author_label(&story),
+        author_link: byline_link(&story),
         licence_label,
         licence_url,
         own,
@@ -824,6 +932,68 @@ pub async fn history_page(db: &Db, id: i64, viewer: Option<&Actor>, page: usize)
     let more = readable.len() > skip.saturating_add(HISTORY_PAGE_SIZE);
     let versions = store::revisions_by_id(db, id, &ids).await?;
     Ok((story, versions, more))
+}
+
+/// Who took the text of an earlier version out of a story's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemovedBy {
+    Author,
+    Moderators,
+}
+
+impl RemovedBy {
+    /// As stored (`story_revisions.removed_by`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RemovedBy::Author => "author",
+            RemovedBy::Moderators => "moderators",
+        }
+    }
+}
+
+/// The longest note a moderator gives for removing a version's text.
+pub const REMOVAL_NOTE_MAX: usize = 1_000;
+
+/// Takes the text (title and body) of an earlier version out of a story's
+/// history for good; the history then says it was removed, and by whom.
+/// The story's author may do it for any of its versions; an instance
+/// moderator for a version they may read, with a `note` saying why, which
+/// the moderation log keeps (a `hide` of the story) and the author is sent.
+/// Anyone else is answered as the history answers them: not found when they
+/// may not see the story or the version, else refused. Returns who removed
+/// it, and whether it was still there (a second removal changes nothing).
+pub async fn remove_revision(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, revision: i64, note: &str) -> Result<(RemovedBy, bool)> {
+    let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+    if !can_see(db, &story, Some(actor)).await? {
+        return Err(CoreError::NotFound);
+    }
+    let own = story.author_person == actor.id;
+    let version = store::revisions_by_id(db, id, &[revision]).await?.into_iter().next().ok_or(CoreError::NotFound)?;
+    if !own && !revision_seen(db, Some(actor), &version.visibility, version.group_id, &mut HashMap::new()).await? {
+        return Err(CoreError::NotFound);
+    }
+    let by = match (own, actor.is_admin) {
+        (true, _) => RemovedBy::Author,
+        (false, true) => RemovedBy::Moderators,
+        (false, false) => return Err(CoreError::Forbidden("Only the story's author, or the meeting house's moderators, can remove the text of an earlier version.".into())),
+    };
+    let mut e = FieldErrors::new();
+    let note = match by {
+        RemovedBy::Author => String::new(),
+        RemovedBy::Moderators => text(&mut e, "note", "The note", note, REMOVAL_NOTE_MAX, true),
+    };
+    e.into_result()?;
+    let mut tx = db.begin().await?;
+    let removed = store::remove_revision_text(&mut tx, id, revision, by.as_str()).await?;
+    if removed && by == RemovedBy::Moderators {
+        let logged = format!("The text of an earlier version was removed from the story's history (the story itself stays). {note}");
+        let action = NewAction { moderator: actor.id, report_id: None, target_kind: "story", target_id: id, action: "hide", note: &logged, until_at: None };
+        store_moderation::insert_action(&mut tx, &action).await?;
+        let told = format!("The moderators removed the text of an earlier version of your story “{}” from its history. Why: {note}", story.title);
+        notifications::notify(&mut tx, mail, story.author_person, Kind::Moderation, &told, &format!("/stories/{id}/history")).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok((by, removed))
 }
 
 /// How many versions' audiences a history page reads at a time.

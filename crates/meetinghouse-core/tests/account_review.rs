@@ -615,6 +615,156 @@ async fn the_data_download_holds_what_the_person_made_and_nothing_private_of_oth
     }
 }
 
+/// What the meeting house keeps about a person is in their file too:
+/// notifications (a moderation notice among them), thanks they got and from
+/// whom, collection imports they sent, invite codes they made, an upload no
+/// story of theirs shows, the moderators' decisions about them with the
+/// notes (never who reported them or who moderated, and not a dismissed
+/// report), a suspension in force, the changes they made to groups and
+/// organisations and those about their membership (not who made them), and
+/// their interaction edges (not one from a reply they were not shown).
+#[tokio::test]
+async fn the_data_download_has_what_the_meeting_house_keeps_about_the_person() {
+    use meetinghouse_core::conversations::{self, ReplyForm};
+    use meetinghouse_core::groups::{self, GroupEditForm, GroupForm};
+    use meetinghouse_core::moderation::{self, ActionForm, ReportForm};
+    use meetinghouse_core::notifications::Mailer;
+    use meetinghouse_core::orgs::{self, OrgForm};
+    use meetinghouse_core::personal_data;
+    use meetinghouse_core::stories::{self, StoryForm};
+    use meetinghouse_core::subjects::Subject;
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "http://mh.test" };
+        let sam = sam(&db, &s).await;
+        let pat = common_person(&db).await;
+        let kit_id = accounts::create_admin(&db, "kit@example.org", "kit", "Kit", "a long enough password").await.unwrap();
+        let kit = accounts::login(&db, "kit@example.org", "a long enough password").await.unwrap();
+        let lee_id = accounts::create_admin(&db, "lee@example.org", "lee", "Lee", "a long enough password").await.unwrap();
+        meetinghouse_store::people::set_admin(&db, lee_id, false).await.unwrap();
+        let lee = accounts::login(&db, "lee@example.org", "a long enough password").await.unwrap();
+        let public = |title: &str| StoryForm { title: title.into(), body: "Words.".into(), licence: "cc0".into(), visibility: "public".into(), ..Default::default() };
+
+        // Replies both ways, a thanks to Sam, and a reply to Sam the moderators hid.
+        let sams_story = stories::create(&db, &s, &sam, &public("Sam's lock")).await.unwrap();
+        let pats_story = stories::create(&db, &s, &pat, &public("Pat's weir")).await.unwrap();
+        conversations::post(&db, mail, &pat, Subject::Story(sams_story), &ReplyForm { body: "Pat was there too.".into(), ..Default::default() }).await.unwrap();
+        let sams_reply = conversations::post(&db, mail, &sam, Subject::Story(pats_story), &ReplyForm { body: "Sam on the weir.".into(), ..Default::default() }).await.unwrap();
+        conversations::thank(&db, mail, &pat, sams_reply, "learnt").await.unwrap();
+        let lees = conversations::post(&db, mail, &lee, Subject::Story(sams_story), &ReplyForm { body: "Lee shouts at Sam.".into(), ..Default::default() }).await.unwrap();
+        let report = |kind: &str, target: &str, details: &str| ReportForm { target_kind: kind.into(), target: target.into(), category: "spam".into(), details: details.into() };
+        moderation::report(&db, &pat, &report("reply", &lees.to_string(), "Pat reports Lee.")).await.unwrap();
+        let about_lee = meetinghouse_store::moderation::open_reports_about(&db, "reply", lees).await.unwrap()[0].id;
+        moderation::act(&db, mail, &kit, about_lee, &ActionForm { action: "hide".into(), note: "Hidden for shouting.".into(), ..Default::default() }).await.unwrap();
+
+        // Reports about Sam: one dismissed, one warned, then a suspension.
+        moderation::report(&db, &lee, &report("reply", &sams_reply.to_string(), "Lee reports Sam's reply.")).await.unwrap();
+        let r = meetinghouse_store::moderation::open_reports_about(&db, "reply", sams_reply).await.unwrap()[0].id;
+        moderation::act(&db, mail, &kit, r, &ActionForm { action: "dismiss".into(), note: "Nothing wrong with it, Kit thinks.".into(), ..Default::default() }).await.unwrap();
+        moderation::report(&db, &pat, &report("person", "sam", "Pat reports Sam by name.")).await.unwrap();
+        let r = meetinghouse_store::moderation::open_reports_about(&db, "person", sam.id).await.unwrap()[0].id;
+        moderation::act(&db, mail, &kit, r, &ActionForm { action: "warn".into(), note: "Please keep to the canal.".into(), ..Default::default() }).await.unwrap();
+
+        // An organisation: Kit invites Sam and makes Sam an admin; Sam invites Pat.
+        let org = OrgForm { name: "Canal Trust".into(), slug: "canal-trust".into(), sector: "heritage".into(), ..Default::default() };
+        orgs::create(&db, &s, &kit, &org).await.unwrap();
+        orgs::invite(&db, &kit, "canal-trust", "sam", "member").await.unwrap();
+        orgs::accept(&db, &sam, "canal-trust").await.unwrap();
+        orgs::change_role(&db, &kit, "canal-trust", sam.id, "admin").await.unwrap();
+        orgs::invite(&db, &sam, "canal-trust", "pat", "member").await.unwrap();
+        // A group Sam renames.
+        let g = GroupForm { name: "Walkers".into(), slug: "walkers".into(), purpose: String::new(), visibility: "public".into(), join_policy: "open".into() };
+        groups::create(&db, &s, &sam, &g).await.unwrap();
+        let edit = GroupEditForm { name: "Canal walkers".into(), visibility: "public".into(), join_policy: "open".into(), confirm_public: false };
+        groups::edit(&db, &s, &sam, "walkers", &edit).await.unwrap();
+
+        // An import Sam sent, declined; an invite code Sam made as an admin; an upload on no story.
+        let org_id = meetinghouse_store::orgs::by_slug(&db, "canal-trust").await.unwrap().unwrap().id;
+        let mut tx = db.begin().await.unwrap();
+        let import = meetinghouse_store::collection_imports::insert(&mut tx, org_id, sam.id, "boats.csv", 1234, r#"{"format":"csv","dry_run":false}"#, "waiting").await.unwrap();
+        meetinghouse_store::collection_imports::decline(&mut tx, import, "An admin declined it.").await.unwrap();
+        tx.commit().await.unwrap();
+        let as_admin = meetinghouse_core::Actor { is_admin: true, ..sam.clone() };
+        accounts::create_invite(&db, &as_admin, "for Jo from the boat club").await.unwrap();
+        let key = "ab".repeat(32);
+        meetinghouse_store::media::insert(&db, &meetinghouse_store::media::NewMedia {
+            owner_person: sam.id,
+            master_key: &key,
+            width: 640,
+            height: 480,
+            mime: "image/jpeg",
+            variants: "[]",
+            keys: std::slice::from_ref(&key),
+        })
+        .await
+        .unwrap();
+
+        // Last, a suspension, with its note.
+        moderation::report(&db, &lee, &report("person", "sam", "Lee reports Sam by name.")).await.unwrap();
+        let r = meetinghouse_store::moderation::open_reports_about(&db, "person", sam.id).await.unwrap()[0].id;
+        moderation::act(&db, mail, &kit, r, &ActionForm { action: "suspend".into(), note: "A week away from the towpath.".into(), days: "7".into(), ..Default::default() }).await.unwrap();
+
+        let now = meetinghouse_store::now();
+        let file = personal_data::build(&db, &s, "http://mh.test/", sam.id, now, personal_data::FILE_MAX_BYTES, personal_data::PAGE).await.unwrap();
+        let by_rows = personal_data::build(&db, &s, "http://mh.test/", sam.id, now, personal_data::FILE_MAX_BYTES, 1).await.unwrap();
+        assert_eq!(String::from_utf8(by_rows.json).unwrap(), String::from_utf8(file.json.clone()).unwrap(), "the same a row at a time");
+        assert!(file.complete);
+        let text = String::from_utf8(file.json.clone()).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&file.json).unwrap();
+
+        assert_eq!(v["suspension"]["note"], "A week away from the towpath.", "{text}");
+        assert_eq!(v["suspension"]["banned"], false);
+        assert!(v["suspension"]["until"].as_str().is_some_and(|t| t.ends_with('Z')));
+        let decisions: Vec<(&str, &str)> =
+            v["moderation_decisions_about_you"].as_array().unwrap().iter().map(|d| (d["decision"].as_str().unwrap(), d["note"].as_str().unwrap())).collect();
+        assert_eq!(decisions, [("warn", "Please keep to the canal."), ("suspend", "A week away from the towpath.")], "{text}");
+        assert_eq!(v["moderation_decisions_about_you"][0]["about"], "you");
+
+        let kinds: Vec<&str> = v["notifications"].as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap()).collect();
+        assert!(kinds.contains(&"reply") && kinds.contains(&"thanks") && kinds.contains(&"moderation"), "{kinds:?}");
+        let warned = v["notifications"].as_array().unwrap().iter().find(|n| n["text"].as_str().unwrap().contains("Please keep to the canal."));
+        assert!(warned.is_some_and(|n| n["address"].as_str().unwrap().starts_with("http://mh.test/")), "{text}");
+
+        assert_eq!(v["thanks_received"].as_array().unwrap().len(), 1);
+        assert_eq!((v["thanks_received"][0]["from"].as_str(), v["thanks_received"][0]["kind"].as_str()), (Some("pat"), Some("learnt")));
+        assert_eq!(v["thanks_received"][0]["on"], serde_json::json!({ "kind": "reply", "id": sams_reply }));
+
+        let imports = v["collection_imports"].as_array().unwrap();
+        assert_eq!(imports.len(), 1);
+        assert_eq!((imports[0]["file_name"].as_str(), imports[0]["state"].as_str()), (Some("boats.csv"), Some("declined")));
+        assert_eq!(imports[0]["options"]["format"], "csv", "the options as JSON");
+        assert_eq!(imports[0]["organisation"], "canal-trust");
+        assert_eq!(v["invite_codes_made"][0]["note"], "for Jo from the boat club");
+        assert_eq!(v["uploads_on_none_of_your_stories"][0]["address"], format!("http://mh.test/media/{key}"), "{text}");
+
+        let groups_changed: Vec<(&str, &str, &str)> =
+            v["group_changes"].as_array().unwrap().iter().map(|c| (c["what"].as_str().unwrap(), c["from"].as_str().unwrap(), c["to"].as_str().unwrap())).collect();
+        assert_eq!(groups_changed, [("name", "Walkers", "Canal walkers")]);
+        let org_changes = v["organisation_changes"].as_array().unwrap();
+        let seen: Vec<(&str, bool, Option<&str>)> =
+            org_changes.iter().map(|c| (c["what"].as_str().unwrap(), c["by_you"].as_bool().unwrap(), c["about"].as_str())).collect();
+        assert_eq!(
+            seen,
+            [("member_invited", false, None), ("member_joined", true, None), ("member_role", false, None), ("member_invited", true, Some("pat"))],
+            "{org_changes:?}"
+        );
+
+        let edges: Vec<(&str, bool, &str)> = v["interactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["kind"].as_str().unwrap(), e["by_you"].as_bool().unwrap(), e["with"].as_str().unwrap()))
+            .collect();
+        assert_eq!(edges, [("reply", false, "pat"), ("reply", true, "pat"), ("thanks", false, "pat")], "not Lee's hidden reply: {text}");
+
+        // Never who reported or moderated, nor a dismissed report, nor Lee's hidden words.
+        for absent in ["Pat reports", "Lee reports", "Nothing wrong with it", "kit", "Kit", "lee", "Lee shouts", "Hidden for shouting"] {
+            assert!(!text.contains(absent), "{absent} must not be in the file: {text}");
+        }
+        let _ = (kit_id, pat);
+    }
+}
+
 #[tokio::test]
 async fn the_data_download_is_limited_to_five_an_hour() {
     use meetinghouse_core::personal_data::{self, Prepared};

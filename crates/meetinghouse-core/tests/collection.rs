@@ -1289,6 +1289,123 @@ async fn an_import_whose_server_went_away_is_marked_failed() {
     }
 }
 
+/// The review prompts33's M1: staleness is measured on the database's
+/// clock, never on the checking server's. A checker whose clock is three
+/// minutes ahead of the heartbeat's leaves a live import alone; one whose
+/// clock is far behind still marks a silent one. A live import marked all
+/// the same takes its row back at its next heartbeat (`jobs::beat`), and
+/// its true end is recorded over the mark (`jobs::run`).
+#[tokio::test]
+async fn clocks_apart_never_fail_a_live_import_nor_lose_its_end() {
+    use meetinghouse_core::collection::jobs::{self, Asked, Outcome, STALE_OUTCOME, STALE_SECS};
+    use meetinghouse_store::collection_imports as store;
+    for db in meetinghouse_testkit::databases().await {
+        let backend = db.backend();
+        let (sam, org) = museum(&db).await;
+        let s = Settings::load(&db).await.unwrap();
+        let mail = meetinghouse_core::notifications::Mailer { settings: &s, base_url: "http://mh.test" };
+        let row = meetinghouse_store::orgs::by_id(&db, org).await.unwrap().unwrap();
+        let live = jobs::record(&db, &sam, &row, "live.csv", 1000, &Asked::default()).await.unwrap();
+        jobs::beat(&db, live).await.unwrap();
+        let db_now = store::db_now(&db).await.unwrap();
+        assert!((db_now - meetinghouse_store::now()).abs() <= 5, "{backend:?}: the database's clock, read");
+
+        // The checking server's clock is three minutes ahead of the one that
+        // noted the heartbeat: nothing is marked.
+        let ahead = meetinghouse_store::now() + 180;
+        assert_eq!(jobs::fail_stale(&db, mail, ahead).await.unwrap(), 0, "{backend:?}");
+        assert_eq!(store::by_id(&db, live).await.unwrap().unwrap().state, "running", "{backend:?}");
+        assert!(!jobs::status(&db, &sam, "tiverton-museum", live).await.unwrap().stale, "{backend:?}");
+
+        // One silent for over two minutes on the database's clock is marked,
+        // by a checker whose clock is ten minutes behind.
+        let silent = db_now - STALE_SECS - 30;
+        db.execute_admin(&format!("UPDATE collection_imports SET updated_at = {silent} WHERE id = {live}")).await.unwrap();
+        assert!(jobs::status(&db, &sam, "tiverton-museum", live).await.unwrap().stale, "{backend:?}");
+        assert_eq!(jobs::fail_stale(&db, mail, meetinghouse_store::now() - 600).await.unwrap(), 1, "{backend:?}");
+        assert_eq!(store::by_id(&db, live).await.unwrap().unwrap().outcome, STALE_OUTCOME, "{backend:?}");
+        // It was still going after all: its next heartbeat takes it back.
+        jobs::beat(&db, live).await.unwrap();
+        let back = store::by_id(&db, live).await.unwrap().unwrap();
+        assert_eq!((back.state.as_str(), back.outcome.as_str(), back.finished_at), ("running", "", None), "{backend:?}");
+
+        // Marked while its last batch ran: its end is recorded over the mark.
+        let path = temp_file(&format!("late-{backend:?}.csv"), b"Object Number,Title\nLATE1,Late jug\nLATE2,Late bowl\n");
+        db.execute_admin(&format!("UPDATE collection_imports SET updated_at = {silent} WHERE id = {live}")).await.unwrap();
+        assert_eq!(jobs::fail_stale(&db, mail, meetinghouse_store::now()).await.unwrap(), 1, "{backend:?}");
+        let outcome = jobs::run(&db, live, org, sam.id, &path, &Asked::default()).await;
+        assert!(matches!(&outcome, Outcome::Done(r) if r.created == 2), "{backend:?}: {outcome:?}");
+        let ended = store::by_id(&db, live).await.unwrap().unwrap();
+        assert_eq!((ended.state.as_str(), ended.outcome.as_str(), ended.records_read), ("done", "", 2), "{backend:?}");
+        assert!(ended.report.contains("\"created\":2"), "{backend:?}: {}", ended.report);
+        // A real failure is never taken back, nor written over by a late end.
+        let other = jobs::record(&db, &sam, &row, "other.csv", 10, &Asked::default()).await.unwrap();
+        store::finish(&db, other, "failed", 0, "", "A real failure.", STALE_OUTCOME).await.unwrap();
+        jobs::beat(&db, other).await.unwrap();
+        assert!(!store::finish(&db, other, "done", 5, "{}", "", STALE_OUTCOME).await.unwrap());
+        assert_eq!(store::by_id(&db, other).await.unwrap().unwrap().outcome, "A real failure.", "{backend:?}");
+    }
+}
+
+/// The review regress33's M3: importing a checked file takes the file only
+/// in the transaction that records the import made of it, so a busy server
+/// or a failure before then leaves it kept; a second import of it finds it
+/// gone and records nothing.
+#[tokio::test]
+async fn a_checked_file_is_kept_until_an_import_is_recorded_with_it() {
+    use meetinghouse_core::collection::jobs::{self, Asked, Checked, Gate};
+    use meetinghouse_store::collection_imports as store;
+    for db in meetinghouse_testkit::databases().await {
+        let backend = db.backend();
+        let (sam, org) = museum(&db).await;
+        let s = Settings::load(&db).await.unwrap();
+        let mail = meetinghouse_core::notifications::Mailer { settings: &s, base_url: "http://mh.test" };
+        let row = meetinghouse_store::orgs::by_id(&db, org).await.unwrap().unwrap();
+        let file = b"Object Number,Title\nK1,One\n";
+        let checked = async || {
+            let checking = Asked { dry_run: true, ..Asked::default() };
+            let check = jobs::record(&db, &sam, &row, "c.csv", 20, &checking).await.unwrap();
+            store::finish(&db, check, "done", 1, "{}", "", jobs::STALE_OUTCOME).await.unwrap();
+            jobs::keep_checked(&db, check, file).await.unwrap();
+            check
+        };
+
+        // The collection's first import waits for an instance admin: the
+        // file goes to the waiting import in the transaction that records it.
+        let check = checked().await;
+        let Checked::Ready { file_name, asked, gate } = jobs::look_checked(&db, &sam, &row, check).await.unwrap() else {
+            panic!("{backend:?}: the file is kept");
+        };
+        assert_eq!(gate, Gate::Waits, "{backend:?}");
+        let waiting = jobs::wait_for_admin_checked(&db, mail, &sam, &row, check, &file_name, &asked).await.unwrap().expect("recorded");
+        assert!(store::has_file(&db, waiting).await.unwrap() && !store::has_file(&db, check).await.unwrap(), "{backend:?}");
+        assert_eq!(jobs::wait_for_admin_checked(&db, mail, &sam, &row, check, &file_name, &asked).await.unwrap(), None, "{backend:?}");
+        let mut tx = db.begin().await.unwrap();
+        meetinghouse_store::orgs::open_collection(&mut tx, org, 1).await.unwrap();
+        tx.commit().await.unwrap();
+        let check = checked().await;
+
+        // Looking, and reading the file, leave it kept (the server's imports
+        // may be busy next, or the import may fail to start).
+        let Checked::Ready { file_name, asked, gate } = jobs::look_checked(&db, &sam, &row, check).await.unwrap() else {
+            panic!("{backend:?}: the file is kept");
+        };
+        assert_eq!((file_name.as_str(), asked.dry_run, gate), ("c.csv", false, Gate::Open));
+        assert_eq!(jobs::checked_file(&db, check).await.unwrap().as_deref(), Some(&file[..]), "{backend:?}");
+        assert!(store::has_file(&db, check).await.unwrap(), "{backend:?}: still kept");
+        assert!(matches!(jobs::look_checked(&db, &sam, &row, check).await.unwrap(), Checked::Ready { .. }), "{backend:?}");
+
+        // Recorded: taken with it, once.
+        let imports = store::of_org(&db, org, 10).await.unwrap().len();
+        let id = jobs::record_checked(&db, &sam, &row, check, &file_name, file.len(), &asked).await.unwrap().expect("recorded");
+        assert!(!store::has_file(&db, check).await.unwrap(), "{backend:?}");
+        assert_eq!(store::by_id(&db, id).await.unwrap().unwrap().state, "running");
+        assert_eq!(jobs::record_checked(&db, &sam, &row, check, &file_name, file.len(), &asked).await.unwrap(), None, "{backend:?}");
+        assert_eq!(store::of_org(&db, org, 10).await.unwrap().len(), imports + 1, "{backend:?}: the second recorded nothing");
+        assert!(matches!(jobs::look_checked(&db, &sam, &row, check).await.unwrap(), Checked::Gone), "{backend:?}");
+    }
+}
+
 /// The review's M4: a withdrawn object's conversation took new replies, and
 /// one the moderators withdrew still showed its title and record to
 /// everyone. Its conversation is closed now (`SubjectInfo::closed`), and

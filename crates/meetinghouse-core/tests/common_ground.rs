@@ -241,3 +241,100 @@ async fn the_next_statement_follows_the_priorities_stored_apart_from_the_analysi
         }
     }
 }
+
+/// The openData export says no more than the pages: a statement waiting
+/// for a host or taken out keeps its row (so ids and votes agree) without
+/// its text; a seed statement has no author-id (its author, the host, is
+/// named on the page, and the number would name their votes); the files
+/// are `0600` in a `0700` folder. `include_moderated_text` writes the text
+/// of what waits or a host took out, never of what closing took out.
+#[tokio::test]
+async fn the_export_leaves_out_what_the_pages_do_not_show() {
+    use common_ground::ExportOptions;
+    use meetinghouse_core::closing::{self, CloseForm};
+    use meetinghouse_core::notifications::Mailer;
+    use std::os::unix::fs::PermissionsExt;
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mia = admin(&db, "mia").await;
+        let form = ConversationForm {
+            topic: "The old library".into(),
+            seeds: "Keep the reading room\nOpen it on Sundays".into(),
+            moderation: "pre".into(),
+            allow_anonymous: true,
+            ..Default::default()
+        };
+        let id = common_ground::create(&db, &s, &mia, &form).await.unwrap();
+        let c = common_ground::load(&db, id, Some(&mia)).await.unwrap();
+        let guest = Participant::Browser("a-browser-token-0001");
+        let seen = common_ground::load(&db, id, None).await.unwrap();
+        let Added::Pending(waiting) = common_ground::add_statement(&db, &s, &seen, &guest, "A repair café on Saturdays").await.unwrap() else { panic!() };
+        let Added::Pending(rejected) = common_ground::add_statement(&db, &s, &seen, &guest, "My neighbour John Smith is a thief").await.unwrap() else { panic!() };
+        common_ground::moderate(&db, &c, rejected, false).await.unwrap();
+        let stan = person(&db, "stan").await;
+        let seen = common_ground::load(&db, id, Some(&stan)).await.unwrap();
+        let stans = match common_ground::add_statement(&db, &s, &seen, &Participant::Person(&stan), "Stan's own words on the library").await {
+            Ok(Added::Pending(id)) => id,
+            other => panic!("{other:?}"),
+        };
+        common_ground::moderate(&db, &c, stans, true).await.unwrap();
+        let stored = meetinghouse_store::common_ground::statements(&db, id).await.unwrap();
+        let seeds: Vec<i64> = stored.iter().filter(|s| s.is_seed != 0).map(|s| s.id).collect();
+        for seed in &seeds {
+            common_ground::vote(&db, &s, &c, &Participant::Person(&mia), *seed, "agree").await.unwrap();
+        }
+        closing::close(&db, Mailer { settings: &s, base_url: "https://town.example" }, &stan, &CloseForm { password: "a long enough password".into(), posts: "remove".into() })
+            .await
+            .unwrap();
+
+        let root = meetinghouse_store::test_databases::temp_dir("mh_cg_export");
+        let out = root.join("new").join("export");
+        let done = common_ground::export_opendata(&db, id, &out, ExportOptions::default()).await.unwrap();
+        assert_eq!((done.statements, done.votes, done.without_text), (5, 2, 3), "{:?}", db.backend());
+        let read = |out: &std::path::Path| -> Vec<(i64, String, String)> {
+            let mut r = csv::Reader::from_path(out.join("comments.csv")).unwrap();
+            r.records().map(|r| r.unwrap()).map(|r| (r[2].parse().unwrap(), r[3].to_owned(), r[8].to_owned())).collect()
+        };
+        let rows = read(&out);
+        let body = |rows: &[(i64, String, String)], id: i64| rows.iter().find(|r| r.0 == id).map(|r| r.2.clone()).unwrap();
+        assert_eq!(rows.len(), 5);
+        for seed in &seeds {
+            assert_eq!(rows.iter().find(|r| r.0 == *seed).unwrap().1, "", "a seed statement has no author-id");
+            assert!(!body(&rows, *seed).is_empty());
+        }
+        assert!(rows.iter().filter(|r| !seeds.contains(&r.0)).all(|r| !r.1.is_empty()), "the others keep theirs: {rows:?}");
+        assert_eq!((body(&rows, waiting), body(&rows, rejected), body(&rows, stans)), (String::new(), String::new(), String::new()));
+        let votes = std::fs::read_to_string(out.join("votes.csv")).unwrap();
+        assert_eq!(votes.lines().count(), 3, "the host's votes are there, by a number no statement names: {votes}");
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode(&out), mode(&root.join("new")), mode(&out.join("comments.csv")), mode(&out.join("votes.csv"))), (0o700, 0o700, 0o600, 0o600));
+
+        // For the host's own archive: what waits and what a host took out, not what closing did.
+        let options = ExportOptions { force: true, include_moderated_text: true };
+        let done = common_ground::export_opendata(&db, id, &out, options).await.unwrap();
+        assert_eq!(done.without_text, 1);
+        let rows = read(&out);
+        assert_eq!(body(&rows, waiting), "A repair café on Saturdays");
+        assert_eq!(body(&rows, rejected), "My neighbour John Smith is a thief");
+        assert_eq!(body(&rows, stans), "");
+    }
+}
+
+/// Someone whose only statement a host took out is not taking part:
+/// counting them would tell everyone a statement was written and taken
+/// out. One whose statement waits for a host is.
+#[tokio::test]
+async fn a_statement_taken_out_is_not_taking_part() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mia = admin(&db, "mia").await;
+        let form = ConversationForm { topic: "The old library".into(), seeds: "Keep it open".into(), moderation: "pre".into(), allow_anonymous: true, ..Default::default() };
+        let id = common_ground::create(&db, &s, &mia, &form).await.unwrap();
+        let (host, seen) = (common_ground::load(&db, id, Some(&mia)).await.unwrap(), common_ground::load(&db, id, None).await.unwrap());
+        let Ok(Added::Pending(bad)) = common_ground::add_statement(&db, &s, &seen, &Participant::Browser("a-browser-token-0001"), "My neighbour is a thief").await else { panic!() };
+        common_ground::moderate(&db, &host, bad, false).await.unwrap();
+        assert_eq!(common_ground::recompute(&db, id).await.unwrap().participants, 0, "{:?}", db.backend());
+        common_ground::add_statement(&db, &s, &seen, &Participant::Browser("a-browser-token-0002"), "A repair café on Saturdays").await.unwrap();
+        assert_eq!(common_ground::recompute(&db, id).await.unwrap().participants, 1);
+    }
+}

@@ -6,7 +6,8 @@
 //! notifications of replies and the prompt's byline all follow that one
 //! rule. A draft answer is not published as an answer once the prompt has
 //! closed. Hosts edit a prompt and close it early; a changed question is
-//! marked once stories answer it.
+//! marked once stories answer it. An instance admin's prompt in their own
+//! name is hosted by them while they are one, then by the instance admins.
 
 use meetinghouse_core::groups::{self, GroupForm};
 use meetinghouse_core::moderation::{self, ActionForm, ReportForm};
@@ -366,5 +367,43 @@ async fn a_prompt_always_keeps_hosts() {
         assert!(!prompts::hosted_by(&db, &p, bob.id).await.unwrap());
         assert!(prompts::hosted_by(&db, &p, sam.id).await.unwrap());
         assert_eq!(meetinghouse_store::prompts::hosts(&db, pid).await.unwrap(), vec![sam.id]);
+    }
+}
+
+/// A prompt an instance admin opens in their own name, for everyone, is
+/// hosted by them (told of replies, its queue theirs) while they are an
+/// instance admin; once they are not, by the meeting house's instance
+/// admins, so it keeps hosts.
+#[tokio::test]
+async fn an_instance_admins_own_prompt_is_hosted_by_them_then_by_the_instance_admins() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let (sam, una) = (admin(&db, "sam").await, admin(&db, "una").await);
+        let (umar, ann) = (person(&db, "umar").await, person(&db, "ann").await);
+        let question = "What should the town square hold?";
+        let pid = open_prompt(&db, &s, &sam, "self", "", question).await;
+        let p = meetinghouse_store::prompts::by_id(&db, pid).await.unwrap().unwrap();
+        assert!(prompts::hosted_by(&db, &p, sam.id).await.unwrap(), "{:?}: its opener hosts it", db.backend());
+        assert!(!prompts::hosted_by(&db, &p, una.id).await.unwrap(), "other admins do not, while the opener is one");
+        assert!(!prompts::hosted_by(&db, &p, umar.id).await.unwrap());
+        assert_eq!(meetinghouse_store::prompts::hosts(&db, pid).await.unwrap(), vec![sam.id]);
+        conversations::post(&db, mail, &umar, Subject::Prompt(pid), &reply("A fountain.")).await.unwrap();
+        assert_eq!(told(&db, &sam, question).await, 1, "{:?}: the opener is told of a reply", db.backend());
+        assert_eq!(told(&db, &una, question).await, 0);
+        let info = subjects::resolve(&db, Subject::Prompt(pid), None).await.unwrap();
+        assert_eq!(info.owner_person, Some(sam.id));
+
+        // Sam is no longer an instance admin: the instance admins host it.
+        meetinghouse_core::accounts::demote(&db, "sam").await.unwrap();
+        let sam = Actor { is_admin: false, ..sam };
+        assert!(!prompts::hosted_by(&db, &p, sam.id).await.unwrap(), "{:?}", db.backend());
+        assert!(prompts::hosted_by(&db, &p, una.id).await.unwrap(), "{:?}", db.backend());
+        assert_eq!(meetinghouse_store::prompts::hosts(&db, pid).await.unwrap(), vec![una.id]);
+        assert!(matches!(prompts::close(&db, &s, &sam, pid).await, Err(CoreError::Forbidden(_))));
+        conversations::post(&db, mail, &ann, Subject::Prompt(pid), &reply("Benches.")).await.unwrap();
+        assert_eq!(told(&db, &sam, question).await, 1, "not told again");
+        assert_eq!(told(&db, &una, question).await, 1, "{:?}: an instance admin is", db.backend());
+        assert!(prompts::close(&db, &s, &una, pid).await.unwrap());
     }
 }

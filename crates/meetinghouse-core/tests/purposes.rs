@@ -910,6 +910,55 @@ async fn a_host_cannot_remove_objectors_to_push_an_amendment_through() {
     }
 }
 
+/// The review regress33's M2: an organisation's admin cannot push an
+/// amendment through by removing from the organisation a member who takes
+/// part in the group only through it, here through a member group the
+/// organisation belongs to (any depth); nor can an instance admin. The
+/// refusal says why; a member without a standing objection is removed. The
+/// objector may still leave by themselves (their own choice), and then
+/// their objection stops counting, as documented.
+#[tokio::test]
+async fn an_org_admin_cannot_remove_objectors_to_push_an_amendment_through() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, sam, priya, tom) = (person(&db, "claire").await, person(&db, "sam").await, person(&db, "priya").await, person(&db, "tom").await);
+        group(&db, &s, &claire, "tiverton-together", "public", "open", "The town together.").await;
+        group(&db, &s, &claire, "heritage-circle", "public", "request", "Heritage.").await;
+        assert_eq!(groups::nest(&db, mail(&s), &claire, "tiverton-together", "heritage-circle").await.unwrap(), JoinOutcome::Joined);
+        let museum = orgs::create(&db, &s, &sam, &OrgForm { name: "Tiverton Museum".into(), sector: "heritage".into(), ..Default::default() }).await.unwrap();
+        let org_id = meetinghouse_store::orgs::by_slug(&db, &museum).await.unwrap().unwrap().id;
+        assert_eq!(groups::add_org(&db, mail(&s), &sam, "heritage-circle", &museum).await.unwrap(), JoinOutcome::Requested);
+        groups::approve(&db, mail(&s), &claire, "heritage-circle", "org", org_id).await.unwrap();
+        for who in [&priya, &tom] {
+            orgs::invite(&db, &sam, &museum, &who.handle, "member").await.unwrap();
+            orgs::accept(&db, who, &museum).await.unwrap();
+        }
+        let a = purposes::propose(&db, mail(&s), &claire, "tiverton-together", &amend("The town together, and its visitors.", "Visitors.")).await.unwrap();
+        purposes::object(&db, mail(&s), &priya, "tiverton-together", a, &because("Residents first.")).await.unwrap();
+        assert_eq!(purposes::amendment_page(&db, &s, "tiverton-together", a, Some(&claire)).await.unwrap().standing(), 1);
+
+        let said = forbidden(orgs::remove_member_and_tell(&db, mail(&s), &sam, &museum, priya.id).await);
+        assert!(
+            said.starts_with(&format!("priya takes part in Group tiverton-together through Tiverton Museum, and objects to amendment {a} there")),
+            "{said}"
+        );
+        let moira = admin(&db, "moira").await;
+        forbidden(orgs::remove_member(&db, &moira, &museum, priya.id).await);
+        assert_eq!(purposes::amendment_page(&db, &s, "tiverton-together", a, Some(&claire)).await.unwrap().standing(), 1, "still counted");
+        // Tom, who did not object, can be removed.
+        orgs::remove_member(&db, &sam, &museum, tom.id).await.unwrap();
+
+        // Priya may leave by herself: then her objection stops counting.
+        assert_eq!(orgs::leave(&db, &priya, &museum).await.unwrap(), orgs::Left::Left);
+        assert_eq!(purposes::amendment_page(&db, &s, "tiverton-together", a, Some(&claire)).await.unwrap().standing(), 0);
+        // Once settled (or with no standing objection), a removal goes through.
+        orgs::invite(&db, &sam, &museum, "priya", "member").await.unwrap();
+        orgs::accept(&db, &priya, &museum).await.unwrap();
+        assert_eq!(purposes::settle(&db, mail(&s), a, after_the_window()).await.unwrap(), Some(Outcome::NotAdopted { standing: 1 }));
+        orgs::remove_member(&db, &sam, &museum, priya.id).await.unwrap();
+    }
+}
+
 /// The review's M1: an amendment whose proposer closed their account, or
 /// whose account is no longer active, is withdrawn, never adopted; closing
 /// withdraws it in its own transaction and tells those who objected.

@@ -1,5 +1,6 @@
 //! Search finds the same words on SQLite and PostgreSQL, filters by kind
-//! before it narrows a broad query (and says when it stops short), shows
+//! before it narrows a broad query (and says when it stops short), cuts
+//! pages from what it shows, shows
 //! results in words without Markdown's marks, and remakes text indexed by
 //! an older version.
 
@@ -123,6 +124,58 @@ async fn a_search_cut_to_its_newest_matches_says_so() {
             let r = search::search_page(&db, query, kind, 1).await.unwrap();
             assert!(!r.capped && !r.items.is_empty(), "{:?}: {query} {kind}", db.backend());
         }
+    }
+}
+
+/// Every result shown on a page, by paging from the first page.
+async fn every_page(db: &meetinghouse_core::Db, query: &str) -> Vec<search::Results> {
+    let mut pages = Vec::new();
+    for n in 1.. {
+        let r = search::search_page(db, query, "", n).await.unwrap();
+        let more = r.more;
+        pages.push(r);
+        if !more {
+            break;
+        }
+    }
+    pages
+}
+
+/// Results that are not shown (here prompts the index still holds though
+/// they are gone) are left out before a page is cut: every page but the
+/// last is full, none is empty, and paging reaches every shown match once,
+/// whether a query ranks all its matches or only its newest.
+#[tokio::test]
+async fn pages_are_cut_from_what_is_shown() {
+    for db in meetinghouse_testkit::databases().await {
+        let stories = search::PER_PAGE + 5;
+        let mut tx = db.begin().await.unwrap();
+        for id in 1..=stories {
+            search::index(&mut tx, &db, "story", id, &format!("Lantern memory {id}"), "A glass lantern.", 1_600_000_000 + id).await.unwrap();
+        }
+        // Indexed last, with the shortest text: they rank first.
+        for id in 1..=3 {
+            search::index(&mut tx, &db, "prompt", 9_000 + id, "Lantern", "A glass lantern.", 1_700_000_000 + id).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let pages = every_page(&db, "lantern").await;
+        let sizes: Vec<usize> = pages.iter().map(|p| p.items.len()).collect();
+        assert_eq!(sizes, vec![search::PER_PAGE as usize, 5], "{:?}", db.backend());
+        let mut seen: Vec<String> = pages.iter().flat_map(|p| p.items.iter().map(|r| r.url.clone())).collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len() as i64, stories, "{:?}", db.backend());
+
+        // A common word: the window holds the newest matches shown.
+        let objects: Vec<(i64, String)> = (1..=store::COMMON_WORD).map(|i| (i, format!("Lantern slide {i}"))).collect();
+        let docs: Vec<(i64, &str, &str, i64)> = objects.iter().map(|(i, t)| (*i, t.as_str(), "A glass lantern slide.", 1_500_000_000 + i)).collect();
+        let mut tx = db.begin().await.unwrap();
+        search::index_many(&mut tx, &db, "object", &docs, true).await.unwrap();
+        tx.commit().await.unwrap();
+        let pages = every_page(&db, "lantern").await;
+        assert!(pages.iter().all(|p| p.items.len() == search::PER_PAGE as usize && p.capped), "{:?}", db.backend());
+        let shown: usize = pages.iter().map(|p| p.items.len()).sum();
+        assert_eq!(shown as i64, store::RANK_WINDOW, "{:?}", db.backend());
     }
 }
 

@@ -909,3 +909,150 @@ async fn the_newest_story_is_emptied_and_a_removed_photo_is_kept_for_the_window(
         assert!(meetinghouse_store::stories::by_id(&db, newest).await.unwrap().is_none());
     }
 }
+
+/// Replies written while a story was shown only to a group's members were
+/// written for them: the story is not shown to anyone else while they are
+/// on it (not everyone, not another group, not through a draft), in words
+/// that say why, and the interaction export never publishes them. A story
+/// whose only group-era replies are its author's own, or retracted without
+/// a note, may be widened.
+#[tokio::test]
+async fn replies_written_for_a_group_keep_the_story_with_that_group() {
+    use meetinghouse_core::conversations;
+    use meetinghouse_core::subjects::Subject;
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let bob = person(&db, "bob").await;
+        let eve = person(&db, "eve").await;
+        group(&db, &s, &ann, "The circle", "circle", "members").await;
+        group(&db, &s, &ann, "Walkers", "walkers", "members").await;
+        groups::invite_person(&db, &ann, "circle", "bob").await.unwrap();
+        groups::join(&db, &s, &bob, "circle").await.unwrap();
+
+        let circle = StoryForm { visibility: "group:circle".into(), ..story("Our pattern") };
+        let id = stories::create(&db, &s, &ann, &circle).await.unwrap();
+        let secret = conversations::post(&db, mail(&s), &bob, Subject::Story(id), &common::reply("SECRET reply from bob @ann")).await.unwrap();
+        for (to, wider) in [("public", "with everyone"), ("group:walkers", "with the members of Walkers")] {
+            let Err(CoreError::Invalid(e)) = stories::edit(&db, &s, &ann, id, &StoryForm { visibility: to.into(), ..circle.clone() }).await else {
+                panic!("widened to {to}")
+            };
+            let words = e.get("visibility").unwrap();
+            assert!(words.contains("People replied to this story while only the members of The circle could see it"), "{words}");
+            assert!(words.contains(&format!("cannot be shared {wider}")) && words.contains("Keep it shared with The circle"), "{words}");
+        }
+        assert!(matches!(conversations::visible_reply(&db, secret, None).await, Err(CoreError::NotFound)), "the reply stays with the circle");
+        assert!(matches!(conversations::visible_reply(&db, secret, Some(&eve)).await, Err(CoreError::NotFound)));
+        // Through a draft: the draft is fine, publishing it to everyone is not.
+        stories::edit(&db, &s, &ann, id, &StoryForm { visibility: "draft".into(), ..circle.clone() }).await.unwrap();
+        let Err(CoreError::Invalid(e)) = stories::edit(&db, &s, &ann, id, &StoryForm { visibility: "public".into(), ..circle.clone() }).await else {
+            panic!("a draft shown to the circle before was made public")
+        };
+        assert!(e.get("visibility").unwrap().contains("only the members of The circle"));
+        stories::edit(&db, &s, &ann, id, &circle).await.unwrap();
+        let mut csv = Vec::new();
+        meetinghouse_core::interactions::export_csv(&db, 0, &mut csv).await.unwrap();
+        assert!(!String::from_utf8(csv).unwrap().contains("bob,ann"), "the export leaves the circle's replies out");
+
+        // Once the reply is retracted (with no note), the story may go wider;
+        // its author's own replies never hold it back.
+        conversations::post(&db, mail(&s), &ann, Subject::Story(id), &common::reply("My own answer")).await.unwrap();
+        conversations::retract(&db, &bob, secret, "").await.unwrap();
+        stories::edit(&db, &s, &ann, id, &StoryForm { visibility: "public".into(), ..circle.clone() }).await.unwrap();
+        assert_eq!(stories::page(&db, id, None).await.unwrap().story.visibility, "public");
+    }
+}
+
+/// The author of a story, or an instance moderator with a note (logged, and
+/// sent to the author), removes the text of an earlier version for good; the
+/// history keeps its place and says who removed it. Nobody else can, and a
+/// version someone may not read is "not found" to them.
+#[tokio::test]
+async fn the_author_or_the_moderators_remove_an_earlier_versions_text() {
+    use meetinghouse_core::stories::RemovedBy;
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let eve = person(&db, "eve").await;
+        let mo = admin(&db, "mo").await;
+        let first = StoryForm { body: "Our address is 12 Canal Row.".into(), ..story("Home") };
+        let id = stories::create(&db, &s, &ann, &first).await.unwrap();
+        for body in ["Second version.", "Third version.", "Fourth version."] {
+            stories::edit(&db, &s, &ann, id, &StoryForm { body: body.into(), ..first.clone() }).await.unwrap();
+        }
+        let (_, shown, _) = stories::history_page(&db, id, None, 1).await.unwrap();
+        let ids: Vec<i64> = shown.iter().map(|r| r.id).collect();
+        assert_eq!(shown.iter().map(|r| r.body.as_str()).collect::<Vec<_>>(), ["Third version.", "Second version.", "Our address is 12 Canal Row."]);
+        let oldest = ids[2];
+
+        // Someone else is refused; the author removes it.
+        let refused = stories::remove_revision(&db, mail(&s), &eve, id, oldest, "").await;
+        assert!(matches!(refused, Err(CoreError::Forbidden(_))), "{refused:?}");
+        assert_eq!(stories::remove_revision(&db, mail(&s), &ann, id, oldest, "").await.unwrap(), (RemovedBy::Author, true));
+        assert_eq!(stories::remove_revision(&db, mail(&s), &ann, id, oldest, "").await.unwrap(), (RemovedBy::Author, false), "once");
+        let (_, shown, _) = stories::history_page(&db, id, None, 1).await.unwrap();
+        assert_eq!(shown.len(), 3, "the version keeps its place");
+        assert_eq!((shown[2].title.as_str(), shown[2].body.as_str(), shown[2].removed_by.as_deref()), ("", "", Some("author")));
+        // A version of another story is not found through this one.
+        let other = stories::create(&db, &s, &ann, &story("Other")).await.unwrap();
+        assert!(matches!(stories::remove_revision(&db, mail(&s), &ann, other, ids[0], "").await, Err(CoreError::NotFound)));
+
+        // A moderator says why; the log keeps it and the author is told.
+        let Err(CoreError::Invalid(e)) = stories::remove_revision(&db, mail(&s), &mo, id, ids[1], "  ").await else { panic!("no note") };
+        assert!(e.get("note").is_some());
+        let (by, done) = stories::remove_revision(&db, mail(&s), &mo, id, ids[1], "It named a child.").await.unwrap();
+        assert_eq!((by, done), (RemovedBy::Moderators, true));
+        let (_, shown, _) = stories::history_page(&db, id, Some(&ann), 1).await.unwrap();
+        assert_eq!((shown[1].body.as_str(), shown[1].removed_by.as_deref()), ("", Some("moderators")));
+        assert_eq!(shown[0].body, "Third version.", "the others stay");
+        let log = meetinghouse_store::moderation::actions(&db, 0, 10).await.unwrap();
+        assert!(log.iter().any(|a| a.target_kind == "story" && a.target_id == id && a.note.contains("It named a child.")), "{log:?}");
+        let told = meetinghouse_core::notifications::list(&db, &ann, 0).await.unwrap();
+        assert!(format!("{told:?}").contains("It named a child."), "{told:?}");
+
+        // A version shown only to a group is not found to a non-member.
+        group(&db, &s, &ann, "The circle", "circle", "members").await;
+        let circle = StoryForm { visibility: "group:circle".into(), body: "Circle text.".into(), ..story("Circle") };
+        let gid = stories::create(&db, &s, &ann, &circle).await.unwrap();
+        stories::edit(&db, &s, &ann, gid, &StoryForm { body: "Circle text, changed.".into(), ..circle }).await.unwrap();
+        let (_, mine, _) = stories::history_page(&db, gid, Some(&ann), 1).await.unwrap();
+        assert!(matches!(stories::remove_revision(&db, mail(&s), &eve, gid, mine[0].id, "").await, Err(CoreError::NotFound)));
+    }
+}
+
+/// Editing a story shared with a group its author has left: keeping it
+/// there is refused in words that say why (never "does not exist", nor
+/// "choose who can see it"), and the way out works.
+#[tokio::test]
+async fn editing_a_story_in_a_group_its_author_left_says_why() {
+    use meetinghouse_core::conversations;
+    use meetinghouse_core::subjects::Subject;
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let bob = person(&db, "bob").await;
+        group(&db, &s, &ann, "Residents' Voice", "residents-voice", "members").await;
+        groups::invite_person(&db, &ann, "residents-voice", "bob").await.unwrap();
+        groups::join(&db, &s, &bob, "residents-voice").await.unwrap();
+        let shared = StoryForm { visibility: "group:residents-voice".into(), ..story("Our street") };
+        let quiet = stories::create(&db, &s, &bob, &shared).await.unwrap();
+        let answered = stories::create(&db, &s, &bob, &StoryForm { title: "Answered".into(), ..shared.clone() }).await.unwrap();
+        conversations::post(&db, mail(&s), &ann, Subject::Story(answered), &common::reply("Thank you, Bob")).await.unwrap();
+        groups::leave(&db, &bob, "residents-voice").await.unwrap();
+
+        let typo = StoryForm { body: "A typo fixed.".into(), ..shared.clone() };
+        let Err(CoreError::Invalid(e)) = stories::edit(&db, &s, &bob, quiet, &typo).await else { panic!("edited from outside the group") };
+        let words = e.get("visibility").unwrap();
+        assert!(words.starts_with("You are no longer a member of Residents' Voice, so you can no longer change what its members see"), "{words}");
+        assert!(words.contains("Choose “Everyone” or another of your groups"), "{words}");
+        assert!(!words.contains("does not exist"));
+        // With replies written for the group, only a draft is offered.
+        let Err(CoreError::Invalid(e)) = stories::edit(&db, &s, &bob, answered, &typo).await else { panic!() };
+        assert!(e.get("visibility").unwrap().contains("Choose “Only me (a draft)”"), "{e:?}");
+        let Err(CoreError::Invalid(e)) = stories::edit(&db, &s, &bob, answered, &StoryForm { visibility: "public".into(), ..typo.clone() }).await else { panic!() };
+        assert!(e.get("visibility").unwrap().contains("Choose “Only me (a draft)” to keep your changes to yourself"), "{e:?}");
+        // The ways out.
+        stories::edit(&db, &s, &bob, quiet, &StoryForm { visibility: "public".into(), ..typo.clone() }).await.unwrap();
+        stories::edit(&db, &s, &bob, answered, &StoryForm { visibility: "draft".into(), ..typo }).await.unwrap();
+    }
+}

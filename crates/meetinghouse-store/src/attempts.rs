@@ -1,5 +1,6 @@
 //! Attempt counters shared by every app server (core's `attempts`): one row
-//! per bucket and window, incremented in one statement.
+//! per bucket and window, incremented in one statement (and decremented in
+//! one, for a reserved attempt given back).
 
 use crate::{Db, Tx};
 use crate::error::Result;
@@ -26,6 +27,18 @@ pub async fn hit_in(tx: &mut Tx, bucket: &str, window_start: i64, previous_start
     let current: i64 = sqlx::query_scalar(HIT).bind(bucket).bind(window_start).fetch_one(&mut **tx).await?;
     let previous: Option<i64> = sqlx::query_scalar(HITS).bind(bucket).bind(previous_start).fetch_optional(&mut **tx).await?;
     Ok((current, previous.unwrap_or(0)))
+}
+
+/// Gives back one hit counted in `bucket`'s window starting at
+/// `window_start` (a reserved attempt that did not fail); never below
+/// zero, and nothing when the window is gone (forgotten or purged).
+pub async fn give_back(db: &Db, bucket: &str, window_start: i64) -> Result<()> {
+    sqlx::query("UPDATE attempt_counts SET hits = hits - 1 WHERE bucket = $1 AND window_start = $2 AND hits > 0")
+        .bind(bucket)
+        .bind(window_start)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
 }
 
 /// Removes the windows that started before `before`; returns how many.

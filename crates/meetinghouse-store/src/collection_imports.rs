@@ -6,7 +6,33 @@
 use sqlx::FromRow;
 
 use crate::error::Result;
-use crate::{Db, Tx, now};
+use crate::{Backend, Db, Tx, now};
+
+/// The database's clock, in seconds since 1970, as SQL. A running import's
+/// `updated_at` is stamped and compared on it alone, never on an app
+/// server's: app servers' clocks may be minutes apart, or one may jump, and
+/// a live import must not be taken for stopped (nor its end lost) because
+/// of it. On PostgreSQL it is the transaction's start; SQLite runs in the
+/// app's own process, whose clock it reads.
+fn clock(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => "CAST(EXTRACT(EPOCH FROM now()) AS BIGINT)",
+        Backend::Sqlite => "CAST(strftime('%s', 'now') AS INTEGER)",
+    }
+}
+
+/// The backend a transaction talks to.
+fn backend_of(tx: &Tx) -> Backend {
+    if tx.backend_name().to_ascii_lowercase().starts_with("postgres") { Backend::Postgres } else { Backend::Sqlite }
+}
+
+/// The database's clock now ([`clock`]): what a running import's
+/// `updated_at` is compared with.
+pub async fn db_now(db: &Db) -> Result<i64> {
+    let sql = format!("SELECT {}", clock(db.backend()));
+    let (t,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_one(&db.pool).await?;
+    Ok(t)
+}
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ImportRow {
@@ -33,13 +59,16 @@ pub struct ImportRow {
 const COLUMNS: &str = "id, org_id, person_id, file_name, file_bytes, options, state, records_read, bytes_read, report, outcome, \
     created_at, updated_at, finished_at";
 
-/// Records an import, `running` or `waiting`; its id.
+/// Records an import, `running` or `waiting`; its id. Its `updated_at` is
+/// the database's clock ([`clock`]).
 pub async fn insert(tx: &mut Tx, org_id: i64, person_id: i64, file_name: &str, file_bytes: i64, options: &str, state: &str) -> Result<i64> {
     let t = now();
-    let (id,): (i64,) = sqlx::query_as(
+    let sql = format!(
         "INSERT INTO collection_imports (org_id, person_id, file_name, file_bytes, options, state, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-    )
+         VALUES ($1, $2, $3, $4, $5, $6, $7, {}) RETURNING id",
+        clock(backend_of(tx))
+    );
+    let (id,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
     .bind(org_id)
     .bind(person_id)
     .bind(file_name)
@@ -67,10 +96,11 @@ pub async fn keep_file(tx: &mut Tx, import_id: i64, bytes: &[u8]) -> Result<()> 
 /// returned and no longer kept; `None` when it was not waiting (another
 /// admin took it first, or it was declined) or is not that organisation's.
 pub async fn take_waiting(tx: &mut Tx, import_id: i64, org_id: i64) -> Result<Option<Vec<u8>>> {
-    let done = sqlx::query(
-        "UPDATE collection_imports SET state = 'running', updated_at = $1 WHERE id = $2 AND org_id = $3 AND state = 'waiting'",
-    )
-    .bind(now())
+    let sql = format!(
+        "UPDATE collection_imports SET state = 'running', updated_at = {} WHERE id = $1 AND org_id = $2 AND state = 'waiting'",
+        clock(backend_of(tx))
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
     .bind(import_id)
     .bind(org_id)
     .execute(&mut **tx)
@@ -120,74 +150,85 @@ pub async fn decline_waiting_of(tx: &mut Tx, person_id: i64, outcome: &str) -> R
 }
 
 /// Notes that a running import is still going (its task does every
-/// `jobs::HEARTBEAT_SECS`, however long a batch takes).
-pub async fn heartbeat(db: &Db, import_id: i64) -> Result<()> {
-    sqlx::query("UPDATE collection_imports SET updated_at = $1 WHERE id = $2 AND state = 'running'")
-        .bind(now())
-        .bind(import_id)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
-}
-
-/// Running imports that noted nothing since before `before` (their server
-/// went away), oldest first, at most `limit`.
-pub async fn running_before(db: &Db, before: i64, limit: i64) -> Result<Vec<ImportRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM collection_imports WHERE state = 'running' AND updated_at < $1 ORDER BY id LIMIT $2");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(before).bind(limit).fetch_all(&db.pool).await?)
-}
-
-/// Marks a running import that noted nothing since before `before` failed,
-/// with why, in the caller's transaction; false when it is no longer
-/// running or noted something meanwhile.
-pub async fn fail_stale(tx: &mut Tx, import_id: i64, before: i64, outcome: &str) -> Result<bool> {
-    let t = now();
-    let done = sqlx::query(
-        "UPDATE collection_imports SET state = 'failed', outcome = $1, updated_at = $2, finished_at = $2 \
-         WHERE id = $3 AND state = 'running' AND updated_at < $4",
-    )
-    .bind(outcome)
-    .bind(t)
-    .bind(import_id)
-    .bind(before)
-    .execute(&mut **tx)
-    .await?;
+/// `jobs::HEARTBEAT_SECS`, however long a batch takes), on the database's
+/// clock. False when it is not `running` any more: another server took it
+/// for stopped ([`fail_stale`]), and its task may take it back ([`resume`]).
+pub async fn heartbeat(db: &Db, import_id: i64) -> Result<bool> {
+    let sql = format!("UPDATE collection_imports SET updated_at = {} WHERE id = $1 AND state = 'running'", clock(db.backend()));
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(import_id).execute(&db.pool).await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Notes how far a running import has read (a note that arrives after a
-/// later one changes nothing).
+/// Takes back a running import that [`fail_stale`] marked failed with
+/// `stale_outcome` while its task was still going: `running` again, its
+/// outcome cleared, noted now on the database's clock. False when it was
+/// not so marked (it finished, or was never taken).
+pub async fn resume(db: &Db, import_id: i64, stale_outcome: &str) -> Result<bool> {
+    let sql = format!(
+        "UPDATE collection_imports SET state = 'running', outcome = '', finished_at = NULL, updated_at = {} \
+         WHERE id = $1 AND state = 'failed' AND outcome = $2",
+        clock(db.backend())
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(import_id).bind(stale_outcome).execute(&db.pool).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Running imports that noted nothing for more than `quiet_secs` by the
+/// database's clock (their server went away), oldest first, at most `limit`.
+pub async fn running_stale(db: &Db, quiet_secs: i64, limit: i64) -> Result<Vec<ImportRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM collection_imports WHERE state = 'running' AND updated_at < {} - $1 ORDER BY id LIMIT $2",
+        clock(db.backend())
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(quiet_secs).bind(limit).fetch_all(&db.pool).await?)
+}
+
+/// Marks a running import that noted nothing for more than `quiet_secs` by
+/// the database's clock failed, with why, in the caller's transaction;
+/// false when it is no longer running or noted something meanwhile.
+pub async fn fail_stale(tx: &mut Tx, import_id: i64, quiet_secs: i64, outcome: &str) -> Result<bool> {
+    let clock = clock(backend_of(tx));
+    let sql = format!(
+        "UPDATE collection_imports SET state = 'failed', outcome = $1, updated_at = {clock}, finished_at = {clock} \
+         WHERE id = $2 AND state = 'running' AND updated_at < {clock} - $3"
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(outcome).bind(import_id).bind(quiet_secs).execute(&mut **tx).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Notes how far a running import has read, on the database's clock (a
+/// note that arrives after a later one changes nothing).
 pub async fn progress(db: &Db, import_id: i64, records_read: i64, bytes_read: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE collection_imports SET records_read = $1, bytes_read = $2, updated_at = $3 \
-         WHERE id = $4 AND state = 'running' AND records_read <= $1",
-    )
-        .bind(records_read)
-        .bind(bytes_read)
-        .bind(now())
-        .bind(import_id)
-        .execute(&db.pool)
-        .await?;
+    let sql = format!(
+        "UPDATE collection_imports SET records_read = $1, bytes_read = $2, updated_at = {} \
+         WHERE id = $3 AND state = 'running' AND records_read <= $1",
+        clock(db.backend())
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(records_read).bind(bytes_read).bind(import_id).execute(&db.pool).await?;
     Ok(())
 }
 
 /// Records how a running import ended: `done` or `failed`, its report (JSON)
-/// and why it stopped ('' when it did not).
-pub async fn finish(db: &Db, import_id: i64, state: &str, records_read: i64, report: &str, outcome: &str) -> Result<()> {
-    let t = now();
-    sqlx::query(
-        "UPDATE collection_imports SET state = $1, records_read = $2, report = $3, outcome = $4, updated_at = $5, finished_at = $5 \
-         WHERE id = $6 AND state = 'running'",
-    )
-    .bind(state)
-    .bind(records_read)
-    .bind(report)
-    .bind(outcome)
-    .bind(t)
-    .bind(import_id)
-    .execute(&db.pool)
-    .await?;
-    Ok(())
+/// and why it stopped ('' when it did not). Its true end is recorded over a
+/// mark of [`fail_stale`] too (one with `stale_outcome`, written while it
+/// was still going): what it really did is never lost. False when it was
+/// neither (it ended before, or was never recorded).
+pub async fn finish(db: &Db, import_id: i64, state: &str, records_read: i64, report: &str, outcome: &str, stale_outcome: &str) -> Result<bool> {
+    let sql = format!(
+        "UPDATE collection_imports SET state = $1, records_read = $2, report = $3, outcome = $4, updated_at = {clock}, finished_at = {clock} \
+         WHERE id = $5 AND (state = 'running' OR (state = 'failed' AND outcome = $6))",
+        clock = clock(db.backend())
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(state)
+        .bind(records_read)
+        .bind(report)
+        .bind(outcome)
+        .bind(import_id)
+        .bind(stale_outcome)
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn by_id(db: &Db, import_id: i64) -> Result<Option<ImportRow>> {
@@ -228,17 +269,31 @@ pub async fn has_file(db: &Db, import_id: i64) -> Result<bool> {
     Ok(row.is_some())
 }
 
-/// Takes a finished check's kept file, in the caller's transaction: it is
-/// no longer kept. `None` when it is not (taken already, or forgotten).
-pub async fn take_checked_file(tx: &mut Tx, import_id: i64) -> Result<Option<Vec<u8>>> {
+/// A finished check's kept file, left kept. `None` when it is not (taken
+/// already, or forgotten).
+pub async fn checked_file(db: &Db, import_id: i64) -> Result<Option<Vec<u8>>> {
     let file: Option<(Vec<u8>,)> = sqlx::query_as(
-        "DELETE FROM collection_import_files WHERE import_id = $1 \
-           AND import_id IN (SELECT id FROM collection_imports WHERE state = 'done') RETURNING bytes",
+        "SELECT bytes FROM collection_import_files WHERE import_id = $1 \
+           AND import_id IN (SELECT id FROM collection_imports WHERE state = 'done')",
     )
     .bind(import_id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&db.pool)
     .await?;
     Ok(file.map(|(b,)| b))
+}
+
+/// Stops keeping a finished check's file, in the caller's transaction (the
+/// one that records the import made of it); false when it was not kept
+/// (taken already, or forgotten), which changes nothing.
+pub async fn take_checked_file(tx: &mut Tx, import_id: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "DELETE FROM collection_import_files WHERE import_id = $1 \
+           AND import_id IN (SELECT id FROM collection_imports WHERE state = 'done')",
+    )
+    .bind(import_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Forgets the kept files of the finished checks `person_id` sent to

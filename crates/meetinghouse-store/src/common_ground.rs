@@ -223,26 +223,34 @@ pub const CLOCK_SLACK_SECS: i64 = 60;
 
 /// Conversations with changes, or with a claim past its lease, whose last
 /// analysis began at or before `not_after` (or ahead of the clock by more
-/// than [`CLOCK_SLACK_SECS`]), oldest change (or claim) first.
+/// than [`CLOCK_SLACK_SECS`]), and not waiting after failed analyses
+/// ([`analysis_failed`]), oldest change (or claim) first.
 /// Asked every second: each condition is its own indexed query
 /// (`cg_conversations_dirty`, and migration 0027's partial index on claims),
 /// so it reads only the conversations that are due, never every one (an
 /// `OR` of the two made both backends scan the table).
 pub async fn due(db: &Db, not_after: i64, limit: i64) -> Result<Vec<i64>> {
     // (id, when it became due, 0 for a change and 1 for a stale claim)
-    let mut rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+    let sql = format!(
         "SELECT id, since, 0 AS stale FROM (SELECT id, dirty_since AS since FROM cg_conversations \
-             WHERE dirty_since IS NOT NULL AND (analysed_at IS NULL OR analysed_at <= $1 OR analysed_at > $4) ORDER BY dirty_since LIMIT $3) changed \
+             WHERE dirty_since IS NOT NULL AND (analysed_at IS NULL OR analysed_at <= $1 OR analysed_at > $4) AND {waiting} \
+             ORDER BY dirty_since LIMIT $3) changed \
          UNION ALL \
          SELECT id, since, 1 AS stale FROM (SELECT id, claimed_at AS since FROM cg_conversations \
-             WHERE (claimed_at <= $2 OR claimed_at > $4) AND (analysed_at IS NULL OR analysed_at <= $1 OR analysed_at > $4) ORDER BY claimed_at LIMIT $3) claims",
-    )
-    .bind(not_after)
-    .bind(now() - CLAIM_LEASE_SECS)
-    .bind(limit)
-    .bind(now() + CLOCK_SLACK_SECS)
-    .fetch_all(&db.pool)
-    .await?;
+             WHERE (claimed_at <= $2 OR claimed_at > $4) AND (analysed_at IS NULL OR analysed_at <= $1 OR analysed_at > $4) AND {waiting} \
+             ORDER BY claimed_at LIMIT $3) claims",
+        waiting = not_waiting(5)
+    );
+    let now = now();
+    let mut rows: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(not_after)
+        .bind(now - CLAIM_LEASE_SECS)
+        .bind(limit)
+        .bind(now + CLOCK_SLACK_SECS)
+        .bind(now)
+        .bind(now + BACKOFF_MAX_SECS + CLOCK_SLACK_SECS)
+        .fetch_all(&db.pool)
+        .await?;
     // A changed conversation whose claim is stale too comes from both: its
     // change orders it, as `COALESCE(dirty_since, claimed_at)` did.
     rows.sort_by_key(|&(id, _, stale)| (id, stale));
@@ -261,20 +269,89 @@ pub async fn due(db: &Db, not_after: i64, limit: i64) -> Result<Vec<i64>> {
 /// another run took it first.
 pub async fn claim(db: &Db, id: i64, not_after: i64) -> Result<Option<i64>> {
     let now = now();
-    let row: Option<(i64,)> = sqlx::query_as(
+    let sql = format!(
         "UPDATE cg_conversations SET dirty_since = NULL, analysed_at = $1, claimed_at = $1, analysis_claims = analysis_claims + 1 \
          WHERE id = $2 AND (dirty_since IS NOT NULL OR claimed_at <= $4 OR claimed_at > $5) \
-           AND (analysed_at IS NULL OR analysed_at <= $3 OR analysed_at > $5) \
+           AND (analysed_at IS NULL OR analysed_at <= $3 OR analysed_at > $5) AND {waiting} \
          RETURNING analysis_claims",
+        waiting = not_waiting(6)
+    );
+    let row: Option<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(id)
+        .bind(not_after)
+        .bind(now - CLAIM_LEASE_SECS)
+        .bind(now + CLOCK_SLACK_SECS)
+        .bind(now)
+        .bind(now + BACKOFF_MAX_SECS + CLOCK_SLACK_SECS)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.map(|r| r.0))
+}
+
+/// The first wait after an analysis failed; it doubles with each failure
+/// in a row, up to [`BACKOFF_MAX_SECS`].
+pub const BACKOFF_FIRST_SECS: i64 = 4;
+
+/// The longest wait between tries of an analysis that keeps failing.
+pub const BACKOFF_MAX_SECS: i64 = 600;
+
+/// A condition on `cg_conversations`: the conversation is not waiting
+/// after failed analyses. Parameter `$n` is now and `$n+1` the furthest a
+/// wait can reach plus the clock slack: a wait further ahead was set by a
+/// clock since set back, and holds nothing up.
+fn not_waiting(n: u8) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM cg_analysis_failures f WHERE f.conversation_id = cg_conversations.id \
+         AND f.retry_after > ${n} AND f.retry_after <= ${})",
+        n + 1
+    )
+}
+
+/// The wait after `failures` failed analyses in a row.
+pub fn backoff_secs(failures: i64) -> i64 {
+    let doublings = u32::try_from(failures.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
+    BACKOFF_FIRST_SECS.saturating_mul(1 << doublings).min(BACKOFF_MAX_SECS)
+}
+
+/// Notes that the analysis run under `claim` failed: the conversation is
+/// marked changed again (so it is tried again), its claim released, and it
+/// waits [`backoff_secs`] of its failures in a row before another try on
+/// any app server. Returns (failures in a row, the wait in seconds). A run
+/// that stores its result clears the count ([`save_analysis`]).
+pub async fn analysis_failed(db: &Db, id: i64, claim: i64) -> Result<(i64, i64)> {
+    let now = now();
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "UPDATE cg_conversations SET dirty_since = COALESCE(dirty_since, $1), \
+         claimed_at = CASE WHEN analysis_claims = $2 THEN NULL ELSE claimed_at END WHERE id = $3",
     )
     .bind(now)
+    .bind(claim)
     .bind(id)
-    .bind(not_after)
-    .bind(now - CLAIM_LEASE_SECS)
-    .bind(now + CLOCK_SLACK_SECS)
-    .fetch_optional(&db.pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(row.map(|r| r.0))
+    let before: Option<(i64,)> =
+        sqlx::query_as("SELECT failures FROM cg_analysis_failures WHERE conversation_id = $1").bind(id).fetch_optional(&mut *tx).await?;
+    let failures = before.map_or(0, |r| r.0).saturating_add(1);
+    let wait = backoff_secs(failures);
+    sqlx::query(
+        "INSERT INTO cg_analysis_failures (conversation_id, failures, retry_after) VALUES ($1, $2, $3) \
+         ON CONFLICT (conversation_id) DO UPDATE SET failures = excluded.failures, retry_after = excluded.retry_after",
+    )
+    .bind(id)
+    .bind(failures)
+    .bind(now + wait)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((failures, wait))
+}
+
+/// Failed analyses in a row of a conversation, and when it is tried again
+/// (None when its last analysis did not fail).
+pub async fn analysis_failures(db: &Db, id: i64) -> Result<Option<(i64, i64)>> {
+    Ok(sqlx::query_as("SELECT failures, retry_after FROM cg_analysis_failures WHERE conversation_id = $1").bind(id).fetch_optional(&db.pool).await?)
 }
 
 /// A claim number for an analysis run outside the debounced job (the demo,
@@ -333,6 +410,8 @@ pub async fn save_analysis(db: &Db, id: i64, claim: i64, run: &Analysed<'_>) -> 
     .bind(run.priorities)
     .execute(&mut *tx)
     .await?;
+    // It analyses again: no more waiting after earlier failures.
+    sqlx::query("DELETE FROM cg_analysis_failures WHERE conversation_id = $1").bind(id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -486,6 +565,20 @@ pub async fn statement(db: &Db, id: i64) -> Result<Option<StatementRow>> {
 pub async fn statements(db: &Db, conversation: i64) -> Result<Vec<StatementRow>> {
     let sql = format!("{STATEMENT} WHERE conversation_id = $1 ORDER BY id");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(conversation).fetch_all(&db.pool).await?)
+}
+
+/// The conversation's statements whose author closed their account
+/// choosing to remove what they posted, by id: closing takes them out (in
+/// an open conversation), and no export writes their text.
+pub async fn statements_of_removed_accounts(db: &Db, conversation: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT s.id FROM cg_statements s JOIN cg_participants cp ON cp.id = s.author JOIN people p ON p.id = cp.person_id \
+         WHERE s.conversation_id = $1 AND p.closed_at IS NOT NULL AND p.closed_posts = 'remove' ORDER BY s.id",
+    )
+    .bind(conversation)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// The status of the same text if it was already put to this conversation

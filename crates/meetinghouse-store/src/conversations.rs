@@ -541,7 +541,13 @@ pub async fn thanks_sent(db: &Db, target_kind: &str, target_id: i64, sender: i64
 /// A closed account, whose handle reads as empty (store `closing`), is not
 /// found by it: a mention of it is answered as one of a handle nobody has.
 pub async fn mentions_and_relations(db: &Db, writer: i64, handles: &[String], also: Option<i64>) -> Result<(Vec<(i64, String)>, Vec<(i64, String)>)> {
-    if handles.is_empty() && also.is_none() {
+    mentions_and_relations_with(db, writer, handles, also.as_slice()).await
+}
+
+/// [`mentions_and_relations`] with any number of people besides those
+/// mentioned (at most a few: the person replied to and the subject's owner).
+pub async fn mentions_and_relations_with(db: &Db, writer: i64, handles: &[String], also: &[i64]) -> Result<(Vec<(i64, String)>, Vec<(i64, String)>)> {
+    if handles.is_empty() && also.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
     let mut p = crate::Params::new(db.backend());
@@ -550,8 +556,8 @@ pub async fn mentions_and_relations(db: &Db, writer: i64, handles: &[String], al
     if !handles.is_empty() {
         wanted.push(format!("(p.handle_lower IN {} AND p.handle <> '')", p.tuple(handles.len())));
     }
-    if also.is_some() {
-        wanted.push(format!("p.id = {}", p.next()));
+    if !also.is_empty() {
+        wanted.push(format!("p.id IN {}", p.tuple(also.len())));
     }
     let sql = format!(
         "SELECT p.id, p.handle, p.handle_lower, r.kind FROM people p \
@@ -562,17 +568,38 @@ pub async fn mentions_and_relations(db: &Db, writer: i64, handles: &[String], al
     for h in handles {
         q = q.text(h.to_lowercase());
     }
-    if let Some(a) = also {
-        q = q.int(a);
+    for a in also {
+        q = q.int(*a);
     }
     let (mut found, mut relations) = (Vec::new(), Vec::new());
     for (id, handle, lower, kind) in db.read_all::<(i64, String, String, Option<String>)>(q).await? {
         if handles.contains(&lower) && !found.iter().any(|(f, _)| *f == id) {
             found.push((id, handle));
         }
-        if let Some(kind) = kind.filter(|_| id != writer) {
+        if let Some(kind) = kind.filter(|_| id != writer)
+            && !relations.iter().any(|(p, k)| *p == id && *k == kind)
+        {
             relations.push((id, kind));
         }
     }
     Ok((found, relations))
+}
+
+/// Which of `among` (at most a page of reply authors and a subject's owner)
+/// blocked `person`: the reply form is not offered where it would be refused.
+pub async fn blocked_by_among(db: &Db, person: i64, among: &[i64]) -> Result<Vec<i64>> {
+    if among.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut p = crate::Params::new(db.backend());
+    let person_param = p.next();
+    let sql = format!(
+        "SELECT DISTINCT person_id FROM person_relations WHERE other_id = {person_param} AND kind = 'block' AND person_id IN {}",
+        p.tuple(among.len())
+    );
+    let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)).bind(person);
+    for a in among {
+        q = q.bind(*a);
+    }
+    Ok(q.fetch_all(&db.pool).await?.into_iter().map(|(id,)| id).collect())
 }

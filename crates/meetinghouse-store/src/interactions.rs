@@ -1,6 +1,6 @@
 //! The interaction record: every reply, mention and thanks as an edge from
-//! one person (and organisation) to another, for the dashboard and the open
-//! data export. Thanks are private (only the person thanked knows who
+//! one person (and organisation) to another, for the dashboard, the
+//! export (core `interactions`) and each person's own data download. Thanks are private (only the person thanked knows who
 //! thanked them): they stay in the meeting house, and the export
 //! ([`public_edges`]) publishes replies and mentions only.
 
@@ -51,13 +51,15 @@ pub fn insert_into(b: &mut Batch, i: &NewInteraction<'_>, reply: Arg) {
     );
 }
 
-/// An edge as exported: handles, organisation slugs and the time.
+/// An edge as exported: people, organisation slugs and the time.
 #[derive(Debug, Clone, FromRow)]
 pub struct EdgeRow {
     pub id: i64,
     pub source_person: i64,
+    /// The source's handle; empty for a closed account.
     pub source: String,
     pub target_person: i64,
+    /// The target's handle; empty for a closed account.
     pub target: String,
     pub created_at: i64,
     pub kind: String,
@@ -73,24 +75,24 @@ pub struct EdgeRow {
 /// made members-only, or a prompt or an amendment to the purpose whose
 /// group did, takes its edges out of
 /// the export, and one made public brings them in. An edge whose reply was
-/// since hidden, retracted or is waiting for review is left out too. A
-/// closed account (store `closing`: its handle reads as empty) is named
-/// `former-member-{id}`, which no handle can be: its edges still count, and
-/// the open data never names it. Only replies and mentions are read (the
-/// `IN` list), which anyone can read on the page: never a thanks, which is
-/// private, nor a kind added later until it is listed there. An edge from a person to themselves (a reply on their own story,
-/// a mention of themselves) is no interaction between people and is left
-/// out.
+/// since hidden, retracted or is waiting for review is left out too, and so
+/// is every edge of someone whose account is not active (suspended, banned,
+/// or waiting for approval: their profiles are hidden). A closed account
+/// (store `closing`: its handle reads as empty, its status active) keeps its
+/// edges; core names it, never by its id. Only replies and mentions are read
+/// (the `IN` list), which anyone can read on the page: never a thanks, which
+/// is private, nor a kind added later until it is listed there. An edge from
+/// a person to themselves (a reply on their own story, a mention of
+/// themselves) is no interaction between people and is left out.
 pub async fn public_edges(db: &Db, since: i64, after: i64, limit: i64) -> Result<Vec<EdgeRow>> {
     Ok(sqlx::query_as(
-        "SELECT i.id, i.source_person, \
-             CASE WHEN sp.handle = '' THEN 'former-member-' || CAST(sp.id AS TEXT) ELSE sp.handle END AS source, i.target_person, \
-             CASE WHEN tp.handle = '' THEN 'former-member-' || CAST(tp.id AS TEXT) ELSE tp.handle END AS target, i.created_at, i.kind, \
+        "SELECT i.id, i.source_person, sp.handle AS source, i.target_person, tp.handle AS target, i.created_at, i.kind, \
              so.slug AS source_org, tor.slug AS target_org \
          FROM interactions i JOIN people sp ON sp.id = i.source_person JOIN people tp ON tp.id = i.target_person \
          LEFT JOIN organisations so ON so.id = i.source_org LEFT JOIN organisations tor ON tor.id = i.target_org \
          LEFT JOIN replies r ON r.id = i.reply_id \
          WHERE i.created_at >= $1 AND i.id > $2 AND i.kind IN ('reply', 'mention') AND i.source_person <> i.target_person \
+           AND sp.status = 'active' AND tp.status = 'active' \
            AND (r.id IS NULL OR r.status = 'visible') \
            AND ((i.subject_kind = 'story' AND EXISTS (SELECT 1 FROM stories s WHERE s.id = i.subject_id \
                      AND s.visibility = 'public' AND s.deleted_at IS NULL)) \

@@ -249,7 +249,9 @@ macro_rules! staff_orgs {
 /// `prompts::hosted_prompts!` (core `prompts::hosted_by`: its group's
 /// hosts, its organisation's admins, and its named host only while they
 /// are still active staff or an admin of the organisation they opened it
-/// at, or host its group; nobody outside a members-only group). Each part
+/// at, or host its group; an instance admin's own prompt, with no
+/// organisation and no group, its opener while an instance admin and then
+/// the instance admins; nobody outside a members-only group). Each part
 /// is read from its own partial index of open reports (migration 0023).
 pub async fn open_reports(db: &Db, host: Option<i64>, not_about: i64, limit: i64) -> Result<Vec<ReportRow>> {
     let sql = format!("SELECT {COLUMNS} FROM reports WHERE {} ORDER BY id LIMIT $2", open_where(host));

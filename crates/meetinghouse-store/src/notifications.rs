@@ -111,6 +111,41 @@ macro_rules! shown {
     };
 }
 
+/// [`SEALED_OBJECT_TEXT`] as a literal, for `concat!` (no quotes in it).
+macro_rules! sealed_text {
+    () => {
+        "News of a reply on a collection object that the moderators have since withdrawn."
+    };
+}
+
+/// What a notification's text reads as, from table or alias `$n`: as
+/// written, except that one about a reply on a collection object the
+/// moderators have since withdrawn reads [`SEALED_OBJECT_TEXT`], since its
+/// words (the object's title) are hidden everywhere else (core
+/// `collection::sealed`).
+macro_rules! text_shown {
+    ($n:literal) => {
+        concat!(
+            "CASE WHEN ",
+            $n,
+            ".reply_id IS NOT NULL AND EXISTS (SELECT 1 FROM replies tr JOIN collection_objects tc ON tc.id = tr.subject_id \
+               WHERE tr.id = ",
+            $n,
+            ".reply_id AND tr.subject_kind = 'object' AND tc.withdrawn_at IS NOT NULL AND tc.withdrawn_how = 'moderation') \
+             THEN '",
+            sealed_text!(),
+            "' ELSE ",
+            $n,
+            ".text END AS text"
+        )
+    };
+}
+
+/// The text a notification about a reply on an object the moderators
+/// withdrew is shown with, in the list and the digest (`text_shown!`).
+pub const SEALED_OBJECT_TEXT: &str = sealed_text!();
+
+
 /// An account notification email may go to: active, address confirmed.
 macro_rules! mailable {
     ($p:literal) => {
@@ -257,7 +292,9 @@ pub async fn unread_count(db: &Db, person: i64, cap: i64) -> Result<i64> {
 /// (0 for the newest).
 pub async fn list(db: &Db, person: i64, before: i64, limit: i64) -> Result<Vec<NotificationRow>> {
     Ok(sqlx::query_as(concat!(
-        "SELECT n.id, n.kind, n.text, n.url, n.created_at, n.read_at, n.sender_id FROM notifications n \
+        "SELECT n.id, n.kind, ",
+        text_shown!("n"),
+        ", n.url, n.created_at, n.read_at, n.sender_id FROM notifications n \
          WHERE n.person_id = $1 AND ($2 = 0 OR n.id < $2) AND ",
         shown!("$1"),
         " ORDER BY n.id DESC LIMIT $3"
@@ -515,7 +552,9 @@ pub async fn take_undigested(tx: &mut Tx, person: i64, limit: i64) -> Result<(Ve
          (SELECT n.id FROM notifications n WHERE n.person_id = $1 AND n.emailed = 0 AND n.read_at IS NULL AND ",
         shown!("$1"),
         " ORDER BY n.id LIMIT $2) \
-         RETURNING id, kind, text, url, created_at, read_at, sender_id"
+         RETURNING id, kind, ",
+        text_shown!("notifications"),
+        ", url, created_at, read_at, sender_id"
     ))
     .bind(person)
     .bind(limit)

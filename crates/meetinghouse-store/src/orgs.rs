@@ -508,6 +508,33 @@ pub async fn remove(tx: &mut Tx, org_id: i64, person_id: i64) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
+/// The person `$1`'s objections that count now: on open amendments, not
+/// withdrawn, by an active account that takes part in the amendment's group
+/// by the store's one rule of membership (`groups::reach!`, the rule
+/// `purposes::counting_objections_from` reads, here from the person's side).
+const COUNTING_OBJECTIONS_OF: &str = concat!(
+    "WITH RECURSIVE ",
+    crate::groups::reach!("reach", "$1"),
+    " SELECT o.amendment_id, c.name FROM purpose_objections o \
+       JOIN purpose_amendments a ON a.id = o.amendment_id \
+       JOIN community_groups c ON c.id = a.group_id \
+       JOIN people op ON op.id = o.person_id \
+      WHERE o.person_id = $1 AND op.status = 'active' AND a.state = 'open' AND o.withdrawn_at IS NULL \
+        AND a.group_id IN (SELECT id FROM reach) \
+      ORDER BY o.amendment_id"
+);
+
+/// The objections of person `person_id` that count now, read in the
+/// caller's transaction: (amendment id, name of its group), by amendment.
+/// Read before and after a change that ends one of their organisation
+/// memberships: an amendment in the first list and not the second is one
+/// where their objection would stop counting because of it, in any group the
+/// organisation belongs to, at any depth (core `orgs::remove_member`
+/// refuses that, as `groups::remove` does for a group's own members).
+pub async fn counting_objections_of(tx: &mut Tx, person_id: i64) -> Result<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(COUNTING_OBJECTIONS_OF).bind(person_id).fetch_all(&mut **tx).await?)
+}
+
 /// Sets a member's (or an invitation's) role; false when there is no such row.
 pub async fn set_role(tx: &mut Tx, org_id: i64, person_id: i64, role: &str) -> Result<bool> {
     let done = sqlx::query("UPDATE org_members SET role = $1 WHERE org_id = $2 AND person_id = $3")

@@ -217,12 +217,39 @@ pub async fn sectors(db: &Db, id: i64) -> Result<Vec<String>> {
     Ok(rows.into_iter().map(|(s,)| s).collect())
 }
 
+/// Sets a new password hash. The browsers the account knows are forgotten
+/// with the old password: the person's device generation goes up by one
+/// (see [`bump_device_generation_in`]).
 pub async fn set_password(tx: &mut Tx, id: i64, hash: &str) -> Result<()> {
-    sqlx::query("UPDATE people SET password_hash = $1 WHERE id = $2")
+    sqlx::query("UPDATE people SET password_hash = $1, device_generation = device_generation + 1 WHERE id = $2")
         .bind(hash)
         .bind(id)
         .execute(&mut **tx)
         .await?;
+    Ok(())
+}
+
+/// The generation of the browsers a person's account knows (migration
+/// 0052): signed into each known-device cookie, so a cookie issued before
+/// the generation went up makes its browser known no more.
+pub async fn device_generation(db: &Db, id: i64) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT device_generation FROM people WHERE id = $1").bind(id).fetch_optional(&db.pool).await?)
+}
+
+/// The account an email address (any case) belongs to and its
+/// [`device_generation`], in one read.
+pub async fn device_generation_by_email(db: &Db, email: &str) -> Result<Option<(i64, i64)>> {
+    Ok(sqlx::query_as("SELECT id, device_generation FROM people WHERE email_lower = $1")
+        .bind(email.to_lowercase())
+        .fetch_optional(&db.pool)
+        .await?)
+}
+
+/// Forgets every browser the account knows: its device generation goes up
+/// by one ("sign out everywhere else"; a new password does it in
+/// [`set_password`]).
+pub async fn bump_device_generation_in(tx: &mut Tx, id: i64) -> Result<()> {
+    sqlx::query("UPDATE people SET device_generation = device_generation + 1 WHERE id = $1").bind(id).execute(&mut **tx).await?;
     Ok(())
 }
 

@@ -1,12 +1,16 @@
 //! What one person put into the meeting house, read for their own download
 //! (core `personal_data`): their account, memberships, stories, replies,
-//! thanks, common-ground statements and votes, prompts and conversations
-//! they host, amendments and objections, blocks and mutes, and reports.
+//! thanks given and received, common-ground statements and votes, prompts
+//! and conversations they host, amendments and objections, blocks and mutes,
+//! reports, notifications, collection imports, invite codes, uploads no
+//! story of theirs shows, the moderators' decisions about them, their
+//! changes to groups and organisations, and their interaction edges.
 //!
 //! Only rows the person made or chose are read, and of other people only
 //! what those rows point at and the person already saw: a handle they
-//! blocked or thanked, a statement they voted on. Never who reported them,
-//! who blocked them, or what others wrote around their words.
+//! blocked or thanked, a statement they voted on, who thanked them. Never
+//! who reported them, who moderated them, who blocked them, or what others
+//! wrote around their words.
 //!
 //! The long lists come a page at a time, after a key (`after`, the last
 //! id or position the caller saw), so a person with a great deal of
@@ -448,6 +452,272 @@ pub async fn reports(db: &Db, person: i64, after: i64, limit: i64) -> Result<Vec
     Ok(sqlx::query_as(
         "SELECT id, target_kind, target_id, category, details, status, created_at, closed_at FROM reports \
          WHERE reporter = $1 AND id > $2 ORDER BY id LIMIT $3",
+    )
+    .bind(person)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// A notification the person got (moderation notices included), as their
+/// list of notifications shows it.
+#[derive(Debug, Clone, FromRow)]
+pub struct Notification {
+    pub id: i64,
+    pub kind: String,
+    pub text: String,
+    /// A path on the site (`/replies/12`).
+    pub url: String,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}
+
+/// The person's notifications with ids above `after`, at most `limit`, by
+/// id: those their list shows (store `notifications::shown!`: not from
+/// someone they blocked or muted, nor about a reply they may no longer
+/// see), each text as the list shows it (as `notifications::text_shown!`
+/// does: news of a reply on an object the moderators withdrew never names
+/// the object).
+pub async fn notifications(db: &Db, person: i64, after: i64, limit: i64) -> Result<Vec<Notification>> {
+    let sql = format!(
+        "SELECT n.id, n.kind, \
+             CASE WHEN n.reply_id IS NOT NULL AND EXISTS (SELECT 1 FROM replies tr JOIN collection_objects tc ON tc.id = tr.subject_id \
+               WHERE tr.id = n.reply_id AND tr.subject_kind = 'object' AND tc.withdrawn_at IS NOT NULL AND tc.withdrawn_how = 'moderation') \
+             THEN '{sealed}' ELSE n.text END AS text, \
+             n.url, n.created_at, n.read_at FROM notifications n \
+         WHERE n.person_id = $1 AND n.id > $2 AND {shown} ORDER BY n.id LIMIT $3",
+        sealed = crate::notifications::SEALED_OBJECT_TEXT,
+        shown = crate::notifications::shown!("$1"),
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person).bind(after).bind(limit).fetch_all(&db.pool).await?)
+}
+
+/// A thank-you the person got: what for and from whom, as the reply's
+/// page shows its author.
+#[derive(Debug, Clone, FromRow)]
+pub struct ThanksReceived {
+    /// `thanks`, `resonated` or `learnt`.
+    pub kind: String,
+    pub target_kind: String,
+    pub target_id: i64,
+    /// Who sent it; empty when their account was closed.
+    pub sender_handle: String,
+    pub created_at: i64,
+}
+
+/// The thanks the person got, a page after the first `offset`, oldest first.
+pub async fn thanks_received(db: &Db, person: i64, offset: i64, limit: i64) -> Result<Vec<ThanksReceived>> {
+    Ok(sqlx::query_as(
+        "SELECT t.kind, t.target_kind, t.target_id, p.handle AS sender_handle, t.created_at \
+         FROM thanks t JOIN people p ON p.id = t.sender WHERE t.recipient = $1 \
+         ORDER BY t.created_at, t.target_kind, t.target_id, t.sender, t.kind LIMIT $2 OFFSET $3",
+    )
+    .bind(person)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// A collection import the person sent, whatever became of it.
+#[derive(Debug, Clone, FromRow)]
+pub struct Import {
+    pub id: i64,
+    pub org_slug: String,
+    pub file_name: String,
+    pub file_bytes: i64,
+    /// JSON: the format, the mapping, dry run, withdraw missing.
+    pub options: String,
+    pub state: String,
+    pub records_read: i64,
+    /// JSON of the report, or empty before there is one.
+    pub report: String,
+    pub outcome: String,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+pub async fn imports(db: &Db, person: i64, after: i64, limit: i64) -> Result<Vec<Import>> {
+    Ok(sqlx::query_as(
+        "SELECT c.id, o.slug AS org_slug, c.file_name, c.file_bytes, c.options, c.state, c.records_read, c.report, c.outcome, \
+         c.created_at, c.finished_at FROM collection_imports c JOIN organisations o ON o.id = c.org_id \
+         WHERE c.person_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3",
+    )
+    .bind(person)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// An invite code the person made: its note and dates (the code itself is
+/// never stored, only its hash, which is not given).
+#[derive(Debug, Clone, FromRow)]
+pub struct Invite {
+    pub note: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+/// The invite codes the person made, a page after the first `offset`,
+/// oldest first. Who used one is not read: that is the other person's.
+pub async fn invites(db: &Db, person: i64, offset: i64, limit: i64) -> Result<Vec<Invite>> {
+    Ok(sqlx::query_as(
+        "SELECT note, created_at, expires_at, used_at FROM invites WHERE created_by = $1 \
+         ORDER BY created_at, code_hash LIMIT $2 OFFSET $3",
+    )
+    .bind(person)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// An image the person uploaded that none of their stories shows (a photo
+/// taken off a story, or one uploaded with a story never saved).
+#[derive(Debug, Clone, FromRow)]
+pub struct Upload {
+    pub id: i64,
+    pub master_key: String,
+    pub width: i64,
+    pub height: i64,
+    pub created_at: i64,
+}
+
+pub async fn loose_uploads(db: &Db, person: i64, after: i64, limit: i64) -> Result<Vec<Upload>> {
+    Ok(sqlx::query_as(
+        "SELECT m.id, m.master_key, m.width, m.height, m.created_at FROM media m \
+         WHERE m.owner_person = $1 AND m.id > $2 \
+           AND NOT EXISTS (SELECT 1 FROM story_photos p JOIN stories s ON s.id = p.story_id \
+                           WHERE p.media_id = m.id AND s.author_person = $1) \
+         ORDER BY m.id LIMIT $3",
+    )
+    .bind(person)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// A moderators' decision about the person or about something they wrote:
+/// what was done, the note and when. Never who moderated or who reported.
+#[derive(Debug, Clone, FromRow)]
+pub struct Decision {
+    pub id: i64,
+    /// `person`, or the kind of their words it was about: `reply`, `story`,
+    /// `amendment`, `objection`.
+    pub target_kind: String,
+    pub target_id: i64,
+    pub action: String,
+    pub note: String,
+    pub until_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// The moderators' decisions about the person and their words, by id. A
+/// dismissed report changed nothing of theirs and is not listed: it would
+/// say only that someone reported them.
+pub async fn decisions_about(db: &Db, person: i64, after: i64, limit: i64) -> Result<Vec<Decision>> {
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.target_kind, a.target_id, a.action, a.note, a.until_at, a.created_at FROM moderation_actions a \
+         WHERE a.id > $2 AND a.action <> 'dismiss' AND ( \
+               (a.target_kind = 'person' AND a.target_id = $1) \
+            OR (a.target_kind = 'reply' AND a.target_id IN (SELECT id FROM replies WHERE author_person = $1)) \
+            OR (a.target_kind = 'story' AND a.target_id IN (SELECT id FROM stories WHERE author_person = $1)) \
+            OR (a.target_kind = 'amendment' AND a.target_id IN (SELECT id FROM purpose_amendments WHERE proposed_by = $1)) \
+            OR (a.target_kind = 'objection' AND a.target_id IN (SELECT id FROM purpose_objections WHERE person_id = $1))) \
+         ORDER BY a.id LIMIT $3",
+    )
+    .bind(person)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// A change to a group or an organisation: one field, from what to what.
+#[derive(Debug, Clone, FromRow)]
+pub struct Change {
+    pub id: i64,
+    /// The group's or the organisation's slug.
+    pub slug: String,
+    pub field: String,
+    pub old_value: String,
+    pub new_value: String,
+    pub created_at: i64,
+    /// 1 when the person made it (an organisation's change may be about
+    /// them, made by one of its admins, who is not named), else 0.
+    pub by_them: i64,
+    /// For a change of members the person made about someone else: that
+    /// member's handle (empty for a closed account).
+    pub about_handle: Option<String>,
+}
+
+/// The changes the person made to groups, by id.
+pub async fn group_changes(db: &Db, person: i64, after: i64, limit: i64) -> Result<Vec<Change>> {
+    Ok(sqlx::query_as(
+        "SELECT c.id, g.slug, c.field, c.old_value, c.new_value, c.created_at, CAST(1 AS BIGINT) AS by_them, CAST(NULL AS TEXT) AS about_handle \
+         FROM group_changes c JOIN community_groups g ON g.id = c.group_id \
+         WHERE c.changed_by = $1 AND c.id > $2 ORDER BY c.id LIMIT $3",
+    )
+    .bind(person)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The changes the person made to organisations, and the changes of
+/// members about them, by id.
+pub async fn org_changes(db: &Db, person: i64, after: i64, limit: i64) -> Result<Vec<Change>> {
+    Ok(sqlx::query_as(
+        "SELECT c.id, o.slug, c.field, c.old_value, c.new_value, c.created_at, \
+             CAST(CASE WHEN c.changed_by = $1 THEN 1 ELSE 0 END AS BIGINT) AS by_them, \
+             CASE WHEN c.changed_by = $1 AND c.about_person <> $1 THEN a.handle END AS about_handle \
+         FROM org_changes c JOIN organisations o ON o.id = c.org_id LEFT JOIN people a ON a.id = c.about_person \
+         WHERE (c.changed_by = $1 OR c.about_person = $1) AND c.id > $2 ORDER BY c.id LIMIT $3",
+    )
+    .bind(person)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// One of the person's edges in the interaction record (core
+/// `interactions`): a reply, mention or thanks by them or to them.
+#[derive(Debug, Clone, FromRow)]
+pub struct Edge {
+    pub id: i64,
+    /// 1 when the person was its source (they replied, mentioned,
+    /// thanked), 0 when it was towards them.
+    pub by_them: i64,
+    /// The other person's handle; empty for a closed account.
+    pub other_handle: String,
+    pub kind: String,
+    pub subject_kind: String,
+    pub subject_id: i64,
+    pub source_org: Option<String>,
+    pub target_org: Option<String>,
+    pub created_at: i64,
+}
+
+/// The person's edges, by id. An edge towards them from a reply they were
+/// not shown (waiting for review, hidden or retracted) is left out: it
+/// would tell them of words they never saw. Their own edges are all there.
+pub async fn edges(db: &Db, person: i64, after: i64, limit: i64) -> Result<Vec<Edge>> {
+    Ok(sqlx::query_as(
+        "SELECT i.id, CAST(CASE WHEN i.source_person = $1 THEN 1 ELSE 0 END AS BIGINT) AS by_them, \
+             CASE WHEN i.source_person = $1 THEN tp.handle ELSE sp.handle END AS other_handle, \
+             i.kind, i.subject_kind, i.subject_id, so.slug AS source_org, tor.slug AS target_org, i.created_at \
+         FROM interactions i JOIN people sp ON sp.id = i.source_person JOIN people tp ON tp.id = i.target_person \
+         LEFT JOIN organisations so ON so.id = i.source_org LEFT JOIN organisations tor ON tor.id = i.target_org \
+         LEFT JOIN replies r ON r.id = i.reply_id \
+         WHERE (i.source_person = $1 OR i.target_person = $1) AND i.id > $2 \
+           AND (i.source_person = $1 OR i.kind = 'thanks' OR r.id IS NULL OR r.status = 'visible') \
+         ORDER BY i.id LIMIT $3",
     )
     .bind(person)
     .bind(after)

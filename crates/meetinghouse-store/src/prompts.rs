@@ -88,8 +88,13 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<PromptRow>> {
 /// a members-only group hosts its prompt (an organisation's admin who does
 /// not belong to the group included), and the person who opened a group's
 /// prompt hosts it only while they belong to the group (at any depth: the
-/// membership rule of `groups::reach!`). A group's hosts belong to it, so
-/// a prompt always keeps hosts.
+/// membership rule of `groups::reach!`). A prompt with no organisation
+/// and no group, which only an instance admin opens (in their own name),
+/// is hosted by its opener while they are an active instance admin, and
+/// once they are not (demoted, suspended, their account closed) by every
+/// active instance admin. A group's hosts belong to it, an organisation
+/// keeps an admin and the meeting house an instance admin, so a prompt
+/// always keeps hosts.
 macro_rules! hosted_prompts {
     ($who:literal) => {
         concat!(
@@ -108,7 +113,14 @@ macro_rules! hosted_prompts {
             " AND hp.host_org IN (SELECT hs.org_id FROM org_members hs WHERE hs.person_id = ",
             $who,
             " AND hs.status = 'active' AND hs.role IN ('admin', 'staff')) \
-                 AND (hp.group_id IS NULL OR hp.group_id IN (SELECT id FROM host_reach)))"
+                 AND (hp.group_id IS NULL OR hp.group_id IN (SELECT id FROM host_reach))) \
+             OR (hp.host_org IS NULL AND hp.group_id IS NULL \
+                 AND EXISTS (SELECT 1 FROM people ia WHERE ia.id = ",
+            $who,
+            " AND ia.is_admin = 1 AND ia.status = 'active') \
+                 AND (hp.host_person = ",
+            $who,
+            " OR NOT EXISTS (SELECT 1 FROM people io WHERE io.id = hp.host_person AND io.is_admin = 1 AND io.status = 'active')))"
         )
     };
 }
@@ -123,15 +135,19 @@ pub async fn hosted_by(db: &Db, prompt: i64, person: i64) -> Result<bool> {
 }
 
 /// The people who host a prompt now, besides its group's active hosts (who
-/// host it too), by id: of its organisation's active admins and the person
-/// who opened it, those [`hosted_prompts!`] names (so an admin outside a
-/// members-only group is not one, nor an opener who left the group). The
+/// host it too), by id: of its organisation's active admins, the person
+/// who opened it and, for a prompt with no organisation and no group, the
+/// active instance admins, those [`hosted_prompts!`] names (so an admin
+/// outside a members-only group is not one, nor an opener who left the
+/// group, nor the other instance admins while its opener is one). The
 /// people a reply on it is told to (core `subjects`).
 pub async fn hosts(db: &Db, id: i64) -> Result<Vec<i64>> {
     let candidates: Vec<(i64,)> = sqlx::query_as(
         "SELECT om.person_id FROM prompts pr JOIN org_members om ON om.org_id = pr.host_org \
          WHERE pr.id = $1 AND om.status = 'active' AND om.role = 'admin' \
          UNION SELECT pr.host_person FROM prompts pr WHERE pr.id = $1 \
+         UNION SELECT ia.id FROM prompts pr JOIN people ia ON ia.is_admin = 1 AND ia.status = 'active' \
+         WHERE pr.id = $1 AND pr.host_org IS NULL AND pr.group_id IS NULL \
          ORDER BY 1",
     )
     .bind(id)

@@ -1,7 +1,8 @@
 //! What goes with a story removed for good: the rows of other aggregates
 //! (replies, thanks, notifications, reports, the interaction record) that
 //! belong to it. Kept apart from `stories` so each table's owner can see,
-//! in one place, what the purge removes of theirs.
+//! in one place, what the purge removes of theirs. Also the erasure of an
+//! account that waited for approval ([`waiting_account`]).
 
 use crate::Tx;
 use crate::error::Result;
@@ -109,4 +110,36 @@ pub async fn rows_naming_story(db: &crate::Db, id: i64) -> Result<Vec<(String, i
     .fetch_all(&db.pool)
     .await?;
     Ok(counts.into_iter().filter(|(_, n)| *n > 0).collect())
+}
+
+/// Erases an account still waiting for an admin's approval (declined, or
+/// waiting longer than the meeting house keeps such accounts), in the
+/// caller's transaction: the notices its sign-up sent the admins, then its
+/// row, with which its sessions, email links, settings, sectors, blocks and
+/// the rest go (`ON DELETE CASCADE`; a waiting account can post nothing).
+/// Returns its (email, handle, confirmed) when it was erased; None when it
+/// is no longer waiting (approved meanwhile, or gone): then the caller
+/// drops the transaction, so nothing changes.
+pub async fn waiting_account(tx: &mut Tx, id: i64) -> Result<Option<(String, String, bool)>> {
+    sqlx::query("DELETE FROM notifications WHERE sender_id = $1 AND EXISTS (SELECT 1 FROM people WHERE id = $1 AND status = 'pending')")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let row: Option<(String, String, Option<i64>)> =
+        sqlx::query_as("DELETE FROM people WHERE id = $1 AND status = 'pending' RETURNING email, handle, email_verified_at")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(row.map(|(email, handle, confirmed)| (email, handle, confirmed.is_some())))
+}
+
+/// The accounts that have waited for approval since before `cutoff` (unix
+/// seconds), oldest first, at most `limit`.
+pub async fn waiting_before(db: &crate::Db, cutoff: i64, limit: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as("SELECT id FROM people WHERE status = 'pending' AND created_at < $1 ORDER BY created_at, id LIMIT $2")
+        .bind(cutoff)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }

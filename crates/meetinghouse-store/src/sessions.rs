@@ -31,6 +31,9 @@ pub async fn create_from(db: &Db, token_hash: &str, person_id: i64, ttl_secs: i6
 pub struct SessionRow {
     /// Whether it is the session asking (its token's hash is the one given).
     pub current: i64,
+    /// What names it on the person's page, to end it alone: the start of its
+    /// token's hash ([`KEY_LEN`] hex digits), never the token.
+    pub key: String,
     pub device: String,
     pub created_at: i64,
     /// When it was last used (to within core's `SESSION_SEEN_EVERY_SECS`);
@@ -42,7 +45,7 @@ pub struct SessionRow {
 /// the most recently used; at most `limit`.
 pub async fn list_for(db: &Db, person_id: i64, current_hash: &str, limit: i64) -> Result<Vec<SessionRow>> {
     Ok(sqlx::query_as(
-        "SELECT CASE WHEN token_hash = $2 THEN 1 ELSE 0 END AS current, device, created_at, \
+        "SELECT CASE WHEN token_hash = $2 THEN 1 ELSE 0 END AS current, SUBSTR(token_hash, 1, 16) AS key, device, created_at, \
            COALESCE(last_seen_at, created_at) AS last_seen_at \
          FROM sessions WHERE person_id = $1 AND expires_at > $3 \
          ORDER BY CASE WHEN token_hash = $2 THEN 0 ELSE 1 END, COALESCE(last_seen_at, created_at) DESC, created_at DESC LIMIT $4",
@@ -113,6 +116,42 @@ pub async fn delete_others(db: &Db, person_id: i64, keep_hash: &str) -> Result<u
 
 /// Removes expired sessions; returns how many.
 pub async fn purge_expired(db: &Db) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now()).execute(&db.pool).await?;
-    Ok(done.rows_affected())
+    purge_expired_before(db, now()).await
+}
+
+/// Removes the sessions that expired before `cutoff` (unix seconds), a few
+/// thousand a statement so no transaction grows large; returns how many.
+pub async fn purge_expired_before(db: &Db, cutoff: i64) -> Result<u64> {
+    const BATCH: i64 = 5_000;
+    let mut total = 0;
+    loop {
+        let done = sqlx::query(
+            "DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions WHERE expires_at <= $1 LIMIT $2)",
+        )
+        .bind(cutoff)
+        .bind(BATCH)
+        .execute(&db.pool)
+        .await?;
+        total += done.rows_affected();
+        if (done.rows_affected() as i64) < BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// How many hex digits of a session's token hash name it on its person's
+/// page ([`SessionRow::key`]).
+pub const KEY_LEN: usize = 16;
+
+/// Ends one of a person's sessions other than `keep_hash`, named by its
+/// [`SessionRow::key`]; false when they have no such other session (ended
+/// already, the one asking, or someone else's).
+pub async fn delete_other_by_key(db: &Db, person_id: i64, key: &str, keep_hash: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM sessions WHERE person_id = $1 AND SUBSTR(token_hash, 1, 16) = $2 AND token_hash <> $3")
+        .bind(person_id)
+        .bind(key)
+        .bind(keep_hash)
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
 }

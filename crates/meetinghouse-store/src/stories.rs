@@ -32,6 +32,9 @@ pub struct StoryRow {
     pub deleted_at: Option<i64>,
     pub author_handle: String,
     pub author_name: String,
+    /// The author's account status (`active`, `pending` or `suspended`):
+    /// a by-line links to a profile only while it can be seen.
+    pub author_status: String,
     pub org_slug: Option<String>,
     pub org_name: Option<String>,
     /// 1 when it is deleted because the moderators removed it (a
@@ -42,13 +45,13 @@ pub struct StoryRow {
 from_sqlite_by_name!(StoryRow {
     id, author_person, author_org, voice, title, body, place_name, lat_milli, lon_milli, period_text, year_from, year_to, prompt_id,
     licence, consent_people, consent_minors, visibility, group_id, created_at, updated_at, deleted_at, author_handle, author_name,
-    org_slug, org_name, removed,
+    author_status, org_slug, org_name, removed,
 });
 
 const SELECT: &str = "SELECT s.id, s.author_person, s.author_org, s.voice, s.title, s.body, s.place_name, \
     s.lat_milli, s.lon_milli, s.period_text, s.year_from, s.year_to, s.prompt_id, s.licence, \
     s.consent_people, s.consent_minors, s.visibility, s.group_id, s.created_at, s.updated_at, s.deleted_at, \
-    p.handle AS author_handle, p.display_name AS author_name, o.slug AS org_slug, o.name AS org_name, \
+    p.handle AS author_handle, p.display_name AS author_name, p.status AS author_status, o.slug AS org_slug, o.name AS org_name, \
     CASE WHEN s.deleted_at IS NOT NULL AND EXISTS (SELECT 1 FROM story_removals r WHERE r.story_id = s.id) THEN 1 ELSE 0 END AS removed \
     FROM stories s JOIN people p ON p.id = s.author_person LEFT JOIN organisations o ON o.id = s.author_org";
 
@@ -343,6 +346,9 @@ pub struct RevisionRow {
     pub created_at: i64,
     pub visibility: String,
     pub group_id: Option<i64>,
+    /// Who took its text out of the history (migration 0053): `author` or
+    /// `moderators`, its title and body then empty; `None` while it is kept.
+    pub removed_by: Option<String>,
 }
 
 /// Who each earlier version was shown to, without its text: (id,
@@ -367,7 +373,7 @@ pub async fn revisions_by_id(db: &Db, story: i64, ids: &[i64]) -> Result<Vec<Rev
     }
     let marks: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
     let sql = format!(
-        "SELECT id, title, body, edited_by, created_at, visibility, group_id FROM story_revisions \
+        "SELECT id, title, body, edited_by, created_at, visibility, group_id, removed_by FROM story_revisions \
          WHERE story_id = $1 AND id IN ({}) ORDER BY id DESC",
         marks.join(", ")
     );
@@ -376,6 +382,56 @@ pub async fn revisions_by_id(db: &Db, story: i64, ids: &[i64]) -> Result<Vec<Rev
         q = q.bind(*id);
     }
     Ok(q.fetch_all(&db.pool).await?)
+}
+
+/// Takes the text of an earlier version of a story out of its history for
+/// good: its title and body are emptied, and `by` (`author` or
+/// `moderators`) and the time are recorded, so the history can say that an
+/// edit happened and who removed its text. Only a version whose text is
+/// still there changes; returns whether it did.
+pub async fn remove_revision_text(tx: &mut Tx, story: i64, revision: i64, by: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE story_revisions SET title = '', body = '', removed_by = $3, removed_at = $4 \
+         WHERE id = $2 AND story_id = $1 AND removed_by IS NULL",
+    )
+    .bind(story)
+    .bind(revision)
+    .bind(by)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Who readers were last shown a story's text while it is a draft again
+/// (`story_last_shown`): (visibility, group), or `None` when it was never
+/// shown, or is not a draft.
+pub async fn last_shown_audience(db: &Db, story: i64) -> Result<Option<(String, Option<i64>)>> {
+    Ok(sqlx::query_as("SELECT visibility, group_id FROM story_last_shown WHERE story_id = $1").bind(story).fetch_optional(&db.pool).await?)
+}
+
+/// Replies on a story that were written while it was not public (a reply
+/// records whether its subject was public then: `replies.public`), by
+/// anyone but the story's author, that readers could still be shown: not
+/// retracted, or retracted with a note (hidden or waiting ones included,
+/// as they may be shown again). Such replies were written for the
+/// story's group only, so the story may not be shown more widely while
+/// they are on it (core `stories::check`). How many, at most `limit`.
+const NARROW_REPLIES: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM replies r JOIN stories s ON s.id = r.subject_id \
+     WHERE r.subject_kind = 'story' AND r.subject_id = $1 AND r.public = 0 AND r.author_person <> s.author_person \
+     AND (r.status <> 'retracted' OR r.note <> '') LIMIT $2) n";
+
+/// [`NARROW_REPLIES`], outside a transaction: to tell the author on the form.
+pub async fn narrow_replies(db: &Db, story: i64, limit: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(NARROW_REPLIES).bind(story).bind(limit).fetch_one(&db.pool).await?;
+    Ok(n)
+}
+
+/// [`NARROW_REPLIES`] in the transaction that edits the story, after its
+/// row is locked ([`update`]).
+pub async fn narrow_replies_in(tx: &mut Tx, story: i64, limit: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(NARROW_REPLIES).bind(story).bind(limit).fetch_one(&mut **tx).await?;
+    Ok(n)
 }
 
 /// Deletes a story as of `deleted_at` (only one that is not deleted yet:

@@ -138,3 +138,32 @@ pub async fn withdraw_invite(db: &Db, code_hash: &str) -> Result<bool> {
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Removes email links (confirmation, password reset) that expired, or
+/// were used, before `cutoff` (unix seconds); returns how many. A batch of
+/// a few thousand a statement.
+pub async fn purge_spent_before(db: &Db, cutoff: i64) -> Result<u64> {
+    const BATCH: i64 = 5_000;
+    let mut total = 0;
+    loop {
+        let done = sqlx::query(
+            "DELETE FROM email_tokens WHERE token_hash IN (SELECT token_hash FROM email_tokens \
+             WHERE expires_at < $1 OR (used_at IS NOT NULL AND used_at < $1) LIMIT $2)",
+        )
+        .bind(cutoff)
+        .bind(BATCH)
+        .execute(&db.pool)
+        .await?;
+        total += done.rows_affected();
+        if (done.rows_affected() as i64) < BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// Removes invite codes that expired before `cutoff` (unix seconds), used
+/// or not, with the admin's note on who each was for; returns how many.
+pub async fn purge_invites_expired_before(db: &Db, cutoff: i64) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM invites WHERE expires_at < $1").bind(cutoff).execute(&db.pool).await?;
+    Ok(done.rows_affected())
+}

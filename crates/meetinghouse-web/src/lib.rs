@@ -18,6 +18,7 @@ pub use metrics::Metrics;
 pub use metrics::{Job, job_succeeded};
 pub use ratelimit::RateLimits;
 pub use ratelimit::Browser;
+pub use ratelimit::{SEARCHES_PER_ADDRESS, SEARCH_PERIOD};
 pub use state::{AppState, Secret, WebConfig};
 
 /// Builds the whole application: routes plus the middleware every response passes through.

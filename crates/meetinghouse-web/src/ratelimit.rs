@@ -5,35 +5,44 @@
 //! account (new stories and edits of stories are counted by core
 //! `stories`, from what was written); and on common-ground votes and statements per participant and
 //! address, and new browsers without an account per address and
-//! conversation. Each has the plain-language message shown on the form.
+//! conversation; and on searches per address. Each has the plain-language
+//! message shown on the form.
 //!
-//! Signing in counts wrong passwords, not sign-ins ([`RateLimits::login`]
-//! before the password is checked, [`RateLimits::login_failed`] after a
-//! wrong one): a library or a museum whose visitors share one address can
-//! have many people sign in, while guessing stays as slow as before. Wrong
-//! passwords count per account from one address (one visitor's mistakes
-//! hold back only that account there), per account from anywhere, and per
-//! address over all accounts (a cap against trying many accounts); every
-//! attempt also counts against a much higher budget per address, which
-//! only bounds the password checks one connection can ask for.
+//! Signing in counts wrong passwords, not sign-ins: a library or a museum
+//! whose visitors share one address can have many people sign in, while
+//! guessing stays as slow as before. Wrong passwords count per account from
+//! one address (one visitor's mistakes hold back only that account there),
+//! per account from anywhere, and per address over all accounts (a cap
+//! against trying many accounts); every attempt also counts against a much
+//! higher budget per address, which only bounds the password checks one
+//! connection can ask for. A sign-in holds one wrong password in each of
+//! its budgets before its password is checked, in the same step as the
+//! look at them ([`RateLimits::login`]), and gives them back when the
+//! password was right ([`SignIn::give_back`]): requests sent at once, which
+//! all wait for the password check, are held to the budgets as requests
+//! sent one after another.
 //!
 //! A browser that signed in to the account before (it carries that
-//! account's signed known-device cookie, `routes::account::known_device`)
-//! is refused by none of those: it has a small budget of its own
-//! ([`Browser::Known`]), and only once that is spent does it count as any
-//! other browser. So nobody can keep an owner out of their account from
-//! their usual browser, and a stolen cookie guesses no faster than anyone.
-//! A completed password reset or change of address lifts the account's
-//! lock at once ([`RateLimits::lift_account`]).
+//! account's signed known-device cookie, `routes::account::known_device`,
+//! of the account's current device generation) is refused by none of
+//! those: it has a small budget of its own ([`Browser::Known`]) and a
+//! bound on all its sign-ins ([`LOGIN_DEVICE_ATTEMPTS`]), and only once
+//! either is spent does it count as any other browser. Its wrong passwords
+//! count against the account's budget from anywhere too, which never
+//! refuses it. So nobody can keep an owner out of their account from their
+//! usual browser, and a stolen cookie guesses at most as fast as its own
+//! small budget allows, until a new password or "sign out everywhere else"
+//! makes it worthless. A completed password reset or change of address
+//! lifts the account's lock at once ([`RateLimits::lift_account`]).
 //!
 //! Every limit is kept in memory, per app server. The ones that guard
 //! accounts (sign-in, sign-up, resets, confirmation links, wrong passwords)
 //! and the one on new anonymous participants are also counted in the
 //! database (core's `attempts`), so several app servers behind a load
-//! balancer share one budget. (A wrong password is counted there after it
-//! is found wrong, and a budget the database says is spent is marked spent
-//! in memory too: each app server allows at most one check past a budget
-//! the others spent.) The figures are in the README.
+//! balancer share one budget: a sign-in's held wrong passwords are counted
+//! there too, each in one statement that also says whether it is within
+//! the budget, so no app server lets a check past a budget the others
+//! spent. The figures are in the README.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -148,6 +157,46 @@ impl Failures {
         self.update(key, now, |w| w.current += 1.0);
     }
 
+    /// Holds one failure before the attempt, in one step with the look at
+    /// the budget (so attempts made at once never all see it unspent): the
+    /// start of the window it is held in, or the message when the budget
+    /// is spent (nothing held). Given back with [`Failures::give_back`].
+    fn reserve(&self, key: &str, now: i64) -> Result<i64, &'static str> {
+        let (limit, period) = (f64::from(self.budget.limit), self.period());
+        self.update(key, now, |w| {
+            if w.estimate(now, period) >= limit {
+                return Err(self.message);
+            }
+            w.current += 1.0;
+            Ok(w.start)
+        })
+    }
+
+    /// Holds one failure whatever the budget says (a known browser's wrong
+    /// passwords count against its account, which never refuses it); the
+    /// start of the window it is held in.
+    fn add(&self, key: &str, now: i64) -> i64 {
+        self.update(key, now, |w| {
+            w.current += 1.0;
+            w.start
+        })
+    }
+
+    /// Gives back a failure held in the window starting at `start`: never
+    /// below nothing, and not at all when the key was forgotten meanwhile
+    /// (a lifted lock) or the window is out of the period.
+    fn give_back(&self, key: &str, start: i64, now: i64) {
+        let period = self.period();
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(w) = counts.get_mut(key) else { return };
+        *w = w.at(now, period);
+        if w.start == start {
+            w.current = (w.current - 1.0).max(0.0);
+        } else if w.start - start == period {
+            w.previous = (w.previous - 1.0).max(0.0);
+        }
+    }
+
     /// Marks the budget spent (the database said so): refused until enough
     /// of the period has passed.
     fn mark_spent(&self, key: &str, now: i64) {
@@ -159,7 +208,7 @@ impl Failures {
         });
     }
 
-    fn update(&self, key: &str, now: i64, change: impl FnOnce(&mut Window)) {
+    fn update<R>(&self, key: &str, now: i64, change: impl FnOnce(&mut Window) -> R) -> R {
         let period = self.period();
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         if self.checks.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
@@ -169,7 +218,7 @@ impl Failures {
         }
         let w = counts.entry(key.to_string()).or_insert(Window { start: now.div_euclid(period) * period, current: 0.0, previous: 0.0 });
         *w = w.at(now, period);
-        change(w);
+        change(w)
     }
 }
 
@@ -182,6 +231,19 @@ pub const LOGIN_IP_FAILED: u32 = 300;
 /// account does not know: a bound on the password checks one connection
 /// can ask for.
 pub const LOGIN_IP_ATTEMPTS: u32 = 600;
+/// Searches per address per [`SEARCH_PERIOD`] (one more a second after a
+/// burst of them): far more than a library's visitors type, and a bound
+/// on the work one connection can ask of the index.
+pub const SEARCHES_PER_ADDRESS: u32 = 120;
+/// The period [`SEARCHES_PER_ADDRESS`] is counted over.
+pub const SEARCH_PERIOD: Duration = Duration::from_secs(120);
+
+/// Sign-ins, right or wrong, from one browser the account knows (by its
+/// known-device cookie's nonce), per 5 minutes: a bound on the password
+/// checks one cookie can ask for. Past it, the browser counts as one the
+/// account does not know, so a stolen cookie never escapes the limits per
+/// address for long.
+pub const LOGIN_DEVICE_ATTEMPTS: u32 = 30;
 
 /// Who is signing in, as far as the sign-in limits care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,6 +286,7 @@ pub struct RateLimits {
     login_account_address: Failures,
     login_account: Failures,
     login_device: Failures,
+    login_device_attempts: Limit,
     password_person: Failures,
     signup_ip: Limit,
     signup_account: Limit,
@@ -238,6 +301,88 @@ pub struct RateLimits {
     resend_account: Limit,
     photo_account: Limit,
     invite_account: Limit,
+    search_ip: Limit,
+}
+
+/// How a sign-in holds a failure in a budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hold {
+    /// Only while the budget lasts: a spent one refuses the sign-in.
+    Checked,
+    /// Whatever the budget says (it refuses nobody here).
+    Always,
+}
+
+/// One failure a sign-in holds: in memory, in the window starting at
+/// `window`, and in the database when it could count it there.
+struct Held<'a> {
+    failures: &'a Failures,
+    key: String,
+    how: Hold,
+    window: i64,
+    in_db: Option<attempts::Held>,
+}
+
+/// The wrong password a sign-in holds in each of its budgets while its
+/// password is checked ([`RateLimits::login`]). [`SignIn::keep`] when the
+/// password was wrong, [`SignIn::give_back`] when it was right. Dropped
+/// without either (the request failed or was cancelled before an answer),
+/// what it holds is given back: nobody learned whether the password was
+/// right.
+#[must_use = "a sign-in's held failures are kept (a wrong password) or given back (a right one)"]
+pub struct SignIn<'a> {
+    limits: &'a RateLimits,
+    held: Vec<Held<'a>>,
+}
+
+impl std::fmt::Debug for SignIn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The budgets only: the keys name addresses and accounts.
+        f.debug_struct("SignIn").field("held", &self.held.iter().map(|h| h.failures.budget.name).collect::<Vec<_>>()).finish()
+    }
+}
+
+impl SignIn<'_> {
+    /// The password was wrong, or the address has no account: what was
+    /// held stays counted.
+    pub fn keep(mut self) {
+        self.held.clear();
+    }
+
+    /// The password was right (or the account is suspended, which the
+    /// right password alone learns): what was held is given back.
+    pub async fn give_back(mut self) {
+        let held = std::mem::take(&mut self.held);
+        self.limits.give_back(held).await;
+    }
+}
+
+impl Drop for SignIn<'_> {
+    fn drop(&mut self) {
+        if self.held.is_empty() {
+            return;
+        }
+        let now = meetinghouse_store::now();
+        let mut in_db = Vec::new();
+        for h in self.held.drain(..) {
+            h.failures.give_back(&h.key, h.window, now);
+            in_db.extend(h.in_db);
+        }
+        // The database's part is given back by a task of its own, when
+        // there is a runtime to run it (there always is in a request).
+        if let (Some(shared), Ok(runtime)) = (&self.limits.shared, tokio::runtime::Handle::try_current())
+            && !in_db.is_empty()
+        {
+            let db = shared.db.clone();
+            runtime.spawn(async move {
+                for held in in_db {
+                    if let Err(e) = attempts::give_back(&db, &held).await {
+                        tracing::warn!(error = %e, "could not give back a held failure in the database");
+                    }
+                }
+            });
+        }
+    }
 }
 
 impl Default for RateLimits {
@@ -276,6 +421,11 @@ impl Default for RateLimits {
             // known-device cookie is no faster a way to guess. Past it,
             // the browser counts as an unknown one.
             login_device: Failures::new("login_device_failed", 10, Duration::from_secs(15 * 60), SIGN_IN),
+            // Every sign-in from one known browser, right or wrong: only a
+            // bound on the password checks one cookie can ask for; past
+            // it, the browser counts as an unknown one (and meets the
+            // limits per address).
+            login_device_attempts: Limit::new("login_device_attempts", LOGIN_DEVICE_ATTEMPTS, Duration::from_secs(5 * 60), SIGN_IN_BUSY),
             // A browser left signed in must not become a way to guess the
             // password: the forms that ask for it (a new password, a new
             // email address, closing the account) count wrong ones per
@@ -298,6 +448,8 @@ impl Default for RateLimits {
             photo_account: Limit::new("photo_account", 60, Duration::from_secs(3600), "you have added many photos in the last hour. Please wait a while and attach it again."),
             // Invitations to groups and organisations together: each may notify and email someone.
             invite_account: Limit::new("invite_account", 30, Duration::from_secs(3600), "You have sent many invitations in the last hour. Please wait a while before sending more: the people you invited can answer in the meantime."),
+            // Every search reads the index; a shared connection (a library) searches a lot, a script more.
+            search_ip: Limit::new("search_ip", SEARCHES_PER_ADDRESS, SEARCH_PERIOD, "Very many searches are coming from your connection. Please wait a minute and search again."),
         }
     }
 }
@@ -332,32 +484,114 @@ impl RateLimits {
         Ok(())
     }
 
-    /// Before a sign-in's password is checked. A browser the account knows
-    /// ([`Browser::Known`]) is refused by no budget of the account's or the
-    /// address's while its own budget of wrong passwords lasts. Any other
-    /// is refused while the wrong passwords per account from this address,
-    /// per account from anywhere, or per address over all accounts (a cap
-    /// against trying many accounts) reached their budgets, or when the
-    /// address has asked for very many sign-ins (counted here, right or
-    /// wrong). A wrong password is then counted with
-    /// [`RateLimits::login_failed`], given the same `browser`.
-    pub async fn login(&self, ip: IpAddr, email: &str, browser: Browser<'_>) -> Result<(), &'static str> {
-        let now = meetinghouse_store::now();
-        if self.known(browser, now).is_some() {
-            return Ok(());
-        }
+    /// Before a sign-in's password is checked: one wrong password is held
+    /// (reserved) in every budget the sign-in counts against, in the same
+    /// step as the look at it, in memory and in the database; the answer,
+    /// [`SignIn`], keeps them when the password was wrong
+    /// ([`SignIn::keep`]) and gives them back when it was right
+    /// ([`SignIn::give_back`]). So requests sent at once are held to the
+    /// budgets as requests sent one after another are: while checks are
+    /// under way, each counts as a wrong password.
+    ///
+    /// A browser the account knows ([`Browser::Known`]) is refused by no
+    /// budget of the account's or the address's while its own budget of
+    /// wrong passwords lasts and it has asked for fewer than
+    /// [`LOGIN_DEVICE_ATTEMPTS`] sign-ins; its wrong passwords count
+    /// against the account's budget from anywhere too, which never refuses
+    /// it. Any other is refused while the wrong passwords per account from
+    /// this address, per account from anywhere, or per address over all
+    /// accounts (a cap against trying many accounts) reached their budgets,
+    /// or when the address has asked for very many sign-ins (counted here,
+    /// right or wrong).
+    pub async fn login(&self, ip: IpAddr, email: &str, browser: Browser<'_>) -> Result<SignIn<'_>, &'static str> {
         let (address, account) = (address_key(ip), email.trim().to_lowercase());
+        if let Browser::Known(device) = browser
+            && self.checked(&[(&self.login_device_attempts, device)]).await.is_ok()
+            && let Ok(held) = self.reserve(vec![(&self.login_device, device.to_string(), Hold::Checked), (&self.login_account, account.clone(), Hold::Always)]).await
+        {
+            return Ok(held);
+        }
+        // Past a known browser's own budget, it counts as any other.
         let from = format!("{account} from {address}");
-        self.still_spent(&self.login_account_address, &from, now).await?;
-        self.still_spent(&self.login_account, &account, now).await?;
-        self.login_ip.spent(&address, now)?;
-        self.checked(&[(&self.login_ip_attempts, &address)]).await
+        let held = self
+            .reserve(vec![(&self.login_account_address, from, Hold::Checked), (&self.login_account, account, Hold::Checked), (&self.login_ip, address.clone(), Hold::Checked)])
+            .await?;
+        if let Err(message) = self.checked(&[(&self.login_ip_attempts, &address)]).await {
+            held.give_back().await;
+            return Err(message);
+        }
+        Ok(held)
     }
 
-    /// An account's budget of wrong passwords, as [`Failures::spent`]; but
-    /// one spent here is asked of the database too, where another app
-    /// server may have lifted it ([`RateLimits::lift_account`]): then it is
-    /// forgotten here as well.
+    /// Holds one failure in each budget under its key: in memory, then (all
+    /// held) in the database, where one statement counts it and says
+    /// whether it is within the budget, so no more attempts than the budget
+    /// allows are ever held at once across app servers. A budget spent in
+    /// memory is asked of the database, where another app server may have
+    /// lifted it ([`RateLimits::lift_account`]) or given back what it held:
+    /// then it is forgotten here. The first refusal gives back what was
+    /// held and is answered with its message; a budget the database says is
+    /// spent is marked spent in memory too. A database that cannot count
+    /// is logged and leaves the in-memory budgets in charge.
+    async fn reserve<'a>(&'a self, budgets: Vec<(&'a Failures, String, Hold)>) -> Result<SignIn<'a>, &'static str> {
+        let now = meetinghouse_store::now();
+        let mut held = SignIn { limits: self, held: Vec::with_capacity(budgets.len()) };
+        for (failures, key, how) in budgets {
+            let window = match how {
+                Hold::Always => failures.add(&key, now),
+                Hold::Checked => match failures.reserve(&key, now) {
+                    Ok(window) => window,
+                    Err(_) => {
+                        // Spent here: unless the database says otherwise.
+                        self.still_spent(failures, &key, now).await?;
+                        failures.add(&key, now)
+                    }
+                },
+            };
+            held.held.push(Held { failures, key, how, window, in_db: None });
+        }
+        let Some(shared) = &self.shared else { return Ok(held) };
+        for i in 0..held.held.len() {
+            let h = &held.held[i];
+            let (failures, how) = (h.failures, h.how);
+            match attempts::hold(&shared.db, &shared.secret, &failures.budget, &h.key, now).await {
+                Ok((within, in_db)) => {
+                    held.held[i].in_db = Some(in_db);
+                    if how == Hold::Checked && !within {
+                        let key = held.held[i].key.clone();
+                        held.give_back().await;
+                        failures.mark_spent(&key, now);
+                        return Err(failures.message);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, limit = failures.budget.name, "could not hold a failure in the database; the in-memory limit applies");
+                    break;
+                }
+            }
+        }
+        Ok(held)
+    }
+
+    /// Gives back failures held by a sign-in, in memory and in the database.
+    async fn give_back(&self, held: Vec<Held<'_>>) {
+        let now = meetinghouse_store::now();
+        for h in &held {
+            h.failures.give_back(&h.key, h.window, now);
+        }
+        let Some(shared) = &self.shared else { return };
+        for h in held {
+            if let Some(in_db) = h.in_db
+                && let Err(e) = attempts::give_back(&shared.db, &in_db).await
+            {
+                tracing::warn!(error = %e, limit = h.failures.budget.name, "could not give back a held failure in the database");
+            }
+        }
+    }
+
+    /// An account's budget of wrong passwords, spent in memory, is asked
+    /// of the database too, where another app server may have lifted it
+    /// ([`RateLimits::lift_account`]): then it is forgotten here as well.
     async fn still_spent(&self, failures: &Failures, key: &str, now: i64) -> Result<(), &'static str> {
         let Err(message) = failures.spent(key, now) else { return Ok(()) };
         let Some(shared) = &self.shared else { return Err(message) };
@@ -382,15 +616,16 @@ impl RateLimits {
         }
     }
 
-    /// A sign-in whose password was wrong (or whose address has no
-    /// account): from a browser the account knows, counted against that
-    /// browser's own budget; from any other, per address, per account from
-    /// that address and per account; in memory and in the database.
+    /// Counts a wrong password (or an address with no account) that held
+    /// nothing beforehand, as [`SignIn::keep`] keeps one held: from a
+    /// browser the account knows, against that browser's own budget and
+    /// the account's; from any other, per address, per account from that
+    /// address and per account; in memory and in the database.
     pub async fn login_failed(&self, ip: IpAddr, email: &str, browser: Browser<'_>) {
-        if let Some(device) = self.known(browser, meetinghouse_store::now()) {
-            return self.failed(&[(&self.login_device, device)]).await;
-        }
         let (address, account) = (address_key(ip), email.trim().to_lowercase());
+        if let Some(device) = self.known(browser, meetinghouse_store::now()) {
+            return self.failed(&[(&self.login_device, device), (&self.login_account, &account)]).await;
+        }
         let from = format!("{account} from {address}");
         self.failed(&[(&self.login_ip, &address), (&self.login_account_address, &from), (&self.login_account, &account)]).await;
     }
@@ -489,6 +724,11 @@ impl RateLimits {
     pub fn invite(&self, account: &str) -> Result<(), &'static str> {
         self.invite_account.check(account)
     }
+    /// A search (one with words: the empty search page is not counted),
+    /// per address, in memory.
+    pub fn search(&self, ip: IpAddr) -> Result<(), &'static str> {
+        self.search_ip.check(&address_key(ip))
+    }
     pub async fn reset(&self, ip: IpAddr, email: &str) -> Result<(), &'static str> {
         let account = email.trim().to_lowercase();
         self.checked(&[(&self.reset_ip, &address_key(ip)), (&self.reset_account, &account)]).await
@@ -508,13 +748,9 @@ mod tests {
         assert_eq!(address_key(ip("192.0.2.7")), "192.0.2.7");
     }
 
-    /// Signs in as a form does: looked at first, a failure counted after.
+    /// Signs in with a wrong password as the form does: held first, kept after.
     async fn guess(limits: &RateLimits, ip: IpAddr, email: &str) -> bool {
-        if limits.login(ip, email, Browser::Unknown).await.is_err() {
-            return false;
-        }
-        limits.login_failed(ip, email, Browser::Unknown).await;
-        true
+        limits.login(ip, email, Browser::Unknown).await.map(SignIn::keep).is_ok()
     }
 
     #[tokio::test]
@@ -610,8 +846,7 @@ mod tests {
         // treated as any other browser (refused here, the account locked).
         let thief = Browser::Known("a stolen cookie");
         for _ in 0..10 {
-            assert!(limits.login(owner, "sam@example.org", thief).await.is_ok());
-            limits.login_failed(owner, "sam@example.org", thief).await;
+            limits.login(owner, "sam@example.org", thief).await.expect("its own budget").keep();
         }
         assert!(limits.login(owner, "sam@example.org", thief).await.is_err(), "no guessing oracle");
         assert!(limits.login(owner, "sam@example.org", Browser::Known("sam's laptop")).await.is_ok(), "each cookie its own budget");
@@ -620,6 +855,72 @@ mod tests {
         assert!(limits.login(owner, "sam@example.org", Browser::Unknown).await.is_ok());
         assert!(limits.login(IpAddr::from([203, 0, 113, 1]), "sam@example.org", Browser::Unknown).await.is_ok());
         assert!(limits.login(owner, "sam@example.org", thief).await.is_ok(), "and the stolen cookie counts as an unknown browser");
+    }
+
+    #[tokio::test]
+    async fn sign_ins_under_way_at_once_hold_the_budget_and_right_ones_give_it_back() {
+        let limits = RateLimits::default();
+        let guesser = "192.0.2.66".parse::<IpAddr>().unwrap();
+        // Forty sign-ins whose passwords are all being checked at once:
+        // only ten are let through to the check.
+        let mut under_way = Vec::new();
+        for _ in 0..40 {
+            if let Ok(held) = limits.login(guesser, "sam@example.org", Browser::Unknown).await {
+                under_way.push(held);
+            }
+        }
+        assert_eq!(under_way.len(), 10, "ten wrong passwords per account from one connection");
+        // Their passwords were right: nothing stays counted.
+        for held in under_way {
+            held.give_back().await;
+        }
+        for _ in 0..10 {
+            assert!(guess(&limits, guesser, "sam@example.org").await);
+        }
+        assert!(!guess(&limits, guesser, "sam@example.org").await);
+        // A sign-in dropped before its answer gives back what it held.
+        let other = "192.0.2.67".parse::<IpAddr>().unwrap();
+        for _ in 0..20 {
+            drop(limits.login(other, "bea@example.org", Browser::Unknown).await.expect("given back each time"));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_known_browsers_wrong_passwords_count_against_the_account_which_never_refuses_it() {
+        let limits = RateLimits::default();
+        let owner = "198.51.100.7".parse::<IpAddr>().unwrap();
+        for _ in 0..10 {
+            limits.login(owner, "sam@example.org", Browser::Known("a stolen cookie")).await.expect("its own budget").keep();
+        }
+        // Ninety more from many connections: a hundred for the account.
+        for i in 0..18u8 {
+            for _ in 0..5 {
+                assert!(guess(&limits, IpAddr::from([203, 0, 113, i]), "sam@example.org").await);
+            }
+        }
+        let refused = limits.login(IpAddr::from([203, 0, 113, 99]), "sam@example.org", Browser::Unknown).await.expect_err("the account’s budget is spent");
+        assert!(refused.contains("browser you usually sign in from"), "{refused}");
+        // The owner's usual browser still signs in, and a burst from it is
+        // held to its own budget (the account's refuses it nothing).
+        let mut under_way = Vec::new();
+        for _ in 0..15 {
+            if let Ok(held) = limits.login(owner, "sam@example.org", Browser::Known("sam's laptop")).await {
+                under_way.push(held);
+            }
+        }
+        assert_eq!(under_way.len(), 10);
+        for held in under_way {
+            held.give_back().await;
+        }
+        // Every sign-in from one known browser, right ones too, meets a
+        // bound: past it, the browser is as any other (refused here).
+        let mut signed_in = 0;
+        while limits.login(owner, "sam@example.org", Browser::Known("sam's laptop")).await.is_ok() {
+            signed_in += 1;
+            assert!(signed_in <= LOGIN_DEVICE_ATTEMPTS, "a bound per known browser");
+        }
+        // 15 above, then the rest of the thirty.
+        assert_eq!(signed_in, LOGIN_DEVICE_ATTEMPTS - 15);
     }
 
     #[tokio::test]

@@ -6,8 +6,10 @@
 //! that tells the people concerned; signing in limited by wrong passwords,
 //! not by sign-ins, and the forms that take a signed-in person's password
 //! limited per person; a refused account form summed up under the page's
-//! heading; the list of your sessions with "sign out everywhere else", and
-//! of the people you blocked or muted.
+//! heading; the list of your sessions with "sign out everywhere else" and
+//! ending one alone, and of the people you blocked or muted; declining a
+//! sign-up waiting for approval; and what the hourly purge removes of
+//! sessions, email links, invite codes and sign-ups nobody approved.
 
 use axum::http::StatusCode;
 use meetinghouse_store::outbox;
@@ -545,5 +547,178 @@ async fn the_account_forms_need_a_session_and_the_page_s_token() {
         // A link's button needs the token too.
         let r = app.post_raw("/me/email/confirm", &[("token", "0123abcd")]).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+}
+
+/// The `session` keys of the "Sign out" forms on a sessions page.
+fn session_keys(body: &str) -> Vec<String> {
+    body.split("name=\"session\" value=\"").skip(1).map(|s| s.split('"').next().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn one_other_session_can_be_ended_alone() {
+    for mut app in apps().await {
+        app.sign_up("sam").await;
+        let mut phone = app.other_browser();
+        let mut laptop = app.other_browser();
+        for b in [&mut phone, &mut laptop] {
+            let r = b.submit("/login", "/login", &[("email", "sam@example.org"), ("password", PASSWORD)]).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        }
+        let mut bea = app.other_browser();
+        bea.sign_up("bea").await;
+        let beas = session_keys(&bea.get("/me/sessions").await.body);
+        assert!(beas.is_empty(), "no form for the session asking");
+
+        // Laptop's page names the two others with a form each, never its own.
+        let page = laptop.get("/me/sessions").await.body;
+        let keys = session_keys(&page);
+        assert_eq!(keys.len(), 2, "{page}");
+        assert!(page.contains("Sign out <span class=\"visually-hidden\">"), "{page}");
+        // Which of them is the phone: end each in turn, checking the others.
+        let r = laptop.submit("/me/sessions", "/me/sessions/end", &[("session", &keys[0])]).await;
+        assert_eq!(r.location(), Some("/me/sessions"), "{}", r.body);
+        assert!(laptop.follow(&r).await.body.contains("That browser is signed out. You are still signed in here."));
+        let signed_in = |status: StatusCode| status == StatusCode::OK;
+        let (app_in, phone_in) = (signed_in(app.get("/me").await.status), signed_in(phone.get("/me").await.status));
+        assert!(app_in != phone_in, "exactly one of the other two ended: {app_in} {phone_in}");
+        assert_eq!(laptop.get("/me").await.status, StatusCode::OK, "still signed in here");
+        assert_eq!(session_keys(&laptop.get("/me/sessions").await.body), keys[1..].to_vec());
+
+        // The same key again, a key of nobody's, and someone else's session: nothing more ends.
+        let r = laptop.submit("/me/sessions", "/me/sessions/end", &[("session", &keys[0])]).await;
+        assert!(laptop.follow(&r).await.body.contains("That browser was already signed out."));
+        let bea_meta = meetinghouse_store::people::by_handle(&app.db, "bea").await.unwrap().unwrap();
+        let bea_actor = meetinghouse_core::Actor::from_row(&bea_meta);
+        let beas_own = meetinghouse_core::accounts::sessions(&app.db, &bea_actor, "").await.unwrap();
+        assert_eq!(beas_own.len(), 1);
+        let r = laptop.submit("/me/sessions", "/me/sessions/end", &[("session", &beas_own[0].key)]).await;
+        assert!(laptop.follow(&r).await.body.contains("That browser was already signed out."));
+        assert_eq!(bea.get("/me").await.status, StatusCode::OK, "Bea's session is not Sam's to end");
+        for bad in ["", "zz", "0123456789ABCDEF", "%", "0123456789abcdef0"] {
+            let r = laptop.submit("/me/sessions", "/me/sessions/end", &[("session", bad)]).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{bad:?}: {}", r.body);
+        }
+        assert_eq!(session_keys(&laptop.get("/me/sessions").await.body).len(), 1);
+        assert_eq!(laptop.post_raw("/me/sessions/end", &[("session", &keys[1])]).await.status, StatusCode::FORBIDDEN, "the token is needed");
+    }
+}
+
+/// An admin declines a sign-up waiting for approval: the account is erased
+/// with the notice that told the admins, and the person is emailed when
+/// their address was confirmed. A second click, an account approved
+/// meanwhile and someone who is not an admin change nothing.
+#[tokio::test]
+async fn a_sign_up_waiting_for_approval_can_be_declined() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let me = meetinghouse_store::people::by_handle(&ann.db, "ann").await.unwrap().unwrap();
+        meetinghouse_store::people::set_admin(&ann.db, me.id, true).await.unwrap();
+        let fields = [("name", "Canal Town"), ("code_of_conduct", "Be kind."), ("registration", "approval")];
+        assert_eq!(ann.submit("/admin/settings", "/admin/settings", &fields).await.status, StatusCode::SEE_OTHER);
+        for who in ["penny", "paul", "pia"] {
+            ann.other_browser().sign_up(who).await;
+        }
+        // Penny confirmed her address; Paul did not.
+        ann.db.execute_admin("UPDATE people SET email_verified_at = 1 WHERE handle IN ('penny', 'pia')").await.unwrap();
+        ann.db.execute_admin("DELETE FROM email_outbox").await.unwrap();
+        let db = ann.db.clone();
+        let id = |h: &'static str| {
+            let db = db.clone();
+            async move { meetinghouse_store::people::by_handle(&db, h).await.unwrap().map(|p| p.id) }
+        };
+        let (penny, paul, pia) = (id("penny").await.unwrap(), id("paul").await.unwrap(), id("pia").await.unwrap());
+        let page = ann.get("/admin/people").await.body;
+        assert!(page.contains(&format!("action=\"/admin/people/{penny}/decline\"")) && page.contains("erased after 90 days"), "{page}");
+        assert!(ann.get("/notifications").await.body.contains("@penny (penny) made an account"));
+
+        // Someone who is not an admin cannot.
+        let mut bea = ann.other_browser();
+        bea.sign_up("bea").await;
+        ann.submit("/admin/people", &format!("/admin/people/{}/approve", id("bea").await.unwrap()), &[]).await;
+        assert_eq!(bea.submit("/", &format!("/admin/people/{penny}/decline"), &[]).await.status, StatusCode::FORBIDDEN);
+        assert!(id("penny").await.is_some());
+
+        let r = ann.submit("/admin/people", &format!("/admin/people/{penny}/decline"), &[]).await;
+        assert_eq!(r.location(), Some("/admin/people"), "{}", r.body);
+        assert!(ann.follow(&r).await.body.contains("The sign-up @penny was declined and the account erased."));
+        assert!(id("penny").await.is_none(), "erased");
+        let sent = mail_to(&ann, "penny@example.org").await;
+        assert_eq!(sent.len(), 1, "emailed once");
+        assert_eq!(sent[0].kind, "declined");
+        assert!(sent[0].body.contains("was not approved") && sent[0].body.contains("@penny"), "{}", sent[0].body);
+        assert!(!ann.get("/notifications").await.body.contains("@penny (penny)"), "the notice went with it");
+        assert_eq!(ann.get("/@penny").await.status, StatusCode::NOT_FOUND);
+
+        // Again: said so, nothing sent.
+        let r = ann.submit("/admin/people", &format!("/admin/people/{penny}/decline"), &[]).await;
+        assert!(ann.follow(&r).await.body.contains("That sign-up is no longer there"));
+        assert_eq!(mail_to(&ann, "penny@example.org").await.len(), 1);
+
+        // Paul's address was never confirmed: erased, nobody emailed.
+        let r = ann.submit("/admin/people", &format!("/admin/people/{paul}/decline"), &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(id("paul").await.is_none() && mail_to(&ann, "paul@example.org").await.is_empty());
+
+        // Pia approved meanwhile: refused in plain words, and she stays.
+        ann.submit("/admin/people", &format!("/admin/people/{pia}/approve"), &[]).await;
+        let r = ann.submit("/admin/people", &format!("/admin/people/{pia}/decline"), &[]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains("@pia is not waiting for approval any more"), "{}", r.body);
+        assert!(id("pia").await.is_some());
+    }
+}
+
+/// The hourly purge removes sessions and email links a week after they
+/// ended, invite codes 30 days after they expired, and accounts that waited
+/// for approval for 90 days; what is newer stays.
+#[tokio::test]
+async fn the_purge_removes_old_sessions_links_invites_and_long_waiting_sign_ups() {
+    use meetinghouse_store::{sessions, tokens};
+    const DAY: i64 = 24 * 3600;
+    for mut app in apps().await {
+        app.sign_up("sam").await;
+        let sam = meetinghouse_store::people::by_handle(&app.db, "sam").await.unwrap().unwrap().id;
+        for who in ["old_wait", "new_wait"] {
+            app.other_browser().sign_up(who).await;
+        }
+        let now = meetinghouse_store::now();
+        app.db.execute_admin("DELETE FROM sessions WHERE person_id <> (SELECT id FROM people WHERE handle = 'sam')").await.unwrap();
+        app.db.execute_admin(&format!("UPDATE people SET status = 'pending', created_at = {} WHERE handle = 'old_wait'", now - 91 * DAY)).await.unwrap();
+        app.db.execute_admin(&format!("UPDATE people SET status = 'pending', created_at = {} WHERE handle = 'new_wait'", now - 89 * DAY)).await.unwrap();
+        // A session that ended 370 days ago, and one that ended 6 days ago.
+        sessions::create_from(&app.db, "old-session", sam, -370 * DAY, "Firefox on Windows").await.unwrap();
+        sessions::create_from(&app.db, "recent-session", sam, -6 * DAY, "Firefox on Windows").await.unwrap();
+        // Email links: expired 400 days ago, used 8 days ago, expired 6 days ago.
+        let mut tx = app.db.begin().await.unwrap();
+        tokens::create(&mut tx, "old-reset", sam, "reset", -400 * DAY).await.unwrap();
+        tokens::create(&mut tx, "used-verify", sam, "verify", DAY).await.unwrap();
+        tokens::create(&mut tx, "recent-reset", sam, "reset", -6 * DAY).await.unwrap();
+        tx.commit().await.unwrap();
+        app.db.execute_admin(&format!("UPDATE email_tokens SET used_at = {} WHERE token_hash = 'used-verify'", now - 8 * DAY)).await.unwrap();
+        // Invite codes: expired 31 days ago (one used), and 29 days ago.
+        tokens::create_invite(&app.db, "old-invite", sam, "for Jane Smith, jane@example.org", now - 31 * DAY).await.unwrap();
+        tokens::create_invite(&app.db, "old-used-invite", sam, "for Joe", now - 40 * DAY).await.unwrap();
+        app.db.execute_admin("UPDATE invites SET used_by = (SELECT id FROM people WHERE handle = 'sam'), used_at = 1 WHERE code_hash = 'old-used-invite'").await.unwrap();
+        tokens::create_invite(&app.db, "recent-invite", sam, "for Kim", now - 29 * DAY).await.unwrap();
+
+        let media = app.state.config.media.clone();
+        let p = meetinghouse_core::retention::purge(&app.db, &media, now).await.unwrap();
+        assert_eq!((p.sessions, p.email_links, p.invites, p.waiting_accounts, p.failed_steps), (1, 2, 2, 1, 0), "{p:?}");
+        // Sam keeps this browser's session and the recent one, the link sent
+        // when he signed up and the recent one, and the recent invite code.
+        let left = meetinghouse_store::closing::left_of(&app.db, sam).await.unwrap();
+        let of = |what: &str| left.iter().find(|(w, _)| *w == what).map(|(_, n)| *n).unwrap_or(0);
+        assert_eq!((of("sessions"), of("email links"), of("open invite codes")), (2, 2, 1), "{left:?}");
+        let db = app.db.clone();
+        let people = |h: &'static str| {
+            let db = db.clone();
+            async move { meetinghouse_store::people::by_handle(&db, h).await.unwrap().is_some() }
+        };
+        assert!(!people("old_wait").await && people("new_wait").await);
+        assert_eq!(app.get("/me").await.status, StatusCode::OK, "a live session stays");
+        // A second run finds nothing more.
+        let p = meetinghouse_core::retention::purge(&app.db, &media, now).await.unwrap();
+        assert_eq!((p.sessions, p.email_links, p.invites, p.waiting_accounts), (0, 0, 0, 0), "{p:?}");
     }
 }

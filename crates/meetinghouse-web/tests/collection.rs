@@ -705,3 +705,96 @@ async fn a_checked_file_is_imported_without_choosing_it_again() {
         assert!(!sam.get(&check).await.body.contains("Import this file as checked"));
     }
 }
+
+/// Starts an import upload by hand on `addr`: the token, then a file of
+/// which only the first bytes come, then a byte every two seconds (never
+/// quiet long enough to be stopped), holding one of the server's import
+/// turns until the returned task is aborted (the connection then closes).
+async fn trickled_import(addr: std::net::SocketAddr, app: &mut TestApp) -> tokio::task::JoinHandle<()> {
+    use tokio::io::AsyncWriteExt;
+    let token = app.get("/orgs/tiverton-museum/import").await.csrf();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /orgs/tiverton-museum/import HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 5000000\r\nCookie: {}\r\n\r\n",
+        app.cookie_header()
+    );
+    let body = format!(
+        "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n\
+         --XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.csv\"\r\nContent-Type: text/csv\r\n\r\nObject Number,Title\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body.as_bytes()).await.unwrap();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            if stream.write_all(b"x").await.is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// The review regress33's M3 (and its 5th minor point): "Import this file
+/// as checked" while the server's import turns are all taken waits for one,
+/// then goes back to the check's page saying the file is still kept, and it
+/// is; once a turn is free, the same button imports it.
+#[tokio::test]
+async fn importing_a_checked_file_while_imports_are_busy_keeps_the_file() {
+    // Each backend's run waits on the clock (a turn is waited for): side by side.
+    let runs: Vec<_> = databases().await.into_iter().map(|db| tokio::spawn(busy_import_as_checked(db))).collect();
+    for run in runs {
+        run.await.unwrap();
+    }
+}
+
+async fn busy_import_as_checked(db: meetinghouse_core::Db) {
+    let backend = db.backend();
+    let mut sam = TestApp::new(db.clone()).await;
+    sam.sign_up("sam").await;
+    sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await;
+    opened(&sam, "tiverton-museum").await;
+    let r = send(&mut sam, &[("action", "check")], "museum.csv", CSV).await;
+    let at = r.body.find("/import\">").expect("an import-as-checked form");
+    let action = r.body[..at].rsplit("action=\"").next().unwrap().to_string() + "/import";
+    let check = action.trim_end_matches("/import").to_string();
+    let check_id: i64 = check.rsplit('/').next().unwrap().parse().unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = meetinghouse_web::app(sam.state.clone());
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
+    });
+    let mut other = sam.other_browser();
+    other.sign_up("kit").await;
+    sam.submit("/orgs/tiverton-museum", "/orgs/tiverton-museum/invite", &[("handle", "kit"), ("role", "staff")]).await;
+    other.submit("/orgs/tiverton-museum", "/orgs/tiverton-museum/accept", &[]).await;
+    let trickles = [trickled_import(addr, &mut sam).await, trickled_import(addr, &mut other).await];
+    let started = std::time::Instant::now();
+    while sam.state.uploads.free().1 > 0 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{backend:?}: the trickles took the import turns");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    let r = sam.submit(&check, &action, &[]).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, Some(check.as_str())), "{backend:?}: {}", r.body);
+    let page = sam.get(&check).await.body;
+    assert!(page.contains("Your checked file is still kept") && page.contains("Import this file as checked"), "{backend:?}: {page}");
+    assert!(meetinghouse_store::collection_imports::has_file(&db, check_id).await.unwrap(), "{backend:?}");
+
+    for t in trickles {
+        t.abort();
+    }
+    while sam.state.uploads.free().1 < 2 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "{backend:?}: the turns came back");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let r = sam.submit(&check, &action, &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend:?}: {}", r.body);
+    let status = r.location().unwrap().to_string();
+    assert_ne!(status, check);
+    let done = finished(&mut sam, &status).await;
+    assert!(done.body.contains("2 created, 0 updated, 0 unchanged, 1 skipped"), "{backend:?}: {}", done.body);
+    assert!(!meetinghouse_store::collection_imports::has_file(&db, check_id).await.unwrap(), "{backend:?}: taken with the import");
+    server.abort();
+}

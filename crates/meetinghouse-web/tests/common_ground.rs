@@ -154,6 +154,8 @@ async fn open_vote_moderate_map_export_and_close() {
         assert!(theirs.contains("Your own position is ringed and labelled “You”.</strong></p>"), "{theirs}");
         assert!(report.body.contains("role=\"img\"") && report.body.contains("<title id=\"map-title\">Opinion map</title>"));
         assert!(report.body.contains("Participation over time"));
+        // No two groups of five or more yet (two people): nothing is said of how groups differ.
+        assert!(!report.body.contains("Where the groups differ most") && !report.body.contains("divides the groups"), "{}", report.body);
         assert_eq!(ann.submit(&page, &format!("{page}/vote"), &[("statement", &s), ("vote", "agree")]).await.status, StatusCode::SEE_OTHER);
         assert_eq!(common_ground::run_due(&db).await.unwrap(), 0, "debounced");
 

@@ -5,8 +5,10 @@
 //! the queue form's errors and the text it acts on, the public log, and
 //! object pages' sign-in link, image links and pages past the end; nesting
 //! refused, edits that wait for review again, "in reply to" in words,
-//! repeated news grouped, the paged and limited history, and an archived
-//! group's replies.
+//! repeated news grouped, the paged and limited history, an archived
+//! group's replies, a block on the blocker's own story (and the forms it
+//! leaves out), and notifications about replies retracted by closing or on
+//! objects the moderators withdrew.
 
 use axum::http::StatusCode;
 use meetinghouse_testkit::{TestApp, apps};
@@ -661,5 +663,112 @@ async fn an_archived_groups_replies_offer_no_edit_thanks_or_answer() {
         let own = stan.get(&reply).await.body;
         assert!(!own.contains(&format!("{reply}/edit\"")) && own.contains("id=\"retract\""), "{own}");
         assert_eq!(stan.submit(&reply, &format!("{reply}/retract"), &[]).await.status, StatusCode::SEE_OTHER);
+    }
+}
+
+/// A block holds on the blocker's own story, even for a reply answering
+/// someone else there: posting, editing and thanking are refused with plain
+/// words, and the pages leave out the forms a block would refuse (the
+/// story's reply form, "Reply" links, the answer form and the thanks).
+#[tokio::test]
+async fn a_block_holds_on_the_blockers_own_story_and_its_forms_are_left_out() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let path = story(&mut ann).await;
+        let sid = id_of(&path);
+        let post = format!("/conversations/story/{sid}/replies");
+        let mut bea = ann.other_browser();
+        bea.sign_up("bea").await;
+        let mut carl = ann.other_browser();
+        carl.sign_up("carl").await;
+        let beas = bea.submit(&path, &post, &[("body", "My gran did too")]).await.location().unwrap().to_string();
+        let bid = id_of(&beas);
+        let carls = carl.submit(&path, &post, &[("body", "Which gran?"), ("parent_id", &bid)]).await.location().unwrap().to_string();
+        assert!(carl.get(&path).await.body.contains(&format!("/conversations/story/{sid}/reply?to={bid}")), "before the block");
+
+        assert_eq!(ann.submit(&path, "/people/carl/relation", &[("action", "block")]).await.status, StatusCode::SEE_OTHER);
+        let before = ann.get(&path).await.body.matches("class=\"reply level-").count();
+
+        // Answering Bea's reply on Ann's story is refused, and nothing is stored.
+        let r = carl.submit(&path, &post, &[("body", "Ann will see this"), ("parent_id", &bid)]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains("You cannot reply to this person."), "{}", r.body);
+        let seen = ann.get(&path).await.body;
+        assert!(!seen.contains("Ann will see this") && seen.matches("class=\"reply level-").count() == before, "{seen}");
+
+        // An edit of his earlier answer there, and thanks for Bea's reply, are refused too.
+        let edit = format!("{carls}/edit");
+        let r = carl.submit(&edit, &edit, &[("body", "Which gran, Ann?")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains("You cannot change a reply to this person."), "{}", r.body);
+        assert!(!ann.get(&path).await.body.contains("Which gran, Ann?"));
+        let r = carl.submit(&beas, &format!("{beas}/thanks"), &[("kind", "thanks")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains("You cannot thank replies here."), "{}", r.body);
+
+        // Carl's pages offer none of it, and say why; he can still retract.
+        let story_page = carl.get(&path).await.body;
+        assert!(!story_page.contains("class=\"reply-form\"") && !story_page.contains("/reply?to="), "{story_page}");
+        assert!(story_page.contains("You cannot reply to this person."), "{story_page}");
+        let form = carl.get(&format!("/conversations/story/{sid}/reply?to={bid}")).await.body;
+        assert!(!form.contains("name=\"body\"") && form.contains("You cannot reply to this person."), "{form}");
+        let thread = carl.get(&beas).await.body;
+        assert!(!thread.contains("class=\"reply-form\"") && !thread.contains("id=\"thank\""), "{thread}");
+        assert!(carl.get(&carls).await.body.contains("id=\"retract\""));
+
+        // Bea, whom nobody blocked, still has all of it.
+        let story_page = bea.get(&path).await.body;
+        assert!(story_page.contains("class=\"reply-form\"") && story_page.contains("/reply?to="), "{story_page}");
+        assert!(!story_page.contains("You cannot reply to this person."));
+    }
+}
+
+/// What the notifications list and the digest say of replies: a reply
+/// retracted when its author closed their account with "remove" leaves the
+/// list, and news of a reply on a collection object the moderators
+/// withdrew no longer names the object.
+#[tokio::test]
+async fn notifications_leave_out_closed_authors_replies_and_name_no_sealed_object() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        let path = story(&mut sam).await;
+        assert_eq!(sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("sector", "heritage")]).await.status, StatusCode::SEE_OTHER);
+        let org = meetinghouse_store::orgs::by_slug(&sam.db, "tiverton-museum").await.unwrap().unwrap();
+        let object = meetinghouse_testkit::add_object(&sam.db, org.id, meetinghouse_testkit::object_record("1985/9", "Secret bobbin")).await;
+        let mut bea = sam.other_browser();
+        bea.sign_up("bea").await;
+        let mut stan = sam.other_browser();
+        stan.sign_up("stan").await;
+
+        // Stan replies to Sam's story, then closes his account, removing what he wrote.
+        let post = format!("/conversations/story/{}/replies", id_of(&path));
+        assert_eq!(stan.submit(&path, &post, &[("body", "Stan was here")]).await.status, StatusCode::SEE_OTHER);
+        assert!(sam.get("/notifications").await.body.contains("stan replied to"));
+        let token = stan.get("/me/close").await.csrf();
+        let r = stan.post_raw("/me/close", &[("csrf", token.as_str()), ("password", "a long enough password"), ("posts", "remove")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let list = sam.get("/notifications").await.body;
+        assert!(!list.contains("Lace day") && !list.contains("A former member"), "the retracted reply's news is left out: {list}");
+
+        // Bea replies on the object; its organisation's admin, Sam, is told, naming it.
+        let on = format!("/conversations/object/{object}/replies");
+        let r = bea.submit(&path, &on, &[("body", "I remember it")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert!(sam.get("/notifications").await.body.contains("Secret bobbin"));
+        // The moderators withdraw the object: the news stays, without its title, in the list and the digest.
+        sam.db.execute_admin(&format!("UPDATE collection_objects SET withdrawn_at = 1, withdrawn_how = 'moderation' WHERE id = {object}")).await.unwrap();
+        let list = sam.get("/notifications").await.body;
+        assert!(!list.contains("Secret bobbin"), "{list}");
+        assert!(list.contains(meetinghouse_store::notifications::SEALED_OBJECT_TEXT), "{list}");
+        let sam_id = meetinghouse_store::people::by_handle(&sam.db, "sam").await.unwrap().unwrap().id;
+        sam.db.execute_admin("UPDATE notifications SET read_at = NULL, emailed = 0").await.unwrap();
+        let mut tx = sam.db.begin().await.unwrap();
+        let (rows, _) = meetinghouse_store::notifications::take_undigested(&mut tx, sam_id, 50).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(rows.iter().any(|n| n.text == meetinghouse_store::notifications::SEALED_OBJECT_TEXT), "{rows:?}");
+        assert!(rows.iter().all(|n| !n.text.contains("Secret bobbin")), "{rows:?}");
+        // Withdrawn by its own organisation, it is named again (only the moderators' withdrawal seals it).
+        sam.db.execute_admin(&format!("UPDATE collection_objects SET withdrawn_how = 'org' WHERE id = {object}")).await.unwrap();
+        assert!(sam.get("/notifications").await.body.contains("Secret bobbin"));
     }
 }

@@ -8,6 +8,9 @@
 //! after the close, and the form says why and how to keep it. Nobody
 //! outside a members-only group moderates its prompt; an archived group's
 //! prompt says it takes nothing new; opening prompts is limited per day.
+//! An instance admin's own prompt tells them of replies; a prompt with no
+//! stories words that by whether it takes them; the question field has the
+//! server's limit.
 
 use axum::http::StatusCode;
 use meetinghouse_core::Actor;
@@ -380,5 +383,48 @@ async fn a_draft_answer_published_after_the_close_is_refused_in_plain_words() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let row = meetinghouse_store::stories::by_id(&zed.db, id_of(&story)).await.unwrap().unwrap();
         assert_eq!((row.visibility.as_str(), row.prompt_id), ("public", None));
+    }
+}
+
+/// An instance admin's prompt in their own name: the form's question field
+/// has the server's limit as its `maxlength`; a reply on it tells the
+/// admin; with no stories, its page says so in words that fit whether it
+/// takes stories now, later, or no more.
+#[tokio::test]
+async fn an_instance_admins_own_prompt_tells_them_of_replies_and_words_its_state() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        meetinghouse_store::people::set_admin(&sam.db, actor(&sam, "sam").await.id, true).await.unwrap();
+        let mut umar = sam.other_browser();
+        umar.sign_up("umar").await;
+        let limit = format!("maxlength=\"{}\"", meetinghouse_core::prompts::QUESTION_MAX);
+        let form = sam.get("/prompts/new").await.body;
+        assert!(form.contains(&limit) && form.contains("<label for=\"question\">The question</label>"), "{form}");
+        let question = "What should the town square hold?";
+        let page = open_prompt(&mut sam, &[("speak_as", "self"), ("question", question)]).await;
+        let form = sam.get(&format!("{page}/edit")).await.body;
+        assert!(form.contains(&limit) && form.contains(&format!("value=\"{question}\"")), "{form}");
+        // One character too many is refused, with what was typed kept.
+        let long = "a".repeat(meetinghouse_core::prompts::QUESTION_MAX + 1);
+        let r = sam.submit("/prompts/new", "/prompts", &[("speak_as", "self"), ("question", &long)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("at most 300 characters") && r.body.contains(&limit) && r.body.contains("aria-invalid=\"true\""), "{}", r.body);
+
+        let shown = umar.get(&page).await.body;
+        assert!(shown.contains("No stories yet. Yours could be the first."), "{shown}");
+        let r = umar.submit(&page, &format!("/conversations/prompt/{}/replies", id_of(&page)), &[("body", "A fountain.")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let told = sam.get("/notifications").await.body;
+        assert!(told.contains(&format!("umar replied to “{question}”")), "{told}");
+
+        // Closed: nothing suggests a story could still be the first.
+        assert_eq!(sam.submit(&page, &format!("{page}/close"), &[]).await.status, StatusCode::SEE_OTHER);
+        let shown = umar.get(&page).await.body;
+        assert!(shown.contains("No stories were shared.") && !shown.contains("Yours could be the first"), "{shown}");
+        // Not open yet: none yet.
+        let later = (chrono::Utc::now() + chrono::Days::new(3)).format("%Y-%m-%d").to_string();
+        let page = open_prompt(&mut sam, &[("speak_as", "self"), ("question", "What will you plant?"), ("opens", &later)]).await;
+        let shown = umar.get(&page).await.body;
+        assert!(shown.contains("<p>No stories yet.</p>") && !shown.contains("Yours could be the first"), "{shown}");
     }
 }

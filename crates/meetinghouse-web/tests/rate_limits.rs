@@ -1,6 +1,7 @@
 //! Rate limits that hold across app servers, on every configured backend:
 //! two app servers (two `RateLimits`) on one database share the budgets that
-//! guard accounts, and the one on new anonymous participants.
+//! guard accounts, and the one on new anonymous participants. Searches are
+//! limited per address on each app server.
 use std::net::IpAddr;
 
 use meetinghouse_core::attempts::{self, Budget};
@@ -17,36 +18,35 @@ async fn two_app_servers_share_one_sign_in_budget() {
         let guesser: IpAddr = "192.0.2.66".parse().unwrap();
         // A load balancer sends the guesses to each server in turn: ten
         // wrong passwords per account from one connection in all, not ten
-        // per server — each server checks at most one more once the others
-        // spent the budget (the database says so after a failure). Fourteen
+        // per server — each is held in the database before its check, so
+        // no server lets one past the budget the others spent. Fourteen
         // tries: the connection's own cap, over all accounts, is far off.
         let mut allowed = 0;
         for i in 0..14 {
             let server = if i % 2 == 0 { &a } else { &b };
-            if server.login(guesser, "sam@example.org", Browser::Unknown).await.is_ok() {
+            if let Ok(held) = server.login(guesser, "sam@example.org", Browser::Unknown).await {
                 allowed += 1;
-                server.login_failed(guesser, "sam@example.org", Browser::Unknown).await;
+                held.keep();
             }
         }
-        assert_eq!(allowed, 12, "{:?}", db.backend());
+        assert_eq!(allowed, 10, "{:?}", db.backend());
         let refused = b.login(guesser, "Sam@Example.org", Browser::Unknown).await.unwrap_err();
         assert!(refused.contains("Too many wrong passwords for this account from your connection"), "{refused}");
         // Signing in rightly counts no failure: a third server, fresh, lets
         // a hundred people sign in from one connection.
         let c = RateLimits::shared(db.clone(), SECRET.into());
         for i in 0..100 {
-            assert!(c.login("198.51.100.99".parse().unwrap(), &format!("visitor{i}@example.org"), Browser::Unknown).await.is_ok());
+            c.login("198.51.100.99".parse().unwrap(), &format!("visitor{i}@example.org"), Browser::Unknown).await.unwrap().give_back().await;
         }
         // Its owner, elsewhere, still signs in; other accounts are not refused.
-        assert!(a.login("198.51.100.7".parse().unwrap(), "sam@example.org", Browser::Unknown).await.is_ok());
-        assert!(a.login(guesser, "bea@example.org", Browser::Unknown).await.is_ok());
+        a.login("198.51.100.7".parse().unwrap(), "sam@example.org", Browser::Unknown).await.unwrap().give_back().await;
+        a.login(guesser, "bea@example.org", Browser::Unknown).await.unwrap().give_back().await;
 
         // Another instance's database (another secret key) shares nothing:
         // counts are keyed by the instance's own secret.
         let other = RateLimits::shared(db.clone(), "another instance".into());
-        assert!(other.login(guesser, "sam@example.org", Browser::Unknown).await.is_ok());
-        other.login_failed(guesser, "sam@example.org", Browser::Unknown).await;
-        assert!(other.login(guesser, "sam@example.org", Browser::Unknown).await.is_ok());
+        other.login(guesser, "sam@example.org", Browser::Unknown).await.unwrap().keep();
+        other.login(guesser, "sam@example.org", Browser::Unknown).await.unwrap().give_back().await;
 
         // Resets: three per account, across servers.
         let mut resets = 0;
@@ -84,16 +84,16 @@ async fn a_reset_on_one_app_server_lifts_the_lock_on_every_one() {
         for server in [&a, &b] {
             let refused = server.login(owner, "sam@example.org", Browser::Unknown).await.unwrap_err();
             assert!(refused.contains("a reset lifts the lock at once"), "{refused}");
-            assert!(server.login(owner, "sam@example.org", Browser::Known("sam's laptop")).await.is_ok());
+            server.login(owner, "sam@example.org", Browser::Known("sam's laptop")).await.unwrap().give_back().await;
         }
         // The reset is done on one; the other reads the lift in the database.
         a.lift_account("sam@example.org", owner).await;
-        assert!(a.login(owner, "sam@example.org", Browser::Unknown).await.is_ok(), "{:?}", db.backend());
-        assert!(b.login(owner, "sam@example.org", Browser::Unknown).await.is_ok(), "{:?}", db.backend());
+        a.login(owner, "sam@example.org", Browser::Unknown).await.expect("lifted").give_back().await;
+        b.login(owner, "sam@example.org", Browser::Unknown).await.expect("lifted on the other too").give_back().await;
         // A fresh server too.
         let c = RateLimits::shared(db.clone(), SECRET.into());
         c.login_failed(owner, "sam@example.org", Browser::Unknown).await;
-        assert!(c.login(owner, "sam@example.org", Browser::Unknown).await.is_ok());
+        c.login(owner, "sam@example.org", Browser::Unknown).await.expect("lifted for a fresh one").give_back().await;
     }
 }
 
@@ -143,6 +143,124 @@ async fn guessing_from_many_connections_keeps_no_owner_out_and_a_reset_lifts_the
         let mut third = sam.other_browser();
         let r = sign_in(&mut third, "sam@example.org", "a brand new password").await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "a browser the account never saw signs in too: {}", r.body);
+    }
+}
+
+/// Sends `guesses` sign-ins with a wrong password for `email` at once, each
+/// from its own browser (a copy of `from`'s jar when `cookie` is given:
+/// its known-device cookie, as a thief would hold it), all from one
+/// connection; how many were checked (422) and how many refused (429).
+async fn burst(from: &TestApp, email: &str, guesses: usize, cookie: Option<&str>) -> (usize, usize) {
+    let mut at_once = tokio::task::JoinSet::new();
+    for i in 0..guesses {
+        let mut browser = from.other_browser();
+        if let Some(value) = cookie {
+            browser.set_cookie("mh_device", value);
+        }
+        let (email, password) = (email.to_string(), format!("wrong guess {i}"));
+        at_once.spawn(async move { sign_in(&mut browser, &email, &password).await.status });
+    }
+    let (mut checked, mut refused) = (0, 0);
+    while let Some(status) = at_once.join_next().await {
+        match status.expect("a sign-in") {
+            StatusCode::UNPROCESSABLE_ENTITY => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => refused += 1,
+            other => panic!("a wrong password answered {other}"),
+        }
+    }
+    (checked, refused)
+}
+
+#[tokio::test]
+async fn wrong_passwords_sent_at_once_are_held_to_the_budgets() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        sam.sign_out().await;
+        // Forty guesses at once from one connection: ten are checked, as
+        // when they come one after another.
+        let (checked, refused) = burst(&sam, "sam@example.org", 40, None).await;
+        assert_eq!((checked, refused), (10, 30), "ten wrong passwords per account from one connection");
+        // The owner's usual browser is not held back by them.
+        let r = sign_in(&mut sam, "sam@example.org", "a long enough password").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+        // A stolen known-device cookie, forty guesses at once: its own
+        // budget of ten, and past it (or past its bound on sign-ins) it
+        // meets the connection's budget for the account like any browser.
+        let mut bea = sam.other_browser();
+        bea.sign_up("bea").await;
+        let stolen = bea.cookie("mh_device").expect("a known-device cookie").to_string();
+        let (checked, refused) = burst(&sam, "bea@example.org", 40, Some(&stolen)).await;
+        assert_eq!((checked, refused), (20, 20), "ten as the known browser, ten as any browser from the connection");
+
+        // Right passwords at once give back what they held: ten browsers
+        // sign in at once, and the budget of wrong ones is whole after.
+        let mut kit = sam.other_browser();
+        kit.sign_up("kit").await;
+        let mut at_once = tokio::task::JoinSet::new();
+        for _ in 0..10 {
+            let mut browser = sam.other_browser();
+            at_once.spawn(async move { sign_in(&mut browser, "kit@example.org", "a long enough password").await.status });
+        }
+        while let Some(status) = at_once.join_next().await {
+            assert_eq!(status.unwrap(), StatusCode::SEE_OTHER);
+        }
+        let (checked, _) = burst(&sam, "kit@example.org", 12, None).await;
+        assert_eq!(checked, 10, "the right ones counted nothing");
+    }
+}
+
+/// A wrong password from a browser holding `cookie` (as a thief would),
+/// while the account is locked for browsers it does not know: 422 when the
+/// cookie still makes the browser known, 429 when it does not.
+async fn probe(from: &TestApp, email: &str, cookie: &str) -> StatusCode {
+    let mut thief = from.other_browser();
+    thief.set_cookie("mh_device", cookie);
+    sign_in(&mut thief, email, "a wrong guess").await.status
+}
+
+#[tokio::test]
+async fn a_new_password_or_signing_out_everywhere_else_forgets_every_known_browser() {
+    for mut sam in apps().await {
+        // A password change.
+        sam.sign_up("sam").await;
+        let stolen = sam.cookie("mh_device").unwrap().to_string();
+        guessed_from_many_connections(&sam.state.limits, "sam@example.org", 5).await;
+        assert_eq!(probe(&sam, "sam@example.org", &stolen).await, StatusCode::UNPROCESSABLE_ENTITY, "known before");
+        let r = sam
+            .submit("/me/profile", "/me/profile", &[("form", "password"), ("current_password", "a long enough password"), ("new_password", "a brand new password")])
+            .await;
+        assert!(r.status.is_redirection(), "{}", r.body);
+        assert_eq!(probe(&sam, "sam@example.org", &stolen).await, StatusCode::TOO_MANY_REQUESTS, "not known after a password change");
+
+        // "Sign out everywhere else".
+        let mut bea = sam.other_browser();
+        bea.sign_up("bea").await;
+        let stolen = bea.cookie("mh_device").unwrap().to_string();
+        guessed_from_many_connections(&bea.state.limits, "bea@example.org", 5).await;
+        assert_eq!(probe(&bea, "bea@example.org", &stolen).await, StatusCode::UNPROCESSABLE_ENTITY, "known before");
+        let r = bea.submit("/me/sessions", "/me/sessions/end-others", &[]).await;
+        assert!(r.status.is_redirection(), "{}", r.body);
+        assert_eq!(probe(&bea, "bea@example.org", &stolen).await, StatusCode::TOO_MANY_REQUESTS, "not known after signing out everywhere else");
+
+        // A password reset, from another browser: that one is known now,
+        // the cookies from before are not.
+        let mut kit = sam.other_browser();
+        kit.sign_up("kit").await;
+        let stolen = kit.cookie("mh_device").unwrap().to_string();
+        let mut elsewhere = sam.other_browser();
+        let r = elsewhere.submit("/reset", "/reset", &[("email", "kit@example.org")]).await;
+        assert_eq!(r.location(), Some("/reset?sent=1"), "{}", r.body);
+        let mail = meetinghouse_store::outbox::recent(&sam.db, 50).await.unwrap().into_iter().find(|m| m.kind == "reset" && m.to_addr == "kit@example.org").expect("the reset email");
+        let at = mail.body.find("token=").unwrap() + "token=".len();
+        let token: String = mail.body[at..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+        let r = elsewhere.submit(&format!("/reset/confirm?token={token}"), "/reset/confirm", &[("token", &token), ("password", "a brand new password")]).await;
+        assert_eq!(r.location(), Some("/login"), "{}", r.body);
+        let fresh = elsewhere.cookie("mh_device").expect("the browser that chose the password is known").to_string();
+        // The reset lifted the lock: guessers lock the account again.
+        guessed_from_many_connections(&kit.state.limits, "kit@example.org", 5).await;
+        assert_eq!(probe(&kit, "kit@example.org", &stolen).await, StatusCode::TOO_MANY_REQUESTS, "not known after a reset");
+        assert_eq!(probe(&kit, "kit@example.org", &fresh).await, StatusCode::UNPROCESSABLE_ENTITY, "the resetting browser is known");
     }
 }
 
@@ -238,5 +356,30 @@ async fn the_window_slides_and_old_counts_are_purged() {
         let gone = attempts::purge(&db, 1_000 + 2 * attempts::LONGEST_PERIOD_SECS + 101).await.unwrap();
         assert_eq!(gone, 2, "the windows at 1,000 and 1,100");
         assert!(at(1_200).await, "counting starts afresh");
+    }
+}
+
+/// Searches are limited per address: `SEARCHES_PER_ADDRESS` pass, the
+/// next is refused with 429 in plain words, other addresses still search,
+/// and the empty search page is never refused.
+#[tokio::test]
+async fn searches_are_limited_per_address() {
+    let limits = RateLimits::default();
+    let library: IpAddr = "192.0.2.80".parse().unwrap();
+    for _ in 0..meetinghouse_web::SEARCHES_PER_ADDRESS {
+        limits.search(library).unwrap();
+    }
+    assert!(limits.search(library).unwrap_err().contains("Very many searches"));
+    assert!(limits.search("192.0.2.81".parse().unwrap()).is_ok(), "another connection has its own budget");
+
+    for mut app in apps().await {
+        for n in 0..meetinghouse_web::SEARCHES_PER_ADDRESS {
+            let r = app.get(&format!("/search?q=harbour+{n}")).await;
+            assert_eq!(r.status, StatusCode::OK, "{n}: {}", r.body);
+        }
+        let r = app.get("/search?q=harbour").await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(r.body.contains("Very many searches are coming from your connection"), "{}", r.body);
+        assert_eq!(app.get("/search").await.status, StatusCode::OK, "the search page itself");
     }
 }

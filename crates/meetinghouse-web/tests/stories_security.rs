@@ -920,3 +920,174 @@ async fn an_expired_story_form_comes_back_with_what_was_typed() {
         assert!(!ann.get(&story).await.body.contains("Towpath Sundays, changed"), "unchanged");
     }
 }
+
+/// How many uploads no story shows yet.
+async fn unused_uploads(app: &TestApp) -> usize {
+    meetinghouse_store::media::unused_before(&app.db, meetinghouse_store::now() + 3600, 100).await.unwrap().len()
+}
+
+/// A story takes at most ten photos: a file past the tenth is refused on
+/// its slot before it is decoded or stored. Over the hourly budget of
+/// edits, an edit's photos are not read at all.
+#[tokio::test]
+async fn no_photo_is_stored_past_the_tenth_or_over_the_edit_budget() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let pictures: Vec<Vec<u8>> = (0..13).map(|i| meetinghouse_media::generated_picture(40 + i, 64, 48)).collect();
+        let names: Vec<(String, String, String)> = (0..13).map(|i| (format!("photo_file_{i}"), format!("p{i}.png"), format!("photo_alt_{i}"))).collect();
+        let files: Vec<(&str, &str, &str, &[u8])> =
+            names.iter().zip(&pictures).map(|((field, name, _), bytes)| (field.as_str(), name.as_str(), "image/jpeg", bytes.as_slice())).collect();
+        let mut fields = vec![("title", "Market day"), ("body", "Stalls."), ("licence", "cc0"), ("visibility", "draft")];
+        fields.extend(names.iter().map(|(_, _, alt)| (alt.as_str(), "A stall")));
+        let r = ann.upload("/stories/new", "/stories", &fields, &files).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(unused_uploads(&ann).await, 10, "only ten photos were processed and stored");
+        let slot = after(&r.body, r#"id="photo_file_9""#);
+        assert!(slot.contains("“p10.png” was not added: a story can have at most 10 photos.") && slot.contains("“p12.png” was not added"), "{}", r.body);
+
+        // Over the budget of edits: the text comes back, no photo is stored.
+        let r = ann.submit("/stories/new", "/stories", &[("title", "Mill"), ("body", "x"), ("licence", "cc0"), ("visibility", "draft")]).await;
+        let edit = format!("{}/edit", r.location().unwrap());
+        let s = meetinghouse_core::settings::Settings::load(&ann.db).await.unwrap();
+        let ann_id = meetinghouse_store::people::by_handle(&ann.db, "ann").await.unwrap().unwrap().id.to_string();
+        for _ in 0..30 {
+            meetinghouse_core::attempts::attempt(&ann.db, &s.secret_key, &meetinghouse_core::stories::EDITS_PER_HOUR, &ann_id, meetinghouse_store::now()).await.unwrap();
+        }
+        let before = unused_uploads(&ann).await;
+        let fields = [("title", "Mill"), ("body", "Over the budget"), ("licence", "cc0"), ("visibility", "draft"), ("photo_alt_0", "A wheel")];
+        let r = ann.upload(&edit, &edit, &fields, &files[..1]).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+        assert!(r.body.contains("You have saved changes to stories 30 times") && r.body.contains("Over the budget"), "{}", r.body);
+        assert!(r.body.contains("“p0.png” was not added: choose it again when you send the form."), "{}", r.body);
+        assert_eq!(unused_uploads(&ann).await, before, "the photo was not stored");
+    }
+}
+
+/// An announcement's by-line links to its organisation, and feeds and
+/// structured data name the organisation; a suspended author's name stands
+/// alone (their profile is "not found"), there and in the feed.
+#[tokio::test]
+async fn bylines_link_only_to_pages_that_exist_for_what_they_name() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        let r = sam.submit("/orgs/new", "/orgs", &[("name", "Tiverton Museum"), ("slug", "tiverton-museum"), ("sector", "heritage")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let story = [("speak_as", "announce:tiverton-museum"), ("title", "Open late"), ("body", "Thursdays."), ("licence", "cc0"), ("visibility", "public")];
+        let r = sam.submit("/stories/new", "/stories", &story).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let path = r.location().unwrap().to_string();
+        let mut visitor = sam.other_browser();
+        let page = visitor.get(&path).await.body;
+        assert!(page.contains(r#"By <a href="/orgs/tiverton-museum">Tiverton Museum (announcement)</a>"#), "{page}");
+        assert!(page.contains(r#""@type":"Organization""#) && !page.contains("/@sam"), "{page}");
+        let feed = visitor.get("/stories.atom").await.body;
+        assert!(feed.contains("<author><name>Tiverton Museum</name><uri>") && feed.contains("/orgs/tiverton-museum</uri></author>"), "{feed}");
+        assert!(!feed.contains("/@sam"), "{feed}");
+
+        let mut rowan = sam.other_browser();
+        rowan.sign_up("rowan").await;
+        let r = rowan.submit("/stories/new", "/stories", &[("title", "Bridge"), ("body", "Old."), ("licence", "cc0"), ("visibility", "public")]).await;
+        let path = r.location().unwrap().to_string();
+        assert!(visitor.get(&path).await.body.contains(r#"By <a href="/@rowan">rowan</a>"#));
+        let rowan_id = meetinghouse_store::people::by_handle(&sam.db, "rowan").await.unwrap().unwrap().id;
+        let mut tx = sam.db.begin().await.unwrap();
+        meetinghouse_store::moderation::suspend(&mut tx, rowan_id, Some(meetinghouse_store::now() + 86_400)).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(visitor.get("/@rowan").await.status, StatusCode::NOT_FOUND);
+        let page = visitor.get(&path).await.body;
+        assert!(page.contains("By rowan ·") && !page.contains("/@rowan"), "{page}");
+        let feed = visitor.get("/stories.atom").await.body;
+        assert!(feed.contains("<author><name>rowan</name></author>") && !feed.contains("/@rowan"), "{feed}");
+    }
+}
+
+/// The history shows each version's Markdown as the story shows it
+/// (sanitised); its author removes a version's text with a button, and an
+/// instance moderator with a note (asked for again, at its field, when
+/// missing). Signed out, the removed text is gone; the version says who
+/// removed it.
+#[tokio::test]
+async fn a_versions_text_can_be_removed_and_the_history_renders_markdown() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let r = ann.submit("/stories/new", "/stories", &[("title", "Home"), ("body", "We live at *12 Canal Row*.<script>x()</script>"), ("licence", "cc0"), ("visibility", "public")]).await;
+        let path = r.location().unwrap().to_string();
+        let edit = format!("{path}/edit");
+        for body in ["We live by the canal.", "We live in town."] {
+            let r = ann.submit(&edit, &edit, &[("title", "Home"), ("body", body), ("licence", "cc0"), ("visibility", "public")]).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        }
+        let history = format!("{path}/history");
+        let mut visitor = ann.other_browser();
+        let page = visitor.get(&history).await.body;
+        assert!(page.contains("<em>12 Canal Row</em>") && !page.contains("<pre>") && !page.contains("<script>x()"), "{page}");
+        assert!(!page.contains("/remove\""), "a visitor has no button: {page}");
+        let mine = ann.get(&history).await.body;
+        let revisions: Vec<i64> = mine.split("/history/").skip(1).filter_map(|s| s.split('/').next()?.parse().ok()).collect();
+        assert_eq!(revisions.len(), 2, "{mine}");
+        let r = ann.submit(&history, &format!("{history}/{}/remove", revisions[1]), &[("page", "1")]).await;
+        let shown = ann.follow(&r).await.body;
+        assert!(shown.contains("The text of that version is removed from the history"), "{shown}");
+        let page = visitor.get(&history).await.body;
+        assert!(!page.contains("12 Canal Row") && page.contains("The text of this version was removed by its author."), "{page}");
+        assert!(page.contains("We live by the canal."), "{page}");
+
+        // A moderator: the note is asked for, then kept.
+        let mut mo = ann.other_browser();
+        mo.sign_up("mo").await;
+        let mo_id = meetinghouse_store::people::by_handle(&ann.db, "mo").await.unwrap().unwrap().id;
+        meetinghouse_store::people::set_admin(&ann.db, mo_id, true).await.unwrap();
+        let target = format!("{history}/{}/remove", revisions[0]);
+        let r = mo.submit(&history, &target, &[("page", "1"), ("note", " ")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains(r##"<a href="#note">"##) && r.body.contains(r#"<textarea id="note" name="note""#), "{}", r.body);
+        let r = mo.submit(&history, &target, &[("page", "1"), ("note", "It named a street.")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = visitor.get(&history).await.body;
+        assert!(page.contains("The text of this version was removed by the moderators.") && !page.contains("We live by the canal."), "{page}");
+        // Someone else cannot.
+        let r = visitor.post_raw_from(&history, &target, &[]).await;
+        assert_ne!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+}
+
+/// Replies written for a group keep its story with the group (the edit
+/// form says why at "Who can see it"); a story in a group its author left
+/// shows that group as its marked choice, and saving it there says why not.
+#[tokio::test]
+async fn a_group_story_stays_with_its_replies_and_a_left_group_is_named() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        ann.start_group("Residents' Voice", "residents-voice", "members", "invite").await;
+        let mut beth = ann.other_browser();
+        beth.sign_up("beth").await;
+        let beth_id = meetinghouse_store::people::by_handle(&ann.db, "beth").await.unwrap().unwrap().id;
+        let group_id = meetinghouse_store::groups::by_slug(&ann.db, "residents-voice").await.unwrap().unwrap().id;
+        ann.db.execute_admin(&format!("INSERT INTO group_members (group_id, member_kind, member_id, role, status, added_by, created_at) VALUES ({group_id}, 'person', {beth_id}, 'member', 'active', {beth_id}, 0)")).await.unwrap();
+        let story = [("title", "Our street"), ("body", "Parking."), ("licence", "cc0"), ("visibility", "group:residents-voice")];
+        let r = ann.submit("/stories/new", "/stories", &story).await;
+        let path = r.location().unwrap().to_string();
+        let r = beth.submit(&path, &format!("/conversations/story/{}/replies", story_id(&path)), &[("body", "SECRET reply from beth")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let edit = format!("{path}/edit");
+        let r = ann.submit(&edit, &edit, &[("title", "Our street"), ("body", "Parking."), ("licence", "cc0"), ("visibility", "public")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let group = after(&r.body, r#"<fieldset id="visibility""#);
+        assert!(group.contains(r#"id="visibility-error"><span class="visually-hidden">Error:</span> People replied to this story while only the members of Residents&#39; Voice could see it"#), "{group}");
+        let mut visitor = ann.other_browser();
+        assert_eq!(visitor.get(&path).await.status, StatusCode::NOT_FOUND);
+
+        // Beth's own story in the group, after she left it.
+        let r = beth.submit("/stories/new", "/stories", &[("title", "Bins"), ("body", "Tuesday."), ("licence", "cc0"), ("visibility", "group:residents-voice")]).await;
+        let bins = format!("{}/edit", r.location().unwrap());
+        let r = beth.submit("/groups/residents-voice", "/groups/residents-voice/leave", &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let form = beth.get(&bins).await.body;
+        assert!(form.contains(r#"value="group:residents-voice" checked"#), "{form}");
+        assert!(form.contains("Members of Residents&#39; Voice (you are no longer a member, so your changes cannot be shared there)"), "{form}");
+        let r = beth.submit(&bins, &bins, &[("title", "Bins"), ("body", "Tuesdays."), ("licence", "cc0"), ("visibility", "group:residents-voice")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("You are no longer a member of Residents&#39; Voice") && !r.body.contains("does not exist"), "{}", r.body);
+        assert!(!r.body.contains("Choose who can see your story."), "{}", r.body);
+    }
+}

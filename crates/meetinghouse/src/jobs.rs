@@ -61,7 +61,7 @@ pub async fn run_purge(db: Db, media: MediaStore, mut stop: tokio::sync::watch::
         }
         match purged {
             Ok(p) if p == Purged::default() => {}
-            Ok(p) => tracing::info!(stories = p.stories, uploads = p.media.rows, images = p.media.blobs, emails = p.emails, attempts = p.attempts, notifications = p.notifications, closed_accounts = p.closed_leftovers, email_changes = p.email_changes, checked_import_files = p.checked_files, "purge: removed for good"),
+            Ok(p) => tracing::info!(stories = p.stories, uploads = p.media.rows, images = p.media.blobs, emails = p.emails, attempts = p.attempts, notifications = p.notifications, closed_accounts = p.closed_leftovers, email_changes = p.email_changes, checked_import_files = p.checked_files, sessions = p.sessions, email_links = p.email_links, invites = p.invites, waiting_accounts = p.waiting_accounts, "purge: removed for good"),
             Err(e) => tracing::warn!(error = %e, "purge: removing deleted stories or unused uploads failed; will try again"),
         }
         tokio::select! {
@@ -74,22 +74,46 @@ pub async fn run_purge(db: Db, media: MediaStore, mut stop: tokio::sync::watch::
 /// How often the common-ground worker looks for conversations with new votes.
 const ANALYSIS_POLL: Duration = Duration::from_secs(1);
 
+/// The longest the common-ground worker waits while the database cannot
+/// say which conversations are due.
+const ANALYSIS_POLL_MAX: Duration = Duration::from_secs(60);
+
+/// How long the common-ground worker waits after `failures` polls in a row
+/// that failed: a second, doubling to [`ANALYSIS_POLL_MAX`].
+fn analysis_poll_after(failures: u32) -> Duration {
+    ANALYSIS_POLL.saturating_mul(1 << failures.min(16)).min(ANALYSIS_POLL_MAX)
+}
+
 /// Re-analyses common-ground conversations after votes, at most once per
 /// conversation every `common_ground::caps::DEBOUNCE_SECS` (the claim in the
-/// database makes that hold across app servers too).
+/// database makes that hold across app servers too). A conversation whose
+/// analysis fails waits longer before each try (core `run_due`, one warning
+/// a try); when the database itself cannot be asked, the worker waits
+/// longer after each failure in a row (to a minute), one warning each.
 pub async fn run_common_ground(db: Db, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut failures = 0u32;
     loop {
         let analysed = meetinghouse_core::common_ground::run_due(&db).await;
         if analysed.is_ok() {
             job_succeeded(Job::CommonGround);
         }
-        match analysed {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(conversations = n, "common ground: analysed"),
-            Err(e) => tracing::warn!(error = %e, "common ground: an analysis failed; will try again"),
-        }
+        let wait = match analysed {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::debug!(conversations = n, "common ground: analysed");
+                }
+                failures = 0;
+                ANALYSIS_POLL
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                let wait = analysis_poll_after(failures);
+                tracing::warn!(error = %e, failures, retry_in_secs = wait.as_secs(), "common ground: could not look for conversations to analyse; will try again");
+                wait
+            }
+        };
         tokio::select! {
-            _ = tokio::time::sleep(ANALYSIS_POLL) => {},
+            _ = tokio::time::sleep(wait) => {},
             _ = stop.changed() => return,
         }
     }
@@ -271,6 +295,66 @@ mod tests {
             assert_eq!(done, Ticked { digests: Some(1), lifted: None, settled: Some(0), expired: Some(0), stale: Some(0) }, "{:?}", db.backend());
             assert_eq!(digests_to(&db, "pat@example.org").await, 1);
         }
+    }
+
+    /// A conversation whose analysis fails is tried again after a wait that
+    /// doubles with each failure, and the worker goes on with the others
+    /// due (it used to stop at the failure and try it again, with a warning,
+    /// every 3 s). A run that stores clears the count.
+    #[tokio::test]
+    async fn a_failing_analysis_backs_off() {
+        use meetinghouse_store::common_ground as cg;
+        for db in databases().await {
+            let settings = Settings::load(&db).await.unwrap();
+            accounts::create_admin(&db, "mia@example.org", "mia", "Mia", "a long enough password").await.unwrap();
+            let mia = accounts::login(&db, "mia@example.org", "a long enough password").await.unwrap();
+            let form = ConversationForm { topic: "The bus station".into(), seeds: "Move it.\nKeep it.".into(), ..Default::default() };
+            let (a, b) = (common_ground::create(&db, &settings, &mia, &form).await.unwrap(), common_ground::create(&db, &settings, &mia, &ConversationForm { topic: "The market".into(), ..form.clone() }).await.unwrap());
+            // Nothing the analysis of `a` stores can be stored; `b` is analysed.
+            let (pg, id) = (db.backend() == Backend::Postgres, a);
+            if pg {
+                db.execute_admin(&format!("CREATE FUNCTION refuse_a() RETURNS trigger AS $$ BEGIN IF NEW.conversation_id = {id} THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql")).await.unwrap();
+                db.execute_admin("CREATE TRIGGER refuse_a BEFORE INSERT ON cg_routing FOR EACH ROW EXECUTE FUNCTION refuse_a()").await.unwrap();
+            } else {
+                db.execute_admin(&format!("CREATE TRIGGER refuse_a BEFORE INSERT ON cg_routing WHEN NEW.conversation_id = {id} BEGIN SELECT RAISE(ABORT, 'refused'); END")).await.unwrap();
+            }
+            let changed = |ids: &[i64]| {
+                let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+                format!("UPDATE cg_conversations SET dirty_since = 1, analysed_at = NULL, claimed_at = NULL WHERE id IN ({list})")
+            };
+            db.execute_admin(&changed(&[a, b])).await.unwrap();
+            // `a` comes first (the same change time, the lower id) and fails; `b` is analysed all the same.
+            assert_eq!(common_ground::run_due(&db).await.unwrap(), 1, "{:?}", db.backend());
+            assert!(common_ground::summary(&db, b).await.unwrap().is_some());
+            let now = meetinghouse_store::now();
+            let (failures, retry) = cg::analysis_failures(&db, a).await.unwrap().expect("the failure is noted");
+            assert_eq!(failures, 1);
+            assert!((now + 3..=now + 5).contains(&retry), "the first wait is 4 s: {retry} at {now}");
+            // Past the debounce but within its wait, it is not tried.
+            db.execute_admin("UPDATE cg_conversations SET analysed_at = NULL, claimed_at = NULL").await.unwrap();
+            assert!(cg::due(&db, now, 20).await.unwrap().is_empty());
+            assert_eq!(common_ground::run_due(&db).await.unwrap(), 0);
+            assert_eq!(cg::analysis_failures(&db, a).await.unwrap().map(|f| f.0), Some(1), "not tried again yet");
+            // Its wait over, it is tried, fails again, and waits twice as long.
+            db.execute_admin(&format!("UPDATE cg_analysis_failures SET retry_after = {} WHERE conversation_id = {a}", now - 1)).await.unwrap();
+            assert_eq!(common_ground::run_due(&db).await.unwrap(), 0);
+            let (failures, retry) = cg::analysis_failures(&db, a).await.unwrap().unwrap();
+            assert_eq!(failures, 2);
+            assert!((now + 7..=now + 9).contains(&retry), "the second wait is 8 s: {retry} at {now}");
+            assert_eq!((cg::backoff_secs(3), cg::backoff_secs(8), cg::backoff_secs(100)), (16, 512, 600));
+            // Once it can store again, it is analysed and the count goes.
+            db.execute_admin(if pg { "DROP TRIGGER refuse_a ON cg_routing" } else { "DROP TRIGGER refuse_a" }).await.unwrap();
+            db.execute_admin(&format!("UPDATE cg_analysis_failures SET retry_after = {} WHERE conversation_id = {a}", now - 1)).await.unwrap();
+            db.execute_admin("UPDATE cg_conversations SET analysed_at = NULL").await.unwrap();
+            assert_eq!(common_ground::run_due(&db).await.unwrap(), 1);
+            assert_eq!(cg::analysis_failures(&db, a).await.unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn the_worker_waits_longer_while_the_database_cannot_be_asked() {
+        let waits: Vec<u64> = [1, 2, 3, 6, 7, 40].iter().map(|&n| analysis_poll_after(n).as_secs()).collect();
+        assert_eq!(waits, [2, 4, 8, 60, 60, 60]);
     }
 
     /// A conversation last analysed by a clock that ran a day ahead and was

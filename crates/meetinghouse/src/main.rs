@@ -42,7 +42,7 @@ enum Command {
     Bridges(commands::bridges::Args),
     /// Import collection records (objects) from CSV or JSON
     Import(commands::import::Args),
-    /// Export open data (the interaction record as CSV)
+    /// Export the interaction record as CSV (pseudonymous unless --identified)
     Export(commands::export::Args),
     /// Write a consistent copy of the SQLite database (PostgreSQL: use pg_dump)
     Backup(commands::backup::Args),

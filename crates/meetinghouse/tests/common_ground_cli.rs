@@ -197,3 +197,79 @@ fn a_quote_left_open_in_comments_csv_is_warned_about() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("warning: comments.csv line 2: the file ends inside a quoted field that starts there"), "{err}");
 }
+
+/// The Pol.is API layout (`votes.json`, `comments.json`, as in
+/// polis-math-fixtures) is read when there is no openData votes file (it
+/// was refused, "has neither votes.csv nor participants-votes.csv"); it has
+/// no history to replay, and a folder with neither layout names both.
+#[test]
+fn analyse_reads_a_polis_api_dump() {
+    let dir = shared_data().join("polis-math-fixtures/below-100-ptpts");
+    let out = analyse_cmd(&dir, &["--json", "--seed", "1"]).output().unwrap();
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["participants"].as_u64().unwrap() > 0 && v["votes"].as_u64().unwrap() > 0, "{v}");
+    // The one key beyond the shape: the engine's notes (design 0002).
+    assert!(v["diagnostics"].is_array(), "{v}");
+    let out = analyse_cmd(&dir, &["--replay"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("votes.json holds only each person's last vote"));
+    let empty = folder("neither", &[("comments.csv", COMMENTS)]);
+    let out = analyse_cmd(&empty, &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nor votes.json and comments.json (a Pol.is API dump)"));
+}
+
+/// A votes.csv saved as UTF-16 (as some spreadsheets save "Unicode text")
+/// stops the analysis with one message saying what to do, and exit 1.
+#[test]
+fn a_file_that_is_not_utf8_is_one_clear_error() {
+    let dir = folder("utf16", &[("comments.csv", COMMENTS)]);
+    let text = "timestamp,datetime,comment-id,voter-id,vote\n10,x,0,a,1\n";
+    let bytes: Vec<u8> = [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    std::fs::write(dir.join("votes.csv"), bytes).unwrap();
+    let out = analyse_cmd(&dir, &[]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("votes.csv: the file is UTF-16") && err.contains("save it as UTF-8"), "{err}");
+}
+
+/// `common-ground export` writes a statement waiting for a host without its
+/// text, and says so; `--include-moderated-text` writes it (the export's
+/// rules themselves are tested in core's `tests/common_ground.rs`).
+#[test]
+fn export_leaves_out_the_text_of_a_waiting_statement_unless_asked() {
+    use meetinghouse_core::common_ground::{self as cg, ConversationForm, Participant};
+    let dir = meetinghouse_store::test_databases::temp_dir("mh_cg_export_cli");
+    let migrated = Command::new(env!("CARGO_BIN_EXE_meetinghouse")).arg("--data-dir").arg(&dir).arg("migrate").output().unwrap();
+    assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+        let db = meetinghouse_store::Db::open_sqlite(&dir.join("meetinghouse.db"), &meetinghouse_store::DbOptions { max_connections: 2 }).await.unwrap();
+        let s = meetinghouse_core::settings::Settings::load(&db).await.unwrap();
+        meetinghouse_core::accounts::create_admin(&db, "mia@example.org", "mia", "Mia", "a long enough password").await.unwrap();
+        let mia = meetinghouse_core::accounts::login(&db, "mia@example.org", "a long enough password").await.unwrap();
+        let form = ConversationForm { topic: "The old library".into(), seeds: "Keep it open".into(), moderation: "pre".into(), allow_anonymous: true, ..Default::default() };
+        let id = cg::create(&db, &s, &mia, &form).await.unwrap();
+        let c = cg::load(&db, id, None).await.unwrap();
+        cg::add_statement(&db, &s, &c, &Participant::Browser("a-browser-token-0001"), "A repair café on Saturdays").await.unwrap();
+        db.close().await;
+    });
+    let export = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_meetinghouse"))
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(["common-ground", "export", "--conversation", "1", "--out"])
+            .arg(dir.join("od"))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8_lossy(&out.stderr).into_owned(), std::fs::read_to_string(dir.join("od/comments.csv")).unwrap())
+    };
+    let (said, comments) = export(&[]);
+    assert!(said.contains("1 statement is waiting for a host or taken out: it is written without its text (--include-moderated-text"), "{said}");
+    assert!(!comments.contains("repair café") && comments.contains("Keep it open"), "{comments}");
+    let (said, comments) = export(&["--force", "--include-moderated-text"]);
+    assert!(!said.contains("without its text"), "{said}");
+    assert!(comments.contains("A repair café on Saturdays"), "{comments}");
+}

@@ -1,7 +1,8 @@
 //! `meetinghouse export interactions` on the real binary: the demo town's
-//! interaction record comes out as CSV with the documented header, `--since`
-//! filters by date, and a bad date is refused with a plain message; the
-//! demo's common-ground conversation exports in the Pol.is openData layout.
+//! interaction record comes out as CSV with the documented header,
+//! pseudonymous unless `--identified`, `--since` filters by date, and a bad
+//! date is refused with a plain message; the demo's common-ground
+//! conversation exports in the Pol.is openData layout.
 
 use std::process::Command;
 
@@ -60,6 +61,7 @@ fn the_demo_towns_interactions_export_as_csv() {
 
     let out = run(&dir, &["export", "interactions"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("People are pseudonymous."), "{}", String::from_utf8_lossy(&out.stderr));
     let csv = String::from_utf8(out.stdout).unwrap();
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("source,target,timestamp,kind,source_org,target_org,source_sectors,target_sectors"));
@@ -71,7 +73,36 @@ fn the_demo_towns_interactions_export_as_csv() {
     assert!(rows.iter().all(|r| r[0] != r[1]), "no one's interaction with themselves");
     assert!(rows.iter().any(|r| !r[4].is_empty()), "staff speak as themselves · their organisation");
     assert!(rows.iter().any(|r| r[6].contains(';')), "several sectors are ;-separated");
-    assert!(rows.iter().all(|r| r[2].ends_with('Z') && r[2].len() == 20));
+    // By default nobody is named: each person is a keyed hash, and times are to the day.
+    let pseudonym = |name: &str| name.len() == 18 && name.starts_with("p-") && name[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    assert!(rows.iter().all(|r| pseudonym(r[0]) && pseudonym(r[1])), "{:?}", rows.iter().find(|r| !pseudonym(r[0]) || !pseudonym(r[1])));
+    assert!(rows.iter().all(|r| r[2].ends_with("T00:00:00Z") && r[2].len() == 20), "{:?}", rows[0]);
+
+    // By handle for the operator: the same edges, in the same order, named, to the second.
+    let identified = run(&dir, &["export", "interactions", "--identified"]);
+    assert!(identified.status.success(), "{}", String::from_utf8_lossy(&identified.stderr));
+    assert!(String::from_utf8_lossy(&identified.stderr).contains("personal data"), "{}", String::from_utf8_lossy(&identified.stderr));
+    let named = String::from_utf8(identified.stdout).unwrap();
+    let named: Vec<Vec<&str>> = named.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(named.len(), rows.len());
+    assert!(named.iter().all(|r| r[0].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')), "handles");
+    assert!(named.iter().all(|r| r[2].ends_with('Z') && r[2].len() == 20));
+    assert!(named.iter().any(|r| !r[2].ends_with("T00:00:00Z")), "to the second");
+    // One name per person within an export, and the same edges: the pseudonyms map one to one onto the handles.
+    let mut map = std::collections::HashMap::new();
+    for (p, n) in rows.iter().zip(&named) {
+        assert_eq!((&p[3..], &n[2][..10]), (&n[3..], &p[2][..10]), "the same edge");
+        for (a, b) in [(p[0], n[0]), (p[1], n[1])] {
+            assert_eq!(*map.entry(a).or_insert(b), b, "{a} is one person");
+        }
+    }
+    let people: std::collections::HashSet<&&str> = map.values().collect();
+    assert_eq!(people.len(), map.len(), "and one person has one name");
+    // Another export, another key: no name is shared with the first, so files cannot be joined by name.
+    let again = run(&dir, &["export", "interactions"]);
+    let again = String::from_utf8(again.stdout).unwrap();
+    let first: std::collections::HashSet<&str> = rows.iter().flat_map(|r| [r[0], r[1]]).collect();
+    assert!(again.lines().skip(1).all(|l| l.split(',').take(2).all(|n| !first.contains(n))), "names change with every export");
 
     // The export feeds the bridges analysis as it is: groups from its sector
     // columns, and from a standard-input pipe with a separate group file.
@@ -192,13 +223,16 @@ fn a_failed_common_ground_export_leaves_the_folder_as_it_was() {
 /// made members-only or a draft, or deleted, after people replied takes
 /// its edges out of the export (they were public when written); the edges
 /// on a story still public stay. A thanks is private and never exported,
-/// nor a reply to one's own story.
+/// nor a reply to one's own story. A suspended person's edges leave it
+/// (and come back when the suspension is lifted); a closed account's stay,
+/// named `former-member-` and a hash that is not its id and changes with
+/// every export.
 #[test]
 fn the_interactions_export_follows_what_is_public_now() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     for backend in Backend::all(&runtime, "mh_export_now") {
         let dir = &backend.dir;
-        runtime.block_on(async {
+        let (bea_id, cal_id) = runtime.block_on(async {
             use meetinghouse_core::conversations::{self, ReplyForm};
             use meetinghouse_core::groups::{self, GroupForm};
             use meetinghouse_core::stories::{self, StoryForm};
@@ -232,17 +266,62 @@ fn the_interactions_export_follows_what_is_public_now() {
             stories::edit(&db, &s, ann, ids[1], &StoryForm { visibility: "group:tenants".into(), ..story("Made members-only") }).await.unwrap();
             stories::edit(&db, &s, ann, ids[2], &StoryForm { visibility: "draft".into(), ..story("Made a draft") }).await.unwrap();
             stories::delete(&db, mail, ann, ids[3]).await.unwrap();
+            let ids = (bea.id, cal.id);
+            db.close().await;
+            ids
+        });
+        let edges = |args: &[&str]| -> Vec<(String, String, String)> {
+            let out = backend.run(args);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let csv = String::from_utf8(out.stdout).unwrap();
+            csv.lines().skip(1).map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (f[0].to_string(), f[1].to_string(), f[3].to_string())
+            }).collect()
+        };
+        let e = |a: &str, b: &str| (a.to_string(), b.to_string(), "reply".to_string());
+        let by_handle = ["export", "interactions", "--identified"];
+        assert_eq!(edges(&by_handle), [e("bea", "ann"), e("cal", "bea")]);
+        let pseudonymous = edges(&["export", "interactions"]);
+        assert_eq!(pseudonymous.len(), 2);
+        assert_eq!(pseudonymous[0].0, pseudonymous[1].1, "Bea is one name in one export");
+
+        // Cal is suspended (their profile is hidden): their edges leave the export, both ways; lifted, they come back.
+        let suspend = |on: bool| {
+            runtime.block_on(async {
+                let db = backend.db().await;
+                let mut tx = db.begin().await.unwrap();
+                if on {
+                    meetinghouse_store::moderation::suspend(&mut tx, cal_id, Some(meetinghouse_store::now() + 86_400)).await.unwrap();
+                } else {
+                    meetinghouse_store::moderation::lift(&mut tx, cal_id).await.unwrap();
+                }
+                tx.commit().await.unwrap();
+                db.close().await;
+            })
+        };
+        suspend(true);
+        assert_eq!(edges(&by_handle), [e("bea", "ann")]);
+        assert_eq!(edges(&["export", "interactions"]).len(), 1);
+        suspend(false);
+        assert_eq!(edges(&by_handle).len(), 2);
+
+        // Bea closes her account, keeping her replies: her edges stay, and no export gives her id.
+        runtime.block_on(async {
+            let db = backend.db().await;
+            let bea = meetinghouse_core::accounts::login(&db, "bea@example.org", "a long enough password").await.unwrap();
+            let s = meetinghouse_core::settings::Settings::load(&db).await.unwrap();
+            let mail = meetinghouse_core::notifications::Mailer { settings: &s, base_url: "https://town.example" };
+            let form = meetinghouse_core::closing::CloseForm { password: "a long enough password".into(), posts: "keep".into() };
+            meetinghouse_core::closing::close(&db, mail, &bea, &form).await.unwrap();
             db.close().await;
         });
-
-        let out = backend.run(&["export", "interactions"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let csv = String::from_utf8(out.stdout).unwrap();
-        let edges: Vec<(&str, &str, &str)> = csv.lines().skip(1).map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (f[0], f[1], f[3])
-        }).collect();
-        assert_eq!(edges, [("bea", "ann", "reply"), ("cal", "bea", "reply")], "{csv}");
+        let (first, second) = (edges(&by_handle), edges(&by_handle));
+        let former = &first[0].0;
+        assert!(former.starts_with("former-member-") && former.len() == "former-member-".len() + 16, "{first:?}");
+        assert_ne!(former, &format!("former-member-{bea_id}"));
+        assert_eq!(first, [e(former, "ann"), e("cal", former)], "one name within an export");
+        assert_ne!(&second[0].0, former, "and another in the next, so no two exports link the account");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

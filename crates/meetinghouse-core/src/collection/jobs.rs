@@ -38,7 +38,10 @@ pub const HEARTBEAT_SECS: u64 = 20;
 /// A running import that noted nothing for this long stopped without
 /// finishing (its server went away): its page says so, and the periodic
 /// jobs mark it failed and tell its sender ([`fail_stale`]). Six missed
-/// heartbeats ([`HEARTBEAT_SECS`]).
+/// heartbeats ([`HEARTBEAT_SECS`]). Measured on the database's clock alone
+/// (store `collection_imports::db_now`), on which every note is stamped, so
+/// app servers whose clocks are apart, or a clock that jumps, never take a
+/// live import for stopped.
 pub const STALE_SECS: i64 = 2 * 60;
 
 /// What an import that stopped without finishing says (its server went
@@ -126,23 +129,61 @@ pub async fn check(db: &Db, actor: &Actor, org: &OrgRow, asked: &Asked) -> Resul
 /// Records an import that runs now ([`check`] said [`Gate::Open`]): its id,
 /// for [`run`]. An instance admin's import opens the collection.
 pub async fn record(db: &Db, actor: &Actor, org: &OrgRow, file_name: &str, file_bytes: usize, asked: &Asked) -> Result<i64> {
-    let options = serde_json::to_string(asked).unwrap_or_default();
     let mut tx = db.begin().await?;
-    if actor.is_admin && !asked.dry_run {
-        orgs::open_collection(&mut tx, org.id, meetinghouse_store::now()).await?;
-    }
-    let id = store::insert(&mut tx, org.id, actor.id, &file_label(file_name), file_bytes as i64, &options, "running").await?;
+    let id = record_in(&mut tx, actor, org, file_name, file_bytes, asked).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(id)
+}
+
+async fn record_in(tx: &mut meetinghouse_store::Tx, actor: &Actor, org: &OrgRow, file_name: &str, file_bytes: usize, asked: &Asked) -> Result<i64> {
+    let options = serde_json::to_string(asked).unwrap_or_default();
+    if actor.is_admin && !asked.dry_run {
+        orgs::open_collection(tx, org.id, meetinghouse_store::now()).await?;
+    }
+    Ok(store::insert(tx, org.id, actor.id, &file_label(file_name), file_bytes as i64, &options, "running").await?)
+}
+
+/// [`record`] for the import of check `check_id`'s kept file ([`look_checked`]),
+/// in the transaction that stops keeping it: the file is taken only with
+/// an import recorded to run it, so a busy server or a failure before then
+/// leaves it kept, to try again. `None`, recording nothing, when it is no
+/// longer kept (imported already, or forgotten).
+pub async fn record_checked(db: &Db, actor: &Actor, org: &OrgRow, check_id: i64, file_name: &str, file_bytes: usize, asked: &Asked) -> Result<Option<i64>> {
+    let mut tx = db.begin().await?;
+    if !store::take_checked_file(&mut tx, check_id).await? {
+        return Ok(None);
+    }
+    let id = record_in(&mut tx, actor, org, file_name, file_bytes, asked).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Some(id))
 }
 
 /// Records an import that waits for an instance admin ([`check`] said
 /// [`Gate::Waits`]), its file kept with it, and tells the instance admins;
 /// its id.
 pub async fn wait_for_admin(db: &Db, mail: Mailer<'_>, actor: &Actor, org: &OrgRow, file_name: &str, file: &[u8], asked: &Asked) -> Result<i64> {
+    let tx = db.begin().await?;
+    waiting_in(tx, mail, actor, org, file_name, file, asked).await
+}
+
+/// [`wait_for_admin`] with check `check_id`'s kept file ([`look_checked`]),
+/// in the transaction that stops keeping it for the check; `None`, writing
+/// nothing, when it is no longer kept.
+pub async fn wait_for_admin_checked(db: &Db, mail: Mailer<'_>, actor: &Actor, org: &OrgRow, check_id: i64, file_name: &str, asked: &Asked) -> Result<Option<i64>> {
+    // A kept file never changes; it is only ever taken or forgotten.
+    let Some(file) = store::checked_file(db, check_id).await? else {
+        return Ok(None);
+    };
+    let mut tx = db.begin().await?;
+    if !store::take_checked_file(&mut tx, check_id).await? {
+        return Ok(None);
+    }
+    Ok(Some(waiting_in(tx, mail, actor, org, file_name, &file, asked).await?))
+}
+
+async fn waiting_in(mut tx: meetinghouse_store::Tx, mail: Mailer<'_>, actor: &Actor, org: &OrgRow, file_name: &str, file: &[u8], asked: &Asked) -> Result<i64> {
     let options = serde_json::to_string(asked).unwrap_or_default();
     let name = file_label(file_name);
-    let mut tx = db.begin().await?;
     let id = store::insert(&mut tx, org.id, actor.id, &name, file.len() as i64, &options, "waiting").await?;
     store::keep_file(&mut tx, id, file).await?;
     let text = format!(
@@ -195,7 +236,7 @@ pub async fn run(db: &Db, id: i64, org_id: i64, by: i64, path: &Path, asked: &As
         every.tick().await;
         loop {
             every.tick().await;
-            if let Err(e) = store::heartbeat(&beat_db, id).await {
+            if let Err(e) = beat(&beat_db, id).await {
                 tracing::warn!(import = id, error = %e, "could not note that a collection import is still running");
             }
         }
@@ -209,8 +250,11 @@ pub async fn run(db: &Db, id: i64, org_id: i64, by: i64, path: &Path, asked: &As
     };
     let json = report.map(|r| serde_json::to_string(r).unwrap_or_default()).unwrap_or_default();
     let read = report.map_or(0, |r| r.read() as i64);
-    if let Err(e) = store::finish(db, id, state, read, &json, &message).await {
-        tracing::error!(import = id, error = %e, "could not record how a collection import ended");
+    // Over a mark of `fail_stale` too: this is how it really ended.
+    match store::finish(db, id, state, read, &json, &message, STALE_OUTCOME).await {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(import = id, "a collection import ended, but its row was no longer running: how it ended is not recorded"),
+        Err(e) => tracing::error!(import = id, error = %e, "could not record how a collection import ended"),
     }
     match &outcome {
         Outcome::Done(r) => tracing::info!(
@@ -223,6 +267,20 @@ pub async fn run(db: &Db, id: i64, org_id: i64, by: i64, path: &Path, asked: &As
         ),
     }
     outcome
+}
+
+/// One heartbeat of running import `id` ([`run`]). Should another server
+/// have taken it for stopped meanwhile ([`fail_stale`]: a database that
+/// stalled, say), the import notices and takes its row back, so its page
+/// says it is under way again; its end is recorded over the mark either way.
+pub async fn beat(db: &Db, id: i64) -> Result<()> {
+    if store::heartbeat(db, id).await? {
+        return Ok(());
+    }
+    if store::resume(db, id, STALE_OUTCOME).await? {
+        tracing::warn!(import = id, "a collection import still running had been marked stopped without finishing: marked running again");
+    }
+    Ok(())
 }
 
 async fn run_inner(db: &Db, id: i64, org_id: i64, by: i64, path: &Path, asked: &Asked) -> Outcome {
@@ -302,23 +360,27 @@ pub async fn approve(db: &Db, mail: Mailer<'_>, actor: &Actor, org_id: i64, impo
 /// page does not say it is under way.
 pub async fn start_failed(db: &Db, import_id: i64) -> Result<()> {
     let why = "The import could not be started because of a problem on our side, and its file was not kept. Send the file again; if it happens again, tell the site's administrators.";
-    store::finish(db, import_id, "failed", 0, "", why).await?;
+    store::finish(db, import_id, "failed", 0, "", why, STALE_OUTCOME).await?;
     Ok(())
 }
 
 /// Marks failed the running imports that noted nothing for [`STALE_SECS`]
-/// by `now` (their server went away), with [`STALE_OUTCOME`], and tells
-/// each one's sender; at most 100 a run; how many. Run by the binary's
-/// periodic jobs; several app servers may run it at once (an import is
-/// marked once), and one still going notes a heartbeat well within the
-/// time, so it is never taken for stopped.
+/// (their server went away), with [`STALE_OUTCOME`], and tells each one's
+/// sender; at most 100 a run; how many. Run by the binary's periodic jobs;
+/// several app servers may run it at once (an import is marked once), and
+/// one still going notes a heartbeat well within the time, so it is never
+/// taken for stopped. The time is the database's, on which every note is
+/// stamped: `now`, the calling server's clock, which may be minutes off
+/// another's, is never compared with them, only logged beside the
+/// database's when an import is marked. Should one still going be marked
+/// all the same, it takes its row back at its next heartbeat, and its end
+/// is recorded over the mark ([`run`]).
 pub async fn fail_stale(db: &Db, mail: Mailer<'_>, now: i64) -> Result<usize> {
-    let before = now - STALE_SECS;
     let mut failed = 0;
-    for row in store::running_before(db, before, 100).await? {
+    for row in store::running_stale(db, STALE_SECS, 100).await? {
         let org = orgs::by_id(db, row.org_id).await?;
         let mut tx = db.begin().await?;
-        if !store::fail_stale(&mut tx, row.id, before, STALE_OUTCOME).await? {
+        if !store::fail_stale(&mut tx, row.id, STALE_SECS, STALE_OUTCOME).await? {
             continue;
         }
         if let (Some(person), Some(org)) = (row.person_id, &org) {
@@ -329,7 +391,10 @@ pub async fn fail_stale(db: &Db, mail: Mailer<'_>, now: i64) -> Result<usize> {
             notifications::notify(&mut tx, mail, person, Kind::Moderation, &text, &status_path(&org.slug, row.id)).await?;
         }
         tx.commit().await.map_err(StoreError::from)?;
-        tracing::warn!(import = row.id, org = row.org_id, "a collection import stopped without finishing (its server went away): marked failed");
+        tracing::warn!(
+            import = row.id, org = row.org_id, noted = row.updated_at, server_clock = now,
+            "a collection import stopped without finishing (its server went away): marked failed"
+        );
         failed += 1;
     }
     Ok(failed)
@@ -411,21 +476,24 @@ pub async fn keep_checked(db: &Db, import_id: i64, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// A checked file, taken to be imported as it was checked.
+/// A checked file, to be imported as it was checked.
 #[derive(Debug)]
 pub enum Checked {
     /// Its file is no longer kept (imported already, or a day went by).
     Gone,
-    /// The file, its name, what was asked (no longer a check) and whether
-    /// it runs now or waits for an instance admin.
-    Ready { file_name: String, asked: Asked, bytes: Vec<u8>, gate: Gate },
+    /// Its name, what was asked (no longer a check) and whether it runs now
+    /// or waits for an instance admin; the file itself is read with
+    /// [`checked_file`], and taken only with the import made of it
+    /// ([`record_checked`], [`wait_for_admin_checked`]).
+    Ready { file_name: String, asked: Asked, gate: Gate },
 }
 
-/// Takes the file of check `check_id` to import it as it was checked: only
-/// for the person who sent the check (who still may import: `org` is
-/// `super::import_target`'s), and refused as a new import would be
-/// ([`check`]: a held collection, withdrawing by someone not an admin).
-pub async fn take_checked(db: &Db, actor: &Actor, org: &OrgRow, check_id: i64) -> Result<Checked> {
+/// Looks at check `check_id`, to import its file as it was checked,
+/// leaving the file kept: only for the person who sent the check (who still
+/// may import: `org` is `super::import_target`'s), and refused as a new
+/// import would be ([`check`]: a held collection, withdrawing by someone
+/// not an admin).
+pub async fn look_checked(db: &Db, actor: &Actor, org: &OrgRow, check_id: i64) -> Result<Checked> {
     let row = store::by_id(db, check_id)
         .await?
         .filter(|r| r.org_id == org.id && r.person_id == Some(actor.id))
@@ -436,12 +504,16 @@ pub async fn take_checked(db: &Db, actor: &Actor, org: &OrgRow, check_id: i64) -
     }
     let asked = Asked { dry_run: false, ..checked };
     let gate = check(db, actor, org, &asked).await?;
-    let mut tx = db.begin().await?;
-    let Some(bytes) = store::take_checked_file(&mut tx, check_id).await? else {
+    if row.state != "done" || !store::has_file(db, check_id).await? {
         return Ok(Checked::Gone);
-    };
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(Checked::Ready { file_name: row.file_name, asked, bytes, gate })
+    }
+    Ok(Checked::Ready { file_name: row.file_name, asked, gate })
+}
+
+/// The kept file of check `check_id` (after [`look_checked`]), left kept;
+/// `None` when it is no longer kept.
+pub async fn checked_file(db: &Db, check_id: i64) -> Result<Option<Vec<u8>>> {
+    Ok(store::checked_file(db, check_id).await?)
 }
 
 /// An import's status page.
@@ -473,7 +545,7 @@ pub async fn status(db: &Db, actor: &Actor, org_slug: &str, import_id: i64) -> R
         return Err(CoreError::NotFound);
     }
     let report = (!import.report.is_empty()).then(|| serde_json::from_str(&import.report).ok()).flatten();
-    let stale = import.state == "running" && meetinghouse_store::now() - import.updated_at > STALE_SECS;
+    let stale = import.state == "running" && store::db_now(db).await? - import.updated_at > STALE_SECS;
     let percent = (import.state == "running" && import.file_bytes > 0).then(|| (import.bytes_read * 100 / import.file_bytes).clamp(0, 100));
     let asked: Asked = serde_json::from_str(&import.options).unwrap_or_default();
     let may_import_checked =
@@ -490,21 +562,32 @@ pub async fn waiting(db: &Db, actor: &Actor) -> Result<Vec<(ImportRow, String, S
     Ok(store::waiting(db, 100).await?)
 }
 
-/// An organisation's latest imports, newest first (for those who manage
+/// An organisation's latest imports, newest first, each with its state in
+/// words ([`state_words`], on the database's clock) (for those who manage
 /// its collection: its staff and admins, and instance admins; none for
 /// others).
-pub async fn recent(db: &Db, actor: &Actor, org_id: i64) -> Result<Vec<ImportRow>> {
+pub async fn recent(db: &Db, actor: &Actor, org_id: i64) -> Result<Vec<(ImportRow, &'static str)>> {
     if !super::manages(db, actor, org_id).await? {
         return Ok(Vec::new());
     }
-    Ok(store::of_org(db, org_id, 10).await?)
+    let rows = store::of_org(db, org_id, 10).await?;
+    let now = if rows.iter().any(|r| r.state == "running") { store::db_now(db).await? } else { 0 };
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let words = state_words(&r, now);
+            (r, words)
+        })
+        .collect())
 }
 
-/// How an import's state reads in a list of imports.
-pub fn state_words(import: &ImportRow) -> &'static str {
+/// How an import's state reads in a list of imports, at `db_now` on the
+/// database's clock (store `collection_imports::db_now`), on which its
+/// notes are stamped.
+pub fn state_words(import: &ImportRow, db_now: i64) -> &'static str {
     match import.state.as_str() {
         "waiting" => "Waiting for an admin",
-        "running" if meetinghouse_store::now() - import.updated_at > STALE_SECS => "Stopped without finishing",
+        "running" if db_now - import.updated_at > STALE_SECS => "Stopped without finishing",
         "running" => "Under way",
         "done" => "Done",
         "declined" => "Declined",

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use common_ground::io::{Dataset, VotesSource, load_opendata};
-use common_ground::replay::{ReplayOptions, tick_batches};
+use common_ground::io::{Dataset, VoteTable, VotesSource, load_compact};
+use common_ground::replay::ReplayOptions;
 use common_ground::{Analysis, Config, Direction};
 use serde_json::json;
 
@@ -19,10 +19,15 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// Analyse a conversation folder (comments.csv and votes.csv and/or participants-votes.csv)
+    /// Analyse a conversation folder: the Pol.is openData layout (comments.csv
+    /// and votes.csv and/or participants-votes.csv) or a Pol.is API dump
+    /// (votes.json and comments.json)
     #[command(alias = "analyze")]
     Analyse(AnalyseArgs),
-    /// Write a meeting-house conversation in the openData layout (comments.csv, votes.csv)
+    /// Write a meeting-house conversation in the openData layout (comments.csv,
+    /// votes.csv), files 0600. Every statement has a row (waiting, accepted
+    /// and taken out, as "moderated" 0, 1 and -1), but only accepted ones
+    /// have their text; seed statements have no author-id
     Export(ExportArgs),
 }
 
@@ -41,11 +46,20 @@ struct ExportArgs {
     /// left from another conversation
     #[arg(long)]
     force: bool,
+    /// Also write the text of statements waiting for a host or taken out,
+    /// for the host's own archive, not for publishing (never the text of
+    /// statements taken out because their author closed their account)
+    #[arg(long)]
+    include_moderated_text: bool,
 }
 
 #[derive(Debug, clap::Args)]
 struct AnalyseArgs {
-    /// Folder in the Pol.is openData layout
+    /// Folder in the Pol.is openData layout (comments.csv, votes.csv and/or
+    /// participants-votes.csv) or holding a Pol.is API dump (votes.json and
+    /// comments.json, read when there is neither votes.csv nor
+    /// participants-votes.csv). CSV files must be UTF-8 (a statement's text
+    /// aside, which is not read)
     dir: PathBuf,
     /// Replay the vote history in updates (needs timestamps in votes.csv)
     #[arg(long)]
@@ -58,7 +72,9 @@ struct AnalyseArgs {
     /// map; exports without an is-meta column have lost that flag.
     #[arg(long, value_delimiter = ',')]
     meta: Vec<String>,
-    /// Print one JSON object instead of a summary
+    /// Print one JSON object instead of a summary: the issue's shape, plus
+    /// "diagnostics", the engine's notes on its input and result (a list of
+    /// sentences, empty when it has none)
     #[arg(long)]
     json: bool,
 }
@@ -92,9 +108,10 @@ pub async fn run_db(global: &crate::config::GlobalArgs, args: Args) -> anyhow::R
     }
     let store = global.store()?;
     let db = crate::commands::open_db(&store, crate::commands::Migrations::RequireCurrent).await?;
-    let result = meetinghouse_core::common_ground::export_opendata(&db, a.conversation, &a.out, a.force).await;
+    let options = meetinghouse_core::common_ground::ExportOptions { force: a.force, include_moderated_text: a.include_moderated_text };
+    let result = meetinghouse_core::common_ground::export_opendata(&db, a.conversation, &a.out, options).await;
     db.close().await;
-    let (statements, votes) = match result {
+    let exported = match result {
         Ok(n) => n,
         Err(meetinghouse_core::CoreError::NotFound) => {
             anyhow::bail!("there is no common-ground conversation number {} in {}", a.conversation, crate::commands::location(&store))
@@ -102,23 +119,41 @@ pub async fn run_db(global: &crate::config::GlobalArgs, args: Args) -> anyhow::R
         Err(e) => return Err(e.into()),
     };
     eprintln!(
-        "Wrote {statements} statements and {votes} votes of conversation {} in {} to {} (comments.csv, votes.csv). \
+        "Wrote {} statements and {} votes of conversation {} in {} to {} (comments.csv, votes.csv). \
          Read it back with `meetinghouse common-ground analyse {}`.",
+        exported.statements,
+        exported.votes,
         a.conversation,
         crate::commands::location(&store),
         a.out.display(),
         a.out.display()
     );
+    match exported.without_text {
+        0 => {}
+        1 if a.include_moderated_text => {
+            eprintln!("1 statement was written without its text: its author closed their account and asked for what they wrote to be removed.")
+        }
+        n if a.include_moderated_text => eprintln!(
+            "{n} statements were written without their text: their authors closed their accounts and asked for what they wrote to be removed."
+        ),
+        1 => eprintln!("1 statement is waiting for a host or taken out: it is written without its text (--include-moderated-text writes it, for the host's own archive)."),
+        n => eprintln!(
+            "{n} statements are waiting for a host or taken out: they are written without their text (--include-moderated-text writes it, for the host's own archive)."
+        ),
+    }
     Ok(())
 }
 
 fn analyse(args: AnalyseArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
-    let mut ds = load_opendata(&args.dir).with_context(|| format!("could not load {}", args.dir.display()))?;
+    // The votes are held with each id once (16 bytes a vote), and given to
+    // the engine, which keeps its own 4 bytes a vote, before they go.
+    let mut ds = load_compact(&args.dir).with_context(|| format!("could not load {}", args.dir.display()))?;
     let load_ms = t0.elapsed().as_secs_f64() * 1e3;
     let unknown = ds.mark_meta(&args.meta);
     if !unknown.is_empty() {
-        anyhow::bail!("--meta names statements that are not in {}: {} (nothing was analysed)", args.dir.join("comments.csv").display(), unknown.join(", "));
+        let file = if ds.source == VotesSource::ApiJson { "comments.json" } else { "comments.csv" };
+        anyhow::bail!("--meta names statements that are not in {}: {} (nothing was analysed)", args.dir.join(file).display(), unknown.join(", "));
     }
     report_load(&ds);
     let mut config = Config::default();
@@ -131,23 +166,27 @@ fn analyse(args: AnalyseArgs) -> anyhow::Result<()> {
         if let Some(why) = cannot_replay(&ds, &args.dir) {
             anyhow::bail!("--replay needs the time of every vote: {why}");
         }
-        let batches = tick_batches(&ds.votes, ReplayOptions::default());
-        let bar = indicatif::ProgressBar::new(batches.len() as u64);
+        let ticks = ds.votes.tick_ranges(ReplayOptions::default());
+        let bar = indicatif::ProgressBar::new(ticks.len() as u64);
         bar.set_style(indicatif::ProgressStyle::with_template("replaying {bar:40} {pos}/{len} updates").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
         let mut last = None;
-        for batch in &batches {
-            engine.add_votes(batch);
+        for tick in ticks {
+            ds.votes.apply(&mut engine, tick);
             last = Some(engine.update());
             bar.inc(1);
         }
         bar.finish_and_clear();
         last.context("no votes to replay")?
     } else {
-        engine.add_votes(&ds.votes);
+        let mut votes = std::mem::take(&mut ds.votes);
+        votes.add_to(&mut engine);
+        drop(votes);
         engine.update()
     };
+    drop(ds);
     let update_ms = t1.elapsed().as_secs_f64() * 1e3;
     let n_statements = engine.n_statements();
+    drop(engine);
     super::write_stdout(|out| {
         if args.json {
             serde_json::to_writer(&mut *out, &to_json(&analysis, n_statements, load_ms, update_ms))?;
@@ -159,24 +198,30 @@ fn analyse(args: AnalyseArgs) -> anyhow::Result<()> {
 }
 
 /// Why the loaded votes cannot be replayed in time order, if they cannot.
-fn cannot_replay(ds: &Dataset, dir: &std::path::Path) -> Option<String> {
+fn cannot_replay(ds: &Dataset<VoteTable>, dir: &std::path::Path) -> Option<String> {
     let votes = dir.join("votes.csv");
-    if ds.source != VotesSource::VoteEvents {
-        return Some(format!("{} has no votes.csv (participants-votes.csv holds only each person's last vote)", dir.display()));
+    match ds.source {
+        VotesSource::VoteEvents => {}
+        VotesSource::FinalMatrix => {
+            return Some(format!("{} has no votes.csv (participants-votes.csv holds only each person's last vote)", dir.display()));
+        }
+        VotesSource::ApiJson => {
+            return Some(format!("{} is a Pol.is API dump: votes.json holds only each person's last vote, not the history", dir.display()));
+        }
     }
-    if ds.votes.is_empty() {
+    let (n, untimed) = (ds.votes.len(), ds.votes.untimed());
+    if n == 0 {
         return Some(format!("{} has no votes", votes.display()));
     }
-    let untimed = ds.votes.iter().filter(|v| v.time.is_none()).count();
     match untimed {
         0 => None,
-        n if n == ds.votes.len() => Some(format!("none of the {n} votes in {} has a timestamp (is there a \"timestamp\" column?)", votes.display())),
-        1 => Some(format!("1 of the {} votes in {} has no timestamp", ds.votes.len(), votes.display())),
-        n => Some(format!("{n} of the {} votes in {} have no timestamp", ds.votes.len(), votes.display())),
+        u if u == n => Some(format!("none of the {n} votes in {} has a timestamp (is there a \"timestamp\" column?)", votes.display())),
+        1 => Some(format!("1 of the {n} votes in {} has no timestamp", votes.display())),
+        u => Some(format!("{u} of the {n} votes in {} have no timestamp", votes.display())),
     }
 }
 
-fn report_load(ds: &Dataset) {
+fn report_load(ds: &Dataset<VoteTable>) {
     for w in &ds.report.warnings {
         eprintln!("warning: {w}");
     }

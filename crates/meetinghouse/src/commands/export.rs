@@ -1,7 +1,10 @@
-//! `meetinghouse export interactions [--since DATE] > edges.csv` — the
-//! interaction record on public content, as CSV on standard output:
+//! `meetinghouse export interactions [--since DATE] [--identified] > edges.csv`
+//! — the interaction record on public content, as CSV on standard output:
 //! `source,target,timestamp,kind,source_org,target_org,source_sectors,target_sectors`,
 //! `kind` being `reply` or `mention`. Thanks are private and never exported.
+//! People are pseudonymous by default (a keyed hash under a key made for
+//! each export, times to the day); `--identified` names them by handle,
+//! which is personal data for the operator's own use (core `interactions`).
 
 use std::io::Write;
 
@@ -20,16 +23,34 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 enum What {
-    /// Replies and mentions between people on public content (thanks are private and never exported)
+    /// Replies and mentions between people on public content, as CSV: pseudonymous by default (no handles;
+    /// names that change with every export; dates to the day). Thanks are private and never exported; people
+    /// whose account is suspended, banned or waiting for approval are left out
+    #[command(
+        long_about = "Replies and mentions between people on public content, as CSV on standard output.\n\n\
+By default people are pseudonymous: each is p- and 16 hex digits, a keyed hash under a random key made for this \
+export alone, so a person has one name throughout the file and another in the next export, and times are cut to the \
+day. Pseudonymous is not anonymous: the replies are public, and in a small town a rare mix of sectors or an \
+organisation can still point at one person, so look at the file before you publish it.\n\n\
+With --identified people are named by their handle (a closed account as former-member- and a hash, never its number) \
+and times are to the second: that file is personal data, for the meeting house's own analysis only; do not publish or \
+share it.\n\n\
+Thanks are private and never exported, nor an edge from a person to themselves; people whose account is suspended, \
+banned or waiting for approval are left out with all their edges."
+    )]
     Interactions {
         /// Only interactions on or after this date (2026-03-01, or RFC 3339)
         #[arg(long)]
         since: Option<String>,
+        /// Name people by handle and give times to the second: personal data, for the operator's own use only
+        #[arg(long)]
+        identified: bool,
     },
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<()> {
-    let What::Interactions { since } = args.what;
+    let What::Interactions { since, identified } = args.what;
+    let naming = if identified { interactions::Naming::Identified } else { interactions::Naming::Pseudonymous };
     let since = match since {
         Some(s) => interactions::parse_since(&s).map_err(anyhow::Error::msg)?,
         None => 0,
@@ -38,11 +59,15 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<()> {
     let db = open_db(&store, Migrations::RequireCurrent).await?;
     let stdout = std::io::stdout();
     let mut out = Output { inner: std::io::BufWriter::new(stdout.lock()), closed: false };
-    let written = interactions::export_csv(&db, since, &mut out).await;
+    let written = interactions::export(&db, since, naming, &mut out).await;
     db.close().await;
     let written = written.map_err(anyhow::Error::from).and_then(|n| out.flush().map(|()| n).context("could not write to standard output"));
     match written {
-        Ok(n) => eprintln!("Exported {n} interactions from {}.", crate::commands::location(&store)),
+        Ok(n) if identified => eprintln!(
+            "Exported {n} interactions from {}. People are named by handle: this is personal data, for your own use only.",
+            crate::commands::location(&store)
+        ),
+        Ok(n) => eprintln!("Exported {n} interactions from {}. People are pseudonymous.", crate::commands::location(&store)),
         // The reader went away (`| head`): it asked for no more.
         Err(_) if out.closed => {}
         Err(e) => return Err(e),

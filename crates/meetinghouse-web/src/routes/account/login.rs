@@ -1,8 +1,10 @@
 //! `GET/POST /login` — sign in with email and password. Limited by wrong
 //! passwords, not by sign-ins (`ratelimit::RateLimits::login`), and a
 //! browser that signed in to the account before (its known-device cookie,
-//! [`known_device`]) by a budget of its own; a sign-in gives the browser a
-//! new such cookie. The session records the browser it was started from,
+//! [`known_device`], of the account's current generation) by a budget of
+//! its own; a wrong password is held in each budget before the password is
+//! checked and given back when it was right. A sign-in gives the browser a
+//! new known-device cookie. The session records the browser it was started from,
 //! roughly (`people::sessions::device`).
 
 use std::collections::HashMap;
@@ -56,33 +58,44 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Form { vi
         return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, empty));
     }
     let (secret, tls) = (&viewer.settings.secret_key, state.config.tls);
-    // A browser that signed in to this account before has budgets of its own.
+    // A browser that signed in to this account before, since its last new
+    // password or "sign out everywhere else", has budgets of its own.
     let device = known_device::read(&headers, secret, tls, meetinghouse_store::now());
     let browser = match &device {
-        Some(d) if accounts::account_of(&state.db, email).await? == Some(d.person) => Browser::Known(&d.nonce),
+        Some(d) if accounts::devices_of(&state.db, email).await?.is_some_and(|of| d.is_of(&of)) => Browser::Known(&d.nonce),
         _ => Browser::Unknown,
     };
-    if let Err(message) = state.limits.login(viewer.ip, email, browser).await {
-        return Ok(again(StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", message.to_string())])));
-    }
+    // One wrong password is held in every budget before the password is
+    // checked, so requests sent at once cannot all pass.
+    let held = match state.limits.login(viewer.ip, email, browser).await {
+        Ok(held) => held,
+        Err(message) => return Ok(again(StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", message.to_string())]))),
+    };
     match accounts::login(&state.db, email, data.get("password")).await {
         Ok(actor) => {
+            held.give_back().await;
             if let Some(old) = &viewer.session_token {
                 accounts::end_session(&state.db, old).await?;
             }
             let device = crate::routes::people::sessions::device(&headers);
             let token = accounts::start_session_from(&state.db, actor.id, &device).await?;
             let mut resp = signed_in_redirect(safe_next(data.get("next")), &token, tls);
-            known_device::remember(resp.headers_mut(), secret, actor.id, tls);
+            known_device::remember(&state.db, resp.headers_mut(), secret, actor.id, tls).await?;
             Ok(resp)
         }
         Err(CoreError::Invalid(errors)) => {
             // Only a wrong password (or an address with no account) counts
             // against the sign-in limits.
-            state.limits.login_failed(viewer.ip, email, browser).await;
+            held.keep();
             Ok(again(StatusCode::UNPROCESSABLE_ENTITY, errors))
         }
-        Err(CoreError::Forbidden(m)) => Ok(again(StatusCode::FORBIDDEN, FieldErrors(vec![("form", m)]))),
-        Err(other) => Err(other.into()),
+        Err(CoreError::Forbidden(m)) => {
+            held.give_back().await;
+            Ok(again(StatusCode::FORBIDDEN, FieldErrors(vec![("form", m)])))
+        }
+        Err(other) => {
+            held.give_back().await;
+            Err(other.into())
+        }
     }
 }

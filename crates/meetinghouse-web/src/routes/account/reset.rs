@@ -1,7 +1,8 @@
 //! `GET/POST /reset` (ask for a reset link) and `GET/POST /reset/confirm`
 //! (choose a new password from the emailed link). A new password lifts the
-//! account's sign-in lock (`RateLimits::lift_account`) and makes the
-//! browser one the account knows (`known_device`).
+//! account's sign-in lock (`RateLimits::lift_account`), makes every
+//! browser the account knew unknown (core `accounts::reset_password`) and
+//! this one known (`known_device`).
 
 use std::collections::HashMap;
 
@@ -95,7 +96,9 @@ pub async fn confirm_submit(State(state): State<AppState>, Form { viewer, data }
             // account's sign-in lock goes, and this browser is one it knows.
             super::lift_sign_in_lock(&state, person, viewer.ip).await;
             let mut resp = see_other_with_flash("/login", "Your password is changed. Please sign in with it.", state.config.tls);
-            super::known_device::remember(resp.headers_mut(), &viewer.settings.secret_key, person, state.config.tls);
+            // Of the generation the new password started: every cookie
+            // issued before makes no browser known any more.
+            super::known_device::remember(&state.db, resp.headers_mut(), &viewer.settings.secret_key, person, state.config.tls).await?;
             Ok(resp)
         }
         Err(CoreError::Invalid(errors)) => Ok(again(StatusCode::UNPROCESSABLE_ENTITY, errors)),

@@ -1,5 +1,6 @@
 //! `GET /admin/people`, `/admin/orgs`, `/admin/groups`; `POST
-//! /admin/people/{id}/approve`, `POST /admin/people/{id}/lift` and `POST
+//! /admin/people/{id}/approve`, `POST /admin/people/{id}/decline` (erases a
+//! sign-up waiting for approval), `POST /admin/people/{id}/lift` and `POST
 //! /admin/invites` (its answer is the people page showing the new code; with
 //! a `withdraw` field, it withdraws that open code instead).
 
@@ -48,6 +49,8 @@ struct PeopleList {
     /// An invite note that was refused: why, and the note typed.
     invite_error: Option<String>,
     invite_note: String,
+    /// How many days a sign-up may wait for approval before it is erased.
+    waiting_days: i64,
 }
 
 /// A person on the admin's list, with their suspension in words.
@@ -135,6 +138,7 @@ async fn people_page(state: &AppState, viewer: &Viewer, q: &HashMap<String, Stri
         public_log: viewer.settings.policy.public_log,
         invite_error,
         invite_note,
+        waiting_days: meetinghouse_core::people::WAITING_KEEP_SECS / (24 * 3600),
     }))
 }
 
@@ -155,6 +159,20 @@ pub async fn approve(State(state): State<AppState>, Path(id): Path<i64>, form: F
     }
     accounts::approve(&state.db, mailer(&state, &form.viewer), actor, id).await?;
     Ok(see_other_with_flash("/admin/people", "Account approved. We emailed them to say so.", state.config.tls))
+}
+
+/// Declines an account waiting for approval: it is erased, and the person
+/// is emailed when their address was confirmed (core `people::decline`).
+/// A second click (it is gone already) is said so; an account approved
+/// meanwhile is refused in plain words.
+pub async fn decline(State(state): State<AppState>, Path(id): Path<i64>, form: Form) -> Result<Response, WebError> {
+    let actor = form.viewer.require_admin()?;
+    let said = match meetinghouse_core::people::decline(&state.db, mailer(&state, &form.viewer), actor, id).await {
+        Ok(handle) => format!("The sign-up @{handle} was declined and the account erased. If their address was confirmed, we emailed them to say so."),
+        Err(CoreError::NotFound) => "That sign-up is no longer there (declined already, or erased after waiting too long): nothing was changed.".to_string(),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(see_other_with_flash("/admin/people", &said, state.config.tls))
 }
 
 /// Ends a suspension or a ban early, with a note for the person and the log.

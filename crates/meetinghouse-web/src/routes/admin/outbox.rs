@@ -53,6 +53,7 @@ pub fn kind_words(kind: &str) -> String {
         "notification" => "Notification",
         "moderation" => "Moderation notice",
         "approved" => "Account approved",
+        "declined" => "Sign-up not approved",
         "account_closed" => "Account closed",
         "signup_existing" => "Sign-up with an address already in use",
         "email_change_asked" => "Email change asked for",

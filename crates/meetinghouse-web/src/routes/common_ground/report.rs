@@ -111,6 +111,9 @@ struct Report {
     majority_agree: Vec<Line>,
     majority_disagree: Vec<Line>,
     divisive: Vec<Line>,
+    /// Whether two groups or more are shown with their figures: only then
+    /// does the page say where groups differ.
+    differ: bool,
 }
 
 fn line(s: &Summary, v: &StatementVotes, texts: &HashMap<i64, String>) -> Line {
@@ -168,6 +171,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         majority_agree: Vec::new(),
         majority_disagree: Vec::new(),
         divisive: Vec::new(),
+        differ: false,
         c,
     };
     if let Some(s) = &summary {
@@ -224,6 +228,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
             })
             .collect();
         report.some_small = report.groups.iter().any(|g| g.small);
+        report.differ = report.groups.iter().filter(|g| !g.small).count() >= 2;
         let lines = |v: Vec<&StatementVotes>| v.into_iter().map(|v| line(s, v, &texts)).collect::<Vec<_>>();
         report.bridging = lines(s.bridging(5));
         let (agree, disagree) = s.majority(5);

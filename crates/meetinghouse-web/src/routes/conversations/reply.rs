@@ -31,7 +31,8 @@ struct ReplyFormPage {
     form: FormData,
     errors: FieldErrors,
     action: String,
-    /// Why it takes no replies, when what it belongs to is an archived group.
+    /// Why it takes no replies: what it belongs to is an archived group, or
+    /// the reader is blocked by the person answered or the subject's owner.
     archived: Option<String>,
 }
 
@@ -50,7 +51,12 @@ async fn render_form(state: &AppState, viewer: &Viewer, kind: &str, id: i64, for
     };
     let page = Page::new(viewer, title);
     let action = format!("/conversations/{kind}/{id}/replies");
-    let archived = conversations::archived(&state.db, &info).await?;
+    // An archived group's words, or a block that would refuse the reply:
+    // either way the form is left out.
+    let archived = match conversations::archived(&state.db, &info).await? {
+        Some(why) => Some(why),
+        None => conversations::answer_refused(&state.db, actor, &info, parent.as_ref().map(|p| p.row.author_person)).await?,
+    };
     Ok(render_status(status, &ReplyFormPage { page, info, parent, personas, form, errors, action, archived }))
 }
 

@@ -69,9 +69,15 @@ async fn feed(state: &AppState, asked: &HeaderMap, head: Head<'_>, rows: &[Story
         out += "  <entry>\n";
         out += &format!("    <title>{}</title>\n    <id>{url}</id>\n    <link rel=\"alternate\" type=\"text/html\" href=\"{url}\"/>\n", xml(&s.title));
         out += &format!("    <published>{}</published>\n    <updated>{}</updated>\n", rfc3339(s.created_at), rfc3339(*changed));
-        // A closed account (its handle reads as empty) has no page to point to.
-        let uri = if s.author_handle.is_empty() { String::new() } else { format!("<uri>{base}/@{}</uri>", xml(&s.author_handle)) };
-        out += &format!("    <author><name>{}</name>{uri}</author>\n", xml(&stories::author_label(s)));
+        // An announcement's author is its organisation, with its page; a
+        // person's page only while it can be seen (a closed account has
+        // none, a suspended one is "not found": core `stories::byline_link`).
+        let name = match (&s.org_name, stories::by_organisation(s)) {
+            (Some(org), true) => org.clone(),
+            _ => stories::author_label(s),
+        };
+        let uri = stories::byline_link(s).map(|link| format!("<uri>{base}{}</uri>", xml(&link))).unwrap_or_default();
+        out += &format!("    <author><name>{}</name>{uri}</author>\n", xml(&name));
         out += &format!("    <content type=\"html\">{}</content>\n", xml(&meetinghouse_core::markdown::render(&s.body)));
         let rights = if licence_url.is_empty() { licence.to_string() } else { format!("{licence} ({licence_url})") };
         out += &format!("    <rights>{}</rights>\n  </entry>\n", xml(&rights));

@@ -83,7 +83,7 @@ async fn page_for(state: &AppState, viewer: &Viewer, org: &OrgRow, form: FormDat
     let recent = jobs::recent(&state.db, actor, org.id)
         .await?
         .iter()
-        .map(|i| (jobs::status_path(&org.slug, i.id), i.file_name.clone(), jobs::state_words(i), crate::page::datetime(&i.created_at)))
+        .map(|(i, words)| (jobs::status_path(&org.slug, i.id), i.file_name.clone(), *words, crate::page::datetime(&i.created_at)))
         .collect();
     Ok(ImportPage {
         page: Page::new(viewer, format!("Import into {}", org.name)),
@@ -178,18 +178,23 @@ pub async fn submit(State(state): State<AppState>, Path(slug): Path<String>, req
 
 /// `POST /orgs/{slug}/imports/{id}/import` — imports the file of a check
 /// as it was checked, without choosing it again (only its sender, within a
-/// day; WCAG 3.3.7). It goes to the new import's page.
+/// day; WCAG 3.3.7). It goes to the new import's page. The check's file
+/// stays kept until an import is recorded with it (core
+/// `jobs::record_checked`): the import's turn is taken first, and when the
+/// server's imports are busy, or the import cannot start, the person is
+/// sent back to the check's page, told that the file is still kept.
 pub async fn import_checked(State(state): State<AppState>, Path((slug, id)): Path<(String, i64)>, form: crate::forms::Form) -> Result<Response, WebError> {
     let viewer = form.viewer;
     let actor = viewer.require()?.clone();
     let org = collection::import_target(&state.db, &actor, &slug).await?;
     let check = jobs::status_path(&org.slug, id);
-    let (file_name, asked, bytes, gate) = match jobs::take_checked(&state.db, &actor, &org, id).await {
-        Ok(jobs::Checked::Ready { file_name, asked, bytes, gate }) => (file_name, asked, bytes, gate),
-        Ok(jobs::Checked::Gone) => {
-            let gone = "This check's file is no longer kept (a check's file is kept for a day, and only your latest one): choose the file again to import it.";
-            return Ok(see_other_with_flash(&format!("/orgs/{}/import", org.slug), gone, state.config.tls));
-        }
+    let gone = |state: &AppState| {
+        let gone = "This check's file is no longer kept (a check's file is kept for a day, and only your latest one): choose the file again to import it.";
+        see_other_with_flash(&format!("/orgs/{}/import", org.slug), gone, state.config.tls)
+    };
+    let (file_name, asked, gate) = match jobs::look_checked(&state.db, &actor, &org, id).await {
+        Ok(jobs::Checked::Ready { file_name, asked, gate }) => (file_name, asked, gate),
+        Ok(jobs::Checked::Gone) => return Ok(gone(&state)),
         Err(CoreError::Forbidden(m)) => return Ok(see_other_with_flash(&check, &m, state.config.tls)),
         Err(CoreError::Invalid(errors)) => {
             let m = errors.0.first().map(|(_, m)| m.clone()).unwrap_or_default();
@@ -198,24 +203,59 @@ pub async fn import_checked(State(state): State<AppState>, Path((slug, id)): Pat
         Err(other) => return Err(other.into()),
     };
     if gate == Gate::Waits {
-        let id = jobs::wait_for_admin(&state.db, mailer(&state, &viewer), &actor, &org, &file_name, &bytes, &asked).await?;
+        let Some(id) = jobs::wait_for_admin_checked(&state.db, mailer(&state, &viewer), &actor, &org, id, &file_name, &asked).await? else {
+            return Ok(gone(&state));
+        };
         return Ok(see_other_with_flash(
             &jobs::status_path(&org.slug, id),
             "Your file is kept: this collection's first import waits for an admin of the meeting house, who has been told. It runs once they open the collection.",
             state.config.tls,
         ));
     }
-    let turn = crate::forms::UploadTurn::take_import(&state.uploads).await?;
-    let (_, id) = start(&state, Job::New { actor: Box::new(actor.clone()), org: Box::new(org.clone()) }, &file_name, bytes, asked, Some(turn)).await?;
-    let status = jobs::status_path(&org.slug, id.await.map_err(|e| WebError::Internal(e.into()))?.map_err(WebError::from)?);
-    Ok(see_other_with_flash(&status, "The import of the file you checked is under way: this page shows how far it has got, then its report.", state.config.tls))
+    // The turn before the file is read: at most `IMPORTS_AT_ONCE` hold one.
+    let turn = match crate::forms::UploadTurn::take_import(&state.uploads).await {
+        Ok(turn) => turn,
+        Err(WebError::TooManyRequests(_)) => return Ok(see_other_with_flash(&check, CHECKED_BUSY, state.config.tls)),
+        Err(other) => return Err(other),
+    };
+    let Some(bytes) = jobs::checked_file(&state.db, id).await? else {
+        return Ok(gone(&state));
+    };
+    let job = Job::Checked { actor: Box::new(actor.clone()), org: Box::new(org.clone()), check: id };
+    let started = match start(&state, job, &file_name, bytes, asked, Some(turn)).await {
+        Ok((_, started)) => started.await.map_err(|e| CoreError::Internal(e.to_string())).and_then(|r| r),
+        Err(e) => Err(CoreError::Internal(format!("{e:?}"))),
+    };
+    match started {
+        Ok(import) => Ok(see_other_with_flash(
+            &jobs::status_path(&org.slug, import),
+            "The import of the file you checked is under way: this page shows how far it has got, then its report.",
+            state.config.tls,
+        )),
+        // Taken by another request (a second press) or forgotten meanwhile.
+        Err(CoreError::NotFound) => Ok(gone(&state)),
+        Err(e) => {
+            tracing::error!(org = %org.slug, check = id, error = %e, "an import of a checked file could not be started; the file is still kept");
+            Ok(see_other_with_flash(&check, CHECKED_NOT_STARTED, state.config.tls))
+        }
+    }
 }
 
+/// What the check's page says when the server's imports stayed busy.
+pub const CHECKED_BUSY: &str = "Other collection imports are under way on the server right now, so this one could not start, and nothing was imported. Your checked file is still kept: try “Import this file as checked” again in a few minutes.";
+
+/// What the check's page says when the import could not be started.
+pub const CHECKED_NOT_STARTED: &str = "The import could not be started because of a problem on our side, and nothing was imported. Your checked file is still kept: try “Import this file as checked” again; if it happens again, tell the site's administrators.";
+
 /// Which import [`start`] runs: a new one, recorded on its task (so a
-/// request dropped after the task began cannot leave it half made), or one
-/// recorded before (a waiting import an instance admin approved).
+/// request dropped after the task began cannot leave it half made); one of
+/// a check's kept file, recorded on its task in the transaction that takes
+/// the file (`jobs::record_checked`: its id is sent as "not found" when the
+/// file is no longer kept); or one recorded before (a waiting import an
+/// instance admin approved).
 pub(crate) enum Job {
     New { actor: Box<meetinghouse_core::Actor>, org: Box<OrgRow> },
+    Checked { actor: Box<meetinghouse_core::Actor>, org: Box<OrgRow>, check: i64 },
     Recorded { id: i64, org_id: i64, by: i64 },
 }
 
@@ -251,6 +291,18 @@ pub(crate) async fn start(
                 Ok(id) => (id, org.id, actor.id),
                 Err(e) => {
                     tracing::error!(org = %org.slug, error = %e, "a collection import could not be recorded");
+                    let _ = id_tx.send(Err(e));
+                    return None;
+                }
+            },
+            Job::Checked { actor, org, check } => match jobs::record_checked(&db, &actor, &org, check, &filename, size, &asked).await {
+                Ok(Some(id)) => (id, org.id, actor.id),
+                Ok(None) => {
+                    let _ = id_tx.send(Err(CoreError::NotFound));
+                    return None;
+                }
+                Err(e) => {
+                    tracing::error!(org = %org.slug, check, error = %e, "a collection import could not be recorded; the checked file is still kept");
                     let _ = id_tx.send(Err(e));
                     return None;
                 }

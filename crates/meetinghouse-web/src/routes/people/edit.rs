@@ -116,11 +116,14 @@ async fn change_password(state: AppState, viewer: Viewer, data: FormData) -> Res
     }
     let keep = viewer.session_token.as_deref().unwrap_or_default();
     match accounts::change_password(&state.db, actor, data.get("current_password"), data.get("new_password"), keep).await {
-        Ok(()) => Ok(see_other_with_flash(
-            "/me/profile",
-            "Your password is changed. Anywhere else you were signed in, you are now signed out.",
-            state.config.tls,
-        )),
+        Ok(()) => {
+            let mut resp =
+                see_other_with_flash("/me/profile", "Your password is changed. Anywhere else you were signed in, you are now signed out.", state.config.tls);
+            // Every browser the account knew is forgotten with the old
+            // password; this one, which chose the new one, is known again.
+            crate::routes::account::known_device::remember(&state.db, resp.headers_mut(), &viewer.settings.secret_key, actor.id, state.config.tls).await?;
+            Ok(resp)
+        }
         Err(CoreError::Invalid(errors)) => {
             count_wrong_password(&state, actor.id, &errors, "current_password", data.get("current_password")).await;
             again(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, Refused::Password(errors)).await

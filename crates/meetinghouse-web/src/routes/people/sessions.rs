@@ -2,9 +2,11 @@
 //! the browser and system it was started from, as its User-Agent said it,
 //! roughly ([`device`]: "Firefox on Windows"; the header itself is never
 //! stored), when it began and when it was last used (core
-//! `accounts::SESSION_SEEN_EVERY_SECS`); and `POST /me/sessions/end-others`,
+//! `accounts::SESSION_SEEN_EVERY_SECS`); `POST /me/sessions/end-others`,
 //! "Sign out everywhere else", which ends every session but this one and
-//! changes nothing else (the password stays).
+//! makes every known-device cookie issued before worthless (this browser
+//! is given a new one), and changes nothing else (the password stays); and `POST /me/sessions/end`,
+//! which ends one other session (`session`: the key the page shows).
 
 use askama::Template;
 use axum::extract::State;
@@ -31,6 +33,8 @@ struct SessionsPage {
 /// A session as the page shows it.
 struct Shown {
     current: bool,
+    /// What names it in the form that ends it (not its token).
+    key: String,
     device: String,
     began: String,
     last_used: String,
@@ -39,7 +43,7 @@ struct Shown {
 impl Shown {
     fn of(s: &SessionRow) -> Shown {
         let device = if s.device.is_empty() { "A browser".to_string() } else { s.device.clone() };
-        Shown { current: s.current == 1, device, began: datetime(&s.created_at), last_used: datetime(&s.last_seen_at) }
+        Shown { current: s.current == 1, key: s.key.clone(), device, began: datetime(&s.created_at), last_used: datetime(&s.last_seen_at) }
     }
 }
 
@@ -61,7 +65,24 @@ pub async fn end_others(State(state): State<AppState>, Form { viewer, .. }: Form
         1 => "You are signed out of the one other place you were signed in. You are still signed in here.".to_string(),
         n => format!("You are signed out of the {n} other places you were signed in. You are still signed in here."),
     };
-    Ok(see_other_with_flash("/me/sessions", &said, state.config.tls))
+    let mut resp = see_other_with_flash("/me/sessions", &said, state.config.tls);
+    // Every browser the account knew is forgotten; this one is known again.
+    crate::routes::account::known_device::remember(&state.db, resp.headers_mut(), &viewer.settings.secret_key, actor.id, state.config.tls).await?;
+    Ok(resp)
+}
+
+/// Ends one other session. One already ended (in another tab, or by
+/// "Sign out everywhere else") is said so; the one asking cannot be ended
+/// here (signing out does that).
+pub async fn end_one(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    let actor = viewer.require()?;
+    let keep = viewer.session_token.as_deref().unwrap_or_default();
+    let said = if meetinghouse_core::people::end_session(&state.db, actor, keep, data.get("session")).await? {
+        "That browser is signed out. You are still signed in here."
+    } else {
+        "That browser was already signed out."
+    };
+    Ok(see_other_with_flash("/me/sessions", said, state.config.tls))
 }
 
 /// The browser and system a request's User-Agent names, roughly and in

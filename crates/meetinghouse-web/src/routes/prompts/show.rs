@@ -32,6 +32,10 @@ struct PromptShow {
     section: crate::routes::conversations::Section,
     /// Whether a host may close it now (it is not closed yet).
     closable: bool,
+    /// Whether it does not take stories yet but will (it opens later and
+    /// its group is not archived): "No stories yet." Otherwise a prompt
+    /// that takes no stories says "No stories were shared."
+    opens_later: bool,
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
@@ -52,7 +56,9 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         "dateCreated": crate::routes::feeds::rfc3339(p.prompt.created_at),
         "author": {"@type": if p.host_is_person { "Person" } else { "Organization" }, "name": p.host_label},
     });
-    let closable = p.viewer_manages && p.prompt.closes_at.is_none_or(|c| c > meetinghouse_store::now());
+    let now = meetinghouse_store::now();
+    let closable = p.viewer_manages && p.prompt.closes_at.is_none_or(|c| c > now);
+    let opens_later = !p.archived && p.prompt.opens_at > now;
     Ok(render(&PromptShow {
         json_ld: crate::routes::stories::show::json_for_script(&ld),
         page: Page::new(&viewer, crate::page::paged(&p.prompt.question, pager.number)),
@@ -63,5 +69,6 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         prev_page,
         section,
         closable,
+        opens_later,
     }))
 }

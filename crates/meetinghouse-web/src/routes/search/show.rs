@@ -1,6 +1,7 @@
 //! `GET /search?q=…&type=story|object|prompt&page=N` — ranked results with
 //! highlighted snippets; only public content is ever indexed. A search with
 //! a common word reaches only its newest matches, and its last page says so.
+//! Searches are limited per address (`RateLimits::search`).
 
 use std::collections::HashMap;
 
@@ -50,6 +51,9 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     let query: String = q.get("q").map(|s| s.trim().chars().take(QUERY_MAX).collect::<String>().trim_end().to_string()).unwrap_or_default();
     let kind = q.get("type").filter(|k| ["story", "object", "prompt"].contains(&k.as_str())).cloned().unwrap_or_default();
     let n = page_number(&q);
+    if !query.is_empty() {
+        state.limits.search(viewer.ip).map_err(|m| WebError::TooManyRequests(m.into()))?;
+    }
     let found = if query.is_empty() { search::Results::default() } else { search::search_page(&state.db, &query, &kind, n).await? };
     let (results, more) = (found.items, found.more);
     let results: Vec<(Result_, String)> = results.into_iter().map(|r| {

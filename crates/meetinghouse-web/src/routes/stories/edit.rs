@@ -7,7 +7,7 @@ use meetinghouse_core::stories::StoryForm;
 use meetinghouse_core::{CoreError, FieldErrors, prompts, stories};
 
 use super::new::StoryFormPage;
-use super::{choices, story_form};
+use super::story_form;
 use crate::error::WebError;
 use crate::forms::{FormData, FormUpload, Upload};
 use crate::middleware::see_other_with_flash;
@@ -22,7 +22,7 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     stories::ensure_can_edit(&state.db, &viewer.settings, actor, id).await?;
     let page = stories::page(&state.db, id, Some(actor)).await?;
     let s = &page.story;
-    let choices = choices(&state.db, actor).await?;
+    let choices = super::edit_choices(&state.db, actor, s).await?;
     let voice_notice = super::voice_notice(s, &choices);
     // A voice the author no longer holds is not offered: the form starts
     // from their own name (the notice says so).
@@ -84,7 +84,11 @@ pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, req: Req
     // and nothing of the story is loaded, for anyone else.
     let pending = Upload::start(req, &state).await?;
     let story = stories::ensure_can_edit(&state.db, &pending.viewer.settings, pending.viewer.require()?, id).await?;
-    let FormUpload { viewer, data, files, unread, turn: _turn, expired } = pending.read_form(&state, state.config.media_limits.max_bytes, super::form_field, true).await?;
+    // Past the hourly budget of edits, the text is read (to show it again)
+    // and no photo is taken.
+    let over = stories::at_edit_limit(&state.db, &pending.viewer.settings, pending.viewer.require()?).await?;
+    let FormUpload { viewer, data, files, unread, turn: _turn, expired } =
+        pending.read_form(&state, state.config.media_limits.max_bytes, super::form_field, !over).await?;
     let actor = viewer.require()?;
     let existing: Vec<i64> = meetinghouse_store::media::photos_of_story(&state.db, id).await?.into_iter().map(|p| p.media_id).collect();
     let (data, photos, found) = super::take_photos(&state, actor, data, files, &unread, &existing).await?;
@@ -94,15 +98,21 @@ pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, req: Req
     let edited = if expired {
         // Shown again with what was typed and a fresh token; nothing is stored.
         let mut errors = FieldErrors(vec![("form", crate::forms::EXPIRED_FORM.to_string())]);
-        errors.0.extend(found.0);
+        errors.0.extend(found.0.iter().cloned());
         Err(CoreError::Invalid(errors))
+    } else if over {
+        Ok(None)
     } else {
-        stories::edit_counted(&state.db, &viewer.settings, actor, id, &form, found).await
+        stories::edit_counted(&state.db, &viewer.settings, actor, id, &form, found.clone()).await
     };
     let outcome = match edited {
         Err(CoreError::Invalid(errors)) if expired => Err((StatusCode::FORBIDDEN, errors)),
         Ok(Some(kept)) => Ok(kept),
-        Ok(None) => Err((StatusCode::TOO_MANY_REQUESTS, FieldErrors(vec![("form", stories::EDITS_PER_HOUR_MESSAGE.to_string())]))),
+        Ok(None) => {
+            let mut errors = FieldErrors(vec![("form", stories::EDITS_PER_HOUR_MESSAGE.to_string())]);
+            errors.0.extend(found.0);
+            Err((StatusCode::TOO_MANY_REQUESTS, errors))
+        }
         Err(CoreError::Invalid(errors)) => Err((super::refused_status(&unread), errors)),
         // A full disk: what was typed is shown back to copy.
         Err(other) => return Err(WebError::from(other).keeping(&[("Title", form.title.as_str()), ("Your story", form.body.as_str())])),
@@ -118,7 +128,7 @@ pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, req: Req
                 Ok(pid) => prompts::page(&state.db, pid, Some(actor)).await.ok().map(|p| (pid, p.prompt.question)),
                 Err(_) => None,
             };
-            let choices = choices(&state.db, actor).await?;
+            let choices = super::edit_choices(&state.db, actor, &story).await?;
             let prompt_group = super::new::prompt_group(&state.db, data.get("prompt_id"), actor, &choices).await?;
             Ok(render_status(status, &StoryFormPage {
                 prompt_group,

@@ -3,6 +3,7 @@ pub mod delete;
 pub mod edit;
 pub mod history;
 pub mod new;
+pub mod remove_version;
 pub mod show;
 
 use meetinghouse_core::persona::{self, Persona};
@@ -17,6 +18,9 @@ pub struct Choices {
     pub personas: Vec<(String, String)>,
     pub groups: Vec<(String, String)>,
     pub licences: &'static [(&'static str, &'static str, &'static str)],
+    /// The choice (`group:SLUG`) of a group listed only because the story
+    /// being edited is shared with it, which its author has left.
+    pub left_group: Option<String>,
 }
 
 pub async fn choices(db: &Db, actor: &Actor) -> Result<Choices, WebError> {
@@ -28,7 +32,29 @@ pub async fn choices(db: &Db, actor: &Actor) -> Result<Choices, WebError> {
         (format!("group:{}", g.slug), name)
     })
     .collect();
-    Ok(Choices { personas, groups, licences: meetinghouse_core::stories::LICENCES })
+    Ok(Choices { personas, groups, licences: meetinghouse_core::stories::LICENCES, left_group: None })
+}
+
+/// [`choices`] for editing `story`: a story shared with a group its author
+/// no longer belongs to keeps that group as its marked choice, so the form
+/// shows where it is shared (saving it there is refused in words that say
+/// why: core `stories::check`).
+pub async fn edit_choices(db: &Db, actor: &Actor, story: &meetinghouse_store::stories::StoryRow) -> Result<Choices, WebError> {
+    let mut c = choices(db, actor).await?;
+    if story.visibility == "group"
+        && let Some(gid) = story.group_id
+        && let Some(g) = meetinghouse_store::groups::by_id(db, gid).await?
+    {
+        let value = format!("group:{}", g.slug);
+        // (An instance admin may share with any group: theirs stays a choice.)
+        if actor.is_admin && !c.groups.iter().any(|(v, _)| *v == value) {
+            c.groups.push((value, g.name));
+        } else if !c.groups.iter().any(|(v, _)| *v == value) {
+            c.groups.push((value.clone(), format!("{} (you are no longer a member, so your changes cannot be shared there)", g.name)));
+            c.left_group = Some(value);
+        }
+    }
+    Ok(c)
 }
 
 /// The collection objects named in a form's `object_ids`: (page path, title).
@@ -124,7 +150,21 @@ pub async fn take_photos(
     // (file name, why, alt text, caption)
     let mut refused: Vec<(String, String, String, String)> = Vec::new();
     let mut missing = 0;
-    for i in 0..meetinghouse_core::media::PHOTOS_MAX + NEW_SLOTS {
+    // A story has at most PHOTOS_MAX photos: the photos kept from before
+    // come first, and a file past that many is refused before it is
+    // decoded or stored (the slots a form can send number more).
+    let slots = meetinghouse_core::media::PHOTOS_MAX + NEW_SLOTS;
+    let kept_before = (0..slots)
+        .filter(|i| {
+            let slot = format!("photo_file_{i}");
+            !data.checked(&format!("photo_remove_{i}"))
+                && !files.iter().any(|f| f.field == slot)
+                && !unread.iter().any(|u| u.field == slot)
+                && data.get(&format!("photo_id_{i}")).parse::<i64>().is_ok()
+        })
+        .count();
+    let mut room = meetinghouse_core::media::PHOTOS_MAX.saturating_sub(kept_before);
+    for i in 0..slots {
         let alt = data.get(&format!("photo_alt_{i}")).to_string();
         let caption = data.get(&format!("photo_caption_{i}")).to_string();
         let slot = format!("photo_file_{i}");
@@ -136,6 +176,11 @@ pub async fn take_photos(
             refused.push((u.filename.clone(), unread_words(u.why, state.config.media_limits.max_bytes), alt, caption));
             continue;
         } else if let Some(file) = file {
+            if room == 0 {
+                refused.push((file.filename.clone(), too_many_photos(), alt, caption));
+                continue;
+            }
+            room -= 1;
             if let Err(message) = state.limits.photo(&actor.id.to_string()) {
                 refused.push((file.filename.clone(), message.to_string(), alt, caption));
                 continue;
@@ -176,14 +221,33 @@ pub async fn take_photos(
     if unread.iter().any(|u| u.why == crate::forms::Unread::Busy) {
         errors.add("form", crate::forms::UPLOADS_BUSY);
     }
+    // Refusals are reported on the empty slots after the kept photos, where
+    // the form shows again what was typed for them; past the last slot,
+    // they are said together on the last one.
+    let mut said: Vec<(usize, String)> = Vec::new();
     for (k, (name, message, alt, caption)) in refused.iter().enumerate() {
-        // Refusals are reported on the empty slots after the kept photos,
-        // where the form shows again what was typed for them.
         let index = (photos.len() + k).min(meetinghouse_core::media::PHOTOS_MAX - 1);
-        errors.add(photo_field("file", index), format!("“{name}” was not added: {message}"));
-        out = out.with(&format!("photo_alt_{index}"), alt).with(&format!("photo_caption_{index}"), caption);
+        let words = format!("“{name}” was not added: {message}");
+        match said.iter_mut().find(|(i, _)| *i == index) {
+            Some((_, all)) => {
+                all.push(' ');
+                all.push_str(&words);
+            }
+            None => {
+                said.push((index, words));
+                out = out.with(&format!("photo_alt_{index}"), alt).with(&format!("photo_caption_{index}"), caption);
+            }
+        }
+    }
+    for (index, words) in said {
+        errors.add(photo_field("file", index), words);
     }
     Ok((out, photos, errors))
+}
+
+/// Why a photo past the most a story can have was not added.
+fn too_many_photos() -> String {
+    format!("a story can have at most {} photos. Remove one of them to add this one.", meetinghouse_core::media::PHOTOS_MAX)
 }
 
 /// Why a photo was not added, after "“name” was not added: ".

@@ -65,7 +65,8 @@ pub async fn prompt_group(db: &meetinghouse_core::Db, prompt_id: &str, actor: &m
 fn group_choice(for_group: Option<(String, String)>, choices: &Choices) -> Option<PromptGroup> {
     for_group.map(|(slug, name)| {
         let value = format!("group:{slug}");
-        PromptGroup { member: choices.groups.iter().any(|(v, _)| *v == value), value, name }
+        let member = choices.groups.iter().any(|(v, _)| *v == value) && choices.left_group.as_ref() != Some(&value);
+        PromptGroup { member, value, name }
     })
 }
 

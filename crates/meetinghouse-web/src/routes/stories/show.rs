@@ -46,13 +46,20 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         "url": url,
         "datePublished": crate::routes::feeds::rfc3339(s.story.created_at),
         "dateModified": crate::routes::feeds::rfc3339(s.story.updated_at),
-        "author": {"@type": "Person", "name": s.story.author_name, "url": format!("{}/@{}", state.config.base_url, s.story.author_handle)},
         "inLanguage": "en-GB",
     });
-    // A closed account (its handle reads as empty) has no page to point to.
-    if s.story.author_handle.is_empty() {
-        ld["author"] = serde_json::json!({"@type": "Person", "name": s.story.author_name});
+    // An announcement is the organisation's; a person is named with their
+    // profile only while it can be seen (not a closed, suspended or
+    // waiting account: core `stories::byline_link`).
+    let mut author = if stories::by_organisation(&s.story) {
+        serde_json::json!({"@type": "Organization", "name": s.story.org_name})
+    } else {
+        serde_json::json!({"@type": "Person", "name": s.story.author_name})
+    };
+    if let Some(link) = &s.author_link {
+        author["url"] = serde_json::Value::String(format!("{}{link}", state.config.base_url));
     }
+    ld["author"] = author;
     if !s.licence_url.is_empty() {
         ld["license"] = serde_json::Value::String(s.licence_url.to_string());
     }
