@@ -79,8 +79,8 @@ pub enum VotesSource {
 }
 
 /// A loaded conversation. Its votes are a list of [`VoteEvent`]s, or, from
-/// [`load_compact`], a [`VoteTable`] (each id kept once: for large
-/// conversations).
+/// [`load_compact`], a [`VoteTable`] (16 bytes a vote, each distinct id held
+/// in the table rather than once per vote: for large conversations).
 #[derive(Debug, Clone)]
 pub struct Dataset<V = Vec<VoteEvent>> {
     /// Statements in id order (numeric ids numerically).
@@ -593,8 +593,9 @@ pub fn load_opendata(dir: &Path) -> Result<Dataset, LoadError> {
     load_opendata_into(dir)
 }
 
-/// [`load_opendata`], the votes held as a [`VoteTable`] (each id once, 16
-/// bytes a vote) for large conversations.
+/// [`load_opendata`], the votes held as a [`VoteTable`] (16 bytes a vote,
+/// each distinct id held in the table rather than once per vote) for large
+/// conversations.
 pub fn load_opendata_compact(dir: &Path) -> Result<Dataset<VoteTable>, LoadError> {
     load_opendata_into(dir)
 }
@@ -610,9 +611,7 @@ pub fn load_compact(dir: &Path) -> Result<Dataset<VoteTable>, LoadError> {
     if csv || !api {
         return load_opendata_compact(dir);
     }
-    let ds = load_polis_api(dir)?;
-    let votes = VoteTable::from_events(&ds.votes);
-    Ok(Dataset { statements: ds.statements, votes, source: ds.source, polis_groups: ds.polis_groups, report: ds.report })
+    load_polis_api_into(dir)
 }
 
 fn load_opendata_into<V: VoteSink>(dir: &Path) -> Result<Dataset<V>, LoadError> {
@@ -720,11 +719,52 @@ fn json_array<'a>(path: &Path, v: &'a serde_json::Value) -> Result<&'a [serde_js
 /// against the comments' `agree_count` (raw API dumps use the database sign,
 /// agree = −1) and reported as a warning.
 pub fn load_polis_api(dir: &Path) -> Result<Dataset, LoadError> {
-    let mut report = LoadReport::default();
+    load_polis_api_into(dir)
+}
+
+/// [`load_polis_api`] into any [`VoteSink`]. `votes.json` is streamed: one
+/// vote object at a time is parsed and put in the sink, so a
+/// [`VoteTable`] holds a dump of millions of votes in about 16 bytes a vote
+/// (the whole file parsed at once took about 0.9 KB a vote). The sign is
+/// detected from counts kept per statement while reading, and the sink's
+/// agrees and disagrees swapped afterwards when it is the database sign.
+fn load_polis_api_into<V: VoteSink>(dir: &Path) -> Result<Dataset<V>, LoadError> {
     let vp = dir.join("votes.json");
     let cp = dir.join("comments.json");
-    let votes_v = json_file(&vp)?;
+    // The votes' skipped rows are reported after the comments', as they
+    // were when both files were parsed before either was read.
+    let mut vote_report = LoadReport::default();
+    let mut votes = V::default();
+    // Per statement: votes +1 and votes −1, as read.
+    let mut signs: HashMap<String, (i64, i64)> = HashMap::new();
+    stream_json_array(&vp, |i, v| {
+        let p = v.get("pid").or_else(|| v.get("participant_id")).and_then(json_id);
+        let s = v.get("tid").or_else(|| v.get("statement_id")).and_then(json_id);
+        let time = json_time(v.get("modified"));
+        let (Some(p), Some(s)) = (p, s) else {
+            vote_report.skip("votes.json", i as u64, "missing pid or tid");
+            return;
+        };
+        // Exactly -1, 0 or 1: a fraction (0.5) is not rounded to a vote.
+        let read = json_int(v.get("vote")).and_then(|val| Some((val, Vote::from_export_sign(val)?)));
+        let Some((val, vote)) = read else {
+            let shown = v.get("vote").map_or_else(|| "missing".to_owned(), serde_json::Value::to_string);
+            vote_report.skip("votes.json", i as u64, format!("participant {p}, comment {s}: vote {shown} is not -1, 0 or 1"));
+            return;
+        };
+        if val != 0 {
+            let count = match signs.get_mut(s.as_str()) {
+                Some(c) => c,
+                None => signs.entry(s.clone()).or_default(),
+            };
+            if val == 1 { count.0 += 1 } else { count.1 += 1 }
+        }
+        if !votes.push_vote(&p, &s, vote, time) {
+            vote_report.skip("votes.json", i as u64, "more distinct participants or statements than can be held");
+        }
+    })?;
     let comments_v = json_file(&cp)?;
+    let mut report = LoadReport::default();
     let mut statements = Vec::new();
     let mut agree_counts: HashMap<String, i64> = HashMap::new();
     for (i, c) in json_array(&cp, &comments_v)?.iter().enumerate() {
@@ -748,48 +788,95 @@ pub fn load_polis_api(dir: &Path) -> Result<Dataset, LoadError> {
         }
         statements.push((id, StatementMeta { moderation: Moderation::from_polis(m), is_meta }));
     }
+    drop(comments_v);
     statements.sort_by(|a, b| id_order(&a.0, &b.0));
-    let mut raw = Vec::new();
-    for (i, v) in json_array(&vp, &votes_v)?.iter().enumerate() {
-        let p = v.get("pid").or_else(|| v.get("participant_id")).and_then(json_id);
-        let s = v.get("tid").or_else(|| v.get("statement_id")).and_then(json_id);
-        let time = json_time(v.get("modified"));
-        let (Some(p), Some(s)) = (p, s) else {
-            report.skip("votes.json", i as u64, "missing pid or tid");
-            continue;
-        };
-        // Exactly -1, 0 or 1: a fraction (0.5) is not rounded to a vote.
-        match json_int(v.get("vote")) {
-            Some(val @ -1..=1) => raw.push((p, s, val, time)),
-            _ => {
-                let shown = v.get("vote").map_or_else(|| "missing".to_owned(), serde_json::Value::to_string);
-                report.skip("votes.json", i as u64, format!("participant {p}, comment {s}: vote {shown} is not -1, 0 or 1"));
-            }
-        }
-    }
+    report.skipped.append(&mut vote_report.skipped);
     // Sign detection: which sign makes "+1 = agree" match agree_count?
-    let mut plus: HashMap<&str, i64> = HashMap::new();
-    let mut minus: HashMap<&str, i64> = HashMap::new();
-    for (_, s, val, _) in &raw {
-        if *val == 1 {
-            *plus.entry(s).or_default() += 1;
-        } else if *val == -1 {
-            *minus.entry(s).or_default() += 1;
-        }
-    }
-    let err = |m: &HashMap<&str, i64>| agree_counts.iter().map(|(s, a)| (m.get(s.as_str()).copied().unwrap_or(0) - a).abs()).sum::<i64>();
-    let db_sign = err(&minus) < err(&plus);
+    let err = |agree: fn(&(i64, i64)) -> i64| {
+        agree_counts.iter().map(|(s, a)| (signs.get(s.as_str()).map_or(0, agree) - a).abs()).sum::<i64>()
+    };
+    let db_sign = err(|c| c.1) < err(|c| c.0);
     if db_sign {
         report.warnings.push("votes.json uses the Pol.is database sign (agree = -1); flipped".into());
+        votes.flip_agree_disagree();
     }
-    let votes = raw
-        .into_iter()
-        .filter_map(|(p, s, val, time)| {
-            let vote = if db_sign { Vote::from_db_sign(val) } else { Vote::from_export_sign(val) }?;
-            Some(VoteEvent { participant: p, statement: s, vote, time })
-        })
-        .collect();
     Ok(Dataset { statements, votes, source: VotesSource::ApiJson, polis_groups: Vec::new(), report })
+}
+
+/// Reads a JSON file whose top level is an array one element at a time,
+/// calling `each` with each element's index and value: the file is never
+/// held whole. Anything but an array at the top level is refused as
+/// [`json_array`] refuses it.
+fn stream_json_array(path: &Path, each: impl FnMut(usize, serde_json::Value)) -> Result<(), LoadError> {
+    use serde::Deserializer as _;
+    let file = std::fs::File::open(path).map_err(|e| LoadError::Io { path: path.to_owned(), source: e })?;
+    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(1 << 16, file));
+    let found = std::cell::Cell::new(None);
+    let read = de.deserialize_any(ArrayVisitor { each, found: &found }).and_then(|()| de.end());
+    read.map_err(|e| match found.get() {
+        Some(found) => LoadError::Json { path: path.to_owned(), message: format!("expected an array at the top level, found {found}") },
+        None if e.is_io() => LoadError::Io { path: path.to_owned(), source: e.into() },
+        None => LoadError::Json { path: path.to_owned(), message: e.to_string() },
+    })
+}
+
+/// The visitor of [`stream_json_array`]: what the top level is, when it is
+/// not an array, goes in `found`.
+struct ArrayVisitor<'a, F> {
+    each: F,
+    found: &'a std::cell::Cell<Option<&'static str>>,
+}
+
+impl<F> ArrayVisitor<'_, F> {
+    fn not_an_array<E: serde::de::Error>(self, found: &'static str) -> Result<(), E> {
+        self.found.set(Some(found));
+        Err(E::custom(format!("expected an array at the top level, found {found}")))
+    }
+}
+
+impl<'de, F: FnMut(usize, serde_json::Value)> serde::de::Visitor<'de> for ArrayVisitor<'_, F> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0;
+        while let Some(v) = seq.next_element::<serde_json::Value>()? {
+            (self.each)(i, v);
+            i += 1;
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        self.not_an_array("an object")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.not_an_array("null")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        self.not_an_array("a boolean")
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+        self.not_an_array("a number")
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+        self.not_an_array("a number")
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+        self.not_an_array("a number")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+        self.not_an_array("a string")
+    }
 }
 
 /// A statement for export.
@@ -826,10 +913,23 @@ pub fn iso_utc(ms: i64) -> String {
 /// by [`load_opendata`]. `agrees`/`disagrees` count every vote row, as Pol.is's
 /// exporter does.
 ///
-/// Each file is written under a temporary name in `dir` and renamed into
+/// Each file is written under a new temporary name in `dir` and renamed into
 /// place only once both are written, so a failure (a full disk) leaves the
 /// files that were there before, not a new `comments.csv` beside an old or
 /// missing `votes.csv`. An error names the file.
+///
+/// `dir` may be a folder others can reach (a shared folder), so nothing
+/// another user planted there is followed or changed:
+/// - the temporary files have names no one can guess, and are made new
+///   (`create_new`: an existing file, or a symbolic link planted under that
+///   name, dangling or not, is never opened; another name is tried);
+/// - a `comments.csv` or `votes.csv` that is a symbolic link is refused
+///   (nothing is replaced), rather than replaced by the file it points to
+///   going on as a link;
+/// - on Unix, a folder that another user (root aside) owns, or that others
+///   may write in without the sticky bit (mode `o+w` or `g+w` without `+t`),
+///   is refused with nothing left in it: someone else could swap the files
+///   once written, or before they are renamed into place.
 ///
 /// On Unix the files are `0600` and the folders this makes (`dir` and any
 /// missing above it) `0700`: only their owner reads them. A folder that is
@@ -840,6 +940,13 @@ pub fn write_opendata(dir: &Path, statements: &[ExportStatement], votes: &[VoteE
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut folders, 0o700);
     folders.create(dir).map_err(|e| named(dir, e))?;
+    let comments_p = dir.join("comments.csv");
+    let votes_p = dir.join("votes.csv");
+    // Made first: the new file's owner is who this runs as, to compare with
+    // the folder's (removed again, when the folder is refused, on drop).
+    let mut comments_tmp = Partial::create(dir, "comments.csv")?;
+    #[cfg(unix)]
+    check_folder(dir, &comments_tmp)?;
     let mut agrees: HashMap<&str, u64> = HashMap::new();
     let mut disagrees: HashMap<&str, u64> = HashMap::new();
     for v in votes {
@@ -871,19 +978,124 @@ pub fn write_opendata(dir: &Path, statements: &[ExportStatement], votes: &[VoteE
         let dt = v.time.map(iso_utc).unwrap_or_default();
         [t, dt, v.statement.clone(), v.participant.clone(), v.vote.export_sign().to_string()]
     });
-    // (the file, its temporary name)
-    let files = [(dir.join("comments.csv"), dir.join(".comments.csv.partial")), (dir.join("votes.csv"), dir.join(".votes.csv.partial"))];
-    let [(comments_p, comments_tmp), (votes_p, votes_tmp)] = &files;
-    let written = write_csv(comments_tmp, comments_p, &["timestamp", "datetime", "comment-id", "author-id", "agrees", "disagrees", "moderated", "is-meta", "comment-body"], comments)
-        .and_then(|()| write_csv(votes_tmp, votes_p, &["timestamp", "datetime", "comment-id", "voter-id", "vote"], vote_rows))
-        // votes.csv first: if it cannot take its place, comments.csv is not replaced either.
-        .and_then(|()| files.iter().rev().try_for_each(|(path, tmp)| std::fs::rename(tmp, path).map_err(|e| named(path, e))));
-    if written.is_err() {
-        for (_, tmp) in &files {
-            let _ = std::fs::remove_file(tmp);
+    let header = ["timestamp", "datetime", "comment-id", "author-id", "agrees", "disagrees", "moderated", "is-meta", "comment-body"];
+    write_csv(comments_tmp.take_file(), &comments_p, &header, comments)?;
+    let mut votes_tmp = Partial::create(dir, "votes.csv")?;
+    write_csv(votes_tmp.take_file(), &votes_p, &["timestamp", "datetime", "comment-id", "voter-id", "vote"], vote_rows)?;
+    // Both names are checked before either file takes its place.
+    for path in [&comments_p, &votes_p] {
+        if path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(named(
+                path,
+                std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "it is a symbolic link, perhaps planted by someone else: nothing was replaced. Remove the link, or write to a folder only you can write to",
+                ),
+            ));
         }
     }
-    written
+    // votes.csv first: if it cannot take its place, comments.csv is not
+    // replaced either. (A link planted since the check above is replaced
+    // itself: a rename never follows a link at its target.)
+    votes_tmp.rename_to(&votes_p)?;
+    comments_tmp.rename_to(&comments_p)
+}
+
+/// A temporary file made new by [`Partial::create`], removed when dropped
+/// unless renamed into place.
+struct Partial {
+    path: PathBuf,
+    file: Option<std::fs::File>,
+    placed: bool,
+}
+
+impl Partial {
+    /// A new, empty file `.{name}.{random}.partial` in `dir` (`0600` on
+    /// Unix). It is made with `create_new`, so no file or symbolic link that
+    /// was there is opened; a name that is taken is tried again with
+    /// another random part.
+    fn create(dir: &Path, name: &str) -> std::io::Result<Partial> {
+        let mut last = None;
+        for _ in 0..16 {
+            let path = dir.join(format!(".{name}.{:016x}.partial", random_u64()));
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            match options.open(&path) {
+                Ok(file) => return Ok(Partial { path, file: Some(file), placed: false }),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+                Err(e) => return Err(named(&dir.join(name), e)),
+            }
+        }
+        let e = last.unwrap_or_else(|| std::io::Error::from(std::io::ErrorKind::AlreadyExists));
+        Err(named(&dir.join(name), std::io::Error::new(e.kind(), format!("no new temporary file could be made in the folder after 16 tries ({e})"))))
+    }
+
+    /// The open file, to write (once).
+    fn take_file(&mut self) -> std::fs::File {
+        self.file.take().expect("the temporary file is written once")
+    }
+
+    /// Renames the file to `path`; an error names `path`.
+    fn rename_to(&mut self, path: &Path) -> std::io::Result<()> {
+        std::fs::rename(&self.path, path).map_err(|e| named(path, e))?;
+        self.placed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if !self.placed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// 64 bits no other process can guess: std's hasher keys are seeded from
+/// the operating system's random source once a process, and differ for
+/// each `RandomState`; the count, the process id and the time make each
+/// call's input new as well.
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(CALLS.fetch_add(1, Ordering::Relaxed));
+    h.write_u32(std::process::id());
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.finish()
+}
+
+/// Refuses a folder someone else could change files in: owned by another
+/// user (root aside), or writable by its group or by everyone without the
+/// sticky bit (which keeps others from renaming or removing files they do
+/// not own). `made` is a file this process just made in it: its owner is
+/// the user this runs as.
+#[cfg(unix)]
+fn check_folder(dir: &Path, made: &Partial) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let me = made.file.as_ref().map_or_else(|| std::fs::symlink_metadata(&made.path), std::fs::File::metadata).map_err(|e| named(dir, e))?.uid();
+    let folder = std::fs::metadata(dir).map_err(|e| named(dir, e))?;
+    let refuse = |why: String| Err(named(dir, std::io::Error::new(std::io::ErrorKind::PermissionDenied, why)));
+    if folder.uid() != me && folder.uid() != 0 {
+        return refuse(format!(
+            "the folder belongs to another user (uid {}), who could replace or redirect the files written there: nothing was written. \
+             Choose a folder of your own",
+            folder.uid()
+        ));
+    }
+    let mode = folder.mode();
+    if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+        let who = if mode & 0o002 != 0 { "everyone" } else { "its group" };
+        return refuse(format!(
+            "{who} may write in the folder (mode {:04o}, without the sticky bit), and could replace or redirect the files written there: \
+             nothing was written. Choose a folder only you can write to, or make it so (chmod go-w)",
+            mode & 0o7777
+        ));
+    }
+    Ok(())
 }
 
 /// An I/O error that names its file.
@@ -891,9 +1103,9 @@ fn named(path: &Path, e: std::io::Error) -> std::io::Error {
     std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 
-/// Writes a CSV file (header, then rows) at `path` and flushes it to disk;
+/// Writes a CSV file (header, then rows) to `file` and flushes it to disk;
 /// an error names `shown`, the file it is written for.
-fn write_csv<const N: usize>(path: &Path, shown: &Path, header: &[&str; N], rows: impl Iterator<Item = [String; N]>) -> std::io::Result<()> {
+fn write_csv<const N: usize>(file: std::fs::File, shown: &Path, header: &[&str; N], rows: impl Iterator<Item = [String; N]>) -> std::io::Result<()> {
     let to_io = |e: csv::Error| {
         let message = e.to_string();
         match e.into_kind() {
@@ -901,14 +1113,6 @@ fn write_csv<const N: usize>(path: &Path, shown: &Path, header: &[&str; N], rows
             _ => named(shown, std::io::Error::other(message)),
         }
     };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options.open(path).map_err(|e| named(shown, e))?;
-    // A temporary file left from before keeps its mode when opened: set it.
-    #[cfg(unix)]
-    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600)).map_err(|e| named(shown, e))?;
     let mut w = csv::Writer::from_writer(file);
     w.write_record(header).map_err(to_io)?;
     for row in rows {

@@ -195,3 +195,87 @@ fn export_round_trips() {
     assert_eq!(ds.statements.iter().map(|s| s.0.clone()).collect::<Vec<_>>(), vec!["0", "1", "2"]);
     assert_eq!(ds.votes, votes);
 }
+
+/// Review fixB33 M1. The export's temporary files used fixed names
+/// (`.comments.csv.partial`) opened with create-and-truncate, so in a
+/// shared folder another user's symbolic link under that name had the
+/// export written into (and chmodded) any file the operator can write. Now
+/// the temporary names are new and random, made with `create_new`: a link
+/// planted under the old names is never followed, and one under a final
+/// name is refused, nothing replaced.
+#[cfg(unix)]
+#[test]
+fn export_follows_no_link_planted_in_a_shared_folder() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let root = tmpdir("export-links");
+    let shared = root.join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let victim = root.join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let untouched = |why: &str| {
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious", "{why}");
+        assert_eq!(std::fs::metadata(&victim).unwrap().permissions().mode() & 0o7777, 0o644, "{why}");
+    };
+    for name in [".comments.csv.partial", ".votes.csv.partial"] {
+        symlink(&victim, shared.join(name)).unwrap();
+    }
+    let statements = vec![ExportStatement { id: "0".into(), author: "a".into(), text: "keep it".into(), created_ms: 1, meta: StatementMeta::accepted() }];
+    let votes = vec![VoteEvent { participant: "a".into(), statement: "0".into(), vote: Vote::Agree, time: Some(2) }];
+    write_opendata(&shared, &statements, &votes).unwrap();
+    untouched("links at the old temporary names");
+    for name in ["comments.csv", "votes.csv"] {
+        let m = std::fs::symlink_metadata(shared.join(name)).unwrap();
+        assert!(m.file_type().is_file() && m.permissions().mode() & 0o777 == 0o600, "{name}: {m:?}");
+    }
+    let names = |dir: &std::path::Path| {
+        let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&shared), vec![".comments.csv.partial", ".votes.csv.partial", "comments.csv", "votes.csv"], "no temporary file left");
+
+    // A link under a final name: refused, nothing replaced, nothing left.
+    std::fs::remove_file(shared.join("votes.csv")).unwrap();
+    symlink(&victim, shared.join("votes.csv")).unwrap();
+    let before = std::fs::read_to_string(shared.join("comments.csv")).unwrap();
+    let e = write_opendata(&shared, &[], &[]).unwrap_err().to_string();
+    assert!(e.contains("votes.csv") && e.contains("symbolic link") && e.contains("nothing was replaced"), "{e}");
+    untouched("a link at votes.csv");
+    assert_eq!(std::fs::read_to_string(shared.join("comments.csv")).unwrap(), before, "comments.csv is not replaced either");
+    assert!(std::fs::symlink_metadata(shared.join("votes.csv")).unwrap().file_type().is_symlink());
+    assert_eq!(names(&shared).len(), 4, "no temporary file left: {:?}", names(&shared));
+}
+
+/// Review fixB33 M1: a folder someone else could change files in is
+/// refused, with nothing left in it: one everyone or its group may write in
+/// without the sticky bit, or (when this runs as root, who can give a
+/// folder away) one owned by another user. The sticky bit makes a shared
+/// folder fine.
+#[cfg(unix)]
+#[test]
+fn export_refuses_a_folder_others_can_change_files_in() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let root = tmpdir("export-folder");
+    let dir = root.join("out");
+    std::fs::create_dir(&dir).unwrap();
+    let statements = vec![ExportStatement { id: "0".into(), author: "a".into(), text: "keep it".into(), created_ms: 1, meta: StatementMeta::accepted() }];
+    for (mode, said) in [(0o777, "everyone may write in the folder (mode 0777"), (0o770, "its group may write in the folder (mode 0770")] {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).unwrap();
+        let e = write_opendata(&dir, &statements, &[]).unwrap_err().to_string();
+        assert!(e.contains(said) && e.contains("nothing was written"), "{mode:o}: {e}");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "{mode:o}: nothing left");
+    }
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    write_opendata(&dir, &statements, &[]).unwrap();
+    std::fs::remove_file(dir.join("comments.csv")).unwrap();
+    std::fs::remove_file(dir.join("votes.csv")).unwrap();
+    if std::fs::metadata(&*root).unwrap().uid() == 0 {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::os::unix::fs::chown(&dir, Some(65_534), None).unwrap();
+        let e = write_opendata(&dir, &statements, &[]).unwrap_err().to_string();
+        assert!(e.contains("belongs to another user (uid 65534)"), "{e}");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing left");
+    }
+}

@@ -4,9 +4,17 @@
 
 mod common;
 
-use common_ground::io::{LoadError, id_order, load_opendata, load_polis_api};
+use common_ground::io::{LoadError, id_order, load_compact, load_opendata, load_polis_api};
 use common::{TempDir, tmpdir};
 use common_ground::{Moderation, Vote};
+
+/// A line of `/proc/self/status` in kB (`VmRSS`, `VmHWM`: the peak).
+#[cfg(target_os = "linux")]
+fn status_kb(key: &str) -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with(key)).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
 
 fn api_dir(name: &str, votes: &str) -> TempDir {
     let d = tmpdir(name);
@@ -35,6 +43,91 @@ fn api_votes_that_are_not_whole_numbers_are_skipped() {
     assert!(reasons[0].contains("vote 0.5 is not -1, 0 or 1"), "{reasons:?}");
     assert!(reasons[1].contains("vote 1.7"), "{reasons:?}");
     assert!(reasons[3].contains("vote missing"), "{reasons:?}");
+}
+
+/// A Pol.is API dump's `votes.json` is streamed into the compact table, a
+/// vote at a time: the loader held the whole file as JSON values, then as
+/// events (about 0.9 KB a vote: 2 million votes took 1.9 GB), and now holds
+/// about 16 bytes a vote. The votes, statements, skipped rows and sign
+/// warning are those the list loader gives. The memory is measured in a
+/// process of its own (this test binary run again for
+/// `compact_api_load_alone`), since tests share theirs.
+#[test]
+fn a_polis_api_dump_is_streamed_into_the_compact_table() {
+    let n = 200_000;
+    let mut votes = String::from("[");
+    for i in 0..n {
+        // The database sign (agree = -1), as a raw dump has it; one row in
+        // 50,000 is not a vote.
+        let vote = if i % 50_000 == 7 { "0.5" } else { ["-1", "1", "-1", "0"][i % 4] };
+        let comma = if i == 0 { "" } else { ",\n" };
+        votes.push_str(&format!(r#"{comma}{{"pid": {}, "tid": {}, "vote": {vote}, "modified": {}}}"#, i / 20, i % 20, 1_700_000_000_000u64 + i as u64));
+    }
+    votes.push(']');
+    let d = tmpdir("api-stream");
+    std::fs::write(d.join("votes.json"), &votes).unwrap();
+    drop(votes);
+    let agree_counts: Vec<String> = (0..20).map(|s| format!(r#"{{"tid": {s}, "mod": 1, "agree_count": {}}}"#, if s % 2 == 0 { n / 20 } else { 0 })).collect();
+    std::fs::write(d.join("comments.json"), format!("[{}]", agree_counts.join(","))).unwrap();
+
+    #[cfg(target_os = "linux")]
+    {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["compact_api_load_alone", "--exact", "--include-ignored", "--nocapture", "--test-threads=1"])
+            .env("CG_API_DIR", &*d)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+        let kb: usize = said.lines().find_map(|l| l.split("peak kB: ").nth(1)).expect(&said).trim().parse().unwrap();
+        assert!(kb * 1024 / n < 100, "loading {n} votes took {kb} kB at its peak ({} bytes a vote)", kb * 1024 / n);
+    }
+
+    let compact = load_compact(&d).unwrap();
+    let list = load_polis_api(&d).unwrap();
+    assert_eq!(compact.statements, list.statements);
+    assert_eq!(compact.report, list.report);
+    assert_eq!(list.report.skipped.len(), 4, "{:?}", list.report.skipped);
+    assert!(list.report.warnings.iter().any(|w| w.contains("database sign")), "{:?}", list.report.warnings);
+    let back: Vec<common_ground::VoteEvent> =
+        compact.votes.iter().map(|(p, s, vote, time)| common_ground::VoteEvent { participant: p.into(), statement: s.into(), vote, time }).collect();
+    assert_eq!(back, list.votes);
+    assert_eq!(list.votes.len(), n - 4);
+    // -1 is agree here: the first vote (pid 0, tid 0) is an agree.
+    assert_eq!((list.votes[0].vote, list.votes[1].vote, list.votes[3].vote), (Vote::Agree, Vote::Disagree, Vote::Pass));
+}
+
+/// Run alone by `a_polis_api_dump_is_streamed_into_the_compact_table`:
+/// loads `$CG_API_DIR` and prints how much more memory the process held at
+/// its peak than before.
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "run by a_polis_api_dump_is_streamed_into_the_compact_table, in a process of its own"]
+fn compact_api_load_alone() {
+    let Some(dir) = std::env::var_os("CG_API_DIR") else { return };
+    let before = status_kb("VmRSS:");
+    let ds = load_compact(std::path::Path::new(&dir)).unwrap();
+    let peak = status_kb("VmHWM:");
+    assert!(!ds.votes.is_empty());
+    println!("peak kB: {}", peak.saturating_sub(before));
+}
+
+/// The streamed votes.json is still read whole: text after the array, or
+/// an array cut short, is an error naming the file, not a shorter list.
+#[test]
+fn a_votes_json_cut_short_or_with_more_after_it_is_refused() {
+    for (name, votes) in [("trailing", r#"[{"pid": 1, "tid": 0, "vote": 1}] [1]"#), ("cut", r#"[{"pid": 1, "tid": 0, "vote": 1}, {"pid": 2"#)] {
+        let d = api_dir(name, votes);
+        match load_compact(&d) {
+            Err(LoadError::Json { path, .. }) => assert!(path.ends_with("votes.json"), "{name}"),
+            other => panic!("{name}: expected a JSON error, got {other:?}"),
+        }
+    }
+    for (found, votes) in [("null", "null"), ("a number", " 12 "), ("a string", r#""votes""#), ("a boolean", "true")] {
+        let d = api_dir("scalar", votes);
+        let e = load_compact(&d).unwrap_err().to_string();
+        assert!(e.ends_with(&format!("votes.json: expected an array at the top level, found {found}")), "{e}");
+    }
 }
 
 /// A dump that is not an array (`{"votes": [...]}`) is an error naming the

@@ -252,13 +252,6 @@ pub async fn login(db: &Db, email: &str, password: &str) -> Result<Actor> {
     Ok(Actor::from_row(&person))
 }
 
-/// The account an address typed at sign-in names, if any (the web layer
-/// asks only for a browser that carries a known-device cookie, to see
-/// whether it is this account's).
-pub async fn account_of(db: &Db, email: &str) -> Result<Option<i64>> {
-    Ok(devices_of(db, email).await?.map(|d| d.person))
-}
-
 /// Whose browsers a known-device cookie may name, and which generation of
 /// them is current: a cookie is this account's only while it names the
 /// person and carries this generation.
@@ -485,7 +478,7 @@ pub async fn request_reset(db: &Db, settings: &Settings, base_url: &str, email: 
         let now = meetinghouse_store::now();
         let window = now.div_euclid(3600) * 3600;
         let spread = usize::from(token_hash.as_bytes()[0]) % UNKNOWN_RESET_BUCKETS;
-        meetinghouse_store::attempts::hit_in(&mut tx, &format!("{UNKNOWN_RESET_BUCKET} {spread}"), window, window - 3600).await?;
+        meetinghouse_store::attempts::hit_in(&mut tx, &format!("{UNKNOWN_RESET_BUCKET} {spread}"), window, window - 3600, crate::attempts::stamp()).await?;
         tx.commit().await.map_err(StoreError::from)?;
         tracing::info!("password reset asked for an unknown address");
         return Ok(());

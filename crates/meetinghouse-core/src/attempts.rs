@@ -32,17 +32,29 @@ pub const LONGEST_PERIOD_SECS: i64 = 24 * 3600;
 /// within the limit. `secret` is the instance's secret key.
 pub async fn attempt(db: &Db, secret: &str, budget: &Budget, key: &str, now: i64) -> Result<bool> {
     let (bucket, window, period) = bucket(secret, budget, key, now);
-    let (current, previous) = meetinghouse_store::attempts::hit(db, &bucket, window, window - period).await?;
-    Ok(estimate(current, previous, now - window, period) <= f64::from(budget.limit))
+    let hits = meetinghouse_store::attempts::hit(db, &bucket, window, window - period, stamp()).await?;
+    Ok(estimate(hits.current, hits.previous, now - window, period) <= f64::from(budget.limit))
 }
 
 /// One attempt counted by [`hold`], which can be given back
 /// ([`give_back`]) when it turns out not to be one the budget counts (a
-/// reserved sign-in whose password was right).
+/// reserved sign-in whose password was right): in the counter row it was
+/// counted in, known by its stamp, so not in one made again after the
+/// budget was forgotten ([`forget`]: a lifted lock) — that row counts only
+/// attempts made since.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Held {
     bucket: String,
     window: i64,
+    stamp: i64,
+}
+
+/// A random stamp for a counter row an attempt may make (store
+/// `attempts::hit`).
+pub(crate) fn stamp() -> i64 {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the operating system's random source is unavailable");
+    i64::from_le_bytes(bytes)
 }
 
 /// Counts an attempt against `budget` under `key` at `now`, as [`attempt`]
@@ -53,14 +65,15 @@ pub struct Held {
 /// a burst of requests at once within the budget.
 pub async fn hold(db: &Db, secret: &str, budget: &Budget, key: &str, now: i64) -> Result<(bool, Held)> {
     let (bucket, window, period) = bucket(secret, budget, key, now);
-    let (current, previous) = meetinghouse_store::attempts::hit(db, &bucket, window, window - period).await?;
-    Ok((estimate(current, previous, now - window, period) <= f64::from(budget.limit), Held { bucket, window }))
+    let hits = meetinghouse_store::attempts::hit(db, &bucket, window, window - period, stamp()).await?;
+    Ok((estimate(hits.current, hits.previous, now - window, period) <= f64::from(budget.limit), Held { bucket, window, stamp: hits.stamp }))
 }
 
 /// Gives back an attempt [`hold`] counted: in the window it was counted in,
-/// never below nothing, and not at all once the budget was forgotten.
+/// never below nothing, and not at all once the budget was forgotten (even
+/// when attempts made since counted in that window again).
 pub async fn give_back(db: &Db, held: &Held) -> Result<()> {
-    meetinghouse_store::attempts::give_back(db, &held.bucket, held.window).await?;
+    meetinghouse_store::attempts::give_back(db, &held.bucket, held.window, held.stamp).await?;
     Ok(())
 }
 
@@ -68,8 +81,8 @@ pub async fn give_back(db: &Db, held: &Held) -> Result<()> {
 /// after checks that ran in it, without a second transaction.
 pub async fn attempt_in(tx: &mut Tx, secret: &str, budget: &Budget, key: &str, now: i64) -> Result<bool> {
     let (bucket, window, period) = bucket(secret, budget, key, now);
-    let (current, previous) = meetinghouse_store::attempts::hit_in(tx, &bucket, window, window - period).await?;
-    Ok(estimate(current, previous, now - window, period) <= f64::from(budget.limit))
+    let hits = meetinghouse_store::attempts::hit_in(tx, &bucket, window, window - period, stamp()).await?;
+    Ok(estimate(hits.current, hits.previous, now - window, period) <= f64::from(budget.limit))
 }
 
 /// Forgets every attempt counted against `budget` under `key`: the budget

@@ -150,6 +150,28 @@ fn last_admin(o: &OrgRunAlone) -> String {
 pub const LAST_INSTANCE_ADMIN: &str = "You are the meeting house’s only instance admin: someone else must be one first. \
      The operator makes an account an admin with `meetinghouse admin promote HANDLE`; then close your account.";
 
+/// Why the operator cannot close `handle`'s account yet, in words for the
+/// operator (the owner's refusals say "you").
+fn operator_refusal(handle: &str, last_admin_here: bool, groups: &[GroupRunAlone], orgs: &[OrgRunAlone]) -> String {
+    let mut out = Vec::new();
+    if last_admin_here {
+        out.push(format!("@{handle} is the meeting house’s only active instance admin: make another account an admin first (`meetinghouse admin promote HANDLE`)."));
+    }
+    for g in groups.iter().filter(|g| g.others > 0) {
+        out.push(format!(
+            "@{handle} is the only host of the group “{}” (/groups/{}), which has other members: an instance admin or @{handle} must make one of them a host first.",
+            g.name, g.slug
+        ));
+    }
+    for o in orgs.iter().filter(|o| o.others > 0) {
+        out.push(format!(
+            "@{handle} is the only admin of the organisation “{}” (/orgs/{}), which has other members: an instance admin or @{handle} must make one of them an admin first.",
+            o.name, o.slug
+        ));
+    }
+    out.join(" ")
+}
+
 fn refusals(last_admin_here: bool, groups: &[GroupRunAlone], orgs: &[OrgRunAlone]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     if last_admin_here {
@@ -248,7 +270,10 @@ async fn close_account(db: &Db, mail: Mailer<'_>, person_id: i64, posts: Posts, 
     let orgs = store::orgs_run_alone_in(&mut tx, person.id).await?;
     let refused = refusals(last_admin_here, &groups, &orgs);
     if !refused.is_empty() {
-        return Err(CoreError::Forbidden(refused.join(" ")));
+        return Err(CoreError::Forbidden(match closer {
+            Closer::Owner => refused.join(" "),
+            Closer::Operator => operator_refusal(&person.handle, last_admin_here, &groups, &orgs),
+        }));
     }
 
     let placeholder = format!("closed-account-{}", person.id);

@@ -1121,15 +1121,26 @@ pub async fn summary(db: &Db, id: i64) -> Result<Option<Summary>> {
 /// A conversation whose analysis fails is logged (one warning a try) and
 /// tried again after a wait that doubles with each failure in a row, from
 /// 4 s to 10 minutes (store `analysis_failed`), on every app server alike;
-/// the other conversations due are analysed all the same. An error is
-/// returned only when the database cannot say what is due.
+/// the other conversations due are analysed all the same, also when the
+/// failure cannot be noted (then the conversation's claim holds it back
+/// until its lease runs out), and when one cannot be claimed (it is tried
+/// on the next run). An error is returned only when the database cannot say
+/// what is due.
 pub async fn run_due(db: &Db) -> Result<usize> {
     // Times are whole seconds: one more second makes "at least 2 s apart" hold
     // even when the last run began just before a second ticked over.
     let not_after = meetinghouse_store::now() - caps::DEBOUNCE_SECS - 1;
     let mut done = 0;
     for id in store::due(db, not_after, 20).await? {
-        let Some(claim) = store::claim(db, id, not_after).await? else { continue };
+        let claim = match store::claim(db, id, not_after).await {
+            Ok(Some(claim)) => claim,
+            Ok(None) => continue,
+            Err(e) => {
+                // Left as it is (unclaimed, still changed): due again next run.
+                tracing::warn!(conversation = id, error = %e, "common ground: a conversation due for analysis could not be claimed; it is tried again next run");
+                continue;
+            }
+        };
         let stored = match analyse(db, id, claim).await {
             Ok(run) => keep(db, &run).await,
             Err(e) => Err(e),
@@ -1137,17 +1148,25 @@ pub async fn run_due(db: &Db) -> Result<usize> {
         match stored {
             Ok(true) => done += 1,
             Ok(false) => {}
-            Err(e) => {
+            Err(e) => match store::analysis_failed(db, id, claim).await {
                 // Marked changed again, to be tried after its wait.
-                let (failures, wait) = store::analysis_failed(db, id, claim).await?;
-                tracing::warn!(
+                Ok((failures, wait)) => tracing::warn!(
                     conversation = id,
                     failures,
                     retry_in_secs = wait,
                     error = %e,
                     "common ground: analysing a conversation failed; it is tried again after a wait that doubles with each failure (up to 10 minutes)"
-                );
-            }
+                ),
+                // Not noted: the claim stays until its lease runs out
+                // (`CLAIM_LEASE_SECS`), and the conversation is due again
+                // then. The others due are analysed all the same.
+                Err(noting) => tracing::warn!(
+                    conversation = id,
+                    error = %e,
+                    noting_error = %noting,
+                    "common ground: analysing a conversation failed, and so did noting the failure; it is tried again once its claim runs out"
+                ),
+            },
         }
     }
     Ok(done)
@@ -1469,7 +1488,11 @@ pub struct Exported {
 /// another conversation's. With `force`, `comments.csv` and `votes.csv` are
 /// replaced (both, or neither when writing fails) and, once they are, the
 /// other openData files are removed, so none is left from another export.
-/// The files are `0600`, in a folder made `0700` if it is made here.
+/// The files are `0600`, in a folder made `0700` if it is made here. A
+/// folder someone else could change files in (another user's, or one others
+/// may write in without the sticky bit) is refused, and nothing planted in
+/// it (a symbolic link under a file's name) is followed: see
+/// [`common_ground::io::write_opendata`].
 pub async fn export_opendata(db: &Db, id: i64, dir: &std::path::Path, options: ExportOptions) -> Result<Exported> {
     store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
     let present: Vec<&str> = OPENDATA_FILES.iter().copied().filter(|f| dir.join(f).symlink_metadata().is_ok()).collect();

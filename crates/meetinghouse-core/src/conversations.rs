@@ -363,20 +363,83 @@ fn answered(parent_author: Option<i64>, info: &SubjectInfo) -> Vec<i64> {
     out
 }
 
-/// Why `actor` may not answer on this subject (or answer reply `parent`,
-/// by `parent_author`): the subject's owner or that reply's author blocked
-/// them. Pages leave out the reply form then, as posting would refuse it.
-pub async fn answer_refused(db: &Db, actor: &Actor, info: &SubjectInfo, parent_author: Option<i64>) -> Result<Option<String>> {
-    let among: Vec<i64> = answered(parent_author, info).into_iter().filter(|p| *p != actor.id).collect();
-    if store::blocked_by_among(db, actor.id, &among).await?.is_empty() {
-        Ok(None)
-    } else {
-        Ok(Some(REPLY_BLOCKED.into()))
+/// Whose block refuses someone's reply, edit or thanks ([`answered`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blocked {
+    /// The subject's owner (a story's author, a prompt's opener, an
+    /// amendment's proposer): nothing on it may be answered, edited or
+    /// thanked, whoever it answers.
+    Owner,
+    /// The author of the reply answered.
+    Answered,
+}
+
+impl Blocked {
+    /// Which block, if any, refuses `actor` answering on `info` (or
+    /// answering the reply by `parent_author`), as `blocks(person)` says
+    /// whether that person blocked them. The owner's block is named first:
+    /// it is the one that holds whoever is answered, so the author of the
+    /// reply answered is never blamed for it.
+    fn of(actor: i64, info: &SubjectInfo, parent_author: Option<i64>, blocks: impl Fn(i64) -> bool) -> Option<Blocked> {
+        if info.owner_person.is_some_and(|o| o != actor && blocks(o)) {
+            Some(Blocked::Owner)
+        } else if parent_author.is_some_and(|p| p != actor && blocks(p)) {
+            Some(Blocked::Answered)
+        } else {
+            None
+        }
+    }
+
+    /// What the reader is told when it refuses a reply: the owner's block
+    /// names the subject ("You cannot reply on this story."), never the
+    /// person whose reply is answered.
+    pub fn reply_words(self, info: &SubjectInfo) -> String {
+        match self {
+            Blocked::Owner => format!("You cannot reply on this {}.", subject_noun(info)),
+            Blocked::Answered => REPLY_BLOCKED.into(),
+        }
+    }
+
+    /// What the author is told when it refuses an edit of their reply
+    /// (retracting it stays open).
+    pub fn edit_words(self, info: &SubjectInfo) -> String {
+        match self {
+            Blocked::Owner => format!("You cannot change your replies on this {}. You can still retract them.", subject_noun(info)),
+            Blocked::Answered => "You cannot change a reply to this person. You can still retract it.".into(),
+        }
     }
 }
 
-/// What a person is told when a block refuses their reply.
+/// What a subject with an owner is called in a refusal's words.
+fn subject_noun(info: &SubjectInfo) -> &'static str {
+    match info.subject {
+        Subject::Story(_) => "story",
+        Subject::Prompt(_) => "prompt",
+        Subject::Amendment(_) => "amendment",
+        Subject::Object(_) => "object",
+        Subject::Group(_) => "discussion",
+        Subject::Org(_) => "page",
+    }
+}
+
+/// Why `actor` may not answer on this subject (or answer reply `parent`,
+/// by `parent_author`): the subject's owner or that reply's author blocked
+/// them ([`Blocked::reply_words`]). Pages leave out the reply form then, as
+/// posting would refuse it.
+pub async fn answer_refused(db: &Db, actor: &Actor, info: &SubjectInfo, parent_author: Option<i64>) -> Result<Option<String>> {
+    let among: Vec<i64> = answered(parent_author, info).into_iter().filter(|p| *p != actor.id).collect();
+    let blockers = store::blocked_by_among(db, actor.id, &among).await?;
+    Ok(Blocked::of(actor.id, info, parent_author, |p| blockers.contains(&p)).map(|b| b.reply_words(info)))
+}
+
+/// What a person is told when the block of the person they answer refuses
+/// their reply (the subject owner's: [`Blocked::reply_words`]).
 pub const REPLY_BLOCKED: &str = "You cannot reply to this person.";
+
+/// What a person is told when a block refuses their thanks: the same words
+/// whoever blocked them (the reply's author or the subject's owner), so
+/// thanking never tells which.
+pub const THANKS_BLOCKED: &str = "You cannot send thanks for this reply.";
 
 /// The groups whose archiving closes a subject's conversation: the group it
 /// belongs to (`SubjectInfo::group_id`) and every group that hosts it
@@ -498,8 +561,8 @@ pub async fn post_reply(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subje
     let body = text(&mut e, "body", "Your reply", &form.body, BODY_MAX, true);
     check_body(&mut e, &body);
     let (mentioned, rel) = resolve_mentions(db, actor, &body, &mut e, &answering).await?;
-    if answering.iter().any(|t| *t != actor.id && rel.has(*t, "block")) {
-        return Err(CoreError::Forbidden(REPLY_BLOCKED.into()));
+    if let Some(b) = Blocked::of(actor.id, &info, parent.as_ref().map(|p| p.author_person), |p| rel.has(p, "block")) {
+        return Err(CoreError::Forbidden(b.reply_words(&info)));
     }
     e.into_result()?;
     // The settings the caller loaded (the web layer caches them for a few seconds).
@@ -683,20 +746,40 @@ pub struct ReplyView {
     /// waiting for review or hidden shows its text there (the queue links it).
     pub for_moderator: bool,
     pub edited: bool,
-    /// Whether the reader may not answer it: its author, or the subject's
-    /// owner, blocked them ([`answer_refused`]), so no "Reply" link is shown.
+    /// Whether the reader may not answer it or thank its author: its
+    /// author, or the subject's owner, blocked them ([`answer_refused`]),
+    /// so no "Reply" or "Thank" link is shown.
     pub answer_refused: bool,
+    /// On the reader's own reply: whether a block refuses an edit of it
+    /// (the subject's owner's, or that of the author of the reply it
+    /// answers: [`edit_reply`]), so no "Edit" link is shown.
+    pub edit_refused: bool,
 }
 
-/// Marks the replies the reader may not answer (`ReplyView::answer_refused`)
-/// in one query; returns whether the subject's owner blocked the reader,
-/// which refuses every reply on it.
+/// Marks what blocks refuse the reader on these replies: the ones they
+/// may not answer or thank (`ReplyView::answer_refused`) and, of their own,
+/// the ones they may not edit (`ReplyView::edit_refused`), in one query
+/// (and one more for the authors of the replies their own answer, when
+/// those are not among `views`). Returns whether the subject's owner
+/// blocked the reader, which refuses every reply on it.
 async fn mark_refused(db: &Db, viewer: Option<&Actor>, info: &SubjectInfo, views: &mut [&mut ReplyView]) -> Result<bool> {
     let Some(actor) = viewer else { return Ok(false) };
+    // Who wrote what the reader's own replies answer.
+    let mut authors: std::collections::HashMap<i64, i64> = views.iter().map(|v| (v.row.id, v.row.author_person)).collect();
+    let mut missing: Vec<i64> = Vec::new();
+    for p in views.iter().filter(|v| v.own).filter_map(|v| v.row.parent_id) {
+        if !authors.contains_key(&p) && !missing.contains(&p) {
+            missing.push(p);
+        }
+    }
+    authors.extend(store::authors_of(db, &missing).await?);
+    let parent_author = |v: &ReplyView| v.row.parent_id.and_then(|p| authors.get(&p).copied());
     let mut among: Vec<i64> = info.owner_person.into_iter().collect();
     for v in views.iter() {
-        if !among.contains(&v.row.author_person) {
-            among.push(v.row.author_person);
+        for p in std::iter::once(v.row.author_person).chain(parent_author(v).filter(|_| v.own)) {
+            if !among.contains(&p) {
+                among.push(p);
+            }
         }
     }
     among.retain(|p| *p != actor.id);
@@ -704,6 +787,7 @@ async fn mark_refused(db: &Db, viewer: Option<&Actor>, info: &SubjectInfo, views
     let by_owner = info.owner_person.is_some_and(|o| blockers.contains(&o));
     for v in views.iter_mut() {
         v.answer_refused = by_owner || blockers.contains(&v.row.author_person);
+        v.edit_refused = v.own && Blocked::of(actor.id, info, parent_author(v), |p| blockers.contains(&p)).is_some();
     }
     Ok(by_owner)
 }
@@ -746,6 +830,7 @@ fn view_as(row: ReplyRow, viewer: Option<&Actor>, names: &std::collections::Hash
         for_moderator,
         edited: row.updated_at > row.created_at && row.status != "retracted",
         answer_refused: false,
+        edit_refused: false,
         html,
         shown,
         row,
@@ -779,7 +864,7 @@ pub struct Conversation {
     /// group (`groups::archived_words`); its replies stay to read.
     pub archived: Option<String>,
     /// Why the reader may not reply on it: its owner blocked them
-    /// ([`answer_refused`]); the form is left out.
+    /// ([`Blocked::reply_words`]); the form is left out.
     pub refused: Option<String>,
 }
 
@@ -810,7 +895,7 @@ pub async fn conversation(db: &Db, subject: Subject, viewer: Option<&Actor>, aft
         r.archived = archived.is_some();
     }
     let by_owner = mark_refused(db, viewer, &info, &mut replies.iter_mut().collect::<Vec<_>>()).await?;
-    let refused = by_owner.then(|| REPLY_BLOCKED.to_string());
+    let refused = by_owner.then(|| Blocked::Owner.reply_words(&info));
     Ok(Conversation { info, replies, next_after, later_page: after.is_some(), personas, signed_in: viewer.is_some(), archived, refused })
 }
 
@@ -842,7 +927,8 @@ pub struct Thread {
     /// an archived group (`groups::archived_words`).
     pub archived: Option<String>,
     /// Why the reader may not answer it: its author or the subject's owner
-    /// blocked them ([`answer_refused`]); the form is left out.
+    /// blocked them ([`Blocked::reply_words`], which names the owner's
+    /// block first); the form is left out.
     pub refused: Option<String>,
 }
 
@@ -1004,8 +1090,12 @@ pub async fn thread_page(db: &Db, id: i64, viewer: Option<&Actor>, after: Option
     let mut parent = parent;
     let mut marked: Vec<&mut ReplyView> = answers.iter_mut().chain(parent.iter_mut()).collect();
     marked.push(&mut reply);
-    mark_refused(db, viewer, &info, &mut marked).await?;
-    let refused = reply.answer_refused.then(|| REPLY_BLOCKED.to_string());
+    let by_owner = mark_refused(db, viewer, &info, &mut marked).await?;
+    let refused = match (by_owner, reply.answer_refused) {
+        (true, _) => Some(Blocked::Owner.reply_words(&info)),
+        (false, true) => Some(Blocked::Answered.reply_words(&info)),
+        (false, false) => None,
+    };
     Ok(Thread {
         info: Some(info),
         reply,
@@ -1138,6 +1228,10 @@ pub enum Edited {
 pub struct Editing {
     pub reply: ReplyRow,
     pub goes_to_review: bool,
+    /// Why saving would be refused, when a block refuses the edit
+    /// ([`Blocked::edit_words`]): the page says so instead of offering
+    /// the form.
+    pub refused: Option<String>,
 }
 
 /// Only the author edits a reply, and only until it is retracted, and not
@@ -1169,7 +1263,19 @@ async fn edit_goes_to_review(db: &Db, policy: &crate::moderation::Policy, actor:
 pub async fn for_editing(db: &Db, settings: &crate::settings::Settings, actor: &Actor, id: i64) -> Result<Editing> {
     let (reply, info) = editable(db, actor, id).await?;
     let goes_to_review = edit_goes_to_review(db, &settings.policy, actor, &reply, &info).await?;
-    Ok(Editing { reply, goes_to_review })
+    let parent_author = parent_author(db, &reply).await?;
+    let among: Vec<i64> = answered(parent_author, &info).into_iter().filter(|p| *p != actor.id).collect();
+    let blockers = store::blocked_by_among(db, actor.id, &among).await?;
+    let refused = Blocked::of(actor.id, &info, parent_author, |p| blockers.contains(&p)).map(|b| b.edit_words(&info));
+    Ok(Editing { reply, goes_to_review, refused })
+}
+
+/// The author of the reply `r` answers, if it answers one.
+async fn parent_author(db: &Db, r: &ReplyRow) -> Result<Option<i64>> {
+    Ok(match r.parent_id {
+        Some(p) => store::by_id(db, p).await?.map(|p| p.author_person),
+        None => None,
+    })
 }
 
 /// The author edits a reply with the reply form's checks (length, nesting,
@@ -1195,14 +1301,11 @@ pub async fn edit_reply(db: &Db, settings: &crate::settings::Settings, actor: &A
     check_body(&mut e, &body);
     // A block by the person answered or by the subject's owner refuses an
     // edit as it refuses a new reply (retracting stays open).
-    let parent_author = match r.parent_id {
-        Some(p) => store::by_id(db, p).await?.map(|p| p.author_person),
-        None => None,
-    };
+    let parent_author = parent_author(db, &r).await?;
     let answering = answered(parent_author, &info);
     let (_, rel) = resolve_mentions(db, actor, &body, &mut e, &answering).await?;
-    if answering.iter().any(|t| *t != actor.id && rel.has(*t, "block")) {
-        return Err(CoreError::Forbidden("You cannot change a reply to this person. You can still retract it.".into()));
+    if let Some(b) = Blocked::of(actor.id, &info, parent_author, |p| rel.has(p, "block")) {
+        return Err(CoreError::Forbidden(b.edit_words(&info)));
     }
     e.into_result()?;
     if body == r.body {
@@ -1328,7 +1431,8 @@ pub enum Thanked {
 /// Sends private appreciation for a reply. Only the author learns who sent
 /// it; nobody sees a count. Sending the same kind twice changes nothing.
 /// Someone the author blocked cannot send it, nor can someone the subject's
-/// owner blocked; someone the author muted can, but the
+/// owner blocked (both are told [`THANKS_BLOCKED`], which does not say
+/// whose block it is); someone the author muted can, but the
 /// author is not notified, nor is an author who may no longer see the subject.
 /// A reply in an archived group takes no thanks (checked again in the
 /// transaction that writes). See [`thank_counted`] for the hourly budget.
@@ -1361,12 +1465,10 @@ pub async fn thank_counted(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, ki
     }
     // A block by the reply's author, or by the subject's owner (on the
     // blocker's own story, as for replies), refuses it.
+    // (In the same words either way: thanking does not tell whose block.)
     let (_, rel) = Relations::load(db, actor.id, &[], &answered(Some(r.author_person), &info)).await?;
-    if rel.has(r.author_person, "block") {
-        return Err(CoreError::Forbidden("You cannot thank this person.".into()));
-    }
-    if info.owner_person.is_some_and(|o| o != actor.id && rel.has(o, "block")) {
-        return Err(CoreError::Forbidden("You cannot thank replies here.".into()));
+    if Blocked::of(actor.id, &info, Some(r.author_person), |p| rel.has(p, "block")).is_some() {
+        return Err(CoreError::Forbidden(THANKS_BLOCKED.into()));
     }
     let tell = !rel.has(r.author_person, "mute") && may_see(db, &info, r.author_person).await?;
     let persona_org = None;

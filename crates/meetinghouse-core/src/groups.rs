@@ -744,6 +744,9 @@ pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<Left> {
             group.name
         )));
     }
+    // Takes turns with removals that check the objections (`removing`): a
+    // removal of another route of theirs at the same moment reads this one.
+    store::lock_reach(&mut tx, db.backend()).await?;
     store::remove_member(&mut tx, group.id, MemberKind::Person, actor.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Left { status, still_visible: can_see(db, &group, Some(actor)).await? })
@@ -1107,12 +1110,14 @@ async fn removing(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str, 
     let (name, key) = member_name(db, kind, member_id).await?;
     let mut tx = db.begin().await?;
     store::lock_group(&mut tx, db.backend(), group.id).await?;
+    // The organisation's row is locked whoever acts (a host as much as its
+    // admin), the group's first: the order `add_org` takes them in.
+    if kind == MemberKind::Org {
+        orgs::lock(&mut tx, db.backend(), member_id).await?;
+    }
     let may = hosts_in(&mut tx, actor, group.id).await?
         || match kind {
-            MemberKind::Org => {
-                orgs::lock(&mut tx, db.backend(), member_id).await?;
-                org_admin_in(&mut tx, actor, member_id).await?
-            }
+            MemberKind::Org => org_admin_in(&mut tx, actor, member_id).await?,
             MemberKind::Group => hosts_in(&mut tx, actor, member_id).await?,
             MemberKind::Person => false,
         };
@@ -1130,6 +1135,11 @@ async fn removing(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str, 
     if kind == MemberKind::Person && role == "host" && status == "active" && store::active_host_count(&mut tx, group.id).await? <= 1 {
         return Err(last_host(&group, &name, member_id == actor.id));
     }
+    // One change that can end a counted membership at a time (store
+    // `lock_reach`), before the "before" count: two removals of two routes
+    // of one objector at once (here and in an organisation, or two here)
+    // cannot both pass.
+    store::lock_reach(&mut tx, db.backend()).await?;
     let counting = meetinghouse_store::purposes::counting_objections_from(&mut tx, group.id).await?;
     store::remove_member(&mut tx, group.id, kind, member_id).await?;
     if !counting.is_empty() {

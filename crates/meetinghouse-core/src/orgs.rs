@@ -622,6 +622,9 @@ pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<Left> {
             org.name
         )));
     }
+    // Takes turns with removals that check the objections (`removing`): a
+    // removal of another route of theirs at the same moment reads this one.
+    groups::lock_reach(&mut tx, db.backend()).await?;
     orgs::remove(&mut tx, org.id, actor.id).await?;
     let field = if current.1 == "invited" { INVITATION_DECLINED } else { MEMBER_LEFT };
     orgs::log_member_change(&mut tx, org.id, actor.id, field, &current.0, "", actor.id).await?;
@@ -670,12 +673,18 @@ async fn removing(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str, 
     // Only an active member takes part through the organisation, and taking
     // oneself out is leaving ([`leave`]): one's own choice.
     let guarded = current.1 == "active" && person_id != actor.id;
+    // One change that can end a counted membership at a time (store
+    // `groups::lock_reach`), before the "before" count: two removals of two
+    // routes of one objector at once cannot both pass.
+    groups::lock_reach(&mut tx, db.backend()).await?;
     let counting = if guarded { orgs::counting_objections_of(&mut tx, person_id).await? } else { Vec::new() };
     orgs::remove(&mut tx, org.id, person_id).await?;
     if !counting.is_empty() {
         let after = orgs::counting_objections_of(&mut tx, person_id).await?;
-        if let Some((amendment, group)) = counting.into_iter().find(|c| !after.contains(c)) {
-            return Err(objection_stands(&org, &name, &group, amendment));
+        if let Some((amendment, group, group_slug, closes_at)) = counting.into_iter().find(|c| !after.contains(c)) {
+            let base = mail.as_ref().map_or("", |m| m.base_url.trim_end_matches('/'));
+            let address = format!("{base}{}", crate::purposes::amendment_path(&group_slug, amendment));
+            return Err(objection_stands(&org, &name, &group, amendment, &address, closes_at));
         }
     }
     let invited = current.1 == "invited";
@@ -694,10 +703,14 @@ async fn removing(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str, 
 }
 
 /// The refusal of a removal from `org` that would stop `name`'s objection
-/// to amendment `amendment` of `group` counting.
-fn objection_stands(org: &OrgRow, name: &str, group: &str, amendment: i64) -> CoreError {
+/// to amendment `amendment` of `group` counting: where to read the
+/// amendment (`address`, the site's full address when the caller knows the
+/// base URL) and when its window closes (`closes_at`), so the admin knows
+/// what to wait for (the review fixC33's L5).
+fn objection_stands(org: &OrgRow, name: &str, group: &str, amendment: i64, address: &str, closes_at: i64) -> CoreError {
+    let closes = crate::clock::zone().datetime(closes_at);
     CoreError::Forbidden(format!(
-        "{name} takes part in {group} through {}, and objects to amendment {amendment} there: their objection stands while its window is open, and removing them from {} would stop it counting. Wait until the amendment is settled, or until they withdraw their objection. If someone breaks the meeting house’s rules, report them to the moderators.",
+        "{name} takes part in {group} through {}, and objects to amendment {amendment} there ({address}): their objection stands while its window is open, until {closes}, and removing them from {} would stop it counting. Wait until the amendment is settled, or until they withdraw their objection. If someone breaks the meeting house’s rules, report them to the moderators.",
         org.name, org.name
     ))
 }

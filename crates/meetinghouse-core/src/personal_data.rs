@@ -452,7 +452,17 @@ pub async fn build(db: &Db, settings: &Settings, base_url: &str, person: i64, no
         }
         let mut earlier: HashMap<i64, Vec<Value>> = HashMap::new();
         for v in pd::story_revisions(db, person, after, page).await? {
-            let item = json!({ "title": v.title, "text": v.body, "shown_to": v.visibility, "group": v.group_slug, "replaced_at": utc(v.created_at) });
+            // A version whose text was taken out of the history has an empty
+            // title and text: say so, and by whom (`author` or `moderators`) and when.
+            let item = json!({
+                "title": v.title,
+                "text": v.body,
+                "shown_to": v.visibility,
+                "group": v.group_slug,
+                "replaced_at": utc(v.created_at),
+                "removed_by": v.removed_by,
+                "removed_at": v.removed_at.map(utc),
+            });
             earlier.entry(v.story_id).or_default().push(item);
         }
         let mut objects: HashMap<i64, Vec<Value>> = HashMap::new();

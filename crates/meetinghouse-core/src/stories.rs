@@ -206,6 +206,17 @@ async fn shown_group(db: &Db, story: &StoryRow) -> Result<Option<i64>> {
     })
 }
 
+/// The group a story must stay with, if any: the group it was last shown
+/// to, when replies written for that group only are on it
+/// ([`check`] refuses showing it to anyone else). The edit form offers only
+/// that group and "Only me (a draft)" then.
+pub async fn kept_with(db: &Db, story: &StoryRow) -> Result<Option<i64>> {
+    Ok(match shown_group(db, story).await? {
+        Some(g) if store::narrow_replies(db, story.id, 1).await? > 0 => Some(g),
+        _ => None,
+    })
+}
+
 /// The form field of one photo slot: `photo_alt_0`, `photo_file_2`…
 pub fn photo_field(part: &str, index: usize) -> &'static str {
     // Field names are 'static in FieldErrors; ten slots of three parts.
@@ -455,11 +466,29 @@ async fn check(
     } else if withdrawn {
         e.add("object_ids", "One of the collection objects this story was linked to has been withdrawn from its collection.");
     }
-    if form.photos.len() > crate::media::PHOTOS_MAX {
+    // A photo is on a story once: one sent again (`photo_id_0=4&photo_id_1=4`)
+    // is dropped, and never counts towards the most a story can have. The
+    // rest keep their places, where the form reports their problems.
+    let mut distinct: Vec<i64> = Vec::new();
+    let again: Vec<bool> = form
+        .photos
+        .iter()
+        .map(|p| {
+            let seen = distinct.contains(&p.media_id);
+            if !seen {
+                distinct.push(p.media_id);
+            }
+            seen
+        })
+        .collect();
+    if distinct.len() > crate::media::PHOTOS_MAX {
         e.add("photos", format!("A story can have at most {} photos.", crate::media::PHOTOS_MAX));
     }
     let mut photos = Vec::new();
     for (i, p) in form.photos.iter().enumerate() {
+        if again[i] {
+            continue;
+        }
         let n = i + 1;
         match meetinghouse_store::media::by_id(db, p.media_id).await? {
             Some(m) if m.owner_person == actor.id || existing_photos.contains(&p.media_id) => {}
@@ -960,9 +989,13 @@ pub const REMOVAL_NOTE_MAX: usize = 1_000;
 /// moderator for a version they may read, with a `note` saying why, which
 /// the moderation log keeps (a `hide` of the story) and the author is sent.
 /// Anyone else is answered as the history answers them: not found when they
-/// may not see the story or the version, else refused. Returns who removed
-/// it, and whether it was still there (a second removal changes nothing).
-pub async fn remove_revision(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, revision: i64, note: &str) -> Result<(RemovedBy, bool)> {
+/// may not see the story or the version, else refused. It cannot be undone,
+/// so it is done only when the remover said they `understood` that
+/// ([`REMOVAL_NOT_UNDERSTOOD`] otherwise, at the field `understood`).
+/// The removed title leaves the notifications that quote it too, in the
+/// same transaction ([`retitle_notifications`]). Returns who removed it,
+/// and whether it was still there (a second removal changes nothing).
+pub async fn remove_revision(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, revision: i64, note: &str, understood: bool) -> Result<(RemovedBy, bool)> {
     let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
     if !can_see(db, &story, Some(actor)).await? {
         return Err(CoreError::NotFound);
@@ -982,9 +1015,15 @@ pub async fn remove_revision(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, 
         RemovedBy::Author => String::new(),
         RemovedBy::Moderators => text(&mut e, "note", "The note", note, REMOVAL_NOTE_MAX, true),
     };
+    if !understood {
+        e.add("understood", REMOVAL_NOT_UNDERSTOOD);
+    }
     e.into_result()?;
     let mut tx = db.begin().await?;
     let removed = store::remove_revision_text(&mut tx, id, revision, by.as_str()).await?;
+    if removed {
+        retitle_notifications(&mut tx, &story, &version.title).await?;
+    }
     if removed && by == RemovedBy::Moderators {
         let logged = format!("The text of an earlier version was removed from the story's history (the story itself stays). {note}");
         let action = NewAction { moderator: actor.id, report_id: None, target_kind: "story", target_id: id, action: "hide", note: &logged, until_at: None };
@@ -994,6 +1033,118 @@ pub async fn remove_revision(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, 
     }
     tx.commit().await.map_err(StoreError::from)?;
     Ok((by, removed))
+}
+
+/// What someone who did not tick "I understand this cannot be undone" is
+/// told: nothing was removed.
+pub const REMOVAL_NOT_UNDERSTOOD: &str =
+    "Nothing was removed: removing the text of a version cannot be undone. Tick “I understand this cannot be undone” to remove it.";
+
+/// What a notification says of a story in place of a title taken out of
+/// its history, to someone who may not be shown its current title (see
+/// [`retitle_notifications`]).
+pub const TITLE_REMOVED: &str = "a story";
+
+/// Takes the title `removed` (of a version whose text was just removed)
+/// out of what was written about `story`, in `tx`: the notifications about
+/// it that quote it (“…”) — about a reply on it, or linking to it (store
+/// `notifications::about_story_quoting`), so never another story's of the
+/// same title — and the mail of them not sent yet, one at a time or in a
+/// digest. The quoted title becomes the story's current one for its author,
+/// and for everyone else while the story is public; otherwise
+/// [`TITLE_REMOVED`], as its current title may not be theirs to read.
+/// Nothing changes when the removed title is the current one (it is shown
+/// anyway) or empty.
+async fn retitle_notifications(tx: &mut meetinghouse_store::Tx, story: &StoryRow, removed: &str) -> Result<()> {
+    use meetinghouse_store::{notifications as store_notifications, outbox};
+    if removed.is_empty() || removed == story.title {
+        return Ok(());
+    }
+    let quoted = format!("“{removed}”");
+    let shown = story.visibility == "public" && story.deleted_at.is_none();
+    let current = format!("“{}”", story.title);
+    let told = store_notifications::about_story_quoting(tx, story.id, &quoted).await?;
+    if told.is_empty() {
+        return Ok(());
+    }
+    // (old text, new text) of each, by id.
+    let mut rewritten: HashMap<i64, (String, String)> = HashMap::new();
+    for n in &told {
+        let title = if shown || n.person_id == story.author_person { current.as_str() } else { TITLE_REMOVED };
+        let text = n.text.replace(&quoted, title);
+        store_notifications::set_text(tx, n.id, &text).await?;
+        rewritten.insert(n.id, (n.text.clone(), text));
+    }
+    for m in outbox::unsent_quoting(tx, DIGEST_KIND, &quoted).await? {
+        let (subject, body) = match m.notification_id {
+            Some(nid) => match rewritten.get(&nid) {
+                // One notification's own mail: "{text}\n\n{link}…", its
+                // subject the site's name and the text's start.
+                Some((old, new)) => (retitled_subject(&m.subject, old, new, &quoted), m.body.replacen(old.as_str(), new, 1)),
+                None => continue,
+            },
+            None => {
+                let body = retitled_digest(&m.body, &m.to_addr, &told, &rewritten);
+                if body == m.body {
+                    continue;
+                }
+                (m.subject.clone(), body)
+            }
+        };
+        outbox::rewrite_unsent(tx, m.id, &subject, &body).await?;
+    }
+    Ok(())
+}
+
+/// A notification mail's subject once its text `old` reads `new`: the
+/// subject is the site's name, ": " and the text's first
+/// [`SUBJECT_TEXT_CHARS`] characters (`…` when cut, as
+/// `notifications::notify_from_into` writes it). A subject written some
+/// other way has `quoted` cut out, or a title cut short at its end.
+fn retitled_subject(subject: &str, old: &str, new: &str, quoted: &str) -> String {
+    let short = |t: &str| {
+        let s: String = t.chars().take(SUBJECT_TEXT_CHARS).collect();
+        if s.len() < t.len() { format!("{s}…") } else { s }
+    };
+    if let Some(site) = subject.strip_suffix(&short(old)) {
+        return format!("{site}{}", short(new));
+    }
+    if subject.contains(quoted) {
+        return subject.replace(quoted, "“…”");
+    }
+    // A title cut off by the subject's length: "… on “Secret fl…".
+    match subject.rfind('“') {
+        Some(at) if subject.ends_with('…') && quoted.starts_with(&subject[at..subject.len() - '…'.len_utf8()]) => format!("{}“…”", &subject[..at]),
+        _ => subject.to_string(),
+    }
+}
+
+/// The outbox kind of a daily digest (as `notifications::send_digest` writes it).
+const DIGEST_KIND: &str = "digest";
+
+/// How many characters of a notification's text its mail's subject holds.
+const SUBJECT_TEXT_CHARS: usize = 70;
+
+/// A digest's body with the lines of rewritten notifications (`rewritten`,
+/// old and new text by id; `told`, their rows) made to read as now: a line
+/// "- {text}" (or "- {text} (N times)") is one of them when its text is
+/// theirs and the next line links to their address (a reply on the story,
+/// or the story: never another story's). Of two with the same text and
+/// address, the one whose person has the digest's address is taken.
+fn retitled_digest(body: &str, to: &str, told: &[meetinghouse_store::notifications::Quoting], rewritten: &HashMap<i64, (String, String)>) -> String {
+    let lines: Vec<&str> = body.split('\n').collect();
+    let mut out: Vec<String> = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        let next = lines.get(i + 1).map(|l| l.trim_end()).unwrap_or("");
+        let found = line.strip_prefix("- ").and_then(|item| {
+            told.iter()
+                .filter(|n| next.ends_with(n.url.as_str()) && (item == n.text || item.strip_prefix(n.text.as_str()).is_some_and(|rest| rest.starts_with(" (") && rest.ends_with(" times)"))))
+                .max_by_key(|n| n.email.eq_ignore_ascii_case(to))
+                .and_then(|n| rewritten.get(&n.id).map(|(old, new)| format!("- {new}{}", &item[old.len()..])))
+        });
+        out.push(found.unwrap_or_else(|| line.to_string()));
+    }
+    out.join("\n")
 }
 
 /// How many versions' audiences a history page reads at a time.

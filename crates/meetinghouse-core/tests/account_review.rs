@@ -602,6 +602,18 @@ async fn the_data_download_holds_what_the_person_made_and_nothing_private_of_oth
             assert!(!text.contains(absent), "{absent} must not be in the file: {text}");
         }
         assert!(!text.contains(&format!("/stories/{secret}\"")));
+        assert_eq!(canal["earlier_versions"][0]["removed_by"], serde_json::Value::Null, "the text is as it was replaced");
+
+        // Sam takes the earlier version's text out of the history: the file
+        // says so, by whom and when, rather than showing an empty version.
+        let (_, versions, _) = stories::history_page(&db, mine, Some(&sam), 1).await.unwrap();
+        stories::remove_revision(&db, mail, &sam, mine, versions[0].id, "", true).await.unwrap();
+        let after = personal_data::build(&db, &s, "http://mh.test/", sam.id, now, personal_data::FILE_MAX_BYTES, personal_data::PAGE).await.unwrap();
+        let after: serde_json::Value = serde_json::from_slice(&after.json).unwrap();
+        let removed = &after["stories"][0]["earlier_versions"][0];
+        assert_eq!((removed["title"].as_str(), removed["text"].as_str()), (Some(""), Some("")), "{removed}");
+        assert_eq!(removed["removed_by"], "author", "{removed}");
+        assert!(removed["removed_at"].as_str().is_some_and(|t| t.ends_with('Z') && t.len() == 20), "{removed}");
 
         // A file past its limit is cut at a list, says so, and is still JSON.
         let small = personal_data::build(&db, &s, "http://mh.test", sam.id, now, 2_500, personal_data::PAGE).await.unwrap();

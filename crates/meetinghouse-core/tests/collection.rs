@@ -1333,8 +1333,20 @@ async fn clocks_apart_never_fail_a_live_import_nor_lose_its_end() {
         let path = temp_file(&format!("late-{backend:?}.csv"), b"Object Number,Title\nLATE1,Late jug\nLATE2,Late bowl\n");
         db.execute_admin(&format!("UPDATE collection_imports SET updated_at = {silent} WHERE id = {live}")).await.unwrap();
         assert_eq!(jobs::fail_stale(&db, mail, meetinghouse_store::now()).await.unwrap(), 1, "{backend:?}");
-        let outcome = jobs::run(&db, live, org, sam.id, &path, &Asked::default()).await;
+        let outcome = jobs::run_telling(&db, mail, live, org, sam.id, &path, &Asked::default()).await;
         assert!(matches!(&outcome, Outcome::Done(r) if r.created == 2), "{backend:?}: {outcome:?}");
+        // The review fixC33's L6: Sam, told it stopped, is told it finished after all.
+        let sam_id = sam.id;
+        let late = |db: Db| async move {
+            meetinghouse_store::notifications::list(&db, sam_id, i64::MAX, 50).await.unwrap().into_iter().filter(|n| n.text.contains("was still running when we told you")).collect::<Vec<_>>()
+        };
+        let told = late(db.clone()).await;
+        assert_eq!(told.len(), 1, "{backend:?}: {told:?}");
+        assert!(told[0].text.starts_with("Your import of live.csv into the collection of Tiverton Museum was still running when we told you it had stopped without finishing: it finished after all: 2 created, 0 updated."), "{backend:?}: {}", told[0].text);
+        // One never taken for stopped tells nothing more.
+        let quiet = jobs::record(&db, &sam, &row, "quiet.csv", 10, &Asked::default()).await.unwrap();
+        jobs::run_telling(&db, mail, quiet, org, sam.id, &path, &Asked::default()).await;
+        assert_eq!(late(db.clone()).await.len(), 1, "{backend:?}");
         let ended = store::by_id(&db, live).await.unwrap().unwrap();
         assert_eq!((ended.state.as_str(), ended.outcome.as_str(), ended.records_read), ("done", "", 2), "{backend:?}");
         assert!(ended.report.contains("\"created\":2"), "{backend:?}: {}", ended.report);

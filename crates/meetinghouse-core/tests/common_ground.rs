@@ -338,3 +338,49 @@ async fn a_statement_taken_out_is_not_taking_part() {
         assert_eq!(common_ground::recompute(&db, id).await.unwrap().participants, 1);
     }
 }
+
+/// Review fixB33 L7. When an analysis fails and noting the failure fails
+/// too (the database refuses the write), the worker logs it and analyses
+/// the other conversations due; it used to stop the whole run with that
+/// error. The one not noted keeps its claim, and is due again when the
+/// claim's lease runs out.
+#[tokio::test]
+async fn a_failure_that_cannot_be_noted_does_not_stop_the_others() {
+    use meetinghouse_store::Backend;
+    use meetinghouse_store::common_ground as store;
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mia = admin(&db, "mia").await;
+        let form = ConversationForm { topic: "The bus station".into(), seeds: "Move it.\nKeep it.".into(), ..Default::default() };
+        let a = common_ground::create(&db, &s, &mia, &form).await.unwrap();
+        let b = common_ground::create(&db, &s, &mia, &ConversationForm { topic: "The market".into(), ..form.clone() }).await.unwrap();
+        // Nothing about `a` can be stored: neither its result nor its failure.
+        let pg = db.backend() == Backend::Postgres;
+        for table in ["cg_routing", "cg_analysis_failures"] {
+            if pg {
+                db.execute_admin(&format!(
+                    "CREATE FUNCTION refuse_{table}() RETURNS trigger AS $$ BEGIN IF NEW.conversation_id = {a} THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+                ))
+                .await
+                .unwrap();
+                db.execute_admin(&format!("CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_{table}()")).await.unwrap();
+            } else {
+                db.execute_admin(&format!("CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} WHEN NEW.conversation_id = {a} BEGIN SELECT RAISE(ABORT, 'refused'); END"))
+                    .await
+                    .unwrap();
+            }
+        }
+        // Both changed at the same time: `a` (the lower id) comes first.
+        db.execute_admin(&format!("UPDATE cg_conversations SET dirty_since = 1, analysed_at = NULL, claimed_at = NULL WHERE id IN ({a}, {b})")).await.unwrap();
+        assert_eq!(common_ground::run_due(&db).await.unwrap(), 1, "{:?}", db.backend());
+        assert!(common_ground::summary(&db, b).await.unwrap().is_some(), "{:?}", db.backend());
+        assert!(common_ground::summary(&db, a).await.unwrap().is_none());
+        assert_eq!(store::analysis_failures(&db, a).await.unwrap(), None, "the failure could not be noted");
+        // Held by its claim until the lease runs out, then due again.
+        let now = meetinghouse_store::now();
+        db.execute_admin("UPDATE cg_conversations SET analysed_at = NULL").await.unwrap();
+        assert!(!store::due(&db, now, 20).await.unwrap().contains(&a));
+        db.execute_admin(&format!("UPDATE cg_conversations SET claimed_at = {} WHERE id = {a}", now - store::CLAIM_LEASE_SECS - 1)).await.unwrap();
+        assert!(store::due(&db, now, 20).await.unwrap().contains(&a));
+    }
+}

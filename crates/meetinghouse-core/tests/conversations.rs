@@ -707,7 +707,7 @@ async fn blocks_stop_thanks_and_approved_replies() {
         moderation::relate(&db, &cal, "bea", "block").await.unwrap();
         for kind in ["thanks", "resonated", "learnt"] {
             let Err(CoreError::Forbidden(m)) = conversations::thank(&db, mail, &bea, cals, kind).await else { panic!("{kind}: a blocked person cannot thank") };
-            assert_eq!(m, "You cannot thank this person.");
+            assert_eq!(m, conversations::THANKS_BLOCKED, "the same words whoever blocked them");
         }
         assert_eq!(notifications::unread(&db, &cal).await.unwrap(), 0);
         assert!(conversations::thread(&db, cals, Some(&cal)).await.unwrap().thanks.is_empty());

@@ -942,8 +942,16 @@ async fn an_org_admin_cannot_remove_objectors_to_push_an_amendment_through() {
             said.starts_with(&format!("priya takes part in Group tiverton-together through Tiverton Museum, and objects to amendment {a} there")),
             "{said}"
         );
+        // The review fixC33's L5: it gives the amendment's address and when its window closes.
+        let closes = purposes::amendment_page(&db, &s, "tiverton-together", a, Some(&claire)).await.unwrap().amendment.closes_at;
+        let until = meetinghouse_core::clock::zone().datetime(closes);
+        assert!(
+            said.contains(&format!("there (https://town.example/groups/tiverton-together/amendments/{a}): their objection stands while its window is open, until {until}, ")),
+            "{said}"
+        );
         let moira = admin(&db, "moira").await;
-        forbidden(orgs::remove_member(&db, &moira, &museum, priya.id).await);
+        let said = forbidden(orgs::remove_member(&db, &moira, &museum, priya.id).await);
+        assert!(said.contains(&format!("(/groups/tiverton-together/amendments/{a})")), "without the site's address, its path: {said}");
         assert_eq!(purposes::amendment_page(&db, &s, "tiverton-together", a, Some(&claire)).await.unwrap().standing(), 1, "still counted");
         // Tom, who did not object, can be removed.
         orgs::remove_member(&db, &sam, &museum, tom.id).await.unwrap();
@@ -956,6 +964,66 @@ async fn an_org_admin_cannot_remove_objectors_to_push_an_amendment_through() {
         orgs::accept(&db, &priya, &museum).await.unwrap();
         assert_eq!(purposes::settle(&db, mail(&s), a, after_the_window()).await.unwrap(), Some(Outcome::NotAdopted { standing: 1 }));
         orgs::remove_member(&db, &sam, &museum, priya.id).await.unwrap();
+    }
+}
+
+/// The review fixC33's H1: an objector takes part in a group through two
+/// organisations. Taking them out of one organisation and taking the other
+/// organisation out of the group, sent at the same moment, must not both
+/// pass (at PostgreSQL's READ COMMITTED each saw the other's route and
+/// passed, and the objection stopped counting); nor two removals of the two
+/// organisations from the group. At most one of each pair goes through, and
+/// the objection still counts. Run many times, as a race is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_removals_at_once_cannot_stop_an_objection_counting() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, sam, hannah) = (person(&db, "claire").await, person(&db, "sam").await, person(&db, "hannah").await);
+        for round in 0..20 {
+            let slug = format!("together-{round}");
+            group(&db, &s, &claire, &slug, "public", "request", "The town together.").await;
+            let mut ids = Vec::new();
+            for name in ["Museum", "Library"] {
+                let org = orgs::create(&db, &s, &sam, &OrgForm { name: format!("{name} {round}"), sector: "heritage".into(), ..Default::default() }).await.unwrap();
+                let id = meetinghouse_store::orgs::by_slug(&db, &org).await.unwrap().unwrap().id;
+                assert_eq!(groups::add_org(&db, mail(&s), &sam, &slug, &org).await.unwrap(), JoinOutcome::Requested);
+                groups::approve(&db, mail(&s), &claire, &slug, "org", id).await.unwrap();
+                orgs::invite(&db, &sam, &org, "hannah", "staff").await.unwrap();
+                orgs::accept(&db, &hannah, &org).await.unwrap();
+                ids.push((org, id));
+            }
+            let a = purposes::propose(&db, mail(&s), &claire, &slug, &amend("The town together, and visitors.", "Visitors.")).await.unwrap();
+            purposes::object(&db, mail(&s), &hannah, &slug, a, &because("Residents first.")).await.unwrap();
+            let ((museum, museum_id), library_id) = (ids[0].clone(), ids[1].1);
+            // Passed (true) or refused (false); anything else fails the test.
+            fn passed<T: std::fmt::Debug>(r: Result<T, CoreError>) -> bool {
+                match r {
+                    Ok(_) => true,
+                    Err(CoreError::Forbidden(_)) => false,
+                    Err(e) => panic!("neither passed nor refused: {e:?}"),
+                }
+            }
+            let from_group = |who: &Actor, id: i64| {
+                let (db, who, slug) = (db.clone(), who.clone(), slug.clone());
+                tokio::spawn(async move { passed(groups::remove(&db, &who, &slug, "org", id).await) })
+            };
+            let (one, two) = if round % 3 == 2 {
+                // A host takes both organisations out of the group at once.
+                (from_group(&claire, museum_id), from_group(&claire, library_id))
+            } else {
+                // An org admin takes Hannah out of the museum while the
+                // library is taken out of the group, by a host of it or by
+                // its own admin (who does not host the group).
+                let from_org = {
+                    let (db, sam, museum, hannah) = (db.clone(), sam.clone(), museum.clone(), hannah.id);
+                    tokio::spawn(async move { passed(orgs::remove_member(&db, &sam, &museum, hannah).await) })
+                };
+                (from_org, from_group(if round % 3 == 0 { &claire } else { &sam }, library_id))
+            };
+            let (one, two) = (one.await.unwrap(), two.await.unwrap());
+            assert!(one != two, "{:?} round {round}: passed {one} and {two}, one of them should", db.backend());
+            assert_eq!(purposes::amendment_page(&db, &s, &slug, a, Some(&claire)).await.unwrap().standing(), 1, "{:?} round {round}", db.backend());
+        }
     }
 }
 

@@ -985,22 +985,26 @@ async fn the_author_or_the_moderators_remove_an_earlier_versions_text() {
         assert_eq!(shown.iter().map(|r| r.body.as_str()).collect::<Vec<_>>(), ["Third version.", "Second version.", "Our address is 12 Canal Row."]);
         let oldest = ids[2];
 
+        // Not without ticking "I understand this cannot be undone": nothing is removed.
+        let Err(CoreError::Invalid(e)) = stories::remove_revision(&db, mail(&s), &ann, id, oldest, "", false).await else { panic!("removed unasked") };
+        assert_eq!(e.get("understood"), Some(stories::REMOVAL_NOT_UNDERSTOOD));
+        assert_eq!(stories::history_page(&db, id, None, 1).await.unwrap().1[2].body, "Our address is 12 Canal Row.");
         // Someone else is refused; the author removes it.
-        let refused = stories::remove_revision(&db, mail(&s), &eve, id, oldest, "").await;
+        let refused = stories::remove_revision(&db, mail(&s), &eve, id, oldest, "", true).await;
         assert!(matches!(refused, Err(CoreError::Forbidden(_))), "{refused:?}");
-        assert_eq!(stories::remove_revision(&db, mail(&s), &ann, id, oldest, "").await.unwrap(), (RemovedBy::Author, true));
-        assert_eq!(stories::remove_revision(&db, mail(&s), &ann, id, oldest, "").await.unwrap(), (RemovedBy::Author, false), "once");
+        assert_eq!(stories::remove_revision(&db, mail(&s), &ann, id, oldest, "", true).await.unwrap(), (RemovedBy::Author, true));
+        assert_eq!(stories::remove_revision(&db, mail(&s), &ann, id, oldest, "", true).await.unwrap(), (RemovedBy::Author, false), "once");
         let (_, shown, _) = stories::history_page(&db, id, None, 1).await.unwrap();
         assert_eq!(shown.len(), 3, "the version keeps its place");
         assert_eq!((shown[2].title.as_str(), shown[2].body.as_str(), shown[2].removed_by.as_deref()), ("", "", Some("author")));
         // A version of another story is not found through this one.
         let other = stories::create(&db, &s, &ann, &story("Other")).await.unwrap();
-        assert!(matches!(stories::remove_revision(&db, mail(&s), &ann, other, ids[0], "").await, Err(CoreError::NotFound)));
+        assert!(matches!(stories::remove_revision(&db, mail(&s), &ann, other, ids[0], "", true).await, Err(CoreError::NotFound)));
 
         // A moderator says why; the log keeps it and the author is told.
-        let Err(CoreError::Invalid(e)) = stories::remove_revision(&db, mail(&s), &mo, id, ids[1], "  ").await else { panic!("no note") };
+        let Err(CoreError::Invalid(e)) = stories::remove_revision(&db, mail(&s), &mo, id, ids[1], "  ", true).await else { panic!("no note") };
         assert!(e.get("note").is_some());
-        let (by, done) = stories::remove_revision(&db, mail(&s), &mo, id, ids[1], "It named a child.").await.unwrap();
+        let (by, done) = stories::remove_revision(&db, mail(&s), &mo, id, ids[1], "It named a child.", true).await.unwrap();
         assert_eq!((by, done), (RemovedBy::Moderators, true));
         let (_, shown, _) = stories::history_page(&db, id, Some(&ann), 1).await.unwrap();
         assert_eq!((shown[1].body.as_str(), shown[1].removed_by.as_deref()), ("", Some("moderators")));
@@ -1016,7 +1020,7 @@ async fn the_author_or_the_moderators_remove_an_earlier_versions_text() {
         let gid = stories::create(&db, &s, &ann, &circle).await.unwrap();
         stories::edit(&db, &s, &ann, gid, &StoryForm { body: "Circle text, changed.".into(), ..circle }).await.unwrap();
         let (_, mine, _) = stories::history_page(&db, gid, Some(&ann), 1).await.unwrap();
-        assert!(matches!(stories::remove_revision(&db, mail(&s), &eve, gid, mine[0].id, "").await, Err(CoreError::NotFound)));
+        assert!(matches!(stories::remove_revision(&db, mail(&s), &eve, gid, mine[0].id, "", true).await, Err(CoreError::NotFound)));
     }
 }
 
@@ -1054,5 +1058,107 @@ async fn editing_a_story_in_a_group_its_author_left_says_why() {
         // The ways out.
         stories::edit(&db, &s, &bob, quiet, &StoryForm { visibility: "public".into(), ..typo.clone() }).await.unwrap();
         stories::edit(&db, &s, &bob, answered, &StoryForm { visibility: "draft".into(), ..typo }).await.unwrap();
+    }
+}
+
+/// Removing a version's text takes its title out of the notifications that
+/// quote it, and out of their mail not sent yet (one at a time, or in a
+/// digest), in the same transaction: for that story only, never another's
+/// of the same title. Its author and, while the story is public, everyone
+/// read its current title instead; others "a story".
+#[tokio::test]
+async fn a_removed_title_leaves_notifications_and_unsent_mail() {
+    use meetinghouse_core::{conversations, notifications};
+    use meetinghouse_core::subjects::Subject;
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let bob = person(&db, "bob").await;
+        let carl = person(&db, "carl").await;
+        db.execute_admin("UPDATE people SET email_verified_at = 1").await.unwrap();
+        notifications::set_mode(&db, &bob, "immediate").await.unwrap();
+        group(&db, &s, &ann, "The circle", "circle", "members").await;
+        groups::invite_person(&db, &ann, "circle", "bob").await.unwrap();
+        groups::join(&db, &s, &bob, "circle").await.unwrap();
+        let secret = StoryForm { body: "Only for now.".into(), ..story("Secret flood plan v2") };
+        let public = stories::create(&db, &s, &ann, &secret).await.unwrap();
+        let circle = stories::create(&db, &s, &ann, &StoryForm { visibility: "group:circle".into(), ..secret.clone() }).await.unwrap();
+        // Another story of the same title, by someone else.
+        let same = stories::create(&db, &s, &carl, &secret).await.unwrap();
+        let mut replies = Vec::new();
+        for (author, id) in [(&ann, public), (&ann, circle), (&carl, same)] {
+            let r = conversations::post(&db, mail(&s), &bob, Subject::Story(id), &common::reply("We should meet.")).await.unwrap();
+            conversations::thank(&db, mail(&s), author, r, "thanks").await.unwrap();
+            replies.push(r);
+        }
+        // A digest waiting to go to Bob, listing all three as a digest does.
+        let mut digest = String::from("Here is what happened:\n\n");
+        for n in notifications::list(&db, &bob, 0).await.unwrap() {
+            digest.push_str(&format!("- {}\n  https://town.example{}\n", n.text, n.url));
+        }
+        db.execute_admin(&format!(
+            "INSERT INTO email_outbox (to_addr, subject, body, kind, created_at) VALUES ('bob@example.org', 'Town: your daily digest', '{}', 'digest', 0)",
+            digest.replace('\'', "''")
+        ))
+        .await
+        .unwrap();
+        let quoted = "“Secret flood plan v2”";
+        let mail_of = async |reply: i64| -> meetinghouse_store::outbox::EmailRow {
+            let all = meetinghouse_store::outbox::recent(&db, 100).await.unwrap();
+            all.into_iter().find(|m| m.kind == "notification" && m.body.contains(&format!("/replies/{reply}\n"))).expect("the thanks was mailed")
+        };
+        assert!(mail_of(replies[0]).await.subject.contains(quoted));
+
+        // Ann retitles both and removes the versions with the old title.
+        for id in [public, circle] {
+            let visibility = if id == public { "public" } else { "group:circle" };
+            stories::edit(&db, &s, &ann, id, &StoryForm { visibility: visibility.into(), ..story("Flood plan") }).await.unwrap();
+            let (_, versions, _) = stories::history_page(&db, id, Some(&ann), 1).await.unwrap();
+            assert_eq!(versions[0].title, "Secret flood plan v2");
+            stories::remove_revision(&db, mail(&s), &ann, id, versions[0].id, "", true).await.unwrap();
+        }
+
+        let texts = |list: Vec<meetinghouse_store::notifications::NotificationRow>| list.into_iter().map(|n| n.text).collect::<Vec<_>>();
+        let bobs = texts(notifications::list(&db, &bob, 0).await.unwrap());
+        assert_eq!(bobs.iter().filter(|t| t.contains(quoted)).count(), 1, "only Carl's story keeps it: {bobs:?}");
+        assert!(bobs.contains(&"carl said thank you (your reply on “Secret flood plan v2”).".to_string()), "{bobs:?}");
+        assert!(bobs.contains(&"ann said thank you (your reply on “Flood plan”).".to_string()), "the public story's current title: {bobs:?}");
+        assert!(bobs.contains(&"ann said thank you (your reply on a story).".to_string()), "the group story's is not said: {bobs:?}");
+        let anns = texts(notifications::list(&db, &ann, 0).await.unwrap());
+        assert_eq!(anns.iter().filter(|t| t.as_str() == "bob replied to “Flood plan”.").count(), 2, "its author reads its title: {anns:?}");
+        assert!(!anns.iter().any(|t| t.contains(quoted)), "{anns:?}");
+
+        // The mail not sent yet reads the same; Carl's is left as it was.
+        for (reply, words) in [(replies[0], "“Flood plan”"), (replies[1], "a story")] {
+            let m = mail_of(reply).await;
+            assert!(!m.subject.contains("Secret") && !m.body.contains("Secret"), "{m:?}");
+            assert!(m.body.starts_with(&format!("ann said thank you (your reply on {words}).\n")) && m.subject.contains(words), "{m:?}");
+        }
+        assert!(mail_of(replies[2]).await.body.contains(quoted));
+        let all = meetinghouse_store::outbox::recent(&db, 100).await.unwrap();
+        let digest = all.iter().find(|m| m.kind == "digest").unwrap();
+        assert_eq!(digest.body.matches("Secret flood plan v2").count(), 1, "{}", digest.body);
+        assert!(digest.body.contains("- carl said thank you (your reply on “Secret flood plan v2”).\n"), "{}", digest.body);
+        assert!(digest.body.contains("- ann said thank you (your reply on “Flood plan”).\n") && digest.body.contains("- ann said thank you (your reply on a story).\n"), "{}", digest.body);
+    }
+}
+
+/// A photo sent twice on a story form is on the story once, and the copy
+/// does not count towards the most a story can have.
+#[tokio::test]
+async fn a_photo_sent_twice_is_on_the_story_once() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let (m, other) = (media_row(&db, &ann, &media_key('a')).await, media_row(&db, &ann, &media_key('b')).await);
+        let twice = vec![photo(m, "A lock", ""), photo(m, "A lock again", ""), photo(other, "A boat", "")];
+        let form = StoryForm { photos: twice, consent_people: true, consent_minors: true, ..story("Locks") };
+        let id = stories::create(&db, &s, &ann, &form).await.unwrap();
+        let shown: Vec<(i64, String)> = stories::page(&db, id, None).await.unwrap().photos.into_iter().map(|p| (p.media_id, p.alt)).collect();
+        assert_eq!(shown, [(m, "A lock".to_string()), (other, "A boat".to_string())]);
+        // Eleven copies of one photo are one photo, not too many.
+        let copies = StoryForm { photos: vec![photo(m, "A lock", ""); meetinghouse_core::media::PHOTOS_MAX + 1], ..form.clone() };
+        stories::edit(&db, &s, &ann, id, &copies).await.unwrap();
+        assert_eq!(meetinghouse_store::media::photos_of_story(&db, id).await.unwrap().len(), 1);
     }
 }

@@ -296,6 +296,27 @@ pub async fn take_checked_file(tx: &mut Tx, import_id: i64) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
+/// The import that took check `check_id`'s kept file, as far as the rows
+/// tell: the newest import by the check's sender into the same
+/// organisation, recorded after it, of a file of the same name and size,
+/// with `options` (the check's, as an import: core `jobs::import_of_check`).
+/// `None` when there is none. Read when a press of "Import this file as
+/// checked" finds the file taken, to send it to that import (the review
+/// fixC33's M2).
+pub async fn import_after_check(db: &Db, check_id: i64, options: &str) -> Result<Option<i64>> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT i.id FROM collection_imports c JOIN collection_imports i \
+           ON i.person_id = c.person_id AND i.id > c.id AND i.org_id = c.org_id \
+          AND i.file_name = c.file_name AND i.file_bytes = c.file_bytes \
+          WHERE c.id = $1 AND i.options = $2 ORDER BY i.id DESC LIMIT 1",
+    )
+    .bind(check_id)
+    .bind(options)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.map(|(id,)| id))
+}
+
 /// Forgets the kept files of the finished checks `person_id` sent to
 /// `org_id`, but `except`'s.
 pub async fn forget_checks_of(tx: &mut Tx, org_id: i64, person_id: i64, except: i64) -> Result<()> {

@@ -585,6 +585,21 @@ pub async fn mentions_and_relations_with(db: &Db, writer: i64, handles: &[String
     Ok((found, relations))
 }
 
+/// The authors of the replies `ids` (at most a page of them), as (reply,
+/// author): what a page's own replies answer, when it is not on the page.
+pub async fn authors_of(db: &Db, ids: &[i64]) -> Result<Vec<(i64, i64)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut p = crate::Params::new(db.backend());
+    let sql = format!("SELECT id, author_person FROM replies WHERE id IN {}", p.tuple(ids.len()));
+    let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        q = q.bind(*id);
+    }
+    Ok(q.fetch_all(&db.pool).await?)
+}
+
 /// Which of `among` (at most a page of reply authors and a subject's owner)
 /// blocked `person`: the reply form is not offered where it would be refused.
 pub async fn blocked_by_among(db: &Db, person: i64, among: &[i64]) -> Result<Vec<i64>> {

@@ -198,6 +198,29 @@ pub async fn lock_nesting(tx: &mut Tx, backend: Backend) -> Result<()> {
     Ok(())
 }
 
+/// The key of [`lock_reach`]'s advisory lock ("MH" and 1).
+const REACH_LOCK_KEY: i64 = 0x4d48_0001;
+
+/// Makes every change that can end a membership counted for objections
+/// take turns until the transaction ends: a person leaving or removed from
+/// a group or an organisation, and an organisation or a group leaving or
+/// taken out of a group (core `groups::remove`, `groups::leave`,
+/// `orgs::remove_member`, `orgs::leave`). Each of them counts the standing
+/// objections before and after its own change; at PostgreSQL's READ
+/// COMMITTED two such changes at once (one route of an objector each) would
+/// each still see the other's route and both pass (the review fixC33's
+/// H1), so on PostgreSQL they share one transaction-scoped advisory lock,
+/// taken after the change's own row locks and before the first count: it
+/// is the last lock they take, and one that holds it waits for no other
+/// they take, so two cannot wait for each other. On SQLite the write
+/// transaction already holds the database's write lock.
+pub async fn lock_reach(tx: &mut Tx, backend: Backend) -> Result<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(REACH_LOCK_KEY).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// The order of names in lists: folded to lower case (ASCII letters, as
 /// SQLite's `LOWER` folds them) and compared byte by byte, on PostgreSQL under
 /// the "C" collation whatever the database's own, so a list comes in the same

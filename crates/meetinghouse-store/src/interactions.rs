@@ -67,8 +67,10 @@ pub struct EdgeRow {
     pub target_org: Option<String>,
 }
 
-/// Edges on content the public may see now, since `since`, oldest first,
-/// after id `after` (for paging through a large record). Whether a subject
+/// Edges on content the public may see now, since `since`, oldest first
+/// (by time, then id), after `after` (the time and id of the last edge of
+/// the page before, `(0, 0)` to begin: paging through a large record on the
+/// index `interactions_time`). Whether a subject
 /// is public is read from the subject as it is, not from the edge's
 /// `public` mark (written when the edge was, and never kept in step): a
 /// story made members-only, turned into a draft or deleted since, a group
@@ -84,14 +86,14 @@ pub struct EdgeRow {
 /// is private, nor a kind added later until it is listed there. An edge from
 /// a person to themselves (a reply on their own story, a mention of
 /// themselves) is no interaction between people and is left out.
-pub async fn public_edges(db: &Db, since: i64, after: i64, limit: i64) -> Result<Vec<EdgeRow>> {
+pub async fn public_edges(db: &Db, since: i64, after: (i64, i64), limit: i64) -> Result<Vec<EdgeRow>> {
     Ok(sqlx::query_as(
         "SELECT i.id, i.source_person, sp.handle AS source, i.target_person, tp.handle AS target, i.created_at, i.kind, \
              so.slug AS source_org, tor.slug AS target_org \
          FROM interactions i JOIN people sp ON sp.id = i.source_person JOIN people tp ON tp.id = i.target_person \
          LEFT JOIN organisations so ON so.id = i.source_org LEFT JOIN organisations tor ON tor.id = i.target_org \
          LEFT JOIN replies r ON r.id = i.reply_id \
-         WHERE i.created_at >= $1 AND i.id > $2 AND i.kind IN ('reply', 'mention') AND i.source_person <> i.target_person \
+         WHERE i.created_at >= $1 AND (i.created_at > $2 OR (i.created_at = $2 AND i.id > $3)) AND i.kind IN ('reply', 'mention') AND i.source_person <> i.target_person \
            AND sp.status = 'active' AND tp.status = 'active' \
            AND (r.id IS NULL OR r.status = 'visible') \
            AND ((i.subject_kind = 'story' AND EXISTS (SELECT 1 FROM stories s WHERE s.id = i.subject_id \
@@ -104,10 +106,11 @@ pub async fn public_edges(db: &Db, since: i64, after: i64, limit: i64) -> Result
                      WHERE a.id = i.subject_id AND ag.visibility <> 'members')) \
              OR (i.subject_kind = 'object' AND EXISTS (SELECT 1 FROM collection_objects c WHERE c.id = i.subject_id)) \
              OR (i.subject_kind = 'org' AND EXISTS (SELECT 1 FROM organisations o WHERE o.id = i.subject_id))) \
-         ORDER BY i.id LIMIT $3",
+         ORDER BY i.created_at, i.id LIMIT $4",
     )
     .bind(since)
-    .bind(after)
+    .bind(after.0)
+    .bind(after.1)
     .bind(limit)
     .fetch_all(&db.pool)
     .await?)

@@ -361,23 +361,8 @@ pub async fn open(db: &Db, person: i64, id: i64) -> Result<Option<(String, bool)
 /// at a time so a large first purge never holds SQLite's write turn long.
 /// Unread ones stay however old. Returns how many went.
 pub async fn purge_read_before(db: &Db, cutoff: i64) -> Result<u64> {
-    const BATCH: i64 = 5_000;
-    let mut total = 0;
-    loop {
-        let done = sqlx::query(
-            "DELETE FROM notifications WHERE id IN \
-             (SELECT id FROM notifications WHERE read_at IS NOT NULL AND read_at < $1 LIMIT $2)",
-        )
-        .bind(cutoff)
-        .bind(BATCH)
-        .execute(&db.pool)
-        .await?
-        .rows_affected();
-        total += done;
-        if done < BATCH as u64 {
-            return Ok(total);
-        }
-    }
+    crate::purge::in_batches(db, "DELETE FROM notifications WHERE id IN \
+             (SELECT id FROM notifications WHERE read_at IS NOT NULL AND read_at < $1 LIMIT $2)", cutoff).await
 }
 
 /// A person's email mode and address, read inside a transaction: (mode,
@@ -567,4 +552,49 @@ pub async fn take_undigested(tx: &mut Tx, person: i64, limit: i64) -> Result<(Ve
         .await?
         .rows_affected();
     Ok((rows, more))
+}
+
+/// A notification about a story whose text quotes something: what a
+/// rewrite of its text needs (core `stories::remove_revision`). `email` is
+/// its person's address now ('' when none), to find the digest mail that
+/// lists it.
+#[derive(Debug, Clone, FromRow)]
+pub struct Quoting {
+    pub id: i64,
+    pub person_id: i64,
+    pub email: String,
+    pub text: String,
+    pub url: String,
+}
+
+/// The notifications about story `story` whose text holds `quoted`: by the
+/// rule the purge of a story removes its notifications by (store
+/// `purge::story_leftovers`) — about a reply on it (the reply recorded, or
+/// linked to), or linking to its page or an address under it — and never
+/// another story's, whatever its title. Oldest first.
+pub async fn about_story_quoting(tx: &mut Tx, story: i64, quoted: &str) -> Result<Vec<Quoting>> {
+    let story_url = format!("/stories/{story}");
+    Ok(sqlx::query_as(
+        "SELECT n.id, n.person_id, COALESCE(p.email, '') AS email, n.text, n.url \
+         FROM notifications n LEFT JOIN people p ON p.id = n.person_id \
+         WHERE (n.reply_id IN (SELECT id FROM replies WHERE subject_kind = 'story' AND subject_id = $1) \
+           OR n.url IN (SELECT '/replies/' || CAST(id AS TEXT) FROM replies WHERE subject_kind = 'story' AND subject_id = $1) \
+           OR n.url = $2 OR n.url LIKE $3 OR n.url LIKE $4 OR n.url LIKE $5) \
+           AND REPLACE(n.text, CAST($6 AS TEXT), '') <> n.text \
+         ORDER BY n.id",
+    )
+    .bind(story)
+    .bind(&story_url)
+    .bind(format!("{story_url}/%"))
+    .bind(format!("{story_url}#%"))
+    .bind(format!("{story_url}?%"))
+    .bind(quoted)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// Rewrites one notification's text (read or not, emailed or not).
+pub async fn set_text(tx: &mut Tx, id: i64, text: &str) -> Result<()> {
+    sqlx::query("UPDATE notifications SET text = $2 WHERE id = $1").bind(id).bind(text).execute(&mut **tx).await?;
+    Ok(())
 }

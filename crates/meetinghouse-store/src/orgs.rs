@@ -515,7 +515,7 @@ pub async fn remove(tx: &mut Tx, org_id: i64, person_id: i64) -> Result<bool> {
 const COUNTING_OBJECTIONS_OF: &str = concat!(
     "WITH RECURSIVE ",
     crate::groups::reach!("reach", "$1"),
-    " SELECT o.amendment_id, c.name FROM purpose_objections o \
+    " SELECT o.amendment_id, c.name, c.slug, a.closes_at FROM purpose_objections o \
        JOIN purpose_amendments a ON a.id = o.amendment_id \
        JOIN community_groups c ON c.id = a.group_id \
        JOIN people op ON op.id = o.person_id \
@@ -525,13 +525,14 @@ const COUNTING_OBJECTIONS_OF: &str = concat!(
 );
 
 /// The objections of person `person_id` that count now, read in the
-/// caller's transaction: (amendment id, name of its group), by amendment.
+/// caller's transaction: (amendment id, name of its group, the group's
+/// slug, when the amendment's window closes), by amendment.
 /// Read before and after a change that ends one of their organisation
 /// memberships: an amendment in the first list and not the second is one
 /// where their objection would stop counting because of it, in any group the
 /// organisation belongs to, at any depth (core `orgs::remove_member`
 /// refuses that, as `groups::remove` does for a group's own members).
-pub async fn counting_objections_of(tx: &mut Tx, person_id: i64) -> Result<Vec<(i64, String)>> {
+pub async fn counting_objections_of(tx: &mut Tx, person_id: i64) -> Result<Vec<(i64, String, String, i64)>> {
     Ok(sqlx::query_as(COUNTING_OBJECTIONS_OF).bind(person_id).fetch_all(&mut **tx).await?)
 }
 

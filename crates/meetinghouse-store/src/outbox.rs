@@ -269,3 +269,41 @@ pub async fn purge_before(db: &Db, cutoff: i64) -> Result<u64> {
     let done = sqlx::query("DELETE FROM email_outbox WHERE created_at < $1").bind(cutoff).execute(&db.pool).await?;
     Ok(done.rows_affected())
 }
+
+/// An unsent message, as [`unsent_quoting`] reads it.
+#[derive(Debug, Clone, FromRow)]
+pub struct Unsent {
+    pub id: i64,
+    pub to_addr: String,
+    pub subject: String,
+    pub body: String,
+    pub notification_id: Option<i64>,
+}
+
+/// Unsent mail (held for the admin page included) that tells of a
+/// notification (`notification_id`) or is a daily digest (`digest_kind`),
+/// whose body holds `quoted`: what a rewrite of notification texts also
+/// rewrites (core `stories::remove_revision`). Oldest first.
+pub async fn unsent_quoting(tx: &mut Tx, digest_kind: &str, quoted: &str) -> Result<Vec<Unsent>> {
+    Ok(sqlx::query_as(
+        "SELECT id, to_addr, subject, body, notification_id FROM email_outbox \
+         WHERE sent_at IS NULL AND (notification_id IS NOT NULL OR kind = $1) \
+           AND REPLACE(body, CAST($2 AS TEXT), '') <> body ORDER BY id",
+    )
+    .bind(digest_kind)
+    .bind(quoted)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// Rewrites an unsent message's subject and body; a message sent meanwhile
+/// is left as it went. Returns whether it was rewritten.
+pub async fn rewrite_unsent(tx: &mut Tx, id: i64, subject: &str, body: &str) -> Result<bool> {
+    let done = sqlx::query("UPDATE email_outbox SET subject = $2, body = $3 WHERE id = $1 AND sent_at IS NULL")
+        .bind(id)
+        .bind(subject)
+        .bind(body)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -177,12 +177,18 @@ pub struct StoryRevision {
     pub visibility: String,
     pub group_slug: Option<String>,
     pub created_at: i64,
+    /// Who took the version's text out of the history (`author` or
+    /// `moderators`, migration 0053), its title and body then being empty;
+    /// `None` while the text is as it was replaced.
+    pub removed_by: Option<String>,
+    /// When the text was removed (unix seconds); `None` with `removed_by`.
+    pub removed_at: Option<i64>,
 }
 
 /// The earlier versions of the stories of [`stories`]' page, oldest first.
 pub async fn story_revisions(db: &Db, person: i64, after: i64, limit: i64) -> Result<Vec<StoryRevision>> {
     let sql = format!(
-        "SELECT r.story_id, r.title, r.body, r.visibility, g.slug AS group_slug, r.created_at \
+        "SELECT r.story_id, r.title, r.body, r.visibility, g.slug AS group_slug, r.created_at, r.removed_by, r.removed_at \
          FROM story_revisions r LEFT JOIN community_groups g ON g.id = r.group_id \
          WHERE r.story_id IN ({STORY_PAGE}) ORDER BY r.story_id, r.id"
     );

@@ -143,3 +143,20 @@ pub async fn waiting_before(db: &crate::Db, cutoff: i64, limit: i64) -> Result<V
         .await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
+
+/// How many rows one statement of a batched purge removes, so a large first
+/// purge never holds SQLite's write turn (or a PostgreSQL transaction) long.
+pub(crate) const PURGE_BATCH: i64 = 5_000;
+
+/// Runs `sql` — a DELETE taking the cutoff as `$1` and the batch size as
+/// `$2` — until it removes fewer than a batch; returns how many rows went.
+pub(crate) async fn in_batches(db: &crate::Db, sql: &'static str, cutoff: i64) -> Result<u64> {
+    let mut total = 0;
+    loop {
+        let done = sqlx::query(sql).bind(cutoff).bind(PURGE_BATCH).execute(&db.pool).await?.rows_affected();
+        total += done;
+        if done < PURGE_BATCH as u64 {
+            return Ok(total);
+        }
+    }
+}

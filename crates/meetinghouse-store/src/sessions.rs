@@ -122,21 +122,7 @@ pub async fn purge_expired(db: &Db) -> Result<u64> {
 /// Removes the sessions that expired before `cutoff` (unix seconds), a few
 /// thousand a statement so no transaction grows large; returns how many.
 pub async fn purge_expired_before(db: &Db, cutoff: i64) -> Result<u64> {
-    const BATCH: i64 = 5_000;
-    let mut total = 0;
-    loop {
-        let done = sqlx::query(
-            "DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions WHERE expires_at <= $1 LIMIT $2)",
-        )
-        .bind(cutoff)
-        .bind(BATCH)
-        .execute(&db.pool)
-        .await?;
-        total += done.rows_affected();
-        if (done.rows_affected() as i64) < BATCH {
-            return Ok(total);
-        }
-    }
+    crate::purge::in_batches(db, "DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions WHERE expires_at <= $1 LIMIT $2)", cutoff).await
 }
 
 /// How many hex digits of a session's token hash name it on its person's

@@ -143,22 +143,8 @@ pub async fn withdraw_invite(db: &Db, code_hash: &str) -> Result<bool> {
 /// were used, before `cutoff` (unix seconds); returns how many. A batch of
 /// a few thousand a statement.
 pub async fn purge_spent_before(db: &Db, cutoff: i64) -> Result<u64> {
-    const BATCH: i64 = 5_000;
-    let mut total = 0;
-    loop {
-        let done = sqlx::query(
-            "DELETE FROM email_tokens WHERE token_hash IN (SELECT token_hash FROM email_tokens \
-             WHERE expires_at < $1 OR (used_at IS NOT NULL AND used_at < $1) LIMIT $2)",
-        )
-        .bind(cutoff)
-        .bind(BATCH)
-        .execute(&db.pool)
-        .await?;
-        total += done.rows_affected();
-        if (done.rows_affected() as i64) < BATCH {
-            return Ok(total);
-        }
-    }
+    crate::purge::in_batches(db, "DELETE FROM email_tokens WHERE token_hash IN (SELECT token_hash FROM email_tokens \
+             WHERE expires_at < $1 OR (used_at IS NOT NULL AND used_at < $1) LIMIT $2)", cutoff).await
 }
 
 /// Removes invite codes that expired before `cutoff` (unix seconds), used

@@ -19,9 +19,18 @@ pub fn page_number(q: &HashMap<String, String>) -> i64 {
     numbered(q, "page")
 }
 
-/// The page number in the query's `name` (1 when absent or not a page).
+/// The page number in the query's `name` (1 when absent or not a page). A
+/// number of [`PAGE_MAX`] or more, however many digits, is read as
+/// [`PAGE_MAX`]: far past the end of any list, so "no such page", never
+/// the first page shown as if it were the one asked for.
 pub fn numbered(q: &HashMap<String, String>, name: &str) -> i64 {
-    q.get(name).and_then(|p| p.trim().parse::<i64>().ok()).filter(|p| *p >= 1 && *p < PAGE_MAX).unwrap_or(1)
+    let Some(raw) = q.get(name).map(|p| p.trim()) else { return 1 };
+    match raw.parse::<i64>() {
+        Ok(n) if (1..PAGE_MAX).contains(&n) => n,
+        Ok(n) if n >= PAGE_MAX => PAGE_MAX,
+        Err(_) if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) => PAGE_MAX,
+        _ => 1,
+    }
 }
 
 /// Refuses a page past the end of its list: page `number` came back with
@@ -67,7 +76,9 @@ impl Pager {
 /// pair (other pairs, such as a search, kept in order).
 pub fn first_page(path_and_query: &str) -> String {
     let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
-    let kept: Vec<&str> = query.split('&').filter(|pair| !pair.is_empty() && pair.split('=').next() != Some("page")).collect();
+    // The key as the server reads it (`pag%65` is `page`).
+    let is_page = |pair: &str| form_urlencoded::parse(pair.as_bytes()).next().is_some_and(|(k, _)| k == "page");
+    let kept: Vec<&str> = query.split('&').filter(|pair| !pair.is_empty() && !is_page(pair)).collect();
     if kept.is_empty() { path.to_string() } else { format!("{path}?{}", kept.join("&")) }
 }
 
@@ -85,6 +96,10 @@ mod tests {
         assert_eq!(page_number(&q(&[("page", "abc")])), 1);
         assert_eq!(page_number(&q(&[("page", "0")])), 1);
         assert_eq!(page_number(&q(&[("page", " 3 ")])), 3);
+        assert_eq!(page_number(&q(&[("page", "100000")])), PAGE_MAX, "past any list's end, not page 1");
+        assert_eq!(page_number(&q(&[("page", "99999999999999999999999")])), PAGE_MAX);
+        assert_eq!(page_number(&q(&[("page", "-1")])), 1);
+        assert_eq!(page_number(&q(&[("page", "1e9")])), 1);
         let pager = Pager { number: 3, size: 2 };
         assert!(matches!(pager.cut(Vec::<u8>::new()), Err(WebError::NoSuchPage(3))));
         assert!(Pager { number: 1, size: 2 }.cut(Vec::<u8>::new()).unwrap().0.is_empty(), "an empty first page is an empty list");
@@ -98,5 +113,6 @@ mod tests {
         assert_eq!(first_page("/orgs/x?requests=2&page=5&q=a%26b"), "/orgs/x?requests=2&q=a%26b");
         assert_eq!(first_page("/groups"), "/groups");
         assert_eq!(first_page("/groups?pages=2"), "/groups?pages=2");
+        assert_eq!(first_page("/groups?pag%65=5&q=x"), "/groups?q=x", "an encoded key is the same key");
     }
 }

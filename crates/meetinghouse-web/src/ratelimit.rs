@@ -20,7 +20,9 @@
 //! look at them ([`RateLimits::login`]), and gives them back when the
 //! password was right ([`SignIn::give_back`]): requests sent at once, which
 //! all wait for the password check, are held to the budgets as requests
-//! sent one after another.
+//! sent one after another. A budget refused while most of what it counts
+//! is held by sign-ins still being checked says so, not "too many wrong
+//! passwords" (nobody may have typed one).
 //!
 //! A browser that signed in to the account before (it carries that
 //! account's signed known-device cookie, `routes::account::known_device`,
@@ -92,22 +94,29 @@ impl Limit {
 
 /// A budget of failures (wrong passwords): looked at before an attempt
 /// ([`Failures::spent`], which counts nothing) and counted only when the
-/// attempt fails ([`Failures::fail`]). In memory, a sliding window over two
-/// fixed ones, as core's `attempts` counts in the database.
+/// attempt fails ([`Failures::fail`]), or held before it
+/// ([`Failures::reserve`]). In memory, a sliding window over two fixed
+/// ones, as core's `attempts` counts in the database.
 struct Failures {
     counts: Mutex<HashMap<String, Window>>,
+    /// Why a spent budget refuses.
     message: &'static str,
+    /// Why it refuses while most of what it counts is sign-ins still
+    /// under way (held, not yet known to be wrong): not "too many wrong
+    /// passwords", which nobody may have typed.
+    busy: &'static str,
     checks: AtomicU32,
     budget: Budget,
 }
 
 /// One key's failures: those in the window starting at `start`, and in the
-/// one before it.
+/// one before it; `held` of them are held by sign-ins still under way.
 #[derive(Debug, Clone, Copy)]
 struct Window {
     start: i64,
     current: f64,
     previous: f64,
+    held: u32,
 }
 
 impl Window {
@@ -116,8 +125,8 @@ impl Window {
         let start = now.div_euclid(period) * period;
         match start - self.start {
             0 => self,
-            d if d == period => Window { start, current: 0.0, previous: self.current },
-            _ => Window { start, current: 0.0, previous: 0.0 },
+            d if d == period => Window { start, current: 0.0, previous: self.current, held: self.held },
+            _ => Window { start, current: 0.0, previous: 0.0, held: self.held },
         }
     }
 
@@ -129,22 +138,38 @@ impl Window {
 }
 
 impl Failures {
-    fn new(name: &'static str, limit: u32, period: Duration, message: &'static str) -> Failures {
+    fn new(name: &'static str, limit: u32, period: Duration, message: &'static str, busy: &'static str) -> Failures {
         assert!(limit > 0 && period.as_secs() > 0, "a failure budget allows at least one failure in a period of seconds");
         let budget = Budget { name, limit, period_secs: period.as_secs() as i64 };
-        Failures { counts: Mutex::new(HashMap::new()), message, checks: AtomicU32::new(0), budget }
+        Failures { counts: Mutex::new(HashMap::new()), message, busy, checks: AtomicU32::new(0), budget }
     }
 
     fn period(&self) -> i64 {
         self.budget.period_secs
     }
 
-    /// Refused (with the message) while the failures within the period have
-    /// reached the limit. Counts nothing.
+    /// Refused (with [`Failures::refusal`]'s words) while the failures
+    /// within the period have reached the limit. Counts nothing.
     fn spent(&self, key: &str, now: i64) -> Result<(), &'static str> {
         let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        let failed = counts.get(key).map(|w| w.at(now, self.period()).estimate(now, self.period())).unwrap_or(0.0);
-        if failed >= f64::from(self.budget.limit) { Err(self.message) } else { Ok(()) }
+        let Some(w) = counts.get(key).map(|w| w.at(now, self.period())) else { return Ok(()) };
+        if w.estimate(now, self.period()) >= f64::from(self.budget.limit) { Err(self.refusal(w, now)) } else { Ok(()) }
+    }
+
+    /// Why a spent budget refuses: [`Failures::busy`] while more than
+    /// half of what it counts is held by sign-ins still under way,
+    /// [`Failures::message`] otherwise.
+    fn refusal(&self, w: Window, now: i64) -> &'static str {
+        if f64::from(w.held) * 2.0 > w.estimate(now, self.period()) { self.busy } else { self.message }
+    }
+
+    /// [`Failures::refusal`] for `key` as it stands at `now`.
+    fn refusal_for(&self, key: &str, now: i64) -> &'static str {
+        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        match counts.get(key) {
+            Some(w) => self.refusal(w.at(now, self.period()), now),
+            None => self.message,
+        }
     }
 
     /// Forgets the failures of every key `which` picks.
@@ -159,15 +184,17 @@ impl Failures {
 
     /// Holds one failure before the attempt, in one step with the look at
     /// the budget (so attempts made at once never all see it unspent): the
-    /// start of the window it is held in, or the message when the budget
-    /// is spent (nothing held). Given back with [`Failures::give_back`].
+    /// start of the window it is held in, or why not when the budget is
+    /// spent ([`Failures::refusal`]; nothing held). Kept with
+    /// [`Failures::settle`] or given back with [`Failures::give_back`].
     fn reserve(&self, key: &str, now: i64) -> Result<i64, &'static str> {
         let (limit, period) = (f64::from(self.budget.limit), self.period());
         self.update(key, now, |w| {
             if w.estimate(now, period) >= limit {
-                return Err(self.message);
+                return Err(self.refusal(*w, now));
             }
             w.current += 1.0;
+            w.held += 1;
             Ok(w.start)
         })
     }
@@ -178,8 +205,17 @@ impl Failures {
     fn add(&self, key: &str, now: i64) -> i64 {
         self.update(key, now, |w| {
             w.current += 1.0;
+            w.held += 1;
             w.start
         })
+    }
+
+    /// A held failure turned out to be one (a wrong password): it stays
+    /// counted, no longer as held.
+    fn settle(&self, key: &str) {
+        if let Some(w) = self.counts.lock().unwrap_or_else(|e| e.into_inner()).get_mut(key) {
+            w.held = w.held.saturating_sub(1);
+        }
     }
 
     /// Gives back a failure held in the window starting at `start`: never
@@ -190,6 +226,7 @@ impl Failures {
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         let Some(w) = counts.get_mut(key) else { return };
         *w = w.at(now, period);
+        w.held = w.held.saturating_sub(1);
         if w.start == start {
             w.current = (w.current - 1.0).max(0.0);
         } else if w.start - start == period {
@@ -212,11 +249,12 @@ impl Failures {
         let period = self.period();
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         if self.checks.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
-            // Keys with nothing left within a period are forgotten.
-            counts.retain(|_, w| w.at(now, period).estimate(now, period) > 0.0);
+            // Keys with nothing left within a period, and nothing held,
+            // are forgotten.
+            counts.retain(|_, w| w.held > 0 || w.at(now, period).estimate(now, period) > 0.0);
             counts.shrink_to_fit();
         }
-        let w = counts.entry(key.to_string()).or_insert(Window { start: now.div_euclid(period) * period, current: 0.0, previous: 0.0 });
+        let w = counts.entry(key.to_string()).or_insert(Window { start: now.div_euclid(period) * period, current: 0.0, previous: 0.0, held: 0 });
         *w = w.at(now, period);
         change(w)
     }
@@ -346,41 +384,30 @@ impl SignIn<'_> {
     /// The password was wrong, or the address has no account: what was
     /// held stays counted.
     pub fn keep(mut self) {
-        self.held.clear();
+        for h in self.held.drain(..) {
+            h.failures.settle(&h.key);
+        }
     }
 
     /// The password was right (or the account is suspended, which the
-    /// right password alone learns): what was held is given back.
+    /// right password alone learns): what was held is given back, in
+    /// memory at once and in the database by a task of its own, which
+    /// this waits for: cancelled meanwhile (the browser went away), the
+    /// task still gives back all of it.
     pub async fn give_back(mut self) {
         let held = std::mem::take(&mut self.held);
-        self.limits.give_back(held).await;
+        if let Some(task) = self.limits.give_back(held) {
+            // The task logs its own failures; a runtime shutting down is no news.
+            let _ = task.await;
+        }
     }
 }
 
 impl Drop for SignIn<'_> {
     fn drop(&mut self) {
-        if self.held.is_empty() {
-            return;
-        }
-        let now = meetinghouse_store::now();
-        let mut in_db = Vec::new();
-        for h in self.held.drain(..) {
-            h.failures.give_back(&h.key, h.window, now);
-            in_db.extend(h.in_db);
-        }
-        // The database's part is given back by a task of its own, when
-        // there is a runtime to run it (there always is in a request).
-        if let (Some(shared), Ok(runtime)) = (&self.limits.shared, tokio::runtime::Handle::try_current())
-            && !in_db.is_empty()
-        {
-            let db = shared.db.clone();
-            runtime.spawn(async move {
-                for held in in_db {
-                    if let Err(e) = attempts::give_back(&db, &held).await {
-                        tracing::warn!(error = %e, "could not give back a held failure in the database");
-                    }
-                }
-            });
+        if !self.held.is_empty() {
+            // Given back as [`SignIn::give_back`] does, without waiting.
+            drop(self.limits.give_back(std::mem::take(&mut self.held)));
         }
     }
 }
@@ -391,6 +418,12 @@ impl Default for RateLimits {
         const SIGN_IN_HERE: &str = "Too many wrong passwords for this account from your connection. Please check your password and try again in 15 minutes, sign in from the browser you usually use, or reset your password with “Forgot your password?” — a reset lifts the lock at once.";
         const SIGN_IN_STUFFING: &str = "Very many wrong passwords have come from your connection, for many accounts. If you share it (a library, a museum), someone there may be trying to guess passwords. You can still sign in from the browser you usually sign in from; otherwise, please try again in a few minutes.";
         const SIGN_IN_BUSY: &str = "Very many people are signing in from your connection. You can still sign in from the browser you usually sign in from; otherwise, please wait a few minutes and try again.";
+        // While most of what a budget counts is sign-ins still being
+        // checked (held, not yet known to be wrong): nobody may have typed
+        // a wrong password, so the words do not say so.
+        const UNDER_WAY_HERE: &str = "Several sign-ins to this account from your connection are being checked at this moment, so yours was not. Please wait a moment and try again.";
+        const UNDER_WAY: &str = "Many sign-ins to this account are being checked at this moment, so yours was not. You can still sign in from the browser you usually sign in from; otherwise, please wait a moment and try again.";
+        const UNDER_WAY_STUFFING: &str = "Very many sign-ins from your connection are being checked at this moment, so yours was not. You can still sign in from the browser you usually sign in from; otherwise, please wait a moment and try again.";
         const WRONG_PASSWORD: &str = "Your password was entered wrongly several times. For your account's safety, please wait an hour and try again. If you have forgotten it, sign out and choose a new one with “Forgot your password?” on the sign-in page.";
         const SIGN_UP: &str = "Too many new accounts from your connection. Please wait an hour and try again.";
         const RESET: &str = "Too many reset requests. Please check your inbox (and spam folder), or wait an hour and try again.";
@@ -409,18 +442,19 @@ impl Default for RateLimits {
             // Wrong passwords from one connection over all accounts: only
             // a cap on trying many accounts (credential stuffing), far
             // above one visitor's mistakes, which meet the budget below.
-            login_ip: Failures::new("login_ip_failed", LOGIN_IP_FAILED, Duration::from_secs(5 * 60), SIGN_IN_STUFFING),
+            login_ip: Failures::new("login_ip_failed", LOGIN_IP_FAILED, Duration::from_secs(5 * 60), SIGN_IN_STUFFING, UNDER_WAY_STUFFING),
             // Guessing one account's password from one connection (or one
             // visitor forgetting theirs): holds back that account there,
             // no other.
-            login_account_address: Failures::new("login_account_address_failed", 10, Duration::from_secs(15 * 60), SIGN_IN_HERE),
+            login_account_address: Failures::new("login_account_address_failed", 10, Duration::from_secs(15 * 60), SIGN_IN_HERE, UNDER_WAY_HERE),
             // Guessing it from many connections: it refuses only browsers
             // the account does not know, and a reset lifts it.
-            login_account: Failures::new("login_account_failed", 100, Duration::from_secs(3600), SIGN_IN),
+            login_account: Failures::new("login_account_failed", 100, Duration::from_secs(3600), SIGN_IN, UNDER_WAY),
             // A browser the account knows: its own budget, so a stolen
             // known-device cookie is no faster a way to guess. Past it,
-            // the browser counts as an unknown one.
-            login_device: Failures::new("login_device_failed", 10, Duration::from_secs(15 * 60), SIGN_IN),
+            // the browser counts as an unknown one (so its words are never
+            // shown).
+            login_device: Failures::new("login_device_failed", 10, Duration::from_secs(15 * 60), SIGN_IN, UNDER_WAY),
             // Every sign-in from one known browser, right or wrong: only a
             // bound on the password checks one cookie can ask for; past
             // it, the browser counts as an unknown one (and meets the
@@ -430,7 +464,7 @@ impl Default for RateLimits {
             // password: the forms that ask for it (a new password, a new
             // email address, closing the account) count wrong ones per
             // person, apart from signing in.
-            password_person: Failures::new("password_person_failed", 10, Duration::from_secs(3600), WRONG_PASSWORD),
+            password_person: Failures::new("password_person_failed", 10, Duration::from_secs(3600), WRONG_PASSWORD, WRONG_PASSWORD),
             signup_ip: Limit::new("signup_ip", 10, Duration::from_secs(3600), SIGN_UP),
             signup_account: Limit::new("signup_account", 5, Duration::from_secs(3600), "Too many attempts to join with this email address. Please wait an hour and try again."),
             reset_ip: Limit::new("reset_ip", 10, Duration::from_secs(3600), RESET),
@@ -561,7 +595,7 @@ impl RateLimits {
                         let key = held.held[i].key.clone();
                         held.give_back().await;
                         failures.mark_spent(&key, now);
-                        return Err(failures.message);
+                        return Err(failures.refusal_for(&key, now));
                     }
                 }
                 Err(e) => {
@@ -573,20 +607,31 @@ impl RateLimits {
         Ok(held)
     }
 
-    /// Gives back failures held by a sign-in, in memory and in the database.
-    async fn give_back(&self, held: Vec<Held<'_>>) {
+    /// Gives back failures held by a sign-in: in memory at once, and in the
+    /// database by a task of its own (when there is a runtime to run it:
+    /// there always is in a request), so that cancelling the caller
+    /// (a request whose browser went away) cannot leave some of them
+    /// counted. The task, to wait for it; dropping it leaves it running.
+    fn give_back(&self, held: Vec<Held<'_>>) -> Option<tokio::task::JoinHandle<()>> {
         let now = meetinghouse_store::now();
-        for h in &held {
-            h.failures.give_back(&h.key, h.window, now);
-        }
-        let Some(shared) = &self.shared else { return };
+        let mut in_db = Vec::new();
         for h in held {
-            if let Some(in_db) = h.in_db
-                && let Err(e) = attempts::give_back(&shared.db, &in_db).await
-            {
-                tracing::warn!(error = %e, limit = h.failures.budget.name, "could not give back a held failure in the database");
-            }
+            h.failures.give_back(&h.key, h.window, now);
+            in_db.extend(h.in_db.map(|d| (h.failures.budget.name, d)));
         }
+        let shared = self.shared.as_ref()?;
+        if in_db.is_empty() {
+            return None;
+        }
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        let db = shared.db.clone();
+        Some(runtime.spawn(async move {
+            for (limit, held) in in_db {
+                if let Err(e) = attempts::give_back(&db, &held).await {
+                    tracing::warn!(error = %e, limit, "could not give back a held failure in the database");
+                }
+            }
+        }))
     }
 
     /// An account's budget of wrong passwords, spent in memory, is asked
@@ -606,28 +651,6 @@ impl RateLimits {
                 Err(message)
             }
         }
-    }
-
-    /// The known browser's budget key, while that budget lasts.
-    fn known<'b>(&self, browser: Browser<'b>, now: i64) -> Option<&'b str> {
-        match browser {
-            Browser::Known(device) if self.login_device.spent(device, now).is_ok() => Some(device),
-            _ => None,
-        }
-    }
-
-    /// Counts a wrong password (or an address with no account) that held
-    /// nothing beforehand, as [`SignIn::keep`] keeps one held: from a
-    /// browser the account knows, against that browser's own budget and
-    /// the account's; from any other, per address, per account from that
-    /// address and per account; in memory and in the database.
-    pub async fn login_failed(&self, ip: IpAddr, email: &str, browser: Browser<'_>) {
-        let (address, account) = (address_key(ip), email.trim().to_lowercase());
-        if let Some(device) = self.known(browser, meetinghouse_store::now()) {
-            return self.failed(&[(&self.login_device, device), (&self.login_account, &account)]).await;
-        }
-        let from = format!("{account} from {address}");
-        self.failed(&[(&self.login_ip, &address), (&self.login_account_address, &from), (&self.login_account, &account)]).await;
     }
 
     /// After a completed password reset or change of address: the wrong
@@ -870,6 +893,11 @@ mod tests {
             }
         }
         assert_eq!(under_way.len(), 10, "ten wrong passwords per account from one connection");
+        // Nobody knows yet whether a password was wrong: the refusal
+        // says the sign-ins are being checked, not that there were too
+        // many wrong passwords.
+        let refused = limits.login(guesser, "sam@example.org", Browser::Unknown).await.unwrap_err();
+        assert!(refused.contains("being checked at this moment") && !refused.contains("wrong password"), "{refused}");
         // Their passwords were right: nothing stays counted.
         for held in under_way {
             held.give_back().await;
@@ -877,7 +905,9 @@ mod tests {
         for _ in 0..10 {
             assert!(guess(&limits, guesser, "sam@example.org").await);
         }
-        assert!(!guess(&limits, guesser, "sam@example.org").await);
+        // Those were wrong, and kept: now it says so.
+        let refused = limits.login(guesser, "sam@example.org", Browser::Unknown).await.unwrap_err();
+        assert!(refused.contains("Too many wrong passwords for this account from your connection"), "{refused}");
         // A sign-in dropped before its answer gives back what it held.
         let other = "192.0.2.67".parse::<IpAddr>().unwrap();
         for _ in 0..20 {
@@ -939,7 +969,7 @@ mod tests {
 
     #[test]
     fn a_failure_window_slides() {
-        let f = Failures::new("test", 4, Duration::from_secs(100), "slow down");
+        let f = Failures::new("test", 4, Duration::from_secs(100), "slow down", "under way");
         for _ in 0..4 {
             f.fail("k", 1_000);
         }

@@ -595,6 +595,15 @@ async fn one_other_session_can_be_ended_alone() {
         let r = laptop.submit("/me/sessions", "/me/sessions/end", &[("session", &beas_own[0].key)]).await;
         assert!(laptop.follow(&r).await.body.contains("That browser was already signed out."));
         assert_eq!(bea.get("/me").await.status, StatusCode::OK, "Bea's session is not Sam's to end");
+        // The laptop's own key (the page offers no form for it): said to be this browser, which stays signed in.
+        let sam_meta = meetinghouse_store::people::by_handle(&app.db, "sam").await.unwrap().unwrap();
+        let laptops_token = laptop.cookie("mh_session").expect("a session cookie").to_string();
+        let own = meetinghouse_core::accounts::sessions(&app.db, &meetinghouse_core::Actor::from_row(&sam_meta), &laptops_token).await.unwrap();
+        let own = own.iter().find(|s| s.current == 1).expect("the laptop's session").key.clone();
+        let r = laptop.submit("/me/sessions", "/me/sessions/end", &[("session", &own)]).await;
+        let said = laptop.follow(&r).await.body;
+        assert!(said.contains("That is this browser, so it stays signed in.") && !said.contains("already signed out"), "{said}");
+        assert_eq!(laptop.get("/me").await.status, StatusCode::OK);
         for bad in ["", "zz", "0123456789ABCDEF", "%", "0123456789abcdef0"] {
             let r = laptop.submit("/me/sessions", "/me/sessions/end", &[("session", bad)]).await;
             assert_eq!(r.status, StatusCode::NOT_FOUND, "{bad:?}: {}", r.body);
@@ -660,12 +669,18 @@ async fn a_sign_up_waiting_for_approval_can_be_declined() {
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         assert!(id("paul").await.is_none() && mail_to(&ann, "paul@example.org").await.is_empty());
 
-        // Pia approved meanwhile: refused in plain words, and she stays.
+        // Pia approved meanwhile: refused in plain words, back on the
+        // people page, and she stays.
         ann.submit("/admin/people", &format!("/admin/people/{pia}/approve"), &[]).await;
         let r = ann.submit("/admin/people", &format!("/admin/people/{pia}/decline"), &[]).await;
-        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-        assert!(r.body.contains("@pia is not waiting for approval any more"), "{}", r.body);
+        assert_eq!(r.location(), Some("/admin/people"), "{}", r.body);
+        let page = ann.follow(&r).await.body;
+        assert!(page.contains("@pia is not waiting for approval any more") && page.contains("Admin: People ·"), "{page}");
         assert!(id("pia").await.is_some());
+        // Approving Paul, whom another admin declined meanwhile: said so there too.
+        let r = ann.submit("/admin/people", &format!("/admin/people/{paul}/approve"), &[]).await;
+        assert_eq!(r.location(), Some("/admin/people"), "{}", r.body);
+        assert!(ann.follow(&r).await.body.contains("That sign-up is no longer there"));
     }
 }
 

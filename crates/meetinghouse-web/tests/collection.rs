@@ -686,10 +686,14 @@ async fn a_checked_file_is_imported_without_choosing_it_again() {
         let done = finished(&mut sam, &status).await;
         assert!(done.body.contains("2 created, 0 updated, 0 unchanged, 1 skipped"), "{}", done.body);
         assert!(sam.get("/orgs/tiverton-museum/objects").await.body.contains("Market bell"));
-        // Once: the file went with it.
+        // Once: the file went with it. A second press (the review
+        // fixC33's M2) is sent to the import that took it, not told to
+        // choose the file again.
         let r = sam.submit(&check, &action, &[]).await;
-        assert_eq!(r.location(), Some("/orgs/tiverton-museum/import"), "{backend:?}");
-        assert!(sam.get("/orgs/tiverton-museum/import").await.body.contains("no longer kept"));
+        assert_eq!(r.location(), Some(status.as_str()), "{backend:?}");
+        let page = sam.get(&status).await.body;
+        assert!(page.contains("This file is already being imported") && !page.contains("no longer kept"), "{backend:?}: {page}");
+        assert_eq!(meetinghouse_store::objects::count(&db, meetinghouse_store::orgs::by_slug(&db, "tiverton-museum").await.unwrap().unwrap().id).await.unwrap(), 2, "{backend:?}: imported once");
 
         // A check's file is kept a day.
         let r = send(&mut sam, &[("action", "check")], "museum.csv", CSV).await;
@@ -703,6 +707,10 @@ async fn a_checked_file_is_imported_without_choosing_it_again() {
         assert_eq!(p.checked_files, 1, "{backend:?}");
         let check = action.trim_end_matches("/import").to_string();
         assert!(!sam.get(&check).await.body.contains("Import this file as checked"));
+        // A forgotten file: choose it again.
+        let r = sam.submit(&check, &action, &[]).await;
+        assert_eq!(r.location(), Some("/orgs/tiverton-museum/import"), "{backend:?}");
+        assert!(sam.get("/orgs/tiverton-museum/import").await.body.contains("no longer kept"));
     }
 }
 

@@ -237,13 +237,23 @@ async fn hidden_replies_leave_no_public_trace_and_blocks_stop_thanks() {
         let seen = carl.get(&path).await.body;
         assert!(seen.contains("Retracted by the author") && !seen.contains("Fools") && !seen.contains("fools"), "{seen}");
 
-        // Carl blocks Bea: her thanks for his reply are refused with a plain message.
+        // Carl blocks Bea: her thanks for his reply are refused with a plain
+        // message (the same words as for a block by the story's owner, so
+        // thanking does not tell whose block it is), and no "Thank" link
+        // leads there.
         let carls = carl.submit(&path, &post, &[("body", "My aunt made lace too")]).await.location().unwrap().to_string();
         assert_eq!(carl.submit(&carls, "/people/bea/relation", &[("action", "block")]).await.status, StatusCode::SEE_OTHER);
         let r = bea.submit(&carls, &format!("{carls}/thanks"), &[("kind", "thanks")]).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
-        assert!(r.body.contains("You cannot thank this person."), "{}", r.body);
+        assert!(r.body.contains("You cannot send thanks for this reply."), "{}", r.body);
         assert!(!carl.get(&carls).await.body.contains("Appreciation"), "nothing reached Carl");
+        let story_page = bea.get(&path).await.body;
+        assert!(!story_page.contains(&format!("{carls}#thank\"")), "{story_page}");
+        // His reply's page says his block refuses her answer; the story,
+        // whose owner did not block her, is not closed to her.
+        let thread = bea.get(&carls).await.body;
+        assert!(thread.contains("You cannot reply to this person.") && !thread.contains("on this story"), "{thread}");
+        assert!(story_page.contains("class=\"reply-form\"") && !story_page.contains("You cannot reply"), "{story_page}");
     }
 }
 
@@ -668,8 +678,10 @@ async fn an_archived_groups_replies_offer_no_edit_thanks_or_answer() {
 
 /// A block holds on the blocker's own story, even for a reply answering
 /// someone else there: posting, editing and thanking are refused with plain
-/// words, and the pages leave out the forms a block would refuse (the
-/// story's reply form, "Reply" links, the answer form and the thanks).
+/// words that never blame the person answered, and the pages leave out the
+/// forms a block would refuse (the story's reply form, "Reply", "Edit" and
+/// "Thank" links, the answer form, the thanks and the edit form). A block
+/// by the person answered alone refuses the edit in words of its own.
 #[tokio::test]
 async fn a_block_holds_on_the_blockers_own_story_and_its_forms_are_left_out() {
     for mut ann in apps().await {
@@ -692,7 +704,7 @@ async fn a_block_holds_on_the_blockers_own_story_and_its_forms_are_left_out() {
         // Answering Bea's reply on Ann's story is refused, and nothing is stored.
         let r = carl.submit(&path, &post, &[("body", "Ann will see this"), ("parent_id", &bid)]).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-        assert!(r.body.contains("You cannot reply to this person."), "{}", r.body);
+        assert!(r.body.contains("You cannot reply on this story.") && !r.body.contains("to this person"), "{}", r.body);
         let seen = ann.get(&path).await.body;
         assert!(!seen.contains("Ann will see this") && seen.matches("class=\"reply level-").count() == before, "{seen}");
 
@@ -700,26 +712,45 @@ async fn a_block_holds_on_the_blockers_own_story_and_its_forms_are_left_out() {
         let edit = format!("{carls}/edit");
         let r = carl.submit(&edit, &edit, &[("body", "Which gran, Ann?")]).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-        assert!(r.body.contains("You cannot change a reply to this person."), "{}", r.body);
+        assert!(r.body.contains("You cannot change your replies on this story. You can still retract them."), "{}", r.body);
+        assert!(r.body.contains("Which gran, Ann?"), "what he typed stays to copy: {}", r.body);
         assert!(!ann.get(&path).await.body.contains("Which gran, Ann?"));
         let r = carl.submit(&beas, &format!("{beas}/thanks"), &[("kind", "thanks")]).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-        assert!(r.body.contains("You cannot thank replies here."), "{}", r.body);
+        assert!(r.body.contains("You cannot send thanks for this reply."), "{}", r.body);
 
-        // Carl's pages offer none of it, and say why; he can still retract.
+        // Carl's pages offer none of it, and say why without naming Bea;
+        // he can still retract.
         let story_page = carl.get(&path).await.body;
         assert!(!story_page.contains("class=\"reply-form\"") && !story_page.contains("/reply?to="), "{story_page}");
-        assert!(story_page.contains("You cannot reply to this person."), "{story_page}");
+        assert!(!story_page.contains(&format!("{carls}/edit\"")) && !story_page.contains("#thank\""), "no Edit or Thank link: {story_page}");
+        assert!(story_page.contains("You cannot reply on this story."), "{story_page}");
         let form = carl.get(&format!("/conversations/story/{sid}/reply?to={bid}")).await.body;
-        assert!(!form.contains("name=\"body\"") && form.contains("You cannot reply to this person."), "{form}");
+        assert!(!form.contains("name=\"body\"") && form.contains("You cannot reply on this story.") && !form.contains("to this person"), "{form}");
         let thread = carl.get(&beas).await.body;
         assert!(!thread.contains("class=\"reply-form\"") && !thread.contains("id=\"thank\""), "{thread}");
-        assert!(carl.get(&carls).await.body.contains("id=\"retract\""));
+        assert!(thread.contains("You cannot reply on this story.") && !thread.contains("to this person"), "{thread}");
+        let own = carl.get(&carls).await.body;
+        assert!(own.contains("id=\"retract\"") && !own.contains(&format!("{carls}/edit\"")), "{own}");
+        let r = carl.get(&edit).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("You cannot change your replies on this story. You can still retract them."), "{}", r.body);
+        assert!(!r.body.contains(&format!("action=\"{edit}\"")) && !r.body.contains("name=\"body\""), "no form to type into: {}", r.body);
 
         // Bea, whom nobody blocked, still has all of it.
         let story_page = bea.get(&path).await.body;
         assert!(story_page.contains("class=\"reply-form\"") && story_page.contains("/reply?to="), "{story_page}");
-        assert!(!story_page.contains("You cannot reply to this person."));
+        assert!(!story_page.contains("You cannot reply"));
+
+        // Ann lifts her block, and Bea, whom Carl answered, blocks him: his
+        // answer to her can no longer be changed, in words of its own; the
+        // story is open to him again.
+        assert_eq!(ann.submit(&path, "/people/carl/relation", &[("action", "unblock")]).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(bea.submit(&path, "/people/carl/relation", &[("action", "block")]).await.status, StatusCode::SEE_OTHER);
+        let story_page = carl.get(&path).await.body;
+        assert!(story_page.contains("class=\"reply-form\"") && !story_page.contains(&format!("{carls}/edit\"")), "{story_page}");
+        let r = carl.get(&edit).await;
+        assert!(r.body.contains("You cannot change a reply to this person. You can still retract it.") && !r.body.contains("name=\"body\""), "{}", r.body);
     }
 }
 

@@ -58,12 +58,20 @@ async fn two_app_servers_share_one_sign_in_budget() {
     }
 }
 
+/// A wrong password for `email` from `ip`, as the sign-in form counts it:
+/// held before the check and kept after it (nothing, when refused).
+async fn wrong(limits: &RateLimits, ip: IpAddr, email: &str) {
+    if let Ok(held) = limits.login(ip, email, Browser::Unknown).await {
+        held.keep();
+    }
+}
+
 /// Wrong passwords for `email` from twenty connections, five each, as
 /// the sign-in form counts them: the account's budget from anywhere is spent.
 async fn guessed_from_many_connections(limits: &RateLimits, email: &str, per_connection: u8) {
     for i in 0..20u8 {
         for _ in 0..per_connection {
-            limits.login_failed(IpAddr::from([203, 0, 113, i]), email, Browser::Unknown).await;
+            wrong(limits, IpAddr::from([203, 0, 113, i]), email).await;
         }
     }
 }
@@ -77,7 +85,7 @@ async fn a_reset_on_one_app_server_lifts_the_lock_on_every_one() {
         for i in 0..20u8 {
             for j in 0..6 {
                 let server = if j % 2 == 0 { &a } else { &b };
-                server.login_failed(IpAddr::from([203, 0, 113, i]), "sam@example.org", Browser::Unknown).await;
+                wrong(server, IpAddr::from([203, 0, 113, i]), "sam@example.org").await;
             }
         }
         let owner: IpAddr = "198.51.100.7".parse().unwrap();
@@ -92,8 +100,69 @@ async fn a_reset_on_one_app_server_lifts_the_lock_on_every_one() {
         b.login(owner, "sam@example.org", Browser::Unknown).await.expect("lifted on the other too").give_back().await;
         // A fresh server too.
         let c = RateLimits::shared(db.clone(), SECRET.into());
-        c.login_failed(owner, "sam@example.org", Browser::Unknown).await;
+        wrong(&c, owner, "sam@example.org").await;
         c.login(owner, "sam@example.org", Browser::Unknown).await.expect("lifted for a fresh one").give_back().await;
+    }
+}
+
+/// Whether `budget` holds anything under `key` in the database now (a
+/// budget of one, named as the sign-in's, is spent by one attempt there).
+async fn counted(db: &meetinghouse_store::Db, name: &'static str, period_secs: i64, key: &str) -> bool {
+    attempts::spent(db, SECRET, &Budget { name, limit: 1, period_secs }, key, meetinghouse_store::now()).await.unwrap()
+}
+
+/// A sign-in whose password was right gives back what it held in the
+/// database even when the request is cancelled while it does (the browser
+/// went away): the give-back runs in a task of its own.
+#[tokio::test]
+async fn a_give_back_cancelled_midway_still_gives_back_everything() {
+    for db in meetinghouse_testkit::databases().await {
+        let a = RateLimits::shared(db.clone(), SECRET.into());
+        let ip: IpAddr = "192.0.2.66".parse().unwrap();
+        let held = a.login(ip, "sam@example.org", Browser::Unknown).await.unwrap();
+        let budgets = [
+            ("login_account_address_failed", 15 * 60, "sam@example.org from 192.0.2.66"),
+            ("login_account_failed", 3600, "sam@example.org"),
+            ("login_ip_failed", 5 * 60, "192.0.2.66"),
+        ];
+        for (name, period, key) in budgets {
+            assert!(counted(&db, name, period, key).await, "{name} held: {:?}", db.backend());
+        }
+        // Polled once, then dropped: the request was cancelled.
+        let mut giving_back = Box::pin(held.give_back());
+        let first = std::future::poll_fn(|cx| std::task::Poll::Ready(giving_back.as_mut().poll(cx))).await;
+        assert!(first.is_pending(), "still under way when cancelled: {:?}", db.backend());
+        drop(giving_back);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        for (name, period, key) in budgets {
+            while counted(&db, name, period, key).await {
+                assert!(std::time::Instant::now() < deadline, "{name} still counted: {:?}", db.backend());
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    }
+}
+
+/// A sign-in under way while a reset lifts the account's lock, whose
+/// password then turns out right, gives back nothing counted since: a
+/// newer wrong password stays counted.
+#[tokio::test]
+async fn a_give_back_from_before_a_reset_forgives_no_newer_wrong_password() {
+    for db in meetinghouse_testkit::databases().await {
+        let (a, b) = (RateLimits::shared(db.clone(), SECRET.into()), RateLimits::shared(db.clone(), SECRET.into()));
+        let ip: IpAddr = "192.0.2.66".parse().unwrap();
+        let under_way = a.login(ip, "sam@example.org", Browser::Unknown).await.unwrap();
+        a.lift_account("sam@example.org", ip).await;
+        // Ten wrong passwords on the other server after the reset: the
+        // budget per account from this connection is spent.
+        for _ in 0..10 {
+            b.login(ip, "sam@example.org", Browser::Unknown).await.expect("within the budget").keep();
+        }
+        under_way.give_back().await;
+        // A third server, with nothing in memory, asks the database.
+        let c = RateLimits::shared(db.clone(), SECRET.into());
+        let refused = c.login(ip, "sam@example.org", Browser::Unknown).await.expect_err("ten wrong passwords since the reset, all still counted");
+        assert!(refused.contains("Too many wrong passwords for this account from your connection"), "{refused}: {:?}", db.backend());
     }
 }
 
@@ -379,6 +448,7 @@ async fn searches_are_limited_per_address() {
         }
         let r = app.get("/search?q=harbour").await;
         assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers[axum::http::header::RETRY_AFTER], "60", "the review fixC33's L4: when to try again");
         assert!(r.body.contains("Very many searches are coming from your connection"), "{}", r.body);
         assert_eq!(app.get("/search").await.status, StatusCode::OK, "the search page itself");
     }

@@ -154,6 +154,8 @@ async fn pages_past_the_end_of_a_list_are_not_found() {
         let story = public_story(&mut app, "Lace", "Bobbins").await;
         for (path, first) in [
             ("/groups?page=40", "/groups"),
+            ("/groups?page=99999999999999999999", "/groups"),
+            ("/orgs?pag%65=3&x=1", "/orgs?x=1"),
             ("/orgs?page=2", "/orgs"),
             ("/prompts?page=7", "/prompts"),
             ("/common-ground?page=3", "/common-ground"),

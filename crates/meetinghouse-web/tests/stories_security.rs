@@ -1025,7 +1025,14 @@ async fn a_versions_text_can_be_removed_and_the_history_renders_markdown() {
         let mine = ann.get(&history).await.body;
         let revisions: Vec<i64> = mine.split("/history/").skip(1).filter_map(|s| s.split('/').next()?.parse().ok()).collect();
         assert_eq!(revisions.len(), 2, "{mine}");
+        // Not without ticking "I understand this cannot be undone": asked at
+        // that box, and nothing is removed.
+        assert!(mine.contains(&format!(r#"<input type="checkbox" id="understood-{}" name="understood" value="on" required>"#, revisions[1])), "{mine}");
         let r = ann.submit(&history, &format!("{history}/{}/remove", revisions[1]), &[("page", "1")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains(r##"<a href="#understood">"##) && r.body.contains(r#"id="understood" name="understood" value="on" required aria-invalid="true" aria-describedby="understood-error""#), "{}", r.body);
+        assert!(visitor.get(&history).await.body.contains("12 Canal Row"), "nothing was removed");
+        let r = ann.submit(&history, &format!("{history}/{}/remove", revisions[1]), &[("page", "1"), ("understood", "on")]).await;
         let shown = ann.follow(&r).await.body;
         assert!(shown.contains("The text of that version is removed from the history"), "{shown}");
         let page = visitor.get(&history).await.body;
@@ -1038,10 +1045,10 @@ async fn a_versions_text_can_be_removed_and_the_history_renders_markdown() {
         let mo_id = meetinghouse_store::people::by_handle(&ann.db, "mo").await.unwrap().unwrap().id;
         meetinghouse_store::people::set_admin(&ann.db, mo_id, true).await.unwrap();
         let target = format!("{history}/{}/remove", revisions[0]);
-        let r = mo.submit(&history, &target, &[("page", "1"), ("note", " ")]).await;
+        let r = mo.submit(&history, &target, &[("page", "1"), ("note", " "), ("understood", "on")]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert!(r.body.contains(r##"<a href="#note">"##) && r.body.contains(r#"<textarea id="note" name="note""#), "{}", r.body);
-        let r = mo.submit(&history, &target, &[("page", "1"), ("note", "It named a street.")]).await;
+        let r = mo.submit(&history, &target, &[("page", "1"), ("note", "It named a street."), ("understood", "on")]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let page = visitor.get(&history).await.body;
         assert!(page.contains("The text of this version was removed by the moderators.") && !page.contains("We live by the canal."), "{page}");
@@ -1052,8 +1059,10 @@ async fn a_versions_text_can_be_removed_and_the_history_renders_markdown() {
 }
 
 /// Replies written for a group keep its story with the group (the edit
-/// form says why at "Who can see it"); a story in a group its author left
-/// shows that group as its marked choice, and saving it there says why not.
+/// form offers only that group and a draft, and says why at "Who can see
+/// it"); a story in a group its author left does not offer that group (nor,
+/// with such replies, "Everyone"), starts from "Only me (a draft)" and says
+/// why, and saving it there anyway says why not.
 #[tokio::test]
 async fn a_group_story_stays_with_its_replies_and_a_left_group_is_named() {
     for mut ann in apps().await {
@@ -1074,20 +1083,62 @@ async fn a_group_story_stays_with_its_replies_and_a_left_group_is_named() {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         let group = after(&r.body, r#"<fieldset id="visibility""#);
         assert!(group.contains(r#"id="visibility-error"><span class="visually-hidden">Error:</span> People replied to this story while only the members of Residents&#39; Voice could see it"#), "{group}");
+        // The form offers what saving takes: the group, or a draft.
+        assert!(!group.contains(r#"value="public""#) && group.contains(r#"value="group:residents-voice" checked"#), "what was sent is not offered: {group}");
+        let form = ann.get(&edit).await.body;
+        let group = after(&form, r#"<fieldset id="visibility""#);
+        assert!(group.contains(r#"value="group:residents-voice" checked"#) && group.contains(r#"value="draft""#) && !group.contains(r#"value="public""#), "{group}");
+        assert!(group.contains(r#"<p class="hint" id="visibility-note">People replied to this story while only the members of Residents&#39; Voice could see it"#), "{group}");
         let mut visitor = ann.other_browser();
         assert_eq!(visitor.get(&path).await.status, StatusCode::NOT_FOUND);
 
-        // Beth's own story in the group, after she left it.
+        // Beth's own stories in the group, after she left it: one with a
+        // reply written for the group, one without.
         let r = beth.submit("/stories/new", "/stories", &[("title", "Bins"), ("body", "Tuesday."), ("licence", "cc0"), ("visibility", "group:residents-voice")]).await;
         let bins = format!("{}/edit", r.location().unwrap());
+        let r = beth.submit("/stories/new", "/stories", &[("title", "Bikes"), ("body", "Racks."), ("licence", "cc0"), ("visibility", "group:residents-voice")]).await;
+        let bikes = r.location().unwrap().to_string();
+        let r = ann.submit(&bikes, &format!("/conversations/story/{}/replies", story_id(&bikes)), &[("body", "Yes please")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let r = beth.submit("/groups/residents-voice", "/groups/residents-voice/leave", &[]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let form = beth.get(&bins).await.body;
-        assert!(form.contains(r#"value="group:residents-voice" checked"#), "{form}");
-        assert!(form.contains("Members of Residents&#39; Voice (you are no longer a member, so your changes cannot be shared there)"), "{form}");
+        let group = after(&form, r#"<fieldset id="visibility""#);
+        assert!(!group.contains("group:residents-voice") && group.contains(r#"value="public""#) && group.contains(r#"value="draft" checked"#), "{group}");
+        assert!(group.contains("This story is shared with the members of Residents&#39; Voice, but you are no longer a member"), "{group}");
+        let form = beth.get(&format!("{bikes}/edit")).await.body;
+        let group = after(&form, r#"<fieldset id="visibility""#);
+        assert!(!group.contains("group:residents-voice") && !group.contains(r#"value="public""#) && group.contains(r#"value="draft" checked"#), "only a draft: {group}");
+        assert!(group.contains("so it cannot be shared more widely; and you are no longer a member of Residents&#39; Voice"), "{group}");
+        // Sent anyway, keeping it there is refused in words that say why.
         let r = beth.submit(&bins, &bins, &[("title", "Bins"), ("body", "Tuesdays."), ("licence", "cc0"), ("visibility", "group:residents-voice")]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert!(r.body.contains("You are no longer a member of Residents&#39; Voice") && !r.body.contains("does not exist"), "{}", r.body);
         assert!(!r.body.contains("Choose who can see your story."), "{}", r.body);
+        let r = beth.submit(&bins, &bins, &[("title", "Bins"), ("body", "Tuesdays."), ("licence", "cc0"), ("visibility", "draft")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "the choice offered works: {}", r.body);
+    }
+}
+
+/// A photo sent twice on the edit form (`photo_id_0=4&photo_id_1=4`) is on
+/// the story once.
+#[tokio::test]
+async fn a_photo_sent_twice_is_attached_once() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let (path, _) = private_story_with_photo(&mut ann).await;
+        let id = story_id(&path);
+        let photos = meetinghouse_store::media::photos_of_story(&ann.db, id).await.unwrap();
+        let m = photos[0].media_id.to_string();
+        let edit = format!("{path}/edit");
+        let fields = [
+            ("title", "Our secret pattern"), ("body", "Only for the circle."), ("licence", "cc0"), ("visibility", "group:lace"),
+            ("consent_people", "on"), ("consent_minors", "on"),
+            ("photo_id_0", m.as_str()), ("photo_alt_0", "A lace pattern"), ("photo_id_1", m.as_str()), ("photo_alt_1", "The same again"),
+        ];
+        let r = ann.submit(&edit, &edit, &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let photos = meetinghouse_store::media::photos_of_story(&ann.db, id).await.unwrap();
+        assert_eq!(photos.iter().map(|p| p.media_id).collect::<Vec<_>>(), [photos[0].media_id], "once");
     }
 }

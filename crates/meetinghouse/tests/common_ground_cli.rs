@@ -272,4 +272,42 @@ fn export_leaves_out_the_text_of_a_waiting_statement_unless_asked() {
     let (said, comments) = export(&["--force", "--include-moderated-text"]);
     assert!(!said.contains("without its text"), "{said}");
     assert!(comments.contains("A repair café on Saturdays"), "{comments}");
+
+    // Review fixB33 M1: in a shared folder (mode 1777), a symbolic link
+    // another user planted at the old temporary name is not followed: the
+    // file it points to was overwritten with comments.csv and made 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let export_to = |out: &std::path::Path| {
+            Command::new(env!("CARGO_BIN_EXE_meetinghouse"))
+                .arg("--data-dir")
+                .arg(&dir)
+                .args(["common-ground", "export", "--conversation", "1", "--out"])
+                .arg(out)
+                .output()
+                .unwrap()
+        };
+        let shared = dir.join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let victim = dir.join("victim.txt");
+        std::fs::write(&victim, "precious").unwrap();
+        std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+        symlink(&victim, shared.join(".comments.csv.partial")).unwrap();
+        let out = export_to(&shared);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(std::fs::metadata(&victim).unwrap().permissions().mode() & 0o777, 0o644);
+        assert!(std::fs::symlink_metadata(shared.join("comments.csv")).unwrap().file_type().is_file());
+        // A folder everyone may write in without the sticky bit: refused, in words.
+        let open = dir.join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let out = export_to(&open);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("everyone may write in the folder (mode 0777, without the sticky bit)") && err.contains("chmod go-w"), "{err}");
+        assert_eq!(std::fs::read_dir(&open).unwrap().count(), 0, "nothing written");
+    }
 }

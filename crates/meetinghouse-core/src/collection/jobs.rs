@@ -228,21 +228,69 @@ pub enum Outcome {
 /// batch) and then its report and outcome in the database, and logging
 /// how it ended.
 pub async fn run(db: &Db, id: i64, org_id: i64, by: i64, path: &Path, asked: &Asked) -> Outcome {
+    run_marked(db, id, org_id, by, path, asked).await.0
+}
+
+/// [`run`], and when the import had been taken for stopped while it ran
+/// ([`fail_stale`], which told its sender it stopped without finishing),
+/// its sender is told how it really ended (the review fixC33's L6), so
+/// they do not send the same file again for nothing.
+pub async fn run_telling(db: &Db, mail: Mailer<'_>, id: i64, org_id: i64, by: i64, path: &Path, asked: &Asked) -> Outcome {
+    let (outcome, marked) = run_marked(db, id, org_id, by, path, asked).await;
+    if marked && let Err(e) = tell_late_end(db, mail, id, &outcome).await {
+        tracing::warn!(import = id, error = %e, "could not tell the sender of a collection import how it really ended");
+    }
+    outcome
+}
+
+/// What the sender of an import taken for stopped is told when it ends
+/// after all ([`run_telling`]).
+pub fn late_end_words(file_name: &str, org_name: &str, outcome: &Outcome) -> String {
+    let how = match outcome {
+        Outcome::Done(r) if r.dry_run => "the check finished after all: nothing was imported".to_string(),
+        Outcome::Done(r) => format!("it finished after all: {} created, {} updated", r.created, r.updated),
+        Outcome::Refused(_) => "it ended, refusing the file".to_string(),
+        Outcome::Stopped { report, .. } => format!("it ended part-way, having stored {} records", report.imported()),
+    };
+    format!(
+        "Your import of {file_name} into the collection of {org_name} was still running when we told you it had stopped without finishing: {how}. Its page has its report; there is no need to import the same file again for what it stored."
+    )
+}
+
+async fn tell_late_end(db: &Db, mail: Mailer<'_>, id: i64, outcome: &Outcome) -> Result<()> {
+    let Some(row) = store::by_id(db, id).await? else { return Ok(()) };
+    let (Some(person), Some(org)) = (row.person_id, orgs::by_id(db, row.org_id).await?) else { return Ok(()) };
+    let mut tx = db.begin().await?;
+    notifications::notify(&mut tx, mail, person, Kind::Moderation, &late_end_words(&row.file_name, &org.name, outcome), &status_path(&org.slug, id)).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// [`run`], and whether the import was taken for stopped ([`fail_stale`])
+/// at some moment while it ran: taken back at a heartbeat ([`beat`]), or
+/// still marked when it ended.
+async fn run_marked(db: &Db, id: i64, org_id: i64, by: i64, path: &Path, asked: &Asked) -> (Outcome, bool) {
     // Notes every HEARTBEAT_SECS that the import is still going, whatever a
     // batch takes, so one whose server went away is told apart quickly.
     let beat_db = db.clone();
+    let resumed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let resumed_by_beat = resumed.clone();
     let heartbeat = tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(HEARTBEAT_SECS));
         every.tick().await;
         loop {
             every.tick().await;
-            if let Err(e) = beat(&beat_db, id).await {
-                tracing::warn!(import = id, error = %e, "could not note that a collection import is still running");
+            match beat(&beat_db, id).await {
+                Ok(true) => resumed_by_beat.store(true, Ordering::Relaxed),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(import = id, error = %e, "could not note that a collection import is still running"),
             }
         }
     });
     let outcome = run_inner(db, id, org_id, by, path, asked).await;
     heartbeat.abort();
+    let marked_at_end = matches!(store::by_id(db, id).await, Ok(Some(r)) if r.state == "failed" && r.outcome == STALE_OUTCOME);
+    let marked = marked_at_end || resumed.load(Ordering::Relaxed);
     let (state, report, message) = match &outcome {
         Outcome::Done(report) => ("done", Some(report), String::new()),
         Outcome::Refused(e) => ("failed", None, e.message.clone()),
@@ -266,21 +314,23 @@ pub async fn run(db: &Db, id: i64, org_id: i64, by: i64, path: &Path, asked: &As
             import = id, org = org_id, created = report.created, updated = report.updated, ours, reason = %message, "collection import stopped"
         ),
     }
-    outcome
+    (outcome, marked)
 }
 
 /// One heartbeat of running import `id` ([`run`]). Should another server
 /// have taken it for stopped meanwhile ([`fail_stale`]: a database that
 /// stalled, say), the import notices and takes its row back, so its page
 /// says it is under way again; its end is recorded over the mark either way.
-pub async fn beat(db: &Db, id: i64) -> Result<()> {
+/// True when it took its row back.
+pub async fn beat(db: &Db, id: i64) -> Result<bool> {
     if store::heartbeat(db, id).await? {
-        return Ok(());
+        return Ok(false);
     }
-    if store::resume(db, id, STALE_OUTCOME).await? {
+    let resumed = store::resume(db, id, STALE_OUTCOME).await?;
+    if resumed {
         tracing::warn!(import = id, "a collection import still running had been marked stopped without finishing: marked running again");
     }
-    Ok(())
+    Ok(resumed)
 }
 
 async fn run_inner(db: &Db, id: i64, org_id: i64, by: i64, path: &Path, asked: &Asked) -> Outcome {
@@ -508,6 +558,23 @@ pub async fn look_checked(db: &Db, actor: &Actor, org: &OrgRow, check_id: i64) -
         return Ok(Checked::Gone);
     }
     Ok(Checked::Ready { file_name: row.file_name, asked, gate })
+}
+
+/// The import made of check `check_id`'s file, when it is no longer kept
+/// because an import took it (a second press of "Import this file as
+/// checked", or one after the first): only for the check's sender. `None`
+/// when there is no such import (the file was forgotten).
+pub async fn import_of_check(db: &Db, actor: &Actor, org: &OrgRow, check_id: i64) -> Result<Option<i64>> {
+    let Some(row) = store::by_id(db, check_id).await?.filter(|r| r.org_id == org.id && r.person_id == Some(actor.id)) else {
+        return Ok(None);
+    };
+    let checked: Asked = serde_json::from_str(&row.options).unwrap_or_default();
+    if !checked.dry_run {
+        return Ok(None);
+    }
+    // The options an import of it was recorded with (`record_in`, `waiting_in`).
+    let options = serde_json::to_string(&Asked { dry_run: false, ..checked }).unwrap_or_default();
+    Ok(store::import_after_check(db, check_id, &options).await?)
 }
 
 /// The kept file of check `check_id` (after [`look_checked`]), left kept;

@@ -206,13 +206,15 @@ async fn run_on(db: &Db, command: AdminCommand, password: &str) -> anyhow::Resul
             let (handle, closed) = meetinghouse_core::closing::close_by_operator(db, mail, &handle, posts).await.map_err(|e| not_found(e, &handle))?;
             let what = match closed.posts {
                 meetinghouse_core::closing::Posts::Remove => format!(
-                    "{} stories deleted, {} replies retracted, {} statements taken out",
-                    closed.stories_deleted, closed.replies_retracted, closed.statements_taken_out
+                    "{} deleted, {} retracted, {} taken out",
+                    counted(closed.stories_deleted, "story", "stories"),
+                    counted(closed.replies_retracted, "reply", "replies"),
+                    counted(closed.statements_taken_out, "statement", "statements")
                 ),
                 meetinghouse_core::closing::Posts::Keep => "its stories and replies kept, shown as by a former member".to_string(),
             };
             let told = if closed.emailed { "They are emailed." } else { "Their address was not confirmed, so no email was sent." };
-            println!("Closed the account @{handle}: {what}; {} groups archived. {told}", closed.groups_archived);
+            println!("Closed the account @{handle}: {what}; {} archived. {told}", counted(closed.groups_archived, "group", "groups"));
         }
         AdminCommand::PersonalData { handle, out, base_url } => {
             let person = meetinghouse_store::people::by_handle(db, handle.trim().trim_start_matches('@').to_lowercase().as_str())
@@ -243,6 +245,11 @@ async fn run_on(db: &Db, command: AdminCommand, password: &str) -> anyhow::Resul
         }
     }
     Ok(())
+}
+
+/// "1 story", "2 stories".
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Writes `bytes` to a new file at `path`, readable by its owner alone;

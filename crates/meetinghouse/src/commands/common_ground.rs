@@ -36,8 +36,11 @@ struct ExportArgs {
     /// The conversation's number (from its web address, /common-ground/N)
     #[arg(long)]
     conversation: i64,
-    /// Folder to write into (created if absent); one that already holds
-    /// openData files is refused unless --force
+    /// Folder to write into (created if absent, 0700); one that already
+    /// holds openData files is refused unless --force. A folder someone else
+    /// could change files in is refused: another user's, or one its group
+    /// or everyone may write in without the sticky bit (chmod go-w, or make
+    /// a folder of your own inside it)
     #[arg(long)]
     out: PathBuf,
     /// Replace the openData files already in the folder (comments.csv,
@@ -146,7 +149,8 @@ pub async fn run_db(global: &crate::config::GlobalArgs, args: Args) -> anyhow::R
 
 fn analyse(args: AnalyseArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
-    // The votes are held with each id once (16 bytes a vote), and given to
+    // The votes are held compactly (16 bytes a vote, each distinct id in a
+    // table; a Pol.is API dump streamed in, a vote at a time), and given to
     // the engine, which keeps its own 4 bytes a vote, before they go.
     let mut ds = load_compact(&args.dir).with_context(|| format!("could not load {}", args.dir.display()))?;
     let load_ms = t0.elapsed().as_secs_f64() * 1e3;

@@ -3,8 +3,11 @@
 //! `source,target,timestamp,kind,source_org,target_org,source_sectors,target_sectors`,
 //! `kind` being `reply` or `mention`. Thanks are private and never exported.
 //! People are pseudonymous by default (a keyed hash under a key made for
-//! each export, times to the day); `--identified` names them by handle,
-//! which is personal data for the operator's own use (core `interactions`).
+//! each export, times to the day, each day's rows in a keyed order, and the
+//! organisation and sector columns coarsened so that what the file shows of
+//! anyone is shared by at least five people in it); `--identified` names
+//! them by handle and keeps everything, which is personal data for the
+//! operator's own use (core `interactions`).
 
 use std::io::Write;
 
@@ -24,17 +27,25 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 enum What {
     /// Replies and mentions between people on public content, as CSV: pseudonymous by default (no handles;
-    /// names that change with every export; dates to the day). Thanks are private and never exported; people
-    /// whose account is suspended, banned or waiting for approval are left out
+    /// names that change with every export; dates to the day; rare sectors and organisations left out), which
+    /// is not anonymous. Thanks are private and never exported; people whose account is suspended, banned or
+    /// waiting for approval are left out
     #[command(
         long_about = "Replies and mentions between people on public content, as CSV on standard output.\n\n\
 By default people are pseudonymous: each is p- and 16 hex digits, a keyed hash under a random key made for this \
-export alone, so a person has one name throughout the file and another in the next export, and times are cut to the \
-day. Pseudonymous is not anonymous: the replies are public, and in a small town a rare mix of sectors or an \
-organisation can still point at one person, so look at the file before you publish it.\n\n\
-With --identified people are named by their handle (a closed account as former-member- and a hash, never its number) \
-and times are to the second: that file is personal data, for the meeting house's own analysis only; do not publish or \
-share it.\n\n\
+export alone, so a person has one name throughout the file and another in the next export. Times are cut to the day, \
+and the rows of each day come in an order set by that key, so two exports of the same period cannot be paired row \
+by row. Sectors (public on profiles) and organisations are coarsened so that what the file shows of anyone is shared \
+by at least 5 people in it: a person's mix of sectors is kept when 5 or more people in the file have the same mix, \
+otherwise it becomes their one sector that most people hold, or is left empty; the organisations a person speaks \
+for are left empty unless 5 or more people in the file show the same sectors and organisations. A file of fewer than \
+5 people shows no sectors or organisations.\n\n\
+Pseudonymous is not anonymous: the replies are public, and the file still shows who answered whom, how often and on \
+which day, so someone who knows the town, or holds a copy of a public page, can recognise a person by their pattern \
+of replies. Look at the file before you publish it, and publish as little as the purpose needs.\n\n\
+With --identified people are named by their handle (a closed account as former-member- and a hash, never its number), \
+times are to the second, rows are oldest first and every organisation and sector is kept: that file is personal \
+data, for the meeting house's own analysis only; do not publish or share it.\n\n\
 Thanks are private and never exported, nor an edge from a person to themselves; people whose account is suspended, \
 banned or waiting for approval are left out with all their edges."
     )]
@@ -42,7 +53,8 @@ banned or waiting for approval are left out with all their edges."
         /// Only interactions on or after this date (2026-03-01, or RFC 3339)
         #[arg(long)]
         since: Option<String>,
-        /// Name people by handle and give times to the second: personal data, for the operator's own use only
+        /// Name people by handle, give times to the second and keep every sector and organisation: personal data,
+        /// for the operator's own use only
         #[arg(long)]
         identified: bool,
     },
@@ -67,7 +79,11 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<()> {
             "Exported {n} interactions from {}. People are named by handle: this is personal data, for your own use only.",
             crate::commands::location(&store)
         ),
-        Ok(n) => eprintln!("Exported {n} interactions from {}. People are pseudonymous.", crate::commands::location(&store)),
+        Ok(n) => eprintln!(
+            "Exported {n} interactions from {}. People are pseudonymous, not anonymous; sectors and organisations are coarsened so that what the file shows of anyone is shared by at least {} people in it.",
+            crate::commands::location(&store),
+            interactions::K
+        ),
         // The reader went away (`| head`): it asked for no more.
         Err(_) if out.closed => {}
         Err(e) => return Err(e),

@@ -146,9 +146,14 @@ pub async fn people(State(state): State<AppState>, viewer: Viewer, Query(q): Que
     people_page(&state, &viewer, &q, Outcome::Listed).await
 }
 
+/// What the people page says when a sign-up it listed is gone (declined
+/// by another admin, or erased after waiting too long).
+const SIGN_UP_GONE: &str = "That sign-up is no longer there (declined already, or erased after waiting too long): nothing was changed.";
+
 /// Approves an account waiting for approval. One already approved (a
 /// second click, or another admin meanwhile) is said to be so: nothing is
-/// done or sent again.
+/// done or sent again. One declined meanwhile, or no longer waiting (a
+/// suspension), is said so on the people page too.
 pub async fn approve(State(state): State<AppState>, Path(id): Path<i64>, form: Form) -> Result<Response, WebError> {
     let actor = form.viewer.require_admin()?;
     if let Some(p) = people::by_id(&state.db, id).await?
@@ -157,19 +162,25 @@ pub async fn approve(State(state): State<AppState>, Path(id): Path<i64>, form: F
         let said = format!("@{} was already approved: nothing was changed.", p.handle);
         return Ok(see_other_with_flash("/admin/people", &said, state.config.tls));
     }
-    accounts::approve(&state.db, mailer(&state, &form.viewer), actor, id).await?;
-    Ok(see_other_with_flash("/admin/people", "Account approved. We emailed them to say so.", state.config.tls))
+    let said = match accounts::approve(&state.db, mailer(&state, &form.viewer), actor, id).await {
+        Ok(()) => "Account approved. We emailed them to say so.".to_string(),
+        Err(CoreError::NotFound) => SIGN_UP_GONE.to_string(),
+        Err(CoreError::Forbidden(why)) => why,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(see_other_with_flash("/admin/people", &said, state.config.tls))
 }
 
 /// Declines an account waiting for approval: it is erased, and the person
 /// is emailed when their address was confirmed (core `people::decline`).
 /// A second click (it is gone already) is said so; an account approved
-/// meanwhile is refused in plain words.
+/// meanwhile is refused in plain words, on the people page as well.
 pub async fn decline(State(state): State<AppState>, Path(id): Path<i64>, form: Form) -> Result<Response, WebError> {
     let actor = form.viewer.require_admin()?;
     let said = match meetinghouse_core::people::decline(&state.db, mailer(&state, &form.viewer), actor, id).await {
         Ok(handle) => format!("The sign-up @{handle} was declined and the account erased. If their address was confirmed, we emailed them to say so."),
-        Err(CoreError::NotFound) => "That sign-up is no longer there (declined already, or erased after waiting too long): nothing was changed.".to_string(),
+        Err(CoreError::NotFound) => SIGN_UP_GONE.to_string(),
+        Err(CoreError::Forbidden(why)) => why,
         Err(e) => return Err(e.into()),
     };
     Ok(see_other_with_flash("/admin/people", &said, state.config.tls))

@@ -188,13 +188,19 @@ pub async fn import_checked(State(state): State<AppState>, Path((slug, id)): Pat
     let actor = viewer.require()?.clone();
     let org = collection::import_target(&state.db, &actor, &slug).await?;
     let check = jobs::status_path(&org.slug, id);
-    let gone = |state: &AppState| {
+    // The file is no longer kept: taken by an import (a second press, or
+    // one after the first: sent to that import, the review fixC33's M2), or
+    // forgotten.
+    let gone = async |state: &AppState| -> Result<Response, WebError> {
+        if let Some(import) = jobs::import_of_check(&state.db, &actor, &org, id).await? {
+            return Ok(see_other_with_flash(&jobs::status_path(&org.slug, import), CHECKED_TAKEN, state.config.tls));
+        }
         let gone = "This check's file is no longer kept (a check's file is kept for a day, and only your latest one): choose the file again to import it.";
-        see_other_with_flash(&format!("/orgs/{}/import", org.slug), gone, state.config.tls)
+        Ok(see_other_with_flash(&format!("/orgs/{}/import", org.slug), gone, state.config.tls))
     };
     let (file_name, asked, gate) = match jobs::look_checked(&state.db, &actor, &org, id).await {
         Ok(jobs::Checked::Ready { file_name, asked, gate }) => (file_name, asked, gate),
-        Ok(jobs::Checked::Gone) => return Ok(gone(&state)),
+        Ok(jobs::Checked::Gone) => return gone(&state).await,
         Err(CoreError::Forbidden(m)) => return Ok(see_other_with_flash(&check, &m, state.config.tls)),
         Err(CoreError::Invalid(errors)) => {
             let m = errors.0.first().map(|(_, m)| m.clone()).unwrap_or_default();
@@ -204,7 +210,7 @@ pub async fn import_checked(State(state): State<AppState>, Path((slug, id)): Pat
     };
     if gate == Gate::Waits {
         let Some(id) = jobs::wait_for_admin_checked(&state.db, mailer(&state, &viewer), &actor, &org, id, &file_name, &asked).await? else {
-            return Ok(gone(&state));
+            return gone(&state).await;
         };
         return Ok(see_other_with_flash(
             &jobs::status_path(&org.slug, id),
@@ -219,7 +225,7 @@ pub async fn import_checked(State(state): State<AppState>, Path((slug, id)): Pat
         Err(other) => return Err(other),
     };
     let Some(bytes) = jobs::checked_file(&state.db, id).await? else {
-        return Ok(gone(&state));
+        return gone(&state).await;
     };
     let job = Job::Checked { actor: Box::new(actor.clone()), org: Box::new(org.clone()), check: id };
     let started = match start(&state, job, &file_name, bytes, asked, Some(turn)).await {
@@ -233,13 +239,17 @@ pub async fn import_checked(State(state): State<AppState>, Path((slug, id)): Pat
             state.config.tls,
         )),
         // Taken by another request (a second press) or forgotten meanwhile.
-        Err(CoreError::NotFound) => Ok(gone(&state)),
+        Err(CoreError::NotFound) => gone(&state).await,
         Err(e) => {
             tracing::error!(org = %org.slug, check = id, error = %e, "an import of a checked file could not be started; the file is still kept");
             Ok(see_other_with_flash(&check, CHECKED_NOT_STARTED, state.config.tls))
         }
     }
 }
+
+/// What the page of the import that took a check's file says to a later
+/// press of "Import this file as checked".
+pub const CHECKED_TAKEN: &str = "This file is already being imported (pressing “Import this file as checked” again does not import it twice): this page shows how far that import has got, then its report.";
 
 /// What the check's page says when the server's imports stayed busy.
 pub const CHECKED_BUSY: &str = "Other collection imports are under way on the server right now, so this one could not start, and nothing was imported. Your checked file is still kept: try “Import this file as checked” again in a few minutes.";
@@ -282,6 +292,7 @@ pub(crate) async fn start(
         .map_err(|e| WebError::Internal(e.into()))?
         .map_err(|e| WebError::Internal(e.into()))?;
     let db = state.db.clone();
+    let app = state.clone();
     let filename = filename.to_string();
     let (id_tx, id_rx) = tokio::sync::oneshot::channel();
     let handle = tokio::spawn(async move {
@@ -309,7 +320,11 @@ pub(crate) async fn start(
             },
         };
         let _ = id_tx.send(Ok(id));
-        let outcome = jobs::run(&db, id, org_id, by, tmp.path(), &asked).await;
+        // Its sender is told how it really ended should it have been taken
+        // for stopped while it ran (`jobs::run_telling`).
+        let settings = app.settings().await;
+        let mail = meetinghouse_core::notifications::Mailer { settings: &settings, base_url: &app.config.base_url };
+        let outcome = jobs::run_telling(&db, mail, id, org_id, by, tmp.path(), &asked).await;
         // A check that read the whole file keeps it a day, so its sender
         // can import it without choosing it again.
         if asked.dry_run && matches!(outcome, Outcome::Done(_)) {

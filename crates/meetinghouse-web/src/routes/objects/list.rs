@@ -120,7 +120,10 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, uri: Uri, Path(
         // Each page and each search has its own title (WCAG 2.4.2).
         page: Page::new(&viewer, {
             let title = if words.is_empty() { format!("Collection: {}", org.name) } else { format!("Collection: {}, search for “{words}”", org.name) };
-            crate::page::paged(&title, pager.number)
+            match past_end {
+                Some((asked, _)) => format!("{title}: there is no page {asked}"),
+                None => crate::page::paged(&title, pager.number),
+            }
         }),
         total: thousands(total),
         one: total == 1,

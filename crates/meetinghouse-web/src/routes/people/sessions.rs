@@ -73,12 +73,16 @@ pub async fn end_others(State(state): State<AppState>, Form { viewer, .. }: Form
 
 /// Ends one other session. One already ended (in another tab, or by
 /// "Sign out everywhere else") is said so; the one asking cannot be ended
-/// here (signing out does that).
+/// here (signing out does that), and is said to be this browser.
 pub async fn end_one(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let keep = viewer.session_token.as_deref().unwrap_or_default();
-    let said = if meetinghouse_core::people::end_session(&state.db, actor, keep, data.get("session")).await? {
+    let key = data.get("session");
+    let said = if meetinghouse_core::people::end_session(&state.db, actor, keep, key).await? {
         "That browser is signed out. You are still signed in here."
+    } else if !keep.is_empty() && meetinghouse_core::secrets::token_hash(keep).starts_with(key) {
+        // (`end_session` refused any key that is not a whole one.)
+        "That is this browser, so it stays signed in. To sign out here, use “Sign out”."
     } else {
         "That browser was already signed out."
     };

@@ -2,7 +2,8 @@
 //! while the reply is on show; the reply form's checks and pause prompt;
 //! at most `conversations::EDITS_PER_HOUR` saves an hour; while the
 //! author's replies still wait for review, an edit of a shown one waits
-//! too) and `GET /replies/{id}/history` (earlier versions readers were
+//! too; where a block would refuse the edit, the page says so instead of
+//! offering the form) and `GET /replies/{id}/history` (earlier versions readers were
 //! shown, `conversations::HISTORY_PAGE_SIZE` a page, `?page=N`).
 
 use std::collections::HashMap;
@@ -30,6 +31,8 @@ struct EditPage {
     hidden: bool,
     /// Saving sends the reply back to wait for review (say so first).
     goes_to_review: bool,
+    /// Why saving would be refused (a block): said instead of the form.
+    refused: Option<String>,
     form: FormData,
     errors: FieldErrors,
 }
@@ -40,7 +43,7 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     let form = FormData::default().with("body", &e.reply.body);
     let page = Page::new(&viewer, "Edit your reply");
     let hidden = e.reply.status == "hidden";
-    Ok(render(&EditPage { page, id, hidden, goes_to_review: e.goes_to_review, note: e.reply.note, form, errors: FieldErrors::new() }))
+    Ok(render(&EditPage { page, id, hidden, goes_to_review: e.goes_to_review, refused: e.refused, note: e.reply.note, form, errors: FieldErrors::new() }))
 }
 
 pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, KeptForm { viewer, data, expired }: KeptForm) -> Result<Response, WebError> {
@@ -72,12 +75,12 @@ pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, KeptForm
         Err(other) => return Err(WebError::from(other).keeping(&[("Your reply", edit.body.as_str())])),
     };
     let (r, _) = conversations::visible_reply(&state.db, id, Some(actor)).await?;
-    let goes_to_review = match conversations::for_editing(&state.db, &viewer.settings, actor, id).await {
-        Ok(e) => e.goes_to_review,
-        Err(_) => false,
+    let (goes_to_review, refused) = match conversations::for_editing(&state.db, &viewer.settings, actor, id).await {
+        Ok(e) => (e.goes_to_review, e.refused),
+        Err(_) => (false, None),
     };
     let page = Page::new(&viewer, "Edit your reply");
-    Ok(render_status(status, &EditPage { page, id, hidden: r.status == "hidden", goes_to_review, note: r.note, form: data, errors }))
+    Ok(render_status(status, &EditPage { page, id, hidden: r.status == "hidden", goes_to_review, refused, note: r.note, form: data, errors }))
 }
 
 #[derive(Template)]

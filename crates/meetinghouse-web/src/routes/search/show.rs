@@ -7,7 +7,8 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use meetinghouse_core::search::{self, Result_};
 
 use crate::error::WebError;
@@ -33,6 +34,10 @@ struct SearchPage {
     first_url: Option<String>,
 }
 
+/// The seconds a refused search is told to wait (`Retry-After`), as its
+/// page says: "wait a minute".
+pub(crate) const SEARCH_RETRY_AFTER: &str = "60";
+
 /// The longest query searched (the search box's `maxlength`).
 const QUERY_MAX: usize = 200;
 
@@ -51,8 +56,14 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     let query: String = q.get("q").map(|s| s.trim().chars().take(QUERY_MAX).collect::<String>().trim_end().to_string()).unwrap_or_default();
     let kind = q.get("type").filter(|k| ["story", "object", "prompt"].contains(&k.as_str())).cloned().unwrap_or_default();
     let n = page_number(&q);
-    if !query.is_empty() {
-        state.limits.search(viewer.ip).map_err(|m| WebError::TooManyRequests(m.into()))?;
+    if !query.is_empty()
+        && let Err(m) = state.limits.search(viewer.ip)
+    {
+        // Said when to try again (the review fixC33's L4): the budget comes
+        // back one search a second, and the page says to wait a minute.
+        let mut resp = WebError::TooManyRequests(m.into()).into_response();
+        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(SEARCH_RETRY_AFTER));
+        return Ok(resp);
     }
     let found = if query.is_empty() { search::Results::default() } else { search::search_page(&state.db, &query, &kind, n).await? };
     let (results, more) = (found.items, found.more);

@@ -27,10 +27,9 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     // A voice the author no longer holds is not offered: the form starts
     // from their own name (the notice says so).
     let speak_as = if voice_notice.is_some() { "self".to_string() } else { stories::speak_as_of(s) };
-    let visibility = match (&page.group, s.visibility.as_str()) {
-        (Some((slug, _)), "group") => format!("group:{slug}"),
-        (_, v) => v.to_string(),
-    };
+    // The story's own audience when it can be kept, else "Only me (a
+    // draft)": the form offers only what saving can take.
+    let visibility = super::edit_start(&choices, &[&super::own_choice(&state.db, s).await?]);
     let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
     let coord = |v: Option<i64>| v.map(|x| format!("{:.3}", x as f64 / 1000.0)).unwrap_or_default();
     let mut form = FormData::default()
@@ -129,6 +128,13 @@ pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, req: Req
                 Err(_) => None,
             };
             let choices = super::edit_choices(&state.db, actor, &story).await?;
+            // A choice sent that the form does not offer (saving refused it)
+            // comes back as one it offers: never none marked.
+            let own = super::own_choice(&state.db, &story).await?;
+            let data = match super::edit_start(&choices, &[data.get("visibility"), &own]) {
+                start if start == data.get("visibility") => data,
+                start => data.without_prefix("visibility").with("visibility", &start),
+            };
             let prompt_group = super::new::prompt_group(&state.db, data.get("prompt_id"), actor, &choices).await?;
             Ok(render_status(status, &StoryFormPage {
                 prompt_group,

@@ -2,7 +2,8 @@
 //! viewer may read, newest first, 20 a page (`?page=N`), their Markdown
 //! rendered and sanitised as on the story's page. Its author, and the
 //! instance moderators, are offered a button on each version to remove its
-//! text (`remove_version.rs`).
+//! text (`remove_version.rs`), with a box to tick first: "I understand this
+//! cannot be undone".
 
 use std::collections::HashMap;
 
@@ -45,10 +46,11 @@ struct Version {
     /// "its author" or "the moderators", when its text was removed.
     removed_by: Option<&'static str>,
     /// Whether the errors are about this version's removal form; its note
-    /// field's id (`note` then, where the error summary links) and the note
-    /// typed in it.
+    /// field's and "I understand" box's ids (`note` and `understood` then,
+    /// where the error summary links) and the note typed in it.
     failed_here: bool,
     note_id: String,
+    understood_id: String,
     typed: String,
 }
 
@@ -79,6 +81,7 @@ pub async fn page(
             Version {
             failed_here,
             note_id: if failed_here { "note".to_string() } else { format!("note-{}", r.id) },
+            understood_id: if failed_here { "understood".to_string() } else { format!("understood-{}", r.id) },
             typed: failed.as_ref().filter(|_| failed_here).map(|(_, t)| t.clone()).unwrap_or_default(),
             id: r.id,
             when: datetime(&r.created_at),

@@ -16,11 +16,32 @@ use crate::forms::FormData;
 /// What the story form offers the person: their voices and their groups.
 pub struct Choices {
     pub personas: Vec<(String, String)>,
+    /// The groups they may share with (`group:SLUG`, name).
     pub groups: Vec<(String, String)>,
     pub licences: &'static [(&'static str, &'static str, &'static str)],
-    /// The choice (`group:SLUG`) of a group listed only because the story
-    /// being edited is shared with it, which its author has left.
-    pub left_group: Option<String>,
+    /// Whether "Everyone" is offered under "Who can see it".
+    pub everyone: bool,
+    /// Groups of theirs not offered for the story being edited, as sharing
+    /// it there would be refused ([`edit_choices`]).
+    pub not_offered: Vec<String>,
+    /// Why the edit form offers less than usual, said at "Who can see it".
+    pub audience_note: Option<String>,
+}
+
+impl Choices {
+    /// Whether "Who can see it" offers `value` (`public`, `draft`, `group:SLUG`).
+    pub fn offers(&self, value: &str) -> bool {
+        match value {
+            "draft" => true,
+            "public" => self.everyone,
+            v => self.groups.iter().any(|(g, _)| g == v) && !self.not_offered.iter().any(|g| g == v),
+        }
+    }
+
+    /// The groups "Who can see it" offers.
+    pub fn offered_groups(&self) -> impl Iterator<Item = &(String, String)> {
+        self.groups.iter().filter(|(v, _)| !self.not_offered.contains(v))
+    }
 }
 
 pub async fn choices(db: &Db, actor: &Actor) -> Result<Choices, WebError> {
@@ -32,29 +53,80 @@ pub async fn choices(db: &Db, actor: &Actor) -> Result<Choices, WebError> {
         (format!("group:{}", g.slug), name)
     })
     .collect();
-    Ok(Choices { personas, groups, licences: meetinghouse_core::stories::LICENCES, left_group: None })
+    Ok(Choices { personas, groups, licences: meetinghouse_core::stories::LICENCES, everyone: true, not_offered: Vec::new(), audience_note: None })
 }
 
-/// [`choices`] for editing `story`: a story shared with a group its author
-/// no longer belongs to keeps that group as its marked choice, so the form
-/// shows where it is shared (saving it there is refused in words that say
-/// why: core `stories::check`).
+/// [`choices`] for editing `story`, offering under "Who can see it" only
+/// what saving can take (core `stories::check` refuses the rest), and
+/// saying why when that is less than usual:
+/// - with replies written for the group it was last shown to on it (core
+///   `stories::kept_with`), that group (while its author may share with it)
+///   and "Only me (a draft)";
+/// - shared with a group its author has left, not that group (their edits
+///   would reach people they are no longer among).
+///
+/// The form starts from the story's own choice when it is offered
+/// ([`edit_start`]), else from "Only me (a draft)", which is always offered.
 pub async fn edit_choices(db: &Db, actor: &Actor, story: &meetinghouse_store::stories::StoryRow) -> Result<Choices, WebError> {
     let mut c = choices(db, actor).await?;
-    if story.visibility == "group"
-        && let Some(gid) = story.group_id
-        && let Some(g) = meetinghouse_store::groups::by_id(db, gid).await?
-    {
+    // Whether the author may share with a group, by the rule of core `stories::check`.
+    let may_share = async |gid: i64| -> Result<bool, WebError> { Ok(actor.is_admin || groups::is_member(db, actor.id, gid).await?) };
+    let kept = meetinghouse_core::stories::kept_with(db, story).await?;
+    let current = if story.visibility == "group" { story.group_id } else { None };
+    for gid in kept.iter().chain(current.iter()) {
+        let Some(g) = meetinghouse_store::groups::by_id(db, *gid).await? else { continue };
         let value = format!("group:{}", g.slug);
-        // (An instance admin may share with any group: theirs stays a choice.)
-        if actor.is_admin && !c.groups.iter().any(|(v, _)| *v == value) {
-            c.groups.push((value, g.name));
-        } else if !c.groups.iter().any(|(v, _)| *v == value) {
-            c.groups.push((value.clone(), format!("{} (you are no longer a member, so your changes cannot be shared there)", g.name)));
-            c.left_group = Some(value);
+        let listed = c.groups.iter().any(|(v, _)| *v == value);
+        if may_share(g.id).await? {
+            // (An instance admin may share with any group.)
+            if !listed {
+                c.groups.push((value, g.name));
+            }
+        } else if listed {
+            c.not_offered.push(value);
         }
     }
+    let group_name = async |gid: i64| -> Result<String, WebError> {
+        Ok(meetinghouse_store::groups::by_id(db, gid).await?.map(|g| g.name).unwrap_or_else(|| "its group".into()))
+    };
+    if let Some(from) = kept {
+        let name = group_name(from).await?;
+        let stays = may_share(from).await?;
+        let value = meetinghouse_store::groups::by_id(db, from).await?.map(|g| format!("group:{}", g.slug));
+        c.everyone = false;
+        let others: Vec<String> = c.groups.iter().map(|(v, _)| v.clone()).filter(|v| Some(v) != value.as_ref()).collect();
+        c.not_offered.extend(others);
+        c.audience_note = Some(if stays {
+            format!("People replied to this story while only the members of {name} could see it, and wrote their replies for them, so it stays with {name}: keep it shared with them, or choose “Only me (a draft)”. To share what you wrote more widely, start a new story with it.")
+        } else {
+            format!("People replied to this story while only the members of {name} could see it, so it cannot be shared more widely; and you are no longer a member of {name}, so your changes cannot be shared there. Saving keeps them to yourself: the story becomes a draft (“Only me”).")
+        });
+    } else if let Some(gid) = current
+        && !may_share(gid).await?
+    {
+        let name = group_name(gid).await?;
+        c.audience_note = Some(format!(
+            "This story is shared with the members of {name}, but you are no longer a member, so your changes cannot be shared there. Choose “Everyone” or another of your groups to share them there, or “Only me (a draft)” to keep them to yourself (the story then becomes a draft)."
+        ));
+    }
+    c.not_offered.sort();
+    c.not_offered.dedup();
     Ok(c)
+}
+
+/// Where "Who can see it" starts on the edit form: the first of `wanted`
+/// (what was sent, when the form comes back; the story's own choice) that
+/// the form offers, else "Only me (a draft)", which it always does.
+pub fn edit_start(choices: &Choices, wanted: &[&str]) -> String {
+    wanted.iter().find(|w| choices.offers(w)).map_or_else(|| "draft".to_string(), |w| w.to_string())
+}
+
+/// A story's own choice under "Who can see it": `public`, `draft` or `group:SLUG`.
+pub async fn own_choice(db: &Db, story: &meetinghouse_store::stories::StoryRow) -> Result<String, WebError> {
+    Ok(match (story.visibility.as_str(), story.group_id) {
+        ("group", Some(gid)) => meetinghouse_store::groups::by_id(db, gid).await?.map(|g| format!("group:{}", g.slug)).unwrap_or_else(|| "draft".into()),
+        (v, _) => v.to_string(),
+    })
 }
 
 /// The collection objects named in a form's `object_ids`: (page path, title).
@@ -154,15 +226,17 @@ pub async fn take_photos(
     // come first, and a file past that many is refused before it is
     // decoded or stored (the slots a form can send number more).
     let slots = meetinghouse_core::media::PHOTOS_MAX + NEW_SLOTS;
-    let kept_before = (0..slots)
+    let mut kept_ids: Vec<i64> = (0..slots)
         .filter(|i| {
             let slot = format!("photo_file_{i}");
-            !data.checked(&format!("photo_remove_{i}"))
-                && !files.iter().any(|f| f.field == slot)
-                && !unread.iter().any(|u| u.field == slot)
-                && data.get(&format!("photo_id_{i}")).parse::<i64>().is_ok()
+            !data.checked(&format!("photo_remove_{i}")) && !files.iter().any(|f| f.field == slot) && !unread.iter().any(|u| u.field == slot)
         })
-        .count();
+        .filter_map(|i| data.get(&format!("photo_id_{i}")).parse::<i64>().ok())
+        .collect();
+    // (One sent twice is kept once.)
+    kept_ids.sort_unstable();
+    kept_ids.dedup();
+    let kept_before = kept_ids.len();
     let mut room = meetinghouse_core::media::PHOTOS_MAX.saturating_sub(kept_before);
     for i in 0..slots {
         let alt = data.get(&format!("photo_alt_{i}")).to_string();
@@ -202,7 +276,10 @@ pub async fn take_photos(
         } else {
             None
         };
-        if let Some(media_id) = media_id {
+        // A photo sent twice (`photo_id_0=4&photo_id_1=4`) is on the story once.
+        if let Some(media_id) = media_id
+            && !photos.iter().any(|p: &PhotoInput| p.media_id == media_id)
+        {
             photos.push(PhotoInput { media_id, alt, caption });
         }
     }

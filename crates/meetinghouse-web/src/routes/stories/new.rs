@@ -40,6 +40,26 @@ pub struct StoryFormPage {
     pub prompt_group: Option<PromptGroup>,
 }
 
+impl StoryFormPage {
+    /// The ids of what describes "Who can see it" (its `aria-describedby`,
+    /// empty when nothing does): why the edit form offers less than usual,
+    /// the prompt's group, the error.
+    pub fn visibility_described(&self) -> String {
+        let mut ids = Vec::new();
+        if self.choices.audience_note.is_some() {
+            ids.push("visibility-note");
+        }
+        // (The prompt's group is named when "Everyone" is offered: the hint says what it means.)
+        if self.prompt_group.is_some() && self.choices.everyone {
+            ids.push("visibility-hint");
+        }
+        if self.errors.get("visibility").is_some() {
+            ids.push("visibility-error");
+        }
+        ids.join(" ")
+    }
+}
+
 /// The group a prompt is for, as the story form names it.
 pub struct PromptGroup {
     /// Its "Who can see it" choice: `group:SLUG`.
@@ -65,7 +85,7 @@ pub async fn prompt_group(db: &meetinghouse_core::Db, prompt_id: &str, actor: &m
 fn group_choice(for_group: Option<(String, String)>, choices: &Choices) -> Option<PromptGroup> {
     for_group.map(|(slug, name)| {
         let value = format!("group:{slug}");
-        let member = choices.groups.iter().any(|(v, _)| *v == value) && choices.left_group.as_ref() != Some(&value);
+        let member = choices.groups.iter().any(|(v, _)| *v == value);
         PromptGroup { member, value, name }
     })
 }

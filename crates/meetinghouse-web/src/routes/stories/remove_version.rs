@@ -1,7 +1,10 @@
 //! `POST /stories/{id}/history/{revision}/remove` — the author of a story,
 //! or an instance moderator (with a note, kept in the moderation log and
 //! sent to the author), removes the text of an earlier version from its
-//! history for good; the history says it was removed, and by whom.
+//! history for good; the history says it was removed, and by whom. It
+//! cannot be undone, so the form's "I understand this cannot be undone"
+//! box (`understood`) must be ticked: otherwise the history comes back with
+//! the error at that box, and nothing is removed.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -19,8 +22,9 @@ pub async fn remove(State(state): State<AppState>, Path((id, revision)): Path<(i
     // Back to the page of the history the form was on.
     let number = form.data.get("page").trim().parse::<i64>().ok().filter(|n| (1..100_000).contains(n)).unwrap_or(1);
     let note = form.data.get("note").to_string();
+    let understood = form.data.checked("understood");
     let mail = crate::routes::conversations::mailer(&state, &form.viewer);
-    match stories::remove_revision(&state.db, mail, actor, id, revision, &note).await {
+    match stories::remove_revision(&state.db, mail, actor, id, revision, &note, understood).await {
         Ok((by, _)) => {
             let message = match by {
                 RemovedBy::Author => "The text of that version is removed from the history. The history says you removed it.",
