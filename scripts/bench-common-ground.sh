@@ -151,8 +151,15 @@ with open(f"{out}/votes.csv", "w") as f:
             v = 1 if s % 3 == p % 3 else (-1 if random.random() < 0.6 else random.choice((0, 1)))
             f.write(f"{t},x,{s},{p},{v}\n")
 PY
-  /usr/bin/time -v "${CARGO_TARGET_DIR:-target}/release/meetinghouse" common-ground analyse "$CLI_DIR" --json > "$CLI_DIR/out.json" 2> "$CLI_DIR/time.txt"
-  peak_kb="$(awk -F': ' '/Maximum resident set size/ {print $2}' "$CLI_DIR/time.txt")"
+  # Peak memory of the child as the kernel counts it (getrusage), so no
+  # `time` package is needed.
+  peak_kb="$(python3 - "${CARGO_TARGET_DIR:-target}/release/meetinghouse" "$CLI_DIR" <<'PY'
+import resource, subprocess, sys
+with open(f"{sys.argv[2]}/out.json", "w") as out:
+    subprocess.run([sys.argv[1], "common-ground", "analyse", sys.argv[2], "--json"], stdout=out, check=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+PY
+)"
   python3 - "$CLI_DIR/out.json" "$peak_kb" <<'PY'
 import json, sys
 o, peak_mb = json.load(open(sys.argv[1])), int(sys.argv[2]) / 1024

@@ -129,8 +129,16 @@ pub fn notify_from_into(b: &mut Batch, mail: Mailer<'_>, person: i64, kind: Kind
     store::email_if_immediate_into(b, person, &subject, &body, notification);
 }
 
-fn short(text: &str) -> String {
-    let s: String = text.chars().take(70).collect();
+/// How many characters of a notification's text its mail's subject holds.
+const SUBJECT_TEXT_CHARS: usize = 70;
+
+/// The outbox kind of a daily digest.
+pub(crate) const DIGEST_KIND: &str = "digest";
+
+/// A notification's text as its mail's subject holds it: the first
+/// [`SUBJECT_TEXT_CHARS`] characters, `…` when cut.
+pub(crate) fn short(text: &str) -> String {
+    let s: String = text.chars().take(SUBJECT_TEXT_CHARS).collect();
     if s.len() < text.len() { format!("{s}…") } else { s }
 }
 
@@ -446,7 +454,7 @@ async fn send_digest(db: &Db, mail: Mailer<'_>, person: i64, slot: i64, now: i64
     let why = format!("You get a digest at {DIGEST_HOUR:02}:00 on days with news.");
     body.push_str(&footer(mail, person, &why));
     let subject = format!("{}: your daily digest ({total} new)", mail.settings.name);
-    outbox::enqueue(&mut tx, &email, &subject, &body, "digest").await?;
+    outbox::enqueue(&mut tx, &email, &subject, &body, DIGEST_KIND).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Digest::Sent)
 }

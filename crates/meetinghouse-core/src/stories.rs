@@ -1075,7 +1075,7 @@ async fn retitle_notifications(tx: &mut meetinghouse_store::Tx, story: &StoryRow
         store_notifications::set_text(tx, n.id, &text).await?;
         rewritten.insert(n.id, (n.text.clone(), text));
     }
-    for m in outbox::unsent_quoting(tx, DIGEST_KIND, &quoted).await? {
+    for m in outbox::unsent_quoting(tx, crate::notifications::DIGEST_KIND, &quoted).await? {
         let (subject, body) = match m.notification_id {
             Some(nid) => match rewritten.get(&nid) {
                 // One notification's own mail: "{text}\n\n{link}…", its
@@ -1098,14 +1098,11 @@ async fn retitle_notifications(tx: &mut meetinghouse_store::Tx, story: &StoryRow
 
 /// A notification mail's subject once its text `old` reads `new`: the
 /// subject is the site's name, ": " and the text's first
-/// [`SUBJECT_TEXT_CHARS`] characters (`…` when cut, as
+/// characters `notifications::short` keeps (`…` when cut, as
 /// `notifications::notify_from_into` writes it). A subject written some
 /// other way has `quoted` cut out, or a title cut short at its end.
 fn retitled_subject(subject: &str, old: &str, new: &str, quoted: &str) -> String {
-    let short = |t: &str| {
-        let s: String = t.chars().take(SUBJECT_TEXT_CHARS).collect();
-        if s.len() < t.len() { format!("{s}…") } else { s }
-    };
+    use crate::notifications::short;
     if let Some(site) = subject.strip_suffix(&short(old)) {
         return format!("{site}{}", short(new));
     }
@@ -1118,12 +1115,6 @@ fn retitled_subject(subject: &str, old: &str, new: &str, quoted: &str) -> String
         _ => subject.to_string(),
     }
 }
-
-/// The outbox kind of a daily digest (as `notifications::send_digest` writes it).
-const DIGEST_KIND: &str = "digest";
-
-/// How many characters of a notification's text its mail's subject holds.
-const SUBJECT_TEXT_CHARS: usize = 70;
 
 /// A digest's body with the lines of rewritten notifications (`rewritten`,
 /// old and new text by id; `told`, their rows) made to read as now: a line
