@@ -427,9 +427,15 @@ fn subject_noun(info: &SubjectInfo) -> &'static str {
 /// them ([`Blocked::reply_words`]). Pages leave out the reply form then, as
 /// posting would refuse it.
 pub async fn answer_refused(db: &Db, actor: &Actor, info: &SubjectInfo, parent_author: Option<i64>) -> Result<Option<String>> {
+    Ok(block_of(db, actor, info, parent_author).await?.map(|b| b.reply_words(info)))
+}
+
+/// Which block, if any, refuses `actor` answering on `info` (or the reply
+/// by `parent_author`), read from the blocks of the people it answers.
+async fn block_of(db: &Db, actor: &Actor, info: &SubjectInfo, parent_author: Option<i64>) -> Result<Option<Blocked>> {
     let among: Vec<i64> = answered(parent_author, info).into_iter().filter(|p| *p != actor.id).collect();
     let blockers = store::blocked_by_among(db, actor.id, &among).await?;
-    Ok(Blocked::of(actor.id, info, parent_author, |p| blockers.contains(&p)).map(|b| b.reply_words(info)))
+    Ok(Blocked::of(actor.id, info, parent_author, |p| blockers.contains(&p)))
 }
 
 /// What a person is told when the block of the person they answer refuses
@@ -1264,9 +1270,7 @@ pub async fn for_editing(db: &Db, settings: &crate::settings::Settings, actor: &
     let (reply, info) = editable(db, actor, id).await?;
     let goes_to_review = edit_goes_to_review(db, &settings.policy, actor, &reply, &info).await?;
     let parent_author = parent_author(db, &reply).await?;
-    let among: Vec<i64> = answered(parent_author, &info).into_iter().filter(|p| *p != actor.id).collect();
-    let blockers = store::blocked_by_among(db, actor.id, &among).await?;
-    let refused = Blocked::of(actor.id, &info, parent_author, |p| blockers.contains(&p)).map(|b| b.edit_words(&info));
+    let refused = block_of(db, actor, &info, parent_author).await?.map(|b| b.edit_words(&info));
     Ok(Editing { reply, goes_to_review, refused })
 }
 

@@ -68,8 +68,9 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         && !had_flash
         && !took_part;
     let cache_key = req.uri().to_string();
-    // Kept for the first-page link of a page past the end of a list.
-    let query = req.uri().query().map(str::to_string);
+    // Kept for the first-page link of a page past the end of a list (a
+    // clone of the address shares its bytes: nothing is copied).
+    let uri = req.uri().clone();
     // Kept for an error page's "Go back" link, worked out only if one is shown.
     let (referer, host) = (req.headers().get(header::REFERER).cloned(), req.headers().get(header::HOST).cloned());
     let generation = state.page_cache.generation();
@@ -184,10 +185,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
             page.request_id = Some(request_id.clone());
         }
         if resp.extensions().get::<crate::error::PastTheEnd>().is_some() {
-            page.first_page = Some(crate::paging::first_page(&match &query {
-                Some(q) => format!("{path}?{q}"),
-                None => path.clone(),
-            }));
+            page.first_page = Some(crate::paging::first_page(uri.path_and_query().map_or(path.as_str(), |pq| pq.as_str())));
         }
         let (mut parts, _) = resp.into_parts();
         if cause.is_some() {
