@@ -18,11 +18,14 @@
 //! connection can ask for. A sign-in holds one wrong password in each of
 //! its budgets before its password is checked, in the same step as the
 //! look at them ([`RateLimits::login`]), and gives them back when the
-//! password was right ([`SignIn::give_back`]): requests sent at once, which
-//! all wait for the password check, are held to the budgets as requests
-//! sent one after another. A budget refused while most of what it counts
-//! is held by sign-ins still being checked says so, not "too many wrong
-//! passwords" (nobody may have typed one).
+//! password was right ([`PasswordCheck::give_back`]): requests sent at
+//! once, which all wait for the password check, are held to the budgets as
+//! requests sent one after another. A budget refused while most of what it
+//! counts is held by sign-ins still being checked says so, not "too many
+//! wrong passwords" (nobody may have typed one). The forms that take a
+//! signed-in person's password hold one wrong password in that person's
+//! own budget the same way ([`RateLimits::password`]), so a burst of them
+//! from one session gets no more passwords checked than the budget allows.
 //!
 //! A browser that signed in to the account before (it carries that
 //! account's signed known-device cookie, `routes::account::known_device`,
@@ -41,10 +44,10 @@
 //! accounts (sign-in, sign-up, resets, confirmation links, wrong passwords)
 //! and the one on new anonymous participants are also counted in the
 //! database (core's `attempts`), so several app servers behind a load
-//! balancer share one budget: a sign-in's held wrong passwords are counted
-//! there too, each in one statement that also says whether it is within
-//! the budget, so no app server lets a check past a budget the others
-//! spent. The figures are in the README.
+//! balancer share one budget: a password check's held wrong passwords are
+//! counted there too, each in one statement that also says whether it is
+//! within the budget, so no app server lets a check past a budget the
+//! others spent. The figures are in the README.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -92,10 +95,11 @@ impl Limit {
     }
 }
 
-/// A budget of failures (wrong passwords): looked at before an attempt
-/// ([`Failures::spent`], which counts nothing) and counted only when the
-/// attempt fails ([`Failures::fail`]), or held before it
-/// ([`Failures::reserve`]). In memory, a sliding window over two fixed
+/// A budget of failures (wrong passwords): held before an attempt
+/// ([`Failures::reserve`]), in one step with the look at it, and kept when
+/// the attempt failed ([`Failures::settle`]) or given back when it did not
+/// ([`Failures::give_back`]); looked at without counting by
+/// [`Failures::spent`]. In memory, a sliding window over two fixed
 /// ones, as core's `attempts` counts in the database.
 struct Failures {
     counts: Mutex<HashMap<String, Window>>,
@@ -175,11 +179,6 @@ impl Failures {
     /// Forgets the failures of every key `which` picks.
     fn forget(&self, which: impl Fn(&str) -> bool) {
         self.counts.lock().unwrap_or_else(|e| e.into_inner()).retain(|k, _| !which(k));
-    }
-
-    /// Counts one failure.
-    fn fail(&self, key: &str, now: i64) {
-        self.update(key, now, |w| w.current += 1.0);
     }
 
     /// Holds one failure before the attempt, in one step with the look at
@@ -342,17 +341,17 @@ pub struct RateLimits {
     search_ip: Limit,
 }
 
-/// How a sign-in holds a failure in a budget.
+/// How a password check holds a failure in a budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Hold {
-    /// Only while the budget lasts: a spent one refuses the sign-in.
+    /// Only while the budget lasts: a spent one refuses the check.
     Checked,
     /// Whatever the budget says (it refuses nobody here).
     Always,
 }
 
-/// One failure a sign-in holds: in memory, in the window starting at
-/// `window`, and in the database when it could count it there.
+/// One failure a password check holds: in memory, in the window starting
+/// at `window`, and in the database when it could count it there.
 struct Held<'a> {
     failures: &'a Failures,
     key: String,
@@ -361,28 +360,29 @@ struct Held<'a> {
     in_db: Option<attempts::Held>,
 }
 
-/// The wrong password a sign-in holds in each of its budgets while its
-/// password is checked ([`RateLimits::login`]). [`SignIn::keep`] when the
-/// password was wrong, [`SignIn::give_back`] when it was right. Dropped
-/// without either (the request failed or was cancelled before an answer),
-/// what it holds is given back: nobody learned whether the password was
-/// right.
-#[must_use = "a sign-in's held failures are kept (a wrong password) or given back (a right one)"]
-pub struct SignIn<'a> {
+/// The wrong password a password check holds in each of its budgets while
+/// the password is checked: a sign-in's ([`RateLimits::login`]) or a
+/// signed-in person's on a form that asks for it ([`RateLimits::password`]).
+/// [`PasswordCheck::keep`] when the password was wrong,
+/// [`PasswordCheck::give_back`] when it was right. Dropped without either
+/// (the request failed or was cancelled before an answer), what it holds is
+/// given back: nobody learned whether the password was right.
+#[must_use = "a password check's held failures are kept (a wrong password) or given back (a right one)"]
+pub struct PasswordCheck<'a> {
     limits: &'a RateLimits,
     held: Vec<Held<'a>>,
 }
 
-impl std::fmt::Debug for SignIn<'_> {
+impl std::fmt::Debug for PasswordCheck<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The budgets only: the keys name addresses and accounts.
-        f.debug_struct("SignIn").field("held", &self.held.iter().map(|h| h.failures.budget.name).collect::<Vec<_>>()).finish()
+        f.debug_struct("PasswordCheck").field("held", &self.held.iter().map(|h| h.failures.budget.name).collect::<Vec<_>>()).finish()
     }
 }
 
-impl SignIn<'_> {
-    /// The password was wrong, or the address has no account: what was
-    /// held stays counted.
+impl PasswordCheck<'_> {
+    /// The password was wrong (or, signing in, the address has no
+    /// account): what was held stays counted.
     pub fn keep(mut self) {
         for h in self.held.drain(..) {
             h.failures.settle(&h.key);
@@ -403,10 +403,10 @@ impl SignIn<'_> {
     }
 }
 
-impl Drop for SignIn<'_> {
+impl Drop for PasswordCheck<'_> {
     fn drop(&mut self) {
         if !self.held.is_empty() {
-            // Given back as [`SignIn::give_back`] does, without waiting.
+            // Given back as [`PasswordCheck::give_back`] does, without waiting.
             drop(self.limits.give_back(std::mem::take(&mut self.held)));
         }
     }
@@ -462,8 +462,10 @@ impl Default for RateLimits {
             login_device_attempts: Limit::new("login_device_attempts", LOGIN_DEVICE_ATTEMPTS, Duration::from_secs(5 * 60), SIGN_IN_BUSY),
             // A browser left signed in must not become a way to guess the
             // password: the forms that ask for it (a new password, a new
-            // email address, closing the account) count wrong ones per
-            // person, apart from signing in.
+            // email address, closing the account) hold wrong ones per
+            // person, apart from signing in. The refusal says only that the
+            // password was entered wrongly: a burst from one session is
+            // that person's (or whoever holds the session's) own doing.
             password_person: Failures::new("password_person_failed", 10, Duration::from_secs(3600), WRONG_PASSWORD, WRONG_PASSWORD),
             signup_ip: Limit::new("signup_ip", 10, Duration::from_secs(3600), SIGN_UP),
             signup_account: Limit::new("signup_account", 5, Duration::from_secs(3600), "Too many attempts to join with this email address. Please wait an hour and try again."),
@@ -521,10 +523,10 @@ impl RateLimits {
     /// Before a sign-in's password is checked: one wrong password is held
     /// (reserved) in every budget the sign-in counts against, in the same
     /// step as the look at it, in memory and in the database; the answer,
-    /// [`SignIn`], keeps them when the password was wrong
-    /// ([`SignIn::keep`]) and gives them back when it was right
-    /// ([`SignIn::give_back`]). So requests sent at once are held to the
-    /// budgets as requests sent one after another are: while checks are
+    /// [`PasswordCheck`], keeps them when the password was wrong
+    /// ([`PasswordCheck::keep`]) and gives them back when it was right
+    /// ([`PasswordCheck::give_back`]). So requests sent at once are held to
+    /// the budgets as requests sent one after another are: while checks are
     /// under way, each counts as a wrong password.
     ///
     /// A browser the account knows ([`Browser::Known`]) is refused by no
@@ -537,7 +539,7 @@ impl RateLimits {
     /// accounts (a cap against trying many accounts) reached their budgets,
     /// or when the address has asked for very many sign-ins (counted here,
     /// right or wrong).
-    pub async fn login(&self, ip: IpAddr, email: &str, browser: Browser<'_>) -> Result<SignIn<'_>, &'static str> {
+    pub async fn login(&self, ip: IpAddr, email: &str, browser: Browser<'_>) -> Result<PasswordCheck<'_>, &'static str> {
         let (address, account) = (address_key(ip), email.trim().to_lowercase());
         if let Browser::Known(device) = browser
             && self.checked(&[(&self.login_device_attempts, device)]).await.is_ok()
@@ -567,9 +569,9 @@ impl RateLimits {
     /// held and is answered with its message; a budget the database says is
     /// spent is marked spent in memory too. A database that cannot count
     /// is logged and leaves the in-memory budgets in charge.
-    async fn reserve<'a>(&'a self, budgets: Vec<(&'a Failures, String, Hold)>) -> Result<SignIn<'a>, &'static str> {
+    async fn reserve<'a>(&'a self, budgets: Vec<(&'a Failures, String, Hold)>) -> Result<PasswordCheck<'a>, &'static str> {
         let now = meetinghouse_store::now();
-        let mut held = SignIn { limits: self, held: Vec::with_capacity(budgets.len()) };
+        let mut held = PasswordCheck { limits: self, held: Vec::with_capacity(budgets.len()) };
         for (failures, key, how) in budgets {
             let window = match how {
                 Hold::Always => failures.add(&key, now),
@@ -607,8 +609,8 @@ impl RateLimits {
         Ok(held)
     }
 
-    /// Gives back failures held by a sign-in: in memory at once, and in the
-    /// database by a task of its own (when there is a runtime to run it:
+    /// Gives back failures held by a password check: in memory at once, and
+    /// in the database by a task of its own (when there is a runtime to run it:
     /// there always is in a request), so that cancelling the caller
     /// (a request whose browser went away) cannot leave some of them
     /// counted. The task, to wait for it; dropping it leaves it running.
@@ -675,37 +677,19 @@ impl RateLimits {
 
     /// Before a signed-in person's password is checked on a form that asks
     /// for it (a new password, a new email address, closing the account):
-    /// refused while their wrong passwords reached the budget. A wrong one
-    /// is counted with [`RateLimits::password_failed`].
-    pub fn password(&self, person: i64) -> Result<(), &'static str> {
-        self.password_person.spent(&person.to_string(), meetinghouse_store::now())
+    /// one wrong password is held in that person's budget, as a sign-in
+    /// holds its own ([`RateLimits::login`]: in the same step as the look
+    /// at the budget, in memory and in the database), or the plain words
+    /// why not while the budget is spent. [`PasswordCheck::keep`] when the
+    /// password was wrong, [`PasswordCheck::give_back`] when it was right
+    /// (dropped, the request cancelled, it is given back too). So requests
+    /// sent at once from one session get no more passwords checked than
+    /// requests sent one after another. The budget is the person's own,
+    /// apart from signing in, and one for the three forms together.
+    pub async fn password(&self, person: i64) -> Result<PasswordCheck<'_>, &'static str> {
+        self.reserve(vec![(&self.password_person, person.to_string(), Hold::Checked)]).await
     }
 
-    /// A wrong password on one of those forms, counted per person.
-    pub async fn password_failed(&self, person: i64) {
-        self.failed(&[(&self.password_person, &person.to_string())]).await;
-    }
-
-    /// Counts a failure against each budget under its key, in memory and in
-    /// the database; a budget the database says is spent is marked spent in
-    /// memory too. A database that cannot count is logged.
-    async fn failed(&self, budgets: &[(&Failures, &str)]) {
-        let now = meetinghouse_store::now();
-        for (failures, key) in budgets {
-            failures.fail(key, now);
-        }
-        let Some(shared) = &self.shared else { return };
-        for (failures, key) in budgets {
-            match attempts::attempt(&shared.db, &shared.secret, &failures.budget, key, now).await {
-                Ok(true) => {}
-                Ok(false) => failures.mark_spent(key, now),
-                Err(e) => {
-                    tracing::warn!(error = %e, limit = failures.budget.name, "could not count a failure in the database; the in-memory limit applies");
-                    return;
-                }
-            }
-        }
-    }
     pub async fn signup(&self, ip: IpAddr, email: &str) -> Result<(), &'static str> {
         let account = email.trim().to_lowercase();
         self.checked(&[(&self.signup_ip, &address_key(ip)), (&self.signup_account, &account)]).await
@@ -773,7 +757,7 @@ mod tests {
 
     /// Signs in with a wrong password as the form does: held first, kept after.
     async fn guess(limits: &RateLimits, ip: IpAddr, email: &str) -> bool {
-        limits.login(ip, email, Browser::Unknown).await.map(SignIn::keep).is_ok()
+        limits.login(ip, email, Browser::Unknown).await.map(PasswordCheck::keep).is_ok()
     }
 
     #[tokio::test]
@@ -956,13 +940,26 @@ mod tests {
     #[tokio::test]
     async fn a_signed_in_persons_wrong_passwords_are_their_own_budget() {
         let limits = RateLimits::default();
-        for _ in 0..10 {
-            assert!(limits.password(7).is_ok());
-            limits.password_failed(7).await;
+        // A right password first: given back, it counts nothing.
+        limits.password(7).await.expect("within the budget").give_back().await;
+        // Fifteen checks under way at once from one session: ten are held.
+        let mut under_way = Vec::new();
+        for _ in 0..15 {
+            if let Ok(held) = limits.password(7).await {
+                under_way.push(held);
+            }
         }
-        let refused = limits.password(7).unwrap_err();
+        assert_eq!(under_way.len(), 10, "ten wrong passwords per person");
+        for held in under_way {
+            held.keep();
+        }
+        let refused = limits.password(7).await.unwrap_err();
         assert!(refused.contains("entered wrongly several times"), "{refused}");
-        assert!(limits.password(8).is_ok(), "another person's budget is their own");
+        limits.password(8).await.expect("another person's budget is their own").keep();
+        // A form cancelled before its answer gives back what it held.
+        for _ in 0..20 {
+            drop(limits.password(9).await.expect("given back each time"));
+        }
         // Signing in from anywhere is not refused by it.
         assert!(limits.login("192.0.2.1".parse().unwrap(), "seven@example.org", Browser::Unknown).await.is_ok());
     }
@@ -970,14 +967,19 @@ mod tests {
     #[test]
     fn a_failure_window_slides() {
         let f = Failures::new("test", 4, Duration::from_secs(100), "slow down", "under way");
+        // A failure held and kept, as a wrong password is.
+        let fail = |key: &str, now: i64| {
+            f.reserve(key, now).expect("within the budget");
+            f.settle(key);
+        };
         for _ in 0..4 {
-            f.fail("k", 1_000);
+            fail("k", 1_000);
         }
         assert!(f.spent("k", 1_050).is_err(), "four within the window");
         // Half a period into the next window, half the previous one counts.
         assert!(f.spent("k", 1_150).is_ok());
-        f.fail("k", 1_150);
-        f.fail("k", 1_150);
+        fail("k", 1_150);
+        fail("k", 1_150);
         assert!(f.spent("k", 1_150).is_err(), "2 + 4 × 0.5");
         assert!(f.spent("k", 1_400).is_ok(), "forgotten after two periods");
         // Marked spent by the database: refused now, and later allowed.

@@ -5,13 +5,15 @@
 //! again says so), invite codes an admin can see and withdraw, approval
 //! that tells the people concerned; signing in limited by wrong passwords,
 //! not by sign-ins, and the forms that take a signed-in person's password
-//! limited per person; a refused account form summed up under the page's
-//! heading; the list of your sessions with "sign out everywhere else" and
-//! ending one alone, and of the people you blocked or muted; declining a
-//! sign-up waiting for approval; and what the hourly purge removes of
-//! sessions, email links, invite codes and sign-ups nobody approved.
+//! limited per person, sent one after another or at once from one session;
+//! a refused account form summed up under the page's heading; the list of
+//! your sessions with "sign out everywhere else" and ending one alone, and
+//! of the people you blocked or muted; declining a sign-up waiting for
+//! approval; and what the hourly purge removes of sessions, email links,
+//! invite codes and sign-ups nobody approved.
 
 use axum::http::StatusCode;
+use meetinghouse_core::attempts::{self, Budget};
 use meetinghouse_store::outbox;
 use meetinghouse_testkit::{TestApp, apps};
 
@@ -306,6 +308,171 @@ async fn email_change_guesses_meet_the_persons_own_password_limit() {
         let mut other = app.other_browser();
         let r = other.submit("/login", "/login", &[("email", "sam@example.org"), ("password", "a long enough password")]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+}
+
+/// The wrong password the bursts below type.
+const WRONG: &str = "a guess at it";
+
+/// Another browser holding `app`'s cookies: the same signed-in session.
+fn same_session(app: &TestApp) -> TestApp {
+    let mut copy = app.other_browser();
+    for (name, value) in app.cookie_header().split("; ").filter_map(|c| c.split_once('=')) {
+        copy.set_cookie(name, value);
+    }
+    copy
+}
+
+/// Posts `fields` to `path` `n` times at once from one signed-in session
+/// (copies of `app`'s cookie jar, with the CSRF token of `page` read once),
+/// as a script holding a browser left signed in would; how many had their
+/// password checked (422) and how many were refused (429, in the plain
+/// words the person's budget gives).
+async fn burst_from_one_session(app: &mut TestApp, page: &str, path: &str, fields: &[(&str, &str)], n: usize) -> (usize, usize) {
+    let token = app.get(page).await.csrf();
+    let mut fields: Vec<(String, String)> = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    fields.insert(0, ("csrf".into(), token));
+    let mut at_once = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let mut same_session = same_session(app);
+        let (page, path, fields) = (page.to_string(), path.to_string(), fields.clone());
+        at_once.spawn(async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            same_session.post_raw_from(&page, &path, &fields).await
+        });
+    }
+    let (mut checked, mut refused) = (0, 0);
+    while let Some(r) = at_once.join_next().await {
+        let r = r.expect("a request");
+        match r.status {
+            StatusCode::UNPROCESSABLE_ENTITY => {
+                assert!(r.body.contains("not your") && r.body.contains("password"), "{}", r.body);
+                checked += 1;
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert!(r.body.contains("Your password was entered wrongly several times"), "{}", r.body);
+                refused += 1;
+            }
+            other => panic!("a wrong password on {path} answered {other}: {}", r.body),
+        }
+    }
+    (checked, refused)
+}
+
+/// The wrong passwords stored against `handle`'s own budget (the one the
+/// forms that take a signed-in person's password share), as the database
+/// counts them.
+async fn stored_wrong_passwords(app: &TestApp, handle: &str) -> u32 {
+    let person = meetinghouse_store::people::by_handle(&app.db, handle).await.unwrap().expect("the person");
+    let secret = app.state.settings().await.secret_key.clone();
+    let now = meetinghouse_store::now();
+    let mut counted = 0;
+    // A budget of `limit` is spent once that many are stored.
+    while counted < 100 {
+        let budget = Budget { name: "password_person_failed", limit: counted + 1, period_secs: 3600 };
+        if !attempts::spent(&app.db, &secret, &budget, &person.id.to_string(), now).await.unwrap() {
+            break;
+        }
+        counted += 1;
+    }
+    counted
+}
+
+/// A form to post: the page it is on, where it posts, and its fields.
+type FormPost<'a> = (&'static str, &'static str, Vec<(&'static str, &'a str)>);
+
+/// The three forms that take a signed-in person's password, with
+/// `password` typed in the password field.
+fn password_forms<'a>(password: &'a str, new_email: &'a str) -> [FormPost<'a>; 3] {
+    [
+        ("/me/profile", "/me/profile", vec![("form", "password"), ("current_password", password), ("new_password", "a brand new password")]),
+        ("/me/profile", "/me/email", vec![("new_email", new_email), ("email_password", password)]),
+        ("/me/close", "/me/close", vec![("password", password), ("posts", "keep")]),
+    ]
+}
+
+/// Wrong current passwords sent at once from one session, on each form
+/// that asks for it: each is held in the person's budget before it is
+/// checked, so exactly the budget's ten are checked and the rest refused,
+/// not as many as were sent before any was counted.
+#[tokio::test]
+async fn password_forms_sent_at_once_from_one_session_are_held_to_the_persons_budget() {
+    for app in apps().await {
+        for (i, (page, path, fields)) in password_forms(WRONG, "new@example.net").into_iter().enumerate() {
+            let handle = format!("person{i}");
+            let mut person = app.other_browser();
+            confirmed(&mut person, &handle).await;
+            let (checked, refused) = burst_from_one_session(&mut person, page, path, &fields, 30).await;
+            assert_eq!((checked, refused), (10, 20), "{path}: {:?}", app.db.backend());
+            assert_eq!(stored_wrong_passwords(&app, &handle).await, 10, "{path}: {:?}", app.db.backend());
+            // The right password now meets the spent budget: nothing changes.
+            let right = password_forms(PASSWORD, "new@example.net")[i].2.clone();
+            let r = person.submit(page, path, &right).await;
+            assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{path}: {}", r.body);
+            assert!(r.body.contains("Your password was entered wrongly several times"), "{}", r.body);
+            // Signing in is a budget of its own, and the password is the old one.
+            let mut elsewhere = app.other_browser();
+            let email = format!("{handle}@example.org");
+            let r = elsewhere.submit("/login", "/login", &[("email", email.as_str()), ("password", PASSWORD)]).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}: {}", r.body);
+        }
+    }
+}
+
+/// A right password on those forms, after wrong ones and within the
+/// budget, is let through and gives back what it held: the wrong ones
+/// alone stay counted, and the three forms share one budget, at once too.
+#[tokio::test]
+async fn a_right_password_on_those_forms_gives_back_what_it_held() {
+    for mut app in apps().await {
+        confirmed(&mut app, "sam").await;
+        for _ in 0..3 {
+            let r = app.submit("/me/profile", "/me/email", &[("new_email", "sam@example.net"), ("email_password", WRONG)]).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        }
+        assert_eq!(stored_wrong_passwords(&app, "sam").await, 3, "{:?}", app.db.backend());
+        // Right ones, several at once: each asks for the change (five
+        // emails an hour), and none stays counted.
+        let right = [("new_email", "sam@example.net"), ("email_password", PASSWORD)];
+        let token = app.get("/me/profile").await.csrf();
+        let mut at_once = tokio::task::JoinSet::new();
+        for _ in 0..4 {
+            let mut same_session = same_session(&app);
+            let token = token.clone();
+            at_once.spawn(async move { same_session.post_raw_from("/me/profile", "/me/email", &[("csrf", token.as_str()), right[0], right[1]]).await });
+        }
+        while let Some(r) = at_once.join_next().await {
+            let r = r.unwrap();
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        }
+        assert_eq!(stored_wrong_passwords(&app, "sam").await, 3, "given back: {:?}", app.db.backend());
+        // A new password with the right current one: changed, given back.
+        let r = app.submit("/me/profile", "/me/profile", &password_forms(PASSWORD, "")[0].2).await;
+        assert_eq!(r.location(), Some("/me/profile"), "{}", r.body);
+        assert_eq!(stored_wrong_passwords(&app, "sam").await, 3, "given back: {:?}", app.db.backend());
+        // Thirty wrong ones at once, ten on each form: the seven left of
+        // the person's budget are checked, whichever form they came by.
+        let mut at_once = tokio::task::JoinSet::new();
+        for (page, path, fields) in password_forms(WRONG, "sam@example.net") {
+            let fields: Vec<(String, String)> = fields.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let token = app.get(page).await.csrf();
+            for _ in 0..10 {
+                let mut same_session = same_session(&app);
+                let (token, fields) = (token.clone(), fields.clone());
+                at_once.spawn(async move {
+                    let mut all = vec![("csrf", token.as_str())];
+                    all.extend(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                    same_session.post_raw_from(page, path, &all).await.status
+                });
+            }
+        }
+        let mut statuses = Vec::new();
+        while let Some(status) = at_once.join_next().await {
+            statuses.push(status.unwrap());
+        }
+        let count = |s: StatusCode| statuses.iter().filter(|x| **x == s).count();
+        assert_eq!((count(StatusCode::UNPROCESSABLE_ENTITY), count(StatusCode::TOO_MANY_REQUESTS)), (7, 23), "{statuses:?}: {:?}", app.db.backend());
+        assert_eq!(stored_wrong_passwords(&app, "sam").await, 10, "{:?}", app.db.backend());
     }
 }
 

@@ -3,8 +3,8 @@
 //! with other members, the last instance admin), a link to download your
 //! data first, and the form: your password and what happens to your
 //! stories and replies. Limited as a password change is, by the person's
-//! wrong passwords: a browser left signed in must not become a way to
-//! guess the password. Closed, the browser is signed out and sent (303) to
+//! wrong passwords, one held before the password is checked: a browser
+//! left signed in must not become a way to guess the password. Closed, the browser is signed out and sent (303) to
 //! `GET /closed` ([`closed`]), which the message of what happened goes with,
 //! so reloading it sends nothing again; the profile of a closed account
 //! (`/@{handle}`) is [`profile`].
@@ -56,10 +56,15 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
     let form = CloseForm { password: data.get("password").into(), posts: data.get("posts").into() };
     // The page again never holds the password.
     let data = data.without_secrets();
-    if let Err(message) = state.limits.password(actor.id) {
-        return page(&state, &viewer, StatusCode::TOO_MANY_REQUESTS, data, FieldErrors(vec![("form", message.to_string())])).await;
-    }
-    match closing::close(&state.db, mailer(&state, &viewer), actor, &form).await {
+    // One wrong password is held before it is checked, so closing forms
+    // sent at once get no more checks than the budget.
+    let held = match super::edit::hold_password(&state, actor.id, &form.password).await {
+        Ok(held) => held,
+        Err(message) => return page(&state, &viewer, StatusCode::TOO_MANY_REQUESTS, data, FieldErrors(vec![("form", message.to_string())])).await,
+    };
+    let closed = closing::close(&state.db, mailer(&state, &viewer), actor, &form).await;
+    super::edit::settle_password(held, &closed, "password").await;
+    match closed {
         Ok(done) => {
             let mut said = String::from("Your account is closed, and you are signed out. ");
             said += match done.posts {
@@ -73,10 +78,7 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
             set_cookie(resp.headers_mut(), SESSION_COOKIE, "", 0, state.config.tls);
             Ok(resp)
         }
-        Err(CoreError::Invalid(errors)) => {
-            super::edit::count_wrong_password(&state, actor.id, &errors, "password", &form.password).await;
-            page(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, data, errors).await
-        }
+        Err(CoreError::Invalid(errors)) => page(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, data, errors).await,
         // What stands in the way, which the page lists again as it is now.
         Err(CoreError::Forbidden(message)) => page(&state, &viewer, StatusCode::FORBIDDEN, data, FieldErrors(vec![("form", message)])).await,
         Err(other) => Err(other.into()),

@@ -19,6 +19,7 @@ use crate::error::WebError;
 use crate::forms::{Form, FormData};
 use crate::middleware::see_other_with_flash;
 use crate::page::{Page, datetime, render, render_status};
+use crate::ratelimit::PasswordCheck;
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -111,11 +112,15 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
 /// password; `ratelimit::RateLimits::password`), apart from signing in.
 async fn change_password(state: AppState, viewer: Viewer, data: FormData) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    if let Err(message) = state.limits.password(actor.id) {
-        return again(&state, &viewer, StatusCode::TOO_MANY_REQUESTS, Refused::Password(FieldErrors(vec![("form", message.to_string())]))).await;
-    }
+    let current = data.get("current_password");
+    let held = match hold_password(&state, actor.id, current).await {
+        Ok(held) => held,
+        Err(message) => return again(&state, &viewer, StatusCode::TOO_MANY_REQUESTS, Refused::Password(FieldErrors(vec![("form", message.to_string())]))).await,
+    };
     let keep = viewer.session_token.as_deref().unwrap_or_default();
-    match accounts::change_password(&state.db, actor, data.get("current_password"), data.get("new_password"), keep).await {
+    let changed = accounts::change_password(&state.db, actor, current, data.get("new_password"), keep).await;
+    settle_password(held, &changed, "current_password").await;
+    match changed {
         Ok(()) => {
             let mut resp =
                 see_other_with_flash("/me/profile", "Your password is changed. Anywhere else you were signed in, you are now signed out.", state.config.tls);
@@ -124,19 +129,32 @@ async fn change_password(state: AppState, viewer: Viewer, data: FormData) -> Res
             crate::routes::account::known_device::remember(&state.db, resp.headers_mut(), &viewer.settings.secret_key, actor.id, state.config.tls).await?;
             Ok(resp)
         }
-        Err(CoreError::Invalid(errors)) => {
-            count_wrong_password(&state, actor.id, &errors, "current_password", data.get("current_password")).await;
-            again(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, Refused::Password(errors)).await
-        }
+        Err(CoreError::Invalid(errors)) => again(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, Refused::Password(errors)).await,
         Err(other) => Err(other.into()),
     }
 }
 
-/// Counts a wrong password given on a form that asks for the person's own
-/// (`field` refused while something was typed in it).
-pub(super) async fn count_wrong_password(state: &AppState, person: i64, errors: &FieldErrors, field: &str, typed: &str) {
-    if errors.get(field).is_some() && !typed.is_empty() {
-        state.limits.password_failed(person).await;
+/// Before a form checks the signed-in person's own password, `typed` in
+/// it: one wrong password held in that person's budget
+/// (`RateLimits::password`, as signing in holds one), so requests sent at
+/// once get no more checks than the budget; or why not. Nothing is held
+/// when nothing was typed: no password is checked then.
+pub(super) async fn hold_password<'a>(state: &'a AppState, person: i64, typed: &str) -> Result<Option<PasswordCheck<'a>>, &'static str> {
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    state.limits.password(person).await.map(Some)
+}
+
+/// After the check: what [`hold_password`] held stays counted when `field`
+/// was refused (something was typed, so the password was wrong), and is
+/// given back otherwise (it was right, or the request failed before an
+/// answer).
+pub(super) async fn settle_password<T>(held: Option<PasswordCheck<'_>>, result: &Result<T, CoreError>, field: &str) {
+    let Some(held) = held else { return };
+    match result {
+        Err(CoreError::Invalid(errors)) if errors.get(field).is_some() => held.keep(),
+        _ => held.give_back().await,
     }
 }
 

@@ -17,7 +17,7 @@ use axum::response::Response;
 use meetinghouse_core::accounts::{self, EmailChangeAsked};
 use meetinghouse_core::{CoreError, FieldErrors};
 
-use super::edit::{Refused, again};
+use super::edit::{Refused, again, hold_password, settle_password};
 use crate::error::WebError;
 use crate::forms::{Form, FormData};
 use crate::middleware::see_other_with_flash;
@@ -41,15 +41,19 @@ fn check_inbox(masked: &str) -> String {
 }
 
 /// Asks for the change. Limited as a password change is, by the person's
-/// wrong passwords (the form takes the current one), then by the mail
-/// budget (`accounts::EMAIL_CHANGE_MAIL`).
+/// wrong passwords (the form takes the current one: one is held before it
+/// is checked, `edit::hold_password`), then by the mail budget
+/// (`accounts::EMAIL_CHANGE_MAIL`).
 pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     let typed = data.get("new_email").to_string();
-    if let Err(message) = state.limits.password(actor.id) {
-        return again(&state, &viewer, StatusCode::TOO_MANY_REQUESTS, Refused::Email(form_error(message), typed)).await;
-    }
-    let asked = accounts::request_email_change(&state.db, &viewer.settings, &state.config.base_url, actor, &typed, data.get("email_password")).await;
+    let password = data.get("email_password");
+    let held = match hold_password(&state, actor.id, password).await {
+        Ok(held) => held,
+        Err(message) => return again(&state, &viewer, StatusCode::TOO_MANY_REQUESTS, Refused::Email(form_error(message), typed)).await,
+    };
+    let asked = accounts::request_email_change(&state.db, &viewer.settings, &state.config.base_url, actor, &typed, password).await;
+    settle_password(held, &asked, "email_password").await;
     match asked {
         Ok(EmailChangeAsked::Sent) => {
             let masked = accounts::mask_email(typed.trim());
@@ -59,10 +63,7 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
             again(&state, &viewer, StatusCode::TOO_MANY_REQUESTS, Refused::Email(form_error(accounts::EMAIL_CHANGE_TOO_MANY), typed)).await
         }
         Ok(EmailChangeAsked::NothingWaiting) => Ok(see_other_with_flash("/me/profile", "No change of address is waiting.", state.config.tls)),
-        Err(CoreError::Invalid(errors)) => {
-            super::edit::count_wrong_password(&state, actor.id, &errors, "email_password", data.get("email_password")).await;
-            again(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, Refused::Email(errors, typed)).await
-        }
+        Err(CoreError::Invalid(errors)) => again(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, Refused::Email(errors, typed)).await,
         Err(other) => Err(other.into()),
     }
 }
