@@ -127,6 +127,8 @@ pub struct Analysis {
     pub isolated_groups: Vec<usize>,
     pub isolation_threshold: f64,
     pub algorithm: Algorithm,
+    /// What community detection optimised, with its resolution γ.
+    pub objective: Objective,
     pub resolution: f64,
     pub communities: Communities,
     pub nmi_groups_vs_communities: Option<f64>,
@@ -226,7 +228,9 @@ pub fn analyse(net: &Network, opts: &AnalysisOptions, progress: &mut dyn FnMut(&
 
     progress("finding communities");
     let t = Instant::now();
-    let communities = community::detect(graph.und(), &opts.community);
+    let communities = community::detect_with_progress(graph.und(), &opts.community, &mut |round| {
+        progress(&format!("finding communities: round {round}"));
+    });
     timings.push(("communities", ms(t)));
     let resolution = match opts.community.objective {
         Objective::Modularity { resolution } | Objective::Cpm { resolution } => resolution,
@@ -371,6 +375,7 @@ pub fn analyse(net: &Network, opts: &AnalysisOptions, progress: &mut dyn FnMut(&
         isolated_groups,
         isolation_threshold: opts.isolation_threshold,
         algorithm: opts.community.algorithm,
+        objective: opts.community.objective,
         resolution,
         communities,
         nmi_groups_vs_communities: nmi,
@@ -566,6 +571,12 @@ fn r6(x: f64) -> f64 {
 }
 
 impl Analysis {
+    /// The value of the objective community detection optimised (see
+    /// [`Communities::quality`]); `None` without ties, as modularity.
+    pub fn quality(&self) -> Option<f64> {
+        (self.graph.m > 0).then_some(self.communities.quality)
+    }
+
     /// The JSON object printed by `--json` (see the issue for its shape; extra keys:
     /// `ari_groups_vs_communities`, `structure`, `betweenness`, `pair_brokers`, `windows`, `diagnostics`,
     /// `mixing_matrix_sparse`). Up to [`JSON_DENSE_MATRIX_GROUPS`] groups `mixing_matrix` has every
@@ -667,9 +678,11 @@ impl Analysis {
             "modularity_of_groups": num(self.modularity_of_groups),
             "communities": {
                 "algorithm": self.algorithm.name(),
+                "objective": self.objective.name(),
                 "resolution": self.resolution,
                 "count": self.communities.count,
                 "modularity": num(self.communities.modularity),
+                "quality": num(self.quality()),
                 "iterations": self.communities.iterations,
                 "membership": membership,
             },

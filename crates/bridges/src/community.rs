@@ -70,9 +70,11 @@ pub struct Communities {
     /// Community of each node; ids are `0..count`, largest community first.
     pub membership: Vec<u32>,
     pub count: usize,
-    /// Modularity (at the requested resolution) on the input graph; `None` without edges.
+    /// Standard modularity (resolution 1, whatever the objective's) on the
+    /// input graph; `None` without edges.
     pub modularity: Option<f64>,
-    /// The optimised quality H (modularity objective: equal to `modularity`).
+    /// The optimised objective's own value: modularity at the requested
+    /// resolution γ, or the CPM quality Σ_c [ e_c − γ n_c (n_c − 1) / 2 ].
     pub quality: f64,
     /// Full iterations run.
     pub iterations: usize,
@@ -85,22 +87,52 @@ struct Level {
     node_w: Vec<f64>,
 }
 
+/// Largest resolution γ the command accepts (`--resolution`): above it
+/// modularity leaves every person alone, and CPM asks for denser ties than
+/// any weights of interaction data have; γ = 1e308 printed a 300-digit quality.
+pub const MAX_RESOLUTION: f64 = 1000.0;
+
+impl Objective {
+    /// The resolution γ.
+    pub fn resolution(self) -> f64 {
+        match self {
+            Objective::Modularity { resolution } | Objective::Cpm { resolution } => resolution,
+        }
+    }
+
+    /// `"modularity"` or `"cpm"`, as the JSON names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Objective::Modularity { .. } => "modularity",
+            Objective::Cpm { .. } => "cpm",
+        }
+    }
+}
+
 /// Detect communities in an undirected graph.
 pub fn detect(g: &Csr, opts: &CommunityOptions) -> Communities {
+    detect_with_progress(g, opts, &mut |_| {})
+}
+
+/// As [`detect`], calling `round` with the number of each full iteration
+/// as it starts (a run "until stable" on a large graph without community
+/// structure can take hundreds).
+pub fn detect_with_progress(g: &Csr, opts: &CommunityOptions, round: &mut dyn FnMut(usize)) -> Communities {
     let n = g.node_count();
-    let (node_w, gamma, resolution) = match opts.objective {
+    let (node_w, gamma) = match opts.objective {
         Objective::Modularity { resolution } => {
             let w: Vec<f64> = (0..n).map(|v| g.strength(v)).collect();
             let two_m: f64 = w.iter().sum();
             let gamma = if two_m > 0.0 { resolution / two_m } else { 0.0 };
-            (w, gamma, resolution)
+            (w, gamma)
         }
-        Objective::Cpm { resolution } => (vec![1.0; n], resolution, 1.0),
+        Objective::Cpm { resolution } => (vec![1.0; n], resolution),
     };
     let mut rng = Rng::new(opts.seed);
     let mut membership: Vec<u32> = (0..n as u32).collect();
     let mut iterations = 0usize;
     loop {
+        round(iterations + 1);
         let (next, changed) = match opts.algorithm {
             Algorithm::Leiden => leiden_once(g, &node_w, gamma, &membership, opts.theta, &mut rng),
             Algorithm::Louvain => louvain_once(g, &node_w, gamma, &membership, &mut rng),
@@ -112,9 +144,9 @@ pub fn detect(g: &Csr, opts: &CommunityOptions) -> Communities {
         }
     }
     let count = renumber_by_size(&mut membership);
-    let q = modularity(g, &membership, resolution);
+    let q = modularity(g, &membership, 1.0);
     let quality = match opts.objective {
-        Objective::Modularity { .. } => q.unwrap_or(0.0),
+        Objective::Modularity { resolution } => modularity(g, &membership, resolution).unwrap_or(0.0),
         Objective::Cpm { resolution } => cpm_quality(g, &membership, resolution),
     };
     Communities {

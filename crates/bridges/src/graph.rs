@@ -4,7 +4,9 @@
 //! dropped; duplicate edges are merged (weights summed when weighted, else
 //! collapsed to one tie); edges with a weight that is not a positive finite
 //! number are dropped; weights so large that their sum could overflow
-//! (above [`MAX_TOTAL_WEIGHT`] in all) are divided by one power of two.
+//! (above [`MAX_TOTAL_WEIGHT`] in all) are divided by one power of two, and
+//! weights so small that their products vanish (all under
+//! [`MIN_LARGEST_WEIGHT`]) are multiplied by one.
 //! Undirected graphs store each edge in both adjacency lists; adjacency
 //! lists are sorted by neighbour id.
 
@@ -171,6 +173,39 @@ fn rescale_weights(w: &mut [f64], keep: &mut [bool]) -> Option<(i32, u64)> {
     Some((shift, zeroed))
 }
 
+/// Smallest largest-weight analysed as given: 2⁻³³² ≈ 1.1·10⁻¹⁰⁰. Below it
+/// products of weights (W_c², the community gains) and ratios of sums round
+/// towards zero (weights of 10⁻³⁰⁵ made the E-I index "n/a"), so such
+/// inputs are scaled up by a power of two, exact as scaling down is.
+pub const MIN_LARGEST_WEIGHT: f64 = 1.0 / 8.749_002_899_132_048e99;
+
+/// When the largest kept weight is below [`MIN_LARGEST_WEIGHT`], multiply
+/// every weight by the power of two that brings the largest to between ½
+/// and 1. Returns the power used.
+fn rescale_tiny_weights(w: &mut [f64], keep: &[bool]) -> Option<i32> {
+    let max = w.iter().zip(keep).filter(|(_, k)| **k).map(|(x, _)| *x).fold(0.0f64, f64::max);
+    if max <= 0.0 || max >= MIN_LARGEST_WEIGHT {
+        return None;
+    }
+    // max = f · 2^e with ½ ≤ f < 1 (subnormals included): multiply by 2^-e
+    let shift = (-max.log2().floor() - 1.0) as i32;
+    let shift = shift.clamp(1, 1074);
+    // 2^shift in two exact steps (2^1074 is not an f64)
+    let (a, b) = (shift / 2, shift - shift / 2);
+    let (fa, fb) = (power_of_two(a), power_of_two(b));
+    for (x, &k) in w.iter_mut().zip(keep) {
+        if k {
+            *x = *x * fa * fb;
+        }
+    }
+    Some(shift)
+}
+
+/// `2^shift` for `0 <= shift <= 1023`, exactly.
+fn power_of_two(shift: i32) -> f64 {
+    f64::from_bits(((1023 + shift.clamp(0, 1023)) as u64) << 52)
+}
+
 /// How to read the edges.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GraphOptions {
@@ -237,6 +272,16 @@ impl Graph {
                 "weights_rescaled",
                 shift as u64,
                 format!("The weights are too large to add up safely (more than {MAX_TOTAL_WEIGHT:.1e} in all), so every weight was divided by 2^{shift}. Ratios (E-I index, assortativity, modularity, participation) are unchanged; tie totals (mixing matrix, ties between groups) are in these smaller units.{lost}"),
+            ));
+        }
+        if opts.weighted
+            && net.weight.is_some()
+            && let Some(shift) = rescale_tiny_weights(&mut w, &keep)
+        {
+            diags.push(Diagnostic::new(
+                "weights_rescaled",
+                shift as u64,
+                format!("The weights are so small (all under {MIN_LARGEST_WEIGHT:.1e}) that products and ratios of them would round to zero, so every weight was multiplied by 2^{shift}. Ratios (E-I index, assortativity, modularity, participation) are unchanged; tie totals (mixing matrix, ties between groups) are in these larger units."),
             ));
         }
         if loops > 0 {

@@ -12,6 +12,7 @@
 pub mod analysis;
 pub mod centrality;
 pub mod community;
+mod csv_input;
 pub mod graph;
 pub mod layout;
 pub mod load;

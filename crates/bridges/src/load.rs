@@ -3,9 +3,14 @@
 //!
 //! Readers are lenient: a bad row is skipped and counted in a diagnostic,
 //! never a panic. An unreadable file, a CSV without `source` and `target`
-//! columns, a group file whose columns cannot be told apart, and a GML file
-//! that is not well formed (an unclosed `[`, lists nested too deep) are errors.
+//! columns, a group file whose columns cannot be told apart, a CSV quote
+//! that swallows the rest of the file or rows after it (see
+//! `csv_input`), and a GML file that is not well formed (an unclosed `[`,
+//! lists nested too deep, not UTF-8) or lacks the `--group-attr` attribute
+//! on every node are errors. CSV columns are separated by commas, or by
+//! semicolons or tabs when the first line has those and no comma.
 
+use crate::csv_input::{CsvInput, Next};
 use crate::network::{Diagnostic, Network};
 use std::fmt;
 use std::io::Read;
@@ -117,18 +122,27 @@ fn field(rec: &csv::ByteRecord, i: usize) -> Option<&str> {
     }
 }
 
-/// Read the next record; `Ok(None)` at the end, `Err(())` for a row the CSV
-/// reader could not split (counted by the caller). A failure to read the
-/// file itself (an I/O error) ends the read with an error: retrying it
-/// would fail the same way, for ever.
-fn next_record<R: Read>(
-    rdr: &mut csv::Reader<R>,
-    rec: &mut csv::ByteRecord,
-) -> Result<Result<bool, ()>, LoadError> {
-    match rdr.read_byte_record(rec) {
-        Ok(more) => Ok(Ok(more)),
-        Err(e) if e.is_io_error() => Err(LoadError::Csv(e.to_string())),
-        Err(_) => Ok(Err(())),
+/// The note for rows the CSV parser could not split (apart from rows
+/// without a source or target: a parse failure is not a missing column).
+fn unreadable_diagnostic(rows: u64, first_line: u64, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        "unreadable_rows",
+        rows,
+        format!("{rows} row(s) of the {what} could not be read as CSV and were skipped (the first on line {first_line})."),
+    )
+}
+
+/// The message for a header without the columns a reader needs: the
+/// headers found, and why there may be only one.
+fn found_headers(headers: &csv::ByteRecord, delimiter: u8) -> String {
+    let found = header_list(headers);
+    if headers.len() == 1 && found != "no header" {
+        format!(
+            "{found}: the first line is a single column, read with {} between columns; separate the columns with commas, semicolons or tabs",
+            crate::csv_input::separator_name(delimiter)
+        )
+    } else {
+        found
     }
 }
 
@@ -153,18 +167,12 @@ pub fn read_edges_csv<R: Read>(reader: R, net: &mut Network) -> Result<(), LoadE
 /// e.g. `org` or `sectors`). Where a cell lists several values separated by
 /// `;`, the first one is the node's group; a node's last non-empty label wins.
 pub fn read_edges_csv_grouped<R: Read>(reader: R, net: &mut Network, group_attr: Option<&str>) -> Result<(), LoadError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(reader);
-    let headers = rdr
-        .byte_headers()
-        .map_err(|e| LoadError::Csv(e.to_string()))?
-        .clone();
+    let mut input = CsvInput::open(reader, "edge file")?;
+    let headers = input.headers()?;
     let (Some(si), Some(ti)) = (find(&headers, SOURCE), find(&headers, TARGET)) else {
         return Err(LoadError::Format(format!(
             "the edge file needs a header with `source` and `target` columns (found: {})",
-            header_list(&headers)
+            found_headers(&headers, input.delimiter)
         )));
     };
     let wi = find(&headers, WEIGHT);
@@ -184,17 +192,30 @@ pub fn read_edges_csv_grouped<R: Read>(reader: R, net: &mut Network, group_attr:
             }
         }
     };
+    let used: Vec<usize> = [Some(si), Some(ti), wi, tsi, label_cols.map(|c| c.0), label_cols.map(|c| c.1)]
+        .into_iter()
+        .flatten()
+        .collect();
+    // with semicolons between columns a comma is the decimal mark (`1,5`)
+    let decimal_comma = input.delimiter == b';';
     let mut rec = csv::ByteRecord::new();
-    let (mut bad_rows, mut not_utf8, mut bad_weight, mut bad_time, mut millis) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let (mut bad_rows, mut not_utf8, mut bad_weight, mut millis) = (0u64, 0u64, 0u64, 0u64);
+    let (mut unreadable, mut first_unreadable) = (0u64, 0u64);
+    let mut first_bad_row = 0u64;
+    let mut bad_time = 0u64;
+    let mut first_bad_time: Option<(u64, String)> = None;
     loop {
-        match next_record(&mut rdr, &mut rec)? {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(()) => {
-                bad_rows += 1;
+        let line = match input.next(&mut rec, &used)? {
+            Next::End => break,
+            Next::Record(line) => line,
+            Next::Unreadable(line) => {
+                unreadable += 1;
+                if first_unreadable == 0 {
+                    first_unreadable = line;
+                }
                 continue;
             }
-        }
+        };
         let (s, t) = match (cell(&rec, si), cell(&rec, ti)) {
             (Cell::Text(s), Cell::Text(t)) => (s, t),
             (Cell::NotUtf8, _) | (_, Cell::NotUtf8) => {
@@ -203,6 +224,9 @@ pub fn read_edges_csv_grouped<R: Read>(reader: R, net: &mut Network, group_attr:
             }
             _ => {
                 bad_rows += 1;
+                if first_bad_row == 0 {
+                    first_bad_row = line;
+                }
                 continue;
             }
         };
@@ -213,9 +237,9 @@ pub fn read_edges_csv_grouped<R: Read>(reader: R, net: &mut Network, group_attr:
                 bad_weight += 1;
                 Some(1.0)
             }
-            Some(Cell::Text(x)) => match x.parse::<f64>() {
-                Ok(w) => Some(w),
-                Err(_) => {
+            Some(Cell::Text(x)) => match parse_weight(x, decimal_comma) {
+                Some(w) => Some(w),
+                None => {
                     bad_weight += 1;
                     Some(1.0)
                 }
@@ -225,6 +249,7 @@ pub fn read_edges_csv_grouped<R: Read>(reader: R, net: &mut Network, group_attr:
             None | Some(Cell::Missing) => None,
             Some(Cell::NotUtf8) => {
                 bad_time += 1;
+                first_bad_time.get_or_insert((line, String::new()));
                 None
             }
             Some(Cell::Text(x)) => match read_time(x) {
@@ -236,6 +261,7 @@ pub fn read_edges_csv_grouped<R: Read>(reader: R, net: &mut Network, group_attr:
                 }
                 None => {
                     bad_time += 1;
+                    first_bad_time.get_or_insert_with(|| (line, x.chars().take(40).collect()));
                     None
                 }
             },
@@ -257,8 +283,11 @@ pub fn read_edges_csv_grouped<R: Read>(reader: R, net: &mut Network, group_attr:
         net.diagnostics.push(Diagnostic::new(
             "bad_rows",
             bad_rows,
-            format!("{bad_rows} row(s) without a source or target were skipped."),
+            format!("{bad_rows} row(s) without a source or target were skipped (the first on line {first_bad_row})."),
         ));
+    }
+    if unreadable > 0 {
+        net.diagnostics.push(unreadable_diagnostic(unreadable, first_unreadable, "edge file"));
     }
     if not_utf8 > 0 {
         net.diagnostics.push(not_utf8_diagnostic(not_utf8, "edge file"));
@@ -277,16 +306,30 @@ pub fn read_edges_csv_grouped<R: Read>(reader: R, net: &mut Network, group_attr:
             format!("{millis} timestamp(s) were too large for unix seconds (after the year 3000) and were read as milliseconds."),
         ));
     }
-    if bad_time > 0 {
+    if let Some((line, value)) = first_bad_time {
+        let first = if value.is_empty() {
+            format!("the first on line {line}, not UTF-8 text")
+        } else {
+            format!("the first on line {line}: `{value}`")
+        };
         net.diagnostics.push(Diagnostic::new(
             "bad_timestamps",
             bad_time,
             format!(
-                "{bad_time} timestamp(s) could not be read and are left out of the time windows."
+                "{bad_time} timestamp(s) could not be read ({first}; a timestamp is a date that exists, as 2024-03-05 or 2024-03-05T10:00:00Z, or unix seconds) and are left out of the time windows."
             ),
         ));
     }
     Ok(())
+}
+
+/// A weight: a number, and with `decimal_comma` a comma as its decimal mark (`1,5`).
+fn parse_weight(x: &str, decimal_comma: bool) -> Option<f64> {
+    match x.parse::<f64>() {
+        Ok(w) => Some(w),
+        Err(_) if decimal_comma && x.matches(',').count() == 1 && !x.contains('.') => x.replace(',', ".").parse().ok(),
+        Err(_) => None,
+    }
 }
 
 /// Read a CSV group file `node,group`; see [`read_groups_csv_column`].
@@ -299,8 +342,9 @@ pub fn read_groups_csv<R: Read>(reader: R, net: &mut Network) -> Result<(), Load
 fn group_file_columns(
     headers: &csv::ByteRecord,
     group_col: Option<&str>,
+    delimiter: u8,
 ) -> Result<(usize, usize, Option<String>), LoadError> {
-    let found = header_list(headers);
+    let found = found_headers(headers, delimiter);
     let names: Vec<String> = headers.iter().map(header_name).collect();
     if headers.len() < 2 {
         return Err(LoadError::Format(format!(
@@ -387,31 +431,29 @@ pub fn read_groups_csv_column<R: Read>(
     net: &mut Network,
     group_col: Option<&str>,
 ) -> Result<(), LoadError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(reader);
-    let headers = rdr
-        .byte_headers()
-        .map_err(|e| LoadError::Csv(e.to_string()))?
-        .clone();
-    let (ni, gi, note) = group_file_columns(&headers, group_col)?;
+    let mut input = CsvInput::open(reader, "group file")?;
+    let headers = input.headers()?;
+    let (ni, gi, note) = group_file_columns(&headers, group_col, input.delimiter)?;
     if let Some(note) = note {
         net.diagnostics.push(Diagnostic::new("group_columns_guessed", 0, note));
     }
     let known_before = net.node_count();
     let mut rec = csv::ByteRecord::new();
     let (mut bad, mut not_utf8, mut conflicting) = (0u64, 0u64, 0u64);
+    let (mut first_bad, mut unreadable, mut first_unreadable) = (0u64, 0u64, 0u64);
     let mut seen = vec![false; known_before];
     loop {
-        match next_record(&mut rdr, &mut rec)? {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(()) => {
-                bad += 1;
+        let line = match input.next(&mut rec, &[ni, gi])? {
+            Next::End => break,
+            Next::Record(line) => line,
+            Next::Unreadable(line) => {
+                unreadable += 1;
+                if first_unreadable == 0 {
+                    first_unreadable = line;
+                }
                 continue;
             }
-        }
+        };
         let (node, group) = match (cell(&rec, ni), cell(&rec, gi)) {
             (Cell::Text(n), Cell::Text(g)) => (n, g),
             (Cell::NotUtf8, _) | (_, Cell::NotUtf8) => {
@@ -420,6 +462,9 @@ pub fn read_groups_csv_column<R: Read>(
             }
             _ => {
                 bad += 1;
+                if first_bad == 0 {
+                    first_bad = line;
+                }
                 continue;
             }
         };
@@ -439,8 +484,11 @@ pub fn read_groups_csv_column<R: Read>(
         net.diagnostics.push(Diagnostic::new(
             "bad_group_rows",
             bad,
-            format!("{bad} row(s) of the group file were incomplete and skipped."),
+            format!("{bad} row(s) of the group file were incomplete and skipped (the first on line {first_bad})."),
         ));
+    }
+    if unreadable > 0 {
+        net.diagnostics.push(unreadable_diagnostic(unreadable, first_unreadable, "group file"));
     }
     if not_utf8 > 0 {
         net.diagnostics.push(not_utf8_diagnostic(not_utf8, "group file"));
@@ -682,7 +730,8 @@ fn scalar<'a>(items: &'a [(String, Val)], key: &str) -> Option<&'a str> {
 
 /// Read a GML graph. Node names are their `label` when labels are present and
 /// unique, otherwise their `id`. With `group_attr`, the node attribute of
-/// that name becomes the node's group. Edge `weight` (or `value`) is read.
+/// that name becomes the node's group; when no node has it (a misspelt
+/// name), the file is refused with the attributes its nodes have. Edge `weight` (or `value`) is read.
 /// A node whose id was used by an earlier node is skipped (diagnostic
 /// `gml_duplicate_node_ids`).
 pub fn read_gml<R: Read>(
@@ -690,8 +739,19 @@ pub fn read_gml<R: Read>(
     group_attr: Option<&str>,
     net: &mut Network,
 ) -> Result<(), LoadError> {
-    let mut text = String::new();
-    reader.read_to_string(&mut text)?;
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes)?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
+            return Err(LoadError::Format(format!(
+                "GML: line {line} is not UTF-8 text (the file was saved in another encoding, such as Latin-1 or Windows-1252); \
+                 open it in a text editor and save it as UTF-8"
+            )));
+        }
+    };
     let toks = tokenize(&text)?;
     let mut pos = 0;
     let top = parse_list(&toks, &mut pos, None, 0)?;
@@ -716,6 +776,25 @@ pub fn read_gml<R: Read>(
         let mut set = std::collections::HashSet::new();
         labels.iter().all(|l| set.insert(l.unwrap_or_default()))
     };
+    if let Some(attr) = group_attr
+        && !nodes.is_empty()
+        && nodes.iter().all(|n| scalar(n, attr).is_none())
+    {
+        let mut keys: Vec<&str> = nodes
+            .iter()
+            .flat_map(|n| n.iter().filter(|(_, v)| matches!(v, Val::Scalar(_))).map(|(k, _)| k.as_str()))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let listed = if keys.is_empty() {
+            "none".to_owned()
+        } else {
+            keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+        };
+        return Err(LoadError::Format(format!(
+            "GML: --group-attr {attr}: no node has an attribute `{attr}` (the nodes' attributes: {listed}); name one of those"
+        )));
+    }
     let mut by_id = std::collections::HashMap::new();
     let mut missing_attr = 0u64;
     let mut bad_nodes = 0u64;
@@ -825,6 +904,16 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// Days in a month of the proleptic Gregorian calendar (February 29 in leap years).
+pub fn days_in_month(y: i64, m: u32) -> i64 {
+    match m {
+        4 | 6 | 9 | 11 => 30,
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
 /// 3000-01-01T00:00:00Z in unix seconds: a plain number above this is not
 /// a date in seconds that interaction data can hold, but it is one in
 /// milliseconds (1700000000000 is 2023-11-14 in milliseconds, and the year
@@ -845,7 +934,7 @@ pub enum TimeUnit {
 /// or a date `YYYY-MM-DD`. Returns unix seconds. A number too large for a
 /// date before the year 3000 in seconds is read as milliseconds; one that is
 /// too large for that too (microseconds, nanoseconds) or before the year 1
-/// is not read.
+/// is not read, and neither is a date that does not exist (`2026-02-30`).
 pub fn parse_time(s: &str) -> Option<i64> {
     read_time(s).map(|(t, _)| t)
 }
@@ -890,7 +979,7 @@ fn parse_written_time(s: &str) -> Option<i64> {
         return None;
     }
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo as u32) {
         return None;
     }
     let days = days_from_civil(y, mo as u32, d as u32);

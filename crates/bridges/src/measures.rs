@@ -271,9 +271,11 @@ impl Mixing {
     }
 }
 
-/// `num / den`, or `None` when the denominator is zero or the result is not finite.
+/// `num / den`, or `None` when the denominator is zero or the result is not
+/// finite. Only an exact zero counts: a tiny denominator (ties weighing
+/// 10⁻³⁰⁵) is a real one, and the ratio of two tiny numbers a real ratio.
 pub fn ratio(num: f64, den: f64) -> Option<f64> {
-    if den.abs() < 1e-300 {
+    if den == 0.0 {
         return None;
     }
     let r = num / den;

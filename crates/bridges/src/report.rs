@@ -106,10 +106,14 @@ pub fn findings(a: &Analysis) -> Vec<String> {
     if let (Some(mix), Some(ei)) = (&a.mixing, a.ei_index) {
         let (i, e) = (mix.internal(), mix.external());
         let cross = e / (i + e);
+        // what is said agrees with the two decimals shown: -0.004 is "0.00", about as many
+        let ei = if ei.abs() < 0.005 { 0.0 } else { ei };
         let verdict = if ei < -0.5 {
             "groups mostly talk among themselves"
         } else if ei < 0.0 {
             "more ties stay inside groups than cross them"
+        } else if ei == 0.0 {
+            "about as many ties cross group lines as stay inside"
         } else {
             "ties cross group lines more often than they stay inside"
         };
@@ -169,24 +173,34 @@ pub fn findings(a: &Analysis) -> Vec<String> {
     if let Some(b) = a.brokers.first()
         && b.betweenness > 0.0
     {
-        out.push(format!(
-            "{} is the strongest bridge overall: on {} of the shortest paths between other people.",
-            a.names[b.node],
-            if b.betweenness >= 0.01 {
-                pct(b.betweenness)
-            } else {
-                format!("{:.2}%", b.betweenness * 100.0)
-            }
-        ));
+        let share = if b.betweenness >= 0.01 {
+            pct(b.betweenness)
+        } else {
+            format!("{:.2}%", b.betweenness * 100.0)
+        };
+        match &a.betweenness {
+            Some(est) if !est.exact => out.push(format!(
+                "{} is the strongest bridge overall: on an estimated {share} of the shortest paths between other people \
+                 (estimated from {} sampled people: with probability {:.0}% within ±{} percentage points).",
+                a.names[b.node],
+                est.sources,
+                (1.0 - est.delta) * 100.0,
+                points(est.epsilon)
+            )),
+            _ => out.push(format!(
+                "{} is the strongest bridge overall: on {share} of the shortest paths between other people.",
+                a.names[b.node]
+            )),
+        }
     }
     if a.graph.m > 0 {
+        let measured = format!("modularity {}{}", f2(a.communities.modularity), quality_note(a));
         let found = if a.communities.count == 1 {
-            format!("The network is one community: it does not split further (modularity {}).", f2(a.communities.modularity))
+            format!("The network is one community: it does not split further ({measured}).")
         } else {
             format!(
-                "The network splits most naturally into {} communities (modularity {}).",
-                a.communities.count,
-                f2(a.communities.modularity)
+                "The network splits most naturally into {} communities ({measured}).",
+                a.communities.count
             )
         };
         let compare = match (a.nmi_groups_vs_communities, a.modularity_of_groups) {
@@ -230,13 +244,45 @@ pub fn findings(a: &Analysis) -> Vec<String> {
             a.largest_component,
             a.graph.n,
             if a.isolates > 0 {
-                format!(", and {} people have no ties at all", a.isolates)
+                format!(", and {} no ties at all", count(a.isolates, "person has", "people have"))
             } else {
                 String::new()
             }
         ));
     }
     out
+}
+
+/// Percentage points of a share, with as many decimals as it needs (±0.05 → "5", ±0.0012 → "0.12").
+fn points(share: f64) -> String {
+    let p = share * 100.0;
+    if p >= 10.0 {
+        format!("{p:.0}")
+    } else if p >= 1.0 {
+        format!("{p:.1}")
+    } else {
+        format!("{p:.2}")
+    }
+}
+
+/// After "modularity 0.42": the optimised objective's own value when it is
+/// not standard modularity (another resolution, or CPM), named as such.
+fn quality_note(a: &Analysis) -> String {
+    let q = a.quality().filter(|q| q.is_finite());
+    match (a.objective, q) {
+        (crate::community::Objective::Modularity { resolution }, Some(q)) if resolution != 1.0 => {
+            format!("; the quality optimised, modularity at resolution {resolution}, is {q:.2}")
+        }
+        (crate::community::Objective::Cpm { resolution }, Some(q)) => {
+            format!("; the quality optimised, CPM at resolution {resolution}, is {}", fmt_quality(q))
+        }
+        _ => String::new(),
+    }
+}
+
+/// A CPM quality (in tie units, as large as the ties): two decimals up to a million, then in powers of ten.
+fn fmt_quality(q: f64) -> String {
+    if q.abs() < 1e6 { format!("{q:.2}") } else { format!("{q:.3e}") }
 }
 
 /// Render the whole report.
@@ -901,11 +947,15 @@ fn method(h: &mut String, a: &Analysis) {
     );
     let _ = writeln!(
         h,
-        "<li>Communities: {} (resolution {}), {}, modularity {}; agreement with the groups (normalised mutual information) {}.</li>",
+        "<li>Communities: {} optimising {} (resolution {}), {}, modularity {}{}; agreement with the groups (normalised mutual information) {}.</li>",
         if a.algorithm == crate::community::Algorithm::Leiden {
             "Leiden algorithm"
         } else {
             "Louvain algorithm"
+        },
+        match a.objective {
+            crate::community::Objective::Modularity { .. } => "modularity",
+            crate::community::Objective::Cpm { .. } => "the constant Potts model (CPM)",
         },
         if a.resolution.is_finite() {
             a.resolution.to_string()
@@ -914,14 +964,15 @@ fn method(h: &mut String, a: &Analysis) {
         },
         count(a.communities.count, "community", "communities"),
         f2(a.communities.modularity),
+        esc(&quality_note(a)),
         f2(a.nmi_groups_vs_communities)
     );
     let _ = writeln!(
         h,
-        "<li>Structure: {} connected part(s), the largest with {} people; {} people without ties; reciprocity {}.</li>",
+        "<li>Structure: {} connected part(s), the largest with {}; {} without ties; reciprocity {}.</li>",
         a.components,
-        a.largest_component,
-        a.isolates,
+        count(a.largest_component, "person", "people"),
+        count(a.isolates, "person", "people"),
         f2(a.reciprocity)
     );
     h.push_str("</ul>\n");

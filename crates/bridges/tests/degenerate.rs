@@ -279,3 +279,117 @@ fn huge_weights_stay_finite() {
         }
     }
 }
+
+#[test]
+fn tiny_weights_keep_their_ratios() {
+    // weights of 1e-305 made the E-I index undefined (an absolute 1e-300 test on its denominator)
+    let mut net = Network::new();
+    read_edges_csv("source,target,weight\na,b,1e-305\nb,c,1e-305\nc,d,1e-305\n".as_bytes(), &mut net).unwrap();
+    read_groups_csv("node,group\na,x\nb,x\nc,y\nd,y\n".as_bytes(), &mut net).unwrap();
+    let weighted = AnalysisOptions {
+        graph: GraphOptions { directed: false, weighted: true },
+        ..Default::default()
+    };
+    let v = run(&net, &weighted);
+    let plain = run(&net, &AnalysisOptions::default());
+    assert!(codes(&v).contains(&"weights_rescaled".to_owned()), "{:?}", codes(&v));
+    for key in ["ei_index", "assortativity", "modularity_of_groups"] {
+        assert!(v[key].as_f64().is_some(), "{key} is {}", v[key]);
+        assert!((v[key].as_f64().unwrap() - plain[key].as_f64().unwrap()).abs() < 1e-12, "{key}");
+    }
+    assert_eq!(v["communities"]["count"], plain["communities"]["count"]);
+    assert_eq!(bridges::measures::ratio(1e-310, 2e-310), Some(0.5));
+    assert_eq!(bridges::measures::ratio(1.0, 0.0), None);
+}
+
+fn karate() -> Network {
+    let mut net = Network::new();
+    read_edges_csv(std::fs::File::open(common::fixtures().join("karate-edges.csv")).unwrap(), &mut net).unwrap();
+    net
+}
+
+#[test]
+fn modularity_is_standard_whatever_the_resolution() {
+    // "modularity" was Q at γ for the modularity objective (γ = 0: "1.00", its true value 0)
+    let net = karate();
+    for (objective, resolution) in [("modularity", 0.0), ("modularity", 2.0), ("cpm", 0.05)] {
+        let objective_value = match objective {
+            "modularity" => bridges::Objective::Modularity { resolution },
+            _ => bridges::Objective::Cpm { resolution },
+        };
+        let opts = AnalysisOptions {
+            community: CommunityOptions { objective: objective_value, ..Default::default() },
+            ..Default::default()
+        };
+        let a = analyse(&net, &opts, &mut |_| {});
+        let standard = bridges::measures::modularity(a.graph.und(), &a.communities.membership, 1.0).unwrap();
+        assert_eq!(a.communities.modularity, Some(standard), "{objective} {resolution}");
+        let v = a.to_json(0.0, 0.0);
+        assert_eq!(v["communities"]["modularity"], standard);
+        assert_eq!(v["communities"]["objective"], objective);
+        assert_eq!(v["communities"]["resolution"], resolution);
+        let quality = v["communities"]["quality"].as_f64().unwrap();
+        let found = bridges::report::findings(&a).join(" ");
+        assert!(found.contains(&format!("modularity {standard:.2}; the quality optimised")), "{found}");
+        assert!(found.contains(&format!("at resolution {resolution}, is {quality:.2}")), "{found}");
+        if objective == "modularity" {
+            let at_gamma = bridges::measures::modularity(a.graph.und(), &a.communities.membership, resolution).unwrap();
+            assert_eq!(quality, at_gamma);
+        }
+    }
+    // γ = 0: one community, standard modularity 0 (not the 1.00 printed before)
+    let opts = AnalysisOptions {
+        community: CommunityOptions { objective: bridges::Objective::Modularity { resolution: 0.0 }, ..Default::default() },
+        ..Default::default()
+    };
+    let a = analyse(&net, &opts, &mut |_| {});
+    assert_eq!(a.communities.count, 1);
+    assert!(a.communities.modularity.unwrap().abs() < 1e-12);
+    // at the standard resolution nothing more is said
+    let a = analyse(&net, &AnalysisOptions::default(), &mut |_| {});
+    assert!(!bridges::report::findings(&a).join(" ").contains("quality"));
+}
+
+#[test]
+fn community_rounds_are_shown_as_they_run() {
+    let net = karate();
+    let mut steps = Vec::new();
+    let a = analyse(&net, &AnalysisOptions::default(), &mut |s| steps.push(s.to_owned()));
+    let rounds: Vec<&String> = steps.iter().filter(|s| s.starts_with("finding communities: round ")).collect();
+    assert_eq!(rounds.len(), a.communities.iterations, "{steps:?}");
+    assert_eq!(rounds[0], "finding communities: round 1");
+}
+
+#[test]
+fn findings_say_what_the_numbers_say() {
+    // E-I exactly 0 was "ties cross group lines more often than they stay inside"
+    let mut net = Network::new();
+    read_edges_csv("source,target\na,b\nb,c\nc,d\nd,e\n".as_bytes(), &mut net).unwrap();
+    read_groups_csv("node,group\na,x\nb,x\nc,y\nd,y\ne,z\nf,z\n".as_bytes(), &mut net).unwrap();
+    let a = analyse(&net, &AnalysisOptions::default(), &mut |_| {});
+    assert_eq!(a.ei_index, Some(0.0));
+    let found = bridges::report::findings(&a).join("\n");
+    assert!(found.contains("(E-I index 0.00): about as many ties cross group lines as stay inside."), "{found}");
+    // one person without ties: "1 person has", not "1 people have"
+    assert!(found.contains("and 1 person has no ties at all"), "{found}");
+    let html = bridges::report::render(&a, "t", 1);
+    assert!(html.contains("1 person without ties"), "method section");
+
+    // sampled betweenness is an estimate, with its error bound, as in the report's table
+    let net = karate();
+    let opts = AnalysisOptions {
+        betweenness: BetweennessMode::Sampled { sources: 10, delta: 0.1 },
+        ..Default::default()
+    };
+    let a = analyse(&net, &opts, &mut |_| {});
+    let b = a.betweenness.as_ref().unwrap();
+    assert!(!b.exact);
+    let found = bridges::report::findings(&a).join("\n");
+    assert!(
+        found.contains("is the strongest bridge overall: on an estimated")
+            && found.contains("estimated from 10 sampled people: with probability 90% within ±"),
+        "{found}"
+    );
+    let exact = analyse(&net, &AnalysisOptions::default(), &mut |_| {});
+    assert!(!bridges::report::findings(&exact).join(" ").contains("estimated"));
+}

@@ -199,3 +199,111 @@ fn repeated_gml_node_ids_are_reported() {
     assert_eq!(net.names, vec!["A", "B"], "the first node with an id counts");
     assert_eq!((net.src[0], net.dst[0]), (0, 1));
 }
+
+/// `a,b`, then `bad` on line 3, then 1000 rows `n{i},n{i+1}`.
+fn with_rows_after(bad: &str) -> String {
+    let mut text = format!("source,target\na,b\n{bad}\n");
+    for i in 0..1000 {
+        text.push_str(&format!("n{i},n{}\n", i + 1));
+    }
+    text
+}
+
+#[test]
+fn an_unclosed_quote_is_refused_naming_the_line_it_opened_on() {
+    // the quote in the source column used to swallow the file ("2 nodes, 1 edge",
+    // a note about one row without a target, exit 0); in the target column, one
+    // node named with the 9,784 characters after it and no note at all
+    for bad in ["\"c,d", "c,\"d"] {
+        let mut net = Network::new();
+        let msg = err_text(read_edges_csv(with_rows_after(bad).as_bytes(), &mut net));
+        assert!(msg.contains("quote opened on line 3") && msg.contains("never closed"), "{bad}: {msg}");
+        assert!(msg.contains("1001 lines"), "{bad}: {msg}");
+    }
+    // the header too
+    let msg = err_text(read_edges_csv("source,\"target\na,b\n".as_bytes(), &mut Network::new()));
+    assert!(msg.contains("line 1") && msg.contains("never closed"), "{msg}");
+    // the group file too
+    let mut net = Network::new();
+    let msg = err_text(read_groups_csv("node,group\nann,arts\n\"bob,health\ncat,arts\n".as_bytes(), &mut net));
+    assert!(msg.contains("quote opened on line 3 of the group file"), "{msg}");
+    // a blank line before it does not shift the line named
+    let msg = err_text(read_edges_csv("source,target\n\na,b\n\nc,\"d\ne,f\n".as_bytes(), &mut Network::new()));
+    assert!(msg.contains("line 5"), "{msg}");
+}
+
+#[test]
+fn a_quote_closed_rows_later_is_refused_but_text_over_lines_is_read() {
+    // closed ten rows on: the rows in between would be one node's name
+    let mut text = String::from("source,target\na,b\nc,\"d\n");
+    for i in 0..10 {
+        text.push_str(&format!("n{i},n{}\n", i + 1));
+    }
+    text.push_str("x,y\"\np,q\n");
+    let msg = err_text(read_edges_csv(text.as_bytes(), &mut Network::new()));
+    assert!(msg.contains("opened on line 3") && msg.contains("further rows"), "{msg}");
+    // the import's rule: a value over several lines in a row of the wrong width
+    let msg = err_text(read_edges_csv("source,target,note\na,b,\"x\ny\",extra\nb,c,z\n".as_bytes(), &mut Network::new()));
+    assert!(msg.contains("row on line 2") && msg.contains("4 fields where the header has 3") && msg.contains("opened on line 2"), "{msg}");
+    // a message's text over several lines, commas and all, in a column not read: fine
+    let mut net = Network::new();
+    read_edges_csv("source,target,msg\na,b,\"hello,\nsee you, then\"\nb,c,x\n".as_bytes(), &mut net).unwrap();
+    assert_eq!(net.raw_edge_count(), 2);
+    assert!(net.diagnostics.is_empty(), "{:?}", net.diagnostics);
+    // a name over two lines without anything like a row in it is a name
+    let mut net = Network::new();
+    read_edges_csv("source,target\n\"Ann\nSmith\",b\n".as_bytes(), &mut net).unwrap();
+    assert_eq!(net.names[0], "Ann\nSmith");
+}
+
+#[test]
+fn semicolons_and_tabs_separate_columns_as_in_the_import() {
+    // used to be refused: "needs source and target (found: `source;target`)"
+    let mut net = Network::new();
+    read_edges_csv("source;target;weight\nann;bob;1,5\nbob;cat;2\n".as_bytes(), &mut net).unwrap();
+    assert_eq!(net.raw_edge_count(), 2);
+    assert_eq!(net.weight.as_deref(), Some(&[1.5, 2.0][..]), "a decimal comma in a semicolon file");
+    let mut net = Network::new();
+    read_edges_csv("source\ttarget\nann\tbob\n".as_bytes(), &mut net).unwrap();
+    assert_eq!(net.names, vec!["ann", "bob"]);
+    read_groups_csv("node;group\nann;arts\n".as_bytes(), &mut net).unwrap();
+    assert_eq!(group_of(&net, "ann").as_deref(), Some("arts"));
+    // another separator: the cause is said
+    let msg = err_text(read_edges_csv("source|target\na|b\n".as_bytes(), &mut Network::new()));
+    assert!(msg.contains("`source|target`") && msg.contains("single column") && msg.contains("semicolons or tabs"), "{msg}");
+}
+
+#[test]
+fn dates_that_do_not_exist_are_noted_with_their_line() {
+    assert_eq!(parse_time("2026-02-30"), None, "used to be read as 2026-03-02");
+    assert_eq!(parse_time("2026-04-31T10:00:00Z"), None);
+    assert_eq!(parse_time("2023-02-29"), None);
+    assert_eq!(parse_time("2024-02-29"), Some(1_709_164_800));
+    assert_eq!(parse_time("2000-02-29"), Some(951_782_400));
+    let mut net = Network::new();
+    read_edges_csv("source,target,timestamp\na,b,2026-02-01\nb,c,2026-02-30\n".as_bytes(), &mut net).unwrap();
+    let d = net.diagnostics.iter().find(|d| d.code == "bad_timestamps").expect("a note");
+    assert_eq!(d.count, 1);
+    assert!(d.message.contains("line 3") && d.message.contains("`2026-02-30`"), "{}", d.message);
+    assert_eq!(month_label(net.time.as_ref().unwrap()[0]), "2026-02");
+}
+
+#[test]
+fn a_gml_group_attribute_no_node_has_is_an_error() {
+    let text = "graph [ node [ id 0 label \"A\" value \"x\" ] node [ id 1 label \"B\" value \"y\" ] edge [ source 0 target 1 ] ]";
+    let msg = err_text(read_gml(text.as_bytes(), Some("vaule"), &mut Network::new()));
+    assert!(msg.contains("`vaule`") && msg.contains("`id`, `label`, `value`"), "{msg}");
+    // some nodes without it: a note, as before
+    let text = "graph [ node [ id 0 value \"x\" ] node [ id 1 ] edge [ source 0 target 1 ] ]";
+    let mut net = Network::new();
+    read_gml(text.as_bytes(), Some("value"), &mut net).unwrap();
+    assert!(codes(&net).contains(&"missing_group_attribute"));
+}
+
+#[test]
+fn gml_that_is_not_utf8_names_the_line() {
+    let mut text = b"graph [\n  node [ id 0 label \"A\" ]\n  node [ id 1 label \"Caf".to_vec();
+    text.extend_from_slice(b"\xe9\" ]\n]\n");
+    let msg = err_text(read_gml(&text[..], None, &mut Network::new()));
+    assert!(msg.contains("line 3") && msg.contains("UTF-8"), "{msg}");
+}

@@ -225,6 +225,8 @@ fn flags_out_of_range_are_refused_clearly() {
         ("--resolution", "inf", "finite number"),
         ("--resolution", "-1", "0 or more"),
         ("--resolution", "abc", "not a number"),
+        ("--resolution", "1e308", "from 0 to 1000"),
+        ("--resolution", "1000.5", "from 0 to 1000"),
         ("--isolation-threshold", "NaN", "finite number"),
         ("--isolation-threshold", "1.5", "from 0 to 1"),
         ("--samples", "0", "--samples"),
@@ -249,6 +251,140 @@ fn flags_out_of_range_are_refused_clearly() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!String::from_utf8_lossy(&out.stdout).contains("NaN"));
+    // modularity is standard modularity (γ = 1) at any resolution; the objective's value is its quality
+    // (γ = 0 printed "modularity 1.00", its true value 0)
+    let out = bin()
+        .args(["bridges", "analyse", "--json", "--edges"])
+        .arg(&edges)
+        .args(["--resolution", "0"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = &v["communities"];
+    assert_eq!((c["count"].as_u64(), c["objective"].as_str(), c["resolution"].as_f64()), (Some(1), Some("modularity"), Some(0.0)));
+    assert!(c["modularity"].as_f64().unwrap().abs() < 1e-9, "{c}");
+    assert!((c["quality"].as_f64().unwrap() - 1.0).abs() < 1e-9, "{c}");
+    let out = bin()
+        .args(["bridges", "analyse", "--edges"])
+        .arg(&edges)
+        .args(["--resolution", "0"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(modularity 0.00; the quality optimised, modularity at resolution 0, is 1.00)"), "{text}");
+}
+
+/// `bridges analyse` with its standard input read from `file`.
+fn with_stdin(args: &[&str], file: &std::path::Path) -> std::process::Output {
+    bin()
+        .args(["bridges", "analyse"])
+        .args(args)
+        .stdin(std::fs::File::open(file).unwrap())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_report_never_replaces_what_standard_input_reads() {
+    let dir = temp_dir("stdin-report");
+    let edges = dir.join("e3.csv");
+    let groups = dir.join("g.csv");
+    std::fs::copy(fixtures().join("karate-edges.csv"), &edges).unwrap();
+    std::fs::copy(fixtures().join("karate-nodes.csv"), &groups).unwrap();
+    let before = std::fs::read(&edges).unwrap();
+    let e = edges.to_str().unwrap();
+    let g = groups.to_str().unwrap();
+    for (args, input) in [
+        // `--edges - --report e3.csv --force < e3.csv` replaced e3.csv with the report
+        (vec!["--edges", "-", "--report", e, "--force"], &edges),
+        (vec!["--edges", "-", "--report", "/dev/stdin", "--force"], &edges),
+        (vec!["--edges", "-", "--report", "/dev/stdin"], &edges),
+        (vec!["--edges", e, "--groups", "-", "--report", g, "--force"], &groups),
+    ] {
+        let out = with_stdin(&args, input);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(err.contains("would destroy it") || err.contains("already exists") || err.contains("not a regular file"), "{args:?}: {err}");
+    }
+    assert_eq!(std::fs::read(&edges).unwrap(), before, "the input is untouched");
+    assert!(std::fs::read_to_string(&groups).unwrap().starts_with("id,club"), "the group file is untouched");
+    // a report elsewhere is fine with standard input
+    let report = dir.join("r.html");
+    let out = with_stdin(&["--edges", "-", "--report", report.to_str().unwrap()], &edges);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_report_folder_is_checked_first_and_the_report_is_private() {
+    let dir = temp_dir("report-path");
+    let edges = fixtures().join("karate-edges.csv");
+    let run = |report: &std::path::Path, force: bool| {
+        let mut cmd = bin();
+        cmd.args(["bridges", "analyse", "--edges"]).arg(&edges).arg("--report").arg(report);
+        if force {
+            cmd.arg("--force");
+        }
+        cmd.output().unwrap()
+    };
+    // a folder that does not exist is said before any analysis (it used to be after)
+    let out = run(&dir.join("missing/r.html"), false);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not exist") && err.contains("missing"), "{err}");
+    assert!(out.stdout.is_empty(), "nothing was analysed: {}", String::from_utf8_lossy(&out.stdout));
+    // the report names people: readable by its owner alone, new or replaced
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let report = dir.join("r.html");
+        let out = run(&report, false);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(std::fs::metadata(&report).unwrap().permissions().mode() & 0o777, 0o600);
+        let old = dir.join("old.html");
+        std::fs::write(&old, "old").unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let out = run(&old, true);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(std::fs::metadata(&old).unwrap().permissions().mode() & 0o777, 0o600);
+        assert!(std::fs::read_to_string(&old).unwrap().starts_with("<!DOCTYPE html>"));
+        // --force does not write through a link
+        let target = dir.join("target.txt");
+        std::fs::write(&target, "keep me").unwrap();
+        let link = dir.join("link.html");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let out = run(&link, true);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not a regular file"));
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+        // no temporary files left beside the reports
+        let names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn an_unclosed_quote_is_refused_not_read_as_the_rest_of_the_file() {
+    // used to print "2 nodes, 1 edge" and a note about one row without a target, exit 0
+    let dir = temp_dir("quote");
+    let edges = dir.join("e.csv");
+    let mut text = String::from("source,target\na,b\n\"c,d\n");
+    for i in 0..1000 {
+        text.push_str(&format!("n{i},n{}\n", i + 1));
+    }
+    std::fs::write(&edges, text).unwrap();
+    let out = bin().args(["bridges", "analyse", "--edges"]).arg(&edges).output().unwrap();
+    assert!(!out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("quote opened on line 3") && err.contains("never closed"), "{err}");
+    // semicolons between columns are read, as the collection import reads them
+    std::fs::write(&edges, "source;target\na;b\nb;c\n").unwrap();
+    let out = bin().args(["bridges", "analyse", "--edges"]).arg(&edges).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("3 nodes, 2 edges"));
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bridges::analysis::{AnalysisOptions, BetweennessMode, Window, analyse};
-use bridges::community::{Algorithm, CommunityOptions, Objective};
+use bridges::community::{Algorithm, CommunityOptions, MAX_RESOLUTION, Objective};
 use bridges::graph::GraphOptions;
 use bridges::load::{check_unlabelled, read_edges_csv_grouped, read_gml, read_groups_csv_column};
 use bridges::{Network, report};
@@ -86,8 +86,11 @@ struct AnalyseArgs {
     /// Quality optimised by community detection
     #[arg(long, value_enum, default_value_t = ObjectiveArg::Modularity)]
     objective: ObjectiveArg,
-    /// Resolution γ of modularity / CPM (a number ≥ 0)
-    #[arg(long, default_value_t = 1.0, value_parser = non_negative, allow_negative_numbers = true)]
+    /// Resolution γ of modularity / CPM, from 0 to 1000: for modularity 1 is standard and larger
+    /// values give smaller communities; for CPM it is the density of ties a community must have.
+    /// The figure reported as modularity is always standard modularity (γ = 1); the objective's own
+    /// value at γ is reported apart, as its quality
+    #[arg(long, default_value_t = 1.0, value_parser = resolution, allow_negative_numbers = true)]
     resolution: f64,
     /// Community detection iterations (negative: until stable)
     #[arg(long, default_value_t = -1, allow_hyphen_values = true)]
@@ -107,10 +110,12 @@ struct AnalyseArgs {
     /// Print one JSON object instead of a summary
     #[arg(long)]
     json: bool,
-    /// Write a self-contained HTML report here (a new file, unless --force)
+    /// Write a self-contained HTML report here: a new file, readable by you alone (mode 0600), as it
+    /// names people. Its folder must exist and be writable (checked before the analysis)
     #[arg(long)]
     report: Option<PathBuf>,
-    /// Replace the --report file if it exists (never an input file)
+    /// Replace the --report file if it exists: never an input file, and only a regular file (not a
+    /// link, folder or device); the new report replaces it whole, with mode 0600
     #[arg(long)]
     force: bool,
     /// Title of the HTML report
@@ -130,6 +135,17 @@ fn non_negative(s: &str) -> Result<f64, String> {
     }
     if x < 0.0 {
         return Err(format!("must be 0 or more, not {s}"));
+    }
+    Ok(x)
+}
+
+/// A resolution γ from 0 to [`MAX_RESOLUTION`] (`--resolution`).
+fn resolution(s: &str) -> Result<f64, String> {
+    let x = non_negative(s)?;
+    if x > MAX_RESOLUTION {
+        return Err(format!(
+            "must be from 0 to {MAX_RESOLUTION} (1 is standard modularity), not {s}"
+        ));
     }
     Ok(x)
 }
@@ -220,10 +236,19 @@ fn open_file(
     Ok((Box::new(BufReader::with_capacity(1 << 20, f)), None))
 }
 
-/// Refuses, before any work, a `--report` path that is one of the input
-/// files (whatever `--force` says) or, without `force`, any file that exists.
+/// Refuses, before any work, a `--report` path whose folder does not exist
+/// or cannot be written to, one that is one of the input files (whatever
+/// `--force` says; for `-`, the file or pipe behind standard input, so
+/// `--report /dev/stdin` too), one that is not a regular file (a link, a
+/// folder, a device) and, without `force`, any that exists.
 fn check_report_path(out: &Path, inputs: &[Option<&PathBuf>], force: bool) -> anyhow::Result<()> {
     for input in inputs.iter().flatten() {
+        if is_stdin(input) && is_standard_input(out) {
+            anyhow::bail!(
+                "--report {} is what standard input reads (the `-` input): writing the report there would destroy it. Name another file for the report.",
+                out.display()
+            );
+        }
         if !is_stdin(input) && same_file(out, input) {
             anyhow::bail!(
                 "--report {} is the input file {}: writing the report there would destroy it. Name another file for the report.",
@@ -232,13 +257,89 @@ fn check_report_path(out: &Path, inputs: &[Option<&PathBuf>], force: bool) -> an
             );
         }
     }
-    if !force && out.symlink_metadata().is_ok() {
-        anyhow::bail!(
-            "the report file {} already exists: nothing was analysed. Name a new file, or give --force to replace it.",
+    let folder = report_folder(out);
+    match std::fs::metadata(&folder) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => anyhow::bail!(
+            "the report file {} cannot be written: {} is not a folder. Nothing was analysed.",
+            out.display(),
+            folder.display()
+        ),
+        Err(_) => anyhow::bail!(
+            "the folder {} for the report file {} does not exist: nothing was analysed. Create it, or name a file in another folder.",
+            folder.display(),
             out.display()
-        );
+        ),
+    }
+    if let Ok(m) = out.symlink_metadata() {
+        if !force {
+            anyhow::bail!(
+                "the report file {} already exists: nothing was analysed. Name a new file, or give --force to replace it.",
+                out.display()
+            );
+        }
+        if !m.file_type().is_file() {
+            anyhow::bail!(
+                "the report file {} is not a regular file (it is a link, a folder or a device), so --force does not replace it: nothing was analysed. Name a file.",
+                out.display()
+            );
+        }
+    }
+    // a file made there and removed again: the folder takes new files
+    let probe = sibling(out, "probe");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&probe) {
+        Ok(f) => {
+            drop(f);
+            let _ = std::fs::remove_file(&probe);
+        }
+        Err(e) => anyhow::bail!(
+            "the report file {} cannot be written in the folder {}: {e}. Nothing was analysed.",
+            out.display(),
+            folder.display()
+        ),
     }
     Ok(())
+}
+
+/// The folder a report goes into (`.` for a bare file name).
+fn report_folder(out: &Path) -> PathBuf {
+    match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// A hidden file beside `out` for this process: `.NAME.PID.what`.
+fn sibling(out: &Path, what: &str) -> PathBuf {
+    let name = out.file_name().map_or_else(|| "report".into(), |n| n.to_string_lossy().into_owned());
+    report_folder(out).join(format!(".{name}.{}.{what}", std::process::id()))
+}
+
+/// Whether `path` is the file, pipe or terminal behind standard input (the
+/// same device and inode as descriptor 0): a path to the input file itself,
+/// `/dev/stdin`, `/dev/fd/0`, `/proc/self/fd/0`.
+fn is_standard_input(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
+            return false;
+        };
+        if let (Ok(input), Ok(out)) = (File::from(fd).metadata(), std::fs::metadata(path)) {
+            return input.dev() == out.dev() && input.ino() == out.ino();
+        }
+        false
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
 }
 
 /// Whether two paths name the same file (through links too).
@@ -256,21 +357,37 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Writes the report: into a new file (one that appeared meanwhile is not
-/// replaced) or, with `force`, over an existing one.
+/// Writes the report readable by its owner alone (mode 0600: it names
+/// people): into a new file (one that appeared meanwhile is not replaced,
+/// and a link there is not followed) or, with `force`, into a new file
+/// beside it that is then renamed over it (the old file is replaced whole;
+/// a link put there meanwhile is replaced, not followed). A file it could
+/// not finish is removed.
 fn write_report(out: &Path, html: &[u8], force: bool) -> anyhow::Result<()> {
+    let target = if force { sibling(out, "tmp") } else { out.to_path_buf() };
+    write_new_private_file(&target, html).with_context(|| format!("could not write the report {}", out.display()))?;
+    if force && let Err(e) = std::fs::rename(&target, out) {
+        let _ = std::fs::remove_file(&target);
+        return Err(e).with_context(|| format!("could not write the report {}", out.display()));
+    }
+    Ok(())
+}
+
+/// Writes `bytes` into a new file at `path` (never an existing one, never
+/// through a link) with mode 0600; removes it if it could not be finished.
+fn write_new_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path)?;
+    if let Err(e) = f.write_all(bytes).and_then(|()| f.sync_all()) {
+        drop(f);
+        let _ = std::fs::remove_file(path);
+        return Err(e);
     }
-    options
-        .open(out)
-        .and_then(|mut f| f.write_all(html))
-        .with_context(|| format!("could not write the report {}", out.display()))
+    Ok(())
 }
 
 /// GML when the name ends in `.gml` or the text starts with a GML key.
