@@ -35,7 +35,8 @@ pub struct SignupForm {
 #[derive(Debug, Clone)]
 pub struct SignedUp {
     pub person_id: i64,
-    /// `active`, or `pending` when an admin must approve the account.
+    /// `active`, or `pending` when an admin must approve the account
+    /// (approval mode, signed up without an invite code).
     pub status: String,
 }
 
@@ -70,7 +71,8 @@ pub const ADDRESS_TAKEN_KIND: &str = "signup_existing";
 /// checks run first (every field, the invite code, whether the handle is
 /// taken — handles are public — each in its own words), and the password is
 /// hashed in both, so neither the answer nor the time it takes says which
-/// it was. An invite code is used only by an account it creates.
+/// it was. An invite code is used only by an account it creates; in
+/// approval mode that account is active at once ([`invite_counts`]).
 pub async fn register(db: &Db, settings: &Settings, base_url: &str, form: &SignupForm) -> Result<Registered> {
     match create(db, settings, base_url, form).await? {
         Created::Account(done) => Ok(Registered::Created(done)),
@@ -112,12 +114,11 @@ async fn create(db: &Db, settings: &Settings, base_url: &str, form: &SignupForm)
         e.add("accept_conduct", "Please read and accept the code of conduct to join.");
     }
     let invite_hash = invite_hash(&form.invite_code);
-    if settings.registration == RegistrationMode::Invite {
-        if form.invite_code.trim().is_empty() {
-            e.add("invite_code", "This meeting house is invite only: enter the invite code you were given.");
-        } else if !tokens::invite_is_open(db, &invite_hash).await? {
-            e.add("invite_code", "That invite code is not valid, has expired or has already been used.");
-        }
+    let invited = invite_counts(settings, &form.invite_code);
+    if settings.registration == RegistrationMode::Invite && form.invite_code.trim().is_empty() {
+        e.add("invite_code", "This meeting house is invite only: enter the invite code you were given.");
+    } else if invited && !tokens::invite_is_open(db, &invite_hash).await? {
+        e.add("invite_code", invite_refused(settings, INVITE_NOT_OPEN));
     }
     // A handle is public (a person's page is /@handle), so saying it is
     // taken tells nothing new; it is said whether or not the address has an
@@ -135,7 +136,8 @@ async fn create(db: &Db, settings: &Settings, base_url: &str, form: &SignupForm)
     if let Some(owner) = people::by_email(db, email.as_str()).await? {
         return Ok(Created::AddressTaken(owner));
     }
-    let status = if settings.registration == RegistrationMode::Approval { "pending" } else { "active" };
+    // An admin's invite code is an approval given in advance.
+    let status = if settings.registration == RegistrationMode::Approval && !invited { "pending" } else { "active" };
     // Who is told that a new account waits for approval.
     let approvers: Vec<i64> = if status == "pending" {
         people::admins(db).await?.into_iter().filter(|a| a.status == "active").map(|a| a.id).collect()
@@ -164,8 +166,12 @@ async fn create(db: &Db, settings: &Settings, base_url: &str, form: &SignupForm)
         }
         Err(other) => return Err(conflict_to_field(other)),
     };
-    if settings.registration == RegistrationMode::Invite && !tokens::use_invite(&mut tx, &invite_hash, id).await? {
-        return Err(FieldErrors::one("invite_code", "That invite code has just been used by someone else."));
+    // Spent in the transaction that makes the account, by a conditional
+    // update: of two sign-ups with one code, the second waits for the first
+    // to commit (or, on SQLite, for its write turn), finds the code used,
+    // and makes nothing.
+    if invited && !tokens::use_invite(&mut tx, &invite_hash, id).await? {
+        return Err(FieldErrors::one("invite_code", invite_refused(settings, INVITE_JUST_USED)));
     }
     queue_verification(&mut tx, settings, base_url, id, email.as_str()).await?;
     let mail = crate::notifications::Mailer { settings, base_url };
@@ -177,8 +183,37 @@ async fn create(db: &Db, settings: &Settings, base_url: &str, form: &SignupForm)
         crate::notifications::notify_from(&mut tx, mail, admin, crate::notifications::Kind::JoinRequest, &waiting, "/admin/people", from).await?;
     }
     tx.commit().await.map_err(StoreError::from)?;
-    tracing::info!(person_id = id, status, "account created");
+    tracing::info!(person_id = id, status, invited, "account created");
     Ok(Created::Account(SignedUp { person_id: id, status: status.into() }))
+}
+
+/// Whether a sign-up with this invite code (as typed) uses it: in invite-only
+/// mode always (it is needed), in approval mode when one was typed (it
+/// stands for an admin's approval given in advance: the account is active at
+/// once, and a code that is not valid is refused, not passed over), and in
+/// open mode never (nobody needs one: it is neither checked nor spent).
+/// A sign-up that uses a code and passes the form's checks has it
+/// accepted: the account it makes, if any, starts without waiting.
+pub fn invite_counts(settings: &Settings, code: &str) -> bool {
+    match settings.registration {
+        RegistrationMode::Invite => true,
+        RegistrationMode::Approval => !code.trim().is_empty(),
+        RegistrationMode::Open => false,
+    }
+}
+
+/// Why a code was refused, in both modes that take one.
+const INVITE_NOT_OPEN: &str = "That invite code is not valid, has expired or has already been used.";
+const INVITE_JUST_USED: &str = "That invite code has just been used by someone else.";
+
+/// A refused code's message: in approval mode it says that the code can
+/// be left out, so the sign-up waits for an admin instead.
+fn invite_refused(settings: &Settings, why: &str) -> String {
+    if settings.registration == RegistrationMode::Approval {
+        format!("{why} Check it, or leave this field empty and an admin will look at your sign-up.")
+    } else {
+        why.to_string()
+    }
 }
 
 /// Emails the owner of an address someone tried to sign up with, unless
@@ -512,6 +547,22 @@ pub async fn reset_link_is_live(db: &Db, token: &str) -> Result<bool> {
         return Ok(false);
     }
     Ok(tokens::is_live(db, &secrets::token_hash(token), "reset").await?)
+}
+
+/// The address of the account a live reset link belongs to, read-only
+/// (the link still works afterwards), or `None` for a link that does not
+/// work. The new-password form holds it in a hidden field for password
+/// managers, so they save the new password for the right account; the link
+/// was sent to that address, so it tells its holder nothing new.
+pub async fn reset_link_address(db: &Db, token: &str) -> Result<Option<String>> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Ok(None);
+    }
+    match tokens::live_owner(db, &secrets::token_hash(token), "reset").await? {
+        Some(person) => Ok(people::by_id(db, person).await?.map(|p| p.email)),
+        None => Ok(None),
+    }
 }
 
 /// Sets a new password from a reset token, spends the account's other reset
@@ -892,8 +943,11 @@ fn invite_hash(code: &str) -> String {
 /// The longest note an invite code keeps (who it is for), in characters.
 pub const INVITE_NOTE_MAX: usize = 200;
 
-/// Makes an invite code (admins, in invite-only mode). Returns the code to
-/// share; it works once, for [`INVITE_TTL_SECS`]. Its note is one line of
+/// Makes an invite code (admins). Returns the code to share; it works
+/// once, for [`INVITE_TTL_SECS`]: in invite-only mode it lets one person
+/// make an account, in approval mode it lets one person's account start
+/// without waiting for approval, and in open mode nobody needs it (it works
+/// if the mode changes while it is open: [`invite_counts`]). Its note is one line of
 /// at most [`INVITE_NOTE_MAX`] characters, control characters dropped.
 pub async fn create_invite(db: &Db, actor: &Actor, note: &str) -> Result<String> {
     if !actor.is_admin {

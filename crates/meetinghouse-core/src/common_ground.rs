@@ -39,6 +39,13 @@ pub mod caps {
     /// how each of them voted (the product reports check-ins for groups of
     /// at least five, too).
     pub const GROUP_MIN: usize = 5;
+    /// New participants without an account one connection may bring into
+    /// a conversation in an hour: the usual figure, and the sizes a host
+    /// may choose instead for an in-person event, where many people join
+    /// from one Wi-Fi (`in_person`). The web layer's limits on votes and
+    /// statements per connection rise in proportion (`ratelimit.rs`).
+    pub const NEWCOMERS_PER_HOUR: i64 = 30;
+    pub const IN_PERSON_SIZES: [i64; 3] = [100, 250, 500];
 }
 
 /// The form that opens a conversation.
@@ -54,8 +61,13 @@ pub struct ConversationForm {
     pub statement_max: String,
     /// "pre" or "post".
     pub moderation: String,
-    /// A group's slug, or empty.
+    /// A group's address: its slug, or its web address on this meeting
+    /// house (`https://town.example/groups/walkers`, or from `/groups/`),
+    /// or empty.
     pub group: String,
+    /// This meeting house's base URL, which a group's web address must be
+    /// on (empty: only the path is read).
+    pub site: String,
     /// A prompt's id, or empty.
     pub prompt: String,
 }
@@ -102,15 +114,19 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &Conversa
     if seeds.len() > caps::SEEDS_MAX {
         e.add("seeds", format!("Give at most {} seed statements (there are {}).", caps::SEEDS_MAX, seeds.len()));
     }
-    let group = match form.group.trim() {
-        "" => None,
-        slug => match groups::for_placing(db, actor, slug).await? {
+    let group = match group_slug(&form.group, &form.site) {
+        Ok(None) => None,
+        Ok(Some(slug)) => match groups::for_placing(db, actor, &slug).await? {
             Ok(g) => Some(g),
             Err(message) => {
                 e.add("group", message);
                 None
             }
         },
+        Err(message) => {
+            e.add("group", message);
+            None
+        }
     };
     // A conversation answers a prompt only when its host opens it (so a
     // prompt in a members-only group is never named to anyone else).
@@ -193,6 +209,41 @@ pub async fn create(db: &Db, settings: &Settings, actor: &Actor, form: &Conversa
     Ok(id)
 }
 
+/// The slug in what the group field holds: a slug, a group's web address on
+/// this meeting house (`site`, its base URL: `https://town.example/groups/walkers`,
+/// any page of the group, with or without a query or `#…`), or its path
+/// (`/groups/walkers`); `None` when it is empty. A web address on another
+/// site, or of something that is not a group, is refused in words.
+pub fn group_slug(raw: &str, site: &str) -> std::result::Result<Option<String>, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let lower = raw.to_ascii_lowercase();
+    let path = if lower.starts_with("http://") || lower.starts_with("https://") {
+        let rest = &raw[raw.find("://").map_or(0, |i| i + 3)..];
+        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let ours = site.find("://").map(|i| &site[i + 3..]).unwrap_or(site);
+        let ours = ours.split('/').next().unwrap_or("");
+        if !site.is_empty() && !host.eq_ignore_ascii_case(ours) {
+            return Err(format!(
+                "That web address is not on this meeting house ({ours}). Give the address of a group here, like {}/groups/walkers, or the last part of it.",
+                site.trim_end_matches('/')
+            ));
+        }
+        path
+    } else if raw.starts_with('/') {
+        raw
+    } else {
+        return Ok(Some(raw.to_string()));
+    };
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    match path.strip_prefix("/groups/").map(|rest| rest.split('/').next().unwrap_or("")) {
+        Some(slug) if !slug.is_empty() => Ok(Some(slug.to_string())),
+        _ => Err("That web address is not a group's: a group's address ends in /groups/ and its short name, like /groups/walkers.".into()),
+    }
+}
+
 /// Whether a person may open a conversation somewhere, so the list offers
 /// them the form: instance admins, active staff or admins of an
 /// organisation, active hosts of a group and hosts of a prompt (by the
@@ -210,14 +261,26 @@ pub const WHO_OPENS: &str = "Conversations are opened by organisation staff, by 
 pub struct EditForm {
     pub topic: String,
     pub description: String,
+    /// For an in-person event: one of [`caps::IN_PERSON_SIZES`] as text,
+    /// or empty for the usual limit on new people from one connection.
+    pub in_person: String,
 }
 
-/// A host changes the topic or the description of an open conversation
-/// (a closed one stays as it closed: reopen it first). Returns whether the
-/// words changed; a change is marked on the page (`edited_at`), since
+/// What a host's edit changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edited {
+    /// The topic or the description (the page says it was edited).
+    pub words: bool,
+    /// The in-person setting.
+    pub in_person: bool,
+}
+
+/// A host changes the topic, the description or the in-person setting of
+/// an open conversation (a closed one stays as it closed: reopen it
+/// first). A change of words is marked on the page (`edited_at`), since
 /// people may have voted under the words before. Refused in an archived
 /// group, checked where it is written.
-pub async fn edit(db: &Db, c: &Conversation, form: &EditForm) -> Result<bool> {
+pub async fn edit(db: &Db, c: &Conversation, form: &EditForm) -> Result<Edited> {
     if !c.viewer_hosts {
         return Err(CoreError::Forbidden("Only the conversation's hosts can change its topic or description.".into()));
     }
@@ -227,14 +290,24 @@ pub async fn edit(db: &Db, c: &Conversation, form: &EditForm) -> Result<bool> {
     let mut e = FieldErrors::new();
     let topic = text(&mut e, "topic", "The topic", &form.topic, caps::TOPIC_MAX, true);
     let description = text(&mut e, "description", "The description", &form.description, limits::DESCRIPTION_MAX, false);
+    let in_person = match form.in_person.trim() {
+        "" => None,
+        raw => match raw.parse::<i64>() {
+            Ok(n) if caps::IN_PERSON_SIZES.contains(&n) => Some(n),
+            _ => {
+                e.add("in_person", "Choose one of the sizes offered, or the usual limit.");
+                None
+            }
+        },
+    };
     e.into_result()?;
     let mut tx = db.begin().await?;
     in_open_group(&mut tx, db, c).await?;
-    if !store::edit(&mut tx, c.row.id, &topic, &description).await? {
+    if !store::edit(&mut tx, c.row.id, &topic, &description, in_person).await? {
         return Err(edit_closed());
     }
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(topic != c.row.topic || description != c.row.description)
+    Ok(Edited { words: topic != c.row.topic || description != c.row.description, in_person: in_person != c.row.in_person })
 }
 
 fn edit_closed() -> CoreError {
@@ -274,6 +347,12 @@ impl Conversation {
     }
     pub fn allows_anonymous(&self) -> bool {
         self.row.allow_anonymous != 0
+    }
+    /// For an in-person event, how many new people without an account one
+    /// connection may bring in an hour ([`caps::IN_PERSON_SIZES`]); `None`
+    /// for the usual [`caps::NEWCOMERS_PER_HOUR`].
+    pub fn in_person(&self) -> Option<u32> {
+        self.row.in_person.filter(|n| caps::IN_PERSON_SIZES.contains(n)).and_then(|n| u32::try_from(n).ok())
     }
 }
 
@@ -371,6 +450,55 @@ pub async fn participant_id(db: &Db, conversation: i64, p: &Participant<'_>) -> 
     })
 }
 
+/// What became of the votes a browser gave without an account, once its
+/// person signed in there ([`adopt_browser`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adoption {
+    /// The browser had not taken part here, or its participant is the
+    /// person's already.
+    Nothing,
+    /// The browser's participant became the person's now, with its votes
+    /// and statements: they count once, as theirs.
+    TakenOver,
+    /// The person had taken part here already from their account, so the
+    /// browser's participant stays apart, anonymous, with this many votes:
+    /// two participants, each counted in "taking part" (nothing shows they
+    /// are one person, and their votes may differ).
+    Apart { votes: i64 },
+}
+
+/// Someone who took part without an account signs in on the same browser:
+/// unless their account has a participant in this conversation already,
+/// the browser's becomes the account's — votes, statements and the time it
+/// joined with it (store `adopt_browser`, one statement in its own
+/// transaction, safe from two requests at once) — so they are not counted
+/// twice, and their anonymous votes no longer show in that browser once
+/// they sign out. Called at the first request of theirs to the
+/// conversation after signing in, whatever it is; a later one finds
+/// nothing to take over.
+pub async fn adopt_browser(db: &Db, c: &Conversation, actor: &Actor, browser_token: &str) -> Result<Adoption> {
+    if browser_token.len() < 16 {
+        return Ok(Adoption::Nothing);
+    }
+    let hash = secrets::token_hash(browser_token);
+    // Most requests: this browser has not taken part here (or no longer
+    // has a participant of its own), and nothing is written.
+    if store::participant(db, c.row.id, &Who::Browser(&hash)).await?.is_none() {
+        return Ok(Adoption::Nothing);
+    }
+    if store::adopt_browser(db, c.row.id, actor.id, &hash).await? {
+        tracing::debug!(conversation = c.row.id, "common ground: a browser's participant became its person's on signing in");
+        return Ok(Adoption::TakenOver);
+    }
+    // Not taken over: the account has a participant of its own here, or
+    // another request of theirs took the browser's over just now.
+    let Some(browser) = store::participant(db, c.row.id, &Who::Browser(&hash)).await? else { return Ok(Adoption::Nothing) };
+    match store::votes_count(db, browser).await? {
+        0 => Ok(Adoption::Nothing),
+        votes => Ok(Adoption::Apart { votes }),
+    }
+}
+
 /// Whether `p` is a browser without an account about to take part in an
 /// open conversation for the first time (no vote and no statement of theirs
 /// in it yet): the web layer limits how many of those one address brings
@@ -454,8 +582,9 @@ pub async fn check_statement(db: &Db, settings: &Settings, c: &Conversation, p: 
     }
     // Said already? Most repeats are caught here, with a message that says
     // what became of the first; the index in [`write_statement`] catches the rest.
-    if let Some(status) = store::statement_status(db, c.row.id, &body).await? {
-        return Err(already_there(&status));
+    if let Some((status, author)) = store::statement_status(db, c.row.id, &body).await? {
+        let me = participant_id(db, c.row.id, p).await?;
+        return Err(already_there(&status, me == Some(author)));
     }
     Ok(CheckedStatement { body })
 }
@@ -497,8 +626,8 @@ pub async fn write_statement(db: &Db, c: &Conversation, p: &Participant<'_>, che
         // this insert: say so just as the check would have.
         Err(StoreError::Conflict { what: "statement" }) => {
             tx.rollback().await.map_err(StoreError::from)?;
-            let status = store::statement_status(db, c.row.id, body).await?;
-            return Err(already_there(status.as_deref().unwrap_or("accepted")));
+            let (status, first) = store::statement_status(db, c.row.id, body).await?.unwrap_or_else(|| ("accepted".into(), 0));
+            return Err(already_there(&status, first == author));
         }
         Err(e) => return Err(e.into()),
     };
@@ -516,13 +645,20 @@ async fn in_open_group(tx: &mut meetinghouse_store::Tx, db: &Db, c: &Conversatio
     Ok(())
 }
 
-/// Why a statement already in the conversation (with this status) cannot be added.
-fn already_there(status: &str) -> CoreError {
-    match status {
-        "pending" => FieldErrors::one("statement", "That statement has already been added, and is waiting for a host to check it."),
-        "rejected" => FieldErrors::one("statement", "The hosts took that statement out of this conversation, so it cannot be added again."),
-        _ => FieldErrors::one("statement", "That statement is already in the conversation: vote on it instead."),
-    }
+/// Why a statement already put to the conversation (with this status)
+/// cannot be added again. Its author (`mine`: the same participant, as
+/// when "Add it" was pressed twice) is told what became of it; anyone else
+/// learns nothing of a statement they cannot see — one waiting for a host
+/// or taken out — beyond that the words cannot be added.
+fn already_there(status: &str, mine: bool) -> CoreError {
+    let message = match (status, mine) {
+        ("pending", true) => "You added this already: it is waiting for a host to check it.",
+        ("rejected", true) => "You added this already, and the hosts took it out of the conversation, so it cannot be added again.",
+        (_, true) => "You added this already: it is in the conversation.",
+        ("accepted", false) => "That statement is already in the conversation: vote on it instead.",
+        _ => "That statement cannot be added: the same words were put to this conversation before.",
+    };
+    FieldErrors::one("statement", message)
 }
 
 /// The refusal when a conversation is closed, whether the page that sent the
@@ -541,6 +677,12 @@ pub async fn moderate(db: &Db, c: &Conversation, statement_id: i64, accept: bool
     }
     let s = store::statement(db, statement_id).await?.filter(|s| s.conversation_id == c.row.id).ok_or(CoreError::NotFound)?;
     let mut tx = db.begin().await?;
+    // A statement closing took out stays out: its author closed their
+    // account asking for what they posted to be removed. Read holding the
+    // author's row, before the conversation's, as closing takes them.
+    if accept && store::author_removed_in(&mut tx, s.id).await? {
+        return Err(CoreError::Forbidden(REMOVED_BY_CLOSING.into()));
+    }
     // Closed while the host's page was open: still nothing is moderated.
     if !store::change_open(&mut tx, c.row.id).await? {
         return Err(moderation_closed());
@@ -549,6 +691,11 @@ pub async fn moderate(db: &Db, c: &Conversation, statement_id: i64, accept: bool
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
+
+/// Why a statement taken out when its author closed their account cannot
+/// be put back.
+pub const REMOVED_BY_CLOSING: &str =
+    "This statement was taken out because its author closed their account and asked for what they posted to be removed, so it cannot be put back.";
 
 /// The refusal of a host's decision once the conversation is closed.
 fn moderation_closed() -> CoreError {
@@ -678,6 +825,9 @@ pub struct Ballot {
     /// The viewer's participant id, once they have taken part: the page
     /// then shows their own votes.
     pub me: Option<i64>,
+    /// Statements (by row id) taken out because their author closed their
+    /// account choosing "remove" (shown to hosts: they cannot be put back).
+    pub removed: HashSet<i64>,
 }
 
 /// The next statement for a participant: unvoted accepted statements,
@@ -685,6 +835,13 @@ pub struct Ballot {
 /// does), so statements that would tell the map most are seen first and no
 /// two people march through the same order.
 pub async fn ballot(db: &Db, c: &Conversation, p: &Participant<'_>) -> Result<Ballot> {
+    ballot_keeping(db, c, p, None).await
+}
+
+/// [`ballot`], with the statement (by row id) the participant tried to
+/// vote on as the next one when it still takes votes: a vote refused for
+/// a limit is shown again with the statement it was for, not another.
+pub async fn ballot_keeping(db: &Db, c: &Conversation, p: &Participant<'_>, tried: Option<i64>) -> Result<Ballot> {
     let statements = store::statements(db, c.row.id).await?;
     let me = participant_id(db, c.row.id, p).await?;
     let voted: std::collections::HashSet<i64> = match me {
@@ -708,14 +865,16 @@ pub async fn ballot(db: &Db, c: &Conversation, p: &Participant<'_>) -> Result<Ba
         .filter(|s| !voted.contains(&s.id))
         .map(|s| (*s, priorities.get(&s.id).copied().unwrap_or(fresh).max(1e-9)))
         .collect();
-    let next = pick_weighted(&candidates, random_unit()).cloned();
+    let kept = tried.and_then(|t| accepted.iter().find(|s| s.id == t)).map(|s| (*s).clone());
+    let next = kept.or_else(|| pick_weighted(&candidates, random_unit()).cloned());
     let pending = if c.viewer_hosts { statements.iter().filter(|s| s.status == "pending").cloned().collect() } else { Vec::new() };
     let decided = if c.viewer_hosts { statements.iter().rev().filter(|s| s.status != "pending").cloned().collect() } else { Vec::new() };
+    let removed = if c.viewer_hosts { store::statements_of_removed_accounts(db, c.row.id).await?.into_iter().collect() } else { HashSet::new() };
     let mine_pending = match me {
         Some(id) => statements.iter().filter(|s| s.status == "pending" && s.author == id).count(),
         None => 0,
     };
-    Ok(Ballot { next, voted: accepted.iter().filter(|s| voted.contains(&s.id)).count(), total, pending, decided, mine_pending, me })
+    Ok(Ballot { next, voted: accepted.iter().filter(|s| voted.contains(&s.id)).count(), total, pending, decided, mine_pending, me, removed })
 }
 
 fn random_unit() -> f64 {
@@ -749,6 +908,22 @@ pub async fn my_votes(db: &Db, c: &Conversation, p: &Participant<'_>) -> Result<
         .into_iter()
         .filter_map(|s| votes.get(&s.id).map(|v| (s, *v)))
         .collect())
+}
+
+/// The statements a participant added to a conversation (whatever became
+/// of them, seed statements included), oldest first, for "my votes".
+pub async fn my_statements(db: &Db, c: &Conversation, p: &Participant<'_>) -> Result<Vec<StatementRow>> {
+    let Some(me) = participant_id(db, c.row.id, p).await? else { return Ok(Vec::new()) };
+    Ok(store::statements(db, c.row.id).await?.into_iter().filter(|s| s.author == me).collect())
+}
+
+/// What became of one's own statement, in words.
+pub fn status_words(status: &str) -> &'static str {
+    match status {
+        "accepted" => "in the conversation: people vote on it",
+        "pending" => "waiting for a host to check it",
+        _ => "taken out by the hosts: it is not shown, and takes no votes",
+    }
 }
 
 pub fn vote_label(v: i64) -> &'static str {
@@ -831,6 +1006,10 @@ pub struct Day {
     /// zone (summaries stored before it was set have UTC midnights).
     pub day: i64,
     pub votes: u32,
+    /// People taking part for the first time that day: their first vote,
+    /// or their first statement of their own that is in the conversation
+    /// or waiting for a host (summaries drawn before migration 0058
+    /// counted first votes only; it has every one drawn again).
     pub new_participants: u32,
 }
 
@@ -1227,7 +1406,7 @@ pub async fn analyse(db: &Db, id: i64, claim: i64) -> Result<Run> {
     // The engine's own diagnostics are technical: for hosts, not for the
     // people taking part (the report's plain notes are made in `summarise`).
     let technical = analysis.diagnostics.iter().map(|d| d.message.clone()).collect();
-    let summary = summarise(&analysis, &statements, &votes, taking_part.len(), technical);
+    let summary = summarise(&analysis, &statements, &votes, &taking_part, technical);
     let state = serde_json::to_string(&engine.state()).map_err(|e| CoreError::Internal(e.to_string()))?;
     Ok(Run { conversation: id, claim, summary, state })
 }
@@ -1326,7 +1505,11 @@ pub async fn vote_counts(db: &Db, id: i64) -> Result<BTreeMap<i64, [u32; 3]>> {
     Ok(tally(&store::votes(db, id).await?))
 }
 
-fn summarise(a: &Analysis, statements: &[StatementRow], votes: &[store::VoteRow], participants: usize, technical: Vec<String>) -> Summary {
+/// What the report shows of an analysis. `taking_part` are the
+/// participants counted as taking part (see [`analyse`]): the figure
+/// "people taking part" and the timeline's people count the same ones.
+fn summarise(a: &Analysis, statements: &[StatementRow], votes: &[store::VoteRow], taking_part: &HashSet<i64>, technical: Vec<String>) -> Summary {
+    let participants = taking_part.len();
     let sid = |s: &str| s.parse::<i64>().unwrap_or(0);
     let points = a
         .in_conv
@@ -1405,15 +1588,26 @@ fn summarise(a: &Analysis, statements: &[StatementRow], votes: &[store::VoteRow]
         })
         .collect();
     let priorities = a.statements.iter().zip(&a.priorities).map(|(s, p)| (sid(s), finite(*p))).collect();
-    // Participation by day: votes cast, and people whose first vote it was.
+    // Participation by day: votes cast, and people who took part for the
+    // first time (their first vote, or their first statement of their own
+    // that is in the conversation or waiting: the people counted as taking
+    // part, so the line ends at the page's figure).
     let mut first: HashMap<i64, i64> = HashMap::new();
     let mut by_day: BTreeMap<i64, (u32, u32)> = BTreeMap::new();
     let zone = crate::clock::zone();
     let day_of = |t: i64| zone.start_of_day(t).unwrap_or(t.div_euclid(86_400) * 86_400);
+    let mut took_part = |who: i64, at: i64| {
+        if taking_part.contains(&who) {
+            let e = first.entry(who).or_insert(at);
+            *e = (*e).min(at);
+        }
+    };
     for v in votes {
-        let e = first.entry(v.participant_id).or_insert(v.created_at);
-        *e = (*e).min(v.created_at);
+        took_part(v.participant_id, v.created_at);
         by_day.entry(day_of(v.created_at)).or_default().0 += 1;
+    }
+    for s in statements.iter().filter(|s| s.is_seed == 0 && s.status != "rejected") {
+        took_part(s.author, s.created_at);
     }
     for t in first.values() {
         by_day.entry(day_of(*t)).or_default().1 += 1;
@@ -1451,8 +1645,10 @@ pub struct ExportOptions {
     /// Replace openData files already in the folder.
     pub force: bool,
     /// Write the text of statements waiting for a host or taken out (for
-    /// the host's own archive): never of those taken out because their
-    /// author closed their account choosing "remove".
+    /// the host's own archive). The text of a statement whose author
+    /// closed their account choosing "remove" is never written, whatever
+    /// its status (one a host put back before that was refused, or one in
+    /// a conversation that was closed when its author closed theirs).
     pub include_moderated_text: bool,
 }
 
@@ -1461,15 +1657,16 @@ pub struct ExportOptions {
 pub struct Exported {
     pub statements: usize,
     pub votes: usize,
-    /// Statements written without their text (waiting for a host, or taken
-    /// out).
+    /// Statements written without their text (waiting for a host, taken
+    /// out, or of an author who closed their account choosing "remove").
     pub without_text: usize,
 }
 
 /// The conversation in the Pol.is openData layout (`comments.csv`,
-/// `votes.csv`), for `meetinghouse common-ground export`. Participant and
-/// statement ids are the row ids of the conversation's participants and
-/// statements.
+/// `votes.csv`), for `meetinghouse common-ground export`. A statement's
+/// `comment-id` is its number in the conversation (1, 2, 3… as the pages
+/// show it: Pol.is's are per conversation too), and a participant's
+/// `author-id` and `voter-id` the row id of the conversation's participant.
 ///
 /// What it leaves out, so that a folder that is published says no more than
 /// the pages do:
@@ -1477,8 +1674,12 @@ pub struct Exported {
 ///   (`moderated = -1`: rejected by a host, or removed when its author
 ///   closed their account) keeps its row, so ids and votes agree, with an
 ///   empty `comment-body`; with `include_moderated_text` the text is
-///   written, except for statements whose author closed their account
-///   choosing "remove";
+///   written;
+/// - the text of a statement whose author closed their account choosing
+///   "remove" is never written, whatever its status: closing promised it
+///   is taken out (in a conversation that was closed then, it is still
+///   shown on the pages, as that conversation stays as it closed; a folder
+///   that may be published says no more of it than its row);
 /// - a seed statement (the host's, opening the conversation) has an empty
 ///   `author-id`: the page names the host, and their participant number is
 ///   also their `voter-id`, so it would name the host's votes.
@@ -1511,12 +1712,12 @@ pub async fn export_opendata(db: &Db, id: i64, dir: &std::path::Path, options: E
     let export: Vec<common_ground::io::ExportStatement> = statements
         .iter()
         .map(|s| {
-            let text_shown = s.status == "accepted" || (options.include_moderated_text && !removed.contains(&s.id));
+            let text_shown = !removed.contains(&s.id) && (s.status == "accepted" || options.include_moderated_text);
             if !text_shown {
                 without_text += 1;
             }
             common_ground::io::ExportStatement {
-                id: s.id.to_string(),
+                id: s.number.to_string(),
                 author: if s.is_seed != 0 { String::new() } else { s.author.to_string() },
                 text: if text_shown { s.body.clone() } else { String::new() },
                 created_ms: s.created_at * 1000,
@@ -1524,7 +1725,12 @@ pub async fn export_opendata(db: &Db, id: i64, dir: &std::path::Path, options: E
             }
         })
         .collect();
-    let events = vote_events(&votes);
+    // Votes name statements by their numbers too.
+    let numbers: HashMap<i64, i64> = statements.iter().map(|s| (s.id, s.number)).collect();
+    let mut events = vote_events(&votes);
+    for (e, v) in events.iter_mut().zip(&votes) {
+        e.statement = numbers.get(&v.statement_id).copied().unwrap_or(v.statement_id).to_string();
+    }
     // The error names the file (both are written, or neither is replaced).
     common_ground::io::write_opendata(dir, &export, &events).map_err(|e| CoreError::Internal(format!("could not write the export: {e}")))?;
     for name in OPENDATA_FILES.iter().skip(2).filter(|f| present.contains(f)) {
@@ -1649,7 +1855,7 @@ mod tests {
     use super::*;
 
     fn st(id: i64) -> StatementRow {
-        StatementRow { id, conversation_id: 1, author: 1, body: String::new(), status: "accepted".into(), is_seed: 0, is_meta: 0, created_at: 0 }
+        StatementRow { id, conversation_id: 1, author: 1, body: String::new(), status: "accepted".into(), is_seed: 0, is_meta: 0, created_at: 0, number: id }
     }
 
     #[test]

@@ -442,6 +442,12 @@ async fn block_of(db: &Db, actor: &Actor, info: &SubjectInfo, parent_author: Opt
 /// their reply (the subject owner's: [`Blocked::reply_words`]).
 pub const REPLY_BLOCKED: &str = "You cannot reply to this person.";
 
+/// What a person is told when who may read a story changed while they
+/// wrote their reply (its author shared it with more people, or fewer):
+/// the reply was written for the audience they were shown, so it is not
+/// posted under another; their words come back to post again.
+pub const AUDIENCE_CHANGED: &str = "Who can read this story changed while you were writing, so your reply was not posted. Read the story again to see who it is shared with now, then post your reply if you still want to: it is kept below.";
+
 /// What a person is told when a block refuses their thanks: the same words
 /// whoever blocked them (the reply's author or the subject's owner), so
 /// thanking never tells which.
@@ -529,7 +535,13 @@ pub async fn post(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, fo
 /// then by the reply's insert itself, in the one batch that writes it
 /// (store `conversations::insert_in_open_group_into`, which reads every
 /// group that holds it), so a reply never
-/// lands in a group archived before it was written.
+/// lands in a group archived before it was written. A reply on a story is
+/// written only while the story is shown to the audience it was checked
+/// against, in that batch too (store `conversations::story_audience_into`,
+/// taking turns with the story's edit): one written for a group's members
+/// as its author shares the story more widely is refused
+/// ([`AUDIENCE_CHANGED`], the words kept), or lands first and keeps the
+/// story with the group.
 pub async fn post_reply(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subject, form: &ReplyForm) -> Result<Posted> {
     ensure_can_post(actor, mail.settings)?;
     let info = subjects::resolve(db, subject, Some(actor)).await?;
@@ -608,6 +620,11 @@ pub async fn post_reply(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subje
     // First, so closing the account takes turns with it
     // (`accounts::ensure_still_open`).
     meetinghouse_store::people::still_open_into(&mut b, actor.id);
+    // Written only under the audience it was checked against: a story's
+    // author may be widening it at this moment ([`AUDIENCE_CHANGED`]).
+    if let Subject::Story(story) = subject {
+        store::story_audience_into(&mut b, db.backend(), story, info.public, info.group_id);
+    }
     let step = match holders[..] {
         [] => store::insert_into(&mut b, &new),
         [group] => store::insert_in_open_group_into(&mut b, &new, group, group),
@@ -619,11 +636,19 @@ pub async fn post_reply(db: &Db, mail: Mailer<'_>, actor: &Actor, subject: Subje
     }
     match db.write(b).await {
         Ok(written) => Ok(Posted { id: written.id(step), waiting: pending }),
-        // The batch wrote nothing: the account was closed or the group
-        // archived meanwhile (the checks say so in their words).
+        // The batch wrote nothing: the account was closed, the group
+        // archived or the story shown to others meanwhile (the checks say
+        // so in their words).
         Err(StoreError::NotFound) => {
             crate::accounts::refuse_if_closed(db, actor.id).await?;
             ensure_not_archived(db, &holders).await?;
+            if let Subject::Story(_) = subject {
+                // "Not found" when they may no longer see it at all.
+                let now = subjects::resolve(db, subject, Some(actor)).await?;
+                if (now.public, now.group_id) != (info.public, info.group_id) {
+                    return Err(FieldErrors::one("form", AUDIENCE_CHANGED));
+                }
+            }
             Err(CoreError::NotFound)
         }
         Err(e) => Err(e.into()),

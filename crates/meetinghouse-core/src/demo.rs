@@ -220,6 +220,16 @@ fn demo_email(handle: &str) -> String {
     format!("{handle}@demo.meetinghouse.test")
 }
 
+/// Takes the lock a demo seeding holds while it runs (store `run_lock`),
+/// so a second run, in this process or another, knows one is under way
+/// rather than taking its half-made town for one an earlier run left
+/// part-way; `None` when another holds it. The lock ends with the process
+/// that holds it, so a run killed part-way is finished by the next one at
+/// once. [`seed`] itself takes no lock: its caller holds this one.
+pub async fn seeding_lock(db: &Db) -> Result<Option<meetinghouse_store::run_lock::RunLock>> {
+    Ok(meetinghouse_store::run_lock::try_take(db, "demo-seeding").await?)
+}
+
 /// How many steps [`seed`] takes: the people, organisations, groups, prompts
 /// and stories; the museum's collection; photos; replies; the common-ground
 /// conversation.

@@ -252,9 +252,10 @@ pub struct GroupPage {
     /// Which page of members this is (from 1), and whether there is another.
     pub members_page: i64,
     pub more_members: bool,
-    /// How many people actively host the group (suspended accounts too: the
-    /// last host may not go, whoever the others are).
-    pub hosts: i64,
+    /// How many people actively host the group, and how many of them have
+    /// an active account: the last host may not go, nor the last host whose
+    /// account is active ([`GroupPage::is_last_host`]).
+    pub hosts: store::HostCount,
     pub viewer_is_member: bool,
     /// For a viewer who belongs without a direct membership: what brings
     /// them in, as (`org` or `group`, name), a few at most.
@@ -288,9 +289,31 @@ impl GroupPage {
         }
     }
 
-    /// How many people actively host the group (the last may not go).
+    /// How many people actively host the group, whatever their accounts.
     pub fn host_count(&self) -> i64 {
-        self.hosts
+        self.hosts.hosts
+    }
+
+    /// Whether a member is a host who may not step down or be removed: the
+    /// last host, or the last host whose account is active (the rule of
+    /// [`set_host`], [`remove`] and [`leave`]).
+    pub fn is_last_host(&self, m: &MemberView) -> bool {
+        m.member_kind == "person"
+            && m.role == "host"
+            && m.status == "active"
+            && (self.hosts.hosts <= 1 || (m.person_status.as_deref() == Some("active") && self.hosts.active <= 1))
+    }
+
+    /// Whether a member may be made a host: an active member whose account
+    /// is active, not a host yet.
+    pub fn may_become_host(&self, m: &MemberView) -> bool {
+        m.member_kind == "person" && m.role != "host" && m.status == "active" && m.person_status.as_deref() == Some("active")
+    }
+
+    /// Whether the moderators hold the group archived (only they open it
+    /// again; its hosts change neither its name nor its members meanwhile).
+    pub fn held(&self) -> bool {
+        self.group.held_at.is_some()
     }
 
     /// Whether a member group brings its members no access here: anyone may
@@ -388,7 +411,7 @@ pub async fn page_parts(db: &Db, slug: &str, viewer: Option<&Actor>, at: PageAt)
         more_parents: false,
         members_page: number,
         more_members: false,
-        hosts: 0,
+        hosts: store::HostCount::default(),
         viewer_is_member: is_member,
         through: Vec::new(),
         viewer_is_host: is_host,
@@ -406,6 +429,7 @@ pub async fn page_parts(db: &Db, slug: &str, viewer: Option<&Actor>, at: PageAt)
     let q = MemberQuery {
         invited: is_host,
         inactive_people: is_host,
+        held_groups: is_host,
         limit: MEMBERS_PER_PAGE + 1,
         offset: (number - 1).saturating_mul(MEMBERS_PER_PAGE),
     };
@@ -466,6 +490,7 @@ pub async fn managed(db: &Db, actor: &Actor, group_id: i64, page: i64) -> Result
     let q = MemberQuery {
         invited: true,
         inactive_people: true,
+        held_groups: true,
         limit: HOST_TOOLS_PER_PAGE + 1,
         offset: (page.max(1) - 1).saturating_mul(HOST_TOOLS_PER_PAGE),
     };
@@ -529,7 +554,8 @@ pub struct Theirs {
 /// something already in (or waiting), where it could only say so, nor by
 /// someone who does not host an invitation-only group, where it could only
 /// be refused, nor for a group anyone may join into a group that chooses its
-/// members (refused: [`nest`]), nor into or out of an archived group.
+/// members (refused: [`nest`]), nor for a group that already contains this
+/// one (a loop: refused), nor into or out of an archived group.
 /// Organisations are offered to their admins only. What they already
 /// brought (or asked to) is in `theirs`. A few
 /// queries whatever the number of groups and organisations (at most
@@ -549,7 +575,14 @@ pub async fn offers(db: &Db, actor: &Actor, group_id: i64) -> Result<Offers> {
     for row in store::hosted_with_status(db, actor.id, group_id, actor.is_admin, OFFERS_MAX).await? {
         let other = row.group;
         match row.status {
-            None if may_offer && other.archived_at.is_none() && store::passes_up(&other.join_policy, &group.join_policy) => out.groups.push(other),
+            // Not one that already contains this group: it would make a loop.
+            None if may_offer
+                && row.contains_it == 0
+                && other.archived_at.is_none()
+                && store::passes_up(&other.join_policy, &group.join_policy) =>
+            {
+                out.groups.push(other)
+            }
             None => {}
             Some(status) => out.theirs.push(Theirs { kind: "group", id: other.id, name: other.name, status }),
         }
@@ -728,7 +761,8 @@ pub struct Left {
 }
 
 /// A person leaves a group (or withdraws a request, or declines an
-/// invitation). The last active host may not leave: the count is taken in the
+/// invitation). The last active host may not leave, nor the last host whose
+/// account is active ([`hosts_after`]): the count is taken in the
 /// transaction that removes them, with the group's membership locked, so two
 /// hosts leaving at once cannot leave none.
 pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<Left> {
@@ -738,11 +772,17 @@ pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<Left> {
     let Some((role, status)) = store::membership_in(&mut tx, group.id, MemberKind::Person, actor.id).await? else {
         return Err(CoreError::Forbidden(format!("You are not a direct member of {}.", group.name)));
     };
-    if role == "host" && status == "active" && store::active_host_count(&mut tx, group.id).await? <= 1 {
-        return Err(CoreError::Forbidden(format!(
-            "You are the last host of {}: make someone else a host before you leave, so the group is still looked after.",
-            group.name
-        )));
+    if role == "host" && status == "active" {
+        match hosts_after(&mut tx, group.id, actor.id).await? {
+            HostsAfter::Enough => {}
+            HostsAfter::NoHost => {
+                return Err(CoreError::Forbidden(format!(
+                    "You are the last host of {}: make someone else a host before you leave, so the group is still looked after.",
+                    group.name
+                )));
+            }
+            HostsAfter::NoActiveHost => return Err(last_active_host(&group, "", true)),
+        }
     }
     // Takes turns with removals that check the objections (`removing`): a
     // removal of another route of theirs at the same moment reads this one.
@@ -829,6 +869,60 @@ fn open_into_closed(child: &GroupRow, parent: &GroupRow) -> String {
     format!("Anyone can join {c}, so joining it would let anyone into {into}. {themselves}; or a group whose hosts choose its members can join instead.")
 }
 
+/// The address of a group as someone typed or pasted it, as its slug: a
+/// full address on this meeting house (`base_url`'s host, whatever the
+/// scheme: `https://town.example/groups/walkers`), a path (`/groups/walkers`,
+/// `groups/walkers`) or the slug itself (`walkers`); what follows the
+/// group's own part (`/purpose`, a query, a fragment, a closing slash) is
+/// set aside, and capitals read as lower case (addresses are stored in
+/// lower case). `None` for an address on another site, or a path that is
+/// not a group's (`/orgs/museum`). What comes back is not checked against
+/// the groups there are: look it up with [`by_address`], which parses it
+/// as a slug. For every form that names a group by its address.
+pub fn slug_from_input(input: &str, base_url: &str) -> Option<String> {
+    let input = input.trim();
+    // This meeting house's host (with its port, if any).
+    let ours = base_url.split_once("://").map_or(base_url, |(_, rest)| rest).split(['/', '?', '#']).next().unwrap_or("");
+    let (path, full) = match input.split_once("://") {
+        Some((scheme, rest)) => {
+            if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+                return None;
+            }
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            if ours.is_empty() || !host.eq_ignore_ascii_case(ours) {
+                return None;
+            }
+            (&rest[host.len()..], true)
+        }
+        None => (input, false),
+    };
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let mut segments: Vec<&str> = path.split('/').filter(|part| !part.is_empty()).collect();
+    // "town.example/groups/walkers": the address without its scheme.
+    if !full && !path.starts_with('/') && segments.len() > 1 && !ours.is_empty() && segments[0].eq_ignore_ascii_case(ours) {
+        segments.remove(0);
+        return match segments.as_slice() {
+            ["groups", slug, ..] => Some(slug.to_ascii_lowercase()),
+            _ => None,
+        };
+    }
+    let slug = match segments.as_slice() {
+        // A bare slug, not a path of its own ("/walkers").
+        [one] if !full && !path.starts_with('/') => *one,
+        ["groups", slug, ..] => *slug,
+        _ => return None,
+    };
+    Some(slug.to_ascii_lowercase())
+}
+
+/// The refusal of something typed where a group's address goes that is
+/// none ([`slug_from_input`]).
+pub fn not_a_group_address(typed: &str) -> String {
+    format!(
+        "“{typed}” is not the address of a group on this meeting house. Paste the group's address from its page (it has /groups/ in it), or type just its last part."
+    )
+}
+
 /// Makes group `child_slug` a member of group `parent_slug`. The actor must
 /// host the child; the parent's join policy, as read in the transaction that
 /// adds it (after the parent's row lock), applies unless they host it too
@@ -845,9 +939,15 @@ pub async fn nest(db: &Db, mail: Mailer<'_>, actor: &Actor, parent_slug: &str, c
     if !is_host(db, actor, parent.id).await? && closed_to(db, &parent, actor).await? {
         return Err(CoreError::NotFound);
     }
-    let child_slug = child_slug.trim();
-    let no_such_child = || FieldErrors::one("child", format!("There is no group at “{child_slug}”."));
-    let child = by_address(db, child_slug).await?.ok_or_else(no_such_child)?;
+    let typed = child_slug.trim();
+    if typed.is_empty() {
+        return Err(FieldErrors::one("child", "Enter the web address of the group to add, or the last part of it."));
+    }
+    let Some(child_slug) = slug_from_input(typed, mail.base_url) else {
+        return Err(FieldErrors::one("child", not_a_group_address(typed)));
+    };
+    let no_such_child = || FieldErrors::one("child", format!("There is no group at “{typed}”."));
+    let child = by_address(db, &child_slug).await?.ok_or_else(no_such_child)?;
     if !can_see(db, &child, Some(actor)).await? {
         return Err(no_such_child());
     }
@@ -1029,20 +1129,35 @@ fn not_a_member(group: &GroupRow, name: &str) -> CoreError {
 }
 
 /// A host makes an active person member a host (`host`), or steps a host down
-/// to member; the last active host cannot be stepped down (counted in the
-/// transaction that changes the role). Returns the person's name.
+/// to member; only someone whose account is active is made a host (one who
+/// cannot sign in cannot look after the group), and the last active host,
+/// or the last whose account is active, cannot be stepped down
+/// ([`hosts_after`], counted in the transaction that changes the
+/// role). While the moderators hold the group archived its hosts change no
+/// roles ([`held_for_hosts`]; an instance moderator may). Returns the
+/// person's name.
 pub async fn set_host(db: &Db, actor: &Actor, slug: &str, person_id: i64, host: bool) -> Result<String> {
     let group = by_address(db, slug).await?.ok_or(CoreError::NotFound)?;
     let (name, _) = member_name(db, MemberKind::Person, person_id).await?;
     let mut tx = host_turn(db, actor, &group, if host { "make people hosts" } else { "step hosts down" }).await?;
+    held_for_hosts(&mut tx, actor, &group).await?;
     let Some((role, status)) = store::membership_in(&mut tx, group.id, MemberKind::Person, person_id).await? else {
         return Err(not_a_member(&group, &name));
     };
     if status != "active" {
         return Err(FieldErrors::one("form", format!("{name} has not joined {} yet: only members can be hosts.", group.name)));
     }
-    if !host && role == "host" && store::active_host_count(&mut tx, group.id).await? <= 1 {
-        return Err(last_host(&group, &name, person_id == actor.id));
+    if host && role != "host" && !account_active_in(&mut tx, person_id).await? {
+        return Err(FieldErrors::one(
+            "form",
+            format!("{name}'s account is not active, so they cannot be made a host of {}: a host must be able to sign in and look after the group.", group.name),
+        ));
+    }
+    if !host
+        && role == "host"
+        && let Some(refusal) = no_host_left(hosts_after(&mut tx, group.id, person_id).await?, &group, &name, person_id == actor.id)
+    {
+        return Err(refusal);
     }
     store::set_role(&mut tx, group.id, person_id, if host { "host" } else { "member" }).await?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -1056,6 +1171,78 @@ fn last_host(group: &GroupRow, name: &str, is_actor: bool) -> CoreError {
         "{who} the last host of {}: make someone else a host first, so the group is still looked after.",
         group.name
     ))
+}
+
+/// The refusal when the last host whose account is active would go.
+fn last_active_host(group: &GroupRow, name: &str, is_actor: bool) -> CoreError {
+    let who = if is_actor { "You are".to_string() } else { format!("{name} is") };
+    CoreError::Forbidden(format!(
+        "{who} the last host of {} whose account is active: the other hosts cannot sign in to look after it (their accounts are suspended or waiting for approval). Make someone else a host first, so the group is still looked after.",
+        group.name
+    ))
+}
+
+/// Who would still host a group once one of its active hosts stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HostsAfter {
+    /// Another host whose account is active.
+    Enough,
+    /// Nobody ([`last_host`]).
+    NoHost,
+    /// Only hosts whose account is not active ([`last_active_host`]):
+    /// someone suspended, banned or waiting for approval cannot sign in to
+    /// look after the group.
+    NoActiveHost,
+}
+
+/// [`HostsAfter`] taking away the host role of `person_id` (an active host
+/// of the group: stepping down, removed, leaving), read in the acting
+/// transaction after [`store::lock_group`].
+async fn hosts_after(tx: &mut Tx, group_id: i64, person_id: i64) -> Result<HostsAfter> {
+    let count = store::host_count_in(tx, group_id).await?;
+    Ok(if count.hosts <= 1 {
+        HostsAfter::NoHost
+    } else if count.active <= 1 && account_active_in(tx, person_id).await? {
+        HostsAfter::NoActiveHost
+    } else {
+        HostsAfter::Enough
+    })
+}
+
+/// The refusal of a host's stepping down or removal for [`HostsAfter`].
+fn no_host_left(after: HostsAfter, group: &GroupRow, name: &str, is_actor: bool) -> Option<CoreError> {
+    match after {
+        HostsAfter::Enough => None,
+        HostsAfter::NoHost => Some(last_host(group, name, is_actor)),
+        HostsAfter::NoActiveHost => Some(last_active_host(group, name, is_actor)),
+    }
+}
+
+/// Whether a person's account is active (not suspended, banned, waiting for
+/// approval or closed), read in the caller's transaction.
+async fn account_active_in(tx: &mut Tx, person_id: i64) -> Result<bool> {
+    Ok(meetinghouse_store::people::by_id_in(tx, person_id).await?.is_some_and(|p| p.status == "active" && !p.handle.is_empty()))
+}
+
+/// What a group's hosts are told when they would change its name, how
+/// people join, who hosts it or who is in it while the moderators hold it
+/// archived.
+pub fn held_words(name: &str) -> String {
+    format!(
+        "The meeting house's moderators archived {name}, so while they hold it its hosts cannot rename it, make it public, let anyone join, \
+         change who hosts it or remove its members (they can still make it members only, and choose who may ask to join). \
+         If you think the moderators should open it again, ask them from the group's page."
+    )
+}
+
+/// Refuses a host's change to a group the moderators hold archived
+/// ([`held_words`]); an instance moderator may act. Read after
+/// [`store::lock_group`], in the acting transaction.
+async fn held_for_hosts(tx: &mut Tx, actor: &Actor, group: &GroupRow) -> Result<()> {
+    if !actor.is_admin && meetinghouse_store::moderation::group_held_in(tx, group.id).await?.is_some() {
+        return Err(CoreError::Forbidden(held_words(&group.name)));
+    }
+    Ok(())
 }
 
 /// What a removal took out, for the message and the page to go back to.
@@ -1088,8 +1275,15 @@ pub struct Removed {
 /// belongs to as well): an objection stops counting when its author leaves,
 /// closes their account or is suspended, never because a host removed them,
 /// or a host could push an amendment through by removing its objectors. The
-/// moderators can still suspend someone who breaks the rules. This does not
-/// tell the person removed: see [`remove_telling`].
+/// moderators can still suspend someone who breaks the rules. The refusal
+/// names the amendment, its group and page, and when its window closes.
+///
+/// While the moderators hold the group archived its hosts take no member
+/// out ([`held_words`]); an organisation's admins and a member group's
+/// hosts may still take theirs out, anyone may leave, and an instance
+/// moderator may act. The last active host, and the last whose account is
+/// active, cannot be removed. This does not tell the person removed: see
+/// [`remove_telling`].
 pub async fn remove(db: &Db, actor: &Actor, slug: &str, kind: &str, member_id: i64) -> Result<Removed> {
     removing(db, None, actor, slug, kind, member_id).await
 }
@@ -1115,13 +1309,14 @@ async fn removing(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str, 
     if kind == MemberKind::Org {
         orgs::lock(&mut tx, db.backend(), member_id).await?;
     }
-    let may = hosts_in(&mut tx, actor, group.id).await?
-        || match kind {
-            MemberKind::Org => org_admin_in(&mut tx, actor, member_id).await?,
-            MemberKind::Group => hosts_in(&mut tx, actor, member_id).await?,
-            MemberKind::Person => false,
-        };
-    if !may {
+    // Taking out one's own organisation or group, or oneself, is theirs to
+    // do; anything else is the group's hosts'.
+    let own = match kind {
+        MemberKind::Org => org_admin_in(&mut tx, actor, member_id).await?,
+        MemberKind::Group => hosts_in(&mut tx, actor, member_id).await?,
+        MemberKind::Person => false,
+    };
+    if !own && !hosts_in(&mut tx, actor, group.id).await? {
         let staff = kind == MemberKind::Org
             && orgs::membership_in(&mut tx, member_id, actor.id).await?.is_some_and(|(role, status)| status == "active" && role == "staff");
         if staff {
@@ -1132,8 +1327,17 @@ async fn removing(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str, 
     let Some((role, status)) = store::membership_in(&mut tx, group.id, kind, member_id).await? else {
         return Err(not_a_member(&group, &name));
     };
-    if kind == MemberKind::Person && role == "host" && status == "active" && store::active_host_count(&mut tx, group.id).await? <= 1 {
-        return Err(last_host(&group, &name, member_id == actor.id));
+    // While the moderators hold the group archived its hosts take no
+    // member out (an invitation or a request may still go).
+    if !own && status == "active" && !(kind == MemberKind::Person && member_id == actor.id) {
+        held_for_hosts(&mut tx, actor, &group).await?;
+    }
+    if kind == MemberKind::Person
+        && role == "host"
+        && status == "active"
+        && let Some(refusal) = no_host_left(hosts_after(&mut tx, group.id, member_id).await?, &group, &name, member_id == actor.id)
+    {
+        return Err(refusal);
     }
     // One change that can end a counted membership at a time (store
     // `lock_reach`), before the "before" count: two removals of two routes
@@ -1146,7 +1350,12 @@ async fn removing(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str, 
         let after = meetinghouse_store::purposes::counting_objections_from(&mut tx, group.id).await?;
         if let Some((amendment, objector)) = counting.into_iter().find(|c| c.1 != actor.id && !after.contains(c)) {
             let who = meetinghouse_store::people::by_id_in(&mut tx, objector).await?.map(|p| p.display_name).unwrap_or_default();
-            return Err(objection_stands(&name, kind == MemberKind::Person && objector == member_id, &who, amendment));
+            let (slug, group_name, closes_at) =
+                meetinghouse_store::purposes::amendment_place_in(&mut tx, amendment).await?.unwrap_or((group.slug.clone(), group.name.clone(), 0));
+            let base = mail.as_ref().map_or("", |m| m.base_url.trim_end_matches('/'));
+            let address = format!("{base}{}", crate::purposes::amendment_path(&slug, amendment));
+            let place = StandingObjection { amendment, group: &group_name, address: &address, closes_at };
+            return Err(objection_stands(&name, kind == MemberKind::Person && objector == member_id, &who, &place));
         }
     }
     if let Some(mail) = mail
@@ -1166,15 +1375,30 @@ async fn removing(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str, 
     Ok(Removed { name, key, kind: kind.as_str(), status, still_visible })
 }
 
+/// The amendment a removal's refusal names: its id, its group's name, its
+/// page (the site's full address when the caller knows it) and when its
+/// window closes.
+struct StandingObjection<'a> {
+    amendment: i64,
+    group: &'a str,
+    address: &'a str,
+    closes_at: i64,
+}
+
 /// The refusal of a removal that would stop a standing objection counting:
 /// `name` is who would be removed, `who` the objector (the same person when
-/// `same`).
-fn objection_stands(name: &str, same: bool, who: &str, amendment: i64) -> CoreError {
+/// `same`); it says where to read the amendment and until when its window
+/// is open, as `orgs::remove_member`'s refusal does.
+fn objection_stands(name: &str, same: bool, who: &str, a: &StandingObjection<'_>) -> CoreError {
+    let closes = crate::clock::zone().datetime(a.closes_at);
+    let (amendment, group, address) = (a.amendment, a.group, a.address);
     let first = if same {
-        format!("{name} objects to amendment {amendment}, and their objection stands while its window is open: removing them would stop it counting.")
+        format!(
+            "{name} objects to amendment {amendment} to the purpose of {group} ({address}), and their objection stands while its window is open, until {closes}: removing them would stop it counting."
+        )
     } else {
         format!(
-            "Taking {name} out would take {who} out too, whose objection to amendment {amendment} stands while its window is open: it would stop counting."
+            "Taking {name} out would take {who} out too, whose objection to amendment {amendment} to the purpose of {group} ({address}) stands while its window is open, until {closes}: it would stop counting."
         )
     };
     CoreError::Forbidden(format!(
@@ -1350,6 +1574,9 @@ pub const PUBLIC_WARNING: &str = "Everyone, signed in or not, will see its membe
 #[derive(Debug, Clone)]
 pub struct EditPage {
     pub group: GroupRow,
+    /// Whether the viewer is an instance moderator (who may open a group
+    /// the moderators hold archived, and change it).
+    pub moderator: bool,
     /// The purpose, shown but not edited here (amendments change it).
     pub purpose_html: String,
     /// Its latest changes ([`CHANGES_SHOWN`]), newest first.
@@ -1360,6 +1587,17 @@ impl EditPage {
     /// The day it was archived, in words; `None` while it is open.
     pub fn archived_on(&self) -> Option<String> {
         self.group.archived_at.map(crate::format_date)
+    }
+
+    /// Whether the moderators hold it archived and the viewer is not one of
+    /// them: "Open it again" is not offered, and only hiding it is allowed.
+    pub fn held_from_viewer(&self) -> bool {
+        self.group.held_at.is_some() && !self.moderator
+    }
+
+    /// What the moderators' hold means for its hosts, in words.
+    pub fn held_words(&self) -> String {
+        held_words(&self.group.name)
     }
 }
 
@@ -1380,19 +1618,38 @@ pub async fn for_managing(db: &Db, actor: &Actor, slug: &str) -> Result<GroupRow
 /// Loads a group's edit page for one of its hosts ([`for_managing`]).
 pub async fn edit_page(db: &Db, actor: &Actor, slug: &str) -> Result<EditPage> {
     let group = for_managing(db, actor, slug).await?;
-    Ok(EditPage { purpose_html: markdown::render(&group.purpose), changes: store::changes(db, group.id, CHANGES_SHOWN).await?, group })
+    Ok(EditPage {
+        purpose_html: markdown::render(&group.purpose),
+        changes: store::changes(db, group.id, CHANGES_SHOWN).await?,
+        moderator: actor.is_admin,
+        group,
+    })
 }
 
-/// One change in a group's or an organisation's log, in words ("changed the
-/// name from “A” to “B”").
-pub fn change_words(c: &ChangeRow) -> String {
-    let policy = |p: &str| match p {
+/// A join policy in words: "anyone can join", "people ask, a host
+/// approves", "by invitation only".
+pub fn join_words(policy: &str) -> &str {
+    match policy {
         "open" => "anyone can join",
         "request" => "people ask, a host approves",
         "invite" => "by invitation only",
         other => other,
     }
-    .to_string();
+}
+
+/// A visibility in words: "everyone" or "members only".
+pub fn visibility_words(visibility: &str) -> &str {
+    match visibility {
+        "public" => "everyone",
+        "members" => "members only",
+        other => other,
+    }
+}
+
+/// One change in a group's or an organisation's log, in words ("changed the
+/// name from “A” to “B”").
+pub fn change_words(c: &ChangeRow) -> String {
+    let policy = |p: &str| join_words(p).to_string();
     match (c.field.as_str(), c.new_value.as_str()) {
         ("visibility", "members") => "made it members only".into(),
         ("visibility", _) => "made it public".into(),
@@ -1446,7 +1703,10 @@ pub fn change_by(c: &ChangeRow) -> String {
 /// group with such member groups cannot stop being open — refused naming
 /// the groups. Each change is logged (`group_changes`) in that transaction.
 /// An archived group may be edited too (its hosts may still hide it, or
-/// rename it); its content stays read-only. A change of visibility puts the
+/// rename it); its content stays read-only. One the moderators hold
+/// archived keeps its name, and its hosts may only close it further: make
+/// it members only, or stop letting anyone join ([`held_words`]; an
+/// instance moderator may change anything). A change of visibility puts the
 /// group's prompts in the search index or takes them out, in that
 /// transaction (`prompts::index_group_prompts`).
 pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, slug: &str, form: &GroupEditForm) -> Result<Vec<&'static str>> {
@@ -1464,6 +1724,13 @@ pub async fn edit(db: &Db, settings: &Settings, actor: &Actor, slug: &str, form:
     // The group as it is now, with its row held: another host's change
     // committed meanwhile is what this one changes.
     let now = store::by_id_in(&mut tx, group.id).await?.ok_or(CoreError::NotFound)?;
+    // A group the moderators hold archived keeps its name; its hosts may
+    // only close it further (members only, people ask or are invited).
+    let held = !actor.is_admin && meetinghouse_store::moderation::group_held_in(&mut tx, group.id).await?.is_some();
+    let opened = (now.visibility != form.visibility && form.visibility == "public") || (now.join_policy != form.join_policy && form.join_policy == "open");
+    if held && (now.name != name || opened) {
+        return Err(FieldErrors::one("form", held_words(&now.name)));
+    }
     if now.visibility == "members" && form.visibility == "public" && !form.confirm_public {
         return Err(FieldErrors::one(
             "confirm_public",

@@ -19,31 +19,104 @@ pub const ALT_MAX: usize = 500;
 pub const STORE_FAILED: &str =
     "It could not be saved just now because of a problem on our side. What you wrote is still here: please try adding the photo again in a few minutes.";
 
-/// Why an upload was refused, for the person who sent it.
+/// The most uploads that no story shows yet (uploaded in the last day:
+/// [`UNUSED_KEEP_SECS`]) one person may have at a time: ten stories' worth
+/// of photos being got ready at once, far more than one form needs, while
+/// an account sending its 60 photos an hour all day would otherwise keep
+/// some 1,400 of them for a day. Photos on a story, a draft's included, do
+/// not count; nor do photos taken off a story and kept for its restore
+/// window.
+pub const WAITING_MAX_COUNT: i64 = 100;
+
+/// The most bytes those uploads may take in the media store (every size of
+/// each, the master included): about 100 photos at the usual 2 MB a photo
+/// once re-encoded, so the count is usually what is met first; an account
+/// sending large PNGs meets this instead. Uploads stored before the size
+/// was recorded (migration 0057) count as nothing.
+pub const WAITING_MAX_BYTES: i64 = 200 * 1024 * 1024;
+
+/// Why an upload was refused, for the person who sent it, and whether it
+/// was for want of room in the media store ([`UploadError::storage_full`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct UploadError(pub String);
+pub struct UploadError(pub String, pub Refusal);
+
+/// What kind of refusal an [`UploadError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The image itself, the person's limits, or a failure to try again.
+    Image,
+    /// The media store is out of room (`ENOSPC`, `EDQUOT`): nothing of the
+    /// upload was kept, and nothing will be until the operator makes room.
+    StorageFull,
+}
+
+impl UploadError {
+    fn image(message: impl Into<String>) -> UploadError {
+        UploadError(message.into(), Refusal::Image)
+    }
+
+    /// Whether the media store had no room for it (the web answers with its
+    /// "out of disk space" page, 503).
+    pub fn storage_full(&self) -> bool {
+        self.1 == Refusal::StorageFull
+    }
+}
+
+/// What the person is told when the media store had no room for their photo.
+pub const STORAGE_FULL: &str = "The meeting house’s server has run out of room for photos, so this one could not be saved. Please try again later.";
+
+/// Why a person's upload of `adding` more bytes would pass the caps on
+/// what their uploads that no story shows may hold (`held`), in words that
+/// follow "“name” was not added: "; `None` when it would not.
+pub fn over_waiting_cap(held: store::Waiting, adding: i64) -> Option<String> {
+    let way_out = "Save your story with the photos already on it, which makes room, or wait: a photo not added to a story is removed a day after it was sent.";
+    if held.count >= WAITING_MAX_COUNT {
+        Some(format!("you have {WAITING_MAX_COUNT} photos sent in the last day that are not on a story yet, the most the meeting house keeps for one person. {way_out}"))
+    } else if held.bytes.saturating_add(adding) > WAITING_MAX_BYTES {
+        Some(format!(
+            "the photos you sent in the last day that are not on a story yet would take more than {} MB with this one, the most the meeting house keeps for one person. {way_out}",
+            WAITING_MAX_BYTES / (1024 * 1024)
+        ))
+    } else {
+        None
+    }
+}
 
 /// Processes and stores an upload as the actor's; returns the media id.
-/// The image work runs on the blocking pool, off the request threads. The
-/// row (with its keys) is recorded before the bytes are stored: the clean-up
-/// ([`remove_unused`]) may be removing the same bytes, left by an earlier
-/// upload of the same image, and it leaves (or puts back) the bytes of a
-/// key a row has recorded, so the bytes stored here stay. If storing fails
-/// (the disk is full, the object store does not answer), the cause is
-/// logged and the person is told, as for a refused image, so the form comes
-/// back with what they wrote; the row stays unused and the clean-up
-/// removes it.
+/// The image work runs on the blocking pool, off the request threads.
+///
+/// The person's uploads that no story shows are held to
+/// [`WAITING_MAX_COUNT`] and [`WAITING_MAX_BYTES`]: asked before the image
+/// is decoded, and again as the row is recorded (store
+/// `media::insert_within`, one transaction that takes turns with the
+/// person's other uploads), so a refused upload stores nothing.
+///
+/// The row (with its keys) is recorded before the bytes are stored: the
+/// clean-up ([`remove_unused`]) may be removing the same bytes, left by an
+/// earlier upload of the same image, and it leaves (or puts back) the bytes
+/// of a key a row has recorded, so the bytes stored here stay. If storing
+/// fails (the disk is full, the object store does not answer), the cause is
+/// logged, the row is removed with the bytes of this upload already stored
+/// that no other upload has ([`discard`]), and the person is told, as for a
+/// refused image, so the form comes back with what they wrote; a store with
+/// no room left is [`Refusal::StorageFull`].
 pub async fn upload(db: &Db, media: &MediaStore, actor: &Actor, bytes: Vec<u8>, limits: Limits) -> Result<std::result::Result<i64, UploadError>> {
+    let since = meetinghouse_store::now() - UNUSED_KEEP_SECS;
+    let cap = store::Waiting { count: WAITING_MAX_COUNT, bytes: WAITING_MAX_BYTES };
+    if let Some(why) = over_waiting_cap(store::waiting(db, actor.id, since).await?, 0) {
+        return Ok(Err(UploadError::image(why)));
+    }
     let processed = tokio::task::spawn_blocking(move || meetinghouse_media::process(&bytes, &limits))
         .await
         .map_err(|e| CoreError::Internal(format!("image processing stopped: {e}")))?;
     let p: Processed = match processed {
         Ok(p) => p,
-        Err(e) => return Ok(Err(UploadError(e.to_string()))),
+        Err(e) => return Ok(Err(UploadError::image(e.to_string()))),
     };
     let variants: Vec<(String, u32, u32)> = p.all().map(|v| (v.key.clone(), v.width, v.height)).collect();
     let keys: Vec<String> = variants.iter().map(|(k, _, _)| k.clone()).collect();
-    let id = store::insert(db, &NewMedia {
+    let size: i64 = p.all().map(|v| v.bytes.len() as i64).sum();
+    let new = NewMedia {
         owner_person: actor.id,
         master_key: &p.master.key,
         width: i64::from(p.master.width),
@@ -51,15 +124,48 @@ pub async fn upload(db: &Db, media: &MediaStore, actor: &Actor, bytes: Vec<u8>, 
         mime: p.master.mime,
         variants: &serde_json::to_string(&variants).unwrap_or_else(|_| "[]".into()),
         keys: &keys,
-    })
-    .await?;
+    };
+    let id = match store::insert_within(db, &new, size, since, cap).await? {
+        Ok(id) => id,
+        Err(held) => return Ok(Err(UploadError::image(over_waiting_cap(held, size).unwrap_or_else(|| STORE_FAILED.into())))),
+    };
     for v in p.all() {
         if let Err(e) = media.put(&v.key, &v.bytes, v.mime).await {
-            tracing::error!(media_id = id, key = %v.key, error = %e, "storing an uploaded image failed");
-            return Ok(Err(UploadError(STORE_FAILED.into())));
+            let full = e.is_out_of_space();
+            if full {
+                tracing::error!(media_id = id, key = %v.key, error = %e, "storing an uploaded image failed: the media store is out of room");
+            } else {
+                tracing::error!(media_id = id, key = %v.key, error = %e, "storing an uploaded image failed");
+            }
+            if let Err(e) = discard(db, media, actor, id).await {
+                tracing::warn!(media_id = id, error = %e, "an upload that could not be stored was not removed; the hourly clean-up will");
+            }
+            return Ok(Err(if full { UploadError(STORAGE_FULL.into(), Refusal::StorageFull) } else { UploadError::image(STORE_FAILED) }));
         }
     }
     Ok(Ok(id))
+}
+
+/// Removes an upload of the actor's that no story shows, at once: its row,
+/// and the bytes of its keys that no other upload has (queued as the
+/// clean-up queues them, [`remove_unused`], so bytes that cannot be deleted
+/// now go with its next run). For an upload that could not be stored whole,
+/// and for the uploads a form sent before the media store ran out of room.
+/// Someone else's upload, or one a story shows, is left as it is.
+pub async fn discard(db: &Db, media: &MediaStore, actor: &Actor, id: i64) -> Result<()> {
+    if store::by_id(db, id).await?.is_none_or(|m| m.owner_person != actor.id) {
+        return Ok(());
+    }
+    let mut tx = store::begin_removal(db).await?;
+    let Some(freed) = store::remove_unused(&mut tx, id).await? else { return Ok(()) };
+    tx.commit().await.map_err(meetinghouse_store::StoreError::from)?;
+    for key in freed {
+        match delete_bytes(db, media, &key).await {
+            Ok(_) => store::deletion_done(db, &key).await?,
+            Err(e) => tracing::warn!(key = %key, error = %e, "an image of a removed upload could not be deleted; the hourly clean-up will try again"),
+        }
+    }
+    Ok(())
 }
 
 /// A photo as a page shows it: a default source, a `srcset` of every size,

@@ -151,14 +151,16 @@ pub async fn save_policy(db: &Db, actor: &Actor, form: &PolicyForm) -> Result<()
 }
 
 /// What a person submits to report a reply, a story, a person, an
-/// amendment to a group's purpose or an objection to one, a group or an
-/// organisation.
+/// amendment to a group's purpose or an objection to one, a group, an
+/// organisation, a common-ground statement, a prompt or a collection object.
 #[derive(Debug, Clone, Default)]
 pub struct ReportForm {
-    /// `reply`, `story`, `person`, `amendment`, `objection`, `group` or `org`.
+    /// `reply`, `story`, `person`, `amendment`, `objection`, `group`,
+    /// `org`, `statement`, `prompt` or `object`.
     pub target_kind: String,
-    /// The reply's, story's, amendment's or objection's id, the person's
-    /// handle, or the group's or organisation's address (its slug).
+    /// The reply's, story's, amendment's, objection's, statement's,
+    /// prompt's or object's id, the person's handle, or the group's or
+    /// organisation's address (its slug).
     pub target: String,
     pub category: String,
     pub details: String,
@@ -178,10 +180,46 @@ pub const STORY_REMOVED: &str = "The moderators removed this story, so you canno
 /// be reported again.
 pub const WORDS_REMOVED: &str = "The moderators have already removed these words.";
 
+/// How many reports (review requests included) one account files in an
+/// hour, counted in the database in the transaction that files the next
+/// one ([`store::reports_filed_since`]), so neither a restart nor another
+/// app server starts a new budget.
+pub const REPORTS_PER_HOUR: i64 = 10;
+
+/// What someone who filed [`REPORTS_PER_HOUR`] reports in the last hour is told.
+pub const TOO_MANY_REPORTS: &str = "You have sent many reports in the last hour. Thank you — please wait a while before sending more; \
+     the moderators are looking at the ones you sent.";
+
+/// Why an account still waiting for an admin's approval cannot report.
+pub const WAITING_CANNOT_REPORT: &str = "Your account is still waiting for an admin's approval, so it cannot send reports yet. \
+     If someone may be at risk, write to the admins now: the About page (/about) says how to reach them.";
+
+/// The categories the queue lists first, whatever their age: someone may be
+/// at risk, or someone's private details are out. Both get worse by the
+/// hour, and neither is a category a flood of spam reports needs.
+pub const URGENT: [&str; 2] = store::URGENT;
+
+/// Why someone who hosts a prompt does not report it.
+pub const OWN_PROMPT: &str = "You host this prompt: you can edit or close it yourself.";
+
+/// Why an organisation's staff do not report an object of its collection.
+pub const OWN_OBJECT: &str = "You work for this organisation: you can withdraw the object from its collection yourself.";
+
 /// Files a report. Reporting the same thing twice is refused kindly.
-/// Anyone signed in may report harm, an account still waiting for approval
-/// or with an unconfirmed email address included; a suspended account may
-/// not (it cannot sign in, but a session could outlive the suspension).
+/// Anyone signed in may report harm, an account with an unconfirmed email
+/// address included; a suspended account may not (it cannot sign in, but a
+/// session could outlive the suspension), nor one still waiting for an
+/// admin's approval ([`WAITING_CANNOT_REPORT`]: it is told how to reach the
+/// admins), so accounts made in bulk cannot flood the queue. An account
+/// files at most [`REPORTS_PER_HOUR`] reports an hour ([`TOO_MANY_REPORTS`]).
+///
+/// A common-ground statement is reported by anyone who may see it (an
+/// accepted statement of a conversation they may see), never by its author;
+/// the report reaches the conversation's hosts and the instance moderators.
+/// A prompt is reported by anyone who may see it but its hosts (who edit or
+/// close it, [`OWN_PROMPT`]), and reaches its hosts; a collection object by
+/// anyone but its organisation's staff ([`OWN_OBJECT`]), while it is in the
+/// collection, and reaches that staff.
 ///
 /// A group or an organisation is reported by anyone who may see it (a
 /// members-only group is "not found" to others), never by its own hosts or
@@ -203,7 +241,10 @@ pub const WORDS_REMOVED: &str = "The moderators have already removed these words
 /// moderators decide it, never the group's hosts, who have a stake in what
 /// becomes of its purpose.
 pub async fn report(db: &Db, actor: &Actor, form: &ReportForm) -> Result<()> {
-    if !matches!(actor.status.as_str(), "active" | "pending") {
+    if actor.status == "pending" {
+        return Err(CoreError::Forbidden(WAITING_CANNOT_REPORT.into()));
+    }
+    if actor.status != "active" {
         return Err(CoreError::Forbidden("This account is suspended, so it cannot send reports.".into()));
     }
     if form.category == REVIEW_REQUEST {
@@ -282,6 +323,39 @@ pub async fn report(db: &Db, actor: &Actor, form: &ReportForm) -> Result<()> {
             }
             ("org", o.id, None)
         }
+        "statement" => {
+            let id = form.target.trim().parse::<i64>().map_err(|_| CoreError::NotFound)?;
+            let st = store::reported_statement(db, id).await?.ok_or(CoreError::NotFound)?;
+            // Seen as its conversation is, and only once it is in it.
+            crate::common_ground::load(db, st.conversation_id, Some(actor)).await?;
+            if st.status != "accepted" {
+                return Err(CoreError::NotFound);
+            }
+            if st.author_person == Some(actor.id) {
+                return Err(CoreError::Forbidden("This is your own statement: you cannot report it.".into()));
+            }
+            ("statement", id, st.group_id)
+        }
+        "prompt" => {
+            let id = form.target.trim().parse::<i64>().map_err(|_| CoreError::NotFound)?;
+            subjects::resolve(db, Subject::Prompt(id), Some(actor)).await?;
+            let p = store_prompts::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+            if p.host_person == actor.id || crate::prompts::hosted_by(db, &p, actor.id).await? {
+                return Err(CoreError::Forbidden(OWN_PROMPT.into()));
+            }
+            ("prompt", id, None)
+        }
+        "object" => {
+            let id = form.target.trim().parse::<i64>().map_err(|_| CoreError::NotFound)?;
+            let o = meetinghouse_store::objects::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+            if crate::orgs::is_staff(db, o.org_id, actor.id).await? {
+                return Err(CoreError::Forbidden(OWN_OBJECT.into()));
+            }
+            if o.withdrawn() {
+                return Err(CoreError::Forbidden("This object is no longer in the collection.".into()));
+            }
+            ("object", id, None)
+        }
         "person" => {
             let handle = Handle::parse(&form.target).map_err(|_| CoreError::NotFound)?;
             let p = people::by_handle(db, handle.as_str()).await?.ok_or(CoreError::NotFound)?;
@@ -298,13 +372,184 @@ pub async fn report(db: &Db, actor: &Actor, form: &ReportForm) -> Result<()> {
     }
     let details = text(&mut e, "details", "What happened", &form.details, DETAILS_MAX, form.category == "other");
     e.into_result()?;
+    let filing = Filing { kind, target_id, category: &form.category, details: &details, group_id };
+    file(db, actor, &filing, ("category", "You have already reported this. The moderators will look at it — thank you.")).await?;
+    Ok(())
+}
+
+/// A report about to be filed ([`file`]).
+struct Filing<'a> {
+    kind: &'a str,
+    target_id: i64,
+    category: &'a str,
+    details: &'a str,
+    group_id: Option<i64>,
+}
+
+/// Files a report (or a review request) by `actor`, in one transaction:
+/// their row first (`accounts::ensure_still_open`, which on PostgreSQL
+/// makes two of their reports at once take turns, as the write turn does
+/// on SQLite), then the count of what they filed in the last hour
+/// ([`REPORTS_PER_HOUR`]), then the report. A second open report of the
+/// same thing is refused with `conflict` (the field, the words).
+async fn file(db: &Db, actor: &Actor, f: &Filing<'_>, conflict: (&'static str, &str)) -> Result<i64> {
     let mut tx = db.begin().await?;
-    store::insert_report(&mut tx, Some(actor.id), kind, target_id, &form.category, &details, group_id).await.map_err(|err| match err {
-        StoreError::Conflict { .. } => FieldErrors::one("category", "You have already reported this. The moderators will look at it — thank you."),
+    crate::accounts::ensure_still_open(&mut tx, actor.id).await?;
+    let since = meetinghouse_store::now() - 3_600;
+    if store::reports_filed_since(&mut tx, actor.id, since).await? >= REPORTS_PER_HOUR {
+        return Err(CoreError::Forbidden(TOO_MANY_REPORTS.into()));
+    }
+    let id = store::insert_report(&mut tx, Some(actor.id), f.kind, f.target_id, f.category, f.details, f.group_id).await.map_err(|err| match err {
+        StoreError::Conflict { .. } => FieldErrors::one(conflict.0, conflict.1),
         other => other.into(),
     })?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(())
+    Ok(id)
+}
+
+/// What the report form shows of what is reported, as the reporter may see
+/// it where it is: its words in a sentence, its text (first words) only
+/// where readers are shown it, and its page, where a sent report returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportedView {
+    /// "A reply by Tara Singh", "The story “Canal days” by Tara Singh".
+    pub words: String,
+    /// Its text, at most [`QUOTE_CHARS`] characters (`…` when cut); empty
+    /// when the reader is not shown it there: a reply hidden, retracted or
+    /// waiting for review (an edit that waits included), an amendment's or
+    /// objection's words the moderators hid, a story (its title is in
+    /// `words`).
+    pub quote: String,
+    /// Why `quote` is empty when there are words readers are not shown.
+    pub not_shown: Option<&'static str>,
+    /// Its page.
+    pub link: String,
+}
+
+/// The most characters of a text the report form quotes.
+pub const QUOTE_CHARS: usize = 300;
+
+/// The first [`QUOTE_CHARS`] characters of a text as plain words.
+fn quote_of(markdown: &str) -> String {
+    let plain = crate::search::plain_text(markdown);
+    let mut quote: String = plain.chars().take(QUOTE_CHARS + 1).collect();
+    if quote.chars().count() > QUOTE_CHARS {
+        quote = quote.chars().take(QUOTE_CHARS).collect::<String>() + "…";
+    }
+    quote
+}
+
+/// What the report form shows of a reply, story, amendment, objection,
+/// statement, prompt or object (`kind`, `target` its id), for `actor`;
+/// `None` for other kinds, and when they may not see it. It quotes only
+/// what the reader is shown on its own page (the thread's rule,
+/// `conversations::view_as`): never the text of a reply hidden, retracted
+/// or waiting for review, nor words the moderators hid. Also where a sent
+/// report returns ([`report_return`]).
+pub async fn reported_view(db: &Db, actor: Option<&Actor>, kind: &str, target: &str) -> Result<Option<ReportedView>> {
+    let Ok(id) = target.trim().parse::<i64>() else { return Ok(None) };
+    let found = |r: Result<ReportedView>| match r {
+        Ok(v) => Ok(Some(v)),
+        Err(CoreError::NotFound | CoreError::Forbidden(_)) => Ok(None),
+        Err(other) => Err(other),
+    };
+    let view = match kind {
+        "reply" => {
+            let (r, _) = match conversations::visible_reply(db, id, actor).await {
+                Ok(found) => found,
+                Err(e) => return found(Err(e)),
+            };
+            let words = format!("A reply by {}", conversations::author_label(&r));
+            let not_shown = match r.status.as_str() {
+                "visible" => None,
+                "hidden" => Some("Its text is not shown: the moderators hid it."),
+                "pending" => Some("Its text is not shown: it is waiting for a moderator's review."),
+                _ => Some("Its text is not shown: its author retracted it."),
+            };
+            let quote = if not_shown.is_none() { quote_of(&r.body) } else { String::new() };
+            ReportedView { words, quote, not_shown, link: format!("/replies/{id}") }
+        }
+        "story" => match store_stories::by_id(db, id).await? {
+            Some(st) if st.deleted_at.is_none() && crate::stories::can_see(db, &st, actor).await? => ReportedView {
+                words: format!("The story “{}” by {}", st.title, crate::stories::author_label(&st)),
+                quote: String::new(),
+                not_shown: None,
+                link: format!("/stories/{id}"),
+            },
+            _ => return Ok(None),
+        },
+        "amendment" | "objection" => {
+            let (a, text, hidden, author) = match kind {
+                "amendment" => {
+                    let Some(a) = store_purposes::amendment(db, id).await? else { return Ok(None) };
+                    let (text, hidden, author) = (a.why.clone(), a.hidden_at.is_some(), a.proposer_name.clone());
+                    (a, text, hidden, author)
+                }
+                _ => {
+                    let Some(o) = store_purposes::objection(db, id).await? else { return Ok(None) };
+                    let Some(a) = store_purposes::amendment(db, o.amendment_id).await? else { return Ok(None) };
+                    (a, o.reason.clone(), o.hidden_at.is_some(), o.display_name.clone())
+                }
+            };
+            let Some(g) = store_groups::by_id(db, a.group_id).await? else { return Ok(None) };
+            if !crate::groups::can_see(db, &g, actor).await? {
+                return Ok(None);
+            }
+            let words = match kind {
+                "amendment" => format!("{}, proposed by {author}", crate::purposes::amendment_title(a.id, &g.name)),
+                _ => format!("An objection by {author} to amendment {} to the purpose of {}", a.id, g.name),
+            };
+            let not_shown = hidden.then_some("Its words are not shown: the moderators removed them.");
+            let quote = if hidden { String::new() } else if kind == "objection" { first_words(&text, QUOTE_CHARS) } else { quote_of(&text) };
+            ReportedView { words, quote, not_shown, link: crate::purposes::amendment_path(&g.slug, a.id) }
+        }
+        "statement" => {
+            let Some(st) = store::reported_statement(db, id).await? else { return Ok(None) };
+            if let Err(e) = crate::common_ground::load(db, st.conversation_id, actor).await {
+                return found(Err(e));
+            }
+            // A statement waiting for its hosts, or taken out, is not there for readers.
+            if st.status != "accepted" {
+                return Ok(None);
+            }
+            ReportedView {
+                words: format!("A statement in the conversation “{}”", st.topic),
+                quote: first_words(&st.body, QUOTE_CHARS),
+                not_shown: None,
+                link: format!("/common-ground/{}", st.conversation_id),
+            }
+        }
+        "prompt" => match subjects::resolve(db, Subject::Prompt(id), actor).await {
+            Ok(info) => {
+                let description = store_prompts::by_id(db, id).await?.map(|p| p.description).unwrap_or_default();
+                ReportedView { words: format!("The prompt “{}”", info.title), quote: quote_of(&description), not_shown: None, link: info.url }
+            }
+            Err(e) => return found(Err(e)),
+        },
+        "object" => {
+            let Some(o) = meetinghouse_store::objects::by_id(db, id).await? else { return Ok(None) };
+            // A withdrawn object is in no list: nothing to report there.
+            if o.withdrawn() {
+                return Ok(None);
+            }
+            let org = store_orgs::by_id(db, o.org_id).await?.map(|o| o.name).unwrap_or_default();
+            ReportedView {
+                words: format!("The object “{}” in the collection of {org}", o.title),
+                quote: quote_of(&o.description),
+                not_shown: None,
+                link: format!("/objects/{id}"),
+            }
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(view))
+}
+
+/// Where a sent report about a thing returns the reporter: its page, as
+/// [`reported_view`] finds it (an amendment's or an objection's is the
+/// amendment's page); `None` when there is none to go to.
+pub async fn report_return(db: &Db, actor: &Actor, kind: &str, target: &str) -> Result<Option<String>> {
+    Ok(reported_view(db, Some(actor), kind, target).await?.map(|v| v.link))
 }
 
 /// The group of an amendment, if `actor` may see it; "not found" otherwise
@@ -382,12 +627,8 @@ pub async fn request_story_review(db: &Db, actor: &Actor, story_id: i64, details
     let mut e = FieldErrors::new();
     let details = text(&mut e, "details", "What you want the moderators to know", details, DETAILS_MAX, false);
     e.into_result()?;
-    let mut tx = db.begin().await?;
-    store::insert_report(&mut tx, Some(actor.id), "story", story_id, REVIEW_REQUEST, &details, None).await.map_err(|err| match err {
-        StoreError::Conflict { .. } => FieldErrors::one("details", "You have already asked for a review. A moderator will look at it, and you will hear what they decided."),
-        other => other.into(),
-    })?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let filing = Filing { kind: "story", target_id: story_id, category: REVIEW_REQUEST, details: &details, group_id: None };
+    file(db, actor, &filing, ("details", REVIEW_WAITING)).await?;
     Ok(())
 }
 
@@ -483,12 +724,8 @@ async fn file_review_request(db: &Db, actor: &Actor, kind: &str, id: i64, detail
     let mut e = FieldErrors::new();
     let details = text(&mut e, "details", "What you want the moderators to know", details, DETAILS_MAX, false);
     e.into_result()?;
-    let mut tx = db.begin().await?;
-    store::insert_report(&mut tx, Some(actor.id), kind, id, REVIEW_REQUEST, &details, None).await.map_err(|err| match err {
-        StoreError::Conflict { .. } => FieldErrors::one("details", REVIEW_WAITING),
-        other => other.into(),
-    })?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let filing = Filing { kind, target_id: id, category: REVIEW_REQUEST, details: &details, group_id: None };
+    file(db, actor, &filing, ("details", REVIEW_WAITING)).await?;
     Ok(())
 }
 
@@ -575,6 +812,15 @@ enum Shape<'a> {
     Group { held: bool },
     /// An organisation, and what the moderators did to it.
     Org(OrgMarks),
+    /// A common-ground statement: whether it is still in its conversation
+    /// (accepted or waiting), whether the actor may take it out now (a
+    /// host only while the conversation is open; an instance moderator
+    /// always), and whether someone with an account wrote it.
+    Statement { shown: bool, may_take_out: bool, by_person: bool },
+    /// A prompt (its hosts edit or close it; a decision warns its opener).
+    Prompt,
+    /// A collection object, and whether it is withdrawn already.
+    Object { withdrawn: bool },
 }
 
 /// The actions that apply to a queue item as it is: (key, label). Hiding
@@ -608,6 +854,23 @@ fn choices(target_kind: &str, full_powers: bool, shape: Shape<'_>) -> Vec<(&'sta
                     _ => return None,
                 },
                 (_, "archive" | "flag") => return None,
+                (Shape::Statement { shown, may_take_out, by_person }, key) => match key {
+                    "dismiss" => label.to_string(),
+                    "hide" if *shown && *may_take_out => "Take it out of the conversation, with a note to its author".into(),
+                    "warn" | "suspend" | "ban" if *by_person => label.to_string(),
+                    _ => return None,
+                },
+                (Shape::Prompt, key) => match key {
+                    "dismiss" => label.to_string(),
+                    "warn" => "Warn the person who opened it, with a note".into(),
+                    "suspend" | "ban" => label.to_string().replace("the author", "the person who opened it"),
+                    _ => return None,
+                },
+                (Shape::Object { withdrawn }, key) => match key {
+                    "dismiss" => label.to_string(),
+                    "hide" if !*withdrawn => "Withdraw it from the collection, with a note to those who manage it".into(),
+                    _ => return None,
+                },
                 (Shape::Words { state, hidden, restorable }, key) => match (target_kind, key, *state) {
                     (_, "approve", _) => return None,
                     (_, "restore", _) if !(*hidden && *restorable) => return None,
@@ -709,6 +972,19 @@ pub struct QueueItem {
     /// The same, with the amendments and objections whose words are still
     /// shown: everything "remove everything they have posted" removes.
     pub posted_all: Option<Posted>,
+    /// What it read when it was reported, and when it was last hidden,
+    /// where that is not what it reads now (its author edited or retracted
+    /// it since): (what the words are, as sanitised HTML). Kept for the
+    /// moderators (migration 0059), shown to whoever sees the item.
+    pub snapshots: Vec<(String, String)>,
+    /// Whether its category is one of the urgent ones ([`URGENT`]): the
+    /// queue lists those first.
+    pub urgent: bool,
+    /// For an instance moderator, how many reports the same reporter filed
+    /// in all, and how many of those are open ([`reports_by_reporter`]
+    /// lists them). `None` for a host, who never learns who reported, and
+    /// for the platform's own reports.
+    pub by_reporter: Option<(i64, i64)>,
 }
 
 /// The version of a reply's text a moderator judges: a decision made from a
@@ -926,9 +1202,12 @@ pub const QUEUE_SCAN: i64 = 1000;
 
 /// The kinds of thing a report can be about, as the queue filters them:
 /// (`target_kind`, plural words).
-pub const QUEUE_KINDS: [(&str, &str); 7] = [
+pub const QUEUE_KINDS: [(&str, &str); 10] = [
     ("reply", "Replies"),
     ("story", "Stories"),
+    ("statement", "Statements"),
+    ("prompt", "Prompts"),
+    ("object", "Collection objects"),
     ("amendment", "Amendments"),
     ("objection", "Objections"),
     ("group", "Groups"),
@@ -936,11 +1215,20 @@ pub const QUEUE_KINDS: [(&str, &str); 7] = [
     ("person", "People"),
 ];
 
-/// Which page of the queue to show, and of which kind of report.
+/// The categories of report the queue filters by, beyond [`CATEGORIES`]:
+/// (key, plural words).
+pub const QUEUE_CATEGORIES_MORE: [(&str, &str); 2] =
+    [("first-contributions", "First contributions waiting for review"), ("review-request", "Requests for a review")];
+
+/// Which page of the queue to show, of which kind of thing and which
+/// category of report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueQuery {
     /// A `target_kind` of [`QUEUE_KINDS`], or `None` for every kind.
     pub kind: Option<String>,
+    /// A category of [`CATEGORIES`] or [`QUEUE_CATEGORIES_MORE`], or `None`
+    /// for every category.
+    pub category: Option<String>,
     /// The page, from 1 (one past the last shows the last).
     pub page: usize,
 }
@@ -949,23 +1237,43 @@ impl QueueQuery {
     /// From an address's `kind` and `page`: an unknown kind shows every
     /// kind, and a page that is not a number from 1 shows the first.
     pub fn parse(kind: &str, page: &str) -> QueueQuery {
-        let kind = QUEUE_KINDS.iter().find(|(k, _)| *k == kind).map(|(k, _)| k.to_string());
-        let page = page.trim().parse::<usize>().ok().filter(|p| *p >= 1).unwrap_or(1);
-        QueueQuery { kind, page }
+        QueueQuery::parse_with(kind, "", page)
     }
 
-    /// The query string for this page and kind ("?kind=reply&page=2"), or
-    /// "" for the first page of every kind.
+    /// [`QueueQuery::parse`] with a `category` too: an unknown one shows every category.
+    pub fn parse_with(kind: &str, category: &str, page: &str) -> QueueQuery {
+        let kind = QUEUE_KINDS.iter().find(|(k, _)| *k == kind).map(|(k, _)| k.to_string());
+        let category = CATEGORIES.iter().chain(QUEUE_CATEGORIES_MORE.iter()).find(|(k, _)| *k == category).map(|(k, _)| k.to_string());
+        let page = page.trim().parse::<usize>().ok().filter(|p| *p >= 1).unwrap_or(1);
+        QueueQuery { kind, category, page }
+    }
+
+    /// The query string for this page, kind and category
+    /// ("?kind=reply&category=spam&page=2"), or "" for the first page of everything.
     pub fn query_string(&self) -> String {
         let mut parts = Vec::new();
         if let Some(k) = &self.kind {
             parts.push(format!("kind={k}"));
+        }
+        if let Some(c) = &self.category {
+            parts.push(format!("category={c}"));
         }
         if self.page > 1 {
             parts.push(format!("page={}", self.page));
         }
         if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
     }
+}
+
+/// The words for a category of report in the queue: its label, or what
+/// the platform's own reports are.
+pub fn category_words(category: &str) -> &'static str {
+    CATEGORIES
+        .iter()
+        .chain(QUEUE_CATEGORIES_MORE.iter())
+        .find(|(k, _)| *k == category)
+        .map(|(_, words)| *words)
+        .unwrap_or("Other reports")
 }
 
 /// One page of the queue ([`queue_page`]).
@@ -977,41 +1285,87 @@ pub struct QueuePage {
     pub pages: usize,
     /// The kind shown, as asked for.
     pub kind: Option<String>,
-    /// Open reports of the kind shown among those looked through.
+    /// The category shown, as asked for.
+    pub category: Option<String>,
+    /// Open reports of the kind and category shown among those looked through.
     pub listed: usize,
     /// For each kind with open reports: (`target_kind`, words, how many).
     pub kinds: Vec<(&'static str, &'static str, usize)>,
-    /// Open reports beyond the oldest [`QUEUE_SCAN`], of any kind: listed
-    /// as the older ones are dealt with.
+    /// For each category with open reports: (category, words, how many),
+    /// the urgent ones ([`URGENT`]) first.
+    pub categories: Vec<(&'static str, &'static str, usize)>,
+    /// Open reports of the kind and category shown beyond the first
+    /// [`QUEUE_SCAN`]: listed as those are dealt with.
     pub more: i64,
+    /// Common-ground statements waiting for the actor's decision as a host
+    /// (pre-moderation), oldest first, at most [`STATEMENTS_LISTED`], and
+    /// how many wait in all.
+    pub statements: Vec<store::WaitingStatement>,
+    pub statements_waiting: i64,
 }
 
-/// A page of the queue [`queue`] describes: the oldest [`QUEUE_SCAN`]
-/// open reports, of one kind if asked, [`QUEUE_PAGE`] at a time, oldest
-/// first. A host's counts are of the open reports whose recorded scope
-/// they host; an item they may no longer act on is left out of its page.
+/// The most statements waiting for a host that the queue lists (it says
+/// how many more wait; each conversation's page lists its own).
+pub const STATEMENTS_LISTED: i64 = 20;
+
+/// A page of the queue [`queue`] describes: the first [`QUEUE_SCAN`] open
+/// reports of the kind and category asked for (the urgent categories,
+/// [`URGENT`], first, then the rest, each oldest first), [`QUEUE_PAGE`] at
+/// a time. The counts by kind and by category are of every open report in
+/// the actor's queue, so a filter reaches every report however many wait.
+/// A host's counts are of the open reports whose recorded scope they host;
+/// an item they may no longer act on is left out of its page. The page also
+/// lists the common-ground statements waiting for the actor as a host
+/// ([`QueuePage::statements`]).
 pub async fn queue_page(db: &Db, actor: &Actor, query: &QueueQuery) -> Result<QueuePage> {
     let (host, not_about) = queue_scope(db, actor).await?;
-    let reports = store::open_reports(db, host, not_about, QUEUE_SCAN).await?;
-    let more = if reports.len() as i64 == QUEUE_SCAN { store::count_open_reports(db, host, not_about).await? - QUEUE_SCAN } else { 0 };
+    let filter = store::QueueFilter { host, not_about, kind: query.kind.as_deref(), category: query.category.as_deref() };
+    let reports = store::open_reports_filtered(db, &filter, QUEUE_SCAN).await?;
+    let counts = store::open_report_counts(db, host, not_about).await?;
     let kinds = QUEUE_KINDS
         .iter()
-        .map(|(k, words)| (*k, *words, reports.iter().filter(|r| r.target_kind == *k).count()))
+        .map(|(k, words)| (*k, *words, counts.iter().filter(|(kind, _, _)| kind == k).map(|(_, _, n)| *n as usize).sum()))
+        .filter(|(_, _, n): &(&str, &str, usize)| *n > 0)
+        .collect();
+    let mut categories: Vec<(&'static str, &'static str, usize)> = CATEGORIES
+        .iter()
+        .chain(QUEUE_CATEGORIES_MORE.iter())
+        .map(|(c, _)| (*c, category_words(c), counts.iter().filter(|(_, cat, _)| cat == c).map(|(_, _, n)| *n as usize).sum()))
         .filter(|(_, _, n)| *n > 0)
         .collect();
-    let chosen: Vec<ReportRow> = reports.into_iter().filter(|r| query.kind.as_deref().is_none_or(|k| r.target_kind == k)).collect();
-    let listed = chosen.len();
+    categories.sort_by_key(|(c, _, _)| !URGENT.contains(c));
+    let matching: i64 = counts
+        .iter()
+        .filter(|(k, c, _)| query.kind.as_deref().is_none_or(|q| q == k) && query.category.as_deref().is_none_or(|q| q == c))
+        .map(|(_, _, n)| n)
+        .sum();
+    let more = if reports.len() as i64 == QUEUE_SCAN { matching - QUEUE_SCAN } else { 0 };
+    let listed = reports.len();
     let pages = listed.div_ceil(QUEUE_PAGE).max(1);
     let page = query.page.clamp(1, pages);
-    let on_page = chosen.into_iter().skip((page - 1) * QUEUE_PAGE).take(QUEUE_PAGE).collect();
-    Ok(QueuePage { items: queue_items(db, actor, on_page).await?, page, pages, kind: query.kind.clone(), listed, kinds, more: more.max(0) })
+    let on_page = reports.into_iter().skip((page - 1) * QUEUE_PAGE).take(QUEUE_PAGE).collect();
+    let (statements, statements_waiting) = store::statements_waiting(db, actor.id, actor.is_admin, STATEMENTS_LISTED).await?;
+    Ok(QueuePage {
+        items: queue_items(db, actor, on_page).await?,
+        page,
+        pages,
+        kind: query.kind.clone(),
+        category: query.category.clone(),
+        listed,
+        kinds,
+        categories,
+        more: more.max(0),
+        statements,
+        statements_waiting,
+    })
 }
 
 /// The queue items of these open reports, as [`queue`] describes them.
 async fn queue_items(db: &Db, actor: &Actor, reports: Vec<ReportRow>) -> Result<Vec<QueueItem>> {
     let mut hosting = Hosting::new(db, actor.id);
-    // Each person's posts are counted once a page.
+    // Each person's posts are counted once a page, and each reporter's reports.
     let mut counted: HashMap<i64, Posted> = HashMap::new();
+    let mut reporters: HashMap<i64, (i64, i64)> = HashMap::new();
     let mut out = Vec::with_capacity(reports.len());
     for report in reports {
         // A host's items are the ones [`decide`] lets them act on (a role
@@ -1044,6 +1398,8 @@ async fn queue_items(db: &Db, actor: &Actor, reports: Vec<ReportRow>) -> Result<
         // A group (whether the moderators hold it archived), or an organisation.
         let mut place: Option<Shape<'static>> = None;
         let mut stake = false;
+        // What it reads now, as a snapshot takes it: (title, text).
+        let mut words_now: Option<(String, String)> = None;
         let (what, link, excerpt_html, about) = match report.target_kind.as_str() {
             "reply" => match store_replies::by_id(db, report.target_id).await? {
                 Some(r) => {
@@ -1062,6 +1418,7 @@ async fn queue_items(db: &Db, actor: &Actor, reports: Vec<ReportRow>) -> Result<
                         hidden = Some(hidden_words(h, &r.note, actor.is_admin));
                     }
                     reply_status = Some((r.status.clone(), actor.is_admin || !by_moderators));
+                    words_now = Some((String::new(), r.body.clone()));
                     (
                         format!("A reply by {}, now {}", crate::closing::named(&conversations::author_label(&r), &r.author_handle), r.status),
                         format!("/replies/{}", r.id),
@@ -1083,6 +1440,7 @@ async fn queue_items(db: &Db, actor: &Actor, reports: Vec<ReportRow>) -> Result<
                     let what = format!("The story “{}” by {}{now}", s.title, crate::closing::named(&crate::stories::author_label(&s), &s.author_handle));
                     let link = if s.deleted_at.is_none() { format!("/stories/{}", s.id) } else { String::new() };
                     let (excerpt, author) = (crate::markdown::render(&s.body), s.author_person);
+                    words_now = Some((s.title.clone(), s.body.clone()));
                     story = Some((s, removed));
                     (what, link, excerpt, Some(author))
                 }
@@ -1104,6 +1462,7 @@ async fn queue_items(db: &Db, actor: &Actor, reports: Vec<ReportRow>) -> Result<
                         crate::markdown::render(&a.text)
                     );
                     words = Some((a.state.clone(), a.hidden_at.is_some(), !withdrawn_by_moderators(&a)));
+                    words_now = Some((a.why.clone(), a.text.clone()));
                     (what, link, excerpt, Some(a.proposed_by))
                 }
                 None => ("An amendment that no longer exists".into(), String::new(), String::new(), None),
@@ -1127,6 +1486,7 @@ async fn queue_items(db: &Db, actor: &Actor, reports: Vec<ReportRow>) -> Result<
                     };
                     let what = format!("An objection by {} to {title}{now}", crate::closing::named(&o.display_name, &o.handle));
                     words = Some((String::new(), o.hidden_at.is_some(), true));
+                    words_now = Some((String::new(), o.reason.clone()));
                     (what, link, plain_html(&o.reason), Some(o.person_id))
                 }
                 None => ("An objection that no longer exists".into(), String::new(), String::new(), None),
@@ -1145,6 +1505,7 @@ async fn queue_items(db: &Db, actor: &Actor, reports: Vec<ReportRow>) -> Result<
                     let what = format!("The group “{}” ({seen_by}){now}", g.name);
                     let excerpt = format!("<p><strong>Its purpose:</strong></p>{}", crate::markdown::render(&g.purpose));
                     place = Some(Shape::Group { held: held.is_some() });
+                    words_now = Some((g.name.clone(), g.purpose.clone()));
                     (what, format!("/groups/{}", g.slug), excerpt, None)
                 }
                 None => ("A group that no longer exists".into(), String::new(), String::new(), None),
@@ -1167,14 +1528,61 @@ async fn queue_items(db: &Db, actor: &Actor, reports: Vec<ReportRow>) -> Result<
                     let excerpt =
                         format!("<p><strong>Its description:</strong></p>{}<p><strong>Its website:</strong> {website}</p>", crate::markdown::render(&o.description));
                     place = Some(Shape::Org(marks));
+                    let body = if o.website.is_empty() { o.description.clone() } else { format!("{}\n\n{}", o.description, o.website) };
+                    words_now = Some((o.name.clone(), body));
                     (what, format!("/orgs/{}", o.slug), excerpt, None)
                 }
                 None => ("An organisation that no longer exists".into(), String::new(), String::new(), None),
+            },
+            "statement" => match store::reported_statement(db, report.target_id).await? {
+                Some(st) => {
+                    version = statement_version(&st);
+                    let now = match st.status.as_str() {
+                        "accepted" => "",
+                        "pending" => ", waiting for its hosts",
+                        _ => ", taken out",
+                    };
+                    let closed = if st.conversation_status == "open" { "" } else { " (closed)" };
+                    let what = format!("A statement in the conversation “{}”{closed}{now}", st.topic);
+                    let may_take_out = actor.is_admin || st.conversation_status == "open";
+                    place = Some(Shape::Statement { shown: st.status != "rejected", may_take_out, by_person: st.author_person.is_some() });
+                    words_now = Some((String::new(), st.body.clone()));
+                    (what, format!("/common-ground/{}", st.conversation_id), plain_html(&st.body), st.author_person)
+                }
+                None => ("A statement that no longer exists".into(), String::new(), String::new(), None),
+            },
+            "prompt" => match store_prompts::by_id(db, report.target_id).await? {
+                Some(p) => {
+                    version = prompt_version(&p);
+                    let what = format!("The prompt “{}”", p.question);
+                    let excerpt = crate::markdown::render(&p.description);
+                    place = Some(Shape::Prompt);
+                    words_now = Some((p.question.clone(), p.description.clone()));
+                    (what, format!("/prompts/{}", p.id), excerpt, Some(p.host_person))
+                }
+                None => ("A prompt that no longer exists".into(), String::new(), String::new(), None),
+            },
+            "object" => match meetinghouse_store::objects::by_id(db, report.target_id).await? {
+                Some(o) => {
+                    version = object_version(&o);
+                    let org = store_orgs::by_id(db, o.org_id).await?;
+                    let withdrawn = if o.withdrawn() { ", withdrawn from the collection" } else { "" };
+                    let (org_name, link) = match &org {
+                        Some(org) => (org.name.clone(), format!("/objects/{}", o.id)),
+                        None => (String::new(), String::new()),
+                    };
+                    let what = format!("The object “{}” ({}) in the collection of {org_name}{withdrawn}", o.title, o.accession_number);
+                    place = Some(Shape::Object { withdrawn: o.withdrawn() });
+                    words_now = Some((o.title.clone(), o.description.clone()));
+                    (what, link, crate::markdown::render(&o.description), None)
+                }
+                None => ("An object that no longer exists".into(), String::new(), String::new(), None),
             },
             _ => match people::by_id(db, report.target_id).await? {
                 // A closed account: no page, and no status that means anything.
                 Some(p) if p.handle.is_empty() => ("A former member (the account was closed)".into(), String::new(), String::new(), Some(p.id)),
                 Some(p) => {
+                    words_now = Some((p.display_name.clone(), p.bio.clone()));
                     (format!("The person {} (@{}), {}", p.display_name, p.handle, p.status), format!("/@{}", p.handle), String::new(), Some(p.id))
                 }
                 None => ("A person who no longer has an account".into(), String::new(), String::new(), None),
@@ -1201,6 +1609,19 @@ async fn queue_items(db: &Db, actor: &Actor, reports: Vec<ReportRow>) -> Result<
             _ => None,
         };
         let posted = posted_all.map(|p| (p.stories, p.replies));
+        let snapshots = snapshots_shown(db, &report, words_now.as_ref()).await?;
+        let by_reporter = match report.reporter {
+            Some(reporter) if actor.is_admin => Some(match reporters.get(&reporter) {
+                Some(n) => *n,
+                None => {
+                    let (_, all, open) = store::reports_by(db, reporter, 0).await?;
+                    reporters.insert(reporter, (all, open));
+                    (all, open)
+                }
+            }),
+            _ => None,
+        };
+        let urgent = URGENT.contains(&report.category.as_str());
         out.push(QueueItem {
             full_powers: actor.is_admin,
             report,
@@ -1216,9 +1637,187 @@ async fn queue_items(db: &Db, actor: &Actor, reports: Vec<ReportRow>) -> Result<
             choices,
             posted,
             posted_all,
+            snapshots,
+            urgent,
+            by_reporter,
         });
     }
     Ok(out)
+}
+
+/// What a queue item shows of its snapshots (migration 0059): the words
+/// when it was reported, and when it was last hidden, each only where it
+/// is not what the thing reads now (`now`, its (title, text) as a
+/// snapshot of it would take them; `None` when it is gone): (what they
+/// are, HTML).
+async fn snapshots_shown(db: &Db, report: &ReportRow, now: Option<&(String, String)>) -> Result<Vec<(String, String)>> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let reported = store::snapshot_of_report(db, report.id).await?;
+    let hidden = store::last_hidden_snapshot(db, &report.target_kind, report.target_id).await?;
+    for (snap, words) in [(hidden, "When it was hidden"), (reported, "When it was reported")] {
+        let Some(snap) = snap else { continue };
+        if now.is_some_and(|(title, body)| *title == snap.title && *body == snap.body) {
+            continue;
+        }
+        let html = snapshot_html(&snap);
+        if out.iter().any(|(_, h)| *h == html) {
+            continue;
+        }
+        out.push((format!("{words} ({}), it read:", crate::format_date(snap.created_at)), html));
+    }
+    Ok(out)
+}
+
+/// A snapshot's words as sanitised HTML, as the queue shows the thing.
+fn snapshot_html(snap: &store::Snapshot) -> String {
+    let title = if snap.title.is_empty() { String::new() } else { format!("<p><strong>{}</strong></p>", escape(&snap.title)) };
+    let body = match snap.target_kind.as_str() {
+        "objection" | "statement" => plain_html(&snap.body),
+        _ => crate::markdown::render(&snap.body),
+    };
+    format!("{title}{body}")
+}
+
+/// The version of a common-ground statement a moderator judges (its text
+/// and status).
+pub fn statement_version(st: &store::ReportedStatement) -> String {
+    crate::secrets::token_hash(&format!("{}\n{}", st.status, st.body))[..16].to_string()
+}
+
+/// The version of a prompt a moderator judges (its question and description).
+pub fn prompt_version(p: &meetinghouse_store::prompts::PromptRow) -> String {
+    crate::secrets::token_hash(&format!("{}\n{}", p.question, p.description))[..16].to_string()
+}
+
+/// The version of a collection object a moderator judges (its title,
+/// description, and whether it is withdrawn).
+pub fn object_version(o: &meetinghouse_store::objects::ObjectRow) -> String {
+    crate::secrets::token_hash(&format!("{}\n{}\n{:?}", o.title, o.description, o.withdrawn_at))[..16].to_string()
+}
+
+/// The most reports one "Dismiss the ticked reports" dismisses.
+pub const BULK_MAX: usize = 100;
+
+/// What [`dismiss_many`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dismissed {
+    /// How many reports were dismissed (with the other open reports about
+    /// the same things, which a dismissal closes too).
+    pub done: usize,
+    /// The reports left as they were, each with why (a reply waiting for
+    /// review, a report about the moderator, one dealt with meanwhile).
+    pub left: Vec<(i64, String)>,
+}
+
+/// Dismisses several reports at once ("nothing needs doing"), each as its
+/// own decision ([`decide`], then [`Decision::apply`]) with the same
+/// optional note: for clearing a flood of reports. Each is checked as a
+/// single dismissal is: the actor may act on it (an instance moderator, or
+/// a host of what it is about), it is not about them, and dismissing
+/// applies (a reply waiting for review is published or hidden, never
+/// dismissed); a report that fails is left as it is and said why, and the
+/// others go on. Every reporter hears the outcome, as for one dismissal.
+/// At most [`BULK_MAX`] at once; none is an error.
+pub async fn dismiss_many(db: &Db, mail: Mailer<'_>, actor: &Actor, ids: &[i64], note: &str) -> Result<Dismissed> {
+    if ids.is_empty() {
+        return Err(FieldErrors::one("report", "Tick the reports to dismiss first."));
+    }
+    if ids.len() > BULK_MAX {
+        return Err(FieldErrors::one("report", format!("Dismiss at most {BULK_MAX} reports at once.")));
+    }
+    let mut e = FieldErrors::new();
+    let note = text(&mut e, "note", "A note", note, conversations::NOTE_MAX, false);
+    e.into_result()?;
+    let mut out = Dismissed::default();
+    let mut seen = std::collections::HashSet::new();
+    for id in ids.iter().copied().filter(|id| seen.insert(*id)) {
+        let form = ActionForm { action: "dismiss".into(), note: note.clone(), ..Default::default() };
+        let done = match decide(db, actor, id, &form).await {
+            Ok(decision) => decision.apply(db, mail).await,
+            Err(e) => Err(e),
+        };
+        match done {
+            Ok(_) => out.done += 1,
+            Err(CoreError::Invalid(e)) => out.left.push((id, e.0.first().map(|(_, m)| m.clone()).unwrap_or_default())),
+            Err(CoreError::Forbidden(m)) => out.left.push((id, m)),
+            Err(CoreError::NotFound) => out.left.push((id, "There is no such report.".into())),
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(out)
+}
+
+/// The open reports with these ids that are in the actor's queue, as the
+/// queue shows them (what "Dismiss the ticked reports" asks to confirm),
+/// in the order given, at most [`BULK_MAX`]; ids of reports closed or not
+/// in their queue are left out.
+pub async fn queue_items_by_id(db: &Db, actor: &Actor, ids: &[i64]) -> Result<Vec<QueueItem>> {
+    queue_scope(db, actor).await?;
+    let mut reports = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for id in ids.iter().copied().filter(|id| seen.insert(*id)).take(BULK_MAX) {
+        if let Some(r) = store::report_by_id(db, id).await?.filter(|r| r.status == "open") {
+            reports.push(r);
+        }
+    }
+    queue_items(db, actor, reports).await
+}
+
+/// A report as the list of one reporter's reports shows it.
+#[derive(Debug, Clone)]
+pub struct ReporterReport {
+    pub report: ReportRow,
+    pub category_words: &'static str,
+    /// What it is about, in a few words ("reply 12", "the person @bea").
+    pub about: String,
+}
+
+/// One reporter's reports, for an instance moderator judging a report of
+/// theirs: who they are, how many reports they filed and how many are
+/// open, and their latest [`REPORTER_LISTED`], newest first.
+#[derive(Debug, Clone)]
+pub struct ReporterReports {
+    /// "@ann (Ann Lee)"; "a former member" for a closed account.
+    pub reporter: String,
+    pub all: i64,
+    pub open: i64,
+    pub reports: Vec<ReporterReport>,
+}
+
+/// How many of a reporter's reports [`reports_by_reporter`] lists.
+pub const REPORTER_LISTED: i64 = 100;
+
+/// The reports filed by whoever filed report `report`, for an instance
+/// moderator only: hosts never learn who reported ("not found" to them,
+/// and to everyone else), so a report names its reporter to nobody but
+/// the meeting house's moderators. A report the platform filed (a first
+/// contribution's review) has no reporter: "not found".
+pub async fn reports_by_reporter(db: &Db, actor: &Actor, report: i64) -> Result<ReporterReports> {
+    if !actor.is_admin {
+        return Err(CoreError::NotFound);
+    }
+    let row = store::report_by_id(db, report).await?.ok_or(CoreError::NotFound)?;
+    let reporter = row.reporter.ok_or(CoreError::NotFound)?;
+    let person = people::by_id(db, reporter).await?.ok_or(CoreError::NotFound)?;
+    let (rows, all, open) = store::reports_by(db, reporter, REPORTER_LISTED).await?;
+    let reports = rows
+        .into_iter()
+        .map(|r| {
+            let about = match r.target_kind.as_str() {
+                "person" => format!("a person (account {})", r.target_id),
+                kind => format!("{kind} {}", r.target_id),
+            };
+            ReporterReport { category_words: category_words(&r.category), report: r, about }
+        })
+        .collect();
+    let reporter = if person.handle.is_empty() { "a former member".to_string() } else { format!("@{} ({})", person.handle, person.display_name) };
+    Ok(ReporterReports { reporter, all, open, reports })
+}
+
+/// Removes the snapshots of things no longer stored ([`store::purge_snapshots`]);
+/// run by the hourly purge. How many went.
+pub async fn purge_snapshots(db: &Db) -> Result<u64> {
+    Ok(store::purge_snapshots(db).await?)
 }
 
 /// Whether the author changed a hidden reply's text since it was hidden:
@@ -1336,6 +1935,8 @@ pub struct Decision {
     words: Option<Words>,
     /// The reported group or organisation as loaded (what was judged).
     place: Option<Place>,
+    /// The reported statement, prompt or object as loaded (what was judged).
+    other: Option<Other>,
     /// The person concerned: the reply's author, or the reported person
     /// (0 for a group or an organisation, whose hosts or admins are told).
     person: i64,
@@ -1450,12 +2051,19 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
         }
         _ => None,
     };
+    let other = match report.target_kind.as_str() {
+        "statement" => Some(Other::Statement(store::reported_statement(db, report.target_id).await?.ok_or(CoreError::NotFound)?)),
+        "prompt" => Some(Other::Prompt(store_prompts::by_id(db, report.target_id).await?.ok_or(CoreError::NotFound)?)),
+        "object" => Some(Other::Object(meetinghouse_store::objects::by_id(db, report.target_id).await?.ok_or(CoreError::NotFound)?)),
+        _ => None,
+    };
     if place.is_some() && has_stake(db, &report.target_kind, report.target_id, actor.id).await? {
         return Err(CoreError::Forbidden(YOUR_PLACE.into()));
     }
-    let person = match place {
-        Some(_) => 0,
-        None => reply
+    let person = match (&place, &other) {
+        (Some(_), _) => 0,
+        (None, Some(o)) => o.author(),
+        (None, None) => reply
             .as_ref()
             .map(|r| r.author_person)
             .or(story.as_ref().map(|(s, _)| s.author_person))
@@ -1495,6 +2103,11 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
     {
         return Err(FieldErrors::one("action", PLACE_CHANGED));
     }
+    if let (Some(o), Some(seen)) = (&other, seen)
+        && o.version() != seen
+    {
+        return Err(FieldErrors::one("action", CHANGED));
+    }
     let mut e = FieldErrors::new();
     // Checked again in the decision's transaction, after the person's row is held.
     if matches!(*action, "suspend" | "ban") && people::by_id(db, person).await?.is_some_and(|p| p.is_admin != 0) {
@@ -1524,6 +2137,21 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
     }
     if place.is_none() && matches!(*action, "archive" | "flag") {
         e.add("action", DOES_NOT_APPLY);
+    } else if let Some(o) = &other {
+        // A statement is taken out (by a host while its conversation is
+        // open; by an instance moderator at any time), an object withdrawn,
+        // and the person who wrote or opened it warned, suspended or banned.
+        match (*action, o) {
+            ("dismiss", _) => {}
+            ("hide", Other::Statement(st)) if st.status != "rejected" => {
+                if st.conversation_status != "open" && !actor.is_admin {
+                    return Err(CoreError::Forbidden(STATEMENT_CLOSED.into()));
+                }
+            }
+            ("hide", Other::Object(ob)) if !ob.withdrawn() => {}
+            ("warn" | "suspend" | "ban", Other::Statement(_) | Other::Prompt(_)) if person != 0 => {}
+            _ => e.add("action", DOES_NOT_APPLY),
+        }
     } else if let Some(p) = &place {
         // A group is warned about, archived or opened again; an
         // organisation is warned about, hidden, flagged or restored.
@@ -1575,10 +2203,11 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
             Some(s) => subjects::resolve(db, s, None).await.map(|i| i.title).unwrap_or_else(|_| "a conversation".into()),
             None => "a conversation".into(),
         },
-        None => match (&words, &place) {
-            (Some(w), _) => w.title(),
-            (None, Some(p)) => p.name().to_string(),
-            (None, None) => story.as_ref().map(|(s, _)| s.title.clone()).unwrap_or_default(),
+        None => match (&words, &place, &other) {
+            (Some(w), _, _) => w.title(),
+            (None, Some(p), _) => p.name().to_string(),
+            (None, None, Some(o)) => o.title(),
+            (None, None, None) => story.as_ref().map(|(s, _)| s.title.clone()).unwrap_or_default(),
         },
     };
     // Publishing: approving a reply that waits for review, or restoring one
@@ -1598,6 +2227,7 @@ pub async fn decide_seen(db: &Db, actor: &Actor, report_id: i64, form: &ActionFo
         story,
         words,
         place,
+        other,
         person,
         title,
         planned,
@@ -1649,7 +2279,7 @@ impl Decision {
     /// log gets one more entry (`remove-all`, about the person) saying how
     /// many were removed.
     pub async fn apply(self, db: &Db, mail: Mailer<'_>) -> Result<String> {
-        let Decision { moderator, report, action, note, days, reply, story, words, place, person, title, planned, remove_all, by_moderators } = self;
+        let Decision { moderator, report, action, note, days, reply, story, words, place, other, person, title, planned, remove_all, by_moderators } = self;
         let changed = || FieldErrors::one("action", REPLY_CHANGED);
         let now = meetinghouse_store::now();
         let mut until = days.map(|d| now + d * 86_400);
@@ -1658,6 +2288,7 @@ impl Decision {
             (None, Some((s, _))) => format!("/stories/{}", s.id),
             _ if words.is_some() => words.as_ref().map(Words::url).unwrap_or_default(),
             _ if place.is_some() => place.as_ref().map(Place::url).unwrap_or_default(),
+            _ if other.is_some() => other.as_ref().map(Other::url).unwrap_or_default(),
             _ => "/notifications".into(),
         };
         let mut done = "Done.".to_string();
@@ -1686,6 +2317,11 @@ impl Decision {
             "suspend" | "ban" if waiting => Some(("hidden", note.as_str())),
             _ => None,
         };
+        // What is hidden is kept as it read, for the moderators (migration
+        // 0059): its author may edit or retract it afterwards.
+        if matches!(new_status, Some(("hidden", _))) || (matches!(action, "hide" | "archive") && reply.is_none()) {
+            store::snapshot_in(&mut tx, report.id, store::HIDDEN, &report.target_kind, report.target_id).await?;
+        }
         if let Some(r) = &reply {
             let same = match new_status {
                 Some((to, why)) => store_replies::set_status(&mut tx, r.id, &r.status, &r.body, to, why).await?,
@@ -1708,9 +2344,15 @@ impl Decision {
             Some(p) => apply_to_place(&mut tx, db, p, action, &note, now).await?,
             None => None,
         };
+        let other_told = match &other {
+            Some(o) => apply_to_other(&mut tx, db, o, action, moderator, by_moderators, &note, now).await?,
+            None => None,
+        };
         let told: Option<String> = match (action, &reply) {
             // A group's hosts or an organisation's admins are told above.
             _ if place.is_some() => None,
+            // So is whoever hears of a statement taken out or an object withdrawn.
+            _ if other.is_some() && !matches!(action, "warn" | "suspend" | "ban") => None,
             ("approve", Some(r)) => {
                 if let Some(p) = &planned {
                     conversations::apply_published(&mut tx, mail, r, p).await?;
@@ -1819,8 +2461,8 @@ impl Decision {
             (Some(w), "restore") => Some(show_words(&mut tx, w).await?),
             _ => None,
         };
-        if let Some((people, text)) = &place_told {
-            for p in people {
+        if let Some((people, text)) = place_told.as_ref().or(other_told.as_ref()) {
+            for p in people.iter().filter(|p| **p != moderator) {
                 notifications::notify(&mut tx, mail, *p, Kind::Moderation, text, &url).await?;
             }
         }
@@ -1885,6 +2527,9 @@ impl Decision {
         let outcome = match action {
             "dismiss" => "looked at it and decided no action was needed",
             "hide" if story.is_some() => "removed the story",
+            "hide" if matches!(other, Some(Other::Statement(_))) => "took the statement out of the conversation",
+            "hide" if matches!(other, Some(Other::Object(_))) => "withdrew the object from the collection",
+            "warn" if matches!(other, Some(Other::Prompt(_))) => "warned the person who opened the prompt",
             "hide" if place.is_some() => "hid the organisation's description and website",
             "archive" => "archived the group",
             "flag" => "flagged the organisation as not confirmed to be who its name says",
@@ -1928,6 +2573,124 @@ impl Decision {
 
 /// What a moderator is told when the action chosen does not fit the item.
 pub const DOES_NOT_APPLY: &str = "That does not apply to this item as it is now.";
+
+/// What a moderator is told when a statement, a prompt or an object is not
+/// what their page showed.
+pub const CHANGED: &str = "It changed since you opened the page (someone changed it, or another moderator acted), \
+     so nothing was changed. Look at it again, then decide.";
+
+/// Why a host does not take a statement out of a closed conversation (the
+/// meeting house's moderators still may).
+pub const STATEMENT_CLOSED: &str = "This conversation is closed: its hosts no longer take statements out. \
+     The meeting house's moderators still can: dismiss this report, and report the statement to them if it must go.";
+
+/// The first `n` characters of a text, on one line, `…` when cut.
+fn first_words(text: &str, n: usize) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let cut: String = line.chars().take(n).collect();
+    if cut.len() < line.len() { format!("{cut}…") } else { cut }
+}
+
+/// A statement, a prompt or a collection object a decision is about, as
+/// [`decide`] loaded it.
+enum Other {
+    Statement(store::ReportedStatement),
+    Prompt(meetinghouse_store::prompts::PromptRow),
+    Object(meetinghouse_store::objects::ObjectRow),
+}
+
+impl Other {
+    /// The person who wrote the statement or opened the prompt; 0 for an
+    /// object, and for a statement written without an account.
+    fn author(&self) -> i64 {
+        match self {
+            Other::Statement(st) => st.author_person.unwrap_or(0),
+            Other::Prompt(p) => p.host_person,
+            Other::Object(_) => 0,
+        }
+    }
+
+    /// The version judged ([`statement_version`], [`prompt_version`], [`object_version`]).
+    fn version(&self) -> String {
+        match self {
+            Other::Statement(st) => statement_version(st),
+            Other::Prompt(p) => prompt_version(p),
+            Other::Object(o) => object_version(o),
+        }
+    }
+
+    /// What it is called in a message.
+    fn title(&self) -> String {
+        match self {
+            Other::Statement(st) => st.topic.clone(),
+            Other::Prompt(p) => p.question.clone(),
+            Other::Object(o) => o.title.clone(),
+        }
+    }
+
+    /// Its page.
+    fn url(&self) -> String {
+        match self {
+            Other::Statement(st) => format!("/common-ground/{}", st.conversation_id),
+            Other::Prompt(p) => format!("/prompts/{}", p.id),
+            Other::Object(o) => format!("/objects/{}", o.id),
+        }
+    }
+}
+
+/// What a decision about a statement or an object changes, in its
+/// transaction, only as judged ([`CHANGED`] otherwise, and nothing is
+/// written): a statement taken out of its conversation (a host's decision
+/// only while it is still open: the conversation's row is taken first, as
+/// every change to it takes it, store `common_ground::change_open`), an
+/// object withdrawn from its collection — by the meeting house's
+/// moderators as theirs (only they put it back), by its organisation's
+/// staff as the organisation's — and left out of search. Returns who is
+/// told and what: the statement's author (when they had an account), the
+/// organisation's active admins; `None` otherwise.
+#[allow(clippy::too_many_arguments)]
+async fn apply_to_other(
+    tx: &mut meetinghouse_store::Tx,
+    db: &Db,
+    o: &Other,
+    action: &str,
+    moderator: i64,
+    by_moderators: bool,
+    note: &str,
+    now: i64,
+) -> Result<Option<(Vec<i64>, String)>> {
+    if action != "hide" {
+        return Ok(None);
+    }
+    match o {
+        Other::Statement(st) => {
+            if !by_moderators && !meetinghouse_store::common_ground::change_open(tx, st.conversation_id).await? {
+                return Err(CoreError::Forbidden(STATEMENT_CLOSED.into()));
+            }
+            if !store::reject_statement(tx, st.id, &st.status).await? {
+                return Err(FieldErrors::one("action", CHANGED));
+            }
+            let text = format!(
+                "A moderator took your statement “{}” out of the conversation “{}”: nobody votes on it any more. Why: {note}",
+                first_words(&st.body, 80),
+                st.topic
+            );
+            Ok(Some((st.author_person.into_iter().collect(), text)))
+        }
+        Other::Object(ob) => {
+            let how = if by_moderators { meetinghouse_store::objects::BY_MODERATION } else { meetinghouse_store::objects::BY_ORG };
+            if !meetinghouse_store::objects::withdraw(tx, ob.id, Some(moderator), how, note, now).await? {
+                return Err(FieldErrors::one("action", CHANGED));
+            }
+            meetinghouse_store::search::remove(tx, db.backend(), "object", ob.id).await?;
+            let org = store_orgs::by_id(db, ob.org_id).await?.map(|o| o.name).unwrap_or_default();
+            let who = if by_moderators { "The meeting house's moderators" } else { "One of your organisation's staff" };
+            let text = format!("{who} withdrew the object “{}” from the collection of {org}, after a report. Why: {note}", ob.title);
+            Ok(Some((store::org_admins_in(tx, ob.org_id).await?, text)))
+        }
+        Other::Prompt(_) => Ok(None),
+    }
+}
 
 /// What a moderator is told when a group or an organisation is not what
 /// their page showed.
@@ -2350,13 +3113,16 @@ async fn remove_all_posted(
         if removed.counts.total() + found > REMOVE_ALL_MAX {
             return Err(FieldErrors::one("remove_all", too_much_to_remove()));
         }
+        // Each thing removed is kept as it read, for the moderators (migration 0059).
         for (id, title, body) in &stories {
             let removal = StoryRemoval { story_id: *id, moderator: Some(moderator), report_id: Some(report), note: note.to_string(), removed_at: now };
+            store::snapshot_in(tx, report, store::HIDDEN, "story", *id).await?;
             if remove_story_in(tx, db, &removal, title, body).await? {
                 removed.counts.stories += 1;
             }
         }
         for (id, status, body) in &replies {
+            store::snapshot_in(tx, report, store::HIDDEN, "reply", *id).await?;
             if store_replies::set_status(tx, *id, status, body, "hidden", note).await? {
                 // Only instance moderators remove everything: only they show it again.
                 store::record_reply_hiding(tx, *id, moderator, true, &body_version(body), now).await?;
@@ -2364,11 +3130,13 @@ async fn remove_all_posted(
             }
         }
         for a in &amendments {
+            store::snapshot_in(tx, report, store::HIDDEN, "amendment", a.id).await?;
             if crate::purposes::hide_words_in(tx, db, mail, a, now).await?.is_some() {
                 removed.counts.amendments += 1;
             }
         }
         for (id, reason) in &objections {
+            store::snapshot_in(tx, report, store::HIDDEN, "objection", *id).await?;
             if store_purposes::hide_objection(tx, *id, reason, now).await? {
                 removed.counts.objections += 1;
             }
@@ -2740,6 +3508,8 @@ pub async fn lift(db: &Db, mail: Mailer<'_>, actor: &Actor, person_id: i64, note
     let note = text(&mut e, "note", "Why it is lifted", note, conversations::NOTE_MAX, true);
     e.into_result()?;
     let removed = store::removed_counts(db, person.id).await?;
+    let was_ban = store::suspension_of(db, person.id).await?.is_some_and(|(until, _)| until == store::BANNED);
+    let what = if was_ban { "ban" } else { "suspension" };
     let mut tx = db.begin().await?;
     let Some(resume) = store::lift(&mut tx, person.id).await? else {
         return Err(FieldErrors::one(
@@ -2760,9 +3530,9 @@ pub async fn lift(db: &Db, mail: Mailer<'_>, actor: &Actor, person_id: i64, note
     let waits = resume == "pending";
     let stays = removed.total() > 0;
     let mut told = if waits {
-        format!("A moderator lifted the suspension on your account. It is waiting for an admin's approval again. Why: {note}")
+        format!("A moderator lifted the {what} on your account. It is waiting for an admin's approval again. Why: {note}")
     } else {
-        format!("A moderator lifted the suspension on your account: welcome back. Why: {note}")
+        format!("A moderator lifted the {what} on your account: welcome back. Why: {note}")
     };
     if stays {
         told.push_str(&format!(
@@ -2773,7 +3543,7 @@ pub async fn lift(db: &Db, mail: Mailer<'_>, actor: &Actor, person_id: i64, note
     notifications::notify(&mut tx, mail, person.id, Kind::Moderation, &told, "/notifications").await?;
     tx.commit().await.map_err(StoreError::from)?;
     let lifted = if waits {
-        format!("Lifted. @{} is waiting for approval again, as before the suspension.", person.handle)
+        format!("Lifted. @{} is waiting for approval again, as before the {what}.", person.handle)
     } else {
         format!("Lifted. @{} can sign in again.", person.handle)
     };
@@ -2829,10 +3599,11 @@ pub async fn lift_by_operator(db: &Db, settings: &crate::settings::Settings, han
         return Err(CoreError::Forbidden(format!("@{} is not suspended or banned, so nothing was changed.", person.handle)));
     };
     store::insert_operator_action(&mut tx, "person", person.id, "lift", &note).await?;
+    let what = if was_ban { "ban" } else { "suspension" };
     let mut told = if resume == "pending" {
-        format!("The suspension on your account was lifted. It is waiting for an admin's approval again. Why: {note}")
+        format!("The {what} on your account was lifted. It is waiting for an admin's approval again. Why: {note}")
     } else {
-        format!("The suspension on your account was lifted: you can sign in again. Why: {note}")
+        format!("The {what} on your account was lifted: you can sign in again. Why: {note}")
     };
     if removed.total() > 0 {
         told.push_str(&format!(

@@ -135,11 +135,14 @@ const SUBJECT_TEXT_CHARS: usize = 70;
 /// The outbox kind of a daily digest.
 pub(crate) const DIGEST_KIND: &str = "digest";
 
-/// A notification's text as its mail's subject holds it: the first
+/// A notification's text as its mail's subject holds it: on one line
+/// (every run of whitespace, line breaks included, one space: a subject
+/// with a line break in it would break the mail's header), the first
 /// [`SUBJECT_TEXT_CHARS`] characters, `…` when cut.
 pub(crate) fn short(text: &str) -> String {
-    let s: String = text.chars().take(SUBJECT_TEXT_CHARS).collect();
-    if s.len() < text.len() { format!("{s}…") } else { s }
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let s: String = one_line.chars().take(SUBJECT_TEXT_CHARS).collect();
+    if s.len() < one_line.len() { format!("{s}…") } else { s }
 }
 
 /// How the footer of every notification email and digest introduces its
@@ -383,7 +386,7 @@ pub fn digest_time(zone: &Zone, now: i64) -> i64 {
 /// the same transaction as the email is queued. The claim is by send time,
 /// not by the clock's reading, so a clock that ran ahead and was set back
 /// stops no digest. Each notification's subject is checked again there for
-/// that person, in the query that lists them (store `take_undigested`, by
+/// that person, in the query that lists them (store `take_undigested_before`, by
 /// `shown!`: a deleted story, a group they left, a withdrawn invitation):
 /// one they may no longer see is marked emailed unlisted, so it never goes
 /// out. One person's digest that fails is logged and rolled back, and the
@@ -430,7 +433,8 @@ async fn send_digest(db: &Db, mail: Mailer<'_>, person: i64, slot: i64, now: i64
     if mode != "daily" {
         return Ok(Digest::NotClaimed);
     }
-    let (items, more) = store::take_undigested(&mut tx, person, DIGEST_LISTS).await?;
+    // What arrived at or after the send time waits for the next morning's.
+    let (items, more) = store::take_undigested_before(&mut tx, person, slot, DIGEST_LISTS).await?;
     if items.is_empty() {
         // Nothing left to tell: keep the claim and the marks, so what they
         // may no longer see is never sent.
@@ -454,7 +458,9 @@ async fn send_digest(db: &Db, mail: Mailer<'_>, person: i64, slot: i64, now: i64
     let why = format!("You get a digest at {DIGEST_HOUR:02}:00 on days with news.");
     body.push_str(&footer(mail, person, &why));
     let subject = format!("{}: your daily digest ({total} new)", mail.settings.name);
-    outbox::enqueue(&mut tx, &email, &subject, &body, DIGEST_KIND).await?;
+    // It names the person, so the mail worker checks their address, account
+    // and choice again before it goes (store `outbox::recheck`).
+    outbox::enqueue_for(&mut tx, person, &email, &subject, &body, DIGEST_KIND).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Digest::Sent)
 }

@@ -348,8 +348,9 @@ pub struct OrgPage {
     /// Which page of members this is (from 1), and whether there is another.
     pub members_page: i64,
     pub more_members: bool,
-    /// How many active admins it has (the last keeps their role).
-    pub admins: i64,
+    /// How many active admins it has, and how many of them have an active
+    /// account (the last of either keeps their role: [`OrgPage::is_last_admin`]).
+    pub admins: orgs::AdminCount,
     /// One page ([`GROUPS_PER_PAGE`]) of the public groups it belongs to,
     /// which page (from 1), and whether there is another.
     pub groups: Vec<groups::GroupRow>,
@@ -362,6 +363,13 @@ pub struct OrgPage {
 }
 
 impl OrgPage {
+    /// Whether a member is an admin who may not change role or be removed:
+    /// the last active admin, or the last whose account is active (the rule
+    /// of [`change_role`], [`remove_member`] and [`leave`]).
+    pub fn is_last_admin(&self, m: &OrgMemberRow) -> bool {
+        m.role == "admin" && m.status == "active" && (self.admins.admins <= 1 || (m.person_status == "active" && self.admins.active <= 1))
+    }
+
     /// Why a person's name is not linked, in a few words ("" when it is).
     pub fn account_note(&self, m: &OrgMemberRow) -> &'static str {
         match m.person_status.as_str() {
@@ -414,7 +422,7 @@ pub async fn page_parts(db: &Db, slug: &str, viewer: Option<&Actor>, number: i64
     groups.truncate(GROUPS_PER_PAGE as usize);
     Ok(OrgPage {
         description_html: markdown::render(&org.description),
-        admins: orgs::active_admins(db, org.id).await?,
+        admins: orgs::admin_counts(db, org.id).await?,
         org,
         members,
         members_page: number,
@@ -579,15 +587,64 @@ async fn require_org_admin_in(tx: &mut Tx, actor: &Actor, org: &OrgRow) -> Resul
     }
 }
 
-/// Whether taking away a member's (role, status) would leave no active admin.
-async fn would_leave_no_admin(tx: &mut Tx, org: &OrgRow, current: &(String, String)) -> Result<bool> {
-    Ok(current.0 == "admin" && current.1 == "active" && orgs::admin_count(tx, org.id).await? <= 1)
+/// Who would still run an organisation once one member's role goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AdminsAfter {
+    /// Another admin whose account is active (or the member was no active
+    /// admin).
+    Enough,
+    /// Nobody ([`last_admin`]).
+    NoAdmin,
+    /// Only admins whose account is not active ([`last_active_admin`]):
+    /// someone suspended, banned or waiting for approval cannot sign in to
+    /// manage it.
+    NoActiveAdmin,
+}
+
+/// [`AdminsAfter`] taking away the role of `person_id`, whose (role,
+/// status) is `current`, read in the transaction of [`member_turn`].
+async fn admins_after(tx: &mut Tx, org: &OrgRow, person_id: i64, current: &(String, String)) -> Result<AdminsAfter> {
+    if current.0 != "admin" || current.1 != "active" {
+        return Ok(AdminsAfter::Enough);
+    }
+    let count = orgs::admin_count(tx, org.id).await?;
+    Ok(if count.admins <= 1 {
+        AdminsAfter::NoAdmin
+    } else if count.active <= 1 && account_active_in(tx, person_id).await? {
+        AdminsAfter::NoActiveAdmin
+    } else {
+        AdminsAfter::Enough
+    })
+}
+
+/// The refusal, if any, for [`AdminsAfter`].
+fn no_admin_left(after: AdminsAfter, org: &OrgRow, name: &str, is_actor: bool) -> Option<CoreError> {
+    match after {
+        AdminsAfter::Enough => None,
+        AdminsAfter::NoAdmin => Some(last_admin(org, name, is_actor)),
+        AdminsAfter::NoActiveAdmin => Some(last_active_admin(org, name, is_actor)),
+    }
+}
+
+/// Whether a person's account is active (not suspended, banned, waiting for
+/// approval or closed), read in the caller's transaction.
+async fn account_active_in(tx: &mut Tx, person_id: i64) -> Result<bool> {
+    Ok(meetinghouse_store::people::by_id_in(tx, person_id).await?.is_some_and(|p| p.status == "active" && !p.handle.is_empty()))
 }
 
 /// The refusal when the last active admin would go.
 fn last_admin(org: &OrgRow, name: &str, is_actor: bool) -> CoreError {
     let who = if is_actor { "You are".to_string() } else { format!("{name} is") };
     CoreError::Forbidden(format!("{who} the last admin of {}: make someone else an admin first.", org.name))
+}
+
+/// The refusal when the last admin whose account is active would go.
+fn last_active_admin(org: &OrgRow, name: &str, is_actor: bool) -> CoreError {
+    let who = if is_actor { "You are".to_string() } else { format!("{name} is") };
+    CoreError::Forbidden(format!(
+        "{who} the last admin of {} whose account is active: the other admins cannot sign in to manage it (their accounts are suspended or waiting for approval). Make someone else an admin first.",
+        org.name
+    ))
 }
 
 /// The answer when an admin acts on someone who is not a member (never
@@ -604,7 +661,7 @@ pub enum Left {
 }
 
 /// Leaves an organisation (or declines an invitation). The last active admin
-/// may not leave: the admins are counted in the transaction that removes
+/// may not leave, nor the last whose account is active ([`admins_after`]): the admins are counted in the transaction that removes
 /// them, with the membership locked, so two admins leaving at once cannot
 /// leave none. Leaving is one's own choice: an objection of theirs to an
 /// amendment of a group they took part in only through the organisation
@@ -616,11 +673,15 @@ pub async fn leave(db: &Db, actor: &Actor, slug: &str) -> Result<Left> {
     let Some(current) = orgs::membership_in(&mut tx, org.id, actor.id).await? else {
         return Err(CoreError::Forbidden(format!("You are not a member of {}.", org.name)));
     };
-    if would_leave_no_admin(&mut tx, &org, &current).await? {
-        return Err(CoreError::Forbidden(format!(
-            "You are the last admin of {}: make someone else an admin before you leave.",
-            org.name
-        )));
+    match admins_after(&mut tx, &org, actor.id, &current).await? {
+        AdminsAfter::Enough => {}
+        AdminsAfter::NoAdmin => {
+            return Err(CoreError::Forbidden(format!(
+                "You are the last admin of {}: make someone else an admin before you leave.",
+                org.name
+            )));
+        }
+        AdminsAfter::NoActiveAdmin => return Err(last_active_admin(&org, "", true)),
     }
     // Takes turns with removals that check the objections (`removing`): a
     // removal of another route of theirs at the same moment reads this one.
@@ -638,7 +699,8 @@ async fn person_name(db: &Db, person_id: i64) -> Result<String> {
 }
 
 /// An organisation admin removes a member (or withdraws an invitation). The
-/// last active admin cannot be removed. Returns the person's name. Logged;
+/// last active admin, or the last whose account is active, cannot be
+/// removed. Returns the person's name. Logged;
 /// nobody is told (the web form uses [`remove_member_and_tell`]).
 ///
 /// A removal that would stop the person's objection to an open amendment
@@ -667,8 +729,8 @@ async fn removing(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &str, 
     let Some(current) = orgs::membership_in(&mut tx, org.id, person_id).await? else {
         return Err(not_a_member(&org));
     };
-    if would_leave_no_admin(&mut tx, &org, &current).await? {
-        return Err(last_admin(&org, &name, person_id == actor.id));
+    if let Some(refusal) = no_admin_left(admins_after(&mut tx, &org, person_id, &current).await?, &org, &name, person_id == actor.id) {
+        return Err(refusal);
     }
     // Only an active member takes part through the organisation, and taking
     // oneself out is leaving ([`leave`]): one's own choice.
@@ -716,8 +778,9 @@ fn objection_stands(org: &OrgRow, name: &str, group: &str, amendment: i64, addre
 }
 
 /// An organisation admin changes a member's (or an invitation's) role:
-/// admin, staff or member. The last active admin cannot be made anything
-/// else. Returns the person's name. Logged; nobody is told (the web form
+/// admin, staff or member. Only someone whose account is active is made an
+/// admin, and the last active admin, or the last whose account is active,
+/// cannot be made anything else ([`admins_after`]). Returns the person's name. Logged; nobody is told (the web form
 /// uses [`change_role_and_tell`]).
 pub async fn change_role(db: &Db, actor: &Actor, slug: &str, person_id: i64, role: &str) -> Result<String> {
     changing_role(db, None, actor, slug, person_id, role).await
@@ -741,11 +804,19 @@ async fn changing_role(db: &Db, mail: Option<Mailer<'_>>, actor: &Actor, slug: &
     let Some(current) = orgs::membership_in(&mut tx, org.id, person_id).await? else {
         return Err(not_a_member(&org));
     };
-    if role != "admin" && would_leave_no_admin(&mut tx, &org, &current).await? {
-        return Err(last_admin(&org, &name, person_id == actor.id));
+    if role != "admin"
+        && let Some(refusal) = no_admin_left(admins_after(&mut tx, &org, person_id, &current).await?, &org, &name, person_id == actor.id)
+    {
+        return Err(refusal);
     }
     if current.0 == role {
         return Ok(name);
+    }
+    if role == "admin" && !account_active_in(&mut tx, person_id).await? {
+        return Err(FieldErrors::one(
+            "form",
+            format!("{name}'s account is not active, so they cannot be made an admin of {}: an admin must be able to sign in and manage it.", org.name),
+        ));
     }
     orgs::set_role(&mut tx, org.id, person_id, role).await?;
     orgs::log_member_change(&mut tx, org.id, actor.id, MEMBER_ROLE, &current.0, role, person_id).await?;

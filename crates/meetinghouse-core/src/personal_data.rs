@@ -68,8 +68,10 @@ pub const PAGE: i64 = 200;
 /// The file's format and version, its first field.
 pub const FORMAT: &str = "meetinghouse-personal-data/1";
 
-/// What the page says when [`DOWNLOADS`] is spent.
-pub const TOO_MANY: &str = "You have downloaded your data several times in the last hour. Please wait an hour and try again.";
+/// What the page says when [`DOWNLOADS`] is spent, in its numbers. (The
+/// count is an estimate over a sliding hour, `attempts`, so no exact time
+/// to try again is known.)
+pub const TOO_MANY: &str = "You have downloaded your data 5 times in the last hour, the most an hour allows. Please wait an hour and try again.";
 
 /// A person's data, ready to send.
 #[derive(Debug, Clone)]
@@ -691,5 +693,16 @@ impl Out {
     fn finish(mut self) -> Vec<u8> {
         self.buf.extend_from_slice(b"\n}\n");
         self.buf
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_refusal_says_the_limit_in_numbers() {
+        assert!(TOO_MANY.contains(&format!(" {} times in the last hour", DOWNLOADS.limit)), "{TOO_MANY}");
+        assert_eq!(DOWNLOADS.period_secs, 3600, "the words say an hour");
     }
 }

@@ -24,7 +24,11 @@
 //! suspended, banned) is withdrawn, never adopted: closing an account
 //! withdraws its open amendments in the closing transaction
 //! ([`withdraw_for_closing`]), and settling treats any other inactive
-//! proposer the same way ([`Outcome::ProposerGone`]). When an amendment is
+//! proposer the same way ([`Outcome::ProposerGone`]); so is one whose
+//! proposer no longer takes part in the group when it is settled
+//! ([`Outcome::ProposerLeft`]: they may no longer see it, nor withdraw it).
+//! A host who removes its proposer thereby keeps the purpose as it is,
+//! which any member could do by objecting. When an amendment is
 //! proposed every member is told, and the group's page says how many are
 //! open and until when. When an amendment leaves
 //! `open` (settled, withdrawn) whether each objection counted, and why not,
@@ -81,7 +85,8 @@ pub const PROPOSALS_MESSAGE: &str =
 /// How many versions the purpose page lists, newest first (each version's
 /// page links to the one before, so older ones stay reachable).
 pub const VERSIONS_LISTED: i64 = 100;
-/// How many settled amendments the purpose page lists, newest first.
+/// How many settled amendments the purpose page lists at a time, newest
+/// first (`?page=2` for the next).
 pub const SETTLED_LISTED: i64 = 50;
 /// How many of the people who shaped a purpose its page names.
 pub const SHAPERS_LISTED: i64 = 50;
@@ -142,6 +147,13 @@ pub enum Outcome {
     /// banned) when its window closed: stored as `withdrawn`, as for the
     /// objections of such an account, which no longer count either.
     ProposerGone,
+    /// Its proposer no longer took part in the group (they left it, or the
+    /// organisation or member group that brought them in) when its window
+    /// closed: stored as `withdrawn`, as for the objections of someone who
+    /// left, which no longer count either. They may no longer see a
+    /// members-only group's amendment, nor withdraw it, so their silence
+    /// must not adopt it.
+    ProposerLeft,
 }
 
 impl Outcome {
@@ -150,7 +162,7 @@ impl Outcome {
             Outcome::Adopted { .. } => "adopted",
             Outcome::NotAdopted { .. } => "not_adopted",
             Outcome::Superseded | Outcome::Archived => "superseded",
-            Outcome::ProposerGone => "withdrawn",
+            Outcome::ProposerGone | Outcome::ProposerLeft => "withdrawn",
         }
     }
 }
@@ -295,9 +307,11 @@ pub struct PurposePage {
     pub more_versions: bool,
     /// The open amendments, the first to close first.
     pub open: Vec<AmendmentRow>,
-    /// The settled ones (adopted, not adopted, withdrawn, superseded),
-    /// newest first, at most [`SETTLED_LISTED`]; whether there are more.
+    /// A page of the settled ones (adopted, not adopted, withdrawn,
+    /// superseded), newest first, [`SETTLED_LISTED`] a page; which page
+    /// (from 1), and whether there is another.
     pub settled: Vec<AmendmentRow>,
+    pub settled_page: i64,
     pub more_settled: bool,
     /// Everyone who proposed a version, in the order they first did:
     /// (handle, name), at most [`SHAPERS_LISTED`].
@@ -309,15 +323,25 @@ pub struct PurposePage {
 /// The purpose page of the group at `slug`; "not found" to people who may
 /// not see the group.
 pub async fn page(db: &Db, settings: &Settings, slug: &str, viewer: Option<&Actor>) -> Result<PurposePage> {
+    page_at(db, settings, slug, viewer, 1).await
+}
+
+/// [`page`] with page `settled_page` (from 1) of the settled amendments,
+/// [`SETTLED_LISTED`] a page: every one stays reachable. A page past the
+/// end comes back with none (the caller answers "no such page").
+pub async fn page_at(db: &Db, settings: &Settings, slug: &str, viewer: Option<&Actor>, settled_page: i64) -> Result<PurposePage> {
     let group = visible_group(db, slug, viewer).await?;
     let mut versions = store::versions(db, group.id, VERSIONS_LISTED + 1).await?;
     let more_versions = versions.len() as i64 > VERSIONS_LISTED;
     versions.truncate(VERSIONS_LISTED as usize);
     let current = versions.first().cloned().ok_or(CoreError::NotFound)?;
-    let mut settled = store::settled_amendments(db, group.id, SETTLED_LISTED + 1).await?;
+    let settled_page = settled_page.max(1);
+    let offset = (settled_page - 1).saturating_mul(SETTLED_LISTED);
+    let mut settled = store::settled_amendments_from(db, group.id, SETTLED_LISTED + 1, offset).await?;
     let more_settled = settled.len() as i64 > SETTLED_LISTED;
     settled.truncate(SETTLED_LISTED as usize);
     Ok(PurposePage {
+        settled_page,
         current_html: markdown::render(&current.text),
         current,
         versions,
@@ -850,7 +874,10 @@ fn ensure_open(a: &AmendmentRow, now: i64) -> Result<()> {
 /// [`REASON_MAX`]), or changes the reason of one's objection, or makes a
 /// withdrawn one stand again. Only a member with an active account, not the
 /// proposer, while the amendment is open and its window has not closed: all
-/// checked in the transaction that writes, after the amendment's row lock.
+/// checked in the transaction that writes, after the amendment's row lock
+/// and then the shared side of the lock that removals and leavings take
+/// (store `groups::lock_reach_shared`), so an objection and the removal of
+/// its author's route into the group never both pass.
 /// The proposer is told of a new objection (not of a changed reason; not
 /// when they blocked or muted the objector, nor when they may no longer see
 /// the group: [`told_of`]).
@@ -870,6 +897,11 @@ pub async fn object(db: &Db, mail: Mailer<'_>, actor: &Actor, slug: &str, id: i6
     if a.proposed_by == actor.id {
         return Err(CoreError::Forbidden("You proposed this amendment, so you cannot object to it. You can withdraw it instead.".into()));
     }
+    // Takes turns with the removals and leavings that end a route into the
+    // group (store `groups::lock_reach`), until this objection commits: one
+    // that comes first is read by `takes_part_in` below, one that comes
+    // after counts this objection and is refused.
+    store_groups::lock_reach_shared(&mut tx, db.backend()).await?;
     if !store::takes_part_in(&mut tx, actor.id, group.id).await? {
         return Err(CoreError::Forbidden(not_a_member(&group)));
     }
@@ -912,6 +944,9 @@ pub async fn withdraw_objection(db: &Db, actor: &Actor, slug: &str, id: i64) -> 
     let a = locked(&mut tx, db, &group, id).await?;
     let now = meetinghouse_store::now();
     ensure_open(&a, now)?;
+    // As [`object`]: a removal counting the objections reads this change
+    // whole, before or after it.
+    store_groups::lock_reach_shared(&mut tx, db.backend()).await?;
     if !store::withdraw_objection(&mut tx, id, actor.id, now).await? {
         return Err(CoreError::Forbidden("You have no objection standing to this amendment, so there is nothing to withdraw.".into()));
     }
@@ -992,7 +1027,8 @@ pub async fn settle_due(db: &Db, mail: Mailer<'_>, now: i64) -> Result<usize> {
 /// stands — not withdrawn, by someone who still takes part in the group (an
 /// active account, a member by the store's one rule), read there; withdrawn
 /// ([`Outcome::ProposerGone`]) when its proposer's account is not active,
-/// the rule objections follow; otherwise
+/// and ([`Outcome::ProposerLeft`]) when they no longer take part in the
+/// group, the rules objections follow; otherwise
 /// adopted — a new version (with version 1 stored first if the group had
 /// none stored), the group's purpose changed, and every other open amendment
 /// of the group superseded. What each objection counted is recorded in the
@@ -1020,6 +1056,8 @@ pub async fn settle(db: &Db, mail: Mailer<'_>, id: i64, now: i64) -> Result<Opti
         Outcome::Archived
     } else if a.proposer_status != "active" {
         Outcome::ProposerGone
+    } else if !store::takes_part_in(&mut tx, a.proposed_by, group.id).await? {
+        Outcome::ProposerLeft
     } else if a.standing > 0 {
         Outcome::NotAdopted { standing: a.standing }
     } else {
@@ -1040,6 +1078,10 @@ pub async fn settle(db: &Db, mail: Mailer<'_>, id: i64, now: i64) -> Result<Opti
             group.name
         ),
         Outcome::ProposerGone => format!("{title} was withdrawn: the account of the person who proposed it is no longer active, so it cannot be adopted."),
+        Outcome::ProposerLeft => format!(
+            "{title} was withdrawn: the person who proposed it no longer took part in {} when its window closed, so it cannot be adopted.",
+            group.name
+        ),
     };
     tell_settled(&mut tx, mail, &group, id, a.proposed_by, &told).await?;
     if let Outcome::Adopted { version } = outcome {

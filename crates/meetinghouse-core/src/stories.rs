@@ -1013,6 +1013,11 @@ pub async fn remove_revision(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, 
     let mut e = FieldErrors::new();
     let note = match by {
         RemovedBy::Author => String::new(),
+        // Said as the form's label asks it ("Say why you are removing it").
+        RemovedBy::Moderators if note.trim().is_empty() => {
+            e.add("note", REMOVAL_NOTE_NEEDED);
+            String::new()
+        }
         RemovedBy::Moderators => text(&mut e, "note", "The note", note, REMOVAL_NOTE_MAX, true),
     };
     if !understood {
@@ -1033,6 +1038,85 @@ pub async fn remove_revision(db: &Db, mail: Mailer<'_>, actor: &Actor, id: i64, 
     }
     tx.commit().await.map_err(StoreError::from)?;
     Ok((by, removed))
+}
+
+/// Whether an account still waits for an admin's approval (registration
+/// mode "approval"): it may look around, not share or reply.
+pub fn waiting_for_approval(actor: &Actor) -> bool {
+    actor.status == "pending"
+}
+
+/// What an account waiting for approval is shown in place of the story
+/// and reply forms.
+pub const WAITING_FOR_APPROVAL: &str = "You can share once an admin approves your account: then you can share stories and reply. Until then, you can look around.";
+
+/// What it is told when a story form is sent anyway (the form comes back
+/// with what was written).
+pub const WAITING_NOT_SHARED: &str = "Your story is not shared: you can share once an admin approves your account. What you wrote is still below, to copy and keep.";
+
+/// What a moderator who removes a version's text without saying why is told.
+pub const REMOVAL_NOTE_NEEDED: &str = "Say why you are removing this version’s text.";
+
+/// The earlier versions of a story a viewer may read, numbered from the
+/// oldest of them (1) to the newest, and how many versions that makes with
+/// the text in use now (`total`, the current text being the last): "Version
+/// 2 of 4" tells apart versions replaced in the same minute. Numbered
+/// among the versions the viewer may read, so the numbers say nothing of
+/// versions kept from them. Reads every version's audience
+/// ([`HISTORY_AUDIENCE_BATCH`] at a time), without the text; not found, as
+/// the history answers, to whoever may not see the story.
+pub async fn version_numbers(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<VersionNumbers> {
+    let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
+    if !can_see(db, &story, viewer).await? {
+        return Err(CoreError::NotFound);
+    }
+    let own = viewer.is_some_and(|a| a.id == story.author_person);
+    let mut member_of: HashMap<i64, bool> = HashMap::new();
+    // Newest first.
+    let mut readable = Vec::new();
+    let mut before = i64::MAX;
+    loop {
+        let batch = store::revision_audiences(db, id, before, HISTORY_AUDIENCE_BATCH).await?;
+        let last_batch = (batch.len() as i64) < HISTORY_AUDIENCE_BATCH;
+        for (rid, visibility, group_id) in batch {
+            before = rid;
+            if own || revision_seen(db, viewer, &visibility, group_id, &mut member_of).await? {
+                readable.push(rid);
+            }
+        }
+        if last_batch {
+            break;
+        }
+    }
+    let earlier = readable.len();
+    let of = readable.into_iter().enumerate().map(|(i, rid)| (rid, earlier - i)).collect();
+    Ok(VersionNumbers { of, total: earlier + 1 })
+}
+
+/// Each readable earlier version's number, by its id ([`version_numbers`]).
+pub struct VersionNumbers {
+    pub of: HashMap<i64, usize>,
+    /// The earlier versions and the current text.
+    pub total: usize,
+}
+
+impl VersionNumbers {
+    /// "Version 2 of 4", for the version with this id ("An earlier version"
+    /// for one not numbered, as one saved while the page was read).
+    pub fn label(&self, revision: i64) -> String {
+        match self.of.get(&revision) {
+            Some(n) => format!("Version {n} of {}", self.total),
+            None => "An earlier version".to_string(),
+        }
+    }
+
+    /// [`VersionNumbers::label`] within a sentence: "version 2 of 4".
+    pub fn in_sentence(&self, revision: i64) -> String {
+        match self.of.get(&revision) {
+            Some(n) => format!("version {n} of {}", self.total),
+            None => "an earlier version".to_string(),
+        }
+    }
 }
 
 /// What someone who did not tick "I understand this cannot be undone" is

@@ -343,3 +343,134 @@ async fn a_reset_for_an_unknown_address_does_the_same_store_work_and_keeps_nothi
         assert!((1..=32).contains(&rows), "{rows} rows");
     }
 }
+
+/// What a spent, withdrawn, expired or made-up code is refused with.
+const NOT_OPEN: &str = "That invite code is not valid, has expired or has already been used.";
+/// What approval mode adds to a refusal: the way on without a code.
+const LEAVE_IT_EMPTY: &str = "Check it, or leave this field empty and an admin will look at your sign-up.";
+
+fn invited(email: &str, handle: &str, code: &str) -> SignupForm {
+    SignupForm { invite_code: code.into(), ..form(email, handle) }
+}
+
+/// An admin and their `Actor`.
+async fn boss(db: &Db) -> meetinghouse_core::Actor {
+    accounts::create_admin(db, "boss@example.org", "boss", "Boss", "a long enough password").await.unwrap();
+    accounts::login(db, "boss@example.org", "a long enough password").await.unwrap()
+}
+
+/// In approval mode an admin's invite code is an approval given in
+/// advance: the account is active at once (no admin is asked) and the code
+/// is spent, with invite-only mode's checks (once, not expired, not
+/// withdrawn, any case). A code that does not work is refused in the same
+/// words as there, saying it can be left out, with nothing written; no
+/// code at all waits for approval as before. In open mode a code is neither
+/// needed, checked nor spent.
+#[tokio::test]
+async fn in_approval_mode_an_invite_code_starts_the_account_at_once_and_is_spent() {
+    for db in meetinghouse_testkit::databases().await {
+        let mut s = Settings::load(&db).await.unwrap();
+        s.registration = RegistrationMode::Approval;
+        let admin = boss(&db).await;
+        let code = accounts::create_invite(&db, &admin, "for Jo").await.unwrap();
+
+        // Typed in capitals, with spaces around it.
+        let done = accounts::signup(&db, &s, "http://x", &invited("jo@example.org", "jo", &format!("  {}  ", code.to_uppercase()))).await.unwrap();
+        assert_eq!(done.status, "active", "{:?}", db.backend());
+        let jo = accounts::login(&db, "jo@example.org", "correct horse battery").await.unwrap();
+        accounts::ensure_can_post(&jo, &s).expect("an invited account takes part at once");
+        assert!(profiles::profile(&db, &s, None, "jo").await.is_ok(), "and is seen by others");
+        assert!(accounts::open_invites(&db, &admin).await.unwrap().is_empty(), "the code is spent");
+        assert_eq!(meetinghouse_core::notifications::unread(&db, &admin).await.unwrap(), 0, "no admin is asked to approve");
+
+        // The code works once; refused with what to do instead, nothing made.
+        let people_before = people::count(&db).await.unwrap();
+        let Err(CoreError::Invalid(e)) = accounts::signup(&db, &s, "http://x", &invited("kim@example.org", "kim", &code)).await else { panic!("spent") };
+        let said = e.get("invite_code").expect("on the code's field");
+        assert!(said.starts_with(NOT_OPEN) && said.ends_with(LEAVE_IT_EMPTY), "{said}");
+        // So are a made-up code, a withdrawn one and an expired one.
+        let withdrawn = accounts::create_invite(&db, &admin, "for Lee").await.unwrap();
+        let hash = accounts::open_invites(&db, &admin).await.unwrap().remove(0).code_hash;
+        assert!(accounts::withdraw_invite(&db, &admin, &hash).await.unwrap());
+        let past = meetinghouse_store::now() - 60;
+        meetinghouse_store::tokens::create_invite(&db, &meetinghouse_core::secrets::token_hash("expiredcode"), admin.id, "for Max", past).await.unwrap();
+        for bad in ["nonsense", withdrawn.as_str(), "EXPIREDCODE"] {
+            let Err(CoreError::Invalid(e)) = accounts::signup(&db, &s, "http://x", &invited("kim@example.org", "kim", bad)).await else { panic!("{bad}") };
+            assert_eq!(e.get("invite_code"), Some(said), "{bad}");
+        }
+        assert_eq!(people::count(&db).await.unwrap(), people_before, "nothing was made");
+
+        // Without a code, the account waits for an admin, who is told.
+        let done = accounts::signup(&db, &s, "http://x", &invited("kim@example.org", "kim", "  ")).await.unwrap();
+        assert_eq!(done.status, "pending");
+        assert_eq!(meetinghouse_core::notifications::unread(&db, &admin).await.unwrap(), 1);
+
+        // Invite-only mode refuses a spent code in the same words, without
+        // the way round it (there is none).
+        let invite_only = Settings { registration: RegistrationMode::Invite, ..s.clone() };
+        let Err(CoreError::Invalid(e)) = accounts::signup(&db, &invite_only, "http://x", &invited("lee@example.org", "lee", &code)).await else { panic!() };
+        assert_eq!(e.get("invite_code"), Some(NOT_OPEN));
+
+        // Open mode: nobody needs a code; one typed is neither checked nor spent.
+        let open = Settings { registration: RegistrationMode::Open, ..s.clone() };
+        let kept = accounts::create_invite(&db, &admin, "for later").await.unwrap();
+        assert_eq!(accounts::signup(&db, &open, "http://x", &invited("lee@example.org", "lee", "nonsense")).await.unwrap().status, "active");
+        assert_eq!(accounts::signup(&db, &open, "http://x", &invited("max@example.org", "max", &kept)).await.unwrap().status, "active");
+        assert_eq!(accounts::open_invites(&db, &admin).await.unwrap().len(), 1, "the code still works for someone who needs it");
+        assert!(!accounts::invite_counts(&open, &kept) && accounts::invite_counts(&s, &kept) && !accounts::invite_counts(&s, " "));
+    }
+}
+
+/// Two sign-ups with one code at the same moment, in approval and in
+/// invite-only mode: one account is made and spends it, the other is
+/// refused on the code's field and makes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_sign_ups_with_one_code_at_once_make_one_account() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let admin = boss(&db).await;
+        for (round, mode) in [RegistrationMode::Approval, RegistrationMode::Invite].into_iter().enumerate() {
+            let s = Settings { registration: mode, ..s.clone() };
+            let code = accounts::create_invite(&db, &admin, "shared by mistake").await.unwrap();
+            let before = people::count(&db).await.unwrap();
+            let [a, b] = ["a", "b"].map(|who| {
+                let (db, s, f) = (db.clone(), s.clone(), invited(&format!("{who}{round}@example.org"), &format!("{who}_{round}"), &code));
+                tokio::spawn(async move { accounts::signup(&db, &s, "http://x", &f).await })
+            });
+            let (a, b) = (a.await.unwrap(), b.await.unwrap());
+            let (made, refused) = match (a, b) {
+                (Ok(made), Err(refused)) | (Err(refused), Ok(made)) => (made, refused),
+                other => panic!("{mode:?} on {:?}: exactly one should be made: {other:?}", db.backend()),
+            };
+            assert_eq!(made.status, "active");
+            let CoreError::Invalid(e) = refused else { panic!("{refused:?}") };
+            assert!(e.get("invite_code").is_some(), "{e}");
+            assert_eq!(people::count(&db).await.unwrap(), before + 1);
+            assert!(accounts::open_invites(&db, &admin).await.unwrap().is_empty());
+        }
+    }
+}
+
+/// On PostgreSQL, a sign-up whose code is being used by another sign-up
+/// not yet committed waits for it, then finds the code spent and makes
+/// nothing (the code was open when its form was checked).
+#[tokio::test]
+async fn on_postgresql_a_sign_up_waits_for_its_code_being_used_and_makes_nothing() {
+    for db in meetinghouse_testkit::databases().await {
+        if db.backend() != meetinghouse_store::Backend::Postgres {
+            continue;
+        }
+        let s = Settings { registration: RegistrationMode::Approval, ..Settings::load(&db).await.unwrap() };
+        let admin = boss(&db).await;
+        let code = accounts::create_invite(&db, &admin, "for Jo").await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        assert!(meetinghouse_store::tokens::use_invite(&mut tx, &meetinghouse_core::secrets::token_hash(&code), admin.id).await.unwrap());
+        let (d, st, f) = (db.clone(), s.clone(), invited("kim@example.org", "kim", &code));
+        let acting = tokio::spawn(async move { accounts::signup(&d, &st, "http://x", &f).await });
+        meetinghouse_testkit::until_waiting_for_a_lock(&db, &acting, "the sign-up").await;
+        tx.commit().await.unwrap();
+        let Err(CoreError::Invalid(e)) = acting.await.unwrap() else { panic!("the code was spent meanwhile") };
+        assert_eq!(e.get("invite_code"), Some(format!("That invite code has just been used by someone else. {LEAVE_IT_EMPTY}").as_str()));
+        assert!(people::by_email(&db, "kim@example.org").await.unwrap().is_none());
+    }
+}

@@ -134,6 +134,29 @@ async fn the_last_host_or_admin_of_others_and_the_last_instance_admin_are_refuse
     }
 }
 
+/// The review groupsfix34's M2, for closing: a co-host or co-admin whose
+/// account is suspended cannot look after the group or the organisation,
+/// so the last host or admin whose account is active is refused as the
+/// last one is; once the suspension is lifted they may go.
+#[tokio::test]
+async fn a_suspended_co_host_or_co_admin_does_not_let_the_last_active_one_close() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (ann, bea) = (person(&db, "ann").await, person(&db, "bea").await);
+        let walkers = group(&db, &s, &ann, "Canal Walkers", "walkers").await;
+        groups::join(&db, &s, &bea, &walkers).await.unwrap();
+        groups::set_host(&db, &ann, &walkers, bea.id, true).await.unwrap();
+        let museum = org(&db, &s, &ann, "Lock Museum").await;
+        orgs::invite(&db, &ann, &museum, "bea", "admin").await.unwrap();
+        orgs::accept(&db, &bea, &museum).await.unwrap();
+        db.execute_admin(&format!("UPDATE people SET status = 'suspended' WHERE id = {}", bea.id)).await.unwrap();
+        let r = closing::close(&db, mail(&s), &ann, &remove()).await;
+        assert!(refused(&r, "only host of the group “Canal Walkers”") && refused(&r, "only admin of the organisation “Lock Museum”"), "{r:?}");
+        db.execute_admin(&format!("UPDATE people SET status = 'active' WHERE id = {}", bea.id)).await.unwrap();
+        closing::close(&db, mail(&s), &ann, &remove()).await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn a_group_with_nobody_else_is_archived_and_an_organisation_with_nobody_else_keeps_no_admin() {
     for db in meetinghouse_testkit::databases().await {

@@ -1062,6 +1062,110 @@ async fn withdrawn_objects_leave_the_collection_and_come_back() {
     }
 }
 
+/// The review's repro, smaller: a 10-row file set to withdraw what it
+/// lacks, against a collection of 5,050 objects, withdrew all the rest
+/// without a word, and re-importing the whole file left them withdrawn.
+/// Now more than 50 objects that are more than 20% of the collection are
+/// withdrawn only when the run says so many should go (`withdraw_many`);
+/// otherwise none is, and the report says how many would have gone. Looking
+/// through the collection and withdrawing report their progress. The
+/// import's id is kept on what it withdrew, and `put_back_import` puts all
+/// of it back, with its search entries, leaving alone an object put back
+/// since and one the moderators took over.
+#[tokio::test]
+async fn withdrawing_most_of_a_collection_needs_saying_so_and_can_be_put_back_at_once() {
+    use collection::Progress;
+    use meetinghouse_core::collection::withdraw::{self, As};
+    assert!(!collection::import::withdraws_many(50, 100) && collection::import::withdraws_many(51, 100));
+    assert!(!collection::import::withdraws_many(60, 300) && collection::import::withdraws_many(61, 300));
+    for db in meetinghouse_testkit::databases().await {
+        let backend = db.backend();
+        let (sam, org) = museum(&db).await;
+        // Numbers whose sort keys tie ("M/01" and "M/1") and whose digits differ in length.
+        let mut csv = String::from("Object Number,Title\nM/01,Zero-one jug\n");
+        for i in 1..5_050 {
+            csv.push_str(&format!("M/{i},Object {i}\n"));
+        }
+        let whole = temp_file("whole.csv", csv.as_bytes());
+        assert_eq!(import(&db, org, &whole, Mapping::default(), None).await.created, 5_050);
+        let ten = temp_file("ten.csv", b"Object Number,Title\nM/1,Object 1\nM/2,Object 2\nM/3,Object 3\nM/4,Object 4\nM/5,Object 5\nM/6,Object 6\nM/7,Object 7\nM/8,Object 8\nM/9,Object 9\nM/10,Object 10\n");
+        let run_with = |dry_run: bool, withdraw_many: bool, import_id: Option<i64>| collection::ImportRun {
+            dry_run,
+            withdraw_missing: true,
+            withdraw_many,
+            import_id,
+            ..Default::default()
+        };
+        let mut seen = Vec::new();
+        let opened = collection::open(&ten, None, &Mapping::default()).unwrap();
+        let options = ImportOptions { org_id: org, mapping: Mapping::default(), format: None };
+        let r = collection::import_records_run(&db, &options, &run_with(false, false, None), opened.records, &mut |p| seen.push(p)).await.unwrap();
+        assert_eq!((r.withdrawn_missing, r.withdraw_many_refused), (0, 5_040), "{backend:?}: {r:?}");
+        let why = r.withdraw_missing_refused.clone().unwrap_or_default();
+        assert!(why.contains("No object was withdrawn") && why.contains("it lacks 5,040 of the collection's 5,050 objects, more than 20%"), "{why}");
+        assert_eq!(r.withdraw_missing_note().as_deref(), Some(why.as_str()));
+        assert_eq!(objects::count_live(&db, org).await.unwrap(), 5_050, "{backend:?}: nothing withdrawn");
+        assert_eq!(seen.first(), Some(&Progress::Read(10)), "{seen:?}");
+        assert_eq!(seen.last(), Some(&Progress::Looking { looked: 5_050, total: 5_050 }), "{seen:?}");
+        assert!(seen.iter().filter(|p| matches!(p, Progress::Looking { .. })).count() >= 3, "page by page: {seen:?}");
+        // A dry run says the same, and with withdraw_many counts them.
+        let r = import_run(&db, org, &ten, Mapping::default(), &run_with(true, false, None)).await.unwrap();
+        assert!(r.withdraw_missing_refused.unwrap_or_default().contains("No object would be withdrawn"), "{backend:?}");
+        let r = import_run(&db, org, &ten, Mapping::default(), &run_with(true, true, None)).await.unwrap();
+        assert_eq!((r.withdrawn_missing, r.withdraw_many_refused, r.withdraw_missing_refused), (5_040, 0, None), "{backend:?}");
+
+        // Told that so many should go: withdrawn a thousand at a time, and noted.
+        let asked = collection::jobs::Asked { withdraw_missing: true, ..Default::default() };
+        let import_id = collection::jobs::record_by_operator(&db, org, "ten.csv", 200, &asked).await.unwrap();
+        let mut seen = Vec::new();
+        let opened = collection::open(&ten, None, &Mapping::default()).unwrap();
+        let r = collection::import_records_run(&db, &options, &run_with(false, true, Some(import_id)), opened.records, &mut |p| seen.push(p)).await.unwrap();
+        assert_eq!(r.withdrawn_missing, 5_040, "{backend:?}: {r:?}");
+        assert!(r.withdraw_missing_note().unwrap().contains("put back everything this import withdrew at once"), "{r:?}");
+        let withdrawing: Vec<&Progress> = seen.iter().filter(|p| matches!(p, Progress::Withdrawing { .. })).collect();
+        assert_eq!(withdrawing.len(), 7, "from 0, then each thousand: {seen:?}");
+        assert_eq!(withdrawing.last(), Some(&&Progress::Withdrawing { done: 5_040, total: 5_040 }));
+        collection::jobs::end_by_operator(&db, import_id, Some(&r), None).await.unwrap();
+        assert_eq!(objects::count_live(&db, org).await.unwrap(), 10);
+        assert_eq!(objects::count_withdrawn_by_import(&db, org, import_id).await.unwrap(), 5_040);
+        assert!(search::search(&db, "zero-one", "object", 1).await.unwrap().0.is_empty(), "{backend:?}: out of search");
+        // The whole file again leaves them withdrawn, as before.
+        let r = import(&db, org, &whole, Mapping::default(), None).await;
+        assert_eq!((r.withdrawn, r.unchanged), (5_040, 10), "{backend:?}");
+
+        // Another organisation's import, or none: not found. A held collection: refused.
+        assert!(matches!(withdraw::put_back_import(&db, org, import_id + 1, &mut |_, _| {}).await, Err(meetinghouse_core::CoreError::NotFound)));
+        accounts::create_admin(&db, "mo@example.org", "mo", "Mo", "a long enough password").await.unwrap();
+        let mo = accounts::login(&db, "mo@example.org", "a long enough password").await.unwrap();
+        withdraw::withdraw_collection(&db, &mo, "tiverton-museum", "Looking into it.").await.unwrap();
+        assert!(matches!(withdraw::put_back_import(&db, org, import_id, &mut |_, _| {}).await, Err(meetinghouse_core::CoreError::Forbidden(_))));
+        withdraw::restore_collection(&db, &mo, "tiverton-museum").await.unwrap();
+        assert_eq!(objects::count_withdrawn_by_import(&db, org, import_id).await.unwrap(), 5_040, "the hold took none of them over");
+
+        // One put back from its page since, one taken over by the moderators.
+        let put_back_since = objects::by_accession(&db, org, "M/11").await.unwrap().unwrap();
+        withdraw::restore(&db, &sam, put_back_since.id).await.unwrap();
+        let taken_over = objects::by_accession(&db, org, "M/12").await.unwrap().unwrap();
+        withdraw::withdraw(&db, &mo, taken_over.id, As::Moderator, "Not theirs.").await.unwrap();
+        assert_eq!(objects::count_withdrawn_by_import(&db, org, import_id).await.unwrap(), 5_038);
+
+        let mut steps = Vec::new();
+        let done = withdraw::put_back_import(&db, org, import_id, &mut |done, total| steps.push((done, total))).await.unwrap();
+        assert_eq!((done.put_back, done.left), (5_038, 0), "{backend:?}");
+        assert_eq!((steps.first(), steps.last(), steps.len()), (Some(&(0, 5_038)), Some(&(5_038, 5_038)), 7), "{steps:?}");
+        assert_eq!(objects::count_live(&db, org).await.unwrap(), 5_049, "{backend:?}: all but the moderators' one");
+        assert!(objects::by_id(&db, taken_over.id).await.unwrap().unwrap().withdrawn(), "the moderators' to put back");
+        assert_eq!(search::search(&db, "zero-one", "object", 1).await.unwrap().0.len(), 1, "{backend:?}: back in search");
+        assert_eq!(objects::list(&db, org, 3, 0).await.unwrap().into_iter().map(|o| o.accession_number).collect::<Vec<_>>(), ["M/01", "M/1", "M/2"]);
+        // Nothing is left to put back; the import's record says what it did.
+        let again = withdraw::put_back_import(&db, org, import_id, &mut |_, _| {}).await.unwrap();
+        assert_eq!((again.put_back, again.left), (0, 0));
+        let row = meetinghouse_store::collection_imports::by_id(&db, import_id).await.unwrap().unwrap();
+        assert_eq!((row.state.as_str(), row.person_id, row.file_name.as_str()), ("done", None, "ten.csv"));
+        assert!(row.report.contains("\"withdrawn_missing\":5040"), "{}", row.report);
+    }
+}
+
 /// Stops after `at` records until told to go on (`go`), saying so first
 /// (`reached`): lets a test act between an import's batches.
 struct PauseAt<I> {

@@ -161,7 +161,7 @@ async fn a_conversation_on_an_archived_groups_prompt_takes_no_statements_or_vote
         assert!(common_ground::my_votes(&db, &before, &Participant::Person(&sam)).await.unwrap().is_empty());
         // Its host may still close it, but neither change its words nor reopen it.
         let hosted = common_ground::load(&db, talk, Some(&claire)).await.unwrap();
-        let words = common_ground::EditForm { topic: "Herons and eels".into(), description: String::new() };
+        let words = common_ground::EditForm { topic: "Herons and eels".into(), ..Default::default() };
         archived(common_ground::edit(&db, &hosted, &words).await.map(|_| ()));
         common_ground::close(&db, &hosted).await.unwrap();
         let hosted = common_ground::load(&db, talk, Some(&claire)).await.unwrap();
@@ -257,6 +257,8 @@ async fn the_export_leaves_out_what_the_pages_do_not_show() {
     for db in meetinghouse_testkit::databases().await {
         let s = Settings::load(&db).await.unwrap();
         let mia = admin(&db, "mia").await;
+        // Another conversation first, so row ids and numbers differ.
+        common_ground::create(&db, &s, &mia, &ConversationForm { topic: "The market".into(), seeds: "Keep it on Fridays".into(), ..Default::default() }).await.unwrap();
         let form = ConversationForm {
             topic: "The old library".into(),
             seeds: "Keep the reading room\nOpen it on Sundays".into(),
@@ -279,13 +281,17 @@ async fn the_export_leaves_out_what_the_pages_do_not_show() {
         };
         common_ground::moderate(&db, &c, stans, true).await.unwrap();
         let stored = meetinghouse_store::common_ground::statements(&db, id).await.unwrap();
-        let seeds: Vec<i64> = stored.iter().filter(|s| s.is_seed != 0).map(|s| s.id).collect();
-        for seed in &seeds {
-            common_ground::vote(&db, &s, &c, &Participant::Person(&mia), *seed, "agree").await.unwrap();
+        for seed in stored.iter().filter(|s| s.is_seed != 0) {
+            common_ground::vote(&db, &s, &c, &Participant::Person(&mia), seed.id, "agree").await.unwrap();
         }
         closing::close(&db, Mailer { settings: &s, base_url: "https://town.example" }, &stan, &CloseForm { password: "a long enough password".into(), posts: "remove".into() })
             .await
             .unwrap();
+        // The files name statements by their numbers in the conversation (cgfix34 L6).
+        let number = |id: i64| stored.iter().find(|s| s.id == id).unwrap().number;
+        let seeds: Vec<i64> = stored.iter().filter(|s| s.is_seed != 0).map(|s| s.number).collect();
+        assert_eq!(seeds, vec![1, 2]);
+        let (waiting, rejected, stans) = (number(waiting), number(rejected), number(stans));
 
         let root = meetinghouse_store::test_databases::temp_dir("mh_cg_export");
         let out = root.join("new").join("export");
@@ -317,6 +323,161 @@ async fn the_export_leaves_out_what_the_pages_do_not_show() {
         assert_eq!(body(&rows, waiting), "A repair café on Saturdays");
         assert_eq!(body(&rows, rejected), "My neighbour John Smith is a thief");
         assert_eq!(body(&rows, stans), "");
+        let votes = std::fs::read_to_string(out.join("votes.csv")).unwrap();
+        assert!(votes.lines().skip(1).all(|l| ["1", "2"].contains(&l.split(',').nth(2).unwrap())), "votes name statements by number: {votes}");
+
+        // Review cgfix34 H1: put back before hosts were stopped from doing
+        // so, and the conversation closed since, it is in the conversation;
+        // the export still never writes its text.
+        let stans_row = stored.iter().find(|s| s.number == stans).unwrap().id;
+        let mut tx = db.begin().await.unwrap();
+        meetinghouse_store::common_ground::set_statement_status(&mut tx, stans_row, "accepted").await.unwrap();
+        tx.commit().await.unwrap();
+        common_ground::close(&db, &c).await.unwrap();
+        for include_moderated_text in [false, true] {
+            let done = common_ground::export_opendata(&db, id, &out, ExportOptions { force: true, include_moderated_text }).await.unwrap();
+            assert_eq!(body(&read(&out), stans), "", "include_moderated_text: {include_moderated_text}");
+            assert!(done.without_text >= 1);
+        }
+    }
+}
+
+/// Review cgfix34 H1. A statement closing took out (its author closed
+/// their account choosing "remove") cannot be put back by a host, who
+/// could before; the host's list says why.
+#[tokio::test]
+async fn a_statement_closing_took_out_is_never_put_back() {
+    use meetinghouse_core::CoreError;
+    use meetinghouse_core::closing::{self, CloseForm};
+    use meetinghouse_core::notifications::Mailer;
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mia = admin(&db, "mia").await;
+        let id = common_ground::create(&db, &s, &mia, &ConversationForm { topic: "The old library".into(), seeds: "Keep it open".into(), ..Default::default() }).await.unwrap();
+        let stan = person(&db, "stan").await;
+        let seen = common_ground::load(&db, id, Some(&stan)).await.unwrap();
+        let Ok(Added::Accepted(stans)) = common_ground::add_statement(&db, &s, &seen, &Participant::Person(&stan), "Stan's words").await else { panic!() };
+        closing::close(&db, Mailer { settings: &s, base_url: "https://town.example" }, &stan, &CloseForm { password: "a long enough password".into(), posts: "remove".into() })
+            .await
+            .unwrap();
+        let host = common_ground::load(&db, id, Some(&mia)).await.unwrap();
+        let ballot = common_ground::ballot(&db, &host, &Participant::Person(&mia)).await.unwrap();
+        assert!(ballot.removed.contains(&stans), "{:?}", ballot.removed);
+        let r = common_ground::moderate(&db, &host, stans, true).await;
+        assert!(matches!(&r, Err(CoreError::Forbidden(m)) if m == common_ground::REMOVED_BY_CLOSING), "{r:?}");
+        let status = meetinghouse_store::common_ground::statement(&db, stans).await.unwrap().unwrap().status;
+        assert_eq!(status, "rejected");
+        // Taking it out (again) is no harm.
+        common_ground::moderate(&db, &host, stans, false).await.unwrap();
+    }
+}
+
+/// Review cgfix34 M1. A browser's participant becomes the account's when
+/// its person signs in, with its votes and statements, once: many requests
+/// at once (two tabs) leave one participant, the browser's, now the
+/// account's, and every vote; when the account had taken part already, the
+/// two stay apart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_browsers_votes_become_its_persons_once() {
+    use common_ground::Adoption;
+    use meetinghouse_store::common_ground::{self as store, Who};
+    use std::sync::Arc;
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mia = admin(&db, "mia").await;
+        let seeds: Vec<String> = (1..=20).map(|i| format!("Library idea {i}")).collect();
+        let form = ConversationForm { topic: "The old library".into(), seeds: seeds.join("\n"), allow_anonymous: true, ..Default::default() };
+        let id = common_ground::create(&db, &s, &mia, &form).await.unwrap();
+        let statements = store::statements(&db, id).await.unwrap();
+        let seen = Arc::new(common_ground::load(&db, id, None).await.unwrap());
+        let token = "a-browser-token-of-bea-0001";
+        for st in &statements[..4] {
+            common_ground::vote(&db, &s, &seen, &Participant::Browser(token), st.id, "agree").await.unwrap();
+        }
+        common_ground::add_statement(&db, &s, &seen, &Participant::Browser(token), "Bea's own idea").await.unwrap();
+        let browser = store::participant(&db, id, &Who::Browser(&meetinghouse_core::secrets::token_hash(token))).await.unwrap().unwrap();
+        let bea = Arc::new(person(&db, "bea").await);
+        let tasks: Vec<_> = statements[4..16]
+            .iter()
+            .map(|st| {
+                let (db, s, bea, statement) = (db.clone(), s.clone(), bea.clone(), st.id);
+                tokio::spawn(async move {
+                    let c = common_ground::load(&db, id, Some(&bea)).await.unwrap();
+                    let adopted = common_ground::adopt_browser(&db, &c, &bea, token).await.unwrap();
+                    common_ground::vote(&db, &s, &c, &Participant::Person(&bea), statement, "disagree").await.unwrap();
+                    adopted
+                })
+            })
+            .collect();
+        let mut taken_over = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Adoption::TakenOver => taken_over += 1,
+                Adoption::Nothing => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(taken_over, 1, "{:?}", db.backend());
+        let hers = store::participant(&db, id, &Who::Person(bea.id)).await.unwrap();
+        assert_eq!(hers, Some(browser), "the browser's participant is hers");
+        assert_eq!(store::votes_of(&db, browser).await.unwrap().len(), 16, "every vote, before and after");
+        assert!(store::statements(&db, id).await.unwrap().iter().any(|st| st.body == "Bea's own idea" && st.author == browser));
+        assert_eq!(common_ground::recompute(&db, id).await.unwrap().participants, 1);
+
+        // Cal took part with his account first: a browser of his stays apart.
+        let cal = person(&db, "cal").await;
+        let his = common_ground::load(&db, id, Some(&cal)).await.unwrap();
+        common_ground::vote(&db, &s, &his, &Participant::Person(&cal), statements[0].id, "agree").await.unwrap();
+        let other = "a-browser-token-of-cal-0002";
+        for st in &statements[..2] {
+            common_ground::vote(&db, &s, &seen, &Participant::Browser(other), st.id, "pass").await.unwrap();
+        }
+        assert_eq!(common_ground::adopt_browser(&db, &his, &cal, other).await.unwrap(), Adoption::Apart { votes: 2 });
+        assert_eq!(common_ground::recompute(&db, id).await.unwrap().participants, 3);
+    }
+}
+
+/// Review cgfix34 L1. The timeline counts the people the report counts as
+/// taking part: one who only added a statement too (its line ended one
+/// short of "people taking part").
+#[tokio::test]
+async fn the_timeline_ends_at_the_people_taking_part() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mia = admin(&db, "mia").await;
+        let form = ConversationForm { topic: "The old library".into(), seeds: "Keep it open".into(), moderation: "pre".into(), allow_anonymous: true, ..Default::default() };
+        let id = common_ground::create(&db, &s, &mia, &form).await.unwrap();
+        let seen = common_ground::load(&db, id, None).await.unwrap();
+        let keep = meetinghouse_store::common_ground::statements(&db, id).await.unwrap()[0].id;
+        common_ground::vote(&db, &s, &seen, &Participant::Browser("a-browser-token-0001"), keep, "agree").await.unwrap();
+        common_ground::add_statement(&db, &s, &seen, &Participant::Browser("a-browser-token-0002"), "A repair café").await.unwrap();
+        let summary = common_ground::recompute(&db, id).await.unwrap();
+        let joined: u32 = summary.timeline.iter().map(|d| d.new_participants).sum();
+        assert_eq!((summary.participants, joined), (2, 2), "{:?}", summary.timeline);
+    }
+}
+
+/// Review cgfix34 L7: the group field reads a group's web address on this
+/// meeting house, its path, or its short name.
+#[test]
+fn a_groups_address_is_read_from_its_web_address() {
+    let site = "https://town.example";
+    let cases: &[(&str, Result<Option<&str>, &str>)] = &[
+        ("", Ok(None)),
+        ("  walkers ", Ok(Some("walkers"))),
+        ("https://town.example/groups/walkers", Ok(Some("walkers"))),
+        ("HTTPS://Town.Example/groups/walkers/purpose?page=2#top", Ok(Some("walkers"))),
+        ("/groups/walkers/", Ok(Some("walkers"))),
+        ("https://elsewhere.example/groups/walkers", Err("not on this meeting house (town.example)")),
+        ("https://town.example/orgs/museum", Err("is not a group's")),
+        ("https://town.example/groups/", Err("is not a group's")),
+    ];
+    for (raw, want) in cases {
+        match (common_ground::group_slug(raw, site), want) {
+            (Ok(got), Ok(want)) => assert_eq!(got.as_deref(), *want, "{raw}"),
+            (Err(got), Err(want)) => assert!(got.contains(want), "{raw}: {got}"),
+            (got, want) => panic!("{raw}: {got:?}, expected {want:?}"),
+        }
     }
 }
 

@@ -442,3 +442,99 @@ async fn refusals_say_what_is_true() {
         assert_eq!(said, "tara is not in Tiverton Together: not a member, not invited and not waiting to join.");
     }
 }
+
+/// The moderators archive the group at `slug` from `reporter`'s report,
+/// as the queue does: it is held, so only they open it again.
+async fn held_by_moderators(db: &Db, s: &Settings, moderator: &Actor, reporter: &Actor, slug: &str) {
+    let form = moderation::ReportForm { target_kind: "group".into(), target: slug.into(), category: "harassment".into(), details: String::new() };
+    moderation::report(db, reporter, &form).await.unwrap();
+    let id = row(db, slug).await.id;
+    let item = moderation::queue(db, moderator)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|q| q.report.target_kind == "group" && q.report.target_id == id)
+        .expect("the report is in the moderators' queue");
+    let act = moderation::ActionForm { action: "archive".into(), note: "A group about one person.".into(), ..Default::default() };
+    moderation::act(db, mail(s), moderator, item.report.id, &act).await.unwrap();
+    assert!(row(db, slug).await.held_at.is_some());
+}
+
+/// The review groupsfix34's M1: the hosts of a group the moderators hold
+/// archived could still rename it (and the new name showed on the public
+/// list of groups, in the sitemap and on its networks' pages), change who
+/// hosts it and remove its members. While the hold stands they may only
+/// make it members only; an instance moderator may act; a member may still
+/// leave, and an organisation's admin take theirs out. Once the moderators
+/// open it again, its hosts may change it again. The public lists leave a
+/// held group out: the list of groups (its members and admins still see
+/// it), a network's members and an organisation's groups.
+#[tokio::test]
+async fn a_group_the_moderators_hold_is_not_changed_by_its_hosts() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (hal, bea, cat, kit) = (person(&db, "hal").await, person(&db, "bea").await, person(&db, "cat").await, person(&db, "kit").await);
+        let mia = admin(&db, "mia").await;
+        group(&db, &s, &hal, "Expose Jo", "expose-jo", "public", "open").await;
+        group(&db, &s, &kit, "Town Network", "network", "public", "open").await;
+        let museum = orgs::create(&db, &s, &kit, &OrgForm { name: "Tiverton Museum".into(), sector: "heritage".into(), ..Default::default() }).await.unwrap();
+        let org_id = meetinghouse_store::orgs::by_slug(&db, &museum).await.unwrap().unwrap().id;
+        groups::add_org(&db, mail(&s), &kit, "expose-jo", &museum).await.unwrap();
+        for who in [&bea, &cat] {
+            groups::join(&db, &s, who, "expose-jo").await.unwrap();
+        }
+        groups::set_host(&db, &hal, "expose-jo", bea.id, true).await.unwrap();
+        // The network takes the group in (its host hosts both for a moment).
+        groups::join(&db, &s, &hal, "network").await.unwrap();
+        groups::set_host(&db, &kit, "network", hal.id, true).await.unwrap();
+        assert_eq!(groups::nest(&db, mail(&s), &hal, "network", "expose-jo").await.unwrap(), JoinOutcome::Joined);
+        let (gid, network) = (row(&db, "expose-jo").await.id, row(&db, "network").await.id);
+        held_by_moderators(&db, &s, &mia, &kit, "expose-jo").await;
+
+        // Its hosts may not rename it, make it public again or change how people join.
+        let said = invalid(groups::edit(&db, &s, &hal, "expose-jo", &edit_form("Friends of Jo", "public", "open")).await, "form");
+        assert!(said.starts_with("The meeting house's moderators archived Expose Jo, so while they hold it its hosts cannot rename it"), "{said}");
+        assert_eq!(row(&db, "expose-jo").await.name, "Expose Jo");
+        // Nor change who hosts it, nor take its members out.
+        let said = forbidden(groups::set_host(&db, &hal, "expose-jo", cat.id, true).await);
+        assert!(said.contains("its hosts cannot rename it, make it public, let anyone join, change who hosts it or remove its members"), "{said}");
+        forbidden(groups::set_host(&db, &hal, "expose-jo", bea.id, false).await);
+        forbidden(groups::remove(&db, &hal, "expose-jo", "person", cat.id).await);
+        forbidden(groups::remove(&db, &bea, "expose-jo", "person", hal.id).await);
+        assert_eq!(status(&db, gid, MemberKind::Person, cat.id).await.as_deref(), Some("active"));
+
+        // The public lists leave it out; its members and the admins still find it.
+        let public: Vec<String> = groups::list(&db, None, 50, 0).await.unwrap().into_iter().map(|g| g.slug).collect();
+        assert_eq!(public, ["network"], "on {:?}", db.backend());
+        let tom = person(&db, "tom").await;
+        assert!(!groups::list(&db, Some(&tom), 50, 0).await.unwrap().iter().any(|g| g.id == gid));
+        let cats = groups::list(&db, Some(&cat), 50, 0).await.unwrap();
+        assert!(cats.iter().any(|g| g.id == gid && g.held_at.is_some()), "its members still see it, marked");
+        assert!(groups::list(&db, Some(&mia), 50, 0).await.unwrap().iter().any(|g| g.id == gid));
+        let on_network = |p: &groups::GroupPage| p.members.iter().any(|m| m.member_kind == "group" && m.member_id == gid);
+        assert!(!on_network(&groups::page(&db, "network", None).await.unwrap()), "not among the network's members to the public");
+        assert!(!on_network(&groups::page(&db, "network", Some(&tom)).await.unwrap()));
+        let for_host = groups::page(&db, "network", Some(&kit)).await.unwrap();
+        assert!(for_host.members.iter().any(|m| m.member_id == gid && m.group_held_at.is_some()), "its hosts see it, marked");
+        let org_page = orgs::page(&db, &museum, None).await.unwrap();
+        assert!(!org_page.groups.iter().any(|g| g.id == gid), "not among the organisation's groups");
+        assert_eq!(groups::page(&db, "expose-jo", None).await.unwrap().parents.iter().map(|g| g.id).collect::<Vec<_>>(), [network], "its own page still says where it belongs");
+
+        // Closing it further is allowed: by request, then members only.
+        assert_eq!(groups::edit(&db, &s, &hal, "expose-jo", &edit_form("Expose Jo", "public", "request")).await.unwrap(), ["join_policy"]);
+        assert_eq!(groups::edit(&db, &s, &hal, "expose-jo", &edit_form("Expose Jo", "members", "request")).await.unwrap(), ["visibility"]);
+        // Not opened again, though.
+        invalid(groups::edit(&db, &s, &hal, "expose-jo", &edit_form("Expose Jo", "public", "request")).await, "form");
+        // A member may leave; the museum's admin may take it out.
+        groups::leave(&db, &cat, "expose-jo").await.unwrap();
+        groups::remove(&db, &kit, "expose-jo", "org", org_id).await.unwrap();
+        // An instance moderator may act.
+        groups::set_host(&db, &mia, "expose-jo", bea.id, false).await.unwrap();
+
+        // Opened again by the moderators, its hosts may change it.
+        assert!(groups::unarchive(&db, &mia, "expose-jo").await.unwrap());
+        groups::edit(&db, &s, &hal, "expose-jo", &edit_form("Friends of Jo", "public", "open")).await.unwrap();
+        groups::set_host(&db, &hal, "expose-jo", bea.id, true).await.unwrap();
+        assert!(groups::list(&db, None, 50, 0).await.unwrap().iter().any(|g| g.name == "Friends of Jo"));
+    }
+}

@@ -499,11 +499,14 @@ async fn suspended_people_are_listed_only_to_those_who_manage() {
             let shown = page.members.iter().find(|m| m.key == "bob").unwrap();
             assert!(!page.may_open(shown) && page.account_note(shown) == "account suspended");
         }
-        // Bob still counts as a host: Ann may step down, and then he is the
-        // last host and stays (a group is never left with no host at all).
+        // Bob still counts as a host, but cannot sign in to look after the
+        // group: Ann, the last host whose account is active, may not step
+        // down (the review groupsfix34's M2); Bob may be removed, and then
+        // Ann is the last host and stays (a group is never left with no host).
         assert_eq!(groups::page(&db, "choir", Some(&ann)).await.unwrap().host_count(), 2);
-        groups::set_host(&db, &ann, "choir", ann.id, false).await.unwrap();
-        forbidden_saying(groups::remove(&db, &root, "choir", "person", bob.id).await, "bob is the last host");
+        forbidden_saying(groups::set_host(&db, &ann, "choir", ann.id, false).await, "the last host of CHOIR whose account is active");
+        groups::remove(&db, &root, "choir", "person", bob.id).await.unwrap();
+        forbidden_saying(groups::remove(&db, &root, "choir", "person", ann.id).await, "ann is the last host");
     }
 }
 

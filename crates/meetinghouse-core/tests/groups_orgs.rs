@@ -131,7 +131,7 @@ async fn organisation_pages_list_active_people_and_show_invitations_to_who_manag
         for viewer in [&sam, &root] {
             let page = orgs::page(&db, &museum, Some(viewer)).await.unwrap();
             assert_eq!(handles(&page), ["eve", "kit", "sam", "vol"], "on {:?}", db.backend());
-            assert!(page.viewer_manages && page.admins == 1);
+            assert!(page.viewer_manages && page.admins.admins == 1);
             let vol_row = page.members.iter().find(|m| m.handle == "vol").unwrap();
             assert_eq!(page.account_note(vol_row), "account suspended");
         }
@@ -222,4 +222,124 @@ async fn declining_and_never_a_member_are_said_plainly() {
         let said = e.get("form").unwrap();
         assert!(!said.contains("any more") && said.contains("not a member of Harbour Trust"), "{said}");
     }
+}
+
+/// Marks a person's account suspended (as a moderator's suspension does)
+/// or active again (as lifting it does).
+async fn set_status(db: &Db, who: &Actor, status: &str) {
+    db.execute_admin(&format!("UPDATE people SET status = '{status}' WHERE id = {}", who.id)).await.unwrap();
+}
+
+fn invalid_saying<T: std::fmt::Debug>(r: Result<T, CoreError>, words: &str) {
+    match r {
+        Err(CoreError::Invalid(e)) => assert!(e.get("form").is_some_and(|m| m.contains(words)), "{e}"),
+        other => panic!("expected an error saying “{words}”, got {other:?}"),
+    }
+}
+
+/// The review groupsfix34's M2: a suspended account could be made the
+/// only host of a group, or the only admin of an organisation: promoted,
+/// then the one who promoted them left. Someone whose account is not active
+/// is not promoted, and the last host or admin whose account is active may
+/// not leave, step down or be removed while the others are suspended; a
+/// suspended host may still be removed, and once the suspension is lifted
+/// the others may go.
+#[tokio::test]
+async fn a_suspended_account_is_never_left_the_only_host_or_admin() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (ann, bob, cat) = (person(&db, "ann").await, person(&db, "bob").await, person(&db, "cat").await);
+        let form = GroupForm { name: "Choir".into(), slug: "choir".into(), visibility: "public".into(), join_policy: "open".into(), ..Default::default() };
+        groups::create(&db, &s, &ann, &form).await.unwrap();
+        let choir = meetinghouse_store::groups::by_slug(&db, "choir").await.unwrap().unwrap().id;
+        groups::join(&db, &s, &bob, "choir").await.unwrap();
+        groups::join(&db, &s, &cat, "choir").await.unwrap();
+
+        // A suspended member is not made a host.
+        set_status(&db, &bob, "suspended").await;
+        invalid_saying(groups::set_host(&db, &ann, "choir", bob.id, true).await, "bob's account is not active, so they cannot be made a host of Choir");
+        let page = groups::page(&db, "choir", Some(&ann)).await.unwrap();
+        let bob_row = page.members.iter().find(|m| m.member_id == bob.id).unwrap();
+        assert!(!page.may_become_host(bob_row), "the page does not offer it");
+
+        // A host suspended after being made one: the other host is the last
+        // who can look after the group.
+        set_status(&db, &bob, "active").await;
+        groups::set_host(&db, &ann, "choir", bob.id, true).await.unwrap();
+        set_status(&db, &bob, "suspended").await;
+        forbidden_saying(groups::leave(&db, &ann, "choir").await, "You are the last host of Choir whose account is active");
+        forbidden_saying(groups::set_host(&db, &ann, "choir", ann.id, false).await, "the last host of Choir whose account is active");
+        let moira = admin(&db, "moira").await;
+        forbidden_saying(groups::remove(&db, &moira, "choir", "person", ann.id).await, "ann is the last host of Choir whose account is active");
+        let page = groups::page(&db, "choir", Some(&ann)).await.unwrap();
+        let ann_row = page.members.iter().find(|m| m.member_id == ann.id).unwrap();
+        assert!(page.is_last_host(ann_row), "the page offers her no way out");
+        assert!(!page.is_last_host(page.members.iter().find(|m| m.member_id == bob.id).unwrap()));
+        assert_eq!(meetinghouse_store::groups::direct_membership(&db, choir, meetinghouse_store::groups::MemberKind::Person, ann.id).await.unwrap(), Some(("host".into(), "active".into())));
+        // Bob, suspended, may be stepped down (Ann stays, and can act).
+        groups::set_host(&db, &ann, "choir", bob.id, false).await.unwrap();
+        groups::set_host(&db, &ann, "choir", cat.id, true).await.unwrap();
+        groups::remove(&db, &ann, "choir", "person", bob.id).await.unwrap();
+        // Once bob's suspension is lifted, he is made a host again, and ann may go.
+        set_status(&db, &bob, "active").await;
+        groups::join(&db, &s, &bob, "choir").await.unwrap();
+        groups::set_host(&db, &cat, "choir", bob.id, true).await.unwrap();
+        groups::set_host(&db, &cat, "choir", cat.id, false).await.unwrap();
+        groups::leave(&db, &ann, "choir").await.unwrap();
+        // The last host of all still may not go, whatever their account.
+        forbidden_saying(groups::leave(&db, &bob, "choir").await, "You are the last host of Choir: make someone else a host");
+
+        // Organisations: the same for admins.
+        let museum = org(&db, &s, &ann, "Museum", &[(&bob, "member"), (&cat, "member")]).await;
+        set_status(&db, &bob, "suspended").await;
+        invalid_saying(orgs::change_role(&db, &ann, &museum, bob.id, "admin").await, "bob's account is not active, so they cannot be made an admin of Museum");
+        assert_eq!(role_of(&db, &museum, &bob).await, Some(("member".into(), "active".into())));
+        orgs::change_role(&db, &ann, &museum, bob.id, "staff").await.unwrap();
+        set_status(&db, &bob, "active").await;
+        orgs::change_role(&db, &ann, &museum, bob.id, "admin").await.unwrap();
+        set_status(&db, &bob, "suspended").await;
+        forbidden_saying(orgs::leave(&db, &ann, &museum).await, "You are the last admin of Museum whose account is active");
+        forbidden_saying(orgs::change_role(&db, &ann, &museum, ann.id, "member").await, "the last admin of Museum whose account is active");
+        forbidden_saying(orgs::remove_member(&db, &moira, &museum, ann.id).await, "ann is the last admin of Museum whose account is active");
+        let page = orgs::page(&db, &museum, Some(&ann)).await.unwrap();
+        assert!(page.is_last_admin(page.members.iter().find(|m| m.person_id == ann.id).unwrap()));
+        // A suspended admin may be stepped down (the active one stays).
+        assert_eq!(orgs::change_role(&db, &ann, &museum, bob.id, "member").await.unwrap(), "bob");
+        assert_eq!(admins(&db, &museum).await, 1);
+    }
+}
+
+/// The review groupsfix34's L4: what someone types or pastes where a
+/// group's address goes — a full address on this meeting house, a path or
+/// the last part — is read as the group's slug; an address elsewhere, or a
+/// path that is not a group's, is none.
+#[test]
+fn a_groups_address_is_read_from_what_was_typed() {
+    let base = "https://town.example";
+    let cases: &[(&str, Option<&str>)] = &[
+        ("walkers", Some("walkers")),
+        ("  Walkers ", Some("walkers")),
+        ("walkers/", Some("walkers")),
+        ("/groups/walkers", Some("walkers")),
+        ("groups/walkers", Some("walkers")),
+        ("https://town.example/groups/walkers", Some("walkers")),
+        ("http://town.example/groups/walkers", Some("walkers")),
+        ("HTTPS://Town.Example/groups/Walkers/", Some("walkers")),
+        ("https://town.example/groups/walkers/purpose", Some("walkers")),
+        ("https://town.example/groups/walkers?page=2#members", Some("walkers")),
+        ("town.example/groups/walkers", Some("walkers")),
+        ("https://elsewhere.example/groups/walkers", None),
+        ("https://town.example.evil/groups/walkers", None),
+        ("https://town.example", None),
+        ("https://town.example/orgs/museum", None),
+        ("/orgs/museum", None),
+        ("/walkers", None),
+        ("ftp://town.example/groups/walkers", None),
+        ("", None),
+    ];
+    for (typed, want) in cases {
+        assert_eq!(groups::slug_from_input(typed, base).as_deref(), *want, "{typed:?}");
+    }
+    assert_eq!(groups::slug_from_input("http://127.0.0.1:8080/groups/walkers", "http://127.0.0.1:8080").as_deref(), Some("walkers"));
+    assert_eq!(groups::slug_from_input("http://127.0.0.1:9999/groups/walkers", "http://127.0.0.1:8080"), None, "another port is another site");
 }

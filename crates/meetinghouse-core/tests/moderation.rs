@@ -670,10 +670,11 @@ async fn every_reporter_hears_the_outcome() {
     }
 }
 
-/// A suspended account cannot report (an account waiting for approval can:
-/// reporting harm stays open to anyone signed in).
+/// A suspended account cannot report, nor one waiting for approval (so
+/// accounts made in bulk cannot flood the queue): it is told how to reach
+/// the admins instead.
 #[tokio::test]
-async fn a_suspended_account_cannot_report() {
+async fn a_suspended_or_waiting_account_cannot_report() {
     for db in meetinghouse_testkit::databases().await {
         let s = Settings::load(&db).await.unwrap();
         let mail = Mailer { settings: &s, base_url: "https://town.example" };
@@ -685,8 +686,12 @@ async fn a_suspended_account_cannot_report() {
         let suspended = Actor { status: "suspended".into(), ..bea.clone() };
         let r = moderation::report(&db, &suspended, &report_reply(id, "spam")).await;
         assert!(matches!(&r, Err(CoreError::Forbidden(m)) if m.contains("suspended")), "{r:?}");
+        // An account waiting for approval cannot flood the queue: it is told how to reach the admins.
         let waiting = Actor { status: "pending".into(), ..bea.clone() };
-        moderation::report(&db, &waiting, &report_reply(id, "spam")).await.expect("reporting harm is open to accounts waiting for approval");
+        let r = moderation::report(&db, &waiting, &report_reply(id, "safeguarding")).await;
+        assert!(matches!(&r, Err(CoreError::Forbidden(m)) if m == moderation::WAITING_CANNOT_REPORT && m.contains("/about")), "{r:?}");
+        assert!(moderation::queue(&db, &mia).await.unwrap().is_empty());
+        moderation::report(&db, &bea, &report_reply(id, "spam")).await.expect("once approved, they report");
         assert_eq!(moderation::queue(&db, &mia).await.unwrap().len(), 1);
     }
 }
@@ -1547,7 +1552,9 @@ async fn open_report(db: &Db, kind: &str, target: i64, category: &str) -> i64 {
 
 /// What migrations after the one a test stops at add that today's code
 /// writes whatever it does (a notification's mail names the notification,
-/// migration 0046; hiding a reply records who hid it, 0051): added while
+/// migration 0046; hiding a reply records who hid it, 0051; a report keeps
+/// what it was about as it read, and notification mail names its person,
+/// 0059 and 0060): added while
 /// the test stores its data through today's code, and dropped again
 /// before the migrations run.
 struct LaterColumns;
@@ -1557,6 +1564,9 @@ impl LaterColumns {
         for sql in [
             "ALTER TABLE email_outbox ADD COLUMN notification_id BIGINT",
             "CREATE TABLE reply_hidings (reply_id BIGINT PRIMARY KEY, moderator BIGINT, by_moderators BIGINT NOT NULL, version TEXT, hidden_at BIGINT NOT NULL)",
+            "CREATE TABLE report_snapshots (id BIGINT, report_id BIGINT NOT NULL, reason TEXT NOT NULL, target_kind TEXT NOT NULL, \
+             target_id BIGINT NOT NULL, title TEXT NOT NULL DEFAULT '', body TEXT NOT NULL, created_at BIGINT NOT NULL)",
+            "ALTER TABLE email_outbox ADD COLUMN person_id BIGINT",
         ] {
             db.execute_admin(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
         }
@@ -1564,7 +1574,12 @@ impl LaterColumns {
     }
 
     async fn drop(db: &Db) {
-        for sql in ["ALTER TABLE email_outbox DROP COLUMN notification_id", "DROP TABLE reply_hidings"] {
+        for sql in [
+            "ALTER TABLE email_outbox DROP COLUMN notification_id",
+            "DROP TABLE reply_hidings",
+            "DROP TABLE report_snapshots",
+            "ALTER TABLE email_outbox DROP COLUMN person_id",
+        ] {
             db.execute_admin(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
         }
     }
@@ -2293,7 +2308,10 @@ async fn the_queue_says_how_many_more_wait() {
         let mut ids = Vec::new();
         for n in 0..203 {
             let id = conversations::post(&db, mail, &bea, subject, &reply(&format!("Reply number {n}"))).await.unwrap();
-            moderation::report(&db, &cal, &report_reply(id, "spam")).await.unwrap();
+            // Filed as the store files them: one account files ten an hour (`REPORTS_PER_HOUR`).
+            let mut tx = db.begin().await.unwrap();
+            store::insert_report(&mut tx, Some(cal.id), "reply", id, "spam", "", None).await.unwrap();
+            tx.commit().await.unwrap();
             ids.push(id);
         }
         let listed = moderation::queue_list(&db, &mia).await.unwrap();
@@ -2361,5 +2379,255 @@ async fn a_suspended_or_banned_person_is_told_how_to_reach_the_admins() {
         let too_long = meetinghouse_core::settings::SettingsForm { contact: "x".repeat(201), ..form };
         let r = meetinghouse_core::settings::save(&db, &mia, &too_long).await;
         assert!(matches!(&r, Err(CoreError::Invalid(e)) if e.get("contact").is_some_and(|m| m.contains("at most 200"))), "{r:?}");
+    }
+}
+
+// The moderation review (modfix34).
+
+/// What was reported, and what the moderators hid, is kept as it read
+/// (migration 0059), for whoever sees the report in the queue: a reply
+/// retracted before anyone decided, or edited to something harmless after
+/// it was hidden, still shows the moderators the words judged. A copy that
+/// reads as the thing does now is not shown twice. The copies go when the
+/// thing is removed for good: with its own reports, and by the hourly
+/// purge for those another report's decision took.
+#[tokio::test]
+async fn the_words_reported_or_hidden_are_kept_for_the_moderators() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let (hal, ann, bea, cal) = (person(&db, "hal").await, person(&db, "ann").await, person(&db, "bea").await, person(&db, "cal").await);
+        let gid = group(&db, &s, &hal, "canal-friends").await;
+
+        // Reported, then retracted before anyone decided: the words are gone from the reply, not from the queue.
+        let gone = conversations::post(&db, mail, &bea, Subject::Group(gid), &reply("Cal, I know where you live.")).await.unwrap();
+        moderation::report(&db, &cal, &report_reply(gone, "harassment")).await.unwrap();
+        conversations::retract(&db, &bea, gone, "").await.unwrap();
+        assert_eq!(reply_row(&db, gone).await.body, "");
+        for who in [&mia, &hal] {
+            let q = queue_item(&db, who, "reply", gone, "harassment").await;
+            assert!(
+                q.snapshots.iter().any(|(words, html)| words.starts_with("When it was reported") && html.contains("I know where you live")),
+                "{}: {:?}",
+                who.handle,
+                q.snapshots
+            );
+        }
+
+        // Hidden with a note, then edited to something harmless: the review request shows what was hidden.
+        let edited = conversations::post(&db, mail, &bea, Subject::Group(gid), &reply("Everyone in this group is worthless.")).await.unwrap();
+        moderation::report(&db, &ann, &report_reply(edited, "harassment")).await.unwrap();
+        moderation::act(&db, mail, &mia, item(&db, &mia, "reply", edited, "harassment").await, &action("hide", "Please be kind.")).await.unwrap();
+        conversations::edit(&db, &s, &bea, edited, "All fine.").await.unwrap();
+        moderation::request_review(&db, &bea, edited).await.unwrap();
+        let q = queue_item(&db, &mia, "reply", edited, moderation::REVIEW_REQUEST).await;
+        assert!(q.excerpt_html.contains("All fine.") && !q.excerpt_html.contains("worthless"), "{}", q.excerpt_html);
+        assert!(q.snapshots.iter().any(|(words, html)| words.starts_with("When it was hidden") && html.contains("is worthless")), "{:?}", q.snapshots);
+
+        // A report about words unchanged since shows no copy.
+        let plain = conversations::post(&db, mail, &bea, Subject::Group(gid), &reply("Buy my boat.")).await.unwrap();
+        moderation::report(&db, &ann, &report_reply(plain, "spam")).await.unwrap();
+        assert!(queue_item(&db, &mia, "reply", plain, "spam").await.snapshots.is_empty());
+
+        // Removed for good: a reply on a story, reported, and hidden again with everything its author posted.
+        let subject = story(&db, &s, &ann).await;
+        // (The newest story keeps its row when purged, so one comes after it.)
+        story(&db, &s, &cal).await;
+        let on_story = conversations::post(&db, mail, &bea, subject, &reply("Nobody reads this rubbish.")).await.unwrap();
+        moderation::report(&db, &cal, &report_reply(on_story, "harassment")).await.unwrap();
+        let its_report = item(&db, &mia, "reply", on_story, "harassment").await;
+        assert!(store::snapshot_of_report(&db, its_report).await.unwrap().is_some());
+        moderation::report(&db, &cal, &report_person("bea")).await.unwrap();
+        let ban = ActionForm { action: "ban".into(), note: "Enough.".into(), remove_all: true, ..Default::default() };
+        moderation::act(&db, mail, &mia, item(&db, &mia, "person", bea.id, "harassment").await, &ban).await.unwrap();
+        assert!(store::last_hidden_snapshot(&db, "reply", on_story).await.unwrap().is_some_and(|snap| snap.body.contains("rubbish")));
+        let old = meetinghouse_store::now() - 31 * DAY;
+        db.execute_admin(&format!("UPDATE stories SET deleted_at = {old} WHERE id = {}", story_id(subject))).await.unwrap();
+        assert_eq!(meetinghouse_store::stories::purge_deleted_before(&db, meetinghouse_store::now() - 30 * DAY).await.unwrap(), 1);
+        assert!(moderation::purge_snapshots(&db).await.unwrap() >= 1);
+        assert!(store::last_hidden_snapshot(&db, "reply", on_story).await.unwrap().is_none(), "the copy went with the reply");
+        assert!(store::snapshot_of_report(&db, its_report).await.unwrap().is_none(), "and the one its own report kept, with the report");
+    }
+}
+
+/// A flood of reports never hides an urgent one: reports that someone may
+/// be at risk (or that share private details) come first, the queue filters
+/// by category over every open report, an account files at most ten an
+/// hour, counted in the database, and a moderator dismisses a flood at once,
+/// each report as if on its own (one about themselves is left for another
+/// moderator). The meeting house's moderators see what else a reporter
+/// sent; nobody else learns who reported.
+#[tokio::test]
+async fn urgent_reports_come_first_and_a_flood_is_dealt_with_at_once() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let (ann, bea, kit, hal) = (person(&db, "ann").await, person(&db, "bea").await, person(&db, "kit").await, person(&db, "hal").await);
+        let spammers = [person(&db, "s0").await, person(&db, "s1").await, person(&db, "s2").await];
+        let subject = story(&db, &s, &ann).await;
+        let mut spam = Vec::new();
+        for (n, who) in spammers.iter().cycle().take(12).enumerate() {
+            let id = conversations::post(&db, mail, &bea, subject, &reply(&format!("Reply number {n}"))).await.unwrap();
+            moderation::report(&db, who, &report_reply(id, "spam")).await.unwrap();
+            spam.push(id);
+        }
+        let later = conversations::post(&db, mail, &bea, subject, &reply("Meet me after school and do not tell your mum.")).await.unwrap();
+        moderation::report(&db, &kit, &report_reply(later, "safeguarding")).await.unwrap();
+
+        let page = moderation::queue_page(&db, &mia, &moderation::QueueQuery::parse("", "1")).await.unwrap();
+        assert_eq!((page.items[0].report.target_id, page.items[0].urgent), (later, true), "the urgent report first, whatever its age");
+        assert_eq!(page.items.iter().filter(|q| q.urgent).count(), 1);
+        assert_eq!(page.categories.first().map(|(c, _, n)| (*c, *n)), Some(("safeguarding", 1)));
+        assert!(page.categories.iter().any(|(c, _, n)| *c == "spam" && *n == 12), "{:?}", page.categories);
+        let only = moderation::queue_page(&db, &mia, &moderation::QueueQuery::parse_with("reply", "safeguarding", "1")).await.unwrap();
+        assert_eq!((only.listed, only.items[0].report.target_id), (1, later));
+        assert_eq!(moderation::QueueQuery::parse_with("reply", "safeguarding", "2").query_string(), "?kind=reply&category=safeguarding&page=2");
+        assert_eq!(moderation::QueueQuery::parse_with("", "made-up", "1").category, None);
+
+        // Ten an hour, counted in the database: nothing about this process remembers it.
+        for id in &spam[..10] {
+            moderation::report(&db, &hal, &report_reply(*id, "misleading")).await.unwrap();
+        }
+        let r = moderation::report(&db, &hal, &report_reply(later, "misleading")).await;
+        assert!(matches!(&r, Err(CoreError::Forbidden(m)) if m == moderation::TOO_MANY_REPORTS), "{r:?}");
+        let r = moderation::request_review(&db, &bea, spam[0]).await;
+        assert!(r.is_err(), "not hidden: no review either way");
+        db.execute_admin(&format!("UPDATE reports SET created_at = created_at - 3601 WHERE reporter = {}", hal.id)).await.unwrap();
+        moderation::report(&db, &hal, &report_reply(later, "misleading")).await.expect("an hour on, they may report again");
+
+        // Who reported is for the meeting house's moderators alone.
+        let first = item(&db, &mia, "reply", spam[0], "spam").await;
+        let q = queue_item(&db, &mia, "reply", spam[0], "spam").await;
+        assert_eq!(q.by_reporter, Some((4, 4)));
+        let theirs = moderation::reports_by_reporter(&db, &mia, first).await.unwrap();
+        assert_eq!((theirs.all, theirs.open, theirs.reports.len()), (4, 4, 4));
+        assert!(theirs.reporter.contains("@s0"), "{}", theirs.reporter);
+        assert!(matches!(moderation::reports_by_reporter(&db, &ann, first).await, Err(CoreError::NotFound)));
+
+        // A flood dismissed at once; a report about the moderator is left for another.
+        moderation::report(&db, &ann, &report_person("mia")).await.unwrap();
+        let about_mia = item(&db, &mia, "person", mia.id, "harassment").await;
+        let mut ids: Vec<i64> = Vec::new();
+        for id in &spam {
+            ids.push(item(&db, &mia, "reply", *id, "spam").await);
+        }
+        ids.push(about_mia);
+        let too_many: Vec<i64> = (1..=moderation::BULK_MAX as i64 + 1).collect();
+        assert!(matches!(moderation::dismiss_many(&db, mail, &mia, &too_many, "").await, Err(CoreError::Invalid(_))));
+        let done = moderation::dismiss_many(&db, mail, &mia, &ids, "A flood of spam reports.").await.unwrap();
+        assert_eq!(done.done, 12);
+        assert_eq!(done.left.len(), 1);
+        assert_eq!(done.left[0].0, about_mia);
+        assert!(done.left[0].1.contains("another moderator"), "{:?}", done.left);
+        assert_eq!(told(&db, &spammers[1], "decided no action was needed").await, 4);
+        assert_eq!(logged(&db, &mia, "dismiss").await, 12);
+        let waiting: Vec<String> = moderation::queue(&db, &mia).await.unwrap().iter().map(|q| q.report.category.clone()).collect();
+        assert!(waiting.contains(&"safeguarding".to_string()) && !waiting.contains(&"spam".to_string()), "{waiting:?}");
+        // Someone who hosts nothing dismisses nothing.
+        assert!(matches!(moderation::dismiss_many(&db, mail, &ann, &[item(&db, &mia, "reply", later, "safeguarding").await], "").await, Ok(d) if d.done == 0 && d.left.len() == 1));
+    }
+}
+
+/// Common-ground statements, prompts and collection objects are reported
+/// like replies: each reaches its hosts and the instance moderators
+/// (migration 0059). A conversation's hosts take a statement out while it
+/// is open; the meeting house's moderators also once it is closed. A
+/// prompt's other hosts warn the person who opened it, who never sees the
+/// report; an object's organisation staff withdraw it. A statement waiting
+/// for its hosts (pre-moderation) is listed in their queue, not "nothing
+/// is waiting".
+#[tokio::test]
+async fn statements_prompts_and_objects_are_reported_to_their_hosts() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let (sam, sid, ann, bea) = (person(&db, "sam").await, person(&db, "sid").await, person(&db, "ann").await, person(&db, "bea").await);
+        let (slug, museum) = org(&db, &s, &sam, "Tiverton Museum", &[(&sid, "staff")]).await;
+        use meetinghouse_core::common_ground::{self, ConversationForm, Participant};
+        let form = ConversationForm { speak_as: format!("org:{slug}"), topic: "The old library".into(), seeds: "Keep it as a library.".into(), moderation: "pre".into(), ..Default::default() };
+        let cid = common_ground::create(&db, &s, &sid, &form).await.unwrap();
+
+        // Waiting for a host: in the museum's staff's queue.
+        let as_ann = common_ground::load(&db, cid, Some(&ann)).await.unwrap();
+        let added = common_ground::add_statement(&db, &s, &as_ann, &Participant::Person(&ann), "The staff there are all lazy thieves.").await.unwrap();
+        let common_ground::Added::Pending(statement) = added else { panic!("{added:?}") };
+        let waiting = moderation::queue_page(&db, &sam, &moderation::QueueQuery::default()).await.unwrap();
+        assert_eq!((waiting.statements_waiting, waiting.statements[0].id, waiting.items.len()), (1, statement, 0));
+        assert!(moderation::queue_page(&db, &mia, &moderation::QueueQuery::default()).await.unwrap().statements_waiting >= 1);
+        let as_sid = common_ground::load(&db, cid, Some(&sid)).await.unwrap();
+        common_ground::moderate(&db, &as_sid, statement, true).await.unwrap();
+        assert_eq!(moderation::queue_page(&db, &sam, &moderation::QueueQuery::default()).await.unwrap().statements_waiting, 0);
+
+        // Reported: never by its author; in the hosts' queue and the moderators'.
+        let report = |kind: &str, id: i64| ReportForm { target_kind: kind.into(), target: id.to_string(), category: "harassment".into(), details: String::new() };
+        assert!(matches!(moderation::report(&db, &ann, &report("statement", statement)).await, Err(CoreError::Forbidden(_))));
+        moderation::report(&db, &bea, &report("statement", statement)).await.unwrap();
+        for who in [&sid, &sam, &mia] {
+            assert!(targets(&db, who).await.contains(&statement), "{}", who.handle);
+        }
+        // Closed: its hosts no longer take it out; the moderators do.
+        common_ground::close(&db, &as_sid).await.unwrap();
+        let about = item(&db, &mia, "statement", statement, "harassment").await;
+        let r = moderation::act(&db, mail, &sid, about, &action("hide", "Not here.")).await;
+        assert!(matches!(&r, Err(CoreError::Forbidden(m)) if m == moderation::STATEMENT_CLOSED), "{r:?}");
+        assert!(!keys(&queue_item(&db, &sid, "statement", statement, "harassment").await).contains(&"hide"));
+        assert!(keys(&queue_item(&db, &mia, "statement", statement, "harassment").await).contains(&"hide"));
+        moderation::act(&db, mail, &mia, about, &action("hide", "Name-calling.")).await.unwrap();
+        let stored = meetinghouse_store::common_ground::statement(&db, statement).await.unwrap().unwrap();
+        assert_eq!(stored.status, "rejected");
+        assert_eq!(told(&db, &ann, "took your statement").await, 1);
+        assert_eq!(told(&db, &bea, "took the statement out of the conversation").await, 1);
+
+        // A prompt: its other hosts decide; the person who opened it is told, and never sees the report.
+        let question = prompt(&db, &s, &sid, &format!("org:{slug}"), "", "Which object should we show next?").await;
+        assert!(matches!(moderation::report(&db, &sam, &report("prompt", question)).await, Err(CoreError::Forbidden(m)) if m == moderation::OWN_PROMPT));
+        moderation::report(&db, &bea, &report("prompt", question)).await.unwrap();
+        assert!(!targets(&db, &sid).await.contains(&question), "not in the queue of the person who opened it");
+        let about = item(&db, &sam, "prompt", question, "harassment").await;
+        assert_eq!(keys(&queue_item(&db, &sam, "prompt", question, "harassment").await), vec!["dismiss", "warn"]);
+        moderation::act(&db, mail, &sam, about, &action("warn", "Please keep prompts neutral.")).await.unwrap();
+        assert_eq!(told(&db, &sid, "Please keep prompts neutral.").await, 1);
+
+        // An object: its organisation's staff withdraw it.
+        let bobbin = object(&db, museum, "1985/12", "Lace bobbin").await;
+        assert!(matches!(moderation::report(&db, &sid, &report("object", bobbin)).await, Err(CoreError::Forbidden(m)) if m == moderation::OWN_OBJECT));
+        moderation::report(&db, &bea, &report("object", bobbin)).await.unwrap();
+        let about = item(&db, &sid, "object", bobbin, "harassment").await;
+        moderation::act(&db, mail, &sid, about, &action("hide", "Not ours after all.")).await.unwrap();
+        let o = meetinghouse_store::objects::by_id(&db, bobbin).await.unwrap().unwrap();
+        assert_eq!((o.withdrawn(), o.withdrawn_how.as_str()), (true, meetinghouse_store::objects::BY_ORG));
+        assert_eq!(told(&db, &sam, "withdrew the object “Lace bobbin”").await, 1);
+        assert_eq!(told(&db, &bea, "withdrew the object from the collection").await, 1);
+        assert!(matches!(moderation::report(&db, &ann, &report("object", bobbin)).await, Err(CoreError::Forbidden(_))), "no longer in the collection");
+    }
+}
+
+/// Lifting a ban says so (not "the suspension"); a notification's mail has
+/// its subject on one line, however many lines its text has.
+#[tokio::test]
+async fn lifting_a_ban_says_ban_and_subjects_stay_on_one_line() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let mia = admin(&db, "mia").await;
+        let (ann, bea) = (person(&db, "ann").await, person(&db, "bea").await);
+        notifications::set_mode(&db, &bea, "immediate").await.unwrap();
+        moderation::report(&db, &ann, &report_person("bea")).await.unwrap();
+        let warning = ActionForm { action: "warn".into(), note: "First line.\r\nSecond line.\n\nThird.".into(), ..Default::default() };
+        moderation::act(&db, mail, &mia, item(&db, &mia, "person", bea.id, "harassment").await, &warning).await.unwrap();
+        let mails = meetinghouse_store::outbox::recent(&db, 20).await.unwrap();
+        let m = mails.iter().find(|m| m.to_addr == "bea@example.org" && m.kind == "notification").expect("the warning's mail");
+        assert!(!m.subject.contains('\n') && !m.subject.contains('\r'), "{:?}", m.subject);
+        assert!(m.subject.contains("First line. Second line. Third."), "{:?}", m.subject);
+
+        moderation::report(&db, &ann, &report_person("bea")).await.unwrap();
+        moderation::act(&db, mail, &mia, item(&db, &mia, "person", bea.id, "harassment").await, &action("ban", "Repeated abuse.")).await.unwrap();
+        let done = moderation::lift(&db, mail, &mia, bea.id, "On appeal.").await.unwrap();
+        assert!(done.starts_with("Lifted."), "{done}");
+        assert_eq!(told(&db, &bea, "A moderator lifted the ban on your account").await, 1);
+        assert_eq!(told(&db, &bea, "lifted the suspension").await, 0);
     }
 }

@@ -888,15 +888,27 @@ async fn a_host_cannot_remove_objectors_to_push_an_amendment_through() {
         purposes::object(&db, mail(&s), &mei, "canal-friends", a, &because("Not for sale.")).await.unwrap();
         purposes::object(&db, mail(&s), &rowan, "canal-friends", a, &because("We walk there.")).await.unwrap();
 
+        // The review groupsfix34's L5: the refusal says where to read the
+        // amendment and until when it is open, as an organisation's does.
+        let closes = purposes::amendment_page(&db, &s, "canal-friends", a, Some(&lewis)).await.unwrap().amendment.closes_at;
+        let until = meetinghouse_core::clock::zone().datetime(closes);
         let said = forbidden(groups::remove(&db, &lewis, "canal-friends", "person", mei.id).await);
-        assert!(said.starts_with(&format!("mei objects to amendment {a}, and their objection stands while its window is open")), "{said}");
+        assert!(
+            said.starts_with(&format!(
+                "mei objects to amendment {a} to the purpose of Group canal-friends (/groups/canal-friends/amendments/{a}), and their objection stands while its window is open, until {until}"
+            )),
+            "{said}"
+        );
         let said = forbidden(groups::remove(&db, &lewis, "canal-friends", "group", walkers).await);
         assert!(said.starts_with("Taking Group walkers out would take rowan out too"), "{said}");
-        // Nor from the member group itself (it would take Rowan out of the network).
-        forbidden(groups::remove(&db, &lewis, "walkers", "person", rowan.id).await);
+        // Nor from the member group itself (it would take Rowan out of the
+        // network), which names the network's amendment.
+        let said = forbidden(groups::remove(&db, &lewis, "walkers", "person", rowan.id).await);
+        assert!(said.contains(&format!("amendment {a} to the purpose of Group canal-friends (/groups/canal-friends/amendments/{a})")), "{said}");
         // An instance admin is held to the same rule (the moderators suspend instead).
         let moira = admin(&db, "moira").await;
-        forbidden(groups::remove_telling(&db, mail(&s), &moira, "canal-friends", "person", mei.id).await);
+        let said = forbidden(groups::remove_telling(&db, mail(&s), &moira, "canal-friends", "person", mei.id).await);
+        assert!(said.contains(&format!("(https://town.example/groups/canal-friends/amendments/{a})")), "with the site's address: {said}");
 
         // Tom, who did not object, can be removed, and is told.
         groups::remove_telling(&db, mail(&s), &lewis, "canal-friends", "person", tom.id).await.unwrap();
@@ -1104,5 +1116,113 @@ async fn members_are_told_when_an_amendment_opens() {
         assert!(emails_to(&db, &ivy).await.is_empty());
         let summary = purposes::open_summary(&db, circle).await.unwrap();
         assert_eq!(summary.words(), Some(format!("1 amendment to its purpose is open until {}", meetinghouse_core::clock::zone().datetime(closes))));
+    }
+}
+
+/// The review groupsfix34's H1: an objection sent while its author is being
+/// taken out of the organisation or the member group through which alone
+/// they take part in the group. The removal took the advisory lock before
+/// counting, but the objection took none, so at PostgreSQL's READ
+/// COMMITTED both passed (17 of 40 rounds through an organisation, 3 of 30
+/// through a member group) and the objection stopped counting at once.
+/// Now either the objection is refused (its author no longer takes part) or
+/// the removal is (the objection stands), never both pass; and an
+/// objection that was taken counts. Run many times, as a race is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_objection_and_the_removal_of_its_authors_way_in_never_both_pass() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (claire, sam, hannah) = (person(&db, "claire").await, person(&db, "sam").await, person(&db, "hannah").await);
+        fn passed<T: std::fmt::Debug>(r: Result<T, CoreError>) -> bool {
+            match r {
+                Ok(_) => true,
+                Err(CoreError::Forbidden(_)) => false,
+                Err(e) => panic!("neither passed nor refused: {e:?}"),
+            }
+        }
+        let (mut objected, mut removed) = (0, 0);
+        for round in 0..60 {
+            let slug = format!("together-{round}");
+            group(&db, &s, &claire, &slug, "public", "request", "The town together.").await;
+            // Hannah takes part only through the museum (even rounds) or
+            // through the walkers, a member group (odd rounds).
+            let through_org = round % 2 == 0;
+            let way_in = if through_org {
+                let org = orgs::create(&db, &s, &sam, &OrgForm { name: format!("Museum {round}"), sector: "heritage".into(), ..Default::default() }).await.unwrap();
+                let id = meetinghouse_store::orgs::by_slug(&db, &org).await.unwrap().unwrap().id;
+                assert_eq!(groups::add_org(&db, mail(&s), &sam, &slug, &org).await.unwrap(), JoinOutcome::Requested);
+                groups::approve(&db, mail(&s), &claire, &slug, "org", id).await.unwrap();
+                orgs::invite(&db, &sam, &org, "hannah", "staff").await.unwrap();
+                orgs::accept(&db, &hannah, &org).await.unwrap();
+                org
+            } else {
+                let walkers = format!("walkers-{round}");
+                group(&db, &s, &sam, &walkers, "public", "request", "We walk.").await;
+                assert_eq!(groups::nest(&db, mail(&s), &sam, &slug, &walkers).await.unwrap(), JoinOutcome::Requested);
+                let id = meetinghouse_store::groups::by_slug(&db, &walkers).await.unwrap().unwrap().id;
+                groups::approve(&db, mail(&s), &claire, &slug, "group", id).await.unwrap();
+                groups::invite_person(&db, &sam, &walkers, "hannah").await.unwrap();
+                groups::join(&db, &s, &hannah, &walkers).await.unwrap();
+                walkers
+            };
+            let a = purposes::propose(&db, mail(&s), &claire, &slug, &amend("The town together, and visitors.", "Visitors.")).await.unwrap();
+            let objecting = {
+                let (db, s, hannah, slug) = (db.clone(), s.clone(), hannah.clone(), slug.clone());
+                tokio::spawn(async move { passed(purposes::object(&db, mail(&s), &hannah, &slug, a, &because("Residents first.")).await) })
+            };
+            let removing = {
+                let (db, sam, way_in, hannah) = (db.clone(), sam.clone(), way_in.clone(), hannah.id);
+                tokio::spawn(async move {
+                    if through_org {
+                        passed(orgs::remove_member(&db, &sam, &way_in, hannah).await)
+                    } else {
+                        passed(groups::remove(&db, &sam, &way_in, "person", hannah).await)
+                    }
+                })
+            };
+            let (object, remove) = (objecting.await.unwrap(), removing.await.unwrap());
+            assert!(!(object && remove), "{:?} round {round}: the objection and the removal both passed", db.backend());
+            assert!(object || remove, "{:?} round {round}: one of them should pass", db.backend());
+            let standing = purposes::amendment_page(&db, &s, &slug, a, Some(&claire)).await.unwrap().standing();
+            assert_eq!(standing, usize::from(object), "{:?} round {round}: an objection taken counts", db.backend());
+            objected += usize::from(object);
+            removed += usize::from(remove);
+        }
+        assert_eq!(objected + removed, 60);
+    }
+}
+
+/// The review groupsfix34's L1: an amendment whose proposer no longer takes
+/// part in the group when its window closes (they left the members-only
+/// group, and may no longer see it, nor withdraw it) is withdrawn, never
+/// adopted by their absence; those who objected are told why. One whose
+/// proposer is still in is adopted as before.
+#[tokio::test]
+async fn an_amendment_whose_proposer_left_is_withdrawn_not_adopted() {
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let (david, tom, bea) = (person(&db, "david").await, person(&db, "tom").await, person(&db, "bea").await);
+        group(&db, &s, &david, "back-room", "members", "invite", "We meet.").await;
+        for who in [&tom, &bea] {
+            groups::invite_person(&db, &david, "back-room", &who.handle).await.unwrap();
+            groups::join(&db, &s, who, "back-room").await.unwrap();
+        }
+        let toms = purposes::propose(&db, mail(&s), &tom, "back-room", &amend("We meet weekly.", "Weekly.")).await.unwrap();
+        purposes::object(&db, mail(&s), &bea, "back-room", toms, &because("Too often.")).await.unwrap();
+        purposes::withdraw_objection(&db, &bea, "back-room", toms).await.unwrap();
+        groups::leave(&db, &tom, "back-room").await.unwrap();
+        not_found(purposes::amendment_page(&db, &s, "back-room", toms, Some(&tom)).await);
+        assert_eq!(purposes::settle(&db, mail(&s), toms, after_the_window()).await.unwrap(), Some(Outcome::ProposerLeft));
+        let page = purposes::amendment_page(&db, &s, "back-room", toms, Some(&david)).await.unwrap();
+        assert_eq!(page.amendment.state, "withdrawn");
+        assert_eq!(purposes::page(&db, &s, "back-room", Some(&david)).await.unwrap().current.version, 1, "the purpose did not change");
+        assert!(told(&db, &bea).await.contains(&format!(
+            "Amendment {toms} to the purpose of Group back-room was withdrawn: the person who proposed it no longer took part in Group back-room when its window closed, so it cannot be adopted."
+        )), "{:?}", told(&db, &bea).await);
+        assert!(!told(&db, &tom).await.iter().any(|t| t.contains("withdrawn")), "nothing about a members-only group reaches someone outside it");
+
+        // Bea, still in, proposes the same: adopted.
+        let beas = purposes::propose(&db, mail(&s), &bea, "back-room", &amend("We meet weekly.", "Weekly.")).await.unwrap();
+        assert_eq!(purposes::settle(&db, mail(&s), beas, after_the_window()).await.unwrap(), Some(Outcome::Adopted { version: 2 }));
     }
 }

@@ -4,7 +4,9 @@
 //! shown it, a page at a time), voices on edit, delete and restore (hidden
 //! stories not revealed, the window never moved), overlapping edits, images
 //! in markdown, alt text cleaned, the hourly limits on new stories and
-//! edits, and what the purge keeps and empties.
+//! edits, what the purge keeps and empties, a reply racing its story's
+//! widening, uploads the media store cannot take, and the cap on a
+//! person's uploads that no story shows.
 
 use meetinghouse_core::orgs::{self, OrgForm};
 use meetinghouse_core::prompts::{self, PromptForm};
@@ -1161,4 +1163,173 @@ async fn a_photo_sent_twice_is_on_the_story_once() {
         stories::edit(&db, &s, &ann, id, &copies).await.unwrap();
         assert_eq!(meetinghouse_store::media::photos_of_story(&db, id).await.unwrap().len(), 1);
     }
+}
+
+/// A reply written at the moment the story's author widens its audience
+/// (from a group's members to everyone): the two take turns on the story
+/// (on PostgreSQL its row lock, on SQLite the write turn), so either the
+/// reply lands first and the widening is refused, or the widening lands
+/// first and the reply, checked against the audience it was written for,
+/// is refused with its words kept. Never a public story with a reply
+/// written for the group on it. Raced many times, at varying offsets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reply_racing_a_widening_never_lands_under_the_wider_audience() {
+    use meetinghouse_core::conversations;
+    use meetinghouse_core::subjects::Subject;
+    const ROUNDS: u64 = 30;
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let bob = person(&db, "bob").await;
+        group(&db, &s, &ann, "The circle", "circle", "members").await;
+        groups::invite_person(&db, &ann, "circle", "bob").await.unwrap();
+        groups::join(&db, &s, &bob, "circle").await.unwrap();
+        let circle = StoryForm { visibility: "group:circle".into(), ..story("Our pattern") };
+        let (mut replies_refused, mut widenings_refused) = (0, 0);
+        for round in 0..ROUNDS {
+            let id = stories::create(&db, &s, &ann, &circle).await.unwrap();
+            let start = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+            let reply = tokio::spawn({
+                let (db, s, bob, start) = (db.clone(), s.clone(), bob.clone(), start.clone());
+                async move {
+                    start.wait().await;
+                    conversations::post(&db, mail(&s), &bob, Subject::Story(id), &common::reply("For the circle only")).await
+                }
+            });
+            let widen = tokio::spawn({
+                let (db, s, ann, start, form) = (db.clone(), s.clone(), ann.clone(), start.clone(), StoryForm { visibility: "public".into(), ..circle.clone() });
+                async move {
+                    start.wait().await;
+                    tokio::time::sleep(std::time::Duration::from_micros(round % 10 * 300)).await;
+                    stories::edit(&db, &s, &ann, id, &form).await
+                }
+            });
+            let (replied, widened) = (reply.await.unwrap(), widen.await.unwrap());
+            let now = stories::page(&db, id, Some(&ann)).await.unwrap().story;
+            let narrow = meetinghouse_store::stories::narrow_replies(&db, id, 1).await.unwrap();
+            assert!(!(now.visibility == "public" && narrow > 0), "{:?} round {round}: the story went public with a reply written for the circle", db.backend());
+            match (replied, widened) {
+                (Ok(_), Err(CoreError::Invalid(e))) => {
+                    assert!(e.get("visibility").is_some(), "{e:?}");
+                    assert_eq!(now.visibility, "group");
+                    widenings_refused += 1;
+                }
+                (Err(CoreError::Invalid(e)), Ok(_)) => {
+                    assert_eq!(e.get("form"), Some(conversations::AUDIENCE_CHANGED), "{e:?}");
+                    assert_eq!(now.visibility, "public");
+                    replies_refused += 1;
+                }
+                // The reply saw the widening before it was checked: written for everyone.
+                (Ok(_), Ok(_)) => {}
+                (r, w) => panic!("{:?} round {round}: {r:?} / {w:?}", db.backend()),
+            }
+        }
+        eprintln!("{:?}: {widenings_refused} widenings and {replies_refused} replies refused in {ROUNDS} rounds", db.backend());
+    }
+}
+
+/// An upload the media store cannot take whole leaves nothing behind: here
+/// the master's folder is a file, so its write fails with the system's own
+/// error (`ENOTDIR`) after the smaller sizes were stored. No row points at
+/// a missing file and no stored size is left without a row; the person is
+/// told to try again, and once the store can take it the same photo goes in
+/// whole.
+#[tokio::test]
+async fn an_upload_the_media_store_cannot_take_leaves_nothing_behind() {
+    use meetinghouse_core::media::{self, Refusal, UploadError};
+    use meetinghouse_media::{Limits, LocalStore, MediaStore};
+    for db in meetinghouse_testkit::databases().await {
+        let ann = person(&db, "ann").await;
+        let dir = meetinghouse_store::test_databases::temp_dir("mh_upload_fails");
+        let store = MediaStore::Local(LocalStore::new(&dir));
+        let bytes = meetinghouse_media::generated_picture(5, 1200, 800);
+        let p = meetinghouse_media::process(&bytes, &Limits::default()).unwrap();
+        assert!(!p.derivatives.is_empty());
+        let master = &p.master.key;
+        let blocker = dir.join(&master[0..2]).join(&master[2..4]);
+        std::fs::create_dir_all(blocker.parent().unwrap()).unwrap();
+        std::fs::write(&blocker, b"a file where the master's folder should be").unwrap();
+
+        let refused = media::upload(&db, &store, &ann, bytes.clone(), Limits::default()).await.unwrap();
+        assert_eq!(refused, Err(UploadError(media::STORE_FAILED.into(), Refusal::Image)), "{:?}", db.backend());
+        assert_eq!(meetinghouse_store::media::waiting(&db, ann.id, 0).await.unwrap(), meetinghouse_store::media::Waiting::default(), "no row");
+        for v in p.all() {
+            assert!(!meetinghouse_store::media::key_in_use(&db, &v.key).await.unwrap(), "no key recorded: {}", v.key);
+            assert_eq!(store.get(&v.key).await.unwrap(), None, "no file: {}", v.key);
+        }
+        assert!(meetinghouse_store::media::queued_deletions(&db, 10).await.unwrap().is_empty(), "nothing left for the clean-up");
+
+        std::fs::remove_file(&blocker).unwrap();
+        let id = media::upload(&db, &store, &ann, bytes, Limits::default()).await.unwrap().expect("stored whole");
+        for v in p.all() {
+            assert_eq!(store.get(&v.key).await.unwrap().as_deref(), Some(&v.bytes[..]), "{}", v.key);
+        }
+        assert_eq!(meetinghouse_store::media::waiting(&db, ann.id, 0).await.unwrap().count, 1, "upload {id}");
+    }
+}
+
+/// A person's uploads that no story shows yet are held to
+/// `media::WAITING_MAX_COUNT` files and `media::WAITING_MAX_BYTES` bytes:
+/// past either, an upload is refused in plain words before anything of it
+/// is stored. A story's photos, other people's uploads and uploads older
+/// than a day (going with the next clean-up) do not count.
+#[tokio::test]
+async fn waiting_uploads_are_capped_per_person() {
+    use meetinghouse_core::media::{self, WAITING_MAX_BYTES, WAITING_MAX_COUNT};
+    use meetinghouse_media::{Limits, LocalStore, MediaStore};
+    for db in meetinghouse_testkit::databases().await {
+        let s = Settings::load(&db).await.unwrap();
+        let ann = person(&db, "ann").await;
+        let bob = person(&db, "bob").await;
+        let dir = meetinghouse_store::test_databases::temp_dir("mh_upload_cap");
+        let store = MediaStore::Local(LocalStore::new(&dir));
+        let mut rows = Vec::new();
+        for n in 0..3 {
+            rows.push(media_row(&db, &ann, &format!("{n:064x}.jpg")).await);
+        }
+        let now = meetinghouse_store::now();
+        let more: Vec<String> = (3..WAITING_MAX_COUNT).map(|n| format!("({}, '{n:064x}.jpg', 640, 480, 'image/jpeg', '[]', {now})", ann.id)).collect();
+        db.execute_admin(&format!("INSERT INTO media (owner_person, master_key, width, height, mime, variants, created_at) VALUES {}", more.join(", "))).await.unwrap();
+        media_row(&db, &bob, &format!("{:064x}.jpg", 999)).await;
+        let bytes = meetinghouse_media::generated_picture(8, 400, 300);
+        let files = || walk(&dir);
+        let empty = files();
+        let r = media::upload(&db, &store, &ann, bytes.clone(), Limits::default()).await.unwrap();
+        let words = r.expect_err("over the count").0;
+        assert!(words.contains(&format!("you have {WAITING_MAX_COUNT} photos sent in the last day that are not on a story yet")), "{words}");
+        assert!(words.contains("Save your story with the photos already on it"), "{words}");
+        assert_eq!(files(), empty, "nothing stored");
+        // Bob's own count is his.
+        media::upload(&db, &store, &bob, bytes.clone(), Limits::default()).await.unwrap().expect("bob has room");
+
+        // One of Ann's goes on a story, and one is more than a day old: room for two.
+        let id = stories::create(&db, &s, &ann, &StoryForm { visibility: "draft".into(), ..story("With a photo") }).await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        meetinghouse_store::media::set_story_photos(&mut tx, id, &[(rows[0], "A photo".into(), String::new())]).await.unwrap();
+        tx.commit().await.unwrap();
+        db.execute_admin(&format!("UPDATE media SET created_at = created_at - 2 * 86400 WHERE id = {}", rows[1])).await.unwrap();
+        // The bytes cap: what is waiting takes all but a few bytes of it.
+        db.execute_admin(&format!("UPDATE media SET bytes = {} WHERE id = {}", WAITING_MAX_BYTES - 10, rows[2])).await.unwrap();
+        let before = files();
+        let words = media::upload(&db, &store, &ann, bytes.clone(), Limits::default()).await.unwrap().expect_err("over the bytes").0;
+        assert!(words.contains(&format!("would take more than {} MB with this one", WAITING_MAX_BYTES / (1024 * 1024))), "{words}");
+        assert_eq!(files(), before, "nothing stored");
+        db.execute_admin(&format!("UPDATE media SET bytes = 0 WHERE id = {}", rows[2])).await.unwrap();
+        let held = meetinghouse_store::media::waiting(&db, ann.id, meetinghouse_store::now() - media::UNUSED_KEEP_SECS).await.unwrap();
+        assert_eq!(held.count, WAITING_MAX_COUNT - 2);
+        media::upload(&db, &store, &ann, bytes.clone(), Limits::default()).await.unwrap().expect("room for one");
+        let held = meetinghouse_store::media::waiting(&db, ann.id, meetinghouse_store::now() - media::UNUSED_KEEP_SECS).await.unwrap();
+        assert_eq!(held.count, WAITING_MAX_COUNT - 1);
+        assert!(held.bytes > 0, "its size is recorded: {held:?}");
+        let other = meetinghouse_media::generated_picture(9, 400, 300);
+        media::upload(&db, &store, &ann, other, Limits::default()).await.unwrap().expect("and one more");
+        assert!(media::upload(&db, &store, &ann, bytes, Limits::default()).await.unwrap().is_err(), "then the count is met again");
+    }
+}
+
+/// How many files are under a folder, at any depth.
+fn walk(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum()
+    })
 }

@@ -17,7 +17,11 @@ use crate::error::Result;
 use crate::{Db, Tx, now};
 
 /// A group the person is the only active host of, with how many other
-/// active members it has (people, organisations and groups).
+/// active members it has (people, organisations and groups). Another host
+/// whose account is not active (suspended, banned, waiting for approval)
+/// does not count while the person's own account is active: they cannot
+/// sign in to look after it (core `groups`' "last host" rule, the review
+/// groupsfix34's M2).
 #[derive(Debug, Clone, FromRow)]
 pub struct GroupRunAlone {
     pub id: i64,
@@ -35,7 +39,9 @@ const GROUPS_RUN_ALONE: &str = "SELECT g.id, g.slug, g.name, \
      FROM group_members m JOIN community_groups g ON g.id = m.group_id \
      WHERE m.member_kind = 'person' AND m.member_id = $1 AND m.role = 'host' AND m.status = 'active' \
        AND NOT EXISTS (SELECT 1 FROM group_members h WHERE h.group_id = g.id AND h.member_kind = 'person' \
-          AND h.role = 'host' AND h.status = 'active' AND h.member_id <> $1) \
+          AND h.role = 'host' AND h.status = 'active' AND h.member_id <> $1 \
+          AND (EXISTS (SELECT 1 FROM people hp WHERE hp.id = h.member_id AND hp.status = 'active') \
+               OR NOT EXISTS (SELECT 1 FROM people me WHERE me.id = $1 AND me.status = 'active'))) \
      ORDER BY g.id";
 
 /// The groups `person` hosts alone, by id (for the page that explains
@@ -64,7 +70,8 @@ pub async fn hosted_groups_in(tx: &mut Tx, person: i64) -> Result<Vec<i64>> {
 }
 
 /// An organisation the person is the only active admin of, with how many
-/// other active members it has.
+/// other active members it has; another admin whose account is not active
+/// does not count while the person's own is (as for [`GroupRunAlone`]).
 #[derive(Debug, Clone, FromRow)]
 pub struct OrgRunAlone {
     pub id: i64,
@@ -78,7 +85,9 @@ const ORGS_RUN_ALONE: &str = "SELECT o.id, o.slug, o.name, \
      FROM org_members m JOIN organisations o ON o.id = m.org_id \
      WHERE m.person_id = $1 AND m.role = 'admin' AND m.status = 'active' \
        AND NOT EXISTS (SELECT 1 FROM org_members a WHERE a.org_id = o.id AND a.role = 'admin' AND a.status = 'active' \
-          AND a.person_id <> $1) \
+          AND a.person_id <> $1 \
+          AND (EXISTS (SELECT 1 FROM people ap WHERE ap.id = a.person_id AND ap.status = 'active') \
+               OR NOT EXISTS (SELECT 1 FROM people me WHERE me.id = $1 AND me.status = 'active'))) \
      ORDER BY o.id";
 
 /// The organisations `person` is the only active admin of, by id.

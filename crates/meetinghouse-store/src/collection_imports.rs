@@ -81,6 +81,25 @@ pub async fn insert(tx: &mut Tx, org_id: i64, person_id: i64, file_name: &str, f
     Ok(id)
 }
 
+/// Records an import the operator runs from the command line (no sender),
+/// `running`; its id. It notes progress and ends as a browser import does.
+pub async fn insert_by_operator(db: &Db, org_id: i64, file_name: &str, file_bytes: i64, options: &str) -> Result<i64> {
+    let sql = format!(
+        "INSERT INTO collection_imports (org_id, person_id, file_name, file_bytes, options, state, created_at, updated_at) \
+         VALUES ($1, NULL, $2, $3, $4, 'running', $5, {}) RETURNING id",
+        clock(db.backend())
+    );
+    let (id,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(org_id)
+        .bind(file_name)
+        .bind(file_bytes)
+        .bind(options)
+        .bind(now())
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(id)
+}
+
 /// Keeps the file of a waiting import until it runs or is declined.
 pub async fn keep_file(tx: &mut Tx, import_id: i64, bytes: &[u8]) -> Result<()> {
     sqlx::query("INSERT INTO collection_import_files (import_id, bytes) VALUES ($1, $2)")

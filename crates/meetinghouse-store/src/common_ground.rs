@@ -28,6 +28,10 @@ pub struct ConversationRow {
     pub edited_at: Option<i64>,
     /// When a host last opened it again after it closed (migration 0048).
     pub reopened_at: Option<i64>,
+    /// For an in-person event: how many new participants without an
+    /// account one connection may bring in an hour (migration 0058; `None`
+    /// is the usual limit). Core `common_ground::caps::IN_PERSON_SIZES`.
+    pub in_person: Option<i64>,
     pub host_handle: String,
     pub host_name: String,
     pub org_name: Option<String>,
@@ -38,7 +42,7 @@ pub struct ConversationRow {
 }
 
 const SELECT: &str = "SELECT c.id, c.host_person, c.host_org, c.voice, c.group_id, c.prompt_id, c.topic, c.description, \
-    c.allow_anonymous, c.statement_max, c.moderation, c.status, c.created_at, c.closed_at, c.analysed_at, c.edited_at, c.reopened_at, \
+    c.allow_anonymous, c.statement_max, c.moderation, c.status, c.created_at, c.closed_at, c.analysed_at, c.edited_at, c.reopened_at, c.in_person, \
     p.handle AS host_handle, p.display_name AS host_name, o.name AS org_name, pr.group_id AS prompt_group_id \
     FROM cg_conversations c JOIN people p ON p.id = c.host_person LEFT JOIN organisations o ON o.id = c.host_org \
     LEFT JOIN prompts pr ON pr.id = c.prompt_id";
@@ -126,18 +130,20 @@ pub async fn may_open(db: &Db, person: i64) -> Result<bool> {
     Ok(row.is_some())
 }
 
-/// Changes an open conversation's topic and description, in the caller's
+/// Changes an open conversation's topic, description and in-person
+/// setting (see [`ConversationRow::in_person`]), in the caller's
 /// transaction, marking when (`edited_at`) if the words changed; false,
 /// and nothing changed, when it is closed.
-pub async fn edit(tx: &mut Tx, id: i64, topic: &str, description: &str) -> Result<bool> {
+pub async fn edit(tx: &mut Tx, id: i64, topic: &str, description: &str, in_person: Option<i64>) -> Result<bool> {
     let r = sqlx::query(
         "UPDATE cg_conversations SET edited_at = CASE WHEN topic <> $1 OR description <> $2 THEN $3 ELSE edited_at END, \
-         topic = $1, description = $2 WHERE id = $4 AND status = 'open'",
+         topic = $1, description = $2, in_person = $5 WHERE id = $4 AND status = 'open'",
     )
     .bind(topic)
     .bind(description)
     .bind(now())
     .bind(id)
+    .bind(in_person)
     .execute(&mut **tx)
     .await?;
     Ok(r.rows_affected() == 1)
@@ -481,6 +487,43 @@ pub async fn has_taken_part(db: &Db, conversation: i64, who: &Who<'_>) -> Result
     Ok(row.is_some())
 }
 
+/// Makes the participant of a browser (`hash`, its token's SHA-256) in a
+/// conversation the person's, with everything it holds (votes,
+/// statements, the time it joined: the row stays, only who it is changes),
+/// when the person has no participant there of their own. One statement in
+/// its own transaction: two requests at once both try, and the second finds
+/// the browser's participant gone (on PostgreSQL it waits for the first and
+/// reads the row again); a participant of the person's added meanwhile (from
+/// another browser) breaks the unique index, which is read as "not taken
+/// over". Returns whether it was taken over.
+pub async fn adopt_browser(db: &Db, conversation: i64, person: i64, hash: &str) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    let r = sqlx::query(
+        "UPDATE cg_participants SET person_id = $1, anon_hash = NULL \
+         WHERE conversation_id = $2 AND anon_hash = $3 AND person_id IS NULL \
+           AND NOT EXISTS (SELECT 1 FROM cg_participants o WHERE o.conversation_id = $2 AND o.person_id = $1)",
+    )
+    .bind(person)
+    .bind(conversation)
+    .bind(hash)
+    .execute(&mut *tx)
+    .await;
+    match r.map_err(|e| StoreError::from_unique(e, &[("cg_participants_person", "participant"), ("cg_participants.person_id", "participant")])) {
+        Ok(done) => {
+            tx.commit().await?;
+            Ok(done.rows_affected() == 1)
+        }
+        Err(StoreError::Conflict { what: "participant" }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// How many votes a participant has given.
+pub async fn votes_count(db: &Db, participant: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cg_votes WHERE participant_id = $1").bind(participant).fetch_one(&db.pool).await?;
+    Ok(n)
+}
+
 /// The participant id of `who`, registering them on first use.
 pub async fn ensure_participant(tx: &mut Tx, conversation: i64, who: &Who<'_>) -> Result<i64> {
     let (person, anon) = match who {
@@ -516,19 +559,28 @@ pub struct StatementRow {
     pub is_seed: i64,
     pub is_meta: i64,
     pub created_at: i64,
+    /// Its number within the conversation, from 1 in the order statements
+    /// were added (migration 0058): what the pages and files call it. The
+    /// row id (`id`) is what addresses and forms carry.
+    pub number: i64,
 }
 
-const STATEMENT: &str = "SELECT id, conversation_id, author, body, status, is_seed, is_meta, created_at FROM cg_statements";
+const STATEMENT: &str = "SELECT id, conversation_id, author, body, status, is_seed, is_meta, created_at, number FROM cg_statements";
 
 /// Adds a statement. The same text twice in one conversation breaks the
 /// unique index `cg_statements_text` (migration 0011), reported as
 /// [`StoreError::Conflict`](crate::StoreError::Conflict) for `"statement"`,
 /// so two identical statements sent at once are stored once. `body` is the
 /// statement as core normalised it (one line, single spaces): that is the
-/// form compared.
+/// form compared. It takes the conversation's next number
+/// ([`StatementRow::number`]): the caller holds the conversation
+/// (`change_open`, or it is new in this transaction), so no other insert
+/// takes the same one, and the unique index `cg_statements_number` holds it
+/// even so.
 pub async fn insert_statement(tx: &mut Tx, conversation: i64, author: i64, body: &str, status: &str, is_seed: bool) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO cg_statements (conversation_id, author, body, status, is_seed, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO cg_statements (conversation_id, author, body, status, is_seed, created_at, number) \
+         SELECT $1, $2, $3, $4, $5, $6, COALESCE(MAX(number), 0) + 1 FROM cg_statements WHERE conversation_id = $1 RETURNING id",
     )
     .bind(conversation)
     .bind(author)
@@ -581,15 +633,34 @@ pub async fn statements_of_removed_accounts(db: &Db, conversation: i64) -> Resul
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
-/// The status of the same text if it was already put to this conversation
-/// ("accepted", "pending" or "rejected").
-pub async fn statement_status(db: &Db, conversation: i64, body: &str) -> Result<Option<String>> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT status FROM cg_statements WHERE conversation_id = $1 AND body = $2 ORDER BY id LIMIT 1")
+/// The status ("accepted", "pending" or "rejected") and the author of the
+/// same text if it was already put to this conversation.
+pub async fn statement_status(db: &Db, conversation: i64, body: &str) -> Result<Option<(String, i64)>> {
+    Ok(sqlx::query_as("SELECT status, author FROM cg_statements WHERE conversation_id = $1 AND body = $2 ORDER BY id LIMIT 1")
         .bind(conversation)
         .bind(body)
         .fetch_optional(&db.pool)
-        .await?;
-    Ok(row.map(|r| r.0))
+        .await?)
+}
+
+/// Whether a statement's author closed their account choosing to remove
+/// what they posted, read in the caller's transaction holding the author's
+/// row (`people`) until it ends, as `people::still_open_in` does: on
+/// PostgreSQL a closing in flight has the row, so this waits for it and
+/// reads the row as it committed; a closing that comes after waits for
+/// this transaction, and then takes out what it finds. Run before
+/// `change_open`, as closing takes the person's row before the
+/// conversation's. False for a statement of a browser without an account.
+pub async fn author_removed_in(tx: &mut Tx, statement: i64) -> Result<bool> {
+    let row: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
+        "UPDATE people SET handle = handle WHERE id = \
+           (SELECT cp.person_id FROM cg_statements s JOIN cg_participants cp ON cp.id = s.author WHERE s.id = $1) \
+         RETURNING closed_at, closed_posts",
+    )
+    .bind(statement)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(matches!(row, Some((Some(_), Some(posts))) if posts == "remove"))
 }
 
 pub async fn set_statement_status(tx: &mut Tx, id: i64, status: &str) -> Result<()> {

@@ -6,7 +6,7 @@ use sqlx::FromRow;
 use crate::error::Result;
 use crate::writes::{Arg, Batch, Inserted};
 use crate::reads::Read;
-use crate::{Db, Tx, now};
+use crate::{Backend, Db, Tx, now};
 
 /// A reply with its author's names, ready to show.
 #[derive(Debug, Clone, FromRow)]
@@ -152,6 +152,46 @@ fn placed(b: &mut Batch, r: &NewReply<'_>, open_groups: Option<(i64, i64)>) -> I
     let under = under.map(str::to_string);
     b.execute("UPDATE replies SET path = $2 WHERE id = $1", vec![id.into(), Arg::text_from_id(id, move |id| reply_path(under.as_deref(), id))]);
     id
+}
+
+/// A reply on a story is written only while the story is shown to the
+/// audience the reply was checked against: not deleted, public or not as
+/// `$2` says (1 or 0), shared with group `$3` (0 for none). A reply records
+/// whether its subject was public when it was written (`replies.public`),
+/// and one written for a group's members keeps the story with that group
+/// (store `stories::narrow_replies`), so it must not land under another.
+///
+/// On PostgreSQL the row is held `FOR KEY SHARE` until the reply's
+/// transaction ends: the story's edit takes its row `FOR UPDATE` (store
+/// [`crate::stories::update`]) before it counts those replies, so the two
+/// take turns. A reply that got the row first has committed when the edit
+/// counts (each statement of its READ COMMITTED transaction sees what
+/// committed before it), and the widening is refused; a reply that waited
+/// reads the row again as the edit left it, and writes nothing when the
+/// audience changed. (`FOR KEY SHARE`, not `FOR SHARE`: closing an account
+/// holds its person's row and then updates their stories, while a reply
+/// holding the story goes on to tell that person, which waits for their
+/// row; `FOR SHARE` would have them wait for each other.) On SQLite the
+/// write turn orders them the same way.
+const STORY_AUDIENCE_POSTGRES: &str = "SELECT id FROM stories WHERE id = $1 AND deleted_at IS NULL \
+     AND (CASE WHEN visibility = 'public' THEN 1 ELSE 0 END) = $2 AND COALESCE(group_id, 0) = $3 FOR KEY SHARE";
+/// [`STORY_AUDIENCE_POSTGRES`] on SQLite, whose write turn does the locking.
+const STORY_AUDIENCE_SQLITE: &str = "SELECT id FROM stories WHERE id = $1 AND deleted_at IS NULL \
+     AND (CASE WHEN visibility = 'public' THEN 1 ELSE 0 END) = $2 AND COALESCE(group_id, 0) = $3";
+
+/// Adds to a reply's batch, before its insert, the check that story
+/// `story` is still shown as the reply was checked against (`public`,
+/// shared with `group`), holding it on PostgreSQL until the batch ends (see
+/// [`STORY_AUDIENCE_POSTGRES`]). When it is not, the batch fails with
+/// [`crate::StoreError::NotFound`] and stores nothing (`Batch::insert_if`:
+/// the check returns the story's id when it holds, as an insert would); the
+/// caller asks again to say why.
+pub fn story_audience_into(b: &mut Batch, backend: Backend, story: i64, public: bool, group: Option<i64>) {
+    let sql = match backend {
+        Backend::Postgres => STORY_AUDIENCE_POSTGRES,
+        Backend::Sqlite => STORY_AUDIENCE_SQLITE,
+    };
+    b.insert_if(sql, vec![story.into(), public.into(), group.unwrap_or(0).into()]);
 }
 
 /// Inserts a reply and sets its path; returns (id, path).

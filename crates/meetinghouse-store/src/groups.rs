@@ -19,11 +19,46 @@ pub struct GroupRow {
     /// When its hosts archived it (read-only from then on); `None` while it
     /// is open for changes (migration 0035).
     pub archived_at: Option<i64>,
+    /// When the moderators archived it, while their hold stands (migration
+    /// 0043: only they open it again; a hold older than its latest
+    /// archiving is spent, as `moderation::group_held` reads it); `None`
+    /// otherwise. A held group leaves the public lists ([`held!`]).
+    pub held_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, slug, name, purpose, visibility, join_policy, created_at, archived_at";
+/// The SQL condition that group `$g` (a `community_groups` alias, with its
+/// dot, or empty) is held archived by the moderators: archived, and the
+/// moderators' archiving is not older than its latest archiving (the rule
+/// of `moderation::group_held`).
+macro_rules! held {
+    ($g:literal) => {
+        concat!(
+            "(",
+            $g,
+            "archived_at IS NOT NULL AND ",
+            $g,
+            "moderators_archived_at IS NOT NULL AND ",
+            $g,
+            "moderators_archived_at >= ",
+            $g,
+            "archived_at)"
+        )
+    };
+}
+
+const COLUMNS: &str = concat!(
+    "id, slug, name, purpose, visibility, join_policy, created_at, archived_at, \
+     CASE WHEN ",
+    held!(""),
+    " THEN moderators_archived_at END AS held_at"
+);
 /// [`COLUMNS`] of a `community_groups g`.
-const G_COLUMNS: &str = "g.id, g.slug, g.name, g.purpose, g.visibility, g.join_policy, g.created_at, g.archived_at";
+const G_COLUMNS: &str = concat!(
+    "g.id, g.slug, g.name, g.purpose, g.visibility, g.join_policy, g.created_at, g.archived_at, \
+     CASE WHEN ",
+    held!("g."),
+    " THEN g.moderators_archived_at END AS held_at"
+);
 
 #[derive(Debug, Clone)]
 pub struct NewGroup<'a> {
@@ -221,6 +256,28 @@ pub async fn lock_reach(tx: &mut Tx, backend: Backend) -> Result<()> {
     Ok(())
 }
 
+/// The shared side of [`lock_reach`], for a write that counts on someone
+/// taking part in a group by the store's one rule until it commits: an
+/// objection to an amendment, or its withdrawal (core `purposes::object`,
+/// `withdraw_objection`), taken before `purposes::takes_part_in` is read,
+/// in the transaction that writes. Objections take it together; a removal
+/// or a leaving ([`lock_reach`]) waits until they commit, and then counts
+/// the objection, or they wait until it commits, and then read that the
+/// person no longer takes part (each statement of PostgreSQL's READ
+/// COMMITTED reads what committed before it; the review groupsfix34's H1:
+/// without it an objection and the removal of its author's route into the
+/// group both passed, and the objection stopped counting). Like
+/// [`lock_reach`], it is the last lock such a write takes before it reads,
+/// after its row locks (the group's `FOR SHARE`, the amendment's), so
+/// nothing that holds it waits for a lock the other side holds. On SQLite
+/// the write transaction already holds the database's write lock.
+pub async fn lock_reach_shared(tx: &mut Tx, backend: Backend) -> Result<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock_shared($1)").bind(REACH_LOCK_KEY).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// The order of names in lists: folded to lower case (ASCII letters, as
 /// SQLite's `LOWER` folds them) and compared byte by byte, on PostgreSQL under
 /// the "C" collation whatever the database's own, so a list comes in the same
@@ -244,10 +301,15 @@ fn listing_order(backend: Backend, prefix: &str) -> String {
 }
 
 /// Groups anyone may see, the archived ones last, each by name (ignoring
-/// case), then id.
+/// case), then id: not those the moderators hold archived ([`held!`]), whose
+/// listing would lend them the meeting house's name (their pages stay, with
+/// the moderators' notice), as a flagged organisation leaves the list of
+/// organisations. The signed-out list of groups, the home page and the
+/// sitemap read it.
 pub async fn list_public(db: &Db, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM community_groups WHERE visibility = 'public' ORDER BY {} LIMIT $1 OFFSET $2",
+        "SELECT {COLUMNS} FROM community_groups WHERE visibility = 'public' AND NOT {} ORDER BY {} LIMIT $1 OFFSET $2",
+        held!(""),
         listing_order(db.backend(), "")
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&db.pool).await?)
@@ -393,30 +455,34 @@ pub async fn active_hosts(tx: &mut Tx, group_id: i64) -> Result<Vec<i64>> {
     Ok(rows.into_iter().map(|(p,)| p).collect())
 }
 
-/// How many people are active hosts of a group (the last may not go).
-pub async fn active_host_count(tx: &mut Tx, group_id: i64) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM group_members \
-         WHERE group_id = $1 AND member_kind = 'person' AND role = 'host' AND status = 'active'",
-    )
-    .bind(group_id)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(n)
+/// How many people actively host a group: every active host membership,
+/// and those of them whose account is active (not suspended, banned or
+/// waiting for approval). Core's "last host" rule reads both: the last host
+/// may not go, nor the last host whose account is active (someone who
+/// cannot sign in cannot look after the group).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromRow)]
+pub struct HostCount {
+    /// Every active host membership.
+    pub hosts: i64,
+    /// Those of them whose account is active.
+    pub active: i64,
 }
 
-/// How many people actively host a group, for its page (whether to offer
-/// "Step down"): their memberships are counted, suspended accounts too, as
-/// the rule that keeps the last host counts them.
-pub async fn host_count(db: &Db, group_id: i64) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM group_members \
-         WHERE group_id = $1 AND member_kind = 'person' AND role = 'host' AND status = 'active'",
-    )
-    .bind(group_id)
-    .fetch_one(&db.pool)
-    .await?;
-    Ok(n)
+const HOST_COUNT: &str = "SELECT COUNT(*) AS hosts, \
+         COALESCE(SUM(CASE WHEN p.status = 'active' THEN 1 ELSE 0 END), 0) AS active \
+     FROM group_members gm JOIN people p ON p.id = gm.member_id \
+     WHERE gm.group_id = $1 AND gm.member_kind = 'person' AND gm.role = 'host' AND gm.status = 'active'";
+
+/// [`HostCount`] of a group, read in the transaction that is about to step
+/// a host down or take one out (after [`lock_group`]).
+pub async fn host_count_in(tx: &mut Tx, group_id: i64) -> Result<HostCount> {
+    Ok(sqlx::query_as(HOST_COUNT).bind(group_id).fetch_one(&mut **tx).await?)
+}
+
+/// [`HostCount`] of a group, for its page (whether to offer "Step down"
+/// and "Remove" to a host).
+pub async fn host_count(db: &Db, group_id: i64) -> Result<HostCount> {
+    Ok(sqlx::query_as(HOST_COUNT).bind(group_id).fetch_one(&db.pool).await?)
 }
 
 /// Sets an active person member's role (`host` or `member`); false when the
@@ -610,14 +676,15 @@ pub async fn reachable_groups(db: &Db, person_id: i64, limit: i64, offset: i64) 
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).bind(limit).bind(offset).fetch_all(&db.pool).await?)
 }
 
-/// The listing of groups for a signed-in person: the public ones and the
-/// members-only ones they belong to, the archived ones last, each by name
-/// (ignoring case), then id.
+/// The listing of groups for a signed-in person: the public ones the
+/// moderators do not hold archived ([`list_public`]) and every group they
+/// belong to, the archived ones last, each by name (ignoring case), then id.
 pub async fn list_for_person(db: &Db, person_id: i64, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
     let sql = format!(
         "WITH RECURSIVE {REACH} SELECT {G_COLUMNS} FROM community_groups g \
-         WHERE g.visibility = 'public' OR g.id IN (SELECT id FROM reach) \
+         WHERE (g.visibility = 'public' AND NOT {}) OR g.id IN (SELECT id FROM reach) \
          ORDER BY {} LIMIT $2 OFFSET $3",
+        held!("g."),
         listing_order(db.backend(), "g.")
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).bind(limit).bind(offset).fetch_all(&db.pool).await?)
@@ -665,6 +732,9 @@ pub struct MemberView {
     /// A person's account status (`active`, `pending`, `suspended`); `None`
     /// for organisations and groups.
     pub person_status: Option<String>,
+    /// When the moderators archived a member group, while their hold stands
+    /// ([`held!`]); `None` for people, organisations and other groups.
+    pub group_held_at: Option<i64>,
 }
 
 /// Which of a group's members a page of [`members`] lists.
@@ -676,18 +746,27 @@ pub struct MemberQuery {
     /// approval) too: their profiles are not shown, so only those who manage
     /// the group see them listed.
     pub inactive_people: bool,
+    /// Member groups the moderators hold archived ([`held!`]) too: only
+    /// those who manage the group see them listed (marked), as the public
+    /// list of groups leaves them out.
+    pub held_groups: bool,
     pub limit: i64,
     pub offset: i64,
 }
 
-const MEMBER_SELECT: &str = "SELECT gm.member_kind, gm.member_id, gm.role, gm.status, \
+const MEMBER_SELECT: &str = concat!(
+    "SELECT gm.member_kind, gm.member_id, gm.role, gm.status, \
                 COALESCE(p.handle, o.slug, g.slug) AS key, \
                 COALESCE(p.display_name, o.name, g.name) AS name, g.visibility AS group_visibility, \
-                g.join_policy AS group_join_policy, p.status AS person_status \
+                g.join_policy AS group_join_policy, p.status AS person_status, \
+                CASE WHEN ",
+    held!("g."),
+    " THEN g.moderators_archived_at END AS group_held_at \
          FROM group_members gm \
          LEFT JOIN people p ON gm.member_kind = 'person' AND p.id = gm.member_id \
          LEFT JOIN organisations o ON gm.member_kind = 'org' AND o.id = gm.member_id \
-         LEFT JOIN community_groups g ON gm.member_kind = 'group' AND g.id = gm.member_id";
+         LEFT JOIN community_groups g ON gm.member_kind = 'group' AND g.id = gm.member_id"
+);
 
 /// A page of a group's direct members (requests are [`requests`]), of every
 /// visibility: callers decide which member groups the viewer may see. Member
@@ -698,8 +777,10 @@ pub async fn members(db: &Db, group_id: i64, q: MemberQuery) -> Result<Vec<Membe
         "{MEMBER_SELECT} \
          WHERE gm.group_id = $1 AND (gm.status = 'active' OR ($2 = 1 AND gm.status = 'invited')) \
            AND (gm.member_kind <> 'person' OR p.status = 'active' OR $3 = 1) \
+           AND (gm.member_kind <> 'group' OR $6 = 1 OR NOT {}) \
          ORDER BY CASE gm.member_kind WHEN 'group' THEN 0 WHEN 'org' THEN 1 ELSE 2 END, {}, gm.member_id \
          LIMIT $4 OFFSET $5",
+        held!("g."),
         name_key(db.backend(), "COALESCE(p.display_name, o.name, g.name)")
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -708,6 +789,7 @@ pub async fn members(db: &Db, group_id: i64, q: MemberQuery) -> Result<Vec<Membe
         .bind(i64::from(q.inactive_people))
         .bind(q.limit)
         .bind(q.offset)
+        .bind(i64::from(q.held_groups))
         .fetch_all(&db.pool)
         .await?)
 }
@@ -841,14 +923,17 @@ impl Viewer {
 
 /// A page of the groups a group is directly (and actively) a member of that
 /// `viewer` may see, by name (ignoring case), then id: filtered in SQL, so
-/// pages are whole.
+/// pages are whole. One the moderators hold archived ([`held!`]) only for
+/// an instance admin or someone who belongs to it, as the public list of
+/// groups leaves it out.
 pub async fn parents(db: &Db, group_id: i64, viewer: Viewer, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
     let sql = format!(
         "WITH RECURSIVE {REACH} SELECT {G_COLUMNS} \
          FROM group_members gm JOIN community_groups g ON g.id = gm.group_id \
          WHERE gm.member_kind = 'group' AND gm.member_id = $2 AND gm.status = 'active' \
-           AND (g.visibility = 'public' OR $3 = 1 OR g.id IN (SELECT id FROM reach)) \
+           AND ((g.visibility = 'public' AND NOT {}) OR $3 = 1 OR g.id IN (SELECT id FROM reach)) \
          ORDER BY {}, g.id LIMIT $4 OFFSET $5",
+        held!("g."),
         name_key(db.backend(), "g.name")
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -862,13 +947,15 @@ pub async fn parents(db: &Db, group_id: i64, viewer: Viewer, limit: i64, offset:
 }
 
 /// A page of the public groups that list an organisation as an active
-/// member, by name (ignoring case), then id.
+/// member, by name (ignoring case), then id; not those the moderators hold
+/// archived ([`held!`], as [`list_public`]).
 pub async fn public_of_org(db: &Db, org_id: i64, limit: i64, offset: i64) -> Result<Vec<GroupRow>> {
     let sql = format!(
         "SELECT {G_COLUMNS} \
          FROM group_members gm JOIN community_groups g ON g.id = gm.group_id \
-         WHERE gm.member_kind = 'org' AND gm.member_id = $1 AND gm.status = 'active' AND g.visibility = 'public' \
+         WHERE gm.member_kind = 'org' AND gm.member_id = $1 AND gm.status = 'active' AND g.visibility = 'public' AND NOT {} \
          ORDER BY {}, g.id LIMIT $2 OFFSET $3",
+        held!("g."),
         name_key(db.backend(), "g.name")
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(limit).bind(offset).fetch_all(&db.pool).await?)
@@ -881,15 +968,28 @@ pub struct GroupWithStatus {
     pub group: GroupRow,
     /// `active`, `requested` or `invited`; `None` when it is not in the group.
     pub status: Option<String>,
+    /// 1 when it already contains the group (directly or through other
+    /// groups), so adding it would make a loop; 0 otherwise.
+    pub contains_it: i64,
 }
 
 /// The groups a person hosts (an active direct host), other than `group_id`,
-/// with each one's status in `group_id`; for an instance admin
-/// (`all_reached`) also the groups they belong to at any depth. The first
-/// `limit` by name (ignoring case), then id: one query.
+/// with each one's status in `group_id` and whether it already contains
+/// `group_id` (at any depth); for an instance admin (`all_reached`) also the
+/// groups they belong to at any depth. The first `limit` by name (ignoring
+/// case), then id: one query.
 pub async fn hosted_with_status(db: &Db, person_id: i64, group_id: i64, all_reached: bool, limit: i64) -> Result<Vec<GroupWithStatus>> {
     let sql = format!(
-        "WITH RECURSIVE {REACH} SELECT {G_COLUMNS}, gm.status AS status FROM community_groups g \
+        "WITH RECURSIVE {REACH}, \
+         above(id) AS ( \
+             SELECT CAST($2 AS BIGINT) \
+             UNION \
+             SELECT a.group_id FROM above CROSS JOIN group_members a \
+              WHERE a.member_kind = 'group' AND a.member_id = above.id AND a.status = 'active' \
+         ) \
+         SELECT {G_COLUMNS}, gm.status AS status, \
+             CASE WHEN g.id IN (SELECT id FROM above) THEN 1 ELSE 0 END AS contains_it \
+         FROM community_groups g \
          LEFT JOIN group_members gm ON gm.group_id = $2 AND gm.member_kind = 'group' AND gm.member_id = g.id \
          WHERE g.id <> $2 AND (EXISTS (SELECT 1 FROM group_members h WHERE h.group_id = g.id AND h.member_kind = 'person' \
                  AND h.member_id = $1 AND h.role = 'host' AND h.status = 'active') \

@@ -38,6 +38,7 @@ pub mod personal_data;
 pub mod prompts;
 pub mod purge;
 pub mod purposes;
+pub mod run_lock;
 pub mod search;
 pub mod sessions;
 pub mod settings;

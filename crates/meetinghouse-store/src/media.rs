@@ -34,11 +34,63 @@ pub struct NewMedia<'a> {
 /// (core `media::remove_unused`) deletes a queued key's bytes only after
 /// asking [`key_in_use`], and asks again once they are gone, putting them
 /// back if a row recorded the key meanwhile; bytes stored after this insert
-/// therefore stay, whenever the clean-up ran.
+/// therefore stay, whenever the clean-up ran. Its size is not recorded (0):
+/// see [`insert_within`], which people's uploads go through.
 pub async fn insert(db: &Db, m: &NewMedia<'_>) -> Result<i64> {
     let mut tx = db.begin().await?;
+    let id = insert_in(&mut tx, m, 0).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// What a person's uploads that no story shows yet hold, or may hold at
+/// most: how many, and their bytes in the media store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Waiting {
+    pub count: i64,
+    pub bytes: i64,
+}
+
+/// A person's (`$1`) uploads that no story shows, uploaded since `$2` (the
+/// ones the story form may still show back; older ones go with the next
+/// clean-up), leaving out photos taken off a story and kept for its restore
+/// window (`kept_until`): how many, and their bytes.
+const WAITING: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(m.bytes), 0) AS BIGINT) FROM media m \
+     WHERE m.owner_person = $1 AND m.created_at >= $2 AND m.kept_until IS NULL \
+     AND NOT EXISTS (SELECT 1 FROM story_photos p WHERE p.media_id = m.id)";
+
+/// What `person`'s uploads that no story shows, uploaded since `since`,
+/// hold now (see [`WAITING`]).
+pub async fn waiting(db: &Db, person: i64, since: i64) -> Result<Waiting> {
+    let (count, bytes): (i64, i64) = sqlx::query_as(WAITING).bind(person).bind(since).fetch_one(&db.pool).await?;
+    Ok(Waiting { count, bytes })
+}
+
+/// [`insert`] for an upload of `bytes` bytes, only while its owner's
+/// uploads that no story shows, uploaded since `since` ([`waiting`]), with
+/// it stay within `max`; otherwise nothing is written and what they hold is
+/// returned. The count and the insert share a transaction that takes turns
+/// with the owner's other uploads (on PostgreSQL the owner's row is held
+/// `FOR NO KEY UPDATE`, on SQLite the write turn), so uploads sent at once
+/// from several windows or app servers cannot pass the cap together.
+pub async fn insert_within(db: &Db, m: &NewMedia<'_>, bytes: i64, since: i64, max: Waiting) -> Result<std::result::Result<i64, Waiting>> {
+    let mut tx = db.begin().await?;
+    if db.backend() == Backend::Postgres {
+        sqlx::query("SELECT id FROM people WHERE id = $1 FOR NO KEY UPDATE").bind(m.owner_person).execute(&mut *tx).await?;
+    }
+    let (count, held): (i64, i64) = sqlx::query_as(WAITING).bind(m.owner_person).bind(since).fetch_one(&mut *tx).await?;
+    if count + 1 > max.count || held.saturating_add(bytes) > max.bytes {
+        tx.rollback().await?;
+        return Ok(Err(Waiting { count, bytes: held }));
+    }
+    let id = insert_in(&mut tx, m, bytes).await?;
+    tx.commit().await?;
+    Ok(Ok(id))
+}
+
+async fn insert_in(tx: &mut Tx, m: &NewMedia<'_>, bytes: i64) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO media (owner_person, master_key, width, height, mime, variants, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO media (owner_person, master_key, width, height, mime, variants, created_at, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(m.owner_person)
     .bind(m.master_key)
@@ -47,16 +99,16 @@ pub async fn insert(db: &Db, m: &NewMedia<'_>) -> Result<i64> {
     .bind(m.mime)
     .bind(m.variants)
     .bind(now())
-    .fetch_one(&mut *tx)
+    .bind(bytes)
+    .fetch_one(&mut **tx)
     .await?;
     for key in m.keys.iter().map(String::as_str).chain([m.master_key]) {
         sqlx::query("INSERT INTO media_keys (key, media_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(key)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
-    tx.commit().await?;
     Ok(id)
 }
 

@@ -102,6 +102,15 @@ pub async fn insert_report(
 /// story they removed) records none: only they may restore it. A report
 /// about an amendment or an objection (migration 0037) records none either
 /// (the caller passes no group): only instance moderators decide it.
+///
+/// A report about a common-ground statement records its conversation's
+/// organisation and prompt (the caller passes its group): the hosts core
+/// `common_ground::is_host` names; one about a prompt records the prompt,
+/// one about a collection object its organisation (migration 0059).
+///
+/// The same batch keeps what was reported as it reads now (a
+/// [`Snapshot`], `reason` `reported`, migration 0059), so an edit or a
+/// retraction after the report leaves the moderators the words reported.
 pub fn insert_report_into(
     b: &mut Batch,
     reporter: Option<i64>,
@@ -111,7 +120,7 @@ pub fn insert_report_into(
     details: &str,
     group_id: Option<i64>,
 ) -> Inserted {
-    b.insert_unique(
+    let report = b.insert_unique(
         "INSERT INTO reports (reporter, target_kind, target_id, category, details, group_id, org_id, prompt_id, status, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, \
              COALESCE((SELECT CASE r.subject_kind \
@@ -119,16 +128,141 @@ pub fn insert_report_into(
                  WHEN 'object' THEN (SELECT c.org_id FROM collection_objects c WHERE c.id = r.subject_id) \
                  WHEN 'story' THEN (SELECT s.author_org FROM stories s WHERE s.id = r.subject_id) END \
               FROM replies r WHERE $2 = 'reply' AND r.id = $3), \
-              (SELECT s.author_org FROM stories s WHERE $2 = 'story' AND $4 <> 'review-request' AND s.id = $3)), \
+              (SELECT s.author_org FROM stories s WHERE $2 = 'story' AND $4 <> 'review-request' AND s.id = $3), \
+              (SELECT c.org_id FROM collection_objects c WHERE $2 = 'object' AND c.id = $3), \
+              (SELECT cc.host_org FROM cg_statements st JOIN cg_conversations cc ON cc.id = st.conversation_id \
+               WHERE $2 = 'statement' AND st.id = $3)), \
              COALESCE((SELECT CASE r.subject_kind \
                  WHEN 'prompt' THEN (SELECT p.id FROM prompts p WHERE p.id = r.subject_id) \
                  WHEN 'story' THEN (SELECT s.prompt_id FROM stories s WHERE s.id = r.subject_id) END \
               FROM replies r WHERE $2 = 'reply' AND r.id = $3), \
-              (SELECT s.prompt_id FROM stories s WHERE $2 = 'story' AND $4 <> 'review-request' AND s.id = $3)), \
+              (SELECT s.prompt_id FROM stories s WHERE $2 = 'story' AND $4 <> 'review-request' AND s.id = $3), \
+              (SELECT p.id FROM prompts p WHERE $2 = 'prompt' AND p.id = $3), \
+              (SELECT cc.prompt_id FROM cg_statements st JOIN cg_conversations cc ON cc.id = st.conversation_id \
+               WHERE $2 = 'statement' AND st.id = $3)), \
              'open', $7) RETURNING id",
         vec![reporter.into(), target_kind.into(), target, category.into(), details.into(), group_id.into(), now().into()],
         &[("reporter", "report")],
+    );
+    if let Some(sql) = snapshot_sql(target_kind) {
+        b.execute(sql, vec![report.into(), REPORTED.into(), now().into(), target_kind.into(), None::<i64>.into()]);
+    }
+    report
+}
+
+/// Why a [`Snapshot`] was taken: a report was filed.
+pub const REPORTED: &str = "reported";
+/// Why a [`Snapshot`] was taken: a decision hid (or removed) the thing.
+pub const HIDDEN: &str = "hidden";
+
+/// What was reported or hidden, as it read then (migration 0059): kept for
+/// those who may see the report in the queue, since its author can edit or
+/// retract it afterwards.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Snapshot {
+    pub id: i64,
+    pub report_id: i64,
+    /// [`REPORTED`] or [`HIDDEN`].
+    pub reason: String,
+    pub target_kind: String,
+    pub target_id: i64,
+    /// A story's, group's, organisation's, prompt's or object's name, an
+    /// amendment's reason, a person's display name; empty for a reply, an
+    /// objection or a statement.
+    pub title: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// The statement that keeps a snapshot of a thing of one kind, from its
+/// row as it is now: `$1` the report, `$2` the reason, `$3` the time, `$4`
+/// the kind, `$5` the thing's id (NULL: the report's own target).
+macro_rules! snapshot_of {
+    ($table:literal, $title:literal, $body:literal) => {
+        concat!(
+            "INSERT INTO report_snapshots (report_id, reason, target_kind, target_id, title, body, created_at) \
+             SELECT $1, $2, $4, t.id, ",
+            $title,
+            ", ",
+            $body,
+            ", $3 FROM ",
+            $table,
+            " t WHERE t.id = COALESCE($5, (SELECT rp.target_id FROM reports rp WHERE rp.id = $1))"
+        )
+    };
+}
+
+/// [`snapshot_of!`] for a kind of report target; `None` for one with no words.
+fn snapshot_sql(target_kind: &str) -> Option<&'static str> {
+    Some(match target_kind {
+        "reply" => snapshot_of!("replies", "''", "t.body"),
+        "story" => snapshot_of!("stories", "t.title", "t.body"),
+        "amendment" => snapshot_of!("purpose_amendments", "t.why", "t.text"),
+        "objection" => snapshot_of!("purpose_objections", "''", "t.reason"),
+        "group" => snapshot_of!("community_groups", "t.name", "t.purpose"),
+        "org" => snapshot_of!("organisations", "t.name", "CASE WHEN t.website = '' THEN t.description ELSE t.description || '\n\n' || t.website END"),
+        "person" => snapshot_of!("people", "t.display_name", "t.bio"),
+        "statement" => snapshot_of!("cg_statements", "''", "t.body"),
+        "prompt" => snapshot_of!("prompts", "t.question", "t.description"),
+        "object" => snapshot_of!("collection_objects", "t.title", "t.description"),
+        _ => return None,
+    })
+}
+
+/// Keeps a snapshot of a thing as it reads now, in the transaction of the
+/// decision (`report`) that hides it ([`HIDDEN`]): a reply, a story, an
+/// amendment's or objection's words, an organisation's, a statement, an
+/// object.
+pub async fn snapshot_in(tx: &mut Tx, report: i64, reason: &str, target_kind: &str, target_id: i64) -> Result<()> {
+    let Some(sql) = snapshot_sql(target_kind) else { return Ok(()) };
+    let mut b = Batch::new();
+    b.execute(sql, vec![report.into(), reason.into(), now().into(), target_kind.into(), Some(target_id).into()]);
+    b.run_in(tx).await?;
+    Ok(())
+}
+
+const SNAPSHOT: &str = "SELECT id, report_id, reason, target_kind, target_id, title, body, created_at FROM report_snapshots";
+
+/// The snapshot taken when a report was filed, if any.
+pub async fn snapshot_of_report(db: &Db, report: i64) -> Result<Option<Snapshot>> {
+    let sql = format!("{SNAPSHOT} WHERE report_id = $1 AND reason = 'reported' ORDER BY id LIMIT 1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(report).fetch_optional(&db.pool).await?)
+}
+
+/// The latest snapshot taken when a thing was hidden, if any.
+pub async fn last_hidden_snapshot(db: &Db, target_kind: &str, target_id: i64) -> Result<Option<Snapshot>> {
+    let sql = format!("{SNAPSHOT} WHERE target_kind = $1 AND target_id = $2 AND reason = 'hidden' ORDER BY id DESC LIMIT 1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(target_kind).bind(target_id).fetch_optional(&db.pool).await?)
+}
+
+/// Every snapshot of a report (the one taken when it was filed, and those
+/// of what its decision hid), oldest first.
+pub async fn snapshots_of_report(db: &Db, report: i64) -> Result<Vec<Snapshot>> {
+    let sql = format!("{SNAPSHOT} WHERE report_id = $1 ORDER BY id");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(report).fetch_all(&db.pool).await?)
+}
+
+/// Removes the snapshots of things no longer stored (a story purged after
+/// its restore window, a reply with it, a group, an organisation or an
+/// object deleted): those of its own reports went with them already (ON
+/// DELETE CASCADE); these are the ones a decision about someone else took
+/// (remove everything a person posted). Returns how many went.
+pub async fn purge_snapshots(db: &Db) -> Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM report_snapshots WHERE \
+            (target_kind = 'reply' AND NOT EXISTS (SELECT 1 FROM replies t WHERE t.id = report_snapshots.target_id)) \
+         OR (target_kind = 'story' AND NOT EXISTS (SELECT 1 FROM stories t WHERE t.id = report_snapshots.target_id)) \
+         OR (target_kind = 'amendment' AND NOT EXISTS (SELECT 1 FROM purpose_amendments t WHERE t.id = report_snapshots.target_id)) \
+         OR (target_kind = 'objection' AND NOT EXISTS (SELECT 1 FROM purpose_objections t WHERE t.id = report_snapshots.target_id)) \
+         OR (target_kind = 'group' AND NOT EXISTS (SELECT 1 FROM community_groups t WHERE t.id = report_snapshots.target_id)) \
+         OR (target_kind = 'org' AND NOT EXISTS (SELECT 1 FROM organisations t WHERE t.id = report_snapshots.target_id)) \
+         OR (target_kind = 'statement' AND NOT EXISTS (SELECT 1 FROM cg_statements t WHERE t.id = report_snapshots.target_id)) \
+         OR (target_kind = 'prompt' AND NOT EXISTS (SELECT 1 FROM prompts t WHERE t.id = report_snapshots.target_id)) \
+         OR (target_kind = 'object' AND NOT EXISTS (SELECT 1 FROM collection_objects t WHERE t.id = report_snapshots.target_id))",
     )
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 pub async fn report_by_id(db: &Db, id: i64) -> Result<Option<ReportRow>> {
@@ -238,10 +372,34 @@ macro_rules! staff_orgs {
     };
 }
 
-/// Open items, oldest first: every one (`host` = None) or those in the
-/// queue of person `host`, leaving out those about `not_about` (a person
-/// id, 0 for nobody): reports of that person, of their replies, of their
-/// stories, or of their amendments and objections.
+/// Which open reports a queue lists: whose queue, and of which kind and
+/// category of report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QueueFilter<'a> {
+    /// `None` for an instance moderator (every report), or the person whose
+    /// part of the queue it is.
+    pub host: Option<i64>,
+    /// A person (0 for nobody) whose own reports it leaves out: reports of
+    /// them, of their replies, stories, amendments, objections, prompts
+    /// and statements.
+    pub not_about: i64,
+    /// Only reports about this kind of thing (`target_kind`).
+    pub kind: Option<&'a str>,
+    /// Only reports of this category.
+    pub category: Option<&'a str>,
+}
+
+/// The categories listed before every other, oldest first among them:
+/// someone may be at risk, or someone's private details are out
+/// (core `moderation::URGENT`, where the words are).
+pub const URGENT: [&str; 2] = ["safeguarding", "privacy"];
+
+/// Open items: every one (`host` = None) or those in the queue of person
+/// `host`, leaving out those about `not_about` (see [`QueueFilter`]), of
+/// one kind and one category when asked, at most `limit`. The urgent
+/// categories ([`URGENT`]) come first, then the rest, each oldest first:
+/// a flood of reports never pushes one about someone at risk out of the
+/// part of the queue that is listed.
 ///
 /// A host's queue holds the open reports whose recorded scope they host
 /// now: a group they host, an organisation they are active staff or an
@@ -253,25 +411,43 @@ macro_rules! staff_orgs {
 /// organisation and no group, its opener while an instance admin and then
 /// the instance admins; nobody outside a members-only group). Each part
 /// is read from its own partial index of open reports (migration 0023).
+pub async fn open_reports_filtered(db: &Db, filter: &QueueFilter<'_>, limit: i64) -> Result<Vec<ReportRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM reports WHERE {} AND ($4 = '' OR target_kind = $4) AND ($5 = '' OR category = $5) \
+         ORDER BY CASE WHEN category IN ('{}', '{}') THEN 0 ELSE 1 END, id LIMIT $2",
+        open_where(filter.host),
+        URGENT[0],
+        URGENT[1]
+    );
+    let q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(filter.not_about)
+        .bind(limit)
+        .bind(filter.host.unwrap_or(0))
+        .bind(filter.kind.unwrap_or(""))
+        .bind(filter.category.unwrap_or(""));
+    Ok(q.fetch_all(&db.pool).await?)
+}
+
+/// [`open_reports_filtered`] of every kind and category.
 pub async fn open_reports(db: &Db, host: Option<i64>, not_about: i64, limit: i64) -> Result<Vec<ReportRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM reports WHERE {} ORDER BY id LIMIT $2", open_where(host));
-    let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(not_about).bind(limit);
-    Ok(match host {
-        None => q.fetch_all(&db.pool).await?,
-        Some(person) => q.bind(person).fetch_all(&db.pool).await?,
-    })
+    open_reports_filtered(db, &QueueFilter { host, not_about, kind: None, category: None }, limit).await
 }
 
 /// How many items [`open_reports`] has in all, without a limit (the queue
 /// shows the oldest few hundred and says how many more wait).
 pub async fn count_open_reports(db: &Db, host: Option<i64>, not_about: i64) -> Result<i64> {
-    let sql = format!("SELECT COUNT(*) FROM (SELECT id FROM reports WHERE {} LIMIT $2) listed", open_where(host));
-    let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(not_about).bind(i64::MAX);
-    let (n,): (i64,) = match host {
-        None => q.fetch_one(&db.pool).await?,
-        Some(person) => q.bind(person).fetch_one(&db.pool).await?,
-    };
-    Ok(n)
+    Ok(open_report_counts(db, host, not_about).await?.iter().map(|(_, _, n)| n).sum())
+}
+
+/// How many open reports [`open_reports`] has, by kind of thing and
+/// category: (`target_kind`, `category`, how many).
+pub async fn open_report_counts(db: &Db, host: Option<i64>, not_about: i64) -> Result<Vec<(String, String, i64)>> {
+    let sql = format!(
+        "SELECT target_kind, category, COUNT(*) FROM reports WHERE {} AND $2 = $2 GROUP BY target_kind, category ORDER BY target_kind, category",
+        open_where(host)
+    );
+    let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(not_about).bind(0_i64).bind(host.unwrap_or(0));
+    Ok(q.fetch_all(&db.pool).await?)
 }
 
 /// The condition of [`open_reports`] (`$1` the person left out, `$3` the host).
@@ -280,9 +456,12 @@ fn open_where(host: Option<i64>) -> String {
          AND NOT (target_kind = 'reply' AND EXISTS (SELECT 1 FROM replies r WHERE r.id = reports.target_id AND r.author_person = $1)) \
          AND NOT (target_kind = 'story' AND EXISTS (SELECT 1 FROM stories s WHERE s.id = reports.target_id AND s.author_person = $1)) \
          AND NOT (target_kind = 'amendment' AND EXISTS (SELECT 1 FROM purpose_amendments pa WHERE pa.id = reports.target_id AND pa.proposed_by = $1)) \
-         AND NOT (target_kind = 'objection' AND EXISTS (SELECT 1 FROM purpose_objections po WHERE po.id = reports.target_id AND po.person_id = $1))";
+         AND NOT (target_kind = 'objection' AND EXISTS (SELECT 1 FROM purpose_objections po WHERE po.id = reports.target_id AND po.person_id = $1)) \
+         AND NOT (target_kind = 'prompt' AND EXISTS (SELECT 1 FROM prompts pr WHERE pr.id = reports.target_id AND pr.host_person = $1)) \
+         AND NOT (target_kind = 'statement' AND EXISTS (SELECT 1 FROM cg_statements st JOIN cg_participants cp ON cp.id = st.author \
+             WHERE st.id = reports.target_id AND cp.person_id = $1))";
     match host {
-        None => format!("status = 'open' AND {NOT_ABOUT}"),
+        None => format!("status = 'open' AND {NOT_ABOUT} AND $3 = $3"),
         Some(_) => format!(
             "status = 'open' AND {NOT_ABOUT} AND id IN ( \
                  SELECT g.id FROM reports g WHERE g.status = 'open' AND g.group_id IN ({groups}) \
@@ -293,6 +472,131 @@ fn open_where(host: Option<i64>) -> String {
             prompts = crate::prompts::hosted_prompts!("$3"),
         ),
     }
+}
+
+/// How many reports a person filed since `since` (unix seconds), read in
+/// the transaction that files the next one (core `moderation::REPORTS_PER_HOUR`):
+/// counted in the database, so a restart or another app server starts no
+/// new budget.
+pub async fn reports_filed_since(tx: &mut Tx, reporter: i64, since: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM reports WHERE reporter = $1 AND created_at > $2")
+        .bind(reporter)
+        .bind(since)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(n)
+}
+
+/// A person's reports, newest first, at most `limit`, and how many they
+/// have filed in all and how many of those are open: (reports, all, open).
+/// For instance moderators only (core `moderation::reports_by_reporter`).
+pub async fn reports_by(db: &Db, reporter: i64, limit: i64) -> Result<(Vec<ReportRow>, i64, i64)> {
+    let sql = format!("SELECT {COLUMNS} FROM reports WHERE reporter = $1 ORDER BY id DESC LIMIT $2");
+    let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(reporter).bind(limit).fetch_all(&db.pool).await?;
+    let (all, open): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END), 0) FROM reports WHERE reporter = $1",
+    )
+    .bind(reporter)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok((rows, all, open))
+}
+
+/// A common-ground statement waiting for its hosts (pre-moderation), as a
+/// host's queue lists it.
+#[derive(Debug, Clone, FromRow)]
+pub struct WaitingStatement {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub topic: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// The statements waiting for a host's decision in open common-ground
+/// conversations person `host` hosts (the rule of core
+/// `common_ground::is_host`: active staff of the organisation it was
+/// opened at, an active host of its group, a host of its prompt; every
+/// conversation for an instance admin, `admin`), oldest first, at most
+/// `limit`, and how many there are in all.
+pub async fn statements_waiting(db: &Db, host: i64, admin: bool, limit: i64) -> Result<(Vec<WaitingStatement>, i64)> {
+    const WHERE: &str = concat!(
+        "FROM cg_statements s JOIN cg_conversations c ON c.id = s.conversation_id \
+         WHERE s.status = 'pending' AND c.status = 'open' AND ($2 = 1 OR c.host_org IN (",
+        staff_orgs!("$1"),
+        ") OR c.group_id IN (",
+        hosted_groups!("$1"),
+        ") OR c.prompt_id IN (",
+        crate::prompts::hosted_prompts!("$1"),
+        "))"
+    );
+    let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT s.id, s.conversation_id, c.topic, s.body, s.created_at {WHERE} ORDER BY s.id LIMIT $3"
+    )))
+    .bind(host)
+    .bind(i64::from(admin))
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {WHERE} AND $3 = $3")))
+        .bind(host)
+        .bind(i64::from(admin))
+        .bind(0_i64)
+        .fetch_one(&db.pool)
+        .await?;
+    Ok((rows, n))
+}
+
+/// Takes a common-ground statement out (a moderator's decision on a report
+/// about it), in the decision's transaction, only from the status judged;
+/// whether the conversation is open or closed (its hosts take statements
+/// out only while it is open, core `common_ground::moderate`; the meeting
+/// house's moderators at any time). Marks the conversation changed, so its
+/// analysis is run again without the statement. Returns whether it was
+/// taken out.
+pub async fn reject_statement(tx: &mut Tx, id: i64, from: &str) -> Result<bool> {
+    let done = sqlx::query("UPDATE cg_statements SET status = 'rejected', moderated_at = $3 WHERE id = $1 AND status = $2")
+        .bind(id)
+        .bind(from)
+        .bind(now())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if done != 1 {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE cg_conversations SET dirty_since = COALESCE(dirty_since, $1) WHERE id = (SELECT conversation_id FROM cg_statements WHERE id = $2)")
+        .bind(now())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(true)
+}
+
+/// A statement as a report about it needs it: the statement, its
+/// conversation's status and group, and the person who wrote it (`None`
+/// when they took part without an account).
+#[derive(Debug, Clone, FromRow)]
+pub struct ReportedStatement {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub body: String,
+    pub status: String,
+    pub conversation_status: String,
+    pub topic: String,
+    pub group_id: Option<i64>,
+    pub author_person: Option<i64>,
+}
+
+/// [`ReportedStatement`] by the statement's id.
+pub async fn reported_statement(db: &Db, id: i64) -> Result<Option<ReportedStatement>> {
+    Ok(sqlx::query_as(
+        "SELECT s.id, s.conversation_id, s.body, s.status, c.status AS conversation_status, c.topic, c.group_id, cp.person_id AS author_person \
+         FROM cg_statements s JOIN cg_conversations c ON c.id = s.conversation_id JOIN cg_participants cp ON cp.id = s.author WHERE s.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?)
 }
 
 /// Keeps a report just filed for the instance moderators only: no group,

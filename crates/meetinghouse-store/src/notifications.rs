@@ -145,6 +145,27 @@ macro_rules! text_shown {
 /// withdrew is shown with, in the list and the digest (`text_shown!`).
 pub const SEALED_OBJECT_TEXT: &str = sealed_text!();
 
+/// Where a notification links to, from table or alias `$n`: as written,
+/// except that one about a reply on a collection object the moderators
+/// have since withdrawn links to that organisation's collection
+/// (`/orgs/{slug}/objects`), which everyone may see, rather than to the
+/// reply on the object that is no longer shown: what `text_shown!` says of
+/// it names nothing the link would then show. Read by the list, the
+/// digest and following one (`open`).
+macro_rules! url_shown {
+    ($n:literal) => {
+        concat!(
+            "COALESCE((SELECT '/orgs/' || uo.slug || '/objects' FROM replies ur \
+               JOIN collection_objects uc ON uc.id = ur.subject_id JOIN organisations uo ON uo.id = uc.org_id \
+               WHERE ur.id = ",
+            $n,
+            ".reply_id AND ur.subject_kind = 'object' AND uc.withdrawn_at IS NOT NULL AND uc.withdrawn_how = 'moderation'), ",
+            $n,
+            ".url) AS url"
+        )
+    };
+}
+
 
 /// An account notification email may go to: active, address confirmed.
 macro_rules! mailable {
@@ -260,12 +281,14 @@ pub fn insert_from_into(b: &mut Batch, person: i64, kind: &str, text: &str, url:
 /// is active with a confirmed address.
 /// The mail records the notification it tells of (`notification`, the
 /// insert of the same batch), so a change of mind can call one back and put
-/// the other back in the digest ([`set_mode`]).
+/// the other back in the digest ([`set_mode`]), and the person it is for
+/// (migration 0060), whom the mail worker checks again before it goes
+/// (store `outbox::recheck`).
 pub fn email_if_immediate_into(b: &mut Batch, person: i64, subject: &str, body: &Text, notification: Inserted) {
     b.execute(
         concat!(
-            "INSERT INTO email_outbox (to_addr, subject, body, kind, created_at, notification_id) \
-             SELECT p.email, $2, $3, 'notification', $4, $5 FROM people p LEFT JOIN notification_prefs n ON n.person_id = p.id \
+            "INSERT INTO email_outbox (to_addr, subject, body, kind, created_at, notification_id, person_id) \
+             SELECT p.email, $2, $3, 'notification', $4, $5, p.id FROM people p LEFT JOIN notification_prefs n ON n.person_id = p.id \
              WHERE p.id = $1 AND COALESCE(n.email_mode, 'daily') = 'immediate' AND ",
             mailable!("p")
         ),
@@ -294,7 +317,9 @@ pub async fn list(db: &Db, person: i64, before: i64, limit: i64) -> Result<Vec<N
     Ok(sqlx::query_as(concat!(
         "SELECT n.id, n.kind, ",
         text_shown!("n"),
-        ", n.url, n.created_at, n.read_at, n.sender_id FROM notifications n \
+        ", ",
+        url_shown!("n"),
+        ", n.created_at, n.read_at, n.sender_id FROM notifications n \
          WHERE n.person_id = $1 AND ($2 = 0 OR n.id < $2) AND ",
         shown!("$1"),
         " ORDER BY n.id DESC LIMIT $3"
@@ -337,7 +362,8 @@ pub async fn mark_read(db: &Db, person: i64, ids: &[i64]) -> Result<u64> {
 }
 
 /// Marks one of the person's notifications read (if it was not; out of the
-/// digest's set too) and returns its link, and whether they are still shown
+/// digest's set too) and returns its link (as the list shows it,
+/// `url_shown!`), and whether they are still shown
 /// it (`shown!`: what it is about may have gone from their view since the
 /// page was drawn); `None` when they have no notification with that id.
 pub async fn open(db: &Db, person: i64, id: i64) -> Result<Option<(String, bool)>> {
@@ -346,9 +372,10 @@ pub async fn open(db: &Db, person: i64, id: i64) -> Result<Option<(String, bool)
         .bind(person)
         .fetch_optional(&db.pool)
         .await?;
-    let row: Option<(String,)> = sqlx::query_as(
-        "UPDATE notifications SET read_at = COALESCE(read_at, $3), emailed = 1 WHERE id = $1 AND person_id = $2 RETURNING url",
-    )
+    let row: Option<(String,)> = sqlx::query_as(concat!(
+        "UPDATE notifications SET read_at = COALESCE(read_at, $3), emailed = 1 WHERE id = $1 AND person_id = $2 RETURNING ",
+        url_shown!("notifications")
+    ))
     .bind(id)
     .bind(person)
     .bind(now())
@@ -514,40 +541,53 @@ pub async fn claim_digest(tx: &mut Tx, person: i64, slot: i64, now: i64) -> Resu
     Ok(done.rows_affected() == 1)
 }
 
-/// The notifications a digest must mention: the oldest `limit` not yet
-/// emailed, still unread and shown to the person (`shown!`, checked here,
-/// in the digest's transaction: what they may no longer see is never
-/// listed), oldest first, and how many more there were. Marks all of them
-/// emailed. Ones no longer shown are marked first, without being listed;
-/// then exactly the rows listed, then the rest, so a notification stored
-/// meanwhile is either listed or counted, never marked unseen. (Reading one
-/// on the site marks it emailed already.)
+/// [`take_undigested_before`] with no bound on when they arrived: every
+/// notification not yet emailed (tests, and what needs all of them).
 pub async fn take_undigested(tx: &mut Tx, person: i64, limit: i64) -> Result<(Vec<NotificationRow>, u64)> {
+    take_undigested_before(tx, person, i64::MAX, limit).await
+}
+
+/// The notifications a digest for send time `slot` must mention: the
+/// oldest `limit` that arrived before `slot`, not yet emailed, still unread
+/// and shown to the person (`shown!`, checked here, in the digest's
+/// transaction: what they may no longer see is never listed), oldest
+/// first, and how many more there were. Marks all of them emailed. Ones no
+/// longer shown are marked first, without being listed; then exactly the
+/// rows listed, then the rest, so a notification stored meanwhile is either
+/// listed or counted, never marked unseen. What arrived at or after `slot`
+/// is left for the next day's digest, untouched. (Reading one on the site
+/// marks it emailed already.)
+pub async fn take_undigested_before(tx: &mut Tx, person: i64, slot: i64, limit: i64) -> Result<(Vec<NotificationRow>, u64)> {
     sqlx::query(concat!(
         "UPDATE notifications SET emailed = 1 WHERE id IN (SELECT n.id FROM notifications n \
-         WHERE n.person_id = $1 AND n.emailed = 0 AND n.read_at IS NULL AND NOT (",
+         WHERE n.person_id = $1 AND n.emailed = 0 AND n.read_at IS NULL AND n.created_at < $2 AND NOT (",
         shown!("$1"),
         "))"
     ))
     .bind(person)
+    .bind(slot)
     .execute(&mut **tx)
     .await?;
     let mut rows: Vec<NotificationRow> = sqlx::query_as(concat!(
         "UPDATE notifications SET emailed = 1 WHERE id IN \
-         (SELECT n.id FROM notifications n WHERE n.person_id = $1 AND n.emailed = 0 AND n.read_at IS NULL AND ",
+         (SELECT n.id FROM notifications n WHERE n.person_id = $1 AND n.emailed = 0 AND n.read_at IS NULL AND n.created_at < $3 AND ",
         shown!("$1"),
         " ORDER BY n.id LIMIT $2) \
          RETURNING id, kind, ",
         text_shown!("notifications"),
-        ", url, created_at, read_at, sender_id"
+        ", ",
+        url_shown!("notifications"),
+        ", created_at, read_at, sender_id"
     ))
     .bind(person)
     .bind(limit)
+    .bind(slot)
     .fetch_all(&mut **tx)
     .await?;
     rows.sort_by_key(|r| r.id);
-    let more = sqlx::query("UPDATE notifications SET emailed = 1 WHERE person_id = $1 AND emailed = 0 AND read_at IS NULL")
+    let more = sqlx::query("UPDATE notifications SET emailed = 1 WHERE person_id = $1 AND emailed = 0 AND read_at IS NULL AND created_at < $2")
         .bind(person)
+        .bind(slot)
         .execute(&mut **tx)
         .await?
         .rows_affected();

@@ -502,7 +502,7 @@ pub async fn set_sort_keys(tx: &mut Tx, keys: &[(i64, String)]) -> Result<()> {
 /// ([`BY_ORG`]), so only the moderators can put it back.
 pub async fn withdraw(tx: &mut Tx, id: i64, by: Option<i64>, how: &str, note: &str, at: i64) -> Result<bool> {
     let sql = if how == BY_MODERATION {
-        "UPDATE collection_objects SET withdrawn_at = $1, withdrawn_by = $2, withdrawn_how = $3, withdrawn_note = $4 \
+        "UPDATE collection_objects SET withdrawn_at = $1, withdrawn_by = $2, withdrawn_how = $3, withdrawn_note = $4, withdrawn_import = NULL \
          WHERE id = $5 AND (withdrawn_at IS NULL OR withdrawn_how <> 'moderation')"
     } else {
         "UPDATE collection_objects SET withdrawn_at = $1, withdrawn_by = $2, withdrawn_how = $3, withdrawn_note = $4 \
@@ -524,7 +524,7 @@ pub async fn withdraw(tx: &mut Tx, id: i64, by: Option<i64>, how: &str, note: &s
 /// false when it is not.
 pub async fn restore(tx: &mut Tx, id: i64, how: &str) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE collection_objects SET withdrawn_at = NULL, withdrawn_by = NULL, withdrawn_how = '', withdrawn_note = '' \
+        "UPDATE collection_objects SET withdrawn_at = NULL, withdrawn_by = NULL, withdrawn_how = '', withdrawn_note = '', withdrawn_import = NULL \
          WHERE id = $1 AND withdrawn_at IS NOT NULL AND withdrawn_how = $2",
     )
     .bind(id)
@@ -534,17 +534,167 @@ pub async fn restore(tx: &mut Tx, id: i64, how: &str) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// A page of an organisation's objects in the collection after id `after`,
-/// in id order: (id, accession key).
-pub async fn live_keys_after(db: &Db, org: i64, after: i64, limit: i64) -> Result<Vec<(i64, String)>> {
-    Ok(sqlx::query_as(
-        "SELECT id, accession_key FROM collection_objects WHERE org_id = $1 AND id > $2 AND withdrawn_at IS NULL ORDER BY id LIMIT $3",
+/// One object in an organisation's collection (not withdrawn), with its
+/// place in the list's order: a page of them is what an import that
+/// withdraws the objects its file lacks looks through ([`live_keys_page`]).
+#[derive(Debug, Clone, FromRow)]
+pub struct LiveKey {
+    pub id: i64,
+    pub accession_sort: String,
+    pub accession_key: String,
+}
+
+/// How many of an organisation's objects are in its collection (not withdrawn).
+pub async fn count_live(db: &Db, org: i64) -> Result<i64> {
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM collection_objects WHERE org_id = $1 AND withdrawn_at IS NULL").bind(org).fetch_one(&db.pool).await?;
+    Ok(n)
+}
+
+/// A page of an organisation's objects in the collection, in the list's
+/// order ([`list`]), after `after` (from the start when `None`). Read along
+/// migration 0050's partial index, so each page costs only its own rows on
+/// both databases, whatever the planner's statistics say (paging by id let
+/// SQLite sort the whole collection for every page).
+pub async fn live_keys_page(db: &Db, org: i64, after: Option<&LiveKey>, limit: i64) -> Result<Vec<LiveKey>> {
+    let (sort, key) = (bytewise(db.backend(), "accession_sort"), bytewise(db.backend(), "accession_key"));
+    let Some(after) = after else {
+        let sql = format!(
+            "SELECT id, accession_sort, accession_key FROM collection_objects WHERE org_id = $1 AND withdrawn_at IS NULL \
+             ORDER BY {sort}, {key} LIMIT $2"
+        );
+        return Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org).bind(limit).fetch_all(&db.pool).await?);
+    };
+    let sql = format!(
+        "SELECT id, accession_sort, accession_key FROM collection_objects WHERE org_id = $1 AND withdrawn_at IS NULL \
+         AND ({sort}, {key}) > ($2, $3) ORDER BY {sort}, {key} LIMIT $4"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(org)
+        .bind(&after.accession_sort)
+        .bind(&after.accession_key)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// The most ids one statement of [`withdraw_by_import`] or
+/// [`put_back_by_import`] names.
+pub const IDS_PER_STATEMENT: usize = 1_000;
+
+/// Withdraws, in the caller's transaction, those of `ids` that are
+/// organisation `org`'s objects still in its collection, as an import that
+/// withdrew the objects its file did not have ([`BY_ORG`], by `by`, noting
+/// `import`, the import's id, for [`put_back_by_import`]), and takes them
+/// out of search. How many were withdrawn.
+#[allow(clippy::too_many_arguments)]
+pub async fn withdraw_by_import(
+    tx: &mut Tx,
+    backend: Backend,
+    org: i64,
+    ids: &[i64],
+    by: Option<i64>,
+    note: &str,
+    at: i64,
+    import: Option<i64>,
+) -> Result<u64> {
+    let mut withdrawn = 0;
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let mut p = Params::new(backend);
+        let sql = format!(
+            "UPDATE collection_objects SET withdrawn_at = {}, withdrawn_by = {}, withdrawn_how = {}, withdrawn_note = {}, withdrawn_import = {} \
+             WHERE org_id = {} AND withdrawn_at IS NULL AND id IN ({}) RETURNING id",
+            p.next(),
+            p.next(),
+            p.next(),
+            p.next(),
+            p.next(),
+            p.next(),
+            p.list(chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)).bind(at).bind(by).bind(BY_ORG).bind(note).bind(import).bind(org);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        let done: Vec<i64> = q.fetch_all(&mut **tx).await?.into_iter().map(|(id,)| id).collect();
+        unindex(tx, backend, &done).await?;
+        withdrawn += done.len() as u64;
+    }
+    Ok(withdrawn)
+}
+
+/// Takes the objects `ids` out of the search index, in the caller's
+/// transaction (one statement per table for up to [`IDS_PER_STATEMENT`]).
+async fn unindex(tx: &mut Tx, backend: Backend, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    if backend == Backend::Sqlite {
+        let mut p = Params::new(backend);
+        let sql = format!("DELETE FROM search_fts WHERE rowid IN (SELECT id FROM search_documents WHERE kind = 'object' AND ref_id IN ({}))", p.list(ids.len()));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(id);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    let mut p = Params::new(backend);
+    let sql = format!("DELETE FROM search_documents WHERE kind = 'object' AND ref_id IN ({})", p.list(ids.len()));
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        q = q.bind(id);
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// How many of organisation `org`'s objects import `import` withdrew and
+/// are still withdrawn by it ([`withdraw_by_import`]).
+pub async fn count_withdrawn_by_import(db: &Db, org: i64, import: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM collection_objects WHERE withdrawn_import = $1 AND org_id = $2 AND withdrawn_at IS NOT NULL AND withdrawn_how = $3",
     )
+    .bind(import)
     .bind(org)
-    .bind(after)
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await?)
+    .bind(BY_ORG)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(n)
+}
+
+/// A page of organisation `org`'s objects that import `import` withdrew and
+/// are still withdrawn by it, in id order after `after`, to put back.
+pub async fn withdrawn_by_import_after(db: &Db, org: i64, import: i64, after: i64, limit: i64) -> Result<Vec<ObjectRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM collection_objects WHERE withdrawn_import = $1 AND id > $2 AND org_id = $3 \
+         AND withdrawn_at IS NOT NULL AND withdrawn_how = $4 ORDER BY id LIMIT $5"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(import).bind(after).bind(org).bind(BY_ORG).bind(limit).fetch_all(&db.pool).await?)
+}
+
+/// Puts back, in the caller's transaction, those of `ids` that import
+/// `import` withdrew and are still withdrawn by it (not those put back or
+/// taken over by the moderators since); their ids. The caller indexes them
+/// again.
+pub async fn put_back_by_import(tx: &mut Tx, backend: Backend, org: i64, import: i64, ids: &[i64]) -> Result<Vec<i64>> {
+    let mut back = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let mut p = Params::new(backend);
+        let sql = format!(
+            "UPDATE collection_objects SET withdrawn_at = NULL, withdrawn_by = NULL, withdrawn_how = '', withdrawn_note = '', withdrawn_import = NULL \
+             WHERE withdrawn_import = {} AND org_id = {} AND withdrawn_at IS NOT NULL AND withdrawn_how = {} AND id IN ({}) RETURNING id",
+            p.next(),
+            p.next(),
+            p.next(),
+            p.list(chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)).bind(import).bind(org).bind(BY_ORG);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        back.extend(q.fetch_all(&mut **tx).await?.into_iter().map(|(id,)| id));
+    }
+    Ok(back)
 }
 
 /// Withdraws every object of an organisation still in its collection (the

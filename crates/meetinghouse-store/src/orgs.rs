@@ -132,9 +132,8 @@ pub async fn members(db: &Db, org_id: i64, invited: bool, inactive_people: bool,
         .await?)
 }
 
-/// How many active admins an organisation has, for its page (whether to
-/// offer a change of role to the last): memberships are counted, suspended
-/// accounts too, as [`admin_count`] counts them.
+/// How many active admin memberships an organisation has, whatever the
+/// accounts' status ([`AdminCount::admins`]).
 pub async fn active_admins(db: &Db, org_id: i64) -> Result<i64> {
     let (n,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM org_members WHERE org_id = $1 AND role = 'admin' AND status = 'active'",
@@ -547,14 +546,31 @@ pub async fn set_role(tx: &mut Tx, org_id: i64, person_id: i64, role: &str) -> R
     Ok(done.rows_affected() == 1)
 }
 
-/// How many active admins an organisation has (the last may not go), counted
-/// in the transaction that is about to remove or demote one, after [`lock`].
-pub async fn admin_count(tx: &mut Tx, org_id: i64) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM org_members WHERE org_id = $1 AND role = 'admin' AND status = 'active'",
-    )
-    .bind(org_id)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(n)
+/// How many active admins an organisation has: every active admin
+/// membership, and those of them whose account is active (not suspended,
+/// banned or waiting for approval). Core's "last admin" rule reads both:
+/// the last admin may not go, nor the last admin whose account is active.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromRow)]
+pub struct AdminCount {
+    /// Every active admin membership.
+    pub admins: i64,
+    /// Those of them whose account is active.
+    pub active: i64,
+}
+
+const ADMIN_COUNT: &str = "SELECT COUNT(*) AS admins, \
+         COALESCE(SUM(CASE WHEN p.status = 'active' THEN 1 ELSE 0 END), 0) AS active \
+     FROM org_members m JOIN people p ON p.id = m.person_id \
+     WHERE m.org_id = $1 AND m.role = 'admin' AND m.status = 'active'";
+
+/// [`AdminCount`] of an organisation, counted in the transaction that is
+/// about to remove or demote one, after [`lock`].
+pub async fn admin_count(tx: &mut Tx, org_id: i64) -> Result<AdminCount> {
+    Ok(sqlx::query_as(ADMIN_COUNT).bind(org_id).fetch_one(&mut **tx).await?)
+}
+
+/// [`AdminCount`] of an organisation, for its page (whether to offer a
+/// change of role, or a removal, to an admin).
+pub async fn admin_counts(db: &Db, org_id: i64) -> Result<AdminCount> {
+    Ok(sqlx::query_as(ADMIN_COUNT).bind(org_id).fetch_one(&db.pool).await?)
 }

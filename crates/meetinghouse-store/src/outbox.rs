@@ -9,6 +9,13 @@
 //! out from another. A failed message waits before its next try, longer each
 //! time ([`retry_delay`]), and is given up after [`GIVE_UP_AFTER`] tries
 //! (about a day); an admin can send it again ([`send_again`]).
+//!
+//! Notification mail (one at a time, and the daily digest) names the person
+//! it is for (`person_id`, migration 0060), and the worker checks them
+//! again once it holds the claim ([`recheck`]): mail queued before the
+//! person moved to another address, was suspended, banned or closed their
+//! account, or changed their email choice is not sent, and keeps why
+//! ([`drop_claimed`]). "Send again" goes through the same check.
 
 use sqlx::FromRow;
 
@@ -41,7 +48,7 @@ pub fn retry_delay(failures: i64) -> i64 {
 
 macro_rules! columns {
     () => {
-        "id, to_addr, subject, body, kind, created_at, sent_at, attempts, last_error, claimed_at, next_attempt_at, held"
+        "id, to_addr, subject, body, kind, created_at, sent_at, attempts, last_error, claimed_at, next_attempt_at, held, person_id"
     };
 }
 
@@ -63,6 +70,10 @@ pub struct EmailRow {
     pub next_attempt_at: Option<i64>,
     /// 1 when kept for the admin page because no SMTP server is configured.
     pub held: i64,
+    /// The person notification mail is for (migration 0060; `None` for
+    /// other mail, and notification mail queued before it whose person
+    /// was not found).
+    pub person_id: Option<i64>,
 }
 
 /// Where a message is, as the admin page says it.
@@ -98,6 +109,25 @@ impl EmailRow {
             }
         }
     }
+}
+
+/// Queues a message for the person `person` (notification mail: the
+/// daily digest), so the worker checks them again before it goes
+/// ([`recheck`]).
+pub async fn enqueue_for(tx: &mut Tx, person: i64, to: &str, subject: &str, body: &str, kind: &str) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO email_outbox (to_addr, subject, body, kind, created_at, person_id) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(to)
+    .bind(subject)
+    .bind(body)
+    .bind(kind)
+    .bind(now())
+    .bind(person)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
 }
 
 pub async fn enqueue(tx: &mut Tx, to: &str, subject: &str, body: &str, kind: &str) -> Result<i64> {
@@ -166,6 +196,77 @@ pub async fn claim(db: &Db, id: i64) -> Result<Option<Claim>> {
     .fetch_optional(&db.pool)
     .await?;
     Ok(email.map(|email| Claim { email }))
+}
+
+/// The kinds of mail [`recheck`] looks at again before they go: a
+/// notification's own mail, and the daily digest.
+pub const RECHECKED_KINDS: [&str; 2] = ["notification", "digest"];
+
+/// Why claimed notification mail must not go as it was queued, in words
+/// for the admin page; `None` when it may go. Mail of
+/// [`RECHECKED_KINDS`] that names its person goes only to their address
+/// now, while their account is active and confirmed (not suspended,
+/// banned, waiting or closed), and only while their email choice still
+/// wants it (one-at-a-time mail: "immediate"; a digest: not "off").
+/// Other mail (account links, moderation notices) goes as queued.
+pub async fn recheck(db: &Db, claim: &Claim) -> Result<Option<&'static str>> {
+    let email = &claim.email;
+    let Some(person) = email.person_id.filter(|_| RECHECKED_KINDS.contains(&email.kind.as_str())) else { return Ok(None) };
+    let row: Option<Recipient> = sqlx::query_as(
+        "SELECT p.email, p.status, p.email_verified_at, p.closed_at, COALESCE(n.email_mode, 'daily') AS mode \
+         FROM people p LEFT JOIN notification_prefs n ON n.person_id = p.id WHERE p.id = $1",
+    )
+    .bind(person)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(Recipient { email: address, status, email_verified_at: confirmed, closed_at: closed, mode }) = row else { return Ok(Some(NOT_SENT_GONE)) };
+    Ok(if closed.is_some() {
+        Some(NOT_SENT_GONE)
+    } else if !address.eq_ignore_ascii_case(&email.to_addr) {
+        Some(NOT_SENT_MOVED)
+    } else if status != "active" || confirmed.is_none() {
+        Some(NOT_SENT_INACTIVE)
+    } else if (email.kind == "notification" && mode != "immediate") || mode == "off" {
+        Some(NOT_SENT_CHOICE)
+    } else {
+        None
+    })
+}
+
+/// The person notification mail is for, as [`recheck`] reads them now.
+#[derive(FromRow)]
+struct Recipient {
+    email: String,
+    status: String,
+    email_verified_at: Option<i64>,
+    closed_at: Option<i64>,
+    mode: String,
+}
+
+/// Why notification mail was not sent ([`recheck`]): the account is gone.
+pub const NOT_SENT_GONE: &str = "Not sent: the account it was for was closed after it was queued.";
+/// … the person moved to another address since.
+pub const NOT_SENT_MOVED: &str =
+    "Not sent: the person changed their email address after it was queued, so it would have gone to their old one. Their notifications are on the site.";
+/// … the account is no longer active (suspended, banned, waiting).
+pub const NOT_SENT_INACTIVE: &str = "Not sent: the account is no longer active (suspended, banned or waiting for approval), or its address is not confirmed.";
+/// … the person's email choice no longer wants it.
+pub const NOT_SENT_CHOICE: &str = "Not sent: the person changed how they hear about notifications by email after it was queued.";
+
+/// Gives up a claimed message that [`recheck`] says must not go, keeping
+/// why (`last_error`) for the admin page: not sent, not tried again.
+/// False when the claim was lost meanwhile (nothing recorded).
+pub async fn drop_claimed(db: &Db, claim: &Claim, why: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE email_outbox SET next_attempt_at = NULL, claimed_at = NULL, held = 0, last_error = $1 \
+         WHERE id = $2 AND sent_at IS NULL AND claimed_at = $3",
+    )
+    .bind(why)
+    .bind(claim.email.id)
+    .bind(claim.email.claimed_at)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The kinds of mail that carry a one-time link (email confirmation,

@@ -161,14 +161,25 @@ pub async fn by_handle(db: &Db, handle: &str) -> Result<Option<PersonRow>> {
         .await?)
 }
 
-/// Everyone, newest first, for the admin list.
+/// Everyone, for the admin list: accounts waiting for approval first
+/// (oldest first, as the admins answer them), then the others, newest first.
 pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<PersonRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM people ORDER BY id DESC LIMIT $1 OFFSET $2");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM people \
+         ORDER BY CASE WHEN status = 'pending' THEN 0 ELSE 1 END, CASE WHEN status = 'pending' THEN id ELSE -id END \
+         LIMIT $1 OFFSET $2"
+    );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&db.pool).await?)
 }
 
 pub async fn count(db: &Db) -> Result<i64> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM people").fetch_one(&db.pool).await?;
+    Ok(n)
+}
+
+/// How many accounts wait for an admin's approval.
+pub async fn count_waiting(db: &Db) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM people WHERE status = 'pending'").fetch_one(&db.pool).await?;
     Ok(n)
 }
 

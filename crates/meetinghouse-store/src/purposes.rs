@@ -205,8 +205,25 @@ pub async fn open_amendments(db: &Db, group_id: i64) -> Result<Vec<AmendmentRow>
 /// A group's settled amendments (adopted, not adopted, withdrawn,
 /// superseded), the latest proposed first, at most `limit`.
 pub async fn settled_amendments(db: &Db, group_id: i64, limit: i64) -> Result<Vec<AmendmentRow>> {
-    let sql = format!("{AMENDMENT} WHERE a.group_id = $1 AND a.state <> 'open' ORDER BY a.id DESC LIMIT $2");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(group_id).bind(limit).fetch_all(&db.pool).await?)
+    settled_amendments_from(db, group_id, limit, 0).await
+}
+
+/// [`settled_amendments`] after the first `offset` (a page of them).
+pub async fn settled_amendments_from(db: &Db, group_id: i64, limit: i64, offset: i64) -> Result<Vec<AmendmentRow>> {
+    let sql = format!("{AMENDMENT} WHERE a.group_id = $1 AND a.state <> 'open' ORDER BY a.id DESC LIMIT $2 OFFSET $3");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(group_id).bind(limit).bind(offset).fetch_all(&db.pool).await?)
+}
+
+/// Where amendment `id` is and until when it is open: its group's address
+/// and name, and when its window closes; read in the caller's transaction
+/// (a refusal that names it). `None` when there is no such amendment.
+pub async fn amendment_place_in(tx: &mut Tx, id: i64) -> Result<Option<(String, String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT g.slug, g.name, a.closes_at FROM purpose_amendments a JOIN community_groups g ON g.id = a.group_id WHERE a.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?)
 }
 
 /// How many amendments of a group are open: all of them, and those

@@ -123,14 +123,18 @@ pub struct Byline<'a> {
 /// that; publishing it with the same words, or editing it while it stays a
 /// draft, keeps nothing. So going through a draft cannot take a published
 /// text out of the history.
-/// The story's row is locked first (on PostgreSQL `FOR NO KEY UPDATE`; on
-/// SQLite the write transaction holds the write lock), so two edits at once
-/// take turns and the later one keeps the earlier one's text in the history.
-/// Returns whether a revision was kept.
+/// The story's row is locked first (on PostgreSQL `FOR UPDATE`; on SQLite
+/// the write transaction holds the write lock), so two edits at once take
+/// turns and the later one keeps the earlier one's text in the history; and
+/// a reply being written on the story, which holds its row `FOR KEY SHARE`
+/// (`conversations::story_audience_into`), takes turns with the edit too:
+/// what the edit counts of the replies on it after this lock
+/// ([`narrow_replies_in`]) includes every reply written for the audience it
+/// had. Returns whether a revision was kept.
 pub async fn update(tx: &mut Tx, backend: Backend, id: i64, editor: i64, by: Byline<'_>, f: &StoryFields<'_>) -> Result<bool> {
     let t = now();
     let lock = if backend == Backend::Postgres {
-        "SELECT title, body, visibility, group_id FROM stories WHERE id = $1 FOR NO KEY UPDATE"
+        "SELECT title, body, visibility, group_id FROM stories WHERE id = $1 FOR UPDATE"
     } else {
         "SELECT title, body, visibility, group_id FROM stories WHERE id = $1"
     };

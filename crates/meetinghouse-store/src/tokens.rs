@@ -41,6 +41,12 @@ pub async fn consume(tx: &mut Tx, token_hash: &str, purpose: &str) -> Result<Opt
 /// using it: a reset link's page asks before showing its form, and a new
 /// password is hashed only for a live link.
 pub async fn is_live(db: &Db, token_hash: &str, purpose: &str) -> Result<bool> {
+    Ok(live_owner(db, token_hash, purpose).await?.is_some())
+}
+
+/// The person a live token of this purpose belongs to, without using it
+/// (a reset link's form names its account to password managers).
+pub async fn live_owner(db: &Db, token_hash: &str, purpose: &str) -> Result<Option<i64>> {
     let row: Option<(i64,)> = sqlx::query_as(
         "SELECT person_id FROM email_tokens WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
     )
@@ -49,7 +55,7 @@ pub async fn is_live(db: &Db, token_hash: &str, purpose: &str) -> Result<bool> {
     .bind(now())
     .fetch_optional(&db.pool)
     .await?;
-    Ok(row.is_some())
+    Ok(row.map(|(id,)| id))
 }
 
 /// Marks every live token of this purpose for a person used, so that once

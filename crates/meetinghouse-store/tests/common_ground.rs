@@ -1,7 +1,11 @@
-//! Migration 0011 over common-ground data stored before it, on a SQLite file
-//! and on PostgreSQL when `TEST_DATABASE_URL` is set: duplicates stored
-//! before the unique index do not stop it (they are kept and marked), no new
-//! duplicate gets in, and analysed conversations are queued to be redrawn.
+//! Migrations over common-ground data stored before them, on a SQLite file
+//! and on PostgreSQL when `TEST_DATABASE_URL` is set. 0011: duplicates
+//! stored before the unique index do not stop it (they are kept and
+//! marked), no new duplicate gets in, and analysed conversations are queued
+//! to be redrawn. 0048: routing for open analysed conversations. 0058:
+//! statements numbered within their conversation, a statement closing took
+//! out and a host put back taken out again, every analysed conversation
+//! redrawn.
 
 use meetinghouse_store::common_ground::{self as store, NewConversation, Who};
 use meetinghouse_store::{Db, StoreError, people};
@@ -145,13 +149,69 @@ async fn migration_0048_queues_open_analysed_conversations_for_their_routing() {
             .await
             .unwrap();
         db.execute_admin(&format!("UPDATE cg_conversations SET status = 'closed', closed_at = 2 WHERE id = {closed}")).await.unwrap();
-        db.migrate().await.unwrap_or_else(|e| panic!("{name}: 0048: {e}"));
+        // Up to the last migration before 0058, which redraws every analysed conversation.
+        db.migrate_to(57).await.unwrap_or_else(|e| panic!("{name}: 0048: {e}"));
         assert_eq!(store::due(&db, meetinghouse_store::now(), 10).await.unwrap(), vec![open], "{name}");
+        db.migrate().await.unwrap_or_else(|e| panic!("{name}: {e}"));
         for id in [open, closed] {
             let row = store::by_id(&db, id).await.unwrap().unwrap();
             assert_eq!((row.edited_at, row.reopened_at), (None, None), "{name}");
             assert!(store::priorities(&db, id).await.unwrap().is_none(), "{name}");
         }
+        db.close().await;
+    }
+}
+
+/// Migration 0058 over statements stored before it: each conversation's
+/// statements are numbered 1, 2, 3… in the order they were added, whatever
+/// the other conversations hold; a statement of an account closed with
+/// "remove" that a host put back after the close is out again (one that
+/// was in before the close, in a conversation closed then, stays); every
+/// analysed conversation, closed ones too, is queued to be redrawn. New
+/// statements take the next number.
+#[tokio::test]
+async fn migration_0058_numbers_statements_within_their_conversation() {
+    let mut all = vec![("SQLite", common::sqlite_file("mh_cg59").await)];
+    all.extend(common::postgres("mh_cg59").await.map(|db| ("PostgreSQL", db)));
+    for (name, db) in all {
+        db.migrate_to(57).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut tx = db.begin().await.unwrap();
+        let ann = ann(&mut tx).await;
+        let p = people::NewPerson { email: "stan@cg.test", handle: "stan", display_name: "Stan", password_hash: "x", is_admin: false, status: "active" };
+        let stan = people::insert(&mut tx, &p).await.unwrap();
+        let (a, b) = (store::insert(&mut tx, &library(ann)).await.unwrap(), store::insert(&mut tx, &library(ann)).await.unwrap());
+        let (in_a, in_b) = (store::ensure_participant(&mut tx, a, &Who::Person(stan)).await.unwrap(), store::ensure_participant(&mut tx, b, &Who::Person(stan)).await.unwrap());
+        tx.commit().await.unwrap();
+        // Interleaved across the two conversations; Stan closes at 1000.
+        let rows = [(a, in_a, "First in a", "accepted", "NULL"), (b, in_b, "First in b", "accepted", "NULL"), (a, in_a, "Second in a", "accepted", "1500"), (b, in_b, "Second in b", "rejected", "1000"), (a, in_a, "Third in a", "accepted", "900")];
+        for (conversation, author, body, status, moderated) in rows {
+            db.execute_admin(&format!(
+                "INSERT INTO cg_statements (conversation_id, author, body, status, is_seed, created_at, moderated_at) VALUES ({conversation}, {author}, '{body}', '{status}', 0, 1, {moderated})"
+            ))
+            .await
+            .unwrap();
+        }
+        db.execute_admin(&format!("UPDATE people SET closed_at = 1000, closed_posts = 'remove' WHERE id = {stan}")).await.unwrap();
+        db.execute_admin(&format!("UPDATE cg_conversations SET analysis_json = '{{}}', analysed_at = 1, dirty_since = NULL WHERE id IN ({a}, {b})")).await.unwrap();
+        db.execute_admin(&format!("UPDATE cg_conversations SET status = 'closed', closed_at = 2 WHERE id = {a}")).await.unwrap();
+
+        db.migrate().await.unwrap_or_else(|e| panic!("{name}: 0058: {e}"));
+        let numbered = |rows: Vec<store::StatementRow>| rows.into_iter().map(|s| (s.number, s.body, s.status)).collect::<Vec<_>>();
+        let st = |n: i64, body: &str, status: &str| (n, body.to_string(), status.to_string());
+        assert_eq!(
+            numbered(store::statements(&db, a).await.unwrap()),
+            vec![st(1, "First in a", "accepted"), st(2, "Second in a", "rejected"), st(3, "Third in a", "accepted")],
+            "{name}: put back after the close, out again; in before it, kept"
+        );
+        assert_eq!(numbered(store::statements(&db, b).await.unwrap()), vec![st(1, "First in b", "accepted"), st(2, "Second in b", "rejected")], "{name}");
+        let mut due = store::due(&db, meetinghouse_store::now(), 10).await.unwrap();
+        due.sort();
+        assert_eq!(due, vec![a, b], "{name}: closed ones too");
+        assert_eq!(store::by_id(&db, b).await.unwrap().unwrap().in_person, None, "{name}");
+        let mut tx = db.begin().await.unwrap();
+        let next = store::insert_statement(&mut tx, b, in_b, "Third in b", "accepted", false).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store::statement(&db, next).await.unwrap().unwrap().number, 3, "{name}");
         db.close().await;
     }
 }

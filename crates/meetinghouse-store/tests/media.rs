@@ -1,8 +1,10 @@
 //! The keys of stored images, on a SQLite file and on PostgreSQL when
 //! `TEST_DATABASE_URL` is set: migration 0010 fills `media_keys` from the
 //! rows stored before it, each upload records its keys, a key finds the live
-//! stories showing it, and removing an unused upload gives back only the
-//! keys no other upload has.
+//! stories showing it, removing an unused upload gives back only the
+//! keys no other upload has, and a person's uploads that no story shows are
+//! held to a cap, checked as each is recorded, uploads sent at once
+//! included.
 
 use meetinghouse_store::media::{self, NewMedia};
 use meetinghouse_store::{Db, people, stories};
@@ -172,6 +174,73 @@ async fn an_upload_waits_while_a_removal_may_be_removing_its_bytes() {
         removal.commit().await.unwrap();
         let id = insert.await.unwrap();
         assert_eq!(media::owners_of_key(&db, &key(1)).await.unwrap(), vec![ann], "{name}: media row {id}");
+        db.close().await;
+    }
+}
+
+/// Records an upload of `bytes` bytes under `key`, within `max`.
+async fn upload_within(db: &Db, owner: i64, key: &str, bytes: i64, max: media::Waiting) -> Result<i64, media::Waiting> {
+    let keys = [key.to_string()];
+    let m = NewMedia { owner_person: owner, master_key: key, width: 640, height: 480, mime: "image/jpeg", variants: "[]", keys: &keys };
+    media::insert_within(db, &m, bytes, 0, max).await.unwrap()
+}
+
+#[tokio::test]
+async fn waiting_uploads_are_counted_and_capped_as_they_are_recorded() {
+    for (name, db) in databases().await {
+        let (ann, bob) = (person(&db, "ann").await, person(&db, "bob").await);
+        let max = media::Waiting { count: 3, bytes: 1_000 };
+        let first = upload_within(&db, ann, &key(1), 400, max).await.expect("room");
+        upload_within(&db, ann, &key(2), 400, max).await.expect("room");
+        // Past the bytes: nothing is written, and what is held is said.
+        assert_eq!(upload_within(&db, ann, &key(3), 201, max).await, Err(media::Waiting { count: 2, bytes: 800 }), "{name}");
+        assert!(media::owners_of_key(&db, &key(3)).await.unwrap().is_empty(), "{name}: no key recorded");
+        upload_within(&db, ann, &key(3), 200, max).await.expect("exactly the cap");
+        // Past the count.
+        assert_eq!(upload_within(&db, ann, &key(4), 0, max).await, Err(media::Waiting { count: 3, bytes: 1_000 }), "{name}");
+        // Bob's are his own.
+        upload_within(&db, bob, &key(4), 1_000, max).await.expect("bob's own room");
+        // A photo on a story no longer waits; nor do uploads before `since`.
+        story(&db, ann, "draft", &[first]).await;
+        assert_eq!(media::waiting(&db, ann, 0).await.unwrap(), media::Waiting { count: 2, bytes: 600 }, "{name}");
+        assert_eq!(media::waiting(&db, ann, meetinghouse_store::now() + 10).await.unwrap(), media::Waiting::default(), "{name}");
+        // An upload recorded without a size (`insert`, and rows from before
+        // migration 0057) counts as one file of no bytes.
+        upload(&db, ann, &[key(5)]).await;
+        assert_eq!(media::waiting(&db, ann, 0).await.unwrap(), media::Waiting { count: 3, bytes: 600 }, "{name}");
+        db.close().await;
+    }
+}
+
+/// Uploads sent at once by one person (several windows, several app
+/// servers) take turns as they are recorded: no more than the cap pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn uploads_sent_at_once_do_not_pass_the_cap_together() {
+    for (name, db) in databases().await {
+        for round in 0..20u32 {
+            let ann = person(&db, &format!("ann{round}")).await;
+            let max = media::Waiting { count: 3, bytes: 1_000_000 };
+            for n in 0..2 {
+                upload_within(&db, ann, &key(1000 * round + 100 + n), 100, max).await.expect("room");
+            }
+            let start = std::sync::Arc::new(tokio::sync::Barrier::new(4));
+            let sent: Vec<_> = (0..4u32)
+                .map(|n| {
+                    let (db, start) = (db.clone(), start.clone());
+                    tokio::spawn(async move {
+                        start.wait().await;
+                        upload_within(&db, ann, &key(1000 * round + n), 100, max).await
+                    })
+                })
+                .collect();
+            let mut stored = 0;
+            for s in sent {
+                stored += usize::from(s.await.unwrap().is_ok());
+            }
+            // Two were there already: the four sent at once race for the last room.
+            assert_eq!(stored, 1, "{name}, round {round}");
+            assert_eq!(media::waiting(&db, ann, 0).await.unwrap(), media::Waiting { count: 3, bytes: 300 }, "{name}, round {round}");
+        }
         db.close().await;
     }
 }

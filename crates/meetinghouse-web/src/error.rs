@@ -81,10 +81,11 @@ fn disk_full_cause(cause: &anyhow::Error) -> bool {
 #[derive(Debug, Clone)]
 pub struct InternalCause(pub String);
 
-/// Marks the 404 for a page past the end of a list, so the error page
-/// shown as the person asking links to the list's first page.
+/// Marks the 404 for a page past the end of a list, with the number of the
+/// page asked for, so the error page shown as the person asking names the
+/// list and links to its first page ([`crate::paging::past_the_end`]).
 #[derive(Debug, Clone, Copy)]
-pub struct PastTheEnd;
+pub struct PastTheEnd(pub i64);
 
 /// The title of the page for a page past the end of a list.
 pub const NO_SUCH_PAGE_TITLE: &str = "There is no such page";
@@ -135,10 +136,10 @@ impl IntoResponse for WebError {
                 "We could not find that page. It may have moved, or it may be private.".to_string(),
             ),
             WebError::NoSuchPage(n) => {
-                let message = format!("This list has no page {n}: it is shorter than that. Lists change as things are added and taken away.");
+                let message = format!("This list has {}: it is shorter than that. Lists change as things are added and taken away.", crate::paging::no_page(n));
                 let mut resp = render_status(StatusCode::NOT_FOUND, &ErrorPage::new(NO_SUCH_PAGE_TITLE, &message));
                 resp.extensions_mut().insert(ErrorShown { title: NO_SUCH_PAGE_TITLE, message });
-                resp.extensions_mut().insert(PastTheEnd);
+                resp.extensions_mut().insert(PastTheEnd(n));
                 return resp;
             }
             WebError::Forbidden(m) => (StatusCode::FORBIDDEN, "You can’t do that here", m),

@@ -103,7 +103,8 @@ impl FormRejection {
 const NO_COOKIES_TITLE: &str = "This form needs cookies";
 const NO_COOKIES_MESSAGE: &str = "Your browser sent this form without any of our cookies, so we could not check that it came from our page. \
                                   Allow cookies for this site, then reload the page and send the form again. \
-                                  We use cookies only to keep forms safe and to keep you signed in; signing in needs them too.";
+                                  We use cookies only to keep forms safe, to keep you signed in (signing in needs them too) and, in \
+                                  common-ground conversations, to remember for a year the votes this browser gives without an account.";
 
 impl IntoResponse for FormRejection {
     fn into_response(self) -> Response {

@@ -184,8 +184,8 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         if cause.is_some() {
             page.request_id = Some(request_id.clone());
         }
-        if resp.extensions().get::<crate::error::PastTheEnd>().is_some() {
-            page.first_page = Some(crate::paging::first_page(uri.path_and_query().map_or(path.as_str(), |pq| pq.as_str())));
+        if let Some(past) = resp.extensions().get::<crate::error::PastTheEnd>() {
+            page = crate::paging::past_the_end(page, uri.path_and_query().map_or(path.as_str(), |pq| pq.as_str()), past.0);
         }
         let (mut parts, _) = resp.into_parts();
         if cause.is_some() {

@@ -33,6 +33,12 @@ pub fn numbered(q: &HashMap<String, String>, name: &str) -> i64 {
     }
 }
 
+/// "no page 9", or "no such page" for a number read as [`PAGE_MAX`] (it
+/// may stand for one with many more digits).
+pub fn no_page(number: i64) -> String {
+    if number < PAGE_MAX { format!("no page {number}") } else { "no such page".to_string() }
+}
+
 /// Refuses a page past the end of its list: page `number` came back with
 /// nothing on it although it is not the first.
 pub fn within(number: i64, empty: bool) -> Result<(), WebError> {
@@ -82,6 +88,58 @@ pub fn first_page(path_and_query: &str) -> String {
     if kept.is_empty() { path.to_string() } else { format!("{path}?{}", kept.join("&")) }
 }
 
+/// The lists cut into pages, by the path of their first page: the words
+/// that name each on its pages past the end, as a title ("Organisations:
+/// there is no page 9") and after "Go to the first page of". A `*` stands
+/// for one part of the path (a number, a slug). A list not named here is
+/// "the list" (the collection's pages name themselves: `objects::list`).
+const LISTS: &[(&str, &str, &str)] = &[
+    ("/groups", "Groups and networks", "groups and networks"),
+    ("/orgs", "Organisations", "organisations"),
+    ("/prompts", "Prompts", "prompts"),
+    ("/prompts/*", "Stories answering this prompt", "the stories answering this prompt"),
+    ("/common-ground", "Common ground", "common-ground conversations"),
+    ("/stories/*/history", "This story’s history", "this story’s history"),
+    ("/admin/people", "Admin list of people", "people"),
+    ("/admin/orgs", "Admin list of organisations", "organisations"),
+    ("/admin/groups", "Admin list of groups", "groups"),
+];
+
+/// The list whose first page is at `first_page` (a path, with or without
+/// its query): (its title, the words after "the first page of").
+pub fn list_named(first_page: &str) -> Option<(&'static str, &'static str)> {
+    let path = first_page.split(['?', '#']).next().unwrap_or("");
+    let parts: Vec<&str> = path.split('/').collect();
+    LISTS.iter().find_map(|(pattern, title, words)| {
+        let want: Vec<&str> = pattern.split('/').collect();
+        let fits = want.len() == parts.len() && want.iter().zip(&parts).all(|(w, p)| if *w == "*" { !p.is_empty() } else { w == p });
+        fits.then_some((*title, *words))
+    })
+}
+
+/// The error page for page `number` past the end of the list at
+/// `path_and_query`: a link to the list's first page, and for a list
+/// [`list_named`] names, a title and heading that name it ("Organisations:
+/// there is no page 9").
+pub fn past_the_end(mut page: crate::page::ErrorPage, path_and_query: &str, number: i64) -> crate::page::ErrorPage {
+    let first = first_page(path_and_query);
+    if let Some((title, _)) = list_named(&first) {
+        page.page.title = format!("{title}: there is {}", no_page(number));
+    }
+    page.first_page = Some(first);
+    page
+}
+
+impl crate::page::ErrorPage {
+    /// The words of the link to a list's first page, naming the list.
+    pub fn first_page_words(&self) -> String {
+        match self.first_page.as_deref().and_then(list_named) {
+            Some((_, words)) => format!("Go to the first page of {words}"),
+            None => "Go to the list’s first page".to_string(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +172,18 @@ mod tests {
         assert_eq!(first_page("/groups"), "/groups");
         assert_eq!(first_page("/groups?pages=2"), "/groups?pages=2");
         assert_eq!(first_page("/groups?pag%65=5&q=x"), "/groups?q=x", "an encoded key is the same key");
+    }
+
+    #[test]
+    fn lists_are_named_by_their_first_page() {
+        assert_eq!(list_named("/groups"), Some(("Groups and networks", "groups and networks")));
+        assert_eq!(list_named("/orgs?x=1"), Some(("Organisations", "organisations")));
+        assert_eq!(list_named("/stories/12/history").map(|n| n.0), Some("This story’s history"));
+        assert_eq!(list_named("/prompts/7").map(|n| n.1), Some("the stories answering this prompt"));
+        assert_eq!(list_named("/admin/people").map(|n| n.1), Some("people"));
+        assert_eq!((no_page(9).as_str(), no_page(PAGE_MAX).as_str()), ("no page 9", "no such page"));
+        for unnamed in ["/", "/groupsx", "/stories//history", "/stories/1/history/2", "/orgs/museum/objects"] {
+            assert_eq!(list_named(unnamed), None, "{unnamed}");
+        }
     }
 }

@@ -1,12 +1,16 @@
 //! Rate limits on sign-in, sign-up and password reset, per client address and
 //! per account (email); on the forms that take a signed-in person's
 //! password (changing it or the email address, closing the account), per
-//! person; on replies, reports, photos and invitations per
+//! person; on replies, photos and invitations per
 //! account (new stories and edits of stories are counted by core
-//! `stories`, from what was written); and on common-ground votes and statements per participant and
+//! `stories`, from what was written, and reports by core `moderation`,
+//! `REPORTS_PER_HOUR`, in the database); and on common-ground votes and statements per participant and
 //! address, and new browsers without an account per address and
 //! conversation; and on searches per address. Each has the plain-language
-//! message shown on the form.
+//! message shown on the form. A conversation its hosts set up for an
+//! in-person event (core `common_ground::caps::IN_PERSON_SIZES`: a room on
+//! one Wi-Fi) has budgets per connection of its own, for that conversation
+//! alone, raised in proportion to the people expected ([`InPerson`]).
 //!
 //! Signing in counts wrong passwords, not sign-ins: a library or a museum
 //! whose visitors share one address can have many people sign in, while
@@ -62,6 +66,7 @@ use governor::{Quota, RateLimiter};
 
 use meetinghouse_core::Db;
 use meetinghouse_core::attempts::{self, Budget};
+use meetinghouse_core::common_ground::caps::IN_PERSON_SIZES;
 
 type Keyed = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>;
 
@@ -314,10 +319,51 @@ struct Shared {
     secret: String,
 }
 
+/// New participants without an account one connection brings into one
+/// common-ground conversation in an hour, and the votes and statements it
+/// sends in 10 minutes: the usual budgets. For an in-person event of `n`
+/// people they are `n`, and the others times `n / 30`, for that
+/// conversation alone ([`InPerson`]).
+const CG_NEWCOMERS: u32 = 30;
+const CG_VOTES_PER_ADDRESS: u32 = 1200;
+const CG_STATEMENTS_PER_ADDRESS: u32 = 100;
+
+/// A conversation set up for an in-person event: its id, and how many new
+/// people without an account one connection may bring in an hour (one of
+/// core's `IN_PERSON_SIZES`; any other number gets the usual budgets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InPerson {
+    pub conversation: i64,
+    pub people: u32,
+}
+
+/// The budgets per connection of an in-person conversation of one size.
+struct InPersonLimits {
+    people: u32,
+    newcomers: Limit,
+    votes: Limit,
+    statements: Limit,
+}
+
+impl InPersonLimits {
+    fn new(people: u32) -> InPersonLimits {
+        let scaled = |usual: u32| usual * people / CG_NEWCOMERS;
+        InPersonLimits {
+            people,
+            // One name for every size: the count goes on when a host changes it.
+            newcomers: Limit::new("cg_in_person_newcomers", people, Duration::from_secs(3600), "Very many new participants are joining this conversation from your connection, more than its hosts expected at their event. Sign in to take part — or try again in an hour."),
+            votes: Limit::new("cg_in_person_votes", scaled(CG_VOTES_PER_ADDRESS), Duration::from_secs(10 * 60), "Very many votes are coming from your connection. Please try again in a few minutes."),
+            statements: Limit::new("cg_in_person_statements", scaled(CG_STATEMENTS_PER_ADDRESS), Duration::from_secs(10 * 60), "Very many statements are coming from your connection. Please try again in a few minutes — what you wrote is kept below."),
+        }
+    }
+}
+
 /// Every limiter the web layer uses.
 pub struct RateLimits {
     shared: Option<Shared>,
     cg_newcomer_ip: Limit,
+    /// One set for each of core's `IN_PERSON_SIZES`.
+    cg_in_person: Vec<InPersonLimits>,
     login_ip_attempts: Limit,
     login_ip: Failures,
     login_account_address: Failures,
@@ -330,7 +376,6 @@ pub struct RateLimits {
     reset_ip: Limit,
     reset_account: Limit,
     reply_account: Limit,
-    report_account: Limit,
     cg_vote_participant: Limit,
     cg_vote_ip: Limit,
     cg_statement_participant: Limit,
@@ -433,7 +478,7 @@ impl Default for RateLimits {
             // browser is a new participant, so a script clearing its cookies
             // is many voters. A class or a library sharing one connection
             // stays well within it; past it, people can sign in to take part.
-            cg_newcomer_ip: Limit::new("cg_newcomer_ip", 30, Duration::from_secs(3600), "Very many new participants are joining this conversation from your connection. If you share it with others (a school, a library), sign in to take part — or try again in an hour."),
+            cg_newcomer_ip: Limit::new("cg_newcomer_ip", CG_NEWCOMERS, Duration::from_secs(3600), "Very many new participants are joining this conversation from your connection. If you share it with others (a school, a library), sign in to take part — or try again in an hour."),
             // Every sign-in from one connection, right or wrong, from a
             // browser not known to the account: only a bound on the
             // password checks it can ask for, far above what a library's
@@ -472,13 +517,13 @@ impl Default for RateLimits {
             reset_ip: Limit::new("reset_ip", 10, Duration::from_secs(3600), RESET),
             reset_account: Limit::new("reset_account", 3, Duration::from_secs(3600), RESET),
             reply_account: Limit::new("reply_account", 20, Duration::from_secs(10 * 60), "You are posting replies very quickly. Please take a breather and try again in a minute — what you wrote is kept below."),
-            report_account: Limit::new("report_account", 10, Duration::from_secs(3600), "You have sent many reports in the last hour. Thank you — please wait a while before sending more; the moderators are looking at the ones you sent."),
             cg_vote_participant: Limit::new("cg_vote_participant", 120, Duration::from_secs(10 * 60), "You are voting very quickly. Please take a moment with each statement and try again in a minute."),
             // A shared connection (a library, a school) may hold many voters.
-            cg_vote_ip: Limit::new("cg_vote_ip", 1200, Duration::from_secs(10 * 60), "Very many votes are coming from your connection. Please try again in a few minutes."),
+            cg_in_person: IN_PERSON_SIZES.iter().filter_map(|n| u32::try_from(*n).ok()).map(InPersonLimits::new).collect(),
+            cg_vote_ip: Limit::new("cg_vote_ip", CG_VOTES_PER_ADDRESS, Duration::from_secs(10 * 60), "Very many votes are coming from your connection. Please try again in a few minutes."),
             cg_statement_participant: Limit::new("cg_statement_participant", 10, Duration::from_secs(10 * 60), "You are adding statements very quickly. Please vote on others' for a while and try again — what you wrote is kept below."),
             // Browsers without an account are participants too, and a script can be many browsers.
-            cg_statement_ip: Limit::new("cg_statement_ip", 100, Duration::from_secs(10 * 60), "Very many statements are coming from your connection. Please try again in a few minutes — what you wrote is kept below."),
+            cg_statement_ip: Limit::new("cg_statement_ip", CG_STATEMENTS_PER_ADDRESS, Duration::from_secs(10 * 60), "Very many statements are coming from your connection. Please try again in a few minutes — what you wrote is kept below."),
             resend_account: Limit::new("resend_account", 3, Duration::from_secs(3600), "We have sent you several confirmation links in the last hour. Please check your inbox (and spam folder), or wait an hour and ask again."),
             // Every photo is decoded and re-encoded, the costliest thing a person can ask of the server.
             photo_account: Limit::new("photo_account", 60, Duration::from_secs(3600), "you have added many photos in the last hour. Please wait a while and attach it again."),
@@ -699,28 +744,42 @@ impl RateLimits {
         self.checked(&[(&self.resend_account, account)]).await
     }
     /// A browser without an account taking part in a conversation for the
-    /// first time, per conversation and address.
-    pub async fn cg_newcomer(&self, conversation: i64, ip: IpAddr) -> Result<(), &'static str> {
+    /// first time, per conversation and address; an in-person event's
+    /// budget instead of the usual one when `in_person` is its size.
+    pub async fn cg_newcomer(&self, conversation: i64, ip: IpAddr, in_person: Option<u32>) -> Result<(), &'static str> {
         let key = format!("{conversation} from {}", address_key(ip));
-        self.checked(&[(&self.cg_newcomer_ip, &key)]).await
+        match self.in_person(in_person) {
+            Some(l) => self.checked(&[(&l.newcomers, &key)]).await,
+            None => self.checked(&[(&self.cg_newcomer_ip, &key)]).await,
+        }
+    }
+    /// The budgets of an in-person event of `people`, if they are one of
+    /// the sizes offered.
+    fn in_person(&self, people: Option<u32>) -> Option<&InPersonLimits> {
+        let people = people?;
+        self.cg_in_person.iter().find(|l| l.people == people)
     }
     /// Replies, per account (person id).
     pub fn reply(&self, account: &str) -> Result<(), &'static str> {
         self.reply_account.check(account)
     }
-    /// A common-ground vote, by participant (account id or browser token) and address.
-    pub fn cg_vote(&self, participant: &str, ip: IpAddr) -> Result<(), &'static str> {
+    /// A common-ground vote, by participant (account id or browser token)
+    /// and address; at an in-person event ([`InPerson`]), by address in that
+    /// conversation, against its raised budget, in place of the usual one.
+    pub fn cg_vote(&self, participant: &str, ip: IpAddr, event: Option<InPerson>) -> Result<(), &'static str> {
         self.cg_vote_participant.check(participant)?;
-        self.cg_vote_ip.check(&address_key(ip))
+        match event.and_then(|e| self.in_person(Some(e.people)).map(|l| (l, e.conversation))) {
+            Some((l, conversation)) => l.votes.check(&format!("{conversation} from {}", address_key(ip))),
+            None => self.cg_vote_ip.check(&address_key(ip)),
+        }
     }
-    /// A common-ground statement, by participant and address.
-    pub fn cg_statement(&self, participant: &str, ip: IpAddr) -> Result<(), &'static str> {
+    /// A common-ground statement, by participant and address (as [`RateLimits::cg_vote`]).
+    pub fn cg_statement(&self, participant: &str, ip: IpAddr, event: Option<InPerson>) -> Result<(), &'static str> {
         self.cg_statement_participant.check(participant)?;
-        self.cg_statement_ip.check(&address_key(ip))
-    }
-    /// Reports, per account (person id).
-    pub fn report(&self, account: &str) -> Result<(), &'static str> {
-        self.report_account.check(account)
+        match event.and_then(|e| self.in_person(Some(e.people)).map(|l| (l, e.conversation))) {
+            Some((l, conversation)) => l.statements.check(&format!("{conversation} from {}", address_key(ip))),
+            None => self.cg_statement_ip.check(&address_key(ip)),
+        }
     }
     /// One uploaded photo, per account (person id); the message continues
     /// "“name” was not added: ".

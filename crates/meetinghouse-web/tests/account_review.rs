@@ -687,7 +687,7 @@ async fn downloading_your_data_gives_your_own_things_as_a_json_file() {
         }
         let r = app.submit("/me/data", "/me/data", &[]).await;
         assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-        assert!(r.body.contains("You have downloaded your data several times in the last hour"), "{}", r.body);
+        assert!(r.body.contains("You have downloaded your data 5 times in the last hour"), "{}", r.body);
     }
 }
 

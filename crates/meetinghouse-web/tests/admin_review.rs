@@ -175,7 +175,7 @@ async fn admin_pages_are_titled_and_say_things_in_words() {
         assert!(people.contains(r#"action="/admin/invites#invites""#), "{people}");
         // Two people make one page: page 2 is past the end.
         let past = mia.get("/admin/people?page=2").await;
-        assert!(past.status == axum::http::StatusCode::NOT_FOUND && past.body.contains("There is no such page") && past.body.contains(r#"href="/admin/people""#), "{}", past.body);
+        assert!(past.status == axum::http::StatusCode::NOT_FOUND && past.body.contains("<h1>Admin list of people: there is no page 2</h1>") && past.body.contains(r#"href="/admin/people""#), "{}", past.body);
         assert!(mia.get("/admin/orgs").await.body.contains("<title>Admin: Organisations ·"));
         let outbox = mia.get("/admin/outbox").await.body;
         assert!(outbox.contains("<td>Email address confirmation</td>") && !outbox.contains("<td>verify</td>"), "{outbox}");

@@ -757,7 +757,7 @@ async fn a_block_holds_on_the_blockers_own_story_and_its_forms_are_left_out() {
 /// What the notifications list and the digest say of replies: a reply
 /// retracted when its author closed their account with "remove" leaves the
 /// list, and news of a reply on a collection object the moderators
-/// withdrew no longer names the object.
+/// withdrew no longer names the object, nor links to it.
 #[tokio::test]
 async fn notifications_leave_out_closed_authors_replies_and_name_no_sealed_object() {
     for mut sam in apps().await {
@@ -798,6 +798,17 @@ async fn notifications_leave_out_closed_authors_replies_and_name_no_sealed_objec
         tx.commit().await.unwrap();
         assert!(rows.iter().any(|n| n.text == meetinghouse_store::notifications::SEALED_OBJECT_TEXT), "{rows:?}");
         assert!(rows.iter().all(|n| !n.text.contains("Secret bobbin")), "{rows:?}");
+        // Its link goes to the organisation's collection, which everyone
+        // may see, not to the reply on the object that is no longer shown:
+        // in the digest, when it is followed, and in the list once read.
+        let sealed = rows.iter().find(|n| n.text == meetinghouse_store::notifications::SEALED_OBJECT_TEXT).unwrap();
+        assert_eq!(sealed.url, "/orgs/tiverton-museum/objects", "{rows:?}");
+        let r = sam.submit("/notifications", "/notifications/read", &[("open", sealed.id.to_string().as_str())]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location(), Some("/orgs/tiverton-museum/objects"));
+        let list = sam.get("/notifications").await.body;
+        assert!(list.contains("href=\"/orgs/tiverton-museum/objects\""), "{list}");
+        assert!(!list.contains("href=\"/replies/"), "no link to the reply on the withdrawn object: {list}");
         // Withdrawn by its own organisation, it is named again (only the moderators' withdrawal seals it).
         sam.db.execute_admin(&format!("UPDATE collection_objects SET withdrawn_how = 'org' WHERE id = {object}")).await.unwrap();
         assert!(sam.get("/notifications").await.body.contains("Secret bobbin"));

@@ -137,3 +137,86 @@ async fn a_request_to_a_group_made_members_only_is_withdrawn_from_your_page() {
         assert!(page.body.contains("Your request is withdrawn.") && !page.body.contains("Your requests to join"), "{}", page.body);
     }
 }
+
+/// The moderators archive the group at `slug` from a report `reporter`
+/// sends, through the queue, as `group_reports` does.
+async fn archived_by_the_moderators(mia: &mut meetinghouse_testkit::TestApp, reporter: &mut meetinghouse_testkit::TestApp, slug: &str) {
+    let form = format!("/report?kind=group&target={slug}");
+    let r = reporter.submit(&form, "/report", &[("target_kind", "group"), ("target", slug), ("category", "harassment"), ("details", "It targets Jo.")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let (act, seen) = meetinghouse_testkit::queue_form_for(&mia.get("/moderation").await.body, "It targets Jo.");
+    let r = mia.submit("/moderation", &act, &[("action", "archive"), ("note", "A group about one person."), ("seen", &seen)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
+
+/// The review groupsfix34's M1 and L5: while the moderators hold a group
+/// archived, its hosts' edit page offers no "Open it again" and no way to
+/// propose a change to the purpose, and says what the hold means; a
+/// rename, a change of who hosts it and a removal are refused in plain
+/// words; the group leaves the signed-out list of groups, the sitemap and
+/// its network's page (whose hosts see it marked); and no list says an
+/// archived group "has done its work".
+#[tokio::test]
+async fn a_group_the_moderators_hold_keeps_its_name_and_leaves_the_public_lists() {
+    for mut mia in apps().await {
+        mia.sign_up("mia").await;
+        let me = meetinghouse_store::people::by_handle(&mia.db, "mia").await.unwrap().unwrap();
+        meetinghouse_store::people::set_admin(&mia.db, me.id, true).await.unwrap();
+        let (mut hal, mut kit, mut bea, mut visitor) = (mia.other_browser(), mia.other_browser(), mia.other_browser(), mia.other_browser());
+        hal.sign_up("hal").await;
+        kit.sign_up("kit").await;
+        bea.sign_up("bea").await;
+        hal.start_group("Expose Jo", "expose-jo", "public", "open").await;
+        kit.start_group("Town Network", "network", "public", "open").await;
+        // Hal hosts both for a moment, to bring his group into the network.
+        hal.submit("/groups/network", "/groups/network/join", &[]).await;
+        let hal_id = meetinghouse_store::people::by_handle(&mia.db, "hal").await.unwrap().unwrap().id.to_string();
+        let r = kit.submit("/groups/network", "/groups/network/members/role", &[("member_id", &hal_id), ("role", "host")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = hal.submit("/groups/network", "/groups/network/members/group", &[("child", "expose-jo")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        bea.submit("/groups/expose-jo", "/groups/expose-jo/join", &[]).await;
+        let bea_id = meetinghouse_store::people::by_handle(&mia.db, "bea").await.unwrap().unwrap().id.to_string();
+        // Before: listed everywhere.
+        assert!(visitor.get("/groups").await.body.contains("href=\"/groups/expose-jo\""));
+        assert!(visitor.get("/sitemap.xml").await.body.contains("/groups/expose-jo</loc>"));
+        assert!(visitor.get("/groups/network").await.body.contains("href=\"/groups/expose-jo\""));
+
+        archived_by_the_moderators(&mut mia, &mut bea, "expose-jo").await;
+
+        // The edit page: no "Open it again", no amendment to propose, what the hold means.
+        let edit = hal.get("/groups/expose-jo/edit").await.body.replace("&#39;", "'").replace("&#x27;", "'");
+        assert!(!edit.contains("Open Expose Jo again</button>") && !edit.contains("/unarchive"), "{edit}");
+        assert!(edit.contains("only they can open it again"), "{edit}");
+        assert!(!edit.contains("Propose a change to the purpose"), "an archived group takes no amendment: {edit}");
+        assert!(edit.contains("While the group is archived its purpose does not change"), "{edit}");
+        assert!(edit.contains("so while they hold it its hosts cannot rename it"), "{edit}");
+        assert!(mia.get("/groups/expose-jo/edit").await.body.contains("Open Expose Jo again</button>"), "the moderators may");
+        // A rename is refused on the form, with what was typed kept.
+        let r = hal.submit("/groups/expose-jo/edit", "/groups/expose-jo/edit", &[("name", "Friends of Jo"), ("visibility", "public"), ("join_policy", "open")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "on {:?}: {}", mia.db.backend(), r.body);
+        let said = r.body.replace("&#39;", "'").replace("&#x27;", "'");
+        assert!(said.contains("The meeting house's moderators archived Expose Jo, so while they hold it") && said.contains("value=\"Friends of Jo\""), "{said}");
+        assert_eq!(meetinghouse_store::groups::by_slug(&mia.db, "expose-jo").await.unwrap().unwrap().name, "Expose Jo");
+        // Host tools: no role changes or removals offered, and refused if sent.
+        let page = hal.get("/groups/expose-jo").await.body;
+        assert!(!page.contains("Make host <span") && !page.contains("/groups/expose-jo/members/remove#problem"), "{page}");
+        let r = hal.submit("/groups/expose-jo", "/groups/expose-jo/members/role", &[("member_id", &bea_id), ("role", "host")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        let r = hal.submit("/groups/expose-jo", "/groups/expose-jo/members/remove", &[("kind", "person"), ("member_id", &bea_id)]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.replace("&#39;", "'").replace("&#x27;", "'").contains("change who hosts it or remove its members"), "{}", r.body);
+
+        // The public lists leave it out; its page stays, with the notice.
+        let list = visitor.get("/groups").await.body;
+        assert!(!list.contains("expose-jo") && !list.contains("done their work"), "{list}");
+        assert!(!visitor.get("/sitemap.xml").await.body.contains("/groups/expose-jo<"), "on {:?}", mia.db.backend());
+        let network = visitor.get("/groups/network").await.body;
+        assert!(!network.contains("expose-jo"), "{network}");
+        assert!(kit.get("/groups/network").await.body.contains("Expose Jo</a> <span class=\"meta\">(archived by the moderators)</span>"));
+        assert!(visitor.get("/groups/expose-jo").await.body.contains("only they can open it again"));
+        // Its members still find it in their list, marked, and not "done".
+        let theirs = bea.get("/groups").await.body;
+        assert!(theirs.contains("Archived groups") && theirs.contains("archived by the moderators") && !theirs.contains("done their work"), "{theirs}");
+    }
+}

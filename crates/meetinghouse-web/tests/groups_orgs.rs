@@ -459,7 +459,8 @@ async fn every_error_is_shown_at_its_control() {
         let sam_id = id_of(&sam, "sam").await;
         let r = sam.submit("/orgs/tiverton-museum", "/orgs/tiverton-museum/members/role", &[("person_id", &sam_id), ("role", "owner")]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(r.body.contains(r##"<a href="#form">Choose admin, staff or member.</a>"##) && !r.body.contains(r##"href="#role""##), "{}", r.body);
+        assert!(r.body.contains(r#"<p id="form">Choose admin, staff or member.</p>"#) && !r.body.contains(r##"href="#role""##), "{}", r.body);
+        assert_eq!(r.body.matches("Choose admin, staff or member.").count(), 1, "said once: {}", r.body);
         // The invitation's role, when it is the one refused, is marked at its select.
         let r = sam.submit("/orgs/tiverton-museum", "/orgs/tiverton-museum/invite", &[("handle", "nobody"), ("role", "owner")]).await;
         assert!(r.body.contains(r#"<select id="role" name="role" aria-invalid="true" aria-describedby="role-error">"#), "{}", r.body);
@@ -484,7 +485,7 @@ async fn every_error_is_shown_at_its_control() {
         let inner = meetinghouse_store::groups::by_slug(&sam.db, "inner").await.unwrap().unwrap().id.to_string();
         let r = sam.submit("/groups/outer", "/groups/outer/approve", &[("kind", "group"), ("member_id", &inner)]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(r.body.contains("would make a loop") && r.body.contains(r##"<a href="#form">"##), "{}", r.body);
+        assert!(r.body.contains("would make a loop") && r.body.contains(r#"<p id="form">"#), "{}", r.body);
         assert!(!r.body.contains(r#"id="child-error""#) && !r.body.contains(r#"aria-invalid="true""#), "{}", r.body);
     }
 }
@@ -644,5 +645,123 @@ async fn member_changes_are_logged_and_told_and_invitations_say_the_role() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert!(amara.get("/notifications").await.body.contains("george (@george) removed you from Riverside Arts, where you were a member."));
         assert!(george.get("/orgs/riverside-arts/edit").await.body.contains("george (@george) removed amara (@amara) (was a member)."));
+    }
+}
+
+/// A page past the end of a list, answered "no such page" (404) with a link
+/// to the list's first page.
+fn no_such_page(r: &meetinghouse_testkit::Reply, first: &str) {
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    assert!(r.body.contains("There is no such page") && r.body.contains(&format!("href=\"{first}\"")), "{first}: {}", r.body);
+}
+
+/// The review groupsfix34's L2: every list of a group's page, an
+/// organisation's page and `/me` answers a page past its end "no such
+/// page", as the paging rule says, instead of an empty page.
+#[tokio::test]
+async fn a_page_past_the_end_of_a_list_is_no_such_page() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        ann.start_group("Town Choir", "choir", "public", "request").await;
+        ann.submit("/orgs/new", "/orgs", &[("name", "Riverside Arts"), ("sector", "arts")]).await;
+        let mut visitor = ann.other_browser();
+        // The first pages are there.
+        for at in ["/groups/choir", "/orgs/riverside-arts", "/me"] {
+            assert_eq!(ann.get(at).await.status, StatusCode::OK, "{at}");
+        }
+        for at in [
+            "/groups/choir?page=2",
+            "/groups/choir?part_of=5",
+            "/groups/choir?requests=9",
+            "/groups/choir?manage=9",
+            "/orgs/riverside-arts?page=9",
+            "/orgs/riverside-arts?groups=9",
+            "/me?groups=9",
+            "/me?asked=9",
+            "/me?invitations=9",
+        ] {
+            let r = ann.get(at).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{at} on {:?}: {}", ann.db.backend(), r.body);
+            assert!(r.body.contains("There is no such page"), "{at}: {}", r.body);
+        }
+        no_such_page(&visitor.get("/groups/choir?page=2").await, "/groups/choir");
+        no_such_page(&visitor.get("/orgs/riverside-arts?page=9").await, "/orgs/riverside-arts");
+        // The hosts' lists are theirs: to others, those keys page nothing.
+        assert_eq!(visitor.get("/groups/choir?requests=9").await.status, StatusCode::OK);
+    }
+}
+
+/// The review groupsfix34's M2, on the pages: a member whose account is
+/// suspended is not offered "Make host", and the last host whose account
+/// is active is offered no way out, saying why; the same for an
+/// organisation's admins; and promoting a suspended member anyway is
+/// refused in plain words.
+#[tokio::test]
+async fn a_suspended_member_is_not_offered_the_hosts_or_admins_role() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        ann.start_group("Town Choir", "choir", "public", "open").await;
+        ann.submit("/orgs/new", "/orgs", &[("name", "Riverside Arts"), ("sector", "arts")]).await;
+        let mut bob = ann.other_browser();
+        bob.sign_up("bob").await;
+        bob.submit("/groups/choir", "/groups/choir/join", &[]).await;
+        ann.submit("/orgs/riverside-arts", "/orgs/riverside-arts/invite", &[("handle", "bob"), ("role", "member")]).await;
+        bob.submit("/orgs/riverside-arts", "/orgs/riverside-arts/accept", &[]).await;
+        let bob_id = id_of(&ann, "bob").await;
+        assert!(ann.get("/groups/choir").await.body.contains("Make host <span class=\"visually-hidden\">(bob)</span>"));
+        ann.db.execute_admin(&format!("UPDATE people SET status = 'suspended' WHERE id = {bob_id}")).await.unwrap();
+        let page = ann.get("/groups/choir").await.body;
+        assert!(!page.contains("Make host <span class=\"visually-hidden\">(bob)</span>"), "{page}");
+        let r = ann.submit("/groups/choir", "/groups/choir/members/role", &[("member_id", &bob_id), ("role", "host")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("account is not active, so they cannot be made a host of Town Choir"), "{}", r.body);
+        let r = ann.submit("/orgs/riverside-arts", "/orgs/riverside-arts/members/role", &[("person_id", &bob_id), ("role", "admin")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("account is not active, so they cannot be made an admin of Riverside Arts"), "{}", r.body);
+
+        // Made host and admin while active, then suspended: Ann is the last who can act.
+        ann.db.execute_admin(&format!("UPDATE people SET status = 'active' WHERE id = {bob_id}")).await.unwrap();
+        ann.submit("/groups/choir", "/groups/choir/members/role", &[("member_id", &bob_id), ("role", "host")]).await;
+        ann.submit("/orgs/riverside-arts", "/orgs/riverside-arts/members/role", &[("person_id", &bob_id), ("role", "admin")]).await;
+        ann.db.execute_admin(&format!("UPDATE people SET status = 'suspended' WHERE id = {bob_id}")).await.unwrap();
+        let page = ann.get("/groups/choir").await.body;
+        assert!(page.contains("(the only host whose account is active)") && !page.contains("Step down to member <span class=\"visually-hidden\">(ann)"), "{page}");
+        let r = ann.submit("/groups/choir", "/groups/choir/leave", &[]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("You are the last host of Town Choir whose account is active"), "{}", r.body);
+        let page = ann.get("/orgs/riverside-arts").await.body;
+        assert!(page.contains("(the only admin whose account is active)"), "{page}");
+        let r = ann.submit("/orgs/riverside-arts", "/orgs/riverside-arts/leave", &[]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains("You are the last admin of Riverside Arts whose account is active"), "{}", r.body);
+    }
+}
+
+/// The review groupsfix34's L5: a group that takes members by invitation
+/// tells a visitor, signed in or not, that it does and whom to ask (it
+/// said "Sign in to join." or nothing); `/admin/groups` says who can see
+/// each group, how people join and whether it is archived, in words.
+#[tokio::test]
+async fn an_invitation_only_group_says_whom_to_ask_and_the_admins_list_is_in_words() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        ann.start_group("Youth Panel", "youth", "public", "invite").await;
+        ann.start_group("Old Choir", "old-choir", "members", "request").await;
+        ann.submit("/groups/old-choir/archive", "/groups/old-choir/archive", &[]).await;
+        let said = "Youth Panel takes members by invitation: ask one of its hosts (marked “host” among its people) to invite you.";
+        let mut visitor = ann.other_browser();
+        let page = visitor.get("/groups/youth").await.body;
+        assert!(page.contains(said) && !page.contains("to join.</p>"), "{page}");
+        let mut bob = ann.other_browser();
+        bob.sign_up("bob").await;
+        let page = bob.get("/groups/youth").await.body;
+        assert!(page.contains(said), "{page}");
+
+        let me = meetinghouse_store::people::by_handle(&ann.db, "ann").await.unwrap().unwrap();
+        meetinghouse_store::people::set_admin(&ann.db, me.id, true).await.unwrap();
+        let list = ann.get("/admin/groups").await.body;
+        assert!(list.contains("<td>everyone</td><td>by invitation only</td><td>open</td>"), "{list}");
+        assert!(list.contains("<td>members only</td><td>people ask, a host approves</td><td>archived on "), "{list}");
+        assert!(!list.contains("<td>invite</td>") && !list.contains("<td>members</td>"), "{list}");
     }
 }

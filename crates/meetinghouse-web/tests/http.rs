@@ -166,11 +166,12 @@ async fn csrf_is_required_and_stale_tokens_are_refused() {
         let r = app.post_raw("/signup", &[("email", "a@example.org")]).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         assert!(r.body.contains("Your form had expired"));
-        // Sent from the sign-up page, which posts to its own address: the
-        // refusal links back to it.
-        let r = app.post_raw_from("/signup", "/signup", &[("email", "a@example.org")]).await;
+        // Sent from the reset page, which posts to its own address: the
+        // refusal links back to it. (The sign-up form comes back itself,
+        // with what was typed: `site_surface`.)
+        let r = app.post_raw_from("/reset", "/reset", &[("email", "a@example.org")]).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
-        assert!(r.body.contains(r#"<a href="/signup">Go back to the page you were on</a>"#), "{}", r.body);
+        assert!(r.body.contains(r#"<a href="/reset">Go back to the page you were on</a>"#), "{}", r.body);
         // A token from before signing in is stale afterwards.
         let before = app.get("/signup").await.csrf();
         app.sign_up("sam").await;

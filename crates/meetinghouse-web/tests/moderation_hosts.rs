@@ -162,12 +162,12 @@ async fn the_queue_comes_a_page_at_a_time_and_by_kind() {
         let ids = items_on(&first);
         assert_eq!(ids.len(), meetinghouse_core::moderation::QUEUE_PAGE, "{first}");
         assert!(first.contains("<title>Moderation queue, page 1 of 2 ·"), "{first}");
-        assert!(first.contains("30 reports wait, oldest first: this is page 1 of 2, 25 to a page."), "{first}");
+        assert!(first.contains("30 reports wait, the urgent ones first, then the oldest: this is page 1 of 2, 25 to a page."), "{first}");
         assert!(first.contains(r#"<a href="/moderation?page=2" rel="next">Next page</a>"#), "{first}");
         assert!(first.contains(">People (29)</a>") && first.contains(">Stories (1)</a>"), "{first}");
         let id = &ids[0];
         assert!(first.contains(&format!("<h2>Report {id}: Spam or advertising</h2>")) || first.contains(&format!("<h2>Report {id}: ")), "{first}");
-        assert!(first.contains(&format!("Do it <span class=\"visually-hidden\">for report {id}: ")), "{first}");
+        assert!(first.contains(&format!("Apply this decision <span class=\"visually-hidden\">to report {id}: ")), "{first}");
         assert!(first.contains(&format!("action=\"/moderation/{id}#item-{id}\"")), "{first}");
 
         let second = mia.get("/moderation?page=2").await.body;
@@ -201,5 +201,124 @@ async fn the_queue_comes_a_page_at_a_time_and_by_kind() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert_eq!(r.location(), Some("/moderation?page=2"));
         assert!(!items_on(&mia.get("/moderation?page=2").await.body).contains(target), "dealt with");
+    }
+}
+
+/// The person with this handle, as core acts for them.
+async fn actor(app: &TestApp, handle: &str) -> meetinghouse_core::Actor {
+    meetinghouse_core::Actor::from_row(&meetinghouse_store::people::by_handle(&app.db, handle).await.unwrap().unwrap())
+}
+
+/// A flood of reports through the real router: a report that someone may
+/// be at risk comes first on the queue page, marked, however many older
+/// ones wait; the queue filters by category; the ticked reports are
+/// dismissed together only after a confirmation, with the page's token;
+/// only the meeting house's moderators see what else a reporter sent; an
+/// account sends ten reports an hour, counted in the database, so another
+/// app server on the same database refuses the eleventh too (429); and a
+/// statement waiting for a host is listed in that host's queue.
+#[tokio::test]
+async fn a_flood_of_reports_is_sorted_filtered_and_dismissed_from_the_queue_page() {
+    for mut mia in apps().await {
+        mia.sign_up("mia").await;
+        let me = meetinghouse_store::people::by_handle(&mia.db, "mia").await.unwrap().unwrap();
+        meetinghouse_store::people::set_admin(&mia.db, me.id, true).await.unwrap();
+        let (mut bea, mut kit, mut hal, mut s0, mut s1) = (mia.other_browser(), mia.other_browser(), mia.other_browser(), mia.other_browser(), mia.other_browser());
+        for (app, handle) in [(&mut bea, "bea"), (&mut kit, "kit"), (&mut hal, "hal"), (&mut s0, "s0"), (&mut s1, "s1")] {
+            app.sign_up(handle).await;
+        }
+        let r = bea.submit("/stories/new", "/stories", &[("title", "Canal days"), ("body", "We swam in it."), ("licence", "cc0"), ("visibility", "public")]).await;
+        let story = r.location().unwrap().to_string();
+        let subject = format!("story/{}", story.rsplit('/').next().unwrap());
+        let mut spam = Vec::new();
+        for n in 0..8 {
+            let reply = reply_on(&mut bea, &story, &subject, &format!("Reply number {n}")).await;
+            let id = reply.rsplit('/').next().unwrap().to_string();
+            let who = if n % 2 == 0 { &mut s0 } else { &mut s1 };
+            let r = who.submit(&format!("/report?kind=reply&target={id}"), "/report", &[("target_kind", "reply"), ("target", &id), ("category", "spam")]).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+            spam.push(id);
+        }
+        let urgent = reply_on(&mut bea, &story, &subject, "Meet me after school and do not tell your mum.").await;
+        let urgent_id = urgent.rsplit('/').next().unwrap().to_string();
+        let r = kit.submit(&format!("/report?kind=reply&target={urgent_id}"), "/report", &[("target_kind", "reply"), ("target", &urgent_id), ("category", "safeguarding")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+        // The urgent report first, marked; a filter by category.
+        let queue = mia.get("/moderation").await.body;
+        let ids = items_on(&queue);
+        assert_eq!(ids.len(), 9);
+        let first = &ids[0];
+        assert!(queue.contains(&format!("<h2>Urgent: Report {first}: Someone may be at risk")), "{queue}");
+        let filtered = mia.get("/moderation?category=safeguarding").await.body;
+        assert_eq!(items_on(&filtered), vec![first.clone()], "{filtered}");
+        assert!(filtered.contains(r#"aria-current="page"><strong>Someone may be at risk (including a child) (1)</strong>"#), "{filtered}");
+        assert!(filtered.contains(r#"href="/moderation?kind=reply&#38;category=safeguarding""#), "the kinds keep the category: {filtered}");
+
+        // Who else the reporter reported: for the meeting house's moderators only.
+        let spam_report = ids[1].clone();
+        assert!(queue.contains(&format!("href=\"/moderation/reporters/{spam_report}\"")), "{queue}");
+        let theirs = mia.get(&format!("/moderation/reporters/{spam_report}")).await;
+        assert_eq!(theirs.status, StatusCode::OK);
+        assert!(theirs.body.contains("has sent 4 reports, 4 still open"), "{}", theirs.body);
+        assert_eq!(kit.get(&format!("/moderation/reporters/{spam_report}")).await.status, StatusCode::NOT_FOUND);
+
+        // Dismissed together: first the list to confirm, nothing changed; a post without the token is refused.
+        let ticked: Vec<(&str, &str)> = ids[1..].iter().map(|id| ("report", id.as_str())).collect();
+        assert!(queue.contains(&format!("name=\"report\" value=\"{}\" form=\"bulk\"", ids[1])), "{queue}");
+        let mut fields = ticked.clone();
+        fields.push(("note", "A flood of spam."));
+        let r = mia.submit("/moderation", "/moderation/dismiss", &fields).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("Dismiss 8 reports?") && r.body.contains("Yes, dismiss these 8 reports"), "{}", r.body);
+        assert_eq!(items_on(&mia.get("/moderation").await.body).len(), 9, "nothing dismissed before the confirmation");
+        let mut confirmed = fields.clone();
+        confirmed.push(("confirmed", "on"));
+        assert_eq!(mia.post_raw_from("/moderation", "/moderation/dismiss", &confirmed).await.status, StatusCode::FORBIDDEN);
+        let r = mia.submit("/moderation", "/moderation/dismiss", &confirmed).await;
+        assert_eq!(r.location(), Some("/moderation"), "{}", r.body);
+        let page = mia.follow(&r).await.body;
+        assert!(page.contains("Dismissed 8 reports."), "{page}");
+        assert_eq!(items_on(&page), vec![first.clone()]);
+        assert!(s0.get("/notifications").await.body.contains("decided no action was needed"));
+
+        // Ten reports an hour, counted in the database: another app server refuses the eleventh too.
+        for id in &spam {
+            let r = hal.submit(&format!("/report?kind=reply&target={id}"), "/report", &[("target_kind", "reply"), ("target", id), ("category", "misleading")]).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        }
+        let own = reply_on(&mut kit, &story, &subject, "Nice swim.").await;
+        let own_id = own.rsplit('/').next().unwrap().to_string();
+        for id in [&urgent_id, &own_id] {
+            let r = hal.submit(&format!("/report?kind=reply&target={id}"), "/report", &[("target_kind", "reply"), ("target", id), ("category", "misleading")]).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        }
+        let mut other_server = TestApp::new(hal.db.clone()).await;
+        for pair in hal.cookie_header().split("; ").filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap();
+            other_server.set_cookie(name, value);
+        }
+        let story_id = story.rsplit('/').next().unwrap().to_string();
+        let r = other_server.submit(&format!("/report?kind=story&target={story_id}"), "/report", &[("target_kind", "story"), ("target", &story_id), ("category", "spam")]).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+        assert!(shows(&r.body, "You have sent many reports in the last hour"), "{}", r.body);
+
+        // A statement waiting for its hosts is in their queue.
+        let sam = actor(&mia, "hal").await;
+        let settings = meetinghouse_core::settings::Settings::load(&mia.db).await.unwrap();
+        let slug = meetinghouse_core::orgs::create(&mia.db, &settings, &sam, &meetinghouse_core::orgs::OrgForm { name: "Canal Museum".into(), sector: "heritage".into(), ..Default::default() }).await.unwrap();
+        let form = meetinghouse_core::common_ground::ConversationForm {
+            speak_as: format!("org:{slug}"),
+            topic: "The old lock".into(),
+            seeds: "Keep the lock as it is.".into(),
+            moderation: "pre".into(),
+            ..Default::default()
+        };
+        let cid = meetinghouse_core::common_ground::create(&mia.db, &settings, &sam, &form).await.unwrap();
+        let (kit_actor, c) = (actor(&mia, "kit").await, meetinghouse_core::common_ground::load(&mia.db, cid, None).await.unwrap());
+        meetinghouse_core::common_ground::add_statement(&mia.db, &settings, &c, &meetinghouse_core::common_ground::Participant::Person(&kit_actor), "Paint the lock gates blue.").await.unwrap();
+        let hosts = hal.get("/moderation").await.body;
+        assert!(hosts.contains("Statements waiting for you") && hosts.contains("Paint the lock gates blue.") && hosts.contains(&format!("href=\"/common-ground/{cid}#host\"")), "{hosts}");
+        assert!(!hosts.contains("Nothing is waiting"), "{hosts}");
     }
 }

@@ -218,12 +218,57 @@ async fn pages_say_plainly_who_is_in_them() {
         let people = page.body.split("<h2>People</h2>").nth(1).unwrap();
         assert!(people.trim_start().starts_with("<p>No one yet.</p>"), "{}", page.body);
 
-        // Page 2 of an organisation's people: the note comes before the
-        // list, never inside it; an empty page says so.
+        // A page of an organisation's people past the end is no such page
+        // (the review groupsfix34's L2), not an empty page.
         let page = visitor.get("/orgs/riverside-arts?page=2").await;
-        let people = page.body.split(r#"<h2 id="people">People</h2>"#).nth(1).unwrap();
-        assert!(people.trim_start().starts_with("<p class=\"meta\">People, page 2."), "{people}");
-        assert!(people.contains("<p>No one on this page.</p>") && !people.contains(r#"<ul aria-labelledby="people">"#), "{people}");
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{}", page.body);
+        assert!(page.body.contains("There is no such page") && page.body.contains(r#"href="/orgs/riverside-arts""#), "{}", page.body);
         assert!(visitor.get("/orgs/riverside-arts").await.body.contains("<p>No one yet.</p>"));
+    }
+}
+
+/// The review groupsfix34's L4: the "Add a group" form offered groups that
+/// could not be added (one that already contains the network: "would make
+/// a loop"), listed their addresses' last parts rather than their names,
+/// called its field "The group's web address" yet refused a web address
+/// or a path, and left an empty hint. Now it offers, by name, only the
+/// groups that can join, its hint always says what to type, and a full
+/// address on this meeting house, a path or the last part all work; an
+/// address elsewhere is refused in plain words.
+#[tokio::test]
+async fn the_add_a_group_form_offers_what_can_join_and_takes_its_address() {
+    for mut kit in apps().await {
+        kit.sign_up("kit").await;
+        kit.start_group("Town Network", "network", "public", "request").await;
+        kit.start_group("Riverside Walkers", "walkers", "public", "request").await;
+        kit.start_group("Canal Makers", "makers", "public", "request").await;
+        kit.start_group("Lace Circle", "lace", "public", "request").await;
+        // The network is already in the walkers: the walkers cannot join it.
+        let r = kit.submit("/groups/walkers", "/groups/walkers/members/group", &[("child", "network")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = kit.get("/groups/network").await.body;
+        let form = page.split(r#"id="nest""#).nth(1).unwrap().split("</section>").next().unwrap();
+        assert!(form.contains("Groups you host that can join: Canal Makers (address ending makers), Lace Circle (address ending lace)."), "{form}");
+        assert!(!form.contains("Riverside Walkers") && !form.contains("walkers)"), "a group that contains it is not offered: {form}");
+        assert!(form.contains(r#"<p class="hint" id="child-hint">Paste the address from the group's page, such as http://127.0.0.1:8080/groups/walkers, or type just its last part"#), "{form}");
+
+        // A full address here, a path and the last part all work.
+        for (typed, slug) in [("http://127.0.0.1:8080/groups/makers", "makers"), ("/groups/lace/", "lace")] {
+            let r = kit.submit("/groups/network", "/groups/network/members/group", &[("child", typed)]).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{typed} on {:?}: {}", kit.db.backend(), r.body);
+            assert!(kit.get("/groups/network").await.body.contains(&format!(r#"<a href="/groups/{slug}">"#)), "{typed}");
+        }
+        // An address elsewhere, or a loop, is refused at the field, what was typed kept.
+        let r = kit.submit("/groups/network", "/groups/network/members/group", &[("child", "https://elsewhere.example/groups/makers")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("is not the address of a group on this meeting house") && r.body.contains(r#"id="child-error""#), "{}", r.body);
+        assert!(r.body.contains(r#"value="https://elsewhere.example/groups/makers""#), "{}", r.body);
+        let r = kit.submit("/groups/network", "/groups/network/members/group", &[("child", "walkers")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("so adding it would make a loop"), "{}", r.body);
+        // With nothing left to offer, the hint still says what to type: no empty paragraph.
+        let page = kit.get("/groups/network").await.body;
+        let form = page.split(r#"id="nest""#).nth(1).unwrap().split("</section>").next().unwrap();
+        assert!(!form.contains("Groups you host that can join") && !form.contains(r#"id="child-hint"></p>"#), "{form}");
     }
 }

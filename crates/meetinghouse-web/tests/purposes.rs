@@ -405,6 +405,8 @@ async fn the_group_page_shows_open_amendments_and_a_host_cannot_remove_an_object
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
         let said = r.body.replace("&#39;", "'").replace("&#x27;", "'");
         assert!(said.contains("claire objects to amendment"), "{said}");
+        // The review groupsfix34's L5: with the amendment's address, as an organisation's refusal has it.
+        assert!(said.contains(&format!("to the purpose of Group canal-friends (http://127.0.0.1:8080{at}), and their objection stands")), "{said}");
         assert!(said.contains("<div id=\"problem\">"), "{said}");
         assert!(claire.get("/groups/canal-friends").await.body.contains("Leave the group"), "she is still a member");
         assert_eq!(settle(&sam).await, 1);
@@ -451,5 +453,39 @@ async fn the_group_page_shows_open_amendments_and_a_host_cannot_remove_an_object
         // The radios of the group form are described by their hint.
         let form = sam.get("/groups/new").await.body;
         assert!(form.contains("id=\"jp-open\" name=\"join_policy\" value=\"open\" aria-describedby=\"join_policy-hint\""), "{form}");
+    }
+}
+
+/// The review groupsfix34's L3: the purpose page listed only the latest
+/// 50 settled amendments, and the older ones could not be reached from
+/// it. They come 50 a page, newest first, with links on and back; a page
+/// past the end is "no such page".
+#[tokio::test]
+async fn every_settled_amendment_can_be_reached_from_the_purpose_page() {
+    for mut sam in apps().await {
+        sam.sign_up("sam").await;
+        start_group(&mut sam, "canal-friends", "public", "open").await;
+        let s = Settings::load(&sam.db).await.unwrap();
+        let mail = Mailer { settings: &s, base_url: "https://town.example" };
+        let actor = meetinghouse_core::accounts::login(&sam.db, "sam@example.org", "a long enough password").await.unwrap();
+        let mut ids = Vec::new();
+        for n in 0..(purposes::SETTLED_LISTED + 1) {
+            let form = purposes::AmendForm { text: format!("We look after the canal, take {n}."), why: "Trying.".into() };
+            let id = purposes::propose(&sam.db, mail, &actor, "canal-friends", &form).await.unwrap();
+            purposes::withdraw(&sam.db, mail, &actor, "canal-friends", id).await.unwrap();
+            ids.push(id);
+        }
+        let link = |id: i64| format!("href=\"/groups/canal-friends/amendments/{id}\">Amendment {id}</a>");
+        let first = sam.get("/groups/canal-friends/purpose").await.body;
+        assert!(first.contains(&link(ids[50])) && first.contains(&link(ids[1])) && !first.contains(&link(ids[0])), "{first}");
+        assert!(first.contains("<a href=\"/groups/canal-friends/purpose?page=2#settled-title\" rel=\"next\">Older settled amendments</a>"), "{first}");
+        let second = sam.get("/groups/canal-friends/purpose?page=2").await;
+        assert_eq!(second.status, StatusCode::OK, "on {:?}", sam.db.backend());
+        assert!(second.body.contains(&link(ids[0])) && !second.body.contains(&link(ids[1])), "{}", second.body);
+        assert!(second.body.contains("<a href=\"/groups/canal-friends/purpose#settled-title\" rel=\"prev\">Newer settled amendments</a>"), "{}", second.body);
+        assert!(!second.body.contains("rel=\"next\""), "{}", second.body);
+        let past = sam.get("/groups/canal-friends/purpose?page=3").await;
+        assert_eq!(past.status, StatusCode::NOT_FOUND);
+        assert!(past.body.contains("There is no such page") && past.body.contains("href=\"/groups/canal-friends/purpose\""), "{}", past.body);
     }
 }

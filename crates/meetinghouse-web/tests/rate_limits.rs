@@ -394,13 +394,13 @@ async fn new_anonymous_participants_per_connection_are_counted_across_servers() 
         let mut joined = 0;
         for i in 0..50 {
             let server = if i % 2 == 0 { &a } else { &b };
-            joined += usize::from(server.cg_newcomer(7, school).await.is_ok());
+            joined += usize::from(server.cg_newcomer(7, school, None).await.is_ok());
         }
         assert_eq!(joined, 30, "a class of thirty joins; a script clearing cookies does not go on");
-        let refused = a.cg_newcomer(7, school).await.unwrap_err();
+        let refused = a.cg_newcomer(7, school, None).await.unwrap_err();
         assert!(refused.contains("sign in to take part"), "{refused}");
-        assert!(a.cg_newcomer(8, school).await.is_ok(), "another conversation has its own budget");
-        assert!(b.cg_newcomer(7, "203.0.113.10".parse().unwrap()).await.is_ok(), "another connection too");
+        assert!(a.cg_newcomer(8, school, None).await.is_ok(), "another conversation has its own budget");
+        assert!(b.cg_newcomer(7, "203.0.113.10".parse().unwrap(), None).await.is_ok(), "another connection too");
     }
 }
 

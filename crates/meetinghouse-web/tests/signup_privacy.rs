@@ -218,3 +218,125 @@ async fn a_new_account_confirms_its_address_then_signs_in() {
         assert!(app.get("/me").await.body.contains("newcomer"));
     }
 }
+
+/// Makes `app`'s person an instance admin and sets who can create an
+/// account (`open`, `approval`, `invite`) from the settings form.
+async fn admin_with_registration(app: &mut TestApp, handle: &str, mode: &str) {
+    let me = people::by_handle(&app.db, handle).await.unwrap().unwrap();
+    people::set_admin(&app.db, me.id, true).await.unwrap();
+    let fields = [("name", "Canal Town"), ("code_of_conduct", "Be kind."), ("registration", mode), ("post_before_verify", "on")];
+    assert_eq!(app.submit("/admin/settings", "/admin/settings", &fields).await.status, StatusCode::SEE_OTHER);
+}
+
+/// An admin makes an invite code on `/admin/people`; the code, read from
+/// the sign-up link the page shows.
+async fn new_code(admin: &mut TestApp, note: &str) -> String {
+    let r = admin.submit("/admin/people", "/admin/invites", &[("note", note)]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let at = r.body.find("/signup?invite=").expect("the link is shown") + "/signup?invite=".len();
+    r.body[at..].split('<').next().unwrap().to_string()
+}
+
+/// The input named `name` on a page, from `<input` to its end.
+fn input<'a>(body: &'a str, name: &str) -> Option<&'a str> {
+    let at = body.find(&format!("name=\"{name}\""))?;
+    let start = body[..at].rfind("<input")?;
+    Some(&body[start..start + body[start..].find('>')? + 1])
+}
+
+/// In approval mode the sign-up form offers an optional invite code. With
+/// one that works the account is active at once and the code spent; the
+/// page after it does not say it waits. One that does not work is refused
+/// in plain words, keeping what was typed (never the password); without
+/// one, the account waits as before. A code never tells whether the
+/// address has an account, and is spent only by an account it makes.
+#[tokio::test]
+async fn in_approval_mode_a_code_on_the_sign_up_form_starts_the_account_at_once() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        admin_with_registration(&mut ann, "ann", "approval").await;
+        let admin_page = ann.get("/admin/people").await.body;
+        assert!(admin_page.contains("Registration is by approval") && admin_page.contains("Someone who signs up with a code starts at once"), "{admin_page}");
+        let code = new_code(&mut ann, "for Jo").await;
+
+        // The form asks for the code, optionally, and says what it does;
+        // the link an admin shares fills it in.
+        let mut jo = ann.other_browser();
+        let form = jo.get(&format!("/signup?invite={code}")).await.body;
+        let field = input(&form, "invite_code").expect("the form asks for a code");
+        assert!(!field.contains("required") && field.contains(&format!("value=\"{code}\"")), "{field}");
+        assert!(form.contains("Invite code <span class=\"optional\">(optional)</span>"), "{form}");
+        assert!(form.contains("If you were given an invite code, enter it and you can start at once; otherwise an admin will look at your sign-up."), "{form}");
+
+        let mut with_code = fields("jo@example.org", "jo").to_vec();
+        with_code.push(("invite_code", code.as_str()));
+        let r = jo.submit("/signup", "/signup", &with_code).await;
+        assert_eq!(r.location(), Some("/signup?sent=1&invited=1"), "{}", r.body);
+        let sent = jo.get("/signup?sent=1&invited=1").await.body;
+        assert!(sent.contains("<h1>Check your email</h1>") && !sent.contains("approved by an admin"), "{sent}");
+        assert_eq!(people::by_handle(&ann.db, "jo").await.unwrap().unwrap().status, "active");
+        assert!(ann.get("/admin/people").await.body.contains("No invite codes are open."), "the code is spent");
+
+        // The code again: refused, what was typed kept but the password.
+        let mut kim = ann.other_browser();
+        let mut again = fields("kim@example.org", "kim").to_vec();
+        again.push(("invite_code", code.as_str()));
+        let r = kim.submit("/signup", "/signup", &again).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(
+            r.body.contains("That invite code is not valid, has expired or has already been used. Check it, or leave this field empty and an admin will look at your sign-up."),
+            "{}",
+            r.body
+        );
+        let field = input(&r.body, "invite_code").unwrap();
+        assert!(field.contains(&format!("value=\"{code}\"")) && field.contains("aria-invalid=\"true\""), "{field}");
+        assert!(r.body.contains(r#"value="kim@example.org""#) && r.body.contains(r#"value="kim""#), "{}", r.body);
+        assert!(!r.body.contains("a long enough password"));
+        assert!(people::by_handle(&ann.db, "kim").await.unwrap().is_none());
+
+        // Without a code, the account waits, and the page after it says so.
+        let r = kim.submit("/signup", "/signup", &fields("kim@example.org", "kim")).await;
+        assert_eq!(r.location(), Some("/signup?sent=1"), "{}", r.body);
+        assert!(kim.get("/signup?sent=1").await.body.contains("New accounts are approved by an admin."));
+        assert_eq!(people::by_handle(&ann.db, "kim").await.unwrap().unwrap().status, "pending");
+
+        // Over the wire, a code with a new address and one with Ann's get
+        // the same answer; Ann's code is not spent (nothing was made).
+        let (a, b) = (new_code(&mut ann, "for Lee").await, new_code(&mut ann, "for a stranger").await);
+        let (addr, server) = serve(&ann).await;
+        let mut fresh = Browser { addr, cookies: Vec::new() };
+        let mut prying = Browser { addr, cookies: Vec::new() };
+        let mut new_one = fields("lee@example.org", "lee").to_vec();
+        new_one.push(("invite_code", a.as_str()));
+        let mut taken = fields("ANN@example.org", "ann_again").to_vec();
+        taken.push(("invite_code", b.as_str()));
+        let (made, taken) = (fresh.sign_up(&new_one).await, prying.sign_up(&taken).await);
+        server.abort();
+        assert_eq!(made.header("location"), Some("/signup?sent=1&invited=1"), "{made:?}");
+        assert_eq!((made.status, made.meaningful_headers(), made.body.as_str()), (taken.status, taken.meaningful_headers(), taken.body.as_str()));
+        assert_eq!(people::by_handle(&ann.db, "lee").await.unwrap().unwrap().status, "active");
+        let open = ann.get("/admin/people").await.body;
+        assert!(open.contains("for a stranger") && !open.contains("for Lee"), "only the code that made an account is spent: {open}");
+    }
+}
+
+/// The sign-up form asks for a code only where one does something, and the
+/// admins' page says in plain words what a code does in the current mode.
+#[tokio::test]
+async fn the_form_and_the_admin_page_say_what_a_code_does_in_each_mode() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        for (mode, said, asks) in [
+            ("open", "Codes are only needed while registration is by invitation or approval", None),
+            ("invite", "Registration is by invitation: only someone with a code can make an account.", Some(true)),
+            ("approval", "Registration is by approval", Some(false)),
+        ] {
+            admin_with_registration(&mut ann, "ann", mode).await;
+            let page = ann.get("/admin/people").await.body;
+            assert!(page.contains(said), "{mode}: {page}");
+            let form = ann.other_browser().get("/signup").await.body;
+            let field = input(&form, "invite_code");
+            assert_eq!(field.map(|f| f.contains("required")), asks, "{mode}: {form}");
+        }
+    }
+}

@@ -152,19 +152,22 @@ async fn pages_past_the_end_of_a_list_are_not_found() {
     for mut app in apps().await {
         app.sign_up("ann").await;
         let story = public_story(&mut app, "Lace", "Bobbins").await;
-        for (path, first) in [
-            ("/groups?page=40", "/groups"),
-            ("/groups?page=99999999999999999999", "/groups"),
-            ("/orgs?pag%65=3&x=1", "/orgs?x=1"),
-            ("/orgs?page=2", "/orgs"),
-            ("/prompts?page=7", "/prompts"),
-            ("/common-ground?page=3", "/common-ground"),
-            (&*format!("{story}/history?page=5"), &*format!("{story}/history")),
+        // The title, the heading and the link name the list.
+        make_admin(&app, "ann").await;
+        for (path, first, title, list) in [
+            ("/groups?page=40", "/groups", "Groups and networks: there is no page 40", "groups and networks"),
+            ("/groups?page=99999999999999999999", "/groups", "Groups and networks: there is no such page", "groups and networks"),
+            ("/orgs?pag%65=3&x=1", "/orgs?x=1", "Organisations: there is no page 3", "organisations"),
+            ("/orgs?page=2", "/orgs", "Organisations: there is no page 2", "organisations"),
+            ("/prompts?page=7", "/prompts", "Prompts: there is no page 7", "prompts"),
+            ("/common-ground?page=3", "/common-ground", "Common ground: there is no page 3", "common-ground conversations"),
+            (&*format!("{story}/history?page=5"), &*format!("{story}/history"), "This story’s history: there is no page 5", "this story’s history"),
+            ("/admin/people?page=9", "/admin/people", "Admin list of people: there is no page 9", "people"),
         ] {
             let r = app.get(path).await;
             assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.body);
-            assert!(r.body.contains("There is no such page"), "{path}: {}", r.body);
-            assert!(r.body.contains(&format!("href=\"{first}\"")), "{path} links to {first}: {}", r.body);
+            assert!(r.body.contains(&format!("<title>{title} ·")) && r.body.contains(&format!("<h1>{title}</h1>")), "{path}: {}", r.body);
+            assert!(r.body.contains(&format!("<a href=\"{first}\">Go to the first page of {list}</a>")), "{path} links to {first}: {}", r.body);
         }
         for path in ["/groups?page=abc", "/groups?page=0", "/groups", "/orgs?page=1", &*format!("{story}/history")] {
             let r = app.get(path).await;
@@ -591,6 +594,16 @@ async fn the_moderation_log_table_scrolls_in_its_own_region() {
     for mut ann in apps().await {
         ann.sign_up("ann").await;
         make_admin(&ann, "ann").await;
+        // (An empty log has no table: one entry first.)
+        let mut bea = ann.other_browser();
+        bea.sign_up("bea").await;
+        let story = public_story(&mut bea, "The old mill", "It ground corn.").await;
+        let mut tx = ann.db.begin().await.unwrap();
+        meetinghouse_store::moderation::insert_report(&mut tx, None, "story", id_of(&story), "spam", "", None).await.unwrap();
+        tx.commit().await.unwrap();
+        let (act, seen) = meetinghouse_testkit::queue_form_for(&ann.get("/moderation").await.body, "The old mill");
+        let r = ann.submit("/moderation", &act, &[("action", "warn"), ("note", "Please credit the photographer."), ("seen", &seen)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let r = ann.get("/moderation/log").await;
         assert_eq!(r.status, StatusCode::OK);
         let region = r#"<div class="table-scroll" role="region" aria-labelledby="log-caption" tabindex="0">"#;
@@ -693,5 +706,243 @@ async fn label_pages_say_where_back_goes_and_why_a_removed_story_has_none() {
         let r = bea.get(&format!("{story}/label")).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         assert!(r.body.contains("The moderators removed this story, so it has no label.") && !r.body.contains("Restore it first"), "{}", r.body);
+    }
+}
+
+/// The `<input …>` tag whose id is `id` (as the `input` macro writes it).
+fn input_tag<'a>(body: &'a str, id: &str) -> &'a str {
+    let at = body.find(&format!("<input id=\"{id}\"")).unwrap_or_else(|| panic!("no input {id}: {body}"));
+    &body[at..at + body[at..].find('>').unwrap() + 1]
+}
+
+/// What password managers read: the account is the email address, the
+/// same field on signing up and signing in (the handle is a nickname);
+/// a new password is "new-password", the current one "current-password";
+/// the password-change form names the account in a hidden, read-only field.
+#[tokio::test]
+async fn password_managers_pair_passwords_with_the_email_address() {
+    for mut ann in apps().await {
+        let signup = ann.get("/signup").await.body;
+        assert!(input_tag(&signup, "email").contains(r#"autocomplete="username""#), "{signup}");
+        assert!(input_tag(&signup, "handle").contains(r#"autocomplete="nickname""#), "{signup}");
+        assert!(input_tag(&signup, "password").contains(r#"autocomplete="new-password""#), "{signup}");
+        let login = ann.get("/login").await.body;
+        assert!(input_tag(&login, "email").contains(r#"autocomplete="username""#), "{login}");
+        assert!(input_tag(&login, "password").contains(r#"autocomplete="current-password""#), "{login}");
+
+        ann.sign_up("ann").await;
+        let profile = ann.get("/me/profile").await.body;
+        assert!(input_tag(&profile, "current_password").contains(r#"autocomplete="current-password""#), "{profile}");
+        assert!(input_tag(&profile, "new_password").contains(r#"autocomplete="new-password""#), "{profile}");
+        let form = &profile[profile.find(r#"name="form" value="password""#).unwrap()..];
+        let form = &form[..form.find("</form>").unwrap()];
+        assert!(form.contains(r#"<input type="email" value="ann@example.org" autocomplete="username" readonly hidden>"#), "{form}");
+        assert_eq!(profile.matches(r#"autocomplete="username""#).count(), 1, "only in the password form: {profile}");
+
+        // A reset link's form names the account too, and again when it is refused.
+        ann.sign_out().await;
+        assert_eq!(ann.submit("/reset", "/reset", &[("email", "ann@example.org")]).await.location(), Some("/reset?sent=1"));
+        let mail = meetinghouse_store::outbox::recent(&ann.db, 50).await.unwrap().into_iter().find(|m| m.kind == "reset").expect("the reset email");
+        let marker = "/reset/confirm?token=";
+        let at = mail.body.find(marker).unwrap() + marker.len();
+        let token: String = mail.body[at..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+        let confirm = format!("{marker}{token}");
+        let hidden = r#"<input type="email" value="ann@example.org" autocomplete="username" readonly hidden>"#;
+        let page = ann.get(&confirm).await.body;
+        assert!(page.contains(hidden) && input_tag(&page, "password").contains(r#"autocomplete="new-password""#), "{page}");
+        let r = ann.submit(&confirm, "/reset/confirm", &[("token", &token), ("password", "short")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains(hidden), "{}", r.body);
+        let dead = ann.get("/reset/confirm?token=0123456789abcdef").await.body;
+        assert!(!dead.contains("autocomplete=\"username\""), "{dead}");
+    }
+}
+
+/// The code of conduct's link stands before the checkbox, not inside the
+/// checkbox's label.
+#[tokio::test]
+async fn the_conduct_link_is_not_inside_the_checkbox_label() {
+    for mut app in apps().await {
+        let page = app.get("/signup").await.body;
+        let label = r#"<label for="accept_conduct" class="inline-label">I have read and accept the code of conduct</label>"#;
+        let (link, checkbox) = (page.find(r#"<a href="/conduct">code of conduct</a>"#), page.find(r#"<input type="checkbox" id="accept_conduct""#));
+        assert!(page.contains(label) && link.is_some() && link < checkbox, "{page}");
+    }
+}
+
+/// A sign-in or sign-up form whose token expired comes back with what was
+/// typed (never the password), says so, does nothing, and its new token
+/// works.
+#[tokio::test]
+async fn expired_sign_in_and_sign_up_forms_keep_what_was_typed() {
+    for mut app in apps().await {
+        app.get("/signup").await;
+        let typed = [
+            ("csrf", "stale-token"),
+            ("email", "bea@example.org"),
+            ("handle", "bea_b"),
+            ("display_name", "Bea Baker"),
+            ("password", "a secret pass phrase"),
+            ("accept_conduct", "on"),
+        ];
+        let r = app.post_raw_from("/signup", "/signup", &typed).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains("Your form had expired, so nothing was sent"), "{}", r.body);
+        for kept in [r#"value="bea@example.org""#, r#"value="bea_b""#, r#"value="Bea Baker""#, r#"value="on" checked"#] {
+            assert!(r.body.contains(kept), "{kept}: {}", r.body);
+        }
+        assert!(!r.body.contains("a secret pass phrase"), "never the password");
+        assert!(meetinghouse_store::people::by_handle(&app.db, "bea_b").await.unwrap().is_none(), "no account made");
+        let mut again = vec![("csrf", r.csrf())];
+        again.extend(typed[1..].iter().map(|(k, v)| (*k, v.to_string())));
+        let fields: Vec<(&str, &str)> = again.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(app.post_raw_from("/signup", "/signup", &fields).await.location(), Some("/signup?sent=1"));
+
+        let stale = [("csrf", "stale-token"), ("email", "bea@example.org"), ("password", "a secret pass phrase"), ("next", "/me/data")];
+        let r = app.post_raw_from("/login", "/login", &stale).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains("Your form had expired, so nothing was sent") && r.body.contains("<title>Error: Sign in ·"), "{}", r.body);
+        // The only problem is the whole form's: said once, in the summary,
+        // not as a link to the same sentence below it.
+        assert_eq!(r.body.matches("Your form had expired").count(), 1, "{}", r.body);
+        let summary = &r.body[r.body.find(r#"<div class="error-summary" role="alert""#).expect("the summary")..];
+        assert!(summary[..summary.find("</div>").unwrap()].contains(r#"<p id="form">Your form had expired"#), "{}", r.body);
+        assert!(!r.body.contains(r##"href="#form""##), "{}", r.body);
+        assert!(r.body.contains(r#"value="bea@example.org""#) && r.body.contains(r#"value="/me/data""#), "{}", r.body);
+        assert!(!r.body.contains("a secret pass phrase"), "never the password");
+        assert!(app.cookie("mh_session").is_none() && app.cookie("__Host-mh_session").is_none(), "not signed in");
+        let token = r.csrf();
+        let fresh = [("csrf", token.as_str()), ("email", "bea@example.org"), ("password", "a secret pass phrase"), ("next", "/me/data")];
+        assert_eq!(app.post_raw_from("/login", "/login", &fresh).await.location(), Some("/me/data"));
+    }
+}
+
+/// `/me/data`: when the downloads an hour are spent, the problem is said
+/// at the top of the page (under the heading), in numbers.
+#[tokio::test]
+async fn too_many_downloads_are_said_at_the_top() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let limit = meetinghouse_core::personal_data::DOWNLOADS.limit;
+        for _ in 0..limit {
+            assert_eq!(ann.submit("/me/data", "/me/data", &[]).await.status, StatusCode::OK);
+        }
+        let r = ann.submit("/me/data", "/me/data", &[]).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+        let (h1, summary, contents) = (r.body.find("<h1>").unwrap(), r.body.find(r#"class="error-summary""#), r.body.find("<h2>What is in it"));
+        assert!(summary.is_some_and(|at| h1 < at) && summary < contents, "{}", r.body);
+        assert!(r.body.contains("<title>Error: Download your data ·"), "{}", r.body);
+        assert!(r.body.contains(&format!("You have downloaded your data {limit} times in the last hour")), "{}", r.body);
+    }
+}
+
+/// `/me/sessions`' table scrolls in its own region, so its buttons stay
+/// on the screen at 320 px (WCAG 1.4.10).
+#[tokio::test]
+async fn the_sessions_table_scrolls_in_its_own_region() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let body = ann.get("/me/sessions").await.body;
+        let region = r#"<div class="table-scroll" role="region" aria-labelledby="sessions-caption" tabindex="0">"#;
+        let (start, table) = (body.find(region).expect("a scrolling region"), body.find("<table").unwrap());
+        assert!(start < table && body[table..].contains(r#"<caption id="sessions-caption""#), "{body}");
+        let end = table + body[table..].find("</table>").unwrap() + "</table>".len();
+        assert!(body[end..].trim_start().starts_with("</div>"), "{body}");
+    }
+}
+
+/// A reply's "Thank privately" and "edited" links begin with the words
+/// they show (WCAG 2.5.3), then say whose reply in hidden text.
+#[tokio::test]
+async fn reply_links_start_with_their_visible_words() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let story = public_story(&mut ann, "The old mill", "It ground corn.").await;
+        let r = ann.submit(&story, &format!("/conversations/story/{}/replies", id_of(&story)), &[("body", "My gran worked there.")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let reply = r.location().unwrap().to_string();
+        let id = id_of(&reply);
+        // (Written a minute ago, so the edit is later by the clock's seconds.)
+        ann.db.execute_admin(&format!("UPDATE replies SET created_at = created_at - 60 WHERE id = {id}")).await.unwrap();
+        let edit = format!("{reply}/edit");
+        assert_eq!(ann.submit(&edit, &edit, &[("body", "My gran worked there, in 1950.")]).await.status, StatusCode::SEE_OTHER);
+        let own = ann.get(&story).await.body;
+        assert!(own.contains(&format!(r#"<a href="/replies/{id}/history">edited<span class="visually-hidden"> – earlier versions of your reply</span></a>"#)), "{own}");
+        let mut bob = ann.other_browser();
+        bob.sign_up("bob").await;
+        let page = bob.get(&story).await.body;
+        assert!(page.contains(&format!(r#"<a href="/replies/{id}/history">edited<span class="visually-hidden"> – earlier versions of the reply by ann</span></a>"#)), "{page}");
+        assert!(page.contains(&format!(r#"<a href="/replies/{id}#thank">Thank privately<span class="visually-hidden">: ann</span></a>"#)), "{page}");
+    }
+}
+
+/// A search refused for the rate limit is the search page again, titled
+/// so, with the form and the words searched for, and when to try again.
+#[tokio::test]
+async fn a_search_refused_for_the_rate_limit_keeps_the_form() {
+    for mut app in apps().await {
+        let mut refused = None;
+        for _ in 0..2 * meetinghouse_web::SEARCHES_PER_ADDRESS {
+            let r = app.get("/search?q=lace+bobbins&type=story").await;
+            if r.status == StatusCode::TOO_MANY_REQUESTS {
+                refused = Some(r);
+                break;
+            }
+            assert_eq!(r.status, StatusCode::OK);
+        }
+        let r = refused.expect("refused in the end");
+        assert_eq!(r.headers[header::RETRY_AFTER], "60");
+        assert!(r.body.contains("<title>Search: please slow down ·"), "{}", r.body);
+        assert!(r.body.contains(r#"role="alert""#) && r.body.contains("Please wait a minute"), "{}", r.body);
+        assert!(r.body.contains(r#"<input id="q" name="q" type="search" value="lace bobbins""#), "{}", r.body);
+        assert!(r.body.contains(r#"value="story" checked"#), "{}", r.body);
+        assert!(!r.body.contains("Nothing found"), "{}", r.body);
+    }
+}
+
+/// The moderation pages in plain words: the queue's button says what it
+/// does, the report form that nobody is told who reported, and an empty
+/// log is one sentence, not an empty table.
+#[tokio::test]
+async fn moderation_pages_in_plain_words() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        make_admin(&ann, "ann").await;
+        let log = ann.get("/moderation/log").await.body;
+        assert!(log.contains("<p>Nothing yet.</p>") && !log.contains("<table"), "{log}");
+        let mut bea = ann.other_browser();
+        bea.sign_up("bea").await;
+        let story = public_story(&mut bea, "The old mill", "It ground corn.").await;
+        let report = ann.get(&format!("/report?kind=story&target={}", id_of(&story))).await.body;
+        assert!(report.contains("Nobody is told who reported.") && !report.contains("public list of who reported"), "{report}");
+        let mut tx = ann.db.begin().await.unwrap();
+        meetinghouse_store::moderation::insert_report(&mut tx, None, "story", id_of(&story), "spam", "", None).await.unwrap();
+        tx.commit().await.unwrap();
+        let queue = ann.get("/moderation").await.body;
+        assert!(queue.contains(r#"<button type="submit">Apply this decision <span class="visually-hidden">to report "#) && !queue.contains("Do it"), "{queue}");
+    }
+}
+
+/// `/admin` says how many sign-ups wait for approval and links to them;
+/// `/admin/people` lists them first, oldest first, "waiting for approval".
+#[tokio::test]
+async fn sign_ups_waiting_for_approval_are_counted_and_listed_first() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        make_admin(&ann, "ann").await;
+        assert!(!ann.get("/admin").await.body.contains("waiting for approval"), "none wait");
+        for who in ["bea", "cal", "dan"] {
+            ann.other_browser().sign_up(who).await;
+        }
+        for (who, n) in [("bea", "1 sign-up"), ("cal", "2 sign-ups")] {
+            ann.db.execute_admin(&format!("UPDATE people SET status = 'pending' WHERE handle = '{who}'")).await.unwrap();
+            let admin = ann.get("/admin").await.body;
+            assert!(admin.contains(&format!(r#"<a href="/admin/people#everyone"><strong>{n} waiting for approval</strong></a>"#)), "{admin}");
+        }
+        let list = ann.get("/admin/people").await.body;
+        let at = |handle: &str| list.find(&format!(r#"<a href="/@{handle}">"#)).unwrap_or_else(|| panic!("{handle}: {list}"));
+        assert!(at("bea") < at("cal") && at("cal") < at("dan") && at("dan") < at("ann"), "waiting first, oldest first; then newest first: {list}");
+        assert!(list.contains("<td>waiting for approval</td>") && !list.contains("<td>pending</td>"), "{list}");
+        assert!(list.contains(r#"<h2 id="everyone">"#), "{list}");
     }
 }

@@ -6,7 +6,8 @@
 //! busy server gives the form back; hidden prompts and stories stay hidden;
 //! a story form's problems are all reported at their fields; consent is
 //! asked again for photos added in an edit; edits and new stories have
-//! hourly limits; and only web addresses become links on object pages.
+//! hourly limits; only web addresses become links on object pages; and a
+//! photo the media store cannot take leaves nothing stored.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -73,10 +74,11 @@ async fn the_edit_form_never_shows_someone_elses_private_photos() {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert!(!r.body.contains("/media/") && !r.body.contains(&src), "{}", r.body);
 
-        // Ann's own edit form still works, with her photo.
+        // Ann's own edit form still works, with her photo, named by its description.
         let r = ann.get(&edit).await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.body.contains(&src), "{}", r.body);
+        assert!(r.body.contains(r#"alt="A lace pattern" class="thumb""#) && !r.body.contains("as uploaded"), "{}", r.body);
         let at = r.body.find("name=\"photo_id_0\" value=\"").expect("her photo is on the form");
         let rest = &r.body[at + "name=\"photo_id_0\" value=\"".len()..];
         let media_id = rest[..rest.find('"').unwrap()].to_string();
@@ -1025,6 +1027,18 @@ async fn a_versions_text_can_be_removed_and_the_history_renders_markdown() {
         let mine = ann.get(&history).await.body;
         let revisions: Vec<i64> = mine.split("/history/").skip(1).filter_map(|s| s.split('/').next()?.parse().ok()).collect();
         assert_eq!(revisions.len(), 2, "{mine}");
+        // Versions saved in the same minute are told apart by number: each
+        // section is named by its own heading, and the removal form's
+        // hidden text says which version it removes.
+        assert!(!mine.contains("Before the edit of") && !mine.contains("aria-label=\"Version replaced"), "{mine}");
+        for (rid, n) in [(revisions[0], 2), (revisions[1], 1)] {
+            assert!(mine.contains(&format!(r#"<section class="panel" aria-labelledby="version-{rid}">"#)), "{mine}");
+            assert!(mine.contains(&format!(r#"<h2 id="version-{rid}">Version {n} of 3, in use until "#)), "{mine}");
+            let form = after(&mine, &format!(r#"action="{history}/{rid}/remove""#));
+            let form = &form[..form.find("</form>").unwrap()];
+            assert!(form.contains(&format!(r#"aria-describedby="remove-{rid}-hint">Remove the text of this version<span class="visually-hidden"> (Version {n} of 3)</span></button>"#)), "{form}");
+            assert!(form.contains(&format!(r#"gone for good<span class="visually-hidden"> (Version {n} of 3)</span></label>"#)), "{form}");
+        }
         // Not without ticking "I understand this cannot be undone": asked at
         // that box, and nothing is removed.
         assert!(mine.contains(&format!(r#"<input type="checkbox" id="understood-{}" name="understood" value="on" required>"#, revisions[1])), "{mine}");
@@ -1034,7 +1048,7 @@ async fn a_versions_text_can_be_removed_and_the_history_renders_markdown() {
         assert!(visitor.get(&history).await.body.contains("12 Canal Row"), "nothing was removed");
         let r = ann.submit(&history, &format!("{history}/{}/remove", revisions[1]), &[("page", "1"), ("understood", "on")]).await;
         let shown = ann.follow(&r).await.body;
-        assert!(shown.contains("The text of that version is removed from the history"), "{shown}");
+        assert!(shown.contains("The text of version 1 of 3 is removed from the history"), "{shown}");
         let page = visitor.get(&history).await.body;
         assert!(!page.contains("12 Canal Row") && page.contains("The text of this version was removed by its author."), "{page}");
         assert!(page.contains("We live by the canal."), "{page}");
@@ -1045,11 +1059,18 @@ async fn a_versions_text_can_be_removed_and_the_history_renders_markdown() {
         let mo_id = meetinghouse_store::people::by_handle(&ann.db, "mo").await.unwrap().unwrap().id;
         meetinghouse_store::people::set_admin(&ann.db, mo_id, true).await.unwrap();
         let target = format!("{history}/{}/remove", revisions[0]);
+        let form = mo.get(&history).await.body;
+        let form = after(&form, &format!(r#"action="{target}""#));
+        let form = &form[..form.find("</form>").unwrap()];
+        assert!(form.contains(r#"Say why you are removing it <span class="optional">(required)</span><span class="visually-hidden"> (Version 2 of 3)</span></label>"#), "{form}");
+        assert!(form.contains("it cannot be undone, not even by the moderators") && form.contains(r#"aria-describedby="remove-"#), "moderators are told too: {form}");
         let r = mo.submit(&history, &target, &[("page", "1"), ("note", " "), ("understood", "on")]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        assert!(r.body.contains(r##"<a href="#note">"##) && r.body.contains(r#"<textarea id="note" name="note""#), "{}", r.body);
+        assert!(r.body.contains(r##"<a href="#note">Say why you are removing this version’s text.</a>"##) && r.body.contains(r#"<textarea id="note" name="note""#), "{}", r.body);
         let r = mo.submit(&history, &target, &[("page", "1"), ("note", "It named a street."), ("understood", "on")]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let shown = mo.follow(&r).await.body;
+        assert!(shown.contains("The text of version 2 of 3 is removed from the history; the moderation log keeps your note"), "{shown}");
         let page = visitor.get(&history).await.body;
         assert!(page.contains("The text of this version was removed by the moderators.") && !page.contains("We live by the canal."), "{page}");
         // Someone else cannot.
@@ -1106,10 +1127,19 @@ async fn a_group_story_stays_with_its_replies_and_a_left_group_is_named() {
         let group = after(&form, r#"<fieldset id="visibility""#);
         assert!(!group.contains("group:residents-voice") && group.contains(r#"value="public""#) && group.contains(r#"value="draft" checked"#), "{group}");
         assert!(group.contains("This story is shared with the members of Residents&#39; Voice, but you are no longer a member"), "{group}");
+        assert!(form.contains("<button type=\"submit\">Save changes</button>"), "{form}");
         let form = beth.get(&format!("{bikes}/edit")).await.body;
         let group = after(&form, r#"<fieldset id="visibility""#);
         assert!(!group.contains("group:residents-voice") && !group.contains(r#"value="public""#) && group.contains(r#"value="draft" checked"#), "only a draft: {group}");
-        assert!(group.contains("so it cannot be shared more widely; and you are no longer a member of Residents&#39; Voice"), "{group}");
+        // Only a draft is offered: said at the top of the form, and on its button.
+        let top = &form[..form.find("enctype=\"multipart/form-data\"").unwrap()];
+        assert!(top.contains(r#"<p class="notice" id="visibility-note">"#) && top.contains("so it cannot be shared more widely; and you are no longer a member of Residents&#39; Voice"), "{top}");
+        assert!(group.contains(r#"aria-describedby="visibility-note""#) && group.contains("<button type=\"submit\">Save as a draft (only you will see it)</button>"), "{group}");
+        let bikes_edit = format!("{bikes}/edit");
+        let r = beth.submit(&bikes_edit, &bikes_edit, &[("title", "Bikes"), ("body", "More racks."), ("licence", "cc0"), ("visibility", "draft")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let shown = beth.follow(&r).await.body;
+        assert!(shown.contains("Your changes are saved, and it is now a draft: only you can see it."), "{shown}");
         // Sent anyway, keeping it there is refused in words that say why.
         let r = beth.submit(&bins, &bins, &[("title", "Bins"), ("body", "Tuesdays."), ("licence", "cc0"), ("visibility", "group:residents-voice")]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
@@ -1140,5 +1170,101 @@ async fn a_photo_sent_twice_is_attached_once() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let photos = meetinghouse_store::media::photos_of_story(&ann.db, id).await.unwrap();
         assert_eq!(photos.iter().map(|p| p.media_id).collect::<Vec<_>>(), [photos[0].media_id], "once");
+    }
+}
+
+/// A photo the media store cannot take (its folder is a file, so the write
+/// fails with the system's own error) brings the form back with what was
+/// typed and the photo's problem at its slot, and nothing of the photo is
+/// left: no upload row, no file. (A store out of room, `ENOSPC` or
+/// `EDQUOT`, answers with the "out of disk space" page instead: the media
+/// crate's tests meet a real one on `/dev/full`.)
+#[tokio::test]
+async fn a_photo_the_media_store_cannot_take_leaves_nothing_and_keeps_the_form() {
+    for db in databases().await {
+        let dir = meetinghouse_store::test_databases::temp_dir("mh_media_blocked");
+        let root = dir.join("media");
+        std::fs::write(&root, b"a file where the media folder should be").unwrap();
+        let config = meetinghouse_web::WebConfig {
+            media: meetinghouse_media::MediaStore::Local(meetinghouse_media::LocalStore::new(&root)),
+            ..meetinghouse_testkit::web_config()
+        };
+        let there = std::fs::read_dir(&dir).unwrap().count();
+        let mut ann = TestApp::with_config(db, config).await;
+        ann.sign_up("ann").await;
+        let photo = meetinghouse_media::generated_picture(3, 320, 240);
+        let fields = [("title", "The mill race"), ("body", "Where we paddled."), ("licence", "cc0"), ("visibility", "draft"), ("photo_alt_0", "The mill race in summer")];
+        let r = ann.upload("/stories/new", "/stories", &fields, &[("photo_file_0", "race.jpg", "image/jpeg", &photo)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("“race.jpg” was not added: It could not be saved just now because of a problem on our side."), "{}", r.body);
+        assert!(r.body.contains("The mill race") && r.body.contains("Where we paddled.") && r.body.contains("The mill race in summer"), "what was typed is kept");
+        let ann_id = meetinghouse_store::people::by_handle(&ann.db, "ann").await.unwrap().unwrap().id;
+        assert_eq!(meetinghouse_store::media::waiting(&ann.db, ann_id, 0).await.unwrap(), meetinghouse_store::media::Waiting::default(), "no upload row");
+        assert!(meetinghouse_store::media::queued_deletions(&ann.db, 10).await.unwrap().is_empty());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), there, "nothing written beside the file in the store's way");
+        assert_eq!(std::fs::read(&root).unwrap(), b"a file where the media folder should be");
+    }
+}
+
+/// An account waiting for an admin's approval is told it can share once
+/// approved, in place of the story and reply forms; a story or reply sent
+/// anyway comes back in its form, with what was written and why.
+#[tokio::test]
+async fn an_account_waiting_for_approval_is_told_why_it_cannot_share_yet() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let r = ann.submit("/stories/new", "/stories", &[("title", "Market day"), ("body", "Stalls."), ("licence", "cc0"), ("visibility", "public")]).await;
+        let story = r.location().unwrap().to_string();
+        let r = ann.submit(&story, &format!("/conversations/story/{}/replies", story_id(&story)), &[("body", "First!")]).await;
+        let reply = r.location().unwrap().to_string();
+        let me = meetinghouse_store::people::by_handle(&ann.db, "ann").await.unwrap().unwrap();
+        meetinghouse_store::people::set_admin(&ann.db, me.id, true).await.unwrap();
+        let fields = [("name", "Canal Town"), ("code_of_conduct", "Be kind."), ("registration", "approval")];
+        assert_eq!(ann.submit("/admin/settings", "/admin/settings", &fields).await.status, StatusCode::SEE_OTHER);
+        let mut pia = ann.other_browser();
+        pia.sign_up("pia").await;
+
+        let form = pia.get("/stories/new").await;
+        assert_eq!(form.status, StatusCode::OK);
+        assert!(form.body.contains("You can share once an admin approves your account") && !form.body.contains(r#"action="/stories""#), "{}", form.body);
+        let r = pia.submit(&story, "/stories", &[("title", "My first"), ("body", "A long text I wrote."), ("licence", "cc0"), ("visibility", "public")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains(r#"<div class="error-summary""#) && r.body.contains("Your story is not shared: you can share once an admin approves your account."), "{}", r.body);
+        assert!(r.body.contains(r#"action="/stories""#) && r.body.contains(r#"value="My first""#) && r.body.contains(">A long text I wrote.</textarea>"), "the text is kept: {}", r.body);
+        assert!(!r.body.contains("You can&#39;t do that here"), "{}", r.body);
+
+        // No reply form, nor "Reply" or "Thank" links, on the story or the reply.
+        for page in [&story, &reply] {
+            let body = pia.get(page).await.body;
+            assert!(body.contains("You can share once an admin approves your account") && !body.contains("/replies\" class=\"reply-form\""), "{body}");
+            assert!(!body.contains("/reply?to=") && !body.contains("#thank\""), "{body}");
+        }
+        // Sent anyway, the reply comes back with its text and why.
+        let r = pia.submit(&story, &format!("/conversations/story/{}/replies", story_id(&story)), &[("body", "My kept words")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains(r#"<div class="error-summary""#) && r.body.contains("waiting for an admin") && r.body.contains("My kept words"), "{}", r.body);
+        assert!(meetinghouse_store::stories::by_id(&ann.db, story_id(&story) + 1).await.unwrap().is_none(), "nothing was stored");
+    }
+}
+
+/// Someone blocked by a story's author who sends a reply anyway gets their
+/// words back to copy, and is told what they can still do.
+#[tokio::test]
+async fn a_blocked_reply_is_shown_back_with_what_can_still_be_done() {
+    for mut ann in apps().await {
+        ann.sign_up("ann").await;
+        let r = ann.submit("/stories/new", "/stories", &[("title", "Market day"), ("body", "Stalls."), ("licence", "cc0"), ("visibility", "public")]).await;
+        let story = r.location().unwrap().to_string();
+        let mut carl = ann.other_browser();
+        carl.sign_up("carl").await;
+        let form = carl.get(&story).await.body;
+        assert_eq!(ann.submit(&story, "/people/carl/relation", &[("action", "block")]).await.status, StatusCode::SEE_OTHER);
+        let id = story_id(&story);
+        let r = carl.post_raw(&format!("/conversations/story/{id}/replies"), &[("csrf", &meetinghouse_testkit::csrf_from_html(&form).unwrap()), ("body", "Words worth keeping")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains("You cannot reply on this story."), "{}", r.body);
+        assert!(r.body.contains(r#"readonly aria-describedby="body-hint">Words worth keeping</textarea>"#), "the words are shown back: {}", r.body);
+        assert!(!r.body.contains(r#"name="body""#), "not as a field that would send it: {}", r.body);
+        assert!(r.body.contains("You can still read") && r.body.contains(&format!(r#"<a href="/report?kind=story&amp;target={id}">report this story</a>"#)), "{}", r.body);
     }
 }

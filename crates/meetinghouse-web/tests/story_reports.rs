@@ -96,3 +96,87 @@ async fn a_reported_story_is_removed_from_the_queue_and_restored_only_by_a_moder
         assert_eq!(visitor.get(&srcs[0]).await.status, StatusCode::OK);
     }
 }
+
+/// The id of a person's newest reply.
+async fn newest_reply(app: &TestApp, handle: &str) -> i64 {
+    let who = meetinghouse_store::people::by_handle(&app.db, handle).await.unwrap().unwrap();
+    meetinghouse_store::conversations::by_author(&app.db, who.id, i64::MAX, 1).await.unwrap()[0].id
+}
+
+/// The report form quotes only what readers are shown where the thing is:
+/// never the text of a reply the moderators hid, nor of an edit still
+/// waiting for review (it used to quote both to anyone signed in). It says
+/// who reads a report about each kind of thing, and a report about an
+/// amendment or an objection returns to the amendment's page.
+#[tokio::test]
+async fn the_report_form_quotes_only_what_readers_are_shown() {
+    for mut mia in apps().await {
+        mia.sign_up("mia").await;
+        let me = meetinghouse_store::people::by_handle(&mia.db, "mia").await.unwrap().unwrap();
+        meetinghouse_store::people::set_admin(&mia.db, me.id, true).await.unwrap();
+        let (mut bea, mut ann, mut cal) = (mia.other_browser(), mia.other_browser(), mia.other_browser());
+        for (app, handle) in [(&mut bea, "bea"), (&mut ann, "ann"), (&mut cal, "cal")] {
+            app.sign_up(handle).await;
+        }
+        let r = mia.submit("/admin/conversations", "/admin/conversations", &[("review_first", "2"), ("pause_words", "")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let path = story_with_photo(&mut bea).await;
+        let id = path.trim_start_matches("/stories/").to_string();
+        let replies = format!("/conversations/story/{id}/replies");
+
+        // Ann's first reply is published after review; her edit waits for review again.
+        let r = ann.submit(&path, &replies, &[("body", "The first words anyone may read.")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let first = newest_reply(&ann, "ann").await;
+        let queue = mia.get("/moderation").await.body;
+        let (act, seen) = queue_form_for(&queue, "The first words anyone may read.");
+        let r = mia.submit("/moderation", &act, &[("action", "approve"), ("note", ""), ("seen", &seen)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let edit = format!("/replies/{first}/edit");
+        let r = ann.submit(&edit, &edit, &[("body", "Changed words nobody has checked.")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let form = format!("/report?kind=reply&target={first}");
+        let shown = cal.get(&form).await;
+        assert_eq!(shown.status, StatusCode::OK);
+        assert!(!shown.body.contains("Changed words"), "an edit waiting for review is not quoted: {}", shown.body);
+        assert!(shown.body.contains("A reply by ann") && shown.body.contains("waiting for a moderator"), "{}", shown.body);
+
+        // A reply the moderators hid: its words are not quoted to anyone else.
+        let r = mia.submit("/admin/conversations", "/admin/conversations", &[("review_first", "0"), ("pause_words", "")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = bea.submit(&path, &replies, &[("body", "Cal lives at number 4, go and tell him.")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let hidden = newest_reply(&bea, "bea").await.to_string();
+        let form = format!("/report?kind=reply&target={hidden}");
+        assert!(cal.get(&form).await.body.contains("Cal lives at number 4"), "quoted while readers see it");
+        let r = cal.submit(&form, "/report", &[("target_kind", "reply"), ("target", &hidden), ("category", "privacy")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location(), Some(format!("/replies/{hidden}").as_str()));
+        let queue = mia.get("/moderation").await.body;
+        let (act, seen) = queue_form_for(&queue, "Cal lives at number 4");
+        let r = mia.submit("/moderation", &act, &[("action", "hide"), ("note", "No addresses, please."), ("seen", &seen)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let shown = ann.get(&form).await;
+        assert!(!shown.body.contains("Cal lives at number 4"), "{}", shown.body);
+        assert!(shown.body.contains("the moderators hid it"), "{}", shown.body);
+
+        // Who reads a report, by kind.
+        let reply_form = cal.get(&format!("/report?kind=reply&target={first}")).await.body;
+        assert!(reply_form.contains("a prompt’s hosts") && reply_form.contains("an organisation’s staff"), "{reply_form}");
+        let statement_form = cal.get("/report?kind=statement&target=1").await.body;
+        assert!(statement_form.contains("Report a statement in a conversation") && statement_form.contains("the conversation’s hosts"), "{statement_form}");
+        let object_form = cal.get("/report?kind=object&target=1").await.body;
+        assert!(object_form.contains("the staff of the organisation whose collection it is in"), "{object_form}");
+
+        // An amendment's and an objection's reports return to the amendment's page.
+        let fields = [("name", "Canal friends"), ("slug", "canal-friends"), ("purpose", "We look after the canal."), ("visibility", "public"), ("join_policy", "open")];
+        assert_eq!(bea.submit("/groups/new", "/groups", &fields).await.status, StatusCode::SEE_OTHER);
+        let amend = "/groups/canal-friends/purpose/amend";
+        let r = bea.submit(amend, amend, &[("text", "We look after the canal and its towpath."), ("why", "The towpath needs care too.")]).await;
+        let at = r.location().unwrap().to_string();
+        let amendment = at.rsplit('/').next().unwrap().to_string();
+        let form = format!("/report?kind=amendment&target={amendment}");
+        let r = cal.submit(&form, "/report", &[("target_kind", "amendment"), ("target", &amendment), ("category", "spam")]).await;
+        assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, Some(at.as_str())), "{}", r.body);
+    }
+}

@@ -389,6 +389,31 @@ pub fn redact_url(url: &str) -> String {
     out
 }
 
+/// The address to listen on, as given (`127.0.0.1:8080` when it is not).
+fn listen_address(raw: Option<String>) -> anyhow::Result<SocketAddr> {
+    let raw = raw.unwrap_or_else(|| "127.0.0.1:8080".into());
+    raw.trim().parse().map_err(|_| {
+        anyhow::anyhow!("--listen (MEETINGHOUSE_LISTEN, or listen in the config file) must be an address and port like 127.0.0.1:8080, not “{raw}”")
+    })
+}
+
+/// The base URL the flag (or `MEETINGHOUSE_BASE_URL`) gives, else the
+/// config file's `base_url`: trimmed, without a trailing slash; `None` when
+/// neither sets one.
+fn given_base_url(flag: Option<String>, file: &FileConfig) -> Option<String> {
+    flag.filter(|u| !u.trim().is_empty())
+        .or(file.base_url.clone())
+        .filter(|u| !u.trim().is_empty())
+        .map(|url| url.trim().trim_end_matches('/').to_string())
+}
+
+fn check_base_url(url: &str) -> anyhow::Result<()> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        bail!("--base-url (MEETINGHOUSE_BASE_URL, or base_url in the config file) must start with http:// or https://, not “{url}”");
+    }
+    Ok(())
+}
+
 fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
     let Some(path) = path else { return Ok(FileConfig::default()) };
     let text = std::fs::read_to_string(path).with_context(|| format!("could not read the config file {}", path.display()))?;
@@ -530,17 +555,35 @@ impl GlobalArgs {
         }
     }
 
+    /// The address people reach the site at, for a command other than
+    /// `serve` that writes links (`admin close`, `admin personal-data`),
+    /// found as `serve` finds it: `flag` (the command's `--base-url`, or
+    /// `MEETINGHOUSE_BASE_URL`), then `base_url` in the config file, then
+    /// `http://LISTEN` from `MEETINGHOUSE_LISTEN` or `listen` in the config
+    /// file (`http://localhost:PORT` for an address on every interface),
+    /// then `http://127.0.0.1:8080`.
+    pub fn base_url(&self, flag: Option<String>) -> anyhow::Result<String> {
+        let file = self.file()?;
+        let url = match given_base_url(flag, &file) {
+            Some(url) => url,
+            None => {
+                let from_env = std::env::var("MEETINGHOUSE_LISTEN").ok().filter(|l| !l.trim().is_empty());
+                let listen = listen_address(from_env.or(file.listen.clone()))?;
+                if listen.ip().is_unspecified() { format!("http://localhost:{}", listen.port()) } else { format!("http://{listen}") }
+            }
+        };
+        check_base_url(&url)?;
+        Ok(url)
+    }
+
     pub fn serve(&self, args: &ServeArgs) -> anyhow::Result<ServeConfig> {
         let file = self.file()?;
-        let listen_raw = args.listen.clone().or(file.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".into());
-        let listen: SocketAddr = listen_raw.trim().parse().map_err(|_| {
-            anyhow::anyhow!("--listen (MEETINGHOUSE_LISTEN, or listen in the config file) must be an address and port like 127.0.0.1:8080, not “{listen_raw}”")
-        })?;
+        let listen = listen_address(args.listen.clone().or(file.listen.clone()))?;
         let demo = Switch::get(args.demo).or(file.demo).unwrap_or(false);
         let demo_public = Switch::get(args.demo_public).or(file.demo_public).unwrap_or(false);
         let mut warnings = Vec::new();
-        let base_url = match args.base_url.clone().or(file.base_url.clone()).filter(|u| !u.trim().is_empty()) {
-            Some(url) => url.trim().trim_end_matches('/').to_string(),
+        let base_url = match given_base_url(args.base_url.clone(), &file) {
+            Some(url) => url,
             // 0.0.0.0 or [::] is no address to send anyone to: the links
             // in mail, on labels' QR codes, in the sitemap and in feeds
             // need the one people actually use.
@@ -559,9 +602,7 @@ impl GlobalArgs {
             }
             None => format!("http://{listen}"),
         };
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            bail!("--base-url must start with http:// or https://");
-        }
+        check_base_url(&base_url)?;
         let page_cache_ms = args.page_cache_ms.or(file.page_cache_ms).unwrap_or(2000);
         if page_cache_ms > PAGE_CACHE_MS_MAX {
             bail!(

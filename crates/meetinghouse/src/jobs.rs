@@ -4,7 +4,8 @@
 //! purposes whose consent window has closed, declining collection imports
 //! that waited 30 days for an admin, marking failed the collection imports
 //! whose server went away while they ran (their senders are told), and the hourly purge of deleted
-//! stories, unused uploads and old read notifications. Each run is idempotent (a digest is claimed
+//! stories, unused uploads and old read notifications, and of the moderators' copies of what was
+//! reported or hidden once the thing itself is gone (core `moderation::purge_snapshots`). Each run is idempotent (a digest is claimed
 //! and its notifications marked in one transaction; a purge removes each
 //! upload in a transaction of its own), so several app servers may run them
 //! at once. Each job runs and fails on its own: one that fails is logged
@@ -58,6 +59,14 @@ pub async fn run_purge(db: Db, media: MediaStore, mut stop: tokio::sync::watch::
         let purged = retention::purge(&db, &media, meetinghouse_store::now()).await;
         if purged.is_ok() {
             job_succeeded(Job::Purge);
+        }
+        // What the moderators kept of things since removed for good (a story
+        // purged above, and the replies with it): its own reports took
+        // theirs with them; these are the ones another report's decision took.
+        match moderation::purge_snapshots(&db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(snapshots = n, "purge: moderators' copies of things removed for good"),
+            Err(e) => tracing::warn!(error = %e, "purge: removing the moderators' copies of things removed for good failed; will try again"),
         }
         match purged {
             Ok(p) if p == Purged::default() => {}
@@ -294,6 +303,33 @@ mod tests {
             let done = tick(&db, TOWN, tomorrow + 60).await;
             assert_eq!(done, Ticked { digests: Some(1), lifted: None, settled: Some(0), expired: Some(0), stale: Some(0) }, "{:?}", db.backend());
             assert_eq!(digests_to(&db, "pat@example.org").await, 1);
+        }
+    }
+
+    /// The digest lists what arrived before its 07:00 send time; news that
+    /// came later waits for the next morning's (it used to go in the same
+    /// digest, and then never again).
+    #[tokio::test]
+    async fn news_after_the_send_time_waits_for_the_next_morning() {
+        for db in databases().await {
+            let ann = person(&db, "ann").await;
+            let mut tx = db.begin().await.unwrap();
+            meetinghouse_store::notifications::insert(&mut tx, ann, "reply", "Before seven.", "/").await.unwrap();
+            let later = meetinghouse_store::notifications::insert(&mut tx, ann, "reply", "After seven.", "/").await.unwrap();
+            tx.commit().await.unwrap();
+            // Two days on: the send time is that morning's, and the later news came after it.
+            let at = meetinghouse_store::now() + 2 * 86_400;
+            let slot = notifications::digest_time(meetinghouse_core::clock::zone(), at);
+            db.execute_admin(&format!("UPDATE notifications SET created_at = {} WHERE id = {later}", slot + 60)).await.unwrap();
+            tick(&db, TOWN, slot + 120).await;
+            let sent: Vec<String> = meetinghouse_store::outbox::recent(&db, 10).await.unwrap().into_iter().filter(|m| m.kind == "digest").map(|m| m.body).collect();
+            assert_eq!(sent.len(), 1, "{:?}", db.backend());
+            assert!(sent[0].contains("Before seven.") && !sent[0].contains("After seven."), "{}", sent[0]);
+            // The next morning it goes.
+            tick(&db, TOWN, slot + 86_400 + 120).await;
+            let sent: Vec<String> = meetinghouse_store::outbox::recent(&db, 10).await.unwrap().into_iter().filter(|m| m.kind == "digest").map(|m| m.body).collect();
+            assert_eq!(sent.len(), 2, "{:?}", db.backend());
+            assert!(sent[0].contains("After seven.") && !sent[0].contains("Before seven."), "{}", sent[0]);
         }
     }
 

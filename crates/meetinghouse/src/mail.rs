@@ -4,7 +4,11 @@
 //! claimed before it is sent (store `outbox::claim`, a five-minute lease),
 //! so only one of them sends it. A failed send is tried again after a wait
 //! that doubles each time (30 s up to an hour) and given up after about a
-//! day; an admin can send it again from `/admin/outbox`.
+//! day; an admin can send it again from `/admin/outbox`. Notification mail
+//! and digests are checked again once claimed (store `outbox::recheck`): one
+//! queued before the person moved to another address, was suspended,
+//! banned or closed their account, or changed their email choice is not
+//! sent, and the admin page says why.
 //!
 //! The settings are checked once, at start-up ([`Outgoing::from_settings`]):
 //! `serve` refuses an SMTP URL or From address it could not use, rather than
@@ -307,6 +311,16 @@ pub async fn tick(db: &Db, outgoing: &Outgoing, stop: &watch::Receiver<bool>) ->
         // Another app server may have claimed it since: then it is theirs.
         let Some(claim) = outbox::claim(db, id).await? else { continue };
         let email = &claim.email;
+        // Notification mail goes only as things are now: to the person's
+        // address now, while their account is active and their email
+        // choice wants it (store `outbox::recheck`); otherwise it is given
+        // up, saying why on the admin page. "Send again" comes through here too.
+        if let Some(why) = outbox::recheck(db, &claim).await? {
+            if outbox::drop_claimed(db, &claim, why).await? {
+                tracing::info!(id, kind = %email.kind, "notification email not sent: the person's address, account or email choice changed after it was queued");
+            }
+            continue;
+        }
         // Never the address in full, nor the text: an address is personal
         // data, the text may hold a reset link or an unsubscribe token, and
         // logs are read by more people (and kept longer) than the admin
@@ -687,6 +701,63 @@ mod tests {
                 assert_eq!(text.contains(&format!("List-Unsubscribe: <{link}>\r\n")), named, "{kind}: {text}");
                 assert_eq!(text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"), named, "{kind}: {text}");
             }
+        }
+    }
+
+    /// Notification mail goes only as things are when it is sent: queued
+    /// mail is not sent to an address its person has since left (with its
+    /// working unsubscribe link), nor to an account suspended or banned
+    /// since, nor once their email choice no longer wants it — not even on
+    /// "Send again". The admin page says why. Other mail goes as queued.
+    #[tokio::test]
+    async fn queued_notification_mail_follows_the_persons_address_account_and_choice() {
+        use meetinghouse_core::notifications::{self, Kind, Mailer};
+        for (backend, db) in databases().await {
+            let settings = meetinghouse_core::settings::Settings::load(&db).await.unwrap();
+            let mail = Mailer { settings: &settings, base_url: TOWN };
+            let mut people = Vec::new();
+            for handle in ["ann", "bea", "cal", "dan"] {
+                let id = meetinghouse_core::accounts::create_admin(&db, &format!("{handle}@example.org"), handle, handle, "a long enough password").await.unwrap();
+                meetinghouse_store::people::set_admin(&db, id, false).await.unwrap();
+                meetinghouse_store::notifications::set_mode(&db, id, "immediate").await.unwrap();
+                people.push(id);
+            }
+            let (ann, bea, cal, dan) = (people[0], people[1], people[2], people[3]);
+            let mut tx = db.begin().await.unwrap();
+            for who in [ann, bea, cal, dan] {
+                notifications::notify(&mut tx, mail, who, Kind::Moderation, "News for you.", "/notifications").await.unwrap();
+            }
+            let digest = outbox::enqueue_for(&mut tx, bea, "bea@example.org", "Your digest", "Here is what happened.", "digest").await.unwrap();
+            tx.commit().await.unwrap();
+            let queued = outbox::recent(&db, 20).await.unwrap();
+            let mail_to = |addr: &str| queued.iter().find(|m| m.to_addr == addr && m.kind == "notification").unwrap().id;
+            let (to_ann, to_bea, to_cal, to_dan) = (mail_to("ann@example.org"), mail_to("bea@example.org"), mail_to("cal@example.org"), mail_to("dan@example.org"));
+            // Ann moves to a new address; Bea is banned; Cal turns notification email off
+            // behind the outbox's back (as a change made while the mail was being sent leaves it).
+            db.execute_admin(&format!("UPDATE people SET email = 'ann@new.example', email_lower = 'ann@new.example' WHERE id = {ann}")).await.unwrap();
+            let mut tx = db.begin().await.unwrap();
+            meetinghouse_store::moderation::suspend(&mut tx, bea, None).await.unwrap();
+            tx.commit().await.unwrap();
+            db.execute_admin(&format!("UPDATE notification_prefs SET email_mode = 'off' WHERE person_id = {cal}")).await.unwrap();
+
+            let (port, count) = fake_smtp().await;
+            let stop = not_stopping();
+            assert_eq!(tick(&db, &through(port), &stop).await.unwrap(), 1, "{backend}: only Dan's");
+            assert_eq!(count.load(Ordering::SeqCst), 1, "{backend}");
+            assert_eq!(row(&db, to_dan).await.state(now()), State::Sent, "{backend}");
+            for (id, why) in [(to_ann, outbox::NOT_SENT_MOVED), (to_bea, outbox::NOT_SENT_INACTIVE), (digest, outbox::NOT_SENT_INACTIVE), (to_cal, outbox::NOT_SENT_CHOICE)] {
+                let email = row(&db, id).await;
+                assert_eq!((email.state(now()), email.last_error.as_deref()), (State::GaveUp, Some(why)), "{backend}: {}", email.to_addr);
+            }
+            // "Send again" goes through the same check.
+            assert!(outbox::send_again(&db, to_cal).await.unwrap(), "{backend}");
+            assert_eq!(tick(&db, &through(port), &stop).await.unwrap(), 0, "{backend}");
+            assert_eq!(row(&db, to_cal).await.last_error.as_deref(), Some(outbox::NOT_SENT_CHOICE), "{backend}");
+            // Back on, it goes.
+            db.execute_admin(&format!("UPDATE notification_prefs SET email_mode = 'immediate' WHERE person_id = {cal}")).await.unwrap();
+            assert!(outbox::send_again(&db, to_cal).await.unwrap(), "{backend}");
+            assert_eq!(tick(&db, &through(port), &stop).await.unwrap(), 1, "{backend}");
+            assert_eq!(count.load(Ordering::SeqCst), 2, "{backend}");
         }
     }
 

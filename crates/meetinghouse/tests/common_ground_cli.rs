@@ -252,6 +252,13 @@ fn export_leaves_out_the_text_of_a_waiting_statement_unless_asked() {
         let id = cg::create(&db, &s, &mia, &form).await.unwrap();
         let c = cg::load(&db, id, None).await.unwrap();
         cg::add_statement(&db, &s, &c, &Participant::Browser("a-browser-token-0001"), "A repair café on Saturdays").await.unwrap();
+        // A second conversation, whose statements are 3 and 4 of the instance.
+        let form = ConversationForm { topic: "The market".into(), seeds: "Keep it on Fridays\nMove it to the square".into(), allow_anonymous: true, ..Default::default() };
+        let market = cg::create(&db, &s, &mia, &form).await.unwrap();
+        let c = cg::load(&db, market, None).await.unwrap();
+        for (i, st) in meetinghouse_store::common_ground::statements(&db, market).await.unwrap().iter().enumerate() {
+            cg::vote(&db, &s, &c, &Participant::Browser(&format!("a-market-browser-{i:04}")), st.id, "agree").await.unwrap();
+        }
         db.close().await;
     });
     let export = |extra: &[&str]| {
@@ -272,6 +279,31 @@ fn export_leaves_out_the_text_of_a_waiting_statement_unless_asked() {
     let (said, comments) = export(&["--force", "--include-moderated-text"]);
     assert!(!said.contains("without its text"), "{said}");
     assert!(comments.contains("A repair café on Saturdays"), "{comments}");
+
+    // Review cgfix34 L6: a statement's comment-id is its number in its
+    // conversation (Pol.is's are per conversation), in both files, and the
+    // folder reads back.
+    let od2 = dir.join("od2");
+    let out = Command::new(env!("CARGO_BIN_EXE_meetinghouse"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["common-ground", "export", "--conversation", "2", "--out"])
+        .arg(&od2)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let column = |file: &str| -> Vec<String> {
+        std::fs::read_to_string(od2.join(file)).unwrap().lines().skip(1).map(|l| l.split(',').nth(2).unwrap().to_string()).collect()
+    };
+    for file in ["comments.csv", "votes.csv"] {
+        let mut ids = column(file);
+        ids.sort();
+        assert_eq!(ids, ["1", "2"], "{file}");
+    }
+    let analysed = analyse_cmd(&od2, &["--json"]).output().unwrap();
+    assert!(analysed.status.success(), "{}", String::from_utf8_lossy(&analysed.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&analysed.stdout).unwrap();
+    assert_eq!((v["statements"].as_u64(), v["votes"].as_u64(), v["participants"].as_u64()), (Some(2), Some(2), Some(2)), "{v}");
 
     // Review fixB33 M1: in a shared folder (mode 1777), a symbolic link
     // another user planted at the old temporary name is not followed: the

@@ -1,6 +1,7 @@
 //! `meetinghouse demo` on the real binary, on SQLite and (with
 //! `TEST_DATABASE_URL`) PostgreSQL: killed part-way, the next run finishes
-//! the town rather than reporting it there; a finished town is left alone;
+//! the town rather than reporting it there; a second run while one seeds
+//! stops, saying so; a finished town is left alone;
 //! an account of the meeting house's own named `sam` stops it with a plain
 //! message. And every command that opens the database refuses one a newer
 //! binary migrated, saying so.
@@ -110,6 +111,51 @@ fn a_killed_demo_is_finished_by_the_next_run() {
         assert!(third.status.success(), "{}", String::from_utf8_lossy(&third.stderr));
         assert!(String::from_utf8_lossy(&third.stdout).contains("already here: nothing to do"));
         assert_eq!(runtime.block_on(town(&db)), finished);
+        runtime.block_on(db.close());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// The review's repro: a second `demo` started while the first was still
+/// seeding took the half-made town for one an earlier run had left, said
+/// "Finished the demo town an earlier run had left part-way: added photos
+/// on 100 stories", exited 0 and left image records no story uses. Now the
+/// seeding run holds a lock (an advisory lock on PostgreSQL, a lock file
+/// on SQLite) until it ends, and the second stops, saying so, having
+/// written nothing; the first finishes the town alone.
+#[test]
+fn a_second_demo_while_one_is_seeding_stops_saying_so() {
+    use std::io::BufRead;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    for (dir, url) in backends(&runtime, "twice") {
+        let url = url.as_deref();
+        let migrated = run(&dir, url, &["migrate"]);
+        assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+        let mut first = command(&dir, url, &["demo"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        // It says so once it holds the lock, before its first write.
+        let mut said = std::io::BufReader::new(first.stderr.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("Seeding the demo town") {
+            line.clear();
+            assert!(said.read_line(&mut line).unwrap() > 0, "the first run ended without seeding");
+        }
+        let rest = std::thread::spawn(move || std::io::copy(&mut said, &mut std::io::sink()));
+
+        let second = run(&dir, url, &["demo"]);
+        assert!(first.try_wait().unwrap().is_none(), "the first run ended before the second did: seeding is too quick for this test");
+        let err = String::from_utf8_lossy(&second.stderr);
+        assert_eq!(second.status.code(), Some(1), "{err}");
+        assert!(err.contains("Another demo seeding (`meetinghouse demo` or `serve --demo`) is running on") && err.contains("stopped without writing anything"), "{err}");
+        assert!(!String::from_utf8_lossy(&second.stdout).contains("Finished the demo town"), "{}", String::from_utf8_lossy(&second.stdout));
+
+        let first = first.wait_with_output().unwrap();
+        rest.join().unwrap().unwrap();
+        assert!(first.status.success());
+        assert!(String::from_utf8_lossy(&first.stdout).starts_with("Seeded the demo town: 44 people"), "{}", String::from_utf8_lossy(&first.stdout));
+        let db = runtime.block_on(open(&dir, url));
+        assert_eq!(runtime.block_on(town(&db)), (44, 100, 12, 0, 7, 1, true), "one town, and no image that no story shows");
+        let third = run(&dir, url, &["demo"]);
+        assert!(third.status.success() && String::from_utf8_lossy(&third.stdout).contains("already here: nothing to do"), "{}", String::from_utf8_lossy(&third.stderr));
         runtime.block_on(db.close());
         let _ = std::fs::remove_dir_all(&dir);
     }

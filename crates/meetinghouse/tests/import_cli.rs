@@ -5,7 +5,9 @@
 //! message (and, with `--json`, that message as JSON on standard output); a
 //! file with no records, and one whose CSV quote is never closed, exit
 //! non-zero; a dry run writes nothing; a good import exits 0, its summary
-//! in plain words.
+//! in plain words; withdrawing most of the collection needs
+//! --yes-withdraw-many, and --put-back-withdrawn-by undoes an import's
+//! withdrawals at once.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -98,6 +100,73 @@ fn exercise(target: &[&str], dir: &Path) {
     assert_eq!(import(&["--json", &fresh]).status.code(), Some(0), "the real import creates it, so the dry run wrote nothing");
     let report: serde_json::Value = serde_json::from_slice(&import(&["--json", &fresh]).stdout).unwrap();
     assert_eq!(report["unchanged"].as_u64(), Some(1), "{report}");
+
+    // The review's repro, smaller: a file of part of the collection set to
+    // withdraw what it lacks (the museum has the demo's 200 objects and 3
+    // of these). More than 50 objects and more than 20% of the collection
+    // go only with --yes-withdraw-many; without it none does, it says how
+    // many would have, and it exits non-zero, a dry run too.
+    let help = text(&run(target, &["import", "objects", "--help"]).stdout);
+    assert!(help.contains("--yes-withdraw-many") && help.contains("--put-back-withdrawn-by <IMPORT_ID>") && help.contains("more than 20%"), "{help}");
+    let part = write("part.csv", "Accession Number,Title\nCLI.1,Jug\nCLI.2,Bowl\n");
+    for dry in [&["--dry-run"][..], &[]] {
+        let out = import(&[dry, &["--withdraw-missing", &part]].concat());
+        assert!(!out.status.success(), "{}", text(&out.stdout));
+        let said = text(&out.stderr);
+        assert!(said.contains("it lacks 201 of the collection's 203 objects, more than 20% of it") && said.contains("run the import again with --yes-withdraw-many"), "{said}");
+    }
+    let out = import(&["--dry-run", "--withdraw-missing", "--yes-withdraw-many", &part]);
+    assert!(out.status.success() && text(&out.stdout).contains("201 objects of the collection that this file does not have would be withdrawn"), "{}", text(&out.stdout));
+    let out = import(&["--yes-withdraw-many", &part]);
+    assert!(!out.status.success() && text(&out.stderr).contains("--withdraw-missing"), "{}", text(&out.stderr));
+    let out = import(&["--withdraw-missing", "--yes-withdraw-many", &part]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains("201 objects of the collection that this file does not have were withdrawn"), "{said}");
+    let hint = said.lines().find(|l| l.contains("--put-back-withdrawn-by")).unwrap_or_else(|| panic!("how to put them back: {said}"));
+    let import_id = hint.rsplit(' ').next().unwrap().to_string();
+    assert!(hint.contains("meetinghouse import objects --org tiverton-museum --put-back-withdrawn-by"), "{hint}");
+    let out = import(&["--json", &good]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["import_id"].as_i64().is_some() && report["withdrawn"].as_u64() == Some(0), "{report}");
+
+    // Put back all at once: every object that import withdrew.
+    let out = import(&["--put-back-withdrawn-by", &import_id]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with(&format!("Put back 201 objects that import {import_id} had withdrawn into the collection of Tiverton Museum")), "{}", text(&out.stdout));
+    let out = import(&["--dry-run", "--withdraw-missing", "--yes-withdraw-many", "--json", &part]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["withdrawn_missing"].as_u64(), Some(201), "all back: {report}");
+    let out = import(&["--put-back-withdrawn-by", &import_id, "--json"]);
+    let done: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((done["put_back"].as_u64(), done["left"].as_u64()), (Some(0), Some(0)), "{done}");
+    let out = import(&["--put-back-withdrawn-by", "999999"]);
+    assert!(!out.status.success() && text(&out.stderr).contains("there is no import 999999 into the collection of Tiverton Museum"), "{}", text(&out.stderr));
+    let out = import(&["--put-back-withdrawn-by", &import_id, &part]);
+    assert!(!out.status.success() && text(&out.stderr).contains("cannot be used with"), "{}", text(&out.stderr));
+    // Under the line (2 of 203), an import withdraws without being told.
+    let most = write("most.csv", &std::iter::once("Accession Number,Title".to_string()).chain(all_but_two(target)).collect::<Vec<_>>().join("\n"));
+    let out = import(&["--withdraw-missing", "--json", &most]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.status.success() && report["withdrawn_missing"].as_u64() == Some(2), "{report}");
+}
+
+/// Rows of every object of the museum's collection but two, read from the
+/// database (the demo's accession numbers are its own).
+fn all_but_two(target: &[&str]) -> Vec<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let options = meetinghouse_store::DbOptions { max_connections: 2 };
+        let db = match target {
+            ["--data-dir", dir] => meetinghouse_store::Db::open_sqlite(&Path::new(dir).join("meetinghouse.db"), &options).await.unwrap(),
+            ["--database-url", url] => meetinghouse_store::Db::connect(url, &options).await.unwrap(),
+            other => panic!("{other:?}"),
+        };
+        let org = meetinghouse_store::orgs::by_slug(&db, "tiverton-museum").await.unwrap().unwrap().id;
+        let rows = meetinghouse_store::objects::list(&db, org, 1_000, 0).await.unwrap();
+        db.close().await;
+        rows.iter().skip(2).map(|o| format!("\"{}\",\"{}\"", o.accession_number.replace('"', "\"\""), o.title.replace('"', "\"\""))).collect()
+    })
 }
 
 #[test]

@@ -555,7 +555,7 @@ fn the_operator_lifts_a_ban_when_no_admin_is_active() {
             assert_eq!(log.iter().map(|a| (a.action.as_str(), a.note.as_str(), a.moderator_handle.is_none())).collect::<Vec<_>>(), [("lift", "Banned by mistake.", true)]);
             let jo = meetinghouse_store::people::by_handle(&store, "jo").await.unwrap().unwrap();
             let told = meetinghouse_store::notifications::list(&store, jo.id, 0, 10).await.unwrap();
-            assert!(told.iter().any(|n| n.text.contains("The suspension on your account was lifted: you can sign in again. Why: Banned by mistake.")), "{told:?}");
+            assert!(told.iter().any(|n| n.text.contains("The ban on your account was lifted: you can sign in again. Why: Banned by mistake.")), "{told:?}");
             let mails = meetinghouse_store::outbox::recent(&store, 10).await.unwrap();
             assert!(mails.iter().any(|m| m.to_addr == "jo@example.org" && m.body.contains("Banned by mistake.")), "{mails:?}");
             store.close().await;
@@ -564,6 +564,70 @@ fn the_operator_lifts_a_ban_when_no_admin_is_active() {
         // An address with an account already: the account to promote is named.
         let (ok, out, err) = admin(&dir, db, &["create", "--email", "SAM@example.org", "--handle", "samuel"], "a long enough password\n");
         assert!(!ok && err.contains("@sam already has this email address") && err.contains("meetinghouse admin promote sam"), "{out}{err}");
+    }
+}
+
+/// `admin personal-data` and `admin close` write links with the address
+/// people reach the site at, found as `serve` finds it: `--base-url`, then
+/// `MEETINGHOUSE_BASE_URL`, then `base_url` in the `--config` file, then
+/// `http://LISTEN` (`listen` in the file); one that is not a web address is
+/// refused before anything is written.
+#[test]
+fn admin_links_use_the_base_url_of_the_config_file_as_serve_does() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    for (dir, db) in backends("base_url") {
+        let db = db.as_deref();
+        let admin_with = |args: &[&str], env: &[(&str, &str)]| {
+            let mut all = vec!["admin"];
+            all.extend_from_slice(args);
+            all.extend(["--data-dir", dir.to_str().unwrap()]);
+            if let Some(url) = db {
+                all.extend(["--database-url", url]);
+            }
+            let out = run(&all, "", env);
+            let (stdout, stderr) = text(&out);
+            assert!(out.status.success(), "{args:?}: {stdout}{stderr}");
+        };
+        for (email, handle) in [("jo@example.org", "jo"), ("kit@example.org", "kit")] {
+            let (ok, out, err) = admin(&dir, db, &["create", "--email", email, "--handle", handle], "a long enough password\n");
+            assert!(ok, "{out}{err}");
+        }
+        let config = dir.join("base-url.toml");
+        std::fs::write(&config, "base_url = \"https://town.example.org/\"\n").unwrap();
+        let config = config.to_str().unwrap();
+        let listening = dir.join("listen.toml");
+        std::fs::write(&listening, "listen = \"127.0.0.1:9123\"\n").unwrap();
+        let listening = listening.to_str().unwrap();
+        let profile = |name: &str, args: &[&str], env: &[(&str, &str)]| {
+            let out = dir.join(name);
+            admin_with(&[&["personal-data", "jo", "--out", out.to_str().unwrap()], args].concat(), env);
+            let data: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+            data["account"]["profile"].as_str().unwrap().to_string()
+        };
+        assert_eq!(profile("file.json", &["--config", config], &[]), "https://town.example.org/@jo");
+        let env = [("MEETINGHOUSE_BASE_URL", "https://env.example.org")];
+        assert_eq!(profile("env.json", &["--config", config], &env), "https://env.example.org/@jo");
+        assert_eq!(profile("flag.json", &["--config", config, "--base-url", "https://flag.example.org"], &env), "https://flag.example.org/@jo");
+        assert_eq!(profile("listen.json", &["--config", listening], &[]), "http://127.0.0.1:9123/@jo");
+        assert_eq!(profile("default.json", &[], &[]), "http://127.0.0.1:8080/@jo");
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "base_url = \"town.example.org\"\n").unwrap();
+        let (ok, _, err) = admin(&dir, db, &["personal-data", "jo", "--out", dir.join("bad.json").to_str().unwrap(), "--config", bad.to_str().unwrap()], "");
+        assert!(!ok && err.contains("must start with http:// or https://") && err.contains("base_url in the config file"), "{err}");
+        assert!(!dir.join("bad.json").exists());
+
+        admin_with(&["close", "kit", "--posts", "keep", "--config", config], &[]);
+        runtime.block_on(async {
+            let options = meetinghouse_store::DbOptions { max_connections: 2 };
+            let store = match db {
+                Some(url) => meetinghouse_store::Db::connect(url, &options).await.unwrap(),
+                None => meetinghouse_store::Db::open_sqlite(&dir.join("meetinghouse.db"), &options).await.unwrap(),
+            };
+            let mails = meetinghouse_store::outbox::recent(&store, 10).await.unwrap();
+            let last = mails.iter().find(|m| m.to_addr == "kit@example.org").expect("the last email");
+            assert!(last.body.contains("https://town.example.org") && !last.body.contains("localhost"), "{}", last.body);
+            store.close().await;
+        });
     }
 }
 

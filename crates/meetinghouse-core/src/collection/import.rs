@@ -97,6 +97,39 @@ pub struct ImportOptions {
     pub format: Option<Format>,
 }
 
+/// An import set to withdraw the objects its file lacks withdraws more
+/// than this many only when told that so many should go
+/// ([`ImportRun::withdraw_many`]), if they are also more than
+/// [`WITHDRAW_MANY_PERCENT`] of the collection: a file of part of the
+/// collection (ten rows, say) must not empty it by mistake.
+pub const WITHDRAW_MANY_OBJECTS: u64 = 50;
+/// The share of the collection, in per cent, past which (with more than
+/// [`WITHDRAW_MANY_OBJECTS`]) withdrawing the objects a file lacks needs
+/// [`ImportRun::withdraw_many`]: a fifth.
+pub const WITHDRAW_MANY_PERCENT: u64 = 20;
+/// What a refusal to withdraw so many says to do, in the browser's words;
+/// the command line says how it is done there.
+pub const WITHDRAW_MANY_ADVICE: &str = "If that many should go, import the file again with “Withdraw them even if that is most of the collection” ticked as well.";
+
+/// Whether withdrawing `n` of a collection of `live` objects is more than
+/// an import does without being told so many should go.
+pub fn withdraws_many(n: u64, live: u64) -> bool {
+    n > WITHDRAW_MANY_OBJECTS && n * 100 > live * WITHDRAW_MANY_PERCENT
+}
+
+/// How far an import has got, for a progress bar or its status page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Records read from the file so far (after each batch).
+    Read(u64),
+    /// Looking through the collection for the objects the file does not
+    /// have ([`ImportRun::withdraw_missing`], a dry run too): `looked` of
+    /// the `total` objects in it.
+    Looking { looked: u64, total: u64 },
+    /// Withdrawing them: `done` of `total`.
+    Withdrawing { done: u64, total: u64 },
+}
+
 /// How an import runs, besides what it reads ([`import_records_run`]).
 #[derive(Debug, Clone, Default)]
 pub struct ImportRun {
@@ -104,8 +137,15 @@ pub struct ImportRun {
     pub dry_run: bool,
     /// After a complete import, withdraw the organisation's objects the file
     /// does not have (not when any record was skipped but for repeating an
-    /// accession number, nor when none was imported).
+    /// accession number, nor when none was imported, nor when they are more
+    /// than [`withdraws_many`] allows without [`ImportRun::withdraw_many`]).
     pub withdraw_missing: bool,
+    /// With `withdraw_missing`: withdraw them however many they are.
+    pub withdraw_many: bool,
+    /// The import's id (store `collection_imports`), recorded on the objects
+    /// it withdraws so they can all be put back at once
+    /// (`withdraw::put_back_import`).
+    pub import_id: Option<i64>,
     /// Who runs it (recorded on the objects it withdraws).
     pub by: Option<i64>,
     /// A cap on the collection's size lower than [`MAX_OBJECTS_PER_ORG`]
@@ -169,6 +209,10 @@ pub struct ImportReport {
     /// Why the objects the file did not have were not withdrawn, when the
     /// import was asked to and did not.
     pub withdraw_missing_refused: Option<String>,
+    /// Objects the file did not have that were left in the collection (or
+    /// would be, in a dry run) because they were too many to withdraw
+    /// without [`ImportRun::withdraw_many`] ([`withdraws_many`]); 0 otherwise.
+    pub withdraw_many_refused: u64,
 }
 
 impl ImportReport {
@@ -256,7 +300,10 @@ impl ImportReport {
             if self.dry_run {
                 format!("{n} {objects} of the collection that this file does not have would be withdrawn.")
             } else {
-                format!("{n} {objects} of the collection that this file does not have {} withdrawn (each can be put back from its page).", if n == 1 { "was" } else { "were" })
+                format!(
+                    "{n} {objects} of the collection that this file does not have {} withdrawn (each can be put back from its page, and the meeting house's operator can put back everything this import withdrew at once).",
+                    if n == 1 { "was" } else { "were" }
+                )
             }
         })
     }
@@ -2226,19 +2273,20 @@ impl SeenKeys {
 }
 
 /// Imports a stream of records into an organisation's collection, calling
-/// `progress` with the number of records read after each batch: an import
-/// that writes ([`ImportRun::default`]). See [`import_records_run`].
+/// `progress` as it goes ([`Progress`]): an import that writes ([`ImportRun::default`]). See [`import_records_run`].
 pub async fn import_records(
     db: &Db,
     options: &ImportOptions,
     records: impl Iterator<Item = Item> + Send + 'static,
-    progress: &mut (dyn FnMut(u64) + Send),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> std::result::Result<ImportReport, ImportFailed> {
     import_records_run(db, options, &ImportRun::default(), records, progress).await
 }
 
 /// Imports a stream of records into an organisation's collection as `run`
-/// says, calling `progress` with the number of records read after each batch.
+/// says, calling `progress` with the number of records read after each
+/// batch, then with how far looking for (and withdrawing) the objects the
+/// file lacks has got ([`Progress`]).
 ///
 /// Reading and checking run on their own thread, one batch ahead of the
 /// database writes, so parsing and storing overlap. The first record with an
@@ -2259,7 +2307,7 @@ pub async fn import_records_run(
     options: &ImportOptions,
     run: &ImportRun,
     records: impl Iterator<Item = Item> + Send + 'static,
-    progress: &mut (dyn FnMut(u64) + Send),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> std::result::Result<ImportReport, ImportFailed> {
     let failed = |reason: Failure, report: ImportReport| ImportFailed { report, reason };
     let start = |error: CoreError| Failure::Write { records: "from the start".into(), error };
@@ -2466,7 +2514,7 @@ pub async fn import_records_run(
                 break;
             }
         }
-        progress(batch.read);
+        progress(Progress::Read(batch.read));
     }
     drop(rx);
     let end = reader.join().ok().flatten();
@@ -2487,7 +2535,7 @@ pub async fn import_records_run(
         } else if report.imported() == 0 {
             report.withdraw_missing_refused =
                 Some("No object was withdrawn for not being in this file: no record of it was imported, so it cannot be the whole collection.".into());
-        } else if let Err(error) = withdraw_missing(db, options.org_id, run, &end.seen, &mut report).await {
+        } else if let Err(error) = withdraw_missing(db, options.org_id, run, &end.seen, &mut report, progress).await {
             outcome = Err(Failure::Write { records: "withdrawing the objects not in the file".into(), error });
         }
     }
@@ -2525,34 +2573,70 @@ pub fn thousands(n: i64) -> String {
 }
 
 /// Withdraws the organisation's objects still in its collection whose
-/// accession numbers the file did not have (`seen`), a page at a time, each
-/// page in one transaction with their search entries; in a dry run only
-/// counts them.
-async fn withdraw_missing(db: &Db, org: i64, run: &ImportRun, seen: &SeenKeys, report: &mut ImportReport) -> Result<()> {
-    const PAGE: i64 = 1_000;
-    let note = "Not in the file of a later import, which was set to withdraw the objects it did not have.";
-    let mut after = 0;
+/// accession numbers the file did not have (`seen`), saying how far it has
+/// got through `progress`. First it looks through the collection, a page
+/// at a time in the list's order, noting the ids to withdraw (8 bytes an
+/// object); then, unless they are more than [`withdraws_many`] allows and
+/// the run was not told so many should go (it withdraws none and says how
+/// many), it withdraws them a thousand at a time, each thousand in one
+/// transaction with their search entries, noting the import on each
+/// ([`ImportRun::import_id`]). A dry run only looks and counts.
+async fn withdraw_missing(
+    db: &Db,
+    org: i64,
+    run: &ImportRun,
+    seen: &SeenKeys,
+    report: &mut ImportReport,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<()> {
+    const PAGE: i64 = 5_000;
+    const CHUNK: usize = 1_000;
+    let total = objects::count_live(db, org).await?.max(0) as u64;
+    let mut missing: Vec<i64> = Vec::new();
+    let mut looked = 0u64;
+    let mut after: Option<objects::LiveKey> = None;
+    progress(Progress::Looking { looked, total });
     loop {
-        let page = objects::live_keys_after(db, org, after, PAGE).await?;
-        let Some(&(last, _)) = page.last() else { break };
-        after = last;
-        let missing: Vec<i64> = page.iter().filter(|(_, key)| !seen.contains(key)).map(|(id, _)| *id).collect();
-        if !missing.is_empty() && !run.dry_run {
-            let mut tx = db.begin().await?;
-            let at = meetinghouse_store::now();
-            for id in &missing {
-                if objects::withdraw(&mut tx, *id, run.by, objects::BY_ORG, note, at).await? {
-                    meetinghouse_store::search::remove(&mut tx, db.backend(), "object", *id).await?;
-                    report.withdrawn_missing += 1;
-                }
-            }
-            tx.commit().await.map_err(StoreError::from)?;
-        } else {
-            report.withdrawn_missing += missing.len() as u64;
-        }
+        let page = objects::live_keys_page(db, org, after.as_ref(), PAGE).await?;
+        looked += page.len() as u64;
+        missing.extend(page.iter().filter(|o| !seen.contains(&o.accession_key)).map(|o| o.id));
+        progress(Progress::Looking { looked, total: total.max(looked) });
         if (page.len() as i64) < PAGE {
             break;
         }
+        after = page.into_iter().last();
+    }
+    let n = missing.len() as u64;
+    let live = total.max(looked);
+    if !run.withdraw_many && withdraws_many(n, live) {
+        report.withdraw_many_refused = n;
+        report.withdraw_missing_refused = Some(format!(
+            "No object {} withdrawn for not being in this file: it lacks {} of the collection's {} objects, more than {WITHDRAW_MANY_PERCENT}% of it. Is it a file of only part of the collection? {WITHDRAW_MANY_ADVICE}",
+            if run.dry_run { "would be" } else { "was" },
+            thousands(n as i64),
+            thousands(live as i64),
+        ));
+        return Ok(());
+    }
+    if run.dry_run {
+        report.withdrawn_missing = n;
+        return Ok(());
+    }
+    let note = "Not in the file of a later import, which was set to withdraw the objects it did not have.";
+    let mut done = 0u64;
+    progress(Progress::Withdrawing { done, total: n });
+    for chunk in missing.chunks(CHUNK) {
+        let mut tx = db.begin().await?;
+        let at = meetinghouse_store::now();
+        report.withdrawn_missing += objects::withdraw_by_import(&mut tx, db.backend(), org, chunk, run.by, note, at, run.import_id).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        done += chunk.len() as u64;
+        progress(Progress::Withdrawing { done, total: n });
+    }
+    if n > WITHDRAW_MANY_OBJECTS {
+        // So PostgreSQL plans what comes next (a put-back, the next import)
+        // from the collection as it now is.
+        objects::refresh_statistics(db).await?;
     }
     Ok(())
 }

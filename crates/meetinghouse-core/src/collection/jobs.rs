@@ -21,7 +21,7 @@ use meetinghouse_store::orgs::OrgRow;
 use meetinghouse_store::{Db, StoreError, orgs};
 use serde::{Deserialize, Serialize};
 
-use super::import::{self, Failure, FileError, ImportFailed, ImportOptions, ImportReport, ImportRun};
+use super::import::{self, Failure, FileError, ImportFailed, ImportOptions, ImportReport, ImportRun, Progress};
 use super::mapping::{Format, Mapping};
 use crate::Actor;
 use crate::error::{CoreError, FieldErrors, Result};
@@ -62,6 +62,11 @@ pub struct Asked {
     pub mapping: String,
     pub dry_run: bool,
     pub withdraw_missing: bool,
+    /// With `withdraw_missing`: withdraw them even when they are more than
+    /// `import::withdraws_many` allows ("Withdraw them even if that is most
+    /// of the collection"). Absent from what older imports were asked.
+    #[serde(default)]
+    pub withdraw_many: bool,
 }
 
 impl Asked {
@@ -124,6 +129,35 @@ pub async fn check(db: &Db, actor: &Actor, org: &OrgRow, asked: &Asked) -> Resul
         Gate::Held => return Err(CoreError::Forbidden(HELD.into())),
         g => g,
     })
+}
+
+/// Records an import the operator runs from the command line, as a
+/// browser import is but with no sender, so it has an id (for putting back
+/// what it withdraws, `withdraw::put_back_import`) and a status page, and
+/// is listed with the organisation's imports. It runs at once; the command
+/// notes that it is still going ([`beat`], every [`HEARTBEAT_SECS`]) and
+/// how far it has read ([`note_progress`]), and records how it ended
+/// ([`end_by_operator`]).
+pub async fn record_by_operator(db: &Db, org_id: i64, file_name: &str, file_bytes: u64, asked: &Asked) -> Result<i64> {
+    let options = serde_json::to_string(asked).unwrap_or_default();
+    Ok(store::insert_by_operator(db, org_id, &file_label(file_name), file_bytes as i64, &options).await?)
+}
+
+/// Notes how far running import `id` has read: `records`, and `bytes` of its file.
+pub async fn note_progress(db: &Db, id: i64, records: u64, bytes: u64) -> Result<()> {
+    Ok(store::progress(db, id, records as i64, bytes as i64).await?)
+}
+
+/// Records how the operator's import `id` ([`record_by_operator`]) ended:
+/// its report, if it has one, and why it stopped, if it did.
+pub async fn end_by_operator(db: &Db, id: i64, report: Option<&ImportReport>, stopped: Option<&str>) -> Result<()> {
+    let state = if stopped.is_some() || report.is_none() { "failed" } else { "done" };
+    let json = report.map(|r| serde_json::to_string(r).unwrap_or_default()).unwrap_or_default();
+    let read = report.map_or(0, |r| r.read() as i64);
+    if !store::finish(db, id, state, read, &json, stopped.unwrap_or(""), STALE_OUTCOME).await? {
+        tracing::warn!(import = id, "a collection import ended, but its row was no longer running: how it ended is not recorded");
+    }
+    Ok(())
 }
 
 /// Records an import that runs now ([`check`] said [`Gate::Open`]): its id,
@@ -345,10 +379,18 @@ async fn run_inner(db: &Db, id: i64, org_id: i64, by: i64, path: &Path, asked: &
         Err(e) => return Outcome::Refused(e),
     };
     let options = ImportOptions { org_id, mapping, format };
-    let run = ImportRun { dry_run: asked.dry_run, withdraw_missing: asked.withdraw_missing, by: Some(by), max_objects: None };
+    let run = ImportRun {
+        dry_run: asked.dry_run,
+        withdraw_missing: asked.withdraw_missing,
+        withdraw_many: asked.withdraw_many,
+        import_id: Some(id),
+        by: Some(by),
+        max_objects: None,
+    };
     let position = opened.position.clone();
     let progress_db = db.clone();
-    let result = import::import_records_run(db, &options, &run, opened.records, &mut |read| {
+    let result = import::import_records_run(db, &options, &run, opened.records, &mut |progress| {
+        let Progress::Read(read) = progress else { return };
         // Noted on its own task: a progress note never holds up the import.
         let (db, bytes) = (progress_db.clone(), position.load(Ordering::Relaxed) as i64);
         tokio::spawn(async move {

@@ -24,8 +24,8 @@ use crate::error::{CoreError, Result};
 use crate::{Actor, markdown};
 
 pub use import::{
-    Failure, FileError, ImportFailed, ImportOptions, ImportReport, ImportRun, MAX_OBJECTS_PER_ORG, Opened, RecordError, Unit, import_records,
-    import_records_run, open, thousands,
+    Failure, FileError, ImportFailed, ImportOptions, ImportReport, ImportRun, MAX_OBJECTS_PER_ORG, Opened, Progress, RecordError, Unit,
+    import_records, import_records_run, open, thousands,
 };
 pub use mapping::{Format, Mapping};
 

@@ -144,6 +144,75 @@ pub async fn restore_collection(db: &Db, actor: &Actor, org_slug: &str) -> Resul
     Ok(n)
 }
 
+/// What [`put_back_import`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PutBack {
+    /// Objects put back in the collection and in search.
+    pub put_back: u64,
+    /// Objects the import withdrew that are no longer withdrawn by it (put
+    /// back since, or taken over by the moderators), left as they are.
+    pub left: u64,
+}
+
+/// The operator (the command line) puts back in organisation `org_id`'s
+/// collection, and in search, every object that import `import_id`
+/// withdrew for not being in its file and that is still withdrawn by it:
+/// the undo of an import's "withdraw the objects this file does not have".
+/// Objects put back since, or withdrawn by the moderators since (only they
+/// put those back), are left as they are; objects an import withdrew
+/// before that was recorded (migration 0061) are not found. A thousand at
+/// a time, each thousand in one transaction, saying how far it has got
+/// through `progress` (done, total). "Not found" when the import is not
+/// that organisation's; refused while the moderators hold the collection
+/// (read under the lock their withdrawal of it takes).
+pub async fn put_back_import(db: &Db, org_id: i64, import_id: i64, progress: &mut (dyn FnMut(u64, u64) + Send)) -> Result<PutBack> {
+    meetinghouse_store::collection_imports::by_id(db, import_id).await?.filter(|i| i.org_id == org_id).ok_or(CoreError::NotFound)?;
+    // PostgreSQL plans the updates below from its statistics, which a
+    // large withdrawal moments ago left stale (an update of a thousand then
+    // took seconds).
+    objects::refresh_statistics(db).await?;
+    let total = objects::count_withdrawn_by_import(db, org_id, import_id).await?.max(0) as u64;
+    let mut done = PutBack::default();
+    let mut after = 0;
+    progress(0, total);
+    loop {
+        let page = objects::withdrawn_by_import_after(db, org_id, import_id, after, objects::IDS_PER_STATEMENT as i64).await?;
+        let Some(last) = page.last().map(|o| o.id) else { break };
+        after = last;
+        let mut tx = db.begin().await?;
+        if orgs::collection_held_in(&mut tx, db.backend(), org_id).await? {
+            return Err(CoreError::Forbidden(HELD_PUT_BACK.into()));
+        }
+        let ids: Vec<i64> = page.iter().map(|o| o.id).collect();
+        let back: std::collections::HashSet<i64> = objects::put_back_by_import(&mut tx, db.backend(), org_id, import_id, &ids).await?.into_iter().collect();
+        let now = meetinghouse_store::now();
+        let texts: Vec<(&ObjectRow, objects::ObjectText)> =
+            page.iter().filter(|o| back.contains(&o.id)).map(|o| (o, super::import::row_text(o))).collect();
+        let docs: Vec<search::Document<'_>> = texts
+            .iter()
+            .map(|(o, text)| search::Document {
+                kind: "object",
+                ref_id: o.id,
+                title: &o.title,
+                body: &text.body,
+                title_folded: &text.title_folded,
+                body_folded: &text.body_folded,
+                created_at: now,
+            })
+            .collect();
+        search::upsert_many(&mut tx, db.backend(), "object", &docs, false).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        done.put_back += back.len() as u64;
+        done.left += (page.len() - back.len()) as u64;
+        progress(done.put_back + done.left, total.max(done.put_back + done.left));
+    }
+    tracing::info!(org = org_id, import = import_id, put_back = done.put_back, "objects an import withdrew were put back by the operator");
+    Ok(done)
+}
+
+/// Why nothing is put back while the moderators hold the collection.
+pub const HELD_PUT_BACK: &str = "The meeting house's moderators withdrew this organisation's whole collection, so nothing in it can be put back until they put the collection back.";
+
 /// Whether the actor may withdraw (or put back) the object as `how` says.
 async fn allowed(db: &Db, actor: &Actor, object: &ObjectRow, how: As) -> Result<()> {
     let ok = match how {

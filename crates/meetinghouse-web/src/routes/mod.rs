@@ -174,6 +174,7 @@ pub fn router(state: AppState) -> Router {
         .route("/common-ground/{id}/statements/{statement}/moderate", post(common_ground::act::moderate))
         .route("/common-ground/{id}/close", get(common_ground::close::confirm).post(common_ground::close::close))
         .route("/common-ground/{id}/reopen", post(common_ground::close::reopen))
+        .route("/common-ground/{id}/afresh", post(common_ground::afresh::afresh))
         .route("/common-ground/{id}/edit", get(common_ground::edit::form).post(common_ground::edit::submit))
         .route("/stories.atom", get(feeds::atom::instance))
         .route("/orgs/{slug}/stories.atom", get(feeds::atom::org))
@@ -211,6 +212,8 @@ pub fn router(state: AppState) -> Router {
         .route("/moderation", get(moderation::queue::show))
         .route("/moderation/{report}", post(moderation::queue::act))
         .route("/moderation/log", get(moderation::log::show))
+        .route("/moderation/dismiss", post(moderation::dismiss::submit))
+        .route("/moderation/reporters/{report}", get(moderation::reporter::show))
         .route("/admin/conversations", get(moderation::settings::form).post(moderation::settings::submit))
         .route("/people/{handle}/relation", post(moderation::relate::submit))
         // The same limit as a form's, so a body over it gets one answer

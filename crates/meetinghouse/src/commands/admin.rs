@@ -80,9 +80,9 @@ pub enum AdminCommand {
         /// What happens to its stories and replies: remove or keep
         #[arg(long, value_parser = ["remove", "keep"])]
         posts: String,
-        /// The address people reach the site at, for the link in the last email
-        #[arg(long, env = "MEETINGHOUSE_BASE_URL", default_value = "http://localhost:8080")]
-        base_url: String,
+        /// The address people reach the site at, for the link in the last email [default: base_url in the --config file, else http://LISTEN as serve finds it]
+        #[arg(long, env = "MEETINGHOUSE_BASE_URL")]
+        base_url: Option<String>,
     },
     /// Write an account's personal data (the file "Download your data" on
     /// /me/data gives) for a subject access request, also for an account
@@ -100,9 +100,9 @@ pub enum AdminCommand {
         /// The file to write (refused if it exists)
         #[arg(long)]
         out: std::path::PathBuf,
-        /// The address people reach the site at, for the links in the file
-        #[arg(long, env = "MEETINGHOUSE_BASE_URL", default_value = "http://localhost:8080")]
-        base_url: String,
+        /// The address people reach the site at, for the links in the file [default: base_url in the --config file, else http://LISTEN as serve finds it]
+        #[arg(long, env = "MEETINGHOUSE_BASE_URL")]
+        base_url: Option<String>,
     },
 }
 
@@ -114,13 +114,19 @@ pub async fn run(global: &GlobalArgs, command: AdminCommand) -> anyhow::Result<(
         _ => None,
     };
     let password = password.unwrap_or_default();
+    // The address for links, found as `serve` finds it (the flag, the
+    // environment, the config file, then the listening address).
+    let base_url = match &command {
+        AdminCommand::Close { base_url, .. } | AdminCommand::PersonalData { base_url, .. } => global.base_url(base_url.clone())?,
+        _ => String::new(),
+    };
     let db = open_db(&global.store()?, Migrations::RequireCurrent).await?;
-    let result = run_on(&db, command, &password).await;
+    let result = run_on(&db, command, &password, &base_url).await;
     db.close().await;
     result
 }
 
-async fn run_on(db: &Db, command: AdminCommand, password: &str) -> anyhow::Result<()> {
+async fn run_on(db: &Db, command: AdminCommand, password: &str, base_url: &str) -> anyhow::Result<()> {
     match command {
         AdminCommand::Create { email, handle, name } => {
             let id = match accounts::create_admin(db, &email, &handle, name.as_deref().unwrap_or(""), password).await {
@@ -199,9 +205,9 @@ async fn run_on(db: &Db, command: AdminCommand, password: &str) -> anyhow::Resul
                 println!("@{} is an instance admin, and active again.", done.handle);
             }
         }
-        AdminCommand::Close { handle, posts, base_url } => {
+        AdminCommand::Close { handle, posts, .. } => {
             let settings = meetinghouse_core::settings::Settings::load(db).await?;
-            let mail = meetinghouse_core::notifications::Mailer { settings: &settings, base_url: &base_url };
+            let mail = meetinghouse_core::notifications::Mailer { settings: &settings, base_url };
             let posts = meetinghouse_core::closing::Posts::parse(&posts).expect("clap allows only remove and keep");
             let (handle, closed) = meetinghouse_core::closing::close_by_operator(db, mail, &handle, posts).await.map_err(|e| not_found(e, &handle))?;
             let what = match closed.posts {
@@ -216,7 +222,7 @@ async fn run_on(db: &Db, command: AdminCommand, password: &str) -> anyhow::Resul
             let told = if closed.emailed { "They are emailed." } else { "Their address was not confirmed, so no email was sent." };
             println!("Closed the account @{handle}: {what}; {} archived. {told}", counted(closed.groups_archived, "group", "groups"));
         }
-        AdminCommand::PersonalData { handle, out, base_url } => {
+        AdminCommand::PersonalData { handle, out, .. } => {
             let person = meetinghouse_store::people::by_handle(db, handle.trim().trim_start_matches('@').to_lowercase().as_str())
                 .await?
                 .ok_or_else(|| not_found(CoreError::NotFound, &handle))?;
@@ -225,7 +231,7 @@ async fn run_on(db: &Db, command: AdminCommand, password: &str) -> anyhow::Resul
             let file = meetinghouse_core::personal_data::build(
                 db,
                 &settings,
-                &base_url,
+                base_url,
                 person.id,
                 now,
                 // Whole, however long: /me/data cuts its file at 32 MB and

@@ -26,8 +26,10 @@ enum Command {
     Analyse(AnalyseArgs),
     /// Write a meeting-house conversation in the openData layout (comments.csv,
     /// votes.csv), files 0600. Every statement has a row (waiting, accepted
-    /// and taken out, as "moderated" 0, 1 and -1), but only accepted ones
-    /// have their text; seed statements have no author-id
+    /// and taken out, as "moderated" 0, 1 and -1), its comment-id its
+    /// number in the conversation as the pages show it, but only accepted
+    /// ones have their text (never one whose author closed their account
+    /// choosing "remove"); seed statements have no author-id
     Export(ExportArgs),
 }
 
@@ -139,9 +141,13 @@ pub async fn run_db(global: &crate::config::GlobalArgs, args: Args) -> anyhow::R
         n if a.include_moderated_text => eprintln!(
             "{n} statements were written without their text: their authors closed their accounts and asked for what they wrote to be removed."
         ),
-        1 => eprintln!("1 statement is waiting for a host or taken out: it is written without its text (--include-moderated-text writes it, for the host's own archive)."),
+        1 => eprintln!(
+            "1 statement is waiting for a host or taken out: it is written without its text (--include-moderated-text writes it, for the host's own archive, \
+             unless its author closed their account and asked for what they wrote to be removed)."
+        ),
         n => eprintln!(
-            "{n} statements are waiting for a host or taken out: they are written without their text (--include-moderated-text writes it, for the host's own archive)."
+            "{n} statements are waiting for a host or taken out: they are written without their text (--include-moderated-text writes it, for the host's own archive, \
+             except where the author closed their account and asked for what they wrote to be removed)."
         ),
     }
     Ok(())

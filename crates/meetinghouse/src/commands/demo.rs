@@ -121,19 +121,57 @@ async fn state(db: &Db) -> anyhow::Result<State> {
 
 /// Seeds the demo town into `db` when it has no people or is the demo town
 /// already (`Ok(Ok(report))`), saying first that it is seeding; otherwise
-/// writes nothing and returns the refusal, in plain words (`Ok(Err(why))`).
-/// The media store is opened from `store` unless given. `say` tells the person waiting (standard error for `demo`, whose report
-/// goes to standard output; the log for `serve`).
+/// writes nothing and returns the refusal, in plain words (`Ok(Err(why))`):
+/// a meeting house of someone's own, or another run seeding it now (it
+/// holds the seeding lock, `demo::seeding_lock`, until it ends, however it
+/// ends). The media store is opened from `store` unless given. `say` tells
+/// the person waiting (standard error for `demo`, whose report goes to
+/// standard output; the log for `serve`).
 async fn seed(db: &Db, store: &StoreConfig, media: Option<&MediaStore>, location: &str, say: impl Fn(&str)) -> anyhow::Result<Result<demo::DemoReport, String>> {
     match state(db).await? {
-        State::Other(who) => {
-            return Ok(Err(format!(
-                "The demo town was not seeded: {who}. The demo adds 44 made-up people — among them an instance admin, @sam, \
-                 whose password is published — and replaces the meeting house's name, tagline and about text. Nothing was \
-                 written to {location}. Seed the demo town into a new, empty data folder instead (for example \
-                 `meetinghouse demo --data-dir ./demo-town`)."
-            )));
+        // Left alone, with nothing to wait for.
+        State::Complete => return Ok(Ok(demo::DemoReport { skipped: true, ..Default::default() })),
+        other => {
+            if let Some(refused) = refusal(other, location) {
+                return Ok(Err(refused));
+            }
         }
+    }
+    let Some(lock) = demo::seeding_lock(db).await? else {
+        return Ok(Err(format!(
+            "Another demo seeding (`meetinghouse demo` or `serve --demo`) is running on {location}, so this one stopped without writing anything. \
+             Run `meetinghouse demo` again once the other has ended: it finishes the town if anything is missing, or says it is complete."
+        )));
+    };
+    let seeded = seed_holding_lock(db, store, media, location, say).await;
+    if let Err(e) = lock.release().await {
+        tracing::warn!(error = %e, "could not let go of the demo seeding lock (it goes when this process ends)");
+    }
+    seeded
+}
+
+/// Why the demo town may not go into a database in `state`, if it may not.
+fn refusal(state: State, location: &str) -> Option<String> {
+    let State::Other(who) = state else { return None };
+    Some(format!(
+        "The demo town was not seeded: {who}. The demo adds 44 made-up people — among them an instance admin, @sam, \
+         whose password is published — and replaces the meeting house's name, tagline and about text. Nothing was \
+         written to {location}. Seed the demo town into a new, empty data folder instead (for example \
+         `meetinghouse demo --data-dir ./demo-town`)."
+    ))
+}
+
+/// [`seed`], once it holds the seeding lock: the database is looked at
+/// again, as another run may have changed it before letting go.
+async fn seed_holding_lock(
+    db: &Db,
+    store: &StoreConfig,
+    media: Option<&MediaStore>,
+    location: &str,
+    say: impl Fn(&str),
+) -> anyhow::Result<Result<demo::DemoReport, String>> {
+    match state(db).await? {
+        State::Other(who) => return Ok(Err(refusal(State::Other(who), location).unwrap_or_default())),
         State::Complete => {}
         State::Empty => say(&format!("Seeding the demo town into {location}… (this takes a little while)")),
         State::Unfinished => say(&format!("Finishing the demo town an earlier run left part-way in {location}…")),
@@ -144,8 +182,8 @@ async fn seed(db: &Db, store: &StoreConfig, media: Option<&MediaStore>, location
     };
     match seeded {
         Ok(report) => Ok(Ok(report)),
-        // A row this run was about to add is there after all: another run
-        // added it since this one looked.
+        // A row this run was about to add is there after all: a run of an
+        // older version, which took no lock, added it since this one looked.
         Err(e @ CoreError::Store(StoreError::Conflict { .. })) if matches!(state(db).await, Ok(State::Unfinished | State::Complete)) => {
             Err(anyhow::Error::new(e).context(format!(
                 "another demo seeding (`meetinghouse demo` or `serve --demo`) is running on {location}, or finished meanwhile, so this one \

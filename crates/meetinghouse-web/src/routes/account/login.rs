@@ -5,7 +5,8 @@
 //! its own; a wrong password is held in each budget before the password is
 //! checked and given back when it was right. A sign-in gives the browser a
 //! new known-device cookie. The session records the browser it was started from,
-//! roughly (`people::sessions::device`).
+//! roughly (`people::sessions::device`). A form whose token expired comes
+//! back with the address typed (`forms::KeptForm`), never the password.
 
 use std::collections::HashMap;
 
@@ -17,7 +18,7 @@ use meetinghouse_core::{CoreError, FieldErrors, accounts};
 
 use super::{known_device, safe_next, signed_in_redirect};
 use crate::error::WebError;
-use crate::forms::{Form, FormData};
+use crate::forms::{EXPIRED_FORM, FormData, KeptForm};
 use crate::page::{Page, render, render_status};
 use crate::ratelimit::Browser;
 use crate::state::AppState;
@@ -40,10 +41,16 @@ pub async fn form(viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> R
     render(&Login { page: Page::new(&viewer, "Sign in"), form, errors: FieldErrors::new(), need: q.contains_key("need") })
 }
 
-pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Form { viewer, data }: Form) -> Result<Response, WebError> {
+pub async fn submit(State(state): State<AppState>, headers: HeaderMap, KeptForm { viewer, data, expired }: KeptForm) -> Result<Response, WebError> {
     let again = |status, errors| {
         render_status(status, &Login { page: Page::new(&viewer, "Sign in"), form: data.without_secrets(), errors, need: false })
     };
+    // A form whose token expired (a page left open, a sign-in in another
+    // tab) comes back with the address typed and a fresh token; nothing is
+    // checked, and nothing counts against a limit.
+    if expired {
+        return Ok(again(StatusCode::FORBIDDEN, FieldErrors(vec![("form", EXPIRED_FORM.to_string())])));
+    }
     let email = data.get("email");
     // A field left empty is said so (WCAG 3.3.3), and is no guess: it
     // counts against no limit.

@@ -1,5 +1,6 @@
 //! `GET/POST /reset` (ask for a reset link) and `GET/POST /reset/confirm`
-//! (choose a new password from the emailed link). A new password lifts the
+//! (choose a new password from the emailed link, whose form names the
+//! account's address to password managers). A new password lifts the
 //! account's sign-in lock (`RateLimits::lift_account`), makes every
 //! browser the account knew unknown (core `accounts::reset_password`) and
 //! this one known (`known_device`).
@@ -38,6 +39,9 @@ struct ResetConfirm {
     /// The link is not valid, has expired or was used: no form, only the
     /// way to ask for a new one.
     dead: bool,
+    /// The address of the link's account, in a hidden field for password
+    /// managers (core `accounts::reset_link_address`); empty for a dead link.
+    address: String,
 }
 
 pub async fn request_form(viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Response {
@@ -68,11 +72,12 @@ pub async fn request_submit(State(state): State<AppState>, Form { viewer, data }
 pub async fn confirm_form(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let token = q.get("token").map(String::as_str).unwrap_or("");
     let page = Page::new(&viewer, "Choose a new password");
-    if !accounts::reset_link_is_live(&state.db, token).await? {
+    let Some(address) = accounts::reset_link_address(&state.db, token).await? else {
         let errors = FieldErrors(vec![("token", accounts::RESET_LINK_DEAD.to_string())]);
-        return Ok(render_status(StatusCode::NOT_FOUND, &ResetConfirm { page, form: FormData::default(), errors, dead: true }));
-    }
-    Ok(render(&ResetConfirm { page, form: FormData::default().with("token", token), errors: FieldErrors::new(), dead: false }))
+        let dead = ResetConfirm { page, form: FormData::default(), errors, dead: true, address: String::new() };
+        return Ok(render_status(StatusCode::NOT_FOUND, &dead));
+    };
+    Ok(render(&ResetConfirm { page, form: FormData::default().with("token", token), errors: FieldErrors::new(), dead: false, address }))
 }
 
 /// Sets the new password. A send that would hash a password (one that
@@ -80,9 +85,12 @@ pub async fn confirm_form(State(state): State<AppState>, viewer: Viewer, Query(q
 /// connection, and per link where the request counts per address (the form
 /// has no address).
 pub async fn confirm_submit(State(state): State<AppState>, Form { viewer, data }: Form) -> Result<Response, WebError> {
+    // (Read before the password is set: shown again only while the link works.)
+    let address = accounts::reset_link_address(&state.db, data.get("token")).await?.unwrap_or_default();
     let again = |status, errors: FieldErrors| {
         let dead = errors.get("token").is_some();
-        render_status(status, &ResetConfirm { page: Page::new(&viewer, "Choose a new password"), form: data.without_secrets(), errors, dead })
+        let address = if dead { String::new() } else { address.clone() };
+        render_status(status, &ResetConfirm { page: Page::new(&viewer, "Choose a new password"), form: data.without_secrets(), errors, dead, address })
     };
     if Password::parse(data.get("password")).is_ok() {
         let link = format!("reset link {}", secrets::token_hash(data.get("token").trim()));

@@ -1,5 +1,6 @@
 //! `GET /admin` — the admin overview: every admin page, the conversation
-//! settings and the moderation queue and log among them.
+//! settings and the moderation queue and log among them, and how many
+//! sign-ups wait for approval.
 
 use askama::Template;
 use axum::extract::State;
@@ -16,6 +17,8 @@ use crate::viewer::Viewer;
 struct AdminIndex {
     page: Page,
     people: i64,
+    /// Accounts waiting for an admin's approval (listed first on `/admin/people`).
+    waiting: i64,
     orgs: i64,
     groups: i64,
     registration: &'static str,
@@ -28,6 +31,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     Ok(render(&AdminIndex {
         page: Page::new(&viewer, "Administration"),
         people: people::count(&state.db).await?,
+        waiting: people::count_waiting(&state.db).await?,
         orgs: orgs::count(&state.db).await?,
         groups: groups::count(&state.db).await?,
         registration: viewer.settings.registration.as_str(),

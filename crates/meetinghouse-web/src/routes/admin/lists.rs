@@ -51,12 +51,15 @@ struct PeopleList {
     invite_note: String,
     /// How many days a sign-up may wait for approval before it is erased.
     waiting_days: i64,
+    /// The registration mode (`open`, `approval`, `invite`): what an invite code does.
+    registration: &'static str,
 }
 
 /// A person on the admin's list, with their suspension in words.
 struct Listed {
     person: PersonRow,
-    /// "banned", "suspended until 3 December 2026", or the status.
+    /// "banned", "suspended until 3 December 2026", "waiting for
+    /// approval", or the status.
     status: String,
     suspended: bool,
 }
@@ -101,6 +104,7 @@ async fn people_page(state: &AppState, viewer: &Viewer, q: &HashMap<String, Stri
             let status = match ends.get(&person.id) {
                 Some(&BANNED) if suspended => "banned".to_string(),
                 Some(&end) if suspended => format!("suspended until {}", format_date(end)),
+                _ if person.status == "pending" => "waiting for approval".to_string(),
                 _ => person.status.clone(),
             };
             Listed { person, status, suspended }
@@ -139,6 +143,7 @@ async fn people_page(state: &AppState, viewer: &Viewer, q: &HashMap<String, Stri
         invite_error,
         invite_note,
         waiting_days: meetinghouse_core::people::WAITING_KEEP_SECS / (24 * 3600),
+        registration: viewer.settings.registration.as_str(),
     }))
 }
 

@@ -9,7 +9,11 @@
 //! leaves the browser a newcomer, and costs the address nothing, so one
 //! browser sending bad forms cannot lock out everyone else behind its
 //! address. A browser is counted once: its first write that goes through
-//! makes it a participant, no longer a newcomer.
+//! makes it a participant, no longer a newcomer. A conversation set up for
+//! an in-person event has budgets per connection of its own (`limits`).
+//! A vote refused for a limit comes back on the conversation's page with
+//! the statement it was for, and the limit's message, so the person can
+//! cast it again once they may.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -20,23 +24,23 @@ use meetinghouse_core::{CoreError, FieldErrors};
 use crate::error::WebError;
 use crate::forms::{EXPIRED_FORM, Form, FormData, KeptForm};
 use crate::middleware::{mark_took_part, see_other_with_flash};
-use crate::routes::common_ground::{limit_key, load, participant, refused, show};
+use crate::routes::common_ground::{limit_key, limits, load, participant, refused, show};
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
 pub async fn vote(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, data }: Form) -> Result<Response, WebError> {
     let c = load(&state, &viewer, id).await?;
-    if let Err(message) = state.limits.cg_vote(&limit_key(&viewer), viewer.ip) {
-        return Err(WebError::TooManyRequests(message.into()));
-    }
     let statement = data
         .get("statement")
         .parse::<i64>()
         .map_err(|_| WebError::Unprocessable("The vote did not say which statement it was for.".into()))?;
+    if let Err(message) = limits::vote(&state, &c, &limit_key(&viewer), viewer.ip) {
+        return not_counted(&state, &viewer, c, statement, message).await;
+    }
     let me = participant(&viewer);
     let checked = common_ground::check_vote(&state.db, &viewer.settings, &c, &me, statement, data.get("vote")).await.map_err(refused)?;
     if let Err(message) = newcomer_limit(&state, &viewer, &c).await? {
-        return show::render_show(&state, &viewer, c, StatusCode::TOO_MANY_REQUESTS, FormData::default(), FieldErrors::new(), Some(message.into())).await;
+        return not_counted(&state, &viewer, c, statement, message).await;
     }
     common_ground::write_vote(&state.db, &c, &me, &checked).await.map_err(refused)?;
     // Back to where the vote was cast: the next statement, or the vote
@@ -48,11 +52,19 @@ pub async fn vote(State(state): State<AppState>, Path(id): Path<i64>, Form { vie
     } else {
         // Said above the next statement (`?voted`), so the voter knows the
         // button did something and where to change it.
-        let message = format!("Your vote on statement {statement} (“{}”) is counted: {}.", shortened(&checked.statement().body), vote_label(checked.vote()).to_lowercase());
+        let s = checked.statement();
+        let message = format!("Your vote on statement {} (“{}”) is counted: {}.", s.number, shortened(&s.body), vote_label(checked.vote()).to_lowercase());
         see_other_with_flash(&format!("/common-ground/{id}?voted={statement}#vote"), &message, state.config.tls)
     };
     mark_took_part(&mut resp, &viewer, state.config.tls);
     Ok(resp)
+}
+
+/// A vote refused for a limit: the conversation's page (429) with the
+/// statement it was for to vote on again, and the limit's message.
+async fn not_counted(state: &AppState, viewer: &Viewer, c: Conversation, statement: i64, message: &str) -> Result<Response, WebError> {
+    let notice = format!("Your vote was not counted. {message} The statement is below, to vote on again.");
+    show::render_tried(state, viewer, c, StatusCode::TOO_MANY_REQUESTS, notice, statement).await
 }
 
 /// A statement as a one-line message quotes it: at most 80 characters.
@@ -72,7 +84,7 @@ pub async fn add_statement(State(state): State<AppState>, Path(id): Path<i64>, K
         let errors = FieldErrors(vec![("statement", EXPIRED_FORM.to_string())]);
         return show::render_show(&state, &viewer, c, StatusCode::FORBIDDEN, data, errors, None).await;
     }
-    if let Err(message) = state.limits.cg_statement(&limit_key(&viewer), viewer.ip) {
+    if let Err(message) = limits::statement(&state, &c, &limit_key(&viewer), viewer.ip) {
         return too_many(&state, &viewer, c, &data, message).await;
     }
     let me = participant(&viewer);
@@ -115,7 +127,7 @@ async fn newcomer_limit(state: &AppState, viewer: &Viewer, c: &Conversation) -> 
     if !common_ground::is_newcomer(&state.db, c, &participant(viewer)).await? {
         return Ok(Ok(()));
     }
-    Ok(state.limits.cg_newcomer(c.row.id, viewer.ip).await)
+    Ok(limits::newcomer(state, c, viewer.ip).await)
 }
 
 pub async fn moderate(

@@ -31,7 +31,8 @@ pub async fn confirm(State(state): State<AppState>, viewer: Viewer, Path(id): Pa
     if !c.viewer_hosts {
         return Err(WebError::Forbidden("Only the conversation's hosts can close it.".into()));
     }
-    Ok(render(&ConfirmClose { page: Page::new(&viewer, format!("Close “{}”?", c.row.topic)), c }))
+    // Named without a question mark of its own: a topic is often a question.
+    Ok(render(&ConfirmClose { page: Page::new(&viewer, format!("Close the conversation: {}", c.row.topic)), c }))
 }
 
 pub async fn close(State(state): State<AppState>, Path(id): Path<i64>, Form { viewer, .. }: Form) -> Result<Response, WebError> {

@@ -173,7 +173,9 @@ const MAX_BARS: i64 = 120;
 
 /// Participation over time, a bar at a time: each bar's first and last
 /// day (unix seconds at noon of the day, in the meeting house's time
-/// zone), its votes, and the people whose first vote fell in it.
+/// zone), its votes, and the people who took part for the first time in
+/// it (a first vote, or a first statement of their own: the people the
+/// report counts as taking part).
 pub struct Bars {
     /// Days to a bar: 1, or more for a conversation longer than [`MAX_BARS`] days.
     pub days: i64,
@@ -214,8 +216,9 @@ pub fn bars(s: &Summary) -> Option<Bars> {
 
 /// Participation over time: votes per day (or per few days) as bars, and
 /// everyone taking part so far as a line (each on its own scale, both
-/// stated). Days without votes get an empty bar, so the time axis is to
-/// scale. The page gives the same figures as a table too.
+/// stated), ending at the report's "people taking part". Days without
+/// votes get an empty bar, so the time axis is to scale. The page gives
+/// the same figures as a table too.
 pub fn timeline(s: &Summary) -> String {
     let (w, h, left, bottom, top) = (480.0, 200.0, 8.0, 28.0, 12.0);
     let (Some(first_day), Some(last_day), Some(Bars { days: bar_days, bars: days })) = (s.timeline.first(), s.timeline.last(), bars(s)) else {
@@ -230,11 +233,10 @@ pub fn timeline(s: &Summary) -> String {
     let last = meetinghouse_core::format_date(last_day.day);
     let each = if bar_days == 1 { "day".to_string() } else { format!("{bar_days} days") };
     let desc = format!(
-        "From {first} to {last}, one bar for each {each}: at most {} {} in a bar; {} {} part in all. The table below gives each bar's figures.",
+        "From {first} to {last}, one bar for each {each}: votes, at most {} {} in a bar. The line: people taking part so far, {} in all. The table below gives each bar's figures.",
         max_votes as u32,
         if max_votes as u32 == 1 { "vote" } else { "votes" },
         total_people,
-        if total_people == 1 { "person took" } else { "people took" }
     );
     let mut out = format!(
         r#"<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-labelledby="time-title time-desc"><title id="time-title">Participation over time</title><desc id="time-desc">{}</desc>"#,

@@ -64,6 +64,7 @@ pub async fn submit(State(state): State<AppState>, Form { viewer, data }: Form) 
         statement_max: data.get("statement_max").into(),
         moderation: data.get("moderation").into(),
         group: data.get("group").into(),
+        site: state.config.base_url.clone(),
         prompt: data.get("prompt").into(),
     };
     let (status, errors) = match common_ground::create(&state.db, &viewer.settings, actor, &form).await {

@@ -15,14 +15,19 @@
 //! four people outside the groups shown voted on a statement, its figures
 //! count the people in the groups shown only, and say so (everyone's
 //! counts less the groups' would be those few people's votes).
+//!
+//! The report lists only statements that are in the conversation now: one
+//! a host took out since the last redraw leaves it at once, as it leaves
+//! the CSV, not a few seconds later. Statements are named by their number
+//! in the conversation.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use meetinghouse_core::common_ground::{self, Conversation, Overall, StatementVotes, Summary, majority_of, overall};
+use meetinghouse_core::common_ground::{self, Conversation, DIVIDED, Overall, StatementVotes, Summary, majority_of, overall};
 use meetinghouse_store::common_ground as store;
 
 use crate::error::WebError;
@@ -98,8 +103,9 @@ struct Report {
     technical: Vec<String>,
     map: String,
     timeline: String,
-    /// The timeline as a table: (period, votes, people taking part for the first time).
-    timeline_rows: Vec<(String, u32, u32)>,
+    /// The timeline as a table: (period, votes, people taking part for the
+    /// first time, people taking part so far — the chart's line).
+    timeline_rows: Vec<(String, u32, u32, u32)>,
     /// "Day", or "Days" when a bar is several days.
     period: &'static str,
     groups: Vec<GroupView>,
@@ -149,8 +155,18 @@ fn you(s: &Summary, me: Option<i64>) -> Option<String> {
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
     let c = load(&state, &viewer, id).await?;
-    let summary = common_ground::summary(&state.db, id).await?;
-    let texts: HashMap<i64, String> = store::statements(&state.db, id).await?.into_iter().map(|s| (s.id, s.body)).collect();
+    let statements = store::statements(&state.db, id).await?;
+    // Only what is in the conversation now: the last redraw may be a few
+    // seconds (or, after failures, minutes) older than a host's decision.
+    let accepted: HashSet<i64> = statements.iter().filter(|s| s.status == "accepted").map(|s| s.id).collect();
+    let summary = common_ground::summary(&state.db, id).await?.map(|mut s| {
+        s.statements.retain(|v| accepted.contains(&v.statement));
+        for g in &mut s.groups {
+            g.representative.retain(|r| accepted.contains(&r.statement));
+        }
+        s
+    });
+    let texts: HashMap<i64, String> = statements.into_iter().map(|s| (s.id, s.body)).collect();
     let me = common_ground::participant_id(&state.db, id, &participant(&viewer)).await?;
     let page = Page::new(&viewer, format!("Report: {}", c.row.topic));
     let mut report = Report {
@@ -195,14 +211,15 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         report.timeline = draw::timeline(s);
         if let Some(bars) = draw::bars(s) {
             report.period = if bars.days == 1 { "Day" } else { "Days" };
+            let mut so_far = 0;
             report.timeline_rows = bars
                 .bars
                 .iter()
-                .filter(|b| b.votes > 0)
-                .map(|b| {
+                .filter_map(|b| {
+                    so_far += b.new_people;
                     let (first, last) = (meetinghouse_core::format_date(b.first), meetinghouse_core::format_date(b.last));
                     let when = if first == last { first } else { format!("{first} to {last}") };
-                    (when, b.votes, b.new_people)
+                    (b.votes > 0 || b.new_people > 0).then_some((when, b.votes, b.new_people, so_far))
                 })
                 .collect();
         }
@@ -246,14 +263,22 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
 }
 
 /// The CSV's columns before the groups'.
-pub const CSV_HEADER: &str = "statement_id,statement,status,seed,agree,disagree,pass,counted,bridging,division,majority";
+pub const CSV_HEADER: &str = "statement_number,statement,status,seed,agree,disagree,pass,counted,bridging,division,majority";
+
+/// What the `majority` column says of a statement the groups split on
+/// ([`DIVIDED`]): the report lists it where the groups differ, not under
+/// what most people said, since a large group can outvote a small one.
+pub const GROUPS_SPLIT: &str = "groups split";
 
 /// The report per statement as CSV, for a spreadsheet (UTF-8 with a byte
-/// order mark, so Excel reads ’ and ＝ as they are): counts, what they
+/// order mark, so Excel reads ’ and ＝ as they are): the statement's number
+/// in the conversation, counts, what they
 /// count ("everyone", "groups shown only" when one to four people outside
 /// the groups shown voted on it and their votes are left out, or "fewer
 /// than 5 votes", with no counts), bridging and division scores, which
-/// way a clear majority of those counted voted, and the agreement in each
+/// way a clear majority of those counted voted ("groups split" where the
+/// groups differ by 30 points or more: the report then names no
+/// majority either), and the agreement in each
 /// group of at least five people (a smaller group has no columns, and a
 /// group's cells are empty for a statement fewer than five in it voted
 /// on: they would be its few people's votes, for hosts too). Hosts get
@@ -291,11 +316,11 @@ pub async fn csv(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i
             Overall::Everyone([a, d, p]) => (format!("{a},{d},{p}"), "everyone"),
             Overall::GroupsShown([a, d, p]) => (format!("{a},{d},{p}"), "groups shown only"),
         };
-        let majority = majority_of(&figures).map_or("", |(way, _)| way);
         let (bridging, division) = analysed.map(|v| (v.bridging, v.division)).unwrap_or_default();
+        let majority = if division >= DIVIDED { GROUPS_SPLIT } else { majority_of(&figures).map_or("", |(way, _)| way) };
         out.push_str(&format!(
             "{},{},{},{},{numbers},{counted},{bridging:.6},{division:.4},{majority}",
-            s.id,
+            s.number,
             csv_field(&s.body),
             s.status,
             s.is_seed,

@@ -8,6 +8,11 @@
 //! the conversation come [`HOST_PAGE`] at a time (`?waiting=N`,
 //! `?decided=N`), so a conversation of a thousand statements is not a
 //! thousand forms on one page.
+//!
+//! A browser taking part without an account is told that its votes are
+//! remembered by this browser, and offered "Not you? Start afresh"
+//! (`afresh.rs`) for a shared computer. Someone who signs in after voting
+//! without an account is told what became of those votes (`load_adopting`).
 
 use std::collections::HashMap;
 
@@ -16,13 +21,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use meetinghouse_core::FieldErrors;
-use meetinghouse_core::common_ground::{self, Ballot, Conversation, vote_label};
+use meetinghouse_core::common_ground::{self, Adoption, Ballot, Conversation, status_words, vote_label};
 use meetinghouse_store::common_ground::StatementRow;
 
 use crate::error::WebError;
 use crate::forms::FormData;
 use crate::page::{Page, date, render, render_status};
-use crate::routes::common_ground::{load, participant};
+use crate::routes::common_ground::{load_adopting, participant};
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -51,6 +56,36 @@ struct Show {
     /// conversation or taken out, each with its neighbours' numbers.
     waiting: HostList,
     decided: HostList,
+    /// What became of this browser's votes given without an account, for
+    /// someone signed in ([`adoption_words`]).
+    adoption: Option<String>,
+    /// A browser without an account that has taken part here: told its
+    /// votes are remembered by this browser, and offered to start afresh.
+    browser_voter: bool,
+}
+
+impl Show {
+    /// Whether a statement was taken out because its author closed their
+    /// account choosing "remove": it cannot be put back.
+    fn removed_by_closing(&self, s: &StatementRow) -> bool {
+        s.status == "rejected" && self.ballot.removed.contains(&s.id)
+    }
+}
+
+/// What the page says of this browser's votes given without an account,
+/// for someone signed in: taken over by their account now, or kept apart.
+fn adoption_words(a: Adoption) -> Option<String> {
+    match a {
+        Adoption::Nothing => None,
+        Adoption::TakenOver => Some(
+            "The votes this browser gave here before you signed in are now your account’s: they count once, as yours, and are no longer shown to this browser when you sign out."
+                .into(),
+        ),
+        Adoption::Apart { votes } => Some(format!(
+            "Before you signed in, this browser also voted here ({votes} {}). You had taken part with your account already, so those votes stay anonymous, with this browser: they count as another participant’s in the figures, and are shown here again if you sign out.",
+            if votes == 1 { "vote" } else { "votes" }
+        )),
+    }
 }
 
 /// How many statements each of the hosts' lists shows at a time.
@@ -111,21 +146,33 @@ pub(super) async fn render_show(
     errors: FieldErrors,
     notice: Option<String>,
 ) -> Result<Response, WebError> {
-    render_page(state, viewer, c, status, form, errors, notice, &HashMap::new()).await
+    let shown = Shown { status, form, errors, notice, ..Shown::default() };
+    render_page(state, viewer, c, shown, &HashMap::new()).await
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn render_page(
-    state: &AppState,
-    viewer: &Viewer,
-    c: Conversation,
+/// The page again after a vote on `statement` was refused for a limit:
+/// that statement to vote on (while it takes votes), and why.
+pub(super) async fn render_tried(state: &AppState, viewer: &Viewer, c: Conversation, status: StatusCode, notice: String, statement: i64) -> Result<Response, WebError> {
+    let shown = Shown { status, notice: Some(notice), tried: Some(statement), ..Shown::default() };
+    render_page(state, viewer, c, shown, &HashMap::new()).await
+}
+
+/// How the page is shown: its status, the statement form as sent with its
+/// errors, a notice in the voting panel, the statement a refused vote was
+/// for, and what became of the browser's votes on signing in.
+#[derive(Default)]
+struct Shown {
     status: StatusCode,
     form: FormData,
     errors: FieldErrors,
     notice: Option<String>,
-    q: &HashMap<String, String>,
-) -> Result<Response, WebError> {
-    let ballot = common_ground::ballot(&state.db, &c, &participant(viewer)).await?;
+    tried: Option<i64>,
+    adoption: Option<Adoption>,
+}
+
+async fn render_page(state: &AppState, viewer: &Viewer, c: Conversation, shown: Shown, q: &HashMap<String, String>) -> Result<Response, WebError> {
+    let Shown { status, form, errors, notice, tried, adoption } = shown;
+    let ballot = common_ground::ballot_keeping(&state.db, &c, &participant(viewer), tried).await?;
     let mut page = Page::new(viewer, c.row.topic.clone());
     // A vote just cast is confirmed in the vote section, above the next
     // statement, rather than at the top of the page; the title says it too.
@@ -138,7 +185,25 @@ async fn render_page(
     let personal = ballot.me.is_some();
     let waiting = HostList::cut(&ballot.pending, q.get("waiting"));
     let decided = HostList::cut(&ballot.decided, q.get("decided"));
-    let show = Show { can_take_part: can_take_part(&c, viewer), page, ballot, form, errors, notice, voted, opened, since: since(&c), statement_hint, waiting, decided, c };
+    let browser_voter = viewer.actor.is_none() && personal;
+    let adoption = adoption.and_then(adoption_words);
+    let show = Show {
+        can_take_part: can_take_part(&c, viewer),
+        page,
+        ballot,
+        form,
+        errors,
+        notice,
+        voted,
+        opened,
+        since: since(&c),
+        statement_hint,
+        waiting,
+        decided,
+        adoption,
+        browser_voter,
+        c,
+    };
     let mut resp = render_status(status, &show);
     if personal {
         // "You have voted on N of M": this participant's own.
@@ -148,8 +213,8 @@ async fn render_page(
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    let c = load(&state, &viewer, id).await?;
-    render_page(&state, &viewer, c, StatusCode::OK, FormData::default(), FieldErrors::new(), None, &q).await
+    let (c, adoption) = load_adopting(&state, &viewer, id).await?;
+    render_page(&state, &viewer, c, Shown { status: StatusCode::OK, adoption: Some(adoption), ..Shown::default() }, &q).await
 }
 
 #[derive(Template)]
@@ -158,19 +223,29 @@ struct Mine {
     page: Page,
     c: Conversation,
     votes: Vec<(StatementRow, i64, &'static str)>,
+    /// The participant's own statements, with what became of each.
+    statements: Vec<(StatementRow, &'static str)>,
     can_take_part: Result<(), String>,
+    adoption: Option<String>,
+    browser_voter: bool,
 }
 
 pub async fn mine(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
-    let c = load(&state, &viewer, id).await?;
+    let (c, adoption) = load_adopting(&state, &viewer, id).await?;
     let me = common_ground::participant_id(&state.db, id, &participant(&viewer)).await?;
     let votes = common_ground::my_votes(&state.db, &c, &participant(&viewer))
         .await?
         .into_iter()
         .map(|(s, v)| (s, v, vote_label(v)))
         .collect();
+    let statements = common_ground::my_statements(&state.db, &c, &participant(&viewer)).await?.into_iter().map(|s| {
+        let words = status_words(&s.status);
+        (s, words)
+    }).collect();
     let page = Page::new(&viewer, format!("My votes: {}", c.row.topic));
-    let mut resp = render(&Mine { can_take_part: can_take_part(&c, &viewer), page, votes, c });
+    let browser_voter = viewer.actor.is_none() && me.is_some();
+    let mine = Mine { can_take_part: can_take_part(&c, &viewer), page, votes, statements, adoption: adoption_words(adoption), browser_voter, c };
+    let mut resp = render(&mine);
     if me.is_some() {
         resp.extensions_mut().insert(crate::pagecache::Personal);
     }

@@ -21,7 +21,9 @@ pub struct Section {
 
 /// Loads the first page of a subject's conversation for a subject page.
 pub async fn section(state: &AppState, viewer: &Viewer, subject: Subject) -> Result<Section, WebError> {
-    let convo = conversations::conversation(&state.db, subject, viewer.actor.as_ref(), None).await?;
+    let mut convo = conversations::conversation(&state.db, subject, viewer.actor.as_ref(), None).await?;
+    // An account waiting for approval is told so in place of the form.
+    crate::routes::replies::while_waiting(viewer, &mut convo.refused, convo.replies.iter_mut());
     Ok(Section { convo, kind: subject.kind(), id: subject.id() })
 }
 

@@ -53,10 +53,15 @@ async fn render_form(state: &AppState, viewer: &Viewer, kind: &str, id: i64, for
     let action = format!("/conversations/{kind}/{id}/replies");
     // An archived group's words, or a block that would refuse the reply:
     // either way the form is left out.
-    let archived = match conversations::archived(&state.db, &info).await? {
+    let mut archived = match conversations::archived(&state.db, &info).await? {
         Some(why) => Some(why),
         None => conversations::answer_refused(&state.db, actor, &info, parent.as_ref().map(|p| p.row.author_person)).await?,
     };
+    // An account waiting for approval is told so in place of the form; a
+    // reply it sent anyway comes back in the form, with why (the errors).
+    if errors.is_empty() {
+        crate::routes::replies::while_waiting(viewer, &mut archived, std::iter::empty());
+    }
     Ok(render_status(status, &ReplyFormPage { page, info, parent, personas, form, errors, action, archived }))
 }
 

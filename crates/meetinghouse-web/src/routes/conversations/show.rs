@@ -31,7 +31,8 @@ pub async fn show(
         Some(a) => Some(a.parse::<i64>().map_err(|_| WebError::NotFound)?),
         None => None,
     };
-    let convo = meetinghouse_core::conversations::conversation(&state.db, subject, viewer.actor.as_ref(), after).await?;
+    let mut convo = meetinghouse_core::conversations::conversation(&state.db, subject, viewer.actor.as_ref(), after).await?;
+    crate::routes::replies::while_waiting(&viewer, &mut convo.refused, convo.replies.iter_mut());
     let title = format!("Conversation: {}", convo.info.title);
     Ok(render(&ConversationPage { page: Page::new(&viewer, title), section: Section { convo, kind: subject.kind(), id } }))
 }

@@ -157,7 +157,9 @@ async fn make_part(state: &AppState, n: usize) -> Result<Option<String>, WebErro
     Ok(Some(urlset(&urls)))
 }
 
-/// Home, prompts, organisations, public groups and the prompts whose pages are public.
+/// Home, prompts, organisations (not those the moderators flagged), public
+/// groups (not those the moderators hold archived: store
+/// `groups::list_public`) and the prompts whose pages are public.
 async fn site_pages(state: &AppState) -> Result<Urls, WebError> {
     let base = &state.config.base_url;
     let mut urls: Urls = vec![(format!("{base}/"), None), (format!("{base}/prompts"), None)];

@@ -1,6 +1,8 @@
 //! `GET /groups` — public groups and, for a signed-in person, the
 //! members-only groups they belong to (marked); admins see all. By name,
-//! the archived ones last, under their own heading.
+//! the archived ones last, under their own heading. A group the moderators
+//! hold archived is listed only to those who belong to it and to admins
+//! (marked "archived by the moderators"; store `groups::list_public`).
 
 use std::collections::HashMap;
 

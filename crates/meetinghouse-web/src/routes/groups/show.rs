@@ -4,7 +4,9 @@
 //! `?part_of=2`); for hosts, the member list with its actions and the
 //! waiting requests, each with its forms, 25 at a time (`?manage=2`,
 //! `?requests=2`, core `groups::HOST_TOOLS_PER_PAGE`); how many amendments
-//! to its purpose are open, and until when. An address with capitals is sent on (308) to the
+//! to its purpose are open, and until when. A page past the end of one of
+//! those lists is "no such page" (404), as for every list
+//! (`paging::within`). An address with capitals is sent on (308) to the
 //! same address in lower case, the only case addresses are stored in.
 
 use std::collections::HashMap;
@@ -20,7 +22,7 @@ use meetinghouse_core::orgs::OrgRow;
 use crate::error::WebError;
 use crate::forms::FormData;
 use crate::page::{Page, render_status};
-use crate::paging::{numbered, page_number};
+use crate::paging::{numbered, page_number, within};
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -56,6 +58,8 @@ struct GroupShow {
     managed: Vec<meetinghouse_core::groups::MemberView>,
     manage_page: i64,
     more_managed: bool,
+    /// The meeting house's address, for the "Add a group" form's example.
+    base_url: String,
 }
 
 impl GroupShow {
@@ -64,6 +68,18 @@ impl GroupShow {
     /// archived, and again to whoever was just told what was wrong with it.
     fn shows_nest(&self) -> bool {
         !self.my_groups.is_empty() || (self.g.viewer_is_host && self.g.group.archived_at.is_none()) || self.errors.get("child").is_some()
+    }
+
+    /// Whether the moderators hold the group archived and the viewer is not
+    /// one of them: the host tools offer no change of role and no removal
+    /// of a member (core refuses them: `groups::held_words`).
+    fn frozen(&self) -> bool {
+        self.g.held() && !self.page.is_admin
+    }
+
+    /// What the moderators' hold means for its hosts.
+    fn held_words(&self) -> String {
+        groups::held_words(&self.g.group.name)
     }
 
     /// After a refused "Bring your organisation in", the address that was
@@ -122,6 +138,14 @@ async fn render_group_at(
     (at, manage_page): (groups::PageAt, i64),
 ) -> Result<Response, WebError> {
     let g = groups::page_parts(&state.db, slug, viewer.actor.as_ref(), at).await?;
+    // A page past the end of a list it shows (the hosts' lists only to them).
+    if !g.invitation_only {
+        within(g.members_page, g.members.is_empty())?;
+        within(g.parents_page, g.parents.is_empty())?;
+        if g.viewer_is_host {
+            within(g.requests_page, g.requests.is_empty())?;
+        }
+    }
     let section = if g.invitation_only {
         None
     } else {
@@ -138,6 +162,9 @@ async fn render_group_at(
         Some(actor) if g.viewer_is_host => groups::managed(&state.db, actor, g.group.id, manage_page).await?,
         _ => (Vec::new(), false),
     };
+    if g.viewer_is_host {
+        within(manage_page, managed.is_empty())?;
+    }
     let count = |kind: &str| g.members.iter().filter(|m| m.member_kind == kind).count();
     let (n_groups, n_orgs, n_people) = (count("group"), count("org"), count("person"));
     Ok(render_status(
@@ -160,6 +187,7 @@ async fn render_group_at(
             managed,
             manage_page,
             more_managed,
+            base_url: state.config.base_url.trim_end_matches('/').to_string(),
         },
     ))
 }

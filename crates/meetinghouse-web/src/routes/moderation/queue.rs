@@ -1,5 +1,6 @@
-//! `GET /moderation?kind=&page=` (the queue, [`moderation::QUEUE_PAGE`]
-//! items a page, of one kind of report if asked: everything for instance moderators; for the
+//! `GET /moderation?kind=&category=&page=` (the queue, [`moderation::QUEUE_PAGE`]
+//! items a page, the urgent categories first, of one kind of thing and one
+//! category of report if asked: everything for instance moderators; for the
 //! hosts of a group, an organisation or a prompt, the reports about what they
 //! host, each saying whose queue it is in) and `POST /moderation/{report}`
 //! (act on an item, as of the reply's, story's, amendment's, objection's,
@@ -56,19 +57,53 @@ struct QueuePage {
     your_place: &'static str,
     /// Whether the moderation log is public (notes are published there).
     public_log: bool,
+    /// The most reports "Dismiss the ticked reports" takes at once.
+    bulk_max: usize,
 }
 
 impl QueuePage {
+    /// Whether an item can be ticked for "Dismiss the ticked reports": dismissing applies to it.
+    fn dismissable(&self, q: &moderation::QueueItem) -> bool {
+        q.choices.iter().any(|(key, _)| *key == "dismiss")
+    }
+
+    /// For an instance moderator, how many reports the item's reporter sent
+    /// ("Whoever sent it has sent 12 reports (11 open)").
+    fn reporter_words(&self, q: &moderation::QueueItem) -> Option<String> {
+        let (all, open) = q.by_reporter?;
+        Some(format!("Whoever sent it has sent {all} {} ({open} open)", if all == 1 { "report" } else { "reports" }))
+    }
+
+    /// The address of the kinds' navigation for `kind` ("" for every
+    /// kind), keeping the category shown.
+    fn kind_link(&self, kind: &str) -> String {
+        let query = QueueQuery { kind: (!kind.is_empty()).then(|| kind.to_string()), category: self.queue.category.clone(), page: 1 };
+        format!("/moderation{}", query.query_string())
+    }
+
+    /// The address of the categories' navigation for `category` ("" for
+    /// every category), keeping the kind shown.
+    fn category_link(&self, category: &str) -> String {
+        let query = QueueQuery { kind: self.queue.kind.clone(), category: (!category.is_empty()).then(|| category.to_string()), page: 1 };
+        format!("/moderation{}", query.query_string())
+    }
+
+    /// Whether any item on the page can be ticked.
+    fn any_dismissable(&self) -> bool {
+        self.queue.items.iter().any(|q| !q.about_actor && self.dismissable(q))
+    }
+
     /// The problem with a field of item `id`'s form, if that form failed.
     fn error(&self, id: &i64, field: &str) -> Option<&str> {
         if self.failed == Some(*id) && !self.gone { self.errors.get(field) } else { None }
     }
 }
 
-/// The queue's page and kind from its address query (`kind`, `page`).
-fn queue_query(q: &HashMap<String, String>) -> QueueQuery {
+/// The queue's page, kind and category from its address query (`kind`,
+/// `category`, `page`).
+pub(crate) fn queue_query(q: &HashMap<String, String>) -> QueueQuery {
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
-    QueueQuery::parse(get("kind"), get("page"))
+    QueueQuery::parse_with(get("kind"), get("category"), get("page"))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -77,7 +112,7 @@ async fn page(state: &AppState, viewer: &Viewer, query: &QueueQuery, failed: Opt
     let queue = moderation::queue_page(&state.db, actor, query).await?;
     let gone = failed.is_some_and(|id| !queue.items.iter().any(|q| q.report.id == id));
     let public_log = moderation::Policy::load(&state.db).await?.public_log;
-    let shown = QueueQuery { kind: queue.kind.clone(), page: queue.page };
+    let shown = QueueQuery { kind: queue.kind.clone(), category: queue.category.clone(), page: queue.page };
     let kind_words = queue.kind.as_deref().and_then(|k| moderation::QUEUE_KINDS.iter().find(|(key, _)| *key == k)).map(|(_, words)| *words);
     let mut title = match kind_words {
         Some(words) => format!("Moderation queue: {}", words.to_lowercase()),
@@ -86,10 +121,12 @@ async fn page(state: &AppState, viewer: &Viewer, query: &QueueQuery, failed: Opt
     if queue.pages > 1 {
         title.push_str(&format!(", page {} of {}", queue.page, queue.pages));
     }
-    let pager_base = match &queue.kind {
-        Some(k) => format!("/moderation?kind={k}&"),
-        None => "/moderation?".to_string(),
-    };
+    if let Some(c) = &queue.category {
+        title.push_str(&format!(" ({})", moderation::category_words(c).to_lowercase()));
+    }
+    let pager_base = format!("/moderation{}", QueueQuery { page: 1, ..shown.clone() }.query_string());
+    let pager_base = if pager_base.contains('?') { format!("{pager_base}&") } else { format!("{pager_base}?") };
+
     Ok(render_status(status, &QueuePage {
         page: Page::new(viewer, title),
         query: shown.query_string(),
@@ -107,6 +144,7 @@ async fn page(state: &AppState, viewer: &Viewer, query: &QueueQuery, failed: Opt
         about_you: moderation::ABOUT_YOU,
         your_place: moderation::YOUR_PLACE,
         public_log,
+        bulk_max: moderation::BULK_MAX,
     }))
 }
 

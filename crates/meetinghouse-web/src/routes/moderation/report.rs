@@ -1,4 +1,4 @@
-//! `GET /report?kind=reply|story|person|amendment|objection|group|org&target=ID|HANDLE|SLUG`
+//! `GET /report?kind=reply|story|person|amendment|objection|group|org|statement|prompt|object&target=ID|HANDLE|SLUG`
 //! (the form) and `POST /report`. A review request goes through the same
 //! form (category `review-request`): from the author of a story the
 //! moderators removed (from the story's page), of an amendment or an
@@ -6,7 +6,11 @@
 //! saying where to return), or from the hosts of a group they archived or
 //! the admins of an organisation they hid or flagged (from its page).
 //! The form shows what is reported (a reply's words and author, a story's
-//! title and author) with a link to it, and a sent report returns there.
+//! title and author, …) as the reporter is shown it where it is (never the
+//! text of a reply hidden or waiting for review), says who reads the report
+//! for its kind, and a sent report returns to its page (an amendment's or
+//! an objection's: the amendment's). How many reports an account sends an
+//! hour is counted in the database (core `moderation::REPORTS_PER_HOUR`).
 
 use std::collections::HashMap;
 
@@ -14,7 +18,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use meetinghouse_core::moderation::{self, CATEGORIES, ReportForm};
+use meetinghouse_core::moderation::{self, CATEGORIES, ReportForm, ReportedView};
 use meetinghouse_core::{CoreError, FieldErrors};
 
 use crate::error::WebError;
@@ -32,9 +36,9 @@ struct ReportPage {
     errors: FieldErrors,
     categories: &'static [(&'static str, &'static str)],
     what: String,
-    /// What is reported, as the reporter may see it; `None` when it is
-    /// not a reply or a story, or cannot be found.
-    reported: Option<Reported>,
+    /// What is reported, as the reporter may see it; `None` for a person,
+    /// a group or an organisation, or what cannot be found.
+    reported: Option<ReportedView>,
     /// A review request (no categories): the author of a removed story or
     /// of hidden words, or the hosts or admins of what the moderators
     /// archived, hid or flagged, asks them to look again.
@@ -42,6 +46,23 @@ struct ReportPage {
 }
 
 impl ReportPage {
+    /// Who reads a report about this kind of thing, besides the meeting
+    /// house's moderators: the hosts whose queue it reaches (store
+    /// `moderation::insert_report_into` records them), or why nobody else.
+    fn readers(&self) -> &'static str {
+        match self.form.get("target_kind") {
+            "reply" => " (and the hosts of what it replies to: a group’s hosts, an organisation’s staff for its page, collection and stories in its name, a prompt’s hosts for the prompt and the stories answering it)",
+            "story" => " (and the story’s hosts: the organisation it speaks for, its group, the prompt it answers)",
+            "statement" => " (and the conversation’s hosts: the organisation’s staff, the group’s hosts or the prompt’s hosts it belongs to)",
+            "prompt" => " (and the prompt’s hosts: its group’s hosts, its organisation’s admins, the person who opened it)",
+            "object" => " (and the staff of the organisation whose collection it is in)",
+            "amendment" | "objection" => " of the meeting house only: the group’s hosts have a stake in what becomes of its purpose, so they do not decide it. The moderators can hide the words; they never change whether an objection counts",
+            "group" => " of the meeting house only: the group’s hosts have a stake in it, so they do not decide it. The moderators can warn its hosts or archive it",
+            "org" => " of the meeting house only: the organisation’s admins have a stake in it, so they do not decide it. The moderators can warn its admins, hide its description and website, or say on its page that they could not confirm it is who its name says",
+            _ => "",
+        }
+    }
+
     /// The hint under a review request's text box.
     fn review_hint(&self) -> &'static str {
         match self.form.get("target_kind") {
@@ -52,46 +73,12 @@ impl ReportPage {
     }
 }
 
-/// A reply or a story as the report form shows it.
-struct Reported {
-    /// "A reply by Tara Singh", "The story “Canal days” by Tara Singh".
-    words: String,
-    /// The reply's text (its first words), empty for a story.
-    quote: String,
-    /// Its page: the form links to it, and a sent report returns there.
-    link: String,
+/// What is reported, as the reporter may see it where it is (core
+/// `moderation::reported_view`: never the text of a reply hidden, retracted
+/// or waiting for review, nor words the moderators hid).
+async fn reported(state: &AppState, viewer: &Viewer, form: &FormData) -> Result<Option<ReportedView>, WebError> {
+    Ok(moderation::reported_view(&state.db, viewer.actor.as_ref(), form.get("target_kind"), form.get("target")).await?)
 }
-
-/// The reply or story a report is about, if the reporter may see it.
-async fn reported(state: &AppState, viewer: &Viewer, form: &FormData) -> Result<Option<Reported>, WebError> {
-    let Ok(id) = form.get("target").trim().parse::<i64>() else { return Ok(None) };
-    let actor = viewer.actor.as_ref();
-    Ok(match form.get("target_kind") {
-        "reply" => match meetinghouse_core::conversations::visible_reply(&state.db, id, actor).await {
-            Ok((r, _)) => {
-                let mut quote: String = meetinghouse_core::search::plain_text(&r.body).chars().take(QUOTE_CHARS + 1).collect();
-                if quote.chars().count() > QUOTE_CHARS {
-                    quote = quote.chars().take(QUOTE_CHARS).collect::<String>() + "…";
-                }
-                Some(Reported { words: format!("A reply by {}", meetinghouse_core::conversations::author_label(&r)), quote, link: format!("/replies/{id}") })
-            }
-            Err(CoreError::NotFound | CoreError::Forbidden(_)) => None,
-            Err(other) => return Err(other.into()),
-        },
-        "story" => match meetinghouse_store::stories::by_id(&state.db, id).await? {
-            Some(s) if s.deleted_at.is_none() && meetinghouse_core::stories::can_see(&state.db, &s, actor).await? => Some(Reported {
-                words: format!("The story “{}” by {}", s.title, meetinghouse_core::stories::author_label(&s)),
-                quote: String::new(),
-                link: format!("/stories/{id}"),
-            }),
-            _ => None,
-        },
-        _ => None,
-    })
-}
-
-/// The most characters of a reply the report form quotes.
-const QUOTE_CHARS: usize = 300;
 
 async fn page(state: &AppState, viewer: &Viewer, form: FormData, errors: FieldErrors, status: StatusCode) -> Result<Response, WebError> {
     let review = form.get("category") == moderation::REVIEW_REQUEST;
@@ -100,6 +87,9 @@ async fn page(state: &AppState, viewer: &Viewer, form: FormData, errors: FieldEr
         "story" => "a story".to_string(),
         "amendment" => "an amendment to a group's purpose".to_string(),
         "objection" => "an objection to an amendment".to_string(),
+        "statement" => "a statement in a conversation".to_string(),
+        "prompt" => "a prompt".to_string(),
+        "object" => "an object in a collection".to_string(),
         "group" => format!("the group at /groups/{}", form.get("target")),
         "org" => format!("the organisation at /orgs/{}", form.get("target")),
         _ => "a reply".to_string(),
@@ -125,9 +115,6 @@ pub async fn submit(State(state): State<AppState>, KeptForm { viewer, data, expi
         return page(&state, &viewer, data, FieldErrors(vec![("form", EXPIRED_FORM.into())]), StatusCode::FORBIDDEN).await;
     }
     let actor = viewer.require()?;
-    if let Err(message) = state.limits.report(&actor.id.to_string()) {
-        return page(&state, &viewer, data, FieldErrors(vec![("form", message.into())]), StatusCode::TOO_MANY_REQUESTS).await;
-    }
     let form = ReportForm {
         target_kind: data.get("target_kind").into(),
         target: data.get("target").into(),
@@ -146,11 +133,19 @@ pub async fn submit(State(state): State<AppState>, KeptForm { viewer, data, expi
             state.config.tls,
         )),
         Ok(()) => {
-            // Back to what was reported, where the reporter was reading.
-            let back = reported_page(&form.target_kind, form.target.trim(), data.get("back"));
+            // Back to what was reported, where the reporter was reading (an
+            // amendment's or an objection's page is the amendment's).
+            let back = match moderation::report_return(&state.db, actor, &form.target_kind, &form.target).await? {
+                Some(page) => page,
+                None => reported_page(&form.target_kind, form.target.trim(), data.get("back")),
+            };
             Ok(see_other_with_flash(&back, "Thank you for your report. A moderator will look at it, and you will hear what they decided.", state.config.tls))
         }
         Err(CoreError::Invalid(errors)) => page(&state, &viewer, data, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+        // The hourly budget is counted in the database (core `moderation::REPORTS_PER_HOUR`).
+        Err(CoreError::Forbidden(m)) if m == moderation::TOO_MANY_REPORTS => {
+            page(&state, &viewer, data, FieldErrors(vec![("form", m)]), StatusCode::TOO_MANY_REQUESTS).await
+        }
         Err(CoreError::Forbidden(m)) => page(&state, &viewer, data, FieldErrors(vec![("form", m)]), StatusCode::FORBIDDEN).await,
         Err(other) => Err(other.into()),
     }

@@ -61,7 +61,7 @@ struct ImportPage {
 
 /// The form's fields.
 fn form_field(name: &str) -> bool {
-    matches!(name, "file" | "format" | "mapping" | "action" | "withdraw_missing")
+    matches!(name, "file" | "format" | "mapping" | "action" | "withdraw_missing" | "withdraw_many")
 }
 
 pub async fn form(State(state): State<AppState>, viewer: Viewer, uri: Uri, Path(slug): Path<String>) -> Result<Response, WebError> {
@@ -125,6 +125,7 @@ pub async fn submit(State(state): State<AppState>, Path(slug): Path<String>, req
         mapping: data.get("mapping").to_string(),
         dry_run: data.get("action") == "check",
         withdraw_missing: !data.get("withdraw_missing").is_empty(),
+        withdraw_many: !data.get("withdraw_missing").is_empty() && !data.get("withdraw_many").is_empty(),
     };
     if let Err(CoreError::Invalid(errors)) = asked.parsed_mapping() {
         return again(StatusCode::UNPROCESSABLE_ENTITY, errors, form).await;

@@ -1,6 +1,7 @@
 //! `GET /orgs/{slug}` — an organisation's page, with its people (a hundred
 //! at a time: `?page=2` for more) and the public groups it belongs to (a
-//! hundred at a time: `?groups=2`). An address with capitals is
+//! hundred at a time: `?groups=2`); a page past the end of either is "no
+//! such page" (404, `paging::within`). An address with capitals is
 //! sent on (308) to the same address in lower case.
 
 use std::collections::HashMap;
@@ -17,7 +18,7 @@ use crate::error::WebError;
 use crate::forms::FormData;
 use crate::page::{Page, render_status};
 use crate::routes::groups::show::lower_case_address;
-use crate::paging::{numbered, page_number};
+use crate::paging::{numbered, page_number, within};
 use crate::state::AppState;
 use crate::viewer::Viewer;
 
@@ -28,8 +29,6 @@ struct OrgShow {
     o: OrgPage,
     sector: String,
     is_admin: bool,
-    /// How many active admins the organisation has (the last keeps their role).
-    n_admins: i64,
     is_member: bool,
     invited: bool,
     form: FormData,
@@ -98,6 +97,8 @@ async fn render_org_at(
     (number, groups_page): (i64, i64),
 ) -> Result<Response, WebError> {
     let mut o = orgs::page_parts(&state.db, slug, viewer.actor.as_ref(), number, groups_page).await?;
+    within(o.members_page, o.members.is_empty())?;
+    within(o.groups_page, o.groups.is_empty())?;
     let marks = meetinghouse_core::moderation::org_page_marks(&state.db, &mut o, viewer.actor.as_ref()).await?;
     let role = o.viewer.clone();
     let section = crate::routes::conversations::section(state, viewer, meetinghouse_core::subjects::Subject::Org(o.org.id)).await?;
@@ -108,7 +109,6 @@ async fn render_org_at(
             page: Page::new(viewer, o.org.name.clone()),
             sector: sector_label(&o.org.sector).to_string(),
             is_admin,
-            n_admins: o.admins,
             is_member: role.as_ref().is_some_and(|(_, s)| s == "active"),
             invited: role.as_ref().is_some_and(|(_, s)| s == "invited"),
             o,

@@ -5,7 +5,8 @@
 //! time (`?invitations=2` for more), your requests fifty (`?asked=2`), your
 //! groups a hundred (`?groups=2`), and your stories fifty, newest first
 //! (`?stories_before=STORY_ID` for older ones), drafts and those you may
-//! still restore included.
+//! still restore included. A page past the end of one of the numbered
+//! lists is "no such page" (404, `paging::within`).
 
 use std::collections::HashMap;
 
@@ -18,7 +19,7 @@ use meetinghouse_core::stories::StoryList;
 use meetinghouse_core::{groups, orgs, persona};
 
 use crate::error::WebError;
-use crate::paging::numbered;
+use crate::paging::{numbered, within};
 use crate::page::{Page, render};
 use crate::state::AppState;
 use crate::viewer::Viewer;
@@ -59,6 +60,9 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     let (group_invitations, more_group_invitations) = groups::invitations(&state.db, actor.id, invitations_page).await?;
     let (asked, more_asked) = groups::asked(&state.db, actor, asked_page).await?;
     let (groups, more_groups) = groups::mine(&state.db, actor.id, groups_page).await?;
+    within(invitations_page, invitations.is_empty() && group_invitations.is_empty())?;
+    within(asked_page, asked.is_empty())?;
+    within(groups_page, groups.is_empty())?;
     let stories_before = match q.get("stories_before") {
         Some(b) => Some(b.trim().parse::<i64>().map_err(|_| {
             WebError::BadRequest("We could not tell which of your stories to show: the address should end with ?stories_before= and a story's number. Go back to your newest stories at /me.".into())

@@ -38,7 +38,9 @@ pub async fn show(
         })?),
         None => None,
     };
-    let t = conversations::thread_page(&state.db, id, viewer.actor.as_ref(), after).await?;
+    let mut t = conversations::thread_page(&state.db, id, viewer.actor.as_ref(), after).await?;
+    let Thread { refused, reply, parent, answers, .. } = &mut t;
+    super::while_waiting(&viewer, refused, std::iter::once(reply).chain(parent.as_mut()).chain(answers.iter_mut()));
     let title = match &t.info {
         Some(info) => format!("Reply by {} on {}", t.reply.author_label, info.title),
         None => "Your reply".to_string(),

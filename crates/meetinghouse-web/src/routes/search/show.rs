@@ -1,18 +1,19 @@
 //! `GET /search?q=…&type=story|object|prompt&page=N` — ranked results with
 //! highlighted snippets; only public content is ever indexed. A search with
 //! a common word reaches only its newest matches, and its last page says so.
-//! Searches are limited per address (`RateLimits::search`).
+//! Searches are limited per address (`RateLimits::search`): a refused one
+//! is the search page again (429, `Retry-After`), its query in the box.
 
 use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
 use meetinghouse_core::search::{self, Result_};
 
 use crate::error::WebError;
-use crate::page::{Page, date, render};
+use crate::page::{Page, date, render, render_status};
 use crate::paging::page_number;
 use crate::state::AppState;
 use crate::viewer::Viewer;
@@ -32,6 +33,9 @@ struct SearchPage {
     /// A page past the last page of results was asked for: the first page,
     /// to go back to.
     first_url: Option<String>,
+    /// The search was refused for the rate limit: why, and when to try
+    /// again. The form is shown with the query kept; no results.
+    refused: Option<String>,
 }
 
 /// The seconds a refused search is told to wait (`Retry-After`), as its
@@ -61,7 +65,20 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     {
         // Said when to try again (the review fixC33's L4): the budget comes
         // back one search a second, and the page says to wait a minute.
-        let mut resp = WebError::TooManyRequests(m.into()).into_response();
+        // The search page itself, with the form and the query kept, so the
+        // person can send it again from there.
+        let mut resp = render_status(StatusCode::TOO_MANY_REQUESTS, &SearchPage {
+            page: Page::new(&viewer, "Search: please slow down"),
+            searched: false,
+            capped: None,
+            prev_url: None,
+            first_url: None,
+            next_url: None,
+            q: query,
+            kind,
+            results: Vec::new(),
+            refused: Some(m.to_string()),
+        });
         resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(SEARCH_RETRY_AFTER));
         return Ok(resp);
     }
@@ -87,5 +104,6 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query
         q: query,
         kind,
         results,
+        refused: None,
     }))
 }

@@ -75,6 +75,7 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         editing: true,
         voice_notice,
         prompt_group,
+        waiting: None,
     }))
 }
 
@@ -118,7 +119,14 @@ pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, req: Req
     };
     match outcome {
         Ok(kept) => {
-            let message = if kept { "Your changes are saved; the earlier version is in the history." } else { "Your changes are saved." };
+            // Saving a shared story as a draft takes it from its readers: said so.
+            let unshared = form.visibility == "draft" && story.visibility != "draft";
+            let message = match (unshared, kept) {
+                (true, true) => "Your changes are saved, and it is now a draft: only you can see it. The earlier version is in the history.",
+                (true, false) => "Your changes are saved, and it is now a draft: only you can see it.",
+                (false, true) => "Your changes are saved; the earlier version is in the history.",
+                (false, false) => "Your changes are saved.",
+            };
             Ok(see_other_with_flash(&format!("/stories/{id}"), message, state.config.tls))
         }
         Err((status, errors)) => {
@@ -149,6 +157,7 @@ pub async fn submit(State(state): State<AppState>, Path(id): Path<i64>, req: Req
                 action: format!("/stories/{id}/edit"),
                 prompt,
                 editing: true,
+                waiting: None,
             }))
         }
     }

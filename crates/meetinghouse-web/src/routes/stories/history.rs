@@ -1,6 +1,8 @@
 //! `GET /stories/{id}/history` — the earlier versions of a story's text the
 //! viewer may read, newest first, 20 a page (`?page=N`), their Markdown
-//! rendered and sanitised as on the story's page. Its author, and the
+//! rendered and sanitised as on the story's page. Each is numbered ("Version
+//! 2 of 4, in use until …", core `stories::version_numbers`), its section
+//! named by that heading. Its author, and the
 //! instance moderators, are offered a button on each version to remove its
 //! text (`remove_version.rs`), with a box to tick first: "I understand this
 //! cannot be undone".
@@ -40,6 +42,10 @@ struct History {
 /// One earlier version as shown.
 struct Version {
     id: i64,
+    /// "Version 2 of 4", which tells apart versions replaced in the same
+    /// minute: its heading names its section, and the hidden text of its
+    /// removal form's label, box and button says it.
+    number: String,
     when: String,
     title: String,
     body_html: String,
@@ -72,6 +78,7 @@ pub async fn page(
 ) -> Result<Response, WebError> {
     let (story, revisions, more) = stories::history_page(&state.db, id, viewer.actor.as_ref(), number as usize).await?;
     crate::paging::within(number, revisions.is_empty())?;
+    let numbers = stories::version_numbers(&state.db, id, viewer.actor.as_ref()).await?;
     let own = viewer.actor.as_ref().is_some_and(|a| a.id == story.author_person);
     let moderator = !own && viewer.actor.as_ref().is_some_and(|a| a.is_admin);
     let versions = revisions
@@ -83,6 +90,7 @@ pub async fn page(
             note_id: if failed_here { "note".to_string() } else { format!("note-{}", r.id) },
             understood_id: if failed_here { "understood".to_string() } else { format!("understood-{}", r.id) },
             typed: failed.as_ref().filter(|_| failed_here).map(|(_, t)| t.clone()).unwrap_or_default(),
+            number: numbers.label(r.id),
             id: r.id,
             when: datetime(&r.created_at),
             removed_by: match r.removed_by.as_deref() {

@@ -38,6 +38,13 @@ impl Choices {
         }
     }
 
+    /// Whether "Who can see it" offers only "Only me (a draft)", as on the
+    /// edit form of a story kept with a group its author has left: saving
+    /// makes it a draft.
+    pub fn only_draft(&self) -> bool {
+        !self.everyone && self.offered_groups().next().is_none()
+    }
+
     /// The groups "Who can see it" offers.
     pub fn offered_groups(&self) -> impl Iterator<Item = &(String, String)> {
         self.groups.iter().filter(|(v, _)| !self.not_offered.contains(v))
@@ -207,7 +214,10 @@ pub async fn photo_slots(db: &Db, actor: &Actor, data: &FormData, existing: &[i6
 /// with the alt text and caption typed for the photo kept there) and
 /// photos on the form that the person may not use or that are gone (a
 /// photo left unused for a day is removed). `existing` are the photos of
-/// the story being edited.
+/// the story being edited. When the media store has no room for a photo,
+/// the photos the form sent before it are removed as well, and the answer
+/// is the "out of disk space" page (503) with the title and the story's
+/// text to copy: nothing the form sent was stored.
 pub async fn take_photos(
     state: &crate::state::AppState,
     actor: &Actor,
@@ -222,6 +232,8 @@ pub async fn take_photos(
     // (file name, why, alt text, caption)
     let mut refused: Vec<(String, String, String, String)> = Vec::new();
     let mut missing = 0;
+    // The photos this form sent that were stored.
+    let mut uploaded: Vec<i64> = Vec::new();
     // A story has at most PHOTOS_MAX photos: the photos kept from before
     // come first, and a file past that many is refused before it is
     // decoded or stored (the slots a form can send number more).
@@ -259,12 +271,26 @@ pub async fn take_photos(
                 refused.push((file.filename.clone(), message.to_string(), alt, caption));
                 continue;
             }
-            match meetinghouse_core::media::upload(&state.db, &state.config.media, actor, file.bytes.clone(), state.config.media_limits).await? {
-                Ok(id) => Some(id),
-                Err(e) => {
+            let kept = |e: WebError| e.keeping(&[("Title", data.get("title")), ("Your story", data.get("body"))]);
+            match meetinghouse_core::media::upload(&state.db, &state.config.media, actor, file.bytes.clone(), state.config.media_limits).await {
+                Ok(Ok(id)) => {
+                    uploaded.push(id);
+                    Some(id)
+                }
+                // No room left in the media store: nothing of the form is
+                // kept (the photos it sent before this one are removed
+                // too), and the page says so, with what was typed to copy.
+                Ok(Err(e)) if e.storage_full() => {
+                    for id in uploaded {
+                        meetinghouse_core::media::discard(&state.db, &state.config.media, actor, id).await.map_err(|e| kept(e.into()))?;
+                    }
+                    return Err(kept(WebError::DiskFull(Vec::new())));
+                }
+                Ok(Err(e)) => {
                     refused.push((file.filename.clone(), e.0, alt, caption));
                     continue;
                 }
+                Err(e) => return Err(kept(e.into())),
             }
         } else if let Ok(id) = data.get(&format!("photo_id_{i}")).parse::<i64>() {
             if usable_photo(&state.db, actor, id, existing).await?.is_some() {

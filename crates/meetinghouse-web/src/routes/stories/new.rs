@@ -38,6 +38,9 @@ pub struct StoryFormPage {
     /// The group the prompt it answers is for, if it is one group's: the
     /// form says, next to "Who can see it", that "Everyone" goes beyond it.
     pub prompt_group: Option<PromptGroup>,
+    /// For an account waiting for approval: the notice shown instead of the
+    /// form (the form, with what was written, when one was sent anyway).
+    pub waiting: Option<&'static str>,
 }
 
 impl StoryFormPage {
@@ -132,24 +135,33 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Query(q): Query
         editing: false,
         voice_notice: None,
         prompt_group,
+        waiting: stories::waiting_for_approval(actor).then_some(stories::WAITING_FOR_APPROVAL),
     }))
 }
 
 pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Response, WebError> {
     // Someone who may not post yet (waiting for approval, email not
-    // confirmed, suspended) is refused before any file is read or stored.
+    // confirmed, suspended) is refused before any file is read or stored:
+    // the form comes back with its text and why.
     let pending = Upload::start(req, &state).await?;
-    ensure_can_post(pending.viewer.require()?, &pending.viewer.settings)?;
+    let refused = match ensure_can_post(pending.viewer.require()?, &pending.viewer.settings) {
+        Ok(()) => None,
+        Err(_) if stories::waiting_for_approval(pending.viewer.require()?) => Some(stories::WAITING_NOT_SHARED.to_string()),
+        Err(CoreError::Forbidden(m)) => Some(m),
+        Err(other) => return Err(other.into()),
+    };
     // At the hourly limit, the text is read (to show it again) and no photo
     // is taken.
-    let at_limit = stories::at_story_limit(&state.db, pending.viewer.require()?).await?;
+    let at_limit = refused.is_none() && stories::at_story_limit(&state.db, pending.viewer.require()?).await?;
     let FormUpload { viewer, data, files, unread, turn: _turn, expired } =
-        pending.read_form(&state, state.config.media_limits.max_bytes, super::form_field, !at_limit).await?;
+        pending.read_form(&state, state.config.media_limits.max_bytes, super::form_field, refused.is_none() && !at_limit).await?;
     let actor = viewer.require()?;
     let (data, photos, found) = super::take_photos(&state, actor, data, files, &unread, &[]).await?;
     let data = super::drop_unwanted_links(&state.db, data).await?;
     let form = StoryForm { photos, ..story_form(&data) };
-    let outcome = if expired {
+    let outcome = if let Some(m) = refused {
+        Err(CoreError::Forbidden(m))
+    } else if expired {
         // Shown again with what was typed and a fresh token; nothing is stored.
         Err(CoreError::Invalid(FieldErrors(vec![("form", crate::forms::EXPIRED_FORM.to_string())])))
     } else if at_limit {
@@ -200,6 +212,7 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
                 editing: false,
                 voice_notice: None,
                 prompt_group,
+                waiting: stories::waiting_for_approval(actor).then_some(stories::WAITING_FOR_APPROVAL),
             }))
         }
     }

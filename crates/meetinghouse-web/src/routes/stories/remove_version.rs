@@ -26,12 +26,14 @@ pub async fn remove(State(state): State<AppState>, Path((id, revision)): Path<(i
     let mail = crate::routes::conversations::mailer(&state, &form.viewer);
     match stories::remove_revision(&state.db, mail, actor, id, revision, &note, understood).await {
         Ok((by, _)) => {
+            // Named as its heading on the history names it ("Version 2 of 4").
+            let version = stories::version_numbers(&state.db, id, Some(actor)).await?.in_sentence(revision);
             let message = match by {
-                RemovedBy::Author => "The text of that version is removed from the history. The history says you removed it.",
-                RemovedBy::Moderators => "The text of that version is removed from the history; the moderation log keeps your note, and its author is told.",
+                RemovedBy::Author => format!("The text of {version} is removed from the history. The history says you removed it."),
+                RemovedBy::Moderators => format!("The text of {version} is removed from the history; the moderation log keeps your note, and the story’s author is told."),
             };
             let back = if number > 1 { format!("/stories/{id}/history?page={number}") } else { format!("/stories/{id}/history") };
-            Ok(see_other_with_flash(&back, message, state.config.tls))
+            Ok(see_other_with_flash(&back, &message, state.config.tls))
         }
         Err(CoreError::Invalid(errors)) => {
             super::history::page(&state, &form.viewer, id, number, StatusCode::UNPROCESSABLE_ENTITY, errors, Some((revision, note))).await

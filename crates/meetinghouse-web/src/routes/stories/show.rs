@@ -29,7 +29,10 @@ struct StoryShow {
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
     let s = stories::page(&state.db, id, viewer.actor.as_ref()).await?;
-    let section = crate::routes::conversations::story_section(&state, &viewer, &s).await?;
+    let mut section = crate::routes::conversations::story_section(&state, &viewer, &s).await?;
+    if let Some(sec) = section.as_mut() {
+        crate::routes::replies::while_waiting(&viewer, &mut sec.convo.refused, sec.convo.replies.iter_mut());
+    }
     let removal = meetinghouse_core::moderation::removal_for_author(&state.db, viewer.actor.as_ref(), &s.story)
         .await?
         .map(|r| (r.note, date(&(r.removed_at + stories::RESTORE_WINDOW_SECS))));
