@@ -219,27 +219,16 @@ pub fn group_slug(raw: &str, site: &str) -> std::result::Result<Option<String>, 
     if raw.is_empty() {
         return Ok(None);
     }
-    let lower = raw.to_ascii_lowercase();
-    let path = if lower.starts_with("http://") || lower.starts_with("https://") {
-        let rest = &raw[raw.find("://").map_or(0, |i| i + 3)..];
-        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        let ours = site.find("://").map(|i| &site[i + 3..]).unwrap_or(site);
-        let ours = ours.split('/').next().unwrap_or("");
-        if !site.is_empty() && !host.eq_ignore_ascii_case(ours) {
-            return Err(format!(
-                "That web address is not on this meeting house ({ours}). Give the address of a group here, like {}/groups/walkers, or the last part of it.",
-                site.trim_end_matches('/')
-            ));
-        }
-        path
-    } else if raw.starts_with('/') {
-        raw
-    } else {
-        return Ok(Some(raw.to_string()));
-    };
-    let path = path.split(['?', '#']).next().unwrap_or("");
-    match path.strip_prefix("/groups/").map(|rest| rest.split('/').next().unwrap_or("")) {
-        Some(slug) if !slug.is_empty() => Ok(Some(slug.to_string())),
+    if let Some(slug) = crate::groups::slug_from_input(raw, site) {
+        return Ok(Some(slug));
+    }
+    // Why it was not read: another site's address, or not a group's.
+    let host = |url: &str| url.split_once("://").map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or("").to_ascii_lowercase());
+    match (host(raw), host(site)) {
+        (Some(theirs), Some(ours)) if theirs != ours => Err(format!(
+            "That web address is not on this meeting house ({ours}). Give the address of a group here, like {}/groups/walkers, or the last part of it.",
+            site.trim_end_matches('/')
+        )),
         _ => Err("That web address is not a group's: a group's address ends in /groups/ and its short name, like /groups/walkers.".into()),
     }
 }

@@ -1220,7 +1220,7 @@ fn no_host_left(after: HostsAfter, group: &GroupRow, name: &str, is_actor: bool)
 
 /// Whether a person's account is active (not suspended, banned, waiting for
 /// approval or closed), read in the caller's transaction.
-async fn account_active_in(tx: &mut Tx, person_id: i64) -> Result<bool> {
+pub(crate) async fn account_active_in(tx: &mut Tx, person_id: i64) -> Result<bool> {
     Ok(meetinghouse_store::people::by_id_in(tx, person_id).await?.is_some_and(|p| p.status == "active" && !p.handle.is_empty()))
 }
 

@@ -9,6 +9,7 @@ use meetinghouse_store::{Db, StoreError, Tx, groups, orgs};
 use crate::accounts::ensure_can_post;
 use crate::attempts::{self, Budget};
 use crate::error::{CoreError, FieldErrors, Result};
+use crate::groups::account_active_in;
 use crate::notifications::{self, Mailer};
 use crate::settings::Settings;
 use crate::types::{Handle, Slug, limits, line, parse_sector, text, website};
@@ -626,11 +627,6 @@ fn no_admin_left(after: AdminsAfter, org: &OrgRow, name: &str, is_actor: bool) -
     }
 }
 
-/// Whether a person's account is active (not suspended, banned, waiting for
-/// approval or closed), read in the caller's transaction.
-async fn account_active_in(tx: &mut Tx, person_id: i64) -> Result<bool> {
-    Ok(meetinghouse_store::people::by_id_in(tx, person_id).await?.is_some_and(|p| p.status == "active" && !p.handle.is_empty()))
-}
 
 /// The refusal when the last active admin would go.
 fn last_admin(org: &OrgRow, name: &str, is_actor: bool) -> CoreError {
