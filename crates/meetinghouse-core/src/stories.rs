@@ -921,46 +921,48 @@ pub async fn page(db: &Db, id: i64, viewer: Option<&Actor>) -> Result<StoryPage>
 
 /// One page of a story's history: the story, the earlier versions the
 /// viewer may read on page `page` (from 1, [`HISTORY_PAGE_SIZE`] a page,
-/// newest first), and whether there are more. Each version is shown to the
-/// people who could read it before it was replaced: a public version to
-/// everyone who may see the story now, a version from while the story was
-/// shared with a group to that group's members (and instance admins), and
-/// its author sees every version. Who was shown each version is read
-/// [`HISTORY_AUDIENCE_BATCH`] versions at a time, without the text, only
-/// until the page (and one more) is found; only the page's versions are
-/// loaded whole.
-pub async fn history_page(db: &Db, id: i64, viewer: Option<&Actor>, page: usize) -> Result<(StoryRow, Vec<RevisionRow>, bool)> {
+/// newest first), whether there are more, and the readable versions'
+/// numbers ([`version_numbers`]). Each version is shown to the people who
+/// could read it before it was replaced: a public version to everyone who
+/// may see the story now, a version from while the story was shared with a
+/// group to that group's members (and instance admins), and its author sees
+/// every version. Who was shown each version is read
+/// [`HISTORY_AUDIENCE_BATCH`] versions at a time, without the text (once,
+/// for the page and the numbers); only the page's versions are loaded whole.
+pub async fn history_page(db: &Db, id: i64, viewer: Option<&Actor>, page: usize) -> Result<(StoryRow, Vec<RevisionRow>, bool, VersionNumbers)> {
     let story = store::by_id(db, id).await?.ok_or(CoreError::NotFound)?;
     if !can_see(db, &story, viewer).await? {
         return Err(CoreError::NotFound);
     }
-    let own = viewer.is_some_and(|a| a.id == story.author_person);
+    let readable = readable_revisions(db, &story, viewer).await?;
     let skip = page.max(1).saturating_sub(1).saturating_mul(HISTORY_PAGE_SIZE);
-    // The readable versions up to the end of the page, and one more.
-    let wanted = skip.saturating_add(HISTORY_PAGE_SIZE).saturating_add(1);
+    let ids: Vec<i64> = readable.iter().skip(skip).take(HISTORY_PAGE_SIZE).copied().collect();
+    let more = readable.len() > skip.saturating_add(HISTORY_PAGE_SIZE);
+    let versions = store::revisions_by_id(db, id, &ids).await?;
+    Ok((story, versions, more, VersionNumbers::numbered(readable)))
+}
+
+/// The ids of a story's earlier versions the viewer may read, newest first
+/// (the history's rule, [`history_page`]): every version's audience read
+/// [`HISTORY_AUDIENCE_BATCH`] at a time, without the text.
+async fn readable_revisions(db: &Db, story: &StoryRow, viewer: Option<&Actor>) -> Result<Vec<i64>> {
+    let own = viewer.is_some_and(|a| a.id == story.author_person);
     let mut member_of: HashMap<i64, bool> = HashMap::new();
     let mut readable = Vec::new();
     let mut before = i64::MAX;
-    'batches: loop {
-        let batch = store::revision_audiences(db, id, before, HISTORY_AUDIENCE_BATCH).await?;
+    loop {
+        let batch = store::revision_audiences(db, story.id, before, HISTORY_AUDIENCE_BATCH).await?;
         let last_batch = (batch.len() as i64) < HISTORY_AUDIENCE_BATCH;
         for (rid, visibility, group_id) in batch {
             before = rid;
             if own || revision_seen(db, viewer, &visibility, group_id, &mut member_of).await? {
                 readable.push(rid);
-                if readable.len() >= wanted {
-                    break 'batches;
-                }
             }
         }
         if last_batch {
-            break;
+            return Ok(readable);
         }
     }
-    let ids: Vec<i64> = readable.iter().skip(skip).take(HISTORY_PAGE_SIZE).copied().collect();
-    let more = readable.len() > skip.saturating_add(HISTORY_PAGE_SIZE);
-    let versions = store::revisions_by_id(db, id, &ids).await?;
-    Ok((story, versions, more))
 }
 
 /// Who took the text of an earlier version out of a story's history.
@@ -1070,27 +1072,7 @@ pub async fn version_numbers(db: &Db, id: i64, viewer: Option<&Actor>) -> Result
     if !can_see(db, &story, viewer).await? {
         return Err(CoreError::NotFound);
     }
-    let own = viewer.is_some_and(|a| a.id == story.author_person);
-    let mut member_of: HashMap<i64, bool> = HashMap::new();
-    // Newest first.
-    let mut readable = Vec::new();
-    let mut before = i64::MAX;
-    loop {
-        let batch = store::revision_audiences(db, id, before, HISTORY_AUDIENCE_BATCH).await?;
-        let last_batch = (batch.len() as i64) < HISTORY_AUDIENCE_BATCH;
-        for (rid, visibility, group_id) in batch {
-            before = rid;
-            if own || revision_seen(db, viewer, &visibility, group_id, &mut member_of).await? {
-                readable.push(rid);
-            }
-        }
-        if last_batch {
-            break;
-        }
-    }
-    let earlier = readable.len();
-    let of = readable.into_iter().enumerate().map(|(i, rid)| (rid, earlier - i)).collect();
-    Ok(VersionNumbers { of, total: earlier + 1 })
+    Ok(VersionNumbers::numbered(readable_revisions(db, &story, viewer).await?))
 }
 
 /// Each readable earlier version's number, by its id ([`version_numbers`]).
@@ -1101,6 +1083,13 @@ pub struct VersionNumbers {
 }
 
 impl VersionNumbers {
+    /// Numbers the readable versions, given newest first.
+    fn numbered(readable: Vec<i64>) -> Self {
+        let earlier = readable.len();
+        let of = readable.into_iter().enumerate().map(|(i, rid)| (rid, earlier - i)).collect();
+        VersionNumbers { of, total: earlier + 1 }
+    }
+
     /// "Version 2 of 4", for the version with this id ("An earlier version"
     /// for one not numbered, as one saved while the page was read).
     pub fn label(&self, revision: i64) -> String {

@@ -606,7 +606,7 @@ async fn the_data_download_holds_what_the_person_made_and_nothing_private_of_oth
 
         // Sam takes the earlier version's text out of the history: the file
         // says so, by whom and when, rather than showing an empty version.
-        let (_, versions, _) = stories::history_page(&db, mine, Some(&sam), 1).await.unwrap();
+        let (_, versions, _, _) = stories::history_page(&db, mine, Some(&sam), 1).await.unwrap();
         stories::remove_revision(&db, mail, &sam, mine, versions[0].id, "", true).await.unwrap();
         let after = personal_data::build(&db, &s, "http://mh.test/", sam.id, now, personal_data::FILE_MAX_BYTES, personal_data::PAGE).await.unwrap();
         let after: serde_json::Value = serde_json::from_slice(&after.json).unwrap();

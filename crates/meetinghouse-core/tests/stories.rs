@@ -27,7 +27,7 @@ async fn group(db: &Db, s: &Settings, host: &Actor, name: &str, slug: &str, visi
 async fn versions(db: &Db, id: i64, viewer: Option<&Actor>) -> Vec<String> {
     let mut all = Vec::new();
     for page in 1.. {
-        let (_, shown, more) = stories::history_page(db, id, viewer, page).await.unwrap();
+        let (_, shown, more, _) = stories::history_page(db, id, viewer, page).await.unwrap();
         all.extend(shown.into_iter().map(|r| r.body));
         if !more {
             return all;
@@ -101,7 +101,7 @@ async fn prompts_stories_history_and_restore() {
         // Edits keep history; only the author edits.
         stories::edit(&db, &s, &ann, id, &StoryForm { prompt_id: open.to_string(), ..story("Sundays on the Grand Western") }).await.unwrap();
         assert!(matches!(stories::edit(&db, &s, &sam, id, &story("hijack")).await, Err(CoreError::Forbidden(_))));
-        let (now, versions, _) = stories::history_page(&db, id, None, 1).await.unwrap();
+        let (now, versions, _, _) = stories::history_page(&db, id, None, 1).await.unwrap();
         assert_eq!(now.title, "Sundays on the Grand Western");
         assert_eq!(versions.len(), 1);
         assert_eq!(versions[0].title, "Sundays on the canal");
@@ -320,7 +320,7 @@ async fn overlapping_edits_keep_both_versions() {
         a.commit().await.unwrap();
         b.await.unwrap();
 
-        let (now, _, _) = stories::history_page(&db, id, None, 1).await.unwrap();
+        let (now, _, _, _) = stories::history_page(&db, id, None, 1).await.unwrap();
         assert_eq!(now.body, "B's version.");
         assert_eq!(versions(&db, id, None).await, ["A's version.", "As first written."], "A's text is in the history");
     }
@@ -392,7 +392,7 @@ async fn the_migration_makes_stored_titles_one_line() {
         let now = stories::page(&db, id, Some(&ann)).await.unwrap().story;
         assert_eq!((now.title.as_str(), now.place_name.as_str(), now.period_text.as_str()), ("The lock", "Grand Western", "the 1960s"));
         assert_eq!(now.body, "a\nb", "a story's body keeps its lines");
-        let (_, old, _) = stories::history_page(&db, id, Some(&ann), 1).await.unwrap();
+        let (_, old, _, _) = stories::history_page(&db, id, Some(&ann), 1).await.unwrap();
         assert_eq!(old[0].title, "Old title");
     }
 }
@@ -764,15 +764,15 @@ async fn edits_are_limited_per_hour_and_history_comes_in_pages() {
         assert_eq!(stories::page(&db, id, None).await.unwrap().story.title, "Version 30", "the edit over the budget wrote nothing");
 
         // 30 earlier versions for Ann: 20, then 10.
-        let (_, page1, more) = stories::history_page(&db, id, Some(&ann), 1).await.unwrap();
+        let (_, page1, more, _) = stories::history_page(&db, id, Some(&ann), 1).await.unwrap();
         assert_eq!((page1.len(), more), (20, true));
         assert_eq!(page1[0].title, "Version 29", "newest first");
-        let (_, page2, more) = stories::history_page(&db, id, Some(&ann), 2).await.unwrap();
+        let (_, page2, more, _) = stories::history_page(&db, id, Some(&ann), 2).await.unwrap();
         assert_eq!((page2.len(), more), (10, false));
         assert_eq!(page2.last().unwrap().title, "Version 0");
         // Bob is not in the circle: the four versions shown only to it are not his to read.
-        let (_, page1, _) = stories::history_page(&db, id, Some(&bob), 1).await.unwrap();
-        let (_, page2, more) = stories::history_page(&db, id, Some(&bob), 2).await.unwrap();
+        let (_, page1, _, _) = stories::history_page(&db, id, Some(&bob), 1).await.unwrap();
+        let (_, page2, more, _) = stories::history_page(&db, id, Some(&bob), 2).await.unwrap();
         assert_eq!((page1.len(), page2.len(), more), (20, 6, false));
         assert!(page2.iter().all(|r| r.visibility == "public"), "{page2:?}");
         assert!(stories::history_page(&db, id, None, 3).await.unwrap().1.is_empty());
@@ -794,7 +794,7 @@ async fn edits_are_limited_per_hour_and_history_comes_in_pages() {
         let bobs = versions(&db, id, Some(&bob)).await;
         assert_eq!(bobs.len(), 26 + 115, "{bobs:?}");
         assert!(!bobs.iter().any(|b| b == "Later 228"), "a version only the circle saw");
-        let (_, page7, more) = stories::history_page(&db, id, Some(&bob), 7).await.unwrap();
+        let (_, page7, more, _) = stories::history_page(&db, id, Some(&bob), 7).await.unwrap();
         assert_eq!((page7.len(), more), (20, true));
         assert_eq!(page7[0].body, bobs[120]);
     }
@@ -982,7 +982,7 @@ async fn the_author_or_the_moderators_remove_an_earlier_versions_text() {
         for body in ["Second version.", "Third version.", "Fourth version."] {
             stories::edit(&db, &s, &ann, id, &StoryForm { body: body.into(), ..first.clone() }).await.unwrap();
         }
-        let (_, shown, _) = stories::history_page(&db, id, None, 1).await.unwrap();
+        let (_, shown, _, _) = stories::history_page(&db, id, None, 1).await.unwrap();
         let ids: Vec<i64> = shown.iter().map(|r| r.id).collect();
         assert_eq!(shown.iter().map(|r| r.body.as_str()).collect::<Vec<_>>(), ["Third version.", "Second version.", "Our address is 12 Canal Row."]);
         let oldest = ids[2];
@@ -996,7 +996,7 @@ async fn the_author_or_the_moderators_remove_an_earlier_versions_text() {
         assert!(matches!(refused, Err(CoreError::Forbidden(_))), "{refused:?}");
         assert_eq!(stories::remove_revision(&db, mail(&s), &ann, id, oldest, "", true).await.unwrap(), (RemovedBy::Author, true));
         assert_eq!(stories::remove_revision(&db, mail(&s), &ann, id, oldest, "", true).await.unwrap(), (RemovedBy::Author, false), "once");
-        let (_, shown, _) = stories::history_page(&db, id, None, 1).await.unwrap();
+        let (_, shown, _, _) = stories::history_page(&db, id, None, 1).await.unwrap();
         assert_eq!(shown.len(), 3, "the version keeps its place");
         assert_eq!((shown[2].title.as_str(), shown[2].body.as_str(), shown[2].removed_by.as_deref()), ("", "", Some("author")));
         // A version of another story is not found through this one.
@@ -1008,7 +1008,7 @@ async fn the_author_or_the_moderators_remove_an_earlier_versions_text() {
         assert!(e.get("note").is_some());
         let (by, done) = stories::remove_revision(&db, mail(&s), &mo, id, ids[1], "It named a child.", true).await.unwrap();
         assert_eq!((by, done), (RemovedBy::Moderators, true));
-        let (_, shown, _) = stories::history_page(&db, id, Some(&ann), 1).await.unwrap();
+        let (_, shown, _, _) = stories::history_page(&db, id, Some(&ann), 1).await.unwrap();
         assert_eq!((shown[1].body.as_str(), shown[1].removed_by.as_deref()), ("", Some("moderators")));
         assert_eq!(shown[0].body, "Third version.", "the others stay");
         let log = meetinghouse_store::moderation::actions(&db, 0, 10).await.unwrap();
@@ -1021,7 +1021,7 @@ async fn the_author_or_the_moderators_remove_an_earlier_versions_text() {
         let circle = StoryForm { visibility: "group:circle".into(), body: "Circle text.".into(), ..story("Circle") };
         let gid = stories::create(&db, &s, &ann, &circle).await.unwrap();
         stories::edit(&db, &s, &ann, gid, &StoryForm { body: "Circle text, changed.".into(), ..circle }).await.unwrap();
-        let (_, mine, _) = stories::history_page(&db, gid, Some(&ann), 1).await.unwrap();
+        let (_, mine, _, _) = stories::history_page(&db, gid, Some(&ann), 1).await.unwrap();
         assert!(matches!(stories::remove_revision(&db, mail(&s), &eve, gid, mine[0].id, "", true).await, Err(CoreError::NotFound)));
     }
 }
@@ -1115,7 +1115,7 @@ async fn a_removed_title_leaves_notifications_and_unsent_mail() {
         for id in [public, circle] {
             let visibility = if id == public { "public" } else { "group:circle" };
             stories::edit(&db, &s, &ann, id, &StoryForm { visibility: visibility.into(), ..story("Flood plan") }).await.unwrap();
-            let (_, versions, _) = stories::history_page(&db, id, Some(&ann), 1).await.unwrap();
+            let (_, versions, _, _) = stories::history_page(&db, id, Some(&ann), 1).await.unwrap();
             assert_eq!(versions[0].title, "Secret flood plan v2");
             stories::remove_revision(&db, mail(&s), &ann, id, versions[0].id, "", true).await.unwrap();
         }

@@ -76,9 +76,8 @@ pub async fn page(
     errors: FieldErrors,
     failed: Option<(i64, String)>,
 ) -> Result<Response, WebError> {
-    let (story, revisions, more) = stories::history_page(&state.db, id, viewer.actor.as_ref(), number as usize).await?;
+    let (story, revisions, more, numbers) = stories::history_page(&state.db, id, viewer.actor.as_ref(), number as usize).await?;
     crate::paging::within(number, revisions.is_empty())?;
-    let numbers = stories::version_numbers(&state.db, id, viewer.actor.as_ref()).await?;
     let own = viewer.actor.as_ref().is_some_and(|a| a.id == story.author_person);
     let moderator = !own && viewer.actor.as_ref().is_some_and(|a| a.is_admin);
     let versions = revisions
